@@ -1,0 +1,90 @@
+"""pbr: exact, explained payment-by-results claims for the Troubled Families programme.
+
+Import what you need from here; modules load on first use so ``import pbr`` stays fast.
+
+>>> import pbr
+>>> pbr.rules.PHASE_ONE.rules_version
+'tf-phase-1/1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from pbr import rules, testing
+    from pbr.decisions import Decision, Identification, Reason, ResultDecision
+    from pbr.errors import OutsideProgramme, PbrError, RulesDataError, UnknownInterpretation
+    from pbr.engine import evaluate, identify, rule_set_for
+    from pbr.io import Rejection, read_records
+    from pbr.money import Money
+    from pbr.periods import FinancialYear, TermCalendar
+    from pbr.reasons import REASON_CODES
+    from pbr.records import Family
+    from pbr.rules import RuleSet
+
+__all__ = [
+    "REASON_CODES",
+    "Decision",
+    "Family",
+    "FinancialYear",
+    "Identification",
+    "Money",
+    "OutsideProgramme",
+    "PbrError",
+    "Reason",
+    "Rejection",
+    "ResultDecision",
+    "RuleSet",
+    "RulesDataError",
+    "TermCalendar",
+    "UnknownInterpretation",
+    "__version__",
+    "evaluate",
+    "identify",
+    "read_records",
+    "rule_set_for",
+    "rules",
+    "testing",
+]
+
+_WHERE = {
+    "REASON_CODES": "pbr.reasons",
+    "Decision": "pbr.decisions",
+    "Family": "pbr.records",
+    "FinancialYear": "pbr.periods",
+    "Identification": "pbr.decisions",
+    "Money": "pbr.money",
+    "OutsideProgramme": "pbr.errors",
+    "PbrError": "pbr.errors",
+    "Reason": "pbr.decisions",
+    "Rejection": "pbr.io",
+    "ResultDecision": "pbr.decisions",
+    "RuleSet": "pbr.rules",
+    "RulesDataError": "pbr.errors",
+    "TermCalendar": "pbr.periods",
+    "UnknownInterpretation": "pbr.errors",
+    "evaluate": "pbr.engine",
+    "identify": "pbr.engine",
+    "read_records": "pbr.io",
+    "rule_set_for": "pbr.engine",
+}
+_MODULES = {"rules", "testing"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"pbr.{name}")
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'pbr' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -1,0 +1,120 @@
+"""Decisions: what `evaluate` returns for one family, with every reason and number behind it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pbr.money import Money
+from pbr.reasons import ReasonCode
+
+__all__ = [
+    "RESULT_KINDS",
+    "Compared",
+    "Decision",
+    "Identification",
+    "Reason",
+    "ResultDecision",
+    "ResultKind",
+    "Status",
+]
+
+ResultKind = Literal["crime_asb_education", "progress_to_work", "continuous_employment"]
+RESULT_KINDS: tuple[ResultKind, ...] = (
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+)
+Status = Literal["met", "not_met", "not_applicable", "already_paid"]
+Compared = dict[str, str | int | bool | None]
+"""The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reason(BaseModel):
+    """Why: a stable code, the rule applied, its source tag(s) and the numbers compared."""
+
+    model_config = _FROZEN
+
+    code: ReasonCode
+    rule: str
+    source: str
+    message: str
+    compared: Compared = {}
+
+
+class ResultDecision(BaseModel):
+    """The verdict on one result: status, amount payable now, earliest date and reasons."""
+
+    model_config = _FROZEN
+
+    status: Status
+    amount: Money
+    rate: Money
+    earliest_date: date | None = None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The reason codes, in order."""
+        return tuple(r.code for r in self.reasons)
+
+
+class Identification(BaseModel):
+    """Eligibility at attachment (phase1-spec §3): the problems found and whether they qualify."""
+
+    model_config = _FROZEN
+
+    family_id: str
+    attached_on: date
+    eligible: bool
+    identified_for: tuple[str, ...]
+    evidence: tuple[str, ...]
+    local_discretion: bool
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Reason, ...] = ()
+
+
+class Decision(BaseModel):
+    """The claim decision for one family at `as_of`.
+
+    `payable` counts results payments only; the attachment fee is reported separately and counts
+    against the cap whether or not the record lists it as paid (phase1-spec §5).
+    """
+
+    model_config = _FROZEN
+
+    family_id: str
+    as_of: date
+    programme: str
+    rules_version: str
+    attached_on: date
+    attachment_year: str
+    attachment_fee: Money
+    eligible: bool
+    identified_for: tuple[str, ...]
+    payable: Money
+    paid_to_date: Money
+    cap: Money
+    interpretations: dict[str, str]
+    warnings: tuple[Reason, ...] = ()
+    identification: tuple[Reason, ...] = ()
+    results: dict[ResultKind, ResultDecision]
+
+    @property
+    def codes(self) -> dict[str, tuple[str, ...]]:
+        """Reason codes by result kind."""
+        return {kind: result.codes for kind, result in self.results.items()}
+
+    def explain(self) -> str:
+        """Return the decision as a plain-text working paper an auditor can follow.
+
+        Each result shows its limbs, the windows used, the counts compared with their threshold,
+        the verdict and the source, then the money and the interpretations in force.
+        """
+        from pbr.explain import explain
+
+        return explain(self)

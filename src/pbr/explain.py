@@ -1,0 +1,76 @@
+"""Render a `Decision` as an auditor's working paper: plain text, one section per result."""
+
+from __future__ import annotations
+
+from pbr.decisions import Decision, Reason, ResultDecision
+from pbr.money import format_gbp
+
+__all__ = ["explain"]
+
+_TITLES = {
+    "crime_asb_education": "Crime/ASB/education",
+    "progress_to_work": "Progress to work",
+    "continuous_employment": "Continuous employment",
+}
+
+
+def _reason_lines(reason: Reason, indent: str) -> list[str]:
+    lines = [f"{indent}- [{reason.code}] {reason.message}"]
+    lines.append(f"{indent}  rule {reason.rule}; source {reason.source}")
+    if reason.compared:
+        numbers = ", ".join(f"{k}={v}" for k, v in reason.compared.items())
+        lines.append(f"{indent}  compared: {numbers}")
+    return lines
+
+
+def _result_lines(kind: str, result: ResultDecision) -> list[str]:
+    head = f"{_TITLES.get(kind, kind)}: {result.status.upper().replace('_', ' ')}"
+    lines = [head, "-" * len(head)]
+    lines.append(
+        f"  rate {format_gbp(result.rate)}; payable now {format_gbp(result.amount)}"
+        + (f"; earliest date {result.earliest_date}" if result.earliest_date else "")
+    )
+    for reason in result.reasons:
+        lines.extend(_reason_lines(reason, "  "))
+    return lines
+
+
+def explain(decision: Decision) -> str:
+    """Return the working paper for `decision` (what `Decision.explain` shows)."""
+    d = decision
+    lines = [
+        f"Working paper: family {d.family_id} as of {d.as_of}",
+        "=" * (len(d.family_id) + len(str(d.as_of)) + 30),
+        f"Programme {d.programme}, rules {d.rules_version}",
+        f"Attached {d.attached_on} (financial year {d.attachment_year}); attachment fee "
+        f"{format_gbp(d.attachment_fee)}; cap {format_gbp(d.cap)}",
+        f"Eligible: {'yes' if d.eligible else 'no'}; identified for: "
+        f"{', '.join(d.identified_for) or '(none)'}",
+        "",
+        "Identification at attachment",
+        "----------------------------",
+    ]
+    for reason in d.identification:
+        lines.extend(_reason_lines(reason, "  "))
+    if d.warnings:
+        lines += ["", "Warnings", "--------"]
+        for reason in d.warnings:
+            lines.extend(_reason_lines(reason, "  "))
+    for kind, result in d.results.items():
+        lines.append("")
+        lines.extend(_result_lines(kind, result))
+    lines += [
+        "",
+        "Money",
+        "-----",
+        f"  paid to date (counted at {d.as_of}): {format_gbp(d.paid_to_date)}",
+        f"  results payable now: {format_gbp(d.payable)}",
+        "  by result: " + "; ".join(
+            f"{kind} {format_gbp(r.amount)}" for kind, r in d.results.items()
+        ),
+        "",
+        "Interpretations in force",
+        "------------------------",
+    ]
+    lines.extend(f"  {key} = {value}" for key, value in d.interpretations.items())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,178 @@
+"""Financial years, calendar-month windows, school terms and ages.
+
+Every period here is exact calendar arithmetic (`dateutil.relativedelta`), never a count of days
+standing in for a month: 31 August minus six months is 28 or 29 February.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "TERMS",
+    "FinancialYear",
+    "SchoolTerm",
+    "TermCalendar",
+    "TermName",
+    "academic_year_of",
+    "add_months",
+    "age_on",
+    "compulsory_school_age_in",
+    "financial_year_of",
+    "parse_academic_year",
+]
+
+TermName = Literal["autumn", "spring", "summer"]
+TERMS: tuple[TermName, ...] = ("autumn", "spring", "summer")
+
+
+def add_months(day: date, months: int) -> date:
+    """Return `day` moved by whole calendar months, clamped to the month's end.
+
+    >>> add_months(date(2013, 8, 31), -6)
+    datetime.date(2013, 2, 28)
+    """
+    return day + relativedelta(months=months)
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    """Return the age in whole years on `day` (a 29 February birthday falls on 28 February)."""
+    return relativedelta(day, date_of_birth).years
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class FinancialYear:
+    """An English public-sector financial year, 1 April to 31 March, written ``2012/13``."""
+
+    start_year: int
+
+    @classmethod
+    def parse(cls, text: str) -> FinancialYear:
+        """Read ``"2012/13"``; the second part must be the next year."""
+        head, _, tail = text.partition("/")
+        if not (head.isdigit() and tail.isdigit() and len(head) == 4 and len(tail) == 2):
+            raise ValueError(f"financial year must look like '2012/13', got {text!r}")
+        year = int(head)
+        if (year + 1) % 100 != int(tail):
+            raise ValueError(f"financial year {text!r}: {tail} does not follow {head}")
+        return cls(year)
+
+    @property
+    def start(self) -> date:
+        """1 April of the start year."""
+        return date(self.start_year, 4, 1)
+
+    @property
+    def end(self) -> date:
+        """31 March of the following year."""
+        return date(self.start_year + 1, 3, 31)
+
+    def __str__(self) -> str:
+        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+
+
+def financial_year_of(day: date) -> FinancialYear:
+    """Return the financial year containing `day` (31 March 2013 is 2012/13; 1 April is 2013/14)."""
+    return FinancialYear(day.year if day.month >= 4 else day.year - 1)
+
+
+def academic_year_of(day: date) -> str:
+    """Return the school year (September to August) containing `day`, as ``"2012/13"``."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def parse_academic_year(text: str) -> int:
+    """Return the first calendar year of an academic year written ``"2012/13"``."""
+    return FinancialYear.parse(text).start_year
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class SchoolTerm:
+    """One school term: its academic year, its name and its first and last days."""
+
+    start: date
+    end: date
+    academic_year: str
+    name: TermName
+
+    @property
+    def label(self) -> str:
+        """``"2012/13 autumn"``."""
+        return f"{self.academic_year} {self.name}"
+
+
+_DEFAULT_BOUNDS: Mapping[TermName, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    # (year offset, month, day) of the first and last day, from the academic year's start year.
+    "autumn": ((0, 9, 1), (0, 12, 31)),
+    "spring": ((1, 1, 1), (1, 3, 31)),
+    "summer": ((1, 4, 1), (1, 7, 31)),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TermCalendar:
+    """School term dates: the spec's default calendar, optionally overridden per term.
+
+    The default (phase1-spec §1) is autumn 1 Sep – 31 Dec, spring 1 Jan – 31 Mar and summer
+    1 Apr – 31 Jul. A council may supply its own dates for any term in `overrides`, keyed by
+    ``("2012/13", "autumn")``.
+    """
+
+    overrides: Mapping[tuple[str, TermName], tuple[date, date]] = field(default_factory=dict)
+    name: str = "default"
+
+    def term(self, academic_year: str, name: TermName) -> SchoolTerm:
+        """Return the dated term of `academic_year` called `name`."""
+        override = self.overrides.get((academic_year, name))
+        if override is not None:
+            return SchoolTerm(override[0], override[1], academic_year, name)
+        year = parse_academic_year(academic_year)
+        (sy, sm, sd), (ey, em, ed) = _DEFAULT_BOUNDS[name]
+        return SchoolTerm(date(year + sy, sm, sd), date(year + ey, em, ed), academic_year, name)
+
+    def _terms_from(self, year: int) -> Iterable[SchoolTerm]:
+        while True:
+            academic_year = f"{year}/{(year + 1) % 100:02d}"
+            for name in reversed(TERMS):
+                yield self.term(academic_year, name)
+            year -= 1
+
+    def complete_terms(self, day: date, count: int, *, strictly_before: bool = False) -> tuple[
+        SchoolTerm, ...
+    ]:
+        """Return the `count` latest terms complete at `day`, oldest first.
+
+        A term is complete when its last day is on or before `day` (strictly before it with
+        `strictly_before`, as identification at attachment requires).
+        """
+        found: list[SchoolTerm] = []
+        for term in self._terms_from(day.year):
+            done = term.end < day if strictly_before else term.end <= day
+            if done:
+                found.append(term)
+                if len(found) == count:
+                    break
+        return tuple(reversed(found))
+
+
+def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
+    """Whether a child is of compulsory school age in `term` (Education Act 1996 s.8).
+
+    From the first term that starts after the fifth birthday to the end of the school year
+    (September to August) in which the child turns 16 (phase1-spec §7.2).
+    """
+    fifth = date_of_birth + relativedelta(years=5)
+    sixteenth = date_of_birth + relativedelta(years=16)
+    last_school_year_end = date(sixteenth.year + (1 if sixteenth.month >= 9 else 0), 8, 31)
+    return fifth < term.start <= last_school_year_end
+
+
+def days(n: int) -> timedelta:
+    """A `timedelta` of `n` days (for readable date arithmetic)."""
+    return timedelta(days=n)

@@ -1,0 +1,135 @@
+"""Reason codes: the stable, machine-readable vocabulary of every decision.
+
+Council systems key on `Reason.code`, never on the message text (which may be reworded).
+`REASON_CODES` maps each code to its meaning; the docs' reason-code table is generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = ["REASON_CODES", "ReasonCode"]
+
+ReasonCode = Literal[
+    # identification at attachment (phase1-spec §3)
+    "CRIME_ASB_AT_ENTRY",
+    "NO_CRIME_ASB_AT_ENTRY",
+    "EDUCATION_PROBLEM_AT_ENTRY",
+    "NO_EDUCATION_PROBLEM_AT_ENTRY",
+    "OUT_OF_WORK_BENEFIT_AT_ENTRY",
+    "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+    "LOCAL_DISCRETION_RECORDED",
+    "IDENTIFIED_FOR_STATED",
+    "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR",
+    "ELIGIBLE",
+    "NOT_ELIGIBLE",
+    # relevance and timing (phase1-spec §4)
+    "LIMB_NOT_RELEVANT",
+    "RESULT_TOO_EARLY",
+    # education limb
+    "CHILD_IN_SCHOOL",
+    "NO_CHILD_TO_ASSESS",
+    "ABSENCE_15_PERCENT_OR_MORE",
+    "FIXED_TERM_EXCLUSIONS_3_OR_MORE",
+    "PERMANENTLY_EXCLUDED",
+    "MISSING_SCHOOL_TERM",
+    "NO_POSSIBLE_SESSIONS",
+    # ASB limb
+    "ASB_REDUCED_60_PERCENT",
+    "ASB_REDUCTION_BELOW_60_PERCENT",
+    "ASB_NONE_BEFORE_OR_SINCE",
+    "ASB_SINCE_ZERO_BASELINE",
+    # offending limb
+    "OFFENDING_REDUCED_33_PERCENT",
+    "OFFENDING_REDUCTION_BELOW_33_PERCENT",
+    "OFFENDING_NONE_BEFORE_OR_SINCE",
+    "OFFENDING_SINCE_ZERO_BASELINE",
+    # progress to work
+    "WORK_PROGRAMME_REFERRAL",
+    "NO_WORK_PROGRAMME_REFERRAL",
+    # continuous employment
+    "CONTINUOUS_EMPLOYMENT_REACHED",
+    "EMPLOYMENT_TOO_SHORT",
+    "NO_CURRENT_EMPLOYMENT",
+    "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT",
+    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
+    # payment (phase1-spec §2, §5 and clarifications 6-8, 16-17)
+    "RATE_APPLIED",
+    "ALREADY_PAID",
+    "CAP_REACHED",
+    "EMPLOYMENT_TOP_UP",
+    "EXCLUSIVE_ROUTE_TAKEN",
+]
+
+REASON_CODES: dict[str, str] = {
+    "CRIME_ASB_AT_ENTRY": "A child had a proven offence, or the family had an ASB incident, in the "
+    "12 months before attachment.",
+    "NO_CRIME_ASB_AT_ENTRY": "No child offence and no ASB incident in the 12 months before "
+    "attachment.",
+    "EDUCATION_PROBLEM_AT_ENTRY": "A child was permanently excluded, had 3+ fixed-term exclusions, "
+    "was in alternative provision, was off roll, or had unauthorised absence of 15% or more over "
+    "the last 3 complete terms before attachment.",
+    "NO_EDUCATION_PROBLEM_AT_ENTRY": "No child met an education criterion over the last 3 complete "
+    "terms before attachment.",
+    "OUT_OF_WORK_BENEFIT_AT_ENTRY": "An adult was on an out-of-work benefit on the attachment day.",
+    "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY": "No adult was on an out-of-work benefit on the attachment "
+    "day.",
+    "LOCAL_DISCRETION_RECORDED": "The council recorded a local-discretion reason.",
+    "IDENTIFIED_FOR_STATED": "The record states the problems the family was identified for; they "
+    "are used for eligibility and relevance.",
+    "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR": "Warning: the evidence does not support the stated "
+    "problem list (a problem stated without evidence, or evidence of an unstated problem).",
+    "ELIGIBLE": "All three national criteria, or two of them plus local discretion.",
+    "NOT_ELIGIBLE": "Neither all three national criteria nor two plus local discretion: nothing "
+    "is payable.",
+    "LIMB_NOT_RELEVANT": "The limb or result does not apply: the family was not identified for its "
+    "problem (interpretation relevance).",
+    "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment.",
+    "CHILD_IN_SCHOOL": "The child had fewer than 3 fixed-term exclusions, unauthorised absence "
+    "below 15% and no permanent exclusion over the last 3 complete terms.",
+    "NO_CHILD_TO_ASSESS": "No child of school age has terms to assess, so the education limb holds.",
+    "ABSENCE_15_PERCENT_OR_MORE": "The child's unauthorised absence was 15% or more of possible "
+    "sessions over the last 3 complete terms.",
+    "FIXED_TERM_EXCLUSIONS_3_OR_MORE": "The child had 3 or more fixed-term exclusions over the last "
+    "3 complete terms.",
+    "PERMANENTLY_EXCLUDED": "The child was permanently excluded in one of the last 3 complete terms.",
+    "MISSING_SCHOOL_TERM": "A child of compulsory school age has no record for one of the last 3 "
+    "complete terms: missing evidence.",
+    "NO_POSSIBLE_SESSIONS": "The child's possible sessions over the last 3 complete terms sum to 0: "
+    "there is no attendance to show.",
+    "ASB_REDUCED_60_PERCENT": "ASB in the last 6 months is at most 40% of the baseline.",
+    "ASB_REDUCTION_BELOW_60_PERCENT": "ASB in the last 6 months is more than 40% of the baseline.",
+    "ASB_NONE_BEFORE_OR_SINCE": "No ASB in the baseline and none in the last 6 months.",
+    "ASB_SINCE_ZERO_BASELINE": "No ASB in the baseline but some in the last 6 months.",
+    "OFFENDING_REDUCED_33_PERCENT": "Offences by children fell by at least 33% against the "
+    "baseline.",
+    "OFFENDING_REDUCTION_BELOW_33_PERCENT": "Offences by children fell by less than 33% against the "
+    "baseline.",
+    "OFFENDING_NONE_BEFORE_OR_SINCE": "No offence by a child in the baseline and none in the last "
+    "6 months.",
+    "OFFENDING_SINCE_ZERO_BASELINE": "No offence by a child in the baseline but some in the last "
+    "6 months.",
+    "WORK_PROGRAMME_REFERRAL": "An adult was referred to the Work Programme or ESF provision in the "
+    "last 6 months, on or after attachment.",
+    "NO_WORK_PROGRAMME_REFERRAL": "No adult referral to the Work Programme or ESF provision in the "
+    "last 6 months on or after attachment.",
+    "CONTINUOUS_EMPLOYMENT_REACHED": "An adult on an out-of-work benefit at attachment has worked "
+    "continuously since a start on or after attachment for the weeks required.",
+    "EMPLOYMENT_TOO_SHORT": "Current continuous employment has not yet lasted the weeks required.",
+    "NO_CURRENT_EMPLOYMENT": "No qualifying adult is in employment on the evaluation date.",
+    "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT": "The current run of employment started before "
+    "attachment.",
+    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT": "No adult was on an out-of-work benefit on the attachment "
+    "day, so continuous employment cannot be met.",
+    "RATE_APPLIED": "The result is payable at this rate (financial year and interpretations shown).",
+    "ALREADY_PAID": "A payment for this result was made on or before the evaluation date; nothing is "
+    "paid twice.",
+    "CAP_REACHED": "The amount is cut so that the attachment fee plus all results payments stay "
+    "within the £4,000 per-family cap.",
+    "EMPLOYMENT_TOP_UP": "Continuous employment after earlier results is paid only the balance up "
+    "to the results share (interpretation employment_after_crime = top_up).",
+    "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
+    "paid, so this one is not (interpretation employment_after_crime = exclusive).",
+}
+
+assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

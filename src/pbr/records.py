@@ -1,0 +1,299 @@
+"""The family record: `pbr`'s input contract, as frozen pydantic models.
+
+The field names follow ``family-record.md`` (v1) exactly. A record that breaks the contract raises
+pydantic's `ValidationError`; every error names the family, the field path and the bad value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from pbr.money import Money
+from pbr.periods import TermCalendar, TermName
+
+__all__ = [
+    "AsbIncident",
+    "AsbKind",
+    "Benefit",
+    "BenefitSpell",
+    "EmploymentSpell",
+    "Family",
+    "Member",
+    "Offence",
+    "Payment",
+    "PaymentKind",
+    "Problem",
+    "Programme",
+    "SchoolTermRecord",
+    "WorkProgrammeReferral",
+]
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+"""A pseudonymous reference: 1–64 characters of ``A–Z a–z 0–9 . _ -``."""
+Count = Annotated[int, Field(ge=0)]
+Programme = Literal["tf-phase-1", "tf-phase-2", "supporting-families"]
+Problem = Literal["crime_asb", "education", "work"]
+Benefit = Literal["JSA", "ESA", "IB", "IS", "CA", "SDA"]
+AsbKind = Literal["asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb"]
+PaymentKind = Literal[
+    "attachment_fee", "crime_asb_education", "progress_to_work", "continuous_employment"
+]
+AcademicYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$")]
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class _Event(BaseModel):
+    model_config = _CONFIG
+
+
+class Member(_Event):
+    """A person in the household (no names: a pseudonymous `person_id` and a date of birth)."""
+
+    person_id: Identifier
+    date_of_birth: date
+
+
+class Offence(_Event):
+    """A proven offence by a member, dated when it was committed."""
+
+    person_id: Identifier
+    date: date
+
+
+class AsbIncident(_Event):
+    """An anti-social behaviour incident or action; `person_id` is null for a household action."""
+
+    person_id: Identifier | None = None
+    date: date
+    kind: AsbKind | None = None
+
+
+class SchoolTermRecord(_Event):
+    """One child's attendance and exclusions in one school term."""
+
+    person_id: Identifier
+    academic_year: AcademicYear
+    term: TermName
+    possible_sessions: Count
+    unauthorised_absences: Count
+    fixed_term_exclusions: Count = 0
+    permanently_excluded: bool = False
+    alternative_provision: bool = False
+    on_roll: bool = True
+
+
+class BenefitSpell(_Event):
+    """A spell on an out-of-work benefit (`end` null while it continues)."""
+
+    person_id: Identifier
+    benefit: Benefit
+    start: date
+    end: date | None = None
+
+
+class EmploymentSpell(_Event):
+    """A spell in work (`end` null while it continues)."""
+
+    person_id: Identifier
+    start: date
+    end: date | None = None
+
+
+class WorkProgrammeReferral(_Event):
+    """A referral to the DWP Work Programme or to ESF provision for families."""
+
+    person_id: Identifier
+    date: date
+    provision: Literal["work_programme", "esf"]
+
+
+class Payment(_Event):
+    """A payment already made for this family (counts against the cap once made)."""
+
+    kind: PaymentKind
+    amount: Annotated[Money, Field(ge=Decimal(0))]
+    paid_on: date | None = None
+    claim_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+_DEFAULT_TERMS = TermCalendar()
+
+
+class Family(BaseModel):
+    """One family's record, exactly as the interchange format (family-record.md v1) defines it.
+
+    >>> family = Family.model_validate({
+    ...     "family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ... })
+    >>> family.attached_on
+    datetime.date(2012, 10, 15)
+    """
+
+    model_config = _CONFIG
+
+    family_id: Identifier
+    local_authority: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    programme: Programme | None = None
+    attached_on: date
+    identified_for: tuple[Problem, ...] | None = None
+    local_discretion: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
+    members: Annotated[tuple[Member, ...], Field(min_length=1)]
+    offences: tuple[Offence, ...] = ()
+    asb_incidents: tuple[AsbIncident, ...] = ()
+    school_terms: tuple[SchoolTermRecord, ...] = ()
+    benefit_spells: tuple[BenefitSpell, ...] = ()
+    employment_spells: tuple[EmploymentSpell, ...] = ()
+    work_programme: tuple[WorkProgrammeReferral, ...] = ()
+    payments: tuple[Payment, ...] = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_family(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            family_id = data.get("family_id") if isinstance(data, dict) else None
+            raise _naming_family(exc, family_id) from None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Family:
+        problems = list(_consistency_problems(self))
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Family",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(code, _escape(f"family {self.family_id!r}: {message}")),
+                        loc=loc,
+                        input=value,
+                    )
+                    for code, loc, value, message in problems
+                ],
+            )
+        return self
+
+    def member_birthdays(self) -> dict[str, date]:
+        """Return each member's date of birth keyed by `person_id`."""
+        return {m.person_id: m.date_of_birth for m in self.members}
+
+
+_Problem = tuple[str, tuple[str | int, ...], Any, str]
+
+
+def _consistency_problems(family: Family) -> Iterator[_Problem]:
+    """Yield every cross-field problem: (error type, field path, bad value, message)."""
+    born: dict[str, date] = {}
+    for i, member in enumerate(family.members):
+        if member.person_id in born:
+            yield (
+                "duplicate_person_id",
+                ("members", i, "person_id"),
+                member.person_id,
+                f"person_id {member.person_id!r} appears more than once in members",
+            )
+        born.setdefault(member.person_id, member.date_of_birth)
+
+    dated: list[tuple[str, int, str | None, date, str]] = []
+    for i, o in enumerate(family.offences):
+        dated.append(("offences", i, o.person_id, o.date, "date"))
+    for i, a in enumerate(family.asb_incidents):
+        dated.append(("asb_incidents", i, a.person_id, a.date, "date"))
+    for i, w in enumerate(family.work_programme):
+        dated.append(("work_programme", i, w.person_id, w.date, "date"))
+    for name, spells in (
+        ("benefit_spells", family.benefit_spells),
+        ("employment_spells", family.employment_spells),
+    ):
+        for i, s in enumerate(spells):
+            dated.append((name, i, s.person_id, s.start, "start"))
+            if s.end is not None and s.end < s.start:
+                yield (
+                    "end_before_start",
+                    (name, i, "end"),
+                    s.end.isoformat(),
+                    f"end {s.end} is before start {s.start}",
+                )
+    seen_terms: set[tuple[str, str, str]] = set()
+    for i, t in enumerate(family.school_terms):
+        term_end = _DEFAULT_TERMS.term(t.academic_year, t.term).end
+        dated.append(("school_terms", i, t.person_id, term_end, "academic_year"))
+        if t.unauthorised_absences > t.possible_sessions:
+            yield (
+                "absences_exceed_sessions",
+                ("school_terms", i, "unauthorised_absences"),
+                t.unauthorised_absences,
+                f"unauthorised absences {t.unauthorised_absences} exceed possible sessions "
+                f"{t.possible_sessions}",
+            )
+        key = (t.person_id, t.academic_year, t.term)
+        if key in seen_terms:
+            yield (
+                "duplicate_term",
+                ("school_terms", i, "term"),
+                t.term,
+                f"a second row for {t.person_id} in {t.academic_year} {t.term}",
+            )
+        seen_terms.add(key)
+        start_year, _, end_year = t.academic_year.partition("/")
+        if (int(start_year) + 1) % 100 != int(end_year):
+            yield (
+                "bad_academic_year",
+                ("school_terms", i, "academic_year"),
+                t.academic_year,
+                f"academic year {t.academic_year!r}: {end_year} does not follow {start_year}",
+            )
+
+    for field, i, person_id, when, date_field in dated:
+        if person_id is None:
+            continue
+        dob = born.get(person_id)
+        if dob is None:
+            yield (
+                "unknown_person",
+                (field, i, "person_id"),
+                person_id,
+                f"person_id {person_id!r} is not a member of the family",
+            )
+        elif dob > when:
+            yield (
+                "born_after_event",
+                (field, i, date_field),
+                when.isoformat(),
+                f"{field}[{i}] ({when}) is before {person_id}'s date of birth {dob}",
+            )
+
+
+def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
+    """Return `exc` with every message prefixed by the family it is about."""
+    prefix = f"family {family_id!r}: " if isinstance(family_id, str) else "family (no family_id): "
+    details: list[InitErrorDetails] = []
+    for err in exc.errors():
+        message = prefix + err["msg"]
+        details.append(
+            InitErrorDetails(
+                type=PydanticCustomError(err["type"], _escape(message)),
+                loc=err["loc"],
+                input=err["input"],
+            )
+        )
+    return ValidationError.from_exception_data(exc.title, details)
+
+
+def _escape(message: str) -> str:
+    """Escape braces so pydantic does not read the message as a template."""
+    return message.replace("{", "{{").replace("}", "}}")

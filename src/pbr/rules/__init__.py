@@ -1,0 +1,269 @@
+"""Rule sets: cited, dated parameters plus named interpretations, loaded from data files.
+
+`PHASE_ONE` is the Troubled Families phase-one rule set. Variants with other interpretations are
+cheap (they share the loaded data):
+
+>>> from pbr.rules import PHASE_ONE
+>>> PHASE_ONE.interpretation("employment_weeks")
+'jsa_26_other_13'
+>>> PHASE_ONE.with_interpretations(employment_weeks="all_13").interpretation("employment_weeks")
+'all_13'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pbr.errors import RulesDataError, UnknownInterpretation
+from pbr.money import money
+from pbr.periods import FinancialYear, TermCalendar
+
+__all__ = [
+    "PHASE_ONE",
+    "DatedValue",
+    "Interpretation",
+    "Parameter",
+    "RuleSet",
+    "Source",
+    "load_rule_set",
+    "sources",
+]
+
+ParameterValue = Decimal | int | Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A cited source from tf-rules.md's source list."""
+
+    tag: str
+    where: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    """A parameter's value in force from the start of a financial year, with its provenance."""
+
+    year: FinancialYear
+    value: ParameterValue
+    source: tuple[str, ...]
+    status: str
+
+    @property
+    def source_text(self) -> str:
+        """The source tags joined for display, e.g. ``"S2, S1"``."""
+        return ", ".join(self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A named rule value that may change by financial year."""
+
+    name: str
+    description: str
+    unit: str
+    values: tuple[DatedValue, ...]
+
+    def at(self, year: FinancialYear) -> DatedValue:
+        """Return the value in force in `year` (the latest one starting on or before it)."""
+        current: DatedValue | None = None
+        for dated in self.values:
+            if dated.year <= year:
+                current = dated
+        if current is None:
+            raise KeyError(f"parameter {self.name!r} has no value for {year}")
+        return current
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """A named reading of an ambiguous rule: its default and every allowed value."""
+
+    id: str
+    description: str
+    source: str
+    default: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A programme's rules: dated parameters, interpretations (with the values chosen) and terms.
+
+    Build variants with `with_interpretations` and `with_term_calendar`; a rule set is never
+    changed in place.
+    """
+
+    programme: str
+    title: str
+    version: str
+    spec: str
+    attached_from: date
+    attached_to: date
+    parameters: Mapping[str, Parameter]
+    interpretations: Mapping[str, Interpretation]
+    chosen: Mapping[str, str]
+    term_calendar: TermCalendar = field(default_factory=TermCalendar)
+    data_sha256: str = ""
+
+    @property
+    def rules_version(self) -> str:
+        """``"tf-phase-1/1.0"``: the programme and the version of its data file."""
+        return f"{self.programme}/{self.version}"
+
+    @property
+    def years(self) -> tuple[FinancialYear, ...]:
+        """The financial years in which families can be attached."""
+        first = FinancialYear(self.attached_from.year if self.attached_from.month >= 4 else
+                              self.attached_from.year - 1)
+        last = FinancialYear(self.attached_to.year if self.attached_to.month >= 4 else
+                             self.attached_to.year - 1)
+        return tuple(FinancialYear(y) for y in range(first.start_year, last.start_year + 1))
+
+    def covers(self, attached_on: date) -> bool:
+        """Whether a family attached on `attached_on` falls under this rule set."""
+        return self.attached_from <= attached_on <= self.attached_to
+
+    def parameter(self, name: str, year: FinancialYear) -> DatedValue:
+        """Return parameter `name` in force in `year`."""
+        try:
+            return self.parameters[name].at(year)
+        except KeyError:
+            raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+
+    def interpretation(self, interpretation_id: str) -> str:
+        """Return the value chosen for `interpretation_id`."""
+        try:
+            return self.chosen[interpretation_id]
+        except KeyError:
+            raise UnknownInterpretation(
+                f"unknown interpretation {interpretation_id!r}", valid=sorted(self.interpretations)
+            ) from None
+
+    def with_interpretations(self, **choices: str) -> RuleSet:
+        """Return this rule set with other interpretation values; the data is shared, not rebuilt.
+
+        Raises:
+            UnknownInterpretation: an id or a value the rule set does not define.
+        """
+        for key, value in choices.items():
+            definition = self.interpretations.get(key)
+            if definition is None:
+                raise UnknownInterpretation(
+                    f"unknown interpretation {key!r}", valid=sorted(self.interpretations)
+                )
+            if value not in definition.values:
+                raise UnknownInterpretation(
+                    f"interpretation {key!r} has no value {value!r}", valid=list(definition.values)
+                )
+        return replace(self, chosen={**self.chosen, **choices})
+
+    def with_term_calendar(self, calendar: TermCalendar) -> RuleSet:
+        """Return this rule set using a council's own school term dates."""
+        return replace(self, term_calendar=calendar)
+
+    @property
+    def is_default(self) -> bool:
+        """Whether every interpretation has its default value."""
+        return all(self.chosen[k] == i.default for k, i in self.interpretations.items())
+
+
+@cache
+def sources() -> Mapping[str, Source]:
+    """Return the cited sources (tf-rules.md's source list) keyed by tag."""
+    text = resources.files("pbr.rules").joinpath("sources.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return {tag: Source(tag, row["where"], row["kind"]) for tag, row in data.items()}
+
+
+def _value(name: str, unit: str, raw: Any, where: str) -> ParameterValue:
+    if isinstance(raw, float):
+        raise RulesDataError(f"{where}: {name} is a float ({raw!r}); write money as a string")
+    if unit == "GBP":
+        try:
+            return money(raw)
+        except (TypeError, ValueError) as exc:
+            raise RulesDataError(f"{where}: {name}: {exc}") from None
+    if unit == "fraction":
+        if not isinstance(raw, str):
+            raise RulesDataError(f"{where}: {name} must be a fraction string like '5/6'")
+        return Fraction(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise RulesDataError(f"{where}: {name} must be a whole number, got {raw!r}")
+    return raw
+
+
+def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
+    """Build a `RuleSet` from a TOML document, checking every value and source tag.
+
+    Raises:
+        RulesDataError: naming the file, the key and the bad value.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesDataError(f"{origin}: not valid TOML: {exc}") from None
+    known = sources()
+    parameters: dict[str, Parameter] = {}
+    for name, spec in data.get("parameters", {}).items():
+        where = f"{origin}: parameters.{name}"
+        values = []
+        for i, row in enumerate(spec.get("values", ())):
+            tags = tuple(row.get("source", ()))
+            if not tags:
+                raise RulesDataError(f"{where}.values[{i}]: no source tag")
+            unknown = [t for t in tags if t not in known]
+            if unknown:
+                raise RulesDataError(f"{where}.values[{i}]: unknown source tag(s) {unknown}")
+            try:
+                year = FinancialYear.parse(row["year"])
+            except (KeyError, ValueError) as exc:
+                raise RulesDataError(f"{where}.values[{i}].year: {exc}") from None
+            values.append(
+                DatedValue(year, _value(name, spec["unit"], row.get("value"), where), tags,
+                           row.get("status", "confirmed"))
+            )
+        if not values:
+            raise RulesDataError(f"{where}: no values")
+        parameters[name] = Parameter(name, spec["description"], spec["unit"], tuple(values))
+    interpretations: dict[str, Interpretation] = {}
+    for key, spec in data.get("interpretations", {}).items():
+        if spec["default"] not in spec["values"]:
+            raise RulesDataError(
+                f"{origin}: interpretations.{key}.default {spec['default']!r} is not one of "
+                f"{list(spec['values'])}"
+            )
+        interpretations[key] = Interpretation(
+            key, spec["description"], spec["source"], spec["default"], dict(spec["values"])
+        )
+    return RuleSet(
+        programme=data["programme"],
+        title=data["title"],
+        version=data["version"],
+        spec=data["spec"],
+        attached_from=data["attached_from"],
+        attached_to=data["attached_to"],
+        parameters=parameters,
+        interpretations=interpretations,
+        chosen={k: i.default for k, i in interpretations.items()},
+        data_sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def _bundled(name: str) -> RuleSet:
+    text = resources.files("pbr.rules").joinpath(name).read_text(encoding="utf-8")
+    return load_rule_set(text, origin=f"pbr/rules/{name}")
+
+
+PHASE_ONE: RuleSet = _bundled("phase_one.toml")
+"""Troubled Families phase one (families attached 1 April 2012 – 31 March 2015)."""
