@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pbr import rules, testing
+    from pbr import rules, testing  # type: ignore[attr-defined, unused-ignore]
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
-    from pbr.errors import OutsideProgramme, PbrError, RulesDataError, UnknownInterpretation
     from pbr.engine import evaluate, identify, rule_set_for
+    from pbr.errors import OutsideProgramme, PbrError, RulesDataError, UnknownInterpretation
     from pbr.io import Rejection, read_records
     from pbr.money import Money
     from pbr.periods import FinancialYear, TermCalendar

@@ -17,6 +17,7 @@ def rule_set_for(family: Family) -> RuleSet:
 
     Raises:
         OutsideProgramme: no bundled rule set covers the family.
+
     """
     return phase_one.rule_set_for(family)
 
@@ -42,6 +43,7 @@ def evaluate(family: Family, *, as_of: date, rules: RuleSet | None = None) -> De
 
     Raises:
         OutsideProgramme: the rule set does not cover the family.
+
     """
     chosen = rules if rules is not None else rule_set_for(family)
     return phase_one.evaluate(family, as_of, chosen)

@@ -65,9 +65,8 @@ def explain(decision: Decision) -> str:
         "-----",
         f"  paid to date (counted at {d.as_of}): {format_gbp(d.paid_to_date)}",
         f"  results payable now: {format_gbp(d.payable)}",
-        "  by result: " + "; ".join(
-            f"{kind} {format_gbp(r.amount)}" for kind, r in d.results.items()
-        ),
+        "  by result: "
+        + "; ".join(f"{kind} {format_gbp(r.amount)}" for kind, r in d.results.items()),
         "",
         "Interpretations in force",
         "------------------------",

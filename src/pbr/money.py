@@ -44,7 +44,9 @@ def money(value: object) -> Decimal:
         try:
             value = Decimal(value.strip())
         except InvalidOperation:
-            raise ValueError(f"money must be a decimal string such as '3200.00', got {value!r}") from None
+            raise ValueError(
+                f"money must be a decimal string such as '3200.00', got {value!r}"
+            ) from None
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"money must be finite, got {value!r}")

@@ -143,9 +143,9 @@ class TermCalendar:
                 yield self.term(academic_year, name)
             year -= 1
 
-    def complete_terms(self, day: date, count: int, *, strictly_before: bool = False) -> tuple[
-        SchoolTerm, ...
-    ]:
+    def complete_terms(
+        self, day: date, count: int, *, strictly_before: bool = False
+    ) -> tuple[SchoolTerm, ...]:
         """Return the `count` latest terms complete at `day`, oldest first.
 
         A term is complete when its last day is on or before `day` (strictly before it with

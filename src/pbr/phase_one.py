@@ -14,8 +14,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from pbr.decisions import RESULT_KINDS, Compared, Decision, Identification, Reason, ResultDecision
-from pbr.decisions import ResultKind, Status
+from pbr.decisions import (
+    RESULT_KINDS,
+    Compared,
+    Decision,
+    Identification,
+    Reason,
+    ResultDecision,
+    ResultKind,
+    Status,
+)
 from pbr.errors import OutsideProgramme
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import (
@@ -67,9 +75,7 @@ def _src(rules: RuleSet, *names: str) -> str:
 
 
 def _int(rules: RuleSet, name: str) -> int:
-    value = rules.parameter(name, rules.years[0]).value
-    assert isinstance(value, int)
-    return value
+    return rules.number(name)
 
 
 # --- Identification (§3) -------------------------------------------------------------------
@@ -97,19 +103,32 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     crime_rule, crime_src = "identification.crime_asb", _src(rules, "identification_months")
     if child_offences or asb:
         found.append("crime_asb")
-        reasons.append(_reason(
-            "CRIME_ASB_AT_ENTRY", crime_rule, crime_src,
-            f"{child_offences} offence(s) by children and {asb} ASB incident(s) in the 12 months "
-            "before attachment",
-            window_from=window_start, window_before=attached, child_offences=child_offences,
-            asb_incidents=asb,
-        ))
+        reasons.append(
+            _reason(
+                "CRIME_ASB_AT_ENTRY",
+                crime_rule,
+                crime_src,
+                f"{child_offences} offence(s) by children and {asb} ASB incident(s) in the 12 months "
+                "before attachment",
+                window_from=window_start,
+                window_before=attached,
+                child_offences=child_offences,
+                asb_incidents=asb,
+            )
+        )
     else:
-        reasons.append(_reason(
-            "NO_CRIME_ASB_AT_ENTRY", crime_rule, crime_src,
-            "no offence by a child and no ASB incident in the 12 months before attachment",
-            window_from=window_start, window_before=attached, child_offences=0, asb_incidents=0,
-        ))
+        reasons.append(
+            _reason(
+                "NO_CRIME_ASB_AT_ENTRY",
+                crime_rule,
+                crime_src,
+                "no offence by a child and no ASB incident in the 12 months before attachment",
+                window_from=window_start,
+                window_before=attached,
+                child_offences=0,
+                asb_incidents=0,
+            )
+        )
 
     education_reasons = _education_at_entry(family, rules, born)
     if any(r.code == "EDUCATION_PROBLEM_AT_ENTRY" for r in education_reasons):
@@ -117,72 +136,112 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     reasons.extend(education_reasons)
 
     work_rule, work_src = "identification.work", _src(rules, "adult_age")
-    on_benefit = sorted({
-        s.person_id
-        for s in family.benefit_spells
-        if s.start <= attached and (s.end is None or s.end >= attached)
-        and age_on(born[s.person_id], attached) >= adult
-    })
+    on_benefit = sorted(
+        {
+            s.person_id
+            for s in family.benefit_spells
+            if s.start <= attached
+            and (s.end is None or s.end >= attached)
+            and age_on(born[s.person_id], attached) >= adult
+        }
+    )
     if on_benefit:
         found.append("work")
-        reasons.append(_reason(
-            "OUT_OF_WORK_BENEFIT_AT_ENTRY", work_rule, work_src,
-            f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
-            on=attached, adults=", ".join(on_benefit),
-        ))
+        reasons.append(
+            _reason(
+                "OUT_OF_WORK_BENEFIT_AT_ENTRY",
+                work_rule,
+                work_src,
+                f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
+                on=attached,
+                adults=", ".join(on_benefit),
+            )
+        )
     else:
-        reasons.append(_reason(
-            "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY", work_rule, work_src,
-            f"no adult on an out-of-work benefit on {attached}", on=attached,
-        ))
+        reasons.append(
+            _reason(
+                "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+                work_rule,
+                work_src,
+                f"no adult on an out-of-work benefit on {attached}",
+                on=attached,
+            )
+        )
 
     local = bool(family.local_discretion)
     if local:
-        reasons.append(_reason(
-            "LOCAL_DISCRETION_RECORDED", "identification.local_discretion", "S8, S1",
-            f"local discretion: {', '.join(family.local_discretion)}",
-            codes=", ".join(family.local_discretion),
-        ))
+        reasons.append(
+            _reason(
+                "LOCAL_DISCRETION_RECORDED",
+                "identification.local_discretion",
+                "S8, S1",
+                f"local discretion: {', '.join(family.local_discretion)}",
+                codes=", ".join(family.local_discretion),
+            )
+        )
 
     warnings: list[Reason] = []
     if family.identified_for is None:
         used = tuple(found)
     else:
         used = tuple(p for p in PROBLEMS if p in family.identified_for)
-        reasons.append(_reason(
-            "IDENTIFIED_FOR_STATED", "identification.identified_for", "S8",
-            f"the record states identified_for = {', '.join(used) or '(none)'}",
-            stated=", ".join(used), evidence=", ".join(found),
-        ))
+        reasons.append(
+            _reason(
+                "IDENTIFIED_FOR_STATED",
+                "identification.identified_for",
+                "S8",
+                f"the record states identified_for = {', '.join(used) or '(none)'}",
+                stated=", ".join(used),
+                evidence=", ".join(found),
+            )
+        )
         stated_only = [p for p in used if p not in found]
         evidence_only = [p for p in found if p not in used]
         if stated_only or evidence_only:
-            warnings.append(_reason(
-                "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR", "identification.identified_for", "S8",
-                "stated without evidence: " + (", ".join(stated_only) or "none")
-                + "; evidence of an unstated problem: " + (", ".join(evidence_only) or "none"),
-                stated=", ".join(used), evidence=", ".join(found),
-                stated_without_evidence=", ".join(stated_only),
-                evidence_not_stated=", ".join(evidence_only),
-            ))
+            warnings.append(
+                _reason(
+                    "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR",
+                    "identification.identified_for",
+                    "S8",
+                    "stated without evidence: "
+                    + (", ".join(stated_only) or "none")
+                    + "; evidence of an unstated problem: "
+                    + (", ".join(evidence_only) or "none"),
+                    stated=", ".join(used),
+                    evidence=", ".join(found),
+                    stated_without_evidence=", ".join(stated_only),
+                    evidence_not_stated=", ".join(evidence_only),
+                )
+            )
 
     national = len(used)
     eligible = national == 3 or (national == 2 and local)
     rule = "identification.eligibility"
     if eligible:
-        reasons.append(_reason(
-            "ELIGIBLE", rule, "S45, S1, S8",
-            "all three national criteria" if national == 3
-            else "two national criteria plus local discretion",
-            national_criteria=national, local_discretion=local,
-        ))
+        reasons.append(
+            _reason(
+                "ELIGIBLE",
+                rule,
+                "S45, S1, S8",
+                "all three national criteria"
+                if national == 3
+                else "two national criteria plus local discretion",
+                national_criteria=national,
+                local_discretion=local,
+            )
+        )
     else:
-        reasons.append(_reason(
-            "NOT_ELIGIBLE", rule, "S45, S1, S8",
-            f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
-            "three, or two plus local discretion",
-            national_criteria=national, local_discretion=local,
-        ))
+        reasons.append(
+            _reason(
+                "NOT_ELIGIBLE",
+                rule,
+                "S45, S1, S8",
+                f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
+                "three, or two plus local discretion",
+                national_criteria=national,
+                local_discretion=local,
+            )
+        )
     return Identification(
         family_id=family.family_id,
         attached_on=attached,
@@ -203,7 +262,9 @@ def _education_at_entry(family: Family, rules: RuleSet, born: dict[str, date]) -
     rule = "identification.education"
     src = _src(rules, "absence_percent", "fixed_term_exclusions", "terms_assessed")
     absence, exclusions, adult = (
-        _int(rules, "absence_percent"), _int(rules, "fixed_term_exclusions"), _int(rules, "adult_age")
+        _int(rules, "absence_percent"),
+        _int(rules, "fixed_term_exclusions"),
+        _int(rules, "adult_age"),
     )
     term_span = f"{terms[0].label} to {terms[-1].label}"
     problems: list[Reason] = []
@@ -226,19 +287,32 @@ def _education_at_entry(family: Family, rules: RuleSet, born: dict[str, date]) -
             if hit
         ]
         if flags:
-            problems.append(_reason(
-                "EDUCATION_PROBLEM_AT_ENTRY", rule, src,
-                f"child {person_id}, {term_span}: {'; '.join(flags)}",
-                child=person_id, terms=term_span, possible_sessions=possible,
-                unauthorised_absences=unauthorised, fixed_term_exclusions=fixed,
-                absence_threshold_percent=absence, terms_with_rows=len(rows),
-            ))
+            problems.append(
+                _reason(
+                    "EDUCATION_PROBLEM_AT_ENTRY",
+                    rule,
+                    src,
+                    f"child {person_id}, {term_span}: {'; '.join(flags)}",
+                    child=person_id,
+                    terms=term_span,
+                    possible_sessions=possible,
+                    unauthorised_absences=unauthorised,
+                    fixed_term_exclusions=fixed,
+                    absence_threshold_percent=absence,
+                    terms_with_rows=len(rows),
+                )
+            )
     if problems:
         return problems
-    return [_reason(
-        "NO_EDUCATION_PROBLEM_AT_ENTRY", rule, src,
-        f"no child met an education criterion over {term_span}", terms=term_span,
-    )]
+    return [
+        _reason(
+            "NO_EDUCATION_PROBLEM_AT_ENTRY",
+            rule,
+            src,
+            f"no child met an education criterion over {term_span}",
+            terms=term_span,
+        )
+    ]
 
 
 def _children_in_terms(
@@ -269,8 +343,12 @@ class _Verdict:
 
 def _not_relevant(limb: str, problem: str) -> Reason:
     return _reason(
-        "LIMB_NOT_RELEVANT", "results.relevance", "S10",
-        f"{limb}: the family was not identified for {problem}", limb=limb, problem=problem,
+        "LIMB_NOT_RELEVANT",
+        "results.relevance",
+        "S10",
+        f"{limb}: the family was not identified for {problem}",
+        limb=limb,
+        problem=problem,
     )
 
 
@@ -283,8 +361,11 @@ def crime_asb_education(
     family: Family, rules: RuleSet, as_of: date, identified: tuple[str, ...]
 ) -> _Verdict:
     """Crime/ASB/education: every relevant limb holds at `as_of`, 6+ months after attachment."""
-    relevant = set(identified) if rules.interpretation("relevance") == "identified_problems_only" \
+    relevant = (
+        set(identified)
+        if rules.interpretation("relevance") == "identified_problems_only"
         else set(PROBLEMS)
+    )
     born = family.member_birthdays()
     reasons: list[Reason] = []
     limbs_met: list[bool] = []
@@ -306,11 +387,18 @@ def crime_asb_education(
         return _Verdict("not_applicable", tuple(reasons))
     ready = add_months(family.attached_on, _int(rules, "results_wait_months"))
     if as_of < ready:
-        reasons.insert(0, _reason(
-            "RESULT_TOO_EARLY", "results.crime_asb_education.timing", _src(rules, "results_wait_months"),
-            f"as_of {as_of} is before attachment + 6 months ({ready})",
-            as_of=as_of, attached_on=family.attached_on, earliest=ready,
-        ))
+        reasons.insert(
+            0,
+            _reason(
+                "RESULT_TOO_EARLY",
+                "results.crime_asb_education.timing",
+                _src(rules, "results_wait_months"),
+                f"as_of {as_of} is before attachment + 6 months ({ready})",
+                as_of=as_of,
+                attached_on=family.attached_on,
+                earliest=ready,
+            ),
+        )
         return _Verdict("not_met", tuple(reasons), ready)
     return _Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
 
@@ -320,7 +408,9 @@ def _education_limb(
 ) -> tuple[bool, list[Reason]]:
     terms = rules.term_calendar.complete_terms(as_of, _int(rules, "terms_assessed"))
     absence, exclusions, adult = (
-        _int(rules, "absence_percent"), _int(rules, "fixed_term_exclusions"), _int(rules, "adult_age")
+        _int(rules, "absence_percent"),
+        _int(rules, "fixed_term_exclusions"),
+        _int(rules, "adult_age"),
     )
     rule = "results.crime_asb_education.education"
     src = _src(rules, "absence_percent", "fixed_term_exclusions", "terms_assessed")
@@ -334,64 +424,102 @@ def _education_limb(
         for term in terms:
             if compulsory_school_age_in(dob, term) and (term.academic_year, term.name) not in have:
                 child_ok = False
-                reasons.append(_reason(
-                    "MISSING_SCHOOL_TERM", rule, src,
-                    f"child {person_id} is of compulsory school age but has no record for "
-                    f"{term.label}", child=person_id, term=term.label,
-                ))
+                reasons.append(
+                    _reason(
+                        "MISSING_SCHOOL_TERM",
+                        rule,
+                        src,
+                        f"child {person_id} is of compulsory school age but has no record for "
+                        f"{term.label}",
+                        child=person_id,
+                        term=term.label,
+                    )
+                )
         if rows:
             possible = sum(r.possible_sessions for r in rows)
             unauthorised = sum(r.unauthorised_absences for r in rows)
             fixed = sum(r.fixed_term_exclusions for r in rows)
             numbers: Compared = {
-                "child": person_id, "terms": term_span, "possible_sessions": possible,
-                "unauthorised_absences": unauthorised, "fixed_term_exclusions": fixed,
-                "absence_threshold_percent": absence, "exclusion_threshold": exclusions,
+                "child": person_id,
+                "terms": term_span,
+                "possible_sessions": possible,
+                "unauthorised_absences": unauthorised,
+                "fixed_term_exclusions": fixed,
+                "absence_threshold_percent": absence,
+                "exclusion_threshold": exclusions,
             }
             if any(r.permanently_excluded for r in rows):
                 child_ok = False
-                reasons.append(_reason(
-                    "PERMANENTLY_EXCLUDED", rule, src,
-                    f"child {person_id} was permanently excluded in {term_span}", **numbers,
-                ))
+                reasons.append(
+                    _reason(
+                        "PERMANENTLY_EXCLUDED",
+                        rule,
+                        src,
+                        f"child {person_id} was permanently excluded in {term_span}",
+                        **numbers,
+                    )
+                )
             if fixed >= exclusions:
                 child_ok = False
-                reasons.append(_reason(
-                    "FIXED_TERM_EXCLUSIONS_3_OR_MORE", rule, src,
-                    f"child {person_id}: {fixed} fixed-term exclusions (must be fewer than "
-                    f"{exclusions})", **numbers,
-                ))
+                reasons.append(
+                    _reason(
+                        "FIXED_TERM_EXCLUSIONS_3_OR_MORE",
+                        rule,
+                        src,
+                        f"child {person_id}: {fixed} fixed-term exclusions (must be fewer than "
+                        f"{exclusions})",
+                        **numbers,
+                    )
+                )
             if possible == 0:
                 child_ok = False
-                reasons.append(_reason(
-                    "NO_POSSIBLE_SESSIONS", rule, src,
-                    f"child {person_id}: 0 possible sessions over {term_span}", **numbers,
-                ))
+                reasons.append(
+                    _reason(
+                        "NO_POSSIBLE_SESSIONS",
+                        rule,
+                        src,
+                        f"child {person_id}: 0 possible sessions over {term_span}",
+                        **numbers,
+                    )
+                )
             elif 100 * unauthorised >= absence * possible:
                 child_ok = False
-                reasons.append(_reason(
-                    "ABSENCE_15_PERCENT_OR_MORE", rule, src,
-                    f"child {person_id}: unauthorised absence {unauthorised}/{possible} sessions "
-                    f"is not below {absence}%", **numbers,
-                ))
+                reasons.append(
+                    _reason(
+                        "ABSENCE_15_PERCENT_OR_MORE",
+                        rule,
+                        src,
+                        f"child {person_id}: unauthorised absence {unauthorised}/{possible} sessions "
+                        f"is not below {absence}%",
+                        **numbers,
+                    )
+                )
             if child_ok:
-                reasons.append(_reason(
-                    "CHILD_IN_SCHOOL", rule, src,
-                    f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
-                    f"{unauthorised}/{possible} sessions (below {absence}%)", **numbers,
-                ))
+                reasons.append(
+                    _reason(
+                        "CHILD_IN_SCHOOL",
+                        rule,
+                        src,
+                        f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
+                        f"{unauthorised}/{possible} sessions (below {absence}%)",
+                        **numbers,
+                    )
+                )
         met = met and child_ok
     if not reasons:
-        reasons.append(_reason(
-            "NO_CHILD_TO_ASSESS", rule, src,
-            f"no child of school age has terms to assess in {term_span}", terms=term_span,
-        ))
+        reasons.append(
+            _reason(
+                "NO_CHILD_TO_ASSESS",
+                rule,
+                src,
+                f"no child of school age has terms to assess in {term_span}",
+                terms=term_span,
+            )
+        )
     return met, reasons
 
 
-def _baseline(
-    dates: list[date], attached: date, rules: RuleSet
-) -> tuple[Fraction, date, str]:
+def _baseline(dates: list[date], attached: date, rules: RuleSet) -> tuple[Fraction, date, str]:
     """The baseline count (interpretation `baseline`), the window start and its description."""
     if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
         start = add_months(attached, -12)
@@ -407,7 +535,11 @@ def _asb_limb(
 ) -> tuple[bool, Reason]:
     dates = [a.date for a in family.asb_incidents]
     return _reduction(
-        "asb", dates, family.attached_on, as_of, rules,
+        "asb",
+        dates,
+        family.attached_on,
+        as_of,
+        rules,
         threshold=Fraction(_int(rules, "asb_remaining_percent"), 100),
         source=_src(rules, "asb_remaining_percent", "results_months"),
     )
@@ -419,7 +551,11 @@ def _offending_limb(
     adult = _int(rules, "adult_age")
     dates = [o.date for o in family.offences if age_on(born[o.person_id], o.date) < adult]
     return _reduction(
-        "offending", dates, family.attached_on, as_of, rules,
+        "offending",
+        dates,
+        family.attached_on,
+        as_of,
+        rules,
         threshold=1 - Fraction(_int(rules, "offending_reduction_percent"), 100),
         source=_src(rules, "offending_reduction_percent", "results_months"),
     )
@@ -427,19 +563,29 @@ def _offending_limb(
 
 _REDUCTION_CODES: dict[str, tuple[ReasonCode, ReasonCode, ReasonCode, ReasonCode]] = {
     "asb": (
-        "ASB_REDUCED_60_PERCENT", "ASB_REDUCTION_BELOW_60_PERCENT",
-        "ASB_NONE_BEFORE_OR_SINCE", "ASB_SINCE_ZERO_BASELINE",
+        "ASB_REDUCED_60_PERCENT",
+        "ASB_REDUCTION_BELOW_60_PERCENT",
+        "ASB_NONE_BEFORE_OR_SINCE",
+        "ASB_SINCE_ZERO_BASELINE",
     ),
     "offending": (
-        "OFFENDING_REDUCED_33_PERCENT", "OFFENDING_REDUCTION_BELOW_33_PERCENT",
-        "OFFENDING_NONE_BEFORE_OR_SINCE", "OFFENDING_SINCE_ZERO_BASELINE",
+        "OFFENDING_REDUCED_33_PERCENT",
+        "OFFENDING_REDUCTION_BELOW_33_PERCENT",
+        "OFFENDING_NONE_BEFORE_OR_SINCE",
+        "OFFENDING_SINCE_ZERO_BASELINE",
     ),
 }
 
 
 def _reduction(
-    limb: str, dates: list[date], attached: date, as_of: date, rules: RuleSet, *,
-    threshold: Fraction, source: str,
+    limb: str,
+    dates: list[date],
+    attached: date,
+    as_of: date,
+    rules: RuleSet,
+    *,
+    threshold: Fraction,
+    source: str,
 ) -> tuple[bool, Reason]:
     """Recent count at most `threshold` × baseline; with a zero baseline, met only at zero."""
     after, until = _recent(as_of, _int(rules, "results_months"))
@@ -447,8 +593,11 @@ def _reduction(
     baseline, baseline_from, described = _baseline(dates, attached, rules)
     reduced, below, none, since = _REDUCTION_CODES[limb]
     numbers: Compared = {
-        "recent": recent, "recent_after": after.isoformat(), "recent_until": until.isoformat(),
-        "baseline": _plain(baseline), "baseline_from": baseline_from.isoformat(),
+        "recent": recent,
+        "recent_after": after.isoformat(),
+        "recent_until": until.isoformat(),
+        "baseline": _plain(baseline),
+        "baseline_from": baseline_from.isoformat(),
         "baseline_before": attached.isoformat(),
         "max_recent_share_of_baseline": _plain(threshold),
         "baseline_interpretation": rules.interpretation("baseline"),
@@ -459,12 +608,17 @@ def _reduction(
         if recent == 0:
             return True, _reason(none, rule, source, f"no {label} before or since", **numbers)
         return False, _reason(
-            since, rule, source, f"{recent} {label} in the last 6 months against a baseline of 0",
+            since,
+            rule,
+            source,
+            f"{recent} {label} in the last 6 months against a baseline of 0",
             **numbers,
         )
     met = recent <= threshold * baseline
     return met, _reason(
-        reduced if met else below, rule, source,
+        reduced if met else below,
+        rule,
+        source,
         f"{recent} {label} in the last 6 months against a baseline of {described}: "
         f"{'at most' if met else 'more than'} {_plain(threshold * 100)}% of it",
         **numbers,
@@ -489,24 +643,49 @@ def progress_to_work(
     after, until = _recent(as_of, _int(rules, "results_months"))
     rule, src = "results.progress_to_work", _src(rules, "results_months")
     hits = sorted(
-        (r for r in family.work_programme
-         if after < r.date <= until and r.date >= family.attached_on
-         and age_on(born[r.person_id], r.date) >= adult),
+        (
+            r
+            for r in family.work_programme
+            if after < r.date <= until
+            and r.date >= family.attached_on
+            and age_on(born[r.person_id], r.date) >= adult
+        ),
         key=lambda r: (r.date, r.person_id, r.provision),
     )
     if hits:
         first = hits[0]
-        return _Verdict("met", (_reason(
-            "WORK_PROGRAMME_REFERRAL", rule, src,
-            f"adult {first.person_id} referred to {first.provision} on {first.date}",
-            person=first.person_id, referred_on=first.date, provision=first.provision,
-            window_after=after, window_until=until, attached_on=family.attached_on,
-        ),), first.date)
-    return _Verdict("not_met", (_reason(
-        "NO_WORK_PROGRAMME_REFERRAL", rule, src,
-        f"no adult referral in ({after}, {until}] on or after attachment ({family.attached_on})",
-        window_after=after, window_until=until, attached_on=family.attached_on,
-    ),))
+        return _Verdict(
+            "met",
+            (
+                _reason(
+                    "WORK_PROGRAMME_REFERRAL",
+                    rule,
+                    src,
+                    f"adult {first.person_id} referred to {first.provision} on {first.date}",
+                    person=first.person_id,
+                    referred_on=first.date,
+                    provision=first.provision,
+                    window_after=after,
+                    window_until=until,
+                    attached_on=family.attached_on,
+                ),
+            ),
+            first.date,
+        )
+    return _Verdict(
+        "not_met",
+        (
+            _reason(
+                "NO_WORK_PROGRAMME_REFERRAL",
+                rule,
+                src,
+                f"no adult referral in ({after}, {until}] on or after attachment ({family.attached_on})",
+                window_after=after,
+                window_until=until,
+                attached_on=family.attached_on,
+            ),
+        ),
+    )
 
 
 def _runs(spells: Iterable[EmploymentSpell], as_of: date) -> list[tuple[date, date | None]]:
@@ -537,62 +716,99 @@ def continuous_employment(
     src = _src(rules, "employment_weeks_jsa", "employment_weeks_other")
     benefits: dict[str, set[str]] = defaultdict(set)
     for s in family.benefit_spells:
-        if s.start <= attached and (s.end is None or s.end >= attached) \
-                and age_on(born[s.person_id], attached) >= adult:
+        if (
+            s.start <= attached
+            and (s.end is None or s.end >= attached)
+            and age_on(born[s.person_id], attached) >= adult
+        ):
             benefits[s.person_id].add(s.benefit)
     if not benefits:
-        return _Verdict("not_met", (_reason(
-            "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT", rule, src,
-            f"no adult was on an out-of-work benefit on {attached}", attached_on=attached,
-        ),))
+        return _Verdict(
+            "not_met",
+            (
+                _reason(
+                    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
+                    rule,
+                    src,
+                    f"no adult was on an out-of-work benefit on {attached}",
+                    attached_on=attached,
+                ),
+            ),
+        )
     all_13 = rules.interpretation("employment_weeks") == "all_13"
     reasons: list[Reason] = []
     met = False
     earliest: date | None = None
     for person_id in sorted(benefits):
         jsa = "JSA" in benefits[person_id]
-        weeks = _int(rules, "employment_weeks_jsa" if jsa and not all_13 else "employment_weeks_other")
+        weeks = _int(
+            rules, "employment_weeks_jsa" if jsa and not all_13 else "employment_weeks_other"
+        )
         numbers: Compared = {
-            "person": person_id, "benefits_at_attachment": ", ".join(sorted(benefits[person_id])),
-            "weeks_required": weeks, "attached_on": attached.isoformat(),
+            "person": person_id,
+            "benefits_at_attachment": ", ".join(sorted(benefits[person_id])),
+            "weeks_required": weeks,
+            "attached_on": attached.isoformat(),
             "as_of": as_of.isoformat(),
             "employment_weeks_interpretation": rules.interpretation("employment_weeks"),
         }
         spells = [s for s in family.employment_spells if s.person_id == person_id]
         current = [(s, e) for s, e in _runs(spells, as_of) if e is None or e >= as_of]
         if not current:
-            reasons.append(_reason(
-                "NO_CURRENT_EMPLOYMENT", rule, src,
-                f"adult {person_id} is not in work on {as_of}", **numbers,
-            ))
+            reasons.append(
+                _reason(
+                    "NO_CURRENT_EMPLOYMENT",
+                    rule,
+                    src,
+                    f"adult {person_id} is not in work on {as_of}",
+                    **numbers,
+                )
+            )
             continue
         start = current[0][0]
         if start < attached:
-            reasons.append(_reason(
-                "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT", rule, src,
-                f"adult {person_id}'s current run of work started {start}, before attachment",
-                run_start=start.isoformat(), **numbers,
-            ))
+            reasons.append(
+                _reason(
+                    "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT",
+                    rule,
+                    src,
+                    f"adult {person_id}'s current run of work started {start}, before attachment",
+                    run_start=start.isoformat(),
+                    **numbers,
+                )
+            )
             continue
         reached = start + timedelta(weeks=weeks)
         earliest = reached if earliest is None else min(earliest, reached)
         worked = (as_of - start).days
         if as_of >= reached:
             met = True
-            reasons.append(_reason(
-                "CONTINUOUS_EMPLOYMENT_REACHED", rule, src,
-                f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}",
-                run_start=start.isoformat(), days_worked=worked, reached_on=reached.isoformat(),
-                **numbers,
-            ))
+            reasons.append(
+                _reason(
+                    "CONTINUOUS_EMPLOYMENT_REACHED",
+                    rule,
+                    src,
+                    f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}",
+                    run_start=start.isoformat(),
+                    days_worked=worked,
+                    reached_on=reached.isoformat(),
+                    **numbers,
+                )
+            )
         else:
-            reasons.append(_reason(
-                "EMPLOYMENT_TOO_SHORT", rule, src,
-                f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks "
-                f"reached on {reached}",
-                run_start=start.isoformat(), days_worked=worked, reached_on=reached.isoformat(),
-                **numbers,
-            ))
+            reasons.append(
+                _reason(
+                    "EMPLOYMENT_TOO_SHORT",
+                    rule,
+                    src,
+                    f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks "
+                    f"reached on {reached}",
+                    run_start=start.isoformat(),
+                    days_worked=worked,
+                    reached_on=reached.isoformat(),
+                    **numbers,
+                )
+            )
     return _Verdict("met" if met else "not_met", tuple(reasons), earliest)
 
 
@@ -601,23 +817,27 @@ def continuous_employment(
 
 def _rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, tuple[Decimal, str]]:
     """The rate of each result in `year` with its source tags (interpretation results_split)."""
-    employment = rules.parameter("continuous_employment", year)
+    employment = rules.amount("continuous_employment", year)
+    employment_src = rules.parameter("continuous_employment", year).source_text
     if rules.interpretation("results_split") == "pro_rata":
-        share = rules.parameter("cap", year).value - rules.parameter("attachment_fee", year).value
-        fraction = rules.parameter("crime_asb_education_share", year)
-        assert isinstance(share, Decimal) and isinstance(fraction.value, Fraction)
-        crime = round_to_penny(Fraction(share) * fraction.value)
+        share = rules.amount("cap", year) - rules.amount("attachment_fee", year)
+        src = rules.parameter("crime_asb_education_share", year).source_text
+        crime = round_to_penny(Fraction(share) * rules.fraction("crime_asb_education_share", year))
         return {
-            "crime_asb_education": (crime, fraction.source_text),
-            "progress_to_work": (share - crime, fraction.source_text),
-            "continuous_employment": (Decimal(employment.value), employment.source_text),
+            "crime_asb_education": (crime, src),
+            "progress_to_work": (share - crime, src),
+            "continuous_employment": (employment, employment_src),
         }
-    crime_p = rules.parameter("crime_asb_education", year)
-    work_p = rules.parameter("progress_to_work", year)
     return {
-        "crime_asb_education": (Decimal(crime_p.value), crime_p.source_text),
-        "progress_to_work": (Decimal(work_p.value), work_p.source_text),
-        "continuous_employment": (Decimal(employment.value), employment.source_text),
+        "crime_asb_education": (
+            rules.amount("crime_asb_education", year),
+            rules.parameter("crime_asb_education", year).source_text,
+        ),
+        "progress_to_work": (
+            rules.amount("progress_to_work", year),
+            rules.parameter("progress_to_work", year).source_text,
+        ),
+        "continuous_employment": (employment, employment_src),
     }
 
 
@@ -653,9 +873,8 @@ def evaluate(family: Family, as_of: date, rules: RuleSet) -> Decision:
         )
     attached = family.attached_on
     year = financial_year_of(attached)
-    fee = rules.parameter("attachment_fee", year)
-    cap = rules.parameter("cap", year)
-    assert isinstance(fee.value, Decimal) and isinstance(cap.value, Decimal)
+    fee = rules.amount("attachment_fee", year)
+    cap = rules.amount("cap", year)
     ident = identify(family, rules)
 
     counted = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
@@ -667,17 +886,15 @@ def evaluate(family: Family, as_of: date, rules: RuleSet) -> Decision:
             kind: ResultDecision(status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,))
             for kind in RESULT_KINDS
         }
-        return _decision(family, as_of, rules, year, fee.value, cap.value, ident, ZERO,
-                         paid_to_date, results)
+        return _decision(family, as_of, rules, year, fee, cap, ident, ZERO, paid_to_date, results)
 
     verdicts: dict[ResultKind, _Verdict] = {
         "crime_asb_education": crime_asb_education(family, rules, as_of, ident.identified_for),
         "progress_to_work": progress_to_work(family, rules, as_of, ident.identified_for),
         "continuous_employment": continuous_employment(family, rules, as_of, ident.identified_for),
     }
-    results, payable = _pay(family, rules, as_of, year, fee.value, cap.value, counted, verdicts)
-    return _decision(family, as_of, rules, year, fee.value, cap.value, ident, payable,
-                     paid_to_date, results)
+    results, payable = _pay(family, rules, as_of, year, fee, cap, counted, verdicts)
+    return _decision(family, as_of, rules, year, fee, cap, ident, payable, paid_to_date, results)
 
 
 _OTHER_ROUTE: dict[ResultKind, ResultKind] = {
@@ -687,8 +904,14 @@ _OTHER_ROUTE: dict[ResultKind, ResultKind] = {
 
 
 def _pay(
-    family: Family, rules: RuleSet, as_of: date, year: FinancialYear, fee: Decimal, cap: Decimal,
-    counted: list[Payment], verdicts: dict[ResultKind, _Verdict],
+    family: Family,
+    rules: RuleSet,
+    as_of: date,
+    year: FinancialYear,
+    fee: Decimal,
+    cap: Decimal,
+    counted: list[Payment],
+    verdicts: dict[ResultKind, _Verdict],
 ) -> tuple[dict[ResultKind, ResultDecision], Decimal]:
     """Turn verdicts into amounts: rates, prior payments, the cap and the combination rules."""
     paid: dict[str, list[Payment]] = defaultdict(list)
@@ -696,9 +919,7 @@ def _pay(
         paid[p.kind].append(p)
     fee_paid = sum((p.amount for p in paid["attachment_fee"]), ZERO)
     fee_counted = max(fee, fee_paid)
-    results_paid = sum(
-        (p.amount for k in RESULT_KINDS for p in paid[k]), ZERO
-    )
+    results_paid = sum((p.amount for k in RESULT_KINDS for p in paid[k]), ZERO)
     room = max(cap - fee_counted - results_paid, ZERO)
     rates_year = _rates_year(rules, family.attached_on, as_of)
     rates = _rates(rules, rates_year)
@@ -715,65 +936,108 @@ def _pay(
         if paid[kind]:
             status = "already_paid"
             first = paid[kind][0]
-            reasons.insert(0, _reason(
-                "ALREADY_PAID", "payment.once", "S1",
-                f"{kind} was paid {first.amount} on {first.paid_on or '(date not recorded)'}",
-                amount=str(first.amount), paid_on=first.paid_on,
-                claim_id=first.claim_id,
-            ))
+            reasons.insert(
+                0,
+                _reason(
+                    "ALREADY_PAID",
+                    "payment.once",
+                    "S1",
+                    f"{kind} was paid {first.amount} on {first.paid_on or '(date not recorded)'}",
+                    amount=str(first.amount),
+                    paid_on=first.paid_on,
+                    claim_id=first.claim_id,
+                ),
+            )
         elif status == "met":
             other = _OTHER_ROUTE.get(kind)
-            if exclusive and other is not None and (
-                paid[other]
-                or (kind == "crime_asb_education" and verdicts[other].status == "met")
+            if (
+                exclusive
+                and other is not None
+                and (
+                    paid[other]
+                    or (kind == "crime_asb_education" and verdicts[other].status == "met")
+                )
             ):
-                reasons.append(_reason(
-                    "EXCLUSIVE_ROUTE_TAKEN", "payment.employment_after_crime", "S2, S3",
-                    f"{other} is {'paid' if paid[other] else 'payable now'}, so {kind} is not paid",
-                    other_route=other, interpretation="exclusive",
-                ))
+                reasons.append(
+                    _reason(
+                        "EXCLUSIVE_ROUTE_TAKEN",
+                        "payment.employment_after_crime",
+                        "S2, S3",
+                        f"{other} is {'paid' if paid[other] else 'payable now'}, so {kind} is not paid",
+                        other_route=other,
+                        interpretation="exclusive",
+                    )
+                )
             else:
-                reasons.append(_reason(
-                    "RATE_APPLIED", f"payment.rate.{kind}", rate_src,
-                    f"rate {rate} for {kind} in {rates_year} "
-                    f"(rates_by = {rules.interpretation('rates_by')})",
-                    rate=str(rate), rates_year=str(rates_year),
-                    rates_by=rules.interpretation("rates_by"),
-                    results_split=rules.interpretation("results_split"),
-                ))
+                reasons.append(
+                    _reason(
+                        "RATE_APPLIED",
+                        f"payment.rate.{kind}",
+                        rate_src,
+                        f"rate {rate} for {kind} in {rates_year} "
+                        f"(rates_by = {rules.interpretation('rates_by')})",
+                        rate=str(rate),
+                        rates_year=str(rates_year),
+                        rates_by=rules.interpretation("rates_by"),
+                        results_split=rules.interpretation("results_split"),
+                    )
+                )
                 amount = min(rate, room)
                 if amount < rate:
                     numbers: Compared = {
-                        "rate": str(rate), "room": str(room), "cap": str(cap),
+                        "rate": str(rate),
+                        "room": str(room),
+                        "cap": str(cap),
                         "attachment_fee_counted": str(fee_counted),
                         "results_paid_before": str(results_paid),
-                        "results_payable_earlier_now": str(paid_now), "amount": str(amount),
+                        "results_payable_earlier_now": str(paid_now),
+                        "amount": str(amount),
                     }
                     earlier = results_paid + paid_now > 0
                     if kind == "continuous_employment" and not exclusive and earlier:
-                        reasons.append(_reason(
-                            "EMPLOYMENT_TOP_UP", "payment.employment_after_crime", cap_src,
-                            f"earlier results leave {room} of the results share: employment "
-                            f"tops up by {amount}", **numbers,
-                        ))
+                        reasons.append(
+                            _reason(
+                                "EMPLOYMENT_TOP_UP",
+                                "payment.employment_after_crime",
+                                cap_src,
+                                f"earlier results leave {room} of the results share: employment "
+                                f"tops up by {amount}",
+                                **numbers,
+                            )
+                        )
                     else:
-                        reasons.append(_reason(
-                            "CAP_REACHED", "payment.cap", cap_src,
-                            f"only {room} left under the {cap} cap (fee counted {fee_counted}, "
-                            f"results already {results_paid + paid_now})", **numbers,
-                        ))
+                        reasons.append(
+                            _reason(
+                                "CAP_REACHED",
+                                "payment.cap",
+                                cap_src,
+                                f"only {room} left under the {cap} cap (fee counted {fee_counted}, "
+                                f"results already {results_paid + paid_now})",
+                                **numbers,
+                            )
+                        )
                 room -= amount
                 paid_now += amount
         results[kind] = ResultDecision(
-            status=status, amount=amount, rate=rate, earliest_date=verdict.earliest,
+            status=status,
+            amount=amount,
+            rate=rate,
+            earliest_date=verdict.earliest,
             reasons=tuple(reasons),
         )
     return results, paid_now
 
 
 def _decision(
-    family: Family, as_of: date, rules: RuleSet, year: FinancialYear, fee: Decimal, cap: Decimal,
-    ident: Identification, payable: Decimal, paid_to_date: Decimal,
+    family: Family,
+    as_of: date,
+    rules: RuleSet,
+    year: FinancialYear,
+    fee: Decimal,
+    cap: Decimal,
+    ident: Identification,
+    payable: Decimal,
+    paid_to_date: Decimal,
     results: dict[ResultKind, ResultDecision],
 ) -> Decision:
     return Decision(

@@ -178,7 +178,9 @@ class Family(BaseModel):
                 "Family",
                 [
                     InitErrorDetails(
-                        type=PydanticCustomError(code, _escape(f"family {self.family_id!r}: {message}")),
+                        type=PydanticCustomError(
+                            code, _escape(f"family {self.family_id!r}: {message}")
+                        ),
                         loc=loc,
                         input=value,
                     )
@@ -215,19 +217,19 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
         dated.append(("asb_incidents", i, a.person_id, a.date, "date"))
     for i, w in enumerate(family.work_programme):
         dated.append(("work_programme", i, w.person_id, w.date, "date"))
-    for name, spells in (
-        ("benefit_spells", family.benefit_spells),
-        ("employment_spells", family.employment_spells),
-    ):
-        for i, s in enumerate(spells):
-            dated.append((name, i, s.person_id, s.start, "start"))
-            if s.end is not None and s.end < s.start:
-                yield (
-                    "end_before_start",
-                    (name, i, "end"),
-                    s.end.isoformat(),
-                    f"end {s.end} is before start {s.start}",
-                )
+    spells: list[tuple[str, int, BenefitSpell | EmploymentSpell]] = [
+        *(("benefit_spells", i, s) for i, s in enumerate(family.benefit_spells)),
+        *(("employment_spells", i, s) for i, s in enumerate(family.employment_spells)),
+    ]
+    for name, i, spell in spells:
+        dated.append((name, i, spell.person_id, spell.start, "start"))
+        if spell.end is not None and spell.end < spell.start:
+            yield (
+                "end_before_start",
+                (name, i, "end"),
+                spell.end.isoformat(),
+                f"end {spell.end} is before start {spell.start}",
+            )
     seen_terms: set[tuple[str, str, str]] = set()
     for i, t in enumerate(family.school_terms):
         term_end = _DEFAULT_TERMS.term(t.academic_year, t.term).end

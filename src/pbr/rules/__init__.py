@@ -124,10 +124,14 @@ class RuleSet:
     @property
     def years(self) -> tuple[FinancialYear, ...]:
         """The financial years in which families can be attached."""
-        first = FinancialYear(self.attached_from.year if self.attached_from.month >= 4 else
-                              self.attached_from.year - 1)
-        last = FinancialYear(self.attached_to.year if self.attached_to.month >= 4 else
-                             self.attached_to.year - 1)
+        first = FinancialYear(
+            self.attached_from.year
+            if self.attached_from.month >= 4
+            else self.attached_from.year - 1
+        )
+        last = FinancialYear(
+            self.attached_to.year if self.attached_to.month >= 4 else self.attached_to.year - 1
+        )
         return tuple(FinancialYear(y) for y in range(first.start_year, last.start_year + 1))
 
     def covers(self, attached_on: date) -> bool:
@@ -140,6 +144,27 @@ class RuleSet:
             return self.parameters[name].at(year)
         except KeyError:
             raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+
+    def amount(self, name: str, year: FinancialYear) -> Decimal:
+        """Return money parameter `name` in force in `year`."""
+        value = self.parameter(name, year).value
+        if not isinstance(value, Decimal):
+            raise TypeError(f"parameter {name!r} is not money: {value!r}")
+        return value
+
+    def number(self, name: str, year: FinancialYear | None = None) -> int:
+        """Return whole-number parameter `name` (months, weeks, percent, count) in `year`."""
+        value = self.parameter(name, year or self.years[0]).value
+        if not isinstance(value, int):
+            raise TypeError(f"parameter {name!r} is not a whole number: {value!r}")
+        return value
+
+    def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
+        """Return fraction parameter `name` (such as 5/6) in `year`."""
+        value = self.parameter(name, year or self.years[0]).value
+        if not isinstance(value, Fraction):
+            raise TypeError(f"parameter {name!r} is not a fraction: {value!r}")
+        return value
 
     def interpretation(self, interpretation_id: str) -> str:
         """Return the value chosen for `interpretation_id`."""
@@ -155,6 +180,7 @@ class RuleSet:
 
         Raises:
             UnknownInterpretation: an id or a value the rule set does not define.
+
         """
         for key, value in choices.items():
             definition = self.interpretations.get(key)
@@ -208,6 +234,7 @@ def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
 
     Raises:
         RulesDataError: naming the file, the key and the bad value.
+
     """
     try:
         data = tomllib.loads(text)
@@ -230,8 +257,12 @@ def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
             except (KeyError, ValueError) as exc:
                 raise RulesDataError(f"{where}.values[{i}].year: {exc}") from None
             values.append(
-                DatedValue(year, _value(name, spec["unit"], row.get("value"), where), tags,
-                           row.get("status", "confirmed"))
+                DatedValue(
+                    year,
+                    _value(name, spec["unit"], row.get("value"), where),
+                    tags,
+                    row.get("status", "confirmed"),
+                )
             )
         if not values:
             raise RulesDataError(f"{where}: no values")

@@ -1,0 +1,341 @@
+"""The ``pbr`` command: evaluate, explain, schema and rules, thin over the library.
+
+Exit status of ``pbr evaluate``: 0 when every record was evaluated, 1 when some were rejected,
+2 when the file cannot be read or nothing could be evaluated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TextIO
+
+from pbr.decisions import RESULT_KINDS, Decision
+from pbr.engine import evaluate, rule_set_for
+from pbr.errors import OutsideProgramme, UnknownInterpretation
+from pbr.io import Rejection, UnreadableFile, read_numbered
+from pbr.money import ZERO, format_gbp
+from pbr.records import Family
+from pbr.rules import RuleSet
+
+__all__ = ["main"]
+
+_SHORT = {"met": "met", "not_met": "not met", "not_applicable": "n/a", "already_paid": "paid"}
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _choice(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected ID=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pbr", description="Payment-by-results claims for the Troubled Families programme."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
+    ev.add_argument("file", help="a JSON array, a JSON object or a JSON Lines file of families")
+    ev.add_argument("--as-of", type=_date, required=True, help="evaluation date, YYYY-MM-DD")
+    ev.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ev.add_argument(
+        "--interpretation",
+        type=_choice,
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="switch an interpretation (repeatable)",
+    )
+
+    ex = sub.add_parser("explain", help="print the working paper for one family")
+    ex.add_argument("file")
+    ex.add_argument("family_id")
+    ex.add_argument("--as-of", type=_date, required=True)
+    ex.add_argument(
+        "--interpretation", type=_choice, action="append", default=[], metavar="ID=VALUE"
+    )
+
+    sub.add_parser("schema", help="print the family record's JSON Schema")
+
+    ru = sub.add_parser("rules", help="print the rule set: parameters, sources, interpretations")
+    ru.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pbr`` command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args.file, args.as_of, args.format, args.interpretation, out)
+        if args.command == "explain":
+            return _explain(args.file, args.family_id, args.as_of, args.interpretation, out)
+        if args.command == "schema":
+            out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
+            return 0
+        return _rules(args.format, out)
+    except UnknownInterpretation as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
+    except UnreadableFile as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
+
+
+def _rules_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
+    """The rule set for each family, with the chosen interpretations applied (checked up front)."""
+    from pbr.rules import PHASE_ONE
+
+    PHASE_ONE.with_interpretations(**dict(choices))
+    cache: dict[str, RuleSet] = {}
+
+    def pick(family: Family) -> RuleSet:
+        base = rule_set_for(family)
+        if base.programme not in cache:
+            cache[base.programme] = base.with_interpretations(**dict(choices))
+        return cache[base.programme]
+
+    return pick
+
+
+def _outside(
+    family: Family, exc: OutsideProgramme, source: str, line: int, record: int
+) -> Rejection:
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=family.family_id,
+        loc="attached_on",
+        value=family.attached_on.isoformat(),
+        message=str(exc).split(": ", 1)[-1],
+        type="outside_programme",
+    )
+
+
+def _evaluate(path: str, as_of: date, fmt: str, choices: list[tuple[str, str]], out: TextIO) -> int:
+    pick = _rules_for(choices)
+    err = sys.stderr
+    evaluated = rejected = 0
+    totals: dict[str, Decimal] = dict.fromkeys(RESULT_KINDS, ZERO)
+    table: list[Decision] = []
+    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(_CSV_HEADER)
+    for line, record, item in read_numbered(path):
+        if isinstance(item, Family):
+            try:
+                decision = evaluate(item, as_of=as_of, rules=pick(item))
+            except OutsideProgramme as exc:
+                item = _outside(item, exc, path, line, record)
+            else:
+                evaluated += 1
+                for kind, result in decision.results.items():
+                    totals[kind] += result.amount
+                if fmt == "json":
+                    out.write(decision.model_dump_json() + "\n")
+                elif writer is not None:
+                    writer.writerow(_csv_row(decision))
+                else:
+                    table.append(decision)
+                continue
+        rejected += 1
+        print(item.describe(), file=err)
+    if fmt == "table":
+        _write_table(table, out)
+    summary = _summary(path, as_of, evaluated, rejected, totals)
+    print(summary, file=out if fmt == "table" else err)
+    if evaluated == 0:
+        return 2
+    return 1 if rejected else 0
+
+
+_CSV_HEADER = [
+    "family_id",
+    "as_of",
+    "attachment_year",
+    "eligible",
+    "attachment_fee",
+    *(f"{kind}_{col}" for kind in RESULT_KINDS for col in ("status", "amount", "earliest_date")),
+    "payable",
+    "paid_to_date",
+    "rules_version",
+]
+
+
+def _csv_row(d: Decision) -> list[str]:
+    row = [
+        d.family_id,
+        d.as_of.isoformat(),
+        d.attachment_year,
+        str(d.eligible).lower(),
+        f"{d.attachment_fee:.2f}",
+    ]
+    for kind in RESULT_KINDS:
+        r = d.results[kind]
+        row += [r.status, f"{r.amount:.2f}", r.earliest_date.isoformat() if r.earliest_date else ""]
+    return [*row, f"{d.payable:.2f}", f"{d.paid_to_date:.2f}", d.rules_version]
+
+
+def _write_table(decisions: list[Decision], out: TextIO) -> None:
+    head = [
+        "family",
+        "attached",
+        "FY",
+        "eligible",
+        "crime/ASB/edu",
+        "progress to work",
+        "employment",
+        "payable",
+    ]
+    rows = [head]
+    for d in decisions:
+        cells = [
+            d.family_id,
+            d.attached_on.isoformat(),
+            d.attachment_year,
+            "yes" if d.eligible else "no",
+        ]
+        for kind in RESULT_KINDS:
+            r = d.results[kind]
+            cells.append(_SHORT[r.status] + (f" {format_gbp(r.amount)}" if r.amount else ""))
+        cells.append(format_gbp(d.payable))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    right = {len(head) - 1}
+    for n, row in enumerate(rows):
+        out.write(
+            "  ".join(
+                cell.rjust(w) if i in right else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+            + "\n"
+        )
+        if n == 0:
+            out.write("  ".join("-" * w for w in widths) + "\n")
+    out.write("\n")
+
+
+def _summary(
+    path: str, as_of: date, evaluated: int, rejected: int, totals: dict[str, Decimal]
+) -> str:
+    lines = [
+        f"Summary for {path} as of {as_of}",
+        f"  families evaluated: {evaluated}",
+        f"  families rejected:  {rejected}",
+        "  payable now by result:",
+    ]
+    width = max(len(k) for k in totals)
+    for kind, amount in totals.items():
+        lines.append(f"    {kind.ljust(width)}  {format_gbp(amount).rjust(12)}")
+    lines.append(f"    {'total'.ljust(width)}  {format_gbp(sum(totals.values(), ZERO)).rjust(12)}")
+    return "\n".join(lines)
+
+
+def _explain(
+    path: str, family_id: str, as_of: date, choices: list[tuple[str, str]], out: TextIO
+) -> int:
+    pick = _rules_for(choices)
+    for _, _, item in read_numbered(path):
+        if item.family_id != family_id:
+            continue
+        if isinstance(item, Rejection):
+            print(item.describe(), file=sys.stderr)
+            return 1
+        try:
+            decision = evaluate(item, as_of=as_of, rules=pick(item))
+        except OutsideProgramme as exc:
+            print(f"pbr: {exc}", file=sys.stderr)
+            return 1
+        out.write(decision.explain())
+        return 0
+    print(f"pbr: no family {family_id!r} in {path}", file=sys.stderr)
+    return 2
+
+
+def _rules(fmt: str, out: TextIO) -> int:
+    from pbr.rules import PHASE_ONE
+
+    rule_sets = [PHASE_ONE]
+    if fmt == "json":
+        out.write(json.dumps([_rules_json(r) for r in rule_sets], indent=2) + "\n")
+        return 0
+    for rules in rule_sets:
+        out.write(_rules_text(rules))
+    return 0
+
+
+def _rules_json(rules: RuleSet) -> dict[str, object]:
+    return {
+        "programme": rules.programme,
+        "title": rules.title,
+        "version": rules.version,
+        "spec": rules.spec,
+        "attached_from": rules.attached_from.isoformat(),
+        "attached_to": rules.attached_to.isoformat(),
+        "parameters": {
+            p.name: {
+                "description": p.description,
+                "unit": p.unit,
+                "values": [
+                    {
+                        "year": str(v.year),
+                        "value": str(v.value),
+                        "source": list(v.source),
+                        "status": v.status,
+                    }
+                    for v in p.values
+                ],
+            }
+            for p in rules.parameters.values()
+        },
+        "interpretations": {
+            i.id: {
+                "description": i.description,
+                "default": i.default,
+                "values": dict(i.values),
+                "source": i.source,
+            }
+            for i in rules.interpretations.values()
+        },
+    }
+
+
+def _rules_text(rules: RuleSet) -> str:
+    lines = [
+        f"{rules.title} ({rules.rules_version}, {rules.spec})",
+        f"Families attached {rules.attached_from} to {rules.attached_to}",
+        "",
+        "Parameters by financial year (value [source tags] status)",
+    ]
+    for p in rules.parameters.values():
+        lines.append(f"  {p.name} ({p.unit}): {p.description}")
+        for v in p.values:
+            shown = format_gbp(v.value) if isinstance(v.value, Decimal) else str(v.value)
+            lines.append(f"    from {v.year}: {shown}  [{v.source_text}] {v.status}")
+    lines += ["", "Interpretations (default marked *)"]
+    for i in rules.interpretations.values():
+        lines.append(f"  {i.id}: {i.description}  [{i.source}]")
+        for value, meaning in i.values.items():
+            mark = "*" if value == i.default else " "
+            lines.append(f"   {mark} {value}: {meaning}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
