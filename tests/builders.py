@@ -1,0 +1,61 @@
+"""Small builders for readable example tests: a family record as a dict, then a Family."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pbr
+from pbr.decisions import Decision
+from pbr.rules import RuleSet
+
+ALL_THREE = ["crime_asb", "education", "work"]
+
+
+def record(**fields: Any) -> dict[str, Any]:
+    """A valid phase-one record: one adult A1 (born 1980) attached 2012-10-15, plus `fields`."""
+    base: dict[str, Any] = {
+        "family_id": "T1",
+        "attached_on": "2012-10-15",
+        "identified_for": list(ALL_THREE),
+        "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}],
+    }
+    base.update(fields)
+    return base
+
+
+def family(**fields: Any) -> pbr.Family:
+    return pbr.Family.model_validate(record(**fields))
+
+
+def term_rows(
+    person_id: str,
+    terms: list[tuple[str, str]],
+    *,
+    possible: int = 100,
+    unauthorised: int = 0,
+    exclusions: int = 0,
+    **flags: bool,
+) -> list[dict[str, Any]]:
+    """One school-term row per (academic year, term) with the same figures."""
+    return [
+        {
+            "person_id": person_id,
+            "academic_year": year,
+            "term": term,
+            "possible_sessions": possible,
+            "unauthorised_absences": unauthorised,
+            "fixed_term_exclusions": exclusions,
+            **flags,
+        }
+        for year, term in terms
+    ]
+
+
+def evaluate(fam: pbr.Family, as_of: str | date, rules: RuleSet | None = None) -> Decision:
+    day = as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
+    return pbr.evaluate(fam, as_of=day, rules=rules)
+
+
+def codes(decision: Decision, kind: str) -> list[str]:
+    return [r.code for r in decision.results[kind].reasons]  # type: ignore[index]

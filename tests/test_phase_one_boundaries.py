@@ -1,0 +1,645 @@
+"""Every boundary of phase1-spec v1, as hand-checkable examples.
+
+Each test builds the smallest family that sits on one edge and checks both sides of it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.rules import PHASE_ONE
+
+from .builders import codes, evaluate, family, record, term_rows
+
+CAE, P2W, CE = "crime_asb_education", "progress_to_work", "continuous_employment"
+Y1_TERMS = [("2012/13", "autumn"), ("2012/13", "spring"), ("2012/13", "summer")]
+
+
+def on_benefit(benefit: str = "ESA", start: str = "2011-01-01") -> list[dict[str, Any]]:
+    return [{"person_id": "A1", "benefit": benefit, "start": start, "end": None}]
+
+
+# --- Financial-year edges and programme dates ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attached", "year", "fee"),
+    [
+        ("2012-04-01", "2012/13", "3200.00"),
+        ("2013-03-31", "2012/13", "3200.00"),
+        ("2013-04-01", "2013/14", "2400.00"),
+        ("2014-03-31", "2013/14", "2400.00"),
+        ("2014-04-01", "2014/15", "1600.00"),
+        ("2015-03-31", "2014/15", "1600.00"),
+    ],
+)
+def test_attachment_year_and_fee_at_fy_edges(attached: str, year: str, fee: str) -> None:
+    decision = evaluate(family(attached_on=attached), "2015-03-31")
+    assert decision.attachment_year == year
+    assert decision.attachment_fee == Decimal(fee)
+
+
+@pytest.mark.parametrize("attached", ["2012-03-31", "2015-04-01"])
+def test_family_attached_outside_phase_one_is_refused(attached: str) -> None:
+    with pytest.raises(pbr.OutsideProgramme, match="T1"):
+        evaluate(family(attached_on=attached), "2015-03-31")
+    with pytest.raises(pbr.OutsideProgramme):
+        evaluate(family(attached_on=attached), "2015-03-31", rules=PHASE_ONE)
+
+
+def test_other_programme_is_refused_by_phase_one() -> None:
+    with pytest.raises(pbr.OutsideProgramme, match="tf-phase-2"):
+        evaluate(family(programme="tf-phase-2"), "2015-03-31", rules=PHASE_ONE)
+
+
+# --- Windows: six calendar months, month ends, timing ----------------------------------------
+
+
+def asb_family(dates: list[str], baseline: int = 1) -> pbr.Family:
+    before = [{"person_id": None, "date": f"2012-0{5 + i}-01"} for i in range(baseline)]
+    return family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["domestic_abuse"],
+        asb_incidents=before + [{"person_id": "A1", "date": d} for d in dates],
+    )
+
+
+def test_last_six_months_at_31_august_starts_after_28_february() -> None:
+    """as_of 31 Aug 2013: an incident on 28 Feb is outside the window, 1 Mar is inside."""
+    outside = evaluate(asb_family(["2013-02-28"]), "2013-08-31")
+    assert codes(outside, CAE)[1] == "ASB_REDUCED_60_PERCENT"
+    assert outside.results[CAE].reasons[1].compared["recent_after"] == "2013-02-28"
+    inside = evaluate(asb_family(["2013-03-01"]), "2013-08-31")
+    assert "ASB_REDUCTION_BELOW_60_PERCENT" in codes(inside, CAE)
+
+
+def test_leap_year_window_starts_after_29_february() -> None:
+    fam = family(
+        attached_on="2012-04-01",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        asb_incidents=[
+            {"date": "2011-12-01"},
+            {"date": "2012-02-29"},
+        ],
+    )
+    decision = evaluate(fam, "2012-10-01")
+    asb = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".asb"))
+    assert asb.compared["recent_after"] == "2012-04-01"
+    assert asb.compared["baseline"] == "2"
+
+
+def test_crime_asb_education_needs_six_months_since_attachment() -> None:
+    fam = family(identified_for=["crime_asb", "work"], local_discretion=["x"])
+    early = evaluate(fam, "2013-04-14")
+    assert early.results[CAE].status == "not_met"
+    assert codes(early, CAE)[0] == "RESULT_TOO_EARLY"
+    assert early.results[CAE].earliest_date == date(2013, 4, 15)
+    on_time = evaluate(fam, "2013-04-15")
+    assert on_time.results[CAE].status == "met"
+    assert on_time.results[CAE].amount == Decimal("700.00")
+
+
+def test_family_attached_after_as_of_meets_nothing() -> None:
+    fam = family(
+        attached_on="2014-06-01",
+        benefit_spells=on_benefit(),
+        employment_spells=[{"person_id": "A1", "start": "2014-06-01"}],
+    )
+    decision = evaluate(fam, "2014-05-31")
+    assert {r.status for r in decision.results.values()} == {"not_met"}
+    assert decision.payable == 0
+
+
+# --- Education: terms, exclusions, absence ---------------------------------------------------
+
+
+def school_family(**child_terms: Any) -> pbr.Family:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2002-05-05"},
+    ]
+    return family(
+        identified_for=["education", "work"],
+        local_discretion=["x"],
+        members=members,
+        benefit_spells=on_benefit(),
+        school_terms=term_rows("C1", Y1_TERMS, **child_terms),
+    )
+
+
+@pytest.mark.parametrize(
+    ("exclusions", "met", "code"),
+    [(2, True, "CHILD_IN_SCHOOL"), (3, False, "FIXED_TERM_EXCLUSIONS_3_OR_MORE")],
+)
+def test_two_vs_three_fixed_term_exclusions(exclusions: int, met: bool, code: str) -> None:
+    rows = term_rows("C1", Y1_TERMS)
+    rows[0]["fixed_term_exclusions"] = exclusions
+    fam = school_family()
+    fam = fam.model_copy(update={"school_terms": pbr.Family.model_validate(
+        record(members=[m.model_dump() for m in fam.members], school_terms=rows)
+    ).school_terms})
+    decision = evaluate(fam, "2013-07-31")
+    assert (decision.results[CAE].status == "met") is met
+    assert code in codes(decision, CAE)
+
+
+@pytest.mark.parametrize(
+    ("unauthorised", "met", "code"),
+    [(14, True, "CHILD_IN_SCHOOL"), (15, False, "ABSENCE_15_PERCENT_OR_MORE")],
+)
+def test_absence_exactly_15_percent_is_not_met(unauthorised: int, met: bool, code: str) -> None:
+    """15 unauthorised of 100 sessions in each of 3 terms (45/300) is 15%: not below it."""
+    decision = evaluate(school_family(unauthorised=unauthorised), "2013-07-31")
+    assert (decision.results[CAE].status == "met") is met
+    assert code in codes(decision, CAE)
+    reason = next(r for r in decision.results[CAE].reasons if r.code == code)
+    assert reason.compared["unauthorised_absences"] == 3 * unauthorised
+    assert reason.compared["possible_sessions"] == 300
+
+
+@pytest.mark.parametrize(("unauthorised", "identified"), [(14, False), (15, True)])
+def test_absence_at_15_percent_identifies_education(unauthorised: int, identified: bool) -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2002-05-05"},
+    ]
+    before = [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")]
+    fam = pbr.Family.model_validate(record(
+        identified_for=None, members=members,
+        school_terms=term_rows("C1", before, unauthorised=unauthorised),
+    ))
+    result = pbr.identify(fam)
+    assert ("education" in result.evidence) is identified
+
+
+def test_term_complete_on_its_last_day_is_assessed() -> None:
+    """A permanent exclusion in summer 2012/13 counts at 31 July 2013, not on 30 July."""
+    rows = term_rows("C1", [("2011/12", "summer"), *Y1_TERMS])
+    rows[-1]["permanently_excluded"] = True
+    base = school_family()
+    fam = base.model_copy(update={"school_terms": tuple(
+        pbr.Family.model_validate(
+            record(members=[m.model_dump() for m in base.members], school_terms=rows)
+        ).school_terms
+    )})
+    assert "PERMANENTLY_EXCLUDED" in codes(evaluate(fam, "2013-07-31"), CAE)
+    assert evaluate(fam, "2013-07-30").results[CAE].status == "met"
+
+
+def test_missing_term_for_child_of_compulsory_school_age() -> None:
+    rows = term_rows("C1", Y1_TERMS[:2])
+    fam = school_family()
+    fam = pbr.Family.model_validate({**fam.model_dump(mode="json"), "school_terms": rows})
+    decision = evaluate(fam, "2013-07-31")
+    assert decision.results[CAE].status == "not_met"
+    missing = [r for r in decision.results[CAE].reasons if r.code == "MISSING_SCHOOL_TERM"]
+    assert [(r.compared["child"], r.compared["term"]) for r in missing] == [
+        ("C1", "2012/13 summer")
+    ]
+
+
+def test_child_under_school_age_needs_no_term_rows() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C2", "date_of_birth": "2009-01-01"},
+    ]
+    fam = family(identified_for=["education", "work"], local_discretion=["x"], members=members)
+    decision = evaluate(fam, "2013-07-31")
+    assert codes(decision, CAE)[0] == "NO_CHILD_TO_ASSESS"
+    assert decision.results[CAE].status == "met"
+
+
+def test_zero_possible_sessions_is_not_met_at_results() -> None:
+    decision = evaluate(school_family(possible=0), "2013-07-31")
+    assert "NO_POSSIBLE_SESSIONS" in codes(decision, CAE)
+    assert decision.results[CAE].status == "not_met"
+
+
+def test_rows_for_a_person_aged_18_are_ignored() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "Y1", "date_of_birth": "1994-09-01"},
+    ]
+    fam = family(
+        identified_for=["education", "work"], local_discretion=["x"], members=members,
+        school_terms=term_rows("Y1", Y1_TERMS, unauthorised=90),
+    )
+    assert evaluate(fam, "2013-07-31").results[CAE].status == "met"
+
+
+# --- ASB and offending reductions ------------------------------------------------------------
+
+
+def reduction_family(kind: str, baseline: int, recent: int) -> pbr.Family:
+    """`baseline` events in the 6 months before 2012-10-15, `recent` in the 6 months to 2013-07-31."""
+    before = [date(2012, 5, 1) + timedelta(days=i) for i in range(baseline)]
+    after = [date(2013, 3, 1) + timedelta(days=i) for i in range(recent)]
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "1998-01-01"},
+    ]
+    events = [{"person_id": "C1", "date": d.isoformat()} for d in before + after]
+    field = "asb_incidents" if kind == "asb" else "offences"
+    return family(
+        identified_for=["crime_asb", "work"], local_discretion=["x"], members=members,
+        **{field: events},
+    )
+
+
+@pytest.mark.parametrize(
+    ("baseline", "recent", "code"),
+    [
+        (5, 2, "ASB_REDUCED_60_PERCENT"),  # exactly 40% left: a 60% reduction
+        (5, 3, "ASB_REDUCTION_BELOW_60_PERCENT"),
+        (10, 4, "ASB_REDUCED_60_PERCENT"),
+        (10, 5, "ASB_REDUCTION_BELOW_60_PERCENT"),
+        (0, 0, "ASB_NONE_BEFORE_OR_SINCE"),
+        (0, 1, "ASB_SINCE_ZERO_BASELINE"),
+    ],
+)
+def test_asb_reduction_at_60_percent(baseline: int, recent: int, code: str) -> None:
+    decision = evaluate(reduction_family("asb", baseline, recent), "2013-07-31")
+    reason = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".asb"))
+    assert reason.code == code
+    assert (reason.compared["recent"], reason.compared["baseline"]) == (recent, str(baseline))
+    assert (decision.results[CAE].status == "met") is code.startswith(("ASB_REDUCED", "ASB_NONE"))
+
+
+@pytest.mark.parametrize(
+    ("baseline", "recent", "code"),
+    [
+        (100, 67, "OFFENDING_REDUCED_33_PERCENT"),  # exactly 33% fewer
+        (100, 68, "OFFENDING_REDUCTION_BELOW_33_PERCENT"),
+        (3, 2, "OFFENDING_REDUCED_33_PERCENT"),  # a third fewer
+        (2, 2, "OFFENDING_REDUCTION_BELOW_33_PERCENT"),
+        (0, 0, "OFFENDING_NONE_BEFORE_OR_SINCE"),
+        (0, 1, "OFFENDING_SINCE_ZERO_BASELINE"),
+    ],
+)
+def test_offending_reduction_at_33_percent(baseline: int, recent: int, code: str) -> None:
+    decision = evaluate(reduction_family("offending", baseline, recent), "2013-07-31")
+    reason = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".offending"))
+    assert reason.code == code
+
+
+def test_offences_from_the_18th_birthday_are_not_a_childs() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "1995-03-01"},
+    ]
+    base = {"identified_for": ["crime_asb", "work"], "local_discretion": ["x"], "members": members}
+    on_birthday = family(**base, offences=[{"person_id": "C1", "date": "2013-03-01"}])
+    day_before = family(**base, offences=[{"person_id": "C1", "date": "2013-02-28"}])
+    assert evaluate(on_birthday, "2013-07-31").results[CAE].status == "met"
+    before = evaluate(day_before, "2013-07-31")
+    assert "OFFENDING_SINCE_ZERO_BASELINE" in codes(before, CAE)
+
+
+def test_household_asb_counts_for_the_whole_family() -> None:
+    fam = family(
+        identified_for=["crime_asb", "work"], local_discretion=["x"],
+        asb_incidents=[{"person_id": None, "date": "2013-05-01", "kind": "housing_asb_action"}],
+    )
+    assert "ASB_SINCE_ZERO_BASELINE" in codes(evaluate(fam, "2013-07-31"), CAE)
+
+
+def test_baseline_interpretation_twelve_months_halved() -> None:
+    """3 incidents 7-12 months before attachment, 1 since: 6-month baseline 0, halved 1.5."""
+    fam = family(
+        identified_for=["crime_asb", "work"], local_discretion=["x"],
+        asb_incidents=[
+            {"date": "2011-11-01"}, {"date": "2011-12-01"}, {"date": "2012-01-01"},
+            {"date": "2013-05-01"},
+        ],
+    )
+    default = evaluate(fam, "2013-07-31")
+    assert "ASB_SINCE_ZERO_BASELINE" in codes(default, CAE)
+    halved = evaluate(
+        fam, "2013-07-31",
+        PHASE_ONE.with_interpretations(baseline="twelve_months_before_attachment_halved"),
+    )
+    reason = next(r for r in halved.results[CAE].reasons if r.rule.endswith(".asb"))
+    assert (reason.code, reason.compared["baseline"]) == ("ASB_REDUCTION_BELOW_60_PERCENT", "1.5")
+    assert halved.interpretations["baseline"] == "twelve_months_before_attachment_halved"
+
+
+# --- Progress to work ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("referred", "met"),
+    [
+        ("2012-10-14", False),  # before attachment
+        ("2012-10-15", True),  # on the attachment day
+        ("2013-01-31", False),  # exactly 6 months before as_of: outside (as_of - 6m, as_of]
+        ("2013-02-01", True),
+        ("2013-07-31", True),
+        ("2013-08-01", False),  # after as_of
+    ],
+)
+def test_progress_to_work_window(referred: str, met: bool) -> None:
+    fam = family(
+        attached_on="2012-10-15" if referred != "2013-01-31" else "2012-07-01",
+        benefit_spells=on_benefit(),
+        work_programme=[{"person_id": "A1", "date": referred, "provision": "esf"}],
+    )
+    decision = evaluate(fam, "2013-07-31" if referred != "2012-10-15" else "2013-03-01")
+    assert (decision.results[P2W].status == "met") is met
+    if met:
+        assert decision.results[P2W].amount == Decimal("100.00")
+        assert decision.results[P2W].earliest_date == date.fromisoformat(referred)
+
+
+# --- Continuous employment -------------------------------------------------------------------
+
+
+def job_family(benefit: str, *spells: tuple[str, str | None]) -> pbr.Family:
+    return family(
+        attached_on="2013-05-01",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        benefit_spells=on_benefit(benefit),
+        employment_spells=[{"person_id": "A1", "start": s, "end": e} for s, e in spells],
+    )
+
+
+@pytest.mark.parametrize(
+    ("benefit", "as_of", "status", "code"),
+    [
+        ("JSA", "2013-12-01", "not_met", "EMPLOYMENT_TOO_SHORT"),
+        ("JSA", "2013-12-02", "met", "CONTINUOUS_EMPLOYMENT_REACHED"),
+        ("ESA", "2013-09-01", "not_met", "EMPLOYMENT_TOO_SHORT"),
+        ("ESA", "2013-09-02", "met", "CONTINUOUS_EMPLOYMENT_REACHED"),
+        ("IB", "2013-09-02", "met", "CONTINUOUS_EMPLOYMENT_REACHED"),
+    ],
+)
+def test_employment_13_and_26_weeks_to_the_day(
+    benefit: str, as_of: str, status: str, code: str
+) -> None:
+    """A job starting Monday 3 June 2013 reaches 13 weeks on 2 Sep and 26 weeks on 2 Dec."""
+    decision = evaluate(job_family(benefit, ("2013-06-03", None)), as_of)
+    result = decision.results[CE]
+    assert (result.status, codes(decision, CE)[0]) == (status, code)
+    weeks = 26 if benefit == "JSA" else 13
+    assert result.earliest_date == date(2013, 6, 3) + timedelta(weeks=weeks)
+    assert result.reasons[0].compared["weeks_required"] == weeks
+
+
+def test_all_13_interpretation_shortens_jsa() -> None:
+    fam = job_family("JSA", ("2013-06-03", None))
+    rules = PHASE_ONE.with_interpretations(employment_weeks="all_13")
+    assert evaluate(fam, "2013-09-02", rules).results[CE].status == "met"
+    assert evaluate(fam, "2013-09-02").results[CE].status == "not_met"
+
+
+def test_one_day_gap_restarts_the_count_and_touching_spells_join() -> None:
+    gap = job_family("ESA", ("2013-06-03", "2013-07-01"), ("2013-07-03", None))
+    assert evaluate(gap, "2013-09-02").results[CE].earliest_date == date(2013, 10, 2)
+    touching = job_family("ESA", ("2013-06-03", "2013-07-01"), ("2013-07-02", None))
+    assert evaluate(touching, "2013-09-02").results[CE].status == "met"
+
+
+def test_job_ended_before_as_of_is_not_current() -> None:
+    fam = job_family("ESA", ("2013-06-03", "2013-09-30"))
+    assert codes(evaluate(fam, "2013-10-01"), CE) == ["NO_CURRENT_EMPLOYMENT"]
+    assert evaluate(fam, "2013-09-30").results[CE].status == "met"
+
+
+def test_employment_started_before_attachment_does_not_count() -> None:
+    fam = job_family("ESA", ("2013-04-30", None))
+    assert codes(evaluate(fam, "2014-01-01"), CE) == ["EMPLOYMENT_STARTED_BEFORE_ATTACHMENT"]
+
+
+def test_employment_needs_an_adult_on_benefit_at_attachment() -> None:
+    fam = family(
+        attached_on="2013-05-01", identified_for=["crime_asb", "work"], local_discretion=["x"],
+        benefit_spells=on_benefit("ESA", "2013-05-02"),
+        employment_spells=[{"person_id": "A1", "start": "2013-06-03"}],
+    )
+    assert codes(evaluate(fam, "2014-01-01"), CE) == ["NO_ADULT_ON_BENEFIT_AT_ATTACHMENT"]
+
+
+# --- Money: rates, prior payments, the cap, combinations ---------------------------------------
+
+
+def everything_met(attached: str = "2012-10-15", **fields: Any) -> pbr.Family:
+    """Crime/ASB (no events), work: referral and a long ESA-to-work run; no children."""
+    start = (date.fromisoformat(attached) + timedelta(days=1)).isoformat()
+    fields.setdefault("identified_for", ["crime_asb", "work"])
+    fields.setdefault("local_discretion", ["x"])
+    return family(
+        attached_on=attached,
+        benefit_spells=on_benefit(),
+        employment_spells=[{"person_id": "A1", "start": start}],
+        **fields,
+    )
+
+
+def pay(kind: str, amount: str, paid_on: str | None = "2013-01-01") -> dict[str, Any]:
+    return {"kind": kind, "amount": amount, "paid_on": paid_on}
+
+
+def test_year_one_crime_and_employment_top_up_to_800() -> None:
+    decision = evaluate(everything_met(), "2013-07-31")
+    amounts = {k: r.amount for k, r in decision.results.items()}
+    assert amounts == {CAE: Decimal("700.00"), P2W: Decimal("0.00"), CE: Decimal("100.00")}
+    assert "EMPLOYMENT_TOP_UP" in codes(decision, CE)
+    assert decision.payable == Decimal("800.00")
+    assert decision.attachment_fee + decision.payable == Decimal("4000.00")
+
+
+def test_crime_already_paid_then_employment_top_up_vs_exclusive() -> None:
+    fam = everything_met(payments=[pay("crime_asb_education", "700.00")])
+    top_up = evaluate(fam, "2013-07-31")
+    assert top_up.results[CAE].status == "already_paid"
+    assert codes(top_up, CAE)[0] == "ALREADY_PAID"
+    assert top_up.results[CE].amount == Decimal("100.00")
+    exclusive = evaluate(
+        fam, "2013-07-31", PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    )
+    assert exclusive.results[CE].status == "met"
+    assert exclusive.results[CE].amount == 0
+    assert codes(exclusive, CE)[-1] == "EXCLUSIVE_ROUTE_TAKEN"
+
+
+def test_exclusive_with_both_met_pays_employment() -> None:
+    rules = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    decision = evaluate(everything_met(), "2013-07-31", rules)
+    assert decision.results[CAE].status == "met"
+    assert decision.results[CAE].amount == 0
+    assert "EXCLUSIVE_ROUTE_TAKEN" in codes(decision, CAE)
+    assert decision.results[CE].amount == Decimal("800.00")
+
+
+def test_progress_to_work_is_paid_with_crime_then_employment_gets_nothing() -> None:
+    fam = everything_met(
+        work_programme=[{"person_id": "A1", "date": "2013-05-01", "provision": "work_programme"}]
+    )
+    decision = evaluate(fam, "2013-07-31")
+    amounts = [decision.results[k].amount for k in (CAE, P2W, CE)]
+    assert amounts == [Decimal("700.00"), Decimal("100.00"), Decimal("0.00")]
+    assert decision.payable == Decimal("800.00")
+
+
+@pytest.mark.parametrize(
+    ("attached", "as_of", "split", "crime", "work", "employment"),
+    [
+        ("2012-10-15", "2013-07-31", "flat_progress_to_work", "700.00", "100.00", "800.00"),
+        ("2013-10-15", "2014-07-31", "flat_progress_to_work", "1500.00", "100.00", "1600.00"),
+        ("2014-10-15", "2015-07-31", "flat_progress_to_work", "2300.00", "100.00", "2400.00"),
+        ("2012-10-15", "2013-07-31", "pro_rata", "700.00", "100.00", "800.00"),
+        ("2013-10-15", "2014-07-31", "pro_rata", "1400.00", "200.00", "1600.00"),
+        ("2014-10-15", "2015-07-31", "pro_rata", "2100.00", "300.00", "2400.00"),
+    ],
+)
+def test_rates_by_attachment_year_and_split(
+    attached: str, as_of: str, split: str, crime: str, work: str, employment: str
+) -> None:
+    rules = PHASE_ONE.with_interpretations(results_split=split)
+    decision = evaluate(everything_met(attached), as_of, rules)
+    rates = [decision.results[k].rate for k in (CAE, P2W, CE)]
+    assert rates == [Decimal(crime), Decimal(work), Decimal(employment)]
+    assert decision.attachment_fee + decision.payable == Decimal("4000.00")
+
+
+def test_rates_by_claim_year_is_capped_and_clamped() -> None:
+    rules = PHASE_ONE.with_interpretations(rates_by="claim_year")
+    fam = everything_met("2012-10-15", identified_for=["crime_asb", "work"])
+    in_2014 = evaluate(fam.model_copy(update={"employment_spells": ()}), "2014-07-31", rules)
+    assert in_2014.results[CAE].rate == Decimal("2300.00")
+    assert in_2014.results[CAE].amount == Decimal("800.00")
+    assert "CAP_REACHED" in codes(in_2014, CAE)
+    after_programme = evaluate(fam.model_copy(update={"employment_spells": ()}), "2016-01-01", rules)
+    assert after_programme.results[CAE].rate == Decimal("2300.00")
+    assert after_programme.attachment_fee == Decimal("3200.00")
+
+
+def test_listed_attachment_fee_above_table_shrinks_the_room() -> None:
+    fam = everything_met(payments=[pay("attachment_fee", "3500.00")])
+    decision = evaluate(fam, "2013-07-31")
+    assert decision.results[CAE].amount == Decimal("500.00")
+    assert "CAP_REACHED" in codes(decision, CAE)
+    assert decision.payable == Decimal("500.00")
+
+
+def test_payments_after_as_of_are_ignored_and_undated_ones_count() -> None:
+    later = everything_met(payments=[pay("crime_asb_education", "700.00", "2013-08-01")])
+    assert evaluate(later, "2013-07-31").results[CAE].status == "met"
+    undated = everything_met(payments=[pay("crime_asb_education", "700.00", None)])
+    decision = evaluate(undated, "2013-07-31")
+    assert decision.results[CAE].status == "already_paid"
+    assert decision.paid_to_date == Decimal("700.00")
+
+
+def test_cap_reached_by_prior_results_pays_nothing_more() -> None:
+    fam = everything_met(payments=[
+        pay("attachment_fee", "3200.00"), pay("continuous_employment", "800.00"),
+    ])
+    decision = evaluate(fam, "2013-07-31")
+    assert decision.results[CE].status == "already_paid"
+    assert decision.results[CAE].amount == 0
+    assert "CAP_REACHED" in codes(decision, CAE)
+    assert decision.payable == 0
+    assert decision.paid_to_date == Decimal("4000.00")
+
+
+# --- Identification and relevance ------------------------------------------------------------
+
+
+def test_two_criteria_need_local_discretion() -> None:
+    two = family(identified_for=["crime_asb", "work"])
+    decision = evaluate(two, "2013-07-31")
+    assert not decision.eligible
+    assert {r.status for r in decision.results.values()} == {"not_applicable"}
+    assert {codes(decision, k)[0] for k in decision.results} == {"NOT_ELIGIBLE"}
+    assert decision.payable == 0
+    assert decision.attachment_fee == Decimal("3200.00")
+    assert evaluate(family(identified_for=["crime_asb", "work"], local_discretion=["dv"]),
+                    "2013-07-31").eligible
+
+
+def test_identification_from_evidence_and_disagreement_warning() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "1998-01-01"},
+    ]
+    evidence = {
+        "members": members,
+        "offences": [{"person_id": "C1", "date": "2012-09-01"}],
+        "school_terms": term_rows(
+            "C1", [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")],
+            exclusions=1, permanently_excluded=True,
+        ),
+        "benefit_spells": on_benefit("JSA"),
+    }
+    derived = pbr.identify(family(identified_for=None, **evidence))
+    assert derived.evidence == ("crime_asb", "education", "work")
+    assert derived.eligible
+    assert not derived.warnings
+    stated = pbr.identify(family(identified_for=["crime_asb", "work"], **evidence))
+    assert stated.identified_for == ("crime_asb", "work")
+    assert not stated.eligible
+    assert [w.code for w in stated.warnings] == ["EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR"]
+    assert stated.warnings[0].compared["evidence_not_stated"] == "education"
+
+
+def test_identification_window_is_the_12_months_before_attachment() -> None:
+    on_edge = family(identified_for=None, asb_incidents=[{"date": "2011-10-15"}])
+    assert "crime_asb" in pbr.identify(on_edge).evidence
+    too_old = family(identified_for=None, asb_incidents=[{"date": "2011-10-14"}])
+    assert "crime_asb" not in pbr.identify(too_old).evidence
+    on_day = family(identified_for=None, asb_incidents=[{"date": "2012-10-15"}])
+    assert "crime_asb" not in pbr.identify(on_day).evidence
+
+
+def test_work_criterion_needs_benefit_on_the_attachment_day() -> None:
+    ends_day_before = [{"person_id": "A1", "benefit": "IS", "start": "2011-01-01",
+                        "end": "2012-10-14"}]
+    assert "work" not in pbr.identify(
+        family(identified_for=None, benefit_spells=ends_day_before)
+    ).evidence
+    ends_on_day = [{"person_id": "A1", "benefit": "IS", "start": "2011-01-01",
+                    "end": "2012-10-15"}]
+    assert "work" in pbr.identify(family(identified_for=None, benefit_spells=ends_on_day)).evidence
+
+
+def test_relevance_all_limbs_applies_unidentified_problems() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2002-05-05"},
+    ]
+    fam = family(
+        identified_for=["crime_asb", "work"], local_discretion=["x"], members=members,
+        school_terms=term_rows("C1", Y1_TERMS, unauthorised=50),
+    )
+    default = evaluate(fam, "2013-07-31")
+    assert default.results[CAE].status == "met"
+    assert codes(default, CAE)[0] == "LIMB_NOT_RELEVANT"
+    all_limbs = evaluate(fam, "2013-07-31", PHASE_ONE.with_interpretations(relevance="all_limbs"))
+    assert all_limbs.results[CAE].status == "not_met"
+
+
+def test_work_results_not_applicable_without_the_work_problem() -> None:
+    fam = family(identified_for=["crime_asb", "education"], local_discretion=["x"])
+    decision = evaluate(fam, "2013-07-31")
+    assert decision.results[P2W].status == "not_applicable"
+    assert decision.results[CE].status == "not_applicable"
+    assert codes(decision, CE) == ["LIMB_NOT_RELEVANT"]
+
+
+def test_decision_echoes_rules_version_and_interpretations() -> None:
+    rules = PHASE_ONE.with_interpretations(rates_by="claim_year", results_split="pro_rata")
+    decision = evaluate(everything_met(), "2013-07-31", rules)
+    assert decision.rules_version == "tf-phase-1/1.0"
+    assert decision.interpretations == {**PHASE_ONE.chosen, "rates_by": "claim_year",
+                                        "results_split": "pro_rata"}
+    dumped = decision.model_dump(mode="json")
+    assert dumped["payable"] == "800.00"
+    assert dumped["results"][CE]["reasons"][0]["source"]
+    assert set(dumped["results"]) == {CAE, P2W, CE}
