@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import pbr
-from pbr.decisions import Decision
+from pbr.decisions import Decision, ResultKind
 from pbr.rules import RuleSet
 
 ALL_THREE = ["crime_asb", "education", "work"]
@@ -57,5 +57,5 @@ def evaluate(fam: pbr.Family, as_of: str | date, rules: RuleSet | None = None) -
     return pbr.evaluate(fam, as_of=day, rules=rules)
 
 
-def codes(decision: Decision, kind: str) -> list[str]:
-    return [r.code for r in decision.results[kind].reasons]  # type: ignore[index]
+def codes(decision: Decision, kind: ResultKind) -> list[str]:
+    return [r.code for r in decision.results[kind].reasons]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -16,7 +16,9 @@ from pbr.rules import PHASE_ONE
 
 from .builders import codes, evaluate, family, record, term_rows
 
-CAE, P2W, CE = "crime_asb_education", "progress_to_work", "continuous_employment"
+CAE: Final = "crime_asb_education"
+P2W: Final = "progress_to_work"
+CE: Final = "continuous_employment"
 Y1_TERMS = [("2012/13", "autumn"), ("2012/13", "spring"), ("2012/13", "summer")]
 
 
@@ -141,9 +143,13 @@ def test_two_vs_three_fixed_term_exclusions(exclusions: int, met: bool, code: st
     rows = term_rows("C1", Y1_TERMS)
     rows[0]["fixed_term_exclusions"] = exclusions
     fam = school_family()
-    fam = fam.model_copy(update={"school_terms": pbr.Family.model_validate(
-        record(members=[m.model_dump() for m in fam.members], school_terms=rows)
-    ).school_terms})
+    fam = fam.model_copy(
+        update={
+            "school_terms": pbr.Family.model_validate(
+                record(members=[m.model_dump() for m in fam.members], school_terms=rows)
+            ).school_terms
+        }
+    )
     decision = evaluate(fam, "2013-07-31")
     assert (decision.results[CAE].status == "met") is met
     assert code in codes(decision, CAE)
@@ -170,10 +176,13 @@ def test_absence_at_15_percent_identifies_education(unauthorised: int, identifie
         {"person_id": "C1", "date_of_birth": "2002-05-05"},
     ]
     before = [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")]
-    fam = pbr.Family.model_validate(record(
-        identified_for=None, members=members,
-        school_terms=term_rows("C1", before, unauthorised=unauthorised),
-    ))
+    fam = pbr.Family.model_validate(
+        record(
+            identified_for=None,
+            members=members,
+            school_terms=term_rows("C1", before, unauthorised=unauthorised),
+        )
+    )
     result = pbr.identify(fam)
     assert ("education" in result.evidence) is identified
 
@@ -183,11 +192,15 @@ def test_term_complete_on_its_last_day_is_assessed() -> None:
     rows = term_rows("C1", [("2011/12", "summer"), *Y1_TERMS])
     rows[-1]["permanently_excluded"] = True
     base = school_family()
-    fam = base.model_copy(update={"school_terms": tuple(
-        pbr.Family.model_validate(
-            record(members=[m.model_dump() for m in base.members], school_terms=rows)
-        ).school_terms
-    )})
+    fam = base.model_copy(
+        update={
+            "school_terms": tuple(
+                pbr.Family.model_validate(
+                    record(members=[m.model_dump() for m in base.members], school_terms=rows)
+                ).school_terms
+            )
+        }
+    )
     assert "PERMANENTLY_EXCLUDED" in codes(evaluate(fam, "2013-07-31"), CAE)
     assert evaluate(fam, "2013-07-30").results[CAE].status == "met"
 
@@ -227,7 +240,9 @@ def test_rows_for_a_person_aged_18_are_ignored() -> None:
         {"person_id": "Y1", "date_of_birth": "1994-09-01"},
     ]
     fam = family(
-        identified_for=["education", "work"], local_discretion=["x"], members=members,
+        identified_for=["education", "work"],
+        local_discretion=["x"],
+        members=members,
         school_terms=term_rows("Y1", Y1_TERMS, unauthorised=90),
     )
     assert evaluate(fam, "2013-07-31").results[CAE].status == "met"
@@ -247,7 +262,9 @@ def reduction_family(kind: str, baseline: int, recent: int) -> pbr.Family:
     events = [{"person_id": "C1", "date": d.isoformat()} for d in before + after]
     field = "asb_incidents" if kind == "asb" else "offences"
     return family(
-        identified_for=["crime_asb", "work"], local_discretion=["x"], members=members,
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        members=members,
         **{field: events},
     )
 
@@ -303,7 +320,8 @@ def test_offences_from_the_18th_birthday_are_not_a_childs() -> None:
 
 def test_household_asb_counts_for_the_whole_family() -> None:
     fam = family(
-        identified_for=["crime_asb", "work"], local_discretion=["x"],
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
         asb_incidents=[{"person_id": None, "date": "2013-05-01", "kind": "housing_asb_action"}],
     )
     assert "ASB_SINCE_ZERO_BASELINE" in codes(evaluate(fam, "2013-07-31"), CAE)
@@ -312,16 +330,20 @@ def test_household_asb_counts_for_the_whole_family() -> None:
 def test_baseline_interpretation_twelve_months_halved() -> None:
     """3 incidents 7-12 months before attachment, 1 since: 6-month baseline 0, halved 1.5."""
     fam = family(
-        identified_for=["crime_asb", "work"], local_discretion=["x"],
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
         asb_incidents=[
-            {"date": "2011-11-01"}, {"date": "2011-12-01"}, {"date": "2012-01-01"},
+            {"date": "2011-11-01"},
+            {"date": "2011-12-01"},
+            {"date": "2012-01-01"},
             {"date": "2013-05-01"},
         ],
     )
     default = evaluate(fam, "2013-07-31")
     assert "ASB_SINCE_ZERO_BASELINE" in codes(default, CAE)
     halved = evaluate(
-        fam, "2013-07-31",
+        fam,
+        "2013-07-31",
         PHASE_ONE.with_interpretations(baseline="twelve_months_before_attachment_halved"),
     )
     reason = next(r for r in halved.results[CAE].reasons if r.rule.endswith(".asb"))
@@ -418,7 +440,9 @@ def test_employment_started_before_attachment_does_not_count() -> None:
 
 def test_employment_needs_an_adult_on_benefit_at_attachment() -> None:
     fam = family(
-        attached_on="2013-05-01", identified_for=["crime_asb", "work"], local_discretion=["x"],
+        attached_on="2013-05-01",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
         benefit_spells=on_benefit("ESA", "2013-05-02"),
         employment_spells=[{"person_id": "A1", "start": "2013-06-03"}],
     )
@@ -515,7 +539,9 @@ def test_rates_by_claim_year_is_capped_and_clamped() -> None:
     assert in_2014.results[CAE].rate == Decimal("2300.00")
     assert in_2014.results[CAE].amount == Decimal("800.00")
     assert "CAP_REACHED" in codes(in_2014, CAE)
-    after_programme = evaluate(fam.model_copy(update={"employment_spells": ()}), "2016-01-01", rules)
+    after_programme = evaluate(
+        fam.model_copy(update={"employment_spells": ()}), "2016-01-01", rules
+    )
     assert after_programme.results[CAE].rate == Decimal("2300.00")
     assert after_programme.attachment_fee == Decimal("3200.00")
 
@@ -538,9 +564,12 @@ def test_payments_after_as_of_are_ignored_and_undated_ones_count() -> None:
 
 
 def test_cap_reached_by_prior_results_pays_nothing_more() -> None:
-    fam = everything_met(payments=[
-        pay("attachment_fee", "3200.00"), pay("continuous_employment", "800.00"),
-    ])
+    fam = everything_met(
+        payments=[
+            pay("attachment_fee", "3200.00"),
+            pay("continuous_employment", "800.00"),
+        ]
+    )
     decision = evaluate(fam, "2013-07-31")
     assert decision.results[CE].status == "already_paid"
     assert decision.results[CAE].amount == 0
@@ -560,8 +589,9 @@ def test_two_criteria_need_local_discretion() -> None:
     assert {codes(decision, k)[0] for k in decision.results} == {"NOT_ELIGIBLE"}
     assert decision.payable == 0
     assert decision.attachment_fee == Decimal("3200.00")
-    assert evaluate(family(identified_for=["crime_asb", "work"], local_discretion=["dv"]),
-                    "2013-07-31").eligible
+    assert evaluate(
+        family(identified_for=["crime_asb", "work"], local_discretion=["dv"]), "2013-07-31"
+    ).eligible
 
 
 def test_identification_from_evidence_and_disagreement_warning() -> None:
@@ -573,8 +603,10 @@ def test_identification_from_evidence_and_disagreement_warning() -> None:
         "members": members,
         "offences": [{"person_id": "C1", "date": "2012-09-01"}],
         "school_terms": term_rows(
-            "C1", [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")],
-            exclusions=1, permanently_excluded=True,
+            "C1",
+            [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")],
+            exclusions=1,
+            permanently_excluded=True,
         ),
         "benefit_spells": on_benefit("JSA"),
     }
@@ -599,13 +631,14 @@ def test_identification_window_is_the_12_months_before_attachment() -> None:
 
 
 def test_work_criterion_needs_benefit_on_the_attachment_day() -> None:
-    ends_day_before = [{"person_id": "A1", "benefit": "IS", "start": "2011-01-01",
-                        "end": "2012-10-14"}]
-    assert "work" not in pbr.identify(
-        family(identified_for=None, benefit_spells=ends_day_before)
-    ).evidence
-    ends_on_day = [{"person_id": "A1", "benefit": "IS", "start": "2011-01-01",
-                    "end": "2012-10-15"}]
+    ends_day_before = [
+        {"person_id": "A1", "benefit": "IS", "start": "2011-01-01", "end": "2012-10-14"}
+    ]
+    assert (
+        "work"
+        not in pbr.identify(family(identified_for=None, benefit_spells=ends_day_before)).evidence
+    )
+    ends_on_day = [{"person_id": "A1", "benefit": "IS", "start": "2011-01-01", "end": "2012-10-15"}]
     assert "work" in pbr.identify(family(identified_for=None, benefit_spells=ends_on_day)).evidence
 
 
@@ -615,7 +648,9 @@ def test_relevance_all_limbs_applies_unidentified_problems() -> None:
         {"person_id": "C1", "date_of_birth": "2002-05-05"},
     ]
     fam = family(
-        identified_for=["crime_asb", "work"], local_discretion=["x"], members=members,
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        members=members,
         school_terms=term_rows("C1", Y1_TERMS, unauthorised=50),
     )
     default = evaluate(fam, "2013-07-31")
@@ -637,8 +672,11 @@ def test_decision_echoes_rules_version_and_interpretations() -> None:
     rules = PHASE_ONE.with_interpretations(rates_by="claim_year", results_split="pro_rata")
     decision = evaluate(everything_met(), "2013-07-31", rules)
     assert decision.rules_version == "tf-phase-1/1.0"
-    assert decision.interpretations == {**PHASE_ONE.chosen, "rates_by": "claim_year",
-                                        "results_split": "pro_rata"}
+    assert decision.interpretations == {
+        **PHASE_ONE.chosen,
+        "rates_by": "claim_year",
+        "results_split": "pro_rata",
+    }
     dumped = decision.model_dump(mode="json")
     assert dumped["payable"] == "800.00"
     assert dumped["results"][CE]["reasons"][0]["source"]

@@ -85,7 +85,11 @@ def format_gbp(value: Decimal) -> str:
 
 
 def _money_before(value: Any) -> Decimal:
-    return money(value)
+    # pydantic turns ValueError into a validation error; a TypeError would escape it.
+    try:
+        return money(value)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 Money = Annotated[

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -51,7 +52,20 @@ AsbKind = Literal["asbo", "asb_injunction", "abc", "housing_asb_action", "record
 PaymentKind = Literal[
     "attachment_fee", "crime_asb_education", "progress_to_work", "continuous_employment"
 ]
-AcademicYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$")]
+
+
+def _academic_year(value: str) -> str:
+    start, _, end = value.partition("/")
+    if (int(start) + 1) % 100 != int(end):
+        raise PydanticCustomError(
+            "bad_academic_year",
+            "academic year {value!r}: {end} does not follow {start}",
+            {"value": value, "start": start, "end": end},
+        )
+    return value
+
+
+AcademicYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$"), AfterValidator(_academic_year)]
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
@@ -251,14 +265,6 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
                 f"a second row for {t.person_id} in {t.academic_year} {t.term}",
             )
         seen_terms.add(key)
-        start_year, _, end_year = t.academic_year.partition("/")
-        if (int(start_year) + 1) % 100 != int(end_year):
-            yield (
-                "bad_academic_year",
-                ("school_terms", i, "academic_year"),
-                t.academic_year,
-                f"academic year {t.academic_year!r}: {end_year} does not follow {start_year}",
-            )
 
     for field, i, person_id, when, date_field in dated:
         if person_id is None:

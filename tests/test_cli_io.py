@@ -1,0 +1,178 @@
+"""The `pbr` command and the record reader: every record evaluated or reported, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.cli import main
+from pbr.io import Rejection, numbered_from_text, read_records
+
+from .builders import record
+
+
+def good(family_id: str, **fields: Any) -> dict[str, Any]:
+    return record(family_id=family_id, local_discretion=["x"], **fields)
+
+
+BAD_PERSON = {"offences": [{"person_id": "Z9", "date": "2012-01-01"}]}
+
+
+def write_lines(path: Path, rows: list[Any]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_jsonl_mixed_good_and_bad_reports_each_and_carries_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(
+        tmp_path / "f.jsonl",
+        [
+            good("G1"),
+            good("B1", **BAD_PERSON),
+            "{not json",
+            good("G2"),
+            good("G1"),
+            good("OUT", attached_on="2016-01-01"),
+        ],
+    )
+    status, out, err = run(
+        capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "json"
+    )
+    assert status == 1
+    decisions = [pbr.Decision.model_validate_json(line) for line in out.splitlines()]
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    lines = err.splitlines()
+    assert any(":2 " in ln and "'B1'" in ln and "offences.0.person_id = 'Z9'" in ln for ln in lines)
+    assert any(":3 " in ln and "invalid json" in ln.lower() for ln in lines)
+    assert any(":5 " in ln and "family_id = 'G1'" in ln and "earlier" in ln for ln in lines)
+    assert any(":6 " in ln and "'OUT'" in ln and "attached_on" in ln for ln in lines)
+    assert "families evaluated: 2" in err
+    assert "families rejected:  4" in err
+
+
+def test_json_array_with_line_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = json.dumps([good("G1"), good("B1", **BAD_PERSON)], indent=1)
+    path = tmp_path / "f.json"
+    path.write_text(text)
+    status, out, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31")
+    assert status == 1
+    assert "G1" in out
+    assert "families evaluated: 1" in out
+    opening = text.splitlines().index(next(ln for ln in text.splitlines() if '"B1"' in ln))
+    assert f"f.json:{opening} (record 2)" in err
+
+
+def test_all_good_exits_0_and_table_sums(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [good("G1"), good("G2")])
+    status, out, _ = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31")
+    assert status == 0
+    assert "crime_asb_education" in out
+    total = next(line for line in out.splitlines() if line.strip().startswith("total"))
+    assert total.split() == ["total", "£1,400.00"]
+
+
+def test_nothing_evaluated_or_unreadable_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write_lines(tmp_path / "bad.jsonl", [good("B1", **BAD_PERSON)])
+    assert run(capsys, "evaluate", str(bad), "--as-of", "2013-07-31")[0] == 2
+    assert run(capsys, "evaluate", str(tmp_path / "missing.jsonl"), "--as-of", "2013-07-31")[0] == 2
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert run(capsys, "evaluate", str(empty), "--as-of", "2013-07-31")[0] == 2
+
+
+def test_csv_has_one_row_per_family_with_money_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [good("G1")])
+    status, out, _ = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0
+    assert rows[0]["family_id"] == "G1"
+    assert rows[0]["crime_asb_education_amount"] == "700.00"
+    assert rows[0]["payable"] == "700.00"
+
+
+def test_interpretation_option_and_bad_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [good("G1")])
+    status, out, _ = run(
+        capsys,
+        "evaluate",
+        str(path),
+        "--as-of",
+        "2013-07-31",
+        "--format",
+        "json",
+        "--interpretation",
+        "rates_by=claim_year",
+    )
+    assert status == 0
+    assert json.loads(out)["interpretations"]["rates_by"] == "claim_year"
+    status, _, err = run(
+        capsys,
+        "evaluate",
+        str(path),
+        "--as-of",
+        "2013-07-31",
+        "--interpretation",
+        "rates_by=tomorrow",
+    )
+    assert status == 2
+    assert "attachment_year, claim_year" in err
+
+
+def test_explain_schema_and_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [good("G1"), good("B1", **BAD_PERSON)])
+    status, out, _ = run(capsys, "explain", str(path), "G1", "--as-of", "2013-07-31")
+    assert status == 0
+    assert out.startswith("Working paper: family G1 as of 2013-07-31")
+    assert "[ASB_NONE_BEFORE_OR_SINCE]" in out
+    assert "employment_after_crime = top_up" in out
+    assert run(capsys, "explain", str(path), "B1", "--as-of", "2013-07-31")[0] == 1
+    assert run(capsys, "explain", str(path), "NOPE", "--as-of", "2013-07-31")[0] == 2
+    status, out, _ = run(capsys, "schema")
+    assert json.loads(out)["title"] == "Family"
+    status, out, _ = run(capsys, "rules")
+    assert "from 2013/14: £2,400.00  [S2, S1] confirmed" in out
+    assert "* jsa_26_other_13" in out
+    status, out, _ = run(capsys, "rules", "--format", "json")
+    assert json.loads(out)[0]["parameters"]["cap"]["values"][0]["value"] == "4000.00"
+
+
+def test_reader_never_drops_a_record() -> None:
+    text = "\n".join([json.dumps(good("G1")), "", "[1,2]", json.dumps(good("G2")), "null"])
+    items = list(numbered_from_text(text, source="t"))
+    assert [(line, n) for line, n, _ in items] == [(1, 1), (3, 2), (4, 3), (5, 4)]
+    assert [type(i).__name__ for _, _, i in items] == ["Family", "Rejection", "Family", "Rejection"]
+
+
+def test_single_object_file_and_array_syntax_error(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(good("G1"), indent=2))
+    assert [f.family_id for f in read_records(one)] == ["G1"]
+    broken = tmp_path / "broken.json"
+    broken.write_text("[\n" + json.dumps(good("G1")) + ',\n{"family_id": oops}\n]')
+    items = list(read_records(broken))
+    assert isinstance(items[0], pbr.Family)
+    assert isinstance(items[1], Rejection)
+    assert items[1].line == 3
+    assert "cannot be read" in items[1].errors[0].message

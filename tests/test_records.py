@@ -1,0 +1,200 @@
+"""The family record contract: every rejection family-record.md lists, with family, path, value."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+import pbr
+
+from .builders import record, term_rows
+
+
+def errors_of(obj: dict[str, Any]) -> list[ErrorDetails]:
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate(obj)
+    from_json = pytest.raises(ValidationError)
+    with from_json as caught_json:
+        pbr.Family.model_validate_json(json.dumps(obj))
+    assert [e["loc"] for e in caught.value.errors()] == [
+        e["loc"] for e in caught_json.value.errors()
+    ]
+    return list(caught.value.errors())
+
+
+def only(obj: dict[str, Any]) -> ErrorDetails:
+    errs = errors_of(obj)
+    assert len(errs) == 1, errs
+    return errs[0]
+
+
+def test_the_example_from_the_format_is_valid() -> None:
+    obj = {
+        "family_id": "LA123-000042",
+        "local_authority": "E10000017",
+        "programme": "tf-phase-1",
+        "attached_on": "2012-10-15",
+        "identified_for": ["crime_asb", "education", "work"],
+        "local_discretion": ["domestic_abuse"],
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1979-04-02"},
+            {"person_id": "C1", "date_of_birth": "2000-09-13"},
+        ],
+        "offences": [{"person_id": "C1", "date": "2012-05-02"}],
+        "asb_incidents": [{"person_id": "C1", "date": "2012-06-20", "kind": "asb_injunction"}],
+        "school_terms": term_rows("C1", [("2012/13", "autumn")], possible=140, unauthorised=12),
+        "benefit_spells": [
+            {"person_id": "A1", "benefit": "JSA", "start": "2010-01-04", "end": "2013-01-06"}
+        ],
+        "employment_spells": [{"person_id": "A1", "start": "2013-01-07", "end": None}],
+        "work_programme": [
+            {"person_id": "A1", "date": "2013-02-01", "provision": "work_programme"}
+        ],
+        "payments": [
+            {
+                "kind": "attachment_fee",
+                "amount": "3200.00",
+                "paid_on": "2012-11-01",
+                "claim_id": "C-2012-11-001",
+            }
+        ],
+    }
+    family = pbr.Family.model_validate(obj)
+    assert (
+        family.payments[0].amount
+        == pbr.Family.model_validate_json(json.dumps(obj)).payments[0].amount
+    )
+    assert pbr.Family.model_validate_json(family.model_dump_json()) == family
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "error_type"),
+    [
+        (
+            {"offences": [{"person_id": "Z9", "date": "2012-01-01"}]},
+            ("offences", 0, "person_id"),
+            "unknown_person",
+        ),
+        (
+            {
+                "employment_spells": [
+                    {"person_id": "A1", "start": "2013-01-02", "end": "2013-01-01"}
+                ]
+            },
+            ("employment_spells", 0, "end"),
+            "end_before_start",
+        ),
+        (
+            {
+                "benefit_spells": [
+                    {
+                        "person_id": "A1",
+                        "benefit": "ESA",
+                        "start": "2013-01-02",
+                        "end": "2012-12-31",
+                    }
+                ]
+            },
+            ("benefit_spells", 0, "end"),
+            "end_before_start",
+        ),
+        (
+            {"asb_incidents": [{"person_id": "A1", "date": "1979-12-31"}]},
+            ("asb_incidents", 0, "date"),
+            "born_after_event",
+        ),
+        (
+            {
+                "school_terms": term_rows(
+                    "A1", [("2012/13", "autumn")], possible=10, unauthorised=11
+                )
+            },
+            ("school_terms", 0, "unauthorised_absences"),
+            "absences_exceed_sessions",
+        ),
+        (
+            {"school_terms": term_rows("A1", [("2012/13", "autumn")], possible=-1)},
+            ("school_terms", 0, "possible_sessions"),
+            "greater_than_equal",
+        ),
+        (
+            {"payments": [{"kind": "attachment_fee", "amount": "-1.00"}]},
+            ("payments", 0, "amount"),
+            "greater_than_equal",
+        ),
+        (
+            {"payments": [{"kind": "attachment_fee", "amount": 3200.5}]},
+            ("payments", 0, "amount"),
+            "value_error",
+        ),
+        (
+            {
+                "members": [
+                    {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                    {"person_id": "A1", "date_of_birth": "1981-01-01"},
+                ]
+            },
+            ("members", 1, "person_id"),
+            "duplicate_person_id",
+        ),
+        (
+            {"school_terms": term_rows("A1", [("2012/13", "autumn"), ("2012/13", "autumn")])},
+            ("school_terms", 1, "term"),
+            "duplicate_term",
+        ),
+        (
+            {"school_terms": term_rows("A1", [("2012/14", "autumn")])},
+            ("school_terms", 0, "academic_year"),
+            "bad_academic_year",
+        ),
+        ({"nickname": "x"}, ("nickname",), "extra_forbidden"),
+        ({"members": []}, ("members",), "too_short"),
+        ({"attached_on": "2012-13-01"}, ("attached_on",), "date_from_datetime_parsing"),
+        ({"family_id": "has space"}, ("family_id",), "string_pattern_mismatch"),
+        ({"programme": "tf-phase-9"}, ("programme",), "literal_error"),
+    ],
+)
+def test_each_rejection_names_family_path_and_value(
+    change: dict[str, Any], loc: tuple[Any, ...], error_type: str
+) -> None:
+    error = only(record(**change))
+    assert error["loc"] == loc
+    assert error["type"] == error_type
+    assert error["msg"].startswith("family 'T1': ") or change.get("family_id")
+
+
+def test_missing_family_id_is_named_as_missing() -> None:
+    obj = record()
+    del obj["family_id"]
+    error = only(obj)
+    assert error["loc"] == ("family_id",)
+    assert error["msg"].startswith("family (no family_id): ")
+
+
+def test_whole_float_money_is_whole_pounds() -> None:
+    family = pbr.Family.model_validate(
+        record(payments=[{"kind": "attachment_fee", "amount": 3200.0}])
+    )
+    assert str(family.payments[0].amount) == "3200.00"
+
+
+def test_every_problem_in_a_record_is_reported_at_once() -> None:
+    errs = errors_of(
+        record(
+            offences=[{"person_id": "Z9", "date": "2012-01-01"}],
+            employment_spells=[{"person_id": "A1", "start": "2013-01-02", "end": "2013-01-01"}],
+        )
+    )
+    assert {e["type"] for e in errs} == {"unknown_person", "end_before_start"}
+
+
+def test_json_schema_covers_the_record() -> None:
+    schema = pbr.Family.model_json_schema()
+    assert set(schema["required"]) == {"family_id", "attached_on", "members"}
+    assert schema["additionalProperties"] is False
+    payment = schema["$defs"]["Payment"]["properties"]["amount"]
+    assert "number" not in json.dumps(payment)

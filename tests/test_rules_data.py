@@ -1,0 +1,143 @@
+"""The rule set as data: every value cited, interpretations well formed, variants cheap."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pbr.errors import RulesDataError, UnknownInterpretation
+from pbr.periods import FinancialYear
+from pbr.rules import PHASE_ONE, load_rule_set, sources
+
+TF_RULES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "tf-rules.md"
+
+
+def tf_rules_tags() -> set[str]:
+    text = TF_RULES.read_text(encoding="utf-8")
+    return set(re.findall(r"^\| (S\d+) \|", text, flags=re.MULTILINE))
+
+
+def test_bundled_source_list_matches_tf_rules() -> None:
+    if not TF_RULES.exists():
+        pytest.skip("shared/domain/tf-rules.md is not beside this checkout")
+    assert set(sources()) == tf_rules_tags()
+
+
+def test_every_money_parameter_cites_a_listed_source() -> None:
+    listed = tf_rules_tags() if TF_RULES.exists() else set(sources())
+    money = [p for p in PHASE_ONE.parameters.values() if p.unit == "GBP"]
+    assert {p.name for p in money} >= {
+        "attachment_fee",
+        "crime_asb_education",
+        "progress_to_work",
+        "continuous_employment",
+        "cap",
+    }
+    for parameter in PHASE_ONE.parameters.values():
+        for value in parameter.values:
+            assert value.source, parameter.name
+            assert set(value.source) <= listed, (parameter.name, value.source)
+            assert value.status in {"confirmed", "derived", "uncertain"}
+
+
+def test_money_table_matches_the_spec() -> None:
+    table = {
+        2012: ("3200.00", "700.00", "100.00", "800.00"),
+        2013: ("2400.00", "1500.00", "100.00", "1600.00"),
+        2014: ("1600.00", "2300.00", "100.00", "2400.00"),
+    }
+    for year, row in table.items():
+        fy = FinancialYear(year)
+        names = (
+            "attachment_fee",
+            "crime_asb_education",
+            "progress_to_work",
+            "continuous_employment",
+        )
+        assert tuple(str(PHASE_ONE.amount(n, fy)) for n in names) == row
+        assert PHASE_ONE.amount("cap", fy) == Decimal("4000.00")
+        fee = PHASE_ONE.amount("attachment_fee", fy)
+        assert fee + PHASE_ONE.amount("continuous_employment", fy) == Decimal("4000.00")
+
+
+def test_interpretations_have_defaults_and_alternatives() -> None:
+    expected = {
+        "baseline": "six_months_before_attachment",
+        "rates_by": "attachment_year",
+        "results_split": "flat_progress_to_work",
+        "relevance": "identified_problems_only",
+        "employment_weeks": "jsa_26_other_13",
+        "employment_after_crime": "top_up",
+        "funded_rounding": "nearest",
+    }
+    assert dict(PHASE_ONE.chosen) == expected
+    for interpretation in PHASE_ONE.interpretations.values():
+        assert len(interpretation.values) >= 2
+        assert interpretation.default in interpretation.values
+
+
+def test_variant_shares_data_and_leaves_the_original_alone() -> None:
+    variant = PHASE_ONE.with_interpretations(employment_weeks="all_13")
+    assert variant.parameters is PHASE_ONE.parameters
+    assert variant.interpretation("employment_weeks") == "all_13"
+    assert PHASE_ONE.interpretation("employment_weeks") == "jsa_26_other_13"
+    assert PHASE_ONE.is_default
+    assert not variant.is_default
+
+
+def test_unknown_interpretation_lists_valid_ones() -> None:
+    with pytest.raises(UnknownInterpretation, match=r"valid: jsa_26_other_13, all_13"):
+        PHASE_ONE.with_interpretations(employment_weeks="all_12")
+    with pytest.raises(UnknownInterpretation, match="baseline") as caught:
+        PHASE_ONE.with_interpretations(weeks="all_13")
+    assert "employment_weeks" in caught.value.valid
+    with pytest.raises(UnknownInterpretation):
+        PHASE_ONE.interpretation("nope")
+
+
+BROKEN = [
+    (
+        '[parameters.x]\ndescription="d"\nunit="GBP"\nvalues=[{year="2012/13", value=1.5, '
+        'source=["S1"]}]',
+        "float",
+    ),
+    (
+        '[parameters.x]\ndescription="d"\nunit="GBP"\nvalues=[{year="2012/13", value="1", '
+        'source=["S99"]}]',
+        "unknown source",
+    ),
+    (
+        '[parameters.x]\ndescription="d"\nunit="GBP"\nvalues=[{year="2012/13", value="1"}]',
+        "no source",
+    ),
+    (
+        '[parameters.x]\ndescription="d"\nunit="GBP"\nvalues=[{year="2012-13", value="1", '
+        'source=["S1"]}]',
+        "year",
+    ),
+    (
+        '[parameters.x]\ndescription="d"\nunit="weeks"\nvalues=[{year="2012/13", value="26", '
+        'source=["S1"]}]',
+        "whole number",
+    ),
+    (
+        '[interpretations.i]\ndescription="d"\nsource="s"\ndefault="c"\n'
+        '[interpretations.i.values]\na="A"\nb="B"',
+        "default",
+    ),
+    ("not = [toml", "not valid TOML"),
+]
+
+HEAD = (
+    'programme="p"\ntitle="t"\nversion="1"\nspec="s"\nattached_from=2012-04-01\n'
+    "attached_to=2015-03-31\n"
+)
+
+
+@pytest.mark.parametrize(("body", "message"), BROKEN)
+def test_broken_rule_files_are_refused_with_the_key(body: str, message: str) -> None:
+    with pytest.raises(RulesDataError, match=message):
+        load_rule_set(HEAD + body, origin="broken.toml")
