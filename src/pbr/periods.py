@@ -1,17 +1,17 @@
 """Financial years, calendar-month windows, school terms and ages.
 
-Every period here is exact calendar arithmetic (`dateutil.relativedelta`), never a count of days
-standing in for a month: 31 August minus six months is 28 or 29 February.
+Every period here is exact calendar arithmetic with `dateutil.relativedelta`'s semantics, never a
+count of days standing in for a month: 31 August minus six months is 28 or 29 February.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
-
-from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "TERMS",
@@ -21,8 +21,10 @@ __all__ = [
     "TermName",
     "academic_year_of",
     "add_months",
+    "add_years",
     "age_on",
     "compulsory_school_age_in",
+    "default_term",
     "financial_year_of",
     "parse_academic_year",
 ]
@@ -34,15 +36,31 @@ TERMS: tuple[TermName, ...] = ("autumn", "spring", "summer")
 def add_months(day: date, months: int) -> date:
     """Return `day` moved by whole calendar months, clamped to the month's end.
 
+    The same as ``day + dateutil.relativedelta(months=months)`` (a property test checks it),
+    written out because it runs for every window of every family.
+
     >>> add_months(date(2013, 8, 31), -6)
     datetime.date(2013, 2, 28)
     """
-    return day + relativedelta(months=months)
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def add_years(day: date, years: int) -> date:
+    """Return `day` moved by whole years; 29 February becomes 28 February in a common year."""
+    return add_months(day, 12 * years)
 
 
 def age_on(date_of_birth: date, day: date) -> int:
-    """Return the age in whole years on `day` (a 29 February birthday falls on 28 February)."""
-    return relativedelta(day, date_of_birth).years
+    """Return the age in whole years on `day` (a 29 February birthday falls on 28 February).
+
+    The same as ``relativedelta(day, date_of_birth).years`` for `day` on or after the birth.
+    """
+    years = day.year - date_of_birth.year
+    if add_years(date_of_birth, years) > day:
+        years -= 1
+    return years
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -132,9 +150,7 @@ class TermCalendar:
         override = self.overrides.get((academic_year, name))
         if override is not None:
             return SchoolTerm(override[0], override[1], academic_year, name)
-        year = parse_academic_year(academic_year)
-        (sy, sm, sd), (ey, em, ed) = _DEFAULT_BOUNDS[name]
-        return SchoolTerm(date(year + sy, sm, sd), date(year + ey, em, ed), academic_year, name)
+        return default_term(academic_year, name)
 
     def _terms_from(self, year: int) -> Iterable[SchoolTerm]:
         while True:
@@ -151,14 +167,34 @@ class TermCalendar:
         A term is complete when its last day is on or before `day` (strictly before it with
         `strictly_before`, as identification at attachment requires).
         """
-        found: list[SchoolTerm] = []
-        for term in self._terms_from(day.year):
-            done = term.end < day if strictly_before else term.end <= day
-            if done:
-                found.append(term)
-                if len(found) == count:
-                    break
-        return tuple(reversed(found))
+        if not self.overrides:
+            return _default_complete_terms(day, count, strictly_before)
+        return _complete_terms(self, day, count, strictly_before)
+
+
+def _complete_terms(
+    calendar: TermCalendar, day: date, count: int, strictly_before: bool
+) -> tuple[SchoolTerm, ...]:
+    found: list[SchoolTerm] = []
+    for term in calendar._terms_from(day.year):
+        if term.end < day or (term.end == day and not strictly_before):
+            found.append(term)
+            if len(found) == count:
+                break
+    return tuple(reversed(found))
+
+
+@lru_cache(maxsize=4096)
+def _default_complete_terms(day: date, count: int, strictly_before: bool) -> tuple[SchoolTerm, ...]:
+    return _complete_terms(TermCalendar(), day, count, strictly_before)
+
+
+@lru_cache(maxsize=1024)
+def default_term(academic_year: str, name: TermName) -> SchoolTerm:
+    """Return a term of the default calendar (autumn 1 Sep-31 Dec, spring, summer to 31 Jul)."""
+    year = parse_academic_year(academic_year)
+    (sy, sm, sd), (ey, em, ed) = _DEFAULT_BOUNDS[name]
+    return SchoolTerm(date(year + sy, sm, sd), date(year + ey, em, ed), academic_year, name)
 
 
 def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
@@ -167,8 +203,8 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
     From the first term that starts after the fifth birthday to the end of the school year
     (September to August) in which the child turns 16 (phase1-spec §7.2).
     """
-    fifth = date_of_birth + relativedelta(years=5)
-    sixteenth = date_of_birth + relativedelta(years=16)
+    fifth = add_years(date_of_birth, 5)
+    sixteenth = add_years(date_of_birth, 16)
     last_school_year_end = date(sixteenth.year + (1 if sixteenth.month >= 9 else 0), 8, 31)
     return fifth < term.start <= last_school_year_end
 

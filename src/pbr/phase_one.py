@@ -3,6 +3,10 @@
 Each function reads its numbers from the `RuleSet` (cited data) and returns its verdict with
 `Reason`s that carry the rule, the source tags and the numbers compared. phase1-spec.md v1 is the
 behaviour; section numbers below refer to it.
+
+Output models are built with `model_construct`: every value is typed and made JSON-safe here, so
+re-validating what the engine itself produced would only cost time. The JSON round-trip property
+tests check that what is built this way equals what validation would build.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ PROBLEMS = ("crime_asb", "education", "work")
 
 
 def _reason(code: ReasonCode, rule: str, source: str, message: str, **compared: object) -> Reason:
-    return Reason(
+    # Built without re-validation: every field is typed here and `_plain` makes `compared` JSON-safe.
+    return Reason.model_construct(
         code=code,
         rule=rule,
         source=source,
@@ -64,14 +69,7 @@ def _plain(value: object) -> str | int | bool | None:
 
 
 def _src(rules: RuleSet, *names: str) -> str:
-    """The source tags of parameters, de-duplicated, in order."""
-    year = rules.years[0]
-    tags: list[str] = []
-    for name in names:
-        for tag in rules.parameter(name, year).source:
-            if tag not in tags:
-                tags.append(tag)
-    return ", ".join(tags)
+    return rules.sources_of(*names)
 
 
 def _int(rules: RuleSet, name: str) -> int:
@@ -242,7 +240,7 @@ def identify(family: Family, rules: RuleSet) -> Identification:
                 local_discretion=local,
             )
         )
-    return Identification(
+    return Identification.model_construct(
         family_id=family.family_id,
         attached_on=attached,
         eligible=eligible,
@@ -883,7 +881,9 @@ def evaluate(family: Family, as_of: date, rules: RuleSet) -> Decision:
     if not ident.eligible:
         why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
         results = {
-            kind: ResultDecision(status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,))
+            kind: ResultDecision.model_construct(
+                status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,)
+            )
             for kind in RESULT_KINDS
         }
         return _decision(family, as_of, rules, year, fee, cap, ident, ZERO, paid_to_date, results)
@@ -1018,7 +1018,7 @@ def _pay(
                         )
                 room -= amount
                 paid_now += amount
-        results[kind] = ResultDecision(
+        results[kind] = ResultDecision.model_construct(
             status=status,
             amount=amount,
             rate=rate,
@@ -1040,7 +1040,7 @@ def _decision(
     paid_to_date: Decimal,
     results: dict[ResultKind, ResultDecision],
 ) -> Decision:
-    return Decision(
+    return Decision.model_construct(
         family_id=family.family_id,
         as_of=as_of,
         programme=rules.programme,

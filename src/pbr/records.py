@@ -6,10 +6,11 @@ pydantic's `ValidationError`; every error names the family, the field path and t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,13 +18,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidatorFunctionWrapHandler,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pbr.money import Money
-from pbr.periods import TermCalendar, TermName
+from pbr.periods import TermName, default_term
 
 __all__ = [
     "AsbIncident",
@@ -144,9 +144,6 @@ class Payment(_Event):
     claim_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-_DEFAULT_TERMS = TermCalendar()
-
-
 class Family(BaseModel):
     """One family's record, exactly as the interchange format (family-record.md v1) defines it.
 
@@ -175,14 +172,24 @@ class Family(BaseModel):
     work_programme: tuple[WorkProgrammeReferral, ...] = ()
     payments: tuple[Payment, ...] = ()
 
-    @model_validator(mode="wrap")
     @classmethod
-    def _name_the_family(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate a record given as Python data; every error names the family."""
         try:
-            return handler(data)
+            return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
-            family_id = data.get("family_id") if isinstance(data, dict) else None
+            family_id = obj.get("family_id") if isinstance(obj, dict) else None
             raise _naming_family(exc, family_id) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """Validate a record given as JSON text; every error names the family."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as exc:
+            raise _naming_family(exc, _family_id_in(json_data)) from None
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Family:
@@ -246,7 +253,7 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
             )
     seen_terms: set[tuple[str, str, str]] = set()
     for i, t in enumerate(family.school_terms):
-        term_end = _DEFAULT_TERMS.term(t.academic_year, t.term).end
+        term_end = default_term(t.academic_year, t.term).end
         dated.append(("school_terms", i, t.person_id, term_end, "academic_year"))
         if t.unauthorised_absences > t.possible_sessions:
             yield (
@@ -286,12 +293,20 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
             )
 
 
+def _family_id_in(json_data: str | bytes | bytearray) -> object:
+    try:
+        obj = json.loads(json_data)
+    except ValueError:
+        return None
+    return obj.get("family_id") if isinstance(obj, dict) else None
+
+
 def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
     """Return `exc` with every message prefixed by the family it is about."""
     prefix = f"family {family_id!r}: " if isinstance(family_id, str) else "family (no family_id): "
     details: list[InitErrorDetails] = []
     for err in exc.errors():
-        message = prefix + err["msg"]
+        message = err["msg"] if err["msg"].startswith("family ") else prefix + err["msg"]
         details.append(
             InitErrorDetails(
                 type=PydanticCustomError(err["type"], _escape(message)),

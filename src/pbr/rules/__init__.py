@@ -25,7 +25,7 @@ from typing import Any
 
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
-from pbr.periods import FinancialYear, TermCalendar
+from pbr.periods import FinancialYear, TermCalendar, financial_year_of
 
 __all__ = [
     "PHASE_ONE",
@@ -115,6 +115,10 @@ class RuleSet:
     chosen: Mapping[str, str]
     term_calendar: TermCalendar = field(default_factory=TermCalendar)
     data_sha256: str = ""
+    _memo: dict[tuple[str, ...], Any] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+    """Values derived from the data only (never from interpretations); shared by variants."""
 
     @property
     def rules_version(self) -> str:
@@ -124,15 +128,13 @@ class RuleSet:
     @property
     def years(self) -> tuple[FinancialYear, ...]:
         """The financial years in which families can be attached."""
-        first = FinancialYear(
-            self.attached_from.year
-            if self.attached_from.month >= 4
-            else self.attached_from.year - 1
-        )
-        last = FinancialYear(
-            self.attached_to.year if self.attached_to.month >= 4 else self.attached_to.year - 1
-        )
-        return tuple(FinancialYear(y) for y in range(first.start_year, last.start_year + 1))
+        years: tuple[FinancialYear, ...] | None = self._memo.get(("years",))
+        if years is None:
+            first = financial_year_of(self.attached_from).start_year
+            last = financial_year_of(self.attached_to).start_year
+            years = tuple(FinancialYear(y) for y in range(first, last + 1))
+            self._memo["years",] = years
+        return years
 
     def covers(self, attached_on: date) -> bool:
         """Whether a family attached on `attached_on` falls under this rule set."""
@@ -154,10 +156,27 @@ class RuleSet:
 
     def number(self, name: str, year: FinancialYear | None = None) -> int:
         """Return whole-number parameter `name` (months, weeks, percent, count) in `year`."""
+        key = ("number", name, str(year))
+        found: int | None = self._memo.get(key)
+        if found is not None:
+            return found
         value = self.parameter(name, year or self.years[0]).value
         if not isinstance(value, int):
             raise TypeError(f"parameter {name!r} is not a whole number: {value!r}")
+        self._memo[key] = value
         return value
+
+    def sources_of(self, *names: str) -> str:
+        """Return the source tags of parameters `names`, de-duplicated, in order: ``"S1, S3"``."""
+        key = ("sources", *names)
+        found: str | None = self._memo.get(key)
+        if found is None:
+            tags: list[str] = []
+            for name in names:
+                for value in self.parameters[name].values:
+                    tags.extend(t for t in value.source if t not in tags)
+            found = self._memo[key] = ", ".join(tags)
+        return found
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`."""
