@@ -278,7 +278,9 @@ def _education_at_entry(family: Family, rules: RuleSet, born: dict[str, date]) -
                 ("in alternative provision", any(r.alternative_provision for r in rows)),
                 ("not on a school roll", any(not r.on_roll for r in rows)),
                 (
-                    f"unauthorised absence {unauthorised}/{possible} sessions",
+                    f"unauthorised absence {unauthorised}/{possible} sessions"
+                    if rows
+                    else "no school record in these terms (0 possible sessions)",
                     (csa or possible > 0) and 100 * unauthorised >= absence * possible,
                 ),
             )
