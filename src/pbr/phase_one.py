@@ -319,13 +319,18 @@ def _children_in_terms(
     family: Family, terms: tuple[SchoolTerm, ...], born: dict[str, date], adult: int
 ) -> Iterable[tuple[str, list[SchoolTermRecord], bool]]:
     """Yield (child, its term rows in `terms`, of compulsory school age in any of them)."""
-    by_key = {(t.academic_year, t.name): t for t in terms}
-    rows: dict[str, list[SchoolTermRecord]] = defaultdict(list)
+    by_key = {(t.academic_year, t.name): (i, t) for i, t in enumerate(terms)}
+    found: dict[str, list[tuple[int, SchoolTermRecord]]] = defaultdict(list)
     for row in family.school_terms:
-        term = by_key.get((row.academic_year, row.term))
-        if term is not None and age_on(born[row.person_id], term.start) < adult:
-            rows[row.person_id].append(row)
-    for member in family.members:
+        hit = by_key.get((row.academic_year, row.term))
+        if hit is not None and age_on(born[row.person_id], hit[1].start) < adult:
+            found[row.person_id].append((hit[0], row))
+    # children by person_id and rows in term order, so the record's order never shows
+    rows = {
+        child: [row for _, row in sorted(pairs, key=lambda p: p[0])]
+        for child, pairs in found.items()
+    }
+    for member in sorted(family.members, key=lambda m: m.person_id):
         csa = any(compulsory_school_age_in(member.date_of_birth, t) for t in terms)
         if csa or member.person_id in rows:
             yield member.person_id, rows.get(member.person_id, []), csa

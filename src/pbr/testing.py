@@ -1,0 +1,383 @@
+"""Hypothesis strategies for property-testing systems that produce or consume family records.
+
+Install with ``pip install pbr[testing]``. Every strategy draws plain JSON-ready data (the
+interchange format of family-record.md), so it can feed `pbr` or any other system:
+
+>>> import pbr
+>>> from hypothesis import given, settings
+>>> from pbr.testing import family_records
+>>> @settings(max_examples=5, database=None)
+... @given(family_records())
+... def test_cap_holds(record):
+...     family = pbr.Family.model_validate(record)
+...     assert pbr.evaluate(family, as_of=family.attached_on).payable <= 4000
+>>> test_cap_holds()
+
+`broken_family_records(kind)` draws records broken in one named way (`BREAKAGES`), for testing
+that bad input is reported, never silently accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from hypothesis import strategies as st
+
+from pbr.periods import FinancialYear
+
+__all__ = [
+    "BREAKAGES",
+    "as_of_dates",
+    "broken_family_records",
+    "families",
+    "family_records",
+    "financial_years",
+    "interpretation_choices",
+    "money",
+]
+
+Record = dict[str, Any]
+
+PHASE_ONE_START: Final = date(2012, 4, 1)
+PHASE_ONE_END: Final = date(2015, 3, 31)
+_EVIDENCE_START: Final = date(2010, 1, 1)
+_EVIDENCE_END: Final = date(2017, 3, 31)
+_ACADEMIC_YEARS: Final = tuple(f"{y}/{(y + 1) % 100:02d}" for y in range(2010, 2017))
+_TERMS: Final = ("autumn", "spring", "summer")
+_BENEFITS: Final = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
+_ASB_KINDS: Final = (None, "asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb")
+_PROBLEMS: Final = ("crime_asb", "education", "work")
+
+BREAKAGES: Final[tuple[str, ...]] = (
+    "absences_exceed_sessions",
+    "bad_date",
+    "bad_identifier",
+    "born_after_event",
+    "duplicate_person_id",
+    "duplicate_term",
+    "end_before_start",
+    "fractional_float_money",
+    "missing_field",
+    "negative_count",
+    "negative_money",
+    "unknown_field",
+    "unknown_person",
+)
+"""The ways `broken_family_records` can break a record; each must be rejected on validation."""
+
+
+def money(*, max_pounds: int = 5000) -> st.SearchStrategy[Decimal]:
+    """Whole-penny amounts from £0.00 to `max_pounds`, as `Decimal` with two places.
+
+    >>> from hypothesis import find
+    >>> find(money(), lambda m: m > 1)
+    Decimal('1.01')
+    """
+    return st.integers(0, max_pounds * 100).map(lambda pence: Decimal(pence).scaleb(-2))
+
+
+def financial_years(first: int = 2012, last: int = 2025) -> st.SearchStrategy[FinancialYear]:
+    """Financial years (April to March) starting in `first` … `last`.
+
+    >>> from hypothesis import find
+    >>> str(find(financial_years(), lambda fy: True))
+    '2012/13'
+    """
+    return st.integers(first, last).map(FinancialYear)
+
+
+def as_of_dates(
+    after: date = PHASE_ONE_START, before: date = _EVIDENCE_END
+) -> st.SearchStrategy[date]:
+    """Evaluation dates in [`after`, `before`], biased towards month, term and year edges.
+
+    >>> from hypothesis import find
+    >>> find(as_of_dates(), lambda d: True)
+    datetime.date(2012, 4, 1)
+    """
+    edges = [
+        d
+        for year in range(after.year, before.year + 1)
+        for d in (date(year, 3, 31), date(year, 4, 1), date(year, 8, 31), date(year, 12, 31))
+        if after <= d <= before
+    ]
+    anywhere = st.dates(min_value=after, max_value=before)
+    return st.one_of(anywhere, st.sampled_from(edges)) if edges else anywhere
+
+
+def interpretation_choices(rules: Any = None) -> st.SearchStrategy[dict[str, str]]:
+    """Mappings of interpretation id to one of its allowed values (a subset of the ids).
+
+    Pass them to ``rules.with_interpretations(**choice)``. `rules` defaults to phase one.
+    """
+    if rules is None:
+        from pbr.rules import PHASE_ONE
+
+        rules = PHASE_ONE
+    options = {
+        name: st.sampled_from(sorted(interp.values))
+        for name, interp in sorted(rules.interpretations.items())
+    }
+    return st.fixed_dictionaries({}, optional=options)
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+@st.composite
+def family_records(
+    draw: st.DrawFn,
+    *,
+    attached_from: date = PHASE_ONE_START,
+    attached_to: date = PHASE_ONE_END,
+    max_events: int = 4,
+) -> Record:
+    """Valid phase-one family records as JSON-ready dicts (dates and money as strings).
+
+    Households of one or two adults and up to three school-age children, with offences, ASB,
+    school terms, benefit and employment spells, referrals and earlier payments around the
+    attachment date. Every record passes `pbr.Family.model_validate`.
+    """
+    attached = draw(st.dates(min_value=attached_from, max_value=attached_to))
+    adults = [
+        {
+            "person_id": f"A{i}",
+            "date_of_birth": _day(draw(_dates(date(1960, 1, 1), date(1993, 12, 31)))),
+        }
+        for i in range(1, draw(st.integers(1, 2)) + 1)
+    ]
+    children = [
+        {
+            "person_id": f"C{i}",
+            "date_of_birth": _day(draw(_dates(date(1996, 9, 1), date(2008, 8, 31)))),
+        }
+        for i in range(1, draw(st.integers(0, 3)) + 1)
+    ]
+    members = adults + children
+    born = {m["person_id"]: date.fromisoformat(m["date_of_birth"]) for m in members}
+    adult_ids = [a["person_id"] for a in adults]
+    child_ids = [c["person_id"] for c in children]
+    window = (attached - timedelta(days=730), attached + timedelta(days=730))
+
+    def when(person: str | None) -> str:
+        low = max(window[0], born[person]) if person is not None else window[0]
+        return _day(draw(_dates(low, window[1])))
+
+    record: Record = {
+        "family_id": draw(st.from_regex(r"[A-Z]{2}[0-9]{1,6}", fullmatch=True)),
+        "attached_on": _day(attached),
+        "members": members,
+    }
+    if draw(st.booleans()):
+        record["programme"] = "tf-phase-1"
+    identified = draw(st.one_of(st.none(), st.lists(st.sampled_from(_PROBLEMS), unique=True)))
+    if identified is not None:
+        record["identified_for"] = identified
+
+    people = st.sampled_from(adult_ids + child_ids)
+    record["offences"] = [
+        {"person_id": p, "date": when(p)} for p in draw(st.lists(people, max_size=max_events))
+    ]
+    record["asb_incidents"] = [
+        {"person_id": p, "date": when(p), "kind": draw(st.sampled_from(_ASB_KINDS))}
+        for p in draw(st.lists(st.one_of(st.none(), people), max_size=max_events))
+    ]
+    if child_ids:
+        slots = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(child_ids),
+                    st.sampled_from(_ACADEMIC_YEARS),
+                    st.sampled_from(_TERMS),
+                ),
+                unique=True,
+                max_size=3 * max_events,
+            )
+        )
+        record["school_terms"] = [_term_row(draw, *slot) for slot in slots]
+    record["benefit_spells"] = [
+        {**_spell(draw, when(p)), "person_id": p, "benefit": draw(st.sampled_from(_BENEFITS))}
+        for p in draw(st.lists(st.sampled_from(adult_ids), max_size=2))
+    ]
+    record["employment_spells"] = [
+        {**_spell(draw, when(p)), "person_id": p}
+        for p in draw(st.lists(st.sampled_from(adult_ids), max_size=2))
+    ]
+    record["work_programme"] = [
+        {
+            "person_id": p,
+            "date": when(p),
+            "provision": draw(st.sampled_from(["work_programme", "esf"])),
+        }
+        for p in draw(st.lists(st.sampled_from(adult_ids), max_size=1))
+    ]
+    record["payments"] = draw(_payments(attached))
+    return record
+
+
+def families(**kwargs: Any) -> st.SearchStrategy[Any]:
+    """Valid `pbr.Family` objects (`family_records` validated); takes the same arguments."""
+    from pbr.records import Family
+
+    return family_records(**kwargs).map(Family.model_validate)
+
+
+def _dates(low: date, high: date) -> st.SearchStrategy[date]:
+    return st.dates(min_value=low, max_value=max(low, high))
+
+
+def _spell(draw: st.DrawFn, start: str) -> Record:
+    begun = date.fromisoformat(start)
+    length = draw(st.one_of(st.none(), st.integers(0, 800)))
+    end = None if length is None else _day(begun + timedelta(days=length))
+    return {"start": start, "end": end}
+
+
+def _term_row(draw: st.DrawFn, person: str, year: str, term: str) -> Record:
+    possible = draw(st.integers(0, 160))
+    return {
+        "person_id": person,
+        "academic_year": year,
+        "term": term,
+        "possible_sessions": possible,
+        "unauthorised_absences": draw(st.integers(0, possible)),
+        "fixed_term_exclusions": draw(st.integers(0, 3)),
+        "permanently_excluded": draw(st.booleans()) and draw(st.booleans()),
+        "alternative_provision": draw(st.booleans()) and draw(st.booleans()),
+        "on_roll": draw(st.booleans()) or draw(st.booleans()),
+    }
+
+
+@st.composite
+def _payments(draw: st.DrawFn, attached: date) -> list[Record]:
+    kinds = draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    "attachment_fee",
+                    "crime_asb_education",
+                    "progress_to_work",
+                    "continuous_employment",
+                ]
+            ),
+            unique=True,
+            max_size=2,
+        )
+    )
+    return [
+        {
+            "kind": kind,
+            "amount": str(draw(money(max_pounds=3500))),
+            "paid_on": draw(st.one_of(st.none(), _dates(attached, _EVIDENCE_END).map(_day))),
+        }
+        for kind in kinds
+    ]
+
+
+def broken_family_records(kind: str | None = None) -> st.SearchStrategy[tuple[str, Record]]:
+    """`(breakage, record)` pairs: a valid record broken in exactly one way from `BREAKAGES`.
+
+    `kind=None` draws the breakage too. `pbr.Family.model_validate` must reject every one.
+    """
+    if kind is not None and kind not in BREAKAGES:
+        raise ValueError(f"unknown breakage {kind!r}; choose from {', '.join(BREAKAGES)}")
+    kinds = st.sampled_from(BREAKAGES) if kind is None else st.just(kind)
+    return st.tuples(kinds, family_records()).map(_broken)
+
+
+def _broken(pair: tuple[str, Record]) -> tuple[str, Record]:
+    kind, record = pair
+    _BREAK[kind](record)
+    return kind, record
+
+
+def _break_unknown_person(record: Record) -> None:
+    record["offences"].append({"person_id": "NOBODY", "date": record["attached_on"]})
+
+
+def _break_end_before_start(record: Record) -> None:
+    adult = record["members"][0]["person_id"]
+    record["employment_spells"].append(
+        {"person_id": adult, "start": record["attached_on"], "end": "2012-01-01"}
+    )
+
+
+def _break_born_after_event(record: Record) -> None:
+    adult = record["members"][0]
+    record["offences"].append({"person_id": adult["person_id"], "date": "1959-12-31"})
+
+
+def _child_row(record: Record, **row: Any) -> None:
+    record["members"].append({"person_id": "CX", "date_of_birth": "2004-01-01"})
+    record.setdefault("school_terms", []).append(
+        {
+            "person_id": "CX",
+            "academic_year": "2012/13",
+            "term": "autumn",
+            "possible_sessions": 100,
+            "unauthorised_absences": 0,
+            **row,
+        }
+    )
+
+
+def _break_absences_exceed_sessions(record: Record) -> None:
+    _child_row(record, possible_sessions=10, unauthorised_absences=11)
+
+
+def _break_negative_count(record: Record) -> None:
+    _child_row(record, fixed_term_exclusions=-1)
+
+
+def _break_duplicate_term(record: Record) -> None:
+    _child_row(record)
+    record["school_terms"].append(dict(record["school_terms"][-1]))
+
+
+def _break_negative_money(record: Record) -> None:
+    record["payments"] = [{"kind": "attachment_fee", "amount": "-0.01"}]
+
+
+def _break_fractional_float_money(record: Record) -> None:
+    record["payments"] = [{"kind": "attachment_fee", "amount": 3200.5}]
+
+
+def _break_duplicate_person_id(record: Record) -> None:
+    record["members"].append(dict(record["members"][0]))
+
+
+def _break_unknown_field(record: Record) -> None:
+    record["surname"] = "Smith"
+
+
+def _break_missing_field(record: Record) -> None:
+    del record["attached_on"]
+
+
+def _break_bad_date(record: Record) -> None:
+    record["attached_on"] = "2013-02-30"
+
+
+def _break_bad_identifier(record: Record) -> None:
+    record["family_id"] = "has spaces/and slashes"
+
+
+_BREAK = {
+    "absences_exceed_sessions": _break_absences_exceed_sessions,
+    "bad_date": _break_bad_date,
+    "bad_identifier": _break_bad_identifier,
+    "born_after_event": _break_born_after_event,
+    "duplicate_person_id": _break_duplicate_person_id,
+    "duplicate_term": _break_duplicate_term,
+    "end_before_start": _break_end_before_start,
+    "fractional_float_money": _break_fractional_float_money,
+    "missing_field": _break_missing_field,
+    "negative_count": _break_negative_count,
+    "negative_money": _break_negative_money,
+    "unknown_field": _break_unknown_field,
+    "unknown_person": _break_unknown_person,
+}
+assert tuple(_BREAK) == BREAKAGES

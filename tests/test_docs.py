@@ -1,0 +1,358 @@
+"""The documentation: it builds strictly and offline, its examples run, its references are complete.
+
+Conventions for pages under ``docs/`` (this file enforces them):
+
+* every `` ```python `` block is run, in page order, in one namespace per page, in a scratch
+  directory; mark a fragment that is not meant to run `` ```{.python .no-run} ``;
+* every `` ```console `` block is run too: each ``$ command`` line goes to bash (with ``pbr`` on
+  the path) and the lines after it, up to the next ``$``, are its expected standard output;
+* a `` ```text `` block whose first line is ``# output``, coming next after a python block, is what
+  that block must print (the marker line excluded; trailing spaces and blank lines ignored);
+* every `` ```json `` block that holds a ``family_id`` is a family record and must be valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from pbr.reasons import REASON_CODES
+from pbr.records import Family
+from pbr.rules import PHASE_ONE, sources
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+GEN_SCRIPT = DOCS / "_gen" / "gen_reference.py"
+OUTPUT_MARKER = "# output"
+QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+"""Silence the theme's and a plugin's end-of-life banners (they are not build warnings)."""
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*?)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block of a page."""
+
+    page: Path
+    line: int
+    lang: str
+    classes: tuple[str, ...]
+    code: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def runnable(self) -> bool:
+        return self.lang in {"python", "console"} and "no-run" not in self.classes
+
+    @property
+    def is_output(self) -> bool:
+        first = self.code.split("\n", 1)[0].strip()
+        return self.lang == "text" and first == OUTPUT_MARKER
+
+    @property
+    def output(self) -> str:
+        return self.code.split("\n", 1)[1] if "\n" in self.code else ""
+
+
+def _info(info: str) -> tuple[str, tuple[str, ...]]:
+    """The language and classes of a fence's info string: ``python`` or ``{.python .no-run}``."""
+    if info.startswith("{"):
+        classes = tuple(w[1:] for w in info.strip("{}").split() if w.startswith("."))
+        return (classes[0] if classes else ""), classes[1:]
+    words = info.split()
+    return (words[0] if words else ""), ()
+
+
+def fenced_blocks(page: Path) -> list[Block]:
+    """Every fenced block of `page`, in order (fences may be indented, as inside admonitions)."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if opening is None:
+            i += 1
+            continue
+        indent, fence = opening["indent"], opening["fence"]
+        lang, classes = _info(opening["info"])
+        body: list[str] = []
+        j = i + 1
+        while j < len(lines):
+            closing = _FENCE.match(lines[j])
+            if (
+                closing is not None
+                and not closing["info"]
+                and closing["fence"][0] == fence[0]
+                and len(closing["fence"]) >= len(fence)
+            ):
+                break
+            line = lines[j]
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
+            j += 1
+        blocks.append(Block(page, i + 1, lang, classes, "\n".join(body)))
+        i = j + 1
+    return blocks
+
+
+def doc_pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "_gen" not in p.relative_to(DOCS).parts)
+
+
+def pages_with_examples() -> list[Path]:
+    return [p for p in doc_pages() if any(b.runnable for b in fenced_blocks(p))]
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def _assert_same(actual: str, expected: str, where: str) -> None:
+    actual, expected = _normalise(actual), _normalise(expected)
+    if actual != expected:
+        diff = "\n".join(
+            difflib.unified_diff(
+                expected.splitlines(),
+                actual.splitlines(),
+                "shown in the docs",
+                "printed",
+                lineterm="",
+            )
+        )
+        pytest.fail(f"{where}: the output differs from the page\n{diff}")
+
+
+def _console_steps(code: str) -> Iterator[tuple[str, str]]:
+    """Each ``$ command`` of a console block with the output lines shown after it."""
+    command: str | None = None
+    shown: list[str] = []
+    for line in code.splitlines():
+        if line.startswith("$ "):
+            if command is not None:
+                yield command, "\n".join(shown)
+            command, shown = line[2:], []
+        elif command is not None:
+            shown.append(line)
+    if command is not None:
+        yield command, "\n".join(shown)
+
+
+def _pbr_on_path(tmp_path: Path) -> dict[str, str]:
+    """An environment whose ``pbr`` is this interpreter's, however the package was installed."""
+    bin_dir = tmp_path / "_bin"
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "pbr"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pbr.cli "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def load_script(path: Path) -> types.ModuleType:
+    """A script under docs/_gen as a module (the gen script writes pages only when mkdocs runs it)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gen() -> types.ModuleType:
+    return load_script(GEN_SCRIPT)
+
+
+# --- (a) the site builds ------------------------------------------------------------------------
+
+
+def test_site_builds_strictly_offline(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env={**os.environ, **QUIET_MKDOCS},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, (
+        f"mkdocs build --strict failed after {elapsed:.1f} s\n{result.stdout}\n{result.stderr}"
+    )
+    assert (site / "index.html").is_file()
+    for page in ["quickstart", "concepts", "family-record", "api", "changelog"]:
+        assert (site / page / "index.html").is_file(), page
+    for page in ["rules", "reason-codes"]:
+        assert (site / "reference" / page / "index.html").is_file(), page
+    schema = json.loads((site / "family-record.schema.json").read_text(encoding="utf-8"))
+    assert schema == Family.model_json_schema()
+    assert "pbr:json-schema" not in (site / "family-record" / "index.html").read_text("utf-8")
+
+
+def test_api_page_shows_doctests_as_code() -> None:
+    module = load_script(DOCS / "_gen" / "griffe_doctests.py")
+    text = "Summary.\n\n>>> 1 + 1\n2\n\nMore.\n\nExamples:\n    >>> 2\n    2"
+    fenced: str = module.fence_doctests(text)
+    assert fenced == (
+        "Summary.\n\n```pycon\n>>> 1 + 1\n2\n```\n\nMore.\n\nExamples:\n    >>> 2\n    2"
+    )
+
+
+def test_config_needs_no_network() -> None:
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "font: false" in config
+    for needs_network in ("import:", "inventories:", "- social", "privacy", "cdn."):
+        assert needs_network not in config, needs_network
+
+
+# --- (b) the examples run and print what the pages show -------------------------------------------
+
+
+def test_quickstart_has_examples() -> None:
+    assert DOCS / "quickstart.md" in pages_with_examples()
+
+
+@pytest.mark.parametrize("page", pages_with_examples(), ids=lambda p: str(p.relative_to(DOCS)))
+def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = _pbr_on_path(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    blocks = fenced_blocks(page)
+    for n, block in enumerate(blocks):
+        if not block.runnable:
+            continue
+        if block.lang == "console":
+            for command, shown in _console_steps(block.code):
+                result = subprocess.run(
+                    ["bash", "-c", command],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                    timeout=120,
+                )
+                if result.stderr and not result.stdout:
+                    pytest.fail(f"{block.where}: $ {command}\n{result.stderr}")
+                _assert_same(result.stdout, shown, f"{block.where}: $ {command}")
+            continue
+        printed = StringIO()
+        with redirect_stdout(printed):
+            exec(compile(block.code, block.where, "exec"), namespace)
+        following = blocks[n + 1] if n + 1 < len(blocks) else None
+        if following is not None and following.is_output:
+            _assert_same(printed.getvalue(), following.output, block.where)
+
+
+def test_output_blocks_follow_python_blocks() -> None:
+    for page in doc_pages():
+        blocks = fenced_blocks(page)
+        for n, block in enumerate(blocks):
+            if block.is_output:
+                before = blocks[n - 1] if n else None
+                assert before is not None, block.where
+                assert before.lang == "python", f"{block.where}: # output after a non-python block"
+                assert before.runnable, f"{block.where}: # output after a block that is not run"
+
+
+def test_json_family_records_in_the_docs_are_valid() -> None:
+    checked = 0
+    for page in doc_pages():
+        for block in fenced_blocks(page):
+            if block.lang == "json" and '"family_id"' in block.code:
+                Family.model_validate_json(block.code)
+                checked += 1
+    assert checked
+
+
+# --- (c) the generated reference pages are complete ----------------------------------------------
+
+
+def test_reason_codes_page_has_every_code(gen: types.ModuleType) -> None:
+    page: str = gen.render_reason_codes()
+    headed = re.findall(r"^### `([A-Z0-9_]+)`", page, flags=re.MULTILINE)
+    assert headed == [c for c in REASON_CODES if c in headed]
+    assert set(headed) == set(REASON_CODES)
+    for code, meaning in REASON_CODES.items():
+        assert meaning in page, code
+
+
+def _sections(page: str) -> dict[str, str]:
+    """The page's ``### `name` {#anchor}`` sections keyed by anchor."""
+    parts = re.split(r"^### `[^`]+` \{#([^}]+)\}$", page, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_rules_page_has_every_parameter_value(gen: types.ModuleType) -> None:
+    page: str = gen.render_rules()
+    sections = _sections(page)
+    for name, parameter in PHASE_ONE.parameters.items():
+        section = sections[f"parameter-{name}"]
+        assert parameter.description in section, name
+        assert f"`{parameter.unit}`" in section, name
+        for dated in parameter.values:
+            row = (
+                f"| {dated.year} | {gen.format_value(parameter.unit, dated.value)} "
+                f"| {dated.source_text} | {dated.status} |"
+            )
+            assert row in section, (name, str(dated.year))
+
+
+def test_rules_page_has_every_interpretation(gen: types.ModuleType) -> None:
+    page: str = gen.render_rules()
+    sections = _sections(page)
+    for key, interpretation in PHASE_ONE.interpretations.items():
+        section = sections[f"interpretation-{key}"]
+        assert interpretation.description in section, key
+        assert f"Default: `{interpretation.default}`" in section, key
+        assert f"| `{interpretation.default}` (default) |" in section, key
+        for value in interpretation.values:
+            assert f"| `{value}`" in section, (key, value)
+            if value != interpretation.default:
+                assert f"--interpretation {key}={value}" in section, (key, value)
+
+
+def test_rules_page_has_every_source(gen: types.ModuleType) -> None:
+    page: str = gen.render_rules()
+    cited = {tag for p in PHASE_ONE.parameters.values() for v in p.values for tag in v.source}
+    for tag, source in sources().items():
+        assert f"\n| {tag} | " in page, tag
+        assert gen._cell(source.kind) in page, tag
+    assert cited <= set(sources())
+
+
+def test_family_record_page_gets_the_schema(gen: types.ModuleType) -> None:
+    schema: str = gen.render_schema()
+    assert json.loads(schema) == Family.model_json_schema()
+    page = (DOCS / "family-record.md").read_text(encoding="utf-8")
+    rendered: str = gen.render_family_record(page, schema)
+    assert gen.SCHEMA_MARKER not in rendered
+    assert '"$defs"' in rendered
+    with pytest.raises(ValueError, match="marker"):
+        gen.render_family_record("# no marker here\n", schema)
+
+
+def test_changelog_page(gen: types.ModuleType, tmp_path: Path) -> None:
+    changelog = ROOT / "CHANGELOG.md"
+    if changelog.is_file():
+        assert gen.render_changelog(changelog) == changelog.read_text(encoding="utf-8")
+    placeholder: str = gen.render_changelog(tmp_path / "CHANGELOG.md")
+    assert placeholder.startswith("# Changelog")

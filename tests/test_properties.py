@@ -1,0 +1,187 @@
+"""Invariants of the phase-one engine over generated families (strategies from `pbr.testing`)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+import pbr
+from pbr.decisions import RESULT_KINDS, Decision
+from pbr.rules import PHASE_ONE, RuleSet
+from pbr.testing import (
+    BREAKAGES,
+    as_of_dates,
+    broken_family_records,
+    families,
+    family_records,
+    interpretation_choices,
+)
+
+ZERO = Decimal(0)
+
+
+def rules_for(choice: dict[str, str]) -> RuleSet:
+    return PHASE_ONE.with_interpretations(**choice)
+
+
+def run(record: dict[str, Any], as_of: date, rules: RuleSet) -> Decision:
+    return pbr.evaluate(pbr.Family.model_validate(record), as_of=as_of, rules=rules)
+
+
+scenario = given(family_records(), as_of_dates(), interpretation_choices())
+
+
+@scenario
+def test_cap_is_never_exceeded(record: dict[str, Any], as_of: date, choice: dict[str, str]) -> None:
+    family = pbr.Family.model_validate(record)
+    decision = pbr.evaluate(family, as_of=as_of, rules=rules_for(choice))
+    counted = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+    fee_paid = sum((p.amount for p in counted if p.kind == "attachment_fee"), ZERO)
+    results_paid = sum((p.amount for p in counted if p.kind != "attachment_fee"), ZERO)
+    room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
+    assert decision.cap == Decimal(4000)
+    assert ZERO <= decision.payable <= room
+    if not family.payments:
+        assert decision.attachment_fee + decision.payable <= decision.cap
+
+
+@scenario
+def test_payable_is_the_sum_of_the_results(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    decision = run(record, as_of, rules_for(choice))
+    assert decision.payable == sum((r.amount for r in decision.results.values()), ZERO)
+    for kind, result in decision.results.items():
+        assert ZERO <= result.amount <= result.rate, kind
+        assert result.amount == result.amount.quantize(Decimal("0.01")), kind
+        if result.amount > 0:
+            assert result.status == "met", kind
+            # earliest_date is given only when knowable (spec §5); it is never in the future
+            assert result.earliest_date is None or result.earliest_date <= as_of
+        assert result.reasons, f"{kind} has no reasons"
+
+
+@scenario
+def test_nothing_is_paid_twice(record: dict[str, Any], as_of: date, choice: dict[str, str]) -> None:
+    rules = rules_for(choice)
+    first = run(record, as_of, rules)
+    paid = copy.deepcopy(record)
+    for kind, result in first.results.items():
+        if result.amount > 0:
+            paid["payments"].append(
+                {"kind": kind, "amount": str(result.amount), "paid_on": as_of.isoformat()}
+            )
+    again = run(paid, as_of, rules)
+    note(f"first payable {first.payable}, again {again.payable}")
+    assert again.payable == ZERO
+    for kind, result in first.results.items():
+        if result.amount > 0:
+            assert again.results[kind].status == "already_paid"
+    assert again.paid_to_date == first.paid_to_date + first.payable
+
+
+@given(
+    family_records(),
+    as_of_dates(),
+    interpretation_choices(),
+    st.sampled_from(["attachment_fee", *RESULT_KINDS]),
+    st.integers(0, 400_000),
+)
+def test_a_prior_payment_never_raises_what_is_payable(
+    record: dict[str, Any], as_of: date, choice: dict[str, str], kind: str, pence: int
+) -> None:
+    rules = rules_for(choice)
+    before = run(record, as_of, rules)
+    more = copy.deepcopy(record)
+    more["payments"].append({"kind": kind, "amount": f"{Decimal(pence).scaleb(-2)}"})
+    after = run(more, as_of, rules)
+    assert after.payable <= before.payable
+
+
+def _fixed(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its problems at entry frozen, so evidence changes cannot move eligibility."""
+    fixed = copy.deepcopy(record)
+    fixed.setdefault("identified_for", ["crime_asb", "education", "work"])
+    return fixed
+
+
+@scenario
+def test_more_outcomes_never_lower_what_is_payable(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    rules = rules_for(choice)
+    base = _fixed(record)
+    before = run(base, as_of, rules)
+    better = copy.deepcopy(base)
+    attached = better["attached_on"]
+    better["offences"] = [o for o in better["offences"] if o["date"] < attached]
+    better["asb_incidents"] = [a for a in better["asb_incidents"] if a["date"] < attached]
+    adult = better["members"][0]["person_id"]
+    if as_of.isoformat() >= attached:
+        better["work_programme"].append(
+            {"person_id": adult, "date": as_of.isoformat(), "provision": "work_programme"}
+        )
+    after = run(better, as_of, rules)
+    assert after.payable >= before.payable
+
+
+@given(family_records(), as_of_dates(), interpretation_choices(), st.randoms(use_true_random=False))
+def test_event_order_does_not_matter(
+    record: dict[str, Any], as_of: date, choice: dict[str, str], rnd: Any
+) -> None:
+    rules = rules_for(choice)
+    shuffled = copy.deepcopy(record)
+    for field in (
+        "members",
+        "offences",
+        "asb_incidents",
+        "school_terms",
+        "benefit_spells",
+        "employment_spells",
+        "work_programme",
+        "payments",
+    ):
+        rnd.shuffle(shuffled.get(field, []))
+    assert run(shuffled, as_of, rules).model_dump() == run(record, as_of, rules).model_dump()
+
+
+@given(families())
+def test_family_json_round_trip_is_lossless(family: pbr.Family) -> None:
+    assert pbr.Family.model_validate_json(family.model_dump_json()) == family
+    assert pbr.Family.model_validate(json.loads(family.model_dump_json())) == family
+
+
+@scenario
+def test_decision_json_round_trip_is_lossless(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    decision = run(record, as_of, rules_for(choice))
+    text = decision.model_dump_json()
+    assert Decision.model_validate_json(text) == decision
+    dumped = decision.model_dump(mode="json")
+    assert isinstance(dumped["payable"], str)
+    assert Decimal(dumped["payable"]) == decision.payable
+
+
+@pytest.mark.parametrize("kind", BREAKAGES)
+@given(data=st.data())
+def test_every_breakage_is_rejected_naming_the_family(kind: str, data: st.DataObject) -> None:
+    _, record = data.draw(broken_family_records(kind))
+    with pytest.raises(ValidationError) as info:
+        pbr.Family.model_validate(record)
+    family_id = record["family_id"]
+    for error in info.value.errors():
+        assert error["msg"].startswith(f"family {family_id!r}: "), error
+
+
+def test_unknown_breakage_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown breakage 'nope'"):
+        broken_family_records("nope")
