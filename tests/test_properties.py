@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from datetime import date
@@ -185,3 +186,57 @@ def test_every_breakage_is_rejected_naming_the_family(kind: str, data: st.DataOb
 def test_unknown_breakage_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown breakage 'nope'"):
         broken_family_records("nope")
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.dates().map(date.isoformat),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside a JSON-like structure."""
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, (*path, i))
+    return found
+
+
+@given(family_records(), st.data())
+def test_any_mangled_record_is_valid_or_a_validation_error(
+    record: dict[str, Any], data: st.DataObject
+) -> None:
+    mangled = copy.deepcopy(record)
+    for _ in range(data.draw(st.integers(1, 3))):
+        *parent_path, last = data.draw(st.sampled_from(_paths(mangled)))
+        parent = mangled
+        for step in parent_path:
+            parent = parent[step]
+        parent[last] = data.draw(json_values)
+    messages: list[str] = []
+    try:
+        family = pbr.Family.model_validate(mangled)
+    except ValidationError as error:
+        messages = [e["msg"] for e in error.errors()]
+    else:
+        with contextlib.suppress(pbr.OutsideProgramme):
+            pbr.evaluate(family, as_of=date(2016, 3, 31))
+    assert all(m.startswith("family ") for m in messages), messages
+    try:
+        text = json.dumps(mangled, allow_nan=False)
+    except ValueError:
+        return
+    with contextlib.suppress(ValidationError):
+        pbr.Family.model_validate_json(text)
