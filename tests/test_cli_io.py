@@ -46,7 +46,7 @@ def test_jsonl_mixed_good_and_bad_reports_each_and_carries_on(
             "{not json",
             good("G2"),
             good("G1"),
-            good("OUT", attached_on="2016-01-01"),
+            good("OUT", attached_on="2026-01-01"),
         ],
     )
     status, out, err = run(

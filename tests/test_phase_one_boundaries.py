@@ -49,9 +49,12 @@ def test_attachment_year_and_fee_at_fy_edges(attached: str, year: str, fee: str)
 @pytest.mark.parametrize("attached", ["2012-03-31", "2015-04-01"])
 def test_family_attached_outside_phase_one_is_refused(attached: str) -> None:
     with pytest.raises(pbr.OutsideProgramme, match="T1"):
-        evaluate(family(attached_on=attached), "2015-03-31")
-    with pytest.raises(pbr.OutsideProgramme):
         evaluate(family(attached_on=attached), "2015-03-31", rules=PHASE_ONE)
+
+
+def test_before_the_first_programme_nothing_applies() -> None:
+    with pytest.raises(pbr.OutsideProgramme, match="T1"):
+        evaluate(family(attached_on="2012-03-31"), "2015-03-31")
 
 
 def test_other_programme_is_refused_by_phase_one() -> None:

@@ -13,17 +13,23 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, get_args
 
-from pbr.decisions import RESULT_KINDS, Decision
+from pbr.decisions import Decision, ResultKind
 from pbr.engine import evaluate, rule_set_for
-from pbr.errors import OutsideProgramme, UnknownInterpretation
+from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
 from pbr.io import Rejection, UnreadableFile, read_numbered
 from pbr.money import ZERO, format_gbp
 from pbr.records import Family
 from pbr.rules import RuleSet
 
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+
 __all__ = ["main"]
+
+_KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
+_PROGRAMME_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
 
 _SHORT = {"met": "met", "not_met": "not met", "not_applicable": "n/a", "already_paid": "paid"}
 
@@ -58,7 +64,15 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="ID=VALUE",
-        help="switch an interpretation (repeatable)",
+        help="switch an interpretation in every rule set that has it (repeatable)",
+    )
+    ev.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the council's outcome plan (TOML, JSON or YAML) for phase two or Supporting "
+        "Families; one per programme (repeatable)",
     )
 
     ex = sub.add_parser("explain", help="print the working paper for one family")
@@ -68,10 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--interpretation", type=_choice, action="append", default=[], metavar="ID=VALUE"
     )
+    ex.add_argument("--plan", action="append", default=[], metavar="FILE")
 
     sub.add_parser("schema", help="print the family record's JSON Schema")
 
-    ru = sub.add_parser("rules", help="print the rule set: parameters, sources, interpretations")
+    ru = sub.add_parser("rules", help="print every rule set: parameters, sources, interpretations")
     ru.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -82,9 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = sys.stdout
     try:
         if args.command == "evaluate":
-            return _evaluate(args.file, args.as_of, args.format, args.interpretation, out)
+            plans = _plans(args.plan)
+            return _evaluate(args.file, args.as_of, args.format, args.interpretation, out, plans)
         if args.command == "explain":
-            return _explain(args.file, args.family_id, args.as_of, args.interpretation, out)
+            plans = _plans(args.plan)
+            return _explain(args.file, args.family_id, args.as_of, args.interpretation, out, plans)
         if args.command == "schema":
             out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
             return 0
@@ -92,23 +109,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnknownInterpretation as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
-    except UnreadableFile as exc:
+    except (UnreadableFile, PlanError) as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
 
 
-def _rules_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
-    """The rule set for each family, with the chosen interpretations applied (checked up front)."""
-    from pbr.rules import PHASE_ONE
+def _plans(paths: list[str]) -> dict[str, OutcomePlan]:
+    """The outcome plans given, keyed by programme (at most one per programme)."""
+    if not paths:
+        return {}
+    from pbr.plans import load_plan
 
-    PHASE_ONE.with_interpretations(**dict(choices))
-    cache: dict[str, RuleSet] = {}
+    plans: dict[str, OutcomePlan] = {}
+    for path in paths:
+        plan = load_plan(path)
+        if plan.programme in plans:
+            raise PlanError(
+                f"two plans for {plan.programme}: {plans[plan.programme].label} and {plan.label}"
+            )
+        plans[plan.programme] = plan
+    return plans
+
+
+def _rules_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
+    """The rule set for each family, with each chosen interpretation applied.
+
+    An interpretation applies to every rule set that defines it; an id that none defines, or a
+    bad value, is an error up front.
+    """
+    from pbr.rules import RULE_SETS
+
+    variants: dict[str, RuleSet] = {}
+    for rules in RULE_SETS:
+        mine = {k: v for k, v in choices if k in rules.interpretations}
+        variants[rules.programme] = rules.with_interpretations(**mine)
+    known = {k for rules in RULE_SETS for k in rules.interpretations}
+    for key, _ in choices:
+        if key not in known:
+            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
 
     def pick(family: Family) -> RuleSet:
-        base = rule_set_for(family)
-        if base.programme not in cache:
-            cache[base.programme] = base.with_interpretations(**dict(choices))
-        return cache[base.programme]
+        return variants[rule_set_for(family).programme]
 
     return pick
 
@@ -128,11 +169,20 @@ def _outside(
     )
 
 
-def _evaluate(path: str, as_of: date, fmt: str, choices: list[tuple[str, str]], out: TextIO) -> int:
+def _evaluate(
+    path: str,
+    as_of: date,
+    fmt: str,
+    choices: list[tuple[str, str]],
+    out: TextIO,
+    plans: dict[str, OutcomePlan] | None = None,
+) -> int:
     pick = _rules_for(choices)
+    plans = plans or {}
     err = sys.stderr
     evaluated = rejected = 0
-    totals: dict[str, Decimal] = dict.fromkeys(RESULT_KINDS, ZERO)
+    totals: dict[str, dict[str, Decimal]] = {}
+    counts: dict[str, int] = {}
     table: list[Decision] = []
     writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
     if writer is not None:
@@ -140,13 +190,16 @@ def _evaluate(path: str, as_of: date, fmt: str, choices: list[tuple[str, str]], 
     for line, record, item in read_numbered(path):
         if isinstance(item, Family):
             try:
-                decision = evaluate(item, as_of=as_of, rules=pick(item))
+                rules = pick(item)
+                decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
             except OutsideProgramme as exc:
                 item = _outside(item, exc, path, line, record)
             else:
                 evaluated += 1
+                counts[decision.programme] = counts.get(decision.programme, 0) + 1
+                mine = totals.setdefault(decision.programme, {})
                 for kind, result in decision.results.items():
-                    totals[kind] += result.amount
+                    mine[kind] = mine.get(kind, ZERO) + result.amount
                 if fmt == "json":
                     out.write(decision.model_dump_json() + "\n")
                 elif writer is not None:
@@ -158,7 +211,7 @@ def _evaluate(path: str, as_of: date, fmt: str, choices: list[tuple[str, str]], 
         print(item.describe(), file=err)
     if fmt == "table":
         _write_table(table, out)
-    summary = _summary(path, as_of, evaluated, rejected, totals)
+    summary = _summary(path, as_of, evaluated, rejected, counts, totals)
     print(summary, file=out if fmt == "table" else err)
     if evaluated == 0:
         return 2
@@ -171,10 +224,11 @@ _CSV_HEADER = [
     "attachment_year",
     "eligible",
     "attachment_fee",
-    *(f"{kind}_{col}" for kind in RESULT_KINDS for col in ("status", "amount", "earliest_date")),
+    *(f"{kind}_{col}" for kind in _KINDS for col in ("status", "amount", "earliest_date")),
     "payable",
     "paid_to_date",
     "rules_version",
+    "outcome_plan",
 ]
 
 
@@ -186,33 +240,45 @@ def _csv_row(d: Decision) -> list[str]:
         str(d.eligible).lower(),
         f"{d.attachment_fee:.2f}",
     ]
-    for kind in RESULT_KINDS:
-        r = d.results[kind]
+    for kind in _KINDS:
+        r = d.results.get(kind)
+        if r is None:
+            row += ["", "", ""]
+            continue
         row += [r.status, f"{r.amount:.2f}", r.earliest_date.isoformat() if r.earliest_date else ""]
-    return [*row, f"{d.payable:.2f}", f"{d.paid_to_date:.2f}", d.rules_version]
+    return [
+        *row,
+        f"{d.payable:.2f}",
+        f"{d.paid_to_date:.2f}",
+        d.rules_version,
+        d.outcome_plan or "",
+    ]
 
 
 def _write_table(decisions: list[Decision], out: TextIO) -> None:
-    head = [
-        "family",
-        "attached",
-        "FY",
-        "eligible",
-        "crime/ASB/edu",
-        "progress to work",
-        "employment",
-        "payable",
-    ]
+    kinds = [k for k in _KINDS if any(k in d.results for d in decisions)] or list(_KINDS[:3])
+    titles = {
+        "crime_asb_education": "crime/ASB/edu",
+        "progress_to_work": "progress to work",
+        "continuous_employment": "employment",
+        "sustained_progress": "sustained progress",
+    }
+    head = ["family", "programme", "attached", "FY", "eligible", *(titles[k] for k in kinds)]
+    head.append("payable")
     rows = [head]
     for d in decisions:
         cells = [
             d.family_id,
+            _PROGRAMME_SHORT.get(d.programme, d.programme),
             d.attached_on.isoformat(),
             d.attachment_year,
             "yes" if d.eligible else "no",
         ]
-        for kind in RESULT_KINDS:
-            r = d.results[kind]
+        for kind in kinds:
+            r = d.results.get(kind)
+            if r is None:
+                cells.append("")
+                continue
             cells.append(_SHORT[r.status] + (f" {format_gbp(r.amount)}" if r.amount else ""))
         cells.append(format_gbp(d.payable))
         rows.append(cells)
@@ -232,25 +298,41 @@ def _write_table(decisions: list[Decision], out: TextIO) -> None:
 
 
 def _summary(
-    path: str, as_of: date, evaluated: int, rejected: int, totals: dict[str, Decimal]
+    path: str,
+    as_of: date,
+    evaluated: int,
+    rejected: int,
+    counts: dict[str, int],
+    totals: dict[str, dict[str, Decimal]],
 ) -> str:
     lines = [
         f"Summary for {path} as of {as_of}",
         f"  families evaluated: {evaluated}",
         f"  families rejected:  {rejected}",
-        "  payable now by result:",
     ]
-    width = max(len(k) for k in totals)
-    for kind, amount in totals.items():
-        lines.append(f"    {kind.ljust(width)}  {format_gbp(amount).rjust(12)}")
-    lines.append(f"    {'total'.ljust(width)}  {format_gbp(sum(totals.values(), ZERO)).rjust(12)}")
+    width = max([len(k) for k in _KINDS] + [len("total")])
+    grand = ZERO
+    for programme in sorted(totals, key=list(_PROGRAMME_SHORT).index):
+        lines.append(f"  {programme}: {counts[programme]} families; payable now by result:")
+        for kind, amount in totals[programme].items():
+            lines.append(f"    {kind.ljust(width)}  {format_gbp(amount).rjust(12)}")
+        subtotal = sum(totals[programme].values(), ZERO)
+        grand += subtotal
+        lines.append(f"    {'total'.ljust(width)}  {format_gbp(subtotal).rjust(12)}")
+    lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
     return "\n".join(lines)
 
 
 def _explain(
-    path: str, family_id: str, as_of: date, choices: list[tuple[str, str]], out: TextIO
+    path: str,
+    family_id: str,
+    as_of: date,
+    choices: list[tuple[str, str]],
+    out: TextIO,
+    plans: dict[str, OutcomePlan] | None = None,
 ) -> int:
     pick = _rules_for(choices)
+    plans = plans or {}
     for _, _, item in read_numbered(path):
         if item.family_id != family_id:
             continue
@@ -258,7 +340,8 @@ def _explain(
             print(item.describe(), file=sys.stderr)
             return 1
         try:
-            decision = evaluate(item, as_of=as_of, rules=pick(item))
+            rules = pick(item)
+            decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
         except OutsideProgramme as exc:
             print(f"pbr: {exc}", file=sys.stderr)
             return 1
@@ -269,9 +352,9 @@ def _explain(
 
 
 def _rules(fmt: str, out: TextIO) -> int:
-    from pbr.rules import PHASE_ONE
+    from pbr.rules import RULE_SETS
 
-    rule_sets = [PHASE_ONE]
+    rule_sets = list(RULE_SETS)
     if fmt == "json":
         out.write(json.dumps([_rules_json(r) for r in rule_sets], indent=2) + "\n")
         return 0

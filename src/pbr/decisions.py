@@ -12,6 +12,7 @@ from pbr.reasons import ReasonCode
 
 __all__ = [
     "RESULT_KINDS",
+    "RESULT_KINDS_BY_PROGRAMME",
     "Compared",
     "Decision",
     "Identification",
@@ -21,12 +22,21 @@ __all__ = [
     "Status",
 ]
 
-ResultKind = Literal["crime_asb_education", "progress_to_work", "continuous_employment"]
+ResultKind = Literal[
+    "crime_asb_education", "progress_to_work", "continuous_employment", "sustained_progress"
+]
 RESULT_KINDS: tuple[ResultKind, ...] = (
     "crime_asb_education",
     "progress_to_work",
     "continuous_employment",
 )
+"""Phase one's results, in the order they are decided."""
+RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]] = {
+    "tf-phase-1": RESULT_KINDS,
+    "tf-phase-2": ("sustained_progress", "continuous_employment"),
+    "supporting-families": ("sustained_progress", "continuous_employment"),
+}
+"""The results each programme decides (`Decision.results` has exactly these keys)."""
 Status = Literal["met", "not_met", "not_applicable", "already_paid"]
 Compared = dict[str, str | int | bool | None]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
@@ -100,6 +110,8 @@ class Decision(BaseModel):
     paid_to_date: Money
     cap: Money
     interpretations: dict[str, str]
+    outcome_plan: str | None = None
+    """Phase two and Supporting Families: the outcome plan judged against, as ``id/version``."""
     warnings: tuple[Reason, ...] = ()
     identification: tuple[Reason, ...] = ()
     results: dict[ResultKind, ResultDecision]

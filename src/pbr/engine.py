@@ -3,30 +3,63 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pbr import phase_one
 from pbr.decisions import Decision, Identification
+from pbr.errors import OutsideProgramme
 from pbr.records import Family
-from pbr.rules import RuleSet
+from pbr.rules import RULE_SETS, RuleSet
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
 
 __all__ = ["evaluate", "identify", "rule_set_for"]
+
+_PHASE_ONE = "tf-phase-1"
 
 
 def rule_set_for(family: Family) -> RuleSet:
     """Return the rule set for a family, chosen by its `programme` and attachment date.
 
+    A stated programme is used when its dates cover the family (phase two also takes 2014/15
+    early starters that say ``"tf-phase-2"``); otherwise the first rule set, oldest first, whose
+    dates cover the attachment day.
+
+    >>> import pbr
+    >>> family = pbr.Family.model_validate({"family_id": "F2", "attached_on": "2016-05-01",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]})
+    >>> pbr.rule_set_for(family).rules_version
+    'tf-phase-2/1.0'
+
     Raises:
         OutsideProgramme: no bundled rule set covers the family.
 
     """
-    return phase_one.rule_set_for(family)
+    for rules in RULE_SETS:
+        if family.programme in (None, rules.programme) and rules.covers(family.attached_on):
+            return rules
+    covered = "; ".join(f"{r.programme} {r.attached_from} to {r.attached_to}" for r in RULE_SETS)
+    raise OutsideProgramme(
+        family.family_id,
+        f"no rule set covers programme {family.programme or '(not stated)'} for a family attached "
+        f"on {family.attached_on} ({covered})",
+    )
 
 
-def evaluate(family: Family, *, as_of: date, rules: RuleSet | None = None) -> Decision:
+def evaluate(
+    family: Family,
+    *,
+    as_of: date,
+    rules: RuleSet | None = None,
+    plan: OutcomePlan | None = None,
+) -> Decision:
     """Evaluate a family's claims at `as_of`: each result's status, amount payable now and reasons.
 
-    `rules=None` picks the rule set by the family's programme and attachment date. Nothing
-    depends on today's date: the same record, date and rules always give the same decision.
+    `rules=None` picks the rule set by the family's programme and attachment date. `plan` is the
+    council's outcome plan for phase two or Supporting Families (`pbr.plans.load_plan`); without
+    one, pbr's example plan is used and the decision warns. Nothing depends on today's date: the
+    same record, date, rules and plan always give the same decision.
 
     >>> import pbr
     >>> from datetime import date
@@ -43,17 +76,26 @@ def evaluate(family: Family, *, as_of: date, rules: RuleSet | None = None) -> De
 
     Raises:
         OutsideProgramme: the rule set does not cover the family.
+        PlanError: the plan is for another programme.
 
     """
     chosen = rules if rules is not None else rule_set_for(family)
-    return phase_one.evaluate(family, as_of, chosen)
+    if chosen.programme == _PHASE_ONE:
+        return phase_one.evaluate(family, as_of, chosen)
+    from pbr import phase_two
+
+    return phase_two.evaluate(family, as_of, chosen, plan)
 
 
 def identify(family: Family, rules: RuleSet | None = None) -> Identification:
     """Evaluate eligibility at attachment: the problems the evidence shows and whether they qualify.
 
-    Where the record states `identified_for`, that list is used and any disagreement with the
-    evidence is reported as a warning, not an error.
+    Where a phase-one record states `identified_for`, that list is used and any disagreement
+    with the evidence is reported as a warning, not an error.
     """
     chosen = rules if rules is not None else rule_set_for(family)
-    return phase_one.identify(family, chosen)
+    if chosen.programme == _PHASE_ONE:
+        return phase_one.identify(family, chosen)
+    from pbr import phase_two
+
+    return phase_two.identify(family, chosen)

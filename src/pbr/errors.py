@@ -4,7 +4,8 @@
 PbrError
 ├── RulesDataError        a rule-set data file is malformed (names the file, key and value)
 ├── UnknownInterpretation an interpretation id or value that the rule set does not define
-└── OutsideProgramme      a family that the chosen rule set does not cover
+├── OutsideProgramme      a family that the chosen rule set does not cover
+└── PlanError             an outcome plan that is malformed or for another programme
 ```
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["OutsideProgramme", "PbrError", "RulesDataError", "UnknownInterpretation"]
+__all__ = ["OutsideProgramme", "PbrError", "PlanError", "RulesDataError", "UnknownInterpretation"]
 
 
 class PbrError(Exception):
@@ -37,3 +38,7 @@ class OutsideProgramme(PbrError, ValueError):
     def __init__(self, family_id: str, message: str) -> None:
         self.family_id = family_id
         super().__init__(f"family {family_id!r}: {message}")
+
+
+class PlanError(PbrError, ValueError):
+    """An outcome plan that cannot be used; the message names the plan, the measure and the field."""

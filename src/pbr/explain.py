@@ -11,6 +11,7 @@ _TITLES = {
     "crime_asb_education": "Crime/ASB/education",
     "progress_to_work": "Progress to work",
     "continuous_employment": "Continuous employment",
+    "sustained_progress": "Significant and sustained progress",
 }
 
 
@@ -46,6 +47,7 @@ def explain(decision: Decision) -> str:
         f"{format_gbp(d.attachment_fee)}; cap {format_gbp(d.cap)}",
         f"Eligible: {'yes' if d.eligible else 'no'}; identified for: "
         f"{', '.join(d.identified_for) or '(none)'}",
+        *([f"Outcome plan: {d.outcome_plan}"] if d.outcome_plan else []),
         "",
         "Identification at attachment",
         "----------------------------",

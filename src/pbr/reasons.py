@@ -59,6 +59,21 @@ ReasonCode = Literal[
     "CAP_REACHED",
     "EMPLOYMENT_TOP_UP",
     "EXCLUSIVE_ROUTE_TAKEN",
+    # phase two and Supporting Families (tf-rules §2, §3)
+    "PROBLEMS_AT_ENTRY",
+    "TOO_FEW_PROBLEMS_AT_ENTRY",
+    "DEPENDENT_CHILD_OR_EXPECTANT_PARENT",
+    "NO_DEPENDENT_CHILD_OR_EXPECTANT_PARENT",
+    "OUTCOME_MET",
+    "OUTCOME_NOT_MET",
+    "MEASURE_MET",
+    "MEASURE_NOT_MET",
+    "MEASURE_NO_EVIDENCE",
+    "SUSTAIN_PERIOD_INCOMPLETE",
+    "PROBLEM_NOT_IN_PLAN",
+    "EXAMPLE_PLAN_USED",
+    "ONE_CLAIM_PER_FAMILY",
+    "EMPLOYMENT_ROUTE_CLOSED",
 ]
 
 REASON_CODES: dict[str, str] = {
@@ -130,6 +145,31 @@ REASON_CODES: dict[str, str] = {
     "to the results share (interpretation employment_after_crime = top_up).",
     "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
+    "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
+    "reach the number the programme requires.",
+    "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "
+    "of 6 in phase two, 3 in Supporting Families): nothing is payable.",
+    "DEPENDENT_CHILD_OR_EXPECTANT_PARENT": "Supporting Families: the family has a dependent child "
+    "or an expectant parent at attachment.",
+    "NO_DEPENDENT_CHILD_OR_EXPECTANT_PARENT": "Supporting Families: no dependent child and no "
+    "expectant parent at attachment, so the family is not eligible.",
+    "OUTCOME_MET": "The outcome plan's measures for this problem hold (all, or any where the plan "
+    "says so).",
+    "OUTCOME_NOT_MET": "The outcome plan's measures for this problem do not hold.",
+    "MEASURE_MET": "One measure of the outcome plan holds over its sustain period.",
+    "MEASURE_NOT_MET": "One measure of the outcome plan does not hold over its sustain period.",
+    "MEASURE_NO_EVIDENCE": "No observation of the measure's indicator in its sustain period: "
+    "missing evidence, so the measure does not hold.",
+    "SUSTAIN_PERIOD_INCOMPLETE": "The measure's sustain period does not yet lie wholly after "
+    "attachment; the earliest date it can is shown.",
+    "PROBLEM_NOT_IN_PLAN": "The family had a problem at entry that the outcome plan has no outcome "
+    "for, so progress against it cannot be shown.",
+    "EXAMPLE_PLAN_USED": "Warning: judged against pbr's example outcome plan, not the council's own "
+    "(pass the council's plan).",
+    "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made (or payable now) by the other "
+    "route, so this route pays nothing.",
+    "EMPLOYMENT_ROUTE_CLOSED": "Supporting Families: continuous employment is not a claim route "
+    "of its own on this date (interpretation employment_route).",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

@@ -10,14 +10,17 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -31,8 +34,10 @@ __all__ = [
     "Benefit",
     "BenefitSpell",
     "EmploymentSpell",
+    "EntryProblem",
     "Family",
     "Member",
+    "Observation",
     "Offence",
     "Payment",
     "PaymentKind",
@@ -47,10 +52,32 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 Count = Annotated[int, Field(ge=0)]
 Programme = Literal["tf-phase-1", "tf-phase-2", "supporting-families"]
 Problem = Literal["crime_asb", "education", "work"]
-Benefit = Literal["JSA", "ESA", "IB", "IS", "CA", "SDA"]
+"""Phase one's three national problems."""
+PhaseTwoProblem = Literal[
+    "crime_asb", "education", "children_need_help", "work", "domestic_abuse", "health"
+]
+"""Phase two's six headline problems (tf-rules §2, S32, S33)."""
+FamilyNeed = Literal[
+    "education",
+    "early_years",
+    "health",
+    "substance_use",
+    "family_relationships",
+    "child_safety",
+    "crime",
+    "domestic_abuse",
+    "housing",
+    "financial_stability",
+]
+"""Supporting Families' ten headline outcomes, as needs at entry (tf-rules §3, S39)."""
+Benefit = Literal["JSA", "ESA", "IB", "IS", "CA", "SDA", "UC"]
 AsbKind = Literal["asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb"]
 PaymentKind = Literal[
-    "attachment_fee", "crime_asb_education", "progress_to_work", "continuous_employment"
+    "attachment_fee",
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+    "sustained_progress",
 ]
 
 
@@ -79,6 +106,8 @@ class Member(_Event):
 
     person_id: Identifier
     date_of_birth: date
+    expectant: bool = False
+    """Expecting a baby at attachment (Supporting Families eligibility: an expectant parent)."""
 
 
 class Offence(_Event):
@@ -144,6 +173,60 @@ class Payment(_Event):
     claim_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
+class EntryProblem(_Event):
+    """A problem (phase two) or need (Supporting Families) the family had at entry, with evidence."""
+
+    problem: PhaseTwoProblem | FamilyNeed
+    identified_on: date | None = None
+    evidence: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Where the evidence came from, e.g. ``"school census"`` or ``"police notification"``."""
+
+
+def _exact_number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
+        raise ValueError(f"expected a whole number or a decimal string, got {value!r}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"a number must not be a float with a fractional part, got {value!r}")
+    try:
+        number = Decimal(value if not isinstance(value, float) else int(value))
+    except ArithmeticError:
+        raise ValueError(f"expected a whole number or a decimal string, got {value!r}") from None
+    if not number.is_finite() or abs(number) > 10**12:
+        raise ValueError(f"expected a finite number of at most 10^12, got {value!r}")
+    return number
+
+
+ExactNumber = Annotated[
+    Decimal,
+    BeforeValidator(_exact_number),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "integer"}],
+            "description": "An exact number: a whole number or a decimal string.",
+        }
+    ),
+]
+"""An exact decimal: a whole number or a decimal string in, a decimal string out."""
+
+Indicator = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+"""An outcome-plan indicator name: lower-case letters, digits and underscores."""
+
+
+class Observation(_Event):
+    """A dated observation of an outcome-plan indicator (an event when `value` is 1).
+
+    `value` is a whole number or a decimal string (``"7.5"``); fractional floats are refused, as
+    for money, so that thresholds are compared exactly.
+    """
+
+    indicator: Indicator
+    date: date
+    value: ExactNumber = Decimal(1)
+    person_id: Identifier | None = None
+    source: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
 class Family(BaseModel):
     """One family's record, exactly as the interchange format (family-record.md v1) defines it.
 
@@ -171,6 +254,10 @@ class Family(BaseModel):
     employment_spells: tuple[EmploymentSpell, ...] = ()
     work_programme: tuple[WorkProgrammeReferral, ...] = ()
     payments: tuple[Payment, ...] = ()
+    problems_at_entry: tuple[EntryProblem, ...] = ()
+    """Phase two and Supporting Families: the problems or needs at entry, with evidence."""
+    observations: tuple[Observation, ...] = ()
+    """Phase two and Supporting Families: dated observations of the outcome plan's indicators."""
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
@@ -238,6 +325,9 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
         dated.append(("asb_incidents", i, a.person_id, a.date, "date"))
     for i, w in enumerate(family.work_programme):
         dated.append(("work_programme", i, w.person_id, w.date, "date"))
+    for i, obs in enumerate(family.observations):
+        dated.append(("observations", i, obs.person_id, obs.date, "date"))
+    yield from _entry_problem_issues(family)
     spells: list[tuple[str, int, BenefitSpell | EmploymentSpell]] = [
         *(("benefit_spells", i, s) for i, s in enumerate(family.benefit_spells)),
         *(("employment_spells", i, s) for i, s in enumerate(family.employment_spells)),
@@ -290,6 +380,43 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
                 (field, i, date_field),
                 when.isoformat(),
                 f"{field}[{i}] ({when}) is before {person_id}'s date of birth {dob}",
+            )
+
+
+_PHASE_TWO_PROBLEMS = frozenset(get_args(PhaseTwoProblem))
+_FAMILY_NEEDS = frozenset(get_args(FamilyNeed))
+
+
+def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
+    """Duplicate problems at entry, and problems outside the stated programme's vocabulary."""
+    allowed = {"tf-phase-2": _PHASE_TWO_PROBLEMS, "supporting-families": _FAMILY_NEEDS}.get(
+        family.programme or ""
+    )
+    seen: set[str] = set()
+    for i, entry in enumerate(family.problems_at_entry):
+        if entry.problem in seen:
+            yield (
+                "duplicate_problem",
+                ("problems_at_entry", i, "problem"),
+                entry.problem,
+                f"problem {entry.problem!r} appears more than once in problems_at_entry",
+            )
+        seen.add(entry.problem)
+        if allowed is not None and entry.problem not in allowed:
+            yield (
+                "problem_not_in_programme",
+                ("problems_at_entry", i, "problem"),
+                entry.problem,
+                f"{entry.problem!r} is not a {family.programme} problem; expected one of "
+                f"{', '.join(sorted(allowed))}",
+            )
+        if entry.identified_on is not None and entry.identified_on > family.attached_on:
+            yield (
+                "identified_after_attachment",
+                ("problems_at_entry", i, "identified_on"),
+                entry.identified_on.isoformat(),
+                f"problem {entry.problem!r} identified on {entry.identified_on}, after attachment "
+                f"on {family.attached_on}",
             )
 
 

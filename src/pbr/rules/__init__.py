@@ -29,6 +29,9 @@ from pbr.periods import FinancialYear, TermCalendar, financial_year_of
 
 __all__ = [
     "PHASE_ONE",
+    "PHASE_TWO",
+    "RULE_SETS",
+    "SUPPORTING_FAMILIES",
     "DatedValue",
     "Interpretation",
     "Parameter",
@@ -317,3 +320,10 @@ def _bundled(name: str) -> RuleSet:
 
 PHASE_ONE: RuleSet = _bundled("phase_one.toml")
 """Troubled Families phase one (families attached 1 April 2012 – 31 March 2015)."""
+PHASE_TWO: RuleSet = _bundled("phase_two.toml")
+"""Troubled Families phase two (attached 1 April 2015 – 31 March 2021; early starters 2014/15)."""
+SUPPORTING_FAMILIES: RuleSet = _bundled("supporting_families.toml")
+"""Supporting Families (families attached 1 April 2021 – 31 March 2025)."""
+RULE_SETS: tuple[RuleSet, ...] = (PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES)
+"""Every bundled rule set, oldest first; a family without a stated programme gets the first
+whose attachment dates cover it."""

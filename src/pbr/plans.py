@@ -1,0 +1,406 @@
+"""Outcome plans: a council's measures of progress for each problem or need, as checked data.
+
+Phase two judged "significant and sustained progress" against the council's own Troubled Families
+Outcomes Plan (tf-rules §2); Supporting Families against the national outcome framework as each
+council measures it (§3). A plan maps each problem to one or more measures: an indicator, an
+aggregate over a sustain period ending on the evaluation date, a comparison and a threshold.
+
+>>> from pbr.plans import example_plan
+>>> plan = example_plan("tf-phase-2")
+>>> plan.label
+'pbr-example-tfop/1.0'
+>>> [m.id for m in plan.outcome_for("education").measures]
+['attendance', 'exclusions']
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pbr.errors import PlanError
+from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
+from pbr.records import ExactNumber, Family, FamilyNeed, PhaseTwoProblem
+
+__all__ = [
+    "BUILT_IN_INDICATORS",
+    "Measure",
+    "Outcome",
+    "OutcomePlan",
+    "PlanError",
+    "example_plan",
+    "load_plan",
+    "parse_plan",
+]
+
+Comparison = Literal["<", "<=", "==", "!=", ">=", ">"]
+Aggregate = Literal["count", "sum", "max", "min", "mean", "latest", "rate"]
+
+BUILT_IN_INDICATORS: Mapping[str, str] = {
+    "offences": "Proven offences by any member (the record's `offences`), counted.",
+    "asb_incidents": "ASB incidents or actions (the record's `asb_incidents`), counted.",
+    "unauthorised_absence_percent": "100 × unauthorised absences ÷ possible sessions over every "
+    "child's term rows in the period (aggregate `rate`).",
+    "fixed_term_exclusions": "Fixed-term exclusions over every child's term rows in the period "
+    "(aggregate `sum`).",
+}
+"""Indicators computed from the phase-one evidence fields; any other name is read from the
+record's `observations`."""
+
+_BUILT_IN_AGGREGATE: Mapping[str, frozenset[str]] = {
+    "offences": frozenset({"count"}),
+    "asb_incidents": frozenset({"count"}),
+    "unauthorised_absence_percent": frozenset({"rate"}),
+    "fixed_term_exclusions": frozenset({"sum"}),
+}
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+
+
+class Measure(BaseModel):
+    """One test of progress: `aggregate(indicator over the sustain period) comparison threshold`.
+
+    The sustain period ends on the evaluation date and must lie wholly after attachment. Give
+    exactly one of `sustain_days`, `sustain_weeks`, `sustain_months` or `sustain_terms`.
+
+    >>> m = Measure(id="no_callouts", indicator="police_callout_domestic_abuse",
+    ...             comparison="==", threshold=0, sustain_months=6)
+    >>> m.describe()
+    'count of police_callout_domestic_abuse == 0 over 6 months'
+    """
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    indicator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    aggregate: Aggregate = "count"
+    comparison: Comparison
+    threshold: ExactNumber
+    sustain_days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    sustain_weeks: Annotated[int, Field(ge=1, le=520)] | None = None
+    sustain_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    sustain_terms: Annotated[int, Field(ge=1, le=30)] | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_sustain_period(self) -> Measure:
+        given = [
+            n
+            for n in ("sustain_days", "sustain_weeks", "sustain_months", "sustain_terms")
+            if getattr(self, n) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of sustain_days, sustain_weeks, sustain_months, sustain_terms"
+                f" (got {', '.join(given) or 'none'})"
+            )
+        allowed = _BUILT_IN_AGGREGATE.get(self.indicator)
+        if allowed is not None and self.aggregate not in allowed and self.aggregate != "count":
+            raise ValueError(
+                f"indicator {self.indicator!r} is built in and takes aggregate "
+                f"{' or '.join(sorted(allowed))}, not {self.aggregate!r}"
+            )
+        if allowed is None and self.aggregate == "rate":
+            raise ValueError("aggregate 'rate' is only for unauthorised_absence_percent")
+        return self
+
+    @property
+    def effective_aggregate(self) -> str:
+        """The aggregate used: a built-in indicator's own (rate, sum) or the one given."""
+        allowed = _BUILT_IN_AGGREGATE.get(self.indicator)
+        return next(iter(allowed)) if allowed is not None else self.aggregate
+
+    @property
+    def period(self) -> str:
+        """The sustain period in words: ``"6 months"``."""
+        for unit in ("days", "weeks", "months", "terms"):
+            n = getattr(self, f"sustain_{unit}")
+            if n is not None:
+                return f"{n} {unit[:-1] if n == 1 else unit}"
+        raise AssertionError("validated to have one sustain period")  # pragma: no cover
+
+    def describe(self) -> str:
+        """The measure in one line, as an auditor reads it."""
+        return (
+            f"{self.effective_aggregate} of {self.indicator} {self.comparison} "
+            f"{self.threshold} over {self.period}"
+        )
+
+
+class Outcome(BaseModel):
+    """The measures of progress for one problem or need; `all` (default) or `any` must hold."""
+
+    model_config = _STRICT
+
+    problem: PhaseTwoProblem | FamilyNeed
+    measures: Annotated[tuple[Measure, ...], Field(min_length=1)]
+    match: Literal["all", "any"] = "all"
+    description: str | None = None
+
+
+class OutcomePlan(BaseModel):
+    """A council's outcome plan for one programme, with an id and version echoed in decisions."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    version: Annotated[str, Field(min_length=1, max_length=32)]
+    programme: Literal["tf-phase-2", "supporting-families"]
+    title: str | None = None
+    outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> OutcomePlan:
+        seen: set[str] = set()
+        for outcome in self.outcomes:
+            if outcome.problem in seen:
+                raise ValueError(f"problem {outcome.problem!r} has two outcomes")
+            seen.add(outcome.problem)
+            ids = [m.id for m in outcome.measures]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"outcome {outcome.problem!r} repeats a measure id")
+        return self
+
+    @property
+    def label(self) -> str:
+        """``"id/version"``, as echoed in every decision."""
+        return f"{self.id}/{self.version}"
+
+    def outcome_for(self, problem: str) -> Outcome | None:
+        """The outcome for `problem`, or None when the plan does not cover it."""
+        return next((o for o in self.outcomes if o.problem == problem), None)
+
+
+def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
+    """Validate a plan given as Python data; errors name the plan, the measure and the field.
+
+    >>> parse_plan({"id": "p", "version": "1", "programme": "tf-phase-2", "outcomes": [
+    ...     {"problem": "health", "measures": [{"id": "gp", "indicator": "gp_crisis_visits",
+    ...      "comparison": "<=", "threshold": 1, "sustain_months": 13, "sustain_days": 2}]}]})
+    Traceback (most recent call last):
+    ...
+    pbr.errors.PlanError: <plan>: plan 'p': outcomes[0] (health) measure 'gp': give exactly one of sustain_days, sustain_weeks, sustain_months, sustain_terms (got sustain_days, sustain_months)
+    """
+    try:
+        return OutcomePlan.model_validate(data)
+    except ValidationError as exc:
+        raise PlanError(_plan_errors(exc, data, origin)) from None
+
+
+def load_plan(path: str | Path) -> OutcomePlan:
+    """Read and validate a plan file: TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``).
+
+    YAML needs PyYAML (``pip install "pbr[yaml]"``).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+    return parse_plan(_decode(text, path.suffix.lower(), str(path)), origin=str(path))
+
+
+def _decode(text: str, suffix: str, origin: str) -> Any:
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                raise PlanError(
+                    f'{origin}: reading YAML plans needs PyYAML: pip install "pbr[yaml]"'
+                ) from None
+            return yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        if isinstance(exc, PlanError):
+            raise
+        raise PlanError(f"{origin}: not valid {suffix[1:].upper()}: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
+        raise PlanError(f"{origin}: not valid YAML: {exc}") from None
+    raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
+
+
+def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
+    plan_id = data.get("id") if isinstance(data, dict) else None
+    head = f"{origin}: plan {plan_id!r}" if isinstance(plan_id, str) else f"{origin}: plan"
+    errors = exc.errors()
+    lines = []
+    for err in errors:
+        # a list whose items failed also reports "too short": say only what is wrong inside it
+        if err["type"] == "too_short" and any(
+            e["loc"][: len(err["loc"])] == err["loc"] and len(e["loc"]) > len(err["loc"])
+            for e in errors
+        ):
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        got = "" if err["type"] in ("value_error", "missing") else f" (got {err['input']!r})"
+        lines.append(f"{head}: {_where(err['loc'], data)}: {message}{got}")
+    return "\n".join(lines)
+
+
+def _where(loc: tuple[int | str, ...], data: Any) -> str:
+    """A readable path: ``outcomes[0] (education) measure 'attendance': comparison``."""
+    out = ""
+    node = data
+    i = 0
+    while i < len(loc):
+        key, nxt = loc[i], loc[i + 1] if i + 1 < len(loc) else None
+        if key in ("outcomes", "measures") and isinstance(nxt, int):
+            node = _index(node, str(key), nxt)
+            name = (
+                node.get("problem" if key == "outcomes" else "id")
+                if isinstance(node, dict)
+                else None
+            )
+            if key == "outcomes":
+                out += f"{': ' if out else ''}outcomes[{nxt}]" + (f" ({name})" if name else "")
+            else:
+                out += " measure " + (repr(name) if isinstance(name, str) else f"[{nxt}]")
+            i += 2
+        else:
+            out += f"{': ' if out else ''}{key}"
+            i += 1
+    return out or "(whole plan)"
+
+
+def _index(node: Any, key: str, index: int) -> Any:
+    if isinstance(node, dict):
+        seq = node.get(key)
+        if isinstance(seq, list | tuple) and 0 <= index < len(seq):
+            return seq[index]
+    return None
+
+
+@cache
+def example_plan(programme: str) -> OutcomePlan:
+    """The documented example plan `pbr` ships for `programme` (a starting point, not a real plan).
+
+    >>> example_plan("supporting-families").label
+    'pbr-example-sf-outcomes/1.0'
+    """
+    names = {
+        "tf-phase-2": "plan_phase_two.toml",
+        "supporting-families": "plan_supporting_families.toml",
+    }
+    if programme not in names:
+        raise PlanError(f"no example plan for {programme!r}; choose from {', '.join(names)}")
+    text = resources.files("pbr.rules").joinpath(names[programme]).read_text("utf-8")
+    return parse_plan(tomllib.loads(text), origin=f"pbr/rules/{names[programme]}")
+
+
+# --- Measuring -------------------------------------------------------------------------------
+
+
+def measure_window(
+    measure: Measure, as_of: date, term_calendar: TermCalendar
+) -> tuple[date, date, tuple[SchoolTerm, ...]]:
+    """The sustain period ending at `as_of`: (first day excluded, last day included, terms).
+
+    Day, week and month periods are the half-open ``(as_of − period, as_of]``, as phase one's
+    "last 6 months"; a term period is the `n` latest terms complete at `as_of`.
+    """
+    if measure.sustain_terms is not None:
+        terms = term_calendar.complete_terms(as_of, measure.sustain_terms)
+        return terms[0].start - timedelta(days=1), terms[-1].end, tuple(terms)
+    if measure.sustain_months is not None:
+        return add_months(as_of, -measure.sustain_months), as_of, ()
+    return as_of - timedelta(days=_days(measure)), as_of, ()
+
+
+def earliest_window_end(measure: Measure, attached_on: date, term_calendar: TermCalendar) -> date:
+    """The first evaluation date whose sustain period lies wholly after the attachment day."""
+    if measure.sustain_terms is not None:
+        day = attached_on
+        while True:
+            terms = term_calendar.complete_terms(day, measure.sustain_terms)
+            if terms[0].start > attached_on:
+                return terms[-1].end
+            ahead = term_calendar.complete_terms(day + timedelta(days=400), 6)
+            day = min(t.end for t in ahead if t.end > day)
+    if measure.sustain_months is not None:
+        return add_months(attached_on, measure.sustain_months)
+    return attached_on + timedelta(days=_days(measure))
+
+
+def _days(measure: Measure) -> int:
+    return (
+        measure.sustain_days
+        if measure.sustain_days is not None
+        else 7 * (measure.sustain_weeks or 0)
+    )
+
+
+def indicator_values(
+    family: Family,
+    measure: Measure,
+    low: date,
+    high: date,
+    terms: tuple[SchoolTerm, ...],
+    as_of: date,
+) -> tuple[Decimal | None, int]:
+    """The aggregate of `measure.indicator` over ``(low, high]``: (value or None, rows used)."""
+    name = measure.indicator
+    if name in ("offences", "asb_incidents"):
+        events = family.offences if name == "offences" else family.asb_incidents
+        n = sum(1 for e in events if low < e.date <= high)
+        return Decimal(n), n
+    if name in ("unauthorised_absence_percent", "fixed_term_exclusions"):
+        if terms:
+            keys = {(t.academic_year, t.name) for t in terms}
+            rows = [r for r in family.school_terms if (r.academic_year, r.term) in keys]
+        else:
+            rows = [
+                r
+                for r in family.school_terms
+                if low < default_term(r.academic_year, r.term).end <= high
+            ]
+        if name == "fixed_term_exclusions":
+            return Decimal(sum(r.fixed_term_exclusions for r in rows)), len(rows)
+        possible = sum(r.possible_sessions for r in rows)
+        if possible == 0:
+            return None, len(rows)
+        absent = sum(r.unauthorised_absences for r in rows)
+        return Decimal(100 * absent) / Decimal(possible), len(rows)
+    found = sorted(
+        (o for o in family.observations if o.indicator == name and low < o.date <= high),
+        key=lambda o: (o.date, o.value),
+    )
+    aggregate = measure.aggregate
+    if aggregate == "count":
+        return Decimal(len(found)), len(found)
+    if not found:
+        return None, 0
+    values = [o.value for o in found]
+    if aggregate == "sum":
+        return sum(values, Decimal(0)), len(found)
+    if aggregate == "max":
+        return max(values), len(found)
+    if aggregate == "min":
+        return min(values), len(found)
+    if aggregate == "latest":
+        return found[-1].value, len(found)
+    return sum(values, Decimal(0)) / len(values), len(found)  # mean
+
+
+def compare(value: Decimal, comparison: str, threshold: Decimal) -> bool:
+    """Whether ``value comparison threshold`` holds, exactly."""
+    return {
+        "<": value < threshold,
+        "<=": value <= threshold,
+        "==": value == threshold,
+        "!=": value != threshold,
+        ">=": value >= threshold,
+        ">": value > threshold,
+    }[comparison]
