@@ -29,6 +29,7 @@ from pbr.periods import FinancialYear
 
 __all__ = [
     "BREAKAGES",
+    "PROGRAMMES",
     "as_of_dates",
     "broken_family_records",
     "families",
@@ -42,11 +43,9 @@ Record = dict[str, Any]
 
 PHASE_ONE_START: Final = date(2012, 4, 1)
 PHASE_ONE_END: Final = date(2015, 3, 31)
-_EVIDENCE_START: Final = date(2010, 1, 1)
 _EVIDENCE_END: Final = date(2017, 3, 31)
-_ACADEMIC_YEARS: Final = tuple(f"{y}/{(y + 1) % 100:02d}" for y in range(2010, 2017))
 _TERMS: Final = ("autumn", "spring", "summer")
-_BENEFITS: Final = ("JSA", "ESA", "IB", "IS", "CA", "SDA")
+_BENEFITS: Final = ("JSA", "ESA", "IB", "IS", "CA", "SDA", "UC")
 _ASB_KINDS: Final = (None, "asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb")
 _PROBLEMS: Final = ("crime_asb", "education", "work")
 
@@ -56,12 +55,16 @@ BREAKAGES: Final[tuple[str, ...]] = (
     "bad_identifier",
     "born_after_event",
     "duplicate_person_id",
+    "duplicate_problem",
     "duplicate_term",
     "end_before_start",
     "fractional_float_money",
+    "fractional_float_observation",
+    "identified_after_attachment",
     "missing_field",
     "negative_count",
     "negative_money",
+    "problem_not_in_programme",
     "unknown_field",
     "unknown_person",
 )
@@ -127,32 +130,84 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
+_WINDOWS: Final = {
+    "tf-phase-1": (PHASE_ONE_START, PHASE_ONE_END),
+    "tf-phase-2": (date(2014, 4, 1), date(2021, 3, 31)),
+    "supporting-families": (date(2021, 4, 1), date(2025, 3, 31)),
+}
+PROGRAMMES: Final[tuple[str, ...]] = tuple(_WINDOWS)
+"""The programmes `family_records` can draw records for."""
+_VOCABULARY: Final = {
+    "tf-phase-2": (
+        "crime_asb",
+        "education",
+        "children_need_help",
+        "work",
+        "domestic_abuse",
+        "health",
+    ),
+    "supporting-families": (
+        "education",
+        "early_years",
+        "health",
+        "substance_use",
+        "family_relationships",
+        "child_safety",
+        "crime",
+        "domestic_abuse",
+        "housing",
+        "financial_stability",
+    ),
+}
+_INDICATORS: Final = (
+    "child_protection_plan_start",
+    "progress_to_work_step",
+    "police_callout_domestic_abuse",
+    "health_crisis_contact",
+    "early_years_check_on_track",
+    "substance_incident",
+    "police_callout_family_conflict",
+    "eviction_notice",
+    "rent_arrears_pounds",
+    "adult_in_work",
+)
+
+
 @st.composite
 def family_records(
     draw: st.DrawFn,
+    programme: str = "tf-phase-1",
     *,
-    attached_from: date = PHASE_ONE_START,
-    attached_to: date = PHASE_ONE_END,
+    attached_from: date | None = None,
+    attached_to: date | None = None,
     max_events: int = 4,
 ) -> Record:
-    """Valid phase-one family records as JSON-ready dicts (dates and money as strings).
+    """Valid family records of `programme` as JSON-ready dicts (dates and money as strings).
 
-    Households of one or two adults and up to three school-age children, with offences, ASB,
-    school terms, benefit and employment spells, referrals and earlier payments around the
-    attachment date. Every record passes `pbr.Family.model_validate`.
+    Households of one or two adults and up to three children, with offences, ASB, school
+    terms, benefit and employment spells, referrals and earlier payments around the attachment
+    date; phase two and Supporting Families records add problems at entry and observations of
+    the example plans' indicators. Every record passes `pbr.Family.model_validate`.
     """
-    attached = draw(st.dates(min_value=attached_from, max_value=attached_to))
-    adults = [
+    if programme not in _WINDOWS:
+        raise ValueError(f"unknown programme {programme!r}; choose from {', '.join(_WINDOWS)}")
+    low, high = _WINDOWS[programme]
+    attached = draw(st.dates(min_value=attached_from or low, max_value=attached_to or high))
+
+    def years_before(n: int) -> date:
+        return date(attached.year - n, attached.month, 1)
+
+    adults: list[Record] = [
         {
             "person_id": f"A{i}",
-            "date_of_birth": _day(draw(_dates(date(1960, 1, 1), date(1993, 12, 31)))),
+            "date_of_birth": _day(draw(_dates(years_before(60), years_before(19)))),
         }
         for i in range(1, draw(st.integers(1, 2)) + 1)
     ]
     children = [
         {
             "person_id": f"C{i}",
-            "date_of_birth": _day(draw(_dates(date(1996, 9, 1), date(2008, 8, 31)))),
+            "date_of_birth": _day(draw(_dates(years_before(17), years_before(4)))),
         }
         for i in range(1, draw(st.integers(0, 3)) + 1)
     ]
@@ -171,11 +226,36 @@ def family_records(
         "attached_on": _day(attached),
         "members": members,
     }
-    if draw(st.booleans()):
-        record["programme"] = "tf-phase-1"
-    identified = draw(st.one_of(st.none(), st.lists(st.sampled_from(_PROBLEMS), unique=True)))
-    if identified is not None:
-        record["identified_for"] = identified
+    early_starter = programme == "tf-phase-2" and attached < date(2015, 4, 1)
+    if early_starter or draw(st.booleans()):
+        record["programme"] = programme
+    if programme == "tf-phase-1":
+        identified = draw(st.one_of(st.none(), st.lists(st.sampled_from(_PROBLEMS), unique=True)))
+        if identified is not None:
+            record["identified_for"] = identified
+    else:
+        if draw(st.booleans()):
+            for adult in adults:
+                adult["expectant"] = draw(st.booleans())
+        problems = draw(st.lists(st.sampled_from(_VOCABULARY[programme]), unique=True, max_size=5))
+        record["problems_at_entry"] = [
+            {
+                "problem": problem,
+                "identified_on": draw(st.one_of(st.none(), _dates(window[0], attached).map(_day))),
+                "evidence": draw(st.one_of(st.none(), st.sampled_from(["police", "school"]))),
+            }
+            for problem in problems
+        ]
+        record["observations"] = [
+            {
+                "indicator": indicator,
+                "date": when(None),
+                "value": draw(st.one_of(st.integers(0, 3), st.sampled_from(["0.5", "120.00"]))),
+            }
+            for indicator in draw(st.lists(st.sampled_from(_INDICATORS), max_size=2 * max_events))
+        ]
+    first_year = attached.year - 2
+    academic_years = tuple(f"{y}/{(y + 1) % 100:02d}" for y in range(first_year, first_year + 5))
 
     people = st.sampled_from(adult_ids + child_ids)
     record["offences"] = [
@@ -190,7 +270,7 @@ def family_records(
             st.lists(
                 st.tuples(
                     st.sampled_from(child_ids),
-                    st.sampled_from(_ACADEMIC_YEARS),
+                    st.sampled_from(academic_years),
                     st.sampled_from(_TERMS),
                 ),
                 unique=True,
@@ -214,15 +294,15 @@ def family_records(
         }
         for p in draw(st.lists(st.sampled_from(adult_ids), max_size=1))
     ]
-    record["payments"] = draw(_payments(attached))
+    record["payments"] = draw(_payments(attached, programme))
     return record
 
 
-def families(**kwargs: Any) -> st.SearchStrategy[Any]:
+def families(programme: str = "tf-phase-1", **kwargs: Any) -> st.SearchStrategy[Any]:
     """Valid `pbr.Family` objects (`family_records` validated); takes the same arguments."""
     from pbr.records import Family
 
-    return family_records(**kwargs).map(Family.model_validate)
+    return family_records(programme, **kwargs).map(Family.model_validate)
 
 
 def _dates(low: date, high: date) -> st.SearchStrategy[date]:
@@ -252,32 +332,28 @@ def _term_row(draw: st.DrawFn, person: str, year: str, term: str) -> Record:
 
 
 @st.composite
-def _payments(draw: st.DrawFn, attached: date) -> list[Record]:
-    kinds = draw(
-        st.lists(
-            st.sampled_from(
-                [
-                    "attachment_fee",
-                    "crime_asb_education",
-                    "progress_to_work",
-                    "continuous_employment",
-                ]
-            ),
-            unique=True,
-            max_size=2,
-        )
+def _payments(draw: st.DrawFn, attached: date, programme: str) -> list[Record]:
+    results = (
+        ["crime_asb_education", "progress_to_work", "continuous_employment"]
+        if programme == "tf-phase-1"
+        else ["sustained_progress", "continuous_employment"]
     )
+    kinds = draw(st.lists(st.sampled_from(["attachment_fee", *results]), unique=True, max_size=2))
     return [
         {
             "kind": kind,
             "amount": str(draw(money(max_pounds=3500))),
-            "paid_on": draw(st.one_of(st.none(), _dates(attached, _EVIDENCE_END).map(_day))),
+            "paid_on": draw(
+                st.one_of(st.none(), _dates(attached, attached + timedelta(days=1500)).map(_day))
+            ),
         }
         for kind in kinds
     ]
 
 
-def broken_family_records(kind: str | None = None) -> st.SearchStrategy[tuple[str, Record]]:
+def broken_family_records(
+    kind: str | None = None, programme: str = "tf-phase-1"
+) -> st.SearchStrategy[tuple[str, Record]]:
     """`(breakage, record)` pairs: a valid record broken in exactly one way from `BREAKAGES`.
 
     `kind=None` draws the breakage too. `pbr.Family.model_validate` must reject every one.
@@ -285,7 +361,7 @@ def broken_family_records(kind: str | None = None) -> st.SearchStrategy[tuple[st
     if kind is not None and kind not in BREAKAGES:
         raise ValueError(f"unknown breakage {kind!r}; choose from {', '.join(BREAKAGES)}")
     kinds = st.sampled_from(BREAKAGES) if kind is None else st.just(kind)
-    return st.tuples(kinds, family_records()).map(_broken)
+    return st.tuples(kinds, family_records(programme)).map(_broken)
 
 
 def _broken(pair: tuple[str, Record]) -> tuple[str, Record]:
@@ -307,7 +383,8 @@ def _break_end_before_start(record: Record) -> None:
 
 def _break_born_after_event(record: Record) -> None:
     adult = record["members"][0]
-    record["offences"].append({"person_id": adult["person_id"], "date": "1959-12-31"})
+    before_birth = date.fromisoformat(adult["date_of_birth"]) - timedelta(days=1)
+    record["offences"].append({"person_id": adult["person_id"], "date": before_birth.isoformat()})
 
 
 def _child_row(record: Record, **row: Any) -> None:
@@ -349,6 +426,24 @@ def _break_duplicate_person_id(record: Record) -> None:
     record["members"].append(dict(record["members"][0]))
 
 
+def _break_duplicate_problem(record: Record) -> None:
+    record["problems_at_entry"] = [{"problem": "health"}, {"problem": "health"}]
+
+
+def _break_problem_not_in_programme(record: Record) -> None:
+    record["programme"] = "tf-phase-2"
+    record["problems_at_entry"] = [{"problem": "housing"}]
+
+
+def _break_identified_after_attachment(record: Record) -> None:
+    later = date.fromisoformat(record["attached_on"]) + timedelta(days=1)
+    record["problems_at_entry"] = [{"problem": "health", "identified_on": later.isoformat()}]
+
+
+def _break_fractional_float_observation(record: Record) -> None:
+    record["observations"] = [{"indicator": "eviction_notice", "date": "2016-01-01", "value": 0.5}]
+
+
 def _break_unknown_field(record: Record) -> None:
     record["surname"] = "Smith"
 
@@ -371,12 +466,16 @@ _BREAK = {
     "bad_identifier": _break_bad_identifier,
     "born_after_event": _break_born_after_event,
     "duplicate_person_id": _break_duplicate_person_id,
+    "duplicate_problem": _break_duplicate_problem,
     "duplicate_term": _break_duplicate_term,
     "end_before_start": _break_end_before_start,
     "fractional_float_money": _break_fractional_float_money,
+    "fractional_float_observation": _break_fractional_float_observation,
+    "identified_after_attachment": _break_identified_after_attachment,
     "missing_field": _break_missing_field,
     "negative_count": _break_negative_count,
     "negative_money": _break_negative_money,
+    "problem_not_in_programme": _break_problem_not_in_programme,
     "unknown_field": _break_unknown_field,
     "unknown_person": _break_unknown_person,
 }

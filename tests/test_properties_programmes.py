@@ -1,0 +1,151 @@
+"""The engine's invariants for phase two and Supporting Families (phase one: test_properties)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+import pbr
+from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
+from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
+from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
+
+ZERO = Decimal(0)
+LATER = {"tf-phase-2": PHASE_TWO, "supporting-families": SUPPORTING_FAMILIES}
+programmes = pytest.mark.parametrize("programme", sorted(LATER))
+
+Case = tuple[dict[str, Any], date, RuleSet]
+
+
+@st.composite
+def cases(draw: st.DrawFn, programme: str) -> Case:
+    """A record, an evaluation date up to four years after attachment, and a rule-set variant."""
+    record = draw(family_records(programme))
+    attached = date.fromisoformat(record["attached_on"])
+    as_of = attached + timedelta(days=draw(st.integers(0, 1500)))
+    rules = LATER[programme].with_interpretations(**draw(interpretation_choices(LATER[programme])))
+    return record, as_of, rules
+
+
+def run(record: dict[str, Any], as_of: date, rules: RuleSet) -> Decision:
+    return pbr.evaluate(pbr.Family.model_validate(record), as_of=as_of, rules=rules)
+
+
+@programmes
+@given(data=st.data())
+def test_maximum_is_never_exceeded_and_totals_add_up(programme: str, data: st.DataObject) -> None:
+    record, as_of, rules = data.draw(cases(programme))
+    family = pbr.Family.model_validate(record)
+    decision = pbr.evaluate(family, as_of=as_of, rules=rules)
+    assert tuple(decision.results) == RESULT_KINDS_BY_PROGRAMME[programme]
+    assert decision.payable == sum((r.amount for r in decision.results.values()), ZERO)
+    counted = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+    fee = max(
+        decision.attachment_fee,
+        sum((p.amount for p in counted if p.kind == "attachment_fee"), ZERO),
+    )
+    results_paid = sum((p.amount for p in counted if p.kind != "attachment_fee"), ZERO)
+    assert decision.payable <= max(decision.cap - fee - results_paid, ZERO)
+    assert decision.payable <= Decimal(800)
+    # one results claim per family: at most one route pays, and none once a result is paid
+    assert sum(1 for r in decision.results.values() if r.amount > 0) <= 1
+    if results_paid > 0:
+        assert decision.payable == ZERO
+    for kind, result in decision.results.items():
+        assert result.amount <= result.rate, kind
+        assert result.amount == 0 or result.status == "met", kind
+        assert result.reasons, kind
+
+
+@programmes
+@given(data=st.data())
+def test_nothing_is_paid_twice(programme: str, data: st.DataObject) -> None:
+    record, as_of, rules = data.draw(cases(programme))
+    first = run(record, as_of, rules)
+    paid = copy.deepcopy(record)
+    for kind, result in first.results.items():
+        if result.amount > 0:
+            paid["payments"].append(
+                {"kind": kind, "amount": str(result.amount), "paid_on": as_of.isoformat()}
+            )
+    again = run(paid, as_of, rules)
+    assert again.payable == ZERO
+    for kind, result in first.results.items():
+        if result.amount > 0:
+            assert again.results[kind].status == "already_paid"
+
+
+@programmes
+@given(data=st.data(), rnd=st.randoms(use_true_random=False))
+def test_event_order_does_not_matter(programme: str, data: st.DataObject, rnd: Any) -> None:
+    record, as_of, rules = data.draw(cases(programme))
+    shuffled = copy.deepcopy(record)
+    for field in ("members", "offences", "asb_incidents", "school_terms", "observations"):
+        rnd.shuffle(shuffled.get(field, []))
+    assert run(shuffled, as_of, rules).model_dump() == run(record, as_of, rules).model_dump()
+
+
+@programmes
+@given(data=st.data())
+def test_json_round_trips_are_lossless(programme: str, data: st.DataObject) -> None:
+    record, as_of, rules = data.draw(cases(programme))
+    family = pbr.Family.model_validate(record)
+    assert pbr.Family.model_validate_json(family.model_dump_json()) == family
+    decision = pbr.evaluate(family, as_of=as_of, rules=rules)
+    assert Decision.model_validate_json(decision.model_dump_json()) == decision
+
+
+@programmes
+@given(data=st.data())
+def test_more_evidence_of_progress_never_lowers_payable(
+    programme: str, data: st.DataObject
+) -> None:
+    """Dropping every offence, ASB incident and observation after attachment cannot hurt
+    the count measures of the example plan that say "none in the period"... except measures
+    that need evidence, so only "==0" count indicators are removed."""
+    record, as_of, rules = data.draw(cases(programme))
+    before = run(record, as_of, rules)
+    better = copy.deepcopy(record)
+    attached = better["attached_on"]
+    zero_counts = {
+        "child_protection_plan_start",
+        "police_callout_domestic_abuse",
+        "health_crisis_contact",
+        "substance_incident",
+        "police_callout_family_conflict",
+        "eviction_notice",
+    }
+    better["offences"] = [o for o in better["offences"] if o["date"] <= attached]
+    better["asb_incidents"] = [a for a in better["asb_incidents"] if a["date"] <= attached]
+    better["observations"] = [
+        o
+        for o in better["observations"]
+        if o["indicator"] not in zero_counts or o["date"] <= attached
+    ]
+    assert run(better, as_of, rules).payable >= before.payable
+
+
+NEW_FIELD_BREAKAGES = [
+    "duplicate_problem",
+    "problem_not_in_programme",
+    "identified_after_attachment",
+    "fractional_float_observation",
+]
+
+
+@pytest.mark.parametrize("kind", NEW_FIELD_BREAKAGES)
+@programmes
+@given(data=st.data())
+def test_broken_later_records_are_rejected(programme: str, kind: str, data: st.DataObject) -> None:
+    assert kind in BREAKAGES
+    _, record = data.draw(broken_family_records(kind, programme))
+    with pytest.raises(ValidationError) as info:
+        pbr.Family.model_validate(record)
+    assert all(e["msg"].startswith(f"family {record['family_id']!r}") for e in info.value.errors())
