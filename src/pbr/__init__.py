@@ -18,10 +18,17 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr import rules, testing  # type: ignore[attr-defined, unused-ignore]
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
-    from pbr.errors import OutsideProgramme, PbrError, RulesDataError, UnknownInterpretation
+    from pbr.errors import (
+        OutsideProgramme,
+        PbrError,
+        PlanError,
+        RulesDataError,
+        UnknownInterpretation,
+    )
     from pbr.io import Rejection, read_records
     from pbr.money import Money
     from pbr.periods import FinancialYear, TermCalendar
+    from pbr.plans import OutcomePlan, load_plan
     from pbr.reasons import REASON_CODES
     from pbr.records import Family
     from pbr.rules import RuleSet
@@ -33,8 +40,10 @@ __all__ = [
     "FinancialYear",
     "Identification",
     "Money",
+    "OutcomePlan",
     "OutsideProgramme",
     "PbrError",
+    "PlanError",
     "Reason",
     "Rejection",
     "ResultDecision",
@@ -45,6 +54,7 @@ __all__ = [
     "__version__",
     "evaluate",
     "identify",
+    "load_plan",
     "read_records",
     "rule_set_for",
     "rules",
@@ -58,8 +68,10 @@ _WHERE = {
     "FinancialYear": "pbr.periods",
     "Identification": "pbr.decisions",
     "Money": "pbr.money",
+    "OutcomePlan": "pbr.plans",
     "OutsideProgramme": "pbr.errors",
     "PbrError": "pbr.errors",
+    "PlanError": "pbr.errors",
     "Reason": "pbr.decisions",
     "Rejection": "pbr.io",
     "ResultDecision": "pbr.decisions",
@@ -69,6 +81,7 @@ _WHERE = {
     "UnknownInterpretation": "pbr.errors",
     "evaluate": "pbr.engine",
     "identify": "pbr.engine",
+    "load_plan": "pbr.plans",
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
 }

@@ -1,0 +1,425 @@
+"""Boundary examples for phase two and Supporting Families (tf-rules §2, §3; docs/programmes.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.decisions import Decision, ResultKind
+from pbr.plans import example_plan, load_plan, parse_plan
+from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
+
+SP: ResultKind = "sustained_progress"
+CE: ResultKind = "continuous_employment"
+
+
+def record(programme: str | None = "tf-phase-2", **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "family_id": "L1",
+        "attached_on": "2016-01-15" if programme != "supporting-families" else "2022-01-15",
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-03-01"},
+        ],
+        "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+    }
+    if programme is not None:
+        base["programme"] = programme
+    base.update(fields)
+    return base
+
+
+def run(as_of: str, programme: str | None = "tf-phase-2", **fields: Any) -> Decision:
+    family = pbr.Family.model_validate(record(programme, **fields))
+    return pbr.evaluate(family, as_of=date.fromisoformat(as_of))
+
+
+def codes(d: Decision, kind: ResultKind) -> list[str]:
+    return [r.code for r in d.results[kind].reasons]
+
+
+# --- eligibility --------------------------------------------------------------------------------
+
+
+def test_phase_two_needs_two_problems() -> None:
+    two = run("2016-12-31")
+    assert two.eligible
+    one = run("2016-12-31", problems_at_entry=[{"problem": "health"}])
+    assert not one.eligible
+    assert [r.code for r in one.identification] == ["TOO_FEW_PROBLEMS_AT_ENTRY", "NOT_ELIGIBLE"]
+    assert one.payable == 0
+    assert {r.status for r in one.results.values()} == {"not_applicable"}
+
+
+NEEDS3 = [{"problem": "housing"}, {"problem": "health"}, {"problem": "domestic_abuse"}]
+
+
+def test_supporting_families_needs_three_needs() -> None:
+    assert run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3).eligible
+    two = run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3[:2])
+    assert not two.eligible
+    assert two.identification[0].code == "TOO_FEW_PROBLEMS_AT_ENTRY"
+    assert two.identification[0].compared == {
+        "problems": 2,
+        "needed": 3,
+        "listed": "housing, health",
+    }
+
+
+def test_supporting_families_needs_a_dependent_child_or_expectant_parent() -> None:
+    adult_only = [{"person_id": "A1", "date_of_birth": "1985-01-01"}]
+    d = run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3, members=adult_only)
+    assert not d.eligible
+    assert "NO_DEPENDENT_CHILD_OR_EXPECTANT_PARENT" in [r.code for r in d.identification]
+    expecting = [{"person_id": "A1", "date_of_birth": "1985-01-01", "expectant": True}]
+    assert run(
+        "2022-12-31", "supporting-families", problems_at_entry=NEEDS3, members=expecting
+    ).eligible
+
+
+def test_dependent_child_is_under_18_on_the_attachment_day() -> None:
+    # C1 turns 18 on 2022-01-15 = the attachment day: no longer a dependent child
+    eighteen = [
+        {"person_id": "A1", "date_of_birth": "1985-01-01"},
+        {"person_id": "C1", "date_of_birth": "2004-01-15"},
+    ]
+    assert not run(
+        "2022-12-31", "supporting-families", problems_at_entry=NEEDS3, members=eighteen
+    ).eligible
+    eighteen[1]["date_of_birth"] = "2004-01-16"
+    assert run(
+        "2022-12-31", "supporting-families", problems_at_entry=NEEDS3, members=eighteen
+    ).eligible
+    under_16 = SUPPORTING_FAMILIES.with_interpretations(dependent_child="under_16")
+    family = pbr.Family.model_validate(
+        record("supporting-families", problems_at_entry=NEEDS3, members=eighteen)
+    )
+    assert not pbr.evaluate(family, as_of=date(2022, 12, 31), rules=under_16).eligible
+
+
+# --- programme edges ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attached", "version"),
+    [
+        ("2015-03-31", "tf-phase-1/1.0"),
+        ("2015-04-01", "tf-phase-2/1.0"),
+        ("2021-03-31", "tf-phase-2/1.0"),
+        ("2021-04-01", "supporting-families/1.0"),
+        ("2025-03-31", "supporting-families/1.0"),
+    ],
+)
+def test_programme_by_attachment_date(attached: str, version: str) -> None:
+    family = pbr.Family.model_validate(record(None, attached_on=attached))
+    assert pbr.rule_set_for(family).rules_version == version
+
+
+def test_after_supporting_families_nothing_applies() -> None:
+    family = pbr.Family.model_validate(record(None, attached_on="2025-04-01"))
+    with pytest.raises(pbr.OutsideProgramme, match="2025-04-01"):
+        pbr.rule_set_for(family)
+
+
+def test_early_starters_in_2014_15_are_phase_two_when_the_record_says_so() -> None:
+    stated = pbr.Family.model_validate(record("tf-phase-2", attached_on="2014-04-01"))
+    assert pbr.rule_set_for(stated) is PHASE_TWO
+    assert pbr.evaluate(stated, as_of=date(2015, 3, 31)).attachment_fee == Decimal("1000.00")
+    unstated = pbr.Family.model_validate(record(None, attached_on="2014-04-01"))
+    assert pbr.rule_set_for(unstated) is PHASE_ONE
+    too_early = pbr.Family.model_validate(record("tf-phase-2", attached_on="2014-03-31"))
+    with pytest.raises(pbr.OutsideProgramme):
+        pbr.rule_set_for(too_early)
+
+
+def test_money_per_programme() -> None:
+    p2 = run("2016-12-31")
+    assert (p2.attachment_fee, p2.cap) == (Decimal("1000.00"), Decimal("1800.00"))
+    sf = run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3)
+    assert (sf.attachment_fee, sf.cap) == (Decimal("0.00"), Decimal("800.00"))
+    stopped = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
+    for attached, fee in (("2018-03-31", "1000.00"), ("2018-04-01", "0.00")):
+        family = pbr.Family.model_validate(record(attached_on=attached))
+        assert pbr.evaluate(
+            family, as_of=date(2019, 1, 1), rules=stopped
+        ).attachment_fee == Decimal(fee)
+
+
+# --- sustain periods, to the day ----------------------------------------------------------------
+
+# attached 2016-01-15; the example plan: no domestic-abuse call-out in 6 months, no health crisis
+# in 26 weeks. 6 months after attachment = 2016-07-15; 26 weeks = 2016-07-15 as well (182 days).
+
+
+def test_six_month_period_starts_the_day_after_attachment() -> None:
+    short = run("2016-07-14")
+    assert short.results[SP].status == "not_met"
+    assert "SUSTAIN_PERIOD_INCOMPLETE" in codes(short, SP)
+    assert short.results[SP].earliest_date == date(2016, 7, 15)
+    met = run("2016-07-15")
+    assert met.results[SP].status == "met"
+    assert met.results[SP].amount == Decimal("800.00")
+    assert met.payable == Decimal("800.00")
+
+
+def test_an_event_inside_the_period_fails_and_one_just_outside_does_not() -> None:
+    callout = {"indicator": "police_callout_domestic_abuse", "date": "2016-01-16"}
+    inside = run("2016-07-15", observations=[callout])
+    assert inside.results[SP].status == "not_met"
+    assert "MEASURE_NOT_MET" in codes(inside, SP)
+    outside = run("2016-07-16", observations=[callout])
+    assert outside.results[SP].status == "met"
+
+
+def test_weeks_period_to_the_day() -> None:
+    plan = parse_plan(
+        {
+            "id": "weeks",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {
+                    "problem": p,
+                    "measures": [
+                        {
+                            "id": "q",
+                            "indicator": "x",
+                            "comparison": "==",
+                            "threshold": 0,
+                            "sustain_weeks": 13,
+                        }
+                    ],
+                }
+                for p in ("domestic_abuse", "health")
+            ],
+        }
+    )
+    family = pbr.Family.model_validate(record())
+    day_before = pbr.evaluate(family, as_of=date(2016, 4, 14), plan=plan)
+    assert day_before.results[SP].earliest_date == date(2016, 4, 15)
+    assert pbr.evaluate(family, as_of=date(2016, 4, 15), plan=plan).results[SP].status == "met"
+
+
+TERMS = [
+    {
+        "person_id": "C1",
+        "academic_year": y,
+        "term": t,
+        "possible_sessions": 100,
+        "unauthorised_absences": 9,
+    }
+    for y, t in (("2016/17", "autumn"), ("2016/17", "spring"), ("2016/17", "summer"))
+]
+
+
+def education_run(as_of: str, rows: list[dict[str, Any]], attached: str = "2016-08-31") -> Decision:
+    return run(
+        as_of,
+        attached_on=attached,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "C1", "date_of_birth": "2008-03-01"},
+        ],
+        problems_at_entry=[{"problem": "education"}, {"problem": "work"}],
+        observations=[{"indicator": "progress_to_work_step", "date": "2017-07-01"}],
+        school_terms=rows,
+    )
+
+
+def test_three_terms_complete_on_the_last_day_of_the_third() -> None:
+    assert education_run("2017-07-30", TERMS).results[SP].earliest_date == date(2017, 7, 31)
+    assert education_run("2017-07-31", TERMS).results[SP].status == "met"
+
+
+def test_a_term_starting_on_the_attachment_day_does_not_count() -> None:
+    d = education_run("2017-07-31", TERMS, attached="2016-09-01")
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].earliest_date == date(2017, 12, 31)
+
+
+def test_absence_threshold_is_strict() -> None:
+    at_ten = [dict(row, unauthorised_absences=10) for row in TERMS]
+    d = education_run("2017-07-31", at_ten)
+    assert d.results[SP].status == "not_met"
+    reason = next(r for r in d.results[SP].reasons if r.compared.get("measure") == "attendance")
+    assert (reason.code, reason.compared["value"]) == ("MEASURE_NOT_MET", "10")
+
+
+def test_missing_evidence_fails_a_measure() -> None:
+    d = education_run("2017-07-31", [])
+    assert "MEASURE_NO_EVIDENCE" in codes(d, SP)
+
+
+def test_problem_without_an_outcome_in_the_plan_fails() -> None:
+    plan = example_plan("tf-phase-2").model_copy(
+        update={"outcomes": example_plan("tf-phase-2").outcomes[:1]}
+    )
+    family = pbr.Family.model_validate(record())
+    d = pbr.evaluate(family, as_of=date(2017, 1, 1), plan=plan)
+    assert "PROBLEM_NOT_IN_PLAN" in codes(d, SP)
+    assert d.results[SP].status == "not_met"
+
+
+def test_the_example_plan_warns_and_a_council_plan_does_not() -> None:
+    family = pbr.Family.model_validate(record())
+    assert [w.code for w in pbr.evaluate(family, as_of=date(2017, 1, 1)).warnings] == [
+        "EXAMPLE_PLAN_USED"
+    ]
+    own = example_plan("tf-phase-2").model_copy(update={"id": "county-tfop", "version": "3"})
+    d = pbr.evaluate(family, as_of=date(2017, 1, 1), plan=own)
+    assert d.warnings == ()
+    assert d.outcome_plan == "county-tfop/3"
+
+
+def test_a_plan_for_another_programme_is_refused() -> None:
+    family = pbr.Family.model_validate(record())
+    with pytest.raises(pbr.PlanError, match="supporting-families"):
+        pbr.evaluate(family, as_of=date(2017, 1, 1), plan=example_plan("supporting-families"))
+
+
+# --- one claim per family -------------------------------------------------------------------------
+
+WORKING: dict[str, Any] = {
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2015-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2016-02-01"}],
+}
+
+
+def test_both_routes_met_pays_once() -> None:
+    d = run("2016-07-15", **WORKING)
+    assert d.results[SP].amount == Decimal("800.00")
+    assert d.results[CE].status == "met"
+    assert d.results[CE].amount == 0
+    assert codes(d, CE)[-1] == "ONE_CLAIM_PER_FAMILY"
+    assert d.payable == Decimal("800.00")
+
+
+def test_employment_alone_pays_at_13_weeks_to_the_day() -> None:
+    callout = [{"indicator": "police_callout_domestic_abuse", "date": "2016-03-01"}]
+    short = run("2016-05-01", observations=callout, **WORKING)
+    assert short.results[CE].earliest_date == date(2016, 5, 2)
+    assert short.payable == 0
+    d = run("2016-05-02", observations=callout, **WORKING)
+    assert (d.results[CE].status, d.results[CE].amount) == ("met", Decimal("800.00"))
+
+
+def test_a_paid_result_stops_every_other_claim() -> None:
+    paid = [{"kind": "continuous_employment", "amount": "800.00", "paid_on": "2016-06-01"}]
+    d = run("2016-07-15", payments=paid, **WORKING)
+    assert d.results[CE].status == "already_paid"
+    assert d.results[SP].amount == 0
+    assert "ONE_CLAIM_PER_FAMILY" in codes(d, SP)
+    assert d.payable == 0
+
+
+def test_supporting_families_employment_route_by_claim_date() -> None:
+    sf = {"problems_at_entry": NEEDS3, **WORKING}
+    sf["benefit_spells"] = [{"person_id": "A1", "benefit": "UC", "start": "2021-01-01"}]
+    sf["employment_spells"] = [{"person_id": "A1", "start": "2021-06-01"}]
+    sf_observe = [{"indicator": "eviction_notice", "date": "2022-03-01"}]
+    open_ = run(
+        "2022-03-31", "supporting-families", attached_on="2021-05-01", observations=sf_observe, **sf
+    )
+    assert open_.results[CE].status == "met"
+    closed = run(
+        "2022-04-01", "supporting-families", attached_on="2021-05-01", observations=sf_observe, **sf
+    )
+    assert closed.results[CE].status == "not_applicable"
+    assert codes(closed, CE) == ["EMPLOYMENT_ROUTE_CLOSED"]
+    always = SUPPORTING_FAMILIES.with_interpretations(employment_route="always")
+    family = pbr.Family.model_validate(
+        record("supporting-families", attached_on="2021-05-01", observations=sf_observe, **sf)
+    )
+    assert pbr.evaluate(family, as_of=date(2022, 4, 1), rules=always).results[CE].status == "met"
+
+
+# --- plan files -----------------------------------------------------------------------------------
+
+GOOD = """
+id = "county"
+version = "2"
+programme = "tf-phase-2"
+[[outcomes]]
+problem = "health"
+  [[outcomes.measures]]
+  id = "no_crisis"
+  indicator = "health_crisis_contact"
+  comparison = "=="
+  threshold = 0
+  sustain_months = 6
+"""
+
+
+def test_plan_files_in_toml_json_and_yaml_agree(tmp_path: Path) -> None:
+    import json
+    import tomllib
+
+    import yaml
+
+    data = tomllib.loads(GOOD)
+    (tmp_path / "p.toml").write_text(GOOD)
+    (tmp_path / "p.json").write_text(json.dumps(data))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(data))
+    plans = [load_plan(tmp_path / f"p.{ext}") for ext in ("toml", "json", "yaml")]
+    assert plans[0] == plans[1] == plans[2]
+    assert plans[0].label == "county/2"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ('comparison = "=="', "measure 'no_crisis': comparison: Input should be"),
+        ("threshold = 0", "measure 'no_crisis': threshold: expected a whole number"),
+        ("sustain_months = 6", "measure 'no_crisis': give exactly one of"),
+        ('indicator = "health_crisis_contact"', "measure 'no_crisis': indicator"),
+        ('problem = "health"', "outcomes[0] (cooking): problem"),
+        ('programme = "tf-phase-2"', "programme: Input should be"),
+    ],
+)
+def test_a_broken_plan_names_the_measure_and_field(
+    tmp_path: Path, change: str, expected: str
+) -> None:
+    broken = {
+        'comparison = "=="': 'comparison = "=<"',
+        "threshold = 0": 'threshold = "none"',
+        "sustain_months = 6": "sustain_months = 6\n  sustain_days = 3",
+        'indicator = "health_crisis_contact"': 'indicator = "Health Crisis"',
+        'problem = "health"': 'problem = "cooking"',
+        'programme = "tf-phase-2"': 'programme = "tf-phase-9"',
+    }[change]
+    path = tmp_path / "plan.toml"
+    path.write_text(GOOD.replace(change, broken))
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: plan 'county': ")
+    assert expected in message
+
+
+def test_unreadable_and_unknown_plan_files(tmp_path: Path) -> None:
+    with pytest.raises(pbr.PlanError, match="cannot read"):
+        load_plan(tmp_path / "missing.toml")
+    (tmp_path / "plan.txt").write_text(GOOD)
+    with pytest.raises(pbr.PlanError, match=r"\.toml, \.json, \.yaml"):
+        load_plan(tmp_path / "plan.txt")
+    (tmp_path / "bad.toml").write_text("id = ")
+    with pytest.raises(pbr.PlanError, match="not valid TOML"):
+        load_plan(tmp_path / "bad.toml")
+
+
+def test_every_example_plan_covers_its_programme_vocabulary() -> None:
+    from typing import get_args
+
+    from pbr.records import FamilyNeed, PhaseTwoProblem
+
+    assert {o.problem for o in example_plan("tf-phase-2").outcomes} == set(
+        get_args(PhaseTwoProblem)
+    )
+    assert {o.problem for o in example_plan("supporting-families").outcomes} == set(
+        get_args(FamilyNeed)
+    )
