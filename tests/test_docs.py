@@ -4,6 +4,8 @@ Conventions for pages under ``docs/`` (this file enforces them):
 
 * every `` ```python `` block is run, in page order, in one namespace per page, in a scratch
   directory; mark a fragment that is not meant to run `` ```{.python .no-run} ``;
+* the scratch directory holds a copy of ``examples/``, so pages may use it as from the repository
+  root;
 * every `` ```console `` block is run too: each ``$ command`` line goes to bash (with ``pbr`` on
   the path) and the lines after it, up to the next ``$``, are its expected standard output;
 * a `` ```text `` block whose first line is ``# output``, coming next after a python block, is what
@@ -18,6 +20,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -234,6 +237,8 @@ def test_quickstart_has_examples() -> None:
 @pytest.mark.parametrize("page", pages_with_examples(), ids=lambda p: str(p.relative_to(DOCS)))
 def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    # pages may use the bundled examples as from the repository root (as the README does)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     env = _pbr_on_path(tmp_path)
     namespace: dict[str, object] = {"__name__": "__docs__"}
     blocks = fenced_blocks(page)

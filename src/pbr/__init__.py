@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pbr import rules, testing  # type: ignore[attr-defined, unused-ignore]
+    from pbr import plans, rules, testing  # type: ignore[attr-defined, unused-ignore]
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
@@ -55,6 +55,7 @@ __all__ = [
     "evaluate",
     "identify",
     "load_plan",
+    "plans",
     "read_records",
     "rule_set_for",
     "rules",
@@ -85,7 +86,7 @@ _WHERE = {
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
 }
-_MODULES = {"rules", "testing"}
+_MODULES = {"plans", "rules", "testing"}
 
 
 def __getattr__(name: str) -> Any:
