@@ -280,6 +280,9 @@ def test_a_plan_for_another_programme_is_refused() -> None:
     family = pbr.Family.model_validate(record())
     with pytest.raises(pbr.PlanError, match="supporting-families"):
         pbr.evaluate(family, as_of=date(2017, 1, 1), plan=example_plan("supporting-families"))
+    phase_one = pbr.Family.model_validate(record(None, attached_on="2013-01-01"))
+    with pytest.raises(pbr.PlanError, match="phase one, which has no outcome plan"):
+        pbr.evaluate(phase_one, as_of=date(2014, 1, 1), plan=example_plan("tf-phase-2"))
 
 
 # --- one claim per family -------------------------------------------------------------------------

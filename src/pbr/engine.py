@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pbr import phase_one
 from pbr.decisions import Decision, Identification
-from pbr.errors import OutsideProgramme
+from pbr.errors import OutsideProgramme, PlanError
 from pbr.records import Family
 from pbr.rules import RULE_SETS, RuleSet
 
@@ -76,11 +76,16 @@ def evaluate(
 
     Raises:
         OutsideProgramme: the rule set does not cover the family.
-        PlanError: the plan is for another programme.
+        PlanError: the plan is for another programme (phase one has none).
 
     """
     chosen = rules if rules is not None else rule_set_for(family)
     if chosen.programme == _PHASE_ONE:
+        if plan is not None:
+            raise PlanError(
+                f"family {family.family_id!r} is evaluated under phase one, which has no outcome "
+                f"plan; plan {plan.label} is for {plan.programme}"
+            )
         return phase_one.evaluate(family, as_of, chosen)
     from pbr import phase_two
 
