@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pbr import plans, rules, testing  # type: ignore[attr-defined, unused-ignore]
+    from pbr import forecast, plans, rules, testing  # type: ignore[attr-defined, unused-ignore]
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
@@ -53,6 +53,7 @@ __all__ = [
     "UnknownInterpretation",
     "__version__",
     "evaluate",
+    "forecast",
     "identify",
     "load_plan",
     "plans",
@@ -86,7 +87,7 @@ _WHERE = {
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
 }
-_MODULES = {"plans", "rules", "testing"}
+_MODULES = {"forecast", "plans", "rules", "testing"}
 
 
 def __getattr__(name: str) -> Any:

@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the family record's JSON Schema")
 
+    from pbr.forecast._cli import add_forecast_command
+
+    add_forecast_command(sub, _date)
+
     ru = sub.add_parser("rules", help="print every rule set: parameters, sources, interpretations")
     ru.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -102,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             plans = _plans(args.plan)
             return _explain(args.file, args.family_id, args.as_of, args.interpretation, out, plans)
+        if args.command == "forecast":
+            from pbr.forecast._cli import run_forecast
+
+            return run_forecast(args, out)
         if args.command == "schema":
             out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
             return 0

@@ -1,0 +1,622 @@
+"""Expected drawdown by claim window: attachment fees when families attach, results when met.
+
+The model, in one paragraph: the whole funded families attach by quarter (the allocation's yearly
+shares spread evenly over each year's four quarters, or a quarterly profile), each cohort on the
+15th of its quarter's middle month. Each result is met by a share of a cohort (its probability)
+a number of months after attachment (a distribution of lags) and paid, at the rate of the year of
+attachment, in the first claim window on or after the day it is met. Expected amounts are exact
+fractions; shown amounts are rounded once, on the cumulative totals, so windows add up to the
+penny. Monte Carlo draws whole families (binomial, then multinomial over lags) in integer pence.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from pbr.forecast._allocation import Allocation, parse_share, rules_for_programme
+from pbr.money import ZERO, round_to_penny
+from pbr.periods import FinancialYear, add_months, financial_year_of
+from pbr.rules import RuleSet
+
+__all__ = [
+    "Assumptions",
+    "ClaimCalendar",
+    "Comparison",
+    "Drawdown",
+    "Window",
+    "compare",
+    "default_assumptions",
+    "drawdown",
+    "from_records",
+    "result_rates",
+]
+
+FEES = "attachment_fees"
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    """What share of families meets each result, and how many months after attachment.
+
+    >>> a = Assumptions.from_mapping({"name": "base",
+    ...     "probabilities": {"continuous_employment": "0.2"}, "lag_months": {"6": "1/2", "12": "1/2"}})
+    >>> a.probabilities["continuous_employment"], a.lag_months[12]
+    (Fraction(1, 5), Fraction(1, 2))
+    """
+
+    name: str
+    probabilities: Mapping[str, Fraction]
+    lag_months: Mapping[int, Fraction]
+
+    def __post_init__(self) -> None:
+        if not self.lag_months:
+            raise ValueError(f"scenario {self.name!r}: lag_months is empty")
+        total = sum(self.lag_months.values(), Fraction(0))
+        if total != 1:
+            raise ValueError(f"scenario {self.name!r}: lag_months add up to {total}, not 1")
+        if any(m < 0 for m in self.lag_months):
+            raise ValueError(f"scenario {self.name!r}: a lag must be 0 months or more")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Assumptions:
+        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``."""
+        name = str(data.get("name", "scenario"))
+        unknown = set(data) - {"name", "probabilities", "lag_months"}
+        if unknown:
+            raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
+        try:
+            probabilities = {str(k): parse_share(v) for k, v in data["probabilities"].items()}
+            lags = {int(k): parse_share(v) for k, v in data["lag_months"].items()}
+        except KeyError as exc:
+            raise ValueError(f"scenario {name!r}: missing {exc.args[0]!r}") from None
+        except ValueError as exc:
+            raise ValueError(f"scenario {name!r}: {exc}") from None
+        return cls(name, probabilities, lags)
+
+
+def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
+    """Illustrative assumptions for `programme` (not evidence: replace them with your own)."""
+    lags = {6: Fraction(1, 4), 9: Fraction(1, 4), 12: Fraction(1, 4), 18: Fraction(1, 4)}
+    if programme == "tf-phase-1":
+        probabilities = {
+            "crime_asb_education": Fraction(1, 2),
+            "progress_to_work": Fraction(1, 10),
+            "continuous_employment": Fraction(1, 10),
+        }
+    else:
+        probabilities = {
+            "sustained_progress": Fraction(1, 2),
+            "continuous_employment": Fraction(1, 5),
+        }
+    return Assumptions("base", probabilities, lags)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCalendar:
+    """The dates claims are paid; a result is paid in the first window on or after it is met.
+
+    >>> cal = ClaimCalendar.quarterly(date(2012, 4, 1), date(2013, 3, 31))
+    >>> cal.dates[0], cal.window_for(date(2012, 7, 1))
+    (datetime.date(2012, 6, 30), datetime.date(2012, 9, 30))
+    """
+
+    dates: tuple[date, ...]
+
+    def __post_init__(self) -> None:
+        if not self.dates or list(self.dates) != sorted(set(self.dates)):
+            raise ValueError("claim dates must be given, unique and in order")
+
+    def window_for(self, day: date) -> date | None:
+        """The first claim date on or after `day`, or None beyond the last window."""
+        i = bisect.bisect_left(self.dates, day)
+        return self.dates[i] if i < len(self.dates) else None
+
+    @classmethod
+    def quarterly(cls, first: date, last: date) -> ClaimCalendar:
+        """Quarter ends (30 June, 30 September, 31 December, 31 March) from `first` to `last`."""
+        ends: list[date] = []
+        year = first.year - 1
+        while True:
+            for month, day in ((3, 31), (6, 30), (9, 30), (12, 31)):
+                end = date(year, month, day)
+                if end > last:
+                    return cls(tuple(ends))
+                if end >= first:
+                    ends.append(end)
+            year += 1
+
+    @classmethod
+    def default_for(cls, rules: RuleSet) -> ClaimCalendar:
+        """Quarterly windows from the programme's first attachment to two years after its last."""
+        last = date(rules.attached_to.year + 2, 3, 31)
+        return cls.quarterly(financial_year_of(rules.attached_from).start, last)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One claim window's drawdown (expected, and Monte Carlo bands of the cumulative total)."""
+
+    claim_date: date
+    year: FinancialYear
+    attachment_fees: Decimal
+    results: Mapping[str, Decimal]
+    total: Decimal
+    cumulative: Decimal
+    low: Decimal | None = None
+    median: Decimal | None = None
+    high: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    """Expected drawdown per claim window and financial year, against the maximum.
+
+    `secured` (paid) and `claimable_now` are set when the forecast starts from actual records;
+    the windows then hold what is forecast beyond them.
+    """
+
+    scenario: str
+    programme: str
+    maximum: Decimal
+    windows: tuple[Window, ...]
+    beyond_horizon: Decimal
+    runs: int = 0
+    seed: int | None = None
+    band: tuple[int, int] = (5, 95)
+    secured: Decimal = ZERO
+    claimable_now: Decimal = ZERO
+    kinds: tuple[str, ...] = field(default=())
+    mc_mean: Decimal | None = None
+    """Mean of the Monte Carlo runs' final cumulative total (to the penny)."""
+    mc_std: Decimal | None = None
+    """Standard deviation of the runs' final cumulative total (to the penny)."""
+
+    @property
+    def total(self) -> Decimal:
+        """Everything forecast in the windows (fees and results)."""
+        return self.windows[-1].cumulative if self.windows else ZERO
+
+    @property
+    def forecast(self) -> Decimal:
+        """What is forecast beyond what is secured and claimable now."""
+        return self.total
+
+    def by_year(self) -> list[dict[str, Any]]:
+        """Drawdown per financial year of the claim date (money as `Decimal`)."""
+        rows: dict[FinancialYear, dict[str, Any]] = {}
+        for w in self.windows:
+            row = rows.setdefault(
+                w.year,
+                {"scenario": self.scenario, "year": str(w.year), FEES: ZERO}
+                | dict.fromkeys(self.kinds, ZERO)
+                | {"total": ZERO},
+            )
+            row[FEES] += w.attachment_fees
+            for kind, amount in w.results.items():
+                row[kind] += amount
+            row["total"] += w.total
+        cumulative = ZERO
+        for row in rows.values():
+            cumulative += row["total"]
+            row["cumulative"] = cumulative
+        return list(rows.values())
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain row per claim window (money as `Decimal`, dates as `date`)."""
+        return [
+            {
+                "scenario": self.scenario,
+                "claim_date": w.claim_date,
+                "year": str(w.year),
+                FEES: w.attachment_fees,
+                **{k: w.results.get(k, ZERO) for k in self.kinds},
+                "total": w.total,
+                "cumulative": w.cumulative,
+                "maximum": self.maximum,
+                **(
+                    {
+                        f"p{self.band[0]}": w.low,
+                        "p50": w.median,
+                        f"p{self.band[1]}": w.high,
+                    }
+                    if self.runs
+                    else {}
+                ),
+            }
+            for w in self.windows
+        ]
+
+    def to_pandas(self) -> Any:
+        """The rows of `to_records` as a pandas DataFrame (``pip install "pbr[forecast]"``)."""
+        from pbr.forecast._extras import pandas
+
+        return pandas().DataFrame(self.to_records())
+
+    def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
+        """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band."""
+        from pbr.forecast._plot import plot_drawdowns
+
+        return plot_drawdowns([self], path=path, title=title)
+
+
+def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
+    """Each result's rate for a family attached in `year` under `rules` (and its interpretations)."""
+    if rules.programme == "tf-phase-1":
+        from pbr.phase_one import _rates
+
+        return {kind: amount for kind, (amount, _src) in _rates(rules, year).items()}
+    return {
+        kind: rules.amount(kind, year) for kind in ("sustained_progress", "continuous_employment")
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Cohort:
+    attached: date
+    year: FinancialYear
+    families: Fraction
+
+
+def _cohorts(alloc: Allocation, quarters: Mapping[str, object] | None) -> list[_Cohort]:
+    """Families attached per quarter, each on the 15th of the quarter's middle month."""
+    cohorts = []
+    if quarters is None:
+        for y in alloc.years:
+            for q in range(4):
+                cohorts.append(_Cohort(_quarter_day(y.year, q), y.year, y.families / 4))
+        return cohorts
+    total = Fraction(0)
+    known = {y.year for y in alloc.years}
+    for label, raw in quarters.items():
+        fy_text, _, q_text = label.partition(" Q")
+        year = FinancialYear.parse(fy_text)
+        if year not in known or q_text not in ("1", "2", "3", "4"):
+            raise ValueError(
+                f"quarter {label!r}: expected 'YYYY/YY Qn' within the programme's years"
+            )
+        share = parse_share(raw)
+        total += share
+        cohorts.append(
+            _Cohort(_quarter_day(year, int(q_text) - 1), year, alloc.whole_funded_families * share)
+        )
+    if total != 1:
+        raise ValueError(f"quarterly shares must add up to 1, they add up to {total}")
+    return sorted(cohorts, key=lambda c: c.attached)
+
+
+def _quarter_day(year: FinancialYear, quarter: int) -> date:
+    return add_months(date(year.start_year, 5, 15), 3 * quarter)
+
+
+def _check(assumptions: Assumptions, rules: RuleSet, years: Iterable[FinancialYear]) -> None:
+    for year in years:
+        rates = result_rates(rules, year)
+        unknown = set(assumptions.probabilities) - set(rates)
+        if unknown:
+            raise ValueError(
+                f"scenario {assumptions.name!r}: {sorted(unknown)} are not results of "
+                f"{rules.programme} (choose from {', '.join(rates)})"
+            )
+        expected = sum(
+            (p * Fraction(rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
+        )
+        share = Fraction(rules.amount("cap", year) - rules.amount("attachment_fee", year))
+        if expected > share:
+            raise ValueError(
+                f"scenario {assumptions.name!r}: expected results per family in {year} are "
+                f"{round_to_penny(expected)}, more than the results share {round_to_penny(share)}; "
+                "the routes cannot all be paid in full (lower the probabilities)"
+            )
+
+
+def drawdown(
+    alloc: Allocation,
+    assumptions: Assumptions | None = None,
+    *,
+    rules: RuleSet | None = None,
+    calendar: ClaimCalendar | None = None,
+    quarters: Mapping[str, object] | None = None,
+    runs: int = 0,
+    seed: int | None = None,
+    band: tuple[int, int] = (5, 95),
+) -> Drawdown:
+    """The expected drawdown of `alloc` per claim window, with Monte Carlo bands if `runs` > 0.
+
+    >>> from pbr.forecast import allocation
+    >>> d = drawdown(allocation(790))
+    >>> d.total + d.beyond_horizon <= d.maximum, d.windows[0].claim_date
+    (True, datetime.date(2012, 6, 30))
+    """
+    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    assumptions = assumptions or default_assumptions(alloc.programme)
+    calendar = calendar or ClaimCalendar.default_for(rules)
+    _check(assumptions, rules, (y.year for y in alloc.years))
+    cohorts = _cohorts(alloc, quarters)
+    kinds = tuple(assumptions.probabilities)
+    exact: dict[date, dict[str, Fraction]] = {}
+    beyond = Fraction(0)
+    for c in cohorts:
+        fee = Fraction(rules.amount("attachment_fee", c.year))
+        slot = calendar.window_for(c.attached)
+        if slot is None:
+            beyond += c.families * fee
+        else:
+            _add(exact, slot, FEES, c.families * fee)
+        rates = result_rates(rules, c.year)
+        for kind, p in assumptions.probabilities.items():
+            for lag, q in assumptions.lag_months.items():
+                amount = c.families * p * q * Fraction(rates[kind])
+                slot = calendar.window_for(add_months(c.attached, lag))
+                if slot is None:
+                    beyond += amount
+                else:
+                    _add(exact, slot, kind, amount)
+    bands, mean, std = (
+        _monte_carlo(cohorts, assumptions, rules, calendar, exact, runs, seed, band)
+        if runs
+        else ({}, None, None)
+    )
+    return Drawdown(
+        scenario=assumptions.name,
+        programme=alloc.programme,
+        maximum=alloc.maximum,
+        windows=_windows(exact, kinds, bands),
+        beyond_horizon=round_to_penny(beyond),
+        runs=runs,
+        seed=seed,
+        band=band,
+        kinds=kinds,
+        mc_mean=mean,
+        mc_std=std,
+    )
+
+
+def _add(table: dict[date, dict[str, Fraction]], slot: date, column: str, amount: Fraction) -> None:
+    row = table.setdefault(slot, {})
+    row[column] = row.get(column, Fraction(0)) + amount
+
+
+def _windows(
+    exact: Mapping[date, Mapping[str, Fraction]],
+    kinds: Sequence[str],
+    bands: Mapping[date, tuple[Decimal, Decimal, Decimal]],
+) -> tuple[Window, ...]:
+    """Round once, on cumulative totals, so that the windows add up to the rounded total."""
+    columns = (FEES, *kinds)
+    running = dict.fromkeys(columns, Fraction(0))
+    shown = dict.fromkeys(columns, ZERO)
+    grand = ZERO
+    out = []
+    for slot in sorted(exact):
+        this: dict[str, Decimal] = {}
+        for column in columns:
+            running[column] += exact[slot].get(column, Fraction(0))
+            rounded = round_to_penny(running[column])
+            this[column] = rounded - shown[column]
+            shown[column] = rounded
+        total = sum(this.values(), ZERO)
+        grand += total
+        low, median, high = bands.get(slot, (None, None, None))
+        out.append(
+            Window(
+                claim_date=slot,
+                year=financial_year_of(slot),
+                attachment_fees=this[FEES],
+                results={k: this[k] for k in kinds},
+                total=total,
+                cumulative=grand,
+                low=low,
+                median=median,
+                high=high,
+            )
+        )
+    return tuple(out)
+
+
+def _monte_carlo(
+    cohorts: Sequence[_Cohort],
+    assumptions: Assumptions,
+    rules: RuleSet,
+    calendar: ClaimCalendar,
+    exact: Mapping[date, Mapping[str, Fraction]],
+    runs: int,
+    seed: int | None,
+    band: tuple[int, int],
+) -> tuple[dict[date, tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
+    """Percentiles of the cumulative total per window over `runs` seeded runs (integer pence).
+
+    Fees are certain; for each cohort and result the number of families meeting it is
+    Binomial(whole part, p) + Bernoulli(fractional part × p), split over lags by a multinomial
+    draw. Draws happen in a fixed order from numpy's PCG64 generator, so a seed reproduces a run.
+    """
+    from pbr.forecast._extras import numpy
+
+    np = numpy()
+    rng = np.random.Generator(np.random.PCG64(seed))
+    slots = sorted(exact)
+    index = {slot: i for i, slot in enumerate(slots)}
+    pence = np.zeros((runs, len(slots)), dtype=np.int64)
+    lags = sorted(assumptions.lag_months)
+    lag_p = np.array([float(assumptions.lag_months[m]) for m in lags])
+    lag_p = lag_p / lag_p.sum()
+    for c in cohorts:
+        rates = result_rates(rules, c.year)
+        whole, part = divmod(c.families.numerator, c.families.denominator)
+        part_p = Fraction(part, c.families.denominator)
+        targets = [calendar.window_for(add_months(c.attached, m)) for m in lags]
+        for kind in sorted(assumptions.probabilities):
+            p = assumptions.probabilities[kind]
+            met = rng.binomial(whole, float(p), size=runs) + rng.binomial(
+                1, float(part_p * p), size=runs
+            )
+            split = rng.multinomial(met, lag_p)
+            rate = int(rates[kind] * 100)
+            for j, target in enumerate(targets):
+                if target is not None:
+                    pence[:, index[target]] += split[:, j] * rate
+    fees_so_far, fee_cumulative = Fraction(0), []
+    for slot in slots:  # rounded once on the running total, as the expected windows are
+        fees_so_far += exact[slot].get(FEES, Fraction(0))
+        fee_cumulative.append(int(round_to_penny(fees_so_far) * 100))
+    cumulative = np.cumsum(pence, axis=1) + np.array(fee_cumulative, dtype=np.int64)
+    qs = np.quantile(cumulative, [band[0] / 100, 0.5, band[1] / 100], axis=0, method="inverted_cdf")
+    bands = {
+        slot: (
+            Decimal(int(qs[0][i])).scaleb(-2),
+            Decimal(int(qs[1][i])).scaleb(-2),
+            Decimal(int(qs[2][i])).scaleb(-2),
+        )
+        for slot, i in index.items()
+    }
+    final = cumulative[:, -1]
+    mean = round_to_penny(Fraction(int(final.sum()), runs * 100))
+    std = round_to_penny(Decimal(repr(float(final.std()) / 100)))
+    return bands, mean, std
+
+
+def from_records(
+    records: Iterable[Any],
+    *,
+    as_of: date,
+    alloc: Allocation,
+    assumptions: Assumptions | None = None,
+    rules: RuleSet | None = None,
+    calendar: ClaimCalendar | None = None,
+    plan: Any = None,
+) -> Drawdown:
+    """Forecast from actual records: what is paid, what is claimable now, and what is to come.
+
+    Each family is evaluated at `as_of` (`pbr.evaluate`): its payments are **secured**, its
+    payable results and any unpaid attachment fee are **claimable now**, and its results not yet
+    met are **forecast** at the scenario's probability, from their earliest date (or the lags),
+    within the family's room under the cap. Families of the allocation not yet attached are
+    forecast by assumption in the quarters after `as_of`.
+    """
+    from pbr.engine import evaluate
+
+    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    assumptions = assumptions or default_assumptions(alloc.programme)
+    calendar = calendar or ClaimCalendar.default_for(rules)
+    _check(assumptions, rules, (y.year for y in alloc.years))
+    kinds = tuple(assumptions.probabilities)
+    exact: dict[date, dict[str, Fraction]] = {}
+    beyond = Fraction(0)
+    secured = claimable = ZERO
+    attached = 0
+    after = date.fromordinal(as_of.toordinal() + 1)
+    for family in records:
+        decision = evaluate(family, as_of=as_of, rules=rules, plan=plan)
+        attached += 1
+        secured += decision.paid_to_date
+        fee_paid = sum((p.amount for p in family.payments if p.kind == "attachment_fee"), ZERO)
+        claimable += decision.payable + max(decision.attachment_fee - fee_paid, ZERO)
+        if not decision.eligible:
+            continue
+        room = Fraction(
+            decision.cap
+            - max(decision.attachment_fee, fee_paid)
+            - (decision.paid_to_date - fee_paid)
+            - decision.payable
+        )
+        pending = [
+            (
+                str(kind),
+                assumptions.probabilities[kind] * Fraction(result.rate),
+                result.earliest_date,
+            )
+            for kind, result in decision.results.items()
+            if kind in assumptions.probabilities and result.status == "not_met"
+        ]
+        wanted = sum((amount for _, amount, _ in pending), Fraction(0))
+        scale = min(Fraction(1), room / wanted) if wanted > 0 and room > 0 else Fraction(0)
+        for name, amount, start in pending:
+            for lag, q in assumptions.lag_months.items():
+                day = max(add_months(family.attached_on, lag), start or after, after)
+                slot = calendar.window_for(day)
+                value = amount * scale * q
+                if slot is None:
+                    beyond += value
+                else:
+                    _add(exact, slot, name, value)
+    remaining = max(alloc.whole_funded_families - attached, 0)
+    future = [c for c in _cohorts(alloc, None) if c.attached > as_of]
+    weight = sum((c.families for c in future), Fraction(0))
+    for c in future:
+        families = c.families * remaining / weight
+        fee = Fraction(rules.amount("attachment_fee", c.year))
+        slot = calendar.window_for(c.attached)
+        if slot is None:
+            beyond += families * fee
+        else:
+            _add(exact, slot, FEES, families * fee)
+        rates = result_rates(rules, c.year)
+        for kind, p in assumptions.probabilities.items():
+            for lag, q in assumptions.lag_months.items():
+                amount = families * p * q * Fraction(rates[kind])
+                slot = calendar.window_for(add_months(c.attached, lag))
+                if slot is None:
+                    beyond += amount
+                else:
+                    _add(exact, slot, kind, amount)
+    return Drawdown(
+        scenario=assumptions.name,
+        programme=alloc.programme,
+        maximum=alloc.maximum,
+        windows=_windows(exact, kinds, {}),
+        beyond_horizon=round_to_penny(beyond),
+        secured=secured,
+        claimable_now=claimable,
+        kinds=kinds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Several scenarios' drawdowns side by side."""
+
+    drawdowns: tuple[Drawdown, ...]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per scenario: total forecast, beyond the horizon, and the maximum."""
+        return [
+            {
+                "scenario": d.scenario,
+                "secured": d.secured,
+                "claimable_now": d.claimable_now,
+                "forecast": d.total,
+                "beyond_horizon": d.beyond_horizon,
+                "maximum": d.maximum,
+            }
+            for d in self.drawdowns
+        ]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Every scenario's window rows, one table (column ``scenario``)."""
+        return [row for d in self.drawdowns for row in d.to_records()]
+
+    def to_pandas(self) -> Any:
+        """The rows of `to_records` as a pandas DataFrame."""
+        from pbr.forecast._extras import pandas
+
+        return pandas().DataFrame(self.to_records())
+
+    def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
+        """Draw every scenario on one chart."""
+        from pbr.forecast._plot import plot_drawdowns
+
+        return plot_drawdowns(list(self.drawdowns), path=path, title=title)
+
+
+def compare(alloc: Allocation, scenarios: Iterable[Assumptions], **options: Any) -> Comparison:
+    """Run `drawdown` for each scenario (same allocation, calendar and options)."""
+    found = tuple(drawdown(alloc, s, **options) for s in scenarios)
+    names = [d.scenario for d in found]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ: {names}")
+    return Comparison(found)

@@ -1,0 +1,277 @@
+"""Forecasting: allocation arithmetic (phase1-spec §6), drawdown invariants, Monte Carlo, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr.forecast import (
+    Assumptions,
+    ClaimCalendar,
+    allocation,
+    compare,
+    default_assumptions,
+    drawdown,
+    from_records,
+    result_rates,
+)
+from pbr.money import round_to_penny, round_to_pound
+from pbr.rules import PHASE_ONE
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+WIDE = ClaimCalendar.quarterly(date(2012, 4, 1), date(2030, 3, 31))
+
+
+# --- allocation (phase1-spec §6) -------------------------------------------------------------
+
+
+def test_westminster_worked_example() -> None:
+    """S2: Westminster's 790 families: 658 funded; 658/3 × £3,200 = £701,866.67, shown £701,867."""
+    a = allocation(790)
+    assert a.funded_families == Fraction(790 * 5, 6)
+    assert a.whole_funded_families == 658
+    first = a.years[0]
+    assert first.exact_attachment_fees == Fraction(658 * 3200, 3)
+    assert first.attachment_fees == Decimal("701866.67")
+    assert round_to_pound(first.exact_attachment_fees) == Decimal("701867.00")
+    assert a.maximum == Decimal(658 * 4000)
+
+
+@pytest.mark.parametrize(
+    ("estimated", "nearest", "floor"),
+    [(3, 3, 2), (793, 661, 660), (791, 659, 659), (6, 5, 5), (0, 0, 0)],
+)
+def test_funded_rounding_interpretation(estimated: int, nearest: int, floor: int) -> None:
+    assert allocation(estimated).whole_funded_families == nearest
+    floored = PHASE_ONE.with_interpretations(funded_rounding="floor")
+    assert allocation(estimated, rules=floored).whole_funded_families == floor
+
+
+def test_fees_and_results_per_year_follow_the_money_table() -> None:
+    a = allocation(600)  # 500 funded families
+    fees = [y.attachment_fees for y in a.years]
+    assert fees == [round_to_penny(Fraction(500, 3) * fee) for fee in (3200, 2400, 1600)]
+    results = [y.results_potential for y in a.years]
+    assert results == [round_to_penny(Fraction(500, 3) * r) for r in (800, 1600, 2400)]
+
+
+def test_profile_and_bad_input() -> None:
+    a = allocation(600, profile={"2012/13": "1/2", "2013/14": "1/4", "2014/15": "1/4"})
+    assert a.years[0].families == 250
+    with pytest.raises(ValueError, match="add up to 1"):
+        allocation(600, profile={"2012/13": "1/2"})
+    with pytest.raises(ValueError, match="outside the programme"):
+        allocation(600, profile={"2016/17": "1"})
+    with pytest.raises(ValueError, match="exact strings"):
+        allocation(600, profile={"2012/13": 0.5})
+    with pytest.raises(ValueError, match="whole number"):
+        allocation(12.5)  # type: ignore[arg-type]
+
+
+def test_later_programmes_have_no_deadweight() -> None:
+    p2 = allocation(5990, programme="tf-phase-2")
+    assert p2.whole_funded_families == 5990
+    assert p2.maximum == Decimal(5990 * 1800)  # S25: Bradford, "over £10 million"
+    sf = allocation(100, programme="supporting-families")
+    assert (sf.attachment_fees, sf.maximum) == (Decimal("0.00"), Decimal("80000.00"))
+
+
+@given(st.integers(0, 20_000), st.sampled_from(["nearest", "floor"]))
+def test_allocation_adds_up_to_the_maximum(estimated: int, rounding: str) -> None:
+    a = allocation(estimated, rules=PHASE_ONE.with_interpretations(funded_rounding=rounding))
+    exact = sum((y.exact_attachment_fees + y.exact_results_potential for y in a.years), Fraction(0))
+    assert exact == a.whole_funded_families * 4000
+    assert a.whole_funded_families <= a.funded_families + 1
+
+
+# --- drawdown --------------------------------------------------------------------------------
+
+probabilities = st.fixed_dictionaries(
+    {
+        "crime_asb_education": st.fractions(0, Fraction(1, 2), max_denominator=20),
+        "progress_to_work": st.fractions(0, 1, max_denominator=20),
+        "continuous_employment": st.fractions(0, Fraction(1, 4), max_denominator=20),
+    }
+)
+lags = st.dictionaries(st.integers(0, 36), st.integers(1, 5), min_size=1, max_size=4).map(
+    lambda w: {m: Fraction(v, sum(w.values())) for m, v in w.items()}
+)
+
+
+@settings(max_examples=40)
+@given(st.integers(0, 6000), probabilities, lags)
+def test_drawdown_invariants(
+    estimated: int, probs: dict[str, Fraction], lag: dict[int, Fraction]
+) -> None:
+    a = allocation(estimated)
+    d = drawdown(a, Assumptions("any", probs, lag), calendar=WIDE)
+    assert d.beyond_horizon == 0
+    # never more than the maximum
+    assert d.total <= a.maximum
+    # attachment fees are the profile times the fees, exactly (rounded once)
+    assert sum((w.attachment_fees for w in d.windows), Decimal(0)) == a.attachment_fees
+    # expected results are probability times amounts
+    for kind, p in probs.items():
+        exact = sum(
+            (y.families * p * Fraction(result_rates(PHASE_ONE, y.year)[kind]) for y in a.years),
+            Fraction(0),
+        )
+        assert sum((w.results[kind] for w in d.windows), Decimal(0)) == round_to_penny(exact)
+    # windows add up to the cumulative total, to the penny
+    assert sum((w.total for w in d.windows), Decimal(0)) == d.total
+
+
+def test_results_are_paid_in_the_first_window_on_or_after_they_are_met() -> None:
+    calendar = ClaimCalendar((date(2012, 11, 15), date(2012, 11, 16), date(2013, 5, 31)))
+    a = allocation(6, profile={"2012/13": "1", "2013/14": "0", "2014/15": "0"})
+    d = drawdown(
+        a,
+        Assumptions("x", {"continuous_employment": Fraction(1)}, {6: Fraction(1)}),
+        calendar=calendar,
+        quarters={"2012/13 Q1": "1"},  # attached 15 May 2012: met 15 Nov 2012
+    )
+    by_date = {w.claim_date: w for w in d.windows}
+    assert by_date[date(2012, 11, 15)].results["continuous_employment"] == Decimal("4000.00")
+    assert date(2012, 11, 16) not in by_date
+
+
+def test_assumptions_that_overpay_a_family_are_refused() -> None:
+    too_much = Assumptions(
+        "greedy",
+        {"crime_asb_education": Fraction(1), "continuous_employment": Fraction(1)},
+        {6: Fraction(1)},
+    )
+    with pytest.raises(ValueError, match="more than the results share"):
+        drawdown(allocation(100), too_much)
+    with pytest.raises(ValueError, match="add up to"):
+        Assumptions("bad", {}, {6: Fraction(1, 2)})
+    with pytest.raises(ValueError, match="not results of tf-phase-1"):
+        drawdown(
+            allocation(100),
+            Assumptions("x", {"sustained_progress": Fraction(1, 2)}, {6: Fraction(1)}),
+        )
+
+
+def test_same_seed_same_output_and_bands_hold_the_median() -> None:
+    a = allocation(790)
+    one = drawdown(a, runs=300, seed=11)
+    two = drawdown(a, runs=300, seed=11)
+    other = drawdown(a, runs=300, seed=12)
+    assert one == two
+    assert one.windows != other.windows
+    for w in one.windows:
+        assert w.low is not None
+        assert w.high is not None
+        assert w.median is not None
+        assert w.low <= w.median <= w.high
+
+
+def test_monte_carlo_mean_approaches_the_expected_value() -> None:
+    a = allocation(1200)
+    for runs in (50, 5000):
+        d = drawdown(a, runs=runs, seed=3, calendar=WIDE)
+        assert d.mc_mean is not None
+        assert d.mc_std is not None
+        # within 4 standard errors of the exact expectation: the error shrinks as 1/sqrt(runs)
+        assert abs(d.mc_mean - d.total) <= 4 * d.mc_std / Decimal(runs).sqrt() + 1
+    assert d.mc_mean is not None
+    assert abs(d.mc_mean - d.total) / d.total < Decimal("0.002")
+
+
+def test_scenarios_side_by_side() -> None:
+    base = default_assumptions()
+    pessimistic = Assumptions(
+        "pessimistic",
+        {k: p / 2 for k, p in base.probabilities.items()},
+        {12: Fraction(1, 2), 24: Fraction(1, 2)},
+    )
+    both = compare(allocation(790), [base, pessimistic])
+    totals = {row["scenario"]: row["forecast"] for row in both.summary()}
+    assert totals["pessimistic"] < totals["base"]
+    assert {r["scenario"] for r in both.to_records()} == {"base", "pessimistic"}
+    with pytest.raises(ValueError, match="must differ"):
+        compare(allocation(790), [base, base])
+
+
+def test_tables_and_chart(tmp_path: Path) -> None:
+    d = drawdown(allocation(790), runs=100, seed=1)
+    frame = d.to_pandas()
+    assert list(frame.columns)[:4] == ["scenario", "claim_date", "year", "attachment_fees"]
+    assert frame["total"].sum() == d.total
+    assert "p5" in frame.columns
+    d.plot(str(tmp_path / "chart.png"))
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert allocation(790).to_pandas()["attachment_fees_to_pound"].iloc[0] == Decimal("701867.00")
+
+
+# --- from records -----------------------------------------------------------------------------
+
+
+def test_forecast_from_records_separates_secured_claimable_and_forecast() -> None:
+    families = [
+        f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
+    ]
+    as_of = date(2014, 3, 31)
+    decisions = [pbr.evaluate(f, as_of=as_of) for f in families]
+    d = from_records(families, as_of=as_of, alloc=allocation(80))
+    assert d.secured == sum((x.paid_to_date for x in decisions), Decimal(0))
+    assert d.claimable_now >= sum((x.payable for x in decisions), Decimal(0))
+    assert all(w.claim_date > as_of for w in d.windows)
+    assert d.secured + d.claimable_now + d.total + d.beyond_horizon <= allocation(80).maximum
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "forecast", *args], capture_output=True, text=True
+    )
+
+
+def test_cli_table_csv_json_and_plot(tmp_path: Path) -> None:
+    table = cli(
+        "--families", "790", "--runs", "200", "--seed", "5", "--plot", str(tmp_path / "d.png")
+    )
+    assert table.returncode == 0, table.stderr
+    assert "maximum £2,632,000.00" in table.stdout
+    assert "2012/13      £701,866.67" in table.stdout
+    assert "Monte Carlo (200 runs, seed 5)" in table.stdout
+    assert (tmp_path / "d.png").exists()
+    rows = [
+        json.loads(line)
+        for line in cli("--families", "790", "--format", "json").stdout.splitlines()
+    ]
+    assert rows[0]["claim_date"] == "2012-06-30"
+    assert cli("--families", "790", "--format", "csv").stdout.startswith(
+        "scenario,claim_date,year,"
+    )
+
+
+def test_cli_scenario_file_and_records(tmp_path: Path) -> None:
+    result = cli("--families", "790", "--scenario", str(EXAMPLES / "forecast-scenarios.toml"))
+    assert result.returncode == 0, result.stderr
+    assert "Scenario base" in result.stdout
+    assert "Scenario pessimistic" in result.stdout
+    records = cli(
+        "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80", "--as-of", "2014-03-31"
+    )
+    assert records.returncode == 0, records.stderr
+    assert "secured (paid)" in records.stdout
+    missing = cli("--records", str(EXAMPLES / "families.jsonl"))
+    assert missing.returncode == 2
+    assert "--estimated" in missing.stderr
+    (tmp_path / "bad.toml").write_text('name = "x"\n[probabilities]\ncontinuous_employment = 0.5\n')
+    bad = cli("--families", "790", "--scenario", str(tmp_path / "bad.toml"))
+    assert bad.returncode == 2
+    assert "exact strings" in bad.stderr
