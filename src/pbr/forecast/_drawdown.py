@@ -342,21 +342,7 @@ def drawdown(
     exact: dict[date, dict[str, Fraction]] = {}
     beyond = Fraction(0)
     for c in cohorts:
-        fee = Fraction(rules.amount("attachment_fee", c.year))
-        slot = calendar.window_for(c.attached)
-        if slot is None:
-            beyond += c.families * fee
-        else:
-            _add(exact, slot, FEES, c.families * fee)
-        rates = result_rates(rules, c.year)
-        for kind, p in assumptions.probabilities.items():
-            for lag, q in assumptions.lag_months.items():
-                amount = c.families * p * q * Fraction(rates[kind])
-                slot = calendar.window_for(add_months(c.attached, lag))
-                if slot is None:
-                    beyond += amount
-                else:
-                    _add(exact, slot, kind, amount)
+        beyond += _expect(exact, c, c.families, rules, assumptions, calendar)
     bands, mean, std = (
         _monte_carlo(cohorts, assumptions, rules, calendar, exact, runs, seed, band)
         if runs
@@ -375,6 +361,34 @@ def drawdown(
         mc_mean=mean,
         mc_std=std,
     )
+
+
+def _expect(
+    exact: dict[date, dict[str, Fraction]],
+    cohort: _Cohort,
+    families: Fraction,
+    rules: RuleSet,
+    assumptions: Assumptions,
+    calendar: ClaimCalendar,
+) -> Fraction:
+    """Add a cohort's expected fees and results to `exact`; return what falls beyond the last window."""
+    beyond = Fraction(0)
+    fee = families * Fraction(rules.amount("attachment_fee", cohort.year))
+    slot = calendar.window_for(cohort.attached)
+    if slot is None:
+        beyond += fee
+    else:
+        _add(exact, slot, FEES, fee)
+    rates = result_rates(rules, cohort.year)
+    for kind, p in assumptions.probabilities.items():
+        for lag, q in assumptions.lag_months.items():
+            amount = families * p * q * Fraction(rates[kind])
+            slot = calendar.window_for(add_months(cohort.attached, lag))
+            if slot is None:
+                beyond += amount
+            else:
+                _add(exact, slot, kind, amount)
+    return beyond
 
 
 def _add(table: dict[date, dict[str, Fraction]], slot: date, column: str, amount: Fraction) -> None:
@@ -549,21 +563,7 @@ def from_records(
     weight = sum((c.families for c in future), Fraction(0))
     for c in future:
         families = c.families * remaining / weight
-        fee = Fraction(rules.amount("attachment_fee", c.year))
-        slot = calendar.window_for(c.attached)
-        if slot is None:
-            beyond += families * fee
-        else:
-            _add(exact, slot, FEES, families * fee)
-        rates = result_rates(rules, c.year)
-        for kind, p in assumptions.probabilities.items():
-            for lag, q in assumptions.lag_months.items():
-                amount = families * p * q * Fraction(rates[kind])
-                slot = calendar.window_for(add_months(c.attached, lag))
-                if slot is None:
-                    beyond += amount
-                else:
-                    _add(exact, slot, kind, amount)
+        beyond += _expect(exact, c, families, rules, assumptions, calendar)
     return Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
