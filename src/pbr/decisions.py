@@ -16,6 +16,7 @@ __all__ = [
     "Compared",
     "Decision",
     "Identification",
+    "Provenance",
     "Reason",
     "ResultDecision",
     "ResultKind",
@@ -88,6 +89,20 @@ class Identification(BaseModel):
     warnings: tuple[Reason, ...] = ()
 
 
+class Provenance(BaseModel):
+    """What a decision was computed from, so that `pbr replay` can show it is reproduced.
+
+    `rules_hash` covers the rule-set data, the interpretations chosen and the outcome plan;
+    `input_hash` covers the canonical family record and the evaluation date.
+    """
+
+    model_config = _FROZEN
+
+    pbr_version: str
+    rules_hash: str
+    input_hash: str
+
+
 class Decision(BaseModel):
     """The claim decision for one family at `as_of`.
 
@@ -115,6 +130,8 @@ class Decision(BaseModel):
     warnings: tuple[Reason, ...] = ()
     identification: tuple[Reason, ...] = ()
     results: dict[ResultKind, ResultDecision]
+    provenance: Provenance | None = None
+    """The library version and the hashes of the rules and the input (see `pbr replay`)."""
 
     @property
     def codes(self) -> dict[str, tuple[str, ...]]:

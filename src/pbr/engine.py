@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import TYPE_CHECKING
 
 from pbr import phase_one
-from pbr.decisions import Decision, Identification
+from pbr.decisions import Decision, Identification, Provenance
 from pbr.errors import OutsideProgramme, PlanError
 from pbr.records import Family
 from pbr.rules import RULE_SETS, RuleSet
@@ -14,7 +15,7 @@ from pbr.rules import RULE_SETS, RuleSet
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
 
-__all__ = ["evaluate", "identify", "rule_set_for"]
+__all__ = ["evaluate", "identify", "provenance", "rule_set_for", "rules_hash"]
 
 _PHASE_ONE = "tf-phase-1"
 
@@ -80,6 +81,11 @@ def evaluate(
 
     """
     chosen = rules if rules is not None else rule_set_for(family)
+    decision = _decide(family, as_of, chosen, plan)
+    return decision.model_copy(update={"provenance": provenance(family, as_of, chosen, plan)})
+
+
+def _decide(family: Family, as_of: date, chosen: RuleSet, plan: OutcomePlan | None) -> Decision:
     if chosen.programme == _PHASE_ONE:
         if plan is not None:
             raise PlanError(
@@ -90,6 +96,39 @@ def evaluate(
     from pbr import phase_two
 
     return phase_two.evaluate(family, as_of, chosen, plan)
+
+
+def provenance(
+    family: Family, as_of: date, rules: RuleSet, plan: OutcomePlan | None = None
+) -> Provenance:
+    """The version and hashes recorded in every decision: what `pbr replay` checks.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> p = provenance(family, date(2013, 1, 1), pbr.rule_set_for(family))
+    >>> p.pbr_version == pbr.__version__, len(p.input_hash)
+    (True, 64)
+    """
+    from pbr import __version__
+
+    return Provenance.model_construct(
+        pbr_version=__version__,
+        rules_hash=rules_hash(rules, plan),
+        input_hash=hashlib.sha256(
+            family.model_dump_json().encode() + b"|" + as_of.isoformat().encode()
+        ).hexdigest(),
+    )
+
+
+def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:
+    """A hash of the rule-set data, the interpretations chosen and the outcome plan."""
+    chosen = ",".join(f"{k}={v}" for k, v in sorted(rules.chosen.items()))
+    calendar = repr(sorted(rules.term_calendar.overrides.items()))
+    planned = plan.model_dump_json() if plan is not None else "-"
+    text = "|".join((rules.data_sha256, chosen, calendar, planned))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def identify(family: Family, rules: RuleSet | None = None) -> Identification:
