@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pbr import forecast, plans, rules, testing  # type: ignore[attr-defined, unused-ignore]
+    from pbr import (  # type: ignore[attr-defined, unused-ignore]
+        audit,
+        forecast,
+        ledger,
+        plans,
+        replay,
+        rules,
+        testing,
+    )
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
@@ -52,12 +60,15 @@ __all__ = [
     "TermCalendar",
     "UnknownInterpretation",
     "__version__",
+    "audit",
     "evaluate",
     "forecast",
     "identify",
+    "ledger",
     "load_plan",
     "plans",
     "read_records",
+    "replay",
     "rule_set_for",
     "rules",
     "testing",
@@ -87,7 +98,7 @@ _WHERE = {
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
 }
-_MODULES = {"forecast", "plans", "rules", "testing"}
+_MODULES = {"audit", "forecast", "ledger", "plans", "replay", "rules", "testing"}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,7 +20,7 @@ from pbr.engine import evaluate, rule_set_for
 from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
 from pbr.io import Rejection, UnreadableFile, read_numbered
 from pbr.money import ZERO, format_gbp
-from pbr.records import Family
+from pbr.records import Family, Payment
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
         help="switch an interpretation in every rule set that has it (repeatable)",
     )
     ev.add_argument(
+        "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
+    )
+    ev.add_argument(
         "--plan",
         action="append",
         default=[],
@@ -90,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_forecast_command(sub, _date)
 
+    from pbr.audit._cli import add_audit_commands
+
+    add_audit_commands(sub, _date)
+
     ru = sub.add_parser("rules", help="print every rule set: parameters, sources, interpretations")
     ru.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -102,10 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "evaluate":
             plans = _plans(args.plan)
-            return _evaluate(args.file, args.as_of, args.format, args.interpretation, out, plans)
+            return _evaluate(
+                args.file, args.as_of, args.format, args.interpretation, out, plans, args.ledger
+            )
         if args.command == "explain":
             plans = _plans(args.plan)
             return _explain(args.file, args.family_id, args.as_of, args.interpretation, out, plans)
+        if args.command in ("audit", "ledger", "replay"):
+            from pbr.audit import _cli as audit_cli
+
+            run = {
+                "audit": audit_cli.run_audit,
+                "ledger": audit_cli.run_ledger,
+                "replay": audit_cli.run_replay,
+            }[args.command]
+            return run(args, out)
         if args.command == "forecast":
             from pbr.forecast._cli import run_forecast
 
@@ -184,9 +202,15 @@ def _evaluate(
     choices: list[tuple[str, str]],
     out: TextIO,
     plans: dict[str, OutcomePlan] | None = None,
+    ledger: str | None = None,
 ) -> int:
     pick = _rules_for(choices)
     plans = plans or {}
+    history: dict[str, list[Payment]] = {}
+    if ledger is not None:
+        from pbr.audit._cli import ledger_payments
+
+        history = ledger_payments(ledger)
     err = sys.stderr
     evaluated = rejected = 0
     totals: dict[str, dict[str, Decimal]] = {}
@@ -197,6 +221,10 @@ def _evaluate(
         writer.writerow(_CSV_HEADER)
     for line, record, item in read_numbered(path):
         if isinstance(item, Family):
+            if item.family_id in history:
+                item = item.model_copy(
+                    update={"payments": (*item.payments, *history[item.family_id])}
+                )
             try:
                 rules = pick(item)
                 decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
