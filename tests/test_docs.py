@@ -35,7 +35,7 @@ import pytest
 
 from pbr.reasons import REASON_CODES
 from pbr.records import Family
-from pbr.rules import PHASE_ONE, sources
+from pbr.rules import PHASE_ONE, RULE_SETS, RuleSet, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -306,10 +306,11 @@ def _sections(page: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
-def test_rules_page_has_every_parameter_value(gen: types.ModuleType) -> None:
-    page: str = gen.render_rules()
+@pytest.mark.parametrize("rules", RULE_SETS, ids=lambda r: r.programme)
+def test_rules_page_has_every_parameter_value(gen: types.ModuleType, rules: RuleSet) -> None:
+    page: str = gen.render_rules(rules)
     sections = _sections(page)
-    for name, parameter in PHASE_ONE.parameters.items():
+    for name, parameter in rules.parameters.items():
         section = sections[f"parameter-{name}"]
         assert parameter.description in section, name
         assert f"`{parameter.unit}`" in section, name
@@ -321,10 +322,11 @@ def test_rules_page_has_every_parameter_value(gen: types.ModuleType) -> None:
             assert row in section, (name, str(dated.year))
 
 
-def test_rules_page_has_every_interpretation(gen: types.ModuleType) -> None:
-    page: str = gen.render_rules()
+@pytest.mark.parametrize("rules", RULE_SETS, ids=lambda r: r.programme)
+def test_rules_page_has_every_interpretation(gen: types.ModuleType, rules: RuleSet) -> None:
+    page: str = gen.render_rules(rules)
     sections = _sections(page)
-    for key, interpretation in PHASE_ONE.interpretations.items():
+    for key, interpretation in rules.interpretations.items():
         section = sections[f"interpretation-{key}"]
         assert interpretation.description in section, key
         assert f"Default: `{interpretation.default}`" in section, key
@@ -333,6 +335,27 @@ def test_rules_page_has_every_interpretation(gen: types.ModuleType) -> None:
             assert f"| `{value}`" in section, (key, value)
             if value != interpretation.default:
                 assert f"--interpretation {key}={value}" in section, (key, value)
+
+
+def test_cli_reference_has_every_command(gen: types.ModuleType) -> None:
+    import argparse
+
+    from pbr.cli import _parser
+
+    page: str = gen.render_cli()
+    for action in _parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                assert f"## `pbr {name}`" in page, name
+                for option in sub._option_string_actions:
+                    assert option in page, (name, option)
+
+
+def test_every_rule_set_has_a_page_in_the_nav(gen: types.ModuleType) -> None:
+    nav = (ROOT / "mkdocs.yml").read_text()
+    for rules in RULE_SETS:
+        assert gen.rules_page(rules) in nav, rules.programme
+    assert "reference/cli.md" in nav
 
 
 def test_rules_page_has_every_source(gen: types.ModuleType) -> None:

@@ -60,3 +60,21 @@ def test_reason_codes_are_documented_and_upper_snake() -> None:
         assert " " not in code
         assert meaning.endswith(".")
         assert len(meaning) > 20
+
+
+EXEMPT = {"__version__", "REASON_CODES", "Money"}
+"""A version string, a constant and a type alias: documented on the API page without examples."""
+
+
+def test_every_public_name_is_on_the_api_page_with_an_example() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    for name in pbr.__all__:
+        if name == "__version__":
+            continue
+        assert f"::: pbr.{name}" in page, f"pbr.{name} is not on docs/api.md"
+        value = getattr(pbr, name)
+        if name in EXEMPT or isinstance(value, types.ModuleType):
+            continue
+        assert ">>>" in (inspect.getdoc(value) or ""), f"pbr.{name} needs a docstring example"

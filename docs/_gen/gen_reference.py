@@ -26,7 +26,7 @@ from pathlib import Path
 import pbr.reasons
 from pbr.money import format_gbp
 from pbr.records import Family
-from pbr.rules import PHASE_ONE, DatedValue, Parameter, RuleSet, Source, sources
+from pbr.rules import PHASE_ONE, RULE_SETS, DatedValue, Parameter, RuleSet, Source, sources
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGELOG = ROOT / "CHANGELOG.md"
@@ -128,6 +128,56 @@ def render_sources(known: Mapping[str, Source], rules: RuleSet) -> str:
     return "\n".join(lines)
 
 
+CONSTANT = {
+    "tf-phase-1": "PHASE_ONE",
+    "tf-phase-2": "PHASE_TWO",
+    "supporting-families": "SUPPORTING_FAMILIES",
+}
+"""The `pbr.rules` constant of each programme's rule set."""
+
+
+def rules_page(rules: RuleSet) -> str:
+    """Where a rule set's reference page goes: phase one's stays at ``reference/rules.md``."""
+    return "reference/rules.md" if rules is PHASE_ONE else f"reference/rules-{rules.programme}.md"
+
+
+def render_cli() -> str:
+    """The CLI reference, from the argument parser itself: every command, argument and help."""
+    import argparse
+
+    from pbr.cli import _parser
+
+    parser = _parser()
+    out = [
+        "# Command-line reference",
+        "",
+        '!!! note "Generated"',
+        f"    {GENERATED.format(what='pbr.cli')}",
+        "",
+        "```text",
+        parser.format_help().rstrip(),
+        "```",
+        "",
+    ]
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, sub in action.choices.items():
+            out += [f"## `pbr {name}`", "", "```text", sub.format_help().rstrip(), "```", ""]
+            for inner in sub._actions:
+                if isinstance(inner, argparse._SubParsersAction):
+                    for leaf, leaf_parser in inner.choices.items():
+                        out += [
+                            f"### `pbr {name} {leaf}`",
+                            "",
+                            "```text",
+                            leaf_parser.format_help().rstrip(),
+                            "```",
+                            "",
+                        ]
+    return "\n".join(out)
+
+
 def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None = None) -> str:
     """The rules reference page for `rules`: parameters, interpretations and sources."""
     known = sources() if known is None else known
@@ -135,7 +185,7 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         f"# Rules reference: {rules.title}",
         "",
         '!!! note "Generated"',
-        f"    {GENERATED.format(what='pbr.rules.PHASE_ONE')}",
+        f"    {GENERATED.format(what=f'pbr.rules.{CONSTANT[rules.programme]}')}",
         "",
         "The rule set is data: dated, cited parameters and named interpretations. "
         "`pbr rules` prints the same content; `pbr rules --format json` gives it as JSON.",
@@ -151,9 +201,13 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         "",
         "## Money by financial year of attachment",
         "",
-        "The amounts in force in each financial year in which a family can be attached "
-        "(interpretation [`rates_by`](#interpretation-rates_by) decides which year's results "
-        "rates a family gets).",
+        "The amounts in force in each financial year in which a family can be attached"
+        + (
+            " (interpretation [`rates_by`](#interpretation-rates_by) decides which year's "
+            "results rates a family gets)."
+            if "rates_by" in rules.interpretations
+            else "."
+        ),
         "",
         *_money_table(rules),
         "",
@@ -181,7 +235,8 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         "",
         "Where the guidance can be read more than one way, the rule set names the reading. "
         "Every decision lists the interpretations it used. Switch one in Python with "
-        "`pbr.rules.PHASE_ONE.with_interpretations(ID=VALUE)` or on the command line with "
+        f"`pbr.rules.{CONSTANT[rules.programme]}.with_interpretations(ID=VALUE)` or on the "
+        "command line with "
         "`--interpretation ID=VALUE`.",
         "",
     ]
@@ -313,6 +368,11 @@ def main() -> None:
     """Write the generated pages into the build (not into docs/)."""
     import mkdocs_gen_files
 
+    for rules in RULE_SETS[1:]:
+        with mkdocs_gen_files.open(rules_page(rules), "w") as f:
+            f.write(render_rules(rules))
+    with mkdocs_gen_files.open("reference/cli.md", "w") as f:
+        f.write(render_cli())
     with mkdocs_gen_files.open("reference/rules.md", "w") as f:
         f.write(render_rules())
     with mkdocs_gen_files.open("reference/reason-codes.md", "w") as f:

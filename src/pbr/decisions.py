@@ -46,7 +46,20 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
 class Reason(BaseModel):
-    """Why: a stable code, the rule applied, its source tag(s) and the numbers compared."""
+    """Why: a stable code, the rule applied, its source tag(s) and the numbers compared.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> reason = decision.results["continuous_employment"].reasons[0]
+    >>> reason.code, reason.compared["weeks_required"]
+    ('CONTINUOUS_EMPLOYMENT_REACHED', 13)
+    """
 
     model_config = _FROZEN
 
@@ -58,7 +71,20 @@ class Reason(BaseModel):
 
 
 class ResultDecision(BaseModel):
-    """The verdict on one result: status, amount payable now, earliest date and reasons."""
+    """The verdict on one result: status, amount payable now, earliest date and reasons.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> result = decision.results["continuous_employment"]
+    >>> result.status, str(result.amount), result.earliest_date, result.codes[-1]
+    ('met', '100.00', datetime.date(2013, 4, 8), 'EMPLOYMENT_TOP_UP')
+    """
 
     model_config = _FROZEN
 
@@ -75,7 +101,20 @@ class ResultDecision(BaseModel):
 
 
 class Identification(BaseModel):
-    """Eligibility at attachment (phase1-spec §3): the problems found and whether they qualify."""
+    """Eligibility at attachment (phase1-spec §3): the problems found and whether they qualify.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> ident = pbr.identify(family)
+    >>> ident.eligible, ident.identified_for
+    (True, ('crime_asb', 'education', 'work'))
+    """
 
     model_config = _FROZEN
 
@@ -108,6 +147,19 @@ class Decision(BaseModel):
 
     `payable` counts results payments only; the attachment fee is reported separately and counts
     against the cap whether or not the record lists it as paid (phase1-spec §5).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> decision.attachment_year, str(decision.attachment_fee), str(decision.payable)
+    ('2012/13', '3200.00', '800.00')
+    >>> decision.model_dump(mode="json")["results"]["continuous_employment"]["status"]
+    'met'
     """
 
     model_config = _FROZEN

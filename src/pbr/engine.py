@@ -136,6 +136,14 @@ def identify(family: Family, rules: RuleSet | None = None) -> Identification:
 
     Where a phase-one record states `identified_for`, that list is used and any disagreement
     with the evidence is reported as a warning, not an error.
+
+    >>> import pbr
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> ident = pbr.identify(family)
+    >>> ident.eligible, [w.code for w in ident.warnings]
+    (True, ['EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR'])
     """
     chosen = rules if rules is not None else rule_set_for(family)
     if chosen.programme == _PHASE_ONE:

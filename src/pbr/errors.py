@@ -17,15 +17,34 @@ __all__ = ["OutsideProgramme", "PbrError", "PlanError", "RulesDataError", "Unkno
 
 
 class PbrError(Exception):
-    """Base class of every error `pbr` raises itself."""
+    """Base class of every error `pbr` raises itself.
+
+    >>> import pbr
+    >>> all(issubclass(e, pbr.PbrError) for e in (pbr.OutsideProgramme, pbr.PlanError))
+    True
+    """
 
 
 class RulesDataError(PbrError, ValueError):
-    """A rule-set data file is malformed."""
+    """A rule-set data file is malformed.
+
+    >>> from pbr.rules import load_rule_set
+    >>> load_rule_set("programme = ", origin="mine.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.errors.RulesDataError: mine.toml: not valid TOML: ...
+    """
 
 
 class UnknownInterpretation(PbrError, ValueError):
-    """An interpretation id or value that the rule set does not define; lists the valid ones."""
+    """An interpretation id or value that the rule set does not define; lists the valid ones.
+
+    >>> from pbr.rules import PHASE_ONE
+    >>> PHASE_ONE.with_interpretations(employment_weeks="all_52")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.errors.UnknownInterpretation: ... valid: jsa_26_other_13, all_13
+    """
 
     def __init__(self, message: str, *, valid: Iterable[str]) -> None:
         self.valid = tuple(valid)
@@ -33,7 +52,16 @@ class UnknownInterpretation(PbrError, ValueError):
 
 
 class OutsideProgramme(PbrError, ValueError):
-    """The family is not covered by the rule set (its programme or attachment date)."""
+    """The family is not covered by the rule set (its programme or attachment date).
+
+    >>> import pbr
+    >>> family = pbr.Family.model_validate({"family_id": "F0", "attached_on": "2011-05-01",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]})
+    >>> pbr.rule_set_for(family)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.errors.OutsideProgramme: family 'F0': no rule set covers programme (not stated) ...
+    """
 
     def __init__(self, family_id: str, message: str) -> None:
         self.family_id = family_id
@@ -41,4 +69,12 @@ class OutsideProgramme(PbrError, ValueError):
 
 
 class PlanError(PbrError, ValueError):
-    """An outcome plan that cannot be used; the message names the plan, the measure and the field."""
+    """An outcome plan that cannot be used; the message names the plan, the measure and the field.
+
+    >>> from pbr.plans import parse_plan
+    >>> parse_plan({"id": "p", "version": "1", "programme": "tf-phase-9", "outcomes": []})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.errors.PlanError: <plan>: plan 'p': programme: Input should be 'tf-phase-2' or ...
+    """

@@ -44,7 +44,13 @@ class FieldError(BaseModel):
 
 
 class Rejection(BaseModel):
-    """A record that could not be evaluated, and everything needed to find and fix it."""
+    """A record that could not be evaluated, and everything needed to find and fix it.
+
+    >>> from pbr.io import records_from_text
+    >>> bad = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
+    >>> bad.family_id, bad.errors[0].loc
+    ('F9', 'attached_on')
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -137,6 +143,16 @@ Numbered = tuple[int, int, "Family | Rejection"]
 
 def read_records(path: str | Path) -> Iterator[Family | Rejection]:
     """Yield each record of a JSON array, a single JSON object or a JSON Lines file, in order.
+
+    A record that breaks the format is yielded as a `Rejection`, and reading goes on.
+
+    >>> import pbr, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> good = ('{"family_id": "F1", "attached_on": "2013-01-07", '
+    ...     '"members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}')
+    >>> _ = path.write_text(good + chr(10) + '{"oops": 1}' + chr(10))
+    >>> [type(item).__name__ for item in pbr.read_records(path)]
+    ['Family', 'Rejection']
 
     Raises:
         UnreadableFile: the file cannot be opened or decoded at all.

@@ -65,7 +65,12 @@ def age_on(date_of_birth: date, day: date) -> int:
 
 @dataclass(frozen=True, order=True, slots=True)
 class FinancialYear:
-    """An English public-sector financial year, 1 April to 31 March, written ``2012/13``."""
+    """An English public-sector financial year, 1 April to 31 March, written ``2012/13``.
+
+    >>> year = FinancialYear.parse("2012/13")
+    >>> year.start, year.end, str(year)
+    (datetime.date(2012, 4, 1), datetime.date(2013, 3, 31), '2012/13')
+    """
 
     start_year: int
 
@@ -140,6 +145,13 @@ class TermCalendar:
     The default (phase1-spec §1) is autumn 1 Sep – 31 Dec, spring 1 Jan – 31 Mar and summer
     1 Apr – 31 Jul. A council may supply its own dates for any term in `overrides`, keyed by
     ``("2012/13", "autumn")``.
+
+    >>> from datetime import date
+    >>> [t.label for t in TermCalendar().complete_terms(date(2013, 4, 1), 2)]
+    ['2012/13 autumn', '2012/13 spring']
+    >>> own = TermCalendar({("2012/13", "spring"): (date(2013, 1, 7), date(2013, 3, 28))})
+    >>> own.term("2012/13", "spring").end
+    datetime.date(2013, 3, 28)
     """
 
     overrides: Mapping[tuple[str, TermName], tuple[date, date]] = field(default_factory=dict)

@@ -148,7 +148,12 @@ class Outcome(BaseModel):
 
 
 class OutcomePlan(BaseModel):
-    """A council's outcome plan for one programme, with an id and version echoed in decisions."""
+    """A council's outcome plan for one programme, with an id and version echoed in decisions.
+
+    >>> plan = example_plan("supporting-families")
+    >>> plan.programme, len(plan.outcomes), plan.outcome_for("housing").measures[0].describe()
+    ('supporting-families', 10, 'count of eviction_notice == 0 over 6 months')
+    """
 
     model_config = _STRICT
 
@@ -200,6 +205,15 @@ def load_plan(path: str | Path) -> OutcomePlan:
     """Read and validate a plan file: TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``).
 
     YAML needs PyYAML (``pip install "pbr[yaml]"``).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
+    >>> _ = path.write_text('{"id": "county", "version": "2", "programme": "tf-phase-2", '
+    ...     '"outcomes": [{"problem": "health", "measures": [{"id": "calm", '
+    ...     '"indicator": "health_crisis_contact", "comparison": "==", "threshold": 0, '
+    ...     '"sustain_months": 6}]}]}')
+    >>> load_plan(path).label
+    'county/2'
     """
     path = Path(path)
     try:

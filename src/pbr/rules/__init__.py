@@ -105,6 +105,10 @@ class RuleSet:
 
     Build variants with `with_interpretations` and `with_term_calendar`; a rule set is never
     changed in place.
+
+    >>> from pbr.periods import FinancialYear
+    >>> PHASE_ONE.amount("attachment_fee", FinancialYear(2013)), PHASE_ONE.sources_of("cap")
+    (Decimal('2400.00'), 'S1, S4, S5')
     """
 
     programme: str
