@@ -176,3 +176,19 @@ def test_single_object_file_and_array_syntax_error(tmp_path: Path) -> None:
     assert isinstance(items[1], Rejection)
     assert items[1].line == 3
     assert "cannot be read" in items[1].errors[0].message
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    result = subprocess.run(
+        f"{sys.executable} -m pbr.cli evaluate {examples} --as-of 2015-03-31 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.startswith("family")
+    assert "Traceback" not in result.stderr
