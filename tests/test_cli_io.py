@@ -98,15 +98,20 @@ def test_nothing_evaluated_or_unreadable_exits_2(
     assert run(capsys, "evaluate", str(empty), "--as-of", "2013-07-31")[0] == 2
 
 
-def test_csv_has_one_row_per_family_with_money_as_text(
+def test_csv_has_one_row_per_family_and_result_with_money_as_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_lines(tmp_path / "f.jsonl", [good("G1")])
     status, out, _ = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert status == 0
-    assert rows[0]["family_id"] == "G1"
-    assert rows[0]["crime_asb_education_amount"] == "700.00"
+    assert [r["result"] for r in rows] == [
+        "crime_asb_education",
+        "progress_to_work",
+        "continuous_employment",
+    ]
+    assert {r["family_id"] for r in rows} == {"G1"}
+    assert rows[0]["amount"] == "700.00"
     assert rows[0]["payable"] == "700.00"
 
 

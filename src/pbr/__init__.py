@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         rules,
         testing,
     )
+    from pbr.batch import evaluate_many
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from pbr.io import Rejection, read_records
     from pbr.money import Money
+    from pbr.output import to_pandas
     from pbr.periods import FinancialYear, TermCalendar
     from pbr.plans import OutcomePlan, load_plan
     from pbr.reasons import REASON_CODES
@@ -62,6 +64,7 @@ __all__ = [
     "__version__",
     "audit",
     "evaluate",
+    "evaluate_many",
     "forecast",
     "identify",
     "ledger",
@@ -72,6 +75,7 @@ __all__ = [
     "rule_set_for",
     "rules",
     "testing",
+    "to_pandas",
 ]
 
 _WHERE = {
@@ -93,10 +97,12 @@ _WHERE = {
     "TermCalendar": "pbr.periods",
     "UnknownInterpretation": "pbr.errors",
     "evaluate": "pbr.engine",
+    "evaluate_many": "pbr.batch",
     "identify": "pbr.engine",
     "load_plan": "pbr.plans",
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
+    "to_pandas": "pbr.output",
 }
 _MODULES = {"audit", "forecast", "ledger", "plans", "replay", "rules", "testing"}
 

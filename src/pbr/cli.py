@@ -11,10 +11,11 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, TextIO, get_args
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, get_args
 
 from pbr.decisions import Decision, ResultKind
 from pbr.engine import evaluate, rule_set_for
@@ -56,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
-    ev.add_argument("file", help="a JSON array, a JSON object or a JSON Lines file of families")
+    ev.add_argument(
+        "file",
+        help="families: a JSON array or JSON Lines file, a folder of CSV tables, or an XLSX workbook",
+    )
     ev.add_argument("--as-of", type=_date, required=True, help="evaluation date, YYYY-MM-DD")
     ev.add_argument("--format", choices=("table", "json", "csv"), default="table")
     ev.add_argument(
@@ -66,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ID=VALUE",
         help="switch an interpretation in every rule set that has it (repeatable)",
+    )
+    ev.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="evaluate on N processes (default 1)"
+    )
+    ev.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write decisions to FILE (.jsonl, .csv or .xlsx), atomically; the summary goes to stdout",
     )
     ev.add_argument(
         "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
@@ -89,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--plan", action="append", default=[], metavar="FILE")
 
     sub.add_parser("schema", help="print the family record's JSON Schema")
+
+    tp = sub.add_parser("template", help="write empty CSV tables and a README of their columns")
+    tp.add_argument("folder")
 
     from pbr.forecast._cli import add_forecast_command
 
@@ -121,7 +136,15 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "evaluate":
             plans = _plans(args.plan)
             return _evaluate(
-                args.file, args.as_of, args.format, args.interpretation, out, plans, args.ledger
+                args.file,
+                args.as_of,
+                args.format,
+                args.interpretation,
+                out,
+                plans,
+                args.ledger,
+                args.workers,
+                args.output,
             )
         if args.command == "explain":
             plans = _plans(args.plan)
@@ -139,6 +162,12 @@ def _main(argv: Sequence[str] | None) -> int:
             from pbr.forecast._cli import run_forecast
 
             return run_forecast(args, out)
+        if args.command == "template":
+            from pbr.tables import write_templates
+
+            for written in write_templates(args.folder):
+                out.write(f"{written}\n")
+            return 0
         if args.command == "schema":
             out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
             return 0
@@ -214,92 +243,144 @@ def _evaluate(
     out: TextIO,
     plans: dict[str, OutcomePlan] | None = None,
     ledger: str | None = None,
+    workers: int = 1,
+    output: str | None = None,
 ) -> int:
-    pick = _rules_for(choices)
+    from pbr.batch import evaluate_many
+
+    pick = _rules_for(choices)  # checks the interpretations up front
+    del pick
     plans = plans or {}
+    err = sys.stderr
+    tables = None
     history: dict[str, list[Payment]] = {}
     if ledger is not None:
         from pbr.audit._cli import ledger_payments
 
         history = ledger_payments(ledger)
-    err = sys.stderr
-    evaluated = rejected = 0
-    totals: dict[str, dict[str, Decimal]] = {}
-    counts: dict[str, int] = {}
-    table: list[Decision] = []
-    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(_CSV_HEADER)
-    for line, record, item in read_numbered(path):
-        if isinstance(item, Family):
-            if item.family_id in history:
+    if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+        from pbr.tables import read_tables
+
+        tables = read_tables(path)
+        numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
+    elif workers > 1 and not history:
+        numbered = _raw_lines(path)
+    else:
+        numbered = ((line, item) for line, _, item in read_numbered(path))
+    lines: list[int] = []
+
+    def items() -> Iterator[Any]:
+        for line, item in _progress(numbered):
+            lines.append(line)
+            if isinstance(item, Family) and item.family_id in history:
                 item = item.model_copy(
                     update={"payments": (*item.payments, *history[item.family_id])}
                 )
-            try:
-                rules = pick(item)
-                decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
-            except OutsideProgramme as exc:
-                item = _outside(item, exc, path, line, record)
-            else:
-                evaluated += 1
-                counts[decision.programme] = counts.get(decision.programme, 0) + 1
-                mine = totals.setdefault(decision.programme, {})
-                for kind, result in decision.results.items():
-                    mine[kind] = mine.get(kind, ZERO) + result.amount
-                if fmt == "json":
-                    out.write(decision.model_dump_json() + "\n")
-                elif writer is not None:
-                    writer.writerow(_csv_row(decision))
-                else:
-                    table.append(decision)
-                continue
-        rejected += 1
-        print(item.describe(), file=err)
-    if fmt == "table":
-        _write_table(table, out)
-    summary = _summary(path, as_of, evaluated, rejected, counts, totals)
-    print(summary, file=out if fmt == "table" else err)
-    if evaluated == 0:
+            yield item
+
+    results = evaluate_many(
+        items(), as_of, workers=workers, plans=plans, interpretations=dict(choices), source=path
+    )
+    summary = _Summary()
+    decisions = summary.track(results, lines, path)
+    if output is not None:
+        from pbr.output import write_decisions
+
+        write_decisions(
+            decisions, output, "jsonl" if fmt == "json" else fmt if fmt != "table" else None
+        )
+    elif fmt == "json":
+        for decision in decisions:
+            out.write(decision.model_dump_json() + "\n")
+    elif fmt == "csv":
+        from pbr.output import RESULT_COLUMNS, result_rows
+
+        writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for decision in decisions:
+            writer.writerows(result_rows(decision))
+    else:
+        _write_table(list(decisions), out)
+    text = out if fmt == "table" and output is None else err
+    if tables is not None:
+        for problem in tables.problems:
+            if problem.family_id is None or problem.row == 0:
+                print(problem.describe(), file=err)
+        rec = tables.reconciliation
+        print("Reconciliation of " + path, file=text)
+        print("\n".join(rec.lines()), file=text)
+    print(
+        _summary(path, as_of, summary.evaluated, summary.rejected, summary.counts, summary.totals),
+        file=text,
+    )
+    if output is not None:
+        print(f"decisions written to {output}", file=err)
+    if summary.evaluated == 0:
         return 2
-    return 1 if rejected else 0
+    return 1 if summary.rejected or (tables is not None and tables.problems) else 0
 
 
-_CSV_HEADER = [
-    "family_id",
-    "as_of",
-    "attachment_year",
-    "eligible",
-    "attachment_fee",
-    *(f"{kind}_{col}" for kind in _KINDS for col in ("status", "amount", "earliest_date")),
-    "payable",
-    "paid_to_date",
-    "rules_version",
-    "outcome_plan",
-]
+class _Summary:
+    """Counts and totals of a run, kept while decisions stream past."""
+
+    def __init__(self) -> None:
+        self.evaluated = 0
+        self.rejected = 0
+        self.counts: dict[str, int] = {}
+        self.totals: dict[str, dict[str, Decimal]] = {}
+        self.seen: set[str] = set()
+
+    def track(self, results: Iterable[Any], lines: list[int], path: str) -> Iterator[Decision]:
+        """Pass decisions on; report rejections (and repeated families) on stderr."""
+        for n, item in enumerate(results):
+            line = lines[n] if n < len(lines) else None
+            if isinstance(item, Decision) and item.family_id in self.seen:
+                item = Rejection.single(
+                    source=path,
+                    line=line,
+                    record=n + 1,
+                    family_id=item.family_id,
+                    loc="family_id",
+                    value=item.family_id,
+                    type="duplicate_family",
+                    message="a record with this family_id appeared earlier in the input",
+                )
+            if isinstance(item, Decision):
+                self.seen.add(item.family_id)
+                self.evaluated += 1
+                self.counts[item.programme] = self.counts.get(item.programme, 0) + 1
+                mine = self.totals.setdefault(item.programme, {})
+                for kind, result in item.results.items():
+                    mine[kind] = mine.get(kind, ZERO) + result.amount
+                yield item
+                continue
+            if item.line is None:
+                item = item.model_copy(update={"line": line, "source": path})
+            self.rejected += 1
+            print(item.describe(), file=sys.stderr)
 
 
-def _csv_row(d: Decision) -> list[str]:
-    row = [
-        d.family_id,
-        d.as_of.isoformat(),
-        d.attachment_year,
-        str(d.eligible).lower(),
-        f"{d.attachment_fee:.2f}",
-    ]
-    for kind in _KINDS:
-        r = d.results.get(kind)
-        if r is None:
-            row += ["", "", ""]
-            continue
-        row += [r.status, f"{r.amount:.2f}", r.earliest_date.isoformat() if r.earliest_date else ""]
-    return [
-        *row,
-        f"{d.payable:.2f}",
-        f"{d.paid_to_date:.2f}",
-        d.rules_version,
-        d.outcome_plan or "",
-    ]
+def _raw_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line: validation happens in the workers."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _progress(items: Iterable[Any]) -> Iterable[Any]:
+    """A progress bar on a terminal when tqdm is installed (``pbr[progress]``); else nothing."""
+    if not sys.stderr.isatty():
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, unit=" families", file=sys.stderr, mininterval=0.5)  # type: ignore[no-any-return]
 
 
 def _write_table(decisions: list[Decision], out: TextIO) -> None:

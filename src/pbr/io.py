@@ -7,7 +7,7 @@ the bad value and why, and reading goes on with the next one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,12 +162,47 @@ def read_records(path: str | Path) -> Iterator[Family | Rejection]:
 
 
 def read_numbered(path: str | Path) -> Iterator[Numbered]:
-    """Like `read_records`, with each record's line and 1-based record number."""
+    """Like `read_records`, with each record's line and 1-based record number.
+
+    JSON Lines are streamed line by line (memory stays flat however long the file); a JSON
+    array or a single object is read whole.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by _stream
+        first = handle.readline()
+        while first and not first.strip():
+            first = handle.readline()
     except (OSError, UnicodeDecodeError) as exc:
         raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    return numbered_from_text(text, source=str(path))
+    if not _whole_json_object(first):  # an array, or an object over several lines
+        try:
+            handle.seek(0)
+            text = handle.read()
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"cannot read {path}: {exc}") from None
+        finally:
+            handle.close()
+        return numbered_from_text(text, source=str(path))
+    handle.seek(0)
+    return _stream(handle, str(path))
+
+
+def _whole_json_object(line: str) -> bool:
+    """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
+    if not line.lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+def _stream(handle: Any, source: str) -> Iterator[Numbered]:
+    with handle:
+        try:
+            yield from _from_lines(handle, source)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"cannot read {source}: {exc}") from None
 
 
 def records_from_text(text: str, *, source: str = "<input>") -> Iterator[Family | Rejection]:
@@ -182,7 +217,7 @@ def numbered_from_text(text: str, *, source: str = "<input>") -> Iterator[Number
         return _from_array(text, source)
     if stripped.startswith("{") and _is_single_object(text):
         return _from_array("[" + text + "]", source)
-    return _from_lines(text, source)
+    return _from_lines(text.splitlines(), source)
 
 
 def _is_single_object(text: str) -> bool:
@@ -193,10 +228,10 @@ def _is_single_object(text: str) -> bool:
     return not text.lstrip()[end:].strip()
 
 
-def _from_lines(text: str, source: str) -> Iterator[Numbered]:
+def _from_lines(lines: Iterable[str], source: str) -> Iterator[Numbered]:
     record = 0
     seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record += 1

@@ -1,0 +1,368 @@
+"""Family records from the tables councils export: a folder of CSV files or an XLSX workbook.
+
+One table per list of the family record (``families``, ``members``, ``offences``, ...), keyed by
+``family_id``, with columns named as the record's fields. Every row is accounted for: a bad row
+is reported with its file, row number, column, value and why; a family with any bad row is
+rejected whole (never evaluated on part of its evidence); rows whose ``family_id`` has no family
+are reported. `Reconciliation` proves it: rows read = rows used + rows reported, per file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pbr.io import FieldError, Rejection
+from pbr.records import (
+    AsbIncident,
+    BenefitSpell,
+    EmploymentSpell,
+    EntryProblem,
+    Family,
+    Member,
+    Observation,
+    Offence,
+    Payment,
+    SchoolTermRecord,
+    WorkProgrammeReferral,
+)
+
+__all__ = ["TABLES", "Reconciliation", "RowProblem", "TableInput", "read_tables", "write_templates"]
+
+TABLES: Mapping[str, type[BaseModel] | None] = {
+    "families": None,
+    "members": Member,
+    "offences": Offence,
+    "asb_incidents": AsbIncident,
+    "school_terms": SchoolTermRecord,
+    "benefit_spells": BenefitSpell,
+    "employment_spells": EmploymentSpell,
+    "work_programme": WorkProgrammeReferral,
+    "payments": Payment,
+    "problems_at_entry": EntryProblem,
+    "observations": Observation,
+}
+"""Every table (file or sheet name) and the record part each row becomes."""
+_FAMILY_COLUMNS = (
+    "family_id",
+    "local_authority",
+    "programme",
+    "attached_on",
+    "identified_for",
+    "local_discretion",
+)
+_LISTS = frozenset({"identified_for", "local_discretion"})
+"""Family columns holding several values, separated by semicolons."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """A row that was not used: where it is, which column and value, and why."""
+
+    table: str
+    row: int
+    family_id: str | None
+    column: str
+    value: str
+    message: str
+
+    def describe(self) -> str:
+        """One line: ``members.csv:7 family 'F1': date_of_birth = '1980-13-01': ...``."""
+        who = f" family {self.family_id!r}" if self.family_id else ""
+        return f"{self.table}:{self.row}{who}: {self.column} = {self.value!r}: {self.message}"
+
+
+@dataclass(slots=True)
+class Reconciliation:
+    """Rows read per table = rows used + rows reported; families read = evaluated + rejected."""
+
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_used: dict[str, int] = field(default_factory=dict)
+    rows_reported: dict[str, int] = field(default_factory=dict)
+    families_read: int = 0
+    families_rejected: int = 0
+
+    def balanced(self) -> bool:
+        """Whether every row and every family is accounted for."""
+        return all(
+            self.rows_read[t] == self.rows_used.get(t, 0) + self.rows_reported.get(t, 0)
+            for t in self.rows_read
+        )
+
+    def lines(self) -> list[str]:
+        """The reconciliation as lines for people."""
+        out = [f"  {'table':20} {'read':>8} {'used':>8} {'reported':>9}"]
+        for table in self.rows_read:
+            out.append(
+                f"  {table:20} {self.rows_read[table]:>8} {self.rows_used.get(table, 0):>8} "
+                f"{self.rows_reported.get(table, 0):>9}"
+            )
+        out.append(
+            f"  families read {self.families_read} = valid {self.families_read - self.families_rejected}"
+            f" + rejected {self.families_rejected}"
+        )
+        return out
+
+
+@dataclass(slots=True)
+class TableInput:
+    """Tables read from a folder or workbook: families (or their rejections) and row problems."""
+
+    source: str
+    tables: dict[str, list[tuple[int, dict[str, str]]]]
+    problems: list[RowProblem] = field(default_factory=list)
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+    _reported: set[tuple[str, int]] = field(default_factory=set)
+
+    def families(self) -> Iterator[Family | Rejection]:
+        """Each family, or its rejection naming every bad row, in the order of ``families``."""
+        rec = self.reconciliation
+        by_family: dict[str, dict[str, list[tuple[str, int, dict[str, str]]]]] = {}
+        known = {row.get("family_id", "") for _, row in self.tables.get("families", [])}
+        for table, rows in self.tables.items():
+            rec.rows_read[table] = len(rows)
+            if table == "families":
+                continue
+            for n, row in rows:
+                family_id = row.get("family_id", "")
+                if family_id not in known:
+                    self._report(
+                        table,
+                        n,
+                        family_id or None,
+                        "family_id",
+                        family_id,
+                        "no family with this family_id in families",
+                    )
+                    continue
+                by_family.setdefault(family_id, {}).setdefault(table, []).append((table, n, row))
+        seen: set[str] = set()
+        for n, row in self.tables.get("families", []):
+            family_id = row.get("family_id", "")
+            rec.families_read += 1
+            if family_id in seen or not family_id:
+                why = "appears earlier in families" if family_id else "family_id is empty"
+                self._report("families", n, family_id or None, "family_id", family_id, why)
+                rec.families_rejected += 1
+                yield self._rejection(n, family_id or None, [self.problems[-1]])
+                continue
+            seen.add(family_id)
+            yield self._family(n, row, by_family.get(family_id, {}))
+
+    def _report(
+        self, table: str, n: int, family_id: str | None, column: str, value: str, why: str
+    ) -> RowProblem:
+        problem = RowProblem(table, n, family_id, column, value, why)
+        self.problems.append(problem)
+        if (table, n) not in self._reported:  # a row counts once, however many problems it has
+            self._reported.add((table, n))
+            rec = self.reconciliation
+            rec.rows_reported[table] = rec.rows_reported.get(table, 0) + 1
+        return problem
+
+    def _rejection(self, n: int, family_id: str | None, problems: list[RowProblem]) -> Rejection:
+        return Rejection(
+            source=self.source,
+            line=n,
+            record=n,
+            family_id=family_id,
+            errors=tuple(
+                FieldError(
+                    loc=f"{p.table}:{p.row}.{p.column}",
+                    value=repr(p.value),
+                    message=p.message,
+                    type="bad_row",
+                )
+                for p in problems
+            ),
+        )
+
+    def _family(
+        self, n: int, row: dict[str, str], parts: dict[str, list[tuple[str, int, dict[str, str]]]]
+    ) -> Family | Rejection:
+        family_id = row["family_id"]
+        bad: list[RowProblem] = []
+        record: dict[str, Any] = {}
+        for column in _FAMILY_COLUMNS:
+            value = row.get(column, "")
+            if value == "":
+                continue
+            record[column] = (
+                [v.strip() for v in value.split(";") if v.strip()] if column in _LISTS else value
+            )
+        unknown = set(row) - set(_FAMILY_COLUMNS)
+        for column in sorted(unknown):
+            if row[column] != "":
+                bad.append(
+                    self._report("families", n, family_id, column, row[column], "unknown column")
+                )
+        used: list[tuple[str, int]] = []
+        for table, rows in parts.items():
+            model = TABLES[table]
+            assert model is not None
+            items = []
+            for _, m, values in rows:
+                cleaned = {k: v for k, v in values.items() if k != "family_id" and v != ""}
+                try:
+                    items.append(model.model_validate(cleaned).model_dump(mode="json"))
+                    used.append((table, m))
+                except ValidationError as exc:
+                    for err in exc.errors():
+                        column = ".".join(str(p) for p in err["loc"]) or "(row)"
+                        value = values.get(str(err["loc"][0]), "") if err["loc"] else ""
+                        message = err["msg"].removeprefix("Value error, ")
+                        bad.append(self._report(table, m, family_id, column, value, message))
+            record[table] = items
+        if not bad:
+            try:
+                family = Family.model_validate(record)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = err["loc"]
+                    table, m, column = self._locate(loc, parts, n)
+                    message = err["msg"].split(": ", 1)[-1]
+                    bad.append(
+                        self._report(table, m, family_id, column, str(err["input"]), message)
+                    )
+            else:
+                self._use("families", 1)
+                for table, _ in used:
+                    self._use(table, 1)
+                return family
+        self.reconciliation.families_rejected += 1
+        # the family's other rows were read but not used: report them too, so rows reconcile
+        for table, m in used:
+            if (table, m) not in self._reported:
+                self._report(table, m, family_id, "(row)", "", "its family is rejected")
+        if ("families", n) not in self._reported:
+            self._report("families", n, family_id, "(row)", "", "the family is rejected")
+        return self._rejection(n, family_id, bad)
+
+    def _use(self, table: str, k: int) -> None:
+        self.reconciliation.rows_used[table] = self.reconciliation.rows_used.get(table, 0) + k
+
+    @staticmethod
+    def _locate(
+        loc: tuple[int | str, ...], parts: dict[str, list[tuple[str, int, dict[str, str]]]], n: int
+    ) -> tuple[str, int, str]:
+        """Map a record path (``offences.0.person_id``) back to its table row and column."""
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            rows = parts.get(loc[0], [])
+            if loc[1] < len(rows):
+                column = ".".join(str(p) for p in loc[2:]) or "(row)"
+                return loc[0], rows[loc[1]][1], column
+        return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+def read_tables(path: str | Path) -> TableInput:
+    """Read a folder of CSV files (``families.csv``, ``members.csv``, ...) or an XLSX workbook.
+
+    Missing tables are empty (only ``families`` and ``members`` are needed); a file or sheet
+    that is not one of `TABLES` is reported, not silently skipped.
+    """
+    path = Path(path)
+    if path.is_dir():
+        tables, stray = _read_folder(path)
+    elif path.suffix.lower() == ".xlsx":
+        tables, stray = _read_workbook(path)
+    else:
+        raise ValueError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
+    found = TableInput(str(path), tables)
+    for name in stray:
+        found.problems.append(
+            RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
+        )
+    return found
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]]], list[str]]:
+    tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    stray = []
+    for file in sorted(folder.glob("*.csv")):
+        name = file.stem
+        if name not in TABLES:
+            stray.append(file.name)
+            continue
+        with open(file, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            tables[name] = [
+                (n, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None})
+                for n, row in enumerate(reader, start=2)
+            ]
+    return tables, stray
+
+
+def _read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]]], list[str]]:
+    try:
+        from openpyxl import load_workbook
+    except ImportError as exc:
+        raise ImportError('reading XLSX needs openpyxl: pip install "pbr[xlsx]"') from exc
+    book = load_workbook(path, read_only=True, data_only=True)
+    tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    stray = []
+    for sheet in book.worksheets:
+        if sheet.title not in TABLES:
+            stray.append(sheet.title)
+            continue
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h).strip() for h in next(rows, ()) if h is not None]
+        tables[sheet.title] = [
+            (n, {k: _cell(v) for k, v in zip(header, values, strict=False)})
+            for n, values in enumerate(rows, start=2)
+            if any(v not in (None, "") for v in values)
+        ]
+    book.close()
+    return tables, stray
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def columns(table: str) -> list[str]:
+    """The columns of `table`, in order (``family_id`` first)."""
+    model = TABLES[table]
+    if model is None:
+        return list(_FAMILY_COLUMNS)
+    return ["family_id", *model.model_fields]
+
+
+def write_templates(folder: str | Path) -> list[Path]:
+    """Write an empty CSV per table, with its header, and a README of the columns."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    lines = [
+        "# Family record tables",
+        "",
+        "One CSV file per table, keyed by `family_id`; columns are the family-record fields",
+        "(see the family record page of the pbr docs). Dates are YYYY-MM-DD; money is a decimal",
+        "such as 3200.00; booleans are true/false; `identified_for` and `local_discretion` hold",
+        "several values separated by semicolons. Leave a cell empty for 'not recorded'.",
+        "",
+    ]
+    for table in TABLES:
+        path = folder / f"{table}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerow(columns(table))
+        written.append(path)
+        lines += [f"## {table}.csv", "", ", ".join(f"`{c}`" for c in columns(table)), ""]
+    readme = folder / "README.md"
+    readme.write_text("\n".join(lines), encoding="utf-8")
+    return [*written, readme]
