@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pbr.decisions import Decision
+from pbr.io import Rejection
 
 __all__ = ["RESULT_COLUMNS", "atomic_writer", "result_rows", "to_pandas", "write_decisions"]
 
@@ -129,10 +130,11 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
     return n
 
 
-def to_pandas(decisions: Iterable[Decision]) -> Any:
+def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     """A pandas DataFrame with one row per family and result (``pip install "pbr[pandas]"``).
 
-    Money columns hold `Decimal` values, exact to the penny.
+    Money columns hold `Decimal` values, exact to the penny. A `Rejection` becomes one row with
+    status ``rejected`` and its error types as reason codes, so nothing is dropped.
 
     >>> import pbr
     >>> from datetime import date
@@ -146,8 +148,17 @@ def to_pandas(decisions: Iterable[Decision]) -> Any:
 
     from pbr.forecast._extras import pandas
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for decision in decisions:
+        if isinstance(decision, Rejection):
+            rows.append(
+                {
+                    "family_id": decision.family_id,
+                    "status": "rejected",
+                    "reason_codes": " ".join(e.type for e in decision.errors),
+                }
+            )
+            continue
         for row in result_rows(decision):
             typed: dict[str, Any] = dict(row)
             for key in ("attachment_fee", "amount", "rate", "payable", "paid_to_date"):

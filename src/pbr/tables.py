@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,16 @@ from pbr.records import (
     WorkProgrammeReferral,
 )
 
-__all__ = ["TABLES", "Reconciliation", "RowProblem", "TableInput", "read_tables", "write_templates"]
+__all__ = [
+    "TABLES",
+    "Reconciliation",
+    "RowProblem",
+    "TableInput",
+    "columns",
+    "read_tables",
+    "write_tables",
+    "write_templates",
+]
 
 TABLES: Mapping[str, type[BaseModel] | None] = {
     "families": None,
@@ -366,3 +375,53 @@ def write_templates(folder: str | Path) -> list[Path]:
     readme = folder / "README.md"
     readme.write_text("\n".join(lines), encoding="utf-8")
     return [*written, readme]
+
+
+def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
+    """Write families as tables: a folder of CSV files, or an XLSX workbook if `dest` ends .xlsx.
+
+    The inverse of `read_tables`: reading the result back gives the same families.
+    """
+    dest = Path(dest)
+    rows: dict[str, list[list[str]]] = {table: [] for table in TABLES}
+    for family in families:
+        data = family.model_dump(mode="json")
+        rows["families"].append(
+            [
+                ";".join(data[c]) if c in _LISTS and data[c] is not None else _text(data[c])
+                for c in _FAMILY_COLUMNS
+            ]
+        )
+        for table in list(TABLES)[1:]:
+            for item in data[table]:
+                rows[table].append(
+                    [family.family_id, *(_text(item[c]) for c in columns(table)[1:])]
+                )
+    if dest.suffix.lower() == ".xlsx":
+        try:
+            from openpyxl import Workbook
+        except ImportError as exc:
+            raise ImportError('writing XLSX needs openpyxl: pip install "pbr[xlsx]"') from exc
+        book = Workbook(write_only=True)
+        for table, table_rows in rows.items():
+            sheet = book.create_sheet(table)
+            sheet.append(columns(table))
+            for row in table_rows:
+                sheet.append(row)
+        book.save(dest)
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    for table, table_rows in rows.items():
+        with open(dest / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns(table))
+            writer.writerows(table_rows)
+    return dest
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,230 @@
+"""Council tables in and out, the batch API, the process pool, Dask, and atomic outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import pbr
+from pbr.batch import evaluate_partition
+from pbr.output import atomic_writer, write_decisions
+from pbr.tables import TABLES, read_tables, write_tables, write_templates
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AS_OF = date(2023, 3, 31)
+
+
+def example_families() -> list[pbr.Family]:
+    found = []
+    for name in ("families.jsonl", "mixed-programmes.jsonl"):
+        for item in pbr.read_records(EXAMPLES / name):
+            assert isinstance(item, pbr.Family)
+            found.append(item)
+    return found
+
+
+def dumps(decisions: object) -> list[str]:
+    out = []
+    for d in decisions:  # type: ignore[attr-defined]
+        assert isinstance(d, pbr.Decision), d
+        out.append(d.model_dump_json())
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain() -> list[str]:
+    return dumps(pbr.evaluate_many(example_families(), AS_OF))
+
+
+def test_round_trips_csv_folder_and_xlsx_give_identical_decisions(
+    tmp_path: Path, plain: list[str]
+) -> None:
+    families = example_families()
+    for dest in (tmp_path / "tables", tmp_path / "book.xlsx"):
+        write_tables(families, dest)
+        read = read_tables(dest)
+        back = list(read.families())
+        assert back == families
+        assert dumps(pbr.evaluate_many(back, AS_OF)) == plain
+        assert read.reconciliation.balanced()
+        assert read.problems == []
+
+
+def test_process_pool_gives_the_same_decisions_in_order(plain: list[str]) -> None:
+    lines = [f.model_dump_json() for f in example_families()]
+    pooled = dumps(pbr.evaluate_many(lines, AS_OF, workers=2, chunk_size=7))
+    assert pooled == plain
+
+
+def test_dask_bag_gives_the_same_decisions(tmp_path: Path, plain: list[str]) -> None:
+    dask_bag = pytest.importorskip("dask.bag")
+    lines = [f.model_dump_json() for f in example_families()]
+    for i in range(3):  # three partitions, as a national run has one file per council
+        (tmp_path / f"part{i}.jsonl").write_text("\n".join(lines[i::3]) + "\n")
+    bag = dask_bag.read_text(str(tmp_path / "part*.jsonl")).map_partitions(
+        evaluate_partition, AS_OF
+    )
+    got = bag.compute(scheduler="processes", num_workers=2)
+    by_family = {json.loads(x)["family_id"]: x for x in got}
+    assert sorted(by_family.values()) == sorted(plain)
+
+
+def bad_rows_folder(tmp_path: Path) -> Path:
+    """The example families as tables, then bad rows of every kind added."""
+    folder = tmp_path / "bad"
+    write_tables(example_families()[:10], folder)
+
+    def add(table: str, *rows: list[str]) -> None:
+        with open(folder / f"{table}.csv", "a", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+
+    add("members", ["EX-001", "A9", "1980-13-01", "false"])  # bad date
+    add("offences", ["EX-002", "NOBODY", "2012-01-01"])  # unknown person (a record-level check)
+    add(
+        "school_terms",
+        ["EX-003", "C1", "2012/13", "autumn", "10", "11", "0", "false", "false", "true"],
+    )
+    add("benefit_spells", ["EX-004", "A1", "XYZ", "2012-01-01", ""])  # not a benefit
+    add("payments", ["EX-005", "attachment_fee", "1.005", "", ""])  # fractional pence
+    add("asb_incidents", ["GHOST", "", "2012-01-01", ""])  # no such family
+    add("families", ["EX-001", "", "", "2013-01-01", "", ""])  # family repeated
+    (folder / "notes.csv").write_text("a,b\n1,2\n")  # not a table
+    return folder
+
+
+def test_a_mixed_good_and_bad_folder_reconciles_exactly(tmp_path: Path) -> None:
+    read = read_tables(bad_rows_folder(tmp_path))
+    results = list(read.families())
+    rec = read.reconciliation
+    rejected = {r.family_id for r in results if isinstance(r, pbr.Rejection)}
+    assert rejected == {"EX-001", "EX-002", "EX-003", "EX-004", "EX-005"}
+    assert rec.families_read == 11  # 10 families and a repeated row
+    assert rec.families_rejected == 6
+    assert sum(isinstance(r, pbr.Family) for r in results) == 5
+    assert rec.balanced()
+    for table in rec.rows_read:
+        assert rec.rows_read[table] == rec.rows_used.get(table, 0) + rec.rows_reported.get(table, 0)
+    assert rec.rows_reported["asb_incidents"] >= 1  # the orphan row
+    problems = [p.describe() for p in read.problems]
+    assert any("members:" in p and "'1980-13-01'" in p for p in problems)
+    assert any("offences:" in p and "'NOBODY'" in p for p in problems)
+    assert any("school_terms:" in p and "unauthorised" in p for p in problems)
+    assert any("benefit_spells:" in p and "'XYZ'" in p for p in problems)
+    assert any("payments:" in p and "1.005" in p for p in problems)
+    assert any("GHOST" in p and "no family" in p for p in problems)
+    assert any("notes.csv" in p for p in problems)
+
+
+def test_cli_on_a_folder_and_on_xlsx(tmp_path: Path) -> None:
+    folder = bad_rows_folder(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "evaluate", str(folder), "--as-of", "2015-03-31"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "Reconciliation of" in out.stdout
+    assert "families read 11 = valid 5 + rejected 6" in out.stdout
+    book = tmp_path / "good.xlsx"
+    write_tables(example_families()[:5], book)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pbr.cli",
+            "evaluate",
+            str(book),
+            "--as-of",
+            "2015-03-31",
+            "--output",
+            str(tmp_path / "out.csv"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    rows = list(csv.DictReader((tmp_path / "out.csv").read_text().splitlines()))
+    assert len(rows) == 15
+    assert rows[0]["amount"] == "700.00"
+
+
+def test_templates(tmp_path: Path) -> None:
+    written = write_templates(tmp_path / "tpl")
+    assert {p.name for p in written} == {f"{t}.csv" for t in TABLES} | {"README.md"}
+    assert (
+        (tmp_path / "tpl" / "members.csv")
+        .read_text()
+        .startswith("family_id,person_id,date_of_birth")
+    )
+    read = read_tables(tmp_path / "tpl")
+    assert list(read.families()) == []
+
+
+def test_outputs_are_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "decisions.jsonl"
+
+    def boom() -> object:
+        yield from pbr.evaluate_many(example_families()[:3], AS_OF)
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        write_decisions(boom(), target)  # type: ignore[arg-type]
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+    target.write_text("old\n")
+
+    def crash() -> None:
+        with atomic_writer(target) as handle:
+            handle.write("half")
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash()
+    assert target.read_text() == "old\n"
+    decisions = [
+        d for d in pbr.evaluate_many(example_families()[:3], AS_OF) if isinstance(d, pbr.Decision)
+    ]
+    n = write_decisions(decisions, tmp_path / "d.xlsx")
+    assert n == 3
+
+
+def test_cli_workers_and_output(tmp_path: Path) -> None:
+    args = [
+        sys.executable,
+        "-m",
+        "pbr.cli",
+        "evaluate",
+        str(EXAMPLES / "families.jsonl"),
+        "--as-of",
+        "2015-03-31",
+        "--format",
+        "json",
+    ]
+    one = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    two = subprocess.run(
+        [*args, "--workers", "2"], capture_output=True, text=True, check=True
+    ).stdout
+    assert one == two
+    subprocess.run(
+        [*args, "--workers", "2", "--output", str(tmp_path / "d.jsonl")],
+        check=True,
+        capture_output=True,
+    )
+    assert (tmp_path / "d.jsonl").read_text() == one
+
+
+def test_to_pandas_keeps_money_exact() -> None:
+    from decimal import Decimal
+
+    frame = pbr.to_pandas(
+        pbr.evaluate_many([*example_families()[:4], '{"family_id": "BAD"}'], date(2015, 3, 31))
+    )
+    assert len(frame) == 13
+    assert frame.iloc[-1]["status"] == "rejected"
+    assert frame["amount"].iloc[:12].map(type).eq(Decimal).all()
