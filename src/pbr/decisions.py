@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -21,6 +21,7 @@ __all__ = [
     "ResultDecision",
     "ResultKind",
     "Status",
+    "construct",
 ]
 
 ResultKind = Literal[
@@ -43,6 +44,30 @@ Compared = dict[str, str | int | bool | None]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+_M = TypeVar("_M", bound=BaseModel)
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def construct(model: type[_M], **fields: Any) -> _M:
+    """Build an output model from values already typed and JSON-safe, without validation.
+
+    The engine's own outputs need no checking, and pydantic's `model_construct` costs several
+    microseconds per call; this fills the defaults and sets the instance state directly.
+    """
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _DEFAULTS[model] = {
+            name: f.get_default(call_default_factory=True)
+            for name, f in model.model_fields.items()
+            if not f.is_required()
+        }
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", {**defaults, **fields})
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 class Reason(BaseModel):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from pbr import phase_one
-from pbr.decisions import Decision, Identification, Provenance
+from pbr.decisions import Decision, Identification, Provenance, construct
 from pbr.errors import OutsideProgramme, PlanError
 from pbr.records import Family
 from pbr.rules import RULE_SETS, RuleSet
@@ -113,7 +114,8 @@ def provenance(
     """
     from pbr import __version__
 
-    return Provenance.model_construct(
+    return construct(
+        Provenance,
         pbr_version=__version__,
         rules_hash=rules_hash(rules, plan),
         input_hash=hashlib.sha256(
@@ -124,10 +126,20 @@ def provenance(
 
 def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:
     """A hash of the rule-set data, the interpretations chosen and the outcome plan."""
-    chosen = ",".join(f"{k}={v}" for k, v in sorted(rules.chosen.items()))
-    calendar = repr(sorted(rules.term_calendar.overrides.items()))
+    return _rules_hash(
+        rules.data_sha256,
+        tuple(sorted(rules.chosen.items())),
+        tuple(sorted(rules.term_calendar.overrides.items())),
+        plan,
+    )
+
+
+@lru_cache(maxsize=256)
+def _rules_hash(
+    data: str, chosen: tuple[tuple[str, str], ...], calendar: tuple[Any, ...], plan: Any
+) -> str:
     planned = plan.model_dump_json() if plan is not None else "-"
-    text = "|".join((rules.data_sha256, chosen, calendar, planned))
+    text = "|".join((data, repr(chosen), repr(calendar), planned))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -33,6 +33,7 @@ TermName = Literal["autumn", "spring", "summer"]
 TERMS: tuple[TermName, ...] = ("autumn", "spring", "summer")
 
 
+@lru_cache(maxsize=1 << 16)
 def add_months(day: date, months: int) -> date:
     """Return `day` moved by whole calendar months, clamped to the month's end.
 
@@ -215,10 +216,15 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
     From the first term that starts after the fifth birthday to the end of the school year
     (September to August) in which the child turns 16 (phase1-spec §7.2).
     """
-    fifth = add_years(date_of_birth, 5)
-    sixteenth = add_years(date_of_birth, 16)
-    last_school_year_end = date(sixteenth.year + (1 if sixteenth.month >= 9 else 0), 8, 31)
+    fifth, last_school_year_end = _school_age(date_of_birth)
     return fifth < term.start <= last_school_year_end
+
+
+@lru_cache(maxsize=1 << 14)
+def _school_age(date_of_birth: date) -> tuple[date, date]:
+    """The fifth birthday and the last day of the school year in which the child turns 16."""
+    sixteenth = add_years(date_of_birth, 16)
+    return add_years(date_of_birth, 5), date(sixteenth.year + (sixteenth.month >= 9), 8, 31)
 
 
 def days(n: int) -> timedelta:

@@ -4,7 +4,7 @@ Each function reads its numbers from the `RuleSet` (cited data) and returns its 
 `Reason`s that carry the rule, the source tags and the numbers compared. phase1-spec.md v1 is the
 behaviour; section numbers below refer to it.
 
-Output models are built with `model_construct`: every value is typed and made JSON-safe here, so
+Output models are built with `construct` (no re-validation): every value is typed and made JSON-safe here, so
 re-validating what the engine itself produced would only cost time. The JSON round-trip property
 tests check that what is built this way equals what validation would build.
 """
@@ -27,6 +27,7 @@ from pbr.decisions import (
     ResultDecision,
     ResultKind,
     Status,
+    construct,
 )
 from pbr.errors import OutsideProgramme
 from pbr.money import ZERO, round_to_penny
@@ -49,7 +50,8 @@ PROBLEMS = ("crime_asb", "education", "work")
 
 def _reason(code: ReasonCode, rule: str, source: str, message: str, **compared: object) -> Reason:
     # Built without re-validation: every field is typed here and `_plain` makes `compared` JSON-safe.
-    return Reason.model_construct(
+    return construct(
+        Reason,
         code=code,
         rule=rule,
         source=source,
@@ -240,7 +242,8 @@ def identify(family: Family, rules: RuleSet) -> Identification:
                 local_discretion=local,
             )
         )
-    return Identification.model_construct(
+    return construct(
+        Identification,
         family_id=family.family_id,
         attached_on=attached,
         eligible=eligible,
@@ -888,8 +891,8 @@ def evaluate(family: Family, as_of: date, rules: RuleSet) -> Decision:
     if not ident.eligible:
         why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
         results = {
-            kind: ResultDecision.model_construct(
-                status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,)
+            kind: construct(
+                ResultDecision, status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,)
             )
             for kind in RESULT_KINDS
         }
@@ -1025,7 +1028,8 @@ def _pay(
                         )
                 room -= amount
                 paid_now += amount
-        results[kind] = ResultDecision.model_construct(
+        results[kind] = construct(
+            ResultDecision,
             status=status,
             amount=amount,
             rate=rate,
@@ -1047,7 +1051,8 @@ def _decision(
     paid_to_date: Decimal,
     results: dict[ResultKind, ResultDecision],
 ) -> Decision:
-    return Decision.model_construct(
+    return construct(
+        Decision,
         family_id=family.family_id,
         as_of=as_of,
         programme=rules.programme,

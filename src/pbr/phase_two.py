@@ -21,6 +21,7 @@ from pbr.decisions import (
     ResultDecision,
     ResultKind,
     Status,
+    construct,
 )
 from pbr.errors import OutsideProgramme
 from pbr.money import ZERO
@@ -81,7 +82,8 @@ def identify(family: Family, rules: RuleSet) -> Identification:
             "eligible for a results payment" if eligible else "not eligible: nothing is payable",
         )
     )
-    return Identification.model_construct(
+    return construct(
+        Identification,
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,
@@ -163,8 +165,8 @@ def evaluate(
     if not ident.eligible:
         why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
         results = {
-            kind: ResultDecision.model_construct(
-                status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,)
+            kind: construct(
+                ResultDecision, status="not_applicable", amount=ZERO, rate=ZERO, reasons=(why,)
             )
             for kind in kinds
         }
@@ -175,7 +177,8 @@ def evaluate(
             "continuous_employment": _employment(family, rules, as_of, ident),
         }
         results, payable = _pay(rules, year, fee, cap, counted, verdicts)
-    return Decision.model_construct(
+    return construct(
+        Decision,
         family_id=family.family_id,
         as_of=as_of,
         programme=rules.programme,
@@ -444,7 +447,8 @@ def _pay(
                     )
                 )
             payable += amount
-        results[kind] = ResultDecision.model_construct(
+        results[kind] = construct(
+            ResultDecision,
             status=status,
             amount=amount,
             rate=rate,
