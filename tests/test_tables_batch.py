@@ -228,3 +228,12 @@ def test_to_pandas_keeps_money_exact() -> None:
     assert len(frame) == 13
     assert frame.iloc[-1]["status"] == "rejected"
     assert frame["amount"].iloc[:12].map(type).eq(Decimal).all()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_json_path_matches_the_decisions(workers: int, plain: list[str]) -> None:
+    from pbr.batch import Evaluated, evaluate_many_json
+
+    got = list(evaluate_many_json(example_families(), AS_OF, workers, chunk_size=9))
+    assert all(isinstance(g, Evaluated) for g in got)
+    assert [g[3] for g in got if isinstance(g, Evaluated)] == plain

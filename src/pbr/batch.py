@@ -18,6 +18,7 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
     from pbr.rules import RuleSet
 
-__all__ = ["Item", "evaluate_many", "evaluate_partition"]
+__all__ = ["Evaluated", "Item", "evaluate_many", "evaluate_many_json", "evaluate_partition"]
 
 Item = Family | Rejection | Mapping[str, Any] | str | bytes
 """What `evaluate_many` takes: a family, a rejection (passed on), a dict or a JSON text."""
@@ -72,6 +73,43 @@ def evaluate_many(
     chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
     with multiprocessing.get_context().Pool(workers) as pool:
         for done in pool.imap(job.many, chunks):
+            yield from done
+
+
+class Evaluated(tuple[str, str, dict[str, Decimal], str]):
+    """A decision already written as JSON: (family_id, programme, amount by result, JSON text).
+
+    What `evaluate_many_json` yields: workers serialise, so the parent only writes text.
+    """
+
+    __slots__ = ()
+
+
+def evaluate_many_json(
+    records: Iterable[Item],
+    as_of: date,
+    workers: int = 1,
+    *,
+    plans: Mapping[str, OutcomePlan] | None = None,
+    interpretations: Mapping[str, str] | None = None,
+    chunk_size: int = 500,
+    source: str = "<input>",
+) -> Iterator[Evaluated | Rejection]:
+    """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
+
+    Serialising in the workers keeps the parent process (and a pool's pipes) light: this is
+    the path ``pbr evaluate --format json --workers N`` takes.
+    """
+    job = _Job(as_of, None, dict(plans or {}), dict(interpretations or {}), source)
+    if workers <= 1:
+        for pair in enumerate(records, start=1):
+            yield from job.many_json([pair])
+        return
+    import multiprocessing
+
+    numbered = ((n, _portable(item)) for n, item in enumerate(records, start=1))
+    with multiprocessing.get_context().Pool(workers) as pool:
+        for done in pool.imap(job.many_json, _chunks(numbered, chunk_size)):
             yield from done
 
 
@@ -125,6 +163,17 @@ class _Job:
 
     def many(self, chunk: list[tuple[int, Item]]) -> list[Decision | Rejection]:
         return [self.one(n, item) for n, item in chunk]
+
+    def many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
+        out: list[Evaluated | Rejection] = []
+        for n, item in chunk:
+            done = self.one(n, item)
+            if isinstance(done, Rejection):
+                out.append(done)
+                continue
+            amounts = {str(kind): r.amount for kind, r in done.results.items()}
+            out.append(Evaluated((done.family_id, done.programme, amounts, done.model_dump_json())))
+        return out
 
     def one(self, n: int, item: Item) -> Decision | Rejection:
         from pbr.engine import evaluate

@@ -278,29 +278,42 @@ def _evaluate(
                 )
             yield item
 
-    results = evaluate_many(
-        items(), as_of, workers=workers, plans=plans, interpretations=dict(choices), source=path
-    )
     summary = _Summary()
-    decisions = summary.track(results, lines, path)
-    if output is not None:
-        from pbr.output import write_decisions
+    if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
+        from pbr.batch import evaluate_many_json
 
-        write_decisions(
-            decisions, output, "jsonl" if fmt == "json" else fmt if fmt != "table" else None
+        texts = summary.track_json(
+            evaluate_many_json(
+                items(), as_of, workers, plans=plans, interpretations=dict(choices), source=path
+            ),
+            lines,
+            path,
         )
-    elif fmt == "json":
-        for decision in decisions:
-            out.write(decision.model_dump_json() + "\n")
-    elif fmt == "csv":
-        from pbr.output import RESULT_COLUMNS, result_rows
+        if output is not None:
+            from pbr.output import atomic_writer
 
-        writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for decision in decisions:
-            writer.writerows(result_rows(decision))
+            with atomic_writer(output) as handle:
+                handle.writelines(texts)
+        else:
+            out.writelines(texts)
     else:
-        _write_table(list(decisions), out)
+        results = evaluate_many(
+            items(), as_of, workers=workers, plans=plans, interpretations=dict(choices), source=path
+        )
+        decisions = summary.track(results, lines, path)
+        if output is not None:
+            from pbr.output import write_decisions
+
+            write_decisions(decisions, output, None if fmt == "table" else fmt)
+        elif fmt == "csv":
+            from pbr.output import RESULT_COLUMNS, result_rows
+
+            writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            for decision in decisions:
+                writer.writerows(result_rows(decision))
+        else:
+            _write_table(list(decisions), out)
     text = out if fmt == "table" and output is None else err
     if tables is not None:
         for problem in tables.problems:
@@ -333,31 +346,59 @@ class _Summary:
     def track(self, results: Iterable[Any], lines: list[int], path: str) -> Iterator[Decision]:
         """Pass decisions on; report rejections (and repeated families) on stderr."""
         for n, item in enumerate(results):
-            line = lines[n] if n < len(lines) else None
-            if isinstance(item, Decision) and item.family_id in self.seen:
-                item = Rejection.single(
-                    source=path,
-                    line=line,
-                    record=n + 1,
-                    family_id=item.family_id,
-                    loc="family_id",
-                    value=item.family_id,
-                    type="duplicate_family",
-                    message="a record with this family_id appeared earlier in the input",
-                )
             if isinstance(item, Decision):
-                self.seen.add(item.family_id)
-                self.evaluated += 1
-                self.counts[item.programme] = self.counts.get(item.programme, 0) + 1
-                mine = self.totals.setdefault(item.programme, {})
-                for kind, result in item.results.items():
-                    mine[kind] = mine.get(kind, ZERO) + result.amount
-                yield item
+                amounts = {str(kind): r.amount for kind, r in item.results.items()}
+                if self._count(item.family_id, item.programme, amounts, n, lines, path):
+                    yield item
+            else:
+                self._reject(item, n, lines, path)
+
+    def track_json(self, results: Iterable[Any], lines: list[int], path: str) -> Iterator[str]:
+        """The same for decisions already written as JSON (`pbr.batch.Evaluated`)."""
+        for n, item in enumerate(results):
+            if isinstance(item, Rejection):
+                self._reject(item, n, lines, path)
                 continue
-            if item.line is None:
-                item = item.model_copy(update={"line": line, "source": path})
-            self.rejected += 1
-            print(item.describe(), file=sys.stderr)
+            family_id, programme, amounts, text = item
+            if self._count(family_id, programme, amounts, n, lines, path):
+                yield text + "\n"
+
+    def _count(
+        self,
+        family_id: str,
+        programme: str,
+        amounts: dict[str, Decimal],
+        n: int,
+        lines: list[int],
+        path: str,
+    ) -> bool:
+        if family_id in self.seen:
+            duplicate = Rejection.single(
+                source=path,
+                line=lines[n] if n < len(lines) else None,
+                record=n + 1,
+                family_id=family_id,
+                loc="family_id",
+                value=family_id,
+                type="duplicate_family",
+                message="a record with this family_id appeared earlier in the input",
+            )
+            self._reject(duplicate, n, lines, path)
+            return False
+        self.seen.add(family_id)
+        self.evaluated += 1
+        self.counts[programme] = self.counts.get(programme, 0) + 1
+        mine = self.totals.setdefault(programme, {})
+        for kind, amount in amounts.items():
+            mine[kind] = mine.get(kind, ZERO) + amount
+        return True
+
+    def _reject(self, item: Rejection, n: int, lines: list[int], path: str) -> None:
+        if item.line is None:
+            line = lines[n] if n < len(lines) else None
+            item = item.model_copy(update={"line": line, "source": path})
+        self.rejected += 1
+        print(item.describe(), file=sys.stderr)
 
 
 def _raw_lines(path: str) -> Iterator[tuple[int, str]]:
