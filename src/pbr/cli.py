@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -267,7 +268,7 @@ def _evaluate(
         numbered = _raw_lines(path)
     else:
         numbered = ((line, item) for line, _, item in read_numbered(path))
-    lines: list[int] = []
+    lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:
         for line, item in _progress(numbered):
@@ -278,7 +279,7 @@ def _evaluate(
                 )
             yield item
 
-    summary = _Summary()
+    summary = _Summary(check_duplicates=workers > 1 and not history and tables is None)
     if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
         from pbr.batch import evaluate_many_json
 
@@ -334,33 +335,36 @@ def _evaluate(
 
 
 class _Summary:
-    """Counts and totals of a run, kept while decisions stream past."""
+    """Counts and totals of a run, kept while decisions stream past (memory stays flat)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_duplicates: bool = False) -> None:
         self.evaluated = 0
         self.rejected = 0
         self.counts: dict[str, int] = {}
         self.totals: dict[str, dict[str, Decimal]] = {}
-        self.seen: set[str] = set()
+        # raw lines skip the reader's check for a repeated family_id, so it is done here
+        self.seen: set[str] | None = set() if check_duplicates else None
 
-    def track(self, results: Iterable[Any], lines: list[int], path: str) -> Iterator[Decision]:
+    def track(self, results: Iterable[Any], lines: deque[int], path: str) -> Iterator[Decision]:
         """Pass decisions on; report rejections (and repeated families) on stderr."""
         for n, item in enumerate(results):
+            line = lines.popleft() if lines else None
             if isinstance(item, Decision):
                 amounts = {str(kind): r.amount for kind, r in item.results.items()}
-                if self._count(item.family_id, item.programme, amounts, n, lines, path):
+                if self._count(item.family_id, item.programme, amounts, n, line, path):
                     yield item
             else:
-                self._reject(item, n, lines, path)
+                self._reject(item, line, path)
 
-    def track_json(self, results: Iterable[Any], lines: list[int], path: str) -> Iterator[str]:
+    def track_json(self, results: Iterable[Any], lines: deque[int], path: str) -> Iterator[str]:
         """The same for decisions already written as JSON (`pbr.batch.Evaluated`)."""
         for n, item in enumerate(results):
+            line = lines.popleft() if lines else None
             if isinstance(item, Rejection):
-                self._reject(item, n, lines, path)
+                self._reject(item, line, path)
                 continue
             family_id, programme, amounts, text = item
-            if self._count(family_id, programme, amounts, n, lines, path):
+            if self._count(family_id, programme, amounts, n, line, path):
                 yield text + "\n"
 
     def _count(
@@ -369,23 +373,24 @@ class _Summary:
         programme: str,
         amounts: dict[str, Decimal],
         n: int,
-        lines: list[int],
+        line: int | None,
         path: str,
     ) -> bool:
-        if family_id in self.seen:
-            duplicate = Rejection.single(
-                source=path,
-                line=lines[n] if n < len(lines) else None,
-                record=n + 1,
-                family_id=family_id,
-                loc="family_id",
-                value=family_id,
-                type="duplicate_family",
-                message="a record with this family_id appeared earlier in the input",
-            )
-            self._reject(duplicate, n, lines, path)
-            return False
-        self.seen.add(family_id)
+        if self.seen is not None:
+            if family_id in self.seen:
+                duplicate = Rejection.single(
+                    source=path,
+                    line=line,
+                    record=n + 1,
+                    family_id=family_id,
+                    loc="family_id",
+                    value=family_id,
+                    type="duplicate_family",
+                    message="a record with this family_id appeared earlier in the input",
+                )
+                self._reject(duplicate, line, path)
+                return False
+            self.seen.add(family_id)
         self.evaluated += 1
         self.counts[programme] = self.counts.get(programme, 0) + 1
         mine = self.totals.setdefault(programme, {})
@@ -393,9 +398,8 @@ class _Summary:
             mine[kind] = mine.get(kind, ZERO) + amount
         return True
 
-    def _reject(self, item: Rejection, n: int, lines: list[int], path: str) -> None:
+    def _reject(self, item: Rejection, line: int | None, path: str) -> None:
         if item.line is None:
-            line = lines[n] if n < len(lines) else None
             item = item.model_copy(update={"line": line, "source": path})
         self.rejected += 1
         print(item.describe(), file=sys.stderr)
