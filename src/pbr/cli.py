@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, get_args
 
+from pbr._seen import SeenIds
 from pbr.decisions import Decision, ResultKind
 from pbr.engine import evaluate, rule_set_for
 from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
@@ -343,7 +344,7 @@ class _Summary:
         self.counts: dict[str, int] = {}
         self.totals: dict[str, dict[str, Decimal]] = {}
         # raw lines skip the reader's check for a repeated family_id, so it is done here
-        self.seen: set[str] | None = set() if check_duplicates else None
+        self.seen: SeenIds | None = SeenIds() if check_duplicates else None
 
     def track(self, results: Iterable[Any], lines: deque[int], path: str) -> Iterator[Decision]:
         """Pass decisions on; report rejections (and repeated families) on stderr."""
@@ -376,21 +377,19 @@ class _Summary:
         line: int | None,
         path: str,
     ) -> bool:
-        if self.seen is not None:
-            if family_id in self.seen:
-                duplicate = Rejection.single(
-                    source=path,
-                    line=line,
-                    record=n + 1,
-                    family_id=family_id,
-                    loc="family_id",
-                    value=family_id,
-                    type="duplicate_family",
-                    message="a record with this family_id appeared earlier in the input",
-                )
-                self._reject(duplicate, line, path)
-                return False
-            self.seen.add(family_id)
+        if self.seen is not None and not self.seen.add(family_id):
+            duplicate = Rejection.single(
+                source=path,
+                line=line,
+                record=n + 1,
+                family_id=family_id,
+                loc="family_id",
+                value=family_id,
+                type="duplicate_family",
+                message="a record with this family_id appeared earlier in the input",
+            )
+            self._reject(duplicate, line, path)
+            return False
         self.evaluated += 1
         self.counts[programme] = self.counts.get(programme, 0) + 1
         mine = self.totals.setdefault(programme, {})

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pbr._seen import SeenIds
 from pbr.errors import PbrError
 from pbr.records import Family
 
@@ -230,7 +231,7 @@ def _is_single_object(text: str) -> bool:
 
 def _from_lines(lines: Iterable[str], source: str) -> Iterator[Numbered]:
     record = 0
-    seen: set[str] = set()
+    seen = SeenIds()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -257,7 +258,7 @@ def _from_array(text: str, source: str) -> Iterator[Numbered]:
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
     record = 0
-    seen: set[str] = set()
+    seen = SeenIds()
     while True:
         position = _skip(text, position, ",")
         if position >= len(text) or text[position] == "]":
@@ -303,10 +304,10 @@ def _skip(text: str, position: int, separators: str) -> int:
 
 
 def _once(
-    family: Family, seen: set[str], *, source: str, line: int, record: int
+    family: Family, seen: SeenIds, *, source: str, line: int, record: int
 ) -> Family | Rejection:
     """Reject a second record with the same family_id: a family is claimed for once."""
-    if family.family_id in seen:
+    if not seen.add(family.family_id):
         return Rejection.single(
             source=source,
             line=line,
@@ -317,5 +318,4 @@ def _once(
             type="duplicate_family",
             message="a record with this family_id appeared earlier in the input",
         )
-    seen.add(family.family_id)
     return family
