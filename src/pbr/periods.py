@@ -33,7 +33,7 @@ TermName = Literal["autumn", "spring", "summer"]
 TERMS: tuple[TermName, ...] = ("autumn", "spring", "summer")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def add_months(day: date, months: int) -> date:
     """Return `day` moved by whole calendar months, clamped to the month's end.
 
@@ -220,7 +220,7 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
     return fifth < term.start <= last_school_year_end
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 12)
 def _school_age(date_of_birth: date) -> tuple[date, date]:
     """The fifth birthday and the last day of the school year in which the child turns 16."""
     sixteenth = add_years(date_of_birth, 16)

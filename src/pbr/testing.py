@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from hypothesis import strategies as st
 
 from pbr.periods import FinancialYear
+from pbr.records import FamilyNeed, PhaseTwoProblem
 
 __all__ = [
     "BREAKAGES",
@@ -138,26 +139,8 @@ _WINDOWS: Final = {
 PROGRAMMES: Final[tuple[str, ...]] = tuple(_WINDOWS)
 """The programmes `family_records` can draw records for."""
 _VOCABULARY: Final = {
-    "tf-phase-2": (
-        "crime_asb",
-        "education",
-        "children_need_help",
-        "work",
-        "domestic_abuse",
-        "health",
-    ),
-    "supporting-families": (
-        "education",
-        "early_years",
-        "health",
-        "substance_use",
-        "family_relationships",
-        "child_safety",
-        "crime",
-        "domestic_abuse",
-        "housing",
-        "financial_stability",
-    ),
+    "tf-phase-2": get_args(PhaseTwoProblem),
+    "supporting-families": get_args(FamilyNeed),
 }
 _INDICATORS: Final = (
     "child_protection_plan_start",
