@@ -222,21 +222,6 @@ def _rules_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
     return pick
 
 
-def _outside(
-    family: Family, exc: OutsideProgramme, source: str, line: int, record: int
-) -> Rejection:
-    return Rejection.single(
-        source=source,
-        line=line,
-        record=record,
-        family_id=family.family_id,
-        loc="attached_on",
-        value=family.attached_on.isoformat(),
-        message=str(exc).split(": ", 1)[-1],
-        type="outside_programme",
-    )
-
-
 def _evaluate(
     path: str,
     as_of: date,
@@ -250,8 +235,7 @@ def _evaluate(
 ) -> int:
     from pbr.batch import evaluate_many
 
-    pick = _rules_for(choices)  # checks the interpretations up front
-    del pick
+    _rules_for(choices)  # checks the interpretations up front
     plans = plans or {}
     err = sys.stderr
     tables = None

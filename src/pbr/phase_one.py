@@ -856,20 +856,6 @@ def _rates_year(rules: RuleSet, attached: date, as_of: date) -> FinancialYear:
     return financial_year_of(attached)
 
 
-def rule_set_for(family: Family) -> RuleSet:
-    """The rule set a family falls under, by its `programme` and attachment date."""
-    from pbr.rules import PHASE_ONE
-
-    if family.programme in (None, PHASE_ONE.programme) and PHASE_ONE.covers(family.attached_on):
-        return PHASE_ONE
-    raise OutsideProgramme(
-        family.family_id,
-        f"no rule set covers programme {family.programme or '(not stated)'} for a family attached "
-        f"on {family.attached_on}; phase one covers {PHASE_ONE.attached_from} to "
-        f"{PHASE_ONE.attached_to}",
-    )
-
-
 def evaluate(family: Family, as_of: date, rules: RuleSet) -> Decision:
     """Evaluate a phase-one family at `as_of`: identification, each result, then the money (§5)."""
     if family.programme not in (None, rules.programme) or not rules.covers(family.attached_on):
