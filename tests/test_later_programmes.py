@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 
 import pbr
@@ -426,3 +427,14 @@ def test_every_example_plan_covers_its_programme_vocabulary() -> None:
     assert {o.problem for o in example_plan("supporting-families").outcomes} == set(
         get_args(FamilyNeed)
     )
+
+
+def test_phase_one_identified_for_is_refused_or_flagged_in_later_programmes() -> None:
+    with pytest.raises(
+        pydantic.ValidationError, match="identified_for is phase one's problem list"
+    ):
+        pbr.Family.model_validate(record(identified_for=["work"]))
+    unstated = run("2016-12-31", None, identified_for=["work"])
+    assert unstated.programme == "tf-phase-2"
+    assert [w.code for w in unstated.warnings][:1] == ["IDENTIFIED_FOR_IGNORED"]
+    assert unstated.eligible  # eligibility still comes from problems_at_entry

@@ -82,6 +82,18 @@ def identify(family: Family, rules: RuleSet) -> Identification:
             "eligible for a results payment" if eligible else "not eligible: nothing is payable",
         )
     )
+    warnings: tuple[Reason, ...] = ()
+    if family.identified_for is not None:
+        warnings = (
+            _reason(
+                "IDENTIFIED_FOR_IGNORED",
+                "identification.problems_at_entry",
+                src,
+                f"identified_for ({', '.join(family.identified_for) or 'empty'}) is not used by "
+                f"{rules.programme}: problems_at_entry decides eligibility",
+                identified_for=", ".join(family.identified_for),
+            ),
+        )
     return construct(
         Identification,
         family_id=family.family_id,
@@ -91,7 +103,7 @@ def identify(family: Family, rules: RuleSet) -> Identification:
         evidence=problems,
         local_discretion=False,
         reasons=tuple(reasons),
-        warnings=(),
+        warnings=warnings,
     )
 
 
@@ -193,7 +205,7 @@ def evaluate(
         cap=cap,
         interpretations=dict(rules.chosen),
         outcome_plan=plan.label,
-        warnings=warnings,
+        warnings=(*ident.warnings, *warnings),
         identification=ident.reasons,
         results=results,
     )

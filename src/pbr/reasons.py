@@ -74,6 +74,7 @@ ReasonCode = Literal[
     "EXAMPLE_PLAN_USED",
     "ONE_CLAIM_PER_FAMILY",
     "EMPLOYMENT_ROUTE_CLOSED",
+    "IDENTIFIED_FOR_IGNORED",
 ]
 
 REASON_CODES: dict[str, str] = {
@@ -170,6 +171,8 @@ REASON_CODES: dict[str, str] = {
     "route, so this route pays nothing.",
     "EMPLOYMENT_ROUTE_CLOSED": "Supporting Families: continuous employment is not a claim route "
     "of its own on this date (interpretation employment_route).",
+    "IDENTIFIED_FOR_IGNORED": "Warning: the record gives phase one's identified_for, which phase two "
+    "and Supporting Families do not use; eligibility comes from problems_at_entry.",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

@@ -392,6 +392,14 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
     allowed = {"tf-phase-2": _PHASE_TWO_PROBLEMS, "supporting-families": _FAMILY_NEEDS}.get(
         family.programme or ""
     )
+    if allowed is not None and family.identified_for is not None:
+        yield (
+            "identified_for_not_in_programme",
+            ("identified_for",),
+            list(family.identified_for),
+            f"identified_for is phase one's problem list; {family.programme} records list their "
+            "problems in problems_at_entry",
+        )
     seen: set[str] = set()
     for i, entry in enumerate(family.problems_at_entry):
         if entry.problem in seen:
