@@ -59,7 +59,7 @@ def test_before_the_first_programme_nothing_applies() -> None:
 
 def test_other_programme_is_refused_by_phase_one() -> None:
     with pytest.raises(pbr.OutsideProgramme, match="tf-phase-2"):
-        evaluate(family(programme="tf-phase-2"), "2015-03-31", rules=PHASE_ONE)
+        evaluate(family(programme="tf-phase-2", identified_for=None), "2015-03-31", rules=PHASE_ONE)
 
 
 # --- Windows: six calendar months, month ends, timing ----------------------------------------
