@@ -197,3 +197,18 @@ def test_a_closed_pipe_ends_quietly() -> None:
     )
     assert result.stdout.startswith("family")
     assert "Traceback" not in result.stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pbr.cli import _progress
+
+    items = [1, 2, 3]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert _progress(items) is items
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    bar = _progress(items)
+    assert bar is not items
+    assert list(bar) == items
