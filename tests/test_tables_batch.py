@@ -237,3 +237,23 @@ def test_json_path_matches_the_decisions(workers: int, plain: list[str]) -> None
     got = list(evaluate_many_json(example_families(), AS_OF, workers, chunk_size=9))
     assert all(isinstance(g, Evaluated) for g in got)
     assert [g[3] for g in got if isinstance(g, Evaluated)] == plain
+
+
+def test_explain_reads_tables_too(tmp_path: Path) -> None:
+    write_tables(example_families()[:3], tmp_path / "t")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pbr.cli",
+            "explain",
+            str(tmp_path / "t"),
+            "EX-002",
+            "--as-of",
+            "2015-03-31",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Working paper: family EX-002 as of 2015-03-31")

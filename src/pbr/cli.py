@@ -489,7 +489,13 @@ def _explain(
 ) -> int:
     pick = _rules_for(choices)
     plans = plans or {}
-    for _, _, item in read_numbered(path):
+    if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+        from pbr.tables import read_tables
+
+        found: Iterable[Family | Rejection] = read_tables(path).families()
+    else:
+        found = (item for _, _, item in read_numbered(path))
+    for item in found:
         if item.family_id != family_id:
             continue
         if isinstance(item, Rejection):
