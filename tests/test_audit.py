@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
+import re
 import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pbr
-from pbr.audit import AUDIT_FLAGS, Claim, read_claims, sample, verify, write_report
+from pbr.audit import AUDIT_FLAGS, AuditFlag, Claim, read_claims, sample, verify, write_report
+from pbr.ledger import Entry, Ledger
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = date(2015, 3, 31)
@@ -249,7 +253,33 @@ def test_every_flag_is_documented_and_reached(result: pbr.audit.Verification) ->
         "OUTSIDE_PROGRAMME",
     }
     assert set(AUDIT_FLAGS) == reached
-    assert all(meaning.endswith(".") for meaning in AUDIT_FLAGS.values())
+    assert list(AUDIT_FLAGS) == list(get_args(AuditFlag))
+    for code, meaning in AUDIT_FLAGS.items():
+        assert code.isupper()
+        assert " " not in code
+        assert meaning.endswith(".")
+        assert len(meaning) > 30
+
+
+def test_the_tutorial_explains_every_flag() -> None:
+    page = (EXAMPLES.parent / "docs" / "tutorials" / "audit.md").read_text()
+    listed = re.findall(r"^\| `([A-Z_]+)` \|", page, flags=re.M)
+    assert sorted(listed) == sorted(AUDIT_FLAGS)
+
+
+def test_every_flag_names_its_rule_and_the_numbers(result: pbr.audit.Verification) -> None:
+    for check in result.exceptions:
+        for flag in check.flags:
+            assert flag.rule, flag
+            assert flag.compared, flag
+            if flag.code not in ("UNKNOWN_FAMILY", "KIND_NOT_IN_PROGRAMME"):
+                assert flag.source, flag  # the source tags of the rule applied
+    cap = next(c for c in result.checks if c.claim.claim_id == "C-011").flags[0]
+    assert (cap.rule, cap.compared["cap"], cap.compared["allowed"]) == (
+        "payment.cap",
+        "4000.00",
+        "0.00",
+    )
 
 
 def test_cli_audit(tmp_path: Path) -> None:
@@ -280,3 +310,288 @@ def test_cli_audit(tmp_path: Path) -> None:
     assert "total                        19      14" in out.stdout
     assert "claims.csv:20 claim 'C-019': amount" in out.stderr
     assert (tmp_path / "r.html").exists()
+
+
+# --- more flags, on small families --------------------------------------------------------------
+
+
+def phase_one_family(family_id: str = "F1", **extra: object) -> pbr.Family:
+    return pbr.Family.model_validate(
+        {
+            "family_id": family_id,
+            "attached_on": "2012-10-15",
+            "identified_for": ["crime_asb", "education", "work"],
+            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+            "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+            "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}],
+            **extra,
+        }
+    )
+
+
+def claim(claim_id: str, kind: str, amount: str, on: date, family_id: str = "F1") -> Claim:
+    return Claim.model_validate(
+        {
+            "claim_id": claim_id,
+            "family_id": family_id,
+            "kind": kind,
+            "amount": amount,
+            "claimed_on": on,
+        }
+    )
+
+
+def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:
+    check = verify(
+        [claim("X", "attachment_fee", "3200.00", date(2012, 10, 1))], [phase_one_family()]
+    )
+    flag = check.checks[0].flags[0]
+    assert (flag.code, flag.compared["earliest_date"]) == ("CLAIMED_TOO_EARLY", "2012-10-15")
+
+
+def test_employment_after_crime_exclusive_refuses_the_second_route() -> None:
+    family = phase_one_family()
+    claims = [
+        claim("A", "crime_asb_education", "700.00", date(2013, 6, 30)),
+        claim("B", "continuous_employment", "800.00", date(2013, 6, 30)),
+    ]
+    top_up = verify(claims, [family])
+    assert [c.codes for c in top_up.checks] == [(), ("CAP_EXCEEDED",)]  # tops up by 100.00
+    assert top_up.checks[1].verified == Decimal("100.00")
+    exclusive = pbr.rules.PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    both = verify(claims, [family], rules_for=lambda f: exclusive)
+    flag = both.checks[0].flags[0]  # both met at once: employment is paid, crime is not
+    assert (flag.code, flag.rule, flag.compared["other_route"]) == (
+        "ROUTE_NOT_ALLOWED",
+        "payment.employment_after_crime",
+        "continuous_employment",
+    )
+    assert both.checks[1].status == "verified"
+    paid_first = {
+        "F1": [
+            pbr.records.Payment(
+                kind="crime_asb_education", amount=Decimal("700.00"), paid_on=date(2013, 5, 1)
+            )
+        ]
+    }
+    after = verify(claims[1:], [family], history=paid_first, rules_for=lambda f: exclusive)
+    flag = after.checks[0].flags[0]
+    assert (flag.code, flag.compared["other_route"]) == ("ROUTE_NOT_ALLOWED", "crime_asb_education")
+    assert after.checks[0].verified == 0
+
+
+def test_the_ledger_is_payment_history(tmp_path: Path) -> None:
+    family = phase_one_family()
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        [Entry("F1", "attachment_fee", Decimal("3200.00"), date(2012, 11, 1), "P-1", "v")]
+    )
+    claims = [
+        claim("P-1", "attachment_fee", "3200.00", date(2012, 11, 1)),  # the ledger's own entry
+        claim("P-2", "attachment_fee", "3200.00", date(2013, 1, 1)),  # paid again
+    ]
+    assert verify(claims[:1], [family], history=ledger).checks[0].status == "verified"
+    result = verify(claims[1:], [family], history=ledger)
+    flag = result.checks[0].flags[0]
+    assert (flag.code, flag.compared["paid_claim_id"], flag.compared["paid_on"]) == (
+        "DUPLICATE_OF_PAYMENT",
+        "P-1",
+        "2012-11-01",
+    )
+    assert verify(claims, [family], history=ledger).checks[1].codes == ("DUPLICATE_IN_FILE",)
+    as_mapping = verify(claims[1:], [family], history={"F1": ledger.history()["F1"]})
+    assert as_mapping.checks[0].codes == ("DUPLICATE_OF_PAYMENT",)
+
+
+def test_a_claim_not_verified_does_not_make_a_later_one_a_duplicate() -> None:
+    family = phase_one_family()
+    claims = [
+        claim("E1", "continuous_employment", "800.00", date(2013, 2, 1)),  # too early
+        claim("E2", "continuous_employment", "100.00", date(2013, 6, 30)),
+        claim("E3", "continuous_employment", "100.00", date(2013, 7, 30)),
+    ]
+    result = verify(claims, [family])
+    assert [c.codes for c in result.checks] == [
+        ("CLAIMED_TOO_EARLY",),
+        ("AMOUNT_DIFFERS",),  # 800.00 allowed alone: crime/ASB/education is not yet claimed
+        ("DUPLICATE_IN_FILE",),
+    ]
+    assert result.checks[2].flags[0].compared["earlier_claim"] == "E2"
+
+
+def test_missed_claims_leave_out_what_was_claimed_and_report_families_out_of_programme() -> None:
+    old = pbr.Family.model_validate(
+        {
+            "family_id": "OLD",
+            "attached_on": "2011-01-01",
+            "members": [{"person_id": "A", "date_of_birth": "1980-01-01"}],
+        }
+    )
+    result = verify(
+        [claim("E1", "continuous_employment", "800.00", date(2013, 2, 1))],
+        [phase_one_family(), old],
+        as_of=date(2013, 6, 30),
+    )
+    assert {(m.kind, m.amount) for m in result.missed} == {
+        ("attachment_fee", Decimal("3200.00")),
+        ("crime_asb_education", Decimal("700.00")),
+    }  # continuous employment was claimed (too early): an exception, not a missed claim
+    assert [f for f, _ in result.unevaluated] == ["OLD"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(claim_rows)
+def test_reconciliation_adds_up_for_any_claims(rows: list[tuple[str, str, int, date]]) -> None:
+    claims = [
+        Claim(claim_id=f"P{i}", family_id=f, kind=k, amount=Decimal(p).scaleb(-2), claimed_on=d)
+        for i, (f, k, p, d) in enumerate(rows)
+    ]
+    table = verify(claims, families()).reconciliation()
+    *kinds, total = table
+    for key in ("claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed"):
+        assert total[key] == sum(r[key] for r in kinds)
+    for row in table:
+        assert row["claimed"] == row["verified"] + row["over_claimed"]
+        assert row["verified"] <= row["claimed"]
+        assert row["claimed"].as_tuple().exponent == -2  # pence, exactly
+
+
+# --- claim files --------------------------------------------------------------------------------
+
+
+def test_claim_csv_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "\ufeffclaim_id,family_id,kind,amount,claimed_on\n"
+        "C1,F1,attachment_fee,3200.00,2012-11-01\n"
+        "\n"
+        '"C2",F1,crime_asb_education,"700.00",2013-06-30\n'
+        "C3,F1,attachment_fee,1.00,2013-06-30,surplus\n"
+        "C1,F1,progress_to_work,100.00,2013-06-30\n"
+        " C4 , F1 ,progress_to_work, 100.00 ,2013-06-30\n",
+        encoding="utf-8",
+    )
+    claims, rejected = read_claims(path)
+    assert [(c.claim_id, c.row) for c in claims] == [("C1", 2), ("C2", 4), ("C4", 7)]
+    assert [(r.row, r.claim_id, r.field) for r in rejected] == [
+        (5, "C3", "(row)"),
+        (6, "C1", "claim_id"),
+    ]
+    assert "the same claim_id is on row 2" in rejected[1].message
+
+
+def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("claim_id,family_id,kind,amount,paid\nC1,F1,attachment_fee,1.00,x\n")
+    _, rejected = read_claims(path)
+    fields = {r.field for r in rejected}
+    assert fields <= {"paid", "claimed_on"}
+    assert rejected[0].row == 2
+
+
+def test_json_claim_files(tmp_path: Path) -> None:
+    good = {"claim_id": "C1", "family_id": "F1", "kind": "attachment_fee", "amount": "3200.00"}
+    lines = tmp_path / "claims.jsonl"
+    lines.write_text(
+        json.dumps({**good, "claimed_on": "2012-11-01"})
+        + "\n{not json\n"
+        + json.dumps({**good, "claim_id": "C2", "amount": 3200.5, "claimed_on": "2012-11-01"})
+        + "\n"
+    )
+    claims, rejected = read_claims(lines)
+    assert [c.claim_id for c in claims] == ["C1"]
+    assert [(r.row, r.field) for r in rejected] == [(2, "(line)"), (3, "amount")]
+    array = tmp_path / "claims.json"
+    array.write_text(json.dumps([{**good, "claimed_on": "2012-11-01"}, "oops"]))
+    claims, rejected = read_claims(array)
+    assert (len(claims), rejected[0].row, rejected[0].field) == (1, 2, "(row)")
+    (tmp_path / "broken.json").write_text("[{")
+    with pytest.raises(pbr.io.UnreadableFile, match="is not JSON"):
+        read_claims(tmp_path / "broken.json")
+    with pytest.raises(pbr.io.UnreadableFile, match="cannot read claim file"):
+        read_claims(tmp_path / "absent.csv")
+
+
+# --- sampling, exactly --------------------------------------------------------------------------
+
+
+def test_proportional_allocation_is_exact_largest_remainder() -> None:
+    claims = claims_for_sampling(10)  # 4 attachment fees, 3 crime/ASB/education, 3 employment
+    assert sample(claims, size=5, seed=0).sizes == {
+        "attachment_fee": 2,
+        "continuous_employment": 2,  # remainders 0.5 and 0.5: ties go alphabetically
+        "crime_asb_education": 1,
+    }
+    assert sample(claims, size=10, seed=0).sizes == {
+        "attachment_fee": 4,
+        "continuous_employment": 3,
+        "crime_asb_education": 3,
+    }
+    assert sample(claims, size=3, seed=0, strata=()).sizes == {"all": 3}
+
+
+def test_sample_refuses_bad_arguments() -> None:
+    claims = claims_for_sampling(4)
+    with pytest.raises(ValueError, match="between 0 and 4"):
+        sample(claims, size=5, seed=1)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        sample(claims, fraction="1.5", seed=1)
+    with pytest.raises(ValueError, match="a number between 0 and 1"):
+        sample(claims, fraction="half", seed=1)
+    with pytest.raises(ValueError, match="unknown strata"):
+        sample(claims, size=1, seed=1, strata=("colour",))
+    with pytest.raises(ValueError, match="more than once"):
+        sample([*claims, claims[0]], size=1, seed=1)
+
+
+@given(st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=30, unique=True), st.text())
+def test_sample_ranks_by_the_published_hash(ids: list[str], seed: str) -> None:
+    import hashlib
+
+    claims = [
+        Claim(claim_id=i, family_id="F", kind="attachment_fee", amount=Decimal(1), claimed_on=AS_OF)
+        for i in ids
+    ]
+    k = len(ids) // 2
+    expected = sorted(ids, key=lambda i: hashlib.sha256(f"{seed}|{i}".encode()).hexdigest())[:k]
+    assert [c.claim_id for c in sample(claims, size=k, seed=seed).claims] == expected
+
+
+# --- the public names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["pbr.audit", "pbr.ledger", "pbr.replay"])
+def test_public_names_have_docstrings_with_examples(module: str) -> None:
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        value = getattr(mod, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            doc = inspect.getdoc(value) or ""
+            assert ">>>" in doc, f"{module}.{name} needs an example"
+
+
+def test_cli_audit_outputs_and_refusals(tmp_path: Path) -> None:
+    base = [sys.executable, "-m", "pbr.cli", "audit", str(EXAMPLES / "claims.csv")]
+    fams = ["--families", str(EXAMPLES / "families.jsonl")]
+    missing = subprocess.run(
+        [*base, *fams, "--ledger", str(tmp_path / "typo.db")], capture_output=True, text=True
+    )
+    assert missing.returncode == 2
+    assert "no ledger at" in missing.stderr
+    bad = subprocess.run(
+        [*base, *fams, "--interpretation", "nope=1"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    assert "unknown interpretation 'nope'" in bad.stderr
+    for suffix in (".md", ".csv", ".xlsx"):
+        out = subprocess.run(
+            [*base, *fams, "--fraction", "0.5", "--report", str(tmp_path / f"r{suffix}")],
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 1, out.stderr
+        assert (tmp_path / f"r{suffix}").stat().st_size > 0
+    assert "sample: " in out.stdout

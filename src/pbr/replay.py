@@ -2,7 +2,8 @@
 
 A decision records the library version and hashes of its rules and input (`Decision.provenance`).
 `replay` rebuilds the rule set from the decision's programme and interpretations, re-evaluates
-the family on the decision's date and compares the two, field by field.
+the family on the decision's date and compares the two, field by field; when they differ, the
+provenance says whether the library, the rules or the input changed.
 
 >>> import pbr
 >>> from datetime import date
@@ -16,43 +17,92 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pbr.decisions import Decision
-from pbr.plans import OutcomePlan
-from pbr.records import Family
+from pbr.errors import PbrError
 
-__all__ = ["Replay", "replay"]
+if TYPE_CHECKING:
+    from pbr.decisions import Decision
+    from pbr.plans import OutcomePlan
+    from pbr.records import Family
+
+__all__ = ["Replay", "ReplayError", "replay"]
+
+
+class ReplayError(PbrError, ValueError):
+    """A recorded decision that cannot be replayed (another family, or an unknown programme).
+
+    >>> issubclass(ReplayError, ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """The outcome of a replay: identical, or the differences and what changed underneath."""
+    r"""The outcome of a replay: identical, or the differences and what changed underneath.
+
+    >>> Replay("F1", False, ("payable: '800.00' -> '0.00'",), ("input",)).describe()
+    "F1: differs (input)\n  payable: '800.00' -> '0.00'"
+    """
 
     family_id: str
     identical: bool
     differences: tuple[str, ...]
+    """Each differing field as ``path: recorded -> now`` (provenance excluded)."""
     changed: tuple[str, ...]
     """Which of ``library version``, ``rules``, ``input`` differ from the recorded provenance."""
 
     def describe(self) -> str:
-        """One paragraph for people."""
+        """For people: ``F1: identical``, or what differs and why."""
         if self.identical:
-            return f"{self.family_id}: identical"
-        lines = [f"{self.family_id}: differs ({', '.join(self.changed) or 'same provenance'})"]
+            note = f" (though {', '.join(self.changed)} changed)" if self.changed else ""
+            return f"{self.family_id}: identical{note}"
+        why = ", ".join(self.changed) or "same library, rules and input: the record was altered"
+        lines = [f"{self.family_id}: differs ({why})"]
         lines += [f"  {d}" for d in self.differences]
         return "\n".join(lines)
 
 
 def replay(recorded: Decision, family: Family, plan: OutcomePlan | None = None) -> Replay:
-    """Re-evaluate `family` as `recorded` was evaluated, and compare."""
+    """Re-evaluate `family` as `recorded` was evaluated (date, programme, interpretations).
+
+    The decision is identical when every field but the provenance is the same; a decision made
+    with the ledger's payments needs the same payments in `family` (``pbr replay --ledger``).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> recorded = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> again = replay(recorded, family.model_copy(update={"employment_spells": ()}))
+    >>> again.identical, again.changed, again.differences[0]
+    (False, ('input',), "payable: '800.00' -> '700.00'")
+
+    Raises:
+        ReplayError: the family is not the decision's, or no rule set has its programme.
+
+    """
     from pbr.engine import evaluate
     from pbr.rules import RULE_SETS
 
-    base = next(r for r in RULE_SETS if r.programme == recorded.programme)
+    if family.family_id != recorded.family_id:
+        raise ReplayError(
+            f"decision for {recorded.family_id!r} cannot be replayed with family {family.family_id!r}"
+        )
+    base = next((r for r in RULE_SETS if r.programme == recorded.programme), None)
+    if base is None:
+        known = ", ".join(r.programme for r in RULE_SETS)
+        raise ReplayError(
+            f"family {recorded.family_id!r}: programme = {recorded.programme!r}: no rule set "
+            f"(this library has {known})"
+        )
     rules = base.with_interpretations(**recorded.interpretations)
     fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan)
-    old, new = recorded.model_dump(mode="json"), fresh.model_dump(mode="json")
+    old = recorded.model_dump(mode="json", exclude={"provenance"})
+    new = fresh.model_dump(mode="json", exclude={"provenance"})
     differences = tuple(_diff(old, new, ""))
     changed: list[str] = []
     if recorded.provenance and fresh.provenance:

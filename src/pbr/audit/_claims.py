@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,18 +15,31 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pbr.money import Money
-from pbr.records import PaymentKind
+from pbr.records import Identifier, PaymentKind
 
-__all__ = ["Claim", "ClaimRejection", "read_claims"]
+__all__ = ["CLAIM_COLUMNS", "Claim", "ClaimRejection", "read_claims"]
+
+CLAIM_COLUMNS = ("claim_id", "family_id", "kind", "amount", "claimed_on", "window")
+"""The columns of a claim file, in order; ``window`` (the claim window's label) is optional."""
 
 
 class Claim(BaseModel):
-    """One claim line: a payment the council asks for, for one family and one kind."""
+    """One claim line: a payment the council asks for, for one family and one kind.
+
+    `kind` is ``attachment_fee`` or a result kind of the family's programme; `amount` is exact
+    pounds (pence at most, never a float).
+
+    >>> from datetime import date
+    >>> claim = Claim(claim_id="C-1", family_id="F1", kind="attachment_fee", amount="3200.00",
+    ...               claimed_on=date(2012, 11, 1))
+    >>> claim.amount, claim.window
+    (Decimal('3200.00'), None)
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     claim_id: Annotated[str, Field(min_length=1, max_length=64)]
-    family_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    family_id: Identifier
     kind: PaymentKind
     amount: Annotated[Money, Field(ge=Decimal(0))]
     claimed_on: date
@@ -35,7 +50,11 @@ class Claim(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class ClaimRejection:
-    """A claim row that could not be read: where, which field, what value, and why."""
+    """A claim row that could not be read: where, which field, what value, and why.
+
+    >>> ClaimRejection("claims.csv", 4, "C9", "amount", "'12.345'", "too many decimals").describe()
+    "claims.csv:4 claim 'C9': amount = '12.345': too many decimals"
+    """
 
     source: str
     row: int
@@ -51,53 +70,118 @@ class ClaimRejection:
 
 
 def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
-    """Read a claim file (``.csv``, ``.json`` or ``.jsonl``); every row is a claim or a rejection.
+    r"""Read a claim file (``.csv``, ``.json`` or ``.jsonl``); every row is a claim or a rejection.
 
     CSV columns: ``claim_id, family_id, kind, amount, claimed_on`` and optionally ``window``;
-    CSV rows are numbered as a spreadsheet shows them (the header is row 1).
+    CSV rows are numbered as a spreadsheet shows them (the header is row 1; a blank line still
+    counts). A repeated ``claim_id``, a missing or unknown column, surplus values and a bad value
+    are each a rejection naming the row, the field and the value; nothing is dropped.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "claims.csv"
+    >>> _ = path.write_text("claim_id,family_id,kind,amount,claimed_on\n"
+    ...     "C1,F1,attachment_fee,3200.00,2012-11-01\nC2,F2,attachment_fee,12.345,2012-11-01\n")
+    >>> claims, rejected = read_claims(path)
+    >>> [c.claim_id for c in claims], rejected[0].row, rejected[0].field
+    (['C1'], 3, 'amount')
+
+    Raises:
+        pbr.io.UnreadableFile: the file cannot be opened, is not UTF-8, or (``.json``) is not
+            JSON at all.
+
     """
+    from pbr.io import UnreadableFile
+
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".csv":
-        rows = [(n, dict(row)) for n, row in enumerate(csv.DictReader(text.splitlines()), start=2)]
-    elif path.suffix.lower() == ".json":
-        data = json.loads(text)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(f"cannot read claim file {path}: {exc}") from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows: Iterator[tuple[int, Any]] = _csv_rows(text)
+    elif suffix == ".json":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UnreadableFile(f"{path} is not JSON: {exc}") from None
         items = data if isinstance(data, list) else [data]
-        rows = [(n, item) for n, item in enumerate(items, start=1)]
+        rows = iter(enumerate(items, start=1))
     else:
-        rows = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((n, json.loads(line)))
-            except ValueError as exc:
-                rows.append((n, {"__bad_json__": str(exc)}))
+        rows = _json_lines(text)
     claims: list[Claim] = []
     rejected: list[ClaimRejection] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for n, row in rows:
-        claim_or_error = _claim(str(path.name), n, row, seen)
+        claim_or_error = _claim(path.name, n, row, seen)
         if isinstance(claim_or_error, Claim):
             claims.append(claim_or_error)
-            seen.add(claim_or_error.claim_id)
+            seen[claim_or_error.claim_id] = n
         else:
             rejected.append(claim_or_error)
     return claims, rejected
 
 
-def _claim(source: str, n: int, row: Any, seen: set[str]) -> Claim | ClaimRejection:
+_SURPLUS = "__surplus__"
+_BAD_JSON = "__bad_json__"
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
+    """(row number, fields) for each CSV record; blank lines are skipped but still counted."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        return
+    names = [h.strip() for h in header]
+    start = reader.line_num + 1
+    for values in reader:
+        row_number, start = start, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        fields: dict[str, Any] = dict(zip(names, values, strict=False))
+        if len(values) > len(names):
+            fields[_SURPLUS] = values[len(names) :]
+        yield row_number, fields
+
+
+def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except ValueError as exc:
+            yield n, {_BAD_JSON: str(exc)}
+
+
+def _claim(source: str, n: int, row: Any, seen: dict[str, int]) -> Claim | ClaimRejection:
     if not isinstance(row, dict):
         return ClaimRejection(source, n, None, "(row)", repr(row)[:60], "a claim is an object")
-    if "__bad_json__" in row:
-        return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row['__bad_json__']}")
-    cleaned = {k: (v if v != "" else None) for k, v in row.items() if k is not None}
+    if _BAD_JSON in row:
+        return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}")
+    raw_id = row.get("claim_id")
+    claim_id = raw_id.strip() or None if isinstance(raw_id, str) else None
+    if _SURPLUS in row:
+        surplus = row[_SURPLUS]
+        return ClaimRejection(
+            source,
+            n,
+            claim_id,
+            "(row)",
+            repr(surplus)[:80],
+            f"{len(surplus)} more value(s) than the header has columns",
+        )
+    cleaned = {k: _clean(v) for k, v in row.items()}
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
-    claim_id = cleaned.get("claim_id") if isinstance(cleaned.get("claim_id"), str) else None
     if claim_id is not None and claim_id in seen:
         return ClaimRejection(
-            source, n, claim_id, "claim_id", repr(claim_id), "the same claim_id appears earlier"
+            source,
+            n,
+            claim_id,
+            "claim_id",
+            repr(claim_id),
+            f"the same claim_id is on row {seen[claim_id]}",
         )
     try:
         return Claim.model_validate({**cleaned, "row": n})
@@ -106,4 +190,16 @@ def _claim(source: str, n: int, row: Any, seen: set[str]) -> Claim | ClaimReject
         field = ".".join(str(p) for p in err["loc"]) or "(row)"
         value = repr(err["input"]) if err["type"] != "missing" else "(missing)"
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] != "missing" and err["input"] is None:
+            value, message = "(empty)", "a value is required"
+        if err["type"] == "extra_forbidden":
+            message = f"unknown column (a claim has {', '.join(CLAIM_COLUMNS)})"
         return ClaimRejection(source, n, claim_id, field, value[:80], message)
+
+
+def _clean(value: Any) -> Any:
+    """CSV cells: surrounding spaces go, and an empty cell is a missing value."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value

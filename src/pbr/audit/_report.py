@@ -1,38 +1,53 @@
-"""Audit reports: one self-contained HTML page, Markdown, CSV, or an XLSX workbook (extra)."""
+"""Audit reports: the content once, written as HTML, Markdown, CSV or XLSX (extra).
+
+The content is the summary, reconciliation, exceptions, malformed rows, sample and missed claims;
+each private writer module turns it into one format.
+"""
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import os
-import tempfile
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
-    from pbr.audit._verify import Sample, Verification
+    from pbr.audit._sample import Sample
+    from pbr.audit._verify import Verification
 
-__all__ = ["write_report"]
+__all__ = ["Report", "Table", "write_report"]
 
-_RECON = ("kind", "claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed")
-_EXCEPTION = (
-    "row",
-    "claim_id",
-    "family_id",
-    "kind",
-    "amount",
-    "allowed",
-    "verified",
-    "flags",
-    "why",
-)
-_MISSED = ("family_id", "kind", "amount", "earliest_date")
-_SAMPLE = ("claim_id", "family_id", "kind", "amount", "claimed_on")
+Cell = str | int | Decimal
+"""A table cell: text, a count, or money (formatted by each writer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One section of a report: a title, a note, the column names and the rows."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str = ""
+    total_last: bool = False
+    """The last row is a total (shown in bold)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a report shows, independent of its format."""
+
+    title: str
+    meta: tuple[tuple[str, str], ...]
+    summary: tuple[tuple[str, str], ...]
+    tables: tuple[Table, ...]
+    all_claims: tuple[dict[str, Any], ...]
+    """Every claim as a flat row, with flags, amounts and provenance (the CSV report)."""
 
 
 def write_report(
@@ -41,259 +56,220 @@ def write_report(
     *,
     sample: Sample | None = None,
     title: str = "Claim audit",
-    sources: Sequence[str] = (),
+    sources: Sequence[str | Path] = (),
 ) -> Path:
-    """Write the report in the format its suffix names (.html, .md, .csv, .xlsx), atomically."""
-    from pbr import __version__
+    """Write the audit report in the format its suffix names (.html, .md, .csv, .xlsx), atomically.
+
+    Every format has the summary, the reconciliation, the exceptions with their reasons, the
+    malformed rows, the sample and the missed claims; the CSV has one row per claim (and per
+    malformed row) with the hashes ``pbr replay`` needs. `sources` (the claim and family files)
+    are listed with their SHA-256, so the report names exactly what was audited.
+
+    >>> import pathlib, tempfile
+    >>> from pbr.audit import verify
+    >>> path = write_report(verify([], []), pathlib.Path(tempfile.mkdtemp()) / "audit.md")
+    >>> path.read_text().splitlines()[0]
+    '# Claim audit'
+
+    Raises:
+        ValueError: the suffix is none of .html, .md, .csv, .xlsx.
+        ImportError: .xlsx without openpyxl (``pip install "pbr[xlsx]"``).
+
+    """
+    from pbr.output import atomic_writer
 
     path = Path(path)
-    sections = _sections(verification, sample)
-    meta = {
-        "title": title,
-        "as_of": verification.as_of.isoformat() if verification.as_of else "",
-        "sources": ", ".join(sources),
-        "version": __version__,
-        "made": date.today().isoformat(),
-    }
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        _atomic_bytes(path, _xlsx(sections, meta))
-        return path
-    if suffix == ".html":
-        text = _html(verification, sections, meta, sample)
-    elif suffix == ".md":
-        text = _markdown(verification, sections, meta, sample)
-    elif suffix == ".csv":
-        text = _csv(verification)
-    else:
+    if suffix not in _WRITERS:
         raise ValueError(f"{path}: a report ends in .html, .md, .csv or .xlsx")
-    _atomic_bytes(path, text.encode("utf-8"))
+    data = _WRITERS[suffix](build(verification, sample, title, sources))
+    with atomic_writer(path, "wb") as handle:
+        handle.write(data)
     return path
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never half a report."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _html(report: Report) -> bytes:
+    from pbr.audit._html import render
+
+    return render(report).encode("utf-8")
 
 
-def _money(value: Any) -> str:
-    from decimal import Decimal
+def _markdown(report: Report) -> bytes:
+    from pbr.audit._markdown import render
 
-    return format_gbp(value) if isinstance(value, Decimal) else str(value)
+    return render(report).encode("utf-8")
 
 
-def _sections(v: Verification, sample: Sample | None) -> dict[str, list[dict[str, Any]]]:
-    rejected = [
-        {
-            "row": r.row,
-            "claim_id": r.claim_id or "",
-            "field": r.field,
-            "value": r.value,
-            "why": r.message,
-        }
-        for r in v.rejections
+def _csv(report: Report) -> bytes:
+    from pbr.audit._csv import render
+
+    return render(report).encode("utf-8")
+
+
+def _xlsx(report: Report) -> bytes:
+    from pbr.audit._xlsx import render
+
+    return render(report)
+
+
+_WRITERS = {".html": _html, ".md": _markdown, ".csv": _csv, ".xlsx": _xlsx}
+
+
+def build(
+    v: Verification,
+    sample: Sample | None = None,
+    title: str = "Claim audit",
+    sources: Sequence[str | Path] = (),
+) -> Report:
+    """The report's content from a verification (and a sample), for any writer."""
+    from pbr import __version__
+
+    meta = [
+        ("Evidence as of", v.as_of.isoformat() if v.as_of else "(no claims)"),
+        ("pbr version", __version__),
+        ("Rule sets", ", ".join(sorted({c.rules_version for c in v.checks if c.rules_version}))),
+        ("Report made", date.today().isoformat()),
     ]
-    return {
-        "Reconciliation": [{k: r[k] for k in _RECON} for r in v.reconciliation()],
-        "Exceptions": [{k: c.as_row()[k] for k in _EXCEPTION} for c in v.exceptions],
-        "Malformed rows": rejected,
-        "Missed claims": [m.as_row() for m in v.missed],
-        "Sample": [
-            {
-                "claim_id": c.claim_id,
-                "family_id": c.family_id,
-                "kind": c.kind,
-                "amount": f"{c.amount:.2f}",
-                "claimed_on": c.claimed_on.isoformat(),
-            }
-            for c in (sample.claims if sample else ())
-        ],
-        "All claims": [c.as_row() for c in v.checks],
-    }
+    meta += [(f"Input {Path(s).name}", f"sha256 {_sha256(Path(s))}") for s in sources]
+    tables = [
+        _reconciliation(v),
+        _exceptions(v),
+        _malformed(v),
+        _missed(v),
+        _sample(sample),
+    ]
+    if v.unevaluated:
+        tables.append(
+            Table(
+                "Families not evaluated",
+                ("family_id", "why"),
+                tuple((f, why) for f, why in v.unevaluated),
+                "No programme covers these records, so they were not searched for missed claims.",
+            )
+        )
+    return Report(
+        title,
+        tuple(meta),
+        tuple(_summary(v, sample)),
+        tuple(tables),
+        tuple(c.as_row() for c in v.checks),
+    )
 
 
-def _summary_lines(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
     total = v.reconciliation()[-1]
     missed = sum((m.amount for m in v.missed), ZERO)
     lines = [
-        ("Claims read", f"{len(v.checks) + len(v.rejections)}"),
+        ("Claim rows read", f"{len(v.checks) + len(v.rejections)}"),
         ("Claims checked", f"{len(v.checks)}"),
-        ("Malformed rows (not checked)", f"{len(v.rejections)}"),
+        ("Malformed rows", f"{len(v.rejections)}"),
         ("Claims flagged", f"{total['flagged']}"),
         ("Claimed", format_gbp(total["claimed"])),
         ("Verified", format_gbp(total["verified"])),
         ("Over-claimed", format_gbp(total["over_claimed"])),
         ("Under-claimed", format_gbp(total["under_claimed"])),
-        ("Missed claims", f"{len(v.missed)} worth {format_gbp(missed)}"),
+        ("Missed claims", f"{len(v.missed)}, {format_gbp(missed)}"),
     ]
     if sample is not None:
         lines.append(("Spot-check sample", f"{len(sample.claims)} claims, seed {sample.seed}"))
     return lines
 
 
-def _html(
-    v: Verification,
-    sections: dict[str, list[dict[str, Any]]],
-    meta: dict[str, str],
-    sample: Sample | None,
-) -> str:
-    from pbr.audit._verify import AUDIT_FLAGS
-
-    e = html.escape
-    out = io.StringIO()
-    out.write(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{e(meta['title'])}</title><style>{_CSS}</style></head><body><main>"
+def _reconciliation(v: Verification) -> Table:
+    keys = ("kind", "claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed")
+    return Table(
+        "Reconciliation",
+        keys,
+        tuple(tuple(r[k] for k in keys) for r in v.reconciliation()),
+        "By kind of claim; on every row claimed = verified + over-claimed, and the total is the "
+        "sum of the rows, to the penny.",
+        total_last=True,
     )
-    out.write(f"<h1>{e(meta['title'])}</h1>")
-    out.write(
-        f"<p class='meta'>Evidence as of {e(meta['as_of'])} · sources {e(meta['sources'])} · "
-        f"pbr {e(meta['version'])} · made {e(meta['made'])}</p>"
+
+
+def _exceptions(v: Verification) -> Table:
+    return Table(
+        "Exceptions",
+        (
+            "row",
+            "claim_id",
+            "family_id",
+            "kind",
+            "claimed",
+            "allowed",
+            "verified",
+            "flags",
+            "why",
+            "rule",
+        ),
+        tuple(
+            (
+                c.claim.row,
+                c.claim.claim_id,
+                c.claim.family_id,
+                c.claim.kind,
+                c.claim.amount,
+                c.allowed,
+                c.verified,
+                " ".join(c.codes),
+                "; ".join(f.message for f in c.flags),
+                "; ".join(f"{f.rule} [{f.source}]" if f.source else f.rule for f in c.flags),
+            )
+            for c in v.exceptions
+        ),
+        "Each flagged claim with the amount the rules allow on its claim date, what is verified, "
+        "and why, with the rule and its source tags.",
     )
-    out.write("<section class='cards'>")
-    for label, value in _summary_lines(v, sample):
-        out.write(f"<div class='card'><div class='v'>{e(value)}</div><div>{e(label)}</div></div>")
-    out.write("</section>")
-    for name in ("Reconciliation", "Exceptions", "Malformed rows", "Missed claims", "Sample"):
-        rows = sections[name]
-        out.write(f"<h2>{e(name)} <span class='n'>{len(rows)}</span></h2>")
-        if name == "Sample" and sample is not None:
-            out.write(f"<p class='meta'>Method: {e(sample.method)}</p>")
-        if not rows:
-            out.write("<p class='none'>None.</p>")
-            continue
-        out.write("<table><thead><tr>")
-        out.write("".join(f"<th>{e(k.replace('_', ' '))}</th>" for k in rows[0]))
-        out.write("</tr></thead><tbody>")
-        for row in rows:
-            css = " class='total'" if row.get("kind") == "total" else ""
-            out.write(f"<tr{css}>")
-            for key, value in row.items():
-                shown = _money(value)
-                if key == "flags":
-                    shown = " ".join(
-                        f"<span class='flag'>{e(c)}</span>" for c in str(value).split()
-                    )
-                    out.write(f"<td>{shown}</td>")
-                else:
-                    num = " class='num'" if key in _NUMERIC else ""
-                    out.write(f"<td{num}>{e(shown)}</td>")
-            out.write("</tr>")
-        out.write("</tbody></table>")
-    out.write("<h2>Flags</h2><dl>")
-    for code, meaning in AUDIT_FLAGS.items():
-        out.write(f"<dt><span class='flag'>{e(code)}</span></dt><dd>{e(meaning)}</dd>")
-    out.write(
-        "</dl><p class='meta'>Every claim, with its rules and input hashes for "
-        "<code>pbr replay</code>, is in the CSV report.</p></main></body></html>\n"
+
+
+def _malformed(v: Verification) -> Table:
+    return Table(
+        "Malformed rows",
+        ("row", "claim_id", "field", "value", "why"),
+        tuple((r.row, r.claim_id or "", r.field, r.value, r.message) for r in v.rejections),
+        "Rows that could not be read (flag MALFORMED_ROW): nothing of them is verified.",
     )
-    return out.getvalue()
 
 
-_NUMERIC = frozenset(
-    {
-        "claims",
-        "flagged",
-        "claimed",
-        "verified",
-        "over_claimed",
-        "under_claimed",
-        "amount",
-        "allowed",
-        "row",
-    }
-)
-_CSS = """
-body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1b1f24;background:#f6f7f9;margin:0}
-main{max-width:1180px;margin:0 auto;padding:28px 32px 48px;background:#fff}
-h1{font-size:26px;margin:0 0 4px}h2{font-size:18px;margin:30px 0 8px;border-bottom:2px solid #1d4e89;padding-bottom:4px}
-.meta{color:#5b6570;font-size:13px}.none{color:#5b6570}
-.n{background:#e8eef6;color:#1d4e89;border-radius:10px;padding:1px 8px;font-size:13px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin:18px 0}
-.card{border:1px solid #dde3ea;border-radius:8px;padding:10px 12px;font-size:13px;color:#5b6570}
-.card .v{font-size:19px;font-weight:600;color:#1b1f24}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th{text-align:left;background:#eef2f6;padding:6px 8px;border-bottom:1px solid #cfd8e2}
-td{padding:5px 8px;border-bottom:1px solid #eceff3;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.total td{font-weight:600;border-top:2px solid #1b1f24}
-.flag{display:inline-block;background:#fdecee;color:#a4262c;border-radius:4px;padding:0 5px;margin:1px;font-size:12px;font-family:ui-monospace,monospace}
-dt{margin-top:6px}dd{margin:2px 0 0 0;color:#3c4650}
-"""
-
-
-def _markdown(
-    v: Verification,
-    sections: dict[str, list[dict[str, Any]]],
-    meta: dict[str, str],
-    sample: Sample | None,
-) -> str:
-    lines = [
-        f"# {meta['title']}",
-        "",
-        f"Evidence as of {meta['as_of']}; pbr {meta['version']}.",
-        "",
-    ]
-    lines += [f"- **{label}**: {value}" for label, value in _summary_lines(v, sample)]
-    for name in ("Reconciliation", "Exceptions", "Malformed rows", "Missed claims", "Sample"):
-        rows = sections[name]
-        lines += ["", f"## {name} ({len(rows)})", ""]
-        if name == "Sample" and sample is not None:
-            lines += [f"Method: {sample.method}", ""]
-        if not rows:
-            lines.append("None.")
-            continue
-        keys = list(rows[0])
-        lines.append("| " + " | ".join(keys) + " |")
-        lines.append("|" + "---|" * len(keys))
-        for row in rows:
-            lines.append("| " + " | ".join(_money(row[k]).replace("|", "/") for k in keys) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _csv(v: Verification) -> str:
-    out = io.StringIO()
-    rows = [c.as_row() for c in v.checks]
-    fields = list(rows[0]) if rows else ["claim_id"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    for r in v.rejections:
-        writer.writerow(
-            {
-                "row": r.row,
-                "claim_id": r.claim_id or "",
-                "status": "malformed",
-                "flags": "MALFORMED_ROW",
-                "why": f"{r.field} = {r.value}: {r.message}",
-            }
+def _missed(v: Verification) -> Table:
+    rows = tuple(
+        (
+            m.family_id,
+            m.kind,
+            m.amount,
+            m.earliest_date.isoformat() if m.earliest_date else "not knowable",
         )
-    return out.getvalue()
+        for m in v.missed
+    )
+    total = sum((m.amount for m in v.missed), ZERO)
+    return Table(
+        "Missed claims",
+        ("family_id", "kind", "amount", "claimable_from"),
+        (*rows, ("total", "", total, "")) if rows else (),
+        "Results (and attachment fees) the evidence shows payable on "
+        f"{v.as_of or '(no date)'} that were neither claimed nor paid. A crime/ASB/education "
+        "result is judged on sliding windows, so the day it first became claimable is not knowable.",
+        total_last=bool(rows),
+    )
 
 
-def _xlsx(sections: dict[str, list[dict[str, Any]]], meta: dict[str, str]) -> bytes:
-    try:
-        from openpyxl import Workbook
-    except ImportError as exc:
-        raise ImportError('XLSX reports need openpyxl: pip install "pbr[xlsx]"') from exc
-    book = Workbook()
-    first = book.active
-    first.title = "Summary"
-    for key, value in meta.items():
-        first.append([key, value])
-    for name, rows in sections.items():
-        sheet = book.create_sheet(name[:31])
-        if rows:
-            sheet.append(list(rows[0]))
-            for row in rows:
-                sheet.append([str(v) for v in row.values()])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def _sample(sample: Sample | None) -> Table:
+    if sample is None:
+        return Table("Sample", ("claim_id",), (), "No sample was drawn.")
+    return Table(
+        "Sample",
+        ("claim_id", "family_id", "kind", "claimed", "claimed_on"),
+        tuple(
+            (c.claim_id, c.family_id, c.kind, c.amount, c.claimed_on.isoformat())
+            for c in sample.claims
+        ),
+        f"Method: {sample.method}.",
+    )

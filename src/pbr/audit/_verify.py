@@ -2,68 +2,73 @@
 
 from __future__ import annotations
 
-import hashlib
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from pbr.audit._claims import Claim, ClaimRejection
-from pbr.decisions import Decision, Provenance
+from pbr.audit._flags import AuditFlag
+from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.money import ZERO
 from pbr.records import Family, Payment
 
+if TYPE_CHECKING:
+    from pbr.ledger import Ledger
+    from pbr.plans import OutcomePlan
+    from pbr.rules import RuleSet
+
 __all__ = [
-    "AUDIT_FLAGS",
     "ClaimCheck",
     "Flag",
     "MissedClaim",
-    "Sample",
     "Verification",
     "missed_claims",
-    "sample",
     "verify",
 ]
-
-AUDIT_FLAGS: dict[str, str] = {
-    "AMOUNT_DIFFERS": "The amount claimed is not the amount the rules allow for this family now "
-    "(its rate, after earlier payments).",
-    "CAP_EXCEEDED": "The claim would take the family's payments over the per-family cap.",
-    "CLAIMED_TOO_EARLY": "Claimed before the result's measurement window was complete; it could "
-    "not be met before the earliest date shown.",
-    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file.",
-    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (record or ledger).",
-    "FAMILY_NOT_ELIGIBLE": "The family does not meet the programme's eligibility at attachment.",
-    "KIND_NOT_IN_PROGRAMME": "The family's programme has no result of this kind.",
-    "MALFORMED_ROW": "The claim row could not be read; it is reported with its row number.",
-    "OUTSIDE_PROGRAMME": "No programme covers the family (its programme or attachment date).",
-    "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
-    "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
-    "(interpretation employment_after_crime, or one results claim per family).",
-    "UNKNOWN_FAMILY": "No family record with this family_id.",
-}
-"""Every audit flag code and its meaning (the report's legend is generated from this)."""
 
 _PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to the allowed amount; every other flag verifies nothing."""
 _ROUTE_TAKEN = frozenset({"EXCLUSIVE_ROUTE_TAKEN", "ONE_CLAIM_PER_FAMILY"})
+_AUDIT_RULE = "audit.claim_file"
 
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    """One problem with a claim: a stable code, a message and the numbers compared."""
+    """One problem with a claim: a stable code, a message, the numbers compared, rule and source.
 
-    code: str
+    `rule` and `source` name the rule applied and its source tags (as in `pbr.Reason`); checks
+    of the claim file itself use the rule ``audit.claim_file`` and no source.
+
+    >>> flag = Flag("UNKNOWN_FAMILY", "no family 'F9'", {"family_id": "F9"}, "audit.claim_file")
+    >>> flag.code, flag.compared["family_id"]
+    ('UNKNOWN_FAMILY', 'F9')
+    """
+
+    code: AuditFlag
     message: str
     compared: Mapping[str, str] = field(default_factory=dict)
+    rule: str = _AUDIT_RULE
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimCheck:
-    """The verdict on one claim: flags, the amount allowed, verified, over- and under-claimed."""
+    """The verdict on one claim: flags, the amount allowed, verified, over- and under-claimed.
+
+    ``claimed = verified + over_claimed`` always; `under_claimed` is what the rules allow above
+    a lower claim. `provenance` is the decision's (library version, rules and input hashes).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> claim = Claim(claim_id="C1", family_id="F9", kind="attachment_fee", amount="3200.00",
+    ...               claimed_on=date(2012, 11, 1))
+    >>> check = verify([claim], []).checks[0]
+    >>> check.status, check.over_claimed, check.codes
+    ('flagged', Decimal('3200.00'), ('UNKNOWN_FAMILY',))
+    """
 
     claim: Claim
     flags: tuple[Flag, ...]
@@ -79,8 +84,13 @@ class ClaimCheck:
         """``verified`` when no flag was raised, else ``flagged``."""
         return "flagged" if self.flags else "verified"
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The flag codes, in order."""
+        return tuple(f.code for f in self.flags)
+
     def as_row(self) -> dict[str, Any]:
-        """A flat row for tables and reports (money as decimal text)."""
+        """A flat row for tables and reports (money as decimal text, hashes for replay)."""
         c = self.claim
         p = self.provenance
         return {
@@ -89,14 +99,16 @@ class ClaimCheck:
             "family_id": c.family_id,
             "kind": c.kind,
             "claimed_on": c.claimed_on.isoformat(),
+            "window": c.window or "",
             "amount": f"{c.amount:.2f}",
             "allowed": f"{self.allowed:.2f}",
             "verified": f"{self.verified:.2f}",
             "over_claimed": f"{self.over_claimed:.2f}",
             "under_claimed": f"{self.under_claimed:.2f}",
             "status": self.status,
-            "flags": " ".join(f.code for f in self.flags),
+            "flags": " ".join(self.codes),
             "why": "; ".join(f.message for f in self.flags),
+            "rule": "; ".join(f"{f.rule} [{f.source}]" if f.source else f.rule for f in self.flags),
             "rules_version": self.rules_version,
             "pbr_version": p.pbr_version if p else "",
             "rules_hash": p.rules_hash if p else "",
@@ -106,13 +118,20 @@ class ClaimCheck:
 
 @dataclass(frozen=True, slots=True)
 class MissedClaim:
-    """A result (or fee) the evidence shows payable that was neither claimed nor paid."""
+    """A result (or fee) the evidence shows payable that was neither claimed nor paid.
+
+    >>> from datetime import date
+    >>> from decimal import Decimal
+    >>> MissedClaim("F1", "crime_asb_education", Decimal("700.00"), None).as_row()["earliest_date"]
+    'not knowable'
+    """
 
     family_id: str
     kind: str
     amount: Decimal
+    """The amount forgone: what the engine finds payable for it on the audit date."""
     earliest_date: date | None
-    """When it became claimable, if knowable; None means "not knowable" (see the message)."""
+    """When it became claimable; None where the rules cannot date it ("not knowable")."""
 
     def as_row(self) -> dict[str, Any]:
         """A flat row for tables and reports."""
@@ -128,21 +147,34 @@ class MissedClaim:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """Every claim checked, every malformed row, the reconciliation by kind and missed claims."""
+    """Every claim checked, every malformed row, the reconciliation by kind and missed claims.
+
+    `unevaluated` lists families of the evidence that no programme covers (family id, why):
+    they could not be searched for missed claims, and are reported rather than dropped.
+
+    >>> result = verify([], [])
+    >>> result.reconciliation()[-1]["claimed"], result.exceptions, result.missed
+    (Decimal('0.00'), (), ())
+    """
 
     checks: tuple[ClaimCheck, ...]
     rejections: tuple[ClaimRejection, ...]
     missed: tuple[MissedClaim, ...]
     as_of: date | None
+    unevaluated: tuple[tuple[str, str], ...] = ()
 
     def reconciliation(self) -> list[dict[str, Any]]:
-        """Claimed, verified, over- and under-claimed by kind, and a total row; exact."""
+        """Claims, flagged, claimed, verified, over- and under-claimed by kind, then the total.
+
+        Exact: each column of the total row is the sum of the rows above, and on every row
+        ``claimed = verified + over_claimed``.
+        """
+        keys = ("claimed", "verified", "over_claimed", "under_claimed")
         kinds: dict[str, dict[str, Any]] = {}
         for check in self.checks:
             row = kinds.setdefault(
                 check.claim.kind,
-                {"kind": check.claim.kind, "claims": 0, "flagged": 0}
-                | dict.fromkeys(("claimed", "verified", "over_claimed", "under_claimed"), ZERO),
+                {"kind": check.claim.kind, "claims": 0, "flagged": 0} | dict.fromkeys(keys, ZERO),
             )
             row["claims"] += 1
             row["flagged"] += bool(check.flags)
@@ -152,13 +184,13 @@ class Verification:
             row["under_claimed"] += check.under_claimed
         rows = [kinds[k] for k in sorted(kinds)]
         total: dict[str, Any] = {"kind": "total"}
-        for key in ("claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed"):
+        for key in ("claims", "flagged", *keys):
             total[key] = sum((r[key] for r in rows), 0 if key in ("claims", "flagged") else ZERO)
         return [*rows, total]
 
     @property
     def exceptions(self) -> tuple[ClaimCheck, ...]:
-        """The flagged claims."""
+        """The flagged claims, in file order."""
         return tuple(c for c in self.checks if c.flags)
 
 
@@ -166,17 +198,21 @@ def verify(
     claims: Iterable[Claim],
     families: Iterable[Family] | Mapping[str, Family],
     as_of: date | None = None,
-    history: Iterable[Any] = (),
+    history: Ledger | Mapping[str, Iterable[Any]] | Iterable[Any] | None = None,
     *,
     rejections: Sequence[ClaimRejection] = (),
-    rules_for: Any = None,
+    rules_for: Callable[[Family], RuleSet] | None = None,
+    plans: Mapping[str, OutcomePlan] | None = None,
 ) -> Verification:
     """Re-evaluate every claim against its family's evidence, in claim-date order.
 
-    Each claim is judged on its `claimed_on` date with the payments made before it: the
-    family record's, `history` (ledger entries or payments with ``family_id``) and the claims
-    verified earlier in the file. `as_of` (default: the last claim date) is the date for missed
-    claims. Malformed rows (`rejections`) are carried into the report, never dropped.
+    Each claim is judged on its `claimed_on` date with the payments made by then: the family
+    record's, `history` (a `pbr.ledger.Ledger`, or payments by family) and the claims verified
+    earlier in the file. A history payment with the claim's own ``claim_id`` is that claim
+    being paid, not a duplicate. `as_of` (default: the last claim date) is the date for missed
+    claims. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one
+    with the council's interpretations), `plans` the outcome plans by programme. Malformed
+    rows (`rejections`, from `read_claims`) are carried into the result, never dropped.
 
     >>> import pbr
     >>> from datetime import date
@@ -186,62 +222,102 @@ def verify(
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> claim = Claim(claim_id="C1", family_id="F1", kind="continuous_employment",
     ...               amount="800.00", claimed_on=date(2013, 6, 30))
-    >>> [f.code for f in verify([claim], [family]).checks[0].flags]
-    ['RESULT_NOT_MET']
+    >>> verify([claim], [family]).checks[0].codes
+    ('RESULT_NOT_MET',)
     """
     from pbr.engine import evaluate, rule_set_for
 
     by_id = dict(families) if isinstance(families, Mapping) else {f.family_id: f for f in families}
     claims = list(claims)
-    paid: dict[str, list[Payment]] = {}
-    for item in history:
-        paid.setdefault(item.family_id, []).append(_payment(item))
-    from_file: dict[tuple[str, str], str] = {}
+    plans = dict(plans or {})
+    paid = _history(history)
+    verified_by: dict[tuple[str, str], str] = {}
+    claimed: set[tuple[str, str]] = set()
     checks: dict[int, ClaimCheck] = {}
-    order = sorted(range(len(claims)), key=lambda i: (claims[i].claimed_on, i))
     pick = rules_for or rule_set_for
-    for i in order:
+    for i in sorted(range(len(claims)), key=lambda i: (claims[i].claimed_on, i)):
         claim = claims[i]
+        key = (claim.family_id, claim.kind)
+        claimed.add(key)
         family = by_id.get(claim.family_id)
         if family is None:
-            checks[i] = _blocked(claim, Flag("UNKNOWN_FAMILY", f"no family {claim.family_id!r}"))
+            checks[i] = _blocked(
+                claim,
+                Flag(
+                    "UNKNOWN_FAMILY",
+                    f"no family record {claim.family_id!r}",
+                    {"family_id": claim.family_id},
+                ),
+            )
             continue
-        known = [*family.payments, *paid.get(claim.family_id, [])]
-        counted = family.model_copy(update={"payments": tuple(known)})
+        mine = paid.get(claim.family_id, [])
+        own = [p for p in mine if p.claim_id == claim.claim_id]
+        known = [*family.payments, *(p for p in mine if p.claim_id != claim.claim_id)]
         try:
-            decision = evaluate(counted, as_of=claim.claimed_on, rules=pick(family))
+            rules = pick(family)
+            decision = evaluate(
+                family.model_copy(update={"payments": tuple(known)}),
+                as_of=claim.claimed_on,
+                rules=rules,
+                plan=plans.get(rules.programme),
+            )
         except OutsideProgramme as exc:
             checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
             continue
-        earlier = from_file.get((claim.family_id, claim.kind))
         made = [p for p in known if p.paid_on is None or p.paid_on <= claim.claimed_on]
         fee_paid = sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO)
         results_paid = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
         room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
-        check = _check(claim, decision, earlier, fee_paid > 0, room)
+        first_fee = next((p for p in made if p.kind == "attachment_fee"), None)
+        context = _Context(decision, rules, family, verified_by.get(key), first_fee, room)
+        check = _check(claim, context)
         checks[i] = check
         if check.verified > 0:
-            paid.setdefault(claim.family_id, []).append(
-                Payment.model_construct(
-                    kind=claim.kind,
-                    amount=check.verified,
-                    paid_on=claim.claimed_on,
-                    claim_id=claim.claim_id,
+            verified_by[key] = claim.claim_id
+            if not own:  # a ledger entry for this claim already counts as its payment
+                paid.setdefault(claim.family_id, []).append(
+                    Payment.model_construct(
+                        kind=claim.kind,
+                        amount=check.verified,
+                        paid_on=claim.claimed_on,
+                        claim_id=claim.claim_id,
+                    )
                 )
-            )
-        from_file.setdefault((claim.family_id, claim.kind), claim.claim_id)
-    last = max((c.claimed_on for c in claims), default=None)
-    when = as_of or last
-    missed = missed_claims(by_id.values(), when, paid=paid, rules_for=pick) if when else ()
+    when = as_of or max((c.claimed_on for c in claims), default=None)
+    missed: list[MissedClaim] = []
+    unevaluated: list[tuple[str, str]] = []
+    if when is not None:
+        missed, unevaluated = _missed(by_id.values(), when, paid, pick, plans, claimed)
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
         rejections=tuple(rejections),
         missed=tuple(missed),
         as_of=when,
+        unevaluated=tuple(unevaluated),
     )
 
 
+def _history(history: Any) -> dict[str, list[Payment]]:
+    """Payments by family from a ledger, a mapping or an iterable of entries."""
+    if history is None:
+        return {}
+    from pbr.ledger import Ledger
+
+    if isinstance(history, Ledger):
+        return {k: list(v) for k, v in history.history().items()}
+    paid: dict[str, list[Payment]] = {}
+    if isinstance(history, Mapping):
+        for family_id, items in history.items():
+            paid.setdefault(family_id, []).extend(_payment(p) for p in items)
+        return paid
+    for item in history:
+        paid.setdefault(item.family_id, []).append(_payment(item))
+    return paid
+
+
 def _payment(item: Any) -> Payment:
+    if isinstance(item, Payment):
+        return item
     return Payment.model_construct(
         kind=item.kind,
         amount=Decimal(item.amount),
@@ -254,9 +330,22 @@ def _blocked(claim: Claim, flag: Flag) -> ClaimCheck:
     return ClaimCheck(claim, (flag,), ZERO, ZERO, claim.amount, ZERO)
 
 
-def _check(
-    claim: Claim, decision: Decision, earlier_in_file: str | None, fee_paid: bool, room: Decimal
-) -> ClaimCheck:
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a claim is judged against: the decision on its date and the payments before it."""
+
+    decision: Decision
+    rules: RuleSet
+    family: Family
+    verified_in_file: str | None
+    """The claim of this file already verified for the same family and kind, if any."""
+    fee_paid: Payment | None
+    """The first attachment fee paid by the claim date, if any."""
+    room: Decimal
+    """What is left under the cap after the payments made by the claim date."""
+
+
+def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     """The flags and amounts for one claim, given the decision on its claim date.
 
     The claim is valued on its own: results the engine finds payable now by other routes are
@@ -264,63 +353,39 @@ def _check(
     made); a route is blocked only by another route already paid or claimed, or, under
     ``employment_after_crime = exclusive``, by employment met at the same time.
     """
+    decision = ctx.decision
+    numbers = {"claimed": f"{claim.amount:.2f}", "claimed_on": claim.claimed_on.isoformat()}
     flags: list[Flag] = []
     allowed = ZERO
-    numbers = {"claimed": f"{claim.amount:.2f}", "claimed_on": claim.claimed_on.isoformat()}
     if claim.kind == "attachment_fee":
-        if not decision.eligible:
-            flags.append(Flag("FAMILY_NOT_ELIGIBLE", "not eligible at attachment", numbers))
-        elif fee_paid:
-            flags.append(_duplicate(earlier_in_file, "attachment fee", numbers))
-        else:
-            allowed = decision.attachment_fee
+        flag, allowed = _fee(claim, ctx, numbers)
+        flags += [flag] if flag else []
     elif claim.kind not in decision.results:
         flags.append(
             Flag(
                 "KIND_NOT_IN_PROGRAMME",
-                f"{decision.programme} has no {claim.kind} result",
+                f"{decision.programme} has no {claim.kind} result "
+                f"(it has {', '.join(decision.results)})",
                 numbers | {"programme": decision.programme},
+                f"results ({decision.rules_version})",
             )
         )
     elif not decision.eligible:
-        flags.append(Flag("FAMILY_NOT_ELIGIBLE", "not eligible at attachment", numbers))
+        flags.append(_not_eligible(decision, numbers))
     else:
-        result = decision.results[claim.kind]
-        if result.status == "already_paid":
-            flags.append(_duplicate(earlier_in_file, claim.kind, numbers))
-        elif result.status != "met":
-            earliest = result.earliest_date
-            if earliest is not None and earliest > claim.claimed_on:
-                flags.append(
-                    Flag(
-                        "CLAIMED_TOO_EARLY",
-                        f"the measurement window completes on {earliest}, after the claim",
-                        numbers | {"earliest_date": earliest.isoformat()},
-                    )
-                )
-            else:
-                flags.append(
-                    Flag(
-                        "RESULT_NOT_MET",
-                        f"{claim.kind} is {result.status.replace('_', ' ')}: "
-                        + ", ".join(result.codes),
-                        numbers | {"reasons": " ".join(result.codes)},
-                    )
-                )
-        elif _route_blocked(decision, result.reasons):
-            why = next(r.message for r in result.reasons if r.code in _ROUTE_TAKEN)
-            flags.append(Flag("ROUTE_NOT_ALLOWED", why, numbers))
-        else:
-            allowed = min(result.rate, room)
-            numbers |= {"rate": f"{result.rate:.2f}", "allowed": f"{allowed:.2f}"}
-            if claim.amount > allowed and allowed < result.rate:
-                flags.append(Flag("CAP_EXCEEDED", f"only {allowed} is left under the cap", numbers))
+        flag, allowed = _result(claim, ctx, decision.results[claim.kind], numbers)
+        flags += [flag] if flag else []
     if not flags and claim.amount != allowed:
+        result = decision.results.get(claim.kind)  # type: ignore[arg-type]
+        rate = _rate_reason(result)
+        full = result.rate if result is not None else decision.attachment_fee
         flags.append(
             Flag(
                 "AMOUNT_DIFFERS",
-                f"claimed {claim.amount:.2f}, the rules allow {allowed:.2f}",
-                numbers | {"allowed": f"{allowed:.2f}"},
+                f"claimed £{claim.amount:,.2f}, the rules allow £{allowed:,.2f}",
+                numbers | {"rate": f"{full:.2f}", "allowed": f"{allowed:.2f}"},
+                rate.rule if rate else "payment.rate.attachment_fee",
+                rate.source if rate else ctx.rules.sources_of("attachment_fee"),
             )
         )
     partial = all(f.code in _PARTIAL for f in flags)
@@ -337,27 +402,132 @@ def _check(
     )
 
 
-def _route_blocked(decision: Decision, reasons: Sequence[Any]) -> bool:
-    """Whether another route bars this one: it is paid, or (exclusive) employment is met too."""
+def _fee(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> tuple[Flag | None, Decimal]:
+    decision = ctx.decision
+    if claim.claimed_on < decision.attached_on:
+        return Flag(
+            "CLAIMED_TOO_EARLY",
+            f"the family was attached on {decision.attached_on}, after the claim",
+            numbers | {"earliest_date": decision.attached_on.isoformat()},
+            "attachment_fee",
+            ctx.rules.sources_of("attachment_fee"),
+        ), ZERO
+    if not decision.eligible:
+        return _not_eligible(decision, numbers), ZERO
+    paid = ctx.fee_paid
+    if paid is not None:
+        earlier = {
+            "paid_amount": f"{paid.amount:.2f}",
+            "paid_on": paid.paid_on.isoformat() if paid.paid_on else "",
+            "paid_claim_id": paid.claim_id or "",
+        }
+        flag = _duplicate(ctx.verified_in_file, "the attachment fee", numbers | earlier, None)
+        return replace(flag, source=ctx.rules.sources_of("attachment_fee")), ZERO
+    return None, decision.attachment_fee
+
+
+def _result(
+    claim: Claim, ctx: _Context, result: ResultDecision, numbers: dict[str, str]
+) -> tuple[Flag | None, Decimal]:
+    first = result.reasons[0] if result.reasons else None
+    rule, source = (first.rule, first.source) if first else (f"results.{claim.kind}", "")
+    if result.status == "already_paid":
+        paid = next((r for r in result.reasons if r.code == "ALREADY_PAID"), None)
+        return _duplicate(ctx.verified_in_file, claim.kind, numbers, paid), ZERO
+    if result.status != "met":
+        earliest = result.earliest_date
+        if earliest is not None and earliest > claim.claimed_on:
+            return Flag(
+                "CLAIMED_TOO_EARLY",
+                f"the measurement window is complete on {earliest}, after the claim date",
+                numbers | {"earliest_date": earliest.isoformat()},
+                rule,
+                source,
+            ), ZERO
+        return Flag(
+            "RESULT_NOT_MET",
+            f"{claim.kind} is {result.status.replace('_', ' ')} on the claim date: "
+            + ", ".join(result.codes),
+            numbers | {"reasons": " ".join(result.codes)},
+            rule,
+            source,
+        ), ZERO
+    blocking = _route_blocked(ctx.decision, result.reasons)
+    if blocking is not None:
+        return Flag(
+            "ROUTE_NOT_ALLOWED",
+            blocking.message,
+            numbers | {"other_route": str(blocking.compared.get("other_route", ""))},
+            blocking.rule,
+            blocking.source,
+        ), ZERO
+    allowed = min(result.rate, ctx.room)
+    numbers = numbers | {"rate": f"{result.rate:.2f}", "allowed": f"{allowed:.2f}"}
+    if claim.amount > allowed and allowed < result.rate:
+        cap = ctx.decision.cap
+        return Flag(
+            "CAP_EXCEEDED",
+            f"only £{allowed:,.2f} is left under the £{cap:,.0f} cap",
+            numbers | {"cap": f"{cap:.2f}"},
+            "payment.cap",
+            ctx.rules.sources_of("cap"),
+        ), allowed
+    return None, allowed
+
+
+def _not_eligible(decision: Decision, numbers: dict[str, str]) -> Flag:
+    why = next((r for r in decision.identification if r.code.startswith(("NOT_", "TOO_"))), None)
+    codes = " ".join(r.code for r in decision.identification)
+    return Flag(
+        "FAMILY_NOT_ELIGIBLE",
+        f"not eligible at attachment ({why.message if why else codes})",
+        numbers | {"identification": codes},
+        why.rule if why else "identification.eligibility",
+        why.source if why else "",
+    )
+
+
+def _rate_reason(result: ResultDecision | None) -> Reason | None:
+    if result is None:
+        return None
+    return next((r for r in result.reasons if r.code == "RATE_APPLIED"), None)
+
+
+def _route_blocked(decision: Decision, reasons: Sequence[Reason]) -> Reason | None:
+    """The reason another route bars this one: it is paid, or (exclusive) employment is met."""
     for reason in reasons:
         if reason.code not in _ROUTE_TAKEN:
             continue
         other = decision.results.get(str(reason.compared.get("other_route")))  # type: ignore[call-overload]
         if other is not None and other.status == "already_paid":
-            return True
+            return reason
         if reason.code == "EXCLUSIVE_ROUTE_TAKEN":
-            return True
-    return False
+            return reason
+    return None
 
 
-def _duplicate(earlier_in_file: str | None, what: str, numbers: dict[str, str]) -> Flag:
-    if earlier_in_file is not None:
+def _duplicate(
+    verified_in_file: str | None, what: str, numbers: dict[str, str], paid: Reason | None
+) -> Flag:
+    rule, source = (paid.rule, paid.source) if paid else ("payment.once", "")
+    if verified_in_file is not None:
         return Flag(
             "DUPLICATE_IN_FILE",
-            f"{what} already claimed in this file by {earlier_in_file}",
-            numbers | {"earlier_claim": earlier_in_file},
+            f"{what} is already claimed in this file by {verified_in_file}",
+            numbers | {"earlier_claim": verified_in_file},
+            rule,
+            source,
         )
-    return Flag("DUPLICATE_OF_PAYMENT", f"{what} already paid", numbers)
+    extra: dict[str, str] = {}
+    if paid is not None:
+        extra = {k: str(v) for k, v in paid.compared.items() if v is not None}
+    return Flag(
+        "DUPLICATE_OF_PAYMENT",
+        paid.message if paid else f"{what} is already paid",
+        numbers | {f"paid_{k}" if not k.startswith("paid") else k: v for k, v in extra.items()},
+        rule,
+        source,
+    )
 
 
 def missed_claims(
@@ -365,109 +535,75 @@ def missed_claims(
     as_of: date,
     *,
     paid: Mapping[str, Sequence[Payment]] | None = None,
-    rules_for: Any = None,
+    rules_for: Callable[[Family], RuleSet] | None = None,
+    plans: Mapping[str, OutcomePlan] | None = None,
 ) -> list[MissedClaim]:
     """Results (and attachment fees) the evidence shows payable at `as_of` but never paid.
 
-    `paid` adds payments (history and verified claims) to each family's own.
-    """
-    from pbr.engine import evaluate, rule_set_for
+    `paid` adds payments (a ledger's history, say) to each family's own. Each missed claim
+    has the amount forgone and the earliest date it became claimable, or None where the rules
+    cannot date it. Families that no programme covers are skipped (`verify` reports them).
 
-    pick = rules_for or rule_set_for
-    found = []
-    for family in families:
-        extra = tuple((paid or {}).get(family.family_id, ()))
-        counted = family.model_copy(update={"payments": (*family.payments, *extra)})
-        try:
-            decision = evaluate(counted, as_of=as_of, rules=pick(family))
-        except OutsideProgramme:
-            continue
-        fee_paid = any(p.kind == "attachment_fee" for p in counted.payments)
-        if decision.eligible and not fee_paid and decision.attachment_fee > 0:
-            found.append(
-                MissedClaim(
-                    family.family_id, "attachment_fee", decision.attachment_fee, family.attached_on
-                )
-            )
-        for kind, result in decision.results.items():
-            if result.amount > 0:
-                found.append(
-                    MissedClaim(family.family_id, kind, result.amount, result.earliest_date)
-                )
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> for m in missed_claims([family], date(2013, 6, 30)):
+    ...     print(m.kind, m.amount, m.as_row()["earliest_date"])
+    attachment_fee 3200.00 2012-10-15
+    crime_asb_education 700.00 not knowable
+    continuous_employment 100.00 2013-04-08
+    """
+    from pbr.engine import rule_set_for
+
+    found, _ = _missed(
+        families,
+        as_of,
+        {k: list(v) for k, v in (paid or {}).items()},
+        rules_for or rule_set_for,
+        dict(plans or {}),
+        set(),
+    )
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """A reproducible spot-check sample and how it was drawn."""
+def _missed(
+    families: Iterable[Family],
+    as_of: date,
+    paid: Mapping[str, Sequence[Payment]],
+    pick: Callable[[Family], RuleSet],
+    plans: Mapping[str, OutcomePlan],
+    claimed: set[tuple[str, str]],
+) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
+    from pbr.engine import evaluate
 
-    claims: tuple[Claim, ...]
-    seed: str
-    strata: tuple[str, ...]
-    sizes: Mapping[str, int]
-    method: str
-
-
-def sample(
-    claims: Iterable[Claim],
-    size: int | None = None,
-    fraction: Decimal | str | None = None,
-    *,
-    seed: str | int,
-    strata: Sequence[str] = ("kind",),
-) -> Sample:
-    """Draw a spot-check sample that anyone can reproduce by hand from the claims and the seed.
-
-    Method: group claims by `strata` (e.g. kind); in each group rank claims by the SHA-256 hex
-    digest of ``"<seed>|<claim_id>"`` (smallest first) and take the first n. With `size`, n is
-    proportional to the group's claims, largest remainders first (ties by group name); with
-    `fraction`, n = fraction × group claims rounded half up. No random generator is involved,
-    so the sample depends only on the claims and the seed, on any machine and Python.
-
-    >>> from datetime import date
-    >>> cs = [Claim(claim_id=f"C{i}", family_id="F", kind="attachment_fee", amount="1",
-    ...       claimed_on=date(2013, 1, 1)) for i in range(5)]
-    >>> [c.claim_id for c in sample(cs, size=2, seed=7).claims]
-    ['C4', 'C3']
-    """
-    if (size is None) == (fraction is None):
-        raise ValueError("give exactly one of size and fraction")
-    claims = list(claims)
-    groups: dict[str, list[Claim]] = {}
-    for claim in claims:
-        key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
-        groups.setdefault(key, []).append(claim)
-    if size is not None:
-        if not 0 <= size <= len(claims):
-            raise ValueError(f"size must be between 0 and {len(claims)}, got {size}")
-        quotas = {k: size * len(v) / len(claims) if claims else 0 for k, v in groups.items()}
-        sizes = {k: math.floor(q) for k, q in quotas.items()}
-        left = size - sum(sizes.values())
-        for k in sorted(groups, key=lambda k: (-(quotas[k] - sizes[k]), k))[:left]:
-            sizes[k] += 1
-    else:
-        share = Decimal(str(fraction))
-        if not 0 <= share <= 1:
-            raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
-        sizes = {
-            k: int((share * len(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-            for k, v in groups.items()
-        }
-    chosen: list[Claim] = []
-    for key in sorted(groups):
-        ranked = sorted(groups[key], key=lambda c: _rank(seed, c.claim_id))
-        chosen.extend(ranked[: sizes[key]])
-    method = (
-        f"groups by {', '.join(strata) or 'none'}; within each, claims ranked by "
-        f"sha256('{seed}|<claim_id>') ascending; "
-        + (
-            f"{size} in all, proportional, largest remainders"
-            if size is not None
-            else f"{fraction} of each group, rounded half up"
-        )
-    )
-    return Sample(tuple(chosen), str(seed), tuple(strata), sizes, method)
-
-
-def _rank(seed: str | int, claim_id: str) -> str:
-    return hashlib.sha256(f"{seed}|{claim_id}".encode()).hexdigest()
+    found: list[MissedClaim] = []
+    skipped: list[tuple[str, str]] = []
+    for family in families:
+        extra = tuple(paid.get(family.family_id, ()))
+        counted = family.model_copy(update={"payments": (*family.payments, *extra)})
+        try:
+            rules = pick(family)
+            decision = evaluate(counted, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
+        except OutsideProgramme as exc:
+            skipped.append((family.family_id, str(exc)))
+            continue
+        fid = family.family_id
+        fee_paid = any(p.kind == "attachment_fee" for p in counted.payments)
+        if (
+            decision.eligible
+            and not fee_paid
+            and decision.attachment_fee > 0
+            and as_of >= family.attached_on
+            and (fid, "attachment_fee") not in claimed
+        ):
+            found.append(
+                MissedClaim(fid, "attachment_fee", decision.attachment_fee, family.attached_on)
+            )
+        for kind, result in decision.results.items():
+            if result.amount > 0 and (fid, kind) not in claimed:
+                found.append(MissedClaim(fid, kind, result.amount, result.earliest_date))
+    return found, skipped

@@ -1,0 +1,55 @@
+"""Audit flag codes: the stable, machine-readable vocabulary of every claim check.
+
+Audit systems key on `Flag.code`, never on the message text (which may be reworded).
+`AUDIT_FLAGS` maps each code to its meaning; the report's legend and the auditor's tutorial list
+them all (a test checks both).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+__all__ = ["AUDIT_FLAGS", "AuditFlag"]
+
+AuditFlag = Literal[
+    # the claim row itself
+    "MALFORMED_ROW",
+    "UNKNOWN_FAMILY",
+    "OUTSIDE_PROGRAMME",
+    "KIND_NOT_IN_PROGRAMME",
+    # the evidence
+    "FAMILY_NOT_ELIGIBLE",
+    "CLAIMED_TOO_EARLY",
+    "RESULT_NOT_MET",
+    # payments made and claimed
+    "DUPLICATE_IN_FILE",
+    "DUPLICATE_OF_PAYMENT",
+    "ROUTE_NOT_ALLOWED",
+    # the money
+    "CAP_EXCEEDED",
+    "AMOUNT_DIFFERS",
+]
+
+AUDIT_FLAGS: dict[str, str] = {
+    "MALFORMED_ROW": "The claim row could not be read; it is reported with its row number, the "
+    "field and the value, and nothing of it is verified.",
+    "UNKNOWN_FAMILY": "No family record with this family_id.",
+    "OUTSIDE_PROGRAMME": "No programme covers the family (its programme or attachment date).",
+    "KIND_NOT_IN_PROGRAMME": "The family's programme has no result of this kind.",
+    "FAMILY_NOT_ELIGIBLE": "The family does not meet the programme's eligibility at attachment, "
+    "so nothing is payable.",
+    "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
+    "attachment fee, before attachment); the earliest date the claim could be made is shown.",
+    "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
+    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file.",
+    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger).",
+    "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
+    "(interpretation employment_after_crime, or one results claim per family).",
+    "CAP_EXCEEDED": "The claim would take the family's payments over the per-family cap; only "
+    "the room left is verified.",
+    "AMOUNT_DIFFERS": "The amount claimed is not the amount the rules allow for this family on "
+    "the claim date (its rate, after earlier payments); the lesser is verified.",
+}
+"""Every audit flag code and its meaning, in the order a report lists them."""
+
+assert set(AUDIT_FLAGS) == set(get_args(AuditFlag)), "every audit flag needs a meaning"

@@ -1,0 +1,133 @@
+"""A spot-check sample anyone can redo by hand: SHA-256 ranks within strata, no random numbers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from pbr.audit._claims import Claim
+
+__all__ = ["Sample", "rank", "sample"]
+
+_STRATA = frozenset(Claim.model_fields) - {"amount", "row"}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """A reproducible spot-check sample, the size drawn from each stratum and how.
+
+    >>> from datetime import date
+    >>> claims = [Claim(claim_id=f"C{i}", family_id="F", kind="attachment_fee", amount="1",
+    ...           claimed_on=date(2013, 1, 1)) for i in range(4)]
+    >>> drawn = sample(claims, size=2, seed="audit-2015")
+    >>> drawn.sizes, len(drawn.claims)
+    ({'attachment_fee': 2}, 2)
+    """
+
+    claims: tuple[Claim, ...]
+    seed: str
+    strata: tuple[str, ...]
+    sizes: Mapping[str, int]
+    """How many claims each stratum gave, by stratum name (e.g. the kind)."""
+    method: str
+    """The method in one sentence, for the report."""
+
+
+def rank(seed: str | int, claim_id: str) -> str:
+    """The key a claim is ranked by: SHA-256 of ``"<seed>|<claim_id>"`` (UTF-8), in hex.
+
+    >>> rank(2015, "C-001")[:12]
+    '23ed4ae47d00'
+    """
+    return hashlib.sha256(f"{seed}|{claim_id}".encode()).hexdigest()
+
+
+def sample(
+    claims: Iterable[Claim],
+    size: int | None = None,
+    fraction: Decimal | str | None = None,
+    *,
+    seed: str | int,
+    strata: Sequence[str] = ("kind",),
+) -> Sample:
+    """Draw a spot-check sample that anyone can reproduce by hand from the claims and the seed.
+
+    Method: group claims by `strata` (default: kind); in each group rank claims by the SHA-256
+    hex digest of ``"<seed>|<claim_id>"`` (`rank`), smallest first, and take the first n.
+    With `size`, each group's n is its proportional share ``size × group / all``, rounded down,
+    and the claims still to place go one each to the groups with the largest remainders (ties:
+    group name, alphabetical). With `fraction`, n = fraction × group claims, rounded half up.
+    No random number generator is involved, so the sample depends only on the claims and the
+    seed, on any machine and any Python version; the input order does not matter.
+
+    >>> from datetime import date
+    >>> cs = [Claim(claim_id=f"C{i}", family_id="F", kind="attachment_fee", amount="1",
+    ...       claimed_on=date(2013, 1, 1)) for i in range(5)]
+    >>> [c.claim_id for c in sample(cs, size=2, seed=7).claims]
+    ['C4', 'C3']
+
+    Raises:
+        ValueError: neither or both of `size` and `fraction`, either out of range, an unknown
+            stratum, or a claim_id given twice.
+
+    """
+    if (size is None) == (fraction is None):
+        raise ValueError("give exactly one of size and fraction")
+    unknown = [s for s in strata if s not in _STRATA]
+    if unknown:
+        raise ValueError(f"unknown strata {unknown}; choose from {sorted(_STRATA)}")
+    claims = list(claims)
+    ids = [c.claim_id for c in claims]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"claim_id given more than once: {twice[:5]}")
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
+        groups.setdefault(key, []).append(claim)
+    if size is not None:
+        sizes = _proportional(size, {k: len(v) for k, v in groups.items()})
+        how = f"{size} in all, shared in proportion to the groups, largest remainders first"
+    else:
+        share = _fraction(fraction)
+        sizes = {
+            k: int((share * len(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            for k, v in groups.items()
+        }
+        how = f"{share} of each group, rounded half up"
+    chosen: list[Claim] = []
+    for key in sorted(groups):
+        ranked = sorted(groups[key], key=lambda c: rank(seed, c.claim_id))
+        chosen.extend(ranked[: sizes[key]])
+    method = (
+        f"claims grouped by {', '.join(strata) or 'nothing'}; within each group ranked by "
+        f"sha256('{seed}|<claim_id>') in hex, smallest first; {how}"
+    )
+    return Sample(tuple(chosen), str(seed), tuple(strata), dict(sorted(sizes.items())), method)
+
+
+def _proportional(size: int, counts: Mapping[str, int]) -> dict[str, int]:
+    """Largest-remainder allocation in whole numbers (no floating point)."""
+    total = sum(counts.values())
+    if not 0 <= size <= total:
+        raise ValueError(f"size must be between 0 and {total} (the claims given), got {size}")
+    if total == 0:
+        return {}
+    sizes = {k: size * n // total for k, n in counts.items()}
+    remainders = {k: size * n % total for k, n in counts.items()}
+    left = size - sum(sizes.values())
+    for key in sorted(counts, key=lambda k: (-remainders[k], k))[:left]:
+        sizes[key] += 1
+    return sizes
+
+
+def _fraction(fraction: Decimal | str | None) -> Decimal:
+    try:
+        share = Decimal(str(fraction))
+    except InvalidOperation:
+        raise ValueError(f"fraction must be a number between 0 and 1, got {fraction!r}") from None
+    if not share.is_finite() or not 0 <= share <= 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction!r}")
+    return share
