@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from pbr.audit._csv import COLUMNS
 from pbr.audit._report import Report
@@ -14,43 +16,52 @@ _GBP = '"£"#,##0.00'
 
 
 def render(report: Report) -> bytes:
-    """The workbook's bytes: Summary, each section, and All claims (money as numbers in £)."""
+    """The workbook's bytes: Summary, each section, and All claims (money as numbers in £).
+
+    Written in openpyxl's write-only mode, so a large claim file takes time in proportion to it.
+    """
     try:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
     except ImportError as exc:
         raise ImportError('XLSX reports need openpyxl: pip install "pbr[xlsx]"') from exc
-    book = Workbook()
+    book = Workbook(write_only=True)
     bold = Font(bold=True)
-    summary = book.active
-    summary.title = "Summary"
-    summary.append([report.title])
-    summary["A1"].font = Font(bold=True, size=14)
+
+    def cells(sheet: Any, values: Sequence[Any], strong: bool = False) -> list[Any]:
+        row = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, Decimal):
+                cell.number_format = _GBP
+            if strong:
+                cell.font = bold
+            row.append(cell)
+        return row
+
+    def table(title: str, head: Sequence[str], rows: Iterable[Sequence[Any]], total: bool) -> None:
+        sheet = book.create_sheet(title[:31])
+        sheet.freeze_panes = "A2"
+        sheet.append(cells(sheet, head, strong=True))
+        listed = list(rows)
+        for n, row in enumerate(listed, start=1):
+            sheet.append(cells(sheet, row, strong=total and n == len(listed)))
+
+    summary = book.create_sheet("Summary")
+    summary.column_dimensions["A"].width = 26
+    summary.column_dimensions["B"].width = 80
+    summary.append(cells(summary, [report.title], strong=True))
     for key, value in (*report.meta, ("", ""), *report.summary):
         summary.append([key, value])
-    summary.column_dimensions["A"].width = 24
-    summary.column_dimensions["B"].width = 80
-    for table in report.tables:
-        sheet = book.create_sheet(table.title[:31])
-        sheet.append(list(table.columns))
-        for cell in sheet[1]:
-            cell.font = bold
-        for row in table.rows:
-            sheet.append(list(row))
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, Decimal):
-                    cell.number_format = _GBP
-        if table.total_last and table.rows:
-            for cell in sheet[sheet.max_row]:
-                cell.font = bold
-        sheet.freeze_panes = "A2"
-    claims = book.create_sheet("All claims")
-    claims.append(list(COLUMNS))
-    for cell in claims[1]:
-        cell.font = bold
-    for flat in report.all_claims:
-        claims.append([flat.get(c, "") for c in COLUMNS])
-    claims.freeze_panes = "A2"
+    for t in report.tables:
+        table(t.title, t.columns, t.rows, t.total_last and bool(t.rows))
+    table(
+        "All claims",
+        COLUMNS,
+        ([flat.get(c, "") for c in COLUMNS] for flat in report.all_claims),
+        False,
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
