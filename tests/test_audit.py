@@ -595,3 +595,12 @@ def test_cli_audit_outputs_and_refusals(tmp_path: Path) -> None:
         assert out.returncode == 1, out.stderr
         assert (tmp_path / f"r{suffix}").stat().st_size > 0
     assert "sample: " in out.stdout
+
+
+def test_verify_reads_a_claim_file_and_a_rerun_gives_the_same_report(tmp_path: Path) -> None:
+    by_path = verify(EXAMPLES / "claims.csv", families(), as_of=AS_OF)
+    assert len(by_path.checks) == 19
+    assert [r.row for r in by_path.rejections] == [20, 21, 22, 23]
+    first = write_report(by_path, tmp_path / "a.csv").read_bytes()
+    again = verify(EXAMPLES / "claims.csv", families(), as_of=AS_OF)
+    assert write_report(again, tmp_path / "b.csv").read_bytes() == first  # byte for byte

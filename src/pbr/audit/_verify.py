@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr.audit._claims import Claim, ClaimRejection
@@ -195,7 +196,7 @@ class Verification:
 
 
 def verify(
-    claims: Iterable[Claim],
+    claims: Iterable[Claim] | str | Path,
     families: Iterable[Family] | Mapping[str, Family],
     as_of: date | None = None,
     history: Ledger | Mapping[str, Iterable[Any]] | Iterable[Any] | None = None,
@@ -212,7 +213,8 @@ def verify(
     being paid, not a duplicate. `as_of` (default: the last claim date) is the date for missed
     claims. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one
     with the council's interpretations), `plans` the outcome plans by programme. Malformed
-    rows (`rejections`, from `read_claims`) are carried into the result, never dropped.
+    rows (`rejections`, from `read_claims`) are carried into the result, never dropped; given
+    a claim file's path instead of claims, `verify` reads it and carries its malformed rows.
 
     >>> import pbr
     >>> from datetime import date
@@ -227,6 +229,11 @@ def verify(
     """
     from pbr.engine import evaluate, rule_set_for
 
+    if isinstance(claims, str | Path):
+        from pbr.audit._claims import read_claims
+
+        claims, read_rejections = read_claims(claims)
+        rejections = (*read_rejections, *rejections)
     by_id = dict(families) if isinstance(families, Mapping) else {f.family_id: f for f in families}
     claims = list(claims)
     plans = dict(plans or {})
