@@ -305,3 +305,16 @@ def test_cli_ledger_append_and_refusals(tmp_path: Path) -> None:
     )
     assert broken_evaluate.returncode == 2
     assert "no ledger at" in broken_evaluate.stderr
+
+
+def test_an_existing_ledger_is_only_read_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3)
+    monkeypatch.setattr(pbr.ledger, "_SCHEMA", "this is not SQL")  # fails if it were run
+    ledger = Ledger(path, create=False)
+    assert ledger.verify().ok
+    assert len(ledger.history()["EX-001"]) == 3
+    with pytest.raises(LedgerError, match="is not a ledger"):
+        Ledger(tmp_path / "new.db")  # a new ledger does run it

@@ -27,6 +27,7 @@ import csv
 import hashlib
 import json
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -202,7 +203,11 @@ class Ledger:
             raise LedgerError(f"no ledger at {self.path}")
         try:
             with closing(self._connect()) as db:
-                db.executescript(_SCHEMA)
+                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+                if not {"entries", "head"} <= tables:
+                    if tables - {"entries_family"} or not create:
+                        raise LedgerError(f"{self.path} is not a ledger: it has tables {tables}")
+                    db.executescript(_SCHEMA)  # a new ledger; an existing one is only read
                 columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"{self.path} is not a ledger: {exc}") from None
@@ -212,8 +217,12 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+    def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
+        if read_only:  # reads work on a ledger the auditor may only read
+            uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+        else:
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         return db
 
@@ -260,7 +269,7 @@ class Ledger:
 
     def entries(self) -> Iterator[tuple[int, Entry]]:
         """Every entry with its sequence number, in order (read in one consistent snapshot)."""
-        with closing(self._connect()) as db:
+        with closing(self._connect(read_only=True)) as db:
             rows = db.execute(
                 "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version "
                 "FROM entries ORDER BY seq"
@@ -279,7 +288,7 @@ class Ledger:
         Reads the entries and the head in one transaction, so appends by other processes
         during the check cannot make a sound ledger look broken.
         """
-        with closing(self._connect()) as db:
+        with closing(self._connect(read_only=True)) as db:
             db.execute("BEGIN")
             try:
                 count, head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
