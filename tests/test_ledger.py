@@ -193,6 +193,11 @@ def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
     broken = cli("ledger", "verify", str(db))
     assert broken.returncode == 1
     assert "BROKEN at entry 1" in broken.stdout
+    refused = cli(
+        "evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31", "--ledger", str(db)
+    )
+    assert refused.returncode == 2
+    assert "is broken at entry 1: entry 1 was changed after it was written" in refused.stderr
 
 
 def test_a_repeated_claim_id_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
