@@ -516,24 +516,23 @@ def _simulate(
     for c in cohorts:
         rates = result_rates(rules, c.year)
         targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
-        share = rules.amount("cap", c.year) - rules.amount("attachment_fee", c.year)
+        fee = rules.amount("attachment_fee", c.year)
+        fee_slot = calendar.window_for(c.attached)
         draws.append(
             CohortDraw(
                 families=c.families,
+                fee=int(fee * 100),
+                fee_window=None if fee_slot is None else index[fee_slot],
                 rates={k: int(rates[k] * 100) for k in assumptions.probabilities},
                 windows=tuple(None if t is None else index[t] for t in targets),
-                share=int(share * 100),
+                share=int((rules.amount("cap", c.year) - fee) * 100),
             )
         )
-    fees, fees_so_far = [], Fraction(0)
-    for slot in slots:  # rounded once on the running total, as the expected windows are
-        fees_so_far += exact[slot].get(FEES, Fraction(0))
-        fees.append(int(round_to_penny(fees_so_far) * 100))
     mc = monte_carlo(
         draws,
         assumptions.probabilities,
         [assumptions.lag_months[m] for m in lags],
-        fees,
+        len(slots),
         runs=runs,
         seed=seed,
         band=band,

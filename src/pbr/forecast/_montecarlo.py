@@ -1,15 +1,18 @@
 """Seeded Monte Carlo of the drawdown: whole families drawn per cohort and result, in pence.
 
-The scheme, so that anyone can reproduce a run: one ``numpy.random.Generator(PCG64(seed))``;
-cohorts are taken in the order given (attachment date), and within a cohort the results in
-sorted order of their names. For each cohort and result, the number of families meeting it in
-run is ``Binomial(whole families + extra, p)``, where ``extra`` (drawn once per cohort and run,
-before its results) is ``Binomial(1, fractional part of the cohort)``: a cohort of 658/12
-families is 54 families and, in 5 runs out of 6, a 55th. The families meeting a result are
-spread over the lags by one multinomial draw with the lag shares. Rates are whole pence, so the
-sums are exact integers. A cohort's results are then cut, in time order, at its room under the
-cap (its families in that run × the results share), so no run pays more than the maximum. The
-same seed and the same numpy version give the same output on any machine.
+The scheme, so that anyone can reproduce a run: one ``numpy.random.Generator(PCG64(seed))``.
+First, one uniform ``u`` per run places the fractional families: cohorts hold fractional
+families (658 families over 12 quarters is 54 5/6 each), so each cohort gets its whole part and,
+by systematic sampling, one more family when an integer lies in ``[C_{i-1} - u, C_i - u)``, where
+``C_i`` is the running sum of the fractional parts. A cohort gets its extra family with
+probability equal to its fractional part, and every run holds exactly the whole funded families.
+Then, cohort by cohort (in the order given: attachment date) and result by result (in sorted
+order of their names), the number of the cohort's families meeting the result is binomial, and
+those families are spread over the lags by one multinomial draw with the lag shares. Fees and
+rates are whole pence, so sums are exact integers. A cohort's results are cut, in time order, at
+its room under the cap (its families in that run × the results share), so no run pays more than
+its families × the cap: the maximum. The same seed and the same numpy version give the same
+output on any machine.
 
 Percentiles are exact order statistics (``inverted_cdf``: the smallest total with at least the
 wanted share of runs at or below it), and `to_money` is the one place pence become pounds.
@@ -56,12 +59,14 @@ def check_band(band: tuple[int, int]) -> tuple[int, int]:
 class CohortDraw:
     """One cohort as the simulation sees it: families, pence per result, windows per lag.
 
-    `windows` gives, for each lag in order, the index of the claim window paying a result met
-    after that lag, or None beyond the last window; `share` is one family's results share (the
-    cap less the attachment fee) in pence.
+    `fee_window` is the index of the claim window paying the cohort's attachment fees, `windows`
+    gives, for each lag in order, the index of the window paying a result met after that lag
+    (None: beyond the last window); `fee` and `share` (the cap less the fee) are per family.
     """
 
     families: Fraction
+    fee: int
+    fee_window: int | None
     rates: Mapping[str, int]
     windows: tuple[int | None, ...]
     share: int
@@ -82,16 +87,16 @@ def monte_carlo(
     cohorts: Sequence[CohortDraw],
     probabilities: Mapping[str, Fraction],
     lag_shares: Sequence[Fraction],
-    fees: Sequence[int],
+    slots: int,
     *,
     runs: int,
     seed: int,
     band: tuple[int, int],
 ) -> MonteCarlo:
-    """Simulate `runs` runs; `fees` is the certain cumulative attachment fees per window, in pence.
+    """Simulate `runs` runs over `slots` claim windows; amounts in pence, results in pounds.
 
-    >>> one = CohortDraw(Fraction(10), {"r": 10000}, (0,), share=10000)
-    >>> mc = monte_carlo([one], {"r": Fraction(1, 2)}, [Fraction(1)], [0], runs=100, seed=1,
+    >>> one = CohortDraw(Fraction(10), 0, 0, {"r": 10000}, (0,), share=10000)
+    >>> mc = monte_carlo([one], {"r": Fraction(1, 2)}, [Fraction(1)], 1, runs=100, seed=1,
     ...     band=(5, 95))
     >>> mc.low[0] <= mc.median[0] <= mc.high[0] <= Decimal(1000)
     True
@@ -105,13 +110,20 @@ def monte_carlo(
         raise ValueError(f"seed must be a whole number of 0 or more, got {seed!r}")
     check_band(band)
     rng = np.random.Generator(np.random.PCG64(seed))
-    slots = len(fees)
     pence = np.zeros((runs, slots), dtype=np.int64)
     lag_p = np.array([float(q) for q in lag_shares])
     lag_p = lag_p / lag_p.sum()
+    u = rng.random(runs)
+    placed = np.zeros(runs, dtype=np.int64)  # ceil(C_{i-1} - u): 0 before the first cohort
+    running = Fraction(0)
     for c in cohorts:
-        whole, part = divmod(c.families.numerator, c.families.denominator)
-        families = whole + rng.binomial(1, float(Fraction(part, c.families.denominator)), runs)
+        whole = math.floor(c.families)
+        running += c.families - whole
+        upto = np.ceil(float(running) - u).astype(np.int64)
+        families = whole + upto - placed
+        placed = upto
+        if c.fee_window is not None:
+            pence[:, c.fee_window] += families * c.fee
         paid = np.zeros((runs, slots), dtype=np.int64)
         for kind in sorted(probabilities):
             met = rng.binomial(families, float(probabilities[kind]))
@@ -122,7 +134,7 @@ def monte_carlo(
         # the cohort's room under the cap is used in time order; later payments are cut
         cut = np.minimum(np.cumsum(paid, axis=1), (families * c.share)[:, None])
         pence += np.diff(cut, axis=1, prepend=0)
-    cumulative = np.cumsum(pence, axis=1) + np.asarray(fees, dtype=np.int64)
+    cumulative = np.cumsum(pence, axis=1)
     ordered = np.sort(cumulative, axis=0)
 
     def percentile(q: int) -> tuple[Decimal, ...]:
