@@ -54,7 +54,13 @@ def plot_drawdowns(
                 label=f"{d.scenario}: p{d.band[0]}–p{d.band[1]} of {d.runs:,} runs",
             )
     maximum = float(drawdowns[0].maximum) / 1e6
-    lines.axhline(maximum, color="#444444", linestyle="--", linewidth=1, label="maximum funding")
+    lines.axhline(
+        maximum,
+        color="#444444",
+        linestyle="--",
+        linewidth=1,
+        label=f"maximum funding (£{maximum:,.2f} million)",
+    )
     bars.set_xticks(range(len(years)), years)
     bars.set_ylabel("£ million")
     bars.set_title("Drawdown by financial year of claim")
