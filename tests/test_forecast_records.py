@@ -199,3 +199,19 @@ def test_cli_same_seed_same_output_and_default_seed() -> None:
     assert "p5,p50,p95" in one.stdout.splitlines()[0]
     default = cli("--families", "790", "--runs", "300")
     assert "seed 0" in default.stdout
+
+
+def test_a_records_chart_shows_secured_and_claimable(tmp_path: Path) -> None:
+    met = family(family_id="MET", **EMPLOYED)
+    figure = from_records([met], as_of=AS_OF, alloc=allocation(60)).plot(str(tmp_path / "r.png"))
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    bars, lines = figure.axes
+    assert "base: claimable now" in [t.get_text() for t in bars.get_legend().get_texts()]
+    cumulative = next(line for line in lines.get_lines() if "forecast" in str(line.get_label()))
+    # £0 secured on the date, then £4,000 claimable now in the next window, in £000
+    assert list(cumulative.get_ydata()[:2]) == [0.0, pytest.approx(4.0 + _first_window(met))]
+
+
+def _first_window(met: pbr.Family) -> float:
+    d = from_records([met], as_of=AS_OF, alloc=allocation(60))
+    return float(d.windows[0].cumulative) / 1000
