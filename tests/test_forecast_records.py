@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import pbr
+from pbr.cli import main
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
 from tests.builders import family
 
@@ -123,10 +124,19 @@ def test_records_rows_carry_secured_and_claimable() -> None:
 # --- command line -----------------------------------------------------------------------------
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pbr.cli", "forecast", *args], capture_output=True, text=True
-    )
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    """`pbr forecast ARGS` in this process (fast); test_forecast.py runs it as a subprocess."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["forecast", *args])
+    return Ran(status, out.getvalue(), err.getvalue())
 
 
 def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
@@ -215,3 +225,29 @@ def test_a_records_chart_shows_secured_and_claimable(tmp_path: Path) -> None:
 def _first_window(met: pbr.Family) -> float:
     d = from_records([met], as_of=AS_OF, alloc=allocation(60))
     return float(d.windows[0].cumulative) / 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('probabilities = "x"\nlag_months = {6 = "1"}\n', "probabilities must be a table, got 'x'"),
+        ("scenarios = [1, 2]\n", "a scenario must be a table"),
+        (
+            '[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\nsix = "1"\n',
+            "'six' is not a whole",
+        ),
+        ('[probabilities]\nprogress_to_work = "1/5"\n', "missing 'lag_months'"),
+        ('[probabilities]\nprogress_to_work = "3/2"\n[lag_months]\n6 = "1"\n', "between 0 and 1"),
+        (
+            'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1/2"\n',
+            "add up to 1/2",
+        ),
+    ],
+)
+def test_cli_bad_scenario_files_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--families", "60", "--scenario", str(path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -64,22 +64,59 @@ class Assumptions:
             raise ValueError(f"scenario {self.name!r}: lag_months add up to {total}, not 1")
         if any(m < 0 for m in self.lag_months):
             raise ValueError(f"scenario {self.name!r}: a lag must be 0 months or more")
+        for kind, p in self.probabilities.items():
+            if not 0 <= p <= 1:
+                raise ValueError(
+                    f"scenario {self.name!r}: the probability of {kind} must be between 0 and 1, "
+                    f"got {p}"
+                )
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Assumptions:
-        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``."""
+    def from_mapping(cls, data: Any) -> Assumptions:
+        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``.
+
+        Every error names the scenario, the field and the value.
+
+        >>> Assumptions.from_mapping({"name": "x", "probabilities": {"progress_to_work": "1/3"},
+        ...     "lag_months": {"six": "1"}})
+        Traceback (most recent call last):
+        ...
+        ValueError: scenario 'x': lag_months: 'six' is not a whole number of months
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
+            )
         name = str(data.get("name", "scenario"))
         unknown = set(data) - {"name", "probabilities", "lag_months"}
         if unknown:
             raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
+        table = _table(data, "probabilities", name)
         try:
-            probabilities = {str(k): parse_share(v) for k, v in data["probabilities"].items()}
-            lags = {int(k): parse_share(v) for k, v in data["lag_months"].items()}
-        except KeyError as exc:
-            raise ValueError(f"scenario {name!r}: missing {exc.args[0]!r}") from None
+            probabilities = {str(k): parse_share(v) for k, v in table.items()}
         except ValueError as exc:
-            raise ValueError(f"scenario {name!r}: {exc}") from None
+            raise ValueError(f"scenario {name!r}: probabilities: {exc}") from None
+        lags = {}
+        for k, v in _table(data, "lag_months", name).items():
+            try:
+                months = int(k)
+            except ValueError:
+                raise ValueError(
+                    f"scenario {name!r}: lag_months: {k!r} is not a whole number of months"
+                ) from None
+            try:
+                lags[months] = parse_share(v)
+            except ValueError as exc:
+                raise ValueError(f"scenario {name!r}: lag_months {k}: {exc}") from None
         return cls(name, probabilities, lags)
+
+
+def _table(data: Mapping[str, Any], key: str, name: str) -> Mapping[Any, Any]:
+    if key not in data:
+        raise ValueError(f"scenario {name!r}: missing {key!r}")
+    if not isinstance(data[key], Mapping):
+        raise ValueError(f"scenario {name!r}: {key} must be a table, got {data[key]!r}")
+    return data[key]  # type: ignore[no-any-return]
 
 
 def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
