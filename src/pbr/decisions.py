@@ -54,6 +54,11 @@ def construct(model: type[_M], **fields: Any) -> _M:
 
     The engine's own outputs need no checking, and pydantic's `model_construct` costs several
     microseconds per call; this fills the defaults and sets the instance state directly.
+
+    >>> reason = construct(Reason, code="ELIGIBLE", rule="identification.eligibility",
+    ...     source="S45", message="all three national criteria")
+    >>> reason.code, reason.compared
+    ('ELIGIBLE', {})
     """
     defaults = _DEFAULTS.get(model)
     if defaults is None:
@@ -121,7 +126,19 @@ class ResultDecision(BaseModel):
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The reason codes, in order."""
+        """The reason codes, in order.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> decision.results["progress_to_work"].codes
+        ('NO_WORK_PROGRAMME_REFERRAL',)
+        """
         return tuple(r.code for r in self.reasons)
 
 
@@ -158,6 +175,18 @@ class Provenance(BaseModel):
 
     `rules_hash` covers the rule-set data, the interpretations chosen and the outcome plan;
     `input_hash` covers the canonical family record and the evaluation date.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> provenance = decision.provenance
+    >>> provenance.pbr_version == pbr.__version__, len(provenance.rules_hash)
+    (True, 64)
     """
 
     model_config = _FROZEN
@@ -212,7 +241,19 @@ class Decision(BaseModel):
 
     @property
     def codes(self) -> dict[str, tuple[str, ...]]:
-        """Reason codes by result kind."""
+        """Reason codes by result kind.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> decision.codes["continuous_employment"]
+        ('CONTINUOUS_EMPLOYMENT_REACHED', 'RATE_APPLIED', 'EMPLOYMENT_TOP_UP')
+        """
         return {kind: result.codes for kind, result in self.results.items()}
 
     def explain(self) -> str:
@@ -220,6 +261,17 @@ class Decision(BaseModel):
 
         Each result shows its limbs, the windows used, the counts compared with their threshold,
         the verdict and the source, then the money and the interpretations in force.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> print(decision.explain().splitlines()[2])
+        Programme tf-phase-1, rules tf-phase-1/1.0
         """
         from pbr.explain import explain
 
