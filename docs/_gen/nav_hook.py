@@ -49,7 +49,9 @@ def with_rule_set_pages(nav: list[Any], pages: list[tuple[str, str]]) -> list[An
             listed = {_page(item) for item in section}
             missing = [{title: page} for title, page in pages if page not in listed]
             rules_at = [
-                i for i, item in enumerate(section) if (_page(item) or "").startswith("reference/rules")
+                i
+                for i, item in enumerate(section)
+                if (_page(item) or "").startswith("reference/rules")
             ]
             at = rules_at[-1] + 1 if rules_at else 0
             entry = {REFERENCE: [*section[:at], *missing, *section[at:]]}

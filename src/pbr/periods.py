@@ -103,12 +103,20 @@ class FinancialYear:
 
     @property
     def start(self) -> date:
-        """1 April of the start year."""
+        """1 April of the start year.
+
+        >>> FinancialYear(2013).start
+        datetime.date(2013, 4, 1)
+        """
         return date(self.start_year, 4, 1)
 
     @property
     def end(self) -> date:
-        """31 March of the following year."""
+        """31 March of the following year.
+
+        >>> FinancialYear(2013).end
+        datetime.date(2014, 3, 31)
+        """
         return date(self.start_year + 1, 3, 31)
 
     def __str__(self) -> str:
@@ -159,7 +167,11 @@ class SchoolTerm:
 
     @property
     def label(self) -> str:
-        """``"2012/13 autumn"``."""
+        """The academic year and the term's name, for people.
+
+        >>> default_term("2012/13", "autumn").label
+        '2012/13 autumn'
+        """
         return f"{self.academic_year} {self.name}"
 
 
@@ -191,7 +203,12 @@ class TermCalendar:
     name: str = "default"
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
-        """Return the dated term of `academic_year` called `name`."""
+        """Return the dated term of `academic_year` called `name`.
+
+        >>> TermCalendar().term("2013/14", "autumn")  # doctest: +NORMALIZE_WHITESPACE
+        SchoolTerm(start=datetime.date(2013, 9, 1), end=datetime.date(2013, 12, 31),
+                   academic_year='2013/14', name='autumn')
+        """
         override = self.overrides.get((academic_year, name))
         if override is not None:
             return SchoolTerm(override[0], override[1], academic_year, name)
