@@ -94,10 +94,15 @@ class Reason(BaseModel):
     model_config = _FROZEN
 
     code: ReasonCode
+    """The stable machine code; key on it (see `REASON_CODES`)."""
     rule: str
+    """The rule applied, e.g. ``results.continuous_employment``."""
     source: str
+    """The rule's source tags, e.g. ``S1, S16``."""
     message: str
+    """What happened, for people; may be reworded in any release."""
     compared: Compared = {}
+    """The numbers, dates and flags compared, by name."""
 
 
 class ResultDecision(BaseModel):
@@ -119,10 +124,15 @@ class ResultDecision(BaseModel):
     model_config = _FROZEN
 
     status: Status
+    """``met``, ``not_met``, ``not_applicable`` or ``already_paid``."""
     amount: Money
+    """Payable now for this result, after payments made and the cap."""
     rate: Money
+    """The result's rate for the family (before payments and the cap)."""
     earliest_date: date | None = None
+    """When a result not met yet will be met, if that can be known."""
     reasons: tuple[Reason, ...] = ()
+    """Why, in order."""
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -161,13 +171,21 @@ class Identification(BaseModel):
     model_config = _FROZEN
 
     family_id: str
+    """The family."""
     attached_on: date
+    """The attachment day."""
     eligible: bool
+    """Whether the family qualifies for the programme."""
     identified_for: tuple[str, ...]
+    """The problems the family was identified for."""
     evidence: tuple[str, ...]
+    """The problems the evidence shows at attachment."""
     local_discretion: bool
+    """Whether the council recorded a local-discretion reason."""
     reasons: tuple[Reason, ...]
+    """Why, criterion by criterion."""
     warnings: tuple[Reason, ...] = ()
+    """Disagreements between the record and the evidence."""
 
 
 class Provenance(BaseModel):
@@ -192,8 +210,11 @@ class Provenance(BaseModel):
     model_config = _FROZEN
 
     pbr_version: str
+    """The version of `pbr` that made the decision."""
     rules_hash: str
+    """SHA-256 of the rule-set data, the interpretations and the outcome plan."""
     input_hash: str
+    """SHA-256 of the canonical family record and the evaluation date."""
 
 
 class Decision(BaseModel):
@@ -219,23 +240,39 @@ class Decision(BaseModel):
     model_config = _FROZEN
 
     family_id: str
+    """The family."""
     as_of: date
+    """The evaluation date."""
     programme: str
+    """``tf-phase-1``, ``tf-phase-2`` or ``supporting-families``."""
     rules_version: str
+    """The rule set and its data version, e.g. ``tf-phase-1/1.0``."""
     attached_on: date
+    """The attachment day."""
     attachment_year: str
+    """The financial year of attachment, e.g. ``2013/14``."""
     attachment_fee: Money
+    """The attachment fee of that year (not counted in `payable`)."""
     eligible: bool
+    """Whether the family qualified at attachment."""
     identified_for: tuple[str, ...]
+    """The problems the family was identified for."""
     payable: Money
+    """Results payments payable now, all results together."""
     paid_to_date: Money
+    """The payments listed for the family (or in the ledger) made on or before `as_of`."""
     cap: Money
+    """The most the programme pays for one family, fee included."""
     interpretations: dict[str, str]
+    """Every interpretation in force, id to value."""
     outcome_plan: str | None = None
     """Phase two and Supporting Families: the outcome plan judged against, as ``id/version``."""
     warnings: tuple[Reason, ...] = ()
+    """Problems with the record that did not stop the evaluation."""
     identification: tuple[Reason, ...] = ()
+    """The reasons for eligibility at attachment."""
     results: dict[ResultKind, ResultDecision]
+    """One verdict per result the programme decides, keyed by result kind."""
     provenance: Provenance | None = None
     """The library version and the hashes of the rules and the input (see `pbr replay`)."""
 
