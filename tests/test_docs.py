@@ -204,8 +204,11 @@ def test_site_builds_strictly_offline(tmp_path: Path) -> None:
     assert (site / "index.html").is_file()
     for page in ["quickstart", "concepts", "family-record", "api", "changelog"]:
         assert (site / page / "index.html").is_file(), page
-    for page in ["rules", "reason-codes"]:
+    for page in ["rules", "reason-codes", "cli"]:
         assert (site / "reference" / page / "index.html").is_file(), page
+    for rules in RULE_SETS:
+        generated = load_script(GEN_SCRIPT).rules_page(rules).removesuffix(".md")
+        assert (site / generated / "index.html").is_file(), rules.programme
     schema = json.loads((site / "family-record.schema.json").read_text(encoding="utf-8"))
     assert schema == Family.model_json_schema()
     assert "pbr:json-schema" not in (site / "family-record" / "index.html").read_text("utf-8")
