@@ -86,7 +86,7 @@ def _academic_year(value: str) -> str:
     if (int(start) + 1) % 100 != int(end):
         raise PydanticCustomError(
             "bad_academic_year",
-            "academic year {value!r}: {end} does not follow {start}",
+            "academic year '{value}': {end} does not follow {start}",
             {"value": value, "start": start, "end": end},
         )
     return value
