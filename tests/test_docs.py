@@ -204,8 +204,11 @@ def test_site_builds_strictly_offline(tmp_path: Path) -> None:
     assert (site / "index.html").is_file()
     for page in ["quickstart", "concepts", "family-record", "api", "changelog"]:
         assert (site / page / "index.html").is_file(), page
-    for page in ["rules", "reason-codes"]:
+    for page in ["rules", "reason-codes", "cli"]:
         assert (site / "reference" / page / "index.html").is_file(), page
+    for rules in RULE_SETS:
+        generated = load_script(GEN_SCRIPT).rules_page(rules).removesuffix(".md")
+        assert (site / generated / "index.html").is_file(), rules.programme
     schema = json.loads((site / "family-record.schema.json").read_text(encoding="utf-8"))
     assert schema == Family.model_json_schema()
     assert "pbr:json-schema" not in (site / "family-record" / "index.html").read_text("utf-8")
@@ -343,19 +346,94 @@ def test_cli_reference_has_every_command(gen: types.ModuleType) -> None:
     from pbr.cli import _parser
 
     page: str = gen.render_cli()
-    for action in _parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                assert f"## `pbr {name}`" in page, name
-                for option in sub._option_string_actions:
-                    assert option in page, (name, option)
+    commands = list(gen._commands(_parser()))
+    names = {name for name, _, _ in commands}
+    assert {"pbr evaluate", "pbr explain", "pbr schema", "pbr rules", "pbr ledger verify"} <= names
+    for name, text, parser in commands:
+        level = "#" * (name.count(" ") + 1)
+        assert f"\n{level} `{name}` {{#{name.replace(' ', '-')}}}\n" in page, name
+        assert f"| [`{name}`](#{name.replace(' ', '-')}) |" in page, name
+        assert text, f"{name} has no help line"
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert f"| `{gen._argument_name(action)}` |" in page, (name, action.dest)
+
+
+def test_cli_reference_borrows_help_and_does_not_depend_on_the_terminal(
+    gen: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    narrow: str = gen.render_cli()
+    monkeypatch.setenv("COLUMNS", "300")
+    assert gen.render_cli() == narrow
+    explain = narrow.split("## `pbr explain`", 1)[1].split("\n## ", 1)[0]
+    assert "| `--as-of AS_OF` | yes |  | evaluation date, YYYY-MM-DD |" in explain
+
+
+def _nav() -> list[object]:
+    """The nav of mkdocs.yml (its ``!!python/name`` tags read as plain strings)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    nav: list[object] = config["nav"]
+    return nav
+
+
+def _pages(nav: object) -> list[str]:
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in _pages(value)]
+    if isinstance(nav, list):
+        return [page for item in nav for page in _pages(item)]
+    return []
 
 
 def test_every_rule_set_has_a_page_in_the_nav(gen: types.ModuleType) -> None:
-    nav = (ROOT / "mkdocs.yml").read_text()
+    hook = load_script(DOCS / "_gen" / "nav_hook.py")
+    assert "docs/_gen/nav_hook.py" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = _pages(hook.with_rule_set_pages(_nav(), hook.rule_set_pages()))
     for rules in RULE_SETS:
-        assert gen.rules_page(rules) in nav, rules.programme
-    assert "reference/cli.md" in nav
+        assert pages.count(gen.rules_page(rules)) == 1, rules.programme
+    assert "reference/cli.md" in pages
+
+
+def test_nav_hook_adds_a_new_programme_after_the_last_rules_page() -> None:
+    hook = load_script(DOCS / "_gen" / "nav_hook.py")
+    nav = [
+        {"Home": "index.md"},
+        {"Reference": [{"Rules": "reference/rules.md"}, {"Command line": "reference/cli.md"}]},
+    ]
+    added = hook.with_rule_set_pages(
+        nav, [("Rules", "reference/rules.md"), ("Rules (new)", "reference/rules-new.md")]
+    )
+    assert added == [
+        {"Home": "index.md"},
+        {
+            "Reference": [
+                {"Rules": "reference/rules.md"},
+                {"Rules (new)": "reference/rules-new.md"},
+                {"Command line": "reference/cli.md"},
+            ]
+        },
+    ]
+    assert nav[1] == {
+        "Reference": [{"Rules": "reference/rules.md"}, {"Command line": "reference/cli.md"}]
+    }
+
+
+def test_rules_pages_name_the_constant_of_each_rule_set(gen: types.ModuleType) -> None:
+    import pbr.rules
+
+    for rules in RULE_SETS:
+        name = gen.constant(rules)
+        assert getattr(pbr.rules, name) is rules
+        assert f"pbr.rules.{name}" in gen.render_rules(rules)
 
 
 def test_rules_page_has_every_source(gen: types.ModuleType) -> None:

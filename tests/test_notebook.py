@@ -28,4 +28,7 @@ def test_forecast_notebook_runs() -> None:
     assert "658 funded families; maximum 2632000.00" in text
     assert "secured" in text
     assert "claimable now" in text
-    assert any("image/png" in o.get("data", {}) for o in outputs)
+    # both charts show, each once, as the value of the cell that draws it (.plot() in a notebook)
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2
+    assert {o["output_type"] for o in images} == {"execute_result"}

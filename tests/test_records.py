@@ -198,3 +198,28 @@ def test_json_schema_covers_the_record() -> None:
     assert schema["additionalProperties"] is False
     payment = schema["$defs"]["Payment"]["properties"]["amount"]
     assert "number" not in json.dumps(payment)
+
+
+def test_bad_academic_year_message_shows_the_value() -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError) as info:
+        pbr.Family.model_validate(
+            {
+                "family_id": "AY",
+                "attached_on": "2013-01-07",
+                "members": [{"person_id": "C1", "date_of_birth": "2004-01-01"}],
+                "school_terms": [
+                    {
+                        "person_id": "C1",
+                        "academic_year": "2012/14",
+                        "term": "autumn",
+                        "possible_sessions": 10,
+                        "unauthorised_absences": 0,
+                    }
+                ],
+            }
+        )
+    message = info.value.errors()[0]["msg"]
+    assert "academic year '2012/14': 14 does not follow 2012" in message
+    assert "{" not in message

@@ -15,15 +15,18 @@ file and check the pages without building the site.
 
 from __future__ import annotations
 
+import argparse
+import functools
 import inspect
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pbr.reasons
+import pbr.rules
 from pbr.money import format_gbp
 from pbr.records import Family
 from pbr.rules import PHASE_ONE, RULE_SETS, DatedValue, Parameter, RuleSet, Source, sources
@@ -128,12 +131,12 @@ def render_sources(known: Mapping[str, Source], rules: RuleSet) -> str:
     return "\n".join(lines)
 
 
-CONSTANT = {
-    "tf-phase-1": "PHASE_ONE",
-    "tf-phase-2": "PHASE_TWO",
-    "supporting-families": "SUPPORTING_FAMILIES",
-}
-"""The `pbr.rules` constant of each programme's rule set."""
+def constant(rules: RuleSet) -> str:
+    """The name under which `pbr.rules` exports `rules` (``PHASE_ONE``), found, not listed."""
+    for name in pbr.rules.__all__:
+        if getattr(pbr.rules, name) is rules:
+            return name
+    raise LookupError(f"pbr.rules exports no constant for the {rules.programme} rule set")
 
 
 def rules_page(rules: RuleSet) -> str:
@@ -141,40 +144,121 @@ def rules_page(rules: RuleSet) -> str:
     return "reference/rules.md" if rules is PHASE_ONE else f"reference/rules-{rules.programme}.md"
 
 
+CLI_WIDTH = 92
+"""Columns for the generated usage lines, fixed so the page does not depend on the terminal."""
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: str = "pbr") -> Iterator[Command]:
+    """Every (sub)command under `parser`, depth first: its full name, one-line help and parser."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            full = f"{prefix} {name}"
+            yield full, helps.get(name, ""), sub
+            yield from _commands(sub, full)
+
+
+Command = tuple[str, str, argparse.ArgumentParser]
+"""A command's full name (``pbr ledger verify``), its one-line help and its parser."""
+
+
+def _argument_name(action: argparse.Action) -> str:
+    if not action.option_strings:
+        return str(action.metavar or action.dest)
+    names = ", ".join(action.option_strings)
+    if action.nargs == 0:
+        return names
+    if action.metavar is not None:
+        return f"{names} {action.metavar}"
+    if action.choices is not None:
+        return f"{names} {{{','.join(map(str, action.choices))}}}"
+    return f"{names} {action.dest.upper()}"
+
+
+def _shared_help(commands: list[Command]) -> dict[str, str]:
+    """Help text by option string (or positional name) from whichever command gives one."""
+    found: dict[str, str] = {}
+    for _, _, parser in commands:
+        for action in parser._actions:
+            if action.help and action.help != argparse.SUPPRESS:
+                for key in action.option_strings or [action.dest]:
+                    found.setdefault(key, action.help)
+    return found
+
+
+def _argument_rows(parser: argparse.ArgumentParser, shared: Mapping[str, str]) -> list[str]:
+    rows = ["| Argument | Required | Default | What it is |", "|---|---|---|---|"]
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+            continue
+        keys = action.option_strings or [action.dest]
+        help_text = action.help or next((shared[k] for k in keys if k in shared), "")
+        parts = [_cell(help_text)] if help_text else []
+        if action.choices is not None and not isinstance(action.choices, Mapping):
+            parts.append("one of " + ", ".join(f"`{c}`" for c in action.choices))
+        if isinstance(action, argparse._AppendAction) and "repeatable" not in help_text:
+            parts.append("may be given more than once")
+        required = "yes" if action.required or not action.option_strings else ""
+        default = action.default
+        shown = (
+            f"`{default}`"
+            if default not in (None, [], False, argparse.SUPPRESS) and action.nargs != 0
+            else ""
+        )
+        rows.append(f"| `{_argument_name(action)}` | {required} | {shown} | {'; '.join(parts)} |")
+    return rows
+
+
 def render_cli() -> str:
-    """The CLI reference, from the argument parser itself: every command, argument and help."""
-    import argparse
+    """The CLI reference, from the argument parser itself: every command, argument and help.
 
-    from pbr.cli import _parser
+    Each (sub)command gets its one-line help, its usage and a table of its arguments. An argument
+    without help of its own borrows the help of the same option in another command (``--as-of``
+    means the evaluation date everywhere).
+    """
+    from pbr import cli
 
-    parser = _parser()
+    parser = cli._parser()
+    commands = list(_commands(parser))
+    shared = _shared_help(commands)
     out = [
         "# Command-line reference",
         "",
         '!!! note "Generated"',
         f"    {GENERATED.format(what='pbr.cli')}",
         "",
-        "```text",
-        parser.format_help().rstrip(),
-        "```",
+        (cli.__doc__ or "").strip().replace("``", "`"),
+        "",
+        "Every command takes `-h` / `--help` to print its usage. The commands:",
+        "",
+        "| Command | What it does |",
+        "|---|---|",
+        *(
+            f"| [`{name}`](#{name.replace(' ', '-')}) | {_cell(text)} |"
+            for name, text, _ in commands
+        ),
         "",
     ]
-    for action in parser._actions:
-        if not isinstance(action, argparse._SubParsersAction):
-            continue
-        for name, sub in action.choices.items():
-            out += [f"## `pbr {name}`", "", "```text", sub.format_help().rstrip(), "```", ""]
-            for inner in sub._actions:
-                if isinstance(inner, argparse._SubParsersAction):
-                    for leaf, leaf_parser in inner.choices.items():
-                        out += [
-                            f"### `pbr {name} {leaf}`",
-                            "",
-                            "```text",
-                            leaf_parser.format_help().rstrip(),
-                            "```",
-                            "",
-                        ]
+    for name, text, sub in commands:
+        sub.formatter_class = functools.partial(sub.formatter_class, width=CLI_WIDTH)
+        level = "#" * (name.count(" ") + 1)
+        out += [
+            f"{level} `{name}` {{#{name.replace(' ', '-')}}}",
+            "",
+            (text[:1].upper() + text[1:] + ".") if text else "",
+            "",
+            "```text",
+            sub.format_usage().strip(),
+            "```",
+            "",
+        ]
+        if any(
+            not isinstance(a, argparse._HelpAction | argparse._SubParsersAction)
+            for a in sub._actions
+        ):
+            out += [*_argument_rows(sub, shared), ""]
     return "\n".join(out)
 
 
@@ -185,7 +269,7 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         f"# Rules reference: {rules.title}",
         "",
         '!!! note "Generated"',
-        f"    {GENERATED.format(what=f'pbr.rules.{CONSTANT[rules.programme]}')}",
+        f"    {GENERATED.format(what=f'pbr.rules.{constant(rules)}')}",
         "",
         "The rule set is data: dated, cited parameters and named interpretations. "
         "`pbr rules` prints the same content; `pbr rules --format json` gives it as JSON.",
@@ -235,7 +319,7 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         "",
         "Where the guidance can be read more than one way, the rule set names the reading. "
         "Every decision lists the interpretations it used. Switch one in Python with "
-        f"`pbr.rules.{CONSTANT[rules.programme]}.with_interpretations(ID=VALUE)` or on the "
+        f"`pbr.rules.{constant(rules)}.with_interpretations(ID=VALUE)` or on the "
         "command line with "
         "`--interpretation ID=VALUE`.",
         "",

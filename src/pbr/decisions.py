@@ -54,6 +54,11 @@ def construct(model: type[_M], **fields: Any) -> _M:
 
     The engine's own outputs need no checking, and pydantic's `model_construct` costs several
     microseconds per call; this fills the defaults and sets the instance state directly.
+
+    >>> reason = construct(Reason, code="ELIGIBLE", rule="identification.eligibility",
+    ...     source="S45", message="all three national criteria")
+    >>> reason.code, reason.compared
+    ('ELIGIBLE', {})
     """
     defaults = _DEFAULTS.get(model)
     if defaults is None:
@@ -89,10 +94,15 @@ class Reason(BaseModel):
     model_config = _FROZEN
 
     code: ReasonCode
+    """The stable machine code; key on it (see `REASON_CODES`)."""
     rule: str
+    """The rule applied, e.g. ``results.continuous_employment``."""
     source: str
+    """The rule's source tags, e.g. ``S1, S16``."""
     message: str
+    """What happened, for people; may be reworded in any release."""
     compared: Compared = {}
+    """The numbers, dates and flags compared, by name."""
 
 
 class ResultDecision(BaseModel):
@@ -114,14 +124,31 @@ class ResultDecision(BaseModel):
     model_config = _FROZEN
 
     status: Status
+    """``met``, ``not_met``, ``not_applicable`` or ``already_paid``."""
     amount: Money
+    """Payable now for this result, after payments made and the cap."""
     rate: Money
+    """The result's rate for the family (before payments and the cap)."""
     earliest_date: date | None = None
+    """When a result not met yet will be met, if that can be known."""
     reasons: tuple[Reason, ...] = ()
+    """Why, in order."""
 
     @property
     def codes(self) -> tuple[str, ...]:
-        """The reason codes, in order."""
+        """The reason codes, in order.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> decision.results["progress_to_work"].codes
+        ('NO_WORK_PROGRAMME_REFERRAL',)
+        """
         return tuple(r.code for r in self.reasons)
 
 
@@ -144,13 +171,21 @@ class Identification(BaseModel):
     model_config = _FROZEN
 
     family_id: str
+    """The family."""
     attached_on: date
+    """The attachment day."""
     eligible: bool
+    """Whether the family qualifies for the programme."""
     identified_for: tuple[str, ...]
+    """The problems the family was identified for."""
     evidence: tuple[str, ...]
+    """The problems the evidence shows at attachment."""
     local_discretion: bool
+    """Whether the council recorded a local-discretion reason."""
     reasons: tuple[Reason, ...]
+    """Why, criterion by criterion."""
     warnings: tuple[Reason, ...] = ()
+    """Disagreements between the record and the evidence."""
 
 
 class Provenance(BaseModel):
@@ -158,13 +193,28 @@ class Provenance(BaseModel):
 
     `rules_hash` covers the rule-set data, the interpretations chosen and the outcome plan;
     `input_hash` covers the canonical family record and the evaluation date.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> provenance = decision.provenance
+    >>> provenance.pbr_version == pbr.__version__, len(provenance.rules_hash)
+    (True, 64)
     """
 
     model_config = _FROZEN
 
     pbr_version: str
+    """The version of `pbr` that made the decision."""
     rules_hash: str
+    """SHA-256 of the rule-set data, the interpretations and the outcome plan."""
     input_hash: str
+    """SHA-256 of the canonical family record and the evaluation date."""
 
 
 class Decision(BaseModel):
@@ -190,29 +240,57 @@ class Decision(BaseModel):
     model_config = _FROZEN
 
     family_id: str
+    """The family."""
     as_of: date
+    """The evaluation date."""
     programme: str
+    """``tf-phase-1``, ``tf-phase-2`` or ``supporting-families``."""
     rules_version: str
+    """The rule set and its data version, e.g. ``tf-phase-1/1.0``."""
     attached_on: date
+    """The attachment day."""
     attachment_year: str
+    """The financial year of attachment, e.g. ``2013/14``."""
     attachment_fee: Money
+    """The attachment fee of that year (not counted in `payable`)."""
     eligible: bool
+    """Whether the family qualified at attachment."""
     identified_for: tuple[str, ...]
+    """The problems the family was identified for."""
     payable: Money
+    """Results payments payable now, all results together."""
     paid_to_date: Money
+    """The payments listed for the family (or in the ledger) made on or before `as_of`."""
     cap: Money
+    """The most the programme pays for one family, fee included."""
     interpretations: dict[str, str]
+    """Every interpretation in force, id to value."""
     outcome_plan: str | None = None
     """Phase two and Supporting Families: the outcome plan judged against, as ``id/version``."""
     warnings: tuple[Reason, ...] = ()
+    """Problems with the record that did not stop the evaluation."""
     identification: tuple[Reason, ...] = ()
+    """The reasons for eligibility at attachment."""
     results: dict[ResultKind, ResultDecision]
+    """One verdict per result the programme decides, keyed by result kind."""
     provenance: Provenance | None = None
     """The library version and the hashes of the rules and the input (see `pbr replay`)."""
 
     @property
     def codes(self) -> dict[str, tuple[str, ...]]:
-        """Reason codes by result kind."""
+        """Reason codes by result kind.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> decision.codes["continuous_employment"]
+        ('CONTINUOUS_EMPLOYMENT_REACHED', 'RATE_APPLIED', 'EMPLOYMENT_TOP_UP')
+        """
         return {kind: result.codes for kind, result in self.results.items()}
 
     def explain(self) -> str:
@@ -220,6 +298,17 @@ class Decision(BaseModel):
 
         Each result shows its limbs, the windows used, the counts compared with their threshold,
         the verdict and the source, then the money and the interpretations in force.
+
+        >>> import pbr
+        >>> from datetime import date
+        >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+        ...     "identified_for": ["crime_asb", "education", "work"],
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+        ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+        >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        >>> print(decision.explain().splitlines()[2])
+        Programme tf-phase-1, rules tf-phase-1/1.0
         """
         from pbr.explain import explain
 

@@ -37,7 +37,22 @@ def _result_lines(kind: str, result: ResultDecision) -> list[str]:
 
 
 def explain(decision: Decision) -> str:
-    """Return the working paper for `decision` (what `Decision.explain` shows)."""
+    """Return the working paper for `decision` (what `Decision.explain` shows).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> paper = explain(decision)
+    >>> print(paper.splitlines()[0])
+    Working paper: family F1 as of 2013-06-30
+    >>> "Continuous employment: MET" in paper
+    True
+    """
     d = decision
     lines = [
         f"Working paper: family {d.family_id} as of {d.as_of}",

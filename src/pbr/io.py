@@ -30,11 +30,26 @@ __all__ = [
 
 
 class UnreadableFile(PbrError, OSError):
-    """The input file cannot be opened or is not JSON / JSON Lines at all."""
+    """The input file cannot be opened or is not JSON / JSON Lines at all.
+
+    >>> import pbr
+    >>> list(pbr.read_records("no-such-file.jsonl"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.io.UnreadableFile: cannot read no-such-file.jsonl: [Errno 2] No such file or directory: ...
+    """
 
 
 class FieldError(BaseModel):
-    """One problem with one field: its path, the bad value and why."""
+    """One problem with one field: its path, the bad value and why.
+
+    Key on `type` and `loc` in programs; `message` is for people and may be reworded.
+
+    >>> rejection = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
+    >>> error = rejection.errors[0]
+    >>> error.loc, error.value, error.type
+    ('attached_on', "'2013-02-30'", 'date_from_datetime_parsing')
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -62,7 +77,16 @@ class Rejection(BaseModel):
     errors: tuple[FieldError, ...]
 
     def describe(self) -> str:
-        """One line per error: where, which family, which field, which value, why."""
+        """One line per error: where, which family, which field, which value, why.
+
+        >>> text = '{"family_id": "F2", "attached_on": "2013-02-30", "members": []}'
+        >>> print(next(records_from_text(text, source="tonight.jsonl")).describe())
+        ... # doctest: +NORMALIZE_WHITESPACE
+        tonight.jsonl:1 (record 1), family 'F2': attached_on = '2013-02-30': Input should be a
+        valid date or datetime, day value is outside expected range
+        tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
+        after validation, not 0
+        """
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
         who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
         return "\n".join(
@@ -80,7 +104,17 @@ class Rejection(BaseModel):
         record: int,
         family_id: str | None,
     ) -> Rejection:
-        """Build a rejection from pydantic's error, keeping every field path and value."""
+        """Build a rejection from pydantic's error, keeping every field path and value.
+
+        >>> import pydantic, pbr
+        >>> try:
+        ...     pbr.Family.model_validate({"family_id": "F3", "attached_on": "2013-01-07"})
+        ... except pydantic.ValidationError as exc:
+        ...     rejection = Rejection.from_validation_error(
+        ...         exc, source="api", line=None, record=1, family_id="F3")
+        >>> rejection.errors[0].loc, rejection.errors[0].type
+        ('members', 'missing')
+        """
         return cls(
             source=source,
             line=line,
@@ -110,7 +144,13 @@ class Rejection(BaseModel):
         message: str,
         type: str,
     ) -> Rejection:
-        """A rejection with one error."""
+        """A rejection with one error.
+
+        >>> print(Rejection.single(source="claims.csv", line=3, record=2, family_id="F7",
+        ...     loc="amount", value="12.345", message="at most two pence places", type="money"
+        ... ).describe())
+        claims.csv:3 (record 2), family 'F7': amount = '12.345': at most two pence places
+        """
         return cls(
             source=source,
             line=line,
@@ -167,6 +207,12 @@ def read_numbered(path: str | Path) -> Iterator[Numbered]:
 
     JSON Lines are streamed line by line (memory stays flat however long the file); a JSON
     array or a single object is read whole.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> _ = path.write_text(chr(10) + '{"oops": 1}' + chr(10))
+    >>> [(line, record, type(item).__name__) for line, record, item in read_numbered(path)]
+    [(2, 1, 'Rejection')]
     """
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by _stream
@@ -207,12 +253,23 @@ def _stream(handle: Any, source: str) -> Iterator[Numbered]:
 
 
 def records_from_text(text: str, *, source: str = "<input>") -> Iterator[Family | Rejection]:
-    """Yield a `Family` or a `Rejection` for every record in `text` (JSON array or JSON Lines)."""
+    """Yield a `Family` or a `Rejection` for every record in `text` (JSON array or JSON Lines).
+
+    >>> text = ('[{"family_id": "F1", "attached_on": "2013-01-07", "members": '
+    ...     '[{"person_id": "A1", "date_of_birth": "1980-01-01"}]}, {"family_id": "F2"}]')
+    >>> [type(item).__name__ for item in records_from_text(text)]
+    ['Family', 'Rejection']
+    """
     return (item for _, _, item in numbered_from_text(text, source=source))
 
 
 def numbered_from_text(text: str, *, source: str = "<input>") -> Iterator[Numbered]:
-    """Like `records_from_text`, with each record's line and 1-based record number."""
+    """Like `records_from_text`, with each record's line and 1-based record number.
+
+    >>> lines = chr(10).join(['{"family_id": "F1"}', "", '{"family_id": "F2"}'])
+    >>> [(line, record) for line, record, _ in numbered_from_text(lines)]
+    [(1, 1), (3, 2)]
+    """
     stripped = text.lstrip()
     if stripped.startswith("["):
         return _from_array(text, source)

@@ -58,7 +58,13 @@ def money(value: object) -> Decimal:
 
 
 def round_to_penny(value: Fraction | Decimal) -> Decimal:
-    """Round an exact amount half up to the penny (the one rounding rule for payments)."""
+    """Round an exact amount half up to the penny (the one rounding rule for payments).
+
+    >>> round_to_penny(Fraction(3200, 3))
+    Decimal('1066.67')
+    >>> round_to_penny(Decimal("0.125"))
+    Decimal('0.13')
+    """
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
     return value.quantize(PENNY, rounding=ROUND_HALF_UP)
@@ -79,7 +85,11 @@ def round_to_pound(value: Fraction | Decimal) -> Decimal:
 
 
 def format_gbp(value: Decimal) -> str:
-    """Format pounds for people: ``£3,200.00`` (en-GB grouping, never the machine's locale)."""
+    """Format pounds for people: ``£3,200.00`` (en-GB grouping, never the machine's locale).
+
+    >>> format_gbp(Decimal("3200")), format_gbp(Decimal("-0.5"))
+    ('£3,200.00', '-£0.50')
+    """
     sign = "-" if value < 0 else ""
     return f"{sign}£{abs(value):,.2f}"
 

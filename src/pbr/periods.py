@@ -49,7 +49,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def add_years(day: date, years: int) -> date:
-    """Return `day` moved by whole years; 29 February becomes 28 February in a common year."""
+    """Return `day` moved by whole years; 29 February becomes 28 February in a common year.
+
+    >>> add_years(date(2012, 2, 29), 1)
+    datetime.date(2013, 2, 28)
+    """
     return add_months(day, 12 * years)
 
 
@@ -57,6 +61,9 @@ def age_on(date_of_birth: date, day: date) -> int:
     """Return the age in whole years on `day` (a 29 February birthday falls on 28 February).
 
     The same as ``relativedelta(day, date_of_birth).years`` for `day` on or after the birth.
+
+    >>> age_on(date(2001, 7, 30), date(2017, 7, 29)), age_on(date(2001, 7, 30), date(2017, 7, 30))
+    (15, 16)
     """
     years = day.year - date_of_birth.year
     if add_years(date_of_birth, years) > day:
@@ -77,7 +84,15 @@ class FinancialYear:
 
     @classmethod
     def parse(cls, text: str) -> FinancialYear:
-        """Read ``"2012/13"``; the second part must be the next year."""
+        """Read ``"2012/13"``; the second part must be the next year.
+
+        >>> FinancialYear.parse("2014/15").start_year
+        2014
+        >>> FinancialYear.parse("2014/16")
+        Traceback (most recent call last):
+        ...
+        ValueError: financial year '2014/16': 16 does not follow 2014
+        """
         head, _, tail = text.partition("/")
         if not (head.isdigit() and tail.isdigit() and len(head) == 4 and len(tail) == 2):
             raise ValueError(f"financial year must look like '2012/13', got {text!r}")
@@ -88,12 +103,20 @@ class FinancialYear:
 
     @property
     def start(self) -> date:
-        """1 April of the start year."""
+        """1 April of the start year.
+
+        >>> FinancialYear(2013).start
+        datetime.date(2013, 4, 1)
+        """
         return date(self.start_year, 4, 1)
 
     @property
     def end(self) -> date:
-        """31 March of the following year."""
+        """31 March of the following year.
+
+        >>> FinancialYear(2013).end
+        datetime.date(2014, 3, 31)
+        """
         return date(self.start_year + 1, 3, 31)
 
     def __str__(self) -> str:
@@ -101,24 +124,41 @@ class FinancialYear:
 
 
 def financial_year_of(day: date) -> FinancialYear:
-    """Return the financial year containing `day` (31 March 2013 is 2012/13; 1 April is 2013/14)."""
+    """Return the financial year containing `day` (31 March 2013 is 2012/13; 1 April is 2013/14).
+
+    >>> str(financial_year_of(date(2013, 3, 31))), str(financial_year_of(date(2013, 4, 1)))
+    ('2012/13', '2013/14')
+    """
     return FinancialYear(day.year if day.month >= 4 else day.year - 1)
 
 
 def academic_year_of(day: date) -> str:
-    """Return the school year (September to August) containing `day`, as ``"2012/13"``."""
+    """Return the school year (September to August) containing `day`, as ``"2012/13"``.
+
+    >>> academic_year_of(date(2013, 8, 31)), academic_year_of(date(2013, 9, 1))
+    ('2012/13', '2013/14')
+    """
     start = day.year if day.month >= 9 else day.year - 1
     return f"{start}/{(start + 1) % 100:02d}"
 
 
 def parse_academic_year(text: str) -> int:
-    """Return the first calendar year of an academic year written ``"2012/13"``."""
+    """Return the first calendar year of an academic year written ``"2012/13"``.
+
+    >>> parse_academic_year("2012/13")
+    2012
+    """
     return FinancialYear.parse(text).start_year
 
 
 @dataclass(frozen=True, order=True, slots=True)
 class SchoolTerm:
-    """One school term: its academic year, its name and its first and last days."""
+    """One school term: its academic year, its name and its first and last days.
+
+    >>> term = TermCalendar().term("2012/13", "spring")
+    >>> term.start, term.end, term.label
+    (datetime.date(2013, 1, 1), datetime.date(2013, 3, 31), '2012/13 spring')
+    """
 
     start: date
     end: date
@@ -127,7 +167,11 @@ class SchoolTerm:
 
     @property
     def label(self) -> str:
-        """``"2012/13 autumn"``."""
+        """The academic year and the term's name, for people.
+
+        >>> default_term("2012/13", "autumn").label
+        '2012/13 autumn'
+        """
         return f"{self.academic_year} {self.name}"
 
 
@@ -159,7 +203,12 @@ class TermCalendar:
     name: str = "default"
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
-        """Return the dated term of `academic_year` called `name`."""
+        """Return the dated term of `academic_year` called `name`.
+
+        >>> TermCalendar().term("2013/14", "autumn")  # doctest: +NORMALIZE_WHITESPACE
+        SchoolTerm(start=datetime.date(2013, 9, 1), end=datetime.date(2013, 12, 31),
+                   academic_year='2013/14', name='autumn')
+        """
         override = self.overrides.get((academic_year, name))
         if override is not None:
             return SchoolTerm(override[0], override[1], academic_year, name)
@@ -179,6 +228,12 @@ class TermCalendar:
 
         A term is complete when its last day is on or before `day` (strictly before it with
         `strictly_before`, as identification at attachment requires).
+
+        >>> calendar = TermCalendar()
+        >>> [t.label for t in calendar.complete_terms(date(2013, 7, 31), 3)]
+        ['2012/13 autumn', '2012/13 spring', '2012/13 summer']
+        >>> [t.label for t in calendar.complete_terms(date(2013, 7, 31), 1, strictly_before=True)]
+        ['2012/13 spring']
         """
         if not self.overrides:
             return _default_complete_terms(day, count, strictly_before)
@@ -204,7 +259,11 @@ def _default_complete_terms(day: date, count: int, strictly_before: bool) -> tup
 
 @lru_cache(maxsize=1024)
 def default_term(academic_year: str, name: TermName) -> SchoolTerm:
-    """Return a term of the default calendar (autumn 1 Sep-31 Dec, spring, summer to 31 Jul)."""
+    """Return a term of the default calendar (autumn 1 Sep-31 Dec, spring, summer to 31 Jul).
+
+    >>> default_term("2013/14", "summer").end
+    datetime.date(2014, 7, 31)
+    """
     year = parse_academic_year(academic_year)
     (sy, sm, sd), (ey, em, ed) = _DEFAULT_BOUNDS[name]
     return SchoolTerm(date(year + sy, sm, sd), date(year + ey, em, ed), academic_year, name)
@@ -215,6 +274,12 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
 
     From the first term that starts after the fifth birthday to the end of the school year
     (September to August) in which the child turns 16 (phase1-spec §7.2).
+
+    >>> born = date(2001, 7, 30)  # sixteen on 30 July 2017
+    >>> compulsory_school_age_in(born, default_term("2016/17", "summer"))
+    True
+    >>> compulsory_school_age_in(born, default_term("2017/18", "autumn"))
+    False
     """
     fifth, last_school_year_end = _school_age(date_of_birth)
     return fifth < term.start <= last_school_year_end

@@ -2,6 +2,10 @@
 
 Council systems key on `Reason.code`, never on the message text (which may be reworded).
 `REASON_CODES` maps each code to its meaning; the docs' reason-code table is generated from it.
+
+>>> from pbr.reasons import REASON_CODES
+>>> REASON_CODES["CAP_REACHED"]  # doctest: +ELLIPSIS
+'The amount is cut so that the attachment fee plus all results payments stay within the £4,000...'
 """
 
 from __future__ import annotations

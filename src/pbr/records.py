@@ -86,7 +86,7 @@ def _academic_year(value: str) -> str:
     if (int(start) + 1) % 100 != int(end):
         raise PydanticCustomError(
             "bad_academic_year",
-            "academic year {value!r}: {end} does not follow {start}",
+            "academic year '{value}': {end} does not follow {start}",
             {"value": value, "start": start, "end": end},
         )
     return value
@@ -102,82 +102,165 @@ class _Event(BaseModel):
 
 
 class Member(_Event):
-    """A person in the household (no names: a pseudonymous `person_id` and a date of birth)."""
+    """A person in the household (no names: a pseudonymous `person_id` and a date of birth).
+
+    >>> Member.model_validate({"person_id": "A1", "date_of_birth": "1984-03-12"})
+    Member(person_id='A1', date_of_birth=datetime.date(1984, 3, 12), expectant=False)
+    """
 
     person_id: Identifier
+    """Unique within the family; events refer to the member by it."""
     date_of_birth: date
+    """Used for ages: children, compulsory school age, adults."""
     expectant: bool = False
     """Expecting a baby at attachment (Supporting Families eligibility: an expectant parent)."""
 
 
 class Offence(_Event):
-    """A proven offence by a member, dated when it was committed."""
+    """A proven offence by a member, dated when it was committed.
+
+    >>> Offence.model_validate({"person_id": "C1", "date": "2013-02-11"}).date
+    datetime.date(2013, 2, 11)
+    """
 
     person_id: Identifier
+    """The member who committed the offence."""
     date: date
+    """When the offence was committed."""
 
 
 class AsbIncident(_Event):
-    """An anti-social behaviour incident or action; `person_id` is null for a household action."""
+    """An anti-social behaviour incident or action; `person_id` is null for a household action.
+
+    >>> incident = AsbIncident.model_validate({"date": "2013-01-20", "kind": "housing_asb_action"})
+    >>> incident.person_id, incident.kind
+    (None, 'housing_asb_action')
+    """
 
     person_id: Identifier | None = None
+    """The member involved, or null for an action against the whole household."""
     date: date
+    """When the incident happened or the action was taken."""
     kind: AsbKind | None = None
+    """``asbo``, ``asb_injunction``, ``abc``, ``housing_asb_action`` or ``recorded_asb``."""
 
 
 class SchoolTermRecord(_Event):
-    """One child's attendance and exclusions in one school term."""
+    """One child's attendance and exclusions in one school term.
+
+    >>> row = SchoolTermRecord.model_validate({"person_id": "C1", "academic_year": "2012/13",
+    ...     "term": "autumn", "possible_sessions": 150, "unauthorised_absences": 31})
+    >>> row.unauthorised_absences, row.possible_sessions, row.fixed_term_exclusions, row.on_roll
+    (31, 150, 0, True)
+    """
 
     person_id: Identifier
+    """The child."""
     academic_year: AcademicYear
+    """The school year, September to August, written ``2012/13``."""
     term: TermName
+    """``autumn``, ``spring`` or ``summer``."""
     possible_sessions: Count
+    """Sessions the child could have attended (two a school day)."""
     unauthorised_absences: Count
+    """Sessions missed without authorisation; at most `possible_sessions`."""
     fixed_term_exclusions: Count = 0
+    """Fixed-term exclusions in the term."""
     permanently_excluded: bool = False
+    """Permanently excluded in or before the term."""
     alternative_provision: bool = False
+    """In a pupil referral unit or alternative provision."""
     on_roll: bool = True
+    """On a school roll."""
 
 
 class BenefitSpell(_Event):
-    """A spell on an out-of-work benefit (`end` null while it continues)."""
+    """A spell on an out-of-work benefit (`end` null while it continues).
+
+    >>> spell = BenefitSpell.model_validate({"person_id": "A1", "benefit": "JSA",
+    ...     "start": "2012-06-01"})
+    >>> spell.benefit, spell.end
+    ('JSA', None)
+    """
 
     person_id: Identifier
+    """The adult on the benefit."""
     benefit: Benefit
+    """``JSA``, ``ESA``, ``IB``, ``IS``, ``CA``, ``SDA`` or ``UC``."""
     start: date
+    """First day on the benefit."""
     end: date | None = None
+    """Last day on the benefit, or null while it continues."""
 
 
 class EmploymentSpell(_Event):
-    """A spell in work (`end` null while it continues)."""
+    """A spell in work (`end` null while it continues).
+
+    >>> EmploymentSpell.model_validate({"person_id": "A1", "start": "2013-06-03"}).start
+    datetime.date(2013, 6, 3)
+    """
 
     person_id: Identifier
+    """The adult in work."""
     start: date
+    """First day in work."""
     end: date | None = None
+    """Last day in work, or null while it continues."""
 
 
 class WorkProgrammeReferral(_Event):
-    """A referral to the DWP Work Programme or to ESF provision for families."""
+    """A referral to the DWP Work Programme or to ESF provision for families.
+
+    >>> WorkProgrammeReferral.model_validate({"person_id": "A1", "date": "2012-11-20",
+    ...     "provision": "esf"}).provision
+    'esf'
+    """
 
     person_id: Identifier
+    """The adult referred."""
     date: date
+    """The day of the referral."""
     provision: Literal["work_programme", "esf"]
+    """``work_programme`` or ``esf``."""
 
 
 class Payment(_Event):
-    """A payment already made for this family (counts against the cap once made)."""
+    """A payment already made for this family (counts against the cap once made).
+
+    Amounts are exact: a decimal string or whole pounds; a fractional float is refused.
+
+    >>> Payment.model_validate({"kind": "attachment_fee", "amount": "3200"}).amount
+    Decimal('3200.00')
+    >>> Payment.model_validate({"kind": "attachment_fee", "amount": 3200.5})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Payment
+    amount
+      Value error, money must not be a float with a fractional part, got 3200.5 ...
+    """
 
     kind: PaymentKind
+    """The attachment fee or the result paid."""
     amount: Annotated[Money, Field(ge=Decimal(0))]
+    """Pounds, exact to the penny."""
     paid_on: date | None = None
+    """When it was paid; a payment dated after the evaluation date is ignored."""
     claim_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """The council's reference for the claim it was paid on."""
 
 
 class EntryProblem(_Event):
-    """A problem (phase two) or need (Supporting Families) the family had at entry, with evidence."""
+    """A problem (phase two) or need (Supporting Families) the family had at entry, with evidence.
+
+    >>> EntryProblem.model_validate({"problem": "health", "evidence": "GP"})
+    EntryProblem(problem='health', identified_on=None, evidence='GP')
+    """
 
     problem: PhaseTwoProblem | FamilyNeed
+    """A phase-two problem or a Supporting Families need."""
     identified_on: date | None = None
+    """When it was identified; not after attachment."""
     evidence: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     """Where the evidence came from, e.g. ``"school census"`` or ``"police notification"``."""
 
@@ -218,13 +301,22 @@ class Observation(_Event):
 
     `value` is a whole number or a decimal string (``"7.5"``); fractional floats are refused, as
     for money, so that thresholds are compared exactly.
+
+    >>> Observation.model_validate({"indicator": "gp_visits", "date": "2016-04-02",
+    ...     "value": "7.5"}).value
+    Decimal('7.5')
     """
 
     indicator: Indicator
+    """The outcome plan's indicator name (lower case, digits, underscores)."""
     date: date
+    """When it was observed."""
     value: ExactNumber = Decimal(1)
+    """The amount observed; 1 for an event."""
     person_id: Identifier | None = None
+    """The member observed, if any."""
     source: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """Where the observation came from, e.g. ``"police"``."""
 
 
 class Family(BaseModel):
@@ -241,19 +333,33 @@ class Family(BaseModel):
     model_config = _CONFIG
 
     family_id: Identifier
+    """The council's pseudonymous reference for the family (no names)."""
     local_authority: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """The council: its ONS code or its name."""
     programme: Programme | None = None
+    """The programme; left out, the first whose dates cover `attached_on`."""
     attached_on: date
+    """The day the council started working with the family (attachment)."""
     identified_for: tuple[Problem, ...] | None = None
+    """Phase one's problems at entry; left out, worked out from the evidence."""
     local_discretion: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
+    """Codes for the council's own local-filter reasons."""
     members: Annotated[tuple[Member, ...], Field(min_length=1)]
+    """The people in the household; at least one."""
     offences: tuple[Offence, ...] = ()
+    """Proven offences by members."""
     asb_incidents: tuple[AsbIncident, ...] = ()
+    """Anti-social behaviour incidents and actions."""
     school_terms: tuple[SchoolTermRecord, ...] = ()
+    """One row per child per school term."""
     benefit_spells: tuple[BenefitSpell, ...] = ()
+    """Spells on an out-of-work benefit."""
     employment_spells: tuple[EmploymentSpell, ...] = ()
+    """Spells in work."""
     work_programme: tuple[WorkProgrammeReferral, ...] = ()
+    """Referrals to the Work Programme or to ESF provision."""
     payments: tuple[Payment, ...] = ()
+    """What has already been paid for this family."""
     problems_at_entry: tuple[EntryProblem, ...] = ()
     """Phase two and Supporting Families: the problems or needs at entry, with evidence."""
     observations: tuple[Observation, ...] = ()
@@ -261,7 +367,17 @@ class Family(BaseModel):
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate a record given as Python data; every error names the family."""
+        """Validate a record given as Python data; every error names the family.
+
+        >>> Family.model_validate({"family_id": "F2", "attached_on": "2013-01-07",
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}],
+        ...     "offences": [{"person_id": "C9", "date": "2012-11-02"}]})
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for Family
+        offences.0.person_id
+          family 'F2': person_id 'C9' is not a member of the family [type=unknown_person, ...]
+        """
         try:
             return super().model_validate(obj, *args, **kwargs)
         except ValidationError as exc:
@@ -272,7 +388,15 @@ class Family(BaseModel):
     def model_validate_json(
         cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
     ) -> Self:
-        """Validate a record given as JSON text; every error names the family."""
+        """Validate a record given as JSON text; every error names the family.
+
+        >>> Family.model_validate_json('{"family_id": "F3", "attached_on": "2013-01-07"}')
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for Family
+        members
+          family 'F3': Field required [type=missing, ...]
+        """
         try:
             return super().model_validate_json(json_data, *args, **kwargs)
         except ValidationError as exc:
@@ -298,7 +422,13 @@ class Family(BaseModel):
         return self
 
     def member_birthdays(self) -> dict[str, date]:
-        """Return each member's date of birth keyed by `person_id`."""
+        """Return each member's date of birth keyed by `person_id`.
+
+        >>> Family.model_validate({"family_id": "F1", "attached_on": "2013-01-07",
+        ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}
+        ... ).member_birthdays()
+        {'A1': datetime.date(1980, 1, 1)}
+        """
         return {m.person_id: m.date_of_birth for m in self.members}
 
 

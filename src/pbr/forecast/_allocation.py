@@ -44,7 +44,11 @@ def parse_share(value: object) -> Fraction:
 
 
 def rules_for_programme(programme: str) -> RuleSet:
-    """The bundled rule set of `programme`."""
+    """The bundled rule set of `programme`.
+
+    >>> rules_for_programme("tf-phase-1").programme
+    'tf-phase-1'
+    """
     for rules in RULE_SETS:
         if rules.programme == programme:
             return rules
@@ -55,7 +59,12 @@ def rules_for_programme(programme: str) -> RuleSet:
 
 @dataclass(frozen=True, slots=True)
 class AllocationYear:
-    """One financial year of an allocation; exact amounts, shown to the penny."""
+    """One financial year of an allocation; exact amounts, shown to the penny.
+
+    >>> first = allocation(790).years[0]
+    >>> str(first.year), first.families, str(first.attachment_fees)
+    ('2012/13', Fraction(658, 3), '701866.67')
+    """
 
     year: FinancialYear
     share: Fraction

@@ -33,8 +33,10 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument("--as-of", type=date_type, help="with --records: evaluation date")
     fc.add_argument("--programme", default="tf-phase-1", help="programme (default tf-phase-1)")
     fc.add_argument("--scenario", metavar="FILE", help="scenario file (TOML or JSON)")
-    fc.add_argument("--runs", type=int, default=0, help="Monte Carlo runs (default none)")
-    fc.add_argument("--seed", type=int, default=None, help="Monte Carlo seed")
+    fc.add_argument(
+        "--runs", type=int, default=0, help="with --families: Monte Carlo runs (default none)"
+    )
+    fc.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
     fc.add_argument("--plot", metavar="PNG", help="write the chart to this file")
     fc.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
@@ -55,11 +57,13 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
     try:
         scenarios = load_scenarios(args.scenario) if args.scenario else None
+        misuse = _misuse(args)
+        if misuse:
+            print(f"pbr: {misuse}", file=sys.stderr)
+            return 2
+        rejected = 0
         if args.records is not None:
-            if args.estimated is None or args.as_of is None:
-                print("pbr: --records needs --estimated N and --as-of DATE", file=sys.stderr)
-                return 2
-            result = _from_records(args, scenarios)
+            result, rejected = _from_records(args, scenarios)
         else:
             alloc = forecast.allocation(args.families, programme=args.programme)
             result = forecast.compare(
@@ -75,28 +79,51 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     if args.plot:
         result.plot(args.plot)
         print(f"chart written to {args.plot}", file=sys.stderr)
+    if rejected:
+        print(
+            f"pbr: {rejected} record(s) rejected (above); their families are forecast as not yet "
+            "attached",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> Any:
+def _misuse(args: argparse.Namespace) -> str | None:
+    """Why the options do not fit together (nothing given is silently ignored), or None."""
+    if args.records is not None:
+        if args.estimated is None or args.as_of is None:
+            return "--records needs --estimated N and --as-of DATE"
+        if args.runs:
+            return "--runs applies to --families (a forecast from records has no Monte Carlo)"
+    elif args.estimated is not None or args.as_of is not None:
+        return "--estimated and --as-of apply to --records; with --families give N only"
+    if args.runs < 0 or args.seed < 0:
+        return f"--runs and --seed must be 0 or more (got {args.runs} and {args.seed})"
+    return None
+
+
+def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
     from pbr import forecast
     from pbr.io import read_records
     from pbr.records import Family
 
     alloc = forecast.allocation(args.estimated, programme=args.programme)
-    families = []
+    families, rejected = [], 0
     for item in read_records(args.records):
         if isinstance(item, Family):
             families.append(item)
         else:
+            rejected += 1
             print(item.describe(), file=sys.stderr)
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
-    return forecast.Comparison(
+    comparison = forecast.Comparison(
         tuple(
             forecast.from_records(families, as_of=args.as_of, alloc=alloc, assumptions=s)
             for s in chosen
         )
     )
+    return comparison, rejected
 
 
 def _write(result: Any, fmt: str, out: TextIO) -> None:
@@ -112,9 +139,9 @@ def _write(result: Any, fmt: str, out: TextIO) -> None:
         return
     for d in result.drawdowns:
         out.write(f"Scenario {d.scenario} ({d.programme}); maximum {format_gbp(d.maximum)}\n")
-        if d.secured or d.claimable_now:
+        if d.as_of is not None:
             out.write(
-                f"  secured (paid) {format_gbp(d.secured)}; claimable now "
+                f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
                 f"{format_gbp(d.claimable_now)}\n"
             )
         out.write(f"  {'year':8} {'fees':>15} {'results':>15} {'total':>15} {'cumulative':>15}\n")
@@ -129,6 +156,11 @@ def _write(result: Any, fmt: str, out: TextIO) -> None:
             f"  forecast {format_gbp(d.total)}; beyond the last claim window "
             f"{format_gbp(d.beyond_horizon)}\n"
         )
+        if d.not_attached:
+            out.write(
+                f"  {d.not_attached:,} funded families have no record and no quarter left to "
+                "attach in: not forecast\n"
+            )
         if d.runs:
             last = d.windows[-1]
             out.write(

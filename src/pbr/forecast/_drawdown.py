@@ -6,7 +6,8 @@ shares spread evenly over each year's four quarters, or a quarterly profile), ea
 a number of months after attachment (a distribution of lags) and paid, at the rate of the year of
 attachment, in the first claim window on or after the day it is met. Expected amounts are exact
 fractions; shown amounts are rounded once, on the cumulative totals, so windows add up to the
-penny. Monte Carlo draws whole families (binomial, then multinomial over lags) in integer pence.
+penny. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial, then multinomial
+over lags) in integer pence, each cohort's results cut at its room under the cap.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from pbr.forecast._allocation import Allocation, parse_share, rules_for_programme
+from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, add_months, financial_year_of
 from pbr.rules import RuleSet
@@ -62,26 +64,68 @@ class Assumptions:
             raise ValueError(f"scenario {self.name!r}: lag_months add up to {total}, not 1")
         if any(m < 0 for m in self.lag_months):
             raise ValueError(f"scenario {self.name!r}: a lag must be 0 months or more")
+        for kind, p in self.probabilities.items():
+            if not 0 <= p <= 1:
+                raise ValueError(
+                    f"scenario {self.name!r}: the probability of {kind} must be between 0 and 1, "
+                    f"got {p}"
+                )
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> Assumptions:
-        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``."""
+    def from_mapping(cls, data: Any) -> Assumptions:
+        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``.
+
+        Every error names the scenario, the field and the value.
+
+        >>> Assumptions.from_mapping({"name": "x", "probabilities": {"progress_to_work": "1/3"},
+        ...     "lag_months": {"six": "1"}})
+        Traceback (most recent call last):
+        ...
+        ValueError: scenario 'x': lag_months: 'six' is not a whole number of months
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
+            )
         name = str(data.get("name", "scenario"))
         unknown = set(data) - {"name", "probabilities", "lag_months"}
         if unknown:
             raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
+        table = _table(data, "probabilities", name)
         try:
-            probabilities = {str(k): parse_share(v) for k, v in data["probabilities"].items()}
-            lags = {int(k): parse_share(v) for k, v in data["lag_months"].items()}
-        except KeyError as exc:
-            raise ValueError(f"scenario {name!r}: missing {exc.args[0]!r}") from None
+            probabilities = {str(k): parse_share(v) for k, v in table.items()}
         except ValueError as exc:
-            raise ValueError(f"scenario {name!r}: {exc}") from None
+            raise ValueError(f"scenario {name!r}: probabilities: {exc}") from None
+        lags = {}
+        for k, v in _table(data, "lag_months", name).items():
+            try:
+                months = int(k)
+            except ValueError:
+                raise ValueError(
+                    f"scenario {name!r}: lag_months: {k!r} is not a whole number of months"
+                ) from None
+            try:
+                lags[months] = parse_share(v)
+            except ValueError as exc:
+                raise ValueError(f"scenario {name!r}: lag_months {k}: {exc}") from None
         return cls(name, probabilities, lags)
 
 
+def _table(data: Mapping[str, Any], key: str, name: str) -> Mapping[Any, Any]:
+    if key not in data:
+        raise ValueError(f"scenario {name!r}: missing {key!r}")
+    if not isinstance(data[key], Mapping):
+        raise ValueError(f"scenario {name!r}: {key} must be a table, got {data[key]!r}")
+    return data[key]  # type: ignore[no-any-return]
+
+
 def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
-    """Illustrative assumptions for `programme` (not evidence: replace them with your own)."""
+    """Illustrative assumptions for `programme` (not evidence: replace them with your own).
+
+    >>> base = default_assumptions()
+    >>> base.name, str(base.probabilities["crime_asb_education"]), sorted(base.lag_months)
+    ('base', '1/2', [6, 9, 12, 18])
+    """
     lags = {6: Fraction(1, 4), 9: Fraction(1, 4), 12: Fraction(1, 4), 18: Fraction(1, 4)}
     if programme == "tf-phase-1":
         probabilities = {
@@ -140,7 +184,13 @@ class ClaimCalendar:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """One claim window's drawdown (expected, and Monte Carlo bands of the cumulative total)."""
+    """One claim window's drawdown (expected, and Monte Carlo bands of the cumulative total).
+
+    >>> from pbr.forecast import allocation
+    >>> first = drawdown(allocation(790)).windows[0]
+    >>> first.claim_date, str(first.year), str(first.attachment_fees)
+    (datetime.date(2012, 6, 30), '2012/13', '175466.67')
+    """
 
     claim_date: date
     year: FinancialYear
@@ -157,8 +207,14 @@ class Window:
 class Drawdown:
     """Expected drawdown per claim window and financial year, against the maximum.
 
-    `secured` (paid) and `claimable_now` are set when the forecast starts from actual records;
-    the windows then hold what is forecast beyond them.
+    `secured` (paid) and `claimable_now` are set when the forecast starts from actual records
+    (`as_of` is then the evaluation date); the windows then hold what is forecast beyond them.
+    With `runs` > 0 each window carries Monte Carlo percentiles of the cumulative total.
+
+    >>> from pbr.forecast import allocation
+    >>> d = drawdown(allocation(790), runs=200, seed=7)
+    >>> d.total <= d.maximum, d.windows[-1].low <= d.windows[-1].high <= d.maximum
+    (True, True)
     """
 
     scenario: str
@@ -167,7 +223,8 @@ class Drawdown:
     windows: tuple[Window, ...]
     beyond_horizon: Decimal
     runs: int = 0
-    seed: int | None = None
+    seed: int = 0
+    """The Monte Carlo seed (numpy's PCG64); the same seed gives the same bands."""
     band: tuple[int, int] = (5, 95)
     secured: Decimal = ZERO
     claimable_now: Decimal = ZERO
@@ -176,6 +233,28 @@ class Drawdown:
     """Mean of the Monte Carlo runs' final cumulative total (to the penny)."""
     mc_std: Decimal | None = None
     """Standard deviation of the runs' final cumulative total (to the penny)."""
+    as_of: date | None = None
+    """The evaluation date of a forecast from records (None for a forecast by assumption)."""
+    not_attached: int = 0
+    """Funded families with no record and no attachment quarter left after `as_of`: not forecast."""
+
+    def summary(self) -> dict[str, Any]:
+        """Secured, claimable now, forecast in the windows, beyond them, and the maximum.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(6)).summary()["maximum"]
+        Decimal('20000.00')
+        """
+        return {
+            "scenario": self.scenario,
+            "as_of": self.as_of,
+            "secured": self.secured,
+            "claimable_now": self.claimable_now,
+            "forecast": self.total,
+            "beyond_horizon": self.beyond_horizon,
+            "not_attached": self.not_attached,
+            "maximum": self.maximum,
+        }
 
     @property
     def total(self) -> Decimal:
@@ -208,10 +287,20 @@ class Drawdown:
         return list(rows.values())
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One plain row per claim window (money as `Decimal`, dates as `date`)."""
+        """One plain row per claim window (money as `Decimal`, dates as `date`).
+
+        A forecast from records adds the columns ``as_of``, ``secured`` and ``claimable_now``
+        (the same in every row, like ``maximum``), so a table loses nothing.
+        """
+        known = (
+            {"as_of": self.as_of, "secured": self.secured, "claimable_now": self.claimable_now}
+            if self.as_of is not None
+            else {}
+        )
         return [
             {
                 "scenario": self.scenario,
+                **known,
                 "claim_date": w.claim_date,
                 "year": str(w.year),
                 FEES: w.attachment_fees,
@@ -246,7 +335,12 @@ class Drawdown:
 
 
 def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
-    """Each result's rate for a family attached in `year` under `rules` (and its interpretations)."""
+    """Each result's rate for a family attached in `year` under `rules` (and its interpretations).
+
+    >>> from pbr.rules import PHASE_ONE
+    >>> {k: str(v) for k, v in result_rates(PHASE_ONE, FinancialYear(2012)).items()}
+    {'crime_asb_education': '700.00', 'progress_to_work': '100.00', 'continuous_employment': '800.00'}
+    """
     if rules.programme == "tf-phase-1":
         from pbr.phase_one import _rates
 
@@ -323,10 +417,15 @@ def drawdown(
     calendar: ClaimCalendar | None = None,
     quarters: Mapping[str, object] | None = None,
     runs: int = 0,
-    seed: int | None = None,
+    seed: int = 0,
     band: tuple[int, int] = (5, 95),
 ) -> Drawdown:
     """The expected drawdown of `alloc` per claim window, with Monte Carlo bands if `runs` > 0.
+
+    Families attach by quarter (`quarters` maps ``"2012/13 Q1"`` to a share of the whole funded
+    families; by default each year's share of the allocation in four equal parts). `runs` seeded
+    Monte Carlo runs (numpy's PCG64 from `seed`; see `pbr.forecast._montecarlo`) give the
+    `band` percentiles of the cumulative total per window.
 
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790))
@@ -337,6 +436,9 @@ def drawdown(
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
     _check(assumptions, rules, (y.year for y in alloc.years))
+    check_band(band)
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
+        raise ValueError(f"runs must be a whole number of 0 or more, got {runs!r}")
     cohorts = _cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date, dict[str, Fraction]] = {}
@@ -344,7 +446,7 @@ def drawdown(
     for c in cohorts:
         beyond += _expect(exact, c, c.families, rules, assumptions, calendar)
     bands, mean, std = (
-        _monte_carlo(cohorts, assumptions, rules, calendar, exact, runs, seed, band)
+        _simulate(cohorts, assumptions, rules, calendar, exact, runs, seed, band)
         if runs
         else ({}, None, None)
     )
@@ -433,65 +535,47 @@ def _windows(
     return tuple(out)
 
 
-def _monte_carlo(
+def _simulate(
     cohorts: Sequence[_Cohort],
     assumptions: Assumptions,
     rules: RuleSet,
     calendar: ClaimCalendar,
     exact: Mapping[date, Mapping[str, Fraction]],
     runs: int,
-    seed: int | None,
+    seed: int,
     band: tuple[int, int],
 ) -> tuple[dict[date, tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
-    """Percentiles of the cumulative total per window over `runs` seeded runs (integer pence).
-
-    Fees are certain; for each cohort and result the number of families meeting it is
-    Binomial(whole part, p) + Bernoulli(fractional part × p), split over lags by a multinomial
-    draw. Draws happen in a fixed order from numpy's PCG64 generator, so a seed reproduces a run.
-    """
-    from pbr.forecast._extras import numpy
-
-    np = numpy()
-    rng = np.random.Generator(np.random.PCG64(seed))
+    """Percentile bands of the cumulative total per window (see `pbr.forecast._montecarlo`)."""
     slots = sorted(exact)
     index = {slot: i for i, slot in enumerate(slots)}
-    pence = np.zeros((runs, len(slots)), dtype=np.int64)
     lags = sorted(assumptions.lag_months)
-    lag_p = np.array([float(assumptions.lag_months[m]) for m in lags])
-    lag_p = lag_p / lag_p.sum()
+    draws = []
     for c in cohorts:
         rates = result_rates(rules, c.year)
-        whole, part = divmod(c.families.numerator, c.families.denominator)
-        part_p = Fraction(part, c.families.denominator)
-        targets = [calendar.window_for(add_months(c.attached, m)) for m in lags]
-        for kind in sorted(assumptions.probabilities):
-            p = assumptions.probabilities[kind]
-            met = rng.binomial(whole, float(p), size=runs) + rng.binomial(
-                1, float(part_p * p), size=runs
+        targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
+        fee = rules.amount("attachment_fee", c.year)
+        fee_slot = calendar.window_for(c.attached)
+        draws.append(
+            CohortDraw(
+                families=c.families,
+                fee=int(fee * 100),
+                fee_window=None if fee_slot is None else index[fee_slot],
+                rates={k: int(rates[k] * 100) for k in assumptions.probabilities},
+                windows=tuple(None if t is None else index[t] for t in targets),
+                share=int((rules.amount("cap", c.year) - fee) * 100),
             )
-            split = rng.multinomial(met, lag_p)
-            rate = int(rates[kind] * 100)
-            for j, target in enumerate(targets):
-                if target is not None:
-                    pence[:, index[target]] += split[:, j] * rate
-    fees_so_far, fee_cumulative = Fraction(0), []
-    for slot in slots:  # rounded once on the running total, as the expected windows are
-        fees_so_far += exact[slot].get(FEES, Fraction(0))
-        fee_cumulative.append(int(round_to_penny(fees_so_far) * 100))
-    cumulative = np.cumsum(pence, axis=1) + np.array(fee_cumulative, dtype=np.int64)
-    qs = np.quantile(cumulative, [band[0] / 100, 0.5, band[1] / 100], axis=0, method="inverted_cdf")
-    bands = {
-        slot: (
-            Decimal(int(qs[0][i])).scaleb(-2),
-            Decimal(int(qs[1][i])).scaleb(-2),
-            Decimal(int(qs[2][i])).scaleb(-2),
         )
-        for slot, i in index.items()
-    }
-    final = cumulative[:, -1]
-    mean = round_to_penny(Fraction(int(final.sum()), runs * 100))
-    std = round_to_penny(Decimal(repr(float(final.std()) / 100)))
-    return bands, mean, std
+    mc = monte_carlo(
+        draws,
+        assumptions.probabilities,
+        [assumptions.lag_months[m] for m in lags],
+        len(slots),
+        runs=runs,
+        seed=seed,
+        band=band,
+    )
+    bands = {slot: (mc.low[i], mc.median[i], mc.high[i]) for slot, i in index.items()}
+    return bands, mc.mean, mc.std
 
 
 def from_records(
@@ -506,11 +590,26 @@ def from_records(
 ) -> Drawdown:
     """Forecast from actual records: what is paid, what is claimable now, and what is to come.
 
-    Each family is evaluated at `as_of` (`pbr.evaluate`): its payments are **secured**, its
-    payable results and any unpaid attachment fee are **claimable now**, and its results not yet
-    met are **forecast** at the scenario's probability, from their earliest date (or the lags),
-    within the family's room under the cap. Families of the allocation not yet attached are
-    forecast by assumption in the quarters after `as_of`.
+    Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (the allocation's
+    programme; a record of another programme is an error naming it). Its payments made by
+    `as_of` are **secured**. For an eligible family attached by `as_of`, its payable results and
+    its unpaid attachment fee are **claimable now**; an eligible family attached after `as_of`
+    has its fee **forecast** in the first window on or after its attachment. Results not yet
+    met are **forecast** at the scenario's probability, from the later of their earliest date
+    and the lags (never before the day after `as_of`), within the family's room under the cap.
+    Funded families with no record are forecast by assumption in the allocation's quarters after
+    `as_of`; when none is left, they are counted in `not_attached`.
+
+    >>> import pbr
+    >>> from pbr.forecast import allocation
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> d = from_records([family], as_of=date(2013, 6, 30), alloc=allocation(6))
+    >>> str(d.secured), str(d.claimable_now)
+    ('0.00', '4000.00')
     """
     from pbr.engine import evaluate
 
@@ -528,10 +627,26 @@ def from_records(
         decision = evaluate(family, as_of=as_of, rules=rules, plan=plan)
         attached += 1
         secured += decision.paid_to_date
-        fee_paid = sum((p.amount for p in family.payments if p.kind == "attachment_fee"), ZERO)
-        claimable += decision.payable + max(decision.attachment_fee - fee_paid, ZERO)
         if not decision.eligible:
             continue
+        claimable += decision.payable
+        fee_paid = sum(
+            (
+                p.amount
+                for p in family.payments
+                if p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
+            ),
+            ZERO,
+        )
+        fee_due = max(decision.attachment_fee - fee_paid, ZERO)
+        if family.attached_on <= as_of:
+            claimable += fee_due
+        elif fee_due:
+            slot = calendar.window_for(family.attached_on)
+            if slot is None:
+                beyond += Fraction(fee_due)
+            else:
+                _add(exact, slot, FEES, Fraction(fee_due))
         room = Fraction(
             decision.cap
             - max(decision.attachment_fee, fee_paid)
@@ -573,28 +688,28 @@ def from_records(
         secured=secured,
         claimable_now=claimable,
         kinds=kinds,
+        as_of=as_of,
+        not_attached=remaining if weight == 0 else 0,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Several scenarios' drawdowns side by side."""
+    """Several scenarios' drawdowns side by side: one table, one summary, one chart.
+
+    >>> from pbr.forecast import allocation
+    >>> base = default_assumptions()
+    >>> slow = Assumptions("slow", base.probabilities, {24: Fraction(1)})
+    >>> both = compare(allocation(790), [base, slow])
+    >>> [row["scenario"] for row in both.summary()]
+    ['base', 'slow']
+    """
 
     drawdowns: tuple[Drawdown, ...]
 
     def summary(self) -> list[dict[str, Any]]:
-        """One row per scenario: total forecast, beyond the horizon, and the maximum."""
-        return [
-            {
-                "scenario": d.scenario,
-                "secured": d.secured,
-                "claimable_now": d.claimable_now,
-                "forecast": d.total,
-                "beyond_horizon": d.beyond_horizon,
-                "maximum": d.maximum,
-            }
-            for d in self.drawdowns
-        ]
+        """One row per scenario: secured, claimable now, forecast, beyond the horizon, maximum."""
+        return [d.summary() for d in self.drawdowns]
 
     def to_records(self) -> list[dict[str, Any]]:
         """Every scenario's window rows, one table (column ``scenario``)."""
@@ -614,7 +729,16 @@ class Comparison:
 
 
 def compare(alloc: Allocation, scenarios: Iterable[Assumptions], **options: Any) -> Comparison:
-    """Run `drawdown` for each scenario (same allocation, calendar and options)."""
+    """Run `drawdown` for each scenario (same allocation, calendar and options).
+
+    >>> from pbr.forecast import allocation
+    >>> base = default_assumptions()
+    >>> half = Assumptions("half", {k: p / 2 for k, p in base.probabilities.items()},
+    ...     base.lag_months)
+    >>> rows = compare(allocation(790), [base, half]).summary()
+    >>> rows[1]["forecast"] < rows[0]["forecast"]
+    True
+    """
     found = tuple(drawdown(alloc, s, **options) for s in scenarios)
     names = [d.scenario for d in found]
     if len(set(names)) != len(names):

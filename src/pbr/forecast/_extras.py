@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 __all__ = ["matplotlib_pyplot", "numpy", "pandas"]
@@ -28,7 +30,13 @@ def pandas() -> Any:
 
 
 def matplotlib_pyplot() -> Any:
-    """Matplotlib's pyplot on the non-interactive Agg backend (works without a screen)."""
+    """Matplotlib's pyplot, on the non-interactive Agg backend unless one was chosen already.
+
+    Agg works without a screen (scripts, CI, the command line). A backend chosen by the
+    environment (``MPLBACKEND``: Jupyter sets its inline backend this way) or by importing pyplot
+    first is kept, so that a chart returned as a notebook cell's value is shown there.
+    """
     matplotlib = _load("matplotlib")
-    matplotlib.use("Agg")
+    if not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
     return importlib.import_module("matplotlib.pyplot")

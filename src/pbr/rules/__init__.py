@@ -46,7 +46,12 @@ ParameterValue = Decimal | int | Fraction
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A cited source from tf-rules.md's source list."""
+    """A cited source from tf-rules.md's source list.
+
+    >>> source = sources()["S2"]
+    >>> source.tag, source.kind
+    ('S2', 'council paper quoting FF 2012')
+    """
 
     tag: str
     where: str
@@ -55,7 +60,12 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class DatedValue:
-    """A parameter's value in force from the start of a financial year, with its provenance."""
+    """A parameter's value in force from the start of a financial year, with its provenance.
+
+    >>> dated = PHASE_ONE.parameters["attachment_fee"].values[0]
+    >>> str(dated.year), dated.value, dated.source, dated.status
+    ('2012/13', Decimal('3200.00'), ('S2', 'S1'), 'confirmed')
+    """
 
     year: FinancialYear
     value: ParameterValue
@@ -64,13 +74,22 @@ class DatedValue:
 
     @property
     def source_text(self) -> str:
-        """The source tags joined for display, e.g. ``"S2, S1"``."""
+        """The source tags joined for display, e.g. ``"S2, S1"``.
+
+        >>> PHASE_ONE.parameters["attachment_fee"].values[0].source_text
+        'S2, S1'
+        """
         return ", ".join(self.source)
 
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A named rule value that may change by financial year."""
+    """A named rule value that may change by financial year.
+
+    >>> fee = PHASE_ONE.parameters["attachment_fee"]
+    >>> fee.unit, [str(v.value) for v in fee.values]
+    ('GBP', ['3200.00', '2400.00', '1600.00'])
+    """
 
     name: str
     description: str
@@ -78,7 +97,12 @@ class Parameter:
     values: tuple[DatedValue, ...]
 
     def at(self, year: FinancialYear) -> DatedValue:
-        """Return the value in force in `year` (the latest one starting on or before it)."""
+        """Return the value in force in `year` (the latest one starting on or before it).
+
+        >>> from pbr.periods import FinancialYear
+        >>> PHASE_ONE.parameters["attachment_fee"].at(FinancialYear(2014)).value
+        Decimal('1600.00')
+        """
         current: DatedValue | None = None
         for dated in self.values:
             if dated.year <= year:
@@ -90,7 +114,12 @@ class Parameter:
 
 @dataclass(frozen=True, slots=True)
 class Interpretation:
-    """A named reading of an ambiguous rule: its default and every allowed value."""
+    """A named reading of an ambiguous rule: its default and every allowed value.
+
+    >>> weeks = PHASE_ONE.interpretations["employment_weeks"]
+    >>> weeks.default, list(weeks.values)
+    ('jsa_26_other_13', ['jsa_26_other_13', 'all_13'])
+    """
 
     id: str
     description: str
@@ -129,12 +158,20 @@ class RuleSet:
 
     @property
     def rules_version(self) -> str:
-        """``"tf-phase-1/1.0"``: the programme and the version of its data file."""
+        """``"tf-phase-1/1.0"``: the programme and the version of its data file.
+
+        >>> PHASE_ONE.rules_version
+        'tf-phase-1/1.0'
+        """
         return f"{self.programme}/{self.version}"
 
     @property
     def years(self) -> tuple[FinancialYear, ...]:
-        """The financial years in which families can be attached."""
+        """The financial years in which families can be attached.
+
+        >>> [str(year) for year in PHASE_ONE.years]
+        ['2012/13', '2013/14', '2014/15']
+        """
         years: tuple[FinancialYear, ...] | None = self._memo.get(("years",))
         if years is None:
             first = financial_year_of(self.attached_from).start_year
@@ -144,25 +181,41 @@ class RuleSet:
         return years
 
     def covers(self, attached_on: date) -> bool:
-        """Whether a family attached on `attached_on` falls under this rule set."""
+        """Whether a family attached on `attached_on` falls under this rule set.
+
+        >>> PHASE_ONE.covers(date(2015, 3, 31)), PHASE_ONE.covers(date(2015, 4, 1))
+        (True, False)
+        """
         return self.attached_from <= attached_on <= self.attached_to
 
     def parameter(self, name: str, year: FinancialYear) -> DatedValue:
-        """Return parameter `name` in force in `year`."""
+        """Return parameter `name` in force in `year`.
+
+        >>> PHASE_ONE.parameter("cap", PHASE_ONE.years[0]).source_text
+        'S1, S4, S5'
+        """
         try:
             return self.parameters[name].at(year)
         except KeyError:
             raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
 
     def amount(self, name: str, year: FinancialYear) -> Decimal:
-        """Return money parameter `name` in force in `year`."""
+        """Return money parameter `name` in force in `year`.
+
+        >>> PHASE_ONE.amount("continuous_employment", PHASE_ONE.years[-1])
+        Decimal('2400.00')
+        """
         value = self.parameter(name, year).value
         if not isinstance(value, Decimal):
             raise TypeError(f"parameter {name!r} is not money: {value!r}")
         return value
 
     def number(self, name: str, year: FinancialYear | None = None) -> int:
-        """Return whole-number parameter `name` (months, weeks, percent, count) in `year`."""
+        """Return whole-number parameter `name` (months, weeks, percent, count) in `year`.
+
+        >>> PHASE_ONE.number("employment_weeks_jsa")
+        26
+        """
         key = ("number", name, str(year))
         found: int | None = self._memo.get(key)
         if found is not None:
@@ -174,7 +227,11 @@ class RuleSet:
         return value
 
     def sources_of(self, *names: str) -> str:
-        """Return the source tags of parameters `names`, de-duplicated, in order: ``"S1, S3"``."""
+        """Return the source tags of parameters `names`, de-duplicated, in order: ``"S1, S3"``.
+
+        >>> PHASE_ONE.sources_of("attachment_fee", "cap")
+        'S2, S1, S4, S5'
+        """
         key = ("sources", *names)
         found: str | None = self._memo.get(key)
         if found is None:
@@ -186,14 +243,22 @@ class RuleSet:
         return found
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
-        """Return fraction parameter `name` (such as 5/6) in `year`."""
+        """Return fraction parameter `name` (such as 5/6) in `year`.
+
+        >>> PHASE_ONE.fraction("funded_fraction")
+        Fraction(5, 6)
+        """
         value = self.parameter(name, year or self.years[0]).value
         if not isinstance(value, Fraction):
             raise TypeError(f"parameter {name!r} is not a fraction: {value!r}")
         return value
 
     def interpretation(self, interpretation_id: str) -> str:
-        """Return the value chosen for `interpretation_id`."""
+        """Return the value chosen for `interpretation_id`.
+
+        >>> PHASE_ONE.interpretation("rates_by")
+        'attachment_year'
+        """
         try:
             return self.chosen[interpretation_id]
         except KeyError:
@@ -203,6 +268,9 @@ class RuleSet:
 
     def with_interpretations(self, **choices: str) -> RuleSet:
         """Return this rule set with other interpretation values; the data is shared, not rebuilt.
+
+        >>> PHASE_ONE.with_interpretations(rates_by="claim_year").interpretation("rates_by")
+        'claim_year'
 
         Raises:
             UnknownInterpretation: an id or a value the rule set does not define.
@@ -221,18 +289,32 @@ class RuleSet:
         return replace(self, chosen={**self.chosen, **choices})
 
     def with_term_calendar(self, calendar: TermCalendar) -> RuleSet:
-        """Return this rule set using a council's own school term dates."""
+        """Return this rule set using a council's own school term dates.
+
+        >>> from pbr.periods import TermCalendar
+        >>> own = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
+        >>> PHASE_ONE.with_term_calendar(own).term_calendar.term("2012/13", "autumn").end
+        datetime.date(2012, 12, 20)
+        """
         return replace(self, term_calendar=calendar)
 
     @property
     def is_default(self) -> bool:
-        """Whether every interpretation has its default value."""
+        """Whether every interpretation has its default value.
+
+        >>> PHASE_ONE.is_default, PHASE_ONE.with_interpretations(rates_by="claim_year").is_default
+        (True, False)
+        """
         return all(self.chosen[k] == i.default for k, i in self.interpretations.items())
 
 
 @cache
 def sources() -> Mapping[str, Source]:
-    """Return the cited sources (tf-rules.md's source list) keyed by tag."""
+    """Return the cited sources (tf-rules.md's source list) keyed by tag.
+
+    >>> sources()["S39"].kind
+    'DLUHC guidance'
+    """
     text = resources.files("pbr.rules").joinpath("sources.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     return {tag: Source(tag, row["where"], row["kind"]) for tag, row in data.items()}
@@ -257,6 +339,20 @@ def _value(name: str, unit: str, raw: Any, where: str) -> ParameterValue:
 
 def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
     """Build a `RuleSet` from a TOML document, checking every value and source tag.
+
+    >>> rules = load_rule_set(chr(10).join([
+    ...     'programme = "my-programme"', 'title = "A test programme"', 'version = "0.1"',
+    ...     'spec = "none"', "attached_from = 2012-04-01", "attached_to = 2013-03-31",
+    ...     "[parameters.cap]", 'description = "Cap per family."', 'unit = "GBP"',
+    ...     'values = [{year = "2012/13", value = "4000", source = ["S1"]}]']))
+    >>> rules.rules_version, rules.amount("cap", rules.years[0])
+    ('my-programme/0.1', Decimal('4000.00'))
+    >>> load_rule_set(chr(10).join([
+    ...     "[parameters.cap]", 'description = "Cap."', 'unit = "GBP"',
+    ...     'values = [{year = "2012/13", value = "4000", source = ["S99"]}]']), origin="mine.toml")
+    Traceback (most recent call last):
+    ...
+    pbr.errors.RulesDataError: mine.toml: parameters.cap.values[0]: unknown source tag(s) ['S99']
 
     Raises:
         RulesDataError: naming the file, the key and the bad value.

@@ -1,0 +1,253 @@
+"""Forecast from actual records (secured, claimable now, forecast) and the CLI around it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import pbr
+from pbr.cli import main
+from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
+from tests.builders import family
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AS_OF = date(2013, 6, 30)
+EMPLOYED = {
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}],
+}
+NOTHING = Assumptions("none", {"continuous_employment": Fraction(0)}, {6: Fraction(1)})
+
+
+def test_a_met_result_and_the_unpaid_fee_are_claimable_now() -> None:
+    met = family(family_id="MET", **EMPLOYED)  # attached 15 Oct 2012: fee £3,200, CE £800
+    d = from_records([met], as_of=AS_OF, alloc=allocation(6), assumptions=NOTHING)
+    assert (d.secured, d.claimable_now) == (Decimal("0.00"), Decimal("4000.00"))
+    assert d.summary()["claimable_now"] == Decimal("4000.00")
+
+
+def test_payments_made_by_the_date_are_secured_and_later_ones_are_not() -> None:
+    paid = family(
+        family_id="PAID",
+        payments=[
+            {"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-30"},
+            {"kind": "continuous_employment", "amount": "800.00", "paid_on": "2013-09-30"},
+        ],
+        **EMPLOYED,
+    )
+    d = from_records([paid], as_of=AS_OF, alloc=allocation(6), assumptions=NOTHING)
+    # the fee was paid by 30 June 2013; the employment payment of September is not yet made
+    assert (d.secured, d.claimable_now) == (Decimal("3200.00"), Decimal("800.00"))
+    later = from_records([paid], as_of=date(2013, 10, 1), alloc=allocation(6), assumptions=NOTHING)
+    assert (later.secured, later.claimable_now) == (Decimal("4000.00"), Decimal("0.00"))
+
+
+def test_a_family_attached_after_the_date_has_its_fee_forecast_not_claimable() -> None:
+    coming = family(
+        family_id="LATER",
+        attached_on="2013-08-01",
+        payments=[{"kind": "attachment_fee", "amount": "2400.00", "paid_on": "2013-08-20"}],
+    )
+    d = from_records([coming], as_of=AS_OF, alloc=allocation(1), assumptions=NOTHING)
+    assert (d.secured, d.claimable_now) == (Decimal("0.00"), Decimal("0.00"))
+    # the allocation's one funded family is this record; its 2013/14 fee, in the first quarterly window on or after 1 August 2013
+    fee_windows = [(w.claim_date, w.attachment_fees) for w in d.windows if w.attachment_fees]
+    assert fee_windows[0] == (date(2013, 9, 30), Decimal("2400.00"))
+
+
+def test_an_ineligible_family_has_no_fee_to_claim() -> None:
+    not_troubled = family(family_id="NO", identified_for=["work"])
+    decision = pbr.evaluate(not_troubled, as_of=AS_OF)
+    assert not decision.eligible
+    d = from_records([not_troubled], as_of=AS_OF, alloc=allocation(6), assumptions=NOTHING)
+    assert d.claimable_now == Decimal("0.00")
+
+
+def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() -> None:
+    # attached 15 Oct 2012, nothing met yet at 31 Dec 2012: employment is forecast at p = 1,
+    # never before the day after the evaluation date, and never beyond the family's room
+    pending = family(family_id="PENDING")
+    sure = Assumptions("sure", {"continuous_employment": Fraction(1)}, {0: Fraction(1)})
+    calendar = ClaimCalendar.quarterly(date(2012, 4, 1), date(2016, 3, 31))
+    as_of = date(2012, 12, 31)
+    d = from_records(
+        [pending], as_of=as_of, alloc=allocation(1), assumptions=sure, calendar=calendar
+    )
+    assert d.claimable_now == Decimal("3200.00")  # the unpaid fee
+    results = [(w.claim_date, w.results["continuous_employment"]) for w in d.windows]
+    assert all(day > as_of for day, _ in results)
+    # allocation(1) funds one family (5/6 rounded), which the record already is: no extra cohort
+    assert sum((amount for _, amount in results), Decimal(0)) == Decimal("800.00")
+    assert d.secured + d.claimable_now + d.total <= allocation(1).maximum
+
+
+def test_funded_families_with_no_quarter_left_are_reported_not_dropped() -> None:
+    d = from_records([], as_of=date(2015, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    assert d.not_attached == 10
+    assert d.summary()["not_attached"] == 10
+    early = from_records([], as_of=date(2012, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    assert early.not_attached == 0
+    assert (
+        sum((w.attachment_fees for w in early.windows), Decimal(0))
+        == allocation(12).attachment_fees
+    )
+
+
+def test_a_record_of_another_programme_is_an_error_naming_it() -> None:
+    mixed = [
+        f
+        for f in pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
+        if isinstance(f, pbr.Family)
+    ]
+    with pytest.raises(ValueError, match="family 'MX-"):
+        from_records(mixed, as_of=date(2016, 3, 31), alloc=allocation(80))
+
+
+def test_records_rows_carry_secured_and_claimable() -> None:
+    met = family(family_id="MET", **EMPLOYED)
+    rows = from_records([met], as_of=AS_OF, alloc=allocation(60)).to_records()
+    assert rows
+    assert {(r["as_of"], r["secured"], r["claimable_now"]) for r in rows} == {
+        (AS_OF, Decimal("0.00"), Decimal("4000.00"))
+    }
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    """`pbr forecast ARGS` in this process (fast); test_forecast.py runs it as a subprocess."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(["forecast", *args])
+    return Ran(status, out.getvalue(), err.getvalue())
+
+
+def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
+    args = ("--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80")
+    table = cli(*args, "--as-of", "2014-03-31")
+    assert table.returncode == 0, table.stderr
+    assert "as of 2014-03-31: secured (paid) £46,900.00; claimable now £95,800.00" in table.stdout
+    rows = list(
+        csv.DictReader(io.StringIO(cli(*args, "--as-of", "2014-03-31", "--format", "csv").stdout))
+    )
+    assert rows[0]["secured"] == "46900.00"
+    assert rows[0]["claimable_now"] == "95800.00"
+    first = json.loads(
+        cli(*args, "--as-of", "2014-03-31", "--format", "json").stdout.splitlines()[0]
+    )
+    assert (first["as_of"], first["claimable_now"]) == ("2014-03-31", "95800.00")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--families", "790", "--as-of", "2014-03-31"), "apply to --records"),
+        (("--families", "790", "--estimated", "80"), "apply to --records"),
+        (
+            ("--records", "x.jsonl", "--estimated", "80", "--as-of", "2014-03-31", "--runs", "5"),
+            "--runs applies",
+        ),
+        (("--families", "790", "--runs", "-3"), "0 or more"),
+        (("--families", "-1"), "must not be negative"),
+    ],
+)
+def test_cli_refuses_options_that_do_not_apply(args: tuple[str, ...], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_cli_reports_rejected_records_and_exits_1(tmp_path: Path) -> None:
+    good = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / "some.jsonl"
+    path.write_text(
+        good + '\n{"family_id": "BAD", "attached_on": "not a date"}\n', encoding="utf-8"
+    )
+    result = cli("--records", str(path), "--estimated", "12", "--as-of", "2014-03-31")
+    assert result.returncode == 1
+    assert "BAD" in result.stderr
+    assert "attached_on" in result.stderr
+    assert "1 record(s) rejected" in result.stderr
+    assert "Scenario base" in result.stdout
+
+
+def test_cli_other_programme_records_exit_2() -> None:
+    result = cli(
+        "--records",
+        str(EXAMPLES / "mixed-programmes.jsonl"),
+        "--estimated",
+        "80",
+        "--as-of",
+        "2016-03-31",
+    )
+    assert result.returncode == 2
+    assert "family 'MX-" in result.stderr
+
+
+def test_cli_same_seed_same_output_and_default_seed() -> None:
+    one = cli("--families", "790", "--runs", "300", "--seed", "9", "--format", "csv")
+    two = cli("--families", "790", "--runs", "300", "--seed", "9", "--format", "csv")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout == two.stdout
+    assert "p5,p50,p95" in one.stdout.splitlines()[0]
+    default = cli("--families", "790", "--runs", "300")
+    assert "seed 0" in default.stdout
+
+
+def test_a_records_chart_shows_secured_and_claimable(tmp_path: Path) -> None:
+    met = family(family_id="MET", **EMPLOYED)
+    figure = from_records([met], as_of=AS_OF, alloc=allocation(60)).plot(str(tmp_path / "r.png"))
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    bars, lines = figure.axes
+    assert "base: claimable now" in [t.get_text() for t in bars.get_legend().get_texts()]
+    cumulative = next(line for line in lines.get_lines() if "forecast" in str(line.get_label()))
+    # £0 secured on the date, then £4,000 claimable now in the next window, in £000
+    assert list(cumulative.get_ydata()[:2]) == [0.0, pytest.approx(4.0 + _first_window(met))]
+
+
+def _first_window(met: pbr.Family) -> float:
+    d = from_records([met], as_of=AS_OF, alloc=allocation(60))
+    return float(d.windows[0].cumulative) / 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('probabilities = "x"\nlag_months = {6 = "1"}\n', "probabilities must be a table, got 'x'"),
+        ("scenarios = [1, 2]\n", "a scenario must be a table"),
+        (
+            '[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\nsix = "1"\n',
+            "'six' is not a whole",
+        ),
+        ('[probabilities]\nprogress_to_work = "1/5"\n', "missing 'lag_months'"),
+        ('[probabilities]\nprogress_to_work = "3/2"\n[lag_months]\n6 = "1"\n', "between 0 and 1"),
+        (
+            'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1/2"\n',
+            "add up to 1/2",
+        ),
+    ],
+)
+def test_cli_bad_scenario_files_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "scenario.toml"
+    path.write_text(text, encoding="utf-8")
+    result = cli("--families", "60", "--scenario", str(path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
