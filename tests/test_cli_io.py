@@ -56,9 +56,9 @@ def test_jsonl_mixed_good_and_bad_reports_each_and_carries_on(
     decisions = [pbr.Decision.model_validate_json(line) for line in out.splitlines()]
     assert [d.family_id for d in decisions] == ["G1", "G2"]
     lines = err.splitlines()
-    assert any(":2 " in ln and "'B1'" in ln and "offences.0.person_id = 'Z9'" in ln for ln in lines)
+    assert any(":2 " in ln and "'B1'" in ln and 'offences.0.person_id = "Z9"' in ln for ln in lines)
     assert any(":3 " in ln and "invalid json" in ln.lower() for ln in lines)
-    assert any(":5 " in ln and "family_id = 'G1'" in ln and "earlier" in ln for ln in lines)
+    assert any(":5 " in ln and 'family_id = "G1"' in ln and "earlier" in ln for ln in lines)
     assert any(":6 " in ln and "'OUT'" in ln and "attached_on" in ln for ln in lines)
     assert "families evaluated: 2" in err
     assert "families rejected:  4" in err
@@ -175,12 +175,24 @@ def test_single_object_file_and_array_syntax_error(tmp_path: Path) -> None:
     one.write_text(json.dumps(good("G1"), indent=2))
     assert [f.family_id for f in read_records(one)] == ["G1"]
     broken = tmp_path / "broken.json"
-    broken.write_text("[\n" + json.dumps(good("G1")) + ',\n{"family_id": oops}\n]')
+    broken.write_text(
+        "[\n" + json.dumps(good("G1")) + ',\n{"family_id": oops}\n,' + json.dumps(good("G2")) + "]"
+    )
     items = list(read_records(broken))
     assert isinstance(items[0], pbr.Family)
     assert isinstance(items[1], Rejection)
     assert items[1].line == 3
-    assert "cannot be read" in items[1].errors[0].message
+    assert items[1].errors[0].type == "json_invalid"
+    assert "cannot be read" not in items[1].errors[0].message
+    assert isinstance(items[2], pbr.Family)  # the array is read on past the broken record
+    unbalanced = tmp_path / "unbalanced.json"
+    unbalanced.write_text(
+        "[" + json.dumps(good("G1")) + ', {"x": [}, ' + json.dumps(good("G2")) + "]"
+    )
+    items = list(read_records(unbalanced))
+    assert [type(i).__name__ for i in items] == ["Family", "Rejection"]
+    assert isinstance(items[1], Rejection)
+    assert "the rest of the file cannot be read" in items[1].errors[0].message
 
 
 def test_a_closed_pipe_ends_quietly() -> None:

@@ -111,17 +111,32 @@ def test_money_accepts_strings_and_whole_pounds_only() -> None:
     assert money("700") == Decimal("700.00")
     assert money("700.5") == Decimal("700.50")
     assert money(3200) == Decimal("3200.00")
-    assert money(3200.0) == Decimal("3200.00")
-    with pytest.raises(TypeError, match="fractional"):
-        money(0.1)
-    with pytest.raises(ValueError, match="two decimal places"):
-        money("1.001")
+    assert money(Decimal("3200.10")) == Decimal("3200.10")
+    assert money("999999999999.99") == Decimal("999999999999.99")
+    for whole_or_fractional_float in (3200.0, 0.1):
+        with pytest.raises(TypeError, match="not a float"):
+            money(whole_or_fractional_float)
     with pytest.raises(TypeError):
         money(True)
-    with pytest.raises(ValueError, match="decimal string"):
-        money("ten pounds")
+    for text in ("1.001", "ten pounds", "NaN", "24e2", " 100", "100 ", "0100", "+5", "1,000", ""):
+        with pytest.raises(ValueError, match="decimal string"):
+            money(text)
+    with pytest.raises(ValueError, match="two decimal places"):
+        money(Decimal("1.001"))
     with pytest.raises(ValueError, match="finite"):
-        money("NaN")
+        money(Decimal("NaN"))
+    for huge in (10**26, "1000000000000", Decimal("1E+30")):
+        with pytest.raises(ValueError, match="at most"):
+            money(huge)
+
+
+def test_money_is_exact_under_any_decimal_context() -> None:
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps[decimal.Inexact] = True
+        assert money("123456789.99") == Decimal("123456789.99")
 
 
 def test_rounding_is_half_up() -> None:

@@ -1,36 +1,49 @@
 """Reading family records from JSON and JSON Lines: every record ends up a `Family` or a `Rejection`.
 
-A bad record never stops the batch: it is reported with its line, its family, the field path,
-the bad value and why, and reading goes on with the next one.
+A bad record never stops the batch, whatever its bytes: it is reported with its line, its family,
+the field path, the bad value and why, and reading goes on with the next one. Files are read as
+bytes: a UTF-8 byte-order mark is skipped, each line is decoded on its own (a bad byte rejects
+that line only), a record larger than the size limit is rejected unread, and a JSON object with a
+key given twice is rejected rather than silently keeping the last value.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import from_json
 
 from pbr._seen import SeenIds
 from pbr.errors import PbrError
 from pbr.records import Family
 
 __all__ = [
+    "DEFAULT_MAX_RECORD_BYTES",
     "FieldError",
     "Numbered",
     "Rejection",
     "UnreadableFile",
     "numbered_from_text",
+    "parse_family",
     "read_numbered",
     "read_records",
     "records_from_text",
 ]
 
+DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
+"""The largest record read (4 MiB): a real family is a few kilobytes; larger ones are rejected."""
+
+_BOM = b"\xef\xbb\xbf"
+_CHUNK = 1 << 16
+
 
 class UnreadableFile(PbrError, OSError):
-    """The input file cannot be opened or is not JSON / JSON Lines at all.
+    """The input file cannot be opened or read at all.
 
     >>> import pbr
     >>> list(pbr.read_records("no-such-file.jsonl"))  # doctest: +ELLIPSIS
@@ -41,40 +54,64 @@ class UnreadableFile(PbrError, OSError):
 
 
 class FieldError(BaseModel):
-    """One problem with one field: its path, the bad value and why.
+    """One problem with one field: its path, the error type, the bad value and why.
 
-    Key on `type` and `loc` in programs; `message` is for people and may be reworded.
+    Key on `type` and `loc` in programs; `message` is for people and may be reworded. `value` is
+    the bad value as JSON text (``"2013-02-30"`` with its quotes, ``120.0``), cut at 80
+    characters; it is null when the field is missing.
 
     >>> rejection = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
     >>> error = rejection.errors[0]
     >>> error.loc, error.value, error.type
-    ('attached_on', "'2013-02-30'", 'date_from_datetime_parsing')
+    ('attached_on', '"2013-02-30"', 'date_parsing')
     """
 
     model_config = ConfigDict(frozen=True)
 
     loc: str
-    value: str
-    message: str
+    """The field path, e.g. ``members.0.date_of_birth`` (empty for the whole record)."""
     type: str
+    """The stable error type, e.g. ``date_parsing``, ``missing``, ``duplicate_key``."""
+    value: str | None
+    """The bad value as JSON text, cut at 80 characters; null when the field is missing."""
+    message: str
+    """Why, for people."""
+
+    def describe(self) -> str:
+        """``loc = value: message``, or ``loc: missing`` for a missing field.
+
+        >>> FieldError(loc="attached_on", type="missing", value=None, message="Field required"
+        ...     ).describe()
+        'attached_on: missing'
+        """
+        where = self.loc or "(record)"
+        if self.type == "missing":
+            return f"{where}: missing"
+        return f"{where} = {self.value}: {self.message}"
 
 
 class Rejection(BaseModel):
     """A record that could not be evaluated, and everything needed to find and fix it.
 
-    >>> from pbr.io import records_from_text
+    Its JSON (``model_dump(mode="json")``) is one line of ``pbr evaluate --rejections FILE``.
+
     >>> bad = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
-    >>> bad.family_id, bad.errors[0].loc
-    ('F9', 'attached_on')
+    >>> bad.family_id, bad.line, bad.errors[0].loc
+    ('F9', 1, 'attached_on')
     """
 
     model_config = ConfigDict(frozen=True)
 
     source: str
+    """The file (or ``<input>``) the record came from."""
     line: int | None
+    """The line the record starts on, when known."""
     record: int
+    """The record's 1-based position among the records of its source."""
     family_id: str | None
+    """The family, when the record names one."""
     errors: tuple[FieldError, ...]
+    """Every problem found, one per field."""
 
     def describe(self) -> str:
         """One line per error: where, which family, which field, which value, why.
@@ -82,16 +119,15 @@ class Rejection(BaseModel):
         >>> text = '{"family_id": "F2", "attached_on": "2013-02-30", "members": []}'
         >>> print(next(records_from_text(text, source="tonight.jsonl")).describe())
         ... # doctest: +NORMALIZE_WHITESPACE
-        tonight.jsonl:1 (record 1), family 'F2': attached_on = '2013-02-30': Input should be a
-        valid date or datetime, day value is outside expected range
+        tonight.jsonl:1 (record 1), family 'F2': attached_on = "2013-02-30": Input should be a
+        valid date in the format YYYY-MM-DD, day value is outside expected range
         tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
         after validation, not 0
         """
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
         who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
         return "\n".join(
-            f"{where} (record {self.record}), {who}: {e.loc or '(record)'} = {e.value}: {e.message}"
-            for e in self.errors
+            f"{where} (record {self.record}), {who}: {e.describe()}" for e in self.errors
         )
 
     @classmethod
@@ -112,8 +148,8 @@ class Rejection(BaseModel):
         ... except pydantic.ValidationError as exc:
         ...     rejection = Rejection.from_validation_error(
         ...         exc, source="api", line=None, record=1, family_id="F3")
-        >>> rejection.errors[0].loc, rejection.errors[0].type
-        ('members', 'missing')
+        >>> rejection.errors[0].loc, rejection.errors[0].type, rejection.errors[0].value
+        ('members', 'missing', None)
         """
         return cls(
             source=source,
@@ -123,9 +159,9 @@ class Rejection(BaseModel):
             errors=tuple(
                 FieldError(
                     loc=".".join(str(p) for p in err["loc"]),
-                    value=_short(err.get("input")),
-                    message=_without_family_prefix(err["msg"]),
                     type=err["type"],
+                    value=None if err["type"] == "missing" else _short(err.get("input")),
+                    message=_without_family_prefix(err["msg"]),
                 )
                 for err in exc.errors()
             ),
@@ -149,19 +185,27 @@ class Rejection(BaseModel):
         >>> print(Rejection.single(source="claims.csv", line=3, record=2, family_id="F7",
         ...     loc="amount", value="12.345", message="at most two pence places", type="money"
         ... ).describe())
-        claims.csv:3 (record 2), family 'F7': amount = '12.345': at most two pence places
+        claims.csv:3 (record 2), family 'F7': amount = "12.345": at most two pence places
         """
         return cls(
             source=source,
             line=line,
             record=record,
             family_id=family_id,
-            errors=(FieldError(loc=loc, value=_short(value), message=message, type=type),),
+            errors=(FieldError(loc=loc, type=type, value=_short(value), message=message),),
         )
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    """The value as JSON text, cut to `limit` characters (never the whole of a huge value)."""
+    if isinstance(value, str | bytes) and len(value) > limit:
+        value = value[:limit]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="backslashreplace")
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -171,18 +215,13 @@ def _without_family_prefix(message: str) -> str:
     return message
 
 
-def _family_id_of(obj: Any) -> str | None:
-    if isinstance(obj, dict):
-        value = obj.get("family_id")
-        return value if isinstance(value, str) else None
-    return None
-
-
 Numbered = tuple[int, int, "Family | Rejection"]
 """(line, record number, the family or its rejection)."""
 
 
-def read_records(path: str | Path) -> Iterator[Family | Rejection]:
+def read_records(
+    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Family | Rejection]:
     """Yield each record of a JSON array, a single JSON object or a JSON Lines file, in order.
 
     A record that breaks the format is yielded as a `Rejection`, and reading goes on.
@@ -196,13 +235,15 @@ def read_records(path: str | Path) -> Iterator[Family | Rejection]:
     ['Family', 'Rejection']
 
     Raises:
-        UnreadableFile: the file cannot be opened or decoded at all.
+        UnreadableFile: the file cannot be opened or read.
 
     """
-    return (item for _, _, item in read_numbered(path))
+    return (item for _, _, item in read_numbered(path, max_record_bytes=max_record_bytes))
 
 
-def read_numbered(path: str | Path) -> Iterator[Numbered]:
+def read_numbered(
+    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Numbered]:
     """Like `read_records`, with each record's line and 1-based record number.
 
     JSON Lines are streamed line by line (memory stays flat however long the file); a JSON
@@ -215,44 +256,34 @@ def read_numbered(path: str | Path) -> Iterator[Numbered]:
     [(2, 1, 'Rejection')]
     """
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed by _stream
-        first = handle.readline()
-        while first and not first.strip():
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError) as exc:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
+        head = handle.read(_CHUNK)
+    except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    if not _whole_json_object(first):  # an array, or an object over several lines
-        try:
-            handle.seek(0)
-            text = handle.read()
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"cannot read {path}: {exc}") from None
-        finally:
-            handle.close()
-        return numbered_from_text(text, source=str(path))
-    handle.seek(0)
-    return _stream(handle, str(path))
-
-
-def _whole_json_object(line: str) -> bool:
-    """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
-    if not line.lstrip().startswith("{"):
-        return False
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    first_line = head[start:].lstrip(b" \t\r\n").split(b"\n", 1)[0]
+    handle.seek(start)
+    if first_line.startswith(b"{") and _whole_json_object(first_line):
+        return _stream(handle, str(path), max_record_bytes)
     try:
-        return isinstance(json.loads(line), dict)
+        with handle:
+            data = handle.read()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+    return _from_document(data, str(path), max_record_bytes, first_line=1)
+
+
+def _whole_json_object(line: bytes) -> bool:
+    """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
+    try:
+        return isinstance(from_json(line), dict)
     except ValueError:
         return False
 
 
-def _stream(handle: Any, source: str) -> Iterator[Numbered]:
-    with handle:
-        try:
-            yield from _from_lines(handle, source)
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(f"cannot read {source}: {exc}") from None
-
-
-def records_from_text(text: str, *, source: str = "<input>") -> Iterator[Family | Rejection]:
+def records_from_text(
+    text: str | bytes, *, source: str = "<input>", max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Family | Rejection]:
     """Yield a `Family` or a `Rejection` for every record in `text` (JSON array or JSON Lines).
 
     >>> text = ('[{"family_id": "F1", "attached_on": "2013-01-07", "members": '
@@ -260,98 +291,296 @@ def records_from_text(text: str, *, source: str = "<input>") -> Iterator[Family 
     >>> [type(item).__name__ for item in records_from_text(text)]
     ['Family', 'Rejection']
     """
-    return (item for _, _, item in numbered_from_text(text, source=source))
+    numbered = numbered_from_text(text, source=source, max_record_bytes=max_record_bytes)
+    return (item for _, _, item in numbered)
 
 
-def numbered_from_text(text: str, *, source: str = "<input>") -> Iterator[Numbered]:
+def numbered_from_text(
+    text: str | bytes, *, source: str = "<input>", max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Numbered]:
     """Like `records_from_text`, with each record's line and 1-based record number.
 
     >>> lines = chr(10).join(['{"family_id": "F1"}', "", '{"family_id": "F2"}'])
     >>> [(line, record) for line, record, _ in numbered_from_text(lines)]
     [(1, 1), (3, 2)]
     """
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        return _from_array(text, source)
-    if stripped.startswith("{") and _is_single_object(text):
-        return _from_array("[" + text + "]", source)
-    return _from_lines(text.splitlines(), source)
+    data = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
+    data = data.removeprefix(_BOM)
+    first_line = data.lstrip(b" \t\r\n").split(b"\n", 1)[0]
+    if first_line.startswith(b"{") and _whole_json_object(first_line):
+        return _from_lines(iter(data.splitlines(keepends=True)), source, max_record_bytes)
+    return _from_document(data, source, max_record_bytes, first_line=1)
 
 
-def _is_single_object(text: str) -> bool:
-    try:
-        _, end = json.JSONDecoder().raw_decode(text.lstrip())
-    except json.JSONDecodeError:
-        return False
-    return not text.lstrip()[end:].strip()
+def _stream(handle: IO[bytes], source: str, limit: int) -> Iterator[Numbered]:
+    with handle:
+        try:
+            yield from _from_lines(_lines(handle, limit), source, limit)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read {source}: {exc}") from None
 
 
-def _from_lines(lines: Iterable[str], source: str) -> Iterator[Numbered]:
+class _TooLong(bytes):
+    """A line cut at the size limit: its first bytes; `size` is the whole line's length."""
+
+    size: int
+
+
+def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
+    """The file's lines; a line longer than `limit` is skipped in chunks and given as `_TooLong`."""
+    while line := handle.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
+            size += len(more)
+        size += len(more)
+        cut = _TooLong(line[:200])
+        cut.size = size
+        yield cut
+
+
+def _from_lines(lines: Iterator[bytes], source: str, limit: int) -> Iterator[Numbered]:
     record = 0
     seen = SeenIds()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         record += 1
-        try:
-            family = Family.model_validate_json(line)
-        except ValidationError as exc:
-            try:
-                family_id = _family_id_of(json.loads(line))
-            except ValueError:
-                family_id = None
-            yield (
-                number,
-                record,
-                Rejection.from_validation_error(
-                    exc, source=source, line=number, record=record, family_id=family_id
-                ),
-            )
-            continue
+        family = parse_family(
+            raw, source=source, line=number, record=record, max_record_bytes=limit
+        )
         yield number, record, _once(family, seen, source=source, line=number, record=record)
 
 
-def _from_array(text: str, source: str) -> Iterator[Numbered]:
+def parse_family(
+    raw: str | bytes,
+    *,
+    source: str = "<input>",
+    line: int | None = None,
+    record: int = 1,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Family | Rejection:
+    """Validate one record given as JSON text or bytes: the `Family`, or why it is rejected.
+
+    The one door every JSON record comes in by (files, batches, workers, the web API): UTF-8
+    checked, size limited, strict, duplicate keys refused, and never an exception.
+
+    >>> parse_family(b'{"family_id": "A", "family_id": "B"}').errors[0].type
+    'duplicate_key'
+    >>> parse_family(b'{"family_id": "F1", "attached_on": "2013-01-07", "members": '
+    ...     b'[{"person_id": "A1", "date_of_birth": "1980-01-01"}]}').family_id
+    'F1'
+    """
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogateescape")
+    size = getattr(raw, "size", len(data))
+    if size > max_record_bytes:
+        return Rejection.single(
+            source=source,
+            line=line,
+            record=record,
+            family_id=_family_id_in(data),
+            loc="",
+            value=f"{size} bytes",
+            type="record_too_large",
+            message=f"the record is {size:,} bytes; the limit is {max_record_bytes:,} "
+            "(set it with --max-record-bytes)",
+        )
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = data[exc.start : exc.start + 4]
+            return Rejection.single(
+                source=source,
+                line=line,
+                record=record,
+                family_id=_family_id_in(data),
+                loc="",
+                value=bad.hex(" "),
+                type="invalid_utf8",
+                message=f"not valid UTF-8 at byte {exc.start + 1} of the record "
+                f"(bytes {bad.hex(' ')}); save the file as UTF-8",
+            )
+    try:
+        family = Family.model_validate_json(data)
+    except ValidationError as exc:
+        rejection = Rejection.from_validation_error(
+            exc, source=source, line=line, record=record, family_id=_family_id_in(data)
+        )
+        duplicated = _all_repeated_keys(data)
+        if duplicated:  # the likely cause: say so first
+            rejection = rejection.model_copy(
+                update={"errors": (*_duplicate_errors(duplicated), *rejection.errors)}
+            )
+        return rejection
+    duplicated = _duplicate_keys(data, family)
+    if duplicated:
+        return Rejection(
+            source=source,
+            line=line,
+            record=record,
+            family_id=family.family_id,
+            errors=_duplicate_errors(duplicated),
+        )
+    return family
+
+
+def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
+    return tuple(
+        FieldError(
+            loc=loc,
+            type="duplicate_key",
+            value=_short(loc.rsplit(".", 1)[-1]),
+            message="this key appears more than once in its object; JSON readers disagree on "
+            "which value counts, so pbr uses neither",
+        )
+        for loc in paths
+    )
+
+
+_FAMILY_ID = re.compile(rb'"family_id"\s*:\s*"([A-Za-z0-9._-]{1,64})"')
+
+
+def _family_id_in(data: bytes) -> str | None:
+    """The record's family_id when it can be found, even in broken JSON; never raises."""
+    try:
+        obj = from_json(data)
+    except ValueError:
+        found = _FAMILY_ID.search(data)
+        return found.group(1).decode() if found else None
+    value = obj.get("family_id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
+_SPACED_COLON = (b'" :', b'"\t:', b'"\n:', b'"\r:')
+
+
+def _duplicate_keys(data: bytes, family: Family) -> list[str]:
+    """The paths of keys given twice in one object of `data` (which validated as `family`).
+
+    Fast path: every key of the record is a field the model saw (unknown keys are already
+    refused), so when the text holds exactly as many ``":`` as the model has fields set, and
+    no key is followed by a spaced colon, no key can have been given twice.
+    """
+    if data.count(b'":') == _keys_set(family) and not any(s in data for s in _SPACED_COLON):
+        return []
+    return _all_repeated_keys(data)
+
+
+def _all_repeated_keys(data: bytes) -> list[str]:
+    """The paths of every key given twice in one object (none if the JSON cannot be read)."""
+    try:
+        pairs = json.loads(data, object_pairs_hook=list)
+    except (ValueError, RecursionError):
+        return []
+    return sorted(_repeated(pairs, ""))
+
+
+def _keys_set(family: Family) -> int:
+    total = len(family.model_fields_set)
+    for name in _LISTS_OF_PARTS:
+        for part in getattr(family, name):
+            total += len(part.model_fields_set)
+    return total
+
+
+_LISTS_OF_PARTS = tuple(
+    name
+    for name, info in Family.model_fields.items()
+    if name not in {"identified_for", "local_discretion"}
+    and str(info.annotation).startswith(("tuple[", "Annotated[tuple["))
+)
+
+
+def _repeated(node: Any, path: str) -> Iterator[str]:
+    if isinstance(node, list) and all(isinstance(p, tuple) and len(p) == 2 for p in node) and node:
+        seen: set[str] = set()
+        for key, value in node:
+            where = f"{path}.{key}" if path else key
+            if key in seen:
+                yield where
+            seen.add(key)
+            yield from _repeated(value, where)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _repeated(item, f"{path}.{i}" if path else str(i))
+
+
+def _from_document(data: bytes, source: str, limit: int, *, first_line: int) -> Iterator[Numbered]:
+    """Records of a JSON array, a single object, or objects one after another."""
+    text = data.decode("utf-8", errors="surrogateescape")
     decoder = json.JSONDecoder()
-    position = text.index("[") + 1
+    position = _skip(text, 0, "")
+    if position < len(text) and text[position] == "[":
+        position += 1
     record = 0
+    line = first_line
+    counted = 0
     seen = SeenIds()
     while True:
         position = _skip(text, position, ",")
         if position >= len(text) or text[position] == "]":
             return
         record += 1
-        line = text.count("\n", 0, position) + 1
+        line += text.count("\n", counted, position)
+        counted = position
         try:
-            obj, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as exc:
-            yield (
-                exc.lineno,
-                record,
-                Rejection.single(
-                    source=source,
-                    line=exc.lineno,
-                    record=record,
-                    family_id=None,
-                    loc="",
-                    value=text[exc.pos : exc.pos + 20],
-                    type="json_invalid",
-                    message=f"invalid JSON ({exc.msg}); the rest of the array cannot be read",
-                ),
-            )
-            return
-        try:
-            family = Family.model_validate(obj)
-        except ValidationError as exc:
+            _, end = decoder.raw_decode(text, position)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            where = line + text.count("\n", position, getattr(exc, "pos", position))
+            resume = _end_of_value(text, position)
+            rest = "" if resume is not None else "; the rest of the file cannot be read"
+            head = text[position : position + 4096].encode("utf-8", errors="surrogateescape")
             yield (
                 line,
                 record,
-                Rejection.from_validation_error(
-                    exc, source=source, line=line, record=record, family_id=_family_id_of(obj)
+                Rejection.single(
+                    source=source,
+                    line=where,
+                    record=record,
+                    family_id=_family_id_in(head),
+                    loc="",
+                    value=text[position : position + 20],
+                    type="json_invalid",
+                    message=f"invalid JSON ({why}){rest}",
                 ),
             )
+            if resume is None:
+                return
+            position = resume
             continue
+        raw = text[position:end].encode("utf-8", errors="surrogateescape")
+        family = parse_family(raw, source=source, line=line, record=record, max_record_bytes=limit)
         yield line, record, _once(family, seen, source=source, line=line, record=record)
+        position = end
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _end_of_value(text: str, position: int) -> int | None:
+    """Where the object or array starting at `position` ends, by its brackets alone.
+
+    Used to step over a broken record in an array and read on; None when the brackets do not
+    balance (the rest of the file cannot be split into records).
+    """
+    if text[position] not in "[{":
+        return None
+    closing = {"[": "]", "{": "}"}
+    expected: list[str] = []
+    for token in _TOKEN.finditer(text, position):
+        mark = token.group()
+        if mark in closing:
+            expected.append(closing[mark])
+        elif mark in "]}":
+            if not expected or expected.pop() != mark:
+                return None
+            if not expected:
+                return token.end()
+    return None
 
 
 def _skip(text: str, position: int, separators: str) -> int:
@@ -361,18 +590,18 @@ def _skip(text: str, position: int, separators: str) -> int:
 
 
 def _once(
-    family: Family, seen: SeenIds, *, source: str, line: int, record: int
+    item: Family | Rejection, seen: SeenIds, *, source: str, line: int, record: int
 ) -> Family | Rejection:
     """Reject a second record with the same family_id: a family is claimed for once."""
-    if not seen.add(family.family_id):
+    if isinstance(item, Family) and not seen.add(item.family_id):
         return Rejection.single(
             source=source,
             line=line,
             record=record,
-            family_id=family.family_id,
+            family_id=item.family_id,
             loc="family_id",
-            value=family.family_id,
+            value=item.family_id,
             type="duplicate_family",
             message="a record with this family_id appeared earlier in the input",
         )
-    return family
+    return item

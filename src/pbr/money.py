@@ -5,11 +5,13 @@ Floats are refused everywhere: a float amount is a bug waiting to lose a penny.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 __all__ = ["PENNY", "ZERO", "Money", "format_gbp", "money", "round_to_penny", "round_to_pound"]
 
@@ -17,44 +19,70 @@ PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+_MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?")
+"""Money as text: optional minus, whole pounds without leading zeros, at most two pence places."""
+MAX_MONEY = Decimal("999999999999.99")
+"""The largest amount `money` takes: far beyond any payment, well inside `Decimal`'s precision."""
+_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+"""A private context, so that no caller's `decimal` settings can change a result."""
+
+
+class _TooLarge(ValueError):
+    """An amount beyond `MAX_MONEY`."""
+
+
 def money(value: object) -> Decimal:
     """Return `value` as exact pounds with two decimal places.
 
-    Accepts a `Decimal`, an `int` (whole pounds) or a decimal string such as ``"3200.00"``.
-    Refuses floats with a fractional part, more than two decimal places, and non-finite values.
+    Accepts a `Decimal` or an `int` (whole pounds), or text such as ``"3200.00"`` or ``"700"``:
+    digits, at most two pence places, no spaces, exponents or thousands separators. Refuses
+    floats (even whole ones: a float has already lost the exact amount it was meant to carry),
+    booleans, non-finite values and amounts beyond ±£999,999,999,999.99.
 
     >>> money("700")
     Decimal('700.00')
     >>> money(3200)
     Decimal('3200.00')
+    >>> money("24e2")
+    Traceback (most recent call last):
+    ...
+    ValueError: money must be a decimal string such as '3200.00' (at most two pence places, no spaces or exponent), got '24e2'
     >>> money(0.1)
     Traceback (most recent call last):
     ...
-    TypeError: money must not be a float with a fractional part, got 0.1
+    TypeError: money must be a decimal string or whole pounds, not a float: got 0.1
     """
-    if isinstance(value, bool):
-        raise TypeError(f"money must be a decimal string or whole pounds, got {value!r}")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise TypeError(f"money must not be a float with a fractional part, got {value!r}")
-        value = int(value)
-    if isinstance(value, int):
-        return Decimal(value).quantize(PENNY)
-    if isinstance(value, str):
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
+    kind = type(value)
+    if kind is str:
+        text = cast(str, value)
+        if _MONEY_TEXT.fullmatch(text) is None:
             raise ValueError(
-                f"money must be a decimal string such as '3200.00', got {value!r}"
-            ) from None
-    if isinstance(value, Decimal):
-        if not value.is_finite():
+                "money must be a decimal string such as '3200.00' (at most two pence places, "
+                f"no spaces or exponent), got {text[:40]!r}"
+            )
+        number = Decimal(text)
+    elif kind is int:
+        number = Decimal(cast(int, value))
+    elif isinstance(value, Decimal):
+        number = value
+        if not number.is_finite():
             raise ValueError(f"money must be finite, got {value!r}")
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2 and value != value.quantize(PENNY):
+        exponent = number.as_tuple().exponent
+        if (
+            isinstance(exponent, int)
+            and exponent < -2
+            and number != number.quantize(PENNY, context=_EXACT)
+        ):
             raise ValueError(f"money has at most two decimal places (pence), got {value!r}")
-        return value.quantize(PENNY)
-    raise TypeError(f"money must be a decimal string or whole pounds, got {value!r}")
+    elif kind is float:
+        raise TypeError(
+            f"money must be a decimal string or whole pounds, not a float: got {value!r}"
+        )
+    else:
+        raise TypeError(f"money must be a decimal string or whole pounds, got {value!r}"[:120])
+    if number.copy_abs() > MAX_MONEY:  # copy_abs is exact; abs() rounds to the context
+        raise _TooLarge(f"money must be at most {MAX_MONEY} pounds, got {str(value)[:40]}")
+    return number.quantize(PENNY, context=_EXACT)
 
 
 def round_to_penny(value: Fraction | Decimal) -> Decimal:
@@ -94,26 +122,49 @@ def format_gbp(value: Decimal) -> str:
     return f"{sign}£{abs(value):,.2f}"
 
 
-def _money_before(value: Any) -> Decimal:
-    # pydantic turns ValueError into a validation error; a TypeError would escape it.
-    try:
-        return money(value)
-    except TypeError as exc:
-        raise ValueError(str(exc)) from None
+def _money_field(value: Any) -> Decimal:
+    """The record field's validator: `money`'s rules, non-negative, with stable error types."""
+    kind = type(value)
+    if kind is str or kind is int or isinstance(value, Decimal):
+        try:
+            amount = money(value)
+        except ValueError as exc:
+            kind_of_error = "money_too_large" if isinstance(exc, _TooLarge) else "money_parsing"
+            raise PydanticCustomError(kind_of_error, _braces(str(exc))) from None
+        if amount < 0:
+            raise PydanticCustomError(
+                "money_negative", _braces(f"money must not be negative, got {value!r}")
+            )
+        return amount
+    raise PydanticCustomError(
+        "money_type",
+        _braces(
+            "money must be a decimal string such as '3200.00' or whole pounds, "
+            f"got {kind.__name__} {str(value)[:40]}"
+        ),
+    )
+
+
+def _braces(message: str) -> str:
+    """Escape braces so pydantic does not read the message as a template."""
+    return message.replace("{", "{{").replace("}", "}}")
 
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(_money_before),
+    PlainValidator(_money_field, json_schema_input_type=str | int),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
-                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"},
+                {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
             ],
             "description": "Pounds: a decimal string with at most two places, or whole pounds.",
         }
     ),
 ]
-"""Pydantic field type for pounds: decimal string or whole pounds in, ``"3200.00"`` out."""
+"""Pydantic field type for pounds: decimal string or whole pounds in, ``"3200.00"`` out.
+
+Strict: no floats, spaces, exponents or negative amounts; at most £999,999,999,999.99.
+"""

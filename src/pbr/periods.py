@@ -14,6 +14,9 @@ from functools import lru_cache
 from typing import Literal
 
 __all__ = [
+    "AS_OF_EARLIEST",
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "TERMS",
     "FinancialYear",
     "SchoolTerm",
@@ -23,11 +26,49 @@ __all__ = [
     "add_months",
     "add_years",
     "age_on",
+    "check_as_of",
     "compulsory_school_age_in",
     "default_term",
     "financial_year_of",
     "parse_academic_year",
 ]
+
+EARLIEST_DATE = date(1900, 1, 1)
+"""The earliest date a record may hold (a date of birth in 1900 is the oldest plausible)."""
+LATEST_DATE = date(2099, 12, 31)
+"""The latest date a record or an evaluation may use; rule arithmetic stays far from overflow."""
+AS_OF_EARLIEST = date(2012, 4, 1)
+"""The earliest evaluation date: the first day of the first programme (phase one)."""
+
+
+def check_as_of(as_of: object) -> date:
+    """Return `as_of` if it is an evaluation date pbr can use; raise a clear error otherwise.
+
+    It must be a `datetime.date` (not a `datetime`, not text) from `AS_OF_EARLIEST` (1 April
+    2012, when the first programme began) to `LATEST_DATE`.
+
+    >>> check_as_of(date(2015, 3, 31))
+    datetime.date(2015, 3, 31)
+    >>> check_as_of("2015-03-31")
+    Traceback (most recent call last):
+    ...
+    TypeError: as_of must be a datetime.date, got str '2015-03-31'; use date.fromisoformat('2015-03-31')
+    >>> check_as_of(date(2200, 1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of must be from 2012-04-01 to 2099-12-31, got 2200-01-01
+    """
+    if type(as_of) is not date:
+        hint = f"; use date.fromisoformat({as_of!r})" if isinstance(as_of, str) else ""
+        if hasattr(as_of, "date") and isinstance(as_of, date):
+            hint = "; use its .date()"
+        raise TypeError(
+            f"as_of must be a datetime.date, got {type(as_of).__name__} {as_of!r}"[:120] + hint
+        )
+    if not AS_OF_EARLIEST <= as_of <= LATEST_DATE:
+        raise ValueError(f"as_of must be from {AS_OF_EARLIEST} to {LATEST_DATE}, got {as_of}")
+    return as_of
+
 
 TermName = Literal["autumn", "spring", "summer"]
 TERMS: tuple[TermName, ...] = ("autumn", "spring", "summer")

@@ -25,11 +25,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from pbr._strict import ExactNumber
 from pbr.errors import PlanError
 from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
-from pbr.records import ExactNumber, Family, FamilyNeed, PhaseTwoProblem
+from pbr.records import Family, FamilyNeed, PhaseTwoProblem
 
 __all__ = [
     "BUILT_IN_INDICATORS",
@@ -64,6 +65,8 @@ _BUILT_IN_AGGREGATE: Mapping[str, frozenset[str]] = {
 }
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
+_Name = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+_Description = Annotated[str, Strict(), Field(max_length=500)]
 
 
 class Measure(BaseModel):
@@ -80,16 +83,16 @@ class Measure(BaseModel):
 
     model_config = _STRICT
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    indicator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    id: _Name
+    indicator: _Name
     aggregate: Aggregate = "count"
     comparison: Comparison
     threshold: ExactNumber
-    sustain_days: Annotated[int, Field(ge=1, le=3660)] | None = None
-    sustain_weeks: Annotated[int, Field(ge=1, le=520)] | None = None
-    sustain_months: Annotated[int, Field(ge=1, le=120)] | None = None
-    sustain_terms: Annotated[int, Field(ge=1, le=30)] | None = None
-    description: str | None = None
+    sustain_days: Annotated[int, Strict(), Field(ge=1, le=3660)] | None = None
+    sustain_weeks: Annotated[int, Strict(), Field(ge=1, le=520)] | None = None
+    sustain_months: Annotated[int, Strict(), Field(ge=1, le=120)] | None = None
+    sustain_terms: Annotated[int, Strict(), Field(ge=1, le=30)] | None = None
+    description: _Description | None = None
 
     @model_validator(mode="after")
     def _one_sustain_period(self) -> Measure:
@@ -144,7 +147,7 @@ class Outcome(BaseModel):
     problem: PhaseTwoProblem | FamilyNeed
     measures: Annotated[tuple[Measure, ...], Field(min_length=1)]
     match: Literal["all", "any"] = "all"
-    description: str | None = None
+    description: _Description | None = None
 
 
 class OutcomePlan(BaseModel):
@@ -157,10 +160,10 @@ class OutcomePlan(BaseModel):
 
     model_config = _STRICT
 
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-    version: Annotated[str, Field(min_length=1, max_length=32)]
+    id: Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    version: Annotated[str, Strict(), Field(min_length=1, max_length=32)]
     programme: Literal["tf-phase-2", "supporting-families"]
-    title: str | None = None
+    title: _Description | None = None
     outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -237,6 +240,8 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
                     f'{origin}: reading YAML plans needs PyYAML: pip install "pbr[yaml]"'
                 ) from None
             return yaml.safe_load(text)
+    except RecursionError:
+        raise PlanError(f"{origin}: not a plan: nested too deeply") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         if isinstance(exc, PlanError):
             raise
@@ -259,7 +264,9 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
         ):
             continue
         message = err["msg"].removeprefix("Value error, ")
-        got = "" if err["type"] in ("value_error", "missing") else f" (got {err['input']!r})"
+        shown = repr(err["input"])
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        got = "" if err["type"] in ("value_error", "missing") else f" (got {shown})"
         lines.append(f"{head}: {_where(err['loc'], data)}: {message}{got}")
     return "\n".join(lines)
 

@@ -6,7 +6,6 @@ pydantic's `ValidationError`; every error names the family, the field path and t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -15,16 +14,15 @@ from typing import Annotated, Any, Literal, Self, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
+    Strict,
     ValidationError,
-    WithJsonSchema,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 
+from pbr._strict import Count, ExactNumber, Flag, IsoDate
 from pbr.money import Money
 from pbr.periods import TermName, default_term
 
@@ -47,9 +45,14 @@ __all__ = [
     "WorkProgrammeReferral",
 ]
 
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+Identifier = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A pseudonymous reference: 1–64 characters of ``A–Z a–z 0–9 . _ -``."""
-Count = Annotated[int, Field(ge=0)]
+Code = Annotated[str, Strict(), Field(min_length=1, max_length=64)]
+"""A council's code or reference (a claim id, a local-discretion reason): 1–64 characters."""
+Label = Annotated[str, Strict(), Field(min_length=1, max_length=100)]
+"""A name or code of up to 100 characters (the council)."""
+Note = Annotated[str, Strict(), Field(min_length=1, max_length=200)]
+"""Free text of up to 200 characters (where evidence came from)."""
 Programme = Literal["tf-phase-1", "tf-phase-2", "supporting-families"]
 Problem = Literal["crime_asb", "education", "work"]
 """Phase one's three national problems."""
@@ -92,7 +95,9 @@ def _academic_year(value: str) -> str:
     return value
 
 
-AcademicYear = Annotated[str, Field(pattern=r"^\d{4}/\d{2}$"), AfterValidator(_academic_year)]
+AcademicYear = Annotated[
+    str, Strict(), Field(pattern=r"^[0-9]{4}/[0-9]{2}$"), AfterValidator(_academic_year)
+]
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
@@ -110,9 +115,9 @@ class Member(_Event):
 
     person_id: Identifier
     """Unique within the family; events refer to the member by it."""
-    date_of_birth: date
+    date_of_birth: IsoDate
     """Used for ages: children, compulsory school age, adults."""
-    expectant: bool = False
+    expectant: Flag = False
     """Expecting a baby at attachment (Supporting Families eligibility: an expectant parent)."""
 
 
@@ -125,7 +130,7 @@ class Offence(_Event):
 
     person_id: Identifier
     """The member who committed the offence."""
-    date: date
+    date: IsoDate
     """When the offence was committed."""
 
 
@@ -139,7 +144,7 @@ class AsbIncident(_Event):
 
     person_id: Identifier | None = None
     """The member involved, or null for an action against the whole household."""
-    date: date
+    date: IsoDate
     """When the incident happened or the action was taken."""
     kind: AsbKind | None = None
     """``asbo``, ``asb_injunction``, ``abc``, ``housing_asb_action`` or ``recorded_asb``."""
@@ -166,11 +171,11 @@ class SchoolTermRecord(_Event):
     """Sessions missed without authorisation; at most `possible_sessions`."""
     fixed_term_exclusions: Count = 0
     """Fixed-term exclusions in the term."""
-    permanently_excluded: bool = False
+    permanently_excluded: Flag = False
     """Permanently excluded in or before the term."""
-    alternative_provision: bool = False
+    alternative_provision: Flag = False
     """In a pupil referral unit or alternative provision."""
-    on_roll: bool = True
+    on_roll: Flag = True
     """On a school roll."""
 
 
@@ -187,9 +192,9 @@ class BenefitSpell(_Event):
     """The adult on the benefit."""
     benefit: Benefit
     """``JSA``, ``ESA``, ``IB``, ``IS``, ``CA``, ``SDA`` or ``UC``."""
-    start: date
+    start: IsoDate
     """First day on the benefit."""
-    end: date | None = None
+    end: IsoDate | None = None
     """Last day on the benefit, or null while it continues."""
 
 
@@ -202,9 +207,9 @@ class EmploymentSpell(_Event):
 
     person_id: Identifier
     """The adult in work."""
-    start: date
+    start: IsoDate
     """First day in work."""
-    end: date | None = None
+    end: IsoDate | None = None
     """Last day in work, or null while it continues."""
 
 
@@ -218,7 +223,7 @@ class WorkProgrammeReferral(_Event):
 
     person_id: Identifier
     """The adult referred."""
-    date: date
+    date: IsoDate
     """The day of the referral."""
     provision: Literal["work_programme", "esf"]
     """``work_programme`` or ``esf``."""
@@ -227,7 +232,7 @@ class WorkProgrammeReferral(_Event):
 class Payment(_Event):
     """A payment already made for this family (counts against the cap once made).
 
-    Amounts are exact: a decimal string or whole pounds; a fractional float is refused.
+    Amounts are exact: a decimal string or whole pounds; a float is refused, even a whole one.
 
     >>> Payment.model_validate({"kind": "attachment_fee", "amount": "3200"}).amount
     Decimal('3200.00')
@@ -237,16 +242,16 @@ class Payment(_Event):
     ...
     pydantic_core._pydantic_core.ValidationError: 1 validation error for Payment
     amount
-      Value error, money must not be a float with a fractional part, got 3200.5 ...
+      money must be a decimal string such as '3200.00' or whole pounds, got float 3200.5 ...
     """
 
     kind: PaymentKind
     """The attachment fee or the result paid."""
-    amount: Annotated[Money, Field(ge=Decimal(0))]
+    amount: Money
     """Pounds, exact to the penny."""
-    paid_on: date | None = None
+    paid_on: IsoDate | None = None
     """When it was paid; a payment dated after the evaluation date is ignored."""
-    claim_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    claim_id: Code | None = None
     """The council's reference for the claim it was paid on."""
 
 
@@ -259,40 +264,13 @@ class EntryProblem(_Event):
 
     problem: PhaseTwoProblem | FamilyNeed
     """A phase-two problem or a Supporting Families need."""
-    identified_on: date | None = None
+    identified_on: IsoDate | None = None
     """When it was identified; not after attachment."""
-    evidence: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    evidence: Note | None = None
     """Where the evidence came from, e.g. ``"school census"`` or ``"police notification"``."""
 
 
-def _exact_number(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        raise ValueError(f"expected a whole number or a decimal string, got {value!r}")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"a number must not be a float with a fractional part, got {value!r}")
-    try:
-        number = Decimal(value if not isinstance(value, float) else int(value))
-    except ArithmeticError:
-        raise ValueError(f"expected a whole number or a decimal string, got {value!r}") from None
-    if not number.is_finite() or abs(number) > 10**12:
-        raise ValueError(f"expected a finite number of at most 10^12, got {value!r}")
-    return number
-
-
-ExactNumber = Annotated[
-    Decimal,
-    BeforeValidator(_exact_number),
-    PlainSerializer(str, return_type=str, when_used="json"),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "integer"}],
-            "description": "An exact number: a whole number or a decimal string.",
-        }
-    ),
-]
-"""An exact decimal: a whole number or a decimal string in, a decimal string out."""
-
-Indicator = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Indicator = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """An outcome-plan indicator name: lower-case letters, digits and underscores."""
 
 
@@ -309,13 +287,13 @@ class Observation(_Event):
 
     indicator: Indicator
     """The outcome plan's indicator name (lower case, digits, underscores)."""
-    date: date
+    date: IsoDate
     """When it was observed."""
     value: ExactNumber = Decimal(1)
     """The amount observed; 1 for an event."""
     person_id: Identifier | None = None
     """The member observed, if any."""
-    source: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    source: Note | None = None
     """Where the observation came from, e.g. ``"police"``."""
 
 
@@ -334,15 +312,15 @@ class Family(BaseModel):
 
     family_id: Identifier
     """The council's pseudonymous reference for the family (no names)."""
-    local_authority: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    local_authority: Label | None = None
     """The council: its ONS code or its name."""
     programme: Programme | None = None
     """The programme; left out, the first whose dates cover `attached_on`."""
-    attached_on: date
+    attached_on: IsoDate
     """The day the council started working with the family (attachment)."""
     identified_for: tuple[Problem, ...] | None = None
     """Phase one's problems at entry; left out, worked out from the evidence."""
-    local_discretion: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] = ()
+    local_discretion: tuple[Code, ...] = ()
     """Codes for the council's own local-filter reasons."""
     members: Annotated[tuple[Member, ...], Field(min_length=1)]
     """The people in the household; at least one."""
@@ -560,8 +538,8 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
 
 def _family_id_in(json_data: str | bytes | bytearray) -> object:
     try:
-        obj = json.loads(json_data)
-    except ValueError:
+        obj = from_json(json_data)
+    except ValueError:  # broken or too deeply nested JSON: no family to name
         return None
     return obj.get("family_id") if isinstance(obj, dict) else None
 

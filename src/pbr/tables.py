@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +219,7 @@ class TableInput:
             assert model is not None
             items = []
             for _, m, values in rows:
-                cleaned = {k: v for k, v in values.items() if k != "family_id" and v != ""}
+                cleaned = _typed(table, values)
                 try:
                     items.append(model.model_validate(cleaned).model_dump(mode="json"))
                     used.append((table, m))
@@ -267,6 +269,44 @@ class TableInput:
                 column = ".".join(str(p) for p in loc[2:]) or "(row)"
                 return loc[0], rows[loc[1]][1], column
         return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+_WHOLE = re.compile(r"[0-9]+")
+_TRUTH = {"true": True, "false": False}
+
+
+@cache
+def _cell_kinds(table: str) -> dict[str, type]:
+    """The columns of `table` that hold whole numbers or true/false, by their record field."""
+    model = TABLES[table]
+    assert model is not None
+    kinds: dict[str, type] = {}
+    for name, info in model.model_fields.items():
+        for kind in (int, bool):
+            if info.annotation is kind or info.annotation == kind | None:
+                kinds[name] = kind
+    return kinds
+
+
+def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
+    """A row's cells as the record's JSON values: ``120`` for a count, ``true`` for a flag.
+
+    Only exact text converts (``120``; ``true``/``false`` in any case, as spreadsheets write
+    them); anything else stays text, so validation rejects it naming the cell and its value.
+    """
+    kinds = _cell_kinds(table)
+    row: dict[str, object] = {}
+    for column, text in values.items():
+        if column == "family_id" or text == "":
+            continue
+        kind = kinds.get(column)
+        if kind is int and _WHOLE.fullmatch(text) and len(text) <= 9:
+            row[column] = int(text)
+        elif kind is bool and text.lower() in _TRUTH:
+            row[column] = _TRUTH[text.lower()]
+        else:
+            row[column] = text
+    return row
 
 
 def read_tables(path: str | Path) -> TableInput:
@@ -333,8 +373,8 @@ def _read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+    if isinstance(value, dt.datetime):  # a date cell; a time of day would be lost, so keep it
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):

@@ -1,0 +1,156 @@
+"""The strict scalar types of pbr's input formats: ISO dates, whole counts, flags, exact numbers.
+
+Nothing is coerced: a date is ``YYYY-MM-DD`` text (or a `datetime.date` from Python, never a
+`datetime`), a count a whole JSON number, a flag ``true`` or ``false``, an exact number a whole
+number or decimal text. Each type bounds its values so that no arithmetic the rules do on them
+can overflow; the bounds are part of the JSON Schema. From JSON the checks run inside
+pydantic-core (no Python call per value).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from pbr.periods import EARLIEST_DATE, LATEST_DATE
+
+__all__ = ["MAX_COUNT", "Count", "ExactNumber", "Flag", "IsoDate"]
+
+MAX_COUNT = 100_000
+"""The largest count a record may hold (a term has at most a few hundred sessions)."""
+
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+"""The JSON Schema's pattern; with ``format: date`` it admits exactly the dates the model does."""
+
+
+def _python_date(value: Any) -> date:
+    """Validate a date given from Python: a `date` (not a `datetime`) or ISO text."""
+    if type(value) is date:
+        day = value
+    elif type(value) is str and _DATE_TEXT.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "date_parsing",
+                "Input should be a valid date in the format YYYY-MM-DD, {why}",
+                {"why": str(exc)},
+            ) from None
+    else:
+        raise PydanticCustomError(
+            "date_type",
+            "Input should be a date: YYYY-MM-DD text or a datetime.date (not a datetime), got {kind}",
+            {"kind": type(value).__name__},
+        )
+    if day < EARLIEST_DATE:
+        raise PydanticCustomError(
+            "greater_than_equal",
+            "Input should be greater than or equal to {ge}",
+            {"ge": EARLIEST_DATE.isoformat()},
+        )
+    if day > LATEST_DATE:
+        raise PydanticCustomError(
+            "less_than_equal",
+            "Input should be less than or equal to {le}",
+            {"le": LATEST_DATE.isoformat()},
+        )
+    return day
+
+
+class _IsoDateSchema:
+    """Strict ISO dates between `EARLIEST_DATE` and `LATEST_DATE`, from JSON and from Python."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.date_schema(strict=True, ge=EARLIEST_DATE, le=LATEST_DATE),
+            python_schema=core_schema.no_info_plain_validator_function(_python_date),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                date.isoformat, when_used="json"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "format": "date",
+            "pattern": _DATE_PATTERN,
+            "description": f"An ISO date, YYYY-MM-DD, from {EARLIEST_DATE} to {LATEST_DATE}.",
+        }
+
+
+IsoDate = Annotated[date, _IsoDateSchema]
+"""A day: ``YYYY-MM-DD`` text (or a `datetime.date` from Python), 1900-01-01 to 2099-12-31."""
+
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
+"""A whole number from 0 to `MAX_COUNT`: never ``"120"``, ``120.0`` or ``true``."""
+
+Flag = Annotated[bool, Strict()]
+"""``true`` or ``false``: never ``1``, ``"yes"`` or ``"true"``."""
+
+
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,12})?")
+_MAX_NUMBER = 10**12
+
+
+def _exact_number(value: Any) -> Decimal:
+    kind = type(value)
+    if kind is int:
+        if abs(value) >= _MAX_NUMBER:
+            raise PydanticCustomError(
+                "number_too_large",
+                "a number must be less than 10^12 in size, got {value}",
+                {"value": str(value)[:40]},
+            )
+        return Decimal(value)
+    if kind is str:
+        if _NUMBER_TEXT.fullmatch(value) is None:
+            raise PydanticCustomError(
+                "number_parsing",
+                "expected a whole number or decimal text such as '7.5' (at most 12 digits each "
+                "side of the point, no spaces or exponent), got {value!r}",
+                {"value": value[:40]},
+            )
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite() and abs(value) < _MAX_NUMBER:
+        return value
+    raise PydanticCustomError(
+        "number_type",
+        "expected a whole number or decimal text such as '7.5', got {kind} {value}",
+        {"kind": kind.__name__, "value": str(value)[:40]},
+    )
+
+
+ExactNumber = Annotated[
+    Decimal,
+    PlainValidator(_exact_number, json_schema_input_type=str | int),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?$"},
+                {"type": "integer", "minimum": -(10**12) + 1, "maximum": 10**12 - 1},
+            ],
+            "description": "An exact number: a whole number or decimal text.",
+        }
+    ),
+]
+"""An exact decimal: a whole number or decimal text in, decimal text out; floats refused."""
