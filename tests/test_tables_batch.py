@@ -39,7 +39,7 @@ def dumps(decisions: object) -> list[str]:
 
 @pytest.fixture(scope="module")
 def plain() -> list[str]:
-    return dumps(pbr.evaluate_many(example_families(), AS_OF))
+    return dumps(pbr.evaluate_many(example_families(), as_of=AS_OF))
 
 
 def test_round_trips_csv_folder_and_xlsx_give_identical_decisions(
@@ -51,14 +51,14 @@ def test_round_trips_csv_folder_and_xlsx_give_identical_decisions(
         read = read_tables(dest)
         back = list(read.families())
         assert back == families
-        assert dumps(pbr.evaluate_many(back, AS_OF)) == plain
+        assert dumps(pbr.evaluate_many(back, as_of=AS_OF)) == plain
         assert read.reconciliation.balanced()
         assert read.problems == []
 
 
 def test_process_pool_gives_the_same_decisions_in_order(plain: list[str]) -> None:
     lines = [f.model_dump_json() for f in example_families()]
-    pooled = dumps(pbr.evaluate_many(lines, AS_OF, workers=2, chunk_size=7))
+    pooled = dumps(pbr.evaluate_many(lines, as_of=AS_OF, workers=2, chunk_size=7))
     assert pooled == plain
 
 
@@ -170,7 +170,7 @@ def test_outputs_are_atomic(tmp_path: Path) -> None:
     target = tmp_path / "decisions.jsonl"
 
     def boom() -> object:
-        yield from pbr.evaluate_many(example_families()[:3], AS_OF)
+        yield from pbr.evaluate_many(example_families()[:3], as_of=AS_OF)
         raise RuntimeError("killed")
 
     with pytest.raises(RuntimeError):
@@ -188,7 +188,9 @@ def test_outputs_are_atomic(tmp_path: Path) -> None:
         crash()
     assert target.read_text() == "old\n"
     decisions = [
-        d for d in pbr.evaluate_many(example_families()[:3], AS_OF) if isinstance(d, pbr.Decision)
+        d
+        for d in pbr.evaluate_many(example_families()[:3], as_of=AS_OF)
+        if isinstance(d, pbr.Decision)
     ]
     n = write_decisions(decisions, tmp_path / "d.xlsx")
     assert n == 3
@@ -223,7 +225,9 @@ def test_to_pandas_keeps_money_exact() -> None:
     from decimal import Decimal
 
     frame = pbr.to_pandas(
-        pbr.evaluate_many([*example_families()[:4], '{"family_id": "BAD"}'], date(2015, 3, 31))
+        pbr.evaluate_many(
+            [*example_families()[:4], '{"family_id": "BAD"}'], as_of=date(2015, 3, 31)
+        )
     )
     assert len(frame) == 13
     assert frame.iloc[-1]["status"] == "rejected"
@@ -234,7 +238,7 @@ def test_to_pandas_keeps_money_exact() -> None:
 def test_json_path_matches_the_decisions(workers: int, plain: list[str]) -> None:
     from pbr.batch import Evaluated, evaluate_many_json
 
-    got = list(evaluate_many_json(example_families(), AS_OF, workers, chunk_size=9))
+    got = list(evaluate_many_json(example_families(), as_of=AS_OF, workers=workers, chunk_size=9))
     assert all(isinstance(g, Evaluated) for g in got)
     assert [g[3] for g in got if isinstance(g, Evaluated)] == plain
 

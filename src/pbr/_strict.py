@@ -130,8 +130,10 @@ def _exact_number(value: Any) -> Decimal:
                 {"value": value[:40]},
             )
         return Decimal(value)
-    if isinstance(value, Decimal) and value.is_finite() and abs(value) < _MAX_NUMBER:
-        return value
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        if value.copy_abs() < _MAX_NUMBER and isinstance(exponent, int) and exponent >= -12:
+            return value
     raise PydanticCustomError(
         "number_type",
         "expected a whole number or decimal text such as '7.5', got {kind} {value}",
@@ -142,7 +144,7 @@ def _exact_number(value: Any) -> Decimal:
 ExactNumber = Annotated[
     Decimal,
     PlainValidator(_exact_number, json_schema_input_type=str | int),
-    PlainSerializer(str, return_type=str, when_used="json"),
+    PlainSerializer(lambda number: format(number, "f"), return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [

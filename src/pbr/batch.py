@@ -25,7 +25,8 @@ from pydantic import ValidationError
 
 from pbr.decisions import Decision
 from pbr.errors import OutsideProgramme
-from pbr.io import Rejection
+from pbr.io import Rejection, parse_family
+from pbr.periods import check_as_of
 from pbr.records import Family
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ Item = Family | Rejection | Mapping[str, Any] | str | bytes
 
 def evaluate_many(
     records: Iterable[Item],
+    *,
     as_of: date,
     rules: RuleSet | None = None,
     workers: int = 1,
-    *,
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
@@ -62,7 +63,7 @@ def evaluate_many(
     >>> [type(x).__name__ for x in pbr.evaluate_many(rows, as_of=date(2013, 6, 30))]
     ['Decision', 'Rejection']
     """
-    job = _Job(as_of, rules, dict(plans or {}), dict(interpretations or {}), source)
+    job = _Job(check_as_of(as_of), rules, dict(plans or {}), dict(interpretations or {}), source)
     numbered = enumerate(records, start=1)
     if workers <= 1:
         for n, item in numbered:
@@ -87,9 +88,9 @@ class Evaluated(tuple[str, str, dict[str, Decimal], str]):
 
 def evaluate_many_json(
     records: Iterable[Item],
+    *,
     as_of: date,
     workers: int = 1,
-    *,
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
@@ -100,7 +101,7 @@ def evaluate_many_json(
     Serialising in the workers keeps the parent process (and a pool's pipes) light: this is
     the path ``pbr evaluate --format json --workers N`` takes.
     """
-    job = _Job(as_of, None, dict(plans or {}), dict(interpretations or {}), source)
+    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), source)
     if workers <= 1:
         for pair in enumerate(records, start=1):
             yield from job.many_json([pair])
@@ -201,9 +202,9 @@ class _Job:
             )
 
     def _validate(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
+        if isinstance(item, str | bytes):
+            return parse_family(item, source=self.source, record=n)
         try:
-            if isinstance(item, str | bytes):
-                return Family.model_validate_json(item)
             return Family.model_validate(item)
         except ValidationError as exc:
             return Rejection.from_validation_error(
@@ -212,11 +213,6 @@ class _Job:
 
 
 def _family_id(item: Any) -> str | None:
-    if isinstance(item, str | bytes):
-        try:
-            item = json.loads(item)
-        except ValueError:
-            return None
     value = item.get("family_id") if isinstance(item, Mapping) else None
     return value if isinstance(value, str) else None
 
@@ -228,7 +224,7 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out.
     """
     out = []
-    for item in evaluate_many((line for line in lines if line.strip()), as_of):
+    for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of):
         if isinstance(item, Decision):
             out.append(item.model_dump_json())
         else:

@@ -13,17 +13,19 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, get_args
+from typing import IO, TYPE_CHECKING, Any, TextIO, get_args
 
 from pbr._seen import SeenIds
 from pbr.decisions import Decision, ResultKind
 from pbr.engine import evaluate, rule_set_for
 from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
-from pbr.io import Rejection, UnreadableFile, read_numbered
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, UnreadableFile, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
+from pbr.periods import check_as_of
 from pbr.records import Family, Payment
 from pbr.rules import RuleSet
 
@@ -35,14 +37,36 @@ __all__ = ["main"]
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 _PROGRAMME_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
 
+
+class _UsageError(Exception):
+    """A command line that cannot be run as given (exit 2, before any work)."""
+
+
 _SHORT = {"met": "met", "not_met": "not met", "not_applicable": "n/a", "already_paid": "paid"}
 
 
 def _date(text: str) -> date:
+    """An evaluation date from the command line: ``YYYY-MM-DD`` within the range pbr evaluates."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+    try:
+        return check_as_of(day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {text!r}")
+    return size
 
 
 def _choice(text: str) -> tuple[str, str]:
@@ -82,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         help="write decisions to FILE (.jsonl, .csv or .xlsx), atomically; the summary goes to stdout",
     )
     ev.add_argument(
+        "--rejections",
+        metavar="FILE",
+        help="write one JSON object per rejected record to FILE (JSON Lines), atomically",
+    )
+    ev.add_argument(
+        "--max-record-bytes",
+        type=_size,
+        default=DEFAULT_MAX_RECORD_BYTES,
+        metavar="N",
+        help=f"reject a record larger than N bytes (default {DEFAULT_MAX_RECORD_BYTES:,})",
+    )
+    ev.add_argument(
         "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
     )
     ev.add_argument(
@@ -101,8 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         "--interpretation", type=_choice, action="append", default=[], metavar="ID=VALUE"
     )
     ex.add_argument("--plan", action="append", default=[], metavar="FILE")
+    ex.add_argument("--max-record-bytes", type=_size, default=DEFAULT_MAX_RECORD_BYTES, metavar="N")
 
-    sub.add_parser("schema", help="print the family record's JSON Schema")
+    sc = sub.add_parser("schema", help="print the family record's JSON Schema")
+    which = sc.add_mutually_exclusive_group()
+    which.add_argument("--decision", action="store_true", help="the decision's JSON Schema instead")
+    which.add_argument(
+        "--rejection", action="store_true", help="the JSON Schema of a --rejections line"
+    )
 
     tp = sub.add_parser("template", help="write empty CSV tables and a README of their columns")
     tp.add_argument("folder")
@@ -120,15 +162,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_CLOSED_PIPE = 141
+"""The exit status when the reader of the output went away (``pbr evaluate ... | head``).
+
+128 + SIGPIPE, what a shell reports for a Unix tool stopped by a closed pipe; never 1, which
+means "some records were rejected".
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``pbr`` command line; returns the exit status."""
+    """Run the ``pbr`` command line; returns the exit status.
+
+    No traceback reaches the user: every error is one line on stderr. Set ``PBR_DEBUG=1`` to
+    see the traceback of an unexpected error.
+    """
     try:
         return _main(argv)
     except BrokenPipeError:
         # the reader went away (``pbr evaluate ... | head``): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return EXIT_CLOSED_PIPE
+    except KeyboardInterrupt:
+        print("pbr: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("PBR_DEBUG"):
+            raise
+        print(
+            f"pbr: unexpected error ({type(exc).__name__}: {str(exc)[:300]}); please report it, "
+            "with PBR_DEBUG=1 for the traceback",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -147,10 +213,20 @@ def _main(argv: Sequence[str] | None) -> int:
                 args.ledger,
                 args.workers,
                 args.output,
+                args.rejections,
+                args.max_record_bytes,
             )
         if args.command == "explain":
             plans = _plans(args.plan)
-            return _explain(args.file, args.family_id, args.as_of, args.interpretation, out, plans)
+            return _explain(
+                args.file,
+                args.family_id,
+                args.as_of,
+                args.interpretation,
+                out,
+                plans,
+                args.max_record_bytes,
+            )
         if args.command in ("audit", "ledger", "replay"):
             from pbr.audit import _cli as audit_cli
 
@@ -171,13 +247,17 @@ def _main(argv: Sequence[str] | None) -> int:
                 out.write(f"{written}\n")
             return 0
         if args.command == "schema":
-            out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
+            from pbr.schemas import decision_schema, family_schema, rejection_schema
+
+            pick = decision_schema if args.decision else family_schema
+            pick = rejection_schema if args.rejection else pick
+            out.write(json.dumps(pick(), indent=2) + "\n")
             return 0
         return _rules(args.format, out)
     except UnknownInterpretation as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
-    except (UnreadableFile, PlanError) as exc:
+    except (UnreadableFile, PlanError, _UsageError) as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
 
@@ -232,10 +312,13 @@ def _evaluate(
     ledger: str | None = None,
     workers: int = 1,
     output: str | None = None,
+    rejections: str | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> int:
     from pbr.batch import evaluate_many
 
     _rules_for(choices)  # checks the interpretations up front
+    _writable(output, rejections)
     plans = plans or {}
     err = sys.stderr
     tables = None
@@ -249,10 +332,14 @@ def _evaluate(
 
         tables = read_tables(path)
         numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
-    elif workers > 1 and not history:
-        numbered = _raw_lines(path)
+    elif workers > 1 and not history:  # the workers validate: hand them bytes
+        numbered = (
+            (line, item) for line, _, item in read_raw(path, max_record_bytes=max_record_bytes)
+        )
     else:
-        numbered = ((line, item) for line, _, item in read_numbered(path))
+        numbered = (
+            (line, item) for line, _, item in read_numbered(path, max_record_bytes=max_record_bytes)
+        )
     lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:
@@ -264,47 +351,68 @@ def _evaluate(
                 )
             yield item
 
-    summary = _Summary(check_duplicates=workers > 1 and not history and tables is None)
-    if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
-        from pbr.batch import evaluate_many_json
-
-        texts = summary.track_json(
-            evaluate_many_json(
-                items(), as_of, workers, plans=plans, interpretations=dict(choices), source=path
-            ),
-            lines,
-            path,
-        )
-        if output is not None:
+    with ExitStack() as stack:
+        sink = None
+        if rejections is not None:
             from pbr.output import atomic_writer
 
-            with atomic_writer(output) as handle:
-                handle.writelines(texts)
-        else:
-            out.writelines(texts)
-    else:
-        results = evaluate_many(
-            items(), as_of, workers=workers, plans=plans, interpretations=dict(choices), source=path
+            sink = stack.enter_context(atomic_writer(rejections))
+        summary = _Summary(
+            check_duplicates=workers > 1 and not history and tables is None, rejections=sink
         )
-        decisions = summary.track(results, lines, path)
-        if output is not None:
-            from pbr.output import write_decisions
+        if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
+            from pbr.batch import evaluate_many_json
 
-            write_decisions(decisions, output, None if fmt == "table" else fmt)
-        elif fmt == "csv":
-            from pbr.output import RESULT_COLUMNS, result_rows
+            texts = summary.track_json(
+                evaluate_many_json(
+                    items(),
+                    as_of=as_of,
+                    workers=workers,
+                    plans=plans,
+                    interpretations=dict(choices),
+                    source=path,
+                ),
+                lines,
+                path,
+            )
+            if output is not None:
+                from pbr.output import atomic_writer
 
-            writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            for decision in decisions:
-                writer.writerows(result_rows(decision))
+                with atomic_writer(output) as handle:
+                    handle.writelines(texts)
+            else:
+                out.writelines(texts)
         else:
-            _write_table(list(decisions), out)
+            results = evaluate_many(
+                items(),
+                as_of=as_of,
+                workers=workers,
+                plans=plans,
+                interpretations=dict(choices),
+                source=path,
+            )
+            decisions = summary.track(results, lines, path)
+            if output is not None:
+                from pbr.output import write_decisions
+
+                write_decisions(decisions, output, None if fmt == "table" else fmt)
+            elif fmt == "csv":
+                from pbr.output import RESULT_COLUMNS, result_rows
+
+                writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+                writer.writeheader()
+                for decision in decisions:
+                    writer.writerows(result_rows(decision))
+            else:
+                _write_table(list(decisions), out)
+        if tables is not None:
+            for rejection in tables.unplaced():
+                summary.unplaced(rejection)
+    if summary.evaluated + summary.rejected + summary.rows_unplaced == 0:
+        print(f"pbr: no records in {path}", file=err)
+        return 2
     text = out if fmt == "table" and output is None else err
     if tables is not None:
-        for problem in tables.problems:
-            if problem.family_id is None or problem.row == 0:
-                print(problem.describe(), file=err)
         rec = tables.reconciliation
         print("Reconciliation of " + path, file=text)
         print("\n".join(rec.lines()), file=text)
@@ -312,19 +420,39 @@ def _evaluate(
         _summary(path, as_of, summary.evaluated, summary.rejected, summary.counts, summary.totals),
         file=text,
     )
+    if summary.rows_unplaced:
+        print(f"  rows or tables not used:  {summary.rows_unplaced}", file=text)
     if output is not None:
         print(f"decisions written to {output}", file=err)
+    if rejections is not None:
+        print(f"rejections written to {rejections}", file=err)
     if summary.evaluated == 0:
         return 2
-    return 1 if summary.rejected or (tables is not None and tables.problems) else 0
+    return 1 if summary.rejected or summary.rows_unplaced else 0
+
+
+def _writable(*paths: str | None) -> None:
+    """Refuse, before any work, an output path that is a folder or in a folder that is not there."""
+    for path in paths:
+        if path is None or path == "-":
+            continue
+        target = Path(path)
+        if target.is_dir():
+            raise _UsageError(f"{path} is a folder; give a file name")
+        if not target.parent.is_dir():
+            raise _UsageError(f"cannot write {path}: folder {target.parent} does not exist")
 
 
 class _Summary:
     """Counts and totals of a run, kept while decisions stream past (memory stays flat)."""
 
-    def __init__(self, *, check_duplicates: bool = False) -> None:
+    def __init__(
+        self, *, check_duplicates: bool = False, rejections: IO[str] | None = None
+    ) -> None:
         self.evaluated = 0
         self.rejected = 0
+        self.rows_unplaced = 0
+        self.rejections = rejections
         self.counts: dict[str, int] = {}
         self.totals: dict[str, dict[str, Decimal]] = {}
         # raw lines skip the reader's check for a repeated family_id, so it is done here
@@ -385,19 +513,17 @@ class _Summary:
         if item.line is None:
             item = item.model_copy(update={"line": line, "source": path})
         self.rejected += 1
+        self._report(item)
+
+    def unplaced(self, item: Rejection) -> None:
+        """A table row or a whole table that belongs to no family: reported, not a family."""
+        self.rows_unplaced += 1
+        self._report(item)
+
+    def _report(self, item: Rejection) -> None:
         print(item.describe(), file=sys.stderr)
-
-
-def _raw_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, text) of each non-blank line: validation happens in the workers."""
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
+        if self.rejections is not None:
+            self.rejections.write(item.model_dump_json() + "\n")
 
 
 def _progress(items: Iterable[Any]) -> Iterable[Any]:
@@ -486,6 +612,7 @@ def _explain(
     choices: list[tuple[str, str]],
     out: TextIO,
     plans: dict[str, OutcomePlan] | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> int:
     pick = _rules_for(choices)
     plans = plans or {}
@@ -494,7 +621,7 @@ def _explain(
 
         found: Iterable[Family | Rejection] = read_tables(path).families()
     else:
-        found = (item for _, _, item in read_numbered(path))
+        found = (item for _, _, item in read_numbered(path, max_record_bytes=max_record_bytes))
     for item in found:
         if item.family_id != family_id:
             continue

@@ -43,7 +43,7 @@ Status = Literal["met", "not_met", "not_applicable", "already_paid"]
 Compared = dict[str, str | int | bool | None]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 _M = TypeVar("_M", bound=BaseModel)
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
@@ -239,6 +239,8 @@ class Decision(BaseModel):
 
     model_config = _FROZEN
 
+    format_version: Literal["1.0"] = "1.0"
+    """The decision format's version (`pbr.schemas.DECISION_FORMAT_VERSION`)."""
     family_id: str
     """The family."""
     as_of: date

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pbr import phase_one
 from pbr.decisions import Decision, Identification, Provenance, construct
 from pbr.errors import OutsideProgramme, PlanError
+from pbr.periods import check_as_of
 from pbr.records import Family
 from pbr.rules import RULE_SETS, RuleSet
 
@@ -79,8 +80,11 @@ def evaluate(
     Raises:
         OutsideProgramme: the rule set does not cover the family.
         PlanError: the plan is for another programme (phase one has none).
+        TypeError: `as_of` is not a `datetime.date` (a `datetime` or text is refused).
+        ValueError: `as_of` is outside the dates pbr can evaluate (see `check_as_of`).
 
     """
+    check_as_of(as_of)
     chosen = rules if rules is not None else rule_set_for(family)
     decision = _decide(family, as_of, chosen, plan)
     return decision.model_copy(update={"provenance": provenance(family, as_of, chosen, plan)})

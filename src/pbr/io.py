@@ -9,6 +9,7 @@ key given twice is rejected rather than silently keeping the last value.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ __all__ = [
     "numbered_from_text",
     "parse_family",
     "read_numbered",
+    "read_raw",
     "read_records",
     "records_from_text",
 ]
@@ -76,6 +78,15 @@ class FieldError(BaseModel):
     """The bad value as JSON text, cut at 80 characters; null when the field is missing."""
     message: str
     """Why, for people."""
+
+    @classmethod
+    def of(cls, *, loc: str, type: str, value: object, message: str) -> FieldError:
+        """An error about `value`, which is shown as JSON text and cut at 80 characters.
+
+        >>> len(FieldError.of(loc="amount", type="money_parsing", value="9" * 999, message="").value)
+        80
+        """
+        return cls(loc=loc, type=type, value=_short(value), message=message)
 
     def describe(self) -> str:
         """``loc = value: message``, or ``loc: missing`` for a missing field.
@@ -192,7 +203,7 @@ class Rejection(BaseModel):
             line=line,
             record=record,
             family_id=family_id,
-            errors=(FieldError(loc=loc, type=type, value=_short(value), message=message),),
+            errors=(FieldError.of(loc=loc, type=type, value=value, message=message),),
         )
 
 
@@ -255,22 +266,51 @@ def read_numbered(
     >>> [(line, record, type(item).__name__) for line, record, item in read_numbered(path)]
     [(2, 1, 'Rejection')]
     """
+    return _parsed(read_raw(path, max_record_bytes=max_record_bytes), str(path), max_record_bytes)
+
+
+Raw = tuple[int, int, "bytes | Rejection"]
+"""(line, record number, the record's bytes, or its rejection when it cannot even be cut out)."""
+
+
+def read_raw(
+    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Raw]:
+    """Each record's bytes, unvalidated, with its line and record number: for parallel workers.
+
+    The file's shape is found from its first record: a line holding one whole JSON object
+    means JSON Lines (streamed); anything else is read whole as a JSON array or a sequence of
+    objects. A byte-order mark is skipped; a record over `max_record_bytes` is a `Rejection`.
+
+    >>> import codecs, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> _ = path.write_bytes(codecs.BOM_UTF8 + b'{"family_id": "F1"}' + bytes([13, 10]))
+    >>> [(line, record, raw.strip()) for line, record, raw in read_raw(path)]
+    [(1, 1, b'{"family_id": "F1"}')]
+    """
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the generator
-        head = handle.read(_CHUNK)
+        handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the generators
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    start = len(_BOM) if head.startswith(_BOM) else 0
-    first_line = head[start:].lstrip(b" \t\r\n").split(b"\n", 1)[0]
-    handle.seek(start)
-    if first_line.startswith(b"{") and _whole_json_object(first_line):
-        return _stream(handle, str(path), max_record_bytes)
-    try:
-        with handle:
-            data = handle.read()
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    return _from_document(data, str(path), max_record_bytes, first_line=1)
+    return _raw(handle, str(path), max_record_bytes)
+
+
+def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
+    with handle:
+        try:
+            if handle.read(len(_BOM)) != _BOM:
+                handle.seek(0)
+            start = handle.tell()
+            first = handle.readline(limit + 1)
+            while first and not first.strip():
+                first = handle.readline(limit + 1)
+            handle.seek(start)
+            if first.lstrip().startswith(b"{") and _whole_json_object(first):
+                yield from _raw_lines(handle, source, limit)
+            else:
+                yield from _raw_document(handle.read(), source, limit)
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read {source}: {exc}") from None
 
 
 def _whole_json_object(line: bytes) -> bool:
@@ -279,6 +319,17 @@ def _whole_json_object(line: bytes) -> bool:
         return isinstance(from_json(line), dict)
     except ValueError:
         return False
+
+
+def _parsed(raw: Iterator[Raw], source: str, limit: int) -> Iterator[Numbered]:
+    seen = SeenIds()
+    for line, record, item in raw:
+        parsed = (
+            item
+            if isinstance(item, Rejection)
+            else parse_family(item, source=source, line=line, record=record, max_record_bytes=limit)
+        )
+        yield line, record, _once(parsed, seen, source=source, line=line, record=record)
 
 
 def records_from_text(
@@ -305,53 +356,41 @@ def numbered_from_text(
     [(1, 1), (3, 2)]
     """
     data = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
-    data = data.removeprefix(_BOM)
-    first_line = data.lstrip(b" \t\r\n").split(b"\n", 1)[0]
-    if first_line.startswith(b"{") and _whole_json_object(first_line):
-        return _from_lines(iter(data.splitlines(keepends=True)), source, max_record_bytes)
-    return _from_document(data, source, max_record_bytes, first_line=1)
+    raw = _raw(io.BytesIO(data), source, max_record_bytes)
+    return _parsed(raw, source, max_record_bytes)
 
 
-def _stream(handle: IO[bytes], source: str, limit: int) -> Iterator[Numbered]:
-    with handle:
-        try:
-            yield from _from_lines(_lines(handle, limit), source, limit)
-        except OSError as exc:
-            raise UnreadableFile(f"cannot read {source}: {exc}") from None
-
-
-class _TooLong(bytes):
-    """A line cut at the size limit: its first bytes; `size` is the whole line's length."""
-
-    size: int
-
-
-def _lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
-    """The file's lines; a line longer than `limit` is skipped in chunks and given as `_TooLong`."""
+def _raw_lines(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
+    """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected."""
+    number = record = 0
     while line := handle.readline(limit + 1):
-        if len(line) <= limit or line.endswith(b"\n"):
-            yield line
-            continue
-        size = len(line)
-        while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
-            size += len(more)
-        size += len(more)
-        cut = _TooLong(line[:200])
-        cut.size = size
-        yield cut
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            size = len(line)
+            while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
+                size += len(more)
+            record += 1
+            yield number, record, _too_large(line[:4096], size, limit, source, number, record)
+        elif line.strip():
+            record += 1
+            yield number, record, line
 
 
-def _from_lines(lines: Iterator[bytes], source: str, limit: int) -> Iterator[Numbered]:
-    record = 0
-    seen = SeenIds()
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        record += 1
-        family = parse_family(
-            raw, source=source, line=number, record=record, max_record_bytes=limit
-        )
-        yield number, record, _once(family, seen, source=source, line=number, record=record)
+def _too_large(
+    head: bytes, size: int, limit: int, source: str, line: int | None, record: int
+) -> Rejection:
+    found = _FAMILY_ID.search(head)
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=found.group(1).decode() if found else None,
+        loc="",
+        value=f"{size} bytes",
+        type="record_too_large",
+        message=f"the record is {size:,} bytes or more; the limit is {limit:,} "
+        "(set it with --max-record-bytes)",
+    )
 
 
 def parse_family(
@@ -374,19 +413,8 @@ def parse_family(
     'F1'
     """
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogateescape")
-    size = getattr(raw, "size", len(data))
-    if size > max_record_bytes:
-        return Rejection.single(
-            source=source,
-            line=line,
-            record=record,
-            family_id=_family_id_in(data),
-            loc="",
-            value=f"{size} bytes",
-            type="record_too_large",
-            message=f"the record is {size:,} bytes; the limit is {max_record_bytes:,} "
-            "(set it with --max-record-bytes)",
-        )
+    if len(data) > max_record_bytes:
+        return _too_large(data[:4096], len(data), max_record_bytes, source, line, record)
     if not data.isascii():
         try:
             data.decode("utf-8")
@@ -508,17 +536,19 @@ def _repeated(node: Any, path: str) -> Iterator[str]:
             yield from _repeated(item, f"{path}.{i}" if path else str(i))
 
 
-def _from_document(data: bytes, source: str, limit: int, *, first_line: int) -> Iterator[Numbered]:
-    """Records of a JSON array, a single object, or objects one after another."""
-    text = data.decode("utf-8", errors="surrogateescape")
+def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
+    """The records of a JSON array, a single object, or objects one after another.
+
+    A broken record is stepped over by its brackets, so the records after it are still read.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")  # bad bytes are kept, and caught later
     decoder = json.JSONDecoder()
     position = _skip(text, 0, "")
     if position < len(text) and text[position] == "[":
         position += 1
     record = 0
-    line = first_line
+    line = 1
     counted = 0
-    seen = SeenIds()
     while True:
         position = _skip(text, position, ",")
         if position >= len(text) or text[position] == "]":
@@ -552,9 +582,7 @@ def _from_document(data: bytes, source: str, limit: int, *, first_line: int) -> 
                 return
             position = resume
             continue
-        raw = text[position:end].encode("utf-8", errors="surrogateescape")
-        family = parse_family(raw, source=source, line=line, record=record, max_record_bytes=limit)
-        yield line, record, _once(family, seen, source=source, line=line, record=record)
+        yield line, record, text[position:end].encode("utf-8", errors="surrogateescape")
         position = end
 
 

@@ -99,7 +99,9 @@ AcademicYear = Annotated[
     str, Strict(), Field(pattern=r"^[0-9]{4}/[0-9]{2}$"), AfterValidator(_academic_year)
 ]
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+_CONFIG = ConfigDict(
+    frozen=True, extra="forbid", str_strip_whitespace=False, use_attribute_docstrings=True
+)
 
 
 class _Event(BaseModel):

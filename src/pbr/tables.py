@@ -130,6 +130,7 @@ class TableInput:
     problems: list[RowProblem] = field(default_factory=list)
     reconciliation: Reconciliation = field(default_factory=Reconciliation)
     _reported: set[tuple[str, int]] = field(default_factory=set)
+    _unplaced: list[RowProblem] = field(default_factory=list)
 
     def families(self) -> Iterator[Family | Rejection]:
         """Each family, or its rejection naming every bad row, in the order of ``families``."""
@@ -143,7 +144,7 @@ class TableInput:
             for n, row in rows:
                 family_id = row.get("family_id", "")
                 if family_id not in known:
-                    self._report(
+                    orphan = self._report(
                         table,
                         n,
                         family_id or None,
@@ -151,6 +152,7 @@ class TableInput:
                         family_id,
                         "no family with this family_id in families",
                     )
+                    self._unplaced.append(orphan)
                     continue
                 by_family.setdefault(family_id, {}).setdefault(table, []).append((table, n, row))
         seen: set[str] = set()
@@ -165,6 +167,30 @@ class TableInput:
                 continue
             seen.add(family_id)
             yield self._family(n, row, by_family.get(family_id, {}))
+
+    def unplaced(self) -> list[Rejection]:
+        """Rows that belong to no family, and files or sheets that are not tables, as rejections.
+
+        Call it after `families` has been read: with the families' rejections these account for
+        every row that was not used.
+        """
+        return [
+            Rejection(
+                source=self.source,
+                line=p.row or None,
+                record=p.row,
+                family_id=p.family_id,
+                errors=(
+                    FieldError.of(
+                        loc=f"{p.table}:{p.row}.{p.column}" if p.row else p.table,
+                        type="bad_row" if p.row else "unknown_table",
+                        value=p.value,
+                        message=p.message,
+                    ),
+                ),
+            )
+            for p in self._unplaced
+        ]
 
     def _report(
         self, table: str, n: int, family_id: str | None, column: str, value: str, why: str
@@ -184,11 +210,11 @@ class TableInput:
             record=n,
             family_id=family_id,
             errors=tuple(
-                FieldError(
+                FieldError.of(
                     loc=f"{p.table}:{p.row}.{p.column}",
-                    value=repr(p.value),
-                    message=p.message,
                     type="bad_row",
+                    value=p.value,
+                    message=p.message,
                 )
                 for p in problems
             ),
@@ -324,9 +350,9 @@ def read_tables(path: str | Path) -> TableInput:
         raise ValueError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
     found = TableInput(str(path), tables)
     for name in stray:
-        found.problems.append(
-            RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
-        )
+        problem = RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
+        found.problems.append(problem)
+        found._unplaced.append(problem)
     return found
 
 
