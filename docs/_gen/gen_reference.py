@@ -28,7 +28,6 @@ from pathlib import Path
 import pbr.reasons
 import pbr.rules
 from pbr.money import format_gbp
-from pbr.records import Family
 from pbr.rules import PHASE_ONE, RULE_SETS, DatedValue, Parameter, RuleSet, Source, sources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -420,7 +419,9 @@ def render_reason_codes(codes: Mapping[str, str] | None = None) -> str:
 
 def render_schema() -> str:
     """The family record's JSON Schema, as `pbr schema` prints it."""
-    return json.dumps(Family.model_json_schema(), indent=2)
+    from pbr.schemas import family_schema
+
+    return json.dumps(family_schema(), indent=2)
 
 
 def render_family_record(page: str, schema: str) -> str:

@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO, get_args
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TextIO, get_args
 
 from pbr._seen import SeenIds
 from pbr.decisions import Decision, ResultKind
@@ -76,8 +76,15 @@ def _choice(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line: what is wrong and where to find help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pbr", description="Payment-by-results claims for the Troubled Families programme."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -301,22 +301,67 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
             if handle.read(len(_BOM)) != _BOM:
                 handle.seek(0)
             start = handle.tell()
-            first = handle.readline(limit + 1)
-            while first and not first.strip():
-                first = handle.readline(limit + 1)
+            first = _next_nonblank(handle, limit)
+            shape = _shape(first, _next_nonblank(handle, limit))
             handle.seek(start)
-            if first.lstrip().startswith(b"{") and _whole_json_object(first):
+            if shape == "lines":
                 yield from _raw_lines(handle, source, limit)
-            else:
-                yield from _raw_document(handle.read(), source, limit)
+                return
+            data = handle.read()
+            if shape == "object?" and not _parses_from_start(data):
+                yield from _raw_lines(io.BytesIO(data), source, limit)  # a broken first line
+                return
+            yield from _raw_document(data, source, limit)
         except OSError as exc:
             raise UnreadableFile(f"cannot read {source}: {exc}") from None
 
 
+def _next_nonblank(handle: IO[bytes], limit: int) -> bytes:
+    line = handle.readline(limit + 1)
+    while line and not line.strip():
+        line = handle.readline(limit + 1)
+    return line
+
+
+def _shape(first: bytes, second: bytes) -> str:
+    """JSON Lines (``lines``), a JSON array or objects spread over lines (``document``).
+
+    A first line holding a whole object means JSON Lines. So does a first line holding any other
+    whole JSON value with more lines after it: a bad first record, not the file's shape.
+    ``object?`` is a first line opening an object it does not close: an object spread over
+    lines, unless the file does not parse from its start (then a broken first line).
+    """
+    head = first.lstrip()
+    if head.startswith(b"{"):
+        return "lines" if _whole_json_object(first) else "object?"
+    if head.startswith(b"[") and not (second and _whole_json(first)):
+        return "document"
+    return "lines"
+
+
+def _whole_json(line: bytes) -> bool:
+    """Whether `line` holds one complete JSON value (nested however deep)."""
+    try:
+        from_json(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        text = line.decode("utf-8", errors="surrogateescape").strip()
+        return bool(text) and _end_of_value(text, 0) == len(text)
+    return True
+
+
+def _parses_from_start(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="surrogateescape")
+    try:
+        json.JSONDecoder().raw_decode(text, _skip(text, 0, ""))
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
 def _whole_json_object(line: bytes) -> bool:
     """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
-    try:
-        return isinstance(from_json(line), dict)
+    try:  # a bad byte is the record's problem, not the file's shape
+        return isinstance(from_json(line.decode("utf-8", errors="replace")), dict)
     except ValueError:
         return False
 
@@ -551,7 +596,28 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
     counted = 0
     while True:
         position = _skip(text, position, ",")
-        if position >= len(text) or text[position] == "]":
+        if position < len(text) and text[position] == "]":
+            position = _skip(text, position + 1, "")
+            if position < len(text):  # never ignore what follows the array: report it
+                record += 1
+                line += text.count("\n", counted, position)
+                yield (
+                    line,
+                    record,
+                    Rejection.single(
+                        source=source,
+                        line=line,
+                        record=record,
+                        family_id=None,
+                        loc="",
+                        value=text[position : position + 20],
+                        type="json_invalid",
+                        message="text after the end of the JSON array; the rest of the file is "
+                        "not read",
+                    ),
+                )
+            return
+        if position >= len(text):
             return
         record += 1
         line += text.count("\n", counted, position)

@@ -30,9 +30,11 @@ from pbr.records import FamilyNeed, PhaseTwoProblem
 
 __all__ = [
     "BREAKAGES",
+    "LINE_BREAKAGES",
     "PROGRAMMES",
     "as_of_dates",
     "broken_family_records",
+    "broken_lines",
     "families",
     "family_records",
     "financial_years",
@@ -55,19 +57,28 @@ BREAKAGES: Final[tuple[str, ...]] = (
     "bad_date",
     "bad_identifier",
     "born_after_event",
+    "datetime_for_date",
     "duplicate_person_id",
     "duplicate_problem",
     "duplicate_term",
     "end_before_start",
+    "exponent_money",
+    "far_future_date",
+    "float_count",
     "fractional_float_money",
     "fractional_float_observation",
+    "huge_money",
     "identified_after_attachment",
     "missing_field",
     "negative_count",
     "negative_money",
+    "number_for_flag",
     "problem_not_in_programme",
+    "text_for_count",
+    "timestamp_for_date",
     "unknown_field",
     "unknown_person",
+    "whole_float_money",
 )
 """The ways `broken_family_records` can break a record; each must be rejected on validation."""
 
@@ -347,6 +358,54 @@ def broken_family_records(
     return st.tuples(kinds, family_records(programme)).map(_broken)
 
 
+LINE_BREAKAGES: Final[tuple[str, ...]] = (
+    "broken_record",
+    "deep_nesting",
+    "duplicate_key",
+    "invalid_utf8",
+    "not_an_object",
+    "random_bytes",
+    "truncated",
+)
+"""The ways `broken_lines` can spoil a line of JSON Lines; a reader must reject each line alone."""
+
+
+def broken_lines(programme: str = "tf-phase-1") -> st.SearchStrategy[bytes]:
+    """Single lines of bytes (no newline) that no reader may accept as a family record.
+
+    Each is one of `LINE_BREAKAGES`: a record broken in a named way, JSON nested 10,000 deep,
+    a key given twice, a bad UTF-8 byte, a JSON value that is not an object, random bytes, or a
+    record cut short. Splice them between good lines to check a reader keeps every good record.
+
+    >>> from hypothesis import find
+    >>> line = find(broken_lines(), lambda b: b.startswith(b"[[["))
+    >>> line.count(b"[") == 10_000
+    True
+    """
+    import json
+
+    records = family_records(programme)
+    return st.one_of(
+        broken_family_records(programme=programme).map(lambda pair: json.dumps(pair[1]).encode()),
+        st.just(b'{"family_id": "DEEP", "members": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"),
+        st.just(b"[" * 10_000 + b"]" * 10_000),
+        records.map(lambda r: json.dumps(r)[:-1].encode() + b', "family_id": "TWICE"}'),
+        records.map(lambda r: json.dumps(r).encode()[:-1] + b', "local_authority": "\xff"}'),
+        st.sampled_from([b"null", b"42", b'"text"', b"[]", b"true"]),
+        st.binary(min_size=1, max_size=200).filter(_not_an_object_line),
+        records.flatmap(
+            lambda r: st.integers(1, len(json.dumps(r)) - 1).map(
+                lambda n: json.dumps(r).encode()[:n]
+            )
+        ),
+    ).filter(lambda line: b"\n" not in line and bool(line.strip()))
+
+
+def _not_an_object_line(data: bytes) -> bool:
+    """Random bytes that cannot be a family: not blank, no newline, not a JSON object."""
+    return bool(data.strip()) and b"\n" not in data and not data.lstrip().startswith(b"{")
+
+
 def _broken(pair: tuple[str, Record]) -> tuple[str, Record]:
     kind, record = pair
     _BREAK[kind](record)
@@ -427,6 +486,42 @@ def _break_fractional_float_observation(record: Record) -> None:
     record["observations"] = [{"indicator": "eviction_notice", "date": "2016-01-01", "value": 0.5}]
 
 
+def _break_datetime_for_date(record: Record) -> None:
+    record["attached_on"] += "T00:00:00Z"
+
+
+def _break_exponent_money(record: Record) -> None:
+    record["payments"] = [{"kind": "attachment_fee", "amount": "32e2"}]
+
+
+def _break_far_future_date(record: Record) -> None:
+    record["members"][0]["date_of_birth"] = "9999-12-31"
+
+
+def _break_float_count(record: Record) -> None:
+    _child_row(record, possible_sessions=120.0)
+
+
+def _break_huge_money(record: Record) -> None:
+    record["payments"] = [{"kind": "attachment_fee", "amount": 10**26}]
+
+
+def _break_number_for_flag(record: Record) -> None:
+    _child_row(record, on_roll=1)
+
+
+def _break_text_for_count(record: Record) -> None:
+    _child_row(record, possible_sessions="120")
+
+
+def _break_timestamp_for_date(record: Record) -> None:
+    record["attached_on"] = 1370822400
+
+
+def _break_whole_float_money(record: Record) -> None:
+    record["payments"] = [{"kind": "attachment_fee", "amount": 3200.0}]
+
+
 def _break_unknown_field(record: Record) -> None:
     record["surname"] = "Smith"
 
@@ -448,18 +543,27 @@ _BREAK = {
     "bad_date": _break_bad_date,
     "bad_identifier": _break_bad_identifier,
     "born_after_event": _break_born_after_event,
+    "datetime_for_date": _break_datetime_for_date,
     "duplicate_person_id": _break_duplicate_person_id,
     "duplicate_problem": _break_duplicate_problem,
     "duplicate_term": _break_duplicate_term,
     "end_before_start": _break_end_before_start,
+    "exponent_money": _break_exponent_money,
+    "far_future_date": _break_far_future_date,
+    "float_count": _break_float_count,
     "fractional_float_money": _break_fractional_float_money,
     "fractional_float_observation": _break_fractional_float_observation,
+    "huge_money": _break_huge_money,
     "identified_after_attachment": _break_identified_after_attachment,
     "missing_field": _break_missing_field,
     "negative_count": _break_negative_count,
     "negative_money": _break_negative_money,
+    "number_for_flag": _break_number_for_flag,
     "problem_not_in_programme": _break_problem_not_in_programme,
+    "text_for_count": _break_text_for_count,
+    "timestamp_for_date": _break_timestamp_for_date,
     "unknown_field": _break_unknown_field,
     "unknown_person": _break_unknown_person,
+    "whole_float_money": _break_whole_float_money,
 }
 assert tuple(_BREAK) == BREAKAGES

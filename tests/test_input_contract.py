@@ -1,0 +1,489 @@
+"""The strict, lossless input contract: nothing lost, nothing coerced, no poison record.
+
+Each bad record sits between two good ones: the good ones are evaluated, the bad one is rejected
+with its line and family, the exit status says so, and no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.cli import main
+from pbr.io import numbered_from_text, parse_family, read_records
+
+from .builders import record
+
+AS_OF = "2013-07-31"
+
+
+def good(family_id: str, **fields: Any) -> dict[str, Any]:
+    return record(**{"family_id": family_id, "local_discretion": ["x"], **fields})
+
+
+def sandwich(bad: bytes | str) -> bytes:
+    """A good record, the bad line, another good record: JSON Lines bytes."""
+    middle = bad.encode() if isinstance(bad, str) else bad
+    return b"\n".join([json.dumps(good("G1")).encode(), middle, json.dumps(good("G2")).encode()])
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, list[pbr.Decision], list[dict[str, Any]], str]:
+    """Run `pbr evaluate` in-process with --format json and --rejections; parse both outputs."""
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    decisions = [pbr.Decision.model_validate_json(line) for line in captured.out.splitlines()]
+    rejections: list[dict[str, Any]] = []
+    if "--rejections" in argv:
+        target = Path(argv[argv.index("--rejections") + 1])
+        rejections = [json.loads(line) for line in target.read_text().splitlines()]
+    assert "Traceback" not in captured.err
+    return status, decisions, rejections, captured.err
+
+
+def evaluate_sandwich(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: bytes | str, *extra: str
+) -> tuple[int, list[pbr.Decision], list[dict[str, Any]], str]:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(sandwich(bad))
+    rejected = tmp_path / "rejected.jsonl"
+    return run(
+        capsys,
+        "evaluate",
+        str(path),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--rejections",
+        str(rejected),
+        *extra,
+    )
+
+
+def line_of(change: dict[str, Any], family_id: str = "B1") -> str:
+    return json.dumps({**good(family_id), **change})
+
+
+COERCIONS: dict[str, tuple[dict[str, Any], str, str]] = {
+    "unix timestamp date": ({"attached_on": 1370822400}, "attached_on", "date_type"),
+    "datetime text for a date": (
+        {"attached_on": "2013-05-10T00:00:00Z"},
+        "attached_on",
+        "date_parsing",
+    ),
+    "date without leading zeros": ({"attached_on": "2013-5-10"}, "attached_on", "date_parsing"),
+    "money with an exponent": (
+        {"payments": [{"kind": "attachment_fee", "amount": "24e2"}]},
+        "payments.0.amount",
+        "money_parsing",
+    ),
+    "money with a space": (
+        {"payments": [{"kind": "attachment_fee", "amount": " 100"}]},
+        "payments.0.amount",
+        "money_parsing",
+    ),
+    "money as a whole float": (
+        {"payments": [{"kind": "attachment_fee", "amount": 100.0}]},
+        "payments.0.amount",
+        "money_type",
+    ),
+    "money of 10^26": (
+        {"payments": [{"kind": "attachment_fee", "amount": 10**26}]},
+        "payments.0.amount",
+        "money_too_large",
+    ),
+    "yes for a flag": (
+        {"members": [{"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": "yes"}]},
+        "members.0.expectant",
+        "bool_type",
+    ),
+    "1 for a flag": (
+        {"members": [{"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": 1}]},
+        "members.0.expectant",
+        "bool_type",
+    ),
+    "text for a count": (
+        {
+            "school_terms": [
+                {
+                    "person_id": "A1",
+                    "academic_year": "2012/13",
+                    "term": "autumn",
+                    "possible_sessions": "120",
+                    "unauthorised_absences": 0,
+                }
+            ]
+        },
+        "school_terms.0.possible_sessions",
+        "int_type",
+    ),
+    "float for a count": (
+        {
+            "school_terms": [
+                {
+                    "person_id": "A1",
+                    "academic_year": "2012/13",
+                    "term": "autumn",
+                    "possible_sessions": 120.0,
+                    "unauthorised_absences": 0,
+                }
+            ]
+        },
+        "school_terms.0.possible_sessions",
+        "int_type",
+    ),
+    "a count beyond any term": (
+        {
+            "school_terms": [
+                {
+                    "person_id": "A1",
+                    "academic_year": "2012/13",
+                    "term": "autumn",
+                    "possible_sessions": 10**30,
+                    "unauthorised_absences": 0,
+                }
+            ]
+        },
+        "school_terms.0.possible_sessions",
+        "less_than_equal",
+    ),
+    "birth date 9999-12-31": (
+        {"members": [{"person_id": "A1", "date_of_birth": "9999-12-31"}]},
+        "members.0.date_of_birth",
+        "less_than_equal",
+    ),
+    "event in year 1": (
+        {"offences": [{"person_id": "A1", "date": "0001-01-01"}]},
+        "offences.0.date",
+        "greater_than_equal",
+    ),
+    "a number for a family id": ({"family_id": 42}, "family_id", "string_type"),
+    "a huge observation": (
+        {"observations": [{"indicator": "x", "date": "2013-01-01", "value": "1" * 5000}]},
+        "observations.0.value",
+        "number_parsing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COERCIONS), ids=list(COERCIONS))
+def test_nothing_is_coerced(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    change, loc, error_type = COERCIONS[case]
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line_of(change))
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["line"] == 2
+    assert rejected["record"] == 2
+    assert rejected["family_id"] in ("B1", None)  # None only when family_id itself is bad
+    assert (loc, error_type) in [(e["loc"], e["type"]) for e in rejected["errors"]]
+    assert "in.jsonl:2 (record 2)" in err
+
+
+def test_python_inputs_are_as_strict_as_json() -> None:
+    accepted = pbr.Family.model_validate(good("P1", attached_on=date(2012, 10, 15)))
+    assert accepted.attached_on == date(2012, 10, 15)
+    for change in (
+        {"attached_on": datetime(2012, 10, 15)},
+        {"attached_on": 1350259200},
+        {"members": [{"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": 1}]},
+        {"payments": [{"kind": "attachment_fee", "amount": 3200.0}]},
+    ):
+        with pytest.raises(pydantic_validation_error()):
+            pbr.Family.model_validate(good("P2", **change))
+
+
+def pydantic_validation_error() -> type[Exception]:
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
+def test_deep_nesting_rejects_one_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = '{"family_id": "B1", "members": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, deep)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert rejections[0]["family_id"] == "B1"
+    assert rejections[0]["errors"][0]["type"] == "json_invalid"
+
+
+def test_deep_nesting_in_an_array_rejects_one_record() -> None:
+    deep = '{"family_id": "B1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    text = "[" + json.dumps(good("G1")) + ", " + deep + ", " + json.dumps(good("G2")) + "]"
+    kinds = [(type(i).__name__, i.family_id) for i in read_records_text(text)]
+    assert kinds == [("Family", "G1"), ("Rejection", "B1"), ("Family", "G2")]
+
+
+def read_records_text(text: str) -> list[pbr.Family | pbr.Rejection]:
+    return [item for _, _, item in numbered_from_text(text)]
+
+
+def test_a_bad_byte_rejects_its_line_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = b'{"family_id": "B1", "local_authority": "Caf\xe9"}'
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, bad)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert rejections[0]["line"] == 2
+    assert rejections[0]["family_id"] == "B1"
+    assert rejections[0]["errors"][0]["type"] == "invalid_utf8"
+
+
+def test_a_bad_byte_with_two_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = b'{"family_id": "B1", "local_authority": "\xff"}'
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, bad, "--workers", "2")
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert (rejections[0]["line"], rejections[0]["errors"][0]["type"]) == (2, "invalid_utf8")
+
+
+def test_a_bad_byte_in_an_array_rejects_its_record() -> None:
+    data = (
+        b"[" + json.dumps(good("G1")).encode() + b",\n"
+        b'{"family_id": "B1", "local_authority": "\xff"},\n'
+        + json.dumps(good("G2")).encode()
+        + b"]"
+    )
+    items = list(numbered_from_text(data))
+    assert [(line, type(i).__name__) for line, _, i in items] == [
+        (1, "Family"),
+        (2, "Rejection"),
+        (3, "Family"),
+    ]
+
+
+def test_a_byte_order_mark_loses_nothing(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    lines = tmp_path / "bom.jsonl"
+    lines.write_bytes(
+        bom + json.dumps(good("G1")).encode() + b"\r\n" + json.dumps(good("G2")).encode()
+    )
+    assert [f.family_id for f in read_records(lines)] == ["G1", "G2"]
+    array = tmp_path / "bom.json"
+    array.write_bytes(bom + json.dumps([good("G1"), good("G2")]).encode())
+    assert [f.family_id for f in read_records(array)] == ["G1", "G2"]
+
+
+def test_a_duplicate_key_is_a_rejection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    twice = json.dumps(good("B1"))[:-1] + ', "family_id": "B2"}'
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, twice)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert [(e["loc"], e["type"]) for e in rejections[0]["errors"]] == [
+        ("family_id", "duplicate_key")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"family_id": "B1", "family_id": "B1"}',
+        '{"family_id": "B1", "members": [{"person_id": "A1", "person_id": "A2"}]}',
+        '{"family_id" : "B1", "family_id": "B2"}',
+        '{"family_id": "B1", "local_authority": "say \\"x\\": y", "local_authority": "z"}',
+    ],
+)
+def test_duplicate_keys_are_found_wherever_they_are(text: str) -> None:
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert "duplicate_key" in [e.type for e in rejection.errors]
+
+
+def test_no_false_duplicate_from_text_that_looks_like_a_key() -> None:
+    looks = good("G1", local_authority='a "b": c', local_discretion=['"x":'])
+    assert isinstance(parse_family(json.dumps(looks)), pbr.Family)
+    spaced = json.dumps(good("G1"), separators=(", ", " : "))
+    assert isinstance(parse_family(spaced), pbr.Family)
+
+
+def test_an_empty_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name, content in (
+        ("empty.jsonl", b""),
+        ("blank.jsonl", b"\n \n"),
+        ("bom.json", b"\xef\xbb\xbf"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        status = main(["evaluate", str(path), "--as-of", AS_OF])
+        err = capsys.readouterr().err
+        assert status == 2
+        assert f"pbr: no records in {path}" in err
+
+
+def test_a_missing_field_reads_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = good("B1", offences=[{"person_id": "A1", "date": "2012-01-01"}] * 50)
+    del missing["attached_on"]
+    status, _, rejections, err = evaluate_sandwich(tmp_path, capsys, json.dumps(missing))
+    assert status == 1
+    [error] = rejections[0]["errors"]
+    assert (error["loc"], error["type"], error["value"]) == ("attached_on", "missing", None)
+    assert "family 'B1': attached_on: missing" in err
+    assert "offences" not in err  # never the whole record
+
+
+def test_a_huge_record_is_rejected_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = good("B1", local_discretion=["x" * 60] * 100_000)  # about 6.4 MB
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, json.dumps(huge))
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert rejections[0]["errors"][0]["type"] == "record_too_large"
+    assert rejections[0]["family_id"] == "B1"
+    assert rejections[0]["line"] == 2
+
+
+def test_the_record_size_limit_can_be_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = good("B1", local_discretion=["x" * 60] * 100)
+    _, decisions, rejections, _ = evaluate_sandwich(
+        tmp_path, capsys, json.dumps(big), "--max-record-bytes", "2000"
+    )
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert rejections[0]["errors"][0]["type"] == "record_too_large"
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01", "2012-03-31", "2013-02-30", "x"])
+def test_an_as_of_out_of_range_is_a_usage_error(
+    as_of: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(sandwich(json.dumps(good("B1"))))
+    with pytest.raises(SystemExit) as stopped:
+        main(["evaluate", str(path), "--as-of", as_of])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--as-of" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_the_api_checks_as_of_up_front() -> None:
+    family = pbr.Family.model_validate(good("G1"))
+    for wrong in (datetime(2015, 3, 31), "2015-03-31"):
+        with pytest.raises(TypeError, match=r"as_of must be a datetime\.date"):
+            pbr.evaluate(family, as_of=wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"as_of must be a datetime\.date"):
+            next(iter(pbr.evaluate_many([family], as_of=wrong)))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2012-04-01 to 2099-12-31"):
+        pbr.evaluate(family, as_of=date(9999, 12, 31))
+    with pytest.raises(TypeError):
+        pbr.evaluate_many([family], date(2015, 3, 31))  # type: ignore[call-arg]
+
+
+def test_a_closed_pipe_is_not_the_rejection_code(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"{sys.executable} -m pbr.cli evaluate {examples} --as-of 2015-03-31 "
+            "--format json | head -c 100 > /dev/null; echo ${PIPESTATUS[0]}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "141"
+    assert result.stderr == ""
+
+
+def test_every_record_is_a_decision_or_a_rejection_in_the_output_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [json.dumps(good(f"G{i}")) for i in range(5)]
+    rows[1] = "{broken"
+    rows[3] = json.dumps(good("B3", attached_on="2013-02-30"))
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    out, rejected = tmp_path / "out.jsonl", tmp_path / "rejected.jsonl"
+    status = main(
+        [
+            "evaluate",
+            str(path),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--rejections",
+            str(rejected),
+        ]
+    )
+    capsys.readouterr()
+    assert status == 1
+    decided = [json.loads(line)["family_id"] for line in out.read_text().splitlines()]
+    refused = [json.loads(line) for line in rejected.read_text().splitlines()]
+    assert decided == ["G0", "G2", "G4"]
+    assert [(r["line"], r["family_id"]) for r in refused] == [(2, None), (4, "B3")]
+    assert json.loads(out.read_text().splitlines()[0])["format_version"] == "1.0"
+
+
+def test_rejections_from_tables_include_rows_without_a_family(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "families.csv").write_text(
+        "family_id,attached_on,identified_for,local_discretion\n"
+        "G1,2012-10-15,crime_asb;education;work,x\n"
+        "B1,2012-10-15,crime_asb;education;work,x\n"
+    )
+    (folder / "members.csv").write_text(
+        "family_id,person_id,date_of_birth,expectant\n"
+        "G1,A1,1980-01-01,FALSE\n"
+        "B1,A1,1980-01-01,yes\n"
+        "NOBODY,A1,1980-01-01,false\n"
+    )
+    (folder / "school_terms.csv").write_text(
+        "family_id,person_id,academic_year,term,possible_sessions,unauthorised_absences\n"
+        "G1,A1,2012/13,autumn,120,0\n"
+        "B1,A1,2012/13,autumn,12.5,0\n"
+    )
+    rejected = tmp_path / "rejected.jsonl"
+    status = main(
+        [
+            "evaluate",
+            str(folder),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            "--rejections",
+            str(rejected),
+        ]
+    )
+    capsys.readouterr()
+    assert status == 1
+    refused = [json.loads(line) for line in rejected.read_text().splitlines()]
+    by_family = {r["family_id"]: r for r in refused}
+    assert set(by_family) == {"B1", "NOBODY"}
+    assert {e["loc"] for e in by_family["B1"]["errors"]} == {
+        "members:3.expectant",
+        "school_terms:3.possible_sessions",
+    }
+    assert by_family["NOBODY"]["errors"][0]["loc"] == "members:4.family_id"
+
+
+def test_explain_on_a_poisoned_file_finds_the_family(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(sandwich(b'{"family_id": "B1", "x": "\xff' + b"[" * 5000 + b'"}'))
+    assert main(["explain", str(path), "G2", "--as-of", AS_OF]) == 0
+    assert main(["explain", str(path), "B1", "--as-of", AS_OF]) == 1
+    assert "Traceback" not in capsys.readouterr().err
