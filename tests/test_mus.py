@@ -309,6 +309,18 @@ def test_an_over_claim_above_the_bound_is_said_plainly() -> None:
     assert "Checking every claim" not in partial.conclusion
 
 
+def test_a_bound_above_the_whole_file_is_capped_and_said_plainly() -> None:
+    plan = mus_plan("16200", confidence="95%", tolerable="50%")
+    drawn = mus_select(CLAIMS, plan, seed=2)
+    found = mus_evaluate(drawn, dict.fromkeys(CLAIMS, "0"))
+    assert found.upper_limit > plan.book_value == found.bound == found.actual_over_claim
+    assert found.statement == (
+        "Over-claims in this file cannot exceed the £16,200.00 claimed; the sample's upper limit "
+        f"at 95% confidence, £{found.upper_limit:,}, is above that, so the sample bounds nothing."
+    )
+    assert "within the bound" in found.conclusion
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 
@@ -482,6 +494,7 @@ def test_the_upper_limit_is_never_below_the_projected_misstatement(
     found = mus_evaluate(drawn, audited)
     assert found.upper_limit >= found.projected_over_claim >= found.over_claims_in_sample
     assert found.upper_limit >= found.basic_precision > 0
+    assert found.bound == min(found.upper_limit, plan.book_value)
     assert found.upper_limit == (
         found.basic_precision + found.projected_over_claim + found.incremental_allowance
     )

@@ -450,6 +450,9 @@ class MusEvaluation:
     """The extra allowance for sampling risk that each tainting adds, by rank."""
     upper_limit: Decimal
     """The upper misstatement limit: over-claims do not exceed it, at the stated confidence."""
+    bound: Decimal
+    """The statement's figure: the upper limit, capped at the total claimed (over-claims cannot
+    exceed what was claimed)."""
     under_claims_in_sample: Decimal
     """Under-claims found in the sample (not netted off over-claims)."""
     projected_under_claim: Decimal
@@ -560,10 +563,18 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
     if set(truth) == set(population):
         actual = _pounds(sum(max(0, _pence(amount) - truth[i]) for i, amount in population.items()))
     within = limit <= sample.plan.tolerable
-    statement = (
-        f"With {_percent(share)} confidence, over-claims in this file do not exceed "
-        f"{format_gbp(limit)}."
-    )
+    bound = min(limit, sample.plan.book_value)
+    if limit <= sample.plan.book_value:
+        statement = (
+            f"With {_percent(share)} confidence, over-claims in this file do not exceed "
+            f"{format_gbp(limit)}."
+        )
+    else:
+        statement = (
+            f"Over-claims in this file cannot exceed the {format_gbp(bound)} claimed; the "
+            f"sample's upper limit at {_percent(share)} confidence, {format_gbp(limit)}, is "
+            "above that, so the sample bounds nothing."
+        )
     return MusEvaluation(
         plan=sample.plan,
         interval=sample.plan.interval,
@@ -575,6 +586,7 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
         projected_over_claim=projected,
         incremental_allowance=allowance,
         upper_limit=limit,
+        bound=bound,
         under_claims_in_sample=sum((m.under_claim for m in found), Decimal("0.00")),
         projected_under_claim=sum(
             (m.projected for m in found if m.under_claim > 0), Decimal("0.00")
@@ -582,7 +594,7 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
         within_tolerable=within,
         actual_over_claim=actual,
         statement=statement,
-        conclusion=_conclusion(statement, limit, sample.plan, share, actual),
+        conclusion=_conclusion(statement, limit, bound, sample.plan, share, actual),
     )
 
 
@@ -613,7 +625,12 @@ def _misstatement(
 
 
 def _conclusion(
-    statement: str, limit: Decimal, plan: MusPlan, share: Fraction, actual: Decimal | None
+    statement: str,
+    limit: Decimal,
+    bound: Decimal,
+    plan: MusPlan,
+    share: Fraction,
+    actual: Decimal | None,
 ) -> str:
     if limit <= plan.tolerable:
         verdict = (
@@ -628,7 +645,7 @@ def _conclusion(
     parts = [statement, verdict]
     if actual is not None:
         risk = _percent(1 - share)
-        if actual <= limit:
+        if actual <= bound:
             parts.append(
                 f"Checking every claim found over-claims of {format_gbp(actual)}, within the "
                 "bound, as it should be."
