@@ -414,6 +414,29 @@ def test_the_callers_decimal_context_plays_no_part() -> None:
     assert found_again == found
 
 
+def test_the_order_is_the_simple_samples_rank() -> None:
+    from pbr.audit import rank
+
+    plan = mus_plan("16200", confidence="95%", tolerable="5000")
+    for seed in (2, "2015-Q4", ""):
+        drawn = mus_select(CLAIMS, plan, seed=seed)
+        assert [i for i, _ in drawn.population] == sorted(CLAIMS, key=lambda i: rank(seed, i))
+
+
+def test_every_sampling_name_has_a_docstring_example() -> None:
+    import inspect
+
+    import pbr.audit
+    from pbr.audit import _mus
+
+    for name in _mus.__all__:
+        value = getattr(pbr.audit, name)
+        assert ">>>" in (inspect.getdoc(value) or ""), name
+        for attr, member in vars(value).items() if inspect.isclass(value) else ():
+            if isinstance(member, property) and not attr.startswith("_"):
+                assert ">>>" in (inspect.getdoc(member) or ""), f"{name}.{attr}"
+
+
 # --- properties -------------------------------------------------------------------------------
 
 amounts = st.lists(
