@@ -224,6 +224,30 @@ def test_the_gamma_function_for_a_fractional_shape() -> None:
         assert abs(gamma_cdf(Fraction(1, 2), Decimal(1)) - erf_one) < Decimal("1e-48")
 
 
+@settings(max_examples=25)
+@given(
+    st.fractions(min_value=1, max_value=3000, max_denominator=100),
+    st.fractions(min_value=1, max_value=8, max_denominator=100),
+)
+def test_the_series_and_the_continued_fraction_agree(shape: Fraction, spread: Fraction) -> None:
+    from pbr.audit import _poisson
+
+    with localcontext(_poisson._CONTEXT):
+        a = Decimal(shape.numerator) / shape.denominator
+        x = a + 1 + Decimal(spread.numerator) / spread.denominator * a.sqrt()
+        series = _poisson._lower_gamma_series(a, x)
+        fraction = 1 - _poisson._upper_gamma_fraction(a, x)
+        assert abs(series - fraction) < Decimal("1e-50")
+
+
+def test_a_plan_with_expected_close_to_tolerable_is_large_and_still_the_smallest() -> None:
+    plan = mus_plan(BOOK, confidence="95%", tolerable="99%", expected="98.9%")
+    n, t, e = plan.sample_size, Fraction(99, 100), Fraction(989, 1000)
+    assert n > 1_000_000
+    assert gamma_cdf(1 + n * e, n * t) > Fraction(95, 100)
+    assert not gamma_cdf(1 + (n - 1) * e, (n - 1) * t) > Fraction(95, 100)
+
+
 # --- a hand-worked example --------------------------------------------------------------------
 
 CLAIMS = dict(
