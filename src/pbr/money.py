@@ -13,7 +13,16 @@ from typing import Annotated, Any, cast
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-__all__ = ["PENNY", "ZERO", "Money", "format_gbp", "money", "round_to_penny", "round_to_pound"]
+__all__ = [
+    "PENNY",
+    "ZERO",
+    "Money",
+    "format_gbp",
+    "money",
+    "round_to_penny",
+    "round_to_pound",
+    "round_up_to_penny",
+]
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -110,6 +119,21 @@ def round_to_pound(value: Fraction | Decimal) -> Decimal:
             whole += 1
         return Decimal(whole).quantize(PENNY)
     return value.quantize(Decimal(1), rounding=ROUND_HALF_UP).quantize(PENNY)
+
+
+def round_up_to_penny(value: Fraction | Decimal) -> Decimal:
+    """Round an exact amount up (towards +∞) to the penny: for upper bounds, never understated.
+
+    Integer arithmetic, so the ambient `decimal` context plays no part.
+
+    >>> round_up_to_penny(Fraction(1, 3)), round_up_to_penny(Decimal("-0.019"))
+    (Decimal('0.34'), Decimal('-0.01'))
+    """
+    exact = Fraction(value) * 100
+    pence = -(-exact.numerator // exact.denominator)
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return Decimal(f"{sign}{pounds}.{rest:02d}")
 
 
 def format_gbp(value: Decimal) -> str:

@@ -16,6 +16,17 @@ from __future__ import annotations
 
 from pbr.audit._claims import CLAIM_COLUMNS, Claim, ClaimRejection, read_claims
 from pbr.audit._flags import AUDIT_FLAGS, AuditFlag
+from pbr.audit._mus import (
+    Misstatement,
+    MusEvaluation,
+    MusItem,
+    MusPlan,
+    MusSample,
+    confidence_factor,
+    mus_evaluate,
+    mus_plan,
+    mus_select,
+)
 from pbr.audit._report import write_report
 from pbr.audit._sample import Sample, rank, sample
 from pbr.audit._verify import (
@@ -36,9 +47,18 @@ __all__ = [
     "ClaimRejection",
     "Flag",
     "MissedClaim",
+    "Misstatement",
+    "MusEvaluation",
+    "MusItem",
+    "MusPlan",
+    "MusSample",
     "Sample",
     "Verification",
+    "confidence_factor",
     "missed_claims",
+    "mus_evaluate",
+    "mus_plan",
+    "mus_select",
     "rank",
     "read_claims",
     "sample",
