@@ -487,3 +487,108 @@ def test_explain_on_a_poisoned_file_finds_the_family(
     assert main(["explain", str(path), "G2", "--as-of", AS_OF]) == 0
     assert main(["explain", str(path), "B1", "--as-of", AS_OF]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_poisoned_workbook_rejects_only_its_families(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    families = book.active
+    families.title = "families"
+    families.append(["family_id", "attached_on", "identified_for", "local_discretion"])
+    for family_id in ("G1", "B1", "B2", "B3", "G2"):
+        families.append([family_id, datetime(2012, 10, 15), "crime_asb;education;work", "x"])
+    members = book.create_sheet("members")
+    members.append(["family_id", "person_id", "date_of_birth"])
+    members.append(["G1", "A1", datetime(1980, 1, 1)])
+    members.append(["B1", "A1", datetime(9999, 12, 31)])  # a date beyond any rule
+    members.append(["B2", "A1", datetime(1980, 1, 1, 13, 30)])  # a time of day would be lost
+    members.append(["B3", "A1", datetime(1980, 1, 1)])
+    members.append(["G2", "A1", datetime(1980, 1, 1)])
+    terms = book.create_sheet("school_terms")
+    terms.append(
+        [
+            "family_id",
+            "person_id",
+            "academic_year",
+            "term",
+            "possible_sessions",
+            "unauthorised_absences",
+            "on_roll",
+        ]
+    )
+    terms.append(["G1", "A1", "2012/13", "autumn", 120, 0, True])
+    terms.append(["B3", "A1", "2012/13", "autumn", 1e300, 0, 1])  # a huge float, a number flag
+    path = tmp_path / "poison.xlsx"
+    book.save(path)
+    rejected = tmp_path / "rejected.jsonl"
+    status, decisions, rejections, _ = run(
+        capsys,
+        "evaluate",
+        str(path),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+        "--rejections",
+        str(rejected),
+    )
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert {r["family_id"]: {e["loc"] for e in r["errors"]} for r in rejections} == {
+        "B1": {"members:3.date_of_birth"},
+        "B2": {"members:4.date_of_birth"},
+        "B3": {"school_terms:3.possible_sessions", "school_terms:3.on_roll"},
+    }
+
+
+def test_a_poisoned_plan_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_bytes(sandwich(json.dumps(good("B1"))))
+    plans: dict[str, str] = {
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "huge.json": json.dumps(
+            {
+                "id": "p",
+                "version": "1",
+                "programme": "tf-phase-2",
+                "outcomes": [
+                    {
+                        "problem": "health",
+                        "measures": [
+                            {
+                                "id": "m",
+                                "indicator": "x",
+                                "comparison": "==",
+                                "threshold": 10**40,
+                                "sustain_days": 6.0,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ),
+        "bytes.toml": 'id = "\udcff"',
+    }
+    for name, content in plans.items():
+        plan = tmp_path / name
+        plan.write_bytes(content.encode("utf-8", errors="surrogateescape"))
+        status = main(["evaluate", str(records), "--as-of", AS_OF, "--plan", str(plan)])
+        err = capsys.readouterr().err
+        assert status == 2, name
+        assert err.startswith(f"pbr: {plan}"), err
+        assert "Traceback" not in err
+        assert len(err) < 1000, err
+
+
+def test_forecast_records_reads_a_poisoned_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(sandwich(b'{"family_id": "B1", "attached_on": 1370822400, "x": "\xff"}'))
+    status = main(["forecast", "--records", str(path), "--estimated", "10", "--as-of", AS_OF])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "in.jsonl:2" in err
+    assert "Traceback" not in err

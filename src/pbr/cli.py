@@ -411,7 +411,9 @@ def _evaluate(
                 for decision in decisions:
                     writer.writerows(result_rows(decision))
             else:
-                _write_table(list(decisions), out)
+                table = list(decisions)
+                if table:
+                    _write_table(table, out)
         if tables is not None:
             for rejection in tables.unplaced():
                 summary.unplaced(rejection)

@@ -220,9 +220,13 @@ def load_plan(path: str | Path) -> OutcomePlan:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise PlanError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise PlanError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x})"
+        ) from None
     return parse_plan(_decode(text, path.suffix.lower(), str(path)), origin=str(path))
 
 

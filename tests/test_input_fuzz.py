@@ -1,0 +1,78 @@
+"""Byte-level fuzzing of the readers with a small budget (scripts/fuzz_input.py runs it longer)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr.io import numbered_from_text, parse_family
+from pbr.testing import family_records
+
+INSERTS = [
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b"\\",
+    b",",
+    b":",
+    b"\n",
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, record: dict[str, Any]) -> bytes:
+    """A record's JSON with a few byte-level edits: flips, inserts and deletes."""
+    data = bytearray(json.dumps(record).encode())
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data) - 1))
+        edit = draw(st.sampled_from(["flip", "insert", "delete", "repeat"]))
+        if edit == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif edit == "insert":
+            data[at:at] = draw(st.sampled_from(INSERTS) | st.binary(min_size=1, max_size=3))
+        elif edit == "delete":
+            del data[at : at + draw(st.integers(1, 8))]
+        else:
+            data[at:at] = data[at : at + draw(st.integers(1, 40))]
+    return bytes(data)
+
+
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example])
+
+
+@FUZZ
+@given(data=st.data(), record=family_records())
+def test_mutated_bytes_never_raise(data: st.DataObject, record: dict[str, Any]) -> None:
+    raw = data.draw(mutated(record))
+    result = parse_family(raw)
+    assert isinstance(result, pbr.Family | pbr.Rejection)
+    if isinstance(result, pbr.Rejection):
+        assert result.errors
+
+
+@FUZZ
+@given(data=st.data(), records=st.lists(family_records(), min_size=1, max_size=4))
+def test_mutated_files_keep_every_line(data: st.DataObject, records: list[dict[str, Any]]) -> None:
+    lines = [
+        data.draw(mutated(r)).replace(b"\n", b" ")
+        if data.draw(st.booleans())
+        else json.dumps(r).encode()
+        for r in records
+    ]
+    items = list(numbered_from_text(b"\n".join(lines)))
+    assert len(items) == sum(1 for line in lines if line.strip())
+    assert all(isinstance(item, pbr.Family | pbr.Rejection) for _, _, item in items)
+    array = b"[" + b",\n".join(lines) + b"]"
+    for _, _, item in numbered_from_text(
+        array
+    ):  # an array may lose records, but only as rejections
+        assert isinstance(item, pbr.Family | pbr.Rejection)
