@@ -151,6 +151,8 @@ class RuleSet:
     chosen: Mapping[str, str]
     term_calendar: TermCalendar = field(default_factory=TermCalendar)
     data_sha256: str = ""
+    rule_sources: Mapping[str, str] = field(default_factory=dict)
+    """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
     _memo: dict[tuple[str, ...], Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
@@ -241,6 +243,29 @@ class RuleSet:
                     tags.extend(t for t in value.source if t not in tags)
             found = self._memo[key] = ", ".join(tags)
         return found
+
+    def source_of_rule(self, rule: str) -> str:
+        """The source tags a rule's reasons cite: the rule's own entry, or its nearest parent's.
+
+        >>> PHASE_ONE.source_of_rule("identification.eligibility")
+        'S45, S1, S8'
+        >>> PHASE_ONE.source_of_rule("results.crime_asb_education.asb")
+        'S1, S3, S15'
+
+        Raises:
+            RulesDataError: no entry for the rule or any parent (a rule needs a source).
+
+        """
+        found = self.rule_sources.get(rule)
+        if found is not None:
+            return found
+        parent = rule
+        while "." in parent:
+            parent = parent.rsplit(".", 1)[0]
+            found = self.rule_sources.get(parent)
+            if found is not None:
+                return found
+        raise RulesDataError(f"rule set {self.rules_version} cites no source for rule {rule!r}")
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`.
@@ -389,6 +414,7 @@ def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
         if not values:
             raise RulesDataError(f"{where}: no values")
         parameters[name] = Parameter(name, spec["description"], spec["unit"], tuple(values))
+    rule_sources = _rule_sources(data.get("rules", {}), parameters, known, origin)
     interpretations: dict[str, Interpretation] = {}
     for key, spec in data.get("interpretations", {}).items():
         if spec["default"] not in spec["values"]:
@@ -410,7 +436,35 @@ def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
         interpretations=interpretations,
         chosen={k: i.default for k, i in interpretations.items()},
         data_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        rule_sources=rule_sources,
     )
+
+
+def _rule_sources(
+    table: Mapping[str, Any],
+    parameters: Mapping[str, Parameter],
+    known: Mapping[str, Source],
+    origin: str,
+) -> dict[str, str]:
+    """Each rule's tags: those of the parameters it reads, then its own, de-duplicated."""
+    out: dict[str, str] = {}
+    for rule, spec in table.items():
+        where = f"{origin}: rules.{rule}"
+        tags: list[str] = []
+        for name in spec.get("parameters", ()):
+            if name not in parameters:
+                raise RulesDataError(f"{where}: no parameter {name!r}")
+            for dated in parameters[name].values:
+                tags.extend(t for t in dated.source if t not in tags)
+        own = list(spec.get("source", ()))
+        unknown = [t for t in own if t not in known]
+        if unknown:
+            raise RulesDataError(f"{where}: unknown source tag(s) {unknown}")
+        tags.extend(t for t in own if t not in tags)
+        if not tags:
+            raise RulesDataError(f"{where}: no source (give parameters or source tags)")
+        out[rule] = ", ".join(tags)
+    return out
 
 
 def _bundled(name: str) -> RuleSet:
