@@ -24,7 +24,7 @@ from pbr.engine import evaluate, rule_set_for
 from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
 from pbr.io import Rejection, UnreadableFile, read_numbered
 from pbr.money import ZERO, format_gbp
-from pbr.records import Family, Payment
+from pbr.records import Family
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -165,10 +165,15 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return run_forecast(args, out)
         if args.command == "template":
-            from pbr.tables import write_templates
+            from pbr.tables import TABLES, write_templates
 
-            for written in write_templates(args.folder):
-                out.write(f"{written}\n")
+            written = write_templates(args.folder)
+            for path in written:
+                out.write(f"{path}\n")
+            for table in TABLES:  # a table that already has rows is never overwritten
+                kept = Path(args.folder) / f"{table}.csv"
+                if kept not in written:
+                    print(f"kept {kept}: it already has rows", file=sys.stderr)
             return 0
         if args.command == "schema":
             out.write(json.dumps(Family.model_json_schema(), indent=2) + "\n")
@@ -178,6 +183,13 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
     except (UnreadableFile, PlanError) as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output that cannot be written (pbr.output.OutputError)
+        from pbr.output import OutputError
+
+        if not isinstance(exc, OutputError):
+            raise
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
 
@@ -236,20 +248,24 @@ def _evaluate(
     from pbr.batch import evaluate_many
 
     _rules_for(choices)  # checks the interpretations up front
+    if output is not None:  # and that the output can be written, before any work
+        from pbr.output import check_writable
+
+        check_writable(output)
     plans = plans or {}
     err = sys.stderr
     tables = None
-    history: dict[str, list[Payment]] = {}
+    history = None
     if ledger is not None:
-        from pbr.audit._cli import ledger_payments
+        from pbr.audit._cli import load_history
 
-        history = ledger_payments(ledger)
+        history = load_history(ledger)
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
         numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
-    elif workers > 1 and not history:
+    elif workers > 1 and history is None:
         numbered = _raw_lines(path)
     else:
         numbered = ((line, item) for line, _, item in read_numbered(path))
@@ -258,19 +274,21 @@ def _evaluate(
     def items() -> Iterator[Any]:
         for line, item in _progress(numbered):
             lines.append(line)
-            if isinstance(item, Family) and item.family_id in history:
-                item = item.model_copy(
-                    update={"payments": (*item.payments, *history[item.family_id])}
-                )
             yield item
 
-    summary = _Summary(check_duplicates=workers > 1 and not history and tables is None)
+    summary = _Summary(check_duplicates=workers > 1 and history is None and tables is None)
     if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
         from pbr.batch import evaluate_many_json
 
         texts = summary.track_json(
             evaluate_many_json(
-                items(), as_of, workers, plans=plans, interpretations=dict(choices), source=path
+                items(),
+                as_of,
+                workers,
+                plans=plans,
+                interpretations=dict(choices),
+                source=path,
+                ledger=history,
             ),
             lines,
             path,
@@ -284,7 +302,13 @@ def _evaluate(
             out.writelines(texts)
     else:
         results = evaluate_many(
-            items(), as_of, workers=workers, plans=plans, interpretations=dict(choices), source=path
+            items(),
+            as_of,
+            workers=workers,
+            plans=plans,
+            interpretations=dict(choices),
+            source=path,
+            ledger=history,
         )
         decisions = summary.track(results, lines, path)
         if output is not None:
@@ -292,12 +316,12 @@ def _evaluate(
 
             write_decisions(decisions, output, None if fmt == "table" else fmt)
         elif fmt == "csv":
-            from pbr.output import RESULT_COLUMNS, result_rows
+            from pbr.output import RESULT_COLUMNS, neutralised, result_rows
 
             writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
             writer.writeheader()
             for decision in decisions:
-                writer.writerows(result_rows(decision))
+                writer.writerows(neutralised(row) for row in result_rows(decision))
         else:
             _write_table(list(decisions), out)
     text = out if fmt == "table" and output is None else err
