@@ -570,7 +570,9 @@ def test_sample_ranks_by_the_published_hash(ids: list[str], seed: str) -> None:
 # --- the public names ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["pbr.audit", "pbr.ledger", "pbr.replay"])
+@pytest.mark.parametrize(
+    "module", ["pbr.audit", "pbr.ledger", "pbr.replay", "pbr.history", "pbr.output"]
+)
 def test_public_names_have_docstrings_with_examples(module: str) -> None:
     import importlib
     import inspect

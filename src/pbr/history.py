@@ -33,11 +33,7 @@ from pbr.errors import PbrError
 if TYPE_CHECKING:
     from pbr.records import Family, Payment
 
-__all__ = ["HistoryError", "HistorySource", "PaymentConflict", "PaymentHistory", "merge_payments"]
-
-HistorySource = Any
-"""What a payment history is built from: a `pbr.ledger.Ledger`, a ledger's path, a
-`PaymentHistory`, a mapping of family id to payments (or ledger entries), or ledger entries."""
+__all__ = ["HistoryError", "PaymentConflict", "PaymentHistory", "merge_payments"]
 
 
 class HistoryError(PbrError, ValueError):
@@ -94,11 +90,13 @@ class PaymentHistory:
 
     @classmethod
     def load(
-        cls, source: HistorySource, *, key: bytes | None = None, timeout: float = 60.0
+        cls, source: Any, *, key: bytes | None = None, timeout: float = 60.0
     ) -> PaymentHistory:
         """The history in `source`; a ledger (or its path) is verified first.
 
-        `key` is a keyed ledger's key (`pbr.ledger.load_key`), when `source` is a path.
+        `source` is a `pbr.ledger.Ledger`, a ledger's path, a `PaymentHistory` (returned as it
+        is), payments by family id, or ledger entries. `key` is a keyed ledger's key
+        (`pbr.ledger.load_key`), when `source` is a path.
 
         >>> import tempfile, pathlib
         >>> from pbr.ledger import Ledger
@@ -205,7 +203,7 @@ class PaymentHistory:
         return sum(len(p) for p in self.by_family.values())
 
 
-def merge_payments(family: Family, history: HistorySource | None) -> Family:
+def merge_payments(family: Family, history: Any) -> Family:
     """`family` with its record's payments and the history's for it, each claim id once.
 
     The record's payments come first, then the history's that the record does not list. A

@@ -457,7 +457,18 @@ def _cleanup_on_terminate() -> Iterator[None]:
 def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | None = None) -> int:
     """Write decisions to `path` as ``jsonl``, ``csv`` (long) or ``xlsx`` (by suffix by default).
 
-    Streams for JSON Lines and CSV; returns how many decisions were written.
+    Streams for JSON Lines and CSV; returns how many decisions were written. The file is written
+    with `atomic_writer`, and CSV and XLSX values with `neutralise`.
+
+    >>> import pbr, pathlib, tempfile
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "decisions.csv"
+    >>> write_decisions([pbr.evaluate(family, as_of=date(2013, 1, 1))], path)
+    1
+    >>> path.read_text().splitlines()[1].split(",")[:3]
+    ['F1', 'tf-phase-1', 'tf-phase-1/1.0']
     """
     path = Path(path)
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "jsonl")
