@@ -48,6 +48,7 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -115,14 +116,19 @@ class LedgerError(PbrError, ValueError):
     """
 
 
+@lru_cache(maxsize=1)
 def _kinds() -> frozenset[str]:
     from pbr.records import PaymentKind
 
     return frozenset(get_args(PaymentKind))
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical_text(values: tuple[Any, ...]) -> str:
-    return json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
+    """A JSON array with no spaces, non-ASCII as is: the one text an entry's hash covers."""
+    return _ENCODER.encode(list(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +196,12 @@ class Entry:
                 f"{who}: kind = {self.kind!r}: not a payment kind ({', '.join(sorted(kinds))})"
             )
         amount = self.amount
+        shown = repr(str(amount))
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-            raise LedgerError(f"{who}: amount = {amount!r}: not a sum of money of 0 or more")
+            raise LedgerError(f"{who}: amount = {shown}: not a sum of money of 0 or more")
         if amount != amount.quantize(_PENNY) or not _AMOUNT.fullmatch(self.amount_text):
             raise LedgerError(
-                f"{who}: amount = {amount!r}: pounds with at most two decimal places, "
+                f"{who}: amount = {shown}: pounds with at most two decimal places, "
                 "below £1,000,000,000,000"
             )
         if not isinstance(self.paid_on, date):
@@ -328,6 +335,8 @@ class Ledger:
         key: bytes | None = None,
     ) -> None:
         self.path = Path(path)
+        if not 0 <= timeout < 10**6:
+            raise LedgerError(f"timeout = {timeout!r}: seconds, 0 or more (and less than 10^6)")
         self.timeout = timeout
         self._key = key
         if self.path.is_dir():
@@ -864,9 +873,11 @@ def _walk(
 def _not_canonical(row: tuple[Any, ...]) -> str:
     """Why a stored row is not in canonical form, or "" (types matter: SQLite keeps any type)."""
     _, family_id, kind, amount, paid_on, claim_id, version, prev_hash, digest = row
-    for name, value in zip(_COLUMNS[1:], row[1:], strict=True):
-        if not isinstance(value, str):
-            return f"{name} is stored as {type(value).__name__} {value!r}, not text"
+    if not all(isinstance(value, str) for value in row[1:]):
+        name, value = next(
+            (n, v) for n, v in zip(_COLUMNS[1:], row[1:], strict=True) if not isinstance(v, str)
+        )
+        return f"{name} is stored as {type(value).__name__} {value!r}, not text"
     if not _IDENTIFIER.fullmatch(family_id):
         return f"family_id {family_id!r} is not a family id"
     if kind not in _kinds():

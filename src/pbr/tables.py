@@ -373,6 +373,8 @@ def write_templates(folder: str | Path) -> list[Path]:
     from pbr.output import OutputError, atomic_writer
 
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write templates to {folder}: it is not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -24,11 +24,21 @@ _KEY_HELP = (
 )
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 10**6:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"not a number of seconds, 0 or more: {text!r}")
+    return seconds
+
+
 def _ledger_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key-file", metavar="FILE", help=_KEY_HELP)
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
         help="how long to wait for another process's lock on the ledger (default 60)",
@@ -291,7 +301,8 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             return 0
         if command == "export":
             n = ledger.export_csv(args.csv)
-            out.write(f"exported {n} entries to {args.csv}\n")
+            done = sys.stderr if args.csv == "-" else out  # stdout holds the entries then
+            print(f"exported {n} entries to {args.csv}", file=done)
             return 0
         if command == "import":
             n = ledger.import_csv(args.csv)
