@@ -325,7 +325,10 @@ def verify(
     claims = list(claims)
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
-    paid = _Payments(loaded, frozenset(c.claim_id for c in claims))
+    own: dict[str, set[str]] = {}
+    for c in claims:
+        own.setdefault(c.family_id, set()).add(c.claim_id)
+    paid = _Payments(loaded, own)
     verified_by: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
     checks: dict[int, ClaimCheck] = {}
@@ -432,11 +435,12 @@ def _numbers(claim: Claim) -> dict[str, str]:
 class _Payments:
     """Each family's payments for this audit: its record's merged with the history's, once.
 
-    Payments of this file's own claims are left out (the file's verdicts stand in for them);
-    the claims verified as the audit goes are added to the same lists.
+    Payments of this file's own claims (the same family and claim id) are left out: the file's
+    verdicts stand in for them, and the claims verified as the audit goes are added to the same
+    lists.
     """
 
-    def __init__(self, history: PaymentHistory, own: frozenset[str]) -> None:
+    def __init__(self, history: PaymentHistory, own: Mapping[str, set[str]]) -> None:
         self.history = history
         self.own = own
         self.lists: dict[str, list[Payment]] = {}
@@ -452,7 +456,8 @@ class _Payments:
                 self.conflicts[fid] = exc
                 self.lists[fid] = []
             else:
-                self.lists[fid] = [p for p in merged if p.claim_id not in self.own]
+                mine = self.own.get(fid, set())
+                self.lists[fid] = [p for p in merged if p.claim_id not in mine]
         return self.lists[fid], self.conflicts.get(fid)
 
 
@@ -705,7 +710,7 @@ def missed_claims(
     found, _ = _missed(
         families,
         as_of,
-        _Payments(history, frozenset()),
+        _Payments(history, {}),
         rules_for or rule_set_for,
         dict(plans or {}),
         set(),
