@@ -560,6 +560,36 @@ def test_a_read_only_ledger_can_be_read_but_not_written(
     assert Ledger(path).verify().entries == 2
 
 
+HALF_WRITTEN = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA cache_size = 1")  # so that pages reach the file before the commit
+db.execute("BEGIN IMMEDIATE")
+for i in range(3000):
+    db.execute(
+        "INSERT INTO entries VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
+        (i + 10, f"X{i}", "0" * 64, "0" * 64),
+    )
+print("writing", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3)
+    child = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITTEN, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "writing\n"
+    child.kill()
+    child.communicate(timeout=30)
+    assert Path(f"{path}-journal").exists()  # a hot journal: the file holds half a write
+    verdict = Ledger(path, create=False).verify()  # rolled back on opening
+    assert (verdict.ok, verdict.entries) == (True, 3)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

@@ -374,7 +374,9 @@ class Ledger:
         return self._meta.get("mac") == "hmac-sha256"
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        if read_only:  # reads work on a ledger the auditor may only read
+        writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        if read_only and not writable:  # reads work on a ledger the auditor may only read
+            # (where we may write, a read-write connection finishes a crashed writer's rollback)
             uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
             db = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
         else:
@@ -458,6 +460,11 @@ class Ledger:
             )
         if name.startswith("SQLITE_FULL") or "disk is full" in text:
             return LedgerError(f"{where}: the disk is full; {written}")
+        if name == "SQLITE_READONLY_ROLLBACK":
+            return LedgerError(
+                f"{where} holds an unfinished write of a process that stopped; someone who may "
+                f"write to it must open it once (pbr ledger verify) to roll it back; {written}"
+            )
         if name.startswith("SQLITE_READONLY") or "readonly" in text:
             return LedgerError(f"{where} is read-only (the file or its folder); {written}")
         if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
