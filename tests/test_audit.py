@@ -119,10 +119,14 @@ def test_reconciliation_adds_up(result: pbr.audit.Verification) -> None:
     rows = result.reconciliation()
     total = rows[-1]
     assert total["kind"] == "total"
-    for key in ("claimed", "verified", "over_claimed", "under_claimed", "claims"):
+    for key in ("claimed", "verified", "over_claimed", "unverified", "under_claimed", "claims"):
         assert total[key] == sum(r[key] for r in rows[:-1])
     for row in rows:
-        assert row["claimed"] == row["verified"] + row["over_claimed"]
+        assert row["claimed"] == row["verified"] + row["over_claimed"] + row["unverified"]
+    assert (total["claims"], total["malformed"]) == (19, 4)
+    assert total["unverified"] == Decimal("2100.00")  # C-020, C-021, C-022; C-019's is unreadable
+    by_kind = {r["kind"]: r for r in rows}
+    assert by_kind["unreadable"]["unverified"] == Decimal("700.00")  # C-021, kind 'bonus'
 
 
 def test_missed_claims_name_amount_and_date(result: pbr.audit.Verification) -> None:
@@ -242,15 +246,21 @@ def test_reports(result: pbr.audit.Verification, tmp_path: Path, suffix: str) ->
         from openpyxl import load_workbook
 
         book = load_workbook(path)
-        assert {"Summary", "Reconciliation", "Exceptions", "Missed claims", "Sample"} <= set(
-            book.sheetnames
-        )
+        assert {
+            "Summary",
+            "Reconciliation",
+            "Exceptions",
+            "Missed results",
+            "Missed attachment fees",
+            "Sample",
+        } <= set(book.sheetnames)
 
 
 def test_every_flag_is_documented_and_reached(result: pbr.audit.Verification) -> None:
     reached = {f.code for c in result.checks for f in c.flags} | {
         "MALFORMED_ROW",
-        "OUTSIDE_PROGRAMME",
+        "OUTSIDE_PROGRAMME",  # test_outside_programme_flag
+        "PAYMENT_HISTORY_CONFLICT",  # test_a_payment_history_conflict_is_flagged
     }
     assert set(AUDIT_FLAGS) == reached
     assert list(AUDIT_FLAGS) == list(get_args(AuditFlag))
@@ -307,7 +317,7 @@ def test_cli_audit(tmp_path: Path) -> None:
         text=True,
     )
     assert out.returncode == 1
-    assert "total                        19      14" in out.stdout
+    assert "total                      19      14         4  £26,700.00" in out.stdout
     assert "claims.csv:20 claim 'C-019': amount" in out.stderr
     assert (tmp_path / "r.html").exists()
 
@@ -560,7 +570,9 @@ def test_sample_ranks_by_the_published_hash(ids: list[str], seed: str) -> None:
 # --- the public names ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["pbr.audit", "pbr.ledger", "pbr.replay"])
+@pytest.mark.parametrize(
+    "module", ["pbr.audit", "pbr.ledger", "pbr.replay", "pbr.history", "pbr.output"]
+)
 def test_public_names_have_docstrings_with_examples(module: str) -> None:
     import importlib
     import inspect

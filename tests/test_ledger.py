@@ -1,42 +1,74 @@
-"""The payments ledger: hash chain, tamper detection, atomic and concurrent appends, CSV, CLI."""
+"""The payments ledger: canonical chain, tamper detection, keys, heads, failures, CSV, CLI."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pbr
-from pbr.ledger import Entry, Ledger, LedgerError, chain
+from pbr.cli import main
+from pbr.ledger import GENESIS, Entry, Ledger, LedgerError, chain, load_key
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+KEY = b"a secret of at least sixteen bytes"
+COLUMNS = "seq, family_id, kind, amount, paid_on, claim_id, rules_version, prev_hash, hash"
 
 
 def entry(i: int, family: str = "EX-001", kind: str = "crime_asb_education") -> Entry:
     return Entry(
         family,
         kind,
-        Decimal(i % 900 + 100),
+        Decimal(i % 900 + 100) + Decimal("0.50"),  # stored as a REAL it would read "100.5"
         date(2013, 1, 1) + timedelta(days=i),
         f"C{i}",
         "tf-phase-1/1.0",
     )
 
 
-def filled(path: Path, n: int) -> Ledger:
-    ledger = Ledger(path)
+def filled(path: Path, n: int, key: bytes | None = None) -> Ledger:
+    ledger = Ledger(path, key=key)
     ledger.append(entry(i) for i in range(n))
     return ledger
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbr.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(err: str) -> str:
+    """The error a CLI user sees: exactly one line starting ``pbr: ``, no traceback."""
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
 
 
 def test_append_and_verify(tmp_path: Path) -> None:
@@ -45,77 +77,339 @@ def test_append_and_verify(tmp_path: Path) -> None:
     assert [seq for seq, _ in ledger.entries()] == [1, 2, 3, 4, 5]
     ledger.append([entry(99)])
     verdict = ledger.verify()
-    assert (verdict.ok, verdict.entries, verdict.first_bad) == (True, 6, None)
+    assert (verdict.ok, verdict.entries, verdict.first_bad, verdict.keyed) == (True, 6, None, False)
     assert len(verdict.head) == 64
+    assert verdict.head_text == f"6:{verdict.head}"
 
 
-TAMPER = st.sampled_from(
-    ["edit_amount", "edit_claim", "edit_kind", "edit_hash", "delete", "delete_last", "swap"]
-)
+def test_amounts_are_stored_in_one_canonical_form(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([Entry("F1", "attachment_fee", Decimal("3.2E+3"), date(2013, 1, 1), "C", "v")])
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        assert db.execute("SELECT amount, typeof(amount) FROM entries").fetchone() == (
+            "3200.00",
+            "text",
+        )
+    with pytest.raises(LedgerError, match="at most two decimal places"):
+        ledger.append([Entry("F1", "attachment_fee", Decimal("0.001"), date(2013, 1, 1), "D", "v")])
 
 
-@settings(max_examples=30)
-@given(st.integers(2, 8), TAMPER, st.data())
-def test_any_single_edit_delete_or_swap_is_detected(n: int, how: str, data: st.DataObject) -> None:
+# --- tampering ----------------------------------------------------------------------------------
+
+REENCODED = ["{a}0", "{i}", "{e}", "+{a}", " {a}", "{a} ", "0{a}", "{a}5", "{c}", "-{a}"]
+"""Other spellings of the same amount (and a sub-penny one) that SQLite would store as given."""
+
+
+def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed: bool) -> int:
+    """Change the ledger by hand as `how` says; return the entry verify must name first."""
+    amount = db.execute("SELECT amount FROM entries WHERE seq = ?", (row,)).fetchone()[0]
+    if how == "edit":
+        column = ["family_id", "kind", "amount", "paid_on", "claim_id", "rules_version"][pick % 6]
+        value = {
+            "family_id": "EX-002",
+            "kind": "progress_to_work",
+            "amount": "1.00",
+            "paid_on": "2020-01-01",
+            "claim_id": "X",
+            "rules_version": "v9",
+        }[column]
+        db.execute(f"UPDATE entries SET {column} = ? WHERE seq = ?", (value, row))
+    elif how == "reencode_amount":
+        whole = Decimal(amount)
+        forms = [
+            f.format(a=amount, i=int(whole), e=f"{whole:E}", c=amount.replace(".", ","))
+            for f in REENCODED
+        ]  # e.g. 100.500, 100, 1.005E+2, +100.50, ..., 100.505, 100,50
+        db.execute("UPDATE entries SET amount = ? WHERE seq = ?", (forms[pick % len(forms)], row))
+    elif how == "retype_amount":  # the amount as a REAL, an INTEGER or a BLOB
+        value = [float(amount), int(Decimal(amount)), amount.encode()][pick % 3]
+        db.execute("UPDATE entries SET amount = ? WHERE seq = ?", (value, row))
+    elif how == "reencode_date":
+        paid = db.execute("SELECT paid_on FROM entries WHERE seq = ?", (row,)).fetchone()[0]
+        db.execute("UPDATE entries SET paid_on = ? WHERE seq = ?", (paid.replace("-", ""), row))
+    elif how == "rehash_one":  # recompute this entry's hash (without the key, if there is one)
+        db.execute("UPDATE entries SET amount = '2.00' WHERE seq = ?", (row,))
+        values = db.execute(f"SELECT {COLUMNS} FROM entries WHERE seq = ?", (row,)).fetchone()
+        fake = Entry(
+            values[1],
+            values[2],
+            Decimal(values[3]),
+            date.fromisoformat(values[4]),
+            values[5],
+            values[6],
+        )
+        db.execute("UPDATE entries SET hash = ? WHERE seq = ?", (chain(values[7], fake, row), row))
+        if keyed:  # an unkeyed hash where an HMAC belongs: this very entry is wrong
+            return row
+        return row + 1 if row < n else row  # the next entry no longer follows (or the head)
+    elif how == "delete":
+        db.execute("DELETE FROM entries WHERE seq = ?", (row,))
+    elif how == "delete_last":
+        db.execute("DELETE FROM entries WHERE seq = ?", (n,))
+        return n
+    elif how == "insert":  # a well-formed entry, chained to the last, head left alone
+        last = db.execute("SELECT hash FROM entries WHERE seq = ?", (n,)).fetchone()[0]
+        new = entry(5000)
+        db.execute(
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                n + 1,
+                new.family_id,
+                new.kind,
+                new.amount_text,
+                new.paid_on.isoformat(),
+                new.claim_id,
+                new.rules_version,
+                last,
+                chain(last, new, n + 1),
+            ),
+        )
+        return n + 1
+    elif how == "insert_before":
+        db.execute(
+            "INSERT INTO entries VALUES (0, 'EX-001', 'attachment_fee', '1.00', '2013-01-01', "
+            "'Z', 'v', ?, ?)",
+            (GENESIS, GENESIS),
+        )
+        return 1
+    elif how == "swap":  # whole rows change places
+        other = row % n + 1
+        db.execute("UPDATE entries SET seq = -1 WHERE seq = ?", (row,))
+        db.execute("UPDATE entries SET seq = ? WHERE seq = ?", (row, other))
+        db.execute("UPDATE entries SET seq = ? WHERE seq = -1", (other,))
+        return min(row, other)
+    elif how == "head":
+        db.execute("UPDATE head SET count = count - 1")
+        return n
+    return row
+
+
+TAMPER_WAYS = [
+    "edit",
+    "reencode_amount",
+    "retype_amount",
+    "reencode_date",
+    "rehash_one",
+    "delete",
+    "delete_last",
+    "insert",
+    "insert_before",
+    "swap",
+    "head",
+]
+TAMPER = st.sampled_from(TAMPER_WAYS)
+
+
+@settings(max_examples=80)
+@given(st.integers(2, 7), TAMPER, st.data(), st.booleans())
+def test_any_single_change_to_any_row_fails_verify(
+    n: int, how: str, data: st.DataObject, keyed: bool
+) -> None:
     path = Path(tempfile.mkdtemp()) / "t.db"  # a fresh ledger for every example
-    filled(path, n)
+    key = KEY if keyed else None
+    filled(path, n, key)
     row = data.draw(st.integers(1, n))
-    db = sqlite3.connect(path)
-    with db:
-        if how == "edit_amount":
-            db.execute("UPDATE entries SET amount = '1.00' WHERE seq = ?", (row,))
-        elif how == "edit_claim":
-            db.execute("UPDATE entries SET claim_id = 'X' WHERE seq = ?", (row,))
-        elif how == "edit_kind":
-            db.execute("UPDATE entries SET kind = 'progress_to_work' WHERE seq = ?", (row,))
-        elif how == "edit_hash":  # recompute this entry's hash: the next entry no longer follows
-            db.execute("UPDATE entries SET amount = '2.00' WHERE seq = ?", (row,))
-            prev, *values = db.execute(
-                "SELECT prev_hash, family_id, kind, amount, paid_on, claim_id, rules_version "
-                "FROM entries WHERE seq = ?",
-                (row,),
-            ).fetchone()
-            fake = Entry(
-                values[0],
-                values[1],
-                Decimal(values[2]),
-                date.fromisoformat(values[3]),
-                values[4],
-                values[5],
-            )
-            db.execute("UPDATE entries SET hash = ? WHERE seq = ?", (chain(prev, fake, row), row))
-            row = row + 1 if row < n else row
-        elif how == "delete":
-            db.execute("DELETE FROM entries WHERE seq = ?", (row,))
-        elif how == "delete_last":
-            db.execute("DELETE FROM entries WHERE seq = ?", (n,))
-            row = n
-        else:  # move whole rows: entries row and row+1 (or 1 and n) change places
-            other = row % n + 1
-            db.execute("UPDATE entries SET seq = -1 WHERE seq = ?", (row,))
-            db.execute("UPDATE entries SET seq = ? WHERE seq = ?", (row, other))
-            db.execute("UPDATE entries SET seq = ? WHERE seq = -1", (other,))
-            row = min(row, other)
+    pick = data.draw(st.integers(0, 20))
+    with sqlite3.connect(path) as db:
+        expected = tamper(db, how, row, n, pick, keyed)
     db.close()
-    verdict = Ledger(path).verify()
+    verdict = Ledger(path, key=key).verify()
+    assert not verdict.ok, (how, verdict)
+    assert verdict.first_bad == expected, (how, verdict)
+
+
+@pytest.mark.parametrize("how", TAMPER_WAYS)
+@pytest.mark.parametrize("keyed", [False, True])
+def test_each_way_of_tampering_with_the_middle_entry(how: str, keyed: bool, tmp_path: Path) -> None:
+    key = KEY if keyed else None
+    filled(tmp_path / "t.db", 3, key)
+    picks = {"reencode_amount": len(REENCODED), "edit": 6, "retype_amount": 3}.get(how, 1)
+    for pick in range(picks):
+        shutil.copy(tmp_path / "t.db", tmp_path / "c.db")
+        with sqlite3.connect(tmp_path / "c.db") as db:
+            expected = tamper(db, how, 2, 3, pick, keyed)
+        db.close()
+        verdict = Ledger(tmp_path / "c.db", key=key).verify()
+        assert (verdict.ok, verdict.first_bad) == (False, expected), (how, pick, verdict)
+
+
+def recompute(path: Path, key: bytes | None, *, mac: str | None = None) -> None:
+    """Rewrite every hash and the head as someone who knows the method (and maybe a key) would."""
+    with sqlite3.connect(path) as db:
+        prev, n = GENESIS, 0
+        for values in db.execute(f"SELECT {COLUMNS} FROM entries ORDER BY seq").fetchall():
+            n = values[0]
+            fake = Entry(
+                values[1],
+                values[2],
+                Decimal(values[3]),
+                date.fromisoformat(values[4]),
+                values[5],
+                values[6],
+            )
+            digest = chain(prev, fake, n, key)
+            db.execute(
+                "UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, n)
+            )
+            prev = digest
+        db.execute("UPDATE head SET count = ?, hash = ?", (n, prev))
+        if mac is not None:
+            db.execute("UPDATE meta SET value = ? WHERE name = 'mac'", (mac,))
+    db.close()
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 6), st.data())
+def test_with_a_key_a_recomputed_chain_fails(n: int, data: st.DataObject) -> None:
+    path = Path(tempfile.mkdtemp()) / "k.db"
+    filled(path, n, KEY)
+    row = data.draw(st.integers(1, n))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '9999.00' WHERE seq = ?", (row,))
+    db.close()
+    how = data.draw(st.sampled_from(["sha256", "wrong key", "as unkeyed"]))
+    if how == "sha256":
+        recompute(path, None)
+    elif how == "wrong key":
+        recompute(path, b"somebody else's key!!")
+    else:  # rewritten as an unkeyed ledger: caught when verified with the key
+        recompute(path, None, mac="sha256")
+    verdict = Ledger(path, key=KEY).verify()
+    assert not verdict.ok, (how, verdict)
+    if how != "as unkeyed":
+        assert verdict.first_bad == 1
+        assert "not made with the ledger's key" in verdict.why
+    else:
+        assert "a key was given but the ledger is not keyed" in verdict.why
+
+
+def test_without_a_key_a_recomputed_chain_passes_but_not_the_kept_head(tmp_path: Path) -> None:
+    """What the docs say the unkeyed mode cannot see, and what catches it."""
+    path = tmp_path / "l.db"
+    ledger = filled(path, 3)
+    kept = ledger.verify().head_text
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '9999.00' WHERE seq = 2")
+    db.close()
+    recompute(path, None)
+    assert ledger.verify().ok  # invisible from inside the file, as documented
+    verdict = ledger.verify(expect_head=kept)
     assert not verdict.ok
-    assert verdict.first_bad == row, verdict
+    assert "entry 3 is not the kept head: the ledger was rewritten" in verdict.why
 
 
-def test_a_failed_write_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
-    ledger = filled(tmp_path / "l.db", 3)
-    bad = Entry("EX-001", "bonus", Decimal(1), date(2014, 1, 1), "B", "v")
-    with pytest.raises(LedgerError, match="not a payment kind"):
-        ledger.append([entry(10), bad])
+def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    ledger = filled(path, 4)
+    kept = ledger.verify().head_text
+    ledger.append([entry(50), entry(51)])
+    assert ledger.verify(expect_head=kept).ok  # the ledger grew: it still holds the kept head
+    assert ledger.verify(expect_head=kept.split(":")[1]).ok is False  # a bare hash: the newest
+    with sqlite3.connect(path) as db:  # cut the newest entries and rewrite the head to match
+        db.execute("DELETE FROM entries WHERE seq > 2")
+        last = db.execute("SELECT hash FROM entries WHERE seq = 2").fetchone()[0]
+        db.execute("UPDATE head SET count = 2, hash = ?", (last,))
+    db.close()
+    assert ledger.verify().ok  # consistent inside
+    verdict = ledger.verify(expect_head=kept)
+    assert not verdict.ok
+    assert verdict.why == (
+        "the kept head is at entry 4 but the ledger has 2 entries: entries were removed"
+    )
+    with pytest.raises(LedgerError, match="not <entries>:<64 hex digits>"):
+        ledger.verify(expect_head="4:xyz")
 
-    def boom() -> object:
-        yield entry(11)
-        raise RuntimeError("disk full")
 
-    with pytest.raises(RuntimeError):
-        ledger.append(boom())  # type: ignore[arg-type]
-    assert len(list(ledger.entries())) == 3
-    assert ledger.verify().ok
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def test_keys_come_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    (tmp_path / "key").write_bytes(KEY + b"\n")
+    assert load_key(tmp_path / "key", environ={}) == KEY
+    assert load_key(environ={"PBR_LEDGER_KEY_FILE": str(tmp_path / "key")}) == KEY
+    assert load_key(environ={"PBR_LEDGER_KEY": KEY.decode()}) == KEY
+    assert load_key(environ={}) is None
+    with pytest.raises(LedgerError, match="is 5 bytes long; a key has at least 16"):
+        load_key(environ={"PBR_LEDGER_KEY": "short"})
+    with pytest.raises(LedgerError, match="cannot read the ledger key file"):
+        load_key(tmp_path / "missing", environ={})
+
+
+def test_a_keyed_ledger_needs_its_key_and_never_stores_it(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    ledger = filled(path, 2, KEY)
+    assert ledger.keyed
+    assert KEY not in path.read_bytes()
+    assert Ledger(path, key=KEY).verify().ok
+    with pytest.raises(LedgerError, match=r"is keyed \(HMAC-SHA256\): give its key"):
+        Ledger(path).verify()
+    with pytest.raises(LedgerError, match="the key given is not the key of ledger"):
+        Ledger(path, key=b"x" * 20).append([entry(9)])
+    with pytest.raises(LedgerError, match="not keyed, but a key was given"):
+        filled(tmp_path / "plain.db", 1).__class__(tmp_path / "plain.db", key=KEY).append(
+            [entry(9)]
+        )
+    assert not Ledger(tmp_path / "plain.db", key=KEY).verify().ok
+
+
+def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
+    db = str(tmp_path / "k.db")
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
+    made = cli("ledger", "append", db, *args, PBR_LEDGER_KEY=KEY.decode())
+    assert made.returncode == 0, made.stderr
+    ok = cli("ledger", "verify", db, PBR_LEDGER_KEY=KEY.decode())
+    assert "1 entries, chain intact (keyed: HMAC-SHA256)" in ok.stdout
+    refused = cli("ledger", "verify", db)
+    assert refused.returncode == 2
+    one_line_error(refused.stderr)
+    assert "is keyed (HMAC-SHA256): give its key" in refused.stderr
+    (tmp_path / "key").write_bytes(KEY)
+    by_file = cli("ledger", "head", db, "--key-file", str(tmp_path / "key"))
+    assert by_file.stdout.startswith("1:")
+
+
+# --- failures: each one line naming the ledger, exit 2, nothing half-written --------------------
+
+
+def _append_when_ready(path: str, worker: int, barrier: Any) -> None:
+    barrier.wait()
+    Ledger(path).append([entry(1000 + worker, family=f"W{worker}")])
+
+
+def test_concurrent_first_use_of_a_new_ledger(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        path = str(tmp_path / f"new{attempt}.db")
+        barrier = context.Barrier(10)
+        workers = [
+            context.Process(target=_append_when_ready, args=(path, w, barrier)) for w in range(10)
+        ]
+        for p in workers:
+            p.start()
+        for p in workers:
+            p.join(60)
+        assert [p.exitcode for p in workers] == [0] * 10
+        verdict = Ledger(path).verify()
+        assert (verdict.ok, verdict.entries) == (True, 10)
+
+
+def test_concurrent_first_use_from_the_command_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "new.db")
+    base = [sys.executable, "-m", "pbr.cli", "ledger", "append", db, "--kind", "attachment_fee"]
+    base += ["--amount", "1.00", "--paid-on", "2013-01-01", "--rules-version", "v"]
+    children = [
+        subprocess.Popen(
+            [*base, "--family-id", f"W{i}", "--claim-id", f"C{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(10)
+    ]
+    results = [(c.communicate(timeout=120), c.returncode) for c in children]
+    assert [code for _, code in results] == [0] * 10, results
+    assert Ledger(db).verify().entries == 10
 
 
 def _append_many(path: str, worker: int, count: int) -> None:
@@ -150,6 +444,283 @@ def test_concurrent_appends_from_several_processes(tmp_path: Path) -> None:
     assert checks > 0
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another process holding the ledger's lock (an exclusive transaction) meanwhile."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def test_a_busy_lock_is_a_clear_error_after_the_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    with locked(path):
+        status, _, err = run(capsys, "ledger", "append", str(path), *args, "--timeout", "0.2")
+        assert status == 2
+        assert one_line_error(err) == (
+            f"pbr: ledger {path} is busy: another process held its lock for more than 0.2 s; "
+            "nothing was written (try again, or wait longer with --timeout)\n"
+        )
+        status, _, err = run(capsys, "ledger", "verify", str(path), "--timeout", "0.2")
+        assert status == 2
+        assert "is busy" in one_line_error(err)
+    assert len(list(Ledger(path).entries())) == 2
+    waited = threading.Timer(0.3, lambda: None)
+    waited.start()
+    waited.join()
+    assert run(capsys, "ledger", "append", str(path), *args)[0] == 0  # free again
+
+
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the ledger's disk full: SQLite may not grow the file by a single page."""
+    original = Ledger._connect
+
+    def connect(self: Ledger, *, read_only: bool = False) -> sqlite3.Connection:
+        db = original(self, read_only=read_only)
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+        return db
+
+    monkeypatch.setattr(Ledger, "_connect", connect)
+
+
+def test_a_full_disk_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3)
+    before = path.read_bytes()
+    full_disk(monkeypatch)
+    with pytest.raises(LedgerError, match=f"ledger {path}: the disk is full; nothing was written"):
+        Ledger(path).append(entry(i) for i in range(100, 400))
+    (tmp_path / "in.csv").write_text(
+        "family_id,kind,amount,paid_on,claim_id,rules_version\n"
+        + "".join(f"F,attachment_fee,1.00,2013-01-01,X{i},v\n" for i in range(300))
+    )
+    status, _, err = run(capsys, "ledger", "import", str(path), str(tmp_path / "in.csv"))
+    assert status == 2
+    assert "the disk is full; nothing was written" in one_line_error(err)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert Ledger(path).verify().entries == 3
+
+
+@contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """`folder` made read-only: a read-only mount for root (who ignores file modes), else chmod."""
+    if os.geteuid() == 0:
+        if subprocess.run(
+            ["mount", "-o", "bind,ro", str(folder), str(folder)], capture_output=True
+        ).returncode:
+            pytest.skip("cannot make a read-only mount here")
+        try:
+            yield
+        finally:
+            subprocess.run(["umount", str(folder)], check=True)
+    else:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+        for p in modes:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+
+
+def test_a_read_only_ledger_can_be_read_but_not_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "l.db"
+    filled(path, 2)
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    with read_only_folder(folder):
+        assert Ledger(path, create=False).verify().ok  # an auditor may only read it
+        status, _, err = run(capsys, "ledger", "append", str(path), *args)
+        assert status == 2
+        assert f"ledger {path} is read-only" in one_line_error(err)
+        status, _, err = run(capsys, "ledger", "append", str(folder / "new.db"), *args)
+        assert status == 2
+        assert str(folder / "new.db") in one_line_error(err)
+        status, out, _ = run(capsys, "ledger", "verify", str(path))
+        assert status == 0
+        assert "chain intact" in out
+    assert Ledger(path).verify().entries == 2
+
+
+HALF_WRITTEN = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA cache_size = 1")  # so that pages reach the file before the commit
+db.execute("BEGIN IMMEDIATE")
+for i in range(3000):
+    db.execute(
+        "INSERT INTO entries VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
+        (i + 10, f"X{i}", "0" * 64, "0" * 64),
+    )
+print("writing", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3)
+    child = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITTEN, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "writing\n"
+    child.kill()
+    child.communicate(timeout=30)
+    assert Path(f"{path}-journal").exists()  # a hot journal: the file holds half a write
+    verdict = Ledger(path, create=False).verify()  # rolled back on opening
+    assert (verdict.ok, verdict.entries) == (True, 3)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda db: db.execute("ALTER TABLE entries ADD COLUMN note TEXT"), "table entries has"),
+        (lambda db: db.execute("DROP TABLE meta"), "table meta has no such table"),
+        (lambda db: db.execute("UPDATE meta SET value = 'x/1' WHERE name = 'format'"), "format"),
+    ],
+)
+def test_a_foreign_schema_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make: Callable[[sqlite3.Connection], object],
+    message: str,
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    with sqlite3.connect(path) as db:
+        make(db)
+    db.close()
+    for action in ("verify", "head", "export"):
+        extra = [str(tmp_path / "out.csv")] if action == "export" else []
+        status, _, err = run(capsys, "ledger", action, str(path), *extra)
+        assert status == 2
+        assert str(path) in one_line_error(err)
+        assert message in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_opening_refuses_a_missing_path_or_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no ledger at"):
+        Ledger(tmp_path / "typo.db", create=False)
+    assert not (tmp_path / "typo.db").exists()
+    (tmp_path / "junk.db").write_text("not sqlite at all " * 100)
+    with pytest.raises(LedgerError, match="is not a ledger"):
+        Ledger(tmp_path / "junk.db")
+    other = sqlite3.connect(tmp_path / "other.db")
+    other.execute("CREATE TABLE entries (x INTEGER)")
+    other.close()
+    with pytest.raises(LedgerError, match="is not a pbr ledger"):
+        Ledger(tmp_path / "other.db")
+    (tmp_path / "empty.db").touch()
+    with pytest.raises(LedgerError, match="the file is empty"):
+        Ledger(tmp_path / "empty.db", create=False)
+    with pytest.raises(LedgerError, match="is a folder"):
+        Ledger(tmp_path)
+
+
+def test_a_failed_write_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
+    ledger = filled(tmp_path / "l.db", 3)
+    bad = Entry("EX-001", "bonus", Decimal(1), date(2014, 1, 1), "B", "v")
+    with pytest.raises(LedgerError, match="not a payment kind"):
+        ledger.append([entry(10), bad])
+
+    def boom() -> Iterator[Entry]:
+        yield entry(11)
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        ledger.append(boom())
+    assert len(list(ledger.entries())) == 3
+    assert ledger.verify().ok
+
+
+def test_a_failure_inside_the_transaction_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = filled(tmp_path / "l.db", 2)
+    calls = []
+
+    def failing(prev: str, e: Entry, seq: int, key: bytes | None = None) -> str:
+        calls.append(seq)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return chain(prev, e, seq, key)
+
+    monkeypatch.setattr(pbr.ledger, "chain", failing)
+    with pytest.raises(KeyboardInterrupt):
+        ledger.append([entry(7), entry(8)])
+    monkeypatch.undo()
+    assert calls == [3, 4]
+    assert len(list(ledger.entries())) == 2
+    assert ledger.verify().ok
+    ledger.append([entry(7)])
+    assert ledger.verify().entries == 3
+
+
+def test_a_repeated_claim_id_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    ledger = filled(tmp_path / "l.db", 3)
+    before = list(ledger.entries())
+    with pytest.raises(
+        LedgerError, match=r"claim 'C1': claim_id is already in the ledger \(entry 2"
+    ):
+        ledger.append([entry(50), entry(1)])  # the first insert succeeds, the second fails
+    with pytest.raises(LedgerError, match="claim 'C60': claim_id is given twice"):
+        ledger.append([entry(60), entry(60)])
+    assert list(ledger.entries()) == before
+    assert ledger.verify().ok
+    assert ledger.append([entry(1), entry(61)], skip_recorded=True) == 1
+    changed = Entry("EX-001", "attachment_fee", Decimal(1), date(2013, 1, 1), "C2", "v")
+    with pytest.raises(LedgerError, match=r"claim 'C2' is already in ledger .* not family"):
+        ledger.append([changed], skip_recorded=True)
+
+
+def test_appending_to_a_ledger_whose_head_was_changed_is_refused(tmp_path: Path) -> None:
+    ledger = filled(tmp_path / "l.db", 2)
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        db.execute("UPDATE head SET count = 5")
+    db.close()
+    with pytest.raises(LedgerError, match="its head does not match its last entry"):
+        ledger.append([entry(9)])
+
+
+def test_history_refuses_a_broken_ledger(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([entry(1, "F1", "attachment_fee"), entry(2, "F2"), entry(3, "F1")])
+    history = ledger.history()
+    assert [(p.kind, p.claim_id) for p in history["F1"]] == [
+        ("attachment_fee", "C1"),
+        ("crime_asb_education", "C3"),
+    ]
+    assert all(isinstance(p, pbr.records.Payment) for p in history["F2"])
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        db.execute("UPDATE entries SET amount = '3199.995' WHERE seq = 2")
+    db.close()
+    with pytest.raises(LedgerError, match=r"broken at entry 2: entry 2: amount '3199\.995'"):
+        ledger.history()
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
 def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
     ledger = filled(tmp_path / "a.db", 4)
     assert ledger.export_csv(tmp_path / "a.csv") == 4
@@ -164,8 +735,29 @@ def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
     assert len(list(copy.entries())) == 4
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pbr.cli", *args], capture_output=True, text=True)
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': kind = 'bonus'"),
+        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "row 2: amount = '1.001'"),
+        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "row 2: paid_on = '2013-02-30'"),
+        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': family_id"),
+        (("F F", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "family_id = 'F F'"),
+    ],
+)
+def test_import_names_the_row_and_the_column(
+    tmp_path: Path, values: tuple[str, ...], message: str
+) -> None:
+    ledger = filled(tmp_path / "l.db", 1)
+    (tmp_path / "bad.csv").write_text(
+        "family_id,kind,amount,paid_on,claim_id,rules_version\n" + ",".join(values) + "\n"
+    )
+    with pytest.raises(LedgerError, match=message.replace("(", "\\(")):
+        ledger.import_csv(tmp_path / "bad.csv")
+    assert len(list(ledger.entries())) == 1
+
+
+# --- the command line ---------------------------------------------------------------------------
 
 
 def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
@@ -174,7 +766,8 @@ def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
         "family_id,kind,amount,paid_on,claim_id,rules_version\n"
         "EX-010,crime_asb_education,1500.00,2015-03-01,C-1,tf-phase-1/1.0\n"
     )
-    assert "imported 1" in cli("ledger", "import", str(db), str(tmp_path / "in.csv")).stdout
+    imported = cli("ledger", "import", str(db), str(tmp_path / "in.csv"))
+    assert imported.stdout.startswith(f"imported 1 entries into {db}\nhead 1:")
     assert "chain intact" in cli("ledger", "verify", str(db)).stdout
     out = cli(
         "evaluate",
@@ -190,117 +783,72 @@ def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
     assert ex010["results"]["crime_asb_education"]["status"] == "already_paid"
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE entries SET amount = '15.00'")
+    conn.close()
     broken = cli("ledger", "verify", str(db))
     assert broken.returncode == 1
-    assert "BROKEN at entry 1" in broken.stdout
+    assert "BROKEN at entry 1: entry 1 was changed after it was written" in broken.stdout
+    assert cli("ledger", "head", str(db)).returncode == 1
     refused = cli(
         "evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31", "--ledger", str(db)
     )
     assert refused.returncode == 2
+    one_line_error(refused.stderr)
     assert "is broken at entry 1: entry 1 was changed after it was written" in refused.stderr
 
 
-def test_a_repeated_claim_id_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
-    ledger = filled(tmp_path / "l.db", 3)
-    before = list(ledger.entries())
-    with pytest.raises(
-        LedgerError, match=r"claim 'C1': claim_id is already in the ledger \(entry 2"
-    ):
-        ledger.append([entry(50), entry(1)])  # the first insert succeeds, the second fails
-    with pytest.raises(LedgerError, match="claim 'C60': claim_id is given twice"):
-        ledger.append([entry(60), entry(60)])
-    assert list(ledger.entries()) == before
-    assert ledger.verify().ok
-
-
-def test_a_failure_inside_the_transaction_rolls_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ledger = filled(tmp_path / "l.db", 2)
-    calls = []
-
-    def failing(prev: str, e: Entry, seq: int) -> str:
-        calls.append(seq)
-        if len(calls) == 2:
-            raise OSError("disk full")
-        return chain(prev, e, seq)
-
-    monkeypatch.setattr(pbr.ledger, "chain", failing)
-    with pytest.raises(OSError, match="disk full"):
-        ledger.append([entry(7), entry(8)])
-    monkeypatch.undo()
-    assert calls == [3, 4]
-    assert len(list(ledger.entries())) == 2
-    assert ledger.verify().ok
-    ledger.append([entry(7)])
-    assert ledger.verify().entries == 3
-
-
-def test_opening_refuses_a_missing_path_or_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
-    with pytest.raises(LedgerError, match="no ledger at"):
-        Ledger(tmp_path / "typo.db", create=False)
-    assert not (tmp_path / "typo.db").exists()
-    (tmp_path / "junk.db").write_text("not sqlite at all " * 100)
-    with pytest.raises(LedgerError, match="is not a ledger"):
-        Ledger(tmp_path / "junk.db")
-    other = sqlite3.connect(tmp_path / "other.db")
-    other.execute("CREATE TABLE entries (x INTEGER)")
-    other.close()
-    with pytest.raises(LedgerError, match="is not a ledger"):
-        Ledger(tmp_path / "other.db")
-
-
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': kind = 'bonus'"),
-        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "row 2: amount = '1.001'"),
-        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "row 2: paid_on = '2013-02-30'"),
-        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': family_id"),
-    ],
-)
-def test_import_names_the_row_and_the_column(
-    tmp_path: Path, values: tuple[str, ...], message: str
-) -> None:
-    ledger = filled(tmp_path / "l.db", 1)
-    (tmp_path / "bad.csv").write_text(
-        "family_id,kind,amount,paid_on,claim_id,rules_version\n" + ",".join(values) + "\n"
+def test_cli_a_sub_penny_edit_is_caught_and_nothing_crashes(tmp_path: Path) -> None:
+    """The issue's case: an amount rewritten to three places passed verify and crashed evaluate."""
+    db = tmp_path / "l.db"
+    filled(db, 3)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE entries SET amount = '3199.995' WHERE seq = 3")
+    conn.close()
+    verified = cli("ledger", "verify", str(db))
+    assert verified.returncode == 1
+    assert "BROKEN at entry 3: entry 3: amount '3199.995' is not in canonical form" in (
+        verified.stdout
     )
-    with pytest.raises(LedgerError, match=message.replace("(", "\\(")):
-        ledger.import_csv(tmp_path / "bad.csv")
-    assert len(list(ledger.entries())) == 1
+    evaluated = cli(
+        "evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31", "--ledger", str(db)
+    )
+    assert evaluated.returncode == 2
+    one_line_error(evaluated.stderr)
 
 
-def test_history_gives_payments_per_family(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
-    ledger.append([entry(1, "F1", "attachment_fee"), entry(2, "F2"), entry(3, "F1")])
-    history = ledger.history()
-    assert [(p.kind, p.claim_id) for p in history["F1"]] == [
-        ("attachment_fee", "C1"),
-        ("crime_asb_education", "C3"),
-    ]
-    assert all(isinstance(p, pbr.records.Payment) for p in history["F2"])
-
-
-def test_cli_ledger_append_and_refusals(tmp_path: Path) -> None:
+def test_cli_ledger_append_head_export_and_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "l.db"
     args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
     args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
-    assert cli("ledger", "append", str(db), *args).stdout == f"appended A-1 to {db}\n"
-    again = cli("ledger", "append", str(db), *args)
-    assert again.returncode == 2
-    assert "already in the ledger" in again.stderr
-    missing = cli("ledger", "verify", str(tmp_path / "typo.db"))
-    assert missing.returncode == 2
-    assert "no ledger at" in missing.stderr
-    out = cli("ledger", "verify", str(db))
-    assert out.stdout.startswith(f"ledger {db}: 1 entries, chain intact\nhead ")
-    exported = cli("ledger", "export", str(db), str(tmp_path / "out.csv"))
-    assert exported.stdout == f"exported 1 entries to {tmp_path / 'out.csv'}\n"
+    status, out, _ = run(capsys, "ledger", "append", str(db), *args)
+    head = Ledger(db).verify().head_text
+    assert (status, out) == (0, f"appended A-1 to {db}\nhead {head}\n")
+    status, _, err = run(capsys, "ledger", "append", str(db), *args)
+    assert status == 2
+    assert "already in the ledger" in one_line_error(err)
+    status, _, err = run(capsys, "ledger", "verify", str(tmp_path / "typo.db"))
+    assert status == 2
+    assert "no ledger at" in one_line_error(err)
+    assert run(capsys, "ledger", "head", str(db))[1] == f"{head}\n"
+    status, out, _ = run(capsys, "ledger", "verify", str(db), "--expect-head", head)
+    assert (status, out) == (
+        0,
+        f"ledger {db}: 1 entries, chain intact and holds the kept head\nhead {head}\n",
+    )
+    status, out, _ = run(capsys, "ledger", "export", str(db), str(tmp_path / "out.csv"))
+    assert out == f"exported 1 entries to {tmp_path / 'out.csv'}\n"
     assert (tmp_path / "out.csv").read_text().splitlines()[1] == (
         "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0"
     )
-    broken_evaluate = cli(
+    status, _, err = run(capsys, "ledger", "export", str(db), str(tmp_path))
+    assert status == 2
+    assert "it is a folder" in one_line_error(err)
+    status, _, err = run(capsys, "ledger", "append", str(db), *args[:-1], "")
+    assert status == 2
+    one_line_error(err)
+    status, _, err = run(
+        capsys,
         "evaluate",
         str(EXAMPLES / "families.jsonl"),
         "--as-of",
@@ -308,8 +856,8 @@ def test_cli_ledger_append_and_refusals(tmp_path: Path) -> None:
         "--ledger",
         str(tmp_path / "typo.db"),
     )
-    assert broken_evaluate.returncode == 2
-    assert "no ledger at" in broken_evaluate.stderr
+    assert status == 2
+    assert "no ledger at" in one_line_error(err)
 
 
 def test_an_existing_ledger_is_only_read_when_opened(
@@ -317,9 +865,9 @@ def test_an_existing_ledger_is_only_read_when_opened(
 ) -> None:
     path = tmp_path / "l.db"
     filled(path, 3)
-    monkeypatch.setattr(pbr.ledger, "_SCHEMA", "this is not SQL")  # fails if it were run
+    monkeypatch.setattr(pbr.ledger, "_SCHEMA", ("this is not SQL",))  # fails if it were run
     ledger = Ledger(path, create=False)
     assert ledger.verify().ok
     assert len(ledger.history()["EX-001"]) == 3
-    with pytest.raises(LedgerError, match="is not a ledger"):
+    with pytest.raises(LedgerError, match="syntax error"):
         Ledger(tmp_path / "new.db")  # a new ledger does run it

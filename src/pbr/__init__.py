@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr import (  # type: ignore[attr-defined, unused-ignore]
         audit,
         forecast,
+        history,
         ledger,
         plans,
         replay,
@@ -66,6 +67,7 @@ __all__ = [
     "evaluate",
     "evaluate_many",
     "forecast",
+    "history",
     "identify",
     "ledger",
     "load_plan",
@@ -104,7 +106,7 @@ _WHERE = {
     "rule_set_for": "pbr.engine",
     "to_pandas": "pbr.output",
 }
-_MODULES = {"audit", "forecast", "ledger", "plans", "replay", "rules", "testing"}
+_MODULES = {"audit", "forecast", "history", "ledger", "plans", "replay", "rules", "testing"}
 
 
 def __getattr__(name: str) -> Any:

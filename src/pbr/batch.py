@@ -49,12 +49,16 @@ def evaluate_many(
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
     source: str = "<input>",
+    ledger: Any = None,
 ) -> Iterator[Decision | Rejection]:
     """Yield a `Decision` or a `Rejection` for every record, in input order.
 
     `rules=None` picks each family's rule set (with `interpretations` applied to every rule set
-    that defines them); `plans` maps a programme to its outcome plan. With `workers` > 1 the
-    records are evaluated in chunks on a pool of processes; the output is the same.
+    that defines them); `plans` maps a programme to its outcome plan. `ledger` (a
+    `pbr.history.PaymentHistory`, or a ledger to load one from, once) adds its payments to each
+    family's (`pbr.history.merge_payments`); a family whose record disagrees with it is a
+    rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
+    the output is the same.
 
     >>> import pbr
     >>> from datetime import date
@@ -64,7 +68,9 @@ def evaluate_many(
     ['Decision', 'Rejection']
     """
     job = _Job(check_as_of(as_of), rules, dict(plans or {}), dict(interpretations or {}), source)
-    numbered = enumerate(records, start=1)
+    numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
+    if ledger is not None:
+        numbered = job.with_history(numbered, ledger)
     if workers <= 1:
         for n, item in numbered:
             yield job.one(n, item)
@@ -95,6 +101,7 @@ def evaluate_many_json(
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
     source: str = "<input>",
+    ledger: Any = None,
 ) -> Iterator[Evaluated | Rejection]:
     """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
 
@@ -102,13 +109,16 @@ def evaluate_many_json(
     the path ``pbr evaluate --format json --workers N`` takes.
     """
     job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), source)
+    pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
+    if ledger is not None:
+        pairs = job.with_history(pairs, ledger)
     if workers <= 1:
-        for pair in enumerate(records, start=1):
+        for pair in pairs:
             yield from job.many_json([pair])
         return
     import multiprocessing
 
-    numbered = ((n, _portable(item)) for n, item in enumerate(records, start=1))
+    numbered = ((n, _portable(item)) for n, item in pairs)
     with multiprocessing.get_context().Pool(workers) as pool:
         for done in pool.imap(job.many_json, _chunks(numbered, chunk_size)):
             yield from done
@@ -161,6 +171,31 @@ class _Job:
             mine = {k: v for k, v in self.interpretations.items() if k in base.interpretations}
             variant = self._variants[base.programme] = base.with_interpretations(**mine)
         return variant
+
+    def with_history(
+        self, numbered: Iterable[tuple[int, Item]], ledger: Any
+    ) -> Iterator[tuple[int, Item]]:
+        """Each family with the ledger's payments merged in (validated here, in this process)."""
+        from pbr.history import HistoryError, PaymentHistory, merge_payments
+
+        history = PaymentHistory.load(ledger)
+        for n, item in numbered:
+            family = item if isinstance(item, Family | Rejection) else self._validate(n, item)
+            if isinstance(family, Family):
+                try:
+                    family = merge_payments(family, history)
+                except HistoryError as exc:
+                    family = Rejection.single(
+                        source=self.source,
+                        line=None,
+                        record=n,
+                        family_id=family.family_id,
+                        loc="payments",
+                        value=getattr(exc, "claim_id", ""),
+                        message=str(exc).split(": ", 1)[-1],
+                        type="payment_history",
+                    )
+            yield n, family
 
     def many(self, chunk: list[tuple[int, Item]]) -> list[Decision | Rejection]:
         return [self.one(n, item) for n, item in chunk]

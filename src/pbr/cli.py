@@ -26,7 +26,7 @@ from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
 from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, UnreadableFile, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
 from pbr.periods import check_as_of
-from pbr.records import Family, Payment
+from pbr.records import Family
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -36,6 +36,9 @@ __all__ = ["main"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 _PROGRAMME_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
+
+
+_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
 
 
 class _UsageError(Exception):
@@ -248,10 +251,15 @@ def _main(argv: Sequence[str] | None) -> int:
 
             return run_forecast(args, out)
         if args.command == "template":
-            from pbr.tables import write_templates
+            from pbr.tables import TABLES, write_templates
 
-            for written in write_templates(args.folder):
-                out.write(f"{written}\n")
+            written = write_templates(args.folder)
+            for path in written:
+                out.write(f"{path}\n")
+            for table in TABLES:  # a table that already has rows is never overwritten
+                kept = Path(args.folder) / f"{table}.csv"
+                if kept not in written:
+                    print(f"kept {kept}: it already has rows", file=sys.stderr)
             return 0
         if args.command == "schema":
             from pbr.schemas import decision_schema, family_schema, rejection_schema
@@ -264,7 +272,14 @@ def _main(argv: Sequence[str] | None) -> int:
     except UnknownInterpretation as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
-    except (UnreadableFile, PlanError, _UsageError) as exc:
+    except (UnreadableFile, PlanError) as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output that cannot be written (pbr.output.OutputError)
+        from pbr.output import OutputError
+
+        if not isinstance(exc, OutputError):
+            raise
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
 
@@ -325,21 +340,25 @@ def _evaluate(
     from pbr.batch import evaluate_many
 
     _rules_for(choices)  # checks the interpretations up front
-    _writable(output, rejections)
+    from pbr.output import check_writable
+
+    for target in (output, rejections):  # and that the outputs can be written, before any work
+        if target is not None:
+            check_writable(target)
     plans = plans or {}
     err = sys.stderr
     tables = None
-    history: dict[str, list[Payment]] = {}
+    history = None
     if ledger is not None:
-        from pbr.audit._cli import ledger_payments
+        from pbr.audit._cli import load_history
 
-        history = ledger_payments(ledger)
+        history = load_history(ledger)
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
         numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
-    elif workers > 1 and not history:  # the workers validate: hand them bytes
+    elif workers > 1 and history is None:  # the workers validate: hand them bytes
         numbered = (
             (line, item) for line, _, item in read_raw(path, max_record_bytes=max_record_bytes)
         )
@@ -352,10 +371,6 @@ def _evaluate(
     def items() -> Iterator[Any]:
         for line, item in _progress(numbered):
             lines.append(line)
-            if isinstance(item, Family) and item.family_id in history:
-                item = item.model_copy(
-                    update={"payments": (*item.payments, *history[item.family_id])}
-                )
             yield item
 
     with ExitStack() as stack:
@@ -365,7 +380,7 @@ def _evaluate(
 
             sink = stack.enter_context(atomic_writer(rejections))
         summary = _Summary(
-            check_duplicates=workers > 1 and not history and tables is None, rejections=sink
+            check_duplicates=workers > 1 and history is None and tables is None, rejections=sink
         )
         if fmt == "json" and (output is None or not output.lower().endswith((".csv", ".xlsx"))):
             from pbr.batch import evaluate_many_json
@@ -378,6 +393,7 @@ def _evaluate(
                     plans=plans,
                     interpretations=dict(choices),
                     source=path,
+                    ledger=history,
                 ),
                 lines,
                 path,
@@ -397,6 +413,7 @@ def _evaluate(
                 plans=plans,
                 interpretations=dict(choices),
                 source=path,
+                ledger=history,
             )
             decisions = summary.track(results, lines, path)
             if output is not None:
@@ -404,12 +421,12 @@ def _evaluate(
 
                 write_decisions(decisions, output, None if fmt == "table" else fmt)
             elif fmt == "csv":
-                from pbr.output import RESULT_COLUMNS, result_rows
+                from pbr.output import RESULT_COLUMNS, neutralised, result_rows
 
                 writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS, lineterminator="\n")
                 writer.writeheader()
                 for decision in decisions:
-                    writer.writerows(result_rows(decision))
+                    writer.writerows(neutralised(row) for row in result_rows(decision))
             else:
                 table = list(decisions)
                 if table:
@@ -438,18 +455,6 @@ def _evaluate(
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
-
-
-def _writable(*paths: str | None) -> None:
-    """Refuse, before any work, an output path that is a folder or in a folder that is not there."""
-    for path in paths:
-        if path is None or path == "-":
-            continue
-        target = Path(path)
-        if target.is_dir():
-            raise _UsageError(f"{path} is a folder; give a file name")
-        if not target.parent.is_dir():
-            raise _UsageError(f"cannot write {path}: folder {target.parent} does not exist")
 
 
 class _Summary:

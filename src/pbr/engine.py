@@ -56,13 +56,16 @@ def evaluate(
     as_of: date,
     rules: RuleSet | None = None,
     plan: OutcomePlan | None = None,
+    ledger: Any = None,
 ) -> Decision:
     """Evaluate a family's claims at `as_of`: each result's status, amount payable now and reasons.
 
     `rules=None` picks the rule set by the family's programme and attachment date. `plan` is the
     council's outcome plan for phase two or Supporting Families (`pbr.plans.load_plan`); without
-    one, pbr's example plan is used and the decision warns. Nothing depends on today's date: the
-    same record, date, rules and plan always give the same decision.
+    one, pbr's example plan is used and the decision warns. `ledger` (a
+    `pbr.history.PaymentHistory`, or a ledger to load one from) adds its payments to the
+    record's, each claim id once (`pbr.history.merge_payments`). Nothing depends on today's date:
+    the same record, date, rules, plan and payments always give the same decision.
 
     >>> import pbr
     >>> from datetime import date
@@ -82,9 +85,14 @@ def evaluate(
         PlanError: the plan is for another programme (phase one has none).
         TypeError: `as_of` is not a `datetime.date` (a `datetime` or text is refused).
         ValueError: `as_of` is outside the dates pbr can evaluate (see `check_as_of`).
+        pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
     check_as_of(as_of)
+    if ledger is not None:
+        from pbr.history import merge_payments
+
+        family = merge_payments(family, ledger)
     chosen = rules if rules is not None else rule_set_for(family)
     decision = _decide(family, as_of, chosen, plan)
     return decision.model_copy(update={"provenance": provenance(family, as_of, chosen, plan)})

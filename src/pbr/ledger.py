@@ -1,13 +1,25 @@
 """A tamper-evident, append-only ledger of payments per family, in SQLite (standard library).
 
-Each entry carries the SHA-256 of its own content and of the entry before it, so editing,
-deleting or reordering any entry breaks the chain and `Ledger.verify` names the first bad
-entry; a one-row ``head`` table holds the count and the last hash, written in the same
-transaction, so removing the newest entries is caught too. (Cutting the newest entries *and*
-rewriting the head to match cannot be seen from inside the file: keep the head hash that
-``pbr ledger verify`` prints somewhere else, and compare.) Appends run in ``BEGIN IMMEDIATE``
-transactions that read the head and write the chain inside the transaction: concurrent writers
-from several processes queue, nothing is lost, and a failed write leaves the ledger as it was.
+Each entry is stored in one canonical text form (amounts as pounds with exactly two decimal
+places, dates as ``YYYY-MM-DD``) and carries a hash of that text chained to the entry before it;
+a one-row ``head`` table holds the count and the last hash, written in the same transaction.
+`Ledger.verify` walks the chain and names the first entry that is edited, deleted, inserted,
+moved, or not in canonical form. What each mode detects:
+
+* **Unkeyed** (SHA-256): any change made with a database tool that does not also recompute the
+  chain. Someone who knows the method can rewrite entries and recompute every hash (or cut the
+  newest entries and rewrite the head): that is invisible from inside the file. Keep the head
+  (``pbr ledger head``) somewhere else and check it with ``verify --expect-head``.
+* **Keyed** (HMAC-SHA256 with a secret key from ``PBR_LEDGER_KEY`` or a key file, never stored in
+  the ledger): recomputing the chain needs the key, so any change by someone without it is found.
+  Always verify a keyed ledger with its key: a ledger rewritten as unkeyed is refused only when
+  a key is given. Cutting the newest entries and rewriting the head to an earlier entry's hash
+  still needs ``--expect-head``.
+
+Appends run in ``BEGIN IMMEDIATE`` transactions that read the head and write the chain inside the
+transaction: concurrent writers from several processes (first use included) queue, nothing is
+lost, and a failed write leaves the ledger as it was. Every failure (a busy lock, a full disk, a
+read-only file, a file that is not a ledger) is a `LedgerError` naming the ledger.
 
 >>> import tempfile, pathlib
 >>> from datetime import date
@@ -25,30 +37,52 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
+import os
+import re
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable, Iterator
-from contextlib import closing
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
     from pbr.records import Payment
 
-__all__ = ["CSV_COLUMNS", "Entry", "Ledger", "LedgerError", "Verdict"]
+__all__ = [
+    "CSV_COLUMNS",
+    "KEY_ENV",
+    "KEY_FILE_ENV",
+    "Entry",
+    "Ledger",
+    "LedgerError",
+    "Verdict",
+    "chain",
+    "load_key",
+]
 
 CSV_COLUMNS = ("family_id", "kind", "amount", "paid_on", "claim_id", "rules_version")
 """The columns of a ledger CSV (import and export), in order."""
+KEY_ENV = "PBR_LEDGER_KEY"
+"""The environment variable holding a keyed ledger's secret key (at least 16 characters)."""
+KEY_FILE_ENV = "PBR_LEDGER_KEY_FILE"
+"""The environment variable naming a file that holds the key (takes precedence over the key)."""
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS entries (
+FORMAT = "pbr-ledger/2"
+"""The ledger format, in the ``meta`` table."""
+_COLUMNS = ("seq", *CSV_COLUMNS, "prev_hash", "hash")
+_TABLES = {"entries": list(_COLUMNS), "head": ["id", "count", "hash"], "meta": ["name", "value"]}
+_SCHEMA = (
+    """CREATE TABLE entries (
     seq INTEGER PRIMARY KEY,
     family_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -58,30 +92,43 @@ CREATE TABLE IF NOT EXISTS entries (
     rules_version TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_family ON entries (family_id);
-CREATE TABLE IF NOT EXISTS head (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    count INTEGER NOT NULL,
-    hash TEXT NOT NULL
-);
-INSERT OR IGNORE INTO head (id, count, hash) VALUES (1, 0, '{GENESIS}');
-"""
+)""",
+    "CREATE INDEX entries_family ON entries (family_id)",
+    "CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, "
+    "hash TEXT NOT NULL)",
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"INSERT INTO head (id, count, hash) VALUES (1, 0, '{GENESIS}')",
+)
 _PENNY = Decimal("0.01")
+_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
+"""The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
+_HASH = re.compile(r"[0-9a-f]{64}")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_MIN_KEY = 16
+_KEY_CHECK = b"pbr ledger key check"
 
 
 class LedgerError(PbrError, ValueError):
-    """A ledger that cannot be opened, or an entry that cannot be written (nothing is written).
+    """A ledger that cannot be opened, read or written; the message names it (nothing is written).
 
     >>> issubclass(LedgerError, ValueError)
     True
     """
 
 
+@lru_cache(maxsize=1)
 def _kinds() -> frozenset[str]:
     from pbr.records import PaymentKind
 
     return frozenset(get_args(PaymentKind))
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical_text(values: tuple[Any, ...]) -> str:
+    """A JSON array with no spaces, non-ASCII as is: the one text an entry's hash covers."""
+    return _ENCODER.encode(list(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,20 +147,31 @@ class Entry:
     claim_id: str
     rules_version: str
 
+    @property
+    def amount_text(self) -> str:
+        """The amount in its one stored and hashed form: pounds with exactly two places.
+
+        >>> Entry("F1", "attachment_fee", Decimal("3200"), date(2012, 11, 1), "C", "v").amount_text
+        '3200.00'
+        """
+        return f"{self.amount:.2f}"
+
     def canonical(self, seq: int) -> str:
-        """The text the entry's hash covers: a JSON array, its position first (order is fixed)."""
-        return json.dumps(
-            [
+        """The text the entry's hash covers: a JSON array, its position first (order is fixed).
+
+        >>> Entry("F", "attachment_fee", Decimal("1.5"), date(2013, 1, 1), "C", "v").canonical(2)
+        '[2,"F","attachment_fee","1.50","2013-01-01","C","v"]'
+        """
+        return _canonical_text(
+            (
                 seq,
                 self.family_id,
                 self.kind,
-                f"{self.amount:.2f}",
+                self.amount_text,
                 self.paid_on.isoformat(),
                 self.claim_id,
                 self.rules_version,
-            ],
-            separators=(",", ":"),
-            ensure_ascii=False,
+            )
         )
 
     def check(self) -> None:
@@ -125,43 +183,102 @@ class Entry:
         pbr.ledger.LedgerError: claim 'C-9': kind = 'bonus': not a payment kind (...)
         """
         who = f"claim {self.claim_id!r}"
-        if not self.family_id:
-            raise LedgerError(f"{who}: family_id is empty")
-        if not self.claim_id:
-            raise LedgerError(f"family {self.family_id!r}: claim_id is empty")
+        if not isinstance(self.claim_id, str) or not 1 <= len(self.claim_id) <= 64:
+            raise LedgerError(
+                f"family {self.family_id!r}: claim_id = {self.claim_id!r}: 1 to 64 characters"
+            )
+        if not isinstance(self.family_id, str) or not _IDENTIFIER.fullmatch(self.family_id):
+            why = "is empty" if not self.family_id else "1 to 64 characters of A-Z a-z 0-9 . _ -"
+            raise LedgerError(f"{who}: family_id = {self.family_id!r}: {why}")
         kinds = _kinds()
         if self.kind not in kinds:
             raise LedgerError(
                 f"{who}: kind = {self.kind!r}: not a payment kind ({', '.join(sorted(kinds))})"
             )
         amount = self.amount
+        shown = repr(str(amount))
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-            raise LedgerError(f"{who}: amount = {amount!r}: not a sum of money of 0 or more")
-        if amount != amount.quantize(_PENNY):
-            raise LedgerError(f"{who}: amount = {amount!r}: more than two decimal places")
+            raise LedgerError(f"{who}: amount = {shown}: not a sum of money of 0 or more")
+        if amount != amount.quantize(_PENNY) or not _AMOUNT.fullmatch(self.amount_text):
+            raise LedgerError(
+                f"{who}: amount = {shown}: pounds with at most two decimal places, "
+                "below £1,000,000,000,000"
+            )
         if not isinstance(self.paid_on, date):
             raise LedgerError(f"{who}: paid_on = {self.paid_on!r}: not a date")
+        if not isinstance(self.rules_version, str) or not 1 <= len(self.rules_version) <= 64:
+            raise LedgerError(f"{who}: rules_version = {self.rules_version!r}: 1 to 64 characters")
 
     def payment(self) -> Payment:
-        """The entry as a `pbr.Payment` (for a family record's payments)."""
+        """The entry as a `pbr.Payment` (for a family record's payments), validated.
+
+        >>> Entry("F1", "attachment_fee", Decimal("3200.00"), date(2012, 11, 1), "C-1", "v1"
+        ...       ).payment().claim_id
+        'C-1'
+        """
         from pbr.records import Payment
 
-        return Payment(
-            kind=self.kind,
-            amount=self.amount,
-            paid_on=self.paid_on,
-            claim_id=self.claim_id,
+        return Payment.model_validate(
+            {
+                "kind": self.kind,
+                "amount": self.amount,
+                "paid_on": self.paid_on,
+                "claim_id": self.claim_id,
+            }
         )
 
 
-def chain(prev_hash: str, entry: Entry, seq: int) -> str:
-    """The hash of entry `seq`: SHA-256 of the previous hash, a newline and its canonical text.
+def chain(prev_hash: str, entry: Entry, seq: int, key: bytes | None = None) -> str:
+    """The hash of entry `seq`: SHA-256 (HMAC-SHA256 with `key`) of the previous hash and its text.
+
+    The text hashed is the previous hash, a newline and `Entry.canonical`.
 
     >>> e = Entry("F1", "attachment_fee", Decimal("3200.00"), date(2012, 11, 1), "C-1", "v1")
-    >>> len(chain(GENESIS, e, 1))
-    64
+    >>> len(chain(GENESIS, e, 1)), chain(GENESIS, e, 1) != chain(GENESIS, e, 1, b"k" * 16)
+    (64, True)
     """
-    return hashlib.sha256(f"{prev_hash}\n{entry.canonical(seq)}".encode()).hexdigest()
+    return _digest(f"{prev_hash}\n{entry.canonical(seq)}", key)
+
+
+def _digest(text: str, key: bytes | None) -> str:
+    if key is None:
+        return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def load_key(
+    key_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> bytes | None:
+    """The ledger key: from `key_file`, else the file named by ``PBR_LEDGER_KEY_FILE``, else ``PBR_LEDGER_KEY``.
+
+    None when none is set (an unkeyed ledger). A key file's trailing newline is not part of the
+    key; a key has at least 16 bytes. The key is never written into a ledger.
+
+    >>> load_key(environ={"PBR_LEDGER_KEY": "correct horse battery staple"})
+    b'correct horse battery staple'
+    >>> load_key(environ={}) is None
+    True
+
+    Raises:
+        LedgerError: the key file cannot be read, or the key is shorter than 16 bytes.
+
+    """
+    env = os.environ if environ is None else environ
+    path = key_file or env.get(KEY_FILE_ENV) or None
+    if path is not None:
+        try:
+            key = Path(path).read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            raise LedgerError(f"cannot read the ledger key file {path}: {exc.strerror}") from None
+        where = f"the ledger key in {path}"
+    elif env.get(KEY_ENV):
+        key = env[KEY_ENV].encode()
+        where = f"the ledger key in {KEY_ENV}"
+    else:
+        return None
+    if len(key) < _MIN_KEY:
+        raise LedgerError(f"{where} is {len(key)} bytes long; a key has at least {_MIN_KEY}")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +294,27 @@ class Verdict:
     first_bad: int | None = None
     why: str = ""
     head: str = ""
-    """The last entry's hash when the chain holds: keep it elsewhere to detect truncation."""
+    """The last entry's hash when the chain holds: keep `head_text` elsewhere to detect rewrites."""
+    keyed: bool = False
+    """Whether the chain is an HMAC under the ledger's key (checked with the key given)."""
+
+    @property
+    def head_text(self) -> str:
+        """The head to keep elsewhere: ``<entries>:<hash>`` (what ``pbr ledger head`` prints).
+
+        >>> Verdict(True, 2, head="ab" * 32).head_text[:8]
+        '2:ababab'
+        """
+        return f"{self.entries}:{self.head or GENESIS}"
 
 
 class Ledger:
     """A payments ledger in the SQLite file at `path`.
 
     `create=False` refuses a path with no file (so a mistyped path is an error, not an empty
-    ledger); a file that is not a ledger is refused either way.
+    ledger); a file that is not a pbr ledger is refused either way. `key` (see `load_key`) makes
+    a new ledger keyed, and is needed to verify, read as history or append to a keyed one.
+    `timeout` is how long to wait, in seconds, for another process's lock.
 
     >>> import tempfile, pathlib
     >>> db = pathlib.Path(tempfile.mkdtemp()) / "ledger.db"
@@ -196,29 +326,57 @@ class Ledger:
     0
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool = True,
+        timeout: float = 60.0,
+        key: bytes | None = None,
+    ) -> None:
         self.path = Path(path)
+        if not 0 <= timeout < 10**6:
+            raise LedgerError(f"timeout = {timeout!r}: seconds, 0 or more (and less than 10^6)")
         self.timeout = timeout
+        self._key = key
+        if self.path.is_dir():
+            raise LedgerError(f"{self.path} is a folder, not a ledger")
         if not create and not self.path.is_file():
             raise LedgerError(f"no ledger at {self.path}")
+        self._meta: dict[str, str] = {}
+        new = not self.path.is_file() or self.path.stat().st_size == 0
         try:
-            with closing(self._connect()) as db:
-                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-                if not {"entries", "head"} <= tables:
-                    if tables - {"entries_family"} or not create:
-                        raise LedgerError(f"{self.path} is not a ledger: it has tables {tables}")
-                    db.executescript(_SCHEMA)  # a new ledger; an existing one is only read
-                columns = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{self.path} is not a ledger: {exc}") from None
-        if columns[: len(CSV_COLUMNS) + 1] != ["seq", *CSV_COLUMNS]:
-            raise LedgerError(f"{self.path} is not a ledger: table entries has {columns}")
+            with closing(self._connect(read_only=not new)) as db:
+                if self._state(db) == "empty":
+                    if not create:
+                        raise LedgerError(f"{self.path} is not a ledger: the file is empty")
+                    self._create(db)
+                self._meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise self._error(exc, "create" if create else "read") from None
+        if self._meta.get("format") != FORMAT:
+            raise LedgerError(
+                f"{self.path} is not a ledger of this pbr: format "
+                f"{self._meta.get('format', '(none)')!r}, expected {FORMAT!r}"
+            )
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
+    @property
+    def keyed(self) -> bool:
+        """Whether the ledger's chain is an HMAC under a secret key (it says so in its ``meta``).
+
+        >>> import tempfile, pathlib
+        >>> Ledger(pathlib.Path(tempfile.mkdtemp()) / "k.db", key=b"s" * 16).keyed
+        True
+        """
+        return self._meta.get("mac") == "hmac-sha256"
+
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
-        if read_only:  # reads work on a ledger the auditor may only read
+        writable = os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+        if read_only and not writable:  # reads work on a ledger the auditor may only read
+            # (where we may write, a read-write connection finishes a crashed writer's rollback)
             uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
             db = sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
         else:
@@ -226,120 +384,356 @@ class Ledger:
         db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
         return db
 
-    def append(self, entries: Iterable[Entry]) -> int:
+    def _state(self, db: sqlite3.Connection) -> str:
+        """``empty`` (a new file) or ``ledger``; anything else is refused, naming what it has."""
+        names = {
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+        }
+        if not names:
+            return "empty"
+        for name, expected in _TABLES.items():  # our own names: safe to put in the statement
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
+            if columns != expected:
+                found = f"columns {columns}" if name in names else "no such table"
+                raise LedgerError(
+                    f"{self.path} is not a pbr ledger: table {name} has {found}, expected "
+                    f"{expected}"
+                )
+        return "ledger"
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        """Create the tables in one transaction, unless another process got there first."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._state(db) == "empty":
+                for statement in _SCHEMA:
+                    db.execute(statement)
+                keyed = self._key is not None
+                meta = {
+                    "format": FORMAT,
+                    "mac": "hmac-sha256" if keyed else "sha256",
+                    "key_check": _digest(_KEY_CHECK.decode(), self._key) if keyed else "",
+                }
+                db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
+            db.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+
+    def _chain_key(self, *, writing: bool = False) -> bytes | None:
+        """The key the chain is computed with; refuses a keyed ledger without it, or a wrong key.
+
+        Writing with a key to a ledger that is not keyed is refused too (it would not be keyed).
+        """
+        if not self.keyed:
+            if writing and self._key is not None:
+                raise LedgerError(
+                    f"ledger {self.path} is not keyed, but a key was given: it was made without "
+                    "a key (or rewritten without it); nothing was written"
+                )
+            return None
+        if self._key is None:
+            raise LedgerError(
+                f"ledger {self.path} is keyed (HMAC-SHA256): give its key with {KEY_ENV}, "
+                f"{KEY_FILE_ENV} or --key-file"
+            )
+        if not hmac.compare_digest(
+            _digest(_KEY_CHECK.decode(), self._key), self._meta.get("key_check", "")
+        ):
+            raise LedgerError(f"the key given is not the key of ledger {self.path}")
+        return self._key
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> LedgerError:
+        """A one-line error naming the ledger, what failed and that nothing was written."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        text = str(exc)
+        written = "nothing was written" if doing in ("append", "create") else "nothing was read"
+        where = f"ledger {self.path}"
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+            return LedgerError(
+                f"{where} is busy: another process held its lock for more than "
+                f"{self.timeout:g} s; {written} (try again, or wait longer with --timeout)"
+            )
+        if name.startswith("SQLITE_FULL") or "disk is full" in text:
+            return LedgerError(f"{where}: the disk is full; {written}")
+        if name == "SQLITE_READONLY_ROLLBACK":
+            return LedgerError(
+                f"{where} holds an unfinished write of a process that stopped; someone who may "
+                f"write to it must open it once (pbr ledger verify) to roll it back; {written}"
+            )
+        if name.startswith("SQLITE_READONLY") or "readonly" in text:
+            return LedgerError(f"{where} is read-only (the file or its folder); {written}")
+        if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
+            return LedgerError(f"{self.path} is not a ledger: {text}")
+        if (
+            name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"))
+            or "unable to open" in text
+        ):
+            return LedgerError(
+                f"cannot open {where}: {text} (does its folder exist, and may you write there?)"
+            )
+        if name.startswith("SQLITE_IOERR"):
+            return LedgerError(f"{where}: input/output error ({text}); {written}")
+        return LedgerError(f"{where}: {text}; {written}")
+
+    def append(self, entries: Iterable[Entry], *, skip_recorded: bool = False) -> int:
         """Append `entries` atomically, in order; return how many were written.
 
         Every entry is checked first; if any is bad, repeats a claim_id, or the write fails,
         nothing is written. The head is read and the chain computed inside the transaction.
+        With `skip_recorded`, an entry whose claim is already in the ledger for the same family,
+        kind and amount is skipped (recording an audit twice writes nothing twice); one that
+        differs is still refused.
+
+        >>> import tempfile, pathlib
+        >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
+        >>> e = Entry("F1", "attachment_fee", Decimal("3200.00"), date(2012, 11, 1), "C-1", "v1")
+        >>> ledger.append([e]), ledger.append([e], skip_recorded=True)
+        (1, 0)
         """
         batch = list(entries)
         for entry in batch:
             entry.check()
-        with closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
-                for entry in batch:
-                    count += 1
-                    before, prev = prev, chain(prev, entry, count)
-                    db.execute(
-                        "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            count,
-                            entry.family_id,
-                            entry.kind,
-                            f"{entry.amount:.2f}",
-                            entry.paid_on.isoformat(),
-                            entry.claim_id,
-                            entry.rules_version,
-                            before,
-                            prev,
-                        ),
-                    )
-                db.execute("UPDATE head SET count = ?, hash = ? WHERE id = 1", (count, prev))
-                db.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                db.execute("ROLLBACK")
-                raise LedgerError(_integrity(exc, batch, db)) from None
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        return len(batch)
+        key = self._chain_key(writing=True)
+        try:
+            with closing(self._connect()) as db:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    written = self._write(db, batch, key, skip_recorded)
+                    db.execute("COMMIT")
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
+        except sqlite3.IntegrityError as exc:
+            raise LedgerError(self._integrity(exc, batch)) from None
+        except sqlite3.Error as exc:
+            raise self._error(exc, "append") from None
+        return written
 
-    def entries(self) -> Iterator[tuple[int, Entry]]:
-        """Every entry with its sequence number, in order (read in one consistent snapshot)."""
-        with closing(self._connect(read_only=True)) as db:
-            rows = db.execute(
-                "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version "
-                "FROM entries ORDER BY seq"
-            ).fetchall()
-        for seq, family_id, kind, amount, paid_on, claim_id, version in rows:
-            yield (
-                seq,
-                Entry(
-                    family_id, kind, Decimal(amount), date.fromisoformat(paid_on), claim_id, version
+    def _write(
+        self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
+    ) -> int:
+        count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+        last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if (last or (0, GENESIS)) != (count, prev):
+            raise LedgerError(
+                f"ledger {self.path} is broken: its head does not match its last entry "
+                "(pbr ledger verify); nothing was written"
+            )
+        written = 0
+        for entry in batch:
+            if skip and self._recorded(db, entry):
+                continue
+            count += 1
+            before, prev = prev, chain(prev, entry, count, key)
+            db.execute(
+                "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    count,
+                    entry.family_id,
+                    entry.kind,
+                    entry.amount_text,
+                    entry.paid_on.isoformat(),
+                    entry.claim_id,
+                    entry.rules_version,
+                    before,
+                    prev,
                 ),
             )
+            written += 1
+        db.execute("UPDATE head SET count = ?, hash = ? WHERE id = 1", (count, prev))
+        return written
 
-    def verify(self) -> Verdict:
-        """Recompute the chain; name the first entry that was edited, deleted or moved.
+    def _recorded(self, db: sqlite3.Connection, entry: Entry) -> bool:
+        found = db.execute(
+            "SELECT seq, family_id, kind, amount FROM entries WHERE claim_id = ?",
+            (entry.claim_id,),
+        ).fetchone()
+        if found is None:
+            return False
+        seq, family_id, kind, amount = found
+        if (family_id, kind, amount) != (entry.family_id, entry.kind, entry.amount_text):
+            raise LedgerError(
+                f"claim {entry.claim_id!r} is already in ledger {self.path} (entry {seq}) as "
+                f"family {family_id!r} {kind} {amount}, not family {entry.family_id!r} "
+                f"{entry.kind} {entry.amount_text}; nothing was written"
+            )
+        return True
 
-        Reads the entries and the head in one transaction, so appends by other processes
-        during the check cannot make a sound ledger look broken.
+    def entries(self) -> Iterator[tuple[int, Entry]]:
+        """Every entry with its sequence number, in order (read in one consistent snapshot).
+
+        Values are read as stored; `verify` is what checks them.
+
+        >>> import tempfile, pathlib
+        >>> list(Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db").entries())
+        []
         """
-        with closing(self._connect(read_only=True)) as db:
-            db.execute("BEGIN")
+        rows = self._read(
+            "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version "
+            "FROM entries ORDER BY seq"
+        )
+        for seq, family_id, kind, amount, paid_on, claim_id, version in rows:
             try:
-                count, head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
-                rows = db.execute("SELECT * FROM entries ORDER BY seq")
-                verdict = _walk(rows, count, head)
-            finally:
-                db.execute("COMMIT")
+                entry = Entry(
+                    family_id, kind, Decimal(amount), date.fromisoformat(paid_on), claim_id, version
+                )
+            except (ValueError, TypeError, ArithmeticError):
+                raise LedgerError(
+                    f"ledger {self.path}: entry {seq} cannot be read (pbr ledger verify)"
+                ) from None
+            yield seq, entry
+
+    def _read(self, query: str) -> list[tuple[Any, ...]]:
+        try:
+            with closing(self._connect(read_only=True)) as db:
+                return db.execute(query).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
+
+    def verify(self, *, expect_head: str | None = None) -> Verdict:
+        """Walk the chain; name the first entry that was edited, deleted, inserted or moved.
+
+        Every stored value must be in its canonical form. Reads the entries and the head in one
+        transaction, so appends by other processes during the check cannot make a sound ledger
+        look broken. `expect_head` (``<entries>:<hash>`` from `Verdict.head_text`, kept
+        elsewhere) must be the hash of that entry: the ledger holds what it held then, and has
+        at most grown since.
+
+        >>> import tempfile, pathlib
+        >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
+        >>> kept = ledger.verify().head_text
+        >>> ledger.verify(expect_head=kept).ok, ledger.verify(expect_head="1:" + "0" * 64).why
+        (True, 'the kept head is at entry 1 but the ledger has 0 entries: entries were removed')
+        """
+        key = self._chain_key()
+        expected = _parse_head(expect_head) if expect_head is not None else None
+        try:
+            with closing(self._connect(read_only=True)) as db:
+                db.execute("BEGIN")
+                try:
+                    head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
+                    rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
+                    verdict = _walk(rows, head, key, expected)
+                finally:
+                    db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
+        if self._key is not None and not self.keyed and verdict.ok:
+            return Verdict(
+                False,
+                verdict.entries,
+                None,
+                "a key was given but the ledger is not keyed: it was made without a key, or "
+                "rewritten by someone without the key",
+            )
         return verdict
 
     def history(self) -> dict[str, tuple[Payment, ...]]:
-        """Payments by family, in ledger order: the payment history `evaluate` and audits use."""
+        """Payments by family, in ledger order, after `verify` (a broken ledger is refused).
+
+        For the payment history of `pbr.evaluate` and audits, use `pbr.history.PaymentHistory`,
+        which merges these with each family record's own payments.
+
+        >>> import tempfile, pathlib
+        >>> Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db").history()
+        {}
+
+        Raises:
+            LedgerError: the ledger does not verify.
+
+        """
+        verdict = self.verify()
+        if not verdict.ok:
+            at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+            raise LedgerError(
+                f"ledger {self.path} is broken{at}: {verdict.why} (pbr ledger verify)"
+            )
         found: dict[str, list[Payment]] = {}
         for _, entry in self.entries():
             found.setdefault(entry.family_id, []).append(entry.payment())
         return {family: tuple(payments) for family, payments in found.items()}
 
     def payments(self) -> dict[str, list[Entry]]:
-        """Entries grouped by family, in order."""
+        """Entries grouped by family, in order.
+
+        >>> import tempfile, pathlib
+        >>> Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db").payments()
+        {}
+        """
         found: dict[str, list[Entry]] = {}
         for _, entry in self.entries():
             found.setdefault(entry.family_id, []).append(entry)
         return found
 
     def export_csv(self, path: str | Path) -> int:
-        """Write every entry to a CSV file (`CSV_COLUMNS`), atomically; return how many."""
-        from pbr.output import atomic_writer
+        """Write every entry to a CSV file (`CSV_COLUMNS`), atomically; return how many.
 
-        n = 0
+        Text a spreadsheet would run as a formula is written with a leading apostrophe
+        (`pbr.output.neutralise`); `import_csv` reads it back exactly.
+
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> Ledger(folder / "l.db").export_csv(folder / "out.csv")
+        0
+        """
+        from pbr.output import CsvWriter, atomic_writer
+
+        rows = list(self.entries())
         with atomic_writer(str(path)) as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(CSV_COLUMNS)
-            for _, e in self.entries():
+            writer = CsvWriter(handle, CSV_COLUMNS)
+            writer.writeheader()
+            for _, e in rows:
                 writer.writerow(
-                    [e.family_id, e.kind, f"{e.amount:.2f}", e.paid_on, e.claim_id, e.rules_version]
+                    [
+                        e.family_id,
+                        e.kind,
+                        e.amount_text,
+                        e.paid_on.isoformat(),
+                        e.claim_id,
+                        e.rules_version,
+                    ]
                 )
-                n += 1
-        return n
+        return len(rows)
 
     def import_csv(self, path: str | Path) -> int:
-        """Append the rows of a CSV file, all or nothing; errors name the row and the column."""
-        from pbr.money import money
+        r"""Append the rows of a CSV file, all or nothing; errors name the row and the column.
 
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        A leading apostrophe that `export_csv` added against spreadsheet formulas is removed.
+
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "in.csv").write_text(",".join(CSV_COLUMNS) + "\n"
+        ...     "F1,attachment_fee,3200.00,2012-11-01,'=C1,tf-phase-1/1.0\n")
+        >>> ledger = Ledger(folder / "l.db")
+        >>> ledger.import_csv(folder / "in.csv"), next(ledger.entries())[1].claim_id
+        (1, '=C1')
+        """
+        from pbr.money import money
+        from pbr.output import restore
+
+        try:
+            handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
+        with handle:
             reader = csv.DictReader(handle)
             missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
             if missing:
                 raise LedgerError(f"{path}: missing columns {missing}")
             batch = []
-            for row in reader:
-                where = f"{path}: row {reader.line_num}"
-                values = {c: (row[c] or "").strip() for c in CSV_COLUMNS}
+            try:
+                rows = list(reader)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
+            for number, row in enumerate(rows, start=2):
+                where = f"{path}: row {number}"
+                values = {c: restore((row[c] or "").strip()) for c in CSV_COLUMNS}
                 try:
                     amount = money(values["amount"])
                 except (ValueError, TypeError, ArithmeticError) as exc:
@@ -368,57 +762,146 @@ class Ledger:
         except LedgerError as exc:
             raise LedgerError(f"{path}: {exc}") from None
 
+    def _integrity(self, exc: sqlite3.IntegrityError, batch: list[Entry]) -> str:
+        if "claim_id" not in str(exc):
+            return f"ledger {self.path} refused the entries ({exc}); nothing was written"
+        ids = [e.claim_id for e in batch]
+        for claim_id in ids:
+            found = self._read_one(
+                "SELECT seq, family_id FROM entries WHERE claim_id = ?", (claim_id,)
+            )
+            if found is not None:
+                return (
+                    f"claim {claim_id!r}: claim_id is already in the ledger (entry {found[0]}, "
+                    f"family {found[1]!r}); a payment is recorded once, so nothing was written"
+                )
+        repeated = next((i for i in ids if ids.count(i) > 1), "?")
+        return f"claim {repeated!r}: claim_id is given twice in the entries; nothing was written"
 
-def _walk(rows: Iterable[tuple[object, ...]], count: int, head: str) -> Verdict:
+    def _read_one(self, query: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        try:
+            with closing(self._connect(read_only=True)) as db:
+                row: tuple[Any, ...] | None = db.execute(query, args).fetchone()
+                return row
+        except sqlite3.Error:
+            return None
+
+
+def _parse_head(text: str) -> tuple[int | None, str]:
+    """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash)."""
+    count, sep, digest = text.strip().rpartition(":")
+    if not _HASH.fullmatch(digest) or (sep and not count.isdigit()):
+        raise LedgerError(
+            f"expected head {text!r} is not <entries>:<64 hex digits> (as pbr ledger head prints)"
+        )
+    return (int(count) if sep else None), digest
+
+
+def _walk(
+    rows: Iterable[tuple[Any, ...]],
+    head: list[tuple[Any, ...]],
+    key: bytes | None,
+    expected: tuple[int | None, str] | None,
+) -> Verdict:
+    keyed = key is not None
     prev = GENESIS
     n = 0
-    for n, (seq, family_id, kind, amount, paid_on, claim_id, version, stored_prev, h) in enumerate(
-        rows, start=1
-    ):
+    at_expected: str | None = None
+    for n, row in enumerate(rows, start=1):
+        seq = row[0]
         if seq != n:
-            return Verdict(False, n - 1, n, f"entry {n} is missing (the next entry is {seq})")
-        try:
-            entry = Entry(
-                str(family_id),
-                str(kind),
-                Decimal(str(amount)),
-                date.fromisoformat(str(paid_on)),
-                str(claim_id),
-                str(version),
+            why = (
+                f"entry {n} is missing (the next entry is {seq})"
+                if isinstance(seq, int) and seq > n
+                else f"an entry numbered {seq!r} was inserted before entry {n}"
             )
-        except (ValueError, ArithmeticError):
-            return Verdict(False, n, n, f"entry {n} cannot be read")
-        if stored_prev != prev:
-            return Verdict(False, n, n, f"entry {n} does not follow entry {n - 1}")
-        prev = chain(prev, entry, n)
-        if h != prev:
-            return Verdict(False, n, n, f"entry {n} was changed after it was written")
+            return Verdict(False, n - 1, n, why, keyed=keyed)
+        problem = _not_canonical(row)
+        if problem:
+            return Verdict(False, n, n, f"entry {n}: {problem}", keyed=keyed)
+        if row[7] != prev:
+            return Verdict(False, n, n, f"entry {n} does not follow entry {n - 1}", keyed=keyed)
+        prev = _digest(f"{prev}\n{_canonical_text(row[:7])}", key)
+        if row[8] != prev:
+            why = f"entry {n} was changed after it was written"
+            if keyed:
+                why += " (or its hash was not made with the ledger's key)"
+            return Verdict(False, n, n, why, keyed=keyed)
+        if expected is not None and expected[0] == n:
+            at_expected = prev
+    if len(head) != 1 or not isinstance(head[0][0], int) or not isinstance(head[0][1], str):
+        return Verdict(
+            False, n, max(n, 1), "the ledger's head row is missing or malformed", keyed=keyed
+        )
+    count, last = head[0]
     if count != n:
         return Verdict(
             False,
             n,
             min(count, n) + 1,
             f"the ledger ends at entry {n} but its head records {count} entries",
+            keyed=keyed,
         )
-    if head != prev:
+    if last != prev:
         return Verdict(
-            False, n, max(n, 1), f"entry {n} does not match the ledger's head: it was changed"
+            False,
+            n,
+            max(n, 1),
+            f"entry {n} does not match the ledger's head: it was changed",
+            keyed=keyed,
         )
-    return Verdict(True, n, head=prev)
-
-
-def _integrity(exc: sqlite3.IntegrityError, batch: list[Entry], db: sqlite3.Connection) -> str:
-    if "claim_id" not in str(exc):
-        return f"the ledger refused the entries ({exc}); nothing was written"
-    ids = [e.claim_id for e in batch]
-    for claim_id in ids:
-        found = db.execute(
-            "SELECT seq, family_id FROM entries WHERE claim_id = ?", (claim_id,)
-        ).fetchone()
-        if found is not None:
-            return (
-                f"claim {claim_id!r}: claim_id is already in the ledger (entry {found[0]}, family "
-                f"{found[1]!r}); a payment is recorded once, so nothing was written"
+    if expected is not None:
+        kept_at, kept = expected
+        if kept_at is None:
+            kept_at, at_expected = n, prev
+        if kept_at == 0:
+            at_expected = GENESIS
+        if kept_at > n:
+            return Verdict(
+                False,
+                n,
+                n + 1,
+                f"the kept head is at entry {kept_at} but the ledger has {n} entries: entries "
+                "were removed",
+                keyed=keyed,
             )
-    repeated = next(i for i in ids if ids.count(i) > 1)
-    return f"claim {repeated!r}: claim_id is given twice in the entries; nothing was written"
+        if at_expected != kept:
+            return Verdict(
+                False,
+                n,
+                max(kept_at, 1),
+                f"entry {kept_at} is not the kept head: the ledger was rewritten after the head "
+                "was kept",
+                keyed=keyed,
+            )
+    return Verdict(True, n, head=prev, keyed=keyed)
+
+
+def _not_canonical(row: tuple[Any, ...]) -> str:
+    """Why a stored row is not in canonical form, or "" (types matter: SQLite keeps any type)."""
+    _, family_id, kind, amount, paid_on, claim_id, version, prev_hash, digest = row
+    if not all(isinstance(value, str) for value in row[1:]):
+        name, value = next(
+            (n, v) for n, v in zip(_COLUMNS[1:], row[1:], strict=True) if not isinstance(v, str)
+        )
+        return f"{name} is stored as {type(value).__name__} {value!r}, not text"
+    if not _IDENTIFIER.fullmatch(family_id):
+        return f"family_id {family_id!r} is not a family id"
+    if kind not in _kinds():
+        return f"kind {kind!r} is not a payment kind"
+    if not _AMOUNT.fullmatch(amount):
+        return (
+            f"amount {amount!r} is not in canonical form (pounds with exactly two decimal "
+            "places, e.g. 3200.00)"
+        )
+    try:
+        canonical_date = date.fromisoformat(paid_on).isoformat() == paid_on
+    except ValueError:
+        canonical_date = False
+    if not canonical_date:
+        return f"paid_on {paid_on!r} is not a date in canonical form (YYYY-MM-DD)"
+    if not 1 <= len(claim_id) <= 64 or not 1 <= len(version) <= 64:
+        return "claim_id or rules_version is empty or longer than 64 characters"
+    if not _HASH.fullmatch(prev_hash) or not _HASH.fullmatch(digest):
+        return "a hash is not 64 lowercase hex digits"
+    return ""

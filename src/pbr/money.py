@@ -97,28 +97,45 @@ def money(value: object) -> Decimal:
 def round_to_penny(value: Fraction | Decimal) -> Decimal:
     """Round an exact amount half up to the penny (the one rounding rule for payments).
 
+    Integer arithmetic on the exact value: the result never depends on the ambient `decimal`
+    context (its precision or rounding mode).
+
     >>> round_to_penny(Fraction(3200, 3))
     Decimal('1066.67')
     >>> round_to_penny(Decimal("0.125"))
     Decimal('0.13')
+    >>> from decimal import localcontext
+    >>> with localcontext() as ctx:
+    ...     ctx.prec = 7
+    ...     round_to_penny(Decimal("12.3449995"))
+    Decimal('12.34')
     """
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    return value.quantize(PENNY, rounding=ROUND_HALF_UP)
+    return _pence(_half_up(Fraction(value) * 100))
 
 
 def round_to_pound(value: Fraction | Decimal) -> Decimal:
     """Round an exact amount half up to the whole pound (as published allocations are shown).
 
+    Like `round_to_penny`, exact under any `decimal` context.
+
     >>> round_to_pound(Fraction(658 * 3200, 3))
     Decimal('701867.00')
     """
-    if isinstance(value, Fraction):
-        whole, rest = divmod(value.numerator, value.denominator)
-        if 2 * rest >= value.denominator:
-            whole += 1
-        return Decimal(whole).quantize(PENNY)
-    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP).quantize(PENNY)
+    return _pence(_half_up(Fraction(value)) * 100)
+
+
+def _half_up(value: Fraction) -> int:
+    """The nearest whole number to `value`, halves away from zero (as ``ROUND_HALF_UP``)."""
+    whole, rest = divmod(abs(value.numerator), value.denominator)
+    if 2 * rest >= value.denominator:
+        whole += 1
+    return -whole if value < 0 else whole
+
+
+def _pence(pence: int) -> Decimal:
+    """Whole pence as pounds with two places, built from text (exact, context-free)."""
+    pounds, rest = divmod(abs(pence), 100)
+    return Decimal(f"{'-' if pence < 0 else ''}{pounds}.{rest:02d}")
 
 
 def round_up_to_penny(value: Fraction | Decimal) -> Decimal:

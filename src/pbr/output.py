@@ -1,24 +1,50 @@
-"""Writing decisions: JSON Lines, long CSV or XLSX, atomically; and a pandas table.
+"""Writing outputs safely: decisions as JSON Lines, long CSV or XLSX, and the helpers every writer uses.
 
-Files are written to a temporary file beside the target and renamed into place when complete,
-so a crash leaves either the whole output or none of it — never half a file.
+`atomic_writer` never destroys what is at a path: a regular file is replaced atomically (a crash
+or an interrupt leaves the whole old file or the whole new one, never half of either) keeping its
+permissions; a new file follows the umask; a device, FIFO or ``-`` (standard output) is written
+directly; a symbolic link is written through to its target; a folder is a clear error.
+`neutralise` is the one formula guard of every CSV, XLSX and Markdown writer: text a spreadsheet
+would run as a formula gets a leading apostrophe, as OWASP recommends for CSV injection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+import re
+import secrets
+import signal
+import stat
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 from pbr.decisions import Decision
+from pbr.errors import PbrError
 from pbr.io import Rejection
 
-__all__ = ["RESULT_COLUMNS", "atomic_writer", "result_rows", "to_pandas", "write_decisions"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "CsvWriter",
+    "OutputError",
+    "atomic_writer",
+    "check_writable",
+    "markdown_text",
+    "neutralise",
+    "neutralised",
+    "restore",
+    "result_rows",
+    "to_pandas",
+    "write_decisions",
+]
 
 RESULT_COLUMNS = (
     "family_id",
@@ -73,28 +99,376 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
         }
 
 
+class OutputError(PbrError, OSError):
+    """An output that cannot be written; the message names the path and why (nothing is written).
+
+    >>> import tempfile
+    >>> with atomic_writer(tempfile.mkdtemp()) as handle:
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    pbr.output.OutputError: cannot write /...: it is a folder
+    """
+
+
+_FORMULA_START = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\0",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",
+)
+"""Leading characters a spreadsheet takes as the start of a formula (with their full-width forms)."""
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
+
+def neutralise(text: str) -> str:
+    r"""`text` made safe for a spreadsheet cell: a leading apostrophe if it could run as a formula.
+
+    OWASP's advice for CSV injection: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return (also a line feed, a NUL, their full-width forms, or any of these after
+    spaces) gets a leading ``'``, which spreadsheets take as "this is text". A plain number such
+    as ``-12.50`` is left alone (it is no formula), and text that already starts with ``'`` gets
+    another, so `restore` gives back exactly what was written.
+
+    >>> neutralise('=HYPERLINK("http://x","click")')
+    '\'=HYPERLINK("http://x","click")'
+    >>> neutralise("-12.50"), neutralise("C-001"), restore(neutralise("'quoted"))
+    ('-12.50', 'C-001', "'quoted")
+    """
+    if text.startswith("'"):
+        return "'" + text
+    if text.lstrip(" ").startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The text before `neutralise` (for reading back a CSV that pbr wrote).
+
+    >>> restore("'=1+1"), restore("C-001")
+    ('=1+1', 'C-001')
+    """
+    return text[1:] if text.startswith("'") else text
+
+
+def neutralised(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with every text value passed through `neutralise` (numbers and dates unchanged).
+
+    >>> neutralised({"claim_id": "@SUM(A1)", "amount": "700.00"})
+    {'claim_id': "'@SUM(A1)", 'amount': '700.00'}
+    """
+    return {k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+class CsvWriter:
+    r"""A CSV writer for files people open in spreadsheets: every text value is `neutralise`\ d.
+
+    Rows are lists, or mappings written in the order of `fieldnames`. Lines end in ``\n``; a
+    row with a carriage return inside a value has every value quoted, so that no reader splits
+    the row there (Python's writer would not quote it).
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> writer = CsvWriter(out, ("claim_id", "amount"))
+    >>> writer.writeheader()
+    >>> writer.writerow({"claim_id": "=1+1", "amount": "700.00"})
+    >>> writer.writerow(["a\rb", "1.00"])
+    >>> out.getvalue()
+    'claim_id,amount\n\'=1+1,700.00\n"a\rb","1.00"\n'
+    """
+
+    def __init__(self, handle: IO[str], fieldnames: Iterable[str] = ()) -> None:
+        self.fieldnames = tuple(fieldnames)
+        self._plain = csv.writer(handle, lineterminator="\n")
+        self._quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writeheader(self) -> None:
+        """Write `fieldnames` as the first row."""
+        self._plain.writerow(self.fieldnames)
+
+    def writerow(self, row: Iterable[Any] | Mapping[str, Any]) -> None:
+        """Write one row (a list, or a mapping by `fieldnames`; a missing key is empty)."""
+        if isinstance(row, Mapping):
+            values = [row.get(name, "") for name in self.fieldnames]
+        else:
+            values = list(row)
+        values = [neutralise(v) if isinstance(v, str) else v for v in values]
+        carriage = any(isinstance(v, str) and "\r" in v for v in values)
+        (self._quoted if carriage else self._plain).writerow(values)
+
+    def writerows(self, rows: Iterable[Iterable[Any] | Mapping[str, Any]]) -> None:
+        """Write each row."""
+        for row in rows:
+            self.writerow(row)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
+
+
+def markdown_text(value: object) -> str:
+    r"""`value` as inert Markdown text: formulas neutralised, markup and HTML escaped, one line.
+
+    >>> markdown_text("<script>alert(1)</script> *bold* | pipe")
+    '&lt;script&gt;alert(1)&lt;/script&gt; \\*bold\\* \\| pipe'
+    """
+    text = neutralise(str(value))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+
+
+def check_writable(path: str | Path) -> Path:
+    """Check, before any work, that `path` can be written: not a folder, its folder there.
+
+    An ``.xlsx`` path also needs openpyxl (``pip install "pbr[xlsx]"``). ``-`` is standard
+    output. Run it first, so that a long job does not fail at its very end.
+
+    >>> import tempfile
+    >>> check_writable(tempfile.mkdtemp() + "/no/such/folder/out.csv")
+    Traceback (most recent call last):
+    ...
+    pbr.output.OutputError: cannot write /.../out.csv: folder /.../folder does not exist
+
+    Raises:
+        OutputError: the path cannot be written, or an extra its format needs is missing.
+
+    """
+    path = Path(path)
+    if str(path) == "-":
+        return path
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {path}: folder {target.parent} does not exist")
+    if path.suffix.lower() == ".xlsx":
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            raise OutputError(
+                f'cannot write {path}: XLSX needs openpyxl: pip install "pbr[xlsx]"'
+            ) from None
+    return path
+
+
 @contextmanager
 def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside `path`; rename it onto `path` only if the block succeeds."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    r"""A handle to write `path` with, that never destroys what is there.
+
+    `mode` is ``"w"`` (UTF-8 text) or ``"wb"``. A regular file (or a new one) is written to a
+    temporary file beside it and renamed into place only when the block succeeds; the file keeps
+    its permissions (a new one follows the umask); on an exception, Ctrl-C or SIGTERM the
+    temporary file is removed (one left by a process killed outright is removed by the next
+    write to the same path). ``-`` is standard output; a device or FIFO is written directly; a
+    symbolic link is followed and its target written.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_writer(path) as handle:
+    ...     _ = handle.write("done\n")
+    >>> path.read_text()
+    'done\n'
+
+    Raises:
+        OutputError: the path is a folder, its folder does not exist, permission is refused,
+            or the disk is full (the old file is then left as it was).
+
+    """
+    binary = "b" in mode
+    if str(path) == "-":
+        stream: IO[Any] = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    shown = str(path)
+    target = Path(os.path.realpath(path))  # a symbolic link is written through
     try:
-        binary = "b" in mode
-        handle: IO[Any] = (
-            os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        found: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise OutputError(f"cannot write {shown}: it is a folder")
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        with _direct(target, mode, shown) as handle:  # a device, FIFO or socket
+            yield handle
+        return
+    if not target.parent.is_dir():
+        raise OutputError(f"cannot write {shown}: folder {target.parent} does not exist")
+    if found is not None and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {shown}: the file is read-only")
+    _sweep(target)
+    tmp, fd = _temporary(target, found, shown)
+    try:
+        with _cleanup_on_terminate():
+            handle = (
+                os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
+            )
+            with handle:
+                try:
+                    yield handle
+                except OSError as exc:
+                    if exc.errno in _WRITE_ERRORS:
+                        raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+                    raise
+                try:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                except OSError as exc:
+                    raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable where the system allows
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+_TEMP_SUFFIX = ".pbr-tmp"
+
+
+def _temporary(target: Path, found: os.stat_result | None, shown: str) -> tuple[str, int]:
+    """Create the temporary file beside `target`: a new file's mode follows the umask."""
+    for _ in range(100):
+        tmp = str(
+            target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
         )
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if found else 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+        if found is not None:
+            try:
+                os.fchmod(fd, stat.S_IMODE(found.st_mode))
+                if (found.st_uid, found.st_gid) != (os.geteuid(), os.getegid()):
+                    with contextlib.suppress(OSError):
+                        os.fchown(fd, found.st_uid, found.st_gid)
+            except OSError as exc:
+                os.close(fd)
+                os.unlink(tmp)
+                raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+        return tmp, fd
+    raise OutputError(f"cannot write {shown}: no free temporary name")  # pragma: no cover
+
+
+def _sweep(target: Path) -> None:
+    """Remove temporary files of `target` left by processes that no longer exist."""
+    with contextlib.suppress(OSError):
+        for left in target.parent.glob(f".{_glob_escape(target.name)}.*{_TEMP_SUFFIX}"):
+            pid = left.name[len(target.name) + 2 :].split(".", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    left.unlink()
+
+
+def _glob_escape(name: str) -> str:
+    """`name` with glob's special characters escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@contextmanager
+def _direct(target: Path, mode: str, shown: str) -> Iterator[IO[Any]]:
+    """Write a device or FIFO in place (it cannot be replaced, and must not be)."""
+    try:
+        handle: IO[Any] = (
+            open(target, mode)  # noqa: SIM115 - closed below
+            if "b" in mode
+            else open(target, mode, encoding="utf-8", newline="")  # noqa: SIM115
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+    try:
         with handle:
             yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+            handle.flush()
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRORS or exc.errno == errno.EPIPE:
+            raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
         raise
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by SIGTERM or SIGHUP while an output is being written."""
+
+
+@contextmanager
+def _cleanup_on_terminate() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception, so the temporary file is removed on the way out.
+
+    Only where their handling is the default (exit at once) and in the main thread; the process
+    then exits with the usual status (128 + the signal).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+        raise _Terminated(signum)
+
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    except _Terminated:
+        pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    if caught:
+        raise SystemExit(128 + caught[0])
 
 
 def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | None = None) -> int:
     """Write decisions to `path` as ``jsonl``, ``csv`` (long) or ``xlsx`` (by suffix by default).
 
-    Streams for JSON Lines and CSV; returns how many decisions were written.
+    Streams for JSON Lines and CSV; returns how many decisions were written. The file is written
+    with `atomic_writer`, and CSV and XLSX values with `neutralise`.
+
+    >>> import pbr, pathlib, tempfile
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "decisions.csv"
+    >>> write_decisions([pbr.evaluate(family, as_of=date(2013, 1, 1))], path)
+    1
+    >>> path.read_text().splitlines()[1].split(",")[:3]
+    ['F1', 'tf-phase-1', 'tf-phase-1/1.0']
     """
     path = Path(path)
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "jsonl")
@@ -109,7 +483,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
         sheet.append(list(RESULT_COLUMNS))
         for decision in decisions:
             for row in result_rows(decision):
-                sheet.append([row[c] for c in RESULT_COLUMNS])
+                sheet.append([neutralise(row[c]) for c in RESULT_COLUMNS])
             n += 1
         buffer = io.BytesIO()
         book.save(buffer)
@@ -118,7 +492,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
         return n
     with atomic_writer(path) as handle:
         if fmt == "csv":
-            writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+            writer = CsvWriter(handle, RESULT_COLUMNS)
             writer.writeheader()
             for decision in decisions:
                 writer.writerows(result_rows(decision))

@@ -63,11 +63,15 @@ class Replay:
         return "\n".join(lines)
 
 
-def replay(recorded: Decision, family: Family, plan: OutcomePlan | None = None) -> Replay:
+def replay(
+    recorded: Decision, family: Family, plan: OutcomePlan | None = None, *, ledger: Any = None
+) -> Replay:
     """Re-evaluate `family` as `recorded` was evaluated (date, programme, interpretations).
 
-    The decision is identical when every field but the provenance is the same; a decision made
-    with the ledger's payments needs the same payments in `family` (``pbr replay --ledger``).
+    The decision is identical when every field but the provenance is the same. A decision made
+    with a ledger's payments needs the same payments: pass the ledger (or its
+    `pbr.history.PaymentHistory`) as `ledger`, merged as `pbr.evaluate` merges it
+    (``pbr replay --ledger``).
 
     >>> import pbr
     >>> from datetime import date
@@ -83,6 +87,7 @@ def replay(recorded: Decision, family: Family, plan: OutcomePlan | None = None) 
 
     Raises:
         ReplayError: the family is not the decision's, or no rule set has its programme.
+        pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
     from pbr.engine import evaluate
@@ -100,7 +105,7 @@ def replay(recorded: Decision, family: Family, plan: OutcomePlan | None = None) 
             f"(this library has {known})"
         )
     rules = base.with_interpretations(**recorded.interpretations)
-    fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan)
+    fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan, ledger=ledger)
     old = recorded.model_dump(mode="json", exclude={"provenance"})
     new = fresh.model_dump(mode="json", exclude={"provenance"})
     differences = tuple(_diff(old, new, ""))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -419,12 +420,34 @@ def columns(table: str) -> list[str]:
 
 
 def write_templates(folder: str | Path) -> list[Path]:
-    """Write an empty CSV per table, with its header, and a README of the columns."""
+    r"""Write an empty CSV per table, with its header, and a README of the columns.
+
+    Never overwrites data: a table file that already has rows (anything after its header) is
+    kept as it is, and so is a README.md that pbr did not write. Returns the files written.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "families.csv").write_text("family_id\nF1\n")
+    >>> written = write_templates(folder)
+    >>> folder / "families.csv" in written, (folder / "families.csv").read_text()
+    (False, 'family_id\nF1\n')
+
+    Raises:
+        pbr.output.OutputError: the folder or a file cannot be written.
+
+    """
+    from pbr.output import OutputError, atomic_writer
+
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write templates to {folder}: it is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write templates to {folder}: {exc.strerror}") from None
     written = []
     lines = [
-        "# Family record tables",
+        _README_TITLE,
         "",
         "One CSV file per table, keyed by `family_id`; columns are the family-record fields",
         "(see the family record page of the pbr docs). Dates are YYYY-MM-DD; money is a decimal",
@@ -434,20 +457,56 @@ def write_templates(folder: str | Path) -> list[Path]:
     ]
     for table in TABLES:
         path = folder / f"{table}.csv"
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        lines += [f"## {table}.csv", "", ", ".join(f"`{c}`" for c in columns(table)), ""]
+        if _has_rows(path):
+            continue
+        with atomic_writer(path) as handle:
             csv.writer(handle, lineterminator="\n").writerow(columns(table))
         written.append(path)
-        lines += [f"## {table}.csv", "", ", ".join(f"`{c}`" for c in columns(table)), ""]
     readme = folder / "README.md"
-    readme.write_text("\n".join(lines), encoding="utf-8")
-    return [*written, readme]
+    if not readme.exists() or _first_line(readme) == _README_TITLE:
+        with atomic_writer(readme) as handle:
+            handle.write("\n".join(lines))
+        written.append(readme)
+    return written
+
+
+_README_TITLE = "# Family record tables"
+
+
+def _has_rows(path: Path) -> bool:
+    """Whether a file holds anything after its first line (or is not a plain file at all)."""
+    if not path.exists():
+        return False
+    if not path.is_file():
+        return True
+    with open(path, "rb") as handle:
+        handle.readline()
+        return bool(handle.read(4096).strip())
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.readline().rstrip("\n")
+    except OSError:
+        return ""
 
 
 def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
     """Write families as tables: a folder of CSV files, or an XLSX workbook if `dest` ends .xlsx.
 
-    The inverse of `read_tables`: reading the result back gives the same families.
+    The inverse of `read_tables`: reading the result back gives the same families. Each file is
+    written atomically. Text a spreadsheet would run as a formula (a cell starting with ``=``,
+    ``+``, ``-``, ``@``, ...) is written with a leading apostrophe (`pbr.output.neutralise`), so
+    such values come back with it.
+
+    >>> import pathlib, tempfile
+    >>> write_tables([], pathlib.Path(tempfile.mkdtemp()) / "t").name
+    't'
     """
+    from pbr.output import CsvWriter, OutputError, atomic_writer, neutralise
+
     dest = Path(dest)
     rows: dict[str, list[list[str]]] = {table: [] for table in TABLES}
     for family in families:
@@ -473,14 +532,20 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
             sheet = book.create_sheet(table)
             sheet.append(columns(table))
             for row in table_rows:
-                sheet.append(row)
-        book.save(dest)
+                sheet.append([neutralise(v) for v in row])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        with atomic_writer(dest, "wb") as binary:
+            binary.write(buffer.getvalue())
         return dest
-    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write tables to {dest}: {exc.strerror}") from None
     for table, table_rows in rows.items():
-        with open(dest / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns(table))
+        with atomic_writer(dest / f"{table}.csv") as handle:
+            writer = CsvWriter(handle, columns(table))
+            writer.writeheader()
             writer.writerows(table_rows)
     return dest
 

@@ -3,9 +3,11 @@
 `verify` re-evaluates every claim against its family's evidence on the claim date and flags each
 problem with a code from `AUDIT_FLAGS`, the numbers compared and the rule with its source; the
 reconciliation adds up to the penny by kind. `missed_claims` lists results the evidence shows
-payable that nobody claimed. `sample` draws a spot-check sample that depends only on the claims
-and the seed. Reports: `write_report` (HTML, Markdown, CSV, or XLSX with
-``pip install "pbr[xlsx]"``). On the command line: ``pbr audit CLAIMS --families FILE``.
+payable that nobody claimed (results and attachment fees apart). `sample` draws a spot-check
+sample that depends only on the claims and the seed. Reports: `write_report` (HTML, Markdown,
+CSV, or XLSX with ``pip install "pbr[xlsx]"``); `payments_from_report` reads a CSV report's
+verified claims back as ledger entries. On the command line: ``pbr audit CLAIMS --families
+FILE`` and ``pbr ledger record AUDIT.csv DB``.
 
 >>> from pbr.audit import AUDIT_FLAGS
 >>> "DUPLICATE_IN_FILE" in AUDIT_FLAGS
@@ -15,7 +17,8 @@ True
 from __future__ import annotations
 
 from pbr.audit._claims import CLAIM_COLUMNS, Claim, ClaimRejection, read_claims
-from pbr.audit._flags import AUDIT_FLAGS, AuditFlag
+from pbr.audit._csv import payments_from_report
+from pbr.audit._flags import AUDIT_FLAGS, FLAG_TITLES, KIND_TITLES, AuditFlag
 from pbr.audit._mus import (
     Misstatement,
     MusEvaluation,
@@ -41,6 +44,8 @@ from pbr.audit._verify import (
 __all__ = [
     "AUDIT_FLAGS",
     "CLAIM_COLUMNS",
+    "FLAG_TITLES",
+    "KIND_TITLES",
     "AuditFlag",
     "Claim",
     "ClaimCheck",
@@ -59,6 +64,7 @@ __all__ = [
     "mus_evaluate",
     "mus_plan",
     "mus_select",
+    "payments_from_report",
     "rank",
     "read_claims",
     "sample",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,6 +52,9 @@ class Claim(BaseModel):
 class ClaimRejection:
     """A claim row that could not be read: where, which field, what value, and why.
 
+    `kind` and `amount` are the row's kind and amount where they could be read on their own: the
+    reconciliation shows that money as claimed but unverified, so nothing claimed drops out.
+
     >>> ClaimRejection("claims.csv", 4, "C9", "amount", "'12.345'", "too many decimals").describe()
     "claims.csv:4 claim 'C9': amount = '12.345': too many decimals"
     """
@@ -62,6 +65,10 @@ class ClaimRejection:
     field: str
     value: str
     message: str
+    kind: str | None = None
+    """The row's kind, if it is a payment kind (else None)."""
+    amount: Decimal | None = None
+    """The row's amount, if it is a sum of money (else None)."""
 
     def describe(self) -> str:
         """One line for people: ``claims.csv:4 claim 'C9': amount = '12.345': ...``."""
@@ -74,8 +81,10 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
 
     CSV columns: ``claim_id, family_id, kind, amount, claimed_on`` and optionally ``window``;
     CSV rows are numbered as a spreadsheet shows them (the header is row 1; a blank line still
-    counts). A repeated ``claim_id``, a missing or unknown column, surplus values and a bad value
-    are each a rejection naming the row, the field and the value; nothing is dropped.
+    counts). A row that repeats an earlier one exactly is read as a claim (`verify` flags it
+    ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a missing or unknown
+    column, surplus values and a bad value are each a rejection naming the row, the field and the
+    value, with its kind and amount where they can be read. Nothing is dropped.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "claims.csv"
@@ -111,15 +120,21 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
         rows = _json_lines(text)
     claims: list[Claim] = []
     rejected: list[ClaimRejection] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, dict[str, Any]]] = {}
     for n, row in rows:
         claim_or_error = _claim(path.name, n, row, seen)
         if isinstance(claim_or_error, Claim):
             claims.append(claim_or_error)
-            seen[claim_or_error.claim_id] = n
+            if claim_or_error.claim_id not in seen:
+                seen[claim_or_error.claim_id] = (n, _content(row))
         else:
             rejected.append(claim_or_error)
     return claims, rejected
+
+
+def _content(row: Any) -> dict[str, Any]:
+    """A row's values as compared for an exact duplicate (cells trimmed, empty = missing)."""
+    return {k: v for k, v in ((k, _clean(v)) for k, v in row.items()) if v is not None}
 
 
 _SURPLUS = "__surplus__"
@@ -154,13 +169,16 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
             yield n, {_BAD_JSON: str(exc)}
 
 
-def _claim(source: str, n: int, row: Any, seen: dict[str, int]) -> Claim | ClaimRejection:
+def _claim(
+    source: str, n: int, row: Any, seen: dict[str, tuple[int, dict[str, Any]]]
+) -> Claim | ClaimRejection:
     if not isinstance(row, dict):
         return ClaimRejection(source, n, None, "(row)", repr(row)[:60], "a claim is an object")
     if _BAD_JSON in row:
         return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}")
     raw_id = row.get("claim_id")
     claim_id = raw_id.strip() or None if isinstance(raw_id, str) else None
+    kind, amount = _readable(row)
     if _SURPLUS in row:
         surplus = row[_SURPLUS]
         return ClaimRejection(
@@ -170,19 +188,25 @@ def _claim(source: str, n: int, row: Any, seen: dict[str, int]) -> Claim | Claim
             "(row)",
             repr(surplus)[:80],
             f"{len(surplus)} more value(s) than the header has columns",
+            kind,
+            amount,
         )
     cleaned = {k: _clean(v) for k, v in row.items()}
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
     if claim_id is not None and claim_id in seen:
-        return ClaimRejection(
-            source,
-            n,
-            claim_id,
-            "claim_id",
-            repr(claim_id),
-            f"the same claim_id is on row {seen[claim_id]}",
-        )
+        first, content = seen[claim_id]
+        if content != _content(row):
+            return ClaimRejection(
+                source,
+                n,
+                claim_id,
+                "claim_id",
+                repr(claim_id),
+                f"the same claim_id is on row {first} with other values",
+                kind,
+                amount,
+            )
     try:
         return Claim.model_validate({**cleaned, "row": n})
     except ValidationError as exc:
@@ -194,7 +218,21 @@ def _claim(source: str, n: int, row: Any, seen: dict[str, int]) -> Claim | Claim
             value, message = "(empty)", "a value is required"
         if err["type"] == "extra_forbidden":
             message = f"unknown column (a claim has {', '.join(CLAIM_COLUMNS)})"
-        return ClaimRejection(source, n, claim_id, field, value[:80], message)
+        return ClaimRejection(source, n, claim_id, field, value[:80], message, kind, amount)
+
+
+def _readable(row: dict[str, Any]) -> tuple[str | None, Decimal | None]:
+    """The row's kind and amount where each can be read on its own (for the reconciliation)."""
+    from pbr.money import money
+
+    kind = _clean(row.get("kind"))
+    try:
+        amount: Decimal | None = money(_clean(row.get("amount")))
+    except (TypeError, ValueError, ArithmeticError):
+        amount = None
+    if amount is not None and amount < 0:
+        amount = None
+    return (kind if kind in get_args(PaymentKind) else None), amount
 
 
 def _clean(value: Any) -> Any:

@@ -12,9 +12,37 @@ from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
     from pbr.audit._verify import Verification
-    from pbr.records import Family, Payment
+    from pbr.history import PaymentHistory
+    from pbr.ledger import Ledger
+    from pbr.records import Family
 
-__all__ = ["add_audit_commands", "ledger_payments", "run_audit", "run_ledger", "run_replay"]
+__all__ = ["add_audit_commands", "load_history", "run_audit", "run_ledger", "run_replay"]
+
+_KEY_HELP = (
+    "file holding a keyed ledger's key (default: $PBR_LEDGER_KEY_FILE, or the key itself in "
+    "$PBR_LEDGER_KEY)"
+)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 10**6:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"not a number of seconds, 0 or more: {text!r}")
+    return seconds
+
+
+def _ledger_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key-file", metavar="FILE", help=_KEY_HELP)
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for another process's lock on the ledger (default 60)",
+    )
 
 
 def add_audit_commands(sub: Any, date_type: Any) -> None:
@@ -31,7 +59,13 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="family records, JSON or JSON Lines (repeatable)",
     )
     au.add_argument("--ledger", metavar="DB", help="payments ledger used as payment history")
+    _ledger_options(au)
     au.add_argument("--as-of", type=date_type, help="date for missed claims (default: last claim)")
+    au.add_argument(
+        "--no-missed-fees",
+        action="store_true",
+        help="leave attachment fees out of the missed claims (missed results only)",
+    )
     au.add_argument("--sample", type=int, metavar="N", help="draw a spot-check sample of N claims")
     au.add_argument(
         "--fraction", metavar="F", help="draw this fraction of each stratum instead (e.g. 0.1)"
@@ -42,6 +76,13 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         default="kind",
         metavar="FIELDS",
         help="comma-separated claim fields to stratify the sample by (default kind)",
+    )
+    au.add_argument(
+        "--min-per-stratum",
+        type=int,
+        default=0,
+        metavar="K",
+        help="draw at least K claims from every stratum (all of a smaller one)",
     )
     au.add_argument(
         "--interpretation",
@@ -58,20 +99,40 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
 
     le = sub.add_parser("ledger", help="the tamper-evident payments ledger (SQLite)")
     le_sub = le.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
-    for name, text in (
+    actions = (
         ("verify", "check the hash chain; name the first bad entry"),
+        ("head", "print the head to keep elsewhere (entries:hash), after verifying"),
         ("export", "write every entry to a CSV file"),
         ("import", "append the rows of a CSV file (all or nothing)"),
         ("append", "append one payment"),
-    ):
+        ("record", "record the verified claims of an audit's CSV report as payments"),
+    )
+    for name, text in actions:
         action = le_sub.add_parser(name, help=text)
-        action.add_argument("db")
+        if name == "record":
+            action.add_argument("report", help="the CSV report of pbr audit --report")
+        action.add_argument("db", help="the ledger (an SQLite file)")
         if name in ("export", "import"):
             action.add_argument("csv")
+        _ledger_options(action)
+    le_sub.choices["verify"].add_argument(
+        "--expect-head",
+        metavar="HEAD",
+        help="the head kept from earlier (entries:hash): the ledger must still hold it",
+    )
     append = le_sub.choices["append"]
     for option in ("family-id", "kind", "amount", "claim-id", "rules-version"):
         append.add_argument(f"--{option}", required=True)
     append.add_argument("--paid-on", type=date_type, required=True)
+    record = le_sub.choices["record"]
+    record.add_argument(
+        "--paid-on", type=date_type, required=True, help="the date the claims were paid"
+    )
+    record.add_argument(
+        "--partial",
+        action="store_true",
+        help="also record the verified part of claims cut by AMOUNT_DIFFERS or CAP_EXCEEDED",
+    )
 
     rp = sub.add_parser("replay", help="re-run recorded decisions and show they are identical")
     rp.add_argument("decisions", help="decisions as JSON Lines (pbr evaluate --format json)")
@@ -80,24 +141,19 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     )
     rp.add_argument("--plan", action="append", default=[], metavar="FILE")
     rp.add_argument("--ledger", metavar="DB", help="the ledger the decisions were made with")
+    _ledger_options(rp)
 
 
-def ledger_payments(path: str) -> dict[str, list[Payment]]:
-    """The ledger's payments by family (for ``evaluate --ledger``); a bad ledger is unreadable."""
+def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) -> PaymentHistory:
+    """The ledger at `path` as payment history (verified); a bad ledger is an unreadable file."""
+    from pbr.history import HistoryError, PaymentHistory
     from pbr.io import UnreadableFile
-    from pbr.ledger import Ledger, LedgerError
+    from pbr.ledger import LedgerError, load_key
 
     try:
-        ledger = Ledger(path, create=False)
-        verdict = ledger.verify()
-    except LedgerError as exc:
+        return PaymentHistory.load(path, key=load_key(key_file), timeout=timeout)
+    except (LedgerError, HistoryError) as exc:
         raise UnreadableFile(str(exc)) from None
-    if not verdict.ok:
-        raise UnreadableFile(
-            f"ledger {path} is broken at entry {verdict.first_bad}: {verdict.why} "
-            "(pbr ledger verify)"
-        )
-    return {family: list(paid) for family, paid in ledger.history().items()}
 
 
 def _families(paths: list[str]) -> dict[str, Family]:
@@ -117,13 +173,48 @@ def _families(paths: list[str]) -> dict[str, Family]:
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
     from pbr import audit
+    from pbr.audit._report import check_report_path
     from pbr.cli import _plans, _rules_for
 
+    try:  # everything that can be refused is refused before any work
+        if args.report:
+            check_report_path(args.report)
+        strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
+        wants_sample = args.sample is not None or args.fraction is not None
+        if wants_sample:
+            audit.sample(
+                [],
+                size=0 if args.sample is not None else None,
+                fraction=args.fraction,
+                seed=args.seed,
+                strata=strata,
+                min_per_stratum=args.min_per_stratum,
+            )
+    except ValueError as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
     pick = _rules_for(args.interpretation)
     plans = _plans(args.plan)
-    history = ledger_payments(args.ledger) if args.ledger else None
+    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     families = _families(args.families)
     claims, rejections = audit.read_claims(args.claims)
+    drawn = None
+    if wants_sample:  # drawn before the audit: a sample that cannot be drawn stops it early
+        distinct: dict[str, Any] = {}
+        for c in claims:  # a row repeating another is not drawn twice
+            distinct.setdefault(c.claim_id, c)
+        try:
+            drawn = audit.sample(
+                distinct.values(),
+                size=args.sample,
+                fraction=args.fraction,
+                seed=args.seed,
+                strata=strata,
+                min_per_stratum=args.min_per_stratum,
+            )
+        except ValueError as exc:
+            print(f"pbr: {exc}", file=sys.stderr)
+            return 2
     result = audit.verify(
         claims,
         families,
@@ -132,43 +223,44 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         rejections=rejections,
         rules_for=pick,
         plans=plans,
+        missed_fees=not args.no_missed_fees,
     )
-    drawn = None
-    if args.sample is not None or args.fraction is not None:
-        strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
-        try:
-            drawn = audit.sample(
-                claims, size=args.sample, fraction=args.fraction, seed=args.seed, strata=strata
-            )
-        except ValueError as exc:
-            print(f"pbr: sample: {exc}", file=sys.stderr)
-            return 2
+    if args.report:  # first: a reader of the summary that stops early cannot lose the report
+        sources = [args.claims, *args.families]
+        audit.write_report(result, args.report, sample=drawn, sources=sources)
     for r in rejections:
         print(r.describe(), file=sys.stderr)
-    _print_audit(result, drawn, out)
     if args.report:
-        audit.write_report(result, args.report, sample=drawn, sources=[args.claims, *args.families])
         print(f"report written to {args.report}", file=sys.stderr)
+    _print_audit(result, drawn, out)
     return 1 if result.exceptions or rejections else 0
 
 
 def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
+    if result.history:
+        out.write(f"payment history: {result.history}\n")
     out.write(
-        f"{'kind':24} {'claims':>6} {'flagged':>7} {'claimed':>12} {'verified':>12} "
-        f"{'over':>12} {'under':>10}\n"
+        f"{'kind':22} {'claims':>6} {'flagged':>7} {'malformed':>9} {'claimed':>11} "
+        f"{'verified':>11} {'over':>11} {'unverified':>10} {'under':>9}\n"
     )
     for row in result.reconciliation():
         out.write(
-            f"{row['kind']:24} {row['claims']:>6} {row['flagged']:>7} "
-            f"{format_gbp(row['claimed']):>12} {format_gbp(row['verified']):>12} "
-            f"{format_gbp(row['over_claimed']):>12} {format_gbp(row['under_claimed']):>10}\n"
+            f"{row['kind']:22} {row['claims']:>6} {row['flagged']:>7} {row['malformed']:>9} "
+            f"{format_gbp(row['claimed']):>11} {format_gbp(row['verified']):>11} "
+            f"{format_gbp(row['over_claimed']):>11} {format_gbp(row['unverified']):>10} "
+            f"{format_gbp(row['under_claimed']):>9}\n"
         )
-    missed: Decimal = sum((m.amount for m in result.missed), ZERO)
+    results = result.missed_results
+    fees = result.missed_attachment_fees
+    missed_results: Decimal = sum((m.amount for m in results), ZERO)
+    missed_fees: Decimal = sum((m.amount for m in fees), ZERO)
     out.write(
-        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}; "
-        f"missed claims: {len(result.missed)} worth {format_gbp(missed)}"
-        f" (as of {result.as_of})\n"
+        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}\n"
+        f"missed results: {len(results)} worth {format_gbp(missed_results)} "
+        f"(as of {result.as_of})\n"
     )
+    if result.missed_fees:
+        out.write(f"missed attachment fees: {len(fees)} worth {format_gbp(missed_fees)}\n")
     for check in result.exceptions:
         c = check.claim
         out.write(f"  row {c.row} {c.claim_id} {c.family_id} {c.kind}: {' '.join(check.codes)}\n")
@@ -179,28 +271,50 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
 
 
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr ledger verify|export|import|append``: 0 on success, 1 broken, 2 refused."""
-    from pbr.ledger import Entry, Ledger, LedgerError
+    """Run ``pbr ledger ACTION``: 0 on success, 1 when the ledger is broken, 2 when refused."""
+    from pbr.ledger import Entry, Ledger, LedgerError, load_key
+    from pbr.output import OutputError
 
     command = args.ledger_command
     try:
-        ledger = Ledger(args.db, create=command in ("import", "append"))
-        if command == "verify":
-            verdict = ledger.verify()
-            if verdict.ok:
-                out.write(
-                    f"ledger {args.db}: {verdict.entries} entries, chain intact\n"
-                    f"head {verdict.head}\n"
-                )
+        ledger = Ledger(
+            args.db,
+            create=command in ("import", "append", "record"),
+            key=load_key(args.key_file),
+            timeout=args.timeout,
+        )
+        if command in ("verify", "head"):
+            verdict = ledger.verify(expect_head=getattr(args, "expect_head", None))
+            if not verdict.ok:
+                at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+                out.write(f"ledger {args.db}: BROKEN{at}: {verdict.why}\n")
+                return 1
+            if command == "head":
+                out.write(f"{verdict.head_text}\n")
                 return 0
-            out.write(f"ledger {args.db}: BROKEN at entry {verdict.first_bad}: {verdict.why}\n")
-            return 1
+            keyed = " (keyed: HMAC-SHA256)" if verdict.keyed else ""
+            kept = " and holds the kept head" if args.expect_head else ""
+            out.write(
+                f"ledger {args.db}: {verdict.entries} entries, chain intact{keyed}{kept}\n"
+                f"head {verdict.head_text}\n"
+            )
+            return 0
         if command == "export":
             n = ledger.export_csv(args.csv)
-            out.write(f"exported {n} entries to {args.csv}\n")
-        elif command == "import":
+            done = sys.stderr if args.csv == "-" else out  # stdout holds the entries then
+            print(f"exported {n} entries to {args.csv}", file=done)
+            return 0
+        if command == "import":
             n = ledger.import_csv(args.csv)
             out.write(f"imported {n} entries into {args.db}\n")
+        elif command == "record":
+            from pbr.audit import payments_from_report
+
+            entries = payments_from_report(args.report, paid_on=args.paid_on, partial=args.partial)
+            n = ledger.append(entries, skip_recorded=True)
+            skipped = len(entries) - n
+            again = f" ({skipped} already recorded)" if skipped else ""
+            out.write(f"recorded {n} payments from {args.report} in {args.db}{again}\n")
         else:
             entry = Entry(
                 args.family_id,
@@ -212,9 +326,18 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             )
             ledger.append([entry])
             out.write(f"appended {entry.claim_id} to {args.db}\n")
-    except (LedgerError, OSError) as exc:
+        return _print_head(ledger, args.db, out)
+    except (LedgerError, OutputError) as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
+
+
+def _print_head(ledger: Ledger, db: str, out: TextIO) -> int:
+    verdict = ledger.verify()
+    if not verdict.ok:
+        out.write(f"ledger {db}: BROKEN at entry {verdict.first_bad}: {verdict.why}\n")
+        return 1
+    out.write(f"head {verdict.head_text}\n")
     return 0
 
 
@@ -229,18 +352,28 @@ def _amount(text: str) -> Decimal:
 
 
 def run_replay(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr replay``: 0 when every decision is reproduced, 1 otherwise."""
+    """Run ``pbr replay``: 0 when every decision is reproduced exactly, 1 when anything differs.
+
+    A decision whose output is the same but whose library version, rules or input changed is
+    reported, and counts as a difference: the replay did not run what was run then.
+    """
     from pydantic import ValidationError
 
     from pbr.cli import _plans
     from pbr.decisions import Decision
+    from pbr.history import HistoryError, merge_payments
+    from pbr.io import UnreadableFile
     from pbr.replay import ReplayError, replay
 
+    try:
+        handle = open(args.decisions, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {args.decisions}: {exc.strerror}") from None
     families = _families(args.families)
     plans = _plans(args.plan)
-    history = ledger_payments(args.ledger) if args.ledger else {}
-    same = differ = 0
-    with open(args.decisions, encoding="utf-8") as handle:
+    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
+    same = differ = changed = 0
+    with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -255,18 +388,23 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"{recorded.family_id}: no family record\n")
                 differ += 1
                 continue
-            if recorded.family_id in history:
-                paid = (*family.payments, *history[recorded.family_id])
-                family = family.model_copy(update={"payments": paid})
             try:
+                family = merge_payments(family, history)
                 result = replay(recorded, family, plans.get(recorded.programme))
-            except ReplayError as exc:
+            except (ReplayError, HistoryError) as exc:
                 out.write(f"{args.decisions}:{number}: {exc}\n")
                 differ += 1
                 continue
-            same += result.identical
-            differ += not result.identical
+            if not result.identical:
+                differ += 1
+            elif result.changed:
+                changed += 1
+            else:
+                same += 1
             if not result.identical or result.changed:
                 out.write(result.describe() + "\n")
-    out.write(f"replayed {same + differ}: {same} identical, {differ} different\n")
-    return 1 if differ else 0
+    note = (
+        f", {changed} with the same output but a changed library, rules or input" if changed else ""
+    )
+    out.write(f"replayed {same + differ + changed}: {same} identical, {differ} different{note}\n")
+    return 1 if differ or changed else 0

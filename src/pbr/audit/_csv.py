@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pbr.audit._report import Report
 
-__all__ = ["COLUMNS", "render"]
+if TYPE_CHECKING:
+    from pbr.ledger import Entry
+
+__all__ = ["COLUMNS", "payments_from_report", "render"]
+
+_PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
+"""Flags that cut a claim to what the rules allow (the rest of it verifies)."""
 
 COLUMNS = (
     "row",
@@ -20,6 +29,7 @@ COLUMNS = (
     "allowed",
     "verified",
     "over_claimed",
+    "unverified",
     "under_claimed",
     "status",
     "flags",
@@ -30,25 +40,98 @@ COLUMNS = (
     "rules_hash",
     "input_hash",
 )
-"""The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks)."""
+"""The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks).
+
+On every row ``amount = verified + over_claimed + unverified``; a malformed row's amount (where
+it can be read) is unverified. Text a spreadsheet would run as a formula starts with ``'``.
+"""
 
 
 def render(report: Report) -> str:
     """Every claim in file order, then every malformed row with its field, value and why."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    from pbr.output import CsvWriter
+
+    out = io.StringIO(newline="")
+    writer = CsvWriter(out, COLUMNS)
     writer.writeheader()
     writer.writerows(report.all_claims)
-    malformed = next(t for t in report.tables if t.title == "Malformed rows")
-    for row, claim_id, field, value, why in malformed.rows:
-        writer.writerow(
-            {
-                "row": row,
-                "claim_id": claim_id,
-                "status": "malformed",
-                "flags": "MALFORMED_ROW",
-                "why": f"{field} = {value}: {why}",
-                "rule": "audit.claim_file",
-            }
-        )
+    writer.writerows(report.malformed)
     return out.getvalue()
+
+
+def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = False) -> list[Entry]:
+    """The verified claims of an audit's CSV report, as ledger entries paid on `paid_on`.
+
+    A claim with status ``verified`` is recorded at its verified amount; with `partial`, so is
+    the verified part of a claim cut only by ``AMOUNT_DIFFERS`` or ``CAP_EXCEEDED``. Flagged and
+    malformed rows are not. Record them with ``Ledger.append(entries, skip_recorded=True)``
+    (``pbr ledger record``), so that recording the same report twice writes nothing twice.
+
+    >>> import pathlib, tempfile
+    >>> from datetime import date
+    >>> from pbr.audit import Claim, verify, write_report
+    >>> family = __import__("pbr").Family.model_validate({"family_id": "F1",
+    ...     "attached_on": "2012-10-15", "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> claim = Claim(claim_id="C1", family_id="F1", kind="attachment_fee", amount="3200.00",
+    ...               claimed_on=date(2012, 11, 1))
+    >>> report = write_report(verify([claim], [family]),
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "audit.csv")
+    >>> [(e.claim_id, str(e.amount), e.paid_on) for e in
+    ...  payments_from_report(report, paid_on=date(2012, 12, 1))]
+    [('C1', '3200.00', datetime.date(2012, 12, 1))]
+
+    Raises:
+        pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, or a row's
+            value is bad (the row and column are named).
+
+    """
+    from pbr.ledger import Entry, LedgerError
+    from pbr.money import money
+    from pbr.output import restore
+
+    needed = ("claim_id", "family_id", "kind", "amount", "verified", "status", "flags")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"cannot read audit report {path}: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in (*needed, "rules_version") if c not in (reader.fieldnames or ())]
+    if missing:
+        raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
+    entries = []
+    for row in reader:
+        where = f"{path}: row {reader.line_num}"
+        values = {c: restore(row.get(c) or "") for c in (*needed, "rules_version")}
+        status = values["status"]
+        if status not in ("verified", "flagged", "malformed"):
+            raise LedgerError(f"{where}: status = {status!r}: not verified, flagged or malformed")
+        cut_only = bool(values["flags"]) and set(values["flags"].split()) <= _PARTIAL
+        if status != "verified" and not (partial and status == "flagged" and cut_only):
+            continue
+        try:
+            verified = money(values["verified"])
+            claimed = money(values["amount"])
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise LedgerError(f"{where}: verified = {values['verified']!r}: {exc}") from None
+        if verified > claimed or (status == "verified" and verified != claimed):
+            raise LedgerError(
+                f"{where}: verified = {values['verified']!r} does not fit amount = "
+                f"{values['amount']!r} and status {status!r}: the report was changed"
+            )
+        if verified == 0:
+            continue
+        entry = Entry(
+            values["family_id"],
+            values["kind"],
+            verified,
+            paid_on,
+            values["claim_id"],
+            values["rules_version"],
+        )
+        try:
+            entry.check()
+        except LedgerError as exc:
+            raise LedgerError(f"{where}: {exc}") from None
+        entries.append(entry)
+    return entries

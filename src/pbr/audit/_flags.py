@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["AUDIT_FLAGS", "AuditFlag"]
+__all__ = ["AUDIT_FLAGS", "FLAG_TITLES", "KIND_TITLES", "AuditFlag"]
 
 AuditFlag = Literal[
     # the claim row itself
@@ -25,6 +25,7 @@ AuditFlag = Literal[
     "DUPLICATE_IN_FILE",
     "DUPLICATE_OF_PAYMENT",
     "ROUTE_NOT_ALLOWED",
+    "PAYMENT_HISTORY_CONFLICT",
     # the money
     "CAP_EXCEEDED",
     "AMOUNT_DIFFERS",
@@ -41,10 +42,14 @@ AUDIT_FLAGS: dict[str, str] = {
     "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
     "attachment fee, before attachment); the earliest date the claim could be made is shown.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
-    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file.",
+    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
+    "row repeats an earlier row exactly; its amount is over-claimed.",
     "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger).",
     "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
     "(interpretation employment_after_crime, or one results claim per family).",
+    "PAYMENT_HISTORY_CONFLICT": "The family record and the ledger disagree about a payment with "
+    "the same claim id (its kind, amount or date), so the family's payments are not known; "
+    "nothing of the claim is verified until they agree.",
     "CAP_EXCEEDED": "The claim would take the family's payments over the per-family cap; only "
     "the room left is verified.",
     "AMOUNT_DIFFERS": "The amount claimed is not the amount the rules allow for this family on "
@@ -52,4 +57,30 @@ AUDIT_FLAGS: dict[str, str] = {
 }
 """Every audit flag code and its meaning, in the order a report lists them."""
 
-assert set(AUDIT_FLAGS) == set(get_args(AuditFlag)), "every audit flag needs a meaning"
+FLAG_TITLES: dict[str, str] = {
+    "MALFORMED_ROW": "Row cannot be read",
+    "UNKNOWN_FAMILY": "No such family",
+    "OUTSIDE_PROGRAMME": "Outside every programme",
+    "KIND_NOT_IN_PROGRAMME": "No such result in the programme",
+    "FAMILY_NOT_ELIGIBLE": "Family not eligible",
+    "CLAIMED_TOO_EARLY": "Claimed too early",
+    "RESULT_NOT_MET": "Result not met",
+    "DUPLICATE_IN_FILE": "Claimed twice in this file",
+    "DUPLICATE_OF_PAYMENT": "Already paid",
+    "ROUTE_NOT_ALLOWED": "Route not allowed",
+    "PAYMENT_HISTORY_CONFLICT": "Payment records disagree",
+    "CAP_EXCEEDED": "Over the cap",
+    "AMOUNT_DIFFERS": "Amount differs",
+}
+"""A short plain-English name for each flag code, shown beside it in reports."""
+
+KIND_TITLES: dict[str, str] = {
+    "attachment_fee": "Attachment fee",
+    "crime_asb_education": "Crime, ASB and education",
+    "progress_to_work": "Progress to work",
+    "continuous_employment": "Continuous employment",
+    "sustained_progress": "Sustained progress",
+}
+"""A plain-English name for each kind of claim, shown beside its code in reports."""
+
+assert set(AUDIT_FLAGS) == set(get_args(AuditFlag)) == set(FLAG_TITLES), "every flag: a meaning"

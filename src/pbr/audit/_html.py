@@ -5,16 +5,17 @@ from __future__ import annotations
 import html
 from decimal import Decimal
 
-from pbr.audit._flags import AUDIT_FLAGS
-from pbr.audit._report import Cell, Report, Table
+from pbr.audit._flags import AUDIT_FLAGS, FLAG_TITLES
+from pbr.audit._report import Cell, Label, Report, Table
 from pbr.money import format_gbp
 
 __all__ = ["render"]
 
 _NUMERIC = frozenset(
-    {"row", "claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed"}
-    | {"amount", "allowed"}
+    {"row", "claims", "flagged", "malformed", "claimed", "verified", "over_claimed"}
+    | {"unverified", "under_claimed", "amount", "allowed"}
 )
+_ALERTS = ("Claims flagged", "Over-claimed", "Malformed rows", "Unverified (malformed rows)")
 
 
 def render(report: Report) -> str:
@@ -29,7 +30,7 @@ def render(report: Report) -> str:
     parts += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in report.meta]
     parts.append("</dl><section class='cards'>")
     for label, value in report.summary:
-        alert = " alert" if label in ("Claims flagged", "Over-claimed", "Malformed rows") else ""
+        alert = " alert" if label in _ALERTS else ""
         quiet = alert and value in ("0", "£0.00")
         css = "card" + ("" if quiet else alert)
         parts.append(f"<div class='{css}'><div class='v'>{e(value)}</div>{e(label)}</div>")
@@ -37,7 +38,10 @@ def render(report: Report) -> str:
     parts += [_table(t) for t in report.tables]
     parts.append("<h2>Flags</h2><dl class='legend'>")
     for code, meaning in AUDIT_FLAGS.items():
-        parts.append(f"<dt><span class='flag'>{e(code)}</span></dt><dd>{e(meaning)}</dd>")
+        parts.append(
+            f"<dt><span class='flag'>{e(code)}</span></dt>"
+            f"<dd><b>{e(FLAG_TITLES[code])}.</b> {e(meaning)}</dd>"
+        )
     parts.append(
         "</dl><p class='note'>Every claim, with its rule-set version and the rules and input "
         "hashes that <code>pbr replay</code> checks, is in the CSV report.</p>"
@@ -76,8 +80,20 @@ def _count(table: Table) -> int:
 
 def _cell(name: str, value: Cell) -> str:
     e = html.escape
-    if name == "flags":
-        return "<td>" + " ".join(f"<span class='flag'>{e(c)}</span>" for c in str(value).split())
+    if isinstance(value, tuple):  # flags: each code with its name
+        return (
+            "<td>"
+            + "<br>".join(
+                f"<span class='flag' title='{e(AUDIT_FLAGS.get(f.code, ''))}'>{e(f.code)}</span> "
+                f"<span class='fname'>{e(f.text)}</span>"
+                for f in value
+            )
+            + "</td>"
+        )
+    if isinstance(value, Label):
+        return (
+            f"<td class='label'>{e(value.text)}<br><code class='code'>{e(value.code)}</code></td>"
+        )
     if isinstance(value, Decimal):
         shown = format_gbp(value)
         muted = " zero" if not value else ""
@@ -105,19 +121,21 @@ dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:1px 14px;margin:0
 dl.meta dt{font-weight:600}dl.meta dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
 .note{color:#4b5560;font-size:13px;margin:4px 0 8px}.none{color:#4b5560}
 .n{background:#e8eef6;color:#1d4e89;border-radius:10px;padding:1px 8px;font-size:13px;vertical-align:middle}
-.cards{display:grid;grid-template-columns:repeat(5,1fr);gap:10px;margin:20px 0 4px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin:20px 0 4px}
 .card{border:1px solid #dde3ea;border-left:4px solid #1d4e89;border-radius:6px;padding:8px 12px;font-size:13px;color:#4b5560}
 .card.alert{border-left-color:#a4262c}
 .card .v{font-size:19px;font-weight:600;color:#1b1f24;white-space:nowrap}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th{text-align:left;background:#eef2f6;padding:6px 8px;border-bottom:1px solid #cfd8e2;white-space:nowrap}
 td{padding:5px 8px;border-bottom:1px solid #eceff3;vertical-align:top}
-td.why{overflow-wrap:anywhere}td.key{white-space:nowrap}
+td.why{overflow-wrap:break-word;min-width:240px}td.key{white-space:nowrap}td.label{min-width:120px}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.zero,td.muted{color:#8a939c}
 td.rule{color:#5b6570;font-size:11px;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere;min-width:110px;max-width:150px}
 tr.total td{font-weight:600;border-top:2px solid #1b1f24;color:#1b1f24}
 tbody tr:nth-child(even){background:#fafbfc}
+.fname{font-size:12px;color:#3c4650}
+code.code{font-size:11px;color:#6b7580;font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 .flag{display:inline-block;background:#fdecee;color:#a4262c;border-radius:4px;padding:0 5px;margin:1px 0;font-size:11.5px;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:nowrap}
 dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;font-size:13px}
 dl.legend dd{margin:0;color:#3c4650}

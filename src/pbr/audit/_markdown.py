@@ -1,31 +1,36 @@
-"""The audit report as Markdown: the same sections as the HTML page, as pipe tables."""
+"""The audit report as Markdown: the same sections as the HTML page, as pipe tables.
+
+Every value is escaped (`pbr.output.markdown_text`): no markup, HTML or formula gets through.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from pbr.audit._flags import AUDIT_FLAGS
-from pbr.audit._report import Cell, Report
+from pbr.audit._flags import AUDIT_FLAGS, FLAG_TITLES
+from pbr.audit._report import Cell, Label, Report
 from pbr.money import format_gbp
+from pbr.output import markdown_text
 
 __all__ = ["render"]
 
 
 def render(report: Report) -> str:
     """The whole document."""
-    lines = [f"# {report.title}", ""]
-    lines += [f"- {k}: `{v}`" for k, v in report.meta]
+    e = markdown_text
+    lines = [f"# {e(report.title)}", ""]
+    lines += [f"- **{e(k)}**: {e(v)}" for k, v in report.meta]
     lines += ["", "## Summary", ""]
-    lines += [f"- **{label}**: {value}" for label, value in report.summary]
+    lines += [f"- **{e(label)}**: {e(value)}" for label, value in report.summary]
     for table in report.tables:
         count = len(table.rows) - (1 if table.total_last and table.rows else 0)
-        lines += ["", f"## {table.title} ({count})", ""]
+        lines += ["", f"## {e(table.title)} ({count})", ""]
         if table.note:
-            lines += [table.note, ""]
+            lines += [e(table.note), ""]
         if not table.rows:
             lines.append("None.")
             continue
-        lines.append("| " + " | ".join(c.replace("_", " ") for c in table.columns) + " |")
+        lines.append("| " + " | ".join(e(c.replace("_", " ")) for c in table.columns) + " |")
         lines.append(
             "|"
             + "|".join(
@@ -40,7 +45,10 @@ def render(report: Report) -> str:
                 cells = [f"**{c}**" if c else c for c in cells]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Flags", ""]
-    lines += [f"- `{code}`: {meaning}" for code, meaning in AUDIT_FLAGS.items()]
+    lines += [
+        f"- `{code}` ({e(FLAG_TITLES[code])}): {e(meaning)}"
+        for code, meaning in AUDIT_FLAGS.items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -49,5 +57,17 @@ def _numeric(value: Cell) -> bool:
 
 
 def _cell(value: Cell) -> str:
-    shown = format_gbp(value) if isinstance(value, Decimal) else str(value)
-    return shown.replace("|", "\\|").replace("\n", " ")
+    if isinstance(value, Decimal):
+        return format_gbp(value)
+    if isinstance(value, Label):
+        return _label(value)
+    if isinstance(value, tuple):
+        return "; ".join(_label(v) for v in value)
+    return markdown_text(value)
+
+
+def _label(label: Label) -> str:
+    """A name with its code: the code is one of pbr's own, so it can go in a code span."""
+    if label.text == label.code:
+        return f"`{label.code}`"
+    return f"{markdown_text(label.text)} (`{label.code}`)"

@@ -1,7 +1,9 @@
 """Audit reports: the content once, written as HTML, Markdown, CSV or XLSX (extra).
 
-The content is the summary, reconciliation, exceptions, malformed rows, sample and missed claims;
-each private writer module turns it into one format.
+The content is the header (inputs, payment ledger, rule sets and interpretations), the summary,
+the reconciliation, exceptions, malformed rows, missed results and missed attachment fees, and
+the sample; each private writer module turns it into one format. Codes appear beside their
+plain-English names.
 """
 
 from __future__ import annotations
@@ -14,16 +16,42 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
     from pbr.audit._sample import Sample
-    from pbr.audit._verify import Verification
+    from pbr.audit._verify import MissedClaim, Verification
 
-__all__ = ["Report", "Table", "write_report"]
+__all__ = ["REPORT_SUFFIXES", "Label", "Report", "Table", "check_report_path", "write_report"]
 
-Cell = str | int | Decimal
-"""A table cell: text, a count, or money (formatted by each writer)."""
+REPORT_SUFFIXES = (".html", ".md", ".csv", ".xlsx")
+"""The report formats, by file suffix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A code with its plain-English name, e.g. a kind or a flag (each writer shows both)."""
+
+    text: str
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.code})" if self.text != self.code else self.code
+
+
+Cell = str | int | Decimal | Label | tuple[Label, ...]
+"""A table cell: text, a count, money (formatted by each writer), or labelled codes."""
+
+
+def kind_label(kind: str) -> Label:
+    """A kind of claim with its name (``Attachment fee (attachment_fee)``)."""
+    return Label(KIND_TITLES.get(kind, kind.replace("_", " ").capitalize()), kind)
+
+
+def flag_labels(codes: Sequence[str]) -> tuple[Label, ...]:
+    """Flag codes with their names."""
+    return tuple(Label(FLAG_TITLES.get(c, c), c) for c in codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +76,25 @@ class Report:
     tables: tuple[Table, ...]
     all_claims: tuple[dict[str, Any], ...]
     """Every claim as a flat row, with flags, amounts and provenance (the CSV report)."""
+    malformed: tuple[dict[str, Any], ...] = ()
+    """Every malformed row as a flat row (the CSV report)."""
+
+
+def check_report_path(path: str | Path) -> Path:
+    """Check, before any work, that a report can be written to `path` in its format.
+
+    Raises:
+        ValueError: the suffix is none of .html, .md, .csv, .xlsx.
+        pbr.output.OutputError: the path is a folder, its folder does not exist, or it is
+            .xlsx and openpyxl is missing (``pip install "pbr[xlsx]"``).
+
+    """
+    from pbr.output import check_writable
+
+    path = Path(path)
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise ValueError(f"{path}: a report ends in .html, .md, .csv or .xlsx")
+    return check_writable(path)
 
 
 def write_report(
@@ -60,10 +107,12 @@ def write_report(
 ) -> Path:
     """Write the audit report in the format its suffix names (.html, .md, .csv, .xlsx), atomically.
 
-    Every format has the summary, the reconciliation, the exceptions with their reasons, the
-    malformed rows, the sample and the missed claims; the CSV has one row per claim (and per
-    malformed row) with the hashes ``pbr replay`` needs. `sources` (the claim and family files)
-    are listed with their SHA-256, so the report names exactly what was audited.
+    Every format has the header (inputs with their SHA-256, the payment ledger and its head, the
+    rule sets and interpretations used), the summary, the reconciliation, the exceptions with
+    their failing reasons, the malformed rows, the missed results and missed attachment fees
+    apart, and the sample; the CSV has one row per claim (and per malformed row) with the hashes
+    ``pbr replay`` needs. Text a spreadsheet would run as a formula is neutralised in the CSV,
+    XLSX and Markdown (`pbr.output.neutralise`), and HTML and Markdown markup is escaped.
 
     >>> import pathlib, tempfile
     >>> from pbr.audit import verify
@@ -73,16 +122,14 @@ def write_report(
 
     Raises:
         ValueError: the suffix is none of .html, .md, .csv, .xlsx.
-        ImportError: .xlsx without openpyxl (``pip install "pbr[xlsx]"``).
+        pbr.output.OutputError: the report cannot be written (nothing is), or it is .xlsx and
+            openpyxl is missing (``pip install "pbr[xlsx]"``).
 
     """
     from pbr.output import atomic_writer
 
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _WRITERS:
-        raise ValueError(f"{path}: a report ends in .html, .md, .csv or .xlsx")
-    data = _WRITERS[suffix](build(verification, sample, title, sources))
+    path = check_report_path(path)
+    data = _WRITERS[path.suffix.lower()](build(verification, sample, title, sources))
     with atomic_writer(path, "wb") as handle:
         handle.write(data)
     return path
@@ -127,24 +174,49 @@ def build(
     meta = [
         ("Evidence as of", v.as_of.isoformat() if v.as_of else "(no claims)"),
         ("pbr version", __version__),
-        ("Rule sets", ", ".join(sorted({c.rules_version for c in v.checks if c.rules_version}))),
-        ("Report made", date.today().isoformat()),
+        ("Rule sets", ", ".join(sorted({version for version, _ in v.rule_sets})) or "(none used)"),
     ]
+    meta += [
+        (f"Interpretations, {version}", ", ".join(f"{k} = {value}" for k, value in chosen))
+        for version, chosen in v.rule_sets
+    ]
+    meta.append(
+        ("Payment ledger", v.history or "none (the family records' own payments only)"),
+    )
     meta += [(f"Input {Path(s).name}", f"sha256 {_sha256(Path(s))}") for s in sources]
+    meta.append(("Report made", date.today().isoformat()))
     tables = [
         _reconciliation(v),
         _exceptions(v),
         _malformed(v),
-        _missed(v),
-        _sample(sample),
+        _missed(
+            "Missed results",
+            v.missed_results,
+            v,
+            "Results the evidence shows payable on {as_of} that were neither claimed nor paid. "
+            "A crime/ASB/education result is judged on sliding windows, so the day it first "
+            "became claimable is not knowable.",
+        ),
     ]
+    if v.missed_fees:
+        tables.append(
+            _missed(
+                "Missed attachment fees",
+                v.missed_attachment_fees,
+                v,
+                "Attachment fees of eligible families attached by {as_of} that were neither "
+                "claimed nor paid (a fee, not a result: kept apart from the results above).",
+            )
+        )
+    tables.append(_sample(sample))
     if v.unevaluated:
         tables.append(
             Table(
                 "Families not evaluated",
                 ("family_id", "why"),
                 tuple((f, why) for f, why in v.unevaluated),
-                "No programme covers these records, so they were not searched for missed claims.",
+                "No programme covers these records, or their payment records disagree, so they "
+                "were not searched for missed claims.",
             )
         )
     return Report(
@@ -153,6 +225,7 @@ def build(
         tuple(_summary(v, sample)),
         tuple(tables),
         tuple(c.as_row() for c in v.checks),
+        tuple(_malformed_row(r) for r in v.rejections),
     )
 
 
@@ -166,7 +239,8 @@ def _sha256(path: Path) -> str:
 
 def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
     total = v.reconciliation()[-1]
-    missed = sum((m.amount for m in v.missed), ZERO)
+    results = v.missed_results
+    fees = v.missed_attachment_fees
     lines = [
         ("Claim rows read", f"{len(v.checks) + len(v.rejections)}"),
         ("Claims checked", f"{len(v.checks)}"),
@@ -175,22 +249,48 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
         ("Claimed", format_gbp(total["claimed"])),
         ("Verified", format_gbp(total["verified"])),
         ("Over-claimed", format_gbp(total["over_claimed"])),
+        ("Unverified (malformed rows)", format_gbp(total["unverified"])),
         ("Under-claimed", format_gbp(total["under_claimed"])),
-        ("Missed claims", f"{len(v.missed)}, {format_gbp(missed)}"),
+        ("Missed results", f"{len(results)}, {format_gbp(_sum(results))}"),
     ]
+    if v.missed_fees:
+        lines.append(("Missed attachment fees", f"{len(fees)}, {format_gbp(_sum(fees))}"))
+    else:
+        lines.append(("Missed attachment fees", "not searched for"))
     if sample is not None:
         lines.append(("Spot-check sample", f"{len(sample.claims)} claims, seed {sample.seed}"))
     return lines
 
 
+def _sum(missed: Sequence[MissedClaim]) -> Decimal:
+    return sum((m.amount for m in missed), ZERO)
+
+
 def _reconciliation(v: Verification) -> Table:
-    keys = ("kind", "claims", "flagged", "claimed", "verified", "over_claimed", "under_claimed")
+    keys = (
+        "claims",
+        "flagged",
+        "malformed",
+        "claimed",
+        "verified",
+        "over_claimed",
+        "unverified",
+        "under_claimed",
+    )
+    rows = []
+    for r in v.reconciliation():
+        kind = r["kind"]
+        name: Cell = kind if kind in ("total", "unreadable") else kind_label(kind)
+        if kind == "unreadable":
+            name = Label("Kind not readable", "unreadable")
+        rows.append((name, *(r[k] for k in keys)))
     return Table(
         "Reconciliation",
-        keys,
-        tuple(tuple(r[k] for k in keys) for r in v.reconciliation()),
-        "By kind of claim; on every row claimed = verified + over-claimed, and the total is the "
-        "sum of the rows, to the penny.",
+        ("kind", *keys),
+        tuple(rows),
+        "By kind of claim; on every row claimed = verified + over-claimed + unverified (the "
+        "amounts of malformed rows, where readable), and the total is the sum of the rows, to "
+        "the penny.",
         total_last=True,
     )
 
@@ -215,48 +315,76 @@ def _exceptions(v: Verification) -> Table:
                 c.claim.row,
                 c.claim.claim_id,
                 c.claim.family_id,
-                c.claim.kind,
+                kind_label(c.claim.kind),
                 c.claim.amount,
                 c.allowed,
                 c.verified,
-                " ".join(c.codes),
+                flag_labels(c.codes),
                 "; ".join(f.message for f in c.flags),
                 "; ".join(f"{f.rule} [{f.source}]" if f.source else f.rule for f in c.flags),
             )
             for c in v.exceptions
         ),
         "Each flagged claim with the amount the rules allow on its claim date, what is verified, "
-        "and why, with the rule and its source tags.",
+        "and why (the failing reasons only, with the child, term or numbers), with the rule and "
+        "its source tags.",
     )
 
 
 def _malformed(v: Verification) -> Table:
     return Table(
         "Malformed rows",
-        ("row", "claim_id", "field", "value", "why"),
-        tuple((r.row, r.claim_id or "", r.field, r.value, r.message) for r in v.rejections),
-        "Rows that could not be read (flag MALFORMED_ROW): nothing of them is verified.",
+        ("row", "claim_id", "kind", "amount", "field", "value", "why"),
+        tuple(
+            (
+                r.row,
+                r.claim_id or "",
+                kind_label(r.kind) if r.kind else "(not readable)",
+                r.amount if r.amount is not None else "(not readable)",
+                r.field,
+                r.value,
+                r.message,
+            )
+            for r in v.rejections
+        ),
+        "Rows that could not be read (flag MALFORMED_ROW): nothing of them is verified; their "
+        "amounts, where readable, are in the reconciliation as unverified.",
     )
 
 
-def _missed(v: Verification) -> Table:
+def _malformed_row(r: Any) -> dict[str, Any]:
+    amount = f"{r.amount:.2f}" if r.amount is not None else ""
+    return {
+        "row": r.row,
+        "claim_id": r.claim_id or "",
+        "kind": r.kind or "",
+        "amount": amount,
+        "verified": "0.00",
+        "over_claimed": "0.00",
+        "unverified": amount,
+        "under_claimed": "0.00",
+        "status": "malformed",
+        "flags": "MALFORMED_ROW",
+        "why": f"{r.field} = {r.value}: {r.message}",
+        "rule": "audit.claim_file",
+    }
+
+
+def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: str) -> Table:
     rows = tuple(
         (
             m.family_id,
-            m.kind,
+            kind_label(m.kind),
             m.amount,
             m.earliest_date.isoformat() if m.earliest_date else "not knowable",
         )
-        for m in v.missed
+        for m in missed
     )
-    total = sum((m.amount for m in v.missed), ZERO)
     return Table(
-        "Missed claims",
+        title,
         ("family_id", "kind", "amount", "claimable_from"),
-        (*rows, ("total", "", total, "")) if rows else (),
-        "Results (and attachment fees) the evidence shows payable on "
-        f"{v.as_of or '(no date)'} that were neither claimed nor paid. A crime/ASB/education "
-        "result is judged on sliding windows, so the day it first became claimable is not knowable.",
+        (*rows, ("total", "", _sum(missed), "")) if rows else (),
+        note.format(as_of=v.as_of or "(no date)"),
         total_last=bool(rows),
     )
 
@@ -268,8 +396,10 @@ def _sample(sample: Sample | None) -> Table:
         "Sample",
         ("claim_id", "family_id", "kind", "claimed", "claimed_on"),
         tuple(
-            (c.claim_id, c.family_id, c.kind, c.amount, c.claimed_on.isoformat())
+            (c.claim_id, c.family_id, kind_label(c.kind), c.amount, c.claimed_on.isoformat())
             for c in sample.claims
         ),
-        f"Method: {sample.method}.",
+        f"Method: {sample.method}. Drawn per group: "
+        + ", ".join(f"{k} {n}" for k, n in sample.sizes.items())
+        + ".",
     )

@@ -51,6 +51,7 @@ def sample(
     *,
     seed: str | int,
     strata: Sequence[str] = ("kind",),
+    min_per_stratum: int = 0,
 ) -> Sample:
     """Draw a spot-check sample that anyone can reproduce by hand from the claims and the seed.
 
@@ -59,6 +60,8 @@ def sample(
     With `size`, each group's n is its proportional share ``size × group / all``, rounded down,
     and the claims still to place go one each to the groups with the largest remainders (ties:
     group name, alphabetical). With `fraction`, n = fraction × group claims, rounded half up.
+    With `min_per_stratum` k, every group first gets k claims (all of them if it has fewer); with
+    `size`, the rest of the sample is then shared the same way over what each group has left.
     No random number generator is involved, so the sample depends only on the claims and the
     seed, on any machine and any Python version; the input order does not matter.
 
@@ -68,13 +71,20 @@ def sample(
     >>> [c.claim_id for c in sample(cs, size=2, seed=7).claims]
     ['C4', 'C3']
 
+    >>> many = cs + [Claim(claim_id="P1", family_id="F", kind="progress_to_work", amount="1",
+    ...     claimed_on=date(2013, 1, 1))]
+    >>> sample(many, size=2, seed=7, min_per_stratum=1).sizes
+    {'attachment_fee': 1, 'progress_to_work': 1}
+
     Raises:
         ValueError: neither or both of `size` and `fraction`, either out of range, an unknown
-            stratum, or a claim_id given twice.
+            stratum, a claim_id given twice, or a `size` too small for `min_per_stratum`.
 
     """
     if (size is None) == (fraction is None):
         raise ValueError("give exactly one of size and fraction")
+    if isinstance(min_per_stratum, bool) or min_per_stratum < 0:
+        raise ValueError(f"min_per_stratum must be 0 or more, got {min_per_stratum!r}")
     unknown = [s for s in strata if s not in _STRATA]
     if unknown:
         raise ValueError(f"unknown strata {unknown}; choose from {sorted(_STRATA)}")
@@ -87,16 +97,36 @@ def sample(
     for claim in claims:
         key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
         groups.setdefault(key, []).append(claim)
+    floor = {k: min(min_per_stratum, len(v)) for k, v in groups.items()}
+    at_least = (
+        f"; at least {min_per_stratum} per group (all of a smaller group) first"
+        if min_per_stratum
+        else ""
+    )
     if size is not None:
-        sizes = _proportional(size, {k: len(v) for k, v in groups.items()})
+        if isinstance(size, bool) or not 0 <= size <= len(claims):
+            raise ValueError(
+                f"size must be between 0 and {len(claims)} (the claims given), got {size}"
+            )
+        if size < sum(floor.values()):
+            raise ValueError(
+                f"size {size} is too small for {min_per_stratum} per stratum over "
+                f"{len(groups)} strata: it must be at least {sum(floor.values())}"
+            )
+        rest = _proportional(
+            size - sum(floor.values()), {k: len(v) - floor[k] for k, v in groups.items()}
+        )
+        sizes = {k: floor[k] + rest.get(k, 0) for k in groups}
         how = f"{size} in all, shared in proportion to the groups, largest remainders first"
+        if min_per_stratum:
+            how += f"{at_least}, the rest shared in proportion to the claims each group has left"
     else:
         share = _fraction(fraction)
         sizes = {
-            k: int((share * len(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            k: max(floor[k], int((share * len(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
             for k, v in groups.items()
         }
-        how = f"{share} of each group, rounded half up"
+        how = f"{share} of each group, rounded half up{at_least}"
     chosen: list[Claim] = []
     for key in sorted(groups):
         ranked = sorted(groups[key], key=lambda c: rank(seed, c.claim_id))

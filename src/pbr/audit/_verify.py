@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr.audit._claims import Claim, ClaimRejection
-from pbr.audit._flags import AuditFlag
+from pbr.audit._flags import KIND_TITLES, AuditFlag
 from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
+from pbr.history import HistoryError, PaymentHistory, merge_payments
 from pbr.money import ZERO
 from pbr.records import Family, Payment
 
@@ -34,6 +35,35 @@ _PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to the allowed amount; every other flag verifies nothing."""
 _ROUTE_TAKEN = frozenset({"EXCLUSIVE_ROUTE_TAKEN", "ONE_CLAIM_PER_FAMILY"})
 _AUDIT_RULE = "audit.claim_file"
+_FAILING = frozenset(
+    {
+        "RESULT_TOO_EARLY",
+        "ABSENCE_15_PERCENT_OR_MORE",
+        "FIXED_TERM_EXCLUSIONS_3_OR_MORE",
+        "PERMANENTLY_EXCLUDED",
+        "MISSING_SCHOOL_TERM",
+        "NO_POSSIBLE_SESSIONS",
+        "ASB_REDUCTION_BELOW_60_PERCENT",
+        "ASB_SINCE_ZERO_BASELINE",
+        "OFFENDING_REDUCTION_BELOW_33_PERCENT",
+        "OFFENDING_SINCE_ZERO_BASELINE",
+        "NO_WORK_PROGRAMME_REFERRAL",
+        "EMPLOYMENT_TOO_SHORT",
+        "NO_CURRENT_EMPLOYMENT",
+        "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT",
+        "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
+        "NOT_ELIGIBLE",
+        "TOO_FEW_PROBLEMS_AT_ENTRY",
+        "NO_DEPENDENT_CHILD_OR_EXPECTANT_PARENT",
+        "OUTCOME_NOT_MET",
+        "MEASURE_NOT_MET",
+        "MEASURE_NO_EVIDENCE",
+        "SUSTAIN_PERIOD_INCOMPLETE",
+        "PROBLEM_NOT_IN_PLAN",
+        "EMPLOYMENT_ROUTE_CLOSED",
+    }
+)
+"""Reason codes that say why a result is not met (the others say what held, or are notes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +135,7 @@ class ClaimCheck:
             "allowed": f"{self.allowed:.2f}",
             "verified": f"{self.verified:.2f}",
             "over_claimed": f"{self.over_claimed:.2f}",
+            "unverified": "0.00",
             "under_claimed": f"{self.under_claimed:.2f}",
             "status": self.status,
             "flags": " ".join(self.codes),
@@ -150,8 +181,10 @@ class MissedClaim:
 class Verification:
     """Every claim checked, every malformed row, the reconciliation by kind and missed claims.
 
-    `unevaluated` lists families of the evidence that no programme covers (family id, why):
-    they could not be searched for missed claims, and are reported rather than dropped.
+    `unevaluated` lists families of the evidence that could not be searched for missed claims
+    (family id, why): no programme covers them, or their payment records disagree. They are
+    reported rather than dropped. `rule_sets` names each rule set used with the interpretations
+    in force, and `history` where the payments came from (for the report's header).
 
     >>> result = verify([], [])
     >>> result.reconciliation()[-1]["claimed"], result.exceptions, result.missed
@@ -163,35 +196,78 @@ class Verification:
     missed: tuple[MissedClaim, ...]
     as_of: date | None
     unevaluated: tuple[tuple[str, str], ...] = ()
+    rule_sets: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """Each rule-set version used, with the interpretations in force (id, value), sorted."""
+    history: str = ""
+    """Where the payment history came from besides the family records (a ledger and its head)."""
+    missed_fees: bool = True
+    """Whether missed attachment fees were searched for (``missed_fees=False`` leaves them out)."""
+
+    @property
+    def missed_results(self) -> tuple[MissedClaim, ...]:
+        """The missed results payments (every missed claim but attachment fees).
+
+        >>> verify([], []).missed_results
+        ()
+        """
+        return tuple(m for m in self.missed if m.kind != "attachment_fee")
+
+    @property
+    def missed_attachment_fees(self) -> tuple[MissedClaim, ...]:
+        """The missed attachment fees, kept apart: they are a different kind of money.
+
+        >>> verify([], []).missed_attachment_fees
+        ()
+        """
+        return tuple(m for m in self.missed if m.kind == "attachment_fee")
 
     def reconciliation(self) -> list[dict[str, Any]]:
-        """Claims, flagged, claimed, verified, over- and under-claimed by kind, then the total.
+        """Claims, malformed rows and the money by kind, then the total row.
 
         Exact: each column of the total row is the sum of the rows above, and on every row
-        ``claimed = verified + over_claimed``.
+        ``claimed = verified + over_claimed + unverified``, where `unverified` is what malformed
+        rows claim (their amount where it can be read). Malformed rows whose kind cannot be read
+        are on a row of their own, kind ``unreadable``.
+
+        >>> verify([], []).reconciliation()[-1]["unverified"]
+        Decimal('0.00')
         """
-        keys = ("claimed", "verified", "over_claimed", "under_claimed")
+        keys = ("claimed", "verified", "over_claimed", "unverified", "under_claimed")
+        counts = ("claims", "flagged", "malformed")
         kinds: dict[str, dict[str, Any]] = {}
+
+        def row(kind: str) -> dict[str, Any]:
+            blank: dict[str, Any] = {"kind": kind, **dict.fromkeys(counts, 0)}
+            return kinds.setdefault(kind, blank | dict.fromkeys(keys, ZERO))
+
         for check in self.checks:
-            row = kinds.setdefault(
-                check.claim.kind,
-                {"kind": check.claim.kind, "claims": 0, "flagged": 0} | dict.fromkeys(keys, ZERO),
-            )
-            row["claims"] += 1
-            row["flagged"] += bool(check.flags)
-            row["claimed"] += check.claim.amount
-            row["verified"] += check.verified
-            row["over_claimed"] += check.over_claimed
-            row["under_claimed"] += check.under_claimed
-        rows = [kinds[k] for k in sorted(kinds)]
+            r = row(check.claim.kind)
+            r["claims"] += 1
+            r["flagged"] += bool(check.flags)
+            r["claimed"] += check.claim.amount
+            r["verified"] += check.verified
+            r["over_claimed"] += check.over_claimed
+            r["under_claimed"] += check.under_claimed
+        for bad in self.rejections:
+            r = row(bad.kind or "unreadable")
+            r["malformed"] += 1
+            r["claimed"] += bad.amount or ZERO
+            r["unverified"] += bad.amount or ZERO
+        rows = [kinds[k] for k in sorted(kinds, key=lambda k: (k == "unreadable", k))]
         total: dict[str, Any] = {"kind": "total"}
-        for key in ("claims", "flagged", *keys):
-            total[key] = sum((r[key] for r in rows), 0 if key in ("claims", "flagged") else ZERO)
+        for key in counts:
+            total[key] = sum(r[key] for r in rows)
+        for key in keys:
+            total[key] = sum((r[key] for r in rows), ZERO)
         return [*rows, total]
 
     @property
     def exceptions(self) -> tuple[ClaimCheck, ...]:
-        """The flagged claims, in file order."""
+        """The flagged claims, in file order.
+
+        >>> verify([], []).exceptions
+        ()
+        """
         return tuple(c for c in self.checks if c.flags)
 
 
@@ -199,22 +275,27 @@ def verify(
     claims: Iterable[Claim] | str | Path,
     families: Iterable[Family] | Mapping[str, Family],
     as_of: date | None = None,
-    history: Ledger | Mapping[str, Iterable[Any]] | Iterable[Any] | None = None,
+    history: PaymentHistory | Ledger | Mapping[str, Iterable[Any]] | Iterable[Any] | None = None,
     *,
     rejections: Sequence[ClaimRejection] = (),
     rules_for: Callable[[Family], RuleSet] | None = None,
     plans: Mapping[str, OutcomePlan] | None = None,
+    missed_fees: bool = True,
 ) -> Verification:
     """Re-evaluate every claim against its family's evidence, in claim-date order.
 
     Each claim is judged on its `claimed_on` date with the payments made by then: the family
-    record's, `history` (a `pbr.ledger.Ledger`, or payments by family) and the claims verified
-    earlier in the file. A history payment with the claim's own ``claim_id`` is that claim
-    being paid, not a duplicate. `as_of` (default: the last claim date) is the date for missed
-    claims. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one
-    with the council's interpretations), `plans` the outcome plans by programme. Malformed
-    rows (`rejections`, from `read_claims`) are carried into the result, never dropped; given
-    a claim file's path instead of claims, `verify` reads it and carries its malformed rows.
+    record's merged with `history` (a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, or
+    payments by family; see `pbr.history.merge_payments`), and the claims verified earlier in
+    the file. A payment whose ``claim_id`` is a claim of this file is that claim being paid: the
+    file's own verdict on it stands in for it, so recording the verified claims (``pbr ledger
+    record``) and auditing the same file again gives the same flags and amounts. A row that
+    repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``. `as_of` (default: the last
+    claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
+    them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
+    council's interpretations), `plans` the outcome plans by programme. Malformed rows
+    (`rejections`, from `read_claims`) are carried into the result, never dropped; given a claim
+    file's path instead of claims, `verify` reads it and carries its malformed rows.
 
     >>> import pbr
     >>> from datetime import date
@@ -226,6 +307,12 @@ def verify(
     ...               amount="800.00", claimed_on=date(2013, 6, 30))
     >>> verify([claim], [family]).checks[0].codes
     ('RESULT_NOT_MET',)
+
+    Raises:
+        pbr.ledger.LedgerError: `history` is a ledger that does not verify.
+        pbr.history.HistoryError: `history` holds a payment that is not valid, or one claim id
+            for two families (a family whose record disagrees with it is flagged instead).
+
     """
     from pbr.engine import evaluate, rule_set_for
 
@@ -237,12 +324,35 @@ def verify(
     by_id = dict(families) if isinstance(families, Mapping) else {f.family_id: f for f in families}
     claims = list(claims)
     plans = dict(plans or {})
-    paid = _history(history)
+    loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
+    own: dict[str, set[str]] = {}
+    for c in claims:
+        own.setdefault(c.family_id, set()).add(c.claim_id)
+    paid = _Payments(loaded, own)
     verified_by: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
     checks: dict[int, ClaimCheck] = {}
     pick = rules_for or rule_set_for
+    used: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    first: dict[str, int] = {}
+    for i, claim in enumerate(claims):  # a row repeating an earlier one
+        j = first.setdefault(claim.claim_id, i)
+        if j != i:
+            earlier = claims[j]
+            same = earlier.model_dump(exclude={"row"}) == claim.model_dump(exclude={"row"})
+            what = "repeats" if same else "reuses the claim id of"
+            checks[i] = _blocked(
+                claim,
+                Flag(
+                    "DUPLICATE_IN_FILE",
+                    f"row {claim.row} {what} row {earlier.row} (claim {claim.claim_id})"
+                    + (" exactly" if same else ""),
+                    _numbers(claim) | {"earlier_row": str(earlier.row)},
+                ),
+            )
     for i in sorted(range(len(claims)), key=lambda i: (claims[i].claimed_on, i)):
+        if i in checks:
+            continue
         claim = claims[i]
         key = (claim.family_id, claim.kind)
         claimed.add(key)
@@ -257,9 +367,18 @@ def verify(
                 ),
             )
             continue
-        mine = paid.get(claim.family_id, [])
-        own = [p for p in mine if p.claim_id == claim.claim_id]
-        known = [*family.payments, *(p for p in mine if p.claim_id != claim.claim_id)]
+        known, conflict = paid.of(family)
+        if conflict is not None:
+            checks[i] = _blocked(
+                claim,
+                Flag(
+                    "PAYMENT_HISTORY_CONFLICT",
+                    str(conflict),
+                    _numbers(claim) | {"history": paid.history.source},
+                    "payment.history",
+                ),
+            )
+            continue
         try:
             rules = pick(family)
             decision = evaluate(
@@ -271,6 +390,7 @@ def verify(
         except OutsideProgramme as exc:
             checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
             continue
+        used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
         made = [p for p in known if p.paid_on is None or p.paid_on <= claim.claimed_on]
         fee_paid = sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO)
         results_paid = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
@@ -281,56 +401,64 @@ def verify(
         checks[i] = check
         if check.verified > 0:
             verified_by[key] = claim.claim_id
-            if not own:  # a ledger entry for this claim already counts as its payment
-                paid.setdefault(claim.family_id, []).append(
-                    Payment.model_construct(
-                        kind=claim.kind,
-                        amount=check.verified,
-                        paid_on=claim.claimed_on,
-                        claim_id=claim.claim_id,
-                    )
+            known.append(
+                Payment.model_construct(
+                    kind=claim.kind,
+                    amount=check.verified,
+                    paid_on=claim.claimed_on,
+                    claim_id=claim.claim_id,
                 )
+            )
     when = as_of or max((c.claimed_on for c in claims), default=None)
     missed: list[MissedClaim] = []
     unevaluated: list[tuple[str, str]] = []
     if when is not None:
-        missed, unevaluated = _missed(by_id.values(), when, paid, pick, plans, claimed)
+        missed, unevaluated = _missed(
+            by_id.values(), when, paid, pick, plans, claimed, fees=missed_fees
+        )
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
         rejections=tuple(rejections),
         missed=tuple(missed),
         as_of=when,
         unevaluated=tuple(unevaluated),
+        rule_sets=tuple(sorted(used)),
+        history=loaded.source if history is not None else "",
+        missed_fees=missed_fees,
     )
 
 
-def _history(history: Any) -> dict[str, list[Payment]]:
-    """Payments by family from a ledger, a mapping or an iterable of entries."""
-    if history is None:
-        return {}
-    from pbr.ledger import Ledger
-
-    if isinstance(history, Ledger):
-        return {k: list(v) for k, v in history.history().items()}
-    paid: dict[str, list[Payment]] = {}
-    if isinstance(history, Mapping):
-        for family_id, items in history.items():
-            paid.setdefault(family_id, []).extend(_payment(p) for p in items)
-        return paid
-    for item in history:
-        paid.setdefault(item.family_id, []).append(_payment(item))
-    return paid
+def _numbers(claim: Claim) -> dict[str, str]:
+    return {"claimed": f"{claim.amount:.2f}", "claimed_on": claim.claimed_on.isoformat()}
 
 
-def _payment(item: Any) -> Payment:
-    if isinstance(item, Payment):
-        return item
-    return Payment.model_construct(
-        kind=item.kind,
-        amount=Decimal(item.amount),
-        paid_on=getattr(item, "paid_on", None),
-        claim_id=getattr(item, "claim_id", None),
-    )
+class _Payments:
+    """Each family's payments for this audit: its record's merged with the history's, once.
+
+    Payments of this file's own claims (the same family and claim id) are left out: the file's
+    verdicts stand in for them, and the claims verified as the audit goes are added to the same
+    lists.
+    """
+
+    def __init__(self, history: PaymentHistory, own: Mapping[str, set[str]]) -> None:
+        self.history = history
+        self.own = own
+        self.lists: dict[str, list[Payment]] = {}
+        self.conflicts: dict[str, HistoryError] = {}
+
+    def of(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
+        """The family's payment list (shared: verified claims are appended), or its conflict."""
+        fid = family.family_id
+        if fid not in self.lists and fid not in self.conflicts:
+            try:
+                merged = merge_payments(family, self.history).payments
+            except HistoryError as exc:
+                self.conflicts[fid] = exc
+                self.lists[fid] = []
+            else:
+                mine = self.own.get(fid, set())
+                self.lists[fid] = [p for p in merged if p.claim_id not in mine]
+        return self.lists[fid], self.conflicts.get(fid)
 
 
 def _blocked(claim: Claim, flag: Flag) -> ClaimCheck:
@@ -440,7 +568,8 @@ def _result(
     rule, source = (first.rule, first.source) if first else (f"results.{claim.kind}", "")
     if result.status == "already_paid":
         paid = next((r for r in result.reasons if r.code == "ALREADY_PAID"), None)
-        return _duplicate(ctx.verified_in_file, claim.kind, numbers, paid), ZERO
+        what = KIND_TITLES.get(claim.kind, claim.kind)
+        return _duplicate(ctx.verified_in_file, what, numbers, paid), ZERO
     if result.status != "met":
         earliest = result.earliest_date
         if earliest is not None and earliest > claim.claimed_on:
@@ -451,13 +580,21 @@ def _result(
                 rule,
                 source,
             ), ZERO
+        failing = [r for r in result.reasons if r.code in _FAILING] or list(result.reasons)
+        named = failing[0] if failing else None
+        compared = {
+            f"{k}" if len(failing) == 1 else f"{r.code.lower()}.{k}": str(v)
+            for r in failing
+            for k, v in r.compared.items()
+            if v is not None
+        }
         return Flag(
             "RESULT_NOT_MET",
-            f"{claim.kind} is {result.status.replace('_', ' ')} on the claim date: "
-            + ", ".join(result.codes),
-            numbers | {"reasons": " ".join(result.codes)},
-            rule,
-            source,
+            f"{KIND_TITLES.get(claim.kind, claim.kind)} is {result.status.replace('_', ' ')} on "
+            "the claim date: " + "; ".join(f"{r.message} [{r.code}]" for r in failing),
+            numbers | {"reasons": " ".join(r.code for r in failing)} | compared,
+            named.rule if named else rule,
+            named.source if named else source,
         ), ZERO
     blocking = _route_blocked(ctx.decision, result.reasons)
     if blocking is not None:
@@ -541,15 +678,18 @@ def missed_claims(
     families: Iterable[Family],
     as_of: date,
     *,
-    paid: Mapping[str, Sequence[Payment]] | None = None,
+    paid: PaymentHistory | Mapping[str, Iterable[Any]] | None = None,
     rules_for: Callable[[Family], RuleSet] | None = None,
     plans: Mapping[str, OutcomePlan] | None = None,
+    fees: bool = True,
 ) -> list[MissedClaim]:
     """Results (and attachment fees) the evidence shows payable at `as_of` but never paid.
 
-    `paid` adds payments (a ledger's history, say) to each family's own. Each missed claim
-    has the amount forgone and the earliest date it became claimable, or None where the rules
-    cannot date it. Families that no programme covers are skipped (`verify` reports them).
+    `paid` is more payment history (a `pbr.history.PaymentHistory`, a ledger, or payments by
+    family), merged with each family's own payments (`pbr.history.merge_payments`). Each missed
+    claim has the amount forgone and the earliest date it became claimable, or None where the
+    rules cannot date it. `fees=False` leaves attachment fees out. Families that no programme
+    covers, or whose payment records disagree, are skipped (`verify` reports them).
 
     >>> import pbr
     >>> from datetime import date
@@ -566,13 +706,15 @@ def missed_claims(
     """
     from pbr.engine import rule_set_for
 
+    history = PaymentHistory.load(paid) if paid is not None else PaymentHistory.of({})
     found, _ = _missed(
         families,
         as_of,
-        {k: list(v) for k, v in (paid or {}).items()},
+        _Payments(history, {}),
         rules_for or rule_set_for,
         dict(plans or {}),
         set(),
+        fees=fees,
     )
     return found
 
@@ -580,18 +722,23 @@ def missed_claims(
 def _missed(
     families: Iterable[Family],
     as_of: date,
-    paid: Mapping[str, Sequence[Payment]],
+    paid: _Payments,
     pick: Callable[[Family], RuleSet],
     plans: Mapping[str, OutcomePlan],
     claimed: set[tuple[str, str]],
+    *,
+    fees: bool,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
     from pbr.engine import evaluate
 
     found: list[MissedClaim] = []
     skipped: list[tuple[str, str]] = []
     for family in families:
-        extra = tuple(paid.get(family.family_id, ()))
-        counted = family.model_copy(update={"payments": (*family.payments, *extra)})
+        known, conflict = paid.of(family)
+        if conflict is not None:
+            skipped.append((family.family_id, str(conflict)))
+            continue
+        counted = family.model_copy(update={"payments": tuple(known)})
         try:
             rules = pick(family)
             decision = evaluate(counted, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
@@ -599,9 +746,13 @@ def _missed(
             skipped.append((family.family_id, str(exc)))
             continue
         fid = family.family_id
-        fee_paid = any(p.kind == "attachment_fee" for p in counted.payments)
+        fee_paid = any(
+            p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
+            for p in counted.payments
+        )
         if (
-            decision.eligible
+            fees
+            and decision.eligible
             and not fee_paid
             and decision.attachment_fee > 0
             and as_of >= family.attached_on

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from pbr.audit._csv import COLUMNS
-from pbr.audit._report import Report
+from pbr.audit._report import Label, Report
+from pbr.output import neutralise
 
 __all__ = ["render"]
 
@@ -32,7 +33,7 @@ def render(report: Report) -> bytes:
     def cells(sheet: Any, values: Sequence[Any], strong: bool = False) -> list[Any]:
         row = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=_value(value))
             if isinstance(value, Decimal):
                 cell.number_format = _GBP
             if strong:
@@ -53,15 +54,24 @@ def render(report: Report) -> bytes:
     summary.column_dimensions["B"].width = 80
     summary.append(cells(summary, [report.title], strong=True))
     for key, value in (*report.meta, ("", ""), *report.summary):
-        summary.append([key, value])
+        summary.append(cells(summary, [key, value]))
     for t in report.tables:
         table(t.title, t.columns, t.rows, t.total_last and bool(t.rows))
     table(
         "All claims",
         COLUMNS,
-        ([flat.get(c, "") for c in COLUMNS] for flat in report.all_claims),
+        ([flat.get(c, "") for c in COLUMNS] for flat in (*report.all_claims, *report.malformed)),
         False,
     )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _value(value: Any) -> Any:
+    """A cell's value: labels as ``name (code)``, and text never a formula (`neutralise`)."""
+    if isinstance(value, Label):
+        value = str(value)
+    elif isinstance(value, tuple):
+        value = "; ".join(str(v) for v in value)
+    return neutralise(value) if isinstance(value, str) else value

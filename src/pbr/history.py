@@ -1,0 +1,302 @@
+"""One payment history: a family record's own payments merged with a payments ledger's.
+
+`evaluate`, `evaluate_many`, the audit and the command line all merge the same way, through
+`merge_payments`: the ledger is verified first (a broken one is refused), every ledger payment
+is validated again as a `pbr.records.Payment`, and a payment listed in both the record and the
+ledger (the same ``claim_id``) counts once. Where the two disagree about it (kind, amount, or
+two different dates), that is a `PaymentConflict` naming the family, the claim and both values:
+a payment is never counted twice, and never silently one way or the other.
+
+>>> import pbr
+>>> from decimal import Decimal
+>>> from datetime import date
+>>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+...     "payments": [{"kind": "attachment_fee", "amount": "3200", "claim_id": "C-1"}]})
+>>> history = PaymentHistory.of({"F1": [pbr.records.Payment(kind="attachment_fee",
+...     amount=Decimal(3200), paid_on=date(2012, 11, 1), claim_id="C-1")]})
+>>> [(p.claim_id, p.paid_on) for p in merge_payments(family, history).payments]
+[('C-1', datetime.date(2012, 11, 1))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from pbr.errors import PbrError
+
+if TYPE_CHECKING:
+    from pbr.records import Family, Payment
+
+__all__ = ["HistoryError", "PaymentConflict", "PaymentHistory", "merge_payments"]
+
+
+class HistoryError(PbrError, ValueError):
+    """A payment history that cannot be used: a payment that is not valid, or a conflict.
+
+    >>> issubclass(PaymentConflict, HistoryError)
+    True
+    """
+
+
+class PaymentConflict(HistoryError):
+    """Two sources disagree about one payment (same claim id); names the family, claim and values.
+
+    >>> PaymentConflict("F1", "C-1", "amount", "700.00", "1500.00", "ledger l.db").args[0]
+    "family 'F1': payment 'C-1': amount is 700.00 in the family record but 1500.00 in ledger l.db"
+    """
+
+    def __init__(
+        self,
+        family_id: str,
+        claim_id: str,
+        field: str,
+        here: str,
+        there: str,
+        source: str,
+        first: str = "the family record",
+    ) -> None:
+        self.family_id = family_id
+        self.claim_id = claim_id
+        self.field = field
+        super().__init__(
+            f"family {family_id!r}: payment {claim_id!r}: {field} is {here} in {first} but "
+            f"{there} in {source}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentHistory:
+    """Payments by family from a ledger (or given directly), validated, each claim id once.
+
+    Build it once with `PaymentHistory.load` and pass it to `pbr.evaluate`,
+    `pbr.evaluate_many` or `pbr.audit.verify`; `source` and `head` say where it came from (for
+    an audit report's header).
+
+    >>> PaymentHistory.of({}).source
+    'payments given'
+    """
+
+    by_family: Mapping[str, tuple[Payment, ...]] = field(default_factory=dict)
+    source: str = "payments given"
+    """Where the payments came from, for people (a ledger: its path, entries and head)."""
+    head: str = ""
+    """A ledger's head (``<entries>:<hash>``) when it was loaded from one."""
+
+    @classmethod
+    def load(
+        cls, source: Any, *, key: bytes | None = None, timeout: float = 60.0
+    ) -> PaymentHistory:
+        """The history in `source`; a ledger (or its path) is verified first.
+
+        `source` is a `pbr.ledger.Ledger`, a ledger's path, a `PaymentHistory` (returned as it
+        is), payments by family id, or ledger entries. `key` is a keyed ledger's key
+        (`pbr.ledger.load_key`), when `source` is a path.
+
+        >>> import tempfile, pathlib
+        >>> from pbr.ledger import Ledger
+        >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
+        >>> PaymentHistory.load(ledger).source  # doctest: +ELLIPSIS
+        'ledger .../l.db: 0 entries, head 0:000...'
+
+        Raises:
+            pbr.ledger.LedgerError: no ledger at the path, or it does not verify.
+            HistoryError: a payment is not valid, or one claim id is given for two families,
+                or twice with a different kind, amount or date (`PaymentConflict`).
+
+        """
+        from pbr.ledger import Ledger
+
+        if isinstance(source, PaymentHistory):
+            return source
+        if isinstance(source, str | Path):
+            source = Ledger(source, create=False, key=key, timeout=timeout)
+        if isinstance(source, Ledger):
+            verdict = source.verify()
+            if not verdict.ok:
+                at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+                from pbr.ledger import LedgerError
+
+                raise LedgerError(
+                    f"ledger {source.path} is broken{at}: {verdict.why} (pbr ledger verify)"
+                )
+            keyed = ", keyed" if verdict.keyed else ""
+            described = (
+                f"ledger {source.path}: {verdict.entries} entries, head {verdict.head_text}{keyed}"
+            )
+            payments = {
+                family: tuple(_validated(e, family, described) for e in entries)
+                for family, entries in source.payments().items()
+            }
+            return cls._checked(payments, described, verdict.head_text)
+        return cls.of(source)
+
+    @classmethod
+    def of(cls, payments: Mapping[str, Iterable[Any]] | Iterable[Any]) -> PaymentHistory:
+        """A history from payments by family id, or from ledger entries (which name the family).
+
+        Each item is a `pbr.records.Payment`, a `pbr.ledger.Entry` or a mapping with its fields;
+        each is validated again.
+
+        >>> from decimal import Decimal
+        >>> from datetime import date
+        >>> from pbr.ledger import Entry
+        >>> h = PaymentHistory.of([Entry("F1", "attachment_fee", Decimal("3200.00"),
+        ...                               date(2012, 11, 1), "C-1", "v1")])
+        >>> h.payments("F1")[0].amount, h.payments("F2")
+        (Decimal('3200.00'), ())
+        """
+        grouped: dict[str, list[Any]] = {}
+        if isinstance(payments, Mapping):
+            for family_id, items in payments.items():
+                grouped.setdefault(str(family_id), []).extend(items)
+        else:
+            for item in payments:
+                family_id = getattr(item, "family_id", None)
+                if family_id is None and isinstance(item, Mapping):
+                    family_id = item.get("family_id")
+                if not isinstance(family_id, str):
+                    raise TypeError(
+                        f"a payment without a family: {item!r} (give payments by family id)"
+                    )
+                grouped.setdefault(family_id, []).append(item)
+        source = "payments given"
+        validated = {
+            family: tuple(_validated(item, family, source) for item in items)
+            for family, items in grouped.items()
+        }
+        return cls._checked(validated, source, "")
+
+    @classmethod
+    def _checked(
+        cls, payments: dict[str, tuple[Payment, ...]], source: str, head: str
+    ) -> PaymentHistory:
+        """Each claim id once: the same payment given twice counts once; a conflict is an error."""
+        owner: dict[str, str] = {}
+        merged: dict[str, tuple[Payment, ...]] = {}
+        for family_id, items in payments.items():
+            for item in items:
+                if item.claim_id is None:
+                    continue
+                first = owner.setdefault(item.claim_id, family_id)
+                if first != family_id:
+                    raise PaymentConflict(
+                        family_id, item.claim_id, "family", repr(first), repr(family_id), source
+                    )
+            merged[family_id] = _merge((), items, family_id, source, first=source)
+        return cls(merged, source, head)
+
+    def payments(self, family_id: str) -> tuple[Payment, ...]:
+        """The family's payments in this history (none: an empty tuple).
+
+        >>> PaymentHistory.of({}).payments("F1")
+        ()
+        """
+        return self.by_family.get(family_id, ())
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.by_family.values())
+
+
+def merge_payments(family: Family, history: Any) -> Family:
+    """`family` with its record's payments and the history's for it, each claim id once.
+
+    The record's payments come first, then the history's that the record does not list. A
+    payment in both with the same kind and amount counts once (a missing date is taken from the
+    other); a disagreement about kind, amount or date is a `PaymentConflict`. With no history,
+    or none for this family, the family is returned unchanged.
+
+    >>> import pbr
+    >>> from decimal import Decimal
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "payments": [{"kind": "attachment_fee", "amount": "3200", "claim_id": "C-1"}]})
+    >>> merge_payments(family, {"F1": [pbr.records.Payment(kind="attachment_fee",
+    ...     amount=Decimal(2400), claim_id="C-1")]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.history.PaymentConflict: family 'F1': payment 'C-1': amount is 3200.00 in the family record but 2400.00 in payments given
+
+    Raises:
+        PaymentConflict: the record and the history disagree about a payment.
+        pbr.ledger.LedgerError: `history` is a ledger that does not verify.
+
+    """
+    if history is None:
+        return family
+    loaded = PaymentHistory.load(history)
+    extra = loaded.payments(family.family_id)
+    if not extra:
+        return family
+    merged = _merge(family.payments, extra, family.family_id, loaded.source)
+    return family.model_copy(update={"payments": merged})
+
+
+def _merge(
+    record: tuple[Payment, ...],
+    extra: Iterable[Payment],
+    family_id: str,
+    source: str,
+    first: str = "the family record",
+) -> tuple[Payment, ...]:
+    out = list(record)
+    where = {p.claim_id: i for i, p in enumerate(out) if p.claim_id is not None}
+    for payment in extra:
+        i = where.get(payment.claim_id) if payment.claim_id is not None else None
+        if i is None:
+            if payment.claim_id is not None:
+                where[payment.claim_id] = len(out)
+            out.append(payment)
+            continue
+        known = out[i]
+        claim_id = payment.claim_id or ""
+        for name in ("kind", "amount"):
+            here, there = getattr(known, name), getattr(payment, name)
+            if here != there:
+                raise PaymentConflict(
+                    family_id, claim_id, name, str(here), str(there), source, first
+                )
+        if known.paid_on is None and payment.paid_on is not None:
+            out[i] = known.model_copy(update={"paid_on": payment.paid_on})
+        elif payment.paid_on not in (None, known.paid_on):
+            raise PaymentConflict(
+                family_id,
+                claim_id,
+                "paid_on",
+                str(known.paid_on),
+                str(payment.paid_on),
+                source,
+                first,
+            )
+    return tuple(out)
+
+
+def _validated(item: Any, family_id: str, source: str) -> Payment:
+    """A payment validated from a `Payment`, a ledger `Entry` or a mapping of its fields."""
+    from pbr.records import Payment
+
+    if isinstance(item, Payment):
+        data: Any = item.model_dump()
+    elif isinstance(item, Mapping):
+        data = {k: v for k, v in item.items() if k != "family_id"}
+    else:
+        data = {
+            name: getattr(item, name)
+            for name in ("kind", "amount", "paid_on", "claim_id")
+            if hasattr(item, name)
+        }
+    try:
+        return Payment.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(payment)"
+        message = err["msg"].removeprefix("Value error, ")
+        raise HistoryError(
+            f"family {family_id!r}: payment {data.get('claim_id')!r} in {source}: {loc} = "
+            f"{err.get('input')!r}: {message}"
+        ) from None

@@ -1,0 +1,579 @@
+"""The audit with a ledger, and a report a finance director reads right."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pbr
+from pbr.audit import (
+    Claim,
+    Verification,
+    payments_from_report,
+    read_claims,
+    sample,
+    verify,
+    write_report,
+)
+from pbr.cli import main
+from pbr.ledger import Entry, Ledger
+from pbr.reasons import REASON_CODES
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AS_OF = date(2015, 3, 31)
+FAMILY_FILES = [str(EXAMPLES / "families.jsonl"), str(EXAMPLES / "mixed-programmes.jsonl")]
+
+
+def families() -> dict[str, pbr.Family]:
+    found = {}
+    for path in FAMILY_FILES:
+        for item in pbr.read_records(path):
+            assert isinstance(item, pbr.Family)
+            found[item.family_id] = item
+    return found
+
+
+def claim(claim_id: str, family_id: str, kind: str, amount: str, on: date = AS_OF) -> Claim:
+    return Claim.model_validate(
+        {
+            "claim_id": claim_id,
+            "family_id": family_id,
+            "kind": kind,
+            "amount": amount,
+            "claimed_on": on,
+        }
+    )
+
+
+def verdicts(result: Verification) -> list[tuple[object, ...]]:
+    """Everything an audit says about each claim and each missed claim, for comparing audits."""
+    return [
+        (
+            c.claim.claim_id,
+            c.codes,
+            c.allowed,
+            c.verified,
+            c.over_claimed,
+            c.under_claimed,
+            tuple(f.message for f in c.flags),
+        )
+        for c in result.checks
+    ] + [(m.family_id, m.kind, m.amount, m.earliest_date) for m in result.missed]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- one payment history, as it stood on each claim date -----------------------------------------
+
+
+def test_a_claim_paid_later_does_not_change_the_audit_of_the_others(tmp_path: Path) -> None:
+    """The issue's case: the top-up was flagged once the first claim was recorded as paid."""
+    claims = [
+        claim("A-1", "EX-002", "crime_asb_education", "1500.00"),
+        claim("A-2", "EX-002", "continuous_employment", "100.00"),
+    ]
+    before = verify(claims, families())
+    assert [(c.codes, c.verified) for c in before.checks] == [
+        ((), Decimal("1500.00")),
+        ((), Decimal("100.00")),
+    ]
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        [Entry("EX-002", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "A-1", "v")]
+    )
+    after = verify(claims, families(), history=ledger)
+    assert verdicts(after) == verdicts(before)  # was AMOUNT_DIFFERS, "allowed £1,600.00"
+
+
+def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        [Entry("EX-002", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "OLD", "v")]
+    )
+    top_up = [claim("A-2", "EX-002", "continuous_employment", "100.00")]
+    assert verify(top_up, families(), history=ledger).checks[0].codes == ("AMOUNT_DIFFERS",)
+    # paid after the claim date: on 31 March only employment was payable, so £800 was allowed
+    ledger.append([Entry("EX-002", "attachment_fee", Decimal(3200), date(2015, 3, 1), "FEE", "v")])
+    paid_before = verify(
+        [claim("A-3", "EX-002", "crime_asb_education", "1500.00", date(2015, 6, 1))],
+        families(),
+        history=ledger,
+    )
+    assert paid_before.checks[0].codes == ("DUPLICATE_OF_PAYMENT",)
+
+
+def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> None:
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    first = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    report = write_report(first, tmp_path / "first.csv")
+    entries = payments_from_report(report, paid_on=date(2015, 5, 15))
+    verified = [c.claim.claim_id for c in first.checks if c.status == "verified"]
+    assert [e.claim_id for e in entries] == verified
+    by_id = {c.claim.claim_id: c for c in first.checks}
+    assert all(e.amount == by_id[e.claim_id].verified for e in entries)
+    ledger = Ledger(tmp_path / "l.db")
+    assert ledger.append(entries, skip_recorded=True) == len(verified)
+    again = verify(claims, families(), as_of=AS_OF, rejections=malformed, history=ledger)
+    assert verdicts(again) == verdicts(first)
+    assert write_report(again, tmp_path / "again.csv").read_bytes() == report.read_bytes()
+    partial = payments_from_report(report, paid_on=date(2015, 5, 15), partial=True)
+    assert {e.claim_id for e in partial} - set(verified) == {"C-003", "C-004"}  # cut, not refused
+
+
+def test_the_flow_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "payments.db")
+    audit = ["audit", str(EXAMPLES / "claims.csv")]
+    for path in FAMILY_FILES:
+        audit += ["--families", path]
+    audit += ["--as-of", "2015-03-31"]
+    status, first, _ = run(capsys, *audit, "--report", str(tmp_path / "a.csv"))
+    assert status == 1
+    status, out, _ = run(
+        capsys, "ledger", "record", str(tmp_path / "a.csv"), db, "--paid-on", "2015-05-15"
+    )
+    assert status == 0
+    recorded, head = out.splitlines()
+    assert recorded == f"recorded 5 payments from {tmp_path / 'a.csv'} in {db}"
+    kept = head.removeprefix("head ")
+    status, out, _ = run(
+        capsys, "ledger", "record", str(tmp_path / "a.csv"), db, "--paid-on", "2015-05-15"
+    )
+    assert out.startswith(f"recorded 0 payments from {tmp_path / 'a.csv'} in {db} (5 already")
+    status, again, _ = run(capsys, *audit, "--ledger", db, "--report", str(tmp_path / "b.csv"))
+    assert status == 1
+    assert again == f"payment history: ledger {db}: 5 entries, head {kept}\n" + first
+    assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+    status, out, _ = run(capsys, "ledger", "verify", db, "--expect-head", kept)
+    assert (status, out.splitlines()[0]) == (
+        0,
+        f"ledger {db}: 5 entries, chain intact and holds the kept head",
+    )
+
+
+def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
+    family = families()["EX-018"]  # its record has crime/ASB/education paid on 2013-02-15
+    paid = family.payments[-1]
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        [
+            Entry(
+                "EX-018",
+                paid.kind,
+                paid.amount + 1,
+                paid.paid_on or date(2013, 2, 15),
+                paid.claim_id or "X",
+                "v",
+            )
+        ]
+    )
+    if paid.claim_id is None:  # the example has no claim id: give it one
+        family = family.model_copy(
+            update={"payments": (*family.payments[:-1], paid.model_copy(update={"claim_id": "X"}))}
+        )
+    result = verify(
+        [claim("Q-1", "EX-018", "progress_to_work", "100.00")],
+        {"EX-018": family},
+        history=ledger,
+    )
+    flag = result.checks[0].flags[0]
+    assert flag.code == "PAYMENT_HISTORY_CONFLICT"
+    assert "amount is 700.00 in the family record but 701.00 in ledger" in flag.message
+    assert result.checks[0].over_claimed == Decimal("100.00")
+    assert [f for f, _ in result.unevaluated] == ["EX-018"]
+
+
+# --- the claim file: every row's money accounted for ---------------------------------------------
+
+
+def test_an_exact_duplicate_row_is_a_duplicate_with_its_money(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\n"
+        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
+        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
+        " C1 ,EX-010,crime_asb_education, 1500.00 ,2015-03-31\n"
+        "C1,EX-010,crime_asb_education,700.00,2015-03-31\n"
+    )
+    claims, malformed = read_claims(path)
+    assert [c.row for c in claims] == [2, 3, 4]
+    assert [(r.row, r.field, r.amount) for r in malformed] == [(5, "claim_id", Decimal("700.00"))]
+    assert "the same claim_id is on row 2 with other values" in malformed[0].message
+    result = verify(claims, families(), rejections=malformed)
+    assert [c.codes for c in result.checks] == [(), ("DUPLICATE_IN_FILE",), ("DUPLICATE_IN_FILE",)]
+    assert result.checks[1].flags[0].message == "row 3 repeats row 2 (claim C1) exactly"
+    total = result.reconciliation()[-1]
+    assert (total["claimed"], total["verified"], total["over_claimed"], total["unverified"]) == (
+        Decimal("5200.00"),
+        Decimal("1500.00"),
+        Decimal("3000.00"),
+        Decimal("700.00"),
+    )
+    assert len(sample(claims[:1], size=1, seed=0).claims) == 1
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["C1", "C2", "C3"]),
+            st.sampled_from(["EX-010", "EX-002", "", "EX-999"]),
+            st.sampled_from(["crime_asb_education", "attachment_fee", "bonus", ""]),
+            st.sampled_from(["700.00", "1500", "12.345", "", "-5", "x"]),
+            st.sampled_from(["2015-03-31", "2015-02-30", ""]),
+        ),
+        max_size=8,
+    )
+)
+def test_claimed_is_verified_plus_over_claimed_plus_unverified(
+    rows: list[tuple[str, ...]],
+) -> None:
+    text = "claim_id,family_id,kind,amount,claimed_on\n" + "".join(",".join(r) + "\n" for r in rows)
+    path = Path(tempfile_dir()) / "c.csv"
+    path.write_text(text)
+    claims, malformed = read_claims(path)
+    assert len(claims) + len(malformed) == len(rows)  # every row accounted for
+    table = verify(claims, families(), rejections=malformed).reconciliation()
+    *kinds, total = table
+    for row in table:
+        assert row["claimed"] == row["verified"] + row["over_claimed"] + row["unverified"]
+    for key in ("claims", "malformed", "claimed", "verified", "over_claimed", "unverified"):
+        assert total[key] == sum(r[key] for r in kinds)
+    readable = sum(
+        (Decimal(r[3]) for r in rows if re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?", r[3])), Decimal(0)
+    )
+    assert total["claimed"] == readable  # every readable amount, and nothing else
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp()
+
+
+# --- reasons that fail, in plain words -----------------------------------------------------------
+
+PASSING = {
+    "CRIME_ASB_AT_ENTRY",
+    "NO_CRIME_ASB_AT_ENTRY",
+    "EDUCATION_PROBLEM_AT_ENTRY",
+    "NO_EDUCATION_PROBLEM_AT_ENTRY",
+    "OUT_OF_WORK_BENEFIT_AT_ENTRY",
+    "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+    "LOCAL_DISCRETION_RECORDED",
+    "IDENTIFIED_FOR_STATED",
+    "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR",
+    "ELIGIBLE",
+    "LIMB_NOT_RELEVANT",
+    "CHILD_IN_SCHOOL",
+    "NO_CHILD_TO_ASSESS",
+    "ASB_REDUCED_60_PERCENT",
+    "ASB_NONE_BEFORE_OR_SINCE",
+    "OFFENDING_REDUCED_33_PERCENT",
+    "OFFENDING_NONE_BEFORE_OR_SINCE",
+    "WORK_PROGRAMME_REFERRAL",
+    "CONTINUOUS_EMPLOYMENT_REACHED",
+    "RATE_APPLIED",
+    "ALREADY_PAID",
+    "CAP_REACHED",
+    "EMPLOYMENT_TOP_UP",
+    "EXCLUSIVE_ROUTE_TAKEN",
+    "PROBLEMS_AT_ENTRY",
+    "DEPENDENT_CHILD_OR_EXPECTANT_PARENT",
+    "OUTCOME_MET",
+    "MEASURE_MET",
+    "EXAMPLE_PLAN_USED",
+    "ONE_CLAIM_PER_FAMILY",
+    "IDENTIFIED_FOR_IGNORED",
+}
+"""Reason codes that say what held, or are notes: never the reason a result is not met."""
+
+
+def test_every_reason_code_is_either_failing_or_not() -> None:
+    from pbr.audit._verify import _FAILING
+
+    assert not _FAILING & PASSING
+    assert set(REASON_CODES) == _FAILING | PASSING  # a new code must be placed
+
+
+def test_a_result_not_met_names_only_what_failed_with_the_child_and_term() -> None:
+    result = verify([claim("X", "EX-025", "crime_asb_education", "1500.00")], families())
+    flag = result.checks[0].flags[0]
+    assert flag.code == "RESULT_NOT_MET"
+    assert flag.message == (
+        "Crime, ASB and education is not met on the claim date: child C2 is of compulsory "
+        "school age but has no record for 2014/15 autumn [MISSING_SCHOOL_TERM]"
+    )
+    assert (flag.compared["reasons"], flag.compared["child"], flag.compared["term"]) == (
+        "MISSING_SCHOOL_TERM",
+        "C2",
+        "2014/15 autumn",
+    )
+    for passing in ("CHILD_IN_SCHOOL", "ASB_REDUCED_60_PERCENT", "OFFENDING_NONE"):
+        assert passing not in flag.message
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Verification, Path, str]:
+    folder = tmp_path_factory.mktemp("ledger")
+    ledger = Ledger(folder / "payments.db")
+    ledger.append(
+        [Entry("EX-001", "progress_to_work", Decimal(100), date(2014, 12, 1), "L-1", "v")]
+    )
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed, history=ledger)
+    return result, folder, ledger.verify().head_text
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md", ".xlsx"])
+def test_the_header_names_the_ledger_rule_sets_and_interpretations(
+    with_ledger: tuple[Verification, Path, str], suffix: str
+) -> None:
+    result, folder, head = with_ledger
+    path = write_report(result, folder / f"r{suffix}", sources=[EXAMPLES / "claims.csv"])
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        text = "\n".join(
+            str(c.value) for row in load_workbook(path)["Summary"].iter_rows() for c in row
+        )
+    else:
+        text = path.read_text().replace("\\", "")
+    assert str(folder / "payments.db") in text
+    assert head in text
+    assert "tf-phase-1/1.0, tf-phase-2/1.0" in text
+    assert "employment_after_crime = top_up" in text
+    assert "relevance = all_limbs" in text  # phase two's, not phase one's
+    assert "Missed results" in text
+    assert "Missed attachment fees" in text
+    assert "Unverified (malformed rows)" in text
+
+
+def test_missed_results_and_fees_are_apart_and_fees_can_be_left_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    assert {m.kind for m in result.missed_attachment_fees} == {"attachment_fee"}
+    assert "attachment_fee" not in {m.kind for m in result.missed_results}
+    assert len(result.missed_results) + len(result.missed_attachment_fees) == len(result.missed)
+    without = verify(claims, families(), as_of=AS_OF, missed_fees=False)
+    assert without.missed == result.missed_results
+    args = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
+    args += ["--families", FAMILY_FILES[1], "--as-of", "2015-03-31"]
+    _, out, _ = run(capsys, *args)
+    assert "missed results: 40 worth £46,500.00 (as of 2015-03-31)" in out
+    assert "missed attachment fees: 37 worth £86,400.00" in out
+    _, out, _ = run(capsys, *args, "--no-missed-fees")
+    assert "missed results: 40 worth £46,500.00" in out
+    assert "attachment fees" not in out
+
+
+def test_codes_appear_beside_plain_names(tmp_path: Path) -> None:
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    text = write_report(result, tmp_path / "r.md").read_text()
+    assert "Crime, ASB and education (`crime_asb_education`)" in text
+    assert "Amount differs (`AMOUNT_DIFFERS`)" in text
+    html = write_report(result, tmp_path / "r.html").read_text()
+    assert "Over the cap</span>" in html
+
+
+# --- sampling: at least k per stratum ------------------------------------------------------------
+
+
+@given(st.lists(st.sampled_from("abcdef"), min_size=1, max_size=40), st.integers(0, 4), st.data())
+def test_min_per_stratum_gives_every_stratum_its_share(
+    groups: list[str], k: int, data: st.DataObject
+) -> None:
+    claims = [
+        Claim(
+            claim_id=f"S{i}",
+            family_id="F",
+            kind="attachment_fee",
+            amount=Decimal(1),
+            claimed_on=AS_OF,
+            window=g,
+        )
+        for i, g in enumerate(groups)
+    ]
+    counts = {g: groups.count(g) for g in set(groups)}
+    floor = sum(min(k, n) for n in counts.values())
+    size = data.draw(st.integers(floor, len(claims)))
+    drawn = sample(claims, size=size, seed="s", strata=("window",), min_per_stratum=k)
+    assert len(drawn.claims) == size
+    for g, n in counts.items():
+        assert drawn.sizes[g] >= min(k, n)
+        assert drawn.sizes[g] <= n
+    if k:
+        assert f"at least {k} per group" in drawn.method
+    if floor:
+        with pytest.raises(ValueError, match="too small"):
+            sample(claims, size=floor - 1, seed="s", strata=("window",), min_per_stratum=k)
+    by_fraction = sample(claims, fraction="0", seed="s", strata=("window",), min_per_stratum=k)
+    assert by_fraction.sizes == {g: min(k, n) for g, n in counts.items()}
+
+
+def test_cli_min_per_stratum(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
+    args += ["--families", FAMILY_FILES[1], "--as-of", "2015-03-31", "--seed", "2015"]
+    _, out, _ = run(capsys, *args, "--sample", "5", "--min-per-stratum", "1")
+    drawn = out.split("sample: ")[1].split()
+    kinds = {c.claim_id: c.kind for c in read_claims(EXAMPLES / "claims.csv")[0]}
+    assert len(drawn) == 5
+    assert {kinds[d] for d in drawn} == set(kinds.values())  # all five kinds
+    status, out, err = run(capsys, *args, "--sample", "3", "--min-per-stratum", "1")
+    assert status == 2
+    assert out == ""  # refused before any work
+    assert err.startswith("pbr: size 3 is too small for 1 per stratum over 5 strata")
+
+
+# --- refused before any work ---------------------------------------------------------------------
+
+
+def test_report_problems_fail_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # the xlsx extra is not installed
+    for report, why in (
+        (tmp_path / "r.xlsx", 'XLSX needs openpyxl: pip install "pbr[xlsx]"'),
+        (tmp_path / "r.txt", "a report ends in .html, .md, .csv or .xlsx"),
+        (tmp_path / "no" / "r.csv", "does not exist"),
+        (tmp_path, "a report ends in"),
+    ):
+        status, out, err = run(capsys, *args, "--report", str(report))
+        assert status == 2
+        assert out == ""
+        assert err.startswith("pbr: ")
+        assert why in err
+        assert err.count("\n") == 1
+    status, out, err = run(
+        capsys,
+        "evaluate",
+        FAMILY_FILES[0],
+        "--as-of",
+        "2015-03-31",
+        "--output",
+        str(tmp_path / "d.xlsx"),
+    )
+    assert (status, out) == (2, "")
+    assert 'XLSX needs openpyxl: pip install "pbr[xlsx]"' in err
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+
+def test_replay_exits_1_when_anything_differs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(
+        capsys, "evaluate", FAMILY_FILES[0], "--as-of", "2015-03-31", "--format", "json"
+    )
+    (tmp_path / "d.jsonl").write_text(out)
+    ledger = Ledger(tmp_path / "later.db")  # paid after the decisions' date: same output
+    ledger.append([Entry("EX-010", "attachment_fee", Decimal(1), date(2016, 1, 1), "Z", "v")])
+    status, out, _ = run(
+        capsys,
+        "replay",
+        str(tmp_path / "d.jsonl"),
+        "--families",
+        FAMILY_FILES[0],
+        "--ledger",
+        str(tmp_path / "later.db"),
+    )
+    assert status == 1
+    assert "EX-010: identical (though input changed)" in out
+    assert out.endswith(
+        "replayed 60: 59 identical, 0 different, 1 with the same output but a changed library, "
+        "rules or input\n"
+    )
+    status, _, err = run(
+        capsys, "replay", str(tmp_path / "none.jsonl"), "--families", FAMILY_FILES[0]
+    )
+    assert status == 2
+    assert err.startswith(f"pbr: cannot read {tmp_path / 'none.jsonl'}")
+
+
+# --- the HTML report in a real browser -----------------------------------------------------------
+
+HOSTILE_IDS = [
+    "<script>document.title='pwned'</script>",
+    '"><img src=x onerror="document.title=\'pwned\'">',
+    '=HYPERLINK("http://evil.example","x")',
+]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no headless Chromium here (apt-get install chromium)")
+
+
+def test_the_html_report_in_headless_chromium(tmp_path: Path) -> None:
+    browser = chromium()
+    rows = ["claim_id,family_id,kind,amount,claimed_on,window"]
+    for i, hostile in enumerate(HOSTILE_IDS):
+        rows.append(
+            f'"{hostile.replace(chr(34), chr(34) * 2)}",EX-010,attachment_fee,1.00,2015-03-31,'
+        )
+        rows.append(
+            f'H{i},EX-999,crime_asb_education,700.00,2015-03-31,"{hostile.replace(chr(34), chr(34) * 2)}"'
+        )
+    (tmp_path / "claims.csv").write_text("\n".join(rows) + "\n")
+    claims, malformed = read_claims(tmp_path / "claims.csv")
+    assert len(claims) == 6
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    page = write_report(result, tmp_path / "r.html", sample=sample(claims, size=2, seed=1))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    flags += ["--disable-background-networking", "--window-size=1280,1800"]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "<title>Claim audit</title>" in dom  # no script ran to change it
+    assert "<script" not in dom  # the hostile text is text, not elements
+    assert "<img" not in dom
+    assert dom.count("&lt;script&gt;") >= 2
+    assert "Reconciliation" in dom
+    assert "Missed attachment fees" in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 20_000  # a page was drawn, not a blank one
+
+
+def test_the_csv_report_reads_back_as_written(tmp_path: Path) -> None:
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    rows = list(csv.DictReader(io.StringIO(write_report(result, tmp_path / "r.csv").read_text())))
+    for row in rows:
+        amount = Decimal(row["amount"] or "0")
+        assert amount == Decimal(row["verified"]) + Decimal(row["over_claimed"]) + Decimal(
+            row["unverified"] or "0"
+        )

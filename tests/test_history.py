@@ -1,0 +1,208 @@
+"""One payment history: record payments and ledger entries merged once, by every entry point."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pbr
+from pbr.cli import main
+from pbr.history import HistoryError, PaymentConflict, PaymentHistory, merge_payments
+from pbr.ledger import Entry, Ledger, LedgerError
+from pbr.money import round_to_penny, round_to_pound
+from pbr.records import Payment
+
+from .builders import record
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+AS_OF = date(2013, 7, 31)
+
+
+def with_payment(**payment: object) -> pbr.Family:
+    """A family whose crime/ASB/education result is met on AS_OF, with one recorded payment."""
+    return pbr.Family.model_validate(
+        record(payments=[{"kind": "crime_asb_education", "amount": "700", **payment}])
+    )
+
+
+def ledger_with(path: Path, *entries: Entry) -> Ledger:
+    ledger = Ledger(path)
+    ledger.append(entries)
+    return ledger
+
+
+def crime(claim_id: str = "C-1", amount: str = "700.00", on: date = date(2013, 5, 1)) -> Entry:
+    return Entry("T1", "crime_asb_education", Decimal(amount), on, claim_id, "tf-phase-1/1.0")
+
+
+def test_a_payment_in_the_record_and_the_ledger_counts_once(tmp_path: Path) -> None:
+    family = with_payment(claim_id="C-1", paid_on="2013-05-01")
+    ledger = ledger_with(tmp_path / "l.db", crime())
+    decision = pbr.evaluate(family, as_of=AS_OF, ledger=ledger)
+    assert decision.paid_to_date == Decimal("700.00")  # it was 1,400.00: counted twice
+    assert len(merge_payments(family, ledger).payments) == 1
+    both = pbr.evaluate(family, as_of=AS_OF, ledger=PaymentHistory.load(ledger))
+    assert both == decision
+
+
+def test_a_date_the_record_lacks_is_taken_from_the_ledger(tmp_path: Path) -> None:
+    family = with_payment(claim_id="C-1")
+    merged = merge_payments(family, ledger_with(tmp_path / "l.db", crime()))
+    assert [(p.claim_id, p.paid_on) for p in merged.payments] == [("C-1", date(2013, 5, 1))]
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        (crime(amount="1500.00"), "amount"),
+        (crime(on=date(2013, 6, 1)), "paid_on"),
+        (Entry("T1", "progress_to_work", Decimal(700), date(2013, 5, 1), "C-1", "v"), "kind"),
+    ],
+)
+def test_a_disagreement_is_a_conflict_naming_family_claim_and_values(
+    tmp_path: Path, entry: Entry, field: str
+) -> None:
+    family = with_payment(claim_id="C-1", paid_on="2013-05-01")
+    ledger = ledger_with(tmp_path / "l.db", entry)
+    with pytest.raises(PaymentConflict, match=f"family 'T1': payment 'C-1': {field} is ") as err:
+        merge_payments(family, ledger)
+    assert str(tmp_path / "l.db") in str(err.value)
+    assert err.value.field == field
+
+
+def test_payments_without_claim_ids_are_kept_and_others_added(tmp_path: Path) -> None:
+    family = with_payment(paid_on="2013-05-01")  # no claim id: cannot be matched
+    fee = Entry("T1", "attachment_fee", Decimal(3200), date(2012, 11, 1), "F-1", "v")
+    merged = merge_payments(family, ledger_with(tmp_path / "l.db", fee))
+    assert [p.kind for p in merged.payments] == ["crime_asb_education", "attachment_fee"]
+    assert merge_payments(family, None) is family
+    assert merge_payments(family, {"OTHER": [fee]}) is family
+
+
+def test_evaluate_many_merges_and_rejects_a_family_in_conflict(tmp_path: Path) -> None:
+    good = with_payment(claim_id="C-1", paid_on="2013-05-01")
+    other = pbr.Family.model_validate(record(family_id="T2"))
+    ledger_with(
+        tmp_path / "l.db",
+        crime(),
+        Entry("T2", "crime_asb_education", Decimal(700), date(2013, 5, 1), "C-2", "v"),
+    )
+    bad = pbr.Family.model_validate(
+        record(
+            family_id="T2",
+            payments=[{"kind": "crime_asb_education", "amount": "100", "claim_id": "C-2"}],
+        )
+    )
+    rows: list[pbr.batch.Item] = [good, other, bad.model_dump_json()]
+    for workers in (1, 2):
+        out = list(pbr.evaluate_many(rows, as_of=AS_OF, workers=workers, ledger=tmp_path / "l.db"))
+        assert isinstance(out[0], pbr.Decision)
+        assert out[0].paid_to_date == Decimal("700.00")
+        assert isinstance(out[1], pbr.Decision)
+        assert out[1].results["crime_asb_education"].status == "already_paid"
+        assert isinstance(out[2], pbr.Rejection)
+        assert out[2].errors[0].type == "payment_history"
+        assert "amount is 100.00 in the family record but 700.00" in out[2].errors[0].message
+
+
+def test_a_broken_ledger_is_refused_everywhere(tmp_path: Path) -> None:
+    import sqlite3
+
+    ledger_with(tmp_path / "l.db", crime())
+    with sqlite3.connect(tmp_path / "l.db") as db:
+        db.execute("UPDATE entries SET amount = '3199.995'")
+    family = with_payment(claim_id="C-1")
+    with pytest.raises(LedgerError, match=r"broken at entry 1: entry 1: amount '3199\.995'"):
+        pbr.evaluate(family, as_of=AS_OF, ledger=tmp_path / "l.db")
+    with pytest.raises(LedgerError, match="broken"):
+        list(pbr.evaluate_many([family], as_of=AS_OF, ledger=tmp_path / "l.db"))
+    with pytest.raises(LedgerError, match="broken"):
+        pbr.audit.verify([], [family], history=Ledger(tmp_path / "l.db"))
+
+
+def test_history_payments_are_validated_again() -> None:
+    with pytest.raises(HistoryError, match="family 'T1': payment 'X' in payments given: amount"):
+        PaymentHistory.of({"T1": [{"kind": "attachment_fee", "amount": "1.001", "claim_id": "X"}]})
+    with pytest.raises(PaymentConflict, match="payment 'X': family is 'T1'"):
+        PaymentHistory.of(
+            {
+                "T1": [Payment(kind="attachment_fee", amount=Decimal(1), claim_id="X")],
+                "T2": [Payment(kind="attachment_fee", amount=Decimal(1), claim_id="X")],
+            }
+        )
+    twice = Payment(kind="attachment_fee", amount=Decimal(1), claim_id="X")
+    assert len(PaymentHistory.of({"T1": [twice, twice]})) == 1
+    with pytest.raises(TypeError, match="a payment without a family"):
+        PaymentHistory.of([twice])
+
+
+def test_cli_evaluate_reports_a_conflict_as_a_rejection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "f.jsonl").write_text(
+        json.dumps(
+            record(payments=[{"kind": "crime_asb_education", "amount": "100", "claim_id": "C-1"}])
+        )
+        + "\n"
+        + json.dumps(record(family_id="T2"))
+        + "\n"
+    )
+    ledger_with(tmp_path / "l.db", crime())
+    for fmt in ("json", "table"):
+        status = main(
+            [
+                "evaluate",
+                str(tmp_path / "f.jsonl"),
+                "--as-of",
+                "2013-07-31",
+                "--format",
+                fmt,
+                "--ledger",
+                str(tmp_path / "l.db"),
+            ]
+        )
+        out, err = capsys.readouterr()
+        assert status == 1
+        assert "f.jsonl:1 (record 1), family 'T1': payments = \"C-1\"" in err
+        assert "amount is 100.00 in the family record but 700.00 in ledger" in err
+        assert "families rejected:  1" in out + err
+
+
+# --- rounding never depends on the caller's decimal context --------------------------------------
+
+
+def test_round_to_penny_is_exact_under_any_context() -> None:
+    with localcontext() as ctx:
+        ctx.prec = 7  # Decimal arithmetic would round 12.3449995 to 12.34500 first
+        assert round_to_penny(Decimal("12.3449995")) == Decimal("12.34")
+        assert round_to_penny(Fraction(123449995, 10**7)) == Decimal("12.34")
+        assert round_to_pound(Decimal("1234567.5")) == Decimal("1234568.00")
+        assert pbr.money.money("123456789.12") == Decimal("123456789.12")
+
+
+@given(
+    st.fractions(min_value=-(10**9), max_value=10**9, max_denominator=10**6),
+    st.integers(1, 40),
+    st.sampled_from(["ROUND_DOWN", "ROUND_HALF_EVEN", "ROUND_CEILING"]),
+)
+def test_rounding_is_half_up_whatever_the_context(value: Fraction, prec: int, mode: str) -> None:
+    import decimal
+
+    pence = value * 100
+    whole = abs(pence.numerator) // pence.denominator
+    if 2 * (abs(pence.numerator) % pence.denominator) >= pence.denominator:
+        whole += 1
+    expected = Decimal(whole if value >= 0 else -whole).scaleb(-2, decimal.Context(prec=60))
+    with localcontext() as ctx:
+        ctx.prec = prec
+        ctx.rounding = getattr(decimal, mode)
+        got = round_to_penny(value)
+    assert got == expected
+    assert got.as_tuple().exponent == -2

