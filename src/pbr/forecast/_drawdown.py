@@ -52,6 +52,8 @@ RISK = "at_risk"
 LATER = "later"
 """The `by_year` row of what falls beyond the last claim window."""
 TABLES = ("summary", "by year", "windows", "allocation")
+_INDEX = {"windows": "claim_date"}
+"""The column a table's DataFrame is indexed by (windows: a time series)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,8 +398,10 @@ class Drawdown:
     def to_pandas(self, table: str = "windows") -> Any:
         """One table as a DataFrame: money in whole pence (``*_pence``), dates as datetime64.
 
-        `table` is ``"windows"`` (default), ``"by year"``, ``"summary"`` or ``"allocation"``;
-        `pbr.forecast.pounds` gives the pounds view for charts and spreadsheets.
+        `table` is ``"windows"`` (default; indexed by ``claim_date``, a time series),
+        ``"by year"``, ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
+        view for charts and spreadsheets. A forecast from records keeps ``as_of`` in
+        ``frame.attrs``.
 
         >>> from pbr.forecast import allocation
         >>> d = drawdown(allocation(790))
@@ -407,7 +411,7 @@ class Drawdown:
         """
         from pbr.forecast._frames import to_frame
 
-        return to_frame(_table(self.tables(), table))
+        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £)."""
@@ -931,7 +935,7 @@ class Comparison:
         """
         from pbr.forecast._frames import to_frame
 
-        return to_frame(_table(self.tables(), table))
+        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £)."""

@@ -7,7 +7,8 @@ table's rows add up to its totals to the penny (the rounding is allocated: see
 `pbr.forecast._rounding`). For charts and spreadsheets, `pounds` gives the pounds view: the same
 columns as float pounds without the suffix; each value is the float nearest the exact amount
 (``701866.67``), so it plots and exports as you expect, and a sum of them rounds to the exact
-total. Shares and numbers of families are float columns; dates are ``datetime64``.
+total. Shares and numbers of families are float columns; dates are ``datetime64``: a window
+table is indexed by its claim date, so that it sums and plots as a time series.
 """
 
 from __future__ import annotations
@@ -26,36 +27,52 @@ PENCE = "_pence"
 """The suffix of a money column in whole pence."""
 
 
-def to_frame(rows: Sequence[Mapping[str, Any]]) -> Any:
+def to_frame(rows: Sequence[Mapping[str, Any]], index: str | None = None) -> Any:
     """A DataFrame of `rows`: `Decimal` columns as whole pence, dates as datetime64.
 
-    >>> frame = to_frame([{"year": "2012/13", "total": Decimal("0.10"), "on": date(2012, 6, 30)}])
-    >>> list(frame.columns), int(frame["total_pence"].iloc[0]), str(frame["on"].dtype)
-    (['year', 'total_pence', 'on'], 10, 'datetime64[us]')
+    The `index` column (``claim_date`` for windows) becomes a DatetimeIndex, so the frame sums
+    (``frame.sum()``) and plots against time (``frame.plot(y=...)``); a date that is the same in
+    every row (a forecast's ``as_of``) moves to ``frame.attrs`` and a column with no values is
+    left out, so that every column sums.
+
+    >>> frame = to_frame([{"year": "2012/13", "total": Decimal("0.10"), "on": date(2012, 6, 30)}],
+    ...     index="on")
+    >>> list(frame.columns), int(frame["total_pence"].iloc[0]), str(frame.index.dtype)
+    (['year', 'total_pence'], 10, 'datetime64[us]')
     """
     pd = pandas()
     columns: dict[str, Any] = {}
+    attrs: dict[str, Any] = {}
     names = list(dict.fromkeys(key for row in rows for key in row))
     for name in names:
         values = [row.get(name) for row in rows]
         present = [v for v in values if v is not None]
-        if present and all(isinstance(v, Decimal) for v in present):
+        if not present:
+            continue
+        if all(isinstance(v, Decimal) for v in present):
             pennies = [None if v is None else int(v * 100) for v in values]
             dtype = "int64" if len(present) == len(values) else "Int64"
             columns[name + PENCE] = pd.Series(pennies, dtype=dtype)
-        elif present and all(isinstance(v, date) for v in present):
-            columns[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[us]")
-        elif (
-            present
-            and all(isinstance(v, Fraction | int) for v in present)
-            and any(isinstance(v, Fraction) for v in present)
+        elif all(isinstance(v, date) for v in present):
+            if name != index and len(present) == len(values) and len(set(present)) == 1:
+                attrs[name] = present[0]
+                continue
+            columns[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype(
+                "datetime64[us]"
+            )
+        elif all(isinstance(v, Fraction | int) for v in present) and any(
+            isinstance(v, Fraction) for v in present
         ):
             columns[name] = pd.Series(
                 [None if v is None else float(v) for v in values], dtype="float64"
             )
         else:
             columns[name] = pd.Series(values)
-    return pd.DataFrame(columns)
+    frame = pd.DataFrame(columns)
+    if index is not None and index in frame.columns:
+        frame = frame.set_index(index)
+    frame.attrs.update(attrs)
+    return frame
 
 
 def pounds(table: Any) -> Any:

@@ -87,7 +87,7 @@ def _number(value: object, field: str, wanted: str) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{field} must be a finite number, got {value!r}")
-        return Fraction(repr(value))
+        return Fraction(repr(float(value)))
     if isinstance(value, int | Fraction):
         return Fraction(value)
     if isinstance(value, Decimal):
