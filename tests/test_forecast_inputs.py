@@ -7,7 +7,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,7 +20,11 @@ from pbr.forecast import (
     from_records,
     sensitivity,
 )
+from pbr.forecast._extras import pandas
 from pbr.forecast._inputs import amount, count, share
+from pbr.rules import RuleSet
+
+pd = pandas()  # untyped: pandas has no stubs here
 
 LAGS = {6: Fraction(1)}
 
@@ -150,7 +153,7 @@ def test_a_lag_shorter_than_the_wait_is_refused_not_paid_early() -> None:
 
 def test_continuous_employment_needs_13_weeks_so_four_whole_months() -> None:
     three = Assumptions("three", {"continuous_employment": Fraction(1, 10)}, {3: Fraction(1)})
-    with pytest.raises(ValueError, match="sooner than 13 weeks .*at least 4 months"):
+    with pytest.raises(ValueError, match=r"sooner than 13 weeks .*at least 4 months"):
         drawdown(allocation(600), three)
     four = Assumptions("four", {"continuous_employment": Fraction(1, 10)}, {4: Fraction(1)})
     assert drawdown(allocation(600), four).total > 0
@@ -179,7 +182,7 @@ def test_progress_to_work_may_be_met_at_once() -> None:
     assert d.windows[0].results["progress_to_work"] > 0
 
 
-def _rules():  # type: ignore[no-untyped-def]
+def _rules() -> RuleSet:
     from pbr.rules import PHASE_ONE
 
     return PHASE_ONE

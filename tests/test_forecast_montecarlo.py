@@ -21,7 +21,6 @@ from pbr.forecast import (
     result_rates,
 )
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo, to_money
-from pbr.money import round_to_penny
 from pbr.periods import FinancialYear
 from pbr.rules import PHASE_ONE
 

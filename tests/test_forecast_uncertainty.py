@@ -44,8 +44,10 @@ def test_rate_uncertainty_widens_the_band_honestly() -> None:
     council = allocation(2630)
     narrow = drawdown(council, fixed, runs=2000, seed=3).windows[-1]
     wide = drawdown(council, base, runs=2000, seed=3).windows[-1]
-    assert narrow.low is not None and narrow.high is not None
-    assert wide.low is not None and wide.high is not None
+    assert narrow.low is not None
+    assert narrow.high is not None
+    assert wide.low is not None
+    assert wide.high is not None
     assert (narrow.high - narrow.low) / narrow.cumulative < Decimal("0.03")
     assert (wide.high - wide.low) > 4 * (narrow.high - narrow.low)
     d = drawdown(council, base, runs=2000, seed=3)

@@ -79,7 +79,11 @@ class AllocationYear:
 
     @property
     def maximum(self) -> Decimal:
-        """The most the year's families (and grant) can bring: fees, results and grant."""
+        """The most the year's families (and grant) can bring: fees, results and grant.
+
+        >>> [str(y.maximum) for y in allocation(2630).years]
+        ['2922666.66', '2922666.67', '2922666.67']
+        """
         return self.attachment_fees + self.results_potential + self.upfront_grant
 
 
@@ -107,22 +111,38 @@ class Allocation:
 
     @property
     def maximum(self) -> Decimal:
-        """Maximum funding: whole funded families × the per-family cap, plus any up-front grant."""
+        """Maximum funding: whole funded families × the per-family cap, plus any up-front grant.
+
+        >>> allocation(2630).maximum  # 2,192 funded families × £4,000
+        Decimal('8768000.00')
+        """
         return self.whole_funded_families * self.cap + self.upfront_grant
 
     @property
     def upfront_grant(self) -> Decimal:
-        """The council's up-front grant over the programme's years (zero unless given)."""
+        """The council's up-front grant over the programme's years (zero unless given).
+
+        >>> allocation(100, "supporting-families", upfront_grant=1_081_000).upfront_grant
+        Decimal('4324000.00')
+        """
         return sum((y.upfront_grant for y in self.years), ZERO)
 
     @property
     def attachment_fees(self) -> Decimal:
-        """Every year's attachment fees, to the penny (the sum of the years)."""
+        """Every year's attachment fees, to the penny (the sum of the years).
+
+        >>> allocation(790).attachment_fees  # 658 × (£3,200 + £2,400 + £1,600) / 3
+        Decimal('1579200.00')
+        """
         return sum((y.attachment_fees for y in self.years), ZERO)
 
     @property
     def results_potential(self) -> Decimal:
-        """Every year's results potential, to the penny (the sum of the years)."""
+        """Every year's results potential, to the penny (the sum of the years).
+
+        >>> allocation(790).results_potential
+        Decimal('1052800.00')
+        """
         return sum((y.results_potential for y in self.years), ZERO)
 
     @property
@@ -172,7 +192,14 @@ class Allocation:
         return to_frame(self.to_records())
 
     def to_excel(self, path: str | Path) -> None:
-        """Write the allocation to an XLSX workbook (money as numbers in £)."""
+        """Write the allocation to an XLSX workbook (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "allocation.xlsx"
+        >>> allocation(790).to_excel(path)
+        >>> path.stat().st_size > 0
+        True
+        """
         from pbr.forecast._excel import write_workbook
 
         write_workbook(path, [("allocation", self.to_records())])

@@ -249,12 +249,12 @@ def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
 
 
 def load_scenarios(path: str | Path) -> list[Assumptions]:
-    """Scenarios from a TOML or JSON file: one scenario, or a list under ``scenarios``.
+    r"""Scenarios from a TOML or JSON file: one scenario, or a list under ``scenarios``.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "flat.toml"
-    >>> _ = path.write_text('name = "flat"\\nprobabilities = {progress_to_work = 0.2}\\n'
-    ...     'lag_months = {6 = 1}\\n')
+    >>> _ = path.write_text('name = "flat"\nprobabilities = {progress_to_work = 0.2}\n'
+    ...     'lag_months = {6 = 1}\n')
     >>> [(s.name, s.probabilities["progress_to_work"]) for s in load_scenarios(path)]
     [('flat', Fraction(1, 5))]
     """

@@ -90,7 +90,14 @@ class AllocationTable:
         return to_frame(self.summary() if table == "summary" else self.to_records())
 
     def to_excel(self, path: str | Path) -> None:
-        """Write the summary and the council × year table to an XLSX workbook."""
+        """Write the summary and the council × year table to an XLSX workbook.
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "councils.xlsx"
+        >>> allocation_table([{"council": "A", "estimated_families": 6}]).to_excel(path)
+        >>> path.exists()
+        True
+        """
         from pbr.forecast._excel import write_workbook
 
         write_workbook(path, [("summary", self.summary()), ("allocation", self.to_records())])
@@ -108,7 +115,13 @@ class AllocationTable:
         return compare(self, scenarios, **options)
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw each council's maximum by financial year of attachment, side by side."""
+        """Draw each council's maximum by financial year of attachment, side by side.
+
+        >>> table = allocation_table([{"council": "A", "estimated_families": 600},
+        ...     {"council": "B", "estimated_families": 1200}])
+        >>> table.plot().axes[0].get_title()
+        'Maximum funding by council and financial year of attachment'
+        """
         from pbr.forecast._plot import plot_allocations
 
         return plot_allocations(self, path=path, title=title)

@@ -185,22 +185,43 @@ class Drawdown:
 
     @property
     def council(self) -> str | None:
-        """The council's name, if the allocation has one."""
+        """The council's name, if the allocation has one.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790, council="Westminster")).council
+        'Westminster'
+        """
         return self.allocation.council if self.allocation is not None else None
 
     @property
     def label(self) -> str:
-        """The council's name (or its estimated families) for titles and tables."""
+        """The council's name (or its estimated families) for titles and tables.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).label
+        '790 estimated families'
+        """
         return self.allocation.label if self.allocation is not None else self.programme
 
     @property
     def total(self) -> Decimal:
-        """Everything forecast in the windows (fees, results and any grant)."""
+        """Everything forecast in the windows (fees, results and any grant).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).total
+        Decimal('2184560.00')
+        """
         return self.windows[-1].cumulative if self.windows else ZERO
 
     @property
     def forecast(self) -> Decimal:
-        """What is forecast beyond what is secured and claimable now."""
+        """What is forecast beyond what is secured and claimable now (the same as `total`).
+
+        >>> from pbr.forecast import allocation
+        >>> d = drawdown(allocation(790))
+        >>> d.forecast == d.total
+        True
+        """
         return self.total
 
     @property
@@ -210,6 +231,10 @@ class Drawdown:
         For a forecast by assumption it is the results the scenario's families do not earn;
         for a forecast from records it also holds what was not claimed in time (negative when
         the records claim more than the allocation's maximum).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).at_risk  # the results the base scenario does not earn
+        Decimal('447440.00')
         """
         return self.maximum - self.secured - self.claimable_now - self.total - self.beyond_horizon
 
@@ -414,13 +439,29 @@ class Drawdown:
         return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
 
     def to_excel(self, path: str | Path) -> None:
-        """Write every table to an XLSX workbook, one sheet each (money as numbers in £)."""
+        """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "drawdown.xlsx"
+        >>> drawdown(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
         from pbr.forecast._excel import write_workbook
 
         write_workbook(path, list(self.tables().items()))
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band."""
+        """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band.
+
+        The title defaults to the council (or its estimated families) and the programme; the
+        axes are in £ million (£ thousand below £1 million); a note says what the band spans.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790, council="Westminster")).plot()._suptitle.get_text()
+        'Westminster: drawdown forecast, Troubled Families phase one'
+        """
         from pbr.forecast._plot import plot_drawdowns
 
         return plot_drawdowns([self], path=path, title=title)
@@ -875,7 +916,12 @@ class Comparison:
 
     @property
     def councils(self) -> tuple[str, ...]:
-        """The councils compared, in order (their labels)."""
+        """The councils compared, in order (their labels).
+
+        >>> from pbr.forecast import allocation
+        >>> compare(allocation(790, council="Westminster")).councils
+        ('Westminster',)
+        """
         return tuple(dict.fromkeys(d.label for d in self.drawdowns))
 
     def summary(self) -> list[dict[str, Any]]:
@@ -938,13 +984,27 @@ class Comparison:
         return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
 
     def to_excel(self, path: str | Path) -> None:
-        """Write every table to an XLSX workbook, one sheet each (money as numbers in £)."""
+        """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "scenarios.xlsx"
+        >>> compare(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
         from pbr.forecast._excel import write_workbook
 
         write_workbook(path, list(self.tables().items()))
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw every drawdown: one chart for one council, small multiples for several."""
+        """Draw every drawdown: one chart for one council, small multiples for several.
+
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> figure = compare(allocation(790), default_scenarios()).plot(title="Westminster")
+        >>> figure._suptitle.get_text()
+        'Westminster'
+        """
         from pbr.forecast._plot import plot_councils, plot_drawdowns
 
         if len(self.councils) > 1:

@@ -57,9 +57,7 @@ def to_frame(rows: Sequence[Mapping[str, Any]], index: str | None = None) -> Any
             if name != index and len(present) == len(values) and len(set(present)) == 1:
                 attrs[name] = present[0]
                 continue
-            columns[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype(
-                "datetime64[us]"
-            )
+            columns[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[us]")
         elif all(isinstance(v, Fraction | int) for v in present) and any(
             isinstance(v, Fraction) for v in present
         ):

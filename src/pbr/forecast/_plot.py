@@ -61,9 +61,9 @@ def plot_drawdowns(
 
     In a notebook the figure shows as the cell's value; elsewhere save it or pass `path`.
 
-    Left: attachment fees and results stacked by financial year of claim, one bar per scenario
-    (a forecast from records adds what is claimable now, hatched, to the year of the next
-    window); right: the cumulative drawdown of each scenario with its Monte Carlo band, against
+    Left: attachment fees and results stacked by financial year of claim, one bar per scenario,
+    outlined up to the maximum by year of claim (the dashed part is at risk; a forecast from
+    records adds what is claimable now, hatched, to the year of the next window); right: the cumulative drawdown of each scenario with its Monte Carlo band, against
     the maximum (a forecast from records starts at what is secured on its `as_of` date).
     """
     plt = matplotlib_pyplot()
@@ -77,14 +77,14 @@ def plot_drawdowns(
 
     fig, (bars, lines) = plt.subplots(1, 2, figsize=(13, 5.6), constrained_layout=True)
     years = sorted(
-        {row["year"] for d in drawdowns for row in d.by_year() if row["year"] != "later"}
+        {str(w.year) for d in drawdowns for w in d.windows}
         | {_claimable_year(d) for d in drawdowns if d.as_of is not None}
     )
     width = 0.8 / len(drawdowns)
     for n, d in enumerate(drawdowns):
         colour = _COLOURS[n % len(_COLOURS)]
         offset = (n - (len(drawdowns) - 1) / 2) * width
-        rows = [r for r in d.by_year() if r["year"] != "later"]
+        rows = [r for r in d.by_year() if r["year"] in years]
         fees = [value(r["attachment_fees"] + r.get("upfront_grant", 0)) for r in rows]
         results = [
             value(r["total"] - r["attachment_fees"] - r.get("upfront_grant", 0)) for r in rows
@@ -95,6 +95,18 @@ def plot_drawdowns(
         )
         bars.bar(xs, fees, width, color=colour, alpha=0.45, label=f"{d.scenario}: {fee_label}")
         bars.bar(xs, results, width, bottom=fees, color=colour, label=f"{d.scenario}: results")
+        if d.as_of is None:  # up to the maximum by year of claim: what is at risk, outlined
+            bars.bar(
+                xs,
+                [value(r["at_risk"]) for r in rows],
+                width,
+                bottom=[value(r["total"]) for r in rows],
+                fill=False,
+                edgecolor=colour,
+                linestyle="--",
+                linewidth=0.8,
+                label=f"{d.scenario}: at risk",
+            )
         start = Decimal(0)
         days = [w.claim_date for w in d.windows]
         if d.as_of is not None:
@@ -150,8 +162,21 @@ def plot_drawdowns(
     bars.set_xticks(range(len(years)), years)
     bars.set_xlabel("financial year of claim")
     bars.set_ylabel(unit)
-    bars.set_title("Drawdown by financial year of claim")
-    bars.legend(fontsize=8, frameon=False)
+    bars.set_title(
+        "Drawdown by financial year of claim"
+        + (
+            "\n(dashed: at risk, up to the maximum by year of claim)"
+            if any(d.as_of is None for d in drawdowns)
+            else ""
+        )
+    )
+    bars.legend(
+        fontsize=8,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.12),
+        ncol=min(len(drawdowns), 3),
+    )
     locator = mdates.AutoDateLocator()
     lines.xaxis.set_major_locator(locator)
     lines.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -293,7 +318,7 @@ def plot_sensitivity(
         ("beyond the last claim window", series(result.beyond_horizon), "#bbbbbb"),
         ("at risk (not earned)", series(result.at_risk), _COLOURS[1]),
     ]
-    fig, ax = plt.subplots(figsize=(9, 5.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
     ax.stackplot(
         xs,
         *[values for _, values, _ in layers],
@@ -321,13 +346,14 @@ def plot_sensitivity(
     ax.set_ylim(0, float(result.maximum / scale) * 1.05)
     ax.set_xlabel("families that earn their whole results share (%)")
     ax.set_ylabel(unit)
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(
         title
-        or f"{result.allocation.label}: drawdown and money at risk by success rate "
-        f"({_programme(result.allocation.programme)}, '{result.scenario}' timing)",
+        or f"{result.allocation.label}: drawdown and money at risk by success rate\n"
+        f"{_programme(result.allocation.programme)}; results paid on the "
+        f"'{result.scenario}' scenario's timing",
         fontsize=11,
     )
     return _finish(fig, plt, path)

@@ -67,7 +67,12 @@ class Sensitivity:
 
     @property
     def maximum(self) -> Decimal:
-        """The allocation's maximum: forecast + beyond the horizon + at risk at every rate."""
+        """The allocation's maximum: forecast + beyond the horizon + at risk at every rate.
+
+        >>> from pbr.forecast import allocation
+        >>> sensitivity(allocation(790)).maximum
+        Decimal('2632000.00')
+        """
         return self.allocation.maximum
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -115,13 +120,26 @@ class Sensitivity:
         return to_frame(self.to_records())
 
     def to_excel(self, path: str | Path) -> None:
-        """Write the table to an XLSX workbook (money as numbers in £)."""
+        """Write the table to an XLSX workbook (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "sensitivity.xlsx"
+        >>> sensitivity(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
         from pbr.forecast._excel import write_workbook
 
         write_workbook(path, [("sensitivity", self.to_records())])
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw forecast, beyond the horizon and at risk against the success rate."""
+        """Draw forecast, beyond the horizon and at risk against the success rate.
+
+        >>> from pbr.forecast import allocation
+        >>> sensitivity(allocation(790)).plot().axes[0].get_xlabel()
+        'families that earn their whole results share (%)'
+        """
         from pbr.forecast._plot import plot_sensitivity
 
         return plot_sensitivity(self, path=path, title=title)
