@@ -342,3 +342,18 @@ def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
         )
     )
     assert rows[0]["council"] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_scenario_that_does_not_fit_a_council_names_the_council() -> None:
+    table = allocation_table(
+        [
+            {"council": "Kent", "estimated_families": 2560},
+            {
+                "council": "North Yorkshire",
+                "estimated_families": 1000,
+                "programme": "supporting-families",
+            },
+        ]
+    )
+    with pytest.raises(ValueError, match="council 'North Yorkshire': scenario 'base'"):
+        table.compare(default_scenarios())

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pbr.forecast import Assumptions, allocation, default_assumptions, drawdown, load_scenarios
+from pbr.forecast import (
+    Assumptions,
+    allocation,
+    default_assumptions,
+    default_scenarios,
+    drawdown,
+    load_scenarios,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LAGS = {6: Fraction(1, 2), 12: Fraction(1, 2)}
@@ -107,3 +114,13 @@ def test_the_example_file_names_its_distribution_and_round_trips() -> None:
     assert all(s.ranges for s in scenarios)
     for s in scenarios:
         assert Assumptions.from_mapping(s.to_mapping()) == s
+
+
+def test_one_pessimistic_scenario_across_docs_and_examples() -> None:
+    """The tutorial's and the example file's "pessimistic" scenarios differed."""
+    assert load_scenarios(EXAMPLES / "forecast-scenarios.toml") == list(default_scenarios())
+    docs = (EXAMPLES.parent / "docs" / "tutorials" / "forecast.md").read_text(encoding="utf-8")
+    assert 'load_scenarios("examples/forecast-scenarios.toml")' in docs
+    notebook = (EXAMPLES / "forecast.ipynb").read_text(encoding="utf-8")
+    assert 'load_scenarios(\\"forecast-scenarios.toml\\")' in notebook
+    assert "Assumptions(" not in notebook  # no scenario of its own

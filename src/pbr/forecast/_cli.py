@@ -28,7 +28,7 @@ def _whole(text: str) -> int:
     from pbr.forecast._inputs import count
 
     try:
-        return count(text.replace(",", ""), "the number")
+        return count(text.replace(",", ""), "estimated families")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -1042,7 +1042,12 @@ def compare(
     found = []
     for a in allocations:
         for scenario in chosen or [default_assumptions(a.programme)]:
-            found.append(drawdown(a, scenario, **options))
+            try:
+                found.append(drawdown(a, scenario, **options))
+            except ValueError as exc:
+                if len(allocations) == 1:
+                    raise
+                raise ValueError(f"council {a.label!r}: {exc}") from None
     seen: set[tuple[str, str]] = set()
     for d in found:
         if (d.label, d.scenario) in seen:

@@ -66,7 +66,7 @@ def write_workbook(
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for title, rows in sheets:
-        sheet = book.create_sheet(neutralise(title)[:31])
+        sheet = book.create_sheet(title[:31])  # our own table names, never user text
         sheet.freeze_panes = "A2"
         names = list(dict.fromkeys(key for row in rows for key in row))
         for n, name in enumerate(names):
