@@ -20,12 +20,12 @@ from pbr.forecast import (
     ClaimCalendar,
     allocation,
     compare,
-    default_assumptions,
+    default_scenarios,
     drawdown,
     from_records,
     result_rates,
 )
-from pbr.money import round_to_penny, round_to_pound
+from pbr.money import PENNY, round_to_penny, round_to_pound
 from pbr.rules import PHASE_ONE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -61,21 +61,34 @@ def test_fees_and_results_per_year_follow_the_money_table() -> None:
     a = allocation(600)  # 500 funded families
     fees = [y.attachment_fees for y in a.years]
     assert fees == [round_to_penny(Fraction(500, 3) * fee) for fee in (3200, 2400, 1600)]
+    # each year's results are within a penny of exact, and the years add up to 500 × £1,600
     results = [y.results_potential for y in a.years]
-    assert results == [round_to_penny(Fraction(500, 3) * r) for r in (800, 1600, 2400)]
+    exact = [Fraction(500, 3) * r for r in (800, 1600, 2400)]
+    assert all(abs(Fraction(r) - e) < Fraction(1, 100) for r, e in zip(results, exact, strict=True))
+    assert sum(results) == a.results_potential == Decimal(500 * 1600)
+    # the years' maxima (three thirds of £2,000,000) add up to the maximum, not a penny off
+    assert sorted(y.maximum for y in a.years) == [
+        Decimal("666666.66"),
+        Decimal("666666.67"),
+        Decimal("666666.67"),
+    ]
+    assert sum(y.maximum for y in a.years) == a.maximum == Decimal(500 * 4000)
 
 
 def test_profile_and_bad_input() -> None:
     a = allocation(600, profile={"2012/13": "1/2", "2013/14": "1/4", "2014/15": "1/4"})
     assert a.years[0].families == 250
+    # a float share is read through its shortest repr: 0.5 is exactly a half
+    floats = allocation(600, profile={"2012/13": 0.5, "2013/14": 0.25, "2014/15": 0.25})
+    assert floats == a
     with pytest.raises(ValueError, match="add up to 1"):
         allocation(600, profile={"2012/13": "1/2"})
     with pytest.raises(ValueError, match="outside the programme"):
         allocation(600, profile={"2016/17": "1"})
-    with pytest.raises(ValueError, match="exact strings"):
-        allocation(600, profile={"2012/13": 0.5})
+    with pytest.raises(ValueError, match="profile 2012/13 must be a share"):
+        allocation(600, profile={"2012/13": "half"})
     with pytest.raises(ValueError, match="whole number"):
-        allocation(12.5)  # type: ignore[arg-type]
+        allocation(12.5)
 
 
 def test_later_programmes_have_no_deadweight() -> None:
@@ -103,7 +116,8 @@ probabilities = st.fixed_dictionaries(
         "continuous_employment": st.fractions(0, Fraction(1, 4), max_denominator=20),
     }
 )
-lags = st.dictionaries(st.integers(0, 36), st.integers(1, 5), min_size=1, max_size=4).map(
+# crime/ASB/education is met 6 months after attachment at the earliest (shorter lags are refused)
+lags = st.dictionaries(st.integers(6, 36), st.integers(1, 5), min_size=1, max_size=4).map(
     lambda w: {m: Fraction(v, sum(w.values())) for m, v in w.items()}
 )
 
@@ -116,17 +130,20 @@ def test_drawdown_invariants(
     a = allocation(estimated)
     d = drawdown(a, Assumptions("any", probs, lag), calendar=WIDE)
     assert d.beyond_horizon == 0
-    # never more than the maximum
+    # never more than the maximum, and forecast + at risk is the maximum to the penny
     assert d.total <= a.maximum
-    # attachment fees are the profile times the fees, exactly (rounded once)
-    assert sum((w.attachment_fees for w in d.windows), Decimal(0)) == a.attachment_fees
-    # expected results are probability times amounts
+    assert d.total + d.at_risk == a.maximum
+    # attachment fees are the profile times the fees (the same exact total, within a penny)
+    fees = sum((w.attachment_fees for w in d.windows), Decimal(0))
+    assert abs(fees - a.attachment_fees) <= PENNY
+    # expected results are probability times amounts (each total within a penny of exact)
     for kind, p in probs.items():
         exact = sum(
             (y.families * p * Fraction(result_rates(PHASE_ONE, y.year)[kind]) for y in a.years),
             Fraction(0),
         )
-        assert sum((w.results[kind] for w in d.windows), Decimal(0)) == round_to_penny(exact)
+        shown = sum((w.results[kind] for w in d.windows), Decimal(0))
+        assert abs(Fraction(shown) - exact) < Fraction(1, 100)
     # windows add up to the cumulative total, to the penny
     assert sum((w.total for w in d.windows), Decimal(0)) == d.total
 
@@ -189,12 +206,7 @@ def test_monte_carlo_mean_approaches_the_expected_value() -> None:
 
 
 def test_scenarios_side_by_side() -> None:
-    base = default_assumptions()
-    pessimistic = Assumptions(
-        "pessimistic",
-        {k: p / 2 for k, p in base.probabilities.items()},
-        {12: Fraction(1, 2), 24: Fraction(1, 2)},
-    )
+    base, pessimistic = default_scenarios()
     both = compare(allocation(790), [base, pessimistic])
     totals = {row["scenario"]: row["forecast"] for row in both.summary()}
     assert totals["pessimistic"] < totals["base"]
@@ -206,12 +218,15 @@ def test_scenarios_side_by_side() -> None:
 def test_tables_and_chart(tmp_path: Path) -> None:
     d = drawdown(allocation(790), runs=100, seed=1)
     frame = d.to_pandas()
-    assert list(frame.columns)[:4] == ["scenario", "claim_date", "year", "attachment_fees"]
-    assert frame["total"].sum() == d.total
-    assert "p5" in frame.columns
+    assert frame.index.name == "claim_date"
+    assert list(frame.columns)[:3] == ["scenario", "year", "attachment_fees_pence"]
+    assert int(frame["total_pence"].sum()) == int(d.total * 100)
+    assert "p5_pence" in frame.columns
     d.plot(str(tmp_path / "chart.png"))
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert allocation(790).to_pandas()["attachment_fees_to_pound"].iloc[0] == Decimal("701867.00")
+    # the published figure rounds the exact fees to the pound (S2): £701,867
+    first = allocation(790).years[0]
+    assert round_to_pound(first.exact_attachment_fees) == Decimal("701867.00")
 
 
 # --- from records -----------------------------------------------------------------------------
@@ -245,8 +260,9 @@ def test_cli_table_csv_json_and_plot(tmp_path: Path) -> None:
     )
     assert table.returncode == 0, table.stderr
     assert "maximum £2,632,000.00" in table.stdout
-    assert "2012/13      £701,866.67" in table.stdout
+    assert "2012/13      £877,333.34     £734,766.67     £701,866.67" in table.stdout
     assert "Monte Carlo (200 runs, seed 5)" in table.stdout
+    assert "band: p5–p95 of 200 runs: rates drawn from the scenario ranges" in table.stdout
     assert (tmp_path / "d.png").exists()
     rows = [
         json.loads(line)
@@ -271,7 +287,9 @@ def test_cli_scenario_file_and_records(tmp_path: Path) -> None:
     missing = cli("--records", str(EXAMPLES / "families.jsonl"))
     assert missing.returncode == 2
     assert "--estimated" in missing.stderr
-    (tmp_path / "bad.toml").write_text('name = "x"\n[probabilities]\ncontinuous_employment = 0.5\n')
+    (tmp_path / "bad.toml").write_text(
+        'name = "x"\n[probabilities]\ncontinuous_employment = 1.5\n[lag_months]\n6 = 1\n'
+    )
     bad = cli("--families", "790", "--scenario", str(tmp_path / "bad.toml"))
     assert bad.returncode == 2
-    assert "exact strings" in bad.stderr
+    assert "probabilities.continuous_employment must be between 0 and 1, got 1.5" in bad.stderr

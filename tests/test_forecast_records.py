@@ -76,15 +76,16 @@ def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() 
     # attached 15 Oct 2012, nothing met yet at 31 Dec 2012: employment is forecast at p = 1,
     # never before the day after the evaluation date, and never beyond the family's room
     pending = family(family_id="PENDING")
-    sure = Assumptions("sure", {"continuous_employment": Fraction(1)}, {0: Fraction(1)})
+    sure = Assumptions("sure", {"continuous_employment": Fraction(1)}, {4: Fraction(1)})
     calendar = ClaimCalendar.quarterly(date(2012, 4, 1), date(2016, 3, 31))
-    as_of = date(2012, 12, 31)
+    as_of = date(2013, 3, 31)  # the 4-month lag (15 February 2013) falls before it
     d = from_records(
         [pending], as_of=as_of, alloc=allocation(1), assumptions=sure, calendar=calendar
     )
     assert d.claimable_now == Decimal("3200.00")  # the unpaid fee
     results = [(w.claim_date, w.results["continuous_employment"]) for w in d.windows]
     assert all(day > as_of for day, _ in results)
+    assert results[0][0] == date(2013, 6, 30)  # the day after as_of, in the next window
     # allocation(1) funds one family (5/6 rounded), which the record already is: no extra cohort
     assert sum((amount for _, amount in results), Decimal(0)) == Decimal("800.00")
     assert d.secured + d.claimable_now + d.total <= allocation(1).maximum
@@ -135,7 +136,10 @@ def cli(*args: str) -> Ran:
     """`pbr forecast ARGS` in this process (fast); test_forecast.py runs it as a subprocess."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        status = main(["forecast", *args])
+        try:
+            status = main(["forecast", *args])
+        except SystemExit as exc:  # argparse's own errors (usage, bad number)
+            status = int(exc.code or 0)
     return Ran(status, out.getvalue(), err.getvalue())
 
 
@@ -166,6 +170,12 @@ def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
         ),
         (("--families", "790", "--runs", "-3"), "0 or more"),
         (("--families", "-1"), "must not be negative"),
+        (("--families", "790", "--families", "790"), "given twice"),
+        (("--families", "790", "--format", "xlsx"), "needs --output"),
+        (("--families", "790", "--title", "x"), "give --plot"),
+        (("--families", "790", "--table", "years"), "--format csv or json"),
+        (("--families", "790", "--format", "csv", "--table", "sensitivity"), "needs --sensitivity"),
+        (("--councils", "c.csv", "--upfront-grant", "5"), "in the file"),
     ],
 )
 def test_cli_refuses_options_that_do_not_apply(args: tuple[str, ...], message: str) -> None:
@@ -234,7 +244,7 @@ def _first_window(met: pbr.Family) -> float:
         ("scenarios = [1, 2]\n", "a scenario must be a table"),
         (
             '[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\nsix = "1"\n',
-            "'six' is not a whole",
+            "lag_months: 'six' must be a whole number",
         ),
         ('[probabilities]\nprogress_to_work = "1/5"\n', "missing 'lag_months'"),
         ('[probabilities]\nprogress_to_work = "3/2"\n[lag_months]\n6 = "1"\n', "between 0 and 1"),

@@ -16,7 +16,7 @@ def test_forecast_notebook_runs() -> None:
     notebook = nbformat.read(EXAMPLES / "forecast.ipynb", as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         notebook,
-        timeout=120,
+        timeout=180,
         kernel_name="python3",
         resources={"metadata": {"path": str(EXAMPLES)}},
     ).execute()
@@ -25,10 +25,15 @@ def test_forecast_notebook_runs() -> None:
     ]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "658 funded families; maximum 2632000.00" in text
-    assert "secured" in text
-    assert "claimable now" in text
-    # both charts show, each once, as the value of the cell that draws it (.plot() in a notebook)
+    # the Lancashire questions: maximum by year, at risk if half succeed, base and pessimistic
+    assert "2,192 funded families; maximum £8,768,000.00" in text
+    assert "If half succeed: forecast £7,014,400.00, at risk £1,753,600.00" in text
+    assert "rates drawn from the scenario ranges" in text
+    tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "maximum_by_claim" in tables
+    assert "pessimistic" in tables
+    assert "Hammersmith & Fulham" in tables
+    # every chart shows, each once, as the value of the cell that draws it (.plot() in a notebook)
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 2
+    assert len(images) == 4
     assert {o["output_type"] for o in images} == {"execute_result"}

@@ -434,8 +434,13 @@ def _cleanup_on_terminate() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
+    owner = os.getpid()
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:  # a forked worker (a pool's) inherited this: die as usual
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         caught.append(signum)
         raise _Terminated(signum)
 

@@ -3,7 +3,11 @@
 Phase one (phase1-spec §6): funded families = 5/6 × the estimated troubled families, made whole by
 the `funded_rounding` interpretation; maximum funding = whole funded families × the £4,000 cap;
 per financial year, fees and results potential = families × that year's share × its amounts,
-kept exact until shown. Later programmes fund every family (no deadweight fraction).
+kept exact, then rounded to the penny as one table (`pbr.forecast._rounding`) so that the years
+add up to the totals and the maximum exactly. Later programmes fund every family (no deadweight
+fraction). A council's up-front grant (Supporting Families: tf-rules §3, S41) is money per
+financial year outside the per-family cap, given by the analyst: its amount is set per council
+and is not in the rules.
 """
 
 from __future__ import annotations
@@ -12,77 +16,75 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
-from pbr.money import round_to_penny, round_to_pound
+from pbr.forecast._inputs import amount, count, share
+from pbr.forecast._rounding import round_cells
+from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
+from pbr.money import ZERO
 from pbr.periods import FinancialYear
-from pbr.rules import RULE_SETS, RuleSet
+from pbr.rules import RuleSet
 
-__all__ = ["Allocation", "AllocationYear", "allocation", "parse_share", "rules_for_programme"]
+__all__ = ["Allocation", "AllocationYear", "allocation", "pence", "pounds_of"]
 
 
-def parse_share(value: object) -> Fraction:
-    """An exact share or probability from ``"1/3"``, ``"0.25"``, an int or a `Fraction`.
+def pence(value: Fraction | Decimal) -> Fraction:
+    """Exact pounds as exact pence.
 
-    >>> parse_share("1/3"), parse_share("0.25")
-    (Fraction(1, 3), Fraction(1, 4))
+    >>> pence(Decimal("3200.00"))
+    Fraction(320000, 1)
     """
-    if isinstance(value, bool | float):
-        raise ValueError(f"give shares as exact strings such as '1/3' or '0.25', not {value!r}")
-    if isinstance(value, Fraction | int | Decimal):
-        share = Fraction(value)
-    elif isinstance(value, str):
-        try:
-            share = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"not an exact share: {value!r}") from None
-    else:
-        raise ValueError(f"not an exact share: {value!r}")
-    if not 0 <= share <= 1:
-        raise ValueError(f"a share must be between 0 and 1, got {value!r}")
-    return share
+    return Fraction(value) * 100
 
 
-def rules_for_programme(programme: str) -> RuleSet:
-    """The bundled rule set of `programme`.
+def pounds_of(pennies: int) -> Decimal:
+    """Whole pence as pounds to the penny: the one place rounded pence become money.
 
-    >>> rules_for_programme("tf-phase-1").programme
-    'tf-phase-1'
+    >>> pounds_of(70186667), pounds_of(0)
+    (Decimal('701866.67'), Decimal('0.00'))
     """
-    for rules in RULE_SETS:
-        if rules.programme == programme:
-            return rules
-    raise ValueError(
-        f"unknown programme {programme!r}; choose from {', '.join(r.programme for r in RULE_SETS)}"
-    )
+    return Decimal(int(pennies)).scaleb(-2)
 
 
 @dataclass(frozen=True, slots=True)
 class AllocationYear:
-    """One financial year of an allocation; exact amounts, shown to the penny.
+    """One financial year of an allocation: exact amounts, and the same to the penny.
+
+    The amounts to the penny are the allocation's table rounded as a whole: each is within a
+    penny of its exact value, and the years add up to the allocation's totals exactly.
 
     >>> first = allocation(790).years[0]
-    >>> str(first.year), first.families, str(first.attachment_fees)
-    ('2012/13', Fraction(658, 3), '701866.67')
+    >>> str(first.year), first.families, str(first.attachment_fees), str(first.maximum)
+    ('2012/13', Fraction(658, 3), '701866.67', '877333.34')
     """
 
     year: FinancialYear
     share: Fraction
+    """The share of the whole funded families attached in the year."""
     families: Fraction
+    """Families attached in the year (exact; a fraction of a family when the share splits one)."""
     attachment_fee: Decimal
+    """The attachment fee per family attached in the year."""
     results_share: Decimal
+    """The most a family's results can earn: the cap less the attachment fee."""
     exact_attachment_fees: Fraction
     exact_results_potential: Fraction
+    attachment_fees: Decimal
+    """Attachment fees for the year, to the penny (``£701,866.67``)."""
+    results_potential: Decimal
+    """Results payments possible for the year's families, to the penny."""
+    upfront_grant: Decimal = ZERO
+    """The council's up-front grant for the year (outside the per-family cap)."""
 
     @property
-    def attachment_fees(self) -> Decimal:
-        """Attachment fees for the year, to the penny (``£701,866.67``)."""
-        return round_to_penny(self.exact_attachment_fees)
+    def maximum(self) -> Decimal:
+        """The most the year's families (and grant) can bring: fees, results and grant.
 
-    @property
-    def results_potential(self) -> Decimal:
-        """Results payments possible for the year's families, to the penny."""
-        return round_to_penny(self.exact_results_potential)
+        >>> [str(y.maximum) for y in allocation(2630).years]
+        ['2922666.66', '2922666.67', '2922666.67']
+        """
+        return self.attachment_fees + self.results_potential + self.upfront_grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,8 @@ class Allocation:
     >>> a = allocation(790)
     >>> a.whole_funded_families, a.maximum
     (658, Decimal('2632000.00'))
-    >>> str(a.years[0].attachment_fees), str(round_to_pound(a.years[0].exact_attachment_fees))
-    ('701866.67', '701867.00')
+    >>> sum(y.maximum for y in a.years) == a.maximum
+    True
     """
 
     programme: str
@@ -104,110 +106,196 @@ class Allocation:
     funded_rounding: str
     cap: Decimal
     years: tuple[AllocationYear, ...]
+    council: str | None = None
+    """The council's name, when given (tables of several councils need it)."""
 
     @property
     def maximum(self) -> Decimal:
-        """Maximum funding: whole funded families × the per-family cap."""
-        return round_to_penny(self.whole_funded_families * Fraction(self.cap))
+        """Maximum funding: whole funded families × the per-family cap, plus any up-front grant.
+
+        >>> allocation(2630).maximum  # 2,192 funded families × £4,000
+        Decimal('8768000.00')
+        """
+        return self.whole_funded_families * self.cap + self.upfront_grant
+
+    @property
+    def upfront_grant(self) -> Decimal:
+        """The council's up-front grant over the programme's years (zero unless given).
+
+        >>> allocation(100, "supporting-families", upfront_grant=1_081_000).upfront_grant
+        Decimal('4324000.00')
+        """
+        return sum((y.upfront_grant for y in self.years), ZERO)
 
     @property
     def attachment_fees(self) -> Decimal:
-        """Every year's attachment fees, to the penny."""
-        return round_to_penny(sum((y.exact_attachment_fees for y in self.years), Fraction(0)))
+        """Every year's attachment fees, to the penny (the sum of the years).
+
+        >>> allocation(790).attachment_fees  # 658 × (£3,200 + £2,400 + £1,600) / 3
+        Decimal('1579200.00')
+        """
+        return sum((y.attachment_fees for y in self.years), ZERO)
 
     @property
     def results_potential(self) -> Decimal:
-        """Every year's results potential, to the penny."""
-        return round_to_penny(sum((y.exact_results_potential for y in self.years), Fraction(0)))
+        """Every year's results potential, to the penny (the sum of the years).
+
+        >>> allocation(790).results_potential
+        Decimal('1052800.00')
+        """
+        return sum((y.results_potential for y in self.years), ZERO)
+
+    @property
+    def label(self) -> str:
+        """The council's name, or its estimated families when it has none.
+
+        >>> allocation(2630).label, allocation(2630, council="Lancashire").label
+        ('2,630 estimated families', 'Lancashire')
+        """
+        return self.council or f"{self.estimated_families:,} estimated families"
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One plain row per financial year (money as `Decimal`), ready for any table."""
+        """One plain row per financial year of attachment (money as `Decimal`, shares exact).
+
+        The rows add up to the allocation's totals to the penny.
+
+        >>> rows = allocation(2630).to_records()
+        >>> sum(r["maximum"] for r in rows)
+        Decimal('8768000.00')
+        """
+        named = {"council": self.council} if self.council is not None else {}
         return [
             {
+                **named,
                 "programme": self.programme,
                 "year": str(y.year),
-                "share": str(y.share),
-                "families": str(round_to_penny(y.families)),
+                "share": y.share,
+                "families": y.families,
                 "attachment_fee": y.attachment_fee,
                 "attachment_fees": y.attachment_fees,
-                "attachment_fees_to_pound": round_to_pound(y.exact_attachment_fees),
                 "results_potential": y.results_potential,
-                "maximum": round_to_penny(y.exact_attachment_fees + y.exact_results_potential),
+                "upfront_grant": y.upfront_grant,
+                "maximum": y.maximum,
             }
             for y in self.years
         ]
 
     def to_pandas(self) -> Any:
-        """The rows of `to_records` as a pandas DataFrame (``pip install "pbr[forecast]"``)."""
-        from pbr.forecast._extras import pandas
+        """The rows of `to_records` as a DataFrame: money in whole pence (see `pbr.forecast.pounds`).
 
-        return pandas().DataFrame(self.to_records())
+        >>> frame = allocation(2630).to_pandas()
+        >>> int(frame["maximum_pence"].sum()), str(frame["share"].dtype)
+        (876800000, 'float64')
+        """
+        from pbr.forecast._frames import to_frame
+
+        return to_frame(self.to_records())
+
+    def to_excel(self, path: str | Path) -> None:
+        """Write the allocation to an XLSX workbook (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "allocation.xlsx"
+        >>> allocation(790).to_excel(path)
+        >>> path.stat().st_size > 0
+        True
+        """
+        from pbr.forecast._excel import write_workbook
+
+        write_workbook(path, [("allocation", self.to_records())])
 
 
 def allocation(
-    estimated_families: int,
+    estimated_families: object,
     programme: str = "tf-phase-1",
     rules: RuleSet | None = None,
     profile: Mapping[str, object] | None = None,
+    *,
+    upfront_grant: object = None,
+    council: str | None = None,
 ) -> Allocation:
     """The allocation for a council with `estimated_families`, by financial year of attachment.
 
+    `estimated_families` is any whole number (``2630``, ``numpy.int64(2630)``, ``2630.0``).
     `profile` maps financial years (``"2012/13"``) to the share of the whole funded families
-    attached in each; by default equal shares over the programme's years. `rules` defaults to
-    the programme's bundled rule set (its `funded_rounding` interpretation applies).
+    attached in each (exact text, `Fraction`, `Decimal` or float); by default equal shares over
+    the programme's years. `rules` defaults to the programme's bundled rule set (its
+    `funded_rounding` interpretation applies). `upfront_grant` is the council's up-front money
+    per financial year of the programme (one amount for every year, or a mapping of years to
+    amounts), outside the per-family cap: Supporting Families councils had one (North Yorkshire:
+    £1,081,000 a year, tf-rules §3, S41); the amount is the council's, not a rule.
 
     >>> a = allocation(790)
     >>> [str(y.year) for y in a.years], a.attachment_fees + a.results_potential == a.maximum
     (['2012/13', '2013/14', '2014/15'], True)
+    >>> sf = allocation(1000, "supporting-families", upfront_grant="1081000")
+    >>> str(sf.upfront_grant), str(sf.maximum)
+    ('4324000.00', '5124000.00')
     """
-    if isinstance(estimated_families, bool) or not isinstance(estimated_families, int):
-        raise ValueError(f"estimated_families must be a whole number, got {estimated_families!r}")
-    if estimated_families < 0:
-        raise ValueError(f"estimated_families must not be negative, got {estimated_families}")
+    estimated = count(estimated_families, "estimated_families")
     rules = rules if rules is not None else rules_for_programme(programme)
-    years = _programme_years(rules)
-    fraction = (
-        rules.fraction("funded_fraction") if "funded_fraction" in rules.parameters else Fraction(1)
-    )
-    funded = fraction * estimated_families
-    rounding = rules.chosen.get("funded_rounding", "nearest")
-    whole = _whole(funded, rounding)
-    shares = _shares(profile, years)
-    cap = rules.amount("cap", years[0])
+    terms = programme_terms(rules)
+    funded = terms.funded_fraction * estimated
+    whole = _whole(funded, terms.funded_rounding)
+    shares = _shares(profile, terms.years)
+    grants = _grants(upfront_grant, terms.years)
+    exact = {}
+    for year in terms.years:
+        t = terms.year(year)
+        families = whole * shares[year]
+        exact[year] = (
+            families,
+            families * Fraction(t.attachment_fee),
+            families * Fraction(t.results_share),
+        )
+    rounded = _round_years(terms, exact, grants)
     rows = []
-    for year in years:
-        share = shares.get(year, Fraction(0))
-        families = whole * share
-        fee = rules.amount("attachment_fee", year)
-        results = rules.amount("cap", year) - fee
+    for year in terms.years:
+        t = terms.year(year)
+        families, fees, results = exact[year]
         rows.append(
             AllocationYear(
                 year=year,
-                share=share,
+                share=shares[year],
                 families=families,
-                attachment_fee=fee,
-                results_share=results,
-                exact_attachment_fees=families * Fraction(fee),
-                exact_results_potential=families * Fraction(results),
+                attachment_fee=t.attachment_fee,
+                results_share=t.results_share,
+                exact_attachment_fees=fees,
+                exact_results_potential=results,
+                attachment_fees=rounded[year, "fees"],
+                results_potential=rounded[year, "results"],
+                upfront_grant=grants[year],
             )
         )
     return Allocation(
-        programme=rules.programme,
-        rules_version=rules.rules_version,
-        estimated_families=estimated_families,
+        programme=terms.programme,
+        rules_version=terms.rules_version,
+        estimated_families=estimated,
         funded_families=funded,
         whole_funded_families=whole,
-        funded_rounding=rounding,
-        cap=cap,
+        funded_rounding=terms.funded_rounding,
+        cap=terms.year(terms.years[0]).cap,
         years=tuple(rows),
+        council=council,
     )
 
 
-def _programme_years(rules: RuleSet) -> tuple[FinancialYear, ...]:
-    """The years families are attached in; phase two's 2014/15 early starters are left out."""
-    if rules.programme == "tf-phase-2":
-        return tuple(y for y in rules.years if y.start_year >= 2015)
-    return rules.years
+def _round_years(
+    terms: ProgrammeTerms,
+    exact: Mapping[FinancialYear, tuple[Fraction, Fraction, Fraction]],
+    grants: Mapping[FinancialYear, Decimal],
+) -> dict[tuple[FinancialYear, str], Decimal]:
+    """Fees and results by year to the penny: each year and each column adds up (one table)."""
+    cells: dict[Any, Fraction] = {}
+    for year in terms.years:
+        _families, fees, results = exact[year]
+        cells[year, "fees"] = pence(fees)
+        cells[year, "results"] = pence(results)
+        cells[year, "grant"] = pence(grants[year])
+    rows = {key: (("year", key[0]),) for key in cells}
+    columns = {key: (("column", key[1]),) for key in cells}
+    out = round_cells(cells, rows, columns)
+    return {key: pounds_of(value) for key, value in out.items()}
 
 
 def _whole(funded: Fraction, rounding: str) -> int:
@@ -222,16 +310,36 @@ def _shares(
 ) -> dict[FinancialYear, Fraction]:
     if profile is None:
         return {y: Fraction(1, len(years)) for y in years}
-    shares: dict[FinancialYear, Fraction] = {}
+    shares = dict.fromkeys(years, Fraction(0))
     for label, raw in profile.items():
-        year = FinancialYear.parse(label)
-        if year not in years:
-            raise ValueError(
-                f"profile year {label} is outside the programme's years "
-                f"({', '.join(str(y) for y in years)})"
-            )
-        shares[year] = parse_share(raw)
+        year = _year(label, years, "profile")
+        shares[year] = share(raw, f"profile {label}")
     total = sum(shares.values(), Fraction(0))
     if total != 1:
         raise ValueError(f"profile shares must add up to 1, they add up to {total}")
     return shares
+
+
+def _grants(raw: object, years: tuple[FinancialYear, ...]) -> dict[FinancialYear, Decimal]:
+    if raw is None:
+        return dict.fromkeys(years, ZERO)
+    if not isinstance(raw, Mapping):
+        each = amount(raw, "upfront_grant")
+        return dict.fromkeys(years, each)
+    grants = dict.fromkeys(years, ZERO)
+    for label, value in raw.items():
+        grants[_year(label, years, "upfront_grant")] = amount(value, f"upfront_grant {label}")
+    return grants
+
+
+def _year(label: object, years: tuple[FinancialYear, ...], field: str) -> FinancialYear:
+    try:
+        year = FinancialYear.parse(str(label))
+    except ValueError:
+        raise ValueError(f"{field}: {label!r} is not a financial year such as '2012/13'") from None
+    if year not in years:
+        raise ValueError(
+            f"{field} year {label} is outside the programme's years "
+            f"({', '.join(str(y) for y in years)})"
+        )
+    return year

@@ -1,18 +1,36 @@
-"""``pbr forecast``: allocation and drawdown from a number of families or from records."""
+"""``pbr forecast``: allocation and drawdown for one council, many councils, or from records."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
-import tomllib
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
 from pbr.money import ZERO, format_gbp
 
-__all__ = ["add_forecast_command", "run_forecast"]
+__all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
+
+FORMATS = ("table", "csv", "json", "xlsx")
+TABLES = ("windows", "years", "summary", "allocation", "sensitivity")
+_SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".xlsx": "xlsx", ".txt": "table"}
+
+
+def _whole(text: str) -> int:
+    """An argparse type: a whole number of 0 or more (``2630``, ``2,630``)."""
+    from pbr.forecast._inputs import count
+
+    try:
+        return count(text.replace(",", ""), "estimated families")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_forecast_command(sub: Any, date_type: Any) -> None:
@@ -22,63 +40,92 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         help="forecast drawdown: allocation, expected drawdown per claim window, scenarios",
     )
     source = fc.add_mutually_exclusive_group(required=True)
-    source.add_argument("--families", type=int, metavar="N", help="estimated troubled families")
+    source.add_argument(
+        "--families",
+        type=_whole,
+        action="append",
+        metavar="N",
+        help="estimated troubled families of a council (repeat for several councils)",
+    )
+    source.add_argument(
+        "--councils",
+        metavar="FILE",
+        help="a CSV of councils: council, estimated_families, programme, upfront_grant",
+    )
     source.add_argument("--records", metavar="FILE", help="families already attached (JSON/JSONL)")
     fc.add_argument(
         "--estimated",
-        type=int,
+        type=_whole,
         metavar="N",
         help="with --records: the council's estimated families",
     )
     fc.add_argument("--as-of", type=date_type, help="with --records: evaluation date")
     fc.add_argument("--programme", default="tf-phase-1", help="programme (default tf-phase-1)")
+    fc.add_argument(
+        "--upfront-grant",
+        metavar="GBP",
+        help="the council's up-front grant per financial year (e.g. Supporting Families)",
+    )
     fc.add_argument("--scenario", metavar="FILE", help="scenario file (TOML or JSON)")
     fc.add_argument(
-        "--runs", type=int, default=0, help="with --families: Monte Carlo runs (default none)"
+        "--runs", type=int, default=0, help="Monte Carlo runs (default none; not with --records)"
     )
     fc.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    fc.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="add forecast and money at risk for success rates 0%%, 10%%, ..., 100%%",
+    )
     fc.add_argument("--plot", metavar="PNG", help="write the chart to this file")
-    fc.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    fc.add_argument("--title", help="the chart's title (default: council and programme)")
+    fc.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from --output's suffix, else table)",
+    )
+    fc.add_argument(
+        "--table",
+        choices=TABLES,
+        default="windows",
+        help="with --format csv or json: which table (default windows)",
+    )
+    fc.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the output to FILE, atomically (needed for xlsx)",
+    )
 
 
 def load_scenarios(path: str) -> list[Any]:
     """Scenarios from a TOML or JSON file: one scenario, or a list under ``scenarios``."""
-    from pbr.forecast import Assumptions
+    from pbr.forecast import load_scenarios as load
 
-    text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
-    items = data.get("scenarios", [data]) if isinstance(data, dict) else data
-    return [Assumptions.from_mapping(item) for item in items]
+    return load(path)
 
 
 def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr forecast``; returns the exit status."""
-    from pbr import forecast
-
     try:
-        scenarios = load_scenarios(args.scenario) if args.scenario else None
-        misuse = _misuse(args)
+        fmt = _format(args)
+        misuse = _misuse(args, fmt)
         if misuse:
             print(f"pbr: {misuse}", file=sys.stderr)
             return 2
+        scenarios = load_scenarios(args.scenario) if args.scenario else None
         rejected = 0
         if args.records is not None:
             result, rejected = _from_records(args, scenarios)
         else:
-            alloc = forecast.allocation(args.families, programme=args.programme)
-            result = forecast.compare(
-                alloc,
-                scenarios or [forecast.default_assumptions(alloc.programme)],
-                runs=args.runs,
-                seed=args.seed,
-            )
-    except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
+            result = _by_assumption(args, scenarios)
+        sensitivities = _sensitivities(result) if args.sensitivity else []
+        _emit(result, sensitivities, fmt, args, out)
+        if args.plot:
+            _safe(args.plot)
+            result.plot(args.plot, title=args.title)
+            print(f"chart written to {args.plot}", file=sys.stderr)
+    except (ValueError, OSError, ImportError) as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
-    _write(result, args.format, out)
-    if args.plot:
-        result.plot(args.plot)
-        print(f"chart written to {args.plot}", file=sys.stderr)
     if rejected:
         print(
             f"pbr: {rejected} record(s) rejected (above); their families are forecast as not yet "
@@ -89,18 +136,61 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _misuse(args: argparse.Namespace) -> str | None:
+def _format(args: argparse.Namespace) -> str:
+    if args.format:
+        return str(args.format)
+    if args.output:
+        return _SUFFIXES.get(Path(args.output).suffix.lower(), "table")
+    return "table"
+
+
+def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
     """Why the options do not fit together (nothing given is silently ignored), or None."""
     if args.records is not None:
         if args.estimated is None or args.as_of is None:
             return "--records needs --estimated N and --as-of DATE"
         if args.runs:
-            return "--runs applies to --families (a forecast from records has no Monte Carlo)"
+            return "--runs applies to --families and --councils (a forecast from records has no Monte Carlo)"
     elif args.estimated is not None or args.as_of is not None:
         return "--estimated and --as-of apply to --records; with --families give N only"
+    if args.councils is not None and (
+        args.upfront_grant is not None or args.programme != "tf-phase-1"
+    ):
+        return "with --councils give each council's programme and upfront_grant in the file"
+    if args.families and len(set(args.families)) != len(args.families):
+        return f"--families given twice with the same number: {args.families}"
     if args.runs < 0 or args.seed < 0:
         return f"--runs and --seed must be 0 or more (got {args.runs} and {args.seed})"
+    if fmt == "xlsx" and not args.output:
+        return "--format xlsx needs --output FILE.xlsx (a workbook is not written to the terminal)"
+    if args.table == "sensitivity" and not args.sensitivity:
+        return "--table sensitivity needs --sensitivity"
+    if args.table != "windows" and fmt not in ("csv", "json"):
+        return "--table chooses the table of --format csv or json"
+    if args.title is not None and not args.plot:
+        return "--title is the chart's title: give --plot PNG too"
     return None
+
+
+def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any:
+    from pbr import forecast
+
+    if args.councils is not None:
+        table = forecast.allocation_table(args.councils)
+    else:
+        many = len(args.families) > 1
+        table = forecast.AllocationTable(
+            tuple(
+                forecast.allocation(
+                    n,
+                    programme=args.programme,
+                    upfront_grant=args.upfront_grant,
+                    council=f"{n:,} estimated families" if many else None,
+                )
+                for n in args.families
+            )
+        )
+    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed)
 
 
 def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
@@ -108,7 +198,9 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     from pbr.io import read_records
     from pbr.records import Family
 
-    alloc = forecast.allocation(args.estimated, programme=args.programme)
+    alloc = forecast.allocation(
+        args.estimated, programme=args.programme, upfront_grant=args.upfront_grant
+    )
     families, rejected = [], 0
     for item in read_records(args.records):
         if isinstance(item, Family):
@@ -126,46 +218,178 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     return comparison, rejected
 
 
-def _write(result: Any, fmt: str, out: TextIO) -> None:
-    rows = result.to_records()
-    if fmt == "json":
-        for row in rows:
-            out.write(json.dumps(row, default=str) + "\n")
+def _sensitivities(result: Any) -> list[Any]:
+    from pbr.forecast import sensitivity
+
+    return [
+        sensitivity(d.allocation, d.assumptions)
+        for d in result.drawdowns
+        if d.allocation is not None and d.assumptions is not None
+    ]
+
+
+def _emit(
+    result: Any, sensitivities: Sequence[Any], fmt: str, args: argparse.Namespace, out: TextIO
+) -> None:
+    tables = result.tables()
+    extra = [row for s in sensitivities for row in s.to_records()]
+    if fmt == "xlsx":
+        from pbr.forecast._excel import write_workbook
+
+        sheets = list(tables.items()) + ([("sensitivity", extra)] if extra else [])
+        write_workbook(args.output, sheets)
+        print(f"workbook written to {args.output}", file=sys.stderr)
         return
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: str(v) for k, v in row.items()} for row in rows)
-        return
-    for d in result.drawdowns:
-        out.write(f"Scenario {d.scenario} ({d.programme}); maximum {format_gbp(d.maximum)}\n")
-        if d.as_of is not None:
-            out.write(
-                f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
-                f"{format_gbp(d.claimable_now)}\n"
-            )
-        out.write(f"  {'year':8} {'fees':>15} {'results':>15} {'total':>15} {'cumulative':>15}\n")
-        for row in d.by_year():
-            results = row["total"] - row["attachment_fees"]
-            out.write(
-                f"  {row['year']:8} {format_gbp(row['attachment_fees']):>15} "
-                f"{format_gbp(results):>15} {format_gbp(row['total']):>15} "
-                f"{format_gbp(row['cumulative']):>15}\n"
-            )
-        out.write(
-            f"  forecast {format_gbp(d.total)}; beyond the last claim window "
-            f"{format_gbp(d.beyond_horizon)}\n"
+    buffer = io.StringIO()
+    if fmt in ("csv", "json"):
+        rows = (
+            extra if args.table == "sensitivity" else tables[args.table.replace("years", "by year")]
         )
-        if d.not_attached:
+        (_csv if fmt == "csv" else _json)(rows, buffer)
+    else:
+        _text(result, sensitivities, buffer)
+    if args.output:
+        from pbr.forecast._excel import safe_target
+        from pbr.output import atomic_writer
+
+        with atomic_writer(safe_target(args.output)) as handle:
+            handle.write(buffer.getvalue())
+        print(f"{fmt} written to {args.output}", file=sys.stderr)
+    else:
+        out.write(buffer.getvalue())
+
+
+def _safe(path: str) -> None:
+    from pbr.forecast._excel import safe_target
+
+    safe_target(path)
+
+
+def _plain(value: Any) -> Any:
+    """A cell for CSV or JSON: money and dates as text, shares as decimals, names neutralised."""
+    from pbr.forecast._excel import neutralise
+
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{float(value):.6f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+def _csv(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else _plain(v)) for k, v in row.items()} for row in rows)
+
+
+def _json(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
+    for row in rows:
+        out.write(json.dumps({k: _plain(v) for k, v in row.items()}) + "\n")
+
+
+def _text(result: Any, sensitivities: Sequence[Any], out: TextIO) -> None:
+    if len(result.councils) > 1:
+        _councils_text(result, out)
+    else:
+        for d in result.drawdowns:
+            _drawdown_text(d, out)
+    for s in sensitivities:
+        title = f"{s.allocation.label}: " if len(result.councils) > 1 else ""
+        out.write(
+            f"{title}Sensitivity (families earning their whole results share; "
+            f"'{s.scenario}' timing); maximum {format_gbp(s.maximum)}\n"
+        )
+        out.write(f"  {'success':>8} {'forecast':>16} {'beyond':>14} {'at risk':>16}\n")
+        for row in s.to_records():
             out.write(
-                f"  {d.not_attached:,} funded families have no record and no quarter left to "
-                "attach in: not forecast\n"
-            )
-        if d.runs:
-            last = d.windows[-1]
-            out.write(
-                f"  Monte Carlo ({d.runs:,} runs, seed {d.seed}): cumulative p{d.band[0]} "
-                f"{format_gbp(last.low or ZERO)}, median {format_gbp(last.median or ZERO)}, "
-                f"p{d.band[1]} {format_gbp(last.high or ZERO)}\n"
+                f"  {float(row['success_rate']):>8.0%} {format_gbp(row['forecast']):>16} "
+                f"{format_gbp(row['beyond_horizon']):>14} {format_gbp(row['at_risk']):>16}\n"
             )
         out.write("\n")
+
+
+def _drawdown_text(d: Any, out: TextIO) -> None:
+    name = f"{d.council}: " if d.council else ""
+    out.write(f"{name}Scenario {d.scenario} ({d.programme}); maximum {format_gbp(d.maximum)}\n")
+    if d.as_of is not None:
+        out.write(
+            f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
+            f"{format_gbp(d.claimable_now)}\n"
+        )
+    risk = d.as_of is None
+    head = f"  {'year':8} {'max by attach':>15}"
+    head += f" {'max by claim':>15}" if risk else ""
+    head += f" {'fees':>15} {'results':>15} {'total':>15} {'cumulative':>15}"
+    head += f" {'at risk':>15}" if risk else ""
+    out.write(head + "\n")
+    rows = d.by_year()
+    for row in rows:
+        fees = row["attachment_fees"] + row.get("upfront_grant", ZERO)
+        line = f"  {row['year']:8} {format_gbp(row['maximum_by_attachment']):>15}"
+        line += f" {format_gbp(row['maximum_by_claim']):>15}" if risk else ""
+        line += (
+            f" {format_gbp(fees):>15} {format_gbp(row['total'] - fees):>15}"
+            f" {format_gbp(row['total']):>15} {format_gbp(row['cumulative']):>15}"
+        )
+        line += f" {format_gbp(row['at_risk']):>15}" if risk else ""
+        out.write(line + "\n")
+    if any("upfront_grant" in row for row in rows):
+        out.write("  (fees include the up-front grant)\n")
+    out.write(
+        f"  forecast {format_gbp(d.total)}; beyond the last claim window "
+        f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
+    )
+    if d.not_attached:
+        out.write(
+            f"  {d.not_attached:,} funded families have no record and no quarter left to "
+            "attach in: not forecast\n"
+        )
+    if d.runs:
+        last = d.windows[-1]
+        out.write(
+            f"  Monte Carlo ({d.runs:,} runs, seed {d.seed}): cumulative p{d.band[0]} "
+            f"{format_gbp(last.low or ZERO)}, median {format_gbp(last.median or ZERO)}, "
+            f"p{d.band[1]} {format_gbp(last.high or ZERO)}\n"
+            f"  band: {d.band_meaning}\n"
+        )
+    out.write("\n")
+
+
+def _councils_text(result: Any, out: TextIO) -> None:
+    rows = result.summary()
+    width = max(len("council"), *(len(d.label) for d in result.drawdowns))
+    band = result.drawdowns[0].runs > 0
+    low, high = result.drawdowns[0].band
+    head = (
+        f"{'council':{width}} {'scenario':12} {'maximum':>15} {'forecast':>15} "
+        f"{'beyond':>13} {'at risk':>15}"
+    )
+    head += f" {f'p{low}':>15} {f'p{high}':>15}" if band else ""
+    out.write(head + "\n")
+    total = dict.fromkeys(("maximum", "forecast", "beyond_horizon", "at_risk"), ZERO)
+    for d, row in zip(result.drawdowns, rows, strict=True):
+        line = (
+            f"{d.label:{width}} {d.scenario:12} {format_gbp(row['maximum']):>15} "
+            f"{format_gbp(row['forecast']):>15} {format_gbp(row['beyond_horizon']):>13} "
+            f"{format_gbp(row['at_risk']):>15}"
+        )
+        if band:
+            line += f" {format_gbp(row[f'p{low}']):>15} {format_gbp(row[f'p{high}']):>15}"
+        out.write(line + "\n")
+    scenarios = list(dict.fromkeys(d.scenario for d in result.drawdowns))
+    for scenario in scenarios:
+        mine = [r for d, r in zip(result.drawdowns, rows, strict=True) if d.scenario == scenario]
+        for key in total:
+            total[key] = sum((r[key] for r in mine), ZERO)
+        out.write(
+            f"{'all councils':{width}} {scenario:12} {format_gbp(total['maximum']):>15} "
+            f"{format_gbp(total['forecast']):>15} {format_gbp(total['beyond_horizon']):>13} "
+            f"{format_gbp(total['at_risk']):>15}\n"
+        )
+    if band:
+        out.write(f"band: {result.drawdowns[0].band_meaning}\n")

@@ -4,10 +4,14 @@ The model, in one paragraph: the whole funded families attach by quarter (the al
 shares spread evenly over each year's four quarters, or a quarterly profile), each cohort on the
 15th of its quarter's middle month. Each result is met by a share of a cohort (its probability)
 a number of months after attachment (a distribution of lags) and paid, at the rate of the year of
-attachment, in the first claim window on or after the day it is met. Expected amounts are exact
-fractions; shown amounts are rounded once, on the cumulative totals, so windows add up to the
-penny. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial, then multinomial
-over lags) in integer pence, each cohort's results cut at its room under the cap.
+attachment, in the first claim window on or after the day it is met. A council's up-front grant
+is paid in the first window of each financial year. Beside the forecast runs the **maximum by
+claim window**: what would be paid if every family earned its whole results share on the same
+timing; the difference is **at risk**. Expected amounts are exact fractions; the table of
+windows × (fees, each result, grant, at risk) is rounded to the penny once, as a whole
+(`pbr.forecast._rounding`), so that windows, financial years and columns add up to the totals and
+to the maximum exactly. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial,
+then multinomial over lags) in integer pence, each cohort's results cut at its room under the cap.
 """
 
 from __future__ import annotations
@@ -18,127 +22,38 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
-from pbr.forecast._allocation import Allocation, parse_share, rules_for_programme
+from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._assumptions import Assumptions, default_assumptions
+from pbr.forecast._inputs import share
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
+from pbr.forecast._rounding import round_cells
+from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, add_months, financial_year_of
 from pbr.rules import RuleSet
 
 __all__ = [
-    "Assumptions",
     "ClaimCalendar",
     "Comparison",
     "Drawdown",
     "Window",
     "compare",
-    "default_assumptions",
     "drawdown",
     "from_records",
     "result_rates",
 ]
 
 FEES = "attachment_fees"
-
-
-@dataclass(frozen=True, slots=True)
-class Assumptions:
-    """What share of families meets each result, and how many months after attachment.
-
-    >>> a = Assumptions.from_mapping({"name": "base",
-    ...     "probabilities": {"continuous_employment": "0.2"}, "lag_months": {"6": "1/2", "12": "1/2"}})
-    >>> a.probabilities["continuous_employment"], a.lag_months[12]
-    (Fraction(1, 5), Fraction(1, 2))
-    """
-
-    name: str
-    probabilities: Mapping[str, Fraction]
-    lag_months: Mapping[int, Fraction]
-
-    def __post_init__(self) -> None:
-        if not self.lag_months:
-            raise ValueError(f"scenario {self.name!r}: lag_months is empty")
-        total = sum(self.lag_months.values(), Fraction(0))
-        if total != 1:
-            raise ValueError(f"scenario {self.name!r}: lag_months add up to {total}, not 1")
-        if any(m < 0 for m in self.lag_months):
-            raise ValueError(f"scenario {self.name!r}: a lag must be 0 months or more")
-        for kind, p in self.probabilities.items():
-            if not 0 <= p <= 1:
-                raise ValueError(
-                    f"scenario {self.name!r}: the probability of {kind} must be between 0 and 1, "
-                    f"got {p}"
-                )
-
-    @classmethod
-    def from_mapping(cls, data: Any) -> Assumptions:
-        """Build from plain data (a scenario file): exact strings such as ``"0.4"`` or ``"1/3"``.
-
-        Every error names the scenario, the field and the value.
-
-        >>> Assumptions.from_mapping({"name": "x", "probabilities": {"progress_to_work": "1/3"},
-        ...     "lag_months": {"six": "1"}})
-        Traceback (most recent call last):
-        ...
-        ValueError: scenario 'x': lag_months: 'six' is not a whole number of months
-        """
-        if not isinstance(data, Mapping):
-            raise ValueError(
-                f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
-            )
-        name = str(data.get("name", "scenario"))
-        unknown = set(data) - {"name", "probabilities", "lag_months"}
-        if unknown:
-            raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
-        table = _table(data, "probabilities", name)
-        try:
-            probabilities = {str(k): parse_share(v) for k, v in table.items()}
-        except ValueError as exc:
-            raise ValueError(f"scenario {name!r}: probabilities: {exc}") from None
-        lags = {}
-        for k, v in _table(data, "lag_months", name).items():
-            try:
-                months = int(k)
-            except ValueError:
-                raise ValueError(
-                    f"scenario {name!r}: lag_months: {k!r} is not a whole number of months"
-                ) from None
-            try:
-                lags[months] = parse_share(v)
-            except ValueError as exc:
-                raise ValueError(f"scenario {name!r}: lag_months {k}: {exc}") from None
-        return cls(name, probabilities, lags)
-
-
-def _table(data: Mapping[str, Any], key: str, name: str) -> Mapping[Any, Any]:
-    if key not in data:
-        raise ValueError(f"scenario {name!r}: missing {key!r}")
-    if not isinstance(data[key], Mapping):
-        raise ValueError(f"scenario {name!r}: {key} must be a table, got {data[key]!r}")
-    return data[key]  # type: ignore[no-any-return]
-
-
-def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
-    """Illustrative assumptions for `programme` (not evidence: replace them with your own).
-
-    >>> base = default_assumptions()
-    >>> base.name, str(base.probabilities["crime_asb_education"]), sorted(base.lag_months)
-    ('base', '1/2', [6, 9, 12, 18])
-    """
-    lags = {6: Fraction(1, 4), 9: Fraction(1, 4), 12: Fraction(1, 4), 18: Fraction(1, 4)}
-    if programme == "tf-phase-1":
-        probabilities = {
-            "crime_asb_education": Fraction(1, 2),
-            "progress_to_work": Fraction(1, 10),
-            "continuous_employment": Fraction(1, 10),
-        }
-    else:
-        probabilities = {
-            "sustained_progress": Fraction(1, 2),
-            "continuous_employment": Fraction(1, 5),
-        }
-    return Assumptions("base", probabilities, lags)
+GRANT = "upfront_grant"
+RISK = "at_risk"
+LATER = "later"
+"""The `by_year` row of what falls beyond the last claim window."""
+TABLES = ("summary", "by year", "windows", "allocation")
+_INDEX = {"windows": "claim_date"}
+"""The column a table's DataFrame is indexed by (windows: a time series)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +72,21 @@ class ClaimCalendar:
             raise ValueError("claim dates must be given, unique and in order")
 
     def window_for(self, day: date) -> date | None:
-        """The first claim date on or after `day`, or None beyond the last window."""
+        """The first claim date on or after `day`, or None beyond the last window.
+
+        >>> ClaimCalendar((date(2013, 3, 31),)).window_for(date(2013, 4, 1)) is None
+        True
+        """
         i = bisect.bisect_left(self.dates, day)
         return self.dates[i] if i < len(self.dates) else None
 
     @classmethod
     def quarterly(cls, first: date, last: date) -> ClaimCalendar:
-        """Quarter ends (30 June, 30 September, 31 December, 31 March) from `first` to `last`."""
+        """Quarter ends (30 June, 30 September, 31 December, 31 March) from `first` to `last`.
+
+        >>> len(ClaimCalendar.quarterly(date(2012, 4, 1), date(2017, 3, 31)).dates)
+        20
+        """
         ends: list[date] = []
         year = first.year - 1
         while True:
@@ -177,7 +100,12 @@ class ClaimCalendar:
 
     @classmethod
     def default_for(cls, rules: RuleSet) -> ClaimCalendar:
-        """Quarterly windows from the programme's first attachment to two years after its last."""
+        """Quarterly windows from the programme's first attachment to two years after its last.
+
+        >>> from pbr.rules import PHASE_ONE
+        >>> ClaimCalendar.default_for(PHASE_ONE).dates[-1]
+        datetime.date(2017, 3, 31)
+        """
         last = date(rules.attached_to.year + 2, 3, 31)
         return cls.quarterly(financial_year_of(rules.attached_from).start, last)
 
@@ -188,8 +116,8 @@ class Window:
 
     >>> from pbr.forecast import allocation
     >>> first = drawdown(allocation(790)).windows[0]
-    >>> first.claim_date, str(first.year), str(first.attachment_fees)
-    (datetime.date(2012, 6, 30), '2012/13', '175466.67')
+    >>> first.claim_date, str(first.year), str(first.attachment_fees), str(first.at_risk)
+    (datetime.date(2012, 6, 30), '2012/13', '175466.67', '0.00')
     """
 
     claim_date: date
@@ -197,10 +125,14 @@ class Window:
     attachment_fees: Decimal
     results: Mapping[str, Decimal]
     total: Decimal
+    """Everything forecast in the window: fees, results and any up-front grant."""
     cumulative: Decimal
     low: Decimal | None = None
     median: Decimal | None = None
     high: Decimal | None = None
+    upfront_grant: Decimal = ZERO
+    at_risk: Decimal | None = None
+    """The maximum by claim in this window less the forecast (None for a forecast from records)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +142,14 @@ class Drawdown:
     `secured` (paid) and `claimable_now` are set when the forecast starts from actual records
     (`as_of` is then the evaluation date); the windows then hold what is forecast beyond them.
     With `runs` > 0 each window carries Monte Carlo percentiles of the cumulative total.
+    Money is `Decimal` to the penny; `to_pandas` gives the same tables with money in whole pence.
 
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790), runs=200, seed=7)
     >>> d.total <= d.maximum, d.windows[-1].low <= d.windows[-1].high <= d.maximum
     (True, True)
+    >>> d.total + d.beyond_horizon + d.at_risk == d.maximum
+    True
     """
 
     scenario: str
@@ -237,101 +172,306 @@ class Drawdown:
     """The evaluation date of a forecast from records (None for a forecast by assumption)."""
     not_attached: int = 0
     """Funded families with no record and no attachment quarter left after `as_of`: not forecast."""
+    allocation: Allocation | None = None
+    """The allocation forecast (its council, maximum by year of attachment and grant)."""
+    rates_uncertain: bool = False
+    """Whether the Monte Carlo drew the rates from the scenario's ranges (else they were fixed)."""
+    beyond_horizon_at_risk: Decimal = ZERO
+    """What is at risk beyond the last claim window (part of `at_risk`)."""
+    beyond_horizon_by_column: tuple[tuple[str, Decimal], ...] = ()
+    """What is forecast beyond the last claim window, by column (fees, each result, grant)."""
+    assumptions: Assumptions | None = None
+    """The scenario forecast."""
 
-    def summary(self) -> dict[str, Any]:
-        """Secured, claimable now, forecast in the windows, beyond them, and the maximum.
+    @property
+    def council(self) -> str | None:
+        """The council's name, if the allocation has one.
 
         >>> from pbr.forecast import allocation
-        >>> drawdown(allocation(6)).summary()["maximum"]
-        Decimal('20000.00')
+        >>> drawdown(allocation(790, council="Westminster")).council
+        'Westminster'
         """
-        return {
-            "scenario": self.scenario,
-            "as_of": self.as_of,
-            "secured": self.secured,
-            "claimable_now": self.claimable_now,
-            "forecast": self.total,
-            "beyond_horizon": self.beyond_horizon,
-            "not_attached": self.not_attached,
-            "maximum": self.maximum,
-        }
+        return self.allocation.council if self.allocation is not None else None
+
+    @property
+    def label(self) -> str:
+        """The council's name (or its estimated families) for titles and tables.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).label
+        '790 estimated families'
+        """
+        return self.allocation.label if self.allocation is not None else self.programme
 
     @property
     def total(self) -> Decimal:
-        """Everything forecast in the windows (fees and results)."""
+        """Everything forecast in the windows (fees, results and any grant).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).total
+        Decimal('2184560.00')
+        """
         return self.windows[-1].cumulative if self.windows else ZERO
 
     @property
     def forecast(self) -> Decimal:
-        """What is forecast beyond what is secured and claimable now."""
+        """What is forecast beyond what is secured and claimable now (the same as `total`).
+
+        >>> from pbr.forecast import allocation
+        >>> d = drawdown(allocation(790))
+        >>> d.forecast == d.total
+        True
+        """
         return self.total
 
+    @property
+    def at_risk(self) -> Decimal:
+        """The maximum less everything secured, claimable now, forecast and beyond the horizon.
+
+        For a forecast by assumption it is the results the scenario's families do not earn;
+        for a forecast from records it also holds what was not claimed in time (negative when
+        the records claim more than the allocation's maximum).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).at_risk  # the results the base scenario does not earn
+        Decimal('447440.00')
+        """
+        return self.maximum - self.secured - self.claimable_now - self.total - self.beyond_horizon
+
+    @property
+    def band_meaning(self) -> str:
+        """What the Monte Carlo band spans, in words (for tables, charts and docs).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790), runs=10).band_meaning
+        'p5–p95 of 10 runs: rates drawn from the scenario ranges, and which families succeed'
+        """
+        if not self.runs:
+            return "no Monte Carlo band"
+        low, high = self.band
+        what = (
+            "rates drawn from the scenario ranges, and which families succeed"
+            if self.rates_uncertain
+            else "which families succeed at fixed rates (rate uncertainty not included)"
+        )
+        return f"p{low}–p{high} of {self.runs:,} runs: {what}"
+
+    def _named(self) -> dict[str, Any]:
+        named: dict[str, Any] = {"scenario": self.scenario}
+        if self.council is not None:
+            named["council"] = self.council
+        return named
+
+    def _band(self, window: Window | None) -> dict[str, Decimal | None]:
+        if not self.runs:
+            return {}
+        low, high = self.band
+        if window is None:
+            return {f"p{low}": None, "p50": None, f"p{high}": None}
+        return {f"p{low}": window.low, "p50": window.median, f"p{high}": window.high}
+
+    def summary(self) -> dict[str, Any]:
+        """Maximum, secured, claimable now, forecast, beyond the horizon, at risk and the band.
+
+        The money adds up: maximum = secured + claimable now + forecast + beyond + at risk.
+
+        >>> from pbr.forecast import allocation
+        >>> row = drawdown(allocation(6)).summary()
+        >>> row["maximum"], row["forecast"] + row["beyond_horizon"] + row["at_risk"]
+        (Decimal('20000.00'), Decimal('20000.00'))
+        """
+        return {
+            **self._named(),
+            "as_of": self.as_of,
+            "maximum": self.maximum,
+            "secured": self.secured,
+            "claimable_now": self.claimable_now,
+            "forecast": self.total,
+            "beyond_horizon": self.beyond_horizon,
+            RISK: self.at_risk,
+            "not_attached": self.not_attached,
+            **self._band(self.windows[-1] if self.windows else None),
+        }
+
     def by_year(self) -> list[dict[str, Any]]:
-        """Drawdown per financial year of the claim date (money as `Decimal`)."""
-        rows: dict[FinancialYear, dict[str, Any]] = {}
+        """One row per financial year: maxima, forecast, at risk and band (the summary table).
+
+        Each row holds the maximum by year of attachment and of claim, the forecast by claim
+        year (fees, each result, grant, total, cumulative), what is at risk and the band of the
+        cumulative total at the year's end.
+
+        ``maximum_by_attachment`` is what the year's families (and grant) can bring;
+        ``maximum_by_claim`` is what would be claimed in the year if every family earned its
+        whole results share on the scenario's timing (a forecast from records has neither
+        ``maximum_by_claim`` nor ``at_risk`` by year). A last row ``later`` holds what falls
+        beyond the last claim window, when anything does. Each money column adds up to the
+        summary's figure to the penny.
+
+        >>> from pbr.forecast import allocation
+        >>> rows = drawdown(allocation(2630)).by_year()
+        >>> [r["year"] for r in rows][:2], sum(r["maximum_by_claim"] for r in rows)
+        (['2012/13', '2013/14'], Decimal('8768000.00'))
+        """
+        risk = self.as_of is None
+        grant = self.allocation is not None and self.allocation.upfront_grant > 0
+        attach = (
+            {str(y.year): y.maximum for y in self.allocation.years}
+            if self.allocation is not None
+            else {}
+        )
+        labels = sorted(set(attach) | {str(w.year) for w in self.windows})
+
+        def empty(label: str) -> dict[str, Any]:
+            row: dict[str, Any] = {
+                **self._named(),
+                "year": label,
+                "maximum_by_attachment": attach.get(label, ZERO),
+            }
+            if risk:
+                row["maximum_by_claim"] = ZERO
+            row[FEES] = ZERO
+            row.update(dict.fromkeys(self.kinds, ZERO))
+            if grant:
+                row[GRANT] = ZERO
+            row["total"] = ZERO
+            row["cumulative"] = ZERO
+            if risk:
+                row[RISK] = ZERO
+            return row
+
+        rows = {label: empty(label) for label in labels}
+        last: dict[str, Window] = {}
         for w in self.windows:
-            row = rows.setdefault(
-                w.year,
-                {"scenario": self.scenario, "year": str(w.year), FEES: ZERO}
-                | dict.fromkeys(self.kinds, ZERO)
-                | {"total": ZERO},
-            )
+            row = rows[str(w.year)]
             row[FEES] += w.attachment_fees
-            for kind, amount in w.results.items():
-                row[kind] += amount
+            for kind, value in w.results.items():
+                row[kind] += value
+            if grant:
+                row[GRANT] += w.upfront_grant
             row["total"] += w.total
+            if risk:
+                row[RISK] += w.at_risk or ZERO
+                row["maximum_by_claim"] += w.total + (w.at_risk or ZERO)
+            last[str(w.year)] = w
+        out = list(rows.values())
+        if self.beyond_horizon or self.beyond_horizon_at_risk:
+            later = empty(LATER)
+            later["total"] = self.beyond_horizon
+            if risk:
+                later[RISK] = self.beyond_horizon_at_risk
+                later["maximum_by_claim"] = self.beyond_horizon + self.beyond_horizon_at_risk
+            for key, value in self.beyond_horizon_by_column:
+                later[key] = value
+            out.append(later)
         cumulative = ZERO
-        for row in rows.values():
+        carried: Window | None = None
+        for row in out:
             cumulative += row["total"]
             row["cumulative"] = cumulative
-        return list(rows.values())
+            carried = last.get(row["year"], carried)
+            row.update(self._band(None if row["year"] == LATER else carried))
+        return out
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain row per claim window (money as `Decimal`, dates as `date`).
 
         A forecast from records adds the columns ``as_of``, ``secured`` and ``claimable_now``
         (the same in every row, like ``maximum``), so a table loses nothing.
+
+        >>> from pbr.forecast import allocation
+        >>> list(drawdown(allocation(790)).to_records()[0])[:4]
+        ['scenario', 'claim_date', 'year', 'attachment_fees']
         """
         known = (
             {"as_of": self.as_of, "secured": self.secured, "claimable_now": self.claimable_now}
             if self.as_of is not None
             else {}
         )
+        grant = self.allocation is not None and self.allocation.upfront_grant > 0
         return [
             {
-                "scenario": self.scenario,
+                **self._named(),
                 **known,
                 "claim_date": w.claim_date,
                 "year": str(w.year),
                 FEES: w.attachment_fees,
                 **{k: w.results.get(k, ZERO) for k in self.kinds},
+                **({GRANT: w.upfront_grant} if grant else {}),
                 "total": w.total,
                 "cumulative": w.cumulative,
+                **({RISK: w.at_risk} if self.as_of is None else {}),
                 "maximum": self.maximum,
-                **(
-                    {
-                        f"p{self.band[0]}": w.low,
-                        "p50": w.median,
-                        f"p{self.band[1]}": w.high,
-                    }
-                    if self.runs
-                    else {}
-                ),
+                **self._band(w),
             }
             for w in self.windows
         ]
 
-    def to_pandas(self) -> Any:
-        """The rows of `to_records` as a pandas DataFrame (``pip install "pbr[forecast]"``)."""
-        from pbr.forecast._extras import pandas
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
 
-        return pandas().DataFrame(self.to_records())
+        >>> from pbr.forecast import allocation
+        >>> list(drawdown(allocation(790)).tables())
+        ['summary', 'by year', 'windows', 'allocation']
+        """
+        return {
+            "summary": [self.summary()],
+            "by year": self.by_year(),
+            "windows": self.to_records(),
+            "allocation": self.allocation.to_records() if self.allocation is not None else [],
+        }
+
+    def to_pandas(self, table: str = "windows") -> Any:
+        """One table as a DataFrame: money in whole pence (``*_pence``), dates as datetime64.
+
+        `table` is ``"windows"`` (default; indexed by ``claim_date``, a time series),
+        ``"by year"``, ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
+        view for charts and spreadsheets. A forecast from records keeps ``as_of`` in
+        ``frame.attrs``.
+
+        >>> from pbr.forecast import allocation
+        >>> d = drawdown(allocation(790))
+        >>> frame = d.to_pandas()
+        >>> int(frame["total_pence"].sum()) == int(d.total * 100)
+        True
+        """
+        from pbr.forecast._frames import to_frame
+
+        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+
+    def to_excel(self, path: str | Path) -> None:
+        """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "drawdown.xlsx"
+        >>> drawdown(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
+        from pbr.forecast._excel import write_workbook
+
+        write_workbook(path, list(self.tables().items()))
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band."""
+        """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band.
+
+        The title defaults to the council (or its estimated families) and the programme; the
+        axes are in £ million (£ thousand below £1 million); a note says what the band spans.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790, council="Westminster")).plot()._suptitle.get_text()
+        'Westminster: drawdown forecast, Troubled Families phase one'
+        """
         from pbr.forecast._plot import plot_drawdowns
 
         return plot_drawdowns([self], path=path, title=title)
+
+
+def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
+    key = name.replace("_", " ")
+    if key not in tables:
+        raise ValueError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
+    return tables[key]
 
 
 def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
@@ -341,13 +481,7 @@ def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
     >>> {k: str(v) for k, v in result_rates(PHASE_ONE, FinancialYear(2012)).items()}
     {'crime_asb_education': '700.00', 'progress_to_work': '100.00', 'continuous_employment': '800.00'}
     """
-    if rules.programme == "tf-phase-1":
-        from pbr.phase_one import _rates
-
-        return {kind: amount for kind, (amount, _src) in _rates(rules, year).items()}
-    return {
-        kind: rules.amount(kind, year) for kind in ("sustained_progress", "continuous_employment")
-    }
+    return dict(programme_terms(rules).year(year).rates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,16 +502,19 @@ def _cohorts(alloc: Allocation, quarters: Mapping[str, object] | None) -> list[_
     total = Fraction(0)
     known = {y.year for y in alloc.years}
     for label, raw in quarters.items():
-        fy_text, _, q_text = label.partition(" Q")
-        year = FinancialYear.parse(fy_text)
-        if year not in known or q_text not in ("1", "2", "3", "4"):
+        fy_text, _, q_text = str(label).partition(" Q")
+        try:
+            year = FinancialYear.parse(fy_text)
+        except ValueError:
+            year = None
+        if year not in known or q_text not in ("1", "2", "3", "4") or year is None:
             raise ValueError(
                 f"quarter {label!r}: expected 'YYYY/YY Qn' within the programme's years"
             )
-        share = parse_share(raw)
-        total += share
+        part = share(raw, f"quarters {label}")
+        total += part
         cohorts.append(
-            _Cohort(_quarter_day(year, int(q_text) - 1), year, alloc.whole_funded_families * share)
+            _Cohort(_quarter_day(year, int(q_text) - 1), year, alloc.whole_funded_families * part)
         )
     if total != 1:
         raise ValueError(f"quarterly shares must add up to 1, they add up to {total}")
@@ -388,25 +525,41 @@ def _quarter_day(year: FinancialYear, quarter: int) -> date:
     return add_months(date(year.start_year, 5, 15), 3 * quarter)
 
 
-def _check(assumptions: Assumptions, rules: RuleSet, years: Iterable[FinancialYear]) -> None:
-    for year in years:
-        rates = result_rates(rules, year)
-        unknown = set(assumptions.probabilities) - set(rates)
-        if unknown:
-            raise ValueError(
-                f"scenario {assumptions.name!r}: {sorted(unknown)} are not results of "
-                f"{rules.programme} (choose from {', '.join(rates)})"
-            )
-        expected = sum(
-            (p * Fraction(rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
+def _check(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
+    """The scenario fits the programme: its results, their sum within the share, its lags."""
+    name = assumptions.name
+    kinds = terms.kinds
+    unknown = set(assumptions.probabilities) - set(kinds)
+    if unknown:
+        raise ValueError(
+            f"scenario {name!r}: {sorted(unknown)} are not results of "
+            f"{terms.programme} (choose from {', '.join(kinds)})"
         )
-        share = Fraction(rules.amount("cap", year) - rules.amount("attachment_fee", year))
-        if expected > share:
+    for year in terms.years:
+        t = terms.year(year)
+        expected = sum(
+            (p * Fraction(t.rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
+        )
+        if expected > t.results_share:
             raise ValueError(
-                f"scenario {assumptions.name!r}: expected results per family in {year} are "
-                f"{round_to_penny(expected)}, more than the results share {round_to_penny(share)}; "
-                "the routes cannot all be paid in full (lower the probabilities)"
+                f"scenario {name!r}: expected results per family in {year} are "
+                f"{round_to_penny(expected)}, more than the results share "
+                f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be paid in "
+                "full (lower the probabilities)"
             )
+    for kind, p in assumptions.probabilities.items():
+        wait = terms.waits.get(kind)
+        possible = p > 0 or kind in assumptions.ranges
+        if wait is None or not possible:
+            continue
+        for lag, q in assumptions.lag_months.items():
+            if q > 0 and lag < wait.shortest_lag:
+                raise ValueError(
+                    f"scenario {name!r}: lag_months {lag}: {kind} cannot be met sooner than "
+                    f"{wait} after attachment ({terms.programme}: {wait.parameter}), so its "
+                    f"lags must be at least {wait.shortest_lag} months; a shorter lag would pay "
+                    "it before the rules allow"
+                )
 
 
 def drawdown(
@@ -425,7 +578,10 @@ def drawdown(
     Families attach by quarter (`quarters` maps ``"2012/13 Q1"`` to a share of the whole funded
     families; by default each year's share of the allocation in four equal parts). `runs` seeded
     Monte Carlo runs (numpy's PCG64 from `seed`; see `pbr.forecast._montecarlo`) give the
-    `band` percentiles of the cumulative total per window.
+    `band` percentiles of the cumulative total per window; with the scenario's `ranges` each run
+    also draws the rates. A lag shorter than the programme allows for a result the scenario
+    expects is refused (crime/ASB/education: 6 months; continuous employment: 13 weeks, so at
+    least 4 whole months).
 
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790))
@@ -433,90 +589,130 @@ def drawdown(
     (True, datetime.date(2012, 6, 30))
     """
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    terms = programme_terms(rules)
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
-    _check(assumptions, rules, (y.year for y in alloc.years))
+    _check(assumptions, terms)
     check_band(band)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
         raise ValueError(f"runs must be a whole number of 0 or more, got {runs!r}")
     cohorts = _cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
-    exact: dict[date, dict[str, Fraction]] = {}
-    beyond = Fraction(0)
+    exact: dict[date | None, dict[str, Fraction]] = {}
     for c in cohorts:
-        beyond += _expect(exact, c, c.families, rules, assumptions, calendar)
+        _expect(exact, c, c.families, terms, assumptions, calendar, ceiling=True)
+    _grants(exact, alloc, calendar, after=None)
     bands, mean, std = (
-        _simulate(cohorts, assumptions, rules, calendar, exact, runs, seed, band)
+        _simulate(cohorts, assumptions, terms, calendar, exact, alloc, runs, seed, band)
         if runs
         else ({}, None, None)
     )
+    windows, beyond, beyond_risk, parts = _windows(exact, kinds, bands, alloc, with_risk=True)
     return Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
         maximum=alloc.maximum,
-        windows=_windows(exact, kinds, bands),
-        beyond_horizon=round_to_penny(beyond),
+        windows=windows,
+        beyond_horizon=beyond,
         runs=runs,
         seed=seed,
         band=band,
         kinds=kinds,
         mc_mean=mean,
         mc_std=std,
+        allocation=alloc,
+        rates_uncertain=bool(runs and assumptions.ranges),
+        beyond_horizon_at_risk=beyond_risk,
+        beyond_horizon_by_column=parts,
+        assumptions=assumptions,
     )
 
 
 def _expect(
-    exact: dict[date, dict[str, Fraction]],
+    exact: dict[date | None, dict[str, Fraction]],
     cohort: _Cohort,
     families: Fraction,
-    rules: RuleSet,
+    terms: ProgrammeTerms,
     assumptions: Assumptions,
     calendar: ClaimCalendar,
-) -> Fraction:
-    """Add a cohort's expected fees and results to `exact`; return what falls beyond the last window."""
-    beyond = Fraction(0)
-    fee = families * Fraction(rules.amount("attachment_fee", cohort.year))
-    slot = calendar.window_for(cohort.attached)
-    if slot is None:
-        beyond += fee
-    else:
-        _add(exact, slot, FEES, fee)
-    rates = result_rates(rules, cohort.year)
-    for kind, p in assumptions.probabilities.items():
-        for lag, q in assumptions.lag_months.items():
-            amount = families * p * q * Fraction(rates[kind])
-            slot = calendar.window_for(add_months(cohort.attached, lag))
-            if slot is None:
-                beyond += amount
-            else:
-                _add(exact, slot, kind, amount)
-    return beyond
+    *,
+    ceiling: bool,
+) -> None:
+    """Add a cohort's expected fees and results (and, with `ceiling`, what is at risk)."""
+    t = terms.year(cohort.year)
+    _add(exact, calendar.window_for(cohort.attached), FEES, families * Fraction(t.attachment_fee))
+    for lag, q in assumptions.lag_months.items():
+        slot = calendar.window_for(add_months(cohort.attached, lag))
+        expected = Fraction(0)
+        for kind, p in assumptions.probabilities.items():
+            amount = families * p * q * Fraction(t.rates[kind])
+            expected += amount
+            _add(exact, slot, kind, amount)
+        if ceiling:
+            _add(exact, slot, RISK, families * q * Fraction(t.results_share) - expected)
 
 
-def _add(table: dict[date, dict[str, Fraction]], slot: date, column: str, amount: Fraction) -> None:
+def _grants(
+    exact: dict[date | None, dict[str, Fraction]],
+    alloc: Allocation,
+    calendar: ClaimCalendar,
+    after: date | None,
+) -> Decimal:
+    """Add each year's up-front grant to its first window; return the grants of years begun."""
+    received = ZERO
+    for y in alloc.years:
+        if not y.upfront_grant:
+            continue
+        if after is not None and y.year.start <= after:
+            received += y.upfront_grant
+            continue
+        _add(exact, calendar.window_for(y.year.start), GRANT, Fraction(y.upfront_grant))
+    return received
+
+
+def _add(
+    table: dict[date | None, dict[str, Fraction]], slot: date | None, column: str, amount: Fraction
+) -> None:
     row = table.setdefault(slot, {})
     row[column] = row.get(column, Fraction(0)) + amount
 
 
 def _windows(
-    exact: Mapping[date, Mapping[str, Fraction]],
+    exact: Mapping[date | None, Mapping[str, Fraction]],
     kinds: Sequence[str],
     bands: Mapping[date, tuple[Decimal, Decimal, Decimal]],
-) -> tuple[Window, ...]:
-    """Round once, on cumulative totals, so that the windows add up to the rounded total."""
-    columns = (FEES, *kinds)
-    running = dict.fromkeys(columns, Fraction(0))
-    shown = dict.fromkeys(columns, ZERO)
-    grand = ZERO
-    out = []
-    for slot in sorted(exact):
-        this: dict[str, Decimal] = {}
+    alloc: Allocation,
+    *,
+    with_risk: bool,
+) -> tuple[tuple[Window, ...], Decimal, Decimal, tuple[tuple[str, Decimal], ...]]:
+    """Round the windows' table once, as a whole: windows, years and columns add up.
+
+    Returns the windows, what is forecast beyond the last window, what is at risk beyond it,
+    and the columns of what is beyond.
+    """
+    grant = alloc.upfront_grant > 0
+    forecast_columns = (FEES, *kinds, *((GRANT,) if grant else ()))
+    columns = (*forecast_columns, *((RISK,) if with_risk else ()))
+    cells: dict[Any, Fraction] = {}
+    left: dict[Any, tuple[Any, ...]] = {}
+    right: dict[Any, tuple[Any, ...]] = {}
+    for slot, row in exact.items():
+        year = LATER if slot is None else str(financial_year_of(slot))
         for column in columns:
-            running[column] += exact[slot].get(column, Fraction(0))
-            rounded = round_to_penny(running[column])
-            this[column] = rounded - shown[column]
-            shown[column] = rounded
-        total = sum(this.values(), ZERO)
+            key = (slot, column)
+            cells[key] = pence(row.get(column, Fraction(0)))
+            if column == RISK:
+                left[key] = (("all", year),)
+                right[key] = (("column", column), ("year column", year, column))
+            else:
+                left[key] = (("all", year), ("forecast", year), ("window", slot))
+                right[key] = (("forecast",), ("column", column), ("year column", year, column))
+    rounded = {key: pounds_of(value) for key, value in round_cells(cells, left, right).items()}
+    out = []
+    grand = ZERO
+    for slot in sorted(s for s in exact if s is not None):
+        this = {column: rounded[slot, column] for column in columns}
+        total = sum((this[c] for c in forecast_columns), ZERO)
         grand += total
         low, median, high = bands.get(slot, (None, None, None))
         out.append(
@@ -530,41 +726,55 @@ def _windows(
                 low=low,
                 median=median,
                 high=high,
+                upfront_grant=this.get(GRANT, ZERO),
+                at_risk=this[RISK] if with_risk else None,
             )
         )
-    return tuple(out)
+    later = {column: rounded.get((None, column), ZERO) for column in columns}
+    beyond = sum((later[c] for c in forecast_columns), ZERO)
+    parts = tuple((c, later[c]) for c in forecast_columns)
+    return tuple(out), beyond, later.get(RISK, ZERO), parts
 
 
 def _simulate(
     cohorts: Sequence[_Cohort],
     assumptions: Assumptions,
-    rules: RuleSet,
+    terms: ProgrammeTerms,
     calendar: ClaimCalendar,
-    exact: Mapping[date, Mapping[str, Fraction]],
+    exact: Mapping[date | None, Mapping[str, Fraction]],
+    alloc: Allocation,
     runs: int,
     seed: int,
     band: tuple[int, int],
 ) -> tuple[dict[date, tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
     """Percentile bands of the cumulative total per window (see `pbr.forecast._montecarlo`)."""
-    slots = sorted(exact)
+    slots = sorted(s for s in exact if s is not None)
     index = {slot: i for i, slot in enumerate(slots)}
     lags = sorted(assumptions.lag_months)
     draws = []
     for c in cohorts:
-        rates = result_rates(rules, c.year)
+        t = terms.year(c.year)
         targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
-        fee = rules.amount("attachment_fee", c.year)
         fee_slot = calendar.window_for(c.attached)
         draws.append(
             CohortDraw(
                 families=c.families,
-                fee=int(fee * 100),
+                fee=int(t.attachment_fee * 100),
                 fee_window=None if fee_slot is None else index[fee_slot],
-                rates={k: int(rates[k] * 100) for k in assumptions.probabilities},
-                windows=tuple(None if t is None else index[t] for t in targets),
-                share=int((rules.amount("cap", c.year) - fee) * 100),
+                rates={k: int(t.rates[k] * 100) for k in assumptions.probabilities},
+                windows=tuple(None if s is None else index[s] for s in targets),
+                share=int(t.results_share * 100),
             )
         )
+    fixed = [0] * len(slots)
+    for slot, row in exact.items():
+        if slot is not None and GRANT in row:
+            fixed[index[slot]] = int(pence(row[GRANT]))
+    uncertain = {}
+    for kind in assumptions.probabilities:
+        found = assumptions.beta(kind)
+        if found is not None:
+            uncertain[kind] = found
     mc = monte_carlo(
         draws,
         assumptions.probabilities,
@@ -573,6 +783,8 @@ def _simulate(
         runs=runs,
         seed=seed,
         band=band,
+        uncertain=uncertain,
+        fixed=fixed if any(fixed) else None,
     )
     bands = {slot: (mc.low[i], mc.median[i], mc.high[i]) for slot, i in index.items()}
     return bands, mc.mean, mc.std
@@ -598,7 +810,8 @@ def from_records(
     met are **forecast** at the scenario's probability, from the later of their earliest date
     and the lags (never before the day after `as_of`), within the family's room under the cap.
     Funded families with no record are forecast by assumption in the allocation's quarters after
-    `as_of`; when none is left, they are counted in `not_attached`.
+    `as_of`; when none is left, they are counted in `not_attached`. An up-front grant is counted
+    as secured for the financial years begun by `as_of` and forecast for later years.
 
     >>> import pbr
     >>> from pbr.forecast import allocation
@@ -614,12 +827,12 @@ def from_records(
     from pbr.engine import evaluate
 
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    terms = programme_terms(rules)
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
-    _check(assumptions, rules, (y.year for y in alloc.years))
+    _check(assumptions, terms)
     kinds = tuple(assumptions.probabilities)
-    exact: dict[date, dict[str, Fraction]] = {}
-    beyond = Fraction(0)
+    exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
     attached = 0
     after = date.fromordinal(as_of.toordinal() + 1)
@@ -642,11 +855,7 @@ def from_records(
         if family.attached_on <= as_of:
             claimable += fee_due
         elif fee_due:
-            slot = calendar.window_for(family.attached_on)
-            if slot is None:
-                beyond += Fraction(fee_due)
-            else:
-                _add(exact, slot, FEES, Fraction(fee_due))
+            _add(exact, calendar.window_for(family.attached_on), FEES, Fraction(fee_due))
         room = Fraction(
             decision.cap
             - max(decision.attachment_fee, fee_paid)
@@ -667,71 +876,158 @@ def from_records(
         for name, amount, start in pending:
             for lag, q in assumptions.lag_months.items():
                 day = max(add_months(family.attached_on, lag), start or after, after)
-                slot = calendar.window_for(day)
-                value = amount * scale * q
-                if slot is None:
-                    beyond += value
-                else:
-                    _add(exact, slot, name, value)
+                _add(exact, calendar.window_for(day), name, amount * scale * q)
     remaining = max(alloc.whole_funded_families - attached, 0)
     future = [c for c in _cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
     for c in future:
         families = c.families * remaining / weight
-        beyond += _expect(exact, c, families, rules, assumptions, calendar)
+        _expect(exact, c, families, terms, assumptions, calendar, ceiling=False)
+    secured += _grants(exact, alloc, calendar, after=as_of)
+    windows, beyond, _risk, parts = _windows(exact, kinds, {}, alloc, with_risk=False)
     return Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
         maximum=alloc.maximum,
-        windows=_windows(exact, kinds, {}),
-        beyond_horizon=round_to_penny(beyond),
+        windows=windows,
+        beyond_horizon=beyond,
         secured=secured,
         claimable_now=claimable,
         kinds=kinds,
         as_of=as_of,
         not_attached=remaining if weight == 0 else 0,
+        allocation=alloc,
+        beyond_horizon_by_column=parts,
+        assumptions=assumptions,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """Several scenarios' drawdowns side by side: one table, one summary, one chart.
+    """Several drawdowns side by side (scenarios, councils or both): tables and one chart.
 
-    >>> from pbr.forecast import allocation
-    >>> base = default_assumptions()
-    >>> slow = Assumptions("slow", base.probabilities, {24: Fraction(1)})
-    >>> both = compare(allocation(790), [base, slow])
+    >>> from pbr.forecast import allocation, default_scenarios
+    >>> both = compare(allocation(790), default_scenarios())
     >>> [row["scenario"] for row in both.summary()]
-    ['base', 'slow']
+    ['base', 'pessimistic']
     """
 
     drawdowns: tuple[Drawdown, ...]
 
+    @property
+    def councils(self) -> tuple[str, ...]:
+        """The councils compared, in order (their labels).
+
+        >>> from pbr.forecast import allocation
+        >>> compare(allocation(790, council="Westminster")).councils
+        ('Westminster',)
+        """
+        return tuple(dict.fromkeys(d.label for d in self.drawdowns))
+
     def summary(self) -> list[dict[str, Any]]:
-        """One row per scenario: secured, claimable now, forecast, beyond the horizon, maximum."""
+        """One row per drawdown: maximum, secured, claimable now, forecast, at risk, band.
+
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> rows = compare(allocation(790), default_scenarios(), runs=50).summary()
+        >>> [k for k in rows[0] if k.startswith("p")]
+        ['p5', 'p50', 'p95']
+        """
         return [d.summary() for d in self.drawdowns]
 
+    def by_year(self) -> list[dict[str, Any]]:
+        """Every drawdown's `Drawdown.by_year` rows in one table (columns scenario, council).
+
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> rows = compare(allocation(790), default_scenarios()).by_year()
+        >>> sorted({r["scenario"] for r in rows})
+        ['base', 'pessimistic']
+        """
+        return _union([row for d in self.drawdowns for row in d.by_year()])
+
     def to_records(self) -> list[dict[str, Any]]:
-        """Every scenario's window rows, one table (column ``scenario``)."""
-        return [row for d in self.drawdowns for row in d.to_records()]
+        """Every drawdown's window rows, one table (columns scenario, council).
 
-    def to_pandas(self) -> Any:
-        """The rows of `to_records` as a pandas DataFrame."""
-        from pbr.forecast._extras import pandas
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> len(compare(allocation(790), default_scenarios()).to_records()) > 20
+        True
+        """
+        return _union([row for d in self.drawdowns for row in d.to_records()])
 
-        return pandas().DataFrame(self.to_records())
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
+
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> [len(rows) for rows in compare(allocation(790), default_scenarios()).tables().values()]
+        [2, 10, 38, 3]
+        """
+        allocations: dict[str, Allocation] = {}
+        for d in self.drawdowns:
+            if d.allocation is not None:
+                allocations.setdefault(d.label, d.allocation)
+        return {
+            "summary": _union(self.summary()),
+            "by year": self.by_year(),
+            "windows": self.to_records(),
+            "allocation": _union([r for a in allocations.values() for r in a.to_records()]),
+        }
+
+    def to_pandas(self, table: str = "windows") -> Any:
+        """One table as a DataFrame (money in whole pence; see `Drawdown.to_pandas`).
+
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> frame = compare(allocation(790), default_scenarios()).to_pandas("summary")
+        >>> list(frame["scenario"])
+        ['base', 'pessimistic']
+        """
+        from pbr.forecast._frames import to_frame
+
+        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+
+    def to_excel(self, path: str | Path) -> None:
+        """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "scenarios.xlsx"
+        >>> compare(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
+        from pbr.forecast._excel import write_workbook
+
+        write_workbook(path, list(self.tables().items()))
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
-        """Draw every scenario on one chart."""
-        from pbr.forecast._plot import plot_drawdowns
+        """Draw every drawdown: one chart for one council, small multiples for several.
 
+        >>> from pbr.forecast import allocation, default_scenarios
+        >>> figure = compare(allocation(790), default_scenarios()).plot(title="Westminster")
+        >>> figure._suptitle.get_text()
+        'Westminster'
+        """
+        from pbr.forecast._plot import plot_councils, plot_drawdowns
+
+        if len(self.councils) > 1:
+            return plot_councils(list(self.drawdowns), path=path, title=title)
         return plot_drawdowns(list(self.drawdowns), path=path, title=title)
 
 
-def compare(alloc: Allocation, scenarios: Iterable[Assumptions], **options: Any) -> Comparison:
-    """Run `drawdown` for each scenario (same allocation, calendar and options).
+def _union(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the same columns (the union, in order of appearance; missing money is zero)."""
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    money = {k for row in rows for k, v in row.items() if isinstance(v, Decimal)}
+    return [{k: row.get(k, ZERO if k in money else None) for k in names} for row in rows]
 
-    >>> from pbr.forecast import allocation
+
+def compare(
+    alloc: Any, scenarios: Iterable[Assumptions] | None = None, **options: Any
+) -> Comparison:
+    """Run `drawdown` for each scenario (same calendar and options), for one council or many.
+
+    `alloc` is an `Allocation` or an `AllocationTable` (`allocation_table`: every council);
+    `scenarios` default to each programme's `default_assumptions`.
+
+    >>> from pbr.forecast import Assumptions, allocation, default_assumptions
     >>> base = default_assumptions()
     >>> half = Assumptions("half", {k: p / 2 for k, p in base.probabilities.items()},
     ...     base.lag_months)
@@ -739,8 +1035,23 @@ def compare(alloc: Allocation, scenarios: Iterable[Assumptions], **options: Any)
     >>> rows[1]["forecast"] < rows[0]["forecast"]
     True
     """
-    found = tuple(drawdown(alloc, s, **options) for s in scenarios)
-    names = [d.scenario for d in found]
-    if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ: {names}")
-    return Comparison(found)
+    allocations: tuple[Allocation, ...] = (
+        (alloc,) if isinstance(alloc, Allocation) else tuple(alloc.allocations)
+    )
+    chosen = list(scenarios) if scenarios is not None else None
+    found = []
+    for a in allocations:
+        for scenario in chosen or [default_assumptions(a.programme)]:
+            try:
+                found.append(drawdown(a, scenario, **options))
+            except ValueError as exc:
+                if len(allocations) == 1:
+                    raise
+                raise ValueError(f"council {a.label!r}: {exc}") from None
+    seen: set[tuple[str, str]] = set()
+    for d in found:
+        if (d.label, d.scenario) in seen:
+            names = [x.scenario for x in found if x.label == d.label]
+            raise ValueError(f"scenario names must differ: {names}")
+        seen.add((d.label, d.scenario))
+    return Comparison(tuple(found))

@@ -14,6 +14,12 @@ its room under the cap (its families in that run × the results share), so no ru
 its families × the cap: the maximum. The same seed and the same numpy version give the same
 output on any machine.
 
+With parameter uncertainty (a scenario's ``ranges``), right after ``u`` each uncertain rate is
+drawn once per run, in sorted order of the results' names, from its Beta distribution
+(``Generator.beta``); every cohort of that run then uses the drawn rate. Without ranges nothing
+more is drawn, so earlier seeds give the same runs. The council's up-front grant, when there is
+one, is added to every run as it is certain.
+
 Percentiles are exact order statistics (``inverted_cdf``: the smallest total with at least the
 wanted share of runs at or below it), and `to_money` is the one place pence become pounds.
 """
@@ -38,7 +44,9 @@ def to_money(pence: int) -> Decimal:
     >>> to_money(70186667)
     Decimal('701866.67')
     """
-    return round_to_penny(Fraction(int(pence), 100))
+    from pbr.forecast._allocation import pounds_of
+
+    return pounds_of(int(pence))
 
 
 def check_band(band: tuple[int, int]) -> tuple[int, int]:
@@ -92,8 +100,13 @@ def monte_carlo(
     runs: int,
     seed: int,
     band: tuple[int, int],
+    uncertain: Mapping[str, tuple[float, float]] | None = None,
+    fixed: Sequence[int] | None = None,
 ) -> MonteCarlo:
     """Simulate `runs` runs over `slots` claim windows; amounts in pence, results in pounds.
+
+    `uncertain` gives the Beta ``(alpha, beta)`` of the rates drawn per run; `fixed` adds the
+    same pence to every run in each window (an up-front grant).
 
     >>> one = CohortDraw(Fraction(10), 0, 0, {"r": 10000}, (0,), share=10000)
     >>> mc = monte_carlo([one], {"r": Fraction(1, 2)}, [Fraction(1)], 1, runs=100, seed=1,
@@ -114,6 +127,13 @@ def monte_carlo(
     lag_p = np.array([float(q) for q in lag_shares])
     lag_p = lag_p / lag_p.sum()
     u = rng.random(runs)
+    rates: dict[str, Any] = {}
+    for kind in sorted(probabilities):
+        if uncertain and kind in uncertain:
+            alpha, beta = uncertain[kind]
+            rates[kind] = rng.beta(alpha, beta, size=runs)
+        else:
+            rates[kind] = float(probabilities[kind])
     placed = np.zeros(runs, dtype=np.int64)  # ceil(C_{i-1} - u): 0 before the first cohort
     running = Fraction(0)
     for c in cohorts:
@@ -126,7 +146,7 @@ def monte_carlo(
             pence[:, c.fee_window] += families * c.fee
         paid = np.zeros((runs, slots), dtype=np.int64)
         for kind in sorted(probabilities):
-            met = rng.binomial(families, float(probabilities[kind]))
+            met = rng.binomial(families, rates[kind])
             split = rng.multinomial(met, lag_p)
             for j, target in enumerate(c.windows):
                 if target is not None:
@@ -134,6 +154,8 @@ def monte_carlo(
         # the cohort's room under the cap is used in time order; later payments are cut
         cut = np.minimum(np.cumsum(paid, axis=1), (families * c.share)[:, None])
         pence += np.diff(cut, axis=1, prepend=0)
+    if fixed is not None:
+        pence += np.array(fixed, dtype=np.int64)[None, :]
     cumulative = np.cumsum(pence, axis=1)
     ordered = np.sort(cumulative, axis=0)
 

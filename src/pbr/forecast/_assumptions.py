@@ -1,0 +1,274 @@
+"""Scenarios: what share of families meets each result, how long after attachment, how sure.
+
+A scenario names a central probability for each result, a distribution of lags (months from
+attachment to the day a result is met) and, optionally, a range around each probability: the
+Monte Carlo then draws each rate once per run from a Beta distribution with the central value
+as its mean and a spread set by the range (standard deviation = (high − low) / 3.29, so that a
+symmetric range is about the 5th to 95th percentile). Without ranges the rates are fixed and the
+band reflects only which families succeed. Values are converted and checked when the scenario
+is built, each error naming the scenario, the field and the value; whether the lags suit the
+programme's rules is checked when the scenario meets a programme (`pbr.forecast.drawdown`).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pbr.forecast._inputs import count, share
+
+__all__ = [
+    "Assumptions",
+    "default_assumptions",
+    "default_scenarios",
+    "load_scenarios",
+]
+
+Z_90 = Fraction(16449, 10000)
+"""The standard normal's 95th percentile: a range of ±1.6449 standard deviations holds 90%."""
+
+DISTRIBUTIONS = ("beta",)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Assumptions:
+    """What share of families meets each result, and how many months after attachment.
+
+    Probabilities, lag shares and ranges may be `Fraction`, `Decimal`, int, exact text
+    (``"0.4"``, ``"1/3"``) or floats (read through their shortest repr: ``0.1`` is 1/10); lag
+    months any whole number. `ranges` gives a ``(low, high)`` around a result's probability for
+    parameter uncertainty in the Monte Carlo (``distribution="beta"``, the only one).
+
+    >>> a = Assumptions("base", {"continuous_employment": 0.2}, {6: "1/2", 12: 0.5})
+    >>> a.probabilities["continuous_employment"], a.lag_months[12]
+    (Fraction(1, 5), Fraction(1, 2))
+    >>> Assumptions("x", {"crime_asb_education": "half"}, {6: 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: scenario 'x': probabilities.crime_asb_education must be a share such as 0.5, '1/3' or Decimal('0.25'), got 'half'
+    """
+
+    name: str
+    probabilities: Mapping[str, Fraction]
+    """The central probability that a family meets (and is paid) each result."""
+    lag_months: Mapping[int, Fraction]
+    """Months from attachment to the day a result is met, with the share of families at each."""
+    ranges: Mapping[str, tuple[Fraction, Fraction]]
+    """An uncertainty range ``(low, high)`` around some probabilities (empty: rates fixed)."""
+    distribution: str
+    """The distribution each rate with a range is drawn from, once per Monte Carlo run."""
+
+    def __init__(
+        self,
+        name: str,
+        probabilities: Mapping[str, object],
+        lag_months: Mapping[Any, object],
+        ranges: Mapping[str, Sequence[object]] | None = None,
+        distribution: str = "beta",
+    ) -> None:
+        label = str(name)
+
+        def bad(message: str) -> ValueError:
+            return ValueError(f"scenario {label!r}: {message}")
+
+        try:
+            probs = {
+                str(k): share(v, f"probabilities.{k}")
+                for k, v in _table(probabilities, "probabilities").items()
+            }
+            lags: dict[int, Fraction] = {}
+            for k, v in _table(lag_months, "lag_months").items():
+                months = count(k, f"lag_months: {k!r}")
+                lags[months] = lags.get(months, Fraction(0)) + share(v, f"lag_months.{k}")
+            spread = {}
+            for k, pair in _table(ranges or {}, "ranges").items():
+                if isinstance(pair, str) or not isinstance(pair, tuple | list) or len(pair) != 2:
+                    raise ValueError(f"ranges.{k} must be a pair (low, high), got {pair!r}")
+                low = share(pair[0], f"ranges.{k} low")
+                high = share(pair[1], f"ranges.{k} high")
+                spread[str(k)] = (low, high)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        if not lags:
+            raise bad("lag_months is empty")
+        total = sum(lags.values(), Fraction(0))
+        if total != 1:
+            raise bad(f"lag_months add up to {total}, not 1")
+        if distribution not in DISTRIBUTIONS:
+            raise bad(f"distribution {distribution!r} is not one of {', '.join(DISTRIBUTIONS)}")
+        for kind, (low, high) in spread.items():
+            if kind not in probs:
+                raise bad(f"ranges.{kind}: {kind} has no probability")
+            centre = probs[kind]
+            if not low <= centre <= high:
+                raise bad(
+                    f"ranges.{kind}: the range {float(low):g} to {float(high):g} must hold the "
+                    f"probability {float(centre):g}"
+                )
+            if low < high and _spread(low, high) >= centre * (1 - centre):
+                raise bad(
+                    f"ranges.{kind}: the range {float(low):g} to {float(high):g} is too wide "
+                    f"for a Beta distribution around {float(centre):g}"
+                )
+        object.__setattr__(self, "name", label)
+        object.__setattr__(self, "probabilities", probs)
+        object.__setattr__(self, "lag_months", dict(sorted(lags.items())))
+        object.__setattr__(self, "ranges", {k: v for k, v in spread.items() if v[0] < v[1]})
+        object.__setattr__(self, "distribution", distribution)
+
+    def beta(self, kind: str) -> tuple[float, float] | None:
+        """The Beta distribution's ``(alpha, beta)`` for `kind`'s rate, or None if it is fixed.
+
+        >>> a = Assumptions("x", {"progress_to_work": "0.5"}, {6: 1}, {"progress_to_work": (0.4, 0.6)})
+        >>> [round(v, 1) for v in a.beta("progress_to_work")]
+        [33.3, 33.3]
+        """
+        if kind not in self.ranges:
+            return None
+        centre = self.probabilities[kind]
+        low, high = self.ranges[kind]
+        size = centre * (1 - centre) / _spread(low, high) - 1
+        return float(centre * size), float((1 - centre) * size)
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> Assumptions:
+        """Build from plain data (a scenario file): exact text or numbers, errors named.
+
+        The keys are ``name``, ``probabilities``, ``lag_months`` and optionally ``ranges``
+        (``{kind = [low, high]}``) and ``distribution`` (``"beta"``).
+
+        >>> Assumptions.from_mapping({"name": "x", "probabilities": {"progress_to_work": "1/3"},
+        ...     "lag_months": {"six": "1"}})
+        Traceback (most recent call last):
+        ...
+        ValueError: scenario 'x': lag_months: 'six' must be a whole number, got 'six'
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
+            )
+        name = str(data.get("name", "scenario"))
+        allowed = {"name", "probabilities", "lag_months", "ranges", "distribution"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
+        for key in ("probabilities", "lag_months"):
+            if key not in data:
+                raise ValueError(f"scenario {name!r}: missing {key!r}")
+        return cls(
+            name,
+            data["probabilities"],
+            data["lag_months"],
+            data.get("ranges"),
+            str(data.get("distribution", "beta")),
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The scenario as plain data (exact text), the shape `from_mapping` reads.
+
+        >>> default_assumptions().to_mapping()["probabilities"]["crime_asb_education"]
+        '1/2'
+        """
+        data: dict[str, Any] = {
+            "name": self.name,
+            "probabilities": {k: str(v) for k, v in self.probabilities.items()},
+            "lag_months": {str(k): str(v) for k, v in self.lag_months.items()},
+        }
+        if self.ranges:
+            data["ranges"] = {k: [str(lo), str(hi)] for k, (lo, hi) in self.ranges.items()}
+            data["distribution"] = self.distribution
+        return data
+
+
+def _table(value: object, field: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{field} must be a table, got {value!r}")
+    return value
+
+
+def _spread(low: Fraction, high: Fraction) -> Fraction:
+    """The variance that a range implies: ((high − low) / 3.29)², as an exact fraction."""
+    return ((high - low) / (2 * Z_90)) ** 2
+
+
+def default_scenarios(programme: str = "tf-phase-1") -> tuple[Assumptions, Assumptions]:
+    """The illustrative base and pessimistic scenarios (not evidence: replace them with yours).
+
+    The pessimistic scenario halves the base probabilities (and their ranges) and takes a year
+    or two: the one definition used by the docs, the notebook and
+    ``examples/forecast-scenarios.toml``.
+
+    >>> base, pessimistic = default_scenarios()
+    >>> str(pessimistic.probabilities["crime_asb_education"]), sorted(pessimistic.lag_months)
+    ('1/4', [12, 24])
+    """
+    if programme == "tf-phase-1":
+        central = {
+            "crime_asb_education": Fraction(1, 2),
+            "progress_to_work": Fraction(1, 10),
+            "continuous_employment": Fraction(1, 10),
+        }
+        width = {
+            "crime_asb_education": Fraction(15, 100),
+            "progress_to_work": Fraction(5, 100),
+            "continuous_employment": Fraction(5, 100),
+        }
+    else:
+        central = {"sustained_progress": Fraction(1, 2), "continuous_employment": Fraction(1, 5)}
+        width = {"sustained_progress": Fraction(15, 100), "continuous_employment": Fraction(5, 100)}
+    base = Assumptions(
+        "base",
+        central,
+        {6: Fraction(1, 4), 9: Fraction(1, 4), 12: Fraction(1, 4), 18: Fraction(1, 4)},
+        {k: (p - width[k], p + width[k]) for k, p in central.items()},
+    )
+    pessimistic = Assumptions(
+        "pessimistic",
+        {k: p / 2 for k, p in central.items()},
+        {12: Fraction(1, 2), 24: Fraction(1, 2)},
+        {k: ((p - width[k]) / 2, (p + width[k]) / 2) for k, p in central.items()},
+    )
+    return base, pessimistic
+
+
+def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
+    """The illustrative base scenario for `programme` (not evidence: replace it with yours).
+
+    >>> base = default_assumptions()
+    >>> base.name, str(base.probabilities["crime_asb_education"]), sorted(base.lag_months)
+    ('base', '1/2', [6, 9, 12, 18])
+    >>> [str(v) for v in base.ranges["crime_asb_education"]]
+    ['7/20', '13/20']
+    """
+    return default_scenarios(programme)[0]
+
+
+def load_scenarios(path: str | Path) -> list[Assumptions]:
+    r"""Scenarios from a TOML or JSON file: one scenario, or a list under ``scenarios``.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "flat.toml"
+    >>> _ = path.write_text('name = "flat"\nprobabilities = {progress_to_work = 0.2}\n'
+    ...     'lag_months = {6 = 1}\n')
+    >>> [(s.name, s.probabilities["progress_to_work"]) for s in load_scenarios(path)]
+    [('flat', Fraction(1, 5))]
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    where = str(path)
+    try:
+        data = json.loads(text) if where.endswith(".json") else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{where}: not a scenario file: {exc}") from None
+    items = data.get("scenarios", [data]) if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
+    found = [Assumptions.from_mapping(item) for item in items]
+    names = [s.name for s in found]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: scenario names must differ: {names}")
+    return found

@@ -1,0 +1,224 @@
+"""Many councils at once: allocations from a table of councils, side by side.
+
+The table (a CSV file, a DataFrame or rows of mappings) has a row per council with the columns
+``council`` and ``estimated_families``, and optionally ``programme`` (default ``tf-phase-1``)
+and ``upfront_grant`` (the council's up-front money per financial year of the programme, such
+as a Supporting Families grant; blank for none). Any other column, a repeated council or a bad
+value is an error naming the file, the line, the council and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pbr.forecast._allocation import Allocation, allocation
+from pbr.forecast._assumptions import Assumptions
+from pbr.money import ZERO
+
+__all__ = ["COLUMNS", "AllocationTable", "allocation_table"]
+
+COLUMNS = ("council", "estimated_families", "programme", "upfront_grant")
+"""The columns of a councils table (the first two required)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationTable:
+    """Allocations of several councils: one tidy table, a summary and a chart.
+
+    >>> table = allocation_table([{"council": "Kent", "estimated_families": 2560},
+    ...     {"council": "Lancashire", "estimated_families": 2630}])
+    >>> [(r["council"], str(r["maximum"])) for r in table.summary()]
+    [('Kent', '8532000.00'), ('Lancashire', '8768000.00')]
+    """
+
+    allocations: tuple[Allocation, ...]
+
+    @property
+    def maximum(self) -> Decimal:
+        """Every council's maximum added up.
+
+        >>> allocation_table([{"council": "A", "estimated_families": 6}]).maximum
+        Decimal('20000.00')
+        """
+        return sum((a.maximum for a in self.allocations), ZERO)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One row per council: estimated and funded families, fees, results, grant, maximum.
+
+        >>> allocation_table([{"council": "A", "estimated_families": 6}]).summary()[0]["funded_families"]
+        5
+        """
+        return [
+            {
+                "council": a.council,
+                "programme": a.programme,
+                "estimated_families": a.estimated_families,
+                "funded_families": a.whole_funded_families,
+                "attachment_fees": a.attachment_fees,
+                "results_potential": a.results_potential,
+                "upfront_grant": a.upfront_grant,
+                "maximum": a.maximum,
+            }
+            for a in self.allocations
+        ]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One row per council and financial year of attachment (a tidy table).
+
+        >>> rows = allocation_table([{"council": "A", "estimated_families": 6}]).to_records()
+        >>> [r["year"] for r in rows]
+        ['2012/13', '2013/14', '2014/15']
+        """
+        return [row for a in self.allocations for row in a.to_records()]
+
+    def to_pandas(self, table: str = "years") -> Any:
+        """``"years"`` (council × year, default) or ``"summary"`` as a DataFrame (money in pence).
+
+        >>> frame = allocation_table([{"council": "A", "estimated_families": 6}]).to_pandas()
+        >>> int(frame["maximum_pence"].sum())
+        2000000
+        """
+        from pbr.forecast._frames import to_frame
+
+        if table not in ("years", "summary"):
+            raise ValueError(f"table must be 'years' or 'summary', got {table!r}")
+        return to_frame(self.summary() if table == "summary" else self.to_records())
+
+    def to_excel(self, path: str | Path) -> None:
+        """Write the summary and the council × year table to an XLSX workbook.
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "councils.xlsx"
+        >>> allocation_table([{"council": "A", "estimated_families": 6}]).to_excel(path)
+        >>> path.exists()
+        True
+        """
+        from pbr.forecast._excel import write_workbook
+
+        write_workbook(path, [("summary", self.summary()), ("allocation", self.to_records())])
+
+    def compare(self, scenarios: Iterable[Assumptions] | None = None, **options: Any) -> Any:
+        """Every council's drawdown under each scenario (`pbr.forecast.compare`).
+
+        >>> table = allocation_table([{"council": "A", "estimated_families": 6},
+        ...     {"council": "B", "estimated_families": 12}])
+        >>> [(r["council"], r["scenario"]) for r in table.compare().summary()]
+        [('A', 'base'), ('B', 'base')]
+        """
+        from pbr.forecast._drawdown import compare
+
+        return compare(self, scenarios, **options)
+
+    def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
+        """Draw each council's maximum by financial year of attachment, side by side.
+
+        >>> table = allocation_table([{"council": "A", "estimated_families": 600},
+        ...     {"council": "B", "estimated_families": 1200}])
+        >>> table.plot().axes[0].get_title()
+        'Maximum funding by council and financial year of attachment'
+        """
+        from pbr.forecast._plot import plot_allocations
+
+        return plot_allocations(self, path=path, title=title)
+
+
+def allocation_table(councils: Any) -> AllocationTable:
+    """Allocations for every council of `councils`: a CSV path, a DataFrame or rows of mappings.
+
+    Rows may also be `Allocation` objects (each needs a council name).
+
+    >>> table = allocation_table([
+    ...     {"council": "North Yorkshire", "estimated_families": 1000,
+    ...      "programme": "supporting-families", "upfront_grant": "1081000"}])
+    >>> str(table.allocations[0].upfront_grant)
+    '4324000.00'
+    """
+    if isinstance(councils, str | Path):
+        return AllocationTable(tuple(_read_csv(Path(councils))))
+    if hasattr(councils, "to_dict") and hasattr(councils, "columns"):
+        councils = councils.to_dict("records")
+    found: list[Allocation] = []
+    for n, row in enumerate(councils, start=1):
+        if isinstance(row, Allocation):
+            if row.council is None:
+                raise ValueError(f"row {n}: an allocation in a table needs a council name")
+            found.append(row)
+        elif isinstance(row, Mapping):
+            found.append(_council(row, f"row {n}"))
+        else:
+            raise ValueError(f"row {n}: expected a mapping of {', '.join(COLUMNS)}, got {row!r}")
+    return _table(found)
+
+
+def _read_csv(path: Path) -> list[Allocation]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 CSV file") from None
+    reader = csv.DictReader(text.splitlines())
+    found = []
+    for row in reader:
+        if None in row:
+            raise ValueError(f"{path} line {reader.line_num}: more cells than columns")
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        found.append(_council(row, f"{path} line {reader.line_num}"))
+    if not found:
+        raise ValueError(f"{path}: no councils (expected columns {', '.join(COLUMNS)})")
+    return list(_table(found).allocations)
+
+
+def _council(row: Mapping[Any, Any], where: str) -> Allocation:
+    cells = {str(k).strip().lower(): v for k, v in row.items()}
+    unknown = sorted(set(cells) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"{where}: unknown columns {unknown} (expected {', '.join(COLUMNS)})")
+    name = _text(cells.get("council"))
+    if not name:
+        raise ValueError(f"{where}: council: a name is required")
+    where = f"{where} (council {name!r})"
+    if _blank(cells.get("estimated_families")):
+        raise ValueError(f"{where}: estimated_families: a number is required")
+    programme = _text(cells.get("programme")) or "tf-phase-1"
+    grant = None if _blank(cells.get("upfront_grant")) else cells["upfront_grant"]
+    try:
+        return allocation(
+            _strip(cells["estimated_families"]),
+            programme,
+            upfront_grant=_strip(grant),
+            council=name,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def _table(found: list[Allocation]) -> AllocationTable:
+    seen: set[str] = set()
+    for a in found:
+        if a.council in seen:
+            raise ValueError(f"council {a.council!r} is listed twice")
+        seen.add(a.council or "")
+    if not found:
+        raise ValueError("no councils given")
+    return AllocationTable(tuple(found))
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN: an empty cell in a DataFrame
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value: object) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _strip(value: object) -> object:
+    return value.strip().replace(",", "").removeprefix("£") if isinstance(value, str) else value

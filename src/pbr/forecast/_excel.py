@@ -1,0 +1,114 @@
+"""Forecast tables as an XLSX workbook: one sheet per table, numbers as numbers.
+
+Money is written as numbers in pounds with a £ format (the exact `Decimal`, which the file stores
+as a number), shares and families as numbers, dates as dates. Text (scenario and council names)
+is neutralised: a cell that a spreadsheet would read as a formula (starting ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) is written as text behind an apostrophe. The workbook is
+written beside the target and renamed onto it when complete; a path that is not a regular file
+(a folder, a device, a link) is refused rather than replaced.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+__all__ = ["neutralise", "safe_target", "write_workbook"]
+
+_GBP = '"£"#,##0.00'
+_NUMBER = "#,##0.00####"
+_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (a local stand-in for a shared helper).
+
+    >>> neutralise("=HYPERLINK(1)"), neutralise("Kent")
+    ("'=HYPERLINK(1)", 'Kent')
+    """
+    return "'" + text if text.startswith(_RISKY) else text
+
+
+def safe_target(path: str | Path) -> Path:
+    """`path`, if writing there replaces nothing but a regular file; else ValueError.
+
+    >>> safe_target("/dev/null")
+    Traceback (most recent call last):
+    ...
+    ValueError: will not write over /dev/null: it is not a regular file
+    """
+    target = Path(path)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise ValueError(f"will not write over {target}: it is not a regular file")
+    if not target.parent.is_dir():
+        raise ValueError(f"cannot write {target}: no folder {target.parent}")
+    return target
+
+
+def write_workbook(
+    path: str | Path, sheets: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]
+) -> None:
+    """Write each ``(title, rows)`` as a sheet of `path` (``pip install "pbr[forecast]"``)."""
+    target = safe_target(path)
+    try:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+    except ImportError as exc:
+        raise ImportError('XLSX output needs openpyxl: pip install "pbr[forecast]"') from exc
+    from pbr.output import atomic_writer
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title[:31])  # our own table names, never user text
+        sheet.freeze_panes = "A2"
+        names = list(dict.fromkeys(key for row in rows for key in row))
+        for n, name in enumerate(names):
+            sheet.column_dimensions[_letter(n)].width = max(12, len(name) + 2)
+        head = []
+        for name in names:
+            cell = WriteOnlyCell(sheet, value=neutralise(name))
+            cell.font = bold
+            head.append(cell)
+        sheet.append(head)
+        for row in rows:
+            sheet.append([_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with atomic_writer(target, "wb") as handle:
+        handle.write(buffer.getvalue())
+
+
+def _cell(make: Any, sheet: Any, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        cell = make(sheet, value=value)
+        cell.number_format = _GBP
+        return cell
+    if isinstance(value, Fraction):
+        cell = make(sheet, value=float(value))
+        cell.number_format = _NUMBER
+        return cell
+    if isinstance(value, date):
+        cell = make(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    if isinstance(value, str):
+        cell = make(sheet, value=neutralise(value))
+        cell.data_type = "s"
+        return cell
+    return make(sheet, value=value)
+
+
+def _letter(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

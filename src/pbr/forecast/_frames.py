@@ -1,0 +1,98 @@
+"""Tables as pandas DataFrames that are numbers: money in whole pence, dates as datetime64.
+
+Money columns hold **whole pence** as ``int64`` and say so in their names (``total_pence``):
+integers add up exactly in pandas and numpy (``frame.sum()``, ``groupby().sum()``), where float
+pounds drift by fractions of a penny and `Decimal` columns are not numbers to pandas. Every
+table's rows add up to its totals to the penny (the rounding is allocated: see
+`pbr.forecast._rounding`). For charts and spreadsheets, `pounds` gives the pounds view: the same
+columns as float pounds without the suffix; each value is the float nearest the exact amount
+(``701866.67``), so it plots and exports as you expect, and a sum of them rounds to the exact
+total. Shares and numbers of families are float columns; dates are ``datetime64``: a window
+table is indexed by its claim date, so that it sums and plots as a time series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from pbr.forecast._extras import pandas
+
+__all__ = ["PENCE", "pounds", "to_frame"]
+
+PENCE = "_pence"
+"""The suffix of a money column in whole pence."""
+
+
+def to_frame(rows: Sequence[Mapping[str, Any]], index: str | None = None) -> Any:
+    """A DataFrame of `rows`: `Decimal` columns as whole pence, dates as datetime64.
+
+    The `index` column (``claim_date`` for windows) becomes a DatetimeIndex, so the frame sums
+    (``frame.sum()``) and plots against time (``frame.plot(y=...)``); a date that is the same in
+    every row (a forecast's ``as_of``) moves to ``frame.attrs`` and a column with no values is
+    left out, so that every column sums.
+
+    >>> frame = to_frame([{"year": "2012/13", "total": Decimal("0.10"), "on": date(2012, 6, 30)}],
+    ...     index="on")
+    >>> list(frame.columns), int(frame["total_pence"].iloc[0]), str(frame.index.dtype)
+    (['year', 'total_pence'], 10, 'datetime64[us]')
+    """
+    pd = pandas()
+    columns: dict[str, Any] = {}
+    attrs: dict[str, Any] = {}
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    for name in names:
+        values = [row.get(name) for row in rows]
+        present = [v for v in values if v is not None]
+        if not present:
+            continue
+        if all(isinstance(v, Decimal) for v in present):
+            pennies = [None if v is None else int(v * 100) for v in values]
+            dtype = "int64" if len(present) == len(values) else "Int64"
+            columns[name + PENCE] = pd.Series(pennies, dtype=dtype)
+        elif all(isinstance(v, date) for v in present):
+            if name != index and len(present) == len(values) and len(set(present)) == 1:
+                attrs[name] = present[0]
+                continue
+            columns[name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[us]")
+        elif all(isinstance(v, Fraction | int) for v in present) and any(
+            isinstance(v, Fraction) for v in present
+        ):
+            columns[name] = pd.Series(
+                [None if v is None else float(v) for v in values], dtype="float64"
+            )
+        else:
+            columns[name] = pd.Series(values)
+    frame = pd.DataFrame(columns)
+    if index is not None and index in frame.columns:
+        frame = frame.set_index(index)
+    frame.attrs.update(attrs)
+    return frame
+
+
+def pounds(table: Any) -> Any:
+    """The pounds view of a frame (or row) of pence: every ``*_pence`` column as float pounds.
+
+    Use it to plot or export; keep the pence for arithmetic (sum in pence, then view).
+
+    >>> from pbr.forecast import allocation
+    >>> view = pounds(allocation(2630).to_pandas())
+    >>> float(view["maximum"].iloc[1]), "maximum_pence" in view
+    (2922666.67, False)
+    """
+    pd = pandas()
+    if isinstance(table, pd.Series):
+        index = [str(i) for i in table.index]
+        values = {
+            (i[: -len(PENCE)] if i.endswith(PENCE) else i): (v / 100 if i.endswith(PENCE) else v)
+            for i, v in zip(index, table.tolist(), strict=True)
+        }
+        return pd.Series(values, name=table.name)
+    renamed = {c: c[: -len(PENCE)] for c in table.columns if str(c).endswith(PENCE)}
+    view = table.copy()
+    for column in renamed:
+        view[column] = view[column].astype("float64") / 100
+    return view.rename(columns=renamed)

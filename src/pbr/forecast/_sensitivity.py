@@ -1,0 +1,222 @@
+"""Sensitivity: drawdown and money at risk over a range of success rates.
+
+A family **succeeds** here when it earns its whole results share (the cap less its attachment
+fee: £800, £1,600 or £2,400 in phase one by year of attachment; £800 later), whatever the route.
+At success rate *s* the forecast is every attachment fee (and grant) plus *s* × the results
+potential, paid on the scenario's timing (its lags and claim windows); the rest of the maximum is
+at risk. Rounding keeps each row monotone in *s* and adding up: the forecast is its exact value
+rounded half up, forecast + beyond the horizon likewise, and at risk is the maximum less both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._assumptions import Assumptions, default_assumptions
+from pbr.forecast._drawdown import (
+    FEES,
+    GRANT,
+    RISK,
+    ClaimCalendar,
+    _check,
+    _cohorts,
+    _expect,
+    _grants,
+)
+from pbr.forecast._inputs import share
+from pbr.forecast._rounding import half_up
+from pbr.forecast._terms import programme_terms, rules_for_programme
+from pbr.rules import RuleSet
+
+__all__ = ["Sensitivity", "sensitivity"]
+
+DEFAULT_RATES = tuple(Fraction(n, 10) for n in range(11))
+
+
+@dataclass(frozen=True, slots=True)
+class Sensitivity:
+    """Forecast, beyond the horizon and at risk for each success rate (see `sensitivity`).
+
+    >>> from pbr.forecast import allocation
+    >>> s = sensitivity(allocation(2630), rates=[0.5])
+    >>> row = s.to_records()[0]
+    >>> row["success_rate"], row["at_risk"]
+    (Fraction(1, 2), Decimal('1753600.00'))
+    """
+
+    scenario: str
+    """The scenario whose timing (lags) is used."""
+    allocation: Allocation
+    rates: tuple[Fraction, ...]
+    attachment_fees: Decimal
+    """Attachment fees paid within the claim windows (the same at every rate)."""
+    upfront_grant: Decimal
+    """The up-front grant paid within the claim windows (the same at every rate)."""
+    results: tuple[Decimal, ...]
+    forecast: tuple[Decimal, ...]
+    beyond_horizon: tuple[Decimal, ...]
+    at_risk: tuple[Decimal, ...]
+    scenario_rate: Fraction
+    """The scenario's own expected results as a share of the results potential."""
+
+    @property
+    def maximum(self) -> Decimal:
+        """The allocation's maximum: forecast + beyond the horizon + at risk at every rate.
+
+        >>> from pbr.forecast import allocation
+        >>> sensitivity(allocation(790)).maximum
+        Decimal('2632000.00')
+        """
+        return self.allocation.maximum
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One row per success rate; each adds up to the maximum to the penny.
+
+        >>> from pbr.forecast import allocation
+        >>> rows = sensitivity(allocation(790)).to_records()
+        >>> all(r["forecast"] + r["beyond_horizon"] + r["at_risk"] == r["maximum"] for r in rows)
+        True
+        """
+        named = {"council": self.allocation.council} if self.allocation.council else {}
+        return [
+            {
+                "scenario": self.scenario,
+                **named,
+                "success_rate": rate,
+                FEES: self.attachment_fees,
+                **({GRANT: self.upfront_grant} if self.allocation.upfront_grant else {}),
+                "results": results,
+                "forecast": forecast,
+                "beyond_horizon": beyond,
+                RISK: risk,
+                "maximum": self.maximum,
+            }
+            for rate, results, forecast, beyond, risk in zip(
+                self.rates,
+                self.results,
+                self.forecast,
+                self.beyond_horizon,
+                self.at_risk,
+                strict=True,
+            )
+        ]
+
+    def to_pandas(self) -> Any:
+        """The rows as a DataFrame: money in whole pence, the success rate as a float.
+
+        >>> from pbr.forecast import allocation
+        >>> frame = sensitivity(allocation(790)).to_pandas()
+        >>> frame["forecast_pence"].is_monotonic_increasing
+        True
+        """
+        from pbr.forecast._frames import to_frame
+
+        return to_frame(self.to_records())
+
+    def to_excel(self, path: str | Path) -> None:
+        """Write the table to an XLSX workbook (money as numbers in £).
+
+        >>> import pathlib, tempfile
+        >>> from pbr.forecast import allocation
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "sensitivity.xlsx"
+        >>> sensitivity(allocation(790)).to_excel(path)
+        >>> path.exists()
+        True
+        """
+        from pbr.forecast._excel import write_workbook
+
+        write_workbook(path, [("sensitivity", self.to_records())])
+
+    def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
+        """Draw forecast, beyond the horizon and at risk against the success rate.
+
+        >>> from pbr.forecast import allocation
+        >>> sensitivity(allocation(790)).plot().axes[0].get_xlabel()
+        'families that earn their whole results share (%)'
+        """
+        from pbr.forecast._plot import plot_sensitivity
+
+        return plot_sensitivity(self, path=path, title=title)
+
+
+def sensitivity(
+    alloc: Allocation,
+    assumptions: Assumptions | None = None,
+    rates: Iterable[object] | None = None,
+    *,
+    rules: RuleSet | None = None,
+    calendar: ClaimCalendar | None = None,
+    quarters: Mapping[str, object] | None = None,
+) -> Sensitivity:
+    """Forecast and money at risk for each success rate in `rates` (default 0%, 10%, …, 100%).
+
+    At success rate *s*, a share *s* of the families earns its whole results share and the rest
+    earns nothing beyond its attachment fee; results are paid on the timing of `assumptions`
+    (default: the base scenario). Rates are shares (``0.5``, ``"1/2"``, ``Decimal("0.5")``),
+    sorted. The scenario's own rate (its expected results over the results potential) is kept
+    as `Sensitivity.scenario_rate` for comparison.
+
+    >>> from pbr.forecast import allocation
+    >>> s = sensitivity(allocation(790), rates=["0", "1"])
+    >>> s.at_risk[-1], s.forecast[0] == s.attachment_fees
+    (Decimal('0.00'), True)
+    """
+    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    terms = programme_terms(rules)
+    assumptions = assumptions or default_assumptions(alloc.programme)
+    calendar = calendar or ClaimCalendar.default_for(rules)
+    _check(assumptions, terms)
+    chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
+    if not chosen:
+        raise ValueError("rates must hold at least one success rate")
+    timing = Assumptions(assumptions.name, {}, assumptions.lag_months)
+    exact: dict[Any, dict[str, Fraction]] = {}
+    for c in _cohorts(alloc, quarters):
+        _expect(exact, c, c.families, terms, timing, calendar, ceiling=True)
+    _grants(exact, alloc, calendar, after=None)
+    inside = {
+        column: sum(
+            (row.get(column, Fraction(0)) for s, row in exact.items() if s is not None), Fraction(0)
+        )
+        for column in (FEES, GRANT, RISK)
+    }
+    later = exact.get(None, {})
+    beyond_fixed = later.get(FEES, Fraction(0)) + later.get(GRANT, Fraction(0))
+    beyond_results = later.get(RISK, Fraction(0))
+    maximum = int(pence(alloc.maximum))
+    fees = half_up(pence(inside[FEES]))
+    grant = int(pence(inside[GRANT]))
+    results, forecast, beyond, risk = [], [], [], []
+    for s in chosen:
+        within = inside[FEES] + inside[GRANT] + s * inside[RISK]
+        drawn = half_up(pence(within))
+        everything = half_up(pence(within + beyond_fixed + s * beyond_results))
+        results.append(pounds_of(drawn - fees - grant))
+        forecast.append(pounds_of(drawn))
+        beyond.append(pounds_of(everything - drawn))
+        risk.append(pounds_of(maximum - everything))
+    expected = potential = Fraction(0)
+    for y in alloc.years:
+        t = terms.year(y.year)
+        expected += y.families * sum(
+            (p * Fraction(t.rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
+        )
+        potential += y.families * Fraction(t.results_share)
+    return Sensitivity(
+        scenario=assumptions.name,
+        allocation=alloc,
+        rates=tuple(chosen),
+        attachment_fees=pounds_of(fees),
+        upfront_grant=pounds_of(grant),
+        results=tuple(results),
+        forecast=tuple(forecast),
+        beyond_horizon=tuple(beyond),
+        at_risk=tuple(risk),
+        scenario_rate=expected / potential if potential else Fraction(0),
+    )

@@ -1,0 +1,362 @@
+"""Many councils at once, the Supporting Families up-front grant, titles, and the CLI around them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pbr.cli import main
+from pbr.forecast import (
+    allocation,
+    allocation_table,
+    compare,
+    default_scenarios,
+    drawdown,
+    from_records,
+    sensitivity,
+)
+from pbr.forecast._extras import pandas
+
+pd = pandas()  # untyped: pandas has no stubs here
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+COUNCILS = EXAMPLES / "councils.csv"
+PUBLISHED = {"Lancashire": "8768000.00", "Birmingham": "13932000.00", "Kent": "8532000.00"}
+
+
+def test_the_example_councils_match_the_published_maxima() -> None:
+    table = allocation_table(COUNCILS)
+    assert len(table.allocations) == 10
+    found = {a.council: str(a.maximum) for a in table.allocations}
+    assert {k: found[k] for k in PUBLISHED} == PUBLISHED
+    assert found["Westminster"] == "2632000.00"  # S2
+    assert found["Hammersmith & Fulham"] == "1800000.00"  # S2
+
+
+def test_one_tidy_table_of_councils_and_years() -> None:
+    table = allocation_table(COUNCILS)
+    frame = table.to_pandas()
+    assert list(frame.columns[:3]) == ["council", "programme", "year"]
+    assert len(frame) == 30
+    by_council = frame.groupby("council")["maximum_pence"].sum()
+    assert int(by_council["Lancashire"]) == 876_800_000
+    summary = table.to_pandas("summary")
+    assert int(summary["maximum_pence"].sum()) == int(table.maximum * 100)
+    with pytest.raises(ValueError, match="'years' or 'summary'"):
+        table.to_pandas("windows")
+
+
+def test_every_council_under_each_scenario_side_by_side(tmp_path: Path) -> None:
+    table = allocation_table(COUNCILS)
+    both = table.compare(default_scenarios(), runs=100, seed=1)
+    assert len(both.drawdowns) == 20
+    assert both.councils[0] == "Birmingham"
+    summary = both.to_pandas("summary")
+    assert set(summary["scenario"]) == {"base", "pessimistic"}
+    assert summary.groupby("scenario")["maximum_pence"].sum().nunique() == 1
+    windows = both.to_pandas()
+    assert {"council", "scenario"} <= set(windows.columns)
+    figure = both.plot(str(tmp_path / "councils.png"))
+    assert (tmp_path / "councils.png").read_bytes()[:4] == b"\x89PNG"
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == 10
+    assert panels[0].get_title().startswith("Birmingham\nmaximum £13.93m")
+    assert "Cumulative drawdown by council" in figure._suptitle.get_text()
+    assert "Band: p5–p95 of 100 runs" in figure._supxlabel.get_text()
+    chart = table.plot(str(tmp_path / "allocations.png"), title="Ten councils")
+    assert chart.axes[0].get_title() == "Ten councils"
+    assert "£ million" in chart.axes[0].get_xlabel()
+
+
+def test_a_dataframe_of_councils_with_blank_cells() -> None:
+    frame = pd.DataFrame(
+        {
+            "council": ["A", "B"],
+            "estimated_families": [600, 1200],
+            "programme": ["tf-phase-1", "supporting-families"],
+            "upfront_grant": [float("nan"), 1081000.0],
+        }
+    )
+    table = allocation_table(frame)
+    assert [a.upfront_grant for a in table.allocations] == [Decimal("0.00"), Decimal("4324000.00")]
+    rows = table.compare().summary()
+    assert [r["scenario"] for r in rows] == ["base", "base"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("council,estimated_families,region\nKent,2560,SE\n", "line 2: unknown columns ['region']"),
+        ("council,estimated_families\n,2560\n", "line 2: council: a name is required"),
+        (
+            "council,estimated_families\nKent,lots\n",
+            "line 2 (council 'Kent'): estimated_families must be a whole number, got 'lots'",
+        ),
+        (
+            "council,estimated_families\nKent,\n",
+            "(council 'Kent'): estimated_families: a number is required",
+        ),
+        ("council,estimated_families\nKent,2560\nKent,2561\n", "council 'Kent' is listed twice"),
+        (
+            "council,estimated_families,programme\nKent,2560,phase-9\n",
+            "unknown programme 'phase-9'",
+        ),
+        (
+            "council,estimated_families,upfront_grant\nKent,2560,-5\n",
+            "upfront_grant must not be negative",
+        ),
+        ("council,estimated_families\n", "no councils"),
+        ("council,estimated_families\nKent,2560,extra\n", "line 2: more cells than columns"),
+    ],
+)
+def test_a_bad_councils_file_names_line_council_and_column(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "councils.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r".") as error:
+        allocation_table(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value) or "listed twice" in message
+
+
+def test_people_type_numbers_with_commas_and_pounds(tmp_path: Path) -> None:
+    path = tmp_path / "typed.csv"
+    path.write_text(
+        'council,estimated_families,programme,upfront_grant\n"Kent","2,560",,\n'
+        'North Yorkshire,1000,supporting-families,"£1,081,000"\n',
+        encoding="utf-8-sig",
+    )
+    table = allocation_table(path)
+    assert [str(a.maximum) for a in table.allocations] == ["8532000.00", "5124000.00"]
+
+
+# --- the Supporting Families up-front grant -------------------------------------------------
+
+
+def test_north_yorkshire_up_front_grant_and_800_per_family() -> None:
+    """tf-rules §3 (S41): £1,081,000 a year up front + £800 per successful family."""
+    a = allocation(1000, "supporting-families", upfront_grant="1081000", council="North Yorkshire")
+    assert [str(y.year) for y in a.years] == ["2021/22", "2022/23", "2023/24", "2024/25"]
+    assert all(y.upfront_grant == Decimal("1081000.00") for y in a.years)
+    assert a.maximum == 1000 * Decimal(800) + 4 * Decimal(1_081_000)
+    d = drawdown(a)
+    grants = {w.claim_date: w.upfront_grant for w in d.windows if w.upfront_grant}
+    assert grants == {date(y, 6, 30): Decimal("1081000.00") for y in (2021, 2022, 2023, 2024)}
+    assert d.total + d.beyond_horizon + d.at_risk == a.maximum
+    assert d.at_risk <= 1000 * Decimal(800)  # the grant is never at risk
+    s = sensitivity(a, rates=[0])
+    assert s.forecast[0] == 4 * Decimal(1_081_000)
+    records = from_records([], as_of=date(2022, 6, 30), alloc=a)
+    assert records.secured == 2 * Decimal(1_081_000)  # the years begun: 2021/22 and 2022/23
+
+
+def test_a_grant_by_year_and_bad_grants() -> None:
+    a = allocation(
+        100, "supporting-families", upfront_grant={"2021/22": "500000", "2022/23": 250000}
+    )
+    assert [str(y.upfront_grant) for y in a.years] == ["500000.00", "250000.00", "0.00", "0.00"]
+    with pytest.raises(ValueError, match="upfront_grant year 2030/31 is outside"):
+        allocation(100, "supporting-families", upfront_grant={"2030/31": "1"})
+    with pytest.raises(
+        ValueError,
+        match="upfront_grant: money must be a decimal string or whole pounds, not a float",
+    ):
+        allocation(100, "supporting-families", upfront_grant=0.5)
+
+
+# --- titles and units by default ------------------------------------------------------------------
+
+
+def test_charts_have_titles_units_and_say_what_the_band_is(tmp_path: Path) -> None:
+    d = drawdown(allocation(2630, council="Lancashire"), runs=100)
+    figure = d.plot()
+    title = figure._suptitle.get_text()
+    assert title == "Lancashire: drawdown forecast, Troubled Families phase one"
+    bars, lines = figure.axes
+    assert bars.get_ylabel() == "£ million"
+    assert lines.get_ylabel() == "£ million, cumulative"
+    notes = " ".join(t.get_text() for t in figure.texts)
+    assert "Band: p5–p95 of 100 runs: rates drawn from the scenario ranges" in notes
+    custom = compare(allocation(790), default_scenarios()).plot(title="Westminster")
+    assert custom._suptitle.get_text() == "Westminster"
+    small = drawdown(allocation(60)).plot()
+    assert small.axes[0].get_ylabel() == "£ thousand"
+    assert "60 estimated families" in small._suptitle.get_text()
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            status = main(["forecast", *args])
+        except SystemExit as exc:
+            status = int(exc.code or 0)
+    return Ran(status, out.getvalue(), err.getvalue())
+
+
+def test_cli_several_families_are_several_councils() -> None:
+    """--families 4180 --families 2560 silently used the last."""
+    result = cli("--families", "4180", "--families", "2560")
+    assert result.returncode == 0, result.stderr
+    assert "4,180 estimated families base          £13,932,000.00" in result.stdout
+    assert "2,560 estimated families base           £8,532,000.00" in result.stdout
+    assert "all councils" in result.stdout
+
+
+def test_cli_councils_file_as_table_csv_json_and_xlsx(tmp_path: Path) -> None:
+    table = cli(
+        "--councils",
+        str(COUNCILS),
+        "--scenario",
+        str(EXAMPLES / "forecast-scenarios.toml"),
+        "--runs",
+        "50",
+    )
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:2] == ["council", "scenario"]
+    assert any(line.startswith("Lancashire") and "pessimistic" in line for line in lines)
+    assert "band: p5–p95 of 50 runs" in table.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli("--councils", str(COUNCILS), "--format", "csv", "--table", "summary").stdout
+            )
+        )
+    )
+    assert [r["council"] for r in rows][:2] == ["Birmingham", "Lancashire"]
+    assert rows[1]["maximum"] == "8768000.00"
+    years = [
+        json.loads(line)
+        for line in cli(
+            "--councils", str(COUNCILS), "--format", "json", "--table", "years"
+        ).stdout.splitlines()
+    ]
+    assert {r["council"] for r in years} == {r["council"] for r in rows}
+    path = tmp_path / "councils.xlsx"
+    written = cli("--councils", str(COUNCILS), "--output", str(path), "--sensitivity")
+    assert written.returncode == 0, written.stderr
+    book = load_workbook(path)
+    assert book.sheetnames == ["summary", "by year", "windows", "allocation", "sensitivity"]
+    sheet = book["summary"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("maximum") + 1)
+    assert (cell.value, cell.data_type) == (13932000, "n")
+
+
+def test_cli_shows_the_maximum_by_year_of_attachment_and_of_claim() -> None:
+    result = cli("--families", "2630")
+    assert result.returncode == 0, result.stderr
+    head = result.stdout.splitlines()[1]
+    assert "max by attach" in head
+    assert "max by claim" in head
+    assert "at risk" in head
+    assert (
+        "2012/13    £2,922,666.67   £2,447,733.33" in result.stdout
+        or "2012/13    £2,922,666.66   £2,447,733.33" in result.stdout
+    )
+    assert "at risk £1,490,560.00" in result.stdout
+
+
+def test_cli_sensitivity_table_and_csv() -> None:
+    result = cli("--families", "2630", "--sensitivity")
+    assert (
+        "Sensitivity (families earning their whole results share; 'base' timing)" in result.stdout
+    )
+    assert "      50%    £7,014,400.00          £0.00    £1,753,600.00" in result.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli(
+                    "--families",
+                    "2630",
+                    "--sensitivity",
+                    "--format",
+                    "csv",
+                    "--table",
+                    "sensitivity",
+                ).stdout
+            )
+        )
+    )
+    assert rows[5] == {
+        "scenario": "base",
+        "success_rate": "0.500000",
+        "attachment_fees": "5260800.00",
+        "results": "1753600.00",
+        "forecast": "7014400.00",
+        "beyond_horizon": "0.00",
+        "at_risk": "1753600.00",
+        "maximum": "8768000.00",
+    }
+
+
+def test_cli_up_front_grant_title_and_safe_output(tmp_path: Path) -> None:
+    grant = cli(
+        "--families", "1000", "--programme", "supporting-families", "--upfront-grant", "1081000"
+    )
+    assert grant.returncode == 0, grant.stderr
+    assert "maximum £5,124,000.00" in grant.stdout
+    assert "(fees include the up-front grant)" in grant.stdout
+    png = tmp_path / "chart.png"
+    titled = cli("--families", "790", "--plot", str(png), "--title", "Westminster: drawdown")
+    assert titled.returncode == 0, titled.stderr
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    out = tmp_path / "years.csv"
+    written = cli("--families", "790", "--output", str(out), "--table", "years")
+    assert written.returncode == 0, written.stderr
+    assert out.read_text(encoding="utf-8").startswith("scenario,year,maximum_by_attachment")
+    refused = cli("--families", "790", "--output", str(tmp_path))
+    assert refused.returncode == 2
+    assert "not a regular file" in refused.stderr
+    bad = cli("--families", "790", "--upfront-grant", "lots")
+    assert bad.returncode == 2
+    assert "upfront_grant" in bad.stderr
+
+
+def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
+    path = tmp_path / "evil.csv"
+    path.write_text("council,estimated_families\n=cmd|' /C calc'!A0,600\n", encoding="utf-8")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli("--councils", str(path), "--format", "csv", "--table", "summary").stdout
+            )
+        )
+    )
+    assert rows[0]["council"] == "'=cmd|' /C calc'!A0"
+
+
+def test_a_scenario_that_does_not_fit_a_council_names_the_council() -> None:
+    table = allocation_table(
+        [
+            {"council": "Kent", "estimated_families": 2560},
+            {
+                "council": "North Yorkshire",
+                "estimated_families": 1000,
+                "programme": "supporting-families",
+            },
+        ]
+    )
+    with pytest.raises(ValueError, match="council 'North Yorkshire': scenario 'base'"):
+        table.compare(default_scenarios())

@@ -1,0 +1,100 @@
+"""Sensitivity over success rates: monotone, adding up, and the Lancashire figures."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pbr.forecast import Assumptions, ClaimCalendar, allocation, default_scenarios, sensitivity
+
+SHORT = ClaimCalendar.quarterly(date(2012, 4, 1), date(2015, 12, 31))
+lags = st.dictionaries(st.integers(6, 40), st.integers(1, 5), min_size=1, max_size=4).map(
+    lambda w: {m: Fraction(v, sum(w.values())) for m, v in w.items()}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 40_000),
+    st.lists(st.fractions(0, 1, max_denominator=1000), min_size=2, max_size=12),
+    lags,
+    st.sampled_from([None, SHORT]),
+    st.sampled_from([None, "1081000", "0.01"]),
+)
+def test_sensitivity_is_monotone_in_the_success_rate(
+    estimated: int,
+    rates: list[Fraction],
+    lag: dict[int, Fraction],
+    calendar: ClaimCalendar | None,
+    grant: str | None,
+) -> None:
+    a = allocation(estimated, upfront_grant=grant)
+    s = sensitivity(a, Assumptions("t", {}, lag), rates, calendar=calendar)
+    assert list(s.rates) == sorted(set(rates))
+    pairs = list(zip(s.to_records(), s.to_records()[1:], strict=False))
+    for lower, higher in pairs:
+        assert lower["forecast"] <= higher["forecast"]
+        assert lower["results"] <= higher["results"]
+        assert lower["at_risk"] >= higher["at_risk"]
+        assert (
+            lower["forecast"] + lower["beyond_horizon"]
+            <= higher["forecast"] + higher["beyond_horizon"]
+        )
+    for row in s.to_records():
+        assert row["forecast"] + row["beyond_horizon"] + row["at_risk"] == a.maximum
+        assert min(row["results"], row["beyond_horizon"], row["at_risk"]) >= 0
+
+
+def test_lancashire_at_risk_if_half_succeed() -> None:
+    s = sensitivity(allocation(2630, council="Lancashire"), rates=["0", "0.5", "1"])
+    fees = Decimal(2192) * (3200 + 2400 + 1600) / 3  # £5,260,800: secured on attachment
+    results = Decimal(2192) * (800 + 1600 + 2400) / 3  # £3,507,200 results potential
+    assert s.attachment_fees == fees
+    assert s.forecast == (fees, fees + results / 2, fees + results)
+    assert s.at_risk == (results, results / 2, Decimal("0.00"))
+    assert s.at_risk[1] == Decimal("1753600.00")
+
+
+def test_the_scenario_rate_is_its_results_over_the_potential() -> None:
+    base, pessimistic = default_scenarios()
+    a = allocation(2630)
+    rate = sensitivity(a, base).scenario_rate
+    # per family: ½×£700 + ⅒×£100 + ⅒×£800 = £440 of £800 in 2012/13, and so on each year
+    expected = (Fraction(440) + Fraction(920) + Fraction(1400)) / (800 + 1600 + 2400)
+    assert rate == expected
+    assert sensitivity(a, pessimistic).scenario_rate == expected / 2
+
+
+def test_results_beyond_the_last_window_are_not_counted_as_at_risk() -> None:
+    late = Assumptions("late", {}, {36: Fraction(1)})
+    s = sensitivity(allocation(600), late, rates=[1], calendar=SHORT)
+    assert s.beyond_horizon[0] > 0
+    assert s.at_risk[0] == Decimal("0.00")
+
+
+def test_the_sensitivity_chart_and_frame(tmp_path: Path) -> None:
+    s = sensitivity(allocation(2630, council="Lancashire"))
+    figure = s.plot(str(tmp_path / "s.png"))
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    axes = figure.axes[0]
+    assert "Lancashire" in axes.get_title()
+    assert "£ million" in axes.get_ylabel()
+    assert "whole results share" in axes.get_xlabel()
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert "at risk (not earned)" in labels
+    frame = s.to_pandas()
+    assert frame["at_risk_pence"].is_monotonic_decreasing
+    assert frame["success_rate"].tolist() == [n / 10 for n in range(11)]
+
+
+def test_bad_rates_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        sensitivity(allocation(60), rates=[])
+    with pytest.raises(ValueError, match="rates must be between 0 and 1"):
+        sensitivity(allocation(60), rates=[1.5])

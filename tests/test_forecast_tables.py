@@ -1,0 +1,270 @@
+"""Tables analysts can use: numbers in pence that add up to the penny, sums, plots and XLSX."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from pbr.forecast import (
+    Assumptions,
+    ClaimCalendar,
+    allocation,
+    allocation_table,
+    compare,
+    default_scenarios,
+    drawdown,
+    pounds,
+    sensitivity,
+)
+from pbr.forecast._excel import neutralise, safe_target
+from pbr.forecast._extras import pandas
+from pbr.money import ZERO
+
+pd = pandas()  # untyped: pandas has no stubs here
+
+LANCASHIRE = 2630  # £8,768,000 (the issue's published figure): 2,192 funded families × £4,000
+MONEY = ("maximum", "attachment_fees", "results_potential", "upfront_grant")
+
+
+def total(rows: list[dict[str, Any]], column: str) -> Decimal:
+    return sum((r[column] for r in rows if r.get(column) is not None), ZERO)
+
+
+# --- the issue's defects -------------------------------------------------------------------
+
+
+def test_per_year_maxima_add_up_to_the_maximum_to_the_penny() -> None:
+    """allocation(2630): the years' maxima added to £8,768,000.01 while .maximum was £8,768,000."""
+    a = allocation(LANCASHIRE)
+    assert a.maximum == Decimal("8768000.00")
+    assert sum(y.maximum for y in a.years) == a.maximum
+    frame = a.to_pandas()
+    assert int(frame["maximum_pence"].sum()) == 876_800_000
+    assert round(pounds(frame)["maximum"].sum(), 2) == 8_768_000.00
+
+
+def test_by_year_adds_up_to_the_totals() -> None:
+    """by_year() showed £2,630,399.99 and £2,630,400.01 for years whose exact value is whole."""
+    d = drawdown(allocation(LANCASHIRE))
+    rows = d.by_year()
+    assert total(rows, "total") == d.total + d.beyond_horizon
+    assert total(rows, "maximum_by_attachment") == d.maximum
+    assert total(rows, "maximum_by_claim") == d.maximum
+    assert total(rows, "at_risk") == d.at_risk
+    # every money cell is within a penny of its exact value: an exact whole year stays whole
+    fees = {r["year"]: r["attachment_fees"] for r in rows}
+    assert fees["2013/14"] == Decimal(2192 * 2400) / 3 == Decimal("1753600")
+
+
+def test_frames_are_numbers() -> None:
+    frame = drawdown(allocation(LANCASHIRE), runs=50).to_pandas()
+    assert str(frame.index.dtype).startswith("datetime64")
+    money = [c for c in frame.columns if c.endswith("_pence")]
+    assert money
+    assert all(frame[c].dtype == np.int64 for c in money)
+    alloc = allocation(LANCASHIRE).to_pandas()
+    assert alloc["share"].dtype == np.float64
+    assert alloc["families"].dtype == np.float64
+    assert alloc["families"].iloc[0] == pytest.approx(2192 / 3)
+
+
+def test_sum_plot_and_to_excel_just_work(tmp_path: Path) -> None:
+    d = drawdown(allocation(LANCASHIRE))
+    frame = d.to_pandas()
+    sums = frame.sum()
+    assert int(sums["total_pence"]) == int(d.total * 100)
+    view = pounds(frame)
+    axes = view.plot(y="cumulative")
+    assert axes.get_lines()[0].get_ydata()[-1] == pytest.approx(float(d.total))
+    frame.to_excel(tmp_path / "frame.xlsx")
+    sheet = load_workbook(tmp_path / "frame.xlsx").active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("total_pence") + 1)
+    assert cell.data_type == "n"
+    assert isinstance(
+        sheet.cell(row=2, column=1).value, type(pd.Timestamp(2012, 6, 30).to_pydatetime())
+    )
+
+
+def test_pounds_view_of_a_row_and_of_a_frame() -> None:
+    frame = allocation(790).to_pandas()
+    row = pounds(frame.sum(numeric_only=True))
+    assert row["maximum"] == 2_632_000.0
+    assert "maximum_pence" not in row.index
+    assert list(pounds(frame).columns) == [c.removesuffix("_pence") for c in frame.columns]
+
+
+def test_records_keep_as_of_in_the_frame_attributes() -> None:
+    from pbr.forecast import from_records
+
+    d = from_records([], as_of=date(2013, 6, 30), alloc=allocation(60))
+    frame = d.to_pandas()
+    assert frame.attrs["as_of"] == date(2013, 6, 30)
+    assert "as_of" not in frame.columns
+    assert int(frame.sum()["total_pence"]) == int(d.total * 100)
+
+
+def test_an_unknown_table_is_an_error() -> None:
+    with pytest.raises(ValueError, match="table must be one of"):
+        drawdown(allocation(6)).to_pandas("nonsense")
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
+def test_excel_has_a_sheet_per_table_with_numbers_as_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "forecast.xlsx"
+    compare(allocation(LANCASHIRE), default_scenarios(), runs=50).to_excel(path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["summary", "by year", "windows", "allocation"]
+    summary = book["summary"]
+    header = [c.value for c in summary[1]]
+    maximum = summary.cell(row=2, column=header.index("maximum") + 1)
+    assert (maximum.value, maximum.data_type) == (8768000, "n")
+    assert "£" in maximum.number_format
+    windows = book["windows"]
+    dates = [c.value for c in windows["B" if windows["A1"].value == "scenario" else "A"]]
+    assert any(hasattr(v, "year") for v in dates)
+
+
+def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> None:
+    table = allocation_table([{"council": '=HYPERLINK("x")', "estimated_families": 60}])
+    path = tmp_path / "councils.xlsx"
+    table.to_excel(path)
+    cell = load_workbook(path)["summary"]["A2"]
+    assert cell.value == '\'=HYPERLINK("x")'
+    assert cell.data_type == "s"
+    assert neutralise("+1") == "'+1"
+    assert neutralise("Kent") == "Kent"
+    (tmp_path / "folder.xlsx").mkdir()
+    with pytest.raises(ValueError, match="not a regular file"):
+        table.to_excel(tmp_path / "folder.xlsx")
+    link = tmp_path / "link.xlsx"
+    os.symlink(path, link)
+    with pytest.raises(ValueError, match="not a regular file"):
+        safe_target(link)
+    with pytest.raises(ValueError, match="no folder"):
+        safe_target(tmp_path / "missing" / "x.xlsx")
+
+
+def test_excel_replaces_a_regular_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(b"not a workbook")
+    allocation(790).to_excel(path)
+    assert load_workbook(path).sheetnames == ["allocation"]
+    assert [p.name for p in tmp_path.iterdir()] == ["old.xlsx"]  # no temporary file left
+
+
+# --- every table adds up to the penny -----------------------------------------------------------
+
+probabilities = st.fixed_dictionaries(
+    {
+        "crime_asb_education": st.fractions(0, Fraction(1, 2), max_denominator=40),
+        "progress_to_work": st.fractions(0, 1, max_denominator=40),
+        "continuous_employment": st.fractions(0, Fraction(1, 4), max_denominator=40),
+    }
+)
+lags = st.dictionaries(st.integers(6, 40), st.integers(1, 7), min_size=1, max_size=4).map(
+    lambda w: {m: Fraction(v, sum(w.values())) for m, v in w.items()}
+)
+shares = (
+    st.lists(st.integers(0, 9), min_size=3, max_size=3)
+    .filter(any)
+    .map(
+        lambda w: {
+            y: Fraction(v, sum(w))
+            for y, v in zip(("2012/13", "2013/14", "2014/15"), w, strict=True)
+        }
+    )
+)
+SHORT = ClaimCalendar.quarterly(date(2012, 4, 1), date(2016, 3, 31))  # some results fall beyond
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 30_000),
+    shares,
+    probabilities,
+    lags,
+    st.sampled_from([None, SHORT]),
+    st.sampled_from([None, "1081000", "87500.55"]),
+)
+def test_every_table_adds_up_to_the_penny(
+    estimated: int,
+    profile: dict[str, Fraction],
+    probs: dict[str, Fraction],
+    lag: dict[int, Fraction],
+    calendar: ClaimCalendar | None,
+    grant: str | None,
+) -> None:
+    a = allocation(estimated, profile=profile, upfront_grant=grant, council="C")
+    # the allocation: years add up to the totals, and the totals to the maximum
+    rows = a.to_records()
+    for column in MONEY:
+        assert total(rows, column) == getattr(a, column)
+    assert a.attachment_fees + a.results_potential + a.upfront_grant == a.maximum
+    for y in a.years:
+        assert abs(Fraction(y.attachment_fees) - y.exact_attachment_fees) < Fraction(1, 100)
+        assert abs(Fraction(y.results_potential) - y.exact_results_potential) < Fraction(1, 100)
+    # the drawdown: windows, years and summary add up to one another and to the maximum
+    d = drawdown(a, Assumptions("s", probs, lag), calendar=calendar)
+    windows = d.to_records()
+    years = d.by_year()
+    summary = d.summary()
+    assert summary["forecast"] + summary["beyond_horizon"] + summary["at_risk"] == a.maximum
+    assert total(windows, "total") == d.total
+    for w in windows:
+        parts = w["attachment_fees"] + w.get("upfront_grant", ZERO)
+        parts += sum((w[k] for k in probs), ZERO)
+        assert parts == w["total"]
+    for column in ("total", "at_risk", "maximum_by_claim", "maximum_by_attachment"):
+        assert (
+            total(years, column)
+            == {
+                "total": d.total + d.beyond_horizon,
+                "at_risk": d.at_risk,
+                "maximum_by_claim": a.maximum,
+                "maximum_by_attachment": a.maximum,
+            }[column]
+        )
+    for row in years:
+        assert row["total"] + row["at_risk"] == row["maximum_by_claim"]
+        assert min(row["at_risk"], row["total"]) >= 0
+    assert years[-1]["cumulative"] == d.total + d.beyond_horizon
+    # the frames hold the same pence
+    frame = d.to_pandas("by year")
+    assert int(frame["maximum_by_claim_pence"].sum()) == int(a.maximum * 100)
+    # the sensitivity rows add up to the maximum at every rate
+    for row in sensitivity(a, Assumptions("s", probs, lag), calendar=calendar).to_records():
+        assert row["forecast"] + row["beyond_horizon"] + row["at_risk"] == a.maximum
+        assert (
+            row["attachment_fees"] + row.get("upfront_grant", ZERO) + row["results"]
+            == row["forecast"]
+        )
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 9000), min_size=1, max_size=6, unique=True))
+def test_a_councils_table_adds_up(estimates: list[int]) -> None:
+    table = allocation_table(
+        [{"council": f"C{n}", "estimated_families": e} for n, e in enumerate(estimates)]
+    )
+    assert total(table.to_records(), "maximum") == table.maximum
+    assert total(table.summary(), "maximum") == table.maximum
+    both = table.compare()
+    summary = both.summary()
+    assert (
+        total(summary, "forecast") + total(summary, "beyond_horizon") + total(summary, "at_risk")
+        == table.maximum
+    )
