@@ -237,13 +237,10 @@ def _routes(
         "`pbr evaluate --format json`, or a 422 whose body is the rejection.",
         response_class=Response,
         responses={
-            200: _openapi.json_answer(
-                "The decision.", _openapi.ref(Decision), _examples.decision()
-            ),
+            200: _openapi.json_answer("The decision.", _openapi.ref(Decision)),
             422: _openapi.json_answer(
                 "The record was rejected: which field, which value, why.",
                 _openapi.ref(Rejection),
-                _examples.rejection(),
             ),
             **_openapi.problems(400, 408, 413),
         },
@@ -292,11 +289,7 @@ def _routes(
             },
             **_openapi.problems(400, 408, 413),
         },
-        openapi_extra=_openapi.body(
-            NDJSON,
-            _openapi.ref(Family),
-            json.dumps(_examples.FAMILY) + "\n",
-        ),
+        openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family)),
     )
     async def batch(
         request: Request,
@@ -327,9 +320,7 @@ def _routes(
                     "application/json": {"schema": _openapi.ref(_models.Explained)},
                 },
             },
-            422: _openapi.json_answer(
-                "The record was rejected.", _openapi.ref(Rejection), _examples.rejection()
-            ),
+            422: _openapi.json_answer("The record was rejected.", _openapi.ref(Rejection)),
             **_openapi.problems(400, 408, 413),
         },
         openapi_extra=family_body,

@@ -198,8 +198,8 @@ def _families(paths: Sequence[Path]) -> tuple[dict[str, Family], list[Rejection]
         for item in read_records(path):
             if isinstance(item, Family):
                 found[item.family_id] = item
-            else:
-                rejected.append(item)
+            else:  # named by the file's name, not the server's temporary path
+                rejected.append(item.model_copy(update={"source": path.name}))
     return found, rejected
 
 

@@ -76,14 +76,22 @@ class Evaluator:
             return _failed(None, 1, text, exc)
         return done
 
-    def _item(self, text: bytes) -> Family | bytes:
-        """What the library is given: the text, or the family with its ledger payments."""
-        if not self._payments:
-            return text
+    def _item(self, text: bytes) -> Family | str | bytes:
+        """What the library is given: the record's text, or the family with its ledger payments.
+
+        Text is given as ``str``, as ``pbr evaluate`` reads it, so that a rejection quotes its
+        values the same way; a record that is not UTF-8 goes as bytes, for the library to reject.
+        """
         try:
-            family = Family.model_validate_json(text)
+            record: str | bytes = text.decode("utf-8")
+        except UnicodeDecodeError:
+            record = text
+        if not self._payments:
+            return record
+        try:
+            family = Family.model_validate_json(record)
         except ValidationError:
-            return text  # the library rejects it again, with the same errors
+            return record  # the library rejects it again, with the same errors
         return with_payments(family, self._payments)
 
 

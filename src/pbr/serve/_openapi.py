@@ -59,12 +59,9 @@ def components() -> dict[str, Any]:
     return dict(schemas.get("$defs", {}))
 
 
-def json_answer(description: str, schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+def json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     """An answer with a JSON body."""
-    content: dict[str, Any] = {"schema": schema}
-    if example is not None:
-        content["example"] = example
-    return {"description": description, "content": {"application/json": content}}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -80,17 +77,32 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def body(media_type: str, schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+def body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
     """``openapi_extra`` for a route that reads its body itself."""
-    content: dict[str, Any] = {"schema": schema}
-    if example is not None:
-        content["example"] = example
-    return {"requestBody": {"required": True, "content": {media_type: content}}}
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
 
 
 def family_body() -> dict[str, Any]:
     """The body of a one-family request: a family record."""
-    return body("application/json", ref(Family), _examples.FAMILY)
+    return body("application/json", ref(Family))
+
+
+def _examples_by_place() -> dict[tuple[str, str, str], Any]:
+    """(path, answer status or "request", media type) to the example there.
+
+    Added after FastAPI has built the document, which drops every null from examples.
+    """
+    import json
+
+    family, decision, rejection = _examples.FAMILY, _examples.decision(), _examples.rejection()
+    return {
+        ("/v1/evaluate", "request", "application/json"): family,
+        ("/v1/evaluate", "200", "application/json"): decision,
+        ("/v1/evaluate", "422", "application/json"): rejection,
+        ("/v1/evaluate/batch", "request", "application/x-ndjson"): json.dumps(family) + "\n",
+        ("/v1/explain", "request", "application/json"): family,
+        ("/v1/explain", "422", "application/json"): rejection,
+    }
 
 
 def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
@@ -105,6 +117,10 @@ def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
         schemas.pop(name, None)
     schemas.update(components())
     parts["headers"] = _HEADERS
+    for (path, where, media), example in _examples_by_place().items():
+        (operation,) = document["paths"][path].values()
+        place = operation["requestBody"] if where == "request" else operation["responses"][where]
+        place["content"][media]["example"] = example
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             answers = operation.setdefault("responses", {})
