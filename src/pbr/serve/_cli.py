@@ -206,15 +206,15 @@ def _read_token(path: str, err: TextIO | None) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read the token file {path}: {exc}") from None
     token = text.strip()
+    try:
+        Settings(token=token)
+    except ValueError as exc:
+        raise ValueError(f"token file {path}: {exc}") from None
     if err is not None and mode & (stat.S_IRWXG | stat.S_IRWXO):
         print(
             f"pbr: warning: the token file {path} can be read by other users (chmod 600 {path})",
             file=err,
         )
-    try:
-        Settings(token=token)
-    except ValueError as exc:
-        raise ValueError(f"token file {path}: {exc}") from None
     return token
 
 

@@ -1,0 +1,243 @@
+"""A real `pbr serve` process on a free loopback port, spoken to over HTTP.
+
+The long test streams 10,000 generated families through the batch endpoint and checks the
+answer is byte for byte what ``pbr evaluate --format json`` writes, with the server's memory
+bounded. Every address used is on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+import pbr
+from tests.serve_support import EXAMPLES, generated, library_json
+
+TOKEN = "a-token-for-the-integration-test-only"
+FAMILIES = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKEN}"}
+
+    def peak_memory_mib(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="utf-8")
+        (line,) = [row for row in status.splitlines() if row.startswith("VmHWM:")]
+        return int(line.split()[1]) / 1024
+
+
+def start(folder: Path, *options: str) -> Server:
+    token = folder / "token"
+    token.write_text(TOKEN + "\n", encoding="utf-8")
+    token.chmod(0o600)
+    port = free_port()
+    log = folder / f"server-{port}.log"
+    command = [sys.executable, "-m", "pbr.cli", "serve", "--port", str(port)]
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [*command, "--token-file", str(token), *options], stderr=err, cwd=folder
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"pbr serve stopped: {log.read_text(encoding='utf-8')}")
+        try:
+            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("pbr serve did not answer within 60 s")
+
+
+def stop(server: Server) -> bool:
+    """Stop the server as systemd does; whether it shut down cleanly.
+
+    uvicorn finishes what it was doing, then ends by the signal it was sent.
+    """
+    server.process.send_signal(signal.SIGTERM)
+    return server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start(tmp_path_factory.mktemp("serve"))
+    yield running
+    if running.process.poll() is None:
+        stop(running)
+
+
+def test_a_real_server_answers_over_http(server: Server) -> None:
+    with httpx.Client(base_url=server.url, headers=server.auth) as client:
+        answer = client.post("/v1/evaluate", params={"as_of": "2015-03-31"}, content=FAMILIES[4])
+        assert answer.status_code == 200
+        assert answer.text == library_json(FAMILIES[4], date(2015, 3, 31))
+        assert answer.headers["x-pbr-version"] == pbr.__version__
+        assert "server" not in answer.headers  # no advertising of the stack
+    assert (
+        httpx.post(f"{server.url}/v1/evaluate", params={"as_of": "2015-03-31"}).status_code == 401
+    )
+    assert httpx.get(f"{server.url}/v1/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_ten_thousand_families_stream_through_byte_identical(
+    server: Server, tmp_path: Path
+) -> None:
+    families = generated(10_000, tmp_path)
+    expected = tmp_path / "cli.jsonl"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pbr.cli",
+            "evaluate",
+            str(families),
+            "--as-of",
+            "2015-03-31",
+            "--format",
+            "json",
+            "--output",
+            str(expected),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    got = tmp_path / "served.jsonl"
+    with (
+        httpx.Client(base_url=server.url, headers=server.auth, timeout=300) as client,
+        families.open("rb") as body,  # streamed up, and all sent before the answer is read
+        client.stream(
+            "POST",
+            "/v1/evaluate/batch",
+            params={"as_of": "2015-03-31"},
+            content=body,
+            headers={"Content-Type": "application/x-ndjson"},
+        ) as answer,
+        got.open("wb") as out,
+    ):
+        assert answer.status_code == 200
+        for part in answer.iter_bytes():
+            out.write(part)
+    served = got.read_bytes()
+    decisions, summary = served[: served.rindex(b"\n", 0, -1) + 1], served.splitlines()[-1]
+    assert decisions == expected.read_bytes()
+    assert b'"evaluated":10000' in summary
+    assert b'"complete":true' in summary
+    size_mib = families.stat().st_size / 2**20
+    assert server.peak_memory_mib() < 150, (server.peak_memory_mib(), size_mib)
+
+
+def test_the_log_holds_no_family_data_and_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    running = start(tmp_path)
+    with httpx.Client(base_url=running.url, headers=running.auth) as client:
+        for line in FAMILIES[:5]:
+            client.post("/v1/evaluate", params={"as_of": "2015-03-31"}, content=line)
+        client.post("/v1/evaluate", params={"as_of": "2015-03-31"}, content=b'{"family_id": "LEAK"')
+    assert stop(running)
+    log = running.log.read_text(encoding="utf-8")
+    assert log.count("POST /v1/evaluate") == 6
+    assert "LEAK" not in log
+    for line in FAMILIES[:5]:
+        assert pbr.Family.model_validate_json(line).family_id not in log
+    assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_several_workers(tmp_path: Path) -> None:
+    running = start(tmp_path, "--workers", "2", "--interpretation", "employment_weeks=all_13")
+    try:
+        with httpx.Client(base_url=running.url, headers=running.auth) as client:
+            for line in FAMILIES[:6]:
+                answer = client.post("/v1/evaluate", params={"as_of": "2015-03-31"}, content=line)
+                expected = library_json(
+                    line, date(2015, 3, 31), interpretations={"employment_weeks": "all_13"}
+                )
+                assert answer.text == expected
+    finally:
+        assert stop(running)
+
+
+def _serve(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "serve", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_refusals_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    short = tmp_path / "short"
+    short.write_text("abc\n", encoding="utf-8")
+    short.chmod(0o600)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        cases = [
+            (["--host", "0.0.0.0"], "without a token"),
+            (["--token-file", str(tmp_path / "missing")], "cannot read the token file"),
+            (["--token-file", str(short)], "at least 16"),
+            (["--port", port], "cannot listen on"),
+            (["--plan", str(tmp_path / "missing.toml")], "missing.toml"),
+            (["--ledger", str(tmp_path / "missing.db")], "no ledger"),
+            (["--interpretation", "employment_weeks=never"], "jsa_26_other_13"),
+            (["--tls-cert", str(short)], "--tls-key"),
+        ]
+        for argv, said in cases:
+            done = _serve(*argv)
+            assert done.returncode == 2, (argv, done.stderr)
+            assert done.stderr.startswith("pbr: "), (argv, done.stderr)
+            assert said in done.stderr, (argv, done.stderr)
+            assert len(done.stderr.strip().splitlines()) == 1, (argv, done.stderr)
+            assert "Traceback" not in done.stderr
+
+
+def test_without_the_serve_extra_it_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['uvicorn'] = None; from pbr.cli import main; "
+        "raise SystemExit(main(['serve']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "pbr: pbr serve needs the serve extra (uvicorn is missing): pip install 'pbr[serve]'"
+    ]
+
+
+def test_a_world_readable_token_file_is_warned_about(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o644)
+    done = _serve("--token-file", str(token), "--plan", str(tmp_path / "missing.toml"))
+    assert done.returncode == 2
+    assert "can be read by other users" in done.stderr.splitlines()[0]
