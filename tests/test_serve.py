@@ -219,8 +219,26 @@ def test_the_evaluation_date_is_required(app: Any) -> None:
     assert "as_of" in answer.json()["detail"]
 
 
+def test_an_unknown_or_repeated_parameter_is_a_400(app: Any) -> None:
+    typo = call(app, "POST", "/v1/evaluate", params={"asof": "2015-03-31"}, content=FAMILIES[0])
+    assert typo.status_code == 400
+    assert "'asof'" in typo.json()["detail"]
+    assert "as_of" in typo.json()["detail"]
+    twice = [("as_of", "2015-03-31"), ("as_of", "2016-03-31")]
+    answer = call(app, "POST", "/v1/evaluate", params=twice, content=FAMILIES[0])
+    assert answer.status_code == 400
+    assert "once" in answer.json()["detail"]
+    both = [("interpretation", "employment_weeks=all_13"), ("interpretation", "baseline=x")]
+    assert call(app, "GET", "/v1/rules", params=both).status_code == 400  # repeatable, but x is bad
+    good = [
+        ("interpretation", "employment_weeks=all_13"),
+        ("interpretation", "relevance=all_limbs"),
+    ]
+    assert call(app, "GET", "/v1/rules", params=good).status_code == 200
+
+
 def test_the_ends_of_the_date_range_are_evaluated(app: Any) -> None:
-    from pbr.serve._app import AS_OF_RANGE
+    from pbr.serve._params import AS_OF_RANGE
 
     for end in AS_OF_RANGE:
         answer = call(

@@ -50,17 +50,17 @@ class Server:
         return int(line.split()[1]) / 1024
 
 
-def start(folder: Path, *options: str) -> Server:
-    token = folder / "token"
-    token.write_text(TOKEN + "\n", encoding="utf-8")
-    token.chmod(0o600)
+def start(folder: Path, *options: str, token: bool = True) -> Server:
     port = free_port()
     log = folder / f"server-{port}.log"
-    command = [sys.executable, "-m", "pbr.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "pbr.cli", "serve", "--port", str(port), *options]
+    if token:
+        path = folder / "token"
+        path.write_text(TOKEN + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        command += ["--token-file", str(path)]
     with log.open("wb") as err:
-        process = subprocess.Popen(
-            [*command, "--token-file", str(token), *options], stderr=err, cwd=folder
-        )
+        process = subprocess.Popen(command, stderr=err, cwd=folder)
     server = Server(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -103,6 +103,33 @@ def test_a_real_server_answers_over_http(server: Server) -> None:
         httpx.post(f"{server.url}/v1/evaluate", params={"as_of": "2015-03-31"}).status_code == 401
     )
     assert httpx.get(f"{server.url}/v1/health").status_code == 200
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_request_that_offers_an_upgrade_keeps_its_body(server: Server, chunked: bool) -> None:
+    """Java's HttpClient offers h2c on every plain-HTTP request; the body must still arrive."""
+    body = FAMILIES[4].encode()
+    framing = (
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+        if chunked
+        else f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+    )
+    request = (
+        b"POST /v1/evaluate?as_of=2015-03-31 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n".encode()
+        + framing
+    )
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < 100:
+            answer += connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
 
 
 @pytest.mark.slow
@@ -241,3 +268,85 @@ def test_a_world_readable_token_file_is_warned_about(tmp_path: Path) -> None:
     done = _serve("--token-file", str(token), "--plan", str(tmp_path / "missing.toml"))
     assert done.returncode == 2
     assert "can be read by other users" in done.stderr.splitlines()[0]
+
+
+def _fenced(language: str, containing: str) -> str:
+    """The first block of `language` on docs/serve.md that contains `containing`."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text(encoding="utf-8")
+    for block in page.split(f"```{language}\n")[1:]:
+        code = block.split("\n```", 1)[0]
+        if containing in code:
+            return code
+    raise AssertionError(f"no {language} block with {containing!r} on docs/serve.md")
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    import shutil
+
+    folder = tmp_path_factory.mktemp("docs")
+    shutil.copytree(EXAMPLES, folder / "examples")
+    running = start(folder, token=False)
+    yield running, folder
+    stop(running)
+
+
+@pytest.mark.slow
+def test_the_curl_examples_of_the_docs_work(open_server: tuple[Server, Path]) -> None:
+    if shutil_which("curl") is None:
+        pytest.skip("no curl")
+    server, folder = open_server
+    script = _fenced("sh", "curl").replace("http://127.0.0.1:8000", server.url)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    decisions = (folder / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(decisions) == len(FAMILIES) + 1
+    assert '"complete":true' in decisions[-1]
+    assert decisions[-1] in done.stdout
+    assert "Working paper: family" in done.stdout
+    assert (
+        (folder / "audit.html")
+        .read_text(encoding="utf-8")
+        .lstrip()
+        .lower()
+        .startswith("<!doctype html")
+    )
+
+
+@pytest.mark.slow
+def test_the_java_example_of_the_docs_works(open_server: tuple[Server, Path]) -> None:
+    if shutil_which("java") is None:
+        pytest.skip("no Java")
+    server, folder = open_server
+    (folder / "PbrClient.java").write_text(
+        _fenced("java", "class PbrClient").replace("http://127.0.0.1:8000", server.url),
+        encoding="utf-8",
+    )
+    (folder / "family.json").write_text(FAMILIES[0] + "\n", encoding="utf-8")
+    (folder / "families.jsonl").write_text("\n".join(FAMILIES) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        ["java", "PbrClient.java"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    first, *_, last = done.stdout.splitlines()
+    assert first.startswith("200 rules hash ")
+    assert last.startswith('{"summary":')
+    assert '"complete":true' in last
+
+
+def shutil_which(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
@@ -20,8 +18,8 @@ from pbr import __version__
 from pbr.decisions import Decision
 from pbr.io import Rejection
 from pbr.plans import OutcomePlan, load_plan
-from pbr.records import Family
-from pbr.serve import _audit, _documents, _examples, _models, _openapi
+from pbr.records import Family, Payment
+from pbr.serve import _audit, _documents, _models, _openapi, _params
 from pbr.serve._access import Access
 from pbr.serve._batch import NDJSON, BatchResponse
 from pbr.serve._evaluate import Evaluator
@@ -32,38 +30,11 @@ from pbr.serve._problems import PROBLEM_TYPE, ProblemError, problem_body
 from pbr.serve._rules import InForce, RulesInForce
 from pbr.serve._settings import Settings
 
-__all__ = ["AS_OF_RANGE", "create_app"]
+__all__ = ["create_app"]
 
-AS_OF_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
-"""The evaluation dates the server accepts."""
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BATCH = "/v1/evaluate/batch"
 _AUDIT = "/v1/audit"
-
-AsOf = Annotated[
-    str,
-    Query(
-        description="The evaluation date, YYYY-MM-DD.",
-        json_schema_extra={"format": "date"},
-        examples=[_examples.AS_OF.isoformat()],
-    ),
-]
-Choices = Annotated[
-    list[str] | None,
-    Query(
-        description="Switch an interpretation, ID=VALUE, in every rule set that has it "
-        "(repeatable; see /v1/rules).",
-        examples=["employment_weeks=all_13"],
-    ),
-]
-Plans = Annotated[
-    list[str] | None,
-    Query(
-        description="Use the outcome plan the server loaded with this label (id/version) for "
-        "its programme (repeatable).",
-    ),
-]
+_EXPLAIN = "/v1/explain"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -180,22 +151,6 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
 
 
-def _as_of(text: str | None, *, required: bool = True) -> date | None:
-    """The evaluation date: strictly YYYY-MM-DD, within `AS_OF_RANGE`."""
-    if text is None and not required:
-        return None
-    try:
-        if text is None or not _DATE.fullmatch(text):
-            raise ValueError
-        when = date.fromisoformat(text)
-    except ValueError:
-        raise ProblemError(400, f"as_of: not a date (YYYY-MM-DD): {text!r}") from None
-    low, high = AS_OF_RANGE
-    if not low <= when <= high:
-        raise ProblemError(400, f"as_of: {when} is outside {low} to {high}")
-    return when
-
-
 async def _body(request: Request) -> bytes:
     return b"".join([chunk async for chunk in request.stream()])
 
@@ -208,20 +163,31 @@ def _routes(
 
     def in_force(
         request: Request,
-        interpretation: Sequence[str] | None,
-        plan: Sequence[str] | None,
+        query: Mapping[str, list[str]],
+        more: Sequence[str] = (),
         uploaded: Sequence[OutcomePlan] = (),
     ) -> InForce:
-        chosen = rules.resolve(interpretation or (), plan or (), uploaded)
+        chosen = rules.resolve(
+            [*query.get("interpretation", ()), *more], query.get("plan", ()), uploaded
+        )
         request.scope[HASH_KEY] = chosen.rules_hash
         return chosen
 
-    def evaluator(request: Request, chosen: InForce, when: date) -> Evaluator:
-        payments = None
+    def payments() -> Mapping[str, tuple[Payment, ...]] | None:
+        return ledger.payments() if ledger is not None else None
+
+    def evaluating(request: Request) -> tuple[Evaluator, Mapping[str, list[str]]]:
+        """The evaluator for a request to evaluate, with its query parameters."""
+        query = _params.read(
+            request, _params.EXPLAIN if request.url.path == _EXPLAIN else _params.EVALUATE
+        )
+        chosen = in_force(request, query)
+        when = _params.as_of(query)
+        assert when is not None  # required
+        paid = payments()
         if ledger is not None:
-            payments = ledger.payments()
             request.scope[HEAD_KEY] = ledger.head
-        return Evaluator(chosen, when, payments)
+        return Evaluator(chosen, when, paid), query
 
     def note(request: Request, family_id: str | None) -> None:
         if family_id:
@@ -244,19 +210,12 @@ def _routes(
             ),
             **_openapi.problems(400, 408, 413),
         },
-        openapi_extra=family_body,
+        openapi_extra=family_body | _params.documented(_params.EVALUATE),
     )
-    async def evaluate(
-        request: Request,
-        as_of: AsOf,
-        interpretation: Choices = None,
-        plan: Plans = None,
-    ) -> Response:
-        chosen = in_force(request, interpretation, plan)
-        when = _as_of(as_of)
-        assert when is not None
+    async def evaluate(request: Request) -> Response:
+        evaluator, _ = evaluating(request)
         body = await _body(request)
-        (result,) = evaluator(request, chosen, when).json([(None, 1, body)])
+        (result,) = evaluator.json([(None, 1, body)])
         if isinstance(result, Rejection):
             note(request, result.family_id)
             return rejected(result)
@@ -289,25 +248,17 @@ def _routes(
             },
             **_openapi.problems(400, 408, 413),
         },
-        openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family)),
+        openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family))
+        | _params.documented(_params.EVALUATE),
     )
-    async def batch(
-        request: Request,
-        as_of: AsOf,
-        interpretation: Choices = None,
-        plan: Plans = None,
-    ) -> Response:
-        chosen = in_force(request, interpretation, plan)
-        when = _as_of(as_of)
-        assert when is not None
+    async def batch(request: Request) -> Response:
+        evaluator, _ = evaluating(request)
         return BatchResponse(
-            evaluator(request, chosen, when),
-            max_line=settings.max_record_bytes,
-            seconds=settings.batch_timeout,
+            evaluator, max_line=settings.max_record_bytes, seconds=settings.batch_timeout
         )
 
     @app.post(
-        "/v1/explain",
+        _EXPLAIN,
         summary="The working paper for one family",
         description="One family record in; the auditor's working paper out, as text (what "
         "`pbr explain` prints) or as JSON with the decision.",
@@ -323,27 +274,17 @@ def _routes(
             422: _openapi.json_answer("The record was rejected.", _openapi.ref(Rejection)),
             **_openapi.problems(400, 408, 413),
         },
-        openapi_extra=family_body,
+        openapi_extra=family_body | _params.documented(_params.EXPLAIN),
     )
-    async def explain(
-        request: Request,
-        as_of: AsOf,
-        interpretation: Choices = None,
-        plan: Plans = None,
-        format: Annotated[
-            Literal["text", "json"], Query(description="text (default) or json")
-        ] = "text",
-    ) -> Response:
-        chosen = in_force(request, interpretation, plan)
-        when = _as_of(as_of)
-        assert when is not None
+    async def explain(request: Request) -> Response:
+        evaluator, query = evaluating(request)
         body = await _body(request)
-        result = evaluator(request, chosen, when).decision(body)
+        result = evaluator.decision(body)
         note(request, result.family_id)
         if isinstance(result, Rejection):
             return rejected(result)
         paper = result.explain()
-        if format == "text":
+        if query.get("format", ["text"]) == ["text"]:
             return Response(paper, media_type="text/plain; charset=utf-8")
         text = (
             b'{"decision":'
@@ -375,62 +316,12 @@ def _routes(
             },
             **_openapi.problems(400, 408, 413, 415),
         },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["claims", "families"],
-                            "properties": {
-                                "claims": {"type": "string", "format": "binary"},
-                                "families": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "binary"},
-                                },
-                                "plan": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "binary"},
-                                },
-                                "interpretation": {"type": "array", "items": {"type": "string"}},
-                            },
-                        }
-                    }
-                },
-            }
-        },
+        openapi_extra=_openapi.audit_body() | _params.documented(_params.AUDIT),
     )
-    async def audit(
-        request: Request,
-        as_of: Annotated[
-            str | None,
-            Query(
-                description="The date for missed claims, YYYY-MM-DD (default: the last claim).",
-                json_schema_extra={"format": "date"},
-            ),
-        ] = None,
-        interpretation: Choices = None,
-        plan: Plans = None,
-        format: Annotated[
-            Literal["json", "html", "md", "csv", "xlsx"], Query(description="report format")
-        ] = "json",
-        sample: Annotated[
-            int | None, Query(ge=1, description="Draw a spot-check sample of this many claims.")
-        ] = None,
-        fraction: Annotated[
-            str | None,
-            Query(
-                pattern=r"^0?\.[0-9]+$|^1(\.0*)?$",
-                description="Draw this fraction of each stratum instead (e.g. 0.1).",
-            ),
-        ] = None,
-        seed: Annotated[str, Query(max_length=200, description="The sample's seed.")] = "0",
-        strata: Annotated[
-            str, Query(max_length=200, description="Claim fields to stratify by, comma-separated.")
-        ] = "kind",
-    ) -> Response:
-        when = _as_of(as_of, required=False)
+    async def audit(request: Request) -> Response:
+        query = _params.read(request, _params.AUDIT)
+        when = _params.as_of(query)
+        report = query.get("format", ["json"])[0]
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("multipart/form-data"):
             raise ProblemError(
@@ -445,34 +336,36 @@ def _routes(
             except MultiPartException as exc:
                 raise ProblemError(400, f"the multipart body cannot be read: {exc}") from None
             uploaded = _audit.load_plans(parts.plans)
-            chosen = in_force(
-                request, [*(interpretation or ()), *parts.interpretations], plan, uploaded
-            )
-            payments = None
+            chosen = in_force(request, query, parts.interpretations, uploaded)
+            paid = payments()
             if ledger is not None:
-                payments = ledger.payments()
                 request.scope[HEAD_KEY] = ledger.head
             drawn = None
-            if sample is not None or fraction is not None:
-                names = tuple(s.strip() for s in strata.split(",") if s.strip())
-                drawn = {"size": sample, "fraction": fraction, "seed": seed, "strata": names}
-            report = await anyio.to_thread.run_sync(
+            if "sample" in query or "fraction" in query:
+                strata = query.get("strata", ["kind"])[0]
+                drawn = {
+                    "size": int(query["sample"][0]) if "sample" in query else None,
+                    "fraction": query["fraction"][0] if "fraction" in query else None,
+                    "seed": query.get("seed", ["0"])[0],
+                    "strata": tuple(s.strip() for s in strata.split(",") if s.strip()),
+                }
+            body = await anyio.to_thread.run_sync(
                 functools.partial(
                     _audit.run_audit,
                     parts,
                     chosen,
                     as_of=when,
-                    payments=payments,
-                    report=format,
+                    payments=paid,
+                    report=report,
                     sample=drawn,
                 )
             )
         headers = {}
-        if format == "html":
+        if report == "html":
             headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-        elif format != "json":
-            headers["Content-Disposition"] = f'attachment; filename="audit.{format}"'
-        return Response(report, media_type=_audit.REPORT_TYPES[format], headers=headers)
+        elif report != "json":
+            headers["Content-Disposition"] = f'attachment; filename="audit.{report}"'
+        return Response(body, media_type=_audit.REPORT_TYPES[report], headers=headers)
 
     @app.get(
         "/v1/schema/family",
@@ -505,11 +398,10 @@ def _routes(
             200: _openapi.json_answer("The rules.", _openapi.ref(_models.RulesDocument)),
             **_openapi.problems(400),
         },
+        openapi_extra=_params.documented(_params.RULES),
     )
-    async def rules_document(
-        request: Request, interpretation: Choices = None, plan: Plans = None
-    ) -> Response:
-        chosen = in_force(request, interpretation, plan)
+    async def rules_document(request: Request) -> Response:
+        chosen = in_force(request, _params.read(request, _params.RULES))
         document = _models.RulesDocument(
             pbr_version=__version__,
             rules_hash=chosen.rules_hash,
@@ -524,7 +416,10 @@ def _routes(
         summary="Is the server up?",
         description="Needs no token: the version and the default rules hash only.",
         response_class=Response,
-        responses={200: _openapi.json_answer("Up.", _openapi.ref(_models.Health))},
+        responses={
+            200: _openapi.json_answer("Up.", _openapi.ref(_models.Health)),
+            **_openapi.problems(503),
+        },
     )
     async def health(request: Request) -> Response:
         if ledger is not None:

@@ -279,6 +279,9 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
         lifespan="off",
+        # h11, not httptools: httptools drops the body of any request that offers an upgrade,
+        # and every stock Java HttpClient offers h2c on plain HTTP (Kludex/uvicorn#2722)
+        http="h11",
     )
     return 0
 

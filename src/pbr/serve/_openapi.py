@@ -87,6 +87,22 @@ def family_body() -> dict[str, Any]:
     return body("application/json", ref(Family))
 
 
+def audit_body() -> dict[str, Any]:
+    """The body of an audit: a multipart form of files and interpretations."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    form = {
+        "type": "object",
+        "required": ["claims", "families"],
+        "properties": {
+            "claims": {"type": "string", "format": "binary"},
+            "families": files,
+            "plan": files,
+            "interpretation": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    return body("multipart/form-data", form)
+
+
 def _examples_by_place() -> dict[tuple[str, str, str], Any]:
     """(path, answer status or "request", media type) to the example there.
 
