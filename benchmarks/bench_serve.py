@@ -169,6 +169,34 @@ async def run_clients(
     return result
 
 
+def in_process(lines: list[bytes], requests: int) -> list[str]:
+    """The library alone on the same families, one call per family and one stream: the floor."""
+    from datetime import date
+
+    from pbr.batch import evaluate_many_json
+
+    when = date.fromisoformat(AS_OF)
+    rows = []
+    sample = lines[: min(requests, 1000)]
+    started = time.perf_counter()
+    for line in sample:
+        list(evaluate_many_json([line.decode()], as_of=when, workers=1))
+    seconds = time.perf_counter() - started
+    rows.append(
+        f"| library in process, 1 family a call | – | {len(sample):,} | {len(sample):,} "
+        f"| {len(sample) / seconds:,.0f} | {seconds / len(sample) * 1000:.1f} | | | |"
+    )
+    started = time.perf_counter()
+    for _ in evaluate_many_json((line.decode() for line in lines), as_of=when, workers=1):
+        pass
+    seconds = time.perf_counter() - started
+    rows.append(
+        f"| library in process, one stream | – | 1 | {len(lines):,} "
+        f"| {len(lines) / seconds:,.0f} | | | | |"
+    )
+    return rows
+
+
 def start_server(workers: int, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     log = (folder / f"server-{workers}.log").open("wb")
@@ -235,6 +263,8 @@ def main() -> None:
         "| server MiB (start → peak) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for row in in_process(lines, args.requests):
+        print(row, flush=True)
     for workers in args.workers:
         process, port = start_server(workers, folder)
         try:

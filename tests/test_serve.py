@@ -996,3 +996,111 @@ def test_an_unknown_name_in_pbr_serve_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="nothing"):
         pbr.serve.nothing  # noqa: B018
     assert set(pbr.serve.__all__) <= set(dir(pbr.serve))
+
+
+# --- the command's hand-off to uvicorn -------------------------------------------------------
+
+
+def _run_serve(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, dict[str, Any], str]:
+    import argparse
+    import io
+
+    import uvicorn
+
+    from pbr.cli import _parser
+
+    seen: dict[str, Any] = {}
+
+    def run(target: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, target=target)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.delenv("PBR_SERVE_OPTIONS", raising=False)
+    from pbr.serve._cli import run_serve
+
+    args: argparse.Namespace = _parser().parse_args(["serve", *argv])
+    err = io.StringIO()
+    return run_serve(args, err), seen, err.getvalue()
+
+
+def test_the_command_runs_uvicorn_safely(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastapi
+
+    status, seen, said = _run_serve(monkeypatch, "--port", "18999")
+    assert status == 0
+    assert isinstance(seen["target"], fastapi.FastAPI)
+    assert (seen["host"], seen["port"], seen["workers"]) == ("127.0.0.1", 18999, 1)
+    assert seen["http"] == "h11"
+    assert seen["server_header"] is False
+    assert seen["access_log"] is False  # the server logs its own line, without the query
+    assert said.startswith("pbr serve: http://127.0.0.1:18999 ")
+    assert "token not required" in said
+    _, faster, _ = _run_serve(monkeypatch, "--port", "18999", "--http-parser", "httptools")
+    assert faster["http"] == "httptools"
+
+
+def test_several_workers_build_their_app_from_the_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    token = tmp_path / "token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o600)
+    argv = ["--port", "18999", "--workers", "3", "--token-file", str(token)]
+    status, seen, _ = _run_serve(
+        monkeypatch, *argv, "--interpretation", "employment_weeks=all_13", "--log-ids"
+    )
+    assert status == 0
+    assert seen["target"] == "pbr.serve._cli:app_from_environment"
+    assert seen["factory"] is True
+    assert seen["workers"] == 3
+    from pbr.serve._cli import app_from_environment
+
+    app = app_from_environment()
+    answer = call(
+        app,
+        "POST",
+        "/v1/evaluate",
+        params=Q,
+        content=FAMILIES[5],
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert answer.text == library_json(
+        FAMILIES[5], AS_OF, interpretations={"employment_weeks": "all_13"}
+    )
+    assert call(app, "GET", "/v1/rules").status_code == 401
+    assert TOKEN not in os.environ["PBR_SERVE_OPTIONS"]  # the path travels, not the token
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--port", "0"], "not a port"),
+        (["--workers", "0"], "not a number of workers"),
+        (["--max-record-bytes", "lots"], "not a size"),
+        (["--timeout", "-1"], "not a positive number"),
+        (["--interpretation", "employment_weeks"], "ID=VALUE"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import _parser
+
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["serve", *argv])
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_sizes_take_units() -> None:
+    from pbr.serve._cli import _size
+
+    assert [_size(t) for t in ("4194304", "4M", "512K", "1G", "2MiB")] == [
+        4 * 2**20,
+        4 * 2**20,
+        512 * 2**10,
+        2**30,
+        2 * 2**20,
+    ]

@@ -150,6 +150,13 @@ def add_serve_command(sub: Any) -> None:
         "--log-ids", action="store_true", help="add family ids to the access log (no other data)"
     )
     sv.add_argument("--no-access-log", action="store_true", help="log no line per request")
+    sv.add_argument(
+        "--http-parser",
+        choices=("h11", "httptools"),
+        default="h11",
+        help="h11 (default) or the faster httptools, which loses the body of a request that "
+        "offers an upgrade, as Java's HttpClient does on plain HTTP",
+    )
     sv.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
     sv.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
 
@@ -238,6 +245,12 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
             file=err,
         )
         return 2
+    if args.http_parser == "httptools":
+        try:
+            import httptools  # noqa: F401
+        except ImportError:
+            print("pbr: --http-parser httptools needs httptools: pip install httptools", file=err)
+            return 2
     from pbr.errors import PlanError
     from pbr.serve._app import create_app
 
@@ -279,9 +292,9 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
         lifespan="off",
-        # h11, not httptools: httptools drops the body of any request that offers an upgrade,
-        # and every stock Java HttpClient offers h2c on plain HTTP (Kludex/uvicorn#2722)
-        http="h11",
+        # h11 by default: httptools drops the body of any request that offers an upgrade, and
+        # every stock Java HttpClient offers h2c on plain HTTP (Kludex/uvicorn#2722)
+        http=args.http_parser,
     )
     return 0
 
