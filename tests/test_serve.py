@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -1104,3 +1105,93 @@ def test_sizes_take_units() -> None:
         2**30,
         2 * 2**20,
     ]
+
+
+def test_an_audit_over_the_upload_limit_is_a_413() -> None:
+    app = create_app(Settings(max_record_bytes=10_000, max_upload_bytes=20_000))
+    declared = call(app, "POST", "/v1/audit", files=_audit_files())
+    assert declared.status_code == 413
+    form = httpx.Request("POST", "http://127.0.0.1/v1/audit", files=_audit_files())
+    body = form.read()
+    pieces = [body[i : i + 4000] for i in range(0, len(body), 4000)]
+    streamed = call(
+        app,
+        "POST",
+        "/v1/audit",
+        content=chunks(pieces),
+        headers={"Content-Type": form.headers["content-type"]},
+    )
+    assert streamed.status_code == 413
+    assert "20,000 bytes" in streamed.json()["detail"]
+
+
+@settings(max_examples=60)
+@given(
+    parts=st.lists(st.binary(min_size=0, max_size=40), max_size=30),
+    memory=st.integers(1, 64),
+    reads=st.lists(st.integers(0, 5), max_size=30),
+)
+def test_the_spool_gives_back_every_byte_in_order(
+    parts: list[bytes], memory: int, reads: list[int]
+) -> None:
+    import asyncio
+
+    from pbr.serve._spool import Spool
+
+    async def run() -> tuple[bytes, int]:
+        spool = Spool(memory)
+        taken: list[bytes] = []
+        spilled = 0
+        reader = aiter(spool)
+        for n, part in enumerate(parts):
+            spool.put(part)
+            spilled = max(spilled, spool.spilled)
+            for _ in range(reads[n] if n < len(reads) else 0):  # a reader slower or faster
+                if spool.waiting:
+                    taken.append(await anext(reader))
+        spool.close()
+        taken += [part async for part in reader]
+        return b"".join(taken), spilled
+
+    got, spilled = asyncio.run(run())
+    assert got == b"".join(parts)
+    if sum(len(p) for p in parts) > memory and not reads:
+        assert spilled > 0
+
+
+def test_a_client_that_leaves_mid_body_is_no_error(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    caplog.set_level(logging.INFO, logger="pbr.serve")
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": FAMILIES[0][:100].encode(), "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/evaluate",
+        "raw_path": b"/v1/evaluate",
+        "query_string": b"as_of=2015-03-31",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    assert "error" not in caplog.text.lower()
+    assert "POST /v1/evaluate gone" in caplog.text

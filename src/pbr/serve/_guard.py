@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from pbr.serve._limits import App, Message, Receive, Scope, Send
 from pbr.serve._logs import LOGGER, failure
 from pbr.serve._problems import send_problem
@@ -55,6 +57,8 @@ class Guard:
 
         try:
             await self.app(scope, receive, guarded_send)
+        except ClientDisconnect:
+            state["status"] = state["status"] or "gone"  # nobody to answer
         except Exception as exc:
             error_id = failure(exc, f"{scope['method']} {scope['path']}")
             if not state["status"]:

@@ -43,6 +43,11 @@ class Spool:
         self._ready = asyncio.Event()
 
     @property
+    def waiting(self) -> int:
+        """Bytes put and not yet taken."""
+        return self._size + self._written - self._read
+
+    @property
     def spilled(self) -> int:
         """Bytes waiting in the temporary file."""
         return self._written - self._read
