@@ -1,7 +1,7 @@
 """Benchmark `pbr serve` on the loopback interface: one family per request, and batches.
 
 ``python benchmarks/bench_serve.py [--clients 32] [--requests 4000] [--batches 200]
-[--batch-size 100] [--workers 1 2] [--seconds 120]``: generates families
+[--batch-size 100] [--workers 1 2] [--seconds 120] [--serve-options '...']``: generates families
 (benchmarks/generate.py), starts ``pbr serve`` on a free port of 127.0.0.1 and, for each
 worker count, measures
 
@@ -9,8 +9,11 @@ worker count, measures
 * ``--clients`` clients at once, one family per request;
 * ``--clients`` clients at once, ``--batch-size`` families per batch request;
 
-with families per second, median and 99th-percentile latency, errors, and the server's memory
-(resident set at start, and its peak, of every server process). Every request loop is bounded
+with families per second, median and 99th-percentile latency, the server's CPU time per family
+(user and system, every server process: unlike wall time, it hardly depends on what else the
+machine is doing), errors, and the server's memory (resident set at start, and its peak, of
+every server process). The library alone, in this process, on the same families, gives the
+floor. Every request loop is bounded
 in count and in time (``--seconds`` per scenario), and only 127.0.0.1 is ever contacted. The
 client is a minimal keep-alive HTTP/1.1 client on asyncio, so that it takes as little of the
 machine's CPU as it can (it shares the cores with the server). Prints a Markdown table. Not a
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shlex
 import signal
 import socket
 import statistics
@@ -45,15 +50,18 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     memory_start: float = 0.0
     memory_peak: float = 0.0
+    cpu: float = 0.0
+    """Server CPU seconds (user and system, all its processes) spent on the scenario."""
 
     def row(self) -> str:
         ordered = sorted(self.latencies) or [0.0]
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
         rate = self.families / self.seconds if self.seconds else 0.0
+        cpu = self.cpu / self.families * 1e6 if self.families else 0.0
         return (
             f"| {self.scenario} | {self.workers} | {len(self.latencies):,} | {self.families:,} "
-            f"| {rate:,.0f} | {p50:.1f} | {p99:.1f} | {self.errors} "
+            f"| {rate:,.0f} | {p50:.1f} | {p99:.1f} | {cpu:,.0f} | {self.errors} "
             f"| {self.memory_start:.0f} → {self.memory_peak:.0f} |"
         )
 
@@ -78,6 +86,19 @@ def server_memory(pid: int) -> tuple[float, float]:
         rss += int(fields["VmRSS"].split()[0]) / 1024
         peak += int(fields["VmHWM"].split()[0]) / 1024
     return rss, peak
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user and system) used so far by the server and its worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for one in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime
+    return total / ticks
 
 
 def _children(pid: int) -> list[int]:
@@ -178,30 +199,33 @@ def in_process(lines: list[bytes], requests: int) -> list[str]:
     when = date.fromisoformat(AS_OF)
     rows = []
     sample = lines[: min(requests, 1000)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for line in sample:
         list(evaluate_many_json([line.decode()], as_of=when, workers=1))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows.append(
         f"| library in process, 1 family a call | – | {len(sample):,} | {len(sample):,} "
-        f"| {len(sample) / seconds:,.0f} | {seconds / len(sample) * 1000:.1f} | | | |"
+        f"| {len(sample) / seconds:,.0f} | {seconds / len(sample) * 1000:.1f} | "
+        f"| {cpu / len(sample) * 1e6:,.0f} | | |"
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in evaluate_many_json((line.decode() for line in lines), as_of=when, workers=1):
         pass
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows.append(
         f"| library in process, one stream | – | 1 | {len(lines):,} "
-        f"| {len(lines) / seconds:,.0f} | | | | |"
+        f"| {len(lines) / seconds:,.0f} | | | {cpu / len(lines) * 1e6:,.0f} | | |"
     )
     return rows
 
 
-def start_server(workers: int, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    workers: int, folder: Path, extra: list[str]
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     log = (folder / f"server-{workers}.log").open("wb")
     command = [sys.executable, "-m", "pbr.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--workers", str(workers)], stderr=log)
+    process = subprocess.Popen([*command, "--workers", str(workers), *extra], stderr=log)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -225,7 +249,9 @@ def scenario(
     seconds: float,
 ) -> Result:
     start_rss, _ = server_memory(process.pid)
+    cpu = server_cpu(process.pid)
     result = asyncio.run(run_clients(port, clients, bodies, path, seconds))
+    result.cpu = server_cpu(process.pid) - cpu
     _, peak = server_memory(process.pid)
     result.scenario, result.workers = name, workers
     result.memory_start, result.memory_peak = start_rss, peak
@@ -241,6 +267,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=120, help="time limit per scenario")
+    parser.add_argument(
+        "--serve-options",
+        default="",
+        help="more options for pbr serve, given with '=': --serve-options='--no-access-log'",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     n = max(args.requests, args.batches * args.batch_size)
@@ -259,14 +290,14 @@ def main() -> None:
     many = f"/v1/evaluate/batch?as_of={AS_OF}"
     print(f"{n:,} generated families, {families.stat().st_size / n / 1024:.1f} KB each\n")
     print(
-        "| scenario | workers | requests | families | families/s | p50 ms | p99 ms | errors "
-        "| server MiB (start → peak) |"
+        "| scenario | workers | requests | families | families/s | p50 ms | p99 ms "
+        "| CPU µs/family | errors | server MiB (start → peak) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in in_process(lines, args.requests):
         print(row, flush=True)
     for workers in args.workers:
-        process, port = start_server(workers, folder)
+        process, port = start_server(workers, folder, shlex.split(args.serve_options))
         try:
             warm = single[: 50 * workers]
             asyncio.run(run_clients(port, workers, warm, one, args.seconds))
