@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -350,3 +351,54 @@ def shutil_which(name: str) -> str | None:
     import shutil
 
     return shutil.which(name)
+
+
+@pytest.mark.slow
+def test_https_with_a_certificate(tmp_path: Path) -> None:
+    if shutil_which("openssl") is None:
+        pytest.skip("no openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    key.chmod(0o600)
+    port = free_port()
+    log = tmp_path / "server.log"
+    token = tmp_path / "token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o600)
+    command = [sys.executable, "-m", "pbr.cli", "serve", "--port", str(port)]
+    tls = ["--tls-cert", str(cert), "--tls-key", str(key), "--token-file", str(token)]
+    with log.open("wb") as err:
+        process = subprocess.Popen([*command, *tls], stderr=err)
+    server = Server(f"https://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.post(
+                    f"{server.url}/v1/evaluate",
+                    params={"as_of": "2015-03-31"},
+                    content=FAMILIES[2],
+                    headers=server.auth,
+                    verify=ssl.create_default_context(cafile=str(cert)),
+                    timeout=5,
+                )
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail(log.read_text(encoding="utf-8"))
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert answer.text == library_json(FAMILIES[2], date(2015, 3, 31))
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)  # no plain HTTP
+        assert "https://127.0.0.1" in log.read_text(encoding="utf-8")
+    finally:
+        assert stop(server)
