@@ -7,10 +7,12 @@ parameter is an error that names it, so that a typo (``asof=``) never passes unn
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +21,6 @@ from pbr.serve._problems import ProblemError
 
 __all__ = [
     "AS_OF",
-    "AS_OF_RANGE",
     "AUDIT",
     "EVALUATE",
     "EXPLAIN",
@@ -29,9 +30,6 @@ __all__ = [
     "documented",
     "read",
 ]
-
-AS_OF_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
-"""The evaluation dates the server accepts."""
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -86,7 +84,7 @@ class Param:
 
 AS_OF = Param(
     "as_of",
-    f"The evaluation date, YYYY-MM-DD, from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}.",
+    "The evaluation date, YYYY-MM-DD (one the rule sets can evaluate at).",
     {"type": "string", "format": "date"},
     required=True,
     example="2015-03-31",
@@ -182,7 +180,10 @@ def documented(params: Sequence[Param]) -> dict[str, Any]:
 
 
 def as_of(values: Mapping[str, list[str]], name: str = "as_of") -> date | None:
-    """The date given as `name`: exactly ``YYYY-MM-DD``, within `AS_OF_RANGE`; None if absent.
+    """The date given as `name`: exactly ``YYYY-MM-DD``, one pbr evaluates at; None if absent.
+
+    Which dates pbr can evaluate at is the library's to say: the date is tried once on an
+    example family, and what the library says of a date it refuses is the answer.
 
     >>> as_of({"as_of": ["2015-03-31"]})
     datetime.date(2015, 3, 31)
@@ -200,7 +201,20 @@ def as_of(values: Mapping[str, list[str]], name: str = "as_of") -> date | None:
         when = date.fromisoformat(text)
     except ValueError:
         raise ProblemError(400, f"{name}: not a date (YYYY-MM-DD): {text[:40]!r}") from None
-    low, high = AS_OF_RANGE
-    if not low <= when <= high:
-        raise ProblemError(400, f"{name}: {when} is outside {low} to {high}")
+    refused = _refused(when)
+    if refused is not None:
+        raise ProblemError(400, f"{name}: {refused}")
     return when
+
+
+@lru_cache(maxsize=4096)
+def _refused(when: date) -> str | None:
+    """Why the library cannot evaluate at `when`, or None when it can."""
+    from pbr.batch import evaluate_many_json
+    from pbr.serve._examples import FAMILY
+
+    try:
+        list(evaluate_many_json([json.dumps(FAMILY)], as_of=when, workers=1))
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+        return f"pbr cannot evaluate at {when}: {exc}"
+    return None
