@@ -960,6 +960,26 @@ def test_the_ledger_counts_as_payments_made_like_pbr_evaluate_ledger(tmp_path: P
     assert later.headers["x-pbr-ledger-head"] == Ledger(db).verify().head
 
 
+def test_a_payment_in_both_the_record_and_the_ledger_is_counted_as_pbr_evaluate_counts_it(
+    tmp_path: Path,
+) -> None:
+    """The same claim in the record and in the ledger: the server agrees with the command."""
+    db = _ledger(tmp_path)
+    record = json.loads(FAMILIES[0])
+    record["payments"] = [
+        *record.get("payments", []),
+        {"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2014-01-06", "claim_id": "L-1"},
+    ]
+    path = tmp_path / "family.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    _, out, _ = cli(
+        "evaluate", str(path), "--as-of", "2015-03-31", "--format", "json", "--ledger", str(db)
+    )
+    app = create_app(Settings(ledger=db))
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=path.read_bytes())
+    assert answer.text.rsplit("\n", 2)[0] + "\n" == out
+
+
 def test_a_broken_ledger_stops_the_app_and_a_tampered_one_is_a_503(tmp_path: Path) -> None:
     import sqlite3
 

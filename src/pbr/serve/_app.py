@@ -187,7 +187,8 @@ def _routes(
         paid = payments()
         if ledger is not None:
             request.scope[HEAD_KEY] = ledger.head
-        return Evaluator(chosen, when, paid), query
+            return Evaluator(chosen, when, paid, ledger.library), query
+        return Evaluator(chosen, when), query
 
     def note(request: Request, family_id: str | None) -> None:
         if family_id:
@@ -337,9 +338,10 @@ def _routes(
                 raise ProblemError(400, f"the multipart body cannot be read: {exc}") from None
             uploaded = _audit.load_plans(parts.plans)
             chosen = in_force(request, query, parts.interpretations, uploaded)
-            paid = payments()
+            paid: Any = payments()
             if ledger is not None:
                 request.scope[HEAD_KEY] = ledger.head
+                paid = ledger.library or paid
             drawn = None
             if "sample" in query or "fraction" in query:
                 strata = query.get("strata", ["kind"])[0]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
-    from pbr.records import Family, Payment
+    from pbr.records import Family
     from pbr.serve._rules import InForce
 
 __all__ = ["REPORT_TYPES", "AuditRequest", "read_parts", "run_audit"]
@@ -145,12 +145,13 @@ def run_audit(
     in_force: InForce,
     *,
     as_of: date | None,
-    payments: Mapping[str, tuple[Payment, ...]] | None,
+    payments: Any,
     report: str,
     sample: Mapping[str, Any] | None,
 ) -> bytes:
     """Audit the claims against the families; the report in the `report` format, as bytes.
 
+    `payments` is the payment history (`pbr.audit.verify`'s `history`): the ledger's, or None.
     Runs in a worker thread: it reads files and evaluates every claim.
 
     Raises:

@@ -43,6 +43,7 @@ class Evaluator:
         in_force: InForce,
         as_of: date,
         payments: Mapping[str, tuple[Payment, ...]] | None = None,
+        library_history: Any = None,
     ) -> None:
         self._options: dict[str, Any] = {
             "as_of": as_of,
@@ -52,6 +53,9 @@ class Evaluator:
             "source": SOURCE,
         }
         self._payments = payments
+        if library_history is not None:  # the library merges the ledger's payments itself
+            self._options["ledger"] = library_history
+            self._payments = None
 
     def json(self, records: Sequence[Numbered]) -> list[Evaluated | Rejection]:
         """A decision (as its JSON and totals) or a rejection for each record, in order."""

@@ -1,8 +1,10 @@
 """The payments ledger behind the server: verified once, re-read only when its file changes.
 
-Its payments count as payments made, as with ``pbr evaluate --ledger``: each family's entries
-are added to the payments of its record before it is evaluated. A ledger that fails
-verification is refused, at start and on every change.
+Its payments count as payments made, as with ``pbr evaluate --ledger``. Where the library has
+one payment history (``pbr.history``), the server hands it that history and the library merges
+the payments (each claim id once); otherwise each family's entries are added to the payments of
+its record here (`with_payments`). A ledger that fails verification is refused, at start and on
+every change.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pbr.serve._problems import ProblemError
 
@@ -39,6 +41,8 @@ class LedgerHistory:
         self._stamp: tuple[int, ...] = ()
         self._payments: dict[str, tuple[Payment, ...]] = {}
         self.head = ""
+        self.library: Any = None
+        """The library's own payment history of the ledger, where the library has one."""
         self._reload()
 
     def _signature(self) -> tuple[int, ...]:
@@ -67,6 +71,7 @@ class LedgerHistory:
                 f"ledger {self.path} is broken at entry {verdict.first_bad}: {verdict.why} "
                 "(pbr ledger verify)"
             )
+        self.library = _library_history(self.ledger)
         self._payments, self.head, self._stamp = dict(history), verdict.head, stamp
 
     def payments(self) -> Mapping[str, tuple[Payment, ...]]:
@@ -84,8 +89,25 @@ class LedgerHistory:
         return self._payments
 
 
+def _library_history(ledger: Ledger) -> Any:
+    """The library's payment history of `ledger` (``pbr.history``), or None without one."""
+    try:
+        from pbr.history import PaymentHistory  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return PaymentHistory.load(ledger)
+    except ValueError as exc:  # a LedgerError or a HistoryError
+        raise LedgerUnusable(str(exc)) from None
+
+
 def with_payments(family: Family, payments: Mapping[str, tuple[Payment, ...]]) -> Family:
-    """`family` with its ledger payments added to the payments of its record."""
+    """`family` with its ledger payments added to the payments of its record.
+
+    As ``pbr evaluate --ledger`` adds them today. Where the library merges a payment history
+    itself (deduplicating by claim id), the server must hand the ledger to the library instead;
+    a test compares the two on a payment that is in both the record and the ledger.
+    """
     paid = payments.get(family.family_id)
     if not paid:
         return family
