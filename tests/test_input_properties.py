@@ -11,7 +11,7 @@ from typing import Any
 import hypothesis_jsonschema
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -49,6 +49,8 @@ def test_every_line_is_a_decision_or_a_rejection(
     spliced = list(lines)
     for bad in bads:
         spliced.insert(data.draw(st.integers(0, len(spliced))), bad)
+    # a file that is one JSON array is an array of records, not one bad line
+    assume(not (len(spliced) == 1 and spliced[0].lstrip().startswith(b"[")))
     decided, rejected = decisions_of(b"\n".join(spliced) + b"\n")
     assert len(decided) + rejected == len(spliced)
     alone, none = decisions_of(b"\n".join(lines) + b"\n")

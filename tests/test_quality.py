@@ -14,13 +14,34 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint_is_clean() -> None:
-    result = run("ruff", "check", "src", "tests", "scripts", "examples", "docs", "benchmarks")
+    result = run(
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "src",
+        "tests",
+        "scripts",
+        "examples",
+        "docs",
+        "benchmarks",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean() -> None:
     result = run(
-        "ruff", "format", "--check", "src", "tests", "scripts", "examples", "docs", "benchmarks"
+        sys.executable,
+        "-m",
+        "ruff",
+        "format",
+        "--check",
+        "src",
+        "tests",
+        "scripts",
+        "examples",
+        "docs",
+        "benchmarks",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -261,3 +261,25 @@ def test_explain_reads_tables_too(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Working paper: family EX-002 as of 2015-03-31")
+
+
+def test_a_pool_stops_even_under_a_server_sigterm_handler(tmp_path: Path) -> None:
+    """Workers reset SIGTERM: stopping a pool early never waits on a worker that ignores it."""
+    script = tmp_path / "stop.py"
+    script.write_text(
+        "import json, signal\n"
+        "from datetime import date\n"
+        "import pbr\n"
+        "signal.signal(signal.SIGTERM, lambda *a: None)\n"
+        "row = {'family_id': 'F', 'attached_on': '2012-10-15',\n"
+        "       'members': [{'person_id': 'A1', 'date_of_birth': '1980-01-01'}]}\n"
+        "rows = [json.dumps({**row, 'family_id': f'F{i}'}) for i in range(50)]\n"
+        "run = pbr.evaluate_many(rows, as_of=date(2015, 3, 31), workers=2, chunk_size=5)\n"
+        "next(run)\n"
+        "run.close()\n"
+        "print('stopped')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "stopped", done.stderr

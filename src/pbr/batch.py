@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,8 @@ def evaluate_many(
         for n, item in numbered:
             yield job.one(n, item)
         return
-    import multiprocessing
-
     chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
-    with multiprocessing.get_context().Pool(workers) as pool:
+    with _pool(workers) as pool:
         for done in pool.imap(job.many, chunks):
             yield from done
 
@@ -116,12 +115,38 @@ def evaluate_many_json(
         for pair in pairs:
             yield from job.many_json([pair])
         return
-    import multiprocessing
-
     numbered = ((n, _portable(item)) for n, item in pairs)
-    with multiprocessing.get_context().Pool(workers) as pool:
+    with _pool(workers) as pool:
         for done in pool.imap(job.many_json, _chunks(numbered, chunk_size)):
             yield from done
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[Any]:
+    """A pool of worker processes, closed and joined when the work is done.
+
+    Workers start with the default signal handling whatever the parent had (a server's SIGTERM
+    handler would otherwise keep them alive when the pool is stopped early) and leave Ctrl-C to
+    the parent, which stops them.
+    """
+    import multiprocessing
+
+    pool = multiprocessing.get_context().Pool(workers, initializer=_worker_signals)
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+
+
+def _worker_signals() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

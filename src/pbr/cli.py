@@ -167,6 +167,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_audit_commands(sub, _date)
 
+    from pbr.serve._cli import add_serve_command
+
+    add_serve_command(sub)
+
     ru = sub.add_parser("rules", help="print every rule set: parameters, sources, interpretations")
     ru.add_argument("--format", choices=("text", "json"), default="text")
     return parser
@@ -246,6 +250,10 @@ def _main(argv: Sequence[str] | None) -> int:
                 "replay": audit_cli.run_replay,
             }[args.command]
             return run(args, out)
+        if args.command == "serve":
+            from pbr.serve._cli import run_serve
+
+            return run_serve(args)
         if args.command == "forecast":
             from pbr.forecast._cli import run_forecast
 

@@ -1,0 +1,275 @@
+"""``POST /v1/evaluate/batch``: JSON Lines in, JSON Lines out, both streamed, in input order.
+
+Each line of the answer is the decision on a line of the body, exactly as ``pbr evaluate
+--format json`` writes it, or ``{"rejected": <rejection>}``; blank lines are skipped, as the
+command skips them. The last line is ``{"summary": ...}``: the counts and the money payable
+now, and whether every line was answered — an answer without it was cut off. A family id
+seen earlier in the body is rejected (a family is claimed for once). Memory stays bounded: the
+body is read as it arrives, one line at a time, and an answer the client is slow to read waits
+in a temporary file (`Spool`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from decimal import Decimal
+
+from fastapi import Response
+
+from pbr._seen import SeenIds
+from pbr.batch import Evaluated
+from pbr.io import Rejection
+from pbr.money import ZERO
+from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
+from pbr.serve._guard import COUNTS_KEY
+from pbr.serve._limits import Receive, Scope, Send
+from pbr.serve._logs import failure
+from pbr.serve._models import BatchSummary, ProgrammeTotals, Totals
+from pbr.serve._problems import ProblemError, send_problem
+from pbr.serve._spool import Spool
+
+__all__ = ["NDJSON", "BatchResponse"]
+
+NDJSON = "application/x-ndjson"
+_BOM = b"\xef\xbb\xbf"
+_STEP = 64
+"""Records evaluated between two turns of the event loop (about 25 ms of work)."""
+_IN_MEMORY = 4 << 20
+"""Answer bytes kept in memory for a slow reader before they go to a temporary file."""
+
+_Line = tuple[int, bytes | None]
+"""(line number, the line's bytes, or None when the line is longer than the limit)."""
+
+
+class BatchResponse(Response):
+    """The answer to a batch: reads the request body while it writes the answer."""
+
+    def __init__(self, evaluator: Evaluator, *, max_line: int, seconds: float) -> None:
+        super().__init__(media_type=NDJSON)
+        # the length is not known in advance: the answer is sent in chunks
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._evaluator = evaluator
+        self._max_line = max_line
+        self._seconds = seconds
+        self._lines = _Lines(max_line)
+        self._seen = SeenIds()
+        self._records = self._evaluated = self._rejected = 0
+        self._written = False
+        self._early: ProblemError | None = None
+        self._stopped: str | None = None
+        self._gone = False
+        self._counts: dict[str, int] = {}
+        self._totals: dict[str, dict[str, Decimal]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spool = Spool(_IN_MEMORY)
+        reading = asyncio.create_task(self._read(receive, spool))
+        try:
+            await self._write(send, spool)
+        finally:
+            if not reading.done():
+                self._gone = True
+                reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+            spool.discard()
+            scope[COUNTS_KEY] = (
+                f"records={self._records} evaluated={self._evaluated} rejected={self._rejected}"
+            )
+
+    async def _write(self, send: Send, spool: Spool) -> None:
+        parts = aiter(spool)
+        first = await anext(parts, None)
+        if first is None and self._early is not None:
+            await send_problem(send, self._early.status, self._early.detail, self._early.headers)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        if first is not None:
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+        async for part in parts:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _read(self, receive: Receive, spool: Spool) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._seconds
+        try:
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    self._gone = True
+                    return
+                more = message.get("more_body", False)
+                lines = self._lines.feed(message.get("body", b""), final=not more)
+                for step in _steps(lines, _STEP):
+                    spool.put(self._answer(step))
+                    await asyncio.sleep(0)
+                    if loop.time() > deadline:
+                        raise ProblemError(408, f"the batch ran longer than {self._seconds:g} s")
+        except ProblemError as exc:
+            if not self._written:
+                self._early = exc
+                return
+            self._stopped = exc.detail
+        except Exception as exc:
+            error_id = failure(exc, "batch")
+            self._stopped = f"pbr could not go on (error {error_id} in the server's log)"
+        finally:
+            if not self._gone and self._early is None:
+                spool.put(self._summary())
+            spool.close()
+
+    def _answer(self, lines: list[_Line]) -> bytes:
+        """The answer lines for some lines of the body."""
+        out: list[bytes] = []
+        run: list[Numbered] = []
+        for line, text in lines:
+            if text is not None and not text.strip():
+                continue
+            self._records += 1
+            if self._records == 1 and text is not None and text.lstrip().startswith(b"["):
+                raise ProblemError(
+                    400,
+                    "the batch endpoint takes JSON Lines (one family record per line), "
+                    "not a JSON array; send one record at a time to /v1/evaluate",
+                )
+            if text is None:
+                out += self._results(run)
+                run = []
+                out.append(self._rejected_line(self._too_long(line, self._records)))
+            else:
+                run.append((line, self._records, text))
+        out += self._results(run)
+        self._written = self._written or bool(out)
+        return b"".join(out)
+
+    def _results(self, run: list[Numbered]) -> Iterator[bytes]:
+        if not run:
+            return
+        for result, (line, record, _) in zip(self._evaluator.json(run), run, strict=True):
+            if isinstance(result, Rejection):
+                yield self._rejected_line(result)
+                continue
+            repeated = self._counted(result, line, record)
+            if repeated is not None:
+                yield self._rejected_line(repeated)
+                continue
+            yield result[3].encode() + b"\n"
+
+    def _counted(self, result: Evaluated, line: int | None, record: int) -> Rejection | None:
+        """Count a decision into the totals, or reject it if its family came earlier."""
+        family_id, programme, amounts, _ = result
+        if not self._seen.add(family_id):
+            return Rejection.single(
+                source=SOURCE,
+                line=line,
+                record=record,
+                family_id=family_id,
+                loc="family_id",
+                value=family_id,
+                type="duplicate_family",
+                message="a record with this family_id appeared earlier in the input",
+            )
+        self._evaluated += 1
+        self._counts[programme] = self._counts.get(programme, 0) + 1
+        mine = self._totals.setdefault(programme, {})
+        for kind, amount in amounts.items():
+            mine[kind] = mine.get(kind, ZERO) + amount
+        return None
+
+    def _rejected_line(self, rejection: Rejection) -> bytes:
+        self._rejected += 1
+        return b'{"rejected":' + rejection.model_dump_json().encode() + b"}\n"
+
+    def _too_long(self, line: int, record: int) -> Rejection:
+        return Rejection.single(
+            source=SOURCE,
+            line=line,
+            record=record,
+            family_id=None,
+            loc="",
+            value=f"a line of more than {self._max_line:,} bytes",
+            type="record_too_large",
+            message=f"the record is longer than the limit of {self._max_line:,} bytes",
+        )
+
+    def _summary(self) -> bytes:
+        programmes = {
+            programme: ProgrammeTotals(
+                families=self._counts[programme],
+                payable={kind: _pounds(amount) for kind, amount in totals.items()},
+                total=_pounds(sum(totals.values(), ZERO)),
+            )
+            for programme, totals in self._totals.items()
+        }
+        everything = sum((sum(t.values(), ZERO) for t in self._totals.values()), ZERO)
+        totals = Totals(
+            records=self._records,
+            evaluated=self._evaluated,
+            rejected=self._rejected,
+            complete=self._stopped is None,
+            stopped=self._stopped,
+            programmes=programmes,
+            payable=_pounds(everything),
+        )
+        return BatchSummary(summary=totals).model_dump_json().encode() + b"\n"
+
+
+def _pounds(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _steps(lines: list[_Line], size: int) -> Iterator[list[_Line]]:
+    for start in range(0, len(lines), size):
+        yield lines[start : start + size]
+
+
+class _Lines:
+    """Splits a body arriving in parts into numbered lines, never holding more than one line.
+
+    A line longer than the limit is reported once (its bytes as None) and skipped to its end.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pending = bytearray()
+        self._number = 0
+        self._skipping = False
+
+    def feed(self, data: bytes, *, final: bool) -> list[_Line]:
+        found: list[_Line] = []
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            piece = data[start:end]
+            start = end + 1
+            self._number += 1
+            if self._skipping:
+                self._skipping = False
+                continue
+            text = bytes(self._pending) + piece if self._pending else piece
+            self._pending.clear()
+            found.append(self._line(text))
+        if not self._skipping:
+            self._pending += data[start:]
+            if len(self._pending) > self._limit:
+                self._pending.clear()
+                self._skipping = True
+                found.append((self._number + 1, None))
+        if final:
+            if self._pending:
+                self._number += 1
+                found.append(self._line(bytes(self._pending)))
+                self._pending.clear()
+            elif self._skipping:
+                self._number += 1
+        return found
+
+    def _line(self, text: bytes) -> _Line:
+        if len(text) > self._limit:
+            return self._number, None
+        if self._number == 1 and text.startswith(_BOM):
+            text = text[len(_BOM) :]
+        return self._number, text

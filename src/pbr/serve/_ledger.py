@@ -1,0 +1,114 @@
+"""The payments ledger behind the server: verified once, re-read only when its file changes.
+
+Its payments count as payments made, as with ``pbr evaluate --ledger``. Where the library has
+one payment history (``pbr.history``), the server hands it that history and the library merges
+the payments (each claim id once); otherwise each family's entries are added to the payments of
+its record here (`with_payments`). A ledger that fails verification is refused, at start and on
+every change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pbr.serve._problems import ProblemError
+
+if TYPE_CHECKING:
+    from pbr.ledger import Ledger
+    from pbr.records import Family, Payment
+
+__all__ = ["LedgerHistory", "LedgerUnusable", "with_payments"]
+
+
+class LedgerUnusable(ValueError):
+    """The ledger cannot be opened, or its hash chain is broken."""
+
+
+class LedgerHistory:
+    """A ledger's payments by family, and its head hash, kept current with the file."""
+
+    def __init__(self, path: str | Path) -> None:
+        from pbr.ledger import Ledger, LedgerError
+
+        self.path = Path(path)
+        try:
+            self.ledger: Ledger = Ledger(self.path, create=False)
+        except LedgerError as exc:
+            raise LedgerUnusable(str(exc)) from None
+        self._stamp: tuple[int, ...] = ()
+        self._payments: dict[str, tuple[Payment, ...]] = {}
+        self.head = ""
+        self.library: Any = None
+        """The library's own payment history of the ledger, where the library has one."""
+        self._reload()
+
+    def _signature(self) -> tuple[int, ...]:
+        """Size and change time of the file and its write-ahead log: any write changes one."""
+        stamp: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                info = os.stat(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                stamp += [-1, -1]
+            else:
+                stamp += [info.st_size, info.st_mtime_ns]
+        return tuple(stamp)
+
+    def _reload(self) -> None:
+        from pbr.ledger import LedgerError
+
+        stamp = self._signature()
+        try:
+            verdict = self.ledger.verify()
+            history = self.ledger.history()
+        except LedgerError as exc:
+            raise LedgerUnusable(str(exc)) from None
+        if not verdict.ok:
+            raise LedgerUnusable(
+                f"ledger {self.path} is broken at entry {verdict.first_bad}: {verdict.why} "
+                "(pbr ledger verify)"
+            )
+        self.library = _library_history(self.ledger)
+        self._payments, self.head, self._stamp = dict(history), verdict.head, stamp
+
+    def payments(self) -> Mapping[str, tuple[Payment, ...]]:
+        """Payments by family as the ledger stands now.
+
+        Raises:
+            ProblemError: 503 when the ledger has become unusable since the server started.
+
+        """
+        if self._signature() != self._stamp:
+            try:
+                self._reload()
+            except LedgerUnusable as exc:
+                raise ProblemError(503, f"the payments ledger cannot be used: {exc}") from None
+        return self._payments
+
+
+def _library_history(ledger: Ledger) -> Any:
+    """The library's payment history of `ledger` (``pbr.history``), or None without one."""
+    try:
+        from pbr.history import PaymentHistory  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return PaymentHistory.load(ledger)
+    except ValueError as exc:  # a LedgerError or a HistoryError
+        raise LedgerUnusable(str(exc)) from None
+
+
+def with_payments(family: Family, payments: Mapping[str, tuple[Payment, ...]]) -> Family:
+    """`family` with its ledger payments added to the payments of its record.
+
+    As ``pbr evaluate --ledger`` adds them today. Where the library merges a payment history
+    itself (deduplicating by claim id), the server must hand the ledger to the library instead;
+    a test compares the two on a payment that is in both the record and the ledger.
+    """
+    paid = payments.get(family.family_id)
+    if not paid:
+        return family
+    return family.model_copy(update={"payments": (*family.payments, *paid)})

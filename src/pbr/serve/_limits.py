@@ -1,0 +1,118 @@
+"""Request size and time limits: 413 for a body over its limit, 408 for one too slow to arrive.
+
+A declared ``Content-Length`` over the limit is refused before anything is read; a body sent
+without one is counted as it arrives. One-family requests and audits must arrive whole within
+the timeout; a batch may take longer in all, but never waits more than the timeout for the next
+part of its body. Both answers close the connection, since the rest of the body is not read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from pbr.serve._problems import ProblemError, send_problem
+
+__all__ = ["BodyTimeout", "BodyTooLarge", "Limits"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_CLOSE = {"Connection": "close"}
+
+
+class BodyTooLarge(ProblemError):
+    """The request body is larger than its limit (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413, f"the request body is larger than the limit of {limit:,} bytes", headers=_CLOSE
+        )
+
+
+class BodyTimeout(ProblemError):
+    """The request body did not arrive in time (408)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408, f"the request body did not arrive within {seconds:g} seconds", headers=_CLOSE
+        )
+
+
+class Limits:
+    """ASGI middleware: each path's body limit, and the time allowed to receive a body."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        record_bytes: int,
+        upload_bytes: int,
+        upload_paths: frozenset[str],
+        timeout: float,
+        streaming_paths: frozenset[str],
+    ) -> None:
+        self.app = app
+        self.record_bytes = record_bytes
+        self.upload_bytes = upload_bytes
+        self.upload_paths = upload_paths
+        self.timeout = timeout
+        self.streaming_paths = streaming_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = self.upload_bytes if path in self.upload_paths else self.record_bytes
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await send_problem(send, 413, BodyTooLarge(limit).detail, _CLOSE)
+            return
+        body = _Body(receive, limit, self.timeout, whole=path not in self.streaming_paths)
+        await self.app(scope, body.receive, send)
+
+
+class _Body:
+    """`receive`, counting the bytes and watching the clock."""
+
+    def __init__(self, receive: Receive, limit: int, timeout: float, *, whole: bool) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._timeout = timeout
+        self._whole = whole
+        self._deadline: float | None = None
+        self._received = 0
+        self._done = False
+
+    async def receive(self) -> Message:
+        if self._done:  # the body is in: what follows is the client leaving, whenever it does
+            return await self._receive()
+        loop = asyncio.get_running_loop()
+        if self._deadline is None or not self._whole:
+            self._deadline = loop.time() + self._timeout
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
+        except TimeoutError:
+            raise BodyTimeout(self._timeout) from None
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._limit:
+                raise BodyTooLarge(self._limit)
+            self._done = not message.get("more_body", False)
+        return message
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,155 @@
+"""The OpenAPI document: FastAPI's paths and parameters, with bodies and answers from the models.
+
+Request and response bodies are read and written by the library, not by FastAPI, so their
+schemas are added here from the same models (`pbr.Family`, `pbr.Decision`, `pbr.Rejection` and
+the server's own), with examples the library makes (`pbr.serve._examples`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from pbr.decisions import Decision
+from pbr.io import Rejection
+from pbr.records import Family
+from pbr.serve import _examples, _models
+from pbr.serve._problems import PROBLEM_TYPE
+
+__all__ = ["body", "components", "finish", "json_answer", "problems", "ref"]
+
+_TEMPLATE = "#/components/schemas/{model}"
+_HEADERS = {
+    "X-Pbr-Version": {
+        "description": "The version of pbr that answered.",
+        "schema": {"type": "string"},
+    },
+    "X-Pbr-Rules-Hash": {
+        "description": "The hash of the rules in force for this request (see /v1/rules).",
+        "schema": {"type": "string"},
+    },
+}
+_ON_EVERY_ANSWER = {name: {"$ref": f"#/components/headers/{name}"} for name in _HEADERS}
+_RESPONSE_MODELS: list[type[BaseModel]] = [
+    Decision,
+    Rejection,
+    _models.Problem,
+    _models.Health,
+    _models.BatchRejected,
+    _models.BatchSummary,
+    _models.Explained,
+    _models.AuditReport,
+    _models.RulesDocument,
+]
+
+
+def ref(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to `model`'s schema in the components."""
+    return {"$ref": _TEMPLATE.format(model=model.__name__)}
+
+
+def components() -> dict[str, Any]:
+    """The schemas of every body the server reads or writes, from their models."""
+    _, schemas = models_json_schema(
+        [(Family, "validation"), *((m, "serialization") for m in _RESPONSE_MODELS)],
+        ref_template=_TEMPLATE,
+    )
+    return dict(schemas.get("$defs", {}))
+
+
+def json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An answer with a JSON body."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Problem answers for `statuses`."""
+    from http import HTTPStatus
+
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_TYPE: {"schema": ref(_models.Problem)}},
+        }
+        for status in statuses
+    }
+
+
+def body(media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its body itself."""
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+def family_body() -> dict[str, Any]:
+    """The body of a one-family request: a family record."""
+    return body("application/json", ref(Family))
+
+
+def audit_body() -> dict[str, Any]:
+    """The body of an audit: a multipart form of files and interpretations."""
+    files = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    form = {
+        "type": "object",
+        "required": ["claims", "families"],
+        "properties": {
+            "claims": {"type": "string", "format": "binary"},
+            "families": files,
+            "plan": files,
+            "interpretation": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    return body("multipart/form-data", form)
+
+
+def _examples_by_place() -> dict[tuple[str, str, str], Any]:
+    """(path, answer status or "request", media type) to the example there.
+
+    Added after FastAPI has built the document, which drops every null from examples.
+    """
+    import json
+
+    family, decision, rejection = _examples.FAMILY, _examples.decision(), _examples.rejection()
+    return {
+        ("/v1/evaluate", "request", "application/json"): family,
+        ("/v1/evaluate", "200", "application/json"): decision,
+        ("/v1/evaluate", "422", "application/json"): rejection,
+        ("/v1/evaluate/batch", "request", "application/x-ndjson"): json.dumps(family) + "\n",
+        ("/v1/explain", "request", "application/json"): family,
+        ("/v1/explain", "422", "application/json"): rejection,
+    }
+
+
+def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
+    """Add the components, the headers on every answer and, with a token, the security scheme.
+
+    FastAPI documents a 422 "validation error" for any route with parameters; here a bad
+    parameter is a 400 problem and a 422 is a rejected family, so those entries go.
+    """
+    parts = document.setdefault("components", {})
+    schemas = parts.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas.update(components())
+    parts["headers"] = _HEADERS
+    for (path, where, media), example in _examples_by_place().items():
+        (operation,) = document["paths"][path].values()
+        place = operation["requestBody"] if where == "request" else operation["responses"][where]
+        place["content"][media]["example"] = example
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            wrong = answers.get("422", {}).get("content", {}).get("application/json", {})
+            if "HTTPValidationError" in str(wrong.get("schema", "")):
+                del answers["422"]
+            for answer in answers.values():
+                answer.setdefault("headers", {}).update(_ON_EVERY_ANSWER)
+            if token and path != "/v1/health":
+                answers.update({str(k): v for k, v in problems(401).items()})
+                operation["security"] = [{"bearer": []}]
+    if token:
+        parts["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "--token-file"}
+        }
+    return document

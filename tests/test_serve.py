@@ -1,0 +1,1232 @@
+"""`pbr serve` through httpx's ASGI transport: every answer is the library's, safely delivered.
+
+Nothing here hard-codes a decision or a rejection: each is compared with what the library (or
+the ``pbr`` command) makes of the same record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr.serve import Settings, create_app
+from tests.serve_support import EXAMPLES, call, chunks, cli, generated, library_json, lines_of
+
+AS_OF = date(2015, 3, 31)
+Q = {"as_of": AS_OF.isoformat()}
+FAMILIES = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+MIXED = (EXAMPLES / "mixed-programmes.jsonl").read_text(encoding="utf-8").splitlines()
+TOKEN = "correct-horse-battery-staple-16"
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    return create_app()
+
+
+# --- one family ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [FAMILIES[0], FAMILIES[9], MIXED[1], MIXED[-1]])
+def test_a_decision_is_the_librarys_json_byte_for_byte(app: Any, line: str) -> None:
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=line)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.text == library_json(line, AS_OF)
+
+
+def test_a_decision_is_the_line_pbr_evaluate_writes(app: Any, tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_text(FAMILIES[3] + "\n", encoding="utf-8")
+    status, out, _ = cli("evaluate", str(path), "--as-of", "2015-03-31", "--format", "json")
+    assert status == 0
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[3])
+    assert answer.text + "\n" == out
+
+
+@settings(max_examples=25)
+@given(
+    record=st.sampled_from(["tf-phase-1", "tf-phase-2", "supporting-families"]).flatmap(
+        lambda programme: pbr.testing.family_records(programme)
+    ),
+    as_of=pbr.testing.as_of_dates(),
+)
+def test_any_record_gets_what_the_library_gives(record: dict[str, Any], as_of: date) -> None:
+    app = _APP
+    line = json.dumps(record)
+    answer = call(app, "POST", "/v1/evaluate", params={"as_of": as_of.isoformat()}, content=line)
+    expected = library_json(line, as_of)
+    if isinstance(expected, dict):
+        assert answer.status_code == 422
+        assert answer.json() == expected
+    else:
+        assert answer.status_code == 200
+        assert answer.text == expected
+
+
+_APP = create_app()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"family_id": "F9", "attached_on": "2013-02-30", "members": []}',
+        b'{"family_id": 7}',
+        b"not json",
+        b"",
+        b'{"family_id": "F1", "attached_on": "2008-01-01", '
+        b'"members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}',
+        FAMILIES[0].encode() + b"\n" + FAMILIES[1].encode(),
+    ],
+    ids=["bad-fields", "bad-type", "not-json", "empty", "outside-programme", "two-records"],
+)
+def test_a_rejected_family_is_a_422_with_the_rejection(app: Any, body: bytes) -> None:
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=body)
+    assert answer.status_code == 422
+    assert answer.json() == library_json(body, AS_OF)
+    assert "Traceback" not in answer.text
+
+
+def test_every_answer_names_the_version_and_the_rules_hash(app: Any) -> None:
+    for method, url, kwargs in [
+        ("GET", "/v1/health", {}),
+        ("GET", "/v1/rules", {}),
+        ("GET", "/nowhere", {}),
+        ("POST", "/v1/evaluate", {"params": Q, "content": FAMILIES[0]}),
+        ("POST", "/v1/evaluate", {"params": Q, "content": "{}"}),
+        ("POST", "/v1/evaluate", {"params": {"as_of": "yesterday"}, "content": "{}"}),
+        ("POST", "/v1/evaluate/batch", {"params": Q, "content": FAMILIES[0]}),
+    ]:
+        answer = call(app, method, url, **kwargs)
+        assert answer.headers["x-pbr-version"] == pbr.__version__, url
+        assert len(answer.headers["x-pbr-rules-hash"]) == 64, url
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def _rules_hash_of(app: Any, programme: str, **params: Any) -> tuple[str, str]:
+    rules = call(app, "GET", "/v1/rules", params=params)
+    assert rules.status_code == 200
+    (mine,) = [p for p in rules.json()["in_force"] if p["programme"] == programme]
+    return mine["rules_hash"], rules.headers["x-pbr-rules-hash"]
+
+
+def test_the_rules_hash_is_the_one_decisions_carry(app: Any) -> None:
+    switched = {"interpretation": "employment_weeks=all_13"}
+    for extra in [{}, switched]:
+        answer = call(app, "POST", "/v1/evaluate", params={**Q, **extra}, content=FAMILIES[0])
+        decision = answer.json()
+        programme_hash, combined = _rules_hash_of(app, decision["programme"], **extra)
+        assert decision["provenance"]["rules_hash"] == programme_hash
+        assert answer.headers["x-pbr-rules-hash"] == combined
+    assert _rules_hash_of(app, "tf-phase-1") != _rules_hash_of(app, "tf-phase-1", **switched)
+
+
+def test_interpretations_per_request_and_from_the_server(app: Any) -> None:
+    choice = {"employment_weeks": "all_13"}
+    asked = call(
+        app,
+        "POST",
+        "/v1/evaluate",
+        params={**Q, "interpretation": "employment_weeks=all_13"},
+        content=FAMILIES[5],
+    )
+    assert asked.text == library_json(FAMILIES[5], AS_OF, interpretations=choice)
+    assert asked.json()["interpretations"]["employment_weeks"] == "all_13"
+    server = create_app(Settings(interpretations=choice))
+    default = call(server, "POST", "/v1/evaluate", params=Q, content=FAMILIES[5])
+    assert default.text == asked.text
+    back = call(
+        server,
+        "POST",
+        "/v1/evaluate",
+        params={**Q, "interpretation": "employment_weeks=jsa_26_other_13"},
+        content=FAMILIES[5],
+    )
+    assert back.text == library_json(FAMILIES[5], AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        ("employment_weeks=forever", "jsa_26_other_13"),
+        ("no_such_thing=1", "valid ids"),
+        ("employment_weeks", "ID=VALUE"),
+    ],
+)
+def test_a_bad_interpretation_is_a_400_naming_the_valid_ones(
+    app: Any, choice: str, said: str
+) -> None:
+    answer = call(
+        app, "POST", "/v1/evaluate", params={**Q, "interpretation": choice}, content=FAMILIES[0]
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert said in answer.json()["detail"]
+
+
+def test_a_bad_server_interpretation_stops_the_app() -> None:
+    with pytest.raises(ValueError, match="forever"):
+        create_app(Settings(interpretations={"employment_weeks": "forever"}))
+
+
+def _plan_file(folder: Path, plan_id: str) -> Path:
+    text = (EXAMPLES / "plans" / "county-sf.toml").read_text(encoding="utf-8")
+    path = folder / f"{plan_id}.toml"
+    path.write_text(text.replace('id = "', f'id = "{plan_id}-', 1), encoding="utf-8")
+    return path
+
+
+def test_plans_from_the_server_and_chosen_per_request(tmp_path: Path) -> None:
+    first, second = _plan_file(tmp_path, "one"), _plan_file(tmp_path, "two")
+    plans = [pbr.load_plan(first), pbr.load_plan(second)]
+    app = create_app(Settings(plans=(str(first), str(second))))
+    sf = next(line for line in MIXED if '"supporting-families"' in line)
+    when = {"as_of": "2023-03-31"}
+    default = call(app, "POST", "/v1/evaluate", params=when, content=sf)
+    assert default.json()["outcome_plan"] == plans[0].label
+    assert default.text == library_json(sf, date(2023, 3, 31), plans={plans[0].programme: plans[0]})
+    chosen = call(app, "POST", "/v1/evaluate", params={**when, "plan": plans[1].label}, content=sf)
+    assert chosen.json()["outcome_plan"] == plans[1].label
+    assert chosen.headers["x-pbr-rules-hash"] != default.headers["x-pbr-rules-hash"]
+    unknown = call(app, "POST", "/v1/evaluate", params={**when, "plan": "nope/1"}, content=sf)
+    assert unknown.status_code == 400
+    assert plans[0].label in unknown.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "as_of", ["2015-3-31", "20150331", "2015-02-30", "2015-W01-1", "9999-12-31", "0001-01-01", ""]
+)
+def test_a_bad_evaluation_date_is_a_400(app: Any, as_of: str) -> None:
+    answer = call(app, "POST", "/v1/evaluate", params={"as_of": as_of}, content=FAMILIES[0])
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("as_of: ")
+
+
+def test_the_evaluation_date_is_required(app: Any) -> None:
+    answer = call(app, "POST", "/v1/evaluate", content=FAMILIES[0])
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "as_of" in answer.json()["detail"]
+
+
+def test_an_unknown_or_repeated_parameter_is_a_400(app: Any) -> None:
+    typo = call(app, "POST", "/v1/evaluate", params={"asof": "2015-03-31"}, content=FAMILIES[0])
+    assert typo.status_code == 400
+    assert "'asof'" in typo.json()["detail"]
+    assert "as_of" in typo.json()["detail"]
+    twice = [("as_of", "2015-03-31"), ("as_of", "2016-03-31")]
+    answer = call(app, "POST", "/v1/evaluate", params=twice, content=FAMILIES[0])
+    assert answer.status_code == 400
+    assert "once" in answer.json()["detail"]
+    both = [("interpretation", "employment_weeks=all_13"), ("interpretation", "baseline=x")]
+    assert call(app, "GET", "/v1/rules", params=both).status_code == 400  # repeatable, but x is bad
+    good = [
+        ("interpretation", "employment_weeks=all_13"),
+        ("interpretation", "relevance=all_limbs"),
+    ]
+    assert call(app, "GET", "/v1/rules", params=good).status_code == 200
+
+
+def test_a_date_the_library_refuses_is_a_400_with_its_reason(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pbr.batch
+    from pbr.serve import _params
+
+    real = pbr.batch.evaluate_many_json
+
+    def refusing(records: Any, **options: Any) -> Any:
+        if options["as_of"] == date(2031, 1, 1):
+            raise ValueError("as_of must be before the end of time")
+        return real(records, **options)
+
+    monkeypatch.setattr(pbr.batch, "evaluate_many_json", refusing)
+    _params._refused.cache_clear()
+    try:
+        when = {"as_of": "2031-01-01"}
+        answer = call(app, "POST", "/v1/evaluate/batch", params=when, content=FAMILIES[0])
+        assert answer.status_code == 400
+        assert "as_of must be before the end of time" in answer.json()["detail"]
+        assert call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0]).status_code == 200
+    finally:
+        _params._refused.cache_clear()
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+def test_a_batch_is_a_decision_or_a_rejection_per_line_in_order_then_a_summary(app: Any) -> None:
+    body = "\n".join(
+        [
+            FAMILIES[0],
+            "",
+            '{"family_id": "BAD", "attached_on": "2013-02-30"}',
+            FAMILIES[1],
+            "   ",
+            "not json at all",
+            FAMILIES[0],  # the same family again
+            MIXED[1],
+        ]
+    )
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/x-ndjson")
+    texts = answer.text.splitlines()
+    assert len(texts) == 7
+    assert texts[0] == library_json(FAMILIES[0], AS_OF)
+    assert texts[2] == library_json(FAMILIES[1], AS_OF)
+    assert texts[5] == library_json(MIXED[1], AS_OF)
+    bad, not_json, repeated = (json.loads(texts[i])["rejected"] for i in (1, 3, 4))
+    library_bad = library_json('{"family_id": "BAD", "attached_on": "2013-02-30"}', AS_OF)
+    assert isinstance(library_bad, dict)
+    assert bad == {**library_bad, "line": 3, "record": 2}
+    assert (not_json["line"], not_json["record"], not_json["family_id"]) == (6, 4, None)
+    assert not_json["errors"] == library_json("not json at all", AS_OF)["errors"]  # type: ignore[index]
+    assert (repeated["line"], repeated["record"], repeated["errors"][0]["type"]) == (
+        7,
+        5,
+        "duplicate_family",
+    )
+    summary = json.loads(texts[6])["summary"]
+    assert summary["records"] == 6
+    assert (summary["evaluated"], summary["rejected"], summary["complete"]) == (3, 3, True)
+
+
+def test_a_batch_is_byte_identical_to_pbr_evaluate(app: Any, tmp_path: Path) -> None:
+    path = generated(300, tmp_path)
+    status, out, _ = cli("evaluate", str(path), "--as-of", "2014-09-30", "--format", "json")
+    assert status == 0
+    answer = call(
+        app,
+        "POST",
+        "/v1/evaluate/batch",
+        params={"as_of": "2014-09-30"},
+        content=path.read_bytes(),
+    )
+    body, summary = answer.text.rsplit("\n", 2)[0] + "\n", answer.text.splitlines()[-1]
+    assert body == out
+    assert json.loads(summary)["summary"]["evaluated"] == 300
+
+
+def test_the_summary_totals_are_the_decisions_amounts(app: Any) -> None:
+    body = "\n".join(FAMILIES + MIXED)
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
+    rows = lines_of(answer)
+    summary = rows[-1]["summary"]
+    decisions = [r for r in rows[:-1] if "rejected" not in r]
+    by_programme: dict[str, dict[str, Decimal]] = {}
+    for d in decisions:
+        mine = by_programme.setdefault(d["programme"], {})
+        for kind, result in d["results"].items():
+            mine[kind] = mine.get(kind, Decimal(0)) + Decimal(result["amount"])
+    assert set(summary["programmes"]) == set(by_programme)
+    for programme, totals in by_programme.items():
+        shown = summary["programmes"][programme]
+        assert {k: Decimal(v) for k, v in shown["payable"].items()} == totals
+        assert Decimal(shown["total"]) == sum(totals.values())
+        assert shown["families"] == sum(d["programme"] == programme for d in decisions)
+    assert Decimal(summary["payable"]) == sum(sum(t.values()) for t in by_programme.values())
+    assert summary["payable"] != "0.00"
+
+
+def test_a_batch_sent_in_odd_pieces_reads_the_same(app: Any) -> None:
+    body = ("\r\n".join(FAMILIES[:8]) + "\n").encode()
+    whole = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
+    pieces = [body[i : i + 997] for i in range(0, len(body), 997)]
+    split = call(app, "POST", "/v1/evaluate/batch", params=Q, content=chunks(pieces))
+    assert split.text == whole.text
+    assert lines_of(whole)[-1]["summary"]["evaluated"] == 8
+
+
+def test_a_batch_with_a_byte_order_mark_and_no_final_newline(app: Any) -> None:
+    body = b"\xef\xbb\xbf" + "\n".join(FAMILIES[:2]).encode()
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=body))
+    assert [r.get("family_id") for r in rows[:2]] == [
+        json.loads(FAMILIES[0])["family_id"],
+        json.loads(FAMILIES[1])["family_id"],
+    ]
+
+
+def test_a_json_array_is_refused_with_a_400(app: Any) -> None:
+    body = "[" + ",".join(FAMILIES[:2]) + "]"
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
+    assert answer.status_code == 400
+    assert "JSON Lines" in answer.json()["detail"]
+
+
+def test_an_empty_batch_is_just_its_summary(app: Any) -> None:
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=b"\n\n"))
+    assert rows == [
+        {
+            "summary": {
+                "records": 0,
+                "evaluated": 0,
+                "rejected": 0,
+                "complete": True,
+                "stopped": None,
+                "programmes": {},
+                "payable": "0.00",
+            }
+        }
+    ]
+
+
+def test_a_line_over_the_limit_is_rejected_and_the_batch_goes_on() -> None:
+    app = create_app(Settings(max_record_bytes=5000))
+    long_line = json.dumps({"family_id": "LONG", "padding": "x" * 9000})
+    body = "\n".join([FAMILIES[0], long_line, FAMILIES[1]]) + "\n"
+    pieces = [body.encode()[i : i + 1500] for i in range(0, len(body), 1500)]
+    for content in (body, chunks(pieces)):
+        rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=content))
+        assert rows[0]["family_id"] == json.loads(FAMILIES[0])["family_id"]
+        rejected = rows[1]["rejected"]
+        assert (rejected["line"], rejected["record"]) == (2, 2)
+        assert rejected["errors"][0]["type"] == "record_too_large"
+        assert rows[2]["family_id"] == json.loads(FAMILIES[1])["family_id"]
+        assert rows[3]["summary"]["complete"] is True
+
+
+@settings(max_examples=60)
+@given(
+    texts=st.lists(st.sampled_from(["", " ", "a", "bb", "x" * 30, "é", "{}"]), max_size=12),
+    cuts=st.lists(st.integers(0, 200), max_size=8),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+)
+def test_lines_are_split_the_same_however_the_body_arrives(
+    texts: list[str], cuts: list[int], crlf: bool, final_newline: bool
+) -> None:
+    from pbr.serve._batch import _Lines
+
+    body = ("\r\n" if crlf else "\n").join(texts).encode()
+    body += b"\n" if final_newline and texts else b""
+    marks = sorted({min(c, len(body)) for c in cuts})
+    parts = [body[a:b] for a, b in zip([0, *marks], [*marks, len(body)], strict=True)]
+    splitter = _Lines(limit=20)
+    found = []
+    for n, part in enumerate(parts):
+        found += splitter.feed(part, final=n == len(parts) - 1)
+    pieces = body.split(b"\n")
+    if pieces[-1] == b"":
+        pieces.pop()
+    assert found == [(n, None if len(p) > 20 else p) for n, p in enumerate(pieces, start=1)]
+
+
+def test_a_batch_that_runs_out_of_time_says_so_in_its_summary() -> None:
+    app = create_app(Settings(batch_timeout=0.001))
+    body = "\n".join(FAMILIES[:3] * 50)
+    pieces = [body.encode()[i : i + 4000] for i in range(0, len(body), 4000)]
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=chunks(pieces)))
+    summary = rows[-1]["summary"]
+    assert summary["complete"] is False
+    assert "longer than" in summary["stopped"]
+    assert summary["records"] < 150
+
+
+def test_a_batch_bigger_than_the_upload_limit_stops(app: Any) -> None:
+    small = create_app(Settings(max_record_bytes=10_000, max_upload_bytes=20_000))
+    body = ("\n".join(FAMILIES) + "\n").encode()
+    declared = call(small, "POST", "/v1/evaluate/batch", params=Q, content=body)
+    assert declared.status_code == 413
+    assert declared.headers["connection"] == "close"
+    pieces = [body[i : i + 5000] for i in range(0, len(body), 5000)]
+    streamed = call(small, "POST", "/v1/evaluate/batch", params=Q, content=chunks(pieces))
+    summary = lines_of(streamed)[-1]["summary"]
+    assert summary["complete"] is False
+    assert "20,000 bytes" in summary["stopped"]
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_read() -> None:
+    app = create_app(Settings(max_record_bytes=1000))
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0].encode() * 2)
+    assert answer.status_code == 413
+    assert answer.headers["connection"] == "close"
+    assert answer.json()["title"] == "Request Entity Too Large"
+    assert "1,000 bytes" in answer.json()["detail"]
+    body = FAMILIES[0].encode() * 2
+    chunked = call(app, "POST", "/v1/evaluate", params=Q, content=chunks([body[:600], body[600:]]))
+    assert chunked.status_code == 413
+
+
+def test_a_body_too_slow_to_arrive_is_a_408() -> None:
+    app = create_app(Settings(timeout=0.2))
+    body = FAMILIES[0].encode()
+    slow = chunks([body[:100], body[100:]], pause=0.5)
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=slow)
+    assert answer.status_code == 408
+    assert answer.headers["connection"] == "close"
+    assert "0.2 seconds" in answer.json()["detail"]
+
+
+def test_a_batch_whose_body_stops_arriving_is_a_408_or_a_stopped_summary() -> None:
+    app = create_app(Settings(timeout=0.2))
+    nothing_yet = chunks([b"", FAMILIES[0].encode()], pause=0.5)
+    early = call(app, "POST", "/v1/evaluate/batch", params=Q, content=nothing_yet)
+    assert early.status_code == 408
+    later = chunks([FAMILIES[0].encode() + b"\n", FAMILIES[1].encode()], pause=0.3)
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=later)
+    assert answer.status_code == 200
+    summary = lines_of(answer)[-1]["summary"]
+    assert (summary["complete"], summary["evaluated"]) == (False, 1)
+    assert "0.2 seconds" in summary["stopped"]
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def test_a_token_is_needed_everywhere_but_health() -> None:
+    app = create_app(Settings(token=TOKEN))
+    good = {"Authorization": f"Bearer {TOKEN}"}
+    for headers in [
+        {},
+        {"Authorization": "Bearer wrong-token-wrong-token"},
+        {"Authorization": TOKEN},
+    ]:
+        answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0], headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+        assert answer.headers["x-pbr-version"] == pbr.__version__
+        assert call(app, "GET", "/v1/rules", headers=headers).status_code == 401
+        assert call(app, "GET", "/openapi.json", headers=headers).status_code == 401
+    assert call(app, "GET", "/v1/health").status_code == 200
+    ok = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0], headers=good)
+    assert ok.status_code == 200
+    lower = {"Authorization": f"bearer {TOKEN}"}
+    assert call(app, "GET", "/v1/rules", headers=lower).status_code == 200
+
+
+def test_the_token_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac
+
+    seen: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def compare(a: bytes, b: bytes) -> bool:
+        seen.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", compare)
+    app = create_app(Settings(token=TOKEN))
+    call(app, "GET", "/v1/rules", headers={"Authorization": "Bearer x"})
+    call(app, "GET", "/v1/rules", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert len(seen) == 2
+    assert all(len(a) == len(b) == 32 for a, b in seen)  # digests: the length says nothing
+
+
+def test_only_the_allowed_host_names_are_answered(app: Any) -> None:
+    for host in ["127.0.0.1:8000", "localhost", "[::1]:8000"]:
+        assert call(app, "GET", "/v1/rules", headers={"Host": host}).status_code == 200, host
+    rebound = call(app, "GET", "/v1/rules", headers={"Host": "attacker.example:8000"})
+    assert rebound.status_code == 400
+    assert "127.0.0.1" in rebound.json()["detail"]
+    anyone = create_app(Settings(token=TOKEN, allowed_hosts=("*",)))
+    headers = {"Host": "pbr.council.example", "Authorization": f"Bearer {TOKEN}"}
+    assert call(anyone, "GET", "/v1/rules", headers=headers).status_code == 200
+
+
+def test_no_cors_unless_asked(app: Any) -> None:
+    origin = {"Origin": "https://casework.example"}
+    plain = call(app, "GET", "/v1/health", headers=origin)
+    assert "access-control-allow-origin" not in plain.headers
+    preflight = {**origin, "Access-Control-Request-Method": "POST"}
+    assert (
+        "access-control-allow-origin"
+        not in call(app, "OPTIONS", "/v1/evaluate", headers=preflight).headers
+    )
+    allowed = create_app(Settings(token=TOKEN, cors_origins=("https://casework.example",)))
+    answer = call(allowed, "OPTIONS", "/v1/evaluate", headers=preflight)
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == "https://casework.example"
+    other = call(allowed, "GET", "/v1/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_binding_off_loopback_needs_a_token() -> None:
+    from pbr.serve._settings import check_bind
+
+    for host in ["127.0.0.1", "::1", "localhost", "127.0.0.2"]:
+        check_bind(host, None)
+    for host in ["0.0.0.0", "::", "10.1.2.3", "pbr.council.example"]:
+        with pytest.raises(ValueError, match="token"):
+            check_bind(host, None)
+        check_bind(host, TOKEN)
+
+
+# --- errors and logs -------------------------------------------------------------------------
+
+
+def test_an_error_in_the_library_rejects_that_record_and_logs_no_data(
+    app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pbr.batch
+
+    real = pbr.batch._Job.one
+    family_id = json.loads(FAMILIES[1])["family_id"]
+
+    def failing(self: Any, n: int, item: Any) -> Any:
+        text = item if isinstance(item, str | bytes) else b""
+        if family_id.encode() in (text.encode() if isinstance(text, str) else text):
+            raise OverflowError(f"secret value 1979-04-02 of {family_id}")
+        return real(self, n, item)
+
+    monkeypatch.setattr(pbr.batch._Job, "one", failing)
+    caplog.set_level(logging.INFO, logger="pbr.serve")
+    one = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[1])
+    assert one.status_code == 422
+    error = one.json()["errors"][0]
+    assert error["type"] == "evaluation_error"
+    assert one.json()["family_id"] == family_id
+    body = "\n".join(FAMILIES[:3])
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=body))
+    assert rows[0]["family_id"] == json.loads(FAMILIES[0])["family_id"]
+    assert rows[1]["rejected"]["errors"][0]["type"] == "evaluation_error"
+    assert rows[1]["rejected"]["line"] == 2
+    assert rows[2]["family_id"] == json.loads(FAMILIES[2])["family_id"]
+    logged = caplog.text
+    assert "OverflowError" in logged
+    assert "secret" not in logged
+    assert "1979" not in logged
+    assert family_id not in logged
+
+
+def test_an_error_outside_evaluation_is_a_500_without_a_traceback(
+    app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pbr.serve import _documents
+
+    def broken() -> Any:
+        raise RuntimeError("family F1 born 1979-04-02")
+
+    monkeypatch.setattr(_documents, "rule_sets", broken)
+    caplog.set_level(logging.INFO, logger="pbr.serve")
+    answer = call(app, "GET", "/v1/rules")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["x-pbr-version"] == pbr.__version__
+    detail = answer.json()["detail"]
+    assert "Traceback" not in answer.text
+    assert "1979" not in answer.text
+    error_id = detail.split("error ")[1].split()[0]
+    assert f"error {error_id}" in caplog.text
+    assert "RuntimeError" in caplog.text
+    assert "1979" not in caplog.text
+
+
+def test_the_access_log_has_no_family_data_and_ids_only_when_asked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="pbr.serve")
+    record = json.loads(FAMILIES[0])
+    for log_ids in (False, True):
+        caplog.clear()
+        app = create_app(Settings(log_ids=log_ids))
+        call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+        call(app, "POST", "/v1/evaluate/batch", params=Q, content="\n".join(FAMILIES[:4]))
+        lines = [r.getMessage() for r in caplog.records if r.name == "pbr.serve"]
+        assert len(lines) == 2
+        assert lines[0].startswith("POST /v1/evaluate 200 ")
+        assert "records=4 evaluated=4 rejected=0" in lines[1]
+        text = "\n".join(lines)
+        assert (record["family_id"] in text) is log_ids
+        for member in record["members"]:
+            assert member["date_of_birth"] not in text
+        assert "2015-03-31" not in text  # not even the query string
+    caplog.clear()
+    quiet = create_app(Settings(access_log=False))
+    call(quiet, "GET", "/v1/health")
+    assert not [r for r in caplog.records if r.name == "pbr.serve"]
+
+
+def test_unknown_paths_and_methods_are_problems(app: Any) -> None:
+    assert call(app, "GET", "/v1/nothing").status_code == 404
+    wrong = call(app, "GET", "/v1/evaluate", params=Q)
+    assert wrong.status_code == 405
+    assert wrong.headers["content-type"] == "application/problem+json"
+
+
+# --- explain ---------------------------------------------------------------------------------
+
+
+def test_explain_gives_the_working_paper_as_text_and_as_json(app: Any) -> None:
+    decision = pbr.evaluate(pbr.Family.model_validate_json(FAMILIES[2]), as_of=AS_OF)
+    text = call(app, "POST", "/v1/explain", params=Q, content=FAMILIES[2])
+    assert text.status_code == 200
+    assert text.headers["content-type"].startswith("text/plain")
+    assert text.text == decision.explain()
+    as_json = call(app, "POST", "/v1/explain", params={**Q, "format": "json"}, content=FAMILIES[2])
+    assert as_json.json() == {
+        "decision": json.loads(decision.model_dump_json()),
+        "working_paper": decision.explain(),
+    }
+    assert as_json.text.startswith('{"decision":' + decision.model_dump_json() + ",")
+
+
+def test_explain_matches_pbr_explain(app: Any, tmp_path: Path) -> None:
+    family_id = json.loads(FAMILIES[7])["family_id"]
+    status, out, _ = cli(
+        "explain", str(EXAMPLES / "families.jsonl"), family_id, "--as-of", "2015-03-31"
+    )
+    assert status == 0
+    assert call(app, "POST", "/v1/explain", params=Q, content=FAMILIES[7]).text == out
+
+
+def test_explain_rejects_like_evaluate(app: Any) -> None:
+    body = b'{"family_id": "F9", "attached_on": "2013-02-30", "members": []}'
+    answer = call(app, "POST", "/v1/explain", params=Q, content=body)
+    assert answer.status_code == 422
+    assert answer.json() == library_json(body, AS_OF)
+    assert (
+        call(app, "POST", "/v1/explain", params={**Q, "format": "pdf"}, content=body).status_code
+        == 400
+    )
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+def _audit_files(claims: Path | None = None) -> dict[str, Any]:
+    claims = claims or EXAMPLES / "claims.csv"
+    return {
+        "claims": (claims.name, claims.read_bytes(), "text/csv"),
+        "families": ("families.jsonl", (EXAMPLES / "families.jsonl").read_bytes()),
+    }
+
+
+def test_audit_as_json_is_the_librarys_verification(app: Any) -> None:
+    from pbr import audit
+
+    answer = call(app, "POST", "/v1/audit", files=_audit_files())
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    families = [
+        f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
+    ]
+    expected = audit.verify(EXAMPLES / "claims.csv", families)
+    assert [c["claim_id"] for c in report["claims"]] == [c.claim.claim_id for c in expected.checks]
+    for shown, check in zip(report["claims"], expected.checks, strict=True):
+        row = check.as_row()
+        assert shown == {k: v if isinstance(v, int) else str(v) for k, v in row.items()}
+    assert (
+        report["reconciliation"][-1]["claimed"] == f"{expected.reconciliation()[-1]['claimed']:.2f}"
+    )
+    assert len(report["missed"]) == len(expected.missed)
+    assert report["as_of"] == expected.as_of.isoformat()  # type: ignore[union-attr]
+    assert report["sample"] is None
+
+
+def test_audit_reports_in_other_formats_are_write_reports(app: Any, tmp_path: Path) -> None:
+    from pbr import audit
+
+    families = [
+        f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
+    ]
+    expected = audit.verify(EXAMPLES / "claims.csv", families)
+    for fmt, media in [("html", "text/html"), ("md", "text/markdown"), ("csv", "text/csv")]:
+        answer = call(app, "POST", "/v1/audit", params={"format": fmt}, files=_audit_files())
+        assert answer.status_code == 200, fmt
+        assert answer.headers["content-type"].startswith(media)
+        (tmp_path / "claims").mkdir(exist_ok=True)
+        path = audit.write_report(expected, tmp_path / "claims" / f"audit.{fmt}")
+        if fmt == "csv":
+            assert answer.text == path.read_text(encoding="utf-8")
+        else:
+            assert "C-001" in answer.text
+    html = call(app, "POST", "/v1/audit", params={"format": "html"}, files=_audit_files())
+    assert "default-src 'none'" in html.headers["content-security-policy"]
+
+
+def test_audit_sample_and_interpretations(app: Any) -> None:
+    from pbr import audit
+
+    answer = call(
+        app,
+        "POST",
+        "/v1/audit",
+        params={"sample": 3, "seed": "2015"},
+        files=_audit_files(),
+        data={"interpretation": "employment_weeks=all_13"},
+    )
+    assert answer.status_code == 200, answer.text
+    claims, _ = audit.read_claims(EXAMPLES / "claims.csv")
+    drawn = audit.sample(claims, size=3, seed="2015")
+    assert answer.json()["sample"] == [c.claim_id for c in drawn.claims]
+    switched = call(app, "GET", "/v1/rules", params={"interpretation": "employment_weeks=all_13"})
+    assert answer.headers["x-pbr-rules-hash"] == switched.headers["x-pbr-rules-hash"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "said"),
+    [
+        ({"content": b"claims", "headers": {"Content-Type": "text/csv"}}, 415, "multipart"),
+        ({"files": {"families": ("f.jsonl", b"")}}, 400, "'claims'"),
+        ({"files": {"claims": ("c.csv", b"")}}, 400, "'families'"),
+        ({"files": {"claims": ("c.exe", b""), "families": ("f.jsonl", b"")}}, 400, ".csv"),
+        ({"files": {**_audit_files(), "other": ("x.txt", b"")}}, 400, "unknown part"),
+        ({"files": _audit_files(), "params": {"sample": 0}}, 400, "sample"),
+        ({"files": _audit_files(), "params": {"as_of": "soon"}}, 400, "as_of"),
+        (
+            {"files": _audit_files(), "data": {"interpretation": "employment_weeks=x"}},
+            400,
+            "jsa_26_other_13",
+        ),
+        (
+            {"files": {**_audit_files(), "plan": ("p.toml", b"id = ")}},
+            400,
+            "plan",
+        ),
+    ],
+    ids=[
+        "not-multipart",
+        "no-claims",
+        "no-families",
+        "claims-suffix",
+        "extra-part",
+        "sample-0",
+        "bad-date",
+        "bad-interpretation",
+        "bad-plan",
+    ],
+)
+def test_audit_requests_that_cannot_be_audited(
+    app: Any, kwargs: dict[str, Any], status: int, said: str
+) -> None:
+    answer = call(app, "POST", "/v1/audit", **kwargs)
+    assert answer.status_code == status, answer.text
+    assert said in answer.json()["detail"]
+    assert "/tmp" not in answer.text
+
+
+def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        (EXAMPLES / "claims.csv").read_text(encoding="utf-8")
+        + "C-999,EX-010,attachment_fee,12.345,2015-03-31,\n",
+        encoding="utf-8",
+    )
+    files = _audit_files(claims)
+    files["families"] = (
+        "families.jsonl",
+        (EXAMPLES / "families.jsonl").read_bytes() + b'{"family_id": "BROKEN"}\n',
+    )
+    report = call(app, "POST", "/v1/audit", files=files).json()
+    _, malformed = pbr.audit.read_claims(claims)
+    assert [m["claim_id"] for m in report["malformed"]] == [m.claim_id for m in malformed]
+    assert report["malformed"][-1]["claim_id"] == "C-999"
+    assert report["malformed"][-1]["field"] == "amount"
+    assert [r["family_id"] for r in report["family_rejections"]] == ["BROKEN"]
+    assert report["family_rejections"][0]["source"] == "families.jsonl"
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def test_the_family_schema_is_what_pbr_schema_prints(app: Any) -> None:
+    _, out, _ = cli("schema")
+    assert call(app, "GET", "/v1/schema/family").text == out
+
+
+def test_decisions_match_the_decision_schema(app: Any) -> None:
+    import jsonschema_rs
+
+    schema = call(app, "GET", "/v1/schema/decision").json()
+    status, printed, _ = cli("schema", "--decision") if _has_decision_schema() else (1, "", "")
+    if status == 0:
+        assert schema == json.loads(printed)
+    validator = jsonschema_rs.validator_for(schema)
+    for line in [FAMILIES[0], MIXED[1], MIXED[-1]]:
+        validator.validate(call(app, "POST", "/v1/evaluate", params=Q, content=line).json())
+    assert not validator.is_valid({"family_id": "F1"})
+
+
+def _has_decision_schema() -> bool:
+    try:
+        cli("schema", "--decision")
+    except SystemExit:
+        return False
+    return True
+
+
+def test_the_rule_sets_are_what_pbr_rules_prints(app: Any) -> None:
+    _, out, _ = cli("rules", "--format", "json")
+    document = call(app, "GET", "/v1/rules").json()
+    assert document["rule_sets"] == json.loads(out)
+    assert document["pbr_version"] == pbr.__version__
+    assert [p["programme"] for p in document["in_force"]] == [
+        r.programme for r in pbr.rules.RULE_SETS
+    ]
+
+
+def test_health(app: Any) -> None:
+    answer = call(app, "GET", "/v1/health").json()
+    assert answer["status"] == "ok"
+    assert answer["pbr_version"] == pbr.__version__
+    assert answer["rules_hash"] == call(app, "GET", "/v1/rules").json()["rules_hash"]
+
+
+def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
+    document = call(app, "GET", "/openapi.json").json()
+    assert document["info"]["version"] == pbr.__version__
+    schemas = document["components"]["schemas"]
+    for model in ("Family", "Decision", "Rejection", "Problem", "BatchSummary", "AuditReport"):
+        assert model in schemas, model
+    assert "HTTPValidationError" not in json.dumps(document)
+    paths = document["paths"]
+    assert set(paths) == {
+        "/v1/evaluate",
+        "/v1/evaluate/batch",
+        "/v1/explain",
+        "/v1/audit",
+        "/v1/schema/family",
+        "/v1/schema/decision",
+        "/v1/rules",
+        "/v1/health",
+    }
+    evaluate = paths["/v1/evaluate"]["post"]
+    example = evaluate["requestBody"]["content"]["application/json"]["example"]
+    decision = evaluate["responses"]["200"]["content"]["application/json"]["example"]
+    assert decision == json.loads(library_json(json.dumps(example), date(2013, 6, 30)))  # type: ignore[arg-type]
+    rejection = evaluate["responses"]["422"]["content"]["application/json"]["example"]
+    assert set(rejection) == set(pbr.Rejection.model_fields)
+    assert "security" not in evaluate
+    secured = call(
+        create_app(Settings(token=TOKEN)),
+        "GET",
+        "/openapi.json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ).json()
+    assert secured["paths"]["/v1/evaluate"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in secured["paths"]["/v1/health"]["get"]
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+def _ledger(tmp_path: Path, amount: str = "3200.00") -> Path:
+    from pbr.ledger import Entry, Ledger
+
+    db = tmp_path / "ledger.db"
+    first = json.loads(FAMILIES[0])
+    Ledger(db).append(
+        [
+            Entry(
+                first["family_id"],
+                "attachment_fee",
+                Decimal(amount),
+                date(2014, 1, 6),
+                "L-1",
+                "tf-phase-1/1.0",
+            )
+        ]
+    )
+    return db
+
+
+def test_the_ledger_counts_as_payments_made_like_pbr_evaluate_ledger(tmp_path: Path) -> None:
+    from pbr.ledger import Entry, Ledger
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    path = tmp_path / "families.jsonl"
+    path.write_text("\n".join(FAMILIES[:3]) + "\n", encoding="utf-8")
+    _, out, _ = cli(
+        "evaluate", str(path), "--as-of", "2015-03-31", "--format", "json", "--ledger", str(db)
+    )
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=path.read_bytes())
+    assert answer.text.rsplit("\n", 2)[0] + "\n" == out
+    assert answer.headers["x-pbr-ledger-head"] == Ledger(db).verify().head
+    one = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert one.text + "\n" == out.splitlines(keepends=True)[0]
+    assert one.json()["paid_to_date"] != library_json(FAMILIES[0], AS_OF)
+    first = json.loads(FAMILIES[0])["family_id"]
+    Ledger(db).append(
+        [Entry(first, "crime_asb_education", Decimal("100.00"), date(2014, 2, 3), "L-2", "v")]
+    )
+    later = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert Decimal(later.json()["paid_to_date"]) == Decimal(one.json()["paid_to_date"]) + 100
+    assert later.headers["x-pbr-ledger-head"] == Ledger(db).verify().head
+
+
+def test_a_payment_in_both_the_record_and_the_ledger_is_counted_as_pbr_evaluate_counts_it(
+    tmp_path: Path,
+) -> None:
+    """The same claim in the record and in the ledger: the server agrees with the command."""
+    db = _ledger(tmp_path)
+    record = json.loads(FAMILIES[0])
+    record["payments"] = [
+        *record.get("payments", []),
+        {"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2014-01-06", "claim_id": "L-1"},
+    ]
+    path = tmp_path / "family.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    _, out, _ = cli(
+        "evaluate", str(path), "--as-of", "2015-03-31", "--format", "json", "--ledger", str(db)
+    )
+    app = create_app(Settings(ledger=db))
+    answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=path.read_bytes())
+    assert answer.text.rsplit("\n", 2)[0] + "\n" == out
+
+
+def test_a_broken_ledger_stops_the_app_and_a_tampered_one_is_a_503(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '1.00' WHERE seq = 1")
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert answer.status_code == 503
+    assert "ledger" in answer.json()["detail"]
+    assert call(app, "GET", "/v1/health").status_code == 503
+    with pytest.raises(ValueError, match="broken"):
+        create_app(Settings(ledger=db))
+    with pytest.raises(ValueError, match="no ledger"):
+        create_app(Settings(ledger=tmp_path / "missing.db"))
+
+
+# --- settings and import ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"token": "short"},
+        {"token": "has spaces in the middle of it"},
+        {"max_record_bytes": 0},
+        {"timeout": -1},
+        {"max_record_bytes": 10, "max_upload_bytes": 5},
+    ],
+)
+def test_settings_refuse_what_would_be_unsafe(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each says why in its own words
+        Settings(**kwargs)
+
+
+def test_importing_pbr_or_its_command_line_loads_no_web_framework() -> None:
+    import subprocess
+
+    code = (
+        "import sys, pbr, pbr.cli, pbr.serve; pbr.cli._parser(); "
+        "print(','.join(m for m in ('fastapi', 'starlette', 'uvicorn', 'anyio') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_an_unknown_name_in_pbr_serve_is_an_attribute_error() -> None:
+    import pbr.serve
+
+    with pytest.raises(AttributeError, match="nothing"):
+        pbr.serve.nothing  # noqa: B018
+    assert set(pbr.serve.__all__) <= set(dir(pbr.serve))
+
+
+# --- the command's hand-off to uvicorn -------------------------------------------------------
+
+
+def _run_serve(monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, dict[str, Any], str]:
+    import argparse
+    import io
+
+    import uvicorn
+
+    from pbr.cli import _parser
+
+    seen: dict[str, Any] = {}
+
+    def run(target: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, target=target)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.delenv("PBR_SERVE_OPTIONS", raising=False)
+    from pbr.serve._cli import run_serve
+
+    args: argparse.Namespace = _parser().parse_args(["serve", *argv])
+    err = io.StringIO()
+    return run_serve(args, err), seen, err.getvalue()
+
+
+def test_the_command_runs_uvicorn_safely(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastapi
+
+    status, seen, said = _run_serve(monkeypatch, "--port", "18999")
+    assert status == 0
+    assert isinstance(seen["target"], fastapi.FastAPI)
+    assert (seen["host"], seen["port"], seen["workers"]) == ("127.0.0.1", 18999, 1)
+    assert seen["http"] == "h11"
+    assert seen["server_header"] is False
+    assert seen["access_log"] is False  # the server logs its own line, without the query
+    assert said.startswith("pbr serve: http://127.0.0.1:18999 ")
+    assert "token not required" in said
+    _, faster, _ = _run_serve(monkeypatch, "--port", "18999", "--http-parser", "httptools")
+    assert faster["http"] == "httptools"
+
+
+def test_several_workers_build_their_app_from_the_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    token = tmp_path / "token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o600)
+    argv = ["--port", "18999", "--workers", "3", "--token-file", str(token)]
+    status, seen, _ = _run_serve(
+        monkeypatch, *argv, "--interpretation", "employment_weeks=all_13", "--log-ids"
+    )
+    assert status == 0
+    assert seen["target"] == "pbr.serve._cli:app_from_environment"
+    assert seen["factory"] is True
+    assert seen["workers"] == 3
+    from pbr.serve._cli import app_from_environment
+
+    app = app_from_environment()
+    answer = call(
+        app,
+        "POST",
+        "/v1/evaluate",
+        params=Q,
+        content=FAMILIES[5],
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert answer.text == library_json(
+        FAMILIES[5], AS_OF, interpretations={"employment_weeks": "all_13"}
+    )
+    assert call(app, "GET", "/v1/rules").status_code == 401
+    assert TOKEN not in os.environ["PBR_SERVE_OPTIONS"]  # the path travels, not the token
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--port", "0"], "not a port"),
+        (["--workers", "0"], "not a number of workers"),
+        (["--max-record-bytes", "lots"], "not a size"),
+        (["--timeout", "-1"], "not a positive number"),
+        (["--interpretation", "employment_weeks"], "ID=VALUE"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import _parser
+
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["serve", *argv])
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
+
+
+def test_sizes_take_units() -> None:
+    from pbr.serve._cli import _size
+
+    assert [_size(t) for t in ("4194304", "4M", "512K", "1G", "2MiB")] == [
+        4 * 2**20,
+        4 * 2**20,
+        512 * 2**10,
+        2**30,
+        2 * 2**20,
+    ]
+
+
+def test_an_audit_over_the_upload_limit_is_a_413() -> None:
+    app = create_app(Settings(max_record_bytes=10_000, max_upload_bytes=20_000))
+    declared = call(app, "POST", "/v1/audit", files=_audit_files())
+    assert declared.status_code == 413
+    form = httpx.Request("POST", "http://127.0.0.1/v1/audit", files=_audit_files())
+    body = form.read()
+    pieces = [body[i : i + 4000] for i in range(0, len(body), 4000)]
+    streamed = call(
+        app,
+        "POST",
+        "/v1/audit",
+        content=chunks(pieces),
+        headers={"Content-Type": form.headers["content-type"]},
+    )
+    assert streamed.status_code == 413
+    assert "20,000 bytes" in streamed.json()["detail"]
+
+
+@settings(max_examples=60)
+@given(
+    parts=st.lists(st.binary(min_size=0, max_size=40), max_size=30),
+    memory=st.integers(1, 64),
+    reads=st.lists(st.integers(0, 5), max_size=30),
+)
+def test_the_spool_gives_back_every_byte_in_order(
+    parts: list[bytes], memory: int, reads: list[int]
+) -> None:
+    import asyncio
+
+    from pbr.serve._spool import Spool
+
+    async def run() -> tuple[bytes, int]:
+        spool = Spool(memory)
+        taken: list[bytes] = []
+        spilled = 0
+        reader = aiter(spool)
+        for n, part in enumerate(parts):
+            spool.put(part)
+            spilled = max(spilled, spool.spilled)
+            for _ in range(reads[n] if n < len(reads) else 0):  # a reader slower or faster
+                if spool.waiting:
+                    taken.append(await anext(reader))
+        spool.close()
+        taken += [part async for part in reader]
+        return b"".join(taken), spilled
+
+    got, spilled = asyncio.run(run())
+    assert got == b"".join(parts)
+    if sum(len(p) for p in parts) > memory and not reads:
+        assert spilled > 0
+
+
+def test_a_client_that_leaves_mid_body_is_no_error(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    caplog.set_level(logging.INFO, logger="pbr.serve")
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": FAMILIES[0][:100].encode(), "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/evaluate",
+        "raw_path": b"/v1/evaluate",
+        "query_string": b"as_of=2015-03-31",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent == []
+    assert "error" not in caplog.text.lower()
+    assert "POST /v1/evaluate gone" in caplog.text
