@@ -268,17 +268,16 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         return None
     seed = "0" if args.seed is None else args.seed
     if method == "mus":
+        size = "whose size follows from --confidence, --tolerable and --expected"
+        no_strata = "which has no strata (every claim of at least the interval is taken)"
         for name, why in (
-            ("--sample", "the sample size follows from --confidence, --tolerable and --expected"),
-            ("--fraction", "the sample size follows from --confidence, --tolerable and --expected"),
-            ("--strata", "it has no strata: every claim of at least the interval is taken"),
-            (
-                "--min-per-stratum",
-                "it has no strata: every claim of at least the interval is taken",
-            ),
+            ("--sample", size),
+            ("--fraction", size),
+            ("--strata", no_strata),
+            ("--min-per-stratum", no_strata),
         ):
             if name in given:
-                raise ValueError(f"{name} does not apply to --sample-method mus: {why}")
+                raise ValueError(f"{name} does not apply to --sample-method mus, {why}")
         missing = [n for n in ("--confidence", "--tolerable") if n not in given]
         if missing:
             raise ValueError(
