@@ -489,6 +489,8 @@ REFUSED_ON_THE_CLAIMS = [
     (["--tolerable", "100", "--expected", "1%"], "expected (£246.00) must be below tolerable"),
     (["--tolerable", "2%", "--expected", "1.999%"], "the sample would need more than"),
     (["--tolerable", "0.000001%"], "tolerable must be above zero, got"),
+    (["--tolerable", "24600"], "the tolerable misstatement £24,600.00 is not below the £24,600.00"),
+    (["--tolerable", "100%"], "any over-claim would be tolerable, so no sample is needed"),
 ]
 
 

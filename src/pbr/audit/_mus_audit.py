@@ -110,14 +110,19 @@ class MusAudit:
             f"{format_gbp(plan.book_value)} in all."
         )
         if self.malformed:
+            one = self.malformed == 1
             note += (
-                f" The {self.malformed} malformed rows ({format_gbp(self.unverified)} "
-                "unverified in the reconciliation) could not be read, so they are not in it: "
-                "the bound does not cover them."
+                f" {_plural(self.malformed, 'malformed row').capitalize()} "
+                f"({format_gbp(self.unverified)} unverified in the reconciliation) could not be "
+                f"read: {'it is' if one else 'they are'} outside the population, and the bound "
+                f"does not cover {'it' if one else 'them'}."
             )
         zero = self.sample.not_selectable
         if zero:
-            note += f" {len(zero)} claims of £0.00 have no penny to select: {', '.join(zero)}."
+            note += (
+                f" {_plural(len(zero), 'claim').capitalize()} of £0.00 "
+                f"{'has' if len(zero) == 1 else 'have'} no penny to select: {', '.join(zero)}."
+            )
         return note
 
     def describe(self) -> str:
@@ -143,6 +148,11 @@ class MusAudit:
             f"{format_gbp(e.incremental_allowance)} incremental allowance = "
             f"{format_gbp(e.upper_limit)}\n{e.conclusion}"
         )
+
+
+def _plural(n: int, thing: str) -> str:
+    """``the 1 malformed row``, ``the 4 malformed rows``."""
+    return f"the {n} {thing}" + ("" if n == 1 else "s")
 
 
 def sampling_ids(claims: Sequence[Claim]) -> tuple[str, ...]:
@@ -187,7 +197,8 @@ def plan_for(
     ValueError: a monetary-unit sample needs claims to sample: no claim checked has an amount above £0.00
 
     Raises:
-        ValueError: no claim above £0.00, or what `mus_plan` refuses.
+        ValueError: no claim above £0.00, a tolerable misstatement not below the total claimed,
+            or what `mus_plan` refuses.
 
     """
     book = sum((c.amount for c in claims), ZERO)
@@ -196,7 +207,13 @@ def plan_for(
             "a monetary-unit sample needs claims to sample: no claim checked has an amount "
             "above £0.00"
         )
-    return mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
+    plan = mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
+    if plan.tolerable >= book:
+        raise ValueError(
+            f"the tolerable misstatement {format_gbp(plan.tolerable)} is not below the "
+            f"{format_gbp(book)} claimed: any over-claim would be tolerable, so no sample is needed"
+        )
+    return plan
 
 
 def mus_audit(
@@ -227,8 +244,9 @@ def mus_audit(
     (Decimal('3300.00'), True)
 
     Raises:
-        ValueError: no claim above £0.00, a confidence, tolerable or expected misstatement
-            `mus_plan` refuses, or a sample larger than the pennies in the file.
+        ValueError: no claim above £0.00, a tolerable misstatement not below the total
+            claimed, a confidence, tolerable or expected misstatement `mus_plan` refuses, or a
+            sample larger than the pennies in the file.
 
     """
     claims = [c.claim for c in verification.checks]

@@ -95,9 +95,11 @@ def conclusion(m: MusAudit) -> str:
     """The statement, against tolerable and the actual over-claim, and what it does not cover."""
     text = m.evaluation.conclusion
     if m.malformed:
+        one = m.malformed == 1
+        rows = f"{m.malformed} malformed row" + ("" if one else "s")
         text += (
-            f" The {m.malformed} malformed rows ({format_gbp(m.unverified)} unverified) are not "
-            "in the sample's population, so the bound does not cover them."
+            f" The {rows} ({format_gbp(m.unverified)} unverified) {'is' if one else 'are'} not "
+            f"in the sample's population, so the bound does not cover {'it' if one else 'them'}."
         )
     return text
 
