@@ -137,13 +137,15 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "--tolerable",
         type=_misstatement,
         metavar="AMOUNT",
-        help="mus: the tolerable over-claim, in pounds (5000) or as a share of the claims (2%%)",
+        help="mus: the tolerable over-claim, in pounds (5000) or as a percentage of the total "
+        "claimed (a number and a percent sign)",
     )
     au.add_argument(
         "--expected",
         type=_misstatement,
         metavar="AMOUNT",
-        help="mus: the over-claim expected, in pounds or as a share of the claims (default 0)",
+        help="mus: the over-claim expected, in pounds or as a percentage of the total claimed "
+        "(default 0)",
     )
     au.add_argument(
         "--interpretation",
