@@ -4,7 +4,9 @@
 problem with a code from `AUDIT_FLAGS`, the numbers compared and the rule with its source; the
 reconciliation adds up to the penny by kind. `missed_claims` lists results the evidence shows
 payable that nobody claimed (results and attachment fees apart). `sample` draws a spot-check
-sample that depends only on the claims and the seed. Reports: `write_report` (HTML, Markdown,
+sample that depends only on the claims and the seed; `mus_audit` draws a monetary-unit sample
+of the claims checked and bounds the file's over-claims from it (`mus_plan`, `mus_select` and
+`mus_evaluate` do each step on any amounts). Reports: `write_report` (HTML, Markdown,
 CSV, or XLSX with ``pip install "pbr[xlsx]"``); `payments_from_report` reads a CSV report's
 verified claims back as ledger entries. On the command line: ``pbr audit CLAIMS --families
 FILE`` and ``pbr ledger record AUDIT.csv DB``.
@@ -30,6 +32,7 @@ from pbr.audit._mus import (
     mus_plan,
     mus_select,
 )
+from pbr.audit._mus_audit import MusAudit, mus_audit
 from pbr.audit._report import write_report
 from pbr.audit._sample import Sample, rank, sample
 from pbr.audit._verify import (
@@ -53,6 +56,7 @@ __all__ = [
     "Flag",
     "MissedClaim",
     "Misstatement",
+    "MusAudit",
     "MusEvaluation",
     "MusItem",
     "MusPlan",
@@ -61,6 +65,7 @@ __all__ = [
     "Verification",
     "confidence_factor",
     "missed_claims",
+    "mus_audit",
     "mus_evaluate",
     "mus_plan",
     "mus_select",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -45,6 +46,36 @@ def _ledger_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_METHODS = ("simple", "stratified", "mus")
+
+
+def _confidence(text: str) -> str:
+    """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100."""
+    from pbr.audit._mus import _confidence as share
+
+    value = text.strip().removesuffix("%").strip() + "%"
+    try:
+        share(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a percentage from 50 to below 100, such as 95: got {text!r}"
+        ) from None
+    return value
+
+
+def _misstatement(text: str) -> str:
+    """Pounds (``5000``, ``5000.00``) or a percentage of the claims (``2%``), not negative."""
+    from pbr.audit._mus import _amount as in_pence
+
+    try:
+        in_pence(text.strip(), 10**15, "amount", round_up=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"pounds such as 5000 or a percentage of the claims such as 2%: got {text!r}"
+        ) from None
+    return text.strip()
+
+
 def add_audit_commands(sub: Any, date_type: Any) -> None:
     """Register ``audit``, ``ledger`` and ``replay`` on the CLI's subparsers."""
     from pbr.cli import _choice
@@ -66,23 +97,55 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         action="store_true",
         help="leave attachment fees out of the missed claims (missed results only)",
     )
-    au.add_argument("--sample", type=int, metavar="N", help="draw a spot-check sample of N claims")
     au.add_argument(
-        "--fraction", metavar="F", help="draw this fraction of each stratum instead (e.g. 0.1)"
+        "--sample-method",
+        choices=_METHODS,
+        help="how to draw the sample: simple (one group) or stratified (by --strata; the "
+        "default) take --sample N or --fraction F claims; mus (monetary-unit sampling) sizes the "
+        "sample from --confidence, --tolerable and --expected and bounds the over-claims",
     )
-    au.add_argument("--seed", default="0", help="sample seed (any text; default 0)")
+    au.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="draw a spot-check sample of N claims (simple or stratified)",
+    )
+    au.add_argument(
+        "--fraction",
+        metavar="F",
+        help="draw this fraction of each stratum instead (e.g. 0.1; simple or stratified)",
+    )
+    au.add_argument("--seed", help="sample seed, any text (default 0)")
     au.add_argument(
         "--strata",
-        default="kind",
         metavar="FIELDS",
-        help="comma-separated claim fields to stratify the sample by (default kind)",
+        help="comma-separated claim fields to stratify the sample by (stratified; default kind)",
     )
     au.add_argument(
         "--min-per-stratum",
         type=int,
-        default=0,
         metavar="K",
-        help="draw at least K claims from every stratum (all of a smaller one)",
+        help="draw at least K claims from every stratum, all of a smaller one (stratified)",
+    )
+    au.add_argument(
+        "--confidence",
+        type=_confidence,
+        metavar="PERCENT",
+        help="mus: the confidence of the bound, a percentage from 50 to below 100 (e.g. 95)",
+    )
+    au.add_argument(
+        "--tolerable",
+        type=_misstatement,
+        metavar="AMOUNT",
+        help="mus: the tolerable over-claim, in pounds (5000) or as a percentage of the total "
+        "claimed (a number and a percent sign)",
+    )
+    au.add_argument(
+        "--expected",
+        type=_misstatement,
+        metavar="AMOUNT",
+        help="mus: the over-claim expected, in pounds or as a percentage of the total claimed "
+        "(default 0)",
     )
     au.add_argument(
         "--interpretation",
@@ -170,25 +233,115 @@ def _families(paths: list[str]) -> dict[str, Family]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Sampling:
+    """The sample the command line asks for, its options checked."""
+
+    method: str
+    seed: str
+    strata: tuple[str, ...] = ()
+    min_per_stratum: int = 0
+
+
+def _sampling(args: argparse.Namespace) -> _Sampling | None:
+    """The sample asked for, or None; options that do not apply are refused (ValueError)."""
+    sized = args.sample is not None or args.fraction is not None
+    method = args.sample_method or ("stratified" if sized else None)
+    given = {
+        "--sample": args.sample,
+        "--fraction": args.fraction,
+        "--strata": args.strata,
+        "--min-per-stratum": args.min_per_stratum,
+        "--confidence": args.confidence,
+        "--tolerable": args.tolerable,
+        "--expected": args.expected,
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    mus_only: list[str] = [n for n in ("--confidence", "--tolerable", "--expected") if n in given]
+    if method is None:
+        stray = mus_only or [n for n in ("--strata", "--min-per-stratum") if n in given]
+        if args.seed is not None:
+            stray.append("--seed")
+        if stray:
+            raise ValueError(
+                f"{stray[0]} applies only to a sample: add --sample N, --fraction F or "
+                "--sample-method mus"
+            )
+        return None
+    seed = "0" if args.seed is None else args.seed
+    if method == "mus":
+        size = "whose size follows from --confidence, --tolerable and --expected"
+        no_strata = "which has no strata (every claim of at least the interval is taken)"
+        for name, why in (
+            ("--sample", size),
+            ("--fraction", size),
+            ("--strata", no_strata),
+            ("--min-per-stratum", no_strata),
+        ):
+            if name in given:
+                raise ValueError(f"{name} does not apply to --sample-method mus, {why}")
+        missing = [n for n in ("--confidence", "--tolerable") if n not in given]
+        if missing:
+            raise ValueError(
+                f"--sample-method mus needs {' and '.join(missing)} "
+                "(e.g. --confidence 95 --tolerable 2%)"
+            )
+        _check_misstatements(args.tolerable, args.expected or "0")
+        return _Sampling("mus", seed)
+    if mus_only:
+        raise ValueError(f"{mus_only[0]} applies only to --sample-method mus")
+    if not sized:
+        raise ValueError(f"--sample-method {method} needs --sample N or --fraction F")
+    if method == "simple":
+        for name in ("--strata", "--min-per-stratum"):
+            if name in given:
+                raise ValueError(
+                    f"{name} does not apply to --sample-method simple, which draws from all "
+                    "claims as one group: use --sample-method stratified"
+                )
+        return _Sampling("simple", seed)
+    text = "kind" if args.strata is None else args.strata
+    strata = tuple(s.strip() for s in text.split(",") if s.strip())
+    if args.sample_method == "stratified" and not strata:
+        raise ValueError("--sample-method stratified needs at least one field in --strata")
+    return _Sampling("stratified", seed, strata, args.min_per_stratum or 0)
+
+
+def _check_misstatements(tolerable: str, expected: str) -> None:
+    """Refuse, before any work, a tolerable of nothing or an expected not below it."""
+    from pbr.audit._mus import _amount, _share
+
+    book = 10**15  # any: the comparison is checked only where it does not depend on the file
+    pence = _amount(tolerable, book, "tolerable", round_up=False)
+    if pence == 0:
+        raise ValueError(f"--tolerable must be above zero, got {tolerable!r}")
+    same_kind = (_share(tolerable, "tolerable") is None) == (_share(expected, "expected") is None)
+    if same_kind and _amount(expected, book, "expected", round_up=True) >= pence:
+        raise ValueError(
+            f"--expected ({expected}) must be below --tolerable ({tolerable}): no sample "
+            "can conclude when the over-claim expected is already intolerable"
+        )
+
+
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
     from pbr import audit
+    from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
     from pbr.cli import _plans, _rules_for
 
     try:  # everything that can be refused is refused before any work
         if args.report:
             check_report_path(args.report)
-        strata = tuple(s.strip() for s in args.strata.split(",") if s.strip())
-        wants_sample = args.sample is not None or args.fraction is not None
-        if wants_sample:
+        wanted = _sampling(args)
+        if wanted is not None and wanted.method != "mus":
             audit.sample(
                 [],
                 size=0 if args.sample is not None else None,
                 fraction=args.fraction,
-                seed=args.seed,
-                strata=strata,
-                min_per_stratum=args.min_per_stratum,
+                seed=wanted.seed,
+                strata=wanted.strata,
+                min_per_stratum=wanted.min_per_stratum,
             )
     except ValueError as exc:
         print(f"pbr: {exc}", file=sys.stderr)
@@ -198,23 +351,27 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     families = _families(args.families)
     claims, rejections = audit.read_claims(args.claims)
-    drawn = None
-    if wants_sample:  # drawn before the audit: a sample that cannot be drawn stops it early
-        distinct: dict[str, Any] = {}
-        for c in claims:  # a row repeating another is not drawn twice
-            distinct.setdefault(c.claim_id, c)
-        try:
+    drawn: audit.Sample | None = None
+    mus = {"confidence": args.confidence, "tolerable": args.tolerable}
+    mus["expected"] = args.expected or "0"
+    try:  # before the audit: a sample that cannot be drawn stops it early
+        if wanted is not None and wanted.method == "mus":
+            plan_for(claims, **mus)
+        elif wanted is not None:
+            distinct: dict[str, Any] = {}
+            for c in claims:  # a row repeating another is not drawn twice
+                distinct.setdefault(c.claim_id, c)
             drawn = audit.sample(
                 distinct.values(),
                 size=args.sample,
                 fraction=args.fraction,
-                seed=args.seed,
-                strata=strata,
-                min_per_stratum=args.min_per_stratum,
+                seed=wanted.seed,
+                strata=wanted.strata,
+                min_per_stratum=wanted.min_per_stratum,
             )
-        except ValueError as exc:
-            print(f"pbr: {exc}", file=sys.stderr)
-            return 2
+    except ValueError as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
     result = audit.verify(
         claims,
         families,
@@ -225,14 +382,22 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         plans=plans,
         missed_fees=not args.no_missed_fees,
     )
+    found = None
+    if wanted is not None and wanted.method == "mus":
+        found = audit.mus_audit(result, seed=wanted.seed, **mus)
     if args.report:  # first: a reader of the summary that stops early cannot lose the report
         sources = [args.claims, *args.families]
-        audit.write_report(result, args.report, sample=drawn, sources=sources)
+        audit.write_report(result, args.report, sample=found or drawn, sources=sources)
     for r in rejections:
         print(r.describe(), file=sys.stderr)
     if args.report:
         print(f"report written to {args.report}", file=sys.stderr)
     _print_audit(result, drawn, out)
+    if found is not None:
+        out.write(f"{found.describe()}\n")
+        if found.malformed:
+            out.write(f"{found.population_note}\n")
+        out.write(f"sample: {' '.join(found.sample.item_ids)}\n")
     return 1 if result.exceptions or rejections else 0
 
 

@@ -42,20 +42,27 @@ COLUMNS = (
 )
 """The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks).
 
-On every row ``amount = verified + over_claimed + unverified``; a malformed row's amount (where
-it can be read) is unverified. Text a spreadsheet would run as a formula starts with ``'``.
+On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
+(where it can be read) is unverified. Text a spreadsheet would run as a formula starts with
+``'``. A report with a monetary-unit sample has more columns and, after the malformed rows, rows
+of status ``mus`` that are no claims: the sample's evaluation.
 """
 
 
 def render(report: Report) -> str:
-    """Every claim in file order, then every malformed row with its field, value and why."""
+    """Every claim in file order, then every malformed row with its field, value and why.
+
+    With a monetary-unit sample, every row also has the ``mus_*`` columns
+    (`pbr.audit._mus_report.MUS_COLUMNS`) and the evaluation follows as rows of status ``mus``.
+    """
     from pbr.output import CsvWriter
 
     out = io.StringIO(newline="")
-    writer = CsvWriter(out, COLUMNS)
+    writer = CsvWriter(out, (*COLUMNS, *report.claim_columns))
     writer.writeheader()
     writer.writerows(report.all_claims)
     writer.writerows(report.malformed)
+    writer.writerows(report.evaluation)
     return out.getvalue()
 
 
@@ -64,7 +71,7 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
 
     A claim with status ``verified`` is recorded at its verified amount; with `partial`, so is
     the verified part of a claim cut only by ``AMOUNT_DIFFERS`` or ``CAP_EXCEEDED``. Flagged and
-    malformed rows are not. Record them with ``Ledger.append(entries, skip_recorded=True)``
+    malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures). Record them with ``Ledger.append(entries, skip_recorded=True)``
     (``pbr ledger record``), so that recording the same report twice writes nothing twice.
 
     >>> import pathlib, tempfile
@@ -104,8 +111,12 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
         where = f"{path}: row {reader.line_num}"
         values = {c: restore(row.get(c) or "") for c in (*needed, "rules_version")}
         status = values["status"]
+        if status == "mus":  # the evaluation of a monetary-unit sample: no claim
+            continue
         if status not in ("verified", "flagged", "malformed"):
-            raise LedgerError(f"{where}: status = {status!r}: not verified, flagged or malformed")
+            raise LedgerError(
+                f"{where}: status = {status!r}: not verified, flagged, malformed or mus"
+            )
         cut_only = bool(values["flags"]) and set(values["flags"].split()) <= _PARTIAL
         if status != "verified" and not (partial and status == "flagged" and cut_only):
             continue

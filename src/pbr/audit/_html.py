@@ -14,6 +14,7 @@ __all__ = ["render"]
 _NUMERIC = frozenset(
     {"row", "claims", "flagged", "malformed", "claimed", "verified", "over_claimed"}
     | {"unverified", "under_claimed", "amount", "allowed"}
+    | {"selected_at", "hits", "audited", "tainting", "factor_step", "projected", "allowance"}
 )
 _ALERTS = ("Claims flagged", "Over-claimed", "Malformed rows", "Unverified (malformed rows)")
 
@@ -35,6 +36,8 @@ def render(report: Report) -> str:
         css = "card" + ("" if quiet else alert)
         parts.append(f"<div class='{css}'><div class='v'>{e(value)}</div>{e(label)}</div>")
     parts.append("</section>")
+    if report.conclusion:
+        parts.append(f"<p class='conclusion'>{e(report.conclusion)}</p>")
     parts += [_table(t) for t in report.tables]
     parts.append("<h2>Flags</h2><dl class='legend'>")
     for code, meaning in AUDIT_FLAGS.items():
@@ -104,7 +107,7 @@ def _cell(name: str, value: Cell) -> str:
         return f"<td class='rule'>{e(str(value))}</td>"
     if value == "not knowable":
         return f"<td class='muted'>{e(value)}</td>"
-    if name in ("why", "value"):
+    if name in ("why", "value", "how"):
         return f"<td class='why'>{e(str(value))}</td>"
     if name in ("kind", "claim_id", "family_id", "claimed_on", "claimable_from"):
         return f"<td class='key'>{e(str(value))}</td>"
@@ -120,6 +123,7 @@ h2{font-size:18px;margin:32px 0 6px;border-bottom:2px solid #1d4e89;padding-bott
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:1px 14px;margin:0;font-size:13px;color:#4b5560}
 dl.meta dt{font-weight:600}dl.meta dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
 .note{color:#4b5560;font-size:13px;margin:4px 0 8px}.none{color:#4b5560}
+.conclusion{border-left:4px solid #1d4e89;background:#f3f6fa;padding:10px 14px;margin:16px 0 4px;font-size:15px}
 .n{background:#e8eef6;color:#1d4e89;border-radius:10px;padding:1px 8px;font-size:13px;vertical-align:middle}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;margin:20px 0 4px}
 .card{border:1px solid #dde3ea;border-left:4px solid #1d4e89;border-radius:6px;padding:8px 12px;font-size:13px;color:#4b5560}

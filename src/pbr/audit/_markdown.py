@@ -22,6 +22,8 @@ def render(report: Report) -> str:
     lines += [f"- **{e(k)}**: {e(v)}" for k, v in report.meta]
     lines += ["", "## Summary", ""]
     lines += [f"- **{e(label)}**: {e(value)}" for label, value in report.summary]
+    if report.conclusion:
+        lines += ["", f"> {e(report.conclusion)}"]
     for table in report.tables:
         count = len(table.rows) - (1 if table.total_last and table.rows else 0)
         lines += ["", f"## {e(table.title)} ({count})", ""]

@@ -20,6 +20,7 @@ from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
+    from pbr.audit._mus_audit import MusAudit
     from pbr.audit._sample import Sample
     from pbr.audit._verify import MissedClaim, Verification
 
@@ -78,6 +79,12 @@ class Report:
     """Every claim as a flat row, with flags, amounts and provenance (the CSV report)."""
     malformed: tuple[dict[str, Any], ...] = ()
     """Every malformed row as a flat row (the CSV report)."""
+    conclusion: str = ""
+    """What the sample concludes, shown beside the summary (a monetary-unit sample's bound)."""
+    claim_columns: tuple[str, ...] = ()
+    """Columns every claim row gains (a monetary-unit sample's), after the usual ones."""
+    evaluation: tuple[dict[str, Any], ...] = ()
+    """Rows after the claims and malformed rows in the CSV report (the sample's evaluation)."""
 
 
 def check_report_path(path: str | Path) -> Path:
@@ -101,7 +108,7 @@ def write_report(
     verification: Verification,
     path: str | Path,
     *,
-    sample: Sample | None = None,
+    sample: Sample | MusAudit | None = None,
     title: str = "Claim audit",
     sources: Sequence[str | Path] = (),
 ) -> Path:
@@ -114,6 +121,12 @@ def write_report(
     ``pbr replay`` needs. Text a spreadsheet would run as a formula is neutralised in the CSV,
     XLSX and Markdown (`pbr.output.neutralise`), and HTML and Markdown markup is escaped.
 
+    `sample` is a spot-check `Sample` or a monetary-unit sample of this verification
+    (`pbr.audit.mus_audit`): then the header gives its method, parameters, seed and interval,
+    and every format the sampled claims, the tainting of each misstatement, the upper
+    misstatement limit and its parts, and the conclusion beside the over-claim found by
+    checking every claim (the CSV as ``mus_*`` columns and rows of status ``mus``).
+
     >>> import pathlib, tempfile
     >>> from pbr.audit import verify
     >>> path = write_report(verify([], []), pathlib.Path(tempfile.mkdtemp()) / "audit.md")
@@ -121,7 +134,8 @@ def write_report(
     '# Claim audit'
 
     Raises:
-        ValueError: the suffix is none of .html, .md, .csv, .xlsx.
+        ValueError: the suffix is none of .html, .md, .csv, .xlsx, or `sample` is a
+            monetary-unit sample of other claims than the verification's.
         pbr.output.OutputError: the report cannot be written (nothing is), or it is .xlsx and
             openpyxl is missing (``pip install "pbr[xlsx]"``).
 
@@ -164,12 +178,21 @@ _WRITERS = {".html": _html, ".md": _markdown, ".csv": _csv, ".xlsx": _xlsx}
 
 def build(
     v: Verification,
-    sample: Sample | None = None,
+    sample: Sample | MusAudit | None = None,
     title: str = "Claim audit",
     sources: Sequence[str | Path] = (),
 ) -> Report:
     """The report's content from a verification (and a sample), for any writer."""
     from pbr import __version__
+    from pbr.audit._mus_audit import MusAudit
+
+    mus = sample if isinstance(sample, MusAudit) else None
+    spot = sample if not isinstance(sample, MusAudit) else None
+    if mus is not None and tuple(check for _, check in mus.checks) != v.checks:
+        raise ValueError(
+            "the monetary-unit sample was drawn from other claims than this verification's: "
+            "draw it with mus_audit(verification, ...)"
+        )
 
     meta = [
         ("Evidence as of", v.as_of.isoformat() if v.as_of else "(no claims)"),
@@ -184,6 +207,12 @@ def build(
         ("Payment ledger", v.history or "none (the family records' own payments only)"),
     )
     meta += [(f"Input {Path(s).name}", f"sha256 {_sha256(Path(s))}") for s in sources]
+    if spot is not None:
+        meta += [("Sample method", spot.method), ("Sample seed", spot.seed)]
+    if mus is not None:
+        from pbr.audit import _mus_report
+
+        meta += _mus_report.meta(mus)
     meta.append(("Report made", date.today().isoformat()))
     tables = [
         _reconciliation(v),
@@ -208,7 +237,10 @@ def build(
                 "claimed nor paid (a fee, not a result: kept apart from the results above).",
             )
         )
-    tables.append(_sample(sample))
+    if mus is not None:
+        tables += _mus_report.tables(mus)
+    else:
+        tables.append(_sample(spot))
     if v.unevaluated:
         tables.append(
             Table(
@@ -219,13 +251,29 @@ def build(
                 "were not searched for missed claims.",
             )
         )
+    summary = _summary(v, spot)
+    claims = [c.as_row() for c in v.checks]
+    if mus is None:
+        return Report(
+            title,
+            tuple(meta),
+            tuple(summary),
+            tuple(tables),
+            tuple(claims),
+            tuple(_malformed_row(r) for r in v.rejections),
+        )
     return Report(
         title,
         tuple(meta),
-        tuple(_summary(v, sample)),
+        tuple(summary + _mus_report.summary(mus)),
         tuple(tables),
-        tuple(c.as_row() for c in v.checks),
+        tuple(
+            row | extra for row, extra in zip(claims, _mus_report.claim_columns(mus), strict=True)
+        ),
         tuple(_malformed_row(r) for r in v.rejections),
+        conclusion=_mus_report.conclusion(mus),
+        claim_columns=_mus_report.MUS_COLUMNS,
+        evaluation=tuple(_mus_report.csv_rows(mus)),
     )
 
 

@@ -55,12 +55,15 @@ def render(report: Report) -> bytes:
     summary.append(cells(summary, [report.title], strong=True))
     for key, value in (*report.meta, ("", ""), *report.summary):
         summary.append(cells(summary, [key, value]))
+    if report.conclusion:
+        summary.append(cells(summary, ["Conclusion", report.conclusion], strong=True))
     for t in report.tables:
         table(t.title, t.columns, t.rows, t.total_last and bool(t.rows))
+    columns = (*COLUMNS, *report.claim_columns)
     table(
         "All claims",
-        COLUMNS,
-        ([flat.get(c, "") for c in COLUMNS] for flat in (*report.all_claims, *report.malformed)),
+        columns,
+        ([flat.get(c, "") for c in columns] for flat in (*report.all_claims, *report.malformed)),
         False,
     )
     buffer = io.BytesIO()

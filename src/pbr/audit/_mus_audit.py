@@ -1,0 +1,268 @@
+"""Monetary-unit sampling applied to an audit: plan, draw and evaluate on the claims checked.
+
+The population is every claim `verify` checked (malformed rows are not in it: nothing of them can
+be sampled or verified); each claim's audited amount is the amount the rules allow it, so the
+evaluation's actual over-claim is the reconciliation's over-claimed total, to the penny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from pbr.audit._mus import MusEvaluation, MusPlan, MusSample, mus_evaluate, mus_plan, mus_select
+from pbr.money import ZERO, format_gbp
+
+if TYPE_CHECKING:
+    from pbr.audit._claims import Claim
+    from pbr.audit._verify import ClaimCheck, Verification
+
+__all__ = ["MusAudit", "mus_audit", "plan_for", "sampling_ids"]
+
+
+@dataclass(frozen=True, slots=True)
+class MusAudit:
+    """A monetary-unit sample of an audit's claims, evaluated against what the rules allow.
+
+    `checks` pairs each claim checked, in file order, with its sampling id: its claim id, or
+    ``<claim id>#row<n>`` for a row whose claim id an earlier row already has (a repeated row
+    is money claimed twice, so it stays in the population).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> from pbr.audit import Claim, verify
+    >>> families = [pbr.Family.model_validate({"family_id": f"F{i}", "attached_on": "2012-10-15",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]}) for i in range(40)]
+    >>> claims = [Claim(claim_id=f"C{i:02}", family_id="F99" if i == 5 else f"F{i}",
+    ...     kind="attachment_fee", amount="4000.00" if i == 17 else "3200.00",
+    ...     claimed_on=date(2012, 11, 1)) for i in range(40)]
+    >>> found = mus_audit(verify(claims, families), confidence="95%", tolerable="20%", seed=2015)
+    >>> print(found.describe())  # doctest: +NORMALIZE_WHITESPACE
+    monetary-unit sample: 15 selections every £8,586.66 from £975.00, seed 2015: 15 of 40 claims
+    upper misstatement limit at 95% confidence: £25,723.35 basic precision + £1,717.34
+    projected + £1,284.80 incremental allowance = £28,725.49
+    With 95% confidence, over-claims in this file do not exceed £28,725.49. That is above the
+    tolerable misstatement of £25,760.00: the sample does not show that over-claims are
+    tolerable. Checking every claim found over-claims of £4,000.00, within the bound, as it
+    should be.
+    """
+
+    sample: MusSample
+    evaluation: MusEvaluation
+    checks: tuple[tuple[str, ClaimCheck], ...]
+    """Every claim checked, in file order, with its sampling id."""
+    over_claimed: Decimal
+    """The over-claims found by checking every claim (the reconciliation's total)."""
+    malformed: int
+    """Malformed rows: not in the population, so neither sampled nor covered by the bound."""
+    unverified: Decimal
+    """What the malformed rows claim, where their amounts can be read (the reconciliation's)."""
+
+    @property
+    def plan(self) -> MusPlan:
+        """The plan the sample was drawn to (sample size, interval, parameters).
+
+        >>> from datetime import date
+        >>> from pbr.audit import Claim, verify
+        >>> claims = [Claim(claim_id=f"C{n}", family_id="F9", kind="attachment_fee",
+        ...                 amount=amount, claimed_on=date(2012, 11, 1))
+        ...           for n, amount in enumerate(["3000.00", "300.00"], start=1)]
+        >>> found = mus_audit(verify(claims, []), confidence="95%", tolerable="50%", seed=1)
+        >>> found.plan.sample_size, found.plan.interval
+        (6, Decimal('550.00'))
+        """
+        return self.sample.plan
+
+    @property
+    def consistent(self) -> bool:
+        """The actual over-claim is within the stated bound, as it is bar bad luck.
+
+        >>> from datetime import date
+        >>> from pbr.audit import Claim, verify
+        >>> claims = [Claim(claim_id=f"C{n}", family_id="F9", kind="attachment_fee",
+        ...                 amount=amount, claimed_on=date(2012, 11, 1))
+        ...           for n, amount in enumerate(["3000.00", "300.00"], start=1)]
+        >>> found = mus_audit(verify(claims, []), confidence="95%", tolerable="50%", seed=1)
+        >>> found.consistent
+        True
+        """
+        return self.over_claimed <= self.evaluation.bound
+
+    @property
+    def population_note(self) -> str:
+        """What the sample was drawn from, and what it could not cover, in a sentence or two.
+
+        >>> from datetime import date
+        >>> from pbr.audit import Claim, verify
+        >>> claims = [Claim(claim_id=f"C{n}", family_id="F9", kind="attachment_fee",
+        ...                 amount=amount, claimed_on=date(2012, 11, 1))
+        ...           for n, amount in enumerate(["3000.00", "300.00"], start=1)]
+        >>> found = mus_audit(verify(claims, []), confidence="95%", tolerable="50%", seed=1)
+        >>> found.population_note
+        'The population is the 2 claims checked, £3,300.00 in all.'
+        """
+        plan = self.plan
+        note = (
+            f"The population is the {len(self.checks)} claims checked, "
+            f"{format_gbp(plan.book_value)} in all."
+        )
+        if self.malformed:
+            one = self.malformed == 1
+            note += (
+                f" {_plural(self.malformed, 'malformed row').capitalize()} "
+                f"({format_gbp(self.unverified)} unverified in the reconciliation) could not be "
+                f"read: {'it is' if one else 'they are'} outside the population, and the bound "
+                f"does not cover {'it' if one else 'them'}."
+            )
+        zero = self.sample.not_selectable
+        if zero:
+            note += (
+                f" {_plural(len(zero), 'claim').capitalize()} of £0.00 "
+                f"{'has' if len(zero) == 1 else 'have'} no penny to select: {', '.join(zero)}."
+            )
+        return note
+
+    def describe(self) -> str:
+        """The sample and its conclusion in a few lines, for a terminal.
+
+        >>> from datetime import date
+        >>> from pbr.audit import Claim, verify
+        >>> claims = [Claim(claim_id=f"C{n}", family_id="F9", kind="attachment_fee",
+        ...                 amount=amount, claimed_on=date(2012, 11, 1))
+        ...           for n, amount in enumerate(["3000.00", "300.00"], start=1)]
+        >>> found = mus_audit(verify(claims, []), confidence="95%", tolerable="50%", seed=1)
+        >>> print(found.describe().splitlines()[0])
+        monetary-unit sample: 6 selections every £550.00 from £376.76, seed 1: 2 of 2 claims
+        """
+        s, e = self.sample, self.evaluation
+        confidence = f"{(e.plan.confidence * 100).normalize():f}%"
+        return (
+            f"monetary-unit sample: {s.draws} selections every {format_gbp(e.interval)} from "
+            f"{format_gbp(s.start)}, seed {s.seed}: {len(s.items)} of {len(self.checks)} claims\n"
+            f"upper misstatement limit at {confidence} confidence: "
+            f"{format_gbp(e.basic_precision)} basic precision + "
+            f"{format_gbp(e.projected_over_claim)} projected + "
+            f"{format_gbp(e.incremental_allowance)} incremental allowance = "
+            f"{format_gbp(e.upper_limit)}\n{e.conclusion}"
+        )
+
+
+def _plural(n: int, thing: str) -> str:
+    """``the 1 malformed row``, ``the 4 malformed rows``."""
+    return f"the {n} {thing}" + ("" if n == 1 else "s")
+
+
+def sampling_ids(claims: Sequence[Claim]) -> tuple[str, ...]:
+    """Each claim's id in the sample: its claim id, ``#row<n>`` added when already taken.
+
+    >>> from datetime import date
+    >>> from pbr.audit import Claim
+    >>> c = Claim(claim_id="C1", family_id="F", kind="attachment_fee", amount="1",
+    ...           claimed_on=date(2013, 1, 1), row=2)
+    >>> sampling_ids([c, c.model_copy(update={"row": 3}), c.model_copy(update={"row": 4})])
+    ('C1', 'C1#row3', 'C1#row4')
+    """
+    taken: set[str] = set()
+    ids: list[str] = []
+    for claim in claims:
+        key = claim.claim_id
+        if key in taken:
+            key = f"{key}#row{claim.row}"
+            while key in taken:  # only if a claim id itself looks like this
+                key += "#"
+        taken.add(key)
+        ids.append(key)
+    return tuple(ids)
+
+
+def plan_for(
+    claims: Sequence[Claim],
+    *,
+    confidence: Decimal | str,
+    tolerable: Decimal | str | int,
+    expected: Decimal | str | int = 0,
+) -> MusPlan:
+    """The plan for these claims: refused, with a reason, when there is nothing to sample.
+
+    >>> from datetime import date
+    >>> from pbr.audit import Claim
+    >>> free = Claim(claim_id="C1", family_id="F", kind="attachment_fee", amount="0",
+    ...              claimed_on=date(2013, 1, 1))
+    >>> plan_for([free], confidence="95%", tolerable="2%")
+    Traceback (most recent call last):
+    ...
+    ValueError: a monetary-unit sample needs claims to sample: no claim checked has an amount above £0.00
+
+    Raises:
+        ValueError: no claim above £0.00, a tolerable misstatement not below the total claimed,
+            or what `mus_plan` refuses.
+
+    """
+    book = sum((c.amount for c in claims), ZERO)
+    if book <= 0:
+        raise ValueError(
+            "a monetary-unit sample needs claims to sample: no claim checked has an amount "
+            "above £0.00"
+        )
+    plan = mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
+    if plan.tolerable >= book:
+        raise ValueError(
+            f"the tolerable misstatement {format_gbp(plan.tolerable)} is not below the "
+            f"{format_gbp(book)} claimed: any over-claim would be tolerable, so no sample is needed"
+        )
+    return plan
+
+
+def mus_audit(
+    verification: Verification,
+    *,
+    confidence: Decimal | str,
+    tolerable: Decimal | str | int,
+    expected: Decimal | str | int = 0,
+    seed: str | int,
+) -> MusAudit:
+    """Plan, draw and evaluate a monetary-unit sample of the claims `verification` checked.
+
+    The arguments are `mus_plan`'s (``"95%"``, ``"2%"`` or pounds) and `mus_select`'s seed.
+    Every claim checked is in the population, with its amount claimed; malformed rows are not.
+    Each sampled claim's audited amount is the one the rules allow (verified plus
+    under-claimed), and every claim's is given, so the evaluation states the actual over-claim
+    beside its bound. `pbr.audit.write_report(..., sample=found)` writes it in every format.
+
+    >>> from datetime import date
+    >>> from pbr.audit import Claim, verify
+    >>> claims = [Claim(claim_id=f"C{n}", family_id="F9", kind="attachment_fee",
+    ...                 amount=amount, claimed_on=date(2012, 11, 1))
+    ...           for n, amount in enumerate(["3000.00", "300.00"], start=1)]
+    >>> found = mus_audit(verify(claims, []), confidence="95%", tolerable="50%", seed=1)
+    >>> found.sample.item_ids, found.evaluation.upper_limit, found.evaluation.bound
+    (('C1', 'C2'), Decimal('5609.14'), Decimal('3300.00'))
+    >>> found.over_claimed, found.consistent
+    (Decimal('3300.00'), True)
+
+    Raises:
+        ValueError: no claim above £0.00, a tolerable misstatement not below the total
+            claimed, a confidence, tolerable or expected misstatement `mus_plan` refuses, or a
+            sample larger than the pennies in the file.
+
+    """
+    claims = [c.claim for c in verification.checks]
+    ids = sampling_ids(claims)
+    plan = plan_for(claims, confidence=confidence, tolerable=tolerable, expected=expected)
+    drawn = mus_select(zip(ids, (c.amount for c in claims), strict=True), plan, seed=seed)
+    audited = {
+        key: check.verified + check.under_claimed
+        for key, check in zip(ids, verification.checks, strict=True)
+    }
+    total = verification.reconciliation()[-1]
+    return MusAudit(
+        sample=drawn,
+        evaluation=mus_evaluate(drawn, audited),
+        checks=tuple(zip(ids, verification.checks, strict=True)),
+        over_claimed=total["over_claimed"],
+        malformed=len(verification.rejections),
+        unverified=total["unverified"],
+    )
