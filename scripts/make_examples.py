@@ -712,7 +712,7 @@ def build_families() -> list[Record]:
             ],
             benefit_spells=[benefit("A1", "ESA", "2012-03-03")],
         ),
-        # ASB 5 -> 3, more than 40% of the baseline: ASB_REDUCTION_BELOW_60_PERCENT
+        # ASB 5 -> 3, more than 40% of the baseline: ASB_NOT_REDUCED_ENOUGH
         family(
             "EX-031",
             "2013-12-02",
@@ -827,7 +827,7 @@ def build_families() -> list[Record]:
             ],
             benefit_spells=[benefit("A1", "JSA", "2012-09-24")],
         ),
-        # Offending 4 -> 3, a 25% fall: OFFENDING_REDUCTION_BELOW_33_PERCENT
+        # Offending 4 -> 3, a 25% fall: OFFENDING_NOT_REDUCED_ENOUGH
         family(
             "EX-036",
             "2013-07-01",

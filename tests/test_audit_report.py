@@ -280,9 +280,9 @@ PASSING = {
     "LIMB_NOT_RELEVANT",
     "CHILD_IN_SCHOOL",
     "NO_CHILD_TO_ASSESS",
-    "ASB_REDUCED_60_PERCENT",
+    "ASB_REDUCED_ENOUGH",
     "ASB_NONE_BEFORE_OR_SINCE",
-    "OFFENDING_REDUCED_33_PERCENT",
+    "OFFENDING_REDUCED_ENOUGH",
     "OFFENDING_NONE_BEFORE_OR_SINCE",
     "WORK_PROGRAMME_REFERRAL",
     "CONTINUOUS_EMPLOYMENT_REACHED",
@@ -322,7 +322,7 @@ def test_a_result_not_met_names_only_what_failed_with_the_child_and_term() -> No
         "C2",
         "2014/15 autumn",
     )
-    for passing in ("CHILD_IN_SCHOOL", "ASB_REDUCED_60_PERCENT", "OFFENDING_NONE"):
+    for passing in ("CHILD_IN_SCHOOL", "ASB_REDUCED_ENOUGH", "OFFENDING_NONE"):
         assert passing not in flag.message
 
 

@@ -61,7 +61,6 @@ INTERPRETATION_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("relevance", "all_limbs"): (
         "EX-010",  # education limb now applies: the truancy fails crime/ASB/education
-        "EX-011",  # progress to work and employment not_applicable -> not_met
         "EX-012",  # ASB limb now applies: ASB since a zero baseline fails
         "EX-015",  # education stated away; under all_limbs the absence fails
     ),

@@ -26,6 +26,7 @@ from pbr.errors import OutsideProgramme, PlanError, UnknownInterpretation
 from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, UnreadableFile, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
 from pbr.periods import check_as_of
+from pbr.programmes import programmes
 from pbr.records import Family
 from pbr.rules import RuleSet
 
@@ -35,14 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
-_PROGRAMME_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
-
-
-_SHORT = {"tf-phase-1": "TF1", "tf-phase-2": "TF2", "supporting-families": "SF"}
-
-
-class _UsageError(Exception):
-    """A command line that cannot be run as given (exit 2, before any work)."""
 
 
 _SHORT = {"met": "met", "not_met": "not met", "not_applicable": "n/a", "already_paid": "paid"}
@@ -559,6 +552,11 @@ def _progress(items: Iterable[Any]) -> Iterable[Any]:
     return tqdm(items, unit=" families", file=sys.stderr, mininterval=0.5)  # type: ignore[no-any-return]
 
 
+def _short(programme_id: str) -> str:
+    """A programme's short label for tables (``TF1``), or its id when it has none."""
+    return next((p.short for p in programmes() if p.id == programme_id), programme_id)
+
+
 def _write_table(decisions: list[Decision], out: TextIO) -> None:
     kinds = [k for k in _KINDS if any(k in d.results for d in decisions)] or list(_KINDS[:3])
     titles = {
@@ -573,7 +571,7 @@ def _write_table(decisions: list[Decision], out: TextIO) -> None:
     for d in decisions:
         cells = [
             d.family_id,
-            _PROGRAMME_SHORT.get(d.programme, d.programme),
+            _short(d.programme),
             d.attached_on.isoformat(),
             d.attachment_year,
             "yes" if d.eligible else "no",
@@ -616,7 +614,8 @@ def _summary(
     ]
     width = max([len(k) for k in _KINDS] + [len("total")])
     grand = ZERO
-    for programme in sorted(totals, key=list(_PROGRAMME_SHORT).index):
+    order = [p.id for p in programmes()]
+    for programme in sorted(totals, key=order.index):
         lines.append(f"  {programme}: {counts[programme]} families; payable now by result:")
         for kind, amount in totals[programme].items():
             lines.append(f"    {kind.ljust(width)}  {format_gbp(amount).rjust(12)}")

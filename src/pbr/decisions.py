@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from pbr.money import Money
-from pbr.reasons import ReasonCode
+from pbr.reasons import ReasonCode, current_code
 
 __all__ = [
     "RESULT_KINDS",
@@ -21,7 +21,6 @@ __all__ = [
     "ResultDecision",
     "ResultKind",
     "Status",
-    "construct",
 ]
 
 ResultKind = Literal[
@@ -33,46 +32,24 @@ RESULT_KINDS: tuple[ResultKind, ...] = (
     "continuous_employment",
 )
 """Phase one's results, in the order they are decided."""
-RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]] = {
-    "tf-phase-1": RESULT_KINDS,
-    "tf-phase-2": ("sustained_progress", "continuous_employment"),
-    "supporting-families": ("sustained_progress", "continuous_employment"),
-}
-"""The results each programme decides (`Decision.results` has exactly these keys)."""
 Status = Literal["met", "not_met", "not_applicable", "already_paid"]
 Compared = dict[str, str | int | bool | None]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
 
+if TYPE_CHECKING:
+    RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]]
+    """The results each programme decides (`Decision.results` has exactly these keys)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RESULT_KINDS_BY_PROGRAMME":  # from the registry, when read
+        from pbr.programmes import programmes
+
+        return {p.id: p.result_kinds for p in programmes()}
+    raise AttributeError(f"module 'pbr.decisions' has no attribute {name!r}")
+
+
 _FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-_M = TypeVar("_M", bound=BaseModel)
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
-
-
-def construct(model: type[_M], **fields: Any) -> _M:
-    """Build an output model from values already typed and JSON-safe, without validation.
-
-    The engine's own outputs need no checking, and pydantic's `model_construct` costs several
-    microseconds per call; this fills the defaults and sets the instance state directly.
-
-    >>> reason = construct(Reason, code="ELIGIBLE", rule="identification.eligibility",
-    ...     source="S45", message="all three national criteria")
-    >>> reason.code, reason.compared
-    ('ELIGIBLE', {})
-    """
-    defaults = _DEFAULTS.get(model)
-    if defaults is None:
-        defaults = _DEFAULTS[model] = {
-            name: f.get_default(call_default_factory=True)
-            for name, f in model.model_fields.items()
-            if not f.is_required()
-        }
-    obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", {**defaults, **fields})
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
 
 
 class Reason(BaseModel):
@@ -93,7 +70,7 @@ class Reason(BaseModel):
 
     model_config = _FROZEN
 
-    code: ReasonCode
+    code: Annotated[ReasonCode, BeforeValidator(current_code)]
     """The stable machine code; key on it (see `REASON_CODES`)."""
     rule: str
     """The rule applied, e.g. ``results.continuous_employment``."""
@@ -101,7 +78,7 @@ class Reason(BaseModel):
     """The rule's source tags, e.g. ``S1, S16``."""
     message: str
     """What happened, for people; may be reworded in any release."""
-    compared: Compared = {}
+    compared: Compared = Field(default_factory=dict)
     """The numbers, dates and flags compared, by name."""
 
 

@@ -7,27 +7,24 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr import phase_one
-from pbr.decisions import Decision, Identification, Provenance, construct
-from pbr.errors import OutsideProgramme, PlanError
+from pbr.decisions import Decision, Identification, Provenance
 from pbr.periods import check_as_of
+from pbr.programmes import programme, programme_for
 from pbr.records import Family
-from pbr.rules import RULE_SETS, RuleSet
+from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
 
 __all__ = ["evaluate", "identify", "provenance", "rule_set_for", "rules_hash"]
 
-_PHASE_ONE = "tf-phase-1"
-
 
 def rule_set_for(family: Family) -> RuleSet:
     """Return the rule set for a family, chosen by its `programme` and attachment date.
 
     A stated programme is used when its dates cover the family (phase two also takes 2014/15
-    early starters that say ``"tf-phase-2"``); otherwise the first rule set, oldest first, whose
-    dates cover the attachment day.
+    early starters that say ``"tf-phase-2"``); otherwise the first programme, oldest first, whose
+    dates cover the attachment day (`pbr.programmes.programme_for`).
 
     >>> import pbr
     >>> family = pbr.Family.model_validate({"family_id": "F2", "attached_on": "2016-05-01",
@@ -36,18 +33,10 @@ def rule_set_for(family: Family) -> RuleSet:
     'tf-phase-2/1.0'
 
     Raises:
-        OutsideProgramme: no bundled rule set covers the family.
+        OutsideProgramme: no programme covers the family.
 
     """
-    for rules in RULE_SETS:
-        if family.programme in (None, rules.programme) and rules.covers(family.attached_on):
-            return rules
-    covered = "; ".join(f"{r.programme} {r.attached_from} to {r.attached_to}" for r in RULE_SETS)
-    raise OutsideProgramme(
-        family.family_id,
-        f"no rule set covers programme {family.programme or '(not stated)'} for a family attached "
-        f"on {family.attached_on} ({covered})",
-    )
+    return programme_for(family).rules
 
 
 def evaluate(
@@ -94,21 +83,8 @@ def evaluate(
 
         family = merge_payments(family, ledger)
     chosen = rules if rules is not None else rule_set_for(family)
-    decision = _decide(family, as_of, chosen, plan)
+    decision = programme(chosen.programme).evaluate(family, as_of, chosen, plan)
     return decision.model_copy(update={"provenance": provenance(family, as_of, chosen, plan)})
-
-
-def _decide(family: Family, as_of: date, chosen: RuleSet, plan: OutcomePlan | None) -> Decision:
-    if chosen.programme == _PHASE_ONE:
-        if plan is not None:
-            raise PlanError(
-                f"family {family.family_id!r} is evaluated under phase one, which has no outcome "
-                f"plan; plan {plan.label} is for {plan.programme}"
-            )
-        return phase_one.evaluate(family, as_of, chosen)
-    from pbr import phase_two
-
-    return phase_two.evaluate(family, as_of, chosen, plan)
 
 
 def provenance(
@@ -126,8 +102,7 @@ def provenance(
     """
     from pbr import __version__
 
-    return construct(
-        Provenance,
+    return Provenance(
         pbr_version=__version__,
         rules_hash=rules_hash(rules, plan),
         input_hash=hashlib.sha256(
@@ -170,8 +145,4 @@ def identify(family: Family, rules: RuleSet | None = None) -> Identification:
     (True, ['EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR'])
     """
     chosen = rules if rules is not None else rule_set_for(family)
-    if chosen.programme == _PHASE_ONE:
-        return phase_one.identify(family, chosen)
-    from pbr import phase_two
-
-    return phase_two.identify(family, chosen)
+    return programme(chosen.programme).identify(family, chosen)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-__all__ = ["REASON_CODES", "ReasonCode"]
+__all__ = ["REASON_CODES", "RENAMED_REASON_CODES", "ReasonCode", "current_code"]
 
 ReasonCode = Literal[
     # identification at attachment (phase1-spec §3)
@@ -29,23 +29,24 @@ ReasonCode = Literal[
     "NOT_ELIGIBLE",
     # relevance and timing (phase1-spec §4)
     "LIMB_NOT_RELEVANT",
+    "PROBLEM_NOT_IDENTIFIED",
     "RESULT_TOO_EARLY",
     # education limb
     "CHILD_IN_SCHOOL",
     "NO_CHILD_TO_ASSESS",
-    "ABSENCE_15_PERCENT_OR_MORE",
-    "FIXED_TERM_EXCLUSIONS_3_OR_MORE",
+    "ABSENCE_AT_OR_ABOVE_THRESHOLD",
+    "FIXED_TERM_EXCLUSIONS_AT_OR_ABOVE_THRESHOLD",
     "PERMANENTLY_EXCLUDED",
     "MISSING_SCHOOL_TERM",
     "NO_POSSIBLE_SESSIONS",
     # ASB limb
-    "ASB_REDUCED_60_PERCENT",
-    "ASB_REDUCTION_BELOW_60_PERCENT",
+    "ASB_REDUCED_ENOUGH",
+    "ASB_NOT_REDUCED_ENOUGH",
     "ASB_NONE_BEFORE_OR_SINCE",
     "ASB_SINCE_ZERO_BASELINE",
     # offending limb
-    "OFFENDING_REDUCED_33_PERCENT",
-    "OFFENDING_REDUCTION_BELOW_33_PERCENT",
+    "OFFENDING_REDUCED_ENOUGH",
+    "OFFENDING_NOT_REDUCED_ENOUGH",
     "OFFENDING_NONE_BEFORE_OR_SINCE",
     "OFFENDING_SINCE_ZERO_BASELINE",
     # progress to work
@@ -104,27 +105,32 @@ REASON_CODES: dict[str, str] = {
     "is payable.",
     "LIMB_NOT_RELEVANT": "The limb or result does not apply: the family was not identified for its "
     "problem (interpretation relevance).",
+    "PROBLEM_NOT_IDENTIFIED": "The result needs a problem the family was not identified for (phase "
+    "one: progress to work and continuous employment need work, whatever the relevance "
+    "interpretation; phase1-spec clarification 18).",
     "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment.",
     "CHILD_IN_SCHOOL": "The child had fewer than 3 fixed-term exclusions, unauthorised absence "
     "below 15% and no permanent exclusion over the last 3 complete terms.",
     "NO_CHILD_TO_ASSESS": "No child of school age has terms to assess, so the education limb holds.",
-    "ABSENCE_15_PERCENT_OR_MORE": "The child's unauthorised absence was 15% or more of possible "
-    "sessions over the last 3 complete terms.",
-    "FIXED_TERM_EXCLUSIONS_3_OR_MORE": "The child had 3 or more fixed-term exclusions over the last "
-    "3 complete terms.",
+    "ABSENCE_AT_OR_ABOVE_THRESHOLD": "The child's unauthorised absence over the assessed terms was at or "
+    "above the rule set's threshold share of possible sessions (phase one: 15% over 3 terms).",
+    "FIXED_TERM_EXCLUSIONS_AT_OR_ABOVE_THRESHOLD": "The child's fixed-term exclusions over the assessed "
+    "terms reached the rule set's threshold (phase one: 3).",
     "PERMANENTLY_EXCLUDED": "The child was permanently excluded in one of the last 3 complete terms.",
     "MISSING_SCHOOL_TERM": "A child of compulsory school age has no record for one of the last 3 "
     "complete terms: missing evidence.",
     "NO_POSSIBLE_SESSIONS": "The child's possible sessions over the last 3 complete terms sum to 0: "
     "there is no attendance to show.",
-    "ASB_REDUCED_60_PERCENT": "ASB in the last 6 months is at most 40% of the baseline.",
-    "ASB_REDUCTION_BELOW_60_PERCENT": "ASB in the last 6 months is more than 40% of the baseline.",
+    "ASB_REDUCED_ENOUGH": "ASB in the recent window is at most the share of the baseline the rule "
+    "set allows (phase one: 40%, a 60% reduction, over the last 6 months).",
+    "ASB_NOT_REDUCED_ENOUGH": "ASB in the recent window is more than the share of the baseline the "
+    "rule set allows.",
     "ASB_NONE_BEFORE_OR_SINCE": "No ASB in the baseline and none in the last 6 months.",
     "ASB_SINCE_ZERO_BASELINE": "No ASB in the baseline but some in the last 6 months.",
-    "OFFENDING_REDUCED_33_PERCENT": "Offences by children fell by at least 33% against the "
-    "baseline.",
-    "OFFENDING_REDUCTION_BELOW_33_PERCENT": "Offences by children fell by less than 33% against the "
-    "baseline.",
+    "OFFENDING_REDUCED_ENOUGH": "Offences by children fell by at least the reduction the rule set "
+    "requires (phase one: 33%).",
+    "OFFENDING_NOT_REDUCED_ENOUGH": "Offences by children fell by less than the reduction the rule set "
+    "requires.",
     "OFFENDING_NONE_BEFORE_OR_SINCE": "No offence by a child in the baseline and none in the last "
     "6 months.",
     "OFFENDING_SINCE_ZERO_BASELINE": "No offence by a child in the baseline but some in the last "
@@ -180,3 +186,24 @@ REASON_CODES: dict[str, str] = {
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"
+
+RENAMED_REASON_CODES: dict[str, ReasonCode] = {
+    "ABSENCE_15_PERCENT_OR_MORE": "ABSENCE_AT_OR_ABOVE_THRESHOLD",
+    "FIXED_TERM_EXCLUSIONS_3_OR_MORE": "FIXED_TERM_EXCLUSIONS_AT_OR_ABOVE_THRESHOLD",
+    "ASB_REDUCED_60_PERCENT": "ASB_REDUCED_ENOUGH",
+    "ASB_REDUCTION_BELOW_60_PERCENT": "ASB_NOT_REDUCED_ENOUGH",
+    "OFFENDING_REDUCED_33_PERCENT": "OFFENDING_REDUCED_ENOUGH",
+    "OFFENDING_REDUCTION_BELOW_33_PERCENT": "OFFENDING_NOT_REDUCED_ENOUGH",
+}
+"""Codes renamed so that a code names its test, not the threshold the rule set happens to hold:
+old code to new. Decisions read back (`pbr replay`, `Decision.model_validate_json`) still accept
+the old codes for one release and read them as the new ones."""
+
+
+def current_code(code: object) -> object:
+    """The code as decisions write it now: a renamed code becomes its new name.
+
+    >>> current_code("ASB_REDUCED_60_PERCENT"), current_code("CAP_REACHED")
+    ('ASB_REDUCED_ENOUGH', 'CAP_REACHED')
+    """
+    return RENAMED_REASON_CODES.get(code, code) if isinstance(code, str) else code

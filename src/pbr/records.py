@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 from pbr._strict import Count, ExactNumber, Flag, IsoDate
 from pbr.money import Money
 from pbr.periods import TermName, default_term
+from pbr.programmes._registry import BUNDLED
 
 __all__ = [
     "AsbIncident",
@@ -53,7 +54,10 @@ Label = Annotated[str, Strict(), Field(min_length=1, max_length=100)]
 """A name or code of up to 100 characters (the council)."""
 Note = Annotated[str, Strict(), Field(min_length=1, max_length=200)]
 """Free text of up to 200 characters (where evidence came from)."""
-Programme = Literal["tf-phase-1", "tf-phase-2", "supporting-families"]
+if TYPE_CHECKING:
+    Programme = Literal["tf-phase-1", "tf-phase-2", "supporting-families"]
+else:  # the ids of the bundled programmes, from their one registry line each
+    Programme = Literal[tuple(programme_id for programme_id, _ in BUNDLED)]
 Problem = Literal["crime_asb", "education", "work"]
 """Phase one's three national problems."""
 PhaseTwoProblem = Literal[
@@ -493,15 +497,24 @@ def _consistency_problems(family: Family) -> Iterator[_Problem]:
             )
 
 
-_PHASE_TWO_PROBLEMS = frozenset(get_args(PhaseTwoProblem))
-_FAMILY_NEEDS = frozenset(get_args(FamilyNeed))
+def _problems_listed_at_entry(programme_id: str | None) -> frozenset[str] | None:
+    """The problems a programme that lists them in `problems_at_entry` allows, else None."""
+    if programme_id is None:
+        return None
+    from pbr.programmes import programme
+
+    try:
+        stated = programme(programme_id)
+    except KeyError:
+        return None
+    if stated.states_problems_in != "problems_at_entry":
+        return None
+    return frozenset(stated.problems)
 
 
 def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
     """Duplicate problems at entry, and problems outside the stated programme's vocabulary."""
-    allowed = {"tf-phase-2": _PHASE_TWO_PROBLEMS, "supporting-families": _FAMILY_NEEDS}.get(
-        family.programme or ""
-    )
+    allowed = _problems_listed_at_entry(family.programme)
     if allowed is not None and family.identified_for is not None:
         yield (
             "identified_for_not_in_programme",

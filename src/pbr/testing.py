@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Final, get_args
+from typing import TYPE_CHECKING, Any, Final
 
 from hypothesis import strategies as st
 
 from pbr.periods import FinancialYear
-from pbr.records import FamilyNeed, PhaseTwoProblem
+
+if TYPE_CHECKING:
+    from pbr.programmes import Programme
 
 __all__ = [
     "BREAKAGES",
@@ -44,13 +46,11 @@ __all__ = [
 
 Record = dict[str, Any]
 
-PHASE_ONE_START: Final = date(2012, 4, 1)
-PHASE_ONE_END: Final = date(2015, 3, 31)
+_FIRST_AS_OF: Final = date(2012, 4, 1)
 _EVIDENCE_END: Final = date(2017, 3, 31)
 _TERMS: Final = ("autumn", "spring", "summer")
 _BENEFITS: Final = ("JSA", "ESA", "IB", "IS", "CA", "SDA", "UC")
 _ASB_KINDS: Final = (None, "asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb")
-_PROBLEMS: Final = ("crime_asb", "education", "work")
 
 BREAKAGES: Final[tuple[str, ...]] = (
     "absences_exceed_sessions",
@@ -104,7 +104,7 @@ def financial_years(first: int = 2012, last: int = 2025) -> st.SearchStrategy[Fi
 
 
 def as_of_dates(
-    after: date = PHASE_ONE_START, before: date = _EVIDENCE_END
+    after: date = _FIRST_AS_OF, before: date = _EVIDENCE_END
 ) -> st.SearchStrategy[date]:
     """Evaluation dates in [`after`, `before`], biased towards month, term and year edges.
 
@@ -142,17 +142,30 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
-_WINDOWS: Final = {
-    "tf-phase-1": (PHASE_ONE_START, PHASE_ONE_END),
-    "tf-phase-2": (date(2014, 4, 1), date(2021, 3, 31)),
-    "supporting-families": (date(2021, 4, 1), date(2025, 3, 31)),
-}
-PROGRAMMES: Final[tuple[str, ...]] = tuple(_WINDOWS)
-"""The programmes `family_records` can draw records for."""
-_VOCABULARY: Final = {
-    "tf-phase-2": get_args(PhaseTwoProblem),
-    "supporting-families": get_args(FamilyNeed),
-}
+def _programme(programme_id: str | None) -> Programme:
+    """The registry's programme `programme_id`, or the oldest (phase one) when None."""
+    from pbr.programmes import programme, programmes
+
+    if programme_id is None:
+        return programmes()[0]
+    try:
+        return programme(programme_id)
+    except KeyError as exc:
+        raise ValueError(str(exc).strip("'\"")) from None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PROGRAMMES":  # every programme the registry lists, when read
+        from pbr.programmes import programmes
+
+        return tuple(p.id for p in programmes())
+    raise AttributeError(f"module 'pbr.testing' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    PROGRAMMES: tuple[str, ...]
+    """The programmes `family_records` can draw records for (every one the registry lists)."""
+
 _INDICATORS: Final = (
     "child_protection_plan_start",
     "progress_to_work_step",
@@ -170,7 +183,7 @@ _INDICATORS: Final = (
 @st.composite
 def family_records(
     draw: st.DrawFn,
-    programme: str = "tf-phase-1",
+    programme: str | None = None,
     *,
     attached_from: date | None = None,
     attached_to: date | None = None,
@@ -182,10 +195,10 @@ def family_records(
     terms, benefit and employment spells, referrals and earlier payments around the attachment
     date; phase two and Supporting Families records add problems at entry and observations of
     the example plans' indicators. Every record passes `pbr.Family.model_validate`.
+    `programme` is any id the registry lists (`pbr.programmes`); None draws phase one.
     """
-    if programme not in _WINDOWS:
-        raise ValueError(f"unknown programme {programme!r}; choose from {', '.join(_WINDOWS)}")
-    low, high = _WINDOWS[programme]
+    chosen = _programme(programme)
+    low, high = chosen.rules.attached_from, chosen.rules.attached_to
     attached = draw(st.dates(min_value=attached_from or low, max_value=attached_to or high))
 
     def years_before(n: int) -> date:
@@ -220,18 +233,21 @@ def family_records(
         "attached_on": _day(attached),
         "members": members,
     }
-    early_starter = programme == "tf-phase-2" and attached < date(2015, 4, 1)
-    if early_starter or draw(st.booleans()):
-        record["programme"] = programme
-    if programme == "tf-phase-1":
-        identified = draw(st.one_of(st.none(), st.lists(st.sampled_from(_PROBLEMS), unique=True)))
+    # a family the dates alone would give another programme (an early starter) must say which
+    by_date = next(p for p in _programmes() if p.rules.covers(attached))
+    if by_date is not chosen or draw(st.booleans()):
+        record["programme"] = chosen.id
+    if chosen.states_problems_in == "identified_for":
+        identified = draw(
+            st.one_of(st.none(), st.lists(st.sampled_from(chosen.problems), unique=True))
+        )
         if identified is not None:
             record["identified_for"] = identified
     else:
         if draw(st.booleans()):
             for adult in adults:
                 adult["expectant"] = draw(st.booleans())
-        problems = draw(st.lists(st.sampled_from(_VOCABULARY[programme]), unique=True, max_size=5))
+        problems = draw(st.lists(st.sampled_from(chosen.problems), unique=True, max_size=5))
         record["problems_at_entry"] = [
             {
                 "problem": problem,
@@ -288,11 +304,11 @@ def family_records(
         }
         for p in draw(st.lists(st.sampled_from(adult_ids), max_size=1))
     ]
-    record["payments"] = draw(_payments(attached, programme))
+    record["payments"] = draw(_payments(attached, chosen.result_kinds))
     return record
 
 
-def families(programme: str = "tf-phase-1", **kwargs: Any) -> st.SearchStrategy[Any]:
+def families(programme: str | None = None, **kwargs: Any) -> st.SearchStrategy[Any]:
     """Valid `pbr.Family` objects (`family_records` validated); takes the same arguments."""
     from pbr.records import Family
 
@@ -325,13 +341,14 @@ def _term_row(draw: st.DrawFn, person: str, year: str, term: str) -> Record:
     }
 
 
+def _programmes() -> tuple[Programme, ...]:
+    from pbr.programmes import programmes
+
+    return programmes()
+
+
 @st.composite
-def _payments(draw: st.DrawFn, attached: date, programme: str) -> list[Record]:
-    results = (
-        ["crime_asb_education", "progress_to_work", "continuous_employment"]
-        if programme == "tf-phase-1"
-        else ["sustained_progress", "continuous_employment"]
-    )
+def _payments(draw: st.DrawFn, attached: date, results: tuple[str, ...]) -> list[Record]:
     kinds = draw(st.lists(st.sampled_from(["attachment_fee", *results]), unique=True, max_size=2))
     return [
         {
@@ -346,7 +363,7 @@ def _payments(draw: st.DrawFn, attached: date, programme: str) -> list[Record]:
 
 
 def broken_family_records(
-    kind: str | None = None, programme: str = "tf-phase-1"
+    kind: str | None = None, programme: str | None = None
 ) -> st.SearchStrategy[tuple[str, Record]]:
     """`(breakage, record)` pairs: a valid record broken in exactly one way from `BREAKAGES`.
 
@@ -370,7 +387,7 @@ LINE_BREAKAGES: Final[tuple[str, ...]] = (
 """The ways `broken_lines` can spoil a line of JSON Lines; a reader must reject each line alone."""
 
 
-def broken_lines(programme: str = "tf-phase-1") -> st.SearchStrategy[bytes]:
+def broken_lines(programme: str | None = None) -> st.SearchStrategy[bytes]:
     """Single lines of bytes (no newline) that no reader may accept as a family record.
 
     Each is one of `LINE_BREAKAGES`: a record broken in a named way, JSON nested 10,000 deep,
@@ -473,8 +490,12 @@ def _break_duplicate_problem(record: Record) -> None:
 
 
 def _break_problem_not_in_programme(record: Record) -> None:
-    record["programme"] = "tf-phase-2"
-    record["problems_at_entry"] = [{"problem": "housing"}]
+    # a programme listing problems at entry, and a problem of another programme's list
+    listing = [p for p in _programmes() if p.states_problems_in == "problems_at_entry"]
+    chosen = listing[0]
+    outside = next(q for p in listing for q in p.problems if q not in chosen.problems)
+    record["programme"] = chosen.id
+    record["problems_at_entry"] = [{"problem": outside}]
 
 
 def _break_identified_after_attachment(record: Record) -> None:

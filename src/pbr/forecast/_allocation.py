@@ -21,7 +21,12 @@ from typing import Any
 
 from pbr.forecast._inputs import amount, count, share
 from pbr.forecast._rounding import round_cells
-from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
+from pbr.forecast._terms import (
+    ProgrammeTerms,
+    default_programme,
+    programme_terms,
+    rules_for_programme,
+)
 from pbr.money import ZERO
 from pbr.periods import FinancialYear
 from pbr.rules import RuleSet
@@ -207,7 +212,7 @@ class Allocation:
 
 def allocation(
     estimated_families: object,
-    programme: str = "tf-phase-1",
+    programme: str | None = None,
     rules: RuleSet | None = None,
     profile: Mapping[str, object] | None = None,
     *,
@@ -233,7 +238,8 @@ def allocation(
     ('4324000.00', '5124000.00')
     """
     estimated = count(estimated_families, "estimated_families")
-    rules = rules if rules is not None else rules_for_programme(programme)
+    if rules is None:
+        rules = rules_for_programme(programme or default_programme())
     terms = programme_terms(rules)
     funded = terms.funded_fraction * estimated
     whole = _whole(funded, terms.funded_rounding)

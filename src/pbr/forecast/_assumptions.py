@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pbr.forecast._inputs import count, share
+from pbr.forecast._terms import default_programme
 
 __all__ = [
     "Assumptions",
@@ -196,7 +197,7 @@ def _spread(low: Fraction, high: Fraction) -> Fraction:
     return ((high - low) / (2 * Z_90)) ** 2
 
 
-def default_scenarios(programme: str = "tf-phase-1") -> tuple[Assumptions, Assumptions]:
+def default_scenarios(programme: str | None = None) -> tuple[Assumptions, Assumptions]:
     """The illustrative base and pessimistic scenarios (not evidence: replace them with yours).
 
     The pessimistic scenario halves the base probabilities (and their ranges) and takes a year
@@ -207,20 +208,11 @@ def default_scenarios(programme: str = "tf-phase-1") -> tuple[Assumptions, Assum
     >>> str(pessimistic.probabilities["crime_asb_education"]), sorted(pessimistic.lag_months)
     ('1/4', [12, 24])
     """
-    if programme == "tf-phase-1":
-        central = {
-            "crime_asb_education": Fraction(1, 2),
-            "progress_to_work": Fraction(1, 10),
-            "continuous_employment": Fraction(1, 10),
-        }
-        width = {
-            "crime_asb_education": Fraction(15, 100),
-            "progress_to_work": Fraction(5, 100),
-            "continuous_employment": Fraction(5, 100),
-        }
-    else:
-        central = {"sustained_progress": Fraction(1, 2), "continuous_employment": Fraction(1, 5)}
-        width = {"sustained_progress": Fraction(15, 100), "continuous_employment": Fraction(5, 100)}
+    from pbr.programmes import programme as find
+
+    rates = find(programme or default_programme()).illustrative_rates
+    central = {kind: mid for kind, (mid, _) in rates.items()}
+    width = {kind: half for kind, (_, half) in rates.items()}
     base = Assumptions(
         "base",
         central,
@@ -236,8 +228,10 @@ def default_scenarios(programme: str = "tf-phase-1") -> tuple[Assumptions, Assum
     return base, pessimistic
 
 
-def default_assumptions(programme: str = "tf-phase-1") -> Assumptions:
+def default_assumptions(programme: str | None = None) -> Assumptions:
     """The illustrative base scenario for `programme` (not evidence: replace it with yours).
+
+    Without a programme, the oldest the registry lists (phase one).
 
     >>> base = default_assumptions()
     >>> base.name, str(base.probabilities["crime_asb_education"]), sorted(base.lag_months)

@@ -60,7 +60,9 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         help="with --records: the council's estimated families",
     )
     fc.add_argument("--as-of", type=date_type, help="with --records: evaluation date")
-    fc.add_argument("--programme", default="tf-phase-1", help="programme (default tf-phase-1)")
+    fc.add_argument(
+        "--programme", help="the programme's id (default: the oldest, Troubled Families phase one)"
+    )
     fc.add_argument(
         "--upfront-grant",
         metavar="GBP",
@@ -153,9 +155,7 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
             return "--runs applies to --families and --councils (a forecast from records has no Monte Carlo)"
     elif args.estimated is not None or args.as_of is not None:
         return "--estimated and --as-of apply to --records; with --families give N only"
-    if args.councils is not None and (
-        args.upfront_grant is not None or args.programme != "tf-phase-1"
-    ):
+    if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
         return "with --councils give each council's programme and upfront_grant in the file"
     if args.families and len(set(args.families)) != len(args.families):
         return f"--families given twice with the same number: {args.families}"

@@ -18,6 +18,7 @@ from typing import Any
 
 from pbr.forecast._allocation import Allocation, allocation
 from pbr.forecast._assumptions import Assumptions
+from pbr.forecast._terms import default_programme
 from pbr.money import ZERO
 
 __all__ = ["COLUMNS", "AllocationTable", "allocation_table"]
@@ -184,7 +185,7 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     where = f"{where} (council {name!r})"
     if _blank(cells.get("estimated_families")):
         raise ValueError(f"{where}: estimated_families: a number is required")
-    programme = _text(cells.get("programme")) or "tf-phase-1"
+    programme = _text(cells.get("programme")) or default_programme()
     grant = None if _blank(cells.get("upfront_grant")) else cells["upfront_grant"]
     try:
         return allocation(

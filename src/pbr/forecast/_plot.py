@@ -25,11 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_allocations", "plot_councils", "plot_drawdowns", "plot_sensitivity"]
 
 _COLOURS = ("#1d4e89", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d6a9f")
-_PROGRAMMES = {
-    "tf-phase-1": "Troubled Families phase one",
-    "tf-phase-2": "Troubled Families phase two",
-    "supporting-families": "Supporting Families",
-}
 
 
 def _scale(maximum: Decimal) -> tuple[Decimal, str]:
@@ -39,7 +34,9 @@ def _scale(maximum: Decimal) -> tuple[Decimal, str]:
 
 
 def _programme(programme: str) -> str:
-    return _PROGRAMMES.get(programme, programme)
+    from pbr.forecast._terms import programme_name
+
+    return programme_name(programme)
 
 
 def _finish(fig: Any, plt: Any, path: str | None) -> Any:

@@ -16,23 +16,53 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pbr.periods import FinancialYear, add_months
-from pbr.rules import RULE_SETS, RuleSet
+from pbr.programmes import programme as _programme
+from pbr.rules import RuleSet
 
-__all__ = ["ProgrammeTerms", "Wait", "YearTerms", "programme_terms", "rules_for_programme"]
+__all__ = [
+    "ProgrammeTerms",
+    "Wait",
+    "YearTerms",
+    "default_programme",
+    "programme_name",
+    "programme_terms",
+    "rules_for_programme",
+]
+
+
+def default_programme() -> str:
+    """The programme a forecast is for when none is named: the oldest the registry lists.
+
+    >>> default_programme()
+    'tf-phase-1'
+    """
+    from pbr.programmes import programmes
+
+    return programmes()[0].id
+
+
+def programme_name(programme: str) -> str:
+    """A programme's name for titles, or its id when the registry does not list it.
+
+    >>> programme_name("supporting-families")
+    'Supporting Families'
+    """
+    try:
+        return _programme(programme).name
+    except KeyError:
+        return programme
 
 
 def rules_for_programme(programme: str) -> RuleSet:
-    """The bundled rule set of `programme`.
+    """The bundled rule set of `programme` (any programme the registry lists).
 
     >>> rules_for_programme("tf-phase-1").programme
     'tf-phase-1'
     """
-    for rules in RULE_SETS:
-        if rules.programme == programme:
-            return rules
-    raise ValueError(
-        f"unknown programme {programme!r}; choose from {', '.join(r.programme for r in RULE_SETS)}"
-    )
+    try:
+        return _programme(programme).rules
+    except KeyError as exc:
+        raise ValueError(str(exc).strip("'\"")) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,28 +146,25 @@ def programme_terms(rules: RuleSet) -> ProgrammeTerms:
     >>> str(terms.waits["crime_asb_education"]), terms.waits["continuous_employment"].shortest_lag
     ('6 months', 4)
     """
-    years = rules.years
-    if rules.programme == "tf-phase-2":  # 2014/15 early starters are not forecast
-        years = tuple(y for y in years if y.start_year >= 2015)
-    by_year = {}
-    for year in years:
-        if rules.programme == "tf-phase-1":
-            from pbr.phase_one import _rates
-
-            rates = {str(kind): amount for kind, (amount, _src) in _rates(rules, year).items()}
-        else:
-            rates = {
-                kind: rules.amount(kind, year)
-                for kind in ("sustained_progress", "continuous_employment")
-            }
-        by_year[year] = YearTerms(
-            year, rules.amount("attachment_fee", year), rules.amount("cap", year), rates
-        )
-    employment = Wait(
-        weeks=rules.number("employment_weeks_other"), parameter="employment_weeks_other"
+    source = _programme(rules.programme)
+    years = tuple(
+        y for y in rules.years if rules.forecast_from is None or y.end >= rules.forecast_from
     )
-    waits: dict[str, Wait] = {"continuous_employment": employment}
-    if rules.programme == "tf-phase-1":
+    by_year = {
+        year: YearTerms(
+            year,
+            source.attachment_fee(rules, year),
+            rules.amount("cap", year),
+            {str(kind): amount for kind, amount in source.result_rates(rules, year).items()},
+        )
+        for year in years
+    }
+    waits: dict[str, Wait] = {
+        "continuous_employment": Wait(
+            weeks=rules.number("employment_weeks_other"), parameter="employment_weeks_other"
+        )
+    }
+    if "crime_asb_education" in source.result_kinds:
         waits["crime_asb_education"] = Wait(
             months=rules.number("results_wait_months"), parameter="results_wait_months"
         )

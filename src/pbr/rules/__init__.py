@@ -21,7 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
@@ -37,6 +37,7 @@ __all__ = [
     "Parameter",
     "RuleSet",
     "Source",
+    "bundled_rule_set",
     "load_rule_set",
     "sources",
 ]
@@ -152,6 +153,9 @@ class RuleSet:
     term_calendar: TermCalendar = field(default_factory=TermCalendar)
     data_sha256: str = ""
     rule_sources: Mapping[str, str] = field(default_factory=dict)
+    forecast_from: date | None = None
+    """The first attachment day a funding forecast counts (earlier families are early starters,
+    evaluated but not in the funding model); None: `attached_from`."""
     """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
     _memo: dict[tuple[str, ...], Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
@@ -437,6 +441,7 @@ def load_rule_set(text: str, *, origin: str = "<rules>") -> RuleSet:
         chosen={k: i.default for k, i in interpretations.items()},
         data_sha256=hashlib.sha256(text.encode()).hexdigest(),
         rule_sources=rule_sources,
+        forecast_from=data.get("forecast_from"),
     )
 
 
@@ -467,17 +472,33 @@ def _rule_sources(
     return out
 
 
-def _bundled(name: str) -> RuleSet:
+@cache
+def bundled_rule_set(name: str) -> RuleSet:
+    """A rule set shipped with pbr, by its data file's name in ``pbr/rules`` (loaded once).
+
+    >>> bundled_rule_set("phase_one.toml") is PHASE_ONE
+    True
+    """
     text = resources.files("pbr.rules").joinpath(name).read_text(encoding="utf-8")
     return load_rule_set(text, origin=f"pbr/rules/{name}")
 
 
-PHASE_ONE: RuleSet = _bundled("phase_one.toml")
+PHASE_ONE: RuleSet = bundled_rule_set("phase_one.toml")
 """Troubled Families phase one (families attached 1 April 2012 – 31 March 2015)."""
-PHASE_TWO: RuleSet = _bundled("phase_two.toml")
+PHASE_TWO: RuleSet = bundled_rule_set("phase_two.toml")
 """Troubled Families phase two (attached 1 April 2015 – 31 March 2021; early starters 2014/15)."""
-SUPPORTING_FAMILIES: RuleSet = _bundled("supporting_families.toml")
+SUPPORTING_FAMILIES: RuleSet = bundled_rule_set("supporting_families.toml")
 """Supporting Families (families attached 1 April 2021 – 31 March 2025)."""
-RULE_SETS: tuple[RuleSet, ...] = (PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES)
-"""Every bundled rule set, oldest first; a family without a stated programme gets the first
-whose attachment dates cover it."""
+
+
+if TYPE_CHECKING:
+    RULE_SETS: tuple[RuleSet, ...]
+    """Every programme's rule set, oldest first (computed from `pbr.programmes` when read)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RULE_SETS":  # every programme's rule set, those registered at run time included
+        from pbr.programmes import programmes
+
+        return tuple(p.rules for p in programmes())
+    raise AttributeError(f"module 'pbr.rules' has no attribute {name!r}")

@@ -1,0 +1,259 @@
+"""The rule kernel every programme shares: verdicts, reasons, payments made, the cap, the decision.
+
+A programme module supplies what differs (identification, its results, how they are paid); the
+flow here is the same for all: check the family is covered, identify it, count what has been paid
+by `as_of`, judge each result, pay within the cap, and assemble the `Decision`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from pbr.decisions import Compared, Decision, Identification, Reason, ResultDecision, ResultKind
+from pbr.decisions import Status as Status
+from pbr.errors import OutsideProgramme, PlanError
+from pbr.money import ZERO
+from pbr.periods import FinancialYear, financial_year_of
+from pbr.reasons import ReasonCode
+from pbr.records import Family, Payment
+from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+    from pbr.programmes import Programme
+
+__all__ = [
+    "Account",
+    "Status",
+    "Verdict",
+    "account",
+    "already_paid",
+    "decide",
+    "plain",
+    "reason",
+    "result",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A result judged on the evidence, before money: status, reasons and earliest date."""
+
+    status: Status
+    reasons: tuple[Reason, ...]
+    earliest: date | None = None
+
+
+def plain(value: object) -> str | int | bool | None:
+    """A value as a reason's `compared` holds it: dates ISO, fractions and money as exact text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        return str(Decimal(value.numerator) / Decimal(value.denominator))
+    return str(value)
+
+
+def reason(
+    code: ReasonCode,
+    rule: str,
+    rules: RuleSet,
+    message: str,
+    *,
+    source: object = None,
+    **compared: object,
+) -> Reason:
+    """A reason for `rule`, citing the rule's sources from the rule set's data.
+
+    `source` overrides the lookup where the source is not the rule set (an outcome plan) or
+    depends on the year (a rate).
+    """
+    return Reason(
+        code=code,
+        rule=rule,
+        source=source if isinstance(source, str) else rules.source_of_rule(rule),
+        message=message,
+        compared={k: plain(v) for k, v in compared.items()},
+    )
+
+
+def result(
+    verdict: Verdict | None,
+    *,
+    status: Status | None = None,
+    amount: Decimal = ZERO,
+    rate: Decimal = ZERO,
+    reasons: Iterable[Reason] | None = None,
+) -> ResultDecision:
+    """A result's decision from its verdict, with the status, amount and reasons payment settled."""
+    return ResultDecision(
+        status=status if status is not None else (verdict.status if verdict else "not_applicable"),
+        amount=amount,
+        rate=rate,
+        earliest_date=verdict.earliest if verdict else None,
+        reasons=tuple(reasons if reasons is not None else (verdict.reasons if verdict else ())),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the family has been paid by `as_of`, and the room left under the cap for results."""
+
+    year: FinancialYear
+    """The financial year of attachment."""
+    fee: Decimal
+    """The attachment fee of that year (interpretations applied)."""
+    cap: Decimal
+    """The most paid for one family, fee included."""
+    made: tuple[Payment, ...]
+    """Payments made on or before `as_of` (or undated): clarification 6."""
+
+    @property
+    def paid_to_date(self) -> Decimal:
+        """Everything paid by `as_of`, fee included."""
+        return sum((p.amount for p in self.made), ZERO)
+
+    @property
+    def fee_counted(self) -> Decimal:
+        """The fee counted against the cap: the table's, or more if more was paid (clarif. 7)."""
+        paid = sum((p.amount for p in self.made if p.kind == "attachment_fee"), ZERO)
+        return max(self.fee, paid)
+
+    @property
+    def results_paid(self) -> Decimal:
+        """Results payments already made."""
+        return sum((p.amount for p in self.made if p.kind != "attachment_fee"), ZERO)
+
+    @property
+    def room(self) -> Decimal:
+        """What results may still be paid: cap − fee counted − results paid, never negative."""
+        return max(self.cap - self.fee_counted - self.results_paid, ZERO)
+
+    def paid(self, kind: str) -> list[Payment]:
+        """The payments made for `kind`, in the order listed."""
+        return [p for p in self.made if p.kind == kind]
+
+
+def account(
+    family: Family, as_of: date, year: FinancialYear, fee: Decimal, cap: Decimal
+) -> Account:
+    """The family's account at `as_of`: payments dated after it are not yet made."""
+    made = tuple(p for p in family.payments if p.paid_on is None or p.paid_on <= as_of)
+    return Account(year, fee, cap, made)
+
+
+def already_paid(kind: str, payment: Payment, rules: RuleSet) -> Reason:
+    """Nothing is paid twice: `kind` was paid by `payment`."""
+    return reason(
+        "ALREADY_PAID",
+        "payment.once",
+        rules,
+        f"{kind} was paid {payment.amount} on {payment.paid_on or '(date not recorded)'}",
+        amount=str(payment.amount),
+        paid_on=payment.paid_on,
+        claim_id=payment.claim_id,
+    )
+
+
+Results = Callable[
+    [Family, date, RuleSet, "OutcomePlan | None", Identification], Mapping[ResultKind, Verdict]
+]
+Pay = Callable[[Family, date, RuleSet, Account, Mapping[ResultKind, Verdict]], "Payout"]
+Payout = tuple[dict[ResultKind, ResultDecision], Decimal]
+"""Each result's decision, and the results payable now in all."""
+
+
+def check_covers(family: Family, rules: RuleSet) -> None:
+    """Refuse a family the rule set does not cover (another programme, or attached outside)."""
+    if family.programme not in (None, rules.programme) or not rules.covers(family.attached_on):
+        raise OutsideProgramme(
+            family.family_id,
+            f"{rules.title} covers families attached {rules.attached_from} to "
+            f"{rules.attached_to}; this one ({family.programme or 'programme not stated'}) was "
+            f"attached on {family.attached_on}",
+        )
+
+
+def decide(
+    programme: Programme,
+    family: Family,
+    as_of: date,
+    rules: RuleSet,
+    plan: OutcomePlan | None,
+) -> Decision:
+    """The one flow of every programme: covered, identified, judged, paid, decided."""
+    check_covers(family, rules)
+    warnings: tuple[Reason, ...] = ()
+    if programme.uses_plan:
+        plan, warnings = _plan_for(programme, family, rules, plan)
+    elif plan is not None:
+        raise PlanError(
+            f"family {family.family_id!r} is evaluated under {rules.title}, which has no outcome "
+            f"plan; plan {plan.label} is for {plan.programme}"
+        )
+    year = financial_year_of(family.attached_on)
+    fee = programme.attachment_fee(rules, year)
+    books = account(family, as_of, year, fee, rules.amount("cap", year))
+    ident = programme.identify(family, rules)
+    if ident.eligible:
+        verdicts = programme.results(family, as_of, rules, plan, ident)
+        results, payable = programme.pay(family, as_of, rules, books, verdicts)
+    else:
+        why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
+        results = {k: result(None, reasons=(why,)) for k in programme.result_kinds}
+        payable = ZERO
+    return Decision(
+        family_id=family.family_id,
+        as_of=as_of,
+        programme=rules.programme,
+        rules_version=rules.rules_version,
+        attached_on=family.attached_on,
+        attachment_year=str(year),
+        attachment_fee=fee,
+        eligible=ident.eligible,
+        identified_for=ident.identified_for,
+        payable=payable,
+        paid_to_date=books.paid_to_date,
+        cap=books.cap,
+        interpretations=dict(rules.chosen),
+        outcome_plan=plan.label if plan is not None else None,
+        warnings=(*ident.warnings, *warnings),
+        identification=ident.reasons,
+        results=results,
+    )
+
+
+def _plan_for(
+    programme: Programme, family: Family, rules: RuleSet, plan: OutcomePlan | None
+) -> tuple[OutcomePlan, tuple[Reason, ...]]:
+    """The plan judged against: the council's, or pbr's example with a warning."""
+    from pbr.plans import example_plan
+
+    if plan is None:
+        plan = example_plan(rules.programme)
+        return plan, (
+            reason(
+                "EXAMPLE_PLAN_USED",
+                "results.sustained_progress.plan",
+                rules,
+                f"judged against pbr's example plan {plan.label}: pass the council's own plan",
+                plan=plan.label,
+            ),
+        )
+    if plan.programme != rules.programme:
+        raise PlanError(
+            f"plan {plan.label} is for {plan.programme}, but family {family.family_id!r} is "
+            f"evaluated under {rules.programme}"
+        )
+    return plan, ()
+
+
+def numbers(**values: object) -> Compared:
+    """Values for a reason's `compared`, made JSON-safe."""
+    return {k: plain(v) for k, v in values.items()}

@@ -1,0 +1,82 @@
+"""What a programme is: its rule set and the small functions that apply it.
+
+A `Programme` is data plus functions, never a class to subclass: the kernel calls `identify`,
+`results` and `pay` in one fixed flow (`pbr.programmes._kernel.decide`), and the forecast reads
+money only through `attachment_fee` and `result_rates`, so interpretations apply everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Literal
+
+from pbr.decisions import Decision, Identification, ResultKind
+from pbr.periods import FinancialYear
+from pbr.records import Family
+from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+    from pbr.programmes._kernel import Pay, Results
+
+__all__ = ["Programme"]
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A programme: its cited rule set and the rules as small pure functions.
+
+    >>> from pbr.programmes import programme
+    >>> p = programme("tf-phase-1")
+    >>> p.id, p.short, p.result_kinds
+    ('tf-phase-1', 'TF1', ('crime_asb_education', 'progress_to_work', 'continuous_employment'))
+    """
+
+    rules: RuleSet
+    """The bundled rule set, with the default interpretations."""
+    short: str
+    """A short label for tables, e.g. ``TF1``."""
+    name: str
+    """The programme's name for titles, e.g. ``Troubled Families phase one``."""
+    result_kinds: tuple[ResultKind, ...]
+    """The results the programme decides, in the order they are paid."""
+    problems: tuple[str, ...]
+    """The problems (or needs) a family may have at entry."""
+    states_problems_in: Literal["identified_for", "problems_at_entry"]
+    """Where a record lists them: phase one's `identified_for`, or `problems_at_entry`."""
+    identify: Callable[[Family, RuleSet], Identification]
+    """Eligibility at attachment."""
+    results: Results
+    """Each result judged on the evidence at the evaluation date."""
+    pay: Pay
+    """The verdicts turned into amounts within the cap."""
+    attachment_fee: Callable[[RuleSet, FinancialYear], Decimal]
+    """The attachment fee for a family attached in a year (interpretations applied)."""
+    result_rates: Callable[[RuleSet, FinancialYear], Mapping[ResultKind, Decimal]]
+    """Each result's rate for a family attached in a year (interpretations applied)."""
+    uses_plan: bool = False
+    """Whether results are judged against the council's outcome plan."""
+    illustrative_rates: Mapping[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
+    """Illustrative success rates for a forecast's default scenario, by result: (central value,
+    half-width of its range). Not evidence: analysts replace them with their own."""
+
+    @property
+    def id(self) -> str:
+        """The programme's id as records and decisions write it, e.g. ``tf-phase-1``."""
+        return self.rules.programme
+
+    def evaluate(
+        self,
+        family: Family,
+        as_of: date,
+        rules: RuleSet | None = None,
+        plan: OutcomePlan | None = None,
+    ) -> Decision:
+        """Decide `family` at `as_of` under this programme (the kernel's one flow)."""
+        from pbr.programmes._kernel import decide
+
+        return decide(self, family, as_of, rules if rules is not None else self.rules, plan)

@@ -1,0 +1,298 @@
+"""What phase two and Supporting Families share: problems at entry, the outcome plan, one claim.
+
+Both pay an eligible family once (tf-rules §2, §3): when it shows significant and sustained
+progress against every problem it had at entry, judged by the council's outcome plan, or when an
+adult moves into continuous employment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from pbr.decisions import Identification, Reason, ResultDecision, ResultKind
+from pbr.money import ZERO
+from pbr.periods import FinancialYear, financial_year_of
+from pbr.plans import (
+    Measure,
+    OutcomePlan,
+    compare,
+    earliest_window_end,
+    indicator_values,
+    measure_window,
+)
+from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
+from pbr.records import Family
+from pbr.rules import RuleSet
+
+__all__ = [
+    "KINDS",
+    "attachment_fee",
+    "entry_problems",
+    "identification",
+    "pay_one_claim",
+    "result_rates",
+    "sustained_progress",
+]
+
+KINDS: tuple[ResultKind, ...] = ("sustained_progress", "continuous_employment")
+"""The two routes to the one results payment, in the order they are paid."""
+
+
+def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
+    """The per-family attachment fee in `year`."""
+    return rules.amount("attachment_fee", year)
+
+
+def result_rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Decimal]:
+    """Each route's rate in `year` (either pays the one results payment)."""
+    return {kind: rules.amount(kind, year) for kind in KINDS}
+
+
+def entry_problems(family: Family, rules: RuleSet, needed_param: str, noun: str) -> Reason:
+    """Whether the problems (or needs) listed at entry reach the number the programme needs."""
+    needed = rules.number(needed_param)
+    problems = tuple(p.problem for p in family.problems_at_entry)
+    enough = len(problems) >= needed
+    return reason(
+        "PROBLEMS_AT_ENTRY" if enough else "TOO_FEW_PROBLEMS_AT_ENTRY",
+        "identification.problems_at_entry",
+        rules,
+        f"{len(problems)} {noun} at entry ({', '.join(problems) or 'none recorded'}); "
+        f"{needed} needed",
+        problems=len(problems),
+        needed=needed,
+        listed=", ".join(problems),
+    )
+
+
+def identification(
+    family: Family, rules: RuleSet, checks: tuple[Reason, ...], passing: frozenset[str]
+) -> Identification:
+    """Eligible when every check passed (its code is in `passing`); phase one's list is ignored."""
+    eligible = all(check.code in passing for check in checks)
+    verdict = reason(
+        "ELIGIBLE" if eligible else "NOT_ELIGIBLE",
+        "identification.eligibility",
+        rules,
+        "eligible for a results payment" if eligible else "not eligible: nothing is payable",
+    )
+    warnings: tuple[Reason, ...] = ()
+    if family.identified_for is not None:
+        warnings = (
+            reason(
+                "IDENTIFIED_FOR_IGNORED",
+                "identification.problems_at_entry",
+                rules,
+                f"identified_for ({', '.join(family.identified_for) or 'empty'}) is not used by "
+                f"{rules.programme}: problems_at_entry decides eligibility",
+                identified_for=", ".join(family.identified_for),
+            ),
+        )
+    problems = tuple(p.problem for p in family.problems_at_entry)
+    return Identification(
+        family_id=family.family_id,
+        attached_on=family.attached_on,
+        eligible=eligible,
+        identified_for=problems,
+        evidence=problems,
+        local_discretion=False,
+        reasons=(*checks, verdict),
+        warnings=warnings,
+    )
+
+
+def sustained_progress(
+    family: Family, rules: RuleSet, as_of: date, plan: OutcomePlan, ident: Identification
+) -> Verdict:
+    """Every problem at entry has its plan outcome met over sustain periods after attachment."""
+    reasons: list[Reason] = []
+    all_met = True
+    waiting: list[date] = []
+    for problem in ident.identified_for:
+        outcome = plan.outcome_for(problem)
+        if outcome is None:
+            all_met = False
+            reasons.append(
+                reason(
+                    "PROBLEM_NOT_IN_PLAN",
+                    "results.sustained_progress.plan",
+                    rules,
+                    f"plan {plan.label} has no outcome for {problem!r}",
+                    problem=problem,
+                    plan=plan.label,
+                )
+            )
+            continue
+        held: list[bool] = []
+        measured: list[Reason] = []
+        for measure in outcome.measures:
+            ok, one, earliest = _measure(family, rules, as_of, plan, problem, measure)
+            held.append(ok)
+            measured.append(one)
+            if earliest is not None:
+                waiting.append(earliest)
+        met = all(held) if outcome.match == "all" else any(held)
+        all_met = all_met and met
+        reasons.append(
+            reason(
+                "OUTCOME_MET" if met else "OUTCOME_NOT_MET",
+                f"results.sustained_progress.{problem}",
+                rules,
+                f"{problem}: {sum(held)} of {len(held)} measures hold ({outcome.match} needed)",
+                problem=problem,
+                measures=len(held),
+                measures_met=sum(held),
+                match=outcome.match,
+                plan=plan.label,
+            )
+        )
+        reasons.extend(measured)
+    if all_met:
+        return Verdict("met", tuple(reasons))
+    return Verdict("not_met", tuple(reasons), max(waiting) if waiting else None)
+
+
+def _measure(
+    family: Family,
+    rules: RuleSet,
+    as_of: date,
+    plan: OutcomePlan,
+    problem: str,
+    measure: Measure,
+) -> tuple[bool, Reason, date | None]:
+    """Judge one measure: (holds, its reason, the earliest date when its period is incomplete)."""
+    low, high, terms = measure_window(measure, as_of, rules.term_calendar)
+    rule = f"results.sustained_progress.{problem}.{measure.id}"
+    source = f"plan {plan.label}"
+    numbers: dict[str, object] = {
+        "problem": problem,
+        "measure": measure.id,
+        "indicator": measure.indicator,
+        "aggregate": measure.effective_aggregate,
+        "comparison": measure.comparison,
+        "threshold": str(measure.threshold),
+        "period": measure.period,
+        "window_after": low,
+        "window_to": high,
+    }
+    if low < family.attached_on:
+        earliest = earliest_window_end(measure, family.attached_on, rules.term_calendar)
+        message = (
+            f"{measure.describe()}: the period ({low}, {high}] starts before attachment on "
+            f"{family.attached_on}; earliest {earliest}"
+        )
+        return (
+            False,
+            reason(
+                "SUSTAIN_PERIOD_INCOMPLETE",
+                rule,
+                rules,
+                message,
+                source=source,
+                earliest=earliest,
+                **numbers,
+            ),
+            earliest,
+        )
+    value, rows = indicator_values(family, measure, low, high, terms, as_of)
+    if value is None:
+        message = f"{measure.describe()}: no {measure.indicator} evidence in ({low}, {high}]"
+        return (
+            False,
+            reason(
+                "MEASURE_NO_EVIDENCE", rule, rules, message, source=source, rows=rows, **numbers
+            ),
+            None,
+        )
+    ok = compare(value, measure.comparison, measure.threshold)
+    shown = format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    message = (
+        f"{measure.describe()}: {shown} {measure.comparison} {measure.threshold} is "
+        f"{'true' if ok else 'false'} over ({low}, {high}]"
+    )
+    return (
+        ok,
+        reason(
+            "MEASURE_MET" if ok else "MEASURE_NOT_MET",
+            rule,
+            rules,
+            message,
+            source=source,
+            value=shown,
+            rows=rows,
+            **numbers,
+        ),
+        None,
+    )
+
+
+def pay_one_claim(
+    family: Family,
+    as_of: date,
+    rules: RuleSet,
+    books: Account,
+    verdicts: Mapping[ResultKind, Verdict],
+) -> Payout:
+    """One results payment per family: the first route met pays, within the cap."""
+    year = financial_year_of(family.attached_on)
+    results_made = [p for p in books.made if p.kind != "attachment_fee"]
+    claimed_by = results_made[0].kind if results_made else None
+    claimed_now: ResultKind | None = None
+    room = books.room
+    results: dict[ResultKind, ResultDecision] = {}
+    payable = ZERO
+    for kind in KINDS:
+        verdict = verdicts[kind]
+        rate = rules.amount(kind, year)
+        made = books.paid(kind)
+        if made:
+            reasons = (already_paid(kind, made[0], rules), *verdict.reasons)
+            results[kind] = result(verdict, status="already_paid", rate=rate, reasons=reasons)
+            continue
+        if verdict.status != "met":
+            results[kind] = result(verdict, rate=rate)
+            continue
+        other = claimed_by or claimed_now
+        if other is not None:
+            taken = reason(
+                "ONE_CLAIM_PER_FAMILY",
+                "payment.one_claim",
+                rules,
+                f"the family's one results claim is {other} "
+                f"({'paid' if claimed_by else 'payable now'}), so {kind} pays nothing",
+                other_route=other,
+            )
+            results[kind] = result(verdict, rate=rate, reasons=(*verdict.reasons, taken))
+            continue
+        claimed_now = kind
+        amount = min(rate, room)
+        paid_reasons = [
+            *verdict.reasons,
+            reason(
+                "RATE_APPLIED",
+                f"payment.rate.{kind}",
+                rules,
+                f"rate {rate} for {kind} for a family attached in {year}",
+                source=rules.parameter(kind, year).source_text,
+                rate=str(rate),
+                year=str(year),
+            ),
+        ]
+        if amount < rate:
+            paid_reasons.append(
+                reason(
+                    "CAP_REACHED",
+                    "payment.cap",
+                    rules,
+                    f"only {room} left under the {books.cap} cap",
+                    rate=str(rate),
+                    room=str(room),
+                    cap=str(books.cap),
+                    amount=str(amount),
+                )
+            )
+        results[kind] = result(verdict, amount=amount, rate=rate, reasons=paid_reasons)
+        payable += amount
+    return results, payable

@@ -1,0 +1,273 @@
+"""Phase one identification at attachment (phase1-spec §3, clarifications 1, 2, 12, 15).
+
+Evidence in the window before attachment shows which national problems the family had; a record
+may state them instead (`identified_for`), and then disagreement with the evidence is a warning.
+Eligible: all three national problems, or two plus the council's local discretion.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from pbr.decisions import Identification, Reason
+from pbr.periods import SchoolTerm, add_months, age_on, compulsory_school_age_in
+from pbr.programmes._kernel import reason
+from pbr.records import Family, SchoolTermRecord
+from pbr.rules import RuleSet
+
+__all__ = ["PROBLEMS", "children_in_terms", "identify"]
+
+PROBLEMS = ("crime_asb", "education", "work")
+"""Phase one's three national problems, in the order they are assessed."""
+
+
+def identify(family: Family, rules: RuleSet) -> Identification:
+    """Eligibility at attachment on the evidence before it, or on the problems the record states."""
+    born = family.member_birthdays()
+    crime = _crime_asb(family, rules, born)
+    education = _education(family, rules, born)
+    work = _work(family, rules, born)
+    found = tuple(
+        problem
+        for problem, reasons in zip(PROBLEMS, (crime, education, work), strict=True)
+        if any(r.code in _PROBLEM_CODES for r in reasons)
+    )
+    reasons = [*crime, *education, *work]
+    local = bool(family.local_discretion)
+    if local:
+        reasons.append(
+            reason(
+                "LOCAL_DISCRETION_RECORDED",
+                "identification.local_discretion",
+                rules,
+                f"local discretion: {', '.join(family.local_discretion)}",
+                codes=", ".join(family.local_discretion),
+            )
+        )
+    used, stated, warnings = _stated(family, rules, found)
+    reasons.extend(stated)
+    eligible, verdict = _eligibility(rules, len(used), local)
+    reasons.append(verdict)
+    return Identification(
+        family_id=family.family_id,
+        attached_on=family.attached_on,
+        eligible=eligible,
+        identified_for=used,
+        evidence=found,
+        local_discretion=local,
+        reasons=tuple(reasons),
+        warnings=warnings,
+    )
+
+
+_PROBLEM_CODES = frozenset(
+    {"CRIME_ASB_AT_ENTRY", "EDUCATION_PROBLEM_AT_ENTRY", "OUT_OF_WORK_BENEFIT_AT_ENTRY"}
+)
+
+
+def _crime_asb(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+    """A proven offence by a child, or any ASB, in the months before attachment."""
+    attached = family.attached_on
+    months = rules.number("identification_months")
+    adult = rules.number("adult_age")
+    start = add_months(attached, -months)
+    child_offences = sum(
+        1
+        for o in family.offences
+        if start <= o.date < attached and age_on(born[o.person_id], o.date) < adult
+    )
+    asb = sum(1 for a in family.asb_incidents if start <= a.date < attached)
+    window = {"window_from": start, "window_before": attached}
+    if child_offences or asb:
+        return [
+            reason(
+                "CRIME_ASB_AT_ENTRY",
+                "identification.crime_asb",
+                rules,
+                f"{child_offences} offence(s) by children and {asb} ASB incident(s) in the "
+                f"{months} months before attachment",
+                **window,
+                child_offences=child_offences,
+                asb_incidents=asb,
+            )
+        ]
+    return [
+        reason(
+            "NO_CRIME_ASB_AT_ENTRY",
+            "identification.crime_asb",
+            rules,
+            f"no offence by a child and no ASB incident in the {months} months before attachment",
+            **window,
+            child_offences=0,
+            asb_incidents=0,
+        )
+    ]
+
+
+def _education(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+    """A child excluded, off roll, in alternative provision or absent too often (clarif. 15)."""
+    attached = family.attached_on
+    terms = rules.term_calendar.complete_terms(
+        attached, rules.number("terms_assessed"), strictly_before=True
+    )
+    absence = rules.number("absence_percent")
+    exclusions = rules.number("fixed_term_exclusions")
+    span = f"{terms[0].label} to {terms[-1].label}"
+    problems: list[Reason] = []
+    for person_id, rows, csa in children_in_terms(family, terms, born, rules.number("adult_age")):
+        possible = sum(r.possible_sessions for r in rows)
+        unauthorised = sum(r.unauthorised_absences for r in rows)
+        fixed = sum(r.fixed_term_exclusions for r in rows)
+        absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
+        flags = [
+            name
+            for name, hit in (
+                ("permanently excluded", any(r.permanently_excluded for r in rows)),
+                (f"{fixed} fixed-term exclusions", fixed >= exclusions),
+                ("in alternative provision", any(r.alternative_provision for r in rows)),
+                ("not on a school roll", any(not r.on_roll for r in rows)),
+                (
+                    f"unauthorised absence {unauthorised}/{possible} sessions"
+                    if rows
+                    else "no school record in these terms (0 possible sessions)",
+                    absent,
+                ),
+            )
+            if hit
+        ]
+        if flags:
+            problems.append(
+                reason(
+                    "EDUCATION_PROBLEM_AT_ENTRY",
+                    "identification.education",
+                    rules,
+                    f"child {person_id}, {span}: {'; '.join(flags)}",
+                    child=person_id,
+                    terms=span,
+                    possible_sessions=possible,
+                    unauthorised_absences=unauthorised,
+                    fixed_term_exclusions=fixed,
+                    absence_threshold_percent=absence,
+                    terms_with_rows=len(rows),
+                )
+            )
+    return problems or [
+        reason(
+            "NO_EDUCATION_PROBLEM_AT_ENTRY",
+            "identification.education",
+            rules,
+            f"no child met an education criterion over {span}",
+            terms=span,
+        )
+    ]
+
+
+def _work(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+    """An adult on an out-of-work benefit on the attachment day."""
+    attached, adult = family.attached_on, rules.number("adult_age")
+    on_benefit = sorted(
+        {
+            s.person_id
+            for s in family.benefit_spells
+            if s.start <= attached
+            and (s.end is None or s.end >= attached)
+            and age_on(born[s.person_id], attached) >= adult
+        }
+    )
+    if on_benefit:
+        return [
+            reason(
+                "OUT_OF_WORK_BENEFIT_AT_ENTRY",
+                "identification.work",
+                rules,
+                f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
+                on=attached,
+                adults=", ".join(on_benefit),
+            )
+        ]
+    return [
+        reason(
+            "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+            "identification.work",
+            rules,
+            f"no adult on an out-of-work benefit on {attached}",
+            on=attached,
+        )
+    ]
+
+
+def _stated(
+    family: Family, rules: RuleSet, found: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[Reason], tuple[Reason, ...]]:
+    """The problems used (stated, else found), the reason saying so, and any disagreement."""
+    if family.identified_for is None:
+        return found, [], ()
+    used = tuple(p for p in PROBLEMS if p in family.identified_for)
+    rule = "identification.identified_for"
+    stated = reason(
+        "IDENTIFIED_FOR_STATED",
+        rule,
+        rules,
+        f"the record states identified_for = {', '.join(used) or '(none)'}",
+        stated=", ".join(used),
+        evidence=", ".join(found),
+    )
+    stated_only = [p for p in used if p not in found]
+    evidence_only = [p for p in found if p not in used]
+    if not (stated_only or evidence_only):
+        return used, [stated], ()
+    warning = reason(
+        "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR",
+        rule,
+        rules,
+        "stated without evidence: "
+        + (", ".join(stated_only) or "none")
+        + "; evidence of an unstated problem: "
+        + (", ".join(evidence_only) or "none"),
+        stated=", ".join(used),
+        evidence=", ".join(found),
+        stated_without_evidence=", ".join(stated_only),
+        evidence_not_stated=", ".join(evidence_only),
+    )
+    return used, [stated], (warning,)
+
+
+def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
+    """All three national problems, or two plus local discretion."""
+    eligible = national == len(PROBLEMS) or (national == len(PROBLEMS) - 1 and local)
+    numbers = {"national_criteria": national, "local_discretion": local}
+    if eligible:
+        message = (
+            "all three national criteria"
+            if national == len(PROBLEMS)
+            else "two national criteria plus local discretion"
+        )
+        return True, reason("ELIGIBLE", "identification.eligibility", rules, message, **numbers)
+    message = (
+        f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
+        "three, or two plus local discretion"
+    )
+    return False, reason("NOT_ELIGIBLE", "identification.eligibility", rules, message, **numbers)
+
+
+def children_in_terms(
+    family: Family, terms: tuple[SchoolTerm, ...], born: dict[str, date], adult: int
+) -> Iterable[tuple[str, list[SchoolTermRecord], bool]]:
+    """Yield (child, its term rows in `terms`, of compulsory school age in any of them)."""
+    by_key = {(t.academic_year, t.name): (i, t) for i, t in enumerate(terms)}
+    found: dict[str, list[tuple[int, SchoolTermRecord]]] = defaultdict(list)
+    for row in family.school_terms:
+        hit = by_key.get((row.academic_year, row.term))
+        if hit is not None and age_on(born[row.person_id], hit[1].start) < adult:
+            found[row.person_id].append((hit[0], row))
+    # children by person_id and rows in term order, so the record's order never shows
+    rows = {
+        child: [row for _, row in sorted(pairs, key=lambda p: p[0])]
+        for child, pairs in found.items()
+    }
+    for member in sorted(family.members, key=lambda m: m.person_id):
+        csa = any(compulsory_school_age_in(member.date_of_birth, t) for t in terms)
+        if csa or member.person_id in rows:
+            yield member.person_id, rows.get(member.person_id, []), csa

@@ -1,0 +1,89 @@
+"""Troubled Families phase two (attached 1 April 2015 – 31 March 2021; early starters 2014/15).
+
+Two or more of six headline problems at entry; one results payment of £800 when the family makes
+significant and sustained progress against the council's outcome plan, or an adult moves into
+continuous employment; a £1,000 attachment fee (interpretation `attachment_fees_after_2017_18`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import get_args
+
+from pbr.decisions import Identification, ResultKind
+from pbr.periods import FinancialYear
+from pbr.plans import OutcomePlan
+from pbr.programmes._employment import continuous_employment
+from pbr.programmes._kernel import Verdict, reason
+from pbr.programmes._programme import Programme
+from pbr.programmes._sustained import (
+    KINDS,
+    entry_problems,
+    identification,
+    pay_one_claim,
+    result_rates,
+    sustained_progress,
+)
+from pbr.records import Family, PhaseTwoProblem
+from pbr.rules import RuleSet, bundled_rule_set
+
+__all__ = ["PROGRAMME"]
+
+
+def identify(family: Family, rules: RuleSet) -> Identification:
+    """Eligible with at least `problems_needed` of the six problems at entry."""
+    checks = (entry_problems(family, rules, "problems_needed", "problems"),)
+    return identification(family, rules, checks, frozenset({"PROBLEMS_AT_ENTRY"}))
+
+
+def results(
+    family: Family, as_of: date, rules: RuleSet, plan: OutcomePlan | None, ident: Identification
+) -> Mapping[ResultKind, Verdict]:
+    """Sustained progress against the plan, and continuous employment (`relevance` decides who)."""
+    assert plan is not None, "the kernel always gives a plan to a programme that uses one"
+    skip = None
+    if rules.interpretation("relevance") == "identified_problems_only" and (
+        "work" not in ident.identified_for
+    ):
+        skip = reason(
+            "LIMB_NOT_RELEVANT",
+            "results.relevance",
+            rules,
+            "continuous_employment: the family was not identified for work",
+            limb="continuous_employment",
+            problem="work",
+        )
+    return {
+        "sustained_progress": sustained_progress(family, rules, as_of, plan, ident),
+        "continuous_employment": continuous_employment(family, rules, as_of, not_applicable=skip),
+    }
+
+
+def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
+    """£1,000 a family, or none from 2018/19 under `attachment_fees_after_2017_18 = stopped`."""
+    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
+    return rules.amount("attachment_fee_when_stopped" if stopped else "attachment_fee", year)
+
+
+PROGRAMME = Programme(
+    rules=bundled_rule_set("phase_two.toml"),
+    short="TF2",
+    name="Troubled Families phase two",
+    result_kinds=KINDS,
+    problems=get_args(PhaseTwoProblem),
+    states_problems_in="problems_at_entry",
+    identify=identify,
+    results=results,
+    pay=pay_one_claim,
+    attachment_fee=attachment_fee,
+    result_rates=result_rates,
+    uses_plan=True,
+    illustrative_rates={
+        "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
+        "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),
+    },
+)
+"""Phase two, as the registry lists it."""

@@ -1,0 +1,132 @@
+"""Supporting Families (families attached 1 April 2021 – 31 March 2025; tf-rules §3).
+
+Three or more of ten needs at entry and a dependent child or an expectant parent; one results
+payment of £800 for a successful family outcome against the council's plan, or (interpretation
+`employment_route`) by continuous employment; no per-family attachment fee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from fractions import Fraction
+from typing import get_args
+
+from pbr.decisions import Identification, Reason, ResultKind
+from pbr.periods import age_on, financial_year_of
+from pbr.plans import OutcomePlan
+from pbr.programmes._employment import continuous_employment
+from pbr.programmes._kernel import Verdict, reason
+from pbr.programmes._programme import Programme
+from pbr.programmes._sustained import (
+    KINDS,
+    attachment_fee,
+    entry_problems,
+    identification,
+    pay_one_claim,
+    result_rates,
+    sustained_progress,
+)
+from pbr.records import Family, FamilyNeed
+from pbr.rules import RuleSet, bundled_rule_set
+
+__all__ = ["PROGRAMME"]
+
+
+def identify(family: Family, rules: RuleSet) -> Identification:
+    """Eligible with `needs_required` needs at entry and a dependent child or expectant parent."""
+    checks = (
+        entry_problems(family, rules, "needs_required", "needs"),
+        _dependent_or_expectant(family, rules),
+    )
+    passing = frozenset({"PROBLEMS_AT_ENTRY", "DEPENDENT_CHILD_OR_EXPECTANT_PARENT"})
+    return identification(family, rules, checks, passing)
+
+
+def _dependent_or_expectant(family: Family, rules: RuleSet) -> Reason:
+    under_16 = rules.interpretation("dependent_child") == "under_16"
+    limit = rules.number("dependent_child_age_under_16" if under_16 else "dependent_child_age")
+    attached = family.attached_on
+    children = sorted(
+        m.person_id for m in family.members if age_on(m.date_of_birth, attached) < limit
+    )
+    expectant = sorted(m.person_id for m in family.members if m.expectant)
+    return reason(
+        "DEPENDENT_CHILD_OR_EXPECTANT_PARENT"
+        if children or expectant
+        else "NO_DEPENDENT_CHILD_OR_EXPECTANT_PARENT",
+        "identification.household",
+        rules,
+        f"dependent children under {limit}: {', '.join(children) or 'none'}; "
+        f"expectant: {', '.join(expectant) or 'none'}",
+        child_age_limit=limit,
+        dependent_children=len(children),
+        expectant_parents=len(expectant),
+        dependent_child=rules.interpretation("dependent_child"),
+    )
+
+
+def results(
+    family: Family, as_of: date, rules: RuleSet, plan: OutcomePlan | None, ident: Identification
+) -> Mapping[ResultKind, Verdict]:
+    """A successful family outcome against the plan, and the employment route while it is open."""
+    assert plan is not None, "the kernel always gives a plan to a programme that uses one"
+    return {
+        "sustained_progress": sustained_progress(family, rules, as_of, plan, ident),
+        "continuous_employment": continuous_employment(
+            family, rules, as_of, not_applicable=_employment_closed(family, rules, as_of, ident)
+        ),
+    }
+
+
+def _employment_closed(
+    family: Family, rules: RuleSet, as_of: date, ident: Identification
+) -> Reason | None:
+    """Why the employment route does not apply on `as_of`, or None when it does."""
+    route = rules.interpretation("employment_route")
+    last_year = rules.number("employment_route_until")
+    open_now = route == "always" or (
+        route == "claims_to_march_2022" and financial_year_of(as_of).start_year <= last_year
+    )
+    if not open_now:
+        return reason(
+            "EMPLOYMENT_ROUTE_CLOSED",
+            "results.continuous_employment.route",
+            rules,
+            f"continuous employment is not a route of its own on {as_of} "
+            f"(employment_route = {route})",
+            as_of=as_of,
+            employment_route=route,
+        )
+    relevant = rules.interpretation("relevance") != "identified_problems_only"
+    if relevant or "financial_stability" in ident.identified_for:
+        return None
+    return reason(
+        "LIMB_NOT_RELEVANT",
+        "results.relevance",
+        rules,
+        "continuous_employment: the family was not identified for work",
+        limb="continuous_employment",
+        problem="work",
+    )
+
+
+PROGRAMME = Programme(
+    rules=bundled_rule_set("supporting_families.toml"),
+    short="SF",
+    name="Supporting Families",
+    result_kinds=KINDS,
+    problems=get_args(FamilyNeed),
+    states_problems_in="problems_at_entry",
+    identify=identify,
+    results=results,
+    pay=pay_one_claim,
+    attachment_fee=attachment_fee,
+    result_rates=result_rates,
+    uses_plan=True,
+    illustrative_rates={
+        "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
+        "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),
+    },
+)
+"""Supporting Families, as the registry lists it."""
