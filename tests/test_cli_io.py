@@ -214,7 +214,7 @@ def test_a_closed_pipe_ends_quietly() -> None:
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from pbr.cli import _progress
+    from pbr.cli._evaluate import _progress
 
     items = [1, 2, 3]
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)

@@ -155,3 +155,27 @@ def test_every_record_field_has_a_docstring() -> None:
             assert documented, f"pbr.records.{node.name}.{statement.target.id} needs a docstring"
             checked += 1
     assert checked > 50
+
+
+def test_no_private_name_is_imported_from_another_module() -> None:
+    """A module's private names are its own: shared code gets a public name (issue 13)."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src"
+    offenders = []
+    for path in sorted((src / "pbr").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            for alias in node.names:
+                if not alias.name.startswith("_") or alias.name.startswith("__"):
+                    continue
+                package = src.joinpath(*node.module.split("."))
+                if (package / f"{alias.name}.py").exists() or (package / alias.name).is_dir():
+                    continue  # a private submodule of a package: the package's own business
+                offenders.append(
+                    f"{path.relative_to(src)}:{node.lineno} {node.module}.{alias.name}"
+                )
+    assert offenders == []

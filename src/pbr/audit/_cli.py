@@ -49,9 +49,9 @@ def _ledger_options(parser: argparse.ArgumentParser) -> None:
 _METHODS = ("simple", "stratified", "mus")
 
 
-def _confidence(text: str) -> str:
+def _confidence_option(text: str) -> str:
     """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100."""
-    from pbr.audit._mus import _confidence as share
+    from pbr.audit._mus import confidence_level as share
 
     value = text.strip().removesuffix("%").strip() + "%"
     try:
@@ -65,7 +65,7 @@ def _confidence(text: str) -> str:
 
 def _misstatement(text: str) -> str:
     """Pounds (``5000``, ``5000.00``) or a percentage of the claims (``2%``), not negative."""
-    from pbr.audit._mus import _amount as in_pence
+    from pbr.audit._mus import amount_in_pence as in_pence
 
     try:
         in_pence(text.strip(), 10**15, "amount", round_up=False)
@@ -78,7 +78,7 @@ def _misstatement(text: str) -> str:
 
 def add_audit_commands(sub: Any, date_type: Any) -> None:
     """Register ``audit``, ``ledger`` and ``replay`` on the CLI's subparsers."""
-    from pbr.cli import _choice
+    from pbr.cli._options import interpretation_choice as _choice
 
     au = sub.add_parser("audit", help="verify a claim file against the families' evidence")
     au.add_argument("claims", help="claim file: CSV, JSON or JSON Lines")
@@ -129,7 +129,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     )
     au.add_argument(
         "--confidence",
-        type=_confidence,
+        type=_confidence_option,
         metavar="PERCENT",
         help="mus: the confidence of the bound, a percentage from 50 to below 100 (e.g. 95)",
     )
@@ -309,14 +309,16 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
 
 def _check_misstatements(tolerable: str, expected: str) -> None:
     """Refuse, before any work, a tolerable of nothing or an expected not below it."""
-    from pbr.audit._mus import _amount, _share
+    from pbr.audit._mus import amount_in_pence, percent_share
 
     book = 10**15  # any: the comparison is checked only where it does not depend on the file
-    pence = _amount(tolerable, book, "tolerable", round_up=False)
+    pence = amount_in_pence(tolerable, book, "tolerable", round_up=False)
     if pence == 0:
         raise ValueError(f"--tolerable must be above zero, got {tolerable!r}")
-    same_kind = (_share(tolerable, "tolerable") is None) == (_share(expected, "expected") is None)
-    if same_kind and _amount(expected, book, "expected", round_up=True) >= pence:
+    same_kind = (percent_share(tolerable, "tolerable") is None) == (
+        percent_share(expected, "expected") is None
+    )
+    if same_kind and amount_in_pence(expected, book, "expected", round_up=True) >= pence:
         raise ValueError(
             f"--expected ({expected}) must be below --tolerable ({tolerable}): no sample "
             "can conclude when the over-claim expected is already intolerable"
@@ -328,7 +330,8 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
-    from pbr.cli import _plans, _rules_for
+    from pbr.cli._options import load_plans as _plans
+    from pbr.cli._options import rule_sets_for as _rules_for
 
     try:  # everything that can be refused is refused before any work
         if args.report:
@@ -484,7 +487,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             entry = Entry(
                 args.family_id,
                 args.kind,
-                _amount(args.amount),
+                _ledger_amount(args.amount),
                 args.paid_on,
                 args.claim_id,
                 args.rules_version,
@@ -506,7 +509,7 @@ def _print_head(ledger: Ledger, db: str, out: TextIO) -> int:
     return 0
 
 
-def _amount(text: str) -> Decimal:
+def _ledger_amount(text: str) -> Decimal:
     from pbr.ledger import LedgerError
     from pbr.money import money
 
@@ -524,7 +527,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     """
     from pydantic import ValidationError
 
-    from pbr.cli import _plans
+    from pbr.cli._options import load_plans as _plans
     from pbr.decisions import Decision
     from pbr.history import HistoryError, merge_payments
     from pbr.io import UnreadableFile

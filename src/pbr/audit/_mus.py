@@ -122,9 +122,9 @@ def mus_plan(
     book = _pence(_money(book_value, "book_value"))
     if book <= 0:
         raise ValueError(f"book_value must be above zero, got {book_value!r}")
-    share = _confidence(confidence)
-    tolerable_p = _amount(tolerable, book, "tolerable", round_up=False)
-    expected_p = _amount(expected, book, "expected", round_up=True)
+    share = confidence_level(confidence)
+    tolerable_p = amount_in_pence(tolerable, book, "tolerable", round_up=False)
+    expected_p = amount_in_pence(expected, book, "expected", round_up=True)
     if tolerable_p <= 0:
         raise ValueError(f"tolerable must be above zero, got {tolerable!r}")
     if expected_p >= tolerable_p:
@@ -198,7 +198,7 @@ def confidence_factor(misstatements: int, confidence: Decimal | str) -> Decimal:
     """
     if isinstance(misstatements, bool) or not isinstance(misstatements, int) or misstatements < 0:
         raise ValueError(f"misstatements must be a whole number ≥ 0, got {misstatements!r}")
-    return _factor(misstatements, _confidence(confidence))
+    return _factor(misstatements, confidence_level(confidence))
 
 
 def _factor(misstatements: int, confidence: Fraction) -> Decimal:
@@ -510,7 +510,7 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
         if pence < 0:
             raise ValueError(f"claim {item_id!r} has a negative audited amount {_gbp(pence)}")
         truth[item_id] = pence
-    share = _confidence(sample.plan.confidence)
+    share = confidence_level(sample.plan.confidence)
     interval = _pence(sample.plan.interval)
 
     ranked: list[tuple[Fraction, MusItem]] = []
@@ -662,9 +662,9 @@ def _conclusion(
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def _confidence(value: Decimal | str) -> Fraction:
+def confidence_level(value: Decimal | str) -> Fraction:
     """A confidence as an exact share in [1/2, 1): ``"95%"``, ``"0.95"`` or ``Decimal("0.95")``."""
-    share = _share(value, "confidence")
+    share = percent_share(value, "confidence")
     if share is None:
         number: Decimal | None = None
         if isinstance(value, Decimal):
@@ -687,7 +687,7 @@ def _confidence(value: Decimal | str) -> Fraction:
     return share
 
 
-def _share(value: object, name: str) -> Fraction | None:
+def percent_share(value: object, name: str) -> Fraction | None:
     """A percentage string (``"2%"``) as an exact share; None for anything else."""
     if not isinstance(value, str) or not value.strip().endswith("%"):
         return None
@@ -700,9 +700,9 @@ def _share(value: object, name: str) -> Fraction | None:
     return Fraction(number) / 100
 
 
-def _amount(value: Decimal | str | int, book: int, name: str, *, round_up: bool) -> int:
+def amount_in_pence(value: Decimal | str | int, book: int, name: str, *, round_up: bool) -> int:
     """Pence from pounds, or from a percentage of the book value (rounded as told)."""
-    share = _share(value, name)
+    share = percent_share(value, name)
     if share is None:
         pence = _pence(_money(value, name))
         if pence < 0:

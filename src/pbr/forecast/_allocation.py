@@ -244,7 +244,7 @@ def allocation(
     funded = terms.funded_fraction * estimated
     whole = _whole(funded, terms.funded_rounding)
     shares = _shares(profile, terms.years)
-    grants = _grants(upfront_grant, terms.years)
+    grants = grant_payments(upfront_grant, terms.years)
     exact = {}
     for year in terms.years:
         t = terms.year(year)
@@ -326,7 +326,7 @@ def _shares(
     return shares
 
 
-def _grants(raw: object, years: tuple[FinancialYear, ...]) -> dict[FinancialYear, Decimal]:
+def grant_payments(raw: object, years: tuple[FinancialYear, ...]) -> dict[FinancialYear, Decimal]:
     if raw is None:
         return dict.fromkeys(years, ZERO)
     if not isinstance(raw, Mapping):

@@ -491,7 +491,7 @@ class _Cohort:
     families: Fraction
 
 
-def _cohorts(alloc: Allocation, quarters: Mapping[str, object] | None) -> list[_Cohort]:
+def attachment_cohorts(alloc: Allocation, quarters: Mapping[str, object] | None) -> list[_Cohort]:
     """Families attached per quarter, each on the 15th of the quarter's middle month."""
     cohorts = []
     if quarters is None:
@@ -525,7 +525,7 @@ def _quarter_day(year: FinancialYear, quarter: int) -> date:
     return add_months(date(year.start_year, 5, 15), 3 * quarter)
 
 
-def _check(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
+def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
     """The scenario fits the programme: its results, their sum within the share, its lags."""
     name = assumptions.name
     kinds = terms.kinds
@@ -592,16 +592,16 @@ def drawdown(
     terms = programme_terms(rules)
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
-    _check(assumptions, terms)
+    check_scenario(assumptions, terms)
     check_band(band)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
         raise ValueError(f"runs must be a whole number of 0 or more, got {runs!r}")
-    cohorts = _cohorts(alloc, quarters)
+    cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     for c in cohorts:
-        _expect(exact, c, c.families, terms, assumptions, calendar, ceiling=True)
-    _grants(exact, alloc, calendar, after=None)
+        expected_payments(exact, c, c.families, terms, assumptions, calendar, ceiling=True)
+    grant_payments(exact, alloc, calendar, after=None)
     bands, mean, std = (
         _simulate(cohorts, assumptions, terms, calendar, exact, alloc, runs, seed, band)
         if runs
@@ -628,7 +628,7 @@ def drawdown(
     )
 
 
-def _expect(
+def expected_payments(
     exact: dict[date | None, dict[str, Fraction]],
     cohort: _Cohort,
     families: Fraction,
@@ -652,7 +652,7 @@ def _expect(
             _add(exact, slot, RISK, families * q * Fraction(t.results_share) - expected)
 
 
-def _grants(
+def grant_payments(
     exact: dict[date | None, dict[str, Fraction]],
     alloc: Allocation,
     calendar: ClaimCalendar,
@@ -830,7 +830,7 @@ def from_records(
     terms = programme_terms(rules)
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
-    _check(assumptions, terms)
+    check_scenario(assumptions, terms)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
@@ -878,12 +878,12 @@ def from_records(
                 day = max(add_months(family.attached_on, lag), start or after, after)
                 _add(exact, calendar.window_for(day), name, amount * scale * q)
     remaining = max(alloc.whole_funded_families - attached, 0)
-    future = [c for c in _cohorts(alloc, None) if c.attached > as_of]
+    future = [c for c in attachment_cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
     for c in future:
         families = c.families * remaining / weight
-        _expect(exact, c, families, terms, assumptions, calendar, ceiling=False)
-    secured += _grants(exact, alloc, calendar, after=as_of)
+        expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=False)
+    secured += grant_payments(exact, alloc, calendar, after=as_of)
     windows, beyond, _risk, parts = _windows(exact, kinds, {}, alloc, with_risk=False)
     return Drawdown(
         scenario=assumptions.name,

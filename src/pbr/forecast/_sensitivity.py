@@ -24,10 +24,10 @@ from pbr.forecast._drawdown import (
     GRANT,
     RISK,
     ClaimCalendar,
-    _check,
-    _cohorts,
-    _expect,
-    _grants,
+    attachment_cohorts,
+    check_scenario,
+    expected_payments,
+    grant_payments,
 )
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
@@ -171,15 +171,15 @@ def sensitivity(
     terms = programme_terms(rules)
     assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
-    _check(assumptions, terms)
+    check_scenario(assumptions, terms)
     chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
     if not chosen:
         raise ValueError("rates must hold at least one success rate")
     timing = Assumptions(assumptions.name, {}, assumptions.lag_months)
     exact: dict[Any, dict[str, Fraction]] = {}
-    for c in _cohorts(alloc, quarters):
-        _expect(exact, c, c.families, terms, timing, calendar, ceiling=True)
-    _grants(exact, alloc, calendar, after=None)
+    for c in attachment_cohorts(alloc, quarters):
+        expected_payments(exact, c, c.families, terms, timing, calendar, ceiling=True)
+    grant_payments(exact, alloc, calendar, after=None)
     inside = {
         column: sum(
             (row.get(column, Fraction(0)) for s, row in exact.items() if s is not None), Fraction(0)

@@ -1,0 +1,139 @@
+"""What the ``pbr`` commands share: argument types, the rule options, plans and rule sets."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, NoReturn
+
+from pbr.errors import PlanError, UnknownInterpretation
+from pbr.io import DEFAULT_MAX_RECORD_BYTES
+from pbr.periods import check_as_of
+from pbr.records import Family
+from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+
+__all__ = [
+    "Parser",
+    "add_record_size_option",
+    "add_rule_options",
+    "byte_count",
+    "evaluation_date",
+    "interpretation_choice",
+    "load_plans",
+    "rule_sets_for",
+]
+
+
+def evaluation_date(text: str) -> date:
+    """An evaluation date from the command line: ``YYYY-MM-DD`` within the range pbr evaluates."""
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+    try:
+        return check_as_of(day)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def byte_count(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {text!r}")
+    return size
+
+
+def interpretation_choice(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not value:
+        raise argparse.ArgumentTypeError(f"expected ID=VALUE, got {text!r}")
+    return key.strip(), value.strip()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line: what is wrong and where to find help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_rule_options(parser: argparse.ArgumentParser) -> None:
+    """``--interpretation ID=VALUE`` and ``--plan FILE``, both repeatable."""
+    parser.add_argument(
+        "--interpretation",
+        type=interpretation_choice,
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="switch an interpretation in every rule set that has it (repeatable)",
+    )
+    parser.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the council's outcome plan (TOML, JSON or YAML) for a programme judged against one; "
+        "one per programme (repeatable)",
+    )
+
+
+def add_record_size_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-record-bytes N``."""
+    parser.add_argument(
+        "--max-record-bytes",
+        type=byte_count,
+        default=DEFAULT_MAX_RECORD_BYTES,
+        metavar="N",
+        help=f"reject a record larger than N bytes (default {DEFAULT_MAX_RECORD_BYTES:,})",
+    )
+
+
+def load_plans(paths: list[str]) -> dict[str, OutcomePlan]:
+    """The outcome plans given, keyed by programme (at most one per programme)."""
+    if not paths:
+        return {}
+    from pbr.plans import load_plan
+
+    plans: dict[str, OutcomePlan] = {}
+    for path in paths:
+        plan = load_plan(path)
+        if plan.programme in plans:
+            raise PlanError(
+                f"two plans for {plan.programme}: {plans[plan.programme].label} and {plan.label}"
+            )
+        plans[plan.programme] = plan
+    return plans
+
+
+def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
+    """The rule set for each family, with each chosen interpretation applied.
+
+    An interpretation applies to every rule set that defines it; an id that none defines, or a
+    bad value, is an error up front.
+    """
+    from pbr.engine import rule_set_for
+    from pbr.programmes import programmes
+
+    every = [p.rules for p in programmes()]
+    variants: dict[str, RuleSet] = {}
+    for rules in every:
+        mine = {k: v for k, v in choices if k in rules.interpretations}
+        variants[rules.programme] = rules.with_interpretations(**mine)
+    known = {k for rules in every for k in rules.interpretations}
+    for key, _ in choices:
+        if key not in known:
+            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
+
+    def pick(family: Family) -> RuleSet:
+        return variants[rule_set_for(family).programme]
+
+    return pick

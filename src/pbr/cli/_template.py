@@ -1,0 +1,31 @@
+"""``pbr template``: empty CSV tables and a README of their columns, never over a table with rows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["add", "run"]
+
+
+def add(sub: Any) -> None:
+    """Register ``pbr template``."""
+    tp = sub.add_parser("template", help="write empty CSV tables and a README of their columns")
+    tp.add_argument("folder")
+    tp.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Write the templates; a table that already has rows is kept and said so."""
+    from pbr.tables import TABLES, write_templates
+
+    written = write_templates(args.folder)
+    for path in written:
+        out.write(f"{path}\n")
+    for table in TABLES:
+        kept = Path(args.folder) / f"{table}.csv"
+        if kept not in written:
+            print(f"kept {kept}: it already has rows", file=sys.stderr)
+    return 0
