@@ -220,6 +220,8 @@ class Decision(BaseModel):
     """The decision format's version (`pbr.schemas.DECISION_FORMAT_VERSION`)."""
     family_id: str
     """The family."""
+    local_authority: str | None = None
+    """The council, as the record gives it (for a breakdown by council)."""
     as_of: date
     """The evaluation date."""
     programme: str

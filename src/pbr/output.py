@@ -48,6 +48,7 @@ __all__ = [
 
 RESULT_COLUMNS = (
     "family_id",
+    "local_authority",
     "programme",
     "rules_version",
     "as_of",
@@ -81,6 +82,7 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
     for kind, r in d.results.items():
         yield {
             "family_id": d.family_id,
+            "local_authority": d.local_authority or "",
             "programme": d.programme,
             "rules_version": d.rules_version,
             "as_of": d.as_of.isoformat(),
@@ -473,7 +475,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
     >>> write_decisions([pbr.evaluate(family, as_of=date(2013, 1, 1))], path)
     1
     >>> path.read_text().splitlines()[1].split(",")[:3]
-    ['F1', 'tf-phase-1', 'tf-phase-1/1.0']
+    ['F1', '', 'tf-phase-1']
     """
     path = Path(path)
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "jsonl")
@@ -521,7 +523,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
     >>> frame.shape, frame.loc[0, "result"]
-    ((3, 16), 'crime_asb_education')
+    ((3, 17), 'crime_asb_education')
     """
     from decimal import Decimal
 

@@ -210,6 +210,7 @@ def decide(
         payable = ZERO
     return Decision(
         family_id=family.family_id,
+        local_authority=family.local_authority,
         as_of=as_of,
         programme=rules.programme,
         rules_version=rules.rules_version,
