@@ -152,6 +152,7 @@ claim_rows = st.lists(
 
 @settings(max_examples=40)
 @given(claim_rows)
+@pytest.mark.slow
 def test_verified_never_exceeds_claimed(rows: list[tuple[str, str, int, date]]) -> None:
     claims = [
         Claim(claim_id=f"P{i}", family_id=f, kind=k, amount=Decimal(p).scaleb(-2), claimed_on=d)
@@ -585,6 +586,7 @@ def test_public_names_have_docstrings_with_examples(module: str) -> None:
             assert ">>>" in doc, f"{module}.{name} needs an example"
 
 
+@pytest.mark.slow
 def test_cli_audit_outputs_and_refusals(tmp_path: Path) -> None:
     base = [sys.executable, "-m", "pbr.cli", "audit", str(EXAMPLES / "claims.csv")]
     fams = ["--families", str(EXAMPLES / "families.jsonl")]

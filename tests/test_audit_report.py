@@ -238,6 +238,7 @@ def test_an_exact_duplicate_row_is_a_duplicate_with_its_money(tmp_path: Path) ->
         max_size=8,
     )
 )
+@pytest.mark.slow
 def test_claimed_is_verified_plus_over_claimed_plus_unverified(
     rows: list[tuple[str, ...]],
 ) -> None:
@@ -453,7 +454,7 @@ def test_report_problems_fail_before_any_work(
     args = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
     monkeypatch.setitem(sys.modules, "openpyxl", None)  # the xlsx extra is not installed
     for report, why in (
-        (tmp_path / "r.xlsx", 'XLSX needs openpyxl: pip install "pbr[xlsx]"'),
+        (tmp_path / "r.xlsx", 'XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'),
         (tmp_path / "r.txt", "a report ends in .html, .md, .csv or .xlsx"),
         (tmp_path / "no" / "r.csv", "does not exist"),
         (tmp_path, "a report ends in"),
@@ -474,7 +475,7 @@ def test_report_problems_fail_before_any_work(
         str(tmp_path / "d.xlsx"),
     )
     assert (status, out) == (2, "")
-    assert 'XLSX needs openpyxl: pip install "pbr[xlsx]"' in err
+    assert 'XLSX needs openpyxl: pip install "pbr-claims[xlsx]"' in err
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -528,6 +529,7 @@ def chromium() -> str:
     pytest.skip("no headless Chromium here (apt-get install chromium)")
 
 
+@pytest.mark.slow
 def test_the_html_report_in_headless_chromium(tmp_path: Path) -> None:
     browser = chromium()
     rows = ["claim_id,family_id,kind,amount,claimed_on,window"]

@@ -38,6 +38,8 @@ from pbr.records import Family
 from pbr.rules import PHASE_ONE, RULE_SETS, RuleSet, sources
 from pbr.schemas import family_schema
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 GEN_SCRIPT = DOCS / "_gen" / "gen_reference.py"

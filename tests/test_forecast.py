@@ -254,6 +254,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_table_csv_json_and_plot(tmp_path: Path) -> None:
     table = cli(
         "--families", "790", "--runs", "200", "--seed", "5", "--plot", str(tmp_path / "d.png")
@@ -274,6 +275,7 @@ def test_cli_table_csv_json_and_plot(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_cli_scenario_file_and_records(tmp_path: Path) -> None:
     result = cli("--families", "790", "--scenario", str(EXAMPLES / "forecast-scenarios.toml"))
     assert result.returncode == 0, result.stderr

@@ -55,6 +55,7 @@ def test_one_tidy_table_of_councils_and_years() -> None:
         table.to_pandas("windows")
 
 
+@pytest.mark.slow
 def test_every_council_under_each_scenario_side_by_side(tmp_path: Path) -> None:
     table = allocation_table(COUNCILS)
     both = table.compare(default_scenarios(), runs=100, seed=1)

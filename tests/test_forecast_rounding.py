@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from pbr.forecast._rounding import half_up, largest_remainder, round_cells
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 Key = tuple[int, int]
 
 

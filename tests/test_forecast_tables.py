@@ -200,6 +200,7 @@ SHORT = ClaimCalendar.quarterly(date(2012, 4, 1), date(2016, 3, 31))  # some res
     st.sampled_from([None, SHORT]),
     st.sampled_from([None, "1081000", "87500.55"]),
 )
+@pytest.mark.slow
 def test_every_table_adds_up_to_the_penny(
     estimated: int,
     profile: dict[str, Fraction],

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pbr
 from pbr.io import numbered_from_text, parse_family
 from pbr.testing import family_records
+
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
 INSERTS = [
     b"\xff",

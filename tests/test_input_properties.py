@@ -20,6 +20,8 @@ from pbr.io import numbered_from_text, parse_family
 from pbr.schemas import family_schema
 from pbr.testing import BREAKAGES, broken_family_records, broken_lines, family_records
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 AS_OF = date(2015, 3, 31)
 
 

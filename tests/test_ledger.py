@@ -202,6 +202,7 @@ TAMPER = st.sampled_from(TAMPER_WAYS)
 
 @settings(max_examples=80)
 @given(st.integers(2, 7), TAMPER, st.data(), st.booleans())
+@pytest.mark.slow
 def test_any_single_change_to_any_row_fails_verify(
     n: int, how: str, data: st.DataObject, keyed: bool
 ) -> None:
@@ -260,6 +261,7 @@ def recompute(path: Path, key: bytes | None, *, mac: str | None = None) -> None:
 
 @settings(max_examples=25)
 @given(st.integers(1, 6), st.data())
+@pytest.mark.slow
 def test_with_a_key_a_recomputed_chain_fails(n: int, data: st.DataObject) -> None:
     path = Path(tempfile.mkdtemp()) / "k.db"
     filled(path, n, KEY)
@@ -352,6 +354,7 @@ def test_a_keyed_ledger_needs_its_key_and_never_stores_it(tmp_path: Path) -> Non
     assert not Ledger(tmp_path / "plain.db", key=KEY).verify().ok
 
 
+@pytest.mark.slow
 def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
     db = str(tmp_path / "k.db")
     args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
@@ -377,6 +380,7 @@ def _append_when_ready(path: str, worker: int, barrier: Any) -> None:
     Ledger(path).append([entry(1000 + worker, family=f"W{worker}")])
 
 
+@pytest.mark.slow
 def test_concurrent_first_use_of_a_new_ledger(tmp_path: Path) -> None:
     context = multiprocessing.get_context("fork")
     for attempt in range(5):
@@ -394,6 +398,7 @@ def test_concurrent_first_use_of_a_new_ledger(tmp_path: Path) -> None:
         assert (verdict.ok, verdict.entries) == (True, 10)
 
 
+@pytest.mark.slow
 def test_concurrent_first_use_from_the_command_line(tmp_path: Path) -> None:
     db = str(tmp_path / "new.db")
     base = [sys.executable, "-m", "pbr.cli", "ledger", "append", db, "--kind", "attachment_fee"]
@@ -418,6 +423,7 @@ def _append_many(path: str, worker: int, count: int) -> None:
         ledger.append([entry(1000 * worker + i, family=f"W{worker}")])
 
 
+@pytest.mark.slow
 def test_concurrent_appends_from_several_processes(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.db")
     Ledger(path)
@@ -760,6 +766,7 @@ def test_import_names_the_row_and_the_column(
 # --- the command line ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
     db = tmp_path / "l.db"
     (tmp_path / "in.csv").write_text(
@@ -796,6 +803,7 @@ def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
     assert "is broken at entry 1: entry 1 was changed after it was written" in refused.stderr
 
 
+@pytest.mark.slow
 def test_cli_a_sub_penny_edit_is_caught_and_nothing_crashes(tmp_path: Path) -> None:
     """The issue's case: an amount rewritten to three places passed verify and crashed evaluate."""
     db = tmp_path / "l.db"

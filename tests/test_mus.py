@@ -596,6 +596,7 @@ def _simulated_file(
     [(0.02, False, False), (0.2, True, False), (0.3, False, True)],
     ids=["2%-wholly-wrong", "20%-partly-wrong", "30%-of-small-claims-wholly-wrong"],
 )
+@pytest.mark.slow
 def test_the_bound_holds_in_at_least_the_stated_share_of_seeds(
     confidence: str, wrong_share: float, partial: bool, small_only: bool
 ) -> None:

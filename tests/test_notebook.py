@@ -8,6 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

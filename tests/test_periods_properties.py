@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pbr.periods import add_months, age_on, financial_year_of
+
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))
 

@@ -335,3 +335,30 @@ def test_no_module_outside_the_programmes_names_a_programme() -> None:
                 if isinstance(node, ast.Constant) and node.value in ids:
                     offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert offenders == []
+
+
+def _every_variant(rules: RuleSet) -> Iterator[RuleSet]:
+    import itertools
+
+    ids = sorted(rules.interpretations)
+    for values in itertools.product(*(sorted(rules.interpretations[i].values) for i in ids)):
+        yield rules.with_interpretations(**dict(zip(ids, values, strict=True)))
+
+
+@pytest.mark.parametrize("programme_id", ["tf-phase-1", "tf-phase-2", "supporting-families"])
+def test_forecast_fees_equal_evaluated_fees(programme_id: str) -> None:
+    """The forecast reads money through the programme: every year, every interpretation."""
+    pytest.importorskip("pandas")
+    from pbr.forecast._terms import programme_terms
+
+    source = programme(programme_id)
+    for rules in _every_variant(source.rules):
+        terms = programme_terms(rules)
+        for year in terms.years:
+            attached = max(year.start, rules.attached_from)
+            family = pbr.Family.model_validate(
+                record(family_id="F", attached_on=attached.isoformat(), identified_for=None)
+                | {"programme": programme_id}
+            )
+            decision = pbr.evaluate(family, as_of=year.end, rules=rules)
+            assert terms.year(year).attachment_fee == decision.attachment_fee, (rules.chosen, year)

@@ -26,6 +26,8 @@ from pbr.testing import (
     interpretation_choices,
 )
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 ZERO = Decimal(0)
 
 

@@ -17,6 +17,8 @@ from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
 from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
 
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 ZERO = Decimal(0)
 LATER = {"tf-phase-2": PHASE_TWO, "supporting-families": SUPPORTING_FAMILIES}
 programmes = pytest.mark.parametrize("programme", sorted(LATER))

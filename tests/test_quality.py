@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

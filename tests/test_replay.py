@@ -108,6 +108,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pbr.cli", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_cli_replay(tmp_path: Path) -> None:
     families = str(EXAMPLES / "families.jsonl")
     out = cli("evaluate", families, "--as-of", "2015-03-31", "--format", "json")
@@ -126,6 +127,7 @@ def test_cli_replay(tmp_path: Path) -> None:
     assert diff.stdout.endswith("replayed 2: 0 identical, 2 different\n")
 
 
+@pytest.mark.slow
 def test_cli_replay_with_the_ledger_the_decisions_were_made_with(tmp_path: Path) -> None:
     families = str(EXAMPLES / "families.jsonl")
     db = tmp_path / "l.db"

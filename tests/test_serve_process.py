@@ -24,6 +24,9 @@ import pytest
 import pbr
 from tests.serve_support import EXAMPLES, generated, library_json
 
+pytestmark = pytest.mark.slow
+
+
 TOKEN = "a-token-for-the-integration-test-only"
 FAMILIES = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
 
@@ -258,7 +261,7 @@ def test_without_the_serve_extra_it_says_what_to_install() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "pbr: pbr serve needs the serve extra (uvicorn is missing): pip install 'pbr[serve]'"
+        "pbr: pbr serve needs the serve extra (uvicorn is missing): pip install 'pbr-claims[serve]'"
     ]
 
 

@@ -121,6 +121,7 @@ def test_a_mixed_good_and_bad_folder_reconciles_exactly(tmp_path: Path) -> None:
     assert any("notes.csv" in p for p in problems)
 
 
+@pytest.mark.slow
 def test_cli_on_a_folder_and_on_xlsx(tmp_path: Path) -> None:
     folder = bad_rows_folder(tmp_path)
     out = subprocess.run(
@@ -196,6 +197,7 @@ def test_outputs_are_atomic(tmp_path: Path) -> None:
     assert n == 3
 
 
+@pytest.mark.slow
 def test_cli_workers_and_output(tmp_path: Path) -> None:
     args = [
         sys.executable,

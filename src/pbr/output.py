@@ -231,7 +231,7 @@ def markdown_text(value: object) -> str:
 def check_writable(path: str | Path) -> Path:
     """Check, before any work, that `path` can be written: not a folder, its folder there.
 
-    An ``.xlsx`` path also needs openpyxl (``pip install "pbr[xlsx]"``). ``-`` is standard
+    An ``.xlsx`` path also needs openpyxl (``pip install "pbr-claims[xlsx]"``). ``-`` is standard
     output. Run it first, so that a long job does not fail at its very end.
 
     >>> import tempfile
@@ -257,7 +257,7 @@ def check_writable(path: str | Path) -> Path:
             import openpyxl  # noqa: F401
         except ImportError:
             raise OutputError(
-                f'cannot write {path}: XLSX needs openpyxl: pip install "pbr[xlsx]"'
+                f'cannot write {path}: XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from None
     return path
 
@@ -484,7 +484,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
         try:
             from openpyxl import Workbook
         except ImportError as exc:
-            raise ImportError('XLSX output needs openpyxl: pip install "pbr[xlsx]"') from exc
+            raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
         book = Workbook(write_only=True)
         sheet = book.create_sheet("results")
         sheet.append(list(RESULT_COLUMNS))
@@ -512,7 +512,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
 
 
 def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
-    """A pandas DataFrame with one row per family and result (``pip install "pbr[pandas]"``).
+    """A pandas DataFrame with one row per family and result (``pip install "pbr-claims[pandas]"``).
 
     Money columns hold `Decimal` values, exact to the penny. A `Rejection` becomes one row with
     status ``rejected`` and its error types as reason codes, so nothing is dropped.

@@ -207,7 +207,7 @@ def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
 def load_plan(path: str | Path) -> OutcomePlan:
     """Read and validate a plan file: TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``).
 
-    YAML needs PyYAML (``pip install "pbr[yaml]"``).
+    YAML needs PyYAML (``pip install "pbr-claims[yaml]"``).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
@@ -241,7 +241,7 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
                 import yaml
             except ImportError:
                 raise PlanError(
-                    f'{origin}: reading YAML plans needs PyYAML: pip install "pbr[yaml]"'
+                    f'{origin}: reading YAML plans needs PyYAML: pip install "pbr-claims[yaml]"'
                 ) from None
             return yaml.safe_load(text)
     except RecursionError:

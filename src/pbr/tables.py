@@ -378,7 +378,7 @@ def _read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]
     try:
         from openpyxl import load_workbook
     except ImportError as exc:
-        raise ImportError('reading XLSX needs openpyxl: pip install "pbr[xlsx]"') from exc
+        raise ImportError('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
     book = load_workbook(path, read_only=True, data_only=True)
     tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
     stray = []
@@ -526,7 +526,9 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
         try:
             from openpyxl import Workbook
         except ImportError as exc:
-            raise ImportError('writing XLSX needs openpyxl: pip install "pbr[xlsx]"') from exc
+            raise ImportError(
+                'writing XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
+            ) from exc
         book = Workbook(write_only=True)
         for table, table_rows in rows.items():
             sheet = book.create_sheet(table)

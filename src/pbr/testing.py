@@ -1,6 +1,6 @@
 """Hypothesis strategies for property-testing systems that produce or consume family records.
 
-Install with ``pip install pbr[testing]``. Every strategy draws plain JSON-ready data (the
+Install with ``pip install "pbr-claims[testing]"``. Every strategy draws plain JSON-ready data (the
 interchange format of family-record.md), so it can feed `pbr` or any other system:
 
 >>> import pbr

@@ -7,7 +7,7 @@ payable that nobody claimed (results and attachment fees apart). `sample` draws 
 sample that depends only on the claims and the seed; `mus_audit` draws a monetary-unit sample
 of the claims checked and bounds the file's over-claims from it (`mus_plan`, `mus_select` and
 `mus_evaluate` do each step on any amounts). Reports: `write_report` (HTML, Markdown,
-CSV, or XLSX with ``pip install "pbr[xlsx]"``); `payments_from_report` reads a CSV report's
+CSV, or XLSX with ``pip install "pbr-claims[xlsx]"``); `payments_from_report` reads a CSV report's
 verified claims back as ledger entries. On the command line: ``pbr audit CLAIMS --families
 FILE`` and ``pbr ledger record AUDIT.csv DB``.
 

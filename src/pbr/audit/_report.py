@@ -93,7 +93,7 @@ def check_report_path(path: str | Path) -> Path:
     Raises:
         ValueError: the suffix is none of .html, .md, .csv, .xlsx.
         pbr.output.OutputError: the path is a folder, its folder does not exist, or it is
-            .xlsx and openpyxl is missing (``pip install "pbr[xlsx]"``).
+            .xlsx and openpyxl is missing (``pip install "pbr-claims[xlsx]"``).
 
     """
     from pbr.output import check_writable
@@ -137,7 +137,7 @@ def write_report(
         ValueError: the suffix is none of .html, .md, .csv, .xlsx, or `sample` is a
             monetary-unit sample of other claims than the verification's.
         pbr.output.OutputError: the report cannot be written (nothing is), or it is .xlsx and
-            openpyxl is missing (``pip install "pbr[xlsx]"``).
+            openpyxl is missing (``pip install "pbr-claims[xlsx]"``).
 
     """
     from pbr.output import atomic_writer

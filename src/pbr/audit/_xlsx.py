@@ -1,4 +1,4 @@
-"""The audit report as an XLSX workbook (``pip install "pbr[xlsx]"``): a sheet per section."""
+"""The audit report as an XLSX workbook (``pip install "pbr-claims[xlsx]"``): a sheet per section."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def render(report: Report) -> bytes:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
     except ImportError as exc:
-        raise ImportError('XLSX reports need openpyxl: pip install "pbr[xlsx]"') from exc
+        raise ImportError('XLSX reports need openpyxl: pip install "pbr-claims[xlsx]"') from exc
     book = Workbook(write_only=True)
     bold = Font(bold=True)
 

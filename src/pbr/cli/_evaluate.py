@@ -301,7 +301,7 @@ class _Summary:
 
 
 def _progress(items: Iterable[Any]) -> Iterable[Any]:
-    """A progress bar on a terminal when tqdm is installed (``pbr[progress]``); else nothing."""
+    """A progress bar on a terminal when tqdm is installed (``pbr-claims[progress]``); else nothing."""
     if not sys.stderr.isatty():
         return items
     try:

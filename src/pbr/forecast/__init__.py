@@ -1,7 +1,7 @@
 """Drawdown forecasting for analysts: allocation, expected drawdown, Monte Carlo, scenarios.
 
 The arithmetic is exact (fractions, rounded to the penny once per table so that every table adds
-up); tables and charts need the forecast extra (``pip install "pbr[forecast]"``: numpy, pandas,
+up); tables and charts need the forecast extra (``pip install "pbr-claims[forecast]"``: numpy, pandas,
 matplotlib, openpyxl), imported only when used. DataFrames hold money in whole pence
 (``*_pence`` columns, exact in pandas); `pounds` gives the pounds view for charts and sheets.
 

@@ -53,14 +53,14 @@ def safe_target(path: str | Path) -> Path:
 def write_workbook(
     path: str | Path, sheets: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]
 ) -> None:
-    """Write each ``(title, rows)`` as a sheet of `path` (``pip install "pbr[forecast]"``)."""
+    """Write each ``(title, rows)`` as a sheet of `path` (``pip install "pbr-claims[forecast]"``)."""
     target = safe_target(path)
     try:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
     except ImportError as exc:
-        raise ImportError('XLSX output needs openpyxl: pip install "pbr[forecast]"') from exc
+        raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[forecast]"') from exc
     from pbr.output import atomic_writer
 
     book = Workbook(write_only=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["matplotlib_pyplot", "numpy", "pandas"]
 
-_HINT = 'this needs the forecast extra: pip install "pbr[forecast]"'
+_HINT = 'this needs the forecast extra: pip install "pbr-claims[forecast]"'
 
 
 def _load(name: str) -> Any:

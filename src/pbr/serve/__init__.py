@@ -1,6 +1,6 @@
 """``pbr serve``: a JSON web API over the library, for systems that cannot ``import pbr``.
 
-Install the extra (``pip install "pbr[serve]"``) and run ``pbr serve``, or build the ASGI app
+Install the extra (``pip install "pbr-claims[serve]"``) and run ``pbr serve``, or build the ASGI app
 with `create_app` and serve it yourself. Every endpoint calls the library (`pbr.Family`,
 `pbr.batch.evaluate_many_json`, `pbr.audit`), so a decision is exactly the JSON that
 ``pbr evaluate --format json`` writes. Nothing here is imported by ``import pbr``; FastAPI loads

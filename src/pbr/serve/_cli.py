@@ -67,7 +67,8 @@ def _workers(text: str) -> int:
 def add_serve_command(sub: Any) -> None:
     """Register ``pbr serve`` on the CLI's subparsers."""
     sv = sub.add_parser(
-        "serve", help="serve the JSON web API (needs the serve extra: pip install 'pbr[serve]')"
+        "serve",
+        help="serve the JSON web API (needs the serve extra: pip install 'pbr-claims[serve]')",
     )
     sv.add_argument(
         "--host",
@@ -241,7 +242,7 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
     except ImportError as exc:
         print(
             f"pbr: pbr serve needs the serve extra ({exc.name} is missing): "
-            "pip install 'pbr[serve]'",
+            "pip install 'pbr-claims[serve]'",
             file=err,
         )
         return 2
