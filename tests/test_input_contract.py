@@ -592,3 +592,79 @@ def test_forecast_records_reads_a_poisoned_file(
     assert status == 1
     assert "in.jsonl:2" in err
     assert "Traceback" not in err
+
+
+def test_a_poisoned_claim_file_rejects_its_rows_only(tmp_path: Path) -> None:
+    from pbr.audit import read_claims
+
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(
+        b"claim_id,family_id,kind,amount,claimed_on\n"
+        b"C1,EX-001,attachment_fee,3200.00,2013-01-01\n"
+        b"C2,EX-002,attachment_fee,1e30,2013-01-01\n"
+        b"C3,EX-003,attachment_fee,\xff,2013-01-01\n"
+        b"C4,EX-004,attachment_fee,1600.00,9999-12-31\n"
+        b"C5,EX-005,attachment_fee,1600.00,2013-01-01\n"
+    )
+    read, refused = read_claims(claims)
+    assert [c.claim_id for c in read] == ["C1", "C5"]
+    assert [(r.row, r.field) for r in refused] == [
+        (3, "amount"),
+        (4, "amount"),
+        (5, "claimed_on"),
+    ]
+    assert "UTF-8" in refused[1].message
+
+
+def test_a_poisoned_decisions_file_is_replayed_line_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    families = tmp_path / "families.jsonl"
+    families.write_text(json.dumps(good("G1")) + "\n")
+    decisions = tmp_path / "decisions.jsonl"
+    assert (
+        main(
+            [
+                "evaluate",
+                str(families),
+                "--as-of",
+                AS_OF,
+                "--format",
+                "json",
+                "--output",
+                str(decisions),
+            ]
+        )
+        == 0
+    )
+    good_line = decisions.read_bytes()
+    decisions.write_bytes(good_line + b"\xff\xfe\n" + b"[" * 5000 + b"]" * 5000 + b"\n" + good_line)
+    capsys.readouterr()
+    status = main(["replay", str(decisions), "--families", str(families)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "decisions.jsonl:2: not a decision" in out
+    assert "decisions.jsonl:3: not a decision" in out
+    assert "replayed 4: 2 identical, 2 different" in out
+    assert "Traceback" not in err
+
+
+def test_a_poisoned_ledger_import_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = b"family_id,kind,amount,paid_on,claim_id,rules_version\n"
+    row = b"EX-001,attachment_fee,3200.00,2012-11-01,C1,tf-phase-1/1.0\n"
+    for bad in (
+        b"EX-002,attachment_fee,\xff,2012-11-01,C2,tf-phase-1/1.0\n",
+        b"EX-002,attachment_fee,1600.00,9999-12-31,C2,tf-phase-1/1.0\n",
+        b"EX-002,attachment_fee,1e30,2012-11-01,C2,tf-phase-1/1.0\n",
+    ):
+        source = tmp_path / "in.csv"
+        source.write_bytes(head + row + bad)
+        ledger = tmp_path / "l.db"
+        ledger.unlink(missing_ok=True)
+        status = main(["ledger", "import", str(ledger), str(source)])
+        err = capsys.readouterr().err
+        assert status == 2, err
+        assert err.startswith(f"pbr: {source}: row 3: ")
+        assert len(err.strip().splitlines()) == 1

@@ -716,9 +716,11 @@ class Ledger:
         """
         from pbr.money import money
         from pbr.output import restore
+        from pbr.periods import EARLIEST_DATE, LATEST_DATE
 
         try:
-            handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+            # a bad byte is kept as a surrogate and refused with its row, below
+            handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")  # noqa: SIM115
         except OSError as exc:
             raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
         with handle:
@@ -734,15 +736,21 @@ class Ledger:
             for number, row in enumerate(rows, start=2):
                 where = f"{path}: row {number}"
                 values = {c: restore((row[c] or "").strip()) for c in CSV_COLUMNS}
+                for column, value in values.items():
+                    if any("\udc80" <= ch <= "\udcff" for ch in value):
+                        raise LedgerError(f"{where}: {column} is not valid UTF-8 text")
                 try:
                     amount = money(values["amount"])
                 except (ValueError, TypeError, ArithmeticError) as exc:
                     raise LedgerError(f"{where}: amount = {values['amount']!r}: {exc}") from None
                 try:
                     paid_on = date.fromisoformat(values["paid_on"])
+                    if len(values["paid_on"]) != 10 or not EARLIEST_DATE <= paid_on <= LATEST_DATE:
+                        raise ValueError
                 except ValueError:
                     raise LedgerError(
-                        f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)"
+                        f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD, "
+                        f"{EARLIEST_DATE} to {LATEST_DATE})"
                     ) from None
                 entry = Entry(
                     values["family_id"],

@@ -5,15 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pbr._strict import IsoDate
 from pbr.money import Money
 from pbr.records import Identifier, PaymentKind
 
@@ -42,7 +43,7 @@ class Claim(BaseModel):
     family_id: Identifier
     kind: PaymentKind
     amount: Annotated[Money, Field(ge=Decimal(0))]
-    claimed_on: date
+    claimed_on: IsoDate
     window: Annotated[str, Field(max_length=64)] | None = None
     row: int = 0
     """Where the claim was read (its row in a CSV file, line in JSON Lines, item in an array)."""
@@ -102,9 +103,9 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     from pbr.io import UnreadableFile
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # a bad byte spoils its own row only: it is kept as a surrogate and rejected there
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    except OSError as exc:
         raise UnreadableFile(f"cannot read claim file {path}: {exc}") from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -112,8 +113,8 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     elif suffix == ".json":
         try:
             data = json.loads(text)
-        except ValueError as exc:
-            raise UnreadableFile(f"{path} is not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise UnreadableFile(f"{path} is not JSON: {str(exc)[:200]}") from None
         items = data if isinstance(data, list) else [data]
         rows = iter(enumerate(items, start=1))
     else:
@@ -138,6 +139,8 @@ def _content(row: Any) -> dict[str, Any]:
 
 
 _SURPLUS = "__surplus__"
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+"""A byte that was not UTF-8, kept by the ``surrogateescape`` decoding."""
 _BAD_JSON = "__bad_json__"
 
 
@@ -165,8 +168,8 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
             continue
         try:
             yield n, json.loads(line)
-        except ValueError as exc:
-            yield n, {_BAD_JSON: str(exc)}
+        except (ValueError, RecursionError) as exc:
+            yield n, {_BAD_JSON: str(exc)[:200]}
 
 
 def _claim(
@@ -176,6 +179,12 @@ def _claim(
         return ClaimRejection(source, n, None, "(row)", repr(row)[:60], "a claim is an object")
     if _BAD_JSON in row:
         return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}")
+    for field, value in row.items():
+        if isinstance(value, str) and _NOT_UTF8.search(value):
+            shown = value.encode("utf-8", errors="surrogateescape")[:40].hex(" ")
+            return ClaimRejection(
+                source, n, None, str(field), shown, "not valid UTF-8: save the file as UTF-8"
+            )
     raw_id = row.get("claim_id")
     claim_id = raw_id.strip() or None if isinstance(raw_id, str) else None
     kind, amount = _readable(row)

@@ -534,7 +534,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.replay import ReplayError, replay
 
     try:
-        handle = open(args.decisions, encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UnreadableFile(f"cannot read {args.decisions}: {exc.strerror}") from None
     families = _families(args.families)
@@ -542,12 +542,12 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     same = differ = changed = 0
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                recorded = Decision.model_validate(json.loads(line))
-            except (ValueError, ValidationError) as exc:
+                recorded = Decision.model_validate(json.loads(raw.decode("utf-8")))
+            except (ValueError, ValidationError, RecursionError) as exc:
                 out.write(f"{args.decisions}:{number}: not a decision: {str(exc)[:200]}\n")
                 differ += 1
                 continue
