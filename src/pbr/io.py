@@ -527,7 +527,7 @@ def _family_id_in(data: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_SPACED_COLON = (b'" :', b'"\t:', b'"\n:', b'"\r:')
+_SPACED_COLON = re.compile(rb'"[ \t\n\r]+:')
 
 
 def _duplicate_keys(data: bytes, family: Family) -> list[str]:
@@ -535,9 +535,9 @@ def _duplicate_keys(data: bytes, family: Family) -> list[str]:
 
     Fast path: every key of the record is a field the model saw (unknown keys are already
     refused), so when the text holds exactly as many ``":`` as the model has fields set, and
-    no key is followed by a spaced colon, no key can have been given twice.
+    no key is followed by white space before its colon, no key can have been given twice.
     """
-    if data.count(b'":') == _keys_set(family) and not any(s in data for s in _SPACED_COLON):
+    if data.count(b'":') == _keys_set(family) and not _SPACED_COLON.search(data):
         return []
     return _all_repeated_keys(data)
 
