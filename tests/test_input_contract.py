@@ -686,3 +686,17 @@ def test_a_poisoned_ledger_import_is_one_line_and_writes_nothing(
         assert status == 2, err
         assert err.startswith(f"pbr: {source}: row 3: ")
         assert len(err.strip().splitlines()) == 1
+
+
+def test_one_bad_member_is_reported_once_not_also_as_an_empty_list() -> None:
+    rejection = parse_family(
+        '{"family_id": "F1", "attached_on": "2013-01-07", '
+        '"members": [{"person_id": "A1", "date_of_birth": "9999-12-31"}]}'
+    )
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejection.errors] == [
+        ("members.0.date_of_birth", "less_than_equal")
+    ]
+    empty = parse_family('{"family_id": "F1", "attached_on": "2013-01-07", "members": []}')
+    assert isinstance(empty, pbr.Rejection)
+    assert [(e.loc, e.type) for e in empty.errors] == [("members", "too_short")]

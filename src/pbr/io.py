@@ -174,7 +174,7 @@ class Rejection(BaseModel):
                     value=None if err["type"] == "missing" else _short(err.get("input")),
                     message=_without_family_prefix(err["msg"]),
                 )
-                for err in exc.errors()
+                for err in _without_echoes(exc.errors())
             ),
         )
 
@@ -699,3 +699,23 @@ def _once(
             message="a record with this family_id appeared earlier in the input",
         )
     return item
+
+
+def _without_echoes(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors without the "too short" a list reports when an item inside it failed.
+
+    A list of one bad member also says "should have at least 1 item after validation, not 0",
+    which misleads: the item, not the list, is what is wrong.
+    """
+    failed = [tuple(err["loc"]) for err in errors]
+    return [
+        err
+        for err in errors
+        if not (
+            err["type"] == "too_short"
+            and any(
+                len(loc) > len(err["loc"]) and loc[: len(err["loc"])] == tuple(err["loc"])
+                for loc in failed
+            )
+        )
+    ]
