@@ -174,6 +174,35 @@ class Entry:
             )
         )
 
+    @classmethod
+    def from_row(
+        cls, values: Mapping[str, str], amount: Decimal, paid_on: date, where: str
+    ) -> Entry:
+        """The checked entry of a CSV row read at `where` (its amount and date already parsed).
+
+        >>> row = {"family_id": "F1", "kind": "attachment_fee", "claim_id": "C-1",
+        ...        "rules_version": "v1"}
+        >>> Entry.from_row(row, Decimal("3200.00"), date(2012, 11, 1), "row 2").claim_id
+        'C-1'
+        >>> Entry.from_row({**row, "kind": "bonus"}, Decimal(1), date(2013, 1, 1), "row 3")
+        Traceback (most recent call last):
+        ...
+        pbr.ledger.LedgerError: row 3: claim 'C-1': kind = 'bonus': not a payment kind (...)
+        """
+        entry = cls(
+            values["family_id"],
+            values["kind"],
+            amount,
+            paid_on,
+            values["claim_id"],
+            values["rules_version"],
+        )
+        try:
+            entry.check()
+        except LedgerError as exc:
+            raise LedgerError(f"{where}: {exc}") from None
+        return entry
+
     def check(self) -> None:
         """Raise `LedgerError` naming the claim, the field and the value if it is not writable.
 
@@ -752,19 +781,7 @@ class Ledger:
                         f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD, "
                         f"{EARLIEST_DATE} to {LATEST_DATE})"
                     ) from None
-                entry = Entry(
-                    values["family_id"],
-                    values["kind"],
-                    amount,
-                    paid_on,
-                    values["claim_id"],
-                    values["rules_version"],
-                )
-                try:
-                    entry.check()
-                except LedgerError as exc:
-                    raise LedgerError(f"{where}: {exc}") from None
-                batch.append(entry)
+                batch.append(Entry.from_row(values, amount, paid_on, where))
         try:
             return self.append(batch)
         except LedgerError as exc:

@@ -132,17 +132,5 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
             )
         if verified == 0:
             continue
-        entry = Entry(
-            values["family_id"],
-            values["kind"],
-            verified,
-            paid_on,
-            values["claim_id"],
-            values["rules_version"],
-        )
-        try:
-            entry.check()
-        except LedgerError as exc:
-            raise LedgerError(f"{where}: {exc}") from None
-        entries.append(entry)
+        entries.append(Entry.from_row(values, verified, paid_on, where))
     return entries
