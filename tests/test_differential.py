@@ -79,3 +79,22 @@ def test_the_command_line_gives_todays_decisions(tmp_path: Path) -> None:
     )
     want = [d for d in EXPECTED[key(when, choice)] if d != "outside"]
     assert [digest(line) for line in out.read_text().splitlines()] == want
+
+
+def test_decisions_built_without_validation_are_what_validation_gives() -> None:
+    """`pbr.decisions.trusted` skips validation: the objects must be those validation builds."""
+    import pbr
+    from pbr.decisions import Decision
+
+    for line in LINES[::7]:
+        family = pbr.Family.model_validate_json(line)
+        try:
+            decision = pbr.evaluate(family, as_of=date(2018, 6, 30))
+        except pbr.OutsideProgramme:
+            continue
+        again = Decision.model_validate(decision.model_dump())
+        assert repr(decision) == repr(again)
+        for kind, result in decision.results.items():
+            assert result.model_fields_set == again.results[kind].model_fields_set
+            for r in result.reasons:
+                assert r.model_fields_set <= {"code", "rule", "source", "message", "compared"}
