@@ -668,3 +668,16 @@ def test_a_poisoned_ledger_import_is_one_line_and_writes_nothing(
         assert status == 2, err
         assert err.startswith(f"pbr: {source}: row 3: ")
         assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("space", [b"  ", b" \t", b"\n\n ", b"\r\n"])
+def test_a_key_given_twice_is_refused_whatever_the_space_before_its_colon(space: bytes) -> None:
+    record = (
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{"person_id"'
+        + space
+        + b': "A1", "date_of_birth": "1980-01-01", "person_id": "A1"}]}'
+    )
+    rejection = parse_family(record)
+    assert isinstance(rejection, pbr.Rejection)
+    assert [e.loc for e in rejection.errors] == ["members.0.person_id"]
+    assert rejection.errors[0].type == "duplicate_key"
