@@ -32,22 +32,27 @@ HERE = Path(__file__).resolve().parent
 AS_OF = "2015-03-31"
 
 
-def timed(args: list[str], repeat: int = 1) -> tuple[float, float]:
-    """Median wall seconds and peak resident memory (MiB) of a command."""
-    walls, peaks = [], []
+def timed(args: list[str], repeat: int = 1) -> tuple[float, float, float]:
+    """Median wall seconds, peak resident memory (MiB) and median CPU seconds of a command.
+
+    CPU time (user + system, the process and its children) is less disturbed than wall time
+    when other work shares the machine.
+    """
+    walls, peaks, cpus = [], [], []
     for _ in range(repeat):
         out = subprocess.run(
-            ["/usr/bin/time", "-f", "%e %M", *args],
+            ["/usr/bin/time", "-f", "%e %M %U %S", *args],
             capture_output=True,
             text=True,
             check=False,
         )
         if out.returncode not in (0, 1):
             raise SystemExit(f"{args} failed:\n{out.stderr[-2000:]}")
-        seconds, kib = out.stderr.strip().splitlines()[-1].split()
+        seconds, kib, user, system = out.stderr.strip().splitlines()[-1].split()
         walls.append(float(seconds))
         peaks.append(int(kib) / 1024)
-    return statistics.median(walls), max(peaks)
+        cpus.append(float(user) + float(system))
+    return statistics.median(walls), max(peaks), statistics.median(cpus)
 
 
 FLOOR = """
@@ -56,7 +61,7 @@ start = time.perf_counter()
 with open(sys.argv[1], "rb") as handle:
     for line in handle:
         json.loads(line)
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time())
 """
 
 ORJSON_FLOOR = FLOOR.replace("import json,", "import orjson as json,")
@@ -72,12 +77,13 @@ with open(sys.argv[1], "rb") as handle:
 """
 
 
-def in_process(script: str, path: Path) -> float:
-    """Seconds a loop over the file takes, measured inside a fresh process."""
+def in_process(script: str, path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds a loop over the file takes, measured inside a fresh process."""
     out = subprocess.run(
         [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
     )
-    return float(out.stdout.strip())
+    wall, cpu = out.stdout.split()
+    return float(wall), float(cpu)
 
 
 def pbr_cmd(path: Path, *extra: str) -> list[str]:
@@ -141,17 +147,22 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     council = work / "council.jsonl"
     generate(args.council, council)
-    wall, peak = timed(pbr_cmd(council, "--format", "json", "--output", str(work / "c.jsonl")), 3)
-    print(f"\none council ({args.council:,} families), whole process: {wall:.2f} s, {peak:.0f} MiB")
+    for extra in ([], ["--workers", "1"]):
+        command = pbr_cmd(council, "--format", "json", "--output", str(work / "c.jsonl"), *extra)
+        wall, peak, cpu = timed(command, 3)
+        print(
+            f"one council ({args.council:,} families), whole process {' '.join(extra)}: "
+            f"{wall:.2f} s wall, {cpu:.2f} s CPU, {peak:.0f} MiB"
+        )
     print(
-        "\n| families | MB | floor json.loads | orjson | run | wall | × floor | peak MiB |\n"
-        "|---:|---:|---:|---:|---|---:|---:|---:|"
+        "\n| families | MB | floor json.loads (CPU) | orjson | run | wall | CPU | wall × floor "
+        "| CPU × floor CPU | peak MiB |\n|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
     )
     for n in args.sizes:
         path = work / f"f{n}.jsonl"
         generate(n, path)
-        floor = in_process(FLOOR, path)
-        fast = in_process(ORJSON_FLOOR, path)
+        floor, floor_cpu = in_process(FLOOR, path)
+        fast, _ = in_process(ORJSON_FLOOR, path)
         out = str(work / "out")
         runs = {
             "json, default": pbr_cmd(path, "--format", "json", "--output", out + ".jsonl"),
@@ -171,10 +182,11 @@ def main() -> None:
             )
         size = path.stat().st_size / 1e6
         for name, cmd in runs.items():
-            wall, peak = timed(cmd, args.repeat)
+            wall, peak, cpu = timed(cmd, args.repeat)
             print(
-                f"| {n:,} | {size:.0f} | {floor:.2f} s | {fast:.2f} s | {name} | {wall:.2f} s "
-                f"| {wall / floor:.2f} | {peak:.0f} |",
+                f"| {n:,} | {size:.0f} | {floor:.2f} s ({floor_cpu:.2f}) | {fast:.2f} s | {name} "
+                f"| {wall:.2f} s | {cpu:.2f} s | {wall / floor:.2f} | {cpu / floor_cpu:.2f} "
+                f"| {peak:.0f} |",
                 flush=True,
             )
     if args.check:

@@ -98,3 +98,18 @@ def test_decisions_built_without_validation_are_what_validation_gives() -> None:
             assert result.model_fields_set == again.results[kind].model_fields_set
             for r in result.reasons:
                 assert r.model_fields_set <= {"code", "rule", "source", "message", "compared"}
+
+
+def test_a_decision_pickles_to_the_same_decision() -> None:
+    """Workers send decisions to the parent by pickle (fields only, not validated again)."""
+    import pickle
+
+    import pbr
+
+    family = pbr.Family.model_validate_json(LINES[0])
+    decision = pbr.evaluate(family, as_of=date(2018, 6, 30))
+    again = pickle.loads(pickle.dumps(decision))
+    assert again == decision
+    assert repr(again) == repr(decision)
+    assert again.model_dump_json() == decision.model_dump_json()
+    assert again.model_fields_set == decision.model_fields_set
