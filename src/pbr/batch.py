@@ -72,6 +72,12 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _in_a_daemon() -> bool:
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
 def _auto(
     numbered: Iterable[tuple[int, Item]], workers: Workers
 ) -> tuple[int, Iterator[tuple[int, Item]], list[tuple[int, Item]]]:
@@ -87,7 +93,7 @@ def _auto(
             raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
         return workers, iterator, []
     cores = available_cores()
-    if cores == 1:
+    if cores == 1 or _in_a_daemon():  # a pool's worker (Dask's, ours) may not start processes
         return 1, iterator, []
     head = list(itertools.islice(iterator, AUTO_SERIAL_FAMILIES + 1))
     return (1 if len(head) <= AUTO_SERIAL_FAMILIES else cores), iterator, head
@@ -355,7 +361,7 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out.
     """
     out = []
-    for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of):
+    for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of, workers=1):
         if isinstance(item, Decision):
             out.append(item.model_dump_json())
         else:
