@@ -53,7 +53,7 @@ Item = Family | Rejection | Mapping[str, Any] | str | bytes
 Workers = int | Literal["auto"]
 """A number of worker processes, or ``"auto"``: one for a small batch, every core for a large one."""
 
-AUTO_SERIAL_FAMILIES = 2000
+AUTO_SERIAL_FAMILIES = 3000
 """With ``workers="auto"``, the families evaluated in this process before a pool is started.
 
 A pool costs about a tenth of a second to start; below a few thousand families one process is
