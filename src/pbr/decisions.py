@@ -23,6 +23,7 @@ __all__ = [
     "ResultKind",
     "Status",
     "trusted",
+    "trusted_reason",
 ]
 
 ResultKind = Literal[
@@ -90,6 +91,32 @@ def trusted(cls: type[_M], **given: Any) -> _M:
     built = cls.__new__(cls)
     object.__setattr__(built, "__dict__", values)
     object.__setattr__(built, "__pydantic_fields_set__", set(given))
+    object.__setattr__(built, "__pydantic_extra__", None)
+    object.__setattr__(built, "__pydantic_private__", None)
+    return built
+
+
+def trusted_reason(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
+    """``trusted(Reason, ...)`` with every field given: the kernel's most frequent object.
+
+    >>> trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", {"cap": "4000.00"}).code
+    'CAP_REACHED'
+    """
+    built = Reason.__new__(Reason)
+    object.__setattr__(
+        built,
+        "__dict__",
+        {
+            "code": current_code(code),
+            "rule": rule,
+            "source": source,
+            "message": message,
+            "compared": compared,
+        },
+    )
+    object.__setattr__(
+        built, "__pydantic_fields_set__", {"code", "rule", "source", "message", "compared"}
+    )
     object.__setattr__(built, "__pydantic_extra__", None)
     object.__setattr__(built, "__pydantic_private__", None)
     return built

@@ -22,6 +22,7 @@ from pbr.decisions import (
     ResultDecision,
     ResultKind,
     trusted,
+    trusted_reason,
 )
 from pbr.decisions import Status as Status
 from pbr.errors import OutsideProgramme, PlanError
@@ -82,14 +83,17 @@ def reason(
     `source` overrides the lookup where the source is not the rule set (an outcome plan) or
     depends on the year (a rate).
     """
-    return trusted(
-        Reason,
-        code=code,
-        rule=rule,
-        source=source if isinstance(source, str) else rules.source_of_rule(rule),
-        message=message,
-        compared={k: plain(v) for k, v in compared.items()},
+    return trusted_reason(
+        code,
+        rule,
+        source if isinstance(source, str) else rules.source_of_rule(rule),
+        message,
+        {k: v if type(v) in _AS_IS else plain(v) for k, v in compared.items()},  # type: ignore[misc]
     )
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+"""Types `plain` returns unchanged (checked exactly: a subclass goes through `plain`)."""
 
 
 def result(
