@@ -65,7 +65,11 @@ Render = Literal["json", "csv", "csv-file", "table"]
 
 
 def available_cores() -> int:
-    """The processor cores this process may run on (at least 1)."""
+    """The processor cores this process may run on (at least 1).
+
+    >>> available_cores() >= 1
+    True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on every platform

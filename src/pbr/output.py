@@ -156,6 +156,16 @@ def decision_text(decision: Decision, render: str) -> str:
 
     `render` is ``csv`` (rows as written to the terminal), ``csv-file`` (as written to a file,
     with `CsvWriter`) or ``table`` (`table_cells` as a JSON array).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 1, 1))
+    >>> decision_text(decision, "csv").splitlines()[0].split(",")[:3]
+    ['F1', '', 'tf-phase-1']
+    >>> decision_text(decision, "table")[:20]
+    '["F1", "TF1", "2012-'
     """
     buffer = io.StringIO()
     if render == "csv":
