@@ -230,13 +230,14 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import sys
+    import time
 
     from pbr.cli import _evaluate
 
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if not installed
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     clock = iter(range(0, 100))
-    monkeypatch.setattr(_evaluate.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
     items = [(1, b"x" * 50), (2, b"x" * 50)]
     assert list(_evaluate._progress(items, 100)) == items
     shown = capsys.readouterr().err

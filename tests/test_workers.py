@@ -51,7 +51,8 @@ def test_auto_moves_a_large_batch_to_every_core(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(batch, "AUTO_SERIAL_FAMILIES", 25)
     serial = texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=1))
     assert texts(pbr.evaluate_many(LINES, as_of=AS_OF, chunk_size=7)) == serial
-    as_json = [x[3] for x in batch.evaluate_many_json(LINES, as_of=AS_OF, chunk_size=7)]
+    done = batch.evaluate_many_json(LINES, as_of=AS_OF, chunk_size=7)
+    as_json = [x[3] for x in done if isinstance(x, batch.Evaluated)]
     assert as_json == serial
     assert started == [2, 2]
 
