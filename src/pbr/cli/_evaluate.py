@@ -192,6 +192,7 @@ def _evaluate(
     }
     gc.freeze()  # everything imported so far lives to the end: the collector need not rescan it
     with ExitStack() as stack:
+        stack.callback(gc.unfreeze)  # back to normal for a caller that goes on (tests, scripts)
         sink = None
         if rejections is not None:
             from pbr.output import atomic_writer
