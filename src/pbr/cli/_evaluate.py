@@ -420,7 +420,8 @@ def _write_table(rows: Iterable[str], out: TextIO) -> None:
     """The table of decisions, streamed in bounded memory, then written aligned.
 
     Rows (`pbr.output.table_cells` as JSON) are spooled to a temporary file while the column
-    widths are measured. Memory stays flat: up to 8 MiB of rows is kept in memory, the rest goes to disk.
+    widths are measured. Memory stays flat: up to 1 MiB of rows is kept in memory, the rest
+    goes to disk.
     """
     from pbr.output import TABLE_KINDS
 
@@ -428,7 +429,7 @@ def _write_table(rows: Iterable[str], out: TextIO) -> None:
     widths = [0] * (len(fixed) + len(TABLE_KINDS) + 1)
     present = [False] * len(TABLE_KINDS)
     n = 0
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8") as spool:
+    with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as spool:
         for text in rows:
             cells = json.loads(text)
             for i, cell in enumerate(cells):
