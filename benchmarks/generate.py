@@ -39,6 +39,9 @@ def family(rng: random.Random, n: int) -> dict[str, object]:
             "possible_sessions": (possible := rng.randint(110, 150)),
             "unauthorised_absences": rng.randint(0, possible // 4),
             "fixed_term_exclusions": rng.choice((0, 0, 0, 1, 2, 3)),
+            "permanently_excluded": False,  # every column written, as a council's export does
+            "alternative_provision": False,
+            "on_roll": True,
         }
         for child in children
         for year in range(first_year, first_year + 3)
@@ -87,7 +90,9 @@ def family(rng: random.Random, n: int) -> dict[str, object]:
         ]
         if rng.random() < 0.2
         else [],
-        "payments": [{"kind": "attachment_fee", "amount": "3200.00", "paid_on": None}]
+        "payments": [
+            {"kind": "attachment_fee", "amount": "3200.00", "paid_on": None, "claim_id": f"C{n}"}
+        ]
         if rng.random() < 0.5
         else [],
     }

@@ -216,11 +216,31 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
     from pbr.cli._evaluate import _progress
 
-    items = [1, 2, 3]
+    items = [(1, b"{}"), (2, b"{}"), (3, b"{}")]
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert _progress(items) is items
+    assert _progress(items, 6) is items
     pytest.importorskip("tqdm")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar = _progress(items)
+    bar = _progress(items, 6)
     assert bar is not items
     assert list(bar) == items
+
+
+def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import time
+
+    from pbr.cli import _evaluate
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if not installed
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    clock = iter(range(0, 100))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    items = [(1, b"x" * 50), (2, b"x" * 50)]
+    assert list(_evaluate._progress(items, 100)) == items
+    shown = capsys.readouterr().err
+    assert "50% of 0 MB, 1 families, 0:01 left" in shown
+    assert shown.endswith("100% of 0 MB, 2 families, 0:00 left \n")
+    assert _evaluate._progress_line(3, 0, None, 2.0) == "pbr: 3 families, 2 s"

@@ -700,3 +700,16 @@ def test_one_bad_member_is_reported_once_not_also_as_an_empty_list() -> None:
     empty = parse_family('{"family_id": "F1", "attached_on": "2013-01-07", "members": []}')
     assert isinstance(empty, pbr.Rejection)
     assert [(e.loc, e.type) for e in empty.errors] == [("members", "too_short")]
+
+
+@pytest.mark.parametrize("space", [b"  ", b" \t", b"\n\n ", b"\r\n"])
+def test_a_key_given_twice_is_refused_whatever_the_space_before_its_colon(space: bytes) -> None:
+    record = (
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{"person_id"'
+        + space
+        + b': "A1", "date_of_birth": "1980-01-01", "person_id": "A1"}]}'
+    )
+    rejection = parse_family(record)
+    assert isinstance(rejection, pbr.Rejection)
+    assert [e.loc for e in rejection.errors] == ["members.0.person_id"]
+    assert rejection.errors[0].type == "duplicate_key"

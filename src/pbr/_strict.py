@@ -80,9 +80,7 @@ class _IsoDateSchema:
         return core_schema.json_or_python_schema(
             json_schema=core_schema.date_schema(strict=True, ge=EARLIEST_DATE, le=LATEST_DATE),
             python_schema=core_schema.no_info_plain_validator_function(_python_date),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                date.isoformat, when_used="json"
-            ),
+            serialization=core_schema.simple_ser_schema("date"),  # ISO text, no Python call
         )
 
     @classmethod

@@ -14,13 +14,15 @@ batch that holds its families slows down as it grows).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -34,10 +36,71 @@ if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
     from pbr.rules import RuleSet
 
-__all__ = ["Evaluated", "Item", "evaluate_many", "evaluate_many_json", "evaluate_partition"]
+__all__ = [
+    "AUTO_SERIAL_FAMILIES",
+    "Evaluated",
+    "Item",
+    "Workers",
+    "available_cores",
+    "evaluate_many",
+    "evaluate_many_json",
+    "evaluate_partition",
+]
 
 Item = Family | Rejection | Mapping[str, Any] | str | bytes
 """What `evaluate_many` takes: a family, a rejection (passed on), a dict or a JSON text."""
+
+Workers = int | Literal["auto"]
+"""A number of worker processes, or ``"auto"``: one for a small batch, every core for a large one."""
+
+AUTO_SERIAL_FAMILIES = 3000
+"""With ``workers="auto"``, the families evaluated in this process before a pool is started.
+
+A pool costs about a tenth of a second to start; below a few thousand families one process is
+faster, so a batch starts serially and moves to every core only when it turns out larger.
+"""
+
+Render = Literal["json", "csv", "csv-file", "table"]
+"""What `evaluate_many_json` writes each decision as (see its `render`)."""
+
+
+def available_cores() -> int:
+    """The processor cores this process may run on (at least 1).
+
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every platform
+        return max(1, os.cpu_count() or 1)
+
+
+def _in_a_daemon() -> bool:
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
+
+
+def _auto(
+    numbered: Iterable[tuple[int, Item]], workers: Workers
+) -> tuple[int, Iterator[tuple[int, Item]], list[tuple[int, Item]]]:
+    """Resolve `workers`: for ``"auto"``, the pool size and the first records, held back.
+
+    ``"auto"`` reads up to `AUTO_SERIAL_FAMILIES` records ahead; if the input ends there, the
+    batch runs in this process (1), else on every core. The records read are returned, to be
+    evaluated first.
+    """
+    iterator = iter(numbered)
+    if workers != "auto":
+        if isinstance(workers, bool) or not isinstance(workers, int):
+            raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
+        return workers, iterator, []
+    cores = available_cores()
+    if cores == 1 or _in_a_daemon():  # a pool's worker (Dask's, ours) may not start processes
+        return 1, iterator, []
+    head = list(itertools.islice(iterator, AUTO_SERIAL_FAMILIES + 1))
+    return (1 if len(head) <= AUTO_SERIAL_FAMILIES else cores), iterator, head
 
 
 def evaluate_many(
@@ -45,7 +108,7 @@ def evaluate_many(
     *,
     as_of: date,
     rules: RuleSet | None = None,
-    workers: int = 1,
+    workers: Workers = "auto",
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
@@ -59,7 +122,8 @@ def evaluate_many(
     `pbr.history.PaymentHistory`, or a ledger to load one from, once) adds its payments to each
     family's (`pbr.history.merge_payments`); a family whose record disagrees with it is a
     rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
-    the output is the same.
+    the output is the same. The default, ``"auto"``, evaluates a batch of up to
+    `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core.
 
     >>> import pbr
     >>> from datetime import date
@@ -72,12 +136,14 @@ def evaluate_many(
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)
-    if workers <= 1:
-        for n, item in numbered:
+    pool_size, rest, head = _auto(numbered, workers)
+    if pool_size <= 1:
+        for n, item in itertools.chain(head, rest):
             yield job.one(n, item)
         return
+    numbered = itertools.chain(head, rest)
     chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
-    with _pool(workers) as pool:
+    with _pool(pool_size) as pool:
         for done in pool.imap(job.many, chunks):
             yield from done
 
@@ -95,28 +161,34 @@ def evaluate_many_json(
     records: Iterable[Item],
     *,
     as_of: date,
-    workers: int = 1,
+    workers: Workers = "auto",
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 500,
     source: str = "<input>",
     ledger: Any = None,
+    render: Render = "json",
 ) -> Iterator[Evaluated | Rejection]:
     """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
 
     Serialising in the workers keeps the parent process (and a pool's pipes) light: this is
-    the path ``pbr evaluate --format json --workers N`` takes.
+    the path ``pbr evaluate`` takes. `render` chooses the text: ``"json"`` (the decision's
+    JSON), ``"csv"`` or ``"csv-file"`` (its rows of the long CSV, as ``pbr evaluate --format
+    csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
+    the table, as a JSON array). `workers` as for `evaluate_many`.
     """
     job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), source)
+    job.render = render
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         pairs = job.with_history(pairs, ledger)
-    if workers <= 1:
-        for pair in pairs:
+    pool_size, rest, head = _auto(pairs, workers)
+    if pool_size <= 1:
+        for pair in itertools.chain(head, rest):
             yield from job.many_json([pair])
         return
-    numbered = ((n, _portable(item)) for n, item in pairs)
-    with _pool(workers) as pool:
+    numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
+    with _pool(pool_size) as pool:
         for done in pool.imap(job.many_json, _chunks(numbered, chunk_size)):
             yield from done
 
@@ -147,6 +219,7 @@ def _worker_signals() -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()  # what the worker inherited is never garbage: the collector need not rescan it
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -178,6 +251,7 @@ class _Job:
         self.plans = plans
         self.interpretations = interpretations
         self.source = source
+        self.render: Render = "json"
         self._variants: dict[str, RuleSet] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -233,8 +307,15 @@ class _Job:
                 out.append(done)
                 continue
             amounts = {str(kind): r.amount for kind, r in done.results.items()}
-            out.append(Evaluated((done.family_id, done.programme, amounts, done.model_dump_json())))
+            out.append(Evaluated((done.family_id, done.programme, amounts, self._text(done))))
         return out
+
+    def _text(self, decision: Decision) -> str:
+        if self.render == "json":
+            return decision.model_dump_json()
+        from pbr.output import decision_text
+
+        return decision_text(decision, self.render)
 
     def one(self, n: int, item: Item) -> Decision | Rejection:
         from pbr.engine import evaluate
@@ -284,7 +365,7 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out.
     """
     out = []
-    for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of):
+    for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of, workers=1):
         if isinstance(item, Decision):
             out.append(item.model_dump_json())
         else:

@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr.decisions import Decision, Identification, Provenance
+from pbr.decisions import Decision, Identification, Provenance, trusted
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.records import Family
@@ -102,7 +102,8 @@ def provenance(
     """
     from pbr import __version__
 
-    return Provenance(
+    return trusted(
+        Provenance,
         pbr_version=__version__,
         rules_hash=rules_hash(rules, plan),
         input_hash=hashlib.sha256(

@@ -552,10 +552,10 @@ def _all_repeated_keys(data: bytes) -> list[str]:
 
 
 def _keys_set(family: Family) -> int:
-    total = len(family.model_fields_set)
+    total = len(family.__pydantic_fields_set__)
     for name in _LISTS_OF_PARTS:
         for part in getattr(family, name):
-            total += len(part.model_fields_set)
+            total += len(part.__pydantic_fields_set__)
     return total
 
 

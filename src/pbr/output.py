@@ -14,6 +14,7 @@ import contextlib
 import csv
 import errno
 import io
+import json
 import os
 import re
 import secrets
@@ -33,15 +34,18 @@ from pbr.io import Rejection
 
 __all__ = [
     "RESULT_COLUMNS",
+    "TABLE_KINDS",
     "CsvWriter",
     "OutputError",
     "atomic_writer",
     "check_writable",
+    "decision_text",
     "markdown_text",
     "neutralise",
     "neutralised",
     "restore",
     "result_rows",
+    "table_cells",
     "to_pandas",
     "write_decisions",
 ]
@@ -99,6 +103,81 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
             "payable": f"{d.payable:.2f}",
             "paid_to_date": f"{d.paid_to_date:.2f}",
         }
+
+
+TABLE_KINDS: tuple[str, ...] = (
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+    "sustained_progress",
+)
+"""The result columns of `pbr evaluate`'s table, in order (only those some family has are shown)."""
+
+_SHORT_STATUS = {
+    "met": "met",
+    "not_met": "not met",
+    "not_applicable": "n/a",
+    "already_paid": "paid",
+}
+
+
+def table_cells(decision: Decision) -> list[str]:
+    """The cells of a decision's row of ``pbr evaluate``'s table: every `TABLE_KINDS` column.
+
+    A result the decision does not have is an empty cell.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> table_cells(pbr.evaluate(family, as_of=date(2013, 1, 1)))
+    ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '£0.00']
+    """
+    from pbr.money import format_gbp
+    from pbr.programmes import programmes
+
+    d = decision
+    short = next((p.short for p in programmes() if p.id == d.programme), d.programme)
+    cells = [d.family_id, short, d.attached_on.isoformat(), d.attachment_year]
+    cells.append("yes" if d.eligible else "no")
+    for kind in TABLE_KINDS:
+        r = d.results.get(kind)  # type: ignore[call-overload]
+        if r is None:
+            cells.append("")
+        else:
+            amount = f" {format_gbp(r.amount)}" if r.amount else ""
+            cells.append(_SHORT_STATUS[r.status] + amount)
+    cells.append(format_gbp(d.payable))
+    return cells
+
+
+def decision_text(decision: Decision, render: str) -> str:
+    """A decision as ``pbr evaluate`` writes it: its long-CSV rows or its table cells.
+
+    `render` is ``csv`` (rows as written to the terminal), ``csv-file`` (as written to a file,
+    with `CsvWriter`) or ``table`` (`table_cells` as a JSON array).
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 1, 1))
+    >>> decision_text(decision, "csv").splitlines()[0].split(",")[:3]
+    ['F1', '', 'tf-phase-1']
+    >>> decision_text(decision, "table")[:20]
+    '["F1", "TF1", "2012-'
+    """
+    buffer = io.StringIO()
+    if render == "csv":
+        writer = csv.DictWriter(buffer, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+        writer.writerows(neutralised(row) for row in result_rows(decision))
+    elif render == "csv-file":
+        CsvWriter(buffer, RESULT_COLUMNS).writerows(result_rows(decision))
+    elif render == "table":
+        return json.dumps(table_cells(decision), ensure_ascii=False)
+    else:
+        raise ValueError(f"unknown render {render!r}")
+    return buffer.getvalue()
 
 
 class OutputError(PbrError, OSError):

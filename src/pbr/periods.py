@@ -28,6 +28,7 @@ __all__ = [
     "age_on",
     "check_as_of",
     "compulsory_school_age_in",
+    "compulsory_school_age_in_any",
     "default_term",
     "financial_year_of",
     "parse_academic_year",
@@ -86,6 +87,8 @@ def add_months(day: date, months: int) -> date:
     """
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if day.day <= 28:  # every month has the day
+        return date(year, month, day.day)
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
@@ -324,6 +327,17 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
     """
     fifth, last_school_year_end = _school_age(date_of_birth)
     return fifth < term.start <= last_school_year_end
+
+
+def compulsory_school_age_in_any(date_of_birth: date, terms: Iterable[SchoolTerm]) -> bool:
+    """Whether a child is of compulsory school age in any of `terms` (one lookup for them all).
+
+    >>> born = date(2001, 7, 30)
+    >>> compulsory_school_age_in_any(born, [default_term("2017/18", "autumn")])
+    False
+    """
+    fifth, last_school_year_end = _school_age(date_of_birth)
+    return any(fifth < term.start <= last_school_year_end for term in terms)
 
 
 @lru_cache(maxsize=1 << 12)

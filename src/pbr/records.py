@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -88,6 +89,7 @@ PaymentKind = Literal[
 ]
 
 
+@lru_cache(maxsize=256)
 def _academic_year(value: str) -> str:
     start, _, end = value.partition("/")
     if (int(start) + 1) % 100 != int(end):

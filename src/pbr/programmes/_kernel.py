@@ -14,7 +14,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from pbr.decisions import Compared, Decision, Identification, Reason, ResultDecision, ResultKind
+from pbr.decisions import (
+    Compared,
+    Decision,
+    Identification,
+    Reason,
+    ResultDecision,
+    ResultKind,
+    trusted,
+    trusted_reason,
+)
 from pbr.decisions import Status as Status
 from pbr.errors import OutsideProgramme, PlanError
 from pbr.money import ZERO
@@ -74,13 +83,17 @@ def reason(
     `source` overrides the lookup where the source is not the rule set (an outcome plan) or
     depends on the year (a rate).
     """
-    return Reason(
-        code=code,
-        rule=rule,
-        source=source if isinstance(source, str) else rules.source_of_rule(rule),
-        message=message,
-        compared={k: plain(v) for k, v in compared.items()},
+    return trusted_reason(
+        code,
+        rule,
+        source if isinstance(source, str) else rules.source_of_rule(rule),
+        message,
+        {k: v if type(v) in _AS_IS else plain(v) for k, v in compared.items()},  # type: ignore[misc]
     )
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+"""Types `plain` returns unchanged (checked exactly: a subclass goes through `plain`)."""
 
 
 def result(
@@ -92,7 +105,8 @@ def result(
     reasons: Iterable[Reason] | None = None,
 ) -> ResultDecision:
     """A result's decision from its verdict, with the status, amount and reasons payment settled."""
-    return ResultDecision(
+    return trusted(
+        ResultDecision,
         status=status if status is not None else (verdict.status if verdict else "not_applicable"),
         amount=amount,
         rate=rate,
@@ -208,7 +222,8 @@ def decide(
         why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
         results = {k: result(None, reasons=(why,)) for k in programme.result_kinds}
         payable = ZERO
-    return Decision(
+    return trusted(
+        Decision,
         family_id=family.family_id,
         local_authority=family.local_authority,
         as_of=as_of,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from pbr.decisions import Identification, Reason
-from pbr.periods import SchoolTerm, add_months, age_on, compulsory_school_age_in
+from pbr.periods import SchoolTerm, add_months, age_on, compulsory_school_age_in_any
 from pbr.programmes._kernel import reason
 from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
@@ -268,6 +268,6 @@ def children_in_terms(
         for child, pairs in found.items()
     }
     for member in sorted(family.members, key=lambda m: m.person_id):
-        csa = any(compulsory_school_age_in(member.date_of_birth, t) for t in terms)
+        csa = compulsory_school_age_in_any(member.date_of_birth, terms)
         if csa or member.person_id in rows:
             yield member.person_id, rows.get(member.person_id, []), csa

@@ -1,0 +1,117 @@
+"""``workers="auto"``: one process for a small batch, every core for a large one; same output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr import batch
+from pbr.cli import _evaluate
+
+REFERENCE = Path(__file__).resolve().parent / "reference" / "families.jsonl"
+LINES = REFERENCE.read_bytes().splitlines()[:60]
+AS_OF = date(2018, 6, 30)
+
+
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    started: list[int] = []
+    real = batch._pool
+
+    @contextmanager
+    def counting(workers: int) -> Any:
+        started.append(workers)
+        with real(workers) as pool:
+            yield pool
+
+    monkeypatch.setattr(batch, "_pool", counting)
+    monkeypatch.setattr(batch, "available_cores", lambda: 2)
+    return started
+
+
+def texts(items: Any) -> list[str]:
+    return [x.model_dump_json() for x in items]
+
+
+def test_auto_runs_a_small_batch_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = pools(monkeypatch)
+    serial = texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=1))
+    assert texts(pbr.evaluate_many(LINES, as_of=AS_OF)) == serial
+    assert started == []
+
+
+def test_auto_moves_a_large_batch_to_every_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = pools(monkeypatch)
+    monkeypatch.setattr(batch, "AUTO_SERIAL_FAMILIES", 25)
+    serial = texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=1))
+    assert texts(pbr.evaluate_many(LINES, as_of=AS_OF, chunk_size=7)) == serial
+    done = batch.evaluate_many_json(LINES, as_of=AS_OF, chunk_size=7)
+    as_json = [x[3] for x in done if isinstance(x, batch.Evaluated)]
+    assert as_json == serial
+    assert started == [2, 2]
+
+
+def test_workers_must_be_a_number_or_auto() -> None:
+    with pytest.raises(TypeError, match="auto"):
+        list(pbr.evaluate_many(LINES, as_of=AS_OF, workers="all"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix"), [("json", ".jsonl"), ("csv", ".csv"), ("table", ".csv"), ("table", "")]
+)
+def test_every_format_is_the_same_on_one_worker_and_two(
+    tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    """Workers render each decision's text; the output is byte for byte the same."""
+    got = []
+    for workers in ("1", "2"):
+        command = [sys.executable, "-m", "pbr.cli", "evaluate", str(REFERENCE)]
+        command += ["--as-of", "2018-06-30", "--format", fmt, "--workers", workers]
+        out = tmp_path / f"out{workers}{suffix}"
+        if suffix:
+            command += ["--output", str(out)]
+        run = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert run.returncode in (0, 1), run.stderr
+        err = run.stderr.replace(out.name, "OUT")
+        got.append((out.read_text() if suffix else "", run.stdout, err))
+    assert got[0] == got[1]
+    assert got[0][0] or got[0][1]
+
+
+def test_the_cli_picks_workers_by_file_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _evaluate._workers("auto") == "auto"
+    assert _evaluate._workers("3") == 3
+    for bad in ("0", "-1", "two", ""):
+        with pytest.raises(Exception, match="number of workers"):
+            _evaluate._workers(bad)
+    assert _evaluate.AUTO_FILE_BYTES == 16 * 1024 * 1024
+
+
+def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """The streamed table is the table the whole list of decisions gave (columns, widths)."""
+    import io
+    import json
+
+    from pbr.output import table_cells
+
+    decisions = [
+        d for d in pbr.evaluate_many(LINES, as_of=AS_OF, workers=1) if isinstance(d, pbr.Decision)
+    ]
+    out = io.StringIO()
+    _evaluate._write_table((json.dumps(table_cells(d)) for d in decisions), out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:5] == ["family", "programme", "attached", "FY", "eligible"]
+    assert set(lines[1]) <= {"-", " "}
+    assert len(lines) == len(decisions) + 3
+    assert lines[-1] == ""
+    widths = {len(line) for line in lines[2:-1]}
+    assert max(widths) <= len(lines[1])
+    empty = io.StringIO()
+    _evaluate._write_table(iter(()), empty)
+    assert empty.getvalue() == ""
