@@ -396,11 +396,77 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
 
 
 def _sheet_rows(sheet: Any) -> Rows:
-    rows = sheet.iter_rows(values_only=True)
+    rows = _fast_values(sheet) or sheet.iter_rows(values_only=True)
     header = [str(h).strip() for h in next(rows, ()) if h is not None]
     for n, values in enumerate(rows, start=2):
         if any(v not in (None, "") for v in values):
             yield n, {k: _cell(v) for k, v in zip(header, values, strict=False)}
+
+
+def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
+    """A read-only sheet's rows of values, as ``iter_rows(values_only=True)`` gives them.
+
+    openpyxl reads an inline string (what write-only workbooks, `write_tables` included, hold)
+    through a general rich-text model, which makes reading such a workbook about twice as slow;
+    this parser reads the text directly and leaves every other cell to openpyxl. It also reads
+    the sheet once, where openpyxl reads a sheet without a stored size twice (once to size it;
+    a row is as wide as its last cell, which changes no value). If openpyxl's internals are not
+    as expected it returns None, and the plain reader is used.
+    """
+    try:
+        from openpyxl.utils.cell import coordinate_to_tuple
+        from openpyxl.worksheet._reader import INLINE_STRING, WorkSheetParser
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+
+        book = sheet.parent
+        source = sheet._get_source()
+        options = {
+            "data_only": book.data_only,
+            "epoch": book.epoch,
+            "date_formats": book._date_formats,
+            "timedelta_formats": book._timedelta_formats,
+        }
+        shared = sheet._shared_strings
+    except (ImportError, AttributeError):
+        return None
+    text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if element.get("t") != "inlineStr" or not self.data_only:
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            child = element.find(INLINE_STRING)
+            value = None
+            if child is not None:
+                runs = (r.findtext(text_tag) or "" for r in child.iterfind(run_tag))
+                value = "".join([child.findtext(text_tag) or "", *runs])
+            return {"row": row, "column": column, "value": value}
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        counter = 1
+        with source:
+            for index, cells in Parser(source, shared, **options).parse():
+                if index < counter:  # a row out of order: openpyxl skips it too
+                    continue
+                while counter < index:  # rows the sheet leaves out
+                    counter += 1
+                    yield ()
+                width = cells[-1]["column"] if cells else 0
+                values: list[Any] = [None] * width
+                for cell in cells:
+                    if 1 <= cell["column"] <= width:
+                        values[cell["column"] - 1] = cell["value"]
+                counter += 1
+                yield tuple(values)
+
+    return rows()
 
 
 class _RowStore:

@@ -1,0 +1,135 @@
+"""Council tables (a CSV folder and an XLSX workbook) read family by family: time and peak memory.
+
+``python benchmarks/bench_tables.py 10000 100000 [--xlsx]``: writes N generated families
+(`benchmarks/generate.py`) as tables with `pbr.tables.write_tables` (the first 10,000, then
+copies with new family ids, so writing stays cheap), then times, in a fresh process each,
+reading every family (``read``: `pbr.tables.read_tables` and `TableInput.families`) and the
+whole ``pbr evaluate FOLDER --as-of 2015-03-31 --format json --output OUT``, with peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import family
+
+import pbr
+from pbr.tables import TABLES, write_tables
+
+BASE = 10_000
+
+
+def write_folder(n: int, folder: Path) -> None:
+    base = min(n, BASE)
+    seed = folder.parent / f"base-{base}"
+    if not seed.exists():
+        rng = random.Random(2026)
+        families = (pbr.Family.model_validate(family(rng, i)) for i in range(base))
+        write_tables(families, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        with open(seed / f"{table}.csv", newline="") as src:
+            rows = list(csv.reader(src))
+        with open(folder / f"{table}.csv", "w", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(rows[0])
+            for copy in range(n // base):
+                writer.writerows([f"R{copy}-{row[0]}", *row[1:]] for row in rows[1:])
+
+
+def write_workbook(folder: Path, book: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for table in TABLES:
+        sheet = workbook.create_sheet(table)
+        with open(folder / f"{table}.csv", newline="") as src:
+            for row in csv.reader(src):
+                sheet.append(row)
+    workbook.save(book)
+
+
+READ = """
+import resource, sys, time
+from pbr.tables import read_tables
+start = time.perf_counter()
+found = read_tables(sys.argv[1])
+n = sum(1 for _ in found.families())
+assert found.reconciliation.balanced(), found.reconciliation.lines()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{n} {time.perf_counter() - start:.2f} {peak:.0f}")
+"""
+
+
+EVALUATE = """
+import resource, runpy, sys
+try:
+    runpy.run_module("pbr.cli", run_name="__main__")
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+"""
+
+
+def measure(path: Path, out: Path) -> tuple[str, str]:
+    read = subprocess.run(
+        [sys.executable, "-c", READ, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    start = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            EVALUATE,
+            "evaluate",
+            str(path),
+            "--as-of",
+            "2015-03-31",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - start
+    peak = done.stderr.strip().splitlines()[-1]
+    return f"{read[1]} s, {read[2]} MiB", f"{took:.2f} s, {peak} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sizes", nargs="+", type=int)
+    parser.add_argument("--xlsx", action="store_true", help="also as an XLSX workbook")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="pbr-bench-tables-"))
+    try:
+        print("| input | families | read every family | `pbr evaluate` |")
+        print("|---|---:|---:|---:|")
+        for n in args.sizes:
+            folder = work / f"t{n}"
+            write_folder(n, folder)
+            read, whole = measure(folder, work / "out.jsonl")
+            print(f"| CSV folder | {n:,} | {read} | {whole} |", flush=True)
+            if args.xlsx:
+                book = work / f"t{n}.xlsx"
+                write_workbook(folder, book)
+                read, whole = measure(book, work / "out.jsonl")
+                print(f"| XLSX | {n:,} | {read} | {whole} |", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
