@@ -178,3 +178,26 @@ def test_import_pbr_does_not_import_dask() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_performance_page_dask_snippet_runs_as_a_script(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "performance.md").read_text()
+    section = page.split("## Distributed runs with Dask", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'if __name__ == "__main__":' in code
+    script = tmp_path / "snippet.py"
+    script.write_text(code.replace("examples/families.jsonl", str(EXAMPLES)))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1 file(s)"
+    [written] = (tmp_path / "partition-decisions").glob("*.jsonl")
+    text = written.read_text()
+    assert text.endswith("\n")
+    assert len(text.splitlines()) == 60
