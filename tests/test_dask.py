@@ -166,10 +166,10 @@ def test_an_earlier_run_is_not_overwritten_by_accident(
 def test_a_missing_file_and_a_bad_interpretation_fail_up_front(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         pbr.dask.evaluate(tmp_path / "none.jsonl", as_of=AS_OF, output=tmp_path / "out")
-    with pytest.raises(pbr.UnknownInterpretation):
-        pbr.dask.evaluate(
-            EXAMPLES, as_of=AS_OF, output=tmp_path / "out", interpretations={"nope": "x"}
-        )
+    for bad in ({"nope": "x"}, {"results_split": "nope"}):
+        with pytest.raises(pbr.UnknownInterpretation):
+            pbr.dask.evaluate(EXAMPLES, as_of=AS_OF, output=tmp_path / "out", interpretations=bad)
+    assert not list((tmp_path / "out").glob("decisions-*"))
 
 
 def test_import_pbr_does_not_import_dask() -> None:

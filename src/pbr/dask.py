@@ -198,11 +198,21 @@ def _is_bag(value: Any) -> bool:
 
 
 def _check_interpretations(choices: dict[str, str]) -> None:
-    """Refuse an interpretation no rule set defines, before any work (as the CLI does)."""
-    if choices:
-        from pbr.cli._options import rule_sets_for
+    """Refuse an interpretation no rule set defines, or a bad value, before any work."""
+    if not choices:
+        return
+    from pbr.errors import UnknownInterpretation
+    from pbr.programmes import programmes
 
-        rule_sets_for(list(choices.items()))
+    every = [p.rules for p in programmes()]
+    for rules in every:
+        rules.with_interpretations(
+            **{k: v for k, v in choices.items() if k in rules.interpretations}
+        )
+    known = {k for rules in every for k in rules.interpretations}
+    for key in choices:
+        if key not in known:
+            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
 
 
 def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
