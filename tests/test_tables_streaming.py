@@ -97,3 +97,24 @@ def test_the_fast_xlsx_reader_gives_openpyxl_values(tmp_path: Path) -> None:
 
 def test_without_openpyxl_internals_the_plain_reader_is_used() -> None:
     assert tables._fast_values(object()) is None
+
+
+def test_rows_come_back_as_they_were_read_whatever_their_columns() -> None:
+    rows = [
+        (2, {"family_id": "F1", "person_id": "A1", "date_of_birth": "1980-01-01"}),
+        (3, {"family_id": "F1", "person_id": "A2"}),  # a short spreadsheet row
+        (4, {"person_id": "A3", "family_id": "F1"}),  # other columns: kept as they were
+        (5, {"family_id": "F1", "other": "x", "person_id": ""}),
+    ]
+    families = [(2, {"family_id": "F1", "local_authority": "Leeds"})]
+    store = tables._RowStore({"families": iter(families), "members": iter(rows)})
+    try:
+        assert store.counts == {"families": 1, "members": 4}
+        assert [(n, row, first) for n, row, first in store.families()] == [(*families[0], True)]
+        assert store.parts("F1") == {"members": [("members", n, row) for n, row in rows]}
+        assert [list(row) for _, _, row in store.parts("F1")["members"]] == [
+            list(r) for _, r in rows
+        ]
+        assert list(store.orphans()) == []
+    finally:
+        store.close()

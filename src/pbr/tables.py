@@ -472,8 +472,10 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
 class _RowStore:
     """Every table's rows in a temporary SQLite file, found again by ``family_id``.
 
-    One pass per table writes the rows (in batches, as JSON text); each family's rows are then
-    one indexed query. The file is removed by `close` (or when the store is collected).
+    One pass per table writes the rows (in batches, as JSON text: a row's values alone when its
+    columns are its table's, the usual case, so the file stays near the size of the tables); each
+    family's rows are then one indexed query. The file is removed by `close` (or when the store
+    is collected).
     """
 
     _BATCH = 5000
@@ -494,10 +496,13 @@ class _RowStore:
             PRAGMA temp_store = FILE;
             CREATE TABLE fam (seq INTEGER PRIMARY KEY, n INTEGER, fid TEXT, data TEXT);
             CREATE TABLE part (tbl INTEGER, n INTEGER, fid TEXT, data TEXT);
+            -- data: a JSON list of the row's values under its table's columns, or, for a row
+            -- whose columns differ, a JSON object of column to value
             """
         )
         self.names: list[str] = []
         self.counts: dict[str, int] = {}
+        self._columns: list[list[str]] = []  # each table's columns, as its first row has them
         for table, rows in tables.items():
             self.names.append(table)
             self.counts[table] = self._load(table, len(self.names) - 1, rows)
@@ -518,14 +523,31 @@ class _RowStore:
             sql = "INSERT INTO fam (n, fid, data) VALUES (?, ?, ?)"
         else:
             sql = f"INSERT INTO part (tbl, n, fid, data) VALUES ({index}, ?, ?, ?)"
+        columns: list[str] | None = None
         for n, row in rows:
             count += 1
-            batch.append((n, row.get("family_id", ""), json.dumps(row)))
+            keys = list(row)
+            if columns is None:
+                columns = keys
+            if keys == columns[: len(keys)]:  # the table's columns (or the first of them)
+                data = json.dumps(list(row.values()))
+            else:
+                data = json.dumps(row)
+            batch.append((n, row.get("family_id", ""), data))
             if len(batch) >= self._BATCH:
                 self._db.executemany(sql, batch)
                 batch.clear()
         self._db.executemany(sql, batch)
+        self._columns.append(columns or [])
         return count
+
+    def _row(self, tbl: int, data: str) -> dict[str, str]:
+        import json
+
+        values = json.loads(data)
+        if isinstance(values, dict):
+            return values
+        return dict(zip(self._columns[tbl], values, strict=False))
 
     def orphans(self) -> Iterator[tuple[str, int, str]]:
         """Rows of the other tables whose ``family_id`` is on no row of ``families``."""
@@ -538,24 +560,21 @@ class _RowStore:
 
     def families(self) -> Iterator[tuple[int, dict[str, str], bool]]:
         """Each row of ``families`` in order, and whether it is its family_id's first row."""
-        import json
-
+        families = self.names.index("families") if "families" in self.names else -1
         query = (
             "SELECT n, data, NOT EXISTS (SELECT 1 FROM fam AS e WHERE e.fid = fam.fid "
             "AND e.seq < fam.seq) FROM fam ORDER BY seq"
         )
         for n, data, first in self._db.execute(query):
-            yield n, json.loads(data), bool(first)
+            yield n, self._row(families, data), bool(first)
 
     def parts(self, family_id: str) -> dict[str, list[tuple[str, int, dict[str, str]]]]:
         """A family's rows of the other tables, table by table, in table and row order."""
-        import json
-
         found: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
         query = "SELECT tbl, n, data FROM part WHERE fid = ? ORDER BY tbl, n"
         for tbl, n, data in self._db.execute(query, (family_id,)):
             table = self.names[tbl]
-            found.setdefault(table, []).append((table, n, json.loads(data)))
+            found.setdefault(table, []).append((table, n, self._row(tbl, data)))
         return found
 
     def close(self) -> None:
