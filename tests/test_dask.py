@@ -201,3 +201,18 @@ def test_the_performance_page_dask_snippet_runs_as_a_script(tmp_path: Path) -> N
     text = written.read_text()
     assert text.endswith("\n")
     assert len(text.splitlines()) == 60
+
+
+def test_a_record_over_the_size_limit_is_rejected_with_its_line(
+    client: object, files: list[Path], tmp_path: Path
+) -> None:
+    sizes = [len(line) for line in files[0].read_text().splitlines()]
+    limit = sorted(sizes)[-1] - 1  # only the longest line of the first file is too large
+    result = pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out", max_record_bytes=limit)
+    rejections = [json.loads(line) for line in result.rejections.read_text().splitlines()]
+    too_large = [r for r in rejections if r["errors"][0]["type"] == "record_too_large"]
+    assert [(r["source"], r["line"]) for r in too_large][:1] == [
+        (str(files[0]), sizes.index(max(sizes)) + 1)
+    ]
+    assert result.totals.reconciles()
+    assert result.totals.overall.families_rejected == result.rejected

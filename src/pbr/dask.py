@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -268,17 +269,20 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
     from pbr.batch import evaluate_many, evaluate_many_json
     from pbr.output import atomic_writer
 
-    numbers: list[tuple[int, int]] = []  # (line, record) of each record, in order
-    count = {"lines": 0}
+    numbers: deque[tuple[int, int]] = deque()  # (line, record) of each record in flight
+    count = {"lines": 0, "records": 0}
+    limit = settings.max_record_bytes
 
     def records() -> Iterator[bytes | Rejection]:
-        record = 0
         for line in _lines(part, given):
             count["lines"] += 1
             if not line.strip():
                 continue
-            record += 1
-            numbers.append((count["lines"], record))
+            count["records"] += 1
+            numbers.append((count["lines"], count["records"]))
+            if len(line.removesuffix(b"\n")) > limit:
+                yield _too_large(len(line.removesuffix(b"\n")), limit, part.source)
+                continue
             yield line
 
     options: dict[str, Any] = {
@@ -298,8 +302,8 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
             results = evaluate_many(records(), rules=settings.rules, **options)
         else:
             results = evaluate_many_json(records(), **options)
-        for n, item in enumerate(results):
-            line, record = numbers[n]
+        for item in results:
+            line, record = numbers.popleft()
             if isinstance(item, Rejection):
                 rejections.append(
                     item.model_copy(update={"source": part.source, "line": line, "record": record})
@@ -313,7 +317,22 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 totals.add(item)
             handle.write(text + "\n")
             ids.append((family_id, line, record))
-    return _Done(part.index, part.source, count["lines"], len(numbers), ids, rejections, totals)
+    return _Done(part.index, part.source, count["lines"], count["records"], ids, rejections, totals)
+
+
+def _too_large(size: int, limit: int, source: str) -> Rejection:
+    """A record over the size limit: rejected unread, as ``pbr evaluate`` rejects it."""
+    return Rejection.single(
+        source=source,
+        line=None,
+        record=1,
+        family_id=None,
+        loc="",
+        value=f"{size} bytes",
+        type="record_too_large",
+        message=f"the record is {size:,} bytes or more; the limit is {limit:,} "
+        "(set it with --max-record-bytes)",
+    )
 
 
 def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]:
