@@ -159,6 +159,11 @@ def test_an_earlier_run_is_not_overwritten_by_accident(
     pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out")
     with pytest.raises(pbr.output.OutputError, match="already holds decisions"):
         pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out")
+    with pytest.raises(pbr.UnknownInterpretation):  # a run that fails up front deletes nothing
+        pbr.dask.evaluate(
+            files, as_of=AS_OF, output=tmp_path / "out", overwrite=True, interpretations={"x": "y"}
+        )
+    assert list((tmp_path / "out").glob("decisions-*.jsonl"))
     again = pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out", overwrite=True)
     assert again.totals.overall.families_evaluated == 60
 

@@ -133,6 +133,14 @@ def evaluate(
 
     from pbr.output import OutputError
 
+    choices = dict(interpretations or {})
+    _check_interpretations(choices)  # everything that can fail up front, before any file changes
+    history = None
+    if ledger is not None:
+        from pbr.history import PaymentHistory
+
+        history = PaymentHistory.load(ledger)
+    day = check_as_of(as_of)
     folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -144,17 +152,8 @@ def evaluate(
             f"{folder} already holds decisions ({earlier[0].name}, ...): "
             "remove them or pass overwrite=True"
         )
-    for stale in earlier:
-        stale.unlink()
-    choices = dict(interpretations or {})
-    _check_interpretations(choices)
-    history = None
-    if ledger is not None:
-        from pbr.history import PaymentHistory
-
-        history = PaymentHistory.load(ledger)
     settings = _Settings(
-        check_as_of(as_of),
+        day,
         rules,
         dict(plans or {}),
         choices,
@@ -162,8 +161,8 @@ def evaluate(
         max_record_bytes,
         str(folder),
     )
-    task = delayed(_evaluate_part, pure=True)
-    shared = delayed(settings, pure=True)
+    task = delayed(_evaluate_part, pure=False)  # a file may change between runs: never cached
+    shared = delayed(settings, pure=False)
     if _is_bag(paths):
         bag: Any = paths
         parts = [
@@ -172,9 +171,11 @@ def evaluate(
         ]
     else:
         parts = [task(part, shared, None) for part in _partitions(paths, partition_bytes)]
+    for stale in earlier:
+        stale.unlink()
     done: list[_Done] = sorted(_compute(dask, parts, scheduler), key=lambda d: d.index)
     drops, rejections = _reconcile(done)
-    finish = delayed(_finish, pure=True)
+    finish = delayed(_finish, pure=False)
     totals_of = _compute(
         dask,
         [finish(str(folder), d.index, sorted(drops.get(d.index, ()))) for d in done],
