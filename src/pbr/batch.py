@@ -281,7 +281,9 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     """Evaluate a partition of JSON Lines to decision JSON (rejections as ``{"rejected": ...}``).
 
     The building block for distributed runs, e.g. ``dask.bag.read_text(paths)
-    .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out.
+    .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out. It does
+    no bookkeeping across partitions: for a whole run (repeated families rejected, rejections
+    with file and line, totals) use `pbr.dask.evaluate`.
     """
     out = []
     for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of):
