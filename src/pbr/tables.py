@@ -415,8 +415,9 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     """
     try:
         from openpyxl.utils.cell import coordinate_to_tuple
-        from openpyxl.worksheet._reader import INLINE_STRING, WorkSheetParser
+        from openpyxl.worksheet._reader import DATA_TAG, INLINE_STRING, ROW_TAG, WorkSheetParser
         from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
 
         book = sheet.parent
         source = sheet._get_source()
@@ -432,6 +433,20 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
 
     class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+            """The rows only, each let go once read (openpyxl keeps an empty one per row)."""
+            data = None
+            for event, element in iterparse(self.source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == DATA_TAG:
+                        data = element
+                    continue
+                if element.tag == ROW_TAG:
+                    yield self.parse_row(element)
+                    element.clear()
+                    if data is not None:
+                        data.clear()
+
         def parse_cell(self, element: Any) -> dict[str, Any]:
             if element.get("t") != "inlineStr" or not self.data_only:
                 return super().parse_cell(element)  # type: ignore[no-any-return]
@@ -727,8 +742,9 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
                 sheet.append([neutralise(v) for v in row])
         buffer = io.BytesIO()
         book.save(buffer)
+        sizes = [(len(table_rows) + 1, len(columns(table))) for table, table_rows in rows.items()]
         with atomic_writer(dest, "wb") as binary:
-            binary.write(buffer.getvalue())
+            _with_sizes(buffer, sizes, binary)
         return dest
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -740,6 +756,34 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
             writer.writeheader()
             writer.writerows(table_rows)
     return dest
+
+
+def _with_sizes(book: io.BytesIO, sizes: list[tuple[int, int]], out: Any) -> None:
+    """Copy a write-only workbook, giving each sheet its size (``<dimension ref="A1:K9"/>``).
+
+    openpyxl's write-only mode stores no sheet size, and without one a reader sizes a sheet by
+    reading it whole first (openpyxl keeping every row's element while it does): with the size
+    stored, pbr's own workbooks read in one pass and in flat memory.
+    """
+    import zipfile
+
+    from openpyxl.utils.cell import get_column_letter
+
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for info in source.infolist():
+            found = re.fullmatch(r"xl/worksheets/sheet([0-9]+)\.xml", info.filename)
+            with source.open(info) as src, dest.open(info.filename, "w") as copy:
+                if found and int(found[1]) <= len(sizes):
+                    height, width = sizes[int(found[1]) - 1]
+                    head = src.read(4096)
+                    ref = f'<dimension ref="A1:{get_column_letter(width)}{height}"/>'.encode()
+                    at = head.find(b"</sheetPr>")
+                    if at >= 0 and b"<dimension" not in head:
+                        at += len(b"</sheetPr>")
+                        head = head[:at] + ref + head[at:]
+                    copy.write(head)
+                while chunk := src.read(1 << 20):
+                    copy.write(chunk)
 
 
 def _text(value: object) -> str:
