@@ -118,3 +118,21 @@ def test_rows_come_back_as_they_were_read_whatever_their_columns() -> None:
         assert list(store.orphans()) == []
     finally:
         store.close()
+
+
+def test_written_workbooks_store_each_sheets_size(tmp_path: Path) -> None:
+    import zipfile
+
+    write_tables(_families(7), tmp_path / "book.xlsx")
+    with zipfile.ZipFile(tmp_path / "book.xlsx") as book:
+        sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(tables.TABLES)
+        for name in sheets:
+            assert b"<dimension ref=" in book.read(name)[:4096]
+    loaded = openpyxl.load_workbook(tmp_path / "book.xlsx", read_only=True)
+    sizes = {ws.title: (ws.max_row, ws.max_column) for ws in loaded.worksheets}
+    loaded.close()
+    assert sizes["families"] == (8, len(tables.columns("families")))
+    assert sizes["offences"] == (8, len(tables.columns("offences")))
+    assert sizes["members"] == (8, len(tables.columns("members")))
+    assert list(read_tables(tmp_path / "book.xlsx").families()) == _families(7)
