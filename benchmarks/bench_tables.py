@@ -48,15 +48,27 @@ def write_folder(n: int, folder: Path) -> None:
 
 
 def write_workbook(folder: Path, book: Path) -> None:
+    """The CSV tables as a workbook, as `write_tables` writes one (sheet sizes stored)."""
+    import io
+
     from openpyxl import Workbook
 
+    from pbr import tables
+
     workbook = Workbook(write_only=True)
+    sizes = []
     for table in TABLES:
         sheet = workbook.create_sheet(table)
+        rows = 0
         with open(folder / f"{table}.csv", newline="") as src:
             for row in csv.reader(src):
                 sheet.append(row)
-    workbook.save(book)
+                rows += 1
+        sizes.append((rows, len(tables.columns(table))))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with open(book, "wb") as out:
+        tables._with_sizes(buffer, sizes, out)
 
 
 READ = """
