@@ -43,9 +43,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr.reasons import REASON_CODES
     from pbr.records import Family
     from pbr.rules import RuleSet
+    from pbr.totals import CouncilTotals, Totals
 
 __all__ = [
     "REASON_CODES",
+    "CouncilTotals",
     "Decision",
     "Family",
     "FinancialYear",
@@ -61,6 +63,7 @@ __all__ = [
     "RuleSet",
     "RulesDataError",
     "TermCalendar",
+    "Totals",
     "UnknownInterpretation",
     "__version__",
     "audit",
@@ -82,6 +85,7 @@ __all__ = [
 
 _WHERE = {
     "REASON_CODES": "pbr.reasons",
+    "CouncilTotals": "pbr.totals",
     "Decision": "pbr.decisions",
     "Family": "pbr.records",
     "FinancialYear": "pbr.periods",
@@ -97,6 +101,7 @@ _WHERE = {
     "RuleSet": "pbr.rules",
     "RulesDataError": "pbr.errors",
     "TermCalendar": "pbr.periods",
+    "Totals": "pbr.totals",
     "UnknownInterpretation": "pbr.errors",
     "evaluate": "pbr.engine",
     "evaluate_many": "pbr.batch",

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from pbr.decisions import Decision
 from pbr.errors import OutsideProgramme
 from pbr.io import Rejection, parse_family
+from pbr.money import ZERO
 from pbr.periods import check_as_of
 from pbr.records import Family
 
@@ -149,12 +150,33 @@ def evaluate_many(
 
 
 class Evaluated(tuple[str, str, dict[str, Decimal], str]):
-    """A decision already written as JSON: (family_id, programme, amount by result, JSON text).
+    """A decision already written as text: (family_id, programme, amount by result, text).
 
-    What `evaluate_many_json` yields: workers serialise, so the parent only writes text.
+    What `evaluate_many_json` yields: workers serialise, so the parent only writes text. The
+    family's council and the attachment fee it counts (zero when not eligible) ride along as
+    attributes, so totals by council need not read the text back.
     """
 
-    __slots__ = ()
+    local_authority: str | None
+    attachment_fee: Decimal
+
+    def __new__(
+        cls,
+        parts: tuple[str, str, dict[str, Decimal], str],
+        local_authority: str | None = None,
+        attachment_fee: Decimal = ZERO,
+    ) -> Evaluated:
+        """The four parts, with the council and the fee counted.
+
+        >>> from decimal import Decimal
+        >>> done = Evaluated(("F1", "tf-phase-1", {}, "{}"), "Leeds", Decimal("3200.00"))
+        >>> done[0], done.local_authority, done.attachment_fee
+        ('F1', 'Leeds', Decimal('3200.00'))
+        """
+        self = super().__new__(cls, parts)
+        self.local_authority = local_authority
+        self.attachment_fee = attachment_fee
+        return self
 
 
 def evaluate_many_json(
@@ -307,7 +329,13 @@ class _Job:
                 out.append(done)
                 continue
             amounts = {str(kind): r.amount for kind, r in done.results.items()}
-            out.append(Evaluated((done.family_id, done.programme, amounts, self._text(done))))
+            out.append(
+                Evaluated(
+                    (done.family_id, done.programme, amounts, self._text(done)),
+                    done.local_authority,
+                    done.attachment_fee if done.eligible else ZERO,
+                )
+            )
         return out
 
     def _text(self, decision: Decision) -> str:
@@ -362,7 +390,9 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     """Evaluate a partition of JSON Lines to decision JSON (rejections as ``{"rejected": ...}``).
 
     The building block for distributed runs, e.g. ``dask.bag.read_text(paths)
-    .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out.
+    .map_partitions(evaluate_partition, as_of)``: plain strings in, plain strings out. It does
+    no bookkeeping across partitions: for a whole run (repeated families rejected, rejections
+    with file and line, totals) use `pbr.dask.evaluate`.
     """
     out = []
     for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of, workers=1):

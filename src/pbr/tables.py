@@ -122,52 +122,53 @@ class Reconciliation:
         return out
 
 
-@dataclass(slots=True)
 class TableInput:
-    """Tables read from a folder or workbook: families (or their rejections) and row problems."""
+    """Tables read from a folder or workbook: families (or their rejections) and row problems.
 
-    source: str
-    tables: dict[str, list[tuple[int, dict[str, str]]]]
-    problems: list[RowProblem] = field(default_factory=list)
-    reconciliation: Reconciliation = field(default_factory=Reconciliation)
-    _reported: set[tuple[str, int]] = field(default_factory=set)
-    _unplaced: list[RowProblem] = field(default_factory=list)
+    The rows wait in a temporary SQLite file indexed by ``family_id`` (removed once `families`
+    has been read, or when this object goes), so memory stays flat however many families there
+    are: each family is assembled from its own rows only.
+    """
+
+    def __init__(
+        self, source: str, tables: Mapping[str, Iterable[tuple[int, dict[str, str]]]]
+    ) -> None:
+        self.source = source
+        self.problems: list[RowProblem] = []
+        self.reconciliation = Reconciliation()
+        self._reported: set[tuple[str, int]] = set()
+        self._unplaced: list[RowProblem] = []
+        self._store = _RowStore(tables)
 
     def families(self) -> Iterator[Family | Rejection]:
         """Each family, or its rejection naming every bad row, in the order of ``families``."""
         rec = self.reconciliation
-        by_family: dict[str, dict[str, list[tuple[str, int, dict[str, str]]]]] = {}
-        known = {row.get("family_id", "") for _, row in self.tables.get("families", [])}
-        for table, rows in self.tables.items():
-            rec.rows_read[table] = len(rows)
-            if table == "families":
-                continue
-            for n, row in rows:
+        store = self._store
+        try:
+            for table in store.names:
+                rec.rows_read[table] = store.counts[table]
+            for table, n, family_id in store.orphans():
+                orphan = self._report(
+                    table,
+                    n,
+                    family_id or None,
+                    "family_id",
+                    family_id,
+                    "no family with this family_id in families",
+                )
+                self._unplaced.append(orphan)
+            for n, row, first in store.families():
                 family_id = row.get("family_id", "")
-                if family_id not in known:
-                    orphan = self._report(
-                        table,
-                        n,
-                        family_id or None,
-                        "family_id",
-                        family_id,
-                        "no family with this family_id in families",
-                    )
-                    self._unplaced.append(orphan)
+                rec.families_read += 1
+                if not first or not family_id:
+                    why = "appears earlier in families" if family_id else "family_id is empty"
+                    self._report("families", n, family_id or None, "family_id", family_id, why)
+                    rec.families_rejected += 1
+                    yield self._rejection(n, family_id or None, [self.problems[-1]])
                     continue
-                by_family.setdefault(family_id, {}).setdefault(table, []).append((table, n, row))
-        seen: set[str] = set()
-        for n, row in self.tables.get("families", []):
-            family_id = row.get("family_id", "")
-            rec.families_read += 1
-            if family_id in seen or not family_id:
-                why = "appears earlier in families" if family_id else "family_id is empty"
-                self._report("families", n, family_id or None, "family_id", family_id, why)
-                rec.families_rejected += 1
-                yield self._rejection(n, family_id or None, [self.problems[-1]])
-                continue
-            seen.add(family_id)
-            yield self._family(n, row, by_family.get(family_id, {}))
+                yield self._family(n, row, store.parts(family_id))
+        finally:
+            store.close()
 
     def unplaced(self) -> list[Rejection]:
         """Rows that belong to no family, and files or sheets that are not tables, as rejections.
@@ -340,16 +341,16 @@ def read_tables(path: str | Path) -> TableInput:
     """Read a folder of CSV files (``families.csv``, ``members.csv``, ...) or an XLSX workbook.
 
     Missing tables are empty (only ``families`` and ``members`` are needed); a file or sheet
-    that is not one of `TABLES` is reported, not silently skipped.
+    that is not one of `TABLES` is reported, not silently skipped. The rows are read once, in
+    one pass per table, into a temporary file: memory does not grow with the number of rows.
     """
     path = Path(path)
     if path.is_dir():
-        tables, stray = _read_folder(path)
+        found, stray = _read_folder(path)
     elif path.suffix.lower() == ".xlsx":
-        tables, stray = _read_workbook(path)
+        found, stray = _read_workbook(path)
     else:
         raise ValueError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
-    found = TableInput(str(path), tables)
     for name in stray:
         problem = RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
         found.problems.append(problem)
@@ -357,44 +358,248 @@ def read_tables(path: str | Path) -> TableInput:
     return found
 
 
-def _read_folder(folder: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]]], list[str]]:
-    tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
+Rows = Iterator[tuple[int, dict[str, str]]]
+
+
+def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
+    files: dict[str, Path] = {}
     stray = []
     for file in sorted(folder.glob("*.csv")):
-        name = file.stem
-        if name not in TABLES:
+        if file.stem not in TABLES:
             stray.append(file.name)
             continue
-        with open(file, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            tables[name] = [
-                (n, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None})
-                for n, row in enumerate(reader, start=2)
-            ]
-    return tables, stray
+        files[file.stem] = file
+    tables = {name: _csv_rows(file) for name, file in files.items()}
+    return TableInput(str(folder), tables), stray
 
 
-def _read_workbook(path: Path) -> tuple[dict[str, list[tuple[int, dict[str, str]]]], list[str]]:
+def _csv_rows(file: Path) -> Rows:
+    with open(file, newline="", encoding="utf-8-sig") as handle:
+        for n, row in enumerate(csv.DictReader(handle), start=2):
+            yield n, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+
+
+def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
     try:
         from openpyxl import load_workbook
     except ImportError as exc:
         raise ImportError('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
     book = load_workbook(path, read_only=True, data_only=True)
-    tables: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    stray = []
-    for sheet in book.worksheets:
-        if sheet.title not in TABLES:
-            stray.append(sheet.title)
-            continue
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(h).strip() for h in next(rows, ()) if h is not None]
-        tables[sheet.title] = [
-            (n, {k: _cell(v) for k, v in zip(header, values, strict=False)})
-            for n, values in enumerate(rows, start=2)
-            if any(v not in (None, "") for v in values)
-        ]
-    book.close()
-    return tables, stray
+    try:
+        stray = [sheet.title for sheet in book.worksheets if sheet.title not in TABLES]
+        tables = {
+            sheet.title: _sheet_rows(sheet) for sheet in book.worksheets if sheet.title in TABLES
+        }
+        return TableInput(str(path), tables), stray
+    finally:
+        book.close()
+
+
+def _sheet_rows(sheet: Any) -> Rows:
+    rows = _fast_values(sheet) or sheet.iter_rows(values_only=True)
+    header = [str(h).strip() for h in next(rows, ()) if h is not None]
+    for n, values in enumerate(rows, start=2):
+        if any(v not in (None, "") for v in values):
+            yield n, {k: _cell(v) for k, v in zip(header, values, strict=False)}
+
+
+def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
+    """A read-only sheet's rows of values, as ``iter_rows(values_only=True)`` gives them.
+
+    openpyxl reads an inline string (what write-only workbooks, `write_tables` included, hold)
+    through a general rich-text model, which makes reading such a workbook about twice as slow;
+    this parser reads the text directly and leaves every other cell to openpyxl. It also reads
+    the sheet once, where openpyxl reads a sheet without a stored size twice (once to size it;
+    a row is as wide as its last cell, which changes no value). If openpyxl's internals are not
+    as expected it returns None, and the plain reader is used.
+    """
+    try:
+        from openpyxl.utils.cell import coordinate_to_tuple
+        from openpyxl.worksheet._reader import DATA_TAG, INLINE_STRING, ROW_TAG, WorkSheetParser
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
+
+        book = sheet.parent
+        source = sheet._get_source()
+        options = {
+            "data_only": book.data_only,
+            "epoch": book.epoch,
+            "date_formats": book._date_formats,
+            "timedelta_formats": book._timedelta_formats,
+        }
+        shared = sheet._shared_strings
+    except (ImportError, AttributeError):
+        return None
+    text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+            """The rows only, each let go once read (openpyxl keeps an empty one per row)."""
+            data = None
+            for event, element in iterparse(self.source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == DATA_TAG:
+                        data = element
+                    continue
+                if element.tag == ROW_TAG:
+                    yield self.parse_row(element)
+                    element.clear()
+                    if data is not None:
+                        data.clear()
+
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            if element.get("t") != "inlineStr" or not self.data_only:
+                return super().parse_cell(element)  # type: ignore[no-any-return]
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+                self.col_counter = column
+            else:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            child = element.find(INLINE_STRING)
+            value = None
+            if child is not None:
+                runs = (r.findtext(text_tag) or "" for r in child.iterfind(run_tag))
+                value = "".join([child.findtext(text_tag) or "", *runs])
+            return {"row": row, "column": column, "value": value}
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        counter = 1
+        with source:
+            for index, cells in Parser(source, shared, **options).parse():
+                if index < counter:  # a row out of order: openpyxl skips it too
+                    continue
+                while counter < index:  # rows the sheet leaves out
+                    counter += 1
+                    yield ()
+                width = cells[-1]["column"] if cells else 0
+                values: list[Any] = [None] * width
+                for cell in cells:
+                    if 1 <= cell["column"] <= width:
+                        values[cell["column"] - 1] = cell["value"]
+                counter += 1
+                yield tuple(values)
+
+    return rows()
+
+
+class _RowStore:
+    """Every table's rows in a temporary SQLite file, found again by ``family_id``.
+
+    One pass per table writes the rows (in batches, as JSON text: a row's values alone when its
+    columns are its table's, the usual case, so the file stays near the size of the tables); each
+    family's rows are then one indexed query. The file is removed by `close` (or when the store
+    is collected).
+    """
+
+    _BATCH = 5000
+
+    def __init__(self, tables: Mapping[str, Iterable[tuple[int, dict[str, str]]]]) -> None:
+        import sqlite3
+        import tempfile
+        import weakref
+
+        self._folder = tempfile.TemporaryDirectory(prefix="pbr-tables-")
+        self._db = sqlite3.connect(Path(self._folder.name) / "rows.sqlite")
+        self._closer = weakref.finalize(self, _RowStore._shut, self._db, self._folder)
+        db = self._db
+        db.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            PRAGMA temp_store = FILE;
+            CREATE TABLE fam (seq INTEGER PRIMARY KEY, n INTEGER, fid TEXT, data TEXT);
+            CREATE TABLE part (tbl INTEGER, n INTEGER, fid TEXT, data TEXT);
+            -- data: a JSON list of the row's values under its table's columns, or, for a row
+            -- whose columns differ, a JSON object of column to value
+            """
+        )
+        self.names: list[str] = []
+        self.counts: dict[str, int] = {}
+        self._columns: list[list[str]] = []  # each table's columns, as its first row has them
+        for table, rows in tables.items():
+            self.names.append(table)
+            self.counts[table] = self._load(table, len(self.names) - 1, rows)
+        db.executescript(
+            """
+            CREATE INDEX fam_fid ON fam (fid, seq);
+            CREATE INDEX part_fid ON part (fid, tbl, n);
+            """
+        )
+        db.commit()
+
+    def _load(self, table: str, index: int, rows: Iterable[tuple[int, dict[str, str]]]) -> int:
+        import json
+
+        count = 0
+        batch: list[tuple[Any, ...]] = []
+        if table == "families":
+            sql = "INSERT INTO fam (n, fid, data) VALUES (?, ?, ?)"
+        else:
+            sql = f"INSERT INTO part (tbl, n, fid, data) VALUES ({index}, ?, ?, ?)"
+        columns: list[str] | None = None
+        for n, row in rows:
+            count += 1
+            keys = list(row)
+            if columns is None:
+                columns = keys
+            if keys == columns[: len(keys)]:  # the table's columns (or the first of them)
+                data = json.dumps(list(row.values()))
+            else:
+                data = json.dumps(row)
+            batch.append((n, row.get("family_id", ""), data))
+            if len(batch) >= self._BATCH:
+                self._db.executemany(sql, batch)
+                batch.clear()
+        self._db.executemany(sql, batch)
+        self._columns.append(columns or [])
+        return count
+
+    def _row(self, tbl: int, data: str) -> dict[str, str]:
+        import json
+
+        values = json.loads(data)
+        if isinstance(values, dict):
+            return values
+        return dict(zip(self._columns[tbl], values, strict=False))
+
+    def orphans(self) -> Iterator[tuple[str, int, str]]:
+        """Rows of the other tables whose ``family_id`` is on no row of ``families``."""
+        query = (
+            "SELECT tbl, n, fid FROM part WHERE NOT EXISTS "
+            "(SELECT 1 FROM fam WHERE fam.fid = part.fid) ORDER BY tbl, rowid"
+        )
+        for tbl, n, fid in self._db.execute(query):
+            yield self.names[tbl], n, fid
+
+    def families(self) -> Iterator[tuple[int, dict[str, str], bool]]:
+        """Each row of ``families`` in order, and whether it is its family_id's first row."""
+        families = self.names.index("families") if "families" in self.names else -1
+        query = (
+            "SELECT n, data, NOT EXISTS (SELECT 1 FROM fam AS e WHERE e.fid = fam.fid "
+            "AND e.seq < fam.seq) FROM fam ORDER BY seq"
+        )
+        for n, data, first in self._db.execute(query):
+            yield n, self._row(families, data), bool(first)
+
+    def parts(self, family_id: str) -> dict[str, list[tuple[str, int, dict[str, str]]]]:
+        """A family's rows of the other tables, table by table, in table and row order."""
+        found: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
+        query = "SELECT tbl, n, data FROM part WHERE fid = ? ORDER BY tbl, n"
+        for tbl, n, data in self._db.execute(query, (family_id,)):
+            table = self.names[tbl]
+            found.setdefault(table, []).append((table, n, self._row(tbl, data)))
+        return found
+
+    def close(self) -> None:
+        """Remove the temporary file (idempotent)."""
+        self._closer()
+
+    @staticmethod
+    def _shut(db: Any, folder: Any) -> None:
+        db.close()
+        folder.cleanup()
 
 
 def _cell(value: object) -> str:
@@ -537,8 +742,9 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
                 sheet.append([neutralise(v) for v in row])
         buffer = io.BytesIO()
         book.save(buffer)
+        sizes = [(len(table_rows) + 1, len(columns(table))) for table, table_rows in rows.items()]
         with atomic_writer(dest, "wb") as binary:
-            binary.write(buffer.getvalue())
+            _with_sizes(buffer, sizes, binary)
         return dest
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -550,6 +756,34 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
             writer.writeheader()
             writer.writerows(table_rows)
     return dest
+
+
+def _with_sizes(book: io.BytesIO, sizes: list[tuple[int, int]], out: Any) -> None:
+    """Copy a write-only workbook, giving each sheet its size (``<dimension ref="A1:K9"/>``).
+
+    openpyxl's write-only mode stores no sheet size, and without one a reader sizes a sheet by
+    reading it whole first (openpyxl keeping every row's element while it does): with the size
+    stored, pbr's own workbooks read in one pass and in flat memory.
+    """
+    import zipfile
+
+    from openpyxl.utils.cell import get_column_letter
+
+    with zipfile.ZipFile(book) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+        for info in source.infolist():
+            found = re.fullmatch(r"xl/worksheets/sheet([0-9]+)\.xml", info.filename)
+            with source.open(info) as src, dest.open(info.filename, "w") as copy:
+                if found and int(found[1]) <= len(sizes):
+                    height, width = sizes[int(found[1]) - 1]
+                    head = src.read(4096)
+                    ref = f'<dimension ref="A1:{get_column_letter(width)}{height}"/>'.encode()
+                    at = head.find(b"</sheetPr>")
+                    if at >= 0 and b"<dimension" not in head:
+                        at += len(b"</sheetPr>")
+                        head = head[:at] + ref + head[at:]
+                    copy.write(head)
+                while chunk := src.read(1 << 20):
+                    copy.write(chunk)
 
 
 def _text(value: object) -> str:

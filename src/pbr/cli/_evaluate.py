@@ -31,6 +31,7 @@ from pbr.decisions import Decision, ResultKind
 from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
 from pbr.programmes import programmes
+from pbr.totals import Totals
 
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
@@ -246,7 +247,15 @@ def _evaluate(
         print("Reconciliation of " + path, file=text)
         print("\n".join(rec.lines()), file=text)
     print(
-        _summary(path, as_of, summary.evaluated, summary.rejected, summary.counts, summary.totals),
+        _summary(
+            path,
+            as_of,
+            summary.evaluated,
+            summary.rejected,
+            summary.counts,
+            summary.totals,
+            summary.by_council,
+        ),
         file=text,
     )
     if summary.rows_unplaced:
@@ -272,6 +281,7 @@ class _Summary:
         self.rejections = rejections
         self.counts: dict[str, int] = {}
         self.totals: dict[str, dict[str, Decimal]] = {}
+        self.by_council = Totals()
         # raw lines skip the reader's check for a repeated family_id, so it is done here
         self.seen: SeenIds | None = SeenIds() if check_duplicates else None
 
@@ -282,6 +292,7 @@ class _Summary:
             if isinstance(item, Decision):
                 amounts = {str(kind): r.amount for kind, r in item.results.items()}
                 if self._count(item.family_id, item.programme, amounts, n, line, path):
+                    self.by_council.add(item)
                     yield item
             else:
                 self._reject(item, line, path)
@@ -298,6 +309,9 @@ class _Summary:
                 continue
             family_id, programme, amounts, text = item
             if self._count(family_id, programme, amounts, n, line, path):
+                self.by_council.add_amounts(
+                    item.local_authority, item.attachment_fee, amounts.values()
+                )
                 yield text + end
 
     def _count(
@@ -333,6 +347,7 @@ class _Summary:
         if item.line is None:
             item = item.model_copy(update={"line": line, "source": path})
         self.rejected += 1
+        self.by_council.reject()
         self._report(item)
 
     def unplaced(self, item: Rejection) -> None:
@@ -473,6 +488,7 @@ def _summary(
     rejected: int,
     counts: dict[str, int],
     totals: dict[str, dict[str, Decimal]],
+    by_council: Totals | None = None,
 ) -> str:
     lines = [
         f"Summary for {path} as of {as_of}",
@@ -490,4 +506,7 @@ def _summary(
         grand += subtotal
         lines.append(f"    {'total'.ljust(width)}  {format_gbp(subtotal).rjust(12)}")
     lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
+    if by_council is not None and len(by_council.councils) > 1:
+        lines.append("  by council (attachment fees of eligible families and results payable now):")
+        lines.extend("  " + line for line in by_council.lines())
     return "\n".join(lines)

@@ -1,0 +1,424 @@
+"""Evaluate JSON Lines files on a Dask cluster: the same decisions and totals as ``pbr evaluate``.
+
+``pip install "pbr-claims[dask]"`` (Dask's bag and ``distributed``). Each file is cut into
+partitions of whole lines (one per file, or byte ranges of `partition_bytes`), so every
+rejection keeps its file and line. Workers evaluate their partitions and write the decisions
+(one JSON object a line, final newline) to the shared `output` folder; the client then drops a
+family that appears again in a later partition or file (it is rejected, as ``pbr evaluate``
+rejects a repeated family, and never paid twice), adds up the `pbr.Totals` and writes the
+rejections and the totals. Nothing heavier than text and small counts crosses the network.
+
+``import pbr`` never imports Dask: this module does, when it is imported.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection
+from pbr.periods import check_as_of
+from pbr.totals import Totals
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+    from pbr.rules import RuleSet
+
+__all__ = ["Result", "evaluate"]
+
+_BOM = b"\xef\xbb\xbf"
+DECISIONS = "decisions-{:05d}.jsonl"
+"""The name of each partition's decisions file in the output folder."""
+REJECTIONS = "rejections.jsonl"
+TOTALS = "totals.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a distributed run did: its totals, its files and how many records it rejected.
+
+    >>> Result(Totals(), 0, (), Path("out/rejections.jsonl"), Path("out/totals.json")).rejected
+    0
+    """
+
+    totals: Totals
+    """Per council and overall: evaluated, rejected, results paid, fees, payments, total."""
+    rejected: int
+    """Records rejected (bad records, families outside their programme, repeated families)."""
+    decisions: tuple[Path, ...]
+    """The decisions files, one per partition, in input order."""
+    rejections: Path
+    """Every rejection, one JSON object a line, with its file and line."""
+    totals_file: Path
+    """`totals` as JSON (money as decimal strings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A partition: a byte range of whole lines of one file (or lines of a bag's partition)."""
+
+    index: int
+    source: str
+    start: int = 0
+    end: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """What a worker sends back for a partition: small things only."""
+
+    index: int
+    source: str
+    lines: int
+    records: int
+    ids: list[tuple[str, int, int]]
+    """Each decision's (family_id, line, record), relative to the partition, in order."""
+    rejections: list[Rejection]
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    as_of: date
+    rules: RuleSet | None
+    plans: dict[str, OutcomePlan]
+    interpretations: dict[str, str]
+    ledger: Any
+    max_record_bytes: int
+    output: str
+
+
+def evaluate(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | Any,
+    *,
+    as_of: date,
+    output: str | os.PathLike[str],
+    rules: RuleSet | None = None,
+    interpretations: Mapping[str, str] | None = None,
+    plans: Mapping[str, OutcomePlan] | None = None,
+    ledger: Any = None,
+    partition_bytes: int | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    overwrite: bool = False,
+    scheduler: str | None = None,
+) -> Result:
+    """Evaluate JSON Lines files (paths or globs, or a `dask.bag.Bag` of lines) on Dask.
+
+    The options are ``pbr evaluate``'s: `rules` (a rule set for every family; default each
+    family's own), `interpretations`, `plans` (programme to outcome plan), `ledger` (a payments
+    ledger path on shared storage, or a `pbr.history.PaymentHistory`). Files are cut into
+    partitions of about `partition_bytes` (default: one per file); a bag keeps its partitions,
+    and its rejections name ``<bag partition N>`` and the line within it. The work runs on the
+    active ``distributed.Client`` if there is one, else on Dask's `scheduler` (e.g.
+    ``"processes"``). `output` (a folder every worker can write: shared storage) receives
+    ``decisions-NNNNN.jsonl``, ``rejections.jsonl`` and ``totals.json``; it must hold no
+    decisions files unless `overwrite`.
+
+    Raises:
+        pbr.output.OutputError: `output` cannot be written or holds an earlier run.
+        pbr.errors.UnknownInterpretation: an interpretation no rule set defines.
+        pbr.history.HistoryError: the ledger cannot be read.
+        FileNotFoundError: a path or glob matches no file.
+
+    """
+    import dask
+    from dask.delayed import delayed
+
+    from pbr.output import OutputError
+
+    choices = dict(interpretations or {})
+    _check_interpretations(choices)  # everything that can fail up front, before any file changes
+    history = None
+    if ledger is not None:
+        from pbr.history import PaymentHistory
+
+        history = PaymentHistory.load(ledger)
+    day = check_as_of(as_of)
+    folder = Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror}") from None
+    earlier = sorted(folder.glob("decisions-*.jsonl"))
+    if earlier and not overwrite:
+        raise OutputError(
+            f"{folder} already holds decisions ({earlier[0].name}, ...): "
+            "remove them or pass overwrite=True"
+        )
+    settings = _Settings(
+        day,
+        rules,
+        dict(plans or {}),
+        choices,
+        history,
+        max_record_bytes,
+        str(folder),
+    )
+    task = delayed(_evaluate_part, pure=False)  # a file may change between runs: never cached
+    shared = delayed(settings, pure=False)
+    if _is_bag(paths):
+        bag: Any = paths
+        parts = [
+            task(_Part(i, f"<bag partition {i}>"), shared, lines)
+            for i, lines in enumerate(bag.to_delayed())
+        ]
+    else:
+        parts = [task(part, shared, None) for part in _partitions(paths, partition_bytes)]
+    for stale in earlier:
+        stale.unlink()
+    done: list[_Done] = sorted(_compute(dask, parts, scheduler), key=lambda d: d.index)
+    drops, rejections = _reconcile(done)
+    finish = delayed(_finish, pure=False)
+    totals_of = _compute(
+        dask,
+        [finish(str(folder), d.index, sorted(drops.get(d.index, ()))) for d in done],
+        scheduler,
+    )
+    totals = Totals()
+    for d, mine in zip(done, totals_of, strict=True):
+        totals = totals.merge(d.totals if mine is None else mine)
+    for _ in rejections:
+        totals.reject()
+    return _write_summary(folder, done, rejections, totals)
+
+
+def _compute(dask: Any, tasks: list[Any], scheduler: str | None) -> list[Any]:
+    if not tasks:
+        return []
+    return list(dask.compute(*tasks, scheduler=scheduler))
+
+
+def _is_bag(value: Any) -> bool:
+    return type(value).__module__.startswith("dask.bag") and hasattr(value, "to_delayed")
+
+
+def _check_interpretations(choices: dict[str, str]) -> None:
+    """Refuse an interpretation no rule set defines, or a bad value, before any work."""
+    if not choices:
+        return
+    from pbr.errors import UnknownInterpretation
+    from pbr.programmes import programmes
+
+    every = [p.rules for p in programmes()]
+    for rules in every:
+        rules.with_interpretations(
+            **{k: v for k, v in choices.items() if k in rules.interpretations}
+        )
+    known = {k for rules in every for k in rules.interpretations}
+    for key in choices:
+        if key not in known:
+            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
+
+
+def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
+    """Each file (in the order given, globs sorted) cut into byte ranges of whole lines."""
+    named = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files: list[str] = []
+    for name in named:
+        text = os.fspath(name)
+        matched = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matched or not all(os.path.isfile(m) for m in matched):
+            raise FileNotFoundError(f"no such file: {text}")
+        files += matched
+    index = 0
+    for file in files:
+        total = os.path.getsize(file)
+        start = 0
+        with open(file, "rb") as handle:
+            while True:
+                end = total if size is None else min(total, start + size)
+                if end < total:
+                    handle.seek(end)
+                    handle.readline()  # to the end of the line the cut falls in
+                    end = handle.tell()
+                yield _Part(index, file, start, end)
+                index += 1
+                if end >= total:
+                    break
+                start = end
+
+
+def _lines(part: _Part, given: Iterable[str] | None) -> Iterator[bytes]:
+    if given is not None:
+        for text in given:
+            yield text.encode("utf-8", errors="surrogateescape")
+        return
+    with open(part.source, "rb") as handle:
+        handle.seek(part.start)
+        left = part.end - part.start
+        first = True
+        while left > 0:
+            line = handle.readline(left)
+            if not line:
+                break
+            left -= len(line)
+            if first and part.start == 0 and line.startswith(_BOM):
+                line = line[len(_BOM) :]
+            first = False
+            yield line
+
+
+def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None) -> _Done:
+    """On a worker: evaluate one partition, write its decisions, send back ids and counts."""
+    from pbr.batch import evaluate_many, evaluate_many_json
+    from pbr.output import atomic_writer
+
+    numbers: deque[tuple[int, int]] = deque()  # (line, record) of each record in flight
+    count = {"lines": 0, "records": 0}
+    limit = settings.max_record_bytes
+
+    def records() -> Iterator[bytes | Rejection]:
+        for line in _lines(part, given):
+            count["lines"] += 1
+            if not line.strip():
+                continue
+            count["records"] += 1
+            numbers.append((count["lines"], count["records"]))
+            if len(line.removesuffix(b"\n")) > limit:
+                yield _too_large(len(line.removesuffix(b"\n")), limit, part.source)
+                continue
+            yield line
+
+    options: dict[str, Any] = {
+        "as_of": settings.as_of,
+        "plans": settings.plans,
+        "interpretations": settings.interpretations,
+        "source": part.source,
+        "ledger": settings.ledger,
+    }
+    ids: list[tuple[str, int, int]] = []
+    rejections: list[Rejection] = []
+    totals = Totals()
+    path = Path(settings.output) / DECISIONS.format(part.index)
+    with atomic_writer(path) as handle:
+        results: Iterable[Any]
+        if settings.rules is not None:
+            results = evaluate_many(records(), rules=settings.rules, **options)
+        else:
+            results = evaluate_many_json(records(), **options)
+        for item in results:
+            line, record = numbers.popleft()
+            if isinstance(item, Rejection):
+                rejections.append(
+                    item.model_copy(update={"source": part.source, "line": line, "record": record})
+                )
+                continue
+            if isinstance(item, tuple):  # pbr.batch.Evaluated: already JSON
+                family_id, _, amounts, text = item
+                totals.add_amounts(item.local_authority, item.attachment_fee, amounts.values())
+            else:
+                family_id, text = item.family_id, item.model_dump_json()
+                totals.add(item)
+            handle.write(text + "\n")
+            ids.append((family_id, line, record))
+    return _Done(part.index, part.source, count["lines"], count["records"], ids, rejections, totals)
+
+
+def _too_large(size: int, limit: int, source: str) -> Rejection:
+    """A record over the size limit: rejected unread, as ``pbr evaluate`` rejects it."""
+    return Rejection.single(
+        source=source,
+        line=None,
+        record=1,
+        family_id=None,
+        loc="",
+        value=f"{size} bytes",
+        type="record_too_large",
+        message=f"the record is {size:,} bytes or more; the limit is {limit:,} "
+        "(set it with --max-record-bytes)",
+    )
+
+
+def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]:
+    """Lines and records numbered within each file; a family's later appearances rejected.
+
+    Returns, per partition, the positions of decisions to drop, and every rejection in input
+    order.
+    """
+    from pbr._seen import SeenIds
+
+    seen = SeenIds()
+    drops: dict[int, set[int]] = {}
+    rejections: list[Rejection] = []
+    source = None
+    line_base = record_base = 0
+    for d in done:
+        name = d.source
+        if name != source or name.startswith("<bag"):
+            source, line_base, record_base = name, 0, 0
+        found: list[tuple[int, Rejection]] = [
+            (
+                r.line or 0,
+                r.model_copy(
+                    update={"line": (r.line or 0) + line_base, "record": r.record + record_base}
+                ),
+            )
+            for r in d.rejections
+        ]
+        for position, (family_id, line, record) in enumerate(d.ids):
+            if not seen.add(family_id):
+                drops.setdefault(d.index, set()).add(position)
+                found.append(
+                    (
+                        line,
+                        Rejection.single(
+                            source=name,
+                            line=line + line_base,
+                            record=record + record_base,
+                            family_id=family_id,
+                            loc="family_id",
+                            value=family_id,
+                            type="duplicate_family",
+                            message="a record with this family_id appeared earlier in the input",
+                        ),
+                    )
+                )
+        rejections += [r for _, r in sorted(found, key=lambda pair: pair[0])]
+        line_base += d.lines
+        record_base += d.records
+    return drops, rejections
+
+
+def _finish(output: str, index: int, drop: list[int]) -> Totals | None:
+    """On a worker: drop repeated families from a partition's decisions; their new totals."""
+    if not drop:
+        return None
+    from pbr.output import atomic_writer
+
+    path = Path(output) / DECISIONS.format(index)
+    unwanted = set(drop)
+    totals = Totals()
+    with open(path, encoding="utf-8") as source, atomic_writer(path.with_suffix(".tmp")) as out:
+        for position, text in enumerate(source):
+            if position in unwanted:
+                continue
+            totals.add_json(text.rstrip("\n"))
+            out.write(text)
+    os.replace(path.with_suffix(".tmp"), path)
+    return totals
+
+
+def _write_summary(
+    folder: Path, done: list[_Done], rejections: list[Rejection], totals: Totals
+) -> Result:
+    from pbr.output import atomic_writer
+
+    with atomic_writer(folder / REJECTIONS) as handle:
+        for rejection in rejections:
+            handle.write(rejection.model_dump_json() + "\n")
+    with atomic_writer(folder / TOTALS) as handle:
+        handle.write(json.dumps(totals.to_dict(), indent=2) + "\n")
+    return Result(
+        totals,
+        len(rejections),
+        tuple(folder / DECISIONS.format(d.index) for d in done),
+        folder / REJECTIONS,
+        folder / TOTALS,
+    )

@@ -1,0 +1,120 @@
+"""pbr.Totals: per-council and overall totals reconcile to the penny, whichever path fed them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr.testing import family_records
+from pbr.totals import CouncilTotals
+from tests.builders import family
+
+COUNCILS = st.sampled_from([None, "Leeds", "Bury", "Kent"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(family_records(), COUNCILS), max_size=8),
+    st.lists(COUNCILS, max_size=4),
+)
+def test_councils_add_up_to_the_overall_to_the_penny(
+    rows: list[tuple[dict[str, object], str | None]], rejected: list[str | None]
+) -> None:
+    totals = pbr.Totals()
+    from_json = pbr.Totals()
+    payable = Decimal("0.00")
+    for record, council in rows:
+        record = {**record, "local_authority": council}
+        decision = pbr.evaluate(pbr.Family.model_validate(record), as_of=date(2016, 3, 31))
+        payable += decision.payable
+        totals.add(decision)
+        from_json.add_json(decision.model_dump_json())
+    for council in rejected:
+        totals.reject(council)
+        from_json.reject(council)
+    assert totals.reconciles()
+    assert totals == from_json
+    overall = totals.overall
+    assert sum(totals.councils.values(), CouncilTotals()) == overall
+    assert overall.families_evaluated == len(rows)
+    assert overall.families_rejected == len(rejected)
+    assert overall.results_payments == payable
+    assert overall.total == overall.attachment_fees + overall.results_payments
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(COUNCILS, st.integers(0, 3), st.integers(0, 999_999)), max_size=12))
+def test_merged_parts_equal_one_run(rows: list[tuple[str | None, int, int]]) -> None:
+    whole, left, right = pbr.Totals(), pbr.Totals(), pbr.Totals()
+    for i, (council, n, pence) in enumerate(rows):
+        amounts = [Decimal(pence) / 100] * n
+        whole.add_amounts(council, Decimal("3200.00"), amounts)
+        (left if i % 2 else right).add_amounts(council, Decimal("3200.00"), amounts)
+    assert left + right == whole
+    assert whole.reconciles()
+
+
+def test_fee_counts_for_eligible_families_only() -> None:
+    eligible = pbr.evaluate(family(local_authority="Leeds"), as_of=date(2013, 6, 30))
+    ineligible = pbr.evaluate(family(family_id="T2", identified_for=[]), as_of=date(2013, 6, 30))
+    totals = pbr.Totals()
+    totals.add(eligible)
+    totals.add(ineligible)
+    assert totals.councils["Leeds"].attachment_fees == eligible.attachment_fee
+    assert totals.councils[None].attachment_fees == Decimal("0.00") or ineligible.eligible
+    assert list(totals.councils) == ["Leeds", None]
+    assert totals.to_dict()["overall"]["families_evaluated"] == 2  # type: ignore[index]
+    assert "all councils" in totals.lines()[-1]
+
+
+def test_summary_shows_councils_when_more_than_one(tmp_path: object) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    families = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pbr.cli",
+            "evaluate",
+            str(families),
+            "--as-of",
+            "2015-03-31",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Exampleshire" in result.stderr
+    assert "all councils" in result.stderr
+
+
+def test_council_lines_are_the_same_in_every_format_and_with_workers() -> None:
+    # every format renders decisions as different text; the totals must not depend on it
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    families = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    summaries = set()
+    for fmt, workers in [("json", "1"), ("csv", "1"), ("table", "1"), ("csv", "2"), ("json", "2")]:
+        result = subprocess.run(
+            [sys.executable, "-m", "pbr.cli", "evaluate", str(families), "--as-of",
+             "2015-03-31", "--format", fmt, "--workers", workers, "--output", "-"],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        head = result.stderr[result.stderr.index("all councils") - 400 :]
+        summaries.add(head[: head.index("all councils") + 120])
+    assert len(summaries) == 1
+    assert "Exampleshire" in summaries.pop()
