@@ -1,0 +1,297 @@
+"""Rule edges that mutation testing found unguarded (scripts/mutation.py), one example each side.
+
+Each test sits a family on one edge of one rule (a window end, an age birthday, `any` against
+`all`, the earliest of several dates, a relevance switch) so that moving the edge by a day, a
+year or an operator changes a decision.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.decisions import Decision, ResultKind
+from pbr.plans import OutcomePlan, parse_plan
+from pbr.rules import SUPPORTING_FAMILIES
+
+from .builders import codes, evaluate, family
+
+SP: ResultKind = "sustained_progress"
+CE: ResultKind = "continuous_employment"
+P2W: ResultKind = "progress_to_work"
+
+
+def identification_codes(decision: Decision) -> list[str]:
+    return [r.code for r in decision.identification]
+
+
+# --- 1. phase one: the 12-month identification window [attached - 12 months, attached) -----------
+
+
+def offence_family(on: str, born: str = "2000-01-01") -> pbr.Family:
+    """Attached 2012-10-15, identified on the evidence; one offence by C1 on `on`."""
+    return family(
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": born},
+        ],
+        offences=[{"person_id": "C1", "date": on}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("on", "counts"),
+    [
+        ("2011-10-14", False),  # the day before the window opens
+        ("2011-10-15", True),  # attached - 12 months: the first day in
+        ("2012-10-14", True),  # the day before attachment: the last day in
+        ("2012-10-15", False),  # the attachment day is after the window
+    ],
+)
+def test_offence_identification_window_ends(on: str, counts: bool) -> None:
+    decision = evaluate(offence_family(on), "2012-12-31")
+    assert ("CRIME_ASB_AT_ENTRY" in identification_codes(decision)) is counts
+    crime = decision.identification[0]
+    assert crime.compared["window_from"] == "2011-10-15"
+    assert crime.compared["window_before"] == "2012-10-15"
+    assert crime.compared["child_offences"] == (1 if counts else 0)
+
+
+@pytest.mark.parametrize(
+    ("on", "counts"), [("2011-10-14", False), ("2011-10-15", True), ("2012-10-15", False)]
+)
+def test_asb_identification_window_ends(on: str, counts: bool) -> None:
+    fam = family(identified_for=None, asb_incidents=[{"person_id": "A1", "date": on}])
+    crime = evaluate(fam, "2012-12-31").identification[0]
+    assert crime.code == ("CRIME_ASB_AT_ENTRY" if counts else "NO_CRIME_ASB_AT_ENTRY")
+    assert crime.compared["asb_incidents"] == (1 if counts else 0)
+
+
+# --- 2. an 18-year-old: an adult for referrals, no longer a child for offending ----------------------
+
+
+@pytest.mark.parametrize(("born", "child"), [("1994-10-01", False), ("1994-10-02", True)])
+def test_offence_on_the_18th_birthday_is_not_a_childs(born: str, child: bool) -> None:
+    """Offence on 2012-10-01: C1 born 1994-10-01 is 18 that day; born a day later, 17."""
+    decision = evaluate(offence_family("2012-10-01", born=born), "2012-12-31")
+    assert decision.identification[0].compared["child_offences"] == (1 if child else 0)
+
+
+def referral_family(on: str) -> pbr.Family:
+    """Identified for work; A2 turns 18 on 2012-11-01 and is referred on `on`."""
+    return family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "A2", "date_of_birth": "1994-11-01"},
+        ],
+        work_programme=[{"person_id": "A2", "date": on, "provision": "work_programme"}],
+    )
+
+
+@pytest.mark.parametrize(("on", "met"), [("2012-10-31", False), ("2012-11-01", True)])
+def test_referral_counts_from_the_18th_birthday(on: str, met: bool) -> None:
+    decision = evaluate(referral_family(on), "2013-01-31")
+    assert decision.results[P2W].status == ("met" if met else "not_met")
+    assert codes(decision, P2W)[0] == (
+        "WORK_PROGRAMME_REFERRAL" if met else "NO_WORK_PROGRAMME_REFERRAL"
+    )
+
+
+# --- 3. Supporting Families `dependent_child = under_16`: the 16th birthday -----------------------
+
+NEEDS3 = [{"problem": "housing"}, {"problem": "health"}, {"problem": "domestic_abuse"}]
+UNDER_16 = SUPPORTING_FAMILIES.with_interpretations(dependent_child="under_16")
+
+
+def sf_family(**fields: Any) -> pbr.Family:
+    base: dict[str, Any] = {
+        "family_id": "S1",
+        "programme": "supporting-families",
+        "attached_on": "2022-01-15",
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-03-01"},
+        ],
+        "problems_at_entry": NEEDS3,
+    }
+    base.update(fields)
+    return pbr.Family.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    ("born", "dependent"),
+    [
+        ("2006-01-15", False),  # 16 on the attachment day
+        ("2006-01-16", True),  # 16 the day after: 15 on the attachment day
+    ],
+)
+def test_under_16_dependent_child_at_the_16th_birthday(born: str, dependent: bool) -> None:
+    fam = sf_family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "C1", "date_of_birth": born},
+        ]
+    )
+    under_16 = pbr.evaluate(fam, as_of=date(2022, 12, 31), rules=UNDER_16)
+    assert under_16.eligible is dependent
+    household = next(r for r in under_16.identification if r.rule == "identification.household")
+    assert household.compared["child_age_limit"] == 16
+    assert household.compared["dependent_children"] == (1 if dependent else 0)
+    # under the default (under 18) the same child is a dependent either way
+    assert pbr.evaluate(fam, as_of=date(2022, 12, 31)).eligible
+
+
+# --- 4. an outcome whose `match` is "any": one measure of two suffices ------------------------------
+
+
+def measure(measure_id: str, indicator: str, comparison: str, weeks: int) -> dict[str, Any]:
+    return {
+        "id": measure_id,
+        "indicator": indicator,
+        "comparison": comparison,
+        "threshold": 0 if comparison == "==" else 1,
+        "sustain_weeks": weeks,
+    }
+
+
+def two_measure_plan(match: str) -> OutcomePlan:
+    """Each problem: `calm` holds (no `x` recorded), `step` fails (no `y` recorded)."""
+    return parse_plan(
+        {
+            "id": "edges",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {
+                    "problem": problem,
+                    "match": match,
+                    "measures": [measure("calm", "x", "==", 13), measure("step", "y", ">=", 13)],
+                }
+                for problem in ("domestic_abuse", "health")
+            ],
+        }
+    )
+
+
+def phase_two_family(**fields: Any) -> pbr.Family:
+    base: dict[str, Any] = {
+        "family_id": "L1",
+        "programme": "tf-phase-2",
+        "attached_on": "2016-01-15",
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-03-01"},
+        ],
+        "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+    }
+    base.update(fields)
+    return pbr.Family.model_validate(base)
+
+
+@pytest.mark.parametrize(("match", "met"), [("any", True), ("all", False)])
+def test_outcome_match_any_needs_one_measure(match: str, met: bool) -> None:
+    d = pbr.evaluate(phase_two_family(), as_of=date(2016, 6, 1), plan=two_measure_plan(match))
+    assert d.results[SP].status == ("met" if met else "not_met")
+    outcomes = [r for r in d.results[SP].reasons if r.code in {"OUTCOME_MET", "OUTCOME_NOT_MET"}]
+    assert [r.code for r in outcomes] == ["OUTCOME_MET" if met else "OUTCOME_NOT_MET"] * 2
+    assert {(r.compared["measures"], r.compared["measures_met"]) for r in outcomes} == {(2, 1)}
+
+
+# --- 5. the earliest of several dates: the latest wait (plan), the first adult (employment) -------
+
+
+def test_sustained_progress_waits_for_the_longest_incomplete_period() -> None:
+    """Health's 13 weeks end 2016-04-15, domestic abuse's 26 weeks 2016-07-15: the later one."""
+    plan = parse_plan(
+        {
+            "id": "waits",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {"problem": "domestic_abuse", "measures": [measure("q", "x", "==", 26)]},
+                {"problem": "health", "measures": [measure("q", "x", "==", 13)]},
+            ],
+        }
+    )
+    d = pbr.evaluate(phase_two_family(), as_of=date(2016, 4, 1), plan=plan)
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].earliest_date == date(2016, 7, 15)
+    assert pbr.evaluate(phase_two_family(), as_of=date(2016, 7, 15), plan=plan).results[
+        SP
+    ].status == ("met")
+
+
+def test_continuous_employment_earliest_is_the_first_adult_to_reach_it() -> None:
+    """A1 in work from 2016-03-01 (13 weeks on 2016-05-31), A2 from 2016-02-01 (2016-05-02)."""
+    fam = phase_two_family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "A2", "date_of_birth": "1986-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-03-01"},
+        ],
+        benefit_spells=[
+            {"person_id": p, "benefit": "ESA", "start": "2015-01-01", "end": "2016-01-31"}
+            for p in ("A1", "A2")
+        ],
+        employment_spells=[
+            {"person_id": "A1", "start": "2016-03-01"},
+            {"person_id": "A2", "start": "2016-02-01"},
+        ],
+    )
+    early = pbr.evaluate(fam, as_of=date(2016, 4, 1))
+    assert early.results[CE].status == "not_met"
+    assert early.results[CE].earliest_date == date(2016, 5, 2)
+    assert pbr.evaluate(fam, as_of=date(2016, 5, 2)).results[CE].status == "met"
+    assert pbr.evaluate(fam, as_of=date(2016, 5, 1)).results[CE].status == "not_met"
+
+
+# --- 6. Supporting Families: the employment route and `relevance` -------------------------------------
+
+ON_BENEFIT: dict[str, Any] = {  # attached 2021-06-01 on ESA; 13 weeks in work on 2021-09-30
+    "attached_on": "2021-06-01",
+    "benefit_spells": [
+        {"person_id": "A1", "benefit": "ESA", "start": "2021-01-01", "end": "2021-06-30"}
+    ],
+    "employment_spells": [{"person_id": "A1", "start": "2021-07-01"}],
+}
+FINANCIAL = [*NEEDS3, {"problem": "financial_stability"}]
+
+
+@pytest.mark.parametrize(
+    ("needs", "applies"), [(NEEDS3, False), (FINANCIAL, True)], ids=["without", "with"]
+)
+def test_identified_problems_only_needs_financial_stability(
+    needs: list[dict[str, str]], applies: bool
+) -> None:
+    rules = SUPPORTING_FAMILIES.with_interpretations(relevance="identified_problems_only")
+    fam = sf_family(problems_at_entry=needs, **ON_BENEFIT)
+    d = pbr.evaluate(fam, as_of=date(2022, 3, 31), rules=rules)
+    if applies:
+        assert d.results[CE].status == "met"
+    else:
+        assert d.results[CE].status == "not_applicable"
+        assert codes(d, CE) == ["LIMB_NOT_RELEVANT"]
+    # under the default (all_limbs) both families may claim by employment
+    assert pbr.evaluate(fam, as_of=date(2022, 3, 31)).results[CE].status == "met"
+
+
+@pytest.mark.parametrize(
+    ("route", "as_of", "open_"),
+    [
+        ("claims_to_march_2022", "2022-03-31", True),
+        ("claims_to_march_2022", "2022-04-01", False),
+        ("always", "2022-04-01", True),
+        ("never", "2022-03-31", False),
+    ],
+)
+def test_employment_route_closes_after_march_2022(route: str, as_of: str, open_: bool) -> None:
+    rules = SUPPORTING_FAMILIES.with_interpretations(employment_route=route)
+    d = pbr.evaluate(sf_family(**ON_BENEFIT), as_of=date.fromisoformat(as_of), rules=rules)
+    if open_:
+        assert d.results[CE].status == "met"
+    else:
+        assert codes(d, CE) == ["EMPLOYMENT_ROUTE_CLOSED"]
