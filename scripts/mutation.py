@@ -9,8 +9,8 @@ Run by hand, never by the normal test command (see CONTRIBUTING.md, "Mutation te
 A small AST mutator of our own (not mutmut): it makes only the mutants a rule can get wrong
 (comparison flips incl. < <-> <=, +/-1 on integers, and <-> or, dropping one operand of and/or,
 min <-> max, True <-> False, + <-> -, negating an if/while/ternary test or a bool return, dropping
-`not` or a comprehension filter), never touches message text (f-strings), annotations or
-docstrings, and runs for each mutant only the tests that execute its line (found once by a
+`not` or a comprehension filter), never touches message text (f-strings, what a
+`raise` says), annotations or docstrings, and runs for each mutant only the tests that execute its line (found once by a
 traced baseline run) from a fast subset, `-x` under a small hypothesis profile, on at most two
 processes under `nice`, with a timeout. It prints a score per module and each survivor
 (file:line, the change). Equivalent mutants are listed with a reason in
@@ -246,8 +246,8 @@ def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, _Slot, bool, bool]]:
     def visit(
         node: ast.AST, slot: _Slot, in_function: bool, returns_bool: bool
     ) -> Iterator[tuple[ast.AST, _Slot, bool, bool]]:
-        if isinstance(node, ast.JoinedStr | ast.Assert):
-            return  # message text and assertions are not rules
+        if isinstance(node, ast.JoinedStr | ast.Assert | ast.Raise):
+            return  # message text, assertions and error messages are not rules
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
             return
         if isinstance(node, ast.Assign) and any(

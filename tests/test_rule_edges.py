@@ -7,13 +7,26 @@ year or an operator changes a decision.
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
 
+import pydantic
 import pytest
+from pydantic import TypeAdapter
 
 import pbr
 from pbr.decisions import Decision, ResultKind
+from pbr.money import MAX_MONEY, Money, format_gbp, money, round_to_penny
+from pbr.periods import (
+    FinancialYear,
+    TermCalendar,
+    check_as_of,
+    compulsory_school_age_in,
+    default_term,
+)
 from pbr.plans import OutcomePlan, parse_plan
 from pbr.rules import SUPPORTING_FAMILIES
 
@@ -295,3 +308,128 @@ def test_employment_route_closes_after_march_2022(route: str, as_of: str, open_:
         assert d.results[CE].status == "met"
     else:
         assert codes(d, CE) == ["EMPLOYMENT_ROUTE_CLOSED"]
+
+
+# --- money: the edges of `money`, the record field and the roundings ----------------------------
+
+
+def test_money_decimal_with_zero_extra_places_is_accepted() -> None:
+    """Decimal("1.000") is a whole number of pence; Decimal("1.001") is not."""
+    assert money(Decimal("1.000")) == Decimal("1.00")
+    assert money(Decimal("-2.5000")) == Decimal("-2.50")
+    with pytest.raises(ValueError, match="two decimal places"):
+        money(Decimal("1.001"))
+
+
+@pytest.mark.parametrize(
+    ("value", "penny"),
+    [
+        (Decimal("0.004"), "0.00"),
+        (Decimal("0.005"), "0.01"),
+        (Decimal("-0.004"), "0.00"),
+        (Decimal("-0.005"), "-0.01"),
+        (Fraction(-1, 2), "-0.50"),
+    ],
+)
+def test_round_to_penny_halves_away_from_zero(value: Decimal | Fraction, penny: str) -> None:
+    assert round_to_penny(value) == Decimal(penny)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("0", "£0.00"), ("0.5", "£0.50"), ("-0.5", "-£0.50"), ("-1234.5", "-£1,234.50")],
+)
+def test_format_gbp_sign(value: str, text: str) -> None:
+    assert format_gbp(Decimal(value)) == text
+
+
+MONEY_FIELD: TypeAdapter[Decimal] = TypeAdapter(Money)
+
+
+def test_money_field_takes_whole_pounds_and_refuses_negatives() -> None:
+    assert MONEY_FIELD.validate_python(700) == Decimal("700.00")
+    assert MONEY_FIELD.validate_python("0") == Decimal("0.00")
+    for negative in ("-0.01", "-0.50", -1):
+        with pytest.raises(pydantic.ValidationError, match="must not be negative"):
+            MONEY_FIELD.validate_python(negative)
+
+
+def test_money_json_schema_bounds_match_money() -> None:
+    schema = MONEY_FIELD.json_schema(mode="validation")
+    text, whole = schema["anyOf"]
+    assert (whole["minimum"], whole["maximum"]) == (0, int(MAX_MONEY))
+    assert re.fullmatch(text["pattern"], str(MAX_MONEY))
+    assert not re.fullmatch(text["pattern"], str(MAX_MONEY + 1))
+
+
+# --- periods: the date range, financial years, terms, school age ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "ok"),
+    [
+        (date(2012, 3, 31), False),
+        (date(2012, 4, 1), True),
+        (date(2099, 12, 31), True),
+    ],
+)
+def test_as_of_range_ends(day: date, ok: bool) -> None:
+    if ok:
+        assert check_as_of(day) == day
+    else:
+        with pytest.raises(ValueError, match="from 2012-04-01 to 2099-12-31"):
+            check_as_of(day)
+
+
+@pytest.mark.parametrize(
+    ("born", "ok"),
+    [("1899-12-31", False), ("1900-01-01", True), ("2099-12-31", True)],
+)
+def test_record_dates_from_1900_to_2099(born: str, ok: bool) -> None:
+    record = {
+        "family_id": "D1",
+        "attached_on": "2012-10-15",
+        "members": [{"person_id": "A1", "date_of_birth": born}],
+    }
+    if ok:
+        assert pbr.Family.model_validate(record).members[0].date_of_birth.isoformat() == born
+    else:
+        with pytest.raises(pydantic.ValidationError):
+            pbr.Family.model_validate(record)
+
+
+@pytest.mark.parametrize("text", ["abcd/13", "2014/ab", "2014/155", "201/15", "2014"])
+def test_financial_year_parse_refuses_a_malformed_label(text: str) -> None:
+    with pytest.raises(ValueError, match="must look like '2012/13'"):
+        FinancialYear.parse(text)
+
+
+ORDER: tuple[Literal["autumn", "spring", "summer"], ...] = ("autumn", "spring", "summer")
+
+
+def test_default_terms_are_dated_to_the_day() -> None:
+    assert [(t.start, t.end) for t in (default_term("2012/13", n) for n in ORDER)] == [
+        (date(2012, 9, 1), date(2012, 12, 31)),
+        (date(2013, 1, 1), date(2013, 3, 31)),
+        (date(2013, 4, 1), date(2013, 7, 31)),
+    ]
+
+
+def test_a_council_term_overrides_both_ends() -> None:
+    own = TermCalendar({("2012/13", "spring"): (date(2013, 1, 7), date(2013, 3, 28))})
+    spring = own.term("2012/13", "spring")
+    assert (spring.start, spring.end) == (date(2013, 1, 7), date(2013, 3, 28))
+
+
+@pytest.mark.parametrize(
+    ("born", "in_autumn_2017"),
+    [
+        ("2001-08-31", False),  # 16 on 31 Aug 2017: school age ended that day
+        ("2001-09-01", True),  # 16 on 1 Sep 2017: of school age to 31 Aug 2018
+    ],
+)
+def test_school_age_ends_with_the_school_year_of_the_16th_birthday(
+    born: str, in_autumn_2017: bool
+) -> None:
+    term = default_term("2017/18", "autumn")
+    assert compulsory_school_age_in(date.fromisoformat(born), term) is in_autumn_2017
