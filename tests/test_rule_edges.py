@@ -27,7 +27,7 @@ from pbr.periods import (
     compulsory_school_age_in,
     default_term,
 )
-from pbr.plans import OutcomePlan, parse_plan
+from pbr.plans import Measure, OutcomePlan, parse_plan
 from pbr.rules import SUPPORTING_FAMILIES
 
 from .builders import codes, evaluate, family
@@ -433,3 +433,124 @@ def test_school_age_ends_with_the_school_year_of_the_16th_birthday(
 ) -> None:
     term = default_term("2017/18", "autumn")
     assert compulsory_school_age_in(date.fromisoformat(born), term) is in_autumn_2017
+
+
+# --- plans: what a measure allows, its period in words, and errors that name the place ------------
+
+
+def test_built_in_indicator_takes_count_or_its_own_aggregate() -> None:
+    default = parse_plan(
+        {
+            "id": "p",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {
+                    "problem": "education",
+                    "measures": [measure("ex", "fixed_term_exclusions", "==", 13)],
+                }
+            ],
+        }
+    )
+    only = default.outcomes[0].measures[0]
+    assert (only.aggregate, only.effective_aggregate) == ("count", "sum")
+    with pytest.raises(pbr.PlanError, match="takes aggregate sum, not 'max'"):
+        parse_plan(
+            {
+                "id": "p",
+                "version": "1",
+                "programme": "tf-phase-2",
+                "outcomes": [
+                    {
+                        "problem": "education",
+                        "measures": [
+                            {**measure("ex", "fixed_term_exclusions", "==", 13), "aggregate": "max"}
+                        ],
+                    }
+                ],
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("unit", "n", "words"),
+    [
+        ("days", 30, "30 days"),
+        ("weeks", 13, "13 weeks"),
+        ("months", 6, "6 months"),
+        ("terms", 3, "3 terms"),
+    ],
+)
+def test_measure_period_in_words(unit: str, n: int, words: str) -> None:
+    one = Measure.model_validate(
+        {"id": "q", "indicator": "x", "comparison": "==", "threshold": 0, f"sustain_{unit}": n}
+    )
+    assert one.period == words
+
+
+def plan_error(outcomes: Any, **top: Any) -> str:
+    data = {"id": "p", "version": "1", "programme": "tf-phase-2", "outcomes": outcomes, **top}
+    with pytest.raises(pbr.PlanError) as caught:
+        parse_plan(data)
+    return str(caught.value)
+
+
+def test_plan_error_says_what_is_wrong_inside_a_list_not_that_it_is_short() -> None:
+    assert plan_error([{"problem": "health", "measures": [{"id": "q"}]}]).splitlines() == [
+        f"<plan>: plan 'p': outcomes[0] (health) measure 'q': {field}: Field required"
+        for field in ("indicator", "comparison", "threshold")
+    ]
+    assert plan_error([{"problem": "health", "measures": []}]) == (
+        "<plan>: plan 'p': outcomes[0] (health): measures: Tuple should have at least 1 item "
+        "after validation, not 0 (got [])"
+    )
+
+
+def test_plan_error_names_an_unnamed_measure_by_index_and_shows_the_value() -> None:
+    assert plan_error([{"problem": "health", "measures": [{"indicator": 5}]}]).splitlines()[:2] == [
+        "<plan>: plan 'p': outcomes[0] (health) measure [0]: id: Field required",
+        "<plan>: plan 'p': outcomes[0] (health) measure [0]: indicator: Input should be a valid "
+        "string (got 5)",
+    ]
+
+
+def test_plan_error_without_an_id_and_for_the_whole_plan() -> None:
+    assert plan_error([{"problem": "health", "measures": [measure("q", "x", "==", 13)]}], id=5) == (
+        "<plan>: plan: id: Input should be a valid string (got 5)"
+    )
+    with pytest.raises(pbr.PlanError) as caught:
+        parse_plan([1])
+    assert str(caught.value) == (
+        "<plan>: plan: (whole plan): Input should be a valid dictionary or instance of "
+        "OutcomePlan (got [1])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "shown"), [(58, "'" + "~" * 58 + "'"), (59, "'" + "~" * 58 + "…")]
+)
+def test_plan_error_shows_a_value_up_to_60_characters(width: int, shown: str) -> None:
+    bad = {**measure("q", "x", "==", 13), "comparison": "~" * width}
+    message = plan_error([{"problem": "health", "measures": [bad]}])
+    assert message.endswith(f"(got {shown})")
+
+
+def test_plan_error_path_through_a_union() -> None:
+    first = plan_error(
+        [{"problem": "nope", "measures": [measure("q", "x", "==", 13)]}]
+    ).splitlines()[0]
+    assert first.startswith("<plan>: plan 'p': outcomes[0] (nope): problem: literal[")
+
+
+def test_description_up_to_500_characters() -> None:
+    ok = {**measure("q", "x", "==", 13), "description": "y" * 500}
+    assert parse_plan(
+        {
+            "id": "p",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [{"problem": "health", "measures": [ok]}],
+        }
+    )
+    too_long = {**ok, "description": "y" * 501}
+    assert "at most 500 characters" in plan_error([{"problem": "health", "measures": [too_long]}])
