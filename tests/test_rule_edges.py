@@ -554,3 +554,27 @@ def test_description_up_to_500_characters() -> None:
     )
     too_long = {**ok, "description": "y" * 501}
     assert "at most 500 characters" in plan_error([{"problem": "health", "measures": [too_long]}])
+
+
+@pytest.mark.parametrize(("on", "met"), [("2016-03-31", True), ("2016-04-01", False)])
+def test_term_period_starts_on_the_first_day_of_its_first_term(on: str, met: bool) -> None:
+    """At 2016-12-31 the last two complete terms are summer and autumn 2016: 1 Apr to 31 Dec."""
+    terms = {"id": "q", "indicator": "x", "comparison": "==", "threshold": 0, "sustain_terms": 2}
+    plan = parse_plan(
+        {
+            "id": "terms",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [{"problem": p, "measures": [terms]} for p in ("domestic_abuse", "health")],
+        }
+    )
+    fam = phase_two_family(observations=[{"indicator": "x", "date": on}])
+    d = pbr.evaluate(fam, as_of=date(2016, 12, 31), plan=plan)
+    assert d.results[SP].status == ("met" if met else "not_met")
+
+
+def test_a_bad_number_in_a_plan_shows_the_value_not_a_template() -> None:
+    bad = {**measure("q", "x", "==", 13), "threshold": "7.5.5"}
+    message = plan_error([{"problem": "health", "measures": [bad]}])
+    assert "got '7.5.5'" in message
+    assert "{value" not in message
