@@ -28,6 +28,8 @@ from pbr.periods import (
     default_term,
 )
 from pbr.plans import Measure, OutcomePlan, parse_plan
+from pbr.programmes._employment import runs
+from pbr.records import EmploymentSpell
 from pbr.rules import SUPPORTING_FAMILIES
 
 from .builders import codes, evaluate, family
@@ -578,3 +580,61 @@ def test_a_bad_number_in_a_plan_shows_the_value_not_a_template() -> None:
     message = plan_error([{"problem": "health", "measures": [bad]}])
     assert "got '7.5.5'" in message
     assert "{value" not in message
+
+
+# --- continuous employment: spells merged into runs (clarification 9) ------------------------------
+
+
+def spell(start: str, end: str | None = None) -> EmploymentSpell:
+    return EmploymentSpell.model_validate({"person_id": "A1", "start": start, "end": end})
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def test_runs_merge_touching_and_contained_spells_and_keep_gaps() -> None:
+    spells = [
+        spell("2016-01-01", "2016-01-31"),
+        spell("2016-03-01", "2016-03-31"),  # a gap of a month: a new run
+        spell("2016-04-01", "2016-04-30"),  # touches the second run
+        spell("2016-04-10", "2016-04-20"),  # inside it: the run still ends 30 April
+        spell("2016-06-01", "2016-06-30"),
+        spell("2016-06-15", None),  # overlaps and never ends
+        spell("2016-08-01", "2016-08-31"),  # inside an open run
+        spell("2017-01-01", None),  # starts after as_of: not yet
+    ]
+    assert runs(spells, d("2016-12-31")) == [
+        (d("2016-01-01"), d("2016-01-31")),
+        (d("2016-03-01"), d("2016-04-30")),
+        (d("2016-06-01"), None),
+    ]
+
+
+def test_runs_a_gap_of_one_day_splits() -> None:
+    spells = [spell("2016-01-01", "2016-01-31"), spell("2016-02-02", "2016-02-29")]
+    assert len(runs(spells, d("2016-12-31"))) == 2
+    touching = [spell("2016-01-01", "2016-01-31"), spell("2016-02-01", "2016-02-29")]
+    assert runs(touching, d("2016-12-31")) == [(d("2016-01-01"), d("2016-02-29"))]
+    assert runs(touching, d("2016-01-31")) == [(d("2016-01-01"), d("2016-01-31"))]
+
+
+@pytest.mark.parametrize(("born", "counts"), [("1998-01-15", True), ("1998-01-16", False)])
+def test_only_an_adult_on_benefit_at_attachment_opens_continuous_employment(
+    born: str, counts: bool
+) -> None:
+    """Attached 2016-01-15: A2 born 1998-01-15 is 18 that day; born a day later, 17."""
+    fam = phase_two_family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "A2", "date_of_birth": born},
+        ],
+        benefit_spells=[
+            {"person_id": "A2", "benefit": "ESA", "start": "2015-06-01", "end": "2016-01-31"}
+        ],
+        employment_spells=[{"person_id": "A2", "start": "2016-02-01"}],
+    )
+    ce = pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE]
+    assert ce.status == ("met" if counts else "not_met")
+    if not counts:
+        assert [r.code for r in ce.reasons] == ["NO_ADULT_ON_BENEFIT_AT_ATTACHMENT"]
