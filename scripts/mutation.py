@@ -9,10 +9,10 @@ Run by hand, never by the normal test command (see CONTRIBUTING.md, "Mutation te
 A small AST mutator of our own (not mutmut): it makes only the mutants a rule can get wrong
 (comparison flips incl. < <-> <=, +/-1 on integers, and <-> or, dropping one operand of and/or,
 min <-> max, True <-> False, + <-> -, negating an if/while/ternary test or a bool return, dropping
-`not` or a comprehension filter), never touches message text (f-strings, what a
-`raise` says), annotations or docstrings, and runs for each mutant only the tests that execute its line (found once by a
-traced baseline run) from a fast subset, `-x` under a small hypothesis profile, on at most two
-processes under `nice`, with a timeout. It prints a score per module and each survivor
+`not` or a comprehension filter). It never touches message text (f-strings, what a `raise`
+says), annotations or docstrings. Each mutant runs only the tests of a fast subset that execute
+its line (found once by a traced baseline run), `-x`, under a small hypothesis profile, on at
+most two processes under `nice`, with a timeout. It prints a score per module and each survivor
 (file:line, the change). Equivalent mutants are listed with a reason in
 `scripts/mutation_equivalent.toml` and left out of the score.
 """

@@ -29,7 +29,8 @@ from pbr.periods import (
 )
 from pbr.plans import Measure, OutcomePlan, parse_plan
 from pbr.programmes._employment import runs
-from pbr.records import EmploymentSpell
+from pbr.programmes._kernel import Account, account, plain
+from pbr.records import EmploymentSpell, Payment
 from pbr.rules import SUPPORTING_FAMILIES
 
 from .builders import codes, evaluate, family
@@ -638,3 +639,54 @@ def test_only_an_adult_on_benefit_at_attachment_opens_continuous_employment(
     assert ce.status == ("met" if counts else "not_met")
     if not counts:
         assert [r.code for r in ce.reasons] == ["NO_ADULT_ON_BENEFIT_AT_ATTACHMENT"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "counts"),
+    [
+        ("2016-01-15", None, True),  # starts on the attachment day
+        ("2016-01-16", None, False),  # the day after
+        ("2015-06-01", "2016-01-15", True),  # ends on the attachment day
+        ("2015-06-01", "2016-01-14", False),  # the day before
+    ],
+)
+def test_benefit_spell_on_the_attachment_day(start: str, end: str | None, counts: bool) -> None:
+    fam = phase_two_family(
+        benefit_spells=[{"person_id": "A1", "benefit": "ESA", "start": start, "end": end}],
+        employment_spells=[{"person_id": "A1", "start": "2016-02-01"}],
+    )
+    ce = pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE]
+    assert ce.status == ("met" if counts else "not_met")
+
+
+# --- the kernel: what a reason holds, what has been paid -------------------------------------------
+
+
+def test_plain_keeps_none_and_scalars() -> None:
+    assert plain(None) is None
+    assert [plain(v) for v in (True, 3, "x")] == [True, 3, "x"]
+    assert plain(date(2016, 1, 2)) == "2016-01-02"
+    assert plain(Fraction(1, 4)) == "0.25"
+
+
+def test_fee_counted_is_the_attachment_fee_paid_not_every_payment() -> None:
+    made = tuple(
+        Payment.model_validate(p)
+        for p in (
+            {"kind": "attachment_fee", "amount": "3200"},
+            {"kind": "progress_to_work", "amount": "500"},
+        )
+    )
+    acc = Account(FinancialYear(2012), Decimal("3200.00"), Decimal("4000.00"), made)
+    assert (acc.fee_counted, acc.results_paid, acc.room) == (
+        Decimal("3200.00"),
+        Decimal("500.00"),
+        Decimal("300.00"),
+    )
+
+
+@pytest.mark.parametrize(("paid_on", "made"), [("2013-06-30", True), ("2013-07-01", False)])
+def test_a_payment_dated_on_as_of_is_made(paid_on: str, made: bool) -> None:
+    fam = family(payments=[{"kind": "attachment_fee", "amount": "3200", "paid_on": paid_on}])
+    acc = account(fam, date(2013, 6, 30), FinancialYear(2012), Decimal("3200"), Decimal("4000"))
+    assert len(acc.made) == (1 if made else 0)
