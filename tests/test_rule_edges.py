@@ -690,3 +690,79 @@ def test_a_payment_dated_on_as_of_is_made(paid_on: str, made: bool) -> None:
     fam = family(payments=[{"kind": "attachment_fee", "amount": "3200", "paid_on": paid_on}])
     acc = account(fam, date(2013, 6, 30), FinancialYear(2012), Decimal("3200"), Decimal("4000"))
     assert len(acc.made) == (1 if made else 0)
+
+
+# --- one claim per family (phase two and Supporting Families) --------------------------------------
+
+MET_PLAN = two_measure_plan("any")  # met on 2016-06-01 for a family attached 2016-01-15
+
+
+def paid(kind: str, amount: str, on: str) -> dict[str, str]:
+    return {"kind": kind, "amount": amount, "paid_on": on}
+
+
+def test_one_claim_pays_the_rate_within_room() -> None:
+    d = pbr.evaluate(phase_two_family(), as_of=date(2016, 6, 1), plan=MET_PLAN)
+    assert (d.results[SP].amount, d.payable) == (Decimal("800.00"), Decimal("800.00"))
+    assert codes(d, SP)[-1] == "RATE_APPLIED"
+    assert "CAP_REACHED" not in codes(d, SP)
+
+
+def test_one_claim_is_capped_by_the_room_left() -> None:
+    fam = phase_two_family(payments=[paid("attachment_fee", "1500", "2016-01-20")])
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    assert (d.results[SP].amount, d.payable) == (Decimal("300.00"), Decimal("300.00"))
+    assert codes(d, SP)[-1] == "CAP_REACHED"
+
+
+def test_already_paid_cites_the_first_payment_of_the_kind() -> None:
+    fam = phase_two_family(
+        payments=[
+            paid("sustained_progress", "400", "2016-05-01"),
+            paid("sustained_progress", "400", "2016-05-20"),
+        ]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    first = d.results[SP].reasons[0]
+    assert (first.code, first.compared["paid_on"]) == ("ALREADY_PAID", "2016-05-01")
+
+
+def test_the_one_claim_is_the_first_result_paid() -> None:
+    fam = phase_two_family(
+        payments=[
+            paid("progress_to_work", "100", "2016-05-01"),
+            paid("crime_asb_education", "100", "2016-05-20"),
+        ]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    taken = d.results[SP].reasons[-1]
+    assert (taken.code, taken.compared["other_route"]) == (
+        "ONE_CLAIM_PER_FAMILY",
+        "progress_to_work",
+    )
+
+
+def test_no_evidence_fails_a_measure_that_needs_a_value() -> None:
+    latest = {**measure("q", "x", "==", 13), "aggregate": "latest"}
+    plan = parse_plan(
+        {
+            "id": "p",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {"problem": p, "measures": [latest]} for p in ("domestic_abuse", "health")
+            ],
+        }
+    )
+    d = pbr.evaluate(phase_two_family(), as_of=date(2016, 6, 1), plan=plan)
+    assert d.results[SP].status == "not_met"
+    assert codes(d, SP).count("MEASURE_NO_EVIDENCE") == 2
+
+
+def test_later_programmes_say_eligible_and_have_no_local_discretion() -> None:
+    d = pbr.evaluate(phase_two_family(), as_of=date(2016, 6, 1), plan=MET_PLAN)
+    verdict = d.identification[-1]
+    assert (verdict.code, verdict.message) == ("ELIGIBLE", "eligible for a results payment")
+    assert pbr.identify(phase_two_family()).local_discretion is False
+    one = phase_two_family(problems_at_entry=[{"problem": "health"}])
+    assert pbr.identify(one).reasons[-1].message == "not eligible: nothing is payable"
