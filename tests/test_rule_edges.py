@@ -28,6 +28,7 @@ from pbr.periods import (
     default_term,
 )
 from pbr.plans import Measure, OutcomePlan, parse_plan
+from pbr.programmes import programmes
 from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
 from pbr.records import EmploymentSpell, Payment
@@ -766,3 +767,26 @@ def test_later_programmes_say_eligible_and_have_no_local_discretion() -> None:
     assert pbr.identify(phase_two_family()).local_discretion is False
     one = phase_two_family(problems_at_entry=[{"problem": "health"}])
     assert pbr.identify(one).reasons[-1].message == "not eligible: nothing is payable"
+
+
+# --- the forecast's illustrative rates, as each programme lists them -------------------------------
+
+
+def test_illustrative_rates_of_each_programme() -> None:
+    """(central probability, half-width) per result: not evidence, but what the forecast shows."""
+    f = Fraction
+    assert {p.rules.programme: dict(p.illustrative_rates) for p in programmes()} == {
+        "tf-phase-1": {
+            "crime_asb_education": (f(1, 2), f(15, 100)),
+            "progress_to_work": (f(1, 10), f(5, 100)),
+            "continuous_employment": (f(1, 10), f(5, 100)),
+        },
+        "tf-phase-2": {
+            "sustained_progress": (f(1, 2), f(15, 100)),
+            "continuous_employment": (f(1, 5), f(5, 100)),
+        },
+        "supporting-families": {
+            "sustained_progress": (f(1, 2), f(15, 100)),
+            "continuous_employment": (f(1, 5), f(5, 100)),
+        },
+    }
