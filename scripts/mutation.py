@@ -263,8 +263,6 @@ def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, _Slot, bool, bool]]:
         for name, value in ast.iter_fields(node):
             if name in {"annotation", "returns", "decorator_list", "type_comment"}:
                 continue
-            if name in {"args", "defaults", "kw_defaults"} and isinstance(node, ast.arguments):
-                continue
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, ast.AST):
