@@ -34,7 +34,7 @@ from pbr.programmes._kernel import Account, account, plain
 from pbr.records import EmploymentSpell, Payment
 from pbr.rules import SUPPORTING_FAMILIES
 
-from .builders import codes, evaluate, family
+from .builders import codes, evaluate, family, term_rows
 
 SP: ResultKind = "sustained_progress"
 CE: ResultKind = "continuous_employment"
@@ -790,3 +790,105 @@ def test_illustrative_rates_of_each_programme() -> None:
             "continuous_employment": (f(1, 5), f(5, 100)),
         },
     }
+
+
+# --- phase one identification: education over the terms before attachment, local discretion ------
+
+Y0_TERMS = [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")]
+
+
+def education_identification(born: str, rows: list[dict[str, Any]], **fields: Any) -> list[str]:
+    """The identification codes of a family with one child C1 and term rows (attached 2012-10-15)."""
+    fam = family(
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": born},
+        ],
+        school_terms=rows,
+        **fields,
+    )
+    return identification_codes(evaluate(fam, "2012-12-31"))
+
+
+@pytest.mark.parametrize(
+    ("unauthorised", "possible", "problem"),
+    [(15, 100, True), (15, 101, False), (14, 100, False)],
+)
+def test_absence_of_15_percent_identifies_exactly(
+    unauthorised: int, possible: int, problem: bool
+) -> None:
+    rows = term_rows("C1", Y0_TERMS[:1], possible=possible, unauthorised=unauthorised)
+    rows += term_rows("C1", Y0_TERMS[1:], possible=0)
+    got = education_identification("2002-01-01", rows)
+    assert ("EDUCATION_PROBLEM_AT_ENTRY" in got) is problem
+
+
+@pytest.mark.parametrize(("possible", "problem"), [(0, False), (1, True)])
+def test_a_child_past_school_age_with_no_sessions_is_no_problem(
+    possible: int, problem: bool
+) -> None:
+    """C1 turned 16 in June 2011: past compulsory school age, still a child (17) in 2011/12."""
+    rows = term_rows("C1", Y0_TERMS, possible=possible, unauthorised=possible)
+    got = education_identification("1995-06-01", rows)
+    assert ("EDUCATION_PROBLEM_AT_ENTRY" in got) is problem
+
+
+def test_a_child_of_school_age_with_no_rows_has_an_education_problem() -> None:
+    fam = family(
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2002-01-01"},
+        ],
+    )
+    education = next(
+        r
+        for r in evaluate(fam, "2012-12-31").identification
+        if r.rule == "identification.education"
+    )
+    assert education.code == "EDUCATION_PROBLEM_AT_ENTRY"
+    assert "no school record in these terms (0 possible sessions)" in education.message
+    rows = term_rows("C1", Y0_TERMS, possible=100, unauthorised=20)
+    with_rows = family(
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2002-01-01"},
+        ],
+        school_terms=rows,
+    )
+    absent = next(
+        r
+        for r in evaluate(with_rows, "2012-12-31").identification
+        if r.rule == "identification.education"
+    )
+    assert "unauthorised absence 60/300 sessions" in absent.message
+
+
+def test_a_term_ending_on_the_attachment_day_is_not_assessed() -> None:
+    """Attached 31 Dec 2012, the last day of autumn 2012: the terms assessed are 2011/12's."""
+    rows = term_rows("C1", [("2012/13", "autumn")], possible=100, unauthorised=90)
+    rows += term_rows("C1", Y0_TERMS, possible=100)
+    fam = family(
+        identified_for=None,
+        attached_on="2012-12-31",
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2002-01-01"},
+        ],
+        school_terms=rows,
+    )
+    education = next(
+        r
+        for r in evaluate(fam, "2013-03-31").identification
+        if r.rule == "identification.education"
+    )
+    assert education.code == "NO_EDUCATION_PROBLEM_AT_ENTRY"
+    assert education.compared["terms"] == "2011/12 autumn to 2011/12 summer"
+
+
+@pytest.mark.parametrize("local", [[], ["domestic_abuse"]])
+def test_local_discretion_is_recorded_only_when_given(local: list[str]) -> None:
+    got = identification_codes(evaluate(family(local_discretion=local), "2012-12-31"))
+    assert ("LOCAL_DISCRETION_RECORDED" in got) is bool(local)
