@@ -892,3 +892,48 @@ def test_a_term_ending_on_the_attachment_day_is_not_assessed() -> None:
 def test_local_discretion_is_recorded_only_when_given(local: list[str]) -> None:
     got = identification_codes(evaluate(family(local_discretion=local), "2012-12-31"))
     assert ("LOCAL_DISCRETION_RECORDED" in got) is bool(local)
+
+
+@pytest.mark.parametrize(
+    ("born", "start", "work"),
+    [
+        ("1980-01-01", "2012-10-15", True),  # benefit from the attachment day
+        ("1980-01-01", "2012-10-16", False),  # from the day after
+        ("1994-10-15", "2012-01-01", True),  # 18 on the attachment day: an adult
+        ("1994-10-16", "2012-01-01", False),  # 17 on it: a child's benefit is not the work problem
+    ],
+)
+def test_work_problem_is_an_adult_on_benefit_on_the_attachment_day(
+    born: str, start: str, work: bool
+) -> None:
+    fam = family(
+        identified_for=None,
+        members=[{"person_id": "A1", "date_of_birth": born}],
+        benefit_spells=[{"person_id": "A1", "benefit": "ESA", "start": start, "end": None}],
+    )
+    assert ("work" in pbr.identify(fam).evidence) is work
+
+
+@pytest.mark.parametrize(
+    ("stated", "disagrees", "without_evidence"),
+    [
+        (["work"], False, ""),
+        (["education", "work"], True, "education"),  # stated without evidence, nothing unstated
+        ([], True, ""),  # evidence of an unstated problem
+    ],
+)
+def test_stated_problems_against_the_evidence(
+    stated: list[str], disagrees: bool, without_evidence: str
+) -> None:
+    fam = family(
+        identified_for=stated,
+        benefit_spells=[{"person_id": "A1", "benefit": "ESA", "start": "2012-01-01", "end": None}],
+    )
+    ident = pbr.identify(fam)
+    assert ident.evidence == ("work",)
+    assert ident.identified_for == tuple(stated)
+    assert [w.code for w in ident.warnings] == (
+        ["EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR"] if disagrees else []
+    )
+    if disagrees:
+        assert ident.warnings[0].compared["stated_without_evidence"] == without_evidence
