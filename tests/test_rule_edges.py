@@ -32,7 +32,7 @@ from pbr.programmes import programmes
 from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
 from pbr.records import EmploymentSpell, Payment
-from pbr.rules import SUPPORTING_FAMILIES
+from pbr.rules import PHASE_ONE, SUPPORTING_FAMILIES
 
 from .builders import codes, evaluate, family, term_rows
 
@@ -937,3 +937,80 @@ def test_stated_problems_against_the_evidence(
     )
     if disagrees:
         assert ident.warnings[0].compared["stated_without_evidence"] == without_evidence
+
+
+# --- phase one results: baselines, education at results ---------------------------------------------
+
+CAE: ResultKind = "crime_asb_education"
+
+
+@pytest.mark.parametrize(
+    ("interpretation", "first_day", "baseline"),
+    [
+        ("six_months_before_attachment", "2012-04-15", "1"),
+        ("twelve_months_before_attachment_halved", "2011-10-15", "0.5"),
+    ],
+)
+def test_baseline_window_includes_its_first_day_and_not_the_attachment_day(
+    interpretation: str, first_day: str, baseline: str
+) -> None:
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["domestic_abuse"],
+        asb_incidents=[
+            {"person_id": "A1", "date": first_day},
+            {"person_id": "A1", "date": "2012-10-15"},  # the attachment day
+        ],
+    )
+    rules = PHASE_ONE.with_interpretations(baseline=interpretation)
+    asb = next(
+        r
+        for r in evaluate(fam, "2013-10-31", rules).results[CAE].reasons
+        if r.code.startswith("ASB")
+    )
+    assert (asb.compared["baseline"], asb.compared["baseline_from"]) == (baseline, first_day)
+
+
+def results_education(children: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Decision:
+    """Identified for education (and work, with local discretion); assessed at 2013-07-31."""
+    fam = family(
+        identified_for=["education", "work"],
+        local_discretion=["domestic_abuse"],
+        members=[{"person_id": "A1", "date_of_birth": "1980-01-01"}, *children],
+        school_terms=rows,
+    )
+    return evaluate(fam, "2013-07-31")
+
+
+Y1 = [("2012/13", "autumn"), ("2012/13", "spring"), ("2012/13", "summer")]
+
+
+@pytest.mark.parametrize(
+    ("unauthorised", "possible", "met"), [(15, 100, False), (15, 101, True), (14, 100, True)]
+)
+def test_results_absence_must_be_below_15_percent(
+    unauthorised: int, possible: int, met: bool
+) -> None:
+    rows = term_rows("C1", Y1[:1], possible=possible, unauthorised=unauthorised)
+    rows += term_rows("C1", Y1[1:], possible=0)
+    d = results_education([{"person_id": "C1", "date_of_birth": "2002-01-01"}], rows)
+    assert d.results[CAE].status == ("met" if met else "not_met")
+
+
+def test_every_child_must_be_in_school() -> None:
+    children = [
+        {"person_id": "C1", "date_of_birth": "2002-01-01"},
+        {"person_id": "C2", "date_of_birth": "2003-01-01"},
+    ]
+    rows = term_rows("C1", Y1, possible=100, unauthorised=50) + term_rows("C2", Y1, possible=100)
+    d = results_education(children, rows)
+    assert d.results[CAE].status == "not_met"
+    assert codes(d, CAE).count("CHILD_IN_SCHOOL") == 1
+
+
+def test_a_child_past_school_age_is_not_missing_terms() -> None:
+    """C1 turned 16 in May 2012: not of school age in 2012/13, so one row is no missing term."""
+    rows = term_rows("C1", Y1[:1], possible=100)
+    d = results_education([{"person_id": "C1", "date_of_birth": "1996-05-01"}], rows)
+    assert "MISSING_SCHOOL_TERM" not in codes(d, CAE)
+    assert d.results[CAE].status == "met"
