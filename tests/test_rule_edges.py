@@ -971,6 +971,27 @@ def test_baseline_window_includes_its_first_day_and_not_the_attachment_day(
     assert (asb.compared["baseline"], asb.compared["baseline_from"]) == (baseline, first_day)
 
 
+def test_reduction_shares_and_labels() -> None:
+    """ASB may remain at 40% of its baseline; offending must fall by 33% (to 67%)."""
+    fam = family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2000-01-01"},
+        ],
+        asb_incidents=[{"person_id": "A1", "date": "2012-06-01"}],
+        offences=[{"person_id": "C1", "date": "2012-06-01"}],
+    )
+    asb, offending = (
+        r
+        for r in evaluate(fam, "2013-10-31").results[CAE].reasons
+        if r.code.startswith(("ASB", "OFFENDING"))
+    )
+    assert asb.compared["max_recent_share_of_baseline"] == "0.4"
+    assert offending.compared["max_recent_share_of_baseline"] == "0.67"
+    assert "ASB incidents" in asb.message
+    assert "offences by children" in offending.message
+
+
 def results_education(children: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Decision:
     """Identified for education (and work, with local discretion); assessed at 2013-07-31."""
     fam = family(
