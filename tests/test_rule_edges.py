@@ -31,6 +31,7 @@ from pbr.plans import Measure, OutcomePlan, parse_plan
 from pbr.programmes import programmes
 from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
+from pbr.programmes.phase_one._payment import rates_year
 from pbr.records import EmploymentSpell, Payment
 from pbr.rules import PHASE_ONE, SUPPORTING_FAMILIES
 
@@ -1035,3 +1036,63 @@ def test_a_child_past_school_age_is_not_missing_terms() -> None:
     d = results_education([{"person_id": "C1", "date_of_birth": "1996-05-01"}], rows)
     assert "MISSING_SCHOOL_TERM" not in codes(d, CAE)
     assert d.results[CAE].status == "met"
+
+
+@pytest.mark.parametrize(("on", "met"), [("2012-10-14", False), ("2012-10-15", True)])
+def test_referral_counts_from_the_attachment_day(on: str, met: bool) -> None:
+    fam = family(work_programme=[{"person_id": "A1", "date": on, "provision": "esf"}])
+    assert evaluate(fam, "2013-01-31").results[P2W].status == ("met" if met else "not_met")
+
+
+def test_the_first_referral_is_cited() -> None:
+    fam = family(
+        work_programme=[
+            {"person_id": "A1", "date": "2012-12-01", "provision": "esf"},
+            {"person_id": "A1", "date": "2012-11-01", "provision": "work_programme"},
+        ]
+    )
+    referral = evaluate(fam, "2013-01-31").results[P2W].reasons[0]
+    assert (referral.compared["referred_on"], referral.compared["provision"]) == (
+        "2012-11-01",
+        "work_programme",
+    )
+
+
+# --- phase one payment: whose rates, what was paid, exclusive routes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("as_of", "year"),
+    [("2012-12-31", 2012), ("2014-01-31", 2013), ("2015-03-31", 2014), ("2016-06-30", 2014)],
+)
+def test_claim_year_rates_are_as_of_within_the_table(as_of: str, year: int) -> None:
+    rules = PHASE_ONE.with_interpretations(rates_by="claim_year")
+    assert rates_year(rules, date(2012, 10, 15), date.fromisoformat(as_of)) == FinancialYear(year)
+
+
+def crime_met(**fields: Any) -> pbr.Family:
+    """Crime/ASB/education met at 2013-10-31: one ASB incident before attachment, none since."""
+    return family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["domestic_abuse"],
+        asb_incidents=[{"person_id": "A1", "date": "2012-06-01"}],
+        **fields,
+    )
+
+
+def test_exclusive_pays_crime_when_employment_is_not_met() -> None:
+    rules = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    d = evaluate(crime_met(), "2013-10-31", rules)
+    assert d.results[CE].status == "not_met"
+    assert d.results[CAE].amount == Decimal("700.00")
+    assert "EXCLUSIVE_ROUTE_TAKEN" not in codes(d, CAE)
+
+
+def test_phase_one_already_paid_cites_the_first_payment() -> None:
+    payments = [
+        {"kind": "crime_asb_education", "amount": "300", "paid_on": "2013-05-01"},
+        {"kind": "crime_asb_education", "amount": "400", "paid_on": "2013-06-01"},
+    ]
+    d = evaluate(crime_met(payments=payments), "2013-10-31")
+    first = d.results[CAE].reasons[0]
+    assert (first.code, first.compared["paid_on"]) == ("ALREADY_PAID", "2013-05-01")
