@@ -1096,3 +1096,41 @@ def test_phase_one_already_paid_cites_the_first_payment() -> None:
     d = evaluate(crime_met(payments=payments), "2013-10-31")
     first = d.results[CAE].reasons[0]
     assert (first.code, first.compared["paid_on"]) == ("ALREADY_PAID", "2013-05-01")
+
+
+def employed(payments: list[dict[str, str]], **fields: Any) -> Decision:
+    """Continuous employment met at 2013-10-31 (ESA at attachment, in work from 2012-11-01)."""
+    fam = family(
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2012-01-01", "end": "2012-10-31"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": "2012-11-01"}],
+        payments=payments,
+        **fields,
+    )
+    return evaluate(fam, "2013-10-31")
+
+
+FEE_3200 = {"kind": "attachment_fee", "amount": "3200", "paid_on": "2012-10-20"}
+
+
+def test_employment_cut_by_the_cap_alone_is_cap_reached() -> None:
+    """A fee of 3,500 paid leaves 500 of the 4,000 cap; crime is not met (ASB since attachment)."""
+    fee = {**FEE_3200, "amount": "3500"}
+    d = employed([fee], asb_incidents=[{"person_id": "A1", "date": "2013-08-01"}])
+    assert d.results[CAE].status == "not_met"
+    assert d.results[CE].amount == Decimal("500.00")
+    assert codes(d, CE)[-1] == "CAP_REACHED"
+
+
+def test_employment_after_any_results_paid_is_a_top_up() -> None:
+    crime = {"kind": "crime_asb_education", "amount": "0.50", "paid_on": "2013-05-01"}
+    d = employed([FEE_3200, crime])
+    assert d.results[CE].amount == Decimal("799.50")
+    assert codes(d, CE)[-1] == "EMPLOYMENT_TOP_UP"
+
+
+def test_a_full_rate_has_no_cut() -> None:
+    d = employed([FEE_3200], asb_incidents=[{"person_id": "A1", "date": "2013-08-01"}])
+    assert d.results[CE].amount == Decimal("800.00")
+    assert codes(d, CE)[-1] == "RATE_APPLIED"
