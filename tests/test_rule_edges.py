@@ -33,7 +33,7 @@ from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
 from pbr.programmes.phase_one._payment import rates_year
 from pbr.records import EmploymentSpell, Payment
-from pbr.rules import PHASE_ONE, SUPPORTING_FAMILIES
+from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
 from .builders import codes, evaluate, family, term_rows
 
@@ -1134,3 +1134,19 @@ def test_a_full_rate_has_no_cut() -> None:
     d = employed([FEE_3200], asb_incidents=[{"person_id": "A1", "date": "2013-08-01"}])
     assert d.results[CE].amount == Decimal("800.00")
     assert codes(d, CE)[-1] == "RATE_APPLIED"
+
+
+@pytest.mark.parametrize(("work", "applies"), [(False, False), (True, True)])
+def test_phase_two_identified_problems_only_needs_work(work: bool, applies: bool) -> None:
+    problems = [{"problem": "domestic_abuse"}, {"problem": "health"}]
+    fam = phase_two_family(
+        problems_at_entry=problems + ([{"problem": "work"}] if work else []),
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2015-06-01", "end": "2016-01-31"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": "2016-02-01"}],
+    )
+    rules = PHASE_TWO.with_interpretations(relevance="identified_problems_only")
+    ce = pbr.evaluate(fam, as_of=date(2016, 12, 31), rules=rules).results[CE]
+    assert ce.status == ("met" if applies else "not_applicable")
+    assert pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE].status == "met"
