@@ -8,7 +8,7 @@ year or an operator changes a decision.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 import pbr
 from pbr.decisions import Decision, ResultKind
-from pbr.money import MAX_MONEY, Money, format_gbp, money, round_to_penny
+from pbr.money import MAX_MONEY, Money, format_gbp, money, round_to_penny, round_up_to_penny
 from pbr.periods import (
     FinancialYear,
     TermCalendar,
@@ -27,7 +27,7 @@ from pbr.periods import (
     compulsory_school_age_in,
     default_term,
 )
-from pbr.plans import Measure, OutcomePlan, parse_plan
+from pbr.plans import Measure, OutcomePlan, indicator_values, parse_plan
 from pbr.programmes import programmes
 from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
@@ -1150,3 +1150,130 @@ def test_phase_two_identified_problems_only_needs_work(work: bool, applies: bool
     ce = pbr.evaluate(fam, as_of=date(2016, 12, 31), rules=rules).results[CE]
     assert ce.status == ("met" if applies else "not_applicable")
     assert pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE].status == "met"
+
+
+# --- plan indicators: every aggregate, term rows by date ----------------------------------------------
+
+
+def observed(*values: tuple[str, str]) -> pbr.Family:
+    return phase_two_family(
+        observations=[{"indicator": "x", "date": on, "value": v} for on, v in values]
+    )
+
+
+def aggregate_of(fam: pbr.Family, aggregate: str) -> tuple[Decimal | None, int]:
+    one = Measure.model_validate(
+        {
+            "id": "q",
+            "indicator": "x",
+            "aggregate": aggregate,
+            "comparison": "==",
+            "threshold": 0,
+            "sustain_months": 6,
+        }
+    )
+    return indicator_values(fam, one, date(2016, 1, 31), date(2016, 7, 31), (), date(2016, 7, 31))
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "value"),
+    [
+        ("count", "3"),
+        ("sum", "10.5"),
+        ("max", "7"),
+        ("min", "1.5"),
+        ("latest", "2"),
+        ("mean", "3.5"),
+    ],
+)
+def test_every_aggregate_over_the_period(aggregate: str, value: str) -> None:
+    """Values 1.5 (Mar), 7 (May) and 2 (31 Jul) count; 9 on 31 Jan, the excluded first day, does not."""
+    fam = observed(
+        ("2016-01-31", "9"), ("2016-03-01", "1.5"), ("2016-05-01", "7"), ("2016-07-31", "2")
+    )
+    assert aggregate_of(fam, aggregate) == (Decimal(value), 3)
+
+
+@pytest.mark.parametrize("aggregate", ["sum", "max", "min", "latest", "mean"])
+def test_an_aggregate_of_nothing_is_no_evidence(aggregate: str) -> None:
+    assert aggregate_of(observed(), aggregate) == (None, 0)
+    assert aggregate_of(observed(), "count") == (Decimal(0), 0)
+
+
+def test_absence_rows_by_term_end_within_a_dated_period() -> None:
+    """A period of months takes the term rows whose (default) term ends in (low, high]."""
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": year,
+            "term": term,
+            "possible_sessions": 100,
+            "unauthorised_absences": absent,
+        }
+        for year, term, absent in (
+            ("2015/16", "autumn", 50),  # ends 2015-12-31: before the period
+            ("2015/16", "spring", 10),  # ends 2016-03-31: inside
+            ("2015/16", "summer", 20),  # ends 2016-07-31, the last day: inside
+        )
+    ]
+    fam = phase_two_family(school_terms=rows)
+    one = Measure.model_validate(
+        {
+            "id": "q",
+            "indicator": "unauthorised_absence_percent",
+            "comparison": "<",
+            "threshold": 10,
+            "sustain_months": 7,
+        }
+    )
+    got = indicator_values(fam, one, date(2015, 12, 31), date(2016, 7, 31), (), date(2016, 7, 31))
+    assert got == (Decimal(15), 2)
+
+
+# --- the rest: rounding up, money errors, as_of errors, the registry's lazy name ----------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "pence"),
+    [
+        (Fraction(1, 3), "0.34"),
+        (Decimal("0.50"), "0.50"),
+        (Decimal("-0.019"), "-0.01"),
+        (Decimal("-1.005"), "-1.00"),
+        (Decimal("123.456"), "123.46"),
+        (Decimal(0), "0.00"),
+    ],
+)
+def test_round_up_to_penny(value: Decimal | Fraction, pence: str) -> None:
+    assert str(round_up_to_penny(value)) == pence
+
+
+def test_money_field_error_types() -> None:
+    with pytest.raises(pydantic.ValidationError) as big:
+        MONEY_FIELD.validate_python(10**12)
+    assert big.value.errors()[0]["type"] == "money_too_large"
+    with pytest.raises(pydantic.ValidationError) as bad:
+        MONEY_FIELD.validate_python("1,000")
+    assert bad.value.errors()[0]["type"] == "money_parsing"
+
+
+def test_as_of_type_errors_give_a_hint() -> None:
+    with pytest.raises(TypeError, match=r"use date\.fromisoformat\('2015-03-31'\)"):
+        check_as_of("2015-03-31")
+    with pytest.raises(TypeError, match=r"use its \.date\(\)$"):
+        check_as_of(datetime(2015, 3, 31, 12))
+    with pytest.raises(TypeError) as caught:
+        check_as_of(7)
+    assert str(caught.value) == "as_of must be a datetime.date, got int 7"
+    with pytest.raises(TypeError) as long:
+        check_as_of("x" * 300)
+    assert len(str(long.value).split("; use")[0]) == 120
+
+
+def test_programme_class_is_reachable_from_the_registry_module() -> None:
+    import pbr.programmes as registry
+    from pbr.programmes._programme import Programme
+
+    assert registry.Programme is Programme
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = registry.Nope
