@@ -22,12 +22,20 @@ from pbr.decisions import Decision, ResultKind
 from pbr.money import MAX_MONEY, Money, format_gbp, money, round_to_penny, round_up_to_penny
 from pbr.periods import (
     FinancialYear,
+    SchoolTerm,
     TermCalendar,
     check_as_of,
     compulsory_school_age_in,
     default_term,
 )
-from pbr.plans import Measure, OutcomePlan, indicator_values, parse_plan
+from pbr.plans import (
+    Measure,
+    OutcomePlan,
+    compare,
+    indicator_values,
+    measure_window,
+    parse_plan,
+)
 from pbr.programmes import programmes
 from pbr.programmes._employment import runs
 from pbr.programmes._kernel import Account, account, plain
@@ -1277,3 +1285,68 @@ def test_programme_class_is_reachable_from_the_registry_module() -> None:
     assert registry.Programme is Programme
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = registry.Nope
+
+
+def test_school_age_includes_a_term_starting_on_its_last_day() -> None:
+    """Born 31 Aug 2001: sixteen on 31 Aug 2017, of school age to that day (a council's term)."""
+    starts_last_day = SchoolTerm(date(2017, 8, 31), date(2017, 12, 20), "2017/18", "autumn")
+    starts_after = SchoolTerm(date(2017, 9, 1), date(2017, 12, 20), "2017/18", "autumn")
+    assert compulsory_school_age_in(date(2001, 8, 31), starts_last_day)
+    assert not compulsory_school_age_in(date(2001, 8, 31), starts_after)
+
+
+def built_in(indicator: str, **period: int) -> Measure:
+    return Measure.model_validate(
+        {"id": "q", "indicator": indicator, "comparison": "==", "threshold": 0, **period}
+    )
+
+
+def test_offences_and_asb_counted_in_the_half_open_period() -> None:
+    events = [{"person_id": "A1", "date": d} for d in ("2016-01-31", "2016-02-01", "2016-07-31")]
+    fam = phase_two_family(offences=events[:2], asb_incidents=events)
+    low, high = date(2016, 1, 31), date(2016, 7, 31)
+    got = {
+        name: indicator_values(fam, built_in(name, sustain_months=6), low, high, (), high)
+        for name in ("offences", "asb_incidents")
+    }
+    assert got == {"offences": (Decimal(1), 1), "asb_incidents": (Decimal(2), 2)}
+
+
+def test_term_measures_take_only_the_rows_of_their_terms() -> None:
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": year,
+            "term": term,
+            "possible_sessions": 100,
+            "unauthorised_absences": 0,
+            "fixed_term_exclusions": exclusions,
+        }
+        for year, term, exclusions in (
+            ("2015/16", "spring", 4),  # not one of the two terms
+            ("2015/16", "summer", 1),
+            ("2016/17", "autumn", 2),
+        )
+    ]
+    fam = phase_two_family(school_terms=rows)
+    one = built_in("fixed_term_exclusions", sustain_terms=2)
+    low, high, terms = measure_window(one, date(2016, 12, 31), TermCalendar())
+    assert indicator_values(fam, one, low, high, terms, date(2016, 12, 31)) == (Decimal(3), 2)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "below", "equal", "above"),
+    [
+        ("<", True, False, False),
+        ("<=", True, True, False),
+        ("==", False, True, False),
+        ("!=", True, False, True),
+        (">=", False, True, True),
+        (">", False, False, True),
+    ],
+)
+def test_compare_each_comparison_at_the_threshold(
+    comparison: str, below: bool, equal: bool, above: bool
+) -> None:
+    got = [compare(Decimal(v), comparison, Decimal(5)) for v in ("4.99", "5", "5.01")]
+    assert got == [below, equal, above]
