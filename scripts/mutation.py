@@ -25,6 +25,7 @@ import copy
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -477,7 +478,9 @@ def run_mutant(mutant: Mutant, tests: list[str], slots: Slots, timeout: float) -
         seconds = time.monotonic() - started
         if done.returncode == 0:
             return Outcome(mutant, "survived", seconds, tests=len(tests))
-        if done.returncode in {1, 2}:  # 2: the mutant broke the import (collection error)
+        # 2, or 4 with node ids: the mutant broke an import, so the tests could not be collected
+        broken = done.returncode == 4 and "found no collectors" in done.stdout
+        if done.returncode in {1, 2} or broken:
             failed = [ln for ln in done.stdout.splitlines() if ln.startswith("FAILED")]
             return Outcome(mutant, "killed", seconds, failed[0] if failed else "", len(tests))
         return Outcome(mutant, "error", seconds, done.stdout[-500:], len(tests))
@@ -512,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(mutants)} mutants in {len(files)} files")
         return 0
     os.nice(15)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the copies when stopped
     jobs = max(1, min(args.jobs, 2))
     equivalent = load_equivalent()
     started = time.monotonic()
