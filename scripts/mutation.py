@@ -479,7 +479,7 @@ def run_mutant(mutant: Mutant, tests: list[str], slots: Slots, timeout: float) -
         if done.returncode == 0:
             return Outcome(mutant, "survived", seconds, tests=len(tests))
         # 2, or 4 with node ids: the mutant broke an import, so the tests could not be collected
-        broken = done.returncode == 4 and "found no collectors" in done.stdout
+        broken = done.returncode == 4 and "found no collectors" in done.stderr
         if done.returncode in {1, 2} or broken:
             failed = [ln for ln in done.stdout.splitlines() if ln.startswith("FAILED")]
             return Outcome(mutant, "killed", seconds, failed[0] if failed else "", len(tests))
@@ -546,8 +546,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 tests = _tests()  # module level: runs at import, so every test may see it
             work.append((m, tests))
-        with ThreadPoolExecutor(jobs) as pool:
-            futures = [pool.submit(run_mutant, m, t, slots, args.timeout) for m, t in work]
+        pool = ThreadPoolExecutor(jobs)
+        futures = [pool.submit(run_mutant, m, t, slots, args.timeout) for m, t in work]
+        try:
             for n, future in enumerate(futures, 1):
                 outcome = future.result()
                 outcomes.append(outcome)
@@ -559,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 if n % 50 == 0:
                     print(f"  {n}/{len(work)} run, {time.monotonic() - started:.0f}s", flush=True)
+        finally:  # stopped (Ctrl-C, SIGTERM): run nothing more, let the running mutants end
+            pool.shutdown(wait=True, cancel_futures=True)
     return report(outcomes, time.monotonic() - started, args.fail_under, args.json)
 
 
