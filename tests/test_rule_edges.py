@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import pydantic
@@ -1350,3 +1351,14 @@ def test_compare_each_comparison_at_the_threshold(
 ) -> None:
     got = [compare(Decimal(v), comparison, Decimal(5)) for v in ("4.99", "5", "5.01")]
     assert got == [below, equal, above]
+
+
+class _DateSubclass(date):
+    """A date that is not exactly a `datetime.date` and has no `.date()`."""
+
+
+def test_as_of_date_hint_only_for_a_datetime() -> None:
+    for value in (SimpleNamespace(date=1), _DateSubclass(2015, 3, 31)):
+        with pytest.raises(TypeError) as caught:
+            check_as_of(value)
+        assert "use its .date()" not in str(caught.value)
