@@ -371,6 +371,13 @@ class _Tracer:
         return None
 
     def pytest_runtest_setup(self, item: Any) -> None:
+        # a cached result hides the lines that made it: start every test with empty caches
+        for name, module in list(sys.modules.items()):
+            if name == "pbr" or name.startswith("pbr."):
+                for value in list(vars(module).values()):
+                    clear = getattr(value, "cache_clear", None)
+                    if callable(clear):
+                        clear()
         self.current = self.lines[item.nodeid]
         sys.settrace(self._global)
         threading.settrace(self._global)

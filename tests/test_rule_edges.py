@@ -520,6 +520,20 @@ def test_plan_error_says_what_is_wrong_inside_a_list_not_that_it_is_short() -> N
     )
 
 
+def test_plan_error_too_short_is_kept_beside_an_error_elsewhere() -> None:
+    bad = {**measure("q", "x", "==", 13), "comparison": "~"}
+    lines = plan_error(
+        [
+            {"problem": "health", "measures": []},
+            {"problem": "domestic_abuse", "measures": [bad]},
+        ]
+    ).splitlines()
+    assert [line.split(": ")[2] for line in lines] == [
+        "outcomes[0] (health)",
+        "outcomes[1] (domestic_abuse) measure 'q'",
+    ]
+
+
 def test_plan_error_names_an_unnamed_measure_by_index_and_shows_the_value() -> None:
     assert plan_error([{"problem": "health", "measures": [{"indicator": 5}]}]).splitlines()[:2] == [
         "<plan>: plan 'p': outcomes[0] (health) measure [0]: id: Field required",
@@ -570,7 +584,9 @@ def test_description_up_to_500_characters() -> None:
     assert "at most 500 characters" in plan_error([{"problem": "health", "measures": [too_long]}])
 
 
-@pytest.mark.parametrize(("on", "met"), [("2016-03-31", True), ("2016-04-01", False)])
+@pytest.mark.parametrize(
+    ("on", "met"), [("2016-03-31", True), ("2016-04-01", False), ("2016-12-31", False)]
+)
 def test_term_period_starts_on_the_first_day_of_its_first_term(on: str, met: bool) -> None:
     """At 2016-12-31 the last two complete terms are summer and autumn 2016: 1 Apr to 31 Dec."""
     terms = {"id": "q", "indicator": "x", "comparison": "==", "threshold": 0, "sustain_terms": 2}
