@@ -1378,3 +1378,35 @@ def test_as_of_date_hint_only_for_a_datetime() -> None:
         with pytest.raises(TypeError) as caught:
             check_as_of(value)
         assert "use its .date()" not in str(caught.value)
+
+
+def test_a_spell_starting_on_as_of_is_current() -> None:
+    assert runs([spell("2016-03-01")], d("2016-03-01")) == [(d("2016-03-01"), None)]
+    assert runs([spell("2016-03-02")], d("2016-03-01")) == []
+
+
+@pytest.mark.parametrize(("start", "met"), [("2016-01-15", True), ("2016-01-14", False)])
+def test_employment_from_the_attachment_day_counts(start: str, met: bool) -> None:
+    fam = phase_two_family(
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2015-06-01", "end": "2016-01-31"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": start}],
+    )
+    ce = pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE]
+    assert ce.status == ("met" if met else "not_met")
+
+
+def test_only_the_adults_own_employment_counts() -> None:
+    fam = phase_two_family(
+        members=[
+            {"person_id": "A1", "date_of_birth": "1985-01-01"},
+            {"person_id": "A2", "date_of_birth": "1986-01-01"},
+        ],
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2015-06-01", "end": "2016-01-31"}
+        ],
+        employment_spells=[{"person_id": "A2", "start": "2016-02-01"}],
+    )
+    ce = pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE]
+    assert [r.code for r in ce.reasons] == ["NO_CURRENT_EMPLOYMENT"]
