@@ -44,7 +44,7 @@ from pbr.programmes.phase_one._payment import rates_year
 from pbr.records import EmploymentSpell, Payment
 from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
-from .builders import codes, evaluate, family, term_rows
+from .builders import ALL_THREE, codes, evaluate, family, term_rows
 
 SP: ResultKind = "sustained_progress"
 CE: ResultKind = "continuous_employment"
@@ -855,7 +855,7 @@ def test_a_child_past_school_age_with_no_sessions_is_no_problem(
     possible: int, problem: bool
 ) -> None:
     """C1 turned 16 in June 2011: past compulsory school age, still a child (17) in 2011/12."""
-    rows = term_rows("C1", Y0_TERMS, possible=possible, unauthorised=possible)
+    rows = term_rows("C1", Y0_TERMS[:1], possible=possible, unauthorised=possible)
     got = education_identification("1995-06-01", rows)
     assert ("EDUCATION_PROBLEM_AT_ENTRY" in got) is problem
 
@@ -1410,3 +1410,37 @@ def test_only_the_adults_own_employment_counts() -> None:
     )
     ce = pbr.evaluate(fam, as_of=date(2016, 12, 31)).results[CE]
     assert [r.code for r in ce.reasons] == ["NO_CURRENT_EMPLOYMENT"]
+
+
+def test_disagreement_message_names_both_sides() -> None:
+    on_benefit = [{"person_id": "A1", "benefit": "ESA", "start": "2012-01-01", "end": None}]
+    both = pbr.identify(family(identified_for=["education"], benefit_spells=on_benefit))
+    assert both.warnings[0].message == (
+        "stated without evidence: education; evidence of an unstated problem: work"
+    )
+    neither = pbr.identify(family(identified_for=[], benefit_spells=on_benefit))
+    assert neither.warnings[0].message == (
+        "stated without evidence: none; evidence of an unstated problem: work"
+    )
+    stated = pbr.identify(family(identified_for=["education", "work"], benefit_spells=on_benefit))
+    assert stated.warnings[0].message == (
+        "stated without evidence: education; evidence of an unstated problem: none"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stated", "local", "eligible", "message"),
+    [
+        (ALL_THREE, [], True, "all three national criteria"),
+        (ALL_THREE[:2], ["domestic_abuse"], True, "two national criteria plus local discretion"),
+        (ALL_THREE[:1], ["domestic_abuse"], False, None),
+        (ALL_THREE[:2], [], False, None),
+    ],
+)
+def test_eligibility_needs_three_or_two_plus_local(
+    stated: list[str], local: list[str], eligible: bool, message: str | None
+) -> None:
+    ident = pbr.identify(family(identified_for=stated, local_discretion=local))
+    assert ident.eligible is eligible
+    if message is not None:
+        assert ident.reasons[-1].message == message
