@@ -5,6 +5,8 @@ Run by hand, never by the normal test command (see CONTRIBUTING.md, "Mutation te
     python scripts/mutation.py                         # every target module, ~25 minutes
     python scripts/mutation.py --module periods.py     # one module (a substring of its path)
     python scripts/mutation.py --list                  # the mutants, without running them
+    python scripts/mutation.py --json run.json         # keep every outcome, then after new tests:
+    python scripts/mutation.py --survivors-of run.json # run only what run.json did not kill
 
 A small AST mutator of our own (not mutmut): it makes only the mutants a rule can get wrong
 (comparison flips incl. < <-> <=, +/-1 on integers, and <-> or, dropping one operand of and/or,
@@ -504,6 +506,16 @@ def load_equivalent() -> dict[tuple[str, str, str], str]:
     return {(e["file"], e["line"], e["change"]): e["reason"] for e in data.get("equivalent", [])}
 
 
+def _killed_in(earlier: Path) -> set[tuple[str, str, str]]:
+    """The mutants an earlier run (its --json) killed, by key."""
+    rows = json.loads(earlier.read_text())
+    return {
+        (r["file"], r["source_line"], r["change"])
+        for r in rows
+        if r["status"] in {"killed", "timeout"}
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Mutate, test, score, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -513,7 +525,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     parser.add_argument("--fail-under", type=float, default=95.0, help="score per module, %%")
+    parser.add_argument(
+        "--survivors-of",
+        type=Path,
+        help="a --json file of an earlier run: run only what was not killed then (quick re-check)",
+    )
     args = parser.parse_args(argv)
+    killed_before = _killed_in(args.survivors_of) if args.survivors_of else set()
     files = target_files(args.module)
     mutants = [m for f in files for m in mutants_of(f)]
     if args.list:
@@ -535,6 +553,9 @@ def main(argv: list[str] | None = None) -> int:
         for m in mutants:
             if m.key in equivalent:
                 outcomes.append(Outcome(m, "equivalent", detail=equivalent[m.key]))
+                continue
+            if m.key in killed_before:
+                outcomes.append(Outcome(m, "killed", detail=f"in {args.survivors_of}"))
                 continue
             if m.in_function:
                 tests = sorted(
