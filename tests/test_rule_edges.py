@@ -1444,3 +1444,20 @@ def test_eligibility_needs_three_or_two_plus_local(
     assert ident.eligible is eligible
     if message is not None:
         assert ident.reasons[-1].message == message
+
+
+def test_under_exclusive_an_employment_cut_is_the_cap_not_a_top_up() -> None:
+    """Progress to work paid 100 leaves 700 for employment: no top-up under `exclusive`."""
+    rules = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    p2w = {"kind": "progress_to_work", "amount": "100", "paid_on": "2013-05-01"}
+    fam = family(
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2012-01-01", "end": "2012-10-31"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": "2012-11-01"}],
+        payments=[FEE_3200, p2w],
+        asb_incidents=[{"person_id": "A1", "date": "2013-08-01"}],
+    )
+    d = evaluate(fam, "2013-10-31", rules)
+    assert d.results[CE].amount == Decimal("700.00")
+    assert codes(d, CE)[-1] == "CAP_REACHED"
