@@ -258,6 +258,7 @@ def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, _Slot, bool, bool]]:
         ):
             return
         yield node, slot, in_function, returns_bool
+        defined_in = in_function  # a parameter's default is evaluated where the def runs
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             in_function = True
             returns_bool = isinstance(node.returns, ast.Name) and node.returns.id == "bool"
@@ -266,12 +267,13 @@ def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, _Slot, bool, bool]]:
         for name, value in ast.iter_fields(node):
             if name in {"annotation", "returns", "decorator_list", "type_comment"}:
                 continue
+            inside = defined_in if name == "args" else in_function
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, ast.AST):
-                        yield from visit(item, (node, name, i), in_function, returns_bool)
+                        yield from visit(item, (node, name, i), inside, returns_bool)
             elif isinstance(value, ast.AST):
-                yield from visit(value, (node, name, None), in_function, returns_bool)
+                yield from visit(value, (node, name, None), inside, returns_bool)
 
     yield from visit(tree, (tree, "", None), False, False)
 
