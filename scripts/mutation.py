@@ -2,7 +2,7 @@
 
 Run by hand, never by the normal test command (see CONTRIBUTING.md, "Mutation testing"):
 
-    python scripts/mutation.py                         # every target module, ~25 minutes
+    python scripts/mutation.py                         # every target module, ~30 minutes
     python scripts/mutation.py --module periods.py     # one module (a substring of its path)
     python scripts/mutation.py --list                  # the mutants, without running them
     python scripts/mutation.py --json run.json         # keep every outcome, then after new tests:
