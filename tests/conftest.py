@@ -1,4 +1,5 @@
-"""Hypothesis profiles: `default` for every run, `thorough` for nightly (HYPOTHESIS_PROFILE=thorough)."""
+"""Hypothesis profiles: `default` for every run, `thorough` for nightly (HYPOTHESIS_PROFILE=thorough),
+`mutation` for scripts/mutation.py."""
 
 from __future__ import annotations
 
@@ -11,5 +12,13 @@ settings.register_profile(
 )
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(  # scripts/mutation.py: many short runs, the same examples each time
+    "mutation",
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

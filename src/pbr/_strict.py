@@ -124,7 +124,7 @@ def _exact_number(value: Any) -> Decimal:
             raise PydanticCustomError(
                 "number_parsing",
                 "expected a whole number or decimal text such as '7.5' (at most 12 digits each "
-                "side of the point, no spaces or exponent), got {value!r}",
+                "side of the point, no spaces or exponent), got '{value}'",
                 {"value": value[:40]},
             )
         return Decimal(value)
