@@ -713,3 +713,15 @@ def test_a_key_given_twice_is_refused_whatever_the_space_before_its_colon(space:
     assert isinstance(rejection, pbr.Rejection)
     assert [e.loc for e in rejection.errors] == ["members.0.person_id"]
     assert rejection.errors[0].type == "duplicate_key"
+
+
+@pytest.mark.parametrize("after", ['], "payments": []}', ' {"family_id": "G2"}', " x"])
+def test_text_after_a_one_line_record_rejects_that_line_alone(after: str) -> None:
+    # the first line's object ends on that line: JSON Lines with a broken first record, one
+    # line one record, never a family evaluated from a line that carries junk after it
+    line = json.dumps(good("G1")) + after
+    items = list(numbered_from_text(line + "\n" if after == " x" else line))
+    assert [(n, r) for n, r, _ in items] == [(1, 1)]
+    assert isinstance(items[0][2], pbr.Rejection)
+    spread = json.dumps(good("G1"), indent=2)  # one object over many lines is still one record
+    assert [type(x).__name__ for _, _, x in numbered_from_text(spread)] == ["Family"]

@@ -308,7 +308,7 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
                 yield from _raw_lines(handle, source, limit)
                 return
             data = handle.read()
-            if shape == "object?" and not _parses_from_start(data):
+            if shape == "object?" and not _spread_over_lines(data):
                 yield from _raw_lines(io.BytesIO(data), source, limit)  # a broken first line
                 return
             yield from _raw_document(data, source, limit)
@@ -349,13 +349,19 @@ def _whole_json(line: bytes) -> bool:
     return True
 
 
-def _parses_from_start(data: bytes) -> bool:
+def _spread_over_lines(data: bytes) -> bool:
+    """Whether the first JSON value parses from the start and ends past its first line.
+
+    A value that ends on its first line with more text after it is a broken JSON Lines record,
+    not a document: one line stays one record.
+    """
     text = data.decode("utf-8", errors="surrogateescape")
+    start = _skip(text, 0, "")
     try:
-        json.JSONDecoder().raw_decode(text, _skip(text, 0, ""))
+        _, end = json.JSONDecoder().raw_decode(text, start)
     except (json.JSONDecodeError, RecursionError):
         return False
-    return True
+    return "\n" in text[start:end]
 
 
 def _whole_json_object(line: bytes) -> bool:
