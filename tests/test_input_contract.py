@@ -725,3 +725,21 @@ def test_text_after_a_one_line_record_rejects_that_line_alone(after: str) -> Non
     assert isinstance(items[0][2], pbr.Rejection)
     spread = json.dumps(good("G1"), indent=2)  # one object over many lines is still one record
     assert [type(x).__name__ for _, _, x in numbered_from_text(spread)] == ["Family"]
+
+
+def test_a_json_array_cut_short_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an export cut off after a whole record: every record read is decided, and the missing
+    # ']' is a rejection, so the run cannot look complete (exit 1)
+    path = tmp_path / "cut.json"
+    path.write_text("[\n" + json.dumps(good("G1")) + ",\n" + json.dumps(good("G2")) + "\n")
+    code = main(["evaluate", str(path), "--as-of", "2015-03-31", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert [json.loads(x)["family_id"] for x in out.splitlines()] == ["G1", "G2"]
+    assert "cut.json:3 (record 3)" in err
+    assert "JSON array is not closed" in err
+    closed = tmp_path / "whole.json"
+    closed.write_text("[" + json.dumps(good("G1")) + "]")
+    assert main(["evaluate", str(closed), "--as-of", "2015-03-31", "--format", "json"]) == 0

@@ -595,7 +595,8 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
     text = data.decode("utf-8", errors="surrogateescape")  # bad bytes are kept, and caught later
     decoder = json.JSONDecoder()
     position = _skip(text, 0, "")
-    if position < len(text) and text[position] == "[":
+    array = position < len(text) and text[position] == "["
+    if array:
         position += 1
     record = 0
     line = 1
@@ -624,6 +625,10 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
                 )
             return
         if position >= len(text):
+            if array:  # a cut-off export: records may be missing, so say so
+                record += 1
+                line += text.count("\n", counted, len(text.rstrip()))
+                yield line, record, _unclosed(source, line, record)
             return
         record += 1
         line += text.count("\n", counted, position)
@@ -656,6 +661,20 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
             continue
         yield line, record, text[position:end].encode("utf-8", errors="surrogateescape")
         position = end
+
+
+def _unclosed(source: str, line: int, record: int) -> Rejection:
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=None,
+        loc="",
+        value="(end of file)",
+        type="json_invalid",
+        message="the JSON array is not closed (no ']' before the end of the file): "
+        "the file may be cut short, and records after the last one read may be missing",
+    )
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
