@@ -88,12 +88,7 @@ def trusted(cls: type[_M], **given: Any) -> _M:
         values[name] = _pence(values[name])
     if cls is Reason:
         values["code"] = current_code(values["code"])
-    built = cls.__new__(cls)
-    object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", set(given))
-    object.__setattr__(built, "__pydantic_extra__", None)
-    object.__setattr__(built, "__pydantic_private__", None)
-    return built
+    return _rebuilt(cls, values, set(given))
 
 
 def trusted_reason(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
@@ -102,28 +97,18 @@ def trusted_reason(code: str, rule: str, source: str, message: str, compared: Co
     >>> trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", {"cap": "4000.00"}).code
     'CAP_REACHED'
     """
-    built = Reason.__new__(Reason)
-    object.__setattr__(
-        built,
-        "__dict__",
-        {
-            "code": current_code(code),
-            "rule": rule,
-            "source": source,
-            "message": message,
-            "compared": compared,
-        },
-    )
-    object.__setattr__(
-        built, "__pydantic_fields_set__", {"code", "rule", "source", "message", "compared"}
-    )
-    object.__setattr__(built, "__pydantic_extra__", None)
-    object.__setattr__(built, "__pydantic_private__", None)
-    return built
+    values = {
+        "code": current_code(code),
+        "rule": rule,
+        "source": source,
+        "message": message,
+        "compared": compared,
+    }
+    return _rebuilt(Reason, values, set(values))
 
 
 def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    """Unpickle a decision part: its fields as they were, without validating them again."""
+    """A decision part from its fields as they are, without validating them (and unpickling)."""
     built = cls.__new__(cls)
     object.__setattr__(built, "__dict__", values)
     object.__setattr__(built, "__pydantic_fields_set__", fields_set)
