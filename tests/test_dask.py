@@ -221,3 +221,18 @@ def test_a_record_over_the_size_limit_is_rejected_with_its_line(
     ]
     assert result.totals.reconciles()
     assert result.totals.overall.families_rejected == result.rejected
+
+
+def test_a_dask_worker_never_starts_a_pool_of_its_own(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "auto" would move a large partition to every core; inside Dask that is Dask's job
+    import pbr.batch
+
+    def no_pool(workers: int) -> None:
+        raise AssertionError(f"a pool of {workers} started inside a Dask task")
+
+    monkeypatch.setattr(pbr.batch, "AUTO_SERIAL_FAMILIES", 1)
+    monkeypatch.setattr(pbr.batch, "_pool", no_pool)
+    done = pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out", scheduler="sync")
+    assert done.totals.overall.families_evaluated > 1

@@ -292,6 +292,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
         "interpretations": settings.interpretations,
         "source": part.source,
         "ledger": settings.ledger,
+        "workers": 1,  # Dask is the parallelism: a worker never starts a pool of its own
     }
     ids: list[tuple[str, int, int]] = []
     rejections: list[Rejection] = []
