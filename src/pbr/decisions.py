@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from pbr.money import MAX_MONEY, Money, money
+from pbr.reasons import RENAMED_REASON_CODES as _RENAMED
 from pbr.reasons import ReasonCode, current_code
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Status",
     "trusted",
     "trusted_reason",
+    "with_provenance",
 ]
 
 ResultKind = Literal[
@@ -98,23 +100,45 @@ def trusted_reason(code: str, rule: str, source: str, message: str, compared: Co
     'CAP_REACHED'
     """
     values = {
-        "code": current_code(code),
+        "code": _RENAMED.get(code, code),
         "rule": rule,
         "source": source,
         "message": message,
         "compared": compared,
     }
-    return _rebuilt(Reason, values, set(values))
+    return _rebuilt(Reason, values, set(_REASON_FIELDS))
+
+
+def with_provenance(decision: Decision, provenance: Provenance) -> Decision:
+    """``decision.model_copy(update={"provenance": provenance})``, without pydantic's overhead.
+
+    >>> from datetime import date
+    >>> import pbr
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 1, 1))
+    >>> p = decision.provenance.model_copy(update={"input_hash": "0" * 64})
+    >>> with_provenance(decision, p) == decision.model_copy(update={"provenance": p})
+    True
+    """
+    values = decision.__dict__.copy()
+    values["provenance"] = provenance
+    return _rebuilt(Decision, values, decision.__pydantic_fields_set__ | {"provenance"})
 
 
 def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
     """A decision part from its fields as they are, without validating them (and unpickling)."""
-    built = cls.__new__(cls)
-    object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(built, "__pydantic_extra__", None)
-    object.__setattr__(built, "__pydantic_private__", None)
+    built = _new(cls)
+    _set(built, "__dict__", values)
+    _set(built, "__pydantic_fields_set__", fields_set)
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
     return built
+
+
+_new = object.__new__
+_set = object.__setattr__
+_REASON_FIELDS = frozenset(("code", "rule", "source", "message", "compared"))
 
 
 class _Pickled(BaseModel):

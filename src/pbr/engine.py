@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr.decisions import Decision, Identification, Provenance, trusted
+from pbr.decisions import Decision, Identification, Provenance, trusted, with_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.records import Family
@@ -84,7 +84,7 @@ def evaluate(
         family = merge_payments(family, ledger)
     chosen = rules if rules is not None else rule_set_for(family)
     decision = programme(chosen.programme).evaluate(family, as_of, chosen, plan)
-    return decision.model_copy(update={"provenance": provenance(family, as_of, chosen, plan)})
+    return with_provenance(decision, provenance(family, as_of, chosen, plan))
 
 
 def provenance(

@@ -39,8 +39,13 @@ def programmes() -> tuple[Programme, ...]:
 
 
 def _bundled(module: str) -> Programme:
-    found: Programme = importlib.import_module(module).PROGRAMME
+    found = _loaded.get(module)
+    if found is None:  # imported on first use, so `import pbr` stays light
+        found = _loaded[module] = importlib.import_module(module).PROGRAMME
     return found
+
+
+_loaded: dict[str, Programme] = {}
 
 
 def programme(programme_id: str) -> Programme:

@@ -83,12 +83,15 @@ def reason(
     `source` overrides the lookup where the source is not the rule set (an outcome plan) or
     depends on the year (a rate).
     """
+    for name, value in compared.items():  # `compared` is this call's own dict: plain in place
+        if type(value) not in _AS_IS:
+            compared[name] = plain(value)
     return trusted_reason(
         code,
         rule,
         source if isinstance(source, str) else rules.source_of_rule(rule),
         message,
-        {k: v if type(v) in _AS_IS else plain(v) for k, v in compared.items()},  # type: ignore[misc]
+        compared,  # type: ignore[arg-type]
     )
 
 
