@@ -90,7 +90,7 @@ def test_the_cli_picks_workers_by_file_size(monkeypatch: pytest.MonkeyPatch) -> 
     for bad in ("0", "-1", "two", ""):
         with pytest.raises(Exception, match="number of workers"):
             _evaluate._workers(bad)
-    assert _evaluate.AUTO_FILE_BYTES == 16 * 1024 * 1024
+    assert _evaluate.AUTO_FILE_BYTES == 4 * 1024 * 1024
 
 
 def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,11 +54,11 @@ Item = Family | Rejection | Mapping[str, Any] | str | bytes
 Workers = int | Literal["auto"]
 """A number of worker processes, or ``"auto"``: one for a small batch, every core for a large one."""
 
-AUTO_SERIAL_FAMILIES = 3000
+AUTO_SERIAL_FAMILIES = 750
 """With ``workers="auto"``, the families evaluated in this process before a pool is started.
 
-A pool costs about a tenth of a second to start; below a few thousand families one process is
-faster, so a batch starts serially and moves to every core only when it turns out larger.
+A pool costs a few hundredths of a second to start; below several hundred families one process
+is as fast, so a batch starts serially and moves to every core only when it turns out larger.
 """
 
 Render = Literal["json", "csv", "csv-file", "table"]
@@ -112,7 +112,7 @@ def evaluate_many(
     workers: Workers = "auto",
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
-    chunk_size: int = 500,
+    chunk_size: int = 100,
     source: str = "<input>",
     ledger: Any = None,
 ) -> Iterator[Decision | Rejection]:
@@ -186,7 +186,7 @@ def evaluate_many_json(
     workers: Workers = "auto",
     plans: Mapping[str, OutcomePlan] | None = None,
     interpretations: Mapping[str, str] | None = None,
-    chunk_size: int = 500,
+    chunk_size: int = 100,
     source: str = "<input>",
     ledger: Any = None,
     render: Render = "json",

@@ -40,8 +40,8 @@ __all__ = ["add", "run"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 
-AUTO_FILE_BYTES = 16 * 1024 * 1024
-"""``--workers auto`` uses every core for a file of this size or more (about 3,000 families)."""
+AUTO_FILE_BYTES = 4 * 1024 * 1024
+"""``--workers auto`` uses every core for a file of this size or more (about 750 families)."""
 
 
 def _workers(text: str) -> Workers:
@@ -92,7 +92,7 @@ def add(sub: Any) -> None:
         default="auto",
         metavar="N",
         help="evaluate on N processes; 'auto' (the default) uses one for a small file "
-        "(under 16 MB, about 3,000 families) and every core for a larger one",
+        "(under 4 MB, about 750 families) and every core for a larger one",
     )
     ev.add_argument(
         "--output",
