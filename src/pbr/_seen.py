@@ -1,10 +1,13 @@
-"""A compact set of identifiers: 8 bytes per member, for duplicate checks over huge inputs.
+"""A compact set of identifiers in bounded memory, for duplicate checks over huge inputs.
 
 A Python set of strings costs about 100 bytes per family; at national scale that is most of the
 memory a streaming run uses. This keeps a 64-bit BLAKE2b digest of each identifier in an
-open-addressing table of unsigned 64-bit slots. Two different identifiers share a digest with
-probability about n²/2⁶⁵ (1 in 10¹¹ for 400,000 families); if it ever happened the second family
-would be *reported* as a repeated family_id, never dropped silently.
+open-addressing table of unsigned 64-bit slots, 8 bytes a family. Past `MEMORY_SLOTS` slots
+(2 MiB, about 130,000 families) the digests move to a temporary SQLite database on disk with a
+1 MiB page cache, so memory stays flat however large the input (issue 14). Two different
+identifiers share a digest with probability about n²/2⁶⁵ (1 in 10¹¹ for 400,000 families); if it
+ever happened the second family would be *reported* as a repeated family_id, never dropped
+silently.
 
 >>> seen = SeenIds()
 >>> seen.add("F1"), seen.add("F2"), seen.add("F1")
@@ -17,19 +20,28 @@ from __future__ import annotations
 
 from array import array
 from hashlib import blake2b
+from typing import TYPE_CHECKING
 
-__all__ = ["SeenIds"]
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["MEMORY_SLOTS", "SeenIds"]
+
+MEMORY_SLOTS = 1 << 18
+"""The most slots held in memory (8 bytes each); a larger set spills to a temporary file."""
 
 
 class SeenIds:
     """Identifiers seen so far; `add` says whether an identifier is new."""
 
-    __slots__ = ("_count", "_mask", "_slots")
+    __slots__ = ("_count", "_disk", "_limit", "_mask", "_slots")
 
-    def __init__(self, capacity: int = 1 << 12) -> None:
+    def __init__(self, capacity: int = 1 << 12, *, memory_slots: int = MEMORY_SLOTS) -> None:
         self._slots = array("Q", bytes(8 * capacity))
         self._mask = capacity - 1
         self._count = 0
+        self._limit = memory_slots
+        self._disk: sqlite3.Connection | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -43,6 +55,9 @@ class SeenIds:
         if not isinstance(identifier, str):
             return False
         key = self._key(identifier)
+        if self._disk is not None:
+            found = self._disk.execute("SELECT 1 FROM seen WHERE key = ?", (_signed(key),))
+            return found.fetchone() is not None
         i = key & self._mask
         while self._slots[i]:
             if self._slots[i] == key:
@@ -53,6 +68,12 @@ class SeenIds:
     def add(self, identifier: str) -> bool:
         """Add `identifier`; return False if it was already there."""
         key = self._key(identifier)
+        if self._disk is not None:
+            added = self._disk.execute("INSERT OR IGNORE INTO seen VALUES (?)", (_signed(key),))
+            if added.rowcount != 1:
+                return False
+            self._count += 1
+            return True
         i = key & self._mask
         while self._slots[i]:
             if self._slots[i] == key:
@@ -66,6 +87,9 @@ class SeenIds:
 
     def _grow(self) -> None:
         old = self._slots
+        if 2 * len(old) > self._limit:
+            self._spill()
+            return
         self._slots = array("Q", bytes(16 * len(old)))
         self._mask = len(self._slots) - 1
         for key in old:
@@ -74,3 +98,25 @@ class SeenIds:
                 while self._slots[i]:
                     i = (i + 1) & self._mask
                 self._slots[i] = key
+
+    def _spill(self) -> None:
+        """Move the digests to a temporary SQLite database (its file is deleted with the set)."""
+        import sqlite3
+
+        disk = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
+        disk.execute("PRAGMA cache_size = -1024")  # KiB: the memory SQLite may hold
+        disk.execute("PRAGMA journal_mode = OFF")
+        disk.execute("PRAGMA synchronous = OFF")
+        disk.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY)")
+        disk.execute("BEGIN")  # one transaction for the whole run: no commit per family
+        disk.executemany(
+            "INSERT INTO seen VALUES (?)", ((_signed(key),) for key in self._slots if key)
+        )
+        self._disk = disk
+        self._slots = array("Q")
+        self._mask = 0
+
+
+def _signed(key: int) -> int:
+    """A 64-bit unsigned digest as SQLite's signed 64-bit integer (the same bits)."""
+    return key - (1 << 64) if key >= 1 << 63 else key
