@@ -22,7 +22,7 @@ from pydantic_core import from_json
 
 from pbr._seen import SeenIds
 from pbr.errors import PbrError
-from pbr.records import Family
+from pbr.records import Family, _family_from_json
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
@@ -484,7 +484,7 @@ def parse_family(
                 f"(bytes {bad.hex(' ')}); save the file as UTF-8",
             )
     try:
-        family = Family.model_validate_json(data)
+        family = _family_from_json(data)
     except ValidationError as exc:
         rejection = Rejection.from_validation_error(
             exc, source=source, line=line, record=record, family_id=_family_id_in(data)
