@@ -13,11 +13,12 @@ from typing import Any
 
 from hypothesis import event, given, note
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from pbr.io import _all_repeated_keys, _duplicate_keys
 from pbr.periods import default_term
-from pbr.records import Family, _consistency_problems, _plainly_consistent
-from pbr.testing import PROGRAMMES, family_records
+from pbr.records import Family, _consistency_problems, _family_from_json, _plainly_consistent
+from pbr.testing import PROGRAMMES, broken_family_records, family_records
 
 DATED = ("offences", "asb_incidents", "work_programme", "observations")
 SPELLS = ("benefit_spells", "employment_spells")
@@ -182,3 +183,23 @@ def test_the_fast_duplicate_key_check_agrees_with_the_full_one(
     repeated = _all_repeated_keys(raw)
     event(f"repeated keys: {bool(repeated)}")
     assert _duplicate_keys(raw, family) == repeated
+
+
+@given(
+    pair=st.one_of(broken_family_records(), family_records().map(lambda r: ("valid", r))),
+    spoil_json=st.booleans(),
+)
+def test_the_readers_validation_is_family_model_validate_json(
+    pair: tuple[str, dict[str, Any]], spoil_json: bool
+) -> None:
+    # parse_family calls the validator without pydantic's wrappers: same families, same errors
+    raw = json.dumps(pair[1], default=str).encode()
+    if spoil_json:
+        raw = raw[: len(raw) // 2]
+    outcomes = []
+    for validate in (Family.model_validate_json, _family_from_json):
+        try:
+            outcomes.append(repr(validate(raw)))
+        except ValidationError as exc:
+            outcomes.append(json.dumps(exc.errors(), default=repr) + exc.title)
+    assert outcomes[0] == outcomes[1]
