@@ -11,6 +11,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -19,6 +20,8 @@ from pbr.io import _all_repeated_keys, _duplicate_keys
 from pbr.periods import default_term
 from pbr.records import Family, _consistency_problems, _family_from_json, _plainly_consistent
 from pbr.testing import PROGRAMMES, broken_family_records, family_records
+
+pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
 DATED = ("offences", "asb_incidents", "work_programme", "observations")
 SPELLS = ("benefit_spells", "employment_spells")
