@@ -16,9 +16,9 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from pbr.io import _all_repeated_keys, _duplicate_keys
+from pbr.io import _all_repeated_keys, _duplicate_keys, _family_from_json
 from pbr.periods import default_term
-from pbr.records import Family, _consistency_problems, _family_from_json, _plainly_consistent
+from pbr.records import Family, _consistency_problems, _plainly_consistent
 from pbr.testing import PROGRAMMES, broken_family_records, family_records
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
