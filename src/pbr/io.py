@@ -484,7 +484,7 @@ def parse_family(
                 f"(bytes {bad.hex(' ')}); save the file as UTF-8",
             )
     try:
-        family = _family_from_json(data)
+        family = Family.model_validate_json(data)
     except ValidationError as exc:
         rejection = Rejection.from_validation_error(
             exc, source=source, line=line, record=record, family_id=_family_id_in(data)
@@ -505,22 +505,6 @@ def parse_family(
             errors=_duplicate_errors(duplicated),
         )
     return family
-
-
-def _family_from_json(data: bytes) -> Family:
-    """`Family.model_validate_json(data)`: the same family, or the same error naming the family.
-
-    The hot path calls the model's validator itself, without pydantic's two layers of Python
-    around it; a record it refuses goes through the method, for the error the method raises.
-    """
-    try:
-        family: Family = _VALIDATE_FAMILY_JSON(data)
-    except ValidationError:
-        return Family.model_validate_json(data)
-    return family
-
-
-_VALIDATE_FAMILY_JSON = Family.__pydantic_validator__.validate_json
 
 
 def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
@@ -557,8 +541,8 @@ def _duplicate_keys(data: bytes, family: Family) -> list[str]:
     """The paths of keys given twice in one object of `data` (which validated as `family`).
 
     Fast path: every key of the record is a field the model saw (unknown keys are already
-    refused), and every key is followed by one colon; so when the text holds no more colons
-    than the model has fields set, no key can have been given twice. Colons inside strings
+    refused), and every key is followed by one colon; so when the text holds exactly as many
+    colons as the model has fields set, no key can have been given twice. Colons inside strings
     only add to the count (then the exact search decides). The older form of the same proof,
     counting ``":`` with no key spaced from its colon, covers text values holding colons.
     """

@@ -385,9 +385,13 @@ class Family(BaseModel):
           family 'F3': Field required [type=missing, ...]
         """
         try:
-            return super().model_validate_json(json_data, *args, **kwargs)
+            if args or kwargs:
+                return super().model_validate_json(json_data, *args, **kwargs)
+            # every reader's hot path: the validator itself, without pydantic's method around it
+            family: Self = cls.__pydantic_validator__.validate_json(json_data)
         except ValidationError as exc:
             raise _naming_family(exc, _family_id_in(json_data)) from None
+        return family
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Family:
