@@ -510,8 +510,9 @@ def _plainly_consistent(family: Family) -> bool:
     """Whether `_consistency_problems` would find nothing, checked without building any problem.
 
     The same checks in direct loops, stopping at the first problem (then the generator lists
-    them all, in its order, with its messages). Roughly a third of the cost on a valid record;
-    a property test holds it to "true exactly when the generator yields nothing".
+    them all, in its order, with its messages): about 10 µs for a 5.5 KB record where the
+    generator takes 16. A property test holds it to "true exactly when the generator yields
+    nothing and does not raise".
     """
     born: dict[str, date] = {}
     for member in family.members:
@@ -576,7 +577,10 @@ def _earliest_term_end(academic_year: str) -> date | None:
 
 
 def _term_end(academic_year: str, term: TermName) -> date | None:
-    """The term's last day, or None when it falls beyond year 9999 (the full check raises)."""
+    """The term's last day; None when no date can hold it (``0000/01`` autumn, ``9999/00`` spring).
+
+    The full check raises there, so the fast one must not pass such a row.
+    """
     try:
         return default_term(academic_year, term).end
     except ValueError:
