@@ -743,3 +743,21 @@ def test_a_json_array_cut_short_is_reported(
     closed = tmp_path / "whole.json"
     closed.write_text("[" + json.dumps(good("G1")) + "]")
     assert main(["evaluate", str(closed), "--as-of", "2015-03-31", "--format", "json"]) == 0
+
+
+@pytest.mark.parametrize("first", ["[\x00family_id", '["G0", ', "[{"])
+def test_a_broken_first_line_opening_a_bracket_loses_no_later_line(first: str) -> None:
+    # found by the fuzz run: a JSON Lines file whose first line opens '[' but is not JSON was
+    # read as one broken JSON array, and every later line was lost with it
+    text = first + "\n" + json.dumps(good("G1")) + "\n" + json.dumps(good("G2")) + "\n"
+    items = list(numbered_from_text(text))
+    assert [(n, type(x).__name__) for n, _, x in items] == [
+        (1, "Rejection"),
+        (2, "Family"),
+        (3, "Family"),
+    ]
+    # an array whose records sit one a line is still read as an array
+    array = "[\n" + json.dumps(good("G1")) + ",\n" + json.dumps(good("G2")) + "\n]\n"
+    assert [type(x).__name__ for _, _, x in numbered_from_text(array)] == ["Family", "Family"]
+    single = "[\n" + json.dumps(good("G1")) + "\n]\n"
+    assert [type(x).__name__ for _, _, x in numbered_from_text(single)] == ["Family"]

@@ -309,7 +309,7 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
                 yield from _raw_lines(handle, source, limit)
                 return
             data = handle.read()
-            if shape == "object?" and not _spread_over_lines(data):
+            if shape in ("object?", "array?") and not _spread_over_lines(data):
                 yield from _raw_lines(io.BytesIO(data), source, limit)  # a broken first line
                 return
             yield from _raw_document(data, source, limit)
@@ -330,13 +330,17 @@ def _shape(first: bytes, second: bytes) -> str:
     A first line holding a whole object means JSON Lines. So does a first line holding any other
     whole JSON value with more lines after it: a bad first record, not the file's shape.
     ``object?`` is a first line opening an object it does not close: an object spread over
-    lines, unless the file does not parse from its start (then a broken first line).
+    lines, unless the file does not parse from its start (then a broken first line). ``array?``
+    is the same for a first line opening an array when the second line is a whole object: an
+    array spread over lines, or a broken first line of JSON Lines.
     """
     head = first.lstrip()
     if head.startswith(b"{"):
         return "lines" if _whole_json_object(first) else "object?"
-    if head.startswith(b"[") and not (second and _whole_json(first)):
-        return "document"
+    if head.startswith(b"["):
+        if second and _whole_json(first):
+            return "lines"
+        return "array?" if second and _whole_json_object(second) else "document"
     return "lines"
 
 
