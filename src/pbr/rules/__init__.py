@@ -157,7 +157,7 @@ class RuleSet:
     """The first attachment day a funding forecast counts (earlier families are early starters,
     evaluated but not in the funding model); None: `attached_from`."""
     """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
-    _memo: dict[tuple[str, ...], Any] = field(
+    _memo: dict[str | tuple[object, ...], Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
     """Values derived from the data only (never from interpretations); shared by variants."""
@@ -200,10 +200,15 @@ class RuleSet:
         >>> PHASE_ONE.parameter("cap", PHASE_ONE.years[0]).source_text
         'S1, S4, S5'
         """
-        try:
-            return self.parameters[name].at(year)
-        except KeyError:
-            raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+        # Memoised: every family asks for the fee, the cap and the rates of its year.
+        key = ("parameter", name, year.start_year)
+        found: DatedValue | None = self._memo.get(key)
+        if found is None:
+            try:
+                found = self._memo[key] = self.parameters[name].at(year)
+            except KeyError:
+                raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+        return found
 
     def amount(self, name: str, year: FinancialYear) -> Decimal:
         """Return money parameter `name` in force in `year`.
@@ -222,7 +227,11 @@ class RuleSet:
         >>> PHASE_ONE.number("employment_weeks_jsa")
         26
         """
-        key = ("number", name, str(year))
+        # The rules ask for a number per family many times over: a name alone is the key for
+        # the first year (the usual call), kept apart from the tuple keys of other memos.
+        key: str | tuple[str, str, int] = (
+            name if year is None else ("number", name, year.start_year)
+        )
         found: int | None = self._memo.get(key)
         if found is not None:
             return found

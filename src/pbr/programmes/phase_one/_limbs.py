@@ -10,9 +10,10 @@ from datetime import date
 from fractions import Fraction
 
 from pbr.decisions import Compared, Reason
-from pbr.periods import add_months, age_on, compulsory_school_age_in
+from pbr.periods import add_months, compulsory_school_age_in
 from pbr.programmes._kernel import Verdict, plain, reason
-from pbr.programmes.phase_one._identification import PROBLEMS, children_in_terms
+from pbr.programmes.phase_one._evidence import Evidence, evidence
+from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
 from pbr.records import Family
 from pbr.rules import RuleSet
@@ -41,18 +42,18 @@ def crime_asb_education(
         if rules.interpretation("relevance") == "identified_problems_only"
         else set(PROBLEMS)
     )
-    born = family.member_birthdays()
+    arranged = evidence(family)
     reasons: list[Reason] = []
     limbs_met: list[bool] = []
     if "education" in relevant:
-        ok, why = _education(family, rules, as_of, born)
+        ok, why = _education(rules, as_of, arranged)
         limbs_met.append(ok)
         reasons.extend(why)
     else:
         reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
     if "crime_asb" in relevant:
         for limb in (_asb, _offending):
-            ok, one = limb(family, rules, as_of, born)
+            ok, one = limb(family, rules, as_of, arranged)
             limbs_met.append(ok)
             reasons.append(one)
     else:
@@ -77,15 +78,14 @@ def crime_asb_education(
     return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
 
 
-def _education(
-    family: Family, rules: RuleSet, as_of: date, born: dict[str, date]
-) -> tuple[bool, list[Reason]]:
+def _education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
     """Every child in school over the last complete terms: missing terms, exclusions, absence."""
     terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
     span = f"{terms[0].label} to {terms[-1].label}"
     reasons: list[Reason] = []
     met = True
-    for person_id, rows, _ in children_in_terms(family, terms, born, rules.number("adult_age")):
+    born = arranged.born
+    for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
         have = {(r.academic_year, r.term) for r in rows}
         missing = [
             term
@@ -201,7 +201,7 @@ def _baseline(dates: list[date], attached: date, rules: RuleSet) -> tuple[Fracti
     return Fraction(count), start, f"{count} in the {months} months before attachment"
 
 
-def _asb(family: Family, rules: RuleSet, as_of: date, born: dict[str, date]) -> tuple[bool, Reason]:
+def _asb(family: Family, rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, Reason]:
     """ASB across the family (household actions included) down to the share allowed."""
     return _reduction(
         "asb",
@@ -214,13 +214,13 @@ def _asb(family: Family, rules: RuleSet, as_of: date, born: dict[str, date]) -> 
 
 
 def _offending(
-    family: Family, rules: RuleSet, as_of: date, born: dict[str, date]
+    family: Family, rules: RuleSet, as_of: date, arranged: Evidence
 ) -> tuple[bool, Reason]:
     """Offences by children down by at least the reduction required."""
-    adult = rules.number("adult_age")
+    adult_from = arranged.adult_from(rules.number("adult_age"))
     return _reduction(
         "offending",
-        [o.date for o in family.offences if age_on(born[o.person_id], o.date) < adult],
+        [o.date for o in family.offences if o.date < adult_from[o.person_id]],
         family.attached_on,
         as_of,
         rules,
@@ -291,8 +291,7 @@ def progress_to_work(
             "not_applicable",
             (not_identified(rules, "progress_to_work", "work", code="PROBLEM_NOT_IDENTIFIED"),),
         )
-    born = family.member_birthdays()
-    adult = rules.number("adult_age")
+    adult_from = evidence(family).adult_from(rules.number("adult_age"))
     months = rules.number("results_months")
     after = add_months(as_of, -months)
     window = {"window_after": after, "window_until": as_of, "attached_on": family.attached_on}
@@ -302,7 +301,7 @@ def progress_to_work(
             for r in family.work_programme
             if after < r.date <= as_of
             and r.date >= family.attached_on
-            and age_on(born[r.person_id], r.date) >= adult
+            and r.date >= adult_from[r.person_id]
         ),
         key=lambda r: (r.date, r.person_id, r.provision),
     )

@@ -1,0 +1,108 @@
+"""A family's evidence arranged once, shared by phase one's identification and its results.
+
+Identification and the results read the same facts many times over: when each member comes of
+age, and each child's school-term rows. `evidence` arranges them once per family; the kernel
+judges one family at a time (identify, then the results), so the last family's evidence is kept
+for the next call on the same object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
+from pbr.records import Family, SchoolTermRecord
+
+__all__ = ["Child", "Evidence", "evidence"]
+
+Child = tuple[str, list[SchoolTermRecord], bool]
+"""A child assessed over some terms: its person_id, its rows in those terms (in term order) and
+whether it is of compulsory school age in any of them."""
+
+
+@dataclass(slots=True)
+class Evidence:
+    """One family's facts arranged for the rules: members in person_id order, term rows by child."""
+
+    members: tuple[tuple[str, date, date, date], ...]
+    """(person_id, date of birth, and the bounds of compulsory school age), by person_id."""
+    born: dict[str, date]
+    """Each member's date of birth."""
+    term_rows: dict[tuple[str, str, str], list[SchoolTermRecord]]
+    """School-term rows keyed by (person_id, academic_year, term), in the record's order."""
+    _adult_from: dict[int, dict[str, date]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, family: Family) -> Evidence:
+        """Arrange `family`'s facts (no rule is applied here)."""
+        term_rows: dict[tuple[str, str, str], list[SchoolTermRecord]] = {}
+        for row in family.school_terms:
+            key = (row.person_id, row.academic_year, row.term)
+            found = term_rows.get(key)
+            if found is None:
+                term_rows[key] = [row]
+            else:  # a second row for the term: refused on input, kept here all the same
+                found.append(row)
+        members = tuple(
+            (m.person_id, m.date_of_birth, *compulsory_school_age_bounds(m.date_of_birth))
+            for m in sorted(family.members, key=lambda m: m.person_id)
+        )
+        born = {m.person_id: m.date_of_birth for m in family.members}
+        return cls(members, born, term_rows)
+
+    def adult_from(self, adult: int) -> dict[str, date]:
+        """The day each member turns `adult` (29 February birthdays fall on 28 February).
+
+        ``age_on(born, day) < adult`` exactly when ``day < adult_from(adult)[person]``: one
+        date comparison per fact instead of an age calculation.
+        """
+        found = self._adult_from.get(adult)
+        if found is None:
+            found = self._adult_from[adult] = {
+                person_id: add_years(born, adult) for person_id, born in self.born.items()
+            }
+        return found
+
+    def children_in(self, terms: tuple[SchoolTerm, ...], adult: int) -> list[Child]:
+        """The children assessed over `terms`, in person_id order.
+
+        A child has rows in `terms` (while under `adult` at the term's start) or is of
+        compulsory school age in any of them. The same as scanning every row for the window's
+        terms and sorting them by term (a property test checks it), on rows grouped once.
+        """
+        adult_from = self.adult_from(adult)
+        windows = [(t.academic_year, t.name, t.start) for t in terms]
+        term_rows = self.term_rows
+        children: list[Child] = []
+        for person_id, _, after, until in self.members:
+            rows: list[SchoolTermRecord] = []
+            if term_rows:
+                grown = adult_from[person_id]
+                for academic_year, name, start in windows:
+                    found = term_rows.get((person_id, academic_year, name))
+                    if found and start < grown:
+                        rows.extend(found)
+            csa = False
+            for _, _, start in windows:
+                if after < start <= until:
+                    csa = True
+                    break
+            if csa or rows:
+                children.append((person_id, rows, csa))
+        return children
+
+
+_last: tuple[Family, Evidence] | None = None
+"""The last family arranged and its evidence (held, so its id cannot be reused meanwhile)."""
+
+
+def evidence(family: Family) -> Evidence:
+    """`family`'s evidence, arranged once however many rules ask for it in a row."""
+    global _last
+    last = _last
+    if last is not None and last[0] is family:
+        return last[1]
+    arranged = Evidence.of(family)
+    _last = (family, arranged)
+    return arranged
