@@ -8,13 +8,15 @@ for the next call on the same object.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
 from pbr.records import Family, SchoolTermRecord
 
-__all__ = ["Child", "Evidence", "evidence"]
+__all__ = ["Child", "Evidence", "Tally", "evidence", "tally"]
 
 Child = tuple[str, list[SchoolTermRecord], bool]
 """A child assessed over some terms: its person_id, its rows in those terms (in term order) and
@@ -31,6 +33,7 @@ class Evidence:
     """Each member's date of birth."""
     term_rows: dict[tuple[str, str, str], list[SchoolTermRecord]]
     """School-term rows keyed by (person_id, academic_year, term), in the record's order."""
+    _school_age: dict[str, tuple[date, date]]
     _adult_from: dict[int, dict[str, date]] = field(default_factory=dict)
 
     @classmethod
@@ -44,12 +47,13 @@ class Evidence:
                 term_rows[key] = [row]
             else:  # a second row for the term: refused on input, kept here all the same
                 found.append(row)
+        born = {m.person_id: m.date_of_birth for m in family.members}
+        school_age = {person_id: compulsory_school_age_bounds(b) for person_id, b in born.items()}
         members = tuple(
-            (m.person_id, m.date_of_birth, *compulsory_school_age_bounds(m.date_of_birth))
+            (m.person_id, m.date_of_birth, *school_age[m.person_id])
             for m in sorted(family.members, key=lambda m: m.person_id)
         )
-        born = {m.person_id: m.date_of_birth for m in family.members}
-        return cls(members, born, term_rows)
+        return cls(members, born, term_rows, school_age)
 
     def adult_from(self, adult: int) -> dict[str, date]:
         """The day each member turns `adult` (29 February birthdays fall on 28 February).
@@ -63,6 +67,10 @@ class Evidence:
                 person_id: add_years(born, adult) for person_id, born in self.born.items()
             }
         return found
+
+    def school_age(self, person_id: str) -> tuple[date, date]:
+        """A member's bounds of compulsory school age (`compulsory_school_age_bounds`)."""
+        return self._school_age[person_id]
 
     def children_in(self, terms: tuple[SchoolTerm, ...], adult: int) -> list[Child]:
         """The children assessed over `terms`, in person_id order.
@@ -106,3 +114,28 @@ def evidence(family: Family) -> Evidence:
     arranged = Evidence.of(family)
     _last = (family, arranged)
     return arranged
+
+
+class Tally(NamedTuple):
+    """A child's term rows summed: sessions, absences, exclusions and the flags any row raises."""
+
+    possible: int
+    unauthorised: int
+    fixed: int
+    permanently_excluded: bool
+    alternative_provision: bool
+    off_roll: bool
+
+
+def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
+    """Sum `rows` in one pass (identification and the education limb both need every total)."""
+    possible = unauthorised = fixed = 0
+    permanent = alternative = off_roll = False
+    for row in rows:
+        possible += row.possible_sessions
+        unauthorised += row.unauthorised_absences
+        fixed += row.fixed_term_exclusions
+        permanent |= row.permanently_excluded
+        alternative |= row.alternative_provision
+        off_roll |= not row.on_roll
+    return Tally(possible, unauthorised, fixed, permanent, alternative, off_roll)

@@ -12,7 +12,7 @@ from datetime import date
 from pbr.decisions import Identification, Reason
 from pbr.periods import add_months
 from pbr.programmes._kernel import reason
-from pbr.programmes.phase_one._evidence import Evidence, evidence
+from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
 from pbr.records import Family
 from pbr.rules import RuleSet
 
@@ -116,26 +116,23 @@ def _education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reaso
     span = f"{terms[0].label} to {terms[-1].label}"
     problems: list[Reason] = []
     for person_id, rows, csa in arranged.children_in(terms, rules.number("adult_age")):
-        possible = sum(r.possible_sessions for r in rows)
-        unauthorised = sum(r.unauthorised_absences for r in rows)
-        fixed = sum(r.fixed_term_exclusions for r in rows)
+        possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
-        flags = [
-            name
-            for name, hit in (
-                ("permanently excluded", any(r.permanently_excluded for r in rows)),
-                (f"{fixed} fixed-term exclusions", fixed >= exclusions),
-                ("in alternative provision", any(r.alternative_provision for r in rows)),
-                ("not on a school roll", any(not r.on_roll for r in rows)),
-                (
-                    f"unauthorised absence {unauthorised}/{possible} sessions"
-                    if rows
-                    else "no school record in these terms (0 possible sessions)",
-                    absent,
-                ),
+        flags: list[str] = []
+        if permanent:
+            flags.append("permanently excluded")
+        if fixed >= exclusions:
+            flags.append(f"{fixed} fixed-term exclusions")
+        if alternative:
+            flags.append("in alternative provision")
+        if off_roll:
+            flags.append("not on a school roll")
+        if absent:
+            flags.append(
+                f"unauthorised absence {unauthorised}/{possible} sessions"
+                if rows
+                else "no school record in these terms (0 possible sessions)"
             )
-            if hit
-        ]
         if flags:
             problems.append(
                 reason(

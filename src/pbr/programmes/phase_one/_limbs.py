@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 
 from pbr.decisions import Compared, Reason
-from pbr.periods import add_months, compulsory_school_age_in
+from pbr.periods import add_months
 from pbr.programmes._kernel import Verdict, plain, reason
-from pbr.programmes.phase_one._evidence import Evidence, evidence
+from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
-from pbr.records import Family
+from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
 __all__ = ["crime_asb_education", "not_identified", "progress_to_work"]
@@ -84,14 +85,13 @@ def _education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, l
     span = f"{terms[0].label} to {terms[-1].label}"
     reasons: list[Reason] = []
     met = True
-    born = arranged.born
     for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
         have = {(r.academic_year, r.term) for r in rows}
+        after, until = arranged.school_age(person_id)  # compulsory school age in a term
         missing = [
             term
             for term in terms
-            if compulsory_school_age_in(born[person_id], term)
-            and (term.academic_year, term.name) not in have
+            if after < term.start <= until and (term.academic_year, term.name) not in have
         ]
         for term in missing:
             reasons.append(
@@ -127,13 +127,13 @@ def _education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, l
 _EDUCATION = "results.crime_asb_education.education"
 
 
-def _child(rules: RuleSet, person_id: str, span: str, rows: list) -> tuple[bool, list[Reason]]:  # type: ignore[type-arg]
+def _child(
+    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord]
+) -> tuple[bool, list[Reason]]:
     """One child's term rows summed: each failing test, or that the child is in school."""
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
-    possible = sum(r.possible_sessions for r in rows)
-    unauthorised = sum(r.unauthorised_absences for r in rows)
-    fixed = sum(r.fixed_term_exclusions for r in rows)
+    possible, unauthorised, fixed, permanent, _, _ = tally(rows)
     numbers: Compared = {
         "child": person_id,
         "terms": span,
@@ -144,7 +144,7 @@ def _child(rules: RuleSet, person_id: str, span: str, rows: list) -> tuple[bool,
         "exclusion_threshold": exclusions,
     }
     failed: list[tuple[ReasonCode, str]] = []
-    if any(r.permanently_excluded for r in rows):
+    if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
     if fixed >= exclusions:
         failed.append(
@@ -209,7 +209,7 @@ def _asb(family: Family, rules: RuleSet, as_of: date, arranged: Evidence) -> tup
         family.attached_on,
         as_of,
         rules,
-        allowed=Fraction(rules.number("asb_remaining_percent"), 100),
+        allowed_percent=rules.number("asb_remaining_percent"),
     )
 
 
@@ -224,7 +224,7 @@ def _offending(
         family.attached_on,
         as_of,
         rules,
-        allowed=1 - Fraction(rules.number("offending_reduction_percent"), 100),
+        allowed_percent=100 - rules.number("offending_reduction_percent"),
     )
 
 
@@ -244,10 +244,24 @@ _REDUCTION_CODES: dict[str, tuple[ReasonCode, ReasonCode, ReasonCode, ReasonCode
 }
 
 
+@lru_cache(maxsize=256)
+def _share(percent: int) -> tuple[Fraction, str, str]:
+    """`percent`% as an exact fraction, and as `plain` shows it and its percentage (built once)."""
+    share = Fraction(percent, 100)
+    return share, str(plain(share)), str(plain(share * 100))
+
+
 def _reduction(
-    limb: str, dates: list[date], attached: date, as_of: date, rules: RuleSet, *, allowed: Fraction
+    limb: str,
+    dates: list[date],
+    attached: date,
+    as_of: date,
+    rules: RuleSet,
+    *,
+    allowed_percent: int,
 ) -> tuple[bool, Reason]:
-    """Recent count at most `allowed` × baseline; with a zero baseline, met only at zero."""
+    """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero."""
+    allowed, shown_share, shown_percent = _share(allowed_percent)
     months = rules.number("results_months")
     after = add_months(as_of, -months)
     recent = sum(1 for d in dates if after < d <= as_of)
@@ -260,7 +274,7 @@ def _reduction(
         "baseline": plain(baseline),
         "baseline_from": baseline_from.isoformat(),
         "baseline_before": attached.isoformat(),
-        "max_recent_share_of_baseline": plain(allowed),
+        "max_recent_share_of_baseline": shown_share,
         "baseline_interpretation": rules.interpretation("baseline"),
     }
     rule = f"results.crime_asb_education.{limb}"
@@ -271,10 +285,14 @@ def _reduction(
             return True, reason(none, rule, rules, f"no {label} before or since", **numbers)
         message = f"{recent} {label} {last} against a baseline of 0"
         return False, reason(since, rule, rules, message, **numbers)
-    met = recent <= allowed * baseline
+    # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
+    met = (
+        recent * allowed.denominator * baseline.denominator
+        <= allowed.numerator * baseline.numerator
+    )
     message = (
         f"{recent} {label} {last} against a baseline of {described}: "
-        f"{'at most' if met else 'more than'} {plain(allowed * 100)}% of it"
+        f"{'at most' if met else 'more than'} {shown_percent}% of it"
     )
     return met, reason(reduced if met else below, rule, rules, message, **numbers)
 
