@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pbr.decisions import Identification, Reason
+from pbr.decisions import Identification, Reason, trusted
 from pbr.periods import add_months
 from pbr.programmes._kernel import reason
 from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
@@ -50,7 +50,8 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     reasons.extend(stated)
     eligible, verdict = _eligibility(rules, len(used), local)
     reasons.append(verdict)
-    return Identification(
+    return trusted(  # every value is already what validation would give
+        Identification,
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,
@@ -78,7 +79,7 @@ def _crime_asb(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> l
         if start <= o.date < attached and o.date < adult_from[o.person_id]
     )
     asb = sum(1 for a in family.asb_incidents if start <= a.date < attached)
-    window = {"window_from": start, "window_before": attached}
+    window = {"window_from": start.isoformat(), "window_before": attached.isoformat()}
     if child_offences or asb:
         return [
             reason(
@@ -179,7 +180,7 @@ def _work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[R
                 "identification.work",
                 rules,
                 f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
-                on=attached,
+                on=attached.isoformat(),
                 adults=", ".join(on_benefit),
             )
         ]
@@ -189,7 +190,7 @@ def _work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[R
             "identification.work",
             rules,
             f"no adult on an out-of-work benefit on {attached}",
-            on=attached,
+            on=attached.isoformat(),
         )
     ]
 

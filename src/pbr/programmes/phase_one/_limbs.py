@@ -312,7 +312,11 @@ def progress_to_work(
     adult_from = evidence(family).adult_from(rules.number("adult_age"))
     months = rules.number("results_months")
     after = add_months(as_of, -months)
-    window = {"window_after": after, "window_until": as_of, "attached_on": family.attached_on}
+    window = {
+        "window_after": after.isoformat(),
+        "window_until": as_of.isoformat(),
+        "attached_on": family.attached_on.isoformat(),
+    }
     hits = sorted(
         (
             r
