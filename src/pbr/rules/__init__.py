@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 ParameterValue = Decimal | int | Fraction
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,13 +273,29 @@ class RuleSet:
         found = self.rule_sources.get(rule)
         if found is not None:
             return found
+        key = ("source_of_rule", rule)
+        memo: str | None = self._memo.get(key)  # a parent's, found before
+        if memo is not None:
+            return memo
         parent = rule
         while "." in parent:
             parent = parent.rsplit(".", 1)[0]
             found = self.rule_sources.get(parent)
             if found is not None:
+                self._memo[key] = found
                 return found
         raise RulesDataError(f"rule set {self.rules_version} cites no source for rule {rule!r}")
+
+    def _derived(self, key: tuple[object, ...], build: Callable[[], _T]) -> _T:
+        """`build()`, kept for the next call with `key` (for the programmes' hot paths).
+
+        Shared by the variants of this rule set, so only for values derived from its data:
+        `key` must name every interpretation the value depends on.
+        """
+        found: _T | None = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = build()
+        return found
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`.

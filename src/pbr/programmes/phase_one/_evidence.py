@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import NamedTuple
 
 from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
@@ -27,31 +28,32 @@ whether it is of compulsory school age in any of them."""
 class Evidence:
     """One family's facts arranged for the rules: members in person_id order, term rows by child."""
 
-    members: tuple[tuple[str, date, date, date], ...]
-    """(person_id, date of birth, and the bounds of compulsory school age), by person_id."""
+    members: tuple[tuple[str, date, date], ...]
+    """(person_id, and the bounds of compulsory school age), in person_id order."""
     born: dict[str, date]
     """Each member's date of birth."""
-    term_rows: dict[tuple[str, str, str], list[SchoolTermRecord]]
-    """School-term rows keyed by (person_id, academic_year, term), in the record's order."""
+    term_rows: dict[str, dict[tuple[str, str], list[SchoolTermRecord]]]
+    """Each child's school-term rows keyed by (academic_year, term), in the record's order."""
     _school_age: dict[str, tuple[date, date]]
     _adult_from: dict[int, dict[str, date]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, family: Family) -> Evidence:
         """Arrange `family`'s facts (no rule is applied here)."""
-        term_rows: dict[tuple[str, str, str], list[SchoolTermRecord]] = {}
+        term_rows: dict[str, dict[tuple[str, str], list[SchoolTermRecord]]] = {}
         for row in family.school_terms:
-            key = (row.person_id, row.academic_year, row.term)
-            found = term_rows.get(key)
-            if found is None:
-                term_rows[key] = [row]
+            key = (row.academic_year, row.term)
+            by_term = term_rows.get(row.person_id)
+            if by_term is None:
+                term_rows[row.person_id] = {key: [row]}
+            elif key not in by_term:
+                by_term[key] = [row]
             else:  # a second row for the term: refused on input, kept here all the same
-                found.append(row)
+                by_term[key].append(row)
         born = {m.person_id: m.date_of_birth for m in family.members}
         school_age = {person_id: compulsory_school_age_bounds(b) for person_id, b in born.items()}
         members = tuple(
-            (m.person_id, m.date_of_birth, *school_age[m.person_id])
-            for m in sorted(family.members, key=lambda m: m.person_id)
+            (m.person_id, *school_age[m.person_id]) for m in sorted(family.members, key=_person_id)
         )
         return cls(members, born, term_rows, school_age)
 
@@ -80,25 +82,28 @@ class Evidence:
         terms and sorting them by term (a property test checks it), on rows grouped once.
         """
         adult_from = self.adult_from(adult)
-        windows = [(t.academic_year, t.name, t.start) for t in terms]
-        term_rows = self.term_rows
+        windows = [((t.academic_year, t.name), t.start) for t in terms]
         children: list[Child] = []
-        for person_id, _, after, until in self.members:
+        for person_id, after, until in self.members:
             rows: list[SchoolTermRecord] = []
-            if term_rows:
+            by_term = self.term_rows.get(person_id)
+            if by_term is not None:
                 grown = adult_from[person_id]
-                for academic_year, name, start in windows:
-                    found = term_rows.get((person_id, academic_year, name))
-                    if found and start < grown:
+                for key, start in windows:
+                    found = by_term.get(key)
+                    if found is not None and start < grown:
                         rows.extend(found)
             csa = False
-            for _, _, start in windows:
+            for _, start in windows:
                 if after < start <= until:
                     csa = True
                     break
             if csa or rows:
                 children.append((person_id, rows, csa))
         return children
+
+
+_person_id = attrgetter("person_id")
 
 
 _last: tuple[Family, Evidence] | None = None
