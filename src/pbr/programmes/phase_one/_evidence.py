@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
-from typing import NamedTuple
 
 from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
 from pbr.records import Family, SchoolTermRecord
@@ -121,15 +120,9 @@ def evidence(family: Family) -> Evidence:
     return arranged
 
 
-class Tally(NamedTuple):
-    """A child's term rows summed: sessions, absences, exclusions and the flags any row raises."""
-
-    possible: int
-    unauthorised: int
-    fixed: int
-    permanently_excluded: bool
-    alternative_provision: bool
-    off_roll: bool
+Tally = tuple[int, int, int, bool, bool, bool]
+"""A child's term rows summed: possible sessions, unauthorised absences, fixed-term exclusions,
+and whether any row is a permanent exclusion, alternative provision or off roll."""
 
 
 def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
@@ -143,4 +136,4 @@ def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
         permanent |= row.permanently_excluded
         alternative |= row.alternative_provision
         off_roll |= not row.on_roll
-    return Tally(possible, unauthorised, fixed, permanent, alternative, off_roll)
+    return possible, unauthorised, fixed, permanent, alternative, off_roll

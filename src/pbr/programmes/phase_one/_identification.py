@@ -29,10 +29,11 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     crime = _crime_asb(family, rules, adult_from)
     education = _education(family, rules, arranged)
     work = _work(family, rules, adult_from)
+    # each list is the problems found, or the one reason saying there were none
     found = tuple(
         problem
         for problem, reasons in zip(PROBLEMS, (crime, education, work), strict=True)
-        if any(r.code in _PROBLEM_CODES for r in reasons)
+        if reasons[0].code in _PROBLEM_CODES
     )
     reasons = [*crime, *education, *work]
     local = bool(family.local_discretion)

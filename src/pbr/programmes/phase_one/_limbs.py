@@ -70,9 +70,9 @@ def crime_asb_education(
             "results.crime_asb_education.timing",
             rules,
             f"as_of {as_of} is before attachment + {wait} months ({ready})",
-            as_of=as_of,
-            attached_on=family.attached_on,
-            earliest=ready,
+            as_of=as_of.isoformat(),
+            attached_on=family.attached_on.isoformat(),
+            earliest=ready.isoformat(),
             wait_months=wait,
         )
         return Verdict("not_met", (too_early, *reasons), ready)
@@ -350,7 +350,7 @@ def progress_to_work(
         rules,
         f"adult {first.person_id} referred to {first.provision} on {first.date}",
         person=first.person_id,
-        referred_on=first.date,
+        referred_on=first.date.isoformat(),
         provision=first.provision,
         **window,
     )
