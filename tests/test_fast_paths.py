@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
@@ -131,3 +132,58 @@ def test_evidence_is_arranged_once_per_family_object(family: Family) -> None:
     copy = family.model_copy()
     assert evidence(copy) is not first  # another object, even an equal one, is arranged anew
     assert evidence(copy) == first
+
+
+def _family(born: str, *rows: tuple[str, str]) -> Family:
+    return Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": "2013-06-03",
+            "members": [{"person_id": "C1", "date_of_birth": born}],
+            "school_terms": [
+                {
+                    "person_id": "C1",
+                    "academic_year": year,
+                    "term": term,
+                    "possible_sessions": 100,
+                    "unauthorised_absences": 0,
+                }
+                for year, term in rows
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("born", "counted"),
+    [
+        ("1994-09-01", False),  # 18 on the autumn term's first day: an adult in that term
+        ("1994-09-02", True),  # 18 the day after: still a child when the term starts
+    ],
+)
+def test_a_row_counts_while_the_child_is_under_adult_age_at_the_terms_start(
+    born: str, counted: bool
+) -> None:
+    family = _family(born, ("2012/13", "autumn"))
+    terms = TermCalendar().complete_terms(date(2013, 1, 1), 1)
+    children = Evidence.of(family).children_in(terms, 18)
+    assert children == plain_children_in_terms(family, terms, 18)
+    assert [len(rows) for _, rows, _ in children] == ([1] if counted else [])
+
+
+@pytest.mark.parametrize(
+    ("born", "school_age"),
+    [
+        ("2007-08-31", False),  # five on the term's first day: school age starts the term after
+        ("2007-08-30", True),
+        ("1995-09-01", True),  # sixteen in September 2011: school age ends 31 August 2012
+        ("1995-08-31", False),  # sixteen in August 2011: it ended 31 August 2011
+    ],
+)
+def test_compulsory_school_age_at_its_bounds(born: str, school_age: bool) -> None:
+    family = _family(born)
+    own = TermCalendar({("2012/13", "autumn"): (date(2012, 8, 31), date(2012, 12, 20))})
+    terms = own.complete_terms(date(2012, 12, 31), 1)
+    children = Evidence.of(family).children_in(terms, 18)
+    assert children == plain_children_in_terms(family, terms, 18)
+    assert [csa for _, _, csa in children] == ([True] if school_age else [])
