@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from pbr.decisions import Compared, Reason
 from pbr.periods import add_months
@@ -244,7 +244,7 @@ _REDUCTION_CODES: dict[str, tuple[ReasonCode, ReasonCode, ReasonCode, ReasonCode
 }
 
 
-@lru_cache(maxsize=256)
+@cache
 def _share(percent: int) -> tuple[Fraction, str, str]:
     """`percent`% as an exact fraction, and as `plain` shows it and its percentage (built once)."""
     share = Fraction(percent, 100)
