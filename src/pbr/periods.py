@@ -6,7 +6,7 @@ count of days standing in for a month: 31 August minus six months is 28 or 29 Fe
 
 from __future__ import annotations
 
-from calendar import monthrange
+from calendar import isleap, monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +27,7 @@ __all__ = [
     "add_years",
     "age_on",
     "check_as_of",
+    "compulsory_school_age_bounds",
     "compulsory_school_age_in",
     "compulsory_school_age_in_any",
     "default_term",
@@ -98,7 +99,12 @@ def add_years(day: date, years: int) -> date:
     >>> add_years(date(2012, 2, 29), 1)
     datetime.date(2013, 2, 28)
     """
-    return add_months(day, 12 * years)
+    # Written out rather than `add_months(day, 12 * years)` (a property test checks they agree):
+    # only 29 February moves, and this runs for every member of every family.
+    year = day.year + years
+    if day.day == 29 and day.month == 2 and not isleap(year):
+        return date(year, 2, 28)
+    return date(year, day.month, day.day)
 
 
 def age_on(date_of_birth: date, day: date) -> int:
@@ -109,8 +115,13 @@ def age_on(date_of_birth: date, day: date) -> int:
     >>> age_on(date(2001, 7, 30), date(2017, 7, 29)), age_on(date(2001, 7, 30), date(2017, 7, 30))
     (15, 16)
     """
+    # Compares (month, day) instead of building the birthday (`add_years`): this runs for
+    # every dated fact of every family. A property test checks it against the plain form.
+    birthday = (date_of_birth.month, date_of_birth.day)
+    if birthday == (2, 29) and not isleap(day.year):
+        birthday = (2, 28)
     years = day.year - date_of_birth.year
-    if add_years(date_of_birth, years) > day:
+    if (day.month, day.day) < birthday:
         years -= 1
     return years
 
@@ -325,8 +336,8 @@ def compulsory_school_age_in(date_of_birth: date, term: SchoolTerm) -> bool:
     >>> compulsory_school_age_in(born, default_term("2017/18", "autumn"))
     False
     """
-    fifth, last_school_year_end = _school_age(date_of_birth)
-    return fifth < term.start <= last_school_year_end
+    after, until = compulsory_school_age_bounds(date_of_birth)
+    return after < term.start <= until
 
 
 def compulsory_school_age_in_any(date_of_birth: date, terms: Iterable[SchoolTerm]) -> bool:
@@ -336,15 +347,26 @@ def compulsory_school_age_in_any(date_of_birth: date, terms: Iterable[SchoolTerm
     >>> compulsory_school_age_in_any(born, [default_term("2017/18", "autumn")])
     False
     """
-    fifth, last_school_year_end = _school_age(date_of_birth)
-    return any(fifth < term.start <= last_school_year_end for term in terms)
+    after, until = compulsory_school_age_bounds(date_of_birth)
+    return any(after < term.start <= until for term in terms)
 
 
-@lru_cache(maxsize=1 << 12)
-def _school_age(date_of_birth: date) -> tuple[date, date]:
-    """The fifth birthday and the last day of the school year in which the child turns 16."""
-    sixteenth = add_years(date_of_birth, 16)
-    return add_years(date_of_birth, 5), date(sixteenth.year + (sixteenth.month >= 9), 8, 31)
+def compulsory_school_age_bounds(date_of_birth: date) -> tuple[date, date]:
+    """The fifth birthday and the last day of the school year in which the child turns 16.
+
+    A term is of compulsory school age when it starts after the first and on or before the
+    second (`compulsory_school_age_in`).
+
+    >>> compulsory_school_age_bounds(date(2001, 7, 30))
+    (datetime.date(2006, 7, 30), datetime.date(2017, 8, 31))
+    >>> compulsory_school_age_bounds(date(2004, 2, 29))  # 28 February in a common year
+    (datetime.date(2009, 2, 28), datetime.date(2020, 8, 31))
+    >>> compulsory_school_age_bounds(date(2001, 10, 1))[1]  # sixteen in the autumn: a year more
+    datetime.date(2018, 8, 31)
+    """
+    # The sixteenth birthday is in the birth month, so its school year follows from the month.
+    last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
+    return add_years(date_of_birth, 5), date(last_year, 8, 31)
 
 
 def days(n: int) -> timedelta:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from pbr.decisions import Compared, Reason
 from pbr.periods import age_on
-from pbr.programmes._kernel import Verdict, plain, reason
+from pbr.programmes._kernel import Verdict, reason
 from pbr.records import EmploymentSpell, Family
 from pbr.rules import RuleSet
 
@@ -71,7 +71,7 @@ def continuous_employment(
                     RULE,
                     rules,
                     f"no adult was on an out-of-work benefit on {attached}",
-                    attached_on=attached,
+                    attached_on=attached.isoformat(),
                 ),
             ),
         )
@@ -119,7 +119,7 @@ def _adult(
                 RULE,
                 rules,
                 f"adult {person_id}'s current run of work started {start}, before attachment",
-                run_start=plain(start),
+                run_start=start.isoformat(),
                 **numbers,
             ),
             None,
@@ -143,9 +143,9 @@ def _adult(
             RULE,
             rules,
             message,
-            run_start=plain(start),
+            run_start=start.isoformat(),
             days_worked=worked,
-            reached_on=plain(reached),
+            reached_on=reached.isoformat(),
             **numbers,
         ),
         reached,

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 ParameterValue = Decimal | int | Fraction
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ class RuleSet:
     """The first attachment day a funding forecast counts (earlier families are early starters,
     evaluated but not in the funding model); None: `attached_from`."""
     """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
-    _memo: dict[tuple[str, ...], Any] = field(
+    _memo: dict[str | tuple[object, ...], Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
     """Values derived from the data only (never from interpretations); shared by variants."""
@@ -200,10 +201,15 @@ class RuleSet:
         >>> PHASE_ONE.parameter("cap", PHASE_ONE.years[0]).source_text
         'S1, S4, S5'
         """
-        try:
-            return self.parameters[name].at(year)
-        except KeyError:
-            raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+        # Memoised: every family asks for the fee, the cap and the rates of its year.
+        key = ("parameter", name, year.start_year)
+        found: DatedValue | None = self._memo.get(key)
+        if found is None:
+            try:
+                found = self._memo[key] = self.parameters[name].at(year)
+            except KeyError:
+                raise KeyError(f"rule set {self.rules_version} has no parameter {name!r}") from None
+        return found
 
     def amount(self, name: str, year: FinancialYear) -> Decimal:
         """Return money parameter `name` in force in `year`.
@@ -222,7 +228,11 @@ class RuleSet:
         >>> PHASE_ONE.number("employment_weeks_jsa")
         26
         """
-        key = ("number", name, str(year))
+        # The rules ask for a number per family many times over: a name alone is the key for
+        # the first year (the usual call), kept apart from the tuple keys of other memos.
+        key: str | tuple[str, str, int] = (
+            name if year is None else ("number", name, year.start_year)
+        )
         found: int | None = self._memo.get(key)
         if found is not None:
             return found
@@ -263,13 +273,29 @@ class RuleSet:
         found = self.rule_sources.get(rule)
         if found is not None:
             return found
+        key = ("source_of_rule", rule)
+        memo: str | None = self._memo.get(key)  # a parent's, found before
+        if memo is not None:
+            return memo
         parent = rule
         while "." in parent:
             parent = parent.rsplit(".", 1)[0]
             found = self.rule_sources.get(parent)
             if found is not None:
+                self._memo[key] = found
                 return found
         raise RulesDataError(f"rule set {self.rules_version} cites no source for rule {rule!r}")
+
+    def _derived(self, key: tuple[object, ...], build: Callable[[], _T]) -> _T:
+        """`build()`, kept for the next call with `key` (for the programmes' hot paths).
+
+        Shared by the variants of this rule set, so only for values derived from its data:
+        `key` must name every interpretation the value depends on.
+        """
+        found: _T | None = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = build()
+        return found
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`.

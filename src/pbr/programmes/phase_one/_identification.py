@@ -7,17 +7,16 @@ Eligible: all three national problems, or two plus the council's local discretio
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date
 
-from pbr.decisions import Identification, Reason
-from pbr.periods import SchoolTerm, add_months, age_on, compulsory_school_age_in_any
+from pbr.decisions import Identification, Reason, trusted
+from pbr.periods import add_months
 from pbr.programmes._kernel import reason
-from pbr.records import Family, SchoolTermRecord
+from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
+from pbr.records import Family
 from pbr.rules import RuleSet
 
-__all__ = ["PROBLEMS", "children_in_terms", "identify"]
+__all__ = ["PROBLEMS", "identify"]
 
 PROBLEMS = ("crime_asb", "education", "work")
 """Phase one's three national problems, in the order they are assessed."""
@@ -25,14 +24,16 @@ PROBLEMS = ("crime_asb", "education", "work")
 
 def identify(family: Family, rules: RuleSet) -> Identification:
     """Eligibility at attachment on the evidence before it, or on the problems the record states."""
-    born = family.member_birthdays()
-    crime = _crime_asb(family, rules, born)
-    education = _education(family, rules, born)
-    work = _work(family, rules, born)
+    arranged = evidence(family)
+    adult_from = arranged.adult_from(rules.number("adult_age"))
+    crime = _crime_asb(family, rules, adult_from)
+    education = _education(family, rules, arranged)
+    work = _work(family, rules, adult_from)
+    # each list is the problems found, or the one reason saying there were none
     found = tuple(
         problem
         for problem, reasons in zip(PROBLEMS, (crime, education, work), strict=True)
-        if any(r.code in _PROBLEM_CODES for r in reasons)
+        if reasons[0].code in _PROBLEM_CODES
     )
     reasons = [*crime, *education, *work]
     local = bool(family.local_discretion)
@@ -50,7 +51,8 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     reasons.extend(stated)
     eligible, verdict = _eligibility(rules, len(used), local)
     reasons.append(verdict)
-    return Identification(
+    return trusted(  # every value is already what validation would give
+        Identification,
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,
@@ -67,19 +69,18 @@ _PROBLEM_CODES = frozenset(
 )
 
 
-def _crime_asb(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+def _crime_asb(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[Reason]:
     """A proven offence by a child, or any ASB, in the months before attachment."""
     attached = family.attached_on
     months = rules.number("identification_months")
-    adult = rules.number("adult_age")
     start = add_months(attached, -months)
     child_offences = sum(
         1
         for o in family.offences
-        if start <= o.date < attached and age_on(born[o.person_id], o.date) < adult
+        if start <= o.date < attached and o.date < adult_from[o.person_id]
     )
     asb = sum(1 for a in family.asb_incidents if start <= a.date < attached)
-    window = {"window_from": start, "window_before": attached}
+    window = {"window_from": start.isoformat(), "window_before": attached.isoformat()}
     if child_offences or asb:
         return [
             reason(
@@ -106,7 +107,7 @@ def _crime_asb(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Re
     ]
 
 
-def _education(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+def _education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reason]:
     """A child excluded, off roll, in alternative provision or absent too often (clarif. 15)."""
     attached = family.attached_on
     terms = rules.term_calendar.complete_terms(
@@ -116,27 +117,24 @@ def _education(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Re
     exclusions = rules.number("fixed_term_exclusions")
     span = f"{terms[0].label} to {terms[-1].label}"
     problems: list[Reason] = []
-    for person_id, rows, csa in children_in_terms(family, terms, born, rules.number("adult_age")):
-        possible = sum(r.possible_sessions for r in rows)
-        unauthorised = sum(r.unauthorised_absences for r in rows)
-        fixed = sum(r.fixed_term_exclusions for r in rows)
+    for person_id, rows, csa in arranged.children_in(terms, rules.number("adult_age")):
+        possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
-        flags = [
-            name
-            for name, hit in (
-                ("permanently excluded", any(r.permanently_excluded for r in rows)),
-                (f"{fixed} fixed-term exclusions", fixed >= exclusions),
-                ("in alternative provision", any(r.alternative_provision for r in rows)),
-                ("not on a school roll", any(not r.on_roll for r in rows)),
-                (
-                    f"unauthorised absence {unauthorised}/{possible} sessions"
-                    if rows
-                    else "no school record in these terms (0 possible sessions)",
-                    absent,
-                ),
+        flags: list[str] = []
+        if permanent:
+            flags.append("permanently excluded")
+        if fixed >= exclusions:
+            flags.append(f"{fixed} fixed-term exclusions")
+        if alternative:
+            flags.append("in alternative provision")
+        if off_roll:
+            flags.append("not on a school roll")
+        if absent:
+            flags.append(
+                f"unauthorised absence {unauthorised}/{possible} sessions"
+                if rows
+                else "no school record in these terms (0 possible sessions)"
             )
-            if hit
-        ]
         if flags:
             problems.append(
                 reason(
@@ -164,16 +162,16 @@ def _education(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Re
     ]
 
 
-def _work(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]:
+def _work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[Reason]:
     """An adult on an out-of-work benefit on the attachment day."""
-    attached, adult = family.attached_on, rules.number("adult_age")
+    attached = family.attached_on
     on_benefit = sorted(
         {
             s.person_id
             for s in family.benefit_spells
             if s.start <= attached
             and (s.end is None or s.end >= attached)
-            and age_on(born[s.person_id], attached) >= adult
+            and attached >= adult_from[s.person_id]
         }
     )
     if on_benefit:
@@ -183,7 +181,7 @@ def _work(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]
                 "identification.work",
                 rules,
                 f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
-                on=attached,
+                on=attached.isoformat(),
                 adults=", ".join(on_benefit),
             )
         ]
@@ -193,7 +191,7 @@ def _work(family: Family, rules: RuleSet, born: dict[str, date]) -> list[Reason]
             "identification.work",
             rules,
             f"no adult on an out-of-work benefit on {attached}",
-            on=attached,
+            on=attached.isoformat(),
         )
     ]
 
@@ -250,24 +248,3 @@ def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reas
         "three, or two plus local discretion"
     )
     return False, reason("NOT_ELIGIBLE", "identification.eligibility", rules, message, **numbers)
-
-
-def children_in_terms(
-    family: Family, terms: tuple[SchoolTerm, ...], born: dict[str, date], adult: int
-) -> Iterable[tuple[str, list[SchoolTermRecord], bool]]:
-    """Yield (child, its term rows in `terms`, of compulsory school age in any of them)."""
-    by_key = {(t.academic_year, t.name): (i, t) for i, t in enumerate(terms)}
-    found: dict[str, list[tuple[int, SchoolTermRecord]]] = defaultdict(list)
-    for row in family.school_terms:
-        hit = by_key.get((row.academic_year, row.term))
-        if hit is not None and age_on(born[row.person_id], hit[1].start) < adult:
-            found[row.person_id].append((hit[0], row))
-    # children by person_id and rows in term order, so the record's order never shows
-    rows = {
-        child: [row for _, row in sorted(pairs, key=lambda p: p[0])]
-        for child, pairs in found.items()
-    }
-    for member in sorted(family.members, key=lambda m: m.person_id):
-        csa = compulsory_school_age_in_any(member.date_of_birth, terms)
-        if csa or member.person_id in rows:
-            yield member.person_id, rows.get(member.person_id, []), csa

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
+from functools import cache
 
 from pbr.decisions import Compared, Reason
-from pbr.periods import add_months, age_on, compulsory_school_age_in
+from pbr.periods import add_months
 from pbr.programmes._kernel import Verdict, plain, reason
-from pbr.programmes.phase_one._identification import PROBLEMS, children_in_terms
+from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
+from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
-from pbr.records import Family
+from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
 __all__ = ["crime_asb_education", "not_identified", "progress_to_work"]
@@ -41,18 +43,18 @@ def crime_asb_education(
         if rules.interpretation("relevance") == "identified_problems_only"
         else set(PROBLEMS)
     )
-    born = family.member_birthdays()
+    arranged = evidence(family)
     reasons: list[Reason] = []
     limbs_met: list[bool] = []
     if "education" in relevant:
-        ok, why = _education(family, rules, as_of, born)
+        ok, why = _education(rules, as_of, arranged)
         limbs_met.append(ok)
         reasons.extend(why)
     else:
         reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
     if "crime_asb" in relevant:
         for limb in (_asb, _offending):
-            ok, one = limb(family, rules, as_of, born)
+            ok, one = limb(family, rules, as_of, arranged)
             limbs_met.append(ok)
             reasons.append(one)
     else:
@@ -68,30 +70,28 @@ def crime_asb_education(
             "results.crime_asb_education.timing",
             rules,
             f"as_of {as_of} is before attachment + {wait} months ({ready})",
-            as_of=as_of,
-            attached_on=family.attached_on,
-            earliest=ready,
+            as_of=as_of.isoformat(),
+            attached_on=family.attached_on.isoformat(),
+            earliest=ready.isoformat(),
             wait_months=wait,
         )
         return Verdict("not_met", (too_early, *reasons), ready)
     return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
 
 
-def _education(
-    family: Family, rules: RuleSet, as_of: date, born: dict[str, date]
-) -> tuple[bool, list[Reason]]:
+def _education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
     """Every child in school over the last complete terms: missing terms, exclusions, absence."""
     terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
     span = f"{terms[0].label} to {terms[-1].label}"
     reasons: list[Reason] = []
     met = True
-    for person_id, rows, _ in children_in_terms(family, terms, born, rules.number("adult_age")):
+    for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
         have = {(r.academic_year, r.term) for r in rows}
+        after, until = arranged.school_age(person_id)  # compulsory school age in a term
         missing = [
             term
             for term in terms
-            if compulsory_school_age_in(born[person_id], term)
-            and (term.academic_year, term.name) not in have
+            if after < term.start <= until and (term.academic_year, term.name) not in have
         ]
         for term in missing:
             reasons.append(
@@ -127,13 +127,13 @@ def _education(
 _EDUCATION = "results.crime_asb_education.education"
 
 
-def _child(rules: RuleSet, person_id: str, span: str, rows: list) -> tuple[bool, list[Reason]]:  # type: ignore[type-arg]
+def _child(
+    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord]
+) -> tuple[bool, list[Reason]]:
     """One child's term rows summed: each failing test, or that the child is in school."""
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
-    possible = sum(r.possible_sessions for r in rows)
-    unauthorised = sum(r.unauthorised_absences for r in rows)
-    fixed = sum(r.fixed_term_exclusions for r in rows)
+    possible, unauthorised, fixed, permanent, _, _ = tally(rows)
     numbers: Compared = {
         "child": person_id,
         "terms": span,
@@ -144,7 +144,7 @@ def _child(rules: RuleSet, person_id: str, span: str, rows: list) -> tuple[bool,
         "exclusion_threshold": exclusions,
     }
     failed: list[tuple[ReasonCode, str]] = []
-    if any(r.permanently_excluded for r in rows):
+    if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
     if fixed >= exclusions:
         failed.append(
@@ -201,7 +201,7 @@ def _baseline(dates: list[date], attached: date, rules: RuleSet) -> tuple[Fracti
     return Fraction(count), start, f"{count} in the {months} months before attachment"
 
 
-def _asb(family: Family, rules: RuleSet, as_of: date, born: dict[str, date]) -> tuple[bool, Reason]:
+def _asb(family: Family, rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, Reason]:
     """ASB across the family (household actions included) down to the share allowed."""
     return _reduction(
         "asb",
@@ -209,22 +209,22 @@ def _asb(family: Family, rules: RuleSet, as_of: date, born: dict[str, date]) -> 
         family.attached_on,
         as_of,
         rules,
-        allowed=Fraction(rules.number("asb_remaining_percent"), 100),
+        allowed_percent=rules.number("asb_remaining_percent"),
     )
 
 
 def _offending(
-    family: Family, rules: RuleSet, as_of: date, born: dict[str, date]
+    family: Family, rules: RuleSet, as_of: date, arranged: Evidence
 ) -> tuple[bool, Reason]:
     """Offences by children down by at least the reduction required."""
-    adult = rules.number("adult_age")
+    adult_from = arranged.adult_from(rules.number("adult_age"))
     return _reduction(
         "offending",
-        [o.date for o in family.offences if age_on(born[o.person_id], o.date) < adult],
+        [o.date for o in family.offences if o.date < adult_from[o.person_id]],
         family.attached_on,
         as_of,
         rules,
-        allowed=1 - Fraction(rules.number("offending_reduction_percent"), 100),
+        allowed_percent=100 - rules.number("offending_reduction_percent"),
     )
 
 
@@ -244,10 +244,24 @@ _REDUCTION_CODES: dict[str, tuple[ReasonCode, ReasonCode, ReasonCode, ReasonCode
 }
 
 
+@cache
+def _share(percent: int) -> tuple[Fraction, str, str]:
+    """`percent`% as an exact fraction, and as `plain` shows it and its percentage (built once)."""
+    share = Fraction(percent, 100)
+    return share, str(plain(share)), str(plain(share * 100))
+
+
 def _reduction(
-    limb: str, dates: list[date], attached: date, as_of: date, rules: RuleSet, *, allowed: Fraction
+    limb: str,
+    dates: list[date],
+    attached: date,
+    as_of: date,
+    rules: RuleSet,
+    *,
+    allowed_percent: int,
 ) -> tuple[bool, Reason]:
-    """Recent count at most `allowed` × baseline; with a zero baseline, met only at zero."""
+    """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero."""
+    allowed, shown_share, shown_percent = _share(allowed_percent)
     months = rules.number("results_months")
     after = add_months(as_of, -months)
     recent = sum(1 for d in dates if after < d <= as_of)
@@ -260,7 +274,7 @@ def _reduction(
         "baseline": plain(baseline),
         "baseline_from": baseline_from.isoformat(),
         "baseline_before": attached.isoformat(),
-        "max_recent_share_of_baseline": plain(allowed),
+        "max_recent_share_of_baseline": shown_share,
         "baseline_interpretation": rules.interpretation("baseline"),
     }
     rule = f"results.crime_asb_education.{limb}"
@@ -271,10 +285,14 @@ def _reduction(
             return True, reason(none, rule, rules, f"no {label} before or since", **numbers)
         message = f"{recent} {label} {last} against a baseline of 0"
         return False, reason(since, rule, rules, message, **numbers)
-    met = recent <= allowed * baseline
+    # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
+    met = (
+        recent * allowed.denominator * baseline.denominator
+        <= allowed.numerator * baseline.numerator
+    )
     message = (
         f"{recent} {label} {last} against a baseline of {described}: "
-        f"{'at most' if met else 'more than'} {plain(allowed * 100)}% of it"
+        f"{'at most' if met else 'more than'} {shown_percent}% of it"
     )
     return met, reason(reduced if met else below, rule, rules, message, **numbers)
 
@@ -291,18 +309,21 @@ def progress_to_work(
             "not_applicable",
             (not_identified(rules, "progress_to_work", "work", code="PROBLEM_NOT_IDENTIFIED"),),
         )
-    born = family.member_birthdays()
-    adult = rules.number("adult_age")
+    adult_from = evidence(family).adult_from(rules.number("adult_age"))
     months = rules.number("results_months")
     after = add_months(as_of, -months)
-    window = {"window_after": after, "window_until": as_of, "attached_on": family.attached_on}
+    window = {
+        "window_after": after.isoformat(),
+        "window_until": as_of.isoformat(),
+        "attached_on": family.attached_on.isoformat(),
+    }
     hits = sorted(
         (
             r
             for r in family.work_programme
             if after < r.date <= as_of
             and r.date >= family.attached_on
-            and age_on(born[r.person_id], r.date) >= adult
+            and r.date >= adult_from[r.person_id]
         ),
         key=lambda r: (r.date, r.person_id, r.provision),
     )
@@ -329,7 +350,7 @@ def progress_to_work(
         rules,
         f"adult {first.person_id} referred to {first.provision} on {first.date}",
         person=first.person_id,
-        referred_on=first.date,
+        referred_on=first.date.isoformat(),
         provision=first.provision,
         **window,
     )

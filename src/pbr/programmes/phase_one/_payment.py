@@ -46,6 +46,13 @@ def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
 
 def rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Rate]:
     """Each result's rate in `year` (interpretation `results_split`)."""
+    split = rules.interpretation("results_split")
+    # Built once per rule set, year and split: every family paid asks for its year's rates.
+    found = rules._derived(("phase_one.rates", year.start_year, split), lambda: _rates(rules, year))
+    return dict(found)
+
+
+def _rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Rate]:
     employment = Rate(
         rules.amount("continuous_employment", year),
         rules.parameter("continuous_employment", year).source_text,
