@@ -18,6 +18,7 @@ import gc
 import itertools
 import json
 import os
+import signal
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -221,11 +222,17 @@ def _pool(workers: int) -> Iterator[Any]:
 
     Workers start with the default signal handling whatever the parent had (a server's SIGTERM
     handler would otherwise keep them alive when the pool is stopped early) and leave Ctrl-C to
-    the parent, which stops them.
+    the parent, which stops them. The signals are held back while the workers start, so a pool
+    stopped before a worker has reset its handlers still stops it (a race seen under load).
     """
     import multiprocessing
 
-    pool = multiprocessing.get_context().Pool(workers, initializer=_worker_signals)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS) if _MASKABLE else None
+    try:
+        pool = multiprocessing.get_context().Pool(workers, initializer=_worker_signals)
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         yield pool
     except BaseException:
@@ -237,11 +244,15 @@ def _pool(workers: int) -> Iterator[Any]:
 
 
 def _worker_signals() -> None:
-    import signal
-
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _MASKABLE:  # a stop that came while the worker started takes effect now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
     gc.freeze()  # what the worker inherited is never garbage: the collector need not rescan it
+
+
+_MASKABLE = hasattr(signal, "pthread_sigmask")  # POSIX; not on Windows
+_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
