@@ -187,3 +187,59 @@ def test_compulsory_school_age_at_its_bounds(born: str, school_age: bool) -> Non
     children = Evidence.of(family).children_in(terms, 18)
     assert children == plain_children_in_terms(family, terms, 18)
     assert [csa for _, _, csa in children] == ([True] if school_age else [])
+
+
+def _education_codes(born: date, attached: date, calendar: TermCalendar | None = None) -> list[str]:
+    import pbr
+    from pbr.rules import PHASE_ONE
+
+    family = Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": attached.isoformat(),
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": born.isoformat()},
+            ],
+        }
+    )
+    rules = PHASE_ONE if calendar is None else PHASE_ONE.with_term_calendar(calendar)
+    ident = pbr.identify(family, rules)
+    return [r.code for r in ident.reasons if r.rule == "identification.education"]
+
+
+@pytest.mark.parametrize(
+    ("born", "problem"),
+    [
+        (date(2007, 8, 31), True),  # five the day before autumn 2012 starts: of school age in it
+        (date(2007, 9, 1), False),  # five on its first day: from the next term (after, not on)
+    ],
+)
+def test_school_age_starts_in_the_first_term_after_the_fifth_birthday(
+    born: date, problem: bool
+) -> None:
+    # attached mid-January 2013: the terms assessed end with autumn 2012 (1 September); a child
+    # of school age in them with no school row is an education problem (0 possible sessions)
+    codes = _education_codes(born, date(2013, 1, 15))
+    assert codes == (
+        ["EDUCATION_PROBLEM_AT_ENTRY"] if problem else ["NO_EDUCATION_PROBLEM_AT_ENTRY"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("autumn_starts", "problem"),
+    [
+        (date(2012, 8, 31), True),  # on the last day of school age: still of school age
+        (date(2012, 9, 1), False),  # the day after: no longer
+    ],
+)
+def test_school_age_ends_with_the_school_year_of_the_sixteenth_birthday(
+    autumn_starts: date, problem: bool
+) -> None:
+    # sixteen on 1 June 2012, so of school age to 31 August 2012; attached in September 2013,
+    # the terms assessed are 2012/13's, and a council's calendar may start autumn on 31 August
+    calendar = TermCalendar({("2012/13", "autumn"): (autumn_starts, date(2012, 12, 20))})
+    codes = _education_codes(date(1996, 6, 1), date(2013, 9, 15), calendar)
+    assert codes == (
+        ["EDUCATION_PROBLEM_AT_ENTRY"] if problem else ["NO_EDUCATION_PROBLEM_AT_ENTRY"]
+    )
