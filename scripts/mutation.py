@@ -49,6 +49,7 @@ TARGETS = ("pbr/programmes/**/*.py", "pbr/periods.py", "pbr/money.py", "pbr/plan
 """The rule and kernel modules, relative to src/."""
 TESTS = (
     "tests/test_rule_edges.py",
+    "tests/test_fast_paths.py",
     "tests/test_phase_one_boundaries.py",
     "tests/test_programmes.py",
     "tests/test_later_programmes.py",
