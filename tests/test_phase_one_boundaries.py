@@ -289,6 +289,8 @@ def test_asb_reduction_at_60_percent(baseline: int, recent: int, code: str) -> N
     assert reason.code == code
     assert (reason.compared["recent"], reason.compared["baseline"]) == (recent, str(baseline))
     assert (decision.results[CAE].status == "met") is code.startswith(("ASB_REDUCED", "ASB_NONE"))
+    assert reason.compared["max_recent_share_of_baseline"] == "0.4"
+    assert baseline == 0 or reason.message.endswith(" 40% of it")
 
 
 @pytest.mark.parametrize(
@@ -306,6 +308,8 @@ def test_offending_reduction_at_33_percent(baseline: int, recent: int, code: str
     decision = evaluate(reduction_family("offending", baseline, recent), "2013-07-31")
     reason = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".offending"))
     assert reason.code == code
+    assert reason.compared["max_recent_share_of_baseline"] == "0.67"
+    assert baseline == 0 or reason.message.endswith(" 67% of it")
 
 
 def test_offences_from_the_18th_birthday_are_not_a_childs() -> None:
@@ -705,3 +709,41 @@ def test_decision_echoes_rules_version_and_interpretations() -> None:
     assert dumped["payable"] == "800.00"
     assert dumped["results"][CE]["reasons"][0]["source"]
     assert set(dumped["results"]) == {CAE, P2W, CE}
+
+
+def _missing_terms(born: str, rows: list[dict[str, Any]], rules: Any = None) -> list[Any]:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": born},
+    ]
+    decision = evaluate(family(members=members, school_terms=rows), "2013-07-31", rules)
+    return [
+        r.compared["term"] for r in decision.results[CAE].reasons if r.code == "MISSING_SCHOOL_TERM"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("born", "missing"), [("2007-08-31", ["2012/13 autumn"]), ("2007-09-01", [])]
+)
+def test_a_missing_term_counts_from_the_first_term_after_the_fifth_birthday(
+    born: str, missing: list[str]
+) -> None:
+    # assessed at the end of July 2013: autumn 2012 to summer 2013; a child five on
+    # 1 September 2012 is of school age from spring, so its autumn row is not missing
+    rows = term_rows("C1", [("2012/13", "spring"), ("2012/13", "summer")])
+    assert _missing_terms(born, rows) == missing
+
+
+@pytest.mark.parametrize(
+    ("autumn_starts", "missing"), [(date(2012, 8, 31), ["2012/13 autumn"]), (date(2012, 9, 1), [])]
+)
+def test_a_missing_term_counts_to_the_end_of_the_school_year_of_the_sixteenth_birthday(
+    autumn_starts: date, missing: list[str]
+) -> None:
+    # sixteen on 1 June 2012: of school age to 31 August 2012, so a council's autumn term that
+    # starts that day still needs a row
+    from pbr.periods import TermCalendar
+
+    calendar = TermCalendar({("2012/13", "autumn"): (autumn_starts, date(2012, 12, 20))})
+    rows = term_rows("C1", [("2012/13", "spring")])
+    assert _missing_terms("1996-06-01", rows, PHASE_ONE.with_term_calendar(calendar)) == missing
