@@ -761,3 +761,16 @@ def test_a_broken_first_line_opening_a_bracket_loses_no_later_line(first: str) -
     assert [type(x).__name__ for _, _, x in numbered_from_text(array)] == ["Family", "Family"]
     single = "[\n" + json.dumps(good("G1")) + "\n]\n"
     assert [type(x).__name__ for _, _, x in numbered_from_text(single)] == ["Family"]
+
+
+def test_braces_in_a_message_are_shown_as_they_are() -> None:
+    # pydantic-core does not read a custom message as a template when it has no context, so the
+    # braces once doubled "to escape them" were shown doubled (and quadrupled when re-raised)
+    bad_money = good("F1") | {"payments": [{"kind": "attachment_fee", "amount": "{x}"}]}
+    rejection = parse_family(json.dumps(bad_money))
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.errors[0].message.endswith("got '{x}'")
+    bad_id = parse_family(json.dumps(good("=HYPERLINK(1)")))
+    assert isinstance(bad_id, pbr.Rejection)
+    assert "{1,64}" in bad_id.errors[0].message
+    assert "{{" not in bad_id.errors[0].message

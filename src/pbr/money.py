@@ -171,24 +171,17 @@ def _money_field(value: Any) -> Decimal:
             amount = money(value)
         except ValueError as exc:
             kind_of_error = "money_too_large" if isinstance(exc, _TooLarge) else "money_parsing"
-            raise PydanticCustomError(kind_of_error, _braces(str(exc))) from None
+            raise PydanticCustomError(kind_of_error, str(exc)) from None
         if amount < 0:
             raise PydanticCustomError(
-                "money_negative", _braces(f"money must not be negative, got {value!r}")
+                "money_negative", f"money must not be negative, got {value!r}"
             )
         return amount
     raise PydanticCustomError(
         "money_type",
-        _braces(
-            "money must be a decimal string such as '3200.00' or whole pounds, "
-            f"got {kind.__name__} {str(value)[:40]}"
-        ),
+        "money must be a decimal string such as '3200.00' or whole pounds, "
+        f"got {kind.__name__} {str(value)[:40]}",
     )
-
-
-def _braces(message: str) -> str:
-    """Escape braces so pydantic does not read the message as a template."""
-    return message.replace("{", "{{").replace("}", "}}")
 
 
 Money = Annotated[

@@ -403,9 +403,7 @@ class Family(BaseModel):
                 "Family",
                 [
                     InitErrorDetails(
-                        type=PydanticCustomError(
-                            code, _escape(f"family {self.family_id!r}: {message}")
-                        ),
+                        type=PydanticCustomError(code, f"family {self.family_id!r}: {message}"),
                         loc=loc,
                         input=value,
                     )
@@ -657,14 +655,9 @@ def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
         message = err["msg"] if err["msg"].startswith("family ") else prefix + err["msg"]
         details.append(
             InitErrorDetails(
-                type=PydanticCustomError(err["type"], _escape(message)),
+                type=PydanticCustomError(err["type"], message),
                 loc=err["loc"],
                 input=err["input"],
             )
         )
     return ValidationError.from_exception_data(exc.title, details)
-
-
-def _escape(message: str) -> str:
-    """Escape braces so pydantic does not read the message as a template."""
-    return message.replace("{", "{{").replace("}", "}}")
