@@ -57,6 +57,32 @@ def test_auto_moves_a_large_batch_to_every_core(monkeypatch: pytest.MonkeyPatch)
     assert started == [2, 2]
 
 
+def test_a_pool_gives_freed_memory_back_as_it_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `_TRIM_EVERY` chunks from a pool, the C heap's freed memory goes back (issue 14)."""
+    trims: list[int] = []
+
+    def trim() -> bool:
+        trims.append(1)
+        return True
+
+    monkeypatch.setattr(batch, "_TRIM_EVERY", 3)
+    monkeypatch.setattr(batch, "_give_back_freed_memory", trim)
+    serial = texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=1))
+    assert trims == []
+    assert texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=2, chunk_size=7)) == serial
+    assert len(trims) == 3  # 60 records in chunks of 7: 9 chunks
+    done = batch.evaluate_many_json(LINES, as_of=AS_OF, workers=2, chunk_size=20)
+    assert [x[3] for x in done if isinstance(x, batch.Evaluated)] == serial
+    assert len(trims) == 4  # 3 chunks more
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_freed_memory_goes_back_on_linux() -> None:
+    gone = batch._give_back_freed_memory()
+    assert gone is (batch._malloc_trim() is not None)
+    assert gone or Path("/lib/ld-musl-x86_64.so.1").exists()  # only musl lacks it
+
+
 def test_workers_must_be_a_number_or_auto() -> None:
     with pytest.raises(TypeError, match="auto"):
         list(pbr.evaluate_many(LINES, as_of=AS_OF, workers="all"))  # type: ignore[arg-type]
