@@ -191,6 +191,43 @@ def test_nothing_is_coerced(case: str, tmp_path: Path, capsys: pytest.CaptureFix
     assert "in.jsonl:2 (record 2)" in err
 
 
+TERM = (
+    '{"family_id": "T1", "attached_on": "2012-10-15", "members": [{"person_id": "A1", '
+    '"date_of_birth": "2002-01-01"}], "school_terms": [{"person_id": "A1", '
+    '"academic_year": "2012/13", "term": "autumn", "possible_sessions": %s, '
+    '"unauthorised_absences": %s}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [
+        ("1e400", "possible_sessions"),  # pydantic saw Infinity
+        ("-1e400", "possible_sessions"),
+        ("12.50", "possible_sessions"),  # pydantic saw 12.5
+        ("1E2", "possible_sessions"),  # pydantic saw 100.0
+        ("NaN", "possible_sessions"),
+        ("1" * 100, "possible_sessions"),  # too large: cut, as every echoed value is
+    ],
+)
+def test_a_rejected_number_is_echoed_as_written(written: str, field: str) -> None:
+    rejection = parse_family((TERM % (written, "0")).encode())
+    assert isinstance(rejection, pbr.Rejection)
+    [error] = [e for e in rejection.errors if e.loc == f"school_terms.0.{field}"]
+    expected = written if len(written) <= 80 else written[:79] + "…"
+    assert error.value == expected
+    assert f"= {expected}:" in rejection.describe()
+
+
+def test_only_numbers_are_echoed_from_the_text() -> None:
+    rejection = parse_family((TERM % ("true", '"7"')).encode())
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc.rsplit(".", 1)[-1], e.value) for e in rejection.errors] == [
+        ("possible_sessions", "true"),
+        ("unauthorised_absences", '"7"'),
+    ]
+
+
 def test_python_inputs_are_as_strict_as_json() -> None:
     accepted = pbr.Family.model_validate(good("P1", attached_on=date(2012, 10, 15)))
     assert accepted.attached_on == date(2012, 10, 15)

@@ -490,8 +490,12 @@ def parse_family(
     try:
         family = Family.model_validate_json(data)
     except ValidationError as exc:
-        rejection = Rejection.from_validation_error(
-            exc, source=source, line=line, record=record, family_id=_family_id_in(data)
+        rejection = _numbers_as_written(
+            Rejection.from_validation_error(
+                exc, source=source, line=line, record=record, family_id=_family_id_in(data)
+            ),
+            exc,
+            data,
         )
         duplicated = _all_repeated_keys(data)
         if duplicated:  # the likely cause: say so first
@@ -734,6 +738,54 @@ def _once(
             message="a record with this family_id appeared earlier in the input",
         )
     return item
+
+
+class _NumberText(str):
+    """A JSON number exactly as the record wrote it."""
+
+    __slots__ = ()
+
+
+def _numbers_as_written(rejection: Rejection, exc: ValidationError, data: bytes) -> Rejection:
+    """Echo each rejected number as the record wrote it: ``1e400``, not ``Infinity``; ``1.50``.
+
+    Pydantic reports the value it parsed; for a number that is not the text the council typed.
+    The record is read again keeping numbers as text (only for a rejection, so cost is no matter).
+
+    >>> parse_family(b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{'
+    ...     b'"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": 1e400}]}'
+    ... ).errors[0].value
+    '1e400'
+    """
+    errors = _without_echoes(exc.errors())
+    if not any(isinstance(err.get("input"), int | float) for err in errors):
+        return rejection
+    try:
+        tree = json.loads(
+            data, parse_float=_NumberText, parse_int=_NumberText, parse_constant=_NumberText
+        )
+    except (ValueError, RecursionError):  # not JSON after all: keep what pydantic saw
+        return rejection
+    fixed = []
+    for field, err in zip(rejection.errors, errors, strict=True):
+        written = _at(tree, err["loc"]) if isinstance(err.get("input"), int | float) else None
+        if isinstance(written, _NumberText) and field.value != written:
+            text = str(written)
+            field = field.model_copy(update={"value": text if len(text) <= 80 else text[:79] + "…"})
+        fixed.append(field)
+    return rejection.model_copy(update={"errors": tuple(fixed)})
+
+
+def _at(tree: Any, loc: tuple[str | int, ...]) -> Any:
+    """The value at a pydantic error's location in a parsed record, or None."""
+    for part in loc:
+        if isinstance(tree, dict) and isinstance(part, str):
+            tree = tree.get(part)
+        elif isinstance(tree, list) and isinstance(part, int) and 0 <= part < len(tree):
+            tree = tree[part]
+        else:
+            return None
+    return tree
 
 
 def _without_echoes(errors: list[Any]) -> list[Any]:
