@@ -9,6 +9,7 @@ key given twice is rejected rather than silently keeping the last value.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import re
@@ -258,8 +259,8 @@ def read_numbered(
 ) -> Iterator[Numbered]:
     """Like `read_records`, with each record's line and 1-based record number.
 
-    JSON Lines are streamed line by line (memory stays flat however long the file); a JSON
-    array or a single object is read whole.
+    JSON Lines are streamed line by line, and a JSON array a block at a time: memory stays flat
+    however long the file.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
@@ -280,8 +281,9 @@ def read_raw(
     """Each record's bytes, unvalidated, with its line and record number: for parallel workers.
 
     The file's shape is found from its first record: a line holding one whole JSON object
-    means JSON Lines (streamed); anything else is read whole as a JSON array or a sequence of
-    objects. A byte-order mark is skipped; a record over `max_record_bytes` is a `Rejection`.
+    means JSON Lines; anything else is a JSON array or a sequence of objects. Both are streamed
+    (an array a block at a time). A byte-order mark is skipped; a record over `max_record_bytes`
+    is a `Rejection`.
 
     >>> import codecs, pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
@@ -308,13 +310,92 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
             if shape == "lines":
                 yield from _raw_lines(handle, source, limit)
                 return
-            data = handle.read()
-            if shape in ("object?", "array?") and not _spread_over_lines(data):
-                yield from _raw_lines(io.BytesIO(data), source, limit)  # a broken first line
+            if shape in ("object?", "array?") and not _spread_over_lines(_Stream(handle)):
+                handle.seek(start)
+                yield from _raw_lines(handle, source, limit)  # a broken first line
                 return
-            yield from _raw_document(data, source, limit)
+            handle.seek(start)
+            yield from _raw_document(_Stream(handle), source, limit)
         except OSError as exc:
             raise UnreadableFile(f"cannot read {source}: {exc}") from None
+
+
+class _Stream:
+    """A file's text read a block at a time, as a window that grows at its end and is cut at its start.
+
+    So a JSON array is read in bounded memory: a record and a block or two, not the file.
+    """
+
+    __slots__ = ("_decoder", "_handle", "eof", "text")
+
+    BLOCK = 1 << 20
+    """Characters read at a time (more when one record is larger: reads double)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        self.text = ""  # bad bytes are kept (as surrogates), and caught later
+        self.eof = False
+
+    def more(self) -> bool:
+        """Read the next block onto the end of `text`; False at the end of the file."""
+        if self.eof:
+            return False
+        data = self._handle.read(max(self.BLOCK, len(self.text)))
+        self.text += self._decoder.decode(data, final=not data)
+        self.eof = not data
+        return True
+
+    def cut(self, position: int) -> None:
+        """Forget the text before `position` (positions after it move down by as much)."""
+        self.text = self.text[position:]
+
+    def skip(self, position: int, separators: str = "", whitespace: str | None = None) -> int:
+        """The first position from `position` that is neither white space nor a separator."""
+        while True:
+            if whitespace is None:
+                position = _skip(self.text, position, separators)
+            else:
+                while position < len(self.text) and self.text[position] in whitespace:
+                    position += 1
+            if position < len(self.text) or not self.more():
+                return position
+
+    def ahead(self, position: int, count: int) -> str:
+        """The `count` characters from `position` (fewer at the end of the file)."""
+        while len(self.text) - position < count and self.more():
+            pass
+        return self.text[position : position + count]
+
+    def end_of_value(self, position: int) -> int | None:
+        """`_end_of_value` from `position`, reading on until the brackets balance or the file ends."""
+        end = _end_of_value(self.text, position)
+        while end is None and self.text[position] in "[{" and self.more():
+            end = _end_of_value(self.text, position)
+        return end
+
+    def decode(self, decoder: json.JSONDecoder, position: int) -> int:
+        """Where the JSON value at `position` ends, reading on while it runs past the window.
+
+        An object or array that does not parse is read on only while its brackets do not balance
+        (a syntax error inside a record does not read the file to its end); another value gets
+        64 KiB of text after it, or the file's end.
+
+        Raises:
+            json.JSONDecodeError: the value is not JSON.
+            RecursionError: it is nested too deeply.
+
+        """
+        if self.text[position] not in "[{":
+            self.ahead(position, 1 << 16)
+            return decoder.raw_decode(self.text, position)[1]
+        while True:
+            try:
+                return decoder.raw_decode(self.text, position)[1]
+            except (json.JSONDecodeError, RecursionError):
+                if self.eof or _end_of_value(self.text, position) is not None:
+                    raise
+                self.more()
 
 
 def _next_nonblank(handle: IO[bytes], limit: int) -> bytes:
@@ -354,19 +435,50 @@ def _whole_json(line: bytes) -> bool:
     return True
 
 
-def _spread_over_lines(data: bytes) -> bool:
+def _spread_over_lines(stream: _Stream) -> bool:
     """Whether the first JSON value parses from the start and ends past its first line.
 
     A value that ends on its first line with more text after it is a broken JSON Lines record,
-    not a document: one line stays one record.
+    not a document: one line stays one record. An array is checked a record at a time, as
+    strictly as one `json` parse of the whole (commas, no trailing comma, JSON's white space),
+    so a large file is never held whole.
     """
-    text = data.decode("utf-8", errors="surrogateescape")
-    start = _skip(text, 0, "")
-    try:
-        _, end = json.JSONDecoder().raw_decode(text, start)
-    except (json.JSONDecodeError, RecursionError):
+    start = stream.skip(0)
+    if start >= len(stream.text):
         return False
-    return "\n" in text[start:end]
+    if stream.text[start] != "[":
+        try:
+            end = stream.decode(json.JSONDecoder(), start)
+        except (json.JSONDecodeError, RecursionError):
+            return False
+        return stream.text.find("\n", start, end) >= 0
+    decoder = json.JSONDecoder()
+    position = stream.skip(start + 1, whitespace=_JSON_SPACE)
+    spread = stream.text.find("\n", start, position) >= 0
+    if position < len(stream.text) and stream.text[position] == "]":
+        return spread
+    while True:
+        if position >= len(stream.text):
+            return False
+        try:
+            end = stream.decode(decoder, position)
+        except (json.JSONDecodeError, RecursionError):
+            return False
+        after = stream.skip(end, whitespace=_JSON_SPACE)
+        if after >= len(stream.text) or stream.text[after] not in ",]":
+            return False
+        spread = spread or stream.text.find("\n", position, after) >= 0
+        if stream.text[after] == "]":
+            return spread
+        position = stream.skip(after + 1, whitespace=_JSON_SPACE)
+        spread = spread or stream.text.find("\n", after, position) >= 0
+        if position > stream.BLOCK:
+            stream.cut(position)
+            position = 0
+
+
+_JSON_SPACE = " \t\n\r"
+"""White space as JSON defines it (`str.isspace` has more)."""
 
 
 def _whole_json_object(line: bytes) -> bool:
@@ -601,27 +713,33 @@ def _repeated(node: Any, path: str) -> Iterator[str]:
             yield from _repeated(item, f"{path}.{i}" if path else str(i))
 
 
-def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
+def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     """The records of a JSON array, a single object, or objects one after another.
 
     A broken record is stepped over by its brackets, so the records after it are still read.
+    The file is read a block at a time: memory holds a record and a block or two, not the file.
     """
-    text = data.decode("utf-8", errors="surrogateescape")  # bad bytes are kept, and caught later
     decoder = json.JSONDecoder()
-    position = _skip(text, 0, "")
-    array = position < len(text) and text[position] == "["
+    position = stream.skip(0)
+    array = position < len(stream.text) and stream.text[position] == "["
     if array:
         position += 1
     record = 0
     line = 1
-    counted = 0
+    counted = 0  # the window's text before this is counted in `line`
     while True:
-        position = _skip(text, position, ",")
+        if counted > stream.BLOCK:  # forget what has been read and counted
+            stream.cut(counted)
+            position -= counted
+            counted = 0
+        position = stream.skip(position, ",")
+        text = stream.text
         if position < len(text) and text[position] == "]":
-            position = _skip(text, position + 1, "")
-            if position < len(text):  # never ignore what follows the array: report it
+            after = stream.skip(position + 1)
+            text = stream.text
+            if after < len(text):  # never ignore what follows the array: report it
                 record += 1
-                line += text.count("\n", counted, position)
+                line += text.count("\n", counted, after)
                 yield (
                     line,
                     record,
@@ -631,7 +749,7 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
                         record=record,
                         family_id=None,
                         loc="",
-                        value=text[position : position + 20],
+                        value=stream.ahead(after, 20),
                         type="json_invalid",
                         message="text after the end of the JSON array; the rest of the file is "
                         "not read",
@@ -648,13 +766,14 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
         line += text.count("\n", counted, position)
         counted = position
         try:
-            _, end = decoder.raw_decode(text, position)
+            end = stream.decode(decoder, position)
         except (json.JSONDecodeError, RecursionError) as exc:
+            resume = stream.end_of_value(position)
+            text = stream.text
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             where = line + text.count("\n", position, getattr(exc, "pos", position))
-            resume = _end_of_value(text, position)
             rest = "" if resume is not None else "; the rest of the file cannot be read"
-            head = text[position : position + 4096].encode("utf-8", errors="surrogateescape")
+            head = stream.ahead(position, 4096).encode("utf-8", errors="surrogateescape")
             yield (
                 line,
                 record,
@@ -664,7 +783,7 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
                     record=record,
                     family_id=_family_id_in(head),
                     loc="",
-                    value=text[position : position + 20],
+                    value=head.decode("utf-8", errors="surrogateescape")[:20],
                     type="json_invalid",
                     message=f"invalid JSON ({why}){rest}",
                 ),
@@ -673,7 +792,7 @@ def _raw_document(data: bytes, source: str, limit: int) -> Iterator[Raw]:
                 return
             position = resume
             continue
-        yield line, record, text[position:end].encode("utf-8", errors="surrogateescape")
+        yield line, record, stream.text[position:end].encode("utf-8", errors="surrogateescape")
         position = end
 
 
