@@ -1,6 +1,7 @@
 """Benchmark ``pbr evaluate`` against the ``json.loads`` floor, in one run (issue 14).
 
-``python benchmarks/bench_evaluate.py [N ...] [--council 2630] [--repeat 1] [--check 20000]``:
+``python benchmarks/bench_evaluate.py [N ...] [--council 2630] [--repeat 1] [--check 20000]
+[--memory 400000]``:
 for each size N (default 50,000) generates phase-one families (benchmarks/generate.py, about
 5.5 KB and 33 facts each), then times on the same file, whole process unless marked:
 
@@ -11,7 +12,8 @@ for each size N (default 50,000) generates phase-one families (benchmarks/genera
 - one council (``--council`` families) whole process, start-up included;
 
 with the peak resident memory of each (``/usr/bin/time``, the largest process of the run) and
-the ratio to the floor. ``--check N`` then compares, on the first N families at three dates
+the ratio to the floor. ``--memory N`` compares each format's peak memory at 10,000 and N
+families (default settings). ``--check N`` then compares, on the first N families at three dates
 and under every interpretation, the decisions of ``pbr evaluate`` (default settings, bytes of
 each line) with those of the reference path (`pbr.evaluate` of a validated `Family`, one at a
 time). Not a test: timings vary; compare ratios from one run. Prints Markdown.
@@ -147,6 +149,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--check", type=int, default=0, metavar="N")
     parser.add_argument("--workers", default=None, help="also time --workers W (e.g. 2)")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compare peak memory at 10,000 and N families, every format (issue 14: 1.2x)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pbr-bench-"))
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -199,9 +208,35 @@ def main() -> None:
                 f"| {peak:.0f} |",
                 flush=True,
             )
+    if args.memory:
+        print(memory(args.memory, work))
     if args.check:
         path = work / f"f{max(args.sizes)}.jsonl"
         print("\ndifferential check:", check(path, args.check, work))
+
+
+def memory(large: int, work: Path) -> str:
+    """Peak memory of each output format, default settings, at 10,000 and `large` families."""
+    rows = [
+        f"\n| format (default settings) | 10,000 families | {large:,} families | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    peaks: dict[int, dict[str, float]] = {}
+    for n in (10_000, large):
+        path = work / f"m{n}.jsonl"
+        generate(n, path)
+        out = str(work / "m-out")
+        runs = {
+            "json": pbr_cmd(path, "--format", "json", "--output", out + ".jsonl"),
+            "csv": pbr_cmd(path, "--format", "csv", "--output", out + ".csv"),
+            "table": ["sh", "-c", " ".join(pbr_cmd(path)) + f" > {out}.txt"],
+        }
+        peaks[n] = {name: timed(cmd)[1] for name, cmd in runs.items()}
+        path.unlink()
+    for name, small in peaks[10_000].items():
+        big = peaks[large][name]
+        rows.append(f"| {name} | {small:.1f} MiB | {big:.1f} MiB | {big / small:.2f}× |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
