@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from pbr.money import MAX_MONEY, PENNY, Money, money
+from pbr.money import MAX_MONEY, PENNY, ZERO, Money, money
 from pbr.reasons import RENAMED_REASON_CODES as _RENAMED
 from pbr.reasons import ReasonCode, current_code
 
@@ -100,14 +100,23 @@ def trusted_reason(code: str, rule: str, source: str, message: str, compared: Co
     >>> trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", {"cap": "4000.00"}).code
     'CAP_REACHED'
     """
-    values = {
-        "code": _RENAMED.get(code, code),
-        "rule": rule,
-        "source": source,
-        "message": message,
-        "compared": compared,
-    }
-    return _rebuilt(Reason, values, set(_REASON_FIELDS))
+    # `_rebuilt`, inlined: the kernel builds about nine reasons a family
+    built = _new(Reason)
+    _set(
+        built,
+        "__dict__",
+        {
+            "code": _RENAMED.get(code, code),
+            "rule": rule,
+            "source": source,
+            "message": message,
+            "compared": compared,
+        },
+    )
+    _set_fields_set(built, set(_REASON_FIELDS))
+    _set_extra(built, None)
+    _set_private(built, None)
+    return built
 
 
 def trusted_result(
@@ -255,6 +264,8 @@ def _template(
 
 def _pence(value: Any) -> Decimal:
     """`money`, with a fast path for an amount already in pounds and pence."""
+    if value is ZERO:  # the most frequent amount of all, and two places by construction
+        return value
     # `same_quantum` asks "exactly two places?" without building `as_tuple`'s digit tuple (4x
     # cheaper); it is False for NaN and infinities, which `money` then refuses.
     if type(value) is Decimal and _two_places(value) and -MAX_MONEY <= value <= MAX_MONEY:

@@ -144,12 +144,16 @@ class Account:
     @property
     def fee_counted(self) -> Decimal:
         """The fee counted against the cap: the table's, or more if more was paid (clarif. 7)."""
+        if not self.made:  # most families: nothing paid yet, so no generator to run
+            return max(self.fee, ZERO)
         paid = sum((p.amount for p in self.made if p.kind == "attachment_fee"), ZERO)
         return max(self.fee, paid)
 
     @property
     def results_paid(self) -> Decimal:
         """Results payments already made."""
+        if not self.made:
+            return ZERO
         return sum((p.amount for p in self.made if p.kind != "attachment_fee"), ZERO)
 
     @property
@@ -159,7 +163,7 @@ class Account:
 
     def paid(self, kind: str) -> list[Payment]:
         """The payments made for `kind`, in the order listed."""
-        return [p for p in self.made if p.kind == kind]
+        return [p for p in self.made if p.kind == kind] if self.made else []
 
 
 def account(
