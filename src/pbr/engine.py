@@ -7,9 +7,10 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr.decisions import Decision, Identification, Provenance, trusted, with_provenance
+from pbr.decisions import Decision, Identification, Provenance, trusted_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
+from pbr.programmes._kernel import decide
 from pbr.records import Family
 from pbr.rules import RuleSet
 
@@ -83,8 +84,16 @@ def evaluate(
 
         family = merge_payments(family, ledger)
     chosen = rules if rules is not None else rule_set_for(family)
-    decision = programme(chosen.programme).evaluate(family, as_of, chosen, plan)
-    return with_provenance(decision, provenance(family, as_of, chosen, plan))
+    # `Programme.evaluate`'s flow, with the provenance recorded as the decision is built rather
+    # than copied into it afterwards (computing it cannot fail, so the refusals are unchanged)
+    return decide(
+        programme(chosen.programme),
+        family,
+        as_of,
+        chosen,
+        plan,
+        provenance(family, as_of, chosen, plan),
+    )
 
 
 def provenance(
@@ -102,24 +111,39 @@ def provenance(
     """
     from pbr import __version__
 
-    return trusted(
-        Provenance,
-        pbr_version=__version__,
-        rules_hash=rules_hash(rules, plan),
-        input_hash=hashlib.sha256(
-            family.model_dump_json().encode() + b"|" + as_of.isoformat().encode()
-        ).hexdigest(),
+    # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
+    # (tests/test_assembly.py); hashed in one call with the date appended.
+    canonical = _family_json(family) + b"|" + as_of.isoformat().encode()
+    return trusted_provenance(
+        __version__, rules_hash(rules, plan), hashlib.sha256(canonical).hexdigest()
     )
+
+
+_family_json = Family.__pydantic_serializer__.to_json
 
 
 def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:
     """A hash of the rule-set data, the interpretations chosen and the outcome plan."""
-    return _rules_hash(
+    # A batch asks for the same rule set and plan once a family: the last answer is kept with
+    # the objects themselves (held, so their identity cannot be reused) and copies of the two
+    # mappings it was computed from (compared, cheaply: a caller could change one in place).
+    calendar = rules.term_calendar.overrides
+    last = _last_rules_hash[0]
+    if last[0] is rules and last[1] is plan and last[2] == rules.chosen and last[3] == calendar:
+        hashed: str = last[4]
+        return hashed
+    found = _rules_hash(
         rules.data_sha256,
         tuple(sorted(rules.chosen.items())),
-        tuple(sorted(rules.term_calendar.overrides.items())),
+        tuple(sorted(calendar.items())),
         plan,
     )
+    _last_rules_hash[0] = (rules, plan, dict(rules.chosen), dict(calendar), found)
+    return found
+
+
+_last_rules_hash: list[tuple[Any, ...]] = [(None, None, None, None, "")]
+"""The last rule set, plan, interpretations, term dates and hash `rules_hash` gave."""
 
 
 @lru_cache(maxsize=256)

@@ -8,7 +8,7 @@ by `as_of`, judge each result, pay within the cap, and assemble the `Decision`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -18,11 +18,13 @@ from pbr.decisions import (
     Compared,
     Decision,
     Identification,
+    Provenance,
     Reason,
     ResultDecision,
     ResultKind,
-    trusted,
+    trusted_decision,
     trusted_reason,
+    trusted_result,
 )
 from pbr.decisions import Status as Status
 from pbr.errors import OutsideProgramme, PlanError
@@ -95,6 +97,8 @@ def reason(
     )
 
 
+_set = object.__setattr__
+
 _AS_IS = frozenset({str, int, bool, type(None)})
 """Types `plain` returns unchanged (checked exactly: a subclass goes through `plain`)."""
 
@@ -108,13 +112,14 @@ def result(
     reasons: Iterable[Reason] | None = None,
 ) -> ResultDecision:
     """A result's decision from its verdict, with the status, amount and reasons payment settled."""
-    return trusted(
-        ResultDecision,
-        status=status if status is not None else (verdict.status if verdict else "not_applicable"),
-        amount=amount,
-        rate=rate,
-        earliest_date=verdict.earliest if verdict else None,
-        reasons=tuple(reasons if reasons is not None else (verdict.reasons if verdict else ())),
+    if reasons is None:
+        reasons = verdict.reasons if verdict else ()
+    return trusted_result(
+        status if status is not None else (verdict.status if verdict else "not_applicable"),
+        amount,
+        rate,
+        verdict.earliest if verdict else None,
+        reasons if type(reasons) is tuple else tuple(reasons),
     )
 
 
@@ -130,21 +135,25 @@ class Account:
     """The most paid for one family, fee included."""
     made: tuple[Payment, ...]
     """Payments made on or before `as_of` (or undated): clarification 6."""
+    paid_to_date: Decimal = field(init=False)
+    """Everything paid by `as_of`, fee included (summed once: every decision reports it)."""
 
-    @property
-    def paid_to_date(self) -> Decimal:
-        """Everything paid by `as_of`, fee included."""
-        return sum((p.amount for p in self.made), ZERO)
+    def __post_init__(self) -> None:
+        _set(self, "paid_to_date", sum((p.amount for p in self.made), ZERO) if self.made else ZERO)
 
     @property
     def fee_counted(self) -> Decimal:
         """The fee counted against the cap: the table's, or more if more was paid (clarif. 7)."""
+        if not self.made:  # most families: nothing paid yet, so no generator to run
+            return max(self.fee, ZERO)
         paid = sum((p.amount for p in self.made if p.kind == "attachment_fee"), ZERO)
         return max(self.fee, paid)
 
     @property
     def results_paid(self) -> Decimal:
         """Results payments already made."""
+        if not self.made:
+            return ZERO
         return sum((p.amount for p in self.made if p.kind != "attachment_fee"), ZERO)
 
     @property
@@ -154,14 +163,15 @@ class Account:
 
     def paid(self, kind: str) -> list[Payment]:
         """The payments made for `kind`, in the order listed."""
-        return [p for p in self.made if p.kind == kind]
+        return [p for p in self.made if p.kind == kind] if self.made else []
 
 
 def account(
     family: Family, as_of: date, year: FinancialYear, fee: Decimal, cap: Decimal
 ) -> Account:
     """The family's account at `as_of`: payments dated after it are not yet made."""
-    made = tuple(p for p in family.payments if p.paid_on is None or p.paid_on <= as_of)
+    payments = family.payments
+    made = tuple(p for p in payments if p.paid_on is None or p.paid_on <= as_of) if payments else ()
     return Account(year, fee, cap, made)
 
 
@@ -203,8 +213,13 @@ def decide(
     as_of: date,
     rules: RuleSet,
     plan: OutcomePlan | None,
+    provenance: Provenance | None = None,
 ) -> Decision:
-    """The one flow of every programme: covered, identified, judged, paid, decided."""
+    """The one flow of every programme: covered, identified, judged, paid, decided.
+
+    `provenance`, when given (by `pbr.engine.evaluate`), is recorded in the decision as built,
+    rather than copied into it afterwards.
+    """
     check_covers(family, rules)
     warnings: tuple[Reason, ...] = ()
     if programme.uses_plan:
@@ -222,11 +237,13 @@ def decide(
         verdicts = programme.results(family, as_of, rules, plan, ident)
         results, payable = programme.pay(family, as_of, rules, books, verdicts)
     else:
-        why = next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE")
-        results = {k: result(None, reasons=(why,)) for k in programme.result_kinds}
+        why = (next(r for r in ident.reasons if r.code == "NOT_ELIGIBLE"),)
+        results = {
+            k: trusted_result("not_applicable", ZERO, ZERO, None, why)
+            for k in programme.result_kinds
+        }
         payable = ZERO
-    return trusted(
-        Decision,
+    return trusted_decision(
         family_id=family.family_id,
         local_authority=family.local_authority,
         as_of=as_of,
@@ -242,9 +259,10 @@ def decide(
         cap=books.cap,
         interpretations=dict(rules.chosen),
         outcome_plan=plan.label if plan is not None else None,
-        warnings=(*ident.warnings, *warnings),
+        warnings=(*ident.warnings, *warnings) if warnings else ident.warnings,
         identification=ident.reasons,
         results=results,
+        provenance=provenance,
     )
 
 
