@@ -210,3 +210,28 @@ def test_the_account_sums_the_payments_made_once() -> None:
         assert books.made == tuple(made)
         assert books.paid_to_date == sum((p.amount for p in made), Decimal("0.00"))
         assert str(books.paid_to_date) == str(sum((p.amount for p in made), Decimal("0.00")))
+
+
+COMPARED_VALUES = st.none() | st.booleans() | st.integers() | st.text()
+
+
+@given(compared=st.dictionaries(st.text(), COMPARED_VALUES, max_size=6))
+def test_compared_is_written_as_the_typed_dict_writes_it(
+    compared: dict[str, str | int | bool | None],
+) -> None:
+    """`Compared` serialises by kind, not by trying the union: the same JSON, schema unchanged."""
+    from pydantic import TypeAdapter
+
+    from pbr.decisions import Reason, trusted_reason
+
+    typed = TypeAdapter(dict[str, str | int | bool | None])
+    reason = trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", compared)
+    written = reason.model_dump_json()
+    assert written.endswith(',"compared":' + typed.dump_json(compared).decode() + "}")
+    assert Reason.model_validate_json(written) == reason
+    properties = Reason.model_json_schema(mode="serialization")["properties"]["compared"]
+    assert properties == Reason.model_json_schema(mode="validation")["properties"]["compared"]
+    assert (
+        properties["additionalProperties"]["anyOf"]
+        == typed.json_schema()["additionalProperties"]["anyOf"]
+    )

@@ -400,7 +400,7 @@ class _Job:
 
     def _text(self, decision: Decision) -> str:
         if self.render == "json":
-            return decision.model_dump_json()
+            return _decision_json(decision).decode()  # `model_dump_json`, without its wrapper
         from pbr.output import decision_text
 
         return decision_text(decision, self.render)
@@ -439,6 +439,9 @@ class _Job:
             return Rejection.from_validation_error(
                 exc, source=self.source, line=None, record=n, family_id=_family_id(item)
             )
+
+
+_decision_json = Decision.__pydantic_serializer__.to_json
 
 
 def _family_id(item: Any) -> str | None:
