@@ -235,3 +235,17 @@ def test_compared_is_written_as_the_typed_dict_writes_it(
         properties["additionalProperties"]["anyOf"]
         == typed.json_schema()["additionalProperties"]["anyOf"]
     )
+
+
+def test_a_result_holds_its_reasons_as_a_tuple_whatever_it_was_given() -> None:
+    from pbr.decisions import trusted_reason
+    from pbr.programmes._kernel import result
+
+    why = trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", {})
+    for supplied in ([why], iter([why]), (why,)):
+        built = result(None, reasons=supplied)
+        assert type(built.reasons) is tuple
+        assert built.reasons == (why,)
+        assert built == ResultDecision(
+            status="not_applicable", amount=Decimal(0), rate=Decimal(0), reasons=[why]
+        )
