@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import date
 
 from hypothesis import given, settings
@@ -10,8 +12,8 @@ from hypothesis import strategies as st
 from pbr.decisions import Identification, Reason, trusted
 from pbr.periods import TermCalendar, add_months
 from pbr.programmes._kernel import reason
-from pbr.programmes.phase_one import PROGRAMME
-from pbr.programmes.phase_one._evidence import Evidence, tally
+from pbr.programmes.phase_one import PROGRAMME, _evidence
+from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
 from pbr.programmes.phase_one._identification import (
     PROBLEMS,
     _eligibility,
@@ -374,3 +376,14 @@ def test_children_are_assessed_in_person_id_order() -> None:
     assert _education_reasons(family, PROGRAMME.rules) == [
         ("EDUCATION_PROBLEM_AT_ENTRY", child) for child in ("C1", "C2", "C3")
     ]
+
+
+@given(family_records())
+def test_arranged_evidence_keeps_no_family_alive(record: dict[str, object]) -> None:
+    family = Family.model_validate(record)  # hypothesis holds what it draws: build our own
+    assert evidence(family) is evidence(family)
+    alive = weakref.ref(family)
+    del family
+    gc.collect()
+    assert alive() is None
+    assert _evidence._last is None
