@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
+from typing import Literal
 
 from pbr.decisions import Identification, Reason, trusted
 from pbr.periods import add_months, add_years
@@ -376,17 +377,31 @@ def _stated(
 
 def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
     """All three national problems, or two plus local discretion."""
-    eligible = national == len(PROBLEMS) or (national == len(PROBLEMS) - 1 and local)
-    numbers = {"national_criteria": national, "local_discretion": local}
-    if eligible:
-        message = (
-            "all three national criteria"
-            if national == len(PROBLEMS)
-            else "two national criteria plus local discretion"
-        )
-        return True, reason("ELIGIBLE", "identification.eligibility", rules, message, **numbers)
-    message = (
+    code, message = _VERDICTS[national, local]
+    return code == "ELIGIBLE", reason(
+        code,
+        "identification.eligibility",
+        rules,
+        message,
+        national_criteria=national,
+        local_discretion=local,
+    )
+
+
+def _verdict(national: int, local: bool) -> tuple[Literal["ELIGIBLE", "NOT_ELIGIBLE"], str]:
+    if national == len(PROBLEMS):
+        return "ELIGIBLE", "all three national criteria"
+    if national == len(PROBLEMS) - 1 and local:
+        return "ELIGIBLE", "two national criteria plus local discretion"
+    return "NOT_ELIGIBLE", (
         f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
         "three, or two plus local discretion"
     )
-    return False, reason("NOT_ELIGIBLE", "identification.eligibility", rules, message, **numbers)
+
+
+_VERDICTS = {
+    (national, local): _verdict(national, local)
+    for national in range(len(PROBLEMS) + 1)
+    for local in (False, True)
+}
+"""The verdict and its message by the number of national problems and local discretion."""
