@@ -16,7 +16,6 @@ from pbr.programmes.phase_one import PROGRAMME, _evidence
 from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
 from pbr.programmes.phase_one._identification import (
     PROBLEMS,
-    _eligibility,
     _stated,
     identify,
     window,
@@ -55,7 +54,7 @@ def plain_identify(family: Family, rules: RuleSet) -> Identification:
         )
     used, stated, warnings = _stated(family, rules, found)
     reasons.extend(stated)
-    eligible, verdict = _eligibility(rules, len(used), local)
+    eligible, verdict = _plain_eligibility(rules, len(used), local)
     reasons.append(verdict)
     return trusted(  # every value is already what validation would give
         Identification,
@@ -200,6 +199,24 @@ def _plain_work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> 
             on=attached.isoformat(),
         )
     ]
+
+
+def _plain_eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
+    """All three national problems, or two plus local discretion."""
+    eligible = national == len(PROBLEMS) or (national == len(PROBLEMS) - 1 and local)
+    numbers = {"national_criteria": national, "local_discretion": local}
+    if eligible:
+        message = (
+            "all three national criteria"
+            if national == len(PROBLEMS)
+            else "two national criteria plus local discretion"
+        )
+        return True, reason("ELIGIBLE", "identification.eligibility", rules, message, **numbers)
+    message = (
+        f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
+        "three, or two plus local discretion"
+    )
+    return False, reason("NOT_ELIGIBLE", "identification.eligibility", rules, message, **numbers)
 
 
 # --- the fast form equals it ---------------------------------------------------------------
