@@ -256,14 +256,16 @@ def _education(
     exclusions = at.exclusions
     span = at.span
     for person_id, summed, csa in children:
-        if summed is None:
-            possible = unauthorised = fixed = terms_with_rows = 0
-            permanent = alternative = off_roll = False
+        if summed is None:  # of compulsory school age, without a row: every sum is 0 (False)
+            possible = unauthorised = fixed = permanent = alternative = off_roll = 0
+            terms_with_rows = 0
         else:
-            possible, unauthorised, fixed = summed[0], summed[1], summed[2]
-            permanent, alternative, off_roll = bool(summed[3]), bool(summed[4]), bool(summed[5])
-            terms_with_rows = summed[6]
+            possible, unauthorised, fixed, permanent, alternative, off_roll, terms_with_rows = (
+                summed
+            )
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
+        if not (permanent or fixed >= exclusions or alternative or off_roll or absent):
+            continue  # the usual case: no criterion met, no message to build
         flags: list[str] = []
         if permanent:
             flags.append("permanently excluded")
@@ -279,22 +281,21 @@ def _education(
                 if terms_with_rows
                 else "no school record in these terms (0 possible sessions)"
             )
-        if flags:
-            problems.append(
-                reason(
-                    "EDUCATION_PROBLEM_AT_ENTRY",
-                    "identification.education",
-                    rules,
-                    f"child {person_id}, {span}: {'; '.join(flags)}",
-                    child=person_id,
-                    terms=span,
-                    possible_sessions=possible,
-                    unauthorised_absences=unauthorised,
-                    fixed_term_exclusions=fixed,
-                    absence_threshold_percent=absence,
-                    terms_with_rows=terms_with_rows,
-                )
+        problems.append(
+            reason(
+                "EDUCATION_PROBLEM_AT_ENTRY",
+                "identification.education",
+                rules,
+                f"child {person_id}, {span}: {'; '.join(flags)}",
+                child=person_id,
+                terms=span,
+                possible_sessions=possible,
+                unauthorised_absences=unauthorised,
+                fixed_term_exclusions=fixed,
+                absence_threshold_percent=absence,
+                terms_with_rows=terms_with_rows,
             )
+        )
     if problems:
         return True, problems
     return False, [
