@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbr.decisions import Identification, Reason, trusted
-from pbr.periods import TermCalendar, add_months
+from pbr.periods import (
+    TermCalendar,
+    add_months,
+    compulsory_school_age_bounds,
+    compulsory_school_age_ends,
+    school_year_end,
+)
 from pbr.programmes._kernel import reason
 from pbr.programmes.phase_one import PROGRAMME, _evidence
 from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
@@ -404,3 +410,16 @@ def test_arranged_evidence_keeps_no_family_alive(record: dict[str, object]) -> N
     gc.collect()
     assert alive() is None
     assert _evidence._last is None
+
+
+DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+
+
+@given(DAYS, st.integers(1899, 2100))
+def test_school_year_end_is_the_31_august_on_or_after(day: date, year: int) -> None:
+    assert (day <= date(year, 8, 31)) == (school_year_end(day) <= year)
+
+
+@given(DAYS)
+def test_school_age_ends_in_the_year_of_its_last_day(born: date) -> None:
+    assert compulsory_school_age_bounds(born)[1] == date(compulsory_school_age_ends(born), 8, 31)

@@ -17,9 +17,15 @@ from operator import itemgetter
 from typing import Literal
 
 from pbr.decisions import Identification, Reason, trusted
-from pbr.periods import add_months, add_years
+from pbr.periods import (
+    add_months,
+    add_years,
+    compulsory_school_age_bounds,
+    compulsory_school_age_ends,
+    school_year_end,
+)
 from pbr.programmes._kernel import reason
-from pbr.records import Family
+from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
 __all__ = ["PROBLEMS", "Window", "identify", "window"]
@@ -79,7 +85,7 @@ def _window(rules: RuleSet, attached: date) -> Window:
     keyed: dict[str, dict[str, date]] = {}
     for term in terms:
         keyed.setdefault(term.academic_year, {})[term.name] = term.start
-    ends = tuple((t.start, t.start.year + (t.start.month >= 9)) for t in terms)
+    ends = tuple((t.start, school_year_end(t.start)) for t in terms)
     return Window(
         start=start,
         crime_window={"window_from": start.isoformat(), "window_before": attached.isoformat()},
@@ -192,12 +198,11 @@ def _education(
     A child is assessed when it has rows in the terms (while under the adult age at a term's
     start) or is of compulsory school age in any of them; children in person_id order.
     """
-    # One pass over the rows, summing each child's in the window: (possible sessions,
-    # unauthorised absences, fixed-term exclusions, permanently excluded, alternative provision,
-    # off roll, rows). Only sums and a count are needed, so the rows' order does not matter.
+    # One pass over the rows, summing each child's in the window. Only sums and a count are
+    # needed, so the rows' order does not matter.
     terms = at.terms
     adult = at.adult
-    sums: dict[str, list[int]] = {}
+    sums: dict[str, _Sums] = {}
     for row in family.school_terms:
         in_year = terms.get(row.academic_year)
         if in_year is None:
@@ -212,43 +217,37 @@ def _education(
             continue
         found = sums.get(person_id)
         if found is None:
-            sums[person_id] = [
-                row.possible_sessions,
-                row.unauthorised_absences,
-                row.fixed_term_exclusions,
-                row.permanently_excluded,
-                row.alternative_provision,
-                not row.on_roll,
-                1,
-            ]
+            sums[person_id] = _Sums(row)
         else:
-            found[0] += row.possible_sessions
-            found[1] += row.unauthorised_absences
-            found[2] += row.fixed_term_exclusions
-            found[3] |= row.permanently_excluded
-            found[4] |= row.alternative_provision
-            found[5] |= not row.on_roll
-            found[6] += 1
-    children: list[tuple[str, list[int] | None, bool]] = []
+            found.possible += row.possible_sessions
+            found.unauthorised += row.unauthorised_absences
+            found.fixed += row.fixed_term_exclusions
+            found.permanent |= row.permanently_excluded
+            found.alternative |= row.alternative_provision
+            found.off_roll |= not row.on_roll
+            found.rows += 1
+    children: list[tuple[str, _Sums, bool]] = []
     ends = at.ends
     last_year = at.last_year
     for member in family.members:
         person_id = member.person_id
         born_on = member.date_of_birth
         # Of compulsory school age in a term: it starts after the fifth birthday and by 31
-        # August of the school year in which the child turns 16 (`compulsory_school_age_bounds`,
-        # written out: that year first, which rules out the adults without building a date).
+        # August of the school year of the sixteenth (`compulsory_school_age_bounds`); that
+        # year first, as a number, which rules out the adults without building a date.
         csa = False
-        until = born_on.year + 16 + (born_on.month >= 9)
+        until = compulsory_school_age_ends(born_on)
         if until >= last_year:
-            after = add_years(born_on, 5)
+            after, _ = compulsory_school_age_bounds(born_on)
             for start, year in ends:
                 if after < start and year <= until:
                     csa = True
                     break
         summed = sums.get(person_id)
-        if csa or summed is not None:
+        if summed is not None:
             children.append((person_id, summed, csa))
+        elif csa:
+            children.append((person_id, _NO_ROWS, csa))
     if len(children) > 1:
         children.sort(key=_first)
     problems: list[Reason] = []
@@ -256,14 +255,9 @@ def _education(
     exclusions = at.exclusions
     span = at.span
     for person_id, summed, csa in children:
-        if summed is None:  # of compulsory school age, without a row: every sum is 0 (False)
-            possible = unauthorised = fixed = permanent = alternative = off_roll = 0
-            terms_with_rows = 0
-        else:
-            possible, unauthorised, fixed, permanent, alternative, off_roll, terms_with_rows = (
-                summed
-            )
+        possible, unauthorised, fixed = summed.possible, summed.unauthorised, summed.fixed
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
+        permanent, alternative, off_roll = summed.permanent, summed.alternative, summed.off_roll
         if not (permanent or fixed >= exclusions or alternative or off_roll or absent):
             continue  # the usual case: no criterion met, no message to build
         flags: list[str] = []
@@ -278,7 +272,7 @@ def _education(
         if absent:
             flags.append(
                 f"unauthorised absence {unauthorised}/{possible} sessions"
-                if terms_with_rows
+                if summed.rows
                 else "no school record in these terms (0 possible sessions)"
             )
         problems.append(
@@ -293,7 +287,7 @@ def _education(
                 unauthorised_absences=unauthorised,
                 fixed_term_exclusions=fixed,
                 absence_threshold_percent=absence,
-                terms_with_rows=terms_with_rows,
+                terms_with_rows=summed.rows,
             )
         )
     if problems:
@@ -310,6 +304,37 @@ def _education(
 
 
 _first = itemgetter(0)
+
+
+class _Sums:
+    """One child's rows in the assessed terms, summed (`tally`, kept as the rows come)."""
+
+    __slots__ = (
+        "alternative",
+        "fixed",
+        "off_roll",
+        "permanent",
+        "possible",
+        "rows",
+        "unauthorised",
+    )
+
+    def __init__(self, row: SchoolTermRecord | None) -> None:
+        if row is None:  # no row at all
+            self.possible = self.unauthorised = self.fixed = self.rows = 0
+            self.permanent = self.alternative = self.off_roll = False
+            return
+        self.possible = row.possible_sessions
+        self.unauthorised = row.unauthorised_absences
+        self.fixed = row.fixed_term_exclusions
+        self.permanent = row.permanently_excluded
+        self.alternative = row.alternative_provision
+        self.off_roll = not row.on_roll
+        self.rows = 1
+
+
+_NO_ROWS = _Sums(None)
+"""The sums of a child of compulsory school age without a row (never added to)."""
 
 
 def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> tuple[bool, Reason]:
