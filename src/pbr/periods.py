@@ -28,13 +28,12 @@ __all__ = [
     "age_on",
     "check_as_of",
     "compulsory_school_age_bounds",
-    "compulsory_school_age_ends",
     "compulsory_school_age_in",
     "compulsory_school_age_in_any",
     "default_term",
     "financial_year_of",
     "parse_academic_year",
-    "school_year_end",
+    "school_age_born_from",
 ]
 
 EARLIEST_DATE = date(1900, 1, 1)
@@ -366,30 +365,24 @@ def compulsory_school_age_bounds(date_of_birth: date) -> tuple[date, date]:
     >>> compulsory_school_age_bounds(date(2001, 10, 1))[1]  # sixteen in the autumn: a year more
     datetime.date(2018, 8, 31)
     """
-    return add_years(date_of_birth, 5), date(compulsory_school_age_ends(date_of_birth), 8, 31)
-
-
-def compulsory_school_age_ends(date_of_birth: date) -> int:
-    """The year whose 31 August is the last day of compulsory school age.
-
-    A number: the hot path compares years before it builds a date.
-
-    >>> compulsory_school_age_ends(date(2001, 7, 30)), compulsory_school_age_ends(date(2001, 10, 1))
-    (2017, 2018)
-    """
     # The sixteenth birthday is in the birth month, so its school year follows from the month.
-    return date_of_birth.year + 16 + (date_of_birth.month >= 9)
+    last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
+    return add_years(date_of_birth, 5), date(last_year, 8, 31)
 
 
-def school_year_end(day: date) -> int:
-    """The year of the 31 August on or after `day`: when the school year holding `day` ends.
+def school_age_born_from(day: date) -> date:
+    """The earliest date of birth whose compulsory school age lasts to `day` or later.
 
-    ``day <= date(year, 8, 31)`` exactly when ``school_year_end(day) <= year``.
+    ``compulsory_school_age_bounds(born)[1] >= day`` exactly when ``born >= school_age_born_from(day)``:
+    a child born before it had left school by `day` (one comparison rules out the adults).
 
-    >>> school_year_end(date(2013, 8, 31)), school_year_end(date(2013, 9, 1))
-    (2013, 2014)
+    >>> school_age_born_from(date(2013, 9, 1))
+    datetime.date(1997, 9, 1)
     """
-    return day.year + (day.month >= 9)
+    # school age ends on 31 August of the school year of the sixteenth birthday: born from
+    # September, a year later; the first 31 August on or after `day` must be reached
+    last_year = day.year + (day.month >= 9)
+    return date(last_year - 17, 9, 1)
 
 
 def days(n: int) -> timedelta:

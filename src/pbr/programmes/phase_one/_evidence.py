@@ -136,7 +136,7 @@ and whether any row is a permanent exclusion, alternative provision or off roll.
 
 
 def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
-    """Sum `rows` in one pass (the education limb needs every total)."""
+    """Sum `rows` in one pass (identification and the education limb both need every total)."""
     possible = unauthorised = fixed = 0
     permanent = alternative = off_roll = False
     for row in rows:

@@ -21,10 +21,10 @@ from pbr.periods import (
     add_months,
     add_years,
     compulsory_school_age_bounds,
-    compulsory_school_age_ends,
-    school_year_end,
+    school_age_born_from,
 )
 from pbr.programmes._kernel import reason
+from pbr.programmes.phase_one._evidence import tally
 from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
@@ -52,11 +52,10 @@ class Window:
     """The complete terms before attachment, as reasons show them: ``2011/12 spring to ...``."""
     terms: dict[str, dict[str, date]]
     """Those terms' first days by academic year, then term name."""
-    ends: tuple[tuple[date, int], ...]
-    """Each term's first day, and the year whose 31 August is on or after it, oldest first."""
-    last_year: int
-    """The least of those years: a member whose compulsory school age ends before it is of that
-    age in none of the terms."""
+    starts: tuple[date, ...]
+    """Those terms' first days, oldest term first."""
+    school_born_from: date
+    """A member born before it is of compulsory school age in none of those terms."""
     adult: int
     """The age from which a member is an adult."""
     absence: int
@@ -85,7 +84,6 @@ def _window(rules: RuleSet, attached: date) -> Window:
     keyed: dict[str, dict[str, date]] = {}
     for term in terms:
         keyed.setdefault(term.academic_year, {})[term.name] = term.start
-    ends = tuple((t.start, school_year_end(t.start)) for t in terms)
     return Window(
         start=start,
         crime_window={"window_from": start.isoformat(), "window_before": attached.isoformat()},
@@ -94,8 +92,8 @@ def _window(rules: RuleSet, attached: date) -> Window:
         on=attached.isoformat(),
         span=f"{terms[0].label} to {terms[-1].label}",
         terms=keyed,
-        ends=ends,
-        last_year=min(year for _, year in ends),
+        starts=tuple(t.start for t in terms),
+        school_born_from=school_age_born_from(min(t.start for t in terms)),
         adult=rules.number("adult_age"),
         absence=rules.number("absence_percent"),
         exclusions=rules.number("fixed_term_exclusions"),
@@ -198,11 +196,11 @@ def _education(
     A child is assessed when it has rows in the terms (while under the adult age at a term's
     start) or is of compulsory school age in any of them; children in person_id order.
     """
-    # One pass over the rows, summing each child's in the window. Only sums and a count are
-    # needed, so the rows' order does not matter.
+    # One pass over the rows, keeping each child's in the window (in the record's order: only
+    # their sums and count are needed, `tally`).
     terms = at.terms
     adult = at.adult
-    sums: dict[str, _Sums] = {}
+    rows_of: dict[str, list[SchoolTermRecord]] = {}
     for row in family.school_terms:
         in_year = terms.get(row.academic_year)
         if in_year is None:
@@ -215,49 +213,40 @@ def _education(
         # an adult at the term's start: only possible from the year of the birthday
         if born_on.year + adult <= start.year and start >= add_years(born_on, adult):
             continue
-        found = sums.get(person_id)
+        found = rows_of.get(person_id)
         if found is None:
-            sums[person_id] = _Sums(row)
+            rows_of[person_id] = [row]
         else:
-            found.possible += row.possible_sessions
-            found.unauthorised += row.unauthorised_absences
-            found.fixed += row.fixed_term_exclusions
-            found.permanent |= row.permanently_excluded
-            found.alternative |= row.alternative_provision
-            found.off_roll |= not row.on_roll
-            found.rows += 1
-    children: list[tuple[str, _Sums, bool]] = []
-    ends = at.ends
-    last_year = at.last_year
+            found.append(row)
+    children: list[tuple[str, list[SchoolTermRecord], bool]] = []
+    starts = at.starts
+    school_born_from = at.school_born_from
     for member in family.members:
         person_id = member.person_id
         born_on = member.date_of_birth
-        # Of compulsory school age in a term: it starts after the fifth birthday and by 31
-        # August of the school year of the sixteenth (`compulsory_school_age_bounds`); that
-        # year first, as a number, which rules out the adults without building a date.
+        # Of compulsory school age in a term: it starts after the fifth birthday and by the end
+        # of the school year of the sixteenth. One comparison first rules out the adults.
         csa = False
-        until = compulsory_school_age_ends(born_on)
-        if until >= last_year:
-            after, _ = compulsory_school_age_bounds(born_on)
-            for start, year in ends:
-                if after < start and year <= until:
+        if born_on >= school_born_from:
+            after, until = compulsory_school_age_bounds(born_on)
+            for start in starts:
+                if after < start <= until:
                     csa = True
                     break
-        summed = sums.get(person_id)
-        if summed is not None:
-            children.append((person_id, summed, csa))
+        rows = rows_of.get(person_id)
+        if rows is not None:
+            children.append((person_id, rows, csa))
         elif csa:
-            children.append((person_id, _NO_ROWS, csa))
+            children.append((person_id, [], csa))
     if len(children) > 1:
         children.sort(key=_first)
     problems: list[Reason] = []
     absence = at.absence
     exclusions = at.exclusions
     span = at.span
-    for person_id, summed, csa in children:
-        possible, unauthorised, fixed = summed.possible, summed.unauthorised, summed.fixed
+    for person_id, rows, csa in children:
+        possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
-        permanent, alternative, off_roll = summed.permanent, summed.alternative, summed.off_roll
         if not (permanent or fixed >= exclusions or alternative or off_roll or absent):
             continue  # the usual case: no criterion met, no message to build
         flags: list[str] = []
@@ -272,7 +261,7 @@ def _education(
         if absent:
             flags.append(
                 f"unauthorised absence {unauthorised}/{possible} sessions"
-                if summed.rows
+                if rows
                 else "no school record in these terms (0 possible sessions)"
             )
         problems.append(
@@ -287,7 +276,7 @@ def _education(
                 unauthorised_absences=unauthorised,
                 fixed_term_exclusions=fixed,
                 absence_threshold_percent=absence,
-                terms_with_rows=summed.rows,
+                terms_with_rows=len(rows),
             )
         )
     if problems:
@@ -304,37 +293,6 @@ def _education(
 
 
 _first = itemgetter(0)
-
-
-class _Sums:
-    """One child's rows in the assessed terms, summed (`tally`, kept as the rows come)."""
-
-    __slots__ = (
-        "alternative",
-        "fixed",
-        "off_roll",
-        "permanent",
-        "possible",
-        "rows",
-        "unauthorised",
-    )
-
-    def __init__(self, row: SchoolTermRecord | None) -> None:
-        if row is None:  # no row at all
-            self.possible = self.unauthorised = self.fixed = self.rows = 0
-            self.permanent = self.alternative = self.off_roll = False
-            return
-        self.possible = row.possible_sessions
-        self.unauthorised = row.unauthorised_absences
-        self.fixed = row.fixed_term_exclusions
-        self.permanent = row.permanently_excluded
-        self.alternative = row.alternative_provision
-        self.off_roll = not row.on_roll
-        self.rows = 1
-
-
-_NO_ROWS = _Sums(None)
-"""The sums of a child of compulsory school age without a row (never added to)."""
 
 
 def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> tuple[bool, Reason]:
