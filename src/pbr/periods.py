@@ -33,6 +33,7 @@ __all__ = [
     "default_term",
     "financial_year_of",
     "parse_academic_year",
+    "school_age_born_from",
 ]
 
 EARLIEST_DATE = date(1900, 1, 1)
@@ -367,6 +368,21 @@ def compulsory_school_age_bounds(date_of_birth: date) -> tuple[date, date]:
     # The sixteenth birthday is in the birth month, so its school year follows from the month.
     last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
     return add_years(date_of_birth, 5), date(last_year, 8, 31)
+
+
+def school_age_born_from(day: date) -> date:
+    """The earliest date of birth whose compulsory school age lasts to `day` or later.
+
+    ``compulsory_school_age_bounds(born)[1] >= day`` exactly when ``born >= school_age_born_from(day)``:
+    a child born before it had left school by `day` (one comparison rules out the adults).
+
+    >>> school_age_born_from(date(2013, 9, 1))
+    datetime.date(1997, 9, 1)
+    """
+    # school age ends on 31 August of the school year of the sixteenth birthday: born from
+    # September, a year later; the first 31 August on or after `day` must be reached
+    last_year = day.year + (day.month >= 9)
+    return date(last_year - 17, 9, 1)
 
 
 def days(n: int) -> timedelta:

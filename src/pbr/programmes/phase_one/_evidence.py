@@ -1,9 +1,10 @@
-"""A family's evidence arranged once, shared by phase one's identification and its results.
+"""A family's evidence arranged once, shared by phase one's results.
 
-Identification and the results read the same facts many times over: when each member comes of
-age, and each child's school-term rows. `evidence` arranges them once per family; the kernel
-judges one family at a time (identify, then the results), so the last family's evidence is kept
-for the next call on the same object.
+The results read the same facts many times over: when each member comes of age, and each
+child's school-term rows. `evidence` arranges them once per family; the kernel judges one family
+at a time, so the last family's evidence is kept for the next call on the same object while that
+object lives. (Identification runs for every family and needs only a few facts in its windows:
+it reads the record directly, and only eligible families get their evidence arranged.)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
+from weakref import ref
 
 from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
 from pbr.records import Family, SchoolTermRecord
@@ -105,19 +107,27 @@ class Evidence:
 _person_id = attrgetter("person_id")
 
 
-_last: tuple[Family, Evidence] | None = None
-"""The last family arranged and its evidence (held, so its id cannot be reused meanwhile)."""
+_last: tuple[ref[Family], Evidence] | None = None
+"""The last family arranged (held weakly: the cache keeps no family alive) and its evidence."""
 
 
 def evidence(family: Family) -> Evidence:
     """`family`'s evidence, arranged once however many rules ask for it in a row."""
     global _last
     last = _last
-    if last is not None and last[0] is family:
+    if last is not None and last[0]() is family:
         return last[1]
     arranged = Evidence.of(family)
-    _last = (family, arranged)
+    _last = (ref(family, _forget), arranged)
     return arranged
+
+
+def _forget(gone: ref[Family]) -> None:
+    """Let go of a family's evidence when the family is freed."""
+    global _last
+    last = _last
+    if last is not None and last[0] is gone:
+        _last = None
 
 
 Tally = tuple[int, int, int, bool, bool, bool]

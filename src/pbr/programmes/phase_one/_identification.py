@@ -3,39 +3,113 @@
 Evidence in the window before attachment shows which national problems the family had; a record
 may state them instead (`identified_for`), and then disagreement with the evidence is a warning.
 Eligible: all three national problems, or two plus the council's local discretion.
+
+Identification runs for every family, so each rule reads the record once, looking only at the
+facts in its window; the windows depend on the attachment day alone and are worked out once per
+day (`Window`). tests/test_fast_identification.py checks this equals the plain form.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
+from typing import Literal
 
 from pbr.decisions import Identification, Reason, trusted
-from pbr.periods import add_months
+from pbr.periods import (
+    add_months,
+    add_years,
+    compulsory_school_age_bounds,
+    school_age_born_from,
+)
 from pbr.programmes._kernel import reason
-from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
-from pbr.records import Family
+from pbr.programmes.phase_one._evidence import tally
+from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
-__all__ = ["PROBLEMS", "identify"]
+__all__ = ["PROBLEMS", "Window", "identify", "window"]
 
 PROBLEMS = ("crime_asb", "education", "work")
 """Phase one's three national problems, in the order they are assessed."""
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What identification at one attachment day compares against (the rule set's numbers)."""
+
+    start: date
+    """The first day of the crime/ASB window; it ends the day before attachment."""
+    crime_window: dict[str, str]
+    """That window as the crime/ASB reason shows it (ISO dates)."""
+    crime_months: str
+    """``in the 12 months before attachment``, as the crime/ASB reasons end."""
+    no_work: str
+    """The work reason's message when no adult is on an out-of-work benefit."""
+    on: str
+    """The attachment day, ISO, as the work reason shows it."""
+    span: str
+    """The complete terms before attachment, as reasons show them: ``2011/12 spring to ...``."""
+    terms: dict[str, dict[str, date]]
+    """Those terms' first days by academic year, then term name."""
+    starts: tuple[date, ...]
+    """Those terms' first days, oldest term first."""
+    school_born_from: date
+    """A member born before it is of compulsory school age in none of those terms."""
+    adult: int
+    """The age from which a member is an adult."""
+    absence: int
+    """Unauthorised absence (percent of possible sessions) that is a problem."""
+    exclusions: int
+    """Fixed-term exclusions that are a problem."""
+
+
+def window(rules: RuleSet, attached: date) -> Window:
+    """The identification window for a family attached on `attached`, worked out once per day.
+
+    Kept in the rule set's memo for the default term calendar (the memo is shared by variants
+    with other calendars, so a council's own calendar is worked out each time).
+    """
+    if rules.term_calendar.overrides:
+        return _window(rules, attached)
+    return rules._derived(("phase_one.identification", attached), lambda: _window(rules, attached))
+
+
+def _window(rules: RuleSet, attached: date) -> Window:
+    months = rules.number("identification_months")
+    start = add_months(attached, -months)
+    terms = rules.term_calendar.complete_terms(
+        attached, rules.number("terms_assessed"), strictly_before=True
+    )
+    keyed: dict[str, dict[str, date]] = {}
+    for term in terms:
+        keyed.setdefault(term.academic_year, {})[term.name] = term.start
+    return Window(
+        start=start,
+        crime_window={"window_from": start.isoformat(), "window_before": attached.isoformat()},
+        crime_months=f"in the {months} months before attachment",
+        no_work=f"no adult on an out-of-work benefit on {attached}",
+        on=attached.isoformat(),
+        span=f"{terms[0].label} to {terms[-1].label}",
+        terms=keyed,
+        starts=tuple(t.start for t in terms),
+        school_born_from=school_age_born_from(min(t.start for t in terms)),
+        adult=rules.number("adult_age"),
+        absence=rules.number("absence_percent"),
+        exclusions=rules.number("fixed_term_exclusions"),
+    )
+
+
 def identify(family: Family, rules: RuleSet) -> Identification:
     """Eligibility at attachment on the evidence before it, or on the problems the record states."""
-    arranged = evidence(family)
-    adult_from = arranged.adult_from(rules.number("adult_age"))
-    crime = _crime_asb(family, rules, adult_from)
-    education = _education(family, rules, arranged)
-    work = _work(family, rules, adult_from)
-    # each list is the problems found, or the one reason saying there were none
-    found = tuple(
-        problem
-        for problem, reasons in zip(PROBLEMS, (crime, education, work), strict=True)
-        if reasons[0].code in _PROBLEM_CODES
-    )
-    reasons = [*crime, *education, *work]
+    at = window(rules, family.attached_on)
+    born = {m.person_id: m.date_of_birth for m in family.members}
+    crime, crime_reason = _crime_asb(family, rules, at, born)
+    education, reasons = _education(family, rules, at, born)
+    work, work_reason = _work(family, rules, at, born)
+    found = _FOUND[crime, education, work]
+    reasons.insert(0, crime_reason)
+    reasons.append(work_reason)
     local = bool(family.local_discretion)
     if local:
         reasons.append(
@@ -64,62 +138,117 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     )
 
 
-_PROBLEM_CODES = frozenset(
-    {"CRIME_ASB_AT_ENTRY", "EDUCATION_PROBLEM_AT_ENTRY", "OUT_OF_WORK_BENEFIT_AT_ENTRY"}
-)
+_FOUND = {
+    (crime, education, work): tuple(
+        problem
+        for problem, present in zip(PROBLEMS, (crime, education, work), strict=True)
+        if present
+    )
+    for crime in (False, True)
+    for education in (False, True)
+    for work in (False, True)
+}
+"""The problems found, by whether each of `PROBLEMS` was."""
 
 
-def _crime_asb(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[Reason]:
+def _crime_asb(
+    family: Family, rules: RuleSet, at: Window, born: dict[str, date]
+) -> tuple[bool, Reason]:
     """A proven offence by a child, or any ASB, in the months before attachment."""
     attached = family.attached_on
-    months = rules.number("identification_months")
-    start = add_months(attached, -months)
-    child_offences = sum(
-        1
-        for o in family.offences
-        if start <= o.date < attached and o.date < adult_from[o.person_id]
-    )
-    asb = sum(1 for a in family.asb_incidents if start <= a.date < attached)
-    window = {"window_from": start.isoformat(), "window_before": attached.isoformat()}
+    start = at.start
+    adult = at.adult
+    child_offences = 0
+    for o in family.offences:
+        day = o.date
+        if start <= day < attached and day < add_years(born[o.person_id], adult):
+            child_offences += 1
+    asb = 0
+    for a in family.asb_incidents:
+        if start <= a.date < attached:
+            asb += 1
     if child_offences or asb:
-        return [
-            reason(
-                "CRIME_ASB_AT_ENTRY",
-                "identification.crime_asb",
-                rules,
-                f"{child_offences} offence(s) by children and {asb} ASB incident(s) in the "
-                f"{months} months before attachment",
-                **window,
-                child_offences=child_offences,
-                asb_incidents=asb,
-            )
-        ]
-    return [
-        reason(
-            "NO_CRIME_ASB_AT_ENTRY",
+        return True, reason(
+            "CRIME_ASB_AT_ENTRY",
             "identification.crime_asb",
             rules,
-            f"no offence by a child and no ASB incident in the {months} months before attachment",
-            **window,
-            child_offences=0,
-            asb_incidents=0,
+            f"{child_offences} offence(s) by children and {asb} ASB incident(s) " + at.crime_months,
+            **at.crime_window,
+            child_offences=child_offences,
+            asb_incidents=asb,
         )
-    ]
-
-
-def _education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reason]:
-    """A child excluded, off roll, in alternative provision or absent too often (clarif. 15)."""
-    attached = family.attached_on
-    terms = rules.term_calendar.complete_terms(
-        attached, rules.number("terms_assessed"), strictly_before=True
+    return False, reason(
+        "NO_CRIME_ASB_AT_ENTRY",
+        "identification.crime_asb",
+        rules,
+        "no offence by a child and no ASB incident " + at.crime_months,
+        **at.crime_window,
+        child_offences=0,
+        asb_incidents=0,
     )
-    absence = rules.number("absence_percent")
-    exclusions = rules.number("fixed_term_exclusions")
-    span = f"{terms[0].label} to {terms[-1].label}"
+
+
+def _education(
+    family: Family, rules: RuleSet, at: Window, born: dict[str, date]
+) -> tuple[bool, list[Reason]]:
+    """A child excluded, off roll, in alternative provision or absent too often (clarif. 15).
+
+    A child is assessed when it has rows in the terms (while under the adult age at a term's
+    start) or is of compulsory school age in any of them; children in person_id order.
+    """
+    # One pass over the rows, keeping each child's in the window (in the record's order: only
+    # their sums and count are needed, `tally`).
+    terms = at.terms
+    adult = at.adult
+    rows_of: dict[str, list[SchoolTermRecord]] = {}
+    for row in family.school_terms:
+        in_year = terms.get(row.academic_year)
+        if in_year is None:
+            continue
+        start = in_year.get(row.term)
+        if start is None:
+            continue
+        person_id = row.person_id
+        born_on = born[person_id]
+        # an adult at the term's start: only possible from the year of the birthday
+        if born_on.year + adult <= start.year and start >= add_years(born_on, adult):
+            continue
+        found = rows_of.get(person_id)
+        if found is None:
+            rows_of[person_id] = [row]
+        else:
+            found.append(row)
+    children: list[tuple[str, list[SchoolTermRecord], bool]] = []
+    starts = at.starts
+    school_born_from = at.school_born_from
+    for member in family.members:
+        person_id = member.person_id
+        born_on = member.date_of_birth
+        # Of compulsory school age in a term: it starts after the fifth birthday and by the end
+        # of the school year of the sixteenth. One comparison first rules out the adults.
+        csa = False
+        if born_on >= school_born_from:
+            after, until = compulsory_school_age_bounds(born_on)
+            for start in starts:
+                if after < start <= until:
+                    csa = True
+                    break
+        rows = rows_of.get(person_id)
+        if rows is not None:
+            children.append((person_id, rows, csa))
+        elif csa:
+            children.append((person_id, [], csa))
+    if len(children) > 1:
+        children.sort(key=_first)
     problems: list[Reason] = []
-    for person_id, rows, csa in arranged.children_in(terms, rules.number("adult_age")):
+    absence = at.absence
+    exclusions = at.exclusions
+    span = at.span
+    for person_id, rows, csa in children:
         possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
+        if not (permanent or fixed >= exclusions or alternative or off_roll or absent):
+            continue  # the usual case: no criterion met, no message to build
         flags: list[str] = []
         if permanent:
             flags.append("permanently excluded")
@@ -135,23 +264,24 @@ def _education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reaso
                 if rows
                 else "no school record in these terms (0 possible sessions)"
             )
-        if flags:
-            problems.append(
-                reason(
-                    "EDUCATION_PROBLEM_AT_ENTRY",
-                    "identification.education",
-                    rules,
-                    f"child {person_id}, {span}: {'; '.join(flags)}",
-                    child=person_id,
-                    terms=span,
-                    possible_sessions=possible,
-                    unauthorised_absences=unauthorised,
-                    fixed_term_exclusions=fixed,
-                    absence_threshold_percent=absence,
-                    terms_with_rows=len(rows),
-                )
+        problems.append(
+            reason(
+                "EDUCATION_PROBLEM_AT_ENTRY",
+                "identification.education",
+                rules,
+                f"child {person_id}, {span}: {'; '.join(flags)}",
+                child=person_id,
+                terms=span,
+                possible_sessions=possible,
+                unauthorised_absences=unauthorised,
+                fixed_term_exclusions=fixed,
+                absence_threshold_percent=absence,
+                terms_with_rows=len(rows),
             )
-    return problems or [
+        )
+    if problems:
+        return True, problems
+    return False, [
         reason(
             "NO_EDUCATION_PROBLEM_AT_ENTRY",
             "identification.education",
@@ -162,38 +292,35 @@ def _education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reaso
     ]
 
 
-def _work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[Reason]:
+_first = itemgetter(0)
+
+
+def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> tuple[bool, Reason]:
     """An adult on an out-of-work benefit on the attachment day."""
     attached = family.attached_on
-    on_benefit = sorted(
-        {
-            s.person_id
-            for s in family.benefit_spells
-            if s.start <= attached
+    adult = at.adult
+    on_benefit: list[str] = []
+    for s in family.benefit_spells:
+        if (
+            s.start <= attached
             and (s.end is None or s.end >= attached)
-            and attached >= adult_from[s.person_id]
-        }
-    )
+            and attached >= add_years(born[s.person_id], adult)
+            and s.person_id not in on_benefit
+        ):
+            on_benefit.append(s.person_id)
     if on_benefit:
-        return [
-            reason(
-                "OUT_OF_WORK_BENEFIT_AT_ENTRY",
-                "identification.work",
-                rules,
-                f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
-                on=attached.isoformat(),
-                adults=", ".join(on_benefit),
-            )
-        ]
-    return [
-        reason(
-            "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+        on_benefit.sort()
+        return True, reason(
+            "OUT_OF_WORK_BENEFIT_AT_ENTRY",
             "identification.work",
             rules,
-            f"no adult on an out-of-work benefit on {attached}",
-            on=attached.isoformat(),
+            f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
+            on=at.on,
+            adults=", ".join(on_benefit),
         )
-    ]
+    return False, reason(
+        "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY", "identification.work", rules, at.no_work, on=at.on
+    )
 
 
 def _stated(
@@ -234,17 +361,31 @@ def _stated(
 
 def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
     """All three national problems, or two plus local discretion."""
-    eligible = national == len(PROBLEMS) or (national == len(PROBLEMS) - 1 and local)
-    numbers = {"national_criteria": national, "local_discretion": local}
-    if eligible:
-        message = (
-            "all three national criteria"
-            if national == len(PROBLEMS)
-            else "two national criteria plus local discretion"
-        )
-        return True, reason("ELIGIBLE", "identification.eligibility", rules, message, **numbers)
-    message = (
+    code, message = _VERDICTS[national, local]
+    return code == "ELIGIBLE", reason(
+        code,
+        "identification.eligibility",
+        rules,
+        message,
+        national_criteria=national,
+        local_discretion=local,
+    )
+
+
+def _verdict(national: int, local: bool) -> tuple[Literal["ELIGIBLE", "NOT_ELIGIBLE"], str]:
+    if national == len(PROBLEMS):
+        return "ELIGIBLE", "all three national criteria"
+    if national == len(PROBLEMS) - 1 and local:
+        return "ELIGIBLE", "two national criteria plus local discretion"
+    return "NOT_ELIGIBLE", (
         f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
         "three, or two plus local discretion"
     )
-    return False, reason("NOT_ELIGIBLE", "identification.eligibility", rules, message, **numbers)
+
+
+_VERDICTS = {
+    (national, local): _verdict(national, local)
+    for national in range(len(PROBLEMS) + 1)
+    for local in (False, True)
+}
+"""The verdict and its message by the number of national problems and local discretion."""
