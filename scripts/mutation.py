@@ -51,6 +51,7 @@ TESTS = (
     "tests/test_rule_edges.py",
     "tests/test_fast_paths.py",
     "tests/test_assembly.py",
+    "tests/test_fast_identification.py",
     "tests/test_phase_one_boundaries.py",
     "tests/test_programmes.py",
     "tests/test_later_programmes.py",
