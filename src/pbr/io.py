@@ -369,9 +369,9 @@ class _Stream:
 
     def end_of_value(self, position: int) -> int | None:
         """`_end_of_value` from `position`, reading on until the brackets balance or the file ends."""
-        end = _end_of_value(self.text, position)
+        end = _end_of_value(self.text, position, final=self.eof)
         while end is None and self.text[position] in "[{" and self.more():
-            end = _end_of_value(self.text, position)
+            end = _end_of_value(self.text, position, final=self.eof)
         return end
 
     def decode(self, decoder: json.JSONDecoder, position: int) -> int:
@@ -393,7 +393,7 @@ class _Stream:
             try:
                 return decoder.raw_decode(self.text, position)[1]
             except (json.JSONDecodeError, RecursionError):
-                if self.eof or _end_of_value(self.text, position) is not None:
+                if self.eof or _end_of_value(self.text, position, final=False) is not None:
                     raise
                 self.more()
 
@@ -811,19 +811,23 @@ def _unclosed(source: str, line: int, record: int) -> Rejection:
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_WINDOW_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*(?P<closed>")?|[\[\]{}]')
+"""`_TOKEN` for a window of a file: a string still open where the window ends is seen as such."""
 
 
-def _end_of_value(text: str, position: int) -> int | None:
+def _end_of_value(text: str, position: int, *, final: bool = True) -> int | None:
     """Where the object or array starting at `position` ends, by its brackets alone.
 
     Used to step over a broken record in an array and read on; None when the brackets do not
-    balance (the rest of the file cannot be split into records).
+    balance (the rest of the file cannot be split into records). With ``final=False`` `text` is
+    a window of the file: a string still open at its end means None (read on), where the whole
+    file's scan steps over a quote it cannot close.
     """
     if text[position] not in "[{":
         return None
     closing = {"[": "]", "{": "}"}
     expected: list[str] = []
-    for token in _TOKEN.finditer(text, position):
+    for token in (_TOKEN if final else _WINDOW_TOKEN).finditer(text, position):
         mark = token.group()
         if mark in closing:
             expected.append(closing[mark])
@@ -832,6 +836,8 @@ def _end_of_value(text: str, position: int) -> int | None:
                 return None
             if not expected:
                 return token.end()
+        elif not final and token.group("closed") is None:
+            return None
     return None
 
 
