@@ -747,3 +747,38 @@ def test_a_missing_term_counts_to_the_end_of_the_school_year_of_the_sixteenth_bi
     calendar = TermCalendar({("2012/13", "autumn"): (autumn_starts, date(2012, 12, 20))})
     rows = term_rows("C1", [("2012/13", "spring")])
     assert _missing_terms("1996-06-01", rows, PHASE_ONE.with_term_calendar(calendar)) == missing
+
+
+@pytest.mark.parametrize(
+    ("row_flags", "exclusions", "unauthorised", "shown"),
+    [
+        ({}, 0, 0, None),
+        ({"permanently_excluded": True}, 0, 0, "permanently excluded"),
+        ({"alternative_provision": True}, 0, 0, "in alternative provision"),
+        ({"on_roll": False}, 0, 0, "not on a school roll"),
+        ({}, 1, 0, "3 fixed-term exclusions"),  # one a term: three over the assessed terms
+        ({}, 0, 15, "unauthorised absence 45/300 sessions"),
+    ],
+)
+def test_each_education_criterion_alone_identifies_the_problem(
+    row_flags: dict[str, bool], exclusions: int, unauthorised: int, shown: str | None
+) -> None:
+    """One criterion in one row (or the terms' sum), nothing else: the problem, and why."""
+    rows = term_rows("C1", [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")])
+    for row in rows:
+        row["fixed_term_exclusions"] = exclusions
+        row["unauthorised_absences"] = unauthorised
+    rows[1].update(row_flags)
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2002-05-05"},
+    ]
+    fam = pbr.Family.model_validate(record(identified_for=None, members=members, school_terms=rows))
+    result = pbr.identify(fam)
+    found = [r for r in result.reasons if r.code == "EDUCATION_PROBLEM_AT_ENTRY"]
+    assert ("education" in result.evidence) is (shown is not None)
+    if shown is None:
+        assert not found
+    else:
+        [why] = found
+        assert why.message.endswith(f": {shown}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from operator import itemgetter
 from typing import Literal
 
@@ -361,7 +362,7 @@ def _stated(
 
 def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
     """All three national problems, or two plus local discretion."""
-    code, message = _VERDICTS[national, local]
+    code, message = _verdict(national, local)
     return code == "ELIGIBLE", reason(
         code,
         "identification.eligibility",
@@ -372,7 +373,9 @@ def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reas
     )
 
 
+@cache  # eight answers; worked out when first asked, so a test run sees the rule applied
 def _verdict(national: int, local: bool) -> tuple[Literal["ELIGIBLE", "NOT_ELIGIBLE"], str]:
+    """The verdict and its message by the number of national problems and local discretion."""
     if national == len(PROBLEMS):
         return "ELIGIBLE", "all three national criteria"
     if national == len(PROBLEMS) - 1 and local:
@@ -381,11 +384,3 @@ def _verdict(national: int, local: bool) -> tuple[Literal["ELIGIBLE", "NOT_ELIGI
         f"{national} national criteria{' plus local discretion' if local else ''}: needs all "
         "three, or two plus local discretion"
     )
-
-
-_VERDICTS = {
-    (national, local): _verdict(national, local)
-    for national in range(len(PROBLEMS) + 1)
-    for local in (False, True)
-}
-"""The verdict and its message by the number of national problems and local discretion."""
