@@ -338,7 +338,7 @@ class _Stream:
         self.eof = False
 
     def more(self) -> bool:
-        """Read the next block onto the end of `text`; False at the end of the file."""
+        """Read the next block onto the end of `text`; False once the end of the file was found."""
         if self.eof:
             return False
         data = self._handle.read(max(self.BLOCK, len(self.text)))
