@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pydantic import ValidationError
 
-from pbr.decisions import Decision
+from pbr.decisions import Decision, decision_json
 from pbr.errors import OutsideProgramme
 from pbr.io import Rejection, parse_family
 from pbr.money import ZERO
@@ -400,7 +400,7 @@ class _Job:
 
     def _text(self, decision: Decision) -> str:
         if self.render == "json":
-            return _decision_json(decision).decode()  # `model_dump_json`, without its wrapper
+            return decision_json(decision).decode()
         from pbr.output import decision_text
 
         return decision_text(decision, self.render)
@@ -439,9 +439,6 @@ class _Job:
             return Rejection.from_validation_error(
                 exc, source=self.source, line=None, record=n, family_id=_family_id(item)
             )
-
-
-_decision_json = Decision.__pydantic_serializer__.to_json
 
 
 def _family_id(item: Any) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
@@ -24,6 +25,7 @@ __all__ = [
     "ResultDecision",
     "ResultKind",
     "Status",
+    "decision_json",
     "trusted",
     "trusted_reason",
     "trusted_result",
@@ -60,6 +62,8 @@ Compared = Annotated[dict[str, str | int | bool | None], _SerialisedByKind]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
 
 if TYPE_CHECKING:
+    import msgspec
+
     RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]]
     """The results each programme decides (`Decision.results` has exactly these keys)."""
 
@@ -538,3 +542,39 @@ class Decision(_Pickled):
 
 
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
+
+
+def decision_json(decision: Decision) -> bytes:
+    """The decision's JSON: `model_dump_json`'s bytes, written about twice as fast (msgspec).
+
+    For decisions as the engine builds them or validation gives them, whose money is in pounds
+    and pence: a part is written as its fields in order (its ``__dict__``), money and other
+    `Decimal` values as their text, which is what pydantic's serializer writes for them
+    (tests/test_decision_json.py holds the two equal). The batch writes every decision this way.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    >>> decision_json(decision) == decision.model_dump_json().encode()
+    True
+    """
+    try:
+        return _encoder().encode(decision)
+    except UnicodeEncodeError:  # a lone surrogate from Python data: pydantic says so, as before
+        return Decision.__pydantic_serializer__.to_json(decision)
+
+
+@cache
+def _encoder() -> msgspec.json.Encoder:
+    import msgspec
+
+    return msgspec.json.Encoder(enc_hook=_fields, decimal_format="string")
+
+
+def _fields(part: object) -> dict[str, Any]:
+    """A decision part's fields, in order, for the encoder (which knows no pydantic model)."""
+    if isinstance(part, _Pickled):
+        return part.__dict__
+    raise TypeError(f"a decision holds no {type(part).__name__}")
