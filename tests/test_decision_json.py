@@ -58,7 +58,7 @@ def test_generated_families_are_written_byte_for_byte(
     except (pbr.OutsideProgramme, ValueError):
         event("not evaluated")
         return
-    event(f"{programme}, {decision.eligible and 'eligible' or 'not eligible'}")
+    event(f"{programme}, {'eligible' if decision.eligible else 'not eligible'}")
     assert decision_json(decision) == _pydantic(decision)
 
 

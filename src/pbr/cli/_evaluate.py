@@ -7,12 +7,13 @@ import csv
 import gc
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,15 @@ from pbr.cli._options import (
     rule_sets_for,
 )
 from pbr.decisions import Decision, ResultKind
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, read_numbered, read_raw
+from pbr.io import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Raw,
+    Rejection,
+    UnreadableFile,
+    _parsed,
+    _raw,
+    read_raw,
+)
 from pbr.money import ZERO, format_gbp
 from pbr.programmes import programmes
 from pbr.totals import Totals
@@ -59,6 +68,13 @@ def _workers(text: str) -> Workers:
     return n
 
 
+def _read_raw(readable: str, path: str, limit: int) -> Iterator[Raw]:
+    """`read_raw` of `readable`, with rejections naming `path` (a pipe's name, not its copy's)."""
+    if readable == path:
+        return read_raw(path, max_record_bytes=limit)
+    return _raw(open(readable, "rb"), path, limit)  # the copy of a pipe; closed by `_raw`
+
+
 def _file_size(path: str) -> int | None:
     try:
         return os.stat(path).st_size
@@ -80,7 +96,8 @@ def add(sub: Any) -> None:
     ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
     ev.add_argument(
         "file",
-        help="families: a JSON array or JSON Lines file, a folder of CSV tables, or an XLSX workbook",
+        help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
+        "a folder of CSV tables, or an XLSX workbook",
     )
     ev.add_argument(
         "--as-of", type=evaluation_date, required=True, help="evaluation date, YYYY-MM-DD"
@@ -142,14 +159,86 @@ def _evaluate(
     rejections: str | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> int:
-    from pbr.batch import evaluate_many
-
     rule_sets_for(choices)  # checks the interpretations up front
     from pbr.output import check_writable
 
     for target in (output, rejections):  # and that the outputs can be written, before any work
         if target is not None:
             check_writable(target)
+    given = (as_of, fmt, choices, out, plans, ledger, workers, output, rejections, max_record_bytes)
+    if not _is_stream(path):
+        return _evaluate_file(path, path, *given)
+    with _spooled(path) as copy:
+        return _evaluate_file(_STDIN if path == "-" else path, copy, *given)
+
+
+_STDIN = "<stdin>"
+"""How reports name standard input (``-``)."""
+
+
+def _is_stream(path: str) -> bool:
+    """Whether `path` is ``-`` (standard input), a named pipe or a socket: read once, no seeking."""
+    if path == "-":
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # reading it says why
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+@contextmanager
+def _spooled(path: str) -> Iterator[str]:
+    """A pipe's records copied to a private temporary file, read from there, then removed.
+
+    The reader looks at a file's start twice to find its shape and the progress bar shows its
+    size: a pipe (``zcat f.jsonl.gz | pbr evaluate -``) allows neither, so it is read once,
+    a block at a time, into the system's temporary folder (as much disk as the input).
+    """
+    import shutil
+
+    name = _STDIN if path == "-" else path
+    if path == "-" and sys.stdin.isatty():
+        raise UnreadableFile(
+            "cannot read families from the terminal: pipe them in "
+            "(zcat families.jsonl.gz | pbr evaluate - ...) or give the file's path"
+        )
+    with tempfile.TemporaryDirectory(prefix="pbr-input-") as folder:
+        copy = os.path.join(folder, "families")
+        try:
+            source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read {name}: {exc}") from None
+        try:
+            with open(copy, "xb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+        except OSError as exc:
+            raise UnreadableFile(
+                f"cannot copy {name} to a temporary file in {tempfile.gettempdir()}: {exc}"
+            ) from None
+        finally:
+            if source is not sys.stdin.buffer:
+                source.close()
+        yield copy
+
+
+def _evaluate_file(
+    path: str,
+    readable: str,
+    as_of: date,
+    fmt: str,
+    choices: list[tuple[str, str]],
+    out: TextIO,
+    plans: dict[str, OutcomePlan] | None,
+    ledger: str | None,
+    workers: Workers,
+    output: str | None,
+    rejections: str | None,
+    max_record_bytes: int,
+) -> int:
+    """`_evaluate` once the input can be read: `path` names it in reports, `readable` is read."""
+    from pbr.batch import evaluate_many
+
     plans = plans or {}
     err = sys.stderr
     tables = None
@@ -165,16 +254,13 @@ def _evaluate(
         tables = read_tables(path)
         numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
     elif history is None:  # the workers (or this process) validate: hand them bytes
-        total = _file_size(path)
+        total = _file_size(readable)
         if workers == "auto":
             workers = 1 if total is None or total < AUTO_FILE_BYTES else available_cores()
-        numbered = (
-            (line, item) for line, _, item in read_raw(path, max_record_bytes=max_record_bytes)
-        )
+        numbered = ((line, item) for line, _, item in _read_raw(readable, path, max_record_bytes))
     else:
-        numbered = (
-            (line, item) for line, _, item in read_numbered(path, max_record_bytes=max_record_bytes)
-        )
+        raw = _read_raw(readable, path, max_record_bytes)
+        numbered = ((line, item) for line, _, item in _parsed(raw, path, max_record_bytes))
     lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:

@@ -1,0 +1,172 @@
+"""`pbr evaluate` reads a pipe: standard input (``-``) or a named pipe, as it reads a file.
+
+A pipe cannot be read twice, so it is copied to a private temporary file first: the same
+decisions, the same rejections (naming the pipe, with line numbers), the copy removed after.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pbr.cli import main
+
+from .builders import record
+from .test_history import crime, ledger_with
+
+GOOD = [record(family_id=f"G{n}", local_discretion=["x"]) for n in range(1, 4)]
+BAD = {"family_id": "BAD"}
+AS_OF = "2013-07-31"
+
+
+def _lines(rows: list[Any]) -> bytes:
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def _array(rows: list[Any]) -> bytes:
+    return json.dumps(rows, indent=2).encode()
+
+
+class _Stdin:
+    """Standard input holding `data`, as a pipe (not a terminal)."""
+
+    def __init__(self, data: bytes, *, terminal: bool = False) -> None:
+        self.buffer = io.BytesIO(data)
+        self._terminal = terminal
+
+    def isatty(self) -> bool:
+        return self._terminal
+
+
+@pytest.fixture(autouse=True)
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _evaluate(
+    capsys: pytest.CaptureFixture[str], source: str, out: Path, *extra: str
+) -> tuple[int, str, str]:
+    status = main(
+        ["evaluate", source, "--as-of", AS_OF, "--format", "json", "--output", str(out), *extra]
+    )
+    captured = capsys.readouterr()
+    return status, out.read_text(), captured.err
+
+
+def _from_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes, *extra: str
+) -> tuple[int, str, str]:
+    path = tmp_path / "families.json"
+    path.write_bytes(data)
+    return _evaluate(capsys, str(path), tmp_path / "from-file.jsonl", *extra)
+
+
+@pytest.mark.parametrize("shape", [_lines, _array])
+def test_standard_input_gives_the_file_s_decisions_and_rejections(
+    shape: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    temp_folder: Path,
+) -> None:
+    data = shape([*GOOD[:2], BAD, GOOD[2]])
+    status, expected, file_err = _from_file(capsys, tmp_path, data)
+    monkeypatch.setattr(sys, "stdin", _Stdin(data))
+    piped, decisions, err = _evaluate(capsys, "-", tmp_path / "from-stdin.jsonl")
+    assert (piped, decisions) == (status, expected) == (1, expected)
+    assert len(decisions.splitlines()) == 3
+    same = err.replace("<stdin>", "FILE").replace("from-stdin", "from-file")
+    assert same == file_err.replace(str(tmp_path / "families.json"), "FILE")
+    assert "<stdin>:" in err
+    assert "family 'BAD'" in err
+    assert "Summary for <stdin>" in err
+    assert not list(temp_folder.iterdir())  # the copy is gone
+
+
+def test_a_named_pipe_is_read_as_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], temp_folder: Path
+) -> None:
+    data = _lines([*GOOD, BAD])
+    status, expected, _ = _from_file(capsys, tmp_path, data)
+    fifo = tmp_path / "families.pipe"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:
+            pipe.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        piped, decisions, err = _evaluate(capsys, str(fifo), tmp_path / "from-pipe.jsonl")
+    finally:
+        writer.join(timeout=10)
+    assert (piped, decisions) == (status, expected)
+    assert f"{fifo}:4 (record 4), family 'BAD'" in err
+    assert not list(temp_folder.iterdir())
+
+
+def test_standard_input_with_a_ledger_names_standard_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paid = record(
+        family_id="T1",
+        payments=[{"kind": "crime_asb_education", "amount": "100", "claim_id": "C-1"}],
+    )
+    ledger_with(tmp_path / "l.db", crime())
+    monkeypatch.setattr(sys, "stdin", _Stdin(_lines([paid, record(family_id="T2")])))
+    status, decisions, err = _evaluate(
+        capsys, "-", tmp_path / "out.jsonl", "--ledger", str(tmp_path / "l.db")
+    )
+    assert status == 1
+    assert [json.loads(line)["family_id"] for line in decisions.splitlines()] == ["T2"]
+    assert "<stdin>:1 (record 1), family 'T1': payments = \"C-1\"" in err
+
+
+def test_a_terminal_is_refused_at_once_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Stdin(b"", terminal=True))
+    status = main(["evaluate", "-", "--as-of", AS_OF, "--output", str(tmp_path / "o.jsonl")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "cannot read families from the terminal: pipe them in" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_empty_standard_input_has_no_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Stdin(b""))
+    status = main(["evaluate", "-", "--as-of", AS_OF, "--output", str(tmp_path / "o.jsonl")])
+    assert status == 2
+    assert "pbr: no records in <stdin>" in capsys.readouterr().err
+
+
+def test_a_full_temporary_folder_is_reported_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Stdin(_lines(GOOD)))
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("shutil.copyfileobj", full)
+    status = main(["evaluate", "-", "--as-of", AS_OF, "--output", str(tmp_path / "o.jsonl")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "cannot copy <stdin> to a temporary file" in err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
