@@ -179,3 +179,30 @@ def test_no_private_name_is_imported_from_another_module() -> None:
                     f"{path.relative_to(src)}:{node.lineno} {node.module}.{alias.name}"
                 )
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", ["pbr.audit", "pbr.forecast"])
+def test_a_package_loads_its_modules_when_a_name_is_first_read(package: str) -> None:
+    import importlib
+
+    code = (
+        f"import sys, {package}; "
+        f"print(','.join(m for m in sys.modules if m.startswith('{package}.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""  # the command line's parser imports the package, nothing more
+    module = importlib.import_module(package)
+    assert list(module.__all__) == sorted(set(module.__all__), key=isort_key)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    helpers = {"TYPE_CHECKING", "annotations", "lazy_exports"}
+    listed = {
+        name
+        for name in dir(module)
+        if not name.startswith("_")
+        and name not in helpers
+        and not isinstance(getattr(module, name), types.ModuleType)
+    }
+    assert listed == set(module.__all__)
+    with pytest.raises(AttributeError, match="nothing_here"):
+        module.nothing_here  # noqa: B018

@@ -255,7 +255,10 @@ def read_records(
 
 
 def read_numbered(
-    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    path: str | Path,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    source: str | None = None,
 ) -> Iterator[Numbered]:
     """Like `read_records`, with each record's line and 1-based record number.
 
@@ -268,7 +271,9 @@ def read_numbered(
     >>> [(line, record, type(item).__name__) for line, record, item in read_numbered(path)]
     [(2, 1, 'Rejection')]
     """
-    return _parsed(read_raw(path, max_record_bytes=max_record_bytes), str(path), max_record_bytes)
+    name = str(path) if source is None else source
+    raw = read_raw(path, max_record_bytes=max_record_bytes, source=name)
+    return _parsed(raw, name, max_record_bytes)
 
 
 Raw = tuple[int, int, "bytes | Rejection"]
@@ -276,9 +281,15 @@ Raw = tuple[int, int, "bytes | Rejection"]
 
 
 def read_raw(
-    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    path: str | Path,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    source: str | None = None,
 ) -> Iterator[Raw]:
     """Each record's bytes, unvalidated, with its line and record number: for parallel workers.
+
+    Rejections name the file by `source` when given (a pipe's name, where `path` is its copy),
+    else by `path`.
 
     The file's shape is found from its first record: a line holding one whole JSON object
     means JSON Lines; anything else is a JSON array or a sequence of objects. Both are streamed
@@ -295,7 +306,7 @@ def read_raw(
         handle: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the generators
     except OSError as exc:
         raise UnreadableFile(f"cannot read {path}: {exc}") from None
-    return _raw(handle, str(path), max_record_bytes)
+    return _raw(handle, str(path) if source is None else source, max_record_bytes)
 
 
 def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:

@@ -18,31 +18,36 @@ True
 
 from __future__ import annotations
 
-from pbr.audit._claims import CLAIM_COLUMNS, Claim, ClaimRejection, read_claims
-from pbr.audit._csv import payments_from_report
-from pbr.audit._flags import AUDIT_FLAGS, FLAG_TITLES, KIND_TITLES, AuditFlag
-from pbr.audit._mus import (
-    Misstatement,
-    MusEvaluation,
-    MusItem,
-    MusPlan,
-    MusSample,
-    confidence_factor,
-    mus_evaluate,
-    mus_plan,
-    mus_select,
-)
-from pbr.audit._mus_audit import MusAudit, mus_audit
-from pbr.audit._report import write_report
-from pbr.audit._sample import Sample, rank, sample
-from pbr.audit._verify import (
-    ClaimCheck,
-    Flag,
-    MissedClaim,
-    Verification,
-    missed_claims,
-    verify,
-)
+from typing import TYPE_CHECKING
+
+from pbr._lazy import lazy_exports
+
+if TYPE_CHECKING:  # for type checkers and the API pages; at run time, on first use
+    from pbr.audit._claims import CLAIM_COLUMNS, Claim, ClaimRejection, read_claims
+    from pbr.audit._csv import payments_from_report
+    from pbr.audit._flags import AUDIT_FLAGS, FLAG_TITLES, KIND_TITLES, AuditFlag
+    from pbr.audit._mus import (
+        Misstatement,
+        MusEvaluation,
+        MusItem,
+        MusPlan,
+        MusSample,
+        confidence_factor,
+        mus_evaluate,
+        mus_plan,
+        mus_select,
+    )
+    from pbr.audit._mus_audit import MusAudit, mus_audit
+    from pbr.audit._report import write_report
+    from pbr.audit._sample import Sample, rank, sample
+    from pbr.audit._verify import (
+        ClaimCheck,
+        Flag,
+        MissedClaim,
+        Verification,
+        missed_claims,
+        verify,
+    )
 
 __all__ = [
     "AUDIT_FLAGS",
@@ -76,3 +81,51 @@ __all__ = [
     "verify",
     "write_report",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "pbr.audit._claims": (
+            "CLAIM_COLUMNS",
+            "Claim",
+            "ClaimRejection",
+            "read_claims",
+        ),
+        "pbr.audit._csv": ("payments_from_report",),
+        "pbr.audit._flags": (
+            "AUDIT_FLAGS",
+            "FLAG_TITLES",
+            "KIND_TITLES",
+            "AuditFlag",
+        ),
+        "pbr.audit._mus": (
+            "Misstatement",
+            "MusEvaluation",
+            "MusItem",
+            "MusPlan",
+            "MusSample",
+            "confidence_factor",
+            "mus_evaluate",
+            "mus_plan",
+            "mus_select",
+        ),
+        "pbr.audit._mus_audit": (
+            "MusAudit",
+            "mus_audit",
+        ),
+        "pbr.audit._report": ("write_report",),
+        "pbr.audit._sample": (
+            "Sample",
+            "rank",
+            "sample",
+        ),
+        "pbr.audit._verify": (
+            "ClaimCheck",
+            "Flag",
+            "MissedClaim",
+            "Verification",
+            "missed_claims",
+            "verify",
+        ),
+    },
+)

@@ -29,15 +29,7 @@ from pbr.cli._options import (
     rule_sets_for,
 )
 from pbr.decisions import Decision, ResultKind
-from pbr.io import (
-    DEFAULT_MAX_RECORD_BYTES,
-    Raw,
-    Rejection,
-    UnreadableFile,
-    _parsed,
-    _raw,
-    read_raw,
-)
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, UnreadableFile, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
 from pbr.programmes import programmes
 from pbr.totals import Totals
@@ -66,13 +58,6 @@ def _workers(text: str) -> Workers:
             f"expected 'auto' or a number of workers (1 or more): {text!r}"
         )
     return n
-
-
-def _read_raw(readable: str, path: str, limit: int) -> Iterator[Raw]:
-    """`read_raw` of `readable`, with rejections naming `path` (a pipe's name, not its copy's)."""
-    if readable == path:
-        return read_raw(path, max_record_bytes=limit)
-    return _raw(open(readable, "rb"), path, limit)  # the copy of a pipe; closed by `_raw`
 
 
 def _file_size(path: str) -> int | None:
@@ -257,10 +242,11 @@ def _evaluate_file(
         total = _file_size(readable)
         if workers == "auto":
             workers = 1 if total is None or total < AUTO_FILE_BYTES else available_cores()
-        numbered = ((line, item) for line, _, item in _read_raw(readable, path, max_record_bytes))
+        raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
+        numbered = ((line, item) for line, _, item in raw)
     else:
-        raw = _read_raw(readable, path, max_record_bytes)
-        numbered = ((line, item) for line, _, item in _parsed(raw, path, max_record_bytes))
+        records = read_numbered(readable, max_record_bytes=max_record_bytes, source=path)
+        numbered = ((line, item) for line, _, item in records)
     lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:

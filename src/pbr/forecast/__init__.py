@@ -16,26 +16,31 @@ True
 
 from __future__ import annotations
 
-from pbr.forecast._allocation import Allocation, AllocationYear, allocation
-from pbr.forecast._assumptions import (
-    Assumptions,
-    default_assumptions,
-    default_scenarios,
-    load_scenarios,
-)
-from pbr.forecast._councils import AllocationTable, allocation_table
-from pbr.forecast._drawdown import (
-    ClaimCalendar,
-    Comparison,
-    Drawdown,
-    Window,
-    compare,
-    drawdown,
-    from_records,
-    result_rates,
-)
-from pbr.forecast._frames import pounds
-from pbr.forecast._sensitivity import Sensitivity, sensitivity
+from typing import TYPE_CHECKING
+
+from pbr._lazy import lazy_exports
+
+if TYPE_CHECKING:  # for type checkers and the API pages; at run time, on first use
+    from pbr.forecast._allocation import Allocation, AllocationYear, allocation
+    from pbr.forecast._assumptions import (
+        Assumptions,
+        default_assumptions,
+        default_scenarios,
+        load_scenarios,
+    )
+    from pbr.forecast._councils import AllocationTable, allocation_table
+    from pbr.forecast._drawdown import (
+        ClaimCalendar,
+        Comparison,
+        Drawdown,
+        Window,
+        compare,
+        drawdown,
+        from_records,
+        result_rates,
+    )
+    from pbr.forecast._frames import pounds
+    from pbr.forecast._sensitivity import Sensitivity, sensitivity
 
 __all__ = [
     "Allocation",
@@ -59,3 +64,39 @@ __all__ = [
     "result_rates",
     "sensitivity",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "pbr.forecast._allocation": (
+            "Allocation",
+            "AllocationYear",
+            "allocation",
+        ),
+        "pbr.forecast._assumptions": (
+            "Assumptions",
+            "default_assumptions",
+            "default_scenarios",
+            "load_scenarios",
+        ),
+        "pbr.forecast._councils": (
+            "AllocationTable",
+            "allocation_table",
+        ),
+        "pbr.forecast._drawdown": (
+            "ClaimCalendar",
+            "Comparison",
+            "Drawdown",
+            "Window",
+            "compare",
+            "drawdown",
+            "from_records",
+            "result_rates",
+        ),
+        "pbr.forecast._frames": ("pounds",),
+        "pbr.forecast._sensitivity": (
+            "Sensitivity",
+            "sensitivity",
+        ),
+    },
+)
