@@ -7,7 +7,6 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr._compiled import canonical_json, is_compiled
 from pbr.decisions import Decision, Identification, Provenance, trusted_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
@@ -114,9 +113,13 @@ def provenance(
 
     # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
     # (tests/test_assembly.py); hashed in one call with the date appended.
-    # A batch's compiled record (`pbr._compiled`) writes the same bytes, faster.
-    serialise = canonical_json if is_compiled(family) else _family_json
-    canonical = serialise(family) + b"|" + as_of.isoformat().encode()
+    if isinstance(family, Family):
+        written = _family_json(family)
+    else:  # a batch's compiled record (`pbr._compiled`): the same bytes, written faster
+        from pbr._compiled import canonical_json
+
+        written = canonical_json(family)
+    canonical = written + b"|" + as_of.isoformat().encode()
     return trusted_provenance(
         __version__, rules_hash(rules, plan), hashlib.sha256(canonical).hexdigest()
     )
