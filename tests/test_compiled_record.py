@@ -403,6 +403,22 @@ def test_what_pydantic_refuses_is_declined(line: bytes) -> None:
     assert isinstance(parse_family(line), Rejection)
 
 
+@pytest.mark.parametrize("year", ["２０１２/１３", "٢٠١٢/١٣", "2012/14", "2012/13\n", " 2012/13"])
+def test_academic_years_pydantic_refuses_are_declined(year: str) -> None:
+    # the term calendar reads any Unicode digits ("２０１２/１３"); the record's pattern does not
+    row = {
+        "person_id": "C1",
+        "academic_year": year,
+        "term": "autumn",
+        "possible_sessions": 1,
+        "unauthorised_absences": 0,
+    }
+    child = {"person_id": "C1", "date_of_birth": "2005-01-01"}
+    line = json.dumps({**_GOOD, "members": [*_GOOD["members"], child], "school_terms": [row]})
+    assert fast(line) is None
+    assert isinstance(parse_family(line), Rejection)
+
+
 def test_numbers_pydantic_writes_otherwise_are_declined() -> None:
     line = json.dumps(
         {**_GOOD, "observations": [{"indicator": "a", "date": "2013-01-07", "value": "0.0000001"}]}
@@ -492,3 +508,108 @@ def test_the_batch_gives_the_same_text_with_the_fast_path_off(
     on = run()
     monkeypatch.setattr("pbr.batch._COMPILED", False)
     assert run() == on
+
+
+# -- every constraint at its edge ------------------------------------------------------------
+
+_FULL: dict[str, Any] = {
+    "family_id": "F1",
+    "local_authority": "Leeds",
+    "programme": "tf-phase-2",
+    "attached_on": "2016-01-07",
+    "local_discretion": ["R1"],
+    "members": [
+        {"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": False},
+        {"person_id": "C1", "date_of_birth": "2005-01-01"},
+    ],
+    "offences": [{"person_id": "A1", "date": "2015-01-07"}],
+    "asb_incidents": [{"person_id": None, "date": "2015-02-01", "kind": "asbo"}],
+    "school_terms": [
+        {
+            "person_id": "C1",
+            "academic_year": "2014/15",
+            "term": "autumn",
+            "possible_sessions": 100,
+            "unauthorised_absences": 5,
+        }
+    ],
+    "benefit_spells": [{"person_id": "A1", "benefit": "JSA", "start": "2014-01-01", "end": None}],
+    "employment_spells": [{"person_id": "A1", "start": "2016-06-01"}],
+    "work_programme": [{"person_id": "A1", "date": "2015-03-01", "provision": "esf"}],
+    "payments": [
+        {"kind": "attachment_fee", "amount": "1000.00", "paid_on": "2016-02-01", "claim_id": "C-1"}
+    ],
+    "problems_at_entry": [{"problem": "health", "identified_on": "2015-12-01", "evidence": "GP"}],
+    "observations": [
+        {
+            "indicator": "gp_visits",
+            "date": "2016-02-01",
+            "value": "2.5",
+            "person_id": "A1",
+            "source": "GP",
+        }
+    ],
+}
+
+EDGES = [
+    ("family_id", "a" * 64, True),
+    ("family_id", "a" * 65, False),
+    ("family_id", "F1\n", False),
+    ("family_id", "", False),
+    ("local_authority", "a" * 100, True),
+    ("local_authority", "a" * 101, False),
+    ("local_authority", "", False),
+    ("local_discretion", ["a" * 64], True),
+    ("local_discretion", ["a" * 65], False),
+    ("local_discretion", [""], False),
+    ("programme", "tf-phase-3", False),
+    ("attached_on", "2016-02-30", False),
+    ("members.0.expectant", 1, False),
+    ("members.0.person_id", "A1\n", False),
+    ("school_terms.0.possible_sessions", 100_000, True),
+    ("school_terms.0.possible_sessions", 100_001, False),
+    ("school_terms.0.possible_sessions", -1, False),
+    ("school_terms.0.fixed_term_exclusions", 100_000, True),
+    ("school_terms.0.fixed_term_exclusions", 100_001, False),
+    ("school_terms.0.fixed_term_exclusions", -1, False),
+    ("school_terms.0.term", "Autumn", False),
+    ("payments.0.claim_id", "a" * 64, True),
+    ("payments.0.claim_id", "a" * 65, False),
+    ("payments.0.claim_id", "", False),
+    ("payments.0.amount", 1000, True),
+    ("payments.0.amount", "999999999999.99", True),
+    ("payments.0.amount", "1000.001", False),
+    ("payments.0.amount", "-0.01", False),
+    ("payments.0.amount", 10**12, False),
+    ("payments.0.amount", 1000.0, False),
+    ("payments.0.kind", "fee", False),
+    ("problems_at_entry.0.evidence", "a" * 200, True),
+    ("problems_at_entry.0.evidence", "a" * 201, False),
+    ("problems_at_entry.0.evidence", "", False),
+    ("problems_at_entry.0.problem", "crime", False),
+    ("observations.0.indicator", "a" * 64, True),
+    ("observations.0.indicator", "a" * 65, False),
+    ("observations.0.indicator", "gp_visits\n", False),
+    ("observations.0.indicator", "Gp", False),
+    ("observations.0.indicator", "1gp", False),
+    ("observations.0.source", "a" * 200, True),
+    ("observations.0.source", "a" * 201, False),
+    ("observations.0.value", 10**12 - 1, True),
+    ("observations.0.value", 10**12, False),
+    ("observations.0.value", "-7.5", True),
+    ("observations.0.value", "7.5e0", False),
+    ("observations.0.value", 7.5, False),
+    ("asb_incidents.0.kind", "ASBO", False),
+    ("benefit_spells.0.benefit", "jsa", False),
+    ("work_programme.0.provision", "ESF", False),
+]
+
+
+@pytest.mark.parametrize(("where", "value", "valid"), EDGES)
+def test_each_constraint_holds_at_its_edge(where: str, value: Any, valid: bool) -> None:
+    record = json.loads(json.dumps(_FULL))
+    *parents, last = [int(p) if p.isdigit() else p for p in where.split(".")]
+    _at(record, tuple(parents))[last] = value
+    line = json.dumps(record).encode()
+    assert isinstance(parse_family(line), Family) is valid
+    assert (assert_never_wrong(line) is not None) is valid
