@@ -613,3 +613,12 @@ def test_each_constraint_holds_at_its_edge(where: str, value: Any, valid: bool) 
     line = json.dumps(record).encode()
     assert isinstance(parse_family(line), Family) is valid
     assert (assert_never_wrong(line) is not None) is valid
+
+
+def test_the_canonical_json_of_an_earlier_record_is_its_own() -> None:
+    first, second = json.dumps(_GOOD), json.dumps({**_GOOD, "family_id": "F2"})
+    one, two = fast(first), fast(second)
+    assert one is not None
+    assert two is not None
+    assert canonical_json(one) == _to_json(Family.model_validate_json(first))
+    assert canonical_json(two) == _to_json(Family.model_validate_json(second))

@@ -276,8 +276,10 @@ if (date(1900, 1, 1), date(2099, 12, 31)) != (EARLIEST_DATE, LATEST_DATE):
 _GOOD_YEARS: set[str] = set()
 """Academic years seen that pydantic accepts: one set look-up a school-term row."""
 _ACADEMIC_YEAR = re.compile(r"[0-9]{4}/[0-9]{2}")
-_last: list[Any] = [None, b""]
-"""The last family decoded and its canonical JSON (computed in the check; the hash reuses it)."""
+_last: list[tuple[object, bytes]] = [(None, b"")]
+"""The last family decoded and its canonical JSON (computed in the check; the hash reuses it).
+
+One tuple, replaced whole: a thread reading it never pairs one family with another's bytes."""
 _decode = msgspec.json.Decoder(CompiledFamily).decode
 _decode_given = msgspec.json.Decoder(_given_keys_mirror(CompiledFamily, Any)).decode
 _decode_as_written = msgspec.json.Decoder(_given_keys_mirror(CompiledFamily, msgspec.Raw)).decode
@@ -286,10 +288,8 @@ _encode = msgspec.json.Encoder(decimal_format="string").encode
 
 def canonical_json(family: Family) -> bytes:
     """A compiled record's canonical JSON: byte for byte pydantic's ``to_json`` of the same record."""
-    if _last[0] is family:
-        known: bytes = _last[1]
-        return known
-    return _encode(family)
+    last, known = _last[0]
+    return known if last is family else _encode(family)
 
 
 def is_compiled(family: object) -> bool:
@@ -322,7 +322,7 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
             return None
     except Exception:  # any doubt at all: pydantic decides
         return None
-    _last[0], _last[1] = family, canonical
+    _last[0] = (family, canonical)
     return typed
 
 
