@@ -11,6 +11,7 @@ unknown and repeated keys at every depth, escapes, control characters, text arou
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 import pbr.records
@@ -222,7 +224,10 @@ MESSY_VALUES = st.one_of(
 )
 
 
-def _dumps(node: Any, draw: st.DrawFn, repeat: Path_ | None = None, here: Path_ = ()) -> str:
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+def _dumps(node: Any, draw: Draw, repeat: Path_ | None = None, here: Path_ = ()) -> str:
     """JSON text of `node`, written in varied but valid ways; the object at `repeat` gives one of
     its keys twice (with the same value or another)."""
     if isinstance(node, dict):
@@ -245,13 +250,13 @@ def _dumps(node: Any, draw: st.DrawFn, repeat: Path_ | None = None, here: Path_ 
     return json.dumps(node)
 
 
-def _key(key: str, draw: st.DrawFn) -> str:
+def _key(key: str, draw: Draw) -> str:
     if draw(st.integers(0, 30)) == 0:  # a key written with an escape
         return '"' + "".join(f"\\u{ord(c):04x}" if c == "_" else c for c in key) + '"'
     return json.dumps(key)
 
 
-def _string(text: str, draw: st.DrawFn) -> str:
+def _string(text: str, draw: Draw) -> str:
     written = json.dumps(text, ensure_ascii=draw(st.booleans()) or not _encodable(text))
     if ":" in text and draw(st.booleans()):  # a colon can be written as an escape
         written = written.replace(":", "\\u003a")
@@ -473,7 +478,7 @@ def test_every_record_model_has_a_mirror() -> None:
         name
         for name in pbr.records.__all__
         if isinstance(getattr(pbr.records, name), type)
-        and issubclass(getattr(pbr.records, name), pbr.records.BaseModel)
+        and issubclass(getattr(pbr.records, name), BaseModel)
     }
     assert models == set(STRUCTS)
 
