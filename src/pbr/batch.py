@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from pydantic import ValidationError
 
+from pbr._compiled import decode_family
 from pbr.decisions import Decision, decision_json
 from pbr.errors import OutsideProgramme
-from pbr.io import Rejection, parse_family
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, parse_family
 from pbr.money import ZERO
 from pbr.periods import check_as_of
 from pbr.records import Family
@@ -410,7 +411,7 @@ class _Job:
 
         if isinstance(item, Rejection):
             return item
-        family = item if isinstance(item, Family) else self._validate(n, item)
+        family = item if isinstance(item, Family) else self._evaluable(n, item)
         if isinstance(family, Rejection):
             return family
         try:
@@ -430,6 +431,18 @@ class _Job:
                 type="outside_programme",
             )
 
+    def _evaluable(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
+        """The record to evaluate: JSON text is tried first as a compiled record.
+
+        A compiled record (`pbr._compiled`) is read by the rules as a `Family` is; what it does
+        not accept, pydantic decides (`_validate`), with its messages.
+        """
+        if _COMPILED and isinstance(item, str | bytes):
+            compiled = decode_family(item, DEFAULT_MAX_RECORD_BYTES)
+            if compiled is not None:
+                return compiled
+        return self._validate(n, item)
+
     def _validate(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
         if isinstance(item, str | bytes):
             return parse_family(item, source=self.source, record=n)
@@ -439,6 +452,10 @@ class _Job:
             return Rejection.from_validation_error(
                 exc, source=self.source, line=None, record=n, family_id=_family_id(item)
             )
+
+
+_COMPILED = True
+"""Whether a batch tries JSON records as compiled records first (off: pydantic validates all)."""
 
 
 def _family_id(item: Any) -> str | None:
