@@ -1,10 +1,9 @@
-"""A family's evidence arranged once, shared by phase one's results.
+"""A family's evidence as phase one's rules read it: each child's school-term rows in some terms.
 
-The results read the same facts many times over: when each member comes of age, and each
-child's school-term rows. `evidence` arranges them once per family; the kernel judges one family
-at a time, so the last family's evidence is kept for the next call on the same object while that
-object lives. (Identification runs for every family and needs only a few facts in its windows:
-it reads the record directly, and only eligible families get their evidence arranged.)
+`children` reads only the rows in the terms assessed, looked up in a `TermWindow` worked out once
+per window (the results' terms depend on the as-of day alone). `Evidence` is the plain form it
+replaced, every fact arranged up front: tests/test_fast_limbs.py checks both find the same
+children.
 """
 
 from __future__ import annotations
@@ -12,13 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from weakref import ref
 
-from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
+from pbr.periods import (
+    SchoolTerm,
+    add_years,
+    compulsory_school_age_bounds,
+    school_age_born_from,
+)
 from pbr.records import Family, SchoolTermRecord
 
-__all__ = ["Child", "Evidence", "Tally", "evidence", "tally"]
+__all__ = [
+    "Child",
+    "Evidence",
+    "Tally",
+    "TermWindow",
+    "children",
+    "evidence",
+    "tally",
+    "term_window",
+]
 
 Child = tuple[str, list[SchoolTermRecord], bool]
 """A child assessed over some terms: its person_id, its rows in those terms (in term order) and
@@ -104,6 +117,87 @@ class Evidence:
         return children
 
 
+@dataclass(frozen=True, slots=True)
+class TermWindow:
+    """Some complete terms, keyed for one pass over a family's rows (built once per window)."""
+
+    terms: tuple[SchoolTerm, ...]
+    """The terms, oldest first."""
+    position: dict[str, dict[str, int]]
+    """Each term's place in `terms`, by academic year, then term name."""
+    starts: tuple[date, ...]
+    """The terms' first days, oldest term first."""
+    school_born_from: date
+    """A member born before it is of compulsory school age in none of the terms."""
+
+
+def term_window(terms: tuple[SchoolTerm, ...]) -> TermWindow:
+    """`terms` keyed for `children` (at least one term)."""
+    position: dict[str, dict[str, int]] = {}
+    for i, term in enumerate(terms):
+        position.setdefault(term.academic_year, {})[term.name] = i
+    starts = tuple(t.start for t in terms)
+    return TermWindow(terms, position, starts, school_age_born_from(min(starts)))
+
+
+def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
+    """The children assessed over the window's terms, in person_id order.
+
+    ``Evidence.of(family).children_in(window.terms, adult)``, reading only the rows in the
+    window: a child has rows in its terms (while under `adult` at the term's start) or is of
+    compulsory school age in any of them; its rows in term order, then the record's.
+    """
+    position = window.position
+    starts = window.starts
+    born: dict[str, date] | None = None
+    found: dict[str, list[tuple[int, SchoolTermRecord]]] = {}
+    for row in family.school_terms:
+        in_year = position.get(row.academic_year)
+        if in_year is None:
+            continue
+        at = in_year.get(row.term)
+        if at is None:
+            continue
+        if born is None:  # most families have no row in the window: no lookup built for them
+            born = {m.person_id: m.date_of_birth for m in family.members}
+        person_id = row.person_id
+        born_on = born[person_id]
+        start = starts[at]
+        # an adult at the term's start: only possible from the year of the birthday
+        if born_on.year + adult <= start.year and start >= add_years(born_on, adult):
+            continue
+        pairs = found.get(person_id)
+        if pairs is None:
+            found[person_id] = [(at, row)]
+        else:
+            pairs.append((at, row))
+    assessed: list[Child] = []
+    school_born_from = window.school_born_from
+    for member in family.members:
+        person_id = member.person_id
+        born_on = member.date_of_birth
+        # Of compulsory school age in a term: it starts after the fifth birthday and by the end
+        # of the school year of the sixteenth. One comparison first rules out the adults.
+        csa = False
+        if born_on >= school_born_from:
+            after, until = compulsory_school_age_bounds(born_on)
+            for start in starts:
+                if after < start <= until:
+                    csa = True
+                    break
+        pairs = found.get(person_id)
+        if pairs is not None:
+            pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
+            assessed.append((person_id, [row for _, row in pairs], csa))
+        elif csa:
+            assessed.append((person_id, [], csa))
+    if len(assessed) > 1:
+        assessed.sort(key=_child_id)
+    return assessed
+
+
+_term_place = itemgetter(0)
+_child_id = itemgetter(0)
 _person_id = attrgetter("person_id")
 
 
