@@ -1,0 +1,512 @@
+"""Phase one's results read each fact once and equal the plain forms they replaced."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pbr.decisions import Compared, Reason
+from pbr.periods import TermCalendar, add_months
+from pbr.programmes._kernel import Verdict, plain, reason
+from pbr.programmes.phase_one import PROGRAMME
+from pbr.programmes.phase_one._evidence import Evidence, children, tally, term_window
+from pbr.programmes.phase_one._identification import PROBLEMS
+from pbr.programmes.phase_one._limbs import (
+    _DAYS_KEPT,
+    _share,
+    assessed,
+    crime_asb_education,
+    not_identified,
+    progress_to_work,
+)
+from pbr.reasons import ReasonCode
+from pbr.records import Family, SchoolTermRecord
+from pbr.rules import RuleSet
+from pbr.testing import as_of_dates, families, interpretation_choices
+
+# --- the plain forms: the results as pbr first wrote them (evidence arranged, then each rule) ---
+
+
+def plain_crime_asb_education(
+    family: Family, rules: RuleSet, as_of: date, identified: tuple[str, ...]
+) -> Verdict:
+    """`crime_asb_education` as pbr wrote it before: every fact arranged, then each limb."""
+    relevant = (
+        set(identified)
+        if rules.interpretation("relevance") == "identified_problems_only"
+        else set(PROBLEMS)
+    )
+    arranged = Evidence.of(family)
+    reasons: list[Reason] = []
+    limbs_met: list[bool] = []
+    if "education" in relevant:
+        ok, why = _plain_education(rules, as_of, arranged)
+        limbs_met.append(ok)
+        reasons.extend(why)
+    else:
+        reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
+    if "crime_asb" in relevant:
+        adult_from = arranged.adult_from(rules.number("adult_age"))
+        asb = [a.date for a in family.asb_incidents]
+        by_children = [o.date for o in family.offences if o.date < adult_from[o.person_id]]
+        for limb, dates, allowed in (
+            ("asb", asb, rules.number("asb_remaining_percent")),
+            ("offending", by_children, 100 - rules.number("offending_reduction_percent")),
+        ):
+            ok, one = _plain_reduction(limb, dates, family.attached_on, as_of, rules, allowed)
+            limbs_met.append(ok)
+            reasons.append(one)
+    else:
+        for limb_name in ("asb", "offending"):
+            reasons.append(not_identified(rules, limb_name, "crime_asb", code="LIMB_NOT_RELEVANT"))
+    if not limbs_met:
+        return Verdict("not_applicable", tuple(reasons))
+    wait = rules.number("results_wait_months")
+    ready = add_months(family.attached_on, wait)
+    if as_of < ready:
+        too_early = reason(
+            "RESULT_TOO_EARLY",
+            "results.crime_asb_education.timing",
+            rules,
+            f"as_of {as_of} is before attachment + {wait} months ({ready})",
+            as_of=as_of.isoformat(),
+            attached_on=family.attached_on.isoformat(),
+            earliest=ready.isoformat(),
+            wait_months=wait,
+        )
+        return Verdict("not_met", (too_early, *reasons), ready)
+    return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
+
+
+_EDUCATION = "results.crime_asb_education.education"
+
+
+def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
+    terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
+    span = f"{terms[0].label} to {terms[-1].label}"
+    reasons: list[Reason] = []
+    met = True
+    for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
+        have = {(r.academic_year, r.term) for r in rows}
+        after, until = arranged.school_age(person_id)
+        missing = [
+            term
+            for term in terms
+            if after < term.start <= until and (term.academic_year, term.name) not in have
+        ]
+        for term in missing:
+            reasons.append(
+                reason(
+                    "MISSING_SCHOOL_TERM",
+                    _EDUCATION,
+                    rules,
+                    f"child {person_id} is of compulsory school age but has no record for "
+                    f"{term.label}",
+                    child=person_id,
+                    term=term.label,
+                )
+            )
+        child_ok = not missing
+        if rows:
+            ok, found = _plain_child(rules, person_id, span, rows)
+            child_ok = child_ok and ok
+            reasons.extend(found)
+        met = met and child_ok
+    if not reasons:
+        reasons.append(
+            reason(
+                "NO_CHILD_TO_ASSESS",
+                _EDUCATION,
+                rules,
+                f"no child of school age has terms to assess in {span}",
+                terms=span,
+            )
+        )
+    return met, reasons
+
+
+def _plain_child(
+    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord]
+) -> tuple[bool, list[Reason]]:
+    absence = rules.number("absence_percent")
+    exclusions = rules.number("fixed_term_exclusions")
+    possible, unauthorised, fixed, permanent, _, _ = tally(rows)
+    numbers: Compared = {
+        "child": person_id,
+        "terms": span,
+        "possible_sessions": possible,
+        "unauthorised_absences": unauthorised,
+        "fixed_term_exclusions": fixed,
+        "absence_threshold_percent": absence,
+        "exclusion_threshold": exclusions,
+    }
+    failed: list[tuple[ReasonCode, str]] = []
+    if permanent:
+        failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
+    if fixed >= exclusions:
+        failed.append(
+            (
+                "FIXED_TERM_EXCLUSIONS_AT_OR_ABOVE_THRESHOLD",
+                f"{fixed} fixed-term exclusions (must be fewer than {exclusions})",
+            )
+        )
+    if possible == 0:
+        failed.append(("NO_POSSIBLE_SESSIONS", f"0 possible sessions over {span}"))
+    elif Fraction(unauthorised, possible) * 100 >= absence:
+        failed.append(
+            (
+                "ABSENCE_AT_OR_ABOVE_THRESHOLD",
+                f"unauthorised absence {unauthorised}/{possible} sessions is not below {absence}%",
+            )
+        )
+    if failed:
+        return False, [
+            reason(code, _EDUCATION, rules, f"child {person_id}: {why}", **numbers)
+            for code, why in failed
+        ]
+    return True, [
+        reason(
+            "CHILD_IN_SCHOOL",
+            _EDUCATION,
+            rules,
+            f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
+            f"{unauthorised}/{possible} sessions (below {absence}%)",
+            **numbers,
+        )
+    ]
+
+
+def _plain_reduction(
+    limb: str, dates: list[date], attached: date, as_of: date, rules: RuleSet, allowed: int
+) -> tuple[bool, Reason]:
+    months = rules.number("results_months")
+    after = add_months(as_of, -months)
+    recent = sum(1 for d in dates if after < d <= as_of)
+    short = rules.number("baseline_months")
+    if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
+        long = rules.number("baseline_long_months")
+        start = add_months(attached, -long)
+        count = sum(1 for d in dates if start <= d < attached)
+        baseline = Fraction(count * short, long)
+        described = f"{count} in the {long} months before attachment, scaled to {short} months"
+    else:
+        start = add_months(attached, -short)
+        count = sum(1 for d in dates if start <= d < attached)
+        baseline = Fraction(count)
+        described = f"{count} in the {short} months before attachment"
+    share = Fraction(allowed, 100)
+    numbers: Compared = {
+        "recent": recent,
+        "recent_after": after.isoformat(),
+        "recent_until": as_of.isoformat(),
+        "baseline": plain(baseline),
+        "baseline_from": start.isoformat(),
+        "baseline_before": attached.isoformat(),
+        "max_recent_share_of_baseline": plain(share),
+        "baseline_interpretation": rules.interpretation("baseline"),
+    }
+    rule = f"results.crime_asb_education.{limb}"
+    label = "ASB incidents" if limb == "asb" else "offences by children"
+    prefix = limb.upper()
+    if baseline == 0:
+        if recent == 0:
+            code = f"{prefix}_NONE_BEFORE_OR_SINCE"
+            return True, reason(code, rule, rules, f"no {label} before or since", **numbers)  # type: ignore[arg-type]
+        message = f"{recent} {label} in the last {months} months against a baseline of 0"
+        code = f"{prefix}_SINCE_ZERO_BASELINE"
+        return False, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]
+    met = recent <= share * baseline
+    message = (
+        f"{recent} {label} in the last {months} months against a baseline of {described}: "
+        f"{'at most' if met else 'more than'} {plain(share * 100)}% of it"
+    )
+    code = f"{prefix}_{'REDUCED_ENOUGH' if met else 'NOT_REDUCED_ENOUGH'}"
+    return met, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]
+
+
+def plain_progress_to_work(
+    family: Family, rules: RuleSet, as_of: date, identified: tuple[str, ...]
+) -> Verdict:
+    """`progress_to_work` as pbr wrote it before: every referral kept, sorted, the first taken."""
+    if "work" not in identified:
+        return Verdict(
+            "not_applicable",
+            (not_identified(rules, "progress_to_work", "work", code="PROBLEM_NOT_IDENTIFIED"),),
+        )
+    adult_from = Evidence.of(family).adult_from(rules.number("adult_age"))
+    months = rules.number("results_months")
+    after = add_months(as_of, -months)
+    window = {
+        "window_after": after.isoformat(),
+        "window_until": as_of.isoformat(),
+        "attached_on": family.attached_on.isoformat(),
+    }
+    hits = sorted(
+        (
+            r
+            for r in family.work_programme
+            if after < r.date <= as_of
+            and r.date >= family.attached_on
+            and r.date >= adult_from[r.person_id]
+        ),
+        key=lambda r: (r.date, r.person_id, r.provision),
+    )
+    if not hits:
+        message = (
+            f"no adult referral in ({after}, {as_of}] on or after attachment ({family.attached_on})"
+        )
+        return Verdict(
+            "not_met",
+            (
+                reason(
+                    "NO_WORK_PROGRAMME_REFERRAL",
+                    "results.progress_to_work",
+                    rules,
+                    message,
+                    **window,
+                ),
+            ),
+        )
+    first = hits[0]
+    referred = reason(
+        "WORK_PROGRAMME_REFERRAL",
+        "results.progress_to_work",
+        rules,
+        f"adult {first.person_id} referred to {first.provision} on {first.date}",
+        person=first.person_id,
+        referred_on=first.date.isoformat(),
+        provision=first.provision,
+        **window,
+    )
+    return Verdict("met", (referred,), first.date)
+
+
+# --- the fast forms equal them ---------------------------------------------------------------
+
+OWN_CALENDAR = TermCalendar(
+    {
+        ("2012/13", "autumn"): (date(2012, 8, 31), date(2012, 12, 20)),  # starts on 31 August
+        ("2013/14", "spring"): (date(2014, 1, 6), date(2014, 4, 4)),
+        ("2013/14", "summer"): (date(2014, 4, 22), date(2014, 7, 22)),
+        ("2014/15", "autumn"): (date(2014, 9, 3), date(2014, 12, 31)),  # ends on a year's last day
+    }
+)
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> RuleSet:
+    """Phase one's rules with any interpretations chosen, on the default or a council's calendar."""
+    rules = PROGRAMME.rules.with_interpretations(**draw(interpretation_choices()))
+    return rules.with_term_calendar(OWN_CALENDAR) if draw(st.booleans()) else rules
+
+
+IDENTIFIED = st.lists(st.sampled_from(PROBLEMS), unique=True).map(
+    lambda found: tuple(p for p in PROBLEMS if p in found)
+)
+
+
+def _same(fast: Verdict, plain: Verdict) -> None:
+    assert fast == plain
+    # JSON as well: `==` holds 1 == True, the decision's text does not
+    assert [r.model_dump_json() for r in fast.reasons] == [
+        r.model_dump_json() for r in plain.reasons
+    ]
+    assert [r.model_fields_set for r in fast.reasons] == [r.model_fields_set for r in plain.reasons]
+
+
+def _results_are_plain(
+    family: Family, rules: RuleSet, as_of: date, identified: tuple[str, ...]
+) -> None:
+    _same(
+        crime_asb_education(family, rules, as_of, identified),
+        plain_crime_asb_education(family, rules, as_of, identified),
+    )
+    _same(
+        progress_to_work(family, rules, as_of, identified),
+        plain_progress_to_work(family, rules, as_of, identified),
+    )
+
+
+@given(families(max_events=6), rule_sets(), as_of_dates(), IDENTIFIED)
+def test_results_are_the_plain_form(
+    family: Family, rules: RuleSet, as_of: date, identified: tuple[str, ...]
+) -> None:
+    _results_are_plain(family, rules, as_of, identified)
+
+
+def _near(day: date) -> st.SearchStrategy[date]:
+    """`day` or the day either side: where a comparison can go wrong."""
+    return st.integers(-1, 1).map(lambda n: date.fromordinal(day.toordinal() + n))
+
+
+@st.composite
+def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
+    """A rule set, an as-of day and a record whose facts sit on the results' edges: offences,
+    ASB and referrals at the ends of the recent and baseline windows and of attachment, members
+    turning five, sixteen or the adult age on a term's first day or an event's day, rows in
+    (and either side of) the terms assessed, some missing."""
+    rules = draw(rule_sets())
+    attached = draw(st.dates(min_value=date(2012, 4, 1), max_value=date(2015, 3, 31)))
+    as_of = draw(
+        st.one_of(
+            _near(add_months(attached, draw(st.sampled_from([0, 6, 12, 18, 24])))),
+            st.dates(min_value=attached, max_value=date(2017, 3, 31)),
+        ).filter(lambda d: d >= date(2012, 4, 1))
+    )
+    count = rules.number("terms_assessed")
+    terms = rules.term_calendar.complete_terms(as_of, count + 1)  # and the term before
+    after = add_months(as_of, -rules.number("results_months"))
+    starts = (
+        add_months(attached, -rules.number("baseline_months")),
+        add_months(attached, -rules.number("baseline_long_months")),
+    )
+    adult = rules.number("adult_age")
+    edges = [after, as_of, attached, *starts]
+    members: list[dict[str, object]] = []
+    rows: list[dict[str, object]] = []
+    offences: list[dict[str, object]] = []
+    referrals: list[dict[str, object]] = []
+    for i in range(draw(st.integers(1, 4))):
+        person = f"P{i}"
+        term = draw(st.sampled_from(terms))
+        years, anchor = draw(
+            st.sampled_from(
+                [
+                    (5, term.start),
+                    (16, term.start),
+                    (16, date(term.start.year, 9, 1)),
+                    (16, date(term.start.year, 8, 31)),
+                    (adult, term.start),
+                    (adult, draw(st.sampled_from(edges))),
+                    (40, attached),
+                    (10, attached),
+                ]
+            )
+        )
+        born = draw(st.one_of(_near(add_months(anchor, -12 * years)), st.just(date(2000, 2, 29))))
+        members.append({"person_id": person, "date_of_birth": born.isoformat()})
+        for row_term in terms if draw(st.booleans()) else ():
+            if row_term.start > born and draw(st.booleans()):
+                possible = draw(st.integers(0, 40))
+                rows.append(
+                    {
+                        "person_id": person,
+                        "academic_year": row_term.academic_year,
+                        "term": row_term.name,
+                        "possible_sessions": possible,
+                        "unauthorised_absences": draw(st.integers(0, possible)),
+                        "fixed_term_exclusions": draw(st.integers(0, 3)),
+                        "permanently_excluded": draw(st.booleans()) and draw(st.booleans()),
+                    }
+                )
+        grown = add_months(born, 12 * adult)
+        near = st.one_of(*(_near(day) for day in (*edges, grown)))
+        for day in draw(st.lists(near, max_size=4)):
+            if day >= born:
+                offences.append({"person_id": person, "date": day.isoformat()})
+        for day in draw(st.lists(near, max_size=2)):
+            if day >= born:
+                referrals.append(
+                    {
+                        "person_id": person,
+                        "date": day.isoformat(),
+                        "provision": draw(st.sampled_from(["work_programme", "esf"])),
+                    }
+                )
+    asb_days = draw(st.lists(st.one_of(*(_near(day) for day in edges)), max_size=6))
+    return (
+        rules,
+        as_of,
+        {
+            "family_id": "F1",
+            "attached_on": attached.isoformat(),
+            "members": draw(st.permutations(members)),
+            "offences": draw(st.permutations(offences)),
+            "asb_incidents": [{"date": day.isoformat()} for day in asb_days],
+            "school_terms": draw(st.permutations(rows)),  # any order: grouped by term all the same
+            "work_programme": draw(st.permutations(referrals)),
+        },
+    )
+
+
+@settings(max_examples=400)
+@given(edge_cases(), IDENTIFIED)
+def test_results_on_the_edges_are_the_plain_form(
+    drawn: tuple[RuleSet, date, dict[str, object]], identified: tuple[str, ...]
+) -> None:
+    rules, as_of, record = drawn
+    _results_are_plain(Family.model_validate(record), rules, as_of, identified)
+
+
+@given(
+    families(),
+    st.sampled_from([TermCalendar(), OWN_CALENDAR]),
+    st.dates(min_value=date(2011, 1, 1), max_value=date(2017, 12, 31)),
+    st.integers(1, 6),
+    st.booleans(),
+    st.sampled_from([16, 18, 21]),
+)
+def test_children_are_the_plain_arrangement(
+    family: Family, calendar: TermCalendar, day: date, count: int, strictly: bool, adult: int
+) -> None:
+    terms = calendar.complete_terms(day, count, strictly_before=strictly)
+    assert children(family, term_window(terms), adult) == Evidence.of(family).children_in(
+        terms, adult
+    )
+
+
+def test_a_childs_rows_are_in_term_order_whatever_the_records_order() -> None:
+    rows = [("2012/13", "summer"), ("2012/13", "autumn"), ("2012/13", "spring")]
+    family = Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": "2013-06-03",
+            "members": [{"person_id": "C1", "date_of_birth": "2004-01-01"}],
+            "school_terms": [
+                {
+                    "person_id": "C1",
+                    "academic_year": year,
+                    "term": term,
+                    "possible_sessions": 100,
+                    "unauthorised_absences": 0,
+                }
+                for year, term in rows
+            ],
+        }
+    )
+    terms = TermCalendar().complete_terms(date(2013, 7, 31), 3)
+    [(_, found, _)] = children(family, term_window(terms), 18)
+    assert [r.term for r in found] == ["autumn", "spring", "summer"]
+
+
+# --- the as-of day's numbers, worked out once ----------------------------------------------
+
+
+def test_the_days_of_each_calendar_are_kept_apart() -> None:
+    day = date(2014, 12, 31)
+    own = PROGRAMME.rules.with_term_calendar(OWN_CALENDAR)
+    # the council's autumn 2014 ends on 31 December: complete on that day; the default's too
+    assert assessed(own, day).terms.starts[-1] == date(2014, 9, 3)
+    assert assessed(PROGRAMME.rules, day).terms.starts[-1] == date(2014, 9, 1)
+    assert assessed(own, day).terms.starts[-1] == date(2014, 9, 3)
+
+
+def test_the_days_kept_are_few() -> None:
+    rules = PROGRAMME.rules
+    first = date(2013, 1, 1)
+    for n in range(_DAYS_KEPT + 10):
+        assessed(rules, date.fromordinal(first.toordinal() + n))
+    kept: dict[date, object] = rules._derived(("phase_one.results",), dict)
+    assert 0 < len(kept) <= _DAYS_KEPT
+    assert assessed(rules, first) == assessed(rules.with_interpretations(), first)
+
+
+@pytest.mark.parametrize("percent", [0, 25, 40, 50, 100])
+def test_a_share_is_shown_as_plain_shows_it(percent: int) -> None:
+    share, shown, shown_percent = _share(percent)
+    assert (shown, shown_percent) == (plain(Fraction(percent, 100)), plain(Fraction(percent)))
+    assert share == Fraction(percent, 100)
