@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
@@ -10,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbr.decisions import Compared, Reason
-from pbr.periods import TermCalendar, add_months
+from pbr.periods import TermCalendar, add_months, age_on
+from pbr.programmes import programme
+from pbr.programmes._employment import continuous_employment, runs, weeks_required
 from pbr.programmes._kernel import Verdict, plain, reason
 from pbr.programmes.phase_one import PROGRAMME
 from pbr.programmes.phase_one._evidence import Evidence, children, tally, term_window
@@ -285,6 +288,102 @@ def plain_progress_to_work(
     return Verdict("met", (referred,), first.date)
 
 
+def plain_continuous_employment(family: Family, rules: RuleSet, as_of: date) -> Verdict:
+    """`continuous_employment` as pbr wrote it before: ages worked out, reasons via `reason`."""
+    attached, adult = family.attached_on, rules.number("adult_age")
+    born = family.member_birthdays()
+    benefits: dict[str, set[str]] = defaultdict(set)
+    for s in family.benefit_spells:
+        if (
+            s.start <= attached
+            and (s.end is None or s.end >= attached)
+            and age_on(born[s.person_id], attached) >= adult
+        ):
+            benefits[s.person_id].add(s.benefit)
+    if not benefits:
+        return Verdict(
+            "not_met",
+            (
+                reason(
+                    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
+                    _EMPLOYMENT,
+                    rules,
+                    f"no adult was on an out-of-work benefit on {attached}",
+                    attached_on=attached.isoformat(),
+                ),
+            ),
+        )
+    reasons: list[Reason] = []
+    reached_dates: list[date] = []
+    for person_id in sorted(benefits):
+        one, reached = _plain_adult(family, rules, as_of, person_id, benefits[person_id])
+        reasons.append(one)
+        if reached is not None:
+            reached_dates.append(reached)
+    met = any(r.code == "CONTINUOUS_EMPLOYMENT_REACHED" for r in reasons)
+    return Verdict("met" if met else "not_met", tuple(reasons), min(reached_dates, default=None))
+
+
+_EMPLOYMENT = "results.continuous_employment"
+
+
+def _plain_adult(
+    family: Family, rules: RuleSet, as_of: date, person_id: str, benefits: set[str]
+) -> tuple[Reason, date | None]:
+    attached = family.attached_on
+    weeks = weeks_required(rules, benefits)
+    numbers: dict[str, object] = {
+        "person": person_id,
+        "benefits_at_attachment": ", ".join(sorted(benefits)),
+        "weeks_required": weeks,
+        "attached_on": attached.isoformat(),
+        "as_of": as_of.isoformat(),
+        "employment_weeks_interpretation": rules.interpretation("employment_weeks"),
+    }
+    spells = [s for s in family.employment_spells if s.person_id == person_id]
+    current = [(s, e) for s, e in runs(spells, as_of) if e is None or e >= as_of]
+    if not current:
+        message = f"adult {person_id} is not in work on {as_of}"
+        return reason("NO_CURRENT_EMPLOYMENT", _EMPLOYMENT, rules, message, **numbers), None
+    start = current[0][0]
+    if start < attached:
+        message = f"adult {person_id}'s current run of work started {start}, before attachment"
+        return (
+            reason(
+                "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT",
+                _EMPLOYMENT,
+                rules,
+                message,
+                run_start=start.isoformat(),
+                **numbers,
+            ),
+            None,
+        )
+    reached = start + timedelta(weeks=weeks)
+    worked = (as_of - start).days
+    code: ReasonCode = "EMPLOYMENT_TOO_SHORT"
+    message = (
+        f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
+        f"{reached}"
+    )
+    if as_of >= reached:
+        code = "CONTINUOUS_EMPLOYMENT_REACHED"
+        message = f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}"
+    return (
+        reason(
+            code,
+            _EMPLOYMENT,
+            rules,
+            message,
+            run_start=start.isoformat(),
+            days_worked=worked,
+            reached_on=reached.isoformat(),
+            **numbers,
+        ),
+        reached,
+    )
+
+
 # --- the fast forms equal them ---------------------------------------------------------------
 
 OWN_CALENDAR = TermCalendar(
@@ -510,3 +609,91 @@ def test_a_share_is_shown_as_plain_shows_it(percent: int) -> None:
     share, shown, shown_percent = _share(percent)
     assert (shown, shown_percent) == (plain(Fraction(percent, 100)), plain(Fraction(percent)))
     assert share == Fraction(percent, 100)
+
+
+# --- continuous employment, shared by every programme ----------------------------------------
+
+PROGRAMME_IDS = ("tf-phase-1", "tf-phase-2", "supporting-families")
+
+
+@st.composite
+def employment_cases(draw: st.DrawFn) -> tuple[Family, RuleSet, date]:
+    """A family of any programme, its rules with any interpretations, and an as-of day."""
+    chosen = programme(draw(st.sampled_from(PROGRAMME_IDS)))
+    family = draw(families(chosen.id, max_events=6))
+    rules = chosen.rules.with_interpretations(**draw(interpretation_choices(chosen.rules)))
+    day = draw(
+        st.one_of(
+            as_of_dates(),
+            st.integers(-400, 400).map(
+                lambda n: date.fromordinal(family.attached_on.toordinal() + n)
+            ),
+        )
+    )
+    return family, rules, day
+
+
+@given(employment_cases())
+def test_continuous_employment_is_the_plain_form(case: tuple[Family, RuleSet, date]) -> None:
+    family, rules, as_of = case
+    _same(
+        continuous_employment(family, rules, as_of),
+        plain_continuous_employment(family, rules, as_of),
+    )
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_continuous_employment_on_the_edges_is_the_plain_form(data: st.DataObject) -> None:
+    # adults turning the adult age on attachment, spells starting and ending either side of it,
+    # runs of work touching, reaching their weeks on the as-of day
+    rules = PROGRAMME.rules.with_interpretations(
+        **data.draw(interpretation_choices(PROGRAMME.rules))
+    )
+    attached = data.draw(st.dates(min_value=date(2012, 4, 1), max_value=date(2015, 3, 31)))
+    adult = rules.number("adult_age")
+    members, benefit, work = [], [], []
+    for i in range(data.draw(st.integers(1, 3))):
+        person = f"A{i}"
+        born = data.draw(
+            st.one_of(_near(add_months(attached, -12 * adult)), st.just(date(1996, 2, 29)))
+        )
+        members.append({"person_id": person, "date_of_birth": born.isoformat()})
+        for _ in range(data.draw(st.integers(0, 2))):
+            start = max(born, data.draw(_near(attached)))
+            end = data.draw(st.one_of(st.none(), _near(attached)))
+            benefit.append(
+                {
+                    "person_id": person,
+                    "benefit": data.draw(st.sampled_from(["JSA", "ESA", "IS"])),
+                    "start": start.isoformat(),
+                    "end": None if end is None or end < start else end.isoformat(),
+                }
+            )
+        begun = max(born, data.draw(_near(attached)))
+        for _ in range(data.draw(st.integers(0, 3))):
+            start = date.fromordinal(begun.toordinal() + data.draw(st.integers(-3, 200)))
+            length = data.draw(st.one_of(st.none(), st.integers(0, 120)))
+            end = None if length is None else date.fromordinal(start.toordinal() + length)
+            work.append(
+                {
+                    "person_id": person,
+                    "start": max(born, start).isoformat(),
+                    "end": None if end is None else max(born, end).isoformat(),
+                }
+            )
+    family = Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": attached.isoformat(),
+            "members": members,
+            "benefit_spells": data.draw(st.permutations(benefit)),
+            "employment_spells": data.draw(st.permutations(work)),
+        }
+    )
+    weeks = data.draw(st.sampled_from([13, 26]))
+    as_of = data.draw(st.one_of(_near(attached + timedelta(weeks=weeks)), as_of_dates()))
+    _same(
+        continuous_employment(family, rules, as_of),
+        plain_continuous_employment(family, rules, as_of),
+    )

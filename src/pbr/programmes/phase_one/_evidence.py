@@ -150,7 +150,9 @@ def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
     position = window.position
     starts = window.starts
     born: dict[str, date] | None = None
-    found: dict[str, list[tuple[int, SchoolTermRecord]]] = {}
+    found: dict[str, list[SchoolTermRecord]] = {}
+    latest: dict[str, int] = {}  # each child's latest term so far: rows usually come in order
+    in_order = True
     for row in family.school_terms:
         in_year = position.get(row.academic_year)
         if in_year is None:
@@ -166,11 +168,19 @@ def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
         # an adult at the term's start: only possible from the year of the birthday
         if born_on.year + adult <= start.year and start >= add_years(born_on, adult):
             continue
-        pairs = found.get(person_id)
-        if pairs is None:
-            found[person_id] = [(at, row)]
+        rows = found.get(person_id)
+        if rows is None:
+            found[person_id] = [row]
+            latest[person_id] = at
         else:
-            pairs.append((at, row))
+            rows.append(row)
+            if at < latest[person_id]:
+                in_order = False
+            else:
+                latest[person_id] = at
+    if not in_order:  # stable: a term's rows keep the record's order
+        for rows in found.values():
+            rows.sort(key=lambda row: position[row.academic_year][row.term])
     assessed: list[Child] = []
     school_born_from = window.school_born_from
     for member in family.members:
@@ -185,10 +195,9 @@ def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
                 if after < start <= until:
                     csa = True
                     break
-        pairs = found.get(person_id)
-        if pairs is not None:
-            pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
-            assessed.append((person_id, [row for _, row in pairs], csa))
+        rows = found.get(person_id)
+        if rows is not None:
+            assessed.append((person_id, rows, csa))
         elif csa:
             assessed.append((person_id, [], csa))
     if len(assessed) > 1:
@@ -196,7 +205,6 @@ def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
     return assessed
 
 
-_term_place = itemgetter(0)
 _child_id = itemgetter(0)
 _person_id = attrgetter("person_id")
 

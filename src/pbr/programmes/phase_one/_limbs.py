@@ -27,7 +27,15 @@ from pbr.reasons import ReasonCode
 from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
-__all__ = ["Assessed", "assessed", "crime_asb_education", "not_identified", "progress_to_work"]
+__all__ = [
+    "Assessed",
+    "Baseline",
+    "assessed",
+    "baseline",
+    "crime_asb_education",
+    "not_identified",
+    "progress_to_work",
+]
 
 _EDUCATION = "results.crime_asb_education.education"
 _ASB = "results.crime_asb_education.asb"
@@ -65,8 +73,8 @@ def assessed(rules: RuleSet, as_of: date) -> Assessed:
     """What the results at `as_of` compare against, worked out once per day.
 
     Kept in the rule set's memo for the default term calendar (the memo is shared by variants
-    with other calendars, so a council's own calendar is worked out each time); a few hundred
-    days at most, so a server asked about every day keeps its memory flat.
+    with other calendars, so a council's own calendar is worked out each time); a hundred
+    days at most (`_DAYS_KEPT`), so a server asked about every day keeps its memory flat.
     """
     if rules.term_calendar.overrides:
         return _assessed(rules, as_of)
@@ -79,7 +87,7 @@ def assessed(rules: RuleSet, as_of: date) -> Assessed:
     return found
 
 
-_DAYS_KEPT = 366
+_DAYS_KEPT = 100
 
 
 def _assessed(rules: RuleSet, as_of: date) -> Assessed:
@@ -130,8 +138,9 @@ def crime_asb_education(
     else:
         reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
     if "crime_asb" in relevant:
+        before = baseline(rules, family.attached_on)
         for limb in (_asb, _offending):
-            ok, one = limb(family, rules, at)
+            ok, one = limb(family, rules, at, before)
             limbs_met.append(ok)
             reasons.append(one)
     else:
@@ -264,31 +273,66 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
     ]
 
 
-def _asb(family: Family, rules: RuleSet, at: Assessed) -> tuple[bool, Reason]:
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The baseline window before one attachment day (interpretation `baseline`)."""
+
+    start: date
+    """The window's first day; it ends the day before attachment."""
+    shown: dict[str, str]
+    """The window as the reasons show it (ISO dates)."""
+    months: int
+    """The months counted over."""
+    scaled_to: int
+    """The months the count is scaled to (`months` itself unless halved)."""
+    interpretation: str
+
+
+def baseline(rules: RuleSet, attached: date) -> Baseline:
+    """The baseline window for a family attached on `attached`, worked out once per day."""
+    chosen = rules.interpretation("baseline")
+    return rules._derived(
+        ("phase_one.baseline", attached, chosen), lambda: _baseline_window(rules, attached, chosen)
+    )
+
+
+_HALVED = "twelve_months_before_attachment_halved"
+
+
+def _baseline_window(rules: RuleSet, attached: date, chosen: str) -> Baseline:
+    scaled_to = rules.number("baseline_months")
+    months = scaled_to
+    if chosen == _HALVED:
+        months = rules.number("baseline_long_months")
+    start = add_months(attached, -months)
+    shown = {"baseline_from": start.isoformat(), "baseline_before": attached.isoformat()}
+    return Baseline(start, shown, months, scaled_to, chosen)
+
+
+def _asb(family: Family, rules: RuleSet, at: Assessed, before: Baseline) -> tuple[bool, Reason]:
     """ASB across the family (household actions included) down to the share allowed."""
     attached = family.attached_on
-    after, as_of = at.after, at.as_of
-    start = _baseline_start(rules, attached)
-    recent = before = 0
+    after, as_of, start = at.after, at.as_of, before.start
+    recent = counted = 0
     for incident in family.asb_incidents:
         day = incident.date
         if after < day <= as_of:
             recent += 1
         if start <= day < attached:
-            before += 1
-    return _reduction(
-        "asb", recent, before, start, attached, rules, at, rules.number("asb_remaining_percent")
-    )
+            counted += 1
+    allowed = rules.number("asb_remaining_percent")
+    return _reduction("asb", recent, counted, before, at, allowed)
 
 
-def _offending(family: Family, rules: RuleSet, at: Assessed) -> tuple[bool, Reason]:
+def _offending(
+    family: Family, rules: RuleSet, at: Assessed, before: Baseline
+) -> tuple[bool, Reason]:
     """Offences by children down by at least the reduction required."""
     attached = family.attached_on
-    after, as_of = at.after, at.as_of
-    start = _baseline_start(rules, attached)
+    after, as_of, start = at.after, at.as_of, before.start
     adult = at.adult
     born: dict[str, date] | None = None
-    recent = before = 0
+    recent = counted = 0
     for offence in family.offences:
         day = offence.date
         in_recent = after < day <= as_of
@@ -300,32 +344,27 @@ def _offending(family: Family, rules: RuleSet, at: Assessed) -> tuple[bool, Reas
         if day >= add_years(born[offence.person_id], adult):
             continue  # by an adult
         recent += in_recent
-        before += in_baseline
+        counted += in_baseline
     allowed = 100 - rules.number("offending_reduction_percent")
-    return _reduction("offending", recent, before, start, attached, rules, at, allowed)
+    return _reduction("offending", recent, counted, before, at, allowed)
 
 
-def _baseline_start(rules: RuleSet, attached: date) -> date:
-    """The first day of the baseline window before attachment (interpretation `baseline`)."""
-    if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
-        return add_months(attached, -rules.number("baseline_long_months"))
-    return add_months(attached, -rules.number("baseline_months"))
-
-
-def _baseline(count: int, rules: RuleSet) -> tuple[Fraction, str]:
-    """The baseline from the count in its window, and how it was found (interpretation `baseline`).
+def _scaled(count: int, before: Baseline) -> tuple[int, int, str, str]:
+    """The baseline from the count in its window: numerator, denominator, shown, and how found.
 
     `twelve_months_before_attachment_halved` counts over `baseline_long_months` and scales the
-    count to `baseline_months` (12 months halved to 6), exactly.
+    count to `baseline_months` (12 months halved to 6), exactly; `plain` shows the fraction.
     """
-    months = rules.number("baseline_months")
-    if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
-        long = rules.number("baseline_long_months")
-        return (
-            Fraction(count * months, long),
-            f"{count} in the {long} months before attachment, scaled to {months} months",
-        )
-    return Fraction(count), f"{count} in the {months} months before attachment"
+    months, scaled_to = before.months, before.scaled_to
+    if before.interpretation != _HALVED:  # a whole count, shown as `plain` shows Fraction(count)
+        return count, 1, str(count), f"{count} in the {months} months before attachment"
+    exact = Fraction(count * scaled_to, months)
+    return (
+        exact.numerator,
+        exact.denominator,
+        str(plain(exact)),
+        f"{count} in the {months} months before attachment, scaled to {scaled_to} months",
+    )
 
 
 _REDUCTION_CODES: dict[str, tuple[ReasonCode, ReasonCode, ReasonCode, ReasonCode]] = {
@@ -352,46 +391,34 @@ def _share(percent: int) -> tuple[Fraction, str, str]:
 
 
 def _reduction(
-    limb: str,
-    recent: int,
-    counted: int,
-    baseline_from: date,
-    attached: date,
-    rules: RuleSet,
-    at: Assessed,
-    allowed_percent: int,
+    limb: str, recent: int, counted: int, before: Baseline, at: Assessed, allowed_percent: int
 ) -> tuple[bool, Reason]:
     """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero.
 
-    `recent` is the count in the months to `as_of`, `counted` the count in the baseline window
-    from `baseline_from` to the day before attachment.
+    `recent` is the count in the months to `as_of`, `counted` the count in the baseline window.
     """
     allowed, shown_share, shown_percent = _share(allowed_percent)
-    baseline, described = _baseline(counted, rules)
+    numerator, denominator, shown, described = _scaled(counted, before)
     reduced, below, none, since = _REDUCTION_CODES[limb]
     numbers: Compared = {
         "recent": recent,
         "recent_after": at.after_iso,
         "recent_until": at.until,
-        "baseline": plain(baseline),
-        "baseline_from": baseline_from.isoformat(),
-        "baseline_before": attached.isoformat(),
+        "baseline": shown,
+        **before.shown,
         "max_recent_share_of_baseline": shown_share,
-        "baseline_interpretation": rules.interpretation("baseline"),
+        "baseline_interpretation": before.interpretation,
     }
     rule = _ASB if limb == "asb" else _OFFENDING
     source = at.sources[rule]
     label = "ASB incidents" if limb == "asb" else "offences by children"
-    if baseline == 0:
+    if numerator == 0:
         if recent == 0:
             return True, trusted_reason(none, rule, source, f"no {label} before or since", numbers)
         message = f"{recent} {label} {at.last} against a baseline of 0"
         return False, trusted_reason(since, rule, source, message, numbers)
     # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
-    met = (
-        recent * allowed.denominator * baseline.denominator
-        <= allowed.numerator * baseline.numerator
-    )
+    met = recent * allowed.denominator * denominator <= allowed.numerator * numerator
     message = (
         f"{recent} {label} {at.last} against a baseline of {described}: "
         f"{'at most' if met else 'more than'} {shown_percent}% of it"
