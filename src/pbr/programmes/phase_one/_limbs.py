@@ -19,7 +19,7 @@ from fractions import Fraction
 from functools import cache
 
 from pbr.decisions import Compared, Reason, trusted_reason
-from pbr.periods import SchoolTerm, add_months, add_years, compulsory_school_age_bounds
+from pbr.periods import add_months, add_years, compulsory_school_age_bounds
 from pbr.programmes._kernel import Verdict, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
@@ -54,6 +54,8 @@ class Assessed:
     """The complete terms assessed for education."""
     span: str
     """Those terms as reasons show them: ``2013/14 spring to 2014/15 autumn``."""
+    labelled: tuple[tuple[date, tuple[str, str], str], ...]
+    """Each of those terms: its first day, (academic year, name) and label."""
     after: date
     """The recent window starts the day after it: `as_of` less `results_months`."""
     after_iso: str
@@ -99,6 +101,7 @@ def _assessed(rules: RuleSet, as_of: date) -> Assessed:
         until=as_of.isoformat(),
         terms=term_window(terms),
         span=f"{terms[0].label} to {terms[-1].label}",
+        labelled=tuple((t.start, (t.academic_year, t.name), t.label) for t in terms),
         after=after,
         after_iso=after.isoformat(),
         last=f"in the last {months} months",
@@ -173,20 +176,19 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
     met = True
     born: dict[str, date] | None = None
     for person_id, rows, csa in children(family, at.terms, at.adult):
-        missing: list[SchoolTerm] = []
+        missing: list[str] = []
         if csa:  # only a child of compulsory school age in some term assessed can miss one
             if born is None:
                 born = family.member_birthdays()
-            missing = _missing_terms(at.terms.terms, rows, born[person_id])
+            missing = _missing_terms(at, rows, born[person_id])
         for term in missing:
             reasons.append(
                 trusted_reason(
                     "MISSING_SCHOOL_TERM",
                     _EDUCATION,
                     source,
-                    f"child {person_id} is of compulsory school age but has no record for "
-                    f"{term.label}",
-                    {"child": person_id, "term": term.label},
+                    f"child {person_id} is of compulsory school age but has no record for {term}",
+                    {"child": person_id, "term": term},
                 )
             )
         child_ok = not missing
@@ -208,16 +210,12 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
     return met, reasons
 
 
-def _missing_terms(
-    terms: tuple[SchoolTerm, ...], rows: list[SchoolTermRecord], born: date
-) -> list[SchoolTerm]:
-    """The terms a child of compulsory school age in them has no row for."""
+def _missing_terms(at: Assessed, rows: list[SchoolTermRecord], born: date) -> list[str]:
+    """The terms (labels) a child of compulsory school age in them has no row for."""
     after, until = compulsory_school_age_bounds(born)
     have = {(r.academic_year, r.term) for r in rows}
     return [
-        term
-        for term in terms
-        if after < term.start <= until and (term.academic_year, term.name) not in have
+        label for start, term, label in at.labelled if after < start <= until and term not in have
     ]
 
 
