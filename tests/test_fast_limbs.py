@@ -10,11 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbr.decisions import Compared, Reason
-from pbr.periods import TermCalendar, add_months, age_on
+from pbr.decisions import Compared, Reason, ResultDecision, ResultKind
+from pbr.money import ZERO
+from pbr.periods import TermCalendar, add_months, age_on, financial_year_of
 from pbr.programmes import programme
 from pbr.programmes._employment import continuous_employment, runs, weeks_required
-from pbr.programmes._kernel import Verdict, plain, reason
+from pbr.programmes._kernel import (
+    Account,
+    Payout,
+    Verdict,
+    account,
+    already_paid,
+    plain,
+    reason,
+    result,
+)
 from pbr.programmes.phase_one import PROGRAMME
 from pbr.programmes.phase_one._evidence import Evidence, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
@@ -25,6 +35,16 @@ from pbr.programmes.phase_one._limbs import (
     crime_asb_education,
     not_identified,
     progress_to_work,
+)
+from pbr.programmes.phase_one._payment import (
+    KINDS,
+    _cut,
+    _exclusive,
+    _rate_applied,
+    attachment_fee,
+    pay,
+    rates,
+    rates_year,
 )
 from pbr.reasons import ReasonCode
 from pbr.records import Family, SchoolTermRecord
@@ -697,3 +717,71 @@ def test_continuous_employment_on_the_edges_is_the_plain_form(data: st.DataObjec
         continuous_employment(family, rules, as_of),
         plain_continuous_employment(family, rules, as_of),
     )
+
+
+# --- the payment ------------------------------------------------------------------------------
+
+
+def plain_pay(
+    family: Family, as_of: date, rules: RuleSet, books: Account, verdicts: dict[ResultKind, Verdict]
+) -> Payout:
+    """`pay` as pbr wrote it before: the rates copied, the room worked out up front."""
+    year = rates_year(rules, family.attached_on, as_of)
+    table = rates(rules, year)
+    room = books.room
+    paid_now = ZERO
+    results: dict[ResultKind, ResultDecision] = {}
+    for kind in KINDS:
+        verdict, rate = verdicts[kind], table[kind]
+        made = books.paid(kind)
+        if made:
+            reasons = (already_paid(kind, made[0], rules), *verdict.reasons)
+            results[kind] = result(
+                verdict, status="already_paid", rate=rate.amount, reasons=reasons
+            )
+            continue
+        if verdict.status != "met":
+            results[kind] = result(verdict, rate=rate.amount)
+            continue
+        blocked = _exclusive(kind, books, verdicts, rules)
+        if blocked is not None:
+            results[kind] = result(verdict, rate=rate.amount, reasons=(*verdict.reasons, blocked))
+            continue
+        amount = min(rate.amount, room)
+        reasons = (
+            *verdict.reasons,
+            _rate_applied(kind, rate, year, rules),
+            *_cut(kind, rate.amount, amount, room, books, paid_now, rules),
+        )
+        results[kind] = result(verdict, amount=amount, rate=rate.amount, reasons=reasons)
+        room -= amount
+        paid_now += amount
+    return results, paid_now
+
+
+@st.composite
+def verdicts(draw: st.DrawFn) -> dict[ResultKind, Verdict]:
+    """A verdict per result: any status, a reason, sometimes an earliest date."""
+    found: dict[ResultKind, Verdict] = {}
+    for kind in KINDS:
+        status = draw(st.sampled_from(["met", "not_met", "not_applicable"]))
+        said = reason("NO_CHILD_TO_ASSESS", _EDUCATION, PROGRAMME.rules, f"{kind} {status}")
+        earliest = draw(st.one_of(st.none(), st.dates(date(2012, 4, 1), date(2016, 3, 31))))
+        found[kind] = Verdict(status, (said,), earliest)  # type: ignore[arg-type]
+    return found
+
+
+@given(families(max_events=6), rule_sets(), as_of_dates(), verdicts())
+def test_payment_is_the_plain_form(
+    family: Family, rules: RuleSet, as_of: date, judged: dict[ResultKind, Verdict]
+) -> None:
+    year = financial_year_of(family.attached_on)
+    books = account(family, as_of, year, attachment_fee(rules, year), rules.amount("cap", year))
+    fast, fast_paid = pay(family, as_of, rules, books, judged)
+    plain, plain_paid = plain_pay(family, as_of, rules, books, judged)
+    assert fast == plain
+    assert {k: r.model_dump_json() for k, r in fast.items()} == {
+        k: r.model_dump_json() for k, r in plain.items()
+    }
+    assert list(fast) == list(plain)
+    assert str(fast_paid) == str(plain_paid)
