@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from pbr.decisions import Compared, Reason, ResultDecision, ResultKind
 from pbr.money import ZERO
-from pbr.periods import TermCalendar, add_months, age_on, financial_year_of
+from pbr.periods import (
+    TermCalendar,
+    add_months,
+    age_on,
+    compulsory_school_age_in,
+    financial_year_of,
+)
 from pbr.programmes import programme
 from pbr.programmes._employment import continuous_employment, runs, weeks_required
 from pbr.programmes._kernel import (
@@ -416,11 +422,21 @@ OWN_CALENDAR = TermCalendar(
 )
 
 
+ODD_CALENDAR = TermCalendar(
+    {  # a spring that starts before the autumn: the terms' first days out of order
+        ("2013/14", "spring"): (date(2013, 8, 1), date(2014, 3, 31)),
+        ("2014/15", "spring"): (date(2014, 12, 1), date(2015, 3, 31)),
+    }
+)
+CALENDARS = (TermCalendar(), OWN_CALENDAR, ODD_CALENDAR)
+
+
 @st.composite
 def rule_sets(draw: st.DrawFn) -> RuleSet:
     """Phase one's rules with any interpretations chosen, on the default or a council's calendar."""
     rules = PROGRAMME.rules.with_interpretations(**draw(interpretation_choices()))
-    return rules.with_term_calendar(OWN_CALENDAR) if draw(st.booleans()) else rules
+    calendar = draw(st.sampled_from(CALENDARS))
+    return rules.with_term_calendar(calendar) if calendar.overrides else rules
 
 
 IDENTIFIED = st.lists(st.sampled_from(PROBLEMS), unique=True).map(
@@ -563,7 +579,7 @@ def test_results_on_the_edges_are_the_plain_form(
 
 @given(
     families(),
-    st.sampled_from([TermCalendar(), OWN_CALENDAR]),
+    st.sampled_from(CALENDARS),
     st.dates(min_value=date(2011, 1, 1), max_value=date(2017, 12, 31)),
     st.integers(1, 6),
     st.booleans(),
@@ -573,9 +589,14 @@ def test_children_are_the_plain_arrangement(
     family: Family, calendar: TermCalendar, day: date, count: int, strictly: bool, adult: int
 ) -> None:
     terms = calendar.complete_terms(day, count, strictly_before=strictly)
-    assert children(family, term_window(terms), adult) == Evidence.of(family).children_in(
-        terms, adult
-    )
+    found = children(family, term_window(terms), adult)
+    plain = Evidence.of(family).children_in(terms, adult)
+    assert [(child, rows, bool(school_age)) for child, rows, school_age in found] == plain
+    born = family.member_birthdays()
+    for child, _, school_age in found:  # the terms it is of school age in, each
+        assert tuple(school_age) == tuple(
+            i for i, term in enumerate(terms) if compulsory_school_age_in(born[child], term)
+        )
 
 
 def test_a_childs_rows_are_in_term_order_whatever_the_records_order() -> None:

@@ -8,7 +8,8 @@ children.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter, itemgetter
@@ -24,11 +25,13 @@ from pbr.records import Family, SchoolTermRecord
 
 __all__ = [
     "Child",
+    "ChildInWindow",
     "Evidence",
     "Tally",
     "TermWindow",
     "children",
     "evidence",
+    "school_age_terms",
     "tally",
     "term_window",
 ]
@@ -36,6 +39,10 @@ __all__ = [
 Child = tuple[str, list[SchoolTermRecord], bool]
 """A child assessed over some terms: its person_id, its rows in those terms (in term order) and
 whether it is of compulsory school age in any of them."""
+
+ChildInWindow = tuple[str, list[SchoolTermRecord], Sequence[int]]
+"""A child assessed over a window's terms: its person_id, its rows in them (in term order) and
+the places (in the window) of the terms in which it is of compulsory school age."""
 
 
 @dataclass(slots=True)
@@ -129,6 +136,11 @@ class TermWindow:
     """The terms' first days, oldest term first."""
     school_born_from: date
     """A member born before it is of compulsory school age in none of the terms."""
+    last_year: int
+    """The year of the latest first day: a member whose adult birthday is in a later year is
+    under age at every term's start."""
+    in_order: bool
+    """Whether the first days rise term by term (a council's calendar may say otherwise)."""
 
 
 def term_window(terms: tuple[SchoolTerm, ...]) -> TermWindow:
@@ -137,74 +149,87 @@ def term_window(terms: tuple[SchoolTerm, ...]) -> TermWindow:
     for i, term in enumerate(terms):
         position.setdefault(term.academic_year, {})[term.name] = i
     starts = tuple(t.start for t in terms)
-    return TermWindow(terms, position, starts, school_age_born_from(min(starts)))
+    return TermWindow(
+        terms,
+        position,
+        starts,
+        school_age_born_from(min(starts)),
+        max(starts).year,
+        list(starts) == sorted(starts),
+    )
 
 
-def children(family: Family, window: TermWindow, adult: int) -> list[Child]:
+def school_age_terms(window: TermWindow, born: date) -> Sequence[int]:
+    """The places of the window's terms in which a member born on `born` is of school age.
+
+    Of compulsory school age in a term: it starts after the fifth birthday and by the end of the
+    school year of the sixteenth (`compulsory_school_age_bounds`).
+    """
+    if born < window.school_born_from:  # one comparison rules out the adults
+        return ()
+    after, until = compulsory_school_age_bounds(born)
+    starts = window.starts
+    if window.in_order:  # the terms starting in (after, until]: a run found by bisection
+        return range(bisect_right(starts, after), bisect_right(starts, until))
+    return tuple(i for i, start in enumerate(starts) if after < start <= until)
+
+
+def children(family: Family, window: TermWindow, adult: int) -> list[ChildInWindow]:
     """The children assessed over the window's terms, in person_id order.
 
     ``Evidence.of(family).children_in(window.terms, adult)``, reading only the rows in the
     window: a child has rows in its terms (while under `adult` at the term's start) or is of
-    compulsory school age in any of them; its rows in term order, then the record's.
+    compulsory school age in any of them; its rows in term order, then the record's. Where that
+    says whether the child is of school age in any term, this says in which.
     """
     position = window.position
-    starts = window.starts
-    born: dict[str, date] | None = None
-    found: dict[str, list[SchoolTermRecord]] = {}
-    latest: dict[str, int] = {}  # each child's latest term so far: rows usually come in order
-    in_order = True
-    for row in family.school_terms:
+    found: dict[str, list[tuple[int, SchoolTermRecord]]] = {}
+    for row in family.school_terms:  # one pass, keeping each person's rows in the window
         in_year = position.get(row.academic_year)
         if in_year is None:
             continue
         at = in_year.get(row.term)
         if at is None:
             continue
-        if born is None:  # most families have no row in the window: no lookup built for them
-            born = {m.person_id: m.date_of_birth for m in family.members}
-        person_id = row.person_id
-        born_on = born[person_id]
-        start = starts[at]
-        # an adult at the term's start: only possible from the year of the birthday
-        if born_on.year + adult <= start.year and start >= add_years(born_on, adult):
-            continue
-        rows = found.get(person_id)
-        if rows is None:
-            found[person_id] = [row]
-            latest[person_id] = at
+        pairs = found.get(row.person_id)
+        if pairs is None:
+            found[row.person_id] = [(at, row)]
         else:
-            rows.append(row)
-            if at < latest[person_id]:
-                in_order = False
-            else:
-                latest[person_id] = at
-    if not in_order:  # stable: a term's rows keep the record's order
-        for rows in found.values():
-            rows.sort(key=lambda row: position[row.academic_year][row.term])
-    assessed: list[Child] = []
-    school_born_from = window.school_born_from
+            pairs.append((at, row))
+    assessed: list[ChildInWindow] = []
     for member in family.members:
         person_id = member.person_id
         born_on = member.date_of_birth
-        # Of compulsory school age in a term: it starts after the fifth birthday and by the end
-        # of the school year of the sixteenth. One comparison first rules out the adults.
-        csa = False
-        if born_on >= school_born_from:
-            after, until = compulsory_school_age_bounds(born_on)
-            for start in starts:
-                if after < start <= until:
-                    csa = True
-                    break
-        rows = found.get(person_id)
-        if rows is not None:
-            assessed.append((person_id, rows, csa))
-        elif csa:
-            assessed.append((person_id, [], csa))
+        school_age = school_age_terms(window, born_on)
+        pairs = found.get(person_id)
+        if pairs is not None:
+            rows = _under_age(pairs, window, born_on, adult)
+            if rows or school_age:
+                assessed.append((person_id, rows, school_age))
+        elif school_age:
+            assessed.append((person_id, [], school_age))
     if len(assessed) > 1:
         assessed.sort(key=_child_id)
     return assessed
 
 
+def _under_age(
+    pairs: list[tuple[int, SchoolTermRecord]], window: TermWindow, born: date, adult: int
+) -> list[SchoolTermRecord]:
+    """A member's rows (with their terms' places) in the terms it starts under `adult`.
+
+    In term order, then the record's.
+    """
+    if len(pairs) > 1:
+        pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
+    if born.year + adult > window.last_year:  # the usual case: a child in every term
+        return [row for _, row in pairs]
+    grown = add_years(born, adult)
+    starts = window.starts
+    return [row for at, row in pairs if starts[at] < grown]
+
+
+_term_place = itemgetter(0)
 _child_id = itemgetter(0)
 _person_id = attrgetter("person_id")
 

@@ -13,13 +13,14 @@ tests/test_fast_limbs.py checks this equals the plain form it replaced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from functools import cache
 
 from pbr.decisions import Compared, Reason, trusted_reason
-from pbr.periods import add_months, add_years, compulsory_school_age_bounds
+from pbr.periods import add_months, add_years
 from pbr.programmes._kernel import Verdict, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
@@ -54,8 +55,8 @@ class Assessed:
     """The complete terms assessed for education."""
     span: str
     """Those terms as reasons show them: ``2013/14 spring to 2014/15 autumn``."""
-    labelled: tuple[tuple[date, tuple[str, str], str], ...]
-    """Each of those terms: its first day, (academic year, name) and label."""
+    labelled: tuple[tuple[tuple[str, str], str], ...]
+    """Each of those terms: (academic year, name) and label."""
     after: date
     """The recent window starts the day after it: `as_of` less `results_months`."""
     after_iso: str
@@ -101,7 +102,7 @@ def _assessed(rules: RuleSet, as_of: date) -> Assessed:
         until=as_of.isoformat(),
         terms=term_window(terms),
         span=f"{terms[0].label} to {terms[-1].label}",
-        labelled=tuple((t.start, (t.academic_year, t.name), t.label) for t in terms),
+        labelled=tuple(((t.academic_year, t.name), t.label) for t in terms),
         after=after,
         after_iso=after.isoformat(),
         last=f"in the last {months} months",
@@ -174,13 +175,9 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
     source = at.sources[_EDUCATION]
     reasons: list[Reason] = []
     met = True
-    born: dict[str, date] | None = None
-    for person_id, rows, csa in children(family, at.terms, at.adult):
-        missing: list[str] = []
-        if csa:  # only a child of compulsory school age in some term assessed can miss one
-            if born is None:
-                born = family.member_birthdays()
-            missing = _missing_terms(at, rows, born[person_id])
+    for person_id, rows, school_age in children(family, at.terms, at.adult):
+        # only a child of compulsory school age in some term assessed can miss one
+        missing = _missing_terms(at, rows, school_age) if school_age else []
         for term in missing:
             reasons.append(
                 trusted_reason(
@@ -210,13 +207,13 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
     return met, reasons
 
 
-def _missing_terms(at: Assessed, rows: list[SchoolTermRecord], born: date) -> list[str]:
-    """The terms (labels) a child of compulsory school age in them has no row for."""
-    after, until = compulsory_school_age_bounds(born)
+def _missing_terms(
+    at: Assessed, rows: list[SchoolTermRecord], school_age: Sequence[int]
+) -> list[str]:
+    """The terms (labels) a child has no row for, of those it is of compulsory school age in."""
     have = {(r.academic_year, r.term) for r in rows}
-    return [
-        label for start, term, label in at.labelled if after < start <= until and term not in have
-    ]
+    labelled = at.labelled
+    return [labelled[i][1] for i in school_age if labelled[i][0] not in have]
 
 
 def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[bool, list[Reason]]:
