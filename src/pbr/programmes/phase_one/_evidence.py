@@ -1,9 +1,10 @@
 """A family's evidence as phase one's rules read it: each child's school-term rows in some terms.
 
 `children` reads only the rows in the terms assessed, looked up in a `TermWindow` worked out once
-per window (the results' terms depend on the as-of day alone). `Evidence` is the plain form it
-replaced, every fact arranged up front: tests/test_fast_limbs.py checks both find the same
-children.
+per window (the results' terms depend on the as-of day alone), so a family's facts outside the
+window are never arranged. `Evidence` (and `evidence`, which kept the last family's) is the plain
+form it replaced, every fact arranged up front: no rule runs it now; the tests check the fast
+forms against it (tests/test_fast_limbs.py, tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
