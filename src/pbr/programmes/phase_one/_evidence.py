@@ -209,8 +209,7 @@ def children(family: Family, window: TermWindow, adult: int) -> list[ChildInWind
                 assessed.append((person_id, rows, school_age))
         elif school_age:
             assessed.append((person_id, [], school_age))
-    if len(assessed) > 1:
-        assessed.sort(key=_child_id)
+    assessed.sort(key=_child_id)
     return assessed
 
 
@@ -221,8 +220,7 @@ def _under_age(
 
     In term order, then the record's.
     """
-    if len(pairs) > 1:
-        pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
+    pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
     if born.year + adult > window.last_year:  # the usual case: a child in every term
         return [row for _, row in pairs]
     grown = add_years(born, adult)
