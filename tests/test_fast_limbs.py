@@ -32,10 +32,15 @@ from pbr.programmes._kernel import (
     result,
 )
 from pbr.programmes.phase_one import PROGRAMME
-from pbr.programmes.phase_one._evidence import Evidence, children, tally, term_window
+from pbr.programmes.phase_one._evidence import (
+    Evidence,
+    children,
+    school_age_terms,
+    tally,
+    term_window,
+)
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.programmes.phase_one._limbs import (
-    _DAYS_KEPT,
     _share,
     assessed,
     crime_asb_education,
@@ -635,14 +640,80 @@ def test_the_days_of_each_calendar_are_kept_apart() -> None:
     assert assessed(own, day).terms.starts[-1] == date(2014, 9, 3)
 
 
-def test_the_days_kept_are_few() -> None:
+def test_only_the_last_day_is_kept() -> None:
     rules = PROGRAMME.rules
-    first = date(2013, 1, 1)
-    for n in range(_DAYS_KEPT + 10):
-        assessed(rules, date.fromordinal(first.toordinal() + n))
+    first, second = date(2013, 1, 1), date(2013, 1, 2)
+    at_first = assessed(rules, first)
+    assert assessed(rules, first) is at_first  # worked out once
     kept: dict[date, object] = rules._derived(("phase_one.results",), dict)
-    assert 0 < len(kept) <= _DAYS_KEPT
-    assert assessed(rules, first) == assessed(rules.with_interpretations(), first)
+    assert list(kept) == [first]
+    assessed(rules.with_interpretations(relevance="all_limbs"), second)  # shared by variants
+    assert list(kept) == [second]
+    again = assessed(rules, first)
+    assert list(kept) == [first]
+    assert again is not at_first
+    assert again == at_first
+
+
+def _child_born(born: str, *rows: tuple[str, str]) -> Family:
+    return Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": "2013-01-07",
+            "members": [{"person_id": "C1", "date_of_birth": born}],
+            "school_terms": [
+                {
+                    "person_id": "C1",
+                    "academic_year": year,
+                    "term": term,
+                    "possible_sessions": 100,
+                    "unauthorised_absences": 0,
+                }
+                for year, term in rows
+            ],
+        }
+    )
+
+
+def test_school_age_terms_when_the_terms_start_out_of_order() -> None:
+    # 2012/13 summer, 2013/14 autumn (1 September), spring (1 August), summer: sixteen in
+    # October 2012, so of school age to 31 August 2013, in the first and third terms only
+    terms = ODD_CALENDAR.complete_terms(date(2014, 8, 1), 4)
+    assert [t.start for t in terms][1:3] == [date(2013, 9, 1), date(2013, 8, 1)]
+    window = term_window(terms)
+    assert not window.in_order
+    assert tuple(school_age_terms(window, date(1996, 10, 1))) == (0, 2)
+    family = _child_born("1996-10-01", ("2012/13", "summer"))
+    [(_, rows, school_age)] = children(family, window, 18)
+    assert (len(rows), tuple(school_age)) == (1, (0, 2))
+    in_order = term_window(TermCalendar().complete_terms(date(2014, 8, 1), 4))
+    assert in_order.in_order
+    assert tuple(school_age_terms(in_order, date(1996, 10, 1))) == (0,)
+
+
+def test_a_child_of_school_age_whose_rows_are_all_from_its_adult_age_is_assessed() -> None:
+    # adult at 16 (a rule set may say so): sixteen on 15 October 2013, of school age to
+    # 31 August 2014; its one row is for spring 2014, which it starts as an adult
+    terms = TermCalendar().complete_terms(date(2014, 4, 1), 3)
+    family = _child_born("1997-10-15", ("2013/14", "spring"))
+    found = children(family, term_window(terms), 16)
+    assert [(child, rows, tuple(ages)) for child, rows, ages in found] == [("C1", [], (0, 1, 2))]
+    assert Evidence.of(family).children_in(terms, 16) == [("C1", [], True)]
+
+
+def test_a_row_from_the_adult_birthday_on_is_left_out() -> None:
+    # eighteen on 1 January 2015, the first day of 2014/15 spring; the terms before started
+    # in 2014: its rows for them count, the spring one does not
+    terms = TermCalendar().complete_terms(date(2015, 3, 31), 3)
+    family = _child_born(
+        "1997-01-01", ("2013/14", "summer"), ("2014/15", "autumn"), ("2014/15", "spring")
+    )
+    [(_, rows, _)] = children(family, term_window(terms), 18)
+    assert [(r.academic_year, r.term) for r in rows] == [
+        ("2013/14", "summer"),
+        ("2014/15", "autumn"),
+    ]
+    assert Evidence.of(family).children_in(terms, 18)[0][1] == rows
 
 
 @pytest.mark.parametrize("percent", [0, 25, 40, 50, 100])

@@ -137,9 +137,6 @@ class TermWindow:
     """The terms' first days, oldest term first."""
     school_born_from: date
     """A member born before it is of compulsory school age in none of the terms."""
-    last_year: int
-    """The year of the latest first day: a member whose adult birthday is in a later year is
-    under age at every term's start."""
     in_order: bool
     """Whether the first days rise term by term (a council's calendar may say otherwise)."""
 
@@ -155,7 +152,6 @@ def term_window(terms: tuple[SchoolTerm, ...]) -> TermWindow:
         position,
         starts,
         school_age_born_from(min(starts)),
-        max(starts).year,
         list(starts) == sorted(starts),
     )
 
@@ -221,8 +217,6 @@ def _under_age(
     In term order, then the record's.
     """
     pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
-    if born.year + adult > window.last_year:  # the usual case: a child in every term
-        return [row for _, row in pairs]
     grown = add_years(born, adult)
     starts = window.starts
     return [row for at, row in pairs if starts[at] < grown]
