@@ -640,17 +640,21 @@ def test_the_days_of_each_calendar_are_kept_apart() -> None:
     assert assessed(own, day).terms.starts[-1] == date(2014, 9, 3)
 
 
-def test_only_the_last_day_is_kept() -> None:
+def test_a_hundred_days_are_kept() -> None:
     rules = PROGRAMME.rules
-    first, second = date(2013, 1, 1), date(2013, 1, 2)
+    first = date(2013, 1, 1)
+    days = [date.fromordinal(first.toordinal() + n) for n in range(101)]
+    kept: dict[date, object] = rules._derived(("phase_one.results",), dict)
+    kept.clear()
     at_first = assessed(rules, first)
     assert assessed(rules, first) is at_first  # worked out once
-    kept: dict[date, object] = rules._derived(("phase_one.results",), dict)
-    assert list(kept) == [first]
-    assessed(rules.with_interpretations(relevance="all_limbs"), second)  # shared by variants
-    assert list(kept) == [second]
+    for day in days[1:100]:
+        assessed(rules.with_interpretations(relevance="all_limbs"), day)  # shared by variants
+    assert list(kept) == days[:100]
+    assert assessed(rules, first) is at_first
+    assessed(rules, days[100])  # the hundred and first: the others let go
+    assert list(kept) == days[100:]
     again = assessed(rules, first)
-    assert list(kept) == [first]
     assert again is not at_first
     assert again == at_first
 

@@ -75,18 +75,23 @@ class Assessed:
 def assessed(rules: RuleSet, as_of: date) -> Assessed:
     """What the results at `as_of` compare against, worked out once per day.
 
-    The last day asked is kept in the rule set's memo for the default term calendar (the memo is
-    shared by variants with other calendars, so a council's own calendar is worked out each
-    time): a batch asks about one day, and a server asked about every day keeps its memory flat.
+    Kept in the rule set's memo for the default term calendar (the memo is shared by variants
+    with other calendars, so a council's own calendar is worked out each time); a hundred days
+    at most (`_DAYS_KEPT`), so a server asked about every day keeps its memory flat, and a
+    family judged at a few days in turn still finds each.
     """
     if rules.term_calendar.overrides:
         return _assessed(rules, as_of)
-    last: dict[date, Assessed] = rules._derived(("phase_one.results",), dict)
-    found = last.get(as_of)
+    days: dict[date, Assessed] = rules._derived(("phase_one.results",), dict)
+    found = days.get(as_of)
     if found is None:
-        last.clear()
-        found = last[as_of] = _assessed(rules, as_of)
+        if len(days) >= _DAYS_KEPT:
+            days.clear()
+        found = days[as_of] = _assessed(rules, as_of)
     return found
+
+
+_DAYS_KEPT = 100
 
 
 def _assessed(rules: RuleSet, as_of: date) -> Assessed:
