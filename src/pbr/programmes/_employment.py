@@ -8,13 +8,12 @@ programme's call (`applies`); the test itself is the same everywhere.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from pbr.decisions import Compared, Reason
-from pbr.periods import age_on
-from pbr.programmes._kernel import Verdict, reason
+from pbr.decisions import Compared, Reason, trusted_reason
+from pbr.periods import add_years
+from pbr.programmes._kernel import Verdict
 from pbr.records import EmploymentSpell, Family
 from pbr.rules import RuleSet
 
@@ -42,15 +41,15 @@ def runs(spells: Iterable[EmploymentSpell], as_of: date) -> list[tuple[date, dat
 def _benefits_at_attachment(family: Family, rules: RuleSet) -> dict[str, set[str]]:
     """Adults on an out-of-work benefit on the attachment day, with the benefits they were on."""
     attached, adult = family.attached_on, rules.number("adult_age")
-    born = family.member_birthdays()
-    found: dict[str, set[str]] = defaultdict(set)
+    born: dict[str, date] | None = None
+    found: dict[str, set[str]] = {}
     for s in family.benefit_spells:
-        if (
-            s.start <= attached
-            and (s.end is None or s.end >= attached)
-            and age_on(born[s.person_id], attached) >= adult
-        ):
-            found[s.person_id].add(s.benefit)
+        if s.start <= attached and (s.end is None or s.end >= attached):
+            if born is None:  # built only for a family with a spell running on the day
+                born = family.member_birthdays()
+            # an adult on the day: it is on or after the birthday of the adult age
+            if attached >= add_years(born[s.person_id], adult):
+                found.setdefault(s.person_id, set()).add(s.benefit)
     return found
 
 
@@ -62,23 +61,38 @@ def continuous_employment(
         return Verdict("not_applicable", (not_applicable,))
     attached = family.attached_on
     benefits = _benefits_at_attachment(family, rules)
+    # The reasons are built plain (`trusted_reason`): their numbers are text and whole numbers
+    # already, and the rule's source is looked up once for the family.
+    source = rules.source_of_rule(RULE)
+    on = attached.isoformat()
     if not benefits:
         return Verdict(
             "not_met",
             (
-                reason(
+                trusted_reason(
                     "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
                     RULE,
-                    rules,
+                    source,
                     f"no adult was on an out-of-work benefit on {attached}",
-                    attached_on=attached.isoformat(),
+                    {"attached_on": on},
                 ),
             ),
         )
+    interpretation = rules.interpretation("employment_weeks")
+    dates = {"attached_on": on, "as_of": as_of.isoformat()}
     reasons: list[Reason] = []
     reached_dates: list[date] = []
     for person_id in sorted(benefits):
-        one, reached = _adult(family, rules, as_of, person_id, benefits[person_id])
+        on_benefits = benefits[person_id]
+        weeks = weeks_required(rules, on_benefits)
+        numbers: Compared = {
+            "person": person_id,
+            "benefits_at_attachment": ", ".join(sorted(on_benefits)),
+            "weeks_required": weeks,
+            **dates,
+            "employment_weeks_interpretation": interpretation,
+        }
+        one, reached = _adult(family, as_of, person_id, weeks, numbers, source)
         reasons.append(one)
         if reached is not None:
             reached_dates.append(reached)
@@ -93,34 +107,27 @@ def weeks_required(rules: RuleSet, benefits: set[str]) -> int:
 
 
 def _adult(
-    family: Family, rules: RuleSet, as_of: date, person_id: str, benefits: set[str]
+    family: Family, as_of: date, person_id: str, weeks: int, numbers: Compared, source: str
 ) -> tuple[Reason, date | None]:
-    """One adult's run of work: its reason, and the day the weeks are (or will be) reached."""
+    """One adult's run of work: its reason, and the day the weeks are (or will be) reached.
+
+    `numbers` are what its reason shows after the run's own (the adult, the weeks, the days).
+    """
     attached = family.attached_on
-    weeks = weeks_required(rules, benefits)
-    numbers: Compared = {
-        "person": person_id,
-        "benefits_at_attachment": ", ".join(sorted(benefits)),
-        "weeks_required": weeks,
-        "attached_on": attached.isoformat(),
-        "as_of": as_of.isoformat(),
-        "employment_weeks_interpretation": rules.interpretation("employment_weeks"),
-    }
     spells = [s for s in family.employment_spells if s.person_id == person_id]
-    current = [(s, e) for s, e in runs(spells, as_of) if e is None or e >= as_of]
+    current = [(s, e) for s, e in runs(spells, as_of) if e is None or e >= as_of] if spells else []
     if not current:
         message = f"adult {person_id} is not in work on {as_of}"
-        return reason("NO_CURRENT_EMPLOYMENT", RULE, rules, message, **numbers), None
+        return trusted_reason("NO_CURRENT_EMPLOYMENT", RULE, source, message, numbers), None
     start = current[0][0]
     if start < attached:
         return (
-            reason(
+            trusted_reason(
                 "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT",
                 RULE,
-                rules,
+                source,
                 f"adult {person_id}'s current run of work started {start}, before attachment",
-                run_start=start.isoformat(),
-                **numbers,
+                {"run_start": start.isoformat(), **numbers},
             ),
             None,
         )
@@ -138,15 +145,17 @@ def _adult(
             f"{reached}",
         )
     return (
-        reason(
-            code,  # type: ignore[arg-type]
+        trusted_reason(
+            code,
             RULE,
-            rules,
+            source,
             message,
-            run_start=start.isoformat(),
-            days_worked=worked,
-            reached_on=reached.isoformat(),
-            **numbers,
+            {
+                "run_start": start.isoformat(),
+                "days_worked": worked,
+                "reached_on": reached.isoformat(),
+                **numbers,
+            },
         ),
         reached,
     )

@@ -1,28 +1,49 @@
-"""A family's evidence arranged once, shared by phase one's results.
+"""A family's evidence as phase one's rules read it: each child's school-term rows in some terms.
 
-The results read the same facts many times over: when each member comes of age, and each
-child's school-term rows. `evidence` arranges them once per family; the kernel judges one family
-at a time, so the last family's evidence is kept for the next call on the same object while that
-object lives. (Identification runs for every family and needs only a few facts in its windows:
-it reads the record directly, and only eligible families get their evidence arranged.)
+`children` reads only the rows in the terms assessed, looked up in a `TermWindow` worked out once
+per window (the results' terms depend on the as-of day alone), so a family's facts outside the
+window are never arranged. `Evidence` (and `evidence`, which kept the last family's) is the plain
+form it replaced, every fact arranged up front: no rule runs it now; the tests check the fast
+forms against it (tests/test_fast_limbs.py, tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from weakref import ref
 
-from pbr.periods import SchoolTerm, add_years, compulsory_school_age_bounds
+from pbr.periods import (
+    SchoolTerm,
+    add_years,
+    compulsory_school_age_bounds,
+    school_age_born_from,
+)
 from pbr.records import Family, SchoolTermRecord
 
-__all__ = ["Child", "Evidence", "Tally", "evidence", "tally"]
+__all__ = [
+    "Child",
+    "ChildInWindow",
+    "Evidence",
+    "Tally",
+    "TermWindow",
+    "children",
+    "evidence",
+    "school_age_terms",
+    "tally",
+    "term_window",
+]
 
 Child = tuple[str, list[SchoolTermRecord], bool]
 """A child assessed over some terms: its person_id, its rows in those terms (in term order) and
 whether it is of compulsory school age in any of them."""
+
+ChildInWindow = tuple[str, list[SchoolTermRecord], Sequence[int]]
+"""A child assessed over a window's terms: its person_id, its rows in them (in term order) and
+the places (in the window) of the terms in which it is of compulsory school age."""
 
 
 @dataclass(slots=True)
@@ -104,6 +125,105 @@ class Evidence:
         return children
 
 
+@dataclass(frozen=True, slots=True)
+class TermWindow:
+    """Some complete terms, keyed for one pass over a family's rows (built once per window)."""
+
+    terms: tuple[SchoolTerm, ...]
+    """The terms, oldest first."""
+    position: dict[str, dict[str, int]]
+    """Each term's place in `terms`, by academic year, then term name."""
+    starts: tuple[date, ...]
+    """The terms' first days, oldest term first."""
+    school_born_from: date
+    """A member born before it is of compulsory school age in none of the terms."""
+    in_order: bool
+    """Whether the first days rise term by term (a council's calendar may say otherwise)."""
+
+
+def term_window(terms: tuple[SchoolTerm, ...]) -> TermWindow:
+    """`terms` keyed for `children` (at least one term)."""
+    position: dict[str, dict[str, int]] = {}
+    for i, term in enumerate(terms):
+        position.setdefault(term.academic_year, {})[term.name] = i
+    starts = tuple(t.start for t in terms)
+    return TermWindow(
+        terms,
+        position,
+        starts,
+        school_age_born_from(min(starts)),
+        list(starts) == sorted(starts),
+    )
+
+
+def school_age_terms(window: TermWindow, born: date) -> Sequence[int]:
+    """The places of the window's terms in which a member born on `born` is of school age.
+
+    Of compulsory school age in a term: it starts after the fifth birthday and by the end of the
+    school year of the sixteenth (`compulsory_school_age_bounds`).
+    """
+    if born < window.school_born_from:  # one comparison rules out the adults
+        return ()
+    after, until = compulsory_school_age_bounds(born)
+    starts = window.starts
+    if window.in_order:  # the terms starting in (after, until]: a run found by bisection
+        return range(bisect_right(starts, after), bisect_right(starts, until))
+    return tuple(i for i, start in enumerate(starts) if after < start <= until)
+
+
+def children(family: Family, window: TermWindow, adult: int) -> list[ChildInWindow]:
+    """The children assessed over the window's terms, in person_id order.
+
+    ``Evidence.of(family).children_in(window.terms, adult)``, reading only the rows in the
+    window: a child has rows in its terms (while under `adult` at the term's start) or is of
+    compulsory school age in any of them; its rows in term order, then the record's. Where that
+    says whether the child is of school age in any term, this says in which.
+    """
+    position = window.position
+    found: dict[str, list[tuple[int, SchoolTermRecord]]] = {}
+    for row in family.school_terms:  # one pass, keeping each person's rows in the window
+        in_year = position.get(row.academic_year)
+        if in_year is None:
+            continue
+        at = in_year.get(row.term)
+        if at is None:
+            continue
+        pairs = found.get(row.person_id)
+        if pairs is None:
+            found[row.person_id] = [(at, row)]
+        else:
+            pairs.append((at, row))
+    assessed: list[ChildInWindow] = []
+    for member in family.members:
+        person_id = member.person_id
+        born_on = member.date_of_birth
+        school_age = school_age_terms(window, born_on)
+        pairs = found.get(person_id)
+        if pairs is not None:
+            rows = _under_age(pairs, window, born_on, adult)
+            if rows or school_age:
+                assessed.append((person_id, rows, school_age))
+        elif school_age:
+            assessed.append((person_id, [], school_age))
+    assessed.sort(key=_child_id)
+    return assessed
+
+
+def _under_age(
+    pairs: list[tuple[int, SchoolTermRecord]], window: TermWindow, born: date, adult: int
+) -> list[SchoolTermRecord]:
+    """A member's rows (with their terms' places) in the terms it starts under `adult`.
+
+    In term order, then the record's.
+    """
+    pairs.sort(key=_term_place)  # stable: a term's rows keep the record's order
+    grown = add_years(born, adult)
+    starts = window.starts
+    return [row for at, row in pairs if starts[at] < grown]
+
+
+_term_place = itemgetter(0)
+_child_id = itemgetter(0)
 _person_id = attrgetter("person_id")
 
 

@@ -2,24 +2,116 @@
 
 Every threshold and window comes from the rule set; messages and the numbers compared say what
 was used, so an edited rule set explains itself.
+
+What the results compare against depends on the as-of day alone (the terms assessed, the recent
+window, the sources cited), so it is worked out once per day (`Assessed`); each rule then reads
+the record once, looking only at the facts in its windows. Reasons are built with
+`trusted_reason`: their numbers are already plain (text and whole numbers) and their sources
+looked up once per day, which the kernel's `reason` would check and look up again.
+tests/test_fast_limbs.py checks this equals the plain form it replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from functools import cache
 
-from pbr.decisions import Compared, Reason
-from pbr.periods import add_months
+from pbr.decisions import Compared, Reason, trusted_reason
+from pbr.periods import add_months, add_years
 from pbr.programmes._kernel import Verdict, plain, reason
-from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
+from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
 from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 
-__all__ = ["crime_asb_education", "not_identified", "progress_to_work"]
+__all__ = [
+    "Assessed",
+    "Baseline",
+    "assessed",
+    "baseline",
+    "crime_asb_education",
+    "not_identified",
+    "progress_to_work",
+]
+
+_EDUCATION = "results.crime_asb_education.education"
+_ASB = "results.crime_asb_education.asb"
+_OFFENDING = "results.crime_asb_education.offending"
+_WORK = "results.progress_to_work"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """What the results at one as-of day compare against (the rule set's numbers)."""
+
+    as_of: date
+    until: str
+    """`as_of`, ISO, as the windows that end on it show it."""
+    terms: TermWindow
+    """The complete terms assessed for education."""
+    span: str
+    """Those terms as reasons show them: ``2013/14 spring to 2014/15 autumn``."""
+    labelled: tuple[tuple[tuple[str, str], str], ...]
+    """Each of those terms: (academic year, name) and label."""
+    after: date
+    """The recent window starts the day after it: `as_of` less `results_months`."""
+    after_iso: str
+    last: str
+    """``in the last 12 months``, as the crime and ASB messages say it."""
+    adult: int
+    """The age from which a member is an adult."""
+    absence: int
+    """Unauthorised absence (percent of possible sessions) at which a child is not in school."""
+    exclusions: int
+    """Fixed-term exclusions at which a child is not in school."""
+    sources: dict[str, str]
+    """The sources the results' rules cite, by rule."""
+
+
+def assessed(rules: RuleSet, as_of: date) -> Assessed:
+    """What the results at `as_of` compare against, worked out once per day.
+
+    Kept in the rule set's memo for the default term calendar (the memo is shared by variants
+    with other calendars, so a council's own calendar is worked out each time); a hundred days
+    at most (`_DAYS_KEPT`), so a server asked about every day keeps its memory flat, and a
+    family judged at a few days in turn still finds each.
+    """
+    if rules.term_calendar.overrides:
+        return _assessed(rules, as_of)
+    days: dict[date, Assessed] = rules._derived(("phase_one.results",), dict)
+    found = days.get(as_of)
+    if found is None:
+        if len(days) >= _DAYS_KEPT:
+            days.clear()
+        found = days[as_of] = _assessed(rules, as_of)
+    return found
+
+
+_DAYS_KEPT = 100
+
+
+def _assessed(rules: RuleSet, as_of: date) -> Assessed:
+    terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
+    months = rules.number("results_months")
+    after = add_months(as_of, -months)
+    return Assessed(
+        as_of=as_of,
+        until=as_of.isoformat(),
+        terms=term_window(terms),
+        span=f"{terms[0].label} to {terms[-1].label}",
+        labelled=tuple(((t.academic_year, t.name), t.label) for t in terms),
+        after=after,
+        after_iso=after.isoformat(),
+        last=f"in the last {months} months",
+        adult=rules.number("adult_age"),
+        absence=rules.number("absence_percent"),
+        exclusions=rules.number("fixed_term_exclusions"),
+        sources={rule: rules.source_of_rule(rule) for rule in (_EDUCATION, _ASB, _OFFENDING)},
+    )
 
 
 def not_identified(rules: RuleSet, limb: str, problem: str, *, code: ReasonCode) -> Reason:
@@ -39,22 +131,21 @@ def crime_asb_education(
 ) -> Verdict:
     """Every relevant limb holds at `as_of`, and the wait after attachment is over (§4)."""
     relevant = (
-        set(identified)
-        if rules.interpretation("relevance") == "identified_problems_only"
-        else set(PROBLEMS)
+        identified if rules.interpretation("relevance") == "identified_problems_only" else PROBLEMS
     )
-    arranged = evidence(family)
+    at = assessed(rules, as_of)
     reasons: list[Reason] = []
     limbs_met: list[bool] = []
     if "education" in relevant:
-        ok, why = _education(rules, as_of, arranged)
+        ok, why = _education(family, at)
         limbs_met.append(ok)
         reasons.extend(why)
     else:
         reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
     if "crime_asb" in relevant:
+        before = baseline(rules, family.attached_on)
         for limb in (_asb, _offending):
-            ok, one = limb(family, rules, as_of, arranged)
+            ok, one = limb(family, rules, at, before)
             limbs_met.append(ok)
             reasons.append(one)
     else:
@@ -70,7 +161,7 @@ def crime_asb_education(
             "results.crime_asb_education.timing",
             rules,
             f"as_of {as_of} is before attachment + {wait} months ({ready})",
-            as_of=as_of.isoformat(),
+            as_of=at.until,
             attached_on=family.attached_on.isoformat(),
             earliest=ready.isoformat(),
             wait_months=wait,
@@ -79,60 +170,59 @@ def crime_asb_education(
     return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
 
 
-def _education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
+def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
     """Every child in school over the last complete terms: missing terms, exclusions, absence."""
-    terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
-    span = f"{terms[0].label} to {terms[-1].label}"
+    span = at.span
+    source = at.sources[_EDUCATION]
     reasons: list[Reason] = []
     met = True
-    for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
-        have = {(r.academic_year, r.term) for r in rows}
-        after, until = arranged.school_age(person_id)  # compulsory school age in a term
-        missing = [
-            term
-            for term in terms
-            if after < term.start <= until and (term.academic_year, term.name) not in have
-        ]
+    for person_id, rows, school_age in children(family, at.terms, at.adult):
+        # only a child of compulsory school age in some term assessed can miss one
+        missing = _missing_terms(at, rows, school_age) if school_age else []
         for term in missing:
             reasons.append(
-                reason(
+                trusted_reason(
                     "MISSING_SCHOOL_TERM",
                     _EDUCATION,
-                    rules,
-                    f"child {person_id} is of compulsory school age but has no record for "
-                    f"{term.label}",
-                    child=person_id,
-                    term=term.label,
+                    source,
+                    f"child {person_id} is of compulsory school age but has no record for {term}",
+                    {"child": person_id, "term": term},
                 )
             )
         child_ok = not missing
         if rows:
-            ok, found = _child(rules, person_id, span, rows)
+            ok, found = _child(at, person_id, rows)
             child_ok = child_ok and ok
             reasons.extend(found)
         met = met and child_ok
     if not reasons:
         reasons.append(
-            reason(
+            trusted_reason(
                 "NO_CHILD_TO_ASSESS",
                 _EDUCATION,
-                rules,
+                source,
                 f"no child of school age has terms to assess in {span}",
-                terms=span,
+                {"terms": span},
             )
         )
     return met, reasons
 
 
-_EDUCATION = "results.crime_asb_education.education"
+def _missing_terms(
+    at: Assessed, rows: list[SchoolTermRecord], school_age: Sequence[int]
+) -> list[str]:
+    """The terms (labels) a child has no row for, of those it is of compulsory school age in."""
+    have = {(r.academic_year, r.term) for r in rows}
+    labelled = at.labelled
+    return [labelled[i][1] for i in school_age if labelled[i][0] not in have]
 
 
-def _child(
-    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord]
-) -> tuple[bool, list[Reason]]:
+def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[bool, list[Reason]]:
     """One child's term rows summed: each failing test, or that the child is in school."""
-    absence = rules.number("absence_percent")
-    exclusions = rules.number("fixed_term_exclusions")
+    span = at.span
+    absence = at.absence
+    exclusions = at.exclusions
+    source = at.sources[_EDUCATION]
     possible, unauthorised, fixed, permanent, _, _ = tally(rows)
     numbers: Compared = {
         "child": person_id,
@@ -164,67 +254,112 @@ def _child(
         )
     if failed:
         return False, [
-            reason(code, _EDUCATION, rules, f"child {person_id}: {why}", **numbers)
+            trusted_reason(code, _EDUCATION, source, f"child {person_id}: {why}", numbers.copy())
             for code, why in failed
         ]
     return True, [
-        reason(
+        trusted_reason(
             "CHILD_IN_SCHOOL",
             _EDUCATION,
-            rules,
+            source,
             f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
             f"{unauthorised}/{possible} sessions (below {absence}%)",
-            **numbers,
+            numbers,
         )
     ]
 
 
-def _baseline(dates: list[date], attached: date, rules: RuleSet) -> tuple[Fraction, date, str]:
-    """The baseline count (interpretation `baseline`), the window's start and its description.
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The baseline window before one attachment day (interpretation `baseline`)."""
 
-    `twelve_months_before_attachment_halved` counts over `baseline_long_months` and scales the
-    count to `baseline_months` (12 months halved to 6), exactly.
-    """
-    months = rules.number("baseline_months")
-    if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
-        long = rules.number("baseline_long_months")
-        start = add_months(attached, -long)
-        count = sum(1 for d in dates if start <= d < attached)
-        scaled = Fraction(count * months, long)
-        return (
-            scaled,
-            start,
-            (f"{count} in the {long} months before attachment, scaled to {months} months"),
-        )
-    start = add_months(attached, -months)
-    count = sum(1 for d in dates if start <= d < attached)
-    return Fraction(count), start, f"{count} in the {months} months before attachment"
+    start: date
+    """The window's first day; it ends the day before attachment."""
+    shown: dict[str, str]
+    """The window as the reasons show it (ISO dates)."""
+    months: int
+    """The months counted over."""
+    scaled_to: int
+    """The months the count is scaled to (`months` itself unless halved)."""
+    interpretation: str
 
 
-def _asb(family: Family, rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, Reason]:
-    """ASB across the family (household actions included) down to the share allowed."""
-    return _reduction(
-        "asb",
-        [a.date for a in family.asb_incidents],
-        family.attached_on,
-        as_of,
-        rules,
-        allowed_percent=rules.number("asb_remaining_percent"),
+def baseline(rules: RuleSet, attached: date) -> Baseline:
+    """The baseline window for a family attached on `attached`, worked out once per day."""
+    chosen = rules.interpretation("baseline")
+    return rules._derived(
+        ("phase_one.baseline", attached, chosen), lambda: _baseline_window(rules, attached, chosen)
     )
 
 
+_HALVED = "twelve_months_before_attachment_halved"
+
+
+def _baseline_window(rules: RuleSet, attached: date, chosen: str) -> Baseline:
+    scaled_to = rules.number("baseline_months")
+    months = scaled_to
+    if chosen == _HALVED:
+        months = rules.number("baseline_long_months")
+    start = add_months(attached, -months)
+    shown = {"baseline_from": start.isoformat(), "baseline_before": attached.isoformat()}
+    return Baseline(start, shown, months, scaled_to, chosen)
+
+
+def _asb(family: Family, rules: RuleSet, at: Assessed, before: Baseline) -> tuple[bool, Reason]:
+    """ASB across the family (household actions included) down to the share allowed."""
+    attached = family.attached_on
+    after, as_of, start = at.after, at.as_of, before.start
+    recent = counted = 0
+    for incident in family.asb_incidents:
+        day = incident.date
+        if after < day <= as_of:
+            recent += 1
+        if start <= day < attached:
+            counted += 1
+    allowed = rules.number("asb_remaining_percent")
+    return _reduction("asb", recent, counted, before, at, allowed)
+
+
 def _offending(
-    family: Family, rules: RuleSet, as_of: date, arranged: Evidence
+    family: Family, rules: RuleSet, at: Assessed, before: Baseline
 ) -> tuple[bool, Reason]:
     """Offences by children down by at least the reduction required."""
-    adult_from = arranged.adult_from(rules.number("adult_age"))
-    return _reduction(
-        "offending",
-        [o.date for o in family.offences if o.date < adult_from[o.person_id]],
-        family.attached_on,
-        as_of,
-        rules,
-        allowed_percent=100 - rules.number("offending_reduction_percent"),
+    attached = family.attached_on
+    after, as_of, start = at.after, at.as_of, before.start
+    adult = at.adult
+    born: dict[str, date] | None = None
+    recent = counted = 0
+    for offence in family.offences:
+        day = offence.date
+        in_recent = after < day <= as_of
+        in_baseline = start <= day < attached
+        if not (in_recent or in_baseline):
+            continue  # the usual case: no need to know the offender's age
+        if born is None:
+            born = family.member_birthdays()
+        if day >= add_years(born[offence.person_id], adult):
+            continue  # by an adult
+        recent += in_recent
+        counted += in_baseline
+    allowed = 100 - rules.number("offending_reduction_percent")
+    return _reduction("offending", recent, counted, before, at, allowed)
+
+
+def _scaled(count: int, before: Baseline) -> tuple[int, int, str, str]:
+    """The baseline from the count in its window: numerator, denominator, shown, and how found.
+
+    `twelve_months_before_attachment_halved` counts over `baseline_long_months` and scales the
+    count to `baseline_months` (12 months halved to 6), exactly; `plain` shows the fraction.
+    """
+    months, scaled_to = before.months, before.scaled_to
+    if before.interpretation != _HALVED:  # a whole count, shown as `plain` shows Fraction(count)
+        return count, 1, str(count), f"{count} in the {months} months before attachment"
+    exact = Fraction(count * scaled_to, months)
+    return (
+        exact.numerator,
+        exact.denominator,
+        str(plain(exact)),
+        f"{count} in the {months} months before attachment, scaled to {scaled_to} months",
     )
 
 
@@ -252,49 +387,39 @@ def _share(percent: int) -> tuple[Fraction, str, str]:
 
 
 def _reduction(
-    limb: str,
-    dates: list[date],
-    attached: date,
-    as_of: date,
-    rules: RuleSet,
-    *,
-    allowed_percent: int,
+    limb: str, recent: int, counted: int, before: Baseline, at: Assessed, allowed_percent: int
 ) -> tuple[bool, Reason]:
-    """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero."""
+    """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero.
+
+    `recent` is the count in the months to `as_of`, `counted` the count in the baseline window.
+    """
     allowed, shown_share, shown_percent = _share(allowed_percent)
-    months = rules.number("results_months")
-    after = add_months(as_of, -months)
-    recent = sum(1 for d in dates if after < d <= as_of)
-    baseline, baseline_from, described = _baseline(dates, attached, rules)
+    numerator, denominator, shown, described = _scaled(counted, before)
     reduced, below, none, since = _REDUCTION_CODES[limb]
     numbers: Compared = {
         "recent": recent,
-        "recent_after": after.isoformat(),
-        "recent_until": as_of.isoformat(),
-        "baseline": plain(baseline),
-        "baseline_from": baseline_from.isoformat(),
-        "baseline_before": attached.isoformat(),
+        "recent_after": at.after_iso,
+        "recent_until": at.until,
+        "baseline": shown,
+        **before.shown,
         "max_recent_share_of_baseline": shown_share,
-        "baseline_interpretation": rules.interpretation("baseline"),
+        "baseline_interpretation": before.interpretation,
     }
-    rule = f"results.crime_asb_education.{limb}"
+    rule = _ASB if limb == "asb" else _OFFENDING
+    source = at.sources[rule]
     label = "ASB incidents" if limb == "asb" else "offences by children"
-    last = f"in the last {months} months"
-    if baseline == 0:
+    if numerator == 0:
         if recent == 0:
-            return True, reason(none, rule, rules, f"no {label} before or since", **numbers)
-        message = f"{recent} {label} {last} against a baseline of 0"
-        return False, reason(since, rule, rules, message, **numbers)
+            return True, trusted_reason(none, rule, source, f"no {label} before or since", numbers)
+        message = f"{recent} {label} {at.last} against a baseline of 0"
+        return False, trusted_reason(since, rule, source, message, numbers)
     # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
-    met = (
-        recent * allowed.denominator * baseline.denominator
-        <= allowed.numerator * baseline.numerator
-    )
+    met = recent * allowed.denominator * denominator <= allowed.numerator * numerator
     message = (
-        f"{recent} {label} {last} against a baseline of {described}: "
+        f"{recent} {label} {at.last} against a baseline of {described}: "
         f"{'at most' if met else 'more than'} {shown_percent}% of it"
     )
-    return met, reason(reduced if met else below, rule, rules, message, **numbers)
+    return met, trusted_reason(reduced if met else below, rule, source, message, numbers)
 
 
 def progress_to_work(
@@ -309,49 +434,49 @@ def progress_to_work(
             "not_applicable",
             (not_identified(rules, "progress_to_work", "work", code="PROBLEM_NOT_IDENTIFIED"),),
         )
-    adult_from = evidence(family).adult_from(rules.number("adult_age"))
-    months = rules.number("results_months")
-    after = add_months(as_of, -months)
-    window = {
-        "window_after": after.isoformat(),
-        "window_until": as_of.isoformat(),
-        "attached_on": family.attached_on.isoformat(),
+    at = assessed(rules, as_of)
+    attached = family.attached_on
+    after = at.after
+    adult = at.adult
+    born: dict[str, date] | None = None
+    first = None
+    for referral in family.work_programme:
+        day = referral.date
+        if not (after < day <= as_of and day >= attached):
+            continue
+        if born is None:
+            born = family.member_birthdays()
+        if day < add_years(born[referral.person_id], adult):
+            continue  # referred as a child
+        # the earliest referral (then by person and provision); the record's first of equals
+        if first is None or (day, referral.person_id, referral.provision) < (
+            first.date,
+            first.person_id,
+            first.provision,
+        ):
+            first = referral
+    window: Compared = {
+        "window_after": at.after_iso,
+        "window_until": at.until,
+        "attached_on": attached.isoformat(),
     }
-    hits = sorted(
-        (
-            r
-            for r in family.work_programme
-            if after < r.date <= as_of
-            and r.date >= family.attached_on
-            and r.date >= adult_from[r.person_id]
-        ),
-        key=lambda r: (r.date, r.person_id, r.provision),
-    )
-    if not hits:
-        message = (
-            f"no adult referral in ({after}, {as_of}] on or after attachment ({family.attached_on})"
-        )
+    source = rules.source_of_rule(_WORK)
+    if first is None:
+        message = f"no adult referral in ({after}, {as_of}] on or after attachment ({attached})"
         return Verdict(
             "not_met",
-            (
-                reason(
-                    "NO_WORK_PROGRAMME_REFERRAL",
-                    "results.progress_to_work",
-                    rules,
-                    message,
-                    **window,
-                ),
-            ),
+            (trusted_reason("NO_WORK_PROGRAMME_REFERRAL", _WORK, source, message, window),),
         )
-    first = hits[0]
-    referred = reason(
+    referred = trusted_reason(
         "WORK_PROGRAMME_REFERRAL",
-        "results.progress_to_work",
-        rules,
+        _WORK,
+        source,
         f"adult {first.person_id} referred to {first.provision} on {first.date}",
-        person=first.person_id,
-        referred_on=first.date.isoformat(),
-        provision=first.provision,
-        **window,
+        {
+            "person": first.person_id,
+            "referred_on": first.date.isoformat(),
+            "provision": first.provision,
+            **window,
+        },
     )
     return Verdict("met", (referred,), first.date)

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from pbr.decisions import Reason, ResultDecision, ResultKind
+from pbr.decisions import Reason, ResultDecision, ResultKind, trusted_result
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, financial_year_of
 from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
@@ -46,10 +46,13 @@ def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
 
 def rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Rate]:
     """Each result's rate in `year` (interpretation `results_split`)."""
+    return dict(_table(rules, year))
+
+
+def _table(rules: RuleSet, year: FinancialYear) -> Mapping[ResultKind, Rate]:
+    """`rates`, built once per rule set, year and split (every family paid asks): not a copy."""
     split = rules.interpretation("results_split")
-    # Built once per rule set, year and split: every family paid asks for its year's rates.
-    found = rules._derived(("phase_one.rates", year.start_year, split), lambda: _rates(rules, year))
-    return dict(found)
+    return rules._derived(("phase_one.rates", year.start_year, split), lambda: _rates(rules, year))
 
 
 def _rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Rate]:
@@ -89,13 +92,13 @@ def pay(
 ) -> Payout:
     """Turn verdicts into amounts: rates, payments made, the cap and the combination rules."""
     year = rates_year(rules, family.attached_on, as_of)
-    table = rates(rules, year)
-    room = books.room
+    table = _table(rules, year)
+    room: Decimal | None = None  # worked out when a result is first payable: most pay nothing
     paid_now = ZERO
     results: dict[ResultKind, ResultDecision] = {}
     for kind in KINDS:
         verdict, rate = verdicts[kind], table[kind]
-        made = books.paid(kind)
+        made = books.paid(kind) if books.made else None
         if made:
             reasons = (already_paid(kind, made[0], rules), *verdict.reasons)
             results[kind] = result(
@@ -103,8 +106,12 @@ def pay(
             )
             continue
         if verdict.status != "met":
-            results[kind] = result(verdict, rate=rate.amount)
+            results[kind] = trusted_result(
+                verdict.status, ZERO, rate.amount, verdict.earliest, verdict.reasons
+            )
             continue
+        if room is None:
+            room = books.room
         blocked = _exclusive(kind, books, verdicts, rules)
         if blocked is not None:
             reasons = (*verdict.reasons, blocked)
