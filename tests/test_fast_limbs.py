@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections import defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
@@ -31,10 +33,11 @@ from pbr.programmes._kernel import (
     reason,
     result,
 )
-from pbr.programmes.phase_one import PROGRAMME
+from pbr.programmes.phase_one import PROGRAMME, _evidence
 from pbr.programmes.phase_one._evidence import (
     Evidence,
     children,
+    evidence,
     school_age_terms,
     tally,
     term_window,
@@ -881,3 +884,21 @@ def test_payment_is_the_plain_form(
     }
     assert list(fast) == list(plain)
     assert str(fast_paid) == str(plain_paid)
+
+
+# --- the plain form's memo: the last family arranged, let go when it is freed -----------------
+
+
+def test_a_freed_family_lets_go_of_its_own_evidence_only() -> None:
+    first = _child_born("2004-01-01")
+    second = _child_born("2005-01-01")
+    evidence(first)
+    kept = evidence(second)
+    del first
+    gc.collect()  # another family freed: the last family's evidence stays
+    assert _evidence._last is not None
+    assert evidence(second) is kept
+    _evidence._last = None
+    alive = _child_born("2006-01-01")
+    _evidence._forget(weakref.ref(alive))  # nothing kept: nothing to let go, no error
+    assert _evidence._last is None
