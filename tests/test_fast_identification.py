@@ -17,8 +17,8 @@ from pbr.periods import (
     school_age_born_from,
 )
 from pbr.programmes._kernel import reason
-from pbr.programmes.phase_one import PROGRAMME, _evidence
-from pbr.programmes.phase_one._evidence import Evidence, evidence, tally
+from pbr.programmes.phase_one import PROGRAMME
+from pbr.programmes.phase_one._evidence import tally
 from pbr.programmes.phase_one._identification import (
     PROBLEMS,
     _stated,
@@ -28,6 +28,9 @@ from pbr.programmes.phase_one._identification import (
 from pbr.records import Family
 from pbr.rules import RuleSet
 from pbr.testing import family_records
+
+from . import plain_evidence
+from .plain_evidence import Evidence, evidence
 
 # --- the plain form: identification as pbr first wrote it (arrange the evidence, then judge) ---
 
@@ -408,7 +411,7 @@ def test_arranged_evidence_keeps_no_family_alive(record: dict[str, object]) -> N
     del family
     gc.collect()
     assert alive() is None
-    assert _evidence._last is None
+    assert plain_evidence._last is None
 
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))

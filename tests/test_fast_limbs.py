@@ -33,11 +33,9 @@ from pbr.programmes._kernel import (
     reason,
     result,
 )
-from pbr.programmes.phase_one import PROGRAMME, _evidence
+from pbr.programmes.phase_one import PROGRAMME
 from pbr.programmes.phase_one._evidence import (
-    Evidence,
     children,
-    evidence,
     school_age_terms,
     tally,
     term_window,
@@ -64,6 +62,9 @@ from pbr.reasons import ReasonCode
 from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 from pbr.testing import as_of_dates, families, interpretation_choices
+
+from . import plain_evidence
+from .plain_evidence import Evidence, evidence
 
 # --- the plain forms: the results as pbr first wrote them (evidence arranged, then each rule) ---
 
@@ -896,9 +897,9 @@ def test_a_freed_family_lets_go_of_its_own_evidence_only() -> None:
     kept = evidence(second)
     del first
     gc.collect()  # another family freed: the last family's evidence stays
-    assert _evidence._last is not None
+    assert plain_evidence._last is not None
     assert evidence(second) is kept
-    _evidence._last = None
+    plain_evidence._last = None
     alive = _child_born("2006-01-01")
-    _evidence._forget(weakref.ref(alive))  # nothing kept: nothing to let go, no error
-    assert _evidence._last is None
+    plain_evidence._forget(weakref.ref(alive))  # nothing kept: nothing to let go, no error
+    assert plain_evidence._last is None

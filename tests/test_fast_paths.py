@@ -19,9 +19,10 @@ from pbr.periods import (
     compulsory_school_age_bounds,
     compulsory_school_age_in_any,
 )
-from pbr.programmes.phase_one._evidence import Evidence, evidence
 from pbr.records import Family, SchoolTermRecord
 from pbr.testing import families
+
+from .plain_evidence import Evidence, evidence
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 LEAP_DAYS = (

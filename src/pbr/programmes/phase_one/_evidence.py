@@ -2,19 +2,17 @@
 
 `children` reads only the rows in the terms assessed, looked up in a `TermWindow` worked out once
 per window (the results' terms depend on the as-of day alone), so a family's facts outside the
-window are never arranged. `Evidence` (and `evidence`, which kept the last family's) is the plain
-form it replaced, every fact arranged up front: no rule runs it now; the tests check the fast
-forms against it (tests/test_fast_limbs.py, tests/test_fast_paths.py).
+window are never arranged. The plain form it replaced, every fact arranged up front, is kept in
+the tests as their oracle (tests/plain_evidence.py).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter, itemgetter
-from weakref import ref
+from operator import itemgetter
 
 from pbr.periods import (
     SchoolTerm,
@@ -25,104 +23,18 @@ from pbr.periods import (
 from pbr.records import Family, SchoolTermRecord
 
 __all__ = [
-    "Child",
     "ChildInWindow",
-    "Evidence",
     "Tally",
     "TermWindow",
     "children",
-    "evidence",
     "school_age_terms",
     "tally",
     "term_window",
 ]
 
-Child = tuple[str, list[SchoolTermRecord], bool]
-"""A child assessed over some terms: its person_id, its rows in those terms (in term order) and
-whether it is of compulsory school age in any of them."""
-
 ChildInWindow = tuple[str, list[SchoolTermRecord], Sequence[int]]
 """A child assessed over a window's terms: its person_id, its rows in them (in term order) and
 the places (in the window) of the terms in which it is of compulsory school age."""
-
-
-@dataclass(slots=True)
-class Evidence:
-    """One family's facts arranged for the rules: members in person_id order, term rows by child."""
-
-    members: tuple[tuple[str, date, date], ...]
-    """(person_id, and the bounds of compulsory school age), in person_id order."""
-    born: dict[str, date]
-    """Each member's date of birth."""
-    term_rows: dict[str, dict[tuple[str, str], list[SchoolTermRecord]]]
-    """Each child's school-term rows keyed by (academic_year, term), in the record's order."""
-    _school_age: dict[str, tuple[date, date]]
-    _adult_from: dict[int, dict[str, date]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, family: Family) -> Evidence:
-        """Arrange `family`'s facts (no rule is applied here)."""
-        term_rows: dict[str, dict[tuple[str, str], list[SchoolTermRecord]]] = {}
-        for row in family.school_terms:
-            key = (row.academic_year, row.term)
-            by_term = term_rows.get(row.person_id)
-            if by_term is None:
-                term_rows[row.person_id] = {key: [row]}
-            elif key not in by_term:
-                by_term[key] = [row]
-            else:  # a second row for the term: refused on input, kept here all the same
-                by_term[key].append(row)
-        born = {m.person_id: m.date_of_birth for m in family.members}
-        school_age = {person_id: compulsory_school_age_bounds(b) for person_id, b in born.items()}
-        members = tuple(
-            (m.person_id, *school_age[m.person_id]) for m in sorted(family.members, key=_person_id)
-        )
-        return cls(members, born, term_rows, school_age)
-
-    def adult_from(self, adult: int) -> dict[str, date]:
-        """The day each member turns `adult` (29 February birthdays fall on 28 February).
-
-        ``age_on(born, day) < adult`` exactly when ``day < adult_from(adult)[person]``: one
-        date comparison per fact instead of an age calculation.
-        """
-        found = self._adult_from.get(adult)
-        if found is None:
-            found = self._adult_from[adult] = {
-                person_id: add_years(born, adult) for person_id, born in self.born.items()
-            }
-        return found
-
-    def school_age(self, person_id: str) -> tuple[date, date]:
-        """A member's bounds of compulsory school age (`compulsory_school_age_bounds`)."""
-        return self._school_age[person_id]
-
-    def children_in(self, terms: tuple[SchoolTerm, ...], adult: int) -> list[Child]:
-        """The children assessed over `terms`, in person_id order.
-
-        A child has rows in `terms` (while under `adult` at the term's start) or is of
-        compulsory school age in any of them. The same as scanning every row for the window's
-        terms and sorting them by term (a property test checks it), on rows grouped once.
-        """
-        adult_from = self.adult_from(adult)
-        windows = [((t.academic_year, t.name), t.start) for t in terms]
-        children: list[Child] = []
-        for person_id, after, until in self.members:
-            rows: list[SchoolTermRecord] = []
-            by_term = self.term_rows.get(person_id)
-            if by_term is not None:
-                grown = adult_from[person_id]
-                for key, start in windows:
-                    found = by_term.get(key)
-                    if found is not None and start < grown:
-                        rows.extend(found)
-            csa = False
-            for _, start in windows:
-                if after < start <= until:
-                    csa = True
-                    break
-            if csa or rows:
-                children.append((person_id, rows, csa))
-        return children
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,30 +136,6 @@ def _under_age(
 
 _term_place = itemgetter(0)
 _child_id = itemgetter(0)
-_person_id = attrgetter("person_id")
-
-
-_last: tuple[ref[Family], Evidence] | None = None
-"""The last family arranged (held weakly: the cache keeps no family alive) and its evidence."""
-
-
-def evidence(family: Family) -> Evidence:
-    """`family`'s evidence, arranged once however many rules ask for it in a row."""
-    global _last
-    last = _last
-    if last is not None and last[0]() is family:
-        return last[1]
-    arranged = Evidence.of(family)
-    _last = (ref(family, _forget), arranged)
-    return arranged
-
-
-def _forget(gone: ref[Family]) -> None:
-    """Let go of a family's evidence when the family is freed."""
-    global _last
-    last = _last
-    if last is not None and last[0] is gone:
-        _last = None
 
 
 Tally = tuple[int, int, int, bool, bool, bool]
