@@ -62,6 +62,28 @@ def test_mutated_bytes_never_raise(data: st.DataObject, record: dict[str, Any]) 
         assert result.errors
 
 
+def test_a_file_broken_at_its_very_start_reports_every_line() -> None:
+    # Found by the property below: ``[`` typed for ``{`` on the first line, and the second line
+    # broken too. Read as one document, nothing after the first bracket could be read or stepped
+    # over: one rejection stood for both lines. Now each line is read, and reported.
+    record = b'"family_id": "AA0", "attached_on": "2012-04-01", "members": []}'
+    good = json.dumps(
+        {
+            "family_id": "G1",
+            "attached_on": "2012-10-15",
+            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        }
+    ).encode()
+    data = b"\n".join([b"[\x00" + record, b"\x00" + record, good])
+    items = list(numbered_from_text(data))
+    assert [(line, number) for line, number, _ in items] == [(1, 1), (2, 2), (3, 3)]
+    first, second, third = (item for _, _, item in items)
+    assert isinstance(first, pbr.Rejection)
+    assert isinstance(second, pbr.Rejection)
+    assert isinstance(third, pbr.Family)
+    assert third.family_id == "G1"
+
+
 @FUZZ
 @given(data=st.data(), records=st.lists(family_records(), min_size=1, max_size=4))
 def test_mutated_files_keep_every_line(data: st.DataObject, records: list[dict[str, Any]]) -> None:

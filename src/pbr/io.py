@@ -330,7 +330,11 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
                 yield from _raw_lines(handle, source, limit)  # a broken first line
                 return
             handle.seek(start)
-            yield from _raw_document(_Stream(handle), source, limit)
+            try:
+                yield from _raw_document(_Stream(handle), source, limit)
+            except _NotADocument:  # broken at its very start: each line is reported instead
+                handle.seek(start)
+                yield from _raw_lines(handle, source, limit)
         except OSError as exc:
             raise UnreadableFile(f"cannot read {source}: {exc}") from None
 
@@ -728,6 +732,15 @@ def _repeated(node: Any, path: str) -> Iterator[str]:
             yield from _repeated(item, f"{path}.{i}" if path else str(i))
 
 
+class _NotADocument(Exception):
+    """The file's first value can be neither read nor stepped over: read it as lines instead.
+
+    Nothing has been yielded yet, so reading each line as a record (JSON Lines whose first
+    line is broken, say ``[`` typed for ``{``) reports every line rather than one rejection
+    for the whole file.
+    """
+
+
 def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     """The records of a JSON array, a single object, or objects one after another.
 
@@ -784,6 +797,8 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             end = stream.decode(decoder, position)
         except (json.JSONDecodeError, RecursionError) as exc:
             resume = stream.end_of_value(position)
+            if resume is None and record == 1:
+                raise _NotADocument from None
             text = stream.text
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             where = line + text.count("\n", position, getattr(exc, "pos", position))
