@@ -699,6 +699,25 @@ def test_school_age_terms_when_the_terms_start_out_of_order() -> None:
     assert tuple(school_age_terms(in_order, date(1996, 10, 1))) == (0,)
 
 
+def test_school_age_at_its_bounds_when_the_terms_start_out_of_order() -> None:
+    # 2013/14 spring starts on 31 August 2013, before the autumn: five that day is of school
+    # age from the next term to start; school age to 31 August 2013 takes in that spring
+    calendar = TermCalendar({("2013/14", "spring"): (date(2013, 8, 31), date(2014, 3, 31))})
+    terms = calendar.complete_terms(date(2014, 8, 1), 4)
+    assert [t.start for t in terms] == [
+        date(2013, 4, 1),
+        date(2013, 9, 1),
+        date(2013, 8, 31),
+        date(2014, 4, 1),
+    ]
+    window = term_window(terms)
+    for born, places in ((date(2008, 8, 31), (1, 3)), (date(1996, 12, 1), (0, 2))):
+        assert tuple(school_age_terms(window, born)) == places
+        assert places == tuple(
+            i for i, term in enumerate(terms) if compulsory_school_age_in(born, term)
+        )
+
+
 def test_a_child_of_school_age_whose_rows_are_all_from_its_adult_age_is_assessed() -> None:
     # adult at 16 (a rule set may say so): sixteen on 15 October 2013, of school age to
     # 31 August 2014; its one row is for spring 2014, which it starts as an adult
@@ -896,7 +915,8 @@ def test_a_freed_family_lets_go_of_its_own_evidence_only() -> None:
     evidence(first)
     kept = evidence(second)
     del first
-    gc.collect()  # another family freed: the last family's evidence stays
+    gc.collect()
+    plain_evidence._forget(weakref.ref(_child_born("2006-01-01")))  # another family's: kept
     assert plain_evidence._last is not None
     assert evidence(second) is kept
     plain_evidence._last = None
