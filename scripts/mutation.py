@@ -52,6 +52,8 @@ TESTS = (
     "tests/test_fast_paths.py",
     "tests/test_assembly.py",
     "tests/test_fast_identification.py",
+    "tests/test_fast_limbs.py",
+    "tests/test_differential.py",
     "tests/test_phase_one_boundaries.py",
     "tests/test_programmes.py",
     "tests/test_later_programmes.py",
