@@ -17,7 +17,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Literal
 
-from pbr.decisions import Identification, Reason, trusted
+from pbr.decisions import Identification, Reason, trusted, trusted_reason
 from pbr.periods import (
     add_months,
     add_years,
@@ -59,6 +59,8 @@ class Window:
     """A member born before it is of compulsory school age in none of those terms."""
     adult: int
     """The age from which a member is an adult."""
+    sources: dict[str, str]
+    """The sources identification's rules cite, by rule (from the rule set's data)."""
     absence: int
     """Unauthorised absence (percent of possible sessions) that is a problem."""
     exclusions: int
@@ -98,7 +100,15 @@ def _window(rules: RuleSet, attached: date) -> Window:
         adult=rules.number("adult_age"),
         absence=rules.number("absence_percent"),
         exclusions=rules.number("fixed_term_exclusions"),
+        sources={rule: rules.source_of_rule(rule) for rule in _RULES},
     )
+
+
+_CRIME_ASB = "identification.crime_asb"
+_EDUCATION = "identification.education"
+_WORK = "identification.work"
+_ELIGIBILITY = "identification.eligibility"
+_RULES = (_CRIME_ASB, _EDUCATION, _WORK, _ELIGIBILITY)
 
 
 def identify(family: Family, rules: RuleSet) -> Identification:
@@ -168,24 +178,22 @@ def _crime_asb(
     for a in family.asb_incidents:
         if start <= a.date < attached:
             asb += 1
+    # reasons built directly (`trusted_reason`): their numbers are plain, their source looked up
+    # once per window; the kernel's `reason` would check and look up both again
     if child_offences or asb:
-        return True, reason(
+        return True, trusted_reason(
             "CRIME_ASB_AT_ENTRY",
-            "identification.crime_asb",
-            rules,
+            _CRIME_ASB,
+            at.sources[_CRIME_ASB],
             f"{child_offences} offence(s) by children and {asb} ASB incident(s) " + at.crime_months,
-            **at.crime_window,
-            child_offences=child_offences,
-            asb_incidents=asb,
+            {**at.crime_window, "child_offences": child_offences, "asb_incidents": asb},
         )
-    return False, reason(
+    return False, trusted_reason(
         "NO_CRIME_ASB_AT_ENTRY",
-        "identification.crime_asb",
-        rules,
+        _CRIME_ASB,
+        at.sources[_CRIME_ASB],
         "no offence by a child and no ASB incident " + at.crime_months,
-        **at.crime_window,
-        child_offences=0,
-        asb_incidents=0,
+        {**at.crime_window, "child_offences": 0, "asb_incidents": 0},
     )
 
 
@@ -266,29 +274,31 @@ def _education(
                 else "no school record in these terms (0 possible sessions)"
             )
         problems.append(
-            reason(
+            trusted_reason(
                 "EDUCATION_PROBLEM_AT_ENTRY",
-                "identification.education",
-                rules,
+                _EDUCATION,
+                at.sources[_EDUCATION],
                 f"child {person_id}, {span}: {'; '.join(flags)}",
-                child=person_id,
-                terms=span,
-                possible_sessions=possible,
-                unauthorised_absences=unauthorised,
-                fixed_term_exclusions=fixed,
-                absence_threshold_percent=absence,
-                terms_with_rows=len(rows),
+                {
+                    "child": person_id,
+                    "terms": span,
+                    "possible_sessions": possible,
+                    "unauthorised_absences": unauthorised,
+                    "fixed_term_exclusions": fixed,
+                    "absence_threshold_percent": absence,
+                    "terms_with_rows": len(rows),
+                },
             )
         )
     if problems:
         return True, problems
     return False, [
-        reason(
+        trusted_reason(
             "NO_EDUCATION_PROBLEM_AT_ENTRY",
-            "identification.education",
-            rules,
+            _EDUCATION,
+            at.sources[_EDUCATION],
             f"no child met an education criterion over {span}",
-            terms=span,
+            {"terms": span},
         )
     ]
 
@@ -311,16 +321,15 @@ def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> 
             on_benefit.append(s.person_id)
     if on_benefit:
         on_benefit.sort()
-        return True, reason(
+        return True, trusted_reason(
             "OUT_OF_WORK_BENEFIT_AT_ENTRY",
-            "identification.work",
-            rules,
+            _WORK,
+            at.sources[_WORK],
             f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
-            on=at.on,
-            adults=", ".join(on_benefit),
+            {"on": at.on, "adults": ", ".join(on_benefit)},
         )
-    return False, reason(
-        "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY", "identification.work", rules, at.no_work, on=at.on
+    return False, trusted_reason(
+        "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY", _WORK, at.sources[_WORK], at.no_work, {"on": at.on}
     )
 
 
@@ -363,13 +372,12 @@ def _stated(
 def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
     """All three national problems, or two plus local discretion."""
     code, message = _verdict(national, local)
-    return code == "ELIGIBLE", reason(
+    return code == "ELIGIBLE", trusted_reason(
         code,
-        "identification.eligibility",
-        rules,
+        _ELIGIBILITY,
+        rules.source_of_rule(_ELIGIBILITY),
         message,
-        national_criteria=national,
-        local_discretion=local,
+        {"national_criteria": national, "local_discretion": local},
     )
 
 
