@@ -170,3 +170,43 @@ def test_a_full_temporary_folder_is_reported_in_one_line(
     assert "cannot copy <stdin> to a temporary file" in err
     assert "No space left on device" in err
     assert "Traceback" not in err
+
+
+# --- --max-record-bytes reaches the validation, not only the reader ----------------------------
+
+
+def test_a_record_over_the_default_size_is_evaluated_when_the_limit_allows_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The reader honoured --max-record-bytes but the validation used the default 4 MiB, so a
+    # record the user had allowed was refused with "set it with --max-record-bytes".
+    big = record(family_id="BIG", local_discretion=["x"])
+    big["offences"] = [{"person_id": "A1", "date": "2011-01-01"}] * 100_000
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(_lines([big]))
+    assert path.stat().st_size > 4 * 1024 * 1024
+    status, decisions, err = _evaluate(
+        capsys, str(path), tmp_path / "out.jsonl", "--max-record-bytes", "8000000", "--workers", "1"
+    )
+    assert status == 0, err
+    assert json.loads(decisions)["family_id"] == "BIG"
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_batch_applies_its_record_limit(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    import pbr
+    from pbr import batch
+
+    monkeypatch.setattr(batch, "_COMPILED", compiled)
+    text = json.dumps(record(family_id="F1"))
+    as_of = date(2013, 7, 31)
+    for run in (pbr.evaluate_many, batch.evaluate_many_json):
+        small = list(run([text], as_of=as_of, workers=1, max_record_bytes=100))
+        assert isinstance(small[0], pbr.Rejection)
+        assert small[0].errors[0].type == "record_too_large"
+        roomy = list(run([text], as_of=as_of, workers=1, max_record_bytes=len(text)))
+        assert not isinstance(roomy[0], pbr.Rejection)

@@ -121,6 +121,7 @@ def evaluate_many(
     chunk_size: int = 100,
     source: str = "<input>",
     ledger: Any = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[Decision | Rejection]:
     """Yield a `Decision` or a `Rejection` for every record, in input order.
 
@@ -130,7 +131,8 @@ def evaluate_many(
     family's (`pbr.history.merge_payments`); a family whose record disagrees with it is a
     rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
     the output is the same. The default, ``"auto"``, evaluates a batch of up to
-    `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core.
+    `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
+    given as JSON text over `max_record_bytes` is a rejection.
 
     >>> import pbr
     >>> from datetime import date
@@ -140,6 +142,7 @@ def evaluate_many(
     ['Decision', 'Rejection']
     """
     job = _Job(check_as_of(as_of), rules, dict(plans or {}), dict(interpretations or {}), source)
+    job.max_record_bytes = max_record_bytes
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)
@@ -196,6 +199,7 @@ def evaluate_many_json(
     source: str = "<input>",
     ledger: Any = None,
     render: Render = "json",
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[Evaluated | Rejection]:
     """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
 
@@ -203,10 +207,11 @@ def evaluate_many_json(
     the path ``pbr evaluate`` takes. `render` chooses the text: ``"json"`` (the decision's
     JSON), ``"csv"`` or ``"csv-file"`` (its rows of the long CSV, as ``pbr evaluate --format
     csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
-    the table, as a JSON array). `workers` as for `evaluate_many`.
+    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`.
     """
     job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), source)
     job.render = render
+    job.max_record_bytes = max_record_bytes
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         pairs = job.with_history(pairs, ledger)
@@ -335,6 +340,7 @@ class _Job:
         self.interpretations = interpretations
         self.source = source
         self.render: Render = "json"
+        self.max_record_bytes = DEFAULT_MAX_RECORD_BYTES
         self._variants: dict[str, RuleSet] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -438,14 +444,16 @@ class _Job:
         not accept, pydantic decides (`_validate`), with its messages.
         """
         if _COMPILED and isinstance(item, str | bytes):
-            compiled = decode_family(item, DEFAULT_MAX_RECORD_BYTES)
+            compiled = decode_family(item, self.max_record_bytes)
             if compiled is not None:
                 return compiled
         return self._validate(n, item)
 
     def _validate(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
         if isinstance(item, str | bytes):
-            return parse_family(item, source=self.source, record=n)
+            return parse_family(
+                item, source=self.source, record=n, max_record_bytes=self.max_record_bytes
+            )
         try:
             return Family.model_validate(item)
         except ValidationError as exc:

@@ -293,6 +293,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
         "source": part.source,
         "ledger": settings.ledger,
         "workers": 1,  # Dask is the parallelism: a worker never starts a pool of its own
+        "max_record_bytes": limit,
     }
     ids: list[tuple[str, int, int]] = []
     rejections: list[Rejection] = []

@@ -262,6 +262,7 @@ def _evaluate_file(
         "interpretations": dict(choices),
         "source": path,
         "ledger": history,
+        "max_record_bytes": max_record_bytes,
     }
     gc.freeze()  # everything imported so far lives to the end: the collector need not rescan it
     with ExitStack() as stack:
