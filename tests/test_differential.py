@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +114,24 @@ def test_a_decision_pickles_to_the_same_decision() -> None:
     assert repr(again) == repr(decision)
     assert again.model_dump_json() == decision.model_dump_json()
     assert again.model_fields_set == decision.model_fields_set
+
+
+def test_a_decision_written_as_text_pickles_with_its_council_and_fee() -> None:
+    """A pool sends `Evaluated` back as its parts; the council and the fee must ride along."""
+    import pickle
+
+    from pbr.batch import Evaluated
+
+    (done,) = evaluate_many_json([LINES[0]], as_of=date(2018, 6, 30), workers=1)
+    assert isinstance(done, Evaluated)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(done, protocol))
+        assert type(again) is Evaluated
+        assert tuple(again) == tuple(done)
+        assert (again.local_authority, again.attachment_fee) == (
+            done.local_authority,
+            done.attachment_fee,
+        )
+    made = Evaluated(("F1", "tf-phase-1", {}, "{}"), "E06000001", Decimal("3200.00"))
+    again = pickle.loads(pickle.dumps(made))
+    assert (again.local_authority, again.attachment_fee) == ("E06000001", Decimal("3200.00"))

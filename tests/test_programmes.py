@@ -362,3 +362,15 @@ def test_forecast_fees_equal_evaluated_fees(programme_id: str) -> None:
             )
             decision = pbr.evaluate(family, as_of=year.end, rules=rules)
             assert terms.year(year).attachment_fee == decision.attachment_fee, (rules.chosen, year)
+
+
+def test_the_list_of_programmes_follows_register_and_unregister() -> None:
+    """`programmes()` is kept between calls; registering or removing one must renew it."""
+    before = programmes()
+    assert programmes() is before  # kept: a batch asks once a family
+    register(TOY)
+    try:
+        assert programmes() == (*before, TOY)
+    finally:
+        unregister(TOY.id)
+    assert programmes() == before

@@ -187,6 +187,11 @@ class Evaluated(tuple[str, str, dict[str, Decimal], str]):
         self.attachment_fee = attachment_fee
         return self
 
+    def __reduce__(self) -> tuple[type[Evaluated], tuple[Any, ...]]:
+        # as its parts: a pool sends one back for every family, and the default (the tuple,
+        # then the attributes as state) costs the two processes twice as much
+        return Evaluated, (tuple(self), self.local_authority, self.attachment_fee)
+
 
 def evaluate_many_json(
     records: Iterable[Item],

@@ -34,8 +34,15 @@ def programmes() -> tuple[Programme, ...]:
     >>> [p.short for p in programmes()]
     ['TF1', 'TF2', 'SF']
     """
-    bundled = tuple(_bundled(module) for _, module in BUNDLED)
-    return (*bundled, *_registered.values())
+    every = _every[0]
+    if every is None:  # worked out once, and again after each `register`/`unregister`
+        bundled = tuple(_bundled(module) for _, module in BUNDLED)
+        every = _every[0] = (*bundled, *_registered.values())
+    return every
+
+
+_every: list[tuple[Programme, ...] | None] = [None]
+"""`programmes()`'s answer, kept: every family of a batch asks for it."""
 
 
 def _bundled(module: str) -> Programme:
@@ -111,12 +118,14 @@ def register(new: Programme) -> Programme:
     if new.id in {p.id for p in programmes()}:
         raise ValueError(f"a programme {new.id!r} is already listed")
     _registered[new.id] = new
+    _every[0] = None
     return new
 
 
 def unregister(programme_id: str) -> None:
     """Remove a programme added with `register` (bundled ones stay)."""
     _registered.pop(programme_id, None)
+    _every[0] = None
 
 
 def __getattr__(name: str) -> Any:
