@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from pbr._attribute_docs import describe_fields
 from pbr.money import MAX_MONEY, PENNY, ZERO, Money, money
 from pbr.reasons import RENAMED_REASON_CODES as _RENAMED
 from pbr.reasons import ReasonCode, current_code
@@ -76,7 +77,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'pbr.decisions' has no attribute {name!r}")
 
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+_FROZEN = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_fields)
 
 _M = TypeVar("_M", bound=BaseModel)
 _TEMPLATES: dict[

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 
+from pbr._attribute_docs import describe_fields
 from pbr._strict import Count, ExactNumber, Flag, IsoDate
 from pbr.money import Money
 from pbr.periods import TERMS, TermName, default_term
@@ -107,8 +108,9 @@ AcademicYear = Annotated[
 ]
 
 _CONFIG = ConfigDict(
-    frozen=True, extra="forbid", str_strip_whitespace=False, use_attribute_docstrings=True
+    frozen=True, extra="forbid", str_strip_whitespace=False, json_schema_extra=describe_fields
 )
+"""Every record model's settings; fields are described in the schema by their docstrings."""
 
 
 class _Event(BaseModel):
