@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from hypothesis import strategies as st
+
 import pbr
 from pbr.decisions import Decision, ResultKind
 from pbr.rules import RuleSet
@@ -59,3 +61,8 @@ def evaluate(fam: pbr.Family, as_of: str | date, rules: RuleSet | None = None) -
 
 def codes(decision: Decision, kind: ResultKind) -> list[str]:
     return [r.code for r in decision.results[kind].reasons]
+
+
+def around(day: date) -> st.SearchStrategy[date]:
+    """`day` or the day either side: where a comparison can go wrong."""
+    return st.integers(-1, 1).map(lambda n: date.fromordinal(day.toordinal() + n))

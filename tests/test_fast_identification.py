@@ -30,6 +30,7 @@ from pbr.rules import RuleSet
 from pbr.testing import family_records
 
 from . import plain_evidence
+from .builders import around
 from .plain_evidence import Evidence, evidence
 
 # --- the plain form: identification as pbr first wrote it (arrange the evidence, then judge) ---
@@ -270,11 +271,6 @@ def test_identification_is_the_plain_form(
     _same(identify(family, rules), plain_identify(family, rules))
 
 
-def _near(day: date) -> st.SearchStrategy[date]:
-    """`day` or the day either side: where a comparison can go wrong."""
-    return st.integers(-1, 1).map(lambda n: date.fromordinal(day.toordinal() + n))
-
-
 @st.composite
 def edge_records(draw: st.DrawFn) -> tuple[RuleSet, dict[str, object]]:
     """A rule set, and a record whose facts sit on identification's edges: members turning
@@ -307,7 +303,7 @@ def edge_records(draw: st.DrawFn) -> tuple[RuleSet, dict[str, object]]:
                 ]
             )
         )
-        born = draw(st.one_of(_near(add_months(anchor, -12 * years)), st.just(date(2000, 2, 29))))
+        born = draw(st.one_of(around(add_months(anchor, -12 * years)), st.just(date(2000, 2, 29))))
         members.append({"person_id": person, "date_of_birth": born.isoformat()})
         for row_term in terms if draw(st.booleans()) else ():
             if draw(st.booleans()):
@@ -326,12 +322,12 @@ def edge_records(draw: st.DrawFn) -> tuple[RuleSet, dict[str, object]]:
                     }
                 )
         grown = add_months(born, 12 * adult)
-        for day in draw(st.lists(st.one_of(_near(start), _near(attached), _near(grown)))):
+        for day in draw(st.lists(st.one_of(around(start), around(attached), around(grown)))):
             if day >= born:
                 offences.append({"person_id": person, "date": day.isoformat()})
         for _ in range(draw(st.integers(0, 2))):  # two spells at once are allowed
-            begun = min(draw(_near(attached)), draw(_near(grown)))
-            end = draw(st.one_of(st.none(), _near(attached), _near(grown)))
+            begun = min(draw(around(attached)), draw(around(grown)))
+            end = draw(st.one_of(st.none(), around(attached), around(grown)))
             spells.append(
                 {
                     "person_id": person,
@@ -340,7 +336,7 @@ def edge_records(draw: st.DrawFn) -> tuple[RuleSet, dict[str, object]]:
                     "end": None if end is None or end < max(begun, born) else end.isoformat(),
                 }
             )
-    asb = [{"date": day.isoformat()} for day in draw(st.lists(_near(start) | _near(attached)))]
+    asb = [{"date": day.isoformat()} for day in draw(st.lists(around(start) | around(attached)))]
     return rules, {
         "family_id": "F1",
         "attached_on": attached.isoformat(),

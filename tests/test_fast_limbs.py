@@ -64,6 +64,7 @@ from pbr.rules import RuleSet
 from pbr.testing import as_of_dates, families, interpretation_choices
 
 from . import plain_evidence
+from .builders import around
 from .plain_evidence import Evidence, evidence
 
 # --- the plain forms: the results as pbr first wrote them (evidence arranged, then each rule) ---
@@ -482,11 +483,6 @@ def test_results_are_the_plain_form(
     _results_are_plain(family, rules, as_of, identified)
 
 
-def _near(day: date) -> st.SearchStrategy[date]:
-    """`day` or the day either side: where a comparison can go wrong."""
-    return st.integers(-1, 1).map(lambda n: date.fromordinal(day.toordinal() + n))
-
-
 @st.composite
 def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
     """A rule set, an as-of day and a record whose facts sit on the results' edges: offences,
@@ -497,7 +493,7 @@ def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
     attached = draw(st.dates(min_value=date(2012, 4, 1), max_value=date(2015, 3, 31)))
     as_of = draw(
         st.one_of(
-            _near(add_months(attached, draw(st.sampled_from([0, 6, 12, 18, 24])))),
+            around(add_months(attached, draw(st.sampled_from([0, 6, 12, 18, 24])))),
             st.dates(min_value=attached, max_value=date(2017, 3, 31)),
         ).filter(lambda d: d >= date(2012, 4, 1))
     )
@@ -531,7 +527,7 @@ def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
                 ]
             )
         )
-        born = draw(st.one_of(_near(add_months(anchor, -12 * years)), st.just(date(2000, 2, 29))))
+        born = draw(st.one_of(around(add_months(anchor, -12 * years)), st.just(date(2000, 2, 29))))
         members.append({"person_id": person, "date_of_birth": born.isoformat()})
         for row_term in terms if draw(st.booleans()) else ():
             if row_term.start > born and draw(st.booleans()):
@@ -548,7 +544,7 @@ def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
                     }
                 )
         grown = add_months(born, 12 * adult)
-        near = st.one_of(*(_near(day) for day in (*edges, grown)))
+        near = st.one_of(*(around(day) for day in (*edges, grown)))
         for day in draw(st.lists(near, max_size=4)):
             if day >= born:
                 offences.append({"person_id": person, "date": day.isoformat()})
@@ -561,7 +557,7 @@ def edge_cases(draw: st.DrawFn) -> tuple[RuleSet, date, dict[str, object]]:
                         "provision": draw(st.sampled_from(["work_programme", "esf"])),
                     }
                 )
-    asb_days = draw(st.lists(st.one_of(*(_near(day) for day in edges)), max_size=6))
+    asb_days = draw(st.lists(st.one_of(*(around(day) for day in edges)), max_size=6))
     return (
         rules,
         as_of,
@@ -795,12 +791,12 @@ def test_continuous_employment_on_the_edges_is_the_plain_form(data: st.DataObjec
     for i in range(data.draw(st.integers(1, 3))):
         person = f"A{i}"
         born = data.draw(
-            st.one_of(_near(add_months(attached, -12 * adult)), st.just(date(1996, 2, 29)))
+            st.one_of(around(add_months(attached, -12 * adult)), st.just(date(1996, 2, 29)))
         )
         members.append({"person_id": person, "date_of_birth": born.isoformat()})
         for _ in range(data.draw(st.integers(0, 2))):
-            start = max(born, data.draw(_near(attached)))
-            end = data.draw(st.one_of(st.none(), _near(attached)))
+            start = max(born, data.draw(around(attached)))
+            end = data.draw(st.one_of(st.none(), around(attached)))
             benefit.append(
                 {
                     "person_id": person,
@@ -809,7 +805,7 @@ def test_continuous_employment_on_the_edges_is_the_plain_form(data: st.DataObjec
                     "end": None if end is None or end < start else end.isoformat(),
                 }
             )
-        begun = max(born, data.draw(_near(attached)))
+        begun = max(born, data.draw(around(attached)))
         for _ in range(data.draw(st.integers(0, 3))):
             start = date.fromordinal(begun.toordinal() + data.draw(st.integers(-3, 200)))
             length = data.draw(st.one_of(st.none(), st.integers(0, 120)))
@@ -831,7 +827,7 @@ def test_continuous_employment_on_the_edges_is_the_plain_form(data: st.DataObjec
         }
     )
     weeks = data.draw(st.sampled_from([13, 26]))
-    as_of = data.draw(st.one_of(_near(attached + timedelta(weeks=weeks)), as_of_dates()))
+    as_of = data.draw(st.one_of(around(attached + timedelta(weeks=weeks)), as_of_dates()))
     _same(
         continuous_employment(family, rules, as_of),
         plain_continuous_employment(family, rules, as_of),
