@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from pydantic import ValidationError
 
 from pbr._compiled import decode_family
-from pbr.decisions import Decision, decision_json
+from pbr.decisions import Decision, decision_json, lean_parts
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, parse_family
 from pbr.money import ZERO
@@ -394,6 +394,10 @@ class _Job:
         return [self.one(n, item) for n, item in chunk]
 
     def many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
+        with lean_parts():  # decisions built only to be written: as plain Structs (`pbr._lean`)
+            return self._many_json(chunk)
+
+    def _many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
         out: list[Evaluated | Rejection] = []
         for n, item in chunk:
             done = self.one(n, item)

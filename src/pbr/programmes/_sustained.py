@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from pbr.decisions import Identification, Reason, ResultDecision, ResultKind
+from pbr.decisions import Identification, Reason, ResultDecision, ResultKind, trusted
 from pbr.money import ZERO
 from pbr.periods import FinancialYear, financial_year_of
 from pbr.plans import (
@@ -91,7 +91,8 @@ def identification(
             ),
         )
     problems = tuple(p.problem for p in family.problems_at_entry)
-    return Identification(
+    return trusted(  # every value is already what validation would give
+        Identification,
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,
