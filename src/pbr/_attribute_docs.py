@@ -2,7 +2,7 @@
 
 The record and decision models document every field with a docstring under it, and their JSON
 Schema carries it as the field's ``description``. Pydantic can read these itself
-(``use_attribute_docstrings``), but does so while each class is built: a fifth of every
+(``use_attribute_docstrings``), but does so while each class is built: about 6% of every
 command's start-up, for text only a schema uses. Here the module's source is read once, when
 a schema is first asked for, through the models' ``json_schema_extra``. The schema is the same
 (tests/test_attribute_docs.py holds it to pydantic's own reading).

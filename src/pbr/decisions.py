@@ -89,8 +89,8 @@ _lean_now = _LEAN.get
 class lean_parts:  # a context manager read as a verb: ``with lean_parts():``
     """Within: the trusted constructors build `pbr._lean` Structs, not models (this context only).
 
-    For a batch that only writes decisions as JSON (`decision_json` writes the same bytes): a
-    Struct costs a tenth of a model. A context variable, so another thread's or task's
+    For a batch that only writes decisions out (`decision_json` writes the same bytes, the CSV
+    rows and table cells read the same attributes): a Struct costs a tenth of a model. A context variable, so another thread's or task's
     `pbr.evaluate` still gets models. A class, not a generator: a batch enters it per family.
     """
 
