@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 import pbr
-from pbr import _lean, testing
+from pbr import _lean, batch, testing
 from pbr.batch import Evaluated, Render, evaluate_many_json
 from pbr.decisions import (
     Decision,
@@ -51,6 +51,20 @@ def _lean_decision(family: pbr.Family, as_of: date, **kw: Any) -> Any:
     return decision
 
 
+def assert_same_model(got: Any, model: Decision) -> None:
+    """The model the public API builds: equal, the same type and fields set at every level."""
+    assert type(got) is Decision
+    assert got == model
+    assert got.model_fields_set == model.model_fields_set
+    assert repr(got) == repr(model)
+    for kind, result in got.results.items():
+        assert type(result) is ResultDecision
+        assert result.model_fields_set == model.results[kind].model_fields_set
+        assert all(type(r) is Reason for r in result.reasons)
+    assert all(type(r) is Reason for r in (*got.identification, *got.warnings))
+    assert got.model_dump_json() == model.model_dump_json()
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_each_lean_part_mirrors_its_model_field_for_field(model: type[pbr.Decision]) -> None:
     lean = _lean.PARTS[model.__name__]
@@ -68,8 +82,8 @@ def test_the_reference_corpus_is_written_byte_for_byte(as_of: date) -> None:
             continue
         lean = _lean_decision(family, as_of)
         assert decision_json(lean) == model.model_dump_json().encode()
-        assert as_model(lean) == model
-        assert type(as_model(lean)) is Decision
+        assert_same_model(as_model(lean), model)
+        assert_same_model(as_model(_lean.unpack(_lean.pack(lean))), model)  # a worker's way
         written += 1
     assert written > 100
 
@@ -90,7 +104,8 @@ def test_generated_families_are_written_byte_for_byte(
     event(f"{programme}, {'eligible' if model.eligible else 'not eligible'}")
     lean = _lean_decision(family, as_of, rules=rules)
     assert decision_json(lean) == model.model_dump_json().encode()
-    assert as_model(lean) == model
+    assert_same_model(as_model(lean), model)
+    assert_same_model(as_model(_lean.unpack(_lean.pack(lean))), model)
 
 
 def test_the_batch_writes_what_the_public_api_would() -> None:
@@ -184,3 +199,39 @@ def test_a_lone_surrogate_fails_as_pydantic_fails() -> None:
     spoiled = msgspec.structs.replace(lean, warnings=(reason,))
     with pytest.raises(PydanticSerializationError, match="surrogates not allowed"):
         decision_json(spoiled)
+
+
+def test_a_pool_of_evaluate_many_gives_the_models_one_process_gives() -> None:
+    """Workers send MessagePack; the parent's models are the serial ones, fields set and all."""
+    as_of = date(2016, 3, 31)
+    serial = list(pbr.evaluate_many(LINES, as_of=as_of, workers=1))
+    pooled = list(pbr.evaluate_many(LINES, as_of=as_of, workers=2, chunk_size=50))
+    assert len(pooled) == len(serial)
+    for got, want in zip(pooled, serial, strict=True):
+        if isinstance(want, Decision):
+            assert_same_model(got, want)
+        else:
+            assert got == want
+
+
+def test_a_decision_messagepack_cannot_hold_is_sent_as_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(decision: object) -> bytes:
+        raise OverflowError("integer out of range")
+
+    monkeypatch.setattr(_lean, "pack", refuse)
+    job = batch._Job(date(2016, 3, 31), None, {}, {}, "x")
+    done = job.many_packed([(1, LINES[0]), (2, b'{"family_id": 7}')])
+    assert [type(x) for x in done] == [Decision, pbr.Rejection]
+    assert_same_model(done[0], pbr.evaluate(FAMILIES[0], as_of=date(2016, 3, 31)))
+
+
+def test_messagepack_refuses_what_it_cannot_hold_rather_than_change_it() -> None:
+    with lean_parts():
+        reason = trusted_reason("CAP_REACHED", "payment.cap", "S1", "m", {"n": 2**70})
+    lean = msgspec.structs.replace(
+        _lean_decision(FAMILIES[0], date(2016, 3, 31)), warnings=(reason,)
+    )
+    with pytest.raises(OverflowError):
+        _lean.pack(lean)

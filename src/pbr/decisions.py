@@ -588,10 +588,7 @@ class Decision(_Pickled):
 
 
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
-_MODELS: dict[str, type[_Pickled]] = {
-    cls.__name__: cls for cls in (Reason, ResultDecision, Identification, Provenance, Decision)
-}
-"""The models `pbr._lean` mirrors, by name (`as_model`)."""
+_DECISION_ORDER = tuple(Decision.model_fields)
 
 
 def decision_json(decision: Decision) -> bytes:
@@ -617,21 +614,86 @@ def decision_json(decision: Decision) -> bytes:
 
 
 def as_model(part: Any) -> Any:
-    """A `pbr._lean` part (and the parts in it) as the model it mirrors; anything else as it is."""
-    cls = _MODELS.get(type(part).__name__) if type(part).__module__ == "pbr._lean" else None
-    if cls is None:
-        if isinstance(part, tuple):
-            return tuple(as_model(p) for p in part)
-        if isinstance(part, dict):
-            return {k: as_model(v) for k, v in part.items()}
-        return part
-    values = {name: as_model(getattr(part, name)) for name in cls.model_fields}
-    fields_set = set(values)
-    if cls is Decision:
-        fields_set.discard("format_version")
-        if values["provenance"] is None:
-            fields_set.discard("provenance")
-    return _rebuilt(cls, values, fields_set)
+    """A `pbr._lean` part (and the parts in it) as the model it mirrors; anything else as it is.
+
+    The model is the one the trusted constructors would have built: equal, with the same fields
+    set. A parallel `pbr.evaluate_many` turns each decision its workers send back into a model
+    this way.
+    """
+    convert = _converters().get(type(part))
+    if convert is not None:
+        return convert(part)
+    if isinstance(part, tuple):
+        return tuple(as_model(p) for p in part)
+    if isinstance(part, dict):
+        return {k: as_model(v) for k, v in part.items()}
+    return part
+
+
+@cache
+def _converters() -> dict[type, Any]:
+    from pbr import _lean
+
+    return {
+        _lean.Reason: _reason_model,
+        _lean.ResultDecision: _result_model,
+        _lean.Identification: _identification_model,
+        _lean.Provenance: _provenance_model,
+        _lean.Decision: _decision_model,
+    }
+
+
+def _reason_model(r: Any) -> Reason:
+    values = {
+        "code": r.code,
+        "rule": r.rule,
+        "source": r.source,
+        "message": r.message,
+        "compared": r.compared,
+    }
+    return _rebuilt(Reason, values, set(_REASON_FIELDS))
+
+
+def _reasons_model(reasons: tuple[Any, ...]) -> tuple[Reason, ...]:
+    return tuple(map(_reason_model, reasons))
+
+
+def _result_model(r: Any) -> ResultDecision:
+    values = {
+        "status": r.status,
+        "amount": r.amount,
+        "rate": r.rate,
+        "earliest_date": r.earliest_date,
+        "reasons": _reasons_model(r.reasons),
+    }
+    return _rebuilt(ResultDecision, values, set(_RESULT_FIELDS))
+
+
+def _provenance_model(p: Any) -> Provenance:
+    values = {"pbr_version": p.pbr_version, "rules_hash": p.rules_hash, "input_hash": p.input_hash}
+    return _rebuilt(Provenance, values, set(_PROVENANCE_FIELDS))
+
+
+def _identification_model(i: Any) -> Identification:
+    values = {name: getattr(i, name) for name in Identification.model_fields}
+    values["reasons"] = _reasons_model(i.reasons)
+    values["warnings"] = _reasons_model(i.warnings)
+    return _rebuilt(Identification, values, set(values))
+
+
+def _decision_model(d: Any) -> Decision:
+    import msgspec
+
+    values = dict(zip(_DECISION_ORDER, msgspec.structs.astuple(d), strict=True))
+    values["warnings"] = _reasons_model(d.warnings)
+    values["identification"] = _reasons_model(d.identification)
+    values["results"] = {kind: _result_model(r) for kind, r in d.results.items()}
+    fields_set = set(_DECISION_FIELDS)
+    if d.provenance is None:
+        fields_set.discard("provenance")
+    else:
+        values["provenance"] = _provenance_model(d.provenance)
+    return _rebuilt(Decision, values, fields_set)
 
 
 @cache
