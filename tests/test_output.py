@@ -6,6 +6,7 @@ import csv
 import errno
 import io
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -23,11 +24,16 @@ from hypothesis import strategies as st
 import pbr
 from pbr.cli import main
 from pbr.output import (
+    RESULT_COLUMNS,
+    CsvWriter,
     OutputError,
     atomic_writer,
+    decision_text,
     markdown_text,
     neutralise,
+    neutralised,
     restore,
+    result_rows,
     write_decisions,
 )
 
@@ -419,3 +425,50 @@ def test_a_slow_reader_of_a_fifo_gets_everything(tmp_path: Path) -> None:
         handle.write(b"x" * 300_000)
     reader.join(10)
     assert got == [b"x" * 300_000]
+
+
+# --- the batch's CSV text, built as lists ------------------------------------------------------
+
+
+def _neutralise_as_written_first(text: str) -> str:
+    """`neutralise` as first written, without its fast path: the oracle for it."""
+    if text.startswith("'"):
+        return "'" + text
+    if text.lstrip(" ").startswith(TRIGGERS) and not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", text):
+        return "'" + text
+    return text
+
+
+@given(st.text())
+def test_neutralise_s_fast_path_changes_nothing(text: str) -> None:
+    assert neutralise(text) == _neutralise_as_written_first(text)
+
+
+def _csv_as_written_first(decision: pbr.Decision, render: str) -> str:
+    """`decision_text`'s CSV as first written: dict rows through the csv module's writers."""
+    buffer = io.StringIO()
+    if render == "csv":
+        writer = csv.DictWriter(buffer, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+        writer.writerows(neutralised(row) for row in result_rows(decision))
+    else:
+        CsvWriter(buffer, RESULT_COLUMNS).writerows(result_rows(decision))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("render", ["csv", "csv-file"])
+@pytest.mark.parametrize(
+    "council", [None, "Leeds", *HOSTILE, "a\rb", "'quoted", "line\nbreak", ' "q" ', "＝1"]
+)
+def test_the_batch_s_csv_text_is_the_csv_writers(council: str | None, render: str) -> None:
+    family = pbr.Family.model_validate(
+        record(local_authority=council, family_id="F-1")
+        if council is not None
+        else record(family_id="F-1")
+    )
+    decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    assert decision_text(decision, render) == _csv_as_written_first(decision, render)
+    if render == "csv-file":  # a file's CSV reads back to the rows, a carriage return included
+        back = csv.reader(io.StringIO(decision_text(decision, render)))
+        assert [dict(zip(RESULT_COLUMNS, r, strict=True)) for r in back] == [
+            neutralised(row) for row in result_rows(decision)
+        ]

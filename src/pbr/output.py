@@ -22,7 +22,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -82,27 +82,41 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
     >>> [r["result"] for r in result_rows(pbr.evaluate(family, as_of=date(2013, 1, 1)))]
     ['crime_asb_education', 'progress_to_work', 'continuous_employment']
     """
+    for row in _result_lists(decision):
+        yield dict(zip(RESULT_COLUMNS, row, strict=True))
+
+
+def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[list[str]]:
+    """`result_rows` as lists in `RESULT_COLUMNS` order, each value through `cell` once.
+
+    The family's own columns are worked out (and passed through `cell`) once for all its rows.
+    """
     d = decision
-    for kind, r in d.results.items():
-        yield {
-            "family_id": d.family_id,
-            "local_authority": d.local_authority or "",
-            "programme": d.programme,
-            "rules_version": d.rules_version,
-            "as_of": d.as_of.isoformat(),
-            "attached_on": d.attached_on.isoformat(),
-            "attachment_year": d.attachment_year,
-            "eligible": "true" if d.eligible else "false",
-            "attachment_fee": f"{d.attachment_fee:.2f}",
-            "result": kind,
-            "status": r.status,
-            "amount": f"{r.amount:.2f}",
-            "rate": f"{r.rate:.2f}",
-            "earliest_date": r.earliest_date.isoformat() if r.earliest_date else "",
-            "reason_codes": " ".join(r.codes),
-            "payable": f"{d.payable:.2f}",
-            "paid_to_date": f"{d.paid_to_date:.2f}",
-        }
+    family = [
+        cell(d.family_id),
+        cell(d.local_authority or ""),
+        cell(d.programme),
+        cell(d.rules_version),
+        cell(d.as_of.isoformat()),
+        cell(d.attached_on.isoformat()),
+        cell(d.attachment_year),
+        cell("true" if d.eligible else "false"),
+        cell(f"{d.attachment_fee:.2f}"),
+    ]
+    paid = [cell(f"{d.payable:.2f}"), cell(f"{d.paid_to_date:.2f}")]
+    return [
+        [
+            *family,
+            cell(kind),
+            cell(r.status),
+            cell(f"{r.amount:.2f}"),
+            cell(f"{r.rate:.2f}"),
+            cell(r.earliest_date.isoformat() if r.earliest_date else ""),
+            cell(" ".join(r.codes)),
+            *paid,
+        ]
+        for kind, r in d.results.items()
+    ]
 
 
 TABLE_KINDS: tuple[str, ...] = (
@@ -167,16 +181,19 @@ def decision_text(decision: Decision, render: str) -> str:
     >>> decision_text(decision, "table")[:20]
     '["F1", "TF1", "2012-'
     """
-    buffer = io.StringIO()
-    if render == "csv":
-        writer = csv.DictWriter(buffer, fieldnames=RESULT_COLUMNS, lineterminator="\n")
-        writer.writerows(neutralised(row) for row in result_rows(decision))
-    elif render == "csv-file":
-        CsvWriter(buffer, RESULT_COLUMNS).writerows(result_rows(decision))
-    elif render == "table":
+    if render == "table":
         return json.dumps(table_cells(decision), ensure_ascii=False)
-    else:
+    if render not in ("csv", "csv-file"):
         raise ValueError(f"unknown render {render!r}")
+    # as `neutralised` rows through `csv.DictWriter` ("csv") or through `CsvWriter`
+    # ("csv-file": a row with a carriage return has every value quoted), built as lists
+    buffer = io.StringIO()
+    plain = csv.writer(buffer, lineterminator="\n")
+    for values in _result_lists(decision, neutralise):
+        if render == "csv-file" and any("\r" in v for v in values):
+            csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(values)
+        else:
+            plain.writerow(values)
     return buffer.getvalue()
 
 
@@ -225,6 +242,8 @@ def neutralise(text: str) -> str:
     >>> neutralise("-12.50"), neutralise("C-001"), restore(neutralise("'quoted"))
     ('-12.50', 'C-001', "'quoted")
     """
+    if text[:1].isalnum():  # the usual cell: no formula, space or apostrophe can start it
+        return text
     if text.startswith("'"):
         return "'" + text
     if text.lstrip(" ").startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
