@@ -185,12 +185,12 @@ def decision_text(decision: Decision, render: str) -> str:
         return json.dumps(table_cells(decision), ensure_ascii=False)
     if render not in ("csv", "csv-file"):
         raise ValueError(f"unknown render {render!r}")
-    # as `neutralised` rows through `csv.DictWriter` ("csv") or through `CsvWriter`
-    # ("csv-file": a row with a carriage return has every value quoted), built as lists
+    # as `CsvWriter` writes the rows (a row with a carriage return has every value quoted, so
+    # no reader splits it there, on a terminal too), built as lists
     buffer = io.StringIO()
     plain = csv.writer(buffer, lineterminator="\n")
     for values in _result_lists(decision, neutralise):
-        if render == "csv-file" and any("\r" in v for v in values):
+        if any("\r" in v for v in values):
             csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(values)
         else:
             plain.writerow(values)
