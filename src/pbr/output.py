@@ -185,15 +185,12 @@ def decision_text(decision: Decision, render: str) -> str:
         return json.dumps(table_cells(decision), ensure_ascii=False)
     if render not in ("csv", "csv-file"):
         raise ValueError(f"unknown render {render!r}")
-    # as `CsvWriter` writes the rows (a row with a carriage return has every value quoted, so
-    # no reader splits it there, on a terminal too), built as lists
+    # as `CsvWriter` writes the rows (a row with a carriage return quoted whole, on a terminal
+    # too), each value neutralised once: the family's own columns once for all its rows
     buffer = io.StringIO()
-    plain = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     for values in _result_lists(decision, neutralise):
-        if any("\r" in v for v in values):
-            csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(values)
-        else:
-            plain.writerow(values)
+        writer.write_neutralised(values)
     return buffer.getvalue()
 
 
@@ -288,8 +285,9 @@ class CsvWriter:
 
     def __init__(self, handle: IO[str], fieldnames: Iterable[str] = ()) -> None:
         self.fieldnames = tuple(fieldnames)
+        self._handle = handle
         self._plain = csv.writer(handle, lineterminator="\n")
-        self._quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._quoted: Any = None  # made for the first row that needs it (rare)
 
     def writeheader(self) -> None:
         """Write `fieldnames` as the first row."""
@@ -301,9 +299,16 @@ class CsvWriter:
             values = [row.get(name, "") for name in self.fieldnames]
         else:
             values = list(row)
-        values = [neutralise(v) if isinstance(v, str) else v for v in values]
-        carriage = any(isinstance(v, str) and "\r" in v for v in values)
-        (self._quoted if carriage else self._plain).writerow(values)
+        self.write_neutralised([neutralise(v) if isinstance(v, str) else v for v in values])
+
+    def write_neutralised(self, values: list[Any]) -> None:
+        """Write one row whose text is already neutralised (as `writerow` would, after it)."""
+        if any(isinstance(v, str) and "\r" in v for v in values):
+            if self._quoted is None:
+                self._quoted = csv.writer(self._handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+            self._quoted.writerow(values)
+        else:
+            self._plain.writerow(values)
 
     def writerows(self, rows: Iterable[Iterable[Any] | Mapping[str, Any]]) -> None:
         """Write each row."""
