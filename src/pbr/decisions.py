@@ -79,7 +79,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'pbr.decisions' has no attribute {name!r}")
 
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_fields)
+_FROZEN = ConfigDict(
+    frozen=True, extra="forbid", json_schema_extra=describe_fields, defer_build=True
+)
+"""Every decision model's settings: built on first use (a batch writing Structs never needs them)."""
 
 _M = TypeVar("_M", bound=BaseModel)
 _LEAN: ContextVar[ModuleType | None] = ContextVar("pbr_lean_parts", default=None)
@@ -314,6 +317,8 @@ class _Pickled(BaseModel):
 
     Workers of `pbr.evaluate_many` send decisions to the parent process this way.
     """
+
+    model_config = _FROZEN
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuilt, (type(self), self.__dict__, self.__pydantic_fields_set__))

@@ -114,7 +114,7 @@ def provenance(
     # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
     # (tests/test_assembly.py); hashed in one call with the date appended.
     if isinstance(family, Family):
-        written = _family_json(family)
+        written = Family.__pydantic_serializer__.to_json(family)
     else:  # a batch's compiled record (`pbr._compiled`): the same bytes, written faster
         from pbr._compiled import canonical_json
 
@@ -123,9 +123,6 @@ def provenance(
     return trusted_provenance(
         __version__, rules_hash(rules, plan), hashlib.sha256(canonical).hexdigest()
     )
-
-
-_family_json = Family.__pydantic_serializer__.to_json
 
 
 def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:

@@ -70,7 +70,7 @@ class FieldError(BaseModel):
     ('attached_on', '"2013-02-30"', 'date_parsing')
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     loc: str
     """The field path, e.g. ``members.0.date_of_birth`` (empty for the whole record)."""
@@ -113,7 +113,7 @@ class Rejection(BaseModel):
     ('F9', 1, 'attached_on')
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     source: str
     """The file (or ``<input>``) the record came from."""

@@ -64,7 +64,7 @@ _BUILT_IN_AGGREGATE: Mapping[str, frozenset[str]] = {
     "fixed_term_exclusions": frozenset({"sum"}),
 }
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
+_STRICT = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 _Name = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 _Description = Annotated[str, Strict(), Field(max_length=500)]
 

@@ -108,7 +108,11 @@ AcademicYear = Annotated[
 ]
 
 _CONFIG = ConfigDict(
-    frozen=True, extra="forbid", str_strip_whitespace=False, json_schema_extra=describe_fields
+    frozen=True,
+    extra="forbid",
+    str_strip_whitespace=False,
+    json_schema_extra=describe_fields,
+    defer_build=True,  # built on first use: a batch of compiled records never needs them
 )
 """Every record model's settings; fields are described in the schema by their docstrings."""
 
