@@ -18,11 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pbr
+from pbr._parts import pence as _pence
 from pbr.decisions import (
     Decision,
     Provenance,
     ResultDecision,
-    _pence,
     trusted,
     trusted_decision,
     trusted_provenance,

@@ -1,6 +1,6 @@
 """The input side's fast paths agree with the exact checks they stand in front of.
 
-`records._plainly_consistent` must say "consistent" exactly when `_consistency_problems` finds
+`_record_checks.plainly_consistent` must say "consistent" exactly when `_consistency_problems` finds
 nothing (and does not raise); `io._duplicate_keys` must find exactly the keys `_all_repeated_keys`
 finds. Families are drawn valid and then spoiled at the model level, near every boundary.
 """
@@ -16,9 +16,11 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from pbr._record_checks import consistency_problems as _consistency_problems
+from pbr._record_checks import plainly_consistent as _plainly_consistent
 from pbr.io import _all_repeated_keys, _duplicate_keys
 from pbr.periods import default_term
-from pbr.records import Family, _consistency_problems, _plainly_consistent
+from pbr.records import Family
 from pbr.testing import PROGRAMMES, broken_family_records, family_records
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'

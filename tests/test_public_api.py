@@ -81,6 +81,9 @@ def test_every_public_name_is_on_the_api_page_with_an_example() -> None:
 
 
 DOCUMENTED_MODULES = (
+    "pbr._parts",
+    "pbr._rejection",
+    "pbr._scalars",
     "pbr.decisions",
     "pbr.errors",
     "pbr.explain",

@@ -8,55 +8,41 @@ takes the pydantic path, so every rejection and its message stay pydantic's). Ab
 to validate and 6x faster to serialise than pydantic-core here. The rules read records by their
 attributes and `member_birthdays()`, so they run unchanged on a Struct.
 
-What msgspec cannot say in a type is checked after decoding, by the record models' own
-validators where they have one: money and exact numbers (in ``__post_init__``), academic years,
-the family's cross-field check; and here, dates within `EARLIEST_DATE`..`LATEST_DATE` and keys
-given twice (msgspec keeps the last; pbr refuses the record).
+What msgspec cannot say in a type is checked after decoding, by the functions the record models
+validate with (`pbr._scalars`, `pbr.money`, `pbr._record_checks`; none needs pydantic): money and
+exact numbers (in ``__post_init__``), academic years, the family's cross-field check; and here,
+dates within `EARLIEST_DATE`..`LATEST_DATE` and keys given twice (msgspec keeps the last; pbr
+refuses the record).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_origin
 
 import msgspec
-from pydantic import AfterValidator, PlainSerializer, PlainValidator
 
-from pbr._strict import MAX_COUNT, ExactNumber
-from pbr.money import Money
-from pbr.periods import EARLIEST_DATE, LATEST_DATE, TermName
-from pbr.records import (
-    AcademicYear,
+from pbr._record_checks import (
     AsbKind,
     Benefit,
-    Family,
     FamilyNeed,
     PaymentKind,
     PhaseTwoProblem,
     Problem,
     Programme,
+    academic_year,
+    plainly_consistent,
 )
+from pbr._scalars import MAX_COUNT, exact_number, number_text
+from pbr.money import money_field, money_text
+from pbr.periods import EARLIEST_DATE, LATEST_DATE, TermName
+
+if TYPE_CHECKING:
+    from pbr.records import Family
 
 __all__ = ["STRUCTS", "canonical_json", "decode_family", "is_compiled"]
-
-
-def _of(annotated: Any, kind: type[Any]) -> Callable[[Any], Any]:
-    """The function of the `kind` (a pydantic validator or serializer) in a field's type."""
-    found: Callable[[Any], Any] = next(m.func for m in get_args(annotated) if isinstance(m, kind))
-    return found
-
-
-# What msgspec cannot check is checked by the record models' own functions, taken from them:
-_money = _of(Money, PlainValidator)
-_money_text = _of(Money, PlainSerializer)
-_number = _of(ExactNumber, PlainValidator)
-_number_text = _of(ExactNumber, PlainSerializer)
-_academic_year = _of(AcademicYear, AfterValidator)
-_consistent = Family.__pydantic_decorators__.model_validators["_check_consistency"].func
-"""`Family`'s cross-field check: returns the record, or raises listing every problem."""
 
 # Patterns use \A and \Z: msgspec matches with Python's `re`, where `$` also matches before a
 # final newline; pydantic-core's Rust regex does not (so "A1\n" must be refused here too).
@@ -158,8 +144,8 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     claim_id: Code | None = None
 
     def __post_init__(self) -> None:
-        amount = _money(self.amount)
-        if str(amount) != _money_text(amount):  # msgspec writes str(): pydantic's text too?
+        amount = money_field(self.amount)
+        if str(amount) != money_text(amount):  # msgspec writes str(): pydantic's text too?
             raise ValueError("not written as pydantic writes it")
         msgspec.structs.force_setattr(self, "amount", amount)
 
@@ -183,8 +169,8 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     def __post_init__(self) -> None:
         if type(self.value) is not Decimal:  # not the default
-            value = _number(self.value)
-            if str(value) != _number_text(value):  # not 1E-7 where pydantic writes 0.0000001
+            value = exact_number(self.value)
+            if str(value) != number_text(value):  # not 1E-7 where pydantic writes 0.0000001
                 raise ValueError("not written as pydantic writes it")
             msgspec.structs.force_setattr(self, "value", value)
 
@@ -316,7 +302,8 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
         # The one place a compiled record poses as a `Family`: it has the same fields and
         # values, and the rules only read them (tests/test_compiled_record.py holds it to that).
         typed = cast("Family", family)
-        _consistent(typed)  # also proves every event's person_id a member's
+        if not plainly_consistent(typed):  # also proves every event's person_id a member's
+            return None
         canonical = _encode(family)
         if _BAD_YEAR.search(canonical):
             return None
@@ -330,6 +317,6 @@ def _check_academic_year(text: str) -> None:
     """Raise unless pydantic accepts `text` as an academic year (``2012/13``)."""
     if _ACADEMIC_YEAR.fullmatch(text) is None:
         raise ValueError(text)
-    _academic_year(text)
+    academic_year(text)
     if len(_GOOD_YEARS) < 10_000:
         _GOOD_YEARS.add(text)

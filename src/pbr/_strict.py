@@ -1,4 +1,4 @@
-"""The strict scalar types of pbr's input formats: ISO dates, whole counts, flags, exact numbers.
+"""The strict scalar types of pbr's input formats: dates, counts, flags, exact numbers, money.
 
 Nothing is coerced: a date is ``YYYY-MM-DD`` text (or a `datetime.date` from Python, never a
 `datetime`), a count a whole JSON number, a flag ``true`` or ``false``, an exact number a whole
@@ -26,12 +26,11 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
+from pbr._scalars import MAX_COUNT, exact_number, number_text
+from pbr.money import money_field, money_text
 from pbr.periods import EARLIEST_DATE, LATEST_DATE
 
-__all__ = ["MAX_COUNT", "Count", "ExactNumber", "Flag", "IsoDate"]
-
-MAX_COUNT = 100_000
-"""The largest count a record may hold (a term has at most a few hundred sessions)."""
+__all__ = ["MAX_COUNT", "Count", "ExactNumber", "Flag", "IsoDate", "Money"]
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -105,44 +104,10 @@ Flag = Annotated[bool, Strict()]
 """``true`` or ``false``: never ``1``, ``"yes"`` or ``"true"``."""
 
 
-_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,12})?")
-_MAX_NUMBER = 10**12
-
-
-def _exact_number(value: Any) -> Decimal:
-    kind = type(value)
-    if kind is int:
-        if abs(value) >= _MAX_NUMBER:
-            raise PydanticCustomError(
-                "number_too_large",
-                "a number must be less than 10^12 in size, got {value}",
-                {"value": str(value)[:40]},
-            )
-        return Decimal(value)
-    if kind is str:
-        if _NUMBER_TEXT.fullmatch(value) is None:
-            raise PydanticCustomError(
-                "number_parsing",
-                "expected a whole number or decimal text such as '7.5' (at most 12 digits each "
-                "side of the point, no spaces or exponent), got '{value}'",
-                {"value": value[:40]},
-            )
-        return Decimal(value)
-    if isinstance(value, Decimal) and value.is_finite():
-        exponent = value.as_tuple().exponent
-        if value.copy_abs() < _MAX_NUMBER and isinstance(exponent, int) and exponent >= -12:
-            return value
-    raise PydanticCustomError(
-        "number_type",
-        "expected a whole number or decimal text such as '7.5', got {kind} {value}",
-        {"kind": kind.__name__, "value": str(value)[:40]},
-    )
-
-
 ExactNumber = Annotated[
     Decimal,
-    PlainValidator(_exact_number, json_schema_input_type=str | int),
-    PlainSerializer(lambda number: format(number, "f"), return_type=str, when_used="json"),
+    PlainValidator(exact_number, json_schema_input_type=str | int),
+    PlainSerializer(number_text, return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [
@@ -154,3 +119,24 @@ ExactNumber = Annotated[
     ),
 ]
 """An exact decimal: a whole number or decimal text in, decimal text out; floats refused."""
+
+
+# `pbr.money.Money`: built here with the other pydantic types, so that `pbr.money` needs no pydantic
+Money = Annotated[
+    Decimal,
+    PlainValidator(money_field, json_schema_input_type=str | int),
+    PlainSerializer(money_text, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"},
+                {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
+            ],
+            "description": "Pounds: a decimal string with at most two places, or whole pounds.",
+        }
+    ),
+]
+"""Pydantic field type for pounds: decimal string or whole pounds in, ``"3200.00"`` out.
+
+Strict: no floats, spaces, exponents or negative amounts; at most £999,999,999,999.99.
+"""

@@ -25,21 +25,23 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar, cast
 
 from pbr import _lean
-from pbr._compiled import decode_family
-from pbr.decisions import Decision, as_model, decision_json, lean_parts
+from pbr._compiled import CompiledFamily, decode_family
+from pbr._parts import decision_json, lean_parts
 from pbr.errors import OutsideProgramme
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, parse_family
+from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.money import ZERO
 from pbr.periods import check_as_of
-from pbr.records import Family
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from pbr.decisions import Decision
+    from pbr.io import Rejection
     from pbr.plans import OutcomePlan
+    from pbr.records import Family
     from pbr.rules import RuleSet
 
 __all__ = [
@@ -53,7 +55,7 @@ __all__ = [
     "evaluate_partition",
 ]
 
-Item = Family | Rejection | Mapping[str, Any] | str | bytes
+Item: TypeAlias = "Family | Rejection | Mapping[str, Any] | str | bytes"
 """What `evaluate_many` takes: a family, a rejection (passed on), a dict or a JSON text."""
 
 _T = TypeVar("_T")
@@ -325,6 +327,8 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def _unpacked(done: bytes | Decision | Rejection) -> Decision | Rejection:
     """A worker's answer as `evaluate_many` yields it: MessagePack back into the model."""
     if isinstance(done, bytes):
+        from pbr.decisions import as_model
+
         decision: Decision = as_model(_lean.unpack(done))
         return decision
     return done
@@ -332,7 +336,7 @@ def _unpacked(done: bytes | Decision | Rejection) -> Decision | Rejection:
 
 def _portable(item: Item) -> Item:
     """What crosses to a worker: JSON text where we have a model (cheaper than a pickle)."""
-    if isinstance(item, Family):
+    if type(item) is not bytes and type(item) is not str and _is_family(item):
         return item.model_dump_json()
     return item
 
@@ -379,6 +383,8 @@ class _Job:
     ) -> Iterator[tuple[int, Item]]:
         """Each family with the ledger's payments merged in (validated here, in this process)."""
         from pbr.history import HistoryError, PaymentHistory, merge_payments
+        from pbr.io import Rejection
+        from pbr.records import Family
 
         history = PaymentHistory.load(ledger)
         for n, item in numbered:
@@ -414,12 +420,14 @@ class _Job:
         with lean_parts():
             for n, item in chunk:
                 done = self.one(n, item)
-                if isinstance(done, Rejection):
+                if not _is_lean(done):  # a rejection
                     out.append(done)
                     continue
                 try:
                     out.append(pack(done))
                 except (TypeError, ValueError, OverflowError):
+                    from pbr.decisions import as_model
+
                     out.append(as_model(done))
         return out
 
@@ -431,9 +439,10 @@ class _Job:
         out: list[Evaluated | Rejection] = []
         for n, item in chunk:
             done = self.one(n, item)
-            if isinstance(done, Rejection):
-                out.append(done)
+            if not _is_lean(done):  # a rejection
+                out.append(cast("Rejection", done))
                 continue
+            done = cast("Decision", done)
             amounts = {str(kind): r.amount for kind, r in done.results.items()}
             out.append(
                 Evaluated(
@@ -454,17 +463,26 @@ class _Job:
     def one(self, n: int, item: Item) -> Decision | Rejection:
         from pbr.engine import evaluate
 
-        if isinstance(item, Rejection):
+        family: Family | Rejection
+        if type(item) is bytes or type(item) is str:
+            family = self._evaluable(n, item)
+        elif _is_rejection(item):
             return item
-        family = item if isinstance(item, Family) else self._evaluable(n, item)
-        if isinstance(family, Rejection):
+        elif _is_family(item):
+            family = item
+        else:
+            family = self._validate(n, cast("Mapping[str, Any]", item))
+        if not _is_compiled(family) and _is_rejection(family):
             return family
+        family = cast("Family", family)
         try:
             rules = self._rules_for(family)
             return evaluate(
                 family, as_of=self.as_of, rules=rules, plan=self.plans.get(rules.programme)
             )
         except OutsideProgramme as exc:
+            from pbr.io import Rejection
+
             return Rejection.single(
                 source=self.source,
                 line=None,
@@ -489,6 +507,11 @@ class _Job:
         return self._validate(n, item)
 
     def _validate(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
+        from pydantic import ValidationError
+
+        from pbr.io import Rejection, parse_family
+        from pbr.records import Family
+
         if isinstance(item, str | bytes):
             return parse_family(
                 item, source=self.source, record=n, max_record_bytes=self.max_record_bytes
@@ -505,6 +528,28 @@ _COMPILED = True
 """Whether a batch tries JSON records as compiled records first (off: pydantic validates all)."""
 
 
+def _is_family(item: object) -> TypeGuard[Family]:
+    """Whether `item` is a `pbr.Family` (a model can only exist once its module is loaded)."""
+    records = sys.modules.get("pbr.records")
+    return records is not None and isinstance(item, records.Family)
+
+
+def _is_rejection(item: object) -> TypeGuard[Rejection]:
+    """Whether `item` is a `pbr.Rejection` (likewise)."""
+    rejections = sys.modules.get("pbr._rejection")
+    return rejections is not None and isinstance(item, rejections.Rejection)
+
+
+def _is_compiled(item: object) -> bool:
+    """Whether `item` is a batch's compiled record (`pbr._compiled`)."""
+    return type(item) is CompiledFamily
+
+
+def _is_lean(item: object) -> bool:
+    """Whether `item` is a decision built as Structs (`lean_parts`), not a rejection."""
+    return type(item) is _lean.Decision
+
+
 def _family_id(item: Any) -> str | None:
     value = item.get("family_id") if isinstance(item, Mapping) else None
     return value if isinstance(value, str) else None
@@ -518,6 +563,8 @@ def evaluate_partition(lines: Iterable[str], as_of: date) -> list[str]:
     no bookkeeping across partitions: for a whole run (repeated families rejected, rejections
     with file and line, totals) use `pbr.dask.evaluate`.
     """
+    from pbr.decisions import Decision
+
     out = []
     for item in evaluate_many((line for line in lines if line.strip()), as_of=as_of, workers=1):
         if isinstance(item, Decision):

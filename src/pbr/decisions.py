@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
 from pbr._attribute_docs import describe_fields
-from pbr.money import MAX_MONEY, PENNY, ZERO, Money, money
-from pbr.reasons import RENAMED_REASON_CODES as _RENAMED
+from pbr._parts import RESULT_KINDS, ResultKind, Status, lean_now, pence
+from pbr._parts import decision_json as decision_json
+from pbr._parts import lean_parts as lean_parts
+from pbr._parts import trusted_decision as trusted_decision
+from pbr._parts import trusted_provenance as trusted_provenance
+from pbr._parts import trusted_reason as trusted_reason
+from pbr._parts import trusted_result as trusted_result
+from pbr._strict import Money
 from pbr.reasons import ReasonCode, current_code
 
 __all__ = [
@@ -35,17 +39,6 @@ __all__ = [
     "with_provenance",
 ]
 
-ResultKind = Literal[
-    "crime_asb_education", "progress_to_work", "continuous_employment", "sustained_progress"
-]
-RESULT_KINDS: tuple[ResultKind, ...] = (
-    "crime_asb_education",
-    "progress_to_work",
-    "continuous_employment",
-)
-"""Phase one's results, in the order they are decided."""
-Status = Literal["met", "not_met", "not_applicable", "already_paid"]
-
 
 class _SerialisedByKind:
     """Serialise a `Compared` by its values' kinds, as validated: a third cheaper than the union.
@@ -65,8 +58,6 @@ Compared = Annotated[dict[str, str | int | bool | None], _SerialisedByKind]
 """The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
 
 if TYPE_CHECKING:
-    import msgspec
-
     RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]]
     """The results each programme decides (`Decision.results` has exactly these keys)."""
 
@@ -85,28 +76,6 @@ _FROZEN = ConfigDict(
 """Every decision model's settings: built on first use (a batch writing Structs never needs them)."""
 
 _M = TypeVar("_M", bound=BaseModel)
-_LEAN: ContextVar[ModuleType | None] = ContextVar("pbr_lean_parts", default=None)
-_lean_now = _LEAN.get
-
-
-class lean_parts:  # a context manager read as a verb: ``with lean_parts():``
-    """Within: the trusted constructors build `pbr._lean` Structs, not models (this context only).
-
-    For a batch that only writes decisions out (`decision_json` writes the same bytes, the CSV
-    rows and table cells read the same attributes): a Struct costs a tenth of a model. A context variable, so another thread's or task's
-    `pbr.evaluate` still gets models. A class, not a generator: a batch enters it per family.
-    """
-
-    __slots__ = ("_token",)
-
-    def __enter__(self) -> None:
-        from pbr import _lean
-
-        self._token = _LEAN.set(_lean)
-
-    def __exit__(self, *exc: object) -> None:
-        _LEAN.reset(self._token)
-
 
 _TEMPLATES: dict[
     type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...], tuple[str, ...]]
@@ -138,140 +107,34 @@ def trusted(cls: type[_M], **given: Any) -> _M:
         if name not in given:
             values[name] = factory()
     for name in money_fields:
-        values[name] = _pence(values[name])
+        values[name] = pence(values[name])
     if cls is Reason:
         values["code"] = current_code(values["code"])
-    lean = _lean_now()
+    lean = lean_now()
     if lean is not None:
         return cast("_M", lean.PARTS[cls.__name__](**values))
     return _rebuilt(cls, values, set(given))
 
 
-def trusted_reason(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
-    """``trusted(Reason, ...)`` with every field given: the kernel's most frequent object.
+def reason_model(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
+    """A `Reason` from field values already valid: `pbr._parts.trusted_reason`'s model.
 
-    >>> trusted_reason("CAP_REACHED", "payment.cap", "S1", "capped", {"cap": "4000.00"}).code
-    'CAP_REACHED'
+    The most frequent part, so `part_model` inlined.
+
+    >>> reason_model("CAP_REACHED", "payment.cap", "S1", "capped", {}).model_fields_set == {
+    ...     "code", "rule", "source", "message", "compared"}
+    True
     """
-    lean = _lean_now()
-    if lean is not None:
-        return cast(
-            "Reason", lean.Reason(_RENAMED.get(code, code), rule, source, message, compared)
-        )
-    # `_rebuilt`, inlined: the kernel builds about nine reasons a family
     built = _new(Reason)
     _set(
         built,
         "__dict__",
-        {
-            "code": _RENAMED.get(code, code),
-            "rule": rule,
-            "source": source,
-            "message": message,
-            "compared": compared,
-        },
+        {"code": code, "rule": rule, "source": source, "message": message, "compared": compared},
     )
     _set_fields_set(built, set(_REASON_FIELDS))
     _set_extra(built, None)
     _set_private(built, None)
     return built
-
-
-def trusted_result(
-    status: Status,
-    amount: Decimal,
-    rate: Decimal,
-    earliest_date: date | None,
-    reasons: tuple[Reason, ...],
-) -> ResultDecision:
-    """``trusted(ResultDecision, ...)`` with every field given, without the generic template.
-
-    >>> from decimal import Decimal
-    >>> trusted_result("met", Decimal(700), Decimal(700), None, ()) == trusted(
-    ...     ResultDecision, status="met", amount=Decimal(700), rate=Decimal(700),
-    ...     earliest_date=None, reasons=())
-    True
-    """
-    lean = _lean_now()
-    if lean is not None:
-        return cast(
-            "ResultDecision",
-            lean.ResultDecision(status, _pence(amount), _pence(rate), earliest_date, reasons),
-        )
-    values = {
-        "status": status,
-        "amount": _pence(amount),
-        "rate": _pence(rate),
-        "earliest_date": earliest_date,
-        "reasons": reasons,
-    }
-    return _rebuilt(ResultDecision, values, set(_RESULT_FIELDS))
-
-
-def trusted_decision(
-    *,
-    family_id: str,
-    local_authority: str | None,
-    as_of: date,
-    programme: str,
-    rules_version: str,
-    attached_on: date,
-    attachment_year: str,
-    attachment_fee: Decimal,
-    eligible: bool,
-    identified_for: tuple[str, ...],
-    payable: Decimal,
-    paid_to_date: Decimal,
-    cap: Decimal,
-    interpretations: dict[str, str],
-    outcome_plan: str | None,
-    warnings: tuple[Reason, ...],
-    identification: tuple[Reason, ...],
-    results: dict[ResultKind, ResultDecision],
-    provenance: Provenance | None = None,
-) -> Decision:
-    """``trusted(Decision, ...)`` with every field but `format_version` (and `provenance`, if None).
-
-    The kernel's one decision a family, built without the generic template.
-    """
-    values = {
-        "format_version": "1.0",
-        "family_id": family_id,
-        "local_authority": local_authority,
-        "as_of": as_of,
-        "programme": programme,
-        "rules_version": rules_version,
-        "attached_on": attached_on,
-        "attachment_year": attachment_year,
-        "attachment_fee": _pence(attachment_fee),
-        "eligible": eligible,
-        "identified_for": identified_for,
-        "payable": _pence(payable),
-        "paid_to_date": _pence(paid_to_date),
-        "cap": _pence(cap),
-        "interpretations": interpretations,
-        "outcome_plan": outcome_plan,
-        "warnings": warnings,
-        "identification": identification,
-        "results": results,
-        "provenance": provenance,
-    }
-    lean = _lean_now()
-    if lean is not None:
-        return cast("Decision", lean.Decision(**values))
-    fields_set = set(_DECISION_FIELDS)
-    if provenance is None:
-        fields_set.discard("provenance")
-    return _rebuilt(Decision, values, fields_set)
-
-
-def trusted_provenance(pbr_version: str, rules_hash: str, input_hash: str) -> Provenance:
-    """``trusted(Provenance, ...)`` with every field given."""
-    lean = _lean_now()
-    if lean is not None:
-        return cast("Provenance", lean.Provenance(pbr_version, rules_hash, input_hash))
-    values = {"pbr_version": pbr_version, "rules_hash": rules_hash, "input_hash": input_hash}
-    return _rebuilt(Provenance, values, set(_PROVENANCE_FIELDS))
 
 
 def with_provenance(decision: Decision, provenance: Provenance) -> Decision:
@@ -289,6 +152,28 @@ def with_provenance(decision: Decision, provenance: Provenance) -> Decision:
     values = decision.__dict__.copy()
     values["provenance"] = provenance
     return _rebuilt(Decision, values, decision.__pydantic_fields_set__ | {"provenance"})
+
+
+def part_model(kind: str, values: dict[str, Any], fields_set: set[str]) -> Any:
+    """The decision part named `kind` (``"Decision"``, ...) from field values already valid.
+
+    `fields_set` are the fields counted as given (`model_fields_set`). The trusted constructors
+    of `pbr._parts` build models this way.
+
+    >>> part_model("Provenance", {"pbr_version": "1", "rules_hash": "r", "input_hash": "i"},
+    ...     {"pbr_version", "rules_hash", "input_hash"}).rules_hash
+    'r'
+    """
+    return _rebuilt(_PART_MODELS[kind], values, fields_set)
+
+
+def is_part(value: object) -> bool:
+    """Whether `value` is one of the decision models (`Reason`, `Decision`, ...).
+
+    >>> is_part(reason_model("CAP_REACHED", "payment.cap", "S1", "capped", {})), is_part({})
+    (True, False)
+    """
+    return isinstance(value, _Pickled)
 
 
 def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
@@ -332,20 +217,6 @@ def _template(
     factories = tuple((name, f.default_factory) for name, f in fields.items() if f.default_factory)
     money_fields = tuple(name for name, f in fields.items() if f.annotation is Decimal)
     return defaults, factories, money_fields
-
-
-def _pence(value: Any) -> Decimal:
-    """`money`, with a fast path for an amount already in pounds and pence."""
-    if value is ZERO:  # the most frequent amount of all, and two places by construction
-        return value
-    # `same_quantum` asks "exactly two places?" without building `as_tuple`'s digit tuple (4x
-    # cheaper); it is False for NaN and infinities, which `money` then refuses.
-    if type(value) is Decimal and _two_places(value) and -MAX_MONEY <= value <= MAX_MONEY:
-        return value
-    return money(value)
-
-
-_two_places = PENNY.same_quantum
 
 
 class Reason(_Pickled):
@@ -592,30 +463,12 @@ class Decision(_Pickled):
         return explain(self)
 
 
+_PART_MODELS: dict[str, type[_Pickled]] = {
+    model.__name__: model
+    for model in (Reason, ResultDecision, Identification, Provenance, Decision)
+}
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
 _DECISION_ORDER = tuple(Decision.model_fields)
-
-
-def decision_json(decision: Decision) -> bytes:
-    """The decision's JSON: `model_dump_json`'s bytes, written about twice as fast (msgspec).
-
-    For decisions as the engine builds them or validation gives them, whose money is in pounds
-    and pence: a part is written as its fields in order (its ``__dict__``), money and other
-    `Decimal` values as their text, which is what pydantic's serializer writes for them
-    (tests/test_decision_json.py holds the two equal). The batch writes every decision this way.
-
-    >>> import pbr
-    >>> from datetime import date
-    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
-    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
-    >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
-    >>> decision_json(decision) == decision.model_dump_json().encode()
-    True
-    """
-    try:
-        return _encoder().encode(decision)
-    except UnicodeEncodeError:  # a lone surrogate from Python data: pydantic says so, as before
-        return Decision.__pydantic_serializer__.to_json(as_model(decision))
 
 
 def as_model(part: Any) -> Any:
@@ -699,17 +552,3 @@ def _decision_model(d: Any) -> Decision:
     else:
         values["provenance"] = _provenance_model(d.provenance)
     return _rebuilt(Decision, values, fields_set)
-
-
-@cache
-def _encoder() -> msgspec.json.Encoder:
-    import msgspec
-
-    return msgspec.json.Encoder(enc_hook=_fields, decimal_format="string")
-
-
-def _fields(part: object) -> dict[str, Any]:
-    """A decision part's fields, in order, for the encoder (which knows no pydantic model)."""
-    if isinstance(part, _Pickled):
-        return part.__dict__
-    raise TypeError(f"a decision holds no {type(part).__name__}")

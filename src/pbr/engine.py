@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pbr.decisions import Decision, Identification, Provenance, trusted_provenance
+from pbr._parts import trusted_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.programmes._kernel import decide
-from pbr.records import Family
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
+    from pbr.decisions import Decision, Identification, Provenance
     from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = ["evaluate", "identify", "provenance", "rule_set_for", "rules_hash"]
 
@@ -113,12 +115,11 @@ def provenance(
 
     # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
     # (tests/test_assembly.py); hashed in one call with the date appended.
-    if isinstance(family, Family):
-        written = Family.__pydantic_serializer__.to_json(family)
-    else:  # a batch's compiled record (`pbr._compiled`): the same bytes, written faster
-        from pbr._compiled import canonical_json
-
-        written = canonical_json(family)
+    compiled = sys.modules.get("pbr._compiled")  # a batch's records: loaded before the first
+    if compiled is not None and compiled.is_compiled(family):
+        written = compiled.canonical_json(family)  # the same bytes, written faster
+    else:
+        written = family.__pydantic_serializer__.to_json(family)
     canonical = written + b"|" + as_of.isoformat().encode()
     return trusted_provenance(
         __version__, rules_hash(rules, plan), hashlib.sha256(canonical).hexdigest()

@@ -13,17 +13,29 @@ import codecs
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
-
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic_core import from_json
+from typing import IO, TYPE_CHECKING, Any
 
 from pbr._seen import SeenIds
 from pbr.errors import PbrError
-from pbr.records import Family
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from pbr._rejection import FieldError, Rejection
+    from pbr.records import Family
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("FieldError", "Rejection"):  # pydantic models: loaded when first asked for
+        from pbr import _rejection
+
+        return getattr(_rejection, name)
+    raise AttributeError(f"module 'pbr.io' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
@@ -55,177 +67,6 @@ class UnreadableFile(PbrError, OSError):
     ...
     pbr.io.UnreadableFile: cannot read no-such-file.jsonl: [Errno 2] No such file or directory: ...
     """
-
-
-class FieldError(BaseModel):
-    """One problem with one field: its path, the error type, the bad value and why.
-
-    Key on `type` and `loc` in programs; `message` is for people and may be reworded. `value` is
-    the bad value as JSON text (``"2013-02-30"`` with its quotes, ``120.0``), cut at 80
-    characters; it is null when the field is missing.
-
-    >>> rejection = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
-    >>> error = rejection.errors[0]
-    >>> error.loc, error.value, error.type
-    ('attached_on', '"2013-02-30"', 'date_parsing')
-    """
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    loc: str
-    """The field path, e.g. ``members.0.date_of_birth`` (empty for the whole record)."""
-    type: str
-    """The stable error type, e.g. ``date_parsing``, ``missing``, ``duplicate_key``."""
-    value: str | None
-    """The bad value as JSON text, cut at 80 characters; null when the field is missing."""
-    message: str
-    """Why, for people."""
-
-    @classmethod
-    def of(cls, *, loc: str, type: str, value: object, message: str) -> FieldError:
-        """An error about `value`, which is shown as JSON text and cut at 80 characters.
-
-        >>> len(FieldError.of(loc="amount", type="money_parsing", value="9" * 999, message="").value)
-        80
-        """
-        return cls(loc=loc, type=type, value=_short(value), message=message)
-
-    def describe(self) -> str:
-        """``loc = value: message``, or ``loc: missing`` for a missing field.
-
-        >>> FieldError(loc="attached_on", type="missing", value=None, message="Field required"
-        ...     ).describe()
-        'attached_on: missing'
-        """
-        where = self.loc or "(record)"
-        if self.type == "missing":
-            return f"{where}: missing"
-        return f"{where} = {self.value}: {self.message}"
-
-
-class Rejection(BaseModel):
-    """A record that could not be evaluated, and everything needed to find and fix it.
-
-    Its JSON (``model_dump(mode="json")``) is one line of ``pbr evaluate --rejections FILE``.
-
-    >>> bad = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
-    >>> bad.family_id, bad.line, bad.errors[0].loc
-    ('F9', 1, 'attached_on')
-    """
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    source: str
-    """The file (or ``<input>``) the record came from."""
-    line: int | None
-    """The line the record starts on, when known."""
-    record: int
-    """The record's 1-based position among the records of its source."""
-    family_id: str | None
-    """The family, when the record names one."""
-    errors: tuple[FieldError, ...]
-    """Every problem found, one per field."""
-
-    def describe(self) -> str:
-        """One line per error: where, which family, which field, which value, why.
-
-        >>> text = '{"family_id": "F2", "attached_on": "2013-02-30", "members": []}'
-        >>> print(next(records_from_text(text, source="tonight.jsonl")).describe())
-        ... # doctest: +NORMALIZE_WHITESPACE
-        tonight.jsonl:1 (record 1), family 'F2': attached_on = "2013-02-30": Input should be a
-        valid date in the format YYYY-MM-DD, day value is outside expected range
-        tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
-        after validation, not 0
-        """
-        where = f"{self.source}:{self.line}" if self.line is not None else self.source
-        who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
-        return "\n".join(
-            f"{where} (record {self.record}), {who}: {e.describe()}" for e in self.errors
-        )
-
-    @classmethod
-    def from_validation_error(
-        cls,
-        exc: ValidationError,
-        *,
-        source: str,
-        line: int | None,
-        record: int,
-        family_id: str | None,
-    ) -> Rejection:
-        """Build a rejection from pydantic's error, keeping every field path and value.
-
-        >>> import pydantic, pbr
-        >>> try:
-        ...     pbr.Family.model_validate({"family_id": "F3", "attached_on": "2013-01-07"})
-        ... except pydantic.ValidationError as exc:
-        ...     rejection = Rejection.from_validation_error(
-        ...         exc, source="api", line=None, record=1, family_id="F3")
-        >>> rejection.errors[0].loc, rejection.errors[0].type, rejection.errors[0].value
-        ('members', 'missing', None)
-        """
-        return cls(
-            source=source,
-            line=line,
-            record=record,
-            family_id=family_id,
-            errors=tuple(
-                FieldError(
-                    loc=".".join(str(p) for p in err["loc"]),
-                    type=err["type"],
-                    value=None if err["type"] == "missing" else _short(err.get("input")),
-                    message=_without_family_prefix(err["msg"]),
-                )
-                for err in _without_echoes(exc.errors())
-            ),
-        )
-
-    @classmethod
-    def single(
-        cls,
-        *,
-        source: str,
-        line: int | None,
-        record: int,
-        family_id: str | None,
-        loc: str,
-        value: object,
-        message: str,
-        type: str,
-    ) -> Rejection:
-        """A rejection with one error.
-
-        >>> print(Rejection.single(source="claims.csv", line=3, record=2, family_id="F7",
-        ...     loc="amount", value="12.345", message="at most two pence places", type="money"
-        ... ).describe())
-        claims.csv:3 (record 2), family 'F7': amount = "12.345": at most two pence places
-        """
-        return cls(
-            source=source,
-            line=line,
-            record=record,
-            family_id=family_id,
-            errors=(FieldError.of(loc=loc, type=type, value=value, message=message),),
-        )
-
-
-def _short(value: object, limit: int = 80) -> str:
-    """The value as JSON text, cut to `limit` characters (never the whole of a huge value)."""
-    if isinstance(value, str | bytes) and len(value) > limit:
-        value = value[:limit]
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="backslashreplace")
-    try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
-    except (ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _without_family_prefix(message: str) -> str:
-    if message.startswith("family ") and ": " in message:
-        return message.split(": ", 1)[1]
-    return message
 
 
 Numbered = tuple[int, int, "Family | Rejection"]
@@ -446,6 +287,8 @@ def _shape(first: bytes, second: bytes) -> str:
 
 def _whole_json(line: bytes) -> bool:
     """Whether `line` holds one complete JSON value (nested however deep)."""
+    from pydantic_core import from_json
+
     try:
         from_json(line.decode("utf-8", errors="replace"))
     except ValueError:
@@ -501,20 +344,47 @@ _JSON_SPACE = " \t\n\r"
 
 
 def _whole_json_object(line: bytes) -> bool:
-    """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
-    try:  # a bad byte is the record's problem, not the file's shape
-        return isinstance(from_json(line.decode("utf-8", errors="replace")), dict)
+    """Whether `line` holds one complete JSON object (so the file is JSON Lines).
+
+    pydantic-core's reader decides. A line msgspec reads as an object is one for pydantic-core
+    too when it holds fewer than 200 brackets (pydantic-core refuses nesting deeper than 200;
+    tests/test_startup.py holds the two to the same answers): so the usual first line of JSON
+    Lines is answered without loading pydantic.
+    """
+    text = line.decode("utf-8", errors="replace")  # a bad byte is the record's problem
+    if line.count(b"[") + line.count(b"{") < _NESTING:
+        try:
+            if isinstance(_msgspec_decode()(text), dict):
+                return True
+        except (ValueError, RecursionError):
+            pass  # not proved here: pydantic-core decides
+    from pydantic_core import from_json
+
+    try:
+        return isinstance(from_json(text), dict)
     except ValueError:
         return False
+
+
+_NESTING = 200
+"""Fewer opening brackets than this: nested less deeply than pydantic-core reads."""
+
+
+@cache
+def _msgspec_decode() -> Callable[[str], Any]:
+    import msgspec
+
+    decode: Callable[[str], Any] = msgspec.json.decode
+    return decode
 
 
 def _parsed(raw: Iterator[Raw], source: str, limit: int) -> Iterator[Numbered]:
     seen = SeenIds()
     for line, record, item in raw:
         parsed = (
-            item
-            if isinstance(item, Rejection)
-            else parse_family(item, source=source, line=line, record=record, max_record_bytes=limit)
+            parse_family(item, source=source, line=line, record=record, max_record_bytes=limit)
+            if isinstance(item, bytes)
+            else item
         )
         yield line, record, _once(parsed, seen, source=source, line=line, record=record)
 
@@ -566,6 +436,8 @@ def _raw_lines(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
 def _too_large(
     head: bytes, size: int, limit: int, source: str, line: int | None, record: int
 ) -> Rejection:
+    from pbr._rejection import Rejection
+
     found = _FAMILY_ID.search(head)
     return Rejection.single(
         source=source,
@@ -599,6 +471,11 @@ def parse_family(
     ...     b'[{"person_id": "A1", "date_of_birth": "1980-01-01"}]}').family_id
     'F1'
     """
+    from pydantic import ValidationError
+
+    from pbr._rejection import Rejection
+    from pbr.records import Family
+
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogateescape")
     if len(data) > max_record_bytes:
         return _too_large(data[:4096], len(data), max_record_bytes, source, line, record)
@@ -647,11 +524,13 @@ def parse_family(
 
 
 def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
+    from pbr._rejection import FieldError, shown
+
     return tuple(
         FieldError(
             loc=loc,
             type="duplicate_key",
-            value=_short(loc.rsplit(".", 1)[-1]),
+            value=shown(loc.rsplit(".", 1)[-1]),
             message="this key appears more than once in its object; JSON readers disagree on "
             "which value counts, so pbr uses neither",
         )
@@ -664,6 +543,8 @@ _FAMILY_ID = re.compile(rb'"family_id"\s*:\s*"([A-Za-z0-9._-]{1,64})"')
 
 def _family_id_in(data: bytes) -> str | None:
     """The record's family_id when it can be found, even in broken JSON; never raises."""
+    from pydantic_core import from_json
+
     try:
         obj = from_json(data)
     except ValueError:
@@ -703,19 +584,25 @@ def _all_repeated_keys(data: bytes) -> list[str]:
 def _keys_set(family: Family) -> int:
     """How many fields the record and its parts were given: its keys, if none was repeated."""
     total = len(family.__pydantic_fields_set__)
-    for parts in _lists_of_parts(family):
+    for parts in _lists_of_parts()(family):
         for part in parts:
             total += len(part.__pydantic_fields_set__)
     return total
 
 
-_LISTS_OF_PARTS = tuple(
-    name
-    for name, info in Family.model_fields.items()
-    if name not in {"identified_for", "local_discretion"}
-    and str(info.annotation).startswith(("tuple[", "Annotated[tuple["))
-)
-_lists_of_parts = attrgetter(*_LISTS_OF_PARTS)  # every list of parts in one call
+@cache
+def _lists_of_parts() -> Callable[[Family], tuple[Any, ...]]:
+    """Every list of parts of a `Family`, read in one call."""
+    from pbr.records import Family
+
+    names = tuple(
+        name
+        for name, info in Family.model_fields.items()
+        if name not in {"identified_for", "local_discretion"}
+        and str(info.annotation).startswith(("tuple[", "Annotated[tuple["))
+    )
+    read: Callable[[Family], tuple[Any, ...]] = attrgetter(*names)
+    return read
 
 
 def _repeated(node: Any, path: str) -> Iterator[str]:
@@ -747,6 +634,8 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     A broken record is stepped over by its brackets, so the records after it are still read.
     The file is read a block at a time: memory holds a record and a block or two, not the file.
     """
+    from pbr._rejection import Rejection
+
     decoder = json.JSONDecoder()
     position = stream.skip(0)
     array = position < len(stream.text) and stream.text[position] == "["
@@ -827,6 +716,8 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
 
 
 def _unclosed(source: str, line: int, record: int) -> Rejection:
+    from pbr._rejection import Rejection
+
     return Rejection.single(
         source=source,
         line=line,
@@ -881,7 +772,9 @@ def _once(
     item: Family | Rejection, seen: SeenIds, *, source: str, line: int, record: int
 ) -> Family | Rejection:
     """Reject a second record with the same family_id: a family is claimed for once."""
-    if isinstance(item, Family) and not seen.add(item.family_id):
+    from pbr._rejection import Rejection
+
+    if not isinstance(item, Rejection) and not seen.add(item.family_id):
         return Rejection.single(
             source=source,
             line=line,
@@ -912,7 +805,9 @@ def _numbers_as_written(rejection: Rejection, exc: ValidationError, data: bytes)
     ... ).errors[0].value
     '1e400'
     """
-    errors = _without_echoes(exc.errors())
+    from pbr._rejection import without_echoes
+
+    errors = without_echoes(exc.errors())
     if not any(isinstance(err.get("input"), int | float) for err in errors):
         return rejection
     try:
@@ -941,23 +836,3 @@ def _at(tree: Any, loc: tuple[str | int, ...]) -> Any:
         else:
             return None
     return tree
-
-
-def _without_echoes(errors: list[Any]) -> list[Any]:
-    """Pydantic's errors without the "too short" a list reports when an item inside it failed.
-
-    A list of one bad member also says "should have at least 1 item after validation, not 0",
-    which misleads: the item, not the list, is what is wrong.
-    """
-    failed = [tuple(err["loc"]) for err in errors]
-    return [
-        err
-        for err in errors
-        if not (
-            err["type"] == "too_short"
-            and any(
-                len(loc) > len(err["loc"]) and loc[: len(err["loc"])] == tuple(err["loc"])
-                for loc in failed
-            )
-        )
-    ]

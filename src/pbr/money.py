@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
+if TYPE_CHECKING:
+    from pbr._strict import Money
 
 __all__ = [
     "PENNY",
@@ -163,42 +163,50 @@ def format_gbp(value: Decimal) -> str:
     return f"{sign}£{abs(value):,.2f}"
 
 
-def _money_field(value: Any) -> Decimal:
-    """The record field's validator: `money`'s rules, non-negative, with stable error types."""
+def money_field(value: Any) -> Decimal:
+    """The record field's validator: `money`'s rules, non-negative, with stable error types.
+
+    Its errors are pydantic's `PydanticCustomError` (imported only to raise one): the compiled
+    record (`pbr._compiled`) calls it too, without pydantic.
+
+    >>> money_field("700")
+    Decimal('700.00')
+    """
     kind = type(value)
     if kind is str or kind is int or isinstance(value, Decimal):
         try:
             amount = money(value)
         except ValueError as exc:
             kind_of_error = "money_too_large" if isinstance(exc, _TooLarge) else "money_parsing"
-            raise PydanticCustomError(kind_of_error, str(exc)) from None
+            _refuse(kind_of_error, str(exc))
         if amount < 0:
-            raise PydanticCustomError(
-                "money_negative", f"money must not be negative, got {value!r}"
-            )
+            _refuse("money_negative", f"money must not be negative, got {value!r}")
         return amount
-    raise PydanticCustomError(
+    _refuse(
         "money_type",
         "money must be a decimal string such as '3200.00' or whole pounds, "
         f"got {kind.__name__} {str(value)[:40]}",
     )
 
 
-Money = Annotated[
-    Decimal,
-    PlainValidator(_money_field, json_schema_input_type=str | int),
-    PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"},
-                {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
-            ],
-            "description": "Pounds: a decimal string with at most two places, or whole pounds.",
-        }
-    ),
-]
-"""Pydantic field type for pounds: decimal string or whole pounds in, ``"3200.00"`` out.
+def money_text(amount: Decimal) -> str:
+    """Pounds as JSON writes them: two places, no exponent (``"3200.00"``).
 
-Strict: no floats, spaces, exponents or negative amounts; at most £999,999,999,999.99.
-"""
+    >>> money_text(Decimal("700"))
+    '700.00'
+    """
+    return f"{amount:.2f}"
+
+
+def _refuse(kind: str, message: str) -> NoReturn:
+    from pydantic_core import PydanticCustomError
+
+    raise PydanticCustomError(kind, message) from None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Money":  # pydantic's field type, built by `pbr._strict` when first asked for
+        from pbr._strict import Money
+
+        return Money
+    raise AttributeError(f"module 'pbr.money' has no attribute {name!r}")

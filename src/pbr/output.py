@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from pbr.decisions import Decision
 from pbr.errors import PbrError
-from pbr.io import Rejection
+
+if TYPE_CHECKING:
+    from pbr.decisions import Decision
+    from pbr.io import Rejection
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -631,6 +633,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     from decimal import Decimal
 
     from pbr.forecast._extras import pandas
+    from pbr.io import Rejection
 
     rows: list[dict[str, Any]] = []
     for decision in decisions:

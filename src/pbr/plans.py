@@ -27,10 +27,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from pbr._record_checks import FamilyNeed, PhaseTwoProblem
 from pbr._strict import ExactNumber
 from pbr.errors import PlanError
 from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
-from pbr.records import Family, FamilyNeed, PhaseTwoProblem
+from pbr.records import Family
 
 __all__ = [
     "BUILT_IN_INDICATORS",

@@ -19,8 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, get_args
 
+from pbr._parts import ResultKind
 from pbr._seen import SeenIds
-from pbr.batch import Workers, available_cores
+from pbr.batch import Evaluated, Workers, available_cores
 from pbr.cli._options import (
     add_record_size_option,
     add_rule_options,
@@ -28,13 +29,14 @@ from pbr.cli._options import (
     load_plans,
     rule_sets_for,
 )
-from pbr.decisions import Decision, ResultKind
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, UnreadableFile, read_numbered, read_raw
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, UnreadableFile, read_numbered, read_raw
 from pbr.money import ZERO, format_gbp
 from pbr.programmes import programmes
 from pbr.totals import Totals
 
 if TYPE_CHECKING:
+    from pbr.decisions import Decision
+    from pbr.io import Rejection
     from pbr.plans import OutcomePlan
 
 __all__ = ["add", "run"]
@@ -360,6 +362,8 @@ class _Summary:
 
     def track(self, results: Iterable[Any], lines: deque[int], path: str) -> Iterator[Decision]:
         """Pass decisions on; report rejections (and repeated families) on stderr."""
+        from pbr.decisions import Decision
+
         for n, item in enumerate(results):
             line = lines.popleft() if lines else None
             if isinstance(item, Decision):
@@ -377,7 +381,7 @@ class _Summary:
         end = "\n" if newline else ""
         for n, item in enumerate(results):
             line = lines.popleft() if lines else None
-            if isinstance(item, Rejection):
+            if not isinstance(item, Evaluated):  # a rejection
                 self._reject(item, line, path)
                 continue
             family_id, programme, amounts, text = item
@@ -397,6 +401,8 @@ class _Summary:
         path: str,
     ) -> bool:
         if self.seen is not None and not self.seen.add(family_id):
+            from pbr.io import Rejection
+
             duplicate = Rejection.single(
                 source=path,
                 line=line,

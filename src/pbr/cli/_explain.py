@@ -18,11 +18,11 @@ from pbr.cli._options import (
 )
 from pbr.engine import evaluate
 from pbr.errors import OutsideProgramme
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection, read_numbered
-from pbr.records import Family
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, read_numbered
 
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = ["add", "run"]
 
@@ -60,6 +60,8 @@ def _explain(
     plans: dict[str, OutcomePlan] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> int:
+    from pbr.io import Rejection
+
     pick = rule_sets_for(choices)
     plans = plans or {}
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, NoReturn
 from pbr.errors import PlanError, UnknownInterpretation
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.periods import check_as_of
-from pbr.records import Family
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = [
     "Parser",

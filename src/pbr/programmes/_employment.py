@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from pbr.decisions import Compared, Reason, trusted_reason
+from pbr._parts import trusted_reason
 from pbr.periods import add_years
 from pbr.programmes._kernel import Verdict
-from pbr.records import EmploymentSpell, Family
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.decisions import Compared, Reason
+    from pbr.records import EmploymentSpell, Family
 
 __all__ = ["continuous_employment", "runs"]
 

@@ -14,29 +14,26 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from pbr.decisions import (
-    Compared,
-    Decision,
-    Identification,
-    Provenance,
-    Reason,
-    ResultDecision,
-    ResultKind,
-    trusted_decision,
-    trusted_reason,
-    trusted_result,
-)
-from pbr.decisions import Status as Status
+from pbr._parts import ResultKind, trusted_decision, trusted_reason, trusted_result
+from pbr._parts import Status as Status
 from pbr.errors import OutsideProgramme, PlanError
 from pbr.money import ZERO
 from pbr.periods import FinancialYear, financial_year_of
 from pbr.reasons import ReasonCode
-from pbr.records import Family, Payment
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
+    from pbr.decisions import (
+        Compared,
+        Decision,
+        Identification,
+        Provenance,
+        Reason,
+        ResultDecision,
+    )
     from pbr.plans import OutcomePlan
     from pbr.programmes import Programme
+    from pbr.records import Family, Payment
 
 __all__ = [
     "Account",
@@ -189,10 +186,11 @@ def already_paid(kind: str, payment: Payment, rules: RuleSet) -> Reason:
 
 
 Results = Callable[
-    [Family, date, RuleSet, "OutcomePlan | None", Identification], Mapping[ResultKind, Verdict]
+    ["Family", date, RuleSet, "OutcomePlan | None", "Identification"],
+    Mapping[ResultKind, Verdict],
 ]
-Pay = Callable[[Family, date, RuleSet, Account, Mapping[ResultKind, Verdict]], "Payout"]
-Payout = tuple[dict[ResultKind, ResultDecision], Decimal]
+Pay = Callable[["Family", date, RuleSet, Account, Mapping[ResultKind, Verdict]], "Payout"]
+Payout = tuple[dict[ResultKind, "ResultDecision"], Decimal]
 """Each result's decision, and the results payable now in all."""
 
 

@@ -14,14 +14,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Literal
 
-from pbr.decisions import Decision, Identification, ResultKind
+from pbr._parts import ResultKind
 from pbr.periods import FinancialYear
-from pbr.records import Family
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
+    from pbr.decisions import Decision, Identification
     from pbr.plans import OutcomePlan
     from pbr.programmes._kernel import Pay, Results
+    from pbr.records import Family
 
 __all__ = ["Programme"]
 

@@ -10,21 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from pbr.decisions import Identification, Reason, ResultDecision, ResultKind, trusted
+from pbr._parts import ResultKind, trusted_identification
 from pbr.money import ZERO
 from pbr.periods import FinancialYear, financial_year_of
-from pbr.plans import (
-    Measure,
-    OutcomePlan,
-    compare,
-    earliest_window_end,
-    indicator_values,
-    measure_window,
-)
 from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
-from pbr.records import Family
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.decisions import Identification, Reason, ResultDecision
+    from pbr.plans import Measure, OutcomePlan
+    from pbr.records import Family
 
 __all__ = [
     "KINDS",
@@ -91,8 +88,7 @@ def identification(
             ),
         )
     problems = tuple(p.problem for p in family.problems_at_entry)
-    return trusted(  # every value is already what validation would give
-        Identification,
+    return trusted_identification(  # every value is already what validation would give
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,
@@ -164,6 +160,9 @@ def _measure(
     measure: Measure,
 ) -> tuple[bool, Reason, date | None]:
     """Judge one measure: (holds, its reason, the earliest date when its period is incomplete)."""
+    # pbr.plans holds the plan models (pydantic): loaded with the first plan, not with the rules
+    from pbr.plans import compare, earliest_window_end, indicator_values, measure_window
+
     low, high, terms = measure_window(measure, as_of, rules.term_calendar)
     rule = f"results.sustained_progress.{problem}.{measure.id}"
     source = f"plan {plan.label}"

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from pbr.decisions import Identification, ResultKind
+from pbr._parts import ResultKind
+from pbr._record_checks import PhaseTwoProblem
 from pbr.periods import FinancialYear
-from pbr.plans import OutcomePlan
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict, reason
 from pbr.programmes._programme import Programme
@@ -27,8 +27,12 @@ from pbr.programmes._sustained import (
     result_rates,
     sustained_progress,
 )
-from pbr.records import Family, PhaseTwoProblem
 from pbr.rules import RuleSet, bundled_rule_set
+
+if TYPE_CHECKING:
+    from pbr.decisions import Identification
+    from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = ["PROGRAMME"]
 

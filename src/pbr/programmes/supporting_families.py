@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from fractions import Fraction
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
-from pbr.decisions import Identification, Reason, ResultKind
+from pbr._parts import ResultKind
+from pbr._record_checks import FamilyNeed
 from pbr.periods import age_on, financial_year_of
-from pbr.plans import OutcomePlan
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict, reason
 from pbr.programmes._programme import Programme
@@ -27,8 +27,12 @@ from pbr.programmes._sustained import (
     result_rates,
     sustained_progress,
 )
-from pbr.records import Family, FamilyNeed
 from pbr.rules import RuleSet, bundled_rule_set
+
+if TYPE_CHECKING:
+    from pbr.decisions import Identification, Reason
+    from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = ["PROGRAMME"]
 

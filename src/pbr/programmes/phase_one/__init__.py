@@ -10,16 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from pbr.decisions import Identification, ResultKind
+from pbr._parts import ResultKind
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict
 from pbr.programmes._programme import Programme
 from pbr.programmes.phase_one._identification import PROBLEMS, identify
 from pbr.programmes.phase_one._limbs import crime_asb_education, not_identified, progress_to_work
 from pbr.programmes.phase_one._payment import KINDS, attachment_fee, pay, rates
-from pbr.records import Family
 from pbr.rules import RuleSet, bundled_rule_set
+
+if TYPE_CHECKING:
+    from pbr.decisions import Identification
+    from pbr.records import Family
 
 __all__ = ["PROGRAMME"]
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from pbr.periods import (
     SchoolTerm,
@@ -20,7 +21,9 @@ from pbr.periods import (
     compulsory_school_age_bounds,
     school_age_born_from,
 )
-from pbr.records import Family, SchoolTermRecord
+
+if TYPE_CHECKING:
+    from pbr.records import Family, SchoolTermRecord
 
 __all__ = [
     "ChildInWindow",
@@ -32,7 +35,7 @@ __all__ = [
     "term_window",
 ]
 
-ChildInWindow = tuple[str, list[SchoolTermRecord], Sequence[int]]
+ChildInWindow = tuple[str, list["SchoolTermRecord"], Sequence[int]]
 """A child assessed over a window's terms: its person_id, its rows in them (in term order) and
 the places (in the window) of the terms in which it is of compulsory school age."""
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from operator import itemgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pbr.decisions import Identification, Reason, trusted, trusted_reason
+from pbr._parts import trusted_identification, trusted_reason
 from pbr.periods import (
     add_months,
     add_years,
@@ -26,8 +26,11 @@ from pbr.periods import (
 )
 from pbr.programmes._kernel import reason
 from pbr.programmes.phase_one._evidence import tally
-from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.decisions import Identification, Reason
+    from pbr.records import Family, SchoolTermRecord
 
 __all__ = ["PROBLEMS", "Window", "identify", "window"]
 
@@ -136,8 +139,7 @@ def identify(family: Family, rules: RuleSet) -> Identification:
     reasons.extend(stated)
     eligible, verdict = _eligibility(rules, len(used), local)
     reasons.append(verdict)
-    return trusted(  # every value is already what validation would give
-        Identification,
+    return trusted_identification(  # every value is already what validation would give
         family_id=family.family_id,
         attached_on=family.attached_on,
         eligible=eligible,

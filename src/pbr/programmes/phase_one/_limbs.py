@@ -18,15 +18,19 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pbr.decisions import Compared, Reason, trusted_reason
+from pbr._parts import trusted_reason
 from pbr.periods import add_months, add_years
 from pbr.programmes._kernel import Verdict, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
-from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.decisions import Compared, Reason
+    from pbr.records import Family, SchoolTermRecord
 
 __all__ = [
     "Assessed",

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from pbr.decisions import Reason, ResultDecision, ResultKind, trusted_result
+from pbr._parts import ResultKind, trusted_result
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, financial_year_of
 from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
-from pbr.records import Family
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr.decisions import Reason, ResultDecision
+    from pbr.records import Family
 
 __all__ = ["KINDS", "Rate", "attachment_fee", "pay", "rates", "rates_year"]
 

@@ -1,0 +1,221 @@
+"""A record that could not be evaluated (`Rejection`) and its problems (`FieldError`).
+
+Pydantic models, so that rejections have a JSON Schema and validate as decisions do; kept apart
+from `pbr.io`'s readers, which build one only for a bad record (a batch of valid records never
+imports pydantic). Import them from `pbr` or `pbr.io`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+__all__ = ["FieldError", "Rejection", "shown", "without_echoes"]
+
+
+class FieldError(BaseModel):
+    """One problem with one field: its path, the error type, the bad value and why.
+
+    Key on `type` and `loc` in programs; `message` is for people and may be reworded. `value` is
+    the bad value as JSON text (``"2013-02-30"`` with its quotes, ``120.0``), cut at 80
+    characters; it is null when the field is missing.
+
+    >>> from pbr.io import records_from_text
+    >>> rejection = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
+    >>> error = rejection.errors[0]
+    >>> error.loc, error.value, error.type
+    ('attached_on', '"2013-02-30"', 'date_parsing')
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    loc: str
+    """The field path, e.g. ``members.0.date_of_birth`` (empty for the whole record)."""
+    type: str
+    """The stable error type, e.g. ``date_parsing``, ``missing``, ``duplicate_key``."""
+    value: str | None
+    """The bad value as JSON text, cut at 80 characters; null when the field is missing."""
+    message: str
+    """Why, for people."""
+
+    @classmethod
+    def of(cls, *, loc: str, type: str, value: object, message: str) -> FieldError:
+        """An error about `value`, which is shown as JSON text and cut at 80 characters.
+
+        >>> len(FieldError.of(loc="amount", type="money_parsing", value="9" * 999, message="").value)
+        80
+        """
+        return cls(loc=loc, type=type, value=shown(value), message=message)
+
+    def describe(self) -> str:
+        """``loc = value: message``, or ``loc: missing`` for a missing field.
+
+        >>> FieldError(loc="attached_on", type="missing", value=None, message="Field required"
+        ...     ).describe()
+        'attached_on: missing'
+        """
+        where = self.loc or "(record)"
+        if self.type == "missing":
+            return f"{where}: missing"
+        return f"{where} = {self.value}: {self.message}"
+
+
+class Rejection(BaseModel):
+    """A record that could not be evaluated, and everything needed to find and fix it.
+
+    Its JSON (``model_dump(mode="json")``) is one line of ``pbr evaluate --rejections FILE``.
+
+    >>> from pbr.io import records_from_text
+    >>> bad = next(records_from_text('{"family_id": "F9", "attached_on": "2013-02-30"}'))
+    >>> bad.family_id, bad.line, bad.errors[0].loc
+    ('F9', 1, 'attached_on')
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    source: str
+    """The file (or ``<input>``) the record came from."""
+    line: int | None
+    """The line the record starts on, when known."""
+    record: int
+    """The record's 1-based position among the records of its source."""
+    family_id: str | None
+    """The family, when the record names one."""
+    errors: tuple[FieldError, ...]
+    """Every problem found, one per field."""
+
+    def describe(self) -> str:
+        """One line per error: where, which family, which field, which value, why.
+
+        >>> from pbr.io import records_from_text
+        >>> text = '{"family_id": "F2", "attached_on": "2013-02-30", "members": []}'
+        >>> print(next(records_from_text(text, source="tonight.jsonl")).describe())
+        ... # doctest: +NORMALIZE_WHITESPACE
+        tonight.jsonl:1 (record 1), family 'F2': attached_on = "2013-02-30": Input should be a
+        valid date in the format YYYY-MM-DD, day value is outside expected range
+        tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
+        after validation, not 0
+        """
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
+        return "\n".join(
+            f"{where} (record {self.record}), {who}: {e.describe()}" for e in self.errors
+        )
+
+    @classmethod
+    def from_validation_error(
+        cls,
+        exc: ValidationError,
+        *,
+        source: str,
+        line: int | None,
+        record: int,
+        family_id: str | None,
+    ) -> Rejection:
+        """Build a rejection from pydantic's error, keeping every field path and value.
+
+        >>> import pydantic, pbr
+        >>> try:
+        ...     pbr.Family.model_validate({"family_id": "F3", "attached_on": "2013-01-07"})
+        ... except pydantic.ValidationError as exc:
+        ...     rejection = Rejection.from_validation_error(
+        ...         exc, source="api", line=None, record=1, family_id="F3")
+        >>> rejection.errors[0].loc, rejection.errors[0].type, rejection.errors[0].value
+        ('members', 'missing', None)
+        """
+        return cls(
+            source=source,
+            line=line,
+            record=record,
+            family_id=family_id,
+            errors=tuple(
+                FieldError(
+                    loc=".".join(str(p) for p in err["loc"]),
+                    type=err["type"],
+                    value=None if err["type"] == "missing" else shown(err.get("input")),
+                    message=_without_family_prefix(err["msg"]),
+                )
+                for err in without_echoes(exc.errors())
+            ),
+        )
+
+    @classmethod
+    def single(
+        cls,
+        *,
+        source: str,
+        line: int | None,
+        record: int,
+        family_id: str | None,
+        loc: str,
+        value: object,
+        message: str,
+        type: str,
+    ) -> Rejection:
+        """A rejection with one error.
+
+        >>> print(Rejection.single(source="claims.csv", line=3, record=2, family_id="F7",
+        ...     loc="amount", value="12.345", message="at most two pence places", type="money"
+        ... ).describe())
+        claims.csv:3 (record 2), family 'F7': amount = "12.345": at most two pence places
+        """
+        return cls(
+            source=source,
+            line=line,
+            record=record,
+            family_id=family_id,
+            errors=(FieldError.of(loc=loc, type=type, value=value, message=message),),
+        )
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """The value as JSON text, cut to `limit` characters (never the whole of a huge value).
+
+    >>> shown("2013-02-30"), shown(120.0), len(shown("9" * 999))
+    ('"2013-02-30"', '120.0', 80)
+    """
+    if isinstance(value, str | bytes) and len(value) > limit:
+        value = value[:limit]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="backslashreplace")
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _without_family_prefix(message: str) -> str:
+    if message.startswith("family ") and ": " in message:
+        return message.split(": ", 1)[1]
+    return message
+
+
+def without_echoes(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors without the "too short" a list reports when an item inside it failed.
+
+    A list of one bad member also says "should have at least 1 item after validation, not 0",
+    which misleads: the item, not the list, is what is wrong.
+
+    >>> errors = [{"type": "too_short", "loc": ("members",)},
+    ...           {"type": "missing", "loc": ("members", 0, "person_id")}]
+    >>> [e["type"] for e in without_echoes(errors)]
+    ['missing']
+    """
+    failed = [tuple(err["loc"]) for err in errors]
+    return [
+        err
+        for err in errors
+        if not (
+            err["type"] == "too_short"
+            and any(
+                len(loc) > len(err["loc"]) and loc[: len(err["loc"])] == tuple(err["loc"])
+                for loc in failed
+            )
+        )
+    ]
