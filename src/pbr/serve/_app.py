@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rules = RulesInForce(settings.interpretations, plans)
     ledger = LedgerHistory(settings.ledger) if settings.ledger is not None else None
     _documents.family_schema(), _documents.decision_schema(), _documents.rule_sets()
+    for model in (Family, Payment, Decision, Rejection, OutcomePlan):
+        model.model_rebuild()  # built on first use: here, once, before any request's thread
     app = FastAPI(
         title="pbr",
         version=__version__,
