@@ -65,7 +65,7 @@ def test_the_pools_worker_thread_does_not_spin_while_results_wait(
     from multiprocessing import pool
 
     wakes: list[int] = []
-    real = pool.Pool._wait_for_updates
+    real: Any = vars(pool.Pool)["_wait_for_updates"]  # a staticmethod: callable as it is
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         wakes.append(1)
