@@ -92,6 +92,12 @@ def _decisions() -> ModuleType:
     return _models[0]
 
 
+def _model(kind: str, values: dict[str, Any], fields_set: set[str]) -> Any:
+    """The model of `pbr.decisions` named `kind`, from field values already valid."""
+    models = _models[0] if _models else _decisions()
+    return models.part_model(kind, values, fields_set)
+
+
 def trusted_reason(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
     """A reason with every field given: the kernel's most frequent object.
 
@@ -136,8 +142,7 @@ def trusted_result(
         "earliest_date": earliest_date,
         "reasons": reasons,
     }
-    models = _models[0] if _models else _decisions()
-    built: ResultDecision = models.part_model("ResultDecision", values, set(values))
+    built: ResultDecision = _model("ResultDecision", values, set(values))
     return built
 
 
@@ -186,8 +191,7 @@ def trusted_identification(
         "reasons": reasons,
         "warnings": warnings,
     }
-    models = _models[0] if _models else _decisions()
-    built: Identification = models.part_model("Identification", values, set(values))
+    built: Identification = _model("Identification", values, set(values))
     return built
 
 
@@ -251,12 +255,11 @@ def trusted_decision(
     lean = lean_now()
     if lean is not None:
         return cast("Decision", lean.Decision(**values))
-    models = _models[0] if _models else _decisions()
     fields_set = set(values)
     fields_set.discard("format_version")  # its default: not counted as given
     if provenance is None:
         fields_set.discard("provenance")
-    built: Decision = models.part_model("Decision", values, fields_set)
+    built: Decision = _model("Decision", values, fields_set)
     return built
 
 
@@ -270,8 +273,7 @@ def trusted_provenance(pbr_version: str, rules_hash: str, input_hash: str) -> Pr
     if lean is not None:
         return cast("Provenance", lean.Provenance(pbr_version, rules_hash, input_hash))
     values = {"pbr_version": pbr_version, "rules_hash": rules_hash, "input_hash": input_hash}
-    models = _models[0] if _models else _decisions()
-    built: Provenance = models.part_model("Provenance", values, set(values))
+    built: Provenance = _model("Provenance", values, set(values))
     return built
 
 
