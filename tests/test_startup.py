@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -151,3 +152,23 @@ def test_the_shape_test_agrees_on_drawn_json(value: object, tail: str) -> None:
 
     line = (json.dumps({"v": value}, allow_nan=True) + tail).encode("utf-8", "surrogatepass")
     assert _whole_json_object(line) == _pydantic_core_says(line)
+
+
+def _commands(parser: Any) -> dict[str, Any]:
+    (action,) = (a for a in parser._actions if a.dest == "command")
+    found: dict[str, Any] = action.choices
+    return found
+
+
+def test_a_run_builds_only_its_own_commands_parser() -> None:
+    """A tenth of start-up went to building every command's options for one run."""
+    from pbr.cli import _COMMANDS, _parser
+
+    every = _commands(_parser())
+    assert list(every) == [name for names, _ in _COMMANDS for name in names]
+    assert list(_commands(_parser("evaluate"))) == ["evaluate"]
+    assert list(_commands(_parser("replay"))) == ["audit", "ledger", "replay"]
+    assert list(_commands(_parser("evalute"))) == list(every)  # its error lists every command
+    assert list(_commands(_parser("-h"))) == list(every)
+    for name, full in every.items():
+        assert _commands(_parser(name))[name].format_help() == full.format_help()
