@@ -29,14 +29,6 @@ if TYPE_CHECKING:
     from pbr.records import Family
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("FieldError", "Rejection"):  # pydantic models: loaded when first asked for
-        from pbr import _rejection
-
-        return getattr(_rejection, name)
-    raise AttributeError(f"module 'pbr.io' has no attribute {name!r}")
-
-
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "FieldError",
@@ -836,3 +828,11 @@ def _at(tree: Any, loc: tuple[str | int, ...]) -> Any:
         else:
             return None
     return tree
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("FieldError", "Rejection"):  # pydantic models: loaded when first asked for
+        from pbr import _rejection
+
+        return getattr(_rejection, name)
+    raise AttributeError(f"module 'pbr.io' has no attribute {name!r}")
