@@ -130,12 +130,42 @@ EDGES = [
 ]
 
 
-@pytest.mark.parametrize("line", EDGES)
-def test_the_json_lines_shape_test_is_pydantic_cores(line: bytes) -> None:
+def _whole_value_as_it_was(line: bytes) -> bool:
+    """The oracle for `_whole_json`: pydantic-core's reader, then the brackets alone."""
+    from pydantic_core import from_json
+
+    from pbr.io import _end_of_value
+
+    try:
+        from_json(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        text = line.decode("utf-8", errors="surrogateescape").strip()
+        return bool(text) and _end_of_value(text, 0) == len(text)
+    return True
+
+
+VALUES = [
+    *EDGES,
+    b"[1, 2]",
+    b"[",
+    b"[1, 2",
+    b'["a", {"b": NaN}]',
+    b"[" * 199 + b"]" * 199,
+    b"[" * 201 + b"]" * 201,
+    b"1e999",
+    b"-0",
+    b"nul",
+    b"[1] [2]",
+]
+
+
+@pytest.mark.parametrize("line", VALUES)
+def test_the_shape_tests_are_pydantic_cores(line: bytes) -> None:
     """msgspec answers the usual first line; wherever the two readers differ, pydantic-core does."""
-    from pbr.io import _whole_json_object
+    from pbr.io import _whole_json, _whole_json_object
 
     assert _whole_json_object(line) == _pydantic_core_says(line)
+    assert _whole_json(line) == _whole_value_as_it_was(line)
 
 
 @settings(max_examples=300, deadline=None)
@@ -147,11 +177,13 @@ def test_the_json_lines_shape_test_is_pydantic_cores(line: bytes) -> None:
     ),
     st.sampled_from(["", " ", "x", ",", "}", "\n"]),
 )
-def test_the_shape_test_agrees_on_drawn_json(value: object, tail: str) -> None:
-    from pbr.io import _whole_json_object
+def test_the_shape_tests_agree_on_drawn_json(value: object, tail: str) -> None:
+    from pbr.io import _whole_json, _whole_json_object
 
-    line = (json.dumps({"v": value}, allow_nan=True) + tail).encode("utf-8", "surrogatepass")
-    assert _whole_json_object(line) == _pydantic_core_says(line)
+    for text in (json.dumps({"v": value}, allow_nan=True), json.dumps(value, allow_nan=True)):
+        line = (text + tail).encode("utf-8", "surrogatepass")
+        assert _whole_json_object(line) == _pydantic_core_says(line)
+        assert _whole_json(line) == _whole_value_as_it_was(line)
 
 
 def _commands(parser: Any) -> dict[str, Any]:

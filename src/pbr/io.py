@@ -278,14 +278,24 @@ def _shape(first: bytes, second: bytes) -> str:
 
 
 def _whole_json(line: bytes) -> bool:
-    """Whether `line` holds one complete JSON value (nested however deep)."""
+    """Whether `line` holds one complete JSON value (nested however deep).
+
+    One that pydantic-core reads, or whose brackets close at its end. For an array (the shape
+    test asks about a first line opening one), the brackets alone decide: an array
+    pydantic-core reads closes its brackets at its end. So no reader is needed then.
+    """
+    text = line.decode("utf-8", errors="surrogateescape").strip()
+    closed = bool(text) and _end_of_value(text, 0) == len(text)
+    if closed or text.startswith("["):
+        return closed
+    if _read_as_pydantic_core_would(line)[0]:
+        return True
     from pydantic_core import from_json
 
     try:
         from_json(line.decode("utf-8", errors="replace"))
     except ValueError:
-        text = line.decode("utf-8", errors="surrogateescape").strip()
-        return bool(text) and _end_of_value(text, 0) == len(text)
+        return False
     return True
 
 
@@ -336,26 +346,35 @@ _JSON_SPACE = " \t\n\r"
 
 
 def _whole_json_object(line: bytes) -> bool:
-    """Whether `line` holds one complete JSON object (so the file is JSON Lines).
-
-    pydantic-core's reader decides. A line msgspec reads as an object is one for pydantic-core
-    too when it holds fewer than 200 brackets (pydantic-core refuses nesting deeper than 200;
-    tests/test_startup.py holds the two to the same answers): so the usual first line of JSON
-    Lines is answered without loading pydantic.
-    """
-    text = line.decode("utf-8", errors="replace")  # a bad byte is the record's problem
-    if line.count(b"[") + line.count(b"{") < _NESTING:
-        try:
-            if isinstance(_msgspec_decode()(text), dict):
-                return True
-        except (ValueError, RecursionError):
-            pass  # not proved here: pydantic-core decides
+    """Whether `line` holds one complete JSON object (so the file is JSON Lines)."""
+    read, value = _read_as_pydantic_core_would(line)
+    if read:
+        return isinstance(value, dict)
+    text = line.decode("utf-8", errors="surrogateescape").strip()
+    if text.startswith("{") and _end_of_value(text, 0) != len(text):
+        return False  # its braces do not close at its end: no reader takes it for one object
     from pydantic_core import from_json
 
-    try:
-        return isinstance(from_json(text), dict)
+    try:  # a bad byte is the record's problem, not the file's shape
+        return isinstance(from_json(line.decode("utf-8", errors="replace")), dict)
     except ValueError:
         return False
+
+
+def _read_as_pydantic_core_would(line: bytes) -> tuple[bool, Any]:
+    """``(True, value)`` when msgspec reads `line` (bad bytes replaced), else ``(False, None)``.
+
+    pydantic-core's reader decides a file's shape. msgspec reads the same value wherever it reads
+    one at all and the line holds fewer than 200 brackets (pydantic-core refuses nesting deeper
+    than 200; tests/test_startup.py holds the two to the same answers): so the usual first line
+    is answered without loading pydantic.
+    """
+    if line.count(b"[") + line.count(b"{") < _NESTING:
+        try:
+            return True, _msgspec_decode()(line.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError):
+            pass  # not proved here: pydantic-core decides
+    return False, None
 
 
 _NESTING = 200
@@ -626,8 +645,6 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     A broken record is stepped over by its brackets, so the records after it are still read.
     The file is read a block at a time: memory holds a record and a block or two, not the file.
     """
-    from pbr._rejection import Rejection
-
     decoder = json.JSONDecoder()
     position = stream.skip(0)
     array = position < len(stream.text) and stream.text[position] == "["
@@ -647,6 +664,8 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             after = stream.skip(position + 1)
             text = stream.text
             if after < len(text):  # never ignore what follows the array: report it
+                from pbr._rejection import Rejection
+
                 record += 1
                 line += text.count("\n", counted, after)
                 yield (
@@ -684,6 +703,8 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             where = line + text.count("\n", position, getattr(exc, "pos", position))
             rest = "" if resume is not None else "; the rest of the file cannot be read"
+            from pbr._rejection import Rejection
+
             head = stream.ahead(position, 4096).encode("utf-8", errors="surrogateescape")
             yield (
                 line,
