@@ -78,6 +78,10 @@ def test_a_batch_of_valid_records_builds_no_pydantic_model(tmp_path: Path) -> No
     assert _probe(tmp_path, EXAMPLES / "families.jsonl") == none
     assert _probe(tmp_path, EXAMPLES / "families.jsonl", "csv") == none
     assert _probe(tmp_path, EXAMPLES / "families.jsonl", "table") == none
+    records = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+    array = tmp_path / "families.json"  # a JSON array, one record a line
+    array.write_text("[\n" + ",\n".join(records) + "\n]\n", encoding="utf-8")
+    assert _probe(tmp_path, array) == none
     assert _probe(tmp_path, EXAMPLES / "mixed-programmes.jsonl") == none | {
         "pydantic imported": True,
         "OutcomePlan": True,
