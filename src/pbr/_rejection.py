@@ -1,8 +1,8 @@
 """A record that could not be evaluated (`Rejection`) and its problems (`FieldError`).
 
-Pydantic models, so that rejections have a JSON Schema and validate as decisions do; kept apart
-from `pbr.io`'s readers, which build one only for a bad record (a batch of valid records never
-imports pydantic). Import them from `pbr` or `pbr.io`.
+Pydantic models (they have a JSON Schema, and serialise as decisions do), kept apart from
+`pbr.io`'s readers: a reader builds one only for a bad record, so a batch of valid records never
+imports pydantic. Import them from `pbr` or `pbr.io`.
 """
 
 from __future__ import annotations
