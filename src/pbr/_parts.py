@@ -72,12 +72,18 @@ class lean_parts:  # a context manager read as a verb: ``with lean_parts():``
     __slots__ = ("_token",)
 
     def __enter__(self) -> None:
-        from pbr import _lean
-
-        self._token = _LEAN.set(_lean)
+        self._token = _LEAN.set(_lean_module())
 
     def __exit__(self, *exc: object) -> None:
         _LEAN.reset(self._token)
+
+
+@cache
+def _lean_module() -> ModuleType:
+    """`pbr._lean`, imported once (an import statement costs a batch 0.6 µs a family)."""
+    from pbr import _lean
+
+    return _lean
 
 
 _models: list[ModuleType] = []

@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import pbr
 from pbr._parts import trusted_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
@@ -111,19 +112,22 @@ def provenance(
     >>> p.pbr_version == pbr.__version__, len(p.input_hash)
     (True, 64)
     """
-    from pbr import __version__
-
     # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
-    # (tests/test_assembly.py); hashed in one call with the date appended.
+    # (tests/test_assembly.py); hashed with the date appended.
     compiled = sys.modules.get("pbr._compiled")  # a batch's records: loaded before the first
     if compiled is not None and compiled.is_compiled(family):
         written = compiled.canonical_json(family)  # the same bytes, written faster
     else:
         written = family.__pydantic_serializer__.to_json(family)
-    canonical = written + b"|" + as_of.isoformat().encode()
-    return trusted_provenance(
-        __version__, rules_hash(rules, plan), hashlib.sha256(canonical).hexdigest()
-    )
+    digest = hashlib.sha256(written)
+    digest.update(_dated(as_of))  # the bytes with "|" and the date after, not copied to join them
+    return trusted_provenance(pbr.__version__, rules_hash(rules, plan), digest.hexdigest())
+
+
+@lru_cache(maxsize=64)
+def _dated(as_of: date) -> bytes:
+    """What follows a record's bytes in its input hash: ``|`` and the as-of date."""
+    return b"|" + as_of.isoformat().encode()
 
 
 def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:
