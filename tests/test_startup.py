@@ -98,6 +98,63 @@ def test_a_record_the_batch_declines_builds_the_models_it_needs(tmp_path: Path) 
     assert not built["Decision"]
 
 
+THREADS = """
+import json, sys, threading
+from datetime import date
+import pbr
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert not pbr.Family.__pydantic_complete__  # the first use below builds it
+start = threading.Barrier(8)
+answers, errors = [], []
+def first_use(line):
+    start.wait()
+    try:
+        family = pbr.Family.model_validate_json(line)
+        decision = pbr.evaluate(family, as_of=date(2015, 3, 31))
+        answers.append((family.family_id, decision.model_dump_json(), decision.explain()))
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=first_use, args=(line,)) for line in lines]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"errors": errors, "answers": sorted(answers)}))
+"""
+
+
+def test_models_first_used_by_eight_threads_at_once_answer_as_one_thread(tmp_path: Path) -> None:
+    """Deferred models are built on first use: a threaded embedding may race that build.
+
+    Eight threads validate, evaluate and explain at once in a fresh interpreter; each answer
+    must be the one this process (models long built) gives.
+    """
+    from datetime import date
+
+    import pbr
+
+    lines = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = [line for line in lines if line.strip()][:8]
+    assert len(lines) == 8
+    source = tmp_path / "eight.jsonl"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    expected = []
+    for line in lines:
+        family = pbr.Family.model_validate_json(line)
+        decision = pbr.evaluate(family, as_of=date(2015, 3, 31))
+        expected.append([family.family_id, decision.model_dump_json(), decision.explain()])
+    for _ in range(3):  # a race shows some of the time, if at all
+        done = subprocess.run(
+            [sys.executable, "-c", THREADS, str(source)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = json.loads(done.stdout.splitlines()[-1])
+        assert found["errors"] == []
+        assert found["answers"] == sorted(expected)
+
+
 def _pydantic_core_says(line: bytes) -> bool:
     """The oracle: the shape test as it was, by pydantic-core's reader alone."""
     from pydantic_core import from_json
