@@ -16,7 +16,6 @@ Conventions for pages under ``docs/`` (this file enforces them):
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from pbr.reasons import REASON_CODES
 from pbr.records import Family
 from pbr.rules import PHASE_ONE, RULE_SETS, RuleSet, sources
 from pbr.schemas import family_schema
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
@@ -168,16 +168,6 @@ def _pbr_on_path(tmp_path: Path) -> dict[str, str]:
     script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m pbr.cli "$@"\n', encoding="utf-8")
     script.chmod(0o755)
     return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def load_script(path: Path) -> types.ModuleType:
-    """A script under docs/_gen as a module (the gen script writes pages only when mkdocs runs it)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

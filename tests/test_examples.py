@@ -7,7 +7,6 @@ code and the effect of every interpretation at the one evaluation date, 31 March
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -23,6 +22,7 @@ from pbr.decisions import RESULT_KINDS, Decision, Status
 from pbr.reasons import REASON_CODES, ReasonCode
 from pbr.records import Family
 from pbr.rules import PHASE_ONE, RuleSet
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_examples.py"
@@ -143,12 +143,7 @@ EXPECTED: dict[str, str] = {
 
 
 def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_examples", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "make_examples")
 
 
 @pytest.fixture(scope="module")
