@@ -84,7 +84,7 @@ def steps(lines: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
 
     def canonical() -> None:
         for family in decoded:
-            _compiled._BAD_YEAR.search(_compiled._encode(family))
+            _compiled._dates_in_bounds(_compiled._encode(family))
 
     def batch() -> None:
         for _ in evaluate_many_json(lines, as_of=AS_OF, workers=1):

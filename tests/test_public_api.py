@@ -176,8 +176,9 @@ def test_no_private_name_is_imported_from_another_module() -> None:
                 if not alias.name.startswith("_") or alias.name.startswith("__"):
                     continue
                 package = src.joinpath(*node.module.split("."))
-                if (package / f"{alias.name}.py").exists() or (package / alias.name).is_dir():
-                    continue  # a private submodule of a package: the package's own business
+                module = package / alias.name
+                if any(module.with_suffix(s).exists() for s in (".py", ".pyi")) or module.is_dir():
+                    continue  # a private submodule (a C one has its stub): the package's business
                 offenders.append(
                     f"{path.relative_to(src)}:{node.lineno} {node.module}.{alias.name}"
                 )

@@ -29,6 +29,7 @@ def test_ruff_lint_is_clean() -> None:
         "examples",
         "docs",
         "benchmarks",
+        "setup.py",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -46,6 +47,7 @@ def test_ruff_format_is_clean() -> None:
         "examples",
         "docs",
         "benchmarks",
+        "setup.py",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -18,6 +18,7 @@ refuses the record).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_origin
@@ -251,14 +252,44 @@ def _given_keys_type(kind: Any, leaf: Any) -> Any:
 
 def _keys_given_once(data: bytes) -> bool:
     """Whether no object in `data` (which decoded as a family) gives a key twice."""
+    return _scanned_once(data) or _decoded_once(data)
+
+
+def _decoded_once(data: bytes) -> bool:
+    """`_keys_given_once` in Python: the mirror's colons (what the C scan cannot prove)."""
     decode = _decode_as_written if b"\\u003" in data else _decode_given
     return data.count(b":") == _encode(decode(data)).count(b":")
+
+
+def _not_scanned(data: bytes) -> bool:
+    """Stands in for the C scan where pbr was installed without a C compiler: proves nothing."""
+    return False
 
 
 _BAD_YEAR = re.compile(rb':"(?!19|20)[0-9]{4}-[0-9]{2}-[0-9]{2}"')
 """A value in canonical JSON that looks like a date outside 1900-2099 (then pydantic decides)."""
 if (date(1900, 1, 1), date(2099, 12, 31)) != (EARLIEST_DATE, LATEST_DATE):
     raise ImportError("pbr._compiled's date check is written for 1900-01-01 to 2099-12-31")
+
+
+def _dates_searched(canonical: bytes) -> bool:
+    """Whether no value of the canonical JSON looks like a date outside 1900-2099."""
+    return _BAD_YEAR.search(canonical) is None
+
+
+# The same two checks in one pass over the bytes each, in C (`pbr._jsonscan`), where pbr was
+# built with a C compiler: about 24 µs less a 5.5 KB record. The C key scan answers True only
+# when it proved no key given twice; else the Python proof decides.
+_scanned_once: Callable[[bytes], bool] = _not_scanned
+_dates_in_bounds: Callable[[bytes], bool] = _dates_searched
+try:
+    from pbr import _jsonscan
+except ImportError:  # pragma: no cover - built without a C compiler
+    pass
+else:
+    _scanned_once = _jsonscan.keys_given_once
+    _dates_in_bounds = _jsonscan.dates_in_bounds
+
 _GOOD_YEARS: set[str] = set()
 """Academic years seen that pydantic accepts: one set look-up a school-term row."""
 _ACADEMIC_YEAR = re.compile(r"[0-9]{4}/[0-9]{2}")
@@ -305,7 +336,7 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
         if not plainly_consistent(typed):  # also proves every event's person_id a member's
             return None
         canonical = _encode(family)
-        if _BAD_YEAR.search(canonical):
+        if not _dates_in_bounds(canonical):
             return None
     except Exception:  # any doubt at all: pydantic decides
         return None
