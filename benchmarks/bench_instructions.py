@@ -5,9 +5,10 @@ generates phase-one families (benchmarks/generate.py), runs ``pbr evaluate FILE 
 2015-03-31 --format json --output OUT --workers 1`` under ``valgrind --tool=callgrind`` on
 `small` and `large` families, and differences the two counts: instructions a family, and the
 start-up left over. With ``--against REV`` it counts that revision too (checked out in a
-temporary worktree, run from its ``src`` with this interpreter and its packages) and checks
-that both wrote the same bytes. Timings on a shared machine drift by a quarter from hour to hour;
-these counts repeat to a few parts in a thousand, so they judge a change that timings cannot.
+temporary worktree, its C part built in place, run from its ``src`` with this interpreter and
+its packages) and checks that both wrote the same bytes. Timings on a shared machine drift by
+a quarter from hour to hour; these counts repeat to a few parts in a thousand, so they judge a
+change that timings cannot.
 Needs valgrind (skipped with a message if it is missing). Prints Markdown.
 """
 
@@ -108,6 +109,13 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
+            if (old / "setup.py").exists():  # its C part, built as `pip install` would
+                subprocess.run(
+                    [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+                    cwd=old,
+                    check=True,
+                    capture_output=True,
+                )
             trees.insert(0, (args.against, old / "src"))
         try:
             written = []
