@@ -212,3 +212,48 @@ def test_model_validate_json_without_arguments_is_pydantics_method(
         except ValidationError as exc:
             outcomes.append(json.dumps(exc.errors(), default=repr) + exc.title)
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("rows_of_c1", [["2011/12 autumn", "2012/13 summer"], ["2012/13 summer"]])
+def test_the_fast_check_of_births_before_terms_agrees_on_every_day_around_them(
+    rows_of_c1: list[str],
+) -> None:
+    """Children born on each day from before the first term's end to after the last one's."""
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": year,
+            "term": term,
+            "possible_sessions": 100,
+            "unauthorised_absences": 3,
+        }
+        for year, term in (row.split() for row in rows_of_c1)
+    ] + [
+        {
+            "person_id": "C2",
+            "academic_year": "2012/13",
+            "term": "spring",
+            "possible_sessions": 9,
+            "unauthorised_absences": 0,
+        },
+    ]
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2005-01-01"},
+        {"person_id": "C2", "date_of_birth": "2005-01-01"},
+    ]
+    family = Family.model_validate(
+        {"family_id": "F1", "attached_on": "2013-01-07", "members": members, "school_terms": rows}
+    )
+    day, verdicts = date(2011, 12, 1), set()
+    while day < date(2013, 9, 1):
+        for child in ("C1", "C2"):
+            born = tuple(
+                m.model_copy(update={"date_of_birth": day}) if m.person_id == child else m
+                for m in family.members
+            )
+            changed = family.model_copy(update={"members": born})
+            verdicts.add(exact_ok(changed))
+            assert _plainly_consistent(changed) == exact_ok(changed), (child, day)
+        day += timedelta(days=1)
+    assert verdicts == {True, False}

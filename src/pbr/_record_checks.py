@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from pbr.periods import TERMS, TermName, default_term
@@ -206,25 +205,23 @@ def plainly_consistent(family: Family) -> bool:
             ):
                 return False
     rows = family.school_terms
-    if len(set(map(_TERM_SLOT, rows))) != len(rows):  # a term given twice for a child
-        return False
+    slots = set()  # (child, year, term): a term given twice for a child is one slot
     for row in rows:
         if row.unauthorised_absences > row.possible_sessions:
             return False
-        dob = birthday(row.person_id)
+        person_id, year = row.person_id, row.academic_year
+        slots.add((person_id, year, row.term))
+        dob = birthday(person_id)
         if dob is None:
             return False
-        earliest = _EARLIEST_TERM_END.get(row.academic_year) or _earliest_term_end(
-            row.academic_year
-        )
+        earliest = _EARLIEST_TERM_END.get(year) or _earliest_term_end(year)
         if earliest is None or dob > earliest:  # rare: look at the row's own term
-            end = _term_end(row.academic_year, row.term)
+            end = _term_end(year, row.term)
             if end is None or dob > end:
                 return False
-    return True
+    return len(slots) == len(rows)
 
 
-_TERM_SLOT = attrgetter("person_id", "academic_year", "term")
 _EARLIEST_TERM_END: dict[str, date | None] = {}
 """`_earliest_term_end` of each academic year seen: one dict look-up a school-term row."""
 
