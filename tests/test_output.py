@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -481,3 +481,23 @@ def test_the_terminal_s_csv_keeps_a_row_with_a_carriage_return_whole(
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0] == list(RESULT_COLUMNS)
     assert [r[1] for r in rows[1:]] == ["North\rshire"] * 3
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(["a", "1", ",", '"', "\r", "\n", " ", "'", "=", "é"]))
+        | st.text(max_size=5),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_plain_csv_line_is_what_the_csv_writer_writes(values: list[str]) -> None:
+    from pbr.output import _plain_csv_line
+
+    out = io.StringIO()
+    CsvWriter(out).write_neutralised(values)
+    line = _plain_csv_line(values)
+    assert line is None or line == out.getvalue()
+    if not any(c in v for v in values for c in ',"\r\n') and any(values):
+        assert line is not None  # the usual row takes the short way

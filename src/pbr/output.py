@@ -189,11 +189,41 @@ def decision_text(decision: Decision, render: str) -> str:
         raise ValueError(f"unknown render {render!r}")
     # as `CsvWriter` writes the rows (a row with a carriage return quoted whole, on a terminal
     # too), each value neutralised once: the family's own columns once for all its rows
+    rows = _result_lists(decision, neutralise)
+    lines: list[str] = []
+    for values in rows:
+        line = _plain_csv_line(values)
+        if line is None:
+            break
+        lines.append(line)
+    else:  # the usual decision: nothing to quote, so joined as the writer would
+        return "".join(lines)
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
-    for values in _result_lists(decision, neutralise):
+    for values in rows:
         writer.write_neutralised(values)
     return buffer.getvalue()
+
+
+def _plain_csv_line(values: list[str]) -> str | None:
+    r"""The line `CsvWriter` writes for `values` when no value needs quoting; else None.
+
+    Half the cost of the csv module for the usual row: a value holding a comma, a quote or a
+    line break is quoted there, so such a row is left to it.
+
+    >>> _plain_csv_line(["F1", "", "700.00"]), _plain_csv_line(["a,b", "c"])
+    ('F1,,700.00\n', None)
+    """
+    line = ",".join(values)
+    if (
+        not line
+        or line.count(",") != len(values) - 1
+        or '"' in line
+        or "\r" in line
+        or "\n" in line
+    ):
+        return None  # (a row of one empty value is written "")
+    return line + "\n"
 
 
 class OutputError(PbrError, OSError):
