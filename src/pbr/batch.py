@@ -363,6 +363,10 @@ def _portable(item: Item) -> Item:
     return item
 
 
+_CHOSEN_KEPT = 100_000
+"""The most (programme, attachment day) pairs a batch keeps its rule set for."""
+
+
 class _Job:
     """One batch's settings; picklable, so that workers can run it."""
 
@@ -382,20 +386,30 @@ class _Job:
         self.render: Render = "json"
         self.max_record_bytes = DEFAULT_MAX_RECORD_BYTES
         self._variants: dict[str, RuleSet] = {}
+        self._chosen: dict[tuple[str | None, date], RuleSet] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_variants"] = {}
+        state["_chosen"] = {}
         return state
 
     def _rules_for(self, family: Family) -> RuleSet:
         if self.rules is not None:
             return self.rules
-        base = _engine().rule_set_for(family)
+        # the rule set depends on the stated programme and the attachment day alone: chosen
+        # once a pair (a few thousand at most), not by walking the programmes a family
+        key = (family.programme, family.attached_on)
+        chosen = self._chosen.get(key)
+        if chosen is not None:
+            return chosen
+        base = _engine().rule_set_for(family)  # OutsideProgramme: not kept, raised each time
         variant = self._variants.get(base.programme)
         if variant is None:
             mine = {k: v for k, v in self.interpretations.items() if k in base.interpretations}
             variant = self._variants[base.programme] = base.with_interpretations(**mine)
+        if len(self._chosen) < _CHOSEN_KEPT:
+            self._chosen[key] = variant
         return variant
 
     def with_history(
