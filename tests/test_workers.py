@@ -162,3 +162,46 @@ def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) ->
     empty = io.StringIO()
     _evaluate._write_table(iter(()), empty)
     assert empty.getvalue() == ""
+
+
+def test_a_slow_reader_holds_back_the_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are sent only as answers are taken: the input is read a few chunks ahead at most,
+    so answers cannot pile up in this process however far the workers outrun it."""
+    import time
+
+    read = [0]
+
+    def counted() -> Any:
+        for line in LINES:
+            read[0] += 1
+            yield line
+
+    ahead = []
+    for _done in batch.evaluate_many_json(counted(), as_of=AS_OF, workers=2, chunk_size=2):
+        time.sleep(0.01)  # slower than the workers
+        ahead.append(read[0])
+    consumed = range(1, len(ahead) + 1)
+    # two workers: a chunk each, one more sent, one read and waiting for room, and the rest of
+    # the chunk being taken: 9 families at most (all 60 at once without the holding back)
+    assert max(r - n for r, n in zip(ahead, consumed, strict=True)) <= 4 * 2 + 1
+    assert len(ahead) == len(LINES)
+
+
+@pytest.mark.parametrize("how", ["close", "raise"])
+def test_a_pool_stopped_early_ends_at_once(how: str) -> None:
+    """A reader that stops (closes the batch, or fails) while the pool waits for room."""
+    import threading
+
+    def run() -> None:
+        done: Any = batch.evaluate_many_json(iter(LINES), as_of=AS_OF, workers=2, chunk_size=1)
+        next(done)
+        if how == "close":
+            done.close()
+        else:
+            with pytest.raises(RuntimeError):
+                done.throw(RuntimeError("the output failed"))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the pool did not stop"
