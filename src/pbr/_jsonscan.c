@@ -140,36 +140,34 @@ proves_dates_in_bounds(const char *s, Py_ssize_t n)
     return 1;
 }
 
+/* `check` over the bytes of `data`, without the GIL (they cannot change), as a Python bool. */
 static PyObject *
-keys_given_once(PyObject *module, PyObject *data)
+scanned(PyObject *data, int (*check)(const char *, Py_ssize_t))
 {
     char *s;
     Py_ssize_t n;
     int proved;
-    (void)module;
     if (PyBytes_AsStringAndSize(data, &s, &n) < 0) {
         return NULL; /* TypeError: not bytes */
     }
     Py_BEGIN_ALLOW_THREADS
-    proved = proves_keys_given_once(s, n);
+    proved = check(s, n);
     Py_END_ALLOW_THREADS
     return PyBool_FromLong(proved);
 }
 
 static PyObject *
+keys_given_once(PyObject *module, PyObject *data)
+{
+    (void)module;
+    return scanned(data, proves_keys_given_once);
+}
+
+static PyObject *
 dates_in_bounds(PyObject *module, PyObject *canonical)
 {
-    char *s;
-    Py_ssize_t n;
-    int proved;
     (void)module;
-    if (PyBytes_AsStringAndSize(canonical, &s, &n) < 0) {
-        return NULL;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    proved = proves_dates_in_bounds(s, n);
-    Py_END_ALLOW_THREADS
-    return PyBool_FromLong(proved);
+    return scanned(canonical, proves_dates_in_bounds);
 }
 
 static PyMethodDef methods[] = {
