@@ -10,7 +10,8 @@
   JSON with its date check;
 - the rules: identification alone, then the whole decision (identification, results, payment,
   the input hash), built as the batch builds it (`pbr._parts.lean_parts`);
-- the decision's JSON (`pbr._parts.decision_json`);
+- the decision's JSON (`pbr._parts.decision_json`), and its rows of the long CSV
+  (`pbr.output.decision_text`, as ``--format csv`` writes them);
 - the whole batch path, one worker (`pbr.evaluate_many_json`): all of the above, plus the
   batch's own work.
 
@@ -54,6 +55,7 @@ def steps(lines: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
     from pbr._record_checks import plainly_consistent
     from pbr.batch import Evaluated, evaluate_many_json
     from pbr.engine import evaluate, rule_set_for
+    from pbr.output import decision_text
     from pbr.programmes import programme
 
     records = [_compiled.decode_family(line, 10**9) for line in lines]
@@ -97,6 +99,9 @@ def steps(lines: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
 
         return run
 
+    def csv_rows(decision: Any) -> object:
+        return decision_text(decision, "csv-file")
+
     def read(line: bytes) -> object:
         return _compiled.decode_family(line, 10**9)
 
@@ -110,6 +115,7 @@ def steps(lines: Sequence[bytes]) -> list[tuple[str, Callable[[], object]]]:
         ("identification", identified),
         ("the decision (identification, results, payment, input hash)", decided),
         ("the decision's JSON", each(decision_json, decisions)),
+        ("its rows of the long CSV", each(csv_rows, decisions)),
         ("**the whole batch path, one worker** (`evaluate_many_json`)", batch),
     ]
 

@@ -18,7 +18,7 @@ def _script() -> ModuleType:
 def test_every_step_is_a_row_against_the_floor() -> None:
     printed = _script().main(["12", "--repeat", "1"])
     rows = [line for line in printed.splitlines() if line.startswith("| ") and "µs" not in line]
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert rows[0].startswith("| `json.loads` (the floor) |")
     assert rows[0].endswith("| 1.00 |")
     assert "whole batch path" in rows[-1]
