@@ -5,9 +5,10 @@ memory a streaming run uses. This keeps a 64-bit digest of each identifier (Pyth
 hash: SipHash, keyed per process, half the cost of a BLAKE2b digest) in an open-addressing table
 of unsigned 64-bit slots, 8 bytes a family. Past `MEMORY_SLOTS` slots (512 KiB, about 32,000
 families: a council's file stays in memory) the digests move to a temporary SQLite database on
-disk with a 512 KiB page cache, so memory stays flat however large the input (issue 14). Two different identifiers share a digest with probability about n²/2⁶⁵
-(1 in 10¹¹ for 400,000 families); if it ever happened the second family would be *reported* as
-a repeated family_id, never dropped silently.
+disk with a 512 KiB page cache, so memory stays flat however large the input (issue 14). Two
+different identifiers share a digest with probability about n²/2⁶⁵ (1 in 10¹¹ for 400,000
+families); if it ever happened the second family would be *reported* as a repeated family_id,
+never dropped silently.
 
 >>> seen = SeenIds()
 >>> seen.add("F1"), seen.add("F2"), seen.add("F1")
