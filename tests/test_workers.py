@@ -169,6 +169,7 @@ def test_a_slow_reader_holds_back_the_pool(monkeypatch: pytest.MonkeyPatch) -> N
     so answers cannot pile up in this process however far the workers outrun it."""
     import time
 
+    monkeypatch.setattr(batch, "_WAITING", 2)  # one chunk of 2 waiting: a window small to see
     read = [0]
 
     def counted() -> Any:
