@@ -214,14 +214,14 @@ def test_a_closed_pipe_ends_quietly() -> None:
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from pbr.cli._evaluate import _progress
+    from pbr.cli._evaluate import _a_record, _progress
 
     items = [(1, b"{}"), (2, b"{}"), (3, b"{}")]
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert _progress(items, 6) is items
+    assert _progress(items, 6, _a_record) is items
     pytest.importorskip("tqdm")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar = _progress(items, 6)
+    bar = _progress(items, 6, _a_record)
     assert bar is not items
     assert list(bar) == items
 
@@ -239,8 +239,17 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     clock = iter(range(0, 100))
     monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
     items = [(1, b"x" * 50), (2, b"x" * 50)]
-    assert list(_evaluate._progress(items, 100)) == items
+    assert list(_evaluate._progress(items, 100, _evaluate._a_record)) == items
     shown = capsys.readouterr().err
     assert "50% of 0 MB, 1 families, 0:01 left" in shown
     assert shown.endswith("100% of 0 MB, 2 families, 0:00 left \n")
+    # a file evaluated in ranges: each range counts its records and its bytes
+    from pbr.batch import Span
+    from pbr.totals import Totals
+
+    spans = [Span("", [], [], [], 0, records, 50, {}, {}, Totals(), b"") for records in (3, 4)]
+    assert list(_evaluate._progress(spans, 100, _evaluate._a_range)) == spans
+    shown = capsys.readouterr().err
+    assert "50% of 0 MB, 3 families, 0:0" in shown
+    assert shown.endswith("100% of 0 MB, 7 families, 0:00 left \n")
     assert _evaluate._progress_line(3, 0, None, 2.0) == "pbr: 3 families, 2 s"

@@ -441,11 +441,21 @@ def test_the_api_checks_as_of_up_front() -> None:
 
 def test_a_closed_pipe_is_not_the_rejection_code(tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    # enough families for many writes (some systems take a whole write into the pipe), and
+    # one repeated family, so that the run would otherwise end with the rejection code
+    records = [json.loads(line) for line in examples.read_text().splitlines() if line.strip()]
+    many = tmp_path / "many.jsonl"
+    with many.open("w") as out:
+        for copy in range(40):
+            for record in records:
+                out.write(json.dumps({**record, "family_id": f"{record['family_id']}-{copy}"}))
+                out.write("\n")
+        out.write(json.dumps(records[0]) + "\n" + json.dumps(records[0]) + "\n")
     result = subprocess.run(
         [
             "bash",
             "-c",
-            f"{sys.executable} -m pbr.cli evaluate {examples} --as-of 2015-03-31 "
+            f"{sys.executable} -m pbr.cli evaluate {many} --as-of 2015-03-31 "
             "--format json | head -c 100 > /dev/null; echo ${PIPESTATUS[0]}",
         ],
         capture_output=True,

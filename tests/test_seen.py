@@ -33,3 +33,30 @@ def test_a_large_set_spills_to_disk_and_keeps_every_identifier() -> None:
     assert len(seen) == 1000
     assert "F999" in seen
     assert "F1000" not in seen
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from([f"F{i}" for i in range(40)] + ["é", ""]), max_size=30),
+        max_size=12,
+    ),
+    st.sampled_from([1 << 18, 64, 8]),
+    st.sampled_from([500, 3]),
+)
+def test_adding_many_at_once_answers_as_adding_one_at_a_time(
+    batches: list[list[str]], memory_slots: int, per_query: int
+) -> None:
+    """The positions already seen, in memory, while spilling and on disk (queries cut small)."""
+    import pbr._seen
+
+    one = SeenIds(capacity=4, memory_slots=memory_slots)
+    many = SeenIds(capacity=4, memory_slots=memory_slots)
+    saved = pbr._seen._PER_QUERY
+    pbr._seen._PER_QUERY = per_query
+    try:
+        for ids in batches:
+            expected = {i for i, identifier in enumerate(ids) if not one.add(identifier)}
+            assert many.add_all(ids) == expected
+            assert len(many) == len(one)
+    finally:
+        pbr._seen._PER_QUERY = saved

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Sequence
 
 __all__ = ["MEMORY_SLOTS", "SeenIds"]
 
@@ -90,6 +91,46 @@ class SeenIds:
             self._grow()
         return True
 
+    def add_all(self, identifiers: Sequence[str]) -> set[int]:
+        """Add each of `identifiers` in turn; the positions of those already there.
+
+        The same answers as `add` one at a time; on disk, one query and one insert for all.
+
+        >>> seen = SeenIds()
+        >>> seen.add("F1")
+        True
+        >>> sorted(seen.add_all(["F2", "F1", "F3", "F2"]))
+        [1, 3]
+        """
+        repeated: set[int] = set()
+        start = 0
+        while self._disk is None and start < len(identifiers):
+            if not self.add(identifiers[start]):
+                repeated.add(start)
+            start += 1
+        if self._disk is None or start == len(identifiers):
+            return repeated
+        first: dict[int, int] = {}  # a key's first position
+        for i in range(start, len(identifiers)):
+            key = _signed(self._key(identifiers[i]))
+            if key in first:
+                repeated.add(i)
+            else:
+                first[key] = i
+        keys = list(first)
+        known: set[int] = set()
+        for at in range(0, len(keys), _PER_QUERY):
+            some = keys[at : at + _PER_QUERY]
+            found = self._disk.execute(
+                f"SELECT key FROM seen WHERE key IN ({','.join('?' * len(some))})", some
+            )
+            known.update(key for (key,) in found)
+        repeated.update(first[key] for key in known)
+        new = [(key,) for key in keys if key not in known]
+        self._disk.executemany("INSERT INTO seen VALUES (?)", new)
+        self._count += len(new)
+        return repeated
+
     def _grow(self) -> None:
         old = self._slots
         if 2 * len(old) > self._limit:
@@ -120,6 +161,10 @@ class SeenIds:
         self._disk = disk
         self._slots = array("Q")
         self._mask = 0
+
+
+_PER_QUERY = 500
+"""Keys looked up in one query (SQLite allows 999 parameters in older builds)."""
 
 
 def _signed(key: int) -> int:

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
 from pbr._compiled import CompiledFamily, decode_family
@@ -36,6 +36,7 @@ from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.money import ZERO
 from pbr.periods import check_as_of
+from pbr.totals import Totals
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -236,6 +237,91 @@ def evaluate_many_json(
         chunks = _chunks(numbered, chunk_size)
         for done in _trimming(pool.imap(job.many_json, chunks, chunk_size)):
             yield from done
+
+
+class Span(NamedTuple):
+    """A byte range of a JSON Lines file evaluated: what `evaluate_spans` yields, in file order.
+
+    Its decisions come as one text, with the range's totals already summed, so the process
+    that writes them does a range's work, not a family's. Lines and records are numbered
+    from the range's start (`pbr.io.RawRange`): add the lines and records of the ranges
+    before it. `detail` holds each decision's numbers, for the rare range that must be
+    counted family by family (a family_id seen before).
+
+    >>> from pbr.totals import Totals
+    >>> span = Span("", [], [], [], 0, 0, 0, {}, {}, Totals(), bytes([0x90]))
+    >>> span.decisions()
+    []
+    """
+
+    text: str
+    """The decisions' text (`evaluate_many_json`'s `render`), in order; JSON ends each with a newline."""
+    ends: list[int]
+    """Where each decision's text ends in `text`."""
+    family_ids: list[str]
+    """Each decision's family, in order."""
+    rejections: list[tuple[int, int, Rejection]]
+    """Each rejected record's line and record number in the range, and its rejection."""
+    lines: int
+    """The lines the range holds."""
+    records: int
+    """The records (non-blank lines) it holds."""
+    size: int
+    """Its length in bytes."""
+    counts: dict[str, int]
+    """Decisions by programme."""
+    totals: dict[str, dict[str, Decimal]]
+    """Results paid by programme and kind of result."""
+    councils: Totals
+    """Counts and money by council."""
+    detail: bytes
+    """`decisions`, packed."""
+
+    def decisions(self) -> list[tuple[int, int, str, str, str | None, Decimal, dict[str, Decimal]]]:
+        """Each decision's line, record, family, programme, council, fee counted and results."""
+        import msgspec
+
+        return msgspec.msgpack.decode(self.detail, type=list[_Detail])
+
+
+_Detail = tuple[int, int, str, str, str | None, Decimal, dict[str, Decimal]]
+
+
+SPAN_BYTES = 1 << 19
+"""About how many bytes of a JSON Lines file a worker reads and evaluates at a time (~100 families)."""
+
+
+def evaluate_spans(
+    path: str,
+    *,
+    as_of: date,
+    start: int = 0,
+    workers: int = 1,
+    plans: Mapping[str, OutcomePlan] | None = None,
+    interpretations: Mapping[str, str] | None = None,
+    source: str | None = None,
+    render: Render = "json",
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[Span]:
+    """Evaluate a JSON Lines file from byte `start`, range by range (`pbr.io.line_ranges`).
+
+    Each worker reads its own ranges of the file, so only ranges and answers cross between
+    processes: the path ``pbr evaluate`` takes for a JSON Lines file. With `workers` 1, this
+    process reads and evaluates. The answers are those of `evaluate_many_json` over the
+    file's records (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there.
+    """
+    from pbr.io import line_ranges
+
+    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), "")
+    job.source = str(path) if source is None else source
+    job.render = render
+    job.max_record_bytes = max_record_bytes
+    ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES))
+    if workers <= 1:
+        yield from map(job.span, ranges)
+        return
+    with _pool(workers) as pool:
+        yield from _trimming(pool.imap(job.span, ranges, 100))
 
 
 @contextmanager
@@ -537,6 +623,64 @@ class _Job:
                 )
             )
         return out
+
+    def span(self, task: tuple[str, int, int]) -> Span:
+        """Read and evaluate one byte range of a JSON Lines file (`evaluate_spans`)."""
+        from pbr.io import RawRange
+
+        path, start, end = task
+        part = RawRange(
+            path, start, end, max_record_bytes=self.max_record_bytes, source=self.source
+        )
+        texts: list[str] = []
+        ends: list[int] = []
+        family_ids: list[str] = []
+        rejections: list[tuple[int, int, Rejection]] = []
+        detail: list[tuple[Any, ...]] = []
+        counts: dict[str, int] = {}
+        totals: dict[str, dict[str, Decimal]] = {}
+        councils = Totals()
+        written = records = 0
+        newline = "\n" if self.render == "json" else ""
+        with lean_parts():
+            for line, record, raw in part:
+                records = record
+                done = self.one(record, raw)
+                if not _is_lean(done):  # a rejection
+                    rejections.append((line, record, cast("Rejection", done)))
+                    continue
+                done = cast("Decision", done)
+                text = self._text(done) + newline
+                texts.append(text)
+                written += len(text)
+                ends.append(written)
+                family_id, programme = done.family_id, done.programme
+                family_ids.append(family_id)
+                amounts = {str(kind): r.amount for kind, r in done.results.items()}
+                fee = done.attachment_fee if done.eligible else ZERO
+                counts[programme] = counts.get(programme, 0) + 1
+                mine = totals.get(programme)
+                if mine is None:
+                    mine = totals[programme] = {}
+                for kind, amount in amounts.items():
+                    mine[kind] = mine.get(kind, ZERO) + amount
+                councils.add_amounts(done.local_authority, fee, amounts.values())
+                detail.append(
+                    (line, record, family_id, programme, done.local_authority, fee, amounts)
+                )
+        return Span(
+            "".join(texts),
+            ends,
+            family_ids,
+            rejections,
+            part.lines,
+            records,
+            end - start,
+            counts,
+            totals,
+            councils,
+            _lean.pack(detail),
+        )
 
     def _text(self, decision: Decision) -> str:
         if self.render == "json":

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pbr._seen import SeenIds
 from pbr.errors import PbrError
@@ -33,8 +33,11 @@ __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
     "FieldError",
     "Numbered",
+    "RawRange",
     "Rejection",
     "UnreadableFile",
+    "json_lines_start",
+    "line_ranges",
     "numbered_from_text",
     "parse_family",
     "read_numbered",
@@ -146,23 +149,52 @@ def read_raw(
 _BUFFER = 1 << 20
 
 
+def json_lines_start(
+    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> int | None:
+    """Where a JSON Lines file's records start (after a byte-order mark); None if not JSON Lines.
+
+    The same test `read_raw` makes: a file it reads line by line from this offset can be cut
+    into byte ranges at line ends and each range read on its own (`pbr._spans`).
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.jsonl").write_bytes(codecs.BOM_UTF8 + b'{"family_id": "F1"}' + bytes([10]))
+    >>> _ = (folder / "b.json").write_text('[{"family_id": "F1"},' + chr(10) + '{"family_id": "F2"}]')
+    >>> json_lines_start(folder / "a.jsonl"), json_lines_start(folder / "b.json")
+    (3, None)
+    """
+    try:
+        with open(path, "rb", buffering=_BUFFER) as handle:
+            start, lines = _lines_start(handle, max_record_bytes)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+    return start if lines else None
+
+
+def _lines_start(handle: IO[bytes], limit: int) -> tuple[int, bool]:
+    """Where the records start (after a byte-order mark) and whether the file is JSON Lines."""
+    if handle.read(len(_BOM)) != _BOM:
+        handle.seek(0)
+    start = handle.tell()
+    first = _next_nonblank(handle, limit)
+    shape = _shape(first, _next_nonblank(handle, limit))
+    handle.seek(start)
+    if shape == "lines":
+        return start, True
+    # an object or array opened on the first line and not spread over lines: a broken line
+    lines = shape in ("object?", "array?") and not _spread_over_lines(_Stream(handle))
+    handle.seek(start)
+    return start, lines
+
+
 def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
     with handle:
         try:
-            if handle.read(len(_BOM)) != _BOM:
-                handle.seek(0)
-            start = handle.tell()
-            first = _next_nonblank(handle, limit)
-            shape = _shape(first, _next_nonblank(handle, limit))
-            handle.seek(start)
-            if shape == "lines":
+            start, lines = _lines_start(handle, limit)
+            if lines:
                 yield from _raw_lines(handle, source, limit)
                 return
-            if shape in ("object?", "array?") and not _spread_over_lines(_Stream(handle)):
-                handle.seek(start)
-                yield from _raw_lines(handle, source, limit)  # a broken first line
-                return
-            handle.seek(start)
             try:
                 yield from _raw_document(_Stream(handle), source, limit)
             except _NotADocument:  # broken at its very start: each line is reported instead
@@ -428,7 +460,127 @@ def numbered_from_text(
     return _parsed(raw, source, max_record_bytes)
 
 
-def _raw_lines(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
+def line_ranges(path: str | Path, start: int = 0, size: int = 1 << 19) -> Iterator[tuple[int, int]]:
+    """A file cut into byte ranges of about `size` bytes from `start`, each ending at a line's end.
+
+    Each range ends just after a newline (the last one at the end of the file), so no line is
+    cut: each can be read on its own (`RawRange`), by another process. A line longer than
+    `size` makes its range longer; the file is read only near the cuts.
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> _ = path.write_bytes(bytes([10]).join([b"a" * 5, b"b" * 3, b"c" * 8]))
+    >>> list(line_ranges(path, size=4))
+    [(0, 6), (6, 10), (10, 18)]
+    """
+    try:
+        with open(path, "rb") as handle:
+            end_of_file = handle.seek(0, io.SEEK_END)
+            while start < end_of_file:
+                end = start + max(size, 1) - 1  # the first newline from here ends the range
+                handle.seek(end)
+                while end < end_of_file:
+                    block = handle.read(_CHUNK)
+                    if not block:
+                        break
+                    found = block.find(b"\n")
+                    if found >= 0:
+                        end += found + 1
+                        break
+                    end += len(block)
+                end = min(end, end_of_file)
+                yield start, end
+                start = end
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+
+
+class RawRange:
+    """The records of a byte range of a JSON Lines file (`line_ranges`), numbered from its start.
+
+    Iterating yields what `read_raw` yields for those lines, with lines and records counted
+    from 1 at `start`; `lines` is then the number of lines the range holds, to number the next
+    range on from. So workers can read a file's ranges side by side (`pbr evaluate`).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> _ = path.write_bytes(b'{"family_id": "F1"}' + bytes([10, 10]) + b'{"family_id": "F2"}')
+    >>> part = RawRange(path, 20, 41)
+    >>> [(line, record, raw) for line, record, raw in part], part.lines
+    ([(2, 1, b'{"family_id": "F2"}')], 2)
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        start: int,
+        end: int,
+        *,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        source: str | None = None,
+    ) -> None:
+        self.path = path
+        self.start = start
+        self.end = end
+        self.max_record_bytes = max_record_bytes
+        self.source = str(path) if source is None else source
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[Raw]:
+        """Each non-blank line's record (or its rejection), as `read_raw`'s lines."""
+        size = self.end - self.start
+        try:
+            handle = open(self.path, "rb", buffering=0 if size <= _BUFFER else _BUFFER)  # noqa: SIM115
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
+        with handle:
+            try:
+                handle.seek(self.start)
+                if size <= _BUFFER:  # the usual range: read at once, cut in memory
+                    data = handle.read(size)
+                    while len(data) < size and (more := handle.read(size - len(data))):
+                        data += more  # a short read (a signal, say)
+                    yield from _raw_lines(io.BytesIO(data), self.source, self.max_record_bytes)
+                    self.lines = data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+                    return
+                part = _Part(handle, size)  # one long line or more: read a block at a time
+                yield from _raw_lines(part, self.source, self.max_record_bytes)
+            except OSError as exc:
+                raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
+        self.lines = part.newlines + (part.unended > 0)
+
+
+class _Lines(Protocol):
+    """What `_raw_lines` reads: a binary file, or a part of one (`_Part`)."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+class _Part:
+    """`size` bytes of a file from where it stands, read by line; counts the lines it ends."""
+
+    __slots__ = ("_handle", "_left", "newlines", "unended")
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        self._handle = handle
+        self._left = size
+        self.newlines = 0
+        self.unended = 0  # bytes read since the last newline
+
+    def readline(self, size: int = -1, /) -> bytes:
+        if self._left <= 0:
+            return b""
+        line = self._handle.readline(self._left if size < 0 else min(size, self._left))
+        self._left -= len(line)
+        if line.endswith(b"\n"):
+            self.newlines += 1
+            self.unended = 0
+        else:
+            self.unended += len(line)
+        return line
+
+
+def _raw_lines(handle: _Lines, source: str, limit: int) -> Iterator[Raw]:
     """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected."""
     number = record = 0
     while line := handle.readline(limit + 1):

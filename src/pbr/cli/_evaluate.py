@@ -12,16 +12,16 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO, get_args
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, get_args
 
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
-from pbr.batch import Evaluated, Workers, available_cores
+from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_record_size_option,
     add_rule_options,
@@ -29,7 +29,13 @@ from pbr.cli._options import (
     load_plans,
     rule_sets_for,
 )
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, UnreadableFile, read_numbered, read_raw
+from pbr.io import (
+    DEFAULT_MAX_RECORD_BYTES,
+    UnreadableFile,
+    json_lines_start,
+    read_numbered,
+    read_raw,
+)
 from pbr.money import ZERO, format_gbp
 from pbr.programmes import programmes
 from pbr.totals import Totals
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["add", "run"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
+
+_T = TypeVar("_T")
 
 AUTO_FILE_BYTES = 4 * 1024 * 1024
 """``--workers auto`` uses every core for a file of this size or more (about 750 families)."""
@@ -235,28 +243,33 @@ def _evaluate_file(
 
         history = load_history(ledger)
     total: int | None = None
+    kind = _output_kind(fmt, output)
+    lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges
+    numbered: Iterable[tuple[int, Any]] = ()
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
-        numbered: Iterable[tuple[int, Any]] = enumerate(tables.families(), start=1)
+        numbered = enumerate(tables.families(), start=1)
     elif history is None:  # the workers (or this process) validate: hand them bytes
         total = _file_size(readable)
         if workers == "auto":
             workers = 1 if total is None or total < AUTO_FILE_BYTES else available_cores()
-        raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
-        numbered = ((line, item) for line, _, item in raw)
+        if kind != "xlsx":
+            lines_from = json_lines_start(readable, max_record_bytes=max_record_bytes)
+        if lines_from is None:
+            raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
+            numbered = ((line, item) for line, _, item in raw)
     else:
         records = read_numbered(readable, max_record_bytes=max_record_bytes, source=path)
         numbered = ((line, item) for line, _, item in records)
     lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:
-        for line, item in _progress(numbered, total):
+        for line, item in _progress(numbered, total, _a_record):
             lines.append(line)
             yield item
 
-    kind = _output_kind(fmt, output)
     options: dict[str, Any] = {
         "as_of": as_of,
         "workers": workers,
@@ -285,12 +298,30 @@ def _evaluate_file(
             from pbr.batch import evaluate_many_json
 
             render = {"jsonl": "json", "table": "table"}.get(kind, kind)
-            texts = summary.track_json(
-                evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
-                lines,
-                path,
-                newline=kind == "jsonl",
-            )
+            if lines_from is not None:
+                from pbr.batch import evaluate_spans
+
+                spans = evaluate_spans(
+                    readable,
+                    as_of=as_of,
+                    start=lines_from,
+                    workers=workers if isinstance(workers, int) else 1,
+                    plans=plans,
+                    interpretations=dict(choices),
+                    source=path,
+                    render=render,  # type: ignore[arg-type]
+                    max_record_bytes=max_record_bytes,
+                )
+                texts = summary.track_spans(
+                    _progress(spans, total, _a_range), path, each=kind == "table"
+                )
+            else:
+                texts = summary.track_json(
+                    evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
+                    lines,
+                    path,
+                    newline=kind == "jsonl",
+                )
             if kind == "table":
                 _write_table(texts, out)
             elif output is not None:
@@ -391,6 +422,71 @@ class _Summary:
                 )
                 yield text + end
 
+    def track_spans(self, spans: Iterable[Span], path: str, *, each: bool = False) -> Iterator[str]:
+        """The same for a file evaluated range by range (`pbr.batch.evaluate_spans`).
+
+        A range's counts and totals are added at once; only a range holding a family seen
+        before is counted family by family. Yields each range's text, or with `each` each
+        decision's.
+        """
+        lines = records = 0  # before the range
+        for span in spans:
+            repeated = self._repeated(span.family_ids)
+            if repeated:
+                kept = self._counted_by_family(span, repeated, lines, records, path)
+            else:
+                for line, record, item in span.rejections:
+                    self._reject_at(item, lines + line, records + record, path)
+                self.evaluated += len(span.family_ids)
+                for programme, count in span.counts.items():
+                    self.counts[programme] = self.counts.get(programme, 0) + count
+                    mine = self.totals.setdefault(programme, {})
+                    for kind, amount in span.totals[programme].items():
+                        mine[kind] = mine.get(kind, ZERO) + amount
+                self.by_council = self.by_council.merge(span.councils)
+                kept = list(range(len(span.family_ids)))
+            lines += span.lines
+            records += span.records
+            if each or len(kept) != len(span.family_ids):
+                ends = span.ends
+                pieces = (span.text[ends[i - 1] if i else 0 : ends[i]] for i in kept)
+                if each:
+                    yield from pieces
+                else:
+                    yield "".join(pieces)
+            else:
+                yield span.text
+
+    def _repeated(self, family_ids: list[str]) -> set[int]:
+        """Which of a range's decisions are of a family seen before (each is seen from now on)."""
+        return set() if self.seen is None else self.seen.add_all(family_ids)
+
+    def _counted_by_family(
+        self, span: Span, repeated: set[int], lines: int, records: int, path: str
+    ) -> list[int]:
+        """Count a range one record at a time, in order; the decisions kept (not repeated)."""
+        kept: list[int] = []
+        rejections = iter(span.rejections)
+        waiting = next(rejections, None)
+        for i, (line, record, family_id, programme, council, fee, amounts) in enumerate(
+            span.decisions()
+        ):
+            while waiting is not None and waiting[1] < record:
+                self._reject_at(waiting[2], lines + waiting[0], records + waiting[1], path)
+                waiting = next(rejections, None)
+            if i in repeated:
+                self._reject(
+                    _duplicate(family_id, records + record, lines + line, path), None, path
+                )
+                continue
+            self._add(programme, amounts)
+            self.by_council.add_amounts(council, fee, amounts.values())
+            kept.append(i)
+        while waiting is not None:
+            self._reject_at(waiting[2], lines + waiting[0], records + waiting[1], path)
+            waiting = next(rejections, None)
+        return kept
+
     def _count(
         self,
         family_id: str,
@@ -401,26 +497,17 @@ class _Summary:
         path: str,
     ) -> bool:
         if self.seen is not None and not self.seen.add(family_id):
-            from pbr.io import Rejection
-
-            duplicate = Rejection.single(
-                source=path,
-                line=line,
-                record=n + 1,
-                family_id=family_id,
-                loc="family_id",
-                value=family_id,
-                type="duplicate_family",
-                message="a record with this family_id appeared earlier in the input",
-            )
-            self._reject(duplicate, line, path)
+            self._reject(_duplicate(family_id, n + 1, line, path), line, path)
             return False
+        self._add(programme, amounts)
+        return True
+
+    def _add(self, programme: str, amounts: dict[str, Decimal]) -> None:
         self.evaluated += 1
         self.counts[programme] = self.counts.get(programme, 0) + 1
         mine = self.totals.setdefault(programme, {})
         for kind, amount in amounts.items():
             mine[kind] = mine.get(kind, ZERO) + amount
-        return True
 
     def _reject(self, item: Rejection, line: int | None, path: str) -> None:
         if item.line is None:
@@ -428,6 +515,12 @@ class _Summary:
         self.rejected += 1
         self.by_council.reject()
         self._report(item)
+
+    def _reject_at(self, item: Rejection, line: int, record: int, path: str) -> None:
+        """A rejection from a range of the file, placed at its line and record in the file."""
+        self._reject(
+            item.model_copy(update={"line": line, "record": record, "source": path}), line, path
+        )
 
     def unplaced(self, item: Rejection) -> None:
         """A table row or a whole table that belongs to no family: reported, not a family."""
@@ -440,51 +533,84 @@ class _Summary:
             self.rejections.write(item.model_dump_json() + "\n")
 
 
-def _progress(numbered: Iterable[tuple[int, Any]], total: int | None) -> Iterable[Any]:
+def _duplicate(family_id: str, record: int, line: int | None, path: str) -> Rejection:
+    from pbr.io import Rejection
+
+    return Rejection.single(
+        source=path,
+        line=line,
+        record=record,
+        family_id=family_id,
+        loc="family_id",
+        value=family_id,
+        type="duplicate_family",
+        message="a record with this family_id appeared earlier in the input",
+    )
+
+
+def _progress(
+    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]]
+) -> Iterable[_T]:
     """A progress bar on a terminal (never on a pipe): bytes read of the file, with an ETA.
 
     tqdm draws it when installed (``pbr-claims[progress]``); otherwise a plain line is redrawn
-    every half second. `total` is the file's size (None when unknown: then a count).
+    every half second. `total` is the file's size (None when unknown: then a count); `measure`
+    says how many families and bytes of the file an item is.
     """
     if not sys.stderr.isatty():
-        return numbered
+        return items
     try:
         from tqdm import tqdm
     except ImportError:
-        return _plain_progress(numbered, total)
-    return _tqdm_progress(numbered, total, tqdm)
+        return _plain_progress(items, total, measure)
+    return _tqdm_progress(items, total, measure, tqdm)
+
+
+def _a_record(pair: tuple[int, Any]) -> tuple[int, int]:
+    """A numbered record read from a file: one family, its bytes."""
+    item = pair[1]
+    return 1, len(item) if isinstance(item, bytes) else 0
+
+
+def _a_range(span: Span) -> tuple[int, int]:
+    """A range of a file evaluated: its records, its bytes."""
+    return span.records, span.size
 
 
 def _tqdm_progress(
-    numbered: Iterable[tuple[int, Any]], total: int | None, tqdm: Any
-) -> Iterator[Any]:
+    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]], tqdm: Any
+) -> Iterator[_T]:
     if total is None:
-        yield from tqdm(numbered, unit=" families", file=sys.stderr, mininterval=0.5)
+        with tqdm(unit=" families", file=sys.stderr, mininterval=0.5) as bar:
+            for item in items:
+                bar.update(measure(item)[0])
+                yield item
         return
     with tqdm(
         total=total, unit="B", unit_scale=True, file=sys.stderr, mininterval=0.5, delay=0.5
     ) as bar:
-        for pair in numbered:
-            item = pair[1]
-            bar.update(len(item) if isinstance(item, bytes) else 0)
-            yield pair
+        for item in items:
+            bar.update(measure(item)[1])
+            yield item
 
 
-def _plain_progress(numbered: Iterable[tuple[int, Any]], total: int | None) -> Iterator[Any]:
+def _plain_progress(
+    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]]
+) -> Iterator[_T]:
     start = shown = time.monotonic()
     done = count = 0
     drawn = False
-    for pair in numbered:
-        item = pair[1]
-        done += len(item) if isinstance(item, bytes) else 0
-        count += 1
+    for item in items:
+        families, size = measure(item)
+        done += size
+        count += families
         now = time.monotonic()
         if now - shown >= 0.5:
             shown = now
             drawn = True
             sys.stderr.write("\r" + _progress_line(count, done, total, now - start))
             sys.stderr.flush()
-        yield pair
+        yield item
     if drawn:
         sys.stderr.write("\r" + _progress_line(count, done, total, time.monotonic() - start) + "\n")
 
