@@ -501,3 +501,58 @@ def test_a_plain_csv_line_is_what_the_csv_writer_writes(values: list[str]) -> No
     assert line is None or line == out.getvalue()
     if not any(c in v for v in values for c in ',"\r\n') and any(values):
         assert line is not None  # the usual row takes the short way
+
+
+def test_a_large_output_is_synced_as_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr import output
+
+    synced: list[int] = []
+    real = getattr(os, "fdatasync", os.fsync)
+    monkeypatch.setattr(output, "_SYNC_EVERY", 0.01)
+
+    def counted(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counted, raising=False)
+    target = tmp_path / "decisions.jsonl"
+    with output.atomic_writer(target, sync_as_it_goes=True) as handle:
+        handle.write("one\n")
+        time.sleep(0.2)
+        assert synced  # while the block runs
+        handle.write("two\n")
+    assert target.read_text() == "one\ntwo\n"
+    before = len(synced)
+    with output.atomic_writer(target) as handle:  # not asked: no thread, no sync as it goes
+        handle.write("three\n")
+        time.sleep(0.1)
+    assert len(synced) == before
+    assert [t.name for t in threading.enumerate() if t.name == "pbr-sync"] == []
+
+
+def test_an_error_met_while_syncing_fails_the_write_and_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error is told once by the system: the background sync must not swallow it."""
+    from pbr import output
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(output, "_SYNC_EVERY", 0.01)
+    monkeypatch.setattr(os, "fdatasync", failing, raising=False)
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # the final sync would not tell again
+    target = tmp_path / "decisions.jsonl"
+    target.write_text("old\n")
+
+    def write() -> None:
+        with output.atomic_writer(target, sync_as_it_goes=True) as handle:
+            handle.write("new\n")
+            time.sleep(0.2)
+
+    with pytest.raises(output.OutputError, match="Input/output error"):
+        write()
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.jsonl"]

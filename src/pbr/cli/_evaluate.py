@@ -327,11 +327,16 @@ def _evaluate_file(
             elif output is not None:
                 from pbr.output import atomic_writer
 
-                with atomic_writer(output) as handle:
+                # the first text before the file: a pool is started (forked) before the
+                # writer's thread that syncs the file as it goes
+                texts = iter(texts)
+                first = next(texts, "")
+                with atomic_writer(output, sync_as_it_goes=True) as handle:
                     if kind == "csv-file":
                         from pbr.output import RESULT_COLUMNS, CsvWriter
 
                         CsvWriter(handle, RESULT_COLUMNS).writeheader()
+                    handle.write(first)
                     handle.writelines(texts)
             else:
                 if kind == "csv":
