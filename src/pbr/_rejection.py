@@ -172,6 +172,28 @@ class Rejection(BaseModel):
             errors=(FieldError.of(loc=loc, type=type, value=value, message=message),),
         )
 
+    @classmethod
+    def repeated_family(
+        cls, *, source: str, line: int | None, record: int, family_id: str
+    ) -> Rejection:
+        """A record whose family_id an earlier record of the input had: a family is claimed once.
+
+        >>> print(Rejection.repeated_family(source="f.jsonl", line=9, record=8, family_id="F1"
+        ... ).describe())  # doctest: +NORMALIZE_WHITESPACE
+        f.jsonl:9 (record 8), family 'F1': family_id = "F1": a record with this family_id
+        appeared earlier in the input
+        """
+        return cls.single(
+            source=source,
+            line=line,
+            record=record,
+            family_id=family_id,
+            loc="family_id",
+            value=family_id,
+            type="duplicate_family",
+            message="a record with this family_id appeared earlier in the input",
+        )
+
 
 def shown(value: object, limit: int = 80) -> str:
     """The value as JSON text, cut to `limit` characters (never the whole of a huge value).

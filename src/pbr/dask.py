@@ -370,15 +370,11 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
                 found.append(
                     (
                         line,
-                        Rejection.single(
+                        Rejection.repeated_family(
                             source=name,
                             line=line + line_base,
                             record=record + record_base,
                             family_id=family_id,
-                            loc="family_id",
-                            value=family_id,
-                            type="duplicate_family",
-                            message="a record with this family_id appeared earlier in the input",
                         ),
                     )
                 )

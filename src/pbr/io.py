@@ -940,15 +940,8 @@ def _once(
     from pbr._rejection import Rejection
 
     if not isinstance(item, Rejection) and not seen.add(item.family_id):
-        return Rejection.single(
-            source=source,
-            line=line,
-            record=record,
-            family_id=item.family_id,
-            loc="family_id",
-            value=item.family_id,
-            type="duplicate_family",
-            message="a record with this family_id appeared earlier in the input",
+        return Rejection.repeated_family(
+            source=source, line=line, record=record, family_id=item.family_id
         )
     return item
 

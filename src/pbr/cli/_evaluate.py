@@ -541,16 +541,7 @@ class _Summary:
 def _duplicate(family_id: str, record: int, line: int | None, path: str) -> Rejection:
     from pbr.io import Rejection
 
-    return Rejection.single(
-        source=path,
-        line=line,
-        record=record,
-        family_id=family_id,
-        loc="family_id",
-        value=family_id,
-        type="duplicate_family",
-        message="a record with this family_id appeared earlier in the input",
-    )
+    return Rejection.repeated_family(source=path, line=line, record=record, family_id=family_id)
 
 
 def _progress(

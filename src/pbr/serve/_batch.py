@@ -163,15 +163,8 @@ class BatchResponse(Response):
         """Count a decision into the totals, or reject it if its family came earlier."""
         family_id, programme, amounts, _ = result
         if not self._seen.add(family_id):
-            return Rejection.single(
-                source=SOURCE,
-                line=line,
-                record=record,
-                family_id=family_id,
-                loc="family_id",
-                value=family_id,
-                type="duplicate_family",
-                message="a record with this family_id appeared earlier in the input",
+            return Rejection.repeated_family(
+                source=SOURCE, line=line, record=record, family_id=family_id
             )
         self._evaluated += 1
         self._counts[programme] = self._counts.get(programme, 0) + 1
