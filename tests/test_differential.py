@@ -66,6 +66,31 @@ def test_workers_give_todays_decisions() -> None:
     assert batch(when, {}, workers=2, chunk_size=37) == EXPECTED[key(when, {})]
 
 
+@pytest.mark.parametrize("when", AS_OF)
+def test_a_file_read_in_ranges_gives_todays_decisions(
+    when: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`evaluate_spans` (``pbr evaluate`` on JSON Lines), ranges of a few families, every choice."""
+    from pbr import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "SPAN_BYTES", 3000)
+    path = str(REFERENCE / "families.jsonl")
+    for n, choice in enumerate(variants()):
+        got: dict[int, str] = {}
+        records = 0
+        for span in batch_module.evaluate_spans(
+            path, as_of=date.fromisoformat(when), interpretations=choice, workers=1 + (n == 0)
+        ):
+            for (_, record, *_), (start, end) in zip(
+                span.decisions(), zip([0, *span.ends[:-1]], span.ends, strict=True), strict=True
+            ):
+                got[records + record] = digest(span.text[start:end].rstrip("\n"))
+            for _, record, _ in span.rejections:
+                got[records + record] = "outside"
+            records += span.records
+        assert [got[i] for i in range(1, len(LINES) + 1)] == EXPECTED[key(when, choice)], choice
+
+
 def test_the_command_line_gives_todays_decisions(tmp_path: Path) -> None:
     when = AS_OF[2]
     choice = {"employment_weeks": "all_13"}
