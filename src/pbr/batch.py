@@ -320,7 +320,7 @@ def evaluate_spans(
     if workers <= 1:
         yield from map(job.span, ranges)
         return
-    with _pool(workers) as pool:
+    with _pool(workers) as pool:  # a range is about 100 families: one waits beyond a range a worker
         yield from _trimming(pool.imap(job.span, ranges, 100))
 
 

@@ -437,30 +437,37 @@ class _Summary:
         lines = records = 0  # before the range
         for span in spans:
             repeated = self._repeated(span.family_ids)
+            kept = None  # every decision
             if repeated:
                 kept = self._counted_by_family(span, repeated, lines, records, path)
             else:
-                for line, record, item in span.rejections:
-                    self._reject_at(item, lines + line, records + record, path)
-                self.evaluated += len(span.family_ids)
-                for programme, count in span.counts.items():
-                    self.counts[programme] = self.counts.get(programme, 0) + count
-                    mine = self.totals.setdefault(programme, {})
-                    for kind, amount in span.totals[programme].items():
-                        mine[kind] = mine.get(kind, ZERO) + amount
-                self.by_council = self.by_council.merge(span.councils)
-                kept = list(range(len(span.family_ids)))
+                self._counted_at_once(span, lines, records, path)
             lines += span.lines
             records += span.records
-            if each or len(kept) != len(span.family_ids):
-                ends = span.ends
-                pieces = (span.text[ends[i - 1] if i else 0 : ends[i]] for i in kept)
-                if each:
-                    yield from pieces
-                else:
-                    yield "".join(pieces)
-            else:
+            if kept is None and not each:
                 yield span.text
+                continue
+            ends = span.ends
+            pieces = (
+                span.text[ends[i - 1] if i else 0 : ends[i]]
+                for i in (range(len(ends)) if kept is None else kept)
+            )
+            if each:
+                yield from pieces
+            else:
+                yield "".join(pieces)
+
+    def _counted_at_once(self, span: Span, lines: int, records: int, path: str) -> None:
+        """Count a range whose families are all new: its totals as summed by the worker."""
+        for line, record, item in span.rejections:
+            self._reject_at(item, lines + line, records + record, path)
+        self.evaluated += len(span.family_ids)
+        for programme, count in span.counts.items():
+            self.counts[programme] = self.counts.get(programme, 0) + count
+            mine = self.totals.setdefault(programme, {})
+            for kind, amount in span.totals[programme].items():
+                mine[kind] = mine.get(kind, ZERO) + amount
+        self.by_council = self.by_council.merge(span.councils)
 
     def _repeated(self, family_ids: list[str]) -> set[int]:
         """Which of a range's decisions are of a family seen before (each is seen from now on)."""
