@@ -187,7 +187,7 @@ def _run(
 
 
 @pytest.mark.parametrize(
-    ("fmt", "workers"), [("json", "1"), ("json", "2"), ("csv", "2"), ("table", "1")]
+    ("fmt", "workers"), [("json", "1"), ("json", "2"), ("csv", "2"), ("table", "1"), ("table", "2")]
 )
 def test_a_file_read_in_ranges_is_the_file_read_whole(
     tmp_path: Path,
@@ -255,3 +255,16 @@ def test_a_span_counts_its_decisions_by_family_when_asked() -> None:
         for a, b in zip([0, *span.ends[:-1]], span.ends, strict=True)
     ] == span.family_ids
     assert io.BytesIO(span.detail).read(1)  # packed
+
+
+def test_a_range_of_table_rows_comes_with_its_widths() -> None:
+    job = batch._Job(date(2016, 3, 31), None, {}, {}, "f.jsonl")
+    job.render = "table"
+    path = str(REFERENCE)
+    (first, end), *_ = line_ranges(path, 0, 20_000)
+    span = job.span((path, first, end))
+    assert span.text.count("\n") == len(span.family_ids) > 1
+    assert list(span.widths) == _evaluate._widths(span.text)
+    assert max(span.widths) > 0
+    other = batch._Job(date(2016, 3, 31), None, {}, {}, "f.jsonl").span((path, first, end))
+    assert other.widths == ()  # JSON: nothing to measure

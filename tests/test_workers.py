@@ -151,7 +151,7 @@ def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) ->
         d for d in pbr.evaluate_many(LINES, as_of=AS_OF, workers=1) if isinstance(d, pbr.Decision)
     ]
     out = io.StringIO()
-    _evaluate._write_table((json.dumps(table_cells(d)) for d in decisions), out)
+    _evaluate._write_table(((json.dumps(table_cells(d)) + "\n", None) for d in decisions), out)
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:5] == ["family", "programme", "attached", "FY", "eligible"]
     assert set(lines[1]) <= {"-", " "}
@@ -161,6 +161,11 @@ def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) ->
     assert max(widths) <= len(lines[1])
     empty = io.StringIO()
     _evaluate._write_table(iter(()), empty)
+    # rows measured by the worker (a range's widths) give the same table
+    rows = "".join(json.dumps(table_cells(d)) + "\n" for d in decisions)
+    measured = io.StringIO()
+    _evaluate._write_table([(rows, tuple(_evaluate._widths(rows)))], measured)
+    assert measured.getvalue() == out.getvalue()
     assert empty.getvalue() == ""
 
 

@@ -255,7 +255,8 @@ class Span(NamedTuple):
     """
 
     text: str
-    """The decisions' text (`evaluate_many_json`'s `render`), in order; JSON ends each with a newline."""
+    """The decisions' text (`evaluate_many_json`'s `render`), in order; a JSON decision or a
+    table row ends with a newline."""
     ends: list[int]
     """Where each decision's text ends in `text`."""
     family_ids: list[str]
@@ -276,6 +277,8 @@ class Span(NamedTuple):
     """Counts and money by council."""
     detail: bytes
     """`decisions`, packed."""
+    widths: tuple[int, ...] = ()
+    """For the table (`render` ``"table"``): each column's widest cell in the range."""
 
     def decisions(self) -> list[tuple[int, int, str, str, str | None, Decimal, dict[str, Decimal]]]:
         """Each decision's line, record, family, programme, council, fee counted and results."""
@@ -641,7 +644,8 @@ class _Job:
         totals: dict[str, dict[str, Decimal]] = {}
         councils = Totals()
         written = records = 0
-        newline = "\n" if self.render == "json" else ""
+        newline = "" if self.render.startswith("csv") else "\n"
+        widths: list[int] = []
         with lean_parts():
             for line, record, raw in part:
                 records = record
@@ -650,7 +654,10 @@ class _Job:
                     rejections.append((line, record, cast("Rejection", done)))
                     continue
                 done = cast("Decision", done)
-                text = self._text(done) + newline
+                if self.render == "table":  # measured here: the writer need not read it back
+                    text = _table_row(done, widths) + newline
+                else:
+                    text = self._text(done) + newline
                 texts.append(text)
                 written += len(text)
                 ends.append(written)
@@ -680,6 +687,7 @@ class _Job:
             totals,
             councils,
             _lean.pack(detail),
+            tuple(widths),
         )
 
     def _text(self, decision: Decision) -> str:
@@ -750,6 +758,19 @@ class _Job:
             return Rejection.from_validation_error(
                 exc, source=self.source, line=None, record=n, family_id=_family_id(item)
             )
+
+
+def _table_row(decision: Decision, widths: list[int]) -> str:
+    """The decision's row of the table as text, widening `widths` to its cells."""
+    from pbr.output import table_cells, table_text
+
+    cells = table_cells(decision)
+    if not widths:
+        widths.extend([0] * len(cells))
+    for i, cell in enumerate(cells):
+        if len(cell) > widths[i]:
+            widths[i] = len(cell)
+    return table_text(cells)
 
 
 @cache

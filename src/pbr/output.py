@@ -48,6 +48,7 @@ __all__ = [
     "restore",
     "result_rows",
     "table_cells",
+    "table_text",
     "to_pandas",
     "write_decisions",
 ]
@@ -167,6 +168,15 @@ def table_cells(decision: Decision) -> list[str]:
     return cells
 
 
+def table_text(cells: list[str]) -> str:
+    """A row of the table (`table_cells`) as ``pbr evaluate`` passes it on: a JSON array.
+
+    >>> table_text(["F1", "TF1", "£0.00"])
+    '["F1", "TF1", "£0.00"]'
+    """
+    return json.dumps(cells, ensure_ascii=False)
+
+
 def decision_text(decision: Decision, render: str) -> str:
     """A decision as ``pbr evaluate`` writes it: its long-CSV rows or its table cells.
 
@@ -184,7 +194,7 @@ def decision_text(decision: Decision, render: str) -> str:
     '["F1", "TF1", "2012-'
     """
     if render == "table":
-        return json.dumps(table_cells(decision), ensure_ascii=False)
+        return table_text(table_cells(decision))
     if render not in ("csv", "csv-file"):
         raise ValueError(f"unknown render {render!r}")
     # as `CsvWriter` writes the rows (a row with a carriage return quoted whole, on a terminal

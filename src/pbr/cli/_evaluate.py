@@ -12,10 +12,11 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, get_args
 
@@ -312,18 +313,18 @@ def _evaluate_file(
                     render=render,  # type: ignore[arg-type]
                     max_record_bytes=max_record_bytes,
                 )
-                texts = summary.track_spans(
-                    _progress(spans, total, _a_range), path, each=kind == "table"
-                )
+                blocks = summary.track_spans(_progress(spans, total, _a_range), path)
+                texts: Iterator[str] = (text for text, _ in blocks)
             else:
                 texts = summary.track_json(
                     evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
                     lines,
                     path,
-                    newline=kind == "jsonl",
+                    newline=kind in ("jsonl", "table"),
                 )
+                blocks = ((text, None) for text in texts)
             if kind == "table":
-                _write_table(texts, out)
+                _write_table(blocks, out)
             elif output is not None:
                 from pbr.output import atomic_writer
 
@@ -427,35 +428,28 @@ class _Summary:
                 )
                 yield text + end
 
-    def track_spans(self, spans: Iterable[Span], path: str, *, each: bool = False) -> Iterator[str]:
+    def track_spans(
+        self, spans: Iterable[Span], path: str
+    ) -> Iterator[tuple[str, tuple[int, ...] | None]]:
         """The same for a file evaluated range by range (`pbr.batch.evaluate_spans`).
 
         A range's counts and totals are added at once; only a range holding a family seen
-        before is counted family by family. Yields each range's text, or with `each` each
-        decision's.
+        before is counted family by family. Yields each range's text with its table widths
+        (`Span.widths`), or None for them when some of its decisions were left out.
         """
         lines = records = 0  # before the range
         for span in spans:
             repeated = self._repeated(span.family_ids)
-            kept = None  # every decision
             if repeated:
                 kept = self._counted_by_family(span, repeated, lines, records, path)
+                ends = span.ends
+                text = "".join(span.text[ends[i - 1] if i else 0 : ends[i]] for i in kept)
+                yield text, None
             else:
                 self._counted_at_once(span, lines, records, path)
+                yield span.text, span.widths
             lines += span.lines
             records += span.records
-            if kept is None and not each:
-                yield span.text
-                continue
-            ends = span.ends
-            pieces = (
-                span.text[ends[i - 1] if i else 0 : ends[i]]
-                for i in (range(len(ends)) if kept is None else kept)
-            )
-            if each:
-                yield from pieces
-            else:
-                yield "".join(pieces)
 
     def _counted_at_once(self, span: Span, lines: int, records: int, path: str) -> None:
         """Count a range whose families are all new: its totals as summed by the worker."""
@@ -639,54 +633,55 @@ _TITLES = {
 }
 
 
-def _write_table(rows: Iterable[str], out: TextIO) -> None:
+def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO) -> None:
     """The table of decisions, streamed in bounded memory, then written aligned.
 
-    Rows (`pbr.output.table_cells` as JSON) are spooled to a temporary file while the column
-    widths are measured. Memory stays flat: up to 1 MiB of rows is kept in memory, the rest
-    goes to disk.
+    Each block is rows (`pbr.output.table_cells` as JSON, each ending with a newline) with
+    their columns' widths, or None to measure them here. Rows are spooled to a temporary file
+    while the widths are gathered. Memory stays flat: up to 1 MiB of rows is kept in memory,
+    the rest goes to disk.
     """
     from pbr.output import TABLE_KINDS
 
     fixed = ["family", "programme", "attached", "FY", "eligible"]
     widths = [0] * (len(fixed) + len(TABLE_KINDS) + 1)
-    present = [False] * len(TABLE_KINDS)
     n = 0
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as spool:
-        for text in rows:
-            cells = json.loads(text)
-            for i, cell in enumerate(cells):
-                if len(cell) > widths[i]:
-                    widths[i] = len(cell)
-            for k in range(len(TABLE_KINDS)):
-                if cells[len(fixed) + k]:
-                    present[k] = True
-            spool.write(text + "\n")
-            n += 1
+        for text, measured in blocks:
+            for i, width in enumerate(_widths(text) if measured is None else measured):
+                if width > widths[i]:
+                    widths[i] = width
+            spool.write(text)
+            n += text.count("\n")
         if not n:
             return
-        shown = [k for k, kind in enumerate(TABLE_KINDS) if present[k]] or [0, 1, 2]
+        # a result column is shown when some row has something in it
+        shown = [k for k in range(len(TABLE_KINDS)) if widths[len(fixed) + k]] or [0, 1, 2]
         columns = [*range(len(fixed)), *(len(fixed) + k for k in shown), len(widths) - 1]
         head = [*fixed, *(_TITLES[TABLE_KINDS[k]] for k in shown), "payable"]
         sizes = [max(widths[c], len(title)) for c, title in zip(columns, head, strict=True)]
-        last = len(head) - 1
-
-        def write(cells: list[str]) -> None:
-            out.write(
-                "  ".join(
-                    cell.rjust(w) if i == last else cell.ljust(w)
-                    for i, (cell, w) in enumerate(zip(cells, sizes, strict=True))
-                ).rstrip()
-                + "\n"
-            )
-
-        write(head)
+        # each cell padded to its column (the last, money, to the right), as one format
+        line = "  ".join([*(f"{{:<{w}}}" for w in sizes[:-1]), f"{{:>{sizes[-1]}}}"]).format
+        pick = itemgetter(*columns)
+        out.write(line(*head).rstrip() + "\n")
         out.write("  ".join("-" * w for w in sizes) + "\n")
         spool.seek(0)
         for text in spool:
-            cells = json.loads(text)
-            write([cells[c] for c in columns])
+            out.write(line(*pick(json.loads(text))).rstrip() + "\n")
     out.write("\n")
+
+
+def _widths(rows: str) -> list[int]:
+    """The widest cell of each column of `rows` (table rows as JSON, one a line)."""
+    widths: list[int] = []
+    for row in rows.split("\n")[:-1]:  # each row ends with a newline (and holds no other)
+        cells = json.loads(row)
+        if not widths:
+            widths = [0] * len(cells)
+        for i, cell in enumerate(cells):
+            if len(cell) > widths[i]:
+                widths[i] = len(cell)
+    return widths
 
 
 def _summary(
