@@ -268,3 +268,26 @@ def test_a_range_of_table_rows_comes_with_its_widths() -> None:
     assert max(span.widths) > 0
     other = batch._Job(date(2016, 3, 31), None, {}, {}, "f.jsonl").span((path, first, end))
     assert other.widths == ()  # JSON: nothing to measure
+
+
+def test_a_range_without_its_repeated_family_is_measured_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The worker's widths counted the left-out row: the writer must measure what it keeps."""
+    job = batch._Job(date(2016, 3, 31), None, {}, {}, "f.jsonl")
+    job.render = "table"
+    path = str(REFERENCE)
+    (first, end), *_ = line_ranges(path, 0, 20_000)
+    span = job.span((path, first, end))
+    summary = _evaluate._Summary(check_duplicates=True)
+    assert summary.seen is not None
+    summary.seen.add(span.family_ids[1])  # as if it came in an earlier range
+    [(text, widths)] = summary.track_spans([span], "f.jsonl")
+    assert widths is None
+    assert text.count("\n") == len(span.family_ids) - 1
+    assert span.family_ids[1] not in text
+    assert summary.rejected == 1
+    assert "appeared earlier" in capsys.readouterr().err
+    [(whole, measured)] = _evaluate._Summary().track_spans([span], "f.jsonl")
+    assert whole == span.text
+    assert measured == span.widths
