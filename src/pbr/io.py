@@ -155,7 +155,7 @@ def json_lines_start(
     """Where a JSON Lines file's records start (after a byte-order mark); None if not JSON Lines.
 
     The same test `read_raw` makes: a file it reads line by line from this offset can be cut
-    into byte ranges at line ends and each range read on its own (`pbr._spans`).
+    into byte ranges at line ends (`line_ranges`) and each range read on its own (`RawRange`).
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
