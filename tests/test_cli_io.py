@@ -253,3 +253,33 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     assert "50% of 0 MB, 3 families, 0:0" in shown
     assert shown.endswith("100% of 0 MB, 7 families, 0:00 left \n")
     assert _evaluate._progress_line(3, 0, None, 2.0) == "pbr: 3 families, 2 s"
+
+
+def test_the_progress_bar_starts_after_the_first_item() -> None:
+    """The first item may start a pool of processes: tqdm's thread must not exist before it."""
+    from pbr.cli._evaluate import _a_record, _tqdm_progress
+
+    events: list[str] = []
+
+    class Bar:
+        def __init__(self, **options: object) -> None:
+            events.append("bar")
+
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            events.append("closed")
+
+        def update(self, n: int) -> None:
+            events.append(f"+{n}")
+
+    def items() -> Any:
+        events.append("first")
+        yield (1, b"{}")
+        yield (2, b"{}")
+
+    assert list(_tqdm_progress(items(), 4, _a_record, Bar)) == [(1, b"{}"), (2, b"{}")]
+    assert events == ["first", "bar", "+2", "+2", "closed"]
+    assert list(_tqdm_progress(iter(()), 4, _a_record, Bar)) == []
+    assert events[-1] == "closed"  # no second bar for nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import itertools
 import json
 import os
 import stat
@@ -18,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, get_args
+from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
 
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
@@ -577,18 +578,27 @@ def _a_range(span: Span) -> tuple[int, int]:
 def _tqdm_progress(
     items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]], tqdm: Any
 ) -> Iterator[_T]:
+    # the first item before the bar: a pool is started (forked) before tqdm's monitor thread
+    items = iter(items)
+    first = next(items, _NOTHING)
+    if first is _NOTHING:
+        return
+    ahead = itertools.chain([cast("_T", first)], items)
     if total is None:
         with tqdm(unit=" families", file=sys.stderr, mininterval=0.5) as bar:
-            for item in items:
+            for item in ahead:
                 bar.update(measure(item)[0])
                 yield item
         return
     with tqdm(
         total=total, unit="B", unit_scale=True, file=sys.stderr, mininterval=0.5, delay=0.5
     ) as bar:
-        for item in items:
+        for item in ahead:
             bar.update(measure(item)[1])
             yield item
+
+
+_NOTHING = object()
 
 
 def _plain_progress(
