@@ -211,3 +211,27 @@ def test_a_pool_stopped_early_ends_at_once(how: str) -> None:
     thread.start()
     thread.join(timeout=30)
     assert not thread.is_alive(), "the pool did not stop"
+
+
+def test_a_worker_keeps_the_job_it_was_sent_and_the_rule_sets_it_chose() -> None:
+    """A pool sends the job with every chunk; choosing the rule sets again each time cost 5 µs
+    a family. The same job (same settings, same batch) is kept; any other is a new one."""
+    import pickle
+
+    job = batch._Job(AS_OF, None, {}, {"employment_weeks": "all_13"}, "f.jsonl")
+    first = pickle.loads(pickle.dumps(job))
+    assert first.many([(1, LINES[0])])  # chooses a rule set, kept in the job
+    assert first._chosen
+    again = pickle.loads(pickle.dumps(job))
+    assert again is first
+    assert again._chosen  # not chosen again
+    assert "_chosen" not in pickle.dumps(job).decode("latin-1")  # caches are never sent
+    twin = batch._Job(AS_OF, None, {}, {"employment_weeks": "all_13"}, "f.jsonl")
+    other = pickle.loads(pickle.dumps(twin))  # same settings, another batch
+    assert other is not first
+    assert not other._chosen
+    job.render = "table"  # a job changed after it was sent is sent anew
+    changed = pickle.loads(pickle.dumps(job))
+    assert changed is not first
+    assert changed.render == "table"
+    assert changed.interpretations == {"employment_weeks": "all_13"}
