@@ -315,8 +315,8 @@ def evaluate_spans(
     """
     from pbr.io import line_ranges
 
-    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), "")
-    job.source = str(path) if source is None else source
+    named = str(path) if source is None else source
+    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), named)
     job.render = render
     job.max_record_bytes = max_record_bytes
     ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES))

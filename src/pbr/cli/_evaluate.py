@@ -315,15 +315,15 @@ def _evaluate_file(
                     max_record_bytes=max_record_bytes,
                 )
                 blocks = summary.track_spans(_progress(spans, total, _a_range), path)
-                texts: Iterator[str] = (text for text, _ in blocks)
             else:
-                texts = summary.track_json(
+                decided = summary.track_json(
                     evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
                     lines,
                     path,
                     newline=kind in ("jsonl", "table"),
                 )
-                blocks = ((text, None) for text in texts)
+                blocks = ((text, None) for text in decided)
+            texts = (text for text, _ in blocks)  # the table also takes the widths
             if kind == "table":
                 _write_table(blocks, out)
             elif output is not None:
@@ -331,7 +331,6 @@ def _evaluate_file(
 
                 # the first text before the file: a pool is started (forked) before the
                 # writer's thread that syncs the file as it goes
-                texts = iter(texts)
                 first = next(texts, "")
                 with atomic_writer(output, sync_as_it_goes=True) as handle:
                     if kind == "csv-file":
