@@ -37,14 +37,21 @@ def write_folder(n: int, folder: Path) -> None:
         families = (pbr.Family.model_validate(family(rng, i)) for i in range(base))
         write_tables(families, seed)
     folder.mkdir(parents=True, exist_ok=True)
+    with open(seed / "families.csv", newline="") as src:
+        ids = [row[0] for row in list(csv.reader(src))[1:]]
+    copies, rest = divmod(n, base)
+    last = set(ids[:rest])  # a last, partial copy: its families' rows in every table
     for table in TABLES:
         with open(seed / f"{table}.csv", newline="") as src:
             rows = list(csv.reader(src))
         with open(folder / f"{table}.csv", "w", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(rows[0])
-            for copy in range(n // base):
+            for copy in range(copies):
                 writer.writerows([f"R{copy}-{row[0]}", *row[1:]] for row in rows[1:])
+            writer.writerows(
+                [f"R{copies}-{row[0]}", *row[1:]] for row in rows[1:] if row[0] in last
+            )
 
 
 def write_workbook(folder: Path, book: Path) -> None:

@@ -283,3 +283,132 @@ def test_the_progress_bar_starts_after_the_first_item() -> None:
     assert events == ["first", "bar", "+2", "+2", "closed"]
     assert list(_tqdm_progress(iter(()), 4, _a_record, Bar)) == []
     assert events[-1] == "closed"  # no second bar for nothing
+
+
+@pytest.mark.parametrize("shape", ["lines", "array"])
+def test_a_number_python_cannot_convert_in_the_first_record_is_a_rejection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str
+) -> None:
+    # Python refuses int() of more than 4,300 digits with a ValueError that is not a JSON syntax
+    # error: the file-shape check once let it stop the whole run (record 1 only)
+    huge = '{"attachment_fee": 1' + "0" * 5000 + ", " + json.dumps(good("F1"))[1:]
+    rows = [huge, json.dumps(good("F2"))]
+    text = "\n".join(rows) + "\n" if shape == "lines" else "[\n" + ",\n".join(rows) + "\n]\n"
+    path = tmp_path / "families.json"
+    path.write_text(text)
+    items = list(read_records(path))
+    assert [type(x).__name__ for x in items] == ["Rejection", "Family"]
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-06-30", "--format", "json")
+    assert status == 1, err
+    assert "record 1" in err
+    assert "unexpected error" not in err
+
+
+def _names(tmp_path: Path) -> tuple[Path, bytes]:
+    source = write_lines(tmp_path / "families.jsonl", [good("F1"), good("F2")])
+    return source, source.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--output", "{input}"], "--output names the same file as the input"),
+        (["--rejections", "{input}"], "--rejections names the same file as the input"),
+        (["--output", "{link}"], "--output names the same file as the input"),
+        (
+            ["--output", "{new}", "--rejections", "{new}"],
+            "--rejections names the same file as --output",
+        ),
+        (["--output", "{ledger}"], "--output names the same file as --ledger"),
+    ],
+)
+def test_no_output_replaces_an_input_or_another_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    source, before = _names(tmp_path)
+    (tmp_path / "link.jsonl").symlink_to(source)
+    ledger = tmp_path / "ledger.db"
+    names = {
+        "input": str(source),
+        "link": str(tmp_path / "link.jsonl"),
+        "new": str(tmp_path / "out.jsonl"),
+        "ledger": str(ledger),
+    }
+    argv = [o.format(**names) for o in options]
+    if "{ledger}" in options:
+        ledger.write_bytes(b"not touched")
+        argv += ["--ledger", str(ledger)]
+    status, _, err = run(capsys, "evaluate", str(source), "--as-of", "2013-06-30", *argv)
+    assert status == 2
+    assert message in err
+    assert "choose another file" in err
+    assert source.read_bytes() == before
+    assert not (tmp_path / "out.jsonl").exists()
+    if "{ledger}" in options:
+        assert ledger.read_bytes() == b"not touched"
+
+
+def test_an_output_inside_a_folder_of_tables_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.tables import write_tables
+
+    folder = write_tables([pbr.Family.model_validate(good("F1"))], tmp_path / "council")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for name in ("families.csv", "decisions.csv"):
+        status, _, err = run(
+            capsys, "evaluate", str(folder), "--as-of", "2013-06-30", "--output", str(folder / name)
+        )
+        assert status == 2
+        assert "a folder that is read" in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    status, _, err = run(
+        capsys,
+        "evaluate",
+        str(folder),
+        "--as-of",
+        "2013-06-30",
+        "--output",
+        str(tmp_path / "d.csv"),
+    )
+    assert status == 0, err
+
+
+def test_a_device_may_take_both_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, _ = _names(tmp_path)
+    status, _, err = run(
+        capsys, "evaluate", str(source), "--as-of", "2013-06-30",
+        "--output", "/dev/null", "--rejections", "/dev/null",
+    )  # fmt: skip
+    assert status == 0, err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "refused"),
+    [
+        ("csv", "d.xlsx", True),
+        ("csv", "d.jsonl", True),
+        ("json", "d.csv", True),
+        ("json", "d.XLSX", True),
+        ("csv", "d.csv", False),
+        ("json", "d.ndjson", False),
+        ("json", "d.out", False),
+        ("table", "d.csv", False),
+    ],
+)
+def test_a_format_the_output_s_name_contradicts_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, name: str, refused: bool
+) -> None:
+    source, _ = _names(tmp_path)
+    target = tmp_path / name
+    status, _, err = run(
+        capsys, "evaluate", str(source), "--as-of", "2013-06-30",
+        "--format", fmt, "--output", str(target),
+    )  # fmt: skip
+    if refused:
+        assert status == 2
+        assert f"--format {fmt} writes" in err
+        assert not target.exists()
+    else:
+        assert status == 0, err
+        assert target.exists()

@@ -361,3 +361,14 @@ def test_a_scenario_that_does_not_fit_a_council_names_the_council() -> None:
     )
     with pytest.raises(ValueError, match="council 'North Yorkshire': scenario 'base'"):
         table.compare(default_scenarios())
+
+
+def test_cli_refuses_to_write_over_its_own_input(tmp_path: Path) -> None:
+    path = tmp_path / "councils.csv"
+    path.write_text("council,estimated_families\nLeeds,600\n", encoding="utf-8")
+    before = path.read_bytes()
+    for option in ("--output", "--plot"):
+        refused = cli("--councils", str(path), option, str(path))
+        assert refused.returncode == 2
+        assert f"{option} names the same file as --councils" in refused.stderr
+    assert path.read_bytes() == before

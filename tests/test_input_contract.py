@@ -324,6 +324,13 @@ def test_a_duplicate_key_is_a_rejection(tmp_path: Path, capsys: pytest.CaptureFi
     assert [(e["loc"], e["type"]) for e in rejections[0]["errors"]] == [
         ("family_id", "duplicate_key")
     ]
+    assert rejections[0]["family_id"] is None  # neither B1 nor B2: which one is not known
+    other = json.dumps(good("B1"))[:-1] + ', "attached_on": "2013-13-01"}'
+    status, _, rejections, _ = evaluate_sandwich(tmp_path, capsys, other)
+    assert rejections[0]["family_id"] == "B1"
+    both = json.dumps(good("B1"))[:-1] + ', "family_id": "B2", "attached_on": "2013-13-01"}'
+    status, _, rejections, _ = evaluate_sandwich(tmp_path, capsys, both)
+    assert rejections[0]["family_id"] is None
 
 
 @pytest.mark.parametrize(

@@ -118,3 +118,17 @@ def test_council_lines_are_the_same_in_every_format_and_with_workers() -> None:
         summaries.add(head[: head.index("all councils") + 120])
     assert len(summaries) == 1
     assert "Exampleshire" in summaries.pop()
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_a_council_name_reaches_the_terminal_as_printable_text(name: str) -> None:
+    from pbr.totals import Totals
+
+    totals = Totals()
+    totals.add_amounts(name, Decimal("1000.00"), [Decimal("800.00")])
+    totals.add_amounts("Leeds", Decimal("1000.00"), [])
+    lines = totals.lines()
+    assert all(line.isprintable() for line in lines)
+    assert len({len(line) for line in lines}) == 1  # the columns stay in line
+    if name.isprintable():
+        assert any(line.startswith(f"  {name}  ") or f"  {name} " in line for line in lines)

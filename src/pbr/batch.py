@@ -141,6 +141,11 @@ def evaluate_many(
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
     given as JSON text over `max_record_bytes` is a rejection.
 
+    Each record is judged on its own, as given: a family given twice is evaluated twice, and
+    text is one record (a blank line, or a file's byte-order mark, is a rejection). To read a
+    file as ``pbr evaluate`` does (a second record of a family_id refused, blank lines and the
+    mark skipped), pass `pbr.read_records`'s items.
+
     >>> import pbr
     >>> from datetime import date
     >>> rows = ['{"family_id": "F1", "attached_on": "2012-10-15", "members": '

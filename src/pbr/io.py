@@ -331,6 +331,16 @@ def _whole_json(line: bytes) -> bool:
     return True
 
 
+def _bounds_reader() -> json.JSONDecoder:
+    """A JSON reader used only to find where each value ends: numbers are kept as their text.
+
+    Python refuses to turn an integer of more than 4,300 digits into an `int` (a `ValueError`
+    that is not a syntax error); such a number is the record's problem, which pydantic reports
+    with its line, not a reason to stop reading the file.
+    """
+    return json.JSONDecoder(parse_int=str, parse_float=str)
+
+
 def _spread_over_lines(stream: _Stream) -> bool:
     """Whether the first JSON value parses from the start and ends past its first line.
 
@@ -344,11 +354,11 @@ def _spread_over_lines(stream: _Stream) -> bool:
         return False
     if stream.text[start] != "[":
         try:
-            end = stream.decode(json.JSONDecoder(), start)
+            end = stream.decode(_bounds_reader(), start)
         except (json.JSONDecodeError, RecursionError):
             return False
         return stream.text.find("\n", start, end) >= 0
-    decoder = json.JSONDecoder()
+    decoder = _bounds_reader()
     position = stream.skip(start + 1, whitespace=_JSON_SPACE)
     spread = stream.text.find("\n", start, position) >= 0
     if position < len(stream.text) and stream.text[position] == "]":
@@ -670,9 +680,10 @@ def parse_family(
         )
         duplicated = _all_repeated_keys(data)
         if duplicated:  # the likely cause: say so first
-            rejection = rejection.model_copy(
-                update={"errors": (*_duplicate_errors(duplicated), *rejection.errors)}
-            )
+            update: dict[str, Any] = {"errors": (*_duplicate_errors(duplicated), *rejection.errors)}
+            if "family_id" in duplicated:  # which family it is cannot be said either
+                update["family_id"] = None
+            rejection = rejection.model_copy(update=update)
         return rejection
     duplicated = _duplicate_keys(data, family)
     if duplicated:
@@ -680,7 +691,7 @@ def parse_family(
             source=source,
             line=line,
             record=record,
-            family_id=family.family_id,
+            family_id=None if "family_id" in duplicated else family.family_id,
             errors=_duplicate_errors(duplicated),
         )
     return family
@@ -797,7 +808,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     A broken record is stepped over by its brackets, so the records after it are still read.
     The file is read a block at a time: memory holds a record and a block or two, not the file.
     """
-    decoder = json.JSONDecoder()
+    decoder = _bounds_reader()
     position = stream.skip(0)
     array = position < len(stream.text) and stream.text[position] == "["
     if array:

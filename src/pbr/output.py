@@ -40,6 +40,7 @@ __all__ = [
     "CsvWriter",
     "OutputError",
     "atomic_writer",
+    "check_distinct",
     "check_writable",
     "decision_text",
     "markdown_text",
@@ -405,6 +406,69 @@ def check_writable(path: str | Path) -> Path:
                 f'cannot write {path}: XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from None
     return path
+
+
+def check_distinct(
+    reads: Mapping[str, str | Path | None], writes: Mapping[str, str | Path | None]
+) -> None:
+    """Check, before any work, that no output would replace an input or another output.
+
+    `reads` and `writes` name each path by the option that gave it (``"--output"``), for the
+    message; None is a path not given. An output inside a folder that is read is refused too (a
+    folder of council tables). Devices and pipes (``/dev/null``) may be named twice: writing
+    them destroys nothing.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "families.jsonl")
+    >>> check_distinct({"the input": path}, {"--output": path})
+    Traceback (most recent call last):
+    ...
+    pbr.output.OutputError: cannot write /.../families.jsonl: --output names the same file as the input: choose another file
+
+    Raises:
+        OutputError: two of the paths are the same file.
+
+    """
+    seen: list[tuple[str, str | Path, object]] = []
+    for name, path in reads.items():
+        if path is not None and str(path) != "-":
+            seen.append((name, path, _identity(path)))
+    for name, path in writes.items():
+        if path is None or str(path) == "-":
+            continue
+        mine = _identity(path)
+        inside = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        for other, other_path, theirs in seen:
+            same = mine is not None and mine == theirs
+            if not same and other in reads and os.path.isdir(other_path):
+                same = os.path.commonpath([inside, os.path.realpath(other_path)]) == (
+                    os.path.realpath(other_path)
+                )
+            if same and mine == theirs:
+                raise OutputError(
+                    f"cannot write {path}: {name} names the same file as {other}: "
+                    "choose another file"
+                )
+            if same:
+                raise OutputError(
+                    f"cannot write {path}: {name} is inside {other} ({other_path}), a folder "
+                    "that is read: choose a path outside it"
+                )
+        seen.append((name, path, mine))
+
+
+def _identity(path: str | Path) -> object:
+    """What makes two paths one file: device and inode, or the resolved name of a new file.
+
+    None for a device, pipe or socket, which may be named twice.
+    """
+    try:
+        found = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    if stat.S_ISREG(found.st_mode) or stat.S_ISDIR(found.st_mode):
+        return (found.st_dev, found.st_ino)
+    return None
 
 
 @contextmanager

@@ -179,13 +179,14 @@ class Totals:
 
     def lines(self) -> list[str]:
         """The totals as lines for people: one per council, then the whole run."""
-        width = max([len(c or NO_COUNCIL) for c in self._councils] + [len("all councils")])
+        names = {c: _printable(c or NO_COUNCIL) for c in self._councils}
+        width = max([len(n) for n in names.values()] + [len("all councils")])
         head = (
             f"  {'council'.ljust(width)}  {'evaluated':>9}  {'rejected':>8}  {'results':>7}  "
             f"{'fees':>14}  {'payments':>14}  {'total':>14}"
         )
         out = [head]
-        rows = [*((c or NO_COUNCIL, r) for c, r in self.councils.items())]
+        rows = [*((names[c], r) for c, r in self.councils.items())]
         rows.append(("all councils", self.overall))
         for name, row in rows:
             out.append(
@@ -204,6 +205,19 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"Totals(overall={self.overall!r}, councils={len(self._councils)})"
+
+
+def _printable(name: str) -> str:
+    r"""`name` with each character a terminal would act on written as an escape.
+
+    A council's name comes from the records: ``"Ex\x1b]0;t\x07"`` would retitle the terminal.
+
+    >>> _printable("Leeds"), _printable("Ex\x1b]0;t\x07")
+    ('Leeds', 'Ex\\x1b]0;t\\x07')
+    """
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def _frozen(row: list[Decimal | int]) -> CouncilTotals:

@@ -88,6 +88,33 @@ def _output_kind(fmt: str, output: str | None) -> str:
     return "csv-file" if fmt == "csv" else "jsonl"
 
 
+_SUFFIX_KINDS = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+"""What a decisions file's suffix says it holds."""
+
+
+def _check_format(fmt: str, output: str | None) -> None:
+    """Refuse ``--format json`` or ``csv`` with an output named for another format.
+
+    CSV text in ``decisions.xlsx`` (or JSON in ``.csv``) is a file its reader cannot open.
+    """
+    if output is None or fmt == "table":
+        return
+    said = _SUFFIX_KINDS.get(Path(output).suffix.lower())
+    if said is not None and said != fmt:
+        from pbr.output import OutputError
+
+        raise OutputError(
+            f"cannot write {output}: --format {fmt} writes {fmt.upper()}, but the name says "
+            f"{said.upper()}: name it for {fmt.upper()} or leave out --format (the name decides)"
+        )
+
+
 def add(sub: Any) -> None:
     """Register ``pbr evaluate``."""
     ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
@@ -111,7 +138,8 @@ def add(sub: Any) -> None:
     ev.add_argument(
         "--output",
         metavar="FILE",
-        help="write decisions to FILE (.jsonl, .csv or .xlsx), atomically; the summary goes to stdout",
+        help="write decisions to FILE, atomically: CSV for a .csv name, XLSX for .xlsx, else JSON "
+        "Lines (or as --format says); the summary goes to standard error",
     )
     ev.add_argument(
         "--rejections",
@@ -157,11 +185,16 @@ def _evaluate(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> int:
     rule_sets_for(choices)  # checks the interpretations up front
-    from pbr.output import check_writable
+    from pbr.output import check_distinct, check_writable
 
+    _check_format(fmt, output)
     for target in (output, rejections):  # and that the outputs can be written, before any work
         if target is not None:
             check_writable(target)
+    check_distinct(
+        {"the input": None if _is_stream(path) else path, "--ledger": ledger},
+        {"--output": output, "--rejections": rejections},
+    )
     given = (as_of, fmt, choices, out, plans, ledger, workers, output, rejections, max_record_bytes)
     if not _is_stream(path):
         return _evaluate_file(path, path, *given)

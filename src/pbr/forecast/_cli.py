@@ -113,6 +113,12 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         if misuse:
             print(f"pbr: {misuse}", file=sys.stderr)
             return 2
+        from pbr.output import check_distinct
+
+        check_distinct(
+            {"--councils": args.councils, "--records": args.records, "--scenario": args.scenario},
+            {"--output": args.output, "--plot": args.plot},
+        )
         scenarios = load_scenarios(args.scenario) if args.scenario else None
         rejected = 0
         if args.records is not None:
