@@ -618,3 +618,21 @@ def test_verify_reads_a_claim_file_and_a_rerun_gives_the_same_report(tmp_path: P
     first = write_report(by_path, tmp_path / "a.csv").read_bytes()
     again = verify(EXAMPLES / "claims.csv", families(), as_of=AS_OF)
     assert write_report(again, tmp_path / "b.csv").read_bytes() == first  # byte for byte
+
+
+@pytest.mark.parametrize("read", ["claims", "families"])
+def test_the_report_never_replaces_what_the_audit_reads(
+    tmp_path: Path, read: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes((EXAMPLES / "claims.csv").read_bytes())
+    records = tmp_path / "families.csv"  # a report name: .csv
+    records.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
+    target = claims if read == "claims" else records
+    before = target.read_bytes()
+    argv = ["audit", str(claims), "--families", str(records), "--as-of", "2015-03-31"]
+    assert main([*argv, "--report", str(target)]) == 2
+    assert "--report names the same file as" in capsys.readouterr().err
+    assert target.read_bytes() == before

@@ -412,3 +412,19 @@ def test_a_format_the_output_s_name_contradicts_is_refused(
     else:
         assert status == 0, err
         assert target.exists()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_a_line_cut_short_is_reported_as_cut_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ending: str
+) -> None:
+    whole = json.dumps(good("F2"))
+    path = tmp_path / "families.jsonl"
+    path.write_bytes((json.dumps(good("F1")) + ending + whole[: len(whole) // 2] + ending).encode())
+    (_, second) = list(read_records(path))
+    assert isinstance(second, Rejection)
+    (error,) = second.errors
+    assert error.type == "json_invalid"
+    assert "EOF while parsing" in error.message
+    assert error.message.endswith("the record ends before its JSON does (cut off?)")
+    assert "line 1 column" in error.message  # the record's own line, not the next

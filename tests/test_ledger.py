@@ -879,3 +879,16 @@ def test_an_existing_ledger_is_only_read_when_opened(
     assert len(ledger.history()["EX-001"]) == 3
     with pytest.raises(LedgerError, match="syntax error"):
         Ledger(tmp_path / "new.db")  # a new ledger does run it
+
+
+def test_export_refuses_to_write_over_the_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3)
+    before = path.read_bytes()
+    status, _, err = run(capsys, "ledger", "export", str(path), str(path))
+    assert status == 2
+    assert "the CSV names the same file as the ledger" in one_line_error(err)
+    assert path.read_bytes() == before
+    assert Ledger(path).verify().ok

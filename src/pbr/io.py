@@ -668,15 +668,19 @@ def parse_family(
                 message=f"not valid UTF-8 at byte {exc.start + 1} of the record "
                 f"(bytes {bad.hex(' ')}); save the file as UTF-8",
             )
+    if data.endswith(b"\n"):  # the line's end is not the record's: a cut-off record then
+        data = data[:-2] if data.endswith(b"\r\n") else data[:-1]  # reads "EOF while parsing"
     try:
         family = Family.model_validate_json(data)
     except ValidationError as exc:
-        rejection = _numbers_as_written(
-            Rejection.from_validation_error(
-                exc, source=source, line=line, record=record, family_id=_family_id_in(data)
-            ),
-            exc,
-            data,
+        rejection = _cut_short(
+            _numbers_as_written(
+                Rejection.from_validation_error(
+                    exc, source=source, line=line, record=record, family_id=_family_id_in(data)
+                ),
+                exc,
+                data,
+            )
         )
         duplicated = _all_repeated_keys(data)
         if duplicated:  # the likely cause: say so first
@@ -961,6 +965,24 @@ class _NumberText(str):
     """A JSON number exactly as the record wrote it."""
 
     __slots__ = ()
+
+
+def _cut_short(rejection: Rejection) -> Rejection:
+    """Say what JSON that ends too soon most likely means: a record cut off (a truncated line)."""
+    errors = rejection.errors
+    if not any(e.type == "json_invalid" and "EOF while parsing" in e.message for e in errors):
+        return rejection
+    hint = "; the record ends before its JSON does (cut off?)"
+    return rejection.model_copy(
+        update={
+            "errors": tuple(
+                e.model_copy(update={"message": e.message + hint})
+                if e.type == "json_invalid" and "EOF while parsing" in e.message
+                else e
+                for e in errors
+            )
+        }
+    )
 
 
 def _numbers_as_written(rejection: Rejection, exc: ValidationError, data: bytes) -> Rejection:

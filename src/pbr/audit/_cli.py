@@ -325,6 +325,22 @@ def _check_misstatements(tolerable: str, expected: str) -> None:
         )
 
 
+def _check_distinct(args: argparse.Namespace, writes: dict[str, str | None]) -> None:
+    """Refuse an output that names a file the command reads (`pbr.output.check_distinct`)."""
+    from pbr.output import check_distinct
+
+    reads: dict[str, str | None] = {
+        "the claims": getattr(args, "claims", None),
+        "the ledger": getattr(args, "db", None),
+        "--ledger": getattr(args, "ledger", None),
+        "--key-file": getattr(args, "key_file", None),
+    }
+    for option in ("families", "plan"):
+        for path in getattr(args, option, None) or ():
+            reads[f"--{option} {path}"] = path
+    check_distinct(reads, writes)
+
+
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
     from pbr import audit
@@ -336,6 +352,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     try:  # everything that can be refused is refused before any work
         if args.report:
             check_report_path(args.report)
+            _check_distinct(args, {"--report": args.report})
         wanted = _sampling(args)
         if wanted is not None and wanted.method != "mus":
             audit.sample(
@@ -468,6 +485,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             )
             return 0
         if command == "export":
+            _check_distinct(args, {"the CSV": args.csv})
             n = ledger.export_csv(args.csv)
             done = sys.stderr if args.csv == "-" else out  # stdout holds the entries then
             print(f"exported {n} entries to {args.csv}", file=done)
