@@ -163,6 +163,21 @@ def test_explain_schema_and_rules(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert json.loads(out)[0]["parameters"]["cap"]["values"][0]["value"] == "4000.00"
 
 
+@pytest.mark.parametrize("spelt", ["G1", "\\u0047\\u0031"])
+def test_explain_says_when_the_family_is_given_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spelt: str
+) -> None:
+    again = json.dumps(good("G1", local_authority="Leeds")).replace('"G1"', f'"{spelt}"')
+    path = write_lines(tmp_path / "f.jsonl", [good("G1"), good("G10"), again])
+    status, out, err = run(capsys, "explain", str(path), "G1", "--as-of", "2013-07-31")
+    assert status == 1  # explained, as evaluate decides it, and the repeat reported
+    assert out.startswith("Working paper: family G1 as of 2013-07-31")
+    assert "f.jsonl:3 (record 3), family 'G1'" in err
+    assert "appeared earlier" in err
+    status, _, err = run(capsys, "explain", str(path), "G10", "--as-of", "2013-07-31")
+    assert (status, err) == (0, "")
+
+
 def test_reader_never_drops_a_record() -> None:
     text = "\n".join([json.dumps(good("G1")), "", "[1,2]", json.dumps(good("G2")), "null"])
     items = list(numbered_from_text(text, source="t"))

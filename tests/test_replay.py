@@ -120,7 +120,7 @@ def test_cli_replay(tmp_path: Path) -> None:
     edited = json.loads(lines[0])
     edited["payable"] = "9999.00"
     (tmp_path / "d.jsonl").write_text(json.dumps(edited) + "\n" + "not json\n")
-    diff = cli("replay", str(tmp_path / "d.jsonl"), "--families", families)
+    diff = cli("replay", str(tmp_path / "d.jsonl"), "--families", families, "--only-recorded")
     assert diff.returncode == 1
     assert "payable: '9999.00' -> " in diff.stdout
     assert f"{tmp_path / 'd.jsonl'}:2: not a decision" in diff.stdout
@@ -155,3 +155,74 @@ def test_cli_replay_with_the_ledger_the_decisions_were_made_with(tmp_path: Path)
         "replay", str(tmp_path / "d.jsonl"), "--families", families, "--ledger", str(db)
     )
     assert with_ledger.returncode == 0, with_ledger.stdout
+
+
+def replay_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from pbr.cli import main
+
+    status = main(["replay", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def decisions_of(path: Path, as_of: str) -> list[str]:
+    from pbr.cli import main
+
+    out = path.parent / f"decisions-{as_of}.jsonl"
+    main(["evaluate", str(path), "--as-of", as_of, "--format", "json", "--output", str(out)])
+    return out.read_text().splitlines(keepends=True)
+
+
+def test_replay_finds_a_decision_deleted_or_given_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    families = tmp_path / "families.jsonl"
+    families.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
+    lines = decisions_of(families, "2015-03-31")
+    capsys.readouterr()
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines))
+    assert replay_cli(capsys, str(path), "--families", str(families))[0] == 0
+    other = tmp_path / "other.jsonl"  # a family in two files: the first record counts
+    other.write_text((EXAMPLES / "families.jsonl").read_text().splitlines()[0] + "\n")
+    status, _, err = replay_cli(
+        capsys, str(path), "--families", str(families), "--families", str(other)
+    )
+    assert status == 0
+    assert (
+        err
+        == f"{other}: family 'EX-001' is in an earlier --families file too; the first record is used\n"
+    )
+    deleted = json.loads(lines[5])["family_id"]
+    path.write_text("".join(lines[:5] + lines[6:]))
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    assert status == 1
+    assert out.startswith(f"{deleted}: no decision in {path}, though pbr decides its record at")
+    assert out.endswith("replayed 59: 59 identical, 0 different; 1 decision(s) missing\n")
+    sampled = replay_cli(capsys, str(path), "--families", str(families), "--only-recorded")
+    assert sampled[:2] == (0, "replayed 59: 59 identical, 0 different\n")
+    path.write_text("".join(lines[:3] + lines[2:]))  # the third decision twice
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    assert status == 1
+    twice = json.loads(lines[2])["family_id"]
+    assert f"{path}:4: {twice}: decided again for 2015-03-31 (first at line 3)" in out
+    assert out.endswith("replayed 61: 60 identical, 1 different\n")
+
+
+def test_replay_of_runs_at_two_dates_and_of_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    families = tmp_path / "families.jsonl"
+    families.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
+    later = decisions_of(families, "2015-03-31")
+    joined = later[:10] + later[11:] + decisions_of(families, "2014-03-31")[:5]
+    capsys.readouterr()
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(joined))  # the eleventh family at neither date: not judged
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    assert status == 0, out
+    assert out.startswith("1 family of the records with no decision (the decisions are at")
+    path.write_text("\n")
+    status, out, err = replay_cli(capsys, str(path), "--families", str(families))
+    assert (status, out) == (2, "")
+    assert err == f"pbr: no decisions in {path}\n"

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -204,6 +205,12 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     )
     rp.add_argument("--plan", action="append", default=[], metavar="FILE")
     rp.add_argument("--ledger", metavar="DB", help="the ledger the decisions were made with")
+    rp.add_argument(
+        "--only-recorded",
+        action="store_true",
+        help="replay the decisions given (a sample) without asking that every family decided "
+        "at their date has one",
+    )
     _ledger_options(rp)
 
 
@@ -225,11 +232,17 @@ def _families(paths: list[str]) -> dict[str, Family]:
 
     found: dict[str, Family] = {}
     for path in paths:
-        for item in read_records(path):
-            if isinstance(item, Family):
-                found[item.family_id] = item
-            else:
+        for item in read_records(path):  # a file's own repeats are its rejections
+            if not isinstance(item, Family):
                 print(item.describe(), file=sys.stderr)
+            elif item.family_id in found:  # as one file would be: the first record counts
+                print(
+                    f"{path}: family {item.family_id!r} is in an earlier --families file too; "
+                    "the first record is used",
+                    file=sys.stderr,
+                )
+            else:
+                found[item.family_id] = item
     return found
 
 
@@ -558,17 +571,28 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    same = differ = changed = 0
+    same = differ = changed = read = 0
+    first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
     with handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
+            read += 1
             try:
                 recorded = Decision.model_validate(json.loads(raw.decode("utf-8")))
             except (ValueError, ValidationError, RecursionError) as exc:
                 out.write(f"{args.decisions}:{number}: not a decision: {str(exc)[:200]}\n")
                 differ += 1
                 continue
+            key = (recorded.family_id, recorded.as_of)
+            if key in first:  # one run decides a family once: a second is a claim made twice
+                out.write(
+                    f"{args.decisions}:{number}: {recorded.family_id}: decided again for "
+                    f"{recorded.as_of} (first at line {first[key]})\n"
+                )
+                differ += 1
+                continue
+            first[key] = number
             family = families.get(recorded.family_id)
             if family is None:
                 out.write(f"{recorded.family_id}: no family record\n")
@@ -589,8 +613,57 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 same += 1
             if not result.identical or result.changed:
                 out.write(result.describe() + "\n")
+    if not read:
+        print(f"pbr: no decisions in {args.decisions}", file=sys.stderr)
+        return 2
+    missing = 0 if args.only_recorded else _missing(first, families, history, args, out)
     note = (
         f", {changed} with the same output but a changed library, rules or input" if changed else ""
     )
+    if missing:
+        note += f"; {missing} decision(s) missing"
     out.write(f"replayed {same + differ + changed}: {same} identical, {differ} different{note}\n")
-    return 1 if differ or changed else 0
+    return 1 if differ or changed or missing else 0
+
+
+def _missing(
+    decided: dict[tuple[str, date], int],
+    families: dict[str, Family],
+    history: PaymentHistory | None,
+    args: argparse.Namespace,
+    out: TextIO,
+) -> int:
+    """Report each family of the records a run on the decisions' date would have decided.
+
+    A family outside every programme (or refused by the ledger) was a rejection, not a decision.
+    Decisions at several dates (runs joined) cannot say which date a family was due at: then
+    the families without one are counted, not judged.
+    """
+    from pbr.engine import rule_set_for
+    from pbr.errors import OutsideProgramme
+    from pbr.history import HistoryError, merge_payments
+
+    dates = {day for _, day in decided}
+    ids = {family_id for family_id, _ in decided}
+    absent = [family for family_id, family in families.items() if family_id not in ids]
+    if not absent or not dates:
+        return 0
+    if len(dates) > 1:
+        out.write(
+            f"{len(absent)} famil{'y' if len(absent) == 1 else 'ies'} of the records with no "
+            "decision (the decisions are at several dates, so none is judged missing)\n"
+        )
+        return 0
+    (day,) = dates
+    missing = 0
+    for family in absent:
+        try:
+            rule_set_for(merge_payments(family, history))
+        except (OutsideProgramme, HistoryError):
+            continue
+        out.write(
+            f"{family.family_id}: no decision in {args.decisions}, though pbr decides its "
+            f"record at {day} (replaying a sample? add --only-recorded)\n"
+        )
+        missing += 1
+    return missing

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -18,9 +19,10 @@ from pbr.cli._options import (
 )
 from pbr.engine import evaluate
 from pbr.errors import OutsideProgramme
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, read_numbered
+from pbr.io import DEFAULT_MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
+    from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
 
@@ -67,22 +69,62 @@ def _explain(
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):
         from pbr.tables import read_tables
 
-        found: Iterable[Family | Rejection] = read_tables(path).families()
+        found: Iterator[Family | Rejection] = (
+            item for item in read_tables(path).families() if item.family_id == family_id
+        )
     else:
-        found = (item for _, _, item in read_numbered(path, max_record_bytes=max_record_bytes))
-    for item in found:
+        found = _records_of(path, family_id, max_record_bytes)
+    item = next(found, None)
+    if item is None:
+        print(f"pbr: no family {family_id!r} in {path}", file=sys.stderr)
+        return 2
+    if isinstance(item, Rejection):
+        print(item.describe(), file=sys.stderr)
+        return 1
+    try:
+        rules = pick(item)
+        decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
+    except OutsideProgramme as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 1
+    out.write(decision.explain())
+    again = next(found, None)  # `pbr evaluate` decides on the first and rejects the rest
+    if again is not None:
+        print(
+            again.describe()
+            if isinstance(again, Rejection)
+            else f"pbr: family {family_id!r} is given more than once in {path}: pbr evaluate "
+            "decides on the first and rejects the rest",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _records_of(path: str, family_id: str, max_record_bytes: int) -> Iterator[Family | Rejection]:
+    r"""The records of `family_id` in a JSON file, as `pbr evaluate` reads them, in order.
+
+    Only a record whose bytes hold the id (or a ``\u`` escape that may spell it) is parsed,
+    so the whole file is read for a repeat quickly; a repeat is the rejection evaluate gives.
+    """
+    from pbr.io import Rejection, parse_family, read_raw
+
+    needle = json.dumps(family_id).encode()  # with its quotes: "F1" is not in "F10"
+    first = True
+    for line, record, raw in read_raw(path, max_record_bytes=max_record_bytes):
+        if isinstance(raw, bytes):
+            if needle not in raw and b"\\u" not in raw:
+                continue
+            item = parse_family(
+                raw, source=path, line=line, record=record, max_record_bytes=max_record_bytes
+            )
+        else:
+            item = raw
         if item.family_id != family_id:
             continue
-        if isinstance(item, Rejection):
-            print(item.describe(), file=sys.stderr)
-            return 1
-        try:
-            rules = pick(item)
-            decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
-        except OutsideProgramme as exc:
-            print(f"pbr: {exc}", file=sys.stderr)
-            return 1
-        out.write(decision.explain())
-        return 0
-    print(f"pbr: no family {family_id!r} in {path}", file=sys.stderr)
-    return 2
+        if not first and not isinstance(item, Rejection):
+            item = Rejection.repeated_family(
+                source=path, line=line, record=record, family_id=family_id
+            )
+        first = False
+        yield item
