@@ -285,3 +285,23 @@ def test_a_pool_stops_even_under_a_server_sigterm_handler(tmp_path: Path) -> Non
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.stdout.strip() == "stopped", done.stderr
+
+
+def test_a_folder_without_a_families_table_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+    from pbr.io import UnreadableFile
+
+    folder = tmp_path / "council"
+    folder.mkdir()
+    (folder / "members.csv").write_text("family_id,person_id,date_of_birth\n")
+    with pytest.raises(UnreadableFile, match="no families.csv"):
+        read_tables(folder)
+    for argv in (["evaluate", str(folder)], ["explain", str(folder), "F1"]):
+        assert main([*argv, "--as-of", "2015-03-31"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"pbr: cannot read {folder}: no families.csv, so no families")
+    write_templates(folder)  # the empty tables: no families, but no error either
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
+    assert capsys.readouterr().err == f"pbr: no records in {folder}\n"

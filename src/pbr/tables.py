@@ -134,6 +134,7 @@ class TableInput:
         self, source: str, tables: Mapping[str, Iterable[tuple[int, dict[str, str]]]]
     ) -> None:
         self.source = source
+        self._given = frozenset(tables)
         self.problems: list[RowProblem] = []
         self.reconciliation = Reconciliation()
         self._reported: set[tuple[str, int]] = set()
@@ -343,14 +344,28 @@ def read_tables(path: str | Path) -> TableInput:
     Missing tables are empty (only ``families`` and ``members`` are needed); a file or sheet
     that is not one of `TABLES` is reported, not silently skipped. The rows are read once, in
     one pass per table, into a temporary file: memory does not grow with the number of rows.
+
+    Raises:
+        ValueError: `path` is neither a folder nor an ``.xlsx`` workbook.
+        pbr.io.UnreadableFile: it has no ``families`` table (any folder would read as none).
+
     """
     path = Path(path)
     if path.is_dir():
         found, stray = _read_folder(path)
+        kind = "families.csv"
     elif path.suffix.lower() == ".xlsx":
         found, stray = _read_workbook(path)
+        kind = "sheet named families"
     else:
         raise ValueError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
+    if "families" not in found._given:
+        from pbr.io import UnreadableFile
+
+        raise UnreadableFile(
+            f"cannot read {path}: no {kind}, so no families (council tables need families and "
+            f"members; pbr template FOLDER writes them empty)"
+        )
     for name in stray:
         problem = RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
         found.problems.append(problem)
