@@ -132,3 +132,10 @@ def test_a_council_name_reaches_the_terminal_as_printable_text(name: str) -> Non
     assert len({len(line) for line in lines}) == 1  # the columns stay in line
     if name.isprintable():
         assert any(line.startswith(f"  {name}  ") or f"  {name} " in line for line in lines)
+
+
+def test_the_working_paper_names_the_council_printably() -> None:
+    named = family(family_id="F1", local_authority="Ex\x1b]0;t\x07")
+    paper = pbr.evaluate(named, as_of=date(2013, 6, 30)).explain()
+    assert paper.splitlines()[3] == "Council Ex\\x1b]0;t\\x07"
+    assert "Council" not in pbr.evaluate(family(family_id="F1"), as_of=date(2013, 6, 30)).explain()

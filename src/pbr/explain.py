@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pbr._terminal import printable
 from pbr.decisions import Decision, Reason, ResultDecision
 from pbr.money import format_gbp
 
@@ -58,6 +59,7 @@ def explain(decision: Decision) -> str:
         f"Working paper: family {d.family_id} as of {d.as_of}",
         "=" * (len(d.family_id) + len(str(d.as_of)) + 30),
         f"Programme {d.programme}, rules {d.rules_version}",
+        *([f"Council {printable(d.local_authority)}"] if d.local_authority else []),
         f"Attached {d.attached_on} (financial year {d.attachment_year}); attachment fee "
         f"{format_gbp(d.attachment_fee)}; cap {format_gbp(d.cap)}",
         f"Eligible: {'yes' if d.eligible else 'no'}; identified for: "

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pbr._terminal import printable
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class Totals:
 
     def lines(self) -> list[str]:
         """The totals as lines for people: one per council, then the whole run."""
-        names = {c: _printable(c or NO_COUNCIL) for c in self._councils}
+        names = {c: printable(c or NO_COUNCIL) for c in self._councils}
         width = max([len(n) for n in names.values()] + [len("all councils")])
         head = (
             f"  {'council'.ljust(width)}  {'evaluated':>9}  {'rejected':>8}  {'results':>7}  "
@@ -205,19 +206,6 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"Totals(overall={self.overall!r}, councils={len(self._councils)})"
-
-
-def _printable(name: str) -> str:
-    r"""`name` with each character a terminal would act on written as an escape.
-
-    A council's name comes from the records: ``"Ex\x1b]0;t\x07"`` would retitle the terminal.
-
-    >>> _printable("Leeds"), _printable("Ex\x1b]0;t\x07")
-    ('Leeds', 'Ex\\x1b]0;t\\x07')
-    """
-    if name.isprintable():
-        return name
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def _frozen(row: list[Decimal | int]) -> CouncilTotals:
