@@ -173,11 +173,17 @@ def decisions_of(path: Path, as_of: str) -> list[str]:
     return out.read_text().splitlines(keepends=True)
 
 
+@pytest.fixture
+def families(tmp_path: Path) -> Path:
+    """The example families, copied where the run writes its decisions."""
+    path = tmp_path / "families.jsonl"
+    path.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
+    return path
+
+
 def test_replay_finds_a_decision_deleted_or_given_twice(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, families: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    families = tmp_path / "families.jsonl"
-    families.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
     lines = decisions_of(families, "2015-03-31")
     capsys.readouterr()
     path = tmp_path / "d.jsonl"
@@ -210,10 +216,8 @@ def test_replay_finds_a_decision_deleted_or_given_twice(
 
 
 def test_replay_of_runs_at_two_dates_and_of_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, families: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    families = tmp_path / "families.jsonl"
-    families.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
     later = decisions_of(families, "2015-03-31")
     joined = later[:10] + later[11:] + decisions_of(families, "2014-03-31")[:5]
     capsys.readouterr()
