@@ -206,3 +206,37 @@ def test_rounding_is_half_up_whatever_the_context(value: Fraction, prec: int, mo
         got = round_to_penny(value)
     assert got == expected
     assert got.as_tuple().exponent == -2
+
+
+def test_a_result_the_history_pays_again_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.history import PaidTwice
+
+    family = with_payment(claim_id="C-1", paid_on="2013-05-01")
+    with pytest.raises(PaidTwice, match=r"payment 'L-2': crime_asb_education is already paid by "):
+        merge_payments(family, ledger_with(tmp_path / "a.db", crime("L-2")))
+    history = PaymentHistory.of({"T1": [crime("L-1").payment(), crime("L-2").payment()]})
+    bare = pbr.Family.model_validate(record())
+    with pytest.raises(PaidTwice, match=r"by claim 'L-1' in payments given"):
+        merge_payments(bare, history)  # a ledger written before it refused this itself
+    fee = Entry("T1", "attachment_fee", Decimal("100.00"), date(2013, 1, 1), "F-2", "v")
+    assert len(merge_payments(family, ledger_with(tmp_path / "b.db", fee)).payments) == 2
+    twice = pbr.Family.model_validate(
+        record(
+            payments=[{"kind": "crime_asb_education", "amount": "700", "claim_id": c} for c in "AB"]
+        )
+    )
+    assert (
+        merge_payments(twice, ledger_with(tmp_path / "c.db", fee)) is not twice
+    )  # the record's own
+    families = tmp_path / "f.jsonl"
+    families.write_text(family.model_dump_json() + "\n")
+    ledger_with(tmp_path / "d.db", crime("L-2"))
+    status = main(
+        ["evaluate", str(families), "--as-of", "2013-07-31", "--ledger", str(tmp_path / "d.db")]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "payments" in err
+    assert "already paid by claim 'C-1' in the family record" in err

@@ -24,16 +24,17 @@ from hypothesis import strategies as st
 
 import pbr
 from pbr.cli import main
-from pbr.ledger import GENESIS, Entry, Ledger, LedgerError, chain, load_key
+from pbr.ledger import CSV_COLUMNS, GENESIS, Entry, Ledger, LedgerError, chain, load_key
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 KEY = b"a secret of at least sixteen bytes"
 COLUMNS = "seq, family_id, kind, amount, paid_on, claim_id, rules_version, prev_hash, hash"
 
 
-def entry(i: int, family: str = "EX-001", kind: str = "crime_asb_education") -> Entry:
+def entry(i: int, family: str | None = None, kind: str = "crime_asb_education") -> Entry:
+    """Entry `i`: a result for family ``EX-{i}`` unless another is given (a result is paid once)."""
     return Entry(
-        family,
+        family or f"EX-{i:03d}",
         kind,
         Decimal(i % 900 + 100) + Decimal("0.50"),  # stored as a REAL it would read "100.5"
         date(2013, 1, 1) + timedelta(days=i),
@@ -106,7 +107,7 @@ def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed:
     if how == "edit":
         column = ["family_id", "kind", "amount", "paid_on", "claim_id", "rules_version"][pick % 6]
         value = {
-            "family_id": "EX-002",
+            "family_id": "EX-OTHER",
             "kind": "progress_to_work",
             "amount": "1.00",
             "paid_on": "2020-01-01",
@@ -420,7 +421,7 @@ def test_concurrent_first_use_from_the_command_line(tmp_path: Path) -> None:
 def _append_many(path: str, worker: int, count: int) -> None:
     ledger = Ledger(path)
     for i in range(count):
-        ledger.append([entry(1000 * worker + i, family=f"W{worker}")])
+        ledger.append([entry(1000 * worker + i, family=f"W{worker}", kind="attachment_fee")])
 
 
 @pytest.mark.slow
@@ -876,7 +877,7 @@ def test_an_existing_ledger_is_only_read_when_opened(
     monkeypatch.setattr(pbr.ledger, "_SCHEMA", ("this is not SQL",))  # fails if it were run
     ledger = Ledger(path, create=False)
     assert ledger.verify().ok
-    assert len(ledger.history()["EX-001"]) == 3
+    assert len(ledger.history()) == 3
     with pytest.raises(LedgerError, match="syntax error"):
         Ledger(tmp_path / "new.db")  # a new ledger does run it
 
@@ -892,3 +893,26 @@ def test_export_refuses_to_write_over_the_ledger(
     assert "the CSV names the same file as the ledger" in one_line_error(err)
     assert path.read_bytes() == before
     assert Ledger(path).verify().ok
+
+
+def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
+    ledger = filled(tmp_path / "l.db", 2)  # EX-000 and EX-001, each paid crime_asb_education
+    before = list(ledger.entries())
+    again = entry(7, family="EX-001")  # the same result, another claim
+    with pytest.raises(LedgerError, match=r"claim 'C7': family 'EX-001' was already paid "):
+        ledger.append([entry(5), again])
+    with pytest.raises(LedgerError, match=r"by claim 'C8' \(earlier in these entries\)"):
+        ledger.append([entry(8, family="F9"), entry(9, family="F9")])
+    with pytest.raises(LedgerError, match="already paid"):
+        ledger.append([again], skip_recorded=True)  # recording an audit: refused alike
+    assert list(ledger.entries()) == before
+    fee = [entry(i, family="EX-001", kind="attachment_fee") for i in (10, 11)]
+    assert ledger.append(fee) == 2  # a fee may be paid in parts (phase-one clarification 7)
+    assert ledger.append([entry(12, family="EX-001", kind="progress_to_work")]) == 1
+    assert ledger.verify().ok
+    csv_path = tmp_path / "in.csv"
+    rows = [",".join(CSV_COLUMNS), "F1,continuous_employment,800.00,2014-01-01,D1,v1"]
+    csv_path.write_text("\n".join([*rows, "F1,continuous_employment,800.00,2014-02-01,D2,v1"]))
+    with pytest.raises(LedgerError, match=r"in\.csv: claim 'D2': family 'F1' was already paid"):
+        ledger.import_csv(csv_path)
+    assert ledger.verify().entries == 5  # all or nothing: nothing

@@ -33,7 +33,7 @@ from pbr.errors import PbrError
 if TYPE_CHECKING:
     from pbr.records import Family, Payment
 
-__all__ = ["HistoryError", "PaymentConflict", "PaymentHistory", "merge_payments"]
+__all__ = ["HistoryError", "PaidTwice", "PaymentConflict", "PaymentHistory", "merge_payments"]
 
 
 class HistoryError(PbrError, ValueError):
@@ -67,6 +67,23 @@ class PaymentConflict(HistoryError):
         super().__init__(
             f"family {family_id!r}: payment {claim_id!r}: {field} is {here} in {first} but "
             f"{there} in {source}"
+        )
+
+
+class PaidTwice(HistoryError):
+    """The history pays a family a result already paid under another claim: nothing is paid twice.
+
+    >>> PaidTwice("F1", "L-2", "progress_to_work", "C-1", "the family record").args[0]
+    "family 'F1': payment 'L-2': progress_to_work is already paid by claim 'C-1' in the family record; a result is paid once"
+    """
+
+    def __init__(self, family_id: str, claim_id: str, kind: str, earlier: str, where: str) -> None:
+        self.family_id = family_id
+        self.claim_id = claim_id
+        self.kind = kind
+        super().__init__(
+            f"family {family_id!r}: payment {claim_id!r}: {kind} is already paid by claim "
+            f"{earlier!r} in {where}; a result is paid once"
         )
 
 
@@ -208,8 +225,9 @@ def merge_payments(family: Family, history: Any) -> Family:
 
     The record's payments come first, then the history's that the record does not list. A
     payment in both with the same kind and amount counts once (a missing date is taken from the
-    other); a disagreement about kind, amount or date is a `PaymentConflict`. With no history,
-    or none for this family, the family is returned unchanged.
+    other); a disagreement about kind, amount or date is a `PaymentConflict`, and a result the
+    history pays again under another claim is `PaidTwice`. With no history, or none for this
+    family, the family is returned unchanged.
 
     >>> import pbr
     >>> from decimal import Decimal
@@ -224,6 +242,7 @@ def merge_payments(family: Family, history: Any) -> Family:
 
     Raises:
         PaymentConflict: the record and the history disagree about a payment.
+        PaidTwice: the history pays a result the family was already paid.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
 
     """
@@ -234,7 +253,30 @@ def merge_payments(family: Family, history: Any) -> Family:
     if not extra:
         return family
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
+    _results_once(merged, len(family.payments), family.family_id, loaded.source)
     return family.model_copy(update={"payments": merged})
+
+
+def _results_once(payments: tuple[Payment, ...], own: int, family_id: str, source: str) -> None:
+    """Refuse a result the history pays again under another claim (its first `own` are the record's).
+
+    An attachment fee may be listed more than once (paid in parts: phase-one spec clarification
+    7); a record that itself lists a result twice is the record's to explain, as before.
+    """
+    first: dict[str, int] = {}
+    for i, payment in enumerate(payments):
+        if payment.kind == "attachment_fee":
+            continue
+        earlier = first.setdefault(payment.kind, i)
+        if earlier != i and i >= own:
+            where = "the family record" if earlier < own else source
+            raise PaidTwice(
+                family_id,
+                payment.claim_id or "",
+                payment.kind,
+                payments[earlier].claim_id or "(no claim id)",
+                where,
+            )
 
 
 def _merge(

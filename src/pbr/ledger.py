@@ -512,8 +512,8 @@ class Ledger:
     def append(self, entries: Iterable[Entry], *, skip_recorded: bool = False) -> int:
         """Append `entries` atomically, in order; return how many were written.
 
-        Every entry is checked first; if any is bad, repeats a claim_id, or the write fails,
-        nothing is written. The head is read and the chain computed inside the transaction.
+        Every entry is checked first; if any is bad, repeats a claim_id, pays a family a result
+        already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
         With `skip_recorded`, an entry whose claim is already in the ledger for the same family,
         kind and amount is skipped (recording an audit twice writes nothing twice); one that
         differs is still refused.
@@ -555,9 +555,11 @@ class Ledger:
                 "(pbr ledger verify); nothing was written"
             )
         written = 0
+        paid: dict[tuple[str, str], str] = {}  # results paid by this batch: claim id
         for entry in batch:
             if skip and self._recorded(db, entry):
                 continue
+            self._paid_once(db, entry, paid)
             count += 1
             before, prev = prev, chain(prev, entry, count, key)
             db.execute(
@@ -577,6 +579,35 @@ class Ledger:
             written += 1
         db.execute("UPDATE head SET count = ?, hash = ? WHERE id = 1", (count, prev))
         return written
+
+    def _paid_once(
+        self, db: sqlite3.Connection, entry: Entry, paid: dict[tuple[str, str], str]
+    ) -> None:
+        """Refuse a second payment of a result for a family: nothing is paid twice.
+
+        An attachment fee may be listed more than once (paid in parts: phase-one spec
+        clarification 7 counts "the attachment fees listed as paid"); a result may not.
+        """
+        if entry.kind == "attachment_fee":
+            return
+        pair = (entry.family_id, entry.kind)
+        earlier = paid.get(pair)
+        where = "earlier in these entries"
+        if earlier is None:
+            found = db.execute(
+                "SELECT seq, claim_id FROM entries WHERE family_id = ? AND kind = ?", pair
+            ).fetchone()
+            if found is not None:
+                earlier, where = found[1], f"entry {found[0]}"
+        if earlier == entry.claim_id:
+            return  # the same claim given again: its claim_id says so (`_integrity`)
+        if earlier is not None:
+            raise LedgerError(
+                f"claim {entry.claim_id!r}: family {entry.family_id!r} was already paid "
+                f"{entry.kind} by claim {earlier!r} ({where}); a result is paid once, so nothing "
+                "was written"
+            )
+        paid[pair] = entry.claim_id
 
     def _recorded(self, db: sqlite3.Connection, entry: Entry) -> bool:
         found = db.execute(
