@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pbr.forecast._inputs import amount, count, share
+from pbr.forecast._inputs import MAX_FAMILIES, amount, count, share
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import (
     ProgrammeTerms,
@@ -221,7 +221,8 @@ def allocation(
 ) -> Allocation:
     """The allocation for a council with `estimated_families`, by financial year of attachment.
 
-    `estimated_families` is any whole number (``2630``, ``numpy.int64(2630)``, ``2630.0``).
+    `estimated_families` is any whole number (``2630``, ``numpy.int64(2630)``, ``2630.0``) up
+    to `pbr.forecast._inputs.MAX_FAMILIES` (ten million, so that every figure stays exact).
     `profile` maps financial years (``"2012/13"``) to the share of the whole funded families
     attached in each (exact text, `Fraction`, `Decimal` or float); by default equal shares over
     the programme's years. `rules` defaults to the programme's bundled rule set (its
@@ -237,7 +238,7 @@ def allocation(
     >>> str(sf.upfront_grant), str(sf.maximum)
     ('4324000.00', '5124000.00')
     """
-    estimated = count(estimated_families, "estimated_families")
+    estimated = count(estimated_families, "estimated_families", most=MAX_FAMILIES)
     if rules is None:
         rules = rules_for_programme(programme or default_programme())
     terms = programme_terms(rules)

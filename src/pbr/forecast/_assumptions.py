@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pbr.forecast._inputs import count, share
+from pbr.forecast._inputs import MAX_LAG_MONTHS, count, read_text, share, shown
 from pbr.forecast._terms import default_programme
 
 __all__ = [
@@ -42,8 +42,9 @@ class Assumptions:
 
     Probabilities, lag shares and ranges may be `Fraction`, `Decimal`, int, exact text
     (``"0.4"``, ``"1/3"``) or floats (read through their shortest repr: ``0.1`` is 1/10); lag
-    months any whole number. `ranges` gives a ``(low, high)`` around a result's probability for
-    parameter uncertainty in the Monte Carlo (``distribution="beta"``, the only one).
+    months any whole number up to `pbr.forecast._inputs.MAX_LAG_MONTHS` (600: fifty years).
+    `ranges` gives a ``(low, high)`` around a result's probability for parameter uncertainty in
+    the Monte Carlo (``distribution="beta"``, the only one).
 
     >>> a = Assumptions("base", {"continuous_employment": 0.2}, {6: "1/2", 12: 0.5})
     >>> a.probabilities["continuous_employment"], a.lag_months[12]
@@ -84,7 +85,7 @@ class Assumptions:
             }
             lags: dict[int, Fraction] = {}
             for k, v in _table(lag_months, "lag_months").items():
-                months = count(k, f"lag_months: {k!r}")
+                months = count(k, f"lag_months: {shown(k)}", most=MAX_LAG_MONTHS)
                 lags[months] = lags.get(months, Fraction(0)) + share(v, f"lag_months.{k}")
             spread = {}
             for k, pair in _table(ranges or {}, "ranges").items():
@@ -245,6 +246,9 @@ def default_assumptions(programme: str | None = None) -> Assumptions:
 def load_scenarios(path: str | Path) -> list[Assumptions]:
     r"""Scenarios from a TOML or JSON file: one scenario, or a list under ``scenarios``.
 
+    The suffix says which (``.toml`` or ``.json``); a key given twice in one table is refused
+    (JSON would keep only the last). Every error names the file.
+
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "flat.toml"
     >>> _ = path.write_text('name = "flat"\nprobabilities = {progress_to_work = 0.2}\n'
@@ -252,17 +256,64 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     >>> [(s.name, s.probabilities["progress_to_work"]) for s in load_scenarios(path)]
     [('flat', Fraction(1, 5))]
     """
-    text = Path(path).read_text(encoding="utf-8")
     where = str(path)
-    try:
-        data = json.loads(text) if where.endswith(".json") else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{where}: not a scenario file: {exc}") from None
+    suffix = Path(path).suffix.lower()
+    if Path(path).is_dir():
+        raise ValueError(f"{where}: is a directory, not a scenario file (TOML or JSON)")
+    if suffix not in SCENARIO_SUFFIXES:
+        raise ValueError(
+            f"{where}: a scenario file must be TOML (.toml) or JSON (.json), not "
+            f"{suffix or 'a file without a suffix'!r}"
+        )
+    text = read_text(path, "scenario file (TOML or JSON)")
+    if not text.strip():
+        raise ValueError(f"{where}: the scenario file is empty (expected {suffix[1:].upper()})")
+    data = _parse(text, suffix, where)
     items = data.get("scenarios", [data]) if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
-    found = [Assumptions.from_mapping(item) for item in items]
+    try:
+        found = [Assumptions.from_mapping(item) for item in items]
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     names = [s.name for s in found]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: scenario names must differ: {names}")
     return found
+
+
+SCENARIO_SUFFIXES = (".toml", ".json")
+"""The scenario files `load_scenarios` reads, by suffix."""
+
+
+class _RepeatedKey(ValueError):
+    """A JSON object gives a key twice (json keeps the last one silently)."""
+
+
+def _parse(text: str, suffix: str, where: str) -> Any:
+    """The data of a scenario file's text, with one-line errors naming the file."""
+    try:
+        if suffix == ".json":
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        return tomllib.loads(text)
+    except _RepeatedKey as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError among them
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ValueError(f"{where}: not a scenario file: {reason}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (json's hook for every object).
+
+    >>> _unique_keys([("name", "a"), ("name", "b")])
+    Traceback (most recent call last):
+    ...
+    pbr.forecast._assumptions._RepeatedKey: key 'name' is given twice in one object (give it once)
+    """
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _RepeatedKey(f"key {key!r} is given twice in one object (give it once)")
+        data[key] = value
+    return data

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TextIO
 
+from pbr._terminal import printable
 from pbr.money import ZERO, format_gbp
 
 __all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
@@ -24,11 +25,11 @@ _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".xlsx": "xlsx", 
 
 
 def _whole(text: str) -> int:
-    """An argparse type: a whole number of 0 or more (``2630``, ``2,630``)."""
-    from pbr.forecast._inputs import count
+    """An argparse type: estimated families, 0 to `MAX_FAMILIES` (``2630``, ``2,630``)."""
+    from pbr.forecast._inputs import MAX_FAMILIES, count
 
     try:
-        return count(text.replace(",", ""), "estimated families")
+        return count(text.replace(",", ""), "estimated families", most=MAX_FAMILIES)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -132,7 +133,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             result.plot(args.plot, title=args.title)
             print(f"chart written to {args.plot}", file=sys.stderr)
     except (ValueError, OSError, ImportError) as exc:
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     if rejected:
         print(
@@ -167,6 +168,10 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return f"--families given twice with the same number: {args.families}"
     if args.runs < 0 or args.seed < 0:
         return f"--runs and --seed must be 0 or more (got {args.runs} and {args.seed})"
+    from pbr.forecast._drawdown import MAX_RUNS
+
+    if args.runs > MAX_RUNS:
+        return f"--runs must be at most {MAX_RUNS:,} (got {args.runs:,})"
     if fmt == "xlsx" and not args.output:
         return "--format xlsx needs --output FILE.xlsx (a workbook is not written to the terminal)"
     if args.table == "sensitivity" and not args.sensitivity:
@@ -305,10 +310,10 @@ def _text(result: Any, sensitivities: Sequence[Any], out: TextIO) -> None:
         for d in result.drawdowns:
             _drawdown_text(d, out)
     for s in sensitivities:
-        title = f"{s.allocation.label}: " if len(result.councils) > 1 else ""
+        title = f"{printable(s.allocation.label)}: " if len(result.councils) > 1 else ""
         out.write(
             f"{title}Sensitivity (families earning their whole results share; "
-            f"'{s.scenario}' timing); maximum {format_gbp(s.maximum)}\n"
+            f"'{printable(s.scenario)}' timing); maximum {format_gbp(s.maximum)}\n"
         )
         out.write(f"  {'success':>8} {'forecast':>16} {'beyond':>14} {'at risk':>16}\n")
         for row in s.to_records():
@@ -320,8 +325,11 @@ def _text(result: Any, sensitivities: Sequence[Any], out: TextIO) -> None:
 
 
 def _drawdown_text(d: Any, out: TextIO) -> None:
-    name = f"{d.council}: " if d.council else ""
-    out.write(f"{name}Scenario {d.scenario} ({d.programme}); maximum {format_gbp(d.maximum)}\n")
+    name = f"{printable(d.council)}: " if d.council else ""
+    out.write(
+        f"{name}Scenario {printable(d.scenario)} ({printable(d.programme)}); "
+        f"maximum {format_gbp(d.maximum)}\n"
+    )
     if d.as_of is not None:
         out.write(
             f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
@@ -368,7 +376,8 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
 
 def _councils_text(result: Any, out: TextIO) -> None:
     rows = result.summary()
-    width = max(len("council"), *(len(d.label) for d in result.drawdowns))
+    labels = [printable(d.label) for d in result.drawdowns]
+    width = max(len("council"), *(len(label) for label in labels))
     band = result.drawdowns[0].runs > 0
     low, high = result.drawdowns[0].band
     head = (
@@ -378,9 +387,9 @@ def _councils_text(result: Any, out: TextIO) -> None:
     head += f" {f'p{low}':>15} {f'p{high}':>15}" if band else ""
     out.write(head + "\n")
     total = dict.fromkeys(("maximum", "forecast", "beyond_horizon", "at_risk"), ZERO)
-    for d, row in zip(result.drawdowns, rows, strict=True):
+    for d, label, row in zip(result.drawdowns, labels, rows, strict=True):
         line = (
-            f"{d.label:{width}} {d.scenario:12} {format_gbp(row['maximum']):>15} "
+            f"{label:{width}} {printable(d.scenario):12} {format_gbp(row['maximum']):>15} "
             f"{format_gbp(row['forecast']):>15} {format_gbp(row['beyond_horizon']):>13} "
             f"{format_gbp(row['at_risk']):>15}"
         )
@@ -393,7 +402,7 @@ def _councils_text(result: Any, out: TextIO) -> None:
         for key in total:
             total[key] = sum((r[key] for r in mine), ZERO)
         out.write(
-            f"{'all councils':{width}} {scenario:12} {format_gbp(total['maximum']):>15} "
+            f"{'all councils':{width}} {printable(scenario):12} {format_gbp(total['maximum']):>15} "
             f"{format_gbp(total['forecast']):>15} {format_gbp(total['beyond_horizon']):>13} "
             f"{format_gbp(total['at_risk']):>15}\n"
         )

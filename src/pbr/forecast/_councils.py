@@ -3,8 +3,9 @@
 The table (a CSV file, a DataFrame or rows of mappings) has a row per council with the columns
 ``council`` and ``estimated_families``, and optionally ``programme`` (default ``tf-phase-1``)
 and ``upfront_grant`` (the council's up-front money per financial year of the programme, such
-as a Supporting Families grant; blank for none). Any other column, a repeated council or a bad
-value is an error naming the file, the line, the council and the column.
+as a Supporting Families grant; blank for none). Any other column, a column given twice, a
+repeated council (names compared ignoring case and surrounding spaces) or a bad value is an error
+naming the file, the line, the council and the column.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any
 
 from pbr.forecast._allocation import Allocation, allocation
 from pbr.forecast._assumptions import Assumptions
+from pbr.forecast._inputs import read_text
 from pbr.forecast._terms import default_programme
 from pbr.money import ZERO
 
-__all__ = ["COLUMNS", "AllocationTable", "allocation_table"]
+__all__ = ["COLUMNS", "AllocationTable", "allocation_table", "council_key"]
 
 COLUMNS = ("council", "estimated_families", "programme", "upfront_grant")
 """The columns of a councils table (the first two required)."""
@@ -140,42 +142,57 @@ def allocation_table(councils: Any) -> AllocationTable:
     '4324000.00'
     """
     if isinstance(councils, str | Path):
-        return AllocationTable(tuple(_read_csv(Path(councils))))
+        return _table(_read_csv(Path(councils)), f"{councils} ")
     if hasattr(councils, "to_dict") and hasattr(councils, "columns"):
+        _check_header([str(c) for c in councils.columns], "the table")
         councils = councils.to_dict("records")
-    found: list[Allocation] = []
+    found: list[tuple[str, Allocation]] = []
     for n, row in enumerate(councils, start=1):
         if isinstance(row, Allocation):
             if row.council is None:
                 raise ValueError(f"row {n}: an allocation in a table needs a council name")
-            found.append(row)
+            found.append((f"row {n}", row))
         elif isinstance(row, Mapping):
-            found.append(_council(row, f"row {n}"))
+            found.append((f"row {n}", _council(row, f"row {n}")))
         else:
             raise ValueError(f"row {n}: expected a mapping of {', '.join(COLUMNS)}, got {row!r}")
-    return _table(found)
+    return _table(found, "")
 
 
-def _read_csv(path: Path) -> list[Allocation]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a UTF-8 CSV file") from None
+def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
+    text = read_text(path, "councils file (UTF-8 CSV)", encoding="utf-8-sig")
     reader = csv.DictReader(text.splitlines())
+    _check_header(list(reader.fieldnames or []), f"{path} line {reader.line_num}")
     found = []
     for row in reader:
         if None in row:
             raise ValueError(f"{path} line {reader.line_num}: more cells than columns")
         if not any((v or "").strip() for v in row.values()):
             continue
-        found.append(_council(row, f"{path} line {reader.line_num}"))
+        found.append((f"line {reader.line_num}", _council(row, f"{path} line {reader.line_num}")))
     if not found:
         raise ValueError(f"{path}: no councils (expected columns {', '.join(COLUMNS)})")
-    return list(_table(found).allocations)
+    return found
+
+
+def _check_header(names: list[str], where: str) -> None:
+    """Refuse a column given twice (the last would silently win), as `_council` reads names."""
+    seen: set[str] = set()
+    for name in names:
+        key = _column(name)
+        if key in seen:
+            raise ValueError(f"{where}: column {key!r} is given twice (give each column once)")
+        seen.add(key)
+
+
+def _column(name: object) -> str:
+    """A column's name as the table reads it: case and surrounding spaces do not matter."""
+    return str(name).strip().lower()
 
 
 def _council(row: Mapping[Any, Any], where: str) -> Allocation:
-    cells = {str(k).strip().lower(): v for k, v in row.items()}
+    _check_header([str(k) for k in row], where)
+    cells = {_column(k): v for k, v in row.items()}
     unknown = sorted(set(cells) - set(COLUMNS))
     if unknown:
         raise ValueError(f"{where}: unknown columns {unknown} (expected {', '.join(COLUMNS)})")
@@ -198,15 +215,31 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
         raise ValueError(f"{where}: {exc}") from None
 
 
-def _table(found: list[Allocation]) -> AllocationTable:
-    seen: set[str] = set()
-    for a in found:
-        if a.council in seen:
-            raise ValueError(f"council {a.council!r} is listed twice")
-        seen.add(a.council or "")
+def _table(found: list[tuple[str, Allocation]], source: str) -> AllocationTable:
+    """The councils as one table, refusing a council listed twice (naming both rows or lines)."""
+    first: dict[str, tuple[str, str]] = {}
+    for where, a in found:
+        name = a.council or ""
+        key = council_key(name)
+        if key in first:
+            earlier, as_written = first[key]
+            raise ValueError(
+                f"{source}{where}: council {name!r} is listed twice (also {earlier}, as "
+                f"{as_written!r}; names are compared ignoring case and surrounding spaces)"
+            )
+        first[key] = (where, name)
     if not found:
         raise ValueError("no councils given")
-    return AllocationTable(tuple(found))
+    return AllocationTable(tuple(a for _, a in found))
+
+
+def council_key(name: str) -> str:
+    """A council's name for telling councils apart: case and surrounding spaces ignored.
+
+    >>> council_key(" Kent ") == council_key("KENT")
+    True
+    """
+    return name.strip().casefold()
 
 
 def _blank(value: object) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pbr.forecast._allocation import Allocation, pence, pounds_of
 from pbr.forecast._assumptions import Assumptions, default_assumptions
-from pbr.forecast._inputs import share
+from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
@@ -52,6 +52,13 @@ RISK = "at_risk"
 LATER = "later"
 """The `by_year` row of what falls beyond the last claim window."""
 TABLES = ("summary", "by year", "windows", "allocation")
+MAX_RUNS = 100_000
+"""The most Monte Carlo runs a drawdown may ask for: a hundred thousand.
+
+Percentiles of that many runs move by far less than their own sampling noise when more are
+added, and the simulation holds several arrays of runs × claim windows in 64-bit pence (about
+16 MB each at this bound), so a larger number only exhausts memory.
+"""
 _INDEX = {"windows": "claim_date"}
 """The column a table's DataFrame is indexed by (windows: a time series)."""
 
@@ -594,8 +601,8 @@ def drawdown(
     calendar = calendar or ClaimCalendar.default_for(rules)
     check_scenario(assumptions, terms)
     check_band(band)
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
-        raise ValueError(f"runs must be a whole number of 0 or more, got {runs!r}")
+    if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= MAX_RUNS:
+        raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
     cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}

@@ -5,7 +5,9 @@ or the text ``"2630"``. A share or probability accepts a `Fraction`, a `Decimal`
 text (``"0.5"``, ``"1/3"``) or a float, which is read through its shortest repr (``0.1`` is
 exactly 1/10, not 0.1000000000000000055…): the number you typed, not its binary neighbour. An
 amount of money is `pbr.money.money` (a float only when it is whole pounds). Every error is a
-`ValueError` naming the field and the value.
+`ValueError` naming the field and the value. Counts have upper bounds (`MAX_FAMILIES`,
+`MAX_LAG_MONTHS`) so that every figure stays exact, and numbers written with more than
+`MAX_DIGITS` digits are refused before they are expanded.
 """
 
 from __future__ import annotations
@@ -14,14 +16,45 @@ import math
 import numbers
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from pathlib import Path
 
 from pbr.money import money
 
-__all__ = ["amount", "count", "share"]
+__all__ = [
+    "MAX_DIGITS",
+    "MAX_FAMILIES",
+    "MAX_LAG_MONTHS",
+    "amount",
+    "count",
+    "read_text",
+    "share",
+    "shown",
+]
+
+MAX_FAMILIES = 10_000_000
+"""The most estimated families a council (or ``--families``) may have: ten million.
+
+Far above any real case (the largest phase-one council estimate was about 4,200 families and
+the national programmes 120,000 to 400,000 families), and low enough that every money figure is
+exact: ten million × £4,000 is £4 × 10^10, 13 digits in pence, inside `Decimal`'s 28-digit
+context and ``int64`` pence (up to 9.2 × 10^18) with room for grants (at most £10^12 a year).
+"""
+
+MAX_LAG_MONTHS = 600
+"""The longest lag a scenario may give, in months from attachment to a result: fifty years.
+
+Claim windows close within a few years of the last attachment (phase one: two years), so a
+longer lag only says "beyond the last window"; fifty years keeps every date a lag reaches far
+inside the calendar (``datetime.date`` ends in the year 9999).
+"""
+
+MAX_DIGITS = 400
+"""The most digits (or decimal places) a number may be written with: a float's smallest value,
+``5e-324``, needs 324 places; ``1e-999999999`` would take gigabytes as an exact fraction."""
 
 
-def count(value: object, field: str) -> int:
-    """A whole number of at least 0 from any integral number.
+def count(value: object, field: str, *, most: int | None = None) -> int:
+    """A whole number of at least 0 (and at most `most`, when given) from any integral number.
 
     >>> count(2630.0, "estimated_families"), count("2630", "estimated_families")
     (2630, 2630)
@@ -29,12 +62,18 @@ def count(value: object, field: str) -> int:
     Traceback (most recent call last):
     ...
     ValueError: estimated_families must be a whole number, got 2630.5
+    >>> count(10**23, "estimated_families", most=MAX_FAMILIES)
+    Traceback (most recent call last):
+    ...
+    ValueError: estimated_families must be at most 10,000,000, got 100000000000000000000000
     """
     number = _number(value, field, "a whole number")
     if number.denominator != 1:
-        raise ValueError(f"{field} must be a whole number, got {value!r}")
+        raise ValueError(f"{field} must be a whole number, got {shown(value)}")
     if number < 0:
-        raise ValueError(f"{field} must not be negative, got {value!r}")
+        raise ValueError(f"{field} must not be negative, got {shown(value)}")
+    if most is not None and number > most:
+        raise ValueError(f"{field} must be at most {most:,}, got {shown(value)}")
     return int(number)
 
 
@@ -50,7 +89,7 @@ def share(value: object, field: str) -> Fraction:
     """
     number = _number(value, field, "a share such as 0.5, '1/3' or Decimal('0.25')")
     if not 0 <= number <= 1:
-        raise ValueError(f"{field} must be between 0 and 1, got {value!r}")
+        raise ValueError(f"{field} must be between 0 and 1, got {shown(value)}")
     return number
 
 
@@ -71,8 +110,41 @@ def amount(value: object, field: str) -> Decimal:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{field}: {exc}") from None
     if pounds < 0:
-        raise ValueError(f"{field} must not be negative, got {value!r}")
+        raise ValueError(f"{field} must not be negative, got {shown(value)}")
     return pounds
+
+
+def shown(value: object, width: int = 40) -> str:
+    """`value` for a message: its repr, cut to `width` characters (a pasted number can be huge).
+
+    >>> shown(10**50)
+    '1000000000000000000000000000000000000...'
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's limit on digits it will convert to text
+        return "a number too long to show"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def read_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
+    """The text of the file at `path`; one-line errors naming the file and `what` it should be.
+
+    >>> read_text("/", "scenario file (TOML or JSON)")
+    Traceback (most recent call last):
+    ...
+    ValueError: /: is a directory, not a scenario file (TOML or JSON)
+    """
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not a {what}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not a {what}: byte {exc.start} is not UTF-8 text (a binary file?)"
+        ) from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
 
 
 def _plain(value: object) -> object:
@@ -99,11 +171,27 @@ def _number(value: object, field: str, wanted: str) -> Fraction:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{field} must be a finite number, got {value!r}")
-        return Fraction(value)
+        return _exact(value, field, value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return Fraction(Decimal(text)) if "/" not in text else Fraction(text)
+            if "/" in text:
+                return Fraction(text)
+            decimal = Decimal(text)
         except (ValueError, ZeroDivisionError, OverflowError, InvalidOperation):
-            raise ValueError(f"{field} must be {wanted}, got {value!r}") from None
-    raise ValueError(f"{field} must be {wanted}, got {value!r}")
+            raise ValueError(f"{field} must be {wanted}, got {shown(value)}") from None
+        if not decimal.is_finite():
+            raise ValueError(f"{field} must be {wanted}, got {shown(value)}")
+        return _exact(decimal, field, value)
+    raise ValueError(f"{field} must be {wanted}, got {shown(value)}")
+
+
+def _exact(number: Decimal, field: str, value: object) -> Fraction:
+    """`number` as an exact fraction, unless writing it out would take more than `MAX_DIGITS`."""
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if number and (number.adjusted() >= MAX_DIGITS or places > MAX_DIGITS):
+        raise ValueError(
+            f"{field} must be written with at most {MAX_DIGITS} digits, got {shown(value)}"
+        )
+    return Fraction(number)

@@ -1,0 +1,317 @@
+"""Inputs a user trial broke: huge numbers, repeated columns, keys and councils, odd files, escapes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from pbr.cli import main
+from pbr.forecast import Assumptions, allocation, allocation_table, drawdown, load_scenarios
+from pbr.forecast._drawdown import MAX_RUNS
+from pbr.forecast._extras import pandas
+from pbr.forecast._inputs import MAX_FAMILIES, MAX_LAG_MONTHS, count, share
+
+pd = pandas()  # untyped: pandas has no stubs here
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+HUGE = "99999999999999999999999"
+SCENARIO = {"name": "s", "probabilities": {"progress_to_work": "0.2"}, "lag_months": {"6": "1"}}
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str) -> Ran:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            status = main(["forecast", *args])
+        except SystemExit as exc:
+            status = int(exc.code or 0)
+    return Ran(status, out.getvalue(), err.getvalue())
+
+
+def refused(*args: str) -> str:
+    """The one-line error of a refused command (exit 2, no traceback, no "unexpected")."""
+    result = cli(*args)
+    assert result.returncode == 2, result
+    assert "unexpected error" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr.strip()
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- 1 and 2: huge numbers have bounds, named in the error ------------------------------------
+
+
+def test_a_huge_count_in_a_councils_file_names_file_line_council_and_field(tmp_path: Path) -> None:
+    """It was "pbr: unexpected error (OverflowError: Python int too large to convert to C long)"."""
+    path = write(tmp_path / "c.csv", f"council,estimated_families\nKent,{HUGE}\n")
+    message = refused("--councils", str(path), "--runs", "10")
+    assert f"{path} line 2 (council 'Kent'): estimated_families must be at most 10,000,000" in (
+        message
+    )
+
+
+def test_a_huge_families_flag_is_refused_naming_the_flag() -> None:
+    message = refused("--families", HUGE, "--runs", "10")
+    assert "--families" in message
+    assert "at most 10,000,000" in message
+
+
+@pytest.mark.parametrize("lag", ["99999999999999999999", "100000", str(MAX_LAG_MONTHS + 1)])
+def test_a_huge_lag_names_file_scenario_and_field(tmp_path: Path, lag: str) -> None:
+    """It was an OverflowError, or "pbr: year 10345 is out of range" naming nothing."""
+    path = write(
+        tmp_path / "lag.toml",
+        f'name = "s"\nprobabilities = {{progress_to_work = 0.2}}\nlag_months = {{{lag} = 1}}\n',
+    )
+    message = refused("--families", "100", "--scenario", str(path))
+    assert f"{path}: scenario 's': lag_months: '{lag}' must be at most 600" in message
+
+
+def test_the_longest_lag_allowed_still_forecasts() -> None:
+    scenario = Assumptions("late", {"progress_to_work": "0.2"}, {MAX_LAG_MONTHS: 1})
+    d = drawdown(allocation(790), scenario)
+    assert d.total + d.beyond_horizon + d.at_risk == d.maximum
+
+
+def test_the_largest_council_allowed_keeps_money_exact() -> None:
+    """10^23 families gave a maximum rounded by Decimal's 28 digits; 10^20 overflowed int64."""
+    biggest = allocation(MAX_FAMILIES)
+    assert str(biggest.maximum) == "33333332000.00"  # 8,333,333 funded families × £4,000
+    assert biggest.maximum == biggest.whole_funded_families * Decimal(4000)
+    frame = biggest.to_pandas()
+    assert int(frame["maximum_pence"].sum()) == 3_333_333_200_000
+
+
+@pytest.mark.parametrize("families", [MAX_FAMILIES + 1, 10**20, 10**30, float(10**23), HUGE])
+def test_allocation_refuses_more_families_than_the_bound(families: object) -> None:
+    with pytest.raises(ValueError, match="estimated_families must be at most 10,000,000"):
+        allocation(families)
+
+
+def test_a_count_of_a_million_digits_is_refused_quickly() -> None:
+    started = time.perf_counter()
+    for value in ("1e-99999999", "9" * 1_000_000):
+        with pytest.raises(ValueError, match="at most 400 digits"):
+            share(value, "p")
+        with pytest.raises(ValueError, match="at most 400 digits"):
+            count(value, "n", most=MAX_FAMILIES)
+    with pytest.raises(ValueError, match="must be at most 10,000,000, got a number too long"):
+        count(10**5000, "n", most=MAX_FAMILIES)
+    assert time.perf_counter() - started < 5
+
+
+def test_monte_carlo_runs_have_a_bound() -> None:
+    """--runs 99999999999999999999 said only "pbr: Maximum allowed dimension exceeded"."""
+    with pytest.raises(ValueError, match="runs must be a whole number from 0 to 100,000"):
+        drawdown(allocation(790), runs=MAX_RUNS + 1)
+    message = refused("--families", "790", "--runs", "99999999999999999999")
+    assert "--runs must be at most 100,000" in message
+
+
+# --- 3: a column given twice ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("council,estimated_families,estimated_families", "estimated_families"),
+        ("council,Council,estimated_families", "council"),
+    ],
+)
+def test_a_councils_file_with_a_column_twice_is_refused(
+    tmp_path: Path, header: str, column: str
+) -> None:
+    """The last value silently won."""
+    path = write(tmp_path / "c.csv", f"{header}\nKent,100,200\n")
+    with pytest.raises(ValueError, match=f"column '{column}' is given twice") as error:
+        allocation_table(path)
+    assert str(error.value).startswith(f"{path} line 1: ")
+    assert f"{path} line 1: column '{column}' is given twice" in refused("--councils", str(path))
+
+
+def test_a_dataframe_or_row_with_a_column_twice_is_refused() -> None:
+    frame = pd.DataFrame(
+        [["Kent", 100, 200]], columns=["council", "estimated_families", "estimated_families"]
+    )
+    with pytest.raises(ValueError, match="column 'estimated_families' is given twice"):
+        allocation_table(frame)
+    with pytest.raises(ValueError, match="row 1: column 'council' is given twice"):
+        allocation_table([{"council": "Kent", "Council ": "Kent", "estimated_families": 1}])
+
+
+# --- 4: a key given twice in a scenario file --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"name": "a", "name": "b", "probabilities": {}, "lag_months": {"6": 1}}', "name"),
+        (
+            '{"name": "a", "probabilities": {"progress_to_work": 0.2},'
+            ' "lag_months": {"6": 0.5, "6": 1}}',
+            "6",
+        ),
+    ],
+)
+def test_a_json_scenario_with_a_key_twice_is_refused(tmp_path: Path, text: str, key: str) -> None:
+    """JSON kept the last value silently."""
+    path = write(tmp_path / "s.json", text)
+    with pytest.raises(ValueError, match=f"key '{key}' is given twice") as error:
+        load_scenarios(path)
+    assert str(error.value).startswith(f"{path}: ")
+
+
+def test_a_toml_scenario_with_a_key_twice_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "s.toml",
+        'name = "a"\nname = "b"\nprobabilities = {progress_to_work = 0.2}\nlag_months = {6 = 1}\n',
+    )
+    message = refused("--families", "100", "--scenario", str(path))
+    assert f"{path}: not a scenario file" in message
+    assert "line 2" in message
+
+
+# --- 5: names with control characters are escaped in the terminal table -----------------------
+
+EVIL = "K\x1b]0;x\x07ent"
+
+
+def test_a_council_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """The name went to the terminal raw: ESC ] 0 ; x BEL retitles the window."""
+    path = write(tmp_path / "c.csv", f"council,estimated_families\n{EVIL},100\nLeeds,200\n")
+    result = cli("--councils", str(path), "--sensitivity")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("K\\x1b]0;x\\x07ent base")
+    assert lines[2].startswith("Leeds            base")  # aligned with the escaped name
+    data = cli("--councils", str(path), "--format", "csv", "--table", "summary")
+    assert next(csv.DictReader(io.StringIO(data.stdout)))["council"] == EVIL  # data kept
+
+
+def test_a_scenario_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.json", json.dumps({**SCENARIO, "name": f"b{EVIL}"}))
+    for families in (["100"], ["100", "--families", "200"]):
+        result = cli("--families", *families, "--scenario", str(path), "--sensitivity")
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout
+        assert "\x07" not in result.stdout
+        assert "bK\\x1b]0;x\\x07ent" in result.stdout
+    data = cli("--families", "100", "--scenario", str(path), "--format", "json")
+    assert json.loads(data.stdout.splitlines()[0])["scenario"] == f"b{EVIL}"
+
+
+# --- 6: the same council twice, however typed -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("second", "shown"), [("kent ", "kent"), ("Kent", "Kent"), (" KENT", "KENT")]
+)
+def test_a_council_listed_twice_names_the_file_and_both_lines(
+    tmp_path: Path, second: str, shown: str
+) -> None:
+    """'Kent' and 'kent ' were two councils; an exact repeat named neither file nor line."""
+    path = write(tmp_path / "c.csv", f"council,estimated_families\nKent,100\n{second},200\n")
+    message = refused("--councils", str(path))
+    assert f"{path} line 3: council '{shown}' is listed twice (also line 2, as 'Kent'" in message
+
+
+def test_rows_with_the_same_council_name_the_rows() -> None:
+    with pytest.raises(ValueError, match=r"row 2: council 'kent' is listed twice \(also row 1"):
+        allocation_table(
+            [
+                {"council": "Kent", "estimated_families": 100},
+                {"council": "kent", "estimated_families": 200},
+            ]
+        )
+    table = allocation_table([allocation(100, council="Kent"), allocation(5, council="Kentish")])
+    assert [a.council for a in table.allocations] == ["Kent", "Kentish"]  # names kept as written
+
+
+# --- 7: scenario files that are not scenario files --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("empty.toml", "", "the scenario file is empty"),
+        ("blank.json", "  \n", "the scenario file is empty"),
+        ("s.yaml", "name: s\n", "must be TOML (.toml) or JSON (.json), not '.yaml'"),
+        ("scenario", "name = 's'\n", "must be TOML (.toml) or JSON (.json)"),
+        ("binary.toml", b"\xff\xfe\x00\x01", "not UTF-8 text"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "not a scenario file"),
+    ],
+    ids=["empty", "blank", "yaml", "no-suffix", "binary", "deeply-nested"],
+)
+def test_a_scenario_file_that_is_not_one_says_which_file_and_why(
+    tmp_path: Path, name: str, content: str | bytes, says: str
+) -> None:
+    """An empty or YAML file said "missing 'probabilities'"; binary: a raw codec error."""
+    path = write(tmp_path / name, content)
+    message = refused("--families", "100", "--scenario", str(path))
+    assert message.startswith(f"pbr: {path}: ")
+    assert says in message
+
+
+def test_a_directory_is_not_a_scenario_or_councils_file(tmp_path: Path) -> None:
+    """It was "pbr: [Errno 21] Is a directory: '/tmp'"."""
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    assert refused("--families", "100", "--scenario", str(folder)) == (
+        f"pbr: {folder}: is a directory, not a scenario file (TOML or JSON)"
+    )
+    assert refused("--councils", str(tmp_path)) == (
+        f"pbr: {tmp_path}: is a directory, not a councils file (UTF-8 CSV)"
+    )
+    assert "No such file or directory" in refused("--councils", str(tmp_path / "none.csv"))
+
+
+def test_a_bad_scenario_value_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.json", json.dumps({**SCENARIO, "probabilities": {"x": "2"}}))
+    with pytest.raises(ValueError, match="between 0 and 1") as error:
+        load_scenarios(path)
+    assert str(error.value).startswith(f"{path}: scenario 's': probabilities.x")
+    assert load_scenarios(write(tmp_path / "S.JSON", json.dumps(SCENARIO)))[0].lag_months == {
+        6: Fraction(1)
+    }
+
+
+# --- 8: the docs sum a window table the way that works ----------------------------------------
+
+
+def test_the_docs_sum_only_the_number_columns() -> None:
+    """The docs said frame.sum() "adds up every column"; it also joins text columns into junk."""
+    for page in (DOCS / "forecasting.md", DOCS / "tutorials" / "forecast.md"):
+        text = page.read_text(encoding="utf-8")
+        assert "frame.sum(numeric_only=True)" in text
+        assert "`frame.sum()` adds up every column" not in text
+        assert "`frame.sum()` and `frame.plot()` work directly" not in text
+    windows = drawdown(allocation(790)).to_pandas()
+    totals = windows.sum(numeric_only=True)
+    assert "scenario" not in totals
+    assert int(totals["total_pence"]) == sum(int(v) for v in windows["total_pence"])
