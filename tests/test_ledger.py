@@ -916,3 +916,44 @@ def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match=r"in\.csv: claim 'D2': family 'F1' was already paid"):
         ledger.import_csv(csv_path)
     assert ledger.verify().entries == 5  # all or nothing: nothing
+
+
+def test_export_refuses_a_broken_ledger_or_a_wrong_key(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 3, KEY)
+    with pytest.raises(LedgerError, match="the key given is not the key of ledger"):
+        Ledger(path, key=b"another key of sixteen bytes+").export_csv(tmp_path / "a.csv")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '1.00' WHERE seq = 2")
+    db.close()
+    with pytest.raises(LedgerError, match=r"is broken at entry 2: .*; nothing was exported"):
+        Ledger(path, key=KEY).export_csv(tmp_path / "b.csv")
+    assert not (tmp_path / "a.csv").exists()
+    assert not (tmp_path / "b.csv").exists()
+
+
+def test_evaluate_reads_a_keyed_ledger_with_its_key_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "k.db"
+    filled(path, 2, KEY)
+    key_file = tmp_path / "key"
+    key_file.write_bytes(KEY + b"\n")
+    families = str(EXAMPLES / "families.jsonl")
+    argv = [
+        "evaluate",
+        families,
+        "--as-of",
+        "2015-03-31",
+        "--format",
+        "json",
+        "--ledger",
+        str(path),
+    ]
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert "--key-file" in one_line_error(err)
+    status, out, err = run(capsys, *argv, "--key-file", str(key_file), "--timeout", "5")
+    assert status == 0, err
+    paid = {d["family_id"]: d["paid_to_date"] for d in map(json.loads, out.splitlines())}
+    assert paid["EX-001"] != "0.00"  # the ledger's payment counted

@@ -708,16 +708,21 @@ class Ledger:
             LedgerError: the ledger does not verify.
 
         """
-        verdict = self.verify()
-        if not verdict.ok:
-            at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
-            raise LedgerError(
-                f"ledger {self.path} is broken{at}: {verdict.why} (pbr ledger verify)"
-            )
+        self._verified("nothing was read")
         found: dict[str, list[Payment]] = {}
         for _, entry in self.entries():
             found.setdefault(entry.family_id, []).append(entry.payment())
         return {family: tuple(payments) for family, payments in found.items()}
+
+    def _verified(self, consequence: str) -> None:
+        """Refuse a ledger that does not verify (or a wrong key): its entries are not evidence."""
+        verdict = self.verify()
+        if not verdict.ok:
+            at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+            raise LedgerError(
+                f"ledger {self.path} is broken{at}: {verdict.why}; {consequence} "
+                "(pbr ledger verify)"
+            )
 
     def payments(self) -> dict[str, list[Entry]]:
         """Entries grouped by family, in order.
@@ -735,7 +740,8 @@ class Ledger:
         """Write every entry to a CSV file (`CSV_COLUMNS`), atomically; return how many.
 
         Text a spreadsheet would run as a formula is written with a leading apostrophe
-        (`pbr.output.neutralise`); `import_csv` reads it back exactly.
+        (`pbr.output.neutralise`); `import_csv` reads it back exactly. A ledger that does not
+        verify (or a wrong key) is refused: an export is evidence only of a sound chain.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -744,6 +750,7 @@ class Ledger:
         """
         from pbr.output import CsvWriter, atomic_writer
 
+        self._verified("nothing was exported")
         rows = list(self.entries())
         with atomic_writer(str(path)) as handle:
             writer = CsvWriter(handle, CSV_COLUMNS)

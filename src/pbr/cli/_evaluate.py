@@ -25,6 +25,7 @@ from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
+    add_ledger_options,
     add_record_size_option,
     add_rule_options,
     evaluation_date,
@@ -44,6 +45,7 @@ from pbr.totals import Totals
 
 if TYPE_CHECKING:
     from pbr.decisions import Decision
+    from pbr.history import PaymentHistory
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
 
@@ -150,6 +152,7 @@ def add(sub: Any) -> None:
     ev.add_argument(
         "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
     )
+    add_ledger_options(ev)
     add_rule_options(ev)
     ev.set_defaults(run=run)
 
@@ -168,6 +171,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         args.output,
         args.rejections,
         args.max_record_bytes,
+        args.key_file,
+        args.timeout,
     )
 
 
@@ -183,6 +188,8 @@ def _evaluate(
     output: str | None = None,
     rejections: str | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    key_file: str | None = None,
+    timeout: float = 60.0,
 ) -> int:
     rule_sets_for(choices)  # checks the interpretations up front
     from pbr.output import check_distinct, check_writable
@@ -195,7 +202,23 @@ def _evaluate(
         {"the input": None if _is_stream(path) else path, "--ledger": ledger},
         {"--output": output, "--rejections": rejections},
     )
-    given = (as_of, fmt, choices, out, plans, ledger, workers, output, rejections, max_record_bytes)
+    history = None
+    if ledger is not None:  # verified (with its key) before any record is read
+        from pbr.audit._cli import load_history
+
+        history = load_history(ledger, key_file, timeout)
+    given = (
+        as_of,
+        fmt,
+        choices,
+        out,
+        plans,
+        history,
+        workers,
+        output,
+        rejections,
+        max_record_bytes,
+    )
     if not _is_stream(path):
         return _evaluate_file(path, path, *given)
     with _spooled(path) as copy:
@@ -260,7 +283,7 @@ def _evaluate_file(
     choices: list[tuple[str, str]],
     out: TextIO,
     plans: dict[str, OutcomePlan] | None,
-    ledger: str | None,
+    history: PaymentHistory | None,
     workers: Workers,
     output: str | None,
     rejections: str | None,
@@ -272,11 +295,6 @@ def _evaluate_file(
     plans = plans or {}
     err = sys.stderr
     tables = None
-    history = None
-    if ledger is not None:
-        from pbr.audit._cli import load_history
-
-        history = load_history(ledger)
     total: int | None = None
     kind = _output_kind(fmt, output)
     lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges

@@ -86,6 +86,35 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+LEDGER_KEY_HELP = (
+    "file holding a keyed ledger's key (default: $PBR_LEDGER_KEY_FILE, or the key itself in "
+    "$PBR_LEDGER_KEY)"
+)
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a number of seconds, 0 or more (not NaN or infinite)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 10**6:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"not a number of seconds, 0 or more: {text!r}")
+    return value
+
+
+def add_ledger_options(parser: argparse.ArgumentParser) -> None:
+    """``--key-file`` and ``--timeout``: how a command opens a (keyed, shared) ledger."""
+    parser.add_argument("--key-file", metavar="FILE", help=LEDGER_KEY_HELP)
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for another process's lock on the ledger (default 60)",
+    )
+
+
 def add_record_size_option(parser: argparse.ArgumentParser) -> None:
     """``--max-record-bytes N``."""
     parser.add_argument(
