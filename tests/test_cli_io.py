@@ -443,3 +443,20 @@ def test_a_line_cut_short_is_reported_as_cut_off(
     assert "EOF while parsing" in error.message
     assert error.message.endswith("the record ends before its JSON does (cut off?)")
     assert "line 1 column" in error.message  # the record's own line, not the next
+
+
+def test_a_date_out_of_range_names_its_option_only(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["evaluate", "f.jsonl", "--as-of", "1900-01-01"],
+        [
+            *("ledger", "append", "l.db", "--family-id", "F1", "--kind", "attachment_fee"),
+            *("--amount", "1", "--claim-id", "C", "--rules-version", "v", "--paid-on"),
+            "1900-01-01",
+        ],
+    ):
+        with pytest.raises(SystemExit):
+            main(argv)
+        err = capsys.readouterr().err
+        option = argv[-2]
+        assert f"argument {option}: must be from 2012-04-01 to 2099-12-31, got 1900-01-01" in err
+        assert "as_of" not in err

@@ -38,8 +38,8 @@ def evaluation_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
     try:
         return check_as_of(day)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ValueError as exc:  # argparse names the option (--as-of, --paid-on): not "as_of"
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("as_of ")) from None
 
 
 def byte_count(text: str) -> int:
