@@ -957,27 +957,3 @@ def test_evaluate_reads_a_keyed_ledger_with_its_key_file(
     assert status == 0, err
     paid = {d["family_id"]: d["paid_to_date"] for d in map(json.loads, out.splitlines())}
     assert paid["EX-001"] != "0.00"  # the ledger's payment counted
-
-
-def test_a_report_s_claim_is_not_recorded_as_paid_before_it_was_claimed(tmp_path: Path) -> None:
-    from pbr.audit import Claim, payments_from_report, verify, write_report
-
-    family = pbr.Family.model_validate(
-        {
-            "family_id": "F1",
-            "attached_on": "2012-10-15",
-            "identified_for": ["crime_asb", "education", "work"],
-            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
-        }
-    )
-    claim = Claim(
-        claim_id="C1", family_id="F1", kind="attachment_fee", amount="3200.00",
-        claimed_on=date(2012, 11, 1),
-    )  # fmt: skip
-    report = write_report(verify([claim], [family]), tmp_path / "audit.csv")
-    assert len(payments_from_report(report, paid_on=date(2012, 11, 1))) == 1
-    with pytest.raises(LedgerError, match=r"claimed on 2012-11-01: it cannot be paid before"):
-        payments_from_report(report, paid_on=date(2012, 10, 31))
-    report.write_text(report.read_text().replace("2012-11-01", "01/11/2012"))
-    with pytest.raises(LedgerError, match=r"claimed_on = '01/11/2012': not a date"):
-        payments_from_report(report, paid_on=date(2012, 12, 1))

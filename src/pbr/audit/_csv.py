@@ -66,25 +66,6 @@ def render(report: Report) -> str:
     return out.getvalue()
 
 
-def _paid_after_claim(claimed_on: str, paid_on: date, claim_id: str, where: str) -> None:
-    """Refuse a payment dated before its claim (a report's ``claimed_on``, when it has one)."""
-    from pbr.ledger import LedgerError
-
-    if not claimed_on:
-        return
-    try:
-        claimed = date.fromisoformat(claimed_on)
-    except ValueError:
-        raise LedgerError(
-            f"{where}: claimed_on = {claimed_on!r}: not a date: the report was changed"
-        ) from None
-    if paid_on < claimed:
-        raise LedgerError(
-            f"{where}: claim {claim_id!r} was claimed on {claimed}: it cannot be paid before "
-            f"that, on {paid_on} (--paid-on)"
-        )
-
-
 def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = False) -> list[Entry]:
     """The verified claims of an audit's CSV report, as ledger entries paid on `paid_on`.
 
@@ -151,6 +132,5 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
             )
         if verified == 0:
             continue
-        _paid_after_claim(row.get("claimed_on") or "", paid_on, values["claim_id"], where)
         entries.append(Entry.from_row(values, verified, paid_on, where))
     return entries
