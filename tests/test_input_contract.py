@@ -717,7 +717,8 @@ def test_a_poisoned_decisions_file_is_replayed_line_by_line(
     assert status == 1
     assert "decisions.jsonl:2: not a decision" in out
     assert "decisions.jsonl:3: not a decision" in out
-    assert "replayed 4: 2 identical, 2 different" in out
+    assert "decisions.jsonl:4: G1: decided again for 2013-07-31 (first at line 1)" in out
+    assert "replayed 4: 1 identical, 3 different" in out
     assert "Traceback" not in err
 
 
