@@ -447,6 +447,10 @@ REFUSED = [
         "pbr: --sample-method stratified needs at least one field in --strata",
     ),
     (["--sample", "5", "--fraction", "0.1"], "pbr: give exactly one of size and fraction"),
+    (["--sample", "0"], "pbr: --sample must be at least 1 (a sample of no claims checks nothing)"),
+    (["--sample-method", "simple", "--sample", "-2"], "pbr: --sample must be at least 1"),
+    (["--fraction", "0"], "pbr: --fraction must be a number above 0 and at most 1, such as 0.1"),
+    (["--fraction", "1.01"], "pbr: --fraction must be a number above 0 and at most 1"),
     (["--fraction", "0.1", "--strata", "colour"], "pbr: unknown strata ['colour']"),
     (["--fraction", "0.1", "--min-per-stratum", "-1"], "pbr: min_per_stratum must be 0 or more"),
     # argparse's own one-line errors
@@ -488,6 +492,13 @@ REFUSED_ON_THE_CLAIMS = [
     # what depends on the file's total is refused once the claims are read, before the audit
     (["--tolerable", "100", "--expected", "1%"], "expected (£246.00) must be below tolerable"),
     (["--tolerable", "2%", "--expected", "1.999%"], "the sample would need more than"),
+    (
+        ["--tolerable", "0.01"],
+        "the sample would need more than the 2,460,000 pennies claimed (£24,600.00; a "
+        "monetary-unit sample selects pennies, each at most once): at 95% confidence a "
+        "tolerable misstatement of £0.01 needs about 7,369,504 selections even if nothing is "
+        "expected",
+    ),
     (["--tolerable", "0.000001%"], "tolerable must be above zero, got"),
     (["--tolerable", "24600"], "the tolerable misstatement £24,600.00 is not below the £24,600.00"),
     (["--tolerable", "100%"], "any over-claim would be tolerable, so no sample is needed"),
@@ -521,13 +532,15 @@ def test_a_file_with_nothing_to_sample_is_refused(
     )
     empty = tmp_path / "empty.csv"
     empty.write_text("claim_id,family_id,kind,amount,claimed_on\n")
-    for claims in (zero, empty):
-        status, out, err = run(capsys, "audit", str(claims), "--families", FAMILY_FILES[0], *MUS)
-        assert (status, out) == (2, "")
-        assert err == (
-            "pbr: a monetary-unit sample needs claims to sample: no claim checked has an amount "
-            "above £0.00\n"
-        )
+    status, out, err = run(capsys, "audit", str(zero), "--families", FAMILY_FILES[0], *MUS)
+    assert (status, out) == (2, "")
+    assert err == (
+        "pbr: a monetary-unit sample needs claims to sample: no claim checked has an amount "
+        "above £0.00\n"
+    )
+    status, out, err = run(capsys, "audit", str(empty), "--families", FAMILY_FILES[0], *MUS)
+    assert (status, out) == (2, "")
+    assert err == f"pbr: no claims in {empty}: it has a header row but no claim rows\n"
 
 
 # --- the other sampling methods, and at least K per stratum -----------------------------------------

@@ -206,7 +206,7 @@ def test_an_exact_duplicate_row_is_a_duplicate_with_its_money(tmp_path: Path) ->
         "claim_id,family_id,kind,amount,claimed_on\n"
         "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
         "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
-        " C1 ,EX-010,crime_asb_education, 1500.00 ,2015-03-31\n"
+        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
         "C1,EX-010,crime_asb_education,700.00,2015-03-31\n"
     )
     claims, malformed = read_claims(path)
@@ -235,6 +235,7 @@ def test_an_exact_duplicate_row_is_a_duplicate_with_its_money(tmp_path: Path) ->
             st.sampled_from(["700.00", "1500", "12.345", "", "-5", "x"]),
             st.sampled_from(["2015-03-31", "2015-02-30", ""]),
         ),
+        min_size=1,
         max_size=8,
     )
 )
@@ -416,7 +417,7 @@ def test_min_per_stratum_gives_every_stratum_its_share(
     ]
     counts = {g: groups.count(g) for g in set(groups)}
     floor = sum(min(k, n) for n in counts.values())
-    size = data.draw(st.integers(floor, len(claims)))
+    size = data.draw(st.integers(max(floor, 1), len(claims)))
     drawn = sample(claims, size=size, seed="s", strata=("window",), min_per_stratum=k)
     assert len(drawn.claims) == size
     for g, n in counts.items():
@@ -424,10 +425,15 @@ def test_min_per_stratum_gives_every_stratum_its_share(
         assert drawn.sizes[g] <= n
     if k:
         assert f"at least {k} per group" in drawn.method
-    if floor:
+    if floor > 1:  # a size of 0 is refused on its own: a sample has at least one claim
         with pytest.raises(ValueError, match="too small"):
             sample(claims, size=floor - 1, seed="s", strata=("window",), min_per_stratum=k)
-    by_fraction = sample(claims, fraction="0", seed="s", strata=("window",), min_per_stratum=k)
+    tiny = "0.001"  # rounds to no claim in any group: only the k per group are drawn
+    if not k:
+        with pytest.raises(ValueError, match="draws no claim"):
+            sample(claims, fraction=tiny, seed="s", strata=("window",))
+        return
+    by_fraction = sample(claims, fraction=tiny, seed="s", strata=("window",), min_per_stratum=k)
     assert by_fraction.sizes == {g: min(k, n) for g, n in counts.items()}
 
 

@@ -386,6 +386,21 @@ def test_bad_plans_are_refused(kwargs: dict[str, object], message: str) -> None:
         mus_plan("1000000", confidence="95%", **kwargs)  # type: ignore[arg-type]
 
 
+def test_a_sample_beyond_the_pennies_claimed_names_its_cause() -> None:
+    tiny = "the sample would need more than the 2,460,000 pennies claimed"
+    with pytest.raises(ValueError, match=tiny) as refused:
+        mus_plan("24600", confidence="95%", tolerable="0.01")
+    assert "a tolerable misstatement of £0.01 needs about 7,369,504 selections" in str(
+        refused.value
+    )
+    assert "expected misstatement" not in str(refused.value)  # none was expected
+    close = "the expected misstatement £491.76 is too close to the tolerable £492.00"
+    with pytest.raises(ValueError, match=close):
+        mus_plan("24600", confidence="95%", tolerable="2%", expected="1.999%")
+    with pytest.raises(ValueError, match="more than 10,000,000 selections, the most pbr draws"):
+        mus_plan("1000000", confidence="95%", tolerable="0.01")  # £1m: more pennies than that
+
+
 def test_a_book_value_must_be_money_above_zero() -> None:
     with pytest.raises(ValueError, match="book_value must be above zero"):
         mus_plan("0", confidence="95%", tolerable="1")

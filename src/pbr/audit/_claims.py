@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pbr._strict import IsoDate
+from pbr._terminal import printable
 from pbr.money import Money
 from pbr.records import Identifier, PaymentKind
 
@@ -22,6 +24,13 @@ __all__ = ["CLAIM_COLUMNS", "Claim", "ClaimRejection", "read_claims"]
 
 CLAIM_COLUMNS = ("claim_id", "family_id", "kind", "amount", "claimed_on", "window")
 """The columns of a claim file, in order; ``window`` (the claim window's label) is optional."""
+
+
+def _unsigned(amount: Decimal) -> Decimal:
+    """Refuse ``-0.00`` as ``-5`` is refused: no amount claimed carries a minus sign."""
+    if amount.is_signed():
+        raise ValueError(f"money must not be negative, got '{amount}'")
+    return amount
 
 
 class Claim(BaseModel):
@@ -42,7 +51,7 @@ class Claim(BaseModel):
     claim_id: Annotated[str, Field(min_length=1, max_length=64)]
     family_id: Identifier
     kind: PaymentKind
-    amount: Annotated[Money, Field(ge=Decimal(0))]
+    amount: Annotated[Money, Field(ge=Decimal(0)), AfterValidator(_unsigned)]
     claimed_on: IsoDate
     window: Annotated[str, Field(max_length=64)] | None = None
     row: int = 0
@@ -72,20 +81,27 @@ class ClaimRejection:
     """The row's amount, if it is a sum of money (else None)."""
 
     def describe(self) -> str:
-        """One line for people: ``claims.csv:4 claim 'C9': amount = '12.345': ...``."""
+        r"""One line for people: ``claims.csv:4 claim 'C9': amount = '12.345': ...``.
+
+        Safe on a terminal: control characters are escaped and a byte that was not UTF-8 is
+        shown as ``\xff``.
+        """
         who = f" claim {self.claim_id!r}" if self.claim_id else ""
-        return f"{self.source}:{self.row}{who}: {self.field} = {self.value}: {self.message}"
+        line = f"{self.source}:{self.row}{who}: {self.field} = {self.value}: {self.message}"
+        return readable(line)
 
 
 def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     r"""Read a claim file (``.csv``, ``.json`` or ``.jsonl``); every row is a claim or a rejection.
 
-    CSV columns: ``claim_id, family_id, kind, amount, claimed_on`` and optionally ``window``;
-    CSV rows are numbered as a spreadsheet shows them (the header is row 1; a blank line still
-    counts). A row that repeats an earlier one exactly is read as a claim (`verify` flags it
-    ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a missing or unknown
-    column, surplus values and a bad value are each a rejection naming the row, the field and the
-    value, with its kind and amount where they can be read. Nothing is dropped.
+    CSV columns: ``claim_id, family_id, kind, amount, claimed_on`` and optionally ``window``,
+    separated by commas; CSV rows are numbered as a spreadsheet shows them (the header is row 1;
+    a blank line still counts). Nothing is trimmed or coerced: a value with spaces around it is
+    refused like any other bad value. A row that repeats an earlier one exactly is read as a
+    claim (`verify` flags it ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a
+    missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
+    and a bad value are each a rejection naming the row, the field and the value, with the
+    claim id, kind and amount where they can be read. Nothing is dropped.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "claims.csv"
@@ -96,34 +112,45 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     (['C1'], 3, 'amount')
 
     Raises:
-        pbr.io.UnreadableFile: the file cannot be opened, is not UTF-8, or (``.json``) is not
-            JSON at all.
+        pbr.io.UnreadableFile: the file cannot be opened, holds no claims, is UTF-16 rather than
+            UTF-8, (``.json``) is not JSON at all, or (``.csv``) has a header no row can be read
+            by: not UTF-8, a column named twice or with spaces around its name, or none of the
+            columns of a claim file (another separator than a comma, say).
 
     """
     from pbr.io import UnreadableFile
 
     path = Path(path)
-    try:  # a bad byte spoils its own row only: it is kept as a surrogate and rejected there
-        text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    try:
+        data = path.read_bytes()
     except OSError as exc:
-        raise UnreadableFile(f"cannot read claim file {path}: {exc}") from None
+        raise UnreadableFile(readable(f"cannot read claim file {path}: {exc}")) from None
+    text = _text(path, data)
     suffix = path.suffix.lower()
+    if not text.strip():
+        raise UnreadableFile(readable(f"no claims in {path}: the file is empty"))
     if suffix == ".csv":
-        rows: Iterator[tuple[int, Any]] = _csv_rows(text)
+        rows = _csv_rows(path, text)
     elif suffix == ".json":
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise UnreadableFile(f"{path} is not JSON: {str(exc)[:200]}") from None
-        items = data if isinstance(data, list) else [data]
-        rows = iter(enumerate(items, start=1))
+        rows = _json_items(path, text)
     else:
         rows = _json_lines(text)
+    claims, rejected = _read_rows(path.name, rows)
+    if not claims and not rejected:
+        holds = "a header row but no claim rows" if suffix == ".csv" else "an empty list"
+        raise UnreadableFile(readable(f"no claims in {path}: it has {holds}"))
+    return claims, rejected
+
+
+def _read_rows(
+    source: str, rows: Iterable[tuple[int, Any]]
+) -> tuple[list[Claim], list[ClaimRejection]]:
+    """Each row as a claim or a rejection, in file order."""
     claims: list[Claim] = []
     rejected: list[ClaimRejection] = []
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
     for n, row in rows:
-        claim_or_error = _claim(path.name, n, row, seen)
+        claim_or_error = _claim(source, n, row, seen)
         if isinstance(claim_or_error, Claim):
             claims.append(claim_or_error)
             if claim_or_error.claim_id not in seen:
@@ -133,8 +160,33 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     return claims, rejected
 
 
+def readable(text: str) -> str:
+    r"""Text from a claim file as people can read it: bytes not UTF-8 as ``\xff``, controls escaped.
+
+    >>> readable("M-013\x1b[31m"), readable("Q\udcff")
+    ('M-013\\x1b[31m', 'Q\\xff')
+    """
+    return printable(_NOT_UTF8.sub(lambda bad: f"\\x{ord(bad.group()) - 0xDC00:02x}", text))
+
+
+def _text(path: Path, data: bytes) -> str:
+    """The file as text; a bad byte is kept (as a surrogate) to spoil its own row only."""
+    from pbr.io import UnreadableFile
+
+    end = data.find(b"\n")
+    first_line = data if end < 0 else data[:end]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first_line:
+        raise UnreadableFile(
+            readable(
+                f"{path} is not UTF-8: it looks like UTF-16 (a byte-order mark or NUL bytes); "
+                "save it as UTF-8 (in Excel: CSV UTF-8)"
+            )
+        )
+    return data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+
+
 def _content(row: Any) -> dict[str, Any]:
-    """A row's values as compared for an exact duplicate (cells trimmed, empty = missing)."""
+    """A row's values as compared for an exact duplicate (an empty value = missing)."""
     return {k: v for k, v in ((k, _clean(v)) for k, v in row.items()) if v is not None}
 
 
@@ -142,15 +194,24 @@ _SURPLUS = "__surplus__"
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 """A byte that was not UTF-8, kept by the ``surrogateescape`` decoding."""
 _BAD_JSON = "__bad_json__"
+_Problem = tuple[str, str, str]
+"""What is wrong with a row: the field, its value as shown, and why."""
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
-    """(row number, fields) for each CSV record; blank lines are skipped but still counted."""
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    """(row number, fields) for each CSV record, once the header is known to be readable."""
+    from pbr.io import UnreadableFile
+
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [h.strip() for h in header]
+    names = next(reader, [])
+    problem = _header_problem(names)
+    if problem is not None:
+        raise UnreadableFile(readable(f"{path}: {problem}"))
+    return _csv_records(reader, names)
+
+
+def _csv_records(reader: Any, names: list[str]) -> Iterator[tuple[int, Any]]:
+    """(row number, fields) for each record; blank lines are skipped but still counted."""
     start = reader.line_num + 1
     for values in reader:
         row_number, start = start, reader.line_num + 1
@@ -162,12 +223,100 @@ def _csv_rows(text: str) -> Iterator[tuple[int, Any]]:
         yield row_number, fields
 
 
+def _header_problem(names: list[str]) -> str | None:
+    """Why no row could be read by this header: not UTF-8, a name spaced or repeated, or foreign.
+
+    >>> _header_problem(["claim_id", "amount", "amount"])
+    "the header has the column 'amount' twice (columns 2 and 3): which one holds the value cannot be known, so no row is read"
+    """
+    for number, name in enumerate(names, start=1):
+        if _NOT_UTF8.search(name):
+            return (
+                f"the header is not UTF-8 (column {number} is '{readable(name)}'): save the "
+                "file as UTF-8"
+            )
+    for number, name in enumerate(names, start=1):
+        if name != name.strip():
+            return (
+                f"column {number} of the header, {name!r}, has spaces around it: remove them "
+                "(nothing in a claim file is trimmed)"
+            )
+    for number, name in enumerate(names, start=1):
+        if name in names[: number - 1]:
+            first = names.index(name) + 1
+            return (
+                f"the header has the column {name!r} twice (columns {first} and {number}): which "
+                "one holds the value cannot be known, so no row is read"
+            )
+    if not set(names) & set(CLAIM_COLUMNS):
+        return _foreign_header(names)
+    return None
+
+
+def _foreign_header(names: list[str]) -> str:
+    """The columns found and those expected, for a header with none of a claim file's."""
+    found = ", ".join(repr(n if len(n) <= 60 else n[:59] + "…") for n in names[:8])
+    found = found or "no columns"
+    if len(names) > 8:
+        found += f" and {len(names) - 8} more"
+    hints = [
+        f"this file seems to use {what}: the separator must be a comma"
+        for sep, what in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+        if any(sep in n for n in names)
+    ]
+    if {n.lower() for n in names} & set(CLAIM_COLUMNS):
+        hints.append("the column names are lower case")
+    return (
+        f"the header has none of the columns of a claim file: found {found}; expected "
+        f"{', '.join(CLAIM_COLUMNS[:-1])} and optionally {CLAIM_COLUMNS[-1]}, separated by "
+        "commas" + "".join(f" ({hint})" for hint in hints)
+    )
+
+
+class _Repeats(dict[str, Any]):
+    """A JSON object with a key given more than once, with every value of each such key."""
+
+    __slots__ = ("repeated",)
+    repeated: dict[str, list[Any]]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; one with a key given twice keeps every value of that key."""
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    values: dict[str, list[Any]] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+    found = _Repeats(obj)
+    found.repeated = {k: v for k, v in values.items() if len(v) > 1}
+    return found
+
+
+def _repeats(row: dict[str, Any]) -> dict[str, list[Any]]:
+    """The keys the row gives more than once, with their values (none for a CSV row)."""
+    return row.repeated if isinstance(row, _Repeats) else {}
+
+
+def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    """(item number, item) for a ``.json`` file: an array of claims, or one claim."""
+    from pbr.io import UnreadableFile
+
+    try:
+        data = json.loads(text, object_pairs_hook=_object)
+    except (ValueError, RecursionError) as exc:
+        raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
+    items = data if isinstance(data, list) else [data]
+    return iter(enumerate(items, start=1))
+
+
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
-    for n, line in enumerate(text.splitlines(), start=1):
+    """(line number, claim) for each JSON line; lines end at a newline only, as JSON Lines say."""
+    for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line)
+            yield n, json.loads(line, object_pairs_hook=_object)
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 
@@ -179,43 +328,112 @@ def _claim(
         return ClaimRejection(source, n, None, "(row)", repr(row)[:60], "a claim is an object")
     if _BAD_JSON in row:
         return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}")
-    for field, value in row.items():
-        if isinstance(value, str) and _NOT_UTF8.search(value):
-            shown = value.encode("utf-8", errors="surrogateescape")[:40].hex(" ")
-            return ClaimRejection(
-                source, n, None, str(field), shown, "not valid UTF-8: save the file as UTF-8"
-            )
-    raw_id = row.get("claim_id")
-    claim_id = raw_id.strip() or None if isinstance(raw_id, str) else None
+    claim_id = _claim_id(row)
     kind, amount = _readable(row)
-    if _SURPLUS in row:
-        surplus = row[_SURPLUS]
+    problem = (
+        _repeated_key(row)
+        or _bad_bytes(row)
+        or _surplus(row)
+        or _spaced(row)
+        or _reused_id(row, claim_id, seen)
+    )
+    if problem is not None:
+        field, value, message = problem
+        return ClaimRejection(source, n, claim_id, field, value, message, kind, amount)
+    return _validated(source, n, row, claim_id, kind, amount)
+
+
+def _claim_id(row: dict[str, Any]) -> str | None:
+    """The row's claim id, to name it in a rejection, when it can be read (spaces aside)."""
+    raw = row.get("claim_id")
+    if not isinstance(raw, str) or "claim_id" in _repeats(row) or _NOT_UTF8.search(raw):
+        return None
+    return raw.strip() or None
+
+
+def _repeated_key(row: dict[str, Any]) -> _Problem | None:
+    """A key given twice: JSON readers disagree on which value counts, so neither is used."""
+    repeats = _repeats(row)
+    if not repeats:
+        return None
+    key, values = next(iter(repeats.items()))
+    more = [repr(k) for k in repeats if k != key]
+    also = f" (and {', '.join(more)})" if more else ""
+    return (
+        readable(key),
+        ", ".join(repr(v) for v in values)[:80],
+        f"the key {key!r} is given {len(values)} times in this claim{also}; JSON readers "
+        "disagree on which value counts, so pbr uses neither",
+    )
+
+
+def _bad_bytes(row: dict[str, Any]) -> _Problem | None:
+    """The first key or value holding bytes that are not UTF-8, shown in hex."""
+    for field, value in row.items():
+        cells = value if field == _SURPLUS else [value]
+        for cell in (field, *cells):
+            if isinstance(cell, str) and _NOT_UTF8.search(cell):
+                shown = cell.encode("utf-8", errors="surrogateescape")[:40].hex(" ")
+                name = "(row)" if field == _SURPLUS else readable(str(field))
+                return name, shown, "not valid UTF-8: save the file as UTF-8"
+    return None
+
+
+def _surplus(row: dict[str, Any]) -> _Problem | None:
+    """Values beyond the header's columns (a CSV row only)."""
+    surplus = row.get(_SURPLUS)
+    if surplus is None:
+        return None
+    return (
+        "(row)",
+        repr(surplus)[:80],
+        f"{len(surplus)} more value(s) than the header has columns",
+    )
+
+
+def _spaced(row: dict[str, Any]) -> _Problem | None:
+    """The first value with white space around it: refused, as nothing is trimmed or coerced."""
+    for field, value in row.items():
+        if isinstance(value, str) and value != value.strip():
+            bare = value.strip()
+            fix = f"write {bare!r} with no spaces around it" if bare else "leave it empty"
+            return (
+                str(field),
+                repr(value)[:80],
+                f"white space around the value: {fix} (nothing in a claim file is trimmed)",
+            )
+    return None
+
+
+def _reused_id(
+    row: dict[str, Any], claim_id: str | None, seen: dict[str, tuple[int, dict[str, Any]]]
+) -> _Problem | None:
+    """A claim id an earlier claim has, with other values (an exact repeat is a duplicate)."""
+    if claim_id is None or claim_id not in seen:
+        return None
+    first, content = seen[claim_id]
+    if content == _content(row):
+        return None
+    return "claim_id", repr(claim_id), f"the same claim_id is on row {first} with other values"
+
+
+def _validated(
+    source: str,
+    n: int,
+    row: dict[str, Any],
+    claim_id: str | None,
+    kind: str | None,
+    amount: Decimal | None,
+) -> Claim | ClaimRejection:
+    """The row as a claim, or its first bad field."""
+    unknown = f"unknown column (a claim has {', '.join(CLAIM_COLUMNS)})"
+    if "row" in row:  # not a claim's column, though a `Claim` has a field of that name
         return ClaimRejection(
-            source,
-            n,
-            claim_id,
-            "(row)",
-            repr(surplus)[:80],
-            f"{len(surplus)} more value(s) than the header has columns",
-            kind,
-            amount,
+            source, n, claim_id, "row", repr(row["row"])[:80], unknown, kind, amount
         )
     cleaned = {k: _clean(v) for k, v in row.items()}
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
-    if claim_id is not None and claim_id in seen:
-        first, content = seen[claim_id]
-        if content != _content(row):
-            return ClaimRejection(
-                source,
-                n,
-                claim_id,
-                "claim_id",
-                repr(claim_id),
-                f"the same claim_id is on row {first} with other values",
-                kind,
-                amount,
-            )
     try:
         return Claim.model_validate({**cleaned, "row": n})
     except ValidationError as exc:
@@ -226,7 +444,7 @@ def _claim(
         if err["type"] != "missing" and err["input"] is None:
             value, message = "(empty)", "a value is required"
         if err["type"] == "extra_forbidden":
-            message = f"unknown column (a claim has {', '.join(CLAIM_COLUMNS)})"
+            message = unknown
         return ClaimRejection(source, n, claim_id, field, value[:80], message, kind, amount)
 
 
@@ -234,19 +452,17 @@ def _readable(row: dict[str, Any]) -> tuple[str | None, Decimal | None]:
     """The row's kind and amount where each can be read on its own (for the reconciliation)."""
     from pbr.money import money
 
-    kind = _clean(row.get("kind"))
+    repeats = _repeats(row)
+    kind = None if "kind" in repeats else row.get("kind")
     try:
-        amount: Decimal | None = money(_clean(row.get("amount")))
+        amount: Decimal | None = None if "amount" in repeats else money(row.get("amount"))
     except (TypeError, ValueError, ArithmeticError):
         amount = None
-    if amount is not None and amount < 0:
+    if amount is not None and amount.is_signed():
         amount = None
     return (kind if kind in get_args(PaymentKind) else None), amount
 
 
 def _clean(value: Any) -> Any:
-    """CSV cells: surrounding spaces go, and an empty cell is a missing value."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+    """An empty value is a missing one; nothing else is changed (spaces are refused)."""
+    return None if value == "" else value

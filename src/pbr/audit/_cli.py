@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pbr._terminal import printable
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -305,6 +307,7 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         raise ValueError(f"{mus_only[0]} applies only to --sample-method mus")
     if not sized:
         raise ValueError(f"--sample-method {method} needs --sample N or --fraction F")
+    _check_size(args.sample, args.fraction)
     if method == "simple":
         for name in ("--strata", "--min-per-stratum"):
             if name in given:
@@ -318,6 +321,24 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
     if args.sample_method == "stratified" and not strata:
         raise ValueError("--sample-method stratified needs at least one field in --strata")
     return _Sampling("stratified", seed, strata, args.min_per_stratum or 0)
+
+
+def _check_size(sample: int | None, fraction: str | None) -> None:
+    """Refuse a sample of no claims: --sample at least 1, --fraction above 0 and at most 1."""
+    from pbr.audit._sample import check_options
+
+    if sample is not None and sample < 1:
+        raise ValueError(
+            f"--sample must be at least 1 (a sample of no claims checks nothing): got {sample}"
+        )
+    if fraction is not None:
+        try:
+            check_options(None, fraction, (), 0)
+        except ValueError:
+            raise ValueError(
+                "--fraction must be a number above 0 and at most 1, such as 0.1 (a sample of "
+                f"no claims checks nothing): got {fraction!r}"
+            ) from None
 
 
 def _check_misstatements(tolerable: str, expected: str) -> None:
@@ -359,6 +380,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
+    from pbr.audit._sample import check_options
     from pbr.cli._options import load_plans as _plans
     from pbr.cli._options import rule_sets_for as _rules_for
 
@@ -368,16 +390,9 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
             _check_distinct(args, {"--report": args.report})
         wanted = _sampling(args)
         if wanted is not None and wanted.method != "mus":
-            audit.sample(
-                [],
-                size=0 if args.sample is not None else None,
-                fraction=args.fraction,
-                seed=wanted.seed,
-                strata=wanted.strata,
-                min_per_stratum=wanted.min_per_stratum,
-            )
+            check_options(args.sample, args.fraction, wanted.strata, wanted.min_per_stratum)
     except ValueError as exc:
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     pick = _rules_for(args.interpretation)
     plans = _plans(args.plan)
@@ -403,7 +418,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
                 min_per_stratum=wanted.min_per_stratum,
             )
     except ValueError as exc:
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     result = audit.verify(
         claims,
@@ -427,11 +442,21 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         print(f"report written to {args.report}", file=sys.stderr)
     _print_audit(result, drawn, out)
     if found is not None:
-        out.write(f"{found.describe()}\n")
+        out.write(f"{_shown(found.describe())}\n")
         if found.malformed:
-            out.write(f"{found.population_note}\n")
-        out.write(f"sample: {' '.join(found.sample.item_ids)}\n")
+            out.write(f"{_shown(found.population_note)}\n")
+        out.write(f"sample: {_ids(found.sample.item_ids)}\n")
     return 1 if result.exceptions or rejections else 0
+
+
+def _shown(text: str) -> str:
+    """Lines for a terminal: what came from the files (claim ids, the seed) escaped, line by line."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def _ids(ids: Iterable[str]) -> str:
+    """Claim ids from the file, space-separated, each safe on a terminal."""
+    return " ".join(printable(i) for i in ids)
 
 
 def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
@@ -461,11 +486,12 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         out.write(f"missed attachment fees: {len(fees)} worth {format_gbp(missed_fees)}\n")
     for check in result.exceptions:
         c = check.claim
-        out.write(f"  row {c.row} {c.claim_id} {c.family_id} {c.kind}: {' '.join(check.codes)}\n")
+        who = _ids((c.claim_id, c.family_id, c.kind))
+        out.write(f"  row {c.row} {who}: {' '.join(check.codes)}\n")
     for family_id, why in result.unevaluated:
-        out.write(f"  family {family_id} not evaluated: {why}\n")
+        out.write(f"  family {printable(family_id)} not evaluated: {printable(why)}\n")
     if drawn is not None:
-        out.write(f"sample: {' '.join(c.claim_id for c in drawn.claims)}\n")
+        out.write(f"sample: {_ids(c.claim_id for c in drawn.claims)}\n")
 
 
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:

@@ -163,26 +163,63 @@ def _sample_size(t: Fraction, e: Fraction, confidence: Fraction, book: int) -> i
     def enough(n: int) -> bool:
         return gamma_cdf(1 + n * e, n * t) > confidence
 
+    limit = min(book, _MAX_SAMPLE)
     lo, hi = 0, 1  # enough(lo) is false: P(·, 0) = 0
     while not enough(hi):
         lo, hi = hi, hi * 2
-        if lo > min(book, _MAX_SAMPLE):
-            raise ValueError(
-                f"the sample would need more than {min(book, _MAX_SAMPLE):,} selections: the "
-                "expected misstatement is too close to the tolerable one"
-            )
+        if lo > limit:
+            beyond = f"{limit:,} selections, the most pbr draws" if limit < book else _pennies(book)
+            raise ValueError(_too_large(f"more than {beyond}", t, e, confidence, book))
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if enough(mid) else (mid, hi)
     if hi > book:
         raise ValueError(
-            f"the sample size {hi:,} is more than the {book:,} pennies in the file: check every "
-            "claim instead"
+            _too_large(f"{hi:,} selections, more than {_pennies(book)}", t, e, confidence, book)
         )
     return hi
 
 
-@_in_exact_context
+def _pennies(book: int) -> str:
+    """``the 2,460,000 pennies claimed (£24,600.00; ...)``: what a sample cannot exceed."""
+    return (
+        f"the {book:,} pennies claimed ({_gbp(book)}; a monetary-unit sample selects pennies, "
+        "each at most once)"
+    )
+
+
+def _too_large(needed: str, t: Fraction, e: Fraction, confidence: Fraction, book: int) -> str:
+    """Why no sample fits the file: the tolerable misstatement, or the expected one, is the cause.
+
+    With nothing expected the sample needs n > F(0) / (tolerable / book value); if even that is
+    too many, the tolerable misstatement is too small, else the expected one is too close to it.
+
+    >>> print(_too_large("more than the 10 pennies claimed", Fraction(1, 10), Fraction(0),
+    ...     Fraction(95, 100), 10))  # doctest: +NORMALIZE_WHITESPACE
+    the sample would need more than the 10 pennies claimed: at 95% confidence a tolerable
+    misstatement of £0.01 needs about 30 selections even if nothing is expected
+    (n > 2.995733 × £0.10 / £0.01); raise the tolerable misstatement, or check every claim
+    instead
+    """
+    factor = _factor(0, confidence)
+    alone = int(Fraction(factor) / t) + 1
+    tolerable, expected = int(t * book), int(e * book)
+    if e == 0 or alone > min(book, _MAX_SAMPLE):
+        why = (
+            f"at {_percent(confidence)} confidence a tolerable misstatement of {_gbp(tolerable)} "
+            f"needs about {alone:,} selections even if nothing is expected "
+            f"(n > {factor} × {_gbp(book)} / {_gbp(tolerable)}); raise the tolerable "
+            "misstatement, or check every claim instead"
+        )
+    else:
+        why = (
+            f"the expected misstatement {_gbp(expected)} is too close to the tolerable "
+            f"{_gbp(tolerable)} (with nothing expected, about {alone:,} selections would do); "
+            "lower the expected misstatement, or check every claim instead"
+        )
+    return f"the sample would need {needed}: {why}"
+
+
 def confidence_factor(misstatements: int, confidence: Decimal | str) -> Decimal:
     """The Poisson confidence factor for a number of misstatements, rounded up to 6 places.
 

@@ -77,18 +77,15 @@ def sample(
     {'attachment_fee': 1, 'progress_to_work': 1}
 
     Raises:
-        ValueError: neither or both of `size` and `fraction`, either out of range, an unknown
-            stratum, a claim_id given twice, or a `size` too small for `min_per_stratum`.
+        ValueError: neither or both of `size` and `fraction`, either out of range (a sample has
+            at least one claim), an unknown stratum, no claims, a claim_id given twice, a `size`
+            too small for `min_per_stratum`, or a `fraction` too small to draw any claim.
 
     """
-    if (size is None) == (fraction is None):
-        raise ValueError("give exactly one of size and fraction")
-    if isinstance(min_per_stratum, bool) or min_per_stratum < 0:
-        raise ValueError(f"min_per_stratum must be 0 or more, got {min_per_stratum!r}")
-    unknown = [s for s in strata if s not in _STRATA]
-    if unknown:
-        raise ValueError(f"unknown strata {unknown}; choose from {sorted(_STRATA)}")
+    check_options(size, fraction, strata, min_per_stratum)
     claims = list(claims)
+    if not claims:
+        raise ValueError("there are no claims to sample")
     ids = [c.claim_id for c in claims]
     if len(set(ids)) != len(ids):
         twice = sorted({i for i in ids if ids.count(i) > 1})
@@ -104,9 +101,9 @@ def sample(
         else ""
     )
     if size is not None:
-        if isinstance(size, bool) or not 0 <= size <= len(claims):
+        if size > len(claims):
             raise ValueError(
-                f"size must be between 0 and {len(claims)} (the claims given), got {size}"
+                f"size must be between 1 and {len(claims)} (the claims given), got {size}"
             )
         if size < sum(floor.values()):
             raise ValueError(
@@ -127,6 +124,11 @@ def sample(
             for k, v in groups.items()
         }
         how = f"{share} of each group, rounded half up{at_least}"
+        if not any(sizes.values()):
+            raise ValueError(
+                f"fraction {share} of {len(claims)} claims, rounded half up in each group, draws "
+                "no claim: give a larger fraction, or a size"
+            )
     chosen: list[Claim] = []
     for key in sorted(groups):
         ranked = sorted(groups[key], key=lambda c: rank(seed, c.claim_id))
@@ -153,11 +155,42 @@ def _proportional(size: int, counts: Mapping[str, int]) -> dict[str, int]:
     return sizes
 
 
+def check_options(
+    size: int | None,
+    fraction: Decimal | str | None,
+    strata: Sequence[str],
+    min_per_stratum: int,
+) -> None:
+    """Refuse options no claims could satisfy (so a command can refuse them before any work).
+
+    >>> check_options(0, None, ("kind",), 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: size must be at least 1 (a sample of no claims checks nothing), got 0
+    """
+    if (size is None) == (fraction is None):
+        raise ValueError("give exactly one of size and fraction")
+    if isinstance(min_per_stratum, bool) or min_per_stratum < 0:
+        raise ValueError(f"min_per_stratum must be 0 or more, got {min_per_stratum!r}")
+    unknown = [s for s in strata if s not in _STRATA]
+    if unknown:
+        raise ValueError(f"unknown strata {unknown}; choose from {sorted(_STRATA)}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(
+            f"size must be at least 1 (a sample of no claims checks nothing), got {size!r}"
+        )
+    if fraction is not None:
+        _fraction(fraction)
+
+
 def _fraction(fraction: Decimal | str | None) -> Decimal:
+    """The share of each stratum to draw: above 0 (a sample of nothing checks nothing), at most 1."""
     try:
         share = Decimal(str(fraction))
     except InvalidOperation:
-        raise ValueError(f"fraction must be a number between 0 and 1, got {fraction!r}") from None
-    if not share.is_finite() or not 0 <= share <= 1:
-        raise ValueError(f"fraction must be between 0 and 1, got {fraction!r}")
+        share = Decimal("NaN")
+    if not share.is_finite() or not 0 < share <= 1:
+        raise ValueError(
+            f"fraction must be a number above 0 and at most 1, such as 0.1, got {fraction!r}"
+        )
     return share

@@ -1,0 +1,292 @@
+"""Claim files the audit must refuse or report, never read as something else (user trial)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pbr.audit import Claim, read_claims, sample
+from pbr.cli import main
+from pbr.io import UnreadableFile
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+HEADER = "claim_id,family_id,kind,amount,claimed_on"
+GOOD = "C-001,EX-010,crime_asb_education,1500.00,2015-03-31"
+FAMILIES = ["--families", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31"]
+
+
+def audit(capsys: pytest.CaptureFixture[str], claims: Path, *extra: str) -> tuple[int, str, str]:
+    """Exit status, standard output and standard error of ``pbr audit CLAIMS``."""
+    status = main(["audit", str(claims), *FAMILIES, *extra])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def claim_line(**values: object) -> str:
+    """One JSON Lines claim, from the good claim with `values` changed."""
+    good = {
+        "claim_id": "C-001",
+        "family_id": "EX-010",
+        "kind": "crime_asb_education",
+        "amount": "1500.00",
+        "claimed_on": "2015-03-31",
+    }
+    return json.dumps({**good, **values})
+
+
+# --- 1. a column or a key given twice -----------------------------------------------------------
+
+
+def test_a_column_named_twice_refuses_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,family_id,kind,amount,amount,claimed_on\n"
+        "C-001,EX-010,crime_asb_education,1500.00,9.00,2015-03-31\n"
+    )
+    with pytest.raises(
+        UnreadableFile, match=r"claims.csv: the header has the column 'amount' twice"
+    ):
+        read_claims(path)
+    status, out, err = audit(capsys, path)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"pbr: {path}: the header has the column 'amount' twice (columns 4 and 5): which one "
+        "holds the value cannot be known, so no row is read\n"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_key_given_twice_is_that_rows_rejection(tmp_path: Path, suffix: str) -> None:
+    amount_twice = claim_line()[:-1] + ', "amount": "9.00"}'
+    id_twice = claim_line(claim_id="C-002")[:-1] + ', "claim_id": "C-003"}'
+    path = tmp_path / f"claims{suffix}"
+    lines = [amount_twice, id_twice, claim_line(claim_id="C-004")]
+    path.write_text("\n".join(lines) if suffix == ".jsonl" else f"[{','.join(lines)}]")
+    claims, rejected = read_claims(path)
+    assert [c.claim_id for c in claims] == ["C-004"]
+    amount, claim_id = rejected
+    assert (amount.row, amount.claim_id, amount.field, amount.value) == (
+        1,
+        "C-001",
+        "amount",
+        "'1500.00', '9.00'",
+    )
+    assert amount.amount is None  # which amount was claimed cannot be said
+    assert amount.kind == "crime_asb_education"
+    assert "the key 'amount' is given 2 times" in amount.message
+    assert "pbr uses neither" in amount.message
+    assert (claim_id.row, claim_id.claim_id, claim_id.field) == (2, None, "claim_id")
+    assert claim_id.amount == Decimal("1500.00")
+
+
+# --- 2. what reaches a terminal -----------------------------------------------------------------
+
+
+def test_record_text_on_standard_output_is_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        f"{HEADER}\nM-013\x1b[31mRED\x1b[0m,EX-010,crime_asb_education,1.00,2015-03-31\n"
+    )
+    status, out, _ = audit(capsys, path, "--sample", "1")
+    assert status == 1
+    assert "\x1b" not in out
+    assert r"  row 2 M-013\x1b[31mRED\x1b[0m EX-010 crime_asb_education: AMOUNT_DIFFERS" in out
+    assert r"sample: M-013\x1b[31mRED\x1b[0m" in out
+
+
+def test_bad_bytes_are_shown_as_bytes_never_as_surrogates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = tmp_path / "header.csv"
+    header.write_bytes(f"{HEADER}\xff\x01\n{GOOD}\n".encode("latin-1"))
+    status, out, err = audit(capsys, header)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"pbr: {header}: the header is not UTF-8 (column 5 is 'claimed_on\\xff\\x01'): save the "
+        "file as UTF-8\n"
+    )
+    surplus = tmp_path / "surplus.csv"
+    surplus.write_bytes(f"{HEADER}\n{GOOD},\x1b\xff\xfeQ\n".encode("latin-1"))
+    status, _, err = audit(capsys, surplus)
+    assert status == 1
+    assert "surplus.csv:2 claim 'C-001': (row) = 1b ff fe 51: not valid UTF-8" in err
+    assert "\\udc" not in err
+    assert "\x1b" not in err
+
+
+# --- 3. files with no claims, or none readable --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "why"),
+    [
+        ("empty.csv", "", "the file is empty"),
+        ("bom.csv", "\ufeff\n\n", "the file is empty"),
+        ("header.csv", f"{HEADER}\n\n", "it has a header row but no claim rows"),
+        ("empty.json", "[]", "it has an empty list"),
+        ("blank.jsonl", "\n \n", "the file is empty"),
+    ],
+)
+def test_a_file_with_no_claims_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, why: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UnreadableFile, match=f"no claims in .*{name}: {why}"):
+        read_claims(path)
+    status, out, err = audit(capsys, path)
+    assert (status, out, err) == (2, "", f"pbr: no claims in {path}: {why}\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_utf16_file_is_named_as_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_bytes(f"{HEADER}\n{GOOD}\n".encode(encoding))
+    status, out, err = audit(capsys, path)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: {path} is not UTF-8: it looks like UTF-16")
+    assert "save it as UTF-8" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "found", "hint"),
+    [
+        (
+            HEADER.replace(",", ";"),
+            "'claim_id;family_id;kind;amount;claimed_on'",
+            "(this file seems to use ';': the separator must be a comma)",
+        ),
+        (
+            HEADER.upper(),
+            "'CLAIM_ID', 'FAMILY_ID', 'KIND', 'AMOUNT', 'CLAIMED_ON'",
+            "(the column names are lower case)",
+        ),
+    ],
+)
+def test_a_header_with_none_of_the_columns_is_one_file_level_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str, found: str, hint: str
+) -> None:
+    path = tmp_path / "claims.csv"
+    sep = ";" if ";" in header else ","
+    path.write_text(f"{header}\n{GOOD.replace(',', sep)}\n{GOOD.replace(',', sep)}\n")
+    status, out, err = audit(capsys, path)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"pbr: {path}: the header has none of the columns of a claim file: found {found}; "
+        "expected claim_id, family_id, kind, amount, claimed_on and optionally window, "
+        f"separated by commas {hint}\n"
+    )
+
+
+# --- 4. a sample of nothing ---------------------------------------------------------------------
+
+
+def test_a_sample_of_no_claims_is_refused() -> None:
+    claims = [
+        Claim(
+            claim_id=f"S{i}",
+            family_id="F",
+            kind="attachment_fee",
+            amount="1",
+            claimed_on=date(2014, 1, 1),
+        )
+        for i in range(10)
+    ]
+    with pytest.raises(ValueError, match="size must be at least 1"):
+        sample(claims, size=0, seed=1)
+    with pytest.raises(ValueError, match="fraction must be a number above 0 and at most 1"):
+        sample(claims, fraction="0", seed=1)
+    with pytest.raises(ValueError, match=r"fraction 0\.01 of 10 claims, .* draws no claim"):
+        sample(claims, fraction="0.01", seed=1)
+    with pytest.raises(ValueError, match="there are no claims to sample"):
+        sample([], fraction="0.5", seed=1)
+
+
+# --- 5. amounts and other values, exactly as written --------------------------------------------
+
+
+def test_a_negative_zero_amount_is_refused_like_any_negative(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    rows = [GOOD.replace("1500.00", amount) for amount in ("-0.00", "-0", "-5")]
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    claims, rejected = read_claims(path)
+    assert claims == []
+    assert [(r.field, r.value, r.amount) for r in rejected] == [
+        ("amount", "'-0.00'", None),
+        ("amount", "'-0'", None),
+        ("amount", "'-5'", None),
+    ]
+    assert all(r.message.startswith("money must not be negative") for r in rejected)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Claim(
+            claim_id="C1",
+            family_id="F1",
+            kind="attachment_fee",
+            amount="-0.00",
+            claimed_on=date(2013, 1, 1),
+        )
+
+
+def test_values_with_spaces_around_them_are_refused_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        f"{HEADER},window\n"
+        "C-1,EX-010,crime_asb_education, 700.00 ,2015-03-31,\n"
+        " C-2,EX-012,crime_asb_education,700.00,2015-03-31,\n"
+        "C-3,EX-013,crime_asb_education,700.00,2015-03-31, \n"
+    )
+    claims, rejected = read_claims(path)
+    assert claims == []
+    assert [(r.claim_id, r.field, r.value) for r in rejected] == [
+        ("C-1", "amount", "' 700.00 '"),
+        ("C-2", "claim_id", "' C-2'"),
+        ("C-3", "window", "' '"),
+    ]
+    assert rejected[0].message == (
+        "white space around the value: write '700.00' with no spaces around it "
+        "(nothing in a claim file is trimmed)"
+    )
+    assert rejected[2].kind == "crime_asb_education"
+    assert rejected[2].amount == Decimal("700.00")  # the rest of the row is readable
+    jsonl = tmp_path / "claims.jsonl"
+    jsonl.write_text(claim_line(amount=" 700.00 ") + "\n")
+    assert read_claims(jsonl)[1][0].field == "amount"
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text(HEADER.replace(",", ", ") + "\n" + GOOD + "\n")
+    with pytest.raises(UnreadableFile, match="column 2 of the header, ' family_id', has spaces"):
+        read_claims(spaced)
+
+
+def test_a_row_with_bad_bytes_names_its_readable_claim(tmp_path: Path) -> None:
+    path = tmp_path / "messy.csv"
+    path.write_bytes(
+        f"{HEADER},window\n".encode() + b"M-028,EX-013,crime_asb_education,"
+        b"700.00,2015-03-31,\xff\xfeQ\n"
+    )
+    _, (bad,) = read_claims(path)
+    assert bad.describe() == (
+        "messy.csv:2 claim 'M-028': window = ff fe 51: not valid UTF-8: save the file as UTF-8"
+    )
+    assert (bad.kind, bad.amount) == ("crime_asb_education", Decimal("700.00"))
+
+
+def test_a_row_column_is_unknown_and_json_lines_end_at_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "claims.jsonl"
+    path.write_text(
+        claim_line(row=99) + "\n" + claim_line(claim_id="C\u2028-2") + "\n", encoding="utf-8"
+    )
+    claims, rejected = read_claims(path)
+    assert [(r.row, r.field) for r in rejected] == [(1, "row")]
+    assert "unknown column" in rejected[0].message
+    assert [(c.claim_id, c.row) for c in claims] == [("C\u2028-2", 2)]
