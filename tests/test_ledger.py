@@ -957,3 +957,26 @@ def test_evaluate_reads_a_keyed_ledger_with_its_key_file(
     assert status == 0, err
     paid = {d["family_id"]: d["paid_to_date"] for d in map(json.loads, out.splitlines())}
     assert paid["EX-001"] != "0.00"  # the ledger's payment counted
+
+
+def test_a_failed_first_import_leaves_no_ledger_and_verify_says_what_it_cannot_see(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",".join(CSV_COLUMNS) + "\nF1,bonus,1.00,2013-01-01,C1,v\n")
+    path = tmp_path / "new.db"
+    status, _, err = run(capsys, "ledger", "import", str(path), str(bad))
+    assert status == 2
+    assert "not a payment kind" in one_line_error(err)
+    assert not path.exists()  # created for the import, then removed: nothing was written
+    kept = tmp_path / "kept.db"
+    filled(kept, 1)
+    status, _, err = run(capsys, "ledger", "import", str(kept), str(bad))
+    assert status == 2
+    assert kept.exists()  # a ledger that was there stays, whatever it holds
+    status, out, err = run(capsys, "ledger", "verify", str(kept))
+    assert status == 0
+    assert "chain intact" in out
+    assert err.startswith("note: a chain cannot show entries cut from its end")
+    head = out.splitlines()[1].removeprefix("head ")
+    assert run(capsys, "ledger", "verify", str(kept), "--expect-head", head)[2] == ""

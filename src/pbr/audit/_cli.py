@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
+from pbr.cli._options import add_ledger_options
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -21,33 +24,6 @@ if TYPE_CHECKING:
     from pbr.records import Family
 
 __all__ = ["add_audit_commands", "load_history", "run_audit", "run_ledger", "run_replay"]
-
-_KEY_HELP = (
-    "file holding a keyed ledger's key (default: $PBR_LEDGER_KEY_FILE, or the key itself in "
-    "$PBR_LEDGER_KEY)"
-)
-
-
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < 10**6:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"not a number of seconds, 0 or more: {text!r}")
-    return seconds
-
-
-def _ledger_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--key-file", metavar="FILE", help=_KEY_HELP)
-    parser.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=60.0,
-        metavar="SECONDS",
-        help="how long to wait for another process's lock on the ledger (default 60)",
-    )
-
 
 _METHODS = ("simple", "stratified", "mus")
 
@@ -93,7 +69,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="family records, JSON or JSON Lines (repeatable)",
     )
     au.add_argument("--ledger", metavar="DB", help="payments ledger used as payment history")
-    _ledger_options(au)
+    add_ledger_options(au)
     au.add_argument("--as-of", type=date_type, help="date for missed claims (default: last claim)")
     au.add_argument(
         "--no-missed-fees",
@@ -180,7 +156,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         action.add_argument("db", help="the ledger (an SQLite file)")
         if name in ("export", "import"):
             action.add_argument("csv")
-        _ledger_options(action)
+        add_ledger_options(action)
     le_sub.choices["verify"].add_argument(
         "--expect-head",
         metavar="HEAD",
@@ -213,7 +189,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="replay the decisions given (a sample) without asking that every family decided "
         "at their date has one",
     )
-    _ledger_options(rp)
+    add_ledger_options(rp)
 
 
 def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) -> PaymentHistory:
@@ -500,6 +476,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.output import OutputError
 
     command = args.ledger_command
+    new = command in ("import", "append", "record") and not os.path.lexists(args.db)
     try:
         ledger = Ledger(
             args.db,
@@ -522,6 +499,12 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 f"ledger {args.db}: {verdict.entries} entries, chain intact{keyed}{kept}\n"
                 f"head {verdict.head_text}\n"
             )
+            if not args.expect_head:  # what the chain alone cannot show: say so
+                print(
+                    "note: a chain cannot show entries cut from its end; keep the head "
+                    "elsewhere (pbr ledger head) and check it with --expect-head",
+                    file=sys.stderr,
+                )
             return 0
         if command == "export":
             _check_distinct(args, {"the CSV": args.csv})
@@ -553,8 +536,24 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"appended {entry.claim_id} to {args.db}\n")
         return _print_head(ledger, args.db, out)
     except (LedgerError, OutputError) as exc:
+        if new:  # a ledger this command created and then wrote nothing to: not left behind
+            _remove_empty(args.db)
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
+
+
+def _remove_empty(path: str) -> None:
+    """Remove a ledger file with no entries (one a failed import or append just created)."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            (count,) = db.execute("SELECT count(*) FROM entries").fetchone()
+    except sqlite3.Error:
+        return
+    if count == 0:
+        with suppress(OSError):
+            os.remove(path)
 
 
 def _print_head(ledger: Ledger, db: str, out: TextIO) -> int:
