@@ -290,3 +290,17 @@ def test_a_row_column_is_unknown_and_json_lines_end_at_newlines(tmp_path: Path) 
     assert [(r.row, r.field) for r in rejected] == [(1, "row")]
     assert "unknown column" in rejected[0].message
     assert [(c.claim_id, c.row) for c in claims] == [("C\u2028-2", 2)]
+
+
+def test_an_empty_families_file_is_refused_not_read_as_no_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "families.jsonl"
+    empty.write_text("")
+    claims = str(Path(__file__).resolve().parents[1] / "examples" / "claims.csv")
+    for argv in (
+        ["audit", claims, "--families", str(empty), "--as-of", "2015-03-31"],
+        ["replay", claims, "--families", str(empty)],
+    ):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == f"pbr: no family records in {empty}\n"

@@ -205,12 +205,14 @@ def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) 
 
 
 def _families(paths: list[str]) -> dict[str, Family]:
-    from pbr.io import read_records
+    from pbr.io import UnreadableFile, read_records
     from pbr.records import Family
 
     found: dict[str, Family] = {}
     for path in paths:
+        records = 0
         for item in read_records(path):  # a file's own repeats are its rejections
+            records += 1
             if not isinstance(item, Family):
                 print(item.describe(), file=sys.stderr)
             elif item.family_id in found:  # as one file would be: the first record counts
@@ -221,6 +223,8 @@ def _families(paths: list[str]) -> dict[str, Family]:
                 )
             else:
                 found[item.family_id] = item
+        if not records:  # an empty file (or /dev/null) is not "no family has evidence"
+            raise UnreadableFile(f"no family records in {path}")
     return found
 
 
@@ -589,13 +593,13 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.io import UnreadableFile
     from pbr.replay import ReplayError, replay
 
+    families = _families(args.families)
+    plans = _plans(args.plan)
+    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     try:
         handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UnreadableFile(f"cannot read {args.decisions}: {exc.strerror}") from None
-    families = _families(args.families)
-    plans = _plans(args.plan)
-    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     same = differ = changed = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
     with handle:
