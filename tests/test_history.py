@@ -240,3 +240,26 @@ def test_a_result_the_history_pays_again_is_refused(
     assert status == 2
     assert "payments" in err
     assert "already paid by claim 'C-1' in the family record" in err
+
+
+def test_evaluate_notes_ledger_families_the_input_never_gave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    families = tmp_path / "f.jsonl"
+    families.write_text(pbr.Family.model_validate(record()).model_dump_json() + "\n")
+    others = [
+        Entry(f"GONE-{i}", "attachment_fee", Decimal("1.00"), date(2013, 1, 1), f"G{i}", "v")
+        for i in range(7)
+    ]
+    ledger_with(tmp_path / "l.db", crime("L-1"), *others)
+    argv = ["evaluate", str(families), "--as-of", "2013-07-31", "--format", "json"]
+    status = main([*argv, "--ledger", str(tmp_path / "l.db")])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert (
+        f"note: the ledger pays 7 families not in {families} (GONE-0, GONE-1, GONE-2, GONE-3, "
+        "GONE-4 and 2 more): their payments were not used" in err
+    )
+    ledger_with(tmp_path / "m.db", crime("L-1"))
+    assert main([*argv, "--ledger", str(tmp_path / "m.db")]) == 0
+    assert "note:" not in capsys.readouterr().err

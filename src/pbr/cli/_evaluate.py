@@ -316,6 +316,10 @@ def _evaluate_file(
     else:
         records = read_numbered(readable, max_record_bytes=max_record_bytes, source=path)
         numbered = ((line, item) for line, _, item in records)
+    unpaid_for: set[str] = set()  # the ledger's families not (yet) met in the input
+    if history is not None:
+        unpaid_for = set(history.by_family)
+        numbered = _noting(numbered, unpaid_for)
     lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:
@@ -423,6 +427,8 @@ def _evaluate_file(
     )
     if summary.rows_unplaced:
         print(f"  rows or tables not used:  {summary.rows_unplaced}", file=text)
+    if unpaid_for:
+        _note_unmatched(unpaid_for, path, err)
     if output is not None:
         print(f"decisions written to {output}", file=err)
     if rejections is not None:
@@ -430,6 +436,27 @@ def _evaluate_file(
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
+
+
+def _noting(numbered: Iterable[tuple[int, Any]], unmet: set[str]) -> Iterator[tuple[int, Any]]:
+    """The records as they are, crossing each family_id off `unmet` (the ledger's families)."""
+    for line, item in numbered:
+        unmet.discard(getattr(item, "family_id", None) or "")
+        yield line, item
+
+
+def _note_unmatched(unmet: set[str], path: str, err: TextIO) -> None:
+    """Say which of the ledger's families the input never gave: their payments were not used."""
+    from pbr._terminal import printable
+
+    shown = ", ".join(printable(f) for f in sorted(unmet)[:5])
+    more = f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
+    families = f"{len(unmet)} famil{'y' if len(unmet) == 1 else 'ies'}"
+    print(
+        f"note: the ledger pays {families} not in {path} ({shown}{more}): their payments were "
+        "not used (another input, or families left out of it?)",
+        file=err,
+    )
 
 
 class _Summary:
