@@ -123,6 +123,8 @@ def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> No
     report = write_report(first, tmp_path / "first.csv")
     entries = payments_from_report(report, paid_on=date(2015, 5, 15))
     verified = [c.claim.claim_id for c in first.checks if c.status == "verified"]
+    assert "C-012" in verified  # claimed on 2023-03-31: not paid on 15 May 2015
+    verified.remove("C-012")
     assert [e.claim_id for e in entries] == verified
     by_id = {c.claim.claim_id: c for c in first.checks}
     assert all(e.amount == by_id[e.claim_id].verified for e in entries)
@@ -133,6 +135,8 @@ def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> No
     assert write_report(again, tmp_path / "again.csv").read_bytes() == report.read_bytes()
     partial = payments_from_report(report, paid_on=date(2015, 5, 15), partial=True)
     assert {e.claim_id for e in partial} - set(verified) == {"C-003", "C-004"}  # cut, not refused
+    later = payments_from_report(report, paid_on=date(2023, 3, 31))
+    assert {e.claim_id for e in later} == {*verified, "C-012"}  # paid once claimed
 
 
 def test_the_flow_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,20 +152,23 @@ def test_the_flow_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert status == 0
     recorded, head = out.splitlines()
-    assert recorded == f"recorded 5 payments from {tmp_path / 'a.csv'} in {db}"
+    assert recorded == (
+        f"recorded 4 payments from {tmp_path / 'a.csv'} in {db} "
+        "(1 claimed after 2015-05-15 left for a later record: C-012)"
+    )
     kept = head.removeprefix("head ")
     status, out, _ = run(
         capsys, "ledger", "record", str(tmp_path / "a.csv"), db, "--paid-on", "2015-05-15"
     )
-    assert out.startswith(f"recorded 0 payments from {tmp_path / 'a.csv'} in {db} (5 already")
+    assert out.startswith(f"recorded 0 payments from {tmp_path / 'a.csv'} in {db} (4 already")
     status, again, _ = run(capsys, *audit, "--ledger", db, "--report", str(tmp_path / "b.csv"))
     assert status == 1
-    assert again == f"payment history: ledger {db}: 5 entries, head {kept}\n" + first
+    assert again == f"payment history: ledger {db}: 4 entries, head {kept}\n" + first
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
     status, out, _ = run(capsys, "ledger", "verify", db, "--expect-head", kept)
     assert (status, out.splitlines()[0]) == (
         0,
-        f"ledger {db}: 5 entries, chain intact and holds the kept head",
+        f"ledger {db}: 4 entries, chain intact and holds the kept head",
     )
 
 

@@ -263,3 +263,15 @@ def test_evaluate_notes_ledger_families_the_input_never_gave(
     ledger_with(tmp_path / "m.db", crime("L-1"))
     assert main([*argv, "--ledger", str(tmp_path / "m.db")]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_a_ledger_payment_before_the_attachment_is_refused(tmp_path: Path) -> None:
+    from pbr.history import PaidBeforeAttachment
+
+    family = pbr.Family.model_validate(record())
+    early = Entry("T1", "attachment_fee", Decimal("1.00"), family.attached_on, "ON", "v")
+    assert merge_payments(family, ledger_with(tmp_path / "a.db", early)).payments  # that day: fine
+    day = date.fromordinal(family.attached_on.toordinal() - 1)  # the day before
+    too_early = Entry("T1", "attachment_fee", Decimal("1.00"), day, "EARLY", "v")
+    with pytest.raises(PaidBeforeAttachment, match=r"payment 'EARLY' in ledger .* is dated "):
+        merge_payments(family, ledger_with(tmp_path / "b.db", too_early))

@@ -33,7 +33,14 @@ from pbr.errors import PbrError
 if TYPE_CHECKING:
     from pbr.records import Family, Payment
 
-__all__ = ["HistoryError", "PaidTwice", "PaymentConflict", "PaymentHistory", "merge_payments"]
+__all__ = [
+    "HistoryError",
+    "PaidBeforeAttachment",
+    "PaidTwice",
+    "PaymentConflict",
+    "PaymentHistory",
+    "merge_payments",
+]
 
 
 class HistoryError(PbrError, ValueError):
@@ -84,6 +91,24 @@ class PaidTwice(HistoryError):
         super().__init__(
             f"family {family_id!r}: payment {claim_id!r}: {kind} is already paid by claim "
             f"{earlier!r} in {where}; a result is paid once"
+        )
+
+
+class PaidBeforeAttachment(HistoryError):
+    """The history pays a family before the day it was attached: no claim could exist then.
+
+    >>> PaidBeforeAttachment("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db").args[0]
+    "family 'F1': payment 'L-2' in ledger l.db is dated 2012-01-01, before the family was attached on 2014-04-01"
+    """
+
+    def __init__(
+        self, family_id: str, claim_id: str, paid_on: str, attached_on: str, source: str
+    ) -> None:
+        self.family_id = family_id
+        self.claim_id = claim_id
+        super().__init__(
+            f"family {family_id!r}: payment {claim_id!r} in {source} is dated {paid_on}, before "
+            f"the family was attached on {attached_on}"
         )
 
 
@@ -225,8 +250,9 @@ def merge_payments(family: Family, history: Any) -> Family:
 
     The record's payments come first, then the history's that the record does not list. A
     payment in both with the same kind and amount counts once (a missing date is taken from the
-    other); a disagreement about kind, amount or date is a `PaymentConflict`, and a result the
-    history pays again under another claim is `PaidTwice`. With no history, or none for this
+    other); a disagreement about kind, amount or date is a `PaymentConflict`, a result the
+    history pays again under another claim is `PaidTwice`, and a payment it dates before the
+    family's attachment is `PaidBeforeAttachment`. With no history, or none for this
     family, the family is returned unchanged.
 
     >>> import pbr
@@ -243,6 +269,7 @@ def merge_payments(family: Family, history: Any) -> Family:
     Raises:
         PaymentConflict: the record and the history disagree about a payment.
         PaidTwice: the history pays a result the family was already paid.
+        PaidBeforeAttachment: the history pays the family before it was attached.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
 
     """
@@ -252,6 +279,15 @@ def merge_payments(family: Family, history: Any) -> Family:
     extra = loaded.payments(family.family_id)
     if not extra:
         return family
+    for payment in extra:
+        if payment.paid_on is not None and payment.paid_on < family.attached_on:
+            raise PaidBeforeAttachment(
+                family.family_id,
+                payment.claim_id or "",
+                str(payment.paid_on),
+                str(family.attached_on),
+                loaded.source,
+            )
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
     _results_once(merged, len(family.payments), family.family_id, loaded.source)
     return family.model_copy(update={"payments": merged})

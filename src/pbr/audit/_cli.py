@@ -520,12 +520,19 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             n = ledger.import_csv(args.csv)
             out.write(f"imported {n} entries into {args.db}\n")
         elif command == "record":
-            from pbr.audit import payments_from_report
+            from pbr.audit._csv import payments_due
 
-            entries = payments_from_report(args.report, paid_on=args.paid_on, partial=args.partial)
+            entries, later = payments_due(args.report, paid_on=args.paid_on, partial=args.partial)
             n = ledger.append(entries, skip_recorded=True)
             skipped = len(entries) - n
-            again = f" ({skipped} already recorded)" if skipped else ""
+            notes = [f"{skipped} already recorded"] if skipped else []
+            if later:  # a claim made after the payment day cannot have been paid that day
+                notes.append(
+                    f"{len(later)} claimed after {args.paid_on} left for a later record: "
+                    + ", ".join(printable(c) for c in later[:5])
+                    + (f" and {len(later) - 5} more" if len(later) > 5 else "")
+                )
+            again = f" ({'; '.join(notes)})" if notes else ""
             out.write(f"recorded {n} payments from {args.report} in {args.db}{again}\n")
         else:
             entry = Entry(

@@ -13,7 +13,7 @@ from pbr.audit._report import Report
 if TYPE_CHECKING:
     from pbr.ledger import Entry
 
-__all__ = ["COLUMNS", "payments_from_report", "render"]
+__all__ = ["COLUMNS", "payments_due", "payments_from_report", "render"]
 
 _PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to what the rules allow (the rest of it verifies)."""
@@ -71,7 +71,9 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
 
     A claim with status ``verified`` is recorded at its verified amount; with `partial`, so is
     the verified part of a claim cut only by ``AMOUNT_DIFFERS`` or ``CAP_EXCEEDED``. Flagged and
-    malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures). Record them with ``Ledger.append(entries, skip_recorded=True)``
+    malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures),
+    nor a claim made after `paid_on` (it cannot have been paid then: record it with a later
+    report or date). Record them with ``Ledger.append(entries, skip_recorded=True)``
     (``pbr ledger record``), so that recording the same report twice writes nothing twice.
 
     >>> import pathlib, tempfile
@@ -93,6 +95,13 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
             value is bad (the row and column are named).
 
     """
+    return payments_due(path, paid_on=paid_on, partial=partial)[0]
+
+
+def payments_due(
+    path: str | Path, *, paid_on: date, partial: bool = False
+) -> tuple[list[Entry], list[str]]:
+    """`payments_from_report`'s entries, and the claim ids left out as claimed after `paid_on`."""
     from pbr.ledger import Entry, LedgerError
     from pbr.money import money
     from pbr.output import restore
@@ -107,6 +116,7 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
     if missing:
         raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
     entries = []
+    later: list[str] = []
     for row in reader:
         where = f"{path}: row {reader.line_num}"
         values = {c: restore(row.get(c) or "") for c in (*needed, "rules_version")}
@@ -132,5 +142,22 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
             )
         if verified == 0:
             continue
+        if _claimed_after(row.get("claimed_on") or "", paid_on, where):
+            later.append(values["claim_id"])
+            continue
         entries.append(Entry.from_row(values, verified, paid_on, where))
-    return entries
+    return entries, later
+
+
+def _claimed_after(claimed_on: str, paid_on: date, where: str) -> bool:
+    """Whether the row's claim was made after `paid_on` (a report without the column: no)."""
+    from pbr.ledger import LedgerError
+
+    if not claimed_on:
+        return False
+    try:
+        return date.fromisoformat(claimed_on) > paid_on
+    except ValueError:
+        raise LedgerError(
+            f"{where}: claimed_on = {claimed_on!r}: not a date: the report was changed"
+        ) from None
