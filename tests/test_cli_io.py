@@ -460,3 +460,13 @@ def test_a_date_out_of_range_names_its_option_only(capsys: pytest.CaptureFixture
         option = argv[-2]
         assert f"argument {option}: must be from 2012-04-01 to 2099-12-31, got 1900-01-01" in err
         assert "as_of" not in err
+
+
+def test_an_interpretation_given_twice_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "f.jsonl", [good("G1")])
+    twice = ["--interpretation", "employment_weeks=all_13"] * 2
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", *twice)
+    assert status == 2
+    assert err.startswith("pbr: interpretation 'employment_weeks' is given twice ('all_13', then")

@@ -275,3 +275,26 @@ def test_a_ledger_payment_before_the_attachment_is_refused(tmp_path: Path) -> No
     too_early = Entry("T1", "attachment_fee", Decimal("1.00"), day, "EARLY", "v")
     with pytest.raises(PaidBeforeAttachment, match=r"payment 'EARLY' in ledger .* is dated "):
         merge_payments(family, ledger_with(tmp_path / "b.db", too_early))
+
+
+def test_a_record_paid_a_result_twice_or_over_the_cap_says_so() -> None:
+    def paid(*payments: tuple[str, str, str]) -> pbr.Decision:
+        rows = [{"kind": k, "amount": a, "claim_id": c} for k, a, c in payments]
+        return pbr.evaluate(pbr.Family.model_validate(record(payments=rows)), as_of=AS_OF)
+
+    def codes(decision: pbr.Decision) -> list[str]:
+        return [w.code for w in decision.warnings if w.rule.startswith("payment.")]
+
+    fee = ("attachment_fee", "3200", "F-1")
+    assert codes(paid(fee, ("crime_asb_education", "700", "C-1"))) == []
+    twice = paid(fee, ("crime_asb_education", "700", "C-1"), ("crime_asb_education", "700", "C-2"))
+    assert codes(twice) == ["RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP"]
+    first, over = (w for w in twice.warnings if w.rule.startswith("payment."))
+    assert (first.rule, first.compared) == (
+        "payment.once",
+        {"kind": "crime_asb_education", "first_claim": "C-1", "again_claim": "C-2"},
+    )
+    assert over.compared == {"paid_to_date": "4600.00", "cap": "4000.00"}
+    assert twice.payable == Decimal("0.00")  # nothing more is paid, whatever was
+    assert codes(paid(fee, ("attachment_fee", "100", "F-2"))) == []  # a fee paid in parts
+    assert codes(paid(("attachment_fee", "4100", "F-1"))) == ["PAID_OVER_CAP"]

@@ -64,6 +64,8 @@ ReasonCode = Literal[
     "CAP_REACHED",
     "EMPLOYMENT_TOP_UP",
     "EXCLUSIVE_ROUTE_TAKEN",
+    "RESULT_PAID_MORE_THAN_ONCE",
+    "PAID_OVER_CAP",
     # phase two and Supporting Families (tf-rules §2, §3)
     "PROBLEMS_AT_ENTRY",
     "TOO_FEW_PROBLEMS_AT_ENTRY",
@@ -156,6 +158,10 @@ REASON_CODES: dict[str, str] = {
     "to the results share (interpretation employment_after_crime = top_up).",
     "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
+    "RESULT_PAID_MORE_THAN_ONCE": "Warning: the record lists a result as paid more than once "
+    "(under two claims); nothing is paid twice, so one payment is to be recovered.",
+    "PAID_OVER_CAP": "Warning: the payments the record lists total more than the per-family "
+    "cap; the difference is to be recovered.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "

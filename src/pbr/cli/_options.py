@@ -153,6 +153,17 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
     from pbr.programmes import programmes
 
     every = [p.rules for p in programmes()]
+    given: dict[str, str] = {}
+    for key, value in choices:  # the last of two would win silently: which did they mean?
+        if key in given:
+            values = next(
+                (r.interpretations[key].values for r in every if key in r.interpretations), ()
+            )
+            raise UnknownInterpretation(
+                f"interpretation {key!r} is given twice ({given[key]!r}, then {value!r}): give it once",
+                valid=values,
+            )
+        given[key] = value
     variants: dict[str, RuleSet] = {}
     for rules in every:
         mine = {k: v for k, v in choices if k in rules.interpretations}

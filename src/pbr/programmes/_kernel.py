@@ -172,6 +172,49 @@ def account(
     return Account(year, fee, cap, made)
 
 
+def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
+    """Warnings for payments made that break the rules: a result paid twice, the cap passed.
+
+    The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
+    record shows money already paid that should be recovered.
+    """
+    found: list[Reason] = []
+    first: dict[str, str] = {}
+    for payment in books.made:
+        if payment.kind == "attachment_fee":  # may be paid in parts (clarification 7)
+            continue
+        claim = payment.claim_id or "(no claim id)"
+        earlier = first.get(payment.kind)
+        if earlier is None:
+            first[payment.kind] = claim
+        else:
+            found.append(
+                reason(
+                    "RESULT_PAID_MORE_THAN_ONCE",
+                    "payment.once",
+                    rules,
+                    f"{payment.kind} is listed as paid more than once ({earlier}, then {claim}): "
+                    "nothing is paid twice, so one payment is to be recovered",
+                    kind=payment.kind,
+                    first_claim=earlier,
+                    again_claim=claim,
+                )
+            )
+    if books.paid_to_date > books.cap:
+        found.append(
+            reason(
+                "PAID_OVER_CAP",
+                "payment.cap",
+                rules,
+                f"payments made total {books.paid_to_date}, over the cap of {books.cap}: the "
+                "difference is to be recovered",
+                paid_to_date=books.paid_to_date,
+                cap=books.cap,
+            )
+        )
+    return tuple(found)
+
+
 def already_paid(kind: str, payment: Payment, rules: RuleSet) -> Reason:
     """Nothing is paid twice: `kind` was paid by `payment`."""
     return reason(
@@ -230,6 +273,8 @@ def decide(
     year = financial_year_of(family.attached_on)
     fee = programme.attachment_fee(rules, year)
     books = account(family, as_of, year, fee, rules.amount("cap", year))
+    if books.made:  # a record whose payments break the rules says so (most have none yet)
+        warnings = (*warnings, *overpaid(books, rules))
     ident = programme.identify(family, rules)
     if ident.eligible:
         verdicts = programme.results(family, as_of, rules, plan, ident)
