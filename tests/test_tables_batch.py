@@ -305,3 +305,37 @@ def test_a_folder_without_a_families_table_is_a_clear_error(
     write_templates(folder)  # the empty tables: no families, but no error either
     assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
     assert capsys.readouterr().err == f"pbr: no records in {folder}\n"
+
+
+def test_bad_bytes_and_cells_past_the_header_are_reported_not_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    folder = tmp_path / "council"
+    families = [
+        pbr.Family.model_validate(
+            {
+                "family_id": f"F{i}",
+                "attached_on": "2012-10-15",
+                "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+            }
+        )
+        for i in (1, 2, 3)
+    ]
+    write_tables(families, folder)
+    members = (folder / "members.csv").read_bytes().splitlines()
+    members[1] += b",EXTRA,MORE"  # F1: two cells past the header
+    members[2] = members[2].replace(b"A1", b"A\xff1")  # F2: a byte that is not UTF-8
+    (folder / "members.csv").write_bytes(b"\n".join(members) + b"\n")
+    with open(folder / "offences.csv", "ab") as handle:
+        handle.write(b"\xff\xfe,A1,2013-01-01\n")  # a row for no family, its id unreadable
+    status = main(["evaluate", str(folder), "--as-of", "2013-06-30", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert status == 1, err
+    assert [json.loads(line)["family_id"] for line in out.splitlines()] == ["F3"]
+    assert 'members:2.(beyond the header) = "EXTRA,MORE": more cells than the header' in err
+    assert "members:3.person_id" in err
+    assert "not valid UTF-8: save the file as UTF-8" in err
+    assert "offences:2.family_id" in err
+    assert "unexpected error" not in err

@@ -229,6 +229,9 @@ class TableInput:
         family_id = row["family_id"]
         bad: list[RowProblem] = []
         record: dict[str, Any] = {}
+        broken = _bad_cell(row)
+        if broken is not None:
+            bad.append(self._report("families", n, family_id, *broken))
         for column in _FAMILY_COLUMNS:
             value = row.get(column, "")
             if value == "":
@@ -236,7 +239,7 @@ class TableInput:
             record[column] = (
                 [v.strip() for v in value.split(";") if v.strip()] if column in _LISTS else value
             )
-        unknown = set(row) - set(_FAMILY_COLUMNS)
+        unknown = set(row) - set(_FAMILY_COLUMNS) - {BEYOND_HEADER}
         for column in sorted(unknown):
             if row[column] != "":
                 bad.append(
@@ -248,6 +251,10 @@ class TableInput:
             assert model is not None
             items = []
             for _, m, values in rows:
+                broken = _bad_cell(values)
+                if broken is not None:
+                    bad.append(self._report(table, m, family_id, *broken))
+                    continue
                 cleaned = _typed(table, values)
                 try:
                     items.append(model.model_validate(cleaned).model_dump(mode="json"))
@@ -388,10 +395,35 @@ def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     return TableInput(str(folder), tables), stray
 
 
+BEYOND_HEADER = "(beyond the header)"
+"""Where a CSV row's cells past its header's last column are kept, to be reported, not dropped."""
+
+
 def _csv_rows(file: Path) -> Rows:
-    with open(file, newline="", encoding="utf-8-sig") as handle:
+    # a byte that is not UTF-8 is kept (as a surrogate) and reported with its row (`_bad_cell`)
+    with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         for n, row in enumerate(csv.DictReader(handle), start=2):
-            yield n, {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            cells = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            extra = row.get(None)
+            if extra:
+                cells[BEYOND_HEADER] = ",".join(extra)
+            yield n, cells
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def _bad_cell(values: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """A cell no row can be read with: bytes that are not UTF-8, or cells past the header."""
+    for column, value in values.items():
+        if _NOT_UTF8.search(value) or _NOT_UTF8.search(column):
+            shown = value.encode("utf-8", errors="surrogateescape").decode(
+                "utf-8", "backslashreplace"
+            )
+            return column, shown, "not valid UTF-8: save the file as UTF-8"
+    if values.get(BEYOND_HEADER):
+        return BEYOND_HEADER, values[BEYOND_HEADER], "more cells than the header has columns"
+    return None
 
 
 def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
@@ -415,7 +447,11 @@ def _sheet_rows(sheet: Any) -> Rows:
     header = [str(h).strip() for h in next(rows, ()) if h is not None]
     for n, values in enumerate(rows, start=2):
         if any(v not in (None, "") for v in values):
-            yield n, {k: _cell(v) for k, v in zip(header, values, strict=False)}
+            cells = {k: _cell(v) for k, v in zip(header, values, strict=False)}
+            extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
+            if extra:  # reported with its row, never dropped (`_bad_cell`)
+                cells[BEYOND_HEADER] = ",".join(extra)
+            yield n, cells
 
 
 def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
@@ -563,7 +599,12 @@ class _RowStore:
                 data = json.dumps(list(row.values()))
             else:
                 data = json.dumps(row)
-            batch.append((n, row.get("family_id", ""), data))
+            family_id = row.get("family_id", "")
+            if _NOT_UTF8.search(family_id):  # SQLite holds UTF-8 only: the row is reported anyway
+                family_id = family_id.encode("utf-8", "surrogateescape").decode(
+                    "utf-8", "backslashreplace"
+                )
+            batch.append((n, family_id, data))
             if len(batch) >= self._BATCH:
                 self._db.executemany(sql, batch)
                 batch.clear()
