@@ -438,3 +438,21 @@ def test_phase_one_identified_for_is_refused_or_flagged_in_later_programmes() ->
     assert unstated.programme == "tf-phase-2"
     assert [w.code for w in unstated.warnings][:1] == ["IDENTIFIED_FOR_IGNORED"]
     assert unstated.eligible  # eligibility still comes from problems_at_entry
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.json", '{"id": "j", "version": "1", "id": "k"}'),
+        ("p.yaml", "id: j\nversion: '1'\nid: k\n"),
+        ("p.toml", 'id = "j"\nversion = "1"\nid = "k"\n'),
+    ],
+)
+def test_a_plan_key_given_twice_is_refused_in_every_format(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(pbr.PlanError, match=r"given twice|Cannot overwrite"):
+        load_plan(path)

@@ -15,6 +15,7 @@ aggregate over a sustain period ending on the evaluation date, a comparison and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tomllib
 from collections.abc import Mapping
@@ -236,7 +237,7 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
         if suffix == ".toml":
             return tomllib.loads(text)
         if suffix == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=lambda pairs: _once(pairs, origin))
         if suffix in (".yaml", ".yml"):
             try:
                 import yaml
@@ -244,7 +245,7 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
                 raise PlanError(
                     f'{origin}: reading YAML plans needs PyYAML: pip install "pbr-claims[yaml]"'
                 ) from None
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=_unique_keys_loader(yaml, origin))
     except RecursionError:
         raise PlanError(f"{origin}: not a plan: nested too deeply") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
@@ -254,6 +255,29 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
         raise PlanError(f"{origin}: not valid YAML: {exc}") from None
     raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
+
+
+def _once(pairs: list[tuple[Any, Any]], origin: str) -> dict[Any, Any]:
+    """A plan's mapping, refusing a key given twice (JSON and YAML keep the last, silently)."""
+    found: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise PlanError(f"{origin}: key {key!r} is given twice in one table: give it once")
+        found[key] = value
+    return found
+
+
+def _unique_keys_loader(yaml: Any, origin: str) -> Any:
+    """PyYAML's safe loader, refusing a key given twice in one mapping (as TOML does)."""
+
+    class UniqueKeys(yaml.SafeLoader):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+            with contextlib.suppress(TypeError):  # an unhashable key: the loader says so itself
+                _once([(key, None) for key in keys], origin)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeys
 
 
 def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
