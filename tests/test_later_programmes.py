@@ -456,3 +456,16 @@ def test_a_plan_key_given_twice_is_refused_in_every_format(
     path.write_text(text)
     with pytest.raises(pbr.PlanError, match=r"given twice|Cannot overwrite"):
         load_plan(path)
+
+
+@pytest.mark.parametrize(
+    ("programme", "problem"), [("tf-phase-2", "housing"), ("supporting-families", "crime_asb")]
+)
+def test_a_plan_names_only_its_own_programme_s_problems(programme: str, problem: str) -> None:
+    measure = {
+        "id": "m", "indicator": "eviction_notice", "comparison": "==", "threshold": 0,
+        "sustain_months": 6,
+    }  # fmt: skip
+    plan = {"id": "p", "version": "1", "programme": programme}
+    with pytest.raises(pbr.PlanError, match=f"problem '{problem}' is not one of {programme}'s"):
+        parse_plan({**plan, "outcomes": [{"problem": problem, "measures": [measure]}]})

@@ -24,7 +24,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
@@ -152,6 +152,13 @@ class Outcome(BaseModel):
     description: _Description | None = None
 
 
+_PROBLEMS: dict[str, tuple[str, ...]] = {
+    "tf-phase-2": get_args(PhaseTwoProblem),
+    "supporting-families": get_args(FamilyNeed),
+}
+"""The problems (phase two) or needs (Supporting Families) a plan for each programme may name."""
+
+
 class OutcomePlan(BaseModel):
     """A council's outcome plan for one programme, with an id and version echoed in decisions.
 
@@ -171,7 +178,13 @@ class OutcomePlan(BaseModel):
     @model_validator(mode="after")
     def _distinct(self) -> OutcomePlan:
         seen: set[str] = set()
+        own = _PROBLEMS[self.programme]
         for outcome in self.outcomes:
+            if outcome.problem not in own:  # another programme's: no family could reach it
+                raise ValueError(
+                    f"problem {outcome.problem!r} is not one of {self.programme}'s "
+                    f"({', '.join(own)})"
+                )
             if outcome.problem in seen:
                 raise ValueError(f"problem {outcome.problem!r} has two outcomes")
             seen.add(outcome.problem)
