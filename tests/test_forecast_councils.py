@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +12,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pbr.cli import main
 from pbr.forecast import (
     allocation,
     allocation_table,
@@ -25,6 +22,8 @@ from pbr.forecast import (
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+
+from .forecast_cli import cli
 
 pd = pandas()  # untyped: pandas has no stubs here
 
@@ -196,23 +195,6 @@ def test_charts_have_titles_units_and_say_what_the_band_is(tmp_path: Path) -> No
 
 
 # --- command line -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str) -> Ran:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            status = main(["forecast", *args])
-        except SystemExit as exc:
-            status = int(exc.code or 0)
-    return Ran(status, out.getvalue(), err.getvalue())
 
 
 def test_cli_several_families_are_several_councils() -> None:

@@ -6,42 +6,24 @@ import csv
 import io
 import json
 import time
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from pbr.cli import main
 from pbr.forecast import Assumptions, allocation, allocation_table, drawdown, load_scenarios
 from pbr.forecast._drawdown import MAX_RUNS
 from pbr.forecast._extras import pandas
 from pbr.forecast._inputs import MAX_FAMILIES, MAX_LAG_MONTHS, count, share
+
+from .forecast_cli import cli
 
 pd = pandas()  # untyped: pandas has no stubs here
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 HUGE = "99999999999999999999999"
 SCENARIO = {"name": "s", "probabilities": {"progress_to_work": "0.2"}, "lag_months": {"6": "1"}}
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str) -> Ran:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            status = main(["forecast", *args])
-        except SystemExit as exc:
-            status = int(exc.code or 0)
-    return Ran(status, out.getvalue(), err.getvalue())
 
 
 def refused(*args: str) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -15,9 +13,10 @@ from pathlib import Path
 import pytest
 
 import pbr
-from pbr.cli import main
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
 from tests.builders import family
+
+from .forecast_cli import cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = date(2013, 6, 30)
@@ -123,24 +122,6 @@ def test_records_rows_carry_secured_and_claimable() -> None:
 
 
 # --- command line -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(*args: str) -> Ran:
-    """`pbr forecast ARGS` in this process (fast); test_forecast.py runs it as a subprocess."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            status = main(["forecast", *args])
-        except SystemExit as exc:  # argparse's own errors (usage, bad number)
-            status = int(exc.code or 0)
-    return Ran(status, out.getvalue(), err.getvalue())
 
 
 def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:

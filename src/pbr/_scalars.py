@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any, NoReturn
 
-__all__ = ["MAX_COUNT", "exact_number", "number_text"]
+__all__ = ["MAX_COUNT", "RepeatedKey", "exact_number", "number_text", "unique_keys"]
 
 MAX_COUNT = 100_000
 """The largest count a record may hold (a term has at most a few hundred sessions)."""
@@ -68,3 +68,23 @@ def _refuse(kind: str, template: str, context: dict[str, Any]) -> NoReturn:
     from pydantic_core import PydanticCustomError
 
     raise PydanticCustomError(kind, template, context)
+
+
+class RepeatedKey(ValueError):
+    """A JSON object gives a key twice: which value counts cannot be known (json keeps the last)."""
+
+
+def unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A JSON object as a dict, refusing a key given twice (``json.loads``'s `object_pairs_hook`).
+
+    >>> unique_keys([("name", "a"), ("name", "b")])
+    Traceback (most recent call last):
+    ...
+    pbr._scalars.RepeatedKey: key 'name' is given twice in one object (give it once)
+    """
+    data: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise RepeatedKey(f"key {key!r} is given twice in one object (give it once)")
+        data[key] = value
+    return data

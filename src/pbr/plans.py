@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from pbr._record_checks import FamilyNeed, PhaseTwoProblem
+from pbr._scalars import RepeatedKey, unique_keys
 from pbr._strict import ExactNumber
 from pbr.errors import PlanError
 from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
@@ -250,7 +251,7 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
         if suffix == ".toml":
             return tomllib.loads(text)
         if suffix == ".json":
-            return json.loads(text, object_pairs_hook=lambda pairs: _once(pairs, origin))
+            return json.loads(text, object_pairs_hook=unique_keys)
         if suffix in (".yaml", ".yml"):
             try:
                 import yaml
@@ -258,9 +259,11 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
                 raise PlanError(
                     f'{origin}: reading YAML plans needs PyYAML: pip install "pbr-claims[yaml]"'
                 ) from None
-            return yaml.load(text, Loader=_unique_keys_loader(yaml, origin))
+            return yaml.load(text, Loader=_unique_keys_loader(yaml))
     except RecursionError:
         raise PlanError(f"{origin}: not a plan: nested too deeply") from None
+    except RepeatedKey as exc:  # as TOML refuses it: the value meant cannot be known
+        raise PlanError(f"{origin}: {exc}") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         if isinstance(exc, PlanError):
             raise
@@ -270,24 +273,14 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
     raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
 
 
-def _once(pairs: list[tuple[Any, Any]], origin: str) -> dict[Any, Any]:
-    """A plan's mapping, refusing a key given twice (JSON and YAML keep the last, silently)."""
-    found: dict[Any, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise PlanError(f"{origin}: key {key!r} is given twice in one table: give it once")
-        found[key] = value
-    return found
-
-
-def _unique_keys_loader(yaml: Any, origin: str) -> Any:
+def _unique_keys_loader(yaml: Any) -> Any:
     """PyYAML's safe loader, refusing a key given twice in one mapping (as TOML does)."""
 
     class UniqueKeys(yaml.SafeLoader):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
             with contextlib.suppress(TypeError):  # an unhashable key: the loader says so itself
-                _once([(key, None) for key in keys], origin)
+                unique_keys([(key, None) for key in keys])
             return super().construct_mapping(node, deep=deep)
 
     return UniqueKeys

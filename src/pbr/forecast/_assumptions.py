@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pbr._scalars import RepeatedKey, unique_keys
 from pbr.forecast._inputs import MAX_LAG_MONTHS, count, read_text, share, shown
 from pbr.forecast._terms import default_programme
 
@@ -286,34 +287,14 @@ SCENARIO_SUFFIXES = (".toml", ".json")
 """The scenario files `load_scenarios` reads, by suffix."""
 
 
-class _RepeatedKey(ValueError):
-    """A JSON object gives a key twice (json keeps the last one silently)."""
-
-
 def _parse(text: str, suffix: str, where: str) -> Any:
     """The data of a scenario file's text, with one-line errors naming the file."""
     try:
         if suffix == ".json":
-            return json.loads(text, object_pairs_hook=_unique_keys)
+            return json.loads(text, object_pairs_hook=unique_keys)
         return tomllib.loads(text)
-    except _RepeatedKey as exc:
+    except RepeatedKey as exc:
         raise ValueError(f"{where}: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError among them
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ValueError(f"{where}: not a scenario file: {reason}") from None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict, refusing a key given twice (json's hook for every object).
-
-    >>> _unique_keys([("name", "a"), ("name", "b")])
-    Traceback (most recent call last):
-    ...
-    pbr.forecast._assumptions._RepeatedKey: key 'name' is given twice in one object (give it once)
-    """
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise _RepeatedKey(f"key {key!r} is given twice in one object (give it once)")
-        data[key] = value
-    return data
