@@ -41,6 +41,10 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
     ),
 }
 
+UNSOUND_RECORD_CODES = frozenset({"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP"})
+"""Warnings about a record's own past payments: sound example records never raise them (the
+README says so); tests/test_history.py reaches them."""
+
 INTERPRETATION_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
     # (interpretation, non-default value): families whose decision at AS_OF it changes.
     ("baseline", "twelve_months_before_attachment_halved"): (
@@ -284,7 +288,7 @@ def test_every_reason_code_is_reached(
     reached = {code for d in decisions.values() for code in codes_in(d)}
     # The README's claim: the defaults at AS_OF reach every phase-one code but the ones listed
     # as extra (phase two and Supporting Families codes: tests/test_mixed_examples.py).
-    reached |= LATER_PROGRAMME_CODES
+    reached |= LATER_PROGRAMME_CODES | UNSOUND_RECORD_CODES
     assert set(REASON_CODES) - reached == set(EXTRA_EVALUATIONS)
     for code, (as_of, choices, ids) in EXTRA_EVALUATIONS.items():
         rules = PHASE_ONE.with_interpretations(**choices)
