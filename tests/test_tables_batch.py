@@ -339,3 +339,23 @@ def test_bad_bytes_and_cells_past_the_header_are_reported_not_dropped(
     assert "not valid UTF-8: save the file as UTF-8" in err
     assert "offences:2.family_id" in err
     assert "unexpected error" not in err
+
+
+def test_a_blank_required_cell_is_shown_blank(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    folder = tmp_path / "council"
+    family = {
+        "family_id": "F1",
+        "attached_on": "2012-10-15",
+        "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    }
+    write_tables([pbr.Family.model_validate(family)], folder)
+    text = (folder / "families.csv").read_text().replace("2012-10-15", "")
+    (folder / "families.csv").write_text(text)
+    assert main(["evaluate", str(folder), "--as-of", "2013-06-30"]) == 2
+    err = capsys.readouterr().err
+    assert 'families:2.attached_on = "": Field required' in err
+    assert "{'family_id'" not in err

@@ -274,9 +274,9 @@ class TableInput:
                     loc = err["loc"]
                     table, m, column = self._locate(loc, parts, n)
                     message = err["msg"].split(": ", 1)[-1]
-                    bad.append(
-                        self._report(table, m, family_id, column, str(err["input"]), message)
-                    )
+                    # a missing cell's "input" is the whole row: the cell itself was blank
+                    value = "" if err["type"] == "missing" else str(err["input"])
+                    bad.append(self._report(table, m, family_id, column, value, message))
             else:
                 self._use("families", 1)
                 for table, _ in used:
