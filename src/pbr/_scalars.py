@@ -71,7 +71,11 @@ def _refuse(kind: str, template: str, context: dict[str, Any]) -> NoReturn:
 
 
 class RepeatedKey(ValueError):
-    """A JSON object gives a key twice: which value counts cannot be known (json keeps the last)."""
+    """A JSON object gives a key twice: which value counts cannot be known (json keeps the last).
+
+    >>> issubclass(RepeatedKey, ValueError)
+    True
+    """
 
 
 def unique_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
