@@ -151,6 +151,13 @@ def test_the_example_from_the_format_is_valid() -> None:
             ("school_terms", 0, "academic_year"),
             "bad_academic_year",
         ),
+        ({"local_authority": "Leeds\n"}, ("local_authority",), "control_character"),
+        ({"local_authority": "Lee\x9bds"}, ("local_authority",), "control_character"),
+        (
+            {"payments": [{"kind": "attachment_fee", "amount": "1.00", "claim_id": "C\x00"}]},
+            ("payments", 0, "claim_id"),
+            "control_character",
+        ),
         ({"nickname": "x"}, ("nickname",), "extra_forbidden"),
         ({"members": []}, ("members",), "too_short"),
         ({"attached_on": "2012-13-01"}, ("attached_on",), "date_parsing"),
@@ -165,6 +172,32 @@ def test_each_rejection_names_family_path_and_value(
     assert error["loc"] == loc
     assert error["type"] == error_type
     assert error["msg"].startswith("family 'T1': ") or change.get("family_id")
+
+
+@pytest.mark.parametrize(
+    "name", ["Leeds", "Bristol, City of", 'Council "A" \\ B', "Café £", "Ynys Môn\u00a0", "\u00bfX"]
+)
+def test_printable_names_are_kept_exactly_on_both_paths(name: str) -> None:
+    from pbr._compiled import decode_family
+    from pbr.io import parse_family
+
+    raw = json.dumps(record(local_authority=name))
+    compiled = decode_family(raw, 10**6)
+    assert compiled is None or compiled.local_authority == name
+    parsed = parse_family(raw)
+    assert isinstance(parsed, pbr.Family)
+    assert parsed.local_authority == name
+
+
+@pytest.mark.parametrize("character", ["\x00", "\t", "\n", "\x1b", "\x7f", "\x80", "\x9f"])
+def test_a_control_character_is_refused_on_both_paths(character: str) -> None:
+    from pbr._compiled import decode_family
+
+    raw = json.dumps(record(local_authority=f"Lee{character}ds"))
+    assert decode_family(raw, 10**6) is None
+    error = only(record(local_authority=f"Lee{character}ds"))
+    assert error["type"] == "control_character"
+    assert f"U+{ord(character):04X}, at character 4" in error["msg"]
 
 
 def test_missing_family_id_is_named_as_missing() -> None:

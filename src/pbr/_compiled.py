@@ -314,6 +314,10 @@ def is_compiled(family: object) -> bool:
     return type(family) is CompiledFamily
 
 
+_MAY_HOLD_CONTROL = re.compile(rb"\\[bfnrtu]|\x7f|\xc2[\x80-\x9f]")
+"""A control character as the canonical JSON writes it (or an escaped backslash before a letter)."""
+
+
 def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
     """The record as a compiled `Family` when pydantic would accept it, else None.
 
@@ -337,6 +341,12 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
             return None
         canonical = _encode(family)
         if not _dates_in_bounds(canonical):
+            return None
+        # JSON escapes every C0 control character: a text with no backslash, DEL or lead byte of
+        # U+0080-U+00BF holds none; one that may goes to pydantic's exact check.
+        if (
+            b"\\" in canonical or b"\x7f" in canonical or b"\xc2" in canonical
+        ) and _MAY_HOLD_CONTROL.search(canonical) is not None:
             return None
     except Exception:  # any doubt at all: pydantic decides
         return None

@@ -8,6 +8,7 @@ with the same functions, so a batch of valid records never imports pydantic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
@@ -81,6 +82,33 @@ def academic_year(value: str) -> str:
             "bad_academic_year",
             "academic year '{value}': {end} does not follow {start}",
             {"value": value, "start": start, "end": end},
+        )
+    return value
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+"""JSON Schema's pattern for text with no control character (what `printable_text` accepts)."""
+
+
+def printable_text(value: str) -> str:
+    r"""`value` unless it holds a control character (U+0000–U+001F, U+007F–U+009F).
+
+    A council's name, a claim reference or a note is printed in reports, CSV files and terminals,
+    where a newline, an escape or a NUL would change what a reader sees.
+
+    >>> printable_text("Leeds")
+    'Leeds'
+    """
+    found = _CONTROL.search(value)
+    if found is not None:
+        from pydantic_core import PydanticCustomError
+
+        raise PydanticCustomError(
+            "control_character",
+            "a control character, {character}, at character {position}: names, references and "
+            "notes must be printable text",
+            {"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
         )
     return value
 

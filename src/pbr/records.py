@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 
 from pbr._attribute_docs import describe_fields
 from pbr._record_checks import (
+    CONTROL_FREE,
     AsbKind,
     Benefit,
     FamilyNeed,
@@ -31,6 +32,7 @@ from pbr._record_checks import (
     Problem,
     Programme,
     academic_year,
+    printable_text,
 )
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
@@ -60,12 +62,28 @@ __all__ = [
 
 Identifier = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A pseudonymous reference: 1–64 characters of ``A–Z a–z 0–9 . _ -``."""
-Code = Annotated[str, Strict(), Field(min_length=1, max_length=64)]
-"""A council's code or reference (a claim id, a local-discretion reason): 1–64 characters."""
-Label = Annotated[str, Strict(), Field(min_length=1, max_length=100)]
-"""A name or code of up to 100 characters (the council)."""
-Note = Annotated[str, Strict(), Field(min_length=1, max_length=200)]
-"""Free text of up to 200 characters (where evidence came from)."""
+_PRINTABLE = {"pattern": CONTROL_FREE}
+Code = Annotated[
+    str,
+    Strict(),
+    Field(min_length=1, max_length=64, json_schema_extra=_PRINTABLE),
+    AfterValidator(printable_text),
+]
+"""A council's code or reference (a claim id): 1–64 characters, no control character."""
+Label = Annotated[
+    str,
+    Strict(),
+    Field(min_length=1, max_length=100, json_schema_extra=_PRINTABLE),
+    AfterValidator(printable_text),
+]
+"""A name or code of up to 100 characters (the council), no control character."""
+Note = Annotated[
+    str,
+    Strict(),
+    Field(min_length=1, max_length=200, json_schema_extra=_PRINTABLE),
+    AfterValidator(printable_text),
+]
+"""Free text of up to 200 characters (where evidence came from), no control character."""
 AcademicYear = Annotated[
     str, Strict(), Field(pattern=r"^[0-9]{4}/[0-9]{2}$"), AfterValidator(academic_year)
 ]

@@ -16,8 +16,8 @@ __all__ = [
     "rejection_schema",
 ]
 
-RECORD_FORMAT_VERSION = "1.1"
-"""The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules."""
+RECORD_FORMAT_VERSION = "1.2"
+"""The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules, 1.2 with no control character in a text."""
 DECISION_FORMAT_VERSION = "1.0"
 """The decision format, echoed as ``format_version`` in every decision."""
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -28,7 +28,7 @@ def family_schema() -> dict[str, Any]:
 
     >>> schema = family_schema()
     >>> schema["$id"], schema["x-format-version"], schema["required"]
-    ('urn:pbr:schema:family-record:1.1', '1.1', ['family_id', 'attached_on', 'members'])
+    ('urn:pbr:schema:family-record:1.2', '1.2', ['family_id', 'attached_on', 'members'])
     """
     from pbr.records import Family
 

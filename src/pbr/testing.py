@@ -57,6 +57,7 @@ BREAKAGES: Final[tuple[str, ...]] = (
     "bad_date",
     "bad_identifier",
     "born_after_event",
+    "control_character",
     "datetime_for_date",
     "duplicate_person_id",
     "duplicate_problem",
@@ -433,6 +434,10 @@ def _break_unknown_person(record: Record) -> None:
     record["offences"].append({"person_id": "NOBODY", "date": record["attached_on"]})
 
 
+def _break_control_character(record: Record) -> None:
+    record["local_authority"] = "Leeds\x1b[2J"
+
+
 def _break_end_before_start(record: Record) -> None:
     adult = record["members"][0]["person_id"]
     record["employment_spells"].append(
@@ -564,6 +569,7 @@ _BREAK = {
     "bad_date": _break_bad_date,
     "bad_identifier": _break_bad_identifier,
     "born_after_event": _break_born_after_event,
+    "control_character": _break_control_character,
     "datetime_for_date": _break_datetime_for_date,
     "duplicate_person_id": _break_duplicate_person_id,
     "duplicate_problem": _break_duplicate_problem,
