@@ -1,7 +1,7 @@
 """The input side's fast paths agree with the exact checks they stand in front of.
 
 `_record_checks.plainly_consistent` must say "consistent" exactly when `_consistency_problems` finds
-nothing (and does not raise); `io._duplicate_keys` must find exactly the keys `_all_repeated_keys`
+nothing (and does not raise); `_keys.repeated_keys` must find exactly the keys `all_repeated_keys`
 finds. Families are drawn valid and then spoiled at the model level, near every boundary.
 """
 
@@ -16,9 +16,9 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from pbr._keys import all_repeated_keys, repeated_keys
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
-from pbr.io import _all_repeated_keys, _duplicate_keys
 from pbr.periods import default_term
 from pbr.records import Family
 from pbr.testing import PROGRAMMES, broken_family_records, family_records
@@ -185,9 +185,9 @@ def test_the_fast_duplicate_key_check_agrees_with_the_full_one(
     except ValueError:  # a repeated key made the record invalid: not the fast path's case
         event("invalid")
         return
-    repeated = _all_repeated_keys(raw)
+    repeated = all_repeated_keys(raw)
     event(f"repeated keys: {bool(repeated)}")
-    assert _duplicate_keys(raw, family) == repeated
+    assert repeated_keys(raw, family) == repeated
 
 
 def with_an_argument(raw: bytes) -> Family:

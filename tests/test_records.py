@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -158,6 +160,21 @@ def test_the_example_from_the_format_is_valid() -> None:
             ("payments", 0, "claim_id"),
             "control_character",
         ),
+        (
+            {"payments": [{"kind": "attachment_fee", "amount": "-0.00"}]},
+            ("payments", 0, "amount"),
+            "money_negative",
+        ),
+        (
+            {"school_terms": term_rows("A1", [("0000/01", "autumn")])},
+            ("school_terms", 0, "academic_year"),
+            "bad_academic_year",
+        ),
+        (
+            {"school_terms": term_rows("A1", [("2099/00", "autumn")])},
+            ("school_terms", 0, "academic_year"),
+            "bad_academic_year",
+        ),
         ({"nickname": "x"}, ("nickname",), "extra_forbidden"),
         ({"members": []}, ("members",), "too_short"),
         ({"attached_on": "2012-13-01"}, ("attached_on",), "date_parsing"),
@@ -255,3 +272,59 @@ def test_bad_academic_year_message_shows_the_value() -> None:
     message = info.value.errors()[0]["msg"]
     assert "academic year '2012/14': 14 does not follow 2012" in message
     assert "{" not in message
+
+
+@given(family_id=st.text(max_size=30), message=st.text(max_size=30))
+def test_a_message_loses_exactly_its_family_prefix(family_id: str, message: str) -> None:
+    from pbr._rejection import without_family
+
+    assert without_family(f"family {family_id!r}: {message}") == message
+    assert without_family(f"family (no family_id): {message}") == message
+
+
+def test_an_invalid_family_id_with_a_colon_keeps_the_whole_message() -> None:
+    from pbr.io import parse_family
+
+    text = json.dumps(record(family_id="LA 12: Smith"))
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.errors[0].message.startswith("String should match pattern")
+
+
+def test_model_validate_json_refuses_a_key_given_twice_as_the_readers_do() -> None:
+    text = json.dumps(record(payments=[{"kind": "attachment_fee", "amount": "1.00"}]))
+    doubled = text.replace('"amount": "1.00"', '"amount": "1.00", "amount": "99999.00"')
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate_json(doubled)
+    (error,) = caught.value.errors()
+    assert error["type"] == "duplicate_key"
+    assert error["loc"] == ("payments", 0, "amount")
+    assert error["msg"].startswith("family 'T1': this key appears more than once")
+    twice = text.replace('"family_id": "T1"', '"family_id": "T0", "family_id": "T1"')
+    with pytest.raises(ValidationError, match=r"family \(no family_id\): this key"):
+        pbr.Family.model_validate_json(twice)
+    assert pbr.Family.model_validate_json(text).payments[0].amount == 1  # once: accepted
+
+
+@pytest.mark.parametrize("read", ["model_validate", "model_validate_json"])
+def test_one_bad_member_is_not_also_a_list_too_short(read: str) -> None:
+    obj = record(members=[{"person_id": "A1", "date_of_birth": "1984-02-30"}])
+    given: Any = obj if read == "model_validate" else json.dumps(obj)
+    with pytest.raises(ValidationError) as caught:
+        getattr(pbr.Family, read)(given)
+    assert [e["type"] for e in caught.value.errors()] == ["date_parsing"]
+    with pytest.raises(ValidationError, match="too_short"):  # an empty list still is
+        pbr.Family.model_validate(record(members=[]))
+
+
+def test_a_rejection_line_writes_out_what_a_terminal_would_act_on() -> None:
+    from pbr.io import parse_family
+
+    text = json.dumps({**record(), "zz\n\x1b[2J": 1, "local_authority": "Lee\x07ds"})
+    rejection = parse_family(text, source="in\x1b]0;x\x07.jsonl")
+    assert isinstance(rejection, pbr.Rejection)
+    lines = rejection.describe().split("\n")  # one line an error, each printable
+    assert len(lines) == 2
+    assert all(line.isprintable() for line in lines)
+    assert "zz\\n\\x1b[2J = 1" in lines[0]
+    assert lines[0].startswith("in\\x1b]0;x\\x07.jsonl (record 1)")

@@ -1,6 +1,8 @@
 """pbr: exact, explained payment-by-results claims for the Troubled Families programme.
 
 Import what you need from here; modules load on first use so ``import pbr`` stays fast.
+`pbr.testing` (hypothesis strategies, the ``testing`` extra) is imported by name only, so
+``from pbr import *`` works on a core install.
 
 >>> import pbr
 >>> pbr.rules.PHASE_ONE.rules_version
@@ -23,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         plans,
         replay,
         rules,
-        testing,
     )
     from pbr.batch import evaluate_many
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RulesDataError,
         UnknownInterpretation,
     )
-    from pbr.io import Rejection, read_records
+    from pbr.io import Rejection, UnreadableFile, read_records
     from pbr.money import Money
     from pbr.output import to_pandas
     from pbr.periods import FinancialYear, TermCalendar
@@ -65,6 +66,7 @@ __all__ = [
     "TermCalendar",
     "Totals",
     "UnknownInterpretation",
+    "UnreadableFile",
     "__version__",
     "audit",
     "evaluate",
@@ -79,7 +81,6 @@ __all__ = [
     "replay",
     "rule_set_for",
     "rules",
-    "testing",
     "to_pandas",
 ]
 
@@ -103,6 +104,7 @@ _WHERE = {
     "TermCalendar": "pbr.periods",
     "Totals": "pbr.totals",
     "UnknownInterpretation": "pbr.errors",
+    "UnreadableFile": "pbr.io",
     "evaluate": "pbr.engine",
     "evaluate_many": "pbr.batch",
     "identify": "pbr.engine",

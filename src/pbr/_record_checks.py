@@ -75,13 +75,19 @@ def academic_year(value: str) -> str:
     '2012/13'
     """
     start, _, end = value.partition("/")
-    if (int(start) + 1) % 100 != int(end):
+    if (int(start) + 1) % 100 != int(end) or not 1900 <= int(start) <= 2098:
         from pydantic_core import PydanticCustomError
 
+        if (int(start) + 1) % 100 != int(end):
+            raise PydanticCustomError(
+                "bad_academic_year",
+                "academic year '{value}': {end} does not follow {start}",
+                {"value": value, "start": start, "end": end},
+            )
         raise PydanticCustomError(
             "bad_academic_year",
-            "academic year '{value}': {end} does not follow {start}",
-            {"value": value, "start": start, "end": end},
+            "academic year '{value}' is outside the dates a record may hold (1900/01 to 2098/99)",
+            {"value": value},
         )
     return value
 

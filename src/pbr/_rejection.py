@@ -8,9 +8,12 @@ imports pydantic. Import them from `pbr` or `pbr.io`.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
+
+from pbr._terminal import printable
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -59,10 +62,10 @@ class FieldError(BaseModel):
         ...     ).describe()
         'attached_on: missing'
         """
-        where = self.loc or "(record)"
+        where = printable(self.loc) or "(record)"  # a key is the record's text: written out
         if self.type == "missing":
             return f"{where}: missing"
-        return f"{where} = {self.value}: {self.message}"
+        return f"{where} = {self.value}: {printable(self.message)}"
 
 
 class Rejection(BaseModel):
@@ -101,7 +104,8 @@ class Rejection(BaseModel):
         tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
         after validation, not 0
         """
-        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        source = printable(self.source)
+        where = f"{source}:{self.line}" if self.line is not None else source
         who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
         return "\n".join(
             f"{where} (record {self.record}), {who}: {e.describe()}" for e in self.errors
@@ -138,7 +142,7 @@ class Rejection(BaseModel):
                     loc=".".join(str(p) for p in err["loc"]),
                     type=err["type"],
                     value=None if err["type"] == "missing" else shown(err.get("input")),
-                    message=_without_family_prefix(err["msg"]),
+                    message=without_family(err["msg"]),
                 )
                 for err in without_echoes(exc.errors())
             ),
@@ -212,10 +216,20 @@ def shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _without_family_prefix(message: str) -> str:
-    if message.startswith("family ") and ": " in message:
-        return message.split(": ", 1)[1]
-    return message
+_FAMILY_PREFIX = re.compile(
+    r"""family (?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\(no family_id\)): """
+)
+"""How an error names its family first: ``family 'F1': `` (the id as Python writes it)."""
+
+
+def without_family(message: str) -> str:
+    """`message` without the ``family 'F1': `` it starts with, however the family_id reads.
+
+    >>> without_family("family 'LA 12: Smith': String should match pattern")
+    'String should match pattern'
+    """
+    found = _FAMILY_PREFIX.match(message)
+    return message if found is None else message[found.end() :]
 
 
 def without_echoes(errors: list[Any]) -> list[Any]:

@@ -133,7 +133,8 @@ def evaluate_many(
     """Yield a `Decision` or a `Rejection` for every record, in input order.
 
     `rules=None` picks each family's rule set (with `interpretations` applied to every rule set
-    that defines them); `plans` maps a programme to its outcome plan. `ledger` (a
+    that defines them; a name none defines, or a value it does not, is refused before any
+    family); `plans` maps a programme's id to its outcome plan. `ledger` (a
     `pbr.history.PaymentHistory`, or a ledger to load one from, once) adds its payments to each
     family's (`pbr.history.merge_payments`); a family whose record disagrees with it is a
     rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
@@ -153,8 +154,32 @@ def evaluate_many(
     >>> [type(x).__name__ for x in pbr.evaluate_many(rows, as_of=date(2013, 6, 30))]
     ['Decision', 'Rejection']
     """
-    job = _Job(check_as_of(as_of), rules, dict(plans or {}), dict(interpretations or {}), source)
+    job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = max_record_bytes
+    return _evaluated(job, records, workers, chunk_size, ledger)
+
+
+def _checked_job(
+    as_of: date,
+    rules: RuleSet | None,
+    plans: Mapping[str, OutcomePlan] | None,
+    interpretations: Mapping[str, str] | None,
+    source: str,
+) -> _Job:
+    """A batch's job, its arguments checked when the call is made, before any family."""
+    from pbr._arguments import check_interpretations, check_plans, check_rules
+
+    check_rules(rules)
+    chosen = check_interpretations(interpretations, rules)
+    if rules is not None and chosen:  # a rule set given is taken with the choices given too
+        rules = rules.with_interpretations(**chosen)
+    return _Job(check_as_of(as_of), rules, check_plans(plans), chosen, source)
+
+
+def _evaluated(
+    job: _Job, records: Iterable[Item], workers: Workers, chunk_size: int, ledger: Any
+) -> Iterator[Decision | Rejection]:
+    """`evaluate_many`'s answers, once its arguments are checked."""
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)
@@ -226,9 +251,16 @@ def evaluate_many_json(
     csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
     the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`.
     """
-    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), source)
+    job = _checked_job(as_of, None, plans, interpretations, source)
     job.render = render
     job.max_record_bytes = max_record_bytes
+    return _evaluated_json(job, records, workers, chunk_size, ledger)
+
+
+def _evaluated_json(
+    job: _Job, records: Iterable[Item], workers: Workers, chunk_size: int, ledger: Any
+) -> Iterator[Evaluated | Rejection]:
+    """`evaluate_many_json`'s answers, once its arguments are checked."""
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         pairs = job.with_history(pairs, ledger)
@@ -321,7 +353,7 @@ def evaluate_spans(
     from pbr.io import line_ranges
 
     named = str(path) if source is None else source
-    job = _Job(check_as_of(as_of), None, dict(plans or {}), dict(interpretations or {}), named)
+    job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render
     job.max_record_bytes = max_record_bytes
     ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES))
@@ -562,6 +594,7 @@ class _Job:
         self, numbered: Iterable[tuple[int, Item]], ledger: Any
     ) -> Iterator[tuple[int, Item]]:
         """Each family with the ledger's payments merged in (validated here, in this process)."""
+        from pbr._rejection import without_family
         from pbr.history import HistoryError, PaymentHistory, merge_payments
         from pbr.io import Rejection
         from pbr.records import Family
@@ -580,7 +613,7 @@ class _Job:
                         family_id=family.family_id,
                         loc="payments",
                         value=getattr(exc, "claim_id", ""),
-                        message=str(exc).split(": ", 1)[-1],
+                        message=without_family(str(exc)),
                         type="payment_history",
                     )
             yield n, family
@@ -723,6 +756,7 @@ class _Job:
             )
             return decision
         except OutsideProgramme as exc:
+            from pbr._rejection import without_family
             from pbr.io import Rejection
 
             return Rejection.single(
@@ -732,7 +766,7 @@ class _Job:
                 family_id=family.family_id,
                 loc="attached_on",
                 value=family.attached_on.isoformat(),
-                message=str(exc).split(": ", 1)[-1],
+                message=without_family(str(exc)),
                 type="outside_programme",
             )
 

@@ -131,10 +131,11 @@ def evaluate(
     import dask
     from dask.delayed import delayed
 
+    from pbr._arguments import check_interpretations, check_plans
     from pbr.output import OutputError
 
-    choices = dict(interpretations or {})
-    _check_interpretations(choices)  # everything that can fail up front, before any file changes
+    choices = check_interpretations(interpretations)
+    check_plans(plans)  # everything that can fail up front, before any file changes
     history = None
     if ledger is not None:
         from pbr.history import PaymentHistory
@@ -197,24 +198,6 @@ def _compute(dask: Any, tasks: list[Any], scheduler: str | None) -> list[Any]:
 
 def _is_bag(value: Any) -> bool:
     return type(value).__module__.startswith("dask.bag") and hasattr(value, "to_delayed")
-
-
-def _check_interpretations(choices: dict[str, str]) -> None:
-    """Refuse an interpretation no rule set defines, or a bad value, before any work."""
-    if not choices:
-        return
-    from pbr.errors import UnknownInterpretation
-    from pbr.programmes import programmes
-
-    every = [p.rules for p in programmes()]
-    for rules in every:
-        rules.with_interpretations(
-            **{k: v for k, v in choices.items() if k in rules.interpretations}
-        )
-    known = {k for rules in every for k in rules.interpretations}
-    for key in choices:
-        if key not in known:
-            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
 
 
 def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:

@@ -38,9 +38,14 @@ def rule_set_for(family: Family) -> RuleSet:
 
     Raises:
         OutsideProgramme: no programme covers the family.
+        TypeError: `family` is not a `pbr.Family`.
 
     """
-    return programme_for(family).rules
+    try:
+        return programme_for(family).rules
+    except (AttributeError, TypeError):
+        _wrong_argument(family)
+        raise
 
 
 def evaluate(
@@ -76,27 +81,32 @@ def evaluate(
     Raises:
         OutsideProgramme: the rule set does not cover the family.
         PlanError: the plan is for another programme (phase one has none).
-        TypeError: `as_of` is not a `datetime.date` (a `datetime` or text is refused).
+        TypeError: `as_of` is not a `datetime.date` (a `datetime` or text is refused), or
+            `family`, `rules` or `plan` is not of its type (the message says what to pass).
         ValueError: `as_of` is outside the dates pbr can evaluate (see `check_as_of`).
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
     check_as_of(as_of)
-    if ledger is not None:
-        from pbr.history import merge_payments
+    try:
+        if ledger is not None:
+            from pbr.history import merge_payments
 
-        family = merge_payments(family, ledger)
-    chosen = rules if rules is not None else rule_set_for(family)
-    # `Programme.evaluate`'s flow, with the provenance recorded as the decision is built rather
-    # than copied into it afterwards (computing it cannot fail, so the refusals are unchanged)
-    return decide(
-        programme(chosen.programme),
-        family,
-        as_of,
-        chosen,
-        plan,
-        provenance(family, as_of, chosen, plan),
-    )
+            family = merge_payments(family, ledger)
+        chosen = rules if rules is not None else rule_set_for(family)
+        # `Programme.evaluate`'s flow, with the provenance recorded as the decision is built
+        # rather than copied into it afterwards (computing it cannot fail: refusals unchanged)
+        return decide(
+            programme(chosen.programme),
+            family,
+            as_of,
+            chosen,
+            plan,
+            provenance(family, as_of, chosen, plan),
+        )
+    except (AttributeError, TypeError):
+        _wrong_argument(family, rules, plan)
+        raise
 
 
 def provenance(
@@ -177,5 +187,21 @@ def identify(family: Family, rules: RuleSet | None = None) -> Identification:
     >>> ident.eligible, [w.code for w in ident.warnings]
     (True, ['EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR'])
     """
-    chosen = rules if rules is not None else rule_set_for(family)
-    return programme(chosen.programme).identify(family, chosen)
+    try:
+        chosen = rules if rules is not None else rule_set_for(family)
+        return programme(chosen.programme).identify(family, chosen)
+    except (AttributeError, TypeError):
+        _wrong_argument(family, rules)
+        raise
+
+
+def _wrong_argument(family: object, rules: object = None, plan: object = None) -> None:
+    """Raise `TypeError` naming the argument of the wrong type, if one is (else return).
+
+    Checked only once the rules have failed on an argument, so a sound call pays nothing.
+    """
+    from pbr._arguments import check_family, check_plan, check_rules
+
+    check_family(family)
+    check_rules(rules)
+    check_plan(plan)

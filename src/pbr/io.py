@@ -12,10 +12,10 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from operator import attrgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -85,6 +85,7 @@ def read_records(
 
     Raises:
         UnreadableFile: the file cannot be opened or read.
+        TypeError: `path` is not a path (a number would be taken for an open file).
 
     """
     return (item for _, _, item in read_numbered(path, max_record_bytes=max_record_bytes))
@@ -107,6 +108,8 @@ def read_numbered(
     >>> [(line, record, type(item).__name__) for line, record, item in read_numbered(path)]
     [(2, 1, 'Rejection')]
     """
+    if not isinstance(path, str | os.PathLike):  # an int would be read as a file descriptor
+        raise TypeError(f"expected a file's path, got {type(path).__name__} {path!r}")
     name = str(path) if source is None else source
     raw = read_raw(path, max_record_bytes=max_record_bytes, source=name)
     return _parsed(raw, name, max_record_bytes)
@@ -646,6 +649,7 @@ def parse_family(
     """
     from pydantic import ValidationError
 
+    from pbr._keys import all_repeated_keys, repeated_keys
     from pbr._rejection import Rejection
     from pbr.records import Family
 
@@ -671,7 +675,7 @@ def parse_family(
     if data.endswith(b"\n"):  # the line's end is not the record's: a cut-off record then
         data = data[:-2] if data.endswith(b"\r\n") else data[:-1]  # reads "EOF while parsing"
     try:
-        family = Family.model_validate_json(data)
+        family = Family._validated_json(data)  # the keys are searched below
     except ValidationError as exc:
         rejection = _cut_short(
             _numbers_as_written(
@@ -682,14 +686,14 @@ def parse_family(
                 data,
             )
         )
-        duplicated = _all_repeated_keys(data)
+        duplicated = all_repeated_keys(data)
         if duplicated:  # the likely cause: say so first
             update: dict[str, Any] = {"errors": (*_duplicate_errors(duplicated), *rejection.errors)}
             if "family_id" in duplicated:  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
         return rejection
-    duplicated = _duplicate_keys(data, family)
+    duplicated = repeated_keys(data, family)
     if duplicated:
         return Rejection(
             source=source,
@@ -730,71 +734,6 @@ def _family_id_in(data: bytes) -> str | None:
         return found.group(1).decode() if found else None
     value = obj.get("family_id") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None
-
-
-_SPACED_COLON = re.compile(rb'"[ \t\n\r]+:')
-
-
-def _duplicate_keys(data: bytes, family: Family) -> list[str]:
-    """The paths of keys given twice in one object of `data` (which validated as `family`).
-
-    Fast path: every key of the record is a field the model saw (unknown keys are already
-    refused), and every key is followed by one colon; so when the text holds exactly as many
-    colons as the model has fields set, no key can have been given twice. Colons inside strings
-    only add to the count (then the exact search decides). The older form of the same proof,
-    counting ``":`` with no key spaced from its colon, covers text values holding colons.
-    """
-    keys = _keys_set(family)
-    if data.count(b":") == keys or (data.count(b'":') == keys and not _SPACED_COLON.search(data)):
-        return []
-    return _all_repeated_keys(data)
-
-
-def _all_repeated_keys(data: bytes) -> list[str]:
-    """The paths of every key given twice in one object (none if the JSON cannot be read)."""
-    try:
-        pairs = json.loads(data, object_pairs_hook=list)
-    except (ValueError, RecursionError):
-        return []
-    return sorted(_repeated(pairs, ""))
-
-
-def _keys_set(family: Family) -> int:
-    """How many fields the record and its parts were given: its keys, if none was repeated."""
-    total = len(family.__pydantic_fields_set__)
-    for parts in _lists_of_parts()(family):
-        for part in parts:
-            total += len(part.__pydantic_fields_set__)
-    return total
-
-
-@cache
-def _lists_of_parts() -> Callable[[Family], tuple[Any, ...]]:
-    """Every list of parts of a `Family`, read in one call."""
-    from pbr.records import Family
-
-    names = tuple(
-        name
-        for name, info in Family.model_fields.items()
-        if name not in {"identified_for", "local_discretion"}
-        and str(info.annotation).startswith(("tuple[", "Annotated[tuple["))
-    )
-    read: Callable[[Family], tuple[Any, ...]] = attrgetter(*names)
-    return read
-
-
-def _repeated(node: Any, path: str) -> Iterator[str]:
-    if isinstance(node, list) and all(isinstance(p, tuple) and len(p) == 2 for p in node) and node:
-        seen: set[str] = set()
-        for key, value in node:
-            where = f"{path}.{key}" if path else key
-            if key in seen:
-                yield where
-            seen.add(key)
-            yield from _repeated(value, where)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _repeated(item, f"{path}.{i}" if path else str(i))
 
 
 class _NotADocument(Exception):

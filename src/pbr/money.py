@@ -179,8 +179,8 @@ def money_field(value: Any) -> Decimal:
         except ValueError as exc:
             kind_of_error = "money_too_large" if isinstance(exc, _TooLarge) else "money_parsing"
             _refuse(kind_of_error, str(exc))
-        if amount < 0:
-            _refuse("money_negative", f"money must not be negative, got {value!r}")
+        if amount.is_signed():  # -0 too: it would be written back as "-0.00"
+            _refuse("money_negative", f"money must not be negative (nor minus zero), got {value!r}")
         return amount
     _refuse(
         "money_type",

@@ -138,6 +138,18 @@ class FinancialYear:
 
     start_year: int
 
+    def __post_init__(self) -> None:
+        if type(self.start_year) is not int:  # bool too: True is not a year
+            hint = (
+                "; read '2013/14' with FinancialYear.parse"
+                if isinstance(self.start_year, str)
+                else ""
+            )
+            raise TypeError(
+                f"a financial year's start_year is a whole year like 2013, got "
+                f"{type(self.start_year).__name__} {self.start_year!r}{hint}"
+            )
+
     @classmethod
     def parse(cls, text: str) -> FinancialYear:
         """Read ``"2012/13"``; the second part must be the next year.

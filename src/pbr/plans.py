@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -234,6 +235,15 @@ def load_plan(path: str | Path) -> OutcomePlan:
     >>> load_plan(path).label
     'county/2'
     """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"load_plan reads a file: expected its path, got {type(path).__name__}"
+            + (
+                "; a plan as data is read with pbr.plans.parse_plan(data)"
+                if isinstance(path, dict)
+                else ""
+            )
+        )
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -364,12 +364,45 @@ class Family(BaseModel):
     ) -> Self:
         """Validate a record given as JSON text; every error names the family.
 
+        A key given twice in one object is refused (``duplicate_key``), as `pbr.read_records`
+        and `pbr.evaluate_many` refuse it: JSON readers disagree on which value counts.
+
         >>> Family.model_validate_json('{"family_id": "F3", "attached_on": "2013-01-07"}')
         Traceback (most recent call last):
         ...
         pydantic_core._pydantic_core.ValidationError: 1 validation error for Family
         members
           family 'F3': Field required [type=missing, ...]
+        """
+        family = cls._validated_json(json_data, *args, **kwargs)
+        from pbr._keys import repeated_keys
+
+        data = json_data.encode() if isinstance(json_data, str) else bytes(json_data)
+        repeated = repeated_keys(data, family)
+        if repeated:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(
+                            "duplicate_key",
+                            f"{_prefix(None if 'family_id' in repeated else family.family_id)}"
+                            "this key appears more than once in its object; JSON readers "
+                            "disagree on which value counts, so pbr uses neither",
+                        ),
+                        loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
+                        input=path.rsplit(".", 1)[-1],
+                    )
+                    for path in repeated
+                ],
+            )
+        return family
+
+    @classmethod
+    def _validated_json(cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Self:
+        """`model_validate_json` without the search for keys given twice.
+
+        For `pbr.io`'s readers, which search for them and report them with the other errors.
         """
         try:
             if args or kwargs:
@@ -418,11 +451,18 @@ def _family_id_in(json_data: str | bytes | bytearray) -> object:
     return obj.get("family_id") if isinstance(obj, dict) else None
 
 
+def _prefix(family_id: object) -> str:
+    """How an error names its family: ``family 'F1': ``."""
+    return f"family {family_id!r}: " if isinstance(family_id, str) else "family (no family_id): "
+
+
 def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
     """Return `exc` with every message prefixed by the family it is about."""
-    prefix = f"family {family_id!r}: " if isinstance(family_id, str) else "family (no family_id): "
+    from pbr._rejection import without_echoes
+
+    prefix = _prefix(family_id)
     details: list[InitErrorDetails] = []
-    for err in exc.errors():
+    for err in without_echoes(exc.errors()):  # a list of one bad member is not "too short"
         message = err["msg"] if err["msg"].startswith("family ") else prefix + err["msg"]
         details.append(
             InitErrorDetails(

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pbr._rejection import without_family
 from pbr.io import FieldError, Rejection
 from pbr.records import (
     AsbIncident,
@@ -273,7 +274,7 @@ class TableInput:
                 for err in exc.errors():
                     loc = err["loc"]
                     table, m, column = self._locate(loc, parts, n)
-                    message = err["msg"].split(": ", 1)[-1]
+                    message = without_family(err["msg"])
                     # a missing cell's "input" is the whole row: the cell itself was blank
                     value = "" if err["type"] == "missing" else str(err["input"])
                     bad.append(self._report(table, m, family_id, column, value, message))

@@ -23,12 +23,22 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as exc:  # an optional extra: say which, as the forecast extra does
+    if exc.name != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        'hypothesis is not installed; this needs the testing extra: pip install "pbr-claims[testing]"',
+        name="hypothesis",
+    ) from exc
 
 from pbr.periods import FinancialYear
 
 if TYPE_CHECKING:
     from pbr.programmes import Programme
+    from pbr.records import Family
+    from pbr.rules import RuleSet
 
 __all__ = [
     "BREAKAGES",
@@ -46,8 +56,6 @@ __all__ = [
 
 Record = dict[str, Any]
 
-_FIRST_AS_OF: Final = date(2012, 4, 1)
-_EVIDENCE_END: Final = date(2017, 3, 31)
 _TERMS: Final = ("autumn", "spring", "summer")
 _BENEFITS: Final = ("JSA", "ESA", "IB", "IS", "CA", "SDA", "UC")
 _ASB_KINDS: Final = (None, "asbo", "asb_injunction", "abc", "housing_asb_action", "recorded_asb")
@@ -104,15 +112,20 @@ def financial_years(first: int = 2012, last: int = 2025) -> st.SearchStrategy[Fi
     return st.integers(first, last).map(FinancialYear)
 
 
-def as_of_dates(
-    after: date = _FIRST_AS_OF, before: date = _EVIDENCE_END
-) -> st.SearchStrategy[date]:
+def as_of_dates(after: date | None = None, before: date | None = None) -> st.SearchStrategy[date]:
     """Evaluation dates in [`after`, `before`], biased towards month, term and year edges.
+
+    The bounds must lie within every bundled programme's span, from the first attachment date to
+    the last (1 April 2012 to 31 March 2025), with `after` <= `before`; a bound left out is that
+    span's end, so by default dates reach every programme. Other bounds raise `ValueError`.
 
     >>> from hypothesis import find
     >>> find(as_of_dates(), lambda d: True)
     datetime.date(2012, 4, 1)
+    >>> find(as_of_dates(after=date(2021, 4, 1)), lambda d: True)
+    datetime.date(2021, 4, 1)
     """
+    after, before = _within(_span(), "as_of_dates", after=after, before=before)
     edges = [
         d
         for year in range(after.year, before.year + 1)
@@ -123,7 +136,7 @@ def as_of_dates(
     return st.one_of(anywhere, st.sampled_from(edges)) if edges else anywhere
 
 
-def interpretation_choices(rules: Any = None) -> st.SearchStrategy[dict[str, str]]:
+def interpretation_choices(rules: RuleSet | None = None) -> st.SearchStrategy[dict[str, str]]:
     """Mappings of interpretation id to one of its allowed values (a subset of the ids).
 
     Pass them to ``rules.with_interpretations(**choice)``. `rules` defaults to phase one.
@@ -141,6 +154,32 @@ def interpretation_choices(rules: Any = None) -> st.SearchStrategy[dict[str, str
 
 def _day(value: date) -> str:
     return value.isoformat()
+
+
+def _span() -> tuple[date, date]:
+    """The first and last attachment dates of every programme the registry lists."""
+    rules = [p.rules for p in _programmes()]
+    return min(r.attached_from for r in rules), max(r.attached_to for r in rules)
+
+
+def _within(span: tuple[date, date], where: str, **bounds: date | None) -> tuple[date, date]:
+    """The two `bounds` (low, high), a missing one taken from `span`; `ValueError` unless in order.
+
+    >>> _within((date(2012, 4, 1), date(2015, 3, 31)), "f", after=date(2013, 1, 1), before=None)
+    (datetime.date(2013, 1, 1), datetime.date(2015, 3, 31))
+    """
+    (low_name, low), (high_name, high) = bounds.items()
+    first, last = span
+    start, end = first if low is None else low, last if high is None else high
+    if not first <= start <= end <= last:
+        given = ", ".join(
+            f"{name}={value}{'' if bound is not None else ' (the default)'}"
+            for name, value, bound in ((low_name, start, low), (high_name, end, high))
+        )
+        raise ValueError(
+            f"{where}: {given}; need {low_name} <= {high_name}, both within {first} to {last}"
+        )
+    return start, end
 
 
 def _programme(programme_id: str | None) -> Programme:
@@ -181,15 +220,13 @@ _INDICATORS: Final = (
 )
 
 
-@st.composite
 def family_records(
-    draw: st.DrawFn,
     programme: str | None = None,
     *,
     attached_from: date | None = None,
     attached_to: date | None = None,
     max_events: int = 4,
-) -> Record:
+) -> st.SearchStrategy[Record]:
     """Valid family records of `programme` as JSON-ready dicts (dates and money as strings).
 
     Households of one or two adults and up to three children, with offences, ASB, school
@@ -197,10 +234,23 @@ def family_records(
     date; phase two and Supporting Families records add problems at entry and observations of
     the example plans' indicators. Every record passes `pbr.Family.model_validate`.
     `programme` is any id the registry lists (`pbr.programmes`); None draws phase one.
+    Attachment dates lie in [`attached_from`, `attached_to`], which must lie within the
+    programme's attachment window (a bound left out is the window's end); others raise
+    `ValueError`, as does an unknown `programme`.
     """
     chosen = _programme(programme)
-    low, high = chosen.rules.attached_from, chosen.rules.attached_to
-    attached = draw(st.dates(min_value=attached_from or low, max_value=attached_to or high))
+    window = (chosen.rules.attached_from, chosen.rules.attached_to)
+    where = f"family_records({chosen.id!r})"
+    low, high = _within(window, where, attached_from=attached_from, attached_to=attached_to)
+    return _family_records(chosen, low, high, max_events)
+
+
+@st.composite
+def _family_records(
+    draw: st.DrawFn, chosen: Programme, low: date, high: date, max_events: int
+) -> Record:
+    """A valid record of `chosen`, attached in [`low`, `high`] (see `family_records`)."""
+    attached = draw(st.dates(min_value=low, max_value=high))
 
     def years_before(n: int) -> date:
         return date(attached.year - n, attached.month, 1)
@@ -309,11 +359,20 @@ def family_records(
     return record
 
 
-def families(programme: str | None = None, **kwargs: Any) -> st.SearchStrategy[Any]:
-    """Valid `pbr.Family` objects (`family_records` validated); takes the same arguments."""
+def families(
+    programme: str | None = None,
+    *,
+    attached_from: date | None = None,
+    attached_to: date | None = None,
+    max_events: int = 4,
+) -> st.SearchStrategy[Family]:
+    """Valid `pbr.Family` objects (`family_records` validated); the same arguments and limits."""
     from pbr.records import Family
 
-    return family_records(programme, **kwargs).map(Family.model_validate)
+    records = family_records(
+        programme, attached_from=attached_from, attached_to=attached_to, max_events=max_events
+    )
+    return records.map(Family.model_validate)
 
 
 def _dates(low: date, high: date) -> st.SearchStrategy[date]:

@@ -149,6 +149,7 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
     An interpretation applies to every rule set that defines it; an id that none defines, or a
     bad value, is an error up front.
     """
+    from pbr._arguments import check_interpretations
     from pbr.engine import rule_set_for
     from pbr.programmes import programmes
 
@@ -164,14 +165,11 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
                 valid=values,
             )
         given[key] = value
+    check_interpretations(given)
     variants: dict[str, RuleSet] = {}
     for rules in every:
         mine = {k: v for k, v in choices if k in rules.interpretations}
         variants[rules.programme] = rules.with_interpretations(**mine)
-    known = {k for rules in every for k in rules.interpretations}
-    for key, _ in choices:
-        if key not in known:
-            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
 
     def pick(family: Family) -> RuleSet:
         return variants[rule_set_for(family).programme]

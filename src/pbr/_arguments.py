@@ -1,0 +1,151 @@
+"""A caller's arguments checked before any work: a wrong type or name is named, not run into.
+
+The public functions take families, rule sets, plans and interpretation choices; a dict where a
+`Family` belongs, or a misspelt interpretation, would otherwise fail deep in the rules (an
+`AttributeError`) or, worse, be ignored. Types are looked up in `sys.modules`: a module not
+loaded yet cannot have made the object, and the phase-one batch never loads pydantic.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+    from pbr.rules import RuleSet
+
+__all__ = ["check_family", "check_interpretations", "check_plan", "check_plans", "check_rules"]
+
+
+def _is(value: object, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
+def _shown(value: object) -> str:
+    shown = repr(value)
+    return f"{type(value).__name__} {shown[:60] + '…' if len(shown) > 60 else shown}"
+
+
+def check_family(family: object) -> None:
+    """Raise TypeError unless `family` is a `pbr.Family` (or the batch's compiled record).
+
+    >>> check_family({"family_id": "F1"})
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a pbr.Family, got dict {'family_id': 'F1'}; read a record with pbr.Family.model_validate(record), or pass records to pbr.evaluate_many
+    """
+    if _is(family, "pbr.records", "Family") or _is(family, "pbr._compiled", "CompiledFamily"):
+        return
+    hint = (
+        "; read a record with pbr.Family.model_validate(record), or pass records to "
+        "pbr.evaluate_many"
+        if isinstance(family, Mapping | str | bytes)
+        else ""
+    )
+    raise TypeError(f"expected a pbr.Family, got {_shown(family)}{hint}")
+
+
+def check_rules(rules: object) -> None:
+    """Raise TypeError unless `rules` is None or a `pbr.rules.RuleSet`.
+
+    >>> check_rules("tf-phase-1")
+    Traceback (most recent call last):
+    ...
+    TypeError: rules must be a pbr.rules.RuleSet or None, got str 'tf-phase-1'; a programme's is pbr.programmes.programme('tf-phase-1').rules
+    """
+    if rules is None or _is(rules, "pbr.rules", "RuleSet"):
+        return
+    hint = (
+        f"; a programme's is pbr.programmes.programme({rules!r}).rules"
+        if isinstance(rules, str)
+        else ""
+    )
+    raise TypeError(f"rules must be a pbr.rules.RuleSet or None, got {_shown(rules)}{hint}")
+
+
+def check_plan(plan: object, name: str = "plan") -> None:
+    """Raise TypeError unless `plan` is None or a `pbr.plans.OutcomePlan`.
+
+    >>> check_plan("plan.yaml")
+    Traceback (most recent call last):
+    ...
+    TypeError: plan must be a pbr.plans.OutcomePlan or None, got str 'plan.yaml'; load a file with pbr.load_plan(path)
+    """
+    if plan is None or _is(plan, "pbr.plans", "OutcomePlan"):
+        return
+    hint = (
+        "; load a file with pbr.load_plan(path)"
+        if isinstance(plan, str | os.PathLike)
+        else "; build one with pbr.plans.OutcomePlan.model_validate(data)"
+        if isinstance(plan, Mapping)
+        else ""
+    )
+    raise TypeError(f"{name} must be a pbr.plans.OutcomePlan or None, got {_shown(plan)}{hint}")
+
+
+def check_plans(plans: object) -> dict[str, OutcomePlan]:
+    """`plans` as a dict, each key a programme's id whose plan it holds; else an error.
+
+    >>> check_plans({"tf_phase_2": None})
+    Traceback (most recent call last):
+    ...
+    pbr.errors.PlanError: plans: no programme 'tf_phase_2'; programmes: tf-phase-1, tf-phase-2, supporting-families
+    """
+    if plans is None:
+        return {}
+    if not isinstance(plans, Mapping):
+        raise TypeError(f"plans must map a programme id to its plan, got {_shown(plans)}")
+    from pbr.errors import PlanError
+    from pbr.programmes import programmes
+
+    known = [p.id for p in programmes()]
+    for key, plan in plans.items():
+        if key not in known:
+            raise PlanError(f"plans: no programme {key!r}; programmes: {', '.join(known)}")
+        check_plan(plan, f"plans[{key!r}]")
+        if plan is not None and plan.programme != key:
+            raise PlanError(f"plans[{key!r}] is a plan for {plan.programme}, not {key}")
+    return {key: plan for key, plan in plans.items() if plan is not None}
+
+
+def check_interpretations(choices: object, rules: RuleSet | None = None) -> dict[str, str]:
+    """`choices` as a dict, each a name and value `rules` defines (any programme's if None).
+
+    A name no rule set defines is refused, as is a value its rule set does not define: a
+    misspelt name would otherwise be ignored and the default used.
+
+    >>> check_interpretations({"employment_week": "all_13"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pbr.errors.UnknownInterpretation: unknown interpretation 'employment_week'; valid: ...
+    """
+    from pbr.errors import UnknownInterpretation
+
+    if choices is None:
+        return {}
+    if not isinstance(choices, Mapping):
+        raise TypeError(
+            f"interpretations must map a name to a value, got {_shown(choices)}; "
+            'e.g. {"employment_weeks": "all_13"}'
+        )
+    given = dict(choices)
+    for key, value in given.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"interpretation {key!r}: names and values are text, got {value!r}")
+    if rules is not None:
+        rules.with_interpretations(**given)  # the rule set's own refusal
+        return given
+    from pbr.programmes import programmes
+
+    every = [p.rules for p in programmes()]
+    known = {k for each in every for k in each.interpretations}
+    for key in given:
+        if key not in known:
+            raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
+    for each in every:
+        each.with_interpretations(**{k: v for k, v in given.items() if k in each.interpretations})
+    return given

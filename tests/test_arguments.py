@@ -1,0 +1,126 @@
+"""A caller's wrong argument is named when the call is made, never ignored or run into."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.batch import evaluate_many_json
+from pbr.errors import PlanError, UnknownInterpretation
+from pbr.plans import example_plan
+from pbr.rules import PHASE_ONE
+
+AS_OF = date(2014, 3, 31)
+RECORD = {
+    "family_id": "F1",
+    "attached_on": "2013-05-01",
+    "members": [{"person_id": "A1", "date_of_birth": "1984-03-12"}],
+}
+FAMILY = pbr.Family.model_validate(RECORD)
+BATCHES: list[Callable[..., Any]] = [pbr.evaluate_many, evaluate_many_json]
+
+
+def wrong(value: object) -> Any:
+    """`value`, untyped: an argument of the wrong type, as an untyped caller would pass it."""
+    return value
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        (
+            {"interpretations": {"employment_week": "all_13"}},
+            UnknownInterpretation,
+            "'employment_week'",
+        ),
+        ({"interpretations": {"employment_weeks": "bogus"}}, UnknownInterpretation, "'bogus'"),
+        ({"interpretations": ["employment_weeks=all_13"]}, TypeError, "map a name to a value"),
+        ({"interpretations": {"employment_weeks": 13}}, TypeError, "names and values are text"),
+        ({"plans": {"tf_phase_2": None}}, PlanError, "no programme 'tf_phase_2'"),
+        ({"plans": ["plan.toml"]}, TypeError, "map a programme id"),
+        ({"plans": {"tf-phase-2": "plan.toml"}}, TypeError, "pbr.load_plan"),
+        ({"as_of": "2014-03-31"}, TypeError, "as_of"),
+    ],
+)
+def test_a_batch_refuses_a_bad_argument_when_called_before_any_family(
+    batch: Callable[..., Any], arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # nothing iterated, an empty batch: a nightly job fails before it writes anything
+    with pytest.raises(error, match=message):
+        batch([], **{"as_of": AS_OF, **arguments})
+
+
+def test_a_plan_under_another_programme_s_key_is_refused() -> None:
+    plans = {"supporting-families": example_plan("tf-phase-2")}
+    with pytest.raises(PlanError, match=r"is a plan for tf-phase-2, not supporting-families"):
+        pbr.evaluate_many([], as_of=AS_OF, plans=plans)
+
+
+def test_a_rule_set_given_by_name_is_refused_with_the_way_to_get_one() -> None:
+    with pytest.raises(TypeError, match=r"programme\('tf-phase-1'\)\.rules"):
+        pbr.evaluate_many([], as_of=AS_OF, rules=wrong("tf-phase-1"))
+
+
+def test_interpretations_apply_to_a_rule_set_given_too() -> None:
+    chosen = {"employment_weeks": "all_13"}
+    decided = pbr.evaluate_many([FAMILY], as_of=AS_OF, rules=PHASE_ONE, interpretations=chosen)
+    decision = next(decided)
+    assert isinstance(decision, pbr.Decision)
+    assert decision.interpretations["employment_weeks"] == "all_13"
+    with pytest.raises(UnknownInterpretation, match="'baseline_x'"):
+        pbr.evaluate_many([], as_of=AS_OF, rules=PHASE_ONE, interpretations={"baseline_x": "a"})
+
+
+def test_good_choices_still_reach_every_decision() -> None:
+    chosen = {"employment_weeks": "all_13"}
+    decision = next(pbr.evaluate_many([FAMILY], as_of=AS_OF, interpretations=chosen))
+    assert isinstance(decision, pbr.Decision)
+    assert decision.interpretations["employment_weeks"] == "all_13"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: pbr.evaluate(wrong(RECORD), as_of=AS_OF),
+            r"expected a pbr.Family, got dict .*model_validate",
+        ),
+        (lambda: pbr.identify(wrong(RECORD)), "expected a pbr.Family, got dict"),
+        (lambda: pbr.rule_set_for(wrong("F1")), "expected a pbr.Family, got str 'F1'"),
+        (
+            lambda: pbr.evaluate(FAMILY, as_of=AS_OF, rules=wrong("tf-phase-1")),
+            "rules must be a pbr.rules.RuleSet",
+        ),
+        (
+            lambda: pbr.identify(FAMILY, rules=wrong("tf-phase-1")),
+            "rules must be a pbr.rules.RuleSet",
+        ),
+        (
+            lambda: pbr.evaluate(FAMILY, as_of=AS_OF, plan=wrong("plan.yaml")),
+            r"plan must be a pbr.plans.OutcomePlan or None, got str 'plan.yaml'; load a file",
+        ),
+        (
+            lambda: pbr.evaluate(FAMILY, as_of=AS_OF, plan=wrong({"id": "x"})),
+            "OutcomePlan.model_validate",
+        ),
+        (lambda: pbr.read_records(wrong(5)), "expected a file's path, got int 5"),
+        (lambda: pbr.load_plan(wrong({"id": "x"})), "parse_plan"),
+        (lambda: pbr.FinancialYear(wrong("2013/15")), "FinancialYear.parse"),
+        (lambda: pbr.FinancialYear(True), "got bool True"),
+    ],
+)
+def test_a_wrong_type_is_named_with_what_to_pass(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_a_plan_file_name_to_a_phase_one_family_is_still_named() -> None:
+    # phase one never reads a plan: the wrong type is named all the same, not ignored
+    with pytest.raises(TypeError, match="plan must be"):
+        pbr.evaluate(FAMILY, as_of=AS_OF, plan=wrong(Path("plan.yaml")))

@@ -1,0 +1,144 @@
+"""pbr.testing itself: its import error, its types, and the limits of its date strategies."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tomllib
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, assert_type, get_type_hints
+
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr.periods import FinancialYear
+from pbr.programmes import programme, programmes
+from pbr.rules import RuleSet
+from pbr.testing import PROGRAMMES, as_of_dates, families, family_records
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST = min(p.rules.attached_from for p in programmes())
+LAST = max(p.rules.attached_to for p in programmes())
+SEARCH = settings(max_examples=2000, database=None)
+
+
+def _hint() -> str:
+    """``pip install "<distribution>[<extra>]"`` for the optional extra that brings hypothesis."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = next(
+        name
+        for name, requirements in project["optional-dependencies"].items()
+        if name != "dev" and any(r.startswith("hypothesis") for r in requirements)
+    )
+    return f'pip install "{project["name"]}[{extra}]"'
+
+
+def test_import_without_hypothesis_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # None: "not installed" to the importer
+    monkeypatch.delitem(sys.modules, "pbr.testing")
+    with pytest.raises(ModuleNotFoundError) as info:
+        importlib.import_module("pbr.testing")
+    assert info.value.name == "hypothesis"
+    assert (
+        str(info.value) == f"hypothesis is not installed; this needs the testing extra: {_hint()}"
+    )
+
+
+def test_strategies_say_what_they_draw() -> None:
+    from pbr.programmes import Programme
+
+    names = {"Family": pbr.Family, "RuleSet": RuleSet, "Programme": Programme}
+    expected = {
+        "families": st.SearchStrategy[pbr.Family],
+        "family_records": st.SearchStrategy[dict[str, Any]],
+        "as_of_dates": st.SearchStrategy[date],
+        "money": st.SearchStrategy[Decimal],
+        "financial_years": st.SearchStrategy[FinancialYear],
+        "interpretation_choices": st.SearchStrategy[dict[str, str]],
+        "broken_family_records": st.SearchStrategy[tuple[str, dict[str, Any]]],
+        "broken_lines": st.SearchStrategy[bytes],
+    }
+    testing = importlib.import_module("pbr.testing")
+    got = {
+        name: get_type_hints(getattr(testing, name), localns=names)["return"] for name in expected
+    }
+    assert got == expected
+    assert_type(families(), st.SearchStrategy[pbr.Family])  # checked by mypy --strict
+
+
+@pytest.mark.parametrize("programme_id", PROGRAMMES)
+def test_default_as_of_dates_reach_the_end_of_every_programme(programme_id: str) -> None:
+    end = programme(programme_id).rules.attached_to
+    found = find(as_of_dates(), lambda d: end - timedelta(days=90) <= d <= end, settings=SEARCH)
+    assert end - timedelta(days=90) <= found <= end
+
+
+def test_default_as_of_dates_span_every_programme() -> None:
+    assert find(as_of_dates(), lambda d: True, settings=SEARCH) == FIRST
+    assert find(as_of_dates(), lambda d: d >= LAST, settings=SEARCH) == LAST
+
+
+@given(as_of_dates())
+def test_default_as_of_dates_stay_inside_the_programmes(as_of: date) -> None:
+    assert FIRST <= as_of <= LAST
+
+
+@given(data=st.data(), bound=st.dates(FIRST, LAST))
+def test_one_bound_is_enough(data: st.DataObject, bound: date) -> None:
+    assert bound <= data.draw(as_of_dates(after=bound)) <= LAST
+    assert FIRST <= data.draw(as_of_dates(before=bound)) <= bound
+
+
+@given(data=st.data(), programme_id=st.sampled_from(PROGRAMMES))
+def test_one_attachment_bound_is_enough(data: st.DataObject, programme_id: str) -> None:
+    rules = programme(programme_id).rules
+    bound = data.draw(st.dates(rules.attached_from, rules.attached_to))
+    later = data.draw(family_records(programme_id, attached_from=bound, max_events=1))
+    earlier = data.draw(families(programme_id, attached_to=bound, max_events=1))
+    assert bound <= date.fromisoformat(later["attached_on"]) <= rules.attached_to
+    assert rules.attached_from <= earlier.attached_on <= bound
+
+
+def test_supporting_families_after_phase_two_is_reachable() -> None:
+    assert find(as_of_dates(after=date(2021, 4, 1)), lambda d: True) == date(2021, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda: as_of_dates(after=date(2021, 4, 1), before=date(2020, 1, 1)), "after, before"),
+        (lambda: as_of_dates(after=LAST + timedelta(days=1)), "after, before"),
+        (lambda: as_of_dates(before=FIRST - timedelta(days=1)), "after, before"),
+        (
+            lambda: family_records("tf-phase-1", attached_from=date(2020, 1, 1)),
+            "attached_from, attached_to",
+        ),
+        (
+            lambda: families("supporting-families", attached_to=date(2021, 3, 31)),
+            "attached_from, attached_to",
+        ),
+    ],
+)
+def test_bounds_outside_the_span_are_refused_at_call_time(call: Any, names: str) -> None:
+    with pytest.raises(ValueError, match=r"\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d") as info:
+        call()  # no draw: the arguments alone are wrong
+    low, high = names.split(", ")
+    assert f"{low}=" in str(info.value)
+    assert f"{high}=" in str(info.value)
+
+
+def test_bound_messages_name_the_span() -> None:
+    with pytest.raises(ValueError, match="2012-04-01 to 2015-03-31") as info:
+        family_records("tf-phase-1", attached_from=date(2020, 1, 1))
+    assert "attached_from=2020-01-01" in str(info.value)
+    with pytest.raises(ValueError, match=f"{FIRST} to {LAST}"):
+        as_of_dates(after=date(2021, 4, 1), before=date(2020, 1, 1))
+
+
+def test_unknown_programme_is_refused_at_call_time() -> None:
+    with pytest.raises(ValueError, match="nope"):
+        family_records("nope")
