@@ -359,3 +359,35 @@ def test_a_blank_required_cell_is_shown_blank(
     err = capsys.readouterr().err
     assert 'families:2.attached_on = "": Field required' in err
     assert "{'family_id'" not in err
+
+
+def test_a_table_rejection_names_rows_not_a_line_of_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    folder = tmp_path / "tables"
+    write_tables(example_families()[:3], folder)
+    rows = (folder / "members.csv").read_text().splitlines()
+    second = next(i for i, r in enumerate(rows) if r.startswith(("EX-002,",)))
+    cells = rows[second].split(",")
+    cells[2] = "1x80-06-14"
+    rows[second] = ",".join(cells)
+    (folder / "members.csv").write_text("\n".join(rows) + "\n")
+    rejected = [f for f in read_tables(folder).families() if isinstance(f, pbr.Rejection)]
+    assert [(r.line, r.record, r.family_id) for r in rejected] == [(None, 2, "EX-002")]
+    assert rejected[0].errors[0].loc == f"members:{second + 1}.date_of_birth"
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 1  # some rejected
+    assert f"{folder} (record 2), family 'EX-002': members:{second + 1}." in capsys.readouterr().err
+
+
+def test_a_row_of_no_family_is_named_by_its_table_row_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "tables"
+    write_tables(example_families()[:1], folder)
+    with (folder / "members.csv").open("a") as handle:
+        handle.write("NOBODY,B1,1980-01-01,false\n")
+    read = read_tables(folder)
+    assert all(isinstance(f, pbr.Family) for f in read.families())
+    (orphan,) = read.unplaced()
+    assert (orphan.line, orphan.record, orphan.family_id) == (None, 0, "NOBODY")
+    assert orphan.describe().startswith(f"{folder}, family 'NOBODY': members:")

@@ -86,7 +86,8 @@ class Rejection(BaseModel):
     line: int | None
     """The line the record starts on, when known."""
     record: int
-    """The record's 1-based position among the records of its source."""
+    """The record's 1-based position among the records of its source; 0 for a table's row that
+    belongs to no family (its error names the table and row)."""
     family_id: str | None
     """The family, when the record names one."""
     errors: tuple[FieldError, ...]
@@ -107,9 +108,8 @@ class Rejection(BaseModel):
         source = printable(self.source)
         where = f"{source}:{self.line}" if self.line is not None else source
         who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
-        return "\n".join(
-            f"{where} (record {self.record}), {who}: {e.describe()}" for e in self.errors
-        )
+        record = f" (record {self.record})" if self.record else ""
+        return "\n".join(f"{where}{record}, {who}: {e.describe()}" for e in self.errors)
 
     @classmethod
     def from_validation_error(

@@ -181,8 +181,8 @@ class TableInput:
         return [
             Rejection(
                 source=self.source,
-                line=p.row or None,
-                record=p.row,
+                line=None,  # the error names the table and its row
+                record=0,  # no family's
                 family_id=p.family_id,
                 errors=(
                     FieldError.of(
@@ -208,10 +208,12 @@ class TableInput:
         return problem
 
     def _rejection(self, n: int, family_id: str | None, problems: list[RowProblem]) -> Rejection:
+        # a folder or a book has no one line: each error names its table and row; the record
+        # is the family's place in `families` (its first data row is record 1)
         return Rejection(
             source=self.source,
-            line=n,
-            record=n,
+            line=None,
+            record=self.reconciliation.families_read,
             family_id=family_id,
             errors=tuple(
                 FieldError.of(

@@ -298,12 +298,13 @@ def _evaluate_file(
     total: int | None = None
     kind = _output_kind(fmt, output)
     lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges
-    numbered: Iterable[tuple[int, Any]] = ()
+    numbered: Iterable[tuple[int | None, Any]] = ()
     if Path(path).is_dir() or path.lower().endswith(".xlsx"):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
-        numbered = enumerate(tables.families(), start=1)
+        # no line of one file: each rejection names its tables' rows, and its family's record
+        numbered = ((None, family) for family in tables.families())
     elif history is None:  # the workers (or this process) validate: hand them bytes
         total = _file_size(readable)
         if workers == "auto":
@@ -320,7 +321,7 @@ def _evaluate_file(
     if history is not None:
         unpaid_for = set(history.by_family)
         numbered = _noting(numbered, unpaid_for)
-    lines: deque[int] = deque()  # line numbers of records in flight: bounded, not kept
+    lines: deque[int | None] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items() -> Iterator[Any]:
         for line, item in _progress(numbered, total, _a_record):
@@ -438,7 +439,9 @@ def _evaluate_file(
     return 1 if summary.rejected or summary.rows_unplaced else 0
 
 
-def _noting(numbered: Iterable[tuple[int, Any]], unmet: set[str]) -> Iterator[tuple[int, Any]]:
+def _noting(
+    numbered: Iterable[tuple[int | None, Any]], unmet: set[str]
+) -> Iterator[tuple[int | None, Any]]:
     """The records as they are, crossing each family_id off `unmet` (the ledger's families)."""
     for line, item in numbered:
         unmet.discard(getattr(item, "family_id", None) or "")
@@ -475,7 +478,9 @@ class _Summary:
         # raw lines skip the reader's check for a repeated family_id, so it is done here
         self.seen: SeenIds | None = SeenIds() if check_duplicates else None
 
-    def track(self, results: Iterable[Any], lines: deque[int], path: str) -> Iterator[Decision]:
+    def track(
+        self, results: Iterable[Any], lines: deque[int | None], path: str
+    ) -> Iterator[Decision]:
         """Pass decisions on; report rejections (and repeated families) on stderr."""
         from pbr.decisions import Decision
 
@@ -490,7 +495,7 @@ class _Summary:
                 self._reject(item, line, path)
 
     def track_json(
-        self, results: Iterable[Any], lines: deque[int], path: str, *, newline: bool = True
+        self, results: Iterable[Any], lines: deque[int | None], path: str, *, newline: bool = True
     ) -> Iterator[str]:
         """The same for decisions already written as text (`pbr.batch.Evaluated`)."""
         end = "\n" if newline else ""
@@ -641,7 +646,7 @@ def _progress(
     return _tqdm_progress(items, total, measure, tqdm)
 
 
-def _a_record(pair: tuple[int, Any]) -> tuple[int, int]:
+def _a_record(pair: tuple[int | None, Any]) -> tuple[int, int]:
     """A numbered record read from a file: one family, its bytes."""
     item = pair[1]
     return 1, len(item) if isinstance(item, bytes) else 0
