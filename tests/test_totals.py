@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,56 @@ def test_the_working_paper_names_the_council_printably() -> None:
     paper = decision.model_copy(update={"local_authority": "Ex\x1b]0;t\x07"}).explain()
     assert paper.splitlines()[3] == "Council Ex\\x1b]0;t\\x07"
     assert "Council" not in pbr.evaluate(family(family_id="F1"), as_of=date(2013, 6, 30)).explain()
+
+
+def test_a_fee_is_not_counted_before_the_family_is_attached(tmp_path: Path) -> None:
+    from pbr.batch import evaluate_many_json
+    from pbr.cli import main
+
+    later = family(family_id="F1", local_authority="X", attached_on="2013-05-01")
+    earlier = family(family_id="F2", local_authority="Y", attached_on="2012-05-01")
+    fees = {}
+    for as_of in (date(2013, 4, 30), date(2013, 5, 1)):
+        totals, from_json, from_text = pbr.Totals(), pbr.Totals(), pbr.Totals()
+        for one in (later, earlier):
+            decision = pbr.evaluate(one, as_of=as_of)
+            assert decision.attachment_fee == Decimal("2400.00") or one is earlier
+            totals.add(decision)
+            from_json.add_json(decision.model_dump_json())
+        for done in evaluate_many_json([later, earlier], as_of=as_of, workers=1):
+            assert not isinstance(done, pbr.Rejection)
+            from_text.add_amounts(done.local_authority, done.attachment_fee, done[2].values())
+        assert totals == from_json == from_text
+        fees[as_of] = {c: str(row.attachment_fees) for c, row in totals.councils.items()}
+    assert fees == {
+        date(2013, 4, 30): {"X": "0.00", "Y": "3200.00"},  # X's fee is not yet due
+        date(2013, 5, 1): {"X": "2400.00", "Y": "3200.00"},
+    }
+    path = tmp_path / "families.jsonl"
+    path.write_text(later.model_dump_json() + "\n" + earlier.model_dump_json() + "\n")
+    out = tmp_path / "decisions.jsonl"
+    assert main(["evaluate", str(path), "--as-of", "2013-04-30", "--output", str(out)]) == 0
+    counted = pbr.Totals()
+    for line in out.read_text().splitlines():
+        counted.add_json(line)
+    assert str(counted.overall.attachment_fees) == "3200.00"
+
+
+def test_a_range_of_the_file_counts_fees_the_same_way(tmp_path: Path) -> None:
+    from pbr.batch import evaluate_spans
+
+    later = family(family_id="F1", local_authority="X", attached_on="2013-05-01")
+    path = tmp_path / "families.jsonl"
+    path.write_text(later.model_dump_json() + "\n")
+    (span,) = evaluate_spans(str(path), as_of=date(2013, 4, 30))
+    assert str(span.councils.overall.attachment_fees) == "0.00"
+    (span,) = evaluate_spans(str(path), as_of=date(2013, 5, 1))
+    assert str(span.councils.overall.attachment_fees) == "2400.00"
+
+
+def test_the_working_paper_says_a_fee_is_not_yet_due_before_attachment() -> None:
+    later = family(family_id="F1", attached_on="2013-05-01")
+    before = pbr.evaluate(later, as_of=date(2013, 4, 30)).explain().splitlines()[3]
+    on_the_day = pbr.evaluate(later, as_of=date(2013, 5, 1)).explain().splitlines()[3]
+    assert "£2,400.00 (not yet due: as of is before attachment); cap" in before
+    assert "not yet due" not in on_the_day

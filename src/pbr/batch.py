@@ -36,7 +36,7 @@ from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.money import ZERO
 from pbr.periods import check_as_of
-from pbr.totals import Totals
+from pbr.totals import Totals, fee_due
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -199,7 +199,7 @@ class Evaluated(tuple[str, str, dict[str, Decimal], str]):
     """A decision already written as text: (family_id, programme, amount by result, text).
 
     What `evaluate_many_json` yields: workers serialise, so the parent only writes text. The
-    family's council and the attachment fee it counts (zero when not eligible) ride along as
+    family's council and the attachment fee it counts (`pbr.totals.fee_due`) ride along as
     attributes, so totals by council need not read the text back.
     """
 
@@ -661,7 +661,7 @@ class _Job:
                 Evaluated(
                     (done.family_id, done.programme, amounts, self._text(done)),
                     done.local_authority,
-                    done.attachment_fee if done.eligible else ZERO,
+                    fee_due(done.eligible, done.attachment_fee, done.attached_on, done.as_of),
                 )
             )
         return out
@@ -703,7 +703,7 @@ class _Job:
                 family_id, programme = done.family_id, done.programme
                 family_ids.append(family_id)
                 amounts = {str(kind): r.amount for kind, r in done.results.items()}
-                fee = done.attachment_fee if done.eligible else ZERO
+                fee = fee_due(done.eligible, done.attachment_fee, done.attached_on, done.as_of)
                 counts[programme] = counts.get(programme, 0) + 1
                 mine = totals.get(programme)
                 if mine is None:

@@ -61,7 +61,9 @@ def explain(decision: Decision) -> str:
         f"Programme {d.programme}, rules {d.rules_version}",
         *([f"Council {printable(d.local_authority)}"] if d.local_authority else []),
         f"Attached {d.attached_on} (financial year {d.attachment_year}); attachment fee "
-        f"{format_gbp(d.attachment_fee)}; cap {format_gbp(d.cap)}",
+        f"{format_gbp(d.attachment_fee)}"
+        f"{' (not yet due: as of is before attachment)' if d.as_of < d.attached_on else ''}; "
+        f"cap {format_gbp(d.cap)}",
         f"Eligible: {'yes' if d.eligible else 'no'}; identified for: "
         f"{', '.join(d.identified_for) or '(none)'}",
         *([f"Outcome plan: {d.outcome_plan}"] if d.outcome_plan else []),

@@ -35,17 +35,35 @@ from pbr.money import ZERO, format_gbp
 if TYPE_CHECKING:
     from pbr.decisions import Decision
 
-__all__ = ["CouncilTotals", "Totals"]
+__all__ = ["CouncilTotals", "Totals", "fee_due"]
 
 NO_COUNCIL = "(no council)"
 """How a run's families without a ``local_authority`` (and its rejections) are labelled."""
+
+
+def fee_due(eligible: bool, attachment_fee: Decimal, attached_on: object, as_of: object) -> Decimal:
+    """The attachment fee a run counts: an eligible family's, once it is attached by `as_of`.
+
+    A decision made before the family's attachment (a council's export run to an earlier date)
+    still states the fee its attachment will earn, but none is due yet. Dates are
+    `datetime.date` or ISO text, as long as both are the same.
+
+    >>> from datetime import date
+    >>> fee = Decimal("2400.00")
+    >>> [str(fee_due(True, fee, date(2013, 5, 1), d)) for d in (date(2013, 4, 30), date(2013, 5, 1))]
+    ['0.00', '2400.00']
+    """
+    if eligible and attached_on <= as_of:  # type: ignore[operator]
+        return attachment_fee
+    return ZERO
 
 
 @dataclass(frozen=True, slots=True)
 class CouncilTotals:
     """One council's (or the whole run's) counts and money; `total` = fees + results payments.
 
-    Attachment fees count for eligible families only (an ineligible family earns no fee).
+    Attachment fees count for eligible families attached by the as-of date only (an ineligible
+    family earns no fee, and one attached later has not earned it yet: `fee_due`).
 
     >>> from decimal import Decimal
     >>> row = CouncilTotals(2, 0, 1, Decimal("6400.00"), Decimal("800.00"))
@@ -102,21 +120,25 @@ class Totals:
         """Count one decision under its council."""
         self.add_amounts(
             decision.local_authority,
-            decision.attachment_fee if decision.eligible else ZERO,
+            fee_due(
+                decision.eligible, decision.attachment_fee, decision.attached_on, decision.as_of
+            ),
             (r.amount for r in decision.results.values()),
         )
 
     def add_json(self, text: str) -> None:
         """Count one decision given as its JSON text (as ``pbr evaluate --format json`` writes)."""
         data = json.loads(text)
-        fee = Decimal(data["attachment_fee"]) if data["eligible"] else ZERO
+        fee = fee_due(
+            data["eligible"], Decimal(data["attachment_fee"]), data["attached_on"], data["as_of"]
+        )
         amounts = (Decimal(r["amount"]) for r in data["results"].values())
         self.add_amounts(data["local_authority"], fee, amounts)
 
     def add_amounts(
         self, local_authority: str | None, attachment_fee: Decimal, amounts: Iterable[Decimal]
     ) -> None:
-        """Count one evaluated family: its council, its fee (zero if ineligible), its results."""
+        """Count one evaluated family: its council, its fee (`fee_due`), its results."""
         paid = 0
         payments = ZERO
         for amount in amounts:
