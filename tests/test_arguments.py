@@ -124,3 +124,31 @@ def test_a_plan_file_name_to_a_phase_one_family_is_still_named() -> None:
     # phase one never reads a plan: the wrong type is named all the same, not ignored
     with pytest.raises(TypeError, match="plan must be"):
         pbr.evaluate(FAMILY, as_of=AS_OF, plan=wrong(Path("plan.yaml")))
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize(
+    ("records", "hint"),
+    [
+        ("families.jsonl", "pbr.read_records"),
+        (b"{}", "pbr.read_records"),
+        (Path("families.jsonl"), "pbr.read_records"),
+        ({"family_id": "F1"}, r"\[record\]"),
+        (5, "got int 5"),
+    ],
+)
+def test_records_that_are_one_text_path_or_record_are_refused(
+    batch: Callable[..., Any], records: object, hint: str
+) -> None:
+    # iterated, a file's name gives a "record" a character and a dict one a key: all rejected
+    with pytest.raises(TypeError, match=hint):
+        batch(records, as_of=AS_OF)
+
+
+def test_a_data_frame_is_refused_and_its_column_taken() -> None:
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"record": [FAMILY.model_dump_json()]})
+    with pytest.raises(TypeError, match=r"frame\['record'\]"):
+        pbr.evaluate_many(frame, as_of=AS_OF)
+    (decision,) = pbr.evaluate_many(frame["record"], as_of=AS_OF)
+    assert isinstance(decision, pbr.Decision)

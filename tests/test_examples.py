@@ -39,6 +39,8 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
         {"employment_after_crime": "exclusive"},
         ("EX-002", "EX-045", "EX-050", "EX-051", "EX-052", "EX-059"),
     ),
+    # only a date before a family's attachment raises it: EX-004 is attached on 1 April 2014
+    "EVALUATED_BEFORE_ATTACHMENT": (date(2012, 6, 30), {}, ("EX-004",)),
 }
 
 UNSOUND_RECORD_CODES = frozenset({"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP"})

@@ -8,7 +8,7 @@ year or an operator changes a decision.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import pydantic
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 import pbr
@@ -1461,3 +1463,26 @@ def test_under_exclusive_an_employment_cut_is_the_cap_not_a_top_up() -> None:
     d = evaluate(fam, "2013-10-31", rules)
     assert d.results[CE].amount == Decimal("700.00")
     assert codes(d, CE)[-1] == "CAP_REACHED"
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_a_decision_a_day_before_attachment_warns_and_on_the_day_does_not(
+    data: st.DataObject,
+) -> None:
+    from pbr.testing import PROGRAMMES, family_records
+    from pbr.totals import fee_due
+
+    record = data.draw(st.sampled_from(PROGRAMMES).flatmap(family_records))
+    family = pbr.Family.model_validate(record)
+    on_the_day = pbr.evaluate(family, as_of=family.attached_on)
+    assert "EVALUATED_BEFORE_ATTACHMENT" not in [w.code for w in on_the_day.warnings]
+    assume(family.attached_on > date(2012, 4, 1))  # the first day pbr evaluates: none before
+    day_before = family.attached_on - timedelta(days=1)
+    early = pbr.evaluate(family, as_of=day_before)
+    (warning,) = [w for w in early.warnings if w.code == "EVALUATED_BEFORE_ATTACHMENT"]
+    assert warning.compared["as_of"] == day_before.isoformat()
+    assert warning.compared["attachment_fee"] == f"{early.attachment_fee:.2f}"
+    assert warning.source  # the attachment fee's own sources
+    assert early.payable == 0
+    assert fee_due(early.eligible, early.attachment_fee, early.attached_on, early.as_of) == 0

@@ -236,6 +236,39 @@ def test_to_pandas_keeps_money_exact() -> None:
     assert frame["amount"].iloc[:12].map(type).eq(Decimal).all()
 
 
+def test_to_pandas_gives_numbers_dates_and_flags_an_analyst_can_use() -> None:
+    from pbr.cli import main
+    from pbr.forecast._extras import pandas
+
+    pd = pandas()
+    records = [*pbr.read_records(EXAMPLES / "families.jsonl"), '{"family_id": "BAD"}']
+    frame = pbr.to_pandas(pbr.evaluate_many(records, as_of=date(2015, 3, 31)))
+    decided = frame[frame["status"] != "rejected"]
+    assert str(frame["eligible"].dtype) == "boolean"
+    assert decided["eligible"].sum() == 171  # of 180 rows: a string "false" would count too
+    for column in ("as_of", "attached_on", "earliest_date"):
+        assert pd.api.types.is_datetime64_any_dtype(frame[column]), column
+    assert frame["earliest_date"].isna().any()  # none yet: NaT, not ""
+    for column in ("amount_pence", "attachment_fee_pence", "fee_due_pence", "payable_pence"):
+        assert str(frame[column].dtype) == "Int64", column
+    assert (decided["amount"] * 100).astype(int).tolist() == decided["amount_pence"].tolist()
+    # results sum as they are; the family's money once a family; both are the CLI's totals
+    families = decided.drop_duplicates("family_id")
+    assert decided["amount_pence"].sum() == families["payable_pence"].sum() == 5_240_000
+    assert families["fee_due_pence"].sum() == 13_840_000  # ineligible families' fees not counted
+    rejected = frame.iloc[-1]
+    assert (rejected["source"], rejected["rejection"]) == (
+        "<input>",
+        "attached_on: missing; members: missing",
+    )
+    assert main(["evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31"]) == 0
+
+
+def test_to_pandas_refuses_what_is_not_a_decision() -> None:
+    with pytest.raises(TypeError, match="evaluate first"):
+        pbr.to_pandas(example_families()[:1])  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_json_path_matches_the_decisions(workers: int, plain: list[str]) -> None:
     from pbr.batch import Evaluated, evaluate_many_json

@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
     from pbr.rules import RuleSet
 
-__all__ = ["check_family", "check_interpretations", "check_plan", "check_plans", "check_rules"]
+__all__ = [
+    "check_family",
+    "check_interpretations",
+    "check_plan",
+    "check_plans",
+    "check_records",
+    "check_rules",
+]
 
 
 def _is(value: object, module: str, name: str) -> bool:
@@ -47,6 +54,33 @@ def check_family(family: object) -> None:
         else ""
     )
     raise TypeError(f"expected a pbr.Family, got {_shown(family)}{hint}")
+
+
+def check_records(records: object) -> None:
+    """Raise TypeError unless `records` is an iterable of records, not one text, path or table.
+
+    A file's name or text would be read character by character, and a DataFrame by its column
+    names: each a "record" that is then rejected.
+
+    >>> check_records("families.jsonl")
+    Traceback (most recent call last):
+    ...
+    TypeError: records must be an iterable of records (Family objects, dicts or JSON texts), got str 'families.jsonl'; read a file with pbr.read_records(path)
+    """
+    if isinstance(records, str | bytes | bytearray | os.PathLike):
+        hint = "; read a file with pbr.read_records(path)"
+    elif isinstance(records, Mapping):
+        hint = "; one record goes in a list: [record]"
+    elif type(records).__module__.startswith("pandas") and hasattr(records, "columns"):
+        hint = "; pass one column of JSON texts or dicts, e.g. frame['record']"
+    elif not hasattr(records, "__iter__"):
+        hint = ""
+    else:
+        return
+    raise TypeError(
+        "records must be an iterable of records (Family objects, dicts or JSON texts), "
+        f"got {_shown(records)}{hint}"
+    )
 
 
 def check_rules(rules: object) -> None:

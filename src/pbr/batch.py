@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
+from pbr._arguments import check_records
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr.errors import OutsideProgramme
@@ -156,6 +157,7 @@ def evaluate_many(
     """
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = max_record_bytes
+    check_records(records)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
 
@@ -254,6 +256,7 @@ def evaluate_many_json(
     job = _checked_job(as_of, None, plans, interpretations, source)
     job.render = render
     job.max_record_bytes = max_record_bytes
+    check_records(records)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 

@@ -55,7 +55,9 @@ class _SerialisedByKind:
 
 
 Compared = Annotated[dict[str, str | int | bool | None], _SerialisedByKind]
-"""The numbers, dates and flags a reason compared (dates and money as ISO / decimal strings)."""
+"""The numbers, dates and flags a reason compared: counts as integers; dates, money and any
+number that can be fractional (a baseline scaled to a period, a rate) as ISO / decimal strings,
+so that they stay exact (``"baseline": "2"`` beside ``"recent": 0``)."""
 
 if TYPE_CHECKING:
     RESULT_KINDS_BY_PROGRAMME: dict[str, tuple[ResultKind, ...]]

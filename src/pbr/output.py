@@ -773,24 +773,49 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
     return n
 
 
+MONEY_COLUMNS = ("attachment_fee", "amount", "rate", "payable", "paid_to_date")
+"""The long table's money columns: `Decimal` in `to_pandas`, each with a ``_pence`` twin."""
+FAMILY_MONEY = ("attachment_fee", "payable", "paid_to_date", "fee_due")
+"""Money of the family, not of the result: repeated on each of the family's result rows."""
+FRAME_COLUMNS = (
+    *RESULT_COLUMNS,
+    *(f"{name}_pence" for name in MONEY_COLUMNS),
+    "fee_due_pence",
+    "source",
+    "line",
+    "rejection",
+)
+"""The columns of `to_pandas`' frame, in order."""
+
+
 def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     """A pandas DataFrame with one row per family and result (``pip install "pbr-claims[pandas]"``).
 
-    Money columns hold `Decimal` values, exact to the penny. A `Rejection` becomes one row with
-    status ``rejected`` and its error types as reason codes, so nothing is dropped.
+    The columns of the long CSV (`RESULT_COLUMNS`), typed for analysis: `eligible` is boolean,
+    `as_of`, `attached_on` and `earliest_date` are dates (``datetime64``, NaT when none), and
+    money is exact twice over: `Decimal` in the CSV's columns and whole pence (``Int64``) in
+    their ``_pence`` twins, which sum and plot. `fee_due_pence` is the attachment fee a run
+    counts (an eligible family's, once attached by the as-of date: `pbr.totals.fee_due`).
+
+    `attachment_fee`, `payable`, `paid_to_date` and `fee_due` belong to the family and are
+    repeated on each of its result rows: sum them over ``frame.drop_duplicates("family_id")``;
+    `amount` and `rate` belong to the row's result and sum as they are. A `Rejection` becomes one
+    row with status ``rejected``, its error types as reason codes, its `source` and `line`, and
+    each error as ``field = value: why`` in `rejection`, so nothing is dropped.
 
     >>> import pbr
     >>> from datetime import date
     >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
-    >>> frame.shape, frame.loc[0, "result"]
-    ((3, 17), 'crime_asb_education')
+    >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
+    ((3, 26), 'crime_asb_education', 'boolean')
     """
     from decimal import Decimal
 
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
+    from pbr.totals import fee_due
 
     rows: list[dict[str, Any]] = []
     for decision in decisions:
@@ -800,12 +825,35 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
                     "family_id": decision.family_id,
                     "status": "rejected",
                     "reason_codes": " ".join(e.type for e in decision.errors),
+                    "source": decision.source,
+                    "line": decision.line,
+                    "rejection": "; ".join(e.describe() for e in decision.errors),
                 }
             )
             continue
+        if not hasattr(decision, "results"):
+            raise TypeError(
+                f"to_pandas takes decisions (and rejections), got {type(decision).__name__}; "
+                "evaluate first: pbr.to_pandas(pbr.evaluate_many(records, as_of=...))"
+            )
+        due = fee_due(
+            decision.eligible, decision.attachment_fee, decision.attached_on, decision.as_of
+        )
         for row in result_rows(decision):
             typed: dict[str, Any] = dict(row)
-            for key in ("attachment_fee", "amount", "rate", "payable", "paid_to_date"):
+            for key in MONEY_COLUMNS:
                 typed[key] = Decimal(row[key])
+                typed[f"{key}_pence"] = int(typed[key] * 100)
+            typed["fee_due_pence"] = int(due * 100)
+            typed["eligible"] = row["eligible"] == "true"
+            typed["local_authority"] = decision.local_authority  # none: missing, not ""
+            typed["earliest_date"] = row["earliest_date"] or None
             rows.append(typed)
-    return pandas().DataFrame(rows, columns=list(RESULT_COLUMNS))
+    pd = pandas()
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["eligible"] = frame["eligible"].astype("boolean")
+    for column in ("as_of", "attached_on", "earliest_date"):
+        frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
+    for column in (*(f"{name}_pence" for name in MONEY_COLUMNS), "fee_due_pence", "line"):
+        frame[column] = frame[column].astype("Int64")
+    return frame

@@ -66,6 +66,7 @@ ReasonCode = Literal[
     "EXCLUSIVE_ROUTE_TAKEN",
     "RESULT_PAID_MORE_THAN_ONCE",
     "PAID_OVER_CAP",
+    "EVALUATED_BEFORE_ATTACHMENT",
     # phase two and Supporting Families (tf-rules §2, §3)
     "PROBLEMS_AT_ENTRY",
     "TOO_FEW_PROBLEMS_AT_ENTRY",
@@ -162,6 +163,9 @@ REASON_CODES: dict[str, str] = {
     "(under two claims); nothing is paid twice, so one payment is to be recovered.",
     "PAID_OVER_CAP": "Warning: the payments the record lists total more than the per-family "
     "cap; the difference is to be recovered.",
+    "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
+    "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
+    "evidence stands at attachment.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "

@@ -1,8 +1,9 @@
 """Freeze the differential reference: a corpus of families and today's decision for each.
 
-``python tests/reference/make_reference.py``: draws families of every programme from
-`pbr.testing.family_records` (derandomised, so the corpus is the same every time) plus the
-examples, writes them to ``families.jsonl``, and writes to ``decisions.json`` a short SHA-256
+``python tests/reference/make_reference.py [--new-corpus]``: keeps the frozen families of
+``families.jsonl`` (with ``--new-corpus``, or when there is none, draws families of every
+programme from `pbr.testing.family_records`, derandomised, plus the examples, and writes them
+there: a change to the strategies draws other families), and writes to ``decisions.json`` a short SHA-256
 of every decision's JSON at three dates under every interpretation of every programme. Run it
 only when a decision is meant to change (and say so in the changelog): the test
 (tests/test_differential.py) holds every faster path to these bytes.
@@ -91,9 +92,22 @@ def corpus() -> list[bytes]:
     return lines
 
 
-def main() -> None:
-    lines = corpus()
-    (HERE / "families.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--new-corpus",
+        action="store_true",
+        help="draw the families again (a change to pbr.testing's strategies draws others)",
+    )
+    args = parser.parse_args(argv)
+    path = HERE / "families.jsonl"
+    if args.new_corpus or not path.exists():
+        lines = corpus()
+        path.write_bytes(b"".join(line + b"\n" for line in lines))
+    else:  # the frozen corpus: only the decisions are made again
+        lines = [line for line in path.read_bytes().splitlines() if line.strip()]
     table = {
         f"{when} {json.dumps(choice, sort_keys=True)}": reference(
             lines, date.fromisoformat(when), choice

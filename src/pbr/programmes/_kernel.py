@@ -172,6 +172,27 @@ def account(
     return Account(year, fee, cap, made)
 
 
+def before_attachment(
+    attached_on: date, as_of: date, year: FinancialYear, fee: Decimal, rules: RuleSet
+) -> Reason:
+    """The warning on a decision dated before the family's attachment: nothing is due yet.
+
+    The decision still says what the family's attachment will earn and whether it is eligible
+    (judged on the evidence at attachment), so that a run to an earlier date reads plainly.
+    """
+    return reason(
+        "EVALUATED_BEFORE_ATTACHMENT",
+        "payment.attachment_fee",
+        rules,
+        f"as of {as_of} is before attachment on {attached_on}: nothing is due yet, not even the "
+        f"attachment fee of {fee}",
+        source=rules.parameter("attachment_fee", year).source_text,
+        as_of=as_of,
+        attached_on=attached_on,
+        attachment_fee=fee,
+    )
+
+
 def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
     """Warnings for payments made that break the rules: a result paid twice, the cap passed.
 
@@ -275,6 +296,8 @@ def decide(
     books = account(family, as_of, year, fee, rules.amount("cap", year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules))
+    if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
+        warnings = (*warnings, before_attachment(family.attached_on, as_of, year, fee, rules))
     ident = programme.identify(family, rules)
     if ident.eligible:
         verdicts = programme.results(family, as_of, rules, plan, ident)
