@@ -328,3 +328,16 @@ def test_a_rejection_line_writes_out_what_a_terminal_would_act_on() -> None:
     assert all(line.isprintable() for line in lines)
     assert "zz\\n\\x1b[2J = 1" in lines[0]
     assert lines[0].startswith("in\\x1b]0;x\\x07.jsonl (record 1)")
+
+
+def test_an_unknown_problem_is_one_error_at_its_field() -> None:
+    from pbr.io import parse_family
+
+    text = json.dumps(record(programme="tf-phase-2", problems_at_entry=[{"problem": "nonsense"}]))
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    # one error at the field: not one per programme's list, under pydantic's union tags
+    assert [(e.loc, e.type) for e in rejection.errors] == [
+        ("problems_at_entry.0.problem", "literal_error")
+    ]
+    assert "'financial_stability'" in rejection.errors[0].message

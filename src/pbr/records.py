@@ -258,7 +258,7 @@ class EntryProblem(_Event):
     EntryProblem(problem='health', identified_on=None, evidence='GP')
     """
 
-    problem: PhaseTwoProblem | FamilyNeed
+    problem: Literal[PhaseTwoProblem, FamilyNeed]
     """A phase-two problem or a Supporting Families need."""
     identified_on: IsoDate | None = None
     """When it was identified; not after attachment."""
