@@ -662,3 +662,32 @@ def test_the_actual_over_claim_is_the_reconciliations_on_any_file(
         check = checked[x.item_id]
         assert x.audited == check.verified + check.under_claimed
         assert x.over_claim == check.over_claimed
+
+
+def test_a_workbook_is_the_same_bytes_whenever_it_is_written(tmp_path: Path) -> None:
+    import zipfile
+
+    from pbr._xlsx import FIXED_TIME
+    from pbr.output import write_decisions
+    from pbr.tables import read_tables, write_tables
+
+    claims = [fee("C1", "F1", row=2), fee("C2", "X2", row=3)]
+    result = verify(claims, [phase_one("F1")])
+    family = phase_one("F1")
+    decisions = [pbr.evaluate(family, as_of=date(2015, 3, 31))]
+
+    def books(folder: Path) -> list[Path]:
+        folder.mkdir()
+        write_report(result, folder / "r.xlsx")
+        write_decisions(decisions, folder / "d.xlsx")
+        write_tables([family], folder / "t.xlsx")
+        return [folder / name for name in ("r.xlsx", "d.xlsx", "t.xlsx")]
+
+    first, again = books(tmp_path / "a"), books(tmp_path / "b")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
+    for path in first:  # no part of it says when it was written: the clock cannot change it
+        with zipfile.ZipFile(path) as book:
+            assert {i.date_time for i in book.infolist()} == {(1980, 1, 1, 0, 0, 0)}, path
+            core = book.read("docProps/core.xml").decode()
+            assert core.count(FIXED_TIME) == 2, (path, core)
+    assert list(read_tables(first[2]).families()) == [family]

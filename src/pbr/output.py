@@ -747,6 +747,8 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
             from openpyxl import Workbook
         except ImportError as exc:
             raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
+        from pbr._xlsx import saved
+
         book = Workbook(write_only=True)
         sheet = book.create_sheet("results")
         sheet.append(list(RESULT_COLUMNS))
@@ -754,10 +756,9 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
             for row in result_rows(decision):
                 sheet.append([neutralise(row[c]) for c in RESULT_COLUMNS])
             n += 1
-        buffer = io.BytesIO()
-        book.save(buffer)
+        data = saved(book)
         with atomic_writer(path, "wb") as handle:
-            handle.write(buffer.getvalue())
+            handle.write(data)
         return n
     with atomic_writer(path) as handle:
         if fmt == "csv":

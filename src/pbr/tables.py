@@ -828,10 +828,15 @@ def _with_sizes(book: io.BytesIO, sizes: list[tuple[int, int]], out: Any) -> Non
 
     from openpyxl.utils.cell import get_column_letter
 
+    from pbr._xlsx import entry, unstamped
+
     with zipfile.ZipFile(book) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
         for info in source.infolist():
             found = re.fullmatch(r"xl/worksheets/sheet([0-9]+)\.xml", info.filename)
-            with source.open(info) as src, dest.open(info.filename, "w") as copy:
+            if info.filename == "docProps/core.xml":  # its times: fixed, as `pbr._xlsx.saved`
+                dest.writestr(entry(info), unstamped(info.filename, source.read(info)))
+                continue
+            with source.open(info) as src, dest.open(entry(info), "w") as copy:
                 if found and int(found[1]) <= len(sizes):
                     height, width = sizes[int(found[1]) - 1]
                     head = src.read(4096)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -66,9 +65,9 @@ def render(report: Report) -> bytes:
         ([flat.get(c, "") for c in columns] for flat in (*report.all_claims, *report.malformed)),
         False,
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    from pbr._xlsx import saved
+
+    return saved(book)
 
 
 def _value(value: Any) -> Any:

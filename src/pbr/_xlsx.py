@@ -1,0 +1,57 @@
+"""Workbooks written the same way every time: the same content gives the same bytes.
+
+openpyxl stamps a workbook with the time it was made and saved, and its zip entries with the
+time they were written, so two runs of the same report differed in a few bytes and could not be
+compared by hash. `saved` writes a workbook with those times fixed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+__all__ = ["FIXED_TIME", "entry", "saved", "unstamped"]
+
+FIXED_TIME = "1980-01-01T00:00:00Z"
+"""The time every workbook says it was created and modified (the earliest a zip can hold)."""
+_STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def saved(book: Any) -> bytes:
+    """`book` (an openpyxl workbook) as XLSX bytes that depend on its content alone.
+
+    >>> from openpyxl import Workbook
+    >>> def made() -> bytes:
+    ...     book = Workbook(write_only=True)
+    ...     book.create_sheet("a").append([1, "two"])
+    ...     return saved(book)
+    >>> made() == made()
+    True
+    """
+    buffer = io.BytesIO()
+    book.save(buffer)
+    fixed = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            target.writestr(entry(info), unstamped(info.filename, source.read(info)))
+    return fixed.getvalue()
+
+
+def entry(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A zip entry like `info`, dated `FIXED_TIME` and deflated."""
+    fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+    fixed.compress_type = zipfile.ZIP_DEFLATED
+    fixed.external_attr = info.external_attr
+    return fixed
+
+
+def unstamped(name: str, data: bytes) -> bytes:
+    """A workbook part's bytes with its creation and change times set to `FIXED_TIME`."""
+    if name != "docProps/core.xml":
+        return data
+    return _STAMP.sub(rb"\g<1>" + FIXED_TIME.encode() + rb"\g<3>", data)
