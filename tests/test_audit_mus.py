@@ -668,6 +668,7 @@ def test_a_workbook_is_the_same_bytes_whenever_it_is_written(tmp_path: Path) -> 
     import zipfile
 
     from pbr._xlsx import FIXED_TIME
+    from pbr.forecast import allocation
     from pbr.output import write_decisions
     from pbr.tables import read_tables, write_tables
 
@@ -681,7 +682,8 @@ def test_a_workbook_is_the_same_bytes_whenever_it_is_written(tmp_path: Path) -> 
         write_report(result, folder / "r.xlsx")
         write_decisions(decisions, folder / "d.xlsx")
         write_tables([family], folder / "t.xlsx")
-        return [folder / name for name in ("r.xlsx", "d.xlsx", "t.xlsx")]
+        allocation(790).to_excel(folder / "f.xlsx")
+        return [folder / name for name in ("r.xlsx", "d.xlsx", "t.xlsx", "f.xlsx")]
 
     first, again = books(tmp_path / "a"), books(tmp_path / "b")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]

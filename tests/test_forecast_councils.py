@@ -132,7 +132,7 @@ def test_a_bad_councils_file_names_line_council_and_column(
 def test_people_type_numbers_with_commas_and_pounds(tmp_path: Path) -> None:
     path = tmp_path / "typed.csv"
     path.write_text(
-        'council,estimated_families,programme,upfront_grant\n"Kent","2,560",,\n'
+        'council,estimated_families,programme,upfront_grant\n"Kent","2,560",tf-phase-1,\n'
         'North Yorkshire,1000,supporting-families,"£1,081,000"\n',
         encoding="utf-8-sig",
     )

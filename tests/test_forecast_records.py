@@ -102,14 +102,64 @@ def test_funded_families_with_no_quarter_left_are_reported_not_dropped() -> None
     )
 
 
-def test_a_record_of_another_programme_is_an_error_naming_it() -> None:
-    mixed = [
-        f
-        for f in pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
-        if isinstance(f, pbr.Family)
+def test_a_record_of_another_programme_is_rejected_counted_and_the_rest_forecast() -> None:
+    """One record the rules do not cover used to stop the whole forecast (a ValueError)."""
+    items = pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
+    d = from_records(items, as_of=date(2016, 3, 31), alloc=allocation(80))
+    assert d.families_evaluated == 1  # MX-P1-01, the one phase-one family
+    assert [r.family_id for r in d.rejected][:2] == ["MX-P2-01", "MX-P2-02"]
+    assert all(r.errors[0].type == "outside_programme" for r in d.rejected)
+    assert d.rejected[0].errors[0].loc == "programme"  # it names another programme
+    assert d.rejected[1].errors[0].loc == "attached_on"  # no programme: its date is outside
+    assert d.summary()["rejected"] == len(d.rejected) == 9
+    assert d.summary()["records"] == 1
+
+
+def test_from_records_takes_what_read_records_yields_and_keeps_its_rejections(
+    tmp_path: Path,
+) -> None:
+    """The tutorial's `isinstance(f, pbr.Family)` filter dropped rejections without a count."""
+    path = _mixed_file(tmp_path)
+    d = from_records(pbr.read_records(path), as_of=date(2014, 3, 31), alloc=allocation(12))
+    # the reader's rejections keep their line; a family the rules do not cover, its record
+    assert [(r.line, r.record, r.family_id) for r in d.rejected] == [
+        (4, 4, "BAD"),
+        (5, 5, "EX-002"),
+        (None, 6, "BAD-PHASE"),
     ]
-    with pytest.raises(ValueError, match="family 'MX-"):
-        from_records(mixed, as_of=date(2016, 3, 31), alloc=allocation(80))
+    assert d.families_evaluated == 3
+    assert d.summary()["rejected"] == 3
+    # the ten funded families less the three with records are forecast by assumption
+    good = [f for f in pbr.read_records(path) if isinstance(f, pbr.Family)][:3]
+    assert d.total == from_records(good, as_of=date(2014, 3, 31), alloc=allocation(12)).total
+
+
+def _mixed_file(tmp_path: Path) -> Path:
+    """Three good families, then a bad record, a repeated family and one attached too early."""
+    lines = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+    early = json.loads(lines[0]) | {"family_id": "BAD-PHASE", "attached_on": "2011-01-01"}
+    path = tmp_path / "mixed.jsonl"
+    bad = '{"family_id": "BAD", "attached_on": "not a date"}'
+    path.write_text("\n".join([*lines[:3], bad, lines[1], json.dumps(early)]) + "\n")
+    return path
+
+
+def test_more_records_than_funded_families_is_over_the_maximum_not_negative_risk() -> None:
+    """60 records against 8 funded families used to give at risk -£184,470.00 without a word."""
+    families = [
+        f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
+    ]
+    with pytest.warns(UserWarning, match="60 family records against 8 funded families"):
+        d = from_records(families, as_of=date(2015, 3, 31), alloc=allocation(10))
+    assert d.at_risk == Decimal("0.00")
+    assert d.over_maximum == Decimal("184470.00")
+    got = d.secured + d.claimable_now + d.total + d.beyond_horizon
+    assert got + d.at_risk - d.over_maximum == d.maximum  # reconciles to the penny
+    row = d.summary()
+    assert (row["at_risk"], row["over_maximum"]) == (Decimal("0.00"), Decimal("184470.00"))
+    within = from_records(families, as_of=date(2015, 3, 31), alloc=allocation(80))
+    assert within.over_maximum == Decimal("0.00")
+    assert within.summary()["over_maximum"] == Decimal("0.00")
 
 
 def test_records_rows_carry_secured_and_claimable() -> None:
@@ -179,17 +229,58 @@ def test_cli_reports_rejected_records_and_exits_1(tmp_path: Path) -> None:
     assert "Scenario base" in result.stdout
 
 
-def test_cli_other_programme_records_exit_2() -> None:
-    result = cli(
-        "--records",
-        str(EXAMPLES / "mixed-programmes.jsonl"),
-        "--estimated",
-        "80",
-        "--as-of",
-        "2016-03-31",
+def test_cli_other_programme_records_are_reported_with_their_line_and_exit_1() -> None:
+    path = EXAMPLES / "mixed-programmes.jsonl"
+    result = cli("--records", str(path), "--estimated", "80", "--as-of", "2016-03-31")
+    assert result.returncode == 1
+    assert f"{path}:2 (record 2), family 'MX-P2-01': programme = " in result.stderr
+    assert "9 record(s) rejected" in result.stderr
+    assert "records: 1 families evaluated; 9 rejected" in result.stdout
+
+
+def test_cli_forecasts_the_good_records_and_reports_each_bad_line(tmp_path: Path) -> None:
+    """A bad, a repeated and an out-of-programme line used to exit 2 with no table."""
+    path = _mixed_file(tmp_path)
+    result = cli("--records", str(path), "--estimated", "12", "--as-of", "2014-03-31")
+    assert result.returncode == 1
+    for line, family_id in ((4, "BAD"), (5, "EX-002"), (6, "BAD-PHASE")):
+        assert f"{path}:{line} (record {line}), family '{family_id}'" in result.stderr
+    assert "3 record(s) rejected" in result.stderr
+    assert "records: 3 families evaluated; 3 rejected (see stderr)" in result.stdout
+    assert "Scenario base" in result.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli(
+                    "--records",
+                    str(path),
+                    "--estimated",
+                    "12",
+                    "--as-of",
+                    "2014-03-31",
+                    "--format",
+                    "csv",
+                    "--table",
+                    "summary",
+                ).stdout
+            )
+        )
     )
-    assert result.returncode == 2
-    assert "family 'MX-" in result.stderr
+    assert (rows[0]["records"], rows[0]["rejected"]) == ("3", "3")
+
+
+def test_cli_reports_over_the_maximum_and_never_negative_risk() -> None:
+    args = ("--records", str(EXAMPLES / "families.jsonl"), "--estimated", "10")
+    result = cli(*args, "--as-of", "2015-03-31")
+    assert result.returncode == 0, result.stderr
+    assert "-£" not in result.stdout
+    assert "at risk £0.00" in result.stdout
+    assert "over the maximum £184,470.00: 60 family records against 8 funded families" in (
+        result.stdout
+    )
+    assert "pbr: warning: scenario 'base': 60 family records against 8 funded families" in (
+        result.stderr
+    )
 
 
 def test_cli_same_seed_same_output_and_default_seed() -> None:
@@ -221,14 +312,31 @@ def _first_window(met: pbr.Family) -> float:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('probabilities = "x"\nlag_months = {6 = "1"}\n', "probabilities must be a table, got 'x'"),
+        (
+            'name = "x"\nprobabilities = "x"\nlag_months = {6 = "1"}\n',
+            "probabilities must be a table, got 'x'",
+        ),
         ("scenarios = [1, 2]\n", "a scenario must be a table"),
         (
-            '[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\nsix = "1"\n',
+            'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\nsix = "1"\n',
             "lag_months: 'six' must be a whole number",
         ),
-        ('[probabilities]\nprogress_to_work = "1/5"\n', "missing 'lag_months'"),
-        ('[probabilities]\nprogress_to_work = "3/2"\n[lag_months]\n6 = "1"\n', "between 0 and 1"),
+        ('name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n', "missing 'lag_months'"),
+        (
+            'name = "x"\n[probabilities]\nprogress_to_work = "3/2"\n[lag_months]\n6 = "1"\n',
+            "between 0 and 1",
+        ),
+        ('[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1"\n', "missing 'name'"),
+        ('name = ""\nprobabilities = {progress_to_work = 0.2}\nlag_months = {6 = 1}\n', "blank"),
+        (
+            '[[scenario]]\nname = "x"\nprobabilities = {progress_to_work = 0.2}\n'
+            "lag_months = {6 = 1}\n",
+            "unknown top-level table 'scenario' (did you mean 'scenarios'",
+        ),
+        (
+            'name = "x"\nprobabilities = {}\nlag_months = {6 = 1}\n',
+            "probabilities is empty, so the forecast would hold attachment fees only",
+        ),
         (
             'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1/2"\n',
             "add up to 1/2",

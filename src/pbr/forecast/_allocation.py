@@ -229,7 +229,9 @@ def allocation(
     `funded_rounding` interpretation applies). `upfront_grant` is the council's up-front money
     per financial year of the programme (one amount for every year, or a mapping of years to
     amounts), outside the per-family cap: Supporting Families councils had one (North Yorkshire:
-    £1,081,000 a year, tf-rules §3, S41); the amount is the council's, not a rule.
+    £1,081,000 a year, tf-rules §3, S41), and so did phase one's (a co-ordinator, S2, S28) and
+    phase two's (a service transformation grant, S31, S36); the amount is the council's, not a
+    rule.
 
     >>> a = allocation(790)
     >>> [str(y.year) for y in a.years], a.attachment_fees + a.results_potential == a.maximum

@@ -12,6 +12,7 @@ programme's rules is checked when the scenario meets a programme (`pbr.forecast.
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -74,7 +75,7 @@ class Assumptions:
         ranges: Mapping[str, Sequence[object]] | None = None,
         distribution: str = "beta",
     ) -> None:
-        label = str(name)
+        label = scenario_name(name)
 
         def bad(message: str) -> ValueError:
             return ValueError(f"scenario {label!r}: {message}")
@@ -143,7 +144,8 @@ class Assumptions:
         """Build from plain data (a scenario file): exact text or numbers, errors named.
 
         The keys are ``name``, ``probabilities``, ``lag_months`` and optionally ``ranges``
-        (``{kind = [low, high]}``) and ``distribution`` (``"beta"``).
+        (``{kind = [low, high]}``) and ``distribution`` (``"beta"``). Each of the first three is
+        required: a scenario without a name is refused, not called ``'scenario'``.
 
         >>> Assumptions.from_mapping({"name": "x", "probabilities": {"progress_to_work": "1/3"},
         ...     "lag_months": {"six": "1"}})
@@ -155,14 +157,19 @@ class Assumptions:
             raise ValueError(
                 f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
             )
-        name = str(data.get("name", "scenario"))
+        raw = data.get("name")
+        who = f"scenario {raw!r}" if isinstance(raw, str) and raw.strip() else "a scenario"
         allowed = {"name", "probabilities", "lag_months", "ranges", "distribution"}
         unknown = set(data) - allowed
         if unknown:
-            raise ValueError(f"scenario {name!r}: unknown keys {sorted(unknown)}")
-        for key in ("probabilities", "lag_months"):
+            raise ValueError(f"{who}: unknown keys {sorted(unknown)}")
+        for key in ("name", "probabilities", "lag_months"):
             if key not in data:
-                raise ValueError(f"scenario {name!r}: missing {key!r}")
+                raise ValueError(f"{who}: missing {key!r}")
+        try:
+            name = scenario_name(raw)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
         return cls(
             name,
             data["probabilities"],
@@ -186,6 +193,27 @@ class Assumptions:
             data["ranges"] = {k: [str(lo), str(hi)] for k, (lo, hi) in self.ranges.items()}
             data["distribution"] = self.distribution
         return data
+
+
+def scenario_name(name: object) -> str:
+    """A scenario's name: text that is not blank (tables, charts and errors name it).
+
+    A missing name is refused rather than filled in: ``None`` would otherwise become the
+    scenario ``'None'`` and two unnamed scenarios could not be told apart.
+
+    >>> scenario_name(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: a scenario's name must be text such as 'base', got NoneType None
+    """
+    if not isinstance(name, str):
+        raise TypeError(
+            f"a scenario's name must be text such as 'base', got {type(name).__name__} "
+            f"{shown(name)}"
+        )
+    if not name.strip():
+        raise ValueError(f"a scenario's name must not be blank, got {name!r}")
+    return name
 
 
 def _table(value: object, field: str) -> Mapping[Any, Any]:
@@ -270,6 +298,7 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     if not text.strip():
         raise ValueError(f"{where}: the scenario file is empty (expected {suffix[1:].upper()})")
     data = _parse(text, suffix, where)
+    _check_top_level(data, where)
     items = data.get("scenarios", [data]) if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
@@ -281,6 +310,35 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: scenario names must differ: {names}")
     return found
+
+
+def _check_top_level(data: object, where: str) -> None:
+    """A file's top level is one scenario's keys, or ``scenarios`` (a list), never a mix.
+
+    A misspelt list (``[[scenario]]`` for ``[[scenarios]]``) is said as such, with the name it
+    should have, rather than as an unknown key of a scenario the file does not hold.
+    """
+    if not isinstance(data, dict) or "scenarios" in data:
+        others = sorted(set(data) - {"scenarios"}) if isinstance(data, dict) else []
+        if others:
+            raise ValueError(
+                f"{where}: unknown top-level keys {others} beside 'scenarios' (put each "
+                "scenario's keys in its [[scenarios]] table)"
+            )
+        return
+    keys = {"name", "probabilities", "lag_months", "ranges", "distribution"}
+    if set(data) & keys:
+        return
+    lists = sorted(k for k, v in data.items() if isinstance(v, list))
+    unknown = lists or sorted(data)
+    close = [k for k in unknown if difflib.get_close_matches(str(k), ["scenarios"], cutoff=0.7)]
+    meant = f" (did you mean 'scenarios' for {close[0]!r}?)" if close else ""
+    raise ValueError(
+        f"{where}: unknown top-level {'table' if len(unknown) == 1 else 'tables'} "
+        f"{', '.join(repr(k) for k in unknown)}{meant}: a scenario file holds one scenario (name, "
+        "probabilities, lag_months) or a list of them under 'scenarios' ([[scenarios]] in "
+        'TOML, {"scenarios": [...]} in JSON)'
+    )
 
 
 SCENARIO_SUFFIXES = (".toml", ".json")

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -73,7 +74,7 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument(
         "--runs", type=int, default=0, help="Monte Carlo runs (default none; not with --records)"
     )
-    fc.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    fc.add_argument("--seed", type=int, help="with --runs: the Monte Carlo seed (default 0)")
     fc.add_argument(
         "--sensitivity",
         action="store_true",
@@ -122,10 +123,14 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         )
         scenarios = load_scenarios(args.scenario) if args.scenario else None
         rejected = 0
-        if args.records is not None:
-            result, rejected = _from_records(args, scenarios)
-        else:
-            result = _by_assumption(args, scenarios)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if args.records is not None:
+                result, rejected = _from_records(args, scenarios)
+            else:
+                result = _by_assumption(args, scenarios)
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            print(f"pbr: warning: {printable(message)}", file=sys.stderr)
         sensitivities = _sensitivities(result) if args.sensitivity else []
         _emit(result, sensitivities, fmt, args, out)
         if args.plot:
@@ -166,7 +171,9 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return "with --councils give each council's programme and upfront_grant in the file"
     if args.families and len(set(args.families)) != len(args.families):
         return f"--families given twice with the same number: {args.families}"
-    if args.runs < 0 or args.seed < 0:
+    if args.seed is not None and not args.runs:
+        return "--seed seeds the Monte Carlo: give --runs N too (without runs it does nothing)"
+    if args.runs < 0 or (args.seed or 0) < 0:
         return f"--runs and --seed must be 0 or more (got {args.runs} and {args.seed})"
     from pbr.forecast._drawdown import MAX_RUNS
 
@@ -201,32 +208,33 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                 for n in args.families
             )
         )
-    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed)
+    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed or 0)
 
 
 def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
+    """Forecast from a records file: each rejection reported with its line, the rest forecast.
+
+    A record the reader rejects, a family given twice, or a family the programme's rules do not
+    cover is reported on stderr (file:line, family, field, why), as ``pbr evaluate`` does, and
+    the forecast goes on; the count is returned for the exit status.
+    """
     from pbr import forecast
-    from pbr.io import read_records
-    from pbr.records import Family
+    from pbr.forecast._drawdown import records_forecast
+    from pbr.io import read_numbered
 
     alloc = forecast.allocation(
         args.estimated, programme=args.programme, upfront_grant=args.upfront_grant
     )
-    families, rejected = [], 0
-    for item in read_records(args.records):
-        if isinstance(item, Family):
-            families.append(item)
-        else:
-            rejected += 1
-            print(item.describe(), file=sys.stderr)
+    numbered = [(line, record, item) for line, record, item in read_numbered(args.records)]
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
-    comparison = forecast.Comparison(
-        tuple(
-            forecast.from_records(families, as_of=args.as_of, alloc=alloc, assumptions=s)
-            for s in chosen
-        )
+    drawdowns = tuple(
+        records_forecast(numbered, args.records, as_of=args.as_of, alloc=alloc, assumptions=s)
+        for s in chosen
     )
-    return comparison, rejected
+    rejected = drawdowns[0].rejected
+    for rejection in rejected:
+        print(rejection.describe(), file=sys.stderr)
+    return forecast.Comparison(drawdowns), len(rejected)
 
 
 def _sensitivities(result: Any) -> list[Any]:
@@ -335,6 +343,8 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
             f"{format_gbp(d.claimable_now)}\n"
         )
+        rejected = f"; {len(d.rejected):,} rejected (see stderr)" if d.rejected else ""
+        out.write(f"  records: {d.families_evaluated:,} families evaluated{rejected}\n")
     risk = d.as_of is None
     head = f"  {'year':8} {'max by attach':>15}"
     head += f" {'max by claim':>15}" if risk else ""
@@ -358,6 +368,12 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"  forecast {format_gbp(d.total)}; beyond the last claim window "
         f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
     )
+    if d.over_maximum:
+        funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+        out.write(
+            f"  over the maximum {format_gbp(d.over_maximum)}: {d.families_evaluated:,} family "
+            f"records against {funded:,} funded families\n"
+        )
     if d.not_attached:
         out.write(
             f"  {d.not_attached:,} funded families have no record and no quarter left to "

@@ -1,9 +1,10 @@
 """Many councils at once: allocations from a table of councils, side by side.
 
 The table (a CSV file, a DataFrame or rows of mappings) has a row per council with the columns
-``council`` and ``estimated_families``, and optionally ``programme`` (default ``tf-phase-1``)
-and ``upfront_grant`` (the council's up-front money per financial year of the programme, such
-as a Supporting Families grant; blank for none). Any other column, a column given twice, a
+``council`` and ``estimated_families``, and optionally ``programme`` (without the column,
+``tf-phase-1``; with it, every row gives one: an empty cell is an error) and ``upfront_grant``
+(the council's up-front money per financial year of the programme, such as a Supporting
+Families grant; blank for none). Any other column, a column given twice, a
 repeated council (names compared ignoring case and surrounding spaces) or a bad value is an error
 naming the file, the line, the council and the column.
 """
@@ -202,7 +203,7 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     where = f"{where} (council {name!r})"
     if _blank(cells.get("estimated_families")):
         raise ValueError(f"{where}: estimated_families: a number is required")
-    programme = _text(cells.get("programme")) or default_programme()
+    programme = _programme(cells, where)
     grant = None if _blank(cells.get("upfront_grant")) else cells["upfront_grant"]
     try:
         return allocation(
@@ -213,6 +214,22 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
         )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+
+
+def _programme(cells: Mapping[str, object], where: str) -> str:
+    """The row's programme: the default only when the table has no ``programme`` column.
+
+    A blank cell in a ``programme`` column (an empty CSV cell, None or NaN in a DataFrame) is
+    refused: in a table of several programmes it would quietly make the council phase one.
+    """
+    if "programme" not in cells:
+        return default_programme()
+    if _blank(cells["programme"]):
+        raise ValueError(
+            f"{where}: programme: the cell is empty; give the council's programme (such as "
+            f"{default_programme()}), or leave the whole column out for {default_programme()}"
+        )
+    return _text(cells["programme"])
 
 
 def _table(found: list[tuple[str, Allocation]], source: str) -> AllocationTable:

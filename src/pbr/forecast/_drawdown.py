@@ -23,17 +23,29 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._arguments import (
+    checked_allocation,
+    checked_records,
+    checked_scenario,
+    checked_scenarios,
+)
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
 from pbr.money import ZERO, round_to_penny
-from pbr.periods import FinancialYear, add_months, financial_year_of
+from pbr.periods import FinancialYear, add_months, check_as_of, financial_year_of
 from pbr.rules import RuleSet
+
+if TYPE_CHECKING:
+    from pbr._rejection import Rejection
+    from pbr.decisions import Decision
+    from pbr.plans import OutcomePlan
+    from pbr.records import Family
 
 __all__ = [
     "ClaimCalendar",
@@ -189,6 +201,10 @@ class Drawdown:
     """What is forecast beyond the last claim window, by column (fees, each result, grant)."""
     assumptions: Assumptions | None = None
     """The scenario forecast."""
+    families_evaluated: int = 0
+    """Family records evaluated, for a forecast from records (rejected records not counted)."""
+    rejected: tuple[Rejection, ...] = ()
+    """The records a forecast from records could not use: each says where it is and why."""
 
     @property
     def council(self) -> str | None:
@@ -232,18 +248,38 @@ class Drawdown:
         return self.total
 
     @property
+    def _room(self) -> Decimal:
+        """The maximum less everything secured, claimable now, forecast and beyond the horizon."""
+        return self.maximum - self.secured - self.claimable_now - self.total - self.beyond_horizon
+
+    @property
     def at_risk(self) -> Decimal:
         """The maximum less everything secured, claimable now, forecast and beyond the horizon.
 
         For a forecast by assumption it is the results the scenario's families do not earn;
-        for a forecast from records it also holds what was not claimed in time (negative when
-        the records claim more than the allocation's maximum).
+        for a forecast from records it also holds what was not claimed in time. It is never
+        negative: when records bring more than the maximum (more families worked with than
+        funded) it is zero and the excess is `over_maximum`.
 
         >>> from pbr.forecast import allocation
         >>> drawdown(allocation(790)).at_risk  # the results the base scenario does not earn
         Decimal('447440.00')
         """
-        return self.maximum - self.secured - self.claimable_now - self.total - self.beyond_horizon
+        return max(self._room, ZERO)
+
+    @property
+    def over_maximum(self) -> Decimal:
+        """What secured, claimable now, forecast and beyond come to above the maximum (or zero).
+
+        Only a forecast from records can pass the maximum: a council may work with more
+        families than the allocation funds. Then maximum + over the maximum = secured +
+        claimable now + forecast + beyond (at risk is zero), to the penny.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).over_maximum
+        Decimal('0.00')
+        """
+        return max(-self._room, ZERO)
 
     @property
     def band_meaning(self) -> str:
@@ -280,7 +316,9 @@ class Drawdown:
     def summary(self) -> dict[str, Any]:
         """Maximum, secured, claimable now, forecast, beyond the horizon, at risk and the band.
 
-        The money adds up: maximum = secured + claimable now + forecast + beyond + at risk.
+        The money adds up: maximum + over the maximum = secured + claimable now + forecast +
+        beyond + at risk. A forecast from records adds ``over_maximum``, the family records
+        evaluated (``records``) and the number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
         >>> row = drawdown(allocation(6)).summary()
@@ -296,6 +334,15 @@ class Drawdown:
             "forecast": self.total,
             "beyond_horizon": self.beyond_horizon,
             RISK: self.at_risk,
+            **(
+                {
+                    "over_maximum": self.over_maximum,
+                    "records": self.families_evaluated,
+                    "rejected": len(self.rejected),
+                }
+                if self.as_of is not None
+                else {}
+            ),
             "not_attached": self.not_attached,
             **self._band(self.windows[-1] if self.windows else None),
         }
@@ -532,6 +579,25 @@ def _quarter_day(year: FinancialYear, quarter: int) -> date:
     return add_months(date(year.start_year, 5, 15), 3 * quarter)
 
 
+def check_expects_results(assumptions: Assumptions) -> None:
+    """A scenario to forecast names at least one result (an empty one would forecast fees only).
+
+    ``probabilities = {}`` is far more often a slip (a table left empty, a key misspelt) than a
+    forecast of no results at all; that is said explicitly, with a probability of 0.
+
+    >>> check_expects_results(Assumptions("fees", {}, {6: 1}))
+    Traceback (most recent call last):
+    ...
+    ValueError: scenario 'fees': probabilities is empty, so the forecast would hold attachment fees only; to forecast no results, say so with a probability of 0 for a result (e.g. {'crime_asb_education': 0})
+    """
+    if not assumptions.probabilities:
+        raise ValueError(
+            f"scenario {assumptions.name!r}: probabilities is empty, so the forecast would hold "
+            "attachment fees only; to forecast no results, say so with a probability of 0 for "
+            "a result (e.g. {'crime_asb_education': 0})"
+        )
+
+
 def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
     """The scenario fits the programme: its results, their sum within the share, its lags."""
     name = assumptions.name
@@ -590,15 +656,21 @@ def drawdown(
     expects is refused (crime/ASB/education: 6 months; continuous employment: 13 weeks, so at
     least 4 whole months).
 
+    `alloc` must be an `Allocation` (`pbr.forecast.allocation`) and `assumptions` an
+    `Assumptions` (`pbr.forecast.load_scenarios` reads them from a file); anything else is a
+    `TypeError` saying so.
+
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790))
     >>> d.total + d.beyond_horizon <= d.maximum, d.windows[0].claim_date
     (True, datetime.date(2012, 6, 30))
     """
+    alloc = checked_allocation(alloc)
+    assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
+    check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     check_band(band)
     if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= MAX_RUNS:
@@ -809,16 +881,29 @@ def from_records(
 ) -> Drawdown:
     """Forecast from actual records: what is paid, what is claimable now, and what is to come.
 
+    `records` holds `pbr.Family` records, or what `pbr.read_records` yields (a `Family` or a
+    `pbr.Rejection` per record), so ``from_records(pbr.read_records(path), ...)`` reads a file.
     Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (the allocation's
-    programme; a record of another programme is an error naming it). Its payments made by
-    `as_of` are **secured**. For an eligible family attached by `as_of`, its payable results and
-    its unpaid attachment fee are **claimable now**; an eligible family attached after `as_of`
-    has its fee **forecast** in the first window on or after its attachment. Results not yet
-    met are **forecast** at the scenario's probability, from the later of their earliest date
-    and the lags (never before the day after `as_of`), within the family's room under the cap.
-    Funded families with no record are forecast by assumption in the allocation's quarters after
-    `as_of`; when none is left, they are counted in `not_attached`. An up-front grant is counted
-    as secured for the financial years begun by `as_of` and forecast for later years.
+    programme). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
+    reader, or a family the rules do not cover (another programme, or attached outside its
+    dates). The rejections are kept in `Drawdown.rejected` (each names its record, family and
+    why; its file and line when read from a file) and counted in the summary's ``rejected``;
+    the funded families they leave free are forecast by assumption, as families with no record.
+
+    Its payments made by `as_of` are **secured**. For an eligible family attached by `as_of`,
+    its payable results and its unpaid attachment fee are **claimable now**; an eligible family
+    attached after `as_of` has its fee **forecast** in the first window on or after its
+    attachment. Results not yet met are **forecast** at the scenario's probability, from the
+    later of their earliest date and the lags (never before the day after `as_of`), within the
+    family's room under the cap. Funded families with no record are forecast by assumption in
+    the allocation's quarters after `as_of`; when none is left, they are counted in
+    `not_attached`. An up-front grant is counted as secured for the financial years begun by
+    `as_of` and forecast for later years.
+
+    More records than funded families can bring more than the allocation's maximum: then at
+    risk is zero, the excess is `Drawdown.over_maximum`, and a `UserWarning` names the numbers.
+    `as_of` must be a `datetime.date`; `alloc`, `assumptions` and `records` of the wrong type
+    are a `TypeError` saying what to pass.
 
     >>> import pbr
     >>> from pbr.forecast import allocation
@@ -828,62 +913,82 @@ def from_records(
     ...     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
     ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
     >>> d = from_records([family], as_of=date(2013, 6, 30), alloc=allocation(6))
-    >>> str(d.secured), str(d.claimable_now)
-    ('0.00', '4000.00')
+    >>> str(d.secured), str(d.claimable_now), d.rejected
+    ('0.00', '4000.00', ())
     """
-    from pbr.engine import evaluate
+    _check_date(as_of)
+    checked_records(records)
+    numbered = ((None, n, item) for n, item in enumerate(records, start=1))
+    return records_forecast(
+        numbered,
+        "<records>",
+        as_of=as_of,
+        alloc=alloc,
+        assumptions=assumptions,
+        rules=rules,
+        calendar=calendar,
+        plan=plan,
+    )
 
+
+def _check_date(as_of: object) -> None:
+    """`as_of` must be a `datetime.date` (text or a `datetime` is a `TypeError` saying so).
+
+    Its type is checked as `pbr.evaluate` checks it, when the call is made; its range is
+    `pbr.evaluate`'s to check for each record (with no record, a date before the programme
+    simply forecasts every family by assumption).
+    """
+    if type(as_of) is not date:
+        check_as_of(as_of)
+
+
+def records_forecast(
+    numbered: Iterable[tuple[int | None, int, Any]],
+    source: str,
+    *,
+    as_of: date,
+    alloc: Allocation,
+    assumptions: Assumptions | None = None,
+    rules: RuleSet | None = None,
+    calendar: ClaimCalendar | None = None,
+    plan: Any = None,
+) -> Drawdown:
+    """`from_records` over ``(line, record number, item)``: rejections then name `source`:line.
+
+    The command line passes `pbr.io.read_numbered`'s lines, so that a family the rules do not
+    cover is reported at its line of the file, as ``pbr evaluate`` reports it.
+    """
+    _check_date(as_of)
+    alloc = checked_allocation(alloc)
+    assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
+    check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
     attached = 0
+    rejected: list[Rejection] = []
     after = date.fromordinal(as_of.toordinal() + 1)
-    for family in records:
-        decision = evaluate(family, as_of=as_of, rules=rules, plan=plan)
+    for line, n, item in numbered:
+        found = _evaluated(item, (source, line, n), as_of, rules, plan)
+        if not isinstance(found, tuple):
+            rejected.append(found)
+            continue
+        family, decision = found
         attached += 1
         secured += decision.paid_to_date
         if not decision.eligible:
             continue
+        fee_due, room = _fee_due_and_room(family, decision, as_of)
         claimable += decision.payable
-        fee_paid = sum(
-            (
-                p.amount
-                for p in family.payments
-                if p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
-            ),
-            ZERO,
-        )
-        fee_due = max(decision.attachment_fee - fee_paid, ZERO)
         if family.attached_on <= as_of:
             claimable += fee_due
         elif fee_due:
             _add(exact, calendar.window_for(family.attached_on), FEES, Fraction(fee_due))
-        room = Fraction(
-            decision.cap
-            - max(decision.attachment_fee, fee_paid)
-            - (decision.paid_to_date - fee_paid)
-            - decision.payable
-        )
-        pending = [
-            (
-                str(kind),
-                assumptions.probabilities[kind] * Fraction(result.rate),
-                result.earliest_date,
-            )
-            for kind, result in decision.results.items()
-            if kind in assumptions.probabilities and result.status == "not_met"
-        ]
-        wanted = sum((amount for _, amount, _ in pending), Fraction(0))
-        scale = min(Fraction(1), room / wanted) if wanted > 0 and room > 0 else Fraction(0)
-        for name, amount, start in pending:
-            for lag, q in assumptions.lag_months.items():
-                day = max(add_months(family.attached_on, lag), start or after, after)
-                _add(exact, calendar.window_for(day), name, amount * scale * q)
+        _pending_results(exact, family, decision, room, assumptions, calendar, after)
     remaining = max(alloc.whole_funded_families - attached, 0)
     future = [c for c in attachment_cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
@@ -892,7 +997,7 @@ def from_records(
         expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=False)
     secured += grant_payments(exact, alloc, calendar, after=as_of)
     windows, beyond, _risk, parts = _windows(exact, kinds, {}, alloc, with_risk=False)
-    return Drawdown(
+    result = Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
         maximum=alloc.maximum,
@@ -906,7 +1011,111 @@ def from_records(
         allocation=alloc,
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
+        families_evaluated=attached,
+        rejected=tuple(rejected),
     )
+    if result.over_maximum:
+        import warnings
+
+        warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
+    return result
+
+
+def over_maximum_message(d: Drawdown) -> str:
+    """Why a forecast from records passes the maximum, with the numbers (for warnings)."""
+    from pbr.money import format_gbp
+
+    funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+    return (
+        f"scenario {d.scenario!r}: {d.families_evaluated:,} family records against "
+        f"{funded:,} funded families: secured, claimable now and forecast come to "
+        f"{format_gbp(d.over_maximum)} over the maximum {format_gbp(d.maximum)}; at risk is "
+        "£0.00 and the excess is reported as over the maximum (over_maximum)"
+    )
+
+
+def _evaluated(
+    item: object,
+    where: tuple[str, int | None, int],
+    as_of: date,
+    rules: RuleSet,
+    plan: OutcomePlan | None,
+) -> tuple[Family, Decision] | Rejection:
+    """A record's family and decision, or its rejection (as `pbr.evaluate_many` makes it)."""
+    from pbr._rejection import Rejection, without_family
+    from pbr.engine import evaluate
+    from pbr.errors import OutsideProgramme
+    from pbr.records import Family
+
+    source, line, n = where
+    if isinstance(item, Rejection):
+        return item
+    if not isinstance(item, Family):
+        raise TypeError(
+            f"records must hold pbr.Family records (or what pbr.read_records yields); record "
+            f"{n} is {type(item).__name__}; build a family with pbr.Family.model_validate(data)"
+        )
+    try:
+        return item, evaluate(item, as_of=as_of, rules=rules, plan=plan)
+    except OutsideProgramme as exc:
+        other = item.programme is not None and item.programme != rules.programme
+        return Rejection.single(
+            source=source,
+            line=line,
+            record=n,
+            family_id=item.family_id,
+            loc="programme" if other else "attached_on",
+            value=item.programme if other else item.attached_on.isoformat(),
+            message=without_family(str(exc)),
+            type="outside_programme",
+        )
+
+
+def _fee_due_and_room(family: Family, decision: Decision, as_of: date) -> tuple[Decimal, Fraction]:
+    """The family's unpaid attachment fee, and its room under the cap for results to come."""
+    fee_paid = sum(
+        (
+            p.amount
+            for p in family.payments
+            if p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
+        ),
+        ZERO,
+    )
+    fee_due = max(decision.attachment_fee - fee_paid, ZERO)
+    room = Fraction(
+        decision.cap
+        - max(decision.attachment_fee, fee_paid)
+        - (decision.paid_to_date - fee_paid)
+        - decision.payable
+    )
+    return fee_due, room
+
+
+def _pending_results(
+    exact: dict[date | None, dict[str, Fraction]],
+    family: Family,
+    decision: Decision,
+    room: Fraction,
+    assumptions: Assumptions,
+    calendar: ClaimCalendar,
+    after: date,
+) -> None:
+    """Add a family's results not yet met, at the scenario's probability, within its room."""
+    pending = [
+        (
+            str(kind),
+            assumptions.probabilities[kind] * Fraction(result.rate),
+            result.earliest_date,
+        )
+        for kind, result in decision.results.items()
+        if kind in assumptions.probabilities and result.status == "not_met"
+    ]
+    wanted = sum((amount for _, amount, _ in pending), Fraction(0))
+    scale = min(Fraction(1), room / wanted) if wanted > 0 and room > 0 else Fraction(0)
+    for name, amount, start in pending:
+        for lag, q in assumptions.lag_months.items():
+            day = max(add_months(family.attached_on, lag), start or after, after)
+            _add(exact, calendar.window_for(day), name, amount * scale * q)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1032,7 +1241,8 @@ def compare(
     """Run `drawdown` for each scenario (same calendar and options), for one council or many.
 
     `alloc` is an `Allocation` or an `AllocationTable` (`allocation_table`: every council);
-    `scenarios` default to each programme's `default_assumptions`.
+    `scenarios` is a list of `Assumptions` (`load_scenarios` reads a file), or None for each
+    programme's `default_assumptions`; an empty list is refused, not taken for the default.
 
     >>> from pbr.forecast import Assumptions, allocation, default_assumptions
     >>> base = default_assumptions()
@@ -1042,10 +1252,13 @@ def compare(
     >>> rows[1]["forecast"] < rows[0]["forecast"]
     True
     """
-    allocations: tuple[Allocation, ...] = (
-        (alloc,) if isinstance(alloc, Allocation) else tuple(alloc.allocations)
-    )
-    chosen = list(scenarios) if scenarios is not None else None
+    from pbr.forecast._councils import AllocationTable
+
+    if isinstance(alloc, AllocationTable):
+        allocations = tuple(alloc.allocations)
+    else:
+        allocations = (checked_allocation(alloc),)
+    chosen = checked_scenarios(scenarios)
     found = []
     for a in allocations:
         for scenario in chosen or [default_assumptions(a.programme)]:

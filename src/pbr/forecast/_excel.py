@@ -10,7 +10,6 @@ written beside the target and renamed onto it when complete; a path that is not 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -61,6 +60,7 @@ def write_workbook(
         from openpyxl.styles import Font
     except ImportError as exc:
         raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[forecast]"') from exc
+    from pbr._xlsx import saved
     from pbr.output import atomic_writer
 
     book = Workbook(write_only=True)
@@ -79,10 +79,9 @@ def write_workbook(
         sheet.append(head)
         for row in rows:
             sheet.append([_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
-    buffer = io.BytesIO()
-    book.save(buffer)
+    data = saved(book)  # the same bytes whenever it is written
     with atomic_writer(target, "wb") as handle:
-        handle.write(buffer.getvalue())
+        handle.write(data)
 
 
 def _cell(make: Any, sheet: Any, value: Any) -> Any:

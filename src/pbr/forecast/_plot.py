@@ -46,6 +46,28 @@ def _finish(fig: Any, plt: Any, path: str | None) -> Any:
     return fig
 
 
+def _shown(label: str, values: Sequence[float]) -> str:
+    """`label` for the legend, or matplotlib's no-legend label for a series that is all zero.
+
+    A legend entry for money that is not there ("claimable now" at £0) reads as if it were.
+    """
+    return label if any(values) else "_nolegend_"
+
+
+def _limits(low: float, high: float, *, headroom: float = 0.0) -> tuple[float, float]:
+    """Axis limits from `low` to `high` plus `headroom` (a share of the span), never equal.
+
+    Equal limits (a council with no funded families: a maximum of £0) make matplotlib warn
+    "Attempting to set identical low and high ylims"; they are widened to a span of 1.
+
+    >>> _limits(0.0, 0.0), _limits(0.0, 10.0, headroom=0.1)
+    ((0.0, 1.0), (0.0, 11.0))
+    """
+    if high <= low:
+        return low, low + 1.0
+    return low, high + (high - low) * headroom
+
+
 def _band_notes(drawdowns: Sequence[Drawdown]) -> str:
     notes = list(dict.fromkeys(f"Band: {d.band_meaning}." for d in drawdowns if d.runs))
     return " ".join(notes)
@@ -90,35 +112,51 @@ def plot_drawdowns(
         fee_label = "attachment fees" + (
             " and grant" if any("upfront_grant" in r for r in rows) else ""
         )
-        bars.bar(xs, fees, width, color=colour, alpha=0.45, label=f"{d.scenario}: {fee_label}")
-        bars.bar(xs, results, width, bottom=fees, color=colour, label=f"{d.scenario}: results")
+        bars.bar(
+            xs,
+            fees,
+            width,
+            color=colour,
+            alpha=0.45,
+            label=_shown(f"{d.scenario}: {fee_label}", fees),
+        )
+        bars.bar(
+            xs,
+            results,
+            width,
+            bottom=fees,
+            color=colour,
+            label=_shown(f"{d.scenario}: results", results),
+        )
         if d.as_of is None:  # up to the maximum by year of claim: what is at risk, outlined
+            risks = [value(r["at_risk"]) for r in rows]
             bars.bar(
                 xs,
-                [value(r["at_risk"]) for r in rows],
+                risks,
                 width,
                 bottom=[value(r["total"]) for r in rows],
                 fill=False,
                 edgecolor=colour,
                 linestyle="--",
                 linewidth=0.8,
-                label=f"{d.scenario}: at risk",
+                label=_shown(f"{d.scenario}: at risk", risks),
             )
         start = Decimal(0)
         days = [w.claim_date for w in d.windows]
         if d.as_of is not None:
             year = _claimable_year(d)
             below = sum((value(r["total"]) for r in rows if r["year"] == year), 0.0)
-            bars.bar(
-                years.index(year) + offset,
-                value(d.claimable_now),
-                width,
-                bottom=below,
-                color="white",
-                edgecolor=colour,
-                hatch="///",
-                label=f"{d.scenario}: claimable now",
-            )
+            if d.claimable_now:  # a bar of height 0 would pin the axis's top to its base
+                bars.bar(
+                    years.index(year) + offset,
+                    value(d.claimable_now),
+                    width,
+                    bottom=below,
+                    color="white",
+                    edgecolor=colour,
+                    hatch="///",
+                    label=f"{d.scenario}: claimable now",
+                )
             start = d.secured + d.claimable_now
             lines.plot(
                 [d.as_of],
@@ -156,6 +194,8 @@ def plot_drawdowns(
         linewidth=1,
         label=f"maximum funding (£{maximum:,.0f})",
     )
+    tallest = max((p.get_y() + p.get_height() for p in bars.patches), default=0.0)
+    bars.set_ylim(*_limits(0.0, tallest, headroom=0.08))  # the tallest bar is not clipped
     bars.set_xticks(range(len(years)), years)
     bars.set_xlabel("financial year of claim")
     bars.set_ylabel(unit)
@@ -167,13 +207,14 @@ def plot_drawdowns(
             else ""
         )
     )
-    bars.legend(
-        fontsize=8,
-        frameon=False,
-        loc="upper left",
-        bbox_to_anchor=(0, -0.12),
-        ncol=min(len(drawdowns), 3),
-    )
+    if bars.get_legend_handles_labels()[0]:  # nothing to list when nothing is drawn
+        bars.legend(
+            fontsize=8,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(0, -0.12),
+            ncol=min(len(drawdowns), 3),
+        )
     locator = mdates.AutoDateLocator()
     lines.xaxis.set_major_locator(locator)
     lines.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -339,8 +380,8 @@ def plot_sensitivity(
         textcoords="offset points",
         fontsize=8,
     )
-    ax.set_xlim(min(xs), max(xs))
-    ax.set_ylim(0, float(result.maximum / scale) * 1.05)
+    ax.set_xlim(*_limits(min(xs), max(xs)))
+    ax.set_ylim(*_limits(0.0, float(result.maximum / scale), headroom=0.05))
     ax.set_xlabel("families that earn their whole results share (%)")
     ax.set_ylabel(unit)
     ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)

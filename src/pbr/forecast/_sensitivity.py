@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._arguments import checked_allocation, checked_scenario
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._drawdown import (
     FEES,
@@ -167,9 +168,10 @@ def sensitivity(
     >>> s.at_risk[-1], s.forecast[0] == s.attachment_fees
     (Decimal('0.00'), True)
     """
+    alloc = checked_allocation(alloc)
+    assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    assumptions = assumptions or default_assumptions(alloc.programme)
     calendar = calendar or ClaimCalendar.default_for(rules)
     check_scenario(assumptions, terms)
     chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
