@@ -146,7 +146,10 @@ def evaluate_many(
     Each record is judged on its own, as given: a family given twice is evaluated twice, and
     text is one record (a blank line, or a file's byte-order mark, is a rejection). To read a
     file as ``pbr evaluate`` does (a second record of a family_id refused, blank lines and the
-    mark skipped), pass `pbr.read_records`'s items.
+    mark skipped), pass `pbr.read_records`'s items. Texts are the fast way in: a record read
+    from its text skips the pydantic model that `read_records` builds, so a file's lines (as
+    bytes) evaluate about twice as fast as `read_records`' families (0.23 against 0.46 ms a
+    family on one core, measured on generated phase-one families).
 
     >>> import pbr
     >>> from datetime import date
