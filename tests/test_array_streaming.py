@@ -115,3 +115,34 @@ def test_a_large_array_is_read_in_flat_memory(layout: str, tmp_path: Path) -> No
     # the record limit: flat in the file's size, and well under the 21 MB file (and its text)
     assert peaks[1] < peaks[0] + 1_500_000
     assert peaks[1] < 12_000_000
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    records=st.lists(family_records(), min_size=1, max_size=4),
+    strays=st.lists(st.sampled_from(["lead", "double", "trail"]), max_size=3, unique=True),
+)
+def test_a_stray_comma_in_an_array_is_never_passed_over_in_silence(
+    records: list[dict[str, Any]], strays: list[str], tmp_path: Path
+) -> None:
+    records = [{**r, "family_id": f"F{i}"} for i, r in enumerate(records)]  # each family once
+    texts = [json.dumps(r) for r in records]
+    glue = ",,\n" if "double" in strays and len(texts) > 1 else ",\n"
+    lead = "[," if "lead" in strays else "["
+    body = lead + glue.join(texts) + (",\n]" if "trail" in strays else "\n]")
+    path = tmp_path / "families.json"
+    path.write_text(body)
+    read = list(pbr.read_records(path))
+    families = [r for r in read if isinstance(r, pbr.Family)]
+    rejected = [r for r in read if isinstance(r, pbr.Rejection)]
+    if glue == ",\n" and not {"lead", "trail"} & set(strays):  # strict JSON: nothing to say
+        assert json.loads(body) == records
+        assert (len(families), rejected) == (len(records), [])
+    else:  # JSON refuses it; pbr reads what it can and says so, once a comma at least
+        assert rejected
+        commas = [r for r in rejected if r.errors[0].value == '","']
+        assert len(families) == len(records) or not commas  # read as an array: every record

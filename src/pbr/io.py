@@ -759,12 +759,34 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     record = 0
     line = 1
     counted = 0  # the window's text before this is counted in `line`
+    comma = False  # in an array: a comma was read since the last record (one is expected)
+    read_one = False  # in an array: a record was read
     while True:
         if counted > stream.BLOCK:  # forget what has been read and counted
             stream.cut(counted)
             position -= counted
             counted = 0
-        position = stream.skip(position, ",")
+        if not array:  # objects one after another: commas between them are tolerated
+            position = stream.skip(position, ",")
+        else:
+            position = stream.skip(position)
+            comma_at = position
+            if read_one and not comma and stream.text[position : position + 1] == ",":
+                comma = True
+                position = stream.skip(position + 1)
+            text = stream.text
+            stray = (position < len(text) and text[position] == ",") or (
+                comma and position < len(text) and text[position] == "]"
+            )
+            if stray:  # a comma with no record after it: JSON has none, and one may be missing
+                at = comma_at if text[position] == "]" else position  # the comma's own line
+                record += 1
+                line += text.count("\n", counted, at)
+                counted = at
+                yield line, record, _stray_comma(source, line, record, text[position] == "]")
+                while position < len(stream.text) and stream.text[position] == ",":
+                    position = stream.skip(position + 1)
+                comma = False
         text = stream.text
         if position < len(text) and text[position] == "]":
             after = stream.skip(position + 1)
@@ -829,9 +851,29 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             if resume is None:
                 return
             position = resume
+            comma, read_one = False, True  # a record was there, broken: a comma may follow
             continue
         yield line, record, stream.text[position:end].encode("utf-8", errors="surrogateescape")
         position = end
+        comma, read_one = False, True
+
+
+def _stray_comma(source: str, line: int, record: int, before_end: bool) -> Rejection:
+    """A comma in a JSON array with no record after it (before ``]``, or after another comma)."""
+    from pbr._rejection import Rejection
+
+    where = "before the end of the array ']'" if before_end else "after another comma or the '['"
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=None,
+        loc="",
+        value=",",
+        type="json_invalid",
+        message=f"a comma with no record after it, {where}: JSON allows none, and a record "
+        "may be missing here",
+    )
 
 
 def _unclosed(source: str, line: int, record: int) -> Rejection:
