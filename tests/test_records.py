@@ -326,8 +326,8 @@ def test_a_rejection_line_writes_out_what_a_terminal_would_act_on() -> None:
     lines = rejection.describe().split("\n")  # one line an error, each printable
     assert len(lines) == 2
     assert all(line.isprintable() for line in lines)
-    assert "zz\\n\\x1b[2J = 1" in lines[0]
-    assert lines[0].startswith("in\\x1b]0;x\\x07.jsonl (record 1)")
+    assert any("zz\\n\\x1b[2J = 1" in line for line in lines)  # the errors' order is pydantic's
+    assert all(line.startswith("in\\x1b]0;x\\x07.jsonl (record 1)") for line in lines)
 
 
 def test_an_unknown_problem_is_one_error_at_its_field() -> None:
