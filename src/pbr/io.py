@@ -792,23 +792,17 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             after = stream.skip(position + 1)
             text = stream.text
             if after < len(text):  # never ignore what follows the array: report it
-                from pbr._rejection import Rejection
-
                 record += 1
                 line += text.count("\n", counted, after)
                 yield (
                     line,
                     record,
-                    Rejection.single(
-                        source=source,
-                        line=line,
-                        record=record,
-                        family_id=None,
-                        loc="",
-                        value=stream.ahead(after, 20),
-                        type="json_invalid",
-                        message="text after the end of the JSON array; the rest of the file is "
-                        "not read",
+                    _shape_problem(
+                        source,
+                        line,
+                        record,
+                        stream.ahead(after, 20),
+                        "text after the end of the JSON array; the rest of the file is not read",
                     ),
                 )
             return
@@ -860,23 +854,30 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
 
 def _stray_comma(source: str, line: int, record: int, before_end: bool) -> Rejection:
     """A comma in a JSON array with no record after it (before ``]``, or after another comma)."""
-    from pbr._rejection import Rejection
-
     where = "before the end of the array ']'" if before_end else "after another comma or the '['"
-    return Rejection.single(
-        source=source,
-        line=line,
-        record=record,
-        family_id=None,
-        loc="",
-        value=",",
-        type="json_invalid",
-        message=f"a comma with no record after it, {where}: JSON allows none, and a record "
-        "may be missing here",
+    return _shape_problem(
+        source,
+        line,
+        record,
+        ",",
+        f"a comma with no record after it, {where}: JSON allows none, and a record may be "
+        "missing here",
     )
 
 
 def _unclosed(source: str, line: int, record: int) -> Rejection:
+    return _shape_problem(
+        source,
+        line,
+        record,
+        "(end of file)",
+        "the JSON array is not closed (no ']' before the end of the file): "
+        "the file may be cut short, and records after the last one read may be missing",
+    )
+
+
+def _shape_problem(source: str, line: int, record: int, value: str, message: str) -> Rejection:
+    """A problem of the file's JSON between records, reported in a record's place."""
     from pbr._rejection import Rejection
 
     return Rejection.single(
@@ -885,10 +886,9 @@ def _unclosed(source: str, line: int, record: int) -> Rejection:
         record=record,
         family_id=None,
         loc="",
-        value="(end of file)",
+        value=value,
         type="json_invalid",
-        message="the JSON array is not closed (no ']' before the end of the file): "
-        "the file may be cut short, and records after the last one read may be missing",
+        message=message,
     )
 
 
