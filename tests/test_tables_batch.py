@@ -390,8 +390,13 @@ def test_a_blank_required_cell_is_shown_blank(
     (folder / "families.csv").write_text(text)
     assert main(["evaluate", str(folder), "--as-of", "2013-06-30"]) == 2
     err = capsys.readouterr().err
-    assert 'families:2.attached_on = "": Field required' in err
+    assert "families:2.attached_on: missing" in err  # as a missing field from JSON
     assert "{'family_id'" not in err
+    (rejection,) = read_tables(folder).families()
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc, e.type, e.value) for e in rejection.errors] == [
+        ("families:2.attached_on", "missing", None)
+    ]
 
 
 def test_a_table_rejection_names_rows_not_a_line_of_the_folder(

@@ -13,13 +13,14 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from pbr._rejection import without_family
 from pbr.io import FieldError, Rejection
@@ -76,7 +77,12 @@ _LISTS = frozenset({"identified_for", "local_discretion"})
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
-    """A row that was not used: where it is, which column and value, and why."""
+    """A row that was not used: where it is, which column and value, why, and the error type.
+
+    `type` is a rejection's `pbr.io.FieldError.type`: pydantic's (``date_parsing``,
+    ``bool_type``, ...) for a cell the record's field refuses, as JSON input reports it, or one of
+    the tables' own (``space_at_edge``, ``row_too_short``, ...; see council-tables.md).
+    """
 
     table: str
     row: int
@@ -84,11 +90,16 @@ class RowProblem:
     column: str
     value: str
     message: str
+    type: str = "bad_row"
 
     def describe(self) -> str:
         """One line: ``members.csv:7 family 'F1': date_of_birth = '1980-13-01': ...``."""
         who = f" family {self.family_id!r}" if self.family_id else ""
         return f"{self.table}:{self.row}{who}: {self.column} = {self.value!r}: {self.message}"
+
+
+_Problem = tuple[str, str, str, str]
+"""A cell's problem, before it is placed in a table's row: column, value, message, type."""
 
 
 @dataclass(slots=True)
@@ -143,30 +154,26 @@ class TableInput:
         self._store = _RowStore(tables)
 
     def families(self) -> Iterator[Family | Rejection]:
-        """Each family, or its rejection naming every bad row, in the order of ``families``."""
+        """Each family, or its rejection naming every bad row, in the order of ``families``.
+
+        A row of ``families`` with every cell empty is no family: it is reported as a row (see
+        `unplaced`) and not counted among the families read.
+        """
         rec = self.reconciliation
         store = self._store
         try:
             for table in store.names:
                 rec.rows_read[table] = store.counts[table]
-            for table, n, family_id in store.orphans():
-                orphan = self._report(
-                    table,
-                    n,
-                    family_id or None,
-                    "family_id",
-                    family_id,
-                    "no family with this family_id in families",
-                )
-                self._unplaced.append(orphan)
+            for table, n, family_id, row in store.orphans():
+                self._unplaced.append(self._orphan(table, n, family_id, row))
             for n, row, first in store.families():
+                if _is_empty(row):
+                    self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
+                    continue
                 family_id = row.get("family_id", "")
                 rec.families_read += 1
                 if not first or not family_id:
-                    why = "appears earlier in families" if family_id else "family_id is empty"
-                    self._report("families", n, family_id or None, "family_id", family_id, why)
-                    rec.families_rejected += 1
-                    yield self._rejection(n, family_id or None, [self.problems[-1]])
+                    yield self._refused(n, family_id)
                     continue
                 yield self._family(n, row, store.parts(family_id))
         finally:
@@ -184,28 +191,52 @@ class TableInput:
                 line=None,  # the error names the table and its row
                 record=0,  # no family's
                 family_id=p.family_id,
-                errors=(
-                    FieldError.of(
-                        loc=f"{p.table}:{p.row}.{p.column}" if p.row else p.table,
-                        type="bad_row" if p.row else "unknown_table",
-                        value=p.value,
-                        message=p.message,
-                    ),
-                ),
+                errors=(_field_error(p),),
             )
             for p in self._unplaced
         ]
 
     def _report(
-        self, table: str, n: int, family_id: str | None, column: str, value: str, why: str
+        self,
+        table: str,
+        n: int,
+        family_id: str | None,
+        column: str,
+        value: str,
+        why: str,
+        kind: str,
     ) -> RowProblem:
-        problem = RowProblem(table, n, family_id, column, value, why)
+        problem = RowProblem(table, n, family_id, column, value, why, kind)
         self.problems.append(problem)
         if (table, n) not in self._reported:  # a row counts once, however many problems it has
             self._reported.add((table, n))
             rec = self.reconciliation
             rec.rows_reported[table] = rec.rows_reported.get(table, 0) + 1
         return problem
+
+    def _orphan(self, table: str, n: int, family_id: str, row: dict[str, str]) -> RowProblem:
+        """Report a row whose ``family_id`` is on no row of ``families`` (or a row left empty)."""
+        if _is_empty(row):
+            return self._report(table, n, None, *_EMPTY_ROW)
+        if not family_id:
+            why = "family_id is empty: each row needs its family's family_id"
+            return self._report(table, n, None, "family_id", "", why, "missing")
+        why = "no family with this family_id in families"
+        if family_id != family_id.strip():  # never joined to "F1": say why it matched nothing
+            why += f"; it {_SPACE_WHY}"
+        return self._report(table, n, family_id, "family_id", family_id, why, "no_family")
+
+    def _refused(self, n: int, family_id: str) -> Rejection:
+        """The rejection of a ``families`` row given no family_id, or one given before."""
+        if family_id:
+            why = "appears earlier in families"
+            problem = self._report(
+                "families", n, family_id, "family_id", family_id, why, "duplicate_family"
+            )
+        else:
+            problem = self._report("families", n, None, "family_id", "", _REQUIRED, "missing")
+        self.reconciliation.families_rejected += 1
+        return self._rejection(n, family_id or None, [problem])
 
     def _rejection(self, n: int, family_id: str | None, problems: list[RowProblem]) -> Rejection:
         # a folder or a book has no one line: each error names its table and row; the record
@@ -215,71 +246,30 @@ class TableInput:
             line=None,
             record=self.reconciliation.families_read,
             family_id=family_id,
-            errors=tuple(
-                FieldError.of(
-                    loc=f"{p.table}:{p.row}.{p.column}",
-                    type="bad_row",
-                    value=p.value,
-                    message=p.message,
-                )
-                for p in problems
-            ),
+            errors=tuple(_field_error(p) for p in problems),
         )
 
     def _family(
         self, n: int, row: dict[str, str], parts: dict[str, list[tuple[str, int, dict[str, str]]]]
     ) -> Family | Rejection:
+        """The family of a ``families`` row and its other rows, or its rejection.
+
+        Every bad cell is reported in one run: each row's own cells are checked whatever the
+        other rows hold. Only when every row is sound is the record validated whole (its checks
+        across rows, such as a person missing from members, need them all).
+        """
         family_id = row["family_id"]
-        bad: list[RowProblem] = []
-        record: dict[str, Any] = {}
-        broken = _bad_cell(row)
-        if broken is not None:
-            bad.append(self._report("families", n, family_id, *broken))
-        for column in _FAMILY_COLUMNS:
-            value = row.get(column, "")
-            if value == "":
-                continue
-            record[column] = (
-                [v.strip() for v in value.split(";") if v.strip()] if column in _LISTS else value
-            )
-        unknown = set(row) - set(_FAMILY_COLUMNS) - {BEYOND_HEADER}
-        for column in sorted(unknown):
-            if row[column] != "":
-                bad.append(
-                    self._report("families", n, family_id, column, row[column], "unknown column")
-                )
+        record, bad, flagged = self._family_cells(n, row, family_id)
         used: list[tuple[str, int]] = []
         for table, rows in parts.items():
-            model = TABLES[table]
-            assert model is not None
-            items = []
-            for _, m, values in rows:
-                broken = _bad_cell(values)
-                if broken is not None:
-                    bad.append(self._report(table, m, family_id, *broken))
-                    continue
-                cleaned = _typed(table, values)
-                try:
-                    items.append(model.model_validate(cleaned).model_dump(mode="json"))
-                    used.append((table, m))
-                except ValidationError as exc:
-                    for err in exc.errors():
-                        column = ".".join(str(p) for p in err["loc"]) or "(row)"
-                        value = values.get(str(err["loc"][0]), "") if err["loc"] else ""
-                        message = err["msg"].removeprefix("Value error, ")
-                        bad.append(self._report(table, m, family_id, column, value, message))
-            record[table] = items
-        if not bad:
+            record[table] = self._part_rows(table, rows, family_id, bad, used)
+        if bad:
+            bad += self._own_errors(n, row, family_id, flagged)
+        else:
             try:
                 family = Family.model_validate(record)
             except ValidationError as exc:
-                for err in exc.errors():
-                    loc = err["loc"]
-                    table, m, column = self._locate(loc, parts, n)
-                    message = without_family(err["msg"])
-                    # a missing cell's "input" is the whole row: the cell itself was blank
-                    value = "" if err["type"] == "missing" else str(err["input"])
-                    bad.append(self._report(table, m, family_id, column, value, message))
+                bad += self._record_errors(exc, parts, n, family_id)
             else:
                 self._use("families", 1)
                 for table, _ in used:
@@ -289,10 +279,96 @@ class TableInput:
         # the family's other rows were read but not used: report them too, so rows reconcile
         for table, m in used:
             if (table, m) not in self._reported:
-                self._report(table, m, family_id, "(row)", "", "its family is rejected")
+                self._report(table, m, family_id, "(row)", "", *_ITS_FAMILY_REJECTED)
         if ("families", n) not in self._reported:
-            self._report("families", n, family_id, "(row)", "", "the family is rejected")
+            self._report("families", n, family_id, "(row)", "", *_FAMILY_REJECTED)
         return self._rejection(n, family_id, bad)
+
+    def _family_cells(
+        self, n: int, row: dict[str, str], family_id: str
+    ) -> tuple[dict[str, Any], list[RowProblem], set[str]]:
+        """The family's own columns as record fields, the problems of its cells, and their places.
+
+        A list cell (``crime_asb;education``) is split at its semicolons, each item as written.
+        """
+        problems, flagged = _cell_problems(row, _FAMILY_COLUMNS)
+        bad = [self._report("families", n, family_id, *p) for p in problems]
+        record = _family_fields(row)
+        for column in sorted(set(row) - set(_FAMILY_COLUMNS) - _MARKERS):
+            if row[column] != "":
+                why = "unknown column"
+                bad.append(
+                    self._report(
+                        "families", n, family_id, column, row[column], why, "extra_forbidden"
+                    )
+                )
+        return record, bad, flagged
+
+    def _part_rows(
+        self,
+        table: str,
+        rows: list[tuple[str, int, dict[str, str]]],
+        family_id: str,
+        bad: list[RowProblem],
+        used: list[tuple[str, int]],
+    ) -> list[dict[str, Any]]:
+        """A table's rows for one family as record items; problems go to `bad`, rows to `used`."""
+        model = TABLES[table]
+        assert model is not None
+        known = _known_columns(table)
+        items = []
+        for _, m, values in rows:
+            problems, flagged = _cell_problems(values, known)
+            found = [self._report(table, m, family_id, *p) for p in problems]
+            try:
+                item = model.model_validate(_typed(table, values)).model_dump(mode="json")
+            except ValidationError as exc:
+                found += [
+                    self._report(table, m, family_id, *_field_problem(err, values))
+                    for err in exc.errors()
+                    if not _flagged(err["loc"], flagged)
+                ]
+            else:
+                if not found:
+                    items.append(item)
+                    used.append((table, m))
+            bad += found
+        return items
+
+    def _own_errors(
+        self, n: int, row: dict[str, str], family_id: str, flagged: set[str]
+    ) -> list[RowProblem]:
+        """The errors of the ``families`` row's own cells, checked without the family's other rows.
+
+        For a family already rejected for other rows: its record is not validated whole (that
+        would find problems caused only by the rows left out, such as an empty members), so its
+        own columns are checked apart, and every bad cell is still reported in one run.
+        """
+        try:
+            _family_row_model().model_validate(_family_fields(row))
+        except ValidationError as exc:
+            return [
+                self._report("families", n, family_id, *_field_problem(err, row))
+                for err in exc.errors()
+                if not _flagged(err["loc"], flagged)
+            ]
+        return []
+
+    def _record_errors(
+        self,
+        exc: ValidationError,
+        parts: dict[str, list[tuple[str, int, dict[str, str]]]],
+        n: int,
+        family_id: str,
+    ) -> list[RowProblem]:
+        """Report the whole record's errors, each at the table row and column it came from."""
+        bad = []
+        for err in exc.errors():
+            table, m, column = self._locate(err["loc"], parts, n)
+            # a missing cell's "input" is the whole row: the cell itself was blank
+            value = "" if err["type"] == "missing" else str(err["input"])
+            bad.append(self._report(table, m, family_id, column, value, *_plain(err)))
+        return bad
 
     def _use(self, table: str, k: int) -> None:
         self.reconciliation.rows_used[table] = self.reconciliation.rows_used.get(table, 0) + k
@@ -308,6 +384,49 @@ class TableInput:
                 column = ".".join(str(p) for p in loc[2:]) or "(row)"
                 return loc[0], rows[loc[1]][1], column
         return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+def _field_error(p: RowProblem) -> FieldError:
+    """A row problem as a rejection's error, at ``table:line.column`` (a table alone if no row)."""
+    loc = f"{p.table}:{p.row}.{p.column}" if p.row else p.table
+    if p.type == "missing":  # as from JSON: a missing field has no value
+        return FieldError(loc=loc, type=p.type, value=None, message=p.message)
+    return FieldError.of(loc=loc, type=p.type, value=p.value, message=p.message)
+
+
+_SPACE_WHY = "has a space or tab at its start or end; pbr does not trim: remove it"
+_REQUIRED = "required, but the cell is empty"
+_EMPTY_ROW = ("(row)", "", "the row is empty (every cell blank): delete it", "empty_row")
+_FAMILY_REJECTED = ("the family is rejected", "family_rejected")
+_ITS_FAMILY_REJECTED = ("its family is rejected", "family_rejected")
+
+
+@cache
+def _known_columns(table: str) -> frozenset[str]:
+    """The columns of `table`, as a set (once per table)."""
+    return frozenset(columns(table))
+
+
+@cache
+def _family_row_model() -> type[BaseModel]:
+    """The family record's own fields (a ``families`` row's columns) as a model of their own.
+
+    Checks a ``families`` row apart from the family's other rows, with the record's rules.
+    """
+    fields: dict[str, Any] = {
+        name: (Family.model_fields[name].annotation, Family.model_fields[name])
+        for name in _FAMILY_COLUMNS
+    }
+    return create_model("FamilyRow", __config__=Family.model_config, **fields)
+
+
+def _family_fields(row: Mapping[str, str]) -> dict[str, Any]:
+    """A ``families`` row's cells as record fields: empty cells left out, lists split at ``;``."""
+    return {
+        column: row[column].split(";") if column in _LISTS else row[column]
+        for column in _FAMILY_COLUMNS
+        if row.get(column, "") != ""
+    }
 
 
 _WHOLE = re.compile(r"[0-9]+")
@@ -336,7 +455,7 @@ def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
     kinds = _cell_kinds(table)
     row: dict[str, object] = {}
     for column, text in values.items():
-        if column == "family_id" or text == "":
+        if column == "family_id" or text == "" or column in _MARKERS:
             continue
         kind = kinds.get(column)
         if kind is int and _WHOLE.fullmatch(text) and len(text) <= 9:
@@ -377,7 +496,8 @@ def read_tables(path: str | Path) -> TableInput:
             f"members; pbr template FOLDER writes them empty)"
         )
     for name in stray:
-        problem = RowProblem(name, 0, None, "(table)", name, "not a known table; ignored")
+        why = "not a known table; ignored"
+        problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
         found.problems.append(problem)
         found._unplaced.append(problem)
     return found
@@ -402,31 +522,170 @@ BEYOND_HEADER = "(beyond the header)"
 """Where a CSV row's cells past its header's last column are kept, to be reported, not dropped."""
 
 
+SHORT_OF_HEADER = "(short of the header)"
+"""Where a CSV row with fewer cells than its header notes the columns it lacks (comma-separated):
+they are reported, never read as empty cells."""
+_MARKERS = frozenset({BEYOND_HEADER, SHORT_OF_HEADER})
+
+
 def _csv_rows(file: Path) -> Rows:
-    # a byte that is not UTF-8 is kept (as a surrogate) and reported with its row (`_bad_cell`)
+    """A CSV file's rows, numbered by line (the header is line 1), each cell exactly as written.
+
+    Cells are never trimmed: a space at a cell's edge is reported (`_cell_problems`). Column
+    names in the header are taken without spaces around them.
+    """
+    # a byte that is not UTF-8 is kept (as a surrogate) and reported with its row (`_cell_problems`)
     with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        for n, row in enumerate(csv.DictReader(handle), start=2):
-            cells = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            extra = row.get(None)
-            if extra:
-                cells[BEYOND_HEADER] = ",".join(extra)
-            yield n, cells
+        # restval None: a cell the row lacks (a present cell, even an empty one, is text)
+        for n, row in enumerate(csv.DictReader(handle, restval=None), start=2):
+            yield n, _csv_cells(row)
+
+
+def _csv_cells(row: Mapping[str | Any, str | Any]) -> dict[str, str]:
+    """A CSV row's cells by column; cells past the header, or columns past the row, are noted."""
+    cells: dict[str, str] = {}
+    lacking = []
+    for key, value in row.items():
+        if key is None:
+            continue
+        if value is None:
+            lacking.append(key.strip())
+        else:
+            cells[key.strip()] = value
+    extra = row.get(None)
+    if extra:
+        cells[BEYOND_HEADER] = ",".join(extra)
+    if lacking:
+        cells[SHORT_OF_HEADER] = ",".join(lacking)
+    return cells
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
-def _bad_cell(values: Mapping[str, str]) -> tuple[str, str, str] | None:
-    """A cell no row can be read with: bytes that are not UTF-8, or cells past the header."""
+def _is_empty(row: Mapping[str, str]) -> bool:
+    """Whether every cell of a row is empty (a line of commas): no row of any family."""
+    return all(value == "" for column, value in row.items() if column != SHORT_OF_HEADER)
+
+
+def _cell_problems(
+    values: Mapping[str, str], known: Collection[str]
+) -> tuple[list[_Problem], set[str]]:
+    """The problems of a row's cells as written, before any field reads them, and their places.
+
+    Bytes that are not UTF-8; cells past the header or columns past the row's end; a space at a
+    cell's edge (pbr never trims) or at an item's of a ``;`` list, and an empty item. The places
+    are columns (``column.i`` for a list's item): their validation errors would only repeat these.
+    """
+    if _PLAIN.fullmatch("".join([*values, *values.values()])):  # the usual row, checked at once
+        return [], set()
+    problems: list[_Problem] = []
     for column, value in values.items():
+        if column in _MARKERS:
+            continue
         if _NOT_UTF8.search(value) or _NOT_UTF8.search(column):
-            shown = value.encode("utf-8", errors="surrogateescape").decode(
-                "utf-8", "backslashreplace"
-            )
-            return column, shown, "not valid UTF-8: save the file as UTF-8"
+            problems.append((column, _readable(value), _NOT_UTF8_WHY, "not_utf8"))
+        elif column in _LISTS and column in known:
+            problems += _item_problems(column, value)
+        elif column in known and value != value.strip():
+            problems.append((column, value, _SPACE_WHY, "space_at_edge"))
     if values.get(BEYOND_HEADER):
-        return BEYOND_HEADER, values[BEYOND_HEADER], "more cells than the header has columns"
-    return None
+        why = "more cells than the header has columns"
+        problems.append((BEYOND_HEADER, values[BEYOND_HEADER], why, "row_too_long"))
+    lacking = values[SHORT_OF_HEADER].split(",") if values.get(SHORT_OF_HEADER) else []
+    if lacking:
+        why = (
+            f"fewer cells than the header has columns: the row ends before this column "
+            f"({len(lacking)} missing); pbr does not fill them in: add them (empty for not "
+            f"recorded)"
+        )
+        problems.append((lacking[0], "", why, "row_too_short"))
+    return problems, {p[0] for p in problems} | set(lacking)
+
+
+_PLAIN = re.compile("[^\\s;()\udc80-\udcff]*")
+"""Text with no blank, no semicolon, no bracket (each marker column has one), and only UTF-8:
+a row that is all such text has none of `_cell_problems`."""
+
+
+def _item_problems(column: str, value: str) -> list[_Problem]:
+    """The items of a ``;`` list cell that are empty or have a space at an edge."""
+    if value == "":
+        return []  # the whole cell empty: not recorded
+    problems: list[_Problem] = []
+    for i, item in enumerate(value.split(";")):
+        if item == "":
+            why = "an empty item (two semicolons together, or one at an end): remove it"
+            problems.append((f"{column}.{i}", item, why, "empty_item"))
+        elif item != item.strip():
+            problems.append((f"{column}.{i}", item, _SPACE_WHY, "space_at_edge"))
+    return problems
+
+
+def _readable(value: str) -> str:
+    r"""Text with its bytes that are not UTF-8 written as ``\xff``."""
+    return value.encode("utf-8", errors="surrogateescape").decode("utf-8", "backslashreplace")
+
+
+_NOT_UTF8_WHY = "not valid UTF-8: save the file as UTF-8"
+
+
+def _flagged(loc: tuple[int | str, ...], flagged: Collection[str]) -> bool:
+    """Whether a validation error is at a cell (or list item) already reported as written."""
+    return bool(loc) and (str(loc[0]) in flagged or ".".join(str(p) for p in loc[:2]) in flagged)
+
+
+def _field_problem(err: ErrorDetails, values: Mapping[str, str]) -> _Problem:
+    """A row's validation error as a cell's problem: its column, its text, why, and its type."""
+    loc = err["loc"]
+    column = ".".join(str(p) for p in loc) or "(row)"
+    given = err.get("input")
+    if err["type"] == "missing":
+        value = ""
+    elif isinstance(given, str):
+        value = given
+    else:
+        value = values.get(str(loc[0]), "") if loc else ""
+    return (column, value, *_plain(err))
+
+
+_DATES = "write dates as YYYY-MM-DD, e.g. 2015-03-31"
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PATTERNS = {
+    "^[A-Za-z0-9._-]{1,64}$": "use 1 to 64 of the characters A-Z, a-z, 0-9, '.', '_' and '-' "
+    "(no spaces)",
+    "^[a-z][a-z0-9_]{0,63}$": "use lower-case letters, digits and '_', starting with a letter "
+    "(at most 64)",
+    "^[0-9]{4}/[0-9]{2}$": "write the academic year as YYYY/YY, e.g. 2012/13",
+}
+"""Plain words for the record's text patterns, by pattern."""
+
+
+def _plain(err: ErrorDetails) -> tuple[str, str]:
+    """A validation error's message for a council data officer, and its type.
+
+    The type is pydantic's, as JSON input reports the same mistake (text that is no date is
+    ``date_parsing``, as from JSON, where Python input says ``date_type``); the message says
+    how to write the cell rather than showing a pattern.
+    """
+    kind = err["type"]
+    message = without_family(err["msg"]).removeprefix("Value error, ")
+    given = err.get("input")
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        if isinstance(given, str) and _DATE_SHAPE.fullmatch(given):
+            return message, kind  # the right shape, but no such day: pydantic says which part
+        return _DATES, "date_parsing" if isinstance(given, str) else kind
+    if kind in ("bool_type", "bool_parsing"):
+        return "write true or false", kind
+    if kind in ("int_type", "int_parsing"):
+        return "write a whole number, e.g. 120", kind
+    if kind == "string_pattern_mismatch":
+        return next((v for k, v in _PATTERNS.items() if k in message), message), kind
+    if kind == "missing":
+        return _REQUIRED, kind
+    if kind == "extra_forbidden":
+        return "unknown column", kind
+    return message, kind
 
 
 def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
@@ -452,7 +711,7 @@ def _sheet_rows(sheet: Any) -> Rows:
         if any(v not in (None, "") for v in values):
             cells = {k: _cell(v) for k, v in zip(header, values, strict=False)}
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
-            if extra:  # reported with its row, never dropped (`_bad_cell`)
+            if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
             yield n, cells
 
@@ -623,14 +882,17 @@ class _RowStore:
             return values
         return dict(zip(self._columns[tbl], values, strict=False))
 
-    def orphans(self) -> Iterator[tuple[str, int, str]]:
-        """Rows of the other tables whose ``family_id`` is on no row of ``families``."""
+    def orphans(self) -> Iterator[tuple[str, int, str, dict[str, str]]]:
+        """Rows of the other tables whose ``family_id`` is on no row of ``families``.
+
+        An empty ``family_id`` names no family, even where a ``families`` row has none too.
+        """
         query = (
-            "SELECT tbl, n, fid FROM part WHERE NOT EXISTS "
+            "SELECT tbl, n, fid, data FROM part WHERE fid = '' OR NOT EXISTS "
             "(SELECT 1 FROM fam WHERE fam.fid = part.fid) ORDER BY tbl, rowid"
         )
-        for tbl, n, fid in self._db.execute(query):
-            yield self.names[tbl], n, fid
+        for tbl, n, fid, data in self._db.execute(query):
+            yield self.names[tbl], n, fid, self._row(tbl, data)
 
     def families(self) -> Iterator[tuple[int, dict[str, str], bool]]:
         """Each row of ``families`` in order, and whether it is its family_id's first row."""
@@ -672,7 +934,7 @@ def _cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value)  # never trimmed: a space at an edge is reported (`_cell_problems`)
 
 
 def columns(table: str) -> list[str]:

@@ -1,0 +1,238 @@
+"""Council tables filled by hand: every bad cell reported once, in plain words, never coerced.
+
+What a fresh-clone trial of ``pbr template`` then ``pbr evaluate FOLDER`` found: one bad row hid
+the family row's own errors; cells were trimmed; short rows were padded; rows of commas counted
+as families; messages showed patterns; every table error had the type ``bad_row``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import pbr
+from pbr.io import records_from_text
+from pbr.tables import TableInput, read_tables, write_templates
+
+
+def council(tmp_path: Path, **rows: str) -> Path:
+    """Empty templates, then each table's rows appended exactly as given (CSV text lines)."""
+    folder = tmp_path / "council"
+    write_templates(folder)
+    for table, text in rows.items():
+        with open(folder / f"{table}.csv", "a", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return folder
+
+
+def rejections(read: TableInput) -> list[pbr.Rejection]:
+    """The families' rejections (every family read must be rejected here)."""
+    found = list(read.families())
+    assert all(isinstance(f, pbr.Rejection) for f in found), found
+    return [f for f in found if isinstance(f, pbr.Rejection)]
+
+
+def errors(read: TableInput) -> dict[str, tuple[str, str | None, str]]:
+    """Every error of every rejection (families' and rows of no family): loc to type, value, why."""
+    found = {e.loc: (e.type, e.value, e.message) for r in rejections(read) for e in r.errors}
+    found.update({e.loc: (e.type, e.value, e.message) for r in read.unplaced() for e in r.errors})
+    return found
+
+
+def test_a_bad_row_elsewhere_does_not_hide_the_family_rows_own_errors(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families="F1,Bromley,tf-phase-9,31/03/2014,crime_asb;educashun;work,\n",
+        members="F1,A1,1980-01-01,\n",
+        payments='F1,attachment_fee,"£1,500.00",2013-06-01,\n',
+    )
+    read = read_tables(folder)
+    (rejection,) = rejections(read)  # one rejection for the family, holding every error
+    assert [e.loc for e in rejection.errors] == [
+        "payments:2.amount",
+        "families:2.programme",
+        "families:2.attached_on",
+        "families:2.identified_for.1",
+    ]
+    assert read.reconciliation.balanced()
+    assert read.reconciliation.rows_reported == {"families": 1, "members": 1, "payments": 1}
+
+
+def test_rows_left_out_cause_no_invented_errors(tmp_path: Path) -> None:
+    """The only member's row is bad: no 'members too short', no 'unknown person' for C1."""
+    folder = council(
+        tmp_path,
+        families="F1,,,2013-05-01,,\n",
+        members="F1,A1,1980-02-30,\n",
+        offences="F1,A1,2013-01-01\n",
+    )
+    read = read_tables(folder)
+    assert list(errors(read)) == ["members:2.date_of_birth"]
+    assert read.reconciliation.balanced()
+
+
+def test_cells_are_never_trimmed(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families=(
+            '" F1 ",Bromley ,tf-phase-1,2013-05-01 ,"crime_asb; education ;work",\n'
+            "F2\t, tf-phase-1,,2013-05-01,,\n"
+            "F3,,,2013-05-01,crime_asb;;work,\n"
+        ),
+        members='" F1 ",A1 ,1980-01-01,TRUE \n',
+        payments='" F1 ",attachment_fee, 2400.00 ,2013-06-01,\n',
+    )
+    read = read_tables(folder)
+    found = errors(read)
+    spaced = {loc: value for loc, (kind, value, _) in found.items() if kind == "space_at_edge"}
+    assert spaced == {
+        "families:2.family_id": '" F1 "',
+        "families:2.local_authority": '"Bromley "',
+        "families:2.attached_on": '"2013-05-01 "',
+        "families:2.identified_for.1": '" education "',
+        "families:3.family_id": '"F2\\t"',
+        "families:3.local_authority": '" tf-phase-1"',
+        "members:2.family_id": '" F1 "',
+        "members:2.person_id": '"A1 "',
+        "members:2.expectant": '"TRUE "',
+        "payments:2.family_id": '" F1 "',
+        "payments:2.amount": '" 2400.00 "',
+    }
+    assert found["families:4.identified_for.1"][:2] == ("empty_item", '""')
+    assert "pbr does not trim: remove it" in found["members:2.person_id"][2]
+    assert len(found) == len(spaced) + 1  # each cell once: no second error for the same cell
+    assert read.reconciliation.balanced()
+
+
+def test_family_ids_differing_by_spaces_never_join(tmp_path: Path) -> None:
+    folder = council(tmp_path, families="F1,,,2013-05-01,,\n", members="F1 ,A1,1980-01-01,\n")
+    read = read_tables(folder)
+    found = errors(read)
+    assert found["families:2.members"][0] == "missing"  # F1 has no member: "F1 " is not F1
+    kind, value, why = found["members:2.family_id"]
+    assert (kind, value) == ("no_family", '"F1 "')
+    assert "space or tab at its start or end" in why
+    assert read.reconciliation.balanced()
+
+
+def test_a_workbook_cell_is_never_trimmed_either(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "families"
+    book.active.append(["family_id", "attached_on"])
+    book.active.append(["F1", "2013-05-01"])
+    members = book.create_sheet("members")
+    members.append(["family_id", "person_id", "date_of_birth"])
+    members.append(["F1", " A1", "1980-01-01"])
+    book.save(tmp_path / "book.xlsx")
+    read = read_tables(tmp_path / "book.xlsx")
+    assert errors(read) == {
+        "members:2.person_id": (
+            "space_at_edge",
+            '" A1"',
+            "has a space or tab at its start or end; pbr does not trim: remove it",
+        )
+    }
+
+
+def test_a_short_row_is_reported_not_padded(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families="F1,,,2013-05-01,,\nF2,Bromley,tf-phase-1,2013-05-01\n",
+        members="F1,A1,1980-01-01\nF2,A1,1980-01-01,\n",
+    )
+    read = read_tables(folder)
+    found = errors(read)
+    assert set(found) == {"families:3.identified_for", "members:2.expectant"}
+    kind, value, why = found["families:3.identified_for"]
+    assert (kind, value) == ("row_too_short", '""')
+    assert why.startswith("fewer cells than the header has columns")
+    assert "(2 missing)" in why
+    assert found["members:2.expectant"][0] == "row_too_short"
+    assert read.reconciliation.balanced()
+
+
+def test_a_row_of_commas_is_a_row_problem_not_a_family(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families="F1,,,2013-05-01,,\n,,,,,\n",
+        members="F1,A1,1980-01-01,\n,,,\n",
+    )
+    read = read_tables(folder)
+    results = list(read.families())
+    assert [type(r) for r in results] == [pbr.Family]
+    rec = read.reconciliation
+    assert (rec.families_read, rec.families_rejected) == (1, 0)
+    assert rec.balanced()
+    assert rec.rows_reported == {"families": 1, "members": 1}
+    assert [(e.loc, e.type) for r in read.unplaced() for e in r.errors] == [
+        ("members:3.(row)", "empty_row"),
+        ("families:3.(row)", "empty_row"),
+    ]
+
+
+def test_messages_say_how_to_write_the_cell(tmp_path: Path) -> None:
+    folder = council(  # F1's one error is its own row's; F2's are in its other rows
+        tmp_path,
+        families="F1,,,31/03/2014,,\nF2,,,2013-05-01,,\n",
+        members="F1,A1,1980-01-01,\nF2,A 1,1980-01-01,yes\n",
+        school_terms="F2,A 1,2012/13,autumn,many,0,0,false,false,true\n",
+    )
+    found = errors(read_tables(folder))
+    assert found["families:2.attached_on"][2] == "write dates as YYYY-MM-DD, e.g. 2015-03-31"
+    assert found["members:3.expectant"][2] == "write true or false"
+    assert found["members:3.person_id"][2] == (
+        "use 1 to 64 of the characters A-Z, a-z, 0-9, '.', '_' and '-' (no spaces)"
+    )
+    assert found["school_terms:2.possible_sessions"][2] == "write a whole number, e.g. 120"
+    assert all("^" not in why for _, _, why in found.values())  # no pattern shown
+
+
+def test_table_errors_have_the_types_json_gives_the_same_mistakes(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families="F1,,,31/03/2014,,\n",
+        members="F1,A 1,1980-01-01,yes\n",
+        payments="F1,attachment_fee,1.001,2013-06-01,\n",
+    )
+    tables = {e.loc.split(".", 1)[1]: e.type for e in rejections(read_tables(folder))[0].errors}
+    record = {
+        "family_id": "F1",
+        "attached_on": "31/03/2014",
+        "members": [{"person_id": "A 1", "date_of_birth": "1980-01-01", "expectant": "yes"}],
+        "payments": [{"kind": "attachment_fee", "amount": "1.001", "paid_on": "2013-06-01"}],
+    }
+    (from_json,) = records_from_text(json.dumps(record))
+    assert isinstance(from_json, pbr.Rejection)
+    in_json = {e.loc.split(".")[-1]: e.type for e in from_json.errors}
+    assert (
+        tables
+        == in_json
+        == {
+            "attached_on": "date_parsing",
+            "person_id": "string_pattern_mismatch",
+            "expectant": "bool_type",
+            "amount": "money_parsing",
+        }
+    )
+
+
+def test_structural_problems_have_their_own_types(tmp_path: Path) -> None:
+    folder = council(
+        tmp_path,
+        families="F1,,,2013-05-01,,\nF1,,,2013-05-01,,\nF2,,,2013-05-01,,\n,x,,2013-05-01,,\n",
+        members="F1,A1,1980-01-01,,EXTRA\nF2,A1,1980-01-01\nF9,A1,1980-01-01,\n",
+    )
+    (folder / "notes.csv").write_text("a\n1\n")
+    found = errors(read_tables(folder))
+    assert {loc: kind for loc, (kind, _, _) in found.items()} == {
+        "members:2.(beyond the header)": "row_too_long",
+        "families:3.family_id": "duplicate_family",
+        "members:3.expectant": "row_too_short",
+        "families:5.family_id": "missing",
+        "members:4.family_id": "no_family",
+        "notes.csv": "unknown_table",
+    }
+    assert found["families:5.family_id"][1] is None  # as from JSON: a missing field, no value
