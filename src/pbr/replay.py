@@ -57,7 +57,10 @@ class Replay:
         if self.identical:
             note = f" (though {', '.join(self.changed)} changed)" if self.changed else ""
             return f"{self.family_id}: identical{note}"
-        why = ", ".join(self.changed) or "same library, rules and input: the record was altered"
+        why = ", ".join(self.changed) or (
+            "same library, rules and input: the record was altered, or this pbr is a build "
+            "that decides differently under the same version"
+        )
         lines = [f"{self.family_id}: differs ({why})"]
         lines += [f"  {d}" for d in self.differences]
         return "\n".join(lines)
