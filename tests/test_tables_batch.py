@@ -369,7 +369,7 @@ def test_bad_bytes_and_cells_past_the_header_are_reported_not_dropped(
     assert [json.loads(line)["family_id"] for line in out.splitlines()] == ["F3"]
     assert 'members:2.(beyond the header) = "EXTRA,MORE": more cells than the header' in err
     assert "members:3.person_id" in err
-    assert "not valid UTF-8: save the file as UTF-8" in err
+    assert 'members:3.person_id = "A\ufffd1": byte ff is not UTF-8 (Windows-1252, perhaps)' in err
     assert "offences:2.family_id" in err
     assert "unexpected error" not in err
 

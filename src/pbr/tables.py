@@ -584,7 +584,7 @@ def _cell_problems(
         if column in _MARKERS:
             continue
         if _NOT_UTF8.search(value) or _NOT_UTF8.search(column):
-            problems.append((column, _readable(value), _NOT_UTF8_WHY, "not_utf8"))
+            problems.append((column, *_not_utf8(value or column), "not_utf8"))
         elif column in _LISTS and column in known:
             problems += _item_problems(column, value)
         elif column in known and value != value.strip():
@@ -622,12 +622,19 @@ def _item_problems(column: str, value: str) -> list[_Problem]:
     return problems
 
 
-def _readable(value: str) -> str:
-    r"""Text with its bytes that are not UTF-8 written as ``\xff``."""
-    return value.encode("utf-8", errors="surrogateescape").decode("utf-8", "backslashreplace")
+def _not_utf8(text: str) -> tuple[str, str]:
+    r"""A cell with bytes that are not UTF-8: the cell as shown (each such byte as U+FFFD) and why.
 
+    The bytes are named, as the JSON reader names them, not written as escapes inside the value.
 
-_NOT_UTF8_WHY = "not valid UTF-8: save the file as UTF-8"
+    >>> _not_utf8("Bromley \udc96 \udca3")
+    ('Bromley \ufffd \ufffd', 'bytes 96 a3 are not UTF-8 (Windows-1252, perhaps): save the file as UTF-8')
+    """
+    raw = text.encode("utf-8", errors="surrogateescape")
+    bad = [f"{ord(c) - 0xDC00:02x}" for c in text if "\udc80" <= c <= "\udcff"]
+    shown = raw.decode("utf-8", errors="replace")
+    which = f"byte {bad[0]} is" if len(bad) == 1 else f"bytes {' '.join(bad)} are"
+    return shown, f"{which} not UTF-8 (Windows-1252, perhaps): save the file as UTF-8"
 
 
 def _flagged(loc: tuple[int | str, ...], flagged: Collection[str]) -> bool:
