@@ -24,6 +24,7 @@ __all__ = [
     "check_plans",
     "check_records",
     "check_rules",
+    "described",
 ]
 
 
@@ -32,9 +33,17 @@ def _is(value: object, module: str, name: str) -> bool:
     return loaded is not None and isinstance(value, getattr(loaded, name))
 
 
-def _shown(value: object) -> str:
-    shown = repr(value)
-    return f"{type(value).__name__} {shown[:60] + '…' if len(shown) > 60 else shown}"
+def described(value: object, width: int = 60) -> str:
+    """``int 790``: a wrong argument's type and its repr, cut to `width` characters.
+
+    >>> described(10**5000)
+    'int (a number too long to show)'
+    """
+    try:
+        shown = repr(value)
+    except ValueError:  # an int beyond Python's limit on the digits it turns into text
+        shown = "(a number too long to show)"
+    return f"{type(value).__name__} {shown[:width] + '…' if len(shown) > width else shown}"
 
 
 def check_family(family: object) -> None:
@@ -53,7 +62,7 @@ def check_family(family: object) -> None:
         if isinstance(family, Mapping | str | bytes)
         else ""
     )
-    raise TypeError(f"expected a pbr.Family, got {_shown(family)}{hint}")
+    raise TypeError(f"expected a pbr.Family, got {described(family)}{hint}")
 
 
 def check_records(records: object) -> None:
@@ -79,7 +88,7 @@ def check_records(records: object) -> None:
         return
     raise TypeError(
         "records must be an iterable of records (Family objects, dicts or JSON texts), "
-        f"got {_shown(records)}{hint}"
+        f"got {described(records)}{hint}"
     )
 
 
@@ -98,7 +107,7 @@ def check_rules(rules: object) -> None:
         if isinstance(rules, str)
         else ""
     )
-    raise TypeError(f"rules must be a pbr.rules.RuleSet or None, got {_shown(rules)}{hint}")
+    raise TypeError(f"rules must be a pbr.rules.RuleSet or None, got {described(rules)}{hint}")
 
 
 def check_plan(plan: object, name: str = "plan") -> None:
@@ -118,7 +127,7 @@ def check_plan(plan: object, name: str = "plan") -> None:
         if isinstance(plan, Mapping)
         else ""
     )
-    raise TypeError(f"{name} must be a pbr.plans.OutcomePlan or None, got {_shown(plan)}{hint}")
+    raise TypeError(f"{name} must be a pbr.plans.OutcomePlan or None, got {described(plan)}{hint}")
 
 
 def check_plans(plans: object) -> dict[str, OutcomePlan]:
@@ -132,7 +141,7 @@ def check_plans(plans: object) -> dict[str, OutcomePlan]:
     if plans is None:
         return {}
     if not isinstance(plans, Mapping):
-        raise TypeError(f"plans must map a programme id to its plan, got {_shown(plans)}")
+        raise TypeError(f"plans must map a programme id to its plan, got {described(plans)}")
     from pbr.errors import PlanError
     from pbr.programmes import programmes
 
@@ -163,7 +172,7 @@ def check_interpretations(choices: object, rules: RuleSet | None = None) -> dict
         return {}
     if not isinstance(choices, Mapping):
         raise TypeError(
-            f"interpretations must map a name to a value, got {_shown(choices)}; "
+            f"interpretations must map a name to a value, got {described(choices)}; "
             'e.g. {"employment_weeks": "all_13"}'
         )
     given = dict(choices)

@@ -12,16 +12,11 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pbr._arguments import described
 from pbr.forecast._allocation import Allocation
 from pbr.forecast._assumptions import Assumptions
-from pbr.forecast._inputs import shown
 
 __all__ = ["checked_allocation", "checked_records", "checked_scenario", "checked_scenarios"]
-
-
-def _got(value: object) -> str:
-    """``int 790``: the type and a short view of a wrong argument."""
-    return f"{type(value).__name__} {shown(value)}"
 
 
 def checked_allocation(alloc: object) -> Allocation:
@@ -37,7 +32,7 @@ def checked_allocation(alloc: object) -> Allocation:
     hint = "pbr.forecast.allocation(estimated_families)"
     if isinstance(alloc, int | str) and not isinstance(alloc, bool):
         hint = f"pbr.forecast.allocation({alloc!r})"
-    raise TypeError(f"alloc must be an Allocation, got {_got(alloc)}; make one with {hint}")
+    raise TypeError(f"alloc must be an Allocation, got {described(alloc)}; make one with {hint}")
 
 
 def _scenario_hint(value: object) -> str:
@@ -60,7 +55,7 @@ def checked_scenario(value: object, name: str = "assumptions") -> Assumptions | 
     if value is None or isinstance(value, Assumptions):
         return value
     raise TypeError(
-        f"{name} must be an Assumptions object, got {_got(value)}; {_scenario_hint(value)}"
+        f"{name} must be an Assumptions object, got {described(value)}; {_scenario_hint(value)}"
     )
 
 
@@ -84,7 +79,7 @@ def checked_scenarios(value: object) -> list[Assumptions] | None:
         )
     if isinstance(value, str | os.PathLike | Mapping) or not isinstance(value, Iterable):
         raise TypeError(
-            f"scenarios must be Assumptions objects, got {_got(value)}; {_scenario_hint(value)}"
+            f"scenarios must be Assumptions objects, got {described(value)}; {_scenario_hint(value)}"
         )
     found = list(value)
     if not found:
@@ -95,7 +90,7 @@ def checked_scenarios(value: object) -> list[Assumptions] | None:
     for n, item in enumerate(found, start=1):
         if not isinstance(item, Assumptions):
             raise TypeError(
-                f"scenarios must be Assumptions objects; scenario {n} is {_got(item)}; "
+                f"scenarios must be Assumptions objects; scenario {n} is {described(item)}; "
                 f"{_scenario_hint(item)}"
             )
     return found
@@ -119,6 +114,6 @@ def checked_records(records: object) -> Iterable[Any]:
         )
         raise TypeError(
             "records must be an iterable of pbr.Family (or of what pbr.read_records yields), "
-            f"got {_got(records)}; {hint}"
+            f"got {described(records)}; {hint}"
         )
     return records
