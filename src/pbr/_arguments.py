@@ -25,6 +25,7 @@ __all__ = [
     "check_records",
     "check_rules",
     "described",
+    "short_repr",
 ]
 
 
@@ -37,13 +38,22 @@ def described(value: object, width: int = 60) -> str:
     """``int 790``: a wrong argument's type and its repr, cut to `width` characters.
 
     >>> described(10**5000)
-    'int (a number too long to show)'
+    'int a number too long to show'
+    """
+    return f"{type(value).__name__} {short_repr(value, width)}"
+
+
+def short_repr(value: object, width: int = 40) -> str:
+    """`value` for a message: its repr, cut to `width` characters (a pasted number can be huge).
+
+    >>> short_repr(10**50)
+    '1000000000000000000000000000000000000...'
     """
     try:
-        shown = repr(value)
+        text = repr(value)
     except ValueError:  # an int beyond Python's limit on the digits it turns into text
-        shown = "(a number too long to show)"
-    return f"{type(value).__name__} {shown[:width] + '…' if len(shown) > width else shown}"
+        return "a number too long to show"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def check_family(family: object) -> None:

@@ -115,16 +115,14 @@ def amount(value: object, field: str) -> Decimal:
 
 
 def shown(value: object, width: int = 40) -> str:
-    """`value` for a message: its repr, cut to `width` characters (a pasted number can be huge).
+    """`value` for a message: its repr, cut to `width` characters (`pbr._arguments.short_repr`).
 
     >>> shown(10**50)
     '1000000000000000000000000000000000000...'
     """
-    try:
-        text = repr(value)
-    except ValueError:  # an int beyond Python's limit on digits it will convert to text
-        return "a number too long to show"
-    return text if len(text) <= width else text[: width - 3] + "..."
+    from pbr._arguments import short_repr
+
+    return short_repr(value, width)
 
 
 def read_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
