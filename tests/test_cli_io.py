@@ -13,6 +13,7 @@ import pytest
 import pbr
 from pbr.cli import main
 from pbr.io import Rejection, numbered_from_text, read_records
+from pbr.rules import PHASE_ONE
 
 from .builders import record
 
@@ -159,8 +160,10 @@ def test_explain_schema_and_rules(tmp_path: Path, capsys: pytest.CaptureFixture[
     status, out, _ = run(capsys, "rules")
     assert "from 2013/14: £2,400.00  [S2, S1] confirmed" in out
     assert "* jsa_26_other_13" in out
+    assert "  identification.eligibility: [S45, S1, S8]" in out  # what each rule's reasons cite
     status, out, _ = run(capsys, "rules", "--format", "json")
     assert json.loads(out)[0]["parameters"]["cap"]["values"][0]["value"] == "4000.00"
+    assert json.loads(out)[0]["rules"]["payment.cap"] == PHASE_ONE.source_of_rule("payment.cap")
 
 
 @pytest.mark.parametrize("spelt", ["G1", "\\u0047\\u0031"])

@@ -1,4 +1,4 @@
-"""``pbr rules``: every programme's rule set, parameters by year with sources, interpretations."""
+"""``pbr rules``: every programme's rule set: parameters by year, interpretations, rules' sources."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def _rules_json(rules: RuleSet) -> dict[str, object]:
             }
             for i in rules.interpretations.values()
         },
+        "rules": dict(rules.rule_sources),
     }
 
 
@@ -91,4 +92,6 @@ def _rules_text(rules: RuleSet) -> str:
         for value, meaning in i.values.items():
             mark = "*" if value == i.default else " "
             lines.append(f"   {mark} {value}: {meaning}")
+    lines += ["", "Rules and the sources their reasons cite"]
+    lines += [f"  {rule}: [{cited}]" for rule, cited in rules.rule_sources.items()]
     return "\n".join(lines) + "\n"
