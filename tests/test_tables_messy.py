@@ -236,3 +236,18 @@ def test_structural_problems_have_their_own_types(tmp_path: Path) -> None:
         "notes.csv": "unknown_table",
     }
     assert found["families:5.family_id"][1] is None  # as from JSON: a missing field, no value
+
+
+def test_a_row_is_named_by_the_line_it_starts_on(tmp_path: Path) -> None:
+    # blank lines are skipped and a quoted cell may span lines: rows are not lines
+    folder = council(
+        tmp_path,
+        families='F1,"Bromley\nCouncil",tf-phase-1,2013-05-01,,\n\nF2,Kent,tf-phase-1,x,,\n',
+        members="F1,A1,1980-01-01,\n\n\nF2,A1,1x80-01-01,\n",
+    )
+    found = errors(read_tables(folder))
+    assert "families:2.local_authority" in found  # the cell on lines 2 and 3
+    assert found["families:5.attached_on"][0] == "date_parsing"  # after the blank line 4
+    assert found["members:5.date_of_birth"][0] == "date_parsing"  # after blank lines 3 and 4
+    lines = (folder / "members.csv").read_text().splitlines()
+    assert lines[5 - 1].startswith("F2,A1,1x80")

@@ -537,8 +537,22 @@ def _csv_rows(file: Path) -> Rows:
     # a byte that is not UTF-8 is kept (as a surrogate) and reported with its row (`_cell_problems`)
     with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         # restval None: a cell the row lacks (a present cell, even an empty one, is text)
-        for n, row in enumerate(csv.DictReader(handle, restval=None), start=2):
-            yield n, _csv_cells(row)
+        reader = csv.DictReader(handle, restval=None)
+        for row in reader:
+            # the line the row starts on: blank lines before it are skipped by the reader and a
+            # quoted cell may hold line breaks, so rows are not counted, lines are
+            yield reader.line_num - _line_breaks(row), _csv_cells(row)
+
+
+def _line_breaks(row: Mapping[str | Any, str | Any]) -> int:
+    """How many line breaks a CSV row's quoted cells hold (the lines it spans, less one)."""
+    breaks = 0
+    for value in row.values():
+        if isinstance(value, str):
+            breaks += value.count("\n")
+        elif isinstance(value, list):  # cells past the header
+            breaks += sum(cell.count("\n") for cell in value)
+    return breaks
 
 
 def _csv_cells(row: Mapping[str | Any, str | Any]) -> dict[str, str]:
