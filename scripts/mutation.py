@@ -420,6 +420,7 @@ def _env(src: Path, trace: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(src), str(ROOT / "scripts")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PBR_PURE_PYTHON"] = "1"  # the mutated source, not the rules compiled at install
     env["HYPOTHESIS_PROFILE"] = "mutation"
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if trace is not None:

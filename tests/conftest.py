@@ -22,3 +22,18 @@ settings.register_profile(  # scripts/mutation.py: many short runs, the same exa
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_sessionstart(session: object) -> None:
+    """Stop at once if a compiled rule module is older than its source: it would test old code."""
+    import pytest
+
+    from pbr import _native
+
+    stale = _native.stale()
+    if stale and os.environ.get(_native.PURE_PYTHON) != "1":
+        pytest.exit(
+            f"compiled modules older than their source: {', '.join(stale)}. Install pbr again "
+            "(python -m pip install -e .) or run with PBR_PURE_PYTHON=1 to test the source.",
+            returncode=3,
+        )

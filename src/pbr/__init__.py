@@ -12,9 +12,15 @@ Import what you need from here; modules load on first use so ``import pbr`` stay
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if os.environ.get("PBR_PURE_PYTHON") == "1":  # the rules' Python source, not their compiled form
+    from pbr._native import prefer_source
+
+    prefer_source()
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr import (  # type: ignore[attr-defined, unused-ignore]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -154,14 +154,21 @@ class RuleSet:
     term_calendar: TermCalendar = field(default_factory=TermCalendar)
     data_sha256: str = ""
     rule_sources: Mapping[str, str] = field(default_factory=dict)
+    """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
     forecast_from: date | None = None
     """The first attachment day a funding forecast counts (earlier families are early starters,
     evaluated but not in the funding model); None: `attached_from`."""
-    """Each rule's source tags (its parameters' and its own), from the data's ``[rules]`` table."""
     _memo: dict[str | tuple[object, ...], Any] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
     """Values derived from the data only (never from interpretations); shared by variants."""
+
+    def __getstate__(self) -> list[object]:
+        """Its fields for pickling (to a worker), without the memo, worked out again there.
+
+        Some of what the memo holds is compiled (`pbr._native`) and cannot be unpickled.
+        """
+        return [{} if f.name == "_memo" else getattr(self, f.name) for f in fields(self)]
 
     @property
     def rules_version(self) -> str:

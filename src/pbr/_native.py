@@ -1,0 +1,96 @@
+"""The rule modules compiled to C by mypyc, and the switch back to their Python source.
+
+The same source is both: setup.py compiles these modules when pbr is installed (a quarter less
+time a family, decisions byte for byte the same), and the ``.py`` files stay beside the compiled
+ones. ``PBR_PURE_PYTHON=1`` in the environment, set before `pbr` is imported, makes Python import
+the source instead: to read a traceback line by line, to try a change to a rule without
+installing again, or to compare the two. This module imports nothing outside the standard
+library: setup.py reads `COMPILED` from it before pbr is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["COMPILED", "compiled", "prefer_source", "source_module", "stale"]
+
+COMPILED = (
+    "pbr._parts",
+    "pbr.programmes._employment",
+    "pbr.programmes._kernel",
+    "pbr.programmes._sustained",
+    "pbr.programmes.phase_one._evidence",
+    "pbr.programmes.phase_one._identification",
+    "pbr.programmes.phase_one._limbs",
+    "pbr.programmes.phase_one._payment",
+    "pbr.programmes.phase_two",
+    "pbr.programmes.supporting_families",
+)
+"""The modules compiled: the rules' hot path. No public name lives in one (a compiled function
+checks its arguments' types before its body could name what to pass, and a compiled class is
+not an ordinary one), so `pbr.periods`, `pbr.engine` and `pbr.totals` stay Python."""
+
+PURE_PYTHON = "PBR_PURE_PYTHON"
+"""The environment variable that, set to ``1``, makes pbr import the source of `COMPILED`."""
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _source_path(name: str) -> Path:
+    """Where module `name`'s Python source is."""
+    return _PACKAGE.joinpath(*name.split(".")[1:]).with_suffix(".py")
+
+
+def compiled(module: ModuleType) -> bool:
+    """Whether `module` was loaded from a compiled extension rather than its source."""
+    loader = getattr(module, "__loader__", None)
+    return isinstance(loader, importlib.machinery.ExtensionFileLoader)
+
+
+class _SourceFinder:
+    """A finder that gives the modules of `COMPILED` from their ``.py`` files."""
+
+    @staticmethod
+    def find_spec(
+        name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name not in COMPILED:
+            return None
+        return importlib.util.spec_from_file_location(name, _source_path(name))
+
+
+def prefer_source() -> None:
+    """Import `COMPILED` from source from now on, if the environment asks (`PURE_PYTHON`)."""
+    if os.environ.get(PURE_PYTHON) == "1" and not any(
+        isinstance(f, _SourceFinder) for f in sys.meta_path
+    ):
+        sys.meta_path.insert(0, _SourceFinder())
+
+
+def source_module(name: str) -> ModuleType:
+    """Module `name` executed from its ``.py`` file, apart from the one imported (for doctests)."""
+    spec = importlib.util.spec_from_file_location(name, _source_path(name))
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is part of pbr
+        raise ImportError(f"no source for {name}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stale() -> list[str]:
+    """The compiled modules whose source changed after they were built (install pbr again)."""
+    found = []
+    for name in COMPILED:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        if origin is None or not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+            continue
+        if _source_path(name).stat().st_mtime > Path(origin).stat().st_mtime:
+            found.append(name)
+    return found
