@@ -134,3 +134,20 @@ def test_a_rule_set_that_has_decided_pickles_without_what_it_worked_out() -> Non
     assert copied.chosen == rules.chosen
     after = [evaluate(f, as_of=date(2015, 3, 31), rules=copied) for f in families]
     assert [d.model_dump_json() for d in after] == [d.model_dump_json() for d in before]
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_pbr_version_says_how_the_rules_run(pure: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != _native.PURE_PYTHON}
+    if pure:
+        env[_native.PURE_PYTHON] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.startswith(f"pbr {pbr.__version__} on Python 3.")
+    expected = "from their Python source" if pure or PURE else "compiled by mypyc"
+    assert expected in done.stdout

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "compiled", "prefer_source", "source_module", "stale"]
+__all__ = ["COMPILED", "compiled", "form", "prefer_source", "source_module", "stale"]
 
 COMPILED = (
     "pbr._parts",
@@ -81,6 +81,17 @@ def source_module(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def form() -> str:
+    """How the rules run here, for ``pbr --version`` and bug reports."""
+    if os.environ.get(PURE_PYTHON) == "1":
+        return f"rules run from their Python source, as {PURE_PYTHON}=1 asks"
+    spec = importlib.util.find_spec(COMPILED[0])
+    origin = spec.origin if spec is not None else None
+    if origin is not None and origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return "rules compiled by mypyc"
+    return "rules run from their Python source, not compiled at install (no C compiler?)"
 
 
 def stale() -> list[str]:

@@ -38,12 +38,35 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = Parser(
         prog="pbr", description="Payment-by-results claims for the Troubled Families programme."
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     known = any(command in names for names, _ in _COMMANDS)
     for names, add in _COMMANDS:
         if not known or command in names:
             add(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """``pbr --version``: the version, Python's, and how the rules run (worked out if asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="print pbr's version and how its rules run here, then exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        import platform
+
+        from pbr import __version__
+        from pbr._native import form
+
+        print(f"pbr {__version__} on Python {platform.python_version()}: {form()}")
+        parser.exit()
 
 
 def _add_forecast(sub: Any) -> None:
