@@ -95,8 +95,14 @@ def form() -> str:
 
 
 def stale() -> list[str]:
-    """The compiled modules whose source changed after they were built (install pbr again)."""
-    found = []
+    """The compiled modules whose source changed after they were built (install pbr again).
+
+    Only a build in place, in the repository's ``src`` (``pip install -e .``), can be older
+    than its source; an installed wheel writes each ``.py`` file just after its compiled twin.
+    """
+    found: list[str] = []
+    if _PACKAGE.parent.name != "src":
+        return found
     for name in COMPILED:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec is not None else None
