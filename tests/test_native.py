@@ -149,19 +149,6 @@ def test_pbr_version_says_how_the_rules_run(pure: bool) -> None:
         check=True,
     )
     assert done.stdout.startswith(f"pbr {pbr.__version__} on Python 3.")
-    expected = "compiled by mypyc" if _built() and not pure else "from their Python source"
+    built = _native.built("pbr.programmes._kernel") is not None
+    expected = "compiled by mypyc" if built and not pure else "from their Python source"
     assert expected in done.stdout
-
-
-def _built() -> bool:
-    """Whether the install compiled the rules (asked of the files, whatever this process runs)."""
-    import importlib.machinery
-
-    import pbr.programmes
-
-    name = "pbr.programmes._kernel"
-    assert name in _native.COMPILED
-    spec = importlib.machinery.PathFinder.find_spec(name, pbr.programmes.__path__)
-    assert spec is not None
-    assert spec.origin is not None
-    return spec.origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))

@@ -10,6 +10,7 @@ library: setup.py reads `COMPILED` from it before pbr is installed.
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "compiled", "form", "prefer_source", "source_module", "stale"]
+__all__ = ["COMPILED", "built", "compiled", "form", "prefer_source", "source_module", "stale"]
 
 COMPILED = (
     "pbr._parts",
@@ -83,13 +84,21 @@ def source_module(name: str) -> ModuleType:
     return module
 
 
+def built(name: str) -> Path | None:
+    """The compiled file of module `name` the install built, if any (whatever this run imports)."""
+    parent, _, _ = name.rpartition(".")
+    spec = importlib.machinery.PathFinder.find_spec(name, importlib.import_module(parent).__path__)
+    origin = spec.origin if spec is not None else None
+    if origin is None or not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return None
+    return Path(origin)
+
+
 def form() -> str:
     """How the rules run here, for ``pbr --version`` and bug reports."""
     if os.environ.get(PURE_PYTHON) == "1":
         return f"rules run from their Python source, as {PURE_PYTHON}=1 asks"
-    spec = importlib.util.find_spec(COMPILED[0])
-    origin = spec.origin if spec is not None else None
-    if origin is not None and origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+    if built(COMPILED[0]) is not None:
         return "rules compiled by mypyc"
     return "rules run from their Python source, not compiled at install (no C compiler?)"
 
@@ -104,10 +113,7 @@ def stale() -> list[str]:
     if _PACKAGE.parent.name != "src":
         return found
     for name in COMPILED:
-        spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec is not None else None
-        if origin is None or not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-            continue
-        if _source_path(name).stat().st_mtime > Path(origin).stat().st_mtime:
+        extension = built(name)
+        if extension is not None and _source_path(name).stat().st_mtime > extension.stat().st_mtime:
             found.append(name)
     return found
