@@ -265,7 +265,7 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     from pbr.batch import Span
     from pbr.totals import Totals
 
-    spans = [Span("", [], [], [], 0, records, 50, {}, {}, Totals(), b"") for records in (3, 4)]
+    spans = [Span(b"", [], [], [], 0, records, 50, {}, {}, Totals(), b"") for records in (3, 4)]
     assert list(_evaluate._progress(spans, 100, _evaluate._a_range)) == spans
     shown = capsys.readouterr().err
     assert "50% of 0 MB, 3 families, 0:0" in shown

@@ -84,7 +84,7 @@ def test_a_file_read_in_ranges_gives_todays_decisions(
             for (_, record, *_), (start, end) in zip(
                 span.decisions(), zip([0, *span.ends[:-1]], span.ends, strict=True), strict=True
             ):
-                got[records + record] = digest(span.text[start:end].rstrip("\n"))
+                got[records + record] = digest(span.data[start:end].decode().rstrip("\n"))
             for _, record, _ in span.rejections:
                 got[records + record] = "outside"
             records += span.records

@@ -249,9 +249,9 @@ def test_a_span_counts_its_decisions_by_family_when_asked() -> None:
                 (d[6].get(kind, 0) for d in decided if d[3] == programme), start=type(total)(0)
             )
     assert span.councils.overall.families_evaluated == len(decided)
-    assert span.text.count("\n") == len(decided)
+    assert span.data.count(b"\n") == len(decided)
     assert [
-        json.loads(span.text[a:b])["family_id"]
+        json.loads(span.data[a:b])["family_id"]
         for a, b in zip([0, *span.ends[:-1]], span.ends, strict=True)
     ] == span.family_ids
     assert io.BytesIO(span.detail).read(1)  # packed
@@ -263,8 +263,8 @@ def test_a_range_of_table_rows_comes_with_its_widths() -> None:
     path = str(REFERENCE)
     (first, end), *_ = line_ranges(path, 0, 20_000)
     span = job.span((path, first, end))
-    assert span.text.count("\n") == len(span.family_ids) > 1
-    assert list(span.widths) == _evaluate._widths(span.text)
+    assert span.data.count(b"\n") == len(span.family_ids) > 1
+    assert list(span.widths) == _evaluate._widths(span.data.decode())
     assert max(span.widths) > 0
     other = batch._Job(date(2016, 3, 31), None, {}, {}, "f.jsonl").span((path, first, end))
     assert other.widths == ()  # JSON: nothing to measure
@@ -284,10 +284,10 @@ def test_a_range_without_its_repeated_family_is_measured_again(
     summary.seen.add(span.family_ids[1])  # as if it came in an earlier range
     [(text, widths)] = summary.track_spans([span], "f.jsonl")
     assert widths is None
-    assert text.count("\n") == len(span.family_ids) - 1
-    assert span.family_ids[1] not in text
+    assert text.count(b"\n") == len(span.family_ids) - 1
+    assert span.family_ids[1].encode() not in text
     assert summary.rejected == 1
     assert "appeared earlier" in capsys.readouterr().err
     [(whole, measured)] = _evaluate._Summary().track_spans([span], "f.jsonl")
-    assert whole == span.text
+    assert whole == span.data
     assert measured == span.widths

@@ -292,16 +292,17 @@ class Span(NamedTuple):
     counted family by family (a family_id seen before).
 
     >>> from pbr.totals import Totals
-    >>> span = Span("", [], [], [], 0, 0, 0, {}, {}, Totals(), bytes([0x90]))
+    >>> span = Span(b"", [], [], [], 0, 0, 0, {}, {}, Totals(), bytes([0x90]))
     >>> span.decisions()
     []
     """
 
-    text: str
-    """The decisions' text (`evaluate_many_json`'s `render`), in order; a JSON decision or a
-    table row ends with a newline."""
+    data: bytes
+    """The decisions' text (`evaluate_many_json`'s `render`) in UTF-8, in order, as it is
+    written to a file (bytes: they cross from the worker and go to the file as they are, never
+    decoded and encoded again); a JSON decision or a table row ends with a newline."""
     ends: list[int]
-    """Where each decision's text ends in `text`."""
+    """Where each decision's bytes end in `data`."""
     family_ids: list[str]
     """Each decision's family, in order."""
     rejections: list[tuple[int, int, Rejection]]
@@ -680,7 +681,7 @@ class _Job:
         part = RawRange(
             path, start, end, max_record_bytes=self.max_record_bytes, source=self.source
         )
-        texts: list[str] = []
+        texts: list[bytes] = []
         ends: list[int] = []
         family_ids: list[str] = []
         rejections: list[tuple[int, int, Rejection]] = []
@@ -699,10 +700,12 @@ class _Job:
                     rejections.append((line, record, cast("Rejection", done)))
                     continue
                 done = cast("Decision", done)
-                if self.render == "table":  # measured here: the writer need not read it back
-                    text = _table_row(done, widths) + newline
+                if self.render == "json":  # msgspec's bytes, as the file takes them
+                    text = decision_json(done) + b"\n"
+                elif self.render == "table":  # measured here: the writer need not read it back
+                    text = (_table_row(done, widths) + newline).encode()
                 else:
-                    text = self._text(done) + newline
+                    text = (self._text(done) + newline).encode()
                 texts.append(text)
                 written += len(text)
                 ends.append(written)
@@ -721,7 +724,7 @@ class _Job:
                     (line, record, family_id, programme, done.local_authority, fee, amounts)
                 )
         return Span(
-            "".join(texts),
+            b"".join(texts),
             ends,
             family_ids,
             rejections,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import io
 import itertools
 import json
 import os
@@ -370,7 +371,9 @@ def _evaluate_file(
                     render=render,  # type: ignore[arg-type]
                     max_record_bytes=max_record_bytes,
                 )
-                blocks = summary.track_spans(_progress(spans, total, _a_range), path)
+                blocks: Iterator[tuple[bytes, tuple[int, ...] | None]] = summary.track_spans(
+                    _progress(spans, total, _a_range), path
+                )
             else:
                 decided = summary.track_json(
                     evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
@@ -378,23 +381,21 @@ def _evaluate_file(
                     path,
                     newline=kind in ("jsonl", "table"),
                 )
-                blocks = ((text, None) for text in decided)
-            texts = (text for text, _ in blocks)  # the table also takes the widths
+                blocks = ((text.encode(), None) for text in decided)
+            data = (block for block, _ in blocks)  # the table also takes the widths
             if kind == "table":
-                _write_table(blocks, out)
+                _write_table(((block.decode(), widths) for block, widths in blocks), out)
             elif output is not None:
                 from pbr.output import atomic_writer
 
-                # the first text before the file: a pool is started (forked) before the
+                # the first block before the file: a pool is started (forked) before the
                 # writer's thread that syncs the file as it goes
-                first = next(texts, "")
-                with atomic_writer(output, sync_as_it_goes=True) as handle:
+                first = next(data, b"")
+                with atomic_writer(output, "wb", sync_as_it_goes=True) as handle:
                     if kind == "csv-file":
-                        from pbr.output import RESULT_COLUMNS, CsvWriter
-
-                        CsvWriter(handle, RESULT_COLUMNS).writeheader()
+                        handle.write(_csv_file_header())
                     handle.write(first)
-                    handle.writelines(texts)
+                    handle.writelines(data)
             else:
                 if kind == "csv":
                     from pbr.output import RESULT_COLUMNS
@@ -402,7 +403,7 @@ def _evaluate_file(
                     csv.DictWriter(
                         out, fieldnames=RESULT_COLUMNS, lineterminator="\n"
                     ).writeheader()
-                out.writelines(texts)
+                out.writelines(block.decode() for block in data)
         if tables is not None:
             for rejection in tables.unplaced():
                 summary.unplaced(rejection)
@@ -513,11 +514,11 @@ class _Summary:
 
     def track_spans(
         self, spans: Iterable[Span], path: str
-    ) -> Iterator[tuple[str, tuple[int, ...] | None]]:
+    ) -> Iterator[tuple[bytes, tuple[int, ...] | None]]:
         """The same for a file evaluated range by range (`pbr.batch.evaluate_spans`).
 
         A range's counts and totals are added at once; only a range holding a family seen
-        before is counted family by family. Yields each range's text with its table widths
+        before is counted family by family. Yields each range's bytes with its table widths
         (`Span.widths`), or None for them when some of its decisions were left out.
         """
         lines = records = 0  # before the range
@@ -526,11 +527,11 @@ class _Summary:
             if repeated:
                 kept = self._counted_by_family(span, repeated, lines, records, path)
                 ends = span.ends
-                text = "".join(span.text[ends[i - 1] if i else 0 : ends[i]] for i in kept)
-                yield text, None
+                data = b"".join(span.data[ends[i - 1] if i else 0 : ends[i]] for i in kept)
+                yield data, None
             else:
                 self._counted_at_once(span, lines, records, path)
-                yield span.text, span.widths
+                yield span.data, span.widths
             lines += span.lines
             records += span.records
 
@@ -761,6 +762,15 @@ def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO
         for text in spool:
             out.write(line(*pick(json.loads(text))).rstrip() + "\n")
     out.write("\n")
+
+
+def _csv_file_header() -> bytes:
+    """The header line of a decisions CSV file, as `pbr.output.CsvWriter` writes it."""
+    from pbr.output import RESULT_COLUMNS, CsvWriter
+
+    header = io.StringIO()
+    CsvWriter(header, RESULT_COLUMNS).writeheader()
+    return header.getvalue().encode()
 
 
 def _widths(rows: str) -> list[int]:
