@@ -829,3 +829,45 @@ def test_braces_in_a_message_are_shown_as_they_are() -> None:
     assert isinstance(bad_id, pbr.Rejection)
     assert "{1,64}" in bad_id.errors[0].message
     assert "{{" not in bad_id.errors[0].message
+
+
+def test_a_number_too_long_to_read_is_named_at_its_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over 4,300 digits the JSON reader stops at the record; the rejection names each field."""
+    bad = good("B1")
+    bad["school_terms"] = [
+        {
+            "person_id": "C1",
+            "academic_year": "2011/12",
+            "term": "autumn",
+            "possible_sessions": 0,
+            "unauthorised_absences": 0,
+        }
+    ]
+    bad["members"] = [*bad["members"], {"person_id": "C1", "date_of_birth": "2004-05-06"}]
+    text = json.dumps(bad).replace('"possible_sessions": 0', '"possible_sessions": 1' + "0" * 5000)
+    text = text.replace('"unauthorised_absences": 0', '"unauthorised_absences": -' + "9" * 4400)
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, text)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejection] = rejections
+    assert rejection["family_id"] == "B1"
+    assert [(e["loc"], e["type"]) for e in rejection["errors"]] == [
+        ("school_terms.0.possible_sessions", "number_too_long"),
+        ("school_terms.0.unauthorised_absences", "number_too_long"),
+    ]
+    assert rejection["errors"][0]["message"].startswith("a number of 5,001 digits")
+    assert rejection["errors"][1]["message"].startswith("a number of 4,400 digits")
+    assert len(rejection["errors"][0]["value"]) < 100  # shown cut, never the whole number
+    assert "school_terms.0.possible_sessions" in err
+
+
+def test_a_number_the_reader_takes_is_left_to_the_fields_own_checks() -> None:
+    """4,300 digits is read: the field's own rule (a bounded count) rejects it, as before."""
+    text = json.dumps(good("B1")).replace(
+        '"family_id"', '"expectant": 1' + "0" * 4299 + ', "family_id"'
+    )
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert all(e.type != "number_too_long" for e in rejection.errors)
