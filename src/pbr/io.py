@@ -985,11 +985,8 @@ def _numbers_as_written(rejection: Rejection, exc: ValidationError, data: bytes)
     errors = without_echoes(exc.errors())
     if not any(isinstance(err.get("input"), int | float) for err in errors):
         return rejection
-    try:
-        tree = json.loads(
-            data, parse_float=_NumberText, parse_int=_NumberText, parse_constant=_NumberText
-        )
-    except (ValueError, RecursionError):  # not JSON after all: keep what pydantic saw
+    tree = _with_numbers_as_text(data)
+    if tree is None:  # not JSON after all: keep what pydantic saw
         return rejection
     fixed = []
     for field, err in zip(rejection.errors, errors, strict=True):
@@ -1019,11 +1016,8 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     (first, *others) = rejection.errors
     if others or first.type != "json_invalid" or "number out of range" not in first.message:
         return rejection
-    try:
-        tree = json.loads(
-            data, parse_float=_NumberText, parse_int=_NumberText, parse_constant=_NumberText
-        )
-    except (ValueError, RecursionError):  # not JSON after all: keep what pydantic said
+    tree = _with_numbers_as_text(data)
+    if tree is None:  # not JSON after all: keep what pydantic said
         return rejection
     found: list[FieldError] = []
     for loc, text in _numbers_in(tree, ()):
@@ -1041,6 +1035,16 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
                 )
             )
     return rejection.model_copy(update={"errors": tuple(found)}) if found else rejection
+
+
+def _with_numbers_as_text(data: bytes) -> Any:
+    """The record read with every number kept as written (`_NumberText`); None if not JSON."""
+    try:
+        return json.loads(
+            data, parse_float=_NumberText, parse_int=_NumberText, parse_constant=_NumberText
+        )
+    except (ValueError, RecursionError):
+        return None
 
 
 def _numbers_in(
