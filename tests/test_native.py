@@ -52,11 +52,14 @@ def test_each_compiled_module_has_its_source() -> None:
 def test_a_source_newer_than_its_build_is_named(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if PURE:
-        pytest.skip("nothing is compiled under PBR_PURE_PYTHON=1")
+    builds = {name: _native.built(name) for name in _native.COMPILED}
+    if not all(builds.values()):
+        pytest.skip("the rules were not compiled at install")
+    assert _native.stale() == []
     newer = tmp_path / "changed.py"
     newer.write_text("")
     os.utime(newer, (4_000_000_000, 4_000_000_000))  # 2096: after any build
+    monkeypatch.setattr(_native, "built", builds.get)
     monkeypatch.setattr(_native, "_source_path", lambda name: newer)
     assert _native.stale() == list(_native.COMPILED)
 
@@ -152,3 +155,24 @@ def test_pbr_version_says_how_the_rules_run(pure: bool) -> None:
     built = _native.built("pbr.programmes._kernel") is not None
     expected = "compiled by mypyc" if built and not pure else "from their Python source"
     assert expected in done.stdout
+
+
+def test_a_stale_build_in_place_runs_the_source_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pip install -e .`, then a rule edited: pbr runs the edited source, never the old build."""
+    if PURE:
+        pytest.skip("the source is run already under PBR_PURE_PYTHON=1")
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))  # restored afterwards
+    _native.prefer_source_if_stale()  # nothing stale: nothing changes
+    assert not any(isinstance(f, _native._SourceFinder) for f in sys.meta_path)
+    assert _native.form() == "rules compiled by mypyc"
+    monkeypatch.setattr(_native, "stale", lambda: ["pbr.programmes._kernel"])
+    with pytest.warns(RuntimeWarning, match=r"older than their source \(pbr.programmes._kernel\)"):
+        _native.prefer_source_if_stale()
+    [finder] = [f for f in sys.meta_path if isinstance(f, _native._SourceFinder)]
+    spec = finder.find_spec("pbr.programmes._kernel")
+    assert spec is not None
+    assert spec.origin is not None
+    assert spec.origin.endswith("_kernel.py")
+    assert "older (install again)" in _native.form()

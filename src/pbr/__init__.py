@@ -21,6 +21,10 @@ if os.environ.get("PBR_PURE_PYTHON") == "1":  # the rules' Python source, not th
     from pbr._native import prefer_source
 
     prefer_source()
+elif os.path.basename(os.path.dirname(os.path.dirname(__file__))) == "src":  # pip install -e
+    from pbr._native import prefer_source_if_stale  # never the old code of an edited rule
+
+    prefer_source_if_stale()
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr import (  # type: ignore[attr-defined, unused-ignore]

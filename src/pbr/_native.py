@@ -10,16 +10,25 @@ library: setup.py reads `COMPILED` from it before pbr is installed.
 
 from __future__ import annotations
 
-import importlib
 import importlib.machinery
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "built", "compiled", "form", "prefer_source", "source_module", "stale"]
+__all__ = [
+    "COMPILED",
+    "built",
+    "compiled",
+    "form",
+    "prefer_source",
+    "prefer_source_if_stale",
+    "source_module",
+    "stale",
+]
 
 COMPILED = (
     "pbr._parts",
@@ -68,9 +77,30 @@ class _SourceFinder:
 
 def prefer_source() -> None:
     """Import `COMPILED` from source from now on, if the environment asks (`PURE_PYTHON`)."""
-    if os.environ.get(PURE_PYTHON) == "1" and not any(
-        isinstance(f, _SourceFinder) for f in sys.meta_path
-    ):
+    if os.environ.get(PURE_PYTHON) == "1":
+        _from_source()
+
+
+def prefer_source_if_stale() -> None:
+    """In a build in place, import every compiled module from source if one is older than it.
+
+    All of them, not only the changed one: a compiled module calls the others' compiled
+    functions directly, so one from source among them would still run the old code.
+    """
+    found = stale()
+    if found:
+        warnings.warn(
+            f"pbr's compiled rules are older than their source ({', '.join(found)}): running "
+            "the source instead, more slowly; install again (python -m pip install -e .) to "
+            "compile them",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        _from_source()
+
+
+def _from_source() -> None:
+    if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _SourceFinder())
 
 
@@ -85,22 +115,27 @@ def source_module(name: str) -> ModuleType:
 
 
 def built(name: str) -> Path | None:
-    """The compiled file of module `name` the install built, if any (whatever this run imports)."""
-    parent, _, _ = name.rpartition(".")
-    spec = importlib.machinery.PathFinder.find_spec(name, importlib.import_module(parent).__path__)
-    origin = spec.origin if spec is not None else None
-    if origin is None or not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        return None
-    return Path(origin)
+    """The compiled file the install built for module `name`, beside its source, if any.
+
+    Looked up by file name, without importing anything: this runs while `pbr` is imported.
+    """
+    source = _source_path(name)
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = source.with_suffix(suffix)
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def form() -> str:
     """How the rules run here, for ``pbr --version`` and bug reports."""
     if os.environ.get(PURE_PYTHON) == "1":
         return f"rules run from their Python source, as {PURE_PYTHON}=1 asks"
-    if built(COMPILED[0]) is not None:
-        return "rules compiled by mypyc"
-    return "rules run from their Python source, not compiled at install (no C compiler?)"
+    if built(COMPILED[0]) is None:
+        return "rules run from their Python source, not compiled at install (no C compiler?)"
+    if any(isinstance(f, _SourceFinder) for f in sys.meta_path):  # `prefer_source_if_stale`
+        return "rules run from their Python source: the compiled ones are older (install again)"
+    return "rules compiled by mypyc"
 
 
 def stale() -> list[str]:
