@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbr._seen import SeenIds
+from pbr._seen import SeenIds, _DiskTable
 
 
 @given(
@@ -25,9 +25,10 @@ def test_behaves_like_a_set(ids: list[str], memory_slots: int) -> None:
 
 
 def test_a_large_set_spills_to_disk_and_keeps_every_identifier() -> None:
-    seen = SeenIds(capacity=4, memory_slots=256)
+    seen = SeenIds(capacity=4, memory_slots=8)
     assert all(seen.add(f"F{i}") for i in range(1000))
     assert seen._disk is not None
+    assert len(seen._disk._tables) == 3  # 64 keys fill the first table, 512 the second
     assert len(seen._slots) == 0  # memory given back
     assert not any(seen.add(f"F{i}") for i in range(1000))
     assert len(seen) == 1000
@@ -41,22 +42,37 @@ def test_a_large_set_spills_to_disk_and_keeps_every_identifier() -> None:
         max_size=12,
     ),
     st.sampled_from([1 << 18, 64, 8]),
-    st.sampled_from([500, 3]),
 )
 def test_adding_many_at_once_answers_as_adding_one_at_a_time(
-    batches: list[list[str]], memory_slots: int, per_query: int
+    batches: list[list[str]], memory_slots: int
 ) -> None:
-    """The positions already seen, in memory, while spilling and on disk (queries cut small)."""
-    import pbr._seen
-
+    """The positions already seen, in memory, while spilling and on disk."""
     one = SeenIds(capacity=4, memory_slots=memory_slots)
     many = SeenIds(capacity=4, memory_slots=memory_slots)
-    saved = pbr._seen._PER_QUERY
-    pbr._seen._PER_QUERY = per_query
-    try:
-        for ids in batches:
-            expected = {i for i, identifier in enumerate(ids) if not one.add(identifier)}
-            assert many.add_all(ids) == expected
-            assert len(many) == len(one)
-    finally:
-        pbr._seen._PER_QUERY = saved
+    for ids in batches:
+        expected = {i for i, identifier in enumerate(ids) if not one.add(identifier)}
+        assert many.add_all(ids) == expected
+        assert len(many) == len(one)
+
+
+def test_a_full_bucket_passes_keys_on_to_the_next_and_wraps_round() -> None:
+    """Keys sharing a home bucket fill it and go on to the next, the last bucket to the first."""
+    disk = _DiskTable(64)  # 8 buckets of 8 slots; a key's home is its last three bits
+    same_home = [7 + 8 * i for i in range(1, 12)]  # all at home in the last bucket
+    assert all(disk.add(key) for key in same_home)
+    assert not any(disk.add(key) for key in same_home)
+    assert all(disk.holds(key) for key in same_home)
+    assert not disk.holds(7)
+    assert not disk.holds(7 + 8 * 12)
+    assert disk.add(8)  # at home in the first bucket, where three keys went round to
+    assert disk.holds(8)
+
+
+def test_the_disk_table_grows_into_a_new_table_and_still_finds_the_old_keys() -> None:
+    disk = _DiskTable(16)
+    keys = list(range(1, 200))
+    assert all(disk.add(key) for key in keys)
+    assert len(disk._tables) == 3  # 8 keys fill the first (16 slots), 64 the second
+    assert not any(disk.add(key) for key in keys)
+    assert all(disk.holds(key) for key in keys)
+    assert not disk.holds(200)

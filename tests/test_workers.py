@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import itertools
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -95,6 +97,28 @@ def test_a_pool_gives_freed_memory_back_as_it_goes(monkeypatch: pytest.MonkeyPat
     done = batch.evaluate_many_json(LINES, as_of=AS_OF, workers=2, chunk_size=20)
     assert [x[3] for x in done if isinstance(x, batch.Evaluated)] == serial
     assert len(trims) == 4  # 3 chunks more
+
+
+def test_a_worker_collects_and_gives_memory_back_every_few_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a worker (`_tidied`), a full collection empties the free lists, then the heap is trimmed."""
+    calls: list[str] = []
+    monkeypatch.setattr(batch, "_TRIM_EVERY", 2)
+    monkeypatch.setattr(batch, "_worker_chunks", itertools.count(1))
+
+    def collect(*_: int) -> int:
+        calls.append("collect")
+        return 0
+
+    def trim() -> bool:
+        calls.append("trim")
+        return True
+
+    monkeypatch.setattr(gc, "collect", collect)
+    monkeypatch.setattr(batch, "_give_back_freed_memory", trim)
+    assert [batch._tidied(len, "ab") for _ in range(5)] == [2] * 5
+    assert calls == ["collect", "trim"] * 2
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")

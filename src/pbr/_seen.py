@@ -4,11 +4,11 @@ A Python set of strings costs about 100 bytes per family; at national scale that
 memory a streaming run uses. This keeps a 64-bit digest of each identifier (Python's own string
 hash: SipHash, keyed per process, half the cost of a BLAKE2b digest) in an open-addressing table
 of unsigned 64-bit slots, 8 bytes a family. Past `MEMORY_SLOTS` slots (512 KiB, about 32,000
-families: a council's file stays in memory) the digests move to a temporary SQLite database on
-disk with a 512 KiB page cache, so memory stays flat however large the input (issue 14). Two
-different identifiers share a digest with probability about n²/2⁶⁵ (1 in 10¹¹ for 400,000
-families); if it ever happened the second family would be *reported* as a repeated family_id,
-never dropped silently.
+families: a council's file stays in memory) the digests move to the same kind of table in a
+temporary file (`_DiskTable`), read and written 64 bytes at a time, so memory stays flat however
+large the input (issue 14). Two different identifiers share a digest with probability about
+n²/2⁶⁵ (1 in 10¹¹ for 400,000 families); if it ever happened the second family would be
+*reported* as a repeated family_id, never dropped silently.
 
 >>> seen = SeenIds()
 >>> seen.add("F1"), seen.add("F2"), seen.add("F1")
@@ -19,11 +19,14 @@ never dropped silently.
 
 from __future__ import annotations
 
+import os
+import struct
+import tempfile
+import weakref
 from array import array
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Sequence
 
 __all__ = ["MEMORY_SLOTS", "SeenIds"]
@@ -31,8 +34,7 @@ __all__ = ["MEMORY_SLOTS", "SeenIds"]
 MEMORY_SLOTS = 1 << 16
 """The most slots held in memory (8 bytes each); a larger set spills to a temporary file.
 
-Smaller is flatter: at 2 MiB the table and SQLite's first pages (while it spills) cost a
-national run 4.7 MiB at its peak, and 2.8 MiB after; at 512 KiB, about 1.5 MiB.
+Smaller is flatter: the table is the only part of the set that grows in memory.
 """
 
 _MASK64 = (1 << 64) - 1
@@ -48,7 +50,7 @@ class SeenIds:
         self._mask = capacity - 1
         self._count = 0
         self._limit = memory_slots
-        self._disk: sqlite3.Connection | None = None
+        self._disk: _DiskTable | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -62,8 +64,7 @@ class SeenIds:
             return False
         key = self._key(identifier)
         if self._disk is not None:
-            found = self._disk.execute("SELECT 1 FROM seen WHERE key = ?", (_signed(key),))
-            return found.fetchone() is not None
+            return self._disk.holds(key)
         i = key & self._mask
         while self._slots[i]:
             if self._slots[i] == key:
@@ -75,11 +76,9 @@ class SeenIds:
         """Add `identifier`; return False if it was already there."""
         key = self._key(identifier)
         if self._disk is not None:
-            added = self._disk.execute("INSERT OR IGNORE INTO seen VALUES (?)", (_signed(key),))
-            if added.rowcount != 1:
-                return False
-            self._count += 1
-            return True
+            added = self._disk.add(key)
+            self._count += added
+            return added
         i = key & self._mask
         while self._slots[i]:
             if self._slots[i] == key:
@@ -94,7 +93,7 @@ class SeenIds:
     def add_all(self, identifiers: Sequence[str]) -> set[int]:
         """Add each of `identifiers` in turn; the positions of those already there.
 
-        The same answers as `add` one at a time; on disk, one query and one insert for all.
+        The same answers as `add` one at a time.
 
         >>> seen = SeenIds()
         >>> seen.add("F1")
@@ -125,27 +124,13 @@ class SeenIds:
                 self._grow()
                 slots, mask = self._slots, self._mask
         self._count = count
-        if self._disk is None or start == len(identifiers):
-            return repeated
-        first: dict[int, int] = {}  # a key's first position
-        for i in range(start, len(identifiers)):
-            key = _signed(self._key(identifiers[i]))
-            if key in first:
-                repeated.add(i)
-            else:
-                first[key] = i
-        keys = list(first)
-        known: set[int] = set()
-        for at in range(0, len(keys), _PER_QUERY):
-            some = keys[at : at + _PER_QUERY]
-            found = self._disk.execute(
-                f"SELECT key FROM seen WHERE key IN ({','.join('?' * len(some))})", some
-            )
-            known.update(key for (key,) in found)
-        repeated.update(first[key] for key in known)
-        new = [(key,) for key in keys if key not in known]
-        self._disk.executemany("INSERT INTO seen VALUES (?)", new)
-        self._count += len(new)
+        disk = self._disk
+        if disk is not None:
+            for i in range(start, len(identifiers)):
+                if disk.add((hash(identifiers[i]) & _MASK64) or 1):
+                    self._count += 1
+                else:
+                    repeated.add(i)
         return repeated
 
     def _grow(self) -> None:
@@ -163,27 +148,102 @@ class SeenIds:
                 self._slots[i] = key
 
     def _spill(self) -> None:
-        """Move the digests to a temporary SQLite database (its file is deleted with the set)."""
-        import sqlite3
-
-        disk = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
-        disk.execute("PRAGMA cache_size = -512")  # KiB: the memory SQLite may hold
-        disk.execute("PRAGMA journal_mode = OFF")
-        disk.execute("PRAGMA synchronous = OFF")
-        disk.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY)")
-        disk.execute("BEGIN")  # one transaction for the whole run: no commit per family
-        # in key order: each insert appends to the B-tree's last page (8x faster than at random)
-        keys = sorted(_signed(key) for key in self._slots if key)
-        disk.executemany("INSERT INTO seen VALUES (?)", zip(keys))
+        """Move the digests to a table in a temporary file (deleted with the set)."""
+        disk = _DiskTable(_FIRST_ON_DISK * max(len(self._slots), _BUCKET_SLOTS))
+        for key in self._slots:
+            if key:
+                disk.add(key)
         self._disk = disk
         self._slots = array("Q")
         self._mask = 0
 
 
-_PER_QUERY = 500
-"""Keys looked up in one query (SQLite allows 999 parameters in older builds)."""
+_BUCKET_SLOTS = 8
+"""Slots read or written together on disk: 64 bytes, one read a lookup."""
+
+_BUCKET = struct.Struct(f"<{_BUCKET_SLOTS}Q")
+_SLOT = struct.Struct("<Q")
+
+_FIRST_ON_DISK = 16
+"""The first table on disk has this many times the slots of the memory table it replaces."""
+
+_NEXT_ON_DISK = 8
+"""Each further table on disk has this many times the slots of the one before."""
 
 
-def _signed(key: int) -> int:
-    """A 64-bit unsigned digest as SQLite's signed 64-bit integer (the same bits)."""
-    return key - (1 << 64) if key >= 1 << 63 else key
+class _DiskTable:
+    """Open-addressing tables of 64-bit keys in one temporary file, searched 64 bytes at a time.
+
+    A key's home is a bucket of `_BUCKET_SLOTS` slots; a full bucket passes on to the next
+    (nothing is ever removed, so a bucket with a free slot ends a search). Each table is filled
+    to half its slots, then kept as it is, and a larger one (`_NEXT_ON_DISK` times) takes the
+    new keys: a lookup reads one bucket from each table (one table up to about 500,000
+    families, two up to 4 million). A table is a sparse region of the file until written to:
+    the disk holds the buckets used, and the memory used is the operating system's page cache,
+    not this process's. Growing never rewrites a key.
+
+    >>> disk = _DiskTable(16)
+    >>> [disk.add(k) for k in (5, 21, 5)], disk.holds(21), disk.holds(6)
+    ([True, True, False], True, False)
+    """
+
+    __slots__ = ("__weakref__", "_count", "_fd", "_tables")
+
+    def __init__(self, slots: int) -> None:
+        handle = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed with the table)
+        weakref.finalize(self, handle.close)
+        self._fd = handle.fileno()
+        self._tables: list[tuple[int, int]] = []  # each table's offset and buckets
+        self._count = 0
+        self._new_table(slots)
+
+    def _new_table(self, slots: int) -> None:
+        offset = sum(buckets for _, buckets in self._tables) * _BUCKET.size
+        buckets = max(slots // _BUCKET_SLOTS, 1)
+        os.ftruncate(self._fd, offset + buckets * _BUCKET.size)  # zeros: empty slots
+        self._tables.append((offset, buckets))
+        self._count = 0
+
+    def holds(self, key: int) -> bool:
+        """Whether `key` was added."""
+        return any(self._find(offset, buckets, key) < 0 for offset, buckets in self._tables)
+
+    def add(self, key: int) -> bool:
+        """Add `key` (not 0); False if it was there already."""
+        *older, (offset, buckets) = self._tables
+        if any(self._find(at, size, key) < 0 for at, size in older):
+            return False
+        free = self._find(offset, buckets, key)
+        if free < 0:
+            return False
+        _write_at(self._fd, _SLOT.pack(key), free)
+        self._count += 1
+        if 2 * self._count > buckets * _BUCKET_SLOTS:
+            self._new_table(buckets * _BUCKET_SLOTS * _NEXT_ON_DISK)
+        return True
+
+    def _find(self, offset: int, buckets: int, key: int) -> int:
+        """-1 if `key` is in the table at `offset`; else where a new key would be written."""
+        bucket = key & (buckets - 1)
+        while True:
+            at = offset + bucket * _BUCKET.size
+            slots = _BUCKET.unpack(_read_at(self._fd, _BUCKET.size, at))
+            if key in slots:
+                return -1
+            if 0 in slots:
+                return at + slots.index(0) * _SLOT.size
+            bucket = (bucket + 1) & (buckets - 1)
+
+
+def _seek_read(fd: int, size: int, offset: int) -> bytes:
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
+def _seek_write(fd: int, data: bytes, offset: int) -> int:
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
+
+
+_read_at = getattr(os, "pread", _seek_read)  # Windows has no pread: one process, one reader
+_write_at = getattr(os, "pwrite", _seek_write)

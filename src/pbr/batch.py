@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
@@ -447,7 +447,7 @@ class _InStep:
         chunks of one family took a quarter longer).
         """
         self._room = threading.Semaphore(self._workers + max(1, _WAITING // size))
-        for answer in self._pool.imap(work, self._sent(chunks)):
+        for answer in self._pool.imap(partial(_tidied, work), self._sent(chunks)):
             self._room.release()
             yield answer
 
@@ -482,6 +482,25 @@ def _trimming(chunks: Iterable[_T]) -> Iterator[_T]:
         if n % _TRIM_EVERY == 0:
             _give_back_freed_memory()
         yield chunk
+
+
+def _tidied(work: Callable[[_T], _R], chunk: _T) -> _R:
+    """`work` on a chunk in a pool's worker; every `_TRIM_EVERY` chunks, its freed memory back.
+
+    A worker's free lists (tuples, mostly) fill slowly and only a full collection empties them,
+    which a worker whose inherited objects are frozen (`_worker_signals`) seldom makes: its peak
+    grew by 3 MiB over 400,000 families. A collection of what the worker made since costs about
+    a millisecond.
+    """
+    done = work(chunk)
+    if next(_worker_chunks) % _TRIM_EVERY == 0:
+        gc.collect()
+        _give_back_freed_memory()
+    return done
+
+
+_worker_chunks = itertools.count(1)
+"""Chunks this worker process has done (`_tidied`)."""
 
 
 def _give_back_freed_memory() -> bool:
