@@ -10,7 +10,7 @@ import pytest
 
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.periods import FinancialYear
-from pbr.rules import PHASE_ONE, load_rule_set, sources
+from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES, load_rule_set, sources
 
 TF_RULES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "tf-rules.md"
 
@@ -20,14 +20,43 @@ def tf_rules_tags() -> set[str]:
     return set(re.findall(r"^\| (S\d+) \|", text, flags=re.MULTILINE))
 
 
+SPECIFICATIONS = {"P1-SPEC", "PBR-READING"}
+"""pbr's own specifications: what a value rests on when no source in tf-rules.md states it."""
+
+
 def test_bundled_source_list_matches_tf_rules() -> None:
     if not TF_RULES.exists():
         pytest.skip("shared/domain/tf-rules.md is not beside this checkout")
-    assert set(sources()) == tf_rules_tags()
+    assert set(sources()) - SPECIFICATIONS == tf_rules_tags()
+
+
+def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
+    """A value no listed source states cites the specification that states it, not a source."""
+    listed = sources()
+    assert set(listed) >= SPECIFICATIONS
+    assert {t for t, s in listed.items() if s.kind == "pbr specification"} == SPECIFICATIONS
+    assert "phase1-spec.md" in listed["P1-SPEC"].where
+    assert "docs/programmes.md" in listed["PBR-READING"].where
+    cited = {
+        (rules.programme, name): value.source
+        for rules in (PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES)
+        for name, parameter in rules.parameters.items()
+        for value in parameter.values
+    }
+    # the values a review found resting on no listed source (tf-rules.md marks them UNCERTAIN,
+    # or the source cited for them does not state them)
+    for name in ("baseline_months", "baseline_long_months", "crime_asb_education_share"):
+        assert cited["tf-phase-1", name] == ("P1-SPEC",)
+    assert cited["tf-phase-1", "results_wait_months"] == ("P1-SPEC",)
+    assert cited["tf-phase-1", "employment_weeks_jsa"] == ("P1-SPEC",)
+    assert cited["tf-phase-2", "employment_weeks_jsa"] == ("PBR-READING",)
+    assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
+    assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
+    assert PHASE_ONE.source_of_rule("payment.once") == "P1-SPEC"
 
 
 def test_every_money_parameter_cites_a_listed_source() -> None:
-    listed = tf_rules_tags() if TF_RULES.exists() else set(sources())
+    listed = (tf_rules_tags() | SPECIFICATIONS) if TF_RULES.exists() else set(sources())
     money = [p for p in PHASE_ONE.parameters.values() if p.unit == "GBP"]
     assert {p.name for p in money} >= {
         "attachment_fee",

@@ -301,6 +301,12 @@ def render_rules(rules: RuleSet = PHASE_ONE, known: Mapping[str, Source] | None 
         "",
         *(f"- **{status}**: {meaning}." for status, meaning in _STATUS.items()),
         "",
+        "Some tags name pbr's own specifications, not sources: "
+        + ", ".join(f"`{t}`" for t, s in known.items() if s.kind == "pbr specification")
+        + ". A value citing one rests on the behaviour pbr chose, written there, where no listed "
+        "source states it (tf-rules.md marks most such values UNCERTAIN); where the choice "
+        "matters, an interpretation names it.",
+        "",
     ]
     for parameter in rules.parameters.values():
         out += [

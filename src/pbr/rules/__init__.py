@@ -271,7 +271,7 @@ class RuleSet:
         >>> PHASE_ONE.source_of_rule("identification.eligibility")
         'S45, S1, S8'
         >>> PHASE_ONE.source_of_rule("results.crime_asb_education.asb")
-        'S1, S3, S15'
+        'S1, S3, S15, P1-SPEC'
 
         Raises:
             RulesDataError: no entry for the rule or any parent (a rule needs a source).
