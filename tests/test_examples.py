@@ -41,6 +41,8 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
     ),
     # only a date before a family's attachment raises it: EX-004 is attached on 1 April 2014
     "EVALUATED_BEFORE_ATTACHMENT": (date(2012, 6, 30), {}, ("EX-004",)),
+    # only a date after phase one's last results claims (May 2015), with results still payable
+    "RESULTS_CLAIMS_CLOSED": (date(2015, 6, 1), {}, ("EX-001", "EX-002", "EX-003")),
 }
 
 UNSOUND_RECORD_CODES = frozenset({"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP"})

@@ -782,3 +782,40 @@ def test_each_education_criterion_alone_identifies_the_problem(
     else:
         [why] = found
         assert why.message.endswith(f": {shown}")
+
+
+# --- The last day for results claims (S12: May 2015) -------------------------------------------
+
+
+@pytest.mark.parametrize(("as_of", "warned"), [("2015-05-31", False), ("2015-06-01", True)])
+def test_results_payable_after_claims_closed_are_warned_of_not_withheld(
+    as_of: str, warned: bool
+) -> None:
+    """Phase one's results claims closed in May 2015: money still payable later is flagged."""
+    decision = evaluate(job_family("ESA", ("2013-06-03", None)), as_of)
+    assert decision.payable == Decimal("1600.00")  # phase1-spec sets no date: still payable
+    closed = [w for w in decision.warnings if w.code == "RESULTS_CLAIMS_CLOSED"]
+    assert bool(closed) is warned
+    if warned:
+        assert closed[0].rule == "payment.claims_closed"
+        assert closed[0].source == "S12"
+        assert closed[0].compared == {
+            "payable": "1600.00",
+            "as_of": "2015-06-01",
+            "claims_until": "2015-05-31",
+        }
+
+
+def test_nothing_payable_after_claims_closed_is_not_warned_of() -> None:
+    paid = family(
+        attached_on="2013-05-01",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        benefit_spells=on_benefit("ESA"),
+        employment_spells=[{"person_id": "A1", "start": "2013-06-03"}],
+        payments=[{"kind": "continuous_employment", "amount": "1600.00", "paid_on": "2014-01-06"}],
+    )
+    decision = evaluate(paid, "2016-01-01")
+    assert decision.results[CE].status == "already_paid"
+    assert decision.payable == 0
+    assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in decision.warnings]

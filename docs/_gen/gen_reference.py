@@ -48,6 +48,7 @@ _UNITS = {
     "terms": "complete school terms",
     "count": "count",
     "years": "years of age",
+    "date": "a day",
 }
 _STATUS = {
     "confirmed": "seen in the cited source",
@@ -68,6 +69,8 @@ def _long_date(day: date) -> str:
 
 def format_value(unit: str, value: object) -> str:
     """Show a parameter value as people read it: ``£3,200.00``, ``15%``, ``6 months``, ``7/8``."""
+    if unit == "date" and isinstance(value, date):
+        return _long_date(value)
     if unit == "GBP" and isinstance(value, Decimal):
         return format_gbp(value)
     if unit == "percent":

@@ -67,6 +67,7 @@ ReasonCode = Literal[
     "RESULT_PAID_MORE_THAN_ONCE",
     "PAID_OVER_CAP",
     "EVALUATED_BEFORE_ATTACHMENT",
+    "RESULTS_CLAIMS_CLOSED",
     # phase two and Supporting Families (tf-rules §2, §3)
     "PROBLEMS_AT_ENTRY",
     "TOO_FEW_PROBLEMS_AT_ENTRY",
@@ -166,6 +167,9 @@ REASON_CODES: dict[str, str] = {
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
     "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
     "evidence stands at attachment.",
+    "RESULTS_CLAIMS_CLOSED": "Warning: results are payable by the rules, but the evaluation date "
+    "is after the programme's last day for results claims (phase one: May 2015, S12), so a "
+    "claim made then would not have been paid; the amounts are still shown.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "

@@ -193,6 +193,29 @@ def before_attachment(
     )
 
 
+def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason, ...]:
+    """The warning on results payable after the programme's last day for results claims.
+
+    Phase one's claims closed in May 2015 (S12); phase1-spec sets no such date, so the results
+    stay payable by the rules and the decision says that no claim could be made for them.
+    """
+    closed = rules.day("results_claims_until")
+    if as_of <= closed:
+        return ()
+    return (
+        reason(
+            "RESULTS_CLAIMS_CLOSED",
+            "payment.claims_closed",
+            rules,
+            f"{payable} of results payable as of {as_of}, after the last day for results claims "
+            f"({closed}): a claim made then would not have been paid",
+            payable=payable,
+            as_of=as_of,
+            claims_until=closed,
+        ),
+    )
+
+
 def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
     """Warnings for payments made that break the rules: a result paid twice, the cap passed.
 
@@ -309,6 +332,8 @@ def decide(
             for k in programme.result_kinds
         }
         payable = ZERO
+    if payable and "results_claims_until" in rules.parameters:
+        warnings = (*warnings, *claims_closed(as_of, payable, rules))
     return trusted_decision(
         family_id=family.family_id,
         local_authority=family.local_authority,

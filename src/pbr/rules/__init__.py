@@ -42,7 +42,7 @@ __all__ = [
     "sources",
 ]
 
-ParameterValue = Decimal | int | Fraction
+ParameterValue = Decimal | int | Fraction | date
 _T = TypeVar("_T")
 
 
@@ -304,6 +304,22 @@ class RuleSet:
             found = self._memo[key] = build()
         return found
 
+    def day(self, name: str, year: FinancialYear | None = None) -> date:
+        """Return date parameter `name` in `year`.
+
+        >>> PHASE_ONE.day("results_claims_until")
+        datetime.date(2015, 5, 31)
+        """
+        key = ("day", name, (year or self.years[0]).start_year)
+        found: date | None = self._memo.get(key)
+        if found is not None:
+            return found
+        value = self.parameter(name, year or self.years[0]).value
+        if not isinstance(value, date):
+            raise TypeError(f"parameter {name!r} is not a date: {value!r}")
+        self._memo[key] = value
+        return value
+
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`.
 
@@ -390,6 +406,10 @@ def _value(name: str, unit: str, raw: Any, where: str) -> ParameterValue:
             return money(raw)
         except (TypeError, ValueError) as exc:
             raise RulesDataError(f"{where}: {name}: {exc}") from None
+    if unit == "date":
+        if type(raw) is not date:  # TOML's dates; a date and time is not one
+            raise RulesDataError(f"{where}: {name} must be a date like 2015-05-31, got {raw!r}")
+        return raw
     if unit == "fraction":
         if not isinstance(raw, str):
             raise RulesDataError(f"{where}: {name} must be a fraction string like '5/6'")
