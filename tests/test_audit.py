@@ -262,6 +262,7 @@ def test_every_flag_is_documented_and_reached(result: pbr.audit.Verification) ->
         "MALFORMED_ROW",
         "OUTSIDE_PROGRAMME",  # test_outside_programme_flag
         "PAYMENT_HISTORY_CONFLICT",  # test_a_payment_history_conflict_is_flagged
+        "CLAIMED_AFTER_CLAIMS_CLOSED",  # test_a_results_claim_after_claims_closed_is_flagged
     }
     assert set(AUDIT_FLAGS) == reached
     assert list(AUDIT_FLAGS) == list(get_args(AuditFlag))
@@ -350,6 +351,22 @@ def claim(claim_id: str, kind: str, amount: str, on: date, family_id: str = "F1"
             "claimed_on": on,
         }
     )
+
+
+@pytest.mark.parametrize(("on", "flagged"), [(date(2015, 5, 31), False), (date(2015, 6, 1), True)])
+def test_a_results_claim_after_claims_closed_is_flagged(on: date, flagged: bool) -> None:
+    """Phase one's results claims closed in May 2015 (S12): a later claim is not verified."""
+    check = verify([claim("X", "crime_asb_education", "700.00", on, "EX-001")], families())
+    codes = [f.code for f in check.checks[0].flags]
+    assert codes == (["CLAIMED_AFTER_CLAIMS_CLOSED"] if flagged else [])
+    assert check.checks[0].verified == (0 if flagged else Decimal("700.00"))
+    if flagged:
+        flag = check.checks[0].flags[0]
+        assert (flag.rule, flag.source, flag.compared["claims_until"]) == (
+            "payment.claims_closed",
+            "S12",
+            "2015-05-31",
+        )
 
 
 def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:

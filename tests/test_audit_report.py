@@ -110,7 +110,7 @@ def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path
     # paid after the claim date: on 31 March only employment was payable, so £800 was allowed
     ledger.append([Entry("EX-002", "attachment_fee", Decimal(3200), date(2015, 3, 1), "FEE", "v")])
     paid_before = verify(
-        [claim("A-3", "EX-002", "crime_asb_education", "1500.00", date(2015, 6, 1))],
+        [claim("A-3", "EX-002", "crime_asb_education", "1500.00", date(2015, 5, 20))],
         families(),
         history=ledger,
     )

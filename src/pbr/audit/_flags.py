@@ -20,6 +20,7 @@ AuditFlag = Literal[
     # the evidence
     "FAMILY_NOT_ELIGIBLE",
     "CLAIMED_TOO_EARLY",
+    "CLAIMED_AFTER_CLAIMS_CLOSED",
     "RESULT_NOT_MET",
     # payments made and claimed
     "DUPLICATE_IN_FILE",
@@ -41,6 +42,9 @@ AUDIT_FLAGS: dict[str, str] = {
     "so nothing is payable.",
     "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
     "attachment fee, before attachment); the earliest date the claim could be made is shown.",
+    "CLAIMED_AFTER_CLAIMS_CLOSED": "A results claim dated after the programme's last day for "
+    "results claims (phase one: May 2015, S12; the rule set's results_claims_until), which would "
+    "not have been paid; nothing of it is verified.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
     "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
     "row repeats an earlier row exactly; its amount is over-claimed.",
@@ -64,6 +68,7 @@ FLAG_TITLES: dict[str, str] = {
     "KIND_NOT_IN_PROGRAMME": "No such result in the programme",
     "FAMILY_NOT_ELIGIBLE": "Family not eligible",
     "CLAIMED_TOO_EARLY": "Claimed too early",
+    "CLAIMED_AFTER_CLAIMS_CLOSED": "Claimed after claims closed",
     "RESULT_NOT_MET": "Result not met",
     "DUPLICATE_IN_FILE": "Claimed twice in this file",
     "DUPLICATE_OF_PAYMENT": "Already paid",

@@ -511,6 +511,8 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     else:
         flag, allowed = _result(claim, ctx, decision.results[claim.kind], numbers)
         flags += [flag] if flag else []
+        closed = _claims_closed(claim, ctx, numbers)
+        flags += [closed] if closed else []
     if not flags and claim.amount != allowed:
         result = decision.results.get(claim.kind)  # type: ignore[arg-type]
         rate = _rate_reason(result)
@@ -535,6 +537,23 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         under_claimed=allowed - claim.amount if partial and allowed > claim.amount else ZERO,
         rules_version=decision.rules_version,
         provenance=decision.provenance,
+    )
+
+
+def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:
+    """The flag on a results claim dated after the programme's last day for results claims."""
+    rules = ctx.rules
+    if "results_claims_until" not in rules.parameters:
+        return None
+    closed = rules.day("results_claims_until")
+    if claim.claimed_on <= closed:
+        return None
+    return Flag(
+        "CLAIMED_AFTER_CLAIMS_CLOSED",
+        f"claimed on {claim.claimed_on}, after the last day for results claims ({closed})",
+        numbers | {"claims_until": closed.isoformat()},
+        "payment.claims_closed",
+        rules.source_of_rule("payment.claims_closed"),
     )
 
 
