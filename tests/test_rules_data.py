@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -153,6 +154,16 @@ BROKEN = [
         "whole number",
     ),
     (
+        '[parameters.x]\ndescription="d"\nunit="date"\nvalues=[{year="2012/13", '
+        'value="2015-05-31", source=["S12"]}]',
+        "must be a date",
+    ),
+    (
+        '[parameters.x]\ndescription="d"\nunit="date"\nvalues=[{year="2012/13", '
+        'value=2015-05-31T00:00:00, source=["S12"]}]',
+        "must be a date",
+    ),
+    (
         '[interpretations.i]\ndescription="d"\nsource="s"\ndefault="c"\n'
         '[interpretations.i.values]\na="A"\nb="B"',
         "default",
@@ -170,3 +181,11 @@ HEAD = (
 def test_broken_rule_files_are_refused_with_the_key(body: str, message: str) -> None:
     with pytest.raises(RulesDataError, match=message):
         load_rule_set(HEAD + body, origin="broken.toml")
+
+
+def test_a_date_parameter_is_read_as_a_day_and_only_as_one() -> None:
+    assert PHASE_ONE.day("results_claims_until") == date(2015, 5, 31)
+    with pytest.raises(TypeError, match="not a date"):
+        PHASE_ONE.day("cap")
+    with pytest.raises(TypeError, match="not a whole number"):
+        PHASE_ONE.number("results_claims_until")

@@ -310,14 +310,9 @@ class RuleSet:
         >>> PHASE_ONE.day("results_claims_until")
         datetime.date(2015, 5, 31)
         """
-        key = ("day", name, (year or self.years[0]).start_year)
-        found: date | None = self._memo.get(key)
-        if found is not None:
-            return found
-        value = self.parameter(name, year or self.years[0]).value
+        value = self.parameter(name, year or self.years[0]).value  # memoised there
         if not isinstance(value, date):
             raise TypeError(f"parameter {name!r} is not a date: {value!r}")
-        self._memo[key] = value
         return value
 
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
