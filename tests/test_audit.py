@@ -369,6 +369,23 @@ def test_a_results_claim_after_claims_closed_is_flagged(on: date, flagged: bool)
         )
 
 
+def test_missed_results_after_claims_closed_are_missed_for_good(tmp_path: Path) -> None:
+    """Audited after May 2015, phase one's unclaimed results can no longer be claimed."""
+    before = verify([], families(), as_of=date(2015, 5, 31))
+    after = verify([], families(), as_of=date(2015, 6, 1))
+    assert before.missed_results
+    assert before.missed_for_good == ()
+    assert {m.claims_closed_on for m in before.missed_results} == {None}
+    phase_one = [m for m in after.missed_results if m.family_id.startswith("EX-0")]
+    assert phase_one
+    assert set(after.missed_for_good) >= set(phase_one)
+    assert {m.claims_closed_on for m in after.missed_for_good} == {date(2015, 5, 31)}
+    assert after.missed_for_good[0].as_row()["claims_closed_on"] == "2015-05-31"
+    assert all(m.claims_closed_on is None for m in after.missed_attachment_fees)
+    report = write_report(after, tmp_path / "after.html").read_text(encoding="utf-8")
+    assert "no longer be claimed: results claims closed on 2015-05-31" in report
+
+
 def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:
     check = verify(
         [claim("X", "attachment_fee", "3200.00", date(2012, 10, 1))], [phase_one_family()]

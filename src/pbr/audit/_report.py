@@ -301,6 +301,11 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
         ("Under-claimed", format_gbp(total["under_claimed"])),
         ("Missed results", f"{len(results)}, {format_gbp(_sum(results))}"),
     ]
+    gone = v.missed_for_good
+    if gone:
+        lines.append(
+            ("Missed results no longer claimable", f"{len(gone)}, {format_gbp(_sum(gone))}")
+        )
     if v.missed_fees:
         lines.append(("Missed attachment fees", f"{len(fees)}, {format_gbp(_sum(fees))}"))
     else:
@@ -428,6 +433,13 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         )
         for m in missed
     )
+    gone = [m for m in missed if m.claims_closed_on is not None]
+    if gone:
+        closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
+        note += (
+            f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: results "
+            f"claims closed on {closed}."
+        )
     return Table(
         title,
         ("family_id", "kind", "amount", "claimable_from"),

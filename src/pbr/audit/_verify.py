@@ -165,6 +165,9 @@ class MissedClaim:
     """The amount forgone: what the engine finds payable for it on the audit date."""
     earliest_date: date | None
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
+    claims_closed_on: date | None = None
+    """The programme's last day for results claims, when the audit date is after it: the
+    result was missed for good (phase one: 31 May 2015, S12); None while it can be claimed."""
 
     def as_row(self) -> dict[str, Any]:
         """A flat row for tables and reports."""
@@ -175,6 +178,7 @@ class MissedClaim:
             "earliest_date": self.earliest_date.isoformat()
             if self.earliest_date
             else "not knowable",
+            "claims_closed_on": self.claims_closed_on.isoformat() if self.claims_closed_on else "",
         }
 
 
@@ -212,6 +216,15 @@ class Verification:
         ()
         """
         return tuple(m for m in self.missed if m.kind != "attachment_fee")
+
+    @property
+    def missed_for_good(self) -> tuple[MissedClaim, ...]:
+        """The missed results that can no longer be claimed: their programme's claims had closed.
+
+        >>> verify([], []).missed_for_good
+        ()
+        """
+        return tuple(m for m in self.missed_results if m.claims_closed_on is not None)
 
     @property
     def missed_attachment_fees(self) -> tuple[MissedClaim, ...]:
@@ -540,13 +553,19 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     )
 
 
-def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:
-    """The flag on a results claim dated after the programme's last day for results claims."""
-    rules = ctx.rules
+def _closed_before(rules: RuleSet, day: date) -> date | None:
+    """The programme's last day for results claims, if `day` is after it (phase one: May 2015)."""
     if "results_claims_until" not in rules.parameters:
         return None
     closed = rules.day("results_claims_until")
-    if claim.claimed_on <= closed:
+    return closed if day > closed else None
+
+
+def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:
+    """The flag on a results claim dated after the programme's last day for results claims."""
+    rules = ctx.rules
+    closed = _closed_before(rules, claim.claimed_on)
+    if closed is None:
         return None
     return Flag(
         "CLAIMED_AFTER_CLAIMS_CLOSED",
@@ -781,7 +800,8 @@ def _missed(
             found.append(
                 MissedClaim(fid, "attachment_fee", decision.attachment_fee, family.attached_on)
             )
+        closed = _closed_before(rules, as_of)
         for kind, result in decision.results.items():
             if result.amount > 0 and (fid, kind) not in claimed:
-                found.append(MissedClaim(fid, kind, result.amount, result.earliest_date))
+                found.append(MissedClaim(fid, kind, result.amount, result.earliest_date, closed))
     return found, skipped
