@@ -52,13 +52,33 @@ def test_sensitivity_is_monotone_in_the_success_rate(
 
 
 def test_lancashire_at_risk_if_half_succeed() -> None:
-    s = sensitivity(allocation(2630, council="Lancashire"), rates=["0", "0.5", "1"])
+    """With claim windows to March 2017, every result earned is claimed in a window."""
+    s = sensitivity(
+        allocation(2630, council="Lancashire"), rates=["0", "0.5", "1"], calendar=TO_2017
+    )
     fees = Decimal(2192) * (3200 + 2400 + 1600) / 3  # £5,260,800: secured on attachment
     results = Decimal(2192) * (800 + 1600 + 2400) / 3  # £3,507,200 results potential
     assert s.attachment_fees == fees
     assert s.forecast == (fees, fees + results / 2, fees + results)
     assert s.at_risk == (results, results / 2, Decimal("0.00"))
     assert s.at_risk[1] == Decimal("1753600.00")
+
+
+TO_2017 = ClaimCalendar.quarterly(date(2012, 4, 1), date(2017, 3, 31))
+
+
+def test_phase_one_results_met_after_claims_closed_lie_beyond_the_last_window() -> None:
+    """By default phase one's windows end on 31 May 2015 (S12): later results were never paid."""
+    a = allocation(2630, council="Lancashire")
+    late = sensitivity(a, rates=["0", "0.5", "1"])
+    early = sensitivity(a, rates=["0", "0.5", "1"], calendar=TO_2017)
+    assert late.at_risk == early.at_risk
+    assert [f + b for f, b in zip(late.forecast, late.beyond_horizon, strict=True)] == list(
+        early.forecast
+    )
+    assert late.beyond_horizon[0] == 0  # fees are all claimed by May 2015
+    assert late.beyond_horizon[1] > 0
+    assert late.forecast[1] == Decimal("6429866.67")
 
 
 def test_the_scenario_rate_is_its_results_over_the_potential() -> None:

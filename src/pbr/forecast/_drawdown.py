@@ -121,12 +121,21 @@ class ClaimCalendar:
     def default_for(cls, rules: RuleSet) -> ClaimCalendar:
         """Quarterly windows from the programme's first attachment to two years after its last.
 
-        >>> from pbr.rules import PHASE_ONE
-        >>> ClaimCalendar.default_for(PHASE_ONE).dates[-1]
-        datetime.date(2017, 3, 31)
+        A programme whose results claims closed on a known day (phase one: May 2015, S12) ends
+        there, with a last window on that day: a result met later was never paid by it.
+
+        >>> from pbr.rules import PHASE_ONE, PHASE_TWO
+        >>> ClaimCalendar.default_for(PHASE_ONE).dates[-2:]
+        (datetime.date(2015, 3, 31), datetime.date(2015, 5, 31))
+        >>> ClaimCalendar.default_for(PHASE_TWO).dates[-1]
+        datetime.date(2023, 3, 31)
         """
+        first = financial_year_of(rules.attached_from).start
         last = date(rules.attached_to.year + 2, 3, 31)
-        return cls.quarterly(financial_year_of(rules.attached_from).start, last)
+        if "results_claims_until" in rules.parameters:
+            last = min(last, rules.day("results_claims_until"))
+        quarters = cls.quarterly(first, last).dates
+        return cls(quarters if quarters[-1] == last else (*quarters, last))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +240,9 @@ class Drawdown:
         """Everything forecast in the windows (fees, results and any grant).
 
         >>> from pbr.forecast import allocation
-        >>> drawdown(allocation(790)).total
-        Decimal('2184560.00')
+        >>> d = drawdown(allocation(790))
+        >>> d.total, d.beyond_horizon  # phase one's claims closed in May 2015: the rest lies beyond
+        (Decimal('1980031.67'), Decimal('204528.33'))
         """
         return self.windows[-1].cumulative if self.windows else ZERO
 
@@ -1174,7 +1184,7 @@ class Comparison:
 
         >>> from pbr.forecast import allocation, default_scenarios
         >>> [len(rows) for rows in compare(allocation(790), default_scenarios()).tables().values()]
-        [2, 10, 38, 3]
+        [2, 10, 26, 3]
         """
         allocations: dict[str, Allocation] = {}
         for d in self.drawdowns:
