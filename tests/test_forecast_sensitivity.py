@@ -118,3 +118,24 @@ def test_bad_rates_are_refused() -> None:
         sensitivity(allocation(60), rates=[])
     with pytest.raises(ValueError, match="rates must be between 0 and 1"):
         sensitivity(allocation(60), rates=[1.5])
+
+
+@pytest.mark.parametrize(
+    ("closed", "last_two"),
+    [
+        ("2015-05-31", (date(2015, 3, 31), date(2015, 5, 31))),  # phase one: a window that day
+        ("2015-03-31", (date(2014, 12, 31), date(2015, 3, 31))),  # on a quarter end: no extra
+        ("2030-05-31", (date(2016, 12, 31), date(2017, 3, 31))),  # after the default: no change
+        ("2012-05-31", (date(2012, 5, 31),)),  # before the first quarter end: that day alone
+    ],
+)
+def test_default_windows_end_with_the_results_claims(
+    closed: str, last_two: tuple[date, ...]
+) -> None:
+    from importlib import resources
+
+    from pbr.rules import load_rule_set
+
+    text = resources.files("pbr.rules").joinpath("phase_one.toml").read_text(encoding="utf-8")
+    rules = load_rule_set(text.replace("value = 2015-05-31", f"value = {closed}"))
+    assert ClaimCalendar.default_for(rules).dates[-2:] == last_two

@@ -131,11 +131,14 @@ class ClaimCalendar:
         datetime.date(2023, 3, 31)
         """
         first = financial_year_of(rules.attached_from).start
-        last = date(rules.attached_to.year + 2, 3, 31)
-        if "results_claims_until" in rules.parameters:
-            last = min(last, rules.day("results_claims_until"))
-        quarters = cls.quarterly(first, last).dates
-        return cls(quarters if quarters[-1] == last else (*quarters, last))
+        quarterly = cls.quarterly(first, date(rules.attached_to.year + 2, 3, 31))
+        if "results_claims_until" not in rules.parameters:
+            return quarterly
+        closed = rules.day("results_claims_until")
+        if closed >= quarterly.dates[-1]:
+            return quarterly
+        kept = tuple(day for day in quarterly.dates if day <= closed)
+        return cls(kept if kept and kept[-1] == closed else (*kept, closed))
 
 
 @dataclass(frozen=True, slots=True)
