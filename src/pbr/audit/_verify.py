@@ -555,10 +555,8 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
 
 def _closed_before(rules: RuleSet, day: date) -> date | None:
     """The programme's last day for results claims, if `day` is after it (phase one: May 2015)."""
-    if "results_claims_until" not in rules.parameters:
-        return None
-    closed = rules.day("results_claims_until")
-    return closed if day > closed else None
+    closed = rules.claims_until()
+    return closed if closed is not None and day > closed else None
 
 
 def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:

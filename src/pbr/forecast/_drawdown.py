@@ -132,10 +132,8 @@ class ClaimCalendar:
         """
         first = financial_year_of(rules.attached_from).start
         quarterly = cls.quarterly(first, date(rules.attached_to.year + 2, 3, 31))
-        if "results_claims_until" not in rules.parameters:
-            return quarterly
-        closed = rules.day("results_claims_until")
-        if closed >= quarterly.dates[-1]:
+        closed = rules.claims_until()
+        if closed is None or closed >= quarterly.dates[-1]:
             return quarterly
         kept = tuple(day for day in quarterly.dates if day <= closed)
         return cls(kept if kept and kept[-1] == closed else (*kept, closed))

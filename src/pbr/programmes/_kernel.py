@@ -199,8 +199,8 @@ def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason
     Phase one's claims closed in May 2015 (S12); phase1-spec sets no such date, so the results
     stay payable by the rules and the decision says that no claim could be made for them.
     """
-    closed = rules.day("results_claims_until")
-    if as_of <= closed:
+    closed = rules.claims_until()
+    if closed is None or as_of <= closed:
         return ()
     return (
         reason(
@@ -332,7 +332,7 @@ def decide(
             for k in programme.result_kinds
         }
         payable = ZERO
-    if payable and "results_claims_until" in rules.parameters:
+    if payable:
         warnings = (*warnings, *claims_closed(as_of, payable, rules))
     return trusted_decision(
         family_id=family.family_id,

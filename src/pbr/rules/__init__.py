@@ -315,6 +315,16 @@ class RuleSet:
             raise TypeError(f"parameter {name!r} is not a date: {value!r}")
         return value
 
+    def claims_until(self) -> date | None:
+        """The programme's last day for results claims, if it had one (phase one: May 2015).
+
+        >>> PHASE_ONE.claims_until(), PHASE_TWO.claims_until()
+        (datetime.date(2015, 5, 31), None)
+        """
+        if "results_claims_until" not in self.parameters:
+            return None
+        return self.day("results_claims_until")
+
     def fraction(self, name: str, year: FinancialYear | None = None) -> Fraction:
         """Return fraction parameter `name` (such as 5/6) in `year`.
 
