@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from unittest import mock
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbr._seen import SeenIds, _DiskTable
+from pbr._seen import _BUCKET, SeenIds, _DiskTable
 
 
 @given(
@@ -76,3 +79,34 @@ def test_the_disk_table_grows_into_a_new_table_and_still_finds_the_old_keys() ->
     assert not any(disk.add(key) for key in keys)
     assert all(disk.holds(key) for key in keys)
     assert not disk.holds(200)
+
+
+@given(
+    st.sets(st.integers(1, (1 << 64) - 1), max_size=40),
+    st.sets(st.integers(1, (1 << 64) - 1), max_size=10),
+    st.sampled_from([1, 2, 1024]),
+)
+def test_filling_a_table_at_once_finds_what_adding_one_by_one_finds(
+    keys: set[int], others: set[int], window: int
+) -> None:
+    """Every key found, no other, the count kept: across windows and round the last bucket."""
+    import pbr._seen as seen_module
+
+    wanted = sorted(keys)
+    with mock.patch.object(seen_module, "_WINDOW", window):
+        disk = _DiskTable(128)  # 16 buckets: keys share homes and pass the last bucket
+        disk.fill(iter(wanted))
+    assert disk._count == len(wanted)
+    assert all(disk.holds(key) for key in wanted)
+    assert not any(disk.holds(key) for key in others - keys)
+    assert not any(disk.add(key) for key in wanted)
+
+
+def test_filling_passes_a_full_last_bucket_round_to_the_first() -> None:
+    disk = _DiskTable(64)  # 8 buckets of 8 slots
+    same_home = [7 + 8 * i for i in range(1, 12)]  # eleven keys at home in the last bucket
+    disk.fill([*same_home, 8])  # and one at home in the first
+    assert all(disk.holds(key) for key in [*same_home, 8])
+    assert not disk.holds(7)
+    first = _BUCKET.unpack(os.pread(disk._fd, _BUCKET.size, 0))
+    assert sorted(k for k in first if k) == sorted([8, *same_home[8:]])

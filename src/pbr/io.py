@@ -14,7 +14,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -549,18 +549,17 @@ class RawRange:
         with handle:
             try:
                 handle.seek(self.start)
+                lines: _Lines
                 if size <= _BUFFER:  # the usual range: read at once, cut in memory
                     data = handle.read(size)
                     while len(data) < size and (more := handle.read(size - len(data))):
                         data += more  # a short read (a signal, say)
-                    yield from _raw_lines(io.BytesIO(data), self.source, self.max_record_bytes)
-                    self.lines = data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
-                    return
-                part = _Part(handle, size)  # one long line or more: read a block at a time
-                yield from _raw_lines(part, self.source, self.max_record_bytes)
+                    lines = io.BytesIO(data)
+                else:  # one long line or more: read a block at a time
+                    lines = _Part(handle, size)
+                self.lines = yield from _raw_lines(lines, self.source, self.max_record_bytes)
             except OSError as exc:
                 raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
-        self.lines = part.newlines + (part.unended > 0)
 
 
 class _Lines(Protocol):
@@ -570,31 +569,28 @@ class _Lines(Protocol):
 
 
 class _Part:
-    """`size` bytes of a file from where it stands, read by line; counts the lines it ends."""
+    """`size` bytes of a file from where it stands, read by line."""
 
-    __slots__ = ("_handle", "_left", "newlines", "unended")
+    __slots__ = ("_handle", "_left")
 
     def __init__(self, handle: IO[bytes], size: int) -> None:
         self._handle = handle
         self._left = size
-        self.newlines = 0
-        self.unended = 0  # bytes read since the last newline
 
     def readline(self, size: int = -1, /) -> bytes:
         if self._left <= 0:
             return b""
         line = self._handle.readline(self._left if size < 0 else min(size, self._left))
         self._left -= len(line)
-        if line.endswith(b"\n"):
-            self.newlines += 1
-            self.unended = 0
-        else:
-            self.unended += len(line)
         return line
 
 
-def _raw_lines(handle: _Lines, source: str, limit: int) -> Iterator[Raw]:
-    """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected."""
+def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, int]:
+    """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected.
+
+    Returns how many lines there were, blank ones included, counted as they are read (a
+    ``bytes.count`` would pass over the bytes again, slower than cutting them into lines).
+    """
     number = record = 0
     while line := handle.readline(limit + 1):
         number += 1
@@ -604,9 +600,10 @@ def _raw_lines(handle: _Lines, source: str, limit: int) -> Iterator[Raw]:
                 size += len(more)
             record += 1
             yield number, record, _too_large(line[:4096], size, limit, source, number, record)
-        elif line.strip():
+        elif not line.isspace():  # not `strip()`, which copies the line
             record += 1
             yield number, record, line
+    return number
 
 
 def _too_large(
