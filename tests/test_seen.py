@@ -95,7 +95,7 @@ def test_filling_a_table_at_once_finds_what_adding_one_by_one_finds(
     wanted = sorted(keys)
     with mock.patch.object(seen_module, "_WINDOW", window):
         disk = _DiskTable(128)  # 16 buckets: keys share homes and pass the last bucket
-        disk.fill(iter(wanted))
+        disk.fill([0, *wanted, 0])  # slots of a memory table: 0 is none
     assert disk._count == len(wanted)
     assert all(disk.holds(key) for key in wanted)
     assert not any(disk.holds(key) for key in others - keys)

@@ -27,7 +27,7 @@ from array import array
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = ["MEMORY_SLOTS", "SeenIds"]
 
@@ -150,7 +150,7 @@ class SeenIds:
     def _spill(self) -> None:
         """Move the digests to a table in a temporary file (deleted with the set)."""
         disk = _DiskTable(_FIRST_ON_DISK * max(len(self._slots), _BUCKET_SLOTS))
-        disk.fill(key for key in self._slots if key)
+        disk.fill(self._slots)
         self._disk = disk
         self._slots = array("Q")
         self._mask = 0
@@ -205,8 +205,8 @@ class _DiskTable:
         self._tables.append((offset, buckets))
         self._count = 0
 
-    def fill(self, keys: Iterable[int]) -> None:
-        """Add distinct `keys` (not 0) to the one, empty table: as `add` would place them.
+    def fill(self, slots: Sequence[int]) -> None:
+        """Add the distinct keys in `slots` (0 is no key) to the one, empty table, as `add` would.
 
         Written a window of buckets at a time, in the order of their home buckets (a few dozen
         writes where `add` would read and write each key's bucket: the spill of 32,000
@@ -218,7 +218,7 @@ class _DiskTable:
         window = array("Q", bytes(_WINDOW * _BUCKET.size))
         start = bucket = used = 0  # the window's first bucket; where the next key goes
         wrapped: list[int] = []
-        for key in sorted(keys, key=mask.__and__):
+        for key in _by_home(slots, mask):
             home = key & mask
             if home > bucket:
                 bucket, used = home, 0
@@ -271,6 +271,30 @@ class _DiskTable:
             if 0 in slots:
                 return at + slots.index(0) * _SLOT.size
             bucket = (bucket + 1) & (buckets - 1)
+
+
+def _by_home(slots: Sequence[int], mask: int) -> Iterator[int]:
+    """The keys in `slots` (not 0) in the order of their home buckets (``key & mask``).
+
+    Sorted a window of buckets at a time, the keys first set out by window in one array, so
+    that no list of every key is made (32,000 keys as Python integers would take 1.3 MiB).
+    """
+    window = min(_WINDOW, mask + 1)
+    starts = array("Q", bytes(8 * ((mask + 1) // window + 1)))
+    for key in slots:
+        if key:
+            starts[(key & mask) // window + 1] += 1
+    for w in range(1, len(starts)):
+        starts[w] += starts[w - 1]
+    placed = array("Q", starts)
+    grouped = array("Q", bytes(8 * starts[-1]))
+    for key in slots:
+        if key:
+            w = (key & mask) // window
+            grouped[placed[w]] = key
+            placed[w] += 1
+    for w in range(len(starts) - 1):
+        yield from sorted(grouped[starts[w] : starts[w + 1]], key=mask.__and__)
 
 
 def _seek_read(fd: int, size: int, offset: int) -> bytes:
