@@ -384,6 +384,11 @@ def test_missed_results_after_claims_closed_are_missed_for_good(tmp_path: Path) 
     assert all(m.claims_closed_on is None for m in after.missed_attachment_fees)
     report = write_report(after, tmp_path / "after.html").read_text(encoding="utf-8")
     assert "no longer be claimed: results claims closed on 2015-05-31" in report
+    missed = report[report.index("<h2>Missed results") :]
+    assert "<th>claims closed on</th>" in missed  # each row says so too
+    assert missed.count("<td>2015-05-31</td>") >= len(phase_one)
+    earlier = write_report(before, tmp_path / "before.html").read_text(encoding="utf-8")
+    assert "claims closed on" not in earlier  # no column when every result can be claimed
 
 
 def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:

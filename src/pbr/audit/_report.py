@@ -424,7 +424,9 @@ def _malformed_row(r: Any) -> dict[str, Any]:
 
 
 def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: str) -> Table:
-    rows = tuple(
+    gone = [m for m in missed if m.claims_closed_on is not None]
+    columns: tuple[str, ...] = ("family_id", "kind", "amount", "claimable_from")
+    rows: tuple[tuple[Cell, ...], ...] = tuple(
         (
             m.family_id,
             kind_label(m.kind),
@@ -433,8 +435,14 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         )
         for m in missed
     )
-    gone = [m for m in missed if m.claims_closed_on is not None]
-    if gone:
+    total: tuple[Cell, ...] = ("total", "", _sum(missed), "")
+    if gone:  # each row says whether it can still be claimed, and the note how much cannot
+        columns += ("claims_closed_on",)
+        rows = tuple(
+            (*row, m.claims_closed_on.isoformat() if m.claims_closed_on else "")
+            for row, m in zip(rows, missed, strict=True)
+        )
+        total += ("",)
         closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
         note += (
             f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: results "
@@ -442,8 +450,8 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         )
     return Table(
         title,
-        ("family_id", "kind", "amount", "claimable_from"),
-        (*rows, ("total", "", _sum(missed), "")) if rows else (),
+        columns,
+        (*rows, total) if rows else (),
         note.format(as_of=v.as_of or "(no date)"),
         total_last=bool(rows),
     )
