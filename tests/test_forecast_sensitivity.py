@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, default_scenarios, sensitivity
 
-SHORT = ClaimCalendar.quarterly(date(2012, 4, 1), date(2015, 12, 31))
+SHORT = ClaimCalendar.quarterly(date(2012, 4, 1), date(2014, 12, 31))  # before claims closed
 lags = st.dictionaries(st.integers(6, 40), st.integers(1, 5), min_size=1, max_size=4).map(
     lambda w: {m: Fraction(v, sum(w.values())) for m, v in w.items()}
 )
@@ -53,9 +53,10 @@ def test_sensitivity_is_monotone_in_the_success_rate(
 
 def test_lancashire_at_risk_if_half_succeed() -> None:
     """With claim windows to March 2017, every result earned is claimed in a window."""
-    s = sensitivity(
-        allocation(2630, council="Lancashire"), rates=["0", "0.5", "1"], calendar=TO_2017
-    )
+    with pytest.warns(UserWarning, match="run past 2015-05-31"):  # the published reading's
+        s = sensitivity(
+            allocation(2630, council="Lancashire"), rates=["0", "0.5", "1"], calendar=TO_2017
+        )
     fees = Decimal(2192) * (3200 + 2400 + 1600) / 3  # £5,260,800: secured on attachment
     results = Decimal(2192) * (800 + 1600 + 2400) / 3  # £3,507,200 results potential
     assert s.attachment_fees == fees
@@ -71,7 +72,8 @@ def test_phase_one_results_met_after_claims_closed_lie_beyond_the_last_window() 
     """By default phase one's windows end on 31 May 2015 (S12): later results were never paid."""
     a = allocation(2630, council="Lancashire")
     late = sensitivity(a, rates=["0", "0.5", "1"])
-    early = sensitivity(a, rates=["0", "0.5", "1"], calendar=TO_2017)
+    with pytest.warns(UserWarning, match="run past 2015-05-31"):
+        early = sensitivity(a, rates=["0", "0.5", "1"], calendar=TO_2017)
     assert late.at_risk == early.at_risk
     assert [f + b for f, b in zip(late.forecast, late.beyond_horizon, strict=True)] == list(
         early.forecast
@@ -139,3 +141,56 @@ def test_default_windows_end_with_the_results_claims(
     text = resources.files("pbr.rules").joinpath("phase_one.toml").read_text(encoding="utf-8")
     rules = load_rule_set(text.replace("value = 2015-05-31", f"value = {closed}"))
     assert ClaimCalendar.default_for(rules).dates[-2:] == last_two
+
+
+def test_results_beyond_phase_one_s_last_day_for_results_claims_were_never_paid() -> None:
+    """The default windows end on that day: the results beyond them are all never paid."""
+    from pbr.forecast import drawdown
+
+    d = drawdown(allocation(790))
+    assert d.claims_closed_on == date(2015, 5, 31)
+    assert d.windows[-1].claim_date == d.claims_closed_on
+    beyond = dict(d.beyond_horizon_by_column)
+    assert beyond["attachment_fees"] == 0
+    assert d.beyond_never_paid == d.beyond_horizon == Decimal("204528.33")
+    short = ClaimCalendar.quarterly(date(2012, 4, 1), date(2014, 3, 31))
+    early = drawdown(allocation(790), calendar=short)  # ends before: may still be claimable
+    assert early.beyond_horizon > d.beyond_horizon
+    assert early.beyond_never_paid == 0
+    later = drawdown(allocation(790, programme="tf-phase-2"))
+    assert later.claims_closed_on is None
+    assert later.beyond_never_paid == 0
+
+
+@pytest.mark.parametrize("last", [date(2015, 5, 31), date(2015, 6, 1), date(2017, 3, 31)])
+def test_windows_past_the_last_day_for_results_claims_are_warned_of(last: date) -> None:
+    """A calendar of one's own running past 31 May 2015 forecasts results never paid: said."""
+    import warnings
+
+    from pbr.forecast import drawdown
+
+    calendar = ClaimCalendar(
+        (*ClaimCalendar.quarterly(date(2012, 4, 1), date(2015, 3, 31)).dates, last)
+    )
+    if last == date(2015, 5, 31):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            drawdown(allocation(790), calendar=calendar)
+        return
+    with pytest.warns(UserWarning, match=r"run past 2015-05-31.*\(S12\).*never paid"):
+        drawdown(allocation(790), calendar=calendar)
+
+
+def test_the_forecast_command_says_what_beyond_was_never_paid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pbr.cli import main
+
+    assert main(["forecast", "--families", "790"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "of what lies beyond, results £204,528.33 would be met after results claims closed on "
+        "2015-05-31 (S12): never paid"
+    ) in out
+    assert main(["forecast", "--families", "790", "--programme", "tf-phase-2"]) == 0
+    assert "never paid" not in capsys.readouterr().out

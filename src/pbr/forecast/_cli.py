@@ -13,10 +13,13 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
 from pbr.money import ZERO, format_gbp
+
+if TYPE_CHECKING:
+    from pbr.forecast._drawdown import Drawdown
 
 __all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
 
@@ -368,6 +371,7 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"  forecast {format_gbp(d.total)}; beyond the last claim window "
         f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
     )
+    _claims_closed(out, d)
     if d.over_maximum:
         funded = d.allocation.whole_funded_families if d.allocation is not None else 0
         out.write(
@@ -424,3 +428,19 @@ def _councils_text(result: Any, out: TextIO) -> None:
         )
     if band:
         out.write(f"band: {result.drawdowns[0].band_meaning}\n")
+
+
+def _claims_closed(out: TextIO, d: Drawdown) -> None:
+    """Say that the results beyond the last window were never paid, when it is the last day."""
+    closed = d.claims_closed_on
+    if closed is None or not d.beyond_never_paid:
+        return
+    from pbr.forecast._terms import rules_for_programme
+    from pbr.periods import financial_year_of
+
+    rules = rules_for_programme(d.programme)
+    source = rules.parameters["results_claims_until"].at(financial_year_of(closed)).source_text
+    out.write(
+        f"  of what lies beyond, results {format_gbp(d.beyond_never_paid)} would be met after "
+        f"results claims closed on {closed} ({source}): never paid\n"
+    )

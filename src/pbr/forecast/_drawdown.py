@@ -215,6 +215,13 @@ class Drawdown:
     """Family records evaluated, for a forecast from records (rejected records not counted)."""
     rejected: tuple[Rejection, ...] = ()
     """The records a forecast from records could not use: each says where it is and why."""
+    claims_closed_on: date | None = None
+    """The programme's last day for results claims, if it has one (phase one: 31 May 2015, S12).
+
+    No result met after it was paid. With the default claim windows, which end on that day, the
+    results beyond the last window are exactly those (`beyond_never_paid`); windows of your own
+    that run past it forecast results in them as if they could still be claimed.
+    """
 
     @property
     def council(self) -> str | None:
@@ -235,6 +242,24 @@ class Drawdown:
         '790 estimated families'
         """
         return self.allocation.label if self.allocation is not None else self.programme
+
+    @property
+    def beyond_never_paid(self) -> Decimal:
+        """The results beyond the last claim window when it is the last day for results claims.
+
+        Then every result beyond it was met after results claims closed: never paid. Zero when
+        the programme's claims did not close or the windows end before or after that day.
+
+        >>> from pbr.forecast import allocation
+        >>> d = drawdown(allocation(790))
+        >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
+        (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
+        """
+        closed = self.claims_closed_on
+        if closed is None or not self.windows or self.windows[-1].claim_date != closed:
+            return ZERO
+        results = set(self.kinds)
+        return sum((v for c, v in self.beyond_horizon_by_column if c in results), ZERO)
 
     @property
     def total(self) -> Decimal:
@@ -684,6 +709,7 @@ def drawdown(
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     check_band(band)
+    warn_if_past_claims_closed(rules, calendar)
     if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= MAX_RUNS:
         raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
     cohorts = attachment_cohorts(alloc, quarters)
@@ -715,6 +741,7 @@ def drawdown(
         beyond_horizon_at_risk=beyond_risk,
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
+        claims_closed_on=rules.claims_until(),
     )
 
 
@@ -977,6 +1004,7 @@ def records_forecast(
     calendar = calendar or ClaimCalendar.default_for(rules)
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
+    warn_if_past_claims_closed(rules, calendar)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
@@ -1024,12 +1052,33 @@ def records_forecast(
         assumptions=assumptions,
         families_evaluated=attached,
         rejected=tuple(rejected),
+        claims_closed_on=rules.claims_until(),
     )
     if result.over_maximum:
         import warnings
 
         warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
     return result
+
+
+def warn_if_past_claims_closed(rules: RuleSet, calendar: ClaimCalendar) -> None:
+    """Warn when claim windows run past the programme's last day for results claims.
+
+    Results forecast in those windows were never paid (phase one: May 2015); the default
+    windows end on that day.
+    """
+    closed = rules.claims_until()
+    if closed is None or calendar.dates[-1] <= closed:
+        return
+    import warnings
+
+    source = rules.parameters["results_claims_until"].at(financial_year_of(closed)).source_text
+    warnings.warn(
+        f"the claim windows run past {closed}, when {rules.programme}'s results claims closed "
+        f"({source}): results forecast in windows after it were never paid",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def over_maximum_message(d: Drawdown) -> str:

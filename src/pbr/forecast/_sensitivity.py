@@ -29,6 +29,7 @@ from pbr.forecast._drawdown import (
     check_scenario,
     expected_payments,
     grant_payments,
+    warn_if_past_claims_closed,
 )
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
@@ -174,6 +175,7 @@ def sensitivity(
     terms = programme_terms(rules)
     calendar = calendar or ClaimCalendar.default_for(rules)
     check_scenario(assumptions, terms)
+    warn_if_past_claims_closed(rules, calendar)
     chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
     if not chosen:
         raise ValueError("rates must hold at least one success rate")
