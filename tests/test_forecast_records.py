@@ -353,3 +353,18 @@ def test_cli_bad_scenario_files_name_the_field(tmp_path: Path, text: str, messag
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_forecast_from_records_says_what_beyond_was_never_paid() -> None:
+    """As of April 2015 the last default window is 31 May 2015: later results never paid."""
+    records = list(pbr.read_records(EXAMPLES / "families.jsonl"))
+    d = from_records(records, as_of=date(2015, 4, 30), alloc=allocation(120))
+    assert d.claims_closed_on == date(2015, 5, 31)
+    beyond = dict(d.beyond_horizon_by_column)
+    results = sum((beyond[k] for k in d.kinds), Decimal(0))
+    assert d.beyond_never_paid == results > 0
+    assert beyond["attachment_fees"] + results == d.beyond_horizon
+    mine = ClaimCalendar.quarterly(date(2012, 4, 1), date(2015, 3, 31))  # ends earlier
+    early = from_records(records, as_of=date(2015, 1, 1), alloc=allocation(120), calendar=mine)
+    assert early.beyond_horizon > 0
+    assert early.beyond_never_paid == 0  # what lies beyond may still be claimable

@@ -436,10 +436,8 @@ def _claims_closed(out: TextIO, d: Drawdown) -> None:
     if closed is None or not d.beyond_never_paid:
         return
     from pbr.forecast._terms import rules_for_programme
-    from pbr.periods import financial_year_of
 
-    rules = rules_for_programme(d.programme)
-    source = rules.parameters["results_claims_until"].at(financial_year_of(closed)).source_text
+    source = rules_for_programme(d.programme).source_of_rule("payment.claims_closed")
     out.write(
         f"  of what lies beyond, results {format_gbp(d.beyond_never_paid)} would be met after "
         f"results claims closed on {closed} ({source}): never paid\n"

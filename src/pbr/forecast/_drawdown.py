@@ -220,7 +220,18 @@ class Drawdown:
 
     No result met after it was paid. With the default claim windows, which end on that day, the
     results beyond the last window are exactly those (`beyond_never_paid`); windows of your own
-    that run past it forecast results in them as if they could still be claimed.
+    that run past it forecast results in them as if they could still be claimed (a warning
+    says so).
+    """
+    beyond_never_paid: Decimal = ZERO
+    """The results beyond the last claim window when that window is the last day for results
+    claims: all met after results claims closed, never paid (part of `beyond_horizon`). Zero
+    when the programme's claims did not close or the windows end on another day.
+
+    >>> from pbr.forecast import allocation
+    >>> d = drawdown(allocation(790))
+    >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
+    (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
     """
 
     @property
@@ -242,24 +253,6 @@ class Drawdown:
         '790 estimated families'
         """
         return self.allocation.label if self.allocation is not None else self.programme
-
-    @property
-    def beyond_never_paid(self) -> Decimal:
-        """The results beyond the last claim window when it is the last day for results claims.
-
-        Then every result beyond it was met after results claims closed: never paid. Zero when
-        the programme's claims did not close or the windows end before or after that day.
-
-        >>> from pbr.forecast import allocation
-        >>> d = drawdown(allocation(790))
-        >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
-        (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
-        """
-        closed = self.claims_closed_on
-        if closed is None or not self.windows or self.windows[-1].claim_date != closed:
-            return ZERO
-        results = set(self.kinds)
-        return sum((v for c, v in self.beyond_horizon_by_column if c in results), ZERO)
 
     @property
     def total(self) -> Decimal:
@@ -742,6 +735,7 @@ def drawdown(
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
         claims_closed_on=rules.claims_until(),
+        beyond_never_paid=_never_paid(rules, calendar, kinds, parts),
     )
 
 
@@ -1053,12 +1047,25 @@ def records_forecast(
         families_evaluated=attached,
         rejected=tuple(rejected),
         claims_closed_on=rules.claims_until(),
+        beyond_never_paid=_never_paid(rules, calendar, kinds, parts),
     )
     if result.over_maximum:
         import warnings
 
         warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
     return result
+
+
+def _never_paid(
+    rules: RuleSet,
+    calendar: ClaimCalendar,
+    kinds: Sequence[str],
+    beyond: Sequence[tuple[str, Decimal]],
+) -> Decimal:
+    """`Drawdown.beyond_never_paid`: the results `beyond` a last window on the last claim day."""
+    if calendar.dates[-1] != rules.claims_until():
+        return ZERO
+    return sum((amount for column, amount in beyond if column in kinds), ZERO)
 
 
 def warn_if_past_claims_closed(rules: RuleSet, calendar: ClaimCalendar) -> None:
@@ -1072,10 +1079,10 @@ def warn_if_past_claims_closed(rules: RuleSet, calendar: ClaimCalendar) -> None:
         return
     import warnings
 
-    source = rules.parameters["results_claims_until"].at(financial_year_of(closed)).source_text
     warnings.warn(
         f"the claim windows run past {closed}, when {rules.programme}'s results claims closed "
-        f"({source}): results forecast in windows after it were never paid",
+        f"({rules.source_of_rule('payment.claims_closed')}): results forecast in windows after "
+        "it were never paid",
         UserWarning,
         stacklevel=3,
     )
