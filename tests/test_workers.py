@@ -259,3 +259,26 @@ def test_a_worker_keeps_the_job_it_was_sent_and_the_rule_sets_it_chose() -> None
     assert changed is not first
     assert changed.render == "table"
     assert changed.interpretations == {"employment_weeks": "all_13"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_the_pool_s_pipes_hold_a_range_s_decisions() -> None:
+    """1 MiB back: a worker writes a range's decisions without waiting for this process."""
+    import fcntl
+
+    with batch._pool(2) as stepped:
+        back = stepped._pool._outqueue._writer.fileno()
+        assert fcntl.fcntl(back, fcntl.F_GETPIPE_SZ) == 1 << 20
+
+
+def test_a_pipe_size_the_system_refuses_leaves_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fcntl = pytest.importorskip("fcntl")
+
+    def refused(*args: Any) -> int:
+        raise PermissionError("over the limit for pipe buffers")
+
+    monkeypatch.setattr(fcntl, "fcntl", refused)
+    done = list(batch.evaluate_many_json(iter(LINES), as_of=AS_OF, workers=2, chunk_size=5))
+    assert done == list(batch.evaluate_many_json(iter(LINES), as_of=AS_OF, workers=1))

@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache, partial
@@ -391,6 +391,7 @@ def _pool(workers: int) -> Iterator[Any]:
     finally:
         if held is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    _widen_pipes(pool)
     stepped = _InStep(pool, workers)
     try:
         yield stepped
@@ -402,6 +403,28 @@ def _pool(workers: int) -> Iterator[Any]:
     stepped.stop()
     pool.close()
     pool.join()
+
+
+def _widen_pipes(pool: Any) -> None:
+    """Give the pipe from the workers 1 MiB, where the system allows (Linux).
+
+    A range's decisions (about 430 KB of JSON Lines) then pass in one write rather than in
+    seven of the default 64 KiB, each waiting for this process to drain the pipe: a worker
+    goes on to its next range at once, and both processes switch far less. `pbr evaluate` by
+    default at 50,000 families: 3.39 → 3.14 s, and 6.07 → 5.82 s of CPU (means of four runs
+    each, alternated). The pipe to the workers is left as it is: a larger one made
+    `evaluate_many`, whose records travel that way, no faster.
+    """
+    try:
+        from fcntl import F_SETPIPE_SZ, fcntl
+    except ImportError:  # no such setting here: the default pipes do
+        return
+    with suppress(OSError):  # beyond this user's limit for pipe buffers: the default stays
+        fcntl(pool._outqueue._writer.fileno(), F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+_PIPE_BYTES = 1 << 20
+"""The size asked for the pipe from the workers (Linux's default limit for one pipe: 1 MiB)."""
 
 
 @lru_cache(maxsize=1)
