@@ -282,3 +282,8 @@ def test_a_pipe_size_the_system_refuses_leaves_the_default(
     monkeypatch.setattr(fcntl, "fcntl", refused)
     done = list(batch.evaluate_many_json(iter(LINES), as_of=AS_OF, workers=2, chunk_size=5))
     assert done == list(batch.evaluate_many_json(iter(LINES), as_of=AS_OF, workers=1))
+
+
+def test_a_pool_without_the_expected_pipe_is_left_as_it_is() -> None:
+    """`multiprocessing`'s internals may change: the pipe is widened only where it is found."""
+    batch._widen_pipes(object())

@@ -419,7 +419,8 @@ def _widen_pipes(pool: Any) -> None:
         from fcntl import F_SETPIPE_SZ, fcntl
     except ImportError:  # no such setting here: the default pipes do
         return
-    with suppress(OSError):  # beyond this user's limit for pipe buffers: the default stays
+    # beyond this user's limit for pipe buffers, or a pool built otherwise: the default stays
+    with suppress(OSError, AttributeError):
         fcntl(pool._outqueue._writer.fileno(), F_SETPIPE_SZ, _PIPE_BYTES)
 
 
