@@ -698,11 +698,10 @@ def drawdown(
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    calendar = calendar or ClaimCalendar.default_for(rules)
+    calendar = claim_calendar(rules, calendar)
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     check_band(band)
-    warn_if_past_claims_closed(rules, calendar)
     if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= MAX_RUNS:
         raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
     cohorts = attachment_cohorts(alloc, quarters)
@@ -995,10 +994,9 @@ def records_forecast(
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    calendar = calendar or ClaimCalendar.default_for(rules)
+    calendar = claim_calendar(rules, calendar)
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
-    warn_if_past_claims_closed(rules, calendar)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
@@ -1068,24 +1066,26 @@ def _never_paid(
     return sum((amount for column, amount in beyond if column in kinds), ZERO)
 
 
-def warn_if_past_claims_closed(rules: RuleSet, calendar: ClaimCalendar) -> None:
-    """Warn when claim windows run past the programme's last day for results claims.
+def claim_calendar(rules: RuleSet, calendar: ClaimCalendar | None) -> ClaimCalendar:
+    """`calendar`, or the programme's default windows (ending on its last results-claim day).
 
-    Results forecast in those windows were never paid (phase one: May 2015); the default
-    windows end on that day.
+    Windows of one's own that run past that day are warned of: results forecast in them were
+    never paid (phase one: May 2015).
     """
+    if calendar is None:
+        return ClaimCalendar.default_for(rules)
     closed = rules.claims_until()
-    if closed is None or calendar.dates[-1] <= closed:
-        return
-    import warnings
+    if closed is not None and calendar.dates[-1] > closed:
+        import warnings
 
-    warnings.warn(
-        f"the claim windows run past {closed}, when {rules.programme}'s results claims closed "
-        f"({rules.source_of_rule('payment.claims_closed')}): results forecast in windows after "
-        "it were never paid",
-        UserWarning,
-        stacklevel=3,
-    )
+        warnings.warn(
+            f"the claim windows run past {closed}, when {rules.programme}'s results claims "
+            f"closed ({rules.source_of_rule('payment.claims_closed')}): results forecast in "
+            "windows after it were never paid",
+            UserWarning,
+            stacklevel=3,
+        )
+    return calendar
 
 
 def over_maximum_message(d: Drawdown) -> str:

@@ -27,9 +27,9 @@ from pbr.forecast._drawdown import (
     ClaimCalendar,
     attachment_cohorts,
     check_scenario,
+    claim_calendar,
     expected_payments,
     grant_payments,
-    warn_if_past_claims_closed,
 )
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
@@ -173,9 +173,8 @@ def sensitivity(
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules if rules is not None else rules_for_programme(alloc.programme)
     terms = programme_terms(rules)
-    calendar = calendar or ClaimCalendar.default_for(rules)
+    calendar = claim_calendar(rules, calendar)
     check_scenario(assumptions, terms)
-    warn_if_past_claims_closed(rules, calendar)
     chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
     if not chosen:
         raise ValueError("rates must hold at least one success rate")
