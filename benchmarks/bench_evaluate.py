@@ -9,6 +9,8 @@ for each size N (default 50,000) generates phase-one families (benchmarks/genera
 - ``pbr evaluate FILE --as-of D --format json --output OUT`` with default settings, with
   ``--workers 1``, with ``--format csv --output OUT.csv``, and the table format (to a file);
 - ``pbr.evaluate_many`` over the file's lines in a fresh process (default settings);
+- the ceiling of any pool: the file cut into one slice a core, each evaluated by its own
+  ``pbr evaluate --workers 1`` process, all at once (no pool, pipes or writing process);
 - one council (``--council`` families) whole process, start-up included;
 
 with the peak resident memory of each (``/usr/bin/time``, the largest process of the run) and
@@ -101,6 +103,25 @@ def generate(n: int, path: Path) -> None:
     subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(path)], check=True)
 
 
+def side_by_side(path: Path, parts: int, work: Path) -> list[str]:
+    """A command running ``pbr evaluate --workers 1`` on `parts` slices of the file at once.
+
+    No pool, no pipes, no writing process: each slice is a whole process of its own, started
+    together on as many cores. What it takes is the least any pool can take on these cores
+    with today's work a family: the ceiling of `--workers auto`, set by the cores and the
+    evaluation, not by how the work is shared out.
+    """
+    lines = path.read_bytes().splitlines(keepends=True)
+    commands = []
+    for i in range(parts):
+        part = work / f"{path.stem}-part{i}.jsonl"
+        part.write_bytes(b"".join(lines[i * len(lines) // parts : (i + 1) * len(lines) // parts]))
+        out = work / f"{path.stem}-part{i}-out.jsonl"
+        run = pbr_cmd(part, "--format", "json", "--output", str(out), "--workers", "1")
+        commands.append(" ".join(run) + " 2>/dev/null &")
+    return ["sh", "-c", " ".join(commands) + " wait"]
+
+
 def check(path: Path, n: int, work: Path) -> str:
     """Decision bytes of ``pbr evaluate`` (default settings) against the reference, one by one."""
     import pbr
@@ -176,6 +197,8 @@ def main() -> None:
         "\n| families | MB | floor json.loads (CPU) | orjson | run | wall | CPU | wall × floor "
         "| CPU × floor CPU | peak MiB |\n|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
     )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
     for n in args.sizes:
         path = work / f"f{n}.jsonl"
         generate(n, path)
@@ -194,6 +217,7 @@ def main() -> None:
             ),
             "table, default": ["sh", "-c", " ".join(pbr_cmd(path)) + f" > {out}.txt"],
             "evaluate_many, default": [sys.executable, "-c", EVALUATE_MANY, str(path), AS_OF],
+            f"json, {cores} parts side by side (no pool)": side_by_side(path, cores, work),
         }
         if args.workers:
             runs[f"json, {args.workers} workers"] = pbr_cmd(
