@@ -194,3 +194,30 @@ def test_the_forecast_command_says_what_beyond_was_never_paid(
     ) in out
     assert main(["forecast", "--families", "790", "--programme", "tf-phase-2"]) == 0
     assert "never paid" not in capsys.readouterr().out
+
+
+def test_the_summary_table_holds_what_beyond_was_never_paid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Part of "beyond", next to it in the summary row, its JSON and its CSV; 0 where none is."""
+    import csv
+    import io
+    import json
+
+    from pbr.cli import main
+    from pbr.forecast import drawdown
+
+    row = drawdown(allocation(790)).summary()
+    keys = list(row)
+    assert keys[keys.index("beyond_horizon") + 1] == "beyond_never_paid"
+    assert row["beyond_never_paid"] == row["beyond_horizon"] == Decimal("204528.33")
+    assert row["forecast"] + row["beyond_horizon"] + row["at_risk"] == row["maximum"]
+    short = ClaimCalendar.quarterly(date(2012, 4, 1), date(2014, 3, 31))
+    assert drawdown(allocation(790), calendar=short).summary()["beyond_never_paid"] == 0
+    base = ["forecast", "--families", "790", "--table", "summary", "--format"]
+    assert main([*base, "json"]) == 0
+    (written,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert written["beyond_never_paid"] == written["beyond_horizon"] == "204528.33"
+    assert main([*base, "csv", "--programme", "tf-phase-2"]) == 0
+    (later,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert later["beyond_never_paid"] == "0.00"

@@ -346,13 +346,17 @@ class Drawdown:
         """Maximum, secured, claimable now, forecast, beyond the horizon, at risk and the band.
 
         The money adds up: maximum + over the maximum = secured + claimable now + forecast +
-        beyond + at risk. A forecast from records adds ``over_maximum``, the family records
-        evaluated (``records``) and the number of records ``rejected``.
+        beyond + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
+        met after results claims closed: `Drawdown.beyond_never_paid`), not a further sum. A
+        forecast from records adds ``over_maximum``, the family records evaluated
+        (``records``) and the number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
         >>> row = drawdown(allocation(6)).summary()
         >>> row["maximum"], row["forecast"] + row["beyond_horizon"] + row["at_risk"]
         (Decimal('20000.00'), Decimal('20000.00'))
+        >>> row["beyond_never_paid"] == row["beyond_horizon"]  # the default windows end on 31 May 2015
+        True
         """
         return {
             **self._named(),
@@ -362,6 +366,7 @@ class Drawdown:
             "claimable_now": self.claimable_now,
             "forecast": self.total,
             "beyond_horizon": self.beyond_horizon,
+            "beyond_never_paid": self.beyond_never_paid,
             RISK: self.at_risk,
             **(
                 {
