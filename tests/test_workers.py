@@ -89,7 +89,7 @@ def test_a_pool_gives_freed_memory_back_as_it_goes(monkeypatch: pytest.MonkeyPat
         return True
 
     monkeypatch.setattr(batch, "_TRIM_EVERY", 3)
-    monkeypatch.setattr(batch, "_give_back_freed_memory", trim)
+    monkeypatch.setattr(batch, "give_back_freed_memory", trim)
     serial = texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=1))
     assert trims == []
     assert texts(pbr.evaluate_many(LINES, as_of=AS_OF, workers=2, chunk_size=7)) == serial
@@ -116,15 +116,17 @@ def test_a_worker_collects_and_gives_memory_back_every_few_chunks(
         return True
 
     monkeypatch.setattr(gc, "collect", collect)
-    monkeypatch.setattr(batch, "_give_back_freed_memory", trim)
+    monkeypatch.setattr(batch, "give_back_freed_memory", trim)
     assert [batch._tidied(len, "ab") for _ in range(5)] == [2] * 5
     assert calls == ["collect", "trim"] * 2
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
 def test_freed_memory_goes_back_on_linux() -> None:
-    gone = batch._give_back_freed_memory()
-    assert gone is (batch._malloc_trim() is not None)
+    from pbr import _processes
+
+    gone = _processes.give_back_freed_memory()
+    assert gone is (_processes._malloc_trim() is not None)
     assert gone or Path("/lib/ld-musl-x86_64.so.1").exists()  # only musl lacks it
 
 

@@ -18,7 +18,6 @@ import gc
 import itertools
 import json
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,6 +32,7 @@ from pbr import _lean
 from pbr._arguments import check_records
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
+from pbr._processes import give_back_freed_memory, held_signals, worker_signals
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.money import ZERO
@@ -335,7 +335,7 @@ _Detail = tuple[int, int, str, str, str | None, Decimal, dict[str, Decimal]]
 
 
 SPAN_BYTES = 1 << 19
-"""About how many bytes of a JSON Lines file a worker reads and evaluates at a time (~100 families)."""
+"""About how many bytes of a JSON Lines file a process reads and evaluates at a time (~100 families)."""
 
 
 def evaluate_spans(
@@ -352,10 +352,11 @@ def evaluate_spans(
 ) -> Iterator[Span]:
     """Evaluate a JSON Lines file from byte `start`, range by range (`pbr.io.line_ranges`).
 
-    Each worker reads its own ranges of the file, so only ranges and answers cross between
-    processes: the path ``pbr evaluate`` takes for a JSON Lines file. With `workers` 1, this
-    process reads and evaluates. The answers are those of `evaluate_many_json` over the
-    file's records (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there.
+    Each process reads its own ranges of the file: the path ``pbr evaluate`` takes for a JSON
+    Lines file. With `workers` 1, this process reads and evaluates; with more, this process
+    and `workers` − 1 others share the ranges a slice at a time (`pbr._slices`), and the spans
+    come in file order. The answers are those of `evaluate_many_json` over the file's records
+    (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there.
     """
     from pbr.io import line_ranges
 
@@ -367,8 +368,9 @@ def evaluate_spans(
     if workers <= 1:
         yield from map(job.span, ranges)
         return
-    with _pool(workers) as pool:  # a range is about 100 families: one waits beyond a range a worker
-        yield from _trimming(pool.imap(job.span, ranges, 100))
+    from pbr._slices import evaluate_sliced
+
+    yield from evaluate_sliced(job.span, list(ranges), workers)
 
 
 @contextmanager
@@ -383,14 +385,10 @@ def _pool(workers: int) -> Iterator[Any]:
     """
     import multiprocessing
 
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS) if _MASKABLE else None
-    try:
+    with held_signals():
         pool = _quiet_pool_class()(
-            workers, initializer=_worker_signals, context=multiprocessing.get_context()
+            workers, initializer=worker_signals, context=multiprocessing.get_context()
         )
-    finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     _widen_pipes(pool)
     stepped = _InStep(pool, workers)
     try:
@@ -408,9 +406,10 @@ def _pool(workers: int) -> Iterator[Any]:
 def _widen_pipes(pool: Any) -> None:
     """Give the pipe from the workers 1 MiB, where the system allows (Linux).
 
-    A range's decisions (about 430 KB of JSON Lines) then pass in one write rather than in
-    seven of the default 64 KiB, each waiting for this process to drain the pipe: a worker
-    goes on to its next range at once, and both processes switch far less. `pbr evaluate` by
+    A chunk's answers (a hundred decisions: about 400 KB) then pass in one write rather than
+    in seven of the default 64 KiB, each waiting for this process to drain the pipe: a worker
+    goes on to its next chunk at once, and both processes switch far less. Measured when
+    `pbr evaluate` still sent a file's ranges through this pool (before `pbr._slices`), by
     default at 50,000 families: 3.39 → 3.14 s, and 6.07 → 5.82 s of CPU (means of four runs
     each, alternated). The pipe to the workers is left as it is: a larger one made
     `evaluate_many`, whose records travel that way, no faster.
@@ -504,7 +503,7 @@ def _trimming(chunks: Iterable[_T]) -> Iterator[_T]:
     """
     for n, chunk in enumerate(chunks, start=1):
         if n % _TRIM_EVERY == 0:
-            _give_back_freed_memory()
+            give_back_freed_memory()
         yield chunk
 
 
@@ -512,59 +511,19 @@ def _tidied(work: Callable[[_T], _R], chunk: _T) -> _R:
     """`work` on a chunk in a pool's worker; every `_TRIM_EVERY` chunks, its freed memory back.
 
     A worker's free lists (tuples, mostly) fill slowly and only a full collection empties them,
-    which a worker whose inherited objects are frozen (`_worker_signals`) seldom makes: its peak
+    which a worker whose inherited objects are frozen (`pbr._processes.worker_signals`) seldom makes: its peak
     grew by 3 MiB over 400,000 families. A collection of what the worker made since costs about
     a millisecond.
     """
     done = work(chunk)
     if next(_worker_chunks) % _TRIM_EVERY == 0:
         gc.collect()
-        _give_back_freed_memory()
+        give_back_freed_memory()
     return done
 
 
 _worker_chunks = itertools.count(1)
 """Chunks this worker process has done (`_tidied`)."""
-
-
-def _give_back_freed_memory() -> bool:
-    """Return the C heap's freed memory to the system (glibc's `malloc_trim`); False elsewhere.
-
-    >>> _give_back_freed_memory() in (True, False)
-    True
-    """
-    trim = _malloc_trim()
-    if trim is None:
-        return False
-    trim(0)
-    return True
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        trim = ctypes.CDLL(None).malloc_trim  # the C library this process runs on
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return cast("Callable[[int], int]", trim)
-
-
-def _worker_signals() -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if _MASKABLE:  # a stop that came while the worker started takes effect now
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
-    gc.freeze()  # what the worker inherited is never garbage: the collector need not rescan it
-
-
-_MASKABLE = hasattr(signal, "pthread_sigmask")  # POSIX; not on Windows
-_WORKER_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -1,0 +1,236 @@
+"""A file's ranges evaluated by this process and N−1 others, handed on in file order.
+
+`pbr evaluate` on a JSON Lines file with more than one worker. The ranges are grouped in slices
+of a few megabytes; every process, this one included, takes the next slice not yet taken. A
+slice this process takes when it is the next to hand on is handed on as it is evaluated; any
+other slice is written to a file of its own (the ranges' decisions as they are, and the rest
+of each `Span` pickled), which this process reads back when the slice's turn comes. No pool:
+no threads beside this one, no pipe carrying decisions, one process a core rather than a
+writing process competing with the workers for the cores (the fourteenth round of
+``docs/performance.md``). At most `AHEAD` slices a process are taken beyond the next to hand
+on, so the files stay few however slowly the caller takes the spans.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from pbr._processes import give_back_freed_memory, held_signals, worker_signals
+
+if TYPE_CHECKING:
+    from pbr.batch import Span
+
+__all__ = ["AHEAD", "SLICE_RANGES", "evaluate_sliced"]
+
+SLICE_RANGES = 8
+"""Ranges in a slice (about 4 MiB of a file, 800 families): what a process takes at a time."""
+
+AHEAD = 2
+"""Slices a process may take beyond the next to hand on (so ``AHEAD × processes`` at most)."""
+
+_LENGTH = struct.Struct("<QQ")
+"""Before each span in a slice's file: the length of its pickled rest, then of its decisions."""
+
+Range = tuple[str, int, int]
+
+
+def evaluate_sliced(
+    work: Callable[[Range], Span], ranges: Sequence[Range], processes: int
+) -> Iterator[Span]:
+    """`work` on each range, on `processes` processes (this one and the others), in order."""
+    import multiprocessing
+
+    slices = [ranges[i : i + SLICE_RANGES] for i in range(0, len(ranges), SLICE_RANGES)]
+    if processes <= 1 or len(slices) <= 1:
+        yield from map(work, ranges)
+        return
+    context = multiprocessing.get_context()
+    taken = context.Value("q", 0)  # the next slice to take; its lock guards `handed` too
+    handed = context.Value("q", 0, lock=False)  # slices handed on so far
+    try:
+        folder = tempfile.mkdtemp(prefix="pbr-slices-")
+    except OSError:  # no room for the files: this process alone, as with one worker
+        yield from map(work, ranges)
+        return
+    reader, writer = context.Pipe(duplex=False)  # each slice written: its number
+    limit = AHEAD * processes
+    others = [
+        context.Process(
+            target=_other,
+            args=(work, slices, folder, taken, handed, limit, writer),
+            daemon=True,
+        )
+        for _ in range(min(processes, len(slices)) - 1)
+    ]
+    try:
+        _start(others)
+        yield from _in_order(work, slices, folder, taken, handed, limit, reader, others)
+    finally:
+        for process in others:
+            if process.is_alive():
+                process.terminate()
+        for process in others:
+            process.join()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(others: Sequence[Any]) -> None:
+    """Start the other processes with SIGINT and SIGTERM held back until they have set theirs."""
+    with held_signals():
+        for process in others:
+            process.start()
+
+
+def _in_order(
+    work: Callable[[Range], Span],
+    slices: Sequence[Sequence[Range]],
+    folder: str,
+    taken: Any,
+    handed: Any,
+    limit: int,
+    reader: Any,
+    others: Sequence[Any],
+) -> Iterator[Span]:
+    """The handing process's part: hand on the next slice when it is ready, else take one."""
+    from multiprocessing.connection import wait
+
+    written: set[int] = set()
+    following = 0
+    while following < len(slices):
+        while reader.poll():
+            written.add(int.from_bytes(reader.recv_bytes(), "little"))
+        if following in written:
+            yield from _read_slice(folder, following)
+            following += 1
+            _hand_on(taken, handed, following)
+            continue
+        mine = _take(taken, handed, limit, len(slices))
+        if mine == following:  # the next to hand on: straight to the caller
+            for part in slices[mine]:
+                yield work(part)
+            following += 1
+            _hand_on(taken, handed, following)
+            _tidy(following)
+        elif mine is not None:
+            _write_slice(work, slices[mine], folder, mine)
+            written.add(mine)
+            _tidy(mine)
+        else:  # nothing to take: wait for a slice written, or a process that stopped
+            wait([reader, *(p.sentinel for p in others if p.exitcode is None)], timeout=1.0)
+            if reader.poll():
+                continue
+            stopped = [p.exitcode for p in others if p.exitcode not in (None, 0)]
+            if stopped:
+                raise RuntimeError(f"a worker process stopped (exit code {stopped[0]})")
+            if all(p.exitcode is not None for p in others):  # pragma: no cover - a defect
+                raise RuntimeError(f"no process wrote slice {following} of {len(slices)}")
+
+
+def _other(
+    work: Callable[[Range], Span],
+    slices: Sequence[Sequence[Range]],
+    folder: str,
+    taken: Any,
+    handed: Any,
+    limit: int,
+    writer: Any,
+) -> None:
+    """Another process's part: take slices, write each to its file, say so; until none is left."""
+    worker_signals()
+    parent = os.getppid()
+    while True:
+        mine = _take(taken, handed, limit, len(slices))
+        if mine is None:
+            if taken.value >= len(slices):
+                return
+            if os.getppid() != parent:  # the process handing on is gone: so is the work
+                shutil.rmtree(folder, ignore_errors=True)
+                return
+            time.sleep(0.002)  # too far ahead of what is handed on: wait for room
+            continue
+        try:
+            _write_slice(work, slices[mine], folder, mine)
+        except BaseException as exc:  # handed to the process handing on, raised there
+            _write_error(exc, folder, mine)
+            writer.send_bytes(mine.to_bytes(8, "little"))
+            return
+        writer.send_bytes(mine.to_bytes(8, "little"))
+        _tidy(mine)
+
+
+def _take(taken: Any, handed: Any, limit: int, count: int) -> int | None:
+    """The next slice, now this process's; None if all are taken or none may be yet."""
+    with taken.get_lock():
+        mine: int = taken.value
+        if mine >= count or mine >= handed.value + limit:
+            return None
+        taken.value = mine + 1
+        return mine
+
+
+def _hand_on(taken: Any, handed: Any, following: int) -> None:
+    with taken.get_lock():
+        handed.value = following
+
+
+def _write_slice(
+    work: Callable[[Range], Span], ranges: Sequence[Range], folder: str, number: int
+) -> None:
+    """Each range's span into the slice's file: its decisions as they are, the rest pickled."""
+    path = os.path.join(folder, str(number))
+    with open(path + ".part", "wb") as handle:
+        for part in ranges:
+            span = work(part)
+            rest = pickle.dumps(span._replace(data=b""), pickle.HIGHEST_PROTOCOL)
+            handle.write(_LENGTH.pack(len(rest), len(span.data)))
+            handle.write(rest)
+            handle.write(span.data)
+    os.replace(path + ".part", path)
+
+
+def _write_error(exc: BaseException, folder: str, number: int) -> None:
+    """What went wrong writing a slice, for `_read_slice` to raise (pickled, or as its text)."""
+    try:
+        data = pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+        pickle.loads(data)
+    except Exception:
+        data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    with open(os.path.join(folder, f"{number}.error"), "wb") as handle:
+        handle.write(data)
+
+
+def _read_slice(folder: str, number: int) -> Iterator[Span]:
+    """The spans `_write_slice` wrote, in order; the file removed once read.
+
+    Raises what the process writing it raised, if it did.
+    """
+    path = os.path.join(folder, str(number))
+    if os.path.exists(path + ".error"):
+        with open(path + ".error", "rb") as failed:
+            raise pickle.loads(failed.read())
+    with open(path, "rb", buffering=0) as handle:
+        while header := handle.read(_LENGTH.size):
+            rest_size, data_size = _LENGTH.unpack(header)
+            span: Span = pickle.loads(handle.read(rest_size))
+            yield span._replace(data=handle.read(data_size))
+    with suppress(OSError):
+        os.remove(path)
+
+
+_TIDY_EVERY = 6
+"""Slices a process takes between two collections and returns of freed memory."""
+
+
+def _tidy(number: int) -> None:
+    if number % _TIDY_EVERY == 0:
+        gc.collect()
+        give_back_freed_memory()

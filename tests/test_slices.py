@@ -1,0 +1,159 @@
+"""A file's ranges shared by this process and others a slice at a time (`pbr._slices`).
+
+The spans come in file order and byte for byte as one process gives them; a slice another
+process took is read back from its file, which is gone afterwards; what goes wrong in another
+process is raised here, and nothing is left running or on disk however the caller stops.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Generator, Iterator
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from pbr import _slices, batch
+from pbr.io import line_ranges
+from pbr.totals import Totals
+
+REFERENCE = Path(__file__).parent / "reference" / "families.jsonl"
+AS_OF = date(2015, 3, 31)
+
+
+def _ranges(size: int = 3000) -> list[tuple[str, int, int]]:
+    return [(str(REFERENCE), a, b) for a, b in line_ranges(str(REFERENCE), 0, size)]
+
+
+def _job() -> batch._Job:
+    return batch._checked_job(AS_OF, None, None, None, str(REFERENCE))
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Where the slices' files go (a fresh folder, so that what is left there can be seen)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    yield tmp_path
+    assert not list(tmp_path.glob("pbr-slices-*")), "a slices folder was left behind"
+    assert not multiprocessing.active_children(), "a process was left running"
+
+
+@pytest.mark.parametrize(("processes", "slice_ranges"), [(2, 1), (3, 2), (2, 8), (4, 1)])
+def test_spans_come_in_file_order_as_one_process_gives_them(
+    processes: int, slice_ranges: int, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_slices, "SLICE_RANGES", slice_ranges)
+    job, ranges = _job(), _ranges()
+    assert len(ranges) > 8 * slice_ranges  # many slices, some taken by each process
+    alone = list(map(job.span, ranges))
+    shared = list(_slices.evaluate_sliced(job.span, ranges, processes))
+    assert shared == alone
+
+
+def test_a_file_with_one_slice_is_evaluated_here(folder: Path) -> None:
+    job, ranges = _job(), _ranges(1 << 30)
+    assert len(ranges) == 1
+    assert list(_slices.evaluate_sliced(job.span, ranges, 2)) == [job.span(ranges[0])]
+
+
+def test_the_files_stay_few_when_the_caller_is_slow(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    job, ranges = _job(), _ranges(1500)
+    most = 0
+    got = []
+    for span in _slices.evaluate_sliced(job.span, ranges, 3):
+        time.sleep(0.01)  # the others run ahead, but only so far
+        (made,) = folder.glob("pbr-slices-*")
+        most = max(most, len(list(made.iterdir())))
+        got.append(span)
+    assert got == list(map(job.span, ranges))
+    assert 0 < most <= _slices.AHEAD * 3
+
+
+def _fake_span(part: tuple[str, int, int]) -> batch.Span:
+    return batch.Span(str(part[1]).encode(), [], [], [], 0, 0, 0, {}, {}, Totals(), b"\x90")
+
+
+def _failing(parent: int, how: str, part: tuple[str, int, int]) -> batch.Span:
+    """A span of the range's start, except in another process on a range past the first few."""
+    if os.getpid() != parent and part[1] >= 5:
+        if how == "raise":
+            raise ValueError(f"no span for range {part[1]}")
+        os._exit(3)  # as if killed
+    return _fake_span(part)
+
+
+@pytest.mark.parametrize("how", ["raise", "exit"])
+def test_what_goes_wrong_in_another_process_is_raised_here(
+    how: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    ranges = [("f", n, n + 1) for n in range(40)]
+    work = partial(_failing, os.getpid(), how)
+    expected = (
+        pytest.raises(ValueError, match="no span for range")
+        if how == "raise"
+        else pytest.raises(RuntimeError, match=r"a worker process stopped \(exit code 3\)")
+    )
+    with expected:
+        list(_slices.evaluate_sliced(work, ranges, 2))
+
+
+def test_a_caller_that_stops_early_leaves_nothing_behind(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    ranges = [("f", n, n + 1) for n in range(200)]
+    spans = cast(
+        "Generator[batch.Span, None, None]", _slices.evaluate_sliced(_fake_span, ranges, 3)
+    )
+    assert [next(spans).data for _ in range(5)] == [b"0", b"1", b"2", b"3", b"4"]
+    spans.close()  # the fixture checks: no folder, no process
+
+
+def test_without_room_for_the_files_this_process_evaluates_alone(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(**_: object) -> str:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    ranges = [("f", n, n + 1) for n in range(30)]
+    got = list(_slices.evaluate_sliced(_fake_span, ranges, 2))
+    assert [s.data for s in got] == [str(n).encode() for n in range(30)]
+
+
+def test_pbr_evaluate_with_two_workers_writes_one_worker_s_bytes(tmp_path: Path) -> None:
+    """The command line, end to end: the same decisions file, summary and rejections."""
+    import subprocess
+    import sys
+
+    lines = REFERENCE.read_bytes().splitlines()
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as handle:  # over `SLICE_RANGES` ranges of `SPAN_BYTES`: many slices
+        for copy in range(1 + (8 * 1024 * 1024) // len(REFERENCE.read_bytes())):
+            for line in lines:
+                handle.write(line.replace(b'"family_id":"', f'"family_id":"C{copy}-'.encode()))
+                handle.write(b"\n")
+    runs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.jsonl"
+        command = [sys.executable, "-m", "pbr.cli", "evaluate", str(big), "--as-of", "2015-03-31"]
+        done = subprocess.run(
+            [*command, "--format", "json", "--output", str(out), "--workers", workers],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        said = done.stderr.replace(out.name, "OUT")
+        runs.append((done.returncode, said, out.read_bytes()))
+    assert runs[0] == runs[1]
+    assert runs[0][2].count(b"\n") > 1000
