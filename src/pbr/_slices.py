@@ -144,27 +144,35 @@ def _other(
     limit: int,
     writer: Any,
 ) -> None:
-    """Another process's part: take slices, write each to its file, say so; until none is left."""
+    """Another process's part: take slices, write each to its file, say so; until none is left.
+
+    Whatever goes wrong is handed to the process handing on, which raises it; nothing is
+    printed here (a traceback would reach the terminal of whoever ran pbr). If that process
+    is gone, so is the work: the folder is removed and this process ends.
+    """
     worker_signals()
     parent = os.getppid()
-    while True:
-        mine = _take(taken, handed, limit, len(slices))
-        if mine is None:
-            if taken.value >= len(slices):
+    try:
+        while True:
+            mine = _take(taken, handed, limit, len(slices))
+            if mine is None:
+                if taken.value >= len(slices):
+                    return
+                if os.getppid() != parent:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    return
+                time.sleep(0.002)  # too far ahead of what is handed on: wait for room
+                continue
+            try:
+                _write_slice(work, slices[mine], folder, mine)
+            except BaseException as exc:
+                _write_error(exc, folder, mine)
+                writer.send_bytes(mine.to_bytes(8, "little"))
                 return
-            if os.getppid() != parent:  # the process handing on is gone: so is the work
-                shutil.rmtree(folder, ignore_errors=True)
-                return
-            time.sleep(0.002)  # too far ahead of what is handed on: wait for room
-            continue
-        try:
-            _write_slice(work, slices[mine], folder, mine)
-        except BaseException as exc:  # handed to the process handing on, raised there
-            _write_error(exc, folder, mine)
             writer.send_bytes(mine.to_bytes(8, "little"))
-            return
-        writer.send_bytes(mine.to_bytes(8, "little"))
-        _tidy(mine)
+            _tidy(mine)
+    except BaseException:  # could not even say what went wrong (or no one is left to hear it)
+        os._exit(0 if os.getppid() != parent else 1)
 
 
 def _take(taken: Any, handed: Any, limit: int, count: int) -> int | None:
