@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 COMPILED = (
+    "pbr._dates",
     "pbr._parts",
     "pbr.programmes._employment",
     "pbr.programmes._kernel",

@@ -6,12 +6,14 @@ count of days standing in for a month: 31 August minus six months is 28 or 29 Fe
 
 from __future__ import annotations
 
-from calendar import isleap, monthrange
+from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
+
+from pbr import _dates
 
 __all__ = [
     "AS_OF_EARLIEST",
@@ -100,12 +102,7 @@ def add_years(day: date, years: int) -> date:
     >>> add_years(date(2012, 2, 29), 1)
     datetime.date(2013, 2, 28)
     """
-    # Written out rather than `add_months(day, 12 * years)` (a property test checks they agree):
-    # only 29 February moves, and this runs for every member of every family.
-    year = day.year + years
-    if day.day == 29 and day.month == 2 and not isleap(year):
-        return date(year, 2, 28)
-    return date(year, day.month, day.day)
+    return _dates.add_years(day, years)
 
 
 def age_on(date_of_birth: date, day: date) -> int:
@@ -116,15 +113,7 @@ def age_on(date_of_birth: date, day: date) -> int:
     >>> age_on(date(2001, 7, 30), date(2017, 7, 29)), age_on(date(2001, 7, 30), date(2017, 7, 30))
     (15, 16)
     """
-    # Compares (month, day) instead of building the birthday (`add_years`): this runs for
-    # every dated fact of every family. A property test checks it against the plain form.
-    birthday = (date_of_birth.month, date_of_birth.day)
-    if birthday == (2, 29) and not isleap(day.year):
-        birthday = (2, 28)
-    years = day.year - date_of_birth.year
-    if (day.month, day.day) < birthday:
-        years -= 1
-    return years
+    return _dates.age_on(date_of_birth, day)
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -377,9 +366,7 @@ def compulsory_school_age_bounds(date_of_birth: date) -> tuple[date, date]:
     >>> compulsory_school_age_bounds(date(2001, 10, 1))[1]  # sixteen in the autumn: a year more
     datetime.date(2018, 8, 31)
     """
-    # The sixteenth birthday is in the birth month, so its school year follows from the month.
-    last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
-    return add_years(date_of_birth, 5), date(last_year, 8, 31)
+    return _dates.compulsory_school_age_bounds(date_of_birth)
 
 
 def school_age_born_from(day: date) -> date:

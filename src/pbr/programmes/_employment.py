@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from pbr._dates import add_years
 from pbr._parts import trusted_reason
-from pbr.periods import add_years
 from pbr.programmes._kernel import Verdict
 from pbr.rules import RuleSet
 

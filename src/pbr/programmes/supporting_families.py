@@ -12,9 +12,10 @@ from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, get_args
 
+from pbr._dates import age_on
 from pbr._parts import ResultKind
 from pbr._record_checks import FamilyNeed
-from pbr.periods import age_on, financial_year_of
+from pbr.periods import financial_year_of
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict, reason
 from pbr.programmes._programme import Programme

@@ -15,12 +15,8 @@ from datetime import date
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from pbr.periods import (
-    SchoolTerm,
-    add_years,
-    compulsory_school_age_bounds,
-    school_age_born_from,
-)
+from pbr._dates import add_years, compulsory_school_age_bounds
+from pbr.periods import SchoolTerm, school_age_born_from
 
 if TYPE_CHECKING:
     from pbr.records import Family, SchoolTermRecord

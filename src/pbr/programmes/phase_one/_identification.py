@@ -17,13 +17,9 @@ from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Literal
 
+from pbr._dates import add_years, compulsory_school_age_bounds
 from pbr._parts import trusted_identification, trusted_reason
-from pbr.periods import (
-    add_months,
-    add_years,
-    compulsory_school_age_bounds,
-    school_age_born_from,
-)
+from pbr.periods import add_months, school_age_born_from
 from pbr.programmes._kernel import reason
 from pbr.programmes.phase_one._evidence import tally
 from pbr.rules import RuleSet

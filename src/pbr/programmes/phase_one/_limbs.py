@@ -20,8 +20,9 @@ from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING
 
+from pbr._dates import add_years
 from pbr._parts import trusted_reason
-from pbr.periods import add_months, add_years
+from pbr.periods import add_months
 from pbr.programmes._kernel import Verdict, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
