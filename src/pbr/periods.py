@@ -177,9 +177,15 @@ class FinancialYear:
         return date(self.start_year + 1, 3, 31)
 
     def __str__(self) -> str:
-        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+        return _year_text(self.start_year)
 
 
+@lru_cache(maxsize=256)
+def _year_text(start_year: int) -> str:
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+@lru_cache(maxsize=1 << 12)  # the rules ask for a few days' years, again and again
 def financial_year_of(day: date) -> FinancialYear:
     """Return the financial year containing `day` (31 March 2013 is 2012/13; 1 April is 2013/14).
 
