@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
 
@@ -43,6 +43,39 @@ _LENGTH = struct.Struct("<QQ")
 Range = tuple[str, int, int]
 
 
+class _Shared(NamedTuple):
+    """What every process of a run holds: the work, the slices, and who has taken which."""
+
+    work: Callable[[Range], Span]
+    slices: Sequence[Sequence[Range]]
+    folder: str
+    """Where a slice not handed on in its turn is written."""
+    taken: Any
+    """The next slice to take (a shared integer, whose lock guards `handed` too)."""
+    handed: Any
+    """The slices handed on so far (a shared integer)."""
+    limit: int
+    """How many slices beyond those handed on may be taken."""
+
+    def take(self) -> int | None:
+        """The next slice, now this process's; None if all are taken or none may be yet."""
+        with self.taken.get_lock():
+            mine: int = self.taken.value
+            if mine >= len(self.slices) or mine >= self.handed.value + self.limit:
+                return None
+            self.taken.value = mine + 1
+            return mine
+
+    def hand_on(self, following: int) -> None:
+        """Say that the slices before `following` are handed on (room for more to be taken)."""
+        with self.taken.get_lock():
+            self.handed.value = following
+
+    def write(self, number: int) -> None:
+        """Slice `number` evaluated into its file."""
+        _write_slice(self.work, self.slices[number], self.folder, number)
+
+
 def evaluate_sliced(
     work: Callable[[Range], Span], ranges: Sequence[Range], processes: int
 ) -> Iterator[Span]:
@@ -54,26 +87,22 @@ def evaluate_sliced(
         yield from map(work, ranges)
         return
     context = multiprocessing.get_context()
-    taken = context.Value("q", 0)  # the next slice to take; its lock guards `handed` too
-    handed = context.Value("q", 0, lock=False)  # slices handed on so far
+    taken = context.Value("q", 0)
+    handed = context.Value("q", 0, lock=False)
     try:
         folder = tempfile.mkdtemp(prefix="pbr-slices-")
     except OSError:  # no room for the files: this process alone, as with one worker
         yield from map(work, ranges)
         return
     reader, writer = context.Pipe(duplex=False)  # each slice written: its number
-    limit = AHEAD * processes
+    shared = _Shared(work, slices, folder, taken, handed, AHEAD * processes)
     others = [
-        context.Process(
-            target=_other,
-            args=(work, slices, folder, taken, handed, limit, writer),
-            daemon=True,
-        )
+        context.Process(target=_other, args=(shared, writer), daemon=True)
         for _ in range(min(processes, len(slices)) - 1)
     ]
     try:
         _start(others)
-        yield from _in_order(work, slices, folder, taken, handed, limit, reader, others)
+        yield from _in_order(shared, reader, others)
     finally:
         for process in others:
             if process.is_alive():
@@ -90,38 +119,29 @@ def _start(others: Sequence[Any]) -> None:
             process.start()
 
 
-def _in_order(
-    work: Callable[[Range], Span],
-    slices: Sequence[Sequence[Range]],
-    folder: str,
-    taken: Any,
-    handed: Any,
-    limit: int,
-    reader: Any,
-    others: Sequence[Any],
-) -> Iterator[Span]:
+def _in_order(shared: _Shared, reader: Any, others: Sequence[Any]) -> Iterator[Span]:
     """The handing process's part: hand on the next slice when it is ready, else take one."""
     from multiprocessing.connection import wait
 
     written: set[int] = set()
     following = 0
-    while following < len(slices):
+    count = len(shared.slices)
+    while following < count:
         while reader.poll():
             written.add(int.from_bytes(reader.recv_bytes(), "little"))
         if following in written:
-            yield from _read_slice(folder, following)
+            yield from _read_slice(shared.folder, following)
             following += 1
-            _hand_on(taken, handed, following)
+            shared.hand_on(following)
             continue
-        mine = _take(taken, handed, limit, len(slices))
+        mine = shared.take()
         if mine == following:  # the next to hand on: straight to the caller
-            for part in slices[mine]:
-                yield work(part)
+            yield from map(shared.work, shared.slices[mine])
             following += 1
-            _hand_on(taken, handed, following)
+            shared.hand_on(following)
             _tidy(following)
         elif mine is not None:
-            _write_slice(work, slices[mine], folder, mine)
+            shared.write(mine)
             written.add(mine)
             _tidy(mine)
         else:  # nothing to take: wait for a slice written, or a process that stopped
@@ -132,18 +152,10 @@ def _in_order(
             if stopped:
                 raise RuntimeError(f"a worker process stopped (exit code {stopped[0]})")
             if all(p.exitcode is not None for p in others):  # pragma: no cover - a defect
-                raise RuntimeError(f"no process wrote slice {following} of {len(slices)}")
+                raise RuntimeError(f"no process wrote slice {following} of {count}")
 
 
-def _other(
-    work: Callable[[Range], Span],
-    slices: Sequence[Sequence[Range]],
-    folder: str,
-    taken: Any,
-    handed: Any,
-    limit: int,
-    writer: Any,
-) -> None:
+def _other(shared: _Shared, writer: Any) -> None:
     """Another process's part: take slices, write each to its file, say so; until none is left.
 
     Whatever goes wrong is handed to the process handing on, which raises it; nothing is
@@ -154,40 +166,25 @@ def _other(
     parent = os.getppid()
     try:
         while True:
-            mine = _take(taken, handed, limit, len(slices))
+            mine = shared.take()
             if mine is None:
-                if taken.value >= len(slices):
+                if shared.taken.value >= len(shared.slices):
                     return
                 if os.getppid() != parent:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    shutil.rmtree(shared.folder, ignore_errors=True)
                     return
                 time.sleep(0.002)  # too far ahead of what is handed on: wait for room
                 continue
             try:
-                _write_slice(work, slices[mine], folder, mine)
+                shared.write(mine)
             except BaseException as exc:
-                _write_error(exc, folder, mine)
+                _write_error(exc, shared.folder, mine)
                 writer.send_bytes(mine.to_bytes(8, "little"))
                 return
             writer.send_bytes(mine.to_bytes(8, "little"))
             _tidy(mine)
     except BaseException:  # could not even say what went wrong (or no one is left to hear it)
         os._exit(0 if os.getppid() != parent else 1)
-
-
-def _take(taken: Any, handed: Any, limit: int, count: int) -> int | None:
-    """The next slice, now this process's; None if all are taken or none may be yet."""
-    with taken.get_lock():
-        mine: int = taken.value
-        if mine >= count or mine >= handed.value + limit:
-            return None
-        taken.value = mine + 1
-        return mine
-
-
-def _hand_on(taken: Any, handed: Any, following: int) -> None:
-    with taken.get_lock():
-        handed.value = following
 
 
 def _write_slice(
