@@ -1,6 +1,6 @@
 """The optional compiled parts of pbr (everything else about the package is in pyproject.toml).
 
-- `pbr._jsonscan` (C) checks a record's JSON in one pass: no key given twice (about 5 µs where
+- `pbr._jsonscan` (C) checks a record's JSON in one pass: no key given twice (about 3.5 µs where
   the Python proof takes 27), every date in bounds.
 - The rules' hot modules (`pbr._native.COMPILED`) are compiled by mypyc from their own typed
   Python source: the same code, about a quarter less time a family, decisions byte for byte the

@@ -143,6 +143,30 @@ def test_the_scan_answers_any_bytes_without_harm(data: bytes) -> None:
     assert not (answer and repeated)
 
 
+LONG_TEXTS = st.text(alphabet='ab"\\{}[],:é', max_size=40)
+
+
+@needs_the_scan
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(LONG_TEXTS, LONG_TEXTS), max_size=6), st.integers(0, 20))
+def test_the_scan_reads_long_texts_a_block_at_a_time_as_byte_by_byte(
+    pairs: list[tuple[str, str]], padding: int
+) -> None:
+    """Texts longer than the 16 bytes the scan looks at together, with quotes and backslashes
+    anywhere in them (so at every place in a block, and across two): sound and complete."""
+    keys = [json.dumps(k, ensure_ascii=False) for k, _ in pairs]
+    values = [json.dumps(v, ensure_ascii=False) for _, v in pairs]
+    text = (
+        " " * padding + "{" + ",".join(f"{k}:{v}" for k, v in zip(keys, values, strict=True)) + "}"
+    )
+    data = text.encode()
+    repeated = _repeats_a_key(data)
+    if _scan(data):
+        assert not repeated
+    else:
+        assert repeated or any("\\" in k for k in keys)
+
+
 @needs_the_scan
 def test_the_scan_refuses_what_is_not_bytes() -> None:
     with pytest.raises(TypeError):

@@ -5,7 +5,7 @@
  *
  * keys_given_once(data). msgspec keeps the last value of a repeated key and has no option to
  * refuse it (msgspec issue 648); pbr refuses such a record. In Python it is proved by decoding
- * the record a second time (about 27 µs a 5.5 KB record); this scan takes about 5. It returns
+ * the record a second time (about 27 µs a 5.5 KB record); this scan takes about 3.5. It returns
  * True only when it has proved that no object in `data` repeats
  * a key. It returns False whenever it cannot prove it: a key repeated, a key written with an
  * escape (which could spell another key), objects nested deeper than MAX_DEPTH or with more
@@ -23,6 +23,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 #define MAX_DEPTH 16 /* a family record nests three deep: the family, its lists, their parts */
 #define MAX_KEYS 64  /* a family has 16 fields, its parts at most 9 */
@@ -38,6 +41,49 @@ typedef struct {
     Key keys[MAX_KEYS];
 } Frame;
 
+/* The index of the quote closing the string whose text starts at `i`, or `n` when none does;
+ * `*escaped` is set when the text holds a backslash (the byte after one is never the closing
+ * quote). Sixteen bytes at a time where the compiler offers SSE2 (every x86-64): a record's
+ * texts are short, and looking at them byte by byte was most of this scan's time. */
+static Py_ssize_t
+string_end(const char *s, Py_ssize_t i, Py_ssize_t n, int *escaped)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int found = _mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(chunk, quote), _mm_cmpeq_epi8(chunk, backslash)));
+        if (found == 0) {
+            i += 16;
+            continue;
+        }
+        i += __builtin_ctz((unsigned int)found);
+        if (s[i] == '"') {
+            return i;
+        }
+        *escaped = 1;
+        i += 2;
+    }
+#endif
+    while (i < n && s[i] != '"') {
+        if (s[i] == '\\') {
+            *escaped = 1;
+            i += 2;
+        }
+        else {
+            i++;
+        }
+    }
+    return i < n ? i : n;
+}
+
+/* The bytes the key scan acts on; it passes over every other. */
+static const unsigned char STRUCTURAL[256] = {
+    ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1, [','] = 1, ['"'] = 1,
+};
+
 static int
 proves_keys_given_once(const char *s, Py_ssize_t n)
 {
@@ -48,6 +94,10 @@ proves_keys_given_once(const char *s, Py_ssize_t n)
 
     while (i < n) {
         char c = s[i];
+        if (!STRUCTURAL[(unsigned char)c]) {
+            i++; /* white space, ':', numbers, true, false, null */
+            continue;
+        }
         if (c == '{' || c == '[') {
             if (depth == MAX_DEPTH) {
                 return 0;
@@ -76,15 +126,7 @@ proves_keys_given_once(const char *s, Py_ssize_t n)
         else if (c == '"') {
             Py_ssize_t start = ++i;
             int escaped = 0;
-            while (i < n && s[i] != '"') {
-                if (s[i] == '\\') {
-                    escaped = 1;
-                    i += 2; /* the escaped character is never the closing quote */
-                }
-                else {
-                    i++;
-                }
-            }
+            i = string_end(s, i, n, &escaped);
             if (i >= n) {
                 return 0; /* the string is not closed */
             }
