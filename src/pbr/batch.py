@@ -511,9 +511,9 @@ def _tidied(work: Callable[[_T], _R], chunk: _T) -> _R:
     """`work` on a chunk in a pool's worker; every `_TRIM_EVERY` chunks, its freed memory back.
 
     A worker's free lists (tuples, mostly) fill slowly and only a full collection empties them,
-    which a worker whose inherited objects are frozen (`pbr._processes.worker_signals`) seldom makes: its peak
-    grew by 3 MiB over 400,000 families. A collection of what the worker made since costs about
-    a millisecond.
+    which a worker whose inherited objects are frozen (`pbr._processes.worker_signals`) seldom
+    makes: its peak grew by 3 MiB over 400,000 families. A collection of what the worker made
+    since costs about a millisecond.
     """
     done = work(chunk)
     if next(_worker_chunks) % _TRIM_EVERY == 0:
