@@ -157,3 +157,13 @@ def test_pbr_evaluate_with_two_workers_writes_one_worker_s_bytes(tmp_path: Path)
         runs.append((done.returncode, said, out.read_bytes()))
     assert runs[0] == runs[1]
     assert runs[0][2].count(b"\n") > 1000
+
+
+def test_a_slice_file_cut_short_is_an_error_not_fewer_decisions(tmp_path: Path) -> None:
+    ranges = [("f", n, n + 1) for n in range(3)]
+    _slices._write_slice(_fake_span, ranges, str(tmp_path), 7)
+    whole = (tmp_path / "7").read_bytes()
+    assert [s.data for s in _slices._read_slice(str(tmp_path), 7)] == [b"0", b"1", b"2"]
+    (tmp_path / "7").write_bytes(whole[:-1])
+    with pytest.raises(RuntimeError, match="slice 7 was cut short"):
+        list(_slices._read_slice(str(tmp_path), 7))

@@ -222,11 +222,14 @@ def _read_slice(folder: str, number: int) -> Iterator[Span]:
     if os.path.exists(path + ".error"):
         with open(path + ".error", "rb") as failed:
             raise pickle.loads(failed.read())
-    with open(path, "rb", buffering=0) as handle:
+    with open(path, "rb") as handle:  # buffered: each read returns all it asks for, or the end
         while header := handle.read(_LENGTH.size):
             rest_size, data_size = _LENGTH.unpack(header)
-            span: Span = pickle.loads(handle.read(rest_size))
-            yield span._replace(data=handle.read(data_size))
+            rest, data = handle.read(rest_size), handle.read(data_size)
+            if len(rest) != rest_size or len(data) != data_size:
+                raise RuntimeError(f"the file of slice {number} was cut short: {path}")
+            span: Span = pickle.loads(rest)
+            yield span._replace(data=data)
     with suppress(OSError):
         os.remove(path)
 
