@@ -196,6 +196,16 @@ def test_the_date_scan_answers_as_the_regular_expression(canonical: bytes) -> No
 
 
 @needs_the_scan
+@settings(max_examples=500, deadline=None)
+@given(st.lists(DATE_BYTES | DATES, max_size=12).map(b"".join), st.integers(0, 31))
+def test_the_date_scan_answers_alike_over_long_texts(canonical: bytes, padding: int) -> None:
+    """Longer than the 16 bytes the scan looks at together, a date at any place in a block and
+    across two (the padding moves it): the regular expression's answer still."""
+    text = b"x" * padding + canonical
+    assert dates_in_bounds(text) is _compiled._dates_searched(text)
+
+
+@needs_the_scan
 @pytest.mark.parametrize(
     ("canonical", "in_bounds"),
     [

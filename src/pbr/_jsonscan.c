@@ -163,21 +163,40 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Whether the colon at `p` starts a date outside 1900-2099: ':"YYYY-MM-DD"' (13 bytes). */
+static int
+bad_date_at(const char *p, const char *end)
+{
+    return end - p >= 13 && p[1] == '"' && is_digit(p[2]) && is_digit(p[3]) &&
+           is_digit(p[4]) && is_digit(p[5]) && p[6] == '-' && is_digit(p[7]) &&
+           is_digit(p[8]) && p[9] == '-' && is_digit(p[10]) && is_digit(p[11]) &&
+           p[12] == '"' && !(p[2] == '1' && p[3] == '9') && !(p[2] == '2' && p[3] == '0');
+}
+
+/* Each colon looked at where it is: found sixteen bytes at a time where the compiler offers
+ * SSE2, byte by byte elsewhere (a record's canonical JSON has about 240). */
 static int
 proves_dates_in_bounds(const char *s, Py_ssize_t n)
 {
     const char *end = s + n;
-    const char *p = memchr(s, ':', (size_t)n);
-    while (p != NULL) {
-        /* ':"YYYY-MM-DD"' is 13 bytes */
-        if (end - p >= 13 && p[1] == '"' && is_digit(p[2]) && is_digit(p[3]) &&
-            is_digit(p[4]) && is_digit(p[5]) && p[6] == '-' && is_digit(p[7]) &&
-            is_digit(p[8]) && p[9] == '-' && is_digit(p[10]) && is_digit(p[11]) &&
-            p[12] == '"' && !(p[2] == '1' && p[3] == '9') && !(p[2] == '2' && p[3] == '0')) {
+    Py_ssize_t i = 0;
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i colon = _mm_set1_epi8(':');
+    for (; i + 16 <= n; i += 16) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned int found = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon));
+        while (found != 0) {
+            if (bad_date_at(s + i + __builtin_ctz(found), end)) {
+                return 0;
+            }
+            found &= found - 1;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (s[i] == ':' && bad_date_at(s + i, end)) {
             return 0;
         }
-        p++;
-        p = memchr(p, ':', (size_t)(end - p));
     }
     return 1;
 }
