@@ -123,7 +123,7 @@ proves_keys_given_once(const char *s, Py_ssize_t n)
             expect_key = frames[depth - 1].is_object;
             i++;
         }
-        else if (c == '"') {
+        else { /* '"': the only structural byte left */
             Py_ssize_t start = ++i;
             int escaped = 0;
             i = string_end(s, i, n, &escaped);
@@ -149,9 +149,6 @@ proves_keys_given_once(const char *s, Py_ssize_t n)
                 expect_key = 0;
             }
             i++; /* past the closing quote */
-        }
-        else {
-            i++; /* white space, ':', numbers, true, false, null */
         }
     }
     return depth == 0;
