@@ -167,3 +167,23 @@ def test_a_slice_file_cut_short_is_an_error_not_fewer_decisions(tmp_path: Path) 
     (tmp_path / "7").write_bytes(whole[:-1])
     with pytest.raises(RuntimeError, match="slice 7 was cut short"):
         list(_slices._read_slice(str(tmp_path), 7))
+
+
+def test_a_process_that_cannot_start_leaves_nothing_behind(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second process refused (too many processes, say): raised, the first one stopped."""
+    real = multiprocessing.process.BaseProcess.start
+    started: list[object] = []
+
+    def start(self: multiprocessing.process.BaseProcess) -> None:
+        if started:
+            raise OSError("cannot start another process")
+        started.append(self)
+        real(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    ranges = [("f", n, n + 1) for n in range(40)]
+    with pytest.raises(OSError, match="cannot start another process"):
+        list(_slices.evaluate_sliced(_fake_span, ranges, 3))
+    assert len(started) == 1  # the fixture checks: no folder, no process

@@ -86,21 +86,21 @@ def evaluate_sliced(
     if processes <= 1 or len(slices) <= 1:
         yield from map(work, ranges)
         return
-    context = multiprocessing.get_context()
-    taken = context.Value("q", 0)
-    handed = context.Value("q", 0, lock=False)
     try:
         folder = tempfile.mkdtemp(prefix="pbr-slices-")
     except OSError:  # no room for the files: this process alone, as with one worker
         yield from map(work, ranges)
         return
-    reader, writer = context.Pipe(duplex=False)  # each slice written: its number
-    shared = _Shared(work, slices, folder, taken, handed, AHEAD * processes)
-    others = [
-        context.Process(target=_other, args=(shared, writer), daemon=True)
-        for _ in range(min(processes, len(slices)) - 1)
-    ]
-    try:
+    others: list[Any] = []
+    try:  # from here on, whatever stops the run removes the folder and the other processes
+        context = multiprocessing.get_context()
+        taken, handed = context.Value("q", 0), context.Value("q", 0, lock=False)
+        reader, writer = context.Pipe(duplex=False)  # each slice written: its number
+        shared = _Shared(work, slices, folder, taken, handed, AHEAD * processes)
+        others += [
+            context.Process(target=_other, args=(shared, writer), daemon=True)
+            for _ in range(min(processes, len(slices)) - 1)
+        ]
         _start(others)
         yield from _in_order(shared, reader, others)
     finally:
@@ -108,7 +108,8 @@ def evaluate_sliced(
             if process.is_alive():
                 process.terminate()
         for process in others:
-            process.join()
+            if process.pid is not None:  # started (one that failed to start has none)
+                process.join()
         shutil.rmtree(folder, ignore_errors=True)
 
 
