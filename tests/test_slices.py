@@ -187,3 +187,43 @@ def test_a_process_that_cannot_start_leaves_nothing_behind(
     with pytest.raises(OSError, match="cannot start another process"):
         list(_slices.evaluate_sliced(_fake_span, ranges, 3))
     assert len(started) == 1  # the fixture checks: no folder, no process
+
+
+_START_METHOD_RUN = """
+import multiprocessing, sys
+from datetime import date
+from pathlib import Path
+
+from pbr import _slices, batch, evaluate_many
+
+multiprocessing.set_start_method(sys.argv[1])
+path, as_of = sys.argv[2], date(2015, 3, 31)
+_slices.SLICE_RANGES = 1  # a slice a range: the other process takes some, whose files are read here
+batch.SPAN_BYTES = 100_000
+spans = [b"".join(s.data for s in batch.evaluate_spans(path, as_of=as_of, workers=w)) for w in (1, 2)]
+assert spans[0] == spans[1] and spans[0].count(b"\\n") > 300, "the spans differ"
+lines = Path(path).read_bytes().splitlines()[:120]
+many = [
+    [d.model_dump_json() for d in evaluate_many(lines, as_of=as_of, workers=w, chunk_size=10)]
+    for w in (1, 2)
+]
+assert many[0] == many[1], "evaluate_many differs"
+print("same")
+"""
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_every_start_method_gives_one_worker_s_answers(method: str) -> None:
+    """Processes started as on macOS and Windows (spawn) re-import pbr: the same bytes."""
+    import subprocess
+    import sys
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    done = subprocess.run(
+        [sys.executable, "-c", _START_METHOD_RUN, method, str(REFERENCE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "same"), done.stderr

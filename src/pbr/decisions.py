@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -115,7 +116,8 @@ def trusted(cls: type[_M], **given: Any) -> _M:
     lean = lean_now()
     if lean is not None:
         return cast("_M", lean.PARTS[cls.__name__](**values))
-    return _rebuilt(cls, values, set(given))
+    built: _M = _part(cls, values, given)
+    return built
 
 
 def reason_model(code: str, rule: str, source: str, message: str, compared: Compared) -> Reason:
@@ -127,15 +129,11 @@ def reason_model(code: str, rule: str, source: str, message: str, compared: Comp
     ...     "code", "rule", "source", "message", "compared"}
     True
     """
-    built = _new(Reason)
-    _set(
-        built,
-        "__dict__",
+    built: Reason = _part(
+        Reason,
         {"code": code, "rule": rule, "source": source, "message": message, "compared": compared},
+        _REASON_FIELDS,
     )
-    _set_fields_set(built, set(_REASON_FIELDS))
-    _set_extra(built, None)
-    _set_private(built, None)
     return built
 
 
@@ -153,7 +151,8 @@ def with_provenance(decision: Decision, provenance: Provenance) -> Decision:
     """
     values = decision.__dict__.copy()
     values["provenance"] = provenance
-    return _rebuilt(Decision, values, decision.__pydantic_fields_set__ | {"provenance"})
+    built: Decision = _part(Decision, values, decision.__pydantic_fields_set__ | {"provenance"})
+    return built
 
 
 def part_model(kind: str, values: dict[str, Any], fields_set: set[str]) -> Any:
@@ -166,7 +165,7 @@ def part_model(kind: str, values: dict[str, Any], fields_set: set[str]) -> Any:
     ...     {"pbr_version", "rules_hash", "input_hash"}).rules_hash
     'r'
     """
-    return _rebuilt(_PART_MODELS[kind], values, fields_set)
+    return _part(_PART_MODELS[kind], values, fields_set)
 
 
 def is_part(value: object) -> bool:
@@ -178,15 +177,32 @@ def is_part(value: object) -> bool:
     return isinstance(value, _Pickled)
 
 
-def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    """A decision part from its fields as they are, without validating them (and unpickling)."""
+def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: Iterable[str]) -> _M:
+    """A decision part from its fields as they are, without validating them (and unpickling).
+
+    `values` becomes the part's ``__dict__`` as it is; the fields set is a new set of
+    `fields_set`. `pbr._rebuild.model` where pbr was built with a C compiler (about half the
+    cost), else `_rebuilt_here`: equal parts (tests/test_rebuild.py). Pickles name this
+    function, so that they load whether or not the C part is there.
+    """
+    built: _M = _part(cls, values, fields_set)
+    return built
+
+
+def _rebuilt_here(cls: type[_M], values: dict[str, Any], fields_set: Iterable[str]) -> _M:
+    """`_rebuilt` in Python."""
     built = _new(cls)
     _set(built, "__dict__", values)
     # pydantic's own slots, set through their descriptors: a third cheaper than setattr by name
-    _set_fields_set(built, fields_set)
+    _set_fields_set(built, set(fields_set))
     _set_extra(built, None)
     _set_private(built, None)
     return built
+
+
+def _built_of_here(cls: type[_M], source: Any, names: tuple[str, ...], fields: Iterable[str]) -> _M:
+    """The part of `cls` whose fields `names` are `source`'s attributes of those names."""
+    return _rebuilt_here(cls, {name: getattr(source, name) for name in names}, fields)
 
 
 _new = object.__new__
@@ -194,6 +210,15 @@ _set = object.__setattr__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_part: Callable[[type[Any], dict[str, Any], Iterable[str]], Any] = _rebuilt_here
+_part_of: Callable[[type[Any], Any, tuple[str, ...], Iterable[str]], Any] = _built_of_here
+try:
+    from pbr import _rebuild
+except ImportError:  # pragma: no cover - built without a C compiler
+    pass
+else:
+    _part = _rebuild.model
+    _part_of = _rebuild.model_of
 _REASON_FIELDS = frozenset(("code", "rule", "source", "message", "compared"))
 _RESULT_FIELDS = frozenset(("status", "amount", "rate", "earliest_date", "reasons"))
 _PROVENANCE_FIELDS = frozenset(("pbr_version", "rules_hash", "input_hash"))
@@ -471,6 +496,9 @@ _PART_MODELS: dict[str, type[_Pickled]] = {
 }
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
 _DECISION_ORDER = tuple(Decision.model_fields)
+_DECISION_FIELDS_NO_PROVENANCE = _DECISION_FIELDS - {"provenance"}
+_REASON_ORDER = tuple(Reason.model_fields)
+_PROVENANCE_ORDER = tuple(Provenance.model_fields)
 
 
 def as_model(part: Any) -> Any:
@@ -504,18 +532,12 @@ def _converters() -> dict[type, Any]:
 
 
 def _reason_model(r: Any) -> Reason:
-    values = {
-        "code": r.code,
-        "rule": r.rule,
-        "source": r.source,
-        "message": r.message,
-        "compared": r.compared,
-    }
-    return _rebuilt(Reason, values, set(_REASON_FIELDS))
+    built: Reason = _part_of(Reason, r, _REASON_ORDER, _REASON_FIELDS)
+    return built
 
 
 def _reasons_model(reasons: tuple[Any, ...]) -> tuple[Reason, ...]:
-    return tuple(map(_reason_model, reasons))
+    return tuple([_part_of(Reason, r, _REASON_ORDER, _REASON_FIELDS) for r in reasons])
 
 
 def _result_model(r: Any) -> ResultDecision:
@@ -526,19 +548,21 @@ def _result_model(r: Any) -> ResultDecision:
         "earliest_date": r.earliest_date,
         "reasons": _reasons_model(r.reasons),
     }
-    return _rebuilt(ResultDecision, values, set(_RESULT_FIELDS))
+    built: ResultDecision = _part(ResultDecision, values, _RESULT_FIELDS)
+    return built
 
 
 def _provenance_model(p: Any) -> Provenance:
-    values = {"pbr_version": p.pbr_version, "rules_hash": p.rules_hash, "input_hash": p.input_hash}
-    return _rebuilt(Provenance, values, set(_PROVENANCE_FIELDS))
+    built: Provenance = _part_of(Provenance, p, _PROVENANCE_ORDER, _PROVENANCE_FIELDS)
+    return built
 
 
 def _identification_model(i: Any) -> Identification:
     values = {name: getattr(i, name) for name in Identification.model_fields}
     values["reasons"] = _reasons_model(i.reasons)
     values["warnings"] = _reasons_model(i.warnings)
-    return _rebuilt(Identification, values, set(values))
+    built: Identification = _part(Identification, values, values)
+    return built
 
 
 def _decision_model(d: Any) -> Decision:
@@ -548,9 +572,10 @@ def _decision_model(d: Any) -> Decision:
     values["warnings"] = _reasons_model(d.warnings)
     values["identification"] = _reasons_model(d.identification)
     values["results"] = {kind: _result_model(r) for kind, r in d.results.items()}
-    fields_set = set(_DECISION_FIELDS)
+    fields_set = _DECISION_FIELDS
     if d.provenance is None:
-        fields_set.discard("provenance")
+        fields_set = _DECISION_FIELDS_NO_PROVENANCE
     else:
         values["provenance"] = _provenance_model(d.provenance)
-    return _rebuilt(Decision, values, fields_set)
+    built: Decision = _part(Decision, values, fields_set)
+    return built

@@ -1,0 +1,195 @@
+"""Decision parts built without validation, in C (`pbr._rebuild`) and in Python alike.
+
+`pbr.decisions` builds every model of a decision from values already valid; where pbr was built
+with a C compiler it does so in C. Both must give the same part: equal, the same fields set (a
+set of its own), no extra or private values, the same JSON, and a part that pickles, copies
+and refuses assignment as a validated one does.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import shutil
+import sysconfig
+import tracemalloc
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pydantic
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pbr import _lean, decisions
+from pbr.decisions import Provenance, Reason, ResultDecision, as_model
+
+try:
+    from pbr import _rebuild
+except ImportError:  # built without a C compiler: the C part's own tests are skipped
+    BUILT = False
+else:
+    BUILT = True
+needs_c = pytest.mark.skipif(not BUILT, reason="pbr was built without its C part")
+
+REASON = ("code", "rule", "source", "message", "compared")
+
+
+def test_the_c_part_is_built_where_there_is_a_c_compiler() -> None:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): pbr builds models in Python")
+    assert BUILT, "pbr._rebuild was not built: run pip install -e . again and read its output"
+    assert decisions._part is _rebuild.model
+    assert decisions._part_of is _rebuild.model_of
+
+
+def _same(a: pydantic.BaseModel, b: pydantic.BaseModel) -> None:
+    assert type(a) is type(b)
+    assert a == b
+    assert a.__dict__ == b.__dict__
+    assert list(a.__dict__) == list(b.__dict__)
+    assert a.model_fields_set == b.model_fields_set
+    assert type(a.model_fields_set) is set
+    assert a.__pydantic_extra__ is None
+    assert a.__pydantic_private__ is None
+    assert a.model_dump_json() == b.model_dump_json()
+
+
+COMPARED = st.dictionaries(
+    st.text(max_size=8), st.none() | st.booleans() | st.integers() | st.text(max_size=8), max_size=4
+)
+
+
+@needs_c
+@given(
+    st.text(min_size=1, max_size=12),
+    st.text(max_size=20),
+    st.text(max_size=6),
+    st.text(max_size=40),
+    COMPARED,
+)
+def test_a_reason_built_in_c_is_the_one_built_in_python(
+    code: str, rule: str, source: str, message: str, compared: dict[str, Any]
+) -> None:
+    values = dict(zip(REASON, (code, rule, source, message, compared), strict=True))
+    fields = frozenset(REASON)
+    c = _rebuild.model(Reason, dict(values), fields)
+    py = decisions._rebuilt_here(Reason, dict(values), fields)
+    _same(c, py)
+    lean = _lean.Reason(code, rule, source, message, compared)
+    _same(_rebuild.model_of(Reason, lean, REASON, fields), py)
+    _same(decisions._built_of_here(Reason, lean, REASON, fields), py)
+
+
+@needs_c
+def test_the_fields_set_is_a_set_of_the_part_s_own() -> None:
+    fields = {"pbr_version", "rules_hash", "input_hash"}
+    values = {"pbr_version": "1", "rules_hash": "r", "input_hash": "i"}
+    first = _rebuild.model(Provenance, dict(values), fields)
+    second = _rebuild.model(Provenance, dict(values), fields)
+    first.model_fields_set.add("other")  # what pydantic's model_copy(update=...) does to a copy
+    assert second.model_fields_set == fields
+    assert fields == set(values)
+    partly = _rebuild.model(Provenance, dict(values), ["input_hash"])
+    assert partly.model_fields_set == {"input_hash"}
+
+
+@needs_c
+def test_a_part_built_in_c_behaves_as_a_validated_one() -> None:
+    values = {
+        "status": "met",
+        "amount": Decimal("700.00"),
+        "rate": Decimal("700.00"),
+        "earliest_date": date(2013, 1, 7),
+        "reasons": (),
+    }
+    built = _rebuild.model(ResultDecision, dict(values), values)
+    validated = ResultDecision.model_validate(values)
+    _same(built, validated)
+    _same(pickle.loads(pickle.dumps(built)), validated)
+    _same(built.model_copy(), validated)
+    assert built.model_copy(update={"status": "not_met"}).status == "not_met"
+    assert built.status == "met"
+    with pytest.raises(pydantic.ValidationError):
+        built.status = "not_met"
+    assert hash(built.model_dump_json()) == hash(validated.model_dump_json())
+
+
+@needs_c
+def test_wrong_arguments_are_refused_not_crashed_on() -> None:
+    with pytest.raises(TypeError, match="3 arguments"):
+        _rebuild.model(Reason, {})  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="must be a class"):
+        _rebuild.model("Reason", {}, ())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be a dict"):
+        _rebuild.model(Reason, [("code", "A")], ())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _rebuild.model(Reason, {}, 7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"object\.__new__ makes"):
+        _rebuild.model(int, {}, ())  # as object.__new__(int) refuses
+    with pytest.raises(TypeError, match=r"object\.__new__ makes"):
+        _rebuild.model(Exception, {}, ())
+
+    class Slotted:
+        __slots__ = ("a",)
+
+    with pytest.raises(AttributeError):
+        _rebuild.model(Slotted, {}, ())  # no __dict__ to set
+    with pytest.raises(TypeError, match="must be a tuple"):
+        _rebuild.model_of(Reason, object(), ["code"], ())  # type: ignore[arg-type]
+    with pytest.raises(AttributeError, match="code"):
+        _rebuild.model_of(Reason, object(), ("code",), ())
+
+
+@needs_c
+def test_building_keeps_no_memory_behind() -> None:
+    """A reference counted once too often would keep every part: a million of them would show."""
+    lean = _lean.Reason("A", "b", "S1", "m", {"n": 1})
+    fields = frozenset(REASON)
+
+    def build(n: int) -> None:
+        for _ in range(n):
+            _rebuild.model_of(Reason, lean, REASON, fields)
+            _rebuild.model(Reason, {"code": "A"}, fields)
+
+    build(1000)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    build(100_000)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert after - before < 100_000  # 200,000 parts of about 400 bytes each, had they leaked
+
+
+def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds() -> None:
+    """`as_model` (a parallel `evaluate_many`'s parent) against `pbr.evaluate`'s own models."""
+    import pbr
+    from pbr._parts import lean_parts
+
+    family = pbr.Family.model_validate(
+        {
+            "family_id": "F1",
+            "attached_on": "2012-10-15",
+            "identified_for": ["crime_asb", "education", "work"],
+            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+            "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+            "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}],
+        }
+    )
+    modelled = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    with lean_parts():
+        lean = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    assert isinstance(lean, _lean.Decision)
+    rebuilt = as_model(lean)
+    _same(rebuilt, modelled)
+    for kind, result in modelled.results.items():
+        _same(rebuilt.results[kind], result)
+        for mine, theirs in zip(rebuilt.results[kind].reasons, result.reasons, strict=True):
+            _same(mine, theirs)
+    assert rebuilt.provenance is not None
+    assert modelled.provenance is not None
+    _same(rebuilt.provenance, modelled.provenance)
