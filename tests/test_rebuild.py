@@ -165,10 +165,23 @@ def test_building_keeps_no_memory_behind() -> None:
     assert after - before < 100_000  # 200,000 parts of about 400 bytes each, had they leaked
 
 
-def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds() -> None:
-    """`as_model` (a parallel `evaluate_many`'s parent) against `pbr.evaluate`'s own models."""
+@pytest.mark.parametrize("where", ["c", "python"])
+def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`as_model` (a parallel `evaluate_many`'s parent) against `pbr.evaluate`'s own models.
+
+    Both ways of building: in C where built, and the Python fallback (what an install without
+    a C compiler runs), for the models of the plain evaluation and of the lean one alike.
+    """
     import pbr
     from pbr._parts import lean_parts
+
+    if where == "python":
+        monkeypatch.setattr(decisions, "_part", decisions._rebuilt_here)
+        monkeypatch.setattr(decisions, "_part_of", decisions._built_of_here)
+    elif not BUILT:
+        pytest.skip("pbr was built without its C part")
 
     family = pbr.Family.model_validate(
         {
