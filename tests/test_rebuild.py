@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from pbr import _lean, decisions
 from pbr.decisions import Provenance, Reason, ResultDecision, as_model
+from pbr.serve._examples import AS_OF, FAMILY
 
 try:
     from pbr import _rebuild
@@ -183,19 +184,10 @@ def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds(
     elif not BUILT:
         pytest.skip("pbr was built without its C part")
 
-    family = pbr.Family.model_validate(
-        {
-            "family_id": "F1",
-            "attached_on": "2012-10-15",
-            "identified_for": ["crime_asb", "education", "work"],
-            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
-            "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
-            "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}],
-        }
-    )
-    modelled = pbr.evaluate(family, as_of=date(2013, 6, 30))
+    family = pbr.Family.model_validate(FAMILY)  # back in work: results with reasons
+    modelled = pbr.evaluate(family, as_of=AS_OF)
     with lean_parts():
-        lean = pbr.evaluate(family, as_of=date(2013, 6, 30))
+        lean = pbr.evaluate(family, as_of=AS_OF)
     assert isinstance(lean, _lean.Decision)
     rebuilt = as_model(lean)
     _same(rebuilt, modelled)
