@@ -194,3 +194,40 @@ def test_the_working_paper_says_a_fee_is_not_yet_due_before_attachment() -> None
     on_the_day = pbr.evaluate(later, as_of=date(2013, 5, 1)).explain().splitlines()[3]
     assert "£2,400.00 (not yet due: as of is before attachment); cap" in before
     assert "not yet due" not in on_the_day
+
+
+KINDS = st.sampled_from(["crime_asb_education", "progress_to_work", "sustained_progress", "x"])
+PENCE = st.integers(0, 10**9).map(lambda p: Decimal(p) / 100)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["tf-phase-1", "tf-phase-2", "supporting-families"]),
+            st.dictionaries(KINDS, PENCE, max_size=4),
+        ),
+        max_size=30,
+    )
+)
+def test_a_range_s_programme_totals_are_the_family_by_family_sums(
+    rows: list[tuple[str, dict[str, Decimal]]],
+) -> None:
+    """`pbr.batch._by_programme`: the counts and sums, each in the order first seen."""
+    from pbr.batch import _by_programme
+
+    counts: dict[str, int] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for programme, amounts in rows:  # as a range was counted before, one family at a time
+        counts[programme] = counts.get(programme, 0) + 1
+        mine = totals.setdefault(programme, {})
+        for kind, amount in amounts.items():
+            mine[kind] = mine.get(kind, Decimal(0)) + amount
+    detail = [
+        (n, n, f"F{n}", programme, None, Decimal(0), amounts)
+        for n, (programme, amounts) in enumerate(rows)
+    ]
+    got_counts, got_totals = _by_programme(detail)
+    assert list(got_counts.items()) == list(counts.items())
+    assert [(p, list(k.items())) for p, k in got_totals.items()] == [
+        (p, list(k.items())) for p, k in totals.items()
+    ]
