@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pydantic
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -627,3 +628,26 @@ def test_the_canonical_json_of_an_earlier_record_is_its_own() -> None:
     assert two is not None
     assert canonical_json(one) == _to_json(Family.model_validate_json(first))
     assert canonical_json(two) == _to_json(Family.model_validate_json(second))
+
+
+_IDENTIFIER = pydantic.TypeAdapter(pbr.records.Identifier)
+
+
+def _pydantic_accepts_identifier(text: str) -> bool:
+    try:
+        _IDENTIFIER.validate_python(text)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
+@settings(FAST, max_examples=1000)
+@given(
+    st.text(max_size=70)
+    | st.text(st.sampled_from("aZ09._-²٣Ａß\n "), max_size=66)
+    | st.sampled_from(["a" * 64, "a" * 65, "A1", "BENCH-0000001", "A1\n", "", "F.1_x-2"])
+)
+def test_an_id_is_accepted_exactly_as_pydantic_accepts_it(text: str) -> None:
+    """The family's and members' ids are matched after decoding, letters and digits first
+    (``isalnum``, only where the text is ASCII): the pattern's answer for any text."""
+    assert _compiled._identifier(text) is _pydantic_accepts_identifier(text)

@@ -23,7 +23,7 @@ from pbr import _compiled
 from tests.test_compiled_record import FAST, spoiled_lines
 
 try:
-    from pbr._jsonscan import dates_in_bounds
+    from pbr._jsonscan import dates_in_bounds, plain_canonical
     from pbr._jsonscan import keys_given_once as _scan
 except ImportError:  # built without a C compiler: the scan's own tests are skipped
     BUILT = False
@@ -39,6 +39,7 @@ def test_the_c_scan_is_built_where_there_is_a_c_compiler() -> None:
     assert BUILT, "pbr._jsonscan was not built: run pip install -e . again and read its output"
     assert _compiled._scanned_once is _scan, "pbr._compiled is not using the C key scan"
     assert _compiled._dates_in_bounds is dates_in_bounds, "nor the C date scan"
+    assert _compiled._plain_canonical is plain_canonical, "nor the C plain-text scan"
 
 
 def _repeats_a_key(text: bytes) -> bool:
@@ -226,16 +227,60 @@ def test_the_date_scan_at_its_edges(canonical: bytes, in_bounds: bool) -> None:
     assert _compiled._dates_searched(canonical) is in_bounds
 
 
+def _plainly(canonical: bytes) -> bool:
+    """The plain scan's oracle: dates in bounds, and no byte a control character is written with."""
+    return _compiled._dates_searched(canonical) and not any(
+        odd in canonical for odd in (b"\\", b"\x7f", b"\xc2")
+    )
+
+
+ODD_BYTES = st.sampled_from([b"\\", b"\x7f", b"\xc2", b"\xc2\xa3", b"\\u0007", b"\xc3\xa9", b"x"])
+
+
+@needs_the_scan
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(DATE_BYTES | DATES | ODD_BYTES | st.binary(max_size=8), max_size=12).map(b"".join),
+    st.integers(0, 31),
+)
+def test_the_plain_scan_answers_as_its_two_checks_together(canonical: bytes, padding: int) -> None:
+    """True exactly when the dates are in bounds and no backslash, DEL or 0xC2 byte is there:
+    at any place in a 16-byte block and across two (the padding moves them)."""
+    text = b"y" * padding + canonical
+    assert plain_canonical(text) is _plainly(text)
+
+
+@needs_the_scan
+@pytest.mark.parametrize(
+    ("canonical", "plain"),
+    [
+        (b'{"date":"2012-10-15","n":"Leeds"}', True),
+        (b'{"date":"1899-12-31"}', False),
+        (b'{"n":"a\\nb"}', False),  # an escaped newline
+        (b'{"n":"caf\xc3\xa9"}', True),  # U+00E9: no lead byte 0xC2
+        (b'{"n":"\xc2\x85"}', False),  # U+0085, a C1 control character
+        (b'{"n":"\x7f"}', False),
+        (b"x" * 31 + b"\\", False),  # in the bytes after the last whole block
+        (b"", True),
+    ],
+)
+def test_the_plain_scan_at_its_edges(canonical: bytes, plain: bool) -> None:
+    assert plain_canonical(canonical) is plain
+
+
 @contextmanager
 def python_proof_only() -> Iterator[None]:
     """`pbr._compiled` as installed without a C compiler."""
     scanned, dated = _compiled._scanned_once, _compiled._dates_in_bounds
+    plain = _compiled._plain_canonical
     _compiled._scanned_once = _compiled._not_scanned
     _compiled._dates_in_bounds = _compiled._dates_searched
+    _compiled._plain_canonical = _compiled._not_scanned
     try:
         yield
     finally:
         _compiled._scanned_once, _compiled._dates_in_bounds = scanned, dated
+        _compiled._plain_canonical = plain
 
 
 @settings(FAST, max_examples=250)
