@@ -651,3 +651,47 @@ def test_an_id_is_accepted_exactly_as_pydantic_accepts_it(text: str) -> None:
     """The family's and members' ids are matched after decoding, letters and digits first
     (``isalnum``, only where the text is ASCII): the pattern's answer for any text."""
     assert _compiled._identifier(text) is _pydantic_accepts_identifier(text)
+
+
+_ACADEMIC_YEAR = pydantic.TypeAdapter(pbr.records.AcademicYear)
+
+
+def _pydantic_accepts_year(text: str) -> bool:
+    try:
+        _ACADEMIC_YEAR.validate_python(text)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
+def test_the_academic_years_decoded_are_exactly_those_pydantic_accepts() -> None:
+    """Every ``dddd/dd`` from 1800/00 to 2199/99 (80,000 texts, both ends of the range and
+    every wrong second year): accepted by pydantic exactly when in `ACADEMIC_YEARS`."""
+    listed = set(_compiled.ACADEMIC_YEARS)
+    accepted = {
+        text
+        for text in (f"{year}/{end:02d}" for year in range(1800, 2200) for end in range(100))
+        if _pydantic_accepts_year(text)
+    }
+    assert accepted == listed
+    assert len(listed) == 199
+
+
+@settings(FAST, max_examples=500)
+@given(
+    st.text(st.sampled_from("0123456789/２٣ \n"), max_size=9)
+    | st.text(max_size=9)
+    | st.sampled_from(_compiled.ACADEMIC_YEARS)
+)
+def test_any_academic_year_is_decoded_only_where_pydantic_accepts_it(text: str) -> None:
+    row = {
+        "person_id": "C1",
+        "academic_year": text,
+        "term": "autumn",
+        "possible_sessions": 1,
+        "unauthorised_absences": 0,
+    }
+    child = {"person_id": "C1", "date_of_birth": "1900-01-01"}
+    line = json.dumps({**_GOOD, "members": [*_GOOD["members"], child], "school_terms": [row]})
+    assert (fast(line) is not None) is _pydantic_accepts_year(text)
+    assert isinstance(parse_family(line), Family) is _pydantic_accepts_year(text)
