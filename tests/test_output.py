@@ -28,6 +28,8 @@ from pbr.output import (
     RESULT_COLUMNS,
     CsvWriter,
     OutputError,
+    _pounds,
+    _result_lists,
     atomic_writer,
     decision_text,
     markdown_text,
@@ -37,6 +39,7 @@ from pbr.output import (
     result_rows,
     write_decisions,
 )
+from pbr.testing import PROGRAMMES, as_of_dates, families
 
 from .builders import record
 
@@ -556,3 +559,42 @@ def test_an_error_met_while_syncing_fails_the_write_and_keeps_the_old_file(
         write()
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.jsonl"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([None, *PROGRAMMES]).flatmap(lambda p: families(p, max_events=6)),
+    as_of_dates(),
+    st.sampled_from(["F1", "=1+1", "-A1", "@x", "'q", "  +x", "A,B"]),
+)
+def test_the_csv_neutralises_as_if_every_cell_were_passed(
+    family: pbr.Family, as_of: date, family_id: str
+) -> None:
+    """The long CSV neutralises only the texts a record or rule set wrote: the rows are those
+    of every cell passed through `neutralise`, and money is written with two places."""
+    try:
+        decision = pbr.evaluate(family, as_of=as_of)
+    except pbr.PbrError:
+        return
+    decision = decision.model_copy(update={"family_id": family_id, "local_authority": family_id})
+    rows = _result_lists(decision, neutralise)
+    assert rows == [[neutralise(value) for value in row] for row in _result_lists(decision)]
+    for row in _result_lists(decision):
+        for column in ("attachment_fee", "amount", "rate", "payable", "paid_to_date"):
+            value = row[RESULT_COLUMNS.index(column)]
+            assert value == f"{Decimal(value):.2f}"
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (Decimal("3200.00"), "3200.00"),
+        (Decimal("3200"), "3200.00"),
+        (Decimal("0"), "0.00"),
+        (Decimal("1E+3"), "1000.00"),
+        (Decimal("-0.00"), "-0.00"),
+        (Decimal("12.5"), "12.50"),
+    ],
+)
+def test_money_in_the_csv_has_two_places(amount: Decimal, text: str) -> None:
+    assert _pounds(amount) == text == f"{amount:.2f}"

@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
@@ -91,9 +92,13 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
 
 
 def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[list[str]]:
-    """`result_rows` as lists in `RESULT_COLUMNS` order, each value through `cell` once.
+    """`result_rows` as lists in `RESULT_COLUMNS` order, each text value through `cell` once.
 
-    The family's own columns are worked out (and passed through `cell`) once for all its rows.
+    `cell` is for what a record or rule set wrote (ids, council, programme, rules version,
+    reason codes); the other values are dates, money, years, flags and the vocabulary's
+    statuses and result kinds, which start with a digit or a letter and so pass `neutralise`
+    unchanged (tests/test_output.py holds it). The family's own columns are worked out once
+    for all its rows.
     """
     d = decision
     family = [
@@ -101,26 +106,34 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
         cell(d.local_authority or ""),
         cell(d.programme),
         cell(d.rules_version),
-        cell(d.as_of.isoformat()),
-        cell(d.attached_on.isoformat()),
-        cell(d.attachment_year),
-        cell("true" if d.eligible else "false"),
-        cell(f"{d.attachment_fee:.2f}"),
+        d.as_of.isoformat(),
+        d.attached_on.isoformat(),
+        d.attachment_year,
+        "true" if d.eligible else "false",
+        _pounds(d.attachment_fee),
     ]
-    paid = [cell(f"{d.payable:.2f}"), cell(f"{d.paid_to_date:.2f}")]
+    paid = [_pounds(d.payable), _pounds(d.paid_to_date)]
     return [
         [
             *family,
-            cell(kind),
-            cell(r.status),
-            cell(f"{r.amount:.2f}"),
-            cell(f"{r.rate:.2f}"),
-            cell(r.earliest_date.isoformat() if r.earliest_date else ""),
+            kind,
+            r.status,
+            _pounds(r.amount),
+            _pounds(r.rate),
+            r.earliest_date.isoformat() if r.earliest_date else "",
             cell(" ".join(r.codes)),
             *paid,
         ]
         for kind, r in d.results.items()
     ]
+
+
+def _pounds(amount: Decimal) -> str:
+    """Money as decimal text with two places: ``f"{amount:.2f}"``, as `str` when it has them."""
+    return str(amount) if _two_places(amount) else f"{amount:.2f}"
+
+
+_two_places = Decimal("0.01").same_quantum
 
 
 TABLE_KINDS: tuple[str, ...] = (
