@@ -37,6 +37,7 @@ from pbr.output import (
     neutralised,
     restore,
     result_rows,
+    table_text,
     write_decisions,
 )
 from pbr.testing import PROGRAMMES, as_of_dates, families
@@ -598,3 +599,10 @@ def test_the_csv_neutralises_as_if_every_cell_were_passed(
 )
 def test_money_in_the_csv_has_two_places(amount: Decimal, text: str) -> None:
     assert _pounds(amount) == text == f"{amount:.2f}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(), max_size=12))
+def test_a_table_row_is_json_dumps_text(cells: list[str]) -> None:
+    """Any cells (quotes, backslashes, control characters, £, emoji, lone surrogates)."""
+    assert table_text(cells) == json.dumps(cells, ensure_ascii=False)

@@ -374,3 +374,20 @@ def test_the_list_of_programmes_follows_register_and_unregister() -> None:
     finally:
         unregister(TOY.id)
     assert programmes() == before
+
+
+def test_the_table_names_a_programme_registered_after_a_first_row() -> None:
+    """The short names are kept with the list of programmes: one registered later is named."""
+    from pbr.output import table_cells
+
+    bundled = pbr.evaluate(  # a first row: the names worked out before the registering
+        pbr.Family.model_validate(record(family_id="P1")), as_of=date(2013, 1, 1)
+    )
+    assert table_cells(bundled)[1] == "TF1"
+    register(TOY)
+    try:
+        toy_decision = pbr.evaluate(toy_family(), as_of=date(2026, 1, 5))
+        assert table_cells(toy_decision)[1] == "TOY"
+    finally:
+        unregister(TOY.id)
+    assert table_cells(toy_decision)[1] == "toy-next-edition"  # unregistered: its id

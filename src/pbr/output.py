@@ -165,11 +165,9 @@ def table_cells(decision: Decision) -> list[str]:
     ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '£0.00']
     """
     from pbr.money import format_gbp
-    from pbr.programmes import programmes
 
     d = decision
-    short = next((p.short for p in programmes() if p.id == d.programme), d.programme)
-    cells = [d.family_id, short, d.attached_on.isoformat(), d.attachment_year]
+    cells = [d.family_id, _short_name(d.programme), d.attached_on.isoformat(), d.attachment_year]
     cells.append("yes" if d.eligible else "no")
     for kind in TABLE_KINDS:
         r = d.results.get(kind)  # type: ignore[call-overload]
@@ -182,13 +180,35 @@ def table_cells(decision: Decision) -> list[str]:
     return cells
 
 
+_shorts: list[Any] = [None, {}]
+"""The programmes (`pbr.programmes.programmes()`, whose tuple changes when one is registered)
+and their short names by id."""
+
+
+def _short_name(programme_id: str) -> str:
+    """A programme's short name (``TF1``), or its id if no programme has it."""
+    from pbr.programmes import programmes
+
+    every = programmes()
+    if _shorts[0] is not every:
+        _shorts[:] = [every, {p.id: p.short for p in every}]
+    short: str = _shorts[1].get(programme_id, programme_id)
+    return short
+
+
 def table_text(cells: list[str]) -> str:
     """A row of the table (`table_cells`) as ``pbr evaluate`` passes it on: a JSON array.
+
+    ``json.dumps(cells, ensure_ascii=False)``'s text, each cell written by the encoder's own
+    function (`json.dumps` builds an encoder a call for that option: twice the time).
 
     >>> table_text(["F1", "TF1", "£0.00"])
     '["F1", "TF1", "£0.00"]'
     """
-    return json.dumps(cells, ensure_ascii=False)
+    return "[" + ", ".join(map(_json_text, cells)) + "]"
+
+
+_json_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def decision_text(decision: Decision, render: str) -> str:
