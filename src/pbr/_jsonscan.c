@@ -182,6 +182,22 @@ bad_date_at(const char *p, const char *end)
            p[12] == '"' && !(p[2] == '1' && p[3] == '9') && !(p[2] == '2' && p[3] == '0');
 }
 
+#if defined(__SSE2__) && defined(__GNUC__)
+/* Whether no colon of a 16-byte block (bit k of `found`: a colon at block[k]) starts a date
+ * out of bounds. */
+static inline int
+colons_in_bounds(const char *block, unsigned int found, const char *end)
+{
+    while (found != 0) {
+        if (bad_date_at(block + __builtin_ctz(found), end)) {
+            return 0;
+        }
+        found &= found - 1;
+    }
+    return 1;
+}
+#endif
+
 /* Each colon looked at where it is: found sixteen bytes at a time where the compiler offers
  * SSE2, byte by byte elsewhere (a record's canonical JSON has about 240). */
 static int
@@ -193,12 +209,9 @@ proves_dates_in_bounds(const char *s, Py_ssize_t n)
     const __m128i colon = _mm_set1_epi8(':');
     for (; i + 16 <= n; i += 16) {
         __m128i chunk = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        unsigned int found = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon));
-        while (found != 0) {
-            if (bad_date_at(s + i + __builtin_ctz(found), end)) {
-                return 0;
-            }
-            found &= found - 1;
+        if (!colons_in_bounds(s + i, (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon)),
+                              end)) {
+            return 0;
         }
     }
 #endif
@@ -229,15 +242,10 @@ proves_plain_canonical(const char *s, Py_ssize_t n)
         __m128i odd = _mm_or_si128(
             _mm_cmpeq_epi8(chunk, backslash),
             _mm_or_si128(_mm_cmpeq_epi8(chunk, del), _mm_cmpeq_epi8(chunk, c2)));
-        if (_mm_movemask_epi8(odd) != 0) {
+        if (_mm_movemask_epi8(odd) != 0 ||
+            !colons_in_bounds(s + i, (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon)),
+                              end)) {
             return 0;
-        }
-        unsigned int found = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon));
-        while (found != 0) {
-            if (bad_date_at(s + i + __builtin_ctz(found), end)) {
-                return 0;
-            }
-            found &= found - 1;
         }
     }
 #endif
