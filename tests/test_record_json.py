@@ -98,3 +98,21 @@ def test_the_input_hash_of_a_validated_family_is_unchanged() -> None:
     provenance = evaluate(family, as_of=as_of).provenance
     assert provenance is not None
     assert provenance.input_hash == expected
+
+
+def test_a_part_missing_its_money_goes_to_pydantic() -> None:
+    """A payment built without its amount (`model_construct`): pydantic decides, as before."""
+    family = Family.model_validate(_BASE)
+    no_amount: dict[str, Any] = {"kind": "attachment_fee"}
+    changed = family.model_copy(update={"payments": (Payment.model_construct(**no_amount),)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected: bytes | type[Exception] = _to_json(changed)
+        except Exception as exc:  # whatever pydantic does, record_json does
+            expected = type(exc)
+        if isinstance(expected, bytes):
+            assert record_json(changed) == expected
+        else:
+            with pytest.raises(expected):
+                record_json(changed)

@@ -209,8 +209,8 @@ proves_dates_in_bounds(const char *s, Py_ssize_t n)
     const __m128i colon = _mm_set1_epi8(':');
     for (; i + 16 <= n; i += 16) {
         __m128i chunk = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        if (!colons_in_bounds(s + i, (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon)),
-                              end)) {
+        unsigned int colons = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon));
+        if (!colons_in_bounds(s + i, colons, end)) {
             return 0;
         }
     }
@@ -242,9 +242,8 @@ proves_plain_canonical(const char *s, Py_ssize_t n)
         __m128i odd = _mm_or_si128(
             _mm_cmpeq_epi8(chunk, backslash),
             _mm_or_si128(_mm_cmpeq_epi8(chunk, del), _mm_cmpeq_epi8(chunk, c2)));
-        if (_mm_movemask_epi8(odd) != 0 ||
-            !colons_in_bounds(s + i, (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon)),
-                              end)) {
+        unsigned int colons = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon));
+        if (_mm_movemask_epi8(odd) != 0 || !colons_in_bounds(s + i, colons, end)) {
             return 0;
         }
     }
@@ -317,7 +316,8 @@ static PyModuleDef_Slot slots[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "_jsonscan",
-    "One-pass checks of a record's JSON for pbr._compiled: keys given once, dates in bounds, plain text.",
+    "One-pass checks of a record's JSON for pbr._compiled: keys given once, dates in bounds, "
+    "plain text.",
     0,
     methods,
     slots,

@@ -178,7 +178,7 @@ def _record_encoder() -> Callable[[object], bytes]:
             raise TypeError(f"not a record part: {kind.__name__}")
         values: dict[str, Any] = part.__dict__
         name = parts[kind]
-        if name is not None and type(values[name]) is not Decimal:
+        if name is not None and type(values.get(name)) is not Decimal:
             raise TypeError(f"{kind.__name__}.{name} is not a Decimal")
         return values
 
