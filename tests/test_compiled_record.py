@@ -635,7 +635,7 @@ def test_the_canonical_json_of_an_earlier_record_is_its_own() -> None:
     assert canonical_json(two) == _to_json(Family.model_validate_json(second))
 
 
-def _accepted_by(kind: object) -> Callable[[str], bool]:
+def _accepted_by(kind: Any) -> Callable[[str], bool]:
     """Whether pydantic accepts a text as `kind` (a record's annotated type)."""
     adapter: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(kind)
 
