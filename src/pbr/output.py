@@ -30,6 +30,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from pbr.errors import PbrError
+from pbr.money import PENNY
 
 if TYPE_CHECKING:
     from pbr.decisions import Decision
@@ -133,7 +134,7 @@ def _pounds(amount: Decimal) -> str:
     return str(amount) if _two_places(amount) else f"{amount:.2f}"
 
 
-_two_places = Decimal("0.01").same_quantum
+_two_places = PENNY.same_quantum
 
 
 TABLE_KINDS: tuple[str, ...] = (
