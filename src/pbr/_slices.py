@@ -22,12 +22,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
-
-if TYPE_CHECKING:
-    from pbr.batch import Span
 
 __all__ = ["AHEAD", "SLICE_RANGES", "evaluate_sliced"]
 
@@ -43,10 +40,22 @@ _LENGTH = struct.Struct("<QQ")
 Range = tuple[str, int, int]
 
 
-class _Shared(NamedTuple):
+class _Evaluated(Protocol):
+    """What the work makes of a range (`pbr.batch.Span`, say): a named tuple with its `data`."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    def _replace(self, *, data: bytes = ...) -> Self: ...
+
+
+_S = TypeVar("_S", bound=_Evaluated)
+
+
+class _Shared(NamedTuple, Generic[_S]):
     """What every process of a run holds: the work, the slices, and who has taken which."""
 
-    work: Callable[[Range], Span]
+    work: Callable[[Range], _S]
     slices: Sequence[Sequence[Range]]
     folder: str
     """Where a slice not handed on in its turn is written."""
@@ -77,8 +86,8 @@ class _Shared(NamedTuple):
 
 
 def evaluate_sliced(
-    work: Callable[[Range], Span], ranges: Sequence[Range], processes: int
-) -> Iterator[Span]:
+    work: Callable[[Range], _S], ranges: Sequence[Range], processes: int
+) -> Iterator[_S]:
     """`work` on each range, on `processes` processes (this one and the others), in order."""
     import multiprocessing
 
@@ -120,7 +129,7 @@ def _start(others: Sequence[Any]) -> None:
             process.start()
 
 
-def _in_order(shared: _Shared, reader: Any, others: Sequence[Any]) -> Iterator[Span]:
+def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any]) -> Iterator[_S]:
     """The handing process's part: hand on the next slice when it is ready, else take one."""
     from multiprocessing.connection import wait
 
@@ -156,7 +165,7 @@ def _in_order(shared: _Shared, reader: Any, others: Sequence[Any]) -> Iterator[S
                 raise RuntimeError(f"no process wrote slice {following} of {count}")
 
 
-def _other(shared: _Shared, writer: Any) -> None:
+def _other(shared: _Shared[Any], writer: Any) -> None:
     """Another process's part: take slices, write each to its file, say so; until none is left.
 
     Whatever goes wrong is handed to the process handing on, which raises it; nothing is
@@ -189,7 +198,7 @@ def _other(shared: _Shared, writer: Any) -> None:
 
 
 def _write_slice(
-    work: Callable[[Range], Span], ranges: Sequence[Range], folder: str, number: int
+    work: Callable[[Range], _S], ranges: Sequence[Range], folder: str, number: int
 ) -> None:
     """Each range's span into the slice's file: its decisions as they are, the rest pickled."""
     path = os.path.join(folder, str(number))
@@ -214,7 +223,7 @@ def _write_error(exc: BaseException, folder: str, number: int) -> None:
         handle.write(data)
 
 
-def _read_slice(folder: str, number: int) -> Iterator[Span]:
+def _read_slice(folder: str, number: int) -> Iterator[Any]:
     """The spans `_write_slice` wrote, in order; the file removed once read.
 
     Raises what the process writing it raised, if it did.
@@ -229,7 +238,7 @@ def _read_slice(folder: str, number: int) -> Iterator[Span]:
             rest, data = handle.read(rest_size), handle.read(data_size)
             if len(rest) != rest_size or len(data) != data_size:
                 raise RuntimeError(f"the file of slice {number} was cut short: {path}")
-            span: Span = pickle.loads(rest)
+            span = pickle.loads(rest)
             yield span._replace(data=data)
     with suppress(OSError):
         os.remove(path)

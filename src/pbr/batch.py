@@ -97,6 +97,11 @@ def _in_a_daemon() -> bool:
     return bool(multiprocessing.current_process().daemon)
 
 
+def _check_workers(workers: object) -> None:
+    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
+
+
 def _auto(
     numbered: Iterable[tuple[int, Item]], workers: Workers
 ) -> tuple[int, Iterator[tuple[int, Item]], list[tuple[int, Item]]]:
@@ -108,8 +113,7 @@ def _auto(
     """
     iterator = iter(numbered)
     if workers != "auto":
-        if isinstance(workers, bool) or not isinstance(workers, int):
-            raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
+        _check_workers(workers)
         return workers, iterator, []
     cores = available_cores()
     if cores == 1 or _in_a_daemon():  # a pool's worker (Dask's, ours) may not start processes
@@ -142,6 +146,12 @@ def evaluate_many(
     the output is the same. The default, ``"auto"``, evaluates a batch of up to
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
     given as JSON text over `max_record_bytes` is a rejection.
+
+    A file opened with ``open(path, "rb")`` is fastest: with more than one process (``"auto"``:
+    from 4 MiB left in the file) and no `ledger`, each process reads its own ranges of the
+    file rather than this one sending every line down a pipe, a fifth less time at 50,000
+    families; the answers are those of iterating its lines, from where the file stands to its
+    end when the call is made, and the file is left at that end.
 
     Each record is judged on its own, as given: a family given twice is evaluated twice, and
     text is one record (a blank line, or a file's byte-order mark, is a rejection). To read a
@@ -185,6 +195,14 @@ def _evaluated(
     job: _Job, records: Iterable[Item], workers: Workers, chunk_size: int, ledger: Any
 ) -> Iterator[Decision | Rejection]:
     """`evaluate_many`'s answers, once its arguments are checked."""
+    if ledger is None and workers != 1 and not _in_a_daemon():
+        from pbr import _file_lines
+
+        _check_workers(workers)
+        whole = _file_lines.file_to_read(records, workers, available_cores())
+        if whole is not None:  # a large file opened "rb": each process reads its own ranges
+            yield from _file_lines.evaluate_file(job, cast("Any", records), *whole)
+            return
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)

@@ -22,6 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
 
+from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr.batch import Evaluated, Span, Workers, available_cores
@@ -55,9 +56,6 @@ __all__ = ["add", "run"]
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 
 _T = TypeVar("_T")
-
-AUTO_FILE_BYTES = 4 * 1024 * 1024
-"""``--workers auto`` uses every core for a file of this size or more (about 750 families)."""
 
 
 def _workers(text: str) -> Workers:

@@ -1,0 +1,205 @@
+"""`evaluate_many` over a file opened "rb": read by ranges in every process, the same answers.
+
+The answers (decisions and rejections, with their numbers) must be exactly those of iterating
+the file's lines, however the file is cut into ranges and slices, wherever the file stands when
+the call is made, and whatever its lines hold.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pbr
+from pbr import _file_lines, _lean, _slices, batch
+
+REFERENCE = Path(__file__).resolve().parent / "reference" / "families.jsonl"
+LINES = REFERENCE.read_bytes().splitlines(keepends=True)[:40]
+AS_OF = date(2018, 6, 30)
+
+MESSY = [
+    b"\xef\xbb\xbf" + LINES[0],  # a byte-order mark: the first line is then a rejection
+    LINES[1].rstrip(b"\n") + b"\r\n",  # CRLF
+    b"\n",  # a blank line is a record, rejected
+    b'{"family_id": "F-BAD", "attached_on": "2013-02-30"}\n',
+    b"not json at all\n",
+    b"\xff\xfe bad bytes\n",
+    LINES[2],
+    LINES[2],  # the same family twice: evaluated twice, as given
+    b'{"family_id": "F-OLD", "attached_on": "1999-01-01", "members": '
+    b'[{"person_id": "A1", "date_of_birth": "1970-01-01"}]}\n',  # outside every programme
+    b"[" * 5000 + b"\n",  # over a small limit on a record's bytes
+    *LINES[3:30],
+    LINES[30].rstrip(b"\n"),  # no newline at the end of the file
+]
+
+
+def answers(items: Any) -> list[tuple[str, str, Any]]:
+    """Each answer as its type, JSON and fields set: equal answers are equal here."""
+    return [(type(x).__name__, x.model_dump_json(), x.model_fields_set) for x in items]
+
+
+def reference(path: Path, start: int = 0, **options: Any) -> list[tuple[str, str, Any]]:
+    """What iterating the file's lines from `start` gives (no ranges: not a file object)."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        return answers(pbr.evaluate_many(iter(handle), as_of=AS_OF, workers=1, **options))
+
+
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of a line or two, slices of two ranges: every cut and hand-over is exercised."""
+    monkeypatch.setattr(batch, "SPAN_BYTES", 300)
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 2)
+
+
+def test_a_messy_file_gets_the_answers_its_lines_get(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_ranges(monkeypatch)
+    path = tmp_path / "messy.jsonl"
+    path.write_bytes(b"".join(MESSY))
+    expected = reference(path, max_record_bytes=4000)
+    assert len(expected) == len(MESSY)
+    kinds = {kind for kind, _, _ in expected}
+    assert kinds == {"Decision", "Rejection"}
+    with path.open("rb") as handle:
+        assert _file_lines.file_to_read(handle, 2, 2) is not None
+        got = answers(pbr.evaluate_many(handle, as_of=AS_OF, workers=2, max_record_bytes=4000))
+        assert handle.tell() == path.stat().st_size  # where iterating would leave it
+    assert got == expected
+    rejected = [text for kind, text, _ in got if kind == "Rejection"]
+    assert '"record":3,' in rejected[1]  # the blank line, numbered among the file's records
+    long_line = MESSY.index(b"[" * 5000 + b"\n") + 1
+    assert f'"record":{long_line},' in rejected[-1]  # in a range of its own, numbered on
+
+
+def test_a_file_part_read_is_numbered_from_where_it_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_ranges(monkeypatch)
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(MESSY))
+    with path.open("rb") as handle:
+        handle.readline()
+        handle.readline()  # two lines read by the caller (and more buffered)
+        start = handle.tell()
+        got = answers(pbr.evaluate_many(handle, as_of=AS_OF, workers=2))
+    assert got == reference(path, start)
+    assert len(got) == len(MESSY) - 2
+
+
+def test_large_files_use_every_core_with_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(LINES))
+    with path.open("rb") as handle:
+        assert _file_lines.file_to_read(handle, "auto", 4) is None  # smaller than the rule
+        monkeypatch.setattr(_file_lines, "AUTO_FILE_BYTES", 1000)
+        assert _file_lines.file_to_read(handle, "auto", 4) == (str(path), 0, 4)
+        assert _file_lines.file_to_read(handle, "auto", 1) is None  # one core
+        assert _file_lines.file_to_read(handle, 1, 4) is None
+        assert _file_lines.file_to_read(handle, 3, 1) == (str(path), 0, 3)
+        monkeypatch.setattr(batch, "available_cores", lambda: 2)
+        got = answers(pbr.evaluate_many(handle, as_of=AS_OF))
+    assert got == reference(path)
+
+
+def test_only_a_regular_file_its_name_still_names_is_read_by_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(LINES))
+    with path.open("rb") as handle:
+        moved = tmp_path / "moved.jsonl"
+        path.rename(moved)
+        path.write_bytes(b"".join(LINES[:3]))  # another file under the name
+        assert _file_lines.file_to_read(handle, 2, 2) is None
+        got = answers(pbr.evaluate_many(handle, as_of=AS_OF, workers=2))
+    assert got == reference(moved)  # the file the caller opened, iterated
+    with moved.open("r", encoding="utf-8") as text:
+        assert _file_lines.file_to_read(text, 2, 2) is None
+    with moved.open("rb", buffering=0) as unbuffered:
+        assert _file_lines.file_to_read(unbuffered, 2, 2) is None
+    assert _file_lines.file_to_read(io.BytesIO(b"".join(LINES)), 2, 2) is None
+    assert _file_lines.file_to_read(iter(LINES), 2, 2) is None
+    closed = moved.open("rb")
+    closed.close()
+    assert _file_lines.file_to_read(closed, 2, 2) is None
+    fifo = tmp_path / "fifo"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(fifo)
+        descriptor = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as pipe:
+            assert _file_lines.file_to_read(pipe, 2, 2) is None
+
+
+def test_a_file_with_a_ledger_or_bad_workers_goes_the_usual_way(tmp_path: Path) -> None:
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(LINES))
+    with path.open("rb") as handle, pytest.raises(TypeError, match="whole number or 'auto'"):
+        next(pbr.evaluate_many(handle, as_of=AS_OF, workers="2"))  # type: ignore[arg-type]
+
+
+def test_a_decision_messagepack_cannot_hold_comes_back_as_its_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(LINES[:6]))
+    real = _lean.pack
+
+    def pack(decision: Any) -> bytes:
+        if decision.family_id == answers_family(LINES[3]):
+            raise OverflowError("an integer beyond 64 bits")
+        return real(decision)
+
+    monkeypatch.setattr(_lean, "pack", pack)
+    job = batch._checked_job(AS_OF, None, None, None, "<input>")
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        got = answers(_file_lines.evaluate_file(job, handle, str(path), 0, 1))
+    assert got == reference(path)
+    part = _file_lines.read_lines(job, (str(path), 0, size))
+    assert [n for n, _ in part.others] == [3]
+    assert part.lines == 6
+    assert len(part.ends) == 5
+
+
+def answers_family(line: bytes) -> str:
+    import json
+
+    family_id: str = json.loads(line)["family_id"]
+    return family_id
+
+
+LINE = st.sampled_from(LINES[:12]) | st.sampled_from(MESSY[:10]) | st.binary(max_size=30)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(LINE, max_size=12), size=st.integers(1, 2000), cut=st.integers(0, 3))
+def test_any_lines_cut_anyhow_get_the_answers_iterating_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[bytes], size: int, cut: int
+) -> None:
+    """Any bytes at all (newlines anywhere, CR alone, no final newline), any range size, any start.
+
+    In this process (the ranges one after another): the cutting, the reading, the numbering
+    and the putting back in order are the same code with more processes.
+    """
+    monkeypatch.setattr(batch, "SPAN_BYTES", size)
+    path = tmp_path / "any.jsonl"
+    data = b"".join(lines)
+    path.write_bytes(data)
+    start = sum(len(x) for x in io.BytesIO(data).readlines()[:cut])
+    job = batch._checked_job(AS_OF, None, None, None, "<input>")
+    with path.open("rb") as handle:
+        handle.seek(start)
+        got = answers(_file_lines.evaluate_file(job, handle, str(path), start, 1))
+        assert handle.tell() == len(data)
+    assert got == reference(path, start)
