@@ -8,7 +8,8 @@ for each size N (default 50,000) generates phase-one families (benchmarks/genera
 - the floor: a plain ``json.loads`` loop over the file's lines (and ``orjson.loads``, in process);
 - ``pbr evaluate FILE --as-of D --format json --output OUT`` with default settings, with
   ``--workers 1``, with ``--format csv --output OUT.csv``, and the table format (to a file);
-- ``pbr.evaluate_many`` over the file's lines in a fresh process (default settings);
+- ``pbr.evaluate_many`` over the open file (``open(path, "rb")``) in a fresh process (default
+  settings);
 - the ceiling of any pool: the file cut into one slice a core, each evaluated by its own
   ``pbr evaluate --workers 1`` process, all at once (no pool, pipes or writing process);
 - one council (``--council`` families) whole process, start-up included;

@@ -146,11 +146,23 @@ def test_a_file_with_a_ledger_or_bad_workers_goes_the_usual_way(tmp_path: Path) 
         next(pbr.evaluate_many(handle, as_of=AS_OF, workers="2"))  # type: ignore[arg-type]
 
 
+READ_LINES = _file_lines.read_lines
+
+
+def always_packed(monkeypatch: pytest.MonkeyPatch, filed: bool = True) -> None:
+    """Every range as if it went through a slice's file, even in this process (or not)."""
+    monkeypatch.setattr(
+        _file_lines,
+        "read_lines",
+        (lambda job, task: _file_lines.packed(READ_LINES(job, task))) if filed else READ_LINES,
+    )
+
+
 def test_a_decision_messagepack_cannot_hold_comes_back_as_its_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "families.jsonl"
-    path.write_bytes(b"".join(LINES[:6]))
+    path.write_bytes(b"".join(LINES[:6]) + b"\n")
     real = _lean.pack
 
     def pack(decision: Any) -> bytes:
@@ -160,14 +172,14 @@ def test_a_decision_messagepack_cannot_hold_comes_back_as_its_model(
 
     monkeypatch.setattr(_lean, "pack", pack)
     job = batch._checked_job(AS_OF, None, None, None, "<input>")
-    size = path.stat().st_size
+    part = _file_lines.packed(_file_lines.read_lines(job, (str(path), 0, path.stat().st_size)))
+    assert [n for n, _ in part.others] == [3, 6]  # the decision, then the blank line
+    assert type(part.others[0][1]).__name__ == "Decision"
+    assert (part.lines, len(part.ends), part.decided) == (7, 5, [])
+    always_packed(monkeypatch)
     with path.open("rb") as handle:
         got = answers(_file_lines.evaluate_file(job, handle, str(path), 0, 1))
     assert got == reference(path)
-    part = _file_lines.read_lines(job, (str(path), 0, size))
-    assert [n for n, _ in part.others] == [3]
-    assert part.lines == 6
-    assert len(part.ends) == 5
 
 
 def answers_family(line: bytes) -> str:
@@ -183,16 +195,28 @@ LINE = st.sampled_from(LINES[:12]) | st.sampled_from(MESSY[:10]) | st.binary(max
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(lines=st.lists(LINE, max_size=12), size=st.integers(1, 2000), cut=st.integers(0, 3))
+@given(
+    lines=st.lists(LINE, max_size=12),
+    size=st.integers(1, 2000),
+    cut=st.integers(0, 3),
+    filed=st.booleans(),
+)
 def test_any_lines_cut_anyhow_get_the_answers_iterating_gets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[bytes], size: int, cut: int
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[bytes],
+    size: int,
+    cut: int,
+    filed: bool,
 ) -> None:
     """Any bytes at all (newlines anywhere, CR alone, no final newline), any range size, any start.
 
-    In this process (the ranges one after another): the cutting, the reading, the numbering
-    and the putting back in order are the same code with more processes.
+    In this process (the ranges one after another), each range handed on as it is or as it
+    goes through a slice's file: the cutting, the reading, the packing, the numbering and the
+    putting back in order are the same code with more processes.
     """
     monkeypatch.setattr(batch, "SPAN_BYTES", size)
+    always_packed(monkeypatch, filed)  # set for each example: a fixture's patch outlives it
     path = tmp_path / "any.jsonl"
     data = b"".join(lines)
     path.write_bytes(data)

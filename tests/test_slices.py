@@ -161,12 +161,58 @@ def test_pbr_evaluate_with_two_workers_writes_one_worker_s_bytes(tmp_path: Path)
 
 def test_a_slice_file_cut_short_is_an_error_not_fewer_decisions(tmp_path: Path) -> None:
     ranges = [("f", n, n + 1) for n in range(3)]
-    _slices._write_slice(_fake_span, ranges, str(tmp_path), 7)
+    _slices._write_slice(_fake_span, _slices._as_it_is, ranges, str(tmp_path), 7)
     whole = (tmp_path / "7").read_bytes()
     assert [s.data for s in _slices._read_slice(str(tmp_path), 7)] == [b"0", b"1", b"2"]
     (tmp_path / "7").write_bytes(whole[:-1])
     with pytest.raises(RuntimeError, match="slice 7 was cut short"):
         list(_slices._read_slice(str(tmp_path), 7))
+
+
+def test_a_slice_written_out_of_turn_is_filed_as_told(tmp_path: Path) -> None:
+    """`filed` makes what a slice's file holds (`evaluate_many`'s file path packs decisions)."""
+    ranges = [("f", n, n + 1) for n in range(3)]
+    shared = _slices._Shared(
+        _fake_span,
+        lambda span: span._replace(data=span.data + b"!"),
+        [ranges],
+        str(tmp_path),
+        None,
+        None,
+        2,
+    )
+    shared.write(0)
+    assert [s.data for s in _slices._read_slice(str(tmp_path), 0)] == [b"0!", b"1!", b"2!"]
+
+
+def _whose(parent: int, part: tuple[str, int, int]) -> batch.Span:
+    """A span naming the process that made it; slower in the others: this one runs ahead."""
+    time.sleep(0.02 if os.getpid() != parent else 0.005)
+    return _fake_span(part)._replace(data=f"{part[1]}:{os.getpid()}".encode())
+
+
+def test_slices_this_process_keeps_never_go_through_a_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `keep`, what this process evaluates out of turn waits in memory, not filed."""
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    ranges = [("f", n, n + 1) for n in range(60)]
+    parent = os.getpid()
+    spans = list(
+        _slices.evaluate_sliced(
+            partial(_whose, parent),
+            ranges,
+            2,
+            lambda span: span._replace(data=span.data + b"!"),
+            keep=True,
+        )
+    )
+    numbers = [int(span.data.split(b":")[0]) for span in spans]
+    assert numbers == list(range(60))
+    made_here = [span.data.endswith(f":{parent}".encode()) for span in spans]
+    filed = [span.data.endswith(b"!") for span in spans]
+    assert filed == [not here for here in made_here]  # the others' filed, this one's not
+    assert 0 < made_here.count(False) < made_here.count(True)  # this one did more
 
 
 def test_a_process_that_cannot_start_leaves_nothing_behind(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import pbr
-from pbr import batch
+from pbr import _file_lines, batch
 from pbr.cli import _evaluate
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "families.jsonl"
@@ -163,7 +163,8 @@ def test_the_cli_picks_workers_by_file_size(monkeypatch: pytest.MonkeyPatch) -> 
     for bad in ("0", "-1", "two", ""):
         with pytest.raises(Exception, match="number of workers"):
             _evaluate._workers(bad)
-    assert _evaluate.AUTO_FILE_BYTES == 4 * 1024 * 1024
+    assert _file_lines.AUTO_FILE_BYTES == 4 * 1024 * 1024  # the CLI's rule and evaluate_many's
+    assert _evaluate.AUTO_FILE_BYTES is _file_lines.AUTO_FILE_BYTES  # type: ignore[attr-defined]
 
 
 def test_the_table_streams_the_same_table(capsys: pytest.CaptureFixture[str]) -> None:

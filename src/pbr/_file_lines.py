@@ -3,8 +3,10 @@
 Given the lines of a large file, `evaluate_many` would otherwise read them in this process and
 send every record down a pipe to a pool, about 5 KB a family, and the sending cost this process
 a quarter of its time. Here the file is cut into ranges (`pbr.io.line_ranges`) that this process
-and the others read and evaluate side by side (`pbr._slices`), each decision coming back as
-MessagePack (`pbr._lean.pack`) to be made a model here. Every line is a record, numbered from 1
+and the others read and evaluate side by side (`pbr._slices`). The others' decisions come back
+as MessagePack (`pbr._lean.pack`, through a slice's file); this process keeps its own as they
+are (`keep`), saving their packing and unpacking; all are made models here, as they are handed
+on. Every line is a record, numbered from 1
 at the file's position when the call is made, exactly as iterating the file gives them: the
 answers are those of the pool's path, rejections and their numbers included
 (tests/test_file_lines.py).
@@ -18,33 +20,53 @@ import stat
 from collections.abc import Iterator
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pbr import _lean
 from pbr._parts import lean_parts
 
 if TYPE_CHECKING:
     from pbr._rejection import Rejection
-    from pbr.batch import _Job
     from pbr.decisions import Decision
 
-__all__ = ["AUTO_FILE_BYTES", "LinesRange", "evaluate_file", "file_to_read"]
+__all__ = [
+    "AUTO_FILE_BYTES",
+    "Batch",
+    "LinesRange",
+    "evaluate_file",
+    "file_to_read",
+    "packed",
+    "read_lines",
+]
 
 AUTO_FILE_BYTES = 4 * 1024 * 1024
 """With ``workers="auto"``, the bytes left in a file (about 750 families) from which every core
 is used: ``pbr evaluate --workers auto``'s rule for a file."""
 
 
+class Batch(Protocol):
+    """What evaluates a line: a batch's job (`pbr.batch`), with its settings."""
+
+    source: str
+
+    def one(self, n: int, item: bytes) -> Any:
+        """The decision (a `pbr._lean` part in `lean_parts`) or rejection of record `n`."""
+
+
 class LinesRange(NamedTuple):
-    """One range of a file evaluated: its decisions packed, and what could not be packed."""
+    """One range of a file evaluated: its decisions, and the lines answered otherwise."""
 
     data: bytes
-    """The decisions as MessagePack, one after another (`pbr._lean.pack`)."""
+    """The decisions as MessagePack, one after another (`pbr._lean.pack`), in a range that
+    went through a slice's file (`packed`); else empty."""
     ends: list[int]
     """Where each decision ends in `data`."""
+    decided: list[Any]
+    """The decisions as `pbr._lean` parts, in a range handed on as it was evaluated; else
+    empty."""
     others: list[tuple[int, Any]]
-    """Each line (from 0 in the range) answered otherwise: its rejection, numbered as if the
-    range began the records, or a decision MessagePack cannot hold, as its model."""
+    """Each line (from 0 in the range) answered otherwise, in order: its rejection, numbered
+    as if the range began the records, or a decision MessagePack cannot hold, as its model."""
     lines: int
     """The lines (records) in the range."""
 
@@ -82,7 +104,7 @@ def file_to_read(records: object, workers: int | str, cores: int) -> tuple[str, 
 
 
 def evaluate_file(
-    job: _Job, records: io.BufferedReader, path: str, start: int, processes: int
+    job: Batch, records: io.BufferedReader, path: str, start: int, processes: int
 ) -> Iterator[Decision | Rejection]:
     """`evaluate_many`'s answers for the file's lines from `start`, read range by range.
 
@@ -95,24 +117,26 @@ def evaluate_file(
     from pbr.io import line_ranges
 
     ranges = [(path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES)]
-    unpack = _lean.unpack
     before = 0  # the lines of the ranges answered
-    for part in evaluate_sliced(partial(read_lines, job), ranges, processes):
-        data = memoryview(part.data)
-        taken = 0  # decisions taken from `data`
-        others = iter(part.others)
-        other = next(others, None)
-        for line in range(part.lines):
-            if other is not None and other[0] == line:
-                yield _renumbered(other[1], before)
-                other = next(others, None)
-                continue
-            end = part.ends[taken]
-            yield as_model(unpack(data[part.ends[taken - 1] if taken else 0 : end]))
-            taken += 1
+    for part in evaluate_sliced(partial(read_lines, job), ranges, processes, packed, keep=True):
+        decided = map(as_model, part.decided) if part.decided else _unpacked(part)
+        for _, other in _in_order(part.lines, iter(part.others)):
+            yield next(decided) if other is None else _renumbered(other[1], before)
         before += part.lines
     with suppress(OSError, ValueError):  # where iterating would have left it
         records.seek(ranges[-1][2] if ranges else start)
+
+
+def _unpacked(part: LinesRange) -> Iterator[Decision]:
+    """A range's packed decisions as models, in order."""
+    from pbr.decisions import as_model
+
+    unpack = _lean.unpack
+    data = memoryview(part.data)
+    begin = 0
+    for end in part.ends:
+        yield as_model(unpack(data[begin:end]))
+        begin = end
 
 
 def _renumbered(answer: Any, before: int) -> Any:
@@ -124,10 +148,8 @@ def _renumbered(answer: Any, before: int) -> Any:
     return answer
 
 
-def read_lines(job: _Job, task: tuple[str, int, int]) -> LinesRange:
+def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
     """Read one range of the file and evaluate each of its lines (a process's part)."""
-    from pbr.batch import _is_lean
-    from pbr.decisions import as_model
     from pbr.io import UnreadableFile
 
     path, start, end = task
@@ -140,23 +162,57 @@ def read_lines(job: _Job, task: tuple[str, int, int]) -> LinesRange:
                 data += more  # a short read (a signal, say)
     except OSError as exc:
         raise UnreadableFile(f"cannot read {job.source}: {exc}") from None
-    pack = _lean.pack
-    packed: list[bytes] = []
-    ends: list[int] = []
+    decided: list[Any] = []
     others: list[tuple[int, Any]] = []
-    written = lines = 0
+    lines = 0
     with lean_parts():
         for lines, line in enumerate(io.BytesIO(data), start=1):
             done = job.one(lines, line)
-            if not _is_lean(done):  # a rejection
+            if type(done) is _lean.Decision:
+                decided.append(done)
+            else:  # a rejection
                 others.append((lines - 1, done))
-                continue
-            try:
-                text = pack(done)
-            except (TypeError, ValueError, OverflowError):  # beyond MessagePack: the model
-                others.append((lines - 1, as_model(done)))
-                continue
-            packed.append(text)
-            written += len(text)
-            ends.append(written)
-    return LinesRange(b"".join(packed), ends, others, lines)
+    return LinesRange(b"", [], decided, others, lines)
+
+
+def packed(part: LinesRange) -> LinesRange:
+    """A range's decisions as MessagePack, for a slice's file (a fifth of a pickle's cost).
+
+    A decision MessagePack cannot hold (an integer beyond 64 bits in a reason, say) goes with
+    the rejections, as its model.
+    """
+    from pbr.decisions import as_model
+
+    pack = _lean.pack
+    texts: list[bytes] = []
+    ends: list[int] = []
+    others: list[tuple[int, Any]] = []
+    written = taken = 0
+    for line, other in _in_order(part.lines, iter(part.others)):
+        if other is not None:
+            others.append(other)
+            continue
+        decision = part.decided[taken]
+        taken += 1
+        try:
+            text = pack(decision)
+        except (TypeError, ValueError, OverflowError):
+            others.append((line, as_model(decision)))
+            continue
+        texts.append(text)
+        written += len(text)
+        ends.append(written)
+    return LinesRange(b"".join(texts), ends, [], others, part.lines)
+
+
+def _in_order(
+    lines: int, others: Iterator[tuple[int, Any]]
+) -> Iterator[tuple[int, tuple[int, Any] | None]]:
+    """Each line of a range, with its answer from `others` where it has one there."""
+    other = next(others, None)
+    for line in range(lines):
+        if other is not None and other[0] == line:
+            yield line, other
+            other = next(others, None)
+        else:
+            yield line, None

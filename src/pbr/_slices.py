@@ -56,6 +56,8 @@ class _Shared(NamedTuple, Generic[_S]):
     """What every process of a run holds: the work, the slices, and who has taken which."""
 
     work: Callable[[Range], _S]
+    filed: Callable[[_S], _S]
+    """What of the work's answer goes into a slice's file (the answer itself, unless told)."""
     slices: Sequence[Sequence[Range]]
     folder: str
     """Where a slice not handed on in its turn is written."""
@@ -82,13 +84,23 @@ class _Shared(NamedTuple, Generic[_S]):
 
     def write(self, number: int) -> None:
         """Slice `number` evaluated into its file."""
-        _write_slice(self.work, self.slices[number], self.folder, number)
+        _write_slice(self.work, self.filed, self.slices[number], self.folder, number)
 
 
 def evaluate_sliced(
-    work: Callable[[Range], _S], ranges: Sequence[Range], processes: int
+    work: Callable[[Range], _S],
+    ranges: Sequence[Range],
+    processes: int,
+    filed: Callable[[_S], _S] | None = None,
+    keep: bool = False,
 ) -> Iterator[_S]:
-    """`work` on each range, on `processes` processes (this one and the others), in order."""
+    """`work` on each range, on `processes` processes (this one and the others), in order.
+
+    A range not handed on as it is evaluated goes through a slice's file as `filed` makes it
+    (a form cheaper to write and read, say); one this process hands on as it is evaluated does
+    not. With `keep`, this process keeps the slices it evaluates out of turn, as they are,
+    rather than writing them (for answers costly to file and read back).
+    """
     import multiprocessing
 
     slices = [ranges[i : i + SLICE_RANGES] for i in range(0, len(ranges), SLICE_RANGES)]
@@ -105,13 +117,13 @@ def evaluate_sliced(
         context = multiprocessing.get_context()
         taken, handed = context.Value("q", 0), context.Value("q", 0, lock=False)
         reader, writer = context.Pipe(duplex=False)  # each slice written: its number
-        shared = _Shared(work, slices, folder, taken, handed, AHEAD * processes)
+        shared = _Shared(work, filed or _as_it_is, slices, folder, taken, handed, AHEAD * processes)
         others += [
             context.Process(target=_other, args=(shared, writer), daemon=True)
             for _ in range(min(processes, len(slices)) - 1)
         ]
         _start(others)
-        yield from _in_order(shared, reader, others)
+        yield from _in_order(shared, reader, others, keep)
     finally:
         for process in others:
             if process.is_alive():
@@ -129,18 +141,22 @@ def _start(others: Sequence[Any]) -> None:
             process.start()
 
 
-def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any]) -> Iterator[_S]:
+def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: bool) -> Iterator[_S]:
     """The handing process's part: hand on the next slice when it is ready, else take one."""
     from multiprocessing.connection import wait
 
+    kept: dict[int, list[_S]] = {}
     written: set[int] = set()
     following = 0
     count = len(shared.slices)
     while following < count:
         while reader.poll():
             written.add(int.from_bytes(reader.recv_bytes(), "little"))
-        if following in written:
-            yield from _read_slice(shared.folder, following)
+        if following in written or following in kept:
+            if following in kept:
+                yield from kept.pop(following)
+            else:
+                yield from _read_slice(shared.folder, following)
             following += 1
             shared.hand_on(following)
             continue
@@ -150,6 +166,8 @@ def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any]) -> Iterat
             following += 1
             shared.hand_on(following)
             _tidy(following)
+        elif mine is not None and keep:
+            kept[mine] = [shared.work(part) for part in shared.slices[mine]]
         elif mine is not None:
             shared.write(mine)
             written.add(mine)
@@ -197,14 +215,22 @@ def _other(shared: _Shared[Any], writer: Any) -> None:
         os._exit(0 if os.getppid() != parent else 1)
 
 
+def _as_it_is(span: _S) -> _S:
+    return span
+
+
 def _write_slice(
-    work: Callable[[Range], _S], ranges: Sequence[Range], folder: str, number: int
+    work: Callable[[Range], _S],
+    filed: Callable[[_S], _S],
+    ranges: Sequence[Range],
+    folder: str,
+    number: int,
 ) -> None:
     """Each range's span into the slice's file: its decisions as they are, the rest pickled."""
     path = os.path.join(folder, str(number))
     with open(path + ".part", "wb") as handle:
         for part in ranges:
-            span = work(part)
+            span = filed(work(part))
             rest = pickle.dumps(span._replace(data=b""), pickle.HIGHEST_PROTOCOL)
             handle.write(_LENGTH.pack(len(rest), len(span.data)))
             handle.write(rest)
