@@ -254,6 +254,11 @@ many = [
     for w in (1, 2)
 ]
 assert many[0] == many[1], "evaluate_many differs"
+with open(path, "rb") as handle:  # the file itself: every process reads its own ranges
+    whole = [d.model_dump_json() for d in evaluate_many(handle, as_of=as_of, workers=2)]
+with open(path, "rb") as handle:
+    alone = [d.model_dump_json() for d in evaluate_many(iter(handle), as_of=as_of, workers=1)]
+assert whole == alone and len(whole) > 300, "evaluate_many of a file differs"
 print("same")
 """
 
