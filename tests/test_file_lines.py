@@ -227,3 +227,12 @@ def test_any_lines_cut_anyhow_get_the_answers_iterating_gets(
         got = answers(_file_lines.evaluate_file(job, handle, str(path), start, 1))
         assert handle.tell() == len(data)
     assert got == reference(path, start)
+
+
+def test_a_file_gone_before_a_range_is_read_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(b"".join(LINES[:3]))
+    job = batch._checked_job(AS_OF, None, None, None, "nightly.jsonl")
+    path.unlink()
+    with pytest.raises(pbr.io.UnreadableFile, match=r"cannot read nightly\.jsonl: .*No such file"):
+        _file_lines.read_lines(job, (str(path), 0, 10))

@@ -155,10 +155,9 @@ def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
     path, start, end = task
     try:
         with open(path, "rb", buffering=0) as handle:
-            data = os.pread(handle.fileno(), end - start, start)
-            while len(data) < end - start and (
-                more := os.pread(handle.fileno(), end - start - len(data), start + len(data))
-            ):
+            handle.seek(start)
+            data = handle.read(end - start)
+            while len(data) < end - start and (more := handle.read(end - start - len(data))):
                 data += more  # a short read (a signal, say)
     except OSError as exc:
         raise UnreadableFile(f"cannot read {job.source}: {exc}") from None
