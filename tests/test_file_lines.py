@@ -53,18 +53,19 @@ def reference(path: Path, start: int = 0, **options: Any) -> list[tuple[str, str
         return answers(pbr.evaluate_many(iter(handle), as_of=AS_OF, workers=1, **options))
 
 
-def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ranges of a line or two, slices of two ranges: every cut and hand-over is exercised."""
+@pytest.fixture
+def messy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The messy file, read in ranges of a line or two and slices of two ranges: every cut and
+    hand-over is exercised."""
     monkeypatch.setattr(batch, "SPAN_BYTES", 300)
     monkeypatch.setattr(_slices, "SLICE_RANGES", 2)
-
-
-def test_a_messy_file_gets_the_answers_its_lines_get(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    small_ranges(monkeypatch)
     path = tmp_path / "messy.jsonl"
     path.write_bytes(b"".join(MESSY))
+    return path
+
+
+def test_a_messy_file_gets_the_answers_its_lines_get(messy: Path) -> None:
+    path = messy
     expected = reference(path, max_record_bytes=4000)
     assert len(expected) == len(MESSY)
     kinds = {kind for kind, _, _ in expected}
@@ -80,12 +81,8 @@ def test_a_messy_file_gets_the_answers_its_lines_get(
     assert f'"record":{long_line},' in rejected[-1]  # in a range of its own, numbered on
 
 
-def test_a_file_part_read_is_numbered_from_where_it_stands(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    small_ranges(monkeypatch)
-    path = tmp_path / "families.jsonl"
-    path.write_bytes(b"".join(MESSY))
+def test_a_file_part_read_is_numbered_from_where_it_stands(messy: Path) -> None:
+    path = messy
     with path.open("rb") as handle:
         handle.readline()
         handle.readline()  # two lines read by the caller (and more buffered)
