@@ -6,10 +6,9 @@ a quarter of its time. Here the file is cut into ranges (`pbr.io.line_ranges`) t
 and the others read and evaluate side by side (`pbr._slices`). The others' decisions come back
 as MessagePack (`pbr._lean.pack`, through a slice's file); this process keeps its own as they
 are (`keep`), saving their packing and unpacking; all are made models here, as they are handed
-on. Every line is a record, numbered from 1
-at the file's position when the call is made, exactly as iterating the file gives them: the
-answers are those of the pool's path, rejections and their numbers included
-(tests/test_file_lines.py).
+on. Every line is a record, numbered from 1 at the file's position when the first answer is
+asked for, exactly as iterating the file gives them: the answers are those of the pool's path,
+rejections and their numbers included (tests/test_file_lines.py).
 """
 
 from __future__ import annotations
@@ -108,8 +107,8 @@ def evaluate_file(
 ) -> Iterator[Decision | Rejection]:
     """`evaluate_many`'s answers for the file's lines from `start`, read range by range.
 
-    The lines are those the file holds when the call is made. When all are answered, the file
-    stands at their end, as after iterating it.
+    The lines are those the file holds when the first answer is asked for. When all are
+    answered, the file stands at their end, as after iterating it.
     """
     from pbr._slices import evaluate_sliced
     from pbr.batch import SPAN_BYTES

@@ -152,11 +152,9 @@ def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: boo
     while following < count:
         while reader.poll():
             written.add(int.from_bytes(reader.recv_bytes(), "little"))
-        if following in written or following in kept:
-            if following in kept:
-                yield from kept.pop(following)
-            else:
-                yield from _read_slice(shared.folder, following)
+        if following in kept or following in written:
+            done = kept.pop(following) if following in kept else None
+            yield from done if done is not None else _read_slice(shared.folder, following)
             following += 1
             shared.hand_on(following)
             continue

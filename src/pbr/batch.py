@@ -150,9 +150,9 @@ def evaluate_many(
     A file opened with ``open(path, "rb")`` is fastest: with more than one process (``"auto"``:
     from 4 MiB left in the file) and no `ledger`, each process reads its own ranges of the
     file rather than this one sending every line down a pipe, a quarter less time at 50,000
-    families; the answers are those of iterating its lines, from where the file stands to its
-    end when the call is made, and the file is left at that end. The processes open it by its
-    name: it must keep it until the last answer is taken.
+    families. The answers are those of iterating its lines, from where the file stands to its
+    end when the first answer is asked for, and the file is left at that end. The processes
+    open it by its name: it must keep it until the last answer is taken.
 
     Each record is judged on its own, as given: a family given twice is evaluated twice, and
     text is one record (a blank line, or a file's byte-order mark, is a rejection). To read a
