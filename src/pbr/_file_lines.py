@@ -119,7 +119,7 @@ def evaluate_file(
     before = 0  # the lines of the ranges answered
     for part in evaluate_sliced(partial(read_lines, job), ranges, processes, packed, keep=True):
         decided = map(as_model, part.decided) if part.decided else _unpacked(part)
-        for _, other in _in_order(part.lines, iter(part.others)):
+        for _, other in _by_line(part.lines, iter(part.others)):
             yield next(decided) if other is None else _renumbered(other[1], before)
         before += part.lines
     with suppress(OSError, ValueError):  # where iterating would have left it
@@ -149,15 +149,13 @@ def _renumbered(answer: Any, before: int) -> Any:
 
 def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
     """Read one range of the file and evaluate each of its lines (a process's part)."""
-    from pbr.io import UnreadableFile
+    from pbr.io import UnreadableFile, read_bytes
 
     path, start, end = task
     try:
         with open(path, "rb", buffering=0) as handle:
             handle.seek(start)
-            data = handle.read(end - start)
-            while len(data) < end - start and (more := handle.read(end - start - len(data))):
-                data += more  # a short read (a signal, say)
+            data = read_bytes(handle, end - start)
     except OSError as exc:
         raise UnreadableFile(f"cannot read {job.source}: {exc}") from None
     decided: list[Any] = []
@@ -186,7 +184,7 @@ def packed(part: LinesRange) -> LinesRange:
     ends: list[int] = []
     others: list[tuple[int, Any]] = []
     written = taken = 0
-    for line, other in _in_order(part.lines, iter(part.others)):
+    for line, other in _by_line(part.lines, iter(part.others)):
         if other is not None:
             others.append(other)
             continue
@@ -203,7 +201,7 @@ def packed(part: LinesRange) -> LinesRange:
     return LinesRange(b"".join(texts), ends, [], others, part.lines)
 
 
-def _in_order(
+def _by_line(
     lines: int, others: Iterator[tuple[int, Any]]
 ) -> Iterator[tuple[int, tuple[int, Any] | None]]:
     """Each line of a range, with its answer from `others` where it has one there."""

@@ -40,6 +40,7 @@ __all__ = [
     "line_ranges",
     "numbered_from_text",
     "parse_family",
+    "read_bytes",
     "read_numbered",
     "read_raw",
     "read_records",
@@ -556,15 +557,26 @@ class RawRange:
                 handle.seek(self.start)
                 lines: _Lines
                 if size <= _BUFFER:  # the usual range: read at once, cut in memory
-                    data = handle.read(size)
-                    while len(data) < size and (more := handle.read(size - len(data))):
-                        data += more  # a short read (a signal, say)
-                    lines = io.BytesIO(data)
+                    lines = io.BytesIO(read_bytes(handle, size))
                 else:  # one long line or more: read a block at a time
                     lines = _Part(handle, size)
                 self.lines = yield from _raw_lines(lines, self.source, self.max_record_bytes)
             except OSError as exc:
                 raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
+
+
+def read_bytes(handle: IO[bytes], size: int) -> bytes:
+    """`size` bytes from where `handle` stands: fewer only at the end of the file.
+
+    A read may return less than asked (a signal, say); this reads on until it has them all.
+
+    >>> read_bytes(io.BytesIO(b"abcdef"), 4), read_bytes(io.BytesIO(b"ab"), 4)
+    (b'abcd', b'ab')
+    """
+    data = handle.read(size)
+    while len(data) < size and (more := handle.read(size - len(data))):
+        data += more
+    return data
 
 
 class _Lines(Protocol):
