@@ -57,11 +57,16 @@ def assert_same_model(got: Any, model: Decision) -> None:
     assert got == model
     assert got.model_fields_set == model.model_fields_set
     assert repr(got) == repr(model)
+    pairs = [(got.identification, model.identification), (got.warnings, model.warnings)]
     for kind, result in got.results.items():
         assert type(result) is ResultDecision
         assert result.model_fields_set == model.results[kind].model_fields_set
-        assert all(type(r) is Reason for r in result.reasons)
-    assert all(type(r) is Reason for r in (*got.identification, *got.warnings))
+        pairs.append((result.reasons, model.results[kind].reasons))
+    for reasons, expected in pairs:
+        for reason, same in zip(reasons, expected, strict=True):
+            assert type(reason) is Reason
+            assert list(reason.__dict__.items()) == list(same.__dict__.items())
+            assert reason.model_fields_set == same.model_fields_set
     assert got.model_dump_json() == model.model_dump_json()
 
 

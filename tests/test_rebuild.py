@@ -153,7 +153,7 @@ def test_building_keeps_no_memory_behind() -> None:
     def build(n: int) -> None:
         for _ in range(n):
             _rebuild.model_of(Reason, lean, REASON, fields)
-            _rebuild.model(Reason, {"code": "A"}, fields)
+            _rebuild.model(Reason, {"code": "A", "compared": {"n": (1,)}, "t": ((), {})}, fields)
 
     build(1000)
     gc.collect()
@@ -198,3 +198,44 @@ def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds(
     assert rebuilt.provenance is not None
     assert modelled.provenance is not None
     _same(rebuilt.provenance, modelled.provenance)
+
+
+@needs_c
+def test_a_part_and_what_it_holds_are_kept_out_of_the_collector_s_rescans() -> None:
+    """A kept decision adds nothing the cyclic collector rescans: its parts cannot form a cycle."""
+    import pbr
+
+    decision = pbr.evaluate(pbr.Family.model_validate(FAMILY), as_of=AS_OF)
+    parts: list[Any] = [decision, decision.provenance, *decision.identification]
+    parts += [
+        *decision.results.values(),
+        *(r for x in decision.results.values() for r in x.reasons),
+    ]
+    held = [
+        held
+        for part in parts
+        for held in (part, part.__dict__, part.model_fields_set, *part.__dict__.values())
+        if isinstance(held, tuple | dict | set | pydantic.BaseModel)
+    ]
+    assert len(held) > 40
+    assert [h for h in held if gc.is_tracked(h)] == []
+    listed = _rebuild.model(Reason, {"code": "A", "compared": [{}]}, ())
+    assert gc.is_tracked(listed.compared)  # only tuples and dicts are a part's own kinds
+
+
+@needs_c
+def test_a_part_out_of_the_collector_s_sight_is_still_freed_with_what_it_holds() -> None:
+    class Held:
+        """An object that says when it is freed."""
+
+        freed = 0
+
+        def __del__(self) -> None:
+            Held.freed += 1
+
+    fields = frozenset(REASON)
+    for _ in range(10):
+        values = {"code": "A", "compared": {"n": Held()}, "reasons": (Held(), {"x": Held()})}
+        _rebuild.model(Reason, values, fields)
+        del values
+    assert Held.freed == 30  # by reference counting alone: no collection asked for

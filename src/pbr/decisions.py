@@ -182,8 +182,9 @@ def _rebuilt(cls: type[_M], values: dict[str, Any], fields_set: Iterable[str]) -
 
     `values` becomes the part's ``__dict__`` as it is; the fields set is a new set of
     `fields_set`. `pbr._rebuild.model` where pbr was built with a C compiler (about half the
-    cost), else `_rebuilt_here`: equal parts (tests/test_rebuild.py). Pickles name this
-    function, so that they load whether or not the C part is there.
+    cost, and the part kept out of the cyclic collector's rescans: see its source), else
+    `_rebuilt_here`: equal parts (tests/test_rebuild.py). Pickles name this function, so that
+    they load whether or not the C part is there.
     """
     built: _M = _part(cls, values, fields_set)
     return built
