@@ -135,11 +135,95 @@ model_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return part;
 }
 
+/* untrack(part, classes): `part` out of the cyclic collector's sight, with what it holds: the
+   parts whose class is exactly one of `classes` (a tuple), with their __dict__ and fields set,
+   and the tuples and dicts they hold; anything else is left as it is and not looked into. For
+   records pydantic validated (pbr.records): frozen, holding only text, numbers, dates and
+   other parts, so never in a reference cycle. */
+static int
+untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
+{
+    if (depth > 32) {
+        return 0; /* deeper than any record: left tracked, which is always safe */
+    }
+    if (PyTuple_CheckExact(part)) {
+        Py_ssize_t n = PyTuple_Size(part);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (untrack_part(names, PyTuple_GetItem(part, i), classes, depth + 1) < 0) {
+                return -1;
+            }
+        }
+    }
+    else if (PyDict_CheckExact(part)) {
+        PyObject *key, *value;
+        Py_ssize_t at = 0;
+        while (PyDict_Next(part, &at, &key, &value)) {
+            if (untrack_part(names, value, classes, depth + 1) < 0) {
+                return -1;
+            }
+        }
+    }
+    else {
+        PyTypeObject *type = Py_TYPE(part);
+        if (!(PyType_GetFlags(type) & Py_TPFLAGS_HEAPTYPE)) {
+            return 0; /* text, a number, a date, None: no class of a record's */
+        }
+        int known = 0;
+        Py_ssize_t n = PyTuple_Size(classes);
+        for (Py_ssize_t i = 0; i < n && !known; i++) {
+            known = (PyObject *)type == PyTuple_GetItem(classes, i);
+        }
+        if (!known) {
+            return 0;
+        }
+        PyObject *fields = PyObject_GenericGetDict(part, NULL);
+        if (fields == NULL) {
+            return -1;
+        }
+        int failed = PyDict_CheckExact(fields) ? untrack_part(names, fields, classes, depth + 1)
+                                               : 0;
+        Py_DECREF(fields);
+        if (failed < 0) {
+            return -1;
+        }
+        PyObject *given = PyObject_GetAttr(part, names->fields_set);
+        if (given == NULL) {
+            return -1;
+        }
+        if (PySet_Check(given)) {
+            PyObject_GC_UnTrack(given);
+        }
+        Py_DECREF(given);
+    }
+    PyObject_GC_UnTrack(part); /* a tuple, a dict or a part: each a collected kind */
+    return 0;
+}
+
+static PyObject *
+untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "untrack(part, classes) takes 2 arguments");
+        return NULL;
+    }
+    if (!PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "untrack: classes must be a tuple");
+        return NULL;
+    }
+    if (untrack_part(names_of(module), args[0], args[1], 0) < 0) {
+        return NULL;
+    }
+    Py_INCREF(args[0]);
+    return args[0];
+}
+
 static PyMethodDef methods[] = {
     {"model", (PyCFunction)(void (*)(void))model, METH_FASTCALL,
      "model(cls, values, fields): a part of `cls` with __dict__ `values`, `fields` set, unvalidated."},
     {"model_of", (PyCFunction)(void (*)(void))model_of, METH_FASTCALL,
      "model_of(cls, source, names, fields): model(cls, {n: getattr(source, n) for n in names}, fields)."},
+    {"untrack", (PyCFunction)(void (*)(void))untrack, METH_FASTCALL,
+     "untrack(part, classes): part, out of the cyclic collector's sight with the parts it holds."},
     {NULL, NULL, 0, NULL},
 };
 
