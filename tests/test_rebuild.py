@@ -302,8 +302,13 @@ def test_untrack_looks_only_into_the_classes_it_is_given() -> None:
     assert gc.is_tracked(listed)
     with pytest.raises(TypeError, match="must be a tuple"):
         _rebuild.untrack(family, [records.Family])  # type: ignore[arg-type]
+
+    class Slotted:
+        __slots__ = ("a",)
+
     with pytest.raises(AttributeError):
-        _rebuild.untrack(7, (int,))  # no __dict__: refused, not crashed on
+        _rebuild.untrack(Slotted(), (Slotted,))  # no __dict__: refused, not crashed on
+    assert _rebuild.untrack(7, (int,)) == 7  # a built-in kind is never looked into
     deep: Any = ()
     for _ in range(100):
         deep = (deep, [])  # a list: the collector itself never untracks these tuples

@@ -136,8 +136,9 @@ model_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* untrack(part, classes): `part` out of the cyclic collector's sight, with what it holds: the
-   parts whose class is exactly one of `classes` (a tuple), with their __dict__ and fields set,
-   and the tuples and dicts they hold; anything else is left as it is and not looked into. For
+   parts whose class is exactly one of `classes` (a tuple of classes defined in Python), with
+   their __dict__ and fields set, and the tuples and dicts they hold; anything else (text, a
+   number, a date, a list) is left as it is and not looked into. For
    records pydantic validated (pbr.records): frozen, holding only text, numbers, dates and
    other parts, so never in a reference cycle. */
 static int
