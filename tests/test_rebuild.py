@@ -294,12 +294,14 @@ def test_untrack_looks_only_into_the_classes_it_is_given() -> None:
     family = records.Family.model_validate(FAMILY)
     shown = Reason(code="CAP_REACHED", rule="r", source="s", message="m")  # not a record part
     listed = [family]
-    held = (shown, listed, {"a": (family,)})
+    mapping = {"a": (family,)}
+    held = (shown, listed, mapping, (family,))
     assert _rebuild.untrack(held, records._PARTS) is held
     assert not gc.is_tracked(held)
-    assert not gc.is_tracked(held[2])
+    assert not gc.is_tracked(held[3])
     assert gc.is_tracked(shown)
     assert gc.is_tracked(listed)
+    assert gc.is_tracked(mapping)  # a dict not a part's own: not looked into
     with pytest.raises(TypeError, match="must be a tuple"):
         _rebuild.untrack(family, [records.Family])  # type: ignore[arg-type]
 

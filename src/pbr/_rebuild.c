@@ -135,12 +135,12 @@ model_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return part;
 }
 
-/* untrack(part, classes): `part` out of the cyclic collector's sight, with what it holds: the
-   parts whose class is exactly one of `classes` (a tuple of classes defined in Python), with
-   their __dict__ and fields set, and the tuples and dicts they hold; anything else (text, a
-   number, a date, a list) is left as it is and not looked into. For
-   records pydantic validated (pbr.records): frozen, holding only text, numbers, dates and
-   other parts, so never in a reference cycle. */
+/* untrack(part, classes): `part` out of the cyclic collector's sight, with what it holds: a
+   tuple and what it holds; a part whose class is exactly one of `classes` (a tuple of classes
+   defined in Python) with its __dict__, its fields set and what its fields hold. Anything else
+   (text, a number, a date, a list, a dict that is not a part's own) is left as it is and not
+   looked into. For records pydantic validated (pbr.records): frozen, holding only text,
+   numbers, dates and tuples of other parts, so never in a reference cycle. */
 static int
 untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
 {
@@ -154,49 +154,46 @@ untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
                 return -1;
             }
         }
+        PyObject_GC_UnTrack(part);
+        return 0;
     }
-    else if (PyDict_CheckExact(part)) {
+    PyTypeObject *type = Py_TYPE(part);
+    if (!(PyType_GetFlags(type) & Py_TPFLAGS_HEAPTYPE)) {
+        return 0; /* text, a number, a date, None, a list, a dict: no class of a record's */
+    }
+    int known = 0;
+    Py_ssize_t n = PyTuple_Size(classes);
+    for (Py_ssize_t i = 0; i < n && !known; i++) {
+        known = (PyObject *)type == PyTuple_GetItem(classes, i);
+    }
+    if (!known) {
+        return 0;
+    }
+    PyObject *fields = PyObject_GenericGetDict(part, NULL);
+    if (fields == NULL) {
+        return -1;
+    }
+    if (PyDict_CheckExact(fields)) {
         PyObject *key, *value;
         Py_ssize_t at = 0;
-        while (PyDict_Next(part, &at, &key, &value)) {
+        while (PyDict_Next(fields, &at, &key, &value)) {
             if (untrack_part(names, value, classes, depth + 1) < 0) {
+                Py_DECREF(fields);
                 return -1;
             }
         }
+        PyObject_GC_UnTrack(fields);
     }
-    else {
-        PyTypeObject *type = Py_TYPE(part);
-        if (!(PyType_GetFlags(type) & Py_TPFLAGS_HEAPTYPE)) {
-            return 0; /* text, a number, a date, None: no class of a record's */
-        }
-        int known = 0;
-        Py_ssize_t n = PyTuple_Size(classes);
-        for (Py_ssize_t i = 0; i < n && !known; i++) {
-            known = (PyObject *)type == PyTuple_GetItem(classes, i);
-        }
-        if (!known) {
-            return 0;
-        }
-        PyObject *fields = PyObject_GenericGetDict(part, NULL);
-        if (fields == NULL) {
-            return -1;
-        }
-        int failed = PyDict_CheckExact(fields) ? untrack_part(names, fields, classes, depth + 1)
-                                               : 0;
-        Py_DECREF(fields);
-        if (failed < 0) {
-            return -1;
-        }
-        PyObject *given = PyObject_GetAttr(part, names->fields_set);
-        if (given == NULL) {
-            return -1;
-        }
-        if (PySet_Check(given)) {
-            PyObject_GC_UnTrack(given);
-        }
-        Py_DECREF(given);
+    Py_DECREF(fields);
+    PyObject *given = PyObject_GetAttr(part, names->fields_set);
+    if (given == NULL) {
+        return -1;
     }
-    PyObject_GC_UnTrack(part); /* a tuple, a dict or a part: each a collected kind */
+    if (PySet_CheckExact(given)) {
+        PyObject_GC_UnTrack(given);
+    }
+    Py_DECREF(given);
+    PyObject_GC_UnTrack(part);
     return 0;
 }
 
