@@ -342,3 +342,30 @@ def test_records_read_and_let_go_leave_no_memory_behind() -> None:
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert after - before < 200_000  # 5,000 records of several KB each, had they stayed
+
+
+@needs_c
+def test_claims_read_are_kept_out_of_the_collector_s_rescans(tmp_path: Any) -> None:
+    from pbr.audit import Claim, read_claims
+
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,family_id,kind,amount,claimed_on,window\n"
+        "C-1,F1,attachment_fee,3200.00,2012-11-01,\n"
+        "C-2,F1,crime_asb_education,800.00,2013-06-30,2013-Q1\n"
+    )
+    claims, rejected = read_claims(path)
+    assert (len(claims), rejected) == (2, [])
+    for claim in claims:
+        assert type(claim) is Claim
+        assert not gc.is_tracked(claim)
+        assert not gc.is_tracked(claim.__dict__)
+        assert not gc.is_tracked(claim.model_fields_set)
+    made = Claim(
+        claim_id="C-3",
+        family_id="F1",
+        kind="attachment_fee",
+        amount="1.00",
+        claimed_on=date(2012, 11, 1),
+    )
+    assert gc.is_tracked(made)  # built by a caller: left as pydantic made it

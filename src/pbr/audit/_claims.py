@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from pbr._strict import IsoDate
 from pbr._terminal import printable
+from pbr._untracked import untracked
 from pbr.money import Money
 from pbr.records import Identifier, PaymentKind
 
@@ -435,7 +436,7 @@ def _validated(
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
     try:
-        return Claim.model_validate({**cleaned, "row": n})
+        return untracked(Claim.model_validate({**cleaned, "row": n}), (Claim,))
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(row)"
