@@ -369,3 +369,21 @@ def test_claims_read_are_kept_out_of_the_collector_s_rescans(tmp_path: Any) -> N
         claimed_on=date(2012, 11, 1),
     )
     assert gc.is_tracked(made)  # built by a caller: left as pydantic made it
+
+
+@needs_c
+def test_payments_loaded_into_a_history_are_kept_out_of_the_collector_s_rescans() -> None:
+    from pbr.history import PaymentHistory
+    from pbr.ledger import Entry
+    from pbr.records import Payment
+
+    rows = [
+        {"family_id": "F1", "kind": "attachment_fee", "amount": "3200.00", "claim_id": "C-1"},
+        {"family_id": "F2", "kind": "crime_asb_education", "amount": "800.00", "claim_id": "C-2"},
+    ]
+    history = PaymentHistory.load(rows)
+    entry = Entry("F3", "attachment_fee", Decimal("3200.00"), date(2012, 11, 1), "C-3", "v1")
+    for payment in (*history.payments("F1"), *history.payments("F2"), entry.payment()):
+        assert type(payment) is Payment
+        assert not gc.is_tracked(payment)
+        assert not gc.is_tracked(payment.__dict__)

@@ -356,6 +356,7 @@ def _merge(
 
 def _validated(item: Any, family_id: str, source: str) -> Payment:
     """A payment validated from a `Payment`, a ledger `Entry` or a mapping of its fields."""
+    from pbr._untracked import untracked
     from pbr.records import Payment
 
     if isinstance(item, Payment):
@@ -369,7 +370,7 @@ def _validated(item: Any, family_id: str, source: str) -> Payment:
             if hasattr(item, name)
         }
     try:
-        return Payment.model_validate(data)
+        return untracked(Payment.model_validate(data), (Payment,))
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(payment)"

@@ -245,9 +245,10 @@ class Entry:
         ...       ).payment().claim_id
         'C-1'
         """
+        from pbr._untracked import untracked
         from pbr.records import Payment
 
-        return Payment.model_validate(
+        payment = Payment.model_validate(
             {
                 "kind": self.kind,
                 "amount": self.amount,
@@ -255,6 +256,7 @@ class Entry:
                 "claim_id": self.claim_id,
             }
         )
+        return untracked(payment, (Payment,))
 
 
 def chain(prev_hash: str, entry: Entry, seq: int, key: bytes | None = None) -> str:
