@@ -429,3 +429,41 @@ def test_a_row_of_no_family_is_named_by_its_table_row_alone(tmp_path: Path) -> N
     (orphan,) = read.unplaced()
     assert (orphan.line, orphan.record, orphan.family_id) == (None, 0, "NOBODY")
     assert orphan.describe().startswith(f"{folder}, family 'NOBODY': members:")
+
+
+def test_to_pandas_rows_are_the_long_csv_s_rows_typed() -> None:
+    """Each row holds what the CSV's row says, read back: money, pence, flags, dates, codes."""
+    from decimal import Decimal
+
+    from pbr.output import MONEY_COLUMNS, RESULT_COLUMNS, result_rows
+
+    decisions = [
+        d
+        for d in pbr.evaluate_many(
+            [*example_families(), *pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")],
+            as_of=date(2016, 3, 31),
+        )
+        if isinstance(d, pbr.Decision)
+    ]
+    decisions.append(  # money not written to two places: the CSV writes it with two
+        decisions[0].model_copy(update={"payable": Decimal("800"), "cap": Decimal("4E+3")})
+    )
+    frame = pbr.to_pandas(decisions)
+    rows = [row for d in decisions for row in result_rows(d)]
+    assert len(frame) == len(rows) > 100
+    for (_, got), row in zip(frame.iterrows(), rows, strict=True):
+        for column in RESULT_COLUMNS:
+            value = got[column]
+            if column in MONEY_COLUMNS:
+                assert type(value) is Decimal
+                assert str(value) == row[column], column
+                assert got[f"{column}_pence"] == int(Decimal(row[column]) * 100), column
+            elif column in ("as_of", "attached_on", "earliest_date"):
+                shown = "" if value is None or value != value else value.date().isoformat()
+                assert shown == row[column], column
+            elif column == "eligible":
+                assert bool(value) == (row[column] == "true")
+            elif column == "local_authority":
+                assert (value if isinstance(value, str) else "") == row[column]
+            else:
+                assert str(value) == row[column], column

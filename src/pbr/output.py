@@ -33,6 +33,8 @@ from pbr.errors import PbrError
 from pbr.money import PENNY
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pbr.decisions import Decision
     from pbr.io import Rejection
 
@@ -846,8 +848,6 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
     ((3, 26), 'crime_asb_education', 'boolean')
     """
-    from decimal import Decimal
-
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
     from pbr.totals import fee_due
@@ -871,19 +871,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
                 f"to_pandas takes decisions (and rejections), got {type(decision).__name__}; "
                 "evaluate first: pbr.to_pandas(pbr.evaluate_many(records, as_of=...))"
             )
-        due = fee_due(
-            decision.eligible, decision.attachment_fee, decision.attached_on, decision.as_of
-        )
-        for row in result_rows(decision):
-            typed: dict[str, Any] = dict(row)
-            for key in MONEY_COLUMNS:
-                typed[key] = Decimal(row[key])
-                typed[f"{key}_pence"] = int(typed[key] * 100)
-            typed["fee_due_pence"] = int(due * 100)
-            typed["eligible"] = row["eligible"] == "true"
-            typed["local_authority"] = decision.local_authority  # none: missing, not ""
-            typed["earliest_date"] = row["earliest_date"] or None
-            rows.append(typed)
+        _typed_rows(decision, fee_due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     frame["eligible"] = frame["eligible"].astype("boolean")
@@ -892,3 +880,52 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     for column in (*(f"{name}_pence" for name in MONEY_COLUMNS), "fee_due_pence", "line"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def _typed_rows(
+    d: Decision, fee_due: Callable[[bool, Decimal, date, date], Decimal], rows: list[dict[str, Any]]
+) -> None:
+    """`to_pandas`'s rows of one decision: the long CSV's rows (`result_rows`), typed.
+
+    Money is the `Decimal` the CSV's text reads back as, with whole pence beside it; the flag
+    a bool; a missing council or date None. Built from the decision's own values, not by
+    reading its CSV text back: half the time (tests/test_tables_batch.py holds them equal).
+    """
+    fee, payable, paid = _money(d.attachment_fee), _money(d.payable), _money(d.paid_to_date)
+    family = {
+        "family_id": d.family_id,
+        "local_authority": d.local_authority,  # none: missing, not ""
+        "programme": d.programme,
+        "rules_version": d.rules_version,
+        "as_of": d.as_of.isoformat(),
+        "attached_on": d.attached_on.isoformat(),
+        "attachment_year": d.attachment_year,
+        "eligible": d.eligible,
+        "attachment_fee": fee,
+        "payable": payable,
+        "paid_to_date": paid,
+        "attachment_fee_pence": int(fee * 100),
+        "payable_pence": int(payable * 100),
+        "paid_to_date_pence": int(paid * 100),
+        "fee_due_pence": int(fee_due(d.eligible, d.attachment_fee, d.attached_on, d.as_of) * 100),
+    }
+    for kind, r in d.results.items():
+        amount, rate = _money(r.amount), _money(r.rate)
+        rows.append(
+            {
+                **family,
+                "result": kind,
+                "status": r.status,
+                "amount": amount,
+                "rate": rate,
+                "earliest_date": r.earliest_date.isoformat() if r.earliest_date else None,
+                "reason_codes": " ".join(r.codes),
+                "amount_pence": int(amount * 100),
+                "rate_pence": int(rate * 100),
+            }
+        )
+
+
+def _money(amount: Decimal) -> Decimal:
+    """The `Decimal` the CSV's text of `amount` reads back as (`_pounds`): two places."""
+    return amount if _two_places(amount) else Decimal(f"{amount:.2f}")
