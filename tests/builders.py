@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from pbr.decisions import Decision, ResultKind
 from pbr.rules import RuleSet
 
 ALL_THREE = ["crime_asb", "education", "work"]
+BENCH_GENERATOR = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
 
 
 def record(**fields: Any) -> dict[str, Any]:
@@ -66,3 +68,17 @@ def codes(decision: Decision, kind: ResultKind) -> list[str]:
 def around(day: date) -> st.SearchStrategy[date]:
     """`day` or the day either side: where a comparison can go wrong."""
     return st.integers(-1, 1).map(lambda n: date.fromordinal(day.toordinal() + n))
+
+
+def generated(n: int, folder: Path, seed: int = 16) -> Path:
+    """`n` families from benchmarks/generate.py, as JSON Lines."""
+    import subprocess
+    import sys
+
+    path = folder / f"families-{n}.jsonl"
+    subprocess.run(
+        [sys.executable, str(BENCH_GENERATOR), str(n), str(path), "--seed", str(seed)],
+        check=True,
+        capture_output=True,
+    )
+    return path

@@ -15,8 +15,8 @@ import httpx
 
 import pbr
 from pbr.cli import main
+from tests.builders import generated as generated
 
-BENCH_GENERATOR = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BASE = "http://127.0.0.1"
 
@@ -63,17 +63,3 @@ def library_json(line: str | bytes, as_of: date, **options: Any) -> str | dict[s
 
 def lines_of(response: httpx.Response) -> list[dict[str, Any]]:
     return [json.loads(line) for line in response.text.splitlines()]
-
-
-def generated(n: int, folder: Path, seed: int = 16) -> Path:
-    """`n` families from benchmarks/generate.py, as JSON Lines."""
-    import subprocess
-    import sys
-
-    path = folder / f"families-{n}.jsonl"
-    subprocess.run(
-        [sys.executable, str(BENCH_GENERATOR), str(n), str(path), "--seed", str(seed)],
-        check=True,
-        capture_output=True,
-    )
-    return path

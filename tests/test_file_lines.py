@@ -233,3 +233,44 @@ def test_a_file_gone_before_a_range_is_read_says_so(tmp_path: Path) -> None:
     path.unlink()
     with pytest.raises(pbr.io.UnreadableFile, match=r"cannot read nightly\.jsonl: .*No such file"):
         _file_lines.read_lines(job, (str(path), 0, 10))
+
+
+CHILD_MODULES = """
+import json, sys
+from datetime import date
+import pbr
+from pbr import _slices, batch
+_slices.SLICE_RANGES = 1  # a slice a range: the other process takes some
+batch.SPAN_BYTES = 100_000
+def other(shared, writer, _other=_slices._other):
+    try:
+        _other(shared, writer)
+    finally:
+        with open(sys.argv[2], "w") as told:
+            json.dump(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic"), told)
+_slices._other = other
+before = "pydantic" in sys.modules
+with open(sys.argv[1], "rb") as handle:
+    answers = list(pbr.evaluate_many(handle, as_of=date(2015, 3, 31), workers=2))
+print(before, len(answers), {type(answer).__name__ for answer in answers})
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the other process is forked from this one")
+def test_the_other_process_never_loads_pydantic(tmp_path: Path) -> None:
+    """Only the calling process makes models; the other starts before pydantic is loaded here."""
+    import subprocess
+    import sys
+
+    from tests.builders import generated
+
+    told = tmp_path / "child.json"
+    families = generated(400, tmp_path)  # all accepted: a rejection is a model, pydantic's
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_MODULES, str(families), str(told)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["False", "400", "{'Decision'}"]
+    assert told.read_text() == "[]"

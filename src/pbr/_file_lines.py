@@ -180,8 +180,6 @@ def packed(part: LinesRange) -> LinesRange:
     A decision MessagePack cannot hold (an integer beyond 64 bits in a reason, say) goes with
     the rejections, as its model.
     """
-    from pbr.decisions import as_model
-
     pack = _lean.pack
     texts: list[bytes] = []
     ends: list[int] = []
@@ -196,6 +194,8 @@ def packed(part: LinesRange) -> LinesRange:
         try:
             text = pack(decision)
         except (TypeError, ValueError, OverflowError):
+            from pbr.decisions import as_model  # pydantic: loaded only for such a decision
+
             others.append((line, as_model(decision)))
             continue
         texts.append(text)
