@@ -296,25 +296,38 @@ def test_untrack_looks_only_into_the_classes_it_is_given() -> None:
     listed = [family]
     mapping = {"a": (family,)}
     held = (shown, listed, mapping, (family,))
-    assert _rebuild.untrack(held, records._PARTS) is held
+    assert _rebuild.untrack(held, (records.Family,), records._PARTS) is held
     assert not gc.is_tracked(held)
     assert not gc.is_tracked(held[3])
     assert gc.is_tracked(shown)
     assert gc.is_tracked(listed)
     assert gc.is_tracked(mapping)  # a dict not a part's own: not looked into
-    with pytest.raises(TypeError, match="must be a tuple"):
-        _rebuild.untrack(family, [records.Family])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be tuples"):
+        _rebuild.untrack(family, [records.Family], ())  # type: ignore[arg-type]
+
+    # a leaf's fields are not looked at (a record part's hold text, numbers and dates); a
+    # walked part's are
+    leaf, walked = (
+        records.Member.model_construct(person_id=("A1", []), date_of_birth=None) for _ in range(2)
+    )
+    _rebuild.untrack(leaf, (), (records.Member,))
+    _rebuild.untrack(walked, (records.Member,), ())
+    assert not gc.is_tracked(leaf)
+    assert not gc.is_tracked(leaf.__dict__)
+    assert not gc.is_tracked(leaf.model_fields_set)
+    assert gc.is_tracked(leaf.person_id)
+    assert not gc.is_tracked(walked.person_id)
 
     class Slotted:
         __slots__ = ("a",)
 
     with pytest.raises(AttributeError):
-        _rebuild.untrack(Slotted(), (Slotted,))  # no __dict__: refused, not crashed on
-    assert _rebuild.untrack(7, (int,)) == 7  # a built-in kind is never looked into
+        _rebuild.untrack(Slotted(), (Slotted,), ())  # no __dict__: refused, not crashed on
+    assert _rebuild.untrack(7, (int,), (int,)) == 7  # a built-in kind is never looked into
     deep: Any = ()
     for _ in range(100):
         deep = (deep, [])  # a list: the collector itself never untracks these tuples
-    _rebuild.untrack(deep, ())  # deeper than any record: the rest left tracked
+    _rebuild.untrack(deep, (), ())  # deeper than any record: the rest left tracked
     inner = deep
     for _ in range(40):
         inner = inner[0]

@@ -135,14 +135,29 @@ model_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return part;
 }
 
-/* untrack(part, classes): `part` out of the cyclic collector's sight, with what it holds: a
-   tuple and what it holds; a part whose class is exactly one of `classes` (a tuple of classes
-   defined in Python) with its __dict__, its fields set and what its fields hold. Anything else
-   (text, a number, a date, a list, a dict that is not a part's own) is left as it is and not
-   looked into. For records pydantic validated (pbr.records): frozen, holding only text,
-   numbers, dates and tuples of other parts, so never in a reference cycle. */
+/* untrack(part, walked, leaves): `part` out of the cyclic collector's sight, with what it
+   holds: a tuple and what it holds; a part whose class is exactly one of `walked` with its
+   __dict__, its fields set and what its fields hold; a part whose class is exactly one of
+   `leaves` with its __dict__ and fields set only (its fields hold text, numbers and dates:
+   not looked at, which is most of the time saved). `walked` and `leaves` are tuples of classes
+   defined in Python. Anything else (text, a number, a date, a list, a dict that is not a
+   part's own) is left as it is and not looked into. For records pydantic validated
+   (pbr.records): frozen, holding only text, numbers, dates and tuples of other parts, so
+   never in a reference cycle. */
 static int
-untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
+in_classes(PyTypeObject *type, PyObject *classes)
+{
+    Py_ssize_t n = PyTuple_Size(classes);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((PyObject *)type == PyTuple_GetItem(classes, i)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+untrack_part(names_t *names, PyObject *part, PyObject *walked, PyObject *leaves, int depth)
 {
     if (depth > 32) {
         return 0; /* deeper than any record: left tracked, which is always safe */
@@ -150,7 +165,7 @@ untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
     if (PyTuple_CheckExact(part)) {
         Py_ssize_t n = PyTuple_Size(part);
         for (Py_ssize_t i = 0; i < n; i++) {
-            if (untrack_part(names, PyTuple_GetItem(part, i), classes, depth + 1) < 0) {
+            if (untrack_part(names, PyTuple_GetItem(part, i), walked, leaves, depth + 1) < 0) {
                 return -1;
             }
         }
@@ -161,12 +176,8 @@ untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
     if (!(PyType_GetFlags(type) & Py_TPFLAGS_HEAPTYPE)) {
         return 0; /* text, a number, a date, None, a list, a dict: no class of a record's */
     }
-    int known = 0;
-    Py_ssize_t n = PyTuple_Size(classes);
-    for (Py_ssize_t i = 0; i < n && !known; i++) {
-        known = (PyObject *)type == PyTuple_GetItem(classes, i);
-    }
-    if (!known) {
+    int walk = in_classes(type, walked);
+    if (!walk && !in_classes(type, leaves)) {
         return 0;
     }
     PyObject *fields = PyObject_GenericGetDict(part, NULL);
@@ -176,8 +187,8 @@ untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
     if (PyDict_CheckExact(fields)) {
         PyObject *key, *value;
         Py_ssize_t at = 0;
-        while (PyDict_Next(fields, &at, &key, &value)) {
-            if (untrack_part(names, value, classes, depth + 1) < 0) {
+        while (walk && PyDict_Next(fields, &at, &key, &value)) {
+            if (untrack_part(names, value, walked, leaves, depth + 1) < 0) {
                 Py_DECREF(fields);
                 return -1;
             }
@@ -200,15 +211,15 @@ untrack_part(names_t *names, PyObject *part, PyObject *classes, int depth)
 static PyObject *
 untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "untrack(part, classes) takes 2 arguments");
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "untrack(part, walked, leaves) takes 3 arguments");
         return NULL;
     }
-    if (!PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "untrack: classes must be a tuple");
+    if (!PyTuple_Check(args[1]) || !PyTuple_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "untrack: walked and leaves must be tuples");
         return NULL;
     }
-    if (untrack_part(names_of(module), args[0], args[1], 0) < 0) {
+    if (untrack_part(names_of(module), args[0], args[1], args[2], 0) < 0) {
         return NULL;
     }
     Py_INCREF(args[0]);
@@ -221,7 +232,7 @@ static PyMethodDef methods[] = {
     {"model_of", (PyCFunction)(void (*)(void))model_of, METH_FASTCALL,
      "model_of(cls, source, names, fields): model(cls, {n: getattr(source, n) for n in names}, fields)."},
     {"untrack", (PyCFunction)(void (*)(void))untrack, METH_FASTCALL,
-     "untrack(part, classes): part, out of the cyclic collector's sight with the parts it holds."},
+     "untrack(part, walked, leaves): part, out of the cyclic collector's sight with the parts it holds."},
     {NULL, NULL, 0, NULL},
 };
 

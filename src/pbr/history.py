@@ -370,7 +370,7 @@ def _validated(item: Any, family_id: str, source: str) -> Payment:
             if hasattr(item, name)
         }
     try:
-        return untracked(Payment.model_validate(data), (Payment,))
+        return untracked(Payment.model_validate(data), (), (Payment,))
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "(payment)"

@@ -256,7 +256,7 @@ class Entry:
                 "claim_id": self.claim_id,
             }
         )
-        return untracked(payment, (Payment,))
+        return untracked(payment, (), (Payment,))
 
 
 def chain(prev_hash: str, entry: Entry, seq: int, key: bytes | None = None) -> str:

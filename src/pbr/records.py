@@ -354,7 +354,7 @@ class Family(BaseModel):
           family 'F2': person_id 'C9' is not a member of the family [type=unknown_person, ...]
         """
         try:
-            return untracked(super().model_validate(obj, *args, **kwargs), _PARTS)
+            return untracked(super().model_validate(obj, *args, **kwargs), (Family,), _PARTS)
         except ValidationError as exc:
             family_id = obj.get("family_id") if isinstance(obj, dict) else None
             raise _naming_family(exc, family_id) from None
@@ -412,7 +412,7 @@ class Family(BaseModel):
                 family = cls.__pydantic_validator__.validate_json(json_data)
         except ValidationError as exc:
             raise _naming_family(exc, _family_id_in(json_data)) from None
-        return untracked(family, _PARTS)
+        return untracked(family, (Family,), _PARTS)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Family:
@@ -476,7 +476,6 @@ def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
 
 
 _PARTS = (
-    Family,
     Member,
     Offence,
     AsbIncident,
@@ -488,6 +487,7 @@ _PARTS = (
     EntryProblem,
     Observation,
 )
-"""The record's models: what of a validated record is kept out of the cyclic collector's
-rescans (`pbr._untracked`): left in its sight, 50,000 records kept in a list took 10 s rather
-than 5 to read."""
+"""The parts of a record, each holding only text, numbers and dates: with the `Family` that
+holds them, what of a validated record is kept out of the cyclic collector's rescans
+(`pbr._untracked`). Left in its sight, 50,000 records kept in a list took 10 s rather than 5
+to read."""

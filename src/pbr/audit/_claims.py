@@ -436,7 +436,7 @@ def _validated(
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
     try:
-        return untracked(Claim.model_validate({**cleaned, "row": n}), (Claim,))
+        return untracked(Claim.model_validate({**cleaned, "row": n}), (), (Claim,))
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(row)"
