@@ -33,8 +33,6 @@ from pbr.errors import PbrError
 from pbr.money import PENNY
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from pbr.decisions import Decision
     from pbr.io import Rejection
 
@@ -871,7 +869,10 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
                 f"to_pandas takes decisions (and rejections), got {type(decision).__name__}; "
                 "evaluate first: pbr.to_pandas(pbr.evaluate_many(records, as_of=...))"
             )
-        _typed_rows(decision, fee_due, rows)
+        due = fee_due(
+            decision.eligible, decision.attachment_fee, decision.attached_on, decision.as_of
+        )
+        _typed_rows(decision, due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     frame["eligible"] = frame["eligible"].astype("boolean")
@@ -882,10 +883,8 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     return frame
 
 
-def _typed_rows(
-    d: Decision, fee_due: Callable[[bool, Decimal, date, date], Decimal], rows: list[dict[str, Any]]
-) -> None:
-    """`to_pandas`'s rows of one decision: the long CSV's rows (`result_rows`), typed.
+def _typed_rows(d: Decision, due: Decimal, rows: list[dict[str, Any]]) -> None:
+    """`to_pandas`'s rows of one decision (`due`: its fee counted): the CSV's rows, typed.
 
     Money is the `Decimal` the CSV's text reads back as, with whole pence beside it; the flag
     a bool; a missing council or date None. Built from the decision's own values, not by
@@ -907,7 +906,7 @@ def _typed_rows(
         "attachment_fee_pence": int(fee * 100),
         "payable_pence": int(payable * 100),
         "paid_to_date_pence": int(paid * 100),
-        "fee_due_pence": int(fee_due(d.eligible, d.attachment_fee, d.attached_on, d.as_of) * 100),
+        "fee_due_pence": int(due * 100),
     }
     for kind, r in d.results.items():
         amount, rate = _money(r.amount), _money(r.rate)
