@@ -136,3 +136,34 @@ def test_written_workbooks_store_each_sheets_size(tmp_path: Path) -> None:
     assert sizes["offences"] == (8, len(tables.columns("offences")))
     assert sizes["members"] == (8, len(tables.columns("members")))
     assert list(read_tables(tmp_path / "book.xlsx").families()) == _families(7)
+
+
+@pytest.mark.parametrize("name", ["folder", "book.xlsx"])
+def test_the_cli_evaluates_tables_on_a_pool_as_on_one_worker(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A pool iterates the families in a thread of its own: the row store must answer there
+    # (it once refused, so that a folder of more than 750 families could not be evaluated).
+    from pbr.cli import main
+
+    families = _families(40)
+    families.append(families[3])  # repeated: both rejected (its rows join both)
+    write_tables(families, tmp_path / name)
+    runs = []
+    for workers in ("1", "2", "auto"):
+        out = tmp_path / "decisions.jsonl"  # the same name: the summary names it
+        args = ["evaluate", str(tmp_path / name), "--as-of", "2015-03-31", "--workers", workers]
+        assert main([*args, "--output", str(out)]) == 1  # rejections
+        runs.append((out.read_bytes(), capsys.readouterr().err))
+    assert runs[0][0].count(b"\n") == 39
+    assert "families read 41 = valid 39 + rejected 2" in runs[0][1]
+    assert runs[1] == runs[0]
+    assert runs[2] == runs[0]
+
+
+def test_evaluate_many_takes_the_families_of_tables_on_a_pool(tmp_path: Path) -> None:
+    write_tables(_families(12), tmp_path / "t")
+    as_of = dt.date(2015, 3, 31)
+    pooled = pbr.evaluate_many(read_tables(tmp_path / "t").families(), as_of=as_of, workers=2)
+    alone = pbr.evaluate_many(read_tables(tmp_path / "t").families(), as_of=as_of, workers=1)
+    assert [d.model_dump_json() for d in pooled] == [d.model_dump_json() for d in alone]

@@ -835,7 +835,9 @@ class _RowStore:
         import weakref
 
         self._folder = tempfile.TemporaryDirectory(prefix="pbr-tables-")
-        self._db = sqlite3.connect(Path(self._folder.name) / "rows.sqlite")
+        # One thread at a time, but not always the one that built it: a pool of processes
+        # iterates the families in a thread of its own, and the last reference may go anywhere.
+        self._db = sqlite3.connect(Path(self._folder.name) / "rows.sqlite", check_same_thread=False)
         self._closer = weakref.finalize(self, _RowStore._shut, self._db, self._folder)
         db = self._db
         db.executescript(
