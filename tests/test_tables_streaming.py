@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pbr
 from pbr import tables
@@ -167,3 +169,101 @@ def test_evaluate_many_takes_the_families_of_tables_on_a_pool(tmp_path: Path) ->
     pooled = pbr.evaluate_many(read_tables(tmp_path / "t").families(), as_of=as_of, workers=2)
     alone = pbr.evaluate_many(read_tables(tmp_path / "t").families(), as_of=as_of, workers=1)
     assert [d.model_dump_json() for d in pooled] == [d.model_dump_json() for d in alone]
+
+
+def _dict_reader_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
+    """What `pbr.tables._csv_rows` gave when it read through `csv.DictReader` (the reference)."""
+    import csv
+
+    with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        reader = csv.DictReader(handle, restval=None)
+        return [
+            (reader.line_num - tables._line_breaks(row), tables._csv_cells(row)) for row in reader
+        ]
+
+
+_CSV_BITS = st.sampled_from(
+    [
+        *(b"a", b"F1", b" b ", b",", b",,", b'"', b'"x,y"', b'"p\nq"', b'"r\r\ns"', b"\n"),
+        *(b"\r\n", b"\n\n", b"\xef\xbb\xbf", b"\x96", b"\xc3\xa9", b";", b"\t", b"=1+2"),
+    ]
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.sampled_from(
+        [b"family_id,person_id,date_of_birth", b"family_id, person_id ,x", b"a,a,b", b"", b"x"]
+    ),
+    body=st.lists(_CSV_BITS, max_size=40),
+)
+def test_csv_rows_are_the_dict_readers(tmp_path: Path, header: bytes, body: list[bytes]) -> None:
+    # The reader takes the usual row (a cell for each column) without `csv.DictReader`; any
+    # bytes give the rows, cells and line numbers the DictReader gave.
+    file = tmp_path / "t.csv"
+    file.write_bytes(header + b"\n" + b"".join(body))
+    try:
+        expected = _dict_reader_rows(file)
+    except Exception as exc:  # the same error either way
+        with pytest.raises(type(exc)):
+            list(tables._csv_rows(file))
+        return
+    assert list(tables._csv_rows(file)) == expected
+
+
+def _read_all(path: Path) -> tuple[list[str], list[Any], list[str], list[list[str]]]:
+    """Everything a read of tables gives: families (and each part's fields set), rejections,
+    row problems and the reconciliation."""
+    found = read_tables(path)
+    items = []
+    for item in found.families():
+        items.append(item.model_dump_json())
+        if isinstance(item, pbr.Family):
+            parts = [
+                item,
+                *(p for name in tables.TABLES if name != "families" for p in getattr(item, name)),
+            ]
+            items.append(repr([sorted(p.model_fields_set) for p in parts]))
+    unplaced = [r.model_dump_json() for r in found.unplaced()]
+    return items, [repr(p) for p in found.problems], unplaced, [found.reconciliation.lines()]
+
+
+_TRICKY_CELLS = st.sampled_from(
+    ["", " 1", "x", "-1", "1.5", "TRUE", "False", "2012-13-01", "2012-02-29", "A9", "0", "1;2"]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    families=st.lists(pbr.testing.families(max_events=3), min_size=1, max_size=4),
+    spoil=st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), _TRICKY_CELLS), max_size=3
+    ),
+)
+def test_a_sound_family_is_read_once_as_it_is_row_by_row(
+    families: list[pbr.Family], spoil: list[tuple[int, int, str]]
+) -> None:
+    # The usual family is validated once, whole (`_plainly_valid`); any table, sound or spoilt
+    # cell by cell, reads exactly as validating each row first reads it: the same families
+    # (their parts' fields sets too), rejections, row problems and reconciliation.
+    import csv
+    import tempfile
+    from unittest import mock
+
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "t"
+        write_tables(families, folder)
+        files = sorted(f for f in folder.glob("*.csv") if f.stat().st_size)
+        for which, where, text in spoil:
+            file = files[which % len(files)]
+            with open(file, newline="") as handle:
+                rows = list(csv.reader(handle))
+            if len(rows) > 1:
+                row = rows[1 + where % (len(rows) - 1)]
+                row[where % len(row)] = text
+                with open(file, "w", newline="") as handle:
+                    csv.writer(handle).writerows(rows)
+        fast = _read_all(folder)
+        with mock.patch.object(tables, "_plainly_valid", return_value=None):
+            slow = _read_all(folder)
+    assert fast == slow
