@@ -131,6 +131,8 @@ def measure(path: Path, out: Path, evaluate: bool = True) -> tuple[str, str]:
         check=False,
     )
     took = time.perf_counter() - start
+    if done.returncode != 0:  # generated families are all sound: any refusal is a failure
+        raise SystemExit(f"pbr evaluate {path} failed ({done.returncode}):\n{done.stderr}")
     peak = done.stderr.strip().splitlines()[-1]
     return f"{read[1]} s, {read[2]} MiB", f"{took:.2f} s, {peak} MiB"
 
