@@ -267,3 +267,133 @@ def test_a_sound_family_is_read_once_as_it_is_row_by_row(
         with mock.patch.object(tables, "_plainly_valid", return_value=None):
             slow = _read_all(folder)
     assert fast == slow
+
+
+_SST = (
+    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<si><t>shared</t></si><si><t xml:space="preserve"> two </t></si>'
+    "<si><r><t>ri</t></r><r><t>ch</t></r></si></sst>"
+)
+_CELLS = [
+    '<c r="{col}{row}" t="inlineStr"><is><t>plain</t></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><t xml:space="preserve"> sp &amp; &lt;x&gt; </t></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><r><rPr/><t>ru</t></r><r><t>ns</t></r></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><t>a</t><r><t>b</t><t>c</t></r>'
+    '<rPh sb="0" eb="1"><t>x</t></rPh></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><t>first</t><t>last</t></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><t></t></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is/></c>',
+    '<c r="{col}{row}" t="inlineStr"></c>',
+    '<c r="{col}{row}" t="inlineStr"><v>7</v></c>',
+    '<c r="{col}{row}" t="s"><v>0</v></c>',
+    '<c r="{col}{row}" t="s"><v>1</v></c>',
+    '<c r="{col}{row}" t="s"><v>2</v></c>',
+    '<c r="{col}{row}"><v>42</v></c>',
+    '<c r="{col}{row}" t="n"><v>1.5</v></c>',
+    '<c r="{col}{row}"><v>1E3</v></c>',
+    '<c r="{col}{row}" s="1"><v>41275</v></c>',
+    '<c r="{col}{row}" s="1"><v>41275.75</v></c>',
+    '<c r="{col}{row}" t="b"><v>1</v></c>',
+    '<c r="{col}{row}" t="b"><v>0</v></c>',
+    '<c r="{col}{row}" t="str"><v>formula text</v></c>',
+    '<c r="{col}{row}" t="e"><v>#N/A</v></c>',
+    '<c r="{col}{row}" t="d"><v>2013-01-01T00:00:00</v></c>',
+    '<c r="{col}{row}"><f>A1</f><v>3</v></c>',
+    '<c r="{col}{row}"><f>A1</f></c>',
+    '<c r="{col}{row}"><v></v></c>',
+    '<c r="{col}{row}"><v>1</v><v>2</v></c>',
+    '<c r="{col}{row}"/>',
+    '<c t="inlineStr"><is><t>no coordinate</t></is></c>',
+    "<c><v>5</v></c>",
+    '<c r="{col}{row}" t="inlineStr"><is><t>line\nbreak</t></is></c>',
+    '<c r="{col}{row}" t="inlineStr"><is><r><t></t></r><r><rPr/></r><r><t>z</t></r></is></c>',
+]
+
+
+def _workbook(tmp_path: Path, rows: list[tuple[str | None, list[int]]]) -> Path:
+    """A workbook whose ``members`` sheet holds `rows`: each row's ``r`` and its cells (indexes
+    into `_CELLS`), with shared strings and a date style."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "members"
+    sheet["A1"] = dt.date(2013, 1, 1)  # style 1: a date format
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    xml: list[str] = []
+    for number, cells in rows:
+        where = number if number is not None else str(len(xml) + 1)
+        row = "".join(
+            _CELLS[c].format(col="ABCDEFGH"[i % 8], row=where.split(".")[0])
+            for i, c in enumerate(cells)
+        )
+        xml.append(f'<row r="{number}">{row}</row>' if number is not None else f"<row>{row}</row>")
+    sheet_xml = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{''.join(xml)}</sheetData></worksheet>"
+    )
+    made = tmp_path / "made.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml.encode()
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            target.writestr(info, data)
+        target.writestr("xl/sharedStrings.xml", _SST)
+    return made
+
+
+def _both_readers(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    loaded = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        [sheet] = loaded.worksheets
+        fast = tables._fast_values(sheet)
+        assert fast is not None
+        return _values(fast), _values(sheet.iter_rows(values_only=True))
+    finally:
+        loaded.close()
+
+
+def test_the_fast_xlsx_reader_reads_every_kind_of_cell_as_openpyxl(tmp_path: Path) -> None:
+    rows: list[tuple[str | None, list[int]]] = [
+        ("1", list(range(8))),
+        ("2", list(range(8, 16))),
+        ("4", list(range(16, 24))),  # row 3 left out
+        ("5", [24, 25, 26, 27, 28, 29]),
+        ("3", [0]),  # out of order: skipped, as openpyxl skips it
+        (None, [0, 27, 12]),  # no r: the next row
+        ("8.0", [1]),  # a whole number written as a real
+    ]
+    fast, plain = _both_readers(_workbook(tmp_path, rows))
+    assert fast == plain
+    assert fast[0][:5] == ("plain", " sp & <x> ", "runs", "ac", "last")
+    assert fast[1][1:4] == ("shared", " two ", "rich")
+    assert fast[1][7] == dt.datetime(2013, 1, 1)  # the date style, read as a date
+    assert fast[2] == ()  # row 3 left out
+    assert fast[3][:3] == (dt.datetime(2013, 1, 1, 18), True, False)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(1, 12).map(str)),
+            st.lists(st.integers(0, len(_CELLS) - 1), max_size=10),
+        ),
+        max_size=8,
+    )
+)
+def test_the_fast_xlsx_reader_reads_any_sheet_as_openpyxl(
+    tmp_path: Path, rows: list[tuple[str | None, list[int]]]
+) -> None:
+    fast, plain = _both_readers(_workbook(tmp_path, rows))
+    assert fast == plain

@@ -13,9 +13,10 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -814,7 +815,10 @@ def _sheet_rows(sheet: Any) -> Rows:
     header = [str(h).strip() for h in next(rows, ()) if h is not None]
     for n, values in enumerate(rows, start=2):
         if any(v not in (None, "") for v in values):
-            cells = {k: _cell(v) for k, v in zip(header, values, strict=False)}
+            cells = {
+                k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
+                for k, v in zip(header, values, strict=False)
+            }
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
@@ -824,82 +828,258 @@ def _sheet_rows(sheet: Any) -> Rows:
 def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     """A read-only sheet's rows of values, as ``iter_rows(values_only=True)`` gives them.
 
-    openpyxl reads an inline string (what write-only workbooks, `write_tables` included, hold)
-    through a general rich-text model, which makes reading such a workbook about twice as slow;
-    this parser reads the text directly and leaves every other cell to openpyxl. It also reads
-    the sheet once, where openpyxl reads a sheet without a stored size twice (once to size it;
-    a row is as wide as its last cell, which changes no value). If openpyxl's internals are not
-    as expected it returns None, and the plain reader is used.
+    openpyxl builds an element tree for every cell and reads an inline string (what write-only
+    workbooks, `write_tables` included, hold) through a general rich-text model; this reads the
+    sheet's XML with expat (`_SheetCells`), cell by cell, with openpyxl's own rules for each kind
+    of cell (shared and inline strings, numbers, dates by their style, booleans), in 60% of the
+    time (the parser's calls into Python are most of what is left). It also reads the sheet once, where openpyxl reads a sheet without a stored
+    size twice (once to size it; a row is as wide as its last cell, which changes no value). If
+    openpyxl's internals are not as expected it returns None, and the plain reader is used.
     """
     try:
         from openpyxl.utils.cell import coordinate_to_tuple
-        from openpyxl.worksheet._reader import DATA_TAG, INLINE_STRING, ROW_TAG, WorkSheetParser
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+        from openpyxl.worksheet._reader import _cast_number
         from openpyxl.xml.constants import SHEET_MAIN_NS
-        from openpyxl.xml.functions import iterparse
 
         book = sheet.parent
+        if not book.data_only:  # formulas wanted: only openpyxl reads them
+            return None
         source = sheet._get_source()
-        options = {
-            "data_only": book.data_only,
-            "epoch": book.epoch,
-            "date_formats": book._date_formats,
-            "timedelta_formats": book._timedelta_formats,
-        }
-        shared = sheet._shared_strings
+        cells = _SheetCells(
+            SHEET_MAIN_NS,
+            sheet._shared_strings,
+            book._date_formats,
+            book._timedelta_formats,
+            {
+                "coordinate": coordinate_to_tuple,
+                "number": _cast_number,
+                "excel": partial(from_excel, epoch=book.epoch),
+                "iso": from_ISO8601,
+            },
+        )
     except (ImportError, AttributeError):
         return None
-    text_tag, run_tag = f"{{{SHEET_MAIN_NS}}}t", f"{{{SHEET_MAIN_NS}}}r"
-
-    class Parser(WorkSheetParser):  # type: ignore[misc]
-        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-            """The rows only, each let go once read (openpyxl keeps an empty one per row)."""
-            data = None
-            for event, element in iterparse(self.source, events=("start", "end")):
-                if event == "start":
-                    if element.tag == DATA_TAG:
-                        data = element
-                    continue
-                if element.tag == ROW_TAG:
-                    yield self.parse_row(element)
-                    element.clear()
-                    if data is not None:
-                        data.clear()
-
-        def parse_cell(self, element: Any) -> dict[str, Any]:
-            if element.get("t") != "inlineStr" or not self.data_only:
-                return super().parse_cell(element)  # type: ignore[no-any-return]
-            coordinate = element.get("r")
-            if coordinate:
-                row, column = coordinate_to_tuple(coordinate)
-                self.col_counter = column
-            else:
-                self.col_counter += 1
-                row, column = self.row_counter, self.col_counter
-            child = element.find(INLINE_STRING)
-            value = None
-            if child is not None:
-                runs = (r.findtext(text_tag) or "" for r in child.iterfind(run_tag))
-                value = "".join([child.findtext(text_tag) or "", *runs])
-            return {"row": row, "column": column, "value": value}
 
     def rows() -> Iterator[tuple[Any, ...]]:
         counter = 1
         with source:
-            for index, cells in Parser(source, shared, **options).parse():
+            for index, found in cells.rows(source):
                 if index < counter:  # a row out of order: openpyxl skips it too
                     continue
                 while counter < index:  # rows the sheet leaves out
                     counter += 1
                     yield ()
-                width = cells[-1]["column"] if cells else 0
+                width = found[-1][0] if found else 0
                 values: list[Any] = [None] * width
-                for cell in cells:
-                    if 1 <= cell["column"] <= width:
-                        values[cell["column"] - 1] = cell["value"]
+                for column, value in found:
+                    if 1 <= column <= width:
+                        values[column - 1] = value
                 counter += 1
                 yield tuple(values)
 
     return rows()
+
+
+class _SheetCells:
+    """A worksheet's rows read from its XML by expat: each row's number and (column, value) cells.
+
+    The values are openpyxl's for a workbook read with ``data_only=True`` (its
+    ``WorkSheetParser.parse_row`` and ``parse_cell``, rule for rule: every child of a row is a
+    cell; a cell's first ``v`` is its value; an inline string is its last ``t`` and the last
+    ``t`` of each run, as openpyxl's ``Text.content``). tests/test_tables_streaming.py holds the
+    two equal on workbooks of every kind of cell.
+    """
+
+    _CHUNK = 1 << 16
+    _OUTSIDE = -(1 << 30)
+    """`_row_depth` outside a row: every element's level is then far above a cell's."""
+
+    def __init__(
+        self,
+        namespace: str,
+        shared: Any,
+        date_formats: Collection[int],
+        timedelta_formats: Collection[int],
+        convert: dict[str, Any],
+    ) -> None:
+        main = namespace + "}"
+        self._row_tag, self._value_tag, self._inline_tag = main + "row", main + "v", main + "is"
+        self._shared = shared
+        self._dates = date_formats
+        self._timedeltas = timedelta_formats
+        self._convert = convert
+        self._columns: dict[str, int] = {}  # a coordinate's letters: its column
+
+    def rows(self, source: Any) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """Each row of the sheet, as read (the XML read a block at a time: memory stays flat)."""
+        from xml.parsers import expat
+
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        self._done: list[tuple[int, list[tuple[int, Any]]]] = []
+        self._depth = 0
+        self._row_depth = self._OUTSIDE  # the depth of the row being read
+        self._row = 0  # the row counter, as openpyxl keeps it
+        self._column = 0
+        self._cells: list[tuple[int, Any]] = []
+        self._capture: list[str] | None = None  # the text of the element being read, if wanted
+        self._capture_at = -1  # its depth
+        self._stopped = False  # a child of it has started: its text (openpyxl's) has ended
+        self._what = ""
+        self._in_inline = self._in_run = False
+        while True:
+            block = source.read(self._CHUNK)
+            parser.Parse(block, not block)
+            yield from self._done
+            self._done.clear()
+            if not block:
+                return
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        depth = self._depth = self._depth + 1
+        if self._capture is not None:  # an element inside the text's: its text ends there
+            self._stopped = True
+        level = depth - self._row_depth
+        if level == 1:  # every child of a row is a cell
+            self._kind = attrs.get("t", "n")
+            self._coordinate = attrs.get("r")
+            style: Any = attrs.get("s", 0)
+            self._style = int(style) if style else style
+            self._value: str | None = None
+            self._has_value = False
+            self._inline: list[str] | None = None
+            self._plain: str | None = None
+        elif level == 2:
+            self._in_inline = False
+            if name == self._inline_tag and self._inline is None:
+                self._inline = []
+                self._in_inline = True
+            elif name == self._value_tag and not self._has_value:
+                self._has_value = True
+                self._begin("value", depth)
+        elif level == 3:
+            self._in_run = False
+            if self._in_inline:
+                local = name.rpartition("}")[2]
+                if local == "t":
+                    self._begin("plain", depth)
+                elif local == "r":
+                    self._run: str | None = None
+                    self._in_run = True
+        elif level == 4:
+            if self._in_run and name.rpartition("}")[2] == "t":
+                self._begin("run", depth)
+        elif self._row_depth == self._OUTSIDE and name == self._row_tag:
+            self._start_row(attrs)
+
+    def _start_row(self, attrs: dict[str, str]) -> None:
+        number = attrs.get("r")
+        if number is not None:
+            try:
+                self._row = int(number)
+            except ValueError:
+                real = float(number)
+                if not real.is_integer():
+                    raise ValueError(f"{number} is not a valid row number") from None
+                self._row = int(real)
+        else:
+            self._row += 1
+        self._column = 0
+        self._cells = []
+        self._row_depth = self._depth
+
+    def _begin(self, what: str, depth: int) -> None:
+        self._capture = []
+        self._capture_at = depth
+        self._stopped = False
+        self._what = what
+
+    def _text(self, data: str) -> None:
+        if self._capture is not None and not self._stopped and self._capture_at == self._depth:
+            self._capture.append(data)
+
+    def _end(self, name: str) -> None:
+        depth = self._depth
+        self._depth = depth - 1
+        if self._capture is not None and depth == self._capture_at:
+            text = "".join(self._capture) or None  # an element's text: None when it has none
+            self._capture = None
+            if self._what == "plain":
+                self._plain = text
+            elif self._what == "value":
+                self._value = text
+            else:
+                self._run = text
+            return
+        level = depth - self._row_depth
+        if level == 1:
+            self._cells.append(self._cell())
+        elif level == 3:
+            if self._in_run and self._run is not None and self._inline is not None:
+                self._inline.append(self._run)
+            self._in_run = False
+        elif level == 2:
+            self._in_inline = False
+        elif level == 0:  # the row's end
+            self._done.append((self._row, self._cells))
+            self._row_depth = self._OUTSIDE
+
+    def _cell(self) -> tuple[int, Any]:
+        """The cell just read: its column and value, as openpyxl's ``parse_cell`` gives them."""
+        coordinate = self._coordinate
+        if coordinate:
+            column = self._column = self._column_of(coordinate)
+        else:
+            column = self._column = self._column + 1
+        kind = self._kind
+        if kind == "inlineStr":
+            if self._inline is None:
+                return column, None
+            return column, "".join(
+                self._inline if self._plain is None else [self._plain, *self._inline]
+            )
+        value: Any = self._value
+        if value is None:
+            return column, None
+        if kind == "n":
+            value = self._convert["number"](value)
+            if self._style in self._dates:
+                try:
+                    value = self._convert["excel"](value, timedelta=self._style in self._timedeltas)
+                except (OverflowError, ValueError):
+                    warnings.warn(
+                        f"Cell {coordinate} is marked as a date but the serial value {value} is "
+                        "outside the limits for dates. The cell will be treated as an error.",
+                        stacklevel=2,
+                    )
+                    value = "#VALUE!"
+        elif kind == "s":
+            value = self._shared[int(value)]
+        elif kind == "b":
+            value = bool(int(value))
+        elif kind == "d":
+            value = self._convert["iso"](value)
+        return column, value
+
+    def _column_of(self, coordinate: str) -> int:
+        """The column of a cell's coordinate (``AB12``: 28), as openpyxl reads it.
+
+        The letters are looked up once: then a coordinate of known letters and digits is theirs.
+        """
+        letters = coordinate.rstrip(_DIGITS)
+        column = self._columns.get(letters)
+        if column is None or len(letters) == len(coordinate):
+            _, column = self._convert["coordinate"](coordinate)  # raises as openpyxl does
+            if len(letters) < len(coordinate) and not any(c in _DIGITS for c in letters):
+                self._columns[letters] = column  # letters, then digits: the column is theirs
+        return column
+
+
+_DIGITS = "0123456789"
 
 
 class _RowStore:
@@ -908,8 +1088,8 @@ class _RowStore:
     One pass per table writes the rows (in batches, each marshalled: a row's values alone when
     its columns are its table's, the usual case, so the file stays near the size of the tables;
     any text, bytes that are not UTF-8 included, comes back as it was); each family's rows are
-    then one indexed query. The file is this process's own, read back in the same run. The file is removed by `close` (or when the store
-    is collected).
+    then one indexed query. The file is this process's own, read back in the same run, and
+    removed by `close` (or when the store is collected).
     """
 
     _BATCH = 5000
