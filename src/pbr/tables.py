@@ -839,7 +839,6 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     try:
         from openpyxl.utils.cell import coordinate_to_tuple
         from openpyxl.utils.datetime import from_excel, from_ISO8601
-        from openpyxl.worksheet._reader import _cast_number
         from openpyxl.xml.constants import SHEET_MAIN_NS
 
         book = sheet.parent
@@ -853,7 +852,7 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
             book._timedelta_formats,
             {
                 "coordinate": coordinate_to_tuple,
-                "number": _cast_number,
+                "number": _sheet_number,
                 "excel": partial(from_excel, epoch=book.epoch),
                 "iso": from_ISO8601,
             },
@@ -1080,6 +1079,13 @@ class _SheetCells:
 
 
 _DIGITS = "0123456789"
+
+
+def _sheet_number(text: str) -> int | float:
+    """A number cell's text as openpyxl reads it: a float with a point or exponent, else an int."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
 
 
 class _RowStore:
