@@ -232,3 +232,32 @@ def test_replay_of_runs_at_two_dates_and_of_nothing(
     status, out, err = replay_cli(capsys, str(path), "--families", str(families))
     assert (status, out) == (2, "")
     assert err == f"pbr: no decisions in {path}\n"
+
+
+@pytest.mark.parametrize("name", ["tables", "book.xlsx"])
+def test_replay_and_audit_read_families_from_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    # A council that keeps its records as tables replays and audits against them, as it
+    # evaluated them: the same answers as from the same families as JSON Lines.
+    from pbr.cli import main
+    from pbr.tables import write_tables
+
+    pytest.importorskip("openpyxl")
+    jsonl = tmp_path / "families.jsonl"
+    jsonl.write_bytes((EXAMPLES / "families.jsonl").read_bytes())
+    tables = tmp_path / name
+    write_tables([f for f in pbr.read_records(jsonl) if isinstance(f, pbr.Family)], tables)
+    decisions = decisions_of(tables, "2015-03-31")
+    assert decisions == decisions_of(jsonl, "2015-03-31")  # the same records, the same bytes
+    (tmp_path / "d.jsonl").write_text("".join(decisions))
+    capsys.readouterr()
+    status, out, _ = replay_cli(capsys, str(tmp_path / "d.jsonl"), "--families", str(tables))
+    assert (status, out) == (0, "replayed 60: 60 identical, 0 different\n")
+    audits = []
+    for families in (tables, jsonl):
+        argv = [str(EXAMPLES / "claims.csv"), "--families", str(families), "--as-of", "2015-03-31"]
+        assert main(["audit", *argv]) == 1  # the example claims hold planted flaws
+        audits.append(capsys.readouterr().out)
+    assert audits[0] == audits[1]
+    assert "total                      19" in audits[0]

@@ -11,6 +11,7 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
@@ -20,6 +21,7 @@ from pbr.money import ZERO, format_gbp
 if TYPE_CHECKING:
     from pbr.audit._verify import Verification
     from pbr.history import PaymentHistory
+    from pbr.io import Rejection
     from pbr.ledger import Ledger
     from pbr.records import Family
 
@@ -66,7 +68,8 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         required=True,
         action="append",
         metavar="FILE",
-        help="family records, JSON or JSON Lines (repeatable)",
+        help="family records: JSON, JSON Lines, a folder of CSV tables or an XLSX workbook "
+        "(repeatable)",
     )
     au.add_argument("--ledger", metavar="DB", help="payments ledger used as payment history")
     add_ledger_options(au)
@@ -179,7 +182,11 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     rp = sub.add_parser("replay", help="re-run recorded decisions and show they are identical")
     rp.add_argument("decisions", help="decisions as JSON Lines (pbr evaluate --format json)")
     rp.add_argument(
-        "--families", required=True, action="append", metavar="FILE", help="the family records"
+        "--families",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="the family records: JSON, JSON Lines, a folder of CSV tables or an XLSX workbook",
     )
     rp.add_argument("--plan", action="append", default=[], metavar="FILE")
     rp.add_argument("--ledger", metavar="DB", help="the ledger the decisions were made with")
@@ -205,13 +212,26 @@ def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) 
 
 
 def _families(paths: list[str]) -> dict[str, Family]:
+    """The families of each ``--families`` path, by family_id; rejections go to stderr.
+
+    A path is a JSON or JSON Lines file, a folder of CSV tables or an XLSX workbook, read as
+    ``pbr evaluate`` reads it.
+    """
     from pbr.io import UnreadableFile, read_records
     from pbr.records import Family
 
     found: dict[str, Family] = {}
     for path in paths:
         records = 0
-        for item in read_records(path):  # a file's own repeats are its rejections
+        tables = None
+        if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+            from pbr.tables import read_tables
+
+            tables = read_tables(path)
+            items: Iterable[Family | Rejection] = tables.families()
+        else:
+            items = read_records(path)
+        for item in items:  # a file's own repeats are its rejections
             records += 1
             if not isinstance(item, Family):
                 print(item.describe(), file=sys.stderr)
@@ -223,6 +243,8 @@ def _families(paths: list[str]) -> dict[str, Family]:
                 )
             else:
                 found[item.family_id] = item
+        for row in tables.unplaced() if tables is not None else ():  # rows of no family
+            print(row.describe(), file=sys.stderr)
         if not records:  # an empty file (or /dev/null) is not "no family has evidence"
             raise UnreadableFile(f"no family records in {path}")
     return found
