@@ -193,6 +193,25 @@ def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
     assert (first["as_of"], first["claimable_now"]) == ("2014-03-31", "95800.00")
 
 
+@pytest.mark.parametrize("name", ["tables", "book.xlsx"])
+def test_cli_records_from_council_tables_forecast_as_the_same_records(
+    tmp_path: Path, name: str
+) -> None:
+    from pbr.tables import write_tables
+
+    pytest.importorskip("openpyxl")
+    records = [
+        f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
+    ]
+    write_tables(records, tmp_path / name)
+    args = ("--estimated", "80", "--as-of", "2014-03-31", "--format", "json")
+    from_tables = cli("--records", str(tmp_path / name), *args)
+    from_lines = cli("--records", str(EXAMPLES / "families.jsonl"), *args)
+    assert (from_tables.returncode, from_tables.stderr) == (0, "")
+    assert from_tables.stdout == from_lines.stdout
+    assert json.loads(from_tables.stdout.splitlines()[0])["claimable_now"] == "95800.00"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

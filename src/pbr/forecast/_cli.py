@@ -57,7 +57,12 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         metavar="FILE",
         help="a CSV of councils: council, estimated_families, programme, upfront_grant",
     )
-    source.add_argument("--records", metavar="FILE", help="families already attached (JSON/JSONL)")
+    source.add_argument(
+        "--records",
+        metavar="FILE",
+        help="families already attached: JSON, JSON Lines, a folder of CSV tables or an XLSX "
+        "workbook",
+    )
     fc.add_argument(
         "--estimated",
         type=_whole,
@@ -228,13 +233,22 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     alloc = forecast.allocation(
         args.estimated, programme=args.programme, upfront_grant=args.upfront_grant
     )
-    numbered = [(line, record, item) for line, record, item in read_numbered(args.records)]
+    path: str = args.records
+    tables = None
+    numbered: list[tuple[int | None, int, Any]]
+    if Path(path).is_dir() or path.lower().endswith(".xlsx"):  # council tables
+        from pbr.tables import read_tables
+
+        tables = read_tables(path)
+        numbered = [(None, n, item) for n, item in enumerate(tables.families(), start=1)]
+    else:
+        numbered = [(line, record, item) for line, record, item in read_numbered(path)]
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(
         records_forecast(numbered, args.records, as_of=args.as_of, alloc=alloc, assumptions=s)
         for s in chosen
     )
-    rejected = drawdowns[0].rejected
+    rejected = [*drawdowns[0].rejected, *(tables.unplaced() if tables is not None else ())]
     for rejection in rejected:
         print(rejection.describe(), file=sys.stderr)
     return forecast.Comparison(drawdowns), len(rejected)
