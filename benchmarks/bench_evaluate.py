@@ -147,7 +147,10 @@ def check(path: Path, n: int, work: Path) -> str:
         for choice in choices:
             cmd = [sys.executable, "-m", "pbr.cli", "evaluate", str(head), "--as-of", when]
             cmd += ["--format", "json", "--output", str(out), *choice]
-            subprocess.run(cmd, capture_output=True, check=False)
+            out.unlink(missing_ok=True)  # a failed run must not leave the last run's output
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"{cmd} failed:\n{done.stderr[-2000:]}")
             got = out.read_bytes().splitlines()
             variant = rules.with_interpretations(**dict(c.split("=", 1) for c in choice[1::2]))
             as_of = date.fromisoformat(when)
