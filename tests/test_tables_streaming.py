@@ -397,3 +397,49 @@ def test_the_fast_xlsx_reader_reads_any_sheet_as_openpyxl(
 ) -> None:
     fast, plain = _both_readers(_workbook(tmp_path, rows))
     assert fast == plain
+
+
+def _typed_reference(table: str, values: dict[str, str]) -> dict[str, object]:
+    """`pbr.tables._typed` as it was first written, cell by cell (the reference)."""
+    import re
+
+    model = tables.TABLES[table]
+    assert model is not None
+    kinds = {
+        name: kind
+        for name, info in model.model_fields.items()
+        for kind in (int, bool)
+        if info.annotation is kind or info.annotation == kind | None
+    }
+    row: dict[str, object] = {}
+    for column, text in values.items():
+        if column == "family_id" or text == "" or column in tables._MARKERS:
+            continue
+        kind = kinds.get(column)
+        if kind is int and re.fullmatch(r"[0-9]+", text) and len(text) <= 9:
+            row[column] = int(text)
+        elif kind is bool and text.lower() in ("true", "false"):
+            row[column] = text.lower() == "true"
+        else:
+            row[column] = text
+    return row
+
+
+@settings(max_examples=300)
+@given(
+    table=st.sampled_from([name for name in tables.TABLES if name != "families"]),
+    data=st.data(),
+)
+def test_typed_cells_are_converted_as_the_reference_converts_them(
+    table: str, data: st.DataObject
+) -> None:
+    names = st.sampled_from([*tables.columns(table), tables.BEYOND_HEADER, "other"])
+    texts = st.one_of(
+        st.sampled_from(["", "0", "0123", "123456789", "1234567890", "TRUE", "False", "yes"]),
+        st.sampled_from(["\u0661\u0662", "\uff11", "1 ", "-1", "+1", "1_0", "\u0130"]),
+        st.text(max_size=4),
+    )
+    values = data.draw(st.dictionaries(names, texts, max_size=10))
+    typed = tables._typed(table, values)
+    assert typed == _typed_reference(table, values)
+    assert list(typed) == list(_typed_reference(table, values))  # the same order
