@@ -832,9 +832,10 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     workbooks, `write_tables` included, hold) through a general rich-text model; this reads the
     sheet's XML with expat (`_SheetCells`), cell by cell, with openpyxl's own rules for each kind
     of cell (shared and inline strings, numbers, dates by their style, booleans), in 60% of the
-    time (the parser's calls into Python are most of what is left). It also reads the sheet once, where openpyxl reads a sheet without a stored
-    size twice (once to size it; a row is as wide as its last cell, which changes no value). If
-    openpyxl's internals are not as expected it returns None, and the plain reader is used.
+    time (the parser's calls into Python are most of what is left). It also reads the sheet
+    once, where openpyxl reads a sheet without a stored size twice (once to size it; a row is as
+    wide as its last cell, which changes no value). If openpyxl's internals are not as expected
+    it returns None, and the plain reader is used.
     """
     try:
         from openpyxl.utils.cell import coordinate_to_tuple
