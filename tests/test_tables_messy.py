@@ -251,3 +251,23 @@ def test_a_row_is_named_by_the_line_it_starts_on(tmp_path: Path) -> None:
     assert found["members:5.date_of_birth"][0] == "date_parsing"  # after blank lines 3 and 4
     lines = (folder / "members.csv").read_text().splitlines()
     assert lines[5 - 1].startswith("F2,A1,1x80")
+
+
+def test_a_family_id_with_a_byte_that_is_not_utf8_is_one_rejection(tmp_path: Path) -> None:
+    # SQLite holds UTF-8 only: such a family_id once stopped the whole read ("another row
+    # available") at the first family after it was looked up.
+    folder = council(
+        tmp_path,
+        families="F1,Leeds,,2012-10-15,,\nF2,Leeds,,2012-10-15,,\n",
+        members="F1,A1,1980-01-01,\nF2,A1,1980-01-01,\n",
+    )
+    for table in ("families", "members"):
+        with open(folder / f"{table}.csv", "ab") as handle:
+            handle.write(b"F\x963,A1,1980-01-01,\n" if table == "members" else b"F\x963,,,,,\n")
+    read = read_tables(folder)
+    found = list(read.families())
+    assert [type(f).__name__ for f in found] == ["Family", "Family", "Rejection"]
+    bad = found[2]
+    assert isinstance(bad, pbr.Rejection)
+    assert [(e.loc, e.type) for e in bad.errors][0] == ("families:4.family_id", "not_utf8")
+    assert read.reconciliation.balanced()

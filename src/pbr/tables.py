@@ -1155,12 +1155,7 @@ class _RowStore:
                 columns = keys
             # the table's columns (or the first of them): the values alone
             data = dumps(list(row.values()) if keys == columns[: len(keys)] else row)
-            family_id = row.get("family_id", "")
-            if _NOT_UTF8.search(family_id):  # SQLite holds UTF-8 only: the row is reported anyway
-                family_id = family_id.encode("utf-8", "surrogateescape").decode(
-                    "utf-8", "backslashreplace"
-                )
-            batch.append((n, family_id, data))
+            batch.append((n, _stored_id(row.get("family_id", "")), data))
             if len(batch) >= self._BATCH:
                 self._db.executemany(sql, batch)
                 batch.clear()
@@ -1202,7 +1197,7 @@ class _RowStore:
         """A family's rows of the other tables, table by table, in table and row order."""
         found: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
         query = "SELECT tbl, n, data FROM part WHERE fid = ? ORDER BY tbl, n"
-        for tbl, n, data in self._db.execute(query, (family_id,)):
+        for tbl, n, data in self._db.execute(query, (_stored_id(family_id),)):
             table = self.names[tbl]
             found.setdefault(table, []).append((table, n, self._row(tbl, data)))
         return found
@@ -1215,6 +1210,18 @@ class _RowStore:
     def _shut(db: Any, folder: Any) -> None:
         db.close()
         folder.cleanup()
+
+
+def _stored_id(family_id: str) -> str:
+    r"""A family_id as the row store keys it, here and when its rows are looked up.
+
+    SQLite holds UTF-8 only: a byte of a CSV file that is not UTF-8 (kept as a surrogate, and
+    reported with its row) is keyed as ``\x96``. Such a family_id in ``families`` once stopped
+    the whole run ("another row available").
+    """
+    if _NOT_UTF8.search(family_id):
+        return family_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return family_id
 
 
 def _cell(value: object) -> str:
