@@ -269,5 +269,5 @@ def test_a_family_id_with_a_byte_that_is_not_utf8_is_one_rejection(tmp_path: Pat
     assert [type(f).__name__ for f in found] == ["Family", "Family", "Rejection"]
     bad = found[2]
     assert isinstance(bad, pbr.Rejection)
-    assert [(e.loc, e.type) for e in bad.errors][0] == ("families:4.family_id", "not_utf8")
+    assert (bad.errors[0].loc, bad.errors[0].type) == ("families:4.family_id", "not_utf8")
     assert read.reconciliation.balanced()
