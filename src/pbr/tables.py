@@ -600,18 +600,17 @@ def _csv_rows(file: Path) -> Rows:
             return
         columns = [name.strip() for name in header]
         width = len(columns) if len(set(columns)) == len(columns) else -1
+        ended = reader.line_num  # the line the last record ended on
         for cells in reader:
+            # a row starts on the line after the last record (a blank line is one) ends: a
+            # quoted cell may hold line breaks, so rows are not counted, lines are
+            start, ended = ended + 1, reader.line_num
             if not cells:  # a blank line
                 continue
-            # the line the row starts on: a quoted cell may hold line breaks, so rows are not
-            # counted, lines are
             if len(cells) == width:  # the usual row: a cell for each column, no name twice
-                text = "".join(cells)
-                breaks = text.count("\n") if "\n" in text else 0
-                yield reader.line_num - breaks, dict(zip(columns, cells, strict=True))
+                yield start, dict(zip(columns, cells, strict=True))
             else:
-                row = _dict_row(header, cells)
-                yield reader.line_num - _line_breaks(row), _csv_cells(row)
+                yield start, _csv_cells(_dict_row(header, cells))
 
 
 def _dict_row(header: list[str], cells: list[str]) -> dict[str | None, Any]:
@@ -627,17 +626,6 @@ def _dict_row(header: list[str], cells: list[str]) -> dict[str | None, Any]:
         for name in header[len(cells) :]:
             row[name] = None
     return row
-
-
-def _line_breaks(row: Mapping[str | Any, str | Any]) -> int:
-    """How many line breaks a CSV row's quoted cells hold (the lines it spans, less one)."""
-    breaks = 0
-    for value in row.values():
-        if isinstance(value, str):
-            breaks += value.count("\n")
-        elif isinstance(value, list):  # cells past the header
-            breaks += sum(cell.count("\n") for cell in value)
-    return breaks
 
 
 def _csv_cells(row: Mapping[str | Any, str | Any]) -> dict[str, str]:
