@@ -328,7 +328,8 @@ class TableInput:
             problems, flagged = _cell_problems(values, known)
             found = [self._report(table, m, family_id, *p) for p in problems]
             try:
-                item = model.model_validate(_typed(table, values)).model_dump(mode="json")
+                readable = _readable(values) if problems else values
+                item = model.model_validate(_typed(table, readable)).model_dump(mode="json")
             except ValidationError as exc:
                 found += [
                     self._report(table, m, family_id, *_field_problem(err, values))
@@ -352,7 +353,7 @@ class TableInput:
         own columns are checked apart, and every bad cell is still reported in one run.
         """
         try:
-            _family_row_model().model_validate(_family_fields(row))
+            _family_row_model().model_validate(_family_fields(_readable(row) if flagged else row))
         except ValidationError as exc:
             return [
                 self._report("families", n, family_id, *_field_problem(err, row))
@@ -709,6 +710,22 @@ def _item_problems(column: str, value: str) -> list[_Problem]:
     return problems
 
 
+def _readable(values: Mapping[str, str]) -> dict[str, str]:
+    """A row's cells, each byte that is not UTF-8 shown as U+FFFD, for validation to read.
+
+    Such a cell is reported as written (`_cell_problems`); pydantic cannot hold the text (its
+    errors raised UnicodeEncodeError), and its errors at that cell are left out anyway.
+    """
+    return {_shown(column): _shown(value) for column, value in values.items()}
+
+
+def _shown(text: str) -> str:
+    """`text` with each byte that is not UTF-8 (kept as a surrogate) as U+FFFD."""
+    if _NOT_UTF8.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _not_utf8(text: str) -> tuple[str, str]:
     r"""A cell with bytes that are not UTF-8: the cell as shown (each such byte as U+FFFD) and why.
 
@@ -717,9 +734,8 @@ def _not_utf8(text: str) -> tuple[str, str]:
     >>> _not_utf8("Bromley \udc96 \udca3")
     ('Bromley \ufffd \ufffd', 'bytes 96 a3 are not UTF-8 (Windows-1252, perhaps): save the file as UTF-8')
     """
-    raw = text.encode("utf-8", errors="surrogateescape")
     bad = [f"{ord(c) - 0xDC00:02x}" for c in text if "\udc80" <= c <= "\udcff"]
-    shown = raw.decode("utf-8", errors="replace")
+    shown = _shown(text)
     which = f"byte {bad[0]} is" if len(bad) == 1 else f"bytes {' '.join(bad)} are"
     return shown, f"{which} not UTF-8 (Windows-1252, perhaps): save the file as UTF-8"
 
