@@ -11,11 +11,10 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
-from pbr.cli._options import add_ledger_options
+from pbr.cli._options import add_ledger_options, council_tables
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -224,7 +223,7 @@ def _families(paths: list[str]) -> dict[str, Family]:
     for path in paths:
         records = 0
         tables = None
-        if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+        if council_tables(path):
             from pbr.tables import read_tables
 
             tables = read_tables(path)

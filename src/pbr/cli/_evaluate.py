@@ -30,6 +30,7 @@ from pbr.cli._options import (
     add_ledger_options,
     add_record_size_option,
     add_rule_options,
+    council_tables,
     evaluation_date,
     load_plans,
     rule_sets_for,
@@ -298,7 +299,7 @@ def _evaluate_file(
     kind = _output_kind(fmt, output)
     lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges
     numbered: Iterable[tuple[int | None, Any]] = ()
-    if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+    if council_tables(path):
         from pbr.tables import read_tables
 
         tables = read_tables(path)

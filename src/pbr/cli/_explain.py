@@ -7,12 +7,12 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr.cli._options import (
     add_record_size_option,
     add_rule_options,
+    council_tables,
     evaluation_date,
     load_plans,
     rule_sets_for,
@@ -66,7 +66,7 @@ def _explain(
 
     pick = rule_sets_for(choices)
     plans = plans or {}
-    if Path(path).is_dir() or path.lower().endswith(".xlsx"):
+    if council_tables(path):
         from pbr.tables import read_tables
 
         found: Iterator[Family | Rejection] = (

@@ -21,11 +21,22 @@ __all__ = [
     "add_record_size_option",
     "add_rule_options",
     "byte_count",
+    "council_tables",
     "evaluation_date",
     "interpretation_choice",
     "load_plans",
     "rule_sets_for",
 ]
+
+
+def council_tables(path: str) -> bool:
+    """Whether `path` names council tables (a folder of CSV files, or an XLSX workbook).
+
+    Every command that reads families tells tables from a JSON or JSON Lines file this way.
+    """
+    from pathlib import Path
+
+    return Path(path).is_dir() or path.lower().endswith(".xlsx")
 
 
 def evaluation_date(text: str) -> date:

@@ -236,7 +236,9 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     path: str = args.records
     tables = None
     numbered: list[tuple[int | None, int, Any]]
-    if Path(path).is_dir() or path.lower().endswith(".xlsx"):  # council tables
+    from pbr.cli._options import council_tables
+
+    if council_tables(path):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
