@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import shlex
+import shutil
 import signal
 import socket
 import statistics
@@ -274,6 +276,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # gigabytes at 50,000 families
     n = max(args.requests, args.batches * args.batch_size)
     families = folder / "families.jsonl"
     subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(families)], check=True)
