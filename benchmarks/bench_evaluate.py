@@ -5,7 +5,8 @@
 for each size N (default 50,000) generates phase-one families (benchmarks/generate.py, about
 5.5 KB and 33 facts each), then times on the same file, whole process unless marked:
 
-- the floor: a plain ``json.loads`` loop over the file's lines (and ``orjson.loads``, in process);
+- the floor: a plain ``json.loads`` loop over the file's lines (and ``orjson.loads``, in process,
+  where orjson is installed);
 - ``pbr evaluate FILE --as-of D --format json --output OUT`` with default settings, with
   ``--workers 1``, with ``--format csv --output OUT.csv``, and the table format (to a file);
 - ``pbr.evaluate_many`` over the open file (``open(path, "rb")``) in a fresh process (default
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import importlib.util
 import os
 import shutil
 import statistics
@@ -211,7 +213,11 @@ def main() -> None:
         generate(n, path)
         # the floor's best of three: a single run can catch the disk flushing the new file
         floor, floor_cpu = min(in_process(FLOOR, path) for _ in range(3))
-        fast, _ = min(in_process(ORJSON_FLOOR, path) for _ in range(3))
+        fast = (  # orjson is not among pbr's dependencies: a column left empty without it
+            f"{min(in_process(ORJSON_FLOOR, path) for _ in range(3))[0]:.2f} s"
+            if importlib.util.find_spec("orjson") is not None
+            else "-"
+        )
         out = str(work / "out")
         runs = {
             "json, default": pbr_cmd(path, "--format", "json", "--output", out + ".jsonl"),
@@ -234,7 +240,7 @@ def main() -> None:
         for name, cmd in runs.items():
             wall, peak, cpu = timed(cmd, args.repeat)
             print(
-                f"| {n:,} | {size:.0f} | {floor:.2f} s ({floor_cpu:.2f}) | {fast:.2f} s | {name} "
+                f"| {n:,} | {size:.0f} | {floor:.2f} s ({floor_cpu:.2f}) | {fast} | {name} "
                 f"| {wall:.2f} s | {cpu:.2f} s | {wall / floor:.2f} | {cpu / floor_cpu:.2f} "
                 f"| {peak:.0f} |",
                 flush=True,
