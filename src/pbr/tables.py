@@ -401,7 +401,7 @@ def _plainly_valid(
 
     The same family `TableInput._family` builds (each row validated as its part, written back
     as JSON, then the record validated whole; tests/test_tables_streaming.py holds the two
-    equal), in about a third of the time. None sends the family that way, which reports each
+    equal), in about half the time. None sends the family that way, which reports each
     problem at its row and column.
     """
     if _cell_problems(row, _FAMILY_COLUMNS)[0] or any(
