@@ -18,7 +18,7 @@ from pbr._terminal import printable
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-__all__ = ["FieldError", "Rejection", "shown", "without_echoes"]
+__all__ = ["FieldError", "Rejection", "council_named", "shown", "without_echoes"]
 
 
 class FieldError(BaseModel):
@@ -92,6 +92,9 @@ class Rejection(BaseModel):
     """The family, when the record names one."""
     errors: tuple[FieldError, ...]
     """Every problem found, one per field."""
+    local_authority: str | None = None
+    """The council the record names, when its ``local_authority`` is itself sound (`council_named`):
+    a run's per-council totals count the rejection there, not under "(no council)"."""
 
     def describe(self) -> str:
         """One line per error: where, which family, which field, which value, why.
@@ -120,6 +123,7 @@ class Rejection(BaseModel):
         line: int | None,
         record: int,
         family_id: str | None,
+        local_authority: str | None = None,
     ) -> Rejection:
         """Build a rejection from pydantic's error, keeping every field path and value.
 
@@ -137,6 +141,7 @@ class Rejection(BaseModel):
             line=line,
             record=record,
             family_id=family_id,
+            local_authority=local_authority,
             errors=tuple(
                 FieldError(
                     loc=".".join(str(p) for p in err["loc"]),
@@ -160,6 +165,7 @@ class Rejection(BaseModel):
         value: object,
         message: str,
         type: str,
+        local_authority: str | None = None,
     ) -> Rejection:
         """A rejection with one error.
 
@@ -174,11 +180,18 @@ class Rejection(BaseModel):
             record=record,
             family_id=family_id,
             errors=(FieldError.of(loc=loc, type=type, value=value, message=message),),
+            local_authority=local_authority,
         )
 
     @classmethod
     def repeated_family(
-        cls, *, source: str, line: int | None, record: int, family_id: str
+        cls,
+        *,
+        source: str,
+        line: int | None,
+        record: int,
+        family_id: str,
+        local_authority: str | None = None,
     ) -> Rejection:
         """A record whose family_id an earlier record of the input had: a family is claimed once.
 
@@ -196,7 +209,29 @@ class Rejection(BaseModel):
             value=family_id,
             type="duplicate_family",
             message="a record with this family_id appeared earlier in the input",
+            local_authority=local_authority,
         )
+
+
+def council_named(value: object) -> str | None:
+    r"""`value` if it is a sound ``local_authority`` (as `pbr.records.Family` takes one), else None.
+
+    A rejected record's council is counted only when the record states it plainly: text of 1 to
+    100 characters with no control character, that UTF-8 can write.
+
+    >>> council_named("Leeds"), council_named(""), council_named("Le\neds"), council_named(7)
+    ('Leeds', None, None, None)
+    """
+    if type(value) is not str or not 1 <= len(value) <= 100 or _CONTROL.search(value):
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not text a report can print
+        return None
+    return value
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def shown(value: object, limit: int = 80) -> str:

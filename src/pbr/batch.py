@@ -639,6 +639,7 @@ class _Job:
                         line=None,
                         record=n,
                         family_id=family.family_id,
+                        local_authority=family.local_authority,
                         loc="payments",
                         value=getattr(exc, "claim_id", ""),
                         message=without_family(str(exc)),
@@ -789,6 +790,7 @@ class _Job:
                 line=None,
                 record=n,
                 family_id=family.family_id,
+                local_authority=family.local_authority,
                 loc="attached_on",
                 value=family.attached_on.isoformat(),
                 message=without_family(str(exc)),
@@ -810,6 +812,7 @@ class _Job:
     def _validate(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
         from pydantic import ValidationError
 
+        from pbr._rejection import council_named
         from pbr.io import Rejection, parse_family
         from pbr.records import Family
 
@@ -821,7 +824,12 @@ class _Job:
             return Family.model_validate(item)
         except ValidationError as exc:
             return Rejection.from_validation_error(
-                exc, source=self.source, line=None, record=n, family_id=_family_id(item)
+                exc,
+                source=self.source,
+                line=None,
+                record=n,
+                family_id=_family_id(item),
+                local_authority=council_named(item.get("local_authority")),
             )
 
 

@@ -78,8 +78,8 @@ class _Done:
     source: str
     lines: int
     records: int
-    ids: list[tuple[str, int, int]]
-    """Each decision's (family_id, line, record), relative to the partition, in order."""
+    ids: list[tuple[str, int, int, str | None]]
+    """Each decision's (family_id, line, record, council), relative to the partition, in order."""
     rejections: list[Rejection]
     totals: Totals
 
@@ -185,8 +185,8 @@ def evaluate(
     totals = Totals()
     for d, mine in zip(done, totals_of, strict=True):
         totals = totals.merge(d.totals if mine is None else mine)
-    for _ in rejections:
-        totals.reject()
+    for rejection in rejections:
+        totals.reject(rejection.local_authority)
     return _write_summary(folder, done, rejections, totals)
 
 
@@ -278,7 +278,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
         "workers": 1,  # Dask is the parallelism: a worker never starts a pool of its own
         "max_record_bytes": limit,
     }
-    ids: list[tuple[str, int, int]] = []
+    ids: list[tuple[str, int, int, str | None]] = []
     rejections: list[Rejection] = []
     totals = Totals()
     path = Path(settings.output) / DECISIONS.format(part.index)
@@ -302,7 +302,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 family_id, text = item.family_id, item.model_dump_json()
                 totals.add(item)
             handle.write(text + "\n")
-            ids.append((family_id, line, record))
+            ids.append((family_id, line, record, item.local_authority))
     return _Done(part.index, part.source, count["lines"], count["records"], ids, rejections, totals)
 
 
@@ -347,7 +347,7 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
             )
             for r in d.rejections
         ]
-        for position, (family_id, line, record) in enumerate(d.ids):
+        for position, (family_id, line, record, council) in enumerate(d.ids):
             if not seen.add(family_id):
                 drops.setdefault(d.index, set()).add(position)
                 found.append(
@@ -358,6 +358,7 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
                             line=line + line_base,
                             record=record + record_base,
                             family_id=family_id,
+                            local_authority=council,
                         ),
                     )
                 )

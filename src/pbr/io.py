@@ -634,6 +634,7 @@ def _too_large(
         line=line,
         record=record,
         family_id=found.group(1).decode() if found else None,
+        local_authority=_council_in(head),
         loc="",
         value=f"{size} bytes",
         type="record_too_large",
@@ -680,6 +681,7 @@ def parse_family(
                 line=line,
                 record=record,
                 family_id=_family_id_in(data),
+                local_authority=_council_in(data),
                 loc="",
                 value=bad.hex(" "),
                 type="invalid_utf8",
@@ -709,7 +711,7 @@ def parse_family(
             if "family_id" in duplicated:  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
-        return rejection
+        return _naming_council(rejection, data)
     duplicated = repeated_keys(data, family)
     if duplicated:
         return Rejection(
@@ -718,8 +720,19 @@ def parse_family(
             record=record,
             family_id=None if "family_id" in duplicated else family.family_id,
             errors=_duplicate_errors(duplicated),
+            local_authority=None if "local_authority" in duplicated else family.local_authority,
         )
     return family
+
+
+def _naming_council(rejection: Rejection, data: bytes) -> Rejection:
+    """`rejection`, naming the council its record names, unless that field is among its errors."""
+    if any(error.loc.split(".")[0] == "local_authority" for error in rejection.errors):
+        return rejection
+    council = _council_in(data)
+    if council is None:
+        return rejection
+    return rejection.model_copy(update={"local_authority": council})
 
 
 def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
@@ -738,6 +751,31 @@ def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
 
 
 _FAMILY_ID = re.compile(rb'"family_id"\s*:\s*"([A-Za-z0-9._-]{1,64})"')
+
+
+_COUNCIL = re.compile(rb'"local_authority"\s*:\s*"([^"\\\x00-\x1f]{1,400})"')
+
+
+def _council_in(data: bytes) -> str | None:
+    """The council the record names, when sound (`council_named`), even in broken JSON.
+
+    In JSON that cannot be read, only a plain text value (no escape) given once is taken.
+    """
+    from pydantic_core import from_json
+
+    from pbr._rejection import council_named
+
+    try:
+        obj = from_json(data)
+    except ValueError:
+        found = _COUNCIL.findall(data)
+        if len(found) != 1:
+            return None
+        try:
+            return council_named(found[0].decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+    return council_named(obj.get("local_authority")) if isinstance(obj, dict) else None
 
 
 def _family_id_in(data: bytes) -> str | None:
@@ -954,7 +992,11 @@ def _once(
 
     if not isinstance(item, Rejection) and not seen.add(item.family_id):
         return Rejection.repeated_family(
-            source=source, line=line, record=record, family_id=item.family_id
+            source=source,
+            line=line,
+            record=record,
+            family_id=item.family_id,
+            local_authority=item.local_authority,
         )
     return item
 

@@ -52,7 +52,7 @@ def rejection_schema() -> dict[str, Any]:
     """The JSON Schema of one line of ``pbr evaluate --rejections FILE``.
 
     >>> sorted(rejection_schema()["properties"])
-    ['errors', 'family_id', 'line', 'record', 'source']
+    ['errors', 'family_id', 'line', 'local_authority', 'record', 'source']
     """
     from pbr.io import Rejection
 

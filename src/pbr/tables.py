@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
-from pbr._rejection import without_family
+from pbr._rejection import council_named, without_family
 from pbr.io import FieldError, Rejection
 from pbr.records import (
     AsbIncident,
@@ -174,7 +174,7 @@ class TableInput:
                 family_id = row.get("family_id", "")
                 rec.families_read += 1
                 if not first or not family_id:
-                    yield self._refused(n, family_id)
+                    yield self._refused(n, row)
                     continue
                 yield self._family(n, row, store.parts(family_id))
         finally:
@@ -227,8 +227,9 @@ class TableInput:
             why += f"; it {_SPACE_WHY}"
         return self._report(table, n, family_id, "family_id", family_id, why, "no_family")
 
-    def _refused(self, n: int, family_id: str) -> Rejection:
+    def _refused(self, n: int, row: dict[str, str]) -> Rejection:
         """The rejection of a ``families`` row given no family_id, or one given before."""
+        family_id = row.get("family_id", "")
         if family_id:
             why = "appears earlier in families"
             problem = self._report(
@@ -237,17 +238,23 @@ class TableInput:
         else:
             problem = self._report("families", n, None, "family_id", "", _REQUIRED, "missing")
         self.reconciliation.families_rejected += 1
-        return self._rejection(n, family_id or None, [problem])
+        return self._rejection(n, family_id or None, [problem], row)
 
-    def _rejection(self, n: int, family_id: str | None, problems: list[RowProblem]) -> Rejection:
+    def _rejection(
+        self, n: int, family_id: str | None, problems: list[RowProblem], row: dict[str, str]
+    ) -> Rejection:
         # a folder or a book has no one line: each error names its table and row; the record
         # is the family's place in `families` (its first data row is record 1)
+        council = row.get("local_authority")
+        if any(p.table == "families" and p.column == "local_authority" for p in problems):
+            council = None  # the cell is itself at fault: no council to count the family under
         return Rejection(
             source=self.source,
             line=None,
             record=self.reconciliation.families_read,
             family_id=family_id,
             errors=tuple(_field_error(p) for p in problems),
+            local_authority=council_named(council),
         )
 
     def _family(
@@ -289,7 +296,7 @@ class TableInput:
                 self._report(table, m, family_id, "(row)", "", *_ITS_FAMILY_REJECTED)
         if ("families", n) not in self._reported:
             self._report("families", n, family_id, "(row)", "", *_FAMILY_REJECTED)
-        return self._rejection(n, family_id, bad)
+        return self._rejection(n, family_id, bad, row)
 
     def _family_cells(
         self, n: int, row: dict[str, str], family_id: str

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["CouncilTotals", "Totals", "fee_due"]
 
 NO_COUNCIL = "(no council)"
-"""How a run's families without a ``local_authority`` (and its rejections) are labelled."""
+"""How a run's families without a ``local_authority`` are labelled (a rejection too, unless its
+record names a sound one: `pbr.Rejection.local_authority`)."""
 
 
 def fee_due(eligible: bool, attachment_fee: Decimal, attached_on: object, as_of: object) -> Decimal:

@@ -488,7 +488,7 @@ class _Summary:
             line = lines.popleft() if lines else None
             if isinstance(item, Decision):
                 amounts = {str(kind): r.amount for kind, r in item.results.items()}
-                if self._count(item.family_id, item.programme, amounts, n, line, path):
+                if self._count(item, item.programme, amounts, n, line, path):
                     self.by_council.add(item)
                     yield item
             else:
@@ -504,8 +504,8 @@ class _Summary:
             if not isinstance(item, Evaluated):  # a rejection
                 self._reject(item, line, path)
                 continue
-            family_id, programme, amounts, text = item
-            if self._count(family_id, programme, amounts, n, line, path):
+            _, programme, amounts, text = item
+            if self._count(item, programme, amounts, n, line, path):
                 self.by_council.add_amounts(
                     item.local_authority, item.attachment_fee, amounts.values()
                 )
@@ -565,7 +565,9 @@ class _Summary:
                 waiting = next(rejections, None)
             if i in repeated:
                 self._reject(
-                    _duplicate(family_id, records + record, lines + line, path), None, path
+                    _duplicate(family_id, council, records + record, lines + line, path),
+                    None,
+                    path,
                 )
                 continue
             self._add(programme, amounts)
@@ -578,15 +580,17 @@ class _Summary:
 
     def _count(
         self,
-        family_id: str,
+        decided: Decision | Evaluated,
         programme: str,
         amounts: dict[str, Decimal],
         n: int,
         line: int | None,
         path: str,
     ) -> bool:
+        family_id = decided[0] if isinstance(decided, Evaluated) else decided.family_id
         if self.seen is not None and not self.seen.add(family_id):
-            self._reject(_duplicate(family_id, n + 1, line, path), line, path)
+            duplicate = _duplicate(family_id, decided.local_authority, n + 1, line, path)
+            self._reject(duplicate, line, path)
             return False
         self._add(programme, amounts)
         return True
@@ -602,7 +606,7 @@ class _Summary:
         if item.line is None:
             item = item.model_copy(update={"line": line, "source": path})
         self.rejected += 1
-        self.by_council.reject()
+        self.by_council.reject(item.local_authority)
         self._report(item)
 
     def _reject_at(self, item: Rejection, line: int, record: int, path: str) -> None:
@@ -622,10 +626,14 @@ class _Summary:
             self.rejections.write(item.model_dump_json() + "\n")
 
 
-def _duplicate(family_id: str, record: int, line: int | None, path: str) -> Rejection:
+def _duplicate(
+    family_id: str, council: str | None, record: int, line: int | None, path: str
+) -> Rejection:
     from pbr.io import Rejection
 
-    return Rejection.repeated_family(source=path, line=line, record=record, family_id=family_id)
+    return Rejection.repeated_family(
+        source=path, line=line, record=record, family_id=family_id, local_authority=council
+    )
 
 
 def _progress(

@@ -124,7 +124,11 @@ def _records_of(path: str, family_id: str, max_record_bytes: int) -> Iterator[Fa
             continue
         if not first and not isinstance(item, Rejection):
             item = Rejection.repeated_family(
-                source=path, line=line, record=record, family_id=family_id
+                source=path,
+                line=line,
+                record=record,
+                family_id=family_id,
+                local_authority=item.local_authority,
             )
         first = False
         yield item

@@ -1136,6 +1136,7 @@ def _evaluated(
             line=line,
             record=n,
             family_id=item.family_id,
+            local_authority=item.local_authority,
             loc="programme" if other else "attached_on",
             value=item.programme if other else item.attached_on.isoformat(),
             message=without_family(str(exc)),

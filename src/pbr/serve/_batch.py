@@ -164,7 +164,11 @@ class BatchResponse(Response):
         family_id, programme, amounts, _ = result
         if not self._seen.add(family_id):
             return Rejection.repeated_family(
-                source=SOURCE, line=line, record=record, family_id=family_id
+                source=SOURCE,
+                line=line,
+                record=record,
+                family_id=family_id,
+                local_authority=result.local_authority,
             )
         self._evaluated += 1
         self._counts[programme] = self._counts.get(programme, 0) + 1

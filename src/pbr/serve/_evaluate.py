@@ -109,15 +109,19 @@ def _placed(result: Evaluated | Rejection, line: int | None, record: int) -> Eva
 def _failed(line: int | None, record: int, text: bytes, exc: BaseException) -> Rejection:
     """The rejection of a record that made the library fail; the failure goes to the log."""
     error_id = failure(exc, "evaluation")
+    family_id: str | None = None
+    council: str | None = None
     try:
-        family_id: str | None = Family.model_validate_json(text).family_id
+        family = Family.model_validate_json(text)
+        family_id, council = family.family_id, family.local_authority
     except Exception:
-        family_id = None
+        pass
     return Rejection.single(
         source=SOURCE,
         line=line,
         record=record,
         family_id=family_id,
+        local_authority=council,
         loc="",
         value="(the record)",
         type="evaluation_error",
