@@ -473,3 +473,49 @@ def test_an_interpretation_given_twice_is_refused(
     status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", *twice)
     assert status == 2
     assert err.startswith("pbr: interpretation 'employment_weeks' is given twice ('all_13', then")
+
+
+@pytest.mark.parametrize("size", [(0, 0), (100, 30)])
+def test_the_progress_bar_is_drawn_on_a_terminal_of_any_size(
+    monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """A terminal whose size was never set says 0 × 0; tqdm alone then draws nothing at all."""
+    import fcntl
+    import os
+    import struct
+    import sys
+    import termios
+    import time
+
+    pytest.importorskip("tqdm")
+    from pbr.cli._evaluate import _a_record, _tqdm_progress
+
+    main, side = os.openpty()
+    columns, lines = size
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+    with open(side, "w", encoding="utf-8", closefd=True) as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        from tqdm import tqdm
+
+        def slow() -> Any:
+            for n in range(4):
+                time.sleep(0.2)  # past the bar's half-second delay
+                yield (n, b"x" * 25)
+
+        assert len(list(_tqdm_progress(slow(), 100, _a_record, tqdm))) == 4
+        assert len(list(_tqdm_progress(iter([(1, b"{}")] * 3), None, _a_record, tqdm))) == 3
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    text = shown.decode()
+    assert "100%" in text
+    assert "3 families" in text
+    width = max(len(part) for part in text.replace("\n", "\r").split("\r"))
+    assert width <= (columns or 80)

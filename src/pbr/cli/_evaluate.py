@@ -674,14 +674,21 @@ def _tqdm_progress(
     if first is _NOTHING:
         return
     ahead = itertools.chain([cast("_T", first)], items)
+    shape = _bar_shape()
     if total is None:
-        with tqdm(unit=" families", file=sys.stderr, mininterval=0.5) as bar:
+        with tqdm(unit=" families", file=sys.stderr, mininterval=0.5, **shape) as bar:
             for item in ahead:
                 bar.update(measure(item)[0])
                 yield item
         return
     with tqdm(
-        total=total, unit="B", unit_scale=True, file=sys.stderr, mininterval=0.5, delay=0.5
+        total=total,
+        unit="B",
+        unit_scale=True,
+        file=sys.stderr,
+        mininterval=0.5,
+        delay=0.5,
+        **shape,
     ) as bar:
         for item in ahead:
             bar.update(measure(item)[1])
@@ -689,6 +696,19 @@ def _tqdm_progress(
 
 
 _NOTHING = object()
+
+
+def _bar_shape() -> dict[str, int]:
+    """The size tqdm is told: none (it measures), or 80 × 20 for a terminal that says 0 × 0.
+
+    A pseudo-terminal whose size was never set (as ``pty.openpty()`` makes one) reports 0
+    columns and 0 lines, and tqdm then draws nothing at all.
+    """
+    try:
+        columns, lines = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {} if columns and lines else {"ncols": columns or 80, "nrows": lines or 20}
 
 
 def _plain_progress(
