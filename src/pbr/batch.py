@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
     from pbr.records import Family
     from pbr.rules import RuleSet
+    from pbr.tables import TableFamily
 
 __all__ = [
     "AUTO_SERIAL_FAMILIES",
@@ -59,8 +60,9 @@ __all__ = [
     "evaluate_partition",
 ]
 
-Item: TypeAlias = "Family | Rejection | Mapping[str, Any] | str | bytes"
-"""What `evaluate_many` takes: a family, a rejection (passed on), a dict or a JSON text."""
+Item: TypeAlias = "Family | Rejection | Mapping[str, Any] | str | bytes | TableFamily"
+"""What `evaluate_many` takes: a family, a rejection (passed on), a dict or a JSON text (or a
+family's rows from council tables, `pbr.tables.TableInput.evaluated`)."""
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -629,7 +631,16 @@ class _Job:
 
         history = PaymentHistory.load(ledger)
         for n, item in numbered:
-            family = item if isinstance(item, Family | Rejection) else self._validate(n, item)
+            if _is_table_family(item):  # validated here, to merge the payments in
+                found = item.family()
+                if found is None:  # a row has a problem: passed on, back to the reader
+                    yield n, item
+                    continue
+                family: Family | Rejection = found
+            elif isinstance(item, Family | Rejection):
+                family = item
+            else:
+                family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
             if isinstance(family, Family):
                 try:
                     family = merge_payments(family, history)
@@ -770,6 +781,11 @@ class _Job:
             return item
         elif _is_family(item):
             family = item
+        elif _is_table_family(item):
+            found = item.family()
+            if found is None:  # a row has a problem: back to the reader, which reports it
+                return cast("Rejection", item)
+            family = found
         else:
             family = self._validate(n, cast("Mapping[str, Any]", item))
         if not _is_compiled(family) and _is_rejection(family):
@@ -910,6 +926,12 @@ def _is_rejection(item: object) -> TypeGuard[Rejection]:
     """Whether `item` is a `pbr.Rejection` (likewise)."""
     rejections = sys.modules.get("pbr._rejection")
     return rejections is not None and isinstance(item, rejections.Rejection)
+
+
+def _is_table_family(item: object) -> TypeGuard[TableFamily]:
+    """Whether `item` is a family's rows from council tables (`pbr.tables.TableFamily`)."""
+    tables = sys.modules.get("pbr.tables")  # none can exist before pbr.tables is loaded
+    return tables is not None and type(item) is tables.TableFamily
 
 
 def _is_compiled(item: object) -> bool:

@@ -9,16 +9,17 @@ are reported. `Reconciliation` proves it: rows read = rows used + rows reported,
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import io
 import re
 import warnings
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import ErrorDetails
@@ -43,6 +44,7 @@ __all__ = [
     "TABLES",
     "Reconciliation",
     "RowProblem",
+    "TableFamily",
     "TableInput",
     "columns",
     "read_tables",
@@ -163,10 +165,7 @@ class TableInput:
         rec = self.reconciliation
         store = self._store
         try:
-            for table in store.names:
-                rec.rows_read[table] = store.counts[table]
-            for table, n, family_id, row in store.orphans():
-                self._unplaced.append(self._orphan(table, n, family_id, row))
+            self._start()
             for n, row, first in store.families():
                 if _is_empty(row):
                     self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
@@ -179,6 +178,95 @@ class TableInput:
                 yield self._family(n, row, store.parts(family_id))
         finally:
             store.close()
+
+    def evaluated(
+        self,
+        evaluate: Callable[[Iterator[Any]], Iterable[Any]],
+        one: Callable[[Family], Any] | None = None,
+    ) -> Iterator[Any]:
+        """`evaluate`'s answers for the families, each family validated where it is evaluated.
+
+        `evaluate` is a batch (``lambda families: pbr.evaluate_many(families, as_of=...)``, say):
+        it is given each row of ``families`` (bar empty ones) as a `TableFamily`, which
+        `pbr.evaluate_many` and `pbr.batch.evaluate_many_json` validate and evaluate, in a
+        pool's workers as in this process. The answers are those of `families` evaluated the
+        same way, in order, with the same problems, rejections and reconciliation: a family
+        whose rows have a problem comes back unvalidated and is read here, where each problem
+        is reported at its row and column (`one` evaluates it should it prove valid after all;
+        by default `evaluate`, given it alone). In a pool, reading the rows is then this
+        process's only part: it was four fifths of a tables run when every family was
+        validated here.
+        """
+        if one is None:
+
+            def one(family: Family) -> Any:
+                return next(iter(evaluate(iter([family]))))
+
+        self._start()
+        waiting: collections.deque[tuple[int, TableFamily | None]] = collections.deque()
+        answers = evaluate(self._rows(waiting))
+        rec = self.reconciliation
+        for answer in answers:
+            item = self._next_family(waiting)
+            rec.families_read += 1  # also the family's place among the batch's records
+            if item.parts is None:  # no family_id, or one given before
+                yield self._refused(item.n, item.row)
+            elif type(answer) is TableFamily:  # a row has a problem: report each, here
+                found = self._family(item.n, item.row, item.part_rows())
+                if isinstance(found, Family):  # valid after all (none is known to be)
+                    found = one(found)
+                    if isinstance(found, Rejection):
+                        found = found.model_copy(update={"record": rec.families_read})
+                yield found
+            else:
+                self._use("families", 1)
+                for tbl, _, _ in item.parts:
+                    self._use(item.layout[0][tbl], 1)
+                yield answer
+        for n, _ in waiting:  # the empty rows after the last family
+            self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
+
+    def _start(self) -> None:
+        """What `families` does before its first family: the tables' rows, the orphan rows."""
+        rec = self.reconciliation
+        store = self._store
+        for table in store.names:
+            rec.rows_read[table] = store.counts[table]
+        for table, n, family_id, row in store.orphans():
+            self._unplaced.append(self._orphan(table, n, family_id, row))
+
+    def _rows(
+        self, waiting: collections.deque[tuple[int, TableFamily | None]]
+    ) -> Iterator[TableFamily]:
+        """Each row of ``families`` with its family's rows, as stored; empty rows only noted.
+
+        A pool reads this in a thread of its own: it touches nothing but `waiting` (whose
+        appends are atomic), where the thread that counts and reports finds each row in order.
+        """
+        store = self._store
+        layout = store.layout()
+        try:
+            for n, row, first in store.families():
+                if _is_empty(row):
+                    waiting.append((n, None))
+                    continue
+                family_id = row.get("family_id", "")
+                parts = store.raw_parts(family_id) if first and family_id else None
+                item = TableFamily(n, row, parts, layout)
+                waiting.append((n, item))
+                yield item
+        finally:
+            store.close()
+
+    def _next_family(
+        self, waiting: collections.deque[tuple[int, TableFamily | None]]
+    ) -> TableFamily:
+        """The next family read, once the empty rows before it are reported."""
+        while True:
+            n, item = waiting.popleft()
+            if item is not None:
+                return item
+            self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
 
     def unplaced(self) -> list[Rejection]:
         """Rows that belong to no family, and files or sheets that are not tables, as rejections.
@@ -399,6 +487,67 @@ class TableInput:
                 column = ".".join(str(p) for p in loc[2:]) or "(row)"
                 return loc[0], rows[loc[1]][1], column
         return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+class TableFamily(NamedTuple):
+    """A row of ``families`` and its family's rows of the other tables, as read, not validated.
+
+    What `TableInput.evaluated` hands its batch: `pbr.evaluate_many` validates it where it
+    evaluates it, in a pool's worker too (`family`), and gives it back as it is when a row has
+    a problem, for the reader to report.
+
+    >>> layout = (("families", "members"), (("family_id",), ("family_id", "person_id")))
+    >>> rows = TableFamily(2, {"family_id": "F1"}, ((1, 2, _marshalled(["F1", "A1"])),), layout)
+    >>> rows.part_rows()
+    {'members': [('members', 2, {'family_id': 'F1', 'person_id': 'A1'})]}
+    """
+
+    n: int
+    """The row's number in ``families`` (its line, or the sheet's row)."""
+    row: dict[str, str]
+    """The row's cells by column."""
+    parts: tuple[tuple[int, int, bytes], ...] | None
+    """Each of the family's other rows as stored: (its table's index in the layout, its row
+    number, its cells marshalled), in table and row order; None for a row refused as it is
+    (no family_id, or one an earlier row gave)."""
+    layout: tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+    """The tables' names and each table's columns (as its first row has them), by index."""
+
+    def part_rows(self) -> dict[str, list[tuple[str, int, dict[str, str]]]]:
+        """The family's other rows, table by table: (table, row number, cells by column)."""
+        names, columns = self.layout
+        found: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
+        for tbl, n, data in self.parts or ():
+            table = names[tbl]
+            found.setdefault(table, []).append((table, n, _unmarshalled(columns[tbl], data)))
+        return found
+
+    def family(self) -> Family | None:
+        """The family, validated once as a whole, when none of its rows has a problem; else None.
+
+        `TableInput.families` gives the same family; None leaves it to the reader, which
+        reports each problem at its row and column.
+        """
+        if self.parts is None:
+            return None
+        return _plainly_valid(self.row, self.part_rows())
+
+
+def _marshalled(values: list[str] | dict[str, str]) -> bytes:
+    """A row as the row store keeps it (`marshal`: a tenth of JSON's cost, and exact)."""
+    import marshal
+
+    return marshal.dumps(values)
+
+
+def _unmarshalled(columns: Sequence[str], data: bytes) -> dict[str, str]:
+    """A row the row store kept, by column: its values under `columns`, or its own dict."""
+    import marshal
+
+    values = marshal.loads(data)
+    if isinstance(values, dict):
+        return values
+    return dict(zip(columns, values, strict=False))
 
 
 def _plainly_valid(
@@ -1149,9 +1298,7 @@ class _RowStore:
         db.commit()
 
     def _load(self, table: str, index: int, rows: Iterable[tuple[int, dict[str, str]]]) -> int:
-        import marshal
-
-        dumps = marshal.dumps
+        dumps = _marshalled
         count = 0
         batch: list[tuple[Any, ...]] = []
         if table == "families":
@@ -1175,12 +1322,11 @@ class _RowStore:
         return count
 
     def _row(self, tbl: int, data: bytes) -> dict[str, str]:
-        import marshal
+        return _unmarshalled(self._columns[tbl], data)
 
-        values = marshal.loads(data)
-        if isinstance(values, dict):
-            return values
-        return dict(zip(self._columns[tbl], values, strict=False))
+    def layout(self) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+        """The tables' names and columns by index, as `raw_parts` numbers them."""
+        return tuple(self.names), tuple(tuple(c) for c in self._columns)
 
     def orphans(self) -> Iterator[tuple[str, int, str, dict[str, str]]]:
         """Rows of the other tables whose ``family_id`` is on no row of ``families``.
@@ -1203,6 +1349,11 @@ class _RowStore:
         )
         for n, data, first in self._db.execute(query):
             yield n, self._row(families, data), bool(first)
+
+    def raw_parts(self, family_id: str) -> tuple[tuple[int, int, bytes], ...]:
+        """A family's rows of the other tables as stored, in table and row order (`TableFamily`)."""
+        query = "SELECT tbl, n, data FROM part WHERE fid = ? ORDER BY tbl, n"
+        return tuple(self._db.execute(query, (_stored_id(family_id),)))
 
     def parts(self, family_id: str) -> dict[str, list[tuple[str, int, dict[str, str]]]]:
         """A family's rows of the other tables, table by table, in table and row order."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
@@ -304,7 +305,8 @@ def _evaluate_file(
 
         tables = read_tables(path)
         # no line of one file: each rejection names its tables' rows, and its family's record
-        numbered = ((None, family) for family in tables.families())
+        if history is not None:  # the ledger's payments are merged in here: validated here
+            numbered = ((None, family) for family in tables.families())
     elif history is None:  # the workers (or this process) validate: hand them bytes
         total = _file_size(readable)
         if workers == "auto":
@@ -323,10 +325,24 @@ def _evaluate_file(
         numbered = _noting(numbered, unpaid_for)
     lines: deque[int | None] = deque()  # line numbers of records in flight: bounded, not kept
 
-    def items() -> Iterator[Any]:
+    def items(numbered: Iterable[tuple[int | None, Any]]) -> Iterator[Any]:
         for line, item in _progress(numbered, total, _a_record):
             lines.append(line)
             yield item
+
+    def answers(run: Callable[..., Iterable[Any]]) -> Iterable[Any]:
+        """`run` (a batch, given the run's settings) over the input's records.
+
+        Council tables' families are validated where they are evaluated, by the pool's
+        workers too (`pbr.tables.TableInput.evaluated`), unless a ledger's payments are to be
+        merged in first.
+        """
+        if tables is None or history is not None:
+            return run(items(numbered), **options)
+        return tables.evaluated(
+            lambda rows: run(items((None, row) for row in rows), **options),
+            lambda family: next(iter(run([family], **{**options, "workers": 1}))),
+        )
 
     options: dict[str, Any] = {
         "as_of": as_of,
@@ -350,7 +366,7 @@ def _evaluate_file(
             from pbr.output import write_decisions
 
             assert output is not None
-            decisions = summary.track(evaluate_many(items(), **options), lines, path)
+            decisions = summary.track(answers(evaluate_many), lines, path)
             write_decisions(decisions, output, "xlsx")
         else:
             from pbr.batch import evaluate_many_json
@@ -375,7 +391,7 @@ def _evaluate_file(
                 )
             else:
                 decided = summary.track_json(
-                    evaluate_many_json(items(), render=render, **options),  # type: ignore[arg-type]
+                    answers(partial(evaluate_many_json, render=render)),  # type: ignore[arg-type]
                     lines,
                     path,
                     newline=kind in ("jsonl", "table"),
