@@ -206,3 +206,28 @@ def test_the_cli_reads_a_family_sent_back_as_one_it_read_itself(
         assert cells[0] == cells[1]
         plain, sent_back = (b"", plain[1]), (b"", sent_back[1])
     assert sent_back == plain
+
+
+def test_one_family_is_read_as_families_reads_it_the_others_unread(tmp_path: Path) -> None:
+    """`TableInput.named` (``pbr explain FOLDER ID``): what `families` gives for that id."""
+    import csv
+
+    folder = _messy_council(tmp_path)
+    with open(folder / "families.csv", newline="", encoding="utf-8") as handle:
+        given = [row[0] for row in list(csv.reader(handle))[1:]]
+    every = [item.model_dump_json() for item in read_tables(folder).families()]
+    by_id: dict[str | None, list[str]] = {}
+    for text in every:
+        by_id.setdefault(pbr.Rejection.model_validate_json(text).family_id
+                         if '"errors"' in text else pbr.Family.model_validate_json(text).family_id,
+                         []).append(text)  # fmt: skip
+    twice = [fid for fid, texts in by_id.items() if fid and len(texts) > 1]
+    rejected = [fid for fid, texts in by_id.items() if fid and '"errors"' in texts[0]]
+    assert twice
+    assert rejected
+    for family_id in {*twice[:3], *rejected[:3], given[0], given[-1], "", "NOPE"}:
+        read = read_tables(folder)
+        with mock.patch.object(tables.TableInput, "_family", wraps=read._family) as validated:
+            found = [i.model_dump_json() for i in read.named(family_id) if i.family_id == family_id]
+        assert found == by_id.get(family_id, []), family_id
+        assert validated.call_count <= 1  # no other family validated

@@ -179,6 +179,30 @@ class TableInput:
         finally:
             store.close()
 
+    def named(self, family_id: str) -> Iterator[Family | Rejection]:
+        """What `families` gives for the rows of ``families`` with this family_id, the rest unread.
+
+        The family (or its rejection), then a rejection for each later row that gives it again,
+        numbered as `families` numbers them, without validating any other family: what
+        ``pbr explain FOLDER FAMILY_ID`` shows. The reconciliation then covers the rows read.
+        """
+        rec = self.reconciliation
+        store = self._store
+        try:
+            for n, row, first in store.families():
+                if _is_empty(row):
+                    continue
+                rec.families_read += 1  # the record number of a rejection
+                given = row.get("family_id", "")
+                if given != family_id:
+                    continue
+                if not first or not given:
+                    yield self._refused(n, row)
+                else:
+                    yield self._family(n, row, store.parts(given))
+        finally:
+            store.close()
+
     def evaluated(
         self,
         evaluate: Callable[[Iterator[Any]], Iterable[Any]],

@@ -69,8 +69,8 @@ def _explain(
     if council_tables(path):
         from pbr.tables import read_tables
 
-        found: Iterator[Family | Rejection] = (
-            item for item in read_tables(path).families() if item.family_id == family_id
+        found: Iterator[Family | Rejection] = (  # the other families are not validated
+            item for item in read_tables(path).named(family_id) if item.family_id == family_id
         )
     else:
         found = _records_of(path, family_id, max_record_bytes)
