@@ -13,6 +13,7 @@ import collections
 import csv
 import datetime as dt
 import io
+import marshal
 import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -162,22 +163,7 @@ class TableInput:
         A row of ``families`` with every cell empty is no family: it is reported as a row (see
         `unplaced`) and not counted among the families read.
         """
-        rec = self.reconciliation
-        store = self._store
-        try:
-            self._start()
-            for n, row, first in store.families():
-                if _is_empty(row):
-                    self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
-                    continue
-                family_id = row.get("family_id", "")
-                rec.families_read += 1
-                if not first or not family_id:
-                    yield self._refused(n, row)
-                    continue
-                yield self._family(n, row, store.parts(family_id))
-        finally:
-            store.close()
+        yield from self._read(None)
 
     def named(self, family_id: str) -> Iterator[Family | Rejection]:
         """What `families` gives for the rows of ``families`` with this family_id, the rest unread.
@@ -186,20 +172,28 @@ class TableInput:
         numbered as `families` numbers them, without validating any other family: what
         ``pbr explain FOLDER FAMILY_ID`` shows. The reconciliation then covers the rows read.
         """
+        yield from self._read(family_id)
+
+    def _read(self, only: str | None) -> Iterator[Family | Rejection]:
+        """`families`, or (`only` given) `named`."""
         rec = self.reconciliation
         store = self._store
         try:
+            if only is None:
+                self._start()
             for n, row, first in store.families():
                 if _is_empty(row):
+                    if only is None:
+                        self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
                     continue
-                rec.families_read += 1  # the record number of a rejection
-                given = row.get("family_id", "")
-                if given != family_id:
+                family_id = row.get("family_id", "")
+                rec.families_read += 1  # also the record number of its rejection
+                if only is not None and family_id != only:
                     continue
-                if not first or not given:
+                if not first or not family_id:
                     yield self._refused(n, row)
-                else:
-                    yield self._family(n, row, store.parts(given))
+                    continue
+                yield self._family(n, row, store.parts(family_id))
         finally:
             store.close()
 
@@ -521,7 +515,8 @@ class TableFamily(NamedTuple):
     a problem, for the reader to report.
 
     >>> layout = (("families", "members"), (("family_id",), ("family_id", "person_id")))
-    >>> rows = TableFamily(2, {"family_id": "F1"}, ((1, 2, _marshalled(["F1", "A1"])),), layout)
+    >>> import marshal
+    >>> rows = TableFamily(2, {"family_id": "F1"}, ((1, 2, marshal.dumps(["F1", "A1"])),), layout)
     >>> rows.part_rows()
     {'members': [('members', 2, {'family_id': 'F1', 'person_id': 'A1'})]}
     """
@@ -557,17 +552,8 @@ class TableFamily(NamedTuple):
         return _plainly_valid(self.row, self.part_rows())
 
 
-def _marshalled(values: list[str] | dict[str, str]) -> bytes:
-    """A row as the row store keeps it (`marshal`: a tenth of JSON's cost, and exact)."""
-    import marshal
-
-    return marshal.dumps(values)
-
-
 def _unmarshalled(columns: Sequence[str], data: bytes) -> dict[str, str]:
     """A row the row store kept, by column: its values under `columns`, or its own dict."""
-    import marshal
-
     values = marshal.loads(data)
     if isinstance(values, dict):
         return values
@@ -1322,7 +1308,7 @@ class _RowStore:
         db.commit()
 
     def _load(self, table: str, index: int, rows: Iterable[tuple[int, dict[str, str]]]) -> int:
-        dumps = _marshalled
+        dumps = marshal.dumps  # a tenth of JSON's cost, and exact
         count = 0
         batch: list[tuple[Any, ...]] = []
         if table == "families":
