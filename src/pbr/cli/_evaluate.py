@@ -504,7 +504,8 @@ class _Summary:
             line = lines.popleft() if lines else None
             if isinstance(item, Decision):
                 amounts = {str(kind): r.amount for kind, r in item.results.items()}
-                if self._count(item, item.programme, amounts, n, line, path):
+                council = item.local_authority
+                if self._count(item.family_id, council, item.programme, amounts, n, line, path):
                     self.by_council.add(item)
                     yield item
             else:
@@ -520,11 +521,10 @@ class _Summary:
             if not isinstance(item, Evaluated):  # a rejection
                 self._reject(item, line, path)
                 continue
-            _, programme, amounts, text = item
-            if self._count(item, programme, amounts, n, line, path):
-                self.by_council.add_amounts(
-                    item.local_authority, item.attachment_fee, amounts.values()
-                )
+            family_id, programme, amounts, text = item
+            council = item.local_authority
+            if self._count(family_id, council, programme, amounts, n, line, path):
+                self.by_council.add_amounts(council, item.attachment_fee, amounts.values())
                 yield text + end
 
     def track_spans(
@@ -596,17 +596,16 @@ class _Summary:
 
     def _count(
         self,
-        decided: Decision | Evaluated,
+        family_id: str,
+        council: str | None,
         programme: str,
         amounts: dict[str, Decimal],
         n: int,
         line: int | None,
         path: str,
     ) -> bool:
-        family_id = decided[0] if isinstance(decided, Evaluated) else decided.family_id
         if self.seen is not None and not self.seen.add(family_id):
-            duplicate = _duplicate(family_id, decided.local_authority, n + 1, line, path)
-            self._reject(duplicate, line, path)
+            self._reject(_duplicate(family_id, council, n + 1, line, path), line, path)
             return False
         self._add(programme, amounts)
         return True
