@@ -21,6 +21,7 @@ import pbr
 from pbr import tables
 from pbr.batch import Evaluated, evaluate_many_json
 from pbr.tables import TableFamily, read_tables, write_tables
+from tests.test_tables_messy import _ROW_BYTES
 
 AS_OF = date(2015, 3, 31)
 
@@ -231,3 +232,57 @@ def test_one_family_is_read_as_families_reads_it_the_others_unread(tmp_path: Pat
             found = [i.model_dump_json() for i in read.named(family_id) if i.family_id == family_id]
         assert found == by_id.get(family_id, []), family_id
         assert validated.call_count <= 1  # no other family validated
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(tables.TABLES)),
+            st.lists(st.sampled_from(_ROW_BYTES), min_size=1, max_size=9),
+        ),
+        max_size=12,
+    )
+)
+def test_any_bytes_in_any_table_are_answered_as_when_read_here(
+    rows: list[tuple[str, list[bytes]]],
+) -> None:
+    """Rows of any bytes (a byte-order mark, bytes that are not UTF-8, quotes, short and long
+    rows, repeated ids): the batch's answers are those of reading every family here."""
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "council"
+        tables.write_templates(folder)
+        for table, cells in rows:
+            with open(folder / f"{table}.csv", "ab") as handle:
+                handle.write(b",".join(cells) + b"\n")
+        there = _by_workers(folder, workers=1)
+        assert there == _by_reading_here(folder, workers=1)
+    assert there[3][-1].startswith("  families read")
+
+
+def test_a_family_id_with_a_byte_that_is_not_utf8_is_written_to_the_rejections_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such a family_id (kept as a surrogate) once stopped ``--rejections FILE`` with "unexpected
+    error": JSON cannot hold it. It is written ``\\x96``, in the file and on the terminal."""
+    import json
+
+    from pbr.cli import main
+
+    folder = tmp_path / "council"
+    tables.write_templates(folder)
+    with open(folder / "families.csv", "ab") as handle:
+        handle.write(b"F\x963,,,,,\n")
+    with open(folder / "members.csv", "ab") as handle:
+        handle.write(b"G\x96,A1,1980-01-01,,,\n")  # a row of no family
+    out = tmp_path / "rejections.jsonl"
+    code = main(["evaluate", str(folder), "--as-of", "2015-03-31", "--format", "json",
+                 "--output", str(tmp_path / "out.jsonl"), "--rejections", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2  # no family could be evaluated
+    assert "unexpected error" not in err
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["family_id"] for r in written] == ["F\\x963", "G\\x96"]
+    assert "family 'F\\\\x963'" in err
+    assert main(["explain", str(folder), "F\udc963", "--as-of", "2015-03-31"]) == 1
+    assert "families:2.family_id" in capsys.readouterr().err

@@ -70,7 +70,7 @@ def _explain(
         from pbr.tables import read_tables
 
         found: Iterator[Family | Rejection] = (  # the other families are not validated
-            item for item in read_tables(path).named(family_id) if item.family_id == family_id
+            item for item in read_tables(path).named(family_id) if item.family_id is not None
         )
     else:
         found = _records_of(path, family_id, max_record_bytes)
