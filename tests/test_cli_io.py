@@ -519,3 +519,30 @@ def test_the_progress_bar_is_drawn_on_a_terminal_of_any_size(
     assert "3 families" in text
     width = max(len(part) for part in text.replace("\n", "\r").split("\r"))
     assert width <= (columns or 80)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_in_the_rejections_file(tmp_path: Path) -> None:
+    """Python keeps such a name's byte as a lone surrogate, which JSON cannot hold: writing
+    ``--rejections FILE`` once stopped on it with "unexpected error"."""
+    import os
+    import subprocess
+    import sys
+
+    name = os.fsencode(str(tmp_path)) + b"/bad\x96.jsonl"
+    try:
+        Path(os.fsdecode(name)).write_text('{"family_id": "F1"}\n', encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    out = tmp_path / "rejections.jsonl"
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"pbr.cli", b"evaluate", name, b"--as-of",
+         b"2015-03-31", b"--format", b"json", b"--output", str(tmp_path / "o.jsonl").encode(),
+         b"--rejections", str(out).encode()],
+        capture_output=True, check=False, timeout=120,
+    )  # fmt: skip
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, err
+    assert "unexpected error" not in err
+    written = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert written["source"].endswith("bad\\x96.jsonl")
+    assert "bad\\x96.jsonl:1 (record 1), family 'F1'" in err

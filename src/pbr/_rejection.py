@@ -11,14 +11,14 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from pbr._terminal import printable
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-__all__ = ["FieldError", "Rejection", "council_named", "shown", "without_echoes"]
+__all__ = ["FieldError", "Rejection", "council_named", "json_text", "shown", "without_echoes"]
 
 
 class FieldError(BaseModel):
@@ -45,6 +45,10 @@ class FieldError(BaseModel):
     """The bad value as JSON text, cut at 80 characters; null when the field is missing."""
     message: str
     """Why, for people."""
+
+    @field_serializer("loc", "value", "message", when_used="json")
+    def _as_json_text(self, text: str | None) -> str | None:
+        return json_text(text)
 
     @classmethod
     def of(cls, *, loc: str, type: str, value: object, message: str) -> FieldError:
@@ -96,6 +100,10 @@ class Rejection(BaseModel):
     """The council the record names, when its ``local_authority`` is itself sound (`council_named`):
     a run's per-council totals count the rejection there, not under "(no council)"."""
 
+    @field_serializer("source", "family_id", when_used="json")
+    def _as_json_text(self, text: str | None) -> str | None:
+        return json_text(text)
+
     def describe(self) -> str:
         """One line per error: where, which family, which field, which value, why.
 
@@ -108,9 +116,9 @@ class Rejection(BaseModel):
         tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
         after validation, not 0
         """
-        source = printable(self.source)
+        source = printable(json_text(self.source) or "")
         where = f"{source}:{self.line}" if self.line is not None else source
-        who = f"family {self.family_id!r}" if self.family_id else "family (no family_id)"
+        who = f"family {json_text(self.family_id)!r}" if self.family_id else "family (no family_id)"
         record = f" (record {self.record})" if self.record else ""
         return "\n".join(f"{where}{record}, {who}: {e.describe()}" for e in self.errors)
 
@@ -211,6 +219,28 @@ class Rejection(BaseModel):
             message="a record with this family_id appeared earlier in the input",
             local_authority=local_authority,
         )
+
+
+def json_text(text: str | None) -> str | None:
+    r"""`text` as JSON can hold it: a byte that was not UTF-8 (kept as a surrogate) as ``\x96``.
+
+    A file's name, or a cell read from a CSV file, keeps such a byte as a lone surrogate, which
+    no JSON can hold: writing ``--rejections FILE`` once stopped on it.
+
+    >>> json_text("bad\udc96.jsonl"), json_text("Leeds"), json_text(None)
+    ('bad\\x96.jsonl', 'Leeds', None)
+    """
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no byte stands for: \udXXX
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
+    return text
 
 
 def council_named(value: object) -> str | None:

@@ -297,7 +297,7 @@ class TableInput:
                 source=self.source,
                 line=None,  # the error names the table and its row
                 record=0,  # no family's
-                family_id=None if p.family_id is None else _stored_id(p.family_id),
+                family_id=p.family_id,
                 errors=(_field_error(p),),
             )
             for p in self._unplaced
@@ -358,7 +358,7 @@ class TableInput:
             source=self.source,
             line=None,
             record=self.reconciliation.families_read,
-            family_id=None if family_id is None else _stored_id(family_id),
+            family_id=family_id,
             errors=tuple(_field_error(p) for p in problems),
             local_authority=council_named(council),
         )
@@ -1385,12 +1385,11 @@ class _RowStore:
 
 
 def _stored_id(family_id: str) -> str:
-    r"""A family_id as text UTF-8 can hold: how the row store keys it, and a rejection names it.
+    r"""A family_id as the row store keys it, here and when its rows are looked up.
 
-    SQLite and JSON hold UTF-8 only: a byte of a CSV file that is not UTF-8 (kept as a
-    surrogate, and reported with its row) is written ``\x96``. Such a family_id in
-    ``families`` once stopped the whole run ("another row available"), and, in a rejection,
-    the writing of ``--rejections FILE``.
+    SQLite holds UTF-8 only: a byte of a CSV file that is not UTF-8 (kept as a surrogate, and
+    reported with its row) is keyed as ``\x96`` (as a rejection writes it: `json_text`). Such a
+    family_id in ``families`` once stopped the whole run ("another row available").
     """
     if _NOT_UTF8.search(family_id):
         return family_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
