@@ -546,3 +546,40 @@ def test_a_file_name_that_is_not_utf8_is_written_in_the_rejections_file(tmp_path
     written = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert written["source"].endswith("bad\\x96.jsonl")
     assert "bad\\x96.jsonl:1 (record 1), family 'F1'" in err
+
+
+def test_file_names_that_are_not_utf8_reach_every_audit_report(tmp_path: Path) -> None:
+    """The report names its inputs and ledger: a name's lone surrogate once stopped it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    folder = os.fsencode(str(tmp_path))
+    names = {k: folder + b"/" + k.encode() + b"\x96" + ext
+             for k, ext in (("claims", b".csv"), ("families", b".jsonl"), ("ledger", b".db"))}  # fmt: skip
+    try:
+        shutil.copy(examples / "claims.csv", os.fsdecode(names["claims"]))
+        shutil.copy(examples / "families.jsonl", os.fsdecode(names["families"]))
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+
+    def pbr(*args: bytes) -> subprocess.CompletedProcess[bytes]:
+        done = subprocess.run([sys.executable.encode(), b"-m", b"pbr.cli", *args],
+                              capture_output=True, check=False, timeout=120)  # fmt: skip
+        assert b"unexpected error" not in done.stderr, done.stderr
+        return done
+
+    audit = [b"audit", names["claims"], b"--families", names["families"]]
+    csv_report = os.fsencode(str(tmp_path / "audit.csv"))
+    pbr(*audit, b"--report", csv_report)
+    recorded = pbr(b"ledger", b"record", csv_report, names["ledger"], b"--paid-on", b"2015-04-01")
+    assert recorded.returncode == 0, recorded.stderr
+    for suffix in (".html", ".md", ".csv", ".xlsx"):
+        report = tmp_path / f"again{suffix}"
+        done = pbr(*audit, b"--ledger", names["ledger"], b"--report", os.fsencode(str(report)))
+        assert report.exists(), done.stderr
+    text = (tmp_path / "again.html").read_text(encoding="utf-8")
+    assert "claims\\x96.csv" in text
+    assert "ledger\\x96.db" in text

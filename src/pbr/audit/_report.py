@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pbr._rejection import json_text
 from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
 from pbr.money import ZERO, format_gbp
 
@@ -203,10 +204,11 @@ def build(
         (f"Interpretations, {version}", ", ".join(f"{k} = {value}" for k, value in chosen))
         for version, chosen in v.rule_sets
     ]
-    meta.append(
-        ("Payment ledger", v.history or "none (the family records' own payments only)"),
-    )
-    meta += [(f"Input {Path(s).name}", f"sha256 {_sha256(Path(s))}") for s in sources]
+    # a file name's byte that is not UTF-8 (kept as a lone surrogate) shown as \x96: no
+    # report could be written with it
+    ledger = json_text(v.history) or "none (the family records' own payments only)"
+    meta.append(("Payment ledger", ledger))
+    meta += [(f"Input {json_text(Path(s).name)}", f"sha256 {_sha256(Path(s))}") for s in sources]
     if spot is not None:
         meta += [("Sample method", spot.method), ("Sample seed", spot.seed)]
     if mus is not None:
