@@ -261,3 +261,29 @@ def test_replay_and_audit_read_families_from_tables(
         audits.append(capsys.readouterr().out)
     assert audits[0] == audits[1]
     assert "total                      19" in audits[0]
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md"])  # the CSV has no header
+def test_an_audit_report_lists_each_table_of_a_folder_with_its_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    # A report names its inputs with their SHA-256: for a folder of tables, each table read
+    # (a report once stopped with "Is a directory").
+    import hashlib
+
+    from pbr.cli import main
+    from pbr.tables import write_tables
+
+    tables = tmp_path / "tables"
+    write_tables([f for f in pbr.read_records(EXAMPLES / "families.jsonl")
+                  if isinstance(f, pbr.Family)], tables)  # fmt: skip
+    (tables / "notes.csv").write_text("not a table\n")  # reported, not read, not hashed
+    report = tmp_path / f"audit{suffix}"
+    argv = [str(EXAMPLES / "claims.csv"), "--families", str(tables), "--report", str(report)]
+    assert main(["audit", *argv]) == 1  # the example claims hold planted flaws
+    assert "unexpected error" not in capsys.readouterr().err
+    text = report.read_text(encoding="utf-8").replace("\\_", "_")
+    members = hashlib.sha256((tables / "members.csv").read_bytes()).hexdigest()
+    assert "tables/members.csv" in text
+    assert members in text
+    assert "notes.csv" not in text

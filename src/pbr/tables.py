@@ -49,6 +49,7 @@ __all__ = [
     "TableInput",
     "columns",
     "read_tables",
+    "table_files",
     "write_tables",
     "write_templates",
 ]
@@ -730,14 +731,23 @@ def read_tables(path: str | Path) -> TableInput:
 Rows = Iterator[tuple[int, dict[str, str]]]
 
 
+def table_files(folder: str | Path) -> dict[str, Path]:
+    """The files of a folder that `read_tables` reads, by table: each ``*.csv`` named for one.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = write_templates(folder)
+    >>> (folder / "notes.csv").write_text("x")
+    1
+    >>> sorted(table_files(folder))[:2], "notes" in table_files(folder)
+    (['asb_incidents', 'benefit_spells'], False)
+    """
+    return {f.stem: f for f in sorted(Path(folder).glob("*.csv")) if f.stem in TABLES}
+
+
 def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
-    files: dict[str, Path] = {}
-    stray = []
-    for file in sorted(folder.glob("*.csv")):
-        if file.stem not in TABLES:
-            stray.append(file.name)
-            continue
-        files[file.stem] = file
+    files = table_files(folder)
+    stray = [f.name for f in sorted(folder.glob("*.csv")) if f.stem not in TABLES]
     tables = {name: _csv_rows(file) for name, file in files.items()}
     return TableInput(str(folder), tables), stray
 

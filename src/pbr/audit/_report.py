@@ -208,7 +208,7 @@ def build(
     # report could be written with it
     ledger = json_text(v.history) or "none (the family records' own payments only)"
     meta.append(("Payment ledger", ledger))
-    meta += [(f"Input {json_text(Path(s).name)}", f"sha256 {_sha256(Path(s))}") for s in sources]
+    meta += [(f"Input {name}", f"sha256 {_sha256(file)}") for name, file in _inputs(sources)]
     if spot is not None:
         meta += [("Sample method", spot.method), ("Sample seed", spot.seed)]
     if mus is not None:
@@ -277,6 +277,20 @@ def build(
         claim_columns=_mus_report.MUS_COLUMNS,
         evaluation=tuple(_mus_report.csv_rows(mus)),
     )
+
+
+def _inputs(sources: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """Each input file by the name the report gives it: a folder of tables, each table's file."""
+    found: list[tuple[str, Path]] = []
+    for source in map(Path, sources):
+        if source.is_dir():
+            from pbr.tables import table_files
+
+            name = json_text(source.name)
+            found += [(f"{name}/{json_text(f.name)}", f) for f in table_files(source).values()]
+        else:
+            found.append((json_text(source.name) or "", source))
+    return found
 
 
 def _sha256(path: Path) -> str:
