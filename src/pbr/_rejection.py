@@ -252,16 +252,16 @@ def council_named(value: object) -> str | None:
     >>> council_named("Leeds"), council_named(""), council_named("Le\neds"), council_named(7)
     ('Leeds', None, None, None)
     """
-    if type(value) is not str or not 1 <= len(value) <= 100 or _CONTROL.search(value):
+    from pbr._record_checks import printable_text  # the rule `Family` applies to the field
+
+    if type(value) is not str or not 1 <= len(value) <= 100:
         return None
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: not text a report can print
+        printable_text(value)
+        value.encode("utf-8")  # a lone surrogate: not text a report can print
+    except ValueError:  # a control character (pydantic's error is one); UnicodeEncodeError too
         return None
     return value
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def shown(value: object, limit: int = 80) -> str:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
-from pbr._rejection import council_named, without_family
+from pbr._rejection import council_named, json_text, without_family
 from pbr.io import FieldError, Rejection
 from pbr.records import (
     AsbIncident,
@@ -1401,9 +1401,7 @@ def _stored_id(family_id: str) -> str:
     reported with its row) is keyed as ``\x96`` (as a rejection writes it: `json_text`). Such a
     family_id in ``families`` once stopped the whole run ("another row available").
     """
-    if _NOT_UTF8.search(family_id):
-        return family_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return family_id
+    return json_text(family_id) or ""
 
 
 def _cell(value: object) -> str:
