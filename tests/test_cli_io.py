@@ -546,6 +546,24 @@ def test_a_file_name_that_is_not_utf8_is_written_in_the_rejections_file(tmp_path
     written = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert written["source"].endswith("bad\\x96.jsonl")
     assert "bad\\x96.jsonl:1 (record 1), family 'F1'" in err
+    assert "Summary for " + str(tmp_path) + "/bad\\x96.jsonl" in err
+    assert "rejections written to " in err
+
+
+def test_a_file_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """A control character in a file's name is shown as an escape wherever pbr names the file."""
+    import subprocess
+    import sys
+
+    name = tmp_path / "e\x1b]0;t\x07.jsonl"
+    name.write_text('{"family_id": "F1"}\n', encoding="utf-8")
+    for args in (["evaluate", str(name), "--format", "json", "--output", str(tmp_path / "o.jsonl")],
+                 ["explain", str(name), "NOPE"]):  # fmt: skip
+        result = subprocess.run([sys.executable, "-m", "pbr.cli", *args, "--as-of", "2015-03-31"],
+                                capture_output=True, check=False, timeout=120)  # fmt: skip
+        assert result.returncode == 2
+        assert b"\x1b" not in result.stderr
+        assert b"e\\x1b]0;t\\x07.jsonl" in result.stderr
 
 
 def test_file_names_that_are_not_utf8_reach_every_audit_report(tmp_path: Path) -> None:

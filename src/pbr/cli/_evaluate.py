@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
 from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
+from pbr._terminal import printable
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_ledger_options,
@@ -113,7 +114,7 @@ def _check_format(fmt: str, output: str | None) -> None:
         from pbr.output import OutputError
 
         raise OutputError(
-            f"cannot write {output}: --format {fmt} writes {fmt.upper()}, but the name says "
+            f"cannot write {printable(output)}: --format {fmt} writes {fmt.upper()}, but the name says "
             f"{said.upper()}: name it for {fmt.upper()} or leave out --format (the name decides)"
         )
 
@@ -423,12 +424,12 @@ def _evaluate_file(
             for rejection in tables.unplaced():
                 summary.unplaced(rejection)
     if summary.evaluated + summary.rejected + summary.rows_unplaced == 0:
-        print(f"pbr: no records in {path}", file=err)
+        print(f"pbr: no records in {printable(path)}", file=err)
         return 2
     text = out if fmt == "table" and output is None else err
     if tables is not None:
         rec = tables.reconciliation
-        print("Reconciliation of " + path, file=text)
+        print("Reconciliation of " + printable(path), file=text)
         print("\n".join(rec.lines()), file=text)
     print(
         _summary(
@@ -447,9 +448,9 @@ def _evaluate_file(
     if unpaid_for:
         _note_unmatched(unpaid_for, path, err)
     if output is not None:
-        print(f"decisions written to {output}", file=err)
+        print(f"decisions written to {printable(output)}", file=err)
     if rejections is not None:
-        print(f"rejections written to {rejections}", file=err)
+        print(f"rejections written to {printable(rejections)}", file=err)
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
@@ -466,14 +467,12 @@ def _noting(
 
 def _note_unmatched(unmet: set[str], path: str, err: TextIO) -> None:
     """Say which of the ledger's families the input never gave: their payments were not used."""
-    from pbr._terminal import printable
-
     shown = ", ".join(printable(f) for f in sorted(unmet)[:5])
     more = f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
     families = f"{len(unmet)} famil{'y' if len(unmet) == 1 else 'ies'}"
     print(
-        f"note: the ledger pays {families} not in {path} ({shown}{more}): their payments were "
-        "not used (another input, or families left out of it?)",
+        f"note: the ledger pays {families} not in {printable(path)} ({shown}{more}): their "
+        "payments were not used (another input, or families left out of it?)",
         file=err,
     )
 
@@ -838,7 +837,7 @@ def _summary(
     by_council: Totals | None = None,
 ) -> str:
     lines = [
-        f"Summary for {path} as of {as_of}",
+        f"Summary for {printable(path)} as of {as_of}",
         f"  families evaluated: {evaluated}",
         f"  families rejected:  {rejected}",
     ]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pbr._terminal import printable
 from pbr.cli._options import (
     add_record_size_option,
     add_rule_options,
@@ -76,7 +77,7 @@ def _explain(
         found = _records_of(path, family_id, max_record_bytes)
     item = next(found, None)
     if item is None:
-        print(f"pbr: no family {family_id!r} in {path}", file=sys.stderr)
+        print(f"pbr: no family {family_id!r} in {printable(path)}", file=sys.stderr)
         return 2
     if isinstance(item, Rejection):
         print(item.describe(), file=sys.stderr)
@@ -93,8 +94,8 @@ def _explain(
         print(
             again.describe()
             if isinstance(again, Rejection)
-            else f"pbr: family {family_id!r} is given more than once in {path}: pbr evaluate "
-            "decides on the first and rejects the rest",
+            else f"pbr: family {family_id!r} is given more than once in {printable(path)}: "
+            "pbr evaluate decides on the first and rejects the rest",
             file=sys.stderr,
         )
         return 1
