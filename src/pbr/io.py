@@ -634,7 +634,7 @@ def _too_large(
         line=line,
         record=record,
         family_id=found.group(1).decode() if found else None,
-        local_authority=_council_in(head),
+        local_authority=_names_in(head)[1],
         loc="",
         value=f"{size} bytes",
         type="record_too_large",
@@ -676,12 +676,13 @@ def parse_family(
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             bad = data[exc.start : exc.start + 4]
+            family_id, council = _names_in(data)
             return Rejection.single(
                 source=source,
                 line=line,
                 record=record,
-                family_id=_family_id_in(data),
-                local_authority=_council_in(data),
+                family_id=family_id,
+                local_authority=council,
                 loc="",
                 value=bad.hex(" "),
                 type="invalid_utf8",
@@ -693,11 +694,12 @@ def parse_family(
     try:
         family = Family._validated_json(data)  # the keys are searched below
     except ValidationError as exc:
+        family_id, council = _names_in(data)
         rejection = _long_numbers(
             _cut_short(
                 _numbers_as_written(
                     Rejection.from_validation_error(
-                        exc, source=source, line=line, record=record, family_id=_family_id_in(data)
+                        exc, source=source, line=line, record=record, family_id=family_id
                     ),
                     exc,
                     data,
@@ -711,7 +713,7 @@ def parse_family(
             if "family_id" in duplicated:  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
-        return _naming_council(rejection, data)
+        return _naming_council(rejection, council)
     duplicated = repeated_keys(data, family)
     if duplicated:
         return Rejection(
@@ -725,12 +727,9 @@ def parse_family(
     return family
 
 
-def _naming_council(rejection: Rejection, data: bytes) -> Rejection:
-    """`rejection`, naming the council its record names, unless that field is among its errors."""
-    if any(error.loc.split(".")[0] == "local_authority" for error in rejection.errors):
-        return rejection
-    council = _council_in(data)
-    if council is None:
+def _naming_council(rejection: Rejection, council: str | None) -> Rejection:
+    """`rejection`, naming `council`, unless that field is among its errors."""
+    if council is None or any(e.loc.split(".")[0] == "local_authority" for e in rejection.errors):
         return rejection
     return rejection.model_copy(update={"local_authority": council})
 
@@ -756,10 +755,11 @@ _FAMILY_ID = re.compile(rb'"family_id"\s*:\s*"([A-Za-z0-9._-]{1,64})"')
 _COUNCIL = re.compile(rb'"local_authority"\s*:\s*"([^"\\\x00-\x1f]{1,400})"')
 
 
-def _council_in(data: bytes) -> str | None:
-    """The council the record names, when sound (`council_named`), even in broken JSON.
+def _names_in(data: bytes) -> tuple[str | None, str | None]:
+    """The record's family_id and council when they can be found, even in broken JSON.
 
-    In JSON that cannot be read, only a plain text value (no escape) given once is taken.
+    One parse for both; never raises. The council only when sound (`council_named`); in JSON that cannot be read, only a plain
+    text value (no escape) given once.
     """
     from pydantic_core import from_json
 
@@ -768,27 +768,30 @@ def _council_in(data: bytes) -> str | None:
     try:
         obj = from_json(data)
     except ValueError:
-        found = _COUNCIL.findall(data)
-        if len(found) != 1:
-            return None
-        try:
-            return council_named(found[0].decode("utf-8"))
-        except UnicodeDecodeError:
-            return None
-    return council_named(obj.get("local_authority")) if isinstance(obj, dict) else None
+        found = _FAMILY_ID.search(data)
+        return (found.group(1).decode() if found else None), _council_in_text(data)
+    if not isinstance(obj, dict):
+        return None, None
+    value = obj.get("family_id")
+    return (value if isinstance(value, str) else None), council_named(obj.get("local_authority"))
+
+
+def _council_in_text(data: bytes) -> str | None:
+    """The council of JSON that cannot be read: a plain text value given once, if sound."""
+    from pbr._rejection import council_named
+
+    found = _COUNCIL.findall(data)
+    if len(found) != 1:
+        return None
+    try:
+        return council_named(found[0].decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
 
 
 def _family_id_in(data: bytes) -> str | None:
     """The record's family_id when it can be found, even in broken JSON; never raises."""
-    from pydantic_core import from_json
-
-    try:
-        obj = from_json(data)
-    except ValueError:
-        found = _FAMILY_ID.search(data)
-        return found.group(1).decode() if found else None
-    value = obj.get("family_id") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
+    return _names_in(data)[0]
 
 
 class _NotADocument(Exception):
