@@ -601,3 +601,69 @@ def test_file_names_that_are_not_utf8_reach_every_audit_report(tmp_path: Path) -
     text = (tmp_path / "again.html").read_text(encoding="utf-8")
     assert "claims\\x96.csv" in text
     assert "ledger\\x96.db" in text
+
+
+_HOSTILE = "e\x1b]0;t\x07"
+"""A file name that would retitle the terminal (ESC, BEL) if printed as it is."""
+
+
+def _every_command(bad: str) -> list[list[str]]:
+    """Commands that name a file in what they print: success, missing, empty and unwritable."""
+    day = ["--as-of", "2015-03-31"]
+    return [
+        ["evaluate", f"{bad}.jsonl", *day, "--output", f"{bad}o.jsonl", "--format", "json"],
+        ["evaluate", f"{bad}missing.jsonl", *day],
+        ["evaluate", f"{bad}.jsonl", *day, "--output", f"{bad}nodir/o.csv", "--format", "csv"],
+        ["explain", f"{bad}missing.jsonl", "F1", *day],
+        ["template", f"{bad}tables"],
+        ["template", f"{bad}tables"],  # again: each table kept, and said so
+        ["audit", f"{bad}claims.csv", "--families", f"{bad}.jsonl", "--report", f"{bad}r.md"],
+        ["audit", f"{bad}claims.csv", "--families", f"{bad}.jsonl", "--families", f"{bad}.jsonl"],
+        ["audit", f"{bad}claims.csv", "--families", f"{bad}empty.jsonl"],
+        ["ledger", "verify", f"{bad}missing.db"],
+        ["ledger", "record", f"{bad}r.csv", f"{bad}l.db", "--paid-on", "2015-04-01", "--partial"],
+        ["ledger", "verify", f"{bad}l.db"],
+        ["ledger", "export", f"{bad}l.db", f"{bad}l.csv"],
+        ["ledger", "import", f"{bad}l2.db", f"{bad}l.csv"],
+        ["ledger", "import", f"{bad}l3.db", f"{bad}missing.csv"],
+        ["replay", f"{bad}o.jsonl", "--families", f"{bad}.jsonl"],
+        ["replay", f"{bad}empty.jsonl", "--families", f"{bad}.jsonl"],
+        ["forecast", "--councils", f"{bad}councils.csv", "--output", f"{bad}f.csv"],
+        ["rules", "--output", f"{bad}r.json"],  # a usage error quotes the argument
+    ]
+
+
+@pytest.mark.parametrize("bad", [_HOSTILE, "e\udc96"], ids=["escape", "not-utf8"])
+def test_no_command_prints_a_file_name_as_it_is(
+    bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every message naming a file escapes what a terminal would act on, and bytes not UTF-8."""
+    import contextlib
+    import shutil
+
+    from pbr.cli import main
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.chdir(tmp_path)
+    try:
+        for name, ext in (("families", ".jsonl"), ("claims", ".csv"), ("councils", ".csv")):
+            shutil.copy(
+                examples / f"{name}{ext}", f"{bad}{'' if name == 'families' else name}{ext}"
+            )
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    Path(f"{bad}empty.jsonl").write_bytes(b"")
+    shown = _HOSTILE.encode("unicode_escape").decode() if bad == _HOSTILE else "e\\x96"
+    for args in _every_command(bad):
+        if args[:2] == ["ledger", "record"]:  # an audit's CSV report of verified claims first
+            assert main(["audit", f"{bad}claims.csv", "--families", f"{bad}.jsonl",
+                         "--report", f"{bad}r.csv"]) in (0, 1)  # fmt: skip
+            capsys.readouterr()
+        with contextlib.suppress(SystemExit):  # a usage error: argparse's exit
+            main(args)
+        out, err = capsys.readouterr()
+        said = out + err
+        assert "unexpected error" not in said, (args, said)
+        assert not any(c in said for c in "\x1b\x07\udc96"), (args, said)
+        named = [line for line in said.splitlines() if shown in line]
+        assert named or (args[0] == "replay" and args[1].endswith("o.jsonl")), (args, said)

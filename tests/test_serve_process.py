@@ -251,6 +251,19 @@ def test_refusals_are_one_line_and_exit_2(tmp_path: Path) -> None:
             assert "Traceback" not in done.stderr
 
 
+def test_a_file_name_in_a_refusal_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """The token file's warning and a missing ledger's refusal escape the names they quote."""
+    token = tmp_path / "t\x1b]0;x\x07"
+    token.write_text("a-token-of-sixteen-or-more\n", encoding="utf-8")
+    token.chmod(0o644)  # readable by others: warned
+    done = _serve("--token-file", str(token), "--ledger", str(tmp_path / "l\x1b[2J.db"))
+    assert done.returncode == 2, done.stderr
+    assert "\x1b" not in done.stderr
+    assert "\x07" not in done.stderr
+    assert "t\\x1b]0;x\\x07 can be read by other users" in done.stderr
+    assert "l\\x1b[2J.db" in done.stderr
+
+
 def test_without_the_serve_extra_it_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['uvicorn'] = None; from pbr.cli import main; "

@@ -236,7 +236,7 @@ def _families(paths: list[str]) -> dict[str, Family]:
                 print(item.describe(), file=sys.stderr)
             elif item.family_id in found:  # as one file would be: the first record counts
                 print(
-                    f"{path}: family {item.family_id!r} is in an earlier --families file too; "
+                    f"{printable(path)}: family {item.family_id!r} is in an earlier --families file too; "
                     "the first record is used",
                     file=sys.stderr,
                 )
@@ -440,7 +440,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     for r in rejections:
         print(r.describe(), file=sys.stderr)
     if args.report:
-        print(f"report written to {args.report}", file=sys.stderr)
+        print(f"report written to {printable(args.report)}", file=sys.stderr)
     _print_audit(result, drawn, out)
     if found is not None:
         out.write(f"{_shown(found.describe())}\n")
@@ -520,7 +520,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             verdict = ledger.verify(expect_head=getattr(args, "expect_head", None))
             if not verdict.ok:
                 at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
-                out.write(f"ledger {args.db}: BROKEN{at}: {verdict.why}\n")
+                out.write(f"ledger {printable(args.db)}: BROKEN{at}: {printable(verdict.why)}\n")
                 return 1
             if command == "head":
                 out.write(f"{verdict.head_text}\n")
@@ -528,7 +528,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             keyed = " (keyed: HMAC-SHA256)" if verdict.keyed else ""
             kept = " and holds the kept head" if args.expect_head else ""
             out.write(
-                f"ledger {args.db}: {verdict.entries} entries, chain intact{keyed}{kept}\n"
+                f"ledger {printable(args.db)}: {verdict.entries} entries, chain intact{keyed}{kept}\n"
                 f"head {verdict.head_text}\n"
             )
             if not args.expect_head:  # what the chain alone cannot show: say so
@@ -542,11 +542,11 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             _check_distinct(args, {"the CSV": args.csv})
             n = ledger.export_csv(args.csv)
             done = sys.stderr if args.csv == "-" else out  # stdout holds the entries then
-            print(f"exported {n} entries to {args.csv}", file=done)
+            print(f"exported {n} entries to {printable(args.csv)}", file=done)
             return 0
         if command == "import":
             n = ledger.import_csv(args.csv)
-            out.write(f"imported {n} entries into {args.db}\n")
+            out.write(f"imported {n} entries into {printable(args.db)}\n")
         elif command == "record":
             from pbr.audit._csv import payments_due
 
@@ -561,7 +561,9 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                     + (f" and {len(later) - 5} more" if len(later) > 5 else "")
                 )
             again = f" ({'; '.join(notes)})" if notes else ""
-            out.write(f"recorded {n} payments from {args.report} in {args.db}{again}\n")
+            out.write(
+                f"recorded {n} payments from {printable(args.report)} in {printable(args.db)}{again}\n"
+            )
         else:
             entry = Entry(
                 args.family_id,
@@ -572,12 +574,12 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 args.rules_version,
             )
             ledger.append([entry])
-            out.write(f"appended {entry.claim_id} to {args.db}\n")
+            out.write(f"appended {printable(entry.claim_id)} to {printable(args.db)}\n")
         return _print_head(ledger, args.db, out)
     except (LedgerError, OutputError) as exc:
         if new:  # a ledger this command created and then wrote nothing to: not left behind
             _remove_empty(args.db)
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 
@@ -645,13 +647,15 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             try:
                 recorded = Decision.model_validate(json.loads(raw.decode("utf-8")))
             except (ValueError, ValidationError, RecursionError) as exc:
-                out.write(f"{args.decisions}:{number}: not a decision: {str(exc)[:200]}\n")
+                out.write(
+                    f"{printable(args.decisions)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
+                )
                 differ += 1
                 continue
             key = (recorded.family_id, recorded.as_of)
             if key in first:  # one run decides a family once: a second is a claim made twice
                 out.write(
-                    f"{args.decisions}:{number}: {recorded.family_id}: decided again for "
+                    f"{printable(args.decisions)}:{number}: {recorded.family_id}: decided again for "
                     f"{recorded.as_of} (first at line {first[key]})\n"
                 )
                 differ += 1
@@ -666,7 +670,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 family = merge_payments(family, history)
                 result = replay(recorded, family, plans.get(recorded.programme))
             except (ReplayError, HistoryError) as exc:
-                out.write(f"{args.decisions}:{number}: {exc}\n")
+                out.write(f"{printable(args.decisions)}:{number}: {printable(str(exc))}\n")
                 differ += 1
                 continue
             if not result.identical:
@@ -678,7 +682,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             if not result.identical or result.changed:
                 out.write(result.describe() + "\n")
     if not read:
-        print(f"pbr: no decisions in {args.decisions}", file=sys.stderr)
+        print(f"pbr: no decisions in {printable(args.decisions)}", file=sys.stderr)
         return 2
     missing = 0 if args.only_recorded else _missing(first, families, history, args, out)
     note = (
@@ -726,7 +730,7 @@ def _missing(
         except (OutsideProgramme, HistoryError):
             continue
         out.write(
-            f"{family.family_id}: no decision in {args.decisions}, though pbr decides its "
+            f"{family.family_id}: no decision in {printable(args.decisions)}, though pbr decides its "
             f"record at {day} (replaying a sample? add --only-recorded)\n"
         )
         missing += 1

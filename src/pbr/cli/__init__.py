@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
 from pbr.errors import PlanError, UnknownInterpretation
@@ -120,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PBR_DEBUG"):
             raise
         print(
-            f"pbr: unexpected error ({type(exc).__name__}: {str(exc)[:300]}); please report it, "
-            "with PBR_DEBUG=1 for the traceback",
+            f"pbr: unexpected error ({type(exc).__name__}: {printable(str(exc)[:300])}); "
+            "please report it, with PBR_DEBUG=1 for the traceback",
             file=sys.stderr,
         )
         return 2
@@ -134,14 +135,14 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return _run(args, out)
     except (UnknownInterpretation, UnreadableFile, PlanError) as exc:
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output that cannot be written (pbr.output.OutputError)
         from pbr.output import OutputError
 
         if not isinstance(exc, OutputError):
             raise
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 

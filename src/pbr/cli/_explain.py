@@ -86,7 +86,7 @@ def _explain(
         rules = pick(item)
         decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
     except OutsideProgramme as exc:
-        print(f"pbr: {exc}", file=sys.stderr)
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 1
     out.write(decision.explain())
     again = next(found, None)  # `pbr evaluate` decides on the first and rejects the rest

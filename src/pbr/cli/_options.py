@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
+from pbr._terminal import printable
 from pbr.errors import PlanError, UnknownInterpretation
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.periods import check_as_of
@@ -74,7 +75,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, with a usage error in one line: what is wrong and where to find help."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:

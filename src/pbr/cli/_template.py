@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from pbr._terminal import printable
+
 __all__ = ["add", "run"]
 
 
@@ -23,9 +25,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     written = write_templates(args.folder)
     for path in written:
-        out.write(f"{path}\n")
+        out.write(f"{printable(str(path))}\n")
     for table in TABLES:
         kept = Path(args.folder) / f"{table}.csv"
         if kept not in written:
-            print(f"kept {kept}: it already has rows", file=sys.stderr)
+            print(f"kept {printable(str(kept))}: it already has rows", file=sys.stderr)
     return 0

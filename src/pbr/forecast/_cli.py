@@ -121,7 +121,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         fmt = _format(args)
         misuse = _misuse(args, fmt)
         if misuse:
-            print(f"pbr: {misuse}", file=sys.stderr)
+            print(f"pbr: {printable(misuse)}", file=sys.stderr)
             return 2
         from pbr.output import check_distinct
 
@@ -144,7 +144,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         if args.plot:
             _safe(args.plot)
             result.plot(args.plot, title=args.title)
-            print(f"chart written to {args.plot}", file=sys.stderr)
+            print(f"chart written to {printable(args.plot)}", file=sys.stderr)
     except (ValueError, OSError, ImportError) as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -276,7 +276,7 @@ def _emit(
 
         sheets = list(tables.items()) + ([("sensitivity", extra)] if extra else [])
         write_workbook(args.output, sheets)
-        print(f"workbook written to {args.output}", file=sys.stderr)
+        print(f"workbook written to {printable(args.output)}", file=sys.stderr)
         return
     buffer = io.StringIO()
     if fmt in ("csv", "json"):
@@ -292,7 +292,7 @@ def _emit(
 
         with atomic_writer(safe_target(args.output)) as handle:
             handle.write(buffer.getvalue())
-        print(f"{fmt} written to {args.output}", file=sys.stderr)
+        print(f"{fmt} written to {printable(args.output)}", file=sys.stderr)
     else:
         out.write(buffer.getvalue())
 

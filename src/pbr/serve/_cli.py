@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from pbr._terminal import printable
 from pbr.serve._settings import LOOPBACK_HOSTS, Settings, check_bind, is_loopback, parse_choice
 
 __all__ = ["add_serve_command", "app_from_environment", "run_serve", "settings_from"]
@@ -220,7 +221,8 @@ def _read_token(path: str, err: TextIO | None) -> str:
         raise ValueError(f"token file {path}: {exc}") from None
     if err is not None and mode & (stat.S_IRWXG | stat.S_IRWXO):
         print(
-            f"pbr: warning: the token file {path} can be read by other users (chmod 600 {path})",
+            f"pbr: warning: the token file {printable(path)} can be read by other users "
+            f"(chmod 600 {printable(path)})",
             file=err,
         )
     return token
@@ -264,7 +266,7 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         app = create_app(settings)
         _check_free(args.host, args.port)
     except (ValueError, PlanError, OSError) as exc:
-        print(f"pbr: {exc}", file=err)
+        print(f"pbr: {printable(str(exc))}", file=err)
         return 2
     scheme = "https" if args.tls_cert else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -272,7 +274,7 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         f"pbr serve: {scheme}://{shown}:{args.port} (pbr {_version()}; "
         f"{args.workers} worker{'s' if args.workers > 1 else ''}; "
         f"token {'required' if settings.token else 'not required'}; "
-        f"ledger {settings.ledger or 'none'}); Ctrl+C stops it",
+        f"ledger {printable(str(settings.ledger or 'none'))}); Ctrl+C stops it",
         file=err,
         flush=True,
     )
