@@ -340,6 +340,31 @@ def test_the_summary_totals_are_the_decisions_amounts(app: Any) -> None:
     assert summary["payable"] != "0.00"
 
 
+def test_the_summary_breaks_the_batch_down_by_council(app: Any) -> None:
+    """Each council's families and money, as `pbr.Totals` counts the same answers; rejections
+    under the council their record names; the councils add up to the batch."""
+    spoilt = json.loads(FAMILIES[3])
+    spoilt["attached_on"] = "2013-02-30"  # rejected, but its council is sound
+    body = "\n".join([*FAMILIES, *MIXED, json.dumps(spoilt), "not json", FAMILIES[0]])
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=body))
+    summary = rows[-1]["summary"]
+    expected = pbr.Totals()
+    for row in rows[:-1]:
+        if "rejected" in row:
+            expected.reject(row["rejected"]["local_authority"])
+        else:
+            expected.add_json(json.dumps(row))
+    assert summary["councils"] == expected.to_dict()["councils"]
+    councils = {c["local_authority"]: c for c in summary["councils"]}
+    assert list(councils) == ["Exampleshire", "Sampleton", None]
+    assert councils[spoilt["local_authority"]]["families_rejected"] == 2  # spoilt, then repeated
+    assert councils[None]["families_rejected"] == 1  # "not json" names no council
+    assert sum(c["families_evaluated"] for c in councils.values()) == summary["evaluated"] == 70
+    assert sum(c["families_rejected"] for c in councils.values()) == summary["rejected"] == 3
+    results = sum(Decimal(c["results_payments"]) for c in councils.values())
+    assert results == Decimal(summary["payable"]) > 0
+
+
 def test_a_batch_sent_in_odd_pieces_reads_the_same(app: Any) -> None:
     body = ("\r\n".join(FAMILIES[:8]) + "\n").encode()
     whole = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
@@ -377,6 +402,7 @@ def test_an_empty_batch_is_just_its_summary(app: Any) -> None:
                 "stopped": None,
                 "programmes": {},
                 "payable": "0.00",
+                "councils": [],
             }
         }
     ]
@@ -1230,3 +1256,12 @@ def test_a_client_that_leaves_mid_body_is_no_error(
     assert sent == []
     assert "error" not in caplog.text.lower()
     assert "POST /v1/evaluate gone" in caplog.text
+
+
+def test_the_guide_shows_the_summary_the_server_writes(app: Any) -> None:
+    """docs/serve.md's summary of examples/families.jsonl, its broken lines joined, is the answer's."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text(encoding="utf-8")
+    shown = next(b for b in page.split("```text\n")[1:] if b.startswith('{"summary"'))
+    body = "\n".join(FAMILIES)
+    answer = call(app, "POST", "/v1/evaluate/batch", params={"as_of": "2015-03-31"}, content=body)
+    assert answer.text.splitlines()[-1] == "".join(shown.split("\n```")[0].split("\n "))

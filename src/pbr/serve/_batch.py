@@ -26,9 +26,10 @@ from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
 from pbr.serve._guard import COUNTS_KEY
 from pbr.serve._limits import Receive, Scope, Send
 from pbr.serve._logs import failure
-from pbr.serve._models import BatchSummary, ProgrammeTotals, Totals
+from pbr.serve._models import BatchSummary, CouncilTotals, ProgrammeTotals, Totals
 from pbr.serve._problems import ProblemError, send_problem
 from pbr.serve._spool import Spool
+from pbr.totals import Totals as ByCouncil
 
 __all__ = ["NDJSON", "BatchResponse"]
 
@@ -55,6 +56,7 @@ class BatchResponse(Response):
         self._seconds = seconds
         self._lines = _Lines(max_line)
         self._seen = SeenIds()
+        self._by_council = ByCouncil()
         self._records = self._evaluated = self._rejected = 0
         self._written = False
         self._early: ProblemError | None = None
@@ -171,6 +173,9 @@ class BatchResponse(Response):
                 local_authority=result.local_authority,
             )
         self._evaluated += 1
+        self._by_council.add_amounts(
+            result.local_authority, result.attachment_fee, amounts.values()
+        )
         self._counts[programme] = self._counts.get(programme, 0) + 1
         mine = self._totals.setdefault(programme, {})
         for kind, amount in amounts.items():
@@ -179,6 +184,7 @@ class BatchResponse(Response):
 
     def _rejected_line(self, rejection: Rejection) -> bytes:
         self._rejected += 1
+        self._by_council.reject(rejection.local_authority)
         return b'{"rejected":' + rejection.model_dump_json().encode() + b"}\n"
 
     def _too_long(self, line: int, record: int) -> Rejection:
@@ -211,6 +217,18 @@ class BatchResponse(Response):
             stopped=self._stopped,
             programmes=programmes,
             payable=_pounds(everything),
+            councils=[
+                CouncilTotals(
+                    local_authority=name,
+                    families_evaluated=row.families_evaluated,
+                    families_rejected=row.families_rejected,
+                    results_paid=row.results_paid,
+                    attachment_fees=_pounds(row.attachment_fees),
+                    results_payments=_pounds(row.results_payments),
+                    total=_pounds(row.total),
+                )
+                for name, row in self._by_council.councils.items()
+            ],
         )
         return BatchSummary(summary=totals).model_dump_json().encode() + b"\n"
 

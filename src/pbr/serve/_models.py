@@ -73,6 +73,28 @@ class ProgrammeTotals(BaseModel):
     total: str = Field(description="Payable now, all results, in pounds.")
 
 
+class CouncilTotals(BaseModel):
+    """One council's families and money in a batch, as `pbr.Totals` counts them (money as text).
+
+    The rows reconcile to the batch: families evaluated and rejected add up to its counts.
+    """
+
+    model_config = _FROZEN
+
+    local_authority: str | None = Field(
+        description="The council the records name; null for records that name none (or a "
+        "rejected record whose council is not sound)."
+    )
+    families_evaluated: int
+    families_rejected: int
+    results_paid: int = Field(description="Results with a payment due now.")
+    attachment_fees: str = Field(
+        description="Attachment fees earned by the as-of date (eligible families), in pounds."
+    )
+    results_payments: str = Field(description="Results payments due now, in pounds.")
+    total: str = Field(description="Attachment fees and results payments, in pounds.")
+
+
 class Totals(BaseModel):
     """The counts and totals of a batch; `complete` is false when it was stopped early."""
 
@@ -85,6 +107,10 @@ class Totals(BaseModel):
     stopped: str | None = Field(default=None, description="Why the batch stopped early.")
     programmes: dict[str, ProgrammeTotals]
     payable: str = Field(description="Payable now, all programmes, in pounds.")
+    councils: list[CouncilTotals] = Field(
+        description="Each council's families and money, by name (records naming none last): "
+        "the per-council breakdown of ``pbr evaluate``'s summary."
+    )
 
 
 class BatchSummary(BaseModel):
