@@ -331,6 +331,30 @@ def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
     assert rows[0]["council"] == "'=cmd|' /C calc'!A0"
 
 
+def test_every_formula_form_is_neutralised_in_csv_and_xlsx_and_json_keeps_names(
+    tmp_path: Path,
+) -> None:
+    """Full-width and space-led formulas too, as `pbr.output.neutralise` does for every
+    spreadsheet pbr writes; JSON, which no spreadsheet runs, keeps each name as it is."""
+    names = ["\uff1d1+1", "-2+3", "@SUM(1)", "\uff0bB2", "'quoted", "Kent"]
+    path = tmp_path / "councils.csv"
+    path.write_text(
+        "council,estimated_families\n" + "".join(f"{n},60\n" for n in names), encoding="utf-8"
+    )
+    shown = cli("--councils", str(path), "--format", "csv", "--table", "summary").stdout
+    assert [r["council"] for r in csv.DictReader(io.StringIO(shown))] == [
+        "'\uff1d1+1", "'-2+3", "'@SUM(1)", "'\uff0bB2", "''quoted", "Kent"
+    ]  # fmt: skip
+    kept = cli("--councils", str(path), "--format", "json", "--table", "summary").stdout
+    assert [json.loads(line)["council"] for line in kept.splitlines()] == names
+    book = tmp_path / "out.xlsx"
+    assert cli("--councils", str(path), "--output", str(book)).returncode == 0
+    from openpyxl import load_workbook
+
+    column = [c.value for c in load_workbook(book)["summary"]["B"]][1:]
+    assert column == ["'\uff1d1+1", "'-2+3", "'@SUM(1)", "'\uff0bB2", "''quoted", "Kent"]
+
+
 def test_a_scenario_that_does_not_fit_a_council_names_the_council() -> None:
     table = allocation_table(
         [

@@ -241,6 +241,45 @@ def test_python_inputs_are_as_strict_as_json() -> None:
             pbr.Family.model_validate(good("P2", **change))
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_no_python_item_stops_evaluate_many(workers: int) -> None:
+    """Whatever a caller's iterable holds, each item is a decision or a rejection, in order.
+
+    A number too long for Python to write as text (over 4,300 digits), an item that is no
+    mapping, one a pool cannot pickle (a ``memoryview``; a mapping proxy; a dict holding an open
+    file): each once stopped the whole batch with a traceback.
+    """
+    import types
+
+    huge = good("H1")
+    huge["school_terms"] = [{"person_id": "C1", "academic_year": "2012/13", "term": "autumn",
+                             "possible_sessions": 10**5000, "unauthorised_absences": 0}]  # fmt: skip
+    with open(__file__, encoding="utf-8") as handle:
+        holding_a_file = {**good("F1"), "note": handle}
+        items: list[Any] = [good("G1"), huge, None, 42, [1], bytearray(b"{}"),
+                            memoryview(b"{}"), types.MappingProxyType(good("M1")),
+                            holding_a_file, good("G2")]  # fmt: skip
+        out = list(pbr.evaluate_many(items, as_of=date(2013, 7, 31), workers=workers))
+    assert [type(x).__name__ for x in out] == ["Decision", *["Rejection"] * 6, "Decision",
+                                               "Rejection", "Decision"]  # fmt: skip
+    assert [x.record for x in out if isinstance(x, pbr.Rejection)] == [2, 3, 4, 5, 6, 7, 9]
+    first = out[1]
+    assert isinstance(first, pbr.Rejection)
+    assert (first.family_id, first.errors[0].loc) == ("H1", "school_terms.0.possible_sessions")
+    assert first.errors[0].value == "a whole number of about 5,001 digits"
+    assert "a valid dictionary" in out[2].describe()
+
+
+@pytest.mark.parametrize("workers", [0, -1])
+def test_workers_below_one_are_refused_when_called(workers: int) -> None:
+    from pbr.batch import evaluate_many_json
+
+    with pytest.raises(ValueError, match="1 or more"):
+        pbr.evaluate_many([], as_of=date(2013, 7, 31), workers=workers)
+    with pytest.raises(ValueError, match="1 or more"):
+        evaluate_many_json([], as_of=date(2013, 7, 31), workers=workers)
+
+
 def pydantic_validation_error() -> type[Exception]:
     from pydantic import ValidationError
 

@@ -277,8 +277,23 @@ def shown(value: object, limit: int = 80) -> str:
     try:
         text = json.dumps(value, default=str, ensure_ascii=False)
     except (ValueError, RecursionError):
-        text = repr(value)
+        text = _described(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _described(value: object) -> str:
+    """A value JSON cannot write, in words: Python will not write an integer of over 4,300
+    digits as text either (``ValueError``), so such a number is shown by its size.
+
+    >>> _described(10**5000), _described([10**5000])
+    ('a whole number of about 5,001 digits', 'a list too large to show')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"a whole number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    try:
+        return repr(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__} too large to show"
 
 
 _FAMILY_PREFIX = re.compile(

@@ -18,6 +18,7 @@ import gc
 import itertools
 import json
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -100,8 +101,12 @@ def _in_a_daemon() -> bool:
 
 
 def _check_workers(workers: object) -> None:
-    if workers != "auto" and (isinstance(workers, bool) or not isinstance(workers, int)):
+    if workers == "auto":
+        return
+    if isinstance(workers, bool) or not isinstance(workers, int):
         raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
+    if workers < 1:  # as the command line refuses them: not "as few as possible"
+        raise ValueError(f"workers must be 1 or more, or 'auto', not {workers!r}")
 
 
 def _auto(
@@ -174,6 +179,7 @@ def evaluate_many(
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = max_record_bytes
     check_records(records)
+    _check_workers(workers)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
 
@@ -217,7 +223,8 @@ def _evaluated(
     numbered = itertools.chain(head, rest)
     chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
     with _pool(pool_size) as pool:
-        for done in _trimming(pool.imap(job.many_packed, chunks, chunk_size)):
+        sent = (_pickled(job, chunk) for chunk in chunks)
+        for done in _trimming(pool.imap(job.many_packed_pickled, sent, chunk_size)):
             yield from map(_unpacked, done)
 
 
@@ -281,6 +288,7 @@ def evaluate_many_json(
     job.render = render
     job.max_record_bytes = max_record_bytes
     check_records(records)
+    _check_workers(workers)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 
@@ -298,8 +306,8 @@ def _evaluated_json(
         return
     numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
     with _pool(pool_size) as pool:
-        chunks = _chunks(numbered, chunk_size)
-        for done in _trimming(pool.imap(job.many_json, chunks, chunk_size)):
+        sent = (_pickled(job, chunk) for chunk in _chunks(numbered, chunk_size))
+        for done in _trimming(pool.imap(job.many_json_pickled, sent, chunk_size)):
             yield from done
 
 
@@ -563,6 +571,25 @@ def _unpacked(done: bytes | Decision | Rejection) -> Decision | Rejection:
     return done
 
 
+def _pickled(job: _Job, chunk: list[tuple[int, Item]]) -> bytes:
+    """A chunk as the pool sends it, pickled here: a record that cannot be pickled (a
+    ``memoryview``, a dict holding an open file) is validated here instead, and its `Family` or
+    rejection crosses, rather than stopping the pool. The pool then sends bytes: no second pickle.
+    """
+    try:
+        return pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return pickle.dumps([(n, _crossing(job, n, item)) for n, item in chunk])
+
+
+def _crossing(job: _Job, n: int, item: Item) -> Item:
+    try:
+        pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return job._validate(n, cast("Mapping[str, Any]", item))
+    return item
+
+
 def _portable(item: Item) -> Item:
     """What crosses to a worker: JSON text where we have a model (cheaper than a pickle)."""
     if type(item) is not bytes and type(item) is not str and _is_family(item):
@@ -683,6 +710,14 @@ class _Job:
 
                     out.append(as_model(done))
         return out
+
+    def many_packed_pickled(self, chunk: bytes) -> list[bytes | Decision | Rejection]:
+        """`many_packed` of a chunk `_pickled` in the parent."""
+        return self.many_packed(pickle.loads(chunk))
+
+    def many_json_pickled(self, chunk: bytes) -> list[Evaluated | Rejection]:
+        """`many_json` of a chunk `_pickled` in the parent."""
+        return self.many_json(pickle.loads(chunk))
 
     def many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
         with lean_parts():  # decisions built only to be written: as plain Structs (`pbr._lean`)
@@ -845,7 +880,9 @@ class _Job:
                 line=None,
                 record=n,
                 family_id=_family_id(item),
-                local_authority=council_named(item.get("local_authority")),
+                local_authority=council_named(
+                    item.get("local_authority") if isinstance(item, Mapping) else None
+                ),
             )
 
 

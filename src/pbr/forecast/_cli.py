@@ -303,9 +303,11 @@ def _safe(path: str) -> None:
     safe_target(path)
 
 
-def _plain(value: Any) -> Any:
-    """A cell for CSV or JSON: money and dates as text, shares as decimals, names neutralised."""
-    from pbr.forecast._excel import neutralise
+def _plain(value: Any, spreadsheet: bool = True) -> Any:
+    """A cell for CSV or JSON: money and dates as text, shares as decimals; names neutralised
+    for a spreadsheet (CSV), as they are in JSON, which no spreadsheet runs.
+    """
+    from pbr.output import neutralise
 
     if isinstance(value, Decimal):
         return f"{value:.2f}"
@@ -314,7 +316,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        return neutralise(value)
+        return neutralise(value) if spreadsheet else value
     return value
 
 
@@ -327,7 +329,7 @@ def _csv(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
 
 def _json(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
     for row in rows:
-        out.write(json.dumps({k: _plain(v) for k, v in row.items()}) + "\n")
+        out.write(json.dumps({k: _plain(v, spreadsheet=False) for k, v in row.items()}) + "\n")
 
 
 def _text(result: Any, sensitivities: Sequence[Any], out: TextIO) -> None:

@@ -2,8 +2,9 @@
 
 Money is written as numbers in pounds with a £ format (the exact `Decimal`, which the file stores
 as a number), shares and families as numbers, dates as dates. Text (scenario and council names)
-is neutralised: a cell that a spreadsheet would read as a formula (starting ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) is written as text behind an apostrophe. The workbook is
+is neutralised as every pbr spreadsheet is (`pbr.output.neutralise`): a cell that a spreadsheet
+would read as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab, a carriage return, their
+full-width forms, or any of these after spaces) is written as text behind an apostrophe. The workbook is
 written beside the target and renamed onto it when complete; a path that is not a regular file
 (a folder, a device, a link) is refused rather than replaced.
 """
@@ -17,20 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pbr.output import neutralise
+
 __all__ = ["neutralise", "safe_target", "write_workbook"]
 
 _GBP = '"£"#,##0.00'
 _NUMBER = "#,##0.00####"
-_RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (a local stand-in for a shared helper).
-
-    >>> neutralise("=HYPERLINK(1)"), neutralise("Kent")
-    ("'=HYPERLINK(1)", 'Kent')
-    """
-    return "'" + text if text.startswith(_RISKY) else text
 
 
 def safe_target(path: str | Path) -> Path:
