@@ -267,6 +267,7 @@ def test_no_python_item_stops_evaluate_many(workers: int) -> None:
     assert isinstance(first, pbr.Rejection)
     assert (first.family_id, first.errors[0].loc) == ("H1", "school_terms.0.possible_sessions")
     assert first.errors[0].value == "a whole number of about 5,001 digits"
+    assert isinstance(out[2], pbr.Rejection)
     assert "a valid dictionary" in out[2].describe()
 
 

@@ -282,8 +282,10 @@ def shown(value: object, limit: int = 80) -> str:
 
 
 def _described(value: object) -> str:
-    """A value JSON cannot write, in words: Python will not write an integer of over 4,300
-    digits as text either (``ValueError``), so such a number is shown by its size.
+    """A value JSON cannot write, in words (a huge integer by its size).
+
+    Python will not write an integer of over 4,300 digits as text (``ValueError``), in JSON or
+    by ``repr``.
 
     >>> _described(10**5000), _described([10**5000])
     ('a whole number of about 5,001 digits', 'a list too large to show')

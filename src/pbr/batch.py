@@ -572,9 +572,10 @@ def _unpacked(done: bytes | Decision | Rejection) -> Decision | Rejection:
 
 
 def _pickled(job: _Job, chunk: list[tuple[int, Item]]) -> bytes:
-    """A chunk as the pool sends it, pickled here: a record that cannot be pickled (a
-    ``memoryview``, a dict holding an open file) is validated here instead, and its `Family` or
-    rejection crosses, rather than stopping the pool. The pool then sends bytes: no second pickle.
+    """A chunk as the pool sends it, pickled here (the pool then sends bytes: no second pickle).
+
+    A record that cannot be pickled (a ``memoryview``, a dict holding an open file) is validated
+    here instead, and its `Family` or rejection crosses, rather than stopping the pool.
     """
     try:
         return pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL)

@@ -304,8 +304,9 @@ def _safe(path: str) -> None:
 
 
 def _plain(value: Any, spreadsheet: bool = True) -> Any:
-    """A cell for CSV or JSON: money and dates as text, shares as decimals; names neutralised
-    for a spreadsheet (CSV), as they are in JSON, which no spreadsheet runs.
+    """A cell for CSV or JSON: money and dates as text, shares as decimals, names as they are.
+
+    For a spreadsheet (CSV) names are neutralised; JSON, which no spreadsheet runs, keeps them.
     """
     from pbr.output import neutralise
 
