@@ -68,7 +68,7 @@ def test_supporting_families_needs_three_needs() -> None:
     assert two.identification[0].compared == {
         "problems": 2,
         "needed": 3,
-        "listed": "housing, health",
+        "listed": "health, housing",  # the programme's order (tf-rules), not the record's
     }
 
 

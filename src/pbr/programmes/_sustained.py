@@ -28,6 +28,7 @@ __all__ = [
     "attachment_fee",
     "entry_problems",
     "identification",
+    "listed_problems",
     "pay_one_claim",
     "result_rates",
     "sustained_progress",
@@ -47,10 +48,24 @@ def result_rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Decima
     return {kind: rules.amount(kind, year) for kind in KINDS}
 
 
-def entry_problems(family: Family, rules: RuleSet, needed_param: str, noun: str) -> Reason:
+def listed_problems(family: Family, order: tuple[str, ...]) -> tuple[str, ...]:
+    """The problems (or needs) at entry in the programme's own `order`, not the record's.
+
+    A decision must not depend on how a record happens to list them (its problems, the order
+    of its reasons, the text compared); a problem outside `order` (a record that states no
+    programme may list another's) comes after, by name.
+    """
+    rank = {problem: i for i, problem in enumerate(order)}
+    problems = [p.problem for p in family.problems_at_entry]
+    return tuple(sorted(problems, key=lambda p: (rank.get(p, len(order)), p)))
+
+
+def entry_problems(
+    family: Family, rules: RuleSet, needed_param: str, noun: str, order: tuple[str, ...]
+) -> Reason:
     """Whether the problems (or needs) listed at entry reach the number the programme needs."""
     needed = rules.number(needed_param)
-    problems = tuple(p.problem for p in family.problems_at_entry)
+    problems = listed_problems(family, order)
     enough = len(problems) >= needed
     return reason(
         "PROBLEMS_AT_ENTRY" if enough else "TOO_FEW_PROBLEMS_AT_ENTRY",
@@ -65,9 +80,16 @@ def entry_problems(family: Family, rules: RuleSet, needed_param: str, noun: str)
 
 
 def identification(
-    family: Family, rules: RuleSet, checks: tuple[Reason, ...], passing: frozenset[str]
+    family: Family,
+    rules: RuleSet,
+    checks: tuple[Reason, ...],
+    passing: frozenset[str],
+    order: tuple[str, ...],
 ) -> Identification:
-    """Eligible when every check passed (its code is in `passing`); phase one's list is ignored."""
+    """Eligible when every check passed (its code is in `passing`); phase one's list is ignored.
+
+    The problems at entry are listed in the programme's `order` (`listed_problems`).
+    """
     eligible = all(check.code in passing for check in checks)
     verdict = reason(
         "ELIGIBLE" if eligible else "NOT_ELIGIBLE",
@@ -87,7 +109,7 @@ def identification(
                 identified_for=", ".join(family.identified_for),
             ),
         )
-    problems = tuple(p.problem for p in family.problems_at_entry)
+    problems = listed_problems(family, order)
     return trusted_identification(  # every value is already what validation would give
         family_id=family.family_id,
         attached_on=family.attached_on,

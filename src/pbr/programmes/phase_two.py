@@ -36,11 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = ["PROGRAMME"]
 
+_PROBLEMS: tuple[str, ...] = get_args(PhaseTwoProblem)
+"""The six headline problems, in tf-rules' order: how a decision lists a family's."""
+
 
 def identify(family: Family, rules: RuleSet) -> Identification:
     """Eligible with at least `problems_needed` of the six problems at entry."""
-    checks = (entry_problems(family, rules, "problems_needed", "problems"),)
-    return identification(family, rules, checks, frozenset({"PROBLEMS_AT_ENTRY"}))
+    checks = (entry_problems(family, rules, "problems_needed", "problems", _PROBLEMS),)
+    return identification(family, rules, checks, frozenset({"PROBLEMS_AT_ENTRY"}), _PROBLEMS)
 
 
 def results(
@@ -77,7 +80,7 @@ PROGRAMME = Programme(
     short="TF2",
     name="Troubled Families phase two",
     result_kinds=KINDS,
-    problems=get_args(PhaseTwoProblem),
+    problems=_PROBLEMS,
     states_problems_in="problems_at_entry",
     identify=identify,
     results=results,

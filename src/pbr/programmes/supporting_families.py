@@ -37,15 +37,18 @@ if TYPE_CHECKING:
 
 __all__ = ["PROGRAMME"]
 
+_NEEDS: tuple[str, ...] = get_args(FamilyNeed)
+"""The ten headline needs, in tf-rules' order: how a decision lists a family's."""
+
 
 def identify(family: Family, rules: RuleSet) -> Identification:
     """Eligible with `needs_required` needs at entry and a dependent child or expectant parent."""
     checks = (
-        entry_problems(family, rules, "needs_required", "needs"),
+        entry_problems(family, rules, "needs_required", "needs", _NEEDS),
         _dependent_or_expectant(family, rules),
     )
     passing = frozenset({"PROBLEMS_AT_ENTRY", "DEPENDENT_CHILD_OR_EXPECTANT_PARENT"})
-    return identification(family, rules, checks, passing)
+    return identification(family, rules, checks, passing, _NEEDS)
 
 
 def _dependent_or_expectant(family: Family, rules: RuleSet) -> Reason:
@@ -121,7 +124,7 @@ PROGRAMME = Programme(
     short="SF",
     name="Supporting Families",
     result_kinds=KINDS,
-    problems=get_args(FamilyNeed),
+    problems=_NEEDS,
     states_problems_in="problems_at_entry",
     identify=identify,
     results=results,
