@@ -192,7 +192,7 @@ def test_each_rejection_names_family_path_and_value(
 
 
 @pytest.mark.parametrize(
-    "name", ["Leeds", "Bristol, City of", 'Council "A" \\ B', "Café £", "Ynys Môn\u00a0", "\u00bfX"]
+    "name", ["Leeds", "Bristol, City of", 'Council "A" \\ B', "Café £", "Ynys\u00a0Môn", "\u00bfX"]
 )
 def test_printable_names_are_kept_exactly_on_both_paths(name: str) -> None:
     from pbr._compiled import decode_family
@@ -204,6 +204,22 @@ def test_printable_names_are_kept_exactly_on_both_paths(name: str) -> None:
     parsed = parse_family(raw)
     assert isinstance(parsed, pbr.Family)
     assert parsed.local_authority == name
+
+
+@pytest.mark.parametrize("name", [" Leeds", "Leeds ", "Ynys Môn\u00a0", "\u3000Kent", "Leeds\u2028"])
+def test_a_space_at_an_edge_of_a_name_or_note_is_refused_on_both_paths(name: str) -> None:
+    """"Leeds " would be a council of its own in every total; pbr never trims, and council
+    tables refuse the same cell (``space_at_edge``)."""
+    from pbr._compiled import decode_family
+
+    for change in (
+        {"local_authority": name},
+        {"problems_at_entry": [{"problem": "health", "evidence": name}]},
+    ):
+        raw = json.dumps(record(**change))
+        assert decode_family(raw, 10**6) is None
+        error = only(record(**change))
+        assert error["type"] == "space_at_edge", error
 
 
 @pytest.mark.parametrize("character", ["\x00", "\t", "\n", "\x1b", "\x7f", "\x80", "\x9f"])

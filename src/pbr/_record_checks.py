@@ -31,6 +31,7 @@ __all__ = [
     "academic_year",
     "consistency_problems",
     "plainly_consistent",
+    "unspaced_text",
 ]
 
 if TYPE_CHECKING:
@@ -95,6 +96,13 @@ def academic_year(value: str) -> str:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 """JSON Schema's pattern for text with no control character (what `printable_text` accepts)."""
+_SPACES = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+"""The characters Python's `str.isspace` calls space that are no control character, as a
+pattern's class: JSON Schema's ``\\s`` is another set (it takes U+FEFF, say)."""
+UNSPACED_CONTROL_FREE = (
+    f"^(?![{_SPACES}])(?![\\s\\S]*[{_SPACES}]$)[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+)
+"""JSON Schema's pattern for what `unspaced_text` and `printable_text` accept together."""
 
 
 def printable_text(value: str) -> str:
@@ -115,6 +123,26 @@ def printable_text(value: str) -> str:
             "a control character, {character}, at character {position}: names, references and "
             "notes must be printable text",
             {"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+        )
+    return value
+
+
+def unspaced_text(value: str) -> str:
+    """`value` unless a space (or tab, or any white space) starts or ends it.
+
+    A council's name is how decisions are grouped and totalled: ``"Leeds "`` would be a council
+    of its own. pbr never trims (that would change what was given); council tables refuse such
+    a cell too (``space_at_edge``).
+
+    >>> unspaced_text("North Yorkshire")
+    'North Yorkshire'
+    """
+    if value != value.strip():
+        from pydantic_core import PydanticCustomError
+
+        raise PydanticCustomError(
+            "space_at_edge",
+            "has a space or tab at its start or end; pbr does not trim: remove it",
         )
     return value
 

@@ -247,17 +247,18 @@ def council_named(value: object) -> str | None:
     r"""`value` if it is a sound ``local_authority`` (as `pbr.records.Family` takes one), else None.
 
     A rejected record's council is counted only when the record states it plainly: text of 1 to
-    100 characters with no control character, that UTF-8 can write.
+    100 characters with no control character and no space at an edge, that UTF-8 can write.
 
     >>> council_named("Leeds"), council_named(""), council_named("Le\neds"), council_named(7)
     ('Leeds', None, None, None)
+    >>> council_named("Leeds ")
     """
-    from pbr._record_checks import printable_text  # the rule `Family` applies to the field
+    from pbr._record_checks import printable_text, unspaced_text  # `Family`'s rules for it
 
     if type(value) is not str or not 1 <= len(value) <= 100:
         return None
     try:
-        printable_text(value)
+        unspaced_text(printable_text(value))
         value.encode("utf-8")  # a lone surrogate: not text a report can print
     except ValueError:  # a control character (pydantic's error is one); UnicodeEncodeError too
         return None

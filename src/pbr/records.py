@@ -24,6 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 from pbr._attribute_docs import describe_fields
 from pbr._record_checks import (
     CONTROL_FREE,
+    UNSPACED_CONTROL_FREE,
     AsbKind,
     Benefit,
     FamilyNeed,
@@ -33,6 +34,7 @@ from pbr._record_checks import (
     Programme,
     academic_year,
     printable_text,
+    unspaced_text,
 )
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
@@ -64,6 +66,7 @@ __all__ = [
 Identifier = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A pseudonymous reference: 1–64 characters of ``A–Z a–z 0–9 . _ -``."""
 _PRINTABLE = {"pattern": CONTROL_FREE}
+_UNSPACED = {"pattern": UNSPACED_CONTROL_FREE}
 Code = Annotated[
     str,
     Strict(),
@@ -74,17 +77,19 @@ Code = Annotated[
 Label = Annotated[
     str,
     Strict(),
-    Field(min_length=1, max_length=100, json_schema_extra=_PRINTABLE),
+    Field(min_length=1, max_length=100, json_schema_extra=_UNSPACED),
     AfterValidator(printable_text),
+    AfterValidator(unspaced_text),
 ]
-"""A name or code of up to 100 characters (the council), no control character."""
+"""A name of up to 100 characters (the council): no control character, no space at an edge."""
 Note = Annotated[
     str,
     Strict(),
-    Field(min_length=1, max_length=200, json_schema_extra=_PRINTABLE),
+    Field(min_length=1, max_length=200, json_schema_extra=_UNSPACED),
     AfterValidator(printable_text),
+    AfterValidator(unspaced_text),
 ]
-"""Free text of up to 200 characters (where evidence came from), no control character."""
+"""Free text of up to 200 characters (where evidence came from): as a `Label`, longer."""
 AcademicYear = Annotated[
     str, Strict(), Field(pattern=r"^[0-9]{4}/[0-9]{2}$"), AfterValidator(academic_year)
 ]
