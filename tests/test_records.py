@@ -206,9 +206,11 @@ def test_printable_names_are_kept_exactly_on_both_paths(name: str) -> None:
     assert parsed.local_authority == name
 
 
-@pytest.mark.parametrize("name", [" Leeds", "Leeds ", "Ynys Môn\u00a0", "\u3000Kent", "Leeds\u2028"])
+@pytest.mark.parametrize(
+    "name", [" Leeds", "Leeds ", "Ynys Môn\u00a0", "\u3000Kent", "Leeds\u2028"]
+)
 def test_a_space_at_an_edge_of_a_name_or_note_is_refused_on_both_paths(name: str) -> None:
-    """"Leeds " would be a council of its own in every total; pbr never trims, and council
+    """ "Leeds " would be a council of its own in every total; pbr never trims, and council
     tables refuse the same cell (``space_at_edge``)."""
     from pbr._compiled import decode_family
 
