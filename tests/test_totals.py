@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -231,3 +232,25 @@ def test_a_range_s_programme_totals_are_the_family_by_family_sums(
     assert [(p, list(k.items())) for p, k in got_totals.items()] == [
         (p, list(k.items())) for p, k in totals.items()
     ]
+
+
+def test_a_rejection_is_counted_under_its_council_and_a_wrong_argument_is_refused() -> None:
+    """``reject(rejection)`` is what a caller holding `evaluate_many`'s answers writes; it once
+    stored the object as a council and failed later, far from the mistake."""
+    spoilt = {"family_id": "F9", "local_authority": "Leeds", "attached_on": "2013-02-30"}
+    rejection, unnamed = pbr.evaluate_many([spoilt, {"family_id": 7}], as_of=date(2013, 6, 30))
+    assert isinstance(rejection, pbr.Rejection)
+    assert isinstance(unnamed, pbr.Rejection)
+    totals = pbr.Totals()
+    totals.reject(rejection)
+    totals.reject(unnamed)
+    totals.reject("York")
+    assert {c: r.families_rejected for c, r in totals.councils.items()} == {
+        "Leeds": 1,
+        "York": 1,
+        None: 1,
+    }
+    with pytest.raises(TypeError, match="a council's name or None"):
+        totals.reject(7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="count a rejection with reject"):
+        totals.add(rejection)  # type: ignore[arg-type]

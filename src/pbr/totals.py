@@ -33,6 +33,7 @@ from pbr._terminal import printable
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
+    from pbr._rejection import Rejection
     from pbr.decisions import Decision
 
 __all__ = ["CouncilTotals", "Totals", "fee_due"]
@@ -118,7 +119,12 @@ class Totals:
         self._overall: list[Decimal | int] = [0, 0, 0, ZERO, ZERO]
 
     def add(self, decision: Decision) -> None:
-        """Count one decision under its council."""
+        """Count one decision under its council (a rejection is counted by `reject`)."""
+        if not hasattr(decision, "results"):
+            raise TypeError(
+                f"add takes a pbr.Decision, not {type(decision).__name__}: count a rejection "
+                "with reject(rejection)"
+            )
         self.add_amounts(
             decision.local_authority,
             fee_due(
@@ -152,9 +158,18 @@ class Totals:
             row[3] += attachment_fee
             row[4] += payments
 
-    def reject(self, local_authority: str | None = None) -> None:
-        """Count one rejected family (under its council, when the rejection knows it)."""
-        self._row(local_authority)[1] += 1
+    def reject(self, rejected: Rejection | str | None = None) -> None:
+        """Count one rejected family, under the council a `pbr.Rejection` names, or the one given.
+
+        None (the default) counts it under no council.
+        """
+        council = getattr(rejected, "local_authority", rejected)
+        if council is not None and not isinstance(council, str):
+            raise TypeError(
+                f"reject takes a pbr.Rejection, a council's name or None, not "
+                f"{type(rejected).__name__}"
+            )
+        self._row(council)[1] += 1
         self._overall[1] += 1
 
     def merge(self, other: Totals) -> Totals:
