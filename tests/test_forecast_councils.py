@@ -99,7 +99,7 @@ def test_a_dataframe_of_councils_with_blank_cells() -> None:
         ("council,estimated_families\n,2560\n", "line 2: council: a name is required"),
         (
             "council,estimated_families\nKent,lots\n",
-            "line 2 (council 'Kent'): estimated_families must be a whole number, got 'lots'",
+            "line 2 (council 'Kent'): estimated_families must be a whole number, written plainly",
         ),
         (
             "council,estimated_families\nKent,\n",
@@ -379,3 +379,51 @@ def test_cli_refuses_to_write_over_its_own_input(tmp_path: Path) -> None:
         assert refused.returncode == 2
         assert f"{option} names the same file as --councils" in refused.stderr
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("cell", "plain", "column"),
+    [("2,630", "2630", "estimated_families"), ("£1,081,000", "1081000", "upfront_grant")],
+)
+def test_a_spreadsheet_number_is_read_when_written_as_one(
+    tmp_path: Path, cell: str, plain: str, column: str
+) -> None:
+    """Thousands separators (and £ for money) in their places, as a spreadsheet writes them."""
+    other = "upfront_grant" if column == "estimated_families" else "estimated_families"
+    fill = "1000" if other == "estimated_families" else "5"
+    tables: list[object] = []
+    for written in (cell, plain):
+        path = tmp_path / f"{len(tables)}.csv"
+        path.write_text(f'council,{column},{other}\nKent,"{written}",{fill}\n', encoding="utf-8")
+        tables.append(allocation_table(str(path)).summary())
+    assert tables[0] == tables[1]
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [
+        ("1e3", "estimated_families"),
+        ("1_000", "estimated_families"),
+        (" 12", "estimated_families"),
+        ("+12", "estimated_families"),
+        ("012", "estimated_families"),
+        ("1,0,0", "estimated_families"),
+        ("£100", "estimated_families"),
+        (" 100", "upfront_grant"),
+        ("1,00", "upfront_grant"),
+        ("£ 100", "upfront_grant"),
+    ],
+)
+def test_a_number_written_otherwise_is_refused_not_read(
+    tmp_path: Path, cell: str, column: str
+) -> None:
+    """Nothing Python would also read (an exponent, underscores, a sign, a space, a stray
+    separator) is taken: the value is refused, naming the line, council and column."""
+    path = tmp_path / "councils.csv"
+    other = "upfront_grant" if column == "estimated_families" else "estimated_families"
+    path.write_text(
+        f'council,{column},{other}\nKent,"{cell}",{"1000" if other == "estimated_families" else "5"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match=f"line 2 \\(council 'Kent'\\): {column}"):
+        allocation_table(str(path))

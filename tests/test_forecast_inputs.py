@@ -63,7 +63,7 @@ def test_a_bad_count_names_the_field(families: object, message: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [0.5, np.float64(0.5), np.float32(0.5), Decimal("0.5"), Fraction(1, 2), "0.5", "1/2", " 1/2 "],
+    [0.5, np.float64(0.5), np.float32(0.5), Decimal("0.5"), Fraction(1, 2), "0.5", "1/2"],
     ids=repr,
 )
 def test_a_half_is_a_half_however_typed(value: object) -> None:

@@ -54,7 +54,7 @@ class Assumptions:
     >>> Assumptions("x", {"crime_asb_education": "half"}, {6: 1})
     Traceback (most recent call last):
     ...
-    ValueError: scenario 'x': probabilities.crime_asb_education must be a share such as 0.5, '1/3' or Decimal('0.25'), got 'half'
+    ValueError: scenario 'x': probabilities.crime_asb_education must be a share such as 0.5, '1/3' or Decimal('0.25'), written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'half'
     """
 
     name: str
@@ -109,6 +109,11 @@ class Assumptions:
             if kind not in probs:
                 raise bad(f"ranges.{kind}: {kind} has no probability")
             centre = probs[kind]
+            if low > high:
+                raise bad(
+                    f"ranges.{kind}: the range is given high to low ({float(low):g} to "
+                    f"{float(high):g}): give [low, high]"
+                )
             if not low <= centre <= high:
                 raise bad(
                     f"ranges.{kind}: the range {float(low):g} to {float(high):g} must hold the "
@@ -151,7 +156,7 @@ class Assumptions:
         ...     "lag_months": {"six": "1"}})
         Traceback (most recent call last):
         ...
-        ValueError: scenario 'x': lag_months: 'six' must be a whole number, got 'six'
+        ValueError: scenario 'x': lag_months: 'six' must be a whole number, written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'six'
         """
         if not isinstance(data, Mapping):
             raise ValueError(

@@ -12,6 +12,7 @@ naming the file, the line, the council and the column.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -200,6 +201,12 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     name = _text(cells.get("council"))
     if not name:
         raise ValueError(f"{where}: council: a name is required")
+    written = cells["council"]
+    if isinstance(written, str) and written != name:  # as records and council tables refuse it
+        raise ValueError(
+            f"{where}: council {written!r} has a space or tab at its start or end; pbr does not "
+            "trim: remove it"
+        )
     where = f"{where} (council {name!r})"
     if _blank(cells.get("estimated_families")):
         raise ValueError(f"{where}: estimated_families: a number is required")
@@ -207,9 +214,9 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     grant = None if _blank(cells.get("upfront_grant")) else cells["upfront_grant"]
     try:
         return allocation(
-            _strip(cells["estimated_families"]),
+            _spreadsheet_number(cells["estimated_families"]),
             programme,
-            upfront_grant=_strip(grant),
+            upfront_grant=_spreadsheet_number(grant, pounds=True),
             council=name,
         )
     except ValueError as exc:
@@ -242,7 +249,9 @@ def _table(found: list[tuple[str, Allocation]], source: str) -> AllocationTable:
             earlier, as_written = first[key]
             raise ValueError(
                 f"{source}{where}: council {name!r} is listed twice (also {earlier}, as "
-                f"{as_written!r}; names are compared ignoring case and surrounding spaces)"
+                f"{as_written!r}; names are compared ignoring case)"
+                if name != as_written
+                else f"{source}{where}: council {name!r} is listed twice (also {earlier})"
             )
         first[key] = (where, name)
     if not found:
@@ -271,5 +280,16 @@ def _text(value: object) -> str:
     return "" if _blank(value) else str(value).strip()
 
 
-def _strip(value: object) -> object:
-    return value.strip().replace(",", "").removeprefix("£") if isinstance(value, str) else value
+def _spreadsheet_number(value: object, pounds: bool = False) -> object:
+    """A cell's number as a spreadsheet writes it, its separators (and for money, £) taken off.
+
+    ``2,630`` and ``£1,081,000`` are read when every separator is in its place; anything else is
+    left as it is, for the field's own check to refuse (`` 12``, ``1,0,0``, ``1e3``).
+    """
+    if isinstance(value, str) and (_POUNDS if pounds else _GROUPED).fullmatch(value):
+        return value.removeprefix("£").replace(",", "")
+    return value
+
+
+_GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+")
+_POUNDS = re.compile(r"£?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]*)(?:\.[0-9]{2})?")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def count(value: object, field: str, *, most: int | None = None) -> int:
     ValueError: estimated_families must be at most 10,000,000, got 100000000000000000000000
     """
     number = _number(value, field, "a whole number")
+    if isinstance(value, str) and not value.lstrip("-").isdigit():  # "6.0", "12/2": a key "6"'s
+        raise ValueError(f"{field} must be a whole number written as digits, got {shown(value)}")
     if number.denominator != 1:
         raise ValueError(f"{field} must be a whole number, got {shown(value)}")
     if number < 0:
@@ -171,17 +174,22 @@ def _number(value: object, field: str, wanted: str) -> Fraction:
             raise ValueError(f"{field} must be a finite number, got {value!r}")
         return _exact(value, field, value)
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            if "/" in text:
-                return Fraction(text)
-            decimal = Decimal(text)
-        except (ValueError, ZeroDivisionError, OverflowError, InvalidOperation):
-            raise ValueError(f"{field} must be {wanted}, got {shown(value)}") from None
-        if not decimal.is_finite():
-            raise ValueError(f"{field} must be {wanted}, got {shown(value)}")
-        return _exact(decimal, field, value)
+        written = _WRITTEN.fullmatch(value)
+        if written is None:
+            raise ValueError(
+                f"{field} must be {wanted}, written plainly (digits, a point or a '/'; no sign, "
+                f"space, exponent, separator or leading zero), got {shown(value)}"
+            )
+        sign, text = written.groups()
+        number = Fraction(text) if "/" in text else _exact(Decimal(text), field, value)
+        return -number if sign else number  # a minus: refused by the caller as negative
     raise ValueError(f"{field} must be {wanted}, got {shown(value)}")
+
+
+_WRITTEN = re.compile(r"(-?)((?:0|[1-9][0-9]*)(?:\.[0-9]+|/[1-9][0-9]*)?)")
+"""A number as text: ``12``, ``0.25``, ``1/3`` (and a minus, to be refused as negative). Nothing
+that Python would also read (``"06"``, ``" 6"``, ``"+6"``, ``"1e3"``, ``"1_000"``, ``"6.0"`` as a
+key): a lag of ``"06"`` and one of ``"6"`` would be one lag, merged without a word."""
 
 
 def _exact(number: Decimal, field: str, value: object) -> Fraction:
