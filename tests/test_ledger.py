@@ -737,7 +737,7 @@ def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(
         "family_id,kind,amount,paid_on,claim_id,rules_version\nF,attachment_fee,1.001,2013-01-01,C,v\n"
     )
-    with pytest.raises(LedgerError, match="row 2"):
+    with pytest.raises(LedgerError, match="line 2"):
         copy.import_csv(tmp_path / "bad.csv")
     assert len(list(copy.entries())) == 4
 
@@ -745,10 +745,10 @@ def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': kind = 'bonus'"),
-        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "row 2: amount = '1.001'"),
-        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "row 2: paid_on = '2013-02-30'"),
-        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': family_id"),
+        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "line 2: claim 'C': kind = 'bonus'"),
+        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "line 2: amount = '1.001'"),
+        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "line 2: paid_on = '2013-02-30'"),
+        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "line 2: claim 'C': family_id"),
         (("F F", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "family_id = 'F F'"),
     ],
 )

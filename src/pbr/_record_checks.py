@@ -30,6 +30,7 @@ __all__ = [
     "Programme",
     "academic_year",
     "consistency_problems",
+    "control_character",
     "plainly_consistent",
 ]
 
@@ -95,6 +96,23 @@ def academic_year(value: str) -> str:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 """JSON Schema's pattern for text with no control character (what `printable_text` accepts)."""
+
+
+def control_character(value: str) -> str | None:
+    r"""What makes `value` unprintable (its first control character and where), or None.
+
+    The one rule for names, references and notes: `printable_text` (the records' readers) and
+    the payments ledger's writers (`pbr.ledger.Entry.check`) both apply it.
+
+    >>> control_character("C\tTAB")
+    'a control character, U+0009, at character 2'
+    >>> control_character("C-1") is None
+    True
+    """
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    return f"a control character, U+{ord(found.group()):04X}, at character {found.start() + 1}"
 
 
 def printable_text(value: str) -> str:

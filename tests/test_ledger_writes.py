@@ -1,0 +1,202 @@
+"""What the ledger's writers refuse (append, import, record): one rule with its readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pbr.cli import main
+from pbr.ledger import Entry, Ledger, LedgerError
+from pbr.records import Payment
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+HEADER = "family_id,kind,amount,paid_on,claim_id,rules_version\n"
+APPEND = (
+    "--family-id",
+    "EX-010",
+    "--kind",
+    "crime_asb_education",
+    "--amount",
+    "1500.00",
+    "--rules-version",
+    "tf-phase-1/1.0",
+    "--paid-on",
+    "2015-05-01",
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(err: str) -> str:
+    """The error a CLI user sees: exactly one line starting ``pbr: ``, no traceback."""
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def entry(claim_id: str = "C1", **changes: object) -> Entry:
+    values: dict[str, object] = {
+        "family_id": "EX-010",
+        "kind": "crime_asb_education",
+        "amount": Decimal("1500.00"),
+        "paid_on": date(2015, 5, 1),
+        "claim_id": claim_id,
+        "rules_version": "tf-phase-1/1.0",
+    }
+    values.update(changes)
+    return Entry(**values)  # type: ignore[arg-type]
+
+
+# 1. A claim id the readers refuse is refused by every writer, before anything is written
+
+
+@given(st.text(max_size=70))
+def test_a_claim_id_is_written_exactly_when_the_readers_accept_it(claim_id: str) -> None:
+    try:
+        Payment.model_validate({"kind": "attachment_fee", "amount": "1.00", "claim_id": claim_id})
+        readable = True
+    except ValueError:
+        readable = False
+    try:
+        entry(claim_id).check()
+        writable = True
+    except LedgerError:
+        writable = False
+    assert writable == readable
+
+
+@pytest.mark.parametrize("claim_id", ["C\tTAB", "J15\x00", "A\nB", "DEL\x7f", "C\x85"])
+def test_append_refuses_a_control_character_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, claim_id: str
+) -> None:
+    db = tmp_path / "t.db"
+    status, _, err = run(capsys, "ledger", "append", str(db), "--claim-id", claim_id, *APPEND)
+    assert status == 2
+    assert "a control character" in one_line_error(err)
+    assert not db.exists()
+    with pytest.raises(LedgerError, match=r"rules_version = .*a control character"):
+        entry(rules_version="v\x1b[2J").check()
+
+
+def test_import_refuses_a_control_character(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "in.csv").write_text(
+        HEADER + "EX-001,attachment_fee,1.00,2015-01-01,OK,v\n"
+        "EX-010,attachment_fee,1.00,2015-01-01,C\x07BEL,v\n"
+    )
+    status, _, err = run(
+        capsys, "ledger", "import", str(tmp_path / "t.db"), str(tmp_path / "in.csv")
+    )
+    assert status == 2
+    assert "line 3: family 'EX-010': claim_id = 'C\\x07BEL': a control character" in one_line_error(
+        err
+    )
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_verify_names_an_entry_the_readers_refuse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "t.db"
+    with monkeypatch.context() as patch:  # as an earlier pbr wrote it
+        patch.setattr("pbr.ledger._text_problem", lambda value: "")
+        Ledger(db).append([entry("OK"), entry("C\tTAB", family_id="EX-011")])
+    verdict = Ledger(db).verify()
+    assert not verdict.ok
+    assert verdict.first_bad == 2
+    assert "claim_id 'C\\tTAB': a control character, U+0009" in verdict.why
+    status, out, _ = run(capsys, "ledger", "verify", str(db))
+    assert status == 1
+    assert "BROKEN at entry 2" in out
+    assert "intact" not in out
+    status, _, err = run(
+        capsys,
+        "audit",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        str(EXAMPLES / "families.jsonl"),
+        "--ledger",
+        str(db),
+    )
+    assert status == 2
+    assert "broken at entry 2" in one_line_error(err)
+
+
+# 4. Import takes every value exactly, or refuses the file naming the line
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "family_id,kind,amount,amount,paid_on,claim_id,rules_version\n"
+            "EX-1,attachment_fee,1.00,2.00,2015-01-01,A,v\n",
+            "line 1: column 'amount' is named more than once",
+        ),
+        (
+            HEADER.rstrip("\n") + ",note\nEX-1,attachment_fee,1.00,2015-01-01,A,v,x\n",
+            "line 1: column 'note' is not a ledger column",
+        ),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01,A,v,extra\n", "line 2: 7 values for 6"),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01,A\n", "line 2: 5 values for 6"),
+        (
+            HEADER
+            + "\n\n\nEX-1,attachment_fee,1.00,2015-01-01,A,v\nEX-2,bad,1.00,2015-01-01,B,v\n",
+            "line 6: claim 'B': kind = 'bad'",
+        ),
+        (
+            HEADER
+            + 'EX-1,attachment_fee,1.00,2015-01-01,"A,v\nEX-2,attachment_fee,1.00,2015-01-01,B,v\n',
+            "lines 2-3: a value holds a line break",
+        ),
+        (HEADER + 'EX-1,attachment_fee,1.00,2015-01-01,"A\nB",v\n', "lines 2-3: a value holds"),
+        (HEADER + "EX-1,attachment_fee,1.00,1950-01-01,A,v\n", "paid_on = '1950-01-01': a payment"),
+        (HEADER + "EX-1,attachment_fee, 1.00,2015-01-01,A,v\n", "amount = ' 1.00'"),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01 ,A,v\n", "paid_on = '2015-01-01 '"),
+        (HEADER + " EX-1,attachment_fee,1.00,2015-01-01,A,v\n", "family_id = ' EX-1'"),
+    ],
+)
+def test_import_refuses_what_it_cannot_take_exactly(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    (tmp_path / "in.csv").write_text(text)
+    with pytest.raises(LedgerError, match=message.replace("(", "\\(")):
+        ledger.import_csv(tmp_path / "in.csv")
+    assert list(ledger.entries()) == []
+
+
+def test_import_keeps_a_claim_id_exactly_and_round_trips(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text(HEADER + "EX-1,attachment_fee,1.00,2015-01-01, X ,v \n")
+    first = Ledger(tmp_path / "a.db")
+    assert first.import_csv(tmp_path / "in.csv") == 1
+    assert [(e.claim_id, e.rules_version) for _, e in first.entries()] == [(" X ", "v ")]
+    first.export_csv(tmp_path / "out.csv")
+    second = Ledger(tmp_path / "b.db")
+    second.import_csv(tmp_path / "out.csv")
+    second.export_csv(tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+    assert second.verify().head == first.verify().head
+
+
+def test_append_and_import_date_a_payment_by_one_rule(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    for day in (date(2012, 3, 31), date(1950, 1, 1)):
+        with pytest.raises(LedgerError, match="a payment is dated from 2012-04-01"):
+            ledger.append([entry(paid_on=day)])
+    assert ledger.append([entry(paid_on=date(2012, 4, 1))]) == 1
+    db = sqlite3.connect(tmp_path / "l.db")
+    assert db.execute("SELECT paid_on FROM entries").fetchall() == [("2012-04-01",)]
+    db.close()
