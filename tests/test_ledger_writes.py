@@ -6,6 +6,7 @@ import sqlite3
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -200,3 +201,162 @@ def test_append_and_import_date_a_payment_by_one_rule(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "l.db")
     assert db.execute("SELECT paid_on FROM entries").fetchall() == [("2012-04-01",)]
     db.close()
+
+
+# 2. pbr ledger record holds every claim row of the report to what the audit wrote
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
+    """The examples' audit report, as rows of values (the header first)."""
+    import csv
+
+    from pbr.audit import read_claims, verify, write_report
+
+    families = {}
+    for name in ("families.jsonl", "mixed-programmes.jsonl"):
+        for item in pbr_read(EXAMPLES / name):
+            families[item.family_id] = item
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families, as_of=date(2015, 3, 31), rejections=malformed)
+    path = write_report(result, tmp_path_factory.mktemp("r") / "audit.csv")
+    with path.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def pbr_read(path: Path) -> list[Any]:
+    import pbr
+
+    return [item for item in pbr.read_records(path) if isinstance(item, pbr.Family)]
+
+
+def edited(rows: list[list[str]], which: str, **changes: str) -> list[list[str]]:
+    header = rows[0]
+    out = [list(header)]
+    for row in rows[1:]:
+        values = dict(zip(header, row, strict=True))
+        if values["claim_id"] == which:
+            values.update(changes)
+        out.append([values[c] for c in header])
+    return out
+
+
+def write(path: Path, rows: list[list[str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+def record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: list[list[str]], *more: str
+) -> tuple[int, str, str]:
+    report = write(tmp_path / "edited.csv", rows)
+    return run(
+        capsys,
+        "ledger",
+        "record",
+        str(report),
+        str(tmp_path / "l.db"),
+        "--paid-on",
+        "2015-05-15",
+        *more,
+    )
+
+
+def test_the_unedited_report_records(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    status, out, _ = record(capsys, tmp_path, report)
+    assert status == 0
+    assert out.startswith("recorded 4 payments")
+
+
+def flagged(report: list[list[str]], cut: bool) -> str:
+    """A flagged claim id: one cut only (AMOUNT_DIFFERS, CAP_EXCEEDED), or one refused."""
+    header = report[0]
+    for row in report[1:]:
+        values = dict(zip(header, row, strict=True))
+        if values["status"] != "flagged":
+            continue
+        only_cut = set(values["flags"].split()) <= {"AMOUNT_DIFFERS", "CAP_EXCEEDED"}
+        if only_cut == cut and values["amount"] != values["allowed"]:
+            return values["claim_id"]
+    raise AssertionError("no such claim in the examples")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("verified-above-allowed", "verified = '9999.00'"),
+        ("flagged-made-verified", "allowed = "),
+        ("refused-made-verified", "status = 'verified': verified with flags"),
+        ("flags-removed", "allowed = "),
+        ("partial-raised", "verified = "),
+        ("over-claimed", "over_claimed = '0.00'"),
+        ("claimed-on-deleted", "no ['claimed_on']"),
+        ("claimed-on-blank", "claimed_on = '': not a date"),
+        ("amount-form", "amount = '1500'"),
+        ("amount-negative", "amount = '-1500.00'"),
+        ("duplicate-column", "column 'verified' is named more than once"),
+        ("newline-claim-id", "claim_id = 'C-001\\nX': a control character"),
+        ("surplus-value", "21 values for 20 columns"),
+    ],
+)
+def test_record_refuses_a_report_that_does_not_hold_together(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    report: list[list[str]],
+    change: str,
+    message: str,
+) -> None:
+    rows = report
+    cut, refused = flagged(report, True), flagged(report, False)
+    if change == "verified-above-allowed":
+        rows = edited(report, "C-001", verified="9999.00")
+    elif change == "flagged-made-verified":
+        rows = edited(report, cut, status="verified", flags="", verified="0.00")
+        values = dict(zip(report[0], next(r for r in rows if r[1] == cut), strict=True))
+        rows = edited(rows, cut, verified=values["amount"], over_claimed="0.00")
+    elif change == "refused-made-verified":
+        rows = edited(report, refused, status="verified")
+    elif change == "flags-removed":
+        rows = edited(report, cut, flags="", status="verified")
+    elif change == "partial-raised":
+        values = dict(zip(report[0], next(r for r in report if r[1] == cut), strict=True))
+        rows = edited(report, cut, verified=values["amount"], over_claimed="0.00")
+    elif change == "over-claimed":
+        values = dict(zip(report[0], next(r for r in report if r[1] == refused), strict=True))
+        rows = edited(report, refused, over_claimed="0.00")
+        assert values["over_claimed"] != "0.00"
+    elif change == "claimed-on-deleted":
+        at = report[0].index("claimed_on")
+        rows = [row[:at] + row[at + 1 :] for row in report]
+    elif change == "claimed-on-blank":
+        rows = edited(report, "C-001", claimed_on="")
+    elif change == "amount-form":
+        rows = edited(report, "C-001", amount="1500", allowed="1500", verified="1500")
+    elif change == "amount-negative":
+        rows = edited(report, "C-001", amount="-1500.00")
+    elif change == "duplicate-column":
+        rows = [[*row, row[report[0].index("verified")]] for row in report]
+    elif change == "newline-claim-id":
+        rows = edited(report, "C-001", claim_id="C-001\nX")
+    elif change == "surplus-value":
+        rows = [report[0], [*report[1], "x"], *report[2:]]
+    status, _, err = record(capsys, tmp_path, rows, "--partial")
+    assert status == 2
+    assert message in one_line_error(err)
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_a_report_edited_consistently_is_recorded_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    """The documented limit: a claim moved to another family, every column kept in step."""
+    rows = edited(report, "C-001", family_id="EX-999")
+    status, _, _ = record(capsys, tmp_path, rows)
+    assert status == 0
+    paid = Ledger(tmp_path / "l.db").payments()
+    assert "EX-999" in paid

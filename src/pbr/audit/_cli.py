@@ -548,7 +548,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             n = ledger.import_csv(args.csv)
             out.write(f"imported {n} entries into {printable(args.db)}\n")
         elif command == "record":
-            from pbr.audit._csv import payments_due
+            from pbr.audit._record import payments_due
 
             entries, later = payments_due(args.report, paid_on=args.paid_on, partial=args.partial)
             n = ledger.append(entries, skip_recorded=True)
