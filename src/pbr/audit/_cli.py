@@ -644,9 +644,17 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             if not raw.strip():
                 continue
             read += 1
-            try:
-                recorded = Decision.model_validate(json.loads(raw.decode("utf-8")))
-            except (ValueError, ValidationError, RecursionError) as exc:
+            try:  # a byte order mark opens the file as the claims reader allows
+                written = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+                recorded = Decision.model_validate(written)
+            except ValidationError as exc:
+                out.write(
+                    f"{printable(args.decisions)}:{number}: not a decision: "
+                    f"{printable(_one_problem(exc))}\n"
+                )
+                differ += 1
+                continue
+            except (ValueError, RecursionError) as exc:
                 out.write(
                     f"{printable(args.decisions)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
                 )
@@ -668,7 +676,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 continue
             try:
                 family = merge_payments(family, history)
-                result = replay(recorded, family, plans.get(recorded.programme))
+                result = replay(recorded, family, plans.get(recorded.programme), as_written=written)
             except (ReplayError, HistoryError) as exc:
                 out.write(f"{printable(args.decisions)}:{number}: {printable(str(exc))}\n")
                 differ += 1
@@ -692,6 +700,21 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
         note += f"; {missing} decision(s) missing"
     out.write(f"replayed {same + differ + changed}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing else 0
+
+
+def _one_problem(exc: Any) -> str:
+    """A pydantic error as one line: the first problem's field and what is wrong (no URL)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(the decision)"
+    if first["type"] == "extra_forbidden":
+        text = f"{where!r} is not a key of a decision"
+    elif first["type"] == "missing":
+        text = f"{where}: missing"
+    else:
+        text = f"{where} = {str(first.get('input'))[:60]!r}: {first['msg']}"
+    more = len(errors) - 1
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
 def _missing(
