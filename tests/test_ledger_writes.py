@@ -360,3 +360,65 @@ def test_a_report_edited_consistently_is_recorded_as_written(
     assert status == 0
     paid = Ledger(tmp_path / "l.db").payments()
     assert "EX-999" in paid
+
+
+# 5. Small things: counts, options that would do nothing, a changed key marker
+
+
+def test_one_entry_is_one_entry(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    assert run(capsys, "ledger", "append", db, "--claim-id", "C1", *APPEND)[0] == 0
+    status, out, _ = run(capsys, "ledger", "verify", db)
+    assert (status, out.split("\n")[0]) == (0, f"ledger {db}: 1 entry, chain intact")
+    status, out, _ = run(capsys, "ledger", "export", db, str(tmp_path / "o.csv"))
+    assert (status, out) == (0, f"exported 1 entry to {tmp_path / 'o.csv'}\n")
+    status, out, _ = run(
+        capsys, "ledger", "import", str(tmp_path / "u.db"), str(tmp_path / "o.csv")
+    )
+    assert status == 0
+    assert out.startswith(f"imported 1 entry into {tmp_path / 'u.db'}\n")
+    _, out, _ = run(
+        capsys,
+        "audit",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        str(EXAMPLES / "families.jsonl"),
+        "--ledger",
+        db,
+    )
+    assert out.startswith(f"payment history: ledger {db}: 1 entry, head 1:")
+
+
+@pytest.mark.parametrize("option", [("--key-file", "k.key"), ("--timeout", "60")])
+@pytest.mark.parametrize("command", ["audit", "replay"])
+def test_ledger_options_without_a_ledger_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: tuple[str, str], command: str
+) -> None:
+    first = str(EXAMPLES / "claims.csv") if command == "audit" else str(tmp_path / "d.jsonl")
+    argv = [command, first, "--families", str(EXAMPLES / "families.jsonl"), *option]
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert f"{option[0]} applies only with --ledger DB" in one_line_error(err)
+
+
+def test_a_changed_key_marker_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = b"a secret of at least sixteen bytes"
+    db = tmp_path / "k.db"
+    Ledger(db, key=key).append([entry()])
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE meta SET value = 'sha256' WHERE name = 'mac'")
+    connection.close()
+    for key_given in (None, key):
+        verdict = Ledger(db, key=key_given).verify()
+        assert not verdict.ok
+        assert "key marker was changed" in verdict.why
+        assert "entry 1 was changed" not in verdict.why
+    with sqlite3.connect(db) as connection:  # the whole marker rewritten as unkeyed
+        connection.execute("UPDATE meta SET value = '' WHERE name = 'key_check'")
+    connection.close()
+    verdict = Ledger(db, key=key).verify()
+    assert "key marker was changed: its chain is an HMAC under the key given" in verdict.why
+    (tmp_path / "k.key").write_bytes(key)
+    status, out, _ = run(capsys, "ledger", "verify", str(db), "--key-file", str(tmp_path / "k.key"))
+    assert status == 1
+    assert "BROKEN: the ledger's key marker was changed" in out

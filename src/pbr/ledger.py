@@ -266,6 +266,15 @@ class Entry:
         return untracked(payment, (), (Payment,))
 
 
+def counted(n: int, one: str = "entry", many: str = "entries") -> str:
+    """``1 entry``, ``2 entries``: a count with its noun in the right number.
+
+    >>> counted(1), counted(0), counted(2, "payment", "payments")
+    ('1 entry', '0 entries', '2 payments')
+    """
+    return f"{n} {one if n == 1 else many}"
+
+
 def _text_problem(value: object) -> str:
     """Why `value` cannot be a claim id or rules version in the ledger, or "" (one rule).
 
@@ -481,6 +490,24 @@ class Ledger:
             with suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+
+    def _marker_problem(self) -> str:
+        """Why the ``meta`` table's key marker cannot be as pbr wrote it, or "".
+
+        pbr writes ``mac`` ``sha256`` with an empty ``key_check``, or ``hmac-sha256`` with a
+        64-digit ``key_check``; anything else means the marker (the keying) was changed, and
+        checking the chain under it would only blame the first entry.
+        """
+        mac, check = self._meta.get("mac"), self._meta.get("key_check")
+        if (mac, check) == ("sha256", "") or (
+            mac == "hmac-sha256" and isinstance(check, str) and _HASH.fullmatch(check)
+        ):
+            return ""
+        return (
+            f"the ledger's key marker was changed (meta: mac {mac!r}, key_check "
+            f"{'(none)' if check is None else 'empty' if not check else 'set'}): whether and how "
+            "it is keyed is not as it was written, so its chain cannot be checked"
+        )
 
     def _chain_key(self, *, writing: bool = False) -> bytes | None:
         """The key the chain is computed with; refuses a keyed ledger without it, or a wrong key.
@@ -700,6 +727,9 @@ class Ledger:
         >>> ledger.verify(expect_head=kept).ok, ledger.verify(expect_head="1:" + "0" * 64).why
         (True, 'the kept head is at entry 1 but the ledger has 0 entries: entries were removed')
         """
+        marker = self._marker_problem()
+        if marker:
+            return Verdict(False, 0, None, marker)
         key = self._chain_key()
         expected = _parse_head(expect_head) if expect_head is not None else None
         try:
@@ -709,6 +739,16 @@ class Ledger:
                     head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
                     rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
                     verdict = _walk(rows, head, key, expected)
+                    if not verdict.ok and self._key is not None and key is None:
+                        rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
+                        if _walk(rows, head, self._key, expected).ok:  # keyed after all
+                            verdict = Verdict(
+                                False,
+                                verdict.entries,
+                                None,
+                                "the ledger's key marker was changed: its chain is an HMAC under "
+                                "the key given, but its meta table says it is not keyed",
+                            )
                 finally:
                     db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -969,7 +1009,7 @@ def _walk(
             False,
             n,
             min(count, n) + 1,
-            f"the ledger ends at entry {n} but its head records {count} entries",
+            f"the ledger ends at entry {n} but its head records {counted(count)}",
             keyed=keyed,
         )
     if last != prev:
@@ -991,7 +1031,7 @@ def _walk(
                 False,
                 n,
                 n + 1,
-                f"the kept head is at entry {kept_at} but the ledger has {n} entries: entries "
+                f"the kept head is at entry {kept_at} but the ledger has {counted(n)}: entries "
                 "were removed",
                 keyed=keyed,
             )
