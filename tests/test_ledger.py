@@ -283,7 +283,10 @@ def test_with_a_key_a_recomputed_chain_fails(n: int, data: st.DataObject) -> Non
         assert verdict.first_bad == 1
         assert "not made with the ledger's key" in verdict.why
     else:
-        assert "a key was given but the ledger is not keyed" in verdict.why
+        assert (  # the marker's key check left behind, or not
+            "a key was given but the ledger is not keyed" in verdict.why
+            or "key marker was changed" in verdict.why
+        )
 
 
 def test_without_a_key_a_recomputed_chain_passes_but_not_the_kept_head(tmp_path: Path) -> None:
@@ -363,7 +366,7 @@ def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
     made = cli("ledger", "append", db, *args, PBR_LEDGER_KEY=KEY.decode())
     assert made.returncode == 0, made.stderr
     ok = cli("ledger", "verify", db, PBR_LEDGER_KEY=KEY.decode())
-    assert "1 entries, chain intact (keyed: HMAC-SHA256)" in ok.stdout
+    assert "1 entry, chain intact (keyed: HMAC-SHA256)" in ok.stdout
     refused = cli("ledger", "verify", db)
     assert refused.returncode == 2
     one_line_error(refused.stderr)
@@ -737,7 +740,7 @@ def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(
         "family_id,kind,amount,paid_on,claim_id,rules_version\nF,attachment_fee,1.001,2013-01-01,C,v\n"
     )
-    with pytest.raises(LedgerError, match="row 2"):
+    with pytest.raises(LedgerError, match="line 2"):
         copy.import_csv(tmp_path / "bad.csv")
     assert len(list(copy.entries())) == 4
 
@@ -745,10 +748,10 @@ def test_csv_round_trip_and_bad_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': kind = 'bonus'"),
-        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "row 2: amount = '1.001'"),
-        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "row 2: paid_on = '2013-02-30'"),
-        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "row 2: claim 'C': family_id"),
+        (("F", "bonus", "1.00", "2013-01-01", "C", "v"), "line 2: claim 'C': kind = 'bonus'"),
+        (("F", "attachment_fee", "1.001", "2013-01-01", "C", "v"), "line 2: amount = '1.001'"),
+        (("F", "attachment_fee", "1.00", "2013-02-30", "C", "v"), "line 2: paid_on = '2013-02-30'"),
+        (("", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "line 2: claim 'C': family_id"),
         (("F F", "attachment_fee", "1.00", "2013-01-01", "C", "v"), "family_id = 'F F'"),
     ],
 )
@@ -775,7 +778,7 @@ def test_cli_ledger_and_evaluate_with_ledger(tmp_path: Path) -> None:
         "EX-010,crime_asb_education,1500.00,2015-03-01,C-1,tf-phase-1/1.0\n"
     )
     imported = cli("ledger", "import", str(db), str(tmp_path / "in.csv"))
-    assert imported.stdout.startswith(f"imported 1 entries into {db}\nhead 1:")
+    assert imported.stdout.startswith(f"imported 1 entry into {db}\nhead 1:")
     assert "chain intact" in cli("ledger", "verify", str(db)).stdout
     out = cli(
         "evaluate",
@@ -843,10 +846,10 @@ def test_cli_ledger_append_head_export_and_refusals(
     status, out, _ = run(capsys, "ledger", "verify", str(db), "--expect-head", head)
     assert (status, out) == (
         0,
-        f"ledger {db}: 1 entries, chain intact and holds the kept head\nhead {head}\n",
+        f"ledger {db}: 1 entry, chain intact and holds the kept head\nhead {head}\n",
     )
     status, out, _ = run(capsys, "ledger", "export", str(db), str(tmp_path / "out.csv"))
-    assert out == f"exported 1 entries to {tmp_path / 'out.csv'}\n"
+    assert out == f"exported 1 entry to {tmp_path / 'out.csv'}\n"
     assert (tmp_path / "out.csv").read_text().splitlines()[1] == (
         "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0"
     )

@@ -287,3 +287,58 @@ def test_an_audit_report_lists_each_table_of_a_folder_with_its_hash(
     assert "tables/members.csv" in text
     assert members in text
     assert "notes.csv" not in text
+
+
+def _edited(lines: list[str], change: object) -> str:
+    first = json.loads(lines[0])
+    change(first)  # type: ignore[operator]
+    return json.dumps(first, separators=(",", ":")) + "\n" + "".join(lines[1:])
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [
+        (lambda d: d.pop("provenance"), "has no provenance"),
+        (lambda d: d.update(provenance=None), "it is not replayable"),
+        (lambda d: d.update(payable="800.0"), "payable: '800.0' -> '800.00'"),
+        (lambda d: d.update(payable=800), "payable: 800 -> '800.00'"),
+        (lambda d: d.update(eligible=1), "eligible: 1 -> True"),
+        (lambda d: d.update(note="x"), ":1: not a decision: 'note' is not a key of a decision\n"),
+    ],
+)
+def test_replay_compares_the_decision_as_written(
+    tmp_path: Path,
+    families: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: object,
+    shown: str,
+) -> None:
+    lines = decisions_of(families, "2015-03-31")
+    assert json.loads(lines[0])["payable"] == "800.00"
+    capsys.readouterr()
+    path = tmp_path / "d.jsonl"
+    path.write_text(_edited(lines, change))
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families), "--only-recorded")
+    assert status == 1
+    assert shown in out
+    assert "errors.pydantic.dev" not in out
+    assert out.endswith("replayed 60: 59 identical, 1 different\n")
+
+
+def test_replay_reads_a_file_with_a_byte_order_mark(
+    tmp_path: Path, families: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = decisions_of(families, "2015-03-31")
+    capsys.readouterr()
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines), encoding="utf-8-sig")
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    assert (status, out) == (0, "replayed 60: 60 identical, 0 different\n")
+
+
+def test_replay_refuses_a_decision_without_provenance() -> None:
+    family = by_id("EX-001")
+    recorded = pbr.evaluate(family, as_of=date(2015, 3, 31))
+    bare = recorded.model_copy(update={"provenance": None})
+    with pytest.raises(ReplayError, match="not replayable"):
+        replay(bare, family)

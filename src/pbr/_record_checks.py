@@ -30,6 +30,7 @@ __all__ = [
     "Programme",
     "academic_year",
     "consistency_problems",
+    "control_character",
     "plainly_consistent",
     "unspaced_text",
 ]
@@ -103,6 +104,23 @@ UNSPACED_CONTROL_FREE = (
     f"^(?![{_SPACES}])(?![\\s\\S]*[{_SPACES}]$)[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 )
 """JSON Schema's pattern for what `unspaced_text` and `printable_text` accept together."""
+
+
+def control_character(value: str) -> str | None:
+    r"""What makes `value` unprintable (its first control character and where), or None.
+
+    The one rule for names, references and notes: `printable_text` (the records' readers) and
+    the payments ledger's writers (`pbr.ledger.Entry.check`) both apply it.
+
+    >>> control_character("C\tTAB")
+    'a control character, U+0009, at character 2'
+    >>> control_character("C-1") is None
+    True
+    """
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    return f"a control character, U+{ord(found.group()):04X}, at character {found.start() + 1}"
 
 
 def printable_text(value: str) -> str:

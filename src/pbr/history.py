@@ -152,7 +152,7 @@ class PaymentHistory:
                 or twice with a different kind, amount or date (`PaymentConflict`).
 
         """
-        from pbr.ledger import Ledger
+        from pbr.ledger import Ledger, counted
 
         if isinstance(source, PaymentHistory):
             return source
@@ -169,7 +169,7 @@ class PaymentHistory:
                 )
             keyed = ", keyed" if verdict.keyed else ""
             described = (
-                f"ledger {source.path}: {verdict.entries} entries, head {verdict.head_text}{keyed}"
+                f"ledger {source.path}: {counted(verdict.entries)}, head {verdict.head_text}{keyed}"
             )
             payments = {
                 family: tuple(_validated(e, family, described) for e in entries)

@@ -211,11 +211,12 @@ class Entry:
         ...
         pbr.ledger.LedgerError: claim 'C-9': kind = 'bonus': not a payment kind (...)
         """
+        from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
+
         who = f"claim {self.claim_id!r}"
-        if not isinstance(self.claim_id, str) or not 1 <= len(self.claim_id) <= 64:
-            raise LedgerError(
-                f"family {self.family_id!r}: claim_id = {self.claim_id!r}: 1 to 64 characters"
-            )
+        bad = _text_problem(self.claim_id)
+        if bad:
+            raise LedgerError(f"family {self.family_id!r}: claim_id = {self.claim_id!r}: {bad}")
         if not isinstance(self.family_id, str) or not _IDENTIFIER.fullmatch(self.family_id):
             why = "is empty" if not self.family_id else "1 to 64 characters of A-Z a-z 0-9 . _ -"
             raise LedgerError(f"{who}: family_id = {self.family_id!r}: {why}")
@@ -233,10 +234,16 @@ class Entry:
                 f"{who}: amount = {shown}: pounds with at most two decimal places, "
                 "below £1,000,000,000,000"
             )
-        if not isinstance(self.paid_on, date):
+        if type(self.paid_on) is not date:
             raise LedgerError(f"{who}: paid_on = {self.paid_on!r}: not a date")
-        if not isinstance(self.rules_version, str) or not 1 <= len(self.rules_version) <= 64:
-            raise LedgerError(f"{who}: rules_version = {self.rules_version!r}: 1 to 64 characters")
+        if not AS_OF_EARLIEST <= self.paid_on <= LATEST_DATE:
+            raise LedgerError(
+                f"{who}: paid_on = {self.paid_on.isoformat()!r}: a payment is dated from "
+                f"{AS_OF_EARLIEST} (when the first programme began) to {LATEST_DATE}"
+            )
+        bad = _text_problem(self.rules_version)
+        if bad:
+            raise LedgerError(f"{who}: rules_version = {self.rules_version!r}: {bad}")
 
     def payment(self) -> Payment:
         """The entry as a `pbr.Payment` (for a family record's payments), validated.
@@ -257,6 +264,35 @@ class Entry:
             }
         )
         return untracked(payment, (), (Payment,))
+
+
+def counted(n: int, one: str = "entry", many: str = "entries") -> str:
+    """``1 entry``, ``2 entries``: a count with its noun in the right number.
+
+    >>> counted(1), counted(0), counted(2, "payment", "payments")
+    ('1 entry', '0 entries', '2 payments')
+    """
+    return f"{n} {one if n == 1 else many}"
+
+
+def _text_problem(value: object) -> str:
+    """Why `value` cannot be a claim id or rules version in the ledger, or "" (one rule).
+
+    1 to 64 characters of UTF-8 text with no control character: what `pbr.records.Payment`
+    (every reader of the ledger) accepts as a claim id, checked by the same function.
+    """
+    from pbr._record_checks import control_character
+
+    if not isinstance(value, str) or not 1 <= len(value) <= 64:
+        return "1 to 64 characters"
+    found = control_character(value)
+    if found is not None:
+        return f"{found}: a claim id or rules version must be printable text"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not UTF-8 text"
+    return ""
 
 
 def chain(prev_hash: str, entry: Entry, seq: int, key: bytes | None = None) -> str:
@@ -454,6 +490,24 @@ class Ledger:
             with suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+
+    def _marker_problem(self) -> str:
+        """Why the ``meta`` table's key marker cannot be as pbr wrote it, or "".
+
+        pbr writes ``mac`` ``sha256`` with an empty ``key_check``, or ``hmac-sha256`` with a
+        64-digit ``key_check``; anything else means the marker (the keying) was changed, and
+        checking the chain under it would only blame the first entry.
+        """
+        mac, check = self._meta.get("mac"), self._meta.get("key_check")
+        if (mac, check) == ("sha256", "") or (
+            mac == "hmac-sha256" and isinstance(check, str) and _HASH.fullmatch(check)
+        ):
+            return ""
+        return (
+            f"the ledger's key marker was changed (meta: mac {mac!r}, key_check "
+            f"{'(none)' if check is None else 'empty' if not check else 'set'}): whether and how "
+            "it is keyed is not as it was written, so its chain cannot be checked"
+        )
 
     def _chain_key(self, *, writing: bool = False) -> bytes | None:
         """The key the chain is computed with; refuses a keyed ledger without it, or a wrong key.
@@ -673,6 +727,9 @@ class Ledger:
         >>> ledger.verify(expect_head=kept).ok, ledger.verify(expect_head="1:" + "0" * 64).why
         (True, 'the kept head is at entry 1 but the ledger has 0 entries: entries were removed')
         """
+        marker = self._marker_problem()
+        if marker:
+            return Verdict(False, 0, None, marker)
         key = self._chain_key()
         expected = _parse_head(expect_head) if expect_head is not None else None
         try:
@@ -682,6 +739,16 @@ class Ledger:
                     head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
                     rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
                     verdict = _walk(rows, head, key, expected)
+                    if not verdict.ok and self._key is not None and key is None:
+                        rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
+                        if _walk(rows, head, self._key, expected).ok:  # keyed after all
+                            verdict = Verdict(
+                                False,
+                                verdict.entries,
+                                None,
+                                "the ledger's key marker was changed: its chain is an HMAC under "
+                                "the key given, but its meta table says it is not keyed",
+                            )
                 finally:
                     db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -771,9 +838,15 @@ class Ledger:
         return len(rows)
 
     def import_csv(self, path: str | Path) -> int:
-        r"""Append the rows of a CSV file, all or nothing; errors name the row and the column.
+        r"""Append the rows of a CSV file, all or nothing; errors name the line and the column.
 
-        A leading apostrophe that `export_csv` added against spreadsheet formulas is removed.
+        Values are taken exactly as written (no space is trimmed: a claim id ``' X '`` is that
+        claim id, and an amount or date with spaces is refused), so an export imports back
+        exactly. A leading apostrophe that `export_csv` added against spreadsheet formulas is
+        removed. Refused, naming the line: a column named twice, a row with more or fewer
+        values than the header, a value holding a line break (often an unclosed quote joining
+        lines), a byte that is not UTF-8, and any value `Entry.check` refuses (the one rule of
+        `append`).
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -783,45 +856,16 @@ class Ledger:
         >>> ledger.import_csv(folder / "in.csv"), next(ledger.entries())[1].claim_id
         (1, '=C1')
         """
-        from pbr.money import money
-        from pbr.output import restore
-        from pbr.periods import EARLIEST_DATE, LATEST_DATE
-
         try:
-            # a bad byte is kept as a surrogate and refused with its row, below
+            # a bad byte is kept as a surrogate and refused with its line, below
             handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")  # noqa: SIM115
         except OSError as exc:
             raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
         with handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
-            if missing:
-                raise LedgerError(f"{path}: missing columns {missing}")
-            batch = []
             try:
-                rows = list(reader)
+                batch = _import_rows(path, handle)
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
-            for number, row in enumerate(rows, start=2):
-                where = f"{path}: row {number}"
-                values = {c: restore((row[c] or "").strip()) for c in CSV_COLUMNS}
-                for column, value in values.items():
-                    if any("\udc80" <= ch <= "\udcff" for ch in value):
-                        raise LedgerError(f"{where}: {column} is not valid UTF-8 text")
-                try:
-                    amount = money(values["amount"])
-                except (ValueError, TypeError, ArithmeticError) as exc:
-                    raise LedgerError(f"{where}: amount = {values['amount']!r}: {exc}") from None
-                try:
-                    paid_on = date.fromisoformat(values["paid_on"])
-                    if len(values["paid_on"]) != 10 or not EARLIEST_DATE <= paid_on <= LATEST_DATE:
-                        raise ValueError
-                except ValueError:
-                    raise LedgerError(
-                        f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD, "
-                        f"{EARLIEST_DATE} to {LATEST_DATE})"
-                    ) from None
-                batch.append(Entry.from_row(values, amount, paid_on, where))
         try:
             return self.append(batch)
         except LedgerError as exc:
@@ -850,6 +894,67 @@ class Ledger:
                 return row
         except sqlite3.Error:
             return None
+
+
+def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
+    """The checked entries of a ledger CSV file (`Ledger.import_csv`), in order."""
+    from pbr.money import money
+    from pbr.output import restore
+
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        raise LedgerError(f"{path}: missing columns {list(CSV_COLUMNS)} (the file is empty)")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise LedgerError(
+            f"{path}: line 1: column {twice[0]!r} is named more than once: which value "
+            "would be meant is not knowable, so nothing was imported"
+        )
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise LedgerError(f"{path}: missing columns {missing}")
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if unknown:
+        raise LedgerError(
+            f"{path}: line 1: column {unknown[0]!r} is not a ledger column "
+            f"({', '.join(CSV_COLUMNS)}): its values would be lost, so nothing was imported"
+        )
+    batch = []
+    last = reader.line_num
+    for row in reader:
+        first, last = last + 1, reader.line_num
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        where = f"{path}: {lines}"
+        if not row:  # a blank line
+            continue
+        if first != last or any("\n" in v or "\r" in v for v in row):
+            raise LedgerError(
+                f"{where}: a value holds a line break (a quote not closed on its line joins "
+                "lines into one row?); nothing was imported"
+            )
+        if len(row) != len(header):
+            raise LedgerError(
+                f"{where}: {len(row)} values for {len(header)} columns; nothing was imported"
+            )
+        values = {c: restore(v) for c, v in zip(header, row, strict=True)}
+        for column in CSV_COLUMNS:
+            if any("\udc80" <= ch <= "\udcff" for ch in values[column]):
+                raise LedgerError(f"{where}: {column} is not valid UTF-8 text")
+        try:
+            amount = money(values["amount"])
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise LedgerError(f"{where}: amount = {values['amount']!r}: {exc}") from None
+        try:
+            if len(values["paid_on"]) != 10:
+                raise ValueError
+            paid_on = date.fromisoformat(values["paid_on"])
+        except ValueError:
+            raise LedgerError(
+                f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)"
+            ) from None
+        batch.append(Entry.from_row(values, amount, paid_on, where))
+    return batch
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
@@ -904,7 +1009,7 @@ def _walk(
             False,
             n,
             min(count, n) + 1,
-            f"the ledger ends at entry {n} but its head records {count} entries",
+            f"the ledger ends at entry {n} but its head records {counted(count)}",
             keyed=keyed,
         )
     if last != prev:
@@ -926,7 +1031,7 @@ def _walk(
                 False,
                 n,
                 n + 1,
-                f"the kept head is at entry {kept_at} but the ledger has {n} entries: entries "
+                f"the kept head is at entry {kept_at} but the ledger has {counted(n)}: entries "
                 "were removed",
                 keyed=keyed,
             )
@@ -967,6 +1072,13 @@ def _not_canonical(row: tuple[Any, ...]) -> str:
         return f"paid_on {paid_on!r} is not a date in canonical form (YYYY-MM-DD)"
     if not 1 <= len(claim_id) <= 64 or not 1 <= len(version) <= 64:
         return "claim_id or rules_version is empty or longer than 64 characters"
+    for name, value in (("claim_id", claim_id), ("rules_version", version)):
+        bad = _text_problem(value)
+        if bad:  # pbr writes no such value; every reader of the ledger refuses it
+            return (
+                f"{name} {value!r}: {bad}; pbr no longer writes such an entry, and "
+                "evaluate, audit and replay refuse it (written by an earlier pbr, or edited)"
+            )
     if not _HASH.fullmatch(prev_hash) or not _HASH.fullmatch(digest):
         return "a hash is not 64 lowercase hex digits"
     return ""

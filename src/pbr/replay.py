@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,14 +68,21 @@ class Replay:
 
 
 def replay(
-    recorded: Decision, family: Family, plan: OutcomePlan | None = None, *, ledger: Any = None
+    recorded: Decision,
+    family: Family,
+    plan: OutcomePlan | None = None,
+    *,
+    ledger: Any = None,
+    as_written: Mapping[str, Any] | None = None,
 ) -> Replay:
     """Re-evaluate `family` as `recorded` was evaluated (date, programme, interpretations).
 
     The decision is identical when every field but the provenance is the same. A decision made
     with a ledger's payments needs the same payments: pass the ledger (or its
     `pbr.history.PaymentHistory`) as `ledger`, merged as `pbr.evaluate` merges it
-    (``pbr replay --ledger``).
+    (``pbr replay --ledger``). `as_written` is the decision as read from its file (parsed
+    JSON): its values are compared exactly as written (``"800.0"`` or ``800`` is not
+    ``"800.00"``), not as `recorded` holds them once validated.
 
     >>> import pbr
     >>> from datetime import date
@@ -89,7 +97,8 @@ def replay(
     (False, ('input',), "payable: '800.00' -> '700.00'")
 
     Raises:
-        ReplayError: the family is not the decision's, or no rule set has its programme.
+        ReplayError: the family is not the decision's, no rule set has its programme, or the
+            decision has no provenance (nothing says what made it: it is not replayable).
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
@@ -100,6 +109,13 @@ def replay(
         raise ReplayError(
             f"decision for {recorded.family_id!r} cannot be replayed with family {family.family_id!r}"
         )
+    if recorded.provenance is None or (
+        as_written is not None and not isinstance(as_written.get("provenance"), dict)
+    ):
+        raise ReplayError(
+            f"decision for {recorded.family_id!r} has no provenance (the library version and "
+            "the hashes of its rules and input): it is not replayable"
+        )
     base = next((r for r in RULE_SETS if r.programme == recorded.programme), None)
     if base is None:
         known = ", ".join(r.programme for r in RULE_SETS)
@@ -109,7 +125,11 @@ def replay(
         )
     rules = base.with_interpretations(**recorded.interpretations)
     fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan, ledger=ledger)
-    old = recorded.model_dump(mode="json", exclude={"provenance"})
+    old = (
+        recorded.model_dump(mode="json", exclude={"provenance"})
+        if as_written is None
+        else {k: v for k, v in as_written.items() if k != "provenance"}
+    )
     new = fresh.model_dump(mode="json", exclude={"provenance"})
     differences = tuple(_diff(old, new, ""))
     changed: list[str] = []
@@ -135,4 +155,5 @@ def _diff(old: Any, new: Any, path: str) -> list[str]:
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
             found += _diff(a, b, f"{path}[{i}]")
         return found
-    return [] if old == new else [f"{path}: {old!r} -> {new!r}"]
+    same = type(old) is type(new) and old == new  # 800 is not "800.00", nor 1.0 the number 1
+    return [] if same else [f"{path}: {old!r} -> {new!r}"]

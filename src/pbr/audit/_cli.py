@@ -386,6 +386,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.cli._options import rule_sets_for as _rules_for
 
     try:  # everything that can be refused is refused before any work
+        _check_ledger_options(args)
         if args.report:
             check_report_path(args.report)
             _check_distinct(args, {"--report": args.report})
@@ -504,7 +505,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
 
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr ledger ACTION``: 0 on success, 1 when the ledger is broken, 2 when refused."""
-    from pbr.ledger import Entry, Ledger, LedgerError, load_key
+    from pbr.ledger import Entry, Ledger, LedgerError, counted, load_key
     from pbr.output import OutputError
 
     command = args.ledger_command
@@ -528,7 +529,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             keyed = " (keyed: HMAC-SHA256)" if verdict.keyed else ""
             kept = " and holds the kept head" if args.expect_head else ""
             out.write(
-                f"ledger {printable(args.db)}: {verdict.entries} entries, chain intact{keyed}{kept}\n"
+                f"ledger {printable(args.db)}: {counted(verdict.entries)}, chain intact{keyed}{kept}\n"
                 f"head {verdict.head_text}\n"
             )
             if not args.expect_head:  # what the chain alone cannot show: say so
@@ -542,13 +543,13 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             _check_distinct(args, {"the CSV": args.csv})
             n = ledger.export_csv(args.csv)
             done = sys.stderr if args.csv == "-" else out  # stdout holds the entries then
-            print(f"exported {n} entries to {printable(args.csv)}", file=done)
+            print(f"exported {counted(n)} to {printable(args.csv)}", file=done)
             return 0
         if command == "import":
             n = ledger.import_csv(args.csv)
-            out.write(f"imported {n} entries into {printable(args.db)}\n")
+            out.write(f"imported {counted(n)} into {printable(args.db)}\n")
         elif command == "record":
-            from pbr.audit._csv import payments_due
+            from pbr.audit._record import payments_due
 
             entries, later = payments_due(args.report, paid_on=args.paid_on, partial=args.partial)
             n = ledger.append(entries, skip_recorded=True)
@@ -562,7 +563,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 )
             again = f" ({'; '.join(notes)})" if notes else ""
             out.write(
-                f"recorded {n} payments from {printable(args.report)} in {printable(args.db)}{again}\n"
+                f"recorded {counted(n, 'payment', 'payments')} from {printable(args.report)} in {printable(args.db)}{again}\n"
             )
         else:
             entry = Entry(
@@ -630,6 +631,11 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.io import UnreadableFile
     from pbr.replay import ReplayError, replay
 
+    try:
+        _check_ledger_options(args)
+    except ValueError as exc:
+        print(f"pbr: {exc}", file=sys.stderr)
+        return 2
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
@@ -644,9 +650,17 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             if not raw.strip():
                 continue
             read += 1
-            try:
-                recorded = Decision.model_validate(json.loads(raw.decode("utf-8")))
-            except (ValueError, ValidationError, RecursionError) as exc:
+            try:  # a byte order mark opens the file as the claims reader allows
+                written = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+                recorded = Decision.model_validate(written)
+            except ValidationError as exc:
+                out.write(
+                    f"{printable(args.decisions)}:{number}: not a decision: "
+                    f"{printable(_one_problem(exc))}\n"
+                )
+                differ += 1
+                continue
+            except (ValueError, RecursionError) as exc:
                 out.write(
                     f"{printable(args.decisions)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
                 )
@@ -668,7 +682,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 continue
             try:
                 family = merge_payments(family, history)
-                result = replay(recorded, family, plans.get(recorded.programme))
+                result = replay(recorded, family, plans.get(recorded.programme), as_written=written)
             except (ReplayError, HistoryError) as exc:
                 out.write(f"{printable(args.decisions)}:{number}: {printable(str(exc))}\n")
                 differ += 1
@@ -692,6 +706,30 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
         note += f"; {missing} decision(s) missing"
     out.write(f"replayed {same + differ + changed}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing else 0
+
+
+def _check_ledger_options(args: argparse.Namespace) -> None:
+    """Refuse ``--key-file`` or ``--timeout`` without ``--ledger`` (they would do nothing)."""
+    from pbr.cli._options import stray_ledger_options
+
+    stray = stray_ledger_options(args)
+    if stray is not None:
+        raise ValueError(f"{stray} applies only with --ledger DB (no ledger is read without it)")
+
+
+def _one_problem(exc: Any) -> str:
+    """A pydantic error as one line: the first problem's field and what is wrong (no URL)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(the decision)"
+    if first["type"] == "extra_forbidden":
+        text = f"{where!r} is not a key of a decision"
+    elif first["type"] == "missing":
+        text = f"{where}: missing"
+    else:
+        text = f"{where} = {str(first.get('input'))[:60]!r}: {first['msg']}"
+    more = len(errors) - 1
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
 def _missing(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -13,10 +12,7 @@ from pbr.audit._report import Report
 if TYPE_CHECKING:
     from pbr.ledger import Entry
 
-__all__ = ["COLUMNS", "payments_due", "payments_from_report", "render"]
-
-_PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
-"""Flags that cut a claim to what the rules allow (the rest of it verifies)."""
+__all__ = ["COLUMNS", "payments_from_report", "render"]
 
 COLUMNS = (
     "row",
@@ -73,7 +69,9 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
     the verified part of a claim cut only by ``AMOUNT_DIFFERS`` or ``CAP_EXCEEDED``. Flagged and
     malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures),
     nor a claim made after `paid_on` (it cannot have been paid then: record it with a later
-    report or date). Record them with ``Ledger.append(entries, skip_recorded=True)``
+    report or date). Every claim row must hold together as the audit wrote it (status, flags,
+    amount, allowed, verified and the rest, claimed_on a date), or the whole file is refused;
+    a report edited consistently cannot be told from the report alone. Record them with ``Ledger.append(entries, skip_recorded=True)``
     (``pbr ledger record``), so that recording the same report twice writes nothing twice.
 
     >>> import pathlib, tempfile
@@ -92,72 +90,9 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
 
     Raises:
         pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, or a row's
-            value is bad (the row and column are named).
+            value is bad or does not fit its other values (the line and column are named).
 
     """
+    from pbr.audit._record import payments_due
+
     return payments_due(path, paid_on=paid_on, partial=partial)[0]
-
-
-def payments_due(
-    path: str | Path, *, paid_on: date, partial: bool = False
-) -> tuple[list[Entry], list[str]]:
-    """`payments_from_report`'s entries, and the claim ids left out as claimed after `paid_on`."""
-    from pbr.ledger import Entry, LedgerError
-    from pbr.money import money
-    from pbr.output import restore
-
-    needed = ("claim_id", "family_id", "kind", "amount", "verified", "status", "flags")
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LedgerError(f"cannot read audit report {path}: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in (*needed, "rules_version") if c not in (reader.fieldnames or ())]
-    if missing:
-        raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
-    entries = []
-    later: list[str] = []
-    for row in reader:
-        where = f"{path}: row {reader.line_num}"
-        values = {c: restore(row.get(c) or "") for c in (*needed, "rules_version")}
-        status = values["status"]
-        if status == "mus":  # the evaluation of a monetary-unit sample: no claim
-            continue
-        if status not in ("verified", "flagged", "malformed"):
-            raise LedgerError(
-                f"{where}: status = {status!r}: not verified, flagged, malformed or mus"
-            )
-        cut_only = bool(values["flags"]) and set(values["flags"].split()) <= _PARTIAL
-        if status != "verified" and not (partial and status == "flagged" and cut_only):
-            continue
-        try:
-            verified = money(values["verified"])
-            claimed = money(values["amount"])
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise LedgerError(f"{where}: verified = {values['verified']!r}: {exc}") from None
-        if verified > claimed or (status == "verified" and verified != claimed):
-            raise LedgerError(
-                f"{where}: verified = {values['verified']!r} does not fit amount = "
-                f"{values['amount']!r} and status {status!r}: the report was changed"
-            )
-        if verified == 0:
-            continue
-        if _claimed_after(row.get("claimed_on") or "", paid_on, where):
-            later.append(values["claim_id"])
-            continue
-        entries.append(Entry.from_row(values, verified, paid_on, where))
-    return entries, later
-
-
-def _claimed_after(claimed_on: str, paid_on: date, where: str) -> bool:
-    """Whether the row's claim was made after `paid_on` (a report without the column: no)."""
-    from pbr.ledger import LedgerError
-
-    if not claimed_on:
-        return False
-    try:
-        return date.fromisoformat(claimed_on) > paid_on
-    except ValueError:
-        raise LedgerError(
-            f"{where}: claimed_on = {claimed_on!r}: not a date: the report was changed"
-        ) from None

@@ -115,13 +115,34 @@ def seconds(text: str) -> float:
     return value
 
 
+class _DefaultSeconds(float):
+    """The default ``--timeout``: a float a command can tell from one given on the line."""
+
+
+DEFAULT_TIMEOUT = _DefaultSeconds(60.0)
+
+
+def stray_ledger_options(args: argparse.Namespace) -> str | None:
+    """``--key-file`` or ``--timeout`` given to a command with no ``--ledger``, or None.
+
+    >>> stray_ledger_options(argparse.Namespace(ledger=None, key_file="k", timeout=DEFAULT_TIMEOUT))
+    '--key-file'
+    """
+    if getattr(args, "ledger", None) is not None:
+        return None
+    if getattr(args, "key_file", None) is not None:
+        return "--key-file"
+    timeout = getattr(args, "timeout", DEFAULT_TIMEOUT)
+    return None if timeout is DEFAULT_TIMEOUT else "--timeout"
+
+
 def add_ledger_options(parser: argparse.ArgumentParser) -> None:
     """``--key-file`` and ``--timeout``: how a command opens a (keyed, shared) ledger."""
     parser.add_argument("--key-file", metavar="FILE", help=LEDGER_KEY_HELP)
     parser.add_argument(
         "--timeout",
         type=seconds,
-        default=60.0,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="how long to wait for another process's lock on the ledger (default 60)",
     )

@@ -1,0 +1,424 @@
+"""What the ledger's writers refuse (append, import, record): one rule with its readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pbr.cli import main
+from pbr.ledger import Entry, Ledger, LedgerError
+from pbr.records import Payment
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+HEADER = "family_id,kind,amount,paid_on,claim_id,rules_version\n"
+APPEND = (
+    "--family-id",
+    "EX-010",
+    "--kind",
+    "crime_asb_education",
+    "--amount",
+    "1500.00",
+    "--rules-version",
+    "tf-phase-1/1.0",
+    "--paid-on",
+    "2015-05-01",
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(err: str) -> str:
+    """The error a CLI user sees: exactly one line starting ``pbr: ``, no traceback."""
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def entry(claim_id: str = "C1", **changes: object) -> Entry:
+    values: dict[str, object] = {
+        "family_id": "EX-010",
+        "kind": "crime_asb_education",
+        "amount": Decimal("1500.00"),
+        "paid_on": date(2015, 5, 1),
+        "claim_id": claim_id,
+        "rules_version": "tf-phase-1/1.0",
+    }
+    values.update(changes)
+    return Entry(**values)  # type: ignore[arg-type]
+
+
+# 1. A claim id the readers refuse is refused by every writer, before anything is written
+
+
+@given(st.text(max_size=70))
+def test_a_claim_id_is_written_exactly_when_the_readers_accept_it(claim_id: str) -> None:
+    try:
+        Payment.model_validate({"kind": "attachment_fee", "amount": "1.00", "claim_id": claim_id})
+        readable = True
+    except ValueError:
+        readable = False
+    try:
+        entry(claim_id).check()
+        writable = True
+    except LedgerError:
+        writable = False
+    assert writable == readable
+
+
+@pytest.mark.parametrize("claim_id", ["C\tTAB", "J15\x00", "A\nB", "DEL\x7f", "C\x85"])
+def test_append_refuses_a_control_character_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, claim_id: str
+) -> None:
+    db = tmp_path / "t.db"
+    status, _, err = run(capsys, "ledger", "append", str(db), "--claim-id", claim_id, *APPEND)
+    assert status == 2
+    assert "a control character" in one_line_error(err)
+    assert not db.exists()
+    with pytest.raises(LedgerError, match=r"rules_version = .*a control character"):
+        entry(rules_version="v\x1b[2J").check()
+
+
+def test_import_refuses_a_control_character(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "in.csv").write_text(
+        HEADER + "EX-001,attachment_fee,1.00,2015-01-01,OK,v\n"
+        "EX-010,attachment_fee,1.00,2015-01-01,C\x07BEL,v\n"
+    )
+    status, _, err = run(
+        capsys, "ledger", "import", str(tmp_path / "t.db"), str(tmp_path / "in.csv")
+    )
+    assert status == 2
+    assert "line 3: family 'EX-010': claim_id = 'C\\x07BEL': a control character" in one_line_error(
+        err
+    )
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_verify_names_an_entry_the_readers_refuse(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "t.db"
+    with monkeypatch.context() as patch:  # as an earlier pbr wrote it
+        patch.setattr("pbr.ledger._text_problem", lambda value: "")
+        Ledger(db).append([entry("OK"), entry("C\tTAB", family_id="EX-011")])
+    verdict = Ledger(db).verify()
+    assert not verdict.ok
+    assert verdict.first_bad == 2
+    assert "claim_id 'C\\tTAB': a control character, U+0009" in verdict.why
+    status, out, _ = run(capsys, "ledger", "verify", str(db))
+    assert status == 1
+    assert "BROKEN at entry 2" in out
+    assert "intact" not in out
+    status, _, err = run(
+        capsys,
+        "audit",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        str(EXAMPLES / "families.jsonl"),
+        "--ledger",
+        str(db),
+    )
+    assert status == 2
+    assert "broken at entry 2" in one_line_error(err)
+
+
+# 4. Import takes every value exactly, or refuses the file naming the line
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "family_id,kind,amount,amount,paid_on,claim_id,rules_version\n"
+            "EX-1,attachment_fee,1.00,2.00,2015-01-01,A,v\n",
+            "line 1: column 'amount' is named more than once",
+        ),
+        (
+            HEADER.rstrip("\n") + ",note\nEX-1,attachment_fee,1.00,2015-01-01,A,v,x\n",
+            "line 1: column 'note' is not a ledger column",
+        ),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01,A,v,extra\n", "line 2: 7 values for 6"),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01,A\n", "line 2: 5 values for 6"),
+        (
+            HEADER
+            + "\n\n\nEX-1,attachment_fee,1.00,2015-01-01,A,v\nEX-2,bad,1.00,2015-01-01,B,v\n",
+            "line 6: claim 'B': kind = 'bad'",
+        ),
+        (
+            HEADER
+            + 'EX-1,attachment_fee,1.00,2015-01-01,"A,v\nEX-2,attachment_fee,1.00,2015-01-01,B,v\n',
+            "lines 2-3: a value holds a line break",
+        ),
+        (HEADER + 'EX-1,attachment_fee,1.00,2015-01-01,"A\nB",v\n', "lines 2-3: a value holds"),
+        (HEADER + "EX-1,attachment_fee,1.00,1950-01-01,A,v\n", "paid_on = '1950-01-01': a payment"),
+        (HEADER + "EX-1,attachment_fee, 1.00,2015-01-01,A,v\n", "amount = ' 1.00'"),
+        (HEADER + "EX-1,attachment_fee,1.00,2015-01-01 ,A,v\n", "paid_on = '2015-01-01 '"),
+        (HEADER + " EX-1,attachment_fee,1.00,2015-01-01,A,v\n", "family_id = ' EX-1'"),
+    ],
+)
+def test_import_refuses_what_it_cannot_take_exactly(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    (tmp_path / "in.csv").write_text(text)
+    with pytest.raises(LedgerError, match=message.replace("(", "\\(")):
+        ledger.import_csv(tmp_path / "in.csv")
+    assert list(ledger.entries()) == []
+
+
+def test_import_keeps_a_claim_id_exactly_and_round_trips(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text(HEADER + "EX-1,attachment_fee,1.00,2015-01-01, X ,v \n")
+    first = Ledger(tmp_path / "a.db")
+    assert first.import_csv(tmp_path / "in.csv") == 1
+    assert [(e.claim_id, e.rules_version) for _, e in first.entries()] == [(" X ", "v ")]
+    first.export_csv(tmp_path / "out.csv")
+    second = Ledger(tmp_path / "b.db")
+    second.import_csv(tmp_path / "out.csv")
+    second.export_csv(tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+    assert second.verify().head == first.verify().head
+
+
+def test_append_and_import_date_a_payment_by_one_rule(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    for day in (date(2012, 3, 31), date(1950, 1, 1)):
+        with pytest.raises(LedgerError, match="a payment is dated from 2012-04-01"):
+            ledger.append([entry(paid_on=day)])
+    assert ledger.append([entry(paid_on=date(2012, 4, 1))]) == 1
+    db = sqlite3.connect(tmp_path / "l.db")
+    assert db.execute("SELECT paid_on FROM entries").fetchall() == [("2012-04-01",)]
+    db.close()
+
+
+# 2. pbr ledger record holds every claim row of the report to what the audit wrote
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
+    """The examples' audit report, as rows of values (the header first)."""
+    import csv
+
+    from pbr.audit import read_claims, verify, write_report
+
+    families = {}
+    for name in ("families.jsonl", "mixed-programmes.jsonl"):
+        for item in pbr_read(EXAMPLES / name):
+            families[item.family_id] = item
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families, as_of=date(2015, 3, 31), rejections=malformed)
+    path = write_report(result, tmp_path_factory.mktemp("r") / "audit.csv")
+    with path.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def pbr_read(path: Path) -> list[Any]:
+    import pbr
+
+    return [item for item in pbr.read_records(path) if isinstance(item, pbr.Family)]
+
+
+def edited(rows: list[list[str]], which: str, **changes: str) -> list[list[str]]:
+    header = rows[0]
+    out = [list(header)]
+    for row in rows[1:]:
+        values = dict(zip(header, row, strict=True))
+        if values["claim_id"] == which:
+            values.update(changes)
+        out.append([values[c] for c in header])
+    return out
+
+
+def write(path: Path, rows: list[list[str]]) -> Path:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+def record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: list[list[str]], *more: str
+) -> tuple[int, str, str]:
+    report = write(tmp_path / "edited.csv", rows)
+    return run(
+        capsys,
+        "ledger",
+        "record",
+        str(report),
+        str(tmp_path / "l.db"),
+        "--paid-on",
+        "2015-05-15",
+        *more,
+    )
+
+
+def test_the_unedited_report_records(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    status, out, _ = record(capsys, tmp_path, report)
+    assert status == 0
+    assert out.startswith("recorded 4 payments")
+
+
+def flagged(report: list[list[str]], cut: bool) -> str:
+    """A flagged claim id: one cut only (AMOUNT_DIFFERS, CAP_EXCEEDED), or one refused."""
+    header = report[0]
+    for row in report[1:]:
+        values = dict(zip(header, row, strict=True))
+        if values["status"] != "flagged":
+            continue
+        only_cut = set(values["flags"].split()) <= {"AMOUNT_DIFFERS", "CAP_EXCEEDED"}
+        if only_cut == cut and values["amount"] != values["allowed"]:
+            return values["claim_id"]
+    raise AssertionError("no such claim in the examples")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("verified-above-allowed", "verified = '9999.00'"),
+        ("flagged-made-verified", "allowed = "),
+        ("refused-made-verified", "status = 'verified': verified with flags"),
+        ("flags-removed", "allowed = "),
+        ("partial-raised", "verified = "),
+        ("over-claimed", "over_claimed = '0.00'"),
+        ("claimed-on-deleted", "no ['claimed_on']"),
+        ("claimed-on-blank", "claimed_on = '': not a date"),
+        ("amount-form", "amount = '1500'"),
+        ("amount-negative", "amount = '-1500.00'"),
+        ("duplicate-column", "column 'verified' is named more than once"),
+        ("newline-claim-id", "claim_id = 'C-001\\nX': a control character"),
+        ("surplus-value", "21 values for 20 columns"),
+    ],
+)
+def test_record_refuses_a_report_that_does_not_hold_together(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    report: list[list[str]],
+    change: str,
+    message: str,
+) -> None:
+    rows = report
+    cut, refused = flagged(report, True), flagged(report, False)
+    if change == "verified-above-allowed":
+        rows = edited(report, "C-001", verified="9999.00")
+    elif change == "flagged-made-verified":
+        rows = edited(report, cut, status="verified", flags="", verified="0.00")
+        values = dict(zip(report[0], next(r for r in rows if r[1] == cut), strict=True))
+        rows = edited(rows, cut, verified=values["amount"], over_claimed="0.00")
+    elif change == "refused-made-verified":
+        rows = edited(report, refused, status="verified")
+    elif change == "flags-removed":
+        rows = edited(report, cut, flags="", status="verified")
+    elif change == "partial-raised":
+        values = dict(zip(report[0], next(r for r in report if r[1] == cut), strict=True))
+        rows = edited(report, cut, verified=values["amount"], over_claimed="0.00")
+    elif change == "over-claimed":
+        values = dict(zip(report[0], next(r for r in report if r[1] == refused), strict=True))
+        rows = edited(report, refused, over_claimed="0.00")
+        assert values["over_claimed"] != "0.00"
+    elif change == "claimed-on-deleted":
+        at = report[0].index("claimed_on")
+        rows = [row[:at] + row[at + 1 :] for row in report]
+    elif change == "claimed-on-blank":
+        rows = edited(report, "C-001", claimed_on="")
+    elif change == "amount-form":
+        rows = edited(report, "C-001", amount="1500", allowed="1500", verified="1500")
+    elif change == "amount-negative":
+        rows = edited(report, "C-001", amount="-1500.00")
+    elif change == "duplicate-column":
+        rows = [[*row, row[report[0].index("verified")]] for row in report]
+    elif change == "newline-claim-id":
+        rows = edited(report, "C-001", claim_id="C-001\nX")
+    elif change == "surplus-value":
+        rows = [report[0], [*report[1], "x"], *report[2:]]
+    status, _, err = record(capsys, tmp_path, rows, "--partial")
+    assert status == 2
+    assert message in one_line_error(err)
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_a_report_edited_consistently_is_recorded_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    """The documented limit: a claim moved to another family, every column kept in step."""
+    rows = edited(report, "C-001", family_id="EX-999")
+    status, _, _ = record(capsys, tmp_path, rows)
+    assert status == 0
+    paid = Ledger(tmp_path / "l.db").payments()
+    assert "EX-999" in paid
+
+
+# 5. Small things: counts, options that would do nothing, a changed key marker
+
+
+def test_one_entry_is_one_entry(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    assert run(capsys, "ledger", "append", db, "--claim-id", "C1", *APPEND)[0] == 0
+    status, out, _ = run(capsys, "ledger", "verify", db)
+    assert (status, out.split("\n")[0]) == (0, f"ledger {db}: 1 entry, chain intact")
+    status, out, _ = run(capsys, "ledger", "export", db, str(tmp_path / "o.csv"))
+    assert (status, out) == (0, f"exported 1 entry to {tmp_path / 'o.csv'}\n")
+    status, out, _ = run(
+        capsys, "ledger", "import", str(tmp_path / "u.db"), str(tmp_path / "o.csv")
+    )
+    assert status == 0
+    assert out.startswith(f"imported 1 entry into {tmp_path / 'u.db'}\n")
+    _, out, _ = run(
+        capsys,
+        "audit",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        str(EXAMPLES / "families.jsonl"),
+        "--ledger",
+        db,
+    )
+    assert out.startswith(f"payment history: ledger {db}: 1 entry, head 1:")
+
+
+@pytest.mark.parametrize("option", [("--key-file", "k.key"), ("--timeout", "60")])
+@pytest.mark.parametrize("command", ["audit", "replay"])
+def test_ledger_options_without_a_ledger_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: tuple[str, str], command: str
+) -> None:
+    first = str(EXAMPLES / "claims.csv") if command == "audit" else str(tmp_path / "d.jsonl")
+    argv = [command, first, "--families", str(EXAMPLES / "families.jsonl"), *option]
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert f"{option[0]} applies only with --ledger DB" in one_line_error(err)
+
+
+def test_a_changed_key_marker_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    key = b"a secret of at least sixteen bytes"
+    db = tmp_path / "k.db"
+    Ledger(db, key=key).append([entry()])
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE meta SET value = 'sha256' WHERE name = 'mac'")
+    connection.close()
+    for key_given in (None, key):
+        verdict = Ledger(db, key=key_given).verify()
+        assert not verdict.ok
+        assert "key marker was changed" in verdict.why
+        assert "entry 1 was changed" not in verdict.why
+    with sqlite3.connect(db) as connection:  # the whole marker rewritten as unkeyed
+        connection.execute("UPDATE meta SET value = '' WHERE name = 'key_check'")
+    connection.close()
+    verdict = Ledger(db, key=key).verify()
+    assert "key marker was changed: its chain is an HMAC under the key given" in verdict.why
+    (tmp_path / "k.key").write_bytes(key)
+    status, out, _ = run(capsys, "ledger", "verify", str(db), "--key-file", str(tmp_path / "k.key"))
+    assert status == 1
+    assert "BROKEN: the ledger's key marker was changed" in out
