@@ -390,12 +390,15 @@ def test_one_entry_is_one_entry(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 @pytest.mark.parametrize("option", [("--key-file", "k.key"), ("--timeout", "60")])
-@pytest.mark.parametrize("command", ["audit", "replay"])
+@pytest.mark.parametrize("command", ["audit", "replay", "evaluate"])
 def test_ledger_options_without_a_ledger_are_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, option: tuple[str, str], command: str
 ) -> None:
+    families = str(EXAMPLES / "families.jsonl")
     first = str(EXAMPLES / "claims.csv") if command == "audit" else str(tmp_path / "d.jsonl")
-    argv = [command, first, "--families", str(EXAMPLES / "families.jsonl"), *option]
+    argv = [command, first, "--families", families, *option]
+    if command == "evaluate":
+        argv = [command, families, "--as-of", "2015-03-31", *option]
     status, _, err = run(capsys, *argv)
     assert status == 2
     assert f"{option[0]} applies only with --ledger DB" in one_line_error(err)

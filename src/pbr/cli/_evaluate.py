@@ -36,6 +36,7 @@ from pbr.cli._options import (
     evaluation_date,
     load_plans,
     rule_sets_for,
+    stray_ledger_options,
 )
 from pbr.io import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -161,6 +162,11 @@ def add(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr evaluate``; the exit status says whether every record was evaluated."""
+    stray = stray_ledger_options(args)
+    if stray is not None:  # it would do nothing: say so rather than ignore it
+        print(f"pbr: {stray} applies only with --ledger DB (no ledger is read without it)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return _evaluate(
         args.file,
         args.as_of,
