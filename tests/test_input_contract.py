@@ -779,7 +779,7 @@ def test_a_poisoned_ledger_import_is_one_line_and_writes_nothing(
         status = main(["ledger", "import", str(ledger), str(source)])
         err = capsys.readouterr().err
         assert status == 2, err
-        assert err.startswith(f"pbr: {source}: row 3: ")
+        assert err.startswith(f"pbr: {source}: line 3: ")
         assert len(err.strip().splitlines()) == 1
 
 

@@ -423,6 +423,25 @@ def test_a_line_over_the_limit_is_rejected_and_the_batch_goes_on() -> None:
         assert rows[3]["summary"]["complete"] is True
 
 
+def test_a_line_over_the_limit_is_the_rejection_pbr_evaluate_makes(tmp_path: Path) -> None:
+    """The same family, council, value and message as the command's (the API said "no family"
+    and "a line of more than 5,000 bytes"), however the body arrives."""
+    app = create_app(Settings(max_record_bytes=5000))
+    long_line = json.dumps({"family_id": "LONG", "local_authority": "Leeds", "pad": "x" * 9000})
+    body = "\n".join([FAMILIES[0], long_line, FAMILIES[1]]) + "\n"
+    path = tmp_path / "body.jsonl"
+    path.write_text(body, encoding="utf-8")
+    rejections = tmp_path / "rejections.jsonl"
+    cli("evaluate", str(path), "--as-of", AS_OF.isoformat(), "--format", "json",
+        "--max-record-bytes", "5000", "--rejections", str(rejections))  # fmt: skip
+    expected = json.loads(rejections.read_text(encoding="utf-8"))
+    assert (expected["family_id"], expected["local_authority"]) == ("LONG", "Leeds")
+    pieces = [body.encode()[i : i + 1500] for i in range(0, len(body), 1500)]
+    for content in (body, chunks(pieces)):
+        rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=content))
+        assert {**rows[1]["rejected"], "source": expected["source"]} == expected
+
+
 @settings(max_examples=60)
 @given(
     texts=st.lists(st.sampled_from(["", " ", "a", "bb", "x" * 30, "é", "{}"]), max_size=12),
@@ -433,7 +452,8 @@ def test_a_line_over_the_limit_is_rejected_and_the_batch_goes_on() -> None:
 def test_lines_are_split_the_same_however_the_body_arrives(
     texts: list[str], cuts: list[int], crlf: bool, final_newline: bool
 ) -> None:
-    from pbr.serve._batch import _Lines
+    from pbr.io import HEAD
+    from pbr.serve._batch import _Cut, _Lines
 
     body = ("\r\n" if crlf else "\n").join(texts).encode()
     body += b"\n" if final_newline and texts else b""
@@ -446,7 +466,9 @@ def test_lines_are_split_the_same_however_the_body_arrives(
     pieces = body.split(b"\n")
     if pieces[-1] == b"":
         pieces.pop()
-    assert found == [(n, None if len(p) > 20 else p) for n, p in enumerate(pieces, start=1)]
+    assert found == [
+        (n, _Cut(p[:HEAD], len(p)) if len(p) > 20 else p) for n, p in enumerate(pieces, start=1)
+    ]
 
 
 def test_a_batch_that_runs_out_of_time_says_so_in_its_summary() -> None:
@@ -1265,3 +1287,15 @@ def test_the_guide_shows_the_summary_the_server_writes(app: Any) -> None:
     body = "\n".join(FAMILIES)
     answer = call(app, "POST", "/v1/evaluate/batch", params={"as_of": "2015-03-31"}, content=body)
     assert answer.text.splitlines()[-1] == "".join(shown.split("\n```")[0].split("\n "))
+
+
+def test_the_guide_shows_the_rejection_the_server_writes(app: Any) -> None:
+    """docs/serve.md's 422 example, its broken lines joined, is the answer to the record it names
+    (it once showed an older error type, which a client keying on `type` would never meet)."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "serve.md").read_text(encoding="utf-8")
+    block = next(b for b in page.split("```text\n")[1:] if b.startswith("HTTP/1.1 422"))
+    shown = block.split("\n```")[0].split("\n\n", 1)[1]
+    body = page.split("(the answer to `", 1)[1].split("`, broken over lines", 1)[0]
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=body.replace("\n", " "))
+    assert answer.status_code == 422
+    assert answer.text == "".join(shown.split("\n "))

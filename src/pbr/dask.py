@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, Rejection
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, HEAD, Rejection, too_large
 from pbr.periods import check_as_of
 from pbr.totals import Totals
 
@@ -264,8 +264,9 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 continue
             count["records"] += 1
             numbers.append((count["lines"], count["records"]))
-            if len(line.removesuffix(b"\n")) > limit:
-                yield _too_large(len(line.removesuffix(b"\n")), limit, part.source)
+            size = len(line.removesuffix(b"\n"))
+            if size > limit:
+                yield too_large(line[:HEAD], size, limit, part.source, None, 1)
                 continue
             yield line
 
@@ -304,21 +305,6 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
             handle.write(text + "\n")
             ids.append((family_id, line, record, item.local_authority))
     return _Done(part.index, part.source, count["lines"], count["records"], ids, rejections, totals)
-
-
-def _too_large(size: int, limit: int, source: str) -> Rejection:
-    """A record over the size limit: rejected unread, as ``pbr evaluate`` rejects it."""
-    return Rejection.single(
-        source=source,
-        line=None,
-        record=1,
-        family_id=None,
-        loc="",
-        value=f"{size} bytes",
-        type="record_too_large",
-        message=f"the record is {size:,} bytes or more; the limit is {limit:,} "
-        "(set it with --max-record-bytes)",
-    )
 
 
 def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]:

@@ -615,17 +615,26 @@ def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, 
             size = len(line)
             while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
                 size += len(more)
+            size += len(more) - 1 if more else 0  # the line's last part, its newline left out
             record += 1
-            yield number, record, _too_large(line[:4096], size, limit, source, number, record)
+            yield number, record, too_large(line[:HEAD], size, limit, source, number, record)
         elif not line.isspace():  # not `strip()`, which copies the line
             record += 1
             yield number, record, line
     return number
 
 
-def _too_large(
+HEAD = 4096
+"""The bytes of an over-long record kept to name its family and council (`too_large`)."""
+
+
+def too_large(
     head: bytes, size: int, limit: int, source: str, line: int | None, record: int
 ) -> Rejection:
+    """A record of `size` bytes, over `limit`: rejected unread, named from its first bytes.
+
+    The one rejection of an over-long record, whatever reads it (files, Dask, the web API).
+    """
     from pbr._rejection import Rejection
 
     found = _FAMILY_ID.search(head)
@@ -670,7 +679,7 @@ def parse_family(
 
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogateescape")
     if len(data) > max_record_bytes:
-        return _too_large(data[:4096], len(data), max_record_bytes, source, line, record)
+        return too_large(data[:HEAD], len(data), max_record_bytes, source, line, record)
     if not data.isascii():
         try:
             data.decode("utf-8")

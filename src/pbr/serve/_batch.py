@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import NamedTuple
 
 from fastapi import Response
 
 from pbr._seen import SeenIds
 from pbr.batch import Evaluated
-from pbr.io import Rejection
+from pbr.io import HEAD, Rejection, too_large
 from pbr.money import ZERO
 from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
 from pbr.serve._guard import COUNTS_KEY
@@ -40,8 +41,16 @@ _STEP = 64
 _IN_MEMORY = 4 << 20
 """Answer bytes kept in memory for a slow reader before they go to a temporary file."""
 
-_Line = tuple[int, bytes | None]
-"""(line number, the line's bytes, or None when the line is longer than the limit)."""
+
+class _Cut(NamedTuple):
+    """A line longer than the limit, skipped: its first bytes (to name its family) and size."""
+
+    head: bytes
+    size: int
+
+
+_Line = tuple[int, bytes | _Cut]
+"""(line number, the line's bytes, or what is kept of it when it is longer than the limit)."""
 
 
 class BatchResponse(Response):
@@ -129,19 +138,20 @@ class BatchResponse(Response):
         out: list[bytes] = []
         run: list[Numbered] = []
         for line, text in lines:
-            if text is not None and not text.strip():
+            if isinstance(text, bytes) and not text.strip():
                 continue
             self._records += 1
-            if self._records == 1 and text is not None and text.lstrip().startswith(b"["):
+            if self._records == 1 and isinstance(text, bytes) and text.lstrip().startswith(b"["):
                 raise ProblemError(
                     400,
                     "the batch endpoint takes JSON Lines (one family record per line), "
                     "not a JSON array; send one record at a time to /v1/evaluate",
                 )
-            if text is None:
+            if isinstance(text, _Cut):  # rejected as a file's over-long line is (`too_large`)
                 out += self._results(run)
                 run = []
-                out.append(self._rejected_line(self._too_long(line, self._records)))
+                cut = too_large(text.head, text.size, self._max_line, SOURCE, line, self._records)
+                out.append(self._rejected_line(cut))
             else:
                 run.append((line, self._records, text))
         out += self._results(run)
@@ -186,18 +196,6 @@ class BatchResponse(Response):
         self._rejected += 1
         self._by_council.reject(rejection.local_authority)
         return b'{"rejected":' + rejection.model_dump_json().encode() + b"}\n"
-
-    def _too_long(self, line: int, record: int) -> Rejection:
-        return Rejection.single(
-            source=SOURCE,
-            line=line,
-            record=record,
-            family_id=None,
-            loc="",
-            value=f"a line of more than {self._max_line:,} bytes",
-            type="record_too_large",
-            message=f"the record is longer than the limit of {self._max_line:,} bytes",
-        )
 
     def _summary(self) -> bytes:
         programmes = {
@@ -245,7 +243,8 @@ def _steps(lines: list[_Line], size: int) -> Iterator[list[_Line]]:
 class _Lines:
     """Splits a body arriving in parts into numbered lines, never holding more than one line.
 
-    A line longer than the limit is reported once (its bytes as None) and skipped to its end.
+    A line longer than the limit is skipped to its end, keeping its first `HEAD` bytes and
+    counting the rest, and reported there (`_Cut`), as a file's over-long line is.
     """
 
     def __init__(self, limit: int) -> None:
@@ -253,6 +252,8 @@ class _Lines:
         self._pending = bytearray()
         self._number = 0
         self._skipping = False
+        self._head = b""
+        self._skipped = 0
 
     def feed(self, data: bytes, *, final: bool) -> list[_Line]:
         found: list[_Line] = []
@@ -262,17 +263,20 @@ class _Lines:
             start = end + 1
             self._number += 1
             if self._skipping:
-                self._skipping = False
+                found.append((self._number, self._cut(piece)))
                 continue
             text = bytes(self._pending) + piece if self._pending else piece
             self._pending.clear()
             found.append(self._line(text))
-        if not self._skipping:
-            self._pending += data[start:]
+        rest = data[start:]
+        if self._skipping:
+            self._skip(rest)
+        else:
+            self._pending += rest
             if len(self._pending) > self._limit:
+                self._head, self._skipped = bytes(self._pending[:HEAD]), len(self._pending)
                 self._pending.clear()
                 self._skipping = True
-                found.append((self._number + 1, None))
         if final:
             if self._pending:
                 self._number += 1
@@ -280,11 +284,25 @@ class _Lines:
                 self._pending.clear()
             elif self._skipping:
                 self._number += 1
+                found.append((self._number, self._cut(b"")))
         return found
+
+    def _skip(self, data: bytes) -> None:
+        """More of the line being skipped: counted, and kept while its head is short."""
+        if len(self._head) < HEAD:
+            self._head += data[: HEAD - len(self._head)]
+        self._skipped += len(data)
+
+    def _cut(self, last: bytes) -> _Cut:
+        """The line being skipped, ended by `last`."""
+        self._skip(last)
+        cut = _Cut(self._head, self._skipped)
+        self._skipping, self._head, self._skipped = False, b"", 0
+        return cut
 
     def _line(self, text: bytes) -> _Line:
         if len(text) > self._limit:
-            return self._number, None
+            return self._number, _Cut(text[:HEAD], len(text))
         if self._number == 1 and text.startswith(_BOM):
             text = text[len(_BOM) :]
         return self._number, text
