@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pbr.audit import Claim, read_claims, sample
+from pbr.audit._claims import _split
 from pbr.cli import main
 from pbr.io import UnreadableFile
 
@@ -304,3 +309,135 @@ def test_an_empty_families_file_is_refused_not_read_as_no_evidence(
     ):
         assert main(argv) == 2
         assert capsys.readouterr().err == f"pbr: no family records in {empty}\n"
+
+
+# --- 6. quotes: a stray or unclosed quote spoils its own row, never swallows the next ----------
+
+
+def test_an_unclosed_quote_does_not_swallow_the_rows_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        f"{HEADER},window\n"
+        'C2,EX-012,crime_asb_education,700.00,2015-03-31,"Q4\n'
+        'C3,EX-013,crime_asb_education,1500.00,2015-03-31,Q4"\n'
+        "C4,EX-012,attachment_fee,3200.00,2015-03-31,Q4\n"
+    )
+    claims, rejected = read_claims(path)
+    assert [(c.claim_id, c.row) for c in claims] == [("C4", 4)]  # its row number is right
+    two, three = rejected
+    assert (two.row, two.claim_id, two.field, two.value) == (2, "C2", "window", "'\"Q4'")
+    assert two.message.startswith(
+        'a quote (") opens the value and is not closed on its line: the value runs over '
+        'lines 2–3, joined into one row by a stray or unclosed quote (")'
+    )
+    assert (three.row, three.claim_id, three.field, three.value) == (3, "C3", "window", "'Q4\"'")
+    assert three.message.startswith('a stray quote (") inside the value')
+    # every pound is still accounted for: each row's readable amount is unverified
+    assert [(r.kind, r.amount) for r in rejected] == [
+        ("crime_asb_education", Decimal("700.00")),
+        ("crime_asb_education", Decimal("1500.00")),
+    ]
+    status, out, err = audit(capsys, path)
+    assert status == 1
+    assert "q.csv:2 claim 'C2': window = '\"Q4': a quote" in err
+    assert "malformed rows: 2" in out
+
+
+def test_a_quote_that_never_closes_is_reported_to_the_end_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f'{HEADER}\nC1,EX-012,"attachment_fee,3200.00,2015-03-31\n{GOOD}\n')
+    claims, (bad,) = read_claims(path)
+    assert [c.row for c in claims] == [3]
+    assert (bad.row, bad.field) == (2, "kind")
+    assert "runs to the end of the file (lines 2–3)" in bad.message
+    last = tmp_path / "last.csv"
+    last.write_text(f'{HEADER}\nC1,EX-012,attachment_fee,3200.00,"2015-03-31')
+    assert read_claims(last)[1][0].message == (
+        'a quote (") opens the value and is never closed: a stray or unclosed quote (")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "why"),
+    [
+        ('"Q4" extra', "text after the closing quote"),
+        ('x"Q4"', "a stray quote"),
+        ('Q4"', "a stray quote"),
+        ('"Q4"x', "text after the closing quote"),
+    ],
+)
+def test_a_quote_that_does_not_enclose_the_whole_value_is_malformed(
+    tmp_path: Path, window: str, why: str
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f"{HEADER},window\n{GOOD},{window}\n{GOOD.replace('C-001', 'C-002')},Q4\n")
+    claims, (bad,) = read_claims(path)
+    assert [c.claim_id for c in claims] == ["C-002"]
+    assert (bad.row, bad.field, bad.value) == (2, "window", repr(window))
+    assert bad.message.startswith(why)
+
+
+def test_quoted_values_are_read_whole_and_crlf_and_cr_end_lines(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(
+        f'{HEADER},window\r\n"C-001","EX-010",crime_asb_education,"1500.00",2015-03-31,'
+        '"Q4, ""late"""\r\nC-002,EX-012,crime_asb_education,700.00,2015-03-31,\r'
+        "C-003,EX-013,crime_asb_education,1500.00,2015-03-31,\n".encode()
+    )
+    claims, rejected = read_claims(path)
+    assert rejected == []
+    assert [(c.claim_id, c.row, c.window) for c in claims] == [
+        ("C-001", 2, 'Q4, "late"'),
+        ("C-002", 3, None),
+        ("C-003", 4, None),
+    ]
+
+
+def test_a_value_too_large_for_the_csv_module_is_a_bad_value_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(f'{HEADER}\n"{"x" * 200_000}",EX-012,attachment_fee,3200.00,2015-03-31\n')
+    _, (bad,) = read_claims(path)
+    assert (bad.row, bad.claim_id, bad.field) == (2, None, "claim_id")
+    status, _, err = audit(capsys, path)
+    assert status == 1
+    assert "unexpected error" not in err
+
+
+def test_a_header_with_a_stray_quote_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f'claim_id,"family_id,kind,amount,claimed_on\n{GOOD}\n')
+    with pytest.raises(UnreadableFile, match=r"column 2 of the header, .* has a stray or unclosed"):
+        read_claims(path)
+
+
+# --- 7. blank rows and rows of white space -------------------------------------------------------
+
+
+def test_blank_rows_are_skipped_but_white_space_rows_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER},window\n\n,,,,,\n  ,  ,, ,,\n   \n{GOOD},\n")
+    claims, rejected = read_claims(path)
+    assert [c.row for c in claims] == [6]
+    assert [(r.row, r.field, r.value) for r in rejected] == [
+        (4, "(row)", "'  ,  ,, ,,'"),
+        (5, "(row)", "'   '"),
+    ]
+    assert rejected[0].message.startswith("the row holds only white space")
+
+
+@given(
+    st.lists(
+        st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n")),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_line_any_csv_writer_writes_is_read_back_exactly(values: list[str]) -> None:
+    """Quoted the way Python's (and a spreadsheet's) CSV writer quotes, every value reads back."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    assert _split(out.getvalue()) == (values, None)
