@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbr.audit import Claim, read_claims, sample
+import pbr
+from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
 from pbr.audit._claims import _split
 from pbr.cli import main
 from pbr.io import UnreadableFile
@@ -441,3 +442,94 @@ def test_a_line_any_csv_writer_writes_is_read_back_exactly(values: list[str]) ->
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(values)
     assert _split(out.getvalue()) == (values, None)
+
+
+# --- 8. a claim whose family record was rejected ------------------------------------------------
+
+
+def _families_with_a_rejected_record(tmp_path: Path) -> Path:
+    """The example families with EX-010's record replaced by one that is rejected."""
+    lines = (EXAMPLES / "families.jsonl").read_text().splitlines()
+    kept = [line for line in lines if '"EX-010"' not in line]
+    path = tmp_path / "families.jsonl"
+    path.write_text("\n".join([*kept, '{"family_id": "EX-010"}']) + "\n")
+    return path
+
+
+def test_a_claim_for_a_rejected_family_record_is_unverified_not_unknown(tmp_path: Path) -> None:
+    families_path = _families_with_a_rejected_record(tmp_path)
+    records = list(pbr.read_records(families_path))
+    families = [r for r in records if isinstance(r, pbr.Family)]
+    refused = [r for r in records if isinstance(r, pbr.Rejection)]
+    claims = [Claim.model_validate(json.loads(claim_line()))]
+    result = verify(claims, families, as_of=date(2015, 3, 31), rejected_families=refused)
+    (check,) = result.checks
+    assert check.codes == ("FAMILY_RECORD_REJECTED",)
+    assert (check.verified, check.over_claimed, check.unverified) == (
+        Decimal(0),
+        Decimal(0),
+        Decimal("1500.00"),
+    )
+    assert "the record of family 'EX-010' was rejected (families.jsonl:" in check.flags[0].message
+    total = result.reconciliation()[-1]
+    assert (total["over_claimed"], total["unverified"], total["flagged"]) == (
+        Decimal(0),
+        Decimal("1500.00"),
+        1,
+    )
+    assert result.rejected_families == tuple(refused)
+    # without the rejections (the API as before): no record at all
+    assert verify(claims, families, as_of=date(2015, 3, 31)).checks[0].codes == ("UNKNOWN_FAMILY",)
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html", ".csv", ".xlsx"])
+def test_every_report_lists_the_rejected_family_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    families_path = _families_with_a_rejected_record(tmp_path)
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(claim_line() + "\n")
+    report = tmp_path / f"audit{suffix}"
+    status = main(
+        [
+            "audit",
+            str(claims),
+            "--families",
+            str(families_path),
+            "--as-of",
+            "2015-03-31",
+            "--report",
+            str(report),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "family 'EX-010': members: missing" in err  # still on standard error too
+    assert "row 1 C-001 EX-010 crime_asb_education: FAMILY_RECORD_REJECTED" in out
+    assert "family records rejected: 1" in out
+    assert "UNKNOWN_FAMILY" not in out
+    if suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(report.read_text())))
+        assert [(r["claim_id"], r["status"], r["unverified"]) for r in rows] == [
+            ("C-001", "flagged", "1500.00"),
+            ("", "family_rejected", "0.00"),
+        ]
+        assert rows[1]["family_id"] == "EX-010"
+        assert rows[1]["why"].startswith("families.jsonl:")
+        assert payments_from_report(report, paid_on=date(2015, 5, 1)) == []
+        return
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(report)["Rejected family records"]
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert values[0] == ["record", "family_id", "claims", "why"]
+        assert values[1][1:3] == ["EX-010", 1]
+        return
+    text = report.read_text()
+    assert "Rejected family records" in text
+    assert "Family records rejected" in text
+    assert "EX-010" in text
+    assert "FAMILY_RECORD_REJECTED" in text

@@ -210,11 +210,11 @@ def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) 
         raise UnreadableFile(str(exc)) from None
 
 
-def _families(paths: list[str]) -> dict[str, Family]:
+def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict[str, Family]:
     """The families of each ``--families`` path, by family_id; rejections go to stderr.
 
     A path is a JSON or JSON Lines file, a folder of CSV tables or an XLSX workbook, read as
-    ``pbr evaluate`` reads it.
+    ``pbr evaluate`` reads it. The rejected family records are also added to `rejected`.
     """
     from pbr.io import UnreadableFile, read_records
     from pbr.records import Family
@@ -234,6 +234,8 @@ def _families(paths: list[str]) -> dict[str, Family]:
             records += 1
             if not isinstance(item, Family):
                 print(item.describe(), file=sys.stderr)
+                if rejected is not None:
+                    rejected.append(item)
             elif item.family_id in found:  # as one file would be: the first record counts
                 print(
                     f"{printable(path)}: family {item.family_id!r} is in an earlier --families file too; "
@@ -398,7 +400,8 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     pick = _rules_for(args.interpretation)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    families = _families(args.families)
+    refused: list[Rejection] = []
+    families = _families(args.families, refused)
     claims, rejections = audit.read_claims(args.claims)
     drawn: audit.Sample | None = None
     mus = {"confidence": args.confidence, "tolerable": args.tolerable}
@@ -430,6 +433,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         rules_for=pick,
         plans=plans,
         missed_fees=not args.no_missed_fees,
+        rejected_families=refused,
     )
     found = None
     if wanted is not None and wanted.method == "mus":
@@ -479,7 +483,13 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
     missed_results: Decimal = sum((m.amount for m in results), ZERO)
     missed_fees: Decimal = sum((m.amount for m in fees), ZERO)
     out.write(
-        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}\n"
+        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}"
+        + (
+            f"; family records rejected: {len(result.rejected_families)}"
+            if result.rejected_families
+            else ""
+        )
+        + "\n"
         f"missed results: {len(results)} worth {format_gbp(missed_results)} "
         f"(as of {result.as_of})\n"
     )

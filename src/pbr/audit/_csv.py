@@ -43,7 +43,8 @@ COLUMNS = (
 """The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks).
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
-(where it can be read) is unverified. Text a spreadsheet would run as a formula starts with
+(where it can be read) is unverified. After the malformed rows, each rejected family record is a
+row of status ``family_rejected`` (no claim: its ``why`` says where and why). Text a spreadsheet would run as a formula starts with
 ``'``. A report with a monetary-unit sample has more columns and, after the malformed rows, rows
 of status ``mus`` that are no claims: the sample's evaluation.
 """
@@ -62,6 +63,7 @@ def render(report: Report) -> str:
     writer.writeheader()
     writer.writerows(report.all_claims)
     writer.writerows(report.malformed)
+    writer.writerows(report.rejected_families)
     writer.writerows(report.evaluation)
     return out.getvalue()
 
@@ -121,11 +123,12 @@ def payments_due(
         where = f"{path}: row {reader.line_num}"
         values = {c: restore(row.get(c) or "") for c in (*needed, "rules_version")}
         status = values["status"]
-        if status == "mus":  # the evaluation of a monetary-unit sample: no claim
+        if status in ("mus", "family_rejected"):  # a sample's figures, a family record: no claim
             continue
         if status not in ("verified", "flagged", "malformed"):
             raise LedgerError(
-                f"{where}: status = {status!r}: not verified, flagged, malformed or mus"
+                f"{where}: status = {status!r}: not verified, flagged, malformed, "
+                "family_rejected or mus"
             )
         cut_only = bool(values["flags"]) and set(values["flags"].split()) <= _PARTIAL
         if status != "verified" and not (partial and status == "flagged" and cut_only):
