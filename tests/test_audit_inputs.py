@@ -533,3 +533,37 @@ def test_every_report_lists_the_rejected_family_records(
     assert "Family records rejected" in text
     assert "EX-010" in text
     assert "FAMILY_RECORD_REJECTED" in text
+
+
+# --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["claims.txt", "claims.jsonl", "claims"])
+def test_a_csv_file_not_named_csv_is_refused_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    with pytest.raises(UnreadableFile, match=r"looks like a CSV header .*: if it is CSV, name it"):
+        read_claims(path)
+    status, out, err = audit(capsys, path)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: {path} is read as JSON Lines (")
+    assert err.endswith(": if it is CSV, name it .csv\n")
+    assert err.count("\n") == 1
+    # a JSON Lines file that merely mentions claim_id is read as JSON Lines
+    json_lines = tmp_path / "ok.txt"
+    json_lines.write_text(claim_line() + "\n")
+    assert [c.claim_id for c in read_claims(json_lines)[0]] == ["C-001"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_amount_of_minus_zero_is_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"claims{suffix}"
+    line = claim_line().replace('"1500.00"', "-0")
+    zero = claim_line(claim_id="C-002").replace('"1500.00"', "0")
+    path.write_text(f"{line}\n{zero}\n" if suffix == ".jsonl" else f"[{line}, {zero}]")
+    claims, (bad,) = read_claims(path)
+    assert [(c.claim_id, c.amount) for c in claims] == [("C-002", Decimal("0.00"))]
+    assert (bad.row, bad.field, bad.value, bad.amount) == (1, "amount", "-0", None)
+    assert bad.message.startswith("money must not be negative")

@@ -116,7 +116,8 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
 
     Raises:
         pbr.io.UnreadableFile: the file cannot be opened, holds no claims, is UTF-16 rather than
-            UTF-8, (``.json``) is not JSON at all, or (``.csv``) has a header no row can be read
+            UTF-8, (``.json``) is not JSON at all, (read as JSON Lines: any other name) starts
+            with a CSV header, or (``.csv``) has a header no row can be read
             by: not UTF-8, a column named twice or with spaces around its name, or none of the
             columns of a claim file (another separator than a comma, say).
 
@@ -137,6 +138,7 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     elif suffix == ".json":
         rows = _json_items(path, text)
     else:
+        _refuse_csv_as_json_lines(path, text)
         rows = _json_lines(text)
     claims, rejected = _read_rows(path.name, rows)
     if not claims and not rejected:
@@ -447,11 +449,34 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     from pbr.io import UnreadableFile
 
     try:
-        data = json.loads(text, object_pairs_hook=_object)
+        data = json.loads(text, object_pairs_hook=_object, parse_int=_json_number)
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
     items = data if isinstance(data, list) else [data]
     return iter(enumerate(items, start=1))
+
+
+def _refuse_csv_as_json_lines(path: Path, text: str) -> None:
+    """Refuse a file read as JSON Lines whose first line is a CSV header: it is CSV misnamed.
+
+    Read as JSON Lines, every row of it would be "invalid JSON": say why, once, instead.
+    """
+    from pbr.io import UnreadableFile
+
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if "claim_id" in first and "," in first and not first.lstrip().startswith(("{", "[")):
+        named = f"its name ends in {path.suffix}" if path.suffix else "it has no suffix"
+        raise UnreadableFile(
+            readable(
+                f"{path} is read as JSON Lines ({named}), but its first line looks like a CSV "
+                f"header ({first.strip()[:60]!r}): if it is CSV, name it .csv"
+            )
+        )
+
+
+def _json_number(text: str) -> int | Decimal:
+    """A JSON integer; ``-0`` kept as ``Decimal('-0')``, so an amount of -0 is refused."""
+    return Decimal(text) if text.startswith("-0") else int(text)
 
 
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
@@ -460,7 +485,7 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line, object_pairs_hook=_object)
+            yield n, json.loads(line, object_pairs_hook=_object, parse_int=_json_number)
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 
@@ -586,7 +611,9 @@ def _validated(
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(row)"
-        value = repr(err["input"]) if err["type"] != "missing" else "(missing)"
+        shown = err["input"]
+        shown = str(shown) if isinstance(shown, Decimal) else repr(shown)  # a JSON -0 as -0
+        value = shown if err["type"] != "missing" else "(missing)"
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] != "missing" and err["input"] is None:
             value, message = "(empty)", "a value is required"
