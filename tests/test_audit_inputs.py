@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pbr
+import pbr.output
 from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
 from pbr.audit._claims import _split
 from pbr.cli import main
@@ -567,3 +568,49 @@ def test_a_json_amount_of_minus_zero_is_refused(tmp_path: Path, suffix: str) -> 
     assert [(c.claim_id, c.amount) for c in claims] == [("C-002", Decimal("0.00"))]
     assert (bad.row, bad.field, bad.value, bad.amount) == (1, "amount", "-0", None)
     assert bad.message.startswith("money must not be negative")
+
+
+# --- 10. reports: a value shown once, money as numbers ---------------------------------------------
+
+
+def _example_audit() -> pbr.audit.Verification:
+    families = [
+        r
+        for path in ("families.jsonl", "mixed-programmes.jsonl")
+        for r in pbr.read_records(EXAMPLES / path)
+        if isinstance(r, pbr.Family)
+    ]
+    return verify(EXAMPLES / "claims.csv", families, as_of=date(2015, 3, 31))
+
+
+def test_a_malformed_value_is_shown_once_in_markdown_and_xlsx(tmp_path: Path) -> None:
+    result = _example_audit()
+    md = pbr.audit.write_report(result, tmp_path / "audit.md").read_text()
+    bonus = next(line for line in md.splitlines() if "C-021" in line and "bonus" in line)
+    assert "| kind | 'bonus' |" in bonus
+    assert "''bonus'" not in md
+    pytest.importorskip("openpyxl")
+    from openpyxl import load_workbook
+
+    book = load_workbook(pbr.audit.write_report(result, tmp_path / "audit.xlsx"))
+    values = [c.value for row in book["Malformed rows"].iter_rows() for c in row]
+    assert "'bonus'" in values
+    assert "''bonus'" not in values
+    hostile = pbr.output.formula_safe("=HYPERLINK(1)")
+    assert hostile == "'=HYPERLINK(1)"  # a formula is still neutralised, once
+
+
+def test_the_xlsx_all_claims_sheet_holds_money_as_numbers(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    from openpyxl import load_workbook
+
+    result = _example_audit()
+    book = load_workbook(pbr.audit.write_report(result, tmp_path / "audit.xlsx"))
+    rows = list(book["All claims"].iter_rows())
+    head = [c.value for c in rows[0]]
+    amount = head.index("amount")
+    cells = [row[amount] for row in rows[1:]]
+    numbers = [c.value for c in cells if c.value not in ("", None)]
+    assert all(isinstance(v, int | float) for v in numbers), numbers
+    assert all(c.number_format == '"£"#,##0.00' for c in cells if c.value not in ("", None))
+    assert Decimal(str(sum(numbers))) == result.reconciliation()[-1]["claimed"]
