@@ -614,3 +614,42 @@ def test_the_xlsx_all_claims_sheet_holds_money_as_numbers(tmp_path: Path) -> Non
     assert all(isinstance(v, int | float) for v in numbers), numbers
     assert all(c.number_format == '"£"#,##0.00' for c in cells if c.value not in ("", None))
     assert Decimal(str(sum(numbers))) == result.reconciliation()[-1]["claimed"]
+
+
+def test_sample_errors_name_the_api_keywords_from_python() -> None:
+    claims = [
+        Claim(
+            claim_id=f"S{i}",
+            family_id="F",
+            kind="attachment_fee",
+            amount="1",
+            claimed_on=date(2014, 1, 1),
+        )
+        for i in range(3)
+    ]
+    with pytest.raises(ValueError, match=r"^give exactly one of size and fraction$"):
+        sample(claims, size=1, fraction="0.5", seed=1)
+    with pytest.raises(ValueError, match=r"^min_per_stratum must be 0 or more, got -1$"):
+        sample(claims, size=1, seed=1, min_per_stratum=-1)
+    with pytest.raises(ValueError, match=r"^size must be between 1 and 3 \(the claims given\)"):
+        sample(claims, size=4, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--sample", "25"], "pbr: --sample must be between 1 and 19 (the claims given), got 25\n"),
+        (
+            ["--fraction", "0.01"],
+            "pbr: --fraction 0.01 of 19 claims, rounded half up in each group, draws no claim: "
+            "give a larger --fraction, or --sample\n",
+        ),
+    ],
+)
+def test_a_sample_the_claims_cannot_give_names_the_flags(
+    capsys: pytest.CaptureFixture[str], options: list[str], said: str
+) -> None:
+    families = ["--families", str(EXAMPLES / "mixed-programmes.jsonl")]
+    status, out, err = audit(capsys, EXAMPLES / "claims.csv", *families, *options)
+    assert (status, out) == (2, "")
+    assert err.endswith(said)

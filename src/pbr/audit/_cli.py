@@ -310,6 +310,8 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         raise ValueError(f"{mus_only[0]} applies only to --sample-method mus")
     if not sized:
         raise ValueError(f"--sample-method {method} needs --sample N or --fraction F")
+    if args.sample is not None and args.fraction is not None:
+        raise ValueError("give --sample N or --fraction F, not both")
     _check_size(args.sample, args.fraction)
     if method == "simple":
         for name in ("--strata", "--min-per-stratum"):
@@ -321,8 +323,11 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         return _Sampling("simple", seed)
     text = "kind" if args.strata is None else args.strata
     strata = tuple(s.strip() for s in text.split(",") if s.strip())
-    if args.sample_method == "stratified" and not strata:
-        raise ValueError("--sample-method stratified needs at least one field in --strata")
+    if not strata:  # not simple sampling in disguise: that is --sample-method simple
+        raise ValueError(
+            f"--strata needs at least one claim field, such as kind (got {args.strata!r}); "
+            "to draw from all claims as one group, use --sample-method simple"
+        )
     return _Sampling("stratified", seed, strata, args.min_per_stratum or 0)
 
 
@@ -383,7 +388,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
-    from pbr.audit._sample import check_options
+    from pbr.audit._sample import CLI_NAMES, check_options, draw
     from pbr.cli._options import load_plans as _plans
     from pbr.cli._options import rule_sets_for as _rules_for
 
@@ -393,7 +398,9 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
             _check_distinct(args, {"--report": args.report})
         wanted = _sampling(args)
         if wanted is not None and wanted.method != "mus":
-            check_options(args.sample, args.fraction, wanted.strata, wanted.min_per_stratum)
+            check_options(
+                args.sample, args.fraction, wanted.strata, wanted.min_per_stratum, CLI_NAMES
+            )
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -413,13 +420,14 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
             distinct: dict[str, Any] = {}
             for c in claims:  # a row repeating another is not drawn twice
                 distinct.setdefault(c.claim_id, c)
-            drawn = audit.sample(
+            drawn = draw(
                 distinct.values(),
-                size=args.sample,
-                fraction=args.fraction,
-                seed=wanted.seed,
-                strata=wanted.strata,
-                min_per_stratum=wanted.min_per_stratum,
+                args.sample,
+                args.fraction,
+                wanted.seed,
+                wanted.strata,
+                wanted.min_per_stratum,
+                CLI_NAMES,
             )
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
