@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pbr.audit import Claim, read_claims, sample
+import pbr
+import pbr.output
+from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
+from pbr.audit._claims import _split
 from pbr.cli import main
 from pbr.io import UnreadableFile
 
@@ -304,3 +311,345 @@ def test_an_empty_families_file_is_refused_not_read_as_no_evidence(
     ):
         assert main(argv) == 2
         assert capsys.readouterr().err == f"pbr: no family records in {empty}\n"
+
+
+# --- 6. quotes: a stray or unclosed quote spoils its own row, never swallows the next ----------
+
+
+def test_an_unclosed_quote_does_not_swallow_the_rows_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(
+        f"{HEADER},window\n"
+        'C2,EX-012,crime_asb_education,700.00,2015-03-31,"Q4\n'
+        'C3,EX-013,crime_asb_education,1500.00,2015-03-31,Q4"\n'
+        "C4,EX-012,attachment_fee,3200.00,2015-03-31,Q4\n"
+    )
+    claims, rejected = read_claims(path)
+    assert [(c.claim_id, c.row) for c in claims] == [("C4", 4)]  # its row number is right
+    two, three = rejected
+    assert (two.row, two.claim_id, two.field, two.value) == (2, "C2", "window", "'\"Q4'")
+    assert two.message.startswith(
+        'a quote (") opens the value and is not closed on its line: the value runs over '
+        'lines 2–3, joined into one row by a stray or unclosed quote (")'
+    )
+    assert (three.row, three.claim_id, three.field, three.value) == (3, "C3", "window", "'Q4\"'")
+    assert three.message.startswith('a stray quote (") inside the value')
+    # every pound is still accounted for: each row's readable amount is unverified
+    assert [(r.kind, r.amount) for r in rejected] == [
+        ("crime_asb_education", Decimal("700.00")),
+        ("crime_asb_education", Decimal("1500.00")),
+    ]
+    status, out, err = audit(capsys, path)
+    assert status == 1
+    assert "q.csv:2 claim 'C2': window = '\"Q4': a quote" in err
+    assert "malformed rows: 2" in out
+
+
+def test_a_quote_that_never_closes_is_reported_to_the_end_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f'{HEADER}\nC1,EX-012,"attachment_fee,3200.00,2015-03-31\n{GOOD}\n')
+    claims, (bad,) = read_claims(path)
+    assert [c.row for c in claims] == [3]
+    assert (bad.row, bad.field) == (2, "kind")
+    assert "runs to the end of the file (lines 2–3)" in bad.message
+    last = tmp_path / "last.csv"
+    last.write_text(f'{HEADER}\nC1,EX-012,attachment_fee,3200.00,"2015-03-31')
+    assert read_claims(last)[1][0].message == (
+        'a quote (") opens the value and is never closed: a stray or unclosed quote (")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "why"),
+    [
+        ('"Q4" extra', "text after the closing quote"),
+        ('x"Q4"', "a stray quote"),
+        ('Q4"', "a stray quote"),
+        ('"Q4"x', "text after the closing quote"),
+    ],
+)
+def test_a_quote_that_does_not_enclose_the_whole_value_is_malformed(
+    tmp_path: Path, window: str, why: str
+) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f"{HEADER},window\n{GOOD},{window}\n{GOOD.replace('C-001', 'C-002')},Q4\n")
+    claims, (bad,) = read_claims(path)
+    assert [c.claim_id for c in claims] == ["C-002"]
+    assert (bad.row, bad.field, bad.value) == (2, "window", repr(window))
+    assert bad.message.startswith(why)
+
+
+def test_quoted_values_are_read_whole_and_crlf_and_cr_end_lines(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(
+        f'{HEADER},window\r\n"C-001","EX-010",crime_asb_education,"1500.00",2015-03-31,'
+        '"Q4, ""late"""\r\nC-002,EX-012,crime_asb_education,700.00,2015-03-31,\r'
+        "C-003,EX-013,crime_asb_education,1500.00,2015-03-31,\n".encode()
+    )
+    claims, rejected = read_claims(path)
+    assert rejected == []
+    assert [(c.claim_id, c.row, c.window) for c in claims] == [
+        ("C-001", 2, 'Q4, "late"'),
+        ("C-002", 3, None),
+        ("C-003", 4, None),
+    ]
+
+
+def test_a_value_too_large_for_the_csv_module_is_a_bad_value_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(f'{HEADER}\n"{"x" * 200_000}",EX-012,attachment_fee,3200.00,2015-03-31\n')
+    _, (bad,) = read_claims(path)
+    assert (bad.row, bad.claim_id, bad.field) == (2, None, "claim_id")
+    status, _, err = audit(capsys, path)
+    assert status == 1
+    assert "unexpected error" not in err
+
+
+def test_a_header_with_a_stray_quote_refuses_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(f'claim_id,"family_id,kind,amount,claimed_on\n{GOOD}\n')
+    with pytest.raises(UnreadableFile, match=r"column 2 of the header, .* has a stray or unclosed"):
+        read_claims(path)
+
+
+# --- 7. blank rows and rows of white space -------------------------------------------------------
+
+
+def test_blank_rows_are_skipped_but_white_space_rows_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER},window\n\n,,,,,\n  ,  ,, ,,\n   \n{GOOD},\n")
+    claims, rejected = read_claims(path)
+    assert [c.row for c in claims] == [6]
+    assert [(r.row, r.field, r.value) for r in rejected] == [
+        (4, "(row)", "'  ,  ,, ,,'"),
+        (5, "(row)", "'   '"),
+    ]
+    assert rejected[0].message.startswith("the row holds only white space")
+
+
+@given(
+    st.lists(
+        st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n")),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_line_any_csv_writer_writes_is_read_back_exactly(values: list[str]) -> None:
+    """Quoted the way Python's (and a spreadsheet's) CSV writer quotes, every value reads back."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    assert _split(out.getvalue()) == (values, None)
+
+
+# --- 8. a claim whose family record was rejected ------------------------------------------------
+
+
+def _families_with_a_rejected_record(tmp_path: Path) -> Path:
+    """The example families with EX-010's record replaced by one that is rejected."""
+    lines = (EXAMPLES / "families.jsonl").read_text().splitlines()
+    kept = [line for line in lines if '"EX-010"' not in line]
+    path = tmp_path / "families.jsonl"
+    path.write_text("\n".join([*kept, '{"family_id": "EX-010"}']) + "\n")
+    return path
+
+
+def test_a_claim_for_a_rejected_family_record_is_unverified_not_unknown(tmp_path: Path) -> None:
+    families_path = _families_with_a_rejected_record(tmp_path)
+    records = list(pbr.read_records(families_path))
+    families = [r for r in records if isinstance(r, pbr.Family)]
+    refused = [r for r in records if isinstance(r, pbr.Rejection)]
+    claims = [Claim.model_validate(json.loads(claim_line()))]
+    result = verify(claims, families, as_of=date(2015, 3, 31), rejected_families=refused)
+    (check,) = result.checks
+    assert check.codes == ("FAMILY_RECORD_REJECTED",)
+    assert (check.verified, check.over_claimed, check.unverified) == (
+        Decimal(0),
+        Decimal(0),
+        Decimal("1500.00"),
+    )
+    assert "the record of family 'EX-010' was rejected (families.jsonl:" in check.flags[0].message
+    total = result.reconciliation()[-1]
+    assert (total["over_claimed"], total["unverified"], total["flagged"]) == (
+        Decimal(0),
+        Decimal("1500.00"),
+        1,
+    )
+    assert result.rejected_families == tuple(refused)
+    # without the rejections (the API as before): no record at all
+    assert verify(claims, families, as_of=date(2015, 3, 31)).checks[0].codes == ("UNKNOWN_FAMILY",)
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html", ".csv", ".xlsx"])
+def test_every_report_lists_the_rejected_family_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    families_path = _families_with_a_rejected_record(tmp_path)
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(claim_line() + "\n")
+    report = tmp_path / f"audit{suffix}"
+    status = main(
+        [
+            "audit",
+            str(claims),
+            "--families",
+            str(families_path),
+            "--as-of",
+            "2015-03-31",
+            "--report",
+            str(report),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "family 'EX-010': members: missing" in err  # still on standard error too
+    assert "row 1 C-001 EX-010 crime_asb_education: FAMILY_RECORD_REJECTED" in out
+    assert "family records rejected: 1" in out
+    assert "UNKNOWN_FAMILY" not in out
+    if suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(report.read_text())))
+        assert [(r["claim_id"], r["status"], r["unverified"]) for r in rows] == [
+            ("C-001", "flagged", "1500.00"),
+            ("", "family_rejected", "0.00"),
+        ]
+        assert rows[1]["family_id"] == "EX-010"
+        assert rows[1]["why"].startswith("families.jsonl:")
+        assert payments_from_report(report, paid_on=date(2015, 5, 1)) == []
+        return
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(report)["Rejected family records"]
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert values[0] == ["record", "family_id", "claims", "why"]
+        assert values[1][1:3] == ["EX-010", 1]
+        return
+    text = report.read_text()
+    assert "Rejected family records" in text
+    assert "Family records rejected" in text
+    assert "EX-010" in text
+    assert "FAMILY_RECORD_REJECTED" in text
+
+
+# --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["claims.txt", "claims.jsonl", "claims"])
+def test_a_csv_file_not_named_csv_is_refused_with_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    with pytest.raises(UnreadableFile, match=r"looks like a CSV header .*: if it is CSV, name it"):
+        read_claims(path)
+    status, out, err = audit(capsys, path)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: {path} is read as JSON Lines (")
+    assert err.endswith(": if it is CSV, name it .csv\n")
+    assert err.count("\n") == 1
+    # a JSON Lines file that merely mentions claim_id is read as JSON Lines
+    json_lines = tmp_path / "ok.txt"
+    json_lines.write_text(claim_line() + "\n")
+    assert [c.claim_id for c in read_claims(json_lines)[0]] == ["C-001"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_amount_of_minus_zero_is_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"claims{suffix}"
+    line = claim_line().replace('"1500.00"', "-0")
+    zero = claim_line(claim_id="C-002").replace('"1500.00"', "0")
+    path.write_text(f"{line}\n{zero}\n" if suffix == ".jsonl" else f"[{line}, {zero}]")
+    claims, (bad,) = read_claims(path)
+    assert [(c.claim_id, c.amount) for c in claims] == [("C-002", Decimal("0.00"))]
+    assert (bad.row, bad.field, bad.value, bad.amount) == (1, "amount", "-0", None)
+    assert bad.message.startswith("money must not be negative")
+
+
+# --- 10. reports: a value shown once, money as numbers ---------------------------------------------
+
+
+def _example_audit() -> pbr.audit.Verification:
+    families = [
+        r
+        for path in ("families.jsonl", "mixed-programmes.jsonl")
+        for r in pbr.read_records(EXAMPLES / path)
+        if isinstance(r, pbr.Family)
+    ]
+    return verify(EXAMPLES / "claims.csv", families, as_of=date(2015, 3, 31))
+
+
+def test_a_malformed_value_is_shown_once_in_markdown_and_xlsx(tmp_path: Path) -> None:
+    result = _example_audit()
+    md = pbr.audit.write_report(result, tmp_path / "audit.md").read_text()
+    bonus = next(line for line in md.splitlines() if "C-021" in line and "bonus" in line)
+    assert "| kind | 'bonus' |" in bonus
+    assert "''bonus'" not in md
+    pytest.importorskip("openpyxl")
+    from openpyxl import load_workbook
+
+    book = load_workbook(pbr.audit.write_report(result, tmp_path / "audit.xlsx"))
+    values = [c.value for row in book["Malformed rows"].iter_rows() for c in row]
+    assert "'bonus'" in values
+    assert "''bonus'" not in values
+    hostile = pbr.output.formula_safe("=HYPERLINK(1)")
+    assert hostile == "'=HYPERLINK(1)"  # a formula is still neutralised, once
+
+
+def test_the_xlsx_all_claims_sheet_holds_money_as_numbers(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    from openpyxl import load_workbook
+
+    result = _example_audit()
+    book = load_workbook(pbr.audit.write_report(result, tmp_path / "audit.xlsx"))
+    rows = list(book["All claims"].iter_rows())
+    head = [c.value for c in rows[0]]
+    amount = head.index("amount")
+    cells = [row[amount] for row in rows[1:]]
+    numbers = [c.value for c in cells if c.value not in ("", None)]
+    assert all(isinstance(v, int | float) for v in numbers), numbers
+    assert all(c.number_format == '"£"#,##0.00' for c in cells if c.value not in ("", None))
+    assert Decimal(str(sum(numbers))) == result.reconciliation()[-1]["claimed"]
+
+
+def test_sample_errors_name_the_api_keywords_from_python() -> None:
+    claims = [
+        Claim(
+            claim_id=f"S{i}",
+            family_id="F",
+            kind="attachment_fee",
+            amount="1",
+            claimed_on=date(2014, 1, 1),
+        )
+        for i in range(3)
+    ]
+    with pytest.raises(ValueError, match=r"^give exactly one of size and fraction$"):
+        sample(claims, size=1, fraction="0.5", seed=1)
+    with pytest.raises(ValueError, match=r"^min_per_stratum must be 0 or more, got -1$"):
+        sample(claims, size=1, seed=1, min_per_stratum=-1)
+    with pytest.raises(ValueError, match=r"^size must be between 1 and 3 \(the claims given\)"):
+        sample(claims, size=4, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--sample", "25"], "pbr: --sample must be between 1 and 19 (the claims given), got 25\n"),
+        (
+            ["--fraction", "0.01"],
+            "pbr: --fraction 0.01 of 19 claims, rounded half up in each group, draws no claim: "
+            "give a larger --fraction, or --sample\n",
+        ),
+    ],
+)
+def test_a_sample_the_claims_cannot_give_names_the_flags(
+    capsys: pytest.CaptureFixture[str], options: list[str], said: str
+) -> None:
+    families = ["--families", str(EXAMPLES / "mixed-programmes.jsonl")]
+    status, out, err = audit(capsys, EXAMPLES / "claims.csv", *families, *options)
+    assert (status, out) == (2, "")
+    assert err.endswith(said)

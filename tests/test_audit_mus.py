@@ -444,15 +444,18 @@ REFUSED = [
     ),
     (
         ["--sample-method", "stratified", "--sample", "3", "--strata", " , "],
-        "pbr: --sample-method stratified needs at least one field in --strata",
+        "pbr: --strata needs at least one claim field, such as kind (got ' , ')",
     ),
-    (["--sample", "5", "--fraction", "0.1"], "pbr: give exactly one of size and fraction"),
+    # no strata is not simple sampling in disguise
+    (["--sample", "3", "--strata", ""], "pbr: --strata needs at least one claim field"),
+    (["--sample", "3", "--strata", ","], "pbr: --strata needs at least one claim field"),
+    (["--sample", "5", "--fraction", "0.1"], "pbr: give --sample N or --fraction F, not both"),
     (["--sample", "0"], "pbr: --sample must be at least 1 (a sample of no claims checks nothing)"),
     (["--sample-method", "simple", "--sample", "-2"], "pbr: --sample must be at least 1"),
     (["--fraction", "0"], "pbr: --fraction must be a number above 0 and at most 1, such as 0.1"),
     (["--fraction", "1.01"], "pbr: --fraction must be a number above 0 and at most 1"),
-    (["--fraction", "0.1", "--strata", "colour"], "pbr: unknown strata ['colour']"),
-    (["--fraction", "0.1", "--min-per-stratum", "-1"], "pbr: min_per_stratum must be 0 or more"),
+    (["--fraction", "0.1", "--strata", "colour"], "pbr: unknown --strata ['colour']"),
+    (["--fraction", "0.1", "--min-per-stratum", "-1"], "pbr: --min-per-stratum must be 0 or more"),
     # argparse's own one-line errors
     (["--sample-method", "pps"], "pbr audit: error: argument --sample-method: invalid choice"),
     ([*MUS, "--confidence", "0.95"], "a percentage from 50 to below 100, such as 95: got '0.95'"),
@@ -565,7 +568,6 @@ def test_simple_and_stratified_samples_and_min_per_stratum(
     assert {kinds[c] for c in at_least} == set(kinds.values())
     assert drawn("--sample-method", "stratified", "--fraction", "0.1") == ten_percent
     simple = drawn("--sample-method", "simple", "--sample", "5")
-    assert simple == drawn("--sample", "5", "--strata", "")  # the same: one group
     assert len(simple) == 5
     report = tmp_path / "r.md"
     run(

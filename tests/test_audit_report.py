@@ -459,7 +459,9 @@ def test_cli_min_per_stratum(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, *args, "--sample", "3", "--min-per-stratum", "1")
     assert status == 2
     assert out == ""  # refused before any work
-    assert err.startswith("pbr: size 3 is too small for 1 per stratum over 5 strata")
+    assert err.startswith(
+        "pbr: --sample 3 is too small for --min-per-stratum 1 over 5 strata: it must be at least 5"
+    )
 
 
 # --- refused before any work ---------------------------------------------------------------------

@@ -325,6 +325,18 @@ def neutralise(text: str) -> str:
     return text
 
 
+def formula_safe(text: str) -> str:
+    """`text` for a cell or page nobody reads back: `neutralise`, but a leading ``'`` left alone.
+
+    Only a formula gets the apostrophe; text that already starts with one (such as a value
+    shown quoted, ``'bonus'``) is shown as it is, not as ``''bonus'``.
+
+    >>> formula_safe("=1+1"), formula_safe("'bonus'"), formula_safe("C-001")
+    ("'=1+1", "'bonus'", 'C-001')
+    """
+    return text if text.startswith("'") else neutralise(text)
+
+
 def restore(text: str) -> str:
     """The text before `neutralise` (for reading back a CSV that pbr wrote).
 
@@ -402,7 +414,7 @@ def markdown_text(value: object) -> str:
     >>> markdown_text("<script>alert(1)</script> *bold* | pipe")
     '&lt;script&gt;alert(1)&lt;/script&gt; \\*bold\\* \\| pipe'
     """
-    text = neutralise(str(value))
+    text = formula_safe(str(value))  # Markdown is never read back: no apostrophe doubled
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import json
 import re
@@ -96,9 +95,12 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     r"""Read a claim file (``.csv``, ``.json`` or ``.jsonl``); every row is a claim or a rejection.
 
     CSV columns: ``claim_id, family_id, kind, amount, claimed_on`` and optionally ``window``,
-    separated by commas; CSV rows are numbered as a spreadsheet shows them (the header is row 1;
-    a blank line still counts). Nothing is trimmed or coerced: a value with spaces around it is
-    refused like any other bad value. A row that repeats an earlier one exactly is read as a
+    separated by commas, one row a line; CSV rows are numbered by their lines (the header is row
+    1; a blank line, empty or of commas only, is skipped but still counts). No value holds a line
+    break: a quote encloses a whole value or is not there, and a stray or unclosed quote makes
+    its own row a rejection (it never joins the lines after it). Nothing is trimmed or coerced:
+    a value with spaces around it, or a row of white space only, is refused like any other bad
+    value. A row that repeats an earlier one exactly is read as a
     claim (`verify` flags it ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a
     missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
     and a bad value are each a rejection naming the row, the field and the value, with the
@@ -114,7 +116,8 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
 
     Raises:
         pbr.io.UnreadableFile: the file cannot be opened, holds no claims, is UTF-16 rather than
-            UTF-8, (``.json``) is not JSON at all, or (``.csv``) has a header no row can be read
+            UTF-8, (``.json``) is not JSON at all, (read as JSON Lines: any other name) starts
+            with a CSV header, or (``.csv``) has a header no row can be read
             by: not UTF-8, a column named twice or with spaces around its name, or none of the
             columns of a claim file (another separator than a comma, say).
 
@@ -135,6 +138,7 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     elif suffix == ".json":
         rows = _json_items(path, text)
     else:
+        _refuse_csv_as_json_lines(path, text)
         rows = _json_lines(text)
     claims, rejected = _read_rows(path.name, rows)
     if not claims and not rejected:
@@ -195,33 +199,174 @@ _SURPLUS = "__surplus__"
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 """A byte that was not UTF-8, kept by the ``surrogateescape`` decoding."""
 _BAD_JSON = "__bad_json__"
+_QUOTE = "__quote__"
+"""A CSV row's quoting problem (or a row of white space only): (field, value, why)."""
 _Problem = tuple[str, str, str]
 """What is wrong with a row: the field, its value as shown, and why."""
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any]]:
-    """(row number, fields) for each CSV record, once the header is known to be readable."""
+    """(row number, fields) for each CSV line, once the header is known to be readable.
+
+    The file is read line by line (a line ends at CR, LF or CRLF, as a spreadsheet counts
+    them): no claim value holds a line break, so a quote never joins lines into one row. A
+    stray or unclosed quote spoils its own row only, which is reported (`_split`).
+    """
     from pbr.io import UnreadableFile
 
-    reader = csv.reader(io.StringIO(text, newline=""))
-    names = next(reader, [])
+    lines = io.StringIO(text, newline="")
+    header = next(lines, "")
+    names, quoting = _split(_unended(header))
+    if quoting is not None:
+        column, value, _ = quoting
+        shown = value if value.startswith("'") else repr(value)
+        raise UnreadableFile(
+            readable(
+                f"{path}: column {column} of the header, {shown[:80]}, has a stray or unclosed "
+                'quote ("): no row can be read by this header'
+            )
+        )
     problem = _header_problem(names)
     if problem is not None:
         raise UnreadableFile(readable(f"{path}: {problem}"))
-    return _csv_records(reader, names)
+    return _csv_records(text, lines, names, len(header))
 
 
-def _csv_records(reader: Any, names: list[str]) -> Iterator[tuple[int, Any]]:
-    """(row number, fields) for each record; blank lines are skipped but still counted."""
-    start = reader.line_num + 1
-    for values in reader:
-        row_number, start = start, reader.line_num + 1
-        if not any(v.strip() for v in values):
+def _unended(line: str) -> str:
+    """A line without its line break (CRLF, LF or CR)."""
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+def _csv_records(
+    text: str, lines: Iterable[str], names: list[str], offset: int
+) -> Iterator[tuple[int, Any]]:
+    """(row number, fields) for each line after the header; a row number is its line number.
+
+    An empty line, or one of commas only (how a spreadsheet saves an empty row), is blank:
+    skipped, though still counted. A line of white space only is a row, and is reported.
+    """
+    for number, line in enumerate(lines, start=2):
+        start, offset = offset, offset + len(line)
+        content = _unended(line)
+        if not content.strip(","):
             continue
+        values, problem = _split(content)
         fields: dict[str, Any] = dict(zip(names, values, strict=False))
         if len(values) > len(names):
             fields[_SURPLUS] = values[len(names) :]
-        yield row_number, fields
+        if problem is not None:
+            column, value, message = problem
+            field = names[column - 1] if column <= len(names) else f"(column {column})"
+            if message == _UNCLOSED:
+                message = _unclosed(text, start + len(content) - len(value), number)
+                value = repr(value)[:80]
+            fields[_QUOTE] = (field, value, message)
+        elif not content.strip(", \t"):
+            fields[_QUOTE] = ("(row)", repr(content)[:80], _WHITE_ROW)
+        yield number, fields
+
+
+_UNCLOSED = "unclosed"
+_WHITE_ROW = (
+    "the row holds only white space: delete the line, or leave its values empty (nothing "
+    "in a claim file is trimmed)"
+)
+
+
+def _split(line: str) -> tuple[list[str], tuple[int, str, str] | None]:
+    r"""One CSV line's values, and its first quoting problem: (column, raw value, why).
+
+    A value is quoted whole (``"Q4"``, ``""`` inside for a quote) or holds no quote at all; a
+    quote that opens a value and is not closed on the line, text after a closing quote
+    (``"Q4" extra``) and a quote inside an unquoted value (``Q4"``) are problems. A value with
+    a problem is kept as written, and the values after it are still read.
+
+    >>> _split('C1,"Q,4","a""b"')
+    (['C1', 'Q,4', 'a"b'], None)
+    >>> values, (column, value, why) = _split('C1,"Q4" extra,x')
+    >>> values, column, value
+    (['C1', '"Q4" extra', 'x'], 2, '\'"Q4" extra\'')
+    >>> why
+    'text after the closing quote (") of the value: a quote encloses a whole value or is not there (write "Q4 extra", or Q4 extra)'
+    """
+    values: list[str] = []
+    problem: tuple[int, str, str] | None = None
+    at, end = 0, len(line)
+    while True:
+        column = len(values) + 1
+        if line.startswith('"', at):
+            close = at + 1
+            while True:
+                close = line.find('"', close)
+                if close < 0 or not line.startswith('"', close + 1):
+                    break
+                close += 2
+            if close < 0:
+                values.append(line[at:])
+                problem = problem or (column, line[at:], _UNCLOSED)
+                return values, problem
+            comma = line.find(",", close + 1)
+            stop = end if comma < 0 else comma
+            if stop > close + 1:  # text after the closing quote
+                raw = line[at:stop]
+                whole = line[at + 1 : close].replace('""', '"') + line[close + 1 : stop]
+                plain = '"' not in whole and "," not in whole
+                fix = f"write {_quoted(whole)}" + (f", or {whole}" if plain else "")
+                problem = problem or (
+                    column,
+                    repr(raw)[:80],
+                    f'text after the closing quote (") of the value: a quote encloses a whole '
+                    f"value or is not there ({fix})",
+                )
+                values.append(raw)
+            else:
+                values.append(line[at + 1 : close].replace('""', '"'))
+        else:
+            comma = line.find(",", at)
+            stop = end if comma < 0 else comma
+            raw = line[at:stop]
+            if '"' in raw:
+                problem = problem or (
+                    column,
+                    repr(raw)[:80],
+                    'a stray quote (") inside the value: a quote encloses a whole value, or is '
+                    "not there",
+                )
+            values.append(raw)
+        if comma < 0:
+            return values, problem
+        at = comma + 1
+
+
+def _quoted(value: str) -> str:
+    """`value` as a quoted CSV value."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _unclosed(text: str, at: int, line: int) -> str:
+    """Why a quote opened at `at` (on `line`) and not closed there spoils the row.
+
+    Read as CSV, the quote joins lines into one value up to its closing quote: say which.
+    """
+    close = at + 1
+    while True:
+        close = text.find('"', close)
+        if close < 0 or not text.startswith('"', close + 1):
+            break
+        close += 2
+    if close < 0:
+        last = line + len(io.StringIO(text[at:], newline="").readlines()) - 1
+        runs = f"to the end of the file (lines {line}–{last})" if last > line else ""
+    else:
+        last = line + len(io.StringIO(text[at:close], newline="").readlines()) - 1
+        runs = f"over lines {line}–{last}"
+    if not runs:
+        return 'a quote (") opens the value and is never closed: a stray or unclosed quote (")'
+    return (
+        f'a quote (") opens the value and is not closed on its line: the value runs {runs}, '
+        'joined into one row by a stray or unclosed quote ("); no claim value holds a line '
+        "break, so each line is read as a row of its own"
+    )
 
 
 def _header_problem(names: list[str]) -> str | None:
@@ -304,11 +449,34 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     from pbr.io import UnreadableFile
 
     try:
-        data = json.loads(text, object_pairs_hook=_object)
+        data = json.loads(text, object_pairs_hook=_object, parse_int=_json_number)
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
     items = data if isinstance(data, list) else [data]
     return iter(enumerate(items, start=1))
+
+
+def _refuse_csv_as_json_lines(path: Path, text: str) -> None:
+    """Refuse a file read as JSON Lines whose first line is a CSV header: it is CSV misnamed.
+
+    Read as JSON Lines, every row of it would be "invalid JSON": say why, once, instead.
+    """
+    from pbr.io import UnreadableFile
+
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if "claim_id" in first and "," in first and not first.lstrip().startswith(("{", "[")):
+        named = f"its name ends in {path.suffix}" if path.suffix else "it has no suffix"
+        raise UnreadableFile(
+            readable(
+                f"{path} is read as JSON Lines ({named}), but its first line looks like a CSV "
+                f"header ({first.strip()[:60]!r}): if it is CSV, name it .csv"
+            )
+        )
+
+
+def _json_number(text: str) -> int | Decimal:
+    """A JSON integer; ``-0`` kept as ``Decimal('-0')``, so an amount of -0 is refused."""
+    return Decimal(text) if text.startswith("-0") else int(text)
 
 
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
@@ -317,7 +485,7 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line, object_pairs_hook=_object)
+            yield n, json.loads(line, object_pairs_hook=_object, parse_int=_json_number)
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 
@@ -332,7 +500,8 @@ def _claim(
     claim_id = _claim_id(row)
     kind, amount = _readable(row)
     problem = (
-        _repeated_key(row)
+        row.get(_QUOTE)
+        or _repeated_key(row)
         or _bad_bytes(row)
         or _surplus(row)
         or _spaced(row)
@@ -348,6 +517,8 @@ def _claim_id(row: dict[str, Any]) -> str | None:
     """The row's claim id, to name it in a rejection, when it can be read (spaces aside)."""
     raw = row.get("claim_id")
     if not isinstance(raw, str) or "claim_id" in _repeats(row) or _NOT_UTF8.search(raw):
+        return None
+    if len(raw) > 64:  # no claim id is longer (`Claim.claim_id`): not one to name the row by
         return None
     return raw.strip() or None
 
@@ -440,7 +611,9 @@ def _validated(
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(row)"
-        value = repr(err["input"]) if err["type"] != "missing" else "(missing)"
+        shown = err["input"]
+        shown = str(shown) if isinstance(shown, Decimal) else repr(shown)  # a JSON -0 as -0
+        value = shown if err["type"] != "missing" else "(missing)"
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] != "missing" and err["input"] is None:
             value, message = "(empty)", "a value is required"

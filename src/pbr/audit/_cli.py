@@ -210,11 +210,11 @@ def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) 
         raise UnreadableFile(str(exc)) from None
 
 
-def _families(paths: list[str]) -> dict[str, Family]:
+def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict[str, Family]:
     """The families of each ``--families`` path, by family_id; rejections go to stderr.
 
     A path is a JSON or JSON Lines file, a folder of CSV tables or an XLSX workbook, read as
-    ``pbr evaluate`` reads it.
+    ``pbr evaluate`` reads it. The rejected family records are also added to `rejected`.
     """
     from pbr.io import UnreadableFile, read_records
     from pbr.records import Family
@@ -234,6 +234,8 @@ def _families(paths: list[str]) -> dict[str, Family]:
             records += 1
             if not isinstance(item, Family):
                 print(item.describe(), file=sys.stderr)
+                if rejected is not None:
+                    rejected.append(item)
             elif item.family_id in found:  # as one file would be: the first record counts
                 print(
                     f"{printable(path)}: family {item.family_id!r} is in an earlier --families file too; "
@@ -308,6 +310,8 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         raise ValueError(f"{mus_only[0]} applies only to --sample-method mus")
     if not sized:
         raise ValueError(f"--sample-method {method} needs --sample N or --fraction F")
+    if args.sample is not None and args.fraction is not None:
+        raise ValueError("give --sample N or --fraction F, not both")
     _check_size(args.sample, args.fraction)
     if method == "simple":
         for name in ("--strata", "--min-per-stratum"):
@@ -319,8 +323,11 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
         return _Sampling("simple", seed)
     text = "kind" if args.strata is None else args.strata
     strata = tuple(s.strip() for s in text.split(",") if s.strip())
-    if args.sample_method == "stratified" and not strata:
-        raise ValueError("--sample-method stratified needs at least one field in --strata")
+    if not strata:  # not simple sampling in disguise: that is --sample-method simple
+        raise ValueError(
+            f"--strata needs at least one claim field, such as kind (got {args.strata!r}); "
+            "to draw from all claims as one group, use --sample-method simple"
+        )
     return _Sampling("stratified", seed, strata, args.min_per_stratum or 0)
 
 
@@ -381,7 +388,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
-    from pbr.audit._sample import check_options
+    from pbr.audit._sample import CLI_NAMES, check_options, draw
     from pbr.cli._options import load_plans as _plans
     from pbr.cli._options import rule_sets_for as _rules_for
 
@@ -392,14 +399,17 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
             _check_distinct(args, {"--report": args.report})
         wanted = _sampling(args)
         if wanted is not None and wanted.method != "mus":
-            check_options(args.sample, args.fraction, wanted.strata, wanted.min_per_stratum)
+            check_options(
+                args.sample, args.fraction, wanted.strata, wanted.min_per_stratum, CLI_NAMES
+            )
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     pick = _rules_for(args.interpretation)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    families = _families(args.families)
+    refused: list[Rejection] = []
+    families = _families(args.families, refused)
     claims, rejections = audit.read_claims(args.claims)
     drawn: audit.Sample | None = None
     mus = {"confidence": args.confidence, "tolerable": args.tolerable}
@@ -411,13 +421,14 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
             distinct: dict[str, Any] = {}
             for c in claims:  # a row repeating another is not drawn twice
                 distinct.setdefault(c.claim_id, c)
-            drawn = audit.sample(
+            drawn = draw(
                 distinct.values(),
-                size=args.sample,
-                fraction=args.fraction,
-                seed=wanted.seed,
-                strata=wanted.strata,
-                min_per_stratum=wanted.min_per_stratum,
+                args.sample,
+                args.fraction,
+                wanted.seed,
+                wanted.strata,
+                wanted.min_per_stratum,
+                CLI_NAMES,
             )
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
@@ -431,6 +442,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         rules_for=pick,
         plans=plans,
         missed_fees=not args.no_missed_fees,
+        rejected_families=refused,
     )
     found = None
     if wanted is not None and wanted.method == "mus":
@@ -480,7 +492,13 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
     missed_results: Decimal = sum((m.amount for m in results), ZERO)
     missed_fees: Decimal = sum((m.amount for m in fees), ZERO)
     out.write(
-        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}\n"
+        f"\nexceptions: {len(result.exceptions)}; malformed rows: {len(result.rejections)}"
+        + (
+            f"; family records rejected: {len(result.rejected_families)}"
+            if result.rejected_families
+            else ""
+        )
+        + "\n"
         f"missed results: {len(results)} worth {format_gbp(missed_results)} "
         f"(as of {result.as_of})\n"
     )

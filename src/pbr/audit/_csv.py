@@ -39,7 +39,8 @@ COLUMNS = (
 """The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks).
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
-(where it can be read) is unverified. Text a spreadsheet would run as a formula starts with
+(where it can be read) is unverified. After the malformed rows, each rejected family record is a
+row of status ``family_rejected`` (no claim: its ``why`` says where and why). Text a spreadsheet would run as a formula starts with
 ``'``. A report with a monetary-unit sample has more columns and, after the malformed rows, rows
 of status ``mus`` that are no claims: the sample's evaluation.
 """
@@ -58,6 +59,7 @@ def render(report: Report) -> str:
     writer.writeheader()
     writer.writerows(report.all_claims)
     writer.writerows(report.malformed)
+    writer.writerows(report.rejected_families)
     writer.writerows(report.evaluation)
     return out.getvalue()
 

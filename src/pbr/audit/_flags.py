@@ -15,6 +15,7 @@ AuditFlag = Literal[
     # the claim row itself
     "MALFORMED_ROW",
     "UNKNOWN_FAMILY",
+    "FAMILY_RECORD_REJECTED",
     "OUTSIDE_PROGRAMME",
     "KIND_NOT_IN_PROGRAMME",
     # the evidence
@@ -36,6 +37,9 @@ AUDIT_FLAGS: dict[str, str] = {
     "MALFORMED_ROW": "The claim row could not be read; it is reported with its row number, the "
     "field and the value, and nothing of it is verified.",
     "UNKNOWN_FAMILY": "No family record with this family_id.",
+    "FAMILY_RECORD_REJECTED": "The family's record was given but rejected (it could not be "
+    "read or validated), so the claim can be neither verified nor refused: its amount is "
+    "unverified, not over-claimed, until the record is fixed.",
     "OUTSIDE_PROGRAMME": "No programme covers the family (its programme or attachment date).",
     "KIND_NOT_IN_PROGRAMME": "The family's programme has no result of this kind.",
     "FAMILY_NOT_ELIGIBLE": "The family does not meet the programme's eligibility at attachment, "
@@ -64,6 +68,7 @@ AUDIT_FLAGS: dict[str, str] = {
 FLAG_TITLES: dict[str, str] = {
     "MALFORMED_ROW": "Row cannot be read",
     "UNKNOWN_FAMILY": "No such family",
+    "FAMILY_RECORD_REJECTED": "Family record rejected",
     "OUTSIDE_PROGRAMME": "Outside every programme",
     "KIND_NOT_IN_PROGRAMME": "No such result in the programme",
     "FAMILY_NOT_ELIGIBLE": "Family not eligible",

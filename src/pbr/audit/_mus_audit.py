@@ -264,5 +264,5 @@ def mus_audit(
         checks=tuple(zip(ids, verification.checks, strict=True)),
         over_claimed=total["over_claimed"],
         malformed=len(verification.rejections),
-        unverified=total["unverified"],
+        unverified=sum((r.amount or ZERO for r in verification.rejections), ZERO),
     )

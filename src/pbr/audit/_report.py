@@ -86,6 +86,8 @@ class Report:
     """Columns every claim row gains (a monetary-unit sample's), after the usual ones."""
     evaluation: tuple[dict[str, Any], ...] = ()
     """Rows after the claims and malformed rows in the CSV report (the sample's evaluation)."""
+    rejected_families: tuple[dict[str, Any], ...] = ()
+    """Every rejected family record as a flat row of status ``family_rejected`` (the CSV)."""
 
 
 def check_report_path(path: str | Path) -> Path:
@@ -220,6 +222,7 @@ def build(
         _reconciliation(v),
         _exceptions(v),
         _malformed(v),
+        *([_rejected_families(v)] if v.rejected_families else []),
         _missed(
             "Missed results",
             v.missed_results,
@@ -255,6 +258,7 @@ def build(
         )
     summary = _summary(v, spot)
     claims = [c.as_row() for c in v.checks]
+    refused = tuple(_rejected_family_row(r) for r in v.rejected_families)
     if mus is None:
         return Report(
             title,
@@ -263,6 +267,7 @@ def build(
             tuple(tables),
             tuple(claims),
             tuple(_malformed_row(r) for r in v.rejections),
+            rejected_families=refused,
         )
     return Report(
         title,
@@ -276,6 +281,7 @@ def build(
         conclusion=_mus_report.conclusion(mus),
         claim_columns=_mus_report.MUS_COLUMNS,
         evaluation=tuple(_mus_report.csv_rows(mus)),
+        rejected_families=refused,
     )
 
 
@@ -309,11 +315,18 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
         ("Claim rows read", f"{len(v.checks) + len(v.rejections)}"),
         ("Claims checked", f"{len(v.checks)}"),
         ("Malformed rows", f"{len(v.rejections)}"),
+    ]
+    if v.rejected_families:
+        lines.append(("Family records rejected", f"{len(v.rejected_families)}"))
+    unverified = (
+        "malformed rows, rejected family records" if v.rejected_families else "malformed rows"
+    )
+    lines += [
         ("Claims flagged", f"{total['flagged']}"),
         ("Claimed", format_gbp(total["claimed"])),
         ("Verified", format_gbp(total["verified"])),
         ("Over-claimed", format_gbp(total["over_claimed"])),
-        ("Unverified (malformed rows)", format_gbp(total["unverified"])),
+        (f"Unverified ({unverified})", format_gbp(total["unverified"])),
         ("Under-claimed", format_gbp(total["under_claimed"])),
         ("Missed results", f"{len(results)}, {format_gbp(_sum(results))}"),
     ]
@@ -419,6 +432,56 @@ def _malformed(v: Verification) -> Table:
         "Rows that could not be read (flag MALFORMED_ROW): nothing of them is verified; their "
         "amounts, where readable, are in the reconciliation as unverified.",
     )
+
+
+def _rejected_families(v: Verification) -> Table:
+    rows: list[tuple[Cell, ...]] = []
+    for r in v.rejected_families:
+        claims = [
+            c
+            for c in v.checks
+            if "FAMILY_RECORD_REJECTED" in c.codes and r.family_id == c.claim.family_id
+        ]
+        rows.append(
+            (
+                _where(r),
+                json_text(r.family_id) or "(not readable)",
+                len(claims),
+                "; ".join(e.describe() for e in r.errors),
+            )
+        )
+    return Table(
+        "Rejected family records",
+        ("record", "family_id", "claims", "why"),
+        tuple(rows),
+        "Family records that could not be read or validated: their claims (flag "
+        "FAMILY_RECORD_REJECTED) are unverified in the reconciliation, neither verified nor "
+        "over-claimed, and the families are not searched for missed claims.",
+    )
+
+
+def _where(r: Any) -> str:
+    """Where a rejected record is: ``file:line`` (or the file)."""
+    source = Path(json_text(r.source) or "").name  # the name, as the inputs are: reproducible
+    return f"{source}:{r.line}" if r.line is not None else source
+
+
+def _rejected_family_row(r: Any) -> dict[str, Any]:
+    return {
+        "row": "",
+        "claim_id": "",
+        "family_id": json_text(r.family_id) or "",
+        "kind": "",
+        "amount": "0.00",
+        "verified": "0.00",
+        "over_claimed": "0.00",
+        "unverified": "0.00",
+        "under_claimed": "0.00",
+        "status": "family_rejected",
+        "flags": "",
+        "why": f"{_where(r)}: " + "; ".join(e.describe() for e in r.errors),
+        "rule": "audit.family_records",
+    }
 
 
 def _malformed_row(r: Any) -> dict[str, Any]:

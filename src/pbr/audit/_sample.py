@@ -12,6 +12,20 @@ from pbr.audit._claims import Claim
 __all__ = ["Sample", "rank", "sample"]
 
 _STRATA = frozenset(Claim.model_fields) - {"amount", "row"}
+API_NAMES: Mapping[str, str] = {
+    "size": "size",
+    "fraction": "fraction",
+    "strata": "strata",
+    "min_per_stratum": "min_per_stratum",
+}
+"""How errors name the options: the keywords of `sample` (the command line passes its flags)."""
+CLI_NAMES: Mapping[str, str] = {
+    "size": "--sample",
+    "fraction": "--fraction",
+    "strata": "--strata",
+    "min_per_stratum": "--min-per-stratum",
+}
+"""The options as ``pbr audit`` names them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,21 @@ def sample(
             too small for `min_per_stratum`, or a `fraction` too small to draw any claim.
 
     """
-    check_options(size, fraction, strata, min_per_stratum)
+    return draw(claims, size, fraction, seed, strata, min_per_stratum, API_NAMES)
+
+
+def draw(
+    claims: Iterable[Claim],
+    size: int | None,
+    fraction: Decimal | str | None,
+    seed: str | int,
+    strata: Sequence[str],
+    min_per_stratum: int,
+    names: Mapping[str, str],
+) -> Sample:
+    """`sample`, its errors naming the options as `names` does (`API_NAMES`, `CLI_NAMES`)."""
+    n = names
+    check_options(size, fraction, strata, min_per_stratum, n)
     claims = list(claims)
     if not claims:
         raise ValueError("there are no claims to sample")
@@ -103,12 +131,12 @@ def sample(
     if size is not None:
         if size > len(claims):
             raise ValueError(
-                f"size must be between 1 and {len(claims)} (the claims given), got {size}"
+                f"{n['size']} must be between 1 and {len(claims)} (the claims given), got {size}"
             )
         if size < sum(floor.values()):
             raise ValueError(
-                f"size {size} is too small for {min_per_stratum} per stratum over "
-                f"{len(groups)} strata: it must be at least {sum(floor.values())}"
+                f"{n['size']} {size} is too small for {n['min_per_stratum']} {min_per_stratum} "
+                f"over {len(groups)} strata: it must be at least {sum(floor.values())}"
             )
         rest = _proportional(
             size - sum(floor.values()), {k: len(v) - floor[k] for k, v in groups.items()}
@@ -118,7 +146,7 @@ def sample(
         if min_per_stratum:
             how += f"{at_least}, the rest shared in proportion to the claims each group has left"
     else:
-        share = _fraction(fraction)
+        share = _fraction(fraction, n)
         sizes = {
             k: max(floor[k], int((share * len(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
             for k, v in groups.items()
@@ -126,8 +154,8 @@ def sample(
         how = f"{share} of each group, rounded half up{at_least}"
         if not any(sizes.values()):
             raise ValueError(
-                f"fraction {share} of {len(claims)} claims, rounded half up in each group, draws "
-                "no claim: give a larger fraction, or a size"
+                f"{n['fraction']} {share} of {len(claims)} claims, rounded half up in each "
+                f"group, draws no claim: give a larger {n['fraction']}, or {n['size']}"
             )
     chosen: list[Claim] = []
     for key in sorted(groups):
@@ -160,30 +188,35 @@ def check_options(
     fraction: Decimal | str | None,
     strata: Sequence[str],
     min_per_stratum: int,
+    names: Mapping[str, str] = API_NAMES,
 ) -> None:
     """Refuse options no claims could satisfy (so a command can refuse them before any work).
+
+    The errors name the options as `names` does: `sample`'s keywords, or ``pbr audit``'s flags
+    (`CLI_NAMES`).
 
     >>> check_options(0, None, ("kind",), 0)
     Traceback (most recent call last):
     ...
     ValueError: size must be at least 1 (a sample of no claims checks nothing), got 0
     """
+    n = names
     if (size is None) == (fraction is None):
-        raise ValueError("give exactly one of size and fraction")
+        raise ValueError(f"give exactly one of {n['size']} and {n['fraction']}")
     if isinstance(min_per_stratum, bool) or min_per_stratum < 0:
-        raise ValueError(f"min_per_stratum must be 0 or more, got {min_per_stratum!r}")
+        raise ValueError(f"{n['min_per_stratum']} must be 0 or more, got {min_per_stratum!r}")
     unknown = [s for s in strata if s not in _STRATA]
     if unknown:
-        raise ValueError(f"unknown strata {unknown}; choose from {sorted(_STRATA)}")
+        raise ValueError(f"unknown {n['strata']} {unknown}; choose from {sorted(_STRATA)}")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(
-            f"size must be at least 1 (a sample of no claims checks nothing), got {size!r}"
+            f"{n['size']} must be at least 1 (a sample of no claims checks nothing), got {size!r}"
         )
     if fraction is not None:
-        _fraction(fraction)
+        _fraction(fraction, n)
 
 
-def _fraction(fraction: Decimal | str | None) -> Decimal:
+def _fraction(fraction: Decimal | str | None, names: Mapping[str, str] = API_NAMES) -> Decimal:
     """The share of each stratum to draw: above 0 (a sample of nothing checks nothing), at most 1."""
     try:
         share = Decimal(str(fraction))
@@ -191,6 +224,7 @@ def _fraction(fraction: Decimal | str | None) -> Decimal:
         share = Decimal("NaN")
     if not share.is_finite() or not 0 < share <= 1:
         raise ValueError(
-            f"fraction must be a number above 0 and at most 1, such as 0.1, got {fraction!r}"
+            f"{names['fraction']} must be a number above 0 and at most 1, such as 0.1, "
+            f"got {fraction!r}"
         )
     return share

@@ -18,6 +18,7 @@ from pbr.money import ZERO
 from pbr.records import Family, Payment
 
 if TYPE_CHECKING:
+    from pbr._rejection import Rejection
     from pbr.ledger import Ledger
     from pbr.plans import OutcomePlan
     from pbr.rules import RuleSet
@@ -90,8 +91,10 @@ class Flag:
 class ClaimCheck:
     """The verdict on one claim: flags, the amount allowed, verified, over- and under-claimed.
 
-    ``claimed = verified + over_claimed`` always; `under_claimed` is what the rules allow above
-    a lower claim. `provenance` is the decision's (library version, rules and input hashes).
+    ``claimed = verified + over_claimed + unverified`` always; `unverified` is the amount of a
+    claim that cannot be judged either way (its family's record was rejected,
+    ``FAMILY_RECORD_REJECTED``), 0 otherwise; `under_claimed` is what the rules allow above a
+    lower claim. `provenance` is the decision's (library version, rules and input hashes).
 
     >>> import pbr
     >>> from datetime import date
@@ -110,6 +113,8 @@ class ClaimCheck:
     under_claimed: Decimal
     rules_version: str = ""
     provenance: Provenance | None = None
+    unverified: Decimal = ZERO
+    """What of the claim cannot be judged: all of it when its family's record was rejected."""
 
     @property
     def status(self) -> str:
@@ -136,7 +141,7 @@ class ClaimCheck:
             "allowed": f"{self.allowed:.2f}",
             "verified": f"{self.verified:.2f}",
             "over_claimed": f"{self.over_claimed:.2f}",
-            "unverified": "0.00",
+            "unverified": f"{self.unverified:.2f}",
             "under_claimed": f"{self.under_claimed:.2f}",
             "status": self.status,
             "flags": " ".join(self.codes),
@@ -188,7 +193,9 @@ class Verification:
 
     `unevaluated` lists families of the evidence that could not be searched for missed claims
     (family id, why): no programme covers them, or their payment records disagree. They are
-    reported rather than dropped. `rule_sets` names each rule set used with the interpretations
+    reported rather than dropped. `rejected_families` are the family records that could not be
+    read (`pbr.Rejection`, as given to `verify`): a claim for one of them is flagged
+    ``FAMILY_RECORD_REJECTED`` and unverified. `rule_sets` names each rule set used with the interpretations
     in force, and `history` where the payments came from (for the report's header).
 
     >>> result = verify([], [])
@@ -207,6 +214,8 @@ class Verification:
     """Where the payment history came from besides the family records (a ledger and its head)."""
     missed_fees: bool = True
     """Whether missed attachment fees were searched for (``missed_fees=False`` leaves them out)."""
+    rejected_families: tuple[Rejection, ...] = ()
+    """The family records that were rejected (`verify`'s `rejected_families`), in order."""
 
     @property
     def missed_results(self) -> tuple[MissedClaim, ...]:
@@ -240,7 +249,8 @@ class Verification:
 
         Exact: each column of the total row is the sum of the rows above, and on every row
         ``claimed = verified + over_claimed + unverified``, where `unverified` is what malformed
-        rows claim (their amount where it can be read). Malformed rows whose kind cannot be read
+        rows claim (their amount where it can be read) and what claims for families whose
+        records were rejected claim. Malformed rows whose kind cannot be read
         are on a row of their own, kind ``unreadable``.
 
         >>> verify([], []).reconciliation()[-1]["unverified"]
@@ -261,6 +271,7 @@ class Verification:
             r["claimed"] += check.claim.amount
             r["verified"] += check.verified
             r["over_claimed"] += check.over_claimed
+            r["unverified"] += check.unverified
             r["under_claimed"] += check.under_claimed
         for bad in self.rejections:
             r = row(bad.kind or "unreadable")
@@ -295,8 +306,9 @@ def verify(
     rules_for: Callable[[Family], RuleSet] | None = None,
     plans: Mapping[str, OutcomePlan] | None = None,
     missed_fees: bool = True,
+    rejected_families: Iterable[Rejection] = (),
 ) -> Verification:
-    """Re-evaluate every claim against its family's evidence, in claim-date order.
+    r"""Re-evaluate every claim against its family's evidence, in claim-date order.
 
     Each claim is judged on its `claimed_on` date with the payments made by then: the family
     record's merged with `history` (a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, or
@@ -310,6 +322,10 @@ def verify(
     council's interpretations), `plans` the outcome plans by programme. Malformed rows
     (`rejections`, from `read_claims`) are carried into the result, never dropped; given a claim
     file's path instead of claims, `verify` reads it and carries its malformed rows.
+    `rejected_families` are the family records that could not be read (the `pbr.Rejection`\ s
+    of `pbr.read_records`): a claim for a family with no record but a rejected one is flagged
+    ``FAMILY_RECORD_REJECTED`` and counted as unverified, not over-claimed, since its evidence
+    could not be read; the rejections are carried into the result for the reports.
 
     >>> import pbr
     >>> from datetime import date
@@ -336,6 +352,11 @@ def verify(
         claims, read_rejections = read_claims(claims)
         rejections = (*read_rejections, *rejections)
     by_id = dict(families) if isinstance(families, Mapping) else {f.family_id: f for f in families}
+    refused = tuple(rejected_families)
+    why_refused: dict[str, Rejection] = {}
+    for r in refused:
+        if r.family_id is not None:
+            why_refused.setdefault(r.family_id, r)
     claims = list(claims)
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
@@ -371,6 +392,9 @@ def verify(
         key = (claim.family_id, claim.kind)
         claimed.add(key)
         family = by_id.get(claim.family_id)
+        if family is None and claim.family_id in why_refused:
+            checks[i] = _unverified(claim, why_refused[claim.family_id])
+            continue
         if family is None:
             checks[i] = _blocked(
                 claim,
@@ -439,7 +463,25 @@ def verify(
         rule_sets=tuple(sorted(used)),
         history=loaded.source if history is not None else "",
         missed_fees=missed_fees,
+        rejected_families=refused,
     )
+
+
+def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
+    """A claim whose family's record was rejected: nothing of it can be judged either way."""
+    from pbr._rejection import json_text
+
+    source = Path(json_text(rejection.source) or "").name
+    where = f"{source}:{rejection.line}" if rejection.line is not None else source
+    errors = "; ".join(e.describe() for e in rejection.errors[:3])
+    more = f" (and {len(rejection.errors) - 3} more)" if len(rejection.errors) > 3 else ""
+    flag = Flag(
+        "FAMILY_RECORD_REJECTED",
+        f"the record of family {claim.family_id!r} was rejected ({where}: {errors}{more}), so "
+        "the claim cannot be checked: fix the record and audit again",
+        _numbers(claim) | {"family_id": claim.family_id, "record": where},
+    )
+    return ClaimCheck(claim, (flag,), ZERO, ZERO, ZERO, ZERO, unverified=claim.amount)
 
 
 def _numbers(claim: Claim) -> dict[str, str]:

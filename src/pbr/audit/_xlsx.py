@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from pbr.audit._csv import COLUMNS
 from pbr.audit._report import Label, Report
-from pbr.output import neutralise
+from pbr.output import formula_safe
 
 __all__ = ["render"]
 
 _GBP = '"£"#,##0.00'
+_MONEY = frozenset(
+    {
+        "amount",
+        "allowed",
+        "verified",
+        "over_claimed",
+        "unverified",
+        "under_claimed",
+        "mus_selected_at",
+        "mus_audited",
+        "mus_projected",
+        "mus_allowance",
+    }
+)
+"""The All claims sheet's columns of money (decimal text in the flat rows): numbers in £ here."""
 
 
 def render(report: Report) -> bytes:
@@ -62,7 +78,10 @@ def render(report: Report) -> bytes:
     table(
         "All claims",
         columns,
-        ([flat.get(c, "") for c in columns] for flat in (*report.all_claims, *report.malformed)),
+        (
+            [_money(flat.get(c, "")) if c in _MONEY else flat.get(c, "") for c in columns]
+            for flat in (*report.all_claims, *report.malformed)
+        ),
         False,
     )
     from pbr._xlsx import saved
@@ -70,10 +89,24 @@ def render(report: Report) -> bytes:
     return saved(book)
 
 
+def _money(value: Any) -> Any:
+    """Money written as decimal text (``"700.00"``) as a `Decimal`; anything else as it is."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Decimal(value)
+    return value
+
+
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]{2}")
+
+
 def _value(value: Any) -> Any:
-    """A cell's value: labels as ``name (code)``, and text never a formula (`neutralise`)."""
+    """A cell's value: labels as ``name (code)``, and text never a formula (`formula_safe`).
+
+    Nobody reads the workbook back, so a value that starts with an apostrophe (one shown
+    quoted, ``'bonus'``) is written as it is: only a formula gets one.
+    """
     if isinstance(value, Label):
         value = str(value)
     elif isinstance(value, tuple):
         value = "; ".join(str(v) for v in value)
-    return neutralise(value) if isinstance(value, str) else value
+    return formula_safe(value) if isinstance(value, str) else value
