@@ -325,7 +325,7 @@ def test_hostile_ids_through_every_writer(
 ) -> None:
     pytest.importorskip("openpyxl")
     from pbr.audit import verify, write_report
-    from pbr.ledger import Entry, Ledger
+    from pbr.ledger import Entry, Ledger, LedgerError
     from pbr.tables import write_tables
 
     family = pbr.Family.model_validate(
@@ -381,15 +381,21 @@ def test_hostile_ids_through_every_writer(
         checked.append(f"audit {suffix}")
 
     ledger = Ledger(tmp_path / "l.db")
+    printable = [h for h in HOSTILE if h.isprintable()]  # a tab or CR: refused at every write
+    for claim_id in sorted(set(HOSTILE) - set(printable)):
+        with pytest.raises(LedgerError, match="control character"):
+            ledger.append(
+                [Entry("T1", "attachment_fee", Decimal(1), date(2013, 1, 1), claim_id, "v")]
+            )
     ledger.append(
         Entry("T1", "attachment_fee", Decimal(1), date(2013, 1, 1), claim_id, "v")
-        for claim_id in HOSTILE
+        for claim_id in printable
     )
     ledger.export_csv(tmp_path / "ledger.csv")
     assert_no_formula(csv_cells((tmp_path / "ledger.csv").read_text()), "ledger export")
     copy = Ledger(tmp_path / "copy.db")
     copy.import_csv(tmp_path / "ledger.csv")
-    assert [e.claim_id for _, e in copy.entries()] == HOSTILE  # the round trip is exact
+    assert [e.claim_id for _, e in copy.entries()] == printable  # the round trip is exact
     checked.append("ledger export")
     assert len(checked) == 10
 

@@ -14,11 +14,12 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from pbr._record_checks import printable_text
 from pbr._strict import IsoDate
 from pbr._terminal import printable
 from pbr._untracked import untracked
 from pbr.money import Money
-from pbr.records import Identifier, PaymentKind
+from pbr.records import Code, Identifier, PaymentKind
 
 __all__ = ["CLAIM_COLUMNS", "Claim", "ClaimRejection", "read_claims"]
 
@@ -48,12 +49,14 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    claim_id: Annotated[str, Field(min_length=1, max_length=64)]
+    claim_id: Code
+    """1–64 characters, no control character: the rule of a payment's `claim_id` (and so of a
+    ledger's), which a claim once escaped, to be refused later by every reader of the ledger."""
     family_id: Identifier
     kind: PaymentKind
     amount: Annotated[Money, Field(ge=Decimal(0)), AfterValidator(_unsigned)]
     claimed_on: IsoDate
-    window: Annotated[str, Field(max_length=64)] | None = None
+    window: Annotated[str, Field(max_length=64), AfterValidator(printable_text)] | None = None
     row: int = 0
     """Where the claim was read (its row in a CSV file, line in JSON Lines, item in an array)."""
 

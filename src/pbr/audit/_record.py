@@ -17,13 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pbr.audit._verify import _PARTIAL, _UNJUDGED
+
 if TYPE_CHECKING:
     from pbr.ledger import Entry
 
 __all__ = ["payments_due"]
 
-_PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
-"""Flags that cut a claim to what the rules allow (the rest of it verifies)."""
 _MONEY = ("amount", "allowed", "verified", "over_claimed", "unverified", "under_claimed")
 _NEEDED = (
     "claim_id",
@@ -129,7 +129,8 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
     A claim with no flag is ``verified`` and verifies its whole amount, which is what the rules
     allow; a flagged claim verifies what the rules allow (at most its amount) only when every
     flag just cuts it (``AMOUNT_DIFFERS``, ``CAP_EXCEEDED``), else nothing; the rest of the
-    amount is over-claimed, and what the rules allow above the amount is under-claimed.
+    amount is over-claimed (unverified, for a claim whose family's record was rejected), and
+    what the rules allow above the amount is under-claimed.
     """
     status, flags = values["status"], values["flags"].split()
     if (status == "verified") != (not flags):
@@ -153,9 +154,10 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
             f"amount {amount}, allowed {allowed} and flags {values['flags'] or '(none)'} verify "
             f"{due}",
         )
+    unjudged = _UNJUDGED in flags
     expected = {
-        "over_claimed": amount - verified,
-        "unverified": _ZERO,
+        "over_claimed": _ZERO if unjudged else amount - verified,
+        "unverified": amount - verified if unjudged else _ZERO,
         "under_claimed": allowed - amount if cut_only and allowed > amount else _ZERO,
     }
     for column, value in expected.items():

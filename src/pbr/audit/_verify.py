@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pbr.audit._claims import Claim, ClaimRejection
 from pbr.audit._flags import KIND_TITLES, AuditFlag
@@ -34,6 +34,8 @@ __all__ = [
 
 _PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to the allowed amount; every other flag verifies nothing."""
+_UNJUDGED: Final = "FAMILY_RECORD_REJECTED"
+"""The flag of a claim that cannot be judged either way: its amount is unverified, not over."""
 _ROUTE_TAKEN = frozenset({"EXCLUSIVE_ROUTE_TAKEN", "ONE_CLAIM_PER_FAMILY"})
 _AUDIT_RULE = "audit.claim_file"
 _FAILING = frozenset(
@@ -476,7 +478,7 @@ def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
     errors = "; ".join(e.describe() for e in rejection.errors[:3])
     more = f" (and {len(rejection.errors) - 3} more)" if len(rejection.errors) > 3 else ""
     flag = Flag(
-        "FAMILY_RECORD_REJECTED",
+        _UNJUDGED,
         f"the record of family {claim.family_id!r} was rejected ({where}: {errors}{more}), so "
         "the claim cannot be checked: fix the record and audit again",
         _numbers(claim) | {"family_id": claim.family_id, "record": where},
