@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pbr.audit._verify import _PARTIAL, _UNJUDGED
+from pbr.audit._verify import PARTIAL_FLAGS, UNJUDGED_FLAG
 
 if TYPE_CHECKING:
     from pbr.ledger import Entry
@@ -94,7 +94,7 @@ def payments_due(
         _consistent(values, money, where)
         claimed_on = _date(values["claimed_on"], where)
         flags = values["flags"].split()
-        cut_only = bool(flags) and set(flags) <= _PARTIAL
+        cut_only = bool(flags) and set(flags) <= PARTIAL_FLAGS
         if status != "verified" and not (partial and cut_only):
             continue
         if money["verified"] == 0:
@@ -137,7 +137,7 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
         shown = "verified with flags" if flags else "flagged with no flag"
         raise _changed(where, "status", status, f"{shown} ({values['flags']!r})")
     amount, allowed, verified = money["amount"], money["allowed"], money["verified"]
-    cut_only = set(flags) <= _PARTIAL
+    cut_only = set(flags) <= PARTIAL_FLAGS
     if status == "verified" and allowed != amount:
         raise _changed(
             where,
@@ -154,7 +154,7 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
             f"amount {amount}, allowed {allowed} and flags {values['flags'] or '(none)'} verify "
             f"{due}",
         )
-    unjudged = _UNJUDGED in flags
+    unjudged = UNJUDGED_FLAG in flags
     expected = {
         "over_claimed": _ZERO if unjudged else amount - verified,
         "unverified": amount - verified if unjudged else _ZERO,

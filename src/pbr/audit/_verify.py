@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from pbr.rules import RuleSet
 
 __all__ = [
+    "PARTIAL_FLAGS",
+    "UNJUDGED_FLAG",
     "ClaimCheck",
     "Flag",
     "MissedClaim",
@@ -32,9 +34,9 @@ __all__ = [
     "verify",
 ]
 
-_PARTIAL = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
+PARTIAL_FLAGS = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to the allowed amount; every other flag verifies nothing."""
-_UNJUDGED: Final = "FAMILY_RECORD_REJECTED"
+UNJUDGED_FLAG: Final = "FAMILY_RECORD_REJECTED"
 """The flag of a claim that cannot be judged either way: its amount is unverified, not over."""
 _ROUTE_TAKEN = frozenset({"EXCLUSIVE_ROUTE_TAKEN", "ONE_CLAIM_PER_FAMILY"})
 _AUDIT_RULE = "audit.claim_file"
@@ -478,7 +480,7 @@ def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
     errors = "; ".join(e.describe() for e in rejection.errors[:3])
     more = f" (and {len(rejection.errors) - 3} more)" if len(rejection.errors) > 3 else ""
     flag = Flag(
-        _UNJUDGED,
+        UNJUDGED_FLAG,
         f"the record of family {claim.family_id!r} was rejected ({where}: {errors}{more}), so "
         "the claim cannot be checked: fix the record and audit again",
         _numbers(claim) | {"family_id": claim.family_id, "record": where},
@@ -583,7 +585,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
                 rate.source if rate else ctx.rules.sources_of("attachment_fee"),
             )
         )
-    partial = all(f.code in _PARTIAL for f in flags)
+    partial = all(f.code in PARTIAL_FLAGS for f in flags)
     verified = min(claim.amount, allowed) if partial else ZERO
     return ClaimCheck(
         claim=claim,
