@@ -50,7 +50,7 @@ def test_any_text_is_written_as_pydantic_writes_it(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['Leeds "City"', "a\\b", "Café", "£", "😀", "Ōsaka", "x" * 100, "\u2028"]
+    "text", ['Leeds "City"', "a\\b", "Café", "£", "😀", "Ōsaka", "x" * 100, "a\u2028b"]
 )
 def test_texts_that_need_care_are_written_alike(text: str) -> None:
     family = Family.model_validate({**_BASE, "local_authority": text})
