@@ -911,3 +911,17 @@ def test_a_number_the_reader_takes_is_left_to_the_fields_own_checks() -> None:
     rejection = parse_family(text)
     assert isinstance(rejection, pbr.Rejection)
     assert all(e.type != "number_too_long" for e in rejection.errors)
+
+
+def test_a_long_family_id_is_cut_where_it_names_the_family() -> None:
+    """A 100,000-character family_id made a 100 KB line on stderr; its value is cut already."""
+    record = {"family_id": "F" * 100_000, "attached_on": "2013-02-30"}
+    for item in (record, json.dumps(record)):
+        (rejection,) = pbr.evaluate_many([item], as_of=date(2013, 7, 31), workers=1)
+        assert isinstance(rejection, pbr.Rejection)
+        assert rejection.family_id == "F" * 100_000  # the field keeps it whole
+        lines = rejection.describe().splitlines()
+        assert all(f"family '{'F' * 64}…': " in line and len(line) < 400 for line in lines)
+    with pytest.raises(pydantic_validation_error()) as raised:
+        pbr.Family.model_validate({**good("X"), "family_id": "F" * 1000, "members": []})
+    assert f"family '{'F' * 64}…': " in str(raised.value)

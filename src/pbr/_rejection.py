@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
 
-from pbr._terminal import printable
+from pbr._terminal import family_named, printable
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -118,7 +118,7 @@ class Rejection(BaseModel):
         """
         source = printable(json_text(self.source) or "")
         where = f"{source}:{self.line}" if self.line is not None else source
-        who = f"family {json_text(self.family_id)!r}" if self.family_id else "family (no family_id)"
+        who = family_named(json_text(self.family_id) if self.family_id else None)
         record = f" (record {self.record})" if self.record else ""
         return "\n".join(f"{where}{record}, {who}: {e.describe()}" for e in self.errors)
 

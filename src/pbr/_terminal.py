@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["printable"]
+__all__ = ["family_named", "printable"]
+
+_LONGEST_ID = 64
+"""A valid family_id's most characters (`pbr.records.Identifier`): a longer one is cut."""
+
+
+def family_named(family_id: object) -> str:
+    """How a message names a family: ``family 'F1'``, a long id cut (``family 'FFF…'``).
+
+    A rejected record's id can be anything: 100,000 characters made a 100 KB line on stderr.
+
+    >>> family_named("F1"), family_named(7), family_named("F" * 99)[-6:]
+    ("family 'F1'", 'family (no family_id)', "FFFF…'")
+    """
+    if not isinstance(family_id, str):
+        return "family (no family_id)"
+    if len(family_id) > _LONGEST_ID:
+        family_id = family_id[:_LONGEST_ID] + "…"
+    return f"family {family_id!r}"
 
 
 def printable(text: str) -> str:

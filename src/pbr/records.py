@@ -39,6 +39,7 @@ from pbr._record_checks import (
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
 from pbr._strict import Count, ExactNumber, Flag, IsoDate, Money
+from pbr._terminal import family_named
 from pbr._untracked import untracked
 from pbr.periods import TermName
 
@@ -459,7 +460,7 @@ def _family_id_in(json_data: str | bytes | bytearray) -> object:
 
 def _prefix(family_id: object) -> str:
     """How an error names its family: ``family 'F1': ``."""
-    return f"family {family_id!r}: " if isinstance(family_id, str) else "family (no family_id): "
+    return f"{family_named(family_id)}: "
 
 
 def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
