@@ -383,6 +383,40 @@ def test_a_batch_with_a_byte_order_mark_and_no_final_newline(app: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({"Content-Encoding": "gzip"}, "Content-Encoding 'gzip' is not accepted"),
+        ({"Content-Type": "application/json; charset=utf-16"}, "charset='utf-16'"),
+        ({"Content-Type": 'application/x-ndjson; charset="latin-1"'}, "charset='latin-1'"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch", "/v1/explain"])
+def test_a_body_pbr_cannot_read_as_sent_is_a_415(
+    app: Any, path: str, headers: dict[str, str], said: str
+) -> None:
+    """A gzipped body had every line rejected as "save the file as UTF-8"; a UTF-16 one too."""
+    import gzip
+
+    body = FAMILIES[0].encode()
+    if "Content-Encoding" in headers:
+        body = gzip.compress(body)
+    answer = call(app, "POST", path, params=Q, content=body, headers=headers)
+    assert answer.status_code == 415, answer.text
+    assert said in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Content-Type": "application/json; charset=UTF-8"}, {"Content-Encoding": "identity"}],
+)
+def test_a_utf8_body_is_read_whatever_its_headers_say_of_it(
+    app: Any, headers: dict[str, str]
+) -> None:
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0], headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
 def test_a_json_array_is_refused_with_a_400(app: Any) -> None:
     body = "[" + ",".join(FAMILIES[:2]) + "]"
     answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)

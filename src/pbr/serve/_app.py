@@ -211,7 +211,7 @@ def _routes(
                 "The record was rejected: which field, which value, why.",
                 _openapi.ref(Rejection),
             ),
-            **_openapi.problems(400, 408, 413),
+            **_openapi.problems(400, 408, 413, 415),
         },
         openapi_extra=family_body | _params.documented(_params.EVALUATE),
     )
@@ -249,7 +249,7 @@ def _routes(
                     }
                 },
             },
-            **_openapi.problems(400, 408, 413),
+            **_openapi.problems(400, 408, 413, 415),
         },
         openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family))
         | _params.documented(_params.EVALUATE),
@@ -275,7 +275,7 @@ def _routes(
                 },
             },
             422: _openapi.json_answer("The record was rejected.", _openapi.ref(Rejection)),
-            **_openapi.problems(400, 408, 413),
+            **_openapi.problems(400, 408, 413, 415),
         },
         openapi_extra=family_body | _params.documented(_params.EXPLAIN),
     )

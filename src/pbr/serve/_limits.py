@@ -1,5 +1,8 @@
 """Request size and time limits: 413 for a body over its limit, 408 for one too slow to arrive.
 
+A body pbr cannot read as sent is a 415 before any of it is read: one with a Content-Encoding
+(gzip, say: every line would be rejected as "not UTF-8") or a charset other than UTF-8.
+
 A declared ``Content-Length`` over the limit is refused before anything is read; a body sent
 without one is counted as it arrives. One-family requests and audits must arrive whole within
 the timeout; a batch may take longer in all, but never waits more than the timeout for the next
@@ -73,6 +76,10 @@ class Limits:
         if declared is not None and declared > limit:
             await send_problem(send, 413, BodyTooLarge(limit).detail, _CLOSE)
             return
+        unreadable = _unreadable(scope)
+        if unreadable is not None:
+            await send_problem(send, 415, unreadable, _CLOSE)
+            return
         body = _Body(receive, limit, self.timeout, whole=path not in self.streaming_paths)
         await self.app(scope, body.receive, send)
 
@@ -106,6 +113,31 @@ class _Body:
                 raise BodyTooLarge(self._limit)
             self._done = not message.get("more_body", False)
         return message
+
+
+_UTF8 = frozenset({"utf-8", "utf8", "us-ascii"})
+"""The charsets a body may declare: UTF-8, and ASCII, which is UTF-8."""
+
+
+def _unreadable(scope: Scope) -> str | None:
+    """Why the body cannot be read as it is sent (its encoding or charset), or None."""
+    for name, raw in scope.get("headers", ()):
+        value = raw.decode("latin-1").strip()
+        if name == b"content-encoding" and value.lower() not in ("", "identity"):
+            return (
+                f"Content-Encoding {value[:40]!r} is not accepted: send the body as it is, "
+                "uncompressed"
+            )
+        if name == b"content-type":
+            for parameter in value.split(";")[1:]:
+                key, _, given = parameter.partition("=")
+                charset = given.strip().strip('"').lower()
+                if key.strip().lower() == "charset" and charset not in _UTF8:
+                    return (
+                        f"Content-Type says charset={charset[:40]!r}: pbr reads bodies as "
+                        "UTF-8; send UTF-8 (or say nothing of the charset)"
+                    )
+    return None
 
 
 def _content_length(scope: Scope) -> int | None:
