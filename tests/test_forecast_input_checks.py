@@ -327,3 +327,24 @@ def test_a_range_given_high_to_low_says_so() -> None:
             {12: 1},
             ranges={"crime_asb_education": ("0.6", "0.4")},
         )
+
+
+def test_a_warning_while_drawing_is_one_line_like_pbrs_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib's missing-glyph warning reached stderr with its source file and line."""
+    import warnings
+
+    from pbr.forecast import _drawdown
+
+    def plot(self: object, path: str | None = None, *, title: str | None = None) -> None:
+        warnings.warn("Glyph 128512 missing from font(s) DejaVu Sans.", UserWarning, stacklevel=1)
+        Path(str(path)).write_bytes(b"")
+
+    monkeypatch.setattr(_drawdown.Comparison, "plot", plot)
+    monkeypatch.setattr(_drawdown.Drawdown, "plot", plot)
+    ran = cli("--families", "790", "--plot", str(tmp_path / "c.png"))
+    assert ran.returncode == 0, ran.stderr
+    assert "pbr: warning: Glyph 128512 missing from font(s) DejaVu Sans.\n" in ran.stderr
+    assert "UserWarning" not in ran.stderr
+    assert ".py:" not in ran.stderr

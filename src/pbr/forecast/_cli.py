@@ -137,13 +137,15 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
                 result, rejected = _from_records(args, scenarios)
             else:
                 result = _by_assumption(args, scenarios)
-        for message in dict.fromkeys(str(w.message) for w in caught):
-            print(f"pbr: warning: {printable(message)}", file=sys.stderr)
+        _warn(caught)
         sensitivities = _sensitivities(result) if args.sensitivity else []
         _emit(result, sensitivities, fmt, args, out)
         if args.plot:
             _safe(args.plot)
-            result.plot(args.plot, title=args.title)
+            with warnings.catch_warnings(record=True) as caught:  # matplotlib's, as pbr's
+                warnings.simplefilter("always")
+                result.plot(args.plot, title=args.title)
+            _warn(caught)
             print(f"chart written to {printable(args.plot)}", file=sys.stderr)
     except (ValueError, OSError, ImportError) as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
@@ -295,6 +297,12 @@ def _emit(
         print(f"{fmt} written to {printable(args.output)}", file=sys.stderr)
     else:
         out.write(buffer.getvalue())
+
+
+def _warn(caught: list[warnings.WarningMessage]) -> None:
+    """Each distinct warning on one line, as pbr's own messages (no source file and line)."""
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"pbr: warning: {printable(message)}", file=sys.stderr)
 
 
 def _safe(path: str) -> None:
