@@ -656,3 +656,18 @@ def test_a_sample_the_claims_cannot_give_names_the_flags(
     status, out, err = audit(capsys, EXAMPLES / "claims.csv", *families, *options)
     assert (status, out) == (2, "")
     assert err.endswith(said)
+
+
+def test_a_sample_of_a_file_with_no_good_claim_shows_why_there_is_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "there are no claims to sample" was all it said: the malformed rows were never shown."""
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\nM\x1b1,EX-010,crime_asb_education,1.00,2015-03-31\n")
+    status, _, err = audit(capsys, path, "--sample", "1")
+    assert status == 2
+    assert err.splitlines() == [
+        "claims.csv:2 claim 'M\\x1b1': claim_id = 'M\\x1b1': a control character, U+001B, at "
+        "character 2: names, references and notes must be printable text",
+        "pbr: there are no claims to sample",
+    ]
