@@ -298,12 +298,7 @@ def _split(line: str) -> tuple[list[str], tuple[int, str, str] | None]:
     while True:
         column = len(values) + 1
         if line.startswith('"', at):
-            close = at + 1
-            while True:
-                close = line.find('"', close)
-                if close < 0 or not line.startswith('"', close + 1):
-                    break
-                close += 2
+            close = _closing_quote(line, at)
             if close < 0:
                 values.append(line[at:])
                 problem = problem or (column, line[at:], _UNCLOSED)
@@ -346,17 +341,26 @@ def _quoted(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _unclosed(text: str, at: int, line: int) -> str:
-    """Why a quote opened at `at` (on `line`) and not closed there spoils the row.
+def _closing_quote(text: str, at: int) -> int:
+    """Where the quote opening a value at `at` closes (a doubled quote is one ``"``), or -1.
 
-    Read as CSV, the quote joins lines into one value up to its closing quote: say which.
+    >>> _closing_quote('"a""b",c', 0), _closing_quote('"open', 0)
+    (5, -1)
     """
     close = at + 1
     while True:
         close = text.find('"', close)
         if close < 0 or not text.startswith('"', close + 1):
-            break
+            return close
         close += 2
+
+
+def _unclosed(text: str, at: int, line: int) -> str:
+    """Why a quote opened at `at` (on `line`) and not closed there spoils the row.
+
+    Read as CSV, the quote joins lines into one value up to its closing quote: say which.
+    """
+    close = _closing_quote(text, at)
     if close < 0:
         last = line + len(io.StringIO(text[at:], newline="").readlines()) - 1
         runs = f"to the end of the file (lines {line}–{last})" if last > line else ""

@@ -431,7 +431,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
                 CLI_NAMES,
             )
     except ValueError as exc:
-        for r in rejections:  # why there may be too few claims to draw from
+        for r in rejections if not claims else ():  # why there is no claim to draw from
             print(r.describe(), file=sys.stderr)
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
