@@ -758,7 +758,7 @@ def test_a_poisoned_decisions_file_is_replayed_line_by_line(
     assert "decisions.jsonl:2: not a decision" in out
     assert "decisions.jsonl:3: not a decision" in out
     assert "decisions.jsonl:4: G1: decided again for 2013-07-31 (first at line 1)" in out
-    assert "replayed 4: 1 identical, 3 different" in out
+    assert "replayed 4: 1 identical, 1 different, 2 not replayable" in out
     assert "Traceback" not in err
 
 

@@ -663,7 +663,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
         handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise UnreadableFile(f"cannot read {args.decisions}: {exc.strerror}") from None
-    same = differ = changed = read = 0
+    same = differ = changed = unreplayable = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
     with handle:
         for number, raw in enumerate(handle, start=1):
@@ -678,13 +678,13 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                     f"{printable(args.decisions)}:{number}: not a decision: "
                     f"{printable(_one_problem(exc))}\n"
                 )
-                differ += 1
+                unreplayable += 1
                 continue
             except (ValueError, RecursionError) as exc:
                 out.write(
                     f"{printable(args.decisions)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
                 )
-                differ += 1
+                unreplayable += 1
                 continue
             key = (recorded.family_id, recorded.as_of)
             if key in first:  # one run decides a family once: a second is a claim made twice
@@ -698,14 +698,14 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             family = families.get(recorded.family_id)
             if family is None:
                 out.write(f"{recorded.family_id}: no family record\n")
-                differ += 1
+                unreplayable += 1
                 continue
             try:
                 family = merge_payments(family, history)
                 result = replay(recorded, family, plans.get(recorded.programme), as_written=written)
             except (ReplayError, HistoryError) as exc:
                 out.write(f"{printable(args.decisions)}:{number}: {printable(str(exc))}\n")
-                differ += 1
+                unreplayable += 1
                 continue
             if not result.identical:
                 differ += 1
@@ -722,10 +722,13 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     note = (
         f", {changed} with the same output but a changed library, rules or input" if changed else ""
     )
+    if unreplayable:  # not a decision, no family record, nothing to replay it by
+        note += f", {unreplayable} not replayable"
     if missing:
         note += f"; {missing} decision(s) missing"
-    out.write(f"replayed {same + differ + changed}: {same} identical, {differ} different{note}\n")
-    return 1 if differ or changed or missing else 0
+    total = same + differ + changed + unreplayable
+    out.write(f"replayed {total}: {same} identical, {differ} different{note}\n")
+    return 1 if differ or changed or missing or unreplayable else 0
 
 
 def _check_ledger_options(args: argparse.Namespace) -> None:
