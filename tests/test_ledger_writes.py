@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date
 from decimal import Decimal
@@ -360,6 +361,251 @@ def test_a_report_edited_consistently_is_recorded_as_written(
     assert status == 0
     paid = Ledger(tmp_path / "l.db").payments()
     assert "EX-999" in paid
+
+
+# 3. With --claims and --families, the report must be exactly the audit run again
+
+AUDITED = (
+    "--claims",
+    str(EXAMPLES / "claims.csv"),
+    "--families",
+    str(EXAMPLES / "families.jsonl"),
+    "--families",
+    str(EXAMPLES / "mixed-programmes.jsonl"),
+)
+
+
+@pytest.fixture(scope="module")
+def again() -> Any:
+    """The examples' claims audited again, as the re-check does (no as-of: it is not needed)."""
+    from pbr.audit import read_claims, verify
+
+    families = {}
+    for name in ("families.jsonl", "mixed-programmes.jsonl"):
+        for item in pbr_read(EXAMPLES / name):
+            families[item.family_id] = item
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    return verify(claims, families, rejections=malformed)
+
+
+def line_of(rows: list[list[str]], claim_id: str) -> int:
+    """The report line of a claim's row (no value of the examples spans lines)."""
+    return next(n for n, row in enumerate(rows, start=1) if row[1] == claim_id)
+
+
+def rewritten_as_verified(report: list[list[str]], claim_id: str) -> list[list[str]]:
+    """A flagged claim made verified, every column kept in step (the row checks pass it)."""
+    values = dict(zip(report[0], next(r for r in report if r[1] == claim_id), strict=True))
+    amount = values["amount"]
+    return edited(
+        report,
+        claim_id,
+        status="verified",
+        flags="",
+        why="",
+        rule="",
+        allowed=amount,
+        verified=amount,
+        over_claimed="0.00",
+        unverified="0.00",
+        under_claimed="0.00",
+    )
+
+
+def test_an_untouched_report_passes_the_recheck_and_records_the_same(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    status, plain, _ = record(capsys, tmp_path, report, "--partial")
+    assert status == 0
+    without = list(Ledger(tmp_path / "l.db").entries())
+    (tmp_path / "l.db").unlink()
+    status, out, err = record(capsys, tmp_path, report, "--partial", *AUDITED)
+    assert (status, err) == (0, "")
+    assert out == plain
+    assert list(Ledger(tmp_path / "l.db").entries()) == without
+    # recorded, then recorded again with that ledger as the audit's payment history: the
+    # file's own claims are not history to it, so the report is still the audit's
+    status, out, err = record(
+        capsys, tmp_path, report, "--partial", *AUDITED, "--ledger", str(tmp_path / "l.db")
+    )
+    assert (status, err) == (0, "")
+    assert out.startswith("recorded 0 payments")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "moved-to-another-family",
+        "flagged-rewritten-as-verified",
+        "row-deleted",
+        "last-row-deleted",
+        "row-added",
+        "row-added-among-the-claims",
+        "made-a-sample-row",
+    ],
+)
+def test_the_recheck_refuses_a_report_edited_consistently(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    report: list[list[str]],
+    change: str,
+) -> None:
+    refused = flagged(report, False)
+    claim_rows = [r for r in report if r[report[0].index("status")] in ("verified", "flagged")]
+    copy = next(r for r in report if r[1] == refused)  # an added row that pays nothing
+    copy = [copy[0], "C-900", *copy[2:]]
+    if change == "moved-to-another-family":
+        rows = edited(report, "C-001", family_id="EX-999")
+        message = "line 2: family_id = 'EX-999', the re-run audit writes 'EX-010'"
+    elif change == "flagged-rewritten-as-verified":
+        rows = rewritten_as_verified(report, refused)
+        original = next(r for r in report if r[1] == refused)
+        now = next(r for r in rows if r[1] == refused)
+        at = next(i for i, (a, b) in enumerate(zip(original, now, strict=True)) if a != b)
+        message = (
+            f"line {line_of(report, refused)}: {report[0][at]} = {now[at]!r}, "
+            f"the re-run audit writes {original[at]!r}"
+        )
+    elif change == "row-deleted":
+        rows = [report[0], report[1], *report[3:]]
+        message = f"line 3: row = {report[3][0]!r}, the re-run audit writes {report[2][0]!r}"
+    elif change == "last-row-deleted":
+        rows = report[:-1]
+        message = (
+            f"line {len(report)}: claim_id = (no row), the re-run audit writes "
+            f"{report[-1][1]!r} (claim file row {report[-1][0]})"
+        )
+    elif change == "row-added":
+        rows = [*report, copy]
+        message = f"line {len(report) + 1}: claim_id = 'C-900', the re-run audit writes (no row)"
+    elif change == "row-added-among-the-claims":
+        after = line_of(report, claim_rows[-1][1])
+        rows = [*report[:after], copy, *report[after:]]
+        message = f"line {after + 1}: row = {copy[0]!r}, the re-run audit writes"
+    else:  # a claim row made a sample's row, which nothing records: it goes missing
+        rows = edited(report, "C-001", status="mus")
+        message = f"line 3: row = {report[2][0]!r}, the re-run audit writes {report[1][0]!r}"
+    status, _, _ = record(capsys, tmp_path, rows)
+    assert status == 0, "the row checks alone pass the edit"
+    (tmp_path / "l.db").unlink()
+    status, out, err = record(capsys, tmp_path, rows, *AUDITED)
+    assert (status, out) == (2, "")
+    line = one_line_error(err)
+    assert f"edited.csv: {message}" in line, line
+    assert line.rstrip().endswith("; nothing was recorded")
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_the_as_of_is_not_asked_for(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    report: list[list[str]],
+    again: Any,
+) -> None:
+    """The as-of dates only the missed claims, which no row holds: every as-of, one report.
+
+    The report was written at 2015-03-31; the audit at another as-of (or none) writes the same
+    claim rows, so a report cannot differ by its as-of and --as-of is no option of the re-check.
+    """
+    from dataclasses import replace
+
+    from pbr.audit._record import recheck_rows
+
+    assert recheck_rows(again) == [r for r in report[1:] if r[12] != "family_rejected"]
+    assert recheck_rows(replace(again, as_of=date(2016, 1, 1))) == recheck_rows(again)
+    with pytest.raises(SystemExit) as stop:
+        record(capsys, tmp_path, report, *AUDITED, "--as-of", "2015-03-31")
+    assert stop.value.code == 2
+    assert "unrecognized arguments: --as-of" in one_line_error(capsys.readouterr().err)
+
+
+def test_the_recheck_refuses_other_interpretations(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    """Interpretations change the rules' hash on every row: give the audit's own."""
+    status, _, err = record(
+        capsys, tmp_path, report, *AUDITED, "--interpretation", "employment_after_crime=exclusive"
+    )
+    assert status == 2
+    assert "edited.csv: line 2: rules_hash = " in one_line_error(err)
+    assert not (tmp_path / "l.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--families", "f.jsonl"), "--families applies only with --claims FILE"),
+        (("--ledger", "h.db"), "--ledger applies only with --claims FILE"),
+        (("--plan", "p.toml"), "--plan applies only with --claims FILE"),
+        (("--interpretation", "a=b"), "--interpretation applies only with --claims FILE"),
+        (("--claims", "c.csv"), "--claims needs --families FILE"),
+    ],
+)
+def test_recheck_options_go_together(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    report: list[list[str]],
+    options: tuple[str, ...],
+    message: str,
+) -> None:
+    status, _, err = record(capsys, tmp_path, report, *options)
+    assert status == 2
+    assert message in one_line_error(err)
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_an_unreadable_claim_file_creates_no_ledger(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    status, _, err = record(
+        capsys, tmp_path, report, "--claims", str(tmp_path / "none.csv"), *AUDITED[2:]
+    )
+    assert status == 2
+    assert "none.csv" in one_line_error(err)
+    assert not (tmp_path / "l.db").exists()
+
+
+def test_the_api_rechecks_too(tmp_path: Path, report: list[list[str]], again: Any) -> None:
+    from pbr.audit import payments_from_report
+
+    path = write(tmp_path / "r.csv", report)
+    paid_on = date(2015, 5, 15)
+    assert payments_from_report(path, paid_on=paid_on, recheck=again) == payments_from_report(
+        path, paid_on=paid_on
+    )
+    moved = write(tmp_path / "m.csv", edited(report, "C-001", family_id="EX-999"))
+    with pytest.raises(
+        LedgerError, match=re.escape("m.csv: line 2: family_id = 'EX-999', the re-run")
+    ):
+        payments_from_report(moved, paid_on=paid_on, recheck=again)
+
+
+@given(data=st.data())
+def test_any_change_to_a_claim_row_is_refused_by_the_recheck(
+    tmp_path_factory: pytest.TempPathFactory,
+    report: list[list[str]],
+    again: Any,
+    data: st.DataObject,
+) -> None:
+    """One value of one claim or malformed row changed, anyhow: refused, naming it (or earlier)."""
+    from pbr.audit import payments_from_report
+
+    header = report[0]
+    lines = [n for n, r in enumerate(report) if n and r[12] in ("verified", "flagged", "malformed")]
+    n = data.draw(st.sampled_from(lines), label="line index")
+    column = data.draw(st.sampled_from(range(len(header))), label="column")
+    value = data.draw(st.text(max_size=12).filter(lambda v: v != report[n][column]))
+    rows = [list(r) for r in report]
+    rows[n][column] = value
+    path = write(tmp_path_factory.mktemp("h") / "r.csv", rows)
+    with pytest.raises(LedgerError) as refused:
+        payments_from_report(path, paid_on=date(2015, 5, 15), partial=True, recheck=again)
+    text = str(refused.value)
+    assert "\n" not in text  # one line, whatever the value holds
+    # the edited row's line is named, or an earlier one (the line count stops at a row that
+    # no longer parses); a value with line breaks moves the lines after it
+    named = int(re.findall(r": lines? (\d+)", text)[0])
+    assert named <= n + 1 + value.count("\n") + value.count("\r"), text
 
 
 # 5. Small things: counts, options that would do nothing, a changed key marker

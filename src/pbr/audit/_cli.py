@@ -177,6 +177,40 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         action="store_true",
         help="also record the verified part of claims cut by AMOUNT_DIFFERS or CAP_EXCEEDED",
     )
+    recheck = record.add_argument_group(
+        "re-check (audit the claims again; the report must be exactly that audit's)",
+        "Give the inputs of the pbr audit that wrote the report: --claims and --families, and "
+        "its --interpretation, --plan and --ledger if it had any. Every claim row (and "
+        "malformed row) of the report must then be, column for column, the row the audit "
+        "writes again, none missing and none added, or nothing is recorded. No --as-of: it "
+        "dates only the missed claims, which the CSV report does not hold (each claim is "
+        "judged on its own claim date). Use it for any report someone else could have touched.",
+    )
+    recheck.add_argument("--claims", metavar="FILE", help="the claim file the audit read")
+    recheck.add_argument(
+        "--families",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the family records the audit read (repeatable, in the same order)",
+    )
+    recheck.add_argument(
+        "--interpretation",
+        type=_choice,
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="the interpretations the audit used (repeatable)",
+    )
+    recheck.add_argument(
+        "--plan", action="append", default=[], metavar="FILE", help="the audit's outcome plans"
+    )
+    recheck.add_argument(
+        "--ledger",
+        metavar="HISTORY",
+        help="the ledger the audit read as payment history (pbr audit --ledger), often DB "
+        "itself; opened with --key-file and --timeout",
+    )
 
     rp = sub.add_parser("replay", help="re-run recorded decisions and show they are identical")
     rp.add_argument("decisions", help="decisions as JSON Lines (pbr evaluate --format json)")
@@ -383,14 +417,73 @@ def _check_distinct(args: argparse.Namespace, writes: dict[str, str | None]) -> 
     check_distinct(reads, writes)
 
 
+def _inputs(args: argparse.Namespace) -> tuple[Any, ...]:
+    """What ``pbr audit`` verifies, read from its options (``pbr ledger record`` re-checks).
+
+    The rule sets for the interpretations, the plans, the ledger's payment history, the
+    families and their rejected records, the claims and the malformed rows, in that order.
+    """
+    from pbr import audit
+    from pbr.cli._options import load_plans as _plans
+    from pbr.cli._options import rule_sets_for as _rules_for
+
+    pick = _rules_for(args.interpretation)
+    plans = _plans(args.plan)
+    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
+    refused: list[Rejection] = []
+    families = _families(args.families, refused)
+    claims, rejections = audit.read_claims(args.claims)
+    return pick, plans, history, families, refused, claims, rejections
+
+
+def _audit_again(args: argparse.Namespace) -> Verification | None:
+    """The audit ``pbr ledger record --claims`` holds the report to, or None without --claims.
+
+    Its as-of is left to the default: it dates only the missed claims, which no claim row holds.
+
+    Raises:
+        ValueError: a re-check option without --claims, or --claims without --families.
+
+    """
+    from pbr import audit
+
+    given = [
+        name
+        for name, value in (
+            ("--families", args.families),
+            ("--interpretation", args.interpretation),
+            ("--plan", args.plan),
+            ("--ledger", args.ledger),
+        )
+        if value
+    ]
+    if args.claims is None:
+        if given:
+            raise ValueError(
+                f"{given[0]} applies only with --claims FILE (the re-check audits the claims again)"
+            )
+        return None
+    if not args.families:
+        raise ValueError("--claims needs --families FILE: the family records the audit read")
+    pick, plans, history, families, refused, claims, rejections = _inputs(args)
+    result: Verification = audit.verify(
+        claims,
+        families,
+        history=history,
+        rejections=rejections,
+        rules_for=pick,
+        plans=plans,
+        rejected_families=refused,
+    )
+    return result
+
+
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
     from pbr.audit._sample import CLI_NAMES, check_options, draw
-    from pbr.cli._options import load_plans as _plans
-    from pbr.cli._options import rule_sets_for as _rules_for
 
     try:  # everything that can be refused is refused before any work
         _check_ledger_options(args)
@@ -405,12 +498,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
-    pick = _rules_for(args.interpretation)
-    plans = _plans(args.plan)
-    history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    refused: list[Rejection] = []
-    families = _families(args.families, refused)
-    claims, rejections = audit.read_claims(args.claims)
+    pick, plans, history, families, refused, claims, rejections = _inputs(args)
     drawn: audit.Sample | None = None
     mus = {"confidence": args.confidence, "tolerable": args.tolerable}
     mus["expected"] = args.expected or "0"
@@ -529,6 +617,13 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.output import OutputError
 
     command = args.ledger_command
+    recheck = None
+    if command == "record":  # before the ledger is opened: a refused re-check creates nothing
+        try:
+            recheck = _audit_again(args)
+        except ValueError as exc:
+            print(f"pbr: {printable(str(exc))}", file=sys.stderr)
+            return 2
     new = command in ("import", "append", "record") and not os.path.lexists(args.db)
     try:
         ledger = Ledger(
@@ -571,7 +666,9 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
         elif command == "record":
             from pbr.audit._record import payments_due
 
-            entries, later = payments_due(args.report, paid_on=args.paid_on, partial=args.partial)
+            entries, later = payments_due(
+                args.report, paid_on=args.paid_on, partial=args.partial, recheck=recheck
+            )
             n = ledger.append(entries, skip_recorded=True)
             skipped = len(entries) - n
             notes = [f"{skipped} already recorded"] if skipped else []

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pbr.audit._report import Report
 
 if TYPE_CHECKING:
+    from pbr.audit._verify import Verification
     from pbr.ledger import Entry
 
 __all__ = ["COLUMNS", "payments_from_report", "render"]
@@ -64,7 +65,13 @@ def render(report: Report) -> str:
     return out.getvalue()
 
 
-def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = False) -> list[Entry]:
+def payments_from_report(
+    path: str | Path,
+    *,
+    paid_on: date,
+    partial: bool = False,
+    recheck: Verification | None = None,
+) -> list[Entry]:
     """The verified claims of an audit's CSV report, as ledger entries paid on `paid_on`.
 
     A claim with status ``verified`` is recorded at its verified amount; with `partial`, so is
@@ -72,9 +79,18 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
     malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures),
     nor a claim made after `paid_on` (it cannot have been paid then: record it with a later
     report or date). Every claim row must hold together as the audit wrote it (status, flags,
-    amount, allowed, verified and the rest, claimed_on a date), or the whole file is refused;
-    a report edited consistently cannot be told from the report alone. Record them with ``Ledger.append(entries, skip_recorded=True)``
-    (``pbr ledger record``), so that recording the same report twice writes nothing twice.
+    amount, allowed, verified and the rest, claimed_on a date), or the whole file is refused.
+
+    A report edited consistently (a claim moved to another family, a flagged claim rewritten
+    as verified with matching amounts) cannot be told from the report alone: pass `recheck`,
+    the claims audited again with what the audit used (`verify` with the same claims, families,
+    rejected family records, rule sets, plans and payment history; its `as_of` does not matter,
+    since each claim is judged on its own claim date). Then every claim row and malformed row
+    of the report must be, column for column as text (the columns of `COLUMNS`), the row that
+    audit's report writes, in the same order, none missing and none added; else the whole file
+    is refused, naming the first line and column that differ with both values. Record the
+    entries with ``Ledger.append(entries, skip_recorded=True)`` (``pbr ledger record``), so
+    that recording the same report twice writes nothing twice.
 
     >>> import pathlib, tempfile
     >>> from datetime import date
@@ -89,12 +105,22 @@ def payments_from_report(path: str | Path, *, paid_on: date, partial: bool = Fal
     >>> [(e.claim_id, str(e.amount), e.paid_on) for e in
     ...  payments_from_report(report, paid_on=date(2012, 12, 1))]
     [('C1', '3200.00', datetime.date(2012, 12, 1))]
+    >>> again = verify([claim], [family])
+    >>> [e.claim_id for e in payments_from_report(report, paid_on=date(2012, 12, 1),
+    ...                                          recheck=again)]
+    ['C1']
+    >>> moved = verify([claim.model_copy(update={"family_id": "F2"})], [family])
+    >>> payments_from_report(report, paid_on=date(2012, 12, 1), recheck=moved)
+    Traceback (most recent call last):
+    ...
+    pbr.ledger.LedgerError: ...: line 2: family_id = 'F1', the re-run audit writes 'F2': ...
 
     Raises:
-        pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, or a row's
-            value is bad or does not fit its other values (the line and column are named).
+        pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, a row's
+            value is bad or does not fit its other values, or (with `recheck`) a row is not
+            the audit's (the line and column are named).
 
     """
     from pbr.audit._record import payments_due
 
-    return payments_due(path, paid_on=paid_on, partial=partial)[0]
+    return payments_due(path, paid_on=paid_on, partial=partial, recheck=recheck)[0]

@@ -4,7 +4,10 @@ The report is a file anyone can edit. Every claim row is held to what the report
 (`pbr.audit._verify.ClaimCheck.as_row`) guarantees between its own columns; one row that does
 not hold refuses the whole file, naming the line and the column. A report edited consistently
 (a claim moved to another family, an amount and its allowance raised together) cannot be told
-from the report alone: only auditing the claims again against the evidence shows it.
+from the report alone: only auditing the claims again against the evidence shows it. That is the
+re-check (`recheck`, ``pbr ledger record --claims --families``): the claims audited again, every
+claim row of the report (and every malformed row) must be, column for column as text, the row
+the audit writes, and the report must have exactly those rows.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from pbr.audit._verify import PARTIAL_FLAGS, UNJUDGED_FLAG
 
 if TYPE_CHECKING:
+    from pbr.audit._verify import Verification
     from pbr.ledger import Entry
 
 __all__ = ["payments_due"]
@@ -38,16 +42,26 @@ _NEEDED = (
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 """Money as the report writes it: pounds with exactly two places, no sign."""
 _ZERO = Decimal("0.00")
+_RECHECKED = ("verified", "flagged", "malformed")
+"""The statuses of the rows the re-check holds to the audit: every row of the claim file."""
 
 
 def payments_due(
-    path: str | Path, *, paid_on: date, partial: bool = False
+    path: str | Path,
+    *,
+    paid_on: date,
+    partial: bool = False,
+    recheck: Verification | None = None,
 ) -> tuple[list[Entry], list[str]]:
     """`pbr.audit.payments_from_report`'s entries, and the claim ids claimed after `paid_on`.
 
+    With `recheck` (the claims audited again), the report's claim and malformed rows must be
+    exactly the rows that audit writes (`recheck_rows`).
+
     Raises:
-        pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, or a row
-            does not hold together (the line and the column are named); nothing is returned.
+        pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, a row
+            does not hold together, or (with `recheck`) a row differs from the audit's (the
+            line and the column are named); nothing is returned.
 
     """
     from pbr.ledger import Entry, LedgerError
@@ -65,8 +79,19 @@ def payments_due(
     missing = [c for c in _NEEDED if c not in header]
     if missing:
         raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
+    if recheck is not None:
+        from pbr.audit._csv import COLUMNS
+
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise LedgerError(
+                f"{path}: line 1: no {missing}: the re-check compares every column the audit "
+                "writes (the report was changed)"
+            )
     entries = []
     later: list[str] = []
+    kept: list[tuple[str, int, list[str]]] = []  # the rows the re-check compares
+    after_header = reader.line_num + 1
     last = reader.line_num
     for row in reader:
         first, last = last + 1, reader.line_num
@@ -84,6 +109,7 @@ def payments_due(
                 f"{where}: status = {status!r}: not verified, flagged, malformed, "
                 "family_rejected or mus"
             )
+        kept.append((where, last, row))
         if status == "malformed":
             if values["verified"] != "0.00":
                 raise _changed(
@@ -103,7 +129,69 @@ def payments_due(
             later.append(values["claim_id"])
             continue
         entries.append(Entry.from_row(values, money["verified"], paid_on, where))
+    if recheck is not None:
+        _same_rows(path, header, kept, recheck_rows(recheck), after_header)
     return entries, later
+
+
+def recheck_rows(verification: Verification) -> list[list[str]]:
+    """The claim rows and malformed rows the audit's CSV report writes, as text, in order.
+
+    Written by the report writer itself (`pbr.audit._csv.render`) and read back as a CSV reader
+    reads the report: each value exactly as it is in the file (a ``'`` before a formula too).
+    The columns are `pbr.audit._csv.COLUMNS`: a monetary-unit sample's are the sample's, not
+    the audit's verdict, and are not compared.
+    """
+    from pbr.audit._csv import COLUMNS, render
+    from pbr.audit._report import build
+
+    text = render(build(verification))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    status = COLUMNS.index("status")
+    return [row[: len(COLUMNS)] for row in rows[1:] if row and row[status] in _RECHECKED]
+
+
+def _same_rows(
+    path: str | Path,
+    header: list[str],
+    found: list[tuple[str, int, list[str]]],
+    expected: list[list[str]],
+    first_line: int,
+) -> None:
+    """Refuse a report whose claim rows are not, in order and column for column, `expected`.
+
+    `found` holds each claim or malformed row of the report with where it is and its last
+    line; `first_line` is the line after the header. The first row that differs is named by
+    its line, its column and both values; a row the report lacks is named at the line where it
+    would be, a row the audit does not write where it is.
+    """
+    from pbr.audit._csv import COLUMNS
+    from pbr.ledger import LedgerError
+
+    at = [header.index(c) for c in COLUMNS]
+    why = (
+        "the report was changed, or was not made from these claims, families, interpretations, "
+        "plans and payment history; nothing was recorded"
+    )
+    for (where, _, row), want in zip(found, expected, strict=False):
+        for column, j, value in zip(COLUMNS, at, want, strict=True):
+            if row[j] != value:
+                raise LedgerError(
+                    f"{where}: {column} = {row[j]!r}, the re-run audit writes {value!r}: {why}"
+                )
+    if len(found) < len(expected):
+        want = expected[len(found)]
+        line = found[-1][1] + 1 if found else first_line
+        raise LedgerError(
+            f"{path}: line {line}: claim_id = (no row), the re-run audit writes "
+            f"{want[COLUMNS.index('claim_id')]!r} (claim file row {want[0]}): {why}"
+        )
+    if len(found) > len(expected):
+        where, _, row = found[len(expected)]
+        raise LedgerError(
+            f"{where}: claim_id = {row[header.index('claim_id')]!r}, the re-run audit writes "
+            f"(no row): it writes {len(expected)} claim and malformed rows: {why}"
+        )
 
 
 def _changed(where: str, column: str, value: str, why: str) -> Exception:
