@@ -348,3 +348,45 @@ def test_a_warning_while_drawing_is_one_line_like_pbrs_own(
     assert "pbr: warning: Glyph 128512 missing from font(s) DejaVu Sans.\n" in ran.stderr
     assert "UserWarning" not in ran.stderr
     assert ".py:" not in ran.stderr
+
+
+def test_a_family_given_twice_to_from_records_is_rejected_not_counted_twice() -> None:
+    """A plain list of families (not `read_records`' items) counted a repeat again: claimable
+    now went from £5,300 to £7,700."""
+    from datetime import date
+
+    import pbr
+    from pbr.forecast import from_records
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    families = [f for f in pbr.read_records(examples) if isinstance(f, pbr.Family)][:5]
+    once = from_records(families, as_of=date(2014, 3, 31), alloc=allocation(80))
+    twice = from_records([*families, families[2]], as_of=date(2014, 3, 31), alloc=allocation(80))
+    assert twice.summary()["claimable_now"] == once.summary()["claimable_now"]
+    assert twice.summary()["rejected"] == 1
+    (rejection,) = twice.rejected
+    assert (rejection.record, rejection.errors[0].type) == (6, "duplicate_family")
+
+
+def test_numpy_integers_are_runs_and_seeds() -> None:
+    import numpy as np
+
+    a = drawdown(allocation(10), runs=np.int64(20), seed=np.int64(1))  # type: ignore[arg-type]
+    b = drawdown(allocation(10), runs=20, seed=1)
+    assert a.summary() == b.summary()
+
+
+def test_claim_dates_given_as_text_are_refused_at_once() -> None:
+    from pbr.forecast import ClaimCalendar
+
+    with pytest.raises(TypeError, match=r"claim dates must be datetime.date, not str"):
+        ClaimCalendar(("2013-03-31", "2015-05-31"))  # type: ignore[arg-type]
+
+
+def test_a_lag_or_a_rate_given_twice_is_refused() -> None:
+    from pbr.forecast import sensitivity
+
+    with pytest.raises(ValueError, match="6 months is given twice"):
+        Assumptions("d", {"crime_asb_education": "0.5"}, {6: "0.5", "6": "0.5"})
+    with pytest.raises(ValueError, match="more than once"):
+        sensitivity(allocation(10), rates=[0.5, "1/2"])

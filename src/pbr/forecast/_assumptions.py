@@ -88,7 +88,9 @@ class Assumptions:
             lags: dict[int, Fraction] = {}
             for k, v in _table(lag_months, "lag_months").items():
                 months = count(k, f"lag_months: {shown(k)}", most=MAX_LAG_MONTHS)
-                lags[months] = lags.get(months, Fraction(0)) + share(v, f"lag_months.{k}")
+                if months in lags:  # {6: 0.5, "6": 0.5}: one lag, never added up silently
+                    raise ValueError(f"lag_months: {months} months is given twice ({shown(k)})")
+                lags[months] = share(v, f"lag_months.{k}")
             spread = {}
             for k, pair in _table(ranges or {}, "ranges").items():
                 if isinstance(pair, str) or not isinstance(pair, tuple | list) or len(pair) != 2:

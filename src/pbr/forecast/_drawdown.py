@@ -17,6 +17,7 @@ then multinomial over lags) in integer pence, each cohort's results cut at its r
 from __future__ import annotations
 
 import bisect
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -87,6 +88,12 @@ class ClaimCalendar:
     dates: tuple[date, ...]
 
     def __post_init__(self) -> None:
+        for day in self.dates:
+            if type(day) is not date:  # text would fail later, far from the mistake
+                raise TypeError(
+                    f"claim dates must be datetime.date, not {type(day).__name__} ({day!r}): "
+                    "use date.fromisoformat"
+                )
         if not self.dates or list(self.dates) != sorted(set(self.dates)):
             raise ValueError("claim dates must be given, unique and in order")
 
@@ -707,8 +714,13 @@ def drawdown(
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     check_band(band)
-    if isinstance(runs, bool) or not isinstance(runs, int) or not 0 <= runs <= MAX_RUNS:
+    if (
+        isinstance(runs, bool)
+        or not isinstance(runs, numbers.Integral)
+        or not 0 <= runs <= MAX_RUNS
+    ):
         raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
+    runs = int(runs)  # numpy's integers too, as a notebook gives them
     cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
@@ -921,9 +933,11 @@ def from_records(
     `pbr.Rejection` per record), so ``from_records(pbr.read_records(path), ...)`` reads a file.
     Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (the allocation's
     programme). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
-    reader, or a family the rules do not cover (another programme, or attached outside its
-    dates). The rejections are kept in `Drawdown.rejected` (each names its record, family and
-    why; its file and line when read from a file) and counted in the summary's ``rejected``;
+    reader, a family the rules do not cover (another programme, or attached outside its
+    dates), or a family given again (a family is claimed for once). The rejections are kept in
+    `Drawdown.rejected` (each names its record number, family and why; ``pbr forecast --records
+    FILE`` names the file and line too, which a `Family` does not carry) and counted in the
+    summary's ``rejected``;
     the funded families they leave free are forecast by assumption, as families with no record.
 
     Its payments made by `as_of` are **secured**. For an eligible family attached by `as_of`,
@@ -1008,12 +1022,27 @@ def records_forecast(
     attached = 0
     rejected: list[Rejection] = []
     after = date.fromordinal(as_of.toordinal() + 1)
+    from pbr._rejection import Rejection
+
+    seen: set[str] = set()
     for line, n, item in numbered:
         found = _evaluated(item, (source, line, n), as_of, rules, plan)
         if not isinstance(found, tuple):
             rejected.append(found)
             continue
         family, decision = found
+        if family.family_id in seen:  # a family is claimed for once, however it was given
+            rejected.append(
+                Rejection.repeated_family(
+                    source=source,
+                    line=line,
+                    record=n,
+                    family_id=family.family_id,
+                    local_authority=family.local_authority,
+                )
+            )
+            continue
+        seen.add(family.family_id)
         attached += 1
         secured += decision.paid_to_date
         if not decision.eligible:

@@ -27,6 +27,7 @@ wanted share of runs at or below it), and `to_money` is the one place pence beco
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -119,8 +120,9 @@ def monte_carlo(
     np: Any = numpy()
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs must be a whole number of at least 1, got {runs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a whole number of 0 or more, got {seed!r}")
+    seed = int(seed)  # numpy's integers too, as a notebook gives them
     check_band(band)
     rng = np.random.Generator(np.random.PCG64(seed))
     pence = np.zeros((runs, slots), dtype=np.int64)

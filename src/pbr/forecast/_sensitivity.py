@@ -175,7 +175,11 @@ def sensitivity(
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_scenario(assumptions, terms)
-    chosen = sorted({share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)})
+    given = [share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)]
+    twice = sorted({r for r in given if given.count(r) > 1})
+    if twice:  # [0.5, "1/2"] was one row
+        raise ValueError(f"rates gives the success rate {twice[0]} more than once")
+    chosen = sorted(given)
     if not chosen:
         raise ValueError("rates must hold at least one success rate")
     timing = Assumptions(assumptions.name, {}, assumptions.lag_months)
