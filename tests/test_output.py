@@ -615,3 +615,54 @@ def test_money_in_the_csv_has_two_places(amount: Decimal, text: str) -> None:
 def test_a_table_row_is_json_dumps_text(cells: list[str]) -> None:
     """Any cells (quotes, backslashes, control characters, £, emoji, lone surrogates)."""
     assert table_text(cells) == json.dumps(cells, ensure_ascii=False)
+
+
+def test_an_output_naming_a_stream_this_process_was_given_writes_through_it(
+    tmp_path: Path,
+) -> None:
+    """``--output /dev/stdout >> log`` replaced the log (a new file renamed over what the link
+    led to), and to a pipe it could not be opened at all."""
+    import shlex
+    import subprocess
+    import sys
+
+    families = str(Path(__file__).resolve().parents[1] / "examples" / "families.jsonl")
+    command = [sys.executable, "-m", "pbr.cli", "evaluate", families, "--as-of", "2015-03-31"]
+    log = tmp_path / "log.txt"
+    log.write_text("OLD LOG\n", encoding="utf-8")
+    for path in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        with log.open("a", encoding="utf-8") as appended:
+            done = subprocess.run([*command, "--format", "json", "--output", path],
+                                  stdout=appended, stderr=subprocess.DEVNULL, check=False)  # fmt: skip
+        assert done.returncode == 0
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "OLD LOG"
+    assert len(lines) == 1 + 3 * 60
+    piped = subprocess.run([*command, "--format", "json", "--output", "/dev/stdout"],
+                           capture_output=True, check=False)  # fmt: skip
+    assert piped.returncode == 0, piped.stderr
+    assert len(piped.stdout.splitlines()) == 60
+    third = tmp_path / "third.csv"
+    shell = " ".join(shlex.quote(c) for c in [*command, "--format", "csv", "--output", "/dev/fd/3"])
+    done = subprocess.run(["sh", "-c", f"{shell} 3>>{shlex.quote(str(third))}"],
+                          capture_output=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert third.read_bytes().startswith(b"family_id,")
+
+
+def test_an_output_linked_into_a_folder_that_is_read_is_refused(tmp_path: Path) -> None:
+    """A link in the working folder to ``tables/families.csv`` got past the check (it looked at
+    the link's own folder) and the decisions replaced the council's table."""
+    from pbr.output import OutputError, check_distinct
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "families.csv").write_text("family_id\n", encoding="utf-8")
+    link = tmp_path / "out.csv"
+    link.symlink_to(tables / "families.csv")
+    with pytest.raises(OutputError, match="is inside the input"):
+        check_distinct({"the input": str(tables)}, {"--output": str(link)})
+    new = tmp_path / "new.csv"
+    new.symlink_to(tables / "decisions.csv")  # a link to a file not there yet: inside too
+    with pytest.raises(OutputError, match="is inside the input"):
+        check_distinct({"the input": str(tables)}, {"--output": str(new)})

@@ -483,7 +483,7 @@ def check_distinct(
         if path is None or str(path) == "-":
             continue
         mine = _identity(path)
-        inside = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        inside = os.path.dirname(os.path.realpath(path))  # a link's target's folder, not its own
         for other, other_path, theirs in seen:
             same = mine is not None and mine == theirs
             if not same and other in reads and os.path.isdir(other_path):
@@ -545,10 +545,10 @@ def atomic_writer(
 
     """
     binary = "b" in mode
-    if str(path) == "-":
-        stream: IO[Any] = sys.stdout.buffer if binary else sys.stdout
-        yield stream
-        stream.flush()
+    descriptor = 1 if str(path) == "-" else inherited_descriptor(path)
+    if descriptor is not None:  # "-", /dev/stdout, /dev/fd/N: the stream this process was given
+        with _given_stream(descriptor, mode, str(path)) as stream:
+            yield stream
         return
     shown = str(path)
     target = Path(os.path.realpath(path))  # a symbolic link is written through
@@ -706,6 +706,58 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
+
+
+@contextmanager
+def _given_stream(descriptor: int, mode: str, shown: str) -> Iterator[IO[Any]]:
+    """Write a descriptor this process was given (standard output, say) where it points."""
+    binary = "b" in mode
+    if descriptor in (1, 2):
+        stream = sys.stdout if descriptor == 1 else sys.stderr
+        yield stream.buffer if binary else stream
+        stream.flush()
+        return
+    try:
+        handle: IO[Any] = (
+            os.fdopen(os.dup(descriptor), mode)
+            if binary
+            else os.fdopen(os.dup(descriptor), mode, encoding="utf-8", newline="")
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+    with handle:
+        yield handle
+        handle.flush()
+
+
+_GIVEN = re.compile(r"/(?:dev/fd|proc/self/fd|proc/\d+/fd)/(\d+)")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def inherited_descriptor(path: str | Path) -> int | None:
+    """The descriptor `path` names, for ``/dev/stdout``, ``/dev/fd/3`` and links to them; else None.
+
+    Opening such a path opens the file the descriptor points to again: written by renaming a
+    new file over it, a shell's ``>> log.txt`` lost what the log held, and a pipe could not be
+    opened at all. Such a path is written through the descriptor itself, as it is.
+
+    >>> inherited_descriptor("/dev/stdout"), inherited_descriptor("/dev/fd/7"), inherited_descriptor("out.csv")
+    (1, 7, None)
+    """
+    text = os.path.abspath(path)
+    for _ in range(40):  # a chain of links, followed one at a time
+        if text in _STANDARD:
+            return _STANDARD[text]
+        found = _GIVEN.fullmatch(text)
+        if found is not None and (found.group(0).startswith(("/dev/fd/", "/proc/self/")) or
+                                  text.startswith(f"/proc/{os.getpid()}/")):  # fmt: skip
+            return int(found.group(1))
+        try:
+            link = os.readlink(text)
+        except OSError:
+            return None
+        text = os.path.normpath(os.path.join(os.path.dirname(text), link))
+    return None
 
 
 @contextmanager
