@@ -666,3 +666,32 @@ def test_an_output_linked_into_a_folder_that_is_read_is_refused(tmp_path: Path) 
     new.symlink_to(tables / "decisions.csv")  # a link to a file not there yet: inside too
     with pytest.raises(OutputError, match="is inside the input"):
         check_distinct({"the input": str(tables)}, {"--output": str(new)})
+
+
+def test_a_workbook_of_decisions_holds_numbers_dates_and_flags(tmp_path: Path) -> None:
+    """Every amount was text in the workbook: a spreadsheet's SUM of `payable` gave 0."""
+    import csv as csv_module
+    from datetime import date as date_type
+    from decimal import Decimal as Dec
+
+    from openpyxl import load_workbook
+
+    from pbr.cli import main
+
+    families = str(Path(__file__).resolve().parents[1] / "examples" / "families.jsonl")
+    for suffix in (".xlsx", ".csv"):
+        out = str(tmp_path / f"d{suffix}")
+        assert main(["evaluate", families, "--as-of", "2015-03-31", "--output", out]) == 0
+    sheet = load_workbook(tmp_path / "d.xlsx")["results"]
+    rows = list(sheet.iter_rows(values_only=True))
+    head = list(rows[0])
+    cells = {name: [r[head.index(name)] for r in rows[1:]] for name in head}
+    with open(tmp_path / "d.csv", encoding="utf-8", newline="") as handle:
+        text = list(csv_module.DictReader(handle))
+    for name in ("amount", "payable", "rate", "attachment_fee", "paid_to_date"):
+        assert all(isinstance(v, int | float) for v in cells[name]), name
+        assert sum(Dec(str(v)) for v in cells[name]) == sum(Dec(r[name]) for r in text), name
+    assert sheet.cell(row=2, column=head.index("amount") + 1).number_format == '"£"#,##0.00'
+    assert all(isinstance(v, date_type) for v in cells["as_of"])  # a datetime, to openpyxl
+    assert {type(v) for v in cells["eligible"]} == {bool}
+    assert [str(v) for v in cells["family_id"]] == [r["family_id"] for r in text]

@@ -10,9 +10,46 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["FIXED_TIME", "entry", "saved", "unstamped"]
+__all__ = ["FIXED_TIME", "GBP", "NUMBER", "entry", "saved", "typed_cell", "unstamped"]
+
+GBP = '"£"#,##0.00'
+"""How money shows: a number (the exact `Decimal`) in pounds and pence."""
+NUMBER = "#,##0.00####"
+"""How a share shows: a number to as many places as it needs, up to six."""
+
+
+def typed_cell(make: Any, sheet: Any, value: Any) -> Any:
+    """A write-only cell (`make`: openpyxl's ``WriteOnlyCell``) holding `value` as what it is.
+
+    Money (`Decimal`) as a number in £, a share (`Fraction`) as a number, a date as a date, so
+    that a spreadsheet sums and sorts them; text neutralised (`pbr.output.neutralise`) and kept
+    as text; anything else (int, bool, None) as it is.
+    """
+    if isinstance(value, Decimal):
+        cell = make(sheet, value=value)
+        cell.number_format = GBP
+        return cell
+    if isinstance(value, Fraction):
+        cell = make(sheet, value=float(value))
+        cell.number_format = NUMBER
+        return cell
+    if isinstance(value, date):
+        cell = make(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    if isinstance(value, str):
+        from pbr.output import neutralise
+
+        cell = make(sheet, value=neutralise(value))
+        cell.data_type = "s"
+        return cell
+    return make(sheet, value=value)
+
 
 FIXED_TIME = "1980-01-01T00:00:00Z"
 """The time every workbook says it was created and modified (the earliest a zip can hold)."""

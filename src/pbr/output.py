@@ -24,6 +24,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -127,6 +128,20 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
         ]
         for kind, r in d.results.items()
     ]
+
+
+_DATE_COLUMNS = frozenset({"as_of", "attached_on", "earliest_date"})
+
+
+def _typed(column: str, text: str) -> object:
+    """A long row's value as a workbook holds it: money a number, a date a date, a flag a flag."""
+    if column in MONEY_COLUMNS:
+        return Decimal(text)
+    if column in _DATE_COLUMNS:
+        return date.fromisoformat(text) if text else None
+    if column == "eligible":
+        return text == "true"
+    return text
 
 
 def _pounds(amount: Decimal) -> str:
@@ -845,14 +860,18 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
             from openpyxl import Workbook
         except ImportError as exc:
             raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
-        from pbr._xlsx import saved
+        from openpyxl.cell import WriteOnlyCell
+
+        from pbr._xlsx import saved, typed_cell
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("results")
         sheet.append(list(RESULT_COLUMNS))
         for decision in decisions:
             for row in result_rows(decision):
-                sheet.append([neutralise(row[c]) for c in RESULT_COLUMNS])
+                sheet.append(
+                    [typed_cell(WriteOnlyCell, sheet, _typed(c, row[c])) for c in RESULT_COLUMNS]
+                )
             n += 1
         data = saved(book)
         with atomic_writer(path, "wb") as handle:

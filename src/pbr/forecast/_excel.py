@@ -12,18 +12,13 @@ written beside the target and renamed onto it when complete; a path that is not 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pbr._xlsx import typed_cell
 from pbr.output import neutralise
 
 __all__ = ["neutralise", "safe_target", "write_workbook"]
-
-_GBP = '"£"#,##0.00'
-_NUMBER = "#,##0.00####"
 
 
 def safe_target(path: str | Path) -> Path:
@@ -71,30 +66,10 @@ def write_workbook(
             head.append(cell)
         sheet.append(head)
         for row in rows:
-            sheet.append([_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
+            sheet.append([typed_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
     data = saved(book)  # the same bytes whenever it is written
     with atomic_writer(target, "wb") as handle:
         handle.write(data)
-
-
-def _cell(make: Any, sheet: Any, value: Any) -> Any:
-    if isinstance(value, Decimal):
-        cell = make(sheet, value=value)
-        cell.number_format = _GBP
-        return cell
-    if isinstance(value, Fraction):
-        cell = make(sheet, value=float(value))
-        cell.number_format = _NUMBER
-        return cell
-    if isinstance(value, date):
-        cell = make(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    if isinstance(value, str):
-        cell = make(sheet, value=neutralise(value))
-        cell.data_type = "s"
-        return cell
-    return make(sheet, value=value)
 
 
 def _letter(n: int) -> str:
