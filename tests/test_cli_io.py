@@ -667,3 +667,65 @@ def test_no_command_prints_a_file_name_as_it_is(
         assert not any(c in said for c in "\x1b\x07\udc96"), (args, said)
         named = [line for line in said.splitlines() if shown in line]
         assert named or (args[0] == "replay" and args[1].endswith("o.jsonl")), (args, said)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        (
+            "families.csv",
+            "family_id,attached_on\nF1,2013-05-01\n",
+            "is a table, not family records",
+        ),
+        (
+            "families.txt",
+            "family_id,attached_on\nF1,2013-05-01\n",
+            "is a table, not family records",
+        ),
+        ("book.xlsm", "PK", "saved as .xlsx"),
+        ("book.ods", "PK", "saved as .xlsx"),
+    ],
+)
+@pytest.mark.parametrize("command", ["evaluate", "explain", "audit", "forecast"])
+def test_a_file_that_is_no_records_is_refused_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    text: str,
+    said: str,
+    command: str,
+) -> None:
+    """One CSV table given as the input had every line rejected as "invalid JSON"."""
+    from pbr.cli import main
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    claims = str(Path(__file__).resolve().parents[1] / "examples" / "claims.csv")
+    argv = {
+        "evaluate": ["evaluate", str(path), "--as-of", "2015-03-31"],
+        "explain": ["explain", str(path), "F1", "--as-of", "2015-03-31"],
+        "audit": ["audit", claims, "--families", str(path)],
+        "forecast": [
+            "forecast",
+            "--records",
+            str(path),
+            "--estimated",
+            "100",
+            "--as-of",
+            "2015-03-31",
+        ],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_text_file_of_json_records_is_still_read(tmp_path: Path) -> None:
+    from pbr.cli import main
+
+    path = tmp_path / "families.txt"
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    path.write_bytes(examples.read_bytes())
+    assert main(["evaluate", str(path), "--as-of", "2015-03-31", "--format", "json",
+                 "--output", str(tmp_path / "o.jsonl")]) == 0  # fmt: skip

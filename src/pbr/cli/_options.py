@@ -33,11 +33,38 @@ __all__ = [
 def council_tables(path: str) -> bool:
     """Whether `path` names council tables (a folder of CSV files, or an XLSX workbook).
 
-    Every command that reads families tells tables from a JSON or JSON Lines file this way.
+    Every command that reads families tells tables from a JSON or JSON Lines file this way. A
+    file that is neither (one CSV table, a workbook in another format) is refused here, rather
+    than read as JSON Lines and every line rejected as "invalid JSON".
     """
     from pathlib import Path
 
-    return Path(path).is_dir() or path.lower().endswith(".xlsx")
+    from pbr.io import UnreadableFile
+
+    if Path(path).is_dir():
+        return True
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv" or (suffix in (".tsv", ".txt") and _looks_like_a_table(path)):
+        raise UnreadableFile(
+            f"{printable(path)} is a table, not family records: give the folder that holds "
+            "the council tables (families.csv, members.csv, ...), or JSON records "
+            "(.json, .jsonl)"
+        )
+    if suffix in (".xls", ".xlsm", ".xlsb", ".ods"):
+        raise UnreadableFile(
+            f"{printable(path)}: pbr reads workbooks saved as .xlsx (Excel Workbook): save it so"
+        )
+    return suffix == ".xlsx"
+
+
+def _looks_like_a_table(path: str) -> bool:
+    """Whether a .txt or .tsv file starts with a header naming ``family_id`` (not JSON)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(200).lstrip(b"\xef\xbb\xbf").lstrip()
+    except OSError:
+        return False
+    return not head.startswith((b"{", b"[")) and b"family_id" in head.split(b"\n", 1)[0]
 
 
 def evaluation_date(text: str) -> date:
