@@ -236,3 +236,13 @@ def test_a_dask_worker_never_starts_a_pool_of_its_own(
     monkeypatch.setattr(pbr.batch, "_pool", no_pool)
     done = pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out", scheduler="sync")
     assert done.totals.overall.families_evaluated > 1
+
+
+def test_inputs_that_match_nothing_leave_no_output_folder(tmp_path: Path) -> None:
+    """The folder was made before the inputs were looked for: an empty one was left behind."""
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        pbr.dask.evaluate(
+            str(tmp_path / "nomatch" / "*.jsonl"), output=out, as_of=date(2015, 3, 31)
+        )
+    assert not out.exists()

@@ -695,3 +695,17 @@ def test_a_workbook_of_decisions_holds_numbers_dates_and_flags(tmp_path: Path) -
     assert all(isinstance(v, date_type) for v in cells["as_of"])  # a datetime, to openpyxl
     assert {type(v) for v in cells["eligible"]} == {bool}
     assert [str(v) for v in cells["family_id"]] == [r["family_id"] for r in text]
+
+
+def test_a_frame_with_no_rejection_or_council_has_text_columns_not_floats() -> None:
+    """`source`, `rejection` (and a council no family names) were float64 columns of NaN."""
+    from datetime import date
+
+    import pbr
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "mixed-programmes.jsonl"
+    families = [f for f in pbr.read_records(examples) if isinstance(f, pbr.Family)][:3]
+    frame = pbr.to_pandas(pbr.evaluate_many(families, as_of=date(2019, 3, 31), workers=1))
+    for column in ("local_authority", "source", "rejection"):
+        assert frame[column].dtype == object, column
+        assert frame[column].isna().all()

@@ -142,6 +142,8 @@ def evaluate(
 
         history = PaymentHistory.load(ledger)
     day = check_as_of(as_of)
+    # the inputs are found before the folder is made: a path that matches nothing leaves none
+    pieces = None if _is_bag(paths) else list(_partitions(paths, partition_bytes))
     folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -164,14 +166,14 @@ def evaluate(
     )
     task = delayed(_evaluate_part, pure=False)  # a file may change between runs: never cached
     shared = delayed(settings, pure=False)
-    if _is_bag(paths):
+    if pieces is None:
         bag: Any = paths
         parts = [
             task(_Part(i, f"<bag partition {i}>"), shared, lines)
             for i, lines in enumerate(bag.to_delayed())
         ]
     else:
-        parts = [task(part, shared, None) for part in _partitions(paths, partition_bytes)]
+        parts = [task(part, shared, None) for part in pieces]
     for stale in earlier:
         stale.unlink()
     done: list[_Done] = sorted(_compute(dask, parts, scheduler), key=lambda d: d.index)

@@ -958,6 +958,8 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
         _typed_rows(decision, due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    for column in ("local_authority", "source", "rejection"):  # all None: text, not float NaN
+        frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
     frame["eligible"] = frame["eligible"].astype("boolean")
     for column in ("as_of", "attached_on", "earliest_date"):
         frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
