@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import pbr
 import pbr.output
+from pbr._csv_lines import split as _split
 from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
-from pbr.audit._claims import _split
 from pbr.cli import main
 from pbr.io import UnreadableFile
 

@@ -171,24 +171,11 @@ def test_evaluate_many_takes_the_families_of_tables_on_a_pool(tmp_path: Path) ->
     assert [d.model_dump_json() for d in pooled] == [d.model_dump_json() for d in alone]
 
 
-def _dict_reader_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
-    """What `pbr.tables._csv_rows` gave when it read through `csv.DictReader` (the reference):
-    each row numbered by the reader's line less the line breaks its cells hold."""
-    import csv
-
-    with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        reader = csv.DictReader(handle, restval=None)
-        found = []
-        for row in reader:
-            cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
-            found.append((reader.line_num - "".join(cells).count("\n"), tables._csv_cells(row)))
-        return found
-
-
 _CSV_BITS = st.sampled_from(
     [
         *(b"a", b"F1", b" b ", b",", b",,", b'"', b'"x,y"', b'"p\nq"', b'"r\r\ns"', b"\n"),
         *(b"\r\n", b"\n\n", b"\xef\xbb\xbf", b"\x96", b"\xc3\xa9", b";", b"\t", b"=1+2"),
+        *(b"\r", b"'-F1", b"''q", b'"a""b"'),
     ]
 )
 
@@ -200,33 +187,47 @@ _CSV_BITS = st.sampled_from(
     ),
     body=st.lists(_CSV_BITS, max_size=40),
 )
-def test_csv_rows_are_the_dict_readers(tmp_path: Path, header: bytes, body: list[bytes]) -> None:
-    # The reader takes the usual row (a cell for each column) without `csv.DictReader`; any
-    # bytes give the rows, cells and line numbers the DictReader gave.
+def test_csv_rows_are_the_files_lines(tmp_path: Path, header: bytes, body: list[bytes]) -> None:
+    # Each line with anything on it is one row, numbered by its line (a line ends at CR, LF or
+    # CRLF), whatever its quotes: a line with no quote is its cells between commas, one whose
+    # quotes are sound is what a CSV reader reads from it alone, and a bad quote is a problem
+    # of its own row (never joining the lines after it). A column named twice reads no row.
+    import csv
+    import json
+
+    from pbr.io import UnreadableFile
+
     file = tmp_path / "t.csv"
     file.write_bytes(header + b"\n" + b"".join(body))
-    try:
-        expected = _dict_reader_rows(file)
-    except Exception as exc:  # the same error either way
-        with pytest.raises(type(exc)):
+    names = [name.strip() for name in header.decode().split(",")]
+    if len(set(names)) < len(names):
+        with pytest.raises(UnreadableFile, match="twice"):
             list(tables._csv_rows(file))
         return
     got = list(tables._csv_rows(file))
-    assert [cells for _, cells in got] == [cells for _, cells in expected]
-    lines = [n for n, _ in got]
-    assert lines == sorted(set(lines))  # each row on a line of its own, in order
-    assert all(2 <= n <= file.read_bytes().count(b"\n") + 1 for n in lines)
-    # The line each row starts on is the reference's, but where the reference was wrong: a
-    # cell holding a bare carriage return (a line break to the reader, not to the count), a
-    # quote left open at the end of the file (its last line break is in the cell), or a column
-    # named twice (the reference counted the line breaks of only one of its cells).
-    names = [name.strip() for name in header.decode().split(",")]
-    if len(set(names)) < len(names):
-        return
-    for (n, cells), (want, _) in zip(got, expected, strict=True):
-        if any("\r" in v for v in cells.values()) or (n, cells) == got[-1]:
-            break
-        assert n == want
+    text = file.read_bytes().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    columns = [n or f"(column {i})" for i, n in enumerate(names, start=1)]
+    wanted = [(n, line) for n, line in enumerate(lines[1:], start=2) if line]
+    # (a row whose quote is not closed on its line is given once its message is known)
+    assert sorted(n for n, _ in got) == [n for n, _ in wanted]
+    rows = dict(got)
+    for n, line in wanted:
+        row = rows[n]
+        cells = [row[c] for c in columns if c in row]
+        beyond = [row[tables.BEYOND_HEADER]] if tables.BEYOND_HEADER in row else []
+        if '"' not in line:
+            plain = [tables._restored(c) for c in line.split(",")]
+            assert ",".join(cells + beyond) == ",".join(plain)
+            assert tables.AS_WRITTEN not in row
+        elif tables.AS_WRITTEN in row:
+            assert json.loads(row[tables.AS_WRITTEN])[0][3] == "stray_quote"
+        else:
+            parsed = [tables._restored(c) for c in next(csv.reader([line]))]
+            assert cells + beyond == [
+                *parsed[: len(cells)],
+                *([",".join(parsed[len(cells) :])] if beyond else []),
+            ]
 
 
 def _read_all(path: Path) -> tuple[list[str], list[Any], list[str], list[list[str]]]:

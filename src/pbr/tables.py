@@ -13,6 +13,7 @@ import collections
 import csv
 import datetime as dt
 import io
+import json
 import marshal
 import re
 import warnings
@@ -157,6 +158,7 @@ class TableInput:
         self._reported: set[tuple[str, int]] = set()
         self._unplaced: list[RowProblem] = []
         self._store = _RowStore(tables)
+        self._headers: dict[str, list[str]] = {}  # each table's header, as read
 
     def families(self) -> Iterator[Family | Rejection]:
         """Each family, or its rejection naming every bad row, in the order of ``families``.
@@ -314,6 +316,9 @@ class TableInput:
         why: str,
         kind: str,
     ) -> RowProblem:
+        header = self._headers.get(table)
+        if kind == "missing" and header is not None and column not in header:
+            why = _no_such_column(table, column, header)
         problem = RowProblem(table, n, family_id, column, value, why, kind)
         self.problems.append(problem)
         if (table, n) not in self._reported:  # a row counts once, however many problems it has
@@ -416,7 +421,7 @@ class TableInput:
         bad = [self._report("families", n, family_id, *p) for p in problems]
         record = _family_fields(row)
         for column in sorted(set(row) - set(_FAMILY_COLUMNS) - _MARKERS):
-            if row[column] != "":
+            if row[column] != "" and column not in flagged:
                 why = "unknown column"
                 bad.append(
                     self._report(
@@ -617,6 +622,26 @@ def _field_error(p: RowProblem) -> FieldError:
     return FieldError.of(loc=loc, type=p.type, value=p.value, message=p.message)
 
 
+def _no_such_column(table: str, column: str, header: Sequence[str]) -> str:
+    """Why a required column is missing from every row: the header has no such column.
+
+    >>> _no_such_column("families", "family_id", ["family_id;attached_on"])
+    "the header of families (line 1) has no column family_id: its columns are 'family_id;attached_on' (the separator seems to be ';': it must be a comma)"
+    """
+    found = ", ".join(repr(n if len(n) <= 60 else n[:59] + "…") for n in header[:8])
+    if len(header) > 8:
+        found += f" and {len(header) - 8} more"
+    hints = [
+        f" (the separator seems to be {what}: it must be a comma)"
+        for sep, what in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"))
+        if any(sep in n for n in header)
+    ]
+    return (
+        f"the header of {table} (line 1) has no column {column}: its columns are "
+        f"{found or 'none'}{''.join(hints[:1])}"
+    )
+
+
 _SPACE_WHY = "has a space or tab at its start or end; pbr does not trim: remove it"
 _REQUIRED = "required, but the cell is empty"
 _EMPTY_ROW = ("(row)", "", "the row is empty (every cell blank): delete it", "empty_row")
@@ -732,7 +757,10 @@ Rows = Iterator[tuple[int, dict[str, str]]]
 
 
 def table_files(folder: str | Path) -> dict[str, Path]:
-    """The files of a folder that `read_tables` reads, by table: each ``*.csv`` named for one.
+    """The files of a folder that `read_tables` reads, by table: each CSV file named for one.
+
+    A table's file is its name and ``.csv`` in any case (``payments.CSV``, as Windows exports
+    name them); the name itself is exact (``Payments.csv`` is no table).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -741,15 +769,56 @@ def table_files(folder: str | Path) -> dict[str, Path]:
     1
     >>> sorted(table_files(folder))[:2], "notes" in table_files(folder)
     (['asb_incidents', 'benefit_spells'], False)
+
+    Raises:
+        pbr.io.UnreadableFile: two files for one table (``payments.csv`` and ``payments.CSV``).
+
     """
-    return {f.stem: f for f in sorted(Path(folder).glob("*.csv")) if f.stem in TABLES}
+    found: dict[str, Path] = {}
+    for file in _csv_files(Path(folder)):
+        if file.stem in TABLES:
+            if file.stem in found:
+                from pbr.io import UnreadableFile
+
+                raise UnreadableFile(
+                    f"cannot read {folder}: two files for the table {file.stem}, "
+                    f"{found[file.stem].name} and {file.name}: keep one"
+                )
+            found[file.stem] = file
+    return dict(sorted(found.items()))
+
+
+def _csv_files(folder: Path) -> list[Path]:
+    """The folder's entries whose names end ``.csv`` in any case, sorted."""
+    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv")
 
 
 def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     files = table_files(folder)
-    stray = [f.name for f in sorted(folder.glob("*.csv")) if f.stem not in TABLES]
-    tables = {name: _csv_rows(file) for name, file in files.items()}
-    return TableInput(str(folder), tables), stray
+    stray = [f.name for f in _csv_files(folder) if f.stem not in TABLES]
+    for file in files.values():
+        _regular(file)
+    headers: dict[str, list[str]] = {}
+    tables = {name: _csv_rows(file, headers, name) for name, file in files.items()}
+    found = TableInput(str(folder), tables)
+    found._headers = headers
+    return found, stray
+
+
+def _regular(file: Path) -> None:
+    """Refuse a table file that is not a regular file, without opening it (a FIFO would hang)."""
+    import stat
+
+    from pbr.io import UnreadableFile
+
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        why = "a link to nothing" if file.is_symlink() else (exc.strerror or str(exc))
+        raise UnreadableFile(f"cannot read {file}: {why}") from None
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe or device)"
+        raise UnreadableFile(f"cannot read {file}: it is {what}, not a table file")
 
 
 BEYOND_HEADER = "(beyond the header)"
@@ -759,69 +828,186 @@ BEYOND_HEADER = "(beyond the header)"
 SHORT_OF_HEADER = "(short of the header)"
 """Where a CSV row with fewer cells than its header notes the columns it lacks (comma-separated):
 they are reported, never read as empty cells."""
-_MARKERS = frozenset({BEYOND_HEADER, SHORT_OF_HEADER})
+AS_WRITTEN = "(as written)"
+"""Where a row notes the problems of cells that cannot be read as values at all (a stray quote
+in a CSV line, an Excel error or formula with no saved value), as JSON: a list of [column, value
+as shown, why, type]. Each is reported with its row, never read as a value."""
+_MARKERS = frozenset({BEYOND_HEADER, SHORT_OF_HEADER, AS_WRITTEN})
 
 
-def _csv_rows(file: Path) -> Rows:
+def _unnamed(number: int) -> str:
+    """The column name of a header cell left empty (a spacer column): ``(column 4)``."""
+    return f"(column {number})"
+
+
+def _letter(number: int) -> str:
+    """A column's letters in a spreadsheet: 1 is A, 28 is AB."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _header_columns(names: Sequence[str | None], where: str) -> list[str]:
+    """A header's column names, without spaces around them; an empty one by its place.
+
+    Raises:
+        pbr.io.UnreadableFile: a name given twice (also once trimmed): which column holds the
+            value cannot be known, so no row is read by this header.
+
+    """
+    columns: list[str] = []
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        column = "" if name is None else name.strip()
+        if column == "":
+            column = _unnamed(number)
+        elif column in seen:
+            from pbr.io import UnreadableFile
+
+            first = seen[column]
+            raise UnreadableFile(
+                f"{where}: the header names the column {column!r} twice (columns {first} "
+                f"({_letter(first)}) and {number} ({_letter(number)})): which one holds the value "
+                "cannot be known, so no row of the table is read; remove or rename one"
+            )
+        seen[column] = number
+        columns.append(column)
+    return columns
+
+
+_UNNAMED_WHY = (
+    "has no name in the header: a value under it cannot be read as any column; name the "
+    "column, or delete the value"
+)
+
+
+def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: str = "") -> Rows:
     """A CSV file's rows, numbered by line (the header is line 1), each cell exactly as written.
 
-    Cells are never trimmed: a space at a cell's edge is reported (`_cell_problems`). Column
-    names in the header are taken without spaces around them.
+    One line is one row: no table value holds a line break, so a quote is closed on its line or
+    is a problem of that row (`pbr._csv_lines.split`), and the next line is a row of its own. A
+    line ends at CR, LF or CRLF; a line with nothing on it is no row. Cells are never trimmed:
+    a space at a cell's edge is reported (`_cell_problems`). Column names in the header are
+    taken without spaces around them (`_header_columns`). The header's columns go to
+    `headers[table]`.
+
+    Raises:
+        pbr.io.UnreadableFile: the file is UTF-16, or no row can be read by its header (a
+            stray quote in it, a column named twice).
+
     """
+    from pbr._csv_lines import UNCLOSED, closing_quote, joined, split, unended
+    from pbr.io import UnreadableFile
+
+    with open(file, "rb") as raw:
+        head = raw.read(4096)
+    first = head.split(b"\n", 1)[0]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
+        raise UnreadableFile(
+            f"cannot read {file}: it is not UTF-8 but looks like UTF-16 (a byte-order mark or "
+            'NUL bytes; Excel\'s "Unicode text"): save it as CSV UTF-8'
+        )
     # a byte that is not UTF-8 is kept (as a surrogate) and reported with its row (`_cell_problems`)
     with open(file, newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
-        # the rows `csv.DictReader` gives (blank lines skipped), each as `_csv_cells` makes it
-        reader = csv.reader(handle)
-        header = next(reader, None)
+        header = next(handle, None)
         if header is None:
             return
-        columns = [name.strip() for name in header]
-        width = len(columns) if len(set(columns)) == len(columns) else -1
-        ended = reader.line_num  # the line the last record ended on
-        for cells in reader:
-            # a row starts on the line after the last record (a blank line is one) ends: a
-            # quoted cell may hold line breaks, so rows are not counted, lines are
-            start, ended = ended + 1, reader.line_num
-            if not cells:  # a blank line
+        names, quoting = split(unended(header))
+        if quoting is not None:
+            raise UnreadableFile(
+                f'{file}: column {quoting[0]} of the header has a stray or unclosed quote ("): '
+                "no row can be read by this header"
+            )
+        columns = _header_columns(names, str(file))
+        if headers is not None:
+            headers[table] = columns
+        width = len(columns)
+        pending: tuple[int, dict[str, str], list[str]] | None = None  # an unclosed quote's row
+        number = 1
+        for number, line in enumerate(handle, start=2):
+            if pending is not None and closing_quote(line, -1) >= 0:
+                # where a CSV reader would have closed the quote: the row can now say so
+                yield _unclosed_row(pending, number, True, joined)
+                pending = None
+            content = unended(line)
+            if not content:  # a line with nothing on it: no row
                 continue
-            if len(cells) == width:  # the usual row: a cell for each column, no name twice
-                yield start, dict(zip(columns, cells, strict=True))
-            else:
-                yield start, _csv_cells(_dict_row(header, cells))
+            if '"' not in content and "'" not in content:  # the usual row
+                cells = content.split(",")
+                if len(cells) == width:
+                    yield number, dict(zip(columns, cells, strict=True))
+                else:
+                    yield number, _line_cells(columns, cells)
+                continue
+            values, problem = split(content)
+            if "'" in content:
+                values = [_restored(v) for v in values]
+            row = _line_cells(columns, values)
+            if problem is None:
+                yield number, row
+                continue
+            at, value, why = problem
+            column = _column_at(columns, at)
+            entry = [column, row.get(column, value), why, "stray_quote"]  # the cell as written
+            if why == UNCLOSED:
+                pending = (number, row, entry)
+                continue
+            row[AS_WRITTEN] = json.dumps([entry])
+            yield number, row
+        if pending is not None:
+            yield _unclosed_row(pending, number, False, joined)
 
 
-def _dict_row(header: list[str], cells: list[str]) -> dict[str | None, Any]:
-    """The row as `csv.DictReader` gives it with ``restval=None``.
+def _column_at(columns: Sequence[str], number: int) -> str:
+    """The column at a place of a row (from 1), or `BEYOND_HEADER` past the header's end."""
+    return columns[number - 1] if number <= len(columns) else BEYOND_HEADER
 
-    Cells past the header go under None; a column past the row's end is None (a present cell,
-    even an empty one, is text).
+
+def _unclosed_row(
+    pending: tuple[int, dict[str, str], list[str]],
+    last: int,
+    closed: bool,
+    joined: Callable[[int, int, bool, str], str],
+) -> tuple[int, dict[str, str]]:
+    """A row whose quote is not closed on its line, with why, once that is known.
+
+    That is once the line a CSV reader would close the quote on is read (`closed`), or the
+    file's `last` line.
     """
-    row: dict[str | None, Any] = dict(zip(header, cells, strict=False))
-    if len(header) < len(cells):
-        row[None] = cells[len(header) :]
-    else:
-        for name in header[len(cells) :]:
-            row[name] = None
+    number, row, entry = pending
+    entry[2] = joined(number, last, closed, "table value")
+    row[AS_WRITTEN] = json.dumps([entry])
+    return number, row
+
+
+def _line_cells(columns: list[str], cells: list[str]) -> dict[str, str]:
+    """A CSV row's cells by column; cells past the header, or columns past the row, are noted."""
+    row = dict(zip(columns, cells, strict=False))
+    if len(cells) > len(columns):
+        row[BEYOND_HEADER] = ",".join(cells[len(columns) :])
+    elif len(cells) < len(columns):
+        row[SHORT_OF_HEADER] = ",".join(columns[len(cells) :])
     return row
 
 
-def _csv_cells(row: Mapping[str | Any, str | Any]) -> dict[str, str]:
-    """A CSV row's cells by column; cells past the header, or columns past the row, are noted."""
-    cells: dict[str, str] = {}
-    lacking = []
-    for key, value in row.items():
-        if key is None:
-            continue
-        if value is None:
-            lacking.append(key.strip())
-        else:
-            cells[key.strip()] = value
-    extra = row.get(None)
-    if extra:
-        cells[BEYOND_HEADER] = ",".join(extra)
-    if lacking:
-        cells[SHORT_OF_HEADER] = ",".join(lacking)
-    return cells
+def _restored(text: str) -> str:
+    """A text cell as written before `pbr.output.neutralise` (what `write_tables` writes).
+
+    A leading apostrophe is a spreadsheet's "this is text" mark: it is taken off where
+    `neutralise` would have put it (before a formula character or another apostrophe), so
+    ``'-F1`` is ``-F1`` and ``''Quoted`` is ``'Quoted``; any other text is as written
+    (``'-12.50`` and ``'Leeds`` keep it).
+
+    >>> _restored("'=cmd"), _restored("''Q"), _restored("'-12.50"), _restored("'Leeds")
+    ('=cmd', "'Q", "'-12.50", "'Leeds")
+    """
+    if text[:1] != "'":
+        return text
+    from pbr.output import neutralise
+
+    return text[1:] if neutralise(text[1:]) == text else text
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
@@ -844,10 +1030,18 @@ def _cell_problems(
     if _PLAIN.fullmatch("".join([*values, *values.values()])):  # the usual row, checked at once
         return [], set()
     problems: list[_Problem] = []
+    written: list[_Problem] = []
+    if values.get(AS_WRITTEN):
+        written = [(c, v, why, kind) for c, v, why, kind in json.loads(values[AS_WRITTEN])]
+        problems += written
     for column, value in values.items():
-        if column in _MARKERS:
+        if column in _MARKERS or (written and any(p[0] == column for p in written)):
             continue
-        if _NOT_UTF8.search(value) or _NOT_UTF8.search(column):
+        if column.startswith("(column ") and column not in known:
+            if value != "":
+                why = f"{column[1:-1]} ({_letter(int(column[8:-1]))}) {_UNNAMED_WHY}"
+                problems.append((column, value, why, "unnamed_column"))
+        elif _NOT_UTF8.search(value) or _NOT_UTF8.search(column):
             problems.append((column, *_not_utf8(value or column), "not_utf8"))
         elif column in _LISTS and column in known:
             problems += _item_problems(column, value)
@@ -857,7 +1051,7 @@ def _cell_problems(
         why = "more cells than the header has columns"
         problems.append((BEYOND_HEADER, values[BEYOND_HEADER], why, "row_too_long"))
     lacking = values[SHORT_OF_HEADER].split(",") if values.get(SHORT_OF_HEADER) else []
-    if lacking:
+    if lacking and not any(p[3] == "stray_quote" for p in written):  # the quote ended it
         why = (
             f"fewer cells than the header has columns: the row ends before this column "
             f"({len(lacking)} missing); pbr does not fill them in: add them (empty for not "
@@ -975,37 +1169,122 @@ def _plain(err: ErrorDetails) -> tuple[str, str]:
 
 
 def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
+    """The tables of a workbook, one a sheet.
+
+    Raises:
+        pbr.io.UnreadableFile: it is not a regular file, or not a workbook openpyxl can read
+            (not a zip, empty, or its parts malformed), or a sheet's header names a column twice.
+
+    """
     try:
         from openpyxl import load_workbook
     except ImportError as exc:
         raise ImportError('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
-    book = load_workbook(path, read_only=True, data_only=True)
+    import zipfile
+    from xml.parsers.expat import ExpatError
+
+    from pbr.io import UnreadableFile
+
+    _regular(path)
+    headers: dict[str, list[str]] = {}
     try:
-        stray = [sheet.title for sheet in book.worksheets if sheet.title not in TABLES]
-        tables = {
-            sheet.title: _sheet_rows(sheet) for sheet in book.worksheets if sheet.title in TABLES
-        }
-        return TableInput(str(path), tables), stray
-    finally:
-        book.close()
+        with warnings.catch_warnings():
+            # "Workbook contains no default style, apply openpyxl's default", "... no
+            # stylesheet": about how cells look, which changes no value
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = load_workbook(path, read_only=True, data_only=True)
+            try:
+                stray = [sheet.title for sheet in book.worksheets if sheet.title not in TABLES]
+                tables = {
+                    sheet.title: _sheet_rows(sheet, headers, f"{path}: sheet {sheet.title}")
+                    for sheet in book.worksheets
+                    if sheet.title in TABLES
+                }
+                found = TableInput(str(path), tables)
+            finally:
+                book.close()
+    except UnreadableFile:
+        raise
+    except (zipfile.BadZipFile, ExpatError, KeyError, TypeError, ValueError, OSError) as exc:
+        why = (
+            "it is not an XLSX workbook (not a zip file)"
+            if isinstance(exc, zipfile.BadZipFile)
+            else f"its parts cannot be read ({type(exc).__name__}: {exc})"
+        )
+        raise UnreadableFile(f"cannot read {path}: {why}"[:300]) from None
+    found._headers = headers
+    return found, stray
 
 
-def _sheet_rows(sheet: Any) -> Rows:
-    rows = _fast_values(sheet) or sheet.iter_rows(values_only=True)
-    header = [str(h).strip() for h in next(rows, ()) if h is not None]
+_NO_SAVED_VALUE = (
+    "a formula with no saved value: open and save the workbook in Excel (or write the value)"
+)
+
+
+def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
+    """A sheet's rows, numbered as the sheet numbers them, each cell's text as `_cell` gives it.
+
+    The header keeps every column's place: an empty header cell is a column with no name
+    (`_unnamed`), as in a CSV file. A formula cell with no saved value and an Excel error
+    (``#N/A``) are noted as problems of their cells (`AS_WRITTEN`), never read as values.
+    """
+    marks: dict[tuple[int, int], str] = {}
+    rows = _fast_values(sheet, marks) or sheet.iter_rows(values_only=True)
+    first = next(rows, ())
+    names = [None if h is None else str(h) for h in first]
+    while names and (names[-1] is None or not names[-1].strip()):
+        names.pop()  # empty header cells past the last name: no columns
+    header = _header_columns(names, where or str(sheet.title))
+    if headers is not None:
+        headers[sheet.title] = header
     for n, values in enumerate(rows, start=2):
         if any(v not in (None, "") for v in values):
             cells = {
                 k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
                 for k, v in zip(header, values, strict=False)
             }
+            for k, v in cells.items():
+                if v[:1] == "'":
+                    cells[k] = _restored(v)
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
+            if marks:
+                _mark(cells, n, header, values, marks)
             yield n, cells
+        elif marks:
+            _mark(cells := {}, n, header, values, marks)
+            if cells:
+                yield n, cells
 
 
-def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
+def _mark(
+    cells: dict[str, str],
+    n: int,
+    header: Sequence[str],
+    values: Sequence[Any],
+    marks: dict[tuple[int, int], str],
+) -> None:
+    """Note the row's cells that hold a formula with no saved value or an Excel error."""
+    found = []
+    for column in range(1, max(len(values), len(header)) + 1):
+        mark = marks.pop((n, column), None)
+        if mark is None:
+            continue
+        name = _column_at(header, column)
+        if mark:
+            found.append(
+                [name, mark, f"an Excel error ({mark}) where a value should be", "excel_error"]
+            )
+        else:
+            found.append([name, "", _NO_SAVED_VALUE, "formula_no_value"])
+    if found:
+        cells[AS_WRITTEN] = json.dumps(found)
+
+
+def _fast_values(
+    sheet: Any, marks: dict[tuple[int, int], str] | None = None
+) -> Iterator[tuple[Any, ...]] | None:
     """A read-only sheet's rows of values, as ``iter_rows(values_only=True)`` gives them.
 
     openpyxl builds an element tree for every cell and reads an inline string (what write-only
@@ -1016,6 +1295,10 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
     once, where openpyxl reads a sheet without a stored size twice (once to size it; a row is as
     wide as its last cell, which changes no value). If openpyxl's internals are not as expected
     it returns None, and the plain reader is used.
+
+    `marks` is given each cell (row, column) that holds an Excel error (its text, ``#N/A``) or
+    a formula with no saved value (``""``), as the sheet is read: openpyxl reads the one as
+    text and the other as an empty cell.
     """
     try:
         from openpyxl.utils.cell import coordinate_to_tuple
@@ -1037,6 +1320,7 @@ def _fast_values(sheet: Any) -> Iterator[tuple[Any, ...]] | None:
                 "excel": partial(from_excel, epoch=book.epoch),
                 "iso": from_ISO8601,
             },
+            marks,
         )
     except (ImportError, AttributeError):
         return None
@@ -1082,8 +1366,11 @@ class _SheetCells:
         date_formats: Collection[int],
         timedelta_formats: Collection[int],
         convert: dict[str, Any],
+        marks: dict[tuple[int, int], str] | None = None,
     ) -> None:
         main = namespace + "}"
+        self._formula_tag = main + "f"
+        self._marks = marks
         self._row_tag, self._value_tag, self._inline_tag = main + "row", main + "v", main + "is"
         self._shared = shared
         self._dates = date_formats
@@ -1133,8 +1420,11 @@ class _SheetCells:
             self._has_value = False
             self._inline: list[str] | None = None
             self._plain: str | None = None
+            self._formula = False
         elif level == 2:
             self._in_inline = False
+            if name == self._formula_tag:
+                self._formula = True
             if name == self._inline_tag and self._inline is None:
                 self._inline = []
                 self._in_inline = True
@@ -1197,7 +1487,12 @@ class _SheetCells:
             return
         level = depth - self._row_depth
         if level == 1:
-            self._cells.append(self._cell())
+            cell = self._cell()
+            self._cells.append(cell)
+            if self._marks is not None and (
+                self._kind == "e" or (self._formula and cell[1] is None)
+            ):
+                self._marks[self._row, cell[0]] = str(cell[1]) if self._kind == "e" else ""
         elif level == 3:
             if self._in_run and self._run is not None and self._inline is not None:
                 self._inline.append(self._run)
@@ -1297,7 +1592,7 @@ class _RowStore:
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
             PRAGMA temp_store = FILE;
-            CREATE TABLE fam (seq INTEGER PRIMARY KEY, n INTEGER, fid TEXT, data BLOB);
+            CREATE TABLE fam (seq INTEGER PRIMARY KEY, fid TEXT, data BLOB);  -- seq: the row's number
             CREATE TABLE part (tbl INTEGER, n INTEGER, fid TEXT, data BLOB);
             -- data: a list of the row's values under its table's columns, or, for a row
             -- whose columns differ, a dict of column to value (marshalled)
@@ -1322,7 +1617,9 @@ class _RowStore:
         count = 0
         batch: list[tuple[Any, ...]] = []
         if table == "families":
-            sql = "INSERT INTO fam (n, fid, data) VALUES (?, ?, ?)"
+            # the row's number orders the families: a CSV row is given late when its quote is
+            # not closed on its line (it waits for the line the quote would close on)
+            sql = "INSERT INTO fam (seq, fid, data) VALUES (?, ?, ?)"
         else:
             sql = f"INSERT INTO part (tbl, n, fid, data) VALUES ({index}, ?, ?, ?)"
         columns: list[str] | None = None
@@ -1355,7 +1652,7 @@ class _RowStore:
         """
         query = (
             "SELECT tbl, n, fid, data FROM part WHERE fid = '' OR NOT EXISTS "
-            "(SELECT 1 FROM fam WHERE fam.fid = part.fid) ORDER BY tbl, rowid"
+            "(SELECT 1 FROM fam WHERE fam.fid = part.fid) ORDER BY tbl, n"
         )
         for tbl, n, fid, data in self._db.execute(query):
             yield self.names[tbl], n, fid, self._row(tbl, data)
@@ -1364,7 +1661,7 @@ class _RowStore:
         """Each row of ``families`` in order, and whether it is its family_id's first row."""
         families = self.names.index("families") if "families" in self.names else -1
         query = (
-            "SELECT n, data, NOT EXISTS (SELECT 1 FROM fam AS e WHERE e.fid = fam.fid "
+            "SELECT seq, data, NOT EXISTS (SELECT 1 FROM fam AS e WHERE e.fid = fam.fid "
             "AND e.seq < fam.seq) FROM fam ORDER BY seq"
         )
         for n, data, first in self._db.execute(query):

@@ -14,6 +14,9 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from pbr._csv_lines import UNCLOSED as _UNCLOSED
+from pbr._csv_lines import split as _split
+from pbr._csv_lines import unclosed, unended
 from pbr._record_checks import printable_text
 from pbr._strict import IsoDate
 from pbr._terminal import printable
@@ -219,7 +222,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any]]:
 
     lines = io.StringIO(text, newline="")
     header = next(lines, "")
-    names, quoting = _split(_unended(header))
+    names, quoting = _split(unended(header))
     if quoting is not None:
         column, value, _ = quoting
         shown = value if value.startswith("'") else repr(value)
@@ -235,11 +238,6 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     return _csv_records(text, lines, names, len(header))
 
 
-def _unended(line: str) -> str:
-    """A line without its line break (CRLF, LF or CR)."""
-    return line.removesuffix("\n").removesuffix("\r")
-
-
 def _csv_records(
     text: str, lines: Iterable[str], names: list[str], offset: int
 ) -> Iterator[tuple[int, Any]]:
@@ -250,7 +248,7 @@ def _csv_records(
     """
     for number, line in enumerate(lines, start=2):
         start, offset = offset, offset + len(line)
-        content = _unended(line)
+        content = unended(line)
         if not content.strip(","):
             continue
         values, problem = _split(content)
@@ -261,7 +259,7 @@ def _csv_records(
             column, value, message = problem
             field = names[column - 1] if column <= len(names) else f"(column {column})"
             if message == _UNCLOSED:
-                message = _unclosed(text, start + len(content) - len(value), number)
+                message = unclosed(text, start + len(content) - len(value), number, "claim value")
                 value = repr(value)[:80]
             fields[_QUOTE] = (field, value, message)
         elif not content.strip(", \t"):
@@ -269,111 +267,10 @@ def _csv_records(
         yield number, fields
 
 
-_UNCLOSED = "unclosed"
 _WHITE_ROW = (
     "the row holds only white space: delete the line, or leave its values empty (nothing "
     "in a claim file is trimmed)"
 )
-
-
-def _split(line: str) -> tuple[list[str], tuple[int, str, str] | None]:
-    r"""One CSV line's values, and its first quoting problem: (column, raw value, why).
-
-    A value is quoted whole (``"Q4"``, ``""`` inside for a quote) or holds no quote at all; a
-    quote that opens a value and is not closed on the line, text after a closing quote
-    (``"Q4" extra``) and a quote inside an unquoted value (``Q4"``) are problems. A value with
-    a problem is kept as written, and the values after it are still read.
-
-    >>> _split('C1,"Q,4","a""b"')
-    (['C1', 'Q,4', 'a"b'], None)
-    >>> values, (column, value, why) = _split('C1,"Q4" extra,x')
-    >>> values, column, value
-    (['C1', '"Q4" extra', 'x'], 2, '\'"Q4" extra\'')
-    >>> why
-    'text after the closing quote (") of the value: a quote encloses a whole value or is not there (write "Q4 extra", or Q4 extra)'
-    """
-    values: list[str] = []
-    problem: tuple[int, str, str] | None = None
-    at, end = 0, len(line)
-    while True:
-        column = len(values) + 1
-        if line.startswith('"', at):
-            close = _closing_quote(line, at)
-            if close < 0:
-                values.append(line[at:])
-                problem = problem or (column, line[at:], _UNCLOSED)
-                return values, problem
-            comma = line.find(",", close + 1)
-            stop = end if comma < 0 else comma
-            if stop > close + 1:  # text after the closing quote
-                raw = line[at:stop]
-                whole = line[at + 1 : close].replace('""', '"') + line[close + 1 : stop]
-                plain = '"' not in whole and "," not in whole
-                fix = f"write {_quoted(whole)}" + (f", or {whole}" if plain else "")
-                problem = problem or (
-                    column,
-                    repr(raw)[:80],
-                    f'text after the closing quote (") of the value: a quote encloses a whole '
-                    f"value or is not there ({fix})",
-                )
-                values.append(raw)
-            else:
-                values.append(line[at + 1 : close].replace('""', '"'))
-        else:
-            comma = line.find(",", at)
-            stop = end if comma < 0 else comma
-            raw = line[at:stop]
-            if '"' in raw:
-                problem = problem or (
-                    column,
-                    repr(raw)[:80],
-                    'a stray quote (") inside the value: a quote encloses a whole value, or is '
-                    "not there",
-                )
-            values.append(raw)
-        if comma < 0:
-            return values, problem
-        at = comma + 1
-
-
-def _quoted(value: str) -> str:
-    """`value` as a quoted CSV value."""
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _closing_quote(text: str, at: int) -> int:
-    """Where the quote opening a value at `at` closes (a doubled quote is one ``"``), or -1.
-
-    >>> _closing_quote('"a""b",c', 0), _closing_quote('"open', 0)
-    (5, -1)
-    """
-    close = at + 1
-    while True:
-        close = text.find('"', close)
-        if close < 0 or not text.startswith('"', close + 1):
-            return close
-        close += 2
-
-
-def _unclosed(text: str, at: int, line: int) -> str:
-    """Why a quote opened at `at` (on `line`) and not closed there spoils the row.
-
-    Read as CSV, the quote joins lines into one value up to its closing quote: say which.
-    """
-    close = _closing_quote(text, at)
-    if close < 0:
-        last = line + len(io.StringIO(text[at:], newline="").readlines()) - 1
-        runs = f"to the end of the file (lines {line}–{last})" if last > line else ""
-    else:
-        last = line + len(io.StringIO(text[at:close], newline="").readlines()) - 1
-        runs = f"over lines {line}–{last}"
-    if not runs:
-        return 'a quote (") opens the value and is never closed: a stray or unclosed quote (")'
-    return (
-        f'a quote (") opens the value and is not closed on its line: the value runs {runs}, '
-        'joined into one row by a stray or unclosed quote ("); no claim value holds a line '
-        "break, so each line is read as a row of its own"
-    )
 
 
 def _header_problem(names: list[str]) -> str | None:
