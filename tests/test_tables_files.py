@@ -27,6 +27,7 @@ import pbr.testing
 from pbr.cli import main
 from pbr.io import UnreadableFile
 from pbr.tables import TableInput, read_tables, table_files, write_tables
+from tests.builders import tableable
 
 FAMILIES = "family_id,attached_on,identified_for\n"
 TF = "2013-05-01,crime_asb;education;work\n"
@@ -379,11 +380,7 @@ def test_tables_written_read_back_as_the_same_families(
     family_id = odd[0] if usable else first.family_id
     changed = first.model_copy(update={"family_id": family_id, "local_authority": odd[1]})
     families = [pbr.Family.model_validate(changed.model_dump(mode="json")), *families[1:]]
-    # (an empty identified_for is written as an empty cell, which reads as not recorded)
-    families = [
-        f.model_copy(update={"identified_for": None}) if f.identified_for == () else f
-        for f in families
-    ]
+    families = [tableable(f) for f in families]
     with tempfile.TemporaryDirectory() as work:
         dest = Path(work) / form
         write_tables(families, dest)
@@ -522,3 +519,20 @@ def test_a_blank_column_name_says_the_column_has_no_name(tmp_path: Path) -> None
     _, errors = read_all(read_tables(folder))
     assert errors["families:2.(column 4)"][0] == "unnamed_column"
     assert "unknown column" not in errors["families:2.(column 4)"][2]
+
+
+def test_a_family_stating_no_problem_is_refused_by_write_tables(tmp_path: Path) -> None:
+    """identified_for [] was written as an empty cell and read back as not recorded (None):
+    another family, silently."""
+    import pbr
+    from pbr.tables import read_tables, write_tables
+
+    base = {"family_id": "F1", "attached_on": "2012-10-15",
+            "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]}  # fmt: skip
+    with pytest.raises(ValueError, match="identified_for is an empty list"):
+        write_tables([pbr.Family.model_validate({**base, "identified_for": []})], tmp_path / "t")
+    stated = pbr.Family.model_validate({**base, "identified_for": ["work"]})
+    unstated = pbr.Family.model_validate(base)
+    write_tables([stated, unstated.model_copy(update={"family_id": "F2"})], tmp_path / "u")
+    back = [f for f in read_tables(tmp_path / "u").families() if isinstance(f, pbr.Family)]
+    assert [f.identified_for for f in back] == [("work",), None]

@@ -21,6 +21,7 @@ import pbr
 from pbr import tables
 from pbr.batch import Evaluated, evaluate_many_json
 from pbr.tables import TableFamily, read_tables, write_tables
+from tests.builders import TABLE_FAMILIES
 from tests.test_tables_messy import _ROW_BYTES
 
 AS_OF = date(2015, 3, 31)
@@ -86,7 +87,7 @@ _CELLS = st.sampled_from(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    families=st.lists(pbr.testing.families(max_events=3), min_size=1, max_size=4),
+    families=st.lists(TABLE_FAMILIES, min_size=1, max_size=4),
     spoil=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), _CELLS), max_size=4),
     slow=st.booleans(),
 )

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import pbr
 from pbr import tables
 from pbr.tables import read_tables, write_tables
-from tests.builders import record
+from tests.builders import TABLE_FAMILIES, record
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -254,7 +254,7 @@ _TRICKY_CELLS = st.sampled_from(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    families=st.lists(pbr.testing.families(max_events=3), min_size=1, max_size=4),
+    families=st.lists(TABLE_FAMILIES, min_size=1, max_size=4),
     spoil=st.lists(
         st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), _TRICKY_CELLS), max_size=3
     ),

@@ -1802,8 +1802,9 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
 
     The inverse of `read_tables`: reading the result back gives the same families. Each file is
     written atomically. Text a spreadsheet would run as a formula (a cell starting with ``=``,
-    ``+``, ``-``, ``@``, ...) is written with a leading apostrophe (`pbr.output.neutralise`), so
-    such values come back with it.
+    ``+``, ``-``, ``@``, ...) is written with a leading apostrophe (`pbr.output.neutralise`),
+    which `read_tables` takes off. A family stating an empty `identified_for` (no problem) is
+    refused (`ValueError`): a table cannot hold it, as an empty cell reads as not recorded.
 
     >>> import pathlib, tempfile
     >>> write_tables([], pathlib.Path(tempfile.mkdtemp()) / "t").name
@@ -1815,6 +1816,12 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
     rows: dict[str, list[list[str]]] = {table: [] for table in TABLES}
     for family in families:
         data = family.model_dump(mode="json")
+        if data["identified_for"] == []:  # an empty cell would read back as None: not the same
+            raise ValueError(
+                f"family {family.family_id!r}: identified_for is an empty list, which a table "
+                "cannot hold (an empty cell reads as not recorded): give no identified_for, or "
+                "its problems"
+            )
         rows["families"].append(
             [
                 ";".join(data[c]) if c in _LISTS and data[c] is not None else _text(data[c])
