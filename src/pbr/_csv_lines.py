@@ -11,6 +11,7 @@ one value, taking a later row's values into it).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 UNCLOSED = "unclosed"
 """The `split` problem's reason for a quote that opens a value and is not closed on its line:
@@ -140,3 +141,27 @@ def joined(line: int, last: int, closed: bool, what: str) -> str:
         f'joined into one row by a stray or unclosed quote ("); no {what} holds a line '
         "break, so each line is read as a row of its own"
     )
+
+
+def shown_columns(names: Sequence[str]) -> str:
+    """A header's first eight columns for a message, each cut to 60 characters.
+
+    >>> shown_columns(["family_id", "x" * 70])
+    "'family_id', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"
+    """
+    found = ", ".join(repr(n if len(n) <= 60 else n[:59] + "…") for n in names[:8])
+    if len(names) > 8:
+        found += f" and {len(names) - 8} more"
+    return found
+
+
+def separator_in(names: Sequence[str]) -> str | None:
+    """The separator a header seems to use where a comma belongs (``';'``, a tab, ``'|'``).
+
+    >>> separator_in(["family_id;attached_on"]), separator_in(["family_id"])
+    ("';'", None)
+    """
+    for separator, what in ((";", "';'"), ("\t", "a tab"), ("|", "'|'")):
+        if any(separator in n for n in names):
+            return what
+    return None

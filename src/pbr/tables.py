@@ -628,17 +628,13 @@ def _no_such_column(table: str, column: str, header: Sequence[str]) -> str:
     >>> _no_such_column("families", "family_id", ["family_id;attached_on"])
     "the header of families (line 1) has no column family_id: its columns are 'family_id;attached_on' (the separator seems to be ';': it must be a comma)"
     """
-    found = ", ".join(repr(n if len(n) <= 60 else n[:59] + "…") for n in header[:8])
-    if len(header) > 8:
-        found += f" and {len(header) - 8} more"
-    hints = [
-        f" (the separator seems to be {what}: it must be a comma)"
-        for sep, what in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"))
-        if any(sep in n for n in header)
-    ]
+    from pbr._csv_lines import separator_in, shown_columns
+
+    separator = separator_in(header)
+    hint = f" (the separator seems to be {separator}: it must be a comma)" if separator else ""
     return (
         f"the header of {table} (line 1) has no column {column}: its columns are "
-        f"{found or 'none'}{''.join(hints[:1])}"
+        f"{shown_columns(header) or 'none'}{hint}"
     )
 
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pbr._csv_lines import UNCLOSED as _UNCLOSED
+from pbr._csv_lines import separator_in, shown_columns, unclosed, unended
 from pbr._csv_lines import split as _split
-from pbr._csv_lines import unclosed, unended
 from pbr._record_checks import printable_text
 from pbr._strict import IsoDate
 from pbr._terminal import printable
@@ -305,15 +305,11 @@ def _header_problem(names: list[str]) -> str | None:
 
 def _foreign_header(names: list[str]) -> str:
     """The columns found and those expected, for a header with none of a claim file's."""
-    found = ", ".join(repr(n if len(n) <= 60 else n[:59] + "…") for n in names[:8])
-    found = found or "no columns"
-    if len(names) > 8:
-        found += f" and {len(names) - 8} more"
-    hints = [
-        f"this file seems to use {what}: the separator must be a comma"
-        for sep, what in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
-        if any(sep in n for n in names)
-    ]
+    found = shown_columns(names) or "no columns"
+    separator = separator_in(names)
+    hints = (
+        [f"this file seems to use {separator}: the separator must be a comma"] if separator else []
+    )
     if {n.lower() for n in names} & set(CLAIM_COLUMNS):
         hints.append("the column names are lower case")
     return (
