@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbr.cli import main
 from pbr.ledger import Entry, Ledger, LedgerError
 from pbr.records import Payment
+from tests.test_ledger import one_line_error, run
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 HEADER = "family_id,kind,amount,paid_on,claim_id,rules_version\n"
@@ -31,20 +31,6 @@ APPEND = (
     "--paid-on",
     "2015-05-01",
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def one_line_error(err: str) -> str:
-    """The error a CLI user sees: exactly one line starting ``pbr: ``, no traceback."""
-    assert err.startswith("pbr: "), err
-    assert err.count("\n") == 1, err
-    assert "Traceback" not in err
-    return err
 
 
 def entry(claim_id: str = "C1", **changes: object) -> Entry:
