@@ -96,3 +96,18 @@ def tableable(family: pbr.Family) -> pbr.Family:
 
 TABLE_FAMILIES = pbr.testing.families(max_events=3).map(tableable)
 """Generated families that `pbr.tables.write_tables` can write (`tableable`)."""
+
+
+RECORD_LISTS = (
+    "members",
+    "offences",
+    "asb_incidents",
+    "school_terms",
+    "benefit_spells",
+    "employment_spells",
+    "work_programme",
+    "payments",
+    "problems_at_entry",  # listed in the programme's order in the decision, not the record's
+    "observations",
+)
+"""Every list in a record: the order it is given in must not change the decision."""

@@ -25,6 +25,7 @@ from pbr.testing import (
     family_records,
     interpretation_choices,
 )
+from tests.builders import RECORD_LISTS
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
@@ -142,16 +143,7 @@ def test_event_order_does_not_matter(
 ) -> None:
     rules = rules_for(choice)
     shuffled = copy.deepcopy(record)
-    for field in (
-        "members",
-        "offences",
-        "asb_incidents",
-        "school_terms",
-        "benefit_spells",
-        "employment_spells",
-        "work_programme",
-        "payments",
-    ):
+    for field in RECORD_LISTS:
         rnd.shuffle(shuffled.get(field, []))
     # the decision is the same; only the input hash, of the record as given, may differ
     same = {"provenance": {"input_hash"}}

@@ -16,6 +16,7 @@ import pbr
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
 from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
+from tests.builders import RECORD_LISTS
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
 
@@ -84,27 +85,12 @@ def test_nothing_is_paid_twice(programme: str, data: st.DataObject) -> None:
             assert again.results[kind].status == "already_paid"
 
 
-_LISTS = (
-    "members",
-    "offences",
-    "asb_incidents",
-    "school_terms",
-    "benefit_spells",
-    "employment_spells",
-    "work_programme",
-    "payments",
-    "problems_at_entry",  # listed in the programme's order in the decision, not the record's
-    "observations",
-)
-"""Every list in a record: the order it is given in must not change the decision."""
-
-
 @programmes
 @given(data=st.data(), rnd=st.randoms(use_true_random=False))
 def test_event_order_does_not_matter(programme: str, data: st.DataObject, rnd: Any) -> None:
     record, as_of, rules = data.draw(cases(programme))
     shuffled = copy.deepcopy(record)
-    for field in _LISTS:
+    for field in RECORD_LISTS:
         rnd.shuffle(shuffled.get(field, []))
     # the decision is the same; only the input hash, of the record as given, may differ
     same = {"provenance": {"input_hash"}}

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
-from pbr.cli._options import add_ledger_options, council_tables
+from pbr.cli._options import add_ledger_options, add_rule_options, council_tables
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ def _misstatement(text: str) -> str:
 
 def add_audit_commands(sub: Any, date_type: Any) -> None:
     """Register ``audit``, ``ledger`` and ``replay`` on the CLI's subparsers."""
-    from pbr.cli._options import interpretation_choice as _choice
-
     au = sub.add_parser("audit", help="verify a claim file against the families' evidence")
     au.add_argument("claims", help="claim file: CSV, JSON or JSON Lines")
     au.add_argument(
@@ -128,16 +126,10 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="mus: the over-claim expected, in pounds or as a percentage of the total claimed "
         "(default 0)",
     )
-    au.add_argument(
-        "--interpretation",
-        type=_choice,
-        action="append",
-        default=[],
-        metavar="ID=VALUE",
-        help="the interpretations the council claimed under (repeatable)",
-    )
-    au.add_argument(
-        "--plan", action="append", default=[], metavar="FILE", help="the council's outcome plan"
+    add_rule_options(
+        au,
+        "the interpretations the council claimed under (repeatable)",
+        "the council's outcome plan",
     )
     au.add_argument("--report", metavar="FILE", help="write .html, .md, .csv or .xlsx")
 
@@ -194,16 +186,8 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         metavar="FILE",
         help="the family records the audit read (repeatable, in the same order)",
     )
-    recheck.add_argument(
-        "--interpretation",
-        type=_choice,
-        action="append",
-        default=[],
-        metavar="ID=VALUE",
-        help="the interpretations the audit used (repeatable)",
-    )
-    recheck.add_argument(
-        "--plan", action="append", default=[], metavar="FILE", help="the audit's outcome plans"
+    add_rule_options(
+        recheck, "the interpretations the audit used (repeatable)", "the audit's outcome plans"
     )
     recheck.add_argument(
         "--ledger",

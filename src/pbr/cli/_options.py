@@ -105,24 +105,26 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
 
 
-def add_rule_options(parser: argparse.ArgumentParser) -> None:
-    """``--interpretation ID=VALUE`` and ``--plan FILE``, both repeatable."""
+def add_rule_options(
+    parser: argparse.ArgumentParser,
+    interpretation_help: str = "switch an interpretation in every rule set that has it "
+    "(repeatable)",
+    plan_help: str = "the council's outcome plan (TOML, JSON or YAML) for a programme judged "
+    "against one; one per programme (repeatable)",
+) -> None:
+    """``--interpretation ID=VALUE`` and ``--plan FILE``, both repeatable.
+
+    Each command's help says what they are to it (the audit's: those the claims were made under).
+    """
     parser.add_argument(
         "--interpretation",
         type=interpretation_choice,
         action="append",
         default=[],
         metavar="ID=VALUE",
-        help="switch an interpretation in every rule set that has it (repeatable)",
+        help=interpretation_help,
     )
-    parser.add_argument(
-        "--plan",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="the council's outcome plan (TOML, JSON or YAML) for a programme judged against one; "
-        "one per programme (repeatable)",
-    )
+    parser.add_argument("--plan", action="append", default=[], metavar="FILE", help=plan_help)
 
 
 LEDGER_KEY_HELP = (
