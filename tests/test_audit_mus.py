@@ -695,3 +695,58 @@ def test_a_workbook_is_the_same_bytes_whenever_it_is_written(tmp_path: Path) -> 
             core = book.read("docProps/core.xml").decode()
             assert core.count(FIXED_TIME) == 2, (path, core)
     assert list(read_tables(first[2]).families()) == [family]
+
+
+# --- a claim whose family's record was rejected: in the population, wholly over-claimed ------------
+
+
+def test_a_claim_that_cannot_be_verified_counts_as_over_claimed_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """The reconciliation calls it unverified; the sample audits it at £0.00 and says so."""
+    people = [{"person_id": "A1", "date_of_birth": "1979-04-02"}]
+    kept = [
+        pbr.Family.model_validate(
+            {
+                "family_id": f"F{i}",
+                "attached_on": "2012-10-15",
+                "members": people,
+                "identified_for": ["crime_asb", "education", "work"],
+            }
+        )
+        for i in range(40)
+        if i != 5
+    ]
+    (rejected,) = pbr.evaluate_many(['{"family_id": "F5", "attached_on": 3}'], as_of=AS_OF)
+    assert isinstance(rejected, pbr.Rejection)
+    claims = [
+        Claim(
+            claim_id=f"C{i:02}",
+            family_id=f"F{i}",
+            kind="attachment_fee",
+            amount="3200.00",
+            claimed_on=date(2012, 11, 1),
+        )
+        for i in range(40)
+    ]
+    result = verify(claims, kept, rejected_families=[rejected])
+    total = result.reconciliation()[-1]
+    assert (total["over_claimed"], total["unverified"]) == (Decimal("0.00"), Decimal("3200.00"))
+    found = mus_audit(result, confidence="95%", tolerable="20%", seed=2015)
+    assert (found.over_claimed, found.unverifiable, found.misstated) == (
+        Decimal("0.00"),
+        Decimal("3200.00"),
+        Decimal("3200.00"),
+    )
+    assert found.evaluation.actual_over_claim == found.misstated
+    assert (
+        "(£3,200.00 of it in claims that cannot be verified, counted as wholly over-claimed)"
+        in (found.evaluation.conclusion)
+    )
+    assert "1 claim (£3,200.00) cannot be verified" in found.population_note
+    path = write_report(result, tmp_path / "audit.csv", sample=found)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    actual = next(r for r in rows if r["rule"] == "audit.mus.actual_over_claim")
+    assert actual["mus_figure"] == "3200.00"
+    text = report_text(write_report(result, tmp_path / "audit.md", sample=found))
+    assert "Over-claimed or unverifiable, every claim checked" in text

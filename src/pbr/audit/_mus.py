@@ -505,7 +505,12 @@ class MusEvaluation:
 
 
 @_in_exact_context
-def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) -> MusEvaluation:
+def mus_evaluate(
+    sample: MusSample,
+    audited: Mapping[str, Decimal | str | int],
+    *,
+    unverifiable: Iterable[str] = (),
+) -> MusEvaluation:
     """Project the sample's over-claims and bound them at the plan's confidence.
 
     The bound is Stringer's, with Poisson factors, as in the AICPA Audit Sampling guide.
@@ -516,6 +521,9 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
     ≥ … the taintings of the over-claims below J, and F(i) the factor for i misstatements:
     basic precision ``F(0)·J``; projected ``Σ tᵢ·J`` plus top-stratum over-claims as found;
     incremental allowance ``Σ (F(i) − F(i−1) − 1)·tᵢ·J``; upper limit the sum of the three.
+    `unverifiable` names claims that could not be examined, audited at 0 (wholly over-claimed,
+    as audit sampling treats an item it cannot examine): the conclusion says how much of the
+    actual over-claim they are.
 
     >>> claims = dict(zip([f"C-{i:02}" for i in range(1, 13)],
     ...     "4000 1600 800 700 100 1600 800 4000 700 1000 800 100".split()))
@@ -597,8 +605,12 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
     allowance = sum((m.allowance for m in over_found), Decimal("0.00"))
     limit = basic + projected + allowance
     actual: Decimal | None = None
+    unexamined = Decimal("0.00")
     if set(truth) == set(population):
         actual = _pounds(sum(max(0, _pence(amount) - truth[i]) for i, amount in population.items()))
+        unexamined = _pounds(
+            sum(max(0, _pence(population[i]) - truth[i]) for i in set(unverifiable) & set(truth))
+        )
     within = limit <= sample.plan.tolerable
     bound = min(limit, sample.plan.book_value)
     if limit <= sample.plan.book_value:
@@ -631,7 +643,7 @@ def mus_evaluate(sample: MusSample, audited: Mapping[str, Decimal | str | int]) 
         within_tolerable=within,
         actual_over_claim=actual,
         statement=statement,
-        conclusion=_conclusion(statement, limit, bound, sample.plan, share, actual),
+        conclusion=_conclusion(statement, limit, bound, sample.plan, share, actual, unexamined),
     )
 
 
@@ -668,6 +680,7 @@ def _conclusion(
     plan: MusPlan,
     share: Fraction,
     actual: Decimal | None,
+    unexamined: Decimal,
 ) -> str:
     if limit <= plan.tolerable:
         verdict = (
@@ -682,16 +695,18 @@ def _conclusion(
     parts = [statement, verdict]
     if actual is not None:
         risk = _percent(1 - share)
-        if actual <= bound:
-            parts.append(
-                f"Checking every claim found over-claims of {format_gbp(actual)}, within the "
-                "bound, as it should be."
+        found = f"Checking every claim found over-claims of {format_gbp(actual)}"
+        if unexamined:
+            found += (
+                f" ({format_gbp(unexamined)} of it in claims that cannot be verified, counted as "
+                "wholly over-claimed)"
             )
+        if actual <= bound:
+            parts.append(f"{found}, within the bound, as it should be.")
         else:
             parts.append(
-                f"Checking every claim found over-claims of {format_gbp(actual)}, above the "
-                f"bound: a sample misleads like this in at most {risk} of draws, so check the "
-                "seed and the inputs before relying on either figure."
+                f"{found}, above the bound: a sample misleads like this in at most {risk} of "
+                "draws, so check the seed and the inputs before relying on either figure."
             )
     return " ".join(parts)
 

@@ -60,6 +60,9 @@ class MusAudit:
     """Malformed rows: not in the population, so neither sampled nor covered by the bound."""
     unverified: Decimal
     """What the malformed rows claim, where their amounts can be read (the reconciliation's)."""
+    unverifiable: Decimal = ZERO
+    """What the claims checked that cannot be verified (``FAMILY_RECORD_REJECTED``) claim: in
+    the population, audited at £0.00, so the sample counts them as wholly over-claimed."""
 
     @property
     def plan(self) -> MusPlan:
@@ -89,7 +92,15 @@ class MusAudit:
         >>> found.consistent
         True
         """
-        return self.over_claimed <= self.evaluation.bound
+        return self.misstated <= self.evaluation.bound
+
+    @property
+    def misstated(self) -> Decimal:
+        """What the bound is about, found by checking every claim: over-claims and unverifiable.
+
+        The reconciliation's over-claimed and unverified totals, malformed rows apart.
+        """
+        return self.over_claimed + self.unverifiable
 
     @property
     def population_note(self) -> str:
@@ -116,6 +127,15 @@ class MusAudit:
                 f"({format_gbp(self.unverified)} unverified in the reconciliation) could not be "
                 f"read: {'it is' if one else 'they are'} outside the population, and the bound "
                 f"does not cover {'it' if one else 'them'}."
+            )
+        if self.unverifiable:
+            cannot = [c for _, c in self.checks if c.unverified]
+            one = len(cannot) == 1
+            note += (
+                f" {_plural(len(cannot), 'claim').capitalize()} ({format_gbp(self.unverifiable)}) "
+                f"cannot be verified, {'its' if one else 'their'} family's record rejected: "
+                f"{'it is' if one else 'they are'} audited at £0.00, wholly over-claimed, as an "
+                "item that cannot be examined is."
             )
         zero = self.sample.not_selectable
         if zero:
@@ -258,11 +278,15 @@ def mus_audit(
         for key, check in zip(ids, verification.checks, strict=True)
     }
     total = verification.reconciliation()[-1]
+    unverifiable = [
+        key for key, check in zip(ids, verification.checks, strict=True) if check.unverified
+    ]
     return MusAudit(
         sample=drawn,
-        evaluation=mus_evaluate(drawn, audited),
+        evaluation=mus_evaluate(drawn, audited, unverifiable=unverifiable),
         checks=tuple(zip(ids, verification.checks, strict=True)),
         over_claimed=total["over_claimed"],
         malformed=len(verification.rejections),
         unverified=sum((r.amount or ZERO for r in verification.rejections), ZERO),
+        unverifiable=sum((c.unverified for c in verification.checks), ZERO),
     )

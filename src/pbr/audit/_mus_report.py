@@ -225,6 +225,13 @@ def _limit(m: MusAudit) -> Table:
             "Over-claimed, every claim checked",
             f"the reconciliation's total: {within}",
             m.over_claimed,
+        )
+        if not m.unverifiable
+        else (
+            "Over-claimed or unverifiable, every claim checked",
+            f"the reconciliation's over-claimed {format_gbp(m.over_claimed)} and unverified "
+            f"{format_gbp(m.unverifiable)} (records rejected): {within}",
+            m.misstated,
         ),
     )
     return Table(
@@ -285,5 +292,5 @@ def csv_rows(m: MusAudit) -> list[dict[str, Any]]:
         row("projected_over_claim", e.projected_over_claim, "projected misstatement"),
         row("incremental_allowance", e.incremental_allowance, "incremental allowance"),
         row("upper_limit", e.upper_limit, e.statement),
-        row("actual_over_claim", m.over_claimed, conclusion(m)),
+        row("actual_over_claim", m.misstated, conclusion(m)),
     ]
