@@ -218,6 +218,19 @@ def test_missing_term_for_child_of_compulsory_school_age() -> None:
     assert [(r.compared["child"], r.compared["term"]) for r in missing] == [
         ("C1", "2012/13 summer")
     ]
+    # the figures summed are those of the two terms with a record, and the reason says so
+    (summed,) = [r for r in decision.results[CAE].reasons if r.code == "CHILD_IN_SCHOOL"]
+    assert summed.compared["terms_with_rows"] == 2
+    assert summed.compared["possible_sessions"] == 200
+    assert summed.message.endswith("(summed over the 2 of 3 terms with a record)")
+    whole = pbr.Family.model_validate(
+        {**fam.model_dump(mode="json"), "school_terms": term_rows("C1", Y1_TERMS)}
+    )
+    (complete,) = [
+        r for r in evaluate(whole, "2013-07-31").results[CAE].reasons if r.code == "CHILD_IN_SCHOOL"
+    ]
+    assert "terms_with_rows" not in complete.compared
+    assert "summed over" not in complete.message
 
 
 def test_child_under_school_age_needs_no_term_rows() -> None:
@@ -456,6 +469,67 @@ def test_employment_needs_an_adult_on_benefit_at_attachment() -> None:
     assert codes(evaluate(fam, "2014-01-01"), CE) == ["NO_ADULT_ON_BENEFIT_AT_ATTACHMENT"]
 
 
+def test_universal_credit_is_not_a_phase_one_out_of_work_benefit() -> None:
+    """phase1-spec §3 lists JSA, ESA, IB, IS, CA and SDA; a UC spell is named, never counted."""
+    uc = family(
+        attached_on="2013-10-15",
+        identified_for=None,
+        benefit_spells=on_benefit("UC", "2013-05-01"),
+        employment_spells=[{"person_id": "A1", "start": "2013-10-16"}],
+    )
+    decision = evaluate(uc, "2014-04-07")
+    work = next(r for r in decision.identification if r.rule == "identification.work")
+    assert work.code == "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY"
+    assert work.message.endswith("(A1 on UC: not an out-of-work benefit in tf-phase-1)")
+    assert work.compared["not_counted"] == "A1 on UC"
+    stated = uc.model_copy(update={"identified_for": ("crime_asb", "education", "work")})
+    (employment,) = evaluate(stated, "2014-04-07").results[CE].reasons
+    assert employment.code == "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT"
+    assert employment.compared["not_counted"] == "A1 on UC"
+    assert evaluate(stated, "2014-04-07").results[CE].amount == 0
+    esa = family(
+        attached_on="2013-10-15",
+        benefit_spells=on_benefit("ESA", "2013-05-01"),
+        employment_spells=[{"person_id": "A1", "start": "2013-10-16"}],
+    )
+    assert evaluate(esa, "2014-04-07").results[CE].status == "met"
+
+
+def test_universal_credit_counts_in_the_later_programmes() -> None:
+    from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES
+
+    assert "UC" in PHASE_TWO.codes("out_of_work_benefits")
+    assert "UC" in SUPPORTING_FAMILIES.codes("out_of_work_benefits")
+    assert "UC" not in PHASE_ONE.codes("out_of_work_benefits")
+
+
+def test_a_job_recorded_to_end_before_the_weeks_has_no_earliest_date() -> None:
+    """The run ends before 13 weeks: it can never reach them, so no earliest date is given."""
+    ending = job_family("ESA", ("2013-06-03", "2013-07-31"))
+    result = evaluate(ending, "2013-07-01").results[CE]
+    assert (result.status, result.earliest_date) == ("not_met", None)
+    (why,) = result.reasons
+    assert why.code == "EMPLOYMENT_TOO_SHORT"
+    assert why.compared["run_end"] == "2013-07-31"
+    assert "the run ends on 2013-07-31, before 13 weeks would be reached on 2013-09-02" in (
+        why.message
+    )
+    # a job recorded to end on the day the weeks are reached does reach them
+    on_the_day = job_family("ESA", ("2013-06-03", "2013-09-02"))
+    assert evaluate(on_the_day, "2013-07-01").results[CE].earliest_date == date(2013, 9, 2)
+    assert evaluate(on_the_day, "2013-09-02").results[CE].status == "met"
+    # a spell recorded after as_of that continues the run carries it on
+    carried = ending.model_copy(
+        update={
+            "employment_spells": (
+                *ending.employment_spells,
+                pbr.records.EmploymentSpell(person_id="A1", start=date(2013, 8, 1)),
+            )
+        }
+    )
+    assert evaluate(carried, "2013-07-01").results[CE].earliest_date == date(2013, 9, 2)
+
+
 # --- Money: rates, prior payments, the cap, combinations ---------------------------------------
 
 
@@ -483,6 +557,25 @@ def test_year_one_crime_and_employment_top_up_to_800() -> None:
     assert "EMPLOYMENT_TOP_UP" in codes(decision, CE)
     assert decision.payable == Decimal("800.00")
     assert decision.attachment_fee + decision.payable == Decimal("4000.00")
+
+
+def test_after_progress_to_work_alone_employment_is_cut_by_the_cap_not_topped_up() -> None:
+    """A top-up follows crime/ASB/education; after progress to work the cap's room is all."""
+    fam = everything_met(payments=[pay("progress_to_work", "100.00")])
+    decision = evaluate(fam, "2013-02-01")  # crime/ASB/education not yet due: 6 months
+    assert decision.results[CAE].status == "not_met"
+    assert decision.results[CE].amount == Decimal("700.00")
+    assert codes(decision, CE)[-1] == "CAP_REACHED"
+    both = evaluate(
+        everything_met(
+            payments=[pay("crime_asb_education", "700.00"), pay("progress_to_work", "100.00")]
+        ),
+        "2013-07-31",
+    )
+    assert both.results[CE].amount == 0
+    top_up = both.results[CE].reasons[-1]
+    assert top_up.code == "EMPLOYMENT_TOP_UP"
+    assert top_up.message == "earlier results use the whole results share: employment adds nothing"
 
 
 def test_crime_already_paid_then_employment_top_up_vs_exclusive() -> None:

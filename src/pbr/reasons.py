@@ -98,7 +98,8 @@ REASON_CODES: dict[str, str] = {
     "terms before attachment.",
     "OUT_OF_WORK_BENEFIT_AT_ENTRY": "An adult was on an out-of-work benefit on the attachment day.",
     "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY": "No adult was on an out-of-work benefit on the attachment "
-    "day.",
+    "day (a benefit the programme does not count, such as Universal Credit in phase one, is "
+    "named under not_counted).",
     "LOCAL_DISCRETION_RECORDED": "The council recorded a local-discretion reason.",
     "IDENTIFIED_FOR_STATED": "The record states the problems the family was identified for; they "
     "are used for eligibility and relevance.",
@@ -145,19 +146,22 @@ REASON_CODES: dict[str, str] = {
     "last 6 months on or after attachment.",
     "CONTINUOUS_EMPLOYMENT_REACHED": "An adult on an out-of-work benefit at attachment has worked "
     "continuously since a start on or after attachment for the weeks required.",
-    "EMPLOYMENT_TOO_SHORT": "Current continuous employment has not yet lasted the weeks required.",
+    "EMPLOYMENT_TOO_SHORT": "Current continuous employment has not yet lasted the weeks required "
+    "(run_end: the run is recorded to end before it would, so there is no earliest date).",
     "NO_CURRENT_EMPLOYMENT": "No qualifying adult is in employment on the evaluation date.",
     "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT": "The current run of employment started before "
     "attachment.",
     "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT": "No adult was on an out-of-work benefit on the attachment "
-    "day, so continuous employment cannot be met.",
+    "day, so continuous employment cannot be met (benefits the programme does not count are "
+    "named under not_counted).",
     "RATE_APPLIED": "The result is payable at this rate (financial year and interpretations shown).",
     "ALREADY_PAID": "A payment for this result was made on or before the evaluation date; nothing is "
     "paid twice.",
     "CAP_REACHED": "The amount is cut so that the attachment fee plus all results payments stay "
     "within the £4,000 per-family cap.",
-    "EMPLOYMENT_TOP_UP": "Continuous employment after earlier results is paid only the balance up "
-    "to the results share (interpretation employment_after_crime = top_up).",
+    "EMPLOYMENT_TOP_UP": "Continuous employment after crime/ASB/education (paid before or payable "
+    "now) is paid only the balance up to the results share (interpretation "
+    "employment_after_crime = top_up); after progress to work alone, a cut is CAP_REACHED.",
     "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
     "RESULT_PAID_MORE_THAN_ONCE": "Warning: the record lists a result as paid more than once "

@@ -21,7 +21,13 @@ if TYPE_CHECKING:
     from pbr.decisions import Compared, Reason
     from pbr.records import EmploymentSpell, Family
 
-__all__ = ["continuous_employment", "runs"]
+__all__ = [
+    "benefits_at_attachment",
+    "continuous_employment",
+    "not_counted",
+    "out_of_work_benefits",
+    "runs",
+]
 
 RULE = "results.continuous_employment"
 
@@ -42,19 +48,46 @@ def runs(spells: Iterable[EmploymentSpell], as_of: date) -> list[tuple[date, dat
     return merged
 
 
-def _benefits_at_attachment(family: Family, rules: RuleSet) -> dict[str, set[str]]:
-    """Adults on an out-of-work benefit on the attachment day, with the benefits they were on."""
+def out_of_work_benefits(rules: RuleSet) -> frozenset[str] | None:
+    """The benefits that count as out of work (phase one: not UC); None: every benefit counts.
+
+    None only for a rule set of a user's own that does not list them (`out_of_work_benefits`).
+    """
+    if "out_of_work_benefits" not in rules.parameters:
+        return None
+    return rules.codes("out_of_work_benefits")
+
+
+def benefits_at_attachment(
+    family: Family, rules: RuleSet
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Adults on an out-of-work benefit on the attachment day, with the benefits they were on.
+
+    Second, adults on the day only on benefits the programme does not count (phase one's UC):
+    their reasons name them, so a spell that made no difference is seen not to.
+    """
     attached, adult = family.attached_on, rules.number("adult_age")
+    counted = out_of_work_benefits(rules)
     born: dict[str, date] | None = None
     found: dict[str, set[str]] = {}
+    other: dict[str, set[str]] = {}
     for s in family.benefit_spells:
         if s.start <= attached and (s.end is None or s.end >= attached):
             if born is None:  # built only for a family with a spell running on the day
                 born = family.member_birthdays()
             # an adult on the day: it is on or after the birthday of the adult age
             if attached >= add_years(born[s.person_id], adult):
-                found.setdefault(s.person_id, set()).add(s.benefit)
-    return found
+                into = found if counted is None or s.benefit in counted else other
+                into.setdefault(s.person_id, set()).add(s.benefit)
+    for person_id in found:
+        other.pop(person_id, None)
+    return found, other
+
+
+def not_counted(other: dict[str, set[str]], programme: str) -> tuple[str, str]:
+    """A message tail and a compared value naming benefits that do not count: ``A1 on UC``."""
+    named = "; ".join(f"{p} on {', '.join(sorted(b))}" for p, b in sorted(other.items()))
+    return f" ({named}: not an out-of-work benefit in {programme})", named
 
 
 def continuous_employment(
@@ -64,23 +97,20 @@ def continuous_employment(
     if not_applicable is not None:
         return Verdict("not_applicable", (not_applicable,))
     attached = family.attached_on
-    benefits = _benefits_at_attachment(family, rules)
+    benefits, other = benefits_at_attachment(family, rules)
     # The reasons are built plain (`trusted_reason`): their numbers are text and whole numbers
     # already, and the rule's source is looked up once for the family.
     source = rules.source_of_rule(RULE)
     on = attached.isoformat()
     if not benefits:
+        message = f"no adult was on an out-of-work benefit on {attached}"
+        compared: Compared = {"attached_on": on}
+        if other:
+            tail, compared["not_counted"] = not_counted(other, rules.programme)
+            message += tail
         return Verdict(
             "not_met",
-            (
-                trusted_reason(
-                    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
-                    RULE,
-                    source,
-                    f"no adult was on an out-of-work benefit on {attached}",
-                    {"attached_on": on},
-                ),
-            ),
+            (trusted_reason("NO_ADULT_ON_BENEFIT_AT_ATTACHMENT", RULE, source, message, compared),),
         )
     interpretation = rules.interpretation("employment_weeks")
     dates = {"attached_on": on, "as_of": as_of.isoformat()}
@@ -104,6 +134,11 @@ def continuous_employment(
     return Verdict("met" if met else "not_met", tuple(reasons), min(reached_dates, default=None))
 
 
+def _run_end(spells: list[EmploymentSpell], start: date) -> date:
+    """The last day of the run starting `start`, spells recorded after `as_of` included."""
+    return next(e for s, e in runs(spells, date.max) if s == start) or date.max
+
+
 def weeks_required(rules: RuleSet, benefits: set[str]) -> int:
     """26 weeks after JSA, else 13 (interpretation `employment_weeks`), from the rule set."""
     jsa = "JSA" in benefits and rules.interpretation("employment_weeks") != "all_13"
@@ -123,7 +158,7 @@ def _adult(
     if not current:
         message = f"adult {person_id} is not in work on {as_of}"
         return trusted_reason("NO_CURRENT_EMPLOYMENT", RULE, source, message, numbers), None
-    start = current[0][0]
+    start, end = current[0]
     if start < attached:
         return (
             trusted_reason(
@@ -137,29 +172,31 @@ def _adult(
         )
     reached = start + timedelta(weeks=weeks)
     worked = (as_of - start).days
+    compared: Compared = {
+        "run_start": start.isoformat(),
+        "days_worked": worked,
+        "reached_on": reached.isoformat(),
+    }
     if as_of >= reached:
         code, message = (
             "CONTINUOUS_EMPLOYMENT_REACHED",
             f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}",
         )
-    else:
-        code, message = (
-            "EMPLOYMENT_TOO_SHORT",
-            f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
-            f"{reached}",
+        return trusted_reason(code, RULE, source, message, {**compared, **numbers}), reached
+    last = None if end is None else _run_end(spells, start)
+    if last is not None and last < reached:  # the run recorded ends first: it never reaches
+        message = (
+            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
+            f"before {weeks} weeks would be reached on {reached}"
         )
-    return (
-        trusted_reason(
-            code,
-            RULE,
-            source,
-            message,
-            {
-                "run_start": start.isoformat(),
-                "days_worked": worked,
-                "reached_on": reached.isoformat(),
-                **numbers,
-            },
-        ),
-        reached,
+        compared["run_end"] = last.isoformat()
+        return trusted_reason(
+            "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}
+        ), None
+    message = (
+        f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
+        f"{reached}"
     )
+    return trusted_reason(
+        "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}
+    ), reached

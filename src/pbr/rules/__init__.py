@@ -42,7 +42,21 @@ __all__ = [
     "sources",
 ]
 
-ParameterValue = Decimal | int | Fraction | date
+
+class Codes(tuple[str, ...]):
+    """A parameter that is a list of codes (the out-of-work benefits), shown as ``JSA, ESA``.
+
+    >>> str(PHASE_ONE.parameters["out_of_work_benefits"].values[0].value)
+    'JSA, ESA, IB, IS, CA, SDA'
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ", ".join(self)
+
+
+ParameterValue = Decimal | int | Fraction | date | Codes
 _T = TypeVar("_T")
 
 
@@ -336,6 +350,21 @@ class RuleSet:
             raise TypeError(f"parameter {name!r} is not a fraction: {value!r}")
         return value
 
+    def codes(self, name: str, year: FinancialYear | None = None) -> frozenset[str]:
+        """Return code-list parameter `name` (such as the out-of-work benefits) in `year`.
+
+        >>> sorted(PHASE_ONE.codes("out_of_work_benefits"))
+        ['CA', 'ESA', 'IB', 'IS', 'JSA', 'SDA']
+        """
+        key = ("codes", name, (year or self.years[0]).start_year)
+        found: frozenset[str] | None = self._memo.get(key)
+        if found is None:
+            value = self.parameter(name, year or self.years[0]).value
+            if not isinstance(value, Codes):
+                raise TypeError(f"parameter {name!r} is not a list of codes: {value!r}")
+            found = self._memo[key] = frozenset(value)
+        return found
+
     def interpretation(self, interpretation_id: str) -> str:
         """Return the value chosen for `interpretation_id`.
 
@@ -419,6 +448,16 @@ def _value(name: str, unit: str, raw: Any, where: str) -> ParameterValue:
         if not isinstance(raw, str):
             raise RulesDataError(f"{where}: {name} must be a fraction string like '5/6'")
         return Fraction(raw)
+    if unit == "codes":
+        if (
+            not isinstance(raw, list)
+            or not all(isinstance(code, str) and code for code in raw)
+            or len(set(raw)) != len(raw)
+        ):
+            raise RulesDataError(
+                f'{where}: {name} must be a list of distinct codes like ["JSA", "ESA"], got {raw!r}'
+            )
+        return Codes(raw)
     if not isinstance(raw, int) or isinstance(raw, bool):
         raise RulesDataError(f"{where}: {name} must be a whole number, got {raw!r}")
     return raw

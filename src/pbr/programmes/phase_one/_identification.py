@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 from pbr._dates import add_years, compulsory_school_age_bounds
 from pbr._parts import trusted_identification, trusted_reason
 from pbr.periods import add_months, school_age_born_from
+from pbr.programmes._employment import benefits_at_attachment, not_counted, out_of_work_benefits
 from pbr.programmes._kernel import reason
 from pbr.programmes.phase_one._evidence import tally
 from pbr.rules import RuleSet
@@ -308,7 +309,9 @@ def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> 
     """An adult on an out-of-work benefit on the attachment day."""
     attached = family.attached_on
     adult = at.adult
+    counted = out_of_work_benefits(rules)
     on_benefit: list[str] = []
+    uncounted = False
     for s in family.benefit_spells:
         if (
             s.start <= attached
@@ -316,7 +319,19 @@ def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> 
             and attached >= add_years(born[s.person_id], adult)
             and s.person_id not in on_benefit
         ):
-            on_benefit.append(s.person_id)
+            if counted is None or s.benefit in counted:
+                on_benefit.append(s.person_id)
+            else:
+                uncounted = True
+    if uncounted and not on_benefit:  # rare: say which spells did not count
+        tail, named = not_counted(benefits_at_attachment(family, rules)[1], rules.programme)
+        return False, trusted_reason(
+            "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+            _WORK,
+            at.sources[_WORK],
+            at.no_work + tail,
+            {"on": at.on, "not_counted": named},
+        )
     if on_benefit:
         on_benefit.sort()
         return True, trusted_reason(

@@ -238,6 +238,10 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
         "absence_threshold_percent": absence,
         "exclusion_threshold": exclusions,
     }
+    over = ""  # the terms summed, when some assessed term has no row (MISSING_SCHOOL_TERM)
+    if len(rows) < len(at.labelled):
+        numbers["terms_with_rows"] = len(rows)
+        over = f" (summed over the {len(rows)} of {len(at.labelled)} terms with a record)"
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
@@ -259,7 +263,9 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
         )
     if failed:
         return False, [
-            trusted_reason(code, _EDUCATION, source, f"child {person_id}: {why}", numbers.copy())
+            trusted_reason(
+                code, _EDUCATION, source, f"child {person_id}: {why}{over}", numbers.copy()
+            )
             for code, why in failed
         ]
     return True, [
@@ -268,7 +274,7 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
             _EDUCATION,
             source,
             f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
-            f"{unauthorised}/{possible} sessions (below {absence}%)",
+            f"{unauthorised}/{possible} sessions (below {absence}%){over}",
             numbers,
         )
     ]

@@ -125,7 +125,7 @@ def pay(
         reasons = (
             *verdict.reasons,
             _rate_applied(kind, rate, year, rules),
-            *_cut(kind, rate.amount, amount, room, books, paid_now, rules),
+            *_cut(kind, rate.amount, amount, room, books, paid_now, rules, results),
         )
         results[kind] = result(verdict, amount=amount, rate=rate.amount, reasons=reasons)
         room -= amount
@@ -154,6 +154,14 @@ def _exclusive(
     )
 
 
+def _after_crime(books: Account, results: Mapping[ResultKind, ResultDecision]) -> bool:
+    """Whether crime/ASB/education was paid before or is payable now (in `results` already)."""
+    now = results.get("crime_asb_education")
+    return (now is not None and now.amount > 0) or bool(
+        books.made and books.paid("crime_asb_education")
+    )
+
+
 def _rate_applied(kind: ResultKind, rate: Rate, year: FinancialYear, rules: RuleSet) -> Reason:
     return reason(
         "RATE_APPLIED",
@@ -176,8 +184,13 @@ def _cut(
     books: Account,
     paid_now: Decimal,
     rules: RuleSet,
+    results: Mapping[ResultKind, ResultDecision],
 ) -> tuple[Reason, ...]:
-    """Why an amount is below its rate: an employment top-up, or the cap (clarification 7)."""
+    """Why an amount is below its rate: an employment top-up, or the cap (clarification 7).
+
+    A top-up (interpretation `employment_after_crime`) is employment after crime/ASB/education,
+    paid before or payable now; after progress to work alone the cap's room is all it is.
+    """
     if amount >= rate:
         return ()
     numbers = {
@@ -190,16 +203,14 @@ def _cut(
         "amount": str(amount),
     }
     top_up = rules.interpretation("employment_after_crime") != "exclusive"
-    if kind == "continuous_employment" and top_up and books.results_paid + paid_now > 0:
+    if kind == "continuous_employment" and top_up and _after_crime(books, results):
+        shown = (
+            f"earlier results leave {room} of the results share: employment tops up by {amount}"
+            if amount
+            else "earlier results use the whole results share: employment adds nothing"
+        )
         return (
-            reason(
-                "EMPLOYMENT_TOP_UP",
-                "payment.employment_after_crime",
-                rules,
-                f"earlier results leave {room} of the results share: employment tops up by "
-                f"{amount}",
-                **numbers,
-            ),
+            reason("EMPLOYMENT_TOP_UP", "payment.employment_after_crime", rules, shown, **numbers),
         )
     return (
         reason(
