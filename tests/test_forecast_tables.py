@@ -141,6 +141,31 @@ def test_excel_has_a_sheet_per_table_with_numbers_as_numbers(tmp_path: Path) -> 
     assert any(hasattr(v, "year") for v in dates)
 
 
+def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: Path) -> None:
+    """A forecast from an allocation has no as_of: its workbook once had an empty as_of column."""
+    from pbr.forecast import Comparison, from_records
+
+    councils = allocation_table([{"council": "A", "estimated_families": 6}, {"council": "B", "estimated_families": 9}])  # fmt: skip
+    cases = {
+        "one": compare(allocation(790), default_scenarios()),
+        "councils": councils.compare(),
+        "records": Comparison((from_records([], as_of=date(2013, 6, 30), alloc=allocation(60)),)),
+    }
+    for name, both in cases.items():
+        path = tmp_path / f"{name}.xlsx"
+        both.to_excel(path)
+        book = load_workbook(path)
+        for table in book.sheetnames:
+            rows = list(book[table].iter_rows(values_only=True))
+            header = list(rows[0])
+            empty = [c for i, c in enumerate(header) if all(r[i] is None for r in rows[1:])]
+            assert empty == [], (name, table)
+            frame = both.to_pandas(table)
+            shown = {str(c).removesuffix("_pence") for c in frame.columns} | set(frame.attrs)
+            assert set(header) == shown | ({frame.index.name} - {None}), (name, table)
+        assert ("as_of" in both.summary()[0]) is (name == "records")
+
+
 def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> None:
     table = allocation_table([{"council": '=HYPERLINK("x")', "estimated_families": 60}])
     path = tmp_path / "councils.xlsx"

@@ -373,6 +373,36 @@ def test_a_duplicate_key_is_a_rejection(tmp_path: Path, capsys: pytest.CaptureFi
     assert rejections[0]["family_id"] is None
 
 
+def test_a_duplicate_key_shows_its_path_and_values_alike_on_every_path(tmp_path: Path) -> None:
+    """Its value was the key itself (``"person_id"``): now the values given, on every path."""
+    from pydantic import ValidationError
+
+    text = json.dumps(good("B1")).replace('"person_id": "A1"', '"person_id": "A1", "person_id": "A2"', 1)  # fmt: skip
+    why = (
+        "the key members.0.person_id is given twice in one object; JSON readers disagree on "
+        "which value counts, so pbr uses neither"
+    )
+    (tmp_path / "f.jsonl").write_text(text + "\n", encoding="utf-8")
+    found = [
+        parse_family(text),
+        *read_records(tmp_path / "f.jsonl"),
+        *pbr.evaluate_many([text.encode()], as_of=date(2013, 7, 31)),
+        *list(pbr.evaluate_many([text.encode()] * 2, as_of=date(2013, 7, 31), workers=2))[:1],
+    ]
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate_json(text)
+    found.append(
+        pbr.Rejection.from_validation_error(
+            caught.value, source="<input>", line=1, record=1, family_id="B1"
+        )
+    )
+    for rejection in found:
+        assert isinstance(rejection, pbr.Rejection)
+        assert [(e.loc, e.type, e.value, e.message) for e in rejection.errors] == [
+            ("members.0.person_id", "duplicate_key", '["A1", "A2"]', why)
+        ]
+
+
 @pytest.mark.parametrize(
     "text",
     [

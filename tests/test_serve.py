@@ -892,6 +892,25 @@ def test_audit_requests_that_cannot_be_audited(
     assert "/tmp" not in answer.text
 
 
+@pytest.mark.parametrize(("stray", "value"), [("seed", "7"), ("strata", "kind")])
+def test_audit_refuses_a_seed_or_strata_without_a_sample_as_the_cli_does(
+    app: Any, stray: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once ignored: a client asking for seed=7 alone got no sample and no word why."""
+    from pbr.cli import main
+
+    answer = call(app, "POST", "/v1/audit", params={stray: value}, files=_audit_files())
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    said = f"{stray} applies only to a sample: add sample=N or fraction=F"
+    assert answer.json()["detail"] == said
+    argv = ["audit", str(EXAMPLES / "claims.csv"), "--families", str(EXAMPLES / "families.jsonl")]
+    assert main([*argv, f"--{stray}", value]) == 2
+    cli = f"pbr: --{stray} applies only to a sample: add --sample N, --fraction F or --sample-method mus\n"
+    assert capsys.readouterr().err == cli
+    assert call(app, "POST", "/v1/audit", params={stray: value, "sample": 3}, files=_audit_files()).status_code == 200  # fmt: skip
+
+
 def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(

@@ -298,6 +298,44 @@ def test_explain_reads_tables_too(tmp_path: Path) -> None:
     assert out.stdout.startswith("Working paper: family EX-002 as of 2015-03-31")
 
 
+def test_explain_says_when_rows_name_a_family_that_families_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows of other tables naming a family with no row in families: said, not just "no family"."""
+    import openpyxl
+
+    from pbr.cli import main
+
+    folder, book = tmp_path / "t", tmp_path / "book.xlsx"
+    for dest in (folder, book):
+        write_tables(example_families()[:3], dest)
+    gone = "EX-002"
+    lines = (folder / "families.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "families.csv").write_text(
+        "".join(line for line in lines if not line.startswith(gone + ",")), encoding="utf-8"
+    )
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["families"]
+    sheet.delete_rows(next(row[0].row for row in sheet.iter_rows() if row[0].value == gone))
+    workbook.save(book)
+    tables = [
+        t for t in sorted(TABLES) if t != "families" and gone in (folder / f"{t}.csv").read_text()
+    ]
+    assert "members" in tables
+    for dest, files, families in (
+        (folder, [f"{t}.csv" for t in tables], "families.csv"),
+        (book, [f"sheet {t}" for t in tables], "sheet families"),
+    ):
+        day = ["--as-of", "2015-03-31"]
+        assert main(["explain", str(dest), gone, *day]) == 2
+        named = " and ".join([", ".join(files[:-1]), files[-1]] if len(files) > 1 else files)
+        assert capsys.readouterr().err == (
+            f"pbr: no family {gone!r} in {dest}: rows in {named} name it, but {families} has none\n"
+        )
+        assert main(["explain", str(dest), "NOPE", *day]) == 2  # named nowhere: as before
+        assert capsys.readouterr().err == f"pbr: no family 'NOPE' in {dest}\n"
+
+
 def test_a_pool_stops_even_under_a_server_sigterm_handler(tmp_path: Path) -> None:
     """Workers reset SIGTERM: stopping a pool early never waits on a worker that ignores it."""
     script = tmp_path / "stop.py"

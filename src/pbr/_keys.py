@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pbr.records import Family
 
-__all__ = ["all_repeated_keys", "repeated_keys"]
+__all__ = ["all_repeated_keys", "key_repeats", "repeated_keys"]
 
 
 _SPACED_COLON = re.compile(rb'"[ \t\n\r]+:')
@@ -39,11 +39,46 @@ def repeated_keys(data: bytes, family: Family) -> list[str]:
 
 def all_repeated_keys(data: bytes) -> list[str]:
     """The paths of every key given twice in one object (none if the JSON cannot be read)."""
+    return sorted(_values_given(data))
+
+
+def key_repeats(data: bytes) -> list[tuple[str, list[Any], str]]:
+    """Each key given twice in one object of `data`: its path, the values given it, and why.
+
+    One wording for every reader (`pbr.io.parse_family`, `pbr.Family.model_validate_json`): the
+    error's value is the values given, in order, so whoever fixes the record sees which to keep.
+
+    >>> key_repeats(b'{"members": [{"person_id": "A1", "person_id": "A2"}]}')[0][:2]
+    ('members.0.person_id', ['A1', 'A2'])
+    """
+    found = []
+    for path, values in sorted(_values_given(data).items()):
+        times = "twice" if len(values) == 2 else f"{len(values)} times"
+        where = path if len(path) <= 80 else path[:79] + "…"
+        why = (
+            f"the key {where} is given {times} in one object; JSON readers disagree on which "
+            "value counts, so pbr uses neither"
+        )
+        found.append((path, values, why))
+    return found
+
+
+def _values_given(data: bytes) -> dict[str, list[Any]]:
+    """Each key given twice in one object, by path: its values in order (none: JSON unreadable)."""
     try:
-        pairs = json.loads(data, object_pairs_hook=list)
+        pairs = json.loads(data, object_pairs_hook=_Pairs)
     except (ValueError, RecursionError):
-        return []
-    return sorted(_repeated(pairs, ""))
+        return {}
+    found: dict[str, list[Any]] = {}
+    try:
+        _repeated(pairs, "", found)
+    except RecursionError:  # deeper than json itself reads: nothing more can be said
+        return found
+    return found
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object's keys and values, in order, as written (repeats kept): not an array."""
 
 
 def _keys_set(family: Family) -> int:
@@ -70,15 +105,25 @@ def _lists_of_parts() -> Callable[[Family], tuple[Any, ...]]:
     return read
 
 
-def _repeated(node: Any, path: str) -> Iterator[str]:
-    if isinstance(node, list) and all(isinstance(p, tuple) and len(p) == 2 for p in node) and node:
-        seen: set[str] = set()
+def _repeated(node: Any, path: str, found: dict[str, list[Any]]) -> None:
+    if isinstance(node, _Pairs):
+        given: dict[str, list[Any]] = {}
         for key, value in node:
             where = f"{path}.{key}" if path else key
-            if key in seen:
-                yield where
-            seen.add(key)
-            yield from _repeated(value, where)
+            given.setdefault(key, []).append(value)
+            _repeated(value, where, found)
+        for key, values in given.items():
+            if len(values) > 1:
+                found.setdefault(f"{path}.{key}" if path else key, []).extend(map(_plain, values))
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            yield from _repeated(item, f"{path}.{i}" if path else str(i))
+            _repeated(item, f"{path}.{i}" if path else str(i), found)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON reads it (an object a dict, its last value of a key counting), to show."""
+    if isinstance(value, _Pairs):
+        return {key: _plain(item) for key, item in value}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -718,7 +718,7 @@ def parse_family(
         )
         duplicated = all_repeated_keys(data)
         if duplicated:  # the likely cause: say so first
-            update: dict[str, Any] = {"errors": (*_duplicate_errors(duplicated), *rejection.errors)}
+            update: dict[str, Any] = {"errors": (*_duplicate_errors(data), *rejection.errors)}
             if "family_id" in duplicated:  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
@@ -730,7 +730,7 @@ def parse_family(
             line=line,
             record=record,
             family_id=None if "family_id" in duplicated else family.family_id,
-            errors=_duplicate_errors(duplicated),
+            errors=_duplicate_errors(data),
             local_authority=None if "local_authority" in duplicated else family.local_authority,
         )
     return family
@@ -743,18 +743,14 @@ def _naming_council(rejection: Rejection, council: str | None) -> Rejection:
     return rejection.model_copy(update={"local_authority": council})
 
 
-def _duplicate_errors(paths: list[str]) -> tuple[FieldError, ...]:
-    from pbr._rejection import FieldError, shown
+def _duplicate_errors(data: bytes) -> tuple[FieldError, ...]:
+    """An error for each key `data` gives twice in one object, its value the values given."""
+    from pbr._keys import key_repeats
+    from pbr._rejection import FieldError
 
     return tuple(
-        FieldError(
-            loc=loc,
-            type="duplicate_key",
-            value=shown(loc.rsplit(".", 1)[-1]),
-            message="this key appears more than once in its object; JSON readers disagree on "
-            "which value counts, so pbr uses neither",
-        )
-        for loc in paths
+        FieldError.of(loc=loc, type="duplicate_key", value=values, message=why)
+        for loc, values, why in key_repeats(data)
     )
 
 

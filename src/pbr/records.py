@@ -382,25 +382,21 @@ class Family(BaseModel):
           family 'F3': Field required [type=missing, ...]
         """
         family = cls._validated_json(json_data, *args, **kwargs)
-        from pbr._keys import repeated_keys
+        from pbr._keys import key_repeats, repeated_keys
 
         data = json_data.encode() if isinstance(json_data, str) else bytes(json_data)
         repeated = repeated_keys(data, family)
         if repeated:
+            prefix = _prefix(None if "family_id" in repeated else family.family_id)
             raise ValidationError.from_exception_data(
                 cls.__name__,
                 [
                     InitErrorDetails(
-                        type=PydanticCustomError(
-                            "duplicate_key",
-                            f"{_prefix(None if 'family_id' in repeated else family.family_id)}"
-                            "this key appears more than once in its object; JSON readers "
-                            "disagree on which value counts, so pbr uses neither",
-                        ),
+                        type=PydanticCustomError("duplicate_key", prefix + why),
                         loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
-                        input=path.rsplit(".", 1)[-1],
+                        input=values,  # the values given, in order: as the readers show them
                     )
-                    for path in repeated
+                    for path, values, why in key_repeats(data)
                 ],
             )
         return family

@@ -174,6 +174,7 @@ class TableInput:
         The family (or its rejection), then a rejection for each later row that gives it again,
         numbered as `families` numbers them, without validating any other family: what
         ``pbr explain FOLDER FAMILY_ID`` shows. The reconciliation then covers the rows read.
+        Rows of other tables naming it when ``families`` does not are reported (`orphan_tables`).
         """
         yield from self._read(family_id)
 
@@ -184,6 +185,9 @@ class TableInput:
         try:
             if only is None:
                 self._start()
+            else:
+                for table, n, family_id, row in store.orphans(only):
+                    self._unplaced.append(self._orphan(table, n, family_id, row))
             for n, row, first in store.families():
                 if _is_empty(row):
                     if only is None:
@@ -288,6 +292,15 @@ class TableInput:
             if item is not None:
                 return item
             self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
+
+    def orphan_tables(self, family_id: str) -> list[str]:
+        """The tables (sorted) whose rows name `family_id` though ``families`` has no row for it.
+
+        As reported so far: after `named` found no family, why none was found where rows name it.
+        """
+        stored = _stored_id(family_id)
+        found = (p.table for p in self.problems if p.type == "no_family" and p.family_id == stored)
+        return sorted(set(found))
 
     def unplaced(self) -> list[Rejection]:
         """Rows that belong to no family, and files or sheets that are not tables, as rejections.
@@ -1641,16 +1654,21 @@ class _RowStore:
         """The tables' names and columns by index, as `raw_parts` numbers them."""
         return tuple(self.names), tuple(tuple(c) for c in self._columns)
 
-    def orphans(self) -> Iterator[tuple[str, int, str, dict[str, str]]]:
-        """Rows of the other tables whose ``family_id`` is on no row of ``families``.
+    def orphans(self, only: str | None = None) -> Iterator[tuple[str, int, str, dict[str, str]]]:
+        """Rows of the other tables whose ``family_id`` is on no row of ``families`` (`only`'s).
 
         An empty ``family_id`` names no family, even where a ``families`` row has none too.
         """
         query = (
-            "SELECT tbl, n, fid, data FROM part WHERE fid = '' OR NOT EXISTS "
-            "(SELECT 1 FROM fam WHERE fam.fid = part.fid) ORDER BY tbl, n"
+            "SELECT tbl, n, fid, data FROM part WHERE (fid = '' OR NOT EXISTS "
+            "(SELECT 1 FROM fam WHERE fam.fid = part.fid))"
         )
-        for tbl, n, fid, data in self._db.execute(query):
+        found = (
+            self._db.execute(query + " ORDER BY tbl, n")
+            if only is None
+            else self._db.execute(query + " AND fid = ? ORDER BY tbl, n", (_stored_id(only),))
+        )
+        for tbl, n, fid, data in found:
             yield self.names[tbl], n, fid, self._row(tbl, data)
 
     def families(self) -> Iterator[tuple[int, dict[str, str], bool]]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
+    from pbr.tables import TableInput
 
 __all__ = ["add", "run"]
 
@@ -67,17 +68,20 @@ def _explain(
 
     pick = rule_sets_for(choices)
     plans = plans or {}
+    tables: TableInput | None = None
     if council_tables(path):
         from pbr.tables import read_tables
 
+        tables = read_tables(path)
         found: Iterator[Family | Rejection] = (  # the other families are not validated
-            item for item in read_tables(path).named(family_id) if item.family_id is not None
+            item for item in tables.named(family_id) if item.family_id is not None
         )
     else:
         found = _records_of(path, family_id, max_record_bytes)
     item = next(found, None)
     if item is None:
-        print(f"pbr: no family {family_id!r} in {printable(path)}", file=sys.stderr)
+        why = "" if tables is None else _rows_without_family(path, tables.orphan_tables(family_id))
+        print(f"pbr: no family {family_id!r} in {printable(path)}{why}", file=sys.stderr)
         return 2
     if isinstance(item, Rejection):
         print(item.describe(), file=sys.stderr)
@@ -100,6 +104,25 @@ def _explain(
         )
         return 1
     return 0
+
+
+def _rows_without_family(path: str, tables: list[str]) -> str:
+    """Why ``pbr explain`` finds no family that rows of `tables` name: ``families`` has no row."""
+    if not tables:
+        return ""
+    from pathlib import Path
+
+    from pbr.tables import table_files
+
+    if Path(path).is_dir():
+        files = table_files(path)
+        named = [files[t].name for t in tables]
+        families = files["families"].name
+    else:
+        named = [f"sheet {t}" for t in tables]
+        families = "sheet families"
+    where = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    return f": rows in {printable(where)} name it, but {printable(families)} has none"
 
 
 def _records_of(path: str, family_id: str, max_record_bytes: int) -> Iterator[Family | Rejection]:

@@ -355,7 +355,7 @@ class Drawdown:
         The money adds up: maximum + over the maximum = secured + claimable now + forecast +
         beyond + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
         met after results claims closed: `Drawdown.beyond_never_paid`), not a further sum. A
-        forecast from records adds ``over_maximum``, the family records evaluated
+        forecast from records adds its ``as_of``, ``over_maximum``, the family records evaluated
         (``records``) and the number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
@@ -367,7 +367,7 @@ class Drawdown:
         """
         return {
             **self._named(),
-            "as_of": self.as_of,
+            **({"as_of": self.as_of} if self.as_of is not None else {}),  # none: no empty column
             "maximum": self.maximum,
             "secured": self.secured,
             "claimable_now": self.claimable_now,

@@ -324,6 +324,7 @@ def _routes(
     async def audit(request: Request) -> Response:
         query = _params.read(request, _params.AUDIT)
         when = _params.as_of(query)
+        drawn = _audit.sample_request(query)
         report = query.get("format", ["json"])[0]
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("multipart/form-data"):
@@ -344,15 +345,6 @@ def _routes(
             if ledger is not None:
                 request.scope[HEAD_KEY] = ledger.head
                 paid = ledger.library or paid
-            drawn = None
-            if "sample" in query or "fraction" in query:
-                strata = query.get("strata", ["kind"])[0]
-                drawn = {
-                    "size": int(query["sample"][0]) if "sample" in query else None,
-                    "fraction": query["fraction"][0] if "fraction" in query else None,
-                    "seed": query.get("seed", ["0"])[0],
-                    "strata": tuple(s.strip() for s in strata.split(",") if s.strip()),
-                }
             body = await anyio.to_thread.run_sync(
                 functools.partial(
                     _audit.run_audit,

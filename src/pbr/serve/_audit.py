@@ -140,6 +140,30 @@ def load_plans(paths: Sequence[Path]) -> list[OutcomePlan]:
     return list(plans.values())
 
 
+def sample_request(query: Mapping[str, list[str]]) -> dict[str, Any] | None:
+    """`pbr.audit.sample`'s options from the query, or None when no sample is asked for.
+
+    Raises:
+        ProblemError: 400 for ``seed`` or ``strata`` without ``sample`` or ``fraction``: they
+            would do nothing, and ``pbr audit`` refuses ``--seed`` and ``--strata`` so too.
+
+    """
+    if "sample" not in query and "fraction" not in query:
+        stray = [name for name in ("strata", "seed") if name in query]
+        if stray:
+            raise ProblemError(
+                400, f"{stray[0]} applies only to a sample: add sample=N or fraction=F"
+            )
+        return None
+    strata = query.get("strata", ["kind"])[0]
+    return {
+        "size": int(query["sample"][0]) if "sample" in query else None,
+        "fraction": query["fraction"][0] if "fraction" in query else None,
+        "seed": query.get("seed", ["0"])[0],
+        "strata": tuple(s.strip() for s in strata.split(",") if s.strip()),
+    }
+
+
 def run_audit(
     parts: AuditRequest,
     in_force: InForce,

@@ -137,13 +137,14 @@ AUDIT = (
     ),
     Param(
         "seed",
-        "The sample's seed (any text; default 0).",
+        "The sample's seed (any text; default 0); with sample or fraction only.",
         {"type": "string", "maxLength": 200},
         hint="at most 200 characters",
     ),
     Param(
         "strata",
-        "Claim fields to stratify the sample by, comma-separated (default kind).",
+        "Claim fields to stratify the sample by, comma-separated (default kind); with sample or "
+        "fraction only.",
         {"type": "string", "maxLength": 200},
         hint="at most 200 characters",
     ),
