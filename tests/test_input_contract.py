@@ -955,3 +955,118 @@ def test_a_long_family_id_is_cut_where_it_names_the_family() -> None:
     with pytest.raises(pydantic_validation_error()) as raised:
         pbr.Family.model_validate({**good("X"), "family_id": "F" * 1000, "members": []})
     assert f"family '{'F' * 64}…': " in str(raised.value)
+
+
+# --- found by a differential fuzzer: the readers and the model agree -----------------------------
+
+
+@pytest.mark.parametrize("written", ["1350000000", "0", "-0", "00", "1350000000000"])
+def test_digits_alone_are_not_a_date_on_any_path(written: str) -> None:
+    """pydantic reads digits as a Unix time; a record's dates are days, written as days."""
+    fields = good("F1", attached_on=written)
+    line = json.dumps(fields).encode()
+    paths: list[Any] = [
+        parse_family(line),
+        *pbr.evaluate_many([line], as_of=date(2013, 7, 31), workers=1),
+        *read_records_of(line),
+    ]
+    for answer in paths:
+        assert isinstance(answer, pbr.Rejection)
+        (error,) = answer.errors
+        assert (error.loc, error.type) == ("attached_on", "date_parsing")
+        assert "not a number" in error.message
+    with pytest.raises(ValueError, match="not a number") as from_json:
+        pbr.Family.model_validate_json(line)
+    with pytest.raises(ValueError, match="not a number") as from_python:
+        pbr.Family.model_validate(fields)
+    for caught in (from_json, from_python):
+        assert caught.value.errors()[0]["type"] == "date_parsing"  # type: ignore[attr-defined]
+
+
+def read_records_of(line: bytes) -> list[pbr.Family | pbr.Rejection]:
+    from pbr.io import records_from_text
+
+    return list(records_from_text(line))
+
+
+def test_a_bad_date_is_the_same_error_from_python_as_from_json() -> None:
+    fields = good("F1", attached_on="2012-5-10")
+    with pytest.raises(ValueError, match="valid date in the format YYYY-MM-DD") as from_json:
+        pbr.Family.model_validate_json(json.dumps(fields))
+    with pytest.raises(ValueError, match="valid date in the format YYYY-MM-DD") as from_python:
+        pbr.Family.model_validate(fields)
+    errors = [
+        [(e["type"], e["msg"]) for e in caught.value.errors()]  # type: ignore[attr-defined]
+        for caught in (from_json, from_python)
+    ]
+    assert errors[0] == errors[1]
+    assert errors[0][0][0] == "date_parsing"
+
+
+def test_a_lone_surrogate_in_a_python_string_is_a_rejection_not_an_exception() -> None:
+    text = json.dumps(good("F1", local_authority="LA")).replace('"LA"', '"\ud800"')
+    assert "\ud800" in text
+    for workers in (1, 2):
+        answers = list(
+            pbr.evaluate_many(
+                [text, json.dumps(good("F2"))], as_of=date(2013, 7, 31), workers=workers
+            )
+        )
+        assert [type(a).__name__ for a in answers] == ["Rejection", "Decision"]
+        assert answers[0].errors[0].type == "invalid_utf8"  # type: ignore[union-attr]
+    assert isinstance(parse_family(text), pbr.Rejection)
+    with pytest.raises(ValueError, match="Invalid JSON"):
+        pbr.Family.model_validate_json(text)
+
+
+def test_model_validate_json_reports_a_key_given_twice_beside_the_other_errors() -> None:
+    """As the readers do: the key first, and no family named when family_id is the key."""
+    line = (
+        b'{"family_id":"F1","family_id":"F2","attached_on":"2012-13-01",'
+        b'"members":[{"person_id":"A1","date_of_birth":"1979-04-02"}]}'
+    )
+    with pytest.raises(ValueError, match="duplicate_key") as caught:
+        pbr.Family.model_validate_json(line)
+    errors = caught.value.errors()  # type: ignore[attr-defined]
+    assert [(e["loc"], e["type"]) for e in errors] == [
+        (("family_id",), "duplicate_key"),
+        (("attached_on",), "date_parsing"),
+    ]
+    assert all(e["msg"].startswith("family (no family_id): ") for e in errors)
+    rejection = parse_family(line)
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejection.errors] == [
+        ("family_id", "duplicate_key"),
+        ("attached_on", "date_parsing"),
+    ]
+
+
+def padded(size: int, family_id: str = "F1") -> bytes:
+    """A valid record of exactly `size` bytes (spaces after its first comma)."""
+    text = json.dumps(good(family_id), separators=(",", ":"))
+    return text.replace(",", "," + " " * (size - len(text)), 1).encode()
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b""])
+def test_a_record_s_size_leaves_out_its_line_end_on_every_path(end: bytes, tmp_path: Path) -> None:
+    """A record of exactly the limit is read, one byte more is not, whatever ends its line."""
+    from pbr.serve._batch import _Lines
+
+    for size, taken in ((1000, True), (1001, False)):
+        line = padded(size) + end
+        answers = [
+            parse_family(line, max_record_bytes=1000),
+            *pbr.evaluate_many([line], as_of=date(2013, 7, 31), max_record_bytes=1000),
+        ]
+        path = tmp_path / "f.jsonl"
+        path.write_bytes(padded(300, "F0") + b"\n" + line)
+        answers += list(read_records(path, max_record_bytes=1000))[1:]
+        for answer in answers:
+            if taken:
+                assert isinstance(answer, pbr.Family | pbr.Decision), answer
+            else:
+                assert isinstance(answer, pbr.Rejection)
+                assert answer.errors[0].type == "record_too_large"
+                assert "1,001 bytes" in answer.errors[0].message
+        (found,) = _Lines(1000).feed(line, final=True)
+        assert isinstance(found[1], bytes) is taken

@@ -9,6 +9,7 @@ pydantic-core (no Python call per value).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal
@@ -24,7 +25,13 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core import (
+    CoreSchema,
+    PydanticCustomError,
+    SchemaValidator,
+    ValidationError,
+    core_schema,
+)
 
 from pbr._scalars import MAX_COUNT, exact_number, number_text
 from pbr.money import money_field, money_text
@@ -39,36 +46,70 @@ _DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 def _python_date(value: Any) -> date:
     """Validate a date given from Python: a `date` (not a `datetime`) or ISO text."""
-    if type(value) is date:
-        day = value
-    elif type(value) is str and _DATE_TEXT.fullmatch(value):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError as exc:
-            raise PydanticCustomError(
-                "date_parsing",
-                "Input should be a valid date in the format YYYY-MM-DD, {why}",
-                {"why": str(exc)},
-            ) from None
-    else:
+    if type(value) is str:
+        return _text_date(value)
+    if type(value) is not date:
         raise PydanticCustomError(
             "date_type",
             "Input should be a date: YYYY-MM-DD text or a datetime.date (not a datetime), got {kind}",
             {"kind": type(value).__name__},
         )
-    if day < EARLIEST_DATE:
+    if value < EARLIEST_DATE:
         raise PydanticCustomError(
             "greater_than_equal",
             "Input should be greater than or equal to {ge}",
             {"ge": EARLIEST_DATE.isoformat()},
         )
-    if day > LATEST_DATE:
+    if value > LATEST_DATE:
         raise PydanticCustomError(
             "less_than_equal",
             "Input should be less than or equal to {le}",
             {"le": LATEST_DATE.isoformat()},
         )
-    return day
+    return value
+
+
+def _json_date(value: Any) -> date:
+    """Validate a date given in JSON: ``YYYY-MM-DD`` text only."""
+    if type(value) is str:
+        day = _DAYS.get(value)
+        return day if day is not None else _text_date(value)
+    raise PydanticCustomError("date_type", "Input should be a valid date")
+
+
+_DAYS: dict[str, date] = {}
+"""Each valid day's text seen, and its date: one look-up a date for records' repeated days
+(bounded: at most the 73,414 days from `EARLIEST_DATE` to `LATEST_DATE`)."""
+
+
+_JSON_DATE = SchemaValidator(core_schema.date_schema(strict=True, ge=EARLIEST_DATE, le=LATEST_DATE))
+"""pydantic's strict date from JSON: its errors are the ones shown for a date badly written."""
+
+
+def _text_date(value: str) -> date:
+    """A day from ``YYYY-MM-DD`` text, with pydantic's errors for JSON, but never a timestamp.
+
+    pydantic's date from JSON reads digits alone (``"1350000000"``, ``"0"``) as a Unix time;
+    a record's dates are days written as days, so such text is refused like other bad text.
+    """
+    if _DATE_TEXT.fullmatch(value):  # the usual case, without a second parse
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if EARLIEST_DATE <= day <= LATEST_DATE:
+                _DAYS[value] = day
+                return day
+    try:
+        _JSON_DATE.validate_json(json.dumps(value))
+    except ValidationError as exc:  # its message for the text, as a JSON reader gives it
+        error = exc.errors()[0]
+        raise PydanticCustomError(error["type"], error["msg"]) from None
+    raise PydanticCustomError(
+        "date_parsing",
+        "Input should be a valid date in the format YYYY-MM-DD, not a number (a Unix time?)",
+    )
 
 
 class _IsoDateSchema:
@@ -77,7 +118,7 @@ class _IsoDateSchema:
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.json_or_python_schema(
-            json_schema=core_schema.date_schema(strict=True, ge=EARLIEST_DATE, le=LATEST_DATE),
+            json_schema=core_schema.no_info_plain_validator_function(_json_date),
             python_schema=core_schema.no_info_plain_validator_function(_python_date),
             serialization=core_schema.simple_ser_schema("date"),  # ISO text, no Python call
         )

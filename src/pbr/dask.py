@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pbr.io import DEFAULT_MAX_RECORD_BYTES, HEAD, Rejection, too_large
+from pbr.io import DEFAULT_MAX_RECORD_BYTES, HEAD, Rejection, record_size, too_large
 from pbr.periods import check_as_of
 from pbr.totals import Totals
 
@@ -266,7 +266,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 continue
             count["records"] += 1
             numbers.append((count["lines"], count["records"]))
-            size = len(line.removesuffix(b"\n"))
+            size = record_size(line)
             if size > limit:
                 yield too_large(line[:HEAD], size, limit, part.source, None, 1)
                 continue

@@ -290,9 +290,9 @@ class _Stream:
 
 
 def _next_nonblank(handle: IO[bytes], limit: int) -> bytes:
-    line = handle.readline(limit + 1)
+    line = handle.readline(limit + 2)
     while line and not line.strip():
-        line = handle.readline(limit + 1)
+        line = handle.readline(limit + 2)
     return line
 
 
@@ -602,6 +602,20 @@ class _Part:
         return line
 
 
+def record_size(line: bytes) -> int:
+    r"""A record's size in bytes: its line without the line's end (``\n`` or ``\r\n``).
+
+    One measure for every reader (files, `evaluate_many`, the web API, Dask), so a record of
+    exactly the limit is taken whether its file ends lines the Unix or the Windows way.
+
+    >>> record_size(b'{"a": 1}\r\n'), record_size(b'{"a": 1}\n'), record_size(b'{"a": 1}')
+    (8, 8, 8)
+    """
+    if line.endswith(b"\n"):
+        return len(line) - (2 if line.endswith(b"\r\n") else 1)
+    return len(line)
+
+
 def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, int]:
     """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected.
 
@@ -609,13 +623,14 @@ def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, 
     ``bytes.count`` would pass over the bytes again, slower than cutting them into lines).
     """
     number = record = 0
-    while line := handle.readline(limit + 1):
+    while line := handle.readline(limit + 2):  # room for the record and a Windows line end
         number += 1
-        if len(line) > limit and not line.endswith(b"\n"):
-            size = len(line)
+        if len(line) > limit + 1 and not line.endswith(b"\n"):
+            size, last = len(line), line
             while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
-                size += len(more)
-            size += len(more) - 1 if more else 0  # the line's last part, its newline left out
+                size, last = size + len(more), more
+            if more:  # the line's last part, its end left out
+                size += record_size(more) - (1 if more == b"\n" and last.endswith(b"\r") else 0)
             record += 1
             yield number, record, too_large(line[:HEAD], size, limit, source, number, record)
         elif not line.isspace():  # not `strip()`, which copies the line
@@ -675,11 +690,11 @@ def parse_family(
 
     from pbr._keys import all_repeated_keys, repeated_keys
     from pbr._rejection import Rejection
-    from pbr.records import Family
+    from pbr.records import Family, json_bytes
 
-    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", errors="surrogateescape")
-    if len(data) > max_record_bytes:
-        return too_large(data[:HEAD], len(data), max_record_bytes, source, line, record)
+    data = json_bytes(raw)
+    if len(data) > max_record_bytes and record_size(data) > max_record_bytes:
+        return too_large(data[:HEAD], record_size(data), max_record_bytes, source, line, record)
     if not data.isascii():
         try:
             data.decode("utf-8")

@@ -381,10 +381,13 @@ class Family(BaseModel):
         members
           family 'F3': Field required [type=missing, ...]
         """
-        family = cls._validated_json(json_data, *args, **kwargs)
         from pbr._keys import key_repeats, repeated_keys
 
-        data = json_data.encode() if isinstance(json_data, str) else bytes(json_data)
+        data = json_bytes(json_data)
+        try:
+            family = cls._validated_json(data, *args, **kwargs)
+        except ValidationError as exc:
+            raise _with_repeated_keys(exc, data) from None
         repeated = repeated_keys(data, family)
         if repeated:
             prefix = _prefix(None if "family_id" in repeated else family.family_id)
@@ -446,12 +449,59 @@ class Family(BaseModel):
         return {m.person_id: m.date_of_birth for m in self.members}
 
 
+def json_bytes(text: str | bytes | bytearray) -> bytes:
+    r"""A record's JSON as bytes: text as UTF-8, a character no UTF-8 holds as the bytes it was.
+
+    Bytes read with ``surrogateescape`` go back as they were; a lone surrogate (``"\ud800"``
+    in a Python string) as its three bytes. Either way the bytes are not UTF-8, so the record
+    is refused as such (``invalid_utf8``), never an exception.
+    """
+    if not isinstance(text, str):
+        return bytes(text)
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="surrogatepass")
+
+
 def _family_id_in(json_data: str | bytes | bytearray) -> object:
     try:
         obj = from_json(json_data)
     except ValueError:  # broken or too deeply nested JSON: no family to name
         return None
     return obj.get("family_id") if isinstance(obj, dict) else None
+
+
+def _with_repeated_keys(exc: ValidationError, data: bytes) -> ValidationError:
+    """`exc` with the keys `data` gives twice put first, as the readers put them (`pbr.io`).
+
+    A repeated ``family_id`` names no family: which of its values is meant cannot be said.
+    """
+    from pbr._keys import key_repeats
+
+    repeats = key_repeats(data)
+    if not repeats:
+        return exc
+    named = _prefix(_family_id_in(data))
+    prefix = _prefix(None) if any(path == "family_id" for path, _, _ in repeats) else named
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError("duplicate_key", prefix + why),
+            loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
+            input=values,
+        )
+        for path, values, why in repeats
+    ]
+    for err in exc.errors():
+        message = err["msg"]
+        if message.startswith(named):
+            message = prefix + message[len(named) :]
+        details.append(
+            InitErrorDetails(
+                type=PydanticCustomError(err["type"], message), loc=err["loc"], input=err["input"]
+            )
+        )
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 def _prefix(family_id: object) -> str:

@@ -254,6 +254,7 @@ class _Lines:
         self._skipping = False
         self._head = b""
         self._skipped = 0
+        self._ends_cr = False  # whether the line being skipped ends, so far, in \r
 
     def feed(self, data: bytes, *, final: bool) -> list[_Line]:
         found: list[_Line] = []
@@ -273,7 +274,7 @@ class _Lines:
             self._skip(rest)
         else:
             self._pending += rest
-            if len(self._pending) > self._limit:
+            if len(self._pending) > self._limit + 1:  # one more: a Windows line end's \r
                 self._head, self._skipped = bytes(self._pending[:HEAD]), len(self._pending)
                 self._pending.clear()
                 self._skipping = True
@@ -292,17 +293,20 @@ class _Lines:
         if len(self._head) < HEAD:
             self._head += data[: HEAD - len(self._head)]
         self._skipped += len(data)
+        if data:
+            self._ends_cr = data.endswith(b"\r")
 
     def _cut(self, last: bytes) -> _Cut:
-        """The line being skipped, ended by `last`."""
+        """The line being skipped, ended by `last`; its size leaves out a Windows line end."""
         self._skip(last)
-        cut = _Cut(self._head, self._skipped)
+        cut = _Cut(self._head, self._skipped - self._ends_cr)
         self._skipping, self._head, self._skipped = False, b"", 0
         return cut
 
     def _line(self, text: bytes) -> _Line:
-        if len(text) > self._limit:
-            return self._number, _Cut(text[:HEAD], len(text))
+        size = len(text) - text.endswith(b"\r")  # a record's size: its line's end left out
+        if size > self._limit:
+            return self._number, _Cut(text[:HEAD], size)
         if self._number == 1 and text.startswith(_BOM):
             text = text[len(_BOM) :]
         return self._number, text
