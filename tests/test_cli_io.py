@@ -213,6 +213,37 @@ def test_single_object_file_and_array_syntax_error(tmp_path: Path) -> None:
     assert "the rest of the file cannot be read" in items[1].errors[0].message
 
 
+@pytest.mark.parametrize(
+    ("broken", "indent"),
+    [
+        ('{"family_id": "X1", "bad": ]}', 0),  # a bracket closed that was not opened
+        ('{"family_id": "X1", "bad": [}', 0),  # one opened, never closed
+        ("}", 0),  # a stray brace where a record should be
+        ('{"family_id": "X1", "bad": [[[[', 2),  # deep and unclosed, in an indented export
+    ],
+)
+def test_an_unbalanced_record_in_an_array_loses_none_of_those_after_it(
+    tmp_path: Path, broken: str, indent: int
+) -> None:
+    """Reading goes on at the next line opening a record as the others do, and says so."""
+    pad = " " * indent
+    records = [json.dumps(good(f"G{n}")) for n in range(1, 4)]
+    text = f"[\n{pad}{records[0]},\n{pad}{broken},\n{pad}{records[1]},\n{pad}{records[2]}\n]\n"
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    items = list(read_records(path))
+    assert [getattr(i, "family_id", None) for i in items if isinstance(i, pbr.Family)] == [
+        "G1",
+        "G2",
+        "G3",
+    ]
+    (rejected,) = [i for i in items if isinstance(i, Rejection)]
+    assert rejected.line == 3
+    assert rejected.family_id in ("X1", None)  # never the next record's
+    assert "reading goes on at the next line that opens a record" in rejected.errors[0].message
+    assert "(line 4)" in rejected.errors[0].message
+
+
 def test_a_closed_pipe_ends_quietly() -> None:
     import subprocess
     import sys

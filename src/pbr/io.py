@@ -265,6 +265,19 @@ class _Stream:
             end = _end_of_value(self.text, position, final=self.eof)
         return end
 
+    def next_line_opening(self, position: int, indent: str) -> int | None:
+        """Where the next line from `position` that is `indent` then ``{`` (or ``,{``) has its ``{``.
+
+        Reads on to the file's end if need be (so only after a broken record, never as a rule).
+        """
+        mark = re.compile(f"\n{re.escape(indent)},?[ \t]*{{")  # a leading comma too
+        start = position
+        while (found := mark.search(self.text, start)) is None:
+            start = max(position, len(self.text) - len(indent) - 64)
+            if not self.more():
+                return None
+        return found.end() - 1
+
     def decode(self, decoder: json.JSONDecoder, position: int) -> int:
         """Where the JSON value at `position` ends, reading on while it runs past the window.
 
@@ -839,6 +852,9 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
     counted = 0  # the window's text before this is counted in `line`
     comma = False  # in an array: a comma was read since the last record (one is expected)
     read_one = False  # in an array: a record was read
+    indent: str | None = (
+        None  # what comes before a record starting a line: to read on after one broken
+    )
     while True:
         if counted > stream.BLOCK:  # forget what has been read and counted
             stream.cut(counted)
@@ -893,19 +909,35 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
         record += 1
         line += text.count("\n", counted, position)
         counted = position
+        if indent is None and array:
+            indent = _line_indent(text, position)
         try:
             end = stream.decode(decoder, position)
         except (json.JSONDecodeError, RecursionError) as exc:
             resume = stream.end_of_value(position)
             if resume is None and record == 1:
                 raise _NotADocument from None
+            rest, reopened = "", False
+            if resume is None and indent is not None:  # its brackets do not balance: read on
+                resume = stream.next_line_opening(position + 1, indent)  # from the next record
+                reopened = resume is not None  # the comma before that record is passed
+                if resume is not None:
+                    after = line + stream.text.count("\n", position, resume)
+                    rest = (
+                        "; its brackets do not balance, so reading goes on at the next line that "
+                        f"opens a record as the others do (line {after})"
+                    )
             text = stream.text
             why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             where = line + text.count("\n", position, getattr(exc, "pos", position))
-            rest = "" if resume is not None else "; the rest of the file cannot be read"
+            if reopened:  # its error may be found in the records it ran into: name its start
+                where = line
+            if resume is None:
+                rest = "; the rest of the file cannot be read"
             from pbr._rejection import Rejection
 
-            head = stream.ahead(position, 4096).encode("utf-8", errors="surrogateescape")
+            own = 4096 if resume is None else min(4096, resume - position)  # its text alone
+            head = stream.ahead(position, own).encode("utf-8", errors="surrogateescape")
             yield (
                 line,
                 record,
@@ -923,7 +955,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             if resume is None:
                 return
             position = resume
-            comma, read_one = False, True  # a record was there, broken: a comma may follow
+            comma, read_one = reopened, True  # a record was there, broken: a comma may follow
             continue
         yield line, record, stream.text[position:end].encode("utf-8", errors="surrogateescape")
         position = end
@@ -999,6 +1031,15 @@ def _end_of_value(text: str, position: int, *, final: bool = True) -> int | None
         elif not final and token.group("closed") is None:
             return None
     return None
+
+
+def _line_indent(text: str, position: int) -> str | None:
+    """The spaces and tabs before `position` on its line; None when anything else comes first."""
+    start = text.rfind("\n", 0, position) + 1
+    if start == 0:  # on the file's first line, with the '[': not a record's own line
+        return None
+    before = text[start:position]
+    return before if before.strip(" \t") == "" else None
 
 
 def _skip(text: str, position: int, separators: str) -> int:
