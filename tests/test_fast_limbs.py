@@ -151,7 +151,7 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
             )
         child_ok = not missing
         if rows:
-            ok, found = _plain_child(rules, person_id, span, rows)
+            ok, found = _plain_child(rules, person_id, span, rows, len(terms))
             child_ok = child_ok and ok
             reasons.extend(found)
         met = met and child_ok
@@ -169,7 +169,7 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
 
 
 def _plain_child(
-    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord]
+    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord], assessed: int
 ) -> tuple[bool, list[Reason]]:
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
@@ -183,6 +183,10 @@ def _plain_child(
         "absence_threshold_percent": absence,
         "exclusion_threshold": exclusions,
     }
+    over = ""
+    if len(rows) < assessed:  # a term has no row: say which figures were summed
+        numbers["terms_with_rows"] = len(rows)
+        over = f" (summed over the {len(rows)} of {assessed} terms with a record)"
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
@@ -204,7 +208,7 @@ def _plain_child(
         )
     if failed:
         return False, [
-            reason(code, _EDUCATION, rules, f"child {person_id}: {why}", **numbers)
+            reason(code, _EDUCATION, rules, f"child {person_id}: {why}{over}", **numbers)
             for code, why in failed
         ]
     return True, [
@@ -213,7 +217,7 @@ def _plain_child(
             _EDUCATION,
             rules,
             f"child {person_id}: {fixed} fixed-term exclusions, unauthorised absence "
-            f"{unauthorised}/{possible} sessions (below {absence}%)",
+            f"{unauthorised}/{possible} sessions (below {absence}%){over}",
             **numbers,
         )
     ]
@@ -328,26 +332,26 @@ def plain_continuous_employment(family: Family, rules: RuleSet, as_of: date) -> 
     """`continuous_employment` as pbr wrote it before: ages worked out, reasons via `reason`."""
     attached, adult = family.attached_on, rules.number("adult_age")
     born = family.member_birthdays()
+    counted = rules.codes("out_of_work_benefits")
     benefits: dict[str, set[str]] = defaultdict(set)
+    other: dict[str, set[str]] = defaultdict(set)
     for s in family.benefit_spells:
         if (
             s.start <= attached
             and (s.end is None or s.end >= attached)
             and age_on(born[s.person_id], attached) >= adult
         ):
-            benefits[s.person_id].add(s.benefit)
+            (benefits if s.benefit in counted else other)[s.person_id].add(s.benefit)
     if not benefits:
+        message = f"no adult was on an out-of-work benefit on {attached}"
+        shown: dict[str, object] = {"attached_on": attached.isoformat()}
+        if other:
+            named = "; ".join(f"{p} on {', '.join(sorted(b))}" for p, b in sorted(other.items()))
+            message += f" ({named}: not an out-of-work benefit in {rules.programme})"
+            shown["not_counted"] = named
         return Verdict(
             "not_met",
-            (
-                reason(
-                    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT",
-                    _EMPLOYMENT,
-                    rules,
-                    f"no adult was on an out-of-work benefit on {attached}",
-                    attached_on=attached.isoformat(),
-                ),
-            ),
+            (reason("NO_ADULT_ON_BENEFIT_AT_ATTACHMENT", _EMPLOYMENT, rules, message, **shown),),
         )
     reasons: list[Reason] = []
     reached_dates: list[date] = []
@@ -397,6 +401,29 @@ def _plain_adult(
         )
     reached = start + timedelta(weeks=weeks)
     worked = (as_of - start).days
+    last = current[0][1]
+    for s, e in runs(spells, date.max):  # the run as recorded, spells after as_of included
+        if s == start:
+            last = e
+    if as_of < reached and last is not None and last < reached:
+        message = (
+            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
+            f"before {weeks} weeks would be reached on {reached}"
+        )
+        return (
+            reason(
+                "EMPLOYMENT_TOO_SHORT",
+                _EMPLOYMENT,
+                rules,
+                message,
+                run_start=start.isoformat(),
+                days_worked=worked,
+                reached_on=reached.isoformat(),
+                run_end=last.isoformat(),
+                **numbers,
+            ),
+            None,
+        )
     code: ReasonCode = "EMPLOYMENT_TOO_SHORT"
     message = (
         f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
@@ -866,7 +893,7 @@ def plain_pay(
         reasons = (
             *verdict.reasons,
             _rate_applied(kind, rate, year, rules),
-            *_cut(kind, rate.amount, amount, room, books, paid_now, rules),
+            *_cut(kind, rate.amount, amount, room, books, paid_now, rules, results),
         )
         results[kind] = result(verdict, amount=amount, rate=rate.amount, reasons=reasons)
         room -= amount
