@@ -27,6 +27,7 @@ from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr._terminal import printable
+from pbr._unreadable import cannot_read
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_ledger_options,
@@ -122,7 +123,10 @@ def _check_format(fmt: str, output: str | None) -> None:
 
 def add(sub: Any) -> None:
     """Register ``pbr evaluate``."""
-    ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate every family of a JSON or JSON Lines file, CSV tables or a workbook",
+    )
     ev.add_argument(
         "file",
         help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
@@ -131,7 +135,13 @@ def add(sub: Any) -> None:
     ev.add_argument(
         "--as-of", type=evaluation_date, required=True, help="evaluation date, YYYY-MM-DD"
     )
-    ev.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ev.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table: a line per family and a summary, to read; json: a decision per line "
+        "(JSON Lines, what pbr replay reads); csv: a row per family and result",
+    )
     ev.add_argument(
         "--workers",
         type=_workers,
@@ -269,7 +279,7 @@ def _spooled(path: str) -> Iterator[str]:
         try:
             source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
         except OSError as exc:
-            raise UnreadableFile(f"cannot read {name}: {exc}") from None
+            raise UnreadableFile(cannot_read(name, exc)) from None
         try:
             with open(copy, "xb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
