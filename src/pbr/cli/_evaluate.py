@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
 
-__all__ = ["add", "run"]
+__all__ = ["STDIN", "add", "is_stream", "run", "spooled"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 
@@ -217,7 +217,7 @@ def _evaluate(
         if target is not None:
             check_writable(target)
     check_distinct(
-        {"the input": None if _is_stream(path) else path, "--ledger": ledger},
+        {"the input": None if is_stream(path) else path, "--ledger": ledger},
         {"--output": output, "--rejections": rejections},
     )
     history = None
@@ -237,17 +237,17 @@ def _evaluate(
         rejections,
         max_record_bytes,
     )
-    if not _is_stream(path):
+    if not is_stream(path):
         return _evaluate_file(path, path, *given)
-    with _spooled(path) as copy:
-        return _evaluate_file(_STDIN if path == "-" else path, copy, *given)
+    with spooled(path) as copy:
+        return _evaluate_file(STDIN if path == "-" else path, copy, *given)
 
 
-_STDIN = "<stdin>"
+STDIN = "<stdin>"
 """How reports name standard input (``-``)."""
 
 
-def _is_stream(path: str) -> bool:
+def is_stream(path: str) -> bool:
     """Whether `path` is ``-`` (standard input), a named pipe or a socket: read once, no seeking."""
     if path == "-":
         return True
@@ -259,7 +259,7 @@ def _is_stream(path: str) -> bool:
 
 
 @contextmanager
-def _spooled(path: str) -> Iterator[str]:
+def spooled(path: str) -> Iterator[str]:
     """A pipe's records copied to a private temporary file, read from there, then removed.
 
     The reader looks at a file's start twice to find its shape and the progress bar shows its
@@ -268,7 +268,7 @@ def _spooled(path: str) -> Iterator[str]:
     """
     import shutil
 
-    name = _STDIN if path == "-" else path
+    name = STDIN if path == "-" else path
     if path == "-" and sys.stdin.isatty():
         raise UnreadableFile(
             "cannot read families from the terminal: pipe them in "

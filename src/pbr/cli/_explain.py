@@ -50,12 +50,12 @@ def add(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr explain``."""
-    from pbr.cli._evaluate import _STDIN, _is_stream, _spooled
+    from pbr.cli._evaluate import STDIN, is_stream, spooled
 
-    if _is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
-        with _spooled(args.file) as copy:
+    if is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
+        with spooled(args.file) as copy:
             return _explain(
-                _STDIN if args.file == "-" else args.file,
+                STDIN if args.file == "-" else args.file,
                 args.family_id,
                 args.as_of,
                 args.interpretation,
