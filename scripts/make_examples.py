@@ -1352,8 +1352,17 @@ def render(families: Sequence[Record]) -> str:
     return "".join(lines)
 
 
-def main() -> None:
-    """Write ``examples/families.jsonl``."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Write ``examples/families.jsonl`` (``--help`` says so and writes nothing)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/make_examples.py",
+        description="Write the bundled example families, built by hand to show the phase-one "
+        f"rules at {AS_OF:%d %B %Y}, to examples/families.jsonl (the same bytes every run; "
+        "tests/test_examples.py checks the committed file is what this builds).",
+    )
+    parser.parse_args(argv)
     families = build_families()
     OUTPUT.write_text(render(families), encoding="utf-8")
     print(f"wrote {len(families)} families to {OUTPUT}")

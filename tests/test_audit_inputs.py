@@ -127,7 +127,10 @@ def test_bad_bytes_are_shown_as_bytes_never_as_surrogates(
     surplus.write_bytes(f"{HEADER}\n{GOOD},\x1b\xff\xfeQ\n".encode("latin-1"))
     status, _, err = audit(capsys, surplus)
     assert status == 1
-    assert "surplus.csv:2 claim 'C-001': (row) = 1b ff fe 51: not valid UTF-8" in err
+    assert (
+        "surplus.csv:2 claim 'C-001': (row) = \\x1b\\xff\\xfeQ: bytes ff fe are not UTF-8 "
+        "(Windows-1252, perhaps): save the file as UTF-8"
+    ) in err
     assert "\\udc" not in err
     assert "\x1b" not in err
 
@@ -286,7 +289,8 @@ def test_a_row_with_bad_bytes_names_its_readable_claim(tmp_path: Path) -> None:
     )
     _, (bad,) = read_claims(path)
     assert bad.describe() == (
-        "messy.csv:2 claim 'M-028': window = ff fe 51: not valid UTF-8: save the file as UTF-8"
+        "messy.csv:2 claim 'M-028': window = \\xff\\xfeQ: bytes ff fe are not UTF-8 "
+        "(Windows-1252, perhaps): save the file as UTF-8"
     )
     assert (bad.kind, bad.amount) == ("crime_asb_education", Decimal("700.00"))
 

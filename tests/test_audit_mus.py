@@ -42,6 +42,8 @@ AS_OF = date(2015, 3, 31)
 AUDIT = ["audit", CLAIMS, "--families", FAMILY_FILES[0], "--families", FAMILY_FILES[1]]
 AUDIT += ["--as-of", "2015-03-31"]
 MUS = ["--sample-method", "mus", "--confidence", "95", "--tolerable", "2%", "--expected", "0.5%"]
+MUS_10 = [*MUS[:4], "--tolerable", "10%", *MUS[6:]]
+"""`MUS` with a tolerable over-claim of 10% (an option is given once)."""
 SUFFIXES = (".html", ".md", ".csv", ".xlsx")
 
 
@@ -130,7 +132,7 @@ def test_the_example_claims_from_the_command_line(
 
 def test_with_the_one_family_file_the_brief_names(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["audit", CLAIMS, "--families", FAMILY_FILES[0], "--as-of", "2015-03-31", *MUS]
-    status, out, _ = run(capsys, *argv, "--tolerable", "10%")
+    status, out, _ = run(capsys, *argv[: -len(MUS)], *MUS_10)
     assert status == 1
     total = next(line for line in out.splitlines() if line.startswith("total"))
     actual = pounds(total.split()[6])
@@ -362,7 +364,7 @@ def test_ledger_record_reads_a_report_with_a_sample_as_one_without(
 def test_the_same_seed_gives_the_same_report_byte_for_byte(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    args = [*AUDIT, *MUS, "--tolerable", "10%", "--seed", "Q4-2015"]
+    args = [*AUDIT, *MUS_10, "--seed", "Q4-2015"]
     written = {}
     for name in ("a", "b"):
         for suffix in (".csv", ".md", ".html"):
@@ -371,7 +373,7 @@ def test_the_same_seed_gives_the_same_report_byte_for_byte(
             written[name, suffix] = path.read_bytes()
     for suffix in (".csv", ".md", ".html"):
         assert written["a", suffix] == written["b", suffix]
-    run(capsys, *args, "--seed", "another", "--report", str(tmp_path / "c.csv"))
+    run(capsys, *args[:-1], "another", "--report", str(tmp_path / "c.csv"))
     assert (tmp_path / "c.csv").read_bytes() != written["a", ".csv"]
 
 
@@ -382,7 +384,7 @@ def test_the_sample_does_not_depend_on_the_order_of_the_claim_file(
     shuffled = lines[1:]
     random.Random(3).shuffle(shuffled)
     (tmp_path / "shuffled.csv").write_text("\n".join([lines[0], *shuffled]) + "\n")
-    tail = [*MUS, "--tolerable", "10%", "--seed", "2015"]
+    tail = [*MUS_10, "--seed", "2015"]
     outs = []
     for claims in (CLAIMS, str(tmp_path / "shuffled.csv")):
         _, out, _ = run(capsys, "audit", claims, *AUDIT[2:], *tail)

@@ -263,6 +263,40 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
             _assert_same(printed.getvalue(), following.output, block.where)
 
 
+_SHOWN = re.compile(r"^(?P<expr>[^#=\s][^#]*?)  # (?P<shown>Decimal\('[^']*'\)|'[^']*')")
+"""A README line ``expression  # value``: the comment says what the expression gives."""
+
+
+def test_readme_python_runs_from_the_repository_root_and_its_comments_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's snippet ran ``open("family.json")`` (no such file) and said 'met' for not_met."""
+    from decimal import Decimal
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    blocks = [b for b in fenced_blocks(ROOT / "README.md") if b.lang == "python"]
+    assert blocks, "the README has a Python example"
+    checked = 0
+    for block in blocks:
+        lines = []
+        for line in block.code.splitlines():
+            comment = _SHOWN.match(line)
+            if comment is not None:  # check the value the comment gives, then go on
+                line = f"_said({comment['expr']}, {comment['shown']}, {line!r})"
+                checked += 1
+            lines.append(line)
+        namespace: dict[str, object] = {"__name__": "__readme__", "Decimal": Decimal}
+
+        def said(value: object, shown: object, line: str) -> None:
+            assert value == shown, f"README.md: {line}: the value is {value!r}"
+
+        namespace["_said"] = said
+        with redirect_stdout(StringIO()):
+            exec(compile("\n".join(lines), block.where, "exec"), namespace)
+    assert checked >= 3
+
+
 def test_output_blocks_follow_python_blocks() -> None:
     for page in doc_pages():
         blocks = fenced_blocks(page)

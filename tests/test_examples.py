@@ -8,6 +8,7 @@ code and the effect of every interpretation at the one evaluation date, 31 March
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -219,6 +220,22 @@ def test_file_is_exactly_what_the_script_builds(script: ModuleType) -> None:
     )
 
 
+def test_script_help_prints_help_and_writes_nothing() -> None:
+    """``--help`` rewrote examples/families.jsonl instead of printing help."""
+    import subprocess
+    import sys
+
+    before = EXAMPLES.stat().st_mtime_ns
+    shown = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: python scripts/make_examples.py")
+    assert "examples/families.jsonl" in shown.stdout
+    assert "wrote" not in shown.stdout
+    assert EXAMPLES.stat().st_mtime_ns == before
+
+
 def test_script_is_deterministic(script: ModuleType) -> None:
     build: Callable[[], list[Record]] = script.build_families
     assert build() == build()
@@ -316,6 +333,25 @@ def test_every_interpretation_value_is_demonstrated() -> None:
         if value != interpretation.default
     }
     assert set(INTERPRETATION_EFFECTS) == wanted
+
+
+def test_the_readme_counts_every_family_an_interpretation_changes(
+    families: dict[str, Family], decisions: dict[str, Decision]
+) -> None:
+    """Its table was headed as if it listed every family changed; it gave examples (3 of 42)."""
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)=(\w+)` \| (\d+) \| ([^|]+) \|$", readme, flags=re.MULTILINE)
+    assert {(i, v) for i, v, _, _ in rows} == set(INTERPRETATION_EFFECTS)
+    for interpretation, value, count, examples in rows:
+        rules = PHASE_ONE.with_interpretations(**{interpretation: value})
+        changed = {
+            fid
+            for fid, family in families.items()
+            if outcome(pbr.evaluate(family, as_of=AS_OF, rules=rules)) != outcome(decisions[fid])
+        }
+        assert int(count) == len(changed), (interpretation, value, sorted(changed))
+        shown = examples.strip().split(", ")
+        assert set(shown) == set(INTERPRETATION_EFFECTS[interpretation, value]) <= changed
 
 
 @pytest.mark.parametrize(("interpretation", "value"), sorted(INTERPRETATION_EFFECTS))

@@ -256,7 +256,7 @@ def test_rows_with_the_same_council_name_the_rows() -> None:
         ("blank.json", "  \n", "the scenario file is empty"),
         ("s.yaml", "name: s\n", "must be TOML (.toml) or JSON (.json), not '.yaml'"),
         ("scenario", "name = 's'\n", "must be TOML (.toml) or JSON (.json)"),
-        ("binary.toml", b"\xff\xfe\x00\x01", "not UTF-8 text"),
+        ("binary.toml", b"\xff\xfe\x00\x01", "line 1: byte ff is not UTF-8"),
         ("deep.json", "[" * 100_000 + "]" * 100_000, "not a scenario file"),
     ],
     ids=["empty", "blank", "yaml", "no-suffix", "binary", "deeply-nested"],

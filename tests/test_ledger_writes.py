@@ -502,7 +502,10 @@ def test_the_as_of_is_not_asked_for(
     with pytest.raises(SystemExit) as stop:
         record(capsys, tmp_path, report, *AUDITED, "--as-of", "2015-03-31")
     assert stop.value.code == 2
-    assert "unrecognized arguments: --as-of" in one_line_error(capsys.readouterr().err)
+    assert capsys.readouterr().err == (
+        "pbr ledger record: error: unrecognized arguments: --as-of 2015-03-31 "
+        "(see pbr ledger record --help)\n"
+    )
 
 
 def test_the_recheck_refuses_other_interpretations(

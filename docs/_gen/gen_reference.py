@@ -256,6 +256,8 @@ def render_cli() -> str:
             "```",
             "",
         ]
+        if sub.epilog:  # its exit statuses
+            out += [_cell(sub.epilog), ""]
         if any(
             not isinstance(a, argparse._HelpAction | argparse._SubParsersAction)
             for a in sub._actions

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pbr import _lean
 from pbr._parts import lean_parts
+from pbr._unreadable import cannot_read
 
 if TYPE_CHECKING:
     from pbr._rejection import Rejection
@@ -160,7 +161,7 @@ def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
             handle.seek(start)
             data = read_bytes(handle, end - start)
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {job.source}: {exc}") from None
+        raise UnreadableFile(cannot_read(job.source, exc)) from None
     decided: list[Any] = []
     others: list[tuple[int, Any]] = []
     lines = 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pbr._seen import SeenIds
+from pbr._unreadable import cannot_read
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class UnreadableFile(PbrError, OSError):
     >>> list(pbr.read_records("no-such-file.jsonl"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pbr.io.UnreadableFile: cannot read no-such-file.jsonl: [Errno 2] No such file or directory: ...
+    pbr.io.UnreadableFile: cannot read no-such-file.jsonl: No such file or directory
     """
 
 
@@ -149,7 +150,7 @@ def read_raw(
         # a 1 MiB buffer: `readline` of 5 KB lines is 2.8x faster than with the default 8 KiB
         handle: IO[bytes] = open(path, "rb", buffering=_BUFFER)  # noqa: SIM115 - closed by the generators
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+        raise UnreadableFile(cannot_read(path, exc)) from None
     return _raw(handle, str(path) if source is None else source, max_record_bytes)
 
 
@@ -175,7 +176,7 @@ def json_lines_start(
         with open(path, "rb", buffering=_BUFFER) as handle:
             start, lines = _lines_start(handle, max_record_bytes)
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+        raise UnreadableFile(cannot_read(path, exc)) from None
     return start if lines else None
 
 
@@ -208,7 +209,7 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
                 handle.seek(start)
                 yield from _raw_lines(handle, source, limit)
         except OSError as exc:
-            raise UnreadableFile(f"cannot read {source}: {exc}") from None
+            raise UnreadableFile(cannot_read(source, exc)) from None
 
 
 class _Stream:
@@ -524,7 +525,7 @@ def line_ranges(path: str | Path, start: int = 0, size: int = 1 << 19) -> Iterat
                 yield start, end
                 start = end
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {path}: {exc}") from None
+        raise UnreadableFile(cannot_read(path, exc)) from None
 
 
 class RawRange:
@@ -564,7 +565,7 @@ class RawRange:
         try:
             handle = open(self.path, "rb", buffering=0 if size <= _BUFFER else _BUFFER)  # noqa: SIM115
         except OSError as exc:
-            raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
+            raise UnreadableFile(cannot_read(self.source, exc)) from None
         with handle:
             try:
                 handle.seek(self.start)
@@ -575,7 +576,7 @@ class RawRange:
                     lines = _Part(handle, size)
                 self.lines = yield from _raw_lines(lines, self.source, self.max_record_bytes)
             except OSError as exc:
-                raise UnreadableFile(f"cannot read {self.source}: {exc}") from None
+                raise UnreadableFile(cannot_read(self.source, exc)) from None
 
 
 def read_bytes(handle: IO[bytes], size: int) -> bytes:

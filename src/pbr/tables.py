@@ -1113,10 +1113,10 @@ def _not_utf8(text: str) -> tuple[str, str]:
     >>> _not_utf8("Bromley \udc96 \udca3")
     ('Bromley \ufffd \ufffd', 'bytes 96 a3 are not UTF-8 (Windows-1252, perhaps): save the file as UTF-8')
     """
-    bad = [f"{ord(c) - 0xDC00:02x}" for c in text if "\udc80" <= c <= "\udcff"]
-    shown = _shown(text)
-    which = f"byte {bad[0]} is" if len(bad) == 1 else f"bytes {' '.join(bad)} are"
-    return shown, f"{which} not UTF-8 (Windows-1252, perhaps): save the file as UTF-8"
+    from pbr._unreadable import not_utf8
+
+    bad = bytes(ord(c) - 0xDC00 for c in text if "\udc80" <= c <= "\udcff")
+    return _shown(text), not_utf8(bad)
 
 
 def _flagged(loc: tuple[int | str, ...], flagged: Collection[str]) -> bool:

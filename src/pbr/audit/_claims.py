@@ -20,6 +20,7 @@ from pbr._csv_lines import split as _split
 from pbr._record_checks import printable_text
 from pbr._strict import IsoDate
 from pbr._terminal import printable
+from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
 from pbr._untracked import untracked
 from pbr.money import Money
 from pbr.records import Code, Identifier, PaymentKind
@@ -134,7 +135,7 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UnreadableFile(readable(f"cannot read claim file {path}: {exc}")) from None
+        raise UnreadableFile(readable(cannot_read(f"claim file {path}", exc))) from None
     text = _text(path, data)
     suffix = path.suffix.lower()
     if not text.strip():
@@ -184,6 +185,9 @@ def _text(path: Path, data: bytes) -> str:
     """The file as text; a bad byte is kept (as a surrogate) to spoil its own row only."""
     from pbr.io import UnreadableFile
 
+    binary = not_a_text_file(data[:8], "a claim file (claims are CSV or JSON)")
+    if binary is not None:  # not "UTF-16": a zip's NUL bytes are not text of any encoding
+        raise UnreadableFile(readable(f"{path}: {binary}"))
     end = data.find(b"\n")
     first_line = data if end < 0 else data[:end]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first_line:
@@ -445,9 +449,9 @@ def _bad_bytes(row: dict[str, Any]) -> _Problem | None:
         cells = value if field == _SURPLUS else [value]
         for cell in (field, *cells):
             if isinstance(cell, str) and _NOT_UTF8.search(cell):
-                shown = cell.encode("utf-8", errors="surrogateescape")[:40].hex(" ")
+                bad = bytes(ord(c) - 0xDC00 for c in cell if "\udc80" <= c <= "\udcff")
                 name = "(row)" if field == _SURPLUS else readable(str(field))
-                return name, shown, "not valid UTF-8: save the file as UTF-8"
+                return name, readable(cell)[:80], not_utf8(bad)
     return None
 
 

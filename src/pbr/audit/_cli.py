@@ -129,7 +129,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     add_rule_options(
         au,
         "the interpretations the council claimed under (repeatable)",
-        "the council's outcome plan",
+        "the council's outcome plan the claims were made under; one per programme (repeatable)",
     )
     au.add_argument("--report", metavar="FILE", help="write .html, .md, .csv or .xlsx")
 
@@ -148,8 +148,10 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         if name == "record":
             action.add_argument("report", help="the CSV report of pbr audit --report")
         action.add_argument("db", help="the ledger (an SQLite file)")
-        if name in ("export", "import"):
-            action.add_argument("csv")
+        if name == "export":
+            action.add_argument("csv", help="the CSV file to write ('-': standard output)")
+        elif name == "import":
+            action.add_argument("csv", help="a CSV file with the columns pbr ledger export writes")
         add_ledger_options(action)
     le_sub.choices["verify"].add_argument(
         "--expect-head",
@@ -157,9 +159,17 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="the head kept from earlier (entries:hash): the ledger must still hold it",
     )
     append = le_sub.choices["append"]
-    for option in ("family-id", "kind", "amount", "claim-id", "rules-version"):
-        append.add_argument(f"--{option}", required=True)
-    append.add_argument("--paid-on", type=date_type, required=True)
+    for option, text in (
+        ("family-id", "the family paid"),
+        ("kind", "what was paid: attachment_fee or a result (crime_asb_education, ...)"),
+        ("amount", "the amount paid in pounds, to the penny (3200.00)"),
+        ("claim-id", "the claim this payment settles; a claim id is recorded once"),
+        ("rules-version", "the rule set the claim was made under (tf-phase-1/1.0)"),
+    ):
+        append.add_argument(f"--{option}", required=True, help=text)
+    append.add_argument(
+        "--paid-on", type=date_type, required=True, help="the date it was paid, YYYY-MM-DD"
+    )
     record = le_sub.choices["record"]
     record.add_argument(
         "--paid-on", type=date_type, required=True, help="the date the claims were paid"
@@ -205,7 +215,13 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         metavar="FILE",
         help="the family records: JSON, JSON Lines, a folder of CSV tables or an XLSX workbook",
     )
-    rp.add_argument("--plan", action="append", default=[], metavar="FILE")
+    rp.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the outcome plan the decisions were made with; one per programme (repeatable)",
+    )
     rp.add_argument("--ledger", metavar="DB", help="the ledger the decisions were made with")
     rp.add_argument(
         "--only-recorded",
@@ -740,10 +756,20 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
+    from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
+
     try:
         handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
+        head = handle.read(4096)
+        handle.seek(0)
     except OSError as exc:
-        raise UnreadableFile(f"cannot read {args.decisions}: {exc.strerror}") from None
+        raise UnreadableFile(cannot_read(args.decisions, exc)) from None
+    binary = not_a_text_file(head, "decisions (JSON Lines)", csv=False)
+    if binary is None and b"\x00" in head:  # UTF-16, or no text at all: every line would fail
+        binary = "it is not UTF-8 text (a binary file, or UTF-16?): give the JSON Lines of pbr evaluate --format json"
+    if binary is not None:
+        handle.close()
+        raise UnreadableFile(f"{args.decisions}: {binary}")
     same = differ = changed = unreplayable = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
     with handle:
@@ -754,6 +780,13 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             try:  # a byte order mark opens the file as the claims reader allows
                 written = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
                 recorded = Decision.model_validate(written)
+            except UnicodeDecodeError as exc:
+                out.write(
+                    f"{printable(args.decisions)}:{number}: not a decision: "
+                    f"{not_utf8(exc.object[exc.start : exc.end])}\n"
+                )
+                unreplayable += 1
+                continue
             except ValidationError as exc:
                 out.write(
                     f"{printable(args.decisions)}:{number}: not a decision: "

@@ -1,8 +1,9 @@
 """The ``pbr`` command, one module per command, thin over the library.
 
-Exit status: 0 when every record was evaluated, 1 when some were rejected, 2 when the input
-cannot be read, holds no records or nothing could be evaluated (or the command line is wrong),
-141 when the reader of the output went away (``| head``), 130 on Ctrl-C.
+Exit status, for every command: 0 when it did its work and found nothing wrong, 2 when the
+command line is wrong or an input cannot be read (nothing is half-done), 141 when the reader of
+the output went away (``| head``), 130 on Ctrl-C. What 1 means is each command's own: its
+section says (and ``pbr COMMAND --help`` ends with it).
 """
 
 from __future__ import annotations
@@ -45,7 +46,55 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     for names, add in _COMMANDS:
         if not known or command in names:
             add(sub)
+    _add_exit_statuses(parser)
     return parser
+
+
+EXIT_STATUS: dict[str, str] = {
+    "evaluate": "0 every record was evaluated; 1 some were rejected (each reported on stderr); "
+    "2 the input cannot be read, holds no records or none could be evaluated",
+    "explain": "0 the family was explained; 1 its record is rejected, no programme covers it, "
+    "or it is given more than once (the first is explained); 2 no such family, or the input "
+    "cannot be read",
+    "schema": "0 the schema was printed",
+    "template": "0 the tables were written (a table with rows kept); 2 the folder cannot be "
+    "written",
+    "forecast": "0 the forecast was made; 1 some records (--records) were rejected, their "
+    "families forecast as not yet attached; 2 an input cannot be read or is refused",
+    "audit": "0 every claim verified; 1 a claim is flagged, a row is malformed or a family "
+    "record is rejected; 2 an input cannot be read, or an option or the sample is refused",
+    "ledger": "0 done; 1 the ledger's chain is broken (or does not hold the kept head); 2 the "
+    "ledger cannot be opened or written (nothing is half-written): see each action",
+    "ledger verify": "0 the chain is intact (and holds --expect-head); 1 the chain is broken "
+    "or does not hold the kept head; 2 the ledger cannot be opened (not a pbr ledger, a wrong "
+    "or missing key, locked past --timeout)",
+    "ledger head": "0 the head was printed; 1 the chain is broken; 2 the ledger cannot be opened",
+    "ledger export": "0 every entry was written; 2 the ledger does not verify or cannot be "
+    "opened, or the file cannot be written",
+    "ledger import": "0 every row was appended; 1 the chain is broken after it; 2 a row or the "
+    "ledger is refused, and nothing was appended",
+    "ledger append": "0 the payment was appended; 1 the chain is broken after it; 2 it or the "
+    "ledger is refused, and nothing was appended",
+    "ledger record": "0 the verified claims were recorded; 1 the chain is broken after it; 2 "
+    "the report, the re-check or the ledger is refused, and nothing was recorded",
+    "replay": "0 every decision was reproduced exactly (and none is missing); 1 one differs, "
+    "was made with another library, rules or input, cannot be replayed, or is missing; 2 an "
+    "input cannot be read or holds no decisions",
+    "serve": "0 the server was stopped (Ctrl+C); 2 it cannot start (the serve extra missing, "
+    "a bad setting, the address in use)",
+    "rules": "0 the rule sets were printed",
+}
+"""Each command's exit statuses (besides those every command shares, in the module's doc)."""
+
+
+def _add_exit_statuses(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """End each command's help with its exit statuses (`EXIT_STATUS`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                full = f"{prefix}{name}"
+                command.epilog = f"Exit status: {EXIT_STATUS[full]}."
+                _add_exit_statuses(command, f"{full} ")
 
 
 class _Version(argparse.Action):

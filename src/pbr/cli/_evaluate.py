@@ -27,6 +27,7 @@ from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr._terminal import printable
+from pbr._unreadable import cannot_read
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_ledger_options,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
 
-__all__ = ["add", "run"]
+__all__ = ["STDIN", "add", "is_stream", "run", "spooled"]
 
 _KINDS: tuple[ResultKind, ...] = get_args(ResultKind)
 
@@ -122,7 +123,10 @@ def _check_format(fmt: str, output: str | None) -> None:
 
 def add(sub: Any) -> None:
     """Register ``pbr evaluate``."""
-    ev = sub.add_parser("evaluate", help="evaluate every family in a JSON or JSON Lines file")
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate every family of a JSON or JSON Lines file, CSV tables or a workbook",
+    )
     ev.add_argument(
         "file",
         help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
@@ -131,7 +135,13 @@ def add(sub: Any) -> None:
     ev.add_argument(
         "--as-of", type=evaluation_date, required=True, help="evaluation date, YYYY-MM-DD"
     )
-    ev.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ev.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table: a line per family and a summary, to read; json: a decision per line "
+        "(JSON Lines, what pbr replay reads); csv: a row per family and result",
+    )
     ev.add_argument(
         "--workers",
         type=_workers,
@@ -207,7 +217,7 @@ def _evaluate(
         if target is not None:
             check_writable(target)
     check_distinct(
-        {"the input": None if _is_stream(path) else path, "--ledger": ledger},
+        {"the input": None if is_stream(path) else path, "--ledger": ledger},
         {"--output": output, "--rejections": rejections},
     )
     history = None
@@ -227,17 +237,17 @@ def _evaluate(
         rejections,
         max_record_bytes,
     )
-    if not _is_stream(path):
+    if not is_stream(path):
         return _evaluate_file(path, path, *given)
-    with _spooled(path) as copy:
-        return _evaluate_file(_STDIN if path == "-" else path, copy, *given)
+    with spooled(path) as copy:
+        return _evaluate_file(STDIN if path == "-" else path, copy, *given)
 
 
-_STDIN = "<stdin>"
+STDIN = "<stdin>"
 """How reports name standard input (``-``)."""
 
 
-def _is_stream(path: str) -> bool:
+def is_stream(path: str) -> bool:
     """Whether `path` is ``-`` (standard input), a named pipe or a socket: read once, no seeking."""
     if path == "-":
         return True
@@ -249,7 +259,7 @@ def _is_stream(path: str) -> bool:
 
 
 @contextmanager
-def _spooled(path: str) -> Iterator[str]:
+def spooled(path: str) -> Iterator[str]:
     """A pipe's records copied to a private temporary file, read from there, then removed.
 
     The reader looks at a file's start twice to find its shape and the progress bar shows its
@@ -258,7 +268,7 @@ def _spooled(path: str) -> Iterator[str]:
     """
     import shutil
 
-    name = _STDIN if path == "-" else path
+    name = STDIN if path == "-" else path
     if path == "-" and sys.stdin.isatty():
         raise UnreadableFile(
             "cannot read families from the terminal: pipe them in "
@@ -269,7 +279,7 @@ def _spooled(path: str) -> Iterator[str]:
         try:
             source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
         except OSError as exc:
-            raise UnreadableFile(f"cannot read {name}: {exc}") from None
+            raise UnreadableFile(cannot_read(name, exc)) from None
         try:
             with open(copy, "xb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)

@@ -34,9 +34,15 @@ __all__ = ["add", "run"]
 def add(sub: Any) -> None:
     """Register ``pbr explain``."""
     ex = sub.add_parser("explain", help="print the working paper for one family")
-    ex.add_argument("file")
-    ex.add_argument("family_id")
-    ex.add_argument("--as-of", type=evaluation_date, required=True)
+    ex.add_argument(
+        "file",
+        help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
+        "a folder of CSV tables, or an XLSX workbook",
+    )
+    ex.add_argument("family_id", help="the family_id of the family to explain")
+    ex.add_argument(
+        "--as-of", type=evaluation_date, required=True, help="evaluation date, YYYY-MM-DD"
+    )
     add_rule_options(ex)
     add_record_size_option(ex)
     ex.set_defaults(run=run)
@@ -44,6 +50,20 @@ def add(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr explain``."""
+    from pbr.cli._evaluate import STDIN, is_stream, spooled
+
+    if is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
+        with spooled(args.file) as copy:
+            return _explain(
+                STDIN if args.file == "-" else args.file,
+                args.family_id,
+                args.as_of,
+                args.interpretation,
+                out,
+                load_plans(args.plan),
+                args.max_record_bytes,
+                read_from=copy,
+            )
     return _explain(
         args.file,
         args.family_id,
@@ -63,13 +83,15 @@ def _explain(
     out: TextIO,
     plans: dict[str, OutcomePlan] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    read_from: str | None = None,
 ) -> int:
+    """Explain `family_id` of `path`; `read_from` is a copy to read instead (of a pipe)."""
     from pbr.io import Rejection
 
     pick = rule_sets_for(choices)
     plans = plans or {}
     tables: TableInput | None = None
-    if council_tables(path):
+    if read_from is None and council_tables(path):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
@@ -77,7 +99,7 @@ def _explain(
             item for item in tables.named(family_id) if item.family_id is not None
         )
     else:
-        found = _records_of(path, family_id, max_record_bytes)
+        found = _records_of(path, family_id, max_record_bytes, read_from)
     item = next(found, None)
     if item is None:
         why = "" if tables is None else _rows_without_family(path, tables.orphan_tables(family_id))
@@ -125,7 +147,9 @@ def _rows_without_family(path: str, tables: list[str]) -> str:
     return f": rows in {printable(where)} name it, but {printable(families)} has none"
 
 
-def _records_of(path: str, family_id: str, max_record_bytes: int) -> Iterator[Family | Rejection]:
+def _records_of(
+    path: str, family_id: str, max_record_bytes: int, read_from: str | None = None
+) -> Iterator[Family | Rejection]:
     r"""The records of `family_id` in a JSON file, as `pbr evaluate` reads them, in order.
 
     Only a record whose bytes hold the id (or a ``\u`` escape that may spell it) is parsed,
@@ -135,7 +159,9 @@ def _records_of(path: str, family_id: str, max_record_bytes: int) -> Iterator[Fa
 
     needle = json.dumps(family_id).encode()  # with its quotes: "F1" is not in "F10"
     first = True
-    for line, record, raw in read_raw(path, max_record_bytes=max_record_bytes):
+    for line, record, raw in read_raw(
+        read_from or path, max_record_bytes=max_record_bytes, source=path
+    ):
         if isinstance(raw, bytes):
             if needle not in raw and b"\\u" not in raw:
                 continue

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pbr._terminal import printable
 from pbr.errors import PlanError, UnknownInterpretation
@@ -98,11 +98,95 @@ def interpretation_choice(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+class StoreOnce(argparse.Action):
+    """Store an option's value, refusing a second, different one (which one was meant?).
+
+    argparse keeps the last of ``--as-of 2015-03-31 --as-of 2016-03-31`` silently. The same
+    value given twice is taken (nothing is in doubt: a script that adds its own defaults may
+    repeat one). Every single-valued option of every command stores with this action (`Parser`
+    makes it the default); a repeatable option says ``action="append"``.
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, **kwargs)
+        self._given_to: argparse.Namespace | None = None  # the namespace of the last parse
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if self.option_strings and self._given_to is namespace:
+            before = getattr(namespace, self.dest, None)
+            if before != values:
+                shown = "/".join(self.option_strings)
+                raise argparse.ArgumentError(
+                    None,
+                    f"{shown} is given twice ({_given(before)}, then {_given(values)}): give it once",
+                )
+        self._given_to = namespace
+        setattr(namespace, self.dest, values)
+
+
+def _given(value: object) -> str:
+    """A value given on the command line, as a message shows it (a date as written).
+
+    >>> _given(date(2015, 3, 31)), _given("a.toml")
+    ("'2015-03-31'", "'a.toml'")
+    """
+    return repr(value.isoformat() if isinstance(value, date) else value)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, with a usage error in one line: what is wrong and where to find help."""
+    """argparse, with a usage error in one line: what is wrong and where to find help.
+
+    An option given twice with different values is an error (`StoreOnce`), and an argument
+    too many is reported by the command it was given to, which says what it takes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, StoreOnce)
+        self.register("action", "store", StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self._command(parsed)
+            command.error(f"unrecognized arguments: {' '.join(extras)}{command._takes(extras)}")
+        return parsed
+
+    def _command(self, parsed: argparse.Namespace) -> Parser:
+        """The (sub)command's own parser that `parsed` ran: ``pbr ledger verify``'s, say."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if isinstance(chosen, Parser):
+                    return chosen._command(parsed)
+        return self
+
+    def _takes(self, extras: Sequence[str]) -> str:
+        """What the command takes, when `extras` are arguments rather than options."""
+        if any(extra.startswith("-") for extra in extras) or self._subparsers is not None:
+            return ""
+        name = self.prog.removeprefix("pbr ")
+        wanted = [
+            a.metavar if isinstance(a.metavar, str) else a.dest
+            for a in self._actions
+            if not a.option_strings and a.nargs is None
+        ]
+        if not wanted:
+            return f"; {name} takes no arguments, only options"
+        if len(wanted) == 1:
+            return f"; {name} takes one {wanted[0]}"
+        return f"; {name} takes {len(wanted)} arguments: {' '.join(wanted)}"
 
 
 def add_rule_options(

@@ -16,7 +16,12 @@ __all__ = ["add", "run"]
 def add(sub: Any) -> None:
     """Register ``pbr rules``."""
     ru = sub.add_parser("rules", help="print every rule set: parameters, sources, interpretations")
-    ru.add_argument("--format", choices=("text", "json"), default="text")
+    ru.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text to read, or JSON for a program (the same content)",
+    )
     ru.set_defaults(run=run)
 
 

@@ -15,7 +15,10 @@ __all__ = ["add", "run"]
 def add(sub: Any) -> None:
     """Register ``pbr template``."""
     tp = sub.add_parser("template", help="write empty CSV tables and a README of their columns")
-    tp.add_argument("folder")
+    tp.add_argument(
+        "folder",
+        help="where to write the tables (created if missing); a table that has rows is kept",
+    )
     tp.set_defaults(run=run)
 
 

@@ -136,16 +136,21 @@ def read_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
     ...
     ValueError: /: is a directory, not a scenario file (TOML or JSON)
     """
+    from pbr._unreadable import not_a_text_file, os_reason, undecodable
+
     try:
-        return Path(path).read_text(encoding=encoding)
+        data = Path(path).read_bytes()
     except IsADirectoryError:
         raise ValueError(f"{path}: is a directory, not a {what}") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path}: not a {what}: byte {exc.start} is not UTF-8 text (a binary file?)"
-        ) from None
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+        raise ValueError(f"{path}: cannot read the {what}: {os_reason(exc)}") from None
+    binary = not_a_text_file(data[:8], f"a {what}", csv="CSV" in what)
+    if binary is not None:
+        raise ValueError(f"{path}: {binary}")
+    try:
+        return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a {what}: {undecodable(data, exc)}") from None
 
 
 def _plain(value: object) -> object:

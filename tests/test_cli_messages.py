@@ -1,0 +1,348 @@
+"""What the command line says when it is given the wrong thing: one line, naming the file or option.
+
+A workbook where a CSV or JSON file was wanted, bytes that are not UTF-8, a missing file or a
+folder, an option given twice, an argument too many, a pipe to ``pbr explain``: each was a
+misleading message, Python's own text (``[Errno 2]``, ``'utf-8' codec can't decode``), fifty
+lines, or silence. Every option of every command has a help text and every command documents
+its exit statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pbr.cli import EXIT_STATUS, _parser, main
+from pbr.ledger import Entry, Ledger
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+FAMILIES = str(EXAMPLES / "families.jsonl")
+PYTHON_TEXT = ("Errno", "codec", "Traceback", "can't decode", "seekable")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        status = main(list(argv))
+    except SystemExit as stop:  # argparse's errors
+        status = int(stop.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line(err: str) -> str:
+    """The one line of an error, checked to hold none of Python's own wording."""
+    assert err.count("\n") == 1, err
+    for text in PYTHON_TEXT:
+        assert text not in err, err
+    return err.rstrip("\n")
+
+
+def workbook(path: Path) -> Path:
+    """An XLSX-like file (a zip, as Excel writes) at `path`."""
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/worksheets/sheet1.xml", bytes(range(256)) * 40)
+    return path
+
+
+# --- a workbook or another encoding where a text file was wanted --------------------------------
+
+
+@pytest.mark.parametrize("name", ["book.xlsx", "claims.json", "claims.csv"])
+def test_a_workbook_given_as_the_claim_file_is_named_a_workbook(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    """It said "is not UTF-8: it looks like UTF-16 ...": it is not text at all."""
+    book = workbook(tmp_path / name)
+    status, out, err = run(capsys, "audit", str(book), "--families", FAMILIES)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr: {book}: it is an Excel workbook (or another zip file), not a claim file (claims "
+        "are CSV or JSON): save it as CSV UTF-8"
+    )
+
+
+def test_a_workbook_given_to_replay_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It printed a "not a decision: 'utf-8' codec can't decode byte" line for each line."""
+    book = workbook(tmp_path / "book.xlsx")
+    status, out, err = run(capsys, "replay", str(book), "--families", FAMILIES)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr: {book}: it is an Excel workbook (or another zip file), not decisions (JSON Lines)"
+    )
+    utf16 = tmp_path / "decisions.jsonl"
+    utf16.write_text('{"family_id": "EX-001"}\n', encoding="utf-16")
+    status, out, err = run(capsys, "replay", str(utf16), "--families", FAMILIES)
+    assert (status, out) == (2, "")
+    assert "it is not UTF-8 text (a binary file, or UTF-16?)" in one_line(err)
+
+
+def test_a_decision_line_that_is_not_utf8_says_which_byte(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    decisions = tmp_path / "decisions.jsonl"
+    decisions.write_bytes(b'{"family_id": "Bromley \x96"}\n')
+    status, out, _ = run(capsys, "replay", str(decisions), "--families", FAMILIES)
+    assert status == 1
+    first = out.splitlines()[0]
+    assert first == (
+        f"{decisions}:1: not a decision: byte 96 is not UTF-8 (Windows-1252, perhaps): save the "
+        "file as UTF-8"
+    )
+
+
+def test_a_windows_1252_councils_file_names_its_line_and_the_likely_cause(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It said "byte 51 is not UTF-8 text (a binary file?)": no line, and the wrong guess."""
+    councils = tmp_path / "c.csv"
+    councils.write_bytes(b"council,estimated_families,upfront_grant\nKent,2560,\xa31000\n")
+    status, out, err = run(capsys, "forecast", "--councils", str(councils))
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr: {councils}: not a councils file (UTF-8 CSV): line 2: byte a3 is not UTF-8 "
+        "(Windows-1252, perhaps): save the file as UTF-8"
+    )
+    book = workbook(tmp_path / "councils.xlsx")
+    status, out, err = run(capsys, "forecast", "--councils", str(book))
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr: {book}: it is an Excel workbook (or another zip file), not a councils file "
+        "(UTF-8 CSV): save it as CSV UTF-8"
+    )
+
+
+def test_the_three_csv_readers_give_one_wording_for_bytes_that_are_not_utf8(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Council tables, a claim file and a councils file: the same cause and advice."""
+    said = "byte a3 is not UTF-8 (Windows-1252, perhaps): save the file as UTF-8"
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(
+        b"claim_id,family_id,kind,amount,claimed_on\nC\xa3,EX-001,attachment_fee,3200.00,"
+        b"2012-11-01\n"
+    )
+    status, _, err = run(capsys, "audit", str(claims), "--families", FAMILIES)
+    assert status == 1
+    assert f"claim_id = C\\xa3: {said}" in err
+    from pbr.tables import _not_utf8
+
+    assert _not_utf8("\udca3")[1] == said
+
+
+# --- missing files, folders and pipes -----------------------------------------------------------
+
+
+def test_a_missing_file_or_a_folder_is_said_without_errno(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``cannot read nosuch.jsonl: [Errno 2] No such file or directory: 'nosuch.jsonl'``."""
+    missing = str(tmp_path / "nosuch.jsonl")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    claims = str(EXAMPLES / "claims.csv")
+    cases = [
+        (["evaluate", missing, "--as-of", "2015-03-31"], f"pbr: cannot read {missing}: No such"),
+        (["explain", missing, "EX-001", "--as-of", "2015-03-31"], f"pbr: cannot read {missing}"),
+        (["audit", missing, "--families", FAMILIES], f"pbr: cannot read claim file {missing}: "),
+        (["audit", claims, "--families", missing], f"pbr: cannot read {missing}: No such file"),
+        (["audit", str(folder), "--families", FAMILIES], f"pbr: cannot read claim file {folder}"),
+        (["replay", str(folder), "--families", FAMILIES], f"pbr: cannot read {folder}: it is a"),
+    ]
+    for argv, start in cases:
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (2, ""), argv
+        assert one_line(err).startswith(start), (argv, err)
+    status, _, err = run(capsys, "audit", str(folder), "--families", FAMILIES)
+    assert err.endswith(": it is a folder, not a file\n")
+
+
+def test_explain_reads_standard_input_and_a_pipe(tmp_path: Path) -> None:
+    """``cat f | pbr explain - ID``: "cannot read -: [Errno 2]"; /dev/stdin: "not seekable"."""
+    data = Path(FAMILIES).read_bytes()
+    for source in ("-", "/dev/stdin"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "pbr.cli", "explain", source, "EX-002", "--as-of", "2015-03-31"],
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith(b"Working paper: family EX-002 as of 2015-03-31\n")
+    missing = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "explain", "-", "EX-999", "--as-of", "2015-03-31"],
+        input=data.decode(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (missing.returncode, missing.stderr) == (2, "pbr: no family 'EX-999' in <stdin>\n")
+
+
+def test_explain_from_a_pipe_rejects_a_repeat_as_evaluate_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = Path(FAMILIES).read_bytes().splitlines(keepends=True)
+
+    class Stdin:
+        buffer = io.BytesIO(b"".join([*lines, lines[0]]))
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    status, out, err = run(capsys, "explain", "-", "EX-001", "--as-of", "2015-03-31")
+    assert status == 1
+    assert out.startswith("Working paper: family EX-001")
+    assert err.startswith("<stdin>:61 (record 61), family 'EX-001': family_id = \"EX-001\"")
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["forecast", "--scenario", "a.toml", "--scenario", "b.toml", "--families", "10"],
+        ["forecast", "--councils", "a.csv", "--councils", "b.csv"],
+        [
+            "forecast",
+            "--records",
+            "a",
+            "--records",
+            "b",
+            "--estimated",
+            "9",
+            "--as-of",
+            "2015-03-31",
+        ],
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31", "--as-of", "2016-03-31"],
+        ["explain", FAMILIES, "EX-001", "--as-of", "2015-03-31", "--as-of", "2016-03-31"],
+        ["rules", "--format", "json", "--format", "text"],
+        ["audit", "c.csv", "--families", FAMILIES, "--report", "a.md", "--report", "b.md"],
+    ],
+    ids=["scenario", "councils", "records", "evaluate-as-of", "explain-as-of", "rules", "audit"],
+)
+def test_a_single_valued_option_given_twice_is_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """The last one was taken silently: which did the user mean?"""
+    option = next(a for n, a in enumerate(argv) if a.startswith("--") and a in argv[n + 1 :])
+    first, second = (argv[n + 1] for n, a in enumerate(argv) if a == option)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr {argv[0]}: error: {option} is given twice ('{first}', then '{second}'): give it "
+        f"once (see pbr {argv[0]} --help)"
+    )
+
+
+def test_the_same_value_twice_is_taken_and_repeatable_options_still_repeat(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "csv"]
+    status, once, _ = run(capsys, *argv)
+    assert status == 0
+    assert run(capsys, *argv, "--as-of", "2015-03-31")[:2] == (0, once)
+    mixed = str(EXAMPLES / "mixed-programmes.jsonl")
+    claims = str(EXAMPLES / "claims.csv")
+    both = run(capsys, "audit", claims, "--families", FAMILIES, "--families", mixed)
+    assert both[0] == 1  # the example's deliberate problems
+    assert both[1] != run(capsys, "audit", claims, "--families", FAMILIES)[1]  # both were read
+    plans = ["--plan", "a", "--plan", "b"]
+    choices = ["--interpretation", "baseline=x", "--interpretation", "rates_by=y"]
+    args = _parser("evaluate").parse_args(
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31", *plans, *choices]
+    )
+    assert args.plan == ["a", "b"]
+    assert args.interpretation == [("baseline", "x"), ("rates_by", "y")]
+
+
+def test_an_argument_too_many_is_the_commands_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """``pbr: error: unrecognized arguments: f.jsonl (see pbr --help)``: the wrong command."""
+    cases = {
+        ("evaluate", "f.jsonl", "f.jsonl", "--as-of", "2015-03-31"): (
+            "pbr evaluate: error: unrecognized arguments: f.jsonl; evaluate takes one file "
+            "(see pbr evaluate --help)"
+        ),
+        ("explain", "f.jsonl", "EX-001", "more", "--as-of", "2015-03-31"): (
+            "pbr explain: error: unrecognized arguments: more; explain takes 2 arguments: file "
+            "family_id (see pbr explain --help)"
+        ),
+        ("forecast", "f.csv", "--families", "10"): (
+            "pbr forecast: error: unrecognized arguments: f.csv; forecast takes no arguments, "
+            "only options (see pbr forecast --help)"
+        ),
+        ("ledger", "verify", "a.db", "b.db"): (
+            "pbr ledger verify: error: unrecognized arguments: b.db; ledger verify takes one db "
+            "(see pbr ledger verify --help)"
+        ),
+        ("evaluate", "f.jsonl", "--as-of", "2015-03-31", "--bogus"): (
+            "pbr evaluate: error: unrecognized arguments: --bogus (see pbr evaluate --help)"
+        ),
+    }
+    for argv, said in cases.items():
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (2, "")
+        assert one_line(err) == said
+
+
+def _commands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((f"{prefix}{name}", sub))
+                found += _commands(sub, f"{prefix}{name} ")
+    return found
+
+
+def test_every_argument_of_every_command_has_a_help_text() -> None:
+    """``pbr evaluate --format``, ``pbr ledger append --amount`` and others had none."""
+    missing = [
+        f"pbr {name} {action.option_strings or action.dest}"
+        for name, sub in _commands(_parser())
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction)
+        and not action.help
+    ]
+    assert missing == []
+
+
+def test_every_command_documents_its_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only ``pbr evaluate``'s were documented; ``ledger verify`` was said to exit 2, not 1."""
+    commands = _commands(_parser())
+    assert {name for name, _ in commands} == set(EXIT_STATUS)
+    for name, sub in commands:
+        assert sub.epilog == f"Exit status: {EXIT_STATUS[name]}.", name
+        assert EXIT_STATUS[name].startswith("0 "), name
+    with pytest.raises(SystemExit):
+        main(["ledger", "verify", "--help"])
+    assert "Exit status: 0 the chain is intact" in capsys.readouterr().out
+
+
+def test_ledger_verify_exits_as_documented(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "payments.db"
+    entry = Entry("EX-001", "attachment_fee", Decimal(3200), date(2013, 1, 2), "A-1", "v1")
+    Ledger(db).append([entry])
+    assert "1 the chain is broken or does not hold the kept head" in EXIT_STATUS["ledger verify"]
+    assert run(capsys, "ledger", "verify", str(db))[0] == 0
+    status, out, _ = run(capsys, "ledger", "verify", str(db), "--expect-head", "2:" + "0" * 64)
+    assert status == 1
+    assert "BROKEN" in out
+    assert "2 the ledger cannot be opened" in EXIT_STATUS["ledger verify"]
+    assert run(capsys, "ledger", "verify", str(tmp_path / "none.db"))[0] == 2
