@@ -177,17 +177,17 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
 
 
 def _plain_work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> list[Reason]:
-    """An adult on an out-of-work benefit on the attachment day."""
+    """An adult on an out-of-work benefit on the attachment day (one the programme counts)."""
     attached = family.attached_on
-    on_benefit = sorted(
-        {
-            s.person_id
-            for s in family.benefit_spells
-            if s.start <= attached
-            and (s.end is None or s.end >= attached)
-            and attached >= adult_from[s.person_id]
-        }
-    )
+    counted = rules.codes("out_of_work_benefits")
+    on_day = [
+        s
+        for s in family.benefit_spells
+        if s.start <= attached
+        and (s.end is None or s.end >= attached)
+        and attached >= adult_from[s.person_id]
+    ]
+    on_benefit = sorted({s.person_id for s in on_day if s.benefit in counted})
     if on_benefit:
         return [
             reason(
@@ -197,6 +197,22 @@ def _plain_work(family: Family, rules: RuleSet, adult_from: dict[str, date]) -> 
                 f"adult(s) {', '.join(on_benefit)} on an out-of-work benefit on {attached}",
                 on=attached.isoformat(),
                 adults=", ".join(on_benefit),
+            )
+        ]
+    others: dict[str, set[str]] = {}
+    for s in on_day:
+        others.setdefault(s.person_id, set()).add(s.benefit)
+    if others:
+        named = "; ".join(f"{p} on {', '.join(sorted(b))}" for p, b in sorted(others.items()))
+        return [
+            reason(
+                "NO_OUT_OF_WORK_BENEFIT_AT_ENTRY",
+                "identification.work",
+                rules,
+                f"no adult on an out-of-work benefit on {attached} ({named}: not an "
+                f"out-of-work benefit in {rules.programme})",
+                on=attached.isoformat(),
+                not_counted=named,
             )
         ]
     return [
