@@ -140,6 +140,7 @@ def test_more_evidence_of_progress_never_lowers_payable(
 
 NEW_FIELD_BREAKAGES = [
     "duplicate_problem",
+    "payment_not_in_programme",
     "problem_not_in_programme",
     "identified_after_attachment",
     "fractional_float_observation",

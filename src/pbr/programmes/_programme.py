@@ -70,6 +70,16 @@ class Programme:
         """The programme's id as records and decisions write it, e.g. ``tf-phase-1``."""
         return self.rules.programme
 
+    @property
+    def payment_kinds(self) -> tuple[str, ...]:
+        """The payments a family of the programme may have been paid: its fee and its results.
+
+        >>> from pbr.programmes import programme
+        >>> programme("tf-phase-2").payment_kinds
+        ('attachment_fee', 'sustained_progress', 'continuous_employment')
+        """
+        return ("attachment_fee", *self.result_kinds)
+
     def evaluate(
         self,
         family: Family,
