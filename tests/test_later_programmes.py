@@ -472,6 +472,30 @@ def test_a_plan_names_only_its_own_programme_s_problems(programme: str, problem:
         parse_plan({**plan, "outcomes": [{"problem": problem, "measures": [measure]}]})
 
 
+def test_a_month_end_attachment_s_earliest_date_is_the_day_its_period_allows() -> None:
+    # attached 31 August: on 28 February the 6 months run from 28 August, before attachment;
+    # the first period wholly after it ends on 1 March, and the decisions say so every day
+    measure = {"comparison": "==", "threshold": 0, "sustain_months": 6}
+    plan = parse_plan(
+        {
+            "id": "da",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {"problem": p, "measures": [{"id": p, "indicator": i, **measure}]}
+                for p, i in (("domestic_abuse", "police_callout_domestic_abuse"), ("health", "h"))
+            ],
+        }
+    )
+    family = pbr.Family.model_validate(record(attached_on="2016-08-31"))
+    for day in ("2017-02-27", "2017-02-28"):
+        d = pbr.evaluate(family, as_of=date.fromisoformat(day), plan=plan)
+        assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2017, 3, 1))
+        assert "earliest 2017-03-01" in d.results[SP].reasons[-1].message
+    met = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=plan)
+    assert (met.results[SP].status, met.payable) == ("met", Decimal("800.00"))
+
+
 # --- payments of another programme's kinds ------------------------------------------------------
 
 P2W = [{"kind": "progress_to_work", "amount": "100.00", "paid_on": "2016-02-01"}]
