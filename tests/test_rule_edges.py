@@ -304,6 +304,11 @@ def test_identified_problems_only_needs_financial_stability(
     else:
         assert d.results[CE].status == "not_applicable"
         assert codes(d, CE) == ["LIMB_NOT_RELEVANT"]
+        [why] = d.results[CE].reasons  # the need SF tests, not phase two's work problem
+        assert why.compared["problem"] == "financial_stability"
+        assert why.message == (
+            "continuous_employment: the family did not have the financial_stability need at entry"
+        )
     # under the default (all_limbs) both families may claim by employment
     assert pbr.evaluate(fam, as_of=date(2022, 3, 31)).results[CE].status == "met"
 

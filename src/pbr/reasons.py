@@ -108,7 +108,8 @@ REASON_CODES: dict[str, str] = {
     "NOT_ELIGIBLE": "Neither all three national criteria nor two plus local discretion: nothing "
     "is payable.",
     "LIMB_NOT_RELEVANT": "The limb or result does not apply: the family was not identified for its "
-    "problem (interpretation relevance).",
+    "problem (phase one's limbs, phase two's work) or need (Supporting Families' "
+    "financial_stability) (interpretation relevance).",
     "PROBLEM_NOT_IDENTIFIED": "The result needs a problem the family was not identified for (phase "
     "one: progress to work and continuous employment need work, whatever the relevance "
     "interpretation; phase1-spec clarification 18).",
