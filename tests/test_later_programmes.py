@@ -13,6 +13,8 @@ import pytest
 
 import pbr
 from pbr.decisions import Decision, ResultKind
+from pbr.forecast._terms import programme_terms
+from pbr.periods import FinancialYear
 from pbr.plans import example_plan, load_plan, parse_plan
 from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
@@ -145,11 +147,26 @@ def test_money_per_programme() -> None:
     sf = run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3)
     assert (sf.attachment_fee, sf.cap) == (Decimal("0.00"), Decimal("800.00"))
     stopped = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
-    for attached, fee in (("2018-03-31", "1000.00"), ("2018-04-01", "0.00")):
-        family = pbr.Family.model_validate(record(attached_on=attached))
-        assert pbr.evaluate(
-            family, as_of=date(2019, 1, 1), rules=stopped
-        ).attachment_fee == Decimal(fee)
+    for attached, fee, cap in (
+        ("2018-03-31", "1000.00", "1800.00"),
+        ("2018-04-01", "0.00", "800.00"),  # no fee: the cap is the results payment
+    ):
+        family = pbr.Family.model_validate(record(attached_on=attached, **WORKING_2018))
+        d = pbr.evaluate(family, as_of=date(2019, 1, 1), rules=stopped)
+        assert (d.attachment_fee, d.cap, d.payable) == (Decimal(fee), Decimal(cap), Decimal(800))
+        assert f"attachment fee £{Decimal(fee):,}; cap £{Decimal(cap):,}" in d.explain()
+    terms = programme_terms(stopped)
+    later = terms.year(FinancialYear(2018))
+    assert (later.attachment_fee, later.cap, later.results_share) == tuple(
+        map(Decimal, (0, 800, 800))
+    )
+    assert terms.year(FinancialYear(2017)).cap == Decimal("1800.00")
+
+
+WORKING_2018: dict[str, Any] = {
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2017-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2018-05-01"}],
+}
 
 
 # --- sustain periods, to the day ----------------------------------------------------------------

@@ -337,7 +337,7 @@ def decide(
         )
     year = financial_year_of(family.attached_on)
     fee = programme.attachment_fee(rules, year)
-    books = account(family, as_of, year, fee, rules.amount("cap", year))
+    books = account(family, as_of, year, fee, programme.cap(rules, year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
