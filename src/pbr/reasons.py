@@ -4,8 +4,8 @@ Council systems key on `Reason.code`, never on the message text (which may be re
 `REASON_CODES` maps each code to its meaning; the docs' reason-code table is generated from it.
 
 >>> from pbr.reasons import REASON_CODES
->>> REASON_CODES["CAP_REACHED"]  # doctest: +ELLIPSIS
-'The amount is cut so that the attachment fee plus all results payments stay within the £4,000...'
+>>> print(REASON_CODES["CAP_REACHED"])  # doctest: +ELLIPSIS
+The amount is cut so that the attachment fee plus all results payments stay within the per-family...
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ REASON_CODES: dict[str, str] = {
     "ALREADY_PAID": "A payment for this result was made on or before the evaluation date; nothing is "
     "paid twice.",
     "CAP_REACHED": "The amount is cut so that the attachment fee plus all results payments stay "
-    "within the £4,000 per-family cap.",
+    "within the per-family cap of the family's programme (the reason's compared.cap and the "
+    "decision's cap give the amount).",
     "EMPLOYMENT_TOP_UP": "Continuous employment after earlier results is paid only the balance up "
     "to the results share (interpretation employment_after_crime = top_up).",
     "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
