@@ -489,3 +489,10 @@ def test_changelog_page(gen: types.ModuleType, tmp_path: Path) -> None:
         assert gen.render_changelog(changelog) == changelog.read_text(encoding="utf-8")
     placeholder: str = gen.render_changelog(tmp_path / "CHANGELOG.md")
     assert placeholder.startswith("# Changelog")
+
+
+def test_the_cap_reason_is_described_for_every_programme() -> None:
+    # phase one's £4,000, phase two's £1,800 and Supporting Families' £800 all use CAP_REACHED
+    meaning = REASON_CODES["CAP_REACHED"]
+    assert "£" not in meaning
+    assert "programme" in meaning

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from pbr._keys import all_repeated_keys, repeated_keys
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
 from pbr.periods import default_term
-from pbr.records import Family
+from pbr.records import Family, Payment
 from pbr.testing import PROGRAMMES, broken_family_records, family_records
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
@@ -41,6 +42,15 @@ SPOILS = (
     "identified_on",
     "identified_for",
     "programme",
+    "payment_kind",
+    "attached_on",
+)
+PAYMENT_KINDS = (
+    "attachment_fee",
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+    "sustained_progress",
 )
 
 
@@ -130,6 +140,19 @@ def spoiled(family: Family, how: str, data: st.DataObject) -> Family:
         update["identified_for"] = pick(st.sampled_from([None, (), ("work",)]))
     elif how == "programme":
         update["programme"] = pick(st.sampled_from([None, *PROGRAMMES]))
+    elif how == "payment_kind":  # another programme's result, or one of its own
+        kind = pick(st.sampled_from(PAYMENT_KINDS))
+        payments = list(family.payments)
+        replace = pick(st.booleans())
+        if payments and replace:
+            i = pick(st.integers(0, len(payments) - 1))
+            payments[i] = payments[i].model_copy(update={"kind": kind})
+        else:
+            payments.append(Payment(kind=kind, amount=Decimal("100.00")))
+        update["payments"] = tuple(payments)
+    elif how == "attached_on":  # the programmes covering the record's attachment change
+        day = pick(st.sampled_from(["2011-06-01", "2014-03-31", "2014-04-01", "2015-04-01"]))
+        update["attached_on"] = date.fromisoformat(day)
     return family.model_copy(update=update)
 
 
@@ -143,6 +166,26 @@ def test_the_fast_consistency_check_agrees_with_the_full_one(
 ) -> None:
     family = Family.model_validate(record)
     assert _plainly_consistent(family)
+    for how in spoils:
+        family = spoiled(family, how, data)
+    note(repr(family))
+    ok = exact_ok(family)
+    event(f"consistent: {ok}")
+    assert _plainly_consistent(family) == ok
+
+
+@given(
+    record=st.sampled_from(PROGRAMMES).flatmap(family_records),
+    spoils=st.lists(
+        st.sampled_from(["payment_kind", "programme", "attached_on"]), min_size=1, max_size=3
+    ),
+    data=st.data(),
+)
+def test_the_fast_check_agrees_on_payments_of_another_programme(
+    record: dict[str, Any], spoils: list[str], data: st.DataObject
+) -> None:
+    # a payment's kind is checked against the stated programme, or those covering attachment
+    family = Family.model_validate(record)
     for how in spoils:
         family = spoiled(family, how, data)
     note(repr(family))

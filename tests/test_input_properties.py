@@ -76,6 +76,7 @@ CROSS_FIELD = frozenset(
         "end_before_start",
         "identified_after_attachment",
         "identified_for_not_in_programme",
+        "payment_not_in_programme",
         "problem_not_in_programme",
         "unknown_person",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 import pbr
 from pbr.decisions import Decision, ResultKind
+from pbr.forecast._terms import programme_terms
+from pbr.periods import FinancialYear
 from pbr.plans import example_plan, load_plan, parse_plan
 from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
@@ -144,11 +147,26 @@ def test_money_per_programme() -> None:
     sf = run("2022-12-31", "supporting-families", problems_at_entry=NEEDS3)
     assert (sf.attachment_fee, sf.cap) == (Decimal("0.00"), Decimal("800.00"))
     stopped = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
-    for attached, fee in (("2018-03-31", "1000.00"), ("2018-04-01", "0.00")):
-        family = pbr.Family.model_validate(record(attached_on=attached))
-        assert pbr.evaluate(
-            family, as_of=date(2019, 1, 1), rules=stopped
-        ).attachment_fee == Decimal(fee)
+    for attached, fee, cap in (
+        ("2018-03-31", "1000.00", "1800.00"),
+        ("2018-04-01", "0.00", "800.00"),  # no fee: the cap is the results payment
+    ):
+        family = pbr.Family.model_validate(record(attached_on=attached, **WORKING_2018))
+        d = pbr.evaluate(family, as_of=date(2019, 1, 1), rules=stopped)
+        assert (d.attachment_fee, d.cap, d.payable) == (Decimal(fee), Decimal(cap), Decimal(800))
+        assert f"attachment fee £{Decimal(fee):,}; cap £{Decimal(cap):,}" in d.explain()
+    terms = programme_terms(stopped)
+    later = terms.year(FinancialYear(2018))
+    assert (later.attachment_fee, later.cap, later.results_share) == tuple(
+        map(Decimal, (0, 800, 800))
+    )
+    assert terms.year(FinancialYear(2017)).cap == Decimal("1800.00")
+
+
+WORKING_2018: dict[str, Any] = {
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2017-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2018-05-01"}],
+}
 
 
 # --- sustain periods, to the day ----------------------------------------------------------------
@@ -469,3 +487,107 @@ def test_a_plan_names_only_its_own_programme_s_problems(programme: str, problem:
     plan = {"id": "p", "version": "1", "programme": programme}
     with pytest.raises(pbr.PlanError, match=f"problem '{problem}' is not one of {programme}'s"):
         parse_plan({**plan, "outcomes": [{"problem": problem, "measures": [measure]}]})
+
+
+def test_a_month_end_attachment_s_earliest_date_is_the_day_its_period_allows() -> None:
+    # attached 31 August: on 28 February the 6 months run from 28 August, before attachment;
+    # the first period wholly after it ends on 1 March, and the decisions say so every day
+    measure = {"comparison": "==", "threshold": 0, "sustain_months": 6}
+    plan = parse_plan(
+        {
+            "id": "da",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {"problem": p, "measures": [{"id": p, "indicator": i, **measure}]}
+                for p, i in (("domestic_abuse", "police_callout_domestic_abuse"), ("health", "h"))
+            ],
+        }
+    )
+    family = pbr.Family.model_validate(record(attached_on="2016-08-31"))
+    for day in ("2017-02-27", "2017-02-28"):
+        d = pbr.evaluate(family, as_of=date.fromisoformat(day), plan=plan)
+        assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2017, 3, 1))
+        assert "earliest 2017-03-01" in d.results[SP].reasons[-1].message
+    met = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=plan)
+    assert (met.results[SP].status, met.payable) == ("met", Decimal("800.00"))
+
+
+# --- payments of another programme's kinds ------------------------------------------------------
+
+P2W = [{"kind": "progress_to_work", "amount": "100.00", "paid_on": "2016-02-01"}]
+
+
+def payment_errors(fields: dict[str, Any]) -> list[Any]:
+    with pytest.raises(pydantic.ValidationError) as info:
+        pbr.Family.model_validate(fields)
+    return [e for e in info.value.errors() if e["type"] == "payment_not_in_programme"]
+
+
+@pytest.mark.parametrize("programme", ["tf-phase-2", None])
+def test_a_phase_one_result_paid_to_a_phase_two_family_is_refused(programme: str | None) -> None:
+    # stated, or by attachment date (2016: only phase two covers it)
+    [error] = payment_errors(record(programme, payments=P2W, **WORKING))
+    assert error["loc"] == ("payments", 0, "kind")
+    assert error["input"] == "progress_to_work"
+    assert "not a payment of tf-phase-2" in error["msg"]
+    assert "attachment_fee, continuous_employment, sustained_progress" in error["msg"]
+
+
+def test_a_later_result_paid_to_a_phase_one_family_is_refused() -> None:
+    paid = [
+        {"kind": "attachment_fee", "amount": "3200"},
+        {"kind": "sustained_progress", "amount": 1},
+    ]
+    fields = {
+        "family_id": "F1",
+        "programme": "tf-phase-1",
+        "attached_on": "2012-10-15",
+        "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+        "payments": paid,
+    }
+    [error] = payment_errors(fields)
+    assert error["loc"] == ("payments", 1, "kind")
+    assert "progress_to_work" in error["msg"]
+    assert "sustained_progress" not in error["msg"].split("expected")[1]
+
+
+def test_an_early_starter_stating_no_programme_is_refused_where_evaluated_under_the_other() -> None:
+    # 2014/15: phase one (by date) and phase two (early starters) both cover the record, so it
+    # is read; evaluated under phase one, its phase-two payment is refused, naming the payment
+    paid = [{"kind": "sustained_progress", "amount": "800.00", "paid_on": "2015-01-01"}]
+    family = pbr.Family.model_validate(record(None, attached_on="2014-06-02", payments=paid))
+    with pytest.raises(pbr.OutsideProgramme, match=r"payments\[0\]\.kind 'sustained_progress'"):
+        pbr.evaluate(family, as_of=date(2015, 6, 1))
+    d = pbr.evaluate(family, as_of=date(2015, 6, 1), rules=PHASE_TWO)
+    assert d.results[SP].status == "already_paid"
+    # a payment that reaches the family another way than its record (a ledger) is refused too
+    ledgered = pbr.Family.model_validate(record(**WORKING)).model_copy(
+        update={"payments": (pbr.records.Payment.model_validate(P2W[0]),)}
+    )
+    with pytest.raises(pbr.OutsideProgramme, match="not a payment of tf-phase-2"):
+        pbr.evaluate(ledgered, as_of=date(2016, 12, 1))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_batch_refuses_such_a_payment_on_both_paths(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr.batch import evaluate_many_json
+    from pbr.io import Rejection
+
+    monkeypatch.setattr("pbr.batch._COMPILED", fast)
+    early = [{"kind": "sustained_progress", "amount": "800.00"}]
+    lines = [  # refused on reading; and read, then refused by the rule set the date chose
+        json.dumps(record(payments=P2W, **WORKING)).encode(),
+        json.dumps(record(None, attached_on="2014-06-02", payments=early)).encode(),
+    ]
+    done = list(evaluate_many_json(lines, as_of=date(2016, 12, 1), workers=1))
+    for out, kind in zip(done, ["progress_to_work", "sustained_progress"], strict=True):
+        assert isinstance(out, Rejection), out
+        [error] = out.errors
+        assert (error.loc, error.type, error.value) == (
+            "payments.0.kind",
+            "payment_not_in_programme",
+            f'"{kind}"',
+        )

@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import pbr
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
+from pbr.plans import Measure, earliest_window_end, measure_window
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
 from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
 from tests.builders import RECORD_LISTS
@@ -140,6 +141,7 @@ def test_more_evidence_of_progress_never_lowers_payable(
 
 NEW_FIELD_BREAKAGES = [
     "duplicate_problem",
+    "payment_not_in_programme",
     "problem_not_in_programme",
     "identified_after_attachment",
     "fractional_float_observation",
@@ -155,3 +157,30 @@ def test_broken_later_records_are_rejected(programme: str, kind: str, data: st.D
     with pytest.raises(ValidationError) as info:
         pbr.Family.model_validate(record)
     assert all(e["msg"].startswith(f"family {record['family_id']!r}") for e in info.value.errors())
+
+
+@programmes
+@given(
+    attached=st.dates(date(2014, 4, 1), date(2025, 3, 31)),
+    unit=st.sampled_from(["days", "weeks", "months", "terms"]),
+    n=st.integers(1, 30),
+)
+@example(attached=date(2016, 8, 31), unit="months", n=6)
+def test_a_measure_s_earliest_date_is_the_first_its_period_allows(
+    programme: str, attached: date, unit: str, n: int
+) -> None:
+    # the day the decision names is the first whose period starts on or after attachment:
+    # month ends included (attached 31 August, 6 months: 1 March, not 28 February)
+    measure = Measure.model_validate(
+        {
+            "id": "m",
+            "indicator": "eviction_notice",
+            "comparison": "==",
+            "threshold": 0,
+            f"sustain_{unit}": n,
+        }
+    )
+    calendar = LATER[programme].term_calendar
+    earliest = earliest_window_end(measure, attached, calendar)
+    assert measure_window(measure, earliest, calendar)[0] >= attached
+    assert measure_window(measure, earliest - timedelta(days=1), calendar)[0] < attached

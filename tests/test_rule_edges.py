@@ -304,6 +304,11 @@ def test_identified_problems_only_needs_financial_stability(
     else:
         assert d.results[CE].status == "not_applicable"
         assert codes(d, CE) == ["LIMB_NOT_RELEVANT"]
+        [why] = d.results[CE].reasons  # the need SF tests, not phase two's work problem
+        assert why.compared["problem"] == "financial_stability"
+        assert why.message == (
+            "continuous_employment: the family did not have the financial_stability need at entry"
+        )
     # under the default (all_limbs) both families may claim by employment
     assert pbr.evaluate(fam, as_of=date(2022, 3, 31)).results[CE].status == "met"
 
@@ -756,19 +761,17 @@ def test_already_paid_cites_the_first_payment_of_the_kind() -> None:
     assert (first.code, first.compared["paid_on"]) == ("ALREADY_PAID", "2016-05-01")
 
 
-def test_the_one_claim_is_the_first_result_paid() -> None:
-    fam = phase_two_family(
-        payments=[
-            paid("progress_to_work", "100", "2016-05-01"),
-            paid("crime_asb_education", "100", "2016-05-20"),
-        ]
-    )
+def test_the_one_claim_is_the_route_already_paid() -> None:
+    fam = phase_two_family(payments=[paid("continuous_employment", "800", "2016-05-01")])
     d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
     taken = d.results[SP].reasons[-1]
     assert (taken.code, taken.compared["other_route"]) == (
         "ONE_CLAIM_PER_FAMILY",
-        "progress_to_work",
+        "continuous_employment",
     )
+    # phase one's results are not phase two's routes: such a payment is refused, not counted
+    with pytest.raises(pydantic.ValidationError, match="payment_not_in_programme"):
+        phase_two_family(payments=[paid("progress_to_work", "100", "2016-05-01")])
 
 
 def test_no_evidence_fails_a_measure_that_needs_a_value() -> None:

@@ -53,6 +53,13 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert cited["tf-phase-2", "employment_weeks_jsa"] == ("PBR-READING",)
     assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
     assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
+    # S37 dates phase two's early starters, not their fee; S39 says "dependent children", no age
+    for name in ("attachment_fee", "attachment_fee_when_stopped"):
+        early = PHASE_TWO.parameter(name, FinancialYear(2014))
+        assert early.source == ("S31", "PBR-READING"), name
+    for name in ("dependent_child_age", "dependent_child_age_under_16"):
+        assert cited["supporting-families", name] == ("PBR-READING",)
+    assert SUPPORTING_FAMILIES.source_of_rule("identification.household") == "PBR-READING, S39"
     assert PHASE_ONE.source_of_rule("payment.once") == "P1-SPEC"
 
 

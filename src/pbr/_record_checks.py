@@ -18,6 +18,7 @@ from pbr.periods import TERMS, TermName, default_term
 from pbr.programmes._registry import BUNDLED
 
 if TYPE_CHECKING:
+    from pbr.programmes import Programme as _Programme
     from pbr.records import BenefitSpell, EmploymentSpell, Family
 
 __all__ = [
@@ -191,6 +192,8 @@ def consistency_problems(family: Family) -> Iterator[_Problem]:
     for i, obs in enumerate(family.observations):
         dated.append(("observations", i, obs.person_id, obs.date, "date"))
     yield from _entry_problem_issues(family)
+    if family.payments:
+        yield from _payment_issues(family)
     spells: list[tuple[str, int, BenefitSpell | EmploymentSpell]] = [
         *(("benefit_spells", i, s) for i, s in enumerate(family.benefit_spells)),
         *(("employment_spells", i, s) for i, s in enumerate(family.employment_spells)),
@@ -262,6 +265,8 @@ def plainly_consistent(family: Family) -> bool:
     if (family.problems_at_entry or family.identified_for is not None) and next(
         _entry_problem_issues(family), None
     ) is not None:
+        return False
+    if family.payments and next(_payment_issues(family), None) is not None:
         return False
     birthday = born.get
     for events in (family.offences, family.work_programme):
@@ -376,4 +381,59 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
                 entry.identified_on.isoformat(),
                 f"problem {entry.problem!r} identified on {entry.identified_on}, after attachment "
                 f"on {family.attached_on}",
+            )
+
+
+def _payment_kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
+    """The payment kinds the family's programme has, and how to name that programme; None if unknown.
+
+    Its stated programme's, else those of every programme whose attachment dates cover the
+    family's attachment (phase one's and phase two's for a 2014/15 early starter): the family
+    may be evaluated under any of them, and the evaluation refuses a payment its own rule set
+    does not have (`pbr.programmes._kernel.check_payments`). A family no programme covers is
+    refused when it is evaluated, so its payments are not checked here.
+    """
+    from pbr.programmes import programme, programmes
+
+    chosen: tuple[_Programme, ...]
+    named: str
+    if family.programme is not None:
+        try:
+            chosen = (programme(family.programme),)
+        except KeyError:
+            return None
+        named = family.programme
+    else:
+        chosen = tuple(p for p in programmes() if p.rules.covers(family.attached_on))
+        if not chosen:
+            return None
+        named = (
+            f"{' or '.join(p.id for p in chosen)} (the programme"
+            f"{'s' if len(chosen) > 1 else ''} covering attachment on {family.attached_on}; "
+            "the record states none)"
+        )
+    return named, frozenset(k for p in chosen for k in p.payment_kinds)
+
+
+def _payment_issues(family: Family) -> Iterator[_Problem]:
+    """Payments of a kind the family's programme does not have (its results and attachment fee).
+
+    A phase-one result paid to a phase-two family would otherwise use up its one results claim,
+    and a later programme's result paid to a phase-one family would count against its cap.
+    """
+    payments = family.payments
+    if all(p.kind == "attachment_fee" for p in payments):  # every programme has one
+        return
+    found = _payment_kinds_allowed(family)
+    if found is None:
+        return
+    named, allowed = found
+    for i, payment in enumerate(payments):
+        if payment.kind not in allowed:
+            yield (
+                "payment_not_in_programme",
+                ("payments", i, "kind"),
+                payment.kind,
+                f"{payment.kind!r} is not a payment of {named}; expected one of "
+                f"{', '.join(sorted(allowed))}",
             )

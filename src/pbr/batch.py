@@ -843,10 +843,10 @@ class _Job:
                 record=n,
                 family_id=family.family_id,
                 local_authority=family.local_authority,
-                loc="attached_on",
-                value=family.attached_on.isoformat(),
+                loc=exc.field or "attached_on",
+                value=family.attached_on.isoformat() if exc.field is None else exc.value,
                 message=without_family(str(exc)),
-                type="outside_programme",
+                type="outside_programme" if exc.field is None else "payment_not_in_programme",
             )
 
     def _evaluable(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:

@@ -4,7 +4,7 @@
 PbrError
 ├── RulesDataError        a rule-set data file is malformed (names the file, key and value)
 ├── UnknownInterpretation an interpretation id or value that the rule set does not define
-├── OutsideProgramme      a family that the chosen rule set does not cover
+├── OutsideProgramme      a family that the chosen rule set does not cover (or its payment)
 └── PlanError             an outcome plan that is malformed or for another programme
 ```
 """
@@ -52,7 +52,9 @@ class UnknownInterpretation(PbrError, ValueError):
 
 
 class OutsideProgramme(PbrError, ValueError):
-    """The family is not covered by the rule set (its programme or attachment date).
+    """The rule set does not cover the family (its programme, attachment date or a payment).
+
+    A payment of a kind the rule set's programme does not pay is named by `field` and `value`.
 
     >>> import pbr
     >>> family = pbr.Family.model_validate({"family_id": "F0", "attached_on": "2011-05-01",
@@ -63,8 +65,15 @@ class OutsideProgramme(PbrError, ValueError):
     pbr.errors.OutsideProgramme: family 'F0': no rule set covers programme (not stated) ...
     """
 
-    def __init__(self, family_id: str, message: str) -> None:
+    def __init__(
+        self, family_id: str, message: str, *, field: str | None = None, value: object = None
+    ) -> None:
         self.family_id = family_id
+        self.field = field
+        """The record's field that the rule set cannot take (``payments.0.kind``), or None when
+        the family as a whole is outside it (its programme or attachment date)."""
+        self.value = value
+        """That field's value."""
         super().__init__(f"family {family_id!r}: {message}")
 
 

@@ -386,7 +386,17 @@ def measure_window(
 
 
 def earliest_window_end(measure: Measure, attached_on: date, term_calendar: TermCalendar) -> date:
-    """The first evaluation date whose sustain period lies wholly after the attachment day."""
+    """The first evaluation date whose sustain period lies wholly after the attachment day.
+
+    The first `as_of` for which `measure_window` gives a period starting on or after
+    `attached_on` (a property test holds it to that: the day before, the period starts earlier).
+
+    >>> m = Measure.model_validate({"id": "m", "indicator": "eviction_notice",
+    ...     "comparison": "==", "threshold": 0, "sustain_months": 6})
+    >>> from pbr.rules import PHASE_TWO
+    >>> earliest_window_end(m, date(2016, 8, 31), PHASE_TWO.term_calendar)
+    datetime.date(2017, 3, 1)
+    """
     if measure.sustain_terms is not None:
         day = attached_on
         while True:
@@ -396,7 +406,14 @@ def earliest_window_end(measure: Measure, attached_on: date, term_calendar: Term
             ahead = term_calendar.complete_terms(day + timedelta(days=400), 6)
             day = min(t.end for t in ahead if t.end > day)
     if measure.sustain_months is not None:
-        return add_months(attached_on, measure.sustain_months)
+        # the first day whose period (day − n months, day] starts on or after attachment: n
+        # months after it, or a day or three later when it falls at the end of a longer month
+        # (attached 31 August, 6 months: the period to 28 February starts on 28 August)
+        months = measure.sustain_months
+        day = add_months(attached_on, months)
+        while add_months(day, -months) < attached_on:
+            day += timedelta(days=1)
+        return day
     return attached_on + timedelta(days=_days(measure))
 
 

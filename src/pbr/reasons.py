@@ -4,8 +4,8 @@ Council systems key on `Reason.code`, never on the message text (which may be re
 `REASON_CODES` maps each code to its meaning; the docs' reason-code table is generated from it.
 
 >>> from pbr.reasons import REASON_CODES
->>> REASON_CODES["CAP_REACHED"]  # doctest: +ELLIPSIS
-'The amount is cut so that the attachment fee plus all results payments stay within the £4,000...'
+>>> print(REASON_CODES["CAP_REACHED"])  # doctest: +ELLIPSIS
+The amount is cut so that the attachment fee plus all results payments stay within the per-family...
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ REASON_CODES: dict[str, str] = {
     "NOT_ELIGIBLE": "Neither all three national criteria nor two plus local discretion: nothing "
     "is payable.",
     "LIMB_NOT_RELEVANT": "The limb or result does not apply: the family was not identified for its "
-    "problem (interpretation relevance).",
+    "problem (phase one's limbs, phase two's work) or need (Supporting Families' "
+    "financial_stability) (interpretation relevance).",
     "PROBLEM_NOT_IDENTIFIED": "The result needs a problem the family was not identified for (phase "
     "one: progress to work and continuous employment need work, whatever the relevance "
     "interpretation; phase1-spec clarification 18).",
@@ -158,7 +159,8 @@ REASON_CODES: dict[str, str] = {
     "ALREADY_PAID": "A payment for this result was made on or before the evaluation date; nothing is "
     "paid twice.",
     "CAP_REACHED": "The amount is cut so that the attachment fee plus all results payments stay "
-    "within the £4,000 per-family cap.",
+    "within the per-family cap of the family's programme (the reason's compared.cap and the "
+    "decision's cap give the amount).",
     "EMPLOYMENT_TOP_UP": "Continuous employment after crime/ASB/education (paid before or payable "
     "now) is paid only the balance up to the results share (interpretation "
     "employment_after_crime = top_up); after progress to work alone, a cut is CAP_REACHED.",

@@ -82,6 +82,7 @@ BREAKAGES: Final[tuple[str, ...]] = (
     "negative_count",
     "negative_money",
     "number_for_flag",
+    "payment_not_in_programme",
     "problem_not_in_programme",
     "text_for_count",
     "timestamp_for_date",
@@ -562,6 +563,18 @@ def _break_problem_not_in_programme(record: Record) -> None:
     record["problems_at_entry"] = [{"problem": outside}]
 
 
+def _break_payment_not_in_programme(record: Record) -> None:
+    # a result another programme pays and the record's own (stated, or by date) does not
+    attached = date.fromisoformat(record["attached_on"])
+    stated = record.get("programme")
+    own = next(
+        p for p in _programmes() if p.id == stated or (stated is None and p.rules.covers(attached))
+    )
+    record["programme"] = own.id
+    foreign = next(k for p in _programmes() for k in p.result_kinds if k not in own.payment_kinds)
+    record["payments"] = [*record["payments"], {"kind": foreign, "amount": "100.00"}]
+
+
 def _break_identified_after_attachment(record: Record) -> None:
     later = date.fromisoformat(record["attached_on"]) + timedelta(days=1)
     record["problems_at_entry"] = [{"problem": "health", "identified_on": later.isoformat()}]
@@ -645,6 +658,7 @@ _BREAK = {
     "negative_count": _break_negative_count,
     "negative_money": _break_negative_money,
     "number_for_flag": _break_number_for_flag,
+    "payment_not_in_programme": _break_payment_not_in_programme,
     "problem_not_in_programme": _break_problem_not_in_programme,
     "text_for_count": _break_text_for_count,
     "timestamp_for_date": _break_timestamp_for_date,

@@ -154,7 +154,7 @@ def programme_terms(rules: RuleSet) -> ProgrammeTerms:
         year: YearTerms(
             year,
             source.attachment_fee(rules, year),
-            rules.amount("cap", year),
+            source.cap(rules, year),
             {str(kind): amount for kind, amount in source.result_rates(rules, year).items()},
         )
         for year in years

@@ -292,6 +292,25 @@ def check_covers(family: Family, rules: RuleSet) -> None:
         )
 
 
+def check_payments(family: Family, programme: Programme) -> None:
+    """Refuse a family paid a result the programme does not have (another programme's).
+
+    Reading a record refuses such a payment where the record's programme is known
+    (`pbr._record_checks`); this catches the rest: a 2014/15 record stating no programme
+    evaluated under the one whose kind it is not, and payments merged from a ledger.
+    """
+    kinds = programme.payment_kinds
+    for i, payment in enumerate(family.payments):
+        if payment.kind not in kinds:
+            raise OutsideProgramme(
+                family.family_id,
+                f"payments[{i}].kind {payment.kind!r} is not a payment of {programme.id}; "
+                f"expected one of {', '.join(sorted(kinds))}",
+                field=f"payments.{i}.kind",
+                value=payment.kind,
+            )
+
+
 def decide(
     programme: Programme,
     family: Family,
@@ -306,6 +325,8 @@ def decide(
     rather than copied into it afterwards.
     """
     check_covers(family, rules)
+    if family.payments:
+        check_payments(family, programme)
     warnings: tuple[Reason, ...] = ()
     if programme.uses_plan:
         plan, warnings = _plan_for(programme, family, rules, plan)
@@ -316,7 +337,7 @@ def decide(
         )
     year = financial_year_of(family.attached_on)
     fee = programme.attachment_fee(rules, year)
-    books = account(family, as_of, year, fee, rules.amount("cap", year))
+    books = account(family, as_of, year, fee, programme.cap(rules, year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet

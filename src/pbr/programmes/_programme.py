@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["Programme"]
 
 
+def _cap(rules: RuleSet, year: FinancialYear) -> Decimal:
+    """The rule set's `cap` for `year`: a programme's cap unless it says otherwise."""
+    return rules.amount("cap", year)
+
+
 @dataclass(frozen=True, slots=True)
 class Programme:
     """A programme: its cited rule set and the rules as small pure functions.
@@ -64,11 +69,24 @@ class Programme:
     illustrative_rates: Mapping[str, tuple[Fraction, Fraction]] = field(default_factory=dict)
     """Illustrative success rates for a forecast's default scenario, by result: (central value,
     half-width of its range). Not evidence: analysts replace them with their own."""
+    cap: Callable[[RuleSet, FinancialYear], Decimal] = _cap
+    """The most paid for a family attached in a year, fee included (interpretations applied);
+    by default the rule set's `cap`."""
 
     @property
     def id(self) -> str:
         """The programme's id as records and decisions write it, e.g. ``tf-phase-1``."""
         return self.rules.programme
+
+    @property
+    def payment_kinds(self) -> tuple[str, ...]:
+        """The payments a family of the programme may have been paid: its fee and its results.
+
+        >>> from pbr.programmes import programme
+        >>> programme("tf-phase-2").payment_kinds
+        ('attachment_fee', 'sustained_progress', 'continuous_employment')
+        """
+        return ("attachment_fee", *self.result_kinds)
 
     def evaluate(
         self,

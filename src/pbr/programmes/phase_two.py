@@ -75,6 +75,12 @@ def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
     return rules.amount("attachment_fee_when_stopped" if stopped else "attachment_fee", year)
 
 
+def cap(rules: RuleSet, year: FinancialYear) -> Decimal:
+    """£1,800 a family, or the £800 results payment alone where `attachment_fee` pays none."""
+    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
+    return rules.amount("cap_when_stopped" if stopped else "cap", year)
+
+
 PROGRAMME = Programme(
     rules=bundled_rule_set("phase_two.toml"),
     short="TF2",
@@ -87,6 +93,7 @@ PROGRAMME = Programme(
     pay=pay_one_claim,
     attachment_fee=attachment_fee,
     result_rates=result_rates,
+    cap=cap,
     uses_plan=True,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),

@@ -113,9 +113,9 @@ def _employment_closed(
         "LIMB_NOT_RELEVANT",
         "results.relevance",
         rules,
-        "continuous_employment: the family was not identified for work",
+        "continuous_employment: the family did not have the financial_stability need at entry",
         limb="continuous_employment",
-        problem="work",
+        problem="financial_stability",
     )
 
 
