@@ -933,6 +933,24 @@ def test_a_number_too_long_to_read_is_named_at_its_field(
     assert "school_terms.0.possible_sessions" in err
 
 
+def test_a_number_too_long_to_read_hides_none_of_the_record_s_other_errors() -> None:
+    """The record's other errors are found too, and the number is shown as a number."""
+    text = json.dumps(good("B1", attached_on="2012-13-15", local_authority="9" * 5000))
+    text = text[:-1] + ', "extra": ' + "9" * 4301 + "}"
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    found = {(e.loc, e.type): e.value for e in rejection.errors}
+    assert (rejection.errors[0].loc, rejection.errors[0].type) == ("extra", "number_too_long")
+    assert set(found) == {
+        ("extra", "number_too_long"),
+        ("attached_on", "date_parsing"),
+        ("local_authority", "string_too_long"),
+        ("extra", "extra_forbidden"),
+    }
+    assert str(found["extra", "number_too_long"]).startswith("999")  # a number, not text
+    assert str(found["local_authority", "string_too_long"]).startswith('"999')  # text
+
+
 def test_a_number_the_reader_takes_is_left_to_the_fields_own_checks() -> None:
     """4,300 digits is read: the field's own rule (a bounded count) rejects it, as before."""
     text = json.dumps(good("B1")).replace(

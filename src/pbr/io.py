@@ -1123,7 +1123,9 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     """A number too long for the JSON reader (over 4,300 digits) named at its field.
 
     Pydantic stops at such a number with "number out of range" for the whole record; the
-    record is read again keeping numbers as text to say where (only for such a rejection).
+    record is read again keeping numbers as text to say where (only for such a rejection),
+    then once more with each such number as ``0``, for the record's other errors. The value
+    is the number as written (cut short), not quoted: it is a number, not text.
 
     >>> parse_family(b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{'
     ...     b'"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": 1' + b"0" * 5000
@@ -1132,7 +1134,7 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     """
     from pydantic_core import from_json
 
-    from pbr._rejection import FieldError
+    from pbr._rejection import FieldError, Rejection
 
     (first, *others) = rejection.errors
     if others or first.type != "json_invalid" or "number out of range" not in first.message:
@@ -1147,15 +1149,34 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
         except ValueError:
             digits = sum(c.isdigit() for c in text)
             found.append(
-                FieldError.of(
+                FieldError(
                     loc=".".join(str(part) for part in loc),
                     type="number_too_long",
-                    value=text,
+                    value=text if len(text) <= 80 else text[:79] + "…",
                     message=f"a number of {digits:,} digits: longer than a JSON reader takes "
                     "(4,300), and far beyond any count or amount",
                 )
             )
-    return rejection.model_copy(update={"errors": tuple(found)}) if found else rejection
+    if not found:
+        return rejection
+    rest = parse_family(_LONG_NUMBER.sub(_zeroed, data), max_record_bytes=len(data) + 1)
+    named = {error.loc for error in found}  # what "0" there gave, bar a key not in the format
+    also = (
+        [e for e in rest.errors if e.loc not in named or e.type == "extra_forbidden"]
+        if isinstance(rest, Rejection)
+        else []
+    )
+    return rejection.model_copy(update={"errors": (*found, *also)})
+
+
+_LONG_NUMBER = re.compile(
+    rb'"(?:[^"\\]|\\.)*"|-?[0-9]{4301,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|-?[0-9]+\.[0-9]{4301,}'
+)
+"""A JSON string (kept as it is) or a number too long for the JSON reader (made ``0``)."""
+
+
+def _zeroed(match: re.Match[bytes]) -> bytes:
+    return match.group() if match.group().startswith(b'"') else b"0"
 
 
 def _with_numbers_as_text(data: bytes) -> Any:
