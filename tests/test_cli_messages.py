@@ -70,6 +70,26 @@ def test_a_workbook_given_as_the_claim_file_is_named_a_workbook(
     )
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_workbook_named_as_records_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, workers: str
+) -> None:
+    """An .xlsx renamed .json gave one rejection a line of its zip ("not valid UTF-8")."""
+    import pbr
+
+    book = workbook(tmp_path / "families.json")
+    status, out, err = run(
+        capsys, "evaluate", str(book), "--as-of", "2015-03-31", "--workers", workers
+    )
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr: cannot read {book}: it is an Excel workbook (or another zip file), not JSON or "
+        "JSON Lines (council tables in a workbook are read from a file named .xlsx)"
+    )
+    with pytest.raises(pbr.io.UnreadableFile, match="Excel workbook"):
+        pbr.read_records(book)
+
+
 def test_a_workbook_given_to_replay_is_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

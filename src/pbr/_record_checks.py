@@ -9,7 +9,7 @@ with the same functions, so a batch of valid records never imports pydantic.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -266,7 +266,7 @@ def plainly_consistent(family: Family) -> bool:
         _entry_problem_issues(family), None
     ) is not None:
         return False
-    if family.payments and next(_payment_issues(family), None) is not None:
+    if family.payments and not _payments_plainly_allowed(family):
         return False
     birthday = born.get
     for events in (family.offences, family.work_programme):
@@ -384,7 +384,56 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
             )
 
 
+def _payments_plainly_allowed(family: Family) -> bool:
+    """Whether `_payment_issues` would find nothing: one set of kinds, one look-up, no loop."""
+    kinds = {p.kind for p in family.payments}
+    if kinds <= _FEE_ONLY:
+        return True
+    found = _payment_kinds_allowed(family)
+    return found is None or kinds <= found[1]
+
+
+_FEE_ONLY = frozenset({"attachment_fee"})
+
+
 def _payment_kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
+    """`_kinds_allowed`, kept by programme stated and attachment day (a family of a batch asks).
+
+    Forgotten when the programmes change (`pbr.programmes.register`), and when it grows large.
+    """
+    every = _programmes()
+    if _ALLOWED_FOR.every is not every or len(_ALLOWED_FOR.found) > 10_000:
+        _ALLOWED_FOR.every, _ALLOWED_FOR.found = every, {}
+    key = (family.programme, family.attached_on)
+    found = _ALLOWED_FOR.found
+    if key not in found:
+        found[key] = _kinds_allowed(family)
+    return found[key]
+
+
+class _Allowed:
+    """The programmes the kinds allowed were worked out for, and the kinds by (programme, day)."""
+
+    every: object = None
+    found: dict[tuple[str | None, date], tuple[str, frozenset[str]] | None] = {}  # noqa: RUF012
+
+
+_ALLOWED_FOR = _Allowed()
+
+
+def _programmes() -> tuple[_Programme, ...]:
+    """`pbr.programmes.programmes()`, imported once (on first use: it imports this module)."""
+    if not _PROGRAMMES:
+        from pbr.programmes import programmes
+
+        _PROGRAMMES.append(programmes)
+    return _PROGRAMMES[0]()
+
+
+_PROGRAMMES: list[Callable[[], tuple[_Programme, ...]]] = []
+
+
+def _kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
     """The payment kinds the family's programme has, and how to name that programme; None if unknown.
 
     Its stated programme's, else those of every programme whose attachment dates cover the
@@ -422,7 +471,7 @@ def _payment_issues(family: Family) -> Iterator[_Problem]:
     and a later programme's result paid to a phase-one family would count against its cap.
     """
     payments = family.payments
-    if all(p.kind == "attachment_fee" for p in payments):  # every programme has one
+    if {p.kind for p in payments} <= _FEE_ONLY:  # every programme has one
         return
     found = _payment_kinds_allowed(family)
     if found is None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pbr._seen import SeenIds
-from pbr._unreadable import cannot_read
+from pbr._unreadable import cannot_read, not_a_text_file
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
@@ -151,19 +151,44 @@ def read_raw(
         handle: IO[bytes] = open(path, "rb", buffering=_BUFFER)  # noqa: SIM115 - closed by the generators
     except OSError as exc:
         raise UnreadableFile(cannot_read(path, exc)) from None
+    _refuse_a_workbook(handle, path if source is None else source)
     return _raw(handle, str(path) if source is None else source, max_record_bytes)
+
+
+def _refuse_a_workbook(handle: IO[bytes], name: str | Path) -> None:
+    """Refuse, in one line, a workbook given as records (an ``.xlsx`` renamed ``.json``, say).
+
+    Read as JSON, each of its lines would be a rejection naming bytes that are not UTF-8.
+    """
+    try:
+        head = handle.read(8)
+        handle.seek(0)
+    except OSError as exc:
+        handle.close()
+        raise UnreadableFile(cannot_read(name, exc)) from None
+    why = not_a_text_file(head, "JSON or JSON Lines", csv=False)
+    if why is not None:
+        handle.close()
+        raise UnreadableFile(
+            f"cannot read {name}: {why} (council tables in a workbook are read from a file "
+            "named .xlsx)"
+        )
 
 
 _BUFFER = 1 << 20
 
 
 def json_lines_start(
-    path: str | Path, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    path: str | Path,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    source: str | None = None,
 ) -> int | None:
     """Where a JSON Lines file's records start (after a byte-order mark); None if not JSON Lines.
 
     The same test `read_raw` makes: a file it reads line by line from this offset can be cut
     into byte ranges at line ends (`line_ranges`) and each range read on its own (`RawRange`).
+    A workbook is refused (`UnreadableFile`), named `source` when given (a pipe's name).
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -174,7 +199,10 @@ def json_lines_start(
     """
     try:
         with open(path, "rb", buffering=_BUFFER) as handle:
+            _refuse_a_workbook(handle, path if source is None else source)
             start, lines = _lines_start(handle, max_record_bytes)
+    except UnreadableFile:
+        raise
     except OSError as exc:
         raise UnreadableFile(cannot_read(path, exc)) from None
     return start if lines else None

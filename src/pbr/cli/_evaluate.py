@@ -329,7 +329,7 @@ def _evaluate_file(
         if workers == "auto":
             workers = 1 if total is None or total < AUTO_FILE_BYTES else available_cores()
         if kind != "xlsx":
-            lines_from = json_lines_start(readable, max_record_bytes=max_record_bytes)
+            lines_from = json_lines_start(readable, max_record_bytes=max_record_bytes, source=path)
         if lines_from is None:
             raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
             numbered = ((line, item) for line, _, item in raw)
