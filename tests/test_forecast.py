@@ -110,6 +110,52 @@ def test_allocation_adds_up_to_the_maximum(estimated: int, rounding: str) -> Non
     assert a.whole_funded_families <= a.funded_families + 1
 
 
+STOPPED = pbr.rules.PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
+
+
+@settings(max_examples=30)
+@given(
+    st.integers(0, 20_000),
+    st.lists(st.integers(0, 5), min_size=6, max_size=6).filter(any),
+)
+def test_the_maximum_is_each_years_families_at_that_years_cap(
+    estimated: int, weights: list[int]
+) -> None:
+    # phase two when fees stopped: no fee and a cap of £800 for families attached from 2018/19
+    years = ["2015/16", "2016/17", "2017/18", "2018/19", "2019/20", "2020/21"]
+    profile = {y: Fraction(w, sum(weights)) for y, w in zip(years, weights, strict=True)}
+    a = allocation(estimated, rules=STOPPED, profile=profile)
+    exact = sum((y.families * Fraction(a.caps[str(y.year)]) for y in a.years), Fraction(0))
+    assert a.maximum == round_to_penny(exact) == sum((y.maximum for y in a.years), Decimal(0))
+    assert a.caps["2018/19"] == Decimal("800.00")
+    assert a.caps["2015/16"] == Decimal("1800.00")
+    d = drawdown(a)  # the allocation's own rules: no fee from 2018/19
+    assert d.total + d.beyond_horizon + d.at_risk == a.maximum
+    assert sum((r["at_risk"] for r in d.by_year()), Decimal(0)) == d.at_risk
+
+
+def test_a_drawdown_uses_the_allocations_rules_and_refuses_others() -> None:
+    a = allocation(600, rules=STOPPED)
+    assert a.maximum == Decimal("780000.00")  # 300 × £1,800 + 300 × £800, not 600 × £1,800
+    d = drawdown(a)
+    assert d.at_risk == drawdown(a, rules=STOPPED).at_risk == Decimal("144000.00")
+    assert sum((r["attachment_fees"] for r in d.by_year()), Decimal(0)) == Decimal("300000.00")
+    with pytest.raises(ValueError, match=r"attachment_fees_after_2017_18='stopped'.*'continue'"):
+        drawdown(a, rules=pbr.rules.PHASE_TWO)
+    with pytest.raises(ValueError, match="rules disagree"):
+        from_records([], as_of=date(2016, 1, 1), alloc=a, rules=pbr.rules.PHASE_TWO)
+    with pytest.raises(ValueError, match="rules are tf-phase-1's"):
+        drawdown(a, rules=PHASE_ONE)
+    # an interpretation that does not change the allocation's money may differ
+    judged = STOPPED.with_interpretations(relevance=_other_relevance())
+    assert drawdown(a, rules=judged).maximum == a.maximum
+
+
+def _other_relevance() -> str:
+    choice = pbr.rules.PHASE_TWO.interpretations["relevance"]
+    return next(v for v in choice.values if v != pbr.rules.PHASE_TWO.chosen["relevance"])
+
+
 # --- drawdown --------------------------------------------------------------------------------
 
 probabilities = st.fixed_dictionaries(

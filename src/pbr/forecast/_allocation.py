@@ -13,7 +13,7 @@ and is not in the rules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -31,7 +31,7 @@ from pbr.money import ZERO
 from pbr.periods import FinancialYear
 from pbr.rules import RuleSet
 
-__all__ = ["Allocation", "AllocationYear", "allocation", "pence", "pounds_of"]
+__all__ = ["Allocation", "AllocationYear", "allocation", "pence", "pounds_of", "rules_of"]
 
 
 def pence(value: Fraction | Decimal) -> Fraction:
@@ -110,18 +110,38 @@ class Allocation:
     whole_funded_families: int
     funded_rounding: str
     cap: Decimal
+    """The per-family cap of the first year of attachment (see `caps`: it can change by year)."""
     years: tuple[AllocationYear, ...]
     council: str | None = None
     """The council's name, when given (tables of several councils need it)."""
+    rules: RuleSet | None = field(default=None, compare=False, repr=False)
+    """The rule set (with its interpretations) the allocation was built with: a drawdown or
+    forecast of it uses the same one (`rules_of`)."""
+
+    @property
+    def caps(self) -> dict[str, Decimal]:
+        """The per-family cap of each financial year of attachment.
+
+        Phase two with ``attachment_fees_after_2017_18="stopped"`` pays no attachment fee for
+        families attached from 2018/19, and its cap for them is the results share alone.
+
+        >>> allocation(790).caps
+        {'2012/13': Decimal('4000.00'), '2013/14': Decimal('4000.00'), '2014/15': Decimal('4000.00')}
+        """
+        return {str(y.year): y.attachment_fee + y.results_share for y in self.years}
 
     @property
     def maximum(self) -> Decimal:
-        """Maximum funding: whole funded families × the per-family cap, plus any up-front grant.
+        """Maximum funding: Σ over years of the year's families × that year's cap, plus any grant.
+
+        It is the sum of the years' maxima (to the penny, the table rounded as a whole), so a
+        programme whose cap changes by year (phase two when attachment fees stopped) is counted
+        at each year's own cap.
 
         >>> allocation(2630).maximum  # 2,192 funded families × £4,000
         Decimal('8768000.00')
         """
-        return self.whole_funded_families * self.cap + self.upfront_grant
+        return self.attachment_fees + self.results_potential + self.upfront_grant
 
     @property
     def upfront_grant(self) -> Decimal:
@@ -286,6 +306,66 @@ def allocation(
         cap=terms.year(terms.years[0]).cap,
         years=tuple(rows),
         council=council,
+        rules=rules,
+    )
+
+
+def rules_of(alloc: Allocation, rules: RuleSet | None) -> RuleSet:
+    """The rule set to forecast `alloc` with: `rules`, else the one it was built with.
+
+    An allocation remembers its rule set (and interpretations), so ``drawdown(a)`` forecasts
+    with the rules ``allocation(..., rules=r)`` used, not the bundled ones. `rules` given as
+    well must agree with it on the money the allocation is made of (programme, years, funded
+    share and rounding, each year's fee and cap); interpretations that do not change that
+    money (how results are judged) may differ. A disagreement is a `ValueError`: the maximum
+    and the forecast would be computed under different rules.
+
+    >>> from pbr.rules import PHASE_ONE
+    >>> a = allocation(790, rules=PHASE_ONE.with_interpretations(funded_rounding="floor"))
+    >>> rules_of(a, None).chosen["funded_rounding"]
+    'floor'
+    >>> rules_of(a, PHASE_ONE)
+    Traceback (most recent call last):
+    ...
+    ValueError: rules disagree with the allocation's: it was built with funded_rounding='floor', rules= has funded_rounding='nearest'; build the allocation with the same rules (allocation(..., rules=...)) or leave rules= out to use the allocation's
+    """
+    own = alloc.rules
+    if own is None:
+        own = rules_for_programme(alloc.programme)
+        if rules is None:
+            return own
+    if rules is None:
+        return own
+    if rules.programme != alloc.programme:
+        raise ValueError(
+            f"rules are {rules.programme}'s but the allocation is for {alloc.programme}: "
+            "give the allocation's programme's rules, or leave rules= out"
+        )
+    if _money_terms(rules) != _money_terms(own):
+        keys = sorted(set(own.chosen) | set(rules.chosen))
+        differ = [k for k in keys if own.chosen.get(k) != rules.chosen.get(k)]
+        if differ:
+            built = ", ".join(f"{k}={own.chosen.get(k)!r}" for k in differ)
+            given = ", ".join(f"{k}={rules.chosen.get(k)!r}" for k in differ)
+        else:
+            built, given = own.rules_version, rules.rules_version
+        raise ValueError(
+            f"rules disagree with the allocation's: it was built with {built}, rules= has "
+            f"{given}; build the allocation with the same rules (allocation(..., rules=...)) "
+            "or leave rules= out to use the allocation's"
+        )
+    return rules
+
+
+def _money_terms(rules: RuleSet) -> tuple[Any, ...]:
+    """What an allocation is made of under `rules`: equal for rules that build the same one."""
+    terms = programme_terms(rules)
+    return (
+        terms.programme,
+        terms.years,
+        terms.funded_fraction,
+        terms.funded_rounding,
+        tuple((terms.year(y).attachment_fee, terms.year(y).cap) for y in terms.years),
     )
 
 

@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
 from pbr.forecast._arguments import (
     checked_allocation,
     checked_records,
@@ -37,7 +37,7 @@ from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
-from pbr.forecast._terms import ProgrammeTerms, programme_terms, rules_for_programme
+from pbr.forecast._terms import ProgrammeTerms, programme_terms
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, add_months, check_as_of, financial_year_of
 from pbr.rules import RuleSet
@@ -697,6 +697,9 @@ def drawdown(
     expects is refused (crime/ASB/education: 6 months; continuous employment: 13 weeks, so at
     least 4 whole months).
 
+    `rules` defaults to the rule set the allocation was built with (its interpretations
+    included); rules that would build a different allocation are refused (`rules_of`).
+
     `alloc` must be an `Allocation` (`pbr.forecast.allocation`) and `assumptions` an
     `Assumptions` (`pbr.forecast.load_scenarios` reads them from a file); anything else is a
     `TypeError` saying so.
@@ -708,7 +711,7 @@ def drawdown(
     """
     alloc = checked_allocation(alloc)
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
-    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    rules = rules_of(alloc, rules)
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_expects_results(assumptions)
@@ -931,8 +934,8 @@ def from_records(
 
     `records` holds `pbr.Family` records, or what `pbr.read_records` yields (a `Family` or a
     `pbr.Rejection` per record), so ``from_records(pbr.read_records(path), ...)`` reads a file.
-    Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (the allocation's
-    programme). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
+    Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (default: the rule set
+    the allocation was built with; rules that would build a different allocation are refused). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
     reader, a family the rules do not cover (another programme, or attached outside its
     dates), or a family given again (a family is claimed for once). The rejections are kept in
     `Drawdown.rejected` (each names its record number, family and why; ``pbr forecast --records
@@ -1011,7 +1014,7 @@ def records_forecast(
     _check_date(as_of)
     alloc = checked_allocation(alloc)
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
-    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    rules = rules_of(alloc, rules)
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_expects_results(assumptions)

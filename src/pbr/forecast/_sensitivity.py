@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pbr.forecast._allocation import Allocation, pence, pounds_of
+from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
 from pbr.forecast._arguments import checked_allocation, checked_scenario
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._drawdown import (
@@ -33,7 +33,7 @@ from pbr.forecast._drawdown import (
 )
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
-from pbr.forecast._terms import programme_terms, rules_for_programme
+from pbr.forecast._terms import programme_terms
 from pbr.rules import RuleSet
 
 __all__ = ["Sensitivity", "sensitivity"]
@@ -171,7 +171,7 @@ def sensitivity(
     """
     alloc = checked_allocation(alloc)
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
-    rules = rules if rules is not None else rules_for_programme(alloc.programme)
+    rules = rules_of(alloc, rules)
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_scenario(assumptions, terms)
