@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pbr
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
+from pbr.testing import families
 from tests.builders import family
 
 from .forecast_cli import cli
@@ -108,7 +112,8 @@ def test_funded_families_with_no_quarter_left_are_reported_not_dropped() -> None
 def test_a_record_of_another_programme_is_rejected_counted_and_the_rest_forecast() -> None:
     """One record the rules do not cover used to stop the whole forecast (a ValueError)."""
     items = pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
-    d = from_records(items, as_of=date(2016, 3, 31), alloc=allocation(80))
+    with pytest.warns(UserWarning, match="not claimable now"):  # its results: claims closed
+        d = from_records(items, as_of=date(2016, 3, 31), alloc=allocation(80))
     assert d.families_evaluated == 1  # MX-P1-01, the one phase-one family
     assert [r.family_id for r in d.rejected][:2] == ["MX-P2-01", "MX-P2-02"]
     assert all(r.errors[0].type == "outside_programme" for r in d.rejected)
@@ -387,3 +392,73 @@ def test_a_forecast_from_records_says_what_beyond_was_never_paid() -> None:
     early = from_records(records, as_of=date(2015, 1, 1), alloc=allocation(120), calendar=mine)
     assert early.beyond_horizon > 0
     assert early.beyond_never_paid == 0  # what lies beyond may still be claimable
+
+
+F1 = {"identified_for": ["crime_asb", "education", "work"], **EMPLOYED}
+"""`from_records`'s docstring family: crime/ASB/education £700 and employment £100 payable."""
+
+
+def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> None:
+    f1 = family(family_id="F1", **F1)
+    assert "RESULTS_CLAIMS_CLOSED" in {
+        w.code for w in pbr.evaluate(f1, as_of=date(2020, 1, 1)).warnings
+    }
+    with pytest.warns(
+        UserWarning, match=r"£800\.00 payable as of 2020-01-01.*closed on 2015-05-31"
+    ):
+        d = from_records([f1], as_of=date(2020, 1, 1), alloc=allocation(6))
+    assert d.claimable_now == Decimal("3200.00")  # the unpaid fee only, not the results
+    assert d.payable_after_claims_closed == Decimal("800.00")
+    assert d.beyond_never_paid == d.beyond_horizon == Decimal("800.00")
+    beyond = dict(d.beyond_horizon_by_column)
+    assert (beyond["crime_asb_education"], beyond["continuous_employment"]) == (
+        Decimal("700.00"),
+        Decimal("100.00"),
+    )
+    assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
+    # before claims closed the same results are claimable now, with no warning
+    before = from_records([f1], as_of=date(2015, 5, 31), alloc=allocation(6))
+    assert (before.claimable_now, before.payable_after_claims_closed) == (
+        Decimal("4000.00"),
+        Decimal("0.00"),
+    )
+    # windows of one's own ending elsewhere: still never paid, and a result the scenario leaves
+    # out is shown under its own column
+    mine = ClaimCalendar.quarterly(date(2012, 4, 1), date(2014, 3, 31))
+    with pytest.warns(UserWarning, match="not claimable now"):
+        other = from_records(
+            [f1], as_of=date(2020, 1, 1), alloc=allocation(6), assumptions=NOTHING, calendar=mine
+        )
+    assert other.beyond_never_paid == Decimal("800.00")
+    assert dict(other.beyond_horizon_by_column)["crime_asb_education"] == Decimal("700.00")
+
+
+def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
+    result = cli(
+        "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80", "--as-of", "2016-01-01"
+    )
+    assert result.returncode == 0
+    assert "claimable now £88,800.00" in result.stdout
+    assert "£19,000.00 were payable as of 2016-01-01 but results claims closed" in result.stdout
+    assert "warning: 15 families have results of £19,000.00 payable" in result.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(families(max_events=2), max_size=6, unique_by=lambda f: f.family_id),
+    st.dates(min_value=date(2012, 4, 1), max_value=date(2021, 3, 31)),
+    st.integers(1, 12),
+)
+def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, estimated: int) -> None:
+    """maximum + over = secured + claimable now + forecast + beyond + at risk, at any date."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = from_records(records, as_of=as_of, alloc=allocation(estimated))
+    got = d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk
+    assert d.maximum + d.over_maximum == got
+    assert min(d.at_risk, d.over_maximum) == 0
+    assert 0 <= d.beyond_never_paid <= d.beyond_horizon
+    if as_of > date(2015, 5, 31) and not d.rejected:  # no result claimable once claims closed
+        decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
+        late = sum((x.payable for x in decisions if x.eligible), Decimal(0))
+        assert d.payable_after_claims_closed == late

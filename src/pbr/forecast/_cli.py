@@ -465,7 +465,14 @@ def _claims_closed(out: TextIO, d: Drawdown) -> None:
     from pbr.forecast._terms import rules_for_programme
 
     source = rules_for_programme(d.programme).source_of_rule("payment.claims_closed")
-    out.write(
-        f"  of what lies beyond, results {format_gbp(d.beyond_never_paid)} would be met after "
-        f"results claims closed on {closed} ({source}): never paid\n"
-    )
+    late = d.payable_after_claims_closed
+    if late:
+        out.write(
+            f"  of what lies beyond, results {format_gbp(late)} were payable as of {d.as_of} "
+            f"but results claims closed on {closed} ({source}): never paid, not claimable now\n"
+        )
+    if d.beyond_never_paid > late:
+        out.write(
+            f"  of what lies beyond, results {format_gbp(d.beyond_never_paid - late)} would be "
+            f"met after results claims closed on {closed} ({source}): never paid\n"
+        )

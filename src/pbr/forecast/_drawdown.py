@@ -240,6 +240,12 @@ class Drawdown:
     >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
     (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
     """
+    payable_after_claims_closed: Decimal = ZERO
+    """For a forecast from records dated after results claims closed: the results its families
+    had payable then, which no claim could bring (`pbr.evaluate` warns RESULTS_CLAIMS_CLOSED).
+    They are not claimable now: they lie beyond the last claim window, under their results, and
+    are part of `beyond_never_paid` (and so of `beyond_horizon`), never at risk.
+    """
 
     @property
     def council(self) -> str | None:
@@ -944,7 +950,10 @@ def from_records(
     the funded families they leave free are forecast by assumption, as families with no record.
 
     Its payments made by `as_of` are **secured**. For an eligible family attached by `as_of`,
-    its payable results and its unpaid attachment fee are **claimable now**; an eligible family
+    its payable results and its unpaid attachment fee are **claimable now** (results payable
+    after the programme's results claims closed, phase one's 31 May 2015, are not: no claim could
+    bring them, so they are counted as never paid, `Drawdown.payable_after_claims_closed`, part
+    of `beyond_never_paid`, and a `UserWarning` says so); an eligible family
     attached after `as_of` has its fee **forecast** in the first window on or after its
     attachment. Results not yet met are **forecast** at the scenario's probability, from the
     later of their earliest date and the lags (never before the day after `as_of`), within the
@@ -1023,6 +1032,10 @@ def records_forecast(
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
     attached = 0
+    closed = rules.claims_until()
+    too_late = closed is not None and as_of > closed
+    late = ZERO  # results payable at as_of, after results claims closed: never paid
+    late_families = 0
     rejected: list[Rejection] = []
     after = date.fromordinal(as_of.toordinal() + 1)
     from pbr._rejection import Rejection
@@ -1051,7 +1064,14 @@ def records_forecast(
         if not decision.eligible:
             continue
         fee_due, room = _fee_due_and_room(family, decision, as_of)
-        claimable += decision.payable
+        if too_late and decision.payable:
+            late += decision.payable
+            late_families += 1
+            for kind, outcome in decision.results.items():
+                if outcome.status == "met" and outcome.amount:
+                    _add(exact, None, str(kind), Fraction(outcome.amount))
+        else:
+            claimable += decision.payable
         if family.attached_on <= as_of:
             claimable += fee_due
         elif fee_due:
@@ -1064,7 +1084,13 @@ def records_forecast(
         families = c.families * remaining / weight
         expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=False)
     secured += grant_payments(exact, alloc, calendar, after=as_of)
+    if late:  # a result the scenario leaves out is still shown where it lies
+        columns = {column for row in exact.values() for column in row}
+        kinds += tuple(k for k in terms.kinds if k in columns and k not in kinds)
     windows, beyond, _risk, parts = _windows(exact, kinds, {}, alloc, with_risk=False)
+    never_paid = _never_paid(rules, calendar, kinds, parts)
+    if late and calendar.dates[-1] != closed:  # else counted among the results beyond
+        never_paid += late
     result = Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
@@ -1081,12 +1107,24 @@ def records_forecast(
         assumptions=assumptions,
         families_evaluated=attached,
         rejected=tuple(rejected),
-        claims_closed_on=rules.claims_until(),
-        beyond_never_paid=_never_paid(rules, calendar, kinds, parts),
+        claims_closed_on=closed,
+        beyond_never_paid=never_paid,
+        payable_after_claims_closed=late,
     )
-    if result.over_maximum:
-        import warnings
+    import warnings
 
+    if late:
+        from pbr.money import format_gbp
+
+        warnings.warn(
+            f"{late_families:,} famil{'y has' if late_families == 1 else 'ies have'} results "
+            f"of {format_gbp(late)} payable as of {as_of}, after {rules.programme}'s results "
+            f"claims closed on {closed} ({rules.source_of_rule('payment.claims_closed')}): "
+            "not claimable now; counted as never paid (beyond_never_paid)",
+            UserWarning,
+            stacklevel=3,
+        )
+    if result.over_maximum:
         warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
     return result
 
