@@ -462,3 +462,115 @@ def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, esti
         decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
         late = sum((x.payable for x in decisions if x.eligible), Decimal(0))
         assert d.payable_after_claims_closed == late
+
+
+MIXED = ("--records", str(EXAMPLES / "mixed-programmes.jsonl"), "--programme", "tf-phase-2")
+TFOP = str(EXAMPLES / "plans" / "county-tfop.yaml")
+
+
+def test_cli_records_are_judged_against_the_plan_given_as_evaluate_judges_them() -> None:
+    """Phase two records were judged against the example plan: £0 where evaluate says £800."""
+    base = (*MIXED, "--estimated", "10", "--as-of", "2016-09-30")
+    own = cli(*base, "--plan", TFOP)
+    assert "claimable now £800.00" in own.stdout
+    assert "example outcome plan" not in own.stderr
+    example = cli(*base)
+    assert "claimable now £0.00" in example.stdout
+    assert (
+        "warning: 5 families judged against pbr's example outcome plan pbr-example-tfop/1.0"
+        in example.stderr
+    )
+    evaluated = _evaluated_payable(TFOP)
+    assert evaluated == Decimal("800.00")
+
+
+def _evaluated_payable(plan_path: str) -> Decimal:
+    """What `pbr evaluate --plan` finds payable for the phase-two records on the same day."""
+    from pbr.plans import load_plan
+
+    plan = load_plan(plan_path)
+    total = Decimal(0)
+    for item in pbr.read_records(EXAMPLES / "mixed-programmes.jsonl"):
+        if isinstance(item, pbr.Family) and pbr.rule_set_for(item).programme == "tf-phase-2":
+            total += pbr.evaluate(item, as_of=date(2016, 9, 30), plan=plan).payable
+    return total
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--families", "10", "--plan", TFOP), "--plan applies to --records"),
+        (
+            (
+                "--records",
+                str(EXAMPLES / "families.jsonl"),
+                "--estimated",
+                "80",
+                "--as-of",
+                "2014-01-01",
+                "--plan",
+                TFOP,
+            ),
+            "is for tf-phase-2, but the forecast is for tf-phase-1",
+        ),
+    ],
+)
+def test_cli_refuses_a_plan_that_does_not_apply(args: tuple[str, ...], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_from_records_warns_of_the_example_plan_and_takes_the_councils() -> None:
+    from pbr.plans import load_plan
+
+    records = [
+        item
+        for item in pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
+        if isinstance(item, pbr.Family) and pbr.rule_set_for(item).programme == "tf-phase-2"
+    ]
+    alloc = allocation(10, "tf-phase-2")
+    with pytest.warns(UserWarning, match="5 families judged against pbr's example outcome plan"):
+        example = from_records(records, as_of=date(2016, 9, 30), alloc=alloc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        own = from_records(records, as_of=date(2016, 9, 30), alloc=alloc, plan=load_plan(TFOP))
+    assert (example.claimable_now, own.claimable_now) == (Decimal("0.00"), Decimal("800.00"))
+
+
+def test_cli_interpretation_chooses_the_rules_of_the_forecast() -> None:
+    """funded_rounding=floor could not be chosen from the command line."""
+    nearest, floor = (
+        cli("--families", "3"),
+        cli("--families", "3", "--interpretation", "funded_rounding=floor"),
+    )
+    assert "maximum £12,000.00" in nearest.stdout  # 2.5 funded families: 3
+    assert "maximum £8,000.00" in floor.stdout  # 2
+    records = cli(
+        "--records",
+        str(EXAMPLES / "families.jsonl"),
+        "--estimated",
+        "3",
+        "--as-of",
+        "2013-06-30",
+        "--interpretation",
+        "funded_rounding=floor",
+    )
+    assert "maximum £8,000.00" in records.stdout
+    stopped = cli(
+        "--families",
+        "6",
+        "--programme",
+        "tf-phase-2",
+        "--interpretation",
+        "attachment_fees_after_2017_18=stopped",
+    )
+    assert "maximum £7,800.00" in stopped.stdout  # 3 × £1,800 + 3 × £800
+    for wrong, message in [
+        (("--programme", "supporting-families"), "not an interpretation of supporting-families"),
+        ((), "unknown interpretation"),
+    ]:
+        choice = "funded_rounding=floor" if wrong else "funded_roundin=floor"
+        bad = cli("--families", "3", *wrong, "--interpretation", choice)
+        assert bad.returncode == 2
+        assert message in bad.stderr

@@ -27,6 +27,7 @@ __all__ = [
     "interpretation_choice",
     "load_plans",
     "rule_sets_for",
+    "rules_by_programme",
 ]
 
 
@@ -295,8 +296,22 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
     An interpretation applies to every rule set that defines it; an id that none defines, or a
     bad value, is an error up front.
     """
-    from pbr._arguments import check_interpretations
     from pbr.engine import rule_set_for
+
+    variants = rules_by_programme(choices)
+
+    def pick(family: Family) -> RuleSet:
+        return variants[rule_set_for(family).programme]
+
+    return pick
+
+
+def rules_by_programme(choices: list[tuple[str, str]]) -> dict[str, RuleSet]:
+    """Every programme's rule set with the chosen interpretations that it defines applied.
+
+    An id that no rule set defines, a bad value or an id given twice is an error up front.
+    """
+    from pbr._arguments import check_interpretations
     from pbr.programmes import programmes
 
     every = [p.rules for p in programmes()]
@@ -316,8 +331,4 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
     for rules in every:
         mine = {k: v for k, v in choices if k in rules.interpretations}
         variants[rules.programme] = rules.with_interpretations(**mine)
-
-    def pick(family: Family) -> RuleSet:
-        return variants[rule_set_for(family).programme]
-
-    return pick
+    return variants

@@ -78,6 +78,16 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         metavar="GBP",
         help="the council's up-front grant per financial year (e.g. Supporting Families)",
     )
+    from pbr.cli._options import add_rule_options
+
+    add_rule_options(
+        fc,
+        interpretation_help="switch an interpretation of the programme's rules, such as "
+        "funded_rounding=floor (repeatable)",
+        plan_help="with --records: the council's outcome plan (TOML, JSON or YAML) that phase "
+        "two and Supporting Families families are judged against, as pbr evaluate --plan "
+        "(without one, pbr's example plan, with a warning)",
+    )
     fc.add_argument("--scenario", metavar="FILE", help="scenario file (TOML or JSON)")
     fc.add_argument(
         "--runs", type=int, default=0, help="Monte Carlo runs (default none; not with --records)"
@@ -177,6 +187,8 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
             return "--runs applies to --families and --councils (a forecast from records has no Monte Carlo)"
     elif args.estimated is not None or args.as_of is not None:
         return "--estimated and --as-of apply to --records; with --families give N only"
+    elif args.plan:
+        return "--plan applies to --records (a forecast by assumption judges no family's results)"
     if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
         return "with --councils give each council's programme and upfront_grant in the file"
     if args.families and len(set(args.families)) != len(args.families):
@@ -205,13 +217,28 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
 
     if args.councils is not None:
         table = forecast.allocation_table(args.councils)
+        if args.interpretation:
+            every = _rule_sets(args.interpretation, [a.programme for a in table.allocations])
+            table = forecast.AllocationTable(
+                tuple(
+                    forecast.allocation(
+                        a.estimated_families,
+                        rules=every[a.programme],
+                        upfront_grant={str(y.year): y.upfront_grant for y in a.years},
+                        council=a.council,
+                    )
+                    for a in table.allocations
+                )
+            )
     else:
         many = len(args.families) > 1
+        rules = _rules(args)
         table = forecast.AllocationTable(
             tuple(
                 forecast.allocation(
                     n,
                     programme=args.programme,
+                    rules=rules,
                     upfront_grant=args.upfront_grant,
                     council=f"{n:,} estimated families" if many else None,
                 )
@@ -219,6 +246,36 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
             )
         )
     return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed or 0)
+
+
+def _rules(args: argparse.Namespace) -> Any:
+    """The programme's rule set with ``--interpretation``'s choices, or None (the bundled one)."""
+    if not args.interpretation:
+        return None
+    from pbr.forecast._terms import default_programme, rules_for_programme
+
+    programme = args.programme or default_programme()
+    rules_for_programme(programme)  # an unknown programme: said as without interpretations
+    return _rule_sets(args.interpretation, [programme])[programme]
+
+
+def _rule_sets(choices: list[tuple[str, str]], programmes: Sequence[str]) -> dict[str, Any]:
+    """Each programme's rules with ``--interpretation``'s choices (an error if it does nothing).
+
+    A choice none of `programmes` has would change nothing, so it is refused, as is a name or
+    value no rule set defines.
+    """
+    from pbr.cli._options import rules_by_programme
+
+    every = rules_by_programme(choices)
+    used = dict.fromkeys(programmes)
+    for key, _value in choices:
+        if not any(key in every[p].interpretations for p in used if p in every):
+            raise ValueError(
+                f"--interpretation {key}: not an interpretation of {', '.join(used)}'s rules, "
+                "so it would change nothing"
+            )
+    return every
 
 
 def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
@@ -229,12 +286,24 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     the forecast goes on; the count is returned for the exit status.
     """
     from pbr import forecast
+    from pbr.cli._options import load_plans
     from pbr.forecast._drawdown import records_forecast
     from pbr.io import read_numbered
 
     alloc = forecast.allocation(
-        args.estimated, programme=args.programme, upfront_grant=args.upfront_grant
+        args.estimated,
+        programme=args.programme,
+        rules=_rules(args),
+        upfront_grant=args.upfront_grant,
     )
+    plans = load_plans(args.plan)
+    for programme, given in plans.items():
+        if programme != alloc.programme:
+            raise ValueError(
+                f"--plan {given.label} is for {programme}, but the forecast is for "
+                f"{alloc.programme} (choose it with --programme)"
+            )
+    plan = plans.get(alloc.programme)
     path: str = args.records
     tables = None
     numbered: list[tuple[int | None, int, Any]]
@@ -249,7 +318,9 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         numbered = [(line, record, item) for line, record, item in read_numbered(path)]
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(
-        records_forecast(numbered, args.records, as_of=args.as_of, alloc=alloc, assumptions=s)
+        records_forecast(
+            numbered, args.records, as_of=args.as_of, alloc=alloc, assumptions=s, plan=plan
+        )
         for s in chosen
     )
     rejected = [*drawdowns[0].rejected, *(tables.unplaced() if tables is not None else ())]

@@ -1036,6 +1036,7 @@ def records_forecast(
     too_late = closed is not None and as_of > closed
     late = ZERO  # results payable at as_of, after results claims closed: never paid
     late_families = 0
+    examples: dict[str, int] = {}  # families judged against pbr's example plan, by plan
     rejected: list[Rejection] = []
     after = date.fromordinal(as_of.toordinal() + 1)
     from pbr._rejection import Rejection
@@ -1060,6 +1061,10 @@ def records_forecast(
             continue
         seen.add(family.family_id)
         attached += 1
+        for warning in decision.warnings:
+            if warning.code == "EXAMPLE_PLAN_USED":
+                label = str(warning.compared.get("plan", ""))
+                examples[label] = examples.get(label, 0) + 1
         secured += decision.paid_to_date
         if not decision.eligible:
             continue
@@ -1113,6 +1118,13 @@ def records_forecast(
     )
     import warnings
 
+    for label, n in examples.items():
+        warnings.warn(
+            f"{n:,} famil{'y' if n == 1 else 'ies'} judged against pbr's example outcome plan "
+            f"{label}, not the council's own: pass the council's plan (plan=, or --plan FILE)",
+            UserWarning,
+            stacklevel=3,
+        )
     if late:
         from pbr.money import format_gbp
 
