@@ -447,7 +447,7 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
 @given(
     st.lists(families(max_events=2), max_size=6, unique_by=lambda f: f.family_id),
     st.dates(min_value=date(2012, 4, 1), max_value=date(2021, 3, 31)),
-    st.integers(1, 12),
+    st.integers(0, 12),
 )
 def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, estimated: int) -> None:
     """maximum + over = secured + claimable now + forecast + beyond + at risk, at any date."""
@@ -574,3 +574,19 @@ def test_cli_interpretation_chooses_the_rules_of_the_forecast() -> None:
         bad = cli("--families", "3", *wrong, "--interpretation", choice)
         assert bad.returncode == 2
         assert message in bad.stderr
+
+
+def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
+    """allocation(0), or one family floored to none, raised ZeroDivisionError."""
+    floor = pbr.rules.PHASE_ONE.with_interpretations(funded_rounding="floor")
+    for alloc in (allocation(0), allocation(1, rules=floor)):
+        assert alloc.whole_funded_families == 0
+        d = from_records([], as_of=date(2013, 1, 1), alloc=alloc)
+        assert (d.maximum, d.total, d.at_risk, d.not_attached) == (Decimal("0.00"),) * 3 + (0,)
+    result = cli(
+        "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "0", "--as-of", "2013-01-01"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "over the maximum £191,460.00: 60 family records against 0 funded families" in (
+        result.stdout
+    )

@@ -1085,7 +1085,7 @@ def records_forecast(
     remaining = max(alloc.whole_funded_families - attached, 0)
     future = [c for c in attachment_cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
-    for c in future:
+    for c in future if weight else ():  # no funded family left to attach: none forecast
         families = c.families * remaining / weight
         expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=False)
     secured += grant_payments(exact, alloc, calendar, after=as_of)
