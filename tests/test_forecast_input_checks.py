@@ -350,6 +350,7 @@ def test_a_warning_while_drawing_is_one_line_like_pbrs_own(
     assert ".py:" not in ran.stderr
 
 
+@pytest.mark.filterwarnings("ignore:the family records name 2 councils")
 def test_a_family_given_twice_to_from_records_is_rejected_not_counted_twice() -> None:
     """A plain list of families (not `read_records`' items) counted a repeat again: claimable
     now went from £5,300 to £7,700."""

@@ -22,8 +22,12 @@ from tests.builders import family
 
 from .forecast_cli import cli
 
-pytestmark = pytest.mark.filterwarnings("ignore:the claim windows run past")
-"""Windows past phase one's last day for results claims, on purpose: figures pinned before it."""
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:the claim windows run past"),
+    pytest.mark.filterwarnings("ignore:the family records name 2 councils"),
+]
+"""Windows past phase one's last day for results claims, on purpose: figures pinned before it;
+and examples/families.jsonl's two councils (Exampleshire, Sampleton) against one allocation."""
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = date(2013, 6, 30)
@@ -212,7 +216,9 @@ def test_cli_records_from_council_tables_forecast_as_the_same_records(
     args = ("--estimated", "80", "--as-of", "2014-03-31", "--format", "json")
     from_tables = cli("--records", str(tmp_path / name), *args)
     from_lines = cli("--records", str(EXAMPLES / "families.jsonl"), *args)
-    assert (from_tables.returncode, from_tables.stderr) == (0, "")
+    assert from_tables.returncode == 0
+    assert from_tables.stderr == from_lines.stderr  # the two councils' records, warned of
+    assert "warning: the family records name 2 councils" in from_tables.stderr
     assert from_tables.stdout == from_lines.stdout
     assert json.loads(from_tables.stdout.splitlines()[0])["claimable_now"] == "95800.00"
 
@@ -590,3 +596,36 @@ def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
     assert "over the maximum £191,460.00: 60 family records against 0 funded families" in (
         result.stdout
     )
+
+
+def test_records_of_another_council_are_named_not_pooled_without_a_word() -> None:
+    """examples/families.jsonl holds Exampleshire's 57 and Sampleton's 3 families."""
+    records = list(pbr.read_records(EXAMPLES / "families.jsonl"))
+    named = allocation(80, council="Exampleshire")
+    with pytest.warns(UserWarning, match="Sampleton 3") as caught:
+        from_records(records, as_of=date(2014, 3, 31), alloc=named)
+    assert [str(w.message) for w in caught] == [
+        "3 of 60 family records name a council other than the allocation's (Exampleshire): "
+        "Sampleton 3 (EX-003, EX-038, EX-059); they are forecast against Exampleshire's "
+        "allocation: give Exampleshire's records only"
+    ]
+    with pytest.warns(UserWarning, match=r"name 2 councils.*Exampleshire 57 \(EX-001, "):
+        from_records(records, as_of=date(2014, 3, 31), alloc=allocation(80))
+    own = [r for r in records if isinstance(r, pbr.Family) and r.local_authority == "Exampleshire"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_records(own, as_of=date(2014, 3, 31), alloc=named)  # one council: no word
+        from_records(own, as_of=date(2014, 3, 31), alloc=allocation(80))
+    result = cli(
+        "--records",
+        str(EXAMPLES / "families.jsonl"),
+        "--estimated",
+        "80",
+        "--as-of",
+        "2014-03-31",
+        "--council",
+        "Exampleshire",
+    )
+    assert result.stdout.startswith("Exampleshire: Scenario base")
+    assert "warning: 3 of 60 family records name a council other than" in result.stderr
+    assert cli("--families", "80", "--council", "X").returncode == 2

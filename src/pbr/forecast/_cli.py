@@ -71,6 +71,12 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     )
     fc.add_argument("--as-of", type=date_type, help="with --records: evaluation date")
     fc.add_argument(
+        "--council",
+        metavar="NAME",
+        help="with --records: the council whose allocation it is (records naming another "
+        "council are warned of)",
+    )
+    fc.add_argument(
         "--programme", help="the programme's id (default: the oldest, Troubled Families phase one)"
     )
     fc.add_argument(
@@ -187,6 +193,8 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
             return "--runs applies to --families and --councils (a forecast from records has no Monte Carlo)"
     elif args.estimated is not None or args.as_of is not None:
         return "--estimated and --as-of apply to --records; with --families give N only"
+    elif args.council is not None:
+        return "--council names the allocation of --records (--councils' file names its own)"
     elif args.plan:
         return "--plan applies to --records (a forecast by assumption judges no family's results)"
     if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
@@ -295,6 +303,7 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         programme=args.programme,
         rules=_rules(args),
         upfront_grant=args.upfront_grant,
+        council=args.council,
     )
     plans = load_plans(args.plan)
     for programme, given in plans.items():

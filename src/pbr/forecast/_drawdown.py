@@ -1037,6 +1037,7 @@ def records_forecast(
     late = ZERO  # results payable at as_of, after results claims closed: never paid
     late_families = 0
     examples: dict[str, int] = {}  # families judged against pbr's example plan, by plan
+    councils: dict[str, list[str]] = {}  # the evaluated families by the council they name
     rejected: list[Rejection] = []
     after = date.fromordinal(as_of.toordinal() + 1)
     from pbr._rejection import Rejection
@@ -1061,6 +1062,8 @@ def records_forecast(
             continue
         seen.add(family.family_id)
         attached += 1
+        if family.local_authority is not None:
+            councils.setdefault(family.local_authority, []).append(family.family_id)
         for warning in decision.warnings:
             if warning.code == "EXAMPLE_PLAN_USED":
                 label = str(warning.compared.get("plan", ""))
@@ -1118,6 +1121,9 @@ def records_forecast(
     )
     import warnings
 
+    pooled = _pooled_message(alloc, councils, attached)
+    if pooled is not None:
+        warnings.warn(pooled, UserWarning, stacklevel=3)
     for label, n in examples.items():
         warnings.warn(
             f"{n:,} famil{'y' if n == 1 else 'ies'} judged against pbr's example outcome plan "
@@ -1139,6 +1145,46 @@ def records_forecast(
     if result.over_maximum:
         warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
     return result
+
+
+def _pooled_message(
+    alloc: Allocation, councils: Mapping[str, list[str]], records: int
+) -> str | None:
+    """Why records of other (or several) councils are forecast against one allocation, or None.
+
+    An allocation is one council's: records naming another council bring that council's money
+    into it. With a named allocation, records naming any other council are named; with an
+    unnamed one, records naming more than one council.
+    """
+    from pbr.forecast._councils import council_key
+
+    if alloc.council is not None:
+        own = council_key(alloc.council)
+        others = {name: ids for name, ids in councils.items() if council_key(name) != own}
+        if not others:
+            return None
+        n = sum(len(ids) for ids in others.values())
+        return (
+            f"{n:,} of {records:,} family records name a council other than the allocation's "
+            f"({alloc.council}): {_named_records(others)}; they are forecast against "
+            f"{alloc.council}'s allocation: give {alloc.council}'s records only"
+        )
+    if len(councils) < 2:
+        return None
+    return (
+        f"the family records name {len(councils)} councils, forecast against one allocation "
+        f"({alloc.label}): {_named_records(councils)}; give one council's records, and name its "
+        "allocation's council (council=, or --council NAME)"
+    )
+
+
+def _named_records(councils: Mapping[str, list[str]]) -> str:
+    """``Sampleton 3 (SA-001, SA-002, SA-003)``: each council, its records and their families."""
+    parts = []
+    for name, ids in sorted(councils.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(ids[:5]) + (f", … {len(ids) - 5:,} more" if len(ids) > 5 else "")
+        parts.append(f"{name} {len(ids):,} ({shown})")
+    return "; ".join(parts)
 
 
 def _never_paid(
