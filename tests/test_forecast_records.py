@@ -232,6 +232,18 @@ def test_cli_records_from_council_tables_forecast_as_the_same_records(
             ("--records", "x.jsonl", "--estimated", "80", "--as-of", "2014-03-31", "--runs", "5"),
             "--runs applies",
         ),
+        (
+            (
+                "--records",
+                "x.jsonl",
+                "--estimated",
+                "80",
+                "--as-of",
+                "2014-03-31",
+                "--sensitivity",
+            ),
+            "--sensitivity applies to --families and --councils",
+        ),
         (("--families", "790", "--runs", "-3"), "0 or more"),
         (("--families", "-1"), "must not be negative"),
         (("--families", "790", "--families", "790"), "given twice"),

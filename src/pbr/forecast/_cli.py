@@ -102,7 +102,8 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument(
         "--sensitivity",
         action="store_true",
-        help="add forecast and money at risk for success rates 0%%, 10%%, ..., 100%%",
+        help="add forecast and money at risk for success rates 0%%, 10%%, ..., 100%% "
+        "(not with --records)",
     )
     fc.add_argument("--plot", metavar="PNG", help="write the chart to this file")
     fc.add_argument("--title", help="the chart's title (default: council and programme)")
@@ -191,6 +192,11 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
             return "--records needs --estimated N and --as-of DATE"
         if args.runs:
             return "--runs applies to --families and --councils (a forecast from records has no Monte Carlo)"
+        if args.sensitivity:
+            return (
+                "--sensitivity applies to --families and --councils: its table is by assumption "
+                "(a share of the funded families succeeding) and would leave the records out"
+            )
     elif args.estimated is not None or args.as_of is not None:
         return "--estimated and --as-of apply to --records; with --families give N only"
     elif args.council is not None:
