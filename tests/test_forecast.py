@@ -348,3 +348,37 @@ def test_cli_scenario_file_and_records(tmp_path: Path) -> None:
     bad = cli("--families", "790", "--scenario", str(tmp_path / "bad.toml"))
     assert bad.returncode == 2
     assert "probabilities.continuous_employment must be between 0 and 1, got 1.5" in bad.stderr
+
+
+def test_quarters_give_the_maximum_by_attachment_of_the_cohorts_they_make() -> None:
+    """quarters= left maximum_by_attachment on the allocation's yearly profile."""
+    d = drawdown(allocation(790), quarters={"2012/13 Q1": 1})
+    rows = {r["year"]: r for r in d.by_year()}
+    assert rows["2012/13"]["maximum_by_attachment"] == Decimal("2632000.00")  # every family
+    assert rows["2013/14"]["maximum_by_attachment"] == Decimal("0.00")
+    assert sum((r["maximum_by_attachment"] for r in d.by_year()), Decimal(0)) == d.maximum
+    # phase two when fees stopped: families put in 2019/20 have a cap of £800, not £1,800
+    a = allocation(600, rules=STOPPED)
+    late = drawdown(a, quarters={"2019/20 Q1": 1})
+    assert late.maximum == Decimal("480000.00")
+    assert late.total + late.beyond_horizon + late.at_risk == late.maximum
+    assert sum((r["at_risk"] for r in late.by_year()), Decimal(0)) == late.at_risk
+    assert sum((r["maximum_by_attachment"] for r in late.by_year()), Decimal(0)) == late.maximum
+    with pytest.raises(ValueError, match="build the allocation with that profile"):
+        pbr.forecast.sensitivity(a, quarters={"2019/20 Q1": 1})
+
+
+@settings(max_examples=30)
+@given(st.lists(st.integers(0, 4), min_size=24, max_size=24).filter(any), st.integers(0, 3000))
+def test_any_quarters_add_up_to_the_maximum_by_attachment_and_claim(
+    weights: list[int], estimated: int
+) -> None:
+    years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2015, 2021)]
+    labels = [f"{y} Q{q}" for y in years for q in range(1, 5)]
+    quarters = {k: Fraction(w, sum(weights)) for k, w in zip(labels, weights, strict=True)}
+    a = allocation(estimated, rules=STOPPED)
+    d = drawdown(a, quarters=quarters)
+    rows = d.by_year()
+    assert sum((r["maximum_by_attachment"] for r in rows), Decimal(0)) == d.maximum
+    assert sum((r["maximum_by_claim"] for r in rows), Decimal(0)) == d.maximum
+    assert d.total + d.beyond_horizon + d.at_risk == d.maximum

@@ -240,6 +240,10 @@ class Drawdown:
     >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
     (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
     """
+    maximum_by_attachment: tuple[tuple[str, Decimal], ...] = ()
+    """The maximum by financial year of attachment when `drawdown`'s `quarters` place the
+    families (their cohorts' years, not the allocation's profile); empty otherwise (then the
+    allocation's years give it)."""
     payable_after_claims_closed: Decimal = ZERO
     """For a forecast from records dated after results claims closed: the results its families
     had payable then, which no claim could bring (`pbr.evaluate` warns RESULTS_CLAIMS_CLOSED).
@@ -416,7 +420,9 @@ class Drawdown:
         risk = self.as_of is None
         grant = self.allocation is not None and self.allocation.upfront_grant > 0
         attach = (
-            {str(y.year): y.maximum for y in self.allocation.years}
+            dict(self.maximum_by_attachment)
+            if self.maximum_by_attachment
+            else {str(y.year): y.maximum for y in self.allocation.years}
             if self.allocation is not None
             else {}
         )
@@ -622,6 +628,24 @@ def attachment_cohorts(alloc: Allocation, quarters: Mapping[str, object] | None)
     return sorted(cohorts, key=lambda c: c.attached)
 
 
+def cohort_maxima(
+    cohorts: Sequence[_Cohort], terms: ProgrammeTerms, alloc: Allocation
+) -> tuple[Decimal, tuple[tuple[str, Decimal], ...]]:
+    """The maximum, and by year of attachment, of the families as `cohorts` attach them.
+
+    Each cohort's families at its year's cap, and each year's grant; the years rounded to the
+    penny as one column, adding up to the exact total rounded half up (the windows' total).
+    """
+    from pbr.forecast._rounding import largest_remainder
+
+    exact = {str(y.year): pence(y.upfront_grant) for y in alloc.years}
+    for c in cohorts:
+        exact[str(c.year)] += pence(c.families * Fraction(terms.year(c.year).cap))
+    rounded = largest_remainder(list(exact.values()))
+    years = tuple((label, pounds_of(v)) for label, v in zip(exact, rounded, strict=True))
+    return pounds_of(sum(rounded)), years
+
+
 def _quarter_day(year: FinancialYear, quarter: int) -> date:
     return add_months(date(year.start_year, 5, 15), 3 * quarter)
 
@@ -742,10 +766,14 @@ def drawdown(
         else ({}, None, None)
     )
     windows, beyond, beyond_risk, parts = _windows(exact, kinds, bands, alloc, with_risk=True)
+    maximum, by_attachment = alloc.maximum, ()
+    if quarters is not None:
+        maximum, by_attachment = cohort_maxima(cohorts, terms, alloc)
     return Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
-        maximum=alloc.maximum,
+        maximum=maximum,
+        maximum_by_attachment=by_attachment,
         windows=windows,
         beyond_horizon=beyond,
         runs=runs,

@@ -28,6 +28,7 @@ from pbr.forecast._drawdown import (
     attachment_cohorts,
     check_scenario,
     claim_calendar,
+    cohort_maxima,
     expected_payments,
     grant_payments,
 )
@@ -184,7 +185,14 @@ def sensitivity(
         raise ValueError("rates must hold at least one success rate")
     timing = Assumptions(assumptions.name, {}, assumptions.lag_months)
     exact: dict[Any, dict[str, Fraction]] = {}
-    for c in attachment_cohorts(alloc, quarters):
+    cohorts = attachment_cohorts(alloc, quarters)
+    if quarters is not None and cohort_maxima(cohorts, terms, alloc)[0] != alloc.maximum:
+        raise ValueError(
+            "quarters place families in years whose cap differs from the allocation's profile, "
+            "so the maximum would change: build the allocation with that profile "
+            "(allocation(..., profile=...))"
+        )
+    for c in cohorts:
         expected_payments(exact, c, c.families, terms, timing, calendar, ceiling=True)
     grant_payments(exact, alloc, calendar, after=None)
     inside = {
