@@ -641,3 +641,25 @@ def test_records_of_another_council_are_named_not_pooled_without_a_word() -> Non
     assert result.stdout.startswith("Exampleshire: Scenario base")
     assert "warning: 3 of 60 family records name a council other than" in result.stderr
     assert cli("--families", "80", "--council", "X").returncode == 2
+
+
+def test_an_upfront_grant_is_secured_once_its_window_has_paid_it() -> None:
+    """A grant was counted as secured from its year's first day, before its window paid it."""
+    sf = allocation(1000, "supporting-families", upfront_grant="1081000")
+    first = _grant_window(sf)
+    assert first == date(2021, 6, 30)
+    before = from_records([], as_of=date(2021, 4, 1), alloc=sf)
+    assert before.secured == Decimal("0.00")
+    by_date = {w.claim_date: w.upfront_grant for w in before.windows}
+    assert by_date[date(2021, 6, 30)] == Decimal("1081000.00")
+    on = from_records([], as_of=date(2021, 6, 30), alloc=sf)
+    assert on.secured == Decimal("1081000.00")
+    assert date(2021, 6, 30) not in {w.claim_date for w in on.windows if w.upfront_grant}
+    for d in (before, on):
+        assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
+
+
+def _grant_window(alloc: pbr.forecast.Allocation) -> date:
+    from pbr.forecast import drawdown
+
+    return next(w.claim_date for w in drawdown(alloc).windows if w.upfront_grant)

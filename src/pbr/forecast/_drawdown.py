@@ -822,15 +822,20 @@ def grant_payments(
     calendar: ClaimCalendar,
     after: date | None,
 ) -> Decimal:
-    """Add each year's up-front grant to its first window; return the grants of years begun."""
+    """Add each year's up-front grant to its first window; return those paid by `after`.
+
+    A grant is paid in the first claim window of its year: one whose window is on or before
+    `after` (a forecast from records' `as_of`) is secured, the rest forecast in their windows.
+    """
     received = ZERO
     for y in alloc.years:
         if not y.upfront_grant:
             continue
-        if after is not None and y.year.start <= after:
+        paid_on = calendar.window_for(y.year.start)
+        if after is not None and paid_on is not None and paid_on <= after:
             received += y.upfront_grant
             continue
-        _add(exact, calendar.window_for(y.year.start), GRANT, Fraction(y.upfront_grant))
+        _add(exact, paid_on, GRANT, Fraction(y.upfront_grant))
     return received
 
 
@@ -987,8 +992,8 @@ def from_records(
     later of their earliest date and the lags (never before the day after `as_of`), within the
     family's room under the cap. Funded families with no record are forecast by assumption in
     the allocation's quarters after `as_of`; when none is left, they are counted in
-    `not_attached`. An up-front grant is counted as secured for the financial years begun by
-    `as_of` and forecast for later years.
+    `not_attached`. An up-front grant is paid in the first claim window of its year: counted as
+    secured when that window is on or before `as_of`, and forecast in it otherwise.
 
     More records than funded families can bring more than the allocation's maximum: then at
     risk is zero, the excess is `Drawdown.over_maximum`, and a `UserWarning` names the numbers.
