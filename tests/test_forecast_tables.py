@@ -297,3 +297,19 @@ def test_a_councils_table_adds_up(estimates: list[int]) -> None:
         total(summary, "forecast") + total(summary, "beyond_horizon") + total(summary, "at_risk")
         == table.maximum
     )
+
+
+def test_the_later_row_has_a_band_so_the_band_columns_stay_whole_pence() -> None:
+    """by year's 'later' row had p5/p50/p95 of None: the frame's band columns became Int64."""
+    d = drawdown(allocation(790), runs=300, seed=3)
+    rows = d.by_year()
+    later = rows[-1]
+    assert later["year"] == "later"
+    assert later["p5"] <= later["p50"] <= later["p95"]
+    assert later["p5"] >= rows[-2]["p5"]  # the running total goes on beyond the last window
+    assert d.beyond_band == (later["p5"], later["p50"], later["p95"])
+    frame = d.to_pandas("by year")
+    assert {str(frame[c].dtype) for c in ("p5_pence", "p50_pence", "p95_pence")} == {"int64"}
+    # the windows' bands and the mean are those of the windows, as before
+    assert d.windows[-1].median == rows[-2]["p50"]
+    assert abs(d.mc_mean - d.total) < d.total / 100  # type: ignore[operator]

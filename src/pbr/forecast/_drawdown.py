@@ -240,6 +240,9 @@ class Drawdown:
     >>> d.claims_closed_on, d.beyond_never_paid, d.beyond_horizon
     (datetime.date(2015, 5, 31), Decimal('204528.33'), Decimal('204528.33'))
     """
+    beyond_band: tuple[Decimal, Decimal, Decimal] | None = None
+    """The Monte Carlo band (low, median, high) of the cumulative total with what lies beyond
+    the last claim window: the ``later`` row's of `by_year` (None without runs)."""
     maximum_by_attachment: tuple[tuple[str, Decimal], ...] = ()
     """The maximum by financial year of attachment when `drawdown`'s `quarters` place the
     families (their cohorts' years, not the allocation's profile); empty otherwise (then the
@@ -409,7 +412,8 @@ class Drawdown:
         ``maximum_by_claim`` is what would be claimed in the year if every family earned its
         whole results share on the scenario's timing (a forecast from records has neither
         ``maximum_by_claim`` nor ``at_risk`` by year). A last row ``later`` holds what falls
-        beyond the last claim window, when anything does. Each money column adds up to the
+        beyond the last claim window, when anything does (its band, with runs, is of the
+        cumulative total with it: `beyond_band`). Each money column adds up to the
         summary's figure to the penny.
 
         >>> from pbr.forecast import allocation
@@ -476,7 +480,11 @@ class Drawdown:
             cumulative += row["total"]
             row["cumulative"] = cumulative
             carried = last.get(row["year"], carried)
-            row.update(self._band(None if row["year"] == LATER else carried))
+            if row["year"] == LATER and self.runs and self.beyond_band is not None:
+                low, high = self.band
+                row.update(zip((f"p{low}", "p50", f"p{high}"), self.beyond_band, strict=True))
+            else:
+                row.update(self._band(carried))
         return out
 
     def to_records(self) -> list[dict[str, Any]]:
@@ -774,6 +782,7 @@ def drawdown(
         programme=alloc.programme,
         maximum=maximum,
         maximum_by_attachment=by_attachment,
+        beyond_band=bands.get(None),
         windows=windows,
         beyond_horizon=beyond,
         runs=runs,
@@ -849,7 +858,7 @@ def _add(
 def _windows(
     exact: Mapping[date | None, Mapping[str, Fraction]],
     kinds: Sequence[str],
-    bands: Mapping[date, tuple[Decimal, Decimal, Decimal]],
+    bands: Mapping[date | None, tuple[Decimal, Decimal, Decimal]],
     alloc: Allocation,
     *,
     with_risk: bool,
@@ -915,29 +924,32 @@ def _simulate(
     runs: int,
     seed: int,
     band: tuple[int, int],
-) -> tuple[dict[date, tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
-    """Percentile bands of the cumulative total per window (see `pbr.forecast._montecarlo`)."""
+) -> tuple[dict[date | None, tuple[Decimal, Decimal, Decimal]], Decimal, Decimal]:
+    """Percentile bands of the cumulative total per window (see `pbr.forecast._montecarlo`).
+
+    The key None holds the band of the cumulative total with what lies beyond the last window.
+    """
     slots = sorted(s for s in exact if s is not None)
-    index = {slot: i for i, slot in enumerate(slots)}
+    index: dict[date | None, int] = {slot: i for i, slot in enumerate(slots)}
+    index[None] = len(slots)  # beyond the last window: a last column of its own
     lags = sorted(assumptions.lag_months)
     draws = []
     for c in cohorts:
         t = terms.year(c.year)
         targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
-        fee_slot = calendar.window_for(c.attached)
         draws.append(
             CohortDraw(
                 families=c.families,
                 fee=int(t.attachment_fee * 100),
-                fee_window=None if fee_slot is None else index[fee_slot],
+                fee_window=index[calendar.window_for(c.attached)],
                 rates={k: int(t.rates[k] * 100) for k in assumptions.probabilities},
-                windows=tuple(None if s is None else index[s] for s in targets),
+                windows=tuple(index[s] for s in targets),
                 share=int(t.results_share * 100),
             )
         )
-    fixed = [0] * len(slots)
+    fixed = [0] * (len(slots) + 1)
     for slot, row in exact.items():
-        if slot is not None and GRANT in row:
+        if GRANT in row:
             fixed[index[slot]] = int(pence(row[GRANT]))
     uncertain = {}
     for kind in assumptions.probabilities:
@@ -948,12 +960,13 @@ def _simulate(
         draws,
         assumptions.probabilities,
         [assumptions.lag_months[m] for m in lags],
-        len(slots),
+        len(slots) + 1,
         runs=runs,
         seed=seed,
         band=band,
         uncertain=uncertain,
         fixed=fixed if any(fixed) else None,
+        beyond=True,
     )
     bands = {slot: (mc.low[i], mc.median[i], mc.high[i]) for slot, i in index.items()}
     return bands, mc.mean, mc.std

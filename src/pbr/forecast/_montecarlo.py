@@ -103,11 +103,14 @@ def monte_carlo(
     band: tuple[int, int],
     uncertain: Mapping[str, tuple[float, float]] | None = None,
     fixed: Sequence[int] | None = None,
+    beyond: bool = False,
 ) -> MonteCarlo:
     """Simulate `runs` runs over `slots` claim windows; amounts in pence, results in pounds.
 
     `uncertain` gives the Beta ``(alpha, beta)`` of the rates drawn per run; `fixed` adds the
-    same pence to every run in each window (an up-front grant).
+    same pence to every run in each window (an up-front grant). With `beyond`, the last slot
+    holds what falls beyond the last claim window: it has its percentiles (of the cumulative
+    total with it), and the mean and standard deviation are of the last window's total.
 
     >>> one = CohortDraw(Fraction(10), 0, 0, {"r": 10000}, (0,), share=10000)
     >>> mc = monte_carlo([one], {"r": Fraction(1, 2)}, [Fraction(1)], 1, runs=100, seed=1,
@@ -165,7 +168,8 @@ def monte_carlo(
         k = max(math.ceil(Fraction(q, 100) * runs) - 1, 0)
         return tuple(to_money(int(v)) for v in ordered[k])
 
-    final = [int(v) for v in cumulative[:, -1]] if slots else [0] * runs
+    last = slots - 2 if beyond else slots - 1  # the last claim window's column
+    final = [int(v) for v in cumulative[:, last]] if last >= 0 else [0] * runs
     mean = Fraction(sum(final), runs)
     variance = Fraction(sum(v * v for v in final), runs) - mean * mean
     with localcontext() as ctx:
