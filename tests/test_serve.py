@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -477,6 +477,7 @@ def test_a_line_over_the_limit_is_the_rejection_pbr_evaluate_makes(tmp_path: Pat
 
 
 @settings(max_examples=60)
+@example(texts=["x" * 30, ""], cuts=[31], crlf=True, final_newline=False)  # \r, then \n alone
 @given(
     texts=st.lists(st.sampled_from(["", " ", "a", "bb", "x" * 30, "é", "{}"]), max_size=12),
     cuts=st.lists(st.integers(0, 200), max_size=8),

@@ -276,6 +276,7 @@ class _Lines:
             self._pending += rest
             if len(self._pending) > self._limit + 1:  # one more: a Windows line end's \r
                 self._head, self._skipped = bytes(self._pending[:HEAD]), len(self._pending)
+                self._ends_cr = self._pending.endswith(b"\r")
                 self._pending.clear()
                 self._skipping = True
         if final:
