@@ -552,6 +552,17 @@ def test_a_later_result_paid_to_a_phase_one_family_is_refused() -> None:
     assert "sustained_progress" not in error["msg"].split("expected")[1]
 
 
+def test_a_stated_programme_not_the_dates_decides_which_payments_are_refused() -> None:
+    # 2014/15: phase one and phase two both cover the date; a record stating phase two is
+    # checked against phase two's payments alone, not those of every programme covering it
+    [error] = payment_errors(record(attached_on="2014-06-02", payments=P2W))
+    assert error["input"] == "progress_to_work"
+    assert "not a payment of tf-phase-2; expected" in error["msg"]
+    # stating none, the date's programmes together have every kind: it is read
+    read = pbr.Family.model_validate(record(None, attached_on="2014-06-02", payments=P2W))
+    assert read.payments[0].kind == "progress_to_work"
+
+
 def test_an_early_starter_stating_no_programme_is_refused_where_evaluated_under_the_other() -> None:
     # 2014/15: phase one (by date) and phase two (early starters) both cover the record, so it
     # is read; evaluated under phase one, its phase-two payment is refused, naming the payment

@@ -495,6 +495,54 @@ def test_universal_credit_is_not_a_phase_one_out_of_work_benefit() -> None:
     assert evaluate(esa, "2014-04-07").results[CE].status == "met"
 
 
+@pytest.mark.parametrize("esa_holder", ["A1", "A2"])
+def test_a_uc_spell_beside_a_counted_benefit_leaves_the_work_criterion_met(
+    esa_holder: str,
+) -> None:
+    """UC alongside ESA (the same adult's, or another adult's): the ESA spell identifies."""
+    fam = family(
+        attached_on="2013-10-15",
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "A2", "date_of_birth": "1982-01-01"},
+        ],
+        benefit_spells=[
+            *on_benefit("UC", "2013-05-01"),
+            {"person_id": esa_holder, "benefit": "ESA", "start": "2013-06-01", "end": None},
+        ],
+    )
+    work = next(
+        r for r in evaluate(fam, "2014-04-07").identification if r.rule == "identification.work"
+    )
+    assert (work.code, work.compared["adults"]) == ("OUT_OF_WORK_BENEFIT_AT_ENTRY", esa_holder)
+    assert "not_counted" not in work.compared
+
+
+def test_a_rule_set_listing_no_out_of_work_benefits_counts_every_benefit() -> None:
+    """A user's rule set without `out_of_work_benefits`: every benefit counts, UC too."""
+    from importlib.resources import files
+
+    from pbr.rules import load_rule_set
+
+    text = files("pbr.rules").joinpath("phase_one.toml").read_text(encoding="utf-8")
+    start = text.index("[parameters.out_of_work_benefits]")
+    end = text.index("[parameters.", start + 1)
+    rules = load_rule_set(text[:start] + text[end:], origin="no-benefit-list.toml")
+    uc = family(
+        attached_on="2013-10-15",
+        identified_for=None,
+        benefit_spells=on_benefit("UC", "2013-05-01"),
+        employment_spells=[{"person_id": "A1", "start": "2013-10-16"}],
+    )
+    decision = evaluate(uc, "2014-04-07", rules)
+    work = next(r for r in decision.identification if r.rule == "identification.work")
+    assert (work.code, work.compared["adults"]) == ("OUT_OF_WORK_BENEFIT_AT_ENTRY", "A1")
+    stated = uc.model_copy(update={"identified_for": ("crime_asb", "education", "work")})
+    assert evaluate(stated, "2014-04-07", rules).results[CE].status == "met"
+    assert evaluate(stated, "2014-04-07").results[CE].status == "not_met"  # bundled: not UC
+
+
 def test_universal_credit_counts_in_the_later_programmes() -> None:
     from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES
 
