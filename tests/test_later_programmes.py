@@ -476,6 +476,20 @@ def test_a_plan_key_given_twice_is_refused_in_every_format(
         load_plan(path)
 
 
+def test_a_yaml_plan_is_read_as_the_safe_loader_reads_it_an_alias_to_itself_too(
+    tmp_path: Path,
+) -> None:
+    """The key check changes only repeated keys: a mapping that holds itself (an alias) is read
+    as PyYAML's safe loader reads it, lazily, and refused by the plan's own checks by name."""
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    path.write_text("id: p\nversion: '1'\nprogramme: tf-phase-2\nextra: &m {x: *m}\n")
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    assert "extra: Extra inputs are not permitted" in str(info.value)
+    assert "not valid YAML" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("programme", "problem"), [("tf-phase-2", "housing"), ("supporting-families", "crime_asb")]
 )
