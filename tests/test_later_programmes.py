@@ -476,6 +476,20 @@ def test_a_plan_key_given_twice_is_refused_in_every_format(
         load_plan(path)
 
 
+def test_a_yaml_plan_is_read_as_the_safe_loader_reads_it_an_alias_to_itself_too(
+    tmp_path: Path,
+) -> None:
+    """The key check changes only repeated keys: a mapping that holds itself (an alias) is read
+    as PyYAML's safe loader reads it, lazily, and refused by the plan's own checks by name."""
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    path.write_text("id: p\nversion: '1'\nprogramme: tf-phase-2\nextra: &m {x: *m}\n")
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    assert "extra: Extra inputs are not permitted" in str(info.value)
+    assert "not valid YAML" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("programme", "problem"), [("tf-phase-2", "housing"), ("supporting-families", "crime_asb")]
 )
@@ -550,6 +564,17 @@ def test_a_later_result_paid_to_a_phase_one_family_is_refused() -> None:
     assert error["loc"] == ("payments", 1, "kind")
     assert "progress_to_work" in error["msg"]
     assert "sustained_progress" not in error["msg"].split("expected")[1]
+
+
+def test_a_stated_programme_not_the_dates_decides_which_payments_are_refused() -> None:
+    # 2014/15: phase one and phase two both cover the date; a record stating phase two is
+    # checked against phase two's payments alone, not those of every programme covering it
+    [error] = payment_errors(record(attached_on="2014-06-02", payments=P2W))
+    assert error["input"] == "progress_to_work"
+    assert "not a payment of tf-phase-2; expected" in error["msg"]
+    # stating none, the date's programmes together have every kind: it is read
+    read = pbr.Family.model_validate(record(None, attached_on="2014-06-02", payments=P2W))
+    assert read.payments[0].kind == "progress_to_work"
 
 
 def test_an_early_starter_stating_no_programme_is_refused_where_evaluated_under_the_other() -> None:

@@ -495,6 +495,54 @@ def test_universal_credit_is_not_a_phase_one_out_of_work_benefit() -> None:
     assert evaluate(esa, "2014-04-07").results[CE].status == "met"
 
 
+@pytest.mark.parametrize("esa_holder", ["A1", "A2"])
+def test_a_uc_spell_beside_a_counted_benefit_leaves_the_work_criterion_met(
+    esa_holder: str,
+) -> None:
+    """UC alongside ESA (the same adult's, or another adult's): the ESA spell identifies."""
+    fam = family(
+        attached_on="2013-10-15",
+        identified_for=None,
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "A2", "date_of_birth": "1982-01-01"},
+        ],
+        benefit_spells=[
+            *on_benefit("UC", "2013-05-01"),
+            {"person_id": esa_holder, "benefit": "ESA", "start": "2013-06-01", "end": None},
+        ],
+    )
+    work = next(
+        r for r in evaluate(fam, "2014-04-07").identification if r.rule == "identification.work"
+    )
+    assert (work.code, work.compared["adults"]) == ("OUT_OF_WORK_BENEFIT_AT_ENTRY", esa_holder)
+    assert "not_counted" not in work.compared
+
+
+def test_a_rule_set_listing_no_out_of_work_benefits_counts_every_benefit() -> None:
+    """A user's rule set without `out_of_work_benefits`: every benefit counts, UC too."""
+    from importlib.resources import files
+
+    from pbr.rules import load_rule_set
+
+    text = files("pbr.rules").joinpath("phase_one.toml").read_text(encoding="utf-8")
+    start = text.index("[parameters.out_of_work_benefits]")
+    end = text.index("[parameters.", start + 1)
+    rules = load_rule_set(text[:start] + text[end:], origin="no-benefit-list.toml")
+    uc = family(
+        attached_on="2013-10-15",
+        identified_for=None,
+        benefit_spells=on_benefit("UC", "2013-05-01"),
+        employment_spells=[{"person_id": "A1", "start": "2013-10-16"}],
+    )
+    decision = evaluate(uc, "2014-04-07", rules)
+    work = next(r for r in decision.identification if r.rule == "identification.work")
+    assert (work.code, work.compared["adults"]) == ("OUT_OF_WORK_BENEFIT_AT_ENTRY", "A1")
+    stated = uc.model_copy(update={"identified_for": ("crime_asb", "education", "work")})
+    assert evaluate(stated, "2014-04-07", rules).results[CE].status == "met"
+    assert evaluate(stated, "2014-04-07").results[CE].status == "not_met"  # bundled: not UC
+
+
 def test_universal_credit_counts_in_the_later_programmes() -> None:
     from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES
 
@@ -528,6 +576,19 @@ def test_a_job_recorded_to_end_before_the_weeks_has_no_earliest_date() -> None:
         }
     )
     assert evaluate(carried, "2013-07-01").results[CE].earliest_date == date(2013, 9, 2)
+
+
+def test_the_run_end_is_the_current_runs_not_an_earlier_jobs() -> None:
+    """An earlier job that ended long ago does not cut short the current run's weeks."""
+    later = job_family("ESA", ("2012-01-02", "2012-06-29"), ("2013-06-03", "2013-12-31"))
+    result = evaluate(later, "2013-07-01").results[CE]
+    assert (result.status, result.earliest_date) == ("not_met", date(2013, 9, 2))
+    (why,) = result.reasons
+    assert why.code == "EMPLOYMENT_TOO_SHORT"
+    assert "run_end" not in why.compared
+    # the current run ending first does cut it short, the earlier job there or not
+    short = job_family("ESA", ("2012-01-02", "2012-06-29"), ("2013-06-03", "2013-07-31"))
+    assert evaluate(short, "2013-07-01").results[CE].earliest_date is None
 
 
 # --- Money: rates, prior payments, the cap, combinations ---------------------------------------
@@ -576,6 +637,34 @@ def test_after_progress_to_work_alone_employment_is_cut_by_the_cap_not_topped_up
     top_up = both.results[CE].reasons[-1]
     assert top_up.code == "EMPLOYMENT_TOP_UP"
     assert top_up.message == "earlier results use the whole results share: employment adds nothing"
+
+
+def test_progress_to_work_cut_beside_crime_is_the_cap_not_a_top_up() -> None:
+    """Only employment tops up: progress to work cut after crime/ASB/education is the cap."""
+    fam = everything_met(
+        payments=[pay("attachment_fee", "3250.00")],
+        work_programme=[{"person_id": "A1", "date": "2013-05-01", "provision": "work_programme"}],
+    )
+    decision = evaluate(fam, "2013-07-31")
+    amounts = [decision.results[k].amount for k in (CAE, P2W, CE)]
+    assert amounts == [Decimal("700.00"), Decimal("50.00"), Decimal("0.00")]
+    assert codes(decision, P2W)[-1] == "CAP_REACHED"
+    assert codes(decision, CE)[-1] == "EMPLOYMENT_TOP_UP"
+
+
+def test_a_single_pound_of_crime_payable_now_makes_employment_a_top_up() -> None:
+    """Crime/ASB/education payable now at £1.00 (all the room left): employment is a top-up."""
+    decision = evaluate(everything_met(payments=[pay("attachment_fee", "3999.00")]), "2013-07-31")
+    assert decision.results[CAE].amount == Decimal("1.00")
+    assert codes(decision, CAE)[-1] == "CAP_REACHED"
+    assert decision.results[CE].amount == 0
+    top_up = decision.results[CE].reasons[-1]
+    assert top_up.code == "EMPLOYMENT_TOP_UP"
+    assert top_up.message == "earlier results use the whole results share: employment adds nothing"
+    # with no room at all, crime/ASB/education pays nothing now: employment meets the cap
+    full = evaluate(everything_met(payments=[pay("attachment_fee", "4000.00")]), "2013-07-31")
+    assert full.results[CAE].amount == 0
+    assert codes(full, CE)[-1] == "CAP_REACHED"
 
 
 def test_crime_already_paid_then_employment_top_up_vs_exclusive() -> None:

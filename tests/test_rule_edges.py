@@ -726,6 +726,26 @@ def test_a_payment_dated_on_as_of_is_made(paid_on: str, made: bool) -> None:
     assert len(acc.made) == (1 if made else 0)
 
 
+def test_a_result_paid_twice_is_warned_of_a_fee_paid_in_parts_is_not() -> None:
+    """payment.once: a fee may be paid in parts; a result listed twice names both claims."""
+
+    def once(*payments: dict[str, str]) -> list[dict[str, Any]]:
+        d = evaluate(family(payments=list(payments)), "2013-06-30")
+        return [dict(w.compared) for w in d.warnings if w.code == "RESULT_PAID_MORE_THAN_ONCE"]
+
+    fee = {"kind": "attachment_fee", "amount": "1600", "claim_id": "F-1"}
+    assert once(fee, {**fee, "claim_id": "F-2"}) == []
+    p2w = {"kind": "progress_to_work", "amount": "100", "claim_id": "C-1"}
+    assert once(fee, p2w) == []
+    assert once(fee, p2w, {**p2w, "claim_id": "C-2"}) == [
+        {"kind": "progress_to_work", "first_claim": "C-1", "again_claim": "C-2"}
+    ]
+    unnamed = {"kind": "progress_to_work", "amount": "100"}
+    assert once(unnamed, p2w) == [
+        {"kind": "progress_to_work", "first_claim": "(no claim id)", "again_claim": "C-1"}
+    ]
+
+
 # --- one claim per family (phase two and Supporting Families) --------------------------------------
 
 MET_PLAN = two_measure_plan("any")  # met on 2016-06-01 for a family attached 2016-01-15
