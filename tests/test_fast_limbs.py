@@ -405,25 +405,7 @@ def _plain_adult(
     for s, e in runs(spells, date.max):  # the run as recorded, spells after as_of included
         if s == start:
             last = e
-    if as_of < reached and last is not None and last < reached:
-        message = (
-            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
-            f"before {weeks} weeks would be reached on {reached}"
-        )
-        return (
-            reason(
-                "EMPLOYMENT_TOO_SHORT",
-                _EMPLOYMENT,
-                rules,
-                message,
-                run_start=start.isoformat(),
-                days_worked=worked,
-                reached_on=reached.isoformat(),
-                run_end=last.isoformat(),
-                **numbers,
-            ),
-            None,
-        )
+    ended: dict[str, str] = {}  # a run recorded to end before the weeks never reaches them
     code: ReasonCode = "EMPLOYMENT_TOO_SHORT"
     message = (
         f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
@@ -432,6 +414,12 @@ def _plain_adult(
     if as_of >= reached:
         code = "CONTINUOUS_EMPLOYMENT_REACHED"
         message = f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}"
+    elif last is not None and last < reached:
+        message = (
+            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
+            f"before {weeks} weeks would be reached on {reached}"
+        )
+        ended["run_end"] = last.isoformat()
     return (
         reason(
             code,
@@ -441,9 +429,10 @@ def _plain_adult(
             run_start=start.isoformat(),
             days_worked=worked,
             reached_on=reached.isoformat(),
+            **ended,
             **numbers,
         ),
-        reached,
+        None if ended else reached,
     )
 
 

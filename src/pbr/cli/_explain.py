@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -52,27 +53,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr explain``."""
     from pbr.cli._evaluate import STDIN, is_stream, spooled
 
+    explain = functools.partial(
+        _explain,
+        family_id=args.family_id,
+        as_of=args.as_of,
+        choices=args.interpretation,
+        out=out,
+        plans=load_plans(args.plan),
+        max_record_bytes=args.max_record_bytes,
+    )
     if is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
         with spooled(args.file) as copy:
-            return _explain(
-                STDIN if args.file == "-" else args.file,
-                args.family_id,
-                args.as_of,
-                args.interpretation,
-                out,
-                load_plans(args.plan),
-                args.max_record_bytes,
-                read_from=copy,
-            )
-    return _explain(
-        args.file,
-        args.family_id,
-        args.as_of,
-        args.interpretation,
-        out,
-        load_plans(args.plan),
-        args.max_record_bytes,
-    )
+            return explain(STDIN if args.file == "-" else args.file, read_from=copy)
+    return explain(args.file)
 
 
 def _explain(
