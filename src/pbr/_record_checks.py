@@ -386,9 +386,12 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
 
 def _payments_plainly_allowed(family: Family) -> bool:
     """Whether `_payment_issues` would find nothing: one set of kinds, one look-up, no loop."""
-    kinds = {p.kind for p in family.payments}
-    if kinds <= _FEE_ONLY:
+    for payment in family.payments:  # most families: attachment fees only, which all allow
+        if payment.kind != "attachment_fee":
+            break
+    else:
         return True
+    kinds = {p.kind for p in family.payments}
     found = _payment_kinds_allowed(family)
     return found is None or kinds <= found[1]
 

@@ -53,6 +53,13 @@ def out_of_work_benefits(rules: RuleSet) -> frozenset[str] | None:
 
     None only for a rule set of a user's own that does not list them (`out_of_work_benefits`).
     """
+    return rules._derived(_BENEFITS_KEY, lambda: _benefits_listed(rules))
+
+
+_BENEFITS_KEY = ("employment.out_of_work_benefits",)
+
+
+def _benefits_listed(rules: RuleSet) -> frozenset[str] | None:
     if "out_of_work_benefits" not in rules.parameters:
         return None
     return rules.codes("out_of_work_benefits")

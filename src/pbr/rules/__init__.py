@@ -356,7 +356,8 @@ class RuleSet:
         >>> sorted(PHASE_ONE.codes("out_of_work_benefits"))
         ['CA', 'ESA', 'IB', 'IS', 'JSA', 'SDA']
         """
-        key = ("codes", name, (year or self.years[0]).start_year)
+        # a name alone is the key for the first year (the rules' call, once a family)
+        key = ("codes", name) if year is None else ("codes", name, year.start_year)
         found: frozenset[str] | None = self._memo.get(key)
         if found is None:
             value = self.parameter(name, year or self.years[0]).value
