@@ -948,6 +948,7 @@ def test_a_number_too_long_to_read_hides_none_of_the_record_s_other_errors() -> 
         ("extra", "extra_forbidden"),
     }
     assert str(found["extra", "number_too_long"]).startswith("999")  # a number, not text
+    assert found["extra", "extra_forbidden"] == found["extra", "number_too_long"]  # never "0"
     assert str(found["local_authority", "string_too_long"]).startswith('"999')  # text
 
 

@@ -1188,12 +1188,12 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     if not found:
         return rejection
     rest = parse_family(_LONG_NUMBER.sub(_zeroed, data), max_record_bytes=len(data) + 1)
-    named = {error.loc for error in found}  # what "0" there gave, bar a key not in the format
-    also = (
-        [e for e in rest.errors if e.loc not in named or e.type == "extra_forbidden"]
-        if isinstance(rest, Rejection)
-        else []
-    )
+    named = {error.loc: error.value for error in found}  # what "0" there gave is left out,
+    also = [  # bar a key not in the format, shown with its number as written
+        e if e.loc not in named else e.model_copy(update={"value": named[e.loc]})
+        for e in (rest.errors if isinstance(rest, Rejection) else ())
+        if e.loc not in named or e.type == "extra_forbidden"
+    ]
     return rejection.model_copy(update={"errors": (*found, *also)})
 
 
