@@ -445,16 +445,7 @@ def test_a_workbook_that_cannot_be_read_is_one_line_naming_it(
 ) -> None:
     path = tmp_path / "book.xlsx"
     if content == "styles":
-        import zipfile
-
-        write_tables([], path)
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "b.xlsx", "w") as out:
-            for info in src.infolist():
-                data = src.read(info)
-                if info.filename == "xl/styles.xml":
-                    data = b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs><xf numFmtId="x"/></cellXfs></styleSheet>'
-                out.writestr(info, data)
-        path = tmp_path / "b.xlsx"
+        path = with_styles(tmp_path, b'<cellXfs><xf numFmtId="x"/></cellXfs>')
     else:
         assert isinstance(content, bytes)
         path.write_bytes(content)
@@ -468,20 +459,26 @@ def test_a_workbook_that_cannot_be_read_is_one_line_naming_it(
         assert path.name in err
 
 
-def test_a_workbook_without_a_default_style_says_nothing_of_it(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
+def with_styles(tmp_path: Path, styles: bytes) -> Path:
+    """An empty workbook of `write_tables` whose ``xl/styles.xml`` holds `styles` alone."""
     import zipfile
 
-    path = tmp_path / "book.xlsx"
-    write_tables([], path)
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "b.xlsx", "w") as out:
+    written, path = tmp_path / "book.xlsx", tmp_path / "b.xlsx"
+    write_tables([], written)
+    sheet = b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w") as out:
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "xl/styles.xml":
-                data = b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+                data = sheet + styles + b"</styleSheet>"
             out.writestr(info, data)
-    read = read_tables(tmp_path / "b.xlsx")
+    return path
+
+
+def test_a_workbook_without_a_default_style_says_nothing_of_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    read = read_tables(with_styles(tmp_path, b""))
     assert list(read.families()) == []
     assert "default style" not in capfd.readouterr().err
 
