@@ -82,7 +82,7 @@ def test_a_file_read_in_ranges_gives_todays_decisions(
             path, as_of=date.fromisoformat(when), interpretations=choice, workers=1 + (n == 0)
         ):
             for (_, record, *_), (start, end) in zip(
-                span.decisions(), zip([0, *span.ends[:-1]], span.ends, strict=True), strict=True
+                span.decisions(), zip([0, *span.ends][:-1], span.ends, strict=True), strict=True
             ):
                 got[records + record] = digest(span.data[start:end].decode().rstrip("\n"))
             for _, record, _ in span.rejections:

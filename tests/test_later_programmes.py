@@ -163,6 +163,46 @@ def test_money_per_programme() -> None:
     assert terms.year(FinancialYear(2017)).cap == Decimal("1800.00")
 
 
+FEE_PAID = [{"kind": "attachment_fee", "amount": "1000.00", "paid_on": "2018-07-01"}]
+
+
+def test_a_fee_listed_where_the_rules_pay_none_is_refused_not_counted() -> None:
+    # Counted against a cap that is the results payment alone, a fee listed as paid took the
+    # whole £800 (CAP_REACHED) where the same family without it is paid £800.
+    stopped = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
+    paid = pbr.Family.model_validate(
+        record(attached_on="2018-06-01", payments=FEE_PAID, **WORKING_2018)
+    )
+    assert pbr.evaluate(paid, as_of=date(2019, 6, 1)).payable == Decimal("800.00")  # `continue`
+    with pytest.raises(
+        pbr.OutsideProgramme, match=r"under attachment_fees_after_2017_18 = stopped\)"
+    ) as e:
+        pbr.evaluate(paid, as_of=date(2019, 6, 1), rules=stopped)
+    assert (e.value.field, e.value.value) == ("payments.0.kind", "attachment_fee")
+    assert "employment_weeks" not in str(e.value)  # only the interpretations chosen are named
+    earlier = paid.model_copy(update={"attached_on": date(2018, 3, 31)})  # 2017/18: a fee is due
+    assert pbr.evaluate(earlier, as_of=date(2019, 6, 1), rules=stopped).attachment_fee == 1000
+    text = json.dumps(record(attached_on="2018-06-01", payments=FEE_PAID, **WORKING_2018))
+    (answer,) = pbr.evaluate_many(
+        [text], as_of=date(2019, 6, 1), interpretations={"attachment_fees_after_2017_18": "stopped"}
+    )
+    assert isinstance(answer, pbr.Rejection)
+    assert [(e.type, e.loc) for e in answer.errors] == [
+        ("payment_not_in_programme", "payments.0.kind")
+    ]
+
+
+def test_supporting_families_pays_no_attachment_fee_so_none_may_be_listed() -> None:
+    sf = record("supporting-families", payments=[{"kind": "attachment_fee", "amount": "500.00"}])
+    with pytest.raises(pydantic.ValidationError, match="payment_not_in_programme"):
+        pbr.Family.model_validate(sf)
+    assert "attachment_fee" not in pbr.programmes.programme("supporting-families").payment_kinds
+    # the record states no programme: the one covering its attachment (2022) decides
+    del sf["programme"]
+    with pytest.raises(pydantic.ValidationError, match="not a payment of supporting-families"):
+        pbr.Family.model_validate(sf)
+
+
 WORKING_2018: dict[str, Any] = {
     "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2017-01-01"}],
     "employment_spells": [{"person_id": "A1", "start": "2018-05-01"}],

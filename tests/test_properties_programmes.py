@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 import pbr
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
+from pbr.periods import financial_year_of
 from pbr.plans import Measure, earliest_window_end, measure_window
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
 from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
@@ -35,6 +36,9 @@ def cases(draw: st.DrawFn, programme: str) -> Case:
     attached = date.fromisoformat(record["attached_on"])
     as_of = attached + timedelta(days=draw(st.integers(0, 1500)))
     rules = LATER[programme].with_interpretations(**draw(interpretation_choices(LATER[programme])))
+    if not pbr.programmes.programme(programme).attachment_fee(rules, financial_year_of(attached)):
+        # a fee listed where the rules pay none is refused (test_later_programmes): none here
+        record["payments"] = [p for p in record["payments"] if p["kind"] != "attachment_fee"]
     return record, as_of, rules
 
 

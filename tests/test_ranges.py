@@ -252,7 +252,7 @@ def test_a_span_counts_its_decisions_by_family_when_asked() -> None:
     assert span.data.count(b"\n") == len(decided)
     assert [
         json.loads(span.data[a:b])["family_id"]
-        for a, b in zip([0, *span.ends[:-1]], span.ends, strict=True)
+        for a, b in zip([0, *span.ends][:-1], span.ends, strict=True)
     ] == span.family_ids
     assert io.BytesIO(span.detail).read(1)  # packed
 

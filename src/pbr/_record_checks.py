@@ -386,17 +386,9 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
 
 def _payments_plainly_allowed(family: Family) -> bool:
     """Whether `_payment_issues` would find nothing: one set of kinds, one look-up, no loop."""
-    for payment in family.payments:  # most families: attachment fees only, which all allow
-        if payment.kind != "attachment_fee":
-            break
-    else:
-        return True
     kinds = {p.kind for p in family.payments}
     found = _payment_kinds_allowed(family)
     return found is None or kinds <= found[1]
-
-
-_FEE_ONLY = frozenset({"attachment_fee"})
 
 
 def _payment_kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
@@ -470,12 +462,13 @@ def _kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
 def _payment_issues(family: Family) -> Iterator[_Problem]:
     """Payments of a kind the family's programme does not have (its results and attachment fee).
 
+    Supporting Families pays no attachment fee: a fee listed as paid would use up the room
+    its cap leaves for the one results payment.
+
     A phase-one result paid to a phase-two family would otherwise use up its one results claim,
     and a later programme's result paid to a phase-one family would count against its cap.
     """
     payments = family.payments
-    if {p.kind for p in payments} <= _FEE_ONLY:  # every programme has one
-        return
     found = _payment_kinds_allowed(family)
     if found is None:
         return

@@ -356,7 +356,7 @@ def _family_records(
         }
         for p in draw(st.lists(st.sampled_from(adult_ids), max_size=1))
     ]
-    record["payments"] = draw(_payments(attached, chosen.result_kinds))
+    record["payments"] = draw(_payments(attached, chosen.payment_kinds))
     return record
 
 
@@ -409,8 +409,8 @@ def _programmes() -> tuple[Programme, ...]:
 
 
 @st.composite
-def _payments(draw: st.DrawFn, attached: date, results: tuple[str, ...]) -> list[Record]:
-    kinds = draw(st.lists(st.sampled_from(["attachment_fee", *results]), unique=True, max_size=2))
+def _payments(draw: st.DrawFn, attached: date, payable: tuple[str, ...]) -> list[Record]:
+    kinds = draw(st.lists(st.sampled_from(payable), unique=True, max_size=2))
     return [
         {
             "kind": kind,

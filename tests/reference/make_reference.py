@@ -46,12 +46,18 @@ def digest(text: str) -> str:
 
 def reference(lines: list[bytes], as_of: date, choice: dict[str, str]) -> list[str]:
     """Today's decisions, one at a time by the model path (`pbr.evaluate`), as short digests."""
+    import pydantic
+
     import pbr
     from pbr.errors import OutsideProgramme
 
     out = []
     for line in lines:
-        family = pbr.Family.model_validate_json(line)
+        try:
+            family = pbr.Family.model_validate_json(line)
+        except pydantic.ValidationError:  # a record the batch rejects too
+            out.append("outside")
+            continue
         base = pbr.rule_set_for(family)
         mine = {k: v for k, v in choice.items() if k in base.interpretations}
         try:

@@ -311,6 +311,32 @@ def check_payments(family: Family, programme: Programme) -> None:
             )
 
 
+def check_no_fee_paid(
+    family: Family, rules: RuleSet, year: FinancialYear, defaults: Mapping[str, str]
+) -> None:
+    """Refuse a family listed as paid an attachment fee for a year the rules pay none (£0 passes).
+
+    Phase two under ``attachment_fees_after_2017_18 = stopped`` pays no fee for a family
+    attached from 2018/19 and caps it at the results payment: a fee listed as paid contradicts
+    the interpretation chosen, and counted against that cap it would take the results payment.
+    The message names the interpretations chosen other than the programme's `defaults`.
+    """
+    for i, payment in enumerate(family.payments):
+        if payment.kind == "attachment_fee" and payment.amount:
+            chosen = ", ".join(
+                f"{k} = {v}" for k, v in sorted(rules.chosen.items()) if defaults.get(k) != v
+            )
+            raise OutsideProgramme(
+                family.family_id,
+                f"payments[{i}] is an attachment fee, but {rules.title} pays none for a family "
+                f"attached in {year}"
+                + (f" (under {chosen})" if chosen else "")
+                + ": correct the record, or choose the interpretation its payments were made under",
+                field=f"payments.{i}.kind",
+                value=payment.kind,
+            )
+
+
 def decide(
     programme: Programme,
     family: Family,
@@ -337,6 +363,8 @@ def decide(
         )
     year = financial_year_of(family.attached_on)
     fee = programme.attachment_fee(rules, year)
+    if not fee and family.payments:
+        check_no_fee_paid(family, rules, year, programme.rules.chosen)
     books = account(family, as_of, year, fee, programme.cap(rules, year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules))

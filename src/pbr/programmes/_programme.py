@@ -32,6 +32,10 @@ def _cap(rules: RuleSet, year: FinancialYear) -> Decimal:
     return rules.amount("cap", year)
 
 
+_PAYMENT_KINDS: dict[int, tuple[Programme, tuple[str, ...]]] = {}
+"""`Programme.payment_kinds` by programme (worked out once: every family paid anything asks)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Programme:
     """A programme: its cited rule set and the rules as small pure functions.
@@ -82,11 +86,21 @@ class Programme:
     def payment_kinds(self) -> tuple[str, ...]:
         """The payments a family of the programme may have been paid: its fee and its results.
 
+        A programme that pays no attachment fee in any year (Supporting Families) has none to
+        have been paid.
+
         >>> from pbr.programmes import programme
         >>> programme("tf-phase-2").payment_kinds
         ('attachment_fee', 'sustained_progress', 'continuous_employment')
+        >>> programme("supporting-families").payment_kinds
+        ('sustained_progress', 'continuous_employment')
         """
-        return ("attachment_fee", *self.result_kinds)
+        found = _PAYMENT_KINDS.get(id(self))
+        if found is None or found[0] is not self:
+            pays_fee = any(self.attachment_fee(self.rules, year) for year in self.rules.years)
+            kinds = ("attachment_fee", *self.result_kinds) if pays_fee else self.result_kinds
+            found = _PAYMENT_KINDS[id(self)] = (self, kinds)
+        return found[1]
 
     def evaluate(
         self,
