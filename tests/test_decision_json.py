@@ -105,3 +105,18 @@ def test_only_decision_parts_are_written_as_their_fields() -> None:
     strange = decision.model_copy(update={"warnings": (object(),)})
     with pytest.raises(TypeError, match="a decision holds no object"):
         decision_json(strange)
+
+
+def test_decisions_and_their_parts_hash_as_frozen_models_should() -> None:
+    # frozen, so Hashable; pydantic's hash took every field and a dict field raised TypeError
+    family = next(f for f in FAMILIES if f.payments)
+    one, two = (pbr.evaluate(family, as_of=date(2016, 3, 31)) for _ in range(2))
+    assert one is not two
+    assert one == two
+    assert len({one, two}) == 1
+    parts = [*one.results.values(), *one.identification, *one.warnings, one.provenance]
+    again = [*two.results.values(), *two.identification, *two.warnings, two.provenance]
+    for a, b in zip(parts, again, strict=True):
+        assert hash(a) == hash(b)
+    later = pbr.evaluate(family, as_of=date(2016, 4, 1))
+    assert len({one, later}) == 2  # as_of differs

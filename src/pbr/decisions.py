@@ -236,6 +236,12 @@ class _Pickled(BaseModel):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuilt, (type(self), self.__dict__, self.__pydantic_fields_set__))
 
+    def __hash__(self) -> int:
+        # pydantic's hash of a frozen model hashes every field, and a dict field (`compared`,
+        # `results`, `interpretations`) cannot be: hash the others. Equal models hash equal;
+        # the dicts are plain dicts, to be read, never changed.
+        return hash(tuple(v for v in self.__dict__.values() if not isinstance(v, dict)))
+
 
 def _template(
     cls: type[BaseModel],
