@@ -17,7 +17,7 @@ import pbr
 import pbr.output
 from pbr._csv_lines import split as _split
 from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
-from pbr.cli import main
+from pbr.cli import EXIT_STATUS, main
 from pbr.io import UnreadableFile
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -541,6 +541,23 @@ def test_every_report_lists_the_rejected_family_records(
     assert "Family records rejected" in text
     assert "EX-010" in text
     assert "FAMILY_RECORD_REJECTED" in text
+
+
+def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The help says 1 for a rejected family record; it was 0 when no claim was its family's."""
+    families_path = _families_with_a_rejected_record(tmp_path)  # EX-010's record rejected
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(claim_line(family_id="EX-012", amount="700.00") + "\n")
+    status = main(["audit", str(claims), "--families", str(families_path)])
+    out, err = capsys.readouterr()
+    assert "exceptions: 0; malformed rows: 0; family records rejected: 1" in out
+    assert "family 'EX-010': members: missing" in err
+    assert status == 1
+    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in (
+        EXIT_STATUS["audit"]
+    )
 
 
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------

@@ -479,7 +479,8 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
 
 
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
+    """Run ``pbr audit``: 0 when every claim verifies; 1 when one is flagged, a row is malformed
+    or a family record is rejected (`EXIT_STATUS`)."""
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
@@ -550,7 +551,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         if found.malformed:
             out.write(f"{_shown(found.population_note)}\n")
         out.write(f"sample: {_ids(found.sample.item_ids)}\n")
-    return 1 if result.exceptions or rejections else 0
+    return 1 if result.exceptions or rejections or refused else 0
 
 
 def _shown(text: str) -> str:
