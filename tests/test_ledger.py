@@ -421,6 +421,18 @@ def test_a_kept_head_is_checked_against_the_stored_hash_of_its_entry(tmp_path: P
     assert "not the head kept" in bare.why
 
 
+@pytest.mark.parametrize("count", ["²", "٣", "-1", "+2", "", "1 "])
+def test_a_kept_head_s_count_is_ascii_digits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: str
+) -> None:
+    """``²`` passed `str.isdigit` and failed `int`: "unexpected error" reached the user."""
+    path = tmp_path / "l.db"
+    digest = filled(path, 1).verify().head
+    status, out, err = run(capsys, "ledger", "verify", str(path), f"--expect-head={count}:{digest}")
+    assert (status, out) == (2, "")
+    assert one_line_error(err).startswith(f"pbr: expected head '{count}:{digest}' is not <entries>")
+
+
 @pytest.mark.slow
 def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
     db = str(tmp_path / "k.db")

@@ -104,6 +104,8 @@ _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
 _HASH = re.compile(r"[0-9a-f]{64}")
+_COUNT = re.compile(r"[0-9]+")
+"""A kept head's entry count: ASCII digits only (`str.isdigit` takes ``²``, `int` does not)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _MIN_KEY = 16
 _KEY_CHECK = b"pbr ledger key check"
@@ -1026,7 +1028,7 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
 def _parse_head(text: str) -> tuple[int | None, str]:
     """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash)."""
     count, sep, digest = text.strip().rpartition(":")
-    if not _HASH.fullmatch(digest) or (sep and not count.isdigit()):
+    if not _HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
         raise LedgerError(
             f"expected head {text!r} is not <entries>:<64 hex digits> (as pbr ledger head prints)"
         )

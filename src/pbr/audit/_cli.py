@@ -30,12 +30,18 @@ _METHODS = ("simple", "stratified", "mus")
 
 
 def _confidence_option(text: str) -> str:
-    """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100."""
+    """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100, 10 places at most."""
+    from pbr.audit._mus import CONFIDENCE_PLACES, TooPrecise
     from pbr.audit._mus import confidence_level as share
 
     value = text.strip().removesuffix("%").strip() + "%"
     try:
         share(value)
+    except TooPrecise:
+        raise argparse.ArgumentTypeError(
+            f"a percentage from 50 to below 100 with at most {CONFIDENCE_PLACES} decimal places, "
+            f"such as 95 or 99.5: got {text!r}"
+        ) from None
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"a percentage from 50 to below 100, such as 95: got {text!r}"
