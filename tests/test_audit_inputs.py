@@ -594,6 +594,29 @@ def test_a_json_amount_of_minus_zero_is_refused(tmp_path: Path, suffix: str) -> 
     assert bad.message.startswith("money must not be negative")
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_number_with_a_fraction_is_shown_as_written(tmp_path: Path, suffix: str) -> None:
+    """It was shown as Python read it: ``700.0`` (which looks valid), ``1000.0`` for ``1e3``."""
+    path = tmp_path / f"claims{suffix}"
+    written = ["700.000000000000001", "1e3", "-0.0", "1500.00"]
+    lines = [
+        claim_line(claim_id=f"C-{i}").replace('"1500.00"', number)
+        for i, number in enumerate(written)
+    ]
+    lines.append(claim_line(claim_id="C-9", claimed_on=None).replace("null", "2015.0331"))
+    path.write_text("\n".join(lines) + "\n" if suffix == ".jsonl" else f"[{', '.join(lines)}]")
+    claims, rejected = read_claims(path)
+    assert claims == []
+    assert [(r.field, r.value, r.amount) for r in rejected] == [
+        *(("amount", number, None) for number in written),
+        ("claimed_on", "2015.0331", Decimal("1500.00")),
+    ]
+    assert rejected[0].describe() == (
+        f"{path.name}:1 claim 'C-0': amount = 700.000000000000001: money must be a decimal "
+        "string such as '3200.00' or whole pounds, got float 700.000000000000001"
+    )
+
+
 # --- 10. reports: a value shown once, money as numbers ---------------------------------------------
 
 

@@ -353,7 +353,9 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     from pbr.io import UnreadableFile
 
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_int=_json_number)
+        data = json.loads(
+            text, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
+        )
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
     items = data if isinstance(data, list) else [data]
@@ -383,13 +385,40 @@ def _json_number(text: str) -> int | Decimal:
     return Decimal(text) if text.startswith("-0") else int(text)
 
 
+class _WrittenFloat(float):
+    """A JSON number with a fraction or an exponent: a float, shown as the file writes it.
+
+    Such a number is refused wherever a claim has it (an amount is never a float), and the
+    rejection shows it as written (``700.000000000000001``, ``1e3``), not as Python reads it
+    (``700.0``, ``1000.0``), so that the auditor can find it in the file.
+
+    >>> _WrittenFloat("1e3"), float(_WrittenFloat("1e3"))
+    (1e3, 1000.0)
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> _WrittenFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
     """(line number, claim) for each JSON line; lines end at a newline only, as JSON Lines say."""
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line, object_pairs_hook=_object, parse_int=_json_number)
+            yield n, json.loads(
+                line, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
+            )
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 
