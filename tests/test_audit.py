@@ -99,7 +99,7 @@ def test_outside_programme_flag() -> None:
         family_id="OLD",
         kind="attachment_fee",
         amount=Decimal(1),
-        claimed_on=date(2012, 1, 1),
+        claimed_on=date(2012, 6, 1),  # a claim is dated from 2012-04-01
     )
     assert [f.code for f in verify([claim], [family]).checks[0].flags] == ["OUTSIDE_PROGRAMME"]
 

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -23,6 +24,7 @@ from pbr._terminal import printable
 from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
 from pbr._untracked import untracked
 from pbr.money import Money
+from pbr.periods import AS_OF_EARLIEST
 from pbr.records import Code, Identifier, PaymentKind
 
 __all__ = ["CLAIM_COLUMNS", "Claim", "ClaimRejection", "read_claims"]
@@ -36,6 +38,16 @@ def _unsigned(amount: Decimal) -> Decimal:
     if amount.is_signed():
         raise ValueError(f"money must not be negative, got '{amount}'")
     return amount
+
+
+def _programme_date(day: date) -> date:
+    """Refuse a claim dated before any programme began (pbr evaluates from that day on)."""
+    if day < AS_OF_EARLIEST:
+        raise ValueError(
+            f"a claim is dated from {AS_OF_EARLIEST}, when the first programme began (the "
+            f"earliest date pbr evaluates), got {day}"
+        )
+    return day
 
 
 class Claim(BaseModel):
@@ -59,7 +71,8 @@ class Claim(BaseModel):
     family_id: Identifier
     kind: PaymentKind
     amount: Annotated[Money, Field(ge=Decimal(0)), AfterValidator(_unsigned)]
-    claimed_on: IsoDate
+    claimed_on: Annotated[IsoDate, AfterValidator(_programme_date)]
+    """From `pbr.periods.AS_OF_EARLIEST` (1 April 2012) to 2099-12-31: the dates pbr evaluates."""
     window: Annotated[str, Field(max_length=64), AfterValidator(printable_text)] | None = None
     row: int = 0
     """Where the claim was read (its row in a CSV file, line in JSON Lines, item in an array)."""

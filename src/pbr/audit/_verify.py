@@ -15,6 +15,7 @@ from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.history import HistoryError, PaymentHistory, merge_payments
 from pbr.money import ZERO
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
 from pbr.records import Family, Payment
 
 if TYPE_CHECKING:
@@ -342,6 +343,10 @@ def verify(
     >>> verify([claim], [family]).checks[0].codes
     ('RESULT_NOT_MET',)
 
+    A claim built without validation (`Claim.model_construct`) and dated outside the days pbr
+    evaluates (`pbr.periods.AS_OF_EARLIEST` to 2099-12-31), which `Claim` refuses, is flagged
+    ``MALFORMED_ROW``, as the claim file reader makes such a row.
+
     Raises:
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         pbr.history.HistoryError: `history` holds a payment that is not valid, or one claim id
@@ -393,6 +398,10 @@ def verify(
         if i in checks:
             continue
         claim = claims[i]
+        undated = _undated(claim)
+        if undated is not None:  # a claim built without validation: as the reader refuses it
+            checks[i] = _blocked(claim, undated)
+            continue
         key = (claim.family_id, claim.kind)
         claimed.add(key)
         family = by_id.get(claim.family_id)
@@ -451,7 +460,8 @@ def verify(
                     claim_id=claim.claim_id,
                 )
             )
-    when = as_of or max((c.claimed_on for c in claims), default=None)
+    dated = (c.claimed_on for c in claims if AS_OF_EARLIEST <= c.claimed_on <= LATEST_DATE)
+    when = as_of or max(dated, default=None)
     missed: list[MissedClaim] = []
     unevaluated: list[tuple[str, str]] = []
     if when is not None:
@@ -486,6 +496,31 @@ def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
         _numbers(claim) | {"family_id": claim.family_id, "record": where},
     )
     return ClaimCheck(claim, (flag,), ZERO, ZERO, ZERO, ZERO, unverified=claim.amount)
+
+
+def _undated(claim: Claim) -> Flag | None:
+    """The flag of a claim dated outside the days pbr evaluates, or None.
+
+    `Claim` refuses such a date, so only a claim built without validation (``model_construct``)
+    has one: it is malformed, as the claim file reader would have made its row.
+    """
+    day = claim.claimed_on
+    if AS_OF_EARLIEST <= day <= LATEST_DATE:
+        return None
+    if day < AS_OF_EARLIEST:
+        bound = {"earliest_date": AS_OF_EARLIEST.isoformat()}
+        why = (
+            f"a claim is dated from {AS_OF_EARLIEST}, when the first programme began (the "
+            "earliest date pbr evaluates)"
+        )
+    else:
+        bound = {"latest_date": LATEST_DATE.isoformat()}
+        why = f"a claim is dated up to {LATEST_DATE}, the last date pbr evaluates"
+    return Flag(
+        "MALFORMED_ROW",
+        f"claimed_on = {day}: {why}, so the claim cannot be judged",
+        _numbers(claim) | bound,
+    )
 
 
 def _numbers(claim: Claim) -> dict[str, str]:
