@@ -233,7 +233,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "--only-recorded",
         action="store_true",
         help="replay the decisions given (a sample) without asking that every family decided "
-        "at their date has one",
+        "at their date has one (at several dates: one at any of them)",
     )
     add_ledger_options(rp)
 
@@ -886,34 +886,35 @@ def _missing(
     """Report each family of the records a run on the decisions' date would have decided.
 
     A family outside every programme (or refused by the ledger) was a rejection, not a decision.
-    Decisions at several dates (runs joined) cannot say which date a family was due at: then
-    the families without one are counted, not judged.
+    Decisions at several dates (runs joined) cannot say at which date a family was due: then a
+    family is judged missing only when it has a decision at none of them.
     """
     from pbr.engine import rule_set_for
     from pbr.errors import OutsideProgramme
     from pbr.history import HistoryError, merge_payments
 
-    dates = {day for _, day in decided}
+    dates = sorted({day for _, day in decided})
     ids = {family_id for family_id, _ in decided}
     absent = [family for family_id, family in families.items() if family_id not in ids]
     if not absent or not dates:
         return 0
+    where, at = "", f" at {dates[0]}"
     if len(dates) > 1:
-        out.write(
-            f"{len(absent)} famil{'y' if len(absent) == 1 else 'ies'} of the records with no "
-            "decision (the decisions are at several dates, so none is judged missing)\n"
-        )
-        return 0
-    (day,) = dates
+        where, at = f" at any of its {len(dates)} dates", ""
     missing = 0
     for family in absent:
         try:
             rule_set_for(merge_payments(family, history))
         except (OutsideProgramme, HistoryError):
             continue
+        if not missing and len(dates) > 1:
+            out.write(
+                f"the decisions are at {len(dates)} dates ({dates[0]} to {dates[-1]}): a family "
+                "of the records is judged missing only when it has a decision at none of them\n"
+            )
         out.write(
-            f"{family.family_id}: no decision in {printable(args.decisions)}, though pbr decides its "
-            f"record at {day} (replaying a sample? add --only-recorded)\n"
+            f"{family.family_id}: no decision in {printable(args.decisions)}{where}, though pbr "
+            f"decides its record{at} (replaying a sample? add --only-recorded)\n"
         )
         missing += 1
     return missing
