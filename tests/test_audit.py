@@ -240,8 +240,8 @@ def test_reports(result: pbr.audit.Verification, tmp_path: Path, suffix: str) ->
             assert code in text
     if suffix == ".csv":
         rows = list(csv.DictReader(data.decode().splitlines()))
-        assert len(rows) == 23
-        assert {r["status"] for r in rows} == {"verified", "flagged", "malformed"}
+        assert len(rows) == 23 + 1  # the claim rows, then the sample
+        assert {r["status"] for r in rows} == {"verified", "flagged", "malformed", "sample"}
         assert all(r["input_hash"] for r in rows if r["status"] == "verified")
     if suffix == ".xlsx":
         from openpyxl import load_workbook

@@ -598,3 +598,55 @@ def test_the_csv_report_reads_back_as_written(tmp_path: Path) -> None:
         assert amount == Decimal(row["verified"]) + Decimal(row["over_claimed"]) + Decimal(
             row["unverified"] or "0"
         )
+
+
+def test_the_csv_report_of_a_spot_check_sample_records_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV had nothing of the sample (the docs say every format has it): byte for byte the
+    report without one. It gains the claims' places in the sample and the seed and method."""
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    drawn = sample(claims, size=5, seed=2015)
+    plain = write_report(result, tmp_path / "plain.csv").read_text()
+    text = write_report(result, tmp_path / "sample.csv", sample=drawn).read_text()
+    assert text != plain
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [*plain.splitlines()[0].split(","), "sample_order"]
+    in_order = sorted((int(r["sample_order"]), r["claim_id"]) for r in rows if r["sample_order"])
+    assert [claim_id for _, claim_id in in_order] == [c.claim_id for c in drawn.claims]
+    assert [n for n, _ in in_order] == [1, 2, 3, 4, 5]
+    last = rows[-1]
+    assert (last["status"], last["rule"], last["claim_id"]) == ("sample", "audit.sample", "")
+    assert last["why"] == (
+        f"spot-check sample of 5 claims, seed 2015: Method: {drawn.method}. Drawn per group: "
+        + ", ".join(f"{k} {n}" for k, n in drawn.sizes.items())
+        + ". Sampled, in order: "
+        + " ".join(c.claim_id for c in drawn.claims)
+    )
+    without = [{k: v for k, v in r.items() if k != "sample_order"} for r in rows[:-1]]
+    assert without == list(csv.DictReader(io.StringIO(plain)))  # else the same report
+    # pbr ledger record reads it, the re-check too: the sample is no claim
+    paid = date(2015, 5, 15)
+    assert payments_from_report(tmp_path / "sample.csv", paid_on=paid, recheck=result) == (
+        payments_from_report(tmp_path / "plain.csv", paid_on=paid)
+    )
+    audit = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
+    report = str(tmp_path / "s.csv")
+    status, _, _ = run(capsys, *audit, "--sample", "5", "--seed", "2015", "--report", report)
+    assert status == 1
+    db = str(tmp_path / "l.db")
+    status, out, _ = run(
+        capsys,
+        "ledger",
+        "record",
+        report,
+        db,
+        "--paid-on",
+        "2015-05-15",
+        "--claims",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        FAMILY_FILES[0],
+    )
+    assert (status, out.split(" from ")[0]) == (0, "recorded 4 payments")
