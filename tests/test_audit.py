@@ -264,6 +264,7 @@ def test_every_flag_is_documented_and_reached(result: pbr.audit.Verification) ->
         "PAYMENT_HISTORY_CONFLICT",  # test_a_payment_history_conflict_is_flagged
         "CLAIMED_AFTER_CLAIMS_CLOSED",  # test_a_results_claim_after_claims_closed_is_flagged
         "FAMILY_RECORD_REJECTED",  # test_audit_inputs: test_a_claim_for_a_rejected_family_...
+        "CLAIM_ID_OF_OTHER_PAYMENT",  # test_audit_report: test_a_claim_reusing_the_id_of_a_...
     }
     assert set(AUDIT_FLAGS) == reached
     assert list(AUDIT_FLAGS) == list(get_args(AuditFlag))

@@ -204,6 +204,51 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
 
 
+def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path: Path) -> None:
+    """The id of a claim in the file left the payment out, whatever its kind or date: a second
+    attachment fee was verified and recorded (EX-001: £7,100 against the £4,000 cap)."""
+    reused = [  # EX-001's record: attachment fee EX-001-P1, £3,200.00 paid on 2012-05-01
+        claim("EX-001-P1", "EX-001", "crime_asb_education", "700.00"),
+        claim("Z-2", "EX-001", "attachment_fee", "3200.00"),
+    ]
+    result = verify(reused, families())
+    assert [(c.codes, c.verified, c.over_claimed) for c in result.checks] == [
+        (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0), Decimal("700.00")),
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0), Decimal("3200.00")),  # the fee counts
+    ]
+    flag = result.checks[0].flags[0]
+    assert flag.message == (
+        "claim id 'EX-001-P1' is already a payment's: family 'EX-001' was paid attachment_fee "
+        "£3,200.00 on 2012-05-01 under it, which cannot be this claim's payment (a payment of "
+        "another kind (attachment_fee)); that payment counts, and nothing of this claim is "
+        "verified until it has a claim id of its own"
+    )
+    assert {k: flag.compared[k] for k in ("paid_kind", "paid_amount", "paid_on")} == {
+        "paid_kind": "attachment_fee",
+        "paid_amount": "3200.00",
+        "paid_on": "2012-05-01",
+    }
+    assert flag.compared["paid_claim_id"] == "EX-001-P1"
+    # the same kind, but paid two years before the claim was made: not this claim's payment
+    (old,) = verify([claim("EX-018-P2", "EX-018", "crime_asb_education", "700.00")], families()).checks
+    assert (old.codes, old.verified) == (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0))
+    assert "(paid on 2013-02-15, before the claim date 2015-03-31)" in old.flags[0].message
+    # through a ledger: its fee L-1 counts though a crime claim reuses the id
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append(
+        [Entry("EX-010", "attachment_fee", Decimal(2400), date(2013, 10, 2), "L-1", "v")]
+    )
+    through = [
+        claim("L-1", "EX-010", "crime_asb_education", "1500.00"),
+        claim("F-2", "EX-010", "attachment_fee", "2400.00"),
+    ]
+    codes = [c.codes for c in verify(through, families(), history=ledger).checks]
+    assert codes == [("CLAIM_ID_OF_OTHER_PAYMENT",), ("DUPLICATE_OF_PAYMENT",)]
+    # the claim's own payment (same family, kind, paid on or after the claim date) stands for it
+    own = [claim("L-1", "EX-010", "attachment_fee", "2400.00", date(2013, 10, 1))]
+    assert verify(own, families(), history=ledger).checks[0].codes == ()
+
+
 # --- the claim file: every row's money accounted for ---------------------------------------------
 
 

@@ -318,9 +318,11 @@ def verify(
     Each claim is judged on its `claimed_on` date with the payments made by then: the family
     record's merged with `history` (a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, or
     payments by family; see `pbr.history.merge_payments`), and the claims verified earlier in
-    the file. A payment whose ``claim_id`` is a claim of this file is that claim being paid: the
-    file's own verdict on it stands in for it, so recording the verified claims (``pbr ledger
-    record``) and auditing the same file again gives the same flags and amounts. A row that
+    the file. A payment with the ``claim_id`` of a claim of this file, for the same family and
+    kind, paid on or after the claim date (or undated), is that claim being paid: the file's own
+    verdict on it stands in for it, so recording the verified claims (``pbr ledger record``) and
+    auditing the same file again gives the same flags and amounts. Any other payment with a
+    claim's id still counts, and the claim is flagged ``CLAIM_ID_OF_OTHER_PAYMENT``. A row that
     repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``. `as_of` (default: the last
     claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
     them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
@@ -369,9 +371,9 @@ def verify(
     claims = list(claims)
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
-    own: dict[str, set[str]] = {}
+    own: dict[tuple[str, str], Claim] = {}
     for c in claims:
-        own.setdefault(c.family_id, set()).add(c.claim_id)
+        own.setdefault((c.family_id, c.claim_id), c)
     paid = _Payments(loaded, own)
     verified_by: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
@@ -429,6 +431,10 @@ def verify(
                     "payment.history",
                 ),
             )
+            continue
+        taken = paid.taken.get((claim.family_id, claim.claim_id))
+        if taken is not None:  # the id of a payment that is not this claim's: it counts
+            checks[i] = _blocked(claim, _id_taken(claim, taken))
             continue
         try:
             rules = pick(family)
@@ -530,16 +536,20 @@ def _numbers(claim: Claim) -> dict[str, str]:
 class _Payments:
     """Each family's payments for this audit: its record's merged with the history's, once.
 
-    Payments of this file's own claims (the same family and claim id) are left out: the file's
-    verdicts stand in for them, and the claims verified as the audit goes are added to the same
-    lists.
+    A payment that can be the payment of one of this file's claims (the same family, claim id
+    and kind, paid on or after the claim date or undated) is that claim being paid: it is left
+    out, the file's verdict standing in for it, and the claims verified as the audit goes are
+    added to the same lists. Any other payment counts, whatever its claim id; one whose claim
+    id is a claim's of this file is kept in `taken`, by family and claim id.
     """
 
-    def __init__(self, history: PaymentHistory, own: Mapping[str, set[str]]) -> None:
+    def __init__(self, history: PaymentHistory, own: Mapping[tuple[str, str], Claim]) -> None:
         self.history = history
         self.own = own
         self.lists: dict[str, list[Payment]] = {}
         self.conflicts: dict[str, HistoryError] = {}
+        self.taken: dict[tuple[str, str], Payment] = {}
+        """A payment by (family, claim id) whose claim id a claim of the file reuses."""
 
     def of(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
         """The family's payment list (shared: verified claims are appended), or its conflict."""
@@ -551,9 +561,43 @@ class _Payments:
                 self.conflicts[fid] = exc
                 self.lists[fid] = []
             else:
-                mine = self.own.get(fid, set())
-                self.lists[fid] = [p for p in merged if p.claim_id not in mine]
+                self.lists[fid] = [p for p in merged if not self._paying_its_claim(fid, p)]
         return self.lists[fid], self.conflicts.get(fid)
+
+    def _paying_its_claim(self, fid: str, payment: Payment) -> bool:
+        """Whether `payment` is the payment of the file's claim with its claim id."""
+        claim = self.own.get((fid, payment.claim_id)) if payment.claim_id is not None else None
+        if claim is None:
+            return False
+        paid_on = payment.paid_on
+        if payment.kind == claim.kind and (paid_on is None or paid_on >= claim.claimed_on):
+            return True
+        self.taken.setdefault((fid, claim.claim_id), payment)
+        return False
+
+
+def _id_taken(claim: Claim, payment: Payment) -> Flag:
+    """The flag of a claim whose claim id is a payment's that cannot be this claim's."""
+    paid_on = payment.paid_on
+    why = (
+        f"a payment of another kind ({payment.kind})"
+        if payment.kind != claim.kind
+        else f"paid on {paid_on}, before the claim date {claim.claimed_on}"
+    )
+    return Flag(
+        "CLAIM_ID_OF_OTHER_PAYMENT",
+        f"claim id {claim.claim_id!r} is already a payment's: family {claim.family_id!r} was paid "
+        f"{payment.kind} £{payment.amount:,.2f} on {paid_on or '(date not recorded)'} under it, "
+        f"which cannot be this claim's payment ({why}); that payment counts, and nothing of this "
+        "claim is verified until it has a claim id of its own",
+        _numbers(claim)
+        | {
+            "paid_kind": payment.kind,
+            "paid_amount": f"{payment.amount:.2f}",
+            "paid_on": paid_on.isoformat() if paid_on else "",
+            "paid_claim_id": payment.claim_id or "",
+        },
+    )
 
 
 def _blocked(claim: Claim, flag: Flag) -> ClaimCheck:
