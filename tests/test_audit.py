@@ -430,6 +430,10 @@ def test_employment_after_crime_exclusive_refuses_the_second_route() -> None:
     flag = after.checks[0].flags[0]
     assert (flag.code, flag.compared["other_route"]) == ("ROUTE_NOT_ALLOWED", "crime_asb_education")
     assert after.checks[0].verified == 0
+    paid_later = {"F1": [paid_first["F1"][0].model_copy(update={"paid_on": date(2013, 9, 1)})]}
+    known = verify(claims[1:], [family], history=paid_later, rules_for=lambda f: exclusive)
+    assert known.checks[0].codes == ("ROUTE_NOT_ALLOWED",)  # paid after the claim date: known
+    assert known.checks[0].verified == 0  # (it was verified, all £800.00 of it)
 
 
 def test_the_ledger_is_payment_history(tmp_path: Path) -> None:

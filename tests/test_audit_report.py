@@ -27,6 +27,8 @@ from pbr.audit import (
     write_report,
 )
 from pbr.cli import main
+from pbr.engine import provenance
+from pbr.history import merge_payments
 from pbr.ledger import Entry, Ledger
 from pbr.reasons import REASON_CODES
 
@@ -100,14 +102,38 @@ def test_a_claim_paid_later_does_not_change_the_audit_of_the_others(tmp_path: Pa
     assert verdicts(after) == verdicts(before)  # was AMOUNT_DIFFERS, "allowed £1,600.00"
 
 
-def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path: Path) -> None:
+def test_another_claims_payment_counts_whatever_its_date(tmp_path: Path) -> None:
+    """A payment dated after the claim date was left out: the claim would have paid it again."""
     ledger = Ledger(tmp_path / "l.db")
     ledger.append(
         [Entry("EX-002", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "OLD", "v")]
     )
     top_up = [claim("A-2", "EX-002", "continuous_employment", "100.00")]
-    assert verify(top_up, families(), history=ledger).checks[0].codes == ("AMOUNT_DIFFERS",)
-    # paid after the claim date: on 31 March only employment was payable, so £800 was allowed
+    (check,) = verify(top_up, families(), history=ledger).checks
+    # crime/ASB/education is paid, if after the claim date: employment is its top-up, £100
+    assert (check.codes, check.allowed, check.verified) == ((), Decimal(100), Decimal(100))
+    (again,) = verify(  # was verified: the result paid twice
+        [claim("A-1", "EX-002", "crime_asb_education", "1500.00")], families(), history=ledger
+    ).checks
+    assert (again.codes, again.verified, again.over_claimed) == (
+        ("DUPLICATE_OF_PAYMENT",),
+        Decimal(0),
+        Decimal(1500),
+    )
+    flag = again.flags[0]
+    assert flag.message == (
+        "crime_asb_education was paid 1500.00 on 2015-05-15 (claim OLD), after the claim date: "
+        "paying this claim would pay it twice"
+    )
+    assert {k: flag.compared[k] for k in ("paid_amount", "paid_on", "paid_claim_id")} == {
+        "paid_amount": "1500.00",
+        "paid_on": "2015-05-15",
+        "paid_claim_id": "OLD",
+    }
+    assert (flag.rule, flag.source) == ("payment.once", "P1-SPEC")
+    record = merge_payments(families()["EX-002"], ledger)  # as given, its payments as dated
+    expected = provenance(record, AS_OF, pbr.rule_set_for(record))
+    assert again.provenance == expected
     ledger.append([Entry("EX-002", "attachment_fee", Decimal(3200), date(2015, 3, 1), "FEE", "v")])
     paid_before = verify(
         [claim("A-3", "EX-002", "crime_asb_education", "1500.00", date(2015, 5, 20))],
@@ -115,6 +141,57 @@ def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path
         history=ledger,
     )
     assert paid_before.checks[0].codes == ("DUPLICATE_OF_PAYMENT",)
+
+
+def test_the_next_file_after_a_record_cannot_pay_a_result_or_the_fee_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tutorial's cycle: C-001 and C-017 (EX-010) recorded as paid on 15 May 2015. A next
+    file's claims dated before that were verified, and the second fee was recorded even with the
+    full re-check: EX-010 paid £6,300 against the £4,000 cap."""
+    db = tmp_path / "payments.db"
+    Ledger(db).append(
+        [
+            Entry("EX-010", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "C-001", "v"),
+            Entry("EX-010", "attachment_fee", Decimal(2400), date(2015, 5, 15), "C-017", "v"),
+        ]
+    )
+    day = date(2015, 4, 1)
+    following = [
+        claim("E-1", "EX-010", "crime_asb_education", "1500.00", day),
+        claim("D-1", "EX-010", "attachment_fee", "2400.00", day),
+    ]
+    result = verify(following, families(), history=Ledger(db))
+    assert [(c.codes, c.verified) for c in result.checks] == [
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0)),
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0)),
+    ]
+    fee = result.checks[1].flags[0].compared
+    assert (fee["paid_amount"], fee["paid_on"], fee["paid_claim_id"]) == (
+        "2400.00",
+        "2015-05-15",
+        "C-017",
+    )
+    # the fee-only report of an audit that did not read the ledger says verified: the re-check
+    # with the ledger the payments are in refuses it (it recorded the fee a second time)
+    claims_path = tmp_path / "next.csv"
+    claims_path.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nD-1,EX-010,attachment_fee,2400.00,2015-04-01\n"
+    )
+    report = str(tmp_path / "next.report.csv")
+    status, _, _ = run(capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--report", report)
+    assert status == 0
+    recheck = ["--claims", str(claims_path), "--families", FAMILY_FILES[0], "--ledger", str(db)]
+    status, out, err = run(capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: {report}: line 2: allowed = '2400.00', the re-run audit writes '0.00'")
+    assert len(Ledger(db).history()["EX-010"]) == 2  # nothing recorded
+    status, _, _ = run(  # audited with the ledger: flagged, so nothing to record
+        capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--ledger", str(db), "--report", report
+    )
+    assert status == 1
+    status, out, _ = run(capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck)
+    assert (status, out.split(" from ")[0]) == (0, "recorded 0 payments")
 
 
 def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> None:

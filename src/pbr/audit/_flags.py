@@ -53,7 +53,9 @@ AUDIT_FLAGS: dict[str, str] = {
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
     "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
     "row repeats an earlier row exactly; its amount is over-claimed.",
-    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger).",
+    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
+    "whatever the payment's date: a payment made after the claim date (by another claim) would "
+    "otherwise be paid twice.",
     "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment to the family "
     "(family record or ledger) that cannot be this claim's own: another kind, or paid before the "
     "claim date. The payment counts (against the cap, and as paid); nothing of the claim is "

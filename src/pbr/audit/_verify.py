@@ -315,10 +315,12 @@ def verify(
 ) -> Verification:
     r"""Re-evaluate every claim against its family's evidence, in claim-date order.
 
-    Each claim is judged on its `claimed_on` date with the payments made by then: the family
-    record's merged with `history` (a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, or
-    payments by family; see `pbr.history.merge_payments`), and the claims verified earlier in
-    the file. A payment with the ``claim_id`` of a claim of this file, for the same family and
+    Each claim is judged on the evidence on its `claimed_on` date, against every payment known:
+    the family record's merged with `history` (a `pbr.history.PaymentHistory`, a
+    `pbr.ledger.Ledger`, or payments by family; see `pbr.history.merge_payments`), and the
+    claims verified earlier in the file. A payment dated after the claim date counts too (for
+    the fee already paid, the routes taken and the room under the cap): the claim would pay
+    again what it paid, so a kind it paid is ``DUPLICATE_OF_PAYMENT``. A payment with the ``claim_id`` of a claim of this file, for the same family and
     kind, paid on or after the claim date (or undated), is that claim being paid: the file's own
     verdict on it stands in for it, so recording the verified claims (``pbr ledger record``) and
     auditing the same file again gives the same flags and amounts. Any other payment with a
@@ -355,7 +357,7 @@ def verify(
             for two families (a family whose record disagrees with it is flagged instead).
 
     """
-    from pbr.engine import evaluate, rule_set_for
+    from pbr.engine import evaluate, provenance, rule_set_for
 
     if isinstance(claims, str | Path):
         from pbr.audit._claims import read_claims
@@ -436,24 +438,37 @@ def verify(
         if taken is not None:  # the id of a payment that is not this claim's: it counts
             checks[i] = _blocked(claim, _id_taken(claim, taken))
             continue
+        day = claim.claimed_on
+        later = [p for p in known if p.paid_on is not None and p.paid_on > day]
         try:
             rules = pick(family)
-            decision = evaluate(
-                family.model_copy(update={"payments": tuple(known)}),
-                as_of=claim.claimed_on,
-                rules=rules,
-                plan=plans.get(rules.programme),
-            )
+            plan = plans.get(rules.programme)
+            record = family.model_copy(update={"payments": tuple(known)})
+            decision = evaluate(_paid_by(record, day, later), as_of=day, rules=rules, plan=plan)
         except OutsideProgramme as exc:
             checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
             continue
         used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
-        made = [p for p in known if p.paid_on is None or p.paid_on <= claim.claimed_on]
-        fee_paid = sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO)
-        results_paid = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
+        fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
+        results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
         room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
-        first_fee = next((p for p in made if p.kind == "attachment_fee"), None)
-        context = _Context(decision, rules, family, verified_by.get(key), first_fee, room)
+        late = {id(p) for p in later}
+        made = [p for p in known if id(p) not in late]
+        first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
+        paid_later: dict[str, Payment] = {}
+        for p in later:  # a kind paid only after the claim date: the payment to name
+            if all(m.kind != p.kind for m in made):
+                paid_later.setdefault(p.kind, p)
+        context = _Context(
+            decision,
+            rules,
+            family,
+            verified_by.get(key),
+            first_fee,
+            room,
+            paid_later,
+            provenance(record, day, rules, plan) if later else decision.provenance,
+        )
         check = _check(claim, context)
         checks[i] = check
         if check.verified > 0:
@@ -485,6 +500,22 @@ def verify(
         missed_fees=missed_fees,
         rejected_families=refused,
     )
+
+
+def _paid_by(record: Family, day: date, later: Sequence[Payment]) -> Family:
+    """The record with the payments dated after `day` counted as made by then, for the engine.
+
+    A payment in the history is known when the audit runs, whatever its date: a claim dated
+    before it would pay it again, so the claim is judged as if it had been made (already paid,
+    the routes it closes, the room under the cap). The payments made by `day` come first, as
+    listed, so that a kind paid by then is named by its own payment.
+    """
+    if not later:
+        return record
+    late = {id(p) for p in later}
+    made = [p for p in record.payments if id(p) not in late]
+    moved = [p.model_copy(update={"paid_on": day}) for p in later]
+    return record.model_copy(update={"payments": (*made, *moved)})
 
 
 def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
@@ -614,9 +645,13 @@ class _Context:
     verified_in_file: str | None
     """The claim of this file already verified for the same family and kind, if any."""
     fee_paid: Payment | None
-    """The first attachment fee paid by the claim date, if any."""
+    """The first attachment fee paid by the claim date, else the first paid after it, if any."""
     room: Decimal
-    """What is left under the cap after the payments made by the claim date."""
+    """What is left under the cap after every payment known, whatever its date."""
+    paid_later: Mapping[str, Payment] = field(default_factory=dict)
+    """By kind, the first payment dated after the claim date of a kind not paid by then."""
+    provenance: Provenance | None = None
+    """The provenance of the record as given (with its payments as dated)."""
 
 
 def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
@@ -624,7 +659,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
 
     The claim is valued on its own: results the engine finds payable now by other routes are
     the council's to claim or not, so they do not reduce this one (`room` counts only payments
-    made); a route is blocked only by another route already paid or claimed, or, under
+    known); a route is blocked only by another route already paid or claimed, or, under
     ``employment_after_crime = exclusive``, by employment met at the same time.
     """
     decision = ctx.decision
@@ -674,7 +709,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         over_claimed=claim.amount - verified,
         under_claimed=allowed - claim.amount if partial and allowed > claim.amount else ZERO,
         rules_version=decision.rules_version,
-        provenance=decision.provenance,
+        provenance=ctx.provenance,
     )
 
 
@@ -731,6 +766,9 @@ def _result(
     if result.status == "already_paid":
         paid = next((r for r in result.reasons if r.code == "ALREADY_PAID"), None)
         what = KIND_TITLES.get(claim.kind, claim.kind)
+        late = ctx.paid_later.get(claim.kind)
+        if late is not None and ctx.verified_in_file is None:
+            return _paid_after(claim, late, numbers, paid), ZERO
         return _duplicate(ctx.verified_in_file, what, numbers, paid), ZERO
     if result.status != "met":
         earliest = result.earliest_date
@@ -810,6 +848,28 @@ def _route_blocked(decision: Decision, reasons: Sequence[Reason]) -> Reason | No
         if reason.code == "EXCLUSIVE_ROUTE_TAKEN":
             return reason
     return None
+
+
+def _paid_after(
+    claim: Claim, payment: Payment, numbers: dict[str, str], paid: Reason | None
+) -> Flag:
+    """``DUPLICATE_OF_PAYMENT`` for a kind paid after the claim date by another claim."""
+    rule, source = (paid.rule, paid.source) if paid else ("payment.once", "")
+    paid_on = payment.paid_on.isoformat() if payment.paid_on else ""
+    return Flag(
+        "DUPLICATE_OF_PAYMENT",
+        f"{claim.kind} was paid {payment.amount} on {paid_on} (claim "
+        f"{payment.claim_id or '(no claim id)'}), after the claim date: paying this claim would "
+        "pay it twice",
+        numbers
+        | {
+            "paid_amount": f"{payment.amount:.2f}",
+            "paid_on": paid_on,
+            "paid_claim_id": payment.claim_id or "",
+        },
+        rule,
+        source,
+    )
 
 
 def _duplicate(
