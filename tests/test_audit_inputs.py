@@ -555,9 +555,8 @@ def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_veri
     assert "exceptions: 0; malformed rows: 0; family records rejected: 1" in out
     assert "family 'EX-010': members: missing" in err
     assert status == 1
-    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in (
-        EXIT_STATUS["audit"]
-    )
+    helped = EXIT_STATUS["audit"]
+    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in helped
 
 
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
@@ -616,6 +615,7 @@ def test_a_json_number_with_a_fraction_is_shown_as_written(tmp_path: Path, suffi
         "string such as '3200.00' or whole pounds, got float 700.000000000000001"
     )
 
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_a_claim_dated_before_the_first_programme_is_a_malformed_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
@@ -656,7 +656,9 @@ def test_verify_flags_an_unvalidated_claim_dated_outside_the_days_pbr_evaluates(
         if isinstance(r, pbr.Family) and r.family_id == "EX-012"
     )
     good = Claim.model_validate(json.loads(claim_line(family_id="EX-012", amount="700.00")))
-    early = good.model_construct(**(dict(good) | {"claim_id": "T4", "claimed_on": date(2011, 12, 31)}))
+    early = good.model_construct(
+        **(dict(good) | {"claim_id": "T4", "claimed_on": date(2011, 12, 31)})
+    )
     late = good.model_construct(**(dict(good) | {"claim_id": "T5", "claimed_on": date(2100, 1, 1)}))
     result = verify([good, early, late], [family])
     assert [(c.codes, c.verified, c.over_claimed) for c in result.checks] == [
@@ -670,7 +672,6 @@ def test_verify_flags_an_unvalidated_claim_dated_outside_the_days_pbr_evaluates(
         "claimed_on = 2100-01-01: a claim is dated up to 2099-12-31, the last date pbr "
         "evaluates, so the claim cannot be judged",
     ]
-
 
 
 # --- 10. reports: a value shown once, money as numbers ---------------------------------------------

@@ -179,18 +179,34 @@ def test_the_next_file_after_a_record_cannot_pay_a_result_or_the_fee_again(
         "claim_id,family_id,kind,amount,claimed_on\nD-1,EX-010,attachment_fee,2400.00,2015-04-01\n"
     )
     report = str(tmp_path / "next.report.csv")
-    status, _, _ = run(capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--report", report)
+    status, _, _ = run(
+        capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--report", report
+    )
     assert status == 0
     recheck = ["--claims", str(claims_path), "--families", FAMILY_FILES[0], "--ledger", str(db)]
-    status, out, err = run(capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck)
+    status, out, err = run(
+        capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck
+    )
     assert (status, out) == (2, "")
-    assert err.startswith(f"pbr: {report}: line 2: allowed = '2400.00', the re-run audit writes '0.00'")
+    assert err.startswith(
+        f"pbr: {report}: line 2: allowed = '2400.00', the re-run audit writes '0.00'"
+    )
     assert len(Ledger(db).history()["EX-010"]) == 2  # nothing recorded
     status, _, _ = run(  # audited with the ledger: flagged, so nothing to record
-        capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--ledger", str(db), "--report", report
+        capsys,
+        "audit",
+        str(claims_path),
+        "--families",
+        FAMILY_FILES[0],
+        "--ledger",
+        str(db),
+        "--report",
+        report,
     )
     assert status == 1
-    status, out, _ = run(capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck)
+    status, out, _ = run(
+        capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck
+    )
     assert (status, out.split(" from ")[0]) == (0, "recorded 0 payments")
 
 
@@ -307,14 +323,14 @@ def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path:
     }
     assert flag.compared["paid_claim_id"] == "EX-001-P1"
     # the same kind, but paid two years before the claim was made: not this claim's payment
-    (old,) = verify([claim("EX-018-P2", "EX-018", "crime_asb_education", "700.00")], families()).checks
+    (old,) = verify(
+        [claim("EX-018-P2", "EX-018", "crime_asb_education", "700.00")], families()
+    ).checks
     assert (old.codes, old.verified) == (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0))
     assert "(paid on 2013-02-15, before the claim date 2015-03-31)" in old.flags[0].message
     # through a ledger: its fee L-1 counts though a crime claim reuses the id
     ledger = Ledger(tmp_path / "l.db")
-    ledger.append(
-        [Entry("EX-010", "attachment_fee", Decimal(2400), date(2013, 10, 2), "L-1", "v")]
-    )
+    ledger.append([Entry("EX-010", "attachment_fee", Decimal(2400), date(2013, 10, 2), "L-1", "v")])
     through = [
         claim("L-1", "EX-010", "crime_asb_education", "1500.00"),
         claim("F-2", "EX-010", "attachment_fee", "2400.00"),

@@ -366,9 +366,7 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     from pbr.io import UnreadableFile
 
     try:
-        data = json.loads(
-            text, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
-        )
+        data = _json(text)
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
     items = data if isinstance(data, list) else [data]
@@ -396,6 +394,13 @@ def _refuse_csv_as_json_lines(path: Path, text: str) -> None:
 def _json_number(text: str) -> int | Decimal:
     """A JSON integer; ``-0`` kept as ``Decimal('-0')``, so an amount of -0 is refused."""
     return Decimal(text) if text.startswith("-0") else int(text)
+
+
+def _json(text: str) -> Any:
+    """JSON as a claim file holds it: a key given twice kept, numbers as written (not floats)."""
+    return json.loads(
+        text, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
+    )
 
 
 class _WrittenFloat(float):
@@ -429,9 +434,7 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield n, json.loads(
-                line, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
-            )
+            yield n, _json(line)
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 

@@ -485,8 +485,10 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
 
 
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr audit``: 0 when every claim verifies; 1 when one is flagged, a row is malformed
-    or a family record is rejected (`EXIT_STATUS`)."""
+    """Run ``pbr audit``: 0 when every claim verifies, else 1 (or 2: `EXIT_STATUS`).
+
+    1 when a claim is flagged, a row is malformed or a family record is rejected.
+    """
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path

@@ -554,7 +554,9 @@ SAMPLE_COLUMNS = ("sample_order",)
 in the sample (1 for the first drawn), empty for the others."""
 
 
-def _sampled(claims: list[dict[str, Any]], v: Verification, spot: Sample | None) -> list[dict[str, Any]]:
+def _sampled(
+    claims: list[dict[str, Any]], v: Verification, spot: Sample | None
+) -> list[dict[str, Any]]:
     """The claim rows, each with its place in the spot-check sample when one was drawn."""
     if spot is None:
         return claims
