@@ -99,7 +99,7 @@ def test_outside_programme_flag() -> None:
         family_id="OLD",
         kind="attachment_fee",
         amount=Decimal(1),
-        claimed_on=date(2012, 1, 1),
+        claimed_on=date(2012, 6, 1),  # a claim is dated from 2012-04-01
     )
     assert [f.code for f in verify([claim], [family]).checks[0].flags] == ["OUTSIDE_PROGRAMME"]
 
@@ -240,8 +240,8 @@ def test_reports(result: pbr.audit.Verification, tmp_path: Path, suffix: str) ->
             assert code in text
     if suffix == ".csv":
         rows = list(csv.DictReader(data.decode().splitlines()))
-        assert len(rows) == 23
-        assert {r["status"] for r in rows} == {"verified", "flagged", "malformed"}
+        assert len(rows) == 23 + 1  # the claim rows, then the sample
+        assert {r["status"] for r in rows} == {"verified", "flagged", "malformed", "sample"}
         assert all(r["input_hash"] for r in rows if r["status"] == "verified")
     if suffix == ".xlsx":
         from openpyxl import load_workbook
@@ -264,6 +264,7 @@ def test_every_flag_is_documented_and_reached(result: pbr.audit.Verification) ->
         "PAYMENT_HISTORY_CONFLICT",  # test_a_payment_history_conflict_is_flagged
         "CLAIMED_AFTER_CLAIMS_CLOSED",  # test_a_results_claim_after_claims_closed_is_flagged
         "FAMILY_RECORD_REJECTED",  # test_audit_inputs: test_a_claim_for_a_rejected_family_...
+        "CLAIM_ID_OF_OTHER_PAYMENT",  # test_audit_report: test_a_claim_reusing_the_id_of_a_...
     }
     assert set(AUDIT_FLAGS) == reached
     assert list(AUDIT_FLAGS) == list(get_args(AuditFlag))
@@ -429,6 +430,10 @@ def test_employment_after_crime_exclusive_refuses_the_second_route() -> None:
     flag = after.checks[0].flags[0]
     assert (flag.code, flag.compared["other_route"]) == ("ROUTE_NOT_ALLOWED", "crime_asb_education")
     assert after.checks[0].verified == 0
+    paid_later = {"F1": [paid_first["F1"][0].model_copy(update={"paid_on": date(2013, 9, 1)})]}
+    known = verify(claims[1:], [family], history=paid_later, rules_for=lambda f: exclusive)
+    assert known.checks[0].codes == ("ROUTE_NOT_ALLOWED",)  # paid after the claim date: known
+    assert known.checks[0].verified == 0  # (it was verified, all £800.00 of it)
 
 
 def test_the_ledger_is_payment_history(tmp_path: Path) -> None:

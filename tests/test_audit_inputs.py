@@ -17,7 +17,7 @@ import pbr
 import pbr.output
 from pbr._csv_lines import split as _split
 from pbr.audit import Claim, payments_from_report, read_claims, sample, verify
-from pbr.cli import main
+from pbr.cli import EXIT_STATUS, main
 from pbr.io import UnreadableFile
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -543,6 +543,22 @@ def test_every_report_lists_the_rejected_family_records(
     assert "FAMILY_RECORD_REJECTED" in text
 
 
+def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The help says 1 for a rejected family record; it was 0 when no claim was its family's."""
+    families_path = _families_with_a_rejected_record(tmp_path)  # EX-010's record rejected
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(claim_line(family_id="EX-012", amount="700.00") + "\n")
+    status = main(["audit", str(claims), "--families", str(families_path)])
+    out, err = capsys.readouterr()
+    assert "exceptions: 0; malformed rows: 0; family records rejected: 1" in out
+    assert "family 'EX-010': members: missing" in err
+    assert status == 1
+    helped = EXIT_STATUS["audit"]
+    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in helped
+
+
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
 
 
@@ -575,6 +591,87 @@ def test_a_json_amount_of_minus_zero_is_refused(tmp_path: Path, suffix: str) -> 
     assert [(c.claim_id, c.amount) for c in claims] == [("C-002", Decimal("0.00"))]
     assert (bad.row, bad.field, bad.value, bad.amount) == (1, "amount", "-0", None)
     assert bad.message.startswith("money must not be negative")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_number_with_a_fraction_is_shown_as_written(tmp_path: Path, suffix: str) -> None:
+    """It was shown as Python read it: ``700.0`` (which looks valid), ``1000.0`` for ``1e3``."""
+    path = tmp_path / f"claims{suffix}"
+    written = ["700.000000000000001", "1e3", "-0.0", "1500.00"]
+    lines = [
+        claim_line(claim_id=f"C-{i}").replace('"1500.00"', number)
+        for i, number in enumerate(written)
+    ]
+    lines.append(claim_line(claim_id="C-9", claimed_on=None).replace("null", "2015.0331"))
+    path.write_text("\n".join(lines) + "\n" if suffix == ".jsonl" else f"[{', '.join(lines)}]")
+    claims, rejected = read_claims(path)
+    assert claims == []
+    assert [(r.field, r.value, r.amount) for r in rejected] == [
+        *(("amount", number, None) for number in written),
+        ("claimed_on", "2015.0331", Decimal("1500.00")),
+    ]
+    assert rejected[0].describe() == (
+        f"{path.name}:1 claim 'C-0': amount = 700.000000000000001: money must be a decimal "
+        "string such as '3200.00' or whole pounds, got float 700.000000000000001"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_claim_dated_before_the_first_programme_is_a_malformed_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """It aborted the whole audit with "unexpected error (ValueError: as_of must be ...)"."""
+    path = tmp_path / f"claims{suffix}"
+    rows = [("C-002", "EX-012", "crime_asb_education", "700.00", "2015-03-31")]
+    rows.append(("T4", "EX-012", "attachment_fee", "3200.00", "2012-03-31"))
+    if suffix == ".csv":
+        path.write_text("\n".join([HEADER, *(",".join(r) for r in rows)]) + "\n")
+    else:
+        keys = HEADER.split(",")
+        path.write_text("".join(json.dumps(dict(zip(keys, r, strict=True))) + "\n" for r in rows))
+    report = tmp_path / "audit.csv"
+    status, out, err = audit(capsys, path, "--report", str(report))
+    assert status == 1
+    row = 3 if suffix == ".csv" else 2
+    assert (
+        f"{path.name}:{row} claim 'T4': claimed_on = '2012-03-31': a claim is dated from "
+        "2012-04-01, when the first programme began (the earliest date pbr evaluates), got "
+        "2012-03-31\n"
+    ) in err
+    assert "unexpected error" not in err
+    assert "exceptions: 0; malformed rows: 1" in out
+    assert [r["status"] for r in csv.DictReader(io.StringIO(report.read_text()))] == [
+        "verified",
+        "malformed",
+    ]
+
+
+def test_verify_flags_an_unvalidated_claim_dated_outside_the_days_pbr_evaluates() -> None:
+    """`Claim` refuses such a date; one built without validation is flagged, never raised."""
+    with pytest.raises(ValueError, match="a claim is dated from 2012-04-01"):
+        Claim.model_validate(json.loads(claim_line(claimed_on="2011-12-31")))
+    family = next(
+        r
+        for r in pbr.read_records(EXAMPLES / "families.jsonl")
+        if isinstance(r, pbr.Family) and r.family_id == "EX-012"
+    )
+    good = Claim.model_validate(json.loads(claim_line(family_id="EX-012", amount="700.00")))
+    early = good.model_construct(
+        **(dict(good) | {"claim_id": "T4", "claimed_on": date(2011, 12, 31)})
+    )
+    late = good.model_construct(**(dict(good) | {"claim_id": "T5", "claimed_on": date(2100, 1, 1)}))
+    result = verify([good, early, late], [family])
+    assert [(c.codes, c.verified, c.over_claimed) for c in result.checks] == [
+        ((), Decimal("700.00"), Decimal(0)),
+        (("MALFORMED_ROW",), Decimal(0), Decimal("700.00")),
+        (("MALFORMED_ROW",), Decimal(0), Decimal("700.00")),
+    ]
+    assert [c.flags[0].message for c in result.checks[1:]] == [
+        "claimed_on = 2011-12-31: a claim is dated from 2012-04-01, when the first programme "
+        "began (the earliest date pbr evaluates), so the claim cannot be judged",
+        "claimed_on = 2100-01-01: a claim is dated up to 2099-12-31, the last date pbr "
+        "evaluates, so the claim cannot be judged",
+    ]
 
 
 # --- 10. reports: a value shown once, money as numbers ---------------------------------------------

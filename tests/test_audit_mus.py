@@ -464,6 +464,11 @@ REFUSED = [
     ([*MUS, "--confidence", "100"], "a percentage from 50 to below 100, such as 95: got '100'"),
     ([*MUS, "--confidence", "40%"], "a percentage from 50 to below 100, such as 95: got '40%'"),
     ([*MUS, "--confidence", "nan"], "a percentage from 50 to below 100, such as 95: got 'nan'"),
+    (  # was "pbr: 95000...1/10000...0 has no short decimal form", after the families were read
+        [*MUS, "--confidence", "95." + "0" * 60 + "1"],
+        "a percentage from 50 to below 100 with at most 10 decimal places, such as 95 or 99.5: "
+        "got '95.0000000000",
+    ),
     ([*MUS, "--tolerable", "-5"], "pounds such as 5000 or a percentage of the claims such as 2%"),
     ([*MUS, "--tolerable", "2.345"], "pounds such as 5000 or a percentage of the claims such as"),
     ([*MUS, "--expected", "lots"], "pounds such as 5000 or a percentage of the claims such as 2%"),

@@ -27,6 +27,8 @@ from pbr.audit import (
     write_report,
 )
 from pbr.cli import main
+from pbr.engine import provenance
+from pbr.history import merge_payments
 from pbr.ledger import Entry, Ledger
 from pbr.reasons import REASON_CODES
 
@@ -100,14 +102,38 @@ def test_a_claim_paid_later_does_not_change_the_audit_of_the_others(tmp_path: Pa
     assert verdicts(after) == verdicts(before)  # was AMOUNT_DIFFERS, "allowed £1,600.00"
 
 
-def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path: Path) -> None:
+def test_another_claims_payment_counts_whatever_its_date(tmp_path: Path) -> None:
+    """A payment dated after the claim date was left out: the claim would have paid it again."""
     ledger = Ledger(tmp_path / "l.db")
     ledger.append(
         [Entry("EX-002", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "OLD", "v")]
     )
     top_up = [claim("A-2", "EX-002", "continuous_employment", "100.00")]
-    assert verify(top_up, families(), history=ledger).checks[0].codes == ("AMOUNT_DIFFERS",)
-    # paid after the claim date: on 31 March only employment was payable, so £800 was allowed
+    (check,) = verify(top_up, families(), history=ledger).checks
+    # crime/ASB/education is paid, if after the claim date: employment is its top-up, £100
+    assert (check.codes, check.allowed, check.verified) == ((), Decimal(100), Decimal(100))
+    (again,) = verify(  # was verified: the result paid twice
+        [claim("A-1", "EX-002", "crime_asb_education", "1500.00")], families(), history=ledger
+    ).checks
+    assert (again.codes, again.verified, again.over_claimed) == (
+        ("DUPLICATE_OF_PAYMENT",),
+        Decimal(0),
+        Decimal(1500),
+    )
+    flag = again.flags[0]
+    assert flag.message == (
+        "crime_asb_education was paid 1500.00 on 2015-05-15 (claim OLD), after the claim date: "
+        "paying this claim would pay it twice"
+    )
+    assert {k: flag.compared[k] for k in ("paid_amount", "paid_on", "paid_claim_id")} == {
+        "paid_amount": "1500.00",
+        "paid_on": "2015-05-15",
+        "paid_claim_id": "OLD",
+    }
+    assert (flag.rule, flag.source) == ("payment.once", "P1-SPEC")
+    record = merge_payments(families()["EX-002"], ledger)  # as given, its payments as dated
+    expected = provenance(record, AS_OF, pbr.rule_set_for(record))
+    assert again.provenance == expected
     ledger.append([Entry("EX-002", "attachment_fee", Decimal(3200), date(2015, 3, 1), "FEE", "v")])
     paid_before = verify(
         [claim("A-3", "EX-002", "crime_asb_education", "1500.00", date(2015, 5, 20))],
@@ -115,6 +141,73 @@ def test_another_claims_later_payment_does_not_count_on_this_claim_date(tmp_path
         history=ledger,
     )
     assert paid_before.checks[0].codes == ("DUPLICATE_OF_PAYMENT",)
+
+
+def test_the_next_file_after_a_record_cannot_pay_a_result_or_the_fee_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tutorial's cycle: C-001 and C-017 (EX-010) recorded as paid on 15 May 2015. A next
+    file's claims dated before that were verified, and the second fee was recorded even with the
+    full re-check: EX-010 paid £6,300 against the £4,000 cap."""
+    db = tmp_path / "payments.db"
+    Ledger(db).append(
+        [
+            Entry("EX-010", "crime_asb_education", Decimal(1500), date(2015, 5, 15), "C-001", "v"),
+            Entry("EX-010", "attachment_fee", Decimal(2400), date(2015, 5, 15), "C-017", "v"),
+        ]
+    )
+    day = date(2015, 4, 1)
+    following = [
+        claim("E-1", "EX-010", "crime_asb_education", "1500.00", day),
+        claim("D-1", "EX-010", "attachment_fee", "2400.00", day),
+    ]
+    result = verify(following, families(), history=Ledger(db))
+    assert [(c.codes, c.verified) for c in result.checks] == [
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0)),
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0)),
+    ]
+    fee = result.checks[1].flags[0].compared
+    assert (fee["paid_amount"], fee["paid_on"], fee["paid_claim_id"]) == (
+        "2400.00",
+        "2015-05-15",
+        "C-017",
+    )
+    # the fee-only report of an audit that did not read the ledger says verified: the re-check
+    # with the ledger the payments are in refuses it (it recorded the fee a second time)
+    claims_path = tmp_path / "next.csv"
+    claims_path.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nD-1,EX-010,attachment_fee,2400.00,2015-04-01\n"
+    )
+    report = str(tmp_path / "next.report.csv")
+    status, _, _ = run(
+        capsys, "audit", str(claims_path), "--families", FAMILY_FILES[0], "--report", report
+    )
+    assert status == 0
+    recheck = ["--claims", str(claims_path), "--families", FAMILY_FILES[0], "--ledger", str(db)]
+    status, out, err = run(
+        capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck
+    )
+    assert (status, out) == (2, "")
+    assert err.startswith(
+        f"pbr: {report}: line 2: allowed = '2400.00', the re-run audit writes '0.00'"
+    )
+    assert len(Ledger(db).history()["EX-010"]) == 2  # nothing recorded
+    status, _, _ = run(  # audited with the ledger: flagged, so nothing to record
+        capsys,
+        "audit",
+        str(claims_path),
+        "--families",
+        FAMILY_FILES[0],
+        "--ledger",
+        str(db),
+        "--report",
+        report,
+    )
+    assert status == 1
+    status, out, _ = run(
+        capsys, "ledger", "record", report, str(db), "--paid-on", "2015-06-30", *recheck
+    )
+    assert (status, out.split(" from ")[0]) == (0, "recorded 0 payments")
 
 
 def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> None:
@@ -202,6 +295,51 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     assert "amount is 700.00 in the family record but 701.00 in ledger" in flag.message
     assert result.checks[0].over_claimed == Decimal("100.00")
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
+
+
+def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path: Path) -> None:
+    """The id of a claim in the file left the payment out, whatever its kind or date: a second
+    attachment fee was verified and recorded (EX-001: £7,100 against the £4,000 cap)."""
+    reused = [  # EX-001's record: attachment fee EX-001-P1, £3,200.00 paid on 2012-05-01
+        claim("EX-001-P1", "EX-001", "crime_asb_education", "700.00"),
+        claim("Z-2", "EX-001", "attachment_fee", "3200.00"),
+    ]
+    result = verify(reused, families())
+    assert [(c.codes, c.verified, c.over_claimed) for c in result.checks] == [
+        (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0), Decimal("700.00")),
+        (("DUPLICATE_OF_PAYMENT",), Decimal(0), Decimal("3200.00")),  # the fee counts
+    ]
+    flag = result.checks[0].flags[0]
+    assert flag.message == (
+        "claim id 'EX-001-P1' is already a payment's: family 'EX-001' was paid attachment_fee "
+        "£3,200.00 on 2012-05-01 under it, which cannot be this claim's payment (a payment of "
+        "another kind (attachment_fee)); that payment counts, and nothing of this claim is "
+        "verified until it has a claim id of its own"
+    )
+    assert {k: flag.compared[k] for k in ("paid_kind", "paid_amount", "paid_on")} == {
+        "paid_kind": "attachment_fee",
+        "paid_amount": "3200.00",
+        "paid_on": "2012-05-01",
+    }
+    assert flag.compared["paid_claim_id"] == "EX-001-P1"
+    # the same kind, but paid two years before the claim was made: not this claim's payment
+    (old,) = verify(
+        [claim("EX-018-P2", "EX-018", "crime_asb_education", "700.00")], families()
+    ).checks
+    assert (old.codes, old.verified) == (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0))
+    assert "(paid on 2013-02-15, before the claim date 2015-03-31)" in old.flags[0].message
+    # through a ledger: its fee L-1 counts though a crime claim reuses the id
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([Entry("EX-010", "attachment_fee", Decimal(2400), date(2013, 10, 2), "L-1", "v")])
+    through = [
+        claim("L-1", "EX-010", "crime_asb_education", "1500.00"),
+        claim("F-2", "EX-010", "attachment_fee", "2400.00"),
+    ]
+    codes = [c.codes for c in verify(through, families(), history=ledger).checks]
+    assert codes == [("CLAIM_ID_OF_OTHER_PAYMENT",), ("DUPLICATE_OF_PAYMENT",)]
+    # the claim's own payment (same family, kind, paid on or after the claim date) stands for it
+    own = [claim("L-1", "EX-010", "attachment_fee", "2400.00", date(2013, 10, 1))]
+    assert verify(own, families(), history=ledger).checks[0].codes == ()
 
 
 # --- the claim file: every row's money accounted for ---------------------------------------------
@@ -598,3 +736,55 @@ def test_the_csv_report_reads_back_as_written(tmp_path: Path) -> None:
         assert amount == Decimal(row["verified"]) + Decimal(row["over_claimed"]) + Decimal(
             row["unverified"] or "0"
         )
+
+
+def test_the_csv_report_of_a_spot_check_sample_records_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV had nothing of the sample (the docs say every format has it): byte for byte the
+    report without one. It gains the claims' places in the sample and the seed and method."""
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    drawn = sample(claims, size=5, seed=2015)
+    plain = write_report(result, tmp_path / "plain.csv").read_text()
+    text = write_report(result, tmp_path / "sample.csv", sample=drawn).read_text()
+    assert text != plain
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [*plain.splitlines()[0].split(","), "sample_order"]
+    in_order = sorted((int(r["sample_order"]), r["claim_id"]) for r in rows if r["sample_order"])
+    assert [claim_id for _, claim_id in in_order] == [c.claim_id for c in drawn.claims]
+    assert [n for n, _ in in_order] == [1, 2, 3, 4, 5]
+    last = rows[-1]
+    assert (last["status"], last["rule"], last["claim_id"]) == ("sample", "audit.sample", "")
+    assert last["why"] == (
+        f"spot-check sample of 5 claims, seed 2015: Method: {drawn.method}. Drawn per group: "
+        + ", ".join(f"{k} {n}" for k, n in drawn.sizes.items())
+        + ". Sampled, in order: "
+        + " ".join(c.claim_id for c in drawn.claims)
+    )
+    without = [{k: v for k, v in r.items() if k != "sample_order"} for r in rows[:-1]]
+    assert without == list(csv.DictReader(io.StringIO(plain)))  # else the same report
+    # pbr ledger record reads it, the re-check too: the sample is no claim
+    paid = date(2015, 5, 15)
+    assert payments_from_report(tmp_path / "sample.csv", paid_on=paid, recheck=result) == (
+        payments_from_report(tmp_path / "plain.csv", paid_on=paid)
+    )
+    audit = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
+    report = str(tmp_path / "s.csv")
+    status, _, _ = run(capsys, *audit, "--sample", "5", "--seed", "2015", "--report", report)
+    assert status == 1
+    db = str(tmp_path / "l.db")
+    status, out, _ = run(
+        capsys,
+        "ledger",
+        "record",
+        report,
+        db,
+        "--paid-on",
+        "2015-05-15",
+        "--claims",
+        str(EXAMPLES / "claims.csv"),
+        "--families",
+        FAMILY_FILES[0],
+    )
+    assert (status, out.split(" from ")[0]) == (0, "recorded 4 payments")

@@ -358,6 +358,81 @@ def test_a_keyed_ledger_needs_its_key_and_never_stores_it(tmp_path: Path) -> Non
     assert not Ledger(tmp_path / "plain.db", key=KEY).verify().ok
 
 
+def forge_under_another_key(path: Path, key: bytes) -> None:
+    """Edit entry 1 and rewrite the chain, the head and the key marker under `key`."""
+    import hashlib
+    import hmac
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '4000.00' WHERE seq = 1")
+        marker = hmac.new(key, b"pbr ledger key check", hashlib.sha256).hexdigest()
+        db.execute("UPDATE meta SET value = ? WHERE name = 'key_check'", (marker,))
+    db.close()
+    recompute(path, key)
+
+
+def test_a_ledger_rewritten_under_another_key_does_not_hold_the_kept_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "the key given is wrong", exit 2, even with the head kept: an operator's error."""
+    path = tmp_path / "k.db"
+    key_file = tmp_path / "key"
+    key_file.write_bytes(KEY)
+    kept = filled(path, 3, KEY).verify().head_text
+    forge_under_another_key(path, b"the forger's own key, not ours")
+    forged = Ledger(path).verify  # no key: the stored hashes alone show the kept head is gone
+    for verdict in (forged(expect_head=kept), Ledger(path, key=KEY).verify(expect_head=kept)):
+        assert (verdict.ok, verdict.first_bad) == (False, 3)
+        now = f"3:{verdict.why.split('its head 3:')[1][:64]}"
+        assert now != kept
+        assert verdict.why == (
+            "entry 3 is not the kept head: the ledger was rewritten after the head was kept "
+            f"(its head {now} differs from the head kept, {kept})"
+        )
+    status, out, err = run(
+        capsys, "ledger", "verify", str(path), "--key-file", str(key_file), "--expect-head", kept
+    )
+    assert (status, err) == (1, "")
+    assert out.startswith(f"ledger {path}: BROKEN at entry 3: entry 3 is not the kept head")
+    status, _, err = run(capsys, "ledger", "verify", str(path), "--key-file", str(key_file))
+    assert status == 2  # without the head kept, its key check cannot tell it from a wrong key
+    assert one_line_error(err) == (
+        f"pbr: the key given is not the key of ledger {path}, or the ledger was rewritten under "
+        "another key (check it with --expect-head and the head kept)\n"
+    )
+
+
+def test_a_kept_head_is_checked_against_the_stored_hash_of_its_entry(tmp_path: Path) -> None:
+    """Before the chain is walked: the entry kept, grown past, rewritten, or a bare hash."""
+    path = tmp_path / "k.db"
+    ledger = filled(path, 2, KEY)
+    kept = ledger.verify().head_text
+    ledger.append([entry(7)])
+    assert ledger.verify(expect_head=kept).ok  # grown since: still holds it
+    forge_under_another_key(path, b"the forger's own key, not ours")
+    why = Ledger(path).verify(expect_head=kept).why
+    assert why.startswith(
+        "entry 2 is not the kept head: the ledger was rewritten after the head was kept (entry "
+        "2's hash "
+    )
+    assert f"differs from the head kept, {kept}; its head is now 3:" in why
+    bare = Ledger(path).verify(expect_head=kept.split(":")[1])
+    assert (bare.ok, bare.first_bad) == (False, 3)
+    assert "not the head kept" in bare.why
+
+
+@pytest.mark.parametrize("count", ["²", "٣", "-1", "+2", "", "1 "])
+def test_a_kept_head_s_count_is_ascii_digits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: str
+) -> None:
+    """``²`` passed `str.isdigit` and failed `int`: "unexpected error" reached the user."""
+    path = tmp_path / "l.db"
+    digest = filled(path, 1).verify().head
+    status, out, err = run(capsys, "ledger", "verify", str(path), f"--expect-head={count}:{digest}")
+    assert (status, out) == (2, "")
+    assert one_line_error(err).startswith(f"pbr: expected head '{count}:{digest}' is not <entries>")
+
+
 @pytest.mark.slow
 def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
     db = str(tmp_path / "k.db")

@@ -360,11 +360,20 @@ def test_a_bound_above_the_whole_file_is_capped_and_said_plainly() -> None:
         (0.95, "a share such as '0.95'"),
         (95, "a share such as '0.95'"),
         (Decimal("NaN"), "a share such as '0.95'"),
+        # more places than a figure of the plan shows exactly: was "... has no short decimal form"
+        ("95." + "0" * 60 + "1%", "at most 10 decimal places as a percentage"),
+        ("0.95" + "0" * 10 + "1", "at most 10 decimal places as a percentage"),
     ],
 )
 def test_a_bad_confidence_is_named(confidence: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         mus_plan("1000", confidence=confidence, tolerable="100")  # type: ignore[arg-type]
+
+
+def test_a_confidence_of_ten_places_is_planned_exactly() -> None:
+    plan = mus_plan("1000000", confidence="95.0000000001%", tolerable="2%")
+    assert plan.confidence == Decimal("0.950000000001")
+    assert "monetary-unit sampling at 95.0000000001% confidence" in plan.method
 
 
 @pytest.mark.parametrize(

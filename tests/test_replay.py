@@ -221,13 +221,25 @@ def test_replay_of_runs_at_two_dates_and_of_nothing(
     tmp_path: Path, families: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     later = decisions_of(families, "2015-03-31")
-    joined = later[:10] + later[11:] + decisions_of(families, "2014-03-31")[:5]
+    earlier = decisions_of(families, "2014-03-31")
     capsys.readouterr()
     path = tmp_path / "d.jsonl"
-    path.write_text("".join(joined))  # the eleventh family at neither date: not judged
+    path.write_text("".join(later[1:] + earlier[:1]))  # the first family at the earlier date
     status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
-    assert status == 0, out
-    assert out.startswith("1 family of the records with no decision (the decisions are at")
+    assert (status, out) == (0, "replayed 60: 60 identical, 0 different\n")
+    path.write_text("".join(later[:10] + later[11:] + earlier[:5]))
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    gone = json.loads(later[10])["family_id"]  # at neither date: a deleted line, though another
+    assert status == 1, out  # run's decisions were added (it was exit status 0, none judged)
+    assert out == (
+        "the decisions are at 2 dates (2014-03-31 to 2015-03-31): a family of the records is "
+        "judged missing only when it has a decision at none of them\n"
+        f"{gone}: no decision in {path} at any of its 2 dates, though pbr decides its record "
+        "(replaying a sample? add --only-recorded)\n"
+        "replayed 64: 64 identical, 0 different; 1 decision(s) missing\n"
+    )
+    sampled = replay_cli(capsys, str(path), "--families", str(families), "--only-recorded")
+    assert sampled[:2] == (0, "replayed 64: 64 identical, 0 different\n")
     path.write_text("\n")
     status, out, err = replay_cli(capsys, str(path), "--families", str(families))
     assert (status, out) == (2, "")

@@ -14,7 +14,8 @@ moved, or not in canonical form. What each mode detects:
   the ledger): recomputing the chain needs the key, so any change by someone without it is found.
   Always verify a keyed ledger with its key: a ledger rewritten as unkeyed is refused only when
   a key is given. Cutting the newest entries and rewriting the head to an earlier entry's hash
-  still needs ``--expect-head``.
+  still needs ``--expect-head``, and so does telling a ledger rewritten under another key (its
+  key marker too) from a wrong key: the kept head is checked first, against the stored hashes.
 
 Appends run in ``BEGIN IMMEDIATE`` transactions that read the head and write the chain inside the
 transaction: concurrent writers from several processes (first use included) queue, nothing is
@@ -103,6 +104,8 @@ _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
 _HASH = re.compile(r"[0-9a-f]{64}")
+_COUNT = re.compile(r"[0-9]+")
+"""A kept head's entry count: ASCII digits only (`str.isdigit` takes ``²``, `int` does not)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _MIN_KEY = 16
 _KEY_CHECK = b"pbr ledger key check"
@@ -529,8 +532,69 @@ class Ledger:
         if not hmac.compare_digest(
             _digest(_KEY_CHECK.decode(), self._key), self._meta.get("key_check", "")
         ):
-            raise LedgerError(f"the key given is not the key of ledger {self.path}")
+            raise LedgerError(
+                f"the key given is not the key of ledger {self.path}, or the ledger was "
+                "rewritten under another key (check it with --expect-head and the head kept)"
+            )
         return self._key
+
+    def _kept_head_moved(self, expected: tuple[int | None, str]) -> Verdict | None:
+        """The verdict when the stored hashes no longer hold the kept head, else None.
+
+        Needs no key: the kept head is compared with the hash stored for its entry (or, for a
+        bare hash, with the stored head). A ledger rewritten under another key is caught here,
+        where its key check would only say that the key given is wrong. Where the stored head
+        cannot be read as pbr writes it, the chain walk says what is wrong.
+        """
+        kept_at, kept = expected
+        stored: list[tuple[Any, ...]] = []
+        try:
+            with closing(self._connect(read_only=True)) as db:
+                db.execute("BEGIN")
+                try:
+                    head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
+                    readable = len(head) == 1 and isinstance(head[0][0], int)
+                    if readable and kept_at is not None and 0 < kept_at <= head[0][0]:
+                        query = "SELECT hash FROM entries WHERE seq = ?"
+                        stored = db.execute(query, (kept_at,)).fetchall()
+                finally:
+                    db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
+        if len(head) != 1 or not isinstance(head[0][0], int) or not isinstance(head[0][1], str):
+            return None
+        count, last = head[0]
+        now = f"{count}:{last}"
+        keyed = self.keyed
+        if kept_at is None:
+            if last == kept:
+                return None
+            why = (
+                f"the ledger's head is {now}, not the head kept ({kept}): the ledger was "
+                "rewritten after the head was kept (or has grown since: give the kept head as "
+                "<entries>:<hash>)"
+            )
+            return Verdict(False, count, max(count, 1), why, keyed=keyed)
+        if kept_at > count:
+            why = (
+                f"the kept head is at entry {kept_at} but the ledger has {counted(count)}: "
+                "entries were removed"
+            )
+            return Verdict(False, count, count + 1, why, keyed=keyed)
+        found = GENESIS if kept_at == 0 else stored[0][0] if len(stored) == 1 else None
+        if found is None or found == kept:
+            return None
+        differs = (
+            f"its head {now} differs from the head kept, {kept_at}:{kept}"
+            if kept_at == count
+            else f"entry {kept_at}'s hash {found} differs from the head kept, {kept_at}:{kept}; "
+            f"its head is now {now}"
+        )
+        why = (
+            f"entry {kept_at} is not the kept head: the ledger was rewritten after the head was "
+            f"kept ({differs})"
+        )
+        return Verdict(False, count, max(kept_at, 1), why, keyed=keyed)
 
     def _error(self, exc: sqlite3.Error, doing: str) -> LedgerError:
         """A one-line error naming the ledger, what failed and that nothing was written."""
@@ -727,11 +791,15 @@ class Ledger:
         >>> ledger.verify(expect_head=kept).ok, ledger.verify(expect_head="1:" + "0" * 64).why
         (True, 'the kept head is at entry 1 but the ledger has 0 entries: entries were removed')
         """
+        expected = _parse_head(expect_head) if expect_head is not None else None
         marker = self._marker_problem()
         if marker:
             return Verdict(False, 0, None, marker)
+        if expected is not None:  # before the key: a ledger rewritten under another key
+            moved = self._kept_head_moved(expected)  # fails its key check, but is tampered
+            if moved is not None:
+                return moved
         key = self._chain_key()
-        expected = _parse_head(expect_head) if expect_head is not None else None
         try:
             with closing(self._connect(read_only=True)) as db:
                 db.execute("BEGIN")
@@ -960,7 +1028,7 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
 def _parse_head(text: str) -> tuple[int | None, str]:
     """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash)."""
     count, sep, digest = text.strip().rpartition(":")
-    if not _HASH.fullmatch(digest) or (sep and not count.isdigit()):
+    if not _HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
         raise LedgerError(
             f"expected head {text!r} is not <entries>:<64 hex digits> (as pbr ledger head prints)"
         )

@@ -185,7 +185,7 @@ def money_field(value: Any) -> Decimal:
     _refuse(
         "money_type",
         "money must be a decimal string such as '3200.00' or whole pounds, "
-        f"got {kind.__name__} {str(value)[:40]}",
+        f"got {'float' if isinstance(value, float) else kind.__name__} {str(value)[:40]}",
     )
 
 

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -23,6 +24,7 @@ from pbr._terminal import printable
 from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
 from pbr._untracked import untracked
 from pbr.money import Money
+from pbr.periods import AS_OF_EARLIEST
 from pbr.records import Code, Identifier, PaymentKind
 
 __all__ = ["CLAIM_COLUMNS", "Claim", "ClaimRejection", "read_claims"]
@@ -36,6 +38,16 @@ def _unsigned(amount: Decimal) -> Decimal:
     if amount.is_signed():
         raise ValueError(f"money must not be negative, got '{amount}'")
     return amount
+
+
+def _programme_date(day: date) -> date:
+    """Refuse a claim dated before any programme began (pbr evaluates from that day on)."""
+    if day < AS_OF_EARLIEST:
+        raise ValueError(
+            f"a claim is dated from {AS_OF_EARLIEST}, when the first programme began (the "
+            f"earliest date pbr evaluates), got {day}"
+        )
+    return day
 
 
 class Claim(BaseModel):
@@ -59,7 +71,8 @@ class Claim(BaseModel):
     family_id: Identifier
     kind: PaymentKind
     amount: Annotated[Money, Field(ge=Decimal(0)), AfterValidator(_unsigned)]
-    claimed_on: IsoDate
+    claimed_on: Annotated[IsoDate, AfterValidator(_programme_date)]
+    """From `pbr.periods.AS_OF_EARLIEST` (1 April 2012) to 2099-12-31: the dates pbr evaluates."""
     window: Annotated[str, Field(max_length=64), AfterValidator(printable_text)] | None = None
     row: int = 0
     """Where the claim was read (its row in a CSV file, line in JSON Lines, item in an array)."""
@@ -353,7 +366,7 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     from pbr.io import UnreadableFile
 
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_int=_json_number)
+        data = _json(text)
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
     items = data if isinstance(data, list) else [data]
@@ -383,13 +396,45 @@ def _json_number(text: str) -> int | Decimal:
     return Decimal(text) if text.startswith("-0") else int(text)
 
 
+def _json(text: str) -> Any:
+    """JSON as a claim file holds it: a key given twice kept, numbers as written (not floats)."""
+    return json.loads(
+        text, object_pairs_hook=_object, parse_int=_json_number, parse_float=_WrittenFloat
+    )
+
+
+class _WrittenFloat(float):
+    """A JSON number with a fraction or an exponent: a float, shown as the file writes it.
+
+    Such a number is refused wherever a claim has it (an amount is never a float), and the
+    rejection shows it as written (``700.000000000000001``, ``1e3``), not as Python reads it
+    (``700.0``, ``1000.0``), so that the auditor can find it in the file.
+
+    >>> _WrittenFloat("1e3"), float(_WrittenFloat("1e3"))
+    (1e3, 1000.0)
+    """
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> _WrittenFloat:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
 def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
     """(line number, claim) for each JSON line; lines end at a newline only, as JSON Lines say."""
     for n, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            yield n, json.loads(line, object_pairs_hook=_object, parse_int=_json_number)
+            yield n, _json(line)
         except (ValueError, RecursionError) as exc:
             yield n, {_BAD_JSON: str(exc)[:200]}
 

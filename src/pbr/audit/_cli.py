@@ -30,12 +30,18 @@ _METHODS = ("simple", "stratified", "mus")
 
 
 def _confidence_option(text: str) -> str:
-    """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100."""
+    """``95`` or ``95%`` as ``"95%"``: a percentage from 50 to below 100, 10 places at most."""
+    from pbr.audit._mus import CONFIDENCE_PLACES, TooPrecise
     from pbr.audit._mus import confidence_level as share
 
     value = text.strip().removesuffix("%").strip() + "%"
     try:
         share(value)
+    except TooPrecise:
+        raise argparse.ArgumentTypeError(
+            f"a percentage from 50 to below 100 with at most {CONFIDENCE_PLACES} decimal places, "
+            f"such as 95 or 99.5: got {text!r}"
+        ) from None
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"a percentage from 50 to below 100, such as 95: got {text!r}"
@@ -227,7 +233,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "--only-recorded",
         action="store_true",
         help="replay the decisions given (a sample) without asking that every family decided "
-        "at their date has one",
+        "at their date has one (at several dates: one at any of them)",
     )
     add_ledger_options(rp)
 
@@ -479,7 +485,10 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
 
 
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr audit``; exit 0 when every claim verifies, 1 when any is flagged or malformed."""
+    """Run ``pbr audit``: 0 when every claim verifies, else 1 (or 2: `EXIT_STATUS`).
+
+    1 when a claim is flagged, a row is malformed or a family record is rejected.
+    """
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
@@ -550,7 +559,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         if found.malformed:
             out.write(f"{_shown(found.population_note)}\n")
         out.write(f"sample: {_ids(found.sample.item_ids)}\n")
-    return 1 if result.exceptions or rejections else 0
+    return 1 if result.exceptions or rejections or refused else 0
 
 
 def _shown(text: str) -> str:
@@ -879,34 +888,35 @@ def _missing(
     """Report each family of the records a run on the decisions' date would have decided.
 
     A family outside every programme (or refused by the ledger) was a rejection, not a decision.
-    Decisions at several dates (runs joined) cannot say which date a family was due at: then
-    the families without one are counted, not judged.
+    Decisions at several dates (runs joined) cannot say at which date a family was due: then a
+    family is judged missing only when it has a decision at none of them.
     """
     from pbr.engine import rule_set_for
     from pbr.errors import OutsideProgramme
     from pbr.history import HistoryError, merge_payments
 
-    dates = {day for _, day in decided}
+    dates = sorted({day for _, day in decided})
     ids = {family_id for family_id, _ in decided}
     absent = [family for family_id, family in families.items() if family_id not in ids]
     if not absent or not dates:
         return 0
+    where, at = "", f" at {dates[0]}"
     if len(dates) > 1:
-        out.write(
-            f"{len(absent)} famil{'y' if len(absent) == 1 else 'ies'} of the records with no "
-            "decision (the decisions are at several dates, so none is judged missing)\n"
-        )
-        return 0
-    (day,) = dates
+        where, at = f" at any of its {len(dates)} dates", ""
     missing = 0
     for family in absent:
         try:
             rule_set_for(merge_payments(family, history))
         except (OutsideProgramme, HistoryError):
             continue
+        if not missing and len(dates) > 1:
+            out.write(
+                f"the decisions are at {len(dates)} dates ({dates[0]} to {dates[-1]}): a family "
+                "of the records is judged missing only when it has a decision at none of them\n"
+            )
         out.write(
-            f"{family.family_id}: no decision in {printable(args.decisions)}, though pbr decides its "
-            f"record at {day} (replaying a sample? add --only-recorded)\n"
+            f"{family.family_id}: no decision in {printable(args.decisions)}{where}, though pbr "
+            f"decides its record{at} (replaying a sample? add --only-recorded)\n"
         )
         missing += 1
     return missing

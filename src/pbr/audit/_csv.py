@@ -43,7 +43,10 @@ On every claim row ``amount = verified + over_claimed + unverified``; a malforme
 (where it can be read) is unverified. After the malformed rows, each rejected family record is a
 row of status ``family_rejected`` (no claim: its ``why`` says where and why). Text a spreadsheet would run as a formula starts with
 ``'``. A report with a monetary-unit sample has more columns and, after the malformed rows, rows
-of status ``mus`` that are no claims: the sample's evaluation.
+of status ``mus`` that are no claims: the sample's evaluation. A report with a spot-check sample
+has the column ``sample_order`` (a sampled claim's place in the sample, 1 for the first drawn)
+and, last, one row of status ``sample`` that is no claim: its ``why`` gives the seed, the method,
+the claims drawn per group and the sampled claim ids in order.
 """
 
 
@@ -51,7 +54,8 @@ def render(report: Report) -> str:
     """Every claim in file order, then every malformed row with its field, value and why.
 
     With a monetary-unit sample, every row also has the ``mus_*`` columns
-    (`pbr.audit._mus_report.MUS_COLUMNS`) and the evaluation follows as rows of status ``mus``.
+    (`pbr.audit._mus_report.MUS_COLUMNS`) and the evaluation follows as rows of status ``mus``;
+    with a spot-check sample, the column ``sample_order`` and one row of status ``sample``.
     """
     from pbr.output import CsvWriter
 

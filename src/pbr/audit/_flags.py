@@ -26,6 +26,7 @@ AuditFlag = Literal[
     # payments made and claimed
     "DUPLICATE_IN_FILE",
     "DUPLICATE_OF_PAYMENT",
+    "CLAIM_ID_OF_OTHER_PAYMENT",
     "ROUTE_NOT_ALLOWED",
     "PAYMENT_HISTORY_CONFLICT",
     # the money
@@ -52,7 +53,13 @@ AUDIT_FLAGS: dict[str, str] = {
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
     "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
     "row repeats an earlier row exactly; its amount is over-claimed.",
-    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger).",
+    "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
+    "whatever the payment's date: a payment made after the claim date (by another claim) would "
+    "otherwise be paid twice.",
+    "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment to the family "
+    "(family record or ledger) that cannot be this claim's own: another kind, or paid before the "
+    "claim date. The payment counts (against the cap, and as paid); nothing of the claim is "
+    "verified until it has a claim id of its own.",
     "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
     "(interpretation employment_after_crime, or one results claim per family).",
     "PAYMENT_HISTORY_CONFLICT": "The family record and the ledger disagree about a payment with "
@@ -77,6 +84,7 @@ FLAG_TITLES: dict[str, str] = {
     "RESULT_NOT_MET": "Result not met",
     "DUPLICATE_IN_FILE": "Claimed twice in this file",
     "DUPLICATE_OF_PAYMENT": "Already paid",
+    "CLAIM_ID_OF_OTHER_PAYMENT": "Claim id already a payment's",
     "ROUTE_NOT_ALLOWED": "Route not allowed",
     "PAYMENT_HISTORY_CONFLICT": "Payment records disagree",
     "CAP_EXCEEDED": "Over the cap",

@@ -103,9 +103,10 @@ def mus_plan(
     This is the arithmetic of the AICPA Audit Sampling guide (2017), appendix C, table C-1,
     which `tests/test_mus.py` reproduces cell by cell.
 
-    Give `confidence` as a share (``"0.95"``) or a percentage (``"95%"``), at least 50%;
-    `tolerable` and `expected` in pounds (``"20000.00"``, ``20000``) or as a percentage of the
-    book value (``"2%"``; tolerable is rounded down, expected up, to the penny).
+    Give `confidence` as a share (``"0.95"``) or a percentage (``"95%"``), at least 50%, with
+    at most 10 decimal places as a percentage; `tolerable` and `expected` in pounds
+    (``"20000.00"``, ``20000``) or as a percentage of the book value (``"2%"``; tolerable is
+    rounded down, expected up, to the penny).
 
     >>> plan = mus_plan("500000", confidence="95%", tolerable="25000")
     >>> plan.sample_size, plan.interval
@@ -114,9 +115,9 @@ def mus_plan(
     799
 
     Raises:
-        ValueError: a non-positive book value, a confidence outside [50%, 100%), a tolerable
-            misstatement not above the expected one, or a sample that would need more than
-            one selection per penny.
+        ValueError: a non-positive book value, a confidence outside [50%, 100%) or with more
+            than 10 decimal places as a percentage, a tolerable misstatement not above the
+            expected one, or a sample that would need more than one selection per penny.
 
     """
     book = _pence(_money(book_value, "book_value"))
@@ -230,7 +231,8 @@ def confidence_factor(misstatements: int, confidence: Decimal | str) -> Decimal:
     (Decimal('2.995733'), Decimal('4.743865'), Decimal('6.295794'))
 
     Raises:
-        ValueError: a negative count, or a confidence outside [50%, 100%).
+        ValueError: a negative count, or a confidence outside [50%, 100%) or with more than
+            10 decimal places as a percentage.
 
     """
     if isinstance(misstatements, bool) or not isinstance(misstatements, int) or misstatements < 0:
@@ -736,7 +738,21 @@ def confidence_level(value: Decimal | str) -> Fraction:
         raise ValueError(
             f"confidence must be at least 50% and below 100% (e.g. '95%' or '0.95'), got {value!r}"
         )
+    if (share * 10 ** (CONFIDENCE_PLACES + 2)).denominator != 1:
+        raise TooPrecise(
+            f"confidence must have at most {CONFIDENCE_PLACES} decimal places as a percentage "
+            f"({CONFIDENCE_PLACES + 2} as a share, e.g. '99.5%' or '0.995'), got {value!r}"
+        )
     return share
+
+
+CONFIDENCE_PLACES = 10
+"""The most decimal places a confidence has as a percentage: each figure the plan states (the
+confidence, its percentage) is then exact in a few digits."""
+
+
+class TooPrecise(ValueError):
+    """A confidence with more than `CONFIDENCE_PLACES` decimal places as a percentage."""
 
 
 def percent_share(value: object, name: str) -> Fraction | None:

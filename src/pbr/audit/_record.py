@@ -102,12 +102,12 @@ def payments_due(
             raise LedgerError(f"{where}: {len(row)} values for {len(header)} columns")
         values = {c: restore(v) for c, v in zip(header, row, strict=True)}
         status = values["status"]
-        if status in ("mus", "family_rejected"):  # a sample's figures, a family record: no claim
+        if status in ("mus", "sample", "family_rejected"):  # a sample, a family record: no claim
             continue
         if status not in ("verified", "flagged", "malformed"):
             raise LedgerError(
                 f"{where}: status = {status!r}: not verified, flagged, malformed, "
-                "family_rejected or mus"
+                "family_rejected, sample or mus"
             )
         kept.append((where, last, row))
         if status == "malformed":

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from pbr.audit._sample import Sample
     from pbr.audit._verify import MissedClaim, Verification
 
-__all__ = ["REPORT_SUFFIXES", "Label", "Report", "Table", "check_report_path", "write_report"]
+__all__ = [
+    "REPORT_SUFFIXES",
+    "SAMPLE_COLUMNS",
+    "Label",
+    "Report",
+    "Table",
+    "check_report_path",
+    "write_report",
+]
 
 REPORT_SUFFIXES = (".html", ".md", ".csv", ".xlsx")
 """The report formats, by file suffix."""
@@ -83,9 +91,10 @@ class Report:
     conclusion: str = ""
     """What the sample concludes, shown beside the summary (a monetary-unit sample's bound)."""
     claim_columns: tuple[str, ...] = ()
-    """Columns every claim row gains (a monetary-unit sample's), after the usual ones."""
+    """Columns every claim row gains (a sample's), after the usual ones."""
     evaluation: tuple[dict[str, Any], ...] = ()
-    """Rows after the claims and malformed rows in the CSV report (the sample's evaluation)."""
+    """Rows after the claims and malformed rows in the CSV report (the sample's: a monetary-unit
+    sample's evaluation, a spot-check sample's seed and method)."""
     rejected_families: tuple[dict[str, Any], ...] = ()
     """Every rejected family record as a flat row of status ``family_rejected`` (the CSV)."""
 
@@ -128,7 +137,9 @@ def write_report(
     (`pbr.audit.mus_audit`): then the header gives its method, parameters, seed and interval,
     and every format the sampled claims, the tainting of each misstatement, the upper
     misstatement limit and its parts, and the conclusion beside the over-claim found by
-    checking every claim (the CSV as ``mus_*`` columns and rows of status ``mus``).
+    checking every claim (the CSV as ``mus_*`` columns and rows of status ``mus``). A spot-check
+    sample is in the CSV as the column ``sample_order`` (each sampled claim's place in the
+    sample) and a last row of status ``sample`` with the seed, the method and the claims drawn.
 
     >>> import pathlib, tempfile
     >>> from pbr.audit import verify
@@ -265,8 +276,10 @@ def build(
             tuple(meta),
             tuple(summary),
             tuple(tables),
-            tuple(claims),
+            tuple(_sampled(claims, v, spot)),
             tuple(_malformed_row(r) for r in v.rejections),
+            claim_columns=SAMPLE_COLUMNS if spot is not None else (),
+            evaluation=(_sample_row(spot),) if spot is not None else (),
             rejected_families=refused,
         )
     return Report(
@@ -536,6 +549,44 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
     )
 
 
+SAMPLE_COLUMNS = ("sample_order",)
+"""The column the CSV report's claim rows gain with a spot-check sample: a sampled claim's place
+in the sample (1 for the first drawn), empty for the others."""
+
+
+def _sampled(
+    claims: list[dict[str, Any]], v: Verification, spot: Sample | None
+) -> list[dict[str, Any]]:
+    """The claim rows, each with its place in the spot-check sample when one was drawn."""
+    if spot is None:
+        return claims
+    order = {(c.claim_id, c.row): n for n, c in enumerate(spot.claims, start=1)}
+    return [
+        row | {"sample_order": str(order.get((check.claim.claim_id, check.claim.row), ""))}
+        for row, check in zip(claims, v.checks, strict=True)
+    ]
+
+
+def _sample_row(spot: Sample) -> dict[str, Any]:
+    """The spot-check sample as one CSV row of status ``sample``: its seed, method and claims."""
+    return {
+        "status": "sample",
+        "rule": "audit.sample",
+        "why": f"spot-check sample of {len(spot.claims)} claims, seed {spot.seed}: "
+        + _sample_note(spot)
+        + " Sampled, in order: "
+        + " ".join(c.claim_id for c in spot.claims),
+    }
+
+
+def _sample_note(sample: Sample) -> str:
+    return (
+        f"Method: {sample.method}. Drawn per group: "
+        + ", ".join(f"{k} {n}" for k, n in sample.sizes.items())
+        + "."
+    )
+
+
 def _sample(sample: Sample | None) -> Table:
     if sample is None:
         return Table("Sample", ("claim_id",), (), "No sample was drawn.")
@@ -546,7 +597,5 @@ def _sample(sample: Sample | None) -> Table:
             (c.claim_id, c.family_id, kind_label(c.kind), c.amount, c.claimed_on.isoformat())
             for c in sample.claims
         ),
-        f"Method: {sample.method}. Drawn per group: "
-        + ", ".join(f"{k} {n}" for k, n in sample.sizes.items())
-        + ".",
+        _sample_note(sample),
     )

@@ -15,6 +15,7 @@ from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.history import HistoryError, PaymentHistory, merge_payments
 from pbr.money import ZERO
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
 from pbr.records import Family, Payment
 
 if TYPE_CHECKING:
@@ -314,12 +315,16 @@ def verify(
 ) -> Verification:
     r"""Re-evaluate every claim against its family's evidence, in claim-date order.
 
-    Each claim is judged on its `claimed_on` date with the payments made by then: the family
-    record's merged with `history` (a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, or
-    payments by family; see `pbr.history.merge_payments`), and the claims verified earlier in
-    the file. A payment whose ``claim_id`` is a claim of this file is that claim being paid: the
-    file's own verdict on it stands in for it, so recording the verified claims (``pbr ledger
-    record``) and auditing the same file again gives the same flags and amounts. A row that
+    Each claim is judged on the evidence on its `claimed_on` date, against every payment known:
+    the family record's merged with `history` (a `pbr.history.PaymentHistory`, a
+    `pbr.ledger.Ledger`, or payments by family; see `pbr.history.merge_payments`), and the
+    claims verified earlier in the file. A payment dated after the claim date counts too (for
+    the fee already paid, the routes taken and the room under the cap): the claim would pay
+    again what it paid, so a kind it paid is ``DUPLICATE_OF_PAYMENT``. A payment with the ``claim_id`` of a claim of this file, for the same family and
+    kind, paid on or after the claim date (or undated), is that claim being paid: the file's own
+    verdict on it stands in for it, so recording the verified claims (``pbr ledger record``) and
+    auditing the same file again gives the same flags and amounts. Any other payment with a
+    claim's id still counts, and the claim is flagged ``CLAIM_ID_OF_OTHER_PAYMENT``. A row that
     repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``. `as_of` (default: the last
     claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
     them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
@@ -342,13 +347,17 @@ def verify(
     >>> verify([claim], [family]).checks[0].codes
     ('RESULT_NOT_MET',)
 
+    A claim built without validation (`Claim.model_construct`) and dated outside the days pbr
+    evaluates (`pbr.periods.AS_OF_EARLIEST` to 2099-12-31), which `Claim` refuses, is flagged
+    ``MALFORMED_ROW``, as the claim file reader makes such a row.
+
     Raises:
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         pbr.history.HistoryError: `history` holds a payment that is not valid, or one claim id
             for two families (a family whose record disagrees with it is flagged instead).
 
     """
-    from pbr.engine import evaluate, rule_set_for
+    from pbr.engine import evaluate, provenance, rule_set_for
 
     if isinstance(claims, str | Path):
         from pbr.audit._claims import read_claims
@@ -364,9 +373,9 @@ def verify(
     claims = list(claims)
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
-    own: dict[str, set[str]] = {}
+    own: dict[tuple[str, str], Claim] = {}
     for c in claims:
-        own.setdefault(c.family_id, set()).add(c.claim_id)
+        own.setdefault((c.family_id, c.claim_id), c)
     paid = _Payments(loaded, own)
     verified_by: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
@@ -393,6 +402,10 @@ def verify(
         if i in checks:
             continue
         claim = claims[i]
+        undated = _undated(claim)
+        if undated is not None:  # a claim built without validation: as the reader refuses it
+            checks[i] = _blocked(claim, undated)
+            continue
         key = (claim.family_id, claim.kind)
         claimed.add(key)
         family = by_id.get(claim.family_id)
@@ -421,24 +434,41 @@ def verify(
                 ),
             )
             continue
+        taken = paid.taken.get((claim.family_id, claim.claim_id))
+        if taken is not None:  # the id of a payment that is not this claim's: it counts
+            checks[i] = _blocked(claim, _id_taken(claim, taken))
+            continue
+        day = claim.claimed_on
+        later = [p for p in known if p.paid_on is not None and p.paid_on > day]
         try:
             rules = pick(family)
-            decision = evaluate(
-                family.model_copy(update={"payments": tuple(known)}),
-                as_of=claim.claimed_on,
-                rules=rules,
-                plan=plans.get(rules.programme),
-            )
+            plan = plans.get(rules.programme)
+            record = family.model_copy(update={"payments": tuple(known)})
+            decision = evaluate(_paid_by(record, day, later), as_of=day, rules=rules, plan=plan)
         except OutsideProgramme as exc:
             checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
             continue
         used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
-        made = [p for p in known if p.paid_on is None or p.paid_on <= claim.claimed_on]
-        fee_paid = sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO)
-        results_paid = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
+        fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
+        results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
         room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
-        first_fee = next((p for p in made if p.kind == "attachment_fee"), None)
-        context = _Context(decision, rules, family, verified_by.get(key), first_fee, room)
+        late = {id(p) for p in later}
+        made = [p for p in known if id(p) not in late]
+        first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
+        paid_later: dict[str, Payment] = {}
+        for p in later:  # a kind paid only after the claim date: the payment to name
+            if all(m.kind != p.kind for m in made):
+                paid_later.setdefault(p.kind, p)
+        context = _Context(
+            decision,
+            rules,
+            family,
+            verified_by.get(key),
+            first_fee,
+            room,
+            paid_later,
+            provenance(record, day, rules, plan) if later else decision.provenance,
+        )
         check = _check(claim, context)
         checks[i] = check
         if check.verified > 0:
@@ -451,7 +481,8 @@ def verify(
                     claim_id=claim.claim_id,
                 )
             )
-    when = as_of or max((c.claimed_on for c in claims), default=None)
+    dated = (c.claimed_on for c in claims if AS_OF_EARLIEST <= c.claimed_on <= LATEST_DATE)
+    when = as_of or max(dated, default=None)
     missed: list[MissedClaim] = []
     unevaluated: list[tuple[str, str]] = []
     if when is not None:
@@ -471,6 +502,22 @@ def verify(
     )
 
 
+def _paid_by(record: Family, day: date, later: Sequence[Payment]) -> Family:
+    """The record with the payments dated after `day` counted as made by then, for the engine.
+
+    A payment in the history is known when the audit runs, whatever its date: a claim dated
+    before it would pay it again, so the claim is judged as if it had been made (already paid,
+    the routes it closes, the room under the cap). The payments made by `day` come first, as
+    listed, so that a kind paid by then is named by its own payment.
+    """
+    if not later:
+        return record
+    late = {id(p) for p in later}
+    made = [p for p in record.payments if id(p) not in late]
+    moved = [p.model_copy(update={"paid_on": day}) for p in later]
+    return record.model_copy(update={"payments": (*made, *moved)})
+
+
 def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
     """A claim whose family's record was rejected: nothing of it can be judged either way."""
     from pbr._rejection import json_text
@@ -488,6 +535,31 @@ def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
     return ClaimCheck(claim, (flag,), ZERO, ZERO, ZERO, ZERO, unverified=claim.amount)
 
 
+def _undated(claim: Claim) -> Flag | None:
+    """The flag of a claim dated outside the days pbr evaluates, or None.
+
+    `Claim` refuses such a date, so only a claim built without validation (``model_construct``)
+    has one: it is malformed, as the claim file reader would have made its row.
+    """
+    day = claim.claimed_on
+    if AS_OF_EARLIEST <= day <= LATEST_DATE:
+        return None
+    if day < AS_OF_EARLIEST:
+        bound = {"earliest_date": AS_OF_EARLIEST.isoformat()}
+        why = (
+            f"a claim is dated from {AS_OF_EARLIEST}, when the first programme began (the "
+            "earliest date pbr evaluates)"
+        )
+    else:
+        bound = {"latest_date": LATEST_DATE.isoformat()}
+        why = f"a claim is dated up to {LATEST_DATE}, the last date pbr evaluates"
+    return Flag(
+        "MALFORMED_ROW",
+        f"claimed_on = {day}: {why}, so the claim cannot be judged",
+        _numbers(claim) | bound,
+    )
+
+
 def _numbers(claim: Claim) -> dict[str, str]:
     return {"claimed": f"{claim.amount:.2f}", "claimed_on": claim.claimed_on.isoformat()}
 
@@ -495,16 +567,20 @@ def _numbers(claim: Claim) -> dict[str, str]:
 class _Payments:
     """Each family's payments for this audit: its record's merged with the history's, once.
 
-    Payments of this file's own claims (the same family and claim id) are left out: the file's
-    verdicts stand in for them, and the claims verified as the audit goes are added to the same
-    lists.
+    A payment that can be the payment of one of this file's claims (the same family, claim id
+    and kind, paid on or after the claim date or undated) is that claim being paid: it is left
+    out, the file's verdict standing in for it, and the claims verified as the audit goes are
+    added to the same lists. Any other payment counts, whatever its claim id; one whose claim
+    id is a claim's of this file is kept in `taken`, by family and claim id.
     """
 
-    def __init__(self, history: PaymentHistory, own: Mapping[str, set[str]]) -> None:
+    def __init__(self, history: PaymentHistory, own: Mapping[tuple[str, str], Claim]) -> None:
         self.history = history
         self.own = own
         self.lists: dict[str, list[Payment]] = {}
         self.conflicts: dict[str, HistoryError] = {}
+        self.taken: dict[tuple[str, str], Payment] = {}
+        """A payment by (family, claim id) whose claim id a claim of the file reuses."""
 
     def of(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
         """The family's payment list (shared: verified claims are appended), or its conflict."""
@@ -516,9 +592,43 @@ class _Payments:
                 self.conflicts[fid] = exc
                 self.lists[fid] = []
             else:
-                mine = self.own.get(fid, set())
-                self.lists[fid] = [p for p in merged if p.claim_id not in mine]
+                self.lists[fid] = [p for p in merged if not self._paying_its_claim(fid, p)]
         return self.lists[fid], self.conflicts.get(fid)
+
+    def _paying_its_claim(self, fid: str, payment: Payment) -> bool:
+        """Whether `payment` is the payment of the file's claim with its claim id."""
+        claim = self.own.get((fid, payment.claim_id)) if payment.claim_id is not None else None
+        if claim is None:
+            return False
+        paid_on = payment.paid_on
+        if payment.kind == claim.kind and (paid_on is None or paid_on >= claim.claimed_on):
+            return True
+        self.taken.setdefault((fid, claim.claim_id), payment)
+        return False
+
+
+def _id_taken(claim: Claim, payment: Payment) -> Flag:
+    """The flag of a claim whose claim id is a payment's that cannot be this claim's."""
+    paid_on = payment.paid_on
+    why = (
+        f"a payment of another kind ({payment.kind})"
+        if payment.kind != claim.kind
+        else f"paid on {paid_on}, before the claim date {claim.claimed_on}"
+    )
+    return Flag(
+        "CLAIM_ID_OF_OTHER_PAYMENT",
+        f"claim id {claim.claim_id!r} is already a payment's: family {claim.family_id!r} was paid "
+        f"{payment.kind} £{payment.amount:,.2f} on {paid_on or '(date not recorded)'} under it, "
+        f"which cannot be this claim's payment ({why}); that payment counts, and nothing of this "
+        "claim is verified until it has a claim id of its own",
+        _numbers(claim)
+        | {
+            "paid_kind": payment.kind,
+            "paid_amount": f"{payment.amount:.2f}",
+            "paid_on": paid_on.isoformat() if paid_on else "",
+            "paid_claim_id": payment.claim_id or "",
+        },
+    )
 
 
 def _blocked(claim: Claim, flag: Flag) -> ClaimCheck:
@@ -535,9 +645,13 @@ class _Context:
     verified_in_file: str | None
     """The claim of this file already verified for the same family and kind, if any."""
     fee_paid: Payment | None
-    """The first attachment fee paid by the claim date, if any."""
+    """The first attachment fee paid by the claim date, else the first paid after it, if any."""
     room: Decimal
-    """What is left under the cap after the payments made by the claim date."""
+    """What is left under the cap after every payment known, whatever its date."""
+    paid_later: Mapping[str, Payment] = field(default_factory=dict)
+    """By kind, the first payment dated after the claim date of a kind not paid by then."""
+    provenance: Provenance | None = None
+    """The provenance of the record as given (with its payments as dated)."""
 
 
 def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
@@ -545,7 +659,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
 
     The claim is valued on its own: results the engine finds payable now by other routes are
     the council's to claim or not, so they do not reduce this one (`room` counts only payments
-    made); a route is blocked only by another route already paid or claimed, or, under
+    known); a route is blocked only by another route already paid or claimed, or, under
     ``employment_after_crime = exclusive``, by employment met at the same time.
     """
     decision = ctx.decision
@@ -595,7 +709,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         over_claimed=claim.amount - verified,
         under_claimed=allowed - claim.amount if partial and allowed > claim.amount else ZERO,
         rules_version=decision.rules_version,
-        provenance=decision.provenance,
+        provenance=ctx.provenance,
     )
 
 
@@ -652,6 +766,9 @@ def _result(
     if result.status == "already_paid":
         paid = next((r for r in result.reasons if r.code == "ALREADY_PAID"), None)
         what = KIND_TITLES.get(claim.kind, claim.kind)
+        late = ctx.paid_later.get(claim.kind)
+        if late is not None and ctx.verified_in_file is None:
+            return _paid_after(claim, late, numbers, paid), ZERO
         return _duplicate(ctx.verified_in_file, what, numbers, paid), ZERO
     if result.status != "met":
         earliest = result.earliest_date
@@ -731,6 +848,28 @@ def _route_blocked(decision: Decision, reasons: Sequence[Reason]) -> Reason | No
         if reason.code == "EXCLUSIVE_ROUTE_TAKEN":
             return reason
     return None
+
+
+def _paid_after(
+    claim: Claim, payment: Payment, numbers: dict[str, str], paid: Reason | None
+) -> Flag:
+    """``DUPLICATE_OF_PAYMENT`` for a kind paid after the claim date by another claim."""
+    rule, source = (paid.rule, paid.source) if paid else ("payment.once", "")
+    paid_on = payment.paid_on.isoformat() if payment.paid_on else ""
+    return Flag(
+        "DUPLICATE_OF_PAYMENT",
+        f"{claim.kind} was paid {payment.amount} on {paid_on} (claim "
+        f"{payment.claim_id or '(no claim id)'}), after the claim date: paying this claim would "
+        "pay it twice",
+        numbers
+        | {
+            "paid_amount": f"{payment.amount:.2f}",
+            "paid_on": paid_on,
+            "paid_claim_id": payment.claim_id or "",
+        },
+        rule,
+        source,
+    )
 
 
 def _duplicate(

@@ -66,8 +66,9 @@ EXIT_STATUS: dict[str, str] = {
     "ledger": "0 done; 1 the ledger's chain is broken (or does not hold the kept head); 2 the "
     "ledger cannot be opened or written (nothing is half-written): see each action",
     "ledger verify": "0 the chain is intact (and holds --expect-head); 1 the chain is broken "
-    "or does not hold the kept head; 2 the ledger cannot be opened (not a pbr ledger, a wrong "
-    "or missing key, locked past --timeout)",
+    "or does not hold the kept head (checked first: a ledger rewritten under another key); 2 "
+    "the ledger cannot be opened (not a pbr ledger, a wrong or missing key or, without "
+    "--expect-head, a ledger rewritten under another key, locked past --timeout)",
     "ledger head": "0 the head was printed; 1 the chain is broken; 2 the ledger cannot be opened",
     "ledger export": "0 every entry was written; 2 the ledger does not verify or cannot be "
     "opened, or the file cannot be written",
@@ -78,8 +79,9 @@ EXIT_STATUS: dict[str, str] = {
     "ledger record": "0 the verified claims were recorded; 1 the chain is broken after it; 2 "
     "the report, the re-check or the ledger is refused, and nothing was recorded",
     "replay": "0 every decision was reproduced exactly (and none is missing); 1 one differs, "
-    "was made with another library, rules or input, cannot be replayed, or is missing; 2 an "
-    "input cannot be read or holds no decisions",
+    "was made with another library, rules or input, cannot be replayed, or is missing (with "
+    "decisions at several dates: a family of the records with a decision at none of them); 2 "
+    "an input cannot be read or holds no decisions",
     "serve": "0 the server was stopped (Ctrl+C); 2 it cannot start (the serve extra missing, "
     "a bad setting, the address in use)",
     "rules": "0 the rule sets were printed",
