@@ -340,6 +340,16 @@ def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path:
     # the claim's own payment (same family, kind, paid on or after the claim date) stands for it
     own = [claim("L-1", "EX-010", "attachment_fee", "2400.00", date(2013, 10, 1))]
     assert verify(own, families(), history=ledger).checks[0].codes == ()
+    # another family's payment, in its record or the ledger: its claim id is taken too
+    for taken, owner in (("EX-001-P1", "EX-001"), ("L-1", "EX-010")):
+        (other,) = verify(
+            [claim(taken, "EX-012", "attachment_fee", "3200.00", date(2013, 10, 1))],
+            families(),
+            history=ledger,
+        ).checks
+        assert (other.codes, other.verified) == (("CLAIM_ID_OF_OTHER_PAYMENT",), Decimal(0))
+        assert f"(a payment of another family ({owner}))" in other.flags[0].message
+        assert other.flags[0].compared["paid_family_id"] == owner
 
 
 # --- the claim file: every row's money accounted for ---------------------------------------------

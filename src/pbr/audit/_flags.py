@@ -56,9 +56,9 @@ AUDIT_FLAGS: dict[str, str] = {
     "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
     "whatever the payment's date: a payment made after the claim date (by another claim) would "
     "otherwise be paid twice.",
-    "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment to the family "
-    "(family record or ledger) that cannot be this claim's own: another kind, or paid before the "
-    "claim date. The payment counts (against the cap, and as paid); nothing of the claim is "
+    "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment (family record "
+    "or ledger) that cannot be this claim's own: another family's, another kind, or paid before "
+    "the claim date. The payment counts (against the cap, and as paid); nothing of the claim is "
     "verified until it has a claim id of its own.",
     "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
     "(interpretation employment_after_crime, or one results claim per family).",

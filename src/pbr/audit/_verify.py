@@ -377,6 +377,7 @@ def verify(
     for c in claims:
         own.setdefault((c.family_id, c.claim_id), c)
     paid = _Payments(loaded, own)
+    elsewhere = _paid_ids({c.claim_id for c in claims}, loaded, by_id.values())
     verified_by: dict[tuple[str, str], str] = {}
     claimed: set[tuple[str, str]] = set()
     checks: dict[int, ClaimCheck] = {}
@@ -436,7 +437,11 @@ def verify(
             continue
         taken = paid.taken.get((claim.family_id, claim.claim_id))
         if taken is not None:  # the id of a payment that is not this claim's: it counts
-            checks[i] = _blocked(claim, _id_taken(claim, taken))
+            checks[i] = _blocked(claim, _id_taken(claim, taken, claim.family_id))
+            continue
+        owner = elsewhere.get(claim.claim_id)
+        if owner is not None and owner[0] != claim.family_id:  # another family's payment
+            checks[i] = _blocked(claim, _id_taken(claim, owner[1], owner[0]))
             continue
         day = claim.claimed_on
         later = [p for p in known if p.paid_on is not None and p.paid_on > day]
@@ -607,17 +612,35 @@ class _Payments:
         return False
 
 
-def _id_taken(claim: Claim, payment: Payment) -> Flag:
-    """The flag of a claim whose claim id is a payment's that cannot be this claim's."""
+def _paid_ids(
+    ids: set[str], history: PaymentHistory, families: Iterable[Family]
+) -> dict[str, tuple[str, Payment]]:
+    """The family and payment of each claim id in `ids` that a payment known already has."""
+    found: dict[str, tuple[str, Payment]] = {}
+    for fid, payments in history.by_family.items():
+        for p in payments:
+            if p.claim_id in ids:
+                found.setdefault(p.claim_id, (fid, p))
+    for family in families:
+        for p in family.payments:
+            if p.claim_id in ids:
+                found.setdefault(p.claim_id, (family.family_id, p))
+    return found
+
+
+def _id_taken(claim: Claim, payment: Payment, owner: str) -> Flag:
+    """The flag of a claim whose claim id is a payment's (of family `owner`) that cannot be its."""
     paid_on = payment.paid_on
     why = (
-        f"a payment of another kind ({payment.kind})"
+        f"a payment of another family ({owner})"
+        if owner != claim.family_id
+        else f"a payment of another kind ({payment.kind})"
         if payment.kind != claim.kind
         else f"paid on {paid_on}, before the claim date {claim.claimed_on}"
     )
     return Flag(
         "CLAIM_ID_OF_OTHER_PAYMENT",
-        f"claim id {claim.claim_id!r} is already a payment's: family {claim.family_id!r} was paid "
+        f"claim id {claim.claim_id!r} is already a payment's: family {owner!r} was paid "
         f"{payment.kind} £{payment.amount:,.2f} on {paid_on or '(date not recorded)'} under it, "
         f"which cannot be this claim's payment ({why}); that payment counts, and nothing of this "
         "claim is verified until it has a claim id of its own",
@@ -627,7 +650,8 @@ def _id_taken(claim: Claim, payment: Payment) -> Flag:
             "paid_amount": f"{payment.amount:.2f}",
             "paid_on": paid_on.isoformat() if paid_on else "",
             "paid_claim_id": payment.claim_id or "",
-        },
+        }
+        | ({"paid_family_id": owner} if owner != claim.family_id else {}),
     )
 
 
