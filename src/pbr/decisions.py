@@ -392,7 +392,11 @@ class Provenance(_Pickled):
     rules_hash: str
     """SHA-256 of the rule-set data, the interpretations and the outcome plan."""
     input_hash: str
-    """SHA-256 of the canonical family record and the evaluation date."""
+    """SHA-256 of the canonical family record and the evaluation date.
+
+    The canonical record is the record's JSON as the model writes it: money to the penny, an
+    exact number as it was given (an observation of ``0.50`` and one of ``0.5`` are equal
+    records with different hashes), so a system that rewrites its numbers changes the hash."""
 
 
 class Decision(_Pickled):
