@@ -533,3 +533,97 @@ def test_a_family_stating_no_problem_is_refused_by_write_tables(tmp_path: Path) 
     write_tables([stated, unstated.model_copy(update={"family_id": "F2"})], tmp_path / "u")
     back = [f for f in read_tables(tmp_path / "u").families() if isinstance(f, pbr.Family)]
     assert [f.identified_for for f in back] == [("work",), None]
+
+
+# 9. a sheet whose rows or cells are stored out of order
+
+
+def changed_sheet(path: Path, number: int, fix: Any) -> Path:
+    """A copy of the workbook with the XML of its `number`-th sheet changed by `fix`."""
+    import zipfile
+
+    made = path.with_name(f"changed-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == f"xl/worksheets/sheet{number}.xml":
+                data = fix(data.decode()).encode()
+            target.writestr(info, data)
+    return made
+
+
+def _row(xml: str, number: int) -> str:
+    found = re.search(rf'<row r="{number}"[^>]*>.*?</row>', xml)
+    assert found is not None
+    return found.group(0)
+
+
+def _swapped(xml: str, one: int, other: int) -> str:
+    a, b = _row(xml, one), _row(xml, other)
+    return xml.replace(a + b, b + a)
+
+
+PAYMENTS: list[list[Any]] = [
+    ["family_id", "kind", "amount", "paid_on", "claim_id"],
+    ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+    ["F1", "continuous_employment", "800.00", "2014-01-10", "CL-2"],
+]
+
+
+def test_a_sheet_row_stored_after_a_higher_one_is_read(tmp_path: Path) -> None:
+    """openpyxl's order: the row was skipped without a word, its payment made payable again."""
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, lambda x: _swapped(x, 2, 3))
+    read = read_tables(book)
+    families, errors = read_all(read)
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1", "CL-2"]
+    assert read.reconciliation.rows_read["payments"] == 2
+
+
+def test_a_sheet_cell_stored_out_of_order_is_read_at_its_column(tmp_path: Path) -> None:
+    """Cells right of the last-stored one were dropped: here claim_id (E), stored before D."""
+
+    def swap_cells(xml: str) -> str:
+        row = _row(xml, 3)
+        d, e = (re.search(rf'<c r="{c}3"[^>]*>.*?</c>|<c r="{c}3"[^>]*/>', row) for c in "DE")
+        assert d is not None
+        assert e is not None
+        return xml.replace(row, row.replace(d.group(0) + e.group(0), e.group(0) + d.group(0)))
+
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, swap_cells)
+    families, errors = read_all(read_tables(book))
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1", "CL-2"]
+
+
+@pytest.mark.parametrize(("sheet", "table"), [(1, "families"), (3, "payments")])
+def test_a_sheet_row_stored_twice_stops_the_run(
+    tmp_path: Path, sheet: int, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def twice(xml: str) -> str:
+        return xml.replace(_row(xml, 2), _row(xml, 2) + _row(xml, 2).replace("CL-1", "CL-9"))
+
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), sheet, twice)
+    with pytest.raises(UnreadableFile, match=rf"the table {table} has row 2 twice"):
+        read_tables(book)
+    assert main(["evaluate", str(book), "--as-of", "2015-03-31"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("fix", "said"),
+    [
+        (lambda x: _swapped(x, 1, 2), "the first row stored is row 2: the header must be row 1"),
+        (
+            lambda x: x.replace("</sheetData>", _row(x, 1) + "</sheetData>"),
+            "row 1) is stored again",
+        ),
+        (lambda x: x.replace('<row r="2"', '<row r="0"'), "a row is numbered 0"),
+    ],
+)
+def test_a_sheet_header_not_stored_first_and_once_stops_the_run(
+    tmp_path: Path, fix: Any, said: str
+) -> None:
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, fix)
+    with pytest.raises(UnreadableFile, match=rf"sheet payments: .*{re.escape(said)}"):
+        read_tables(book)

@@ -157,7 +157,16 @@ class TableInput:
         self.reconciliation = Reconciliation()
         self._reported: set[tuple[str, int]] = set()
         self._unplaced: list[RowProblem] = []
-        self._store = _RowStore(tables)
+        try:
+            self._store = _RowStore(tables)
+        except _RowTwice as exc:
+            from pbr.io import UnreadableFile
+
+            raise UnreadableFile(
+                f"cannot read {source}: the table {exc.table} has row {exc.n} twice (a sheet "
+                "can store a row twice): which of the two is the row cannot be known; write the "
+                "workbook again with each row once"
+            ) from None
         self._headers: dict[str, list[str]] = {}  # each table's header, as read
 
     def families(self) -> Iterator[Family | Rejection]:
@@ -1237,16 +1246,35 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     (`_unnamed`), as in a CSV file. A formula cell with no saved value and an Excel error
     (``#N/A``) are noted as problems of their cells (`AS_WRITTEN`), never read as values.
     """
+    from pbr.io import UnreadableFile
+
     marks: dict[tuple[int, int], str] = {}
-    rows = _fast_values(sheet, marks) or sheet.iter_rows(values_only=True)
-    first = next(rows, ())
+    rows = _fast_values(sheet, marks, where) or enumerate(
+        sheet.iter_rows(values_only=True), start=1
+    )
+    number, first = next(rows, (1, ()))
+    if number != 1:  # row 1 left out (a blank row above the header), or stored later
+        raise UnreadableFile(
+            f"{where or sheet.title}: the first row stored is row {number}: the header must be "
+            "row 1, stored first (delete any blank row above it)"
+        )
     names = [None if h is None else str(h) for h in first]
     while names and (names[-1] is None or not names[-1].strip()):
         names.pop()  # empty header cells past the last name: no columns
     header = _header_columns(names, where or str(sheet.title))
     if headers is not None:
         headers[sheet.title] = header
-    for n, values in enumerate(rows, start=2):
+    for n, values in rows:
+        if n <= 1:
+            why = (
+                "the header (row 1) is stored again, or after rows under it"
+                if n == 1
+                else f"a row is numbered {n}, but rows are numbered from 1"
+            )
+            raise UnreadableFile(
+                f"{where or sheet.title}: {why}: the sheet cannot be read as stored; write the "
+                "workbook again with each row once"
+            )
         if any(v not in (None, "") for v in values):
             cells = {
                 k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
@@ -1292,9 +1320,16 @@ def _mark(
 
 
 def _fast_values(
-    sheet: Any, marks: dict[tuple[int, int], str] | None = None
-) -> Iterator[tuple[Any, ...]] | None:
-    """A read-only sheet's rows of values, as ``iter_rows(values_only=True)`` gives them.
+    sheet: Any, marks: dict[tuple[int, int], str] | None = None, where: str = ""
+) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
+    """A read-only sheet's rows of values, each with its number, as the sheet stores them.
+
+    The values are those of ``iter_rows(values_only=True)``, each cell placed by its column
+    whatever the order it is stored in; a row is given by its own number, whatever the order
+    of the rows (openpyxl takes a row's width from its last-stored cell and skips a row stored
+    after a higher one: a value lost without a word). Rows the sheet leaves out are not given.
+    A cell stored twice stops the read (`pbr.io.UnreadableFile`, naming `where` and the cell);
+    a row stored twice is found where the rows are kept (`_RowStore`).
 
     openpyxl builds an element tree for every cell and reads an inline string (what write-only
     workbooks, `write_tables` included, hold) through a general rich-text model; this reads the
@@ -1334,24 +1369,44 @@ def _fast_values(
     except (ImportError, AttributeError):
         return None
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        counter = 1
+    def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
         with source:
             for index, found in cells.rows(source):
-                if index < counter:  # a row out of order: openpyxl skips it too
-                    continue
-                while counter < index:  # rows the sheet leaves out
-                    counter += 1
-                    yield ()
                 width = found[-1][0] if found else 0
                 values: list[Any] = [None] * width
+                previous = 0
                 for column, value in found:
-                    if 1 <= column <= width:
-                        values[column - 1] = value
-                counter += 1
-                yield tuple(values)
+                    if column <= previous or column > width:  # out of order, or twice
+                        values = _placed(found, index, where)
+                        break
+                    values[column - 1] = value
+                    previous = column
+                yield index, tuple(values)
 
     return rows()
+
+
+def _placed(found: Sequence[tuple[int, Any]], row: int, where: str) -> list[Any]:
+    """A row's values placed by their columns, its cells stored in any order.
+
+    Raises:
+        pbr.io.UnreadableFile: a cell is stored twice: which value it holds cannot be known.
+
+    """
+    values: list[Any] = [None] * max(column for column, _ in found)
+    seen: set[int] = set()
+    for column, value in found:
+        if column in seen:
+            from pbr.io import UnreadableFile
+
+            raise UnreadableFile(
+                f"{where}: the cell {_letter(column)}{row} is stored twice: which value it "
+                "holds cannot be known, so the sheet cannot be read; write the workbook again "
+                "with each cell once"
+            )
+        seen.add(column)
+        values[column - 1] = value
+    return values
 
 
 class _SheetCells:
@@ -1573,6 +1628,15 @@ def _sheet_number(text: str) -> int | float:
     return int(text)
 
 
+class _RowTwice(Exception):
+    """Two rows of a table have one number (a workbook's sheet can store a row twice)."""
+
+    def __init__(self, table: str, n: int) -> None:
+        super().__init__(table, n)
+        self.table = table
+        self.n = n
+
+
 class _RowStore:
     """Every table's rows in a temporary SQLite file, found again by ``family_id``.
 
@@ -1632,8 +1696,13 @@ class _RowStore:
         else:
             sql = f"INSERT INTO part (tbl, n, fid, data) VALUES ({index}, ?, ?, ?)"
         columns: list[str] | None = None
+        last = 0
+        ordered = True  # each row numbered after the one before: none can be given twice
         for n, row in rows:
             count += 1
+            if n <= last:
+                ordered = False
+            last = n
             keys = list(row)
             if columns is None:
                 columns = keys
@@ -1641,11 +1710,35 @@ class _RowStore:
             data = dumps(list(row.values()) if keys == columns[: len(keys)] else row)
             batch.append((n, _stored_id(row.get("family_id", "")), data))
             if len(batch) >= self._BATCH:
-                self._db.executemany(sql, batch)
+                self._insert(sql, batch, table)
                 batch.clear()
-        self._db.executemany(sql, batch)
+        self._insert(sql, batch, table)
         self._columns.append(columns or [])
+        if not ordered and table != "families":  # (families: its row number is its key)
+            again = self._db.execute(
+                f"SELECT n FROM part WHERE tbl = {index} GROUP BY n HAVING COUNT(*) > 1 "
+                "ORDER BY n LIMIT 1"
+            ).fetchone()
+            if again is not None:
+                raise _RowTwice(table, again[0])
         return count
+
+    def _insert(self, sql: str, batch: list[tuple[Any, ...]], table: str) -> None:
+        """Insert a batch of rows; a row of ``families`` numbered as one stored raises `_RowTwice`."""
+        import sqlite3
+
+        try:
+            self._db.executemany(sql, batch)
+        except sqlite3.IntegrityError:
+            seen: set[int] = set()
+            for n, *_ in batch:
+                if (
+                    n in seen
+                    or self._db.execute("SELECT 1 FROM fam WHERE seq = ?", (n,)).fetchone()
+                ):
+                    raise _RowTwice(table, n) from None
+                seen.add(n)
+            raise
 
     def _row(self, tbl: int, data: bytes) -> dict[str, str]:
         return _unmarshalled(self._columns[tbl], data)
