@@ -219,6 +219,9 @@ def test_csv_rows_are_the_files_lines(tmp_path: Path, header: bytes, body: list[
         beyond = [row[tables.BEYOND_HEADER]] if tables.BEYOND_HEADER in row else []
         if '"' not in line:
             plain = [tables._restored(c) for c in line.split(",")]
+            if not beyond:  # empty cells past the header hold no value: nothing is noted
+                assert not any(plain[len(cells) :])
+                plain = plain[: len(cells)]
             assert ",".join(cells + beyond) == ",".join(plain)
             assert tables.AS_WRITTEN not in row
         elif tables.AS_WRITTEN in row:
