@@ -935,6 +935,101 @@ def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) ->
     assert report["family_rejections"][0]["source"] == "families.jsonl"
 
 
+def _paid_ex010(tmp_path: Path) -> Path:
+    """EX-010's record with its crime/ASB/education result already paid (claim OLD)."""
+    for line in (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["family_id"] == "EX-010":
+            record.setdefault("payments", []).append(
+                {
+                    "kind": "crime_asb_education",
+                    "amount": "1500.00",
+                    "paid_on": "2015-01-01",
+                    "claim_id": "OLD",
+                }
+            )
+            path = tmp_path / "paid.jsonl"
+            path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+            return path
+    raise AssertionError("no EX-010 in the examples")
+
+
+def _cli_report(tmp_path: Path, *families: Path) -> tuple[int, str, str]:
+    """``pbr audit --report audit.csv`` on the example claims: status, report, standard error."""
+    report = tmp_path / "cli" / "audit.csv"
+    report.parent.mkdir(exist_ok=True)
+    argv = [arg for f in families for arg in ("--families", str(f))]
+    status, _, err = cli("audit", str(EXAMPLES / "claims.csv"), *argv, "--report", str(report))
+    return status, report.read_text(encoding="utf-8") if report.exists() else "", err
+
+
+@pytest.mark.parametrize("first", ["paid", "examples"])
+def test_audit_families_parts_are_read_as_pbr_audit_reads_its_files(
+    app: Any, tmp_path: Path, first: str
+) -> None:
+    """A family in two parts: the API kept the last record (C-001 verified), the CLI the first
+    (C-001 a duplicate of the payment already made)."""
+    paid, examples = _paid_ex010(tmp_path), EXAMPLES / "families.jsonl"
+    order = [paid, examples] if first == "paid" else [examples, paid]
+    files = [("claims", ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()))] + [
+        ("families", (path.name, path.read_bytes())) for path in order
+    ]
+    answer = call(app, "POST", "/v1/audit", params={"format": "csv"}, files=files)
+    assert answer.status_code == 200, answer.text
+    _, report, err = _cli_report(tmp_path, *order)
+    assert answer.text == report
+    assert "family 'EX-010' is in an earlier --families file too" in err
+    shown = call(app, "POST", "/v1/audit", files=files).json()
+    flags = {c["claim_id"]: c["flags"] for c in shown["claims"] if c["family_id"] == "EX-010"}
+    assert ("DUPLICATE_OF_PAYMENT" in flags["C-001"]) is (first == "paid")
+    (repeat,) = shown["family_rejections"]  # the later record: not used, and said so
+    assert (repeat["family_id"], repeat["source"]) == ("EX-010", order[1].name)
+    assert repeat["errors"][0]["type"] == "duplicate_family"
+    assert "the first record is used" in repeat["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("also", [False, True])
+def test_an_empty_families_part_is_refused_as_pbr_audit_refuses_it(
+    app: Any, tmp_path: Path, also: bool
+) -> None:
+    """It was audited as if no family had evidence: every claim flagged, HTTP 200."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    files = [("claims", ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()))]
+    if also:
+        files.append(("families", ("families.jsonl", (EXAMPLES / "families.jsonl").read_bytes())))
+    files.append(("families", ("empty.jsonl", b"")))
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == "no family records in empty.jsonl"
+    status, _, err = _cli_report(tmp_path, *([EXAMPLES / "families.jsonl"] if also else []), empty)
+    assert status == 2
+    assert f"no family records in {empty}" in err
+
+
+def test_audit_claims_of_a_rejected_family_record_are_flagged_as_pbr_audit_flags_them(
+    app: Any, tmp_path: Path
+) -> None:
+    """They were UNKNOWN_FAMILY (and over-claimed): pbr audit says FAMILY_RECORD_REJECTED."""
+    broken = tmp_path / "families.jsonl"
+    broken.write_text(
+        "".join(
+            line.replace('"attached_on"', '"attached"') if '"EX-010"' in line else line
+            for line in (EXAMPLES / "families.jsonl").read_text("utf-8").splitlines(True)
+        ),
+        encoding="utf-8",
+    )
+    files = {
+        "claims": ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()),
+        "families": ("families.jsonl", broken.read_bytes()),
+    }
+    answer = call(app, "POST", "/v1/audit", params={"format": "csv"}, files=files)
+    assert answer.text == _cli_report(tmp_path, broken)[1]
+    shown = call(app, "POST", "/v1/audit", files=files).json()
+    flags = {c["claim_id"]: c["flags"] for c in shown["claims"]}
+    assert "FAMILY_RECORD_REJECTED" in flags["C-001"]
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
