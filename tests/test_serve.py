@@ -175,6 +175,30 @@ def test_a_bad_interpretation_is_a_400_naming_the_valid_ones(
     assert said in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("then", ["jsa_26_other_13", "all_13"])
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit"])
+def test_an_interpretation_given_twice_is_a_400_as_pbr_refuses_it(
+    app: Any, where: str, then: str
+) -> None:
+    """The last of two was applied without a word (as argparse would): which was meant?"""
+    first = ("interpretation", "employment_weeks=all_13")
+    second = ("interpretation", f"employment_weeks={then}")
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params=[*Q.items(), first, second],
+                      content=FAMILIES[0])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params=[first, second])
+    else:  # one in the form, one in the query
+        answer = call(app, "POST", "/v1/audit", params=[first], files=_audit_files(),
+                      data={"interpretation": second[1]})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    status, _, err = cli("evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31",
+                         "--interpretation", first[1], "--interpretation", second[1])  # fmt: skip
+    assert status == 2
+    assert err == f"pbr: {answer.json()['detail']}\n"  # the command line's words
+
+
 def test_a_bad_server_interpretation_stops_the_app() -> None:
     with pytest.raises(ValueError, match="forever"):
         create_app(Settings(interpretations={"employment_weeks": "forever"}))
