@@ -55,6 +55,27 @@ def test_a_decision_is_the_line_pbr_evaluate_writes(app: Any, tmp_path: Path) ->
     assert answer.text + "\n" == out
 
 
+def test_a_body_with_a_byte_order_mark_is_read_as_pbr_evaluate_reads_it(
+    app: Any, tmp_path: Path
+) -> None:
+    """It was a 422 (json_invalid) on /v1/evaluate and /v1/explain, evaluated by the batch and
+    by pbr evaluate: PowerShell 5 and .NET write one."""
+    body = b"\xef\xbb\xbf" + FAMILIES[3].encode()
+    path = tmp_path / "bom.json"
+    path.write_bytes(body)
+    status, out, _ = cli("evaluate", str(path), "--as-of", "2015-03-31", "--format", "json")
+    assert status == 0
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.text + "\n" == out
+    family_id = json.loads(FAMILIES[3])["family_id"]
+    status, out, _ = cli("explain", str(path), family_id, "--as-of", "2015-03-31")
+    assert status == 0
+    assert call(app, "POST", "/v1/explain", params=Q, content=body).text == out
+    twice = call(app, "POST", "/v1/evaluate", params=Q, content=b"\xef\xbb\xbf" + body)
+    assert twice.status_code == 422  # one mark is taken off, as a file's: a second is the record's
+
+
 @settings(max_examples=25)
 @given(
     record=st.sampled_from(["tf-phase-1", "tf-phase-2", "supporting-families"]).flatmap(

@@ -154,7 +154,14 @@ def _errors(app: FastAPI) -> None:
 
 
 async def _body(request: Request) -> bytes:
-    return b"".join([chunk async for chunk in request.stream()])
+    """A one-record body, without one leading UTF-8 byte-order mark.
+
+    As ``pbr evaluate`` reads a file, and the batch its first line: Windows tools add one.
+    """
+    return b"".join([chunk async for chunk in request.stream()]).removeprefix(_BOM)
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _routes(
