@@ -788,6 +788,36 @@ def test_unknown_paths_and_methods_are_problems(app: Any) -> None:
     assert wrong.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate/", "/v1/evaluate/batch/", "/v1/audit/"])
+def test_a_path_with_a_trailing_slash_is_a_404_problem(app: Any, path: str) -> None:
+    """It was a 307 to the path without the slash, an absolute http:// URL (behind a proxy that
+    terminates TLS, the internal address)."""
+    answer = call(app, "POST", path, params=Q, content=FAMILIES[0])
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "location" not in answer.headers
+    assert call(app, "GET", "/v1/health/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/health", "/v1/rules", "/v1/schema/family", "/v1/schema/decision", "/openapi.json"]
+)
+def test_head_is_answered_wherever_get_is(app: Any, path: str) -> None:
+    """It was a 405 (Allow: GET): load balancers probe with HEAD."""
+    got, head = call(app, "GET", path), call(app, "HEAD", path)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert dict(head.headers.items()) == dict(got.headers.items())  # content-length included
+    assert int(head.headers["content-length"]) == len(got.content)
+
+
+def test_head_where_only_post_is_answered_is_a_405(app: Any) -> None:
+    answer = call(app, "HEAD", "/v1/evaluate", params=Q)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.content == b""
+
+
 # --- explain ---------------------------------------------------------------------------------
 
 
@@ -1154,6 +1184,20 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
     ).json()
     assert secured["paths"]["/v1/evaluate"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in secured["paths"]["/v1/health"]["get"]
+
+
+def test_the_openapi_document_lists_the_500_and_503_problems() -> None:
+    """A client generated from it had no type for them: a fault, or a ledger that stopped
+    verifying (every path that reads it)."""
+    paths = call(create_app(), "GET", "/openapi.json").json()["paths"]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            wanted = {"500"} | ({"503"} if method == "post" or path == "/v1/health" else set())
+            for status in wanted:
+                assert answers[status]["content"]["application/problem+json"]["schema"] == problem
+            assert "503" not in answers or "503" in wanted, (path, method)
 
 
 # --- the ledger ------------------------------------------------------------------------------

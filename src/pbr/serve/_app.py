@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "writes; every answer names the pbr version and the rules hash in its headers.",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # /v1/evaluate/ is no path: a 404 problem, not a 307 to http://
     )
     _routes(app, settings, rules, ledger)
     _errors(app)
@@ -218,7 +219,7 @@ def _routes(
                 "The record was rejected: which field, which value, why.",
                 _openapi.ref(Rejection),
             ),
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=family_body | _params.documented(_params.EVALUATE),
     )
@@ -256,7 +257,7 @@ def _routes(
                     }
                 },
             },
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family))
         | _params.documented(_params.EVALUATE),
@@ -282,7 +283,7 @@ def _routes(
                 },
             },
             422: _openapi.json_answer("The record was rejected.", _openapi.ref(Rejection)),
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=family_body | _params.documented(_params.EXPLAIN),
     )
@@ -324,7 +325,7 @@ def _routes(
                     _audit.REPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=_openapi.audit_body() | _params.documented(_params.AUDIT),
     )
