@@ -696,6 +696,34 @@ def test_a_sheet_with_a_title_row_above_its_header_stops_the_run(tmp_path: Path)
         read_tables(book)
 
 
+def test_an_empty_sheet_or_one_holding_only_formats_is_an_empty_table(tmp_path: Path) -> None:
+    from openpyxl.styles import Font
+
+    book = workbook(tmp_path, observations=[], payments=[])
+    styled = pytest.importorskip("openpyxl").load_workbook(book)
+    styled["payments"]["C3"].font = Font(bold=True)  # stored: <row r="3"><c r="C3" s="1"/>
+    styled.save(book)
+    read = read_tables(book)
+    families, errors = read_all(read)
+    assert errors == {}
+    assert sorted(families) == ["F1"]
+    assert read.reconciliation.rows_read["payments"] == 0
+
+
+def test_a_sheet_with_a_blank_row_above_its_header_stops_the_run(tmp_path: Path) -> None:
+    from openpyxl.styles import Font
+
+    book = workbook(tmp_path, payments=[[None], *PAYMENTS])
+    styled = pytest.importorskip("openpyxl").load_workbook(book)
+    styled["payments"]["A1"].font = Font(bold=True)  # row 1 stored, with no value
+    styled.save(book)
+    with pytest.raises(UnreadableFile, match=r"sheet payments: the header has no column family_id"):
+        read_tables(book)
+    plain = workbook(tmp_path, payments=[[None], *PAYMENTS])  # as openpyxl writes it
+    with pytest.raises(UnreadableFile, match=r"sheet payments: .*the header"):
+        read_tables(plain)
+
+
 # 10. a sheet whose rows or cells are stored out of order
 
 

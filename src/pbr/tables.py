@@ -1378,6 +1378,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         sheet.iter_rows(values_only=True), start=1
     )
     number, first = next(rows, (1, ()))
+    while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
+        number, first = next(rows, (1, ()))  # a row stored with no value (its format only)
     if number != 1:  # row 1 left out (a blank row above the header), or stored later
         raise UnreadableFile(
             f"{where or sheet.title}: the first row stored is row {number}: the header must be "
@@ -1388,7 +1390,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         names.pop()  # empty header cells past the last name: no columns
     header = _header_columns(names, where or str(sheet.title))
     if headers is not None:
-        _joinable(header, where or str(sheet.title), sheet=True)
+        if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
+            _joinable(header, where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
     for n, values in rows:
         if n <= 1:
@@ -1401,7 +1404,9 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
                 f"{where or sheet.title}: {why}: the sheet cannot be read as stored; write the "
                 "workbook again with each row once"
             )
-        if any(v not in (None, "") for v in values):
+        if not _no_value(values):
+            if not header and headers is not None:
+                _joinable(header, where or str(sheet.title), sheet=True)
             cells = {
                 k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
                 for k, v in zip(header, values, strict=False)
@@ -1419,6 +1424,11 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             _mark(cells := {}, n, header, values, marks)
             if cells:
                 yield n, cells
+
+
+def _no_value(values: Iterable[Any]) -> bool:
+    """Whether a sheet's row holds no value (every cell empty, or none stored)."""
+    return all(v in (None, "") for v in values)
 
 
 def _mark(
