@@ -680,6 +680,19 @@ def test_a_table_whose_header_has_no_family_id_stops_the_run(
     assert cause in err
 
 
+@pytest.mark.parametrize("blank", ["\n", "\r\n", " \n", ",\n"])
+def test_a_blank_header_line_is_an_empty_table_unless_rows_follow(
+    tmp_path: Path, blank: str
+) -> None:
+    tables = two_families("")
+    tables["payments"] = blank
+    families, errors = read_all(read_tables(folder_of(tmp_path, **tables)))
+    assert (sorted(families), errors) == (["F1", "F2"], {})
+    tables["payments"] = f"{blank}F1,attachment_fee,2400.00,2013-06-01,CL-1\n"
+    with pytest.raises(UnreadableFile, match="the header has no column family_id"):
+        read_tables(folder_of(tmp_path, **tables))
+
+
 def test_a_sheet_with_a_title_row_above_its_header_stops_the_run(tmp_path: Path) -> None:
     book = workbook(
         tmp_path,

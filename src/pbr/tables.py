@@ -1046,8 +1046,12 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
                 "no row can be read by this header"
             )
         columns = _header_columns(names, str(file))
+        # an empty header line is checked only if a row is under it (a file of one blank line
+        # is a table with no rows, as an empty file is)
+        unchecked = headers is not None and not any(name.strip() for name in names)
         if headers is not None:
-            _joinable(columns, str(file), sheet=False)
+            if not unchecked:
+                _joinable(columns, str(file), sheet=False)
             headers[table] = columns
         width = len(columns)
         pending: tuple[int, dict[str, str], list[str]] | None = None  # an unclosed quote's row
@@ -1060,6 +1064,8 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
             content = unended(line)
             if not content:  # a line with nothing on it: no row
                 continue
+            if unchecked:
+                _joinable(columns, str(file), sheet=False)
             if '"' not in content and "'" not in content:  # the usual row
                 cells = content.split(",")
                 if len(cells) == width:
