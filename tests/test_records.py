@@ -267,6 +267,30 @@ def test_json_schema_covers_the_record() -> None:
     assert "number" not in json.dumps(payment)
 
 
+def test_the_schema_accepts_exactly_the_academic_years_the_model_accepts() -> None:
+    """The pattern YYYY/YY let 2012/14, 1899/00 and 2099/00 through, which the model rejects."""
+    import jsonschema_rs
+    import pydantic
+
+    from pbr import _compiled
+    from pbr.records import AcademicYear
+
+    schema = pbr.Family.model_json_schema()["$defs"]["SchoolTermRecord"]["properties"]
+    validator = jsonschema_rs.validator_for(schema["academic_year"])
+    model = pydantic.TypeAdapter(AcademicYear)
+    years = [f"{y}/{e:02d}" for y in (*range(1890, 1910), *range(2010, 2020), *range(2090, 2110))
+             for e in range(100)]  # fmt: skip
+    for text in [*years, "2012/13 ", "12/13", "2012-13", "２０１２/13"]:
+        try:
+            model.validate_python(text)
+        except pydantic.ValidationError:
+            assert not validator.is_valid(text), text
+        else:
+            assert validator.is_valid(text), text
+    assert not validator.is_valid("2012/14")
+    assert schema["academic_year"]["enum"] == list(_compiled.ACADEMIC_YEARS)  # the fast path's
+
+
 def test_bad_academic_year_message_shows_the_value() -> None:
     import pydantic
 

@@ -55,6 +55,27 @@ def test_a_decision_is_the_line_pbr_evaluate_writes(app: Any, tmp_path: Path) ->
     assert answer.text + "\n" == out
 
 
+def test_a_body_with_a_byte_order_mark_is_read_as_pbr_evaluate_reads_it(
+    app: Any, tmp_path: Path
+) -> None:
+    """It was a 422 (json_invalid) on /v1/evaluate and /v1/explain, evaluated by the batch and
+    by pbr evaluate: PowerShell 5 and .NET write one."""
+    body = b"\xef\xbb\xbf" + FAMILIES[3].encode()
+    path = tmp_path / "bom.json"
+    path.write_bytes(body)
+    status, out, _ = cli("evaluate", str(path), "--as-of", "2015-03-31", "--format", "json")
+    assert status == 0
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.text + "\n" == out
+    family_id = json.loads(FAMILIES[3])["family_id"]
+    status, out, _ = cli("explain", str(path), family_id, "--as-of", "2015-03-31")
+    assert status == 0
+    assert call(app, "POST", "/v1/explain", params=Q, content=body).text == out
+    twice = call(app, "POST", "/v1/evaluate", params=Q, content=b"\xef\xbb\xbf" + body)
+    assert twice.status_code == 422  # one mark is taken off, as a file's: a second is the record's
+
+
 @settings(max_examples=25)
 @given(
     record=st.sampled_from(["tf-phase-1", "tf-phase-2", "supporting-families"]).flatmap(
@@ -173,6 +194,30 @@ def test_a_bad_interpretation_is_a_400_naming_the_valid_ones(
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/problem+json"
     assert said in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("then", ["jsa_26_other_13", "all_13"])
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit"])
+def test_an_interpretation_given_twice_is_a_400_as_pbr_refuses_it(
+    app: Any, where: str, then: str
+) -> None:
+    """The last of two was applied without a word (as argparse would): which was meant?"""
+    first = ("interpretation", "employment_weeks=all_13")
+    second = ("interpretation", f"employment_weeks={then}")
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params=[*Q.items(), first, second],
+                      content=FAMILIES[0])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params=[first, second])
+    else:  # one in the form, one in the query
+        answer = call(app, "POST", "/v1/audit", params=[first], files=_audit_files(),
+                      data={"interpretation": second[1]})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    status, _, err = cli("evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31",
+                         "--interpretation", first[1], "--interpretation", second[1])  # fmt: skip
+    assert status == 2
+    assert err == f"pbr: {answer.json()['detail']}\n"  # the command line's words
 
 
 def test_a_bad_server_interpretation_stops_the_app() -> None:
@@ -743,6 +788,36 @@ def test_unknown_paths_and_methods_are_problems(app: Any) -> None:
     assert wrong.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate/", "/v1/evaluate/batch/", "/v1/audit/"])
+def test_a_path_with_a_trailing_slash_is_a_404_problem(app: Any, path: str) -> None:
+    """It was a 307 to the path without the slash, an absolute http:// URL (behind a proxy that
+    terminates TLS, the internal address)."""
+    answer = call(app, "POST", path, params=Q, content=FAMILIES[0])
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "location" not in answer.headers
+    assert call(app, "GET", "/v1/health/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/health", "/v1/rules", "/v1/schema/family", "/v1/schema/decision", "/openapi.json"]
+)
+def test_head_is_answered_wherever_get_is(app: Any, path: str) -> None:
+    """It was a 405 (Allow: GET): load balancers probe with HEAD."""
+    got, head = call(app, "GET", path), call(app, "HEAD", path)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert dict(head.headers.items()) == dict(got.headers.items())  # content-length included
+    assert int(head.headers["content-length"]) == len(got.content)
+
+
+def test_head_where_only_post_is_answered_is_a_405(app: Any) -> None:
+    answer = call(app, "HEAD", "/v1/evaluate", params=Q)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.content == b""
+
+
 # --- explain ---------------------------------------------------------------------------------
 
 
@@ -935,6 +1010,101 @@ def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) ->
     assert report["family_rejections"][0]["source"] == "families.jsonl"
 
 
+def _paid_ex010(tmp_path: Path) -> Path:
+    """EX-010's record with its crime/ASB/education result already paid (claim OLD)."""
+    for line in (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["family_id"] == "EX-010":
+            record.setdefault("payments", []).append(
+                {
+                    "kind": "crime_asb_education",
+                    "amount": "1500.00",
+                    "paid_on": "2015-01-01",
+                    "claim_id": "OLD",
+                }
+            )
+            path = tmp_path / "paid.jsonl"
+            path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+            return path
+    raise AssertionError("no EX-010 in the examples")
+
+
+def _cli_report(tmp_path: Path, *families: Path) -> tuple[int, str, str]:
+    """``pbr audit --report audit.csv`` on the example claims: status, report, standard error."""
+    report = tmp_path / "cli" / "audit.csv"
+    report.parent.mkdir(exist_ok=True)
+    argv = [arg for f in families for arg in ("--families", str(f))]
+    status, _, err = cli("audit", str(EXAMPLES / "claims.csv"), *argv, "--report", str(report))
+    return status, report.read_text(encoding="utf-8") if report.exists() else "", err
+
+
+@pytest.mark.parametrize("first", ["paid", "examples"])
+def test_audit_families_parts_are_read_as_pbr_audit_reads_its_files(
+    app: Any, tmp_path: Path, first: str
+) -> None:
+    """A family in two parts: the API kept the last record (C-001 verified), the CLI the first
+    (C-001 a duplicate of the payment already made)."""
+    paid, examples = _paid_ex010(tmp_path), EXAMPLES / "families.jsonl"
+    order = [paid, examples] if first == "paid" else [examples, paid]
+    files = [("claims", ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()))] + [
+        ("families", (path.name, path.read_bytes())) for path in order
+    ]
+    answer = call(app, "POST", "/v1/audit", params={"format": "csv"}, files=files)
+    assert answer.status_code == 200, answer.text
+    _, report, err = _cli_report(tmp_path, *order)
+    assert answer.text == report
+    assert "family 'EX-010' is in an earlier --families file too" in err
+    shown = call(app, "POST", "/v1/audit", files=files).json()
+    flags = {c["claim_id"]: c["flags"] for c in shown["claims"] if c["family_id"] == "EX-010"}
+    assert ("DUPLICATE_OF_PAYMENT" in flags["C-001"]) is (first == "paid")
+    (repeat,) = shown["family_rejections"]  # the later record: not used, and said so
+    assert (repeat["family_id"], repeat["source"]) == ("EX-010", order[1].name)
+    assert repeat["errors"][0]["type"] == "duplicate_family"
+    assert "the first record is used" in repeat["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("also", [False, True])
+def test_an_empty_families_part_is_refused_as_pbr_audit_refuses_it(
+    app: Any, tmp_path: Path, also: bool
+) -> None:
+    """It was audited as if no family had evidence: every claim flagged, HTTP 200."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    files = [("claims", ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()))]
+    if also:
+        files.append(("families", ("families.jsonl", (EXAMPLES / "families.jsonl").read_bytes())))
+    files.append(("families", ("empty.jsonl", b"")))
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == "no family records in empty.jsonl"
+    status, _, err = _cli_report(tmp_path, *([EXAMPLES / "families.jsonl"] if also else []), empty)
+    assert status == 2
+    assert f"no family records in {empty}" in err
+
+
+def test_audit_claims_of_a_rejected_family_record_are_flagged_as_pbr_audit_flags_them(
+    app: Any, tmp_path: Path
+) -> None:
+    """They were UNKNOWN_FAMILY (and over-claimed): pbr audit says FAMILY_RECORD_REJECTED."""
+    broken = tmp_path / "families.jsonl"
+    broken.write_text(
+        "".join(
+            line.replace('"attached_on"', '"attached"') if '"EX-010"' in line else line
+            for line in (EXAMPLES / "families.jsonl").read_text("utf-8").splitlines(True)
+        ),
+        encoding="utf-8",
+    )
+    files = {
+        "claims": ("claims.csv", (EXAMPLES / "claims.csv").read_bytes()),
+        "families": ("families.jsonl", broken.read_bytes()),
+    }
+    answer = call(app, "POST", "/v1/audit", params={"format": "csv"}, files=files)
+    assert answer.text == _cli_report(tmp_path, broken)[1]
+    shown = call(app, "POST", "/v1/audit", files=files).json()
+    flags = {c["claim_id"]: c["flags"] for c in shown["claims"]}
+    assert "FAMILY_RECORD_REJECTED" in flags["C-001"]
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
@@ -1014,6 +1184,20 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
     ).json()
     assert secured["paths"]["/v1/evaluate"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in secured["paths"]["/v1/health"]["get"]
+
+
+def test_the_openapi_document_lists_the_500_and_503_problems() -> None:
+    """A client generated from it had no type for them: a fault, or a ledger that stopped
+    verifying (every path that reads it)."""
+    paths = call(create_app(), "GET", "/openapi.json").json()["paths"]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            wanted = {"500"} | ({"503"} if method == "post" or path == "/v1/health" else set())
+            for status in wanted:
+                assert answers[status]["content"]["application/problem+json"]["schema"] == problem
+            assert "503" not in answers or "503" in wanted, (path, method)
 
 
 # --- the ledger ------------------------------------------------------------------------------

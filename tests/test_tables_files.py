@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -310,13 +311,47 @@ def test_two_files_for_one_table_stop_the_run_naming_both(tmp_path: Path) -> Non
         read_tables(folder)
 
 
-def test_a_table_name_in_another_case_is_an_unknown_table(tmp_path: Path) -> None:
-    tables = two_families("")
-    tables["Employment_Spells"] = tables.pop("employment_spells")
+def test_a_table_name_in_another_case_is_that_table(tmp_path: Path) -> None:
+    """``Payments.csv`` was an unknown table: every family evaluated without its payments."""
+    tables = two_families("F1,continuous_employment,800.00,2014-01-10,CL-1\n")
+    tables["Payments.csv"] = tables.pop("payments")
     folder = folder_of(tmp_path, **tables)
-    assert "employment_spells" not in table_files(folder)
-    _, errors = read_all(read_tables(folder))
-    assert errors["Employment_Spells.csv"][0] == "unknown_table"
+    assert table_files(folder)["payments"].name == "Payments.csv"
+    families, errors = read_all(read_tables(folder))
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1"]
+    tables["PAYMENTS.CSV"] = tables["Payments.csv"]
+    folder = folder_of(tmp_path, **tables)
+    with pytest.raises(UnreadableFile, match=r"two files for the table payments, PAYMENTS.CSV and"):
+        read_tables(folder)
+
+
+def test_a_sheet_name_in_another_case_is_that_table(tmp_path: Path) -> None:
+    payments = [
+        ["family_id", "kind", "amount", "paid_on", "claim_id"],
+        ["F1", "continuous_employment", "800.00", "2014-01-10", "CL-1"],
+    ]
+    families, errors = read_all(read_tables(workbook(tmp_path, Payments=payments)))
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1"]
+    # Excel refuses two sheets named alike, openpyxl renames one: another tool may write them
+    book = renamed(workbook(tmp_path, Payments=payments, other=payments), "other", "payments")
+    with pytest.raises(UnreadableFile, match=r"two sheets for the table payments, Payments and"):
+        read_tables(book)
+
+
+def renamed(path: Path, sheet: str, name: str) -> Path:
+    """A copy of the workbook at `path` with a sheet renamed as openpyxl would not name it."""
+    import zipfile
+
+    made = path.with_name(f"renamed-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(f'name="{sheet}"'.encode(), f'name="{name}"'.encode())
+            target.writestr(info, data)
+    return made
 
 
 # 5. formulas with no saved value, Excel errors
@@ -486,18 +521,40 @@ def test_a_workbook_without_a_default_style_says_nothing_of_it(
 # 8. messages that say what is wrong
 
 
-def test_a_header_without_a_required_column_says_so(tmp_path: Path) -> None:
+def test_a_header_without_a_required_column_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = folder_of(
         tmp_path,
-        families="family_id;attached_on;identified_for\nF1;2013-05-01;crime_asb\n",
-        members="family_id,person_id,date_of_birth\nF1,A1,1984-03-12\n",
+        families=f"{FAMILIES}F1,{TF}",
+        members="family_id,person_id,dob\nF1,A1,1984-03-12\n",
     )
     _, errors = read_all(read_tables(folder))
-    kind, _, why = errors["families:2.family_id"]
+    kind, _, why = errors["members:2.date_of_birth"]
     assert kind == "missing"
-    assert why.startswith("the header of families (line 1) has no column family_id")
-    assert "the separator seems to be ';'" in why
+    assert why.startswith("the header of members (line 1) has no column date_of_birth")
+    assert "'dob'" in why
     assert "empty" not in why
+    # the command line says so too, not only the --rejections file ("date_of_birth: missing")
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
+    err = capsys.readouterr().err
+    assert "members:2.date_of_birth: missing: the header of members (line 1) has no column" in err
+
+
+@pytest.mark.parametrize("members", ["", "family_id,person_id,date_of_birth\nF2,A1,1984-03-12\n"])
+def test_a_family_with_no_member_rows_is_told_so(tmp_path: Path, members: str) -> None:
+    """It was told the header of families has no column members."""
+    tables = {"families": f"{FAMILIES}F1,{TF}"}
+    if members:
+        tables["members"] = members
+    _, errors = read_all(read_tables(folder_of(tmp_path, **tables)))
+    kind, _, why = errors["families:2.members"]
+    assert kind == "missing"
+    assert "header" not in why
+    if members:
+        assert why.startswith("the family has no rows in members")
+    else:
+        assert why.startswith("the family has no members: there is no members table")
 
 
 def test_a_utf16_table_is_refused_as_not_utf8(tmp_path: Path) -> None:
@@ -533,3 +590,242 @@ def test_a_family_stating_no_problem_is_refused_by_write_tables(tmp_path: Path) 
     write_tables([stated, unstated.model_copy(update={"family_id": "F2"})], tmp_path / "u")
     back = [f for f in read_tables(tmp_path / "u").families() if isinstance(f, pbr.Family)]
     assert [f.identified_for for f in back] == [("work",), None]
+
+
+# 9. a row that is its family's but for case or spaces, a header without family_id
+
+
+@pytest.mark.parametrize("given", ["F1 ", " F1", "f1", "F1\t", " f1"])
+@pytest.mark.parametrize("how", ["families", "named", "evaluated"])
+def test_a_row_naming_its_family_but_for_case_or_spaces_rejects_the_family(
+    tmp_path: Path, given: str, how: str
+) -> None:
+    """The payment of ``F1 `` was reported as no family's, and F1 evaluated without it: a result
+    already paid was payable again."""
+    payments = f"F1,attachment_fee,2400.00,2013-06-01,CL-1\n{given},continuous_employment,800.00,2014-01-10,CL-2\n"
+    read = read_tables(folder_of(tmp_path, **two_families(payments)))
+    if how == "families":
+        found = list(read.families())
+    elif how == "named":
+        found = list(read.named("F1"))
+    else:
+        found = list(read.evaluated(lambda f: pbr.evaluate_many(f, as_of=date(2015, 3, 31))))
+    rejection = found[0]
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.family_id == "F1"
+    (error,) = [e for e in rejection.errors if e.loc == "payments:3.family_id"]
+    assert (error.type, json.loads(error.value or "")) == ("no_family", given)
+    assert "it is the family 'F1' but for" in error.message
+    assert "The family is rejected, not evaluated without this row" in error.message
+    assert read.unplaced() == []  # the row is in its family's rejection, not reported apart
+    if how != "named":
+        assert [type(f).__name__ for f in found[1:]] == [
+            "Family" if how == "families" else "Decision"
+        ]
+        assert read.reconciliation.balanced()
+        assert read.reconciliation.rows_reported["payments"] == 2
+
+
+def test_a_row_that_could_be_either_of_two_families_rejects_both(tmp_path: Path) -> None:
+    tables = two_families("F2 ,continuous_employment,800.00,2014-01-10,CL-2\n")
+    tables["families"] = f"{FAMILIES}F2,{TF}f2,{TF}"
+    tables["members"] = "family_id,person_id,date_of_birth\nF2,A1,1984-03-12\nf2,A1,1984-03-12\n"
+    tables["employment_spells"] = "family_id,person_id,start\n"
+    families, errors = read_all(read_tables(folder_of(tmp_path, **tables)))
+    assert families == {}
+    assert errors["payments:2.family_id"][0] == "no_family"
+
+
+def test_a_row_of_no_family_is_still_reported_apart(tmp_path: Path) -> None:
+    read = read_tables(folder_of(tmp_path, **two_families("F9 ,attachment_fee,2400.00,,\n")))
+    families, errors = read_all(read)
+    assert sorted(families) == ["F1", "F2"]
+    kind, value, why = errors["payments:2.family_id"]
+    assert (kind, value) == ("no_family", "F9 ")
+    assert why.startswith("no family with this family_id in families; it has a space")
+
+
+@pytest.mark.parametrize(
+    ("header", "cause"),
+    [
+        (
+            "Family ID,kind,amount,paid_on,claim_id",
+            "the column 'Family ID' must be named family_id",
+        ),
+        (
+            "family_id;kind;amount;paid_on;claim_id",
+            "the separator seems to be ';': it must be a comma",
+        ),
+        ("family_id\tkind\tamount", "the separator seems to be a tab"),
+        ("Payments exported 2015-04-01", "the header must be the first row"),
+        ("kind,amount,paid_on", "add a family_id column"),
+    ],
+)
+def test_a_table_whose_header_has_no_family_id_stops_the_run(
+    tmp_path: Path, header: str, cause: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its rows were each reported as missing family_id, and every family evaluated without
+    the table: payments already made were claimed again."""
+    tables = two_families("")
+    tables["payments"] = f"{header}\nF1,attachment_fee,2400.00,2013-06-01,CL-1\n"
+    folder = folder_of(tmp_path, **tables)
+    with pytest.raises(UnreadableFile, match="the header has no column family_id") as caught:
+        read_tables(folder)
+    assert "payments.csv" in str(caught.value)
+    assert cause in str(caught.value)
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("pbr: ")
+    assert cause in err
+
+
+@pytest.mark.parametrize("blank", ["\n", "\r\n", " \n", ",\n"])
+def test_a_blank_header_line_is_an_empty_table_unless_rows_follow(
+    tmp_path: Path, blank: str
+) -> None:
+    tables = two_families("")
+    tables["payments"] = blank
+    families, errors = read_all(read_tables(folder_of(tmp_path, **tables)))
+    assert (sorted(families), errors) == (["F1", "F2"], {})
+    tables["payments"] = f"{blank}F1,attachment_fee,2400.00,2013-06-01,CL-1\n"
+    with pytest.raises(UnreadableFile, match="the header has no column family_id"):
+        read_tables(folder_of(tmp_path, **tables))
+
+
+def test_a_sheet_with_a_title_row_above_its_header_stops_the_run(tmp_path: Path) -> None:
+    book = workbook(
+        tmp_path,
+        payments=[
+            ["Payments made, as at 31 March 2015"],
+            ["family_id", "kind", "amount", "paid_on", "claim_id"],
+            ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+        ],
+    )
+    with pytest.raises(UnreadableFile, match=r"sheet payments: the header has no column family_id"):
+        read_tables(book)
+    book = workbook(tmp_path, payments=[["family_id;kind;amount"], ["F1;attachment_fee;2400.00"]])
+    with pytest.raises(UnreadableFile, match="separated by ';': put each column in a cell"):
+        read_tables(book)
+
+
+def test_an_empty_sheet_or_one_holding_only_formats_is_an_empty_table(tmp_path: Path) -> None:
+    from openpyxl.styles import Font
+
+    book = workbook(tmp_path, observations=[], payments=[])
+    styled = pytest.importorskip("openpyxl").load_workbook(book)
+    styled["payments"]["C3"].font = Font(bold=True)  # stored: <row r="3"><c r="C3" s="1"/>
+    styled.save(book)
+    read = read_tables(book)
+    families, errors = read_all(read)
+    assert errors == {}
+    assert sorted(families) == ["F1"]
+    assert read.reconciliation.rows_read["payments"] == 0
+
+
+def test_a_sheet_with_a_blank_row_above_its_header_stops_the_run(tmp_path: Path) -> None:
+    from openpyxl.styles import Font
+
+    book = workbook(tmp_path, payments=[[None], *PAYMENTS])
+    styled = pytest.importorskip("openpyxl").load_workbook(book)
+    styled["payments"]["A1"].font = Font(bold=True)  # row 1 stored, with no value
+    styled.save(book)
+    with pytest.raises(UnreadableFile, match=r"sheet payments: the header has no column family_id"):
+        read_tables(book)
+    plain = workbook(tmp_path, payments=[[None], *PAYMENTS])  # as openpyxl writes it
+    with pytest.raises(UnreadableFile, match=r"sheet payments: .*the header"):
+        read_tables(plain)
+
+
+# 10. a sheet whose rows or cells are stored out of order
+
+
+def changed_sheet(path: Path, number: int, fix: Any) -> Path:
+    """A copy of the workbook with the XML of its `number`-th sheet changed by `fix`."""
+    import zipfile
+
+    made = path.with_name(f"changed-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == f"xl/worksheets/sheet{number}.xml":
+                data = fix(data.decode()).encode()
+            target.writestr(info, data)
+    return made
+
+
+def _row(xml: str, number: int) -> str:
+    found = re.search(rf'<row r="{number}"[^>]*>.*?</row>', xml)
+    assert found is not None
+    return found.group(0)
+
+
+def _swapped(xml: str, one: int, other: int) -> str:
+    a, b = _row(xml, one), _row(xml, other)
+    return xml.replace(a + b, b + a)
+
+
+PAYMENTS: list[list[Any]] = [
+    ["family_id", "kind", "amount", "paid_on", "claim_id"],
+    ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+    ["F1", "continuous_employment", "800.00", "2014-01-10", "CL-2"],
+]
+
+
+def test_a_sheet_row_stored_after_a_higher_one_is_read(tmp_path: Path) -> None:
+    """openpyxl's order: the row was skipped without a word, its payment made payable again."""
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, lambda x: _swapped(x, 2, 3))
+    read = read_tables(book)
+    families, errors = read_all(read)
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1", "CL-2"]
+    assert read.reconciliation.rows_read["payments"] == 2
+
+
+def test_a_sheet_cell_stored_out_of_order_is_read_at_its_column(tmp_path: Path) -> None:
+    """Cells right of the last-stored one were dropped: here claim_id (E), stored before D."""
+
+    def swap_cells(xml: str) -> str:
+        row = _row(xml, 3)
+        d, e = (re.search(rf'<c r="{c}3"[^>]*>.*?</c>|<c r="{c}3"[^>]*/>', row) for c in "DE")
+        assert d is not None
+        assert e is not None
+        return xml.replace(row, row.replace(d.group(0) + e.group(0), e.group(0) + d.group(0)))
+
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, swap_cells)
+    families, errors = read_all(read_tables(book))
+    assert errors == {}
+    assert [p.claim_id for p in families["F1"].payments] == ["CL-1", "CL-2"]
+
+
+@pytest.mark.parametrize(("sheet", "table"), [(1, "families"), (3, "payments")])
+def test_a_sheet_row_stored_twice_stops_the_run(
+    tmp_path: Path, sheet: int, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def twice(xml: str) -> str:
+        return xml.replace(_row(xml, 2), _row(xml, 2) + _row(xml, 2).replace("CL-1", "CL-9"))
+
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), sheet, twice)
+    with pytest.raises(UnreadableFile, match=rf"the table {table} has row 2 twice"):
+        read_tables(book)
+    assert main(["evaluate", str(book), "--as-of", "2015-03-31"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("fix", "said"),
+    [
+        (lambda x: _swapped(x, 1, 2), "the first row stored is row 2: the header must be row 1"),
+        (
+            lambda x: x.replace("</sheetData>", _row(x, 1) + "</sheetData>"),
+            "row 1) is stored again",
+        ),
+        (lambda x: x.replace('<row r="2"', '<row r="0"'), "a row is numbered 0"),
+    ],
+)
+def test_a_sheet_header_not_stored_first_and_once_stops_the_run(
+    tmp_path: Path, fix: Any, said: str
+) -> None:
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, fix)
+    with pytest.raises(UnreadableFile, match=rf"sheet payments: .*{re.escape(said)}"):
+        read_tables(book)

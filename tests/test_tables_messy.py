@@ -111,8 +111,8 @@ def test_cells_are_never_trimmed(tmp_path: Path) -> None:
 def test_family_ids_differing_by_spaces_never_join(tmp_path: Path) -> None:
     folder = council(tmp_path, families="F1,,,2013-05-01,,\n", members="F1 ,A1,1980-01-01,\n")
     read = read_tables(folder)
-    found = errors(read)
-    assert found["families:2.members"][0] == "missing"  # F1 has no member: "F1 " is not F1
+    found = errors(read)  # "F1 " is not F1, yet plainly F1's row: F1 is rejected
+    assert "families:2.members" not in found  # the row is F1's: F1 is not said to have none
     kind, value, why = found["members:2.family_id"]
     assert (kind, value) == ("no_family", '"F1 "')
     assert "space or tab at its start or end" in why
@@ -336,3 +336,24 @@ def test_a_byte_that_is_not_utf8_beside_other_bad_cells_is_reported_with_them(
     found = errors(read_tables(folder))
     assert found["benefit_spells:2.benefit"][0] == "not_utf8"
     assert found["benefit_spells:2.start"][0] == "date_parsing"
+
+
+@pytest.mark.parametrize("tail", [",", ",,", ",,,"])
+def test_empty_cells_past_the_header_are_no_value_and_not_reported(
+    tmp_path: Path, tail: str
+) -> None:
+    """Trailing commas hold no value (as a workbook's empty cells past its header): one was
+    passed over and two were reported, as a row too long."""
+    folder = council(
+        tmp_path,
+        families="F1,,,2013-05-01,,\n",
+        members=f"F1,A1,1980-01-01,false{tail}\n",
+        offences=f"F1,A1,2012-06-01{tail}x\n",
+    )
+    read = read_tables(folder)
+    found = errors(read)
+    assert list(found) == ["offences:2.(beyond the header)"]  # a value past the header
+    assert found["offences:2.(beyond the header)"][:2] == (
+        "row_too_long",
+        json.dumps(tail[1:] + "x"),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_the_fast_xlsx_reader_gives_openpyxl_values(tmp_path: Path) -> None:
         [ws] = loaded.worksheets
         got = tables._fast_values(ws)
         assert got is not None
-        assert _values(got) == _values(ws.iter_rows(values_only=True))
+        assert _grid(got) == _values(ws.iter_rows(values_only=True))
         loaded.close()
 
 
@@ -218,6 +219,9 @@ def test_csv_rows_are_the_files_lines(tmp_path: Path, header: bytes, body: list[
         beyond = [row[tables.BEYOND_HEADER]] if tables.BEYOND_HEADER in row else []
         if '"' not in line:
             plain = [tables._restored(c) for c in line.split(",")]
+            if not beyond:  # empty cells past the header hold no value: nothing is noted
+                assert not any(plain[len(cells) :])
+                plain = plain[: len(cells)]
             assert ",".join(cells + beyond) == ",".join(plain)
             assert tables.AS_WRITTEN not in row
         elif tables.AS_WRITTEN in row:
@@ -341,12 +345,10 @@ def _workbook(tmp_path: Path, rows: list[tuple[str | None, list[int]]]) -> Path:
     plain = tmp_path / "plain.xlsx"
     book.save(plain)
     xml: list[str] = []
+    at = 0  # the row's number, as a reader counts it: its r, or the row before's and 1
     for number, cells in rows:
-        where = number if number is not None else str(len(xml) + 1)
-        row = "".join(
-            _CELLS[c].format(col="ABCDEFGH"[i % 8], row=where.split(".")[0])
-            for i, c in enumerate(cells)
-        )
+        at = int(float(number)) if number is not None else at + 1
+        row = "".join(_CELLS[c].format(col="ABCDEFGH"[i % 8], row=at) for i, c in enumerate(cells))
         xml.append(f'<row r="{number}">{row}</row>' if number is not None else f"<row>{row}</row>")
     sheet_xml = (
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -369,15 +371,35 @@ def _workbook(tmp_path: Path, rows: list[tuple[str | None, list[int]]]) -> Path:
     return made
 
 
-def _both_readers(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _grid(pairs: Any) -> list[tuple[Any, ...]]:
+    """The fast reader's (number, values) rows as a grid from row 1 (a row not stored: empty),
+    without trailing empty cells; each number once."""
+    found = dict(pairs)
+    return _values(found.get(n, ()) for n in range(1, max(found, default=0) + 1))
+
+
+def _both_readers(
+    path: Path, reference: str = "read-only"
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The fast reader's grid, and openpyxl's: read-only (rows and cells in order), or
+    "placed" (a workbook loaded whole, where each cell is placed by its reference)."""
     loaded = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         [sheet] = loaded.worksheets
         fast = tables._fast_values(sheet)
         assert fast is not None
-        return _values(fast), _values(sheet.iter_rows(values_only=True))
+        got = _grid(fast)
+        if reference == "read-only":
+            return got, _values(sheet.iter_rows(values_only=True))
     finally:
         loaded.close()
+    whole = openpyxl.load_workbook(path, data_only=True)
+    placed = _values(whole.worksheets[0].iter_rows(min_row=1, min_col=1, values_only=True))
+    while got and got[-1] == ():  # a stored row with no value: none in a whole workbook
+        got.pop()
+    while placed and placed[-1] == ():
+        placed.pop()
+    return got, placed
 
 
 def test_the_fast_xlsx_reader_reads_every_kind_of_cell_as_openpyxl(tmp_path: Path) -> None:
@@ -386,7 +408,6 @@ def test_the_fast_xlsx_reader_reads_every_kind_of_cell_as_openpyxl(tmp_path: Pat
         ("2", list(range(8, 16))),
         ("4", list(range(16, 24))),  # row 3 left out
         ("5", [24, 25, 26, 27, 28, 29]),
-        ("3", [0]),  # out of order: skipped, as openpyxl skips it
         (None, [0, 27, 12]),  # no r: the next row
         ("8.0", [1]),  # a whole number written as a real
     ]
@@ -397,6 +418,48 @@ def test_the_fast_xlsx_reader_reads_every_kind_of_cell_as_openpyxl(tmp_path: Pat
     assert fast[1][7] == dt.datetime(2013, 1, 1)  # the date style, read as a date
     assert fast[2] == ()  # row 3 left out
     assert fast[3][:3] == (dt.datetime(2013, 1, 1, 18), True, False)
+
+
+def test_the_fast_xlsx_reader_places_rows_and_cells_stored_out_of_order(tmp_path: Path) -> None:
+    """openpyxl's own reader (read-only) skipped a row stored after a higher one and dropped
+    the cells stored before the row's last-stored cell but right of it: values lost, exit 0."""
+    path = _workbook(tmp_path, [("1", [0, 1]), ("4", [2, 3]), ("3", [4]), ("2", [0, 1])])
+    swapped = _rewritten(path, lambda xml: xml.replace('r="A2"', 'r="C2"', 1))  # C2, then B2
+    with zipfile.ZipFile(swapped) as book:
+        sheet_xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet_xml.index('r="A4"') < sheet_xml.index('r="A3"') < sheet_xml.index('r="C2"')
+    fast, placed = _both_readers(swapped, "placed")
+    assert fast == placed
+    assert fast[1] == (None, " sp & <x> ", "plain")  # C2 read where it is, B2 kept
+    assert fast[2] == ("last",)  # row 3, stored after row 4, read
+    assert fast[3] == ("runs", "ac")
+
+
+def _rewritten(path: Path, fix: Any) -> Path:
+    """A copy of the workbook at `path` with its first sheet's XML changed by `fix`."""
+    made = path.with_name(f"rewritten-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = fix(data.decode()).encode()
+            target.writestr(info, data)
+    return made
+
+
+def test_a_cell_stored_twice_stops_the_read_naming_it(tmp_path: Path) -> None:
+    from pbr.io import UnreadableFile
+
+    path = _workbook(tmp_path, [("1", [0, 1]), ("2", [2, 3, 4])])
+    twice = _rewritten(path, lambda xml: xml.replace('r="C2"', 'r="A2"', 1))
+    loaded = openpyxl.load_workbook(twice, read_only=True, data_only=True)
+    try:
+        fast = tables._fast_values(loaded.worksheets[0], where="book.xlsx: sheet members")
+        assert fast is not None
+        with pytest.raises(UnreadableFile, match=r"sheet members: the cell A2 is stored twice"):
+            list(fast)
+    finally:
+        loaded.close()
 
 
 @settings(
@@ -414,8 +477,36 @@ def test_the_fast_xlsx_reader_reads_every_kind_of_cell_as_openpyxl(tmp_path: Pat
 def test_the_fast_xlsx_reader_reads_any_sheet_as_openpyxl(
     tmp_path: Path, rows: list[tuple[str | None, list[int]]]
 ) -> None:
-    fast, plain = _both_readers(_workbook(tmp_path, rows))
-    assert fast == plain
+    """As openpyxl reads a workbook loaded whole, which places each cell by its reference; a
+    row stored twice is given twice (the row store refuses it), a cell stored twice stops it."""
+    from pbr.io import UnreadableFile
+
+    numbers, row, twice = [], 0, False
+    for number, cells in rows:  # where the parser puts each row and cell (as openpyxl's does)
+        row = int(number) if number is not None else row + 1
+        numbers.append(row)
+        columns, column = set(), 0
+        for i, c in enumerate(cells):
+            column = i % 8 + 1 if "{col}" in _CELLS[c] else column + 1
+            twice = twice or column in columns
+            columns.add(column)
+    path = _workbook(tmp_path, rows)
+    if twice:
+        loaded = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        fast = tables._fast_values(loaded.worksheets[0])
+        assert fast is not None
+        with pytest.raises(UnreadableFile, match="stored twice"):
+            list(fast)
+        loaded.close()
+    elif len(set(numbers)) < len(numbers):
+        loaded = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        fast = tables._fast_values(loaded.worksheets[0])
+        assert fast is not None
+        assert [n for n, _ in fast] == numbers  # every row given, none dropped
+        loaded.close()
+    else:
+        fast_grid, placed = _both_readers(path, "placed")
+        assert fast_grid == placed
 
 
 def _typed_reference(table: str, values: dict[str, str]) -> dict[str, object]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pbr.records import BenefitSpell, EmploymentSpell, Family
 
 __all__ = [
+    "ACADEMIC_YEARS",
     "AsbKind",
     "Benefit",
     "FamilyNeed",
@@ -68,6 +69,10 @@ PaymentKind = Literal[
     "continuous_employment",
     "sustained_progress",
 ]
+
+
+ACADEMIC_YEARS = tuple(f"{year}/{(year + 1) % 100:02d}" for year in range(1900, 2099))
+"""Every academic year `academic_year` accepts, ``1900/01`` to ``2098/99``: the schema's enum."""
 
 
 @lru_cache(maxsize=256)

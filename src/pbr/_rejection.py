@@ -60,16 +60,28 @@ class FieldError(BaseModel):
         return cls(loc=loc, type=type, value=shown(value), message=message)
 
     def describe(self) -> str:
-        """``loc = value: message``, or ``loc: missing`` for a missing field.
+        """``loc = value: message``, or ``loc: missing`` for a missing field (and why, if said).
+
+        A missing field's message is shown when it says more than pydantic's "Field required"
+        (a council table's header without the column, a family with no rows in members).
 
         >>> FieldError(loc="attached_on", type="missing", value=None, message="Field required"
         ...     ).describe()
         'attached_on: missing'
+        >>> FieldError(loc="offences:2.family_id", type="missing", value=None,
+        ...     message="the header of offences (line 1) has no column family_id").describe()
+        'offences:2.family_id: missing: the header of offences (line 1) has no column family_id'
         """
         where = printable(self.loc) or "(record)"  # a key is the record's text: written out
         if self.type == "missing":
-            return f"{where}: missing"
+            if self.message in ("", _REQUIRED):
+                return f"{where}: missing"
+            return f"{where}: missing: {printable(self.message)}"
         return f"{where} = {self.value}: {printable(self.message)}"
+
+
+_REQUIRED = "Field required"
+"""pydantic's message for a missing field, which ``missing`` already says."""
 
 
 class Rejection(BaseModel):

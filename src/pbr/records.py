@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 
 from pbr._attribute_docs import describe_fields
 from pbr._record_checks import (
+    ACADEMIC_YEARS,
     CONTROL_FREE,
     UNSPACED_CONTROL_FREE,
     AsbKind,
@@ -92,7 +93,12 @@ Note = Annotated[
 ]
 """Free text of up to 200 characters (where evidence came from): as a `Label`, longer."""
 AcademicYear = Annotated[
-    str, Strict(), Field(pattern=r"^[0-9]{4}/[0-9]{2}$"), AfterValidator(academic_year)
+    str,
+    Strict(),
+    # the pattern for the shape (and its error), the enum for the schema: exactly the years
+    # `academic_year` accepts (the second following the first, 1900/01 to 2098/99)
+    Field(pattern=r"^[0-9]{4}/[0-9]{2}$", json_schema_extra={"enum": list(ACADEMIC_YEARS)}),
+    AfterValidator(academic_year),
 ]
 
 _CONFIG = ConfigDict(

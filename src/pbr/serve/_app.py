@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "writes; every answer names the pbr version and the rules hash in its headers.",
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # /v1/evaluate/ is no path: a 404 problem, not a 307 to http://
     )
     _routes(app, settings, rules, ledger)
     _errors(app)
@@ -154,7 +155,14 @@ def _errors(app: FastAPI) -> None:
 
 
 async def _body(request: Request) -> bytes:
-    return b"".join([chunk async for chunk in request.stream()])
+    """A one-record body, without one leading UTF-8 byte-order mark.
+
+    As ``pbr evaluate`` reads a file, and the batch its first line: Windows tools add one.
+    """
+    return b"".join([chunk async for chunk in request.stream()]).removeprefix(_BOM)
+
+
+_BOM = b"\xef\xbb\xbf"
 
 
 def _routes(
@@ -211,7 +219,7 @@ def _routes(
                 "The record was rejected: which field, which value, why.",
                 _openapi.ref(Rejection),
             ),
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=family_body | _params.documented(_params.EVALUATE),
     )
@@ -249,7 +257,7 @@ def _routes(
                     }
                 },
             },
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family))
         | _params.documented(_params.EVALUATE),
@@ -275,7 +283,7 @@ def _routes(
                 },
             },
             422: _openapi.json_answer("The record was rejected.", _openapi.ref(Rejection)),
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=family_body | _params.documented(_params.EXPLAIN),
     )
@@ -317,7 +325,7 @@ def _routes(
                     _audit.REPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 },
             },
-            **_openapi.problems(400, 408, 413, 415),
+            **_openapi.problems(400, 408, 413, 415, 503),
         },
         openapi_extra=_openapi.audit_body() | _params.documented(_params.AUDIT),
     )

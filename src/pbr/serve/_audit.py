@@ -188,7 +188,7 @@ def run_audit(
 
     try:
         claims, malformed = audit.read_claims(parts.claims)
-        families, rejected = _families(parts.families)
+        families, rejected, repeated = _families(parts.families)
     except UnreadableFile as exc:
         raise ProblemError(400, _short_paths(str(exc), parts.folder)) from None
     result = audit.verify(
@@ -199,6 +199,7 @@ def run_audit(
         rejections=malformed,
         rules_for=in_force.rules_for,
         plans=in_force.plans,
+        rejected_families=rejected,
     )
     drawn = None
     if sample is not None:
@@ -207,25 +208,57 @@ def run_audit(
         except ValueError as exc:
             raise ProblemError(400, f"sample: {exc}") from None
     if report == "json":
-        return _json(result, rejected, drawn)
+        return _json(result, [*rejected, *repeated], drawn)
     path = parts.folder / f"audit.{report}"
     audit.write_report(result, path, sample=drawn, sources=[parts.claims, *parts.families])
     return path.read_bytes()
 
 
-def _families(paths: Sequence[Path]) -> tuple[dict[str, Family], list[Rejection]]:
-    from pbr.io import read_records
+def _families(
+    paths: Sequence[Path],
+) -> tuple[dict[str, Family], list[Rejection], list[Rejection]]:
+    """The families of the ``families`` parts, read as ``pbr audit --families`` reads its files.
+
+    The first record of a family counts; a later part's record of it is not used, and said so
+    (the third list: ``pbr audit`` warns of it on standard error). The second list holds the
+    records rejected (a part's own repeats among them).
+
+    Raises:
+        UnreadableFile: a part with no record at all (an empty file is not "no family has
+            evidence": every claim would be flagged).
+
+    """
+    from pbr.io import Rejection, UnreadableFile, read_records
     from pbr.records import Family
 
     found: dict[str, Family] = {}
     rejected: list[Rejection] = []
+    repeated: list[Rejection] = []
     for path in paths:
-        for item in read_records(path):
-            if isinstance(item, Family):
-                found[item.family_id] = item
-            else:  # named by the file's name, not the server's temporary path
+        records = 0
+        for records, item in enumerate(read_records(path), start=1):
+            if not isinstance(item, Family):  # named by the file's name, not the server's path
                 rejected.append(item.model_copy(update={"source": path.name}))
-    return found, rejected
+            elif item.family_id in found:  # as in one part: the first record counts
+                repeated.append(
+                    Rejection.single(
+                        source=path.name,
+                        line=None,
+                        record=records,
+                        family_id=item.family_id,
+                        loc="family_id",
+                        value=item.family_id,
+                        type="duplicate_family",
+                        message="the family is in an earlier families part too; the first "
+                        "record is used",
+                        local_authority=item.local_authority,
+                    )
+                )
+            else:
+                found[item.family_id] = item
+        if not records:
+            raise UnreadableFile(f"no family records in {path.name}")
+    return found, rejected, repeated
 
 
 def _json(result: Any, rejected: Sequence[Rejection], drawn: Any) -> bytes:

@@ -1,5 +1,7 @@
 """Around every request: the pbr version and rules hash on the answer, no traceback, one log line.
 
+A HEAD request is answered as its GET, without the body, wherever GET is.
+
 Routes put the rules hash of the rules they used (and the ledger's head) in the ASGI scope;
 other answers name the server's default rules hash. An error that escapes a route is answered
 with a 500 problem that quotes an error id, and logged by type and place only (`failure`).
@@ -46,12 +48,17 @@ class Guard:
             return
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "bytes": 0}
+        method = scope["method"]
+        if method == "HEAD":  # GET's answer, headers and all, without its body (RFC 9110 9.3.2)
+            scope = {**scope, "method": "GET"}
 
         async def guarded_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 message["headers"] = [*message.get("headers", ()), *self._headers(scope)]
             elif message["type"] == "http.response.body":
+                if method == "HEAD":
+                    message = {**message, "body": b""}
                 state["bytes"] += len(message.get("body", b""))
             await send(message)
 
@@ -60,7 +67,7 @@ class Guard:
         except ClientDisconnect:
             state["status"] = state["status"] or "gone"  # nobody to answer
         except Exception as exc:
-            error_id = failure(exc, f"{scope['method']} {scope['path']}")
+            error_id = failure(exc, f"{method} {scope['path']}")
             if not state["status"]:
                 await send_problem(
                     guarded_send,
@@ -68,7 +75,7 @@ class Guard:
                     f"pbr could not answer this request (error {error_id} in the server's log)",
                 )
         if self.access_log:
-            self._log(scope, state, time.perf_counter() - started)
+            self._log(method, scope, state, time.perf_counter() - started)
 
     def _headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         headers = [
@@ -82,12 +89,12 @@ class Guard:
             headers.append((b"x-pbr-ledger-head", head.encode()))
         return headers
 
-    def _log(self, scope: Scope, state: dict[str, Any], seconds: float) -> None:
+    def _log(self, method: str, scope: Scope, state: dict[str, Any], seconds: float) -> None:
         extras = [scope.get(COUNTS_KEY), scope.get(LOG_KEY) if self.log_ids else None]
         extra = " ".join(e for e in extras if e)
         LOGGER.info(
             "%s %s %s %dB %.1fms%s",
-            scope["method"],
+            method,
             scope["path"],
             state["status"],
             state["bytes"],

@@ -153,7 +153,9 @@ class AuditReport(BaseModel):
         description="Families no programme covers (family_id, why)."
     )
     family_rejections: list[Rejection] = Field(
-        description="Family records that could not be read; their claims are UNKNOWN_FAMILY."
+        description="Family records that could not be read (their claims are "
+        "FAMILY_RECORD_REJECTED), and each later part's record of a family an earlier part "
+        "gave (duplicate_family: not used, the first record counts)."
     )
     sample: list[str] | None = Field(
         default=None, description="The claim ids drawn for spot checks, when a sample was asked."

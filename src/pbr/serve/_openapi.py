@@ -122,7 +122,7 @@ def _examples_by_place() -> dict[tuple[str, str, str], Any]:
 
 
 def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
-    """Add the components, the headers on every answer and, with a token, the security scheme.
+    """Add the components, the headers and a 500 on every path, and a token's security scheme.
 
     FastAPI documents a 422 "validation error" for any route with parameters; here a bad
     parameter is a 400 problem and a 422 is a rejected family, so those entries go.
@@ -143,6 +143,8 @@ def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
             wrong = answers.get("422", {}).get("content", {}).get("application/json", {})
             if "HTTPValidationError" in str(wrong.get("schema", "")):
                 del answers["422"]
+            # any path can fail in pbr itself: a 500 problem quoting an error id (`Guard`)
+            answers.setdefault("500", problems(500)[500])
             for answer in answers.values():
                 answer.setdefault("headers", {}).update(_ON_EVERY_ANSWER)
             if token and path != "/v1/health":
