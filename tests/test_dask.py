@@ -157,7 +157,7 @@ def test_an_earlier_run_is_not_overwritten_by_accident(
     client: object, files: list[Path], tmp_path: Path
 ) -> None:
     pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out")
-    with pytest.raises(pbr.output.OutputError, match="already holds decisions"):
+    with pytest.raises(pbr.output.OutputError, match="already holds an earlier run"):
         pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "out")
     with pytest.raises(pbr.UnknownInterpretation):  # a run that fails up front deletes nothing
         pbr.dask.evaluate(
@@ -245,4 +245,141 @@ def test_inputs_that_match_nothing_leave_no_output_folder(tmp_path: Path) -> Non
         pbr.dask.evaluate(
             str(tmp_path / "nomatch" / "*.jsonl"), output=out, as_of=date(2015, 3, 31)
         )
+    assert not out.exists()
+
+
+def test_a_bag_skips_the_byte_order_mark_of_a_file(client: object, tmp_path: Path) -> None:
+    """A bag's lines kept the mark: the file's first family was rejected and not paid."""
+    import dask.bag as db
+
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b"\xef\xbb\xbf" + EXAMPLES.read_bytes())
+    bag = db.read_text(str(marked), errors="surrogateescape")  # type: ignore[no-untyped-call]
+    by_bag = pbr.dask.evaluate(bag, as_of=AS_OF, output=tmp_path / "bag")
+    by_path = pbr.dask.evaluate(marked, as_of=AS_OF, output=tmp_path / "path")
+    assert by_bag.rejected == by_path.rejected == 0
+    assert by_bag.totals == by_path.totals
+    assert by_bag.totals.overall.total == Decimal("190800.00")
+    assert _decisions(by_bag) == _decisions(by_path)
+
+
+def test_overwrite_removes_only_the_files_of_a_run(
+    client: object, files: list[Path], tmp_path: Path
+) -> None:
+    """overwrite=True deleted every decisions-*.jsonl, a user's own file too."""
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "decisions-2014-final.jsonl"
+    mine.write_text("the user's own file\n")
+    first = pbr.dask.evaluate(files, as_of=AS_OF, output=out)  # not refused: no run's files
+    assert mine.read_text() == "the user's own file\n"
+    (out / "decisions-00007.jsonl").write_text("an earlier, longer run\n")
+    again = pbr.dask.evaluate(files, as_of=AS_OF, output=out, overwrite=True)
+    assert again.totals == first.totals
+    assert mine.read_text() == "the user's own file\n"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "decisions-00000.jsonl",
+        "decisions-00001.jsonl",
+        "decisions-2014-final.jsonl",
+        "rejections.jsonl",
+        "totals.json",
+    ]
+
+
+@pytest.mark.parametrize("name", ["rejections.jsonl", "totals.json"])
+def test_a_folder_holding_a_runs_rejections_or_totals_is_refused(
+    files: list[Path], tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).write_text("kept\n")
+    with pytest.raises(pbr.output.OutputError, match=f"earlier run's files \\({name}"):
+        pbr.dask.evaluate(files, as_of=AS_OF, output=out, scheduler="sync")
+    assert [p.name for p in out.iterdir()] == [name]
+    assert (out / name).read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_an_output_folder_holding_an_input_is_refused_up_front(
+    files: list[Path], tmp_path: Path, overwrite: bool
+) -> None:
+    """The folder's own decisions were read as input, then deleted under the workers."""
+    folder = files[0].parent
+    (folder / "decisions-00000.jsonl").write_text("an earlier run\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    for output in (folder, link, folder / ".." / folder.name):
+        with pytest.raises(pbr.output.OutputError, match="it holds the input"):
+            pbr.dask.evaluate(
+                str(folder / "*.jsonl"),
+                as_of=AS_OF,
+                output=output,
+                overwrite=overwrite,
+                scheduler="sync",
+            )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_the_same_file_twice_keeps_its_own_line_numbers(
+    client: object, files: list[Path], tmp_path: Path
+) -> None:
+    """The repeat's lines were numbered on from the end of the first copy: lines that do not exist."""
+    once = files[0]
+    result = pbr.dask.evaluate([once, once], as_of=AS_OF, output=tmp_path / "out")
+    rejections = [json.loads(line) for line in result.rejections.read_text().splitlines()]
+    assert len(rejections) == 30
+    assert [(r["line"], r["record"]) for r in rejections] == [(n, n) for n in range(1, 31)]
+    assert {r["errors"][0]["type"] for r in rejections} == {"duplicate_family"}
+
+
+def test_a_keyed_ledger_by_path(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment's key was ignored, and the error suggested a --key-file option."""
+    key = b"correct horse battery staple"
+    path = tmp_path / "keyed.db"
+    Ledger(path, key=key).append(
+        [Entry("EX-001", "crime_asb_education", Decimal("700.00"), date(2013, 5, 1), "C-1", "v1")]
+    )
+    unkeyed = tmp_path / "plain.db"
+    Ledger(unkeyed).append(
+        [Entry("EX-001", "crime_asb_education", Decimal("700.00"), date(2013, 5, 1), "C-1", "v1")]
+    )
+    expected = pbr.dask.evaluate(
+        files, as_of=AS_OF, output=tmp_path / "plain", ledger=unkeyed, scheduler="sync"
+    ).totals
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    monkeypatch.delenv("PBR_LEDGER_KEY_FILE", raising=False)
+    with pytest.raises(pbr.ledger.LedgerError) as refused:
+        pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "none", ledger=path)
+    assert "--" not in str(refused.value)
+    assert "ledger_key=" in str(refused.value)
+    assert not (tmp_path / "none").exists()
+    given = pbr.dask.evaluate(
+        files, as_of=AS_OF, output=tmp_path / "given", ledger=path, ledger_key=key, scheduler="sync"
+    )
+    assert given.totals == expected
+    monkeypatch.setenv("PBR_LEDGER_KEY", key.decode())
+    from_env = pbr.dask.evaluate(
+        files, as_of=AS_OF, output=tmp_path / "env", ledger=str(path), scheduler="sync"
+    )
+    assert from_env.totals == expected
+
+
+def test_a_folder_no_paths_and_a_bad_partition_size_are_refused(
+    files: list[Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    folder = files[0].parent
+    with pytest.raises(IsADirectoryError, match=f"{folder} is a folder"):
+        pbr.dask.evaluate(folder, as_of=AS_OF, output=out)
+    (folder / "sub.jsonl").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"sub\.jsonl is a folder \(matched by"):
+        pbr.dask.evaluate(str(folder / "*.jsonl"), as_of=AS_OF, output=out)
+    with pytest.raises(ValueError, match="paths names no file"):
+        pbr.dask.evaluate([], as_of=AS_OF, output=out)
+    for size in (0, -5, 1.5):
+        with pytest.raises(ValueError, match="partition_bytes"):
+            pbr.dask.evaluate(files, as_of=AS_OF, output=out, partition_bytes=size)  # type: ignore[arg-type]
     assert not out.exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ __all__ = ["Result", "evaluate"]
 _BOM = b"\xef\xbb\xbf"
 DECISIONS = "decisions-{:05d}.jsonl"
 """The name of each partition's decisions file in the output folder."""
+_OWN_DECISIONS = re.compile(r"decisions-[0-9]{5,}\.jsonl")
+"""A partition's decisions file, as `DECISIONS` names it (and no other file)."""
 REJECTIONS = "rejections.jsonl"
 TOTALS = "totals.json"
 
@@ -76,6 +79,8 @@ class _Done:
 
     index: int
     source: str
+    start: int
+    """Where the partition starts in its file (0: the file's first partition, or a bag's)."""
     lines: int
     records: int
     ids: list[tuple[str, int, int, str | None]]
@@ -104,6 +109,7 @@ def evaluate(
     interpretations: Mapping[str, str] | None = None,
     plans: Mapping[str, OutcomePlan] | None = None,
     ledger: Any = None,
+    ledger_key: bytes | None = None,
     partition_bytes: int | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     overwrite: bool = False,
@@ -113,19 +119,28 @@ def evaluate(
 
     The options are ``pbr evaluate``'s: `rules` (a rule set for every family; default each
     family's own), `interpretations`, `plans` (programme to outcome plan), `ledger` (a payments
-    ledger path on shared storage, or a `pbr.history.PaymentHistory`). Files are cut into
-    partitions of about `partition_bytes` (default: one per file); a bag keeps its partitions,
-    and its rejections name ``<bag partition N>`` and the line within it. The work runs on the
-    active ``distributed.Client`` if there is one, else on Dask's `scheduler` (e.g.
+    ledger path on shared storage, or a `pbr.history.PaymentHistory`). A keyed ledger's key is
+    `ledger_key`, else read as the command line reads it (`pbr.ledger.load_key`: the file named
+    by ``PBR_LEDGER_KEY_FILE``, else ``PBR_LEDGER_KEY``). Files are cut into partitions of
+    about `partition_bytes` (default: one per file); a bag keeps its partitions, and its
+    rejections name ``<bag partition N>`` and the line within it. A file's UTF-8 byte order
+    mark is skipped; in a bag, one at the start of a partition's first line is (a file that
+    does not start a partition keeps its mark, and its first record is rejected). The work runs
+    on the active ``distributed.Client`` if there is one, else on Dask's `scheduler` (e.g.
     ``"processes"``). `output` (a folder every worker can write: shared storage) receives
-    ``decisions-NNNNN.jsonl``, ``rejections.jsonl`` and ``totals.json``; it must hold no
-    decisions files unless `overwrite`.
+    ``decisions-NNNNN.jsonl``, ``rejections.jsonl`` and ``totals.json``; it must hold none of
+    them unless `overwrite` (which removes those files, and no other, before the run), and must
+    not hold an input file.
 
     Raises:
-        pbr.output.OutputError: `output` cannot be written or holds an earlier run.
+        pbr.output.OutputError: `output` cannot be written, holds an earlier run or holds an
+            input file.
         pbr.errors.UnknownInterpretation: an interpretation no rule set defines.
         pbr.history.HistoryError: the ledger cannot be read.
+        pbr.ledger.LedgerError: the ledger does not verify, or is keyed and no key is given.
         FileNotFoundError: a path or glob matches no file.
+        IsADirectoryError: a path or glob match is a folder.
+        ValueError: `paths` names no file, or `partition_bytes` is not a positive number.
 
     """
     import dask
@@ -134,25 +149,31 @@ def evaluate(
     from pbr._arguments import check_interpretations, check_plans
     from pbr.output import OutputError
 
+    if partition_bytes is not None and (
+        isinstance(partition_bytes, bool)
+        or not isinstance(partition_bytes, int)
+        or partition_bytes <= 0
+    ):
+        raise ValueError(
+            f"partition_bytes must be a whole number of bytes, 1 or more: {partition_bytes!r}"
+        )
     choices = check_interpretations(interpretations)
     check_plans(plans)  # everything that can fail up front, before any file changes
-    history = None
-    if ledger is not None:
-        from pbr.history import PaymentHistory
-
-        history = PaymentHistory.load(ledger)
+    history = None if ledger is None else _history(ledger, ledger_key)
     day = check_as_of(as_of)
     # the inputs are found before the folder is made: a path that matches nothing leaves none
     pieces = None if _is_bag(paths) else list(_partitions(paths, partition_bytes))
     folder = Path(output)
+    if pieces is not None:
+        _check_not_an_input(folder, pieces)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write to {folder}: {exc.strerror}") from None
-    earlier = sorted(folder.glob("decisions-*.jsonl"))
+    earlier = _earlier_run(folder)
     if earlier and not overwrite:
         raise OutputError(
-            f"{folder} already holds decisions ({earlier[0].name}, ...): "
+            f"{folder} already holds an earlier run's files ({earlier[0].name}, ...): "
             "remove them or pass overwrite=True"
         )
     settings = _Settings(
@@ -174,7 +195,7 @@ def evaluate(
         ]
     else:
         parts = [task(part, shared, None) for part in pieces]
-    for stale in earlier:
+    for stale in earlier:  # the rejections and totals too: a failed run leaves no mixed folder
         stale.unlink()
     done: list[_Done] = sorted(_compute(dask, parts, scheduler), key=lambda d: d.index)
     drops, rejections = _reconcile(done)
@@ -192,6 +213,50 @@ def evaluate(
     return _write_summary(folder, done, rejections, totals)
 
 
+def _history(ledger: Any, key: bytes | None) -> Any:
+    """`ledger` as payment history: a path is opened with `key` (else the environment's key)."""
+    from pbr.history import PaymentHistory
+    from pbr.ledger import KEY_ENV, KEY_FILE_ENV, Ledger, LedgerError, load_key
+
+    if isinstance(ledger, str | os.PathLike):
+        key = key if key is not None else load_key()
+        ledger = Ledger(os.fspath(ledger), create=False, key=key)
+        if ledger.keyed and key is None:
+            raise LedgerError(
+                f"ledger {ledger.path} is keyed (HMAC-SHA256): pass its key as ledger_key=, "
+                f"or set {KEY_FILE_ENV} or {KEY_ENV} in the environment"
+            )
+    return PaymentHistory.load(ledger, key=key)
+
+
+def _earlier_run(folder: Path) -> list[Path]:
+    """The files of an earlier run in `folder`: pbr's own names only, never a user's file."""
+    found = [
+        entry
+        for entry in folder.iterdir()
+        if _OWN_DECISIONS.fullmatch(entry.name) or entry.name in (REJECTIONS, TOTALS)
+    ]
+    # decisions first, so that the message names one
+    return sorted(found, key=lambda p: (not p.name.startswith("decisions-"), p.name))
+
+
+def _check_not_an_input(folder: Path, pieces: list[_Part]) -> None:
+    """Refuse an output folder holding an input file: the run would read what it writes."""
+    from pbr.output import OutputError
+
+    where = os.path.realpath(folder)
+    for source in dict.fromkeys(p.source for p in pieces):
+        held = (
+            os.path.dirname(os.path.realpath(source)),
+            os.path.realpath(os.path.dirname(os.path.abspath(source))),
+        )
+        if where in held:
+            raise OutputError(
+                f"cannot write to {folder}: it holds the input {source}; "
+                "write the decisions to a folder of their own"
+            )
+
+
 def _compute(dask: Any, tasks: list[Any], scheduler: str | None) -> list[Any]:
     if not tasks:
         return []
@@ -205,12 +270,23 @@ def _is_bag(value: Any) -> bool:
 def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
     """Each file (in the order given, globs sorted) cut into byte ranges of whole lines."""
     named = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not named:
+        raise ValueError("no input: paths names no file")
     files: list[str] = []
     for name in named:
         text = os.fspath(name)
         matched = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
-        if not matched or not all(os.path.isfile(m) for m in matched):
+        if not matched:
             raise FileNotFoundError(f"no such file: {text}")
+        for match in matched:
+            if os.path.isdir(match):
+                said = "" if match == text else f" (matched by {text})"
+                raise IsADirectoryError(
+                    f"{match} is a folder{said}: give JSON Lines files, or a glob such as "
+                    f"{os.path.join(match, '*.jsonl')}"
+                )
+            if not os.path.isfile(match):
+                raise FileNotFoundError(f"no such file: {match}")
         files += matched
     index = 0
     for file in files:
@@ -231,8 +307,17 @@ def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
 
 
 def _lines(part: _Part, given: Iterable[str] | None) -> Iterator[bytes]:
+    """A partition's lines as bytes, without its file's byte order mark.
+
+    A bag's partition is taken to start a file (as ``dask.bag.read_text`` makes one a file, or
+    its first block): one mark at the start of its first line is skipped.
+    """
     if given is not None:
+        first = True
         for text in given:
+            if first and text.startswith("\ufeff"):
+                text = text[1:]
+            first = False
             yield text.encode("utf-8", errors="surrogateescape")
         return
     with open(part.source, "rb") as handle:
@@ -306,7 +391,16 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 totals.add(item)
             handle.write(text + "\n")
             ids.append((family_id, line, record, item.local_authority))
-    return _Done(part.index, part.source, count["lines"], count["records"], ids, rejections, totals)
+    return _Done(
+        part.index,
+        part.source,
+        part.start,
+        count["lines"],
+        count["records"],
+        ids,
+        rejections,
+        totals,
+    )
 
 
 def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]:
@@ -320,12 +414,11 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
     seen = SeenIds()
     drops: dict[int, set[int]] = {}
     rejections: list[Rejection] = []
-    source = None
     line_base = record_base = 0
     for d in done:
         name = d.source
-        if name != source or name.startswith("<bag"):
-            source, line_base, record_base = name, 0, 0
+        if d.start == 0:  # a file's first partition (the same file given again too), or a bag's
+            line_base = record_base = 0
         found: list[tuple[int, Rejection]] = [
             (
                 r.line or 0,
