@@ -99,6 +99,56 @@ def test_nothing_evaluated_or_unreadable_exits_2(
     assert run(capsys, "evaluate", str(empty), "--as-of", "2013-07-31")[0] == 2
 
 
+@pytest.mark.parametrize("given", ["", "\n  \n\n", "tables"])
+@pytest.mark.parametrize("name", ["d.json", "d.csv", "d.xlsx"])
+@pytest.mark.parametrize("ledger", [False, True])
+def test_an_input_with_no_records_leaves_the_output_files_as_they_were(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str, name: str, ledger: bool
+) -> None:
+    """An empty export replaced yesterday's decisions and rejections with empty files."""
+    if given == "tables":
+        from pbr.tables import write_templates
+
+        path = tmp_path / "council"
+        write_templates(path)  # the empty tables: no families
+    else:
+        path = tmp_path / "in.jsonl"
+        path.write_text(given)
+    output, rejections = tmp_path / name, tmp_path / "r.jsonl"
+    output.write_bytes(b"PREVIOUS DECISIONS\n")
+    rejections.write_bytes(b"PREVIOUS REJECTIONS\n")
+    argv = ["evaluate", str(path), "--as-of", "2013-07-31", "--output", str(output)]
+    argv += ["--rejections", str(rejections)]
+    if ledger:
+        from pbr.ledger import Ledger
+
+        Ledger(tmp_path / "ledger.db")
+        argv += ["--ledger", str(tmp_path / "ledger.db")]
+    status, out, err = run(capsys, *argv)
+    assert out == ""
+    assert status == 2
+    assert err == f"pbr: no records in {path}\n"
+    assert output.read_bytes() == b"PREVIOUS DECISIONS\n"
+    assert rejections.read_bytes() == b"PREVIOUS REJECTIONS\n"
+    left = {p.name for p in tmp_path.iterdir() if p.is_file()} - {"in.jsonl", "ledger.db"}
+    assert left == {name, "r.jsonl"}  # no temporary file left either
+
+
+def test_every_record_rejected_writes_its_rejections_and_says_no_decision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write_lines(tmp_path / "bad.jsonl", [good("B1", **BAD_PERSON), "{not json"])
+    output, rejections = tmp_path / "d.json", tmp_path / "r.jsonl"
+    output.write_text("PREVIOUS DECISIONS\n")
+    argv = ["evaluate", str(bad), "--as-of", "2013-07-31", "--output", str(output)]
+    status, _, err = run(capsys, *argv, "--rejections", str(rejections))
+    assert status == 2
+    assert output.read_text() == ""  # what the run made: no decision
+    assert len(rejections.read_text().splitlines()) == 2
+    assert f"decisions written to {output}: none, no family was evaluated\n" in err
+    assert "families rejected:  2" in err
+
+
 def test_csv_has_one_row_per_family_and_result_with_money_as_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

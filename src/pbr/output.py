@@ -856,24 +856,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "jsonl")
     n = 0
     if fmt == "xlsx":
-        try:
-            from openpyxl import Workbook
-        except ImportError as exc:
-            raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
-        from openpyxl.cell import WriteOnlyCell
-
-        from pbr._xlsx import saved, typed_cell
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("results")
-        sheet.append(list(RESULT_COLUMNS))
-        for decision in decisions:
-            for row in result_rows(decision):
-                sheet.append(
-                    [typed_cell(WriteOnlyCell, sheet, _typed(c, row[c])) for c in RESULT_COLUMNS]
-                )
-            n += 1
-        data = saved(book)
+        data, n = xlsx_decisions(decisions)
         with atomic_writer(path, "wb") as handle:
             handle.write(data)
         return n
@@ -889,6 +872,36 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
                 handle.write(decision.model_dump_json() + "\n")
                 n += 1
     return n
+
+
+def xlsx_decisions(decisions: Iterable[Decision]) -> tuple[bytes, int]:
+    """An XLSX workbook of `decisions` (`write_decisions`' ``xlsx``), and how many it holds.
+
+    The bytes are made in memory, for the caller to write when (and whether) it chooses.
+
+    Raises:
+        ImportError: openpyxl is not installed.
+
+    """
+    try:
+        from openpyxl import Workbook
+    except ImportError as exc:
+        raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
+    from openpyxl.cell import WriteOnlyCell
+
+    from pbr._xlsx import saved, typed_cell
+
+    n = 0
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("results")
+    sheet.append(list(RESULT_COLUMNS))
+    for decision in decisions:
+        for row in result_rows(decision):
+            sheet.append(
+                [typed_cell(WriteOnlyCell, sheet, _typed(c, row[c])) for c in RESULT_COLUMNS]
+            )
+        n += 1
+    return saved(book), n
 
 
 MONEY_COLUMNS = ("attachment_fee", "amount", "rate", "payable", "paid_to_date")

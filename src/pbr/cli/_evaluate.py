@@ -370,21 +370,21 @@ def _evaluate_file(
         "ledger": history,
         "max_record_bytes": max_record_bytes,
     }
-    gc.freeze()  # everything imported so far lives to the end: the collector need not rescan it
-    with ExitStack() as stack:
-        stack.callback(gc.unfreeze)  # back to normal for a caller that goes on (tests, scripts)
+
+    def _decide(stack: ExitStack) -> _Summary:
+        """Evaluate, writing the decisions and rejections through writers `stack` closes."""
+        from pbr.output import atomic_writer
+
         sink = None
         if rejections is not None:
-            from pbr.output import atomic_writer
-
             sink = stack.enter_context(atomic_writer(rejections))
         summary = _Summary(check_duplicates=history is None and tables is None, rejections=sink)
         if kind == "xlsx":
-            from pbr.output import write_decisions
+            from pbr.output import xlsx_decisions
 
             assert output is not None
-            decisions = summary.track(answers(evaluate_many), lines, path)
-            write_decisions(decisions, output, "xlsx")
+            book, _ = xlsx_decisions(summary.track(answers(evaluate_many), lines, path))
+            stack.enter_context(atomic_writer(output, "wb")).write(book)
         else:
             from pbr.batch import evaluate_many_json
 
@@ -418,16 +418,14 @@ def _evaluate_file(
             if kind == "table":
                 _write_table(((block.decode(), widths) for block, widths in blocks), out)
             elif output is not None:
-                from pbr.output import atomic_writer
-
                 # the first block before the file: a pool is started (forked) before the
                 # writer's thread that syncs the file as it goes
                 first = next(data, b"")
-                with atomic_writer(output, "wb", sync_as_it_goes=True) as handle:
-                    if kind == "csv-file":
-                        handle.write(_csv_file_header())
-                    handle.write(first)
-                    handle.writelines(data)
+                handle = stack.enter_context(atomic_writer(output, "wb", sync_as_it_goes=True))
+                if kind == "csv-file":
+                    handle.write(_csv_file_header())
+                handle.write(first)
+                handle.writelines(data)
             else:
                 if kind == "csv":
                     from pbr.output import RESULT_COLUMNS
@@ -439,7 +437,18 @@ def _evaluate_file(
         if tables is not None:
             for rejection in tables.unplaced():
                 summary.unplaced(rejection)
-    if summary.evaluated + summary.rejected + summary.rows_unplaced == 0:
+        return summary
+
+    gc.freeze()  # everything imported so far lives to the end: the collector need not rescan it
+    # The files written are committed when the stack closes, and discarded if it closes on an
+    # exception: an input with no records leaves an earlier run's --output and --rejections.
+    try:
+        with ExitStack() as stack:
+            stack.callback(gc.unfreeze)  # back to normal for a caller that goes on (tests, scripts)
+            summary = _decide(stack)
+            if summary.evaluated + summary.rejected + summary.rows_unplaced == 0:
+                raise _NoRecords
+    except _NoRecords:
         print(f"pbr: no records in {printable(path)}", file=err)
         return 2
     text = out if fmt == "table" and output is None else err
@@ -464,12 +473,17 @@ def _evaluate_file(
     if unpaid_for:
         _note_unmatched(unpaid_for, path, err)
     if output is not None:
-        print(f"decisions written to {printable(output)}", file=err)
+        none = ": none, no family was evaluated" if summary.evaluated == 0 else ""
+        print(f"decisions written to {printable(output)}{none}", file=err)
     if rejections is not None:
         print(f"rejections written to {printable(rejections)}", file=err)
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
+
+
+class _NoRecords(Exception):
+    """The input held no records: the files being written are discarded, not committed."""
 
 
 def _noting(
