@@ -354,6 +354,48 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     assert _evaluate._progress_line(3, 0, None, 2.0) == "pbr: 3 families, 2 s"
 
 
+@pytest.mark.parametrize("given", ["ledger", "tables", "tables and ledger"])
+def test_progress_has_a_total_with_a_ledger_and_on_council_tables(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    given: str,
+) -> None:
+    """With --ledger, and on tables, the bar was a bare count: no share done, no time left."""
+    import itertools
+    import sys
+    import types
+
+    from pbr.cli import _evaluate
+    from pbr.ledger import Ledger
+    from pbr.tables import write_tables
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(examples.read_bytes())
+    argv = ["evaluate", str(path), "--as-of", "2015-03-31", "--format", "json"]
+    if "tables" in given:
+        argv[1] = str(write_tables(read_records(path), tmp_path / "council"))  # type: ignore[arg-type]
+    if "ledger" in given:
+        Ledger(tmp_path / "ledger.db")
+        argv += ["--ledger", str(tmp_path / "ledger.db")]
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # pbr's own line, which says its total
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    clock = itertools.count()
+    monkeypatch.setattr(_evaluate, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+    status, _, err = run(capsys, *argv, "--output", str(tmp_path / "out.jsonl"))
+    assert status == 0, err
+    shown = err.split("\r")
+    if "tables" in given:
+        assert "pbr:   2% of 60 families, 0:59 left " in shown
+        assert "pbr: 100% of 60 families, 0:00 left \nReconciliation" in err
+    else:
+        size = path.stat().st_size
+        assert f"pbr: 100% of {size / 1e6:,.0f} MB, 60 families, 0:00 left \n" in err
+        done = [line for line in shown if line.startswith("pbr: ") and "% of" in line]
+        assert done[0].startswith("pbr:   2% of 0 MB, 1 families, 0:")  # a share and time left
+
+
 def test_the_progress_bar_starts_after_the_first_item() -> None:
     """The first item may start a pool of processes: tqdm's thread must not exist before it."""
     from pbr.cli._evaluate import _a_record, _tqdm_progress
@@ -382,6 +424,29 @@ def test_the_progress_bar_starts_after_the_first_item() -> None:
     assert events == ["first", "bar", "+2", "+2", "closed"]
     assert list(_tqdm_progress(iter(()), 4, _a_record, Bar)) == []
     assert events[-1] == "closed"  # no second bar for nothing
+
+
+def test_tqdm_counts_families_against_a_total_of_families() -> None:
+    from pbr.cli._evaluate import _a_record, _tqdm_progress
+
+    seen: list[object] = []
+
+    class Bar:
+        def __init__(self, **options: object) -> None:
+            seen.append((options["total"], options["unit"]))
+
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def update(self, n: int) -> None:
+            seen.append(n)
+
+    items = [(None, object()), (None, object())]
+    assert list(_tqdm_progress(iter(items), 2, _a_record, Bar, of_families=True)) == items
+    assert seen == [(2, " families"), 1, 1]
 
 
 @pytest.mark.parametrize("shape", ["lines", "array"])

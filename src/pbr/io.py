@@ -14,7 +14,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -480,7 +480,24 @@ def _msgspec_decode() -> Callable[[str], Any]:
     return decode
 
 
-def _parsed(raw: Iterator[Raw], source: str, limit: int) -> Iterator[Numbered]:
+def parse_numbered(
+    raw: Iterable[Raw], *, source: str, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Numbered]:
+    """`read_raw`'s records validated, as `read_numbered` gives them (a repeated family rejected).
+
+    For a reader that looks at the raw records on their way (``pbr evaluate`` counts their
+    bytes for its progress bar).
+
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
+    >>> _ = path.write_text('{"oops": 1}' + chr(10))
+    >>> [type(item).__name__ for _, _, item in parse_numbered(read_raw(path), source="f")]
+    ['Rejection']
+    """
+    return _parsed(raw, source, max_record_bytes)
+
+
+def _parsed(raw: Iterable[Raw], source: str, limit: int) -> Iterator[Numbered]:
     seen = SeenIds()
     for line, record, item in raw:
         parsed = (

@@ -169,6 +169,14 @@ class TableInput:
             ) from None
         self._headers: dict[str, list[str]] = {}  # each table's header, as read
 
+    @property
+    def family_rows(self) -> int:
+        """The rows of the ``families`` table, empty ones too: its families, at most.
+
+        Known before any family is read (``pbr evaluate`` shows its progress against it).
+        """
+        return self._store.counts.get("families", 0)
+
     def families(self) -> Iterator[Family | Rejection]:
         """Each family, or its rejection naming every bad row, in the order of ``families``.
 

@@ -43,7 +43,7 @@ from pbr.io import (
     DEFAULT_MAX_RECORD_BYTES,
     UnreadableFile,
     json_lines_start,
-    read_numbered,
+    parse_numbered,
     read_raw,
 )
 from pbr.money import ZERO, format_gbp
@@ -53,7 +53,7 @@ from pbr.totals import Totals
 if TYPE_CHECKING:
     from pbr.decisions import Decision
     from pbr.history import PaymentHistory
-    from pbr.io import Rejection
+    from pbr.io import Raw, Rejection
     from pbr.plans import OutcomePlan
 
 __all__ = ["STDIN", "add", "is_stream", "run", "spooled"]
@@ -317,10 +317,13 @@ def _evaluate_file(
     kind = _output_kind(fmt, output)
     lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges
     numbered: Iterable[tuple[int | None, Any]] = ()
+    measure: Callable[[tuple[int | None, Any]], tuple[int, int]] = _a_record
+    of_families = False  # `total` counts families, not bytes
     if council_tables(path):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
+        total, of_families = tables.family_rows, True
         # no line of one file: each rejection names its tables' rows, and its family's record
         if history is not None:  # the ledger's payments are merged in here: validated here
             numbered = ((None, family) for family in tables.families())
@@ -333,9 +336,13 @@ def _evaluate_file(
         if lines_from is None:
             raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
             numbered = ((line, item) for line, _, item in raw)
-    else:
-        records = read_numbered(readable, max_record_bytes=max_record_bytes, source=path)
+    else:  # validated here, where the ledger's payments are merged in: count the bytes read
+        total = _file_size(readable)
+        read = _BytesRead()
+        raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
+        records = parse_numbered(read.counted(raw), source=path, max_record_bytes=max_record_bytes)
         numbered = ((line, item) for line, _, item in records)
+        measure = read.measure
     unpaid_for: set[str] = set()  # the ledger's families not (yet) met in the input
     if history is not None:
         unpaid_for = set(history.by_family)
@@ -343,7 +350,7 @@ def _evaluate_file(
     lines: deque[int | None] = deque()  # line numbers of records in flight: bounded, not kept
 
     def items(numbered: Iterable[tuple[int | None, Any]]) -> Iterator[Any]:
-        for line, item in _progress(numbered, total, _a_record):
+        for line, item in _progress(numbered, total, measure, of_families=of_families):
             lines.append(line)
             yield item
 
@@ -681,21 +688,47 @@ def _duplicate(
 
 
 def _progress(
-    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]]
+    items: Iterable[_T],
+    total: int | None,
+    measure: Callable[[_T], tuple[int, int]],
+    *,
+    of_families: bool = False,
 ) -> Iterable[_T]:
     """A progress bar on a terminal (never on a pipe): bytes read of the file, with an ETA.
 
     tqdm draws it when installed (``pbr-claims[progress]``); otherwise a plain line is redrawn
-    every half second. `total` is the file's size (None when unknown: then a count); `measure`
-    says how many families and bytes of the file an item is.
+    every half second. `total` is the file's size (None when unknown: then a count), or with
+    `of_families` a number of families (council tables: the rows of their ``families``);
+    `measure` says how many families and bytes of the file an item is.
     """
     if not sys.stderr.isatty():
         return items
     try:
         from tqdm import tqdm
     except ImportError:
-        return _plain_progress(items, total, measure)
-    return _tqdm_progress(items, total, measure, tqdm)
+        return _plain_progress(items, total, measure, of_families=of_families)
+    return _tqdm_progress(items, total, measure, tqdm, of_families=of_families)
+
+
+class _BytesRead:
+    """The bytes of a file's records read so far, for the progress of records validated as read.
+
+    `counted` passes `pbr.io.read_raw`'s records on, adding up their bytes; `measure` gives an
+    item validated from them as one family and the bytes read since the last item.
+    """
+
+    def __init__(self) -> None:
+        self.read = self.shown = 0
+
+    def counted(self, raw: Iterable[Raw]) -> Iterator[Raw]:
+        for entry in raw:
+            if isinstance(entry[2], bytes):
+                self.read += len(entry[2])
+            yield entry
+
+    def measure(self, _item: object) -> tuple[int, int]:
+        done, self.shown = self.read - self.shown, self.read
+        return 1, done
 
 
 def _a_record(pair: tuple[int | None, Any]) -> tuple[int, int]:
@@ -710,7 +743,12 @@ def _a_range(span: Span) -> tuple[int, int]:
 
 
 def _tqdm_progress(
-    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]], tqdm: Any
+    items: Iterable[_T],
+    total: int | None,
+    measure: Callable[[_T], tuple[int, int]],
+    tqdm: Any,
+    *,
+    of_families: bool = False,
 ) -> Iterator[_T]:
     # the first item before the bar: a pool is started (forked) before tqdm's monitor thread
     items = iter(items)
@@ -725,17 +763,11 @@ def _tqdm_progress(
                 bar.update(measure(item)[0])
                 yield item
         return
-    with tqdm(
-        total=total,
-        unit="B",
-        unit_scale=True,
-        file=sys.stderr,
-        mininterval=0.5,
-        delay=0.5,
-        **shape,
-    ) as bar:
+    unit = {"unit": " families"} if of_families else {"unit": "B", "unit_scale": True}
+    which = 0 if of_families else 1
+    with tqdm(total=total, file=sys.stderr, mininterval=0.5, delay=0.5, **unit, **shape) as bar:
         for item in ahead:
-            bar.update(measure(item)[1])
+            bar.update(measure(item)[which])
             yield item
 
 
@@ -756,33 +788,42 @@ def _bar_shape() -> dict[str, int]:
 
 
 def _plain_progress(
-    items: Iterable[_T], total: int | None, measure: Callable[[_T], tuple[int, int]]
+    items: Iterable[_T],
+    total: int | None,
+    measure: Callable[[_T], tuple[int, int]],
+    *,
+    of_families: bool = False,
 ) -> Iterator[_T]:
     start = shown = time.monotonic()
     done = count = 0
     drawn = False
+    line = partial(_progress_line, of_families=of_families)
     for item in items:
         families, size = measure(item)
-        done += size
+        done += families if of_families else size
         count += families
         now = time.monotonic()
         if now - shown >= 0.5:
             shown = now
             drawn = True
-            sys.stderr.write("\r" + _progress_line(count, done, total, now - start))
+            sys.stderr.write("\r" + line(count, done, total, now - start))
             sys.stderr.flush()
         yield item
     if drawn:
-        sys.stderr.write("\r" + _progress_line(count, done, total, time.monotonic() - start) + "\n")
+        sys.stderr.write("\r" + line(count, done, total, time.monotonic() - start) + "\n")
 
 
-def _progress_line(count: int, done: int, total: int | None, elapsed: float) -> str:
-    """``pbr: 45% of 277 MB, 22,500 families, 0:12 left``."""
+def _progress_line(
+    count: int, done: int, total: int | None, elapsed: float, *, of_families: bool = False
+) -> str:
+    """``pbr: 45% of 277 MB, 22,500 families, 0:12 left`` (``45% of 50,000 families``)."""
     if not total:
         return f"pbr: {count:,} families, {elapsed:.0f} s"
     share = min(done / total, 1.0)
     left = elapsed * (1 - share) / share if share else 0.0
     minutes, seconds = divmod(int(left + 0.5), 60)
+    if of_families:
+        return f"pbr: {share:4.0%} of {total:,} families, {minutes}:{seconds:02d} left "
     return (
         f"pbr: {share:4.0%} of {total / 1e6:,.0f} MB, {count:,} families, "
         f"{minutes}:{seconds:02d} left "
