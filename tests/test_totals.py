@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -131,9 +132,11 @@ def test_a_council_name_reaches_the_terminal_as_printable_text(name: str) -> Non
     totals.add_amounts("Leeds", Decimal("1000.00"), [])
     lines = totals.lines()
     assert all(line.isprintable() for line in lines)
-    assert len({len(line) for line in lines}) == 1  # the columns stay in line
+    table = [line for line in lines if not line.startswith("  warning: ")]
+    assert len({len(line) for line in table}) == 1  # the columns stay in line
     if name.isprintable():
-        assert any(line.startswith(f"  {name}  ") or f"  {name} " in line for line in lines)
+        rows = [line.strip() for line in table[1:-1]]
+        assert any(row.startswith((f"{name}  ", f'"{name}"  ')) for row in rows)
 
 
 def test_the_working_paper_names_the_council_printably() -> None:
@@ -254,3 +257,54 @@ def test_a_rejection_is_counted_under_its_council_and_a_wrong_argument_is_refuse
         totals.reject(7)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="count a rejection with reject"):
         totals.add(rejection)  # type: ignore[arg-type]
+
+
+def test_councils_that_differ_only_in_case_are_kept_apart_with_a_warning(tmp_path: Path) -> None:
+    """Leeds, LEEDS and leeds were three rows of the summary, without a word."""
+    import subprocess
+    import sys
+
+    from tests.builders import record
+
+    path = tmp_path / "councils.jsonl"
+    names = ["Leeds", "LEEDS", "Bury", "leeds", "Bury"]
+    rows = [record(family_id=f"F{i}", local_authority=c) for i, c in enumerate(names)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "evaluate", str(path), "--as-of", "2015-03-31",
+         "--format", "json"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    warning = (
+        "warning: council names that differ only in case are counted apart: LEEDS, Leeds, leeds"
+    )
+    assert f"\n    {warning}\n" in result.stderr
+    totals = pbr.Totals()
+    for row in rows:
+        totals.add_json(
+            pbr.evaluate(pbr.Family.model_validate(row), as_of=date(2015, 3, 31)).model_dump_json()
+        )
+    assert list(totals.councils) == ["Bury", "LEEDS", "Leeds", "leeds"]  # counted apart
+    assert totals.case_variants() == [("LEEDS", "Leeds", "leeds")]
+    assert totals.lines()[-1] == "  " + warning
+    totals.reject("BURY")
+    assert totals.case_variants() == [("BURY", "Bury"), ("LEEDS", "Leeds", "leeds")]
+    assert len([line for line in totals.lines() if "warning" in line]) == 2
+
+
+def test_a_council_named_like_a_label_is_shown_in_quotes() -> None:
+    """A council named "(no council)" printed a row just like the families with none."""
+    totals = pbr.Totals()
+    for council in ("(no council)", None, "all councils", '"Leeds"', "Leeds"):
+        totals.add_amounts(council, Decimal("1000.00"), [])
+    names = [line[2:].split("  ")[0] for line in totals.lines()[1:]]
+    assert names == [
+        '""Leeds""',
+        '"(no council)"',
+        "Leeds",
+        '"all councils"',
+        "(no council)",
+        "all councils",
+    ]
+    assert len(set(names)) == len(names)

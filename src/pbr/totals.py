@@ -216,9 +216,33 @@ class Totals:
             ],
         }
 
+    def case_variants(self) -> list[tuple[str, ...]]:
+        """Councils whose names differ only in case (``Leeds``, ``LEEDS``): each group, sorted.
+
+        They are counted apart, as the records name them; `lines` warns of them, since they
+        are most likely one council written two ways.
+
+        >>> totals = Totals()
+        >>> for name in ("Leeds", "LEEDS", "Bury"):
+        ...     totals.reject(name)
+        >>> totals.case_variants()
+        [('LEEDS', 'Leeds')]
+        """
+        groups: dict[str, list[str]] = {}
+        for council in self._councils:
+            if council is not None:
+                groups.setdefault(council.casefold(), []).append(council)
+        return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
+
     def lines(self) -> list[str]:
-        """The totals as lines for people: one per council, then the whole run."""
-        names = {c: printable(c or NO_COUNCIL) for c in self._councils}
+        """The totals as lines for people: one per council, then the whole run, then any warning.
+
+        Families without a council are labelled ``(no council)``; a council whose name is a
+        label (``(no council)``, ``all councils``) or is itself in double quotes is shown in
+        double quotes, so that no two rows read alike. Councils whose names differ only in case
+        (`case_variants`) are warned of after the table.
+        """
+        names = {c: _label(c) for c in self._councils}
         width = max([len(n) for n in names.values()] + [len("all councils")])
         head = (
             f"  {'council'.ljust(width)}  {'evaluated':>9}  {'rejected':>8}  {'results':>7}  "
@@ -233,6 +257,11 @@ class Totals:
                 f"{row.results_paid:>7}  {format_gbp(row.attachment_fees):>14}  "
                 f"{format_gbp(row.results_payments):>14}  {format_gbp(row.total):>14}"
             )
+        for group in self.case_variants():
+            out.append(
+                "  warning: council names that differ only in case are counted apart: "
+                + ", ".join(_label(c) for c in group)
+            )
         return out
 
     def __eq__(self, other: object) -> bool:
@@ -244,6 +273,19 @@ class Totals:
 
     def __repr__(self) -> str:
         return f"Totals(overall={self.overall!r}, councils={len(self._councils)})"
+
+
+_LABELS = (NO_COUNCIL, "all councils")
+
+
+def _label(council: str | None) -> str:
+    """A council's name as `Totals.lines` shows it: never one of its labels, never two alike."""
+    if council is None:
+        return NO_COUNCIL
+    shown = printable(council)
+    if shown in _LABELS or (len(shown) > 1 and shown[0] == shown[-1] == '"'):
+        return f'"{shown}"'
+    return shown
 
 
 def _frozen(row: list[Decimal | int]) -> CouncilTotals:
