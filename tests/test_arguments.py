@@ -135,6 +135,7 @@ def test_a_plan_file_name_to_a_phase_one_family_is_still_named() -> None:
         (Path("families.jsonl"), "pbr.read_records"),
         ({"family_id": "F1"}, r"\[record\]"),
         (5, "got int 5"),
+        (FAMILY, r"got Family .*; one family goes in a list: \[family\]"),
     ],
 )
 def test_records_that_are_one_text_path_or_record_are_refused(

@@ -78,8 +78,8 @@ def check_family(family: object) -> None:
 def check_records(records: object) -> None:
     """Raise TypeError unless `records` is an iterable of records, not one text, path or table.
 
-    A file's name or text would be read character by character, and a DataFrame by its column
-    names: each a "record" that is then rejected.
+    A file's name or text would be read character by character, a DataFrame by its column
+    names and one `Family` by its fields: each a "record" that is then rejected.
 
     >>> check_records("families.jsonl")
     Traceback (most recent call last):
@@ -90,6 +90,8 @@ def check_records(records: object) -> None:
         hint = "; read a file with pbr.read_records(path)"
     elif isinstance(records, Mapping):
         hint = "; one record goes in a list: [record]"
+    elif _is(records, "pydantic", "BaseModel"):  # iterable, as its (field, value) pairs
+        hint = "; one family goes in a list: [family]"
     elif type(records).__module__.startswith("pandas") and hasattr(records, "columns"):
         hint = "; pass one column of JSON texts or dicts, e.g. frame['record']"
     elif not hasattr(records, "__iter__"):
