@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
 import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,14 +12,24 @@ from pathlib import Path
 from typing import Any, assert_type, get_type_hints
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import pbr
 from pbr.periods import FinancialYear
 from pbr.programmes import programme, programmes
 from pbr.rules import RuleSet
-from pbr.testing import PROGRAMMES, as_of_dates, families, family_records
+from pbr.testing import (
+    BREAKAGES,
+    PROGRAMMES,
+    as_of_dates,
+    broken_family_records,
+    broken_lines,
+    families,
+    family_records,
+)
+from pbr.testing import _alone_is_no_file as alone_is_no_file
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = min(p.rules.attached_from for p in programmes())
@@ -142,3 +153,41 @@ def test_bound_messages_name_the_span() -> None:
 def test_unknown_programme_is_refused_at_call_time() -> None:
     with pytest.raises(ValueError, match="nope"):
         family_records("nope")
+
+
+# --- broken records and lines -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", BREAKAGES)
+def test_every_breakage_breaks_a_record_in_one_way(kind: str) -> None:
+    # "problem_not_in_programme" moved a phase-one record to phase two, leaving its phase-one
+    # problems and payments behind: two or three errors. The tests only asked for one.
+    @settings(max_examples=8, database=None)
+    @given(st.sampled_from([None, *PROGRAMMES]).flatmap(lambda p: broken_family_records(kind, p)))
+    def check(pair: tuple[str, dict[str, Any]]) -> None:
+        with pytest.raises(ValidationError) as info:
+            pbr.Family.model_validate(pair[1])
+        assert len({e["type"] for e in info.value.errors()}) == 1, info.value.errors()
+
+    check()
+
+
+@pytest.mark.parametrize("line", [b"[]", b" [ ] ", b"\xef\xbb\xbf[]", b"[\x0c]", b"\r[]"])
+def test_an_empty_array_alone_is_a_file_of_no_records_so_no_broken_line(
+    line: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(line + b"\n")
+    assert list(pbr.read_records(path)) == []  # nothing to reject: rightly
+    assert not alone_is_no_file(line)
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@given(line=broken_lines())
+def test_every_broken_line_alone_in_a_file_is_rejected(line: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "one.jsonl"
+        path.write_bytes(line + b"\n")
+        found = list(pbr.read_records(path))
+    assert found
+    assert all(isinstance(item, pbr.Rejection) for item in found)

@@ -454,6 +454,9 @@ def broken_lines(programme: str | None = None) -> st.SearchStrategy[bytes]:
     Each is one of `LINE_BREAKAGES`: a record broken in a named way, JSON nested 10,000 deep,
     a key given twice, a bad UTF-8 byte, a JSON value that is not an object, random bytes, or a
     record cut short. Splice them between good lines to check a reader keeps every good record.
+    No line is blank or an empty JSON array (``[]``), nor starts as a workbook does: alone in
+    a file, a reader may rightly take that for a whole file of another kind (a JSON array of
+    no records, a workbook), with no line to reject.
 
     >>> from hypothesis import find
     >>> line = find(broken_lines(), lambda b: b.startswith(b"[[["))
@@ -468,15 +471,41 @@ def broken_lines(programme: str | None = None) -> st.SearchStrategy[bytes]:
         st.just(b'{"family_id": "DEEP", "members": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"),
         st.just(b"[" * 10_000 + b"]" * 10_000),
         records.map(lambda r: json.dumps(r)[:-1].encode() + b', "family_id": "TWICE"}'),
-        records.map(lambda r: json.dumps(r).encode()[:-1] + b', "local_authority": "\xff"}'),
-        st.sampled_from([b"null", b"42", b'"text"', b"[]", b"true"]),
+        records.map(
+            lambda r: (
+                json.dumps(_without(r, "local_authority")).encode()[:-1]
+                + b', "local_authority": "\xff"}'
+            )
+        ),
+        st.sampled_from([b"null", b"42", b'"text"', b"[null]", b"true"]),
         st.binary(min_size=1, max_size=200).filter(_not_an_object_line),
         records.flatmap(
             lambda r: st.integers(1, len(json.dumps(r)) - 1).map(
                 lambda n: json.dumps(r).encode()[:n]
             )
         ),
-    ).filter(lambda line: b"\n" not in line and bool(line.strip()))
+    ).filter(_alone_is_no_file)
+
+
+def _without(record: Record, key: str) -> Record:
+    return {k: v for k, v in record.items() if k != key}
+
+
+def _alone_is_no_file(line: bytes) -> bool:
+    """Whether `line` alone is not a file of records.
+
+    No newline, not blank, not an empty JSON array (``[]``), which a reader may rightly take
+    for a whole file of no records, and not the start of a workbook, which a reader may rightly
+    refuse as a whole file of another format.
+    """
+    text = line.removeprefix(b"\xef\xbb\xbf").strip()
+    empty_array = text[:1] == b"[" and text[-1:] == b"]" and not text[1:-1].strip()
+    workbook = line.startswith(_WORKBOOKS)
+    return b"\n" not in line and bool(text) and not empty_array and not workbook
+
+
+_WORKBOOKS: Final = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+"""How a workbook (a zip, or Excel 97-2003's) begins: a reader refuses such a file whole."""
 
 
 def _not_an_object_line(data: bytes) -> bool:
@@ -555,24 +584,34 @@ def _break_duplicate_problem(record: Record) -> None:
 
 
 def _break_problem_not_in_programme(record: Record) -> None:
-    # a programme listing problems at entry, and a problem of another programme's list
-    listing = [p for p in _programmes() if p.states_problems_in == "problems_at_entry"]
-    chosen = listing[0]
-    outside = next(q for p in listing for q in p.problems if q not in chosen.problems)
-    record["programme"] = chosen.id
-    record["problems_at_entry"] = [{"problem": outside}]
+    # a problem another programme lists and the record's own does not, where the record's
+    # programme lists its problems (phase one's identified_for; later, problems_at_entry): the
+    # programme, dates and payments stay, so nothing else is wrong
+    own = _own_programme(record)
+    listed = (p for other in _programmes() for p in other.problems)
+    outside = next((p for p in listed if p not in own.problems), "not_a_problem")
+    if own.states_problems_in == "identified_for":
+        record["identified_for"] = [outside]
+    else:  # a programme's list is checked where the record names it (its own: no change)
+        record["programme"] = own.id
+        record["problems_at_entry"] = [{"problem": outside}]
 
 
 def _break_payment_not_in_programme(record: Record) -> None:
     # a result another programme pays and the record's own (stated, or by date) does not
-    attached = date.fromisoformat(record["attached_on"])
-    stated = record.get("programme")
-    own = next(
-        p for p in _programmes() if p.id == stated or (stated is None and p.rules.covers(attached))
-    )
+    own = _own_programme(record)
     record["programme"] = own.id
     foreign = next(k for p in _programmes() for k in p.result_kinds if k not in own.payment_kinds)
     record["payments"] = [*record["payments"], {"kind": foreign, "amount": "100.00"}]
+
+
+def _own_programme(record: Record) -> Programme:
+    """The programme of a valid record: the one it states, or the first whose dates cover it."""
+    attached = date.fromisoformat(record["attached_on"])
+    stated = record.get("programme")
+    return next(
+        p for p in _programmes() if p.id == stated or (stated is None and p.rules.covers(attached))
+    )
 
 
 def _break_identified_after_attachment(record: Record) -> None:
