@@ -9,7 +9,7 @@ import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, assert_type, get_type_hints
+from typing import Any, TypeVar, assert_type, get_type_hints
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import pbr
-from pbr.periods import FinancialYear
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, FinancialYear
 from pbr.programmes import programme, programmes
 from pbr.rules import RuleSet
 from pbr.testing import (
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST = min(p.rules.attached_from for p in programmes())
 LAST = max(p.rules.attached_to for p in programmes())
 SEARCH = settings(max_examples=2000, database=None)
+T = TypeVar("T")
 
 
 def _hint() -> str:
@@ -118,6 +119,44 @@ def test_supporting_families_after_phase_two_is_reachable() -> None:
     assert find(as_of_dates(after=date(2021, 4, 1)), lambda d: True) == date(2021, 4, 1)
 
 
+def test_dates_after_the_last_attachment_can_be_asked_for() -> None:
+    # evaluate judges a family attached in March 2025 in the autumn: so may a test
+    later = as_of_dates(after=date(2025, 1, 1), before=date(2025, 9, 30))
+    assert find(later, lambda d: d > LAST, settings=SEARCH) == LAST + timedelta(days=1)
+    assert find(as_of_dates(before=LATEST_DATE), lambda d: d.year == 2099, settings=SEARCH)
+    with pytest.raises(ValueError, match=f"before={LATEST_DATE + timedelta(days=1)}"):
+        as_of_dates(before=LATEST_DATE + timedelta(days=1))
+
+
+TERM_AND_YEAR_EDGES = [(3, 31), (4, 1), (7, 31), (8, 31), (9, 1), (12, 31), (1, 1)]
+
+
+def drawn(strategy: st.SearchStrategy[T], n: int) -> list[T]:
+    """`n` draws of `strategy`, the same ones every run (a fixed seed)."""
+    seen: list[T] = []
+
+    @settings(max_examples=n, database=None, derandomize=True)
+    @given(strategy)
+    def draw(value: T) -> None:
+        seen.append(value)
+
+    draw()
+    return seen
+
+
+@pytest.mark.parametrize(("month", "day"), TERM_AND_YEAR_EDGES)
+def test_as_of_dates_land_on_every_term_and_year_edge(month: int, day: int) -> None:
+    seen = drawn(as_of_dates(), 300)
+    # 31 July ends the summer term, 1 September and 1 January start the others: as often as
+    # the financial year's edges, and far more often than any other day (1 in 365)
+    assert sum((d.month, d.day) == (month, day) for d in seen) >= 3
+
+
+def test_as_of_dates_land_on_month_ends() -> None:
+    seen = drawn(as_of_dates(), 300)
+    assert sum((d + timedelta(days=1)).day == 1 for d in seen) >= len(seen) / 4
+
+
 @pytest.mark.parametrize(
     ("call", "names"),
     [
@@ -146,7 +185,7 @@ def test_bound_messages_name_the_span() -> None:
     with pytest.raises(ValueError, match="2012-04-01 to 2015-03-31") as info:
         family_records("tf-phase-1", attached_from=date(2020, 1, 1))
     assert "attached_from=2020-01-01" in str(info.value)
-    with pytest.raises(ValueError, match=f"{FIRST} to {LAST}"):
+    with pytest.raises(ValueError, match=f"{AS_OF_EARLIEST} to {LATEST_DATE}"):
         as_of_dates(after=date(2021, 4, 1), before=date(2020, 1, 1))
 
 

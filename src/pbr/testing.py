@@ -19,6 +19,7 @@ that bad input is reported, never silently accepted.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -33,7 +34,7 @@ except ModuleNotFoundError as exc:  # an optional extra: say which, as the forec
         name="hypothesis",
     ) from exc
 
-from pbr.periods import FinancialYear
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, FinancialYear
 
 if TYPE_CHECKING:
     from pbr.programmes import Programme
@@ -116,25 +117,45 @@ def financial_years(first: int = 2012, last: int = 2025) -> st.SearchStrategy[Fi
 def as_of_dates(after: date | None = None, before: date | None = None) -> st.SearchStrategy[date]:
     """Evaluation dates in [`after`, `before`], biased towards month, term and year edges.
 
-    The bounds must lie within every bundled programme's span, from the first attachment date to
-    the last (1 April 2012 to 31 March 2025), with `after` <= `before`; a bound left out is that
-    span's end, so by default dates reach every programme. Other bounds raise `ValueError`.
+    The edges are every month's last day (31 March and 31 July among them) and the first days
+    of January, April and September: the ends and starts of financial years and school terms.
+    A bound left out is the end of every bundled programme's span of attachment dates (1 April
+    2012 to 31 March 2025), so by default dates reach every programme; a bound given may be any
+    date `pbr.evaluate` accepts (`pbr.periods.AS_OF_EARLIEST` to `pbr.periods.LATEST_DATE`), and
+    `after` <= `before`. Other bounds raise `ValueError`.
 
     >>> from hypothesis import find
     >>> find(as_of_dates(), lambda d: True)
     datetime.date(2012, 4, 1)
     >>> find(as_of_dates(after=date(2021, 4, 1)), lambda d: True)
     datetime.date(2021, 4, 1)
+    >>> find(as_of_dates(after=date(2025, 1, 1), before=date(2025, 9, 30)), lambda d: d.month > 3)
+    datetime.date(2025, 4, 1)
     """
-    after, before = _within(_span(), "as_of_dates", after=after, before=before)
-    edges = [
-        d
-        for year in range(after.year, before.year + 1)
-        for d in (date(year, 3, 31), date(year, 4, 1), date(year, 8, 31), date(year, 12, 31))
-        if after <= d <= before
-    ]
-    anywhere = st.dates(min_value=after, max_value=before)
+    limits = (AS_OF_EARLIEST, LATEST_DATE)
+    after, before = _within(_span(), limits, "as_of_dates", after=after, before=before)
+    return _near_edges(after, before)
+
+
+def _near_edges(low: date, high: date) -> st.SearchStrategy[date]:
+    """Dates in [`low`, `high`], half of them on a month, term or financial-year edge."""
+    anywhere = st.dates(min_value=low, max_value=high)
+    edges = _edges(low, high)
     return st.one_of(anywhere, st.sampled_from(edges)) if edges else anywhere
+
+
+def _edges(low: date, high: date) -> list[date]:
+    """Every month's last day, and 1 January, 1 April and 1 September, in [`low`, `high`]."""
+    found = [
+        edge
+        for year in range(low.year, high.year + 1)
+        for month in range(1, 13)
+        for edge in (
+            date(year, month, monthrange(year, month)[1]),
+            *([date(year, month, 1)] if month in (1, 4, 9) else []),
+        )
+    ]
+    return sorted(edge for edge in found if low <= edge <= high)
 
 
 def interpretation_choices(rules: RuleSet | None = None) -> st.SearchStrategy[dict[str, str]]:
@@ -163,15 +184,20 @@ def _span() -> tuple[date, date]:
     return min(r.attached_from for r in rules), max(r.attached_to for r in rules)
 
 
-def _within(span: tuple[date, date], where: str, **bounds: date | None) -> tuple[date, date]:
+def _within(
+    span: tuple[date, date], limits: tuple[date, date], where: str, **bounds: date | None
+) -> tuple[date, date]:
     """The two `bounds` (low, high), a missing one taken from `span`; `ValueError` unless in order.
 
-    >>> _within((date(2012, 4, 1), date(2015, 3, 31)), "f", after=date(2013, 1, 1), before=None)
+    Each must lie within `limits`, and low <= high.
+
+    >>> every = (date(2012, 4, 1), date(2015, 3, 31))
+    >>> _within(every, every, "f", after=date(2013, 1, 1), before=None)
     (datetime.date(2013, 1, 1), datetime.date(2015, 3, 31))
     """
     (low_name, low), (high_name, high) = bounds.items()
-    first, last = span
-    start, end = first if low is None else low, last if high is None else high
+    first, last = limits
+    start, end = span[0] if low is None else low, span[1] if high is None else high
     if not first <= start <= end <= last:
         given = ", ".join(
             f"{name}={value}{'' if bound is not None else ' (the default)'}"
@@ -242,7 +268,7 @@ def family_records(
     chosen = _programme(programme)
     window = (chosen.rules.attached_from, chosen.rules.attached_to)
     where = f"family_records({chosen.id!r})"
-    low, high = _within(window, where, attached_from=attached_from, attached_to=attached_to)
+    low, high = _within(window, window, where, attached_from=attached_from, attached_to=attached_to)
     return _family_records(chosen, low, high, max_events)
 
 
