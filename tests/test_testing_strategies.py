@@ -1,7 +1,11 @@
-"""pbr.testing itself: its import error, its types, and the limits of its date strategies."""
+"""pbr.testing itself: its import error, its types, its limits, and the edges its draws reach.
+
+How often what it draws meets a programme's criteria, reaches a rule's boundary and is paid.
+"""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import tempfile
@@ -12,12 +16,13 @@ from pathlib import Path
 from typing import Any, TypeVar, assert_type, get_type_hints
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import pbr
-from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, FinancialYear
+from pbr.decisions import Reason
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, FinancialYear, add_months, financial_year_of
 from pbr.programmes import programme, programmes
 from pbr.rules import RuleSet
 from pbr.testing import (
@@ -35,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST = min(p.rules.attached_from for p in programmes())
 LAST = max(p.rules.attached_to for p in programmes())
 SEARCH = settings(max_examples=2000, database=None)
+FIRST_FOUND = settings(max_examples=2000, database=None, phases=[Phase.generate])
+"""A search that returns the first example found: shrinking a record costs a minute."""
 T = TypeVar("T")
 
 
@@ -192,6 +199,113 @@ def test_bound_messages_name_the_span() -> None:
 def test_unknown_programme_is_refused_at_call_time() -> None:
     with pytest.raises(ValueError, match="nope"):
         family_records("nope")
+
+
+def wrong(value: object) -> Any:
+    """`value`, untyped: an argument of the wrong type, as an untyped caller would pass it."""
+    return value
+
+
+# --- what family_records draws -----------------------------------------------------------
+
+
+def _at_attachment(record: dict[str, Any]) -> pbr.Decision:
+    family = pbr.Family.model_validate(record)
+    return pbr.evaluate(family, as_of=family.attached_on)
+
+
+@pytest.mark.parametrize("programme_id", PROGRAMMES)
+def test_most_records_meet_their_programme_s_criteria(programme_id: str) -> None:
+    # before: 18% of phase one's records were eligible
+    decisions = [_at_attachment(r) for r in drawn(family_records(programme_id), 100)]
+    assert sum(d.eligible for d in decisions) >= 0.6 * len(decisions)
+
+
+@functools.cache
+def phase_one_records() -> list[dict[str, Any]]:
+    """150 phase-one records, the same every run (drawn once for the tests that count them)."""
+    return drawn(family_records(), 150)
+
+
+def test_phase_one_records_name_a_council_and_the_council_s_own_reasons() -> None:
+    records = phase_one_records()
+    assert sum("local_authority" in r for r in records) >= 20
+    decisions = map(_at_attachment, records)
+    local = [d for d in decisions if "LOCAL_DISCRETION_RECORDED" in _codes(d.identification)]
+    assert sum(d.eligible for d in local) >= 5  # two national criteria and the council's own
+
+
+def _codes(reasons: tuple[Reason, ...]) -> set[str]:
+    return {r.code for r in reasons}
+
+
+def _in(events: list[dict[str, Any]], low: date, high: date) -> int:
+    return sum(low <= date.fromisoformat(e["date"]) <= high for e in events)
+
+
+def _around(record: dict[str, Any], field: str) -> tuple[int, int]:
+    """(events in the 6 months before attachment, in the 6 months after it)."""
+    attached = date.fromisoformat(record["attached_on"])
+    events = record[field]
+    before = _in(events, add_months(attached, -6), attached - timedelta(days=1))
+    return before, _in(events, attached + timedelta(days=1), add_months(attached, 6))
+
+
+@pytest.mark.parametrize(
+    ("field", "counts"),
+    [
+        pytest.param("asb_incidents", (5, 2), id="ASB: 60% fewer"),
+        pytest.param("asb_incidents", (5, 3), id="ASB: not quite 60% fewer"),
+        pytest.param("offences", (3, 2), id="offending: a third fewer"),
+        pytest.param("offences", (3, 3), id="offending: no fewer"),
+        pytest.param("offences", (100, 67), id="offending: 33% fewer, not a third"),
+        pytest.param("offences", (100, 68), id="offending: not 33% fewer"),
+    ],
+)
+def test_records_reach_the_reduction_boundaries(field: str, counts: tuple[int, int]) -> None:
+    # before: at most 4 incidents in a record, anywhere in four years
+    def boundary(record: dict[str, Any]) -> bool:
+        return _around(record, field) == counts
+
+    assert boundary(find(family_records(), boundary, settings=FIRST_FOUND))
+
+
+def test_term_rows_reach_exactly_the_absence_threshold() -> None:
+    rows = [row for r in phase_one_records() for row in r.get("school_terms", [])]
+    exact = [
+        r
+        for r in rows
+        if r["possible_sessions"] and 20 * r["unauthorised_absences"] == 3 * r["possible_sessions"]
+    ]
+    assert len(exact) >= 10
+
+
+@pytest.mark.parametrize("programme_id", PROGRAMMES)
+def test_payments_are_the_programme_s_own_and_within_its_cap(programme_id: str) -> None:
+    chosen = programme(programme_id)
+    paid_results = 0
+    for record in drawn(family_records(programme_id), 60):
+        family = pbr.Family.model_validate(record)
+        year = financial_year_of(family.attached_on)
+        fee = chosen.attachment_fee(chosen.rules, year)
+        rates = chosen.result_rates(chosen.rules, year)
+        fees = [p.amount for p in family.payments if p.kind == "attachment_fee"]
+        results = [p for p in family.payments if p.kind != "attachment_fee"]
+        assert fees in ([], [fee]), record  # never a fee the year does not pay (none: SF)
+        assert fee > 0 or not fees
+        assert all(0 < p.amount <= rates[p.kind] for p in results), record  # type: ignore[index]
+        assert fee + sum(p.amount for p in results) <= chosen.cap(chosen.rules, year), record
+        paid_results += bool(results)
+    assert paid_results >= 2
+
+
+def test_any_payments_go_over_the_cap_when_asked_for() -> None:
+    def over(record: dict[str, Any]) -> bool:
+        return sum(Decimal(p["amount"]) for p in record["payments"]) > 1800
+
+    assert over(find(family_records("tf-phase-2", payments="any"), over, settings=FIRST_FOUND))
+    with pytest.raises(ValueError, match="payments='sometimes'"):
+        family_records(payments=wrong("sometimes"))
 
 
 # --- broken records and lines -------------------------------------------------------------
