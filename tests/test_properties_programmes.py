@@ -16,7 +16,13 @@ import pbr
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.plans import Measure, earliest_window_end, measure_window
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
-from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
+from pbr.testing import (
+    BREAKAGES,
+    as_of_dates_for,
+    broken_family_records,
+    family_records,
+    interpretation_choices,
+)
 from tests.builders import RECORD_LISTS
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
@@ -30,10 +36,9 @@ Case = tuple[dict[str, Any], date, RuleSet]
 
 @st.composite
 def cases(draw: st.DrawFn, programme: str) -> Case:
-    """A record, an evaluation date up to four years after attachment, and a rule-set variant."""
+    """A record, an evaluation date drawn for it, and a rule-set variant."""
     record = draw(family_records(programme))
-    attached = date.fromisoformat(record["attached_on"])
-    as_of = attached + timedelta(days=draw(st.integers(0, 1500)))
+    as_of = draw(as_of_dates_for(record))
     rules = LATER[programme].with_interpretations(**draw(interpretation_choices(LATER[programme])))
     return record, as_of, rules
 

@@ -1,25 +1,37 @@
 """Hypothesis strategies for property-testing systems that produce or consume family records.
 
 Install with ``pip install "pbr-claims[testing]"``. Every strategy draws plain JSON-ready data (the
-interchange format of family-record.md), so it can feed `pbr` or any other system:
+interchange format of family-record.md), so it can feed `pbr` or any other system.
+
+A property of the money needs a family and a date to judge it at: `families_with_as_of` draws
+both, the date chosen for that family (its 6-month wait, its weeks in work, its terms' ends),
+so that results are met and paid, not only refused. The cap bounds the attachment fee (the
+larger of the year's fee and the fees paid) plus every results payment:
 
 >>> import pbr
 >>> from hypothesis import given, settings
->>> from pbr.testing import family_records
->>> @settings(max_examples=5, database=None)
-... @given(family_records())
-... def test_cap_holds(record):
-...     family = pbr.Family.model_validate(record)
-...     assert pbr.evaluate(family, as_of=family.attached_on).payable <= 4000
+>>> from pbr.testing import families_with_as_of
+>>> @settings(max_examples=20, database=None)
+... @given(families_with_as_of("tf-phase-1"))
+... def test_cap_holds(pair):
+...     family, as_of = pair
+...     decision = pbr.evaluate(family, as_of=as_of)
+...     paid = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+...     fee_paid = sum(p.amount for p in paid if p.kind == "attachment_fee")
+...     results_paid = decision.paid_to_date - fee_paid
+...     fee = max(decision.attachment_fee, fee_paid)
+...     assert fee + results_paid + decision.payable <= decision.cap
 >>> test_cap_holds()
 
-`broken_family_records(kind)` draws records broken in one named way (`BREAKAGES`), for testing
-that bad input is reported, never silently accepted.
+`as_of_dates_for(record)` draws the dates for a record of your own. `broken_family_records(kind)`
+draws records broken in one named way (`BREAKAGES`), for testing that bad input is reported,
+never silently accepted.
 """
 
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -58,9 +70,11 @@ __all__ = [
     "LINE_BREAKAGES",
     "PROGRAMMES",
     "as_of_dates",
+    "as_of_dates_for",
     "broken_family_records",
     "broken_lines",
     "families",
+    "families_with_as_of",
     "family_records",
     "financial_years",
     "interpretation_choices",
@@ -143,6 +157,10 @@ def as_of_dates(after: date | None = None, before: date | None = None) -> st.Sea
     date `pbr.evaluate` accepts (`pbr.periods.AS_OF_EARLIEST` to `pbr.periods.LATEST_DATE`), and
     `after` <= `before`. Other bounds raise `ValueError`.
 
+    These dates ignore the family: most fall before a family's attachment or long after its
+    results could be judged. To judge a family, draw its dates with `as_of_dates_for` (or the
+    pair with `families_with_as_of`).
+
     >>> from hypothesis import find
     >>> find(as_of_dates(), lambda d: True)
     datetime.date(2012, 4, 1)
@@ -177,6 +195,126 @@ def _edges(low: date, high: date) -> list[date]:
     return sorted(edge for edge in found if low <= edge <= high)
 
 
+def as_of_dates_for(family: Family | Mapping[str, Any]) -> st.SearchStrategy[date]:
+    """Evaluation dates for one family (a `pbr.Family` or a record from `family_records`).
+
+    Drawn from attachment to three years later, a third of them on the days on which a
+    decision for this family can change, each with the day before or after it:
+
+    - the first day a result can be judged: phase one's 6 months after attachment, or in later
+      programmes the first day each sustain period of the example outcome plan
+      (`pbr.plans.example_plan`) for the family's problems at entry lies after attachment;
+    - each employment spell's start plus 13 and 26 weeks, and its end;
+    - the day each referral to the Work Programme, and each offence or ASB incident after
+      attachment, leaves the last 6 months;
+    - school terms' last days (31 December, 31 March, 31 July) once results can be judged,
+      and a programme's last day for claims;
+    - and, now and then, the day of attachment and the day before it.
+
+    A third fall in the year after the first day every result can be judged (the last of
+    those days), and a third anywhere, half of those on a month's or a financial year's edge.
+    Dates stay within what `pbr.evaluate` accepts (to `pbr.periods.LATEST_DATE`), so a family
+    attached late in a programme is judged after its last attachment day. A record is
+    validated first: an invalid one raises pydantic's `ValidationError`.
+
+    >>> import pbr
+    >>> from hypothesis import find
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "employment_spells": [{"person_id": "A1", "start": "2013-01-07"}]})
+    >>> find(as_of_dates_for(family), lambda d: True)  # the simplest: 6 months after attachment
+    datetime.date(2013, 4, 15)
+    """
+    from pbr._arguments import check_family
+    from pbr.records import Family
+
+    chosen = Family.model_validate(family) if isinstance(family, Mapping) else family
+    check_family(chosen)
+    attached = chosen.attached_on
+    first = min(max(attached, AS_OF_EARLIEST), LATEST_DATE)
+    last = min(first + timedelta(days=_HORIZON_DAYS), LATEST_DATE)
+    judged, marks = _marks(chosen)
+    start = min(max(judged, first), LATEST_DATE)
+    settled = st.dates(start, min(start + timedelta(days=365), LATEST_DATE))
+    return st.one_of(st.sampled_from(marks), settled, _near_edges(first, last))
+
+
+def _marks(family: Family) -> tuple[date, list[date]]:
+    """The first day every result can be judged, and the days a decision can change.
+
+    The days are those `as_of_dates_for` lists, the first day every result can be judged first.
+    """
+    from pbr.errors import OutsideProgramme
+    from pbr.programmes import programme_for
+
+    attached = family.attached_on
+    try:
+        chosen: Programme | None = programme_for(family)
+    except OutsideProgramme:
+        chosen = None
+    waits: list[date] = []
+    weeks = {13, 26}
+    calendar = None
+    if chosen is not None:
+        rules = chosen.rules
+        calendar = rules.term_calendar
+        waits = _first_days(chosen, family)
+        weeks |= {rules.number(n) for n in _WEEKS if n in rules.parameters}
+    judged = waits[0] if waits else attached
+    until = chosen.rules.claims_until() if chosen is not None else None
+    if until is not None:
+        waits.append(until + _DAY)
+    front = [day for wait in waits for day in (wait, wait - _DAY)]
+    marks: list[date] = [attached - _DAY, attached]
+    for spell in family.employment_spells:
+        for n in sorted(weeks):
+            reached = spell.start + timedelta(weeks=n)
+            marks += (reached, reached - _DAY)
+        if spell.end is not None:
+            marks += (spell.end, spell.end + _DAY)
+    leaving = [r.date for r in family.work_programme] + [
+        day
+        for day in (*(o.date for o in family.offences), *(a.date for a in family.asb_incidents))
+        if day >= attached
+    ]
+    for day in leaving:
+        last_in = add_months(day, 6)
+        marks += (last_in, last_in + _DAY)
+    horizon = attached + timedelta(days=_HORIZON_DAYS)
+    for start_year in range(judged.year - 1, horizon.year + 1):  # terms once results are judged
+        year = f"{start_year}/{(start_year + 1) % 100:02d}"
+        for name in TERMS:
+            term = calendar.term(year, name) if calendar is not None else default_term(year, name)
+            if judged <= term.end <= horizon:
+                marks += (term.end, term.end - _DAY)
+    low = max(AS_OF_EARLIEST, attached - _DAY)
+    inside = dict.fromkeys(m for m in (*front, *sorted(marks)) if low <= m <= LATEST_DATE)
+    return judged, list(inside)
+
+
+_WEEKS: Final = ("employment_weeks_other", "employment_weeks_jsa")
+
+
+def _first_days(chosen: Programme, family: Family) -> list[date]:
+    """The first days `chosen`'s results can be judged for `family` (its waits after attachment)."""
+    rules = chosen.rules
+    attached = family.attached_on
+    if "results_wait_months" in rules.parameters:
+        return [add_months(attached, rules.number("results_wait_months"))]
+    if not chosen.uses_plan:
+        return []
+    from pbr.plans import earliest_window_end
+
+    problems = {p.problem for p in family.problems_at_entry}
+    firsts = {
+        earliest_window_end(measure, attached, rules.term_calendar)
+        for outcome in _example_outcomes(chosen.id)
+        if not problems or outcome[0] in problems
+        for measure in outcome[1]
+    }
+    return sorted(firsts, reverse=True)  # the latest first: every measure's period has begun
+
+
 @cache  # the bundled example plans: read once, not for every record drawn
 def _example_outcomes(programme_id: str) -> tuple[tuple[str, tuple[Measure, ...]], ...]:
     """The example plan's outcomes for `programme_id`: (problem, measures); none without one."""
@@ -188,6 +326,37 @@ def _example_outcomes(programme_id: str) -> tuple[tuple[str, tuple[Measure, ...]
     except PlanError:
         return ()
     return tuple((o.problem, o.measures) for o in plan.outcomes)
+
+
+def families_with_as_of(
+    programme: str | None = None,
+    *,
+    attached_from: date | None = None,
+    attached_to: date | None = None,
+    max_events: int = 4,
+    payments: Payments = "realistic",
+) -> st.SearchStrategy[tuple[Family, date]]:
+    """`(family, as_of)` pairs: a `families` draw and an evaluation date `as_of_dates_for` it.
+
+    The pairing to property-test the money with: the dates fall where the family's results
+    are judged, so that many decisions have something payable (see the module's example). The
+    arguments are those of `family_records`.
+
+    >>> import pbr
+    >>> from hypothesis import find
+    >>> family, as_of = find(families_with_as_of("supporting-families"),
+    ...                      lambda pair: pbr.evaluate(pair[0], as_of=pair[1]).payable > 0)
+    >>> str(pbr.evaluate(family, as_of=as_of).payable)
+    '800.00'
+    """
+    records = families(
+        programme,
+        attached_from=attached_from,
+        attached_to=attached_to,
+        max_events=max_events,
+        payments=payments,
+    )
+    return records.flatmap(lambda family: st.tuples(st.just(family), as_of_dates_for(family)))
 
 
 def interpretation_choices(rules: RuleSet | None = None) -> st.SearchStrategy[dict[str, str]]:
