@@ -135,6 +135,7 @@ def test_a_plan_file_name_to_a_phase_one_family_is_still_named() -> None:
         (Path("families.jsonl"), "pbr.read_records"),
         ({"family_id": "F1"}, r"\[record\]"),
         (5, "got int 5"),
+        (FAMILY, r"got Family .*; one family goes in a list: \[family\]"),
     ],
 )
 def test_records_that_are_one_text_path_or_record_are_refused(
@@ -143,6 +144,42 @@ def test_records_that_are_one_text_path_or_record_are_refused(
     # iterated, a file's name gives a "record" a character and a dict one a key: all rejected
     with pytest.raises(TypeError, match=hint):
         batch(records, as_of=AS_OF)
+
+
+LEDGER_NEEDED = (
+    r"ledger must be a pbr.history.PaymentHistory, a pbr.ledger.Ledger or a ledger's path"
+)
+
+
+def test_a_ledger_of_the_wrong_type_is_named_not_run_into() -> None:
+    # typed: mypy --strict refuses the number (the ignore below fails the run if it did not)
+    with pytest.raises(TypeError, match=rf"{LEDGER_NEEDED} \(.*\), got int 123$"):
+        pbr.evaluate(FAMILY, as_of=AS_OF, ledger=123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got bytes b'l.db'; a path is text or a pathlib.Path"):
+        pbr.evaluate(FAMILY, as_of=AS_OF, ledger=wrong(b"l.db"))
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_a_batch_names_a_ledger_of_the_wrong_type_when_called(batch: Callable[..., Any]) -> None:
+    with pytest.raises(TypeError, match=rf"{LEDGER_NEEDED}.*, got float 1.5"):
+        batch([], as_of=AS_OF, ledger=1.5)
+
+
+def test_every_kind_of_ledger_is_still_taken(tmp_path: Path) -> None:
+    from pbr.history import PaymentHistory
+    from pbr.ledger import Ledger
+
+    payments = {"F1": [{"kind": "attachment_fee", "amount": "2400.00", "claim_id": "C-1"}]}
+    ledger = Ledger(tmp_path / "l.db")
+    history = PaymentHistory.of(payments)
+
+    class Folder:  # a path that is neither text nor a pathlib.Path
+        def __fspath__(self) -> str:
+            return str(tmp_path / "l.db")
+
+    for given in (history, ledger, tmp_path / "l.db", str(tmp_path / "l.db"), Folder(), payments):
+        decision = pbr.evaluate(FAMILY, as_of=AS_OF, ledger=given)
+        assert decision.paid_to_date == (2400 if given is history or given is payments else 0)
 
 
 def test_a_data_frame_is_refused_and_its_column_taken() -> None:

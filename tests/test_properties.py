@@ -19,7 +19,7 @@ from pbr.decisions import RESULT_KINDS, Decision
 from pbr.rules import PHASE_ONE, RuleSet
 from pbr.testing import (
     BREAKAGES,
-    as_of_dates,
+    as_of_dates_for,
     broken_family_records,
     families,
     family_records,
@@ -40,7 +40,9 @@ def run(record: dict[str, Any], as_of: date, rules: RuleSet) -> Decision:
     return pbr.evaluate(pbr.Family.model_validate(record), as_of=as_of, rules=rules)
 
 
-scenario = given(family_records(), as_of_dates(), interpretation_choices())
+# a record, and a date drawn for it (where its results are judged), the same record each
+_record = st.shared(family_records(), key="record")
+scenario = given(_record, _record.flatmap(as_of_dates_for), interpretation_choices())
 
 
 @scenario
@@ -93,8 +95,8 @@ def test_nothing_is_paid_twice(record: dict[str, Any], as_of: date, choice: dict
 
 
 @given(
-    family_records(),
-    as_of_dates(),
+    _record,
+    _record.flatmap(as_of_dates_for),
     interpretation_choices(),
     st.sampled_from(["attachment_fee", *RESULT_KINDS]),
     st.integers(0, 400_000),
@@ -137,7 +139,12 @@ def test_more_outcomes_never_lower_what_is_payable(
     assert after.payable >= before.payable
 
 
-@given(family_records(), as_of_dates(), interpretation_choices(), st.randoms(use_true_random=False))
+@given(
+    _record,
+    _record.flatmap(as_of_dates_for),
+    interpretation_choices(),
+    st.randoms(use_true_random=False),
+)
 def test_event_order_does_not_matter(
     record: dict[str, Any], as_of: date, choice: dict[str, str], rnd: Any
 ) -> None:

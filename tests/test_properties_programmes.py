@@ -17,7 +17,13 @@ from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.periods import financial_year_of
 from pbr.plans import Measure, earliest_window_end, measure_window
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
-from pbr.testing import BREAKAGES, broken_family_records, family_records, interpretation_choices
+from pbr.testing import (
+    BREAKAGES,
+    as_of_dates_for,
+    broken_family_records,
+    family_records,
+    interpretation_choices,
+)
 from tests.builders import RECORD_LISTS
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
@@ -31,12 +37,12 @@ Case = tuple[dict[str, Any], date, RuleSet]
 
 @st.composite
 def cases(draw: st.DrawFn, programme: str) -> Case:
-    """A record, an evaluation date up to four years after attachment, and a rule-set variant."""
+    """A record, an evaluation date drawn for it, and a rule-set variant."""
     record = draw(family_records(programme))
-    attached = date.fromisoformat(record["attached_on"])
-    as_of = attached + timedelta(days=draw(st.integers(0, 1500)))
+    as_of = draw(as_of_dates_for(record))
     rules = LATER[programme].with_interpretations(**draw(interpretation_choices(LATER[programme])))
-    if not pbr.programmes.programme(programme).attachment_fee(rules, financial_year_of(attached)):
+    year = financial_year_of(date.fromisoformat(record["attached_on"]))
+    if not pbr.programmes.programme(programme).attachment_fee(rules, year):
         # a fee listed where the rules pay none is refused (test_later_programmes): none here
         record["payments"] = [p for p in record["payments"] if p["kind"] != "attachment_fee"]
     return record, as_of, rules

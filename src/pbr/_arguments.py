@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_family",
     "check_interpretations",
+    "check_ledger",
     "check_plan",
     "check_plans",
     "check_records",
@@ -78,8 +79,8 @@ def check_family(family: object) -> None:
 def check_records(records: object) -> None:
     """Raise TypeError unless `records` is an iterable of records, not one text, path or table.
 
-    A file's name or text would be read character by character, and a DataFrame by its column
-    names: each a "record" that is then rejected.
+    A file's name or text would be read character by character, a DataFrame by its column
+    names and one `Family` by its fields: each a "record" that is then rejected.
 
     >>> check_records("families.jsonl")
     Traceback (most recent call last):
@@ -90,6 +91,8 @@ def check_records(records: object) -> None:
         hint = "; read a file with pbr.read_records(path)"
     elif isinstance(records, Mapping):
         hint = "; one record goes in a list: [record]"
+    elif _is(records, "pydantic", "BaseModel"):  # iterable, as its (field, value) pairs
+        hint = "; one family goes in a list: [family]"
     elif type(records).__module__.startswith("pandas") and hasattr(records, "columns"):
         hint = "; pass one column of JSON texts or dicts, e.g. frame['record']"
     elif not hasattr(records, "__iter__"):
@@ -99,6 +102,30 @@ def check_records(records: object) -> None:
     raise TypeError(
         "records must be an iterable of records (Family objects, dicts or JSON texts), "
         f"got {described(records)}{hint}"
+    )
+
+
+def check_ledger(ledger: object) -> None:
+    """Raise TypeError unless `ledger` is None or a payment history `PaymentHistory.load` reads.
+
+    That is a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, a ledger's path, payments
+    by family id (a mapping) or ledger entries (any other iterable but text and bytes).
+
+    >>> check_ledger(123)
+    Traceback (most recent call last):
+    ...
+    TypeError: ledger must be a pbr.history.PaymentHistory, a pbr.ledger.Ledger or a ledger's path (or payments by family id), got int 123
+    """
+    if ledger is None or isinstance(ledger, str | os.PathLike | Mapping):
+        return
+    if _is(ledger, "pbr.history", "PaymentHistory") or _is(ledger, "pbr.ledger", "Ledger"):
+        return
+    if hasattr(ledger, "__iter__") and not isinstance(ledger, bytes | bytearray):
+        return  # ledger entries (pbr.ledger.Entry), or mappings that name their family
+    hint = "; a path is text or a pathlib.Path" if isinstance(ledger, bytes | bytearray) else ""
+    raise TypeError(
+        "ledger must be a pbr.history.PaymentHistory, a pbr.ledger.Ledger or a ledger's path "
+        f"(or payments by family id), got {described(ledger)}{hint}"
     )
 
 

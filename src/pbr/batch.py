@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
-from pbr._arguments import check_records
+from pbr._arguments import check_ledger, check_records
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from pbr.decisions import Decision
+    from pbr.history import HistorySource
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
@@ -139,7 +140,7 @@ def evaluate_many(
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 100,
     source: str = "<input>",
-    ledger: Any = None,
+    ledger: HistorySource | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[Decision | Rejection]:
     """Yield a `Decision` or a `Rejection` for every record, in input order.
@@ -147,9 +148,9 @@ def evaluate_many(
     `rules=None` picks each family's rule set (with `interpretations` applied to every rule set
     that defines them; a name none defines, or a value it does not, is refused before any
     family); `plans` maps a programme's id to its outcome plan. `ledger` (a
-    `pbr.history.PaymentHistory`, or a ledger to load one from, once) adds its payments to each
-    family's (`pbr.history.merge_payments`); a family whose record disagrees with it is a
-    rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
+    `pbr.history.PaymentHistory`, or a ledger or its path to load one from, once) adds its
+    payments to each family's (`pbr.history.merge_payments`); a family whose record disagrees
+    with it is a rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
     the output is the same. The default, ``"auto"``, evaluates a batch of up to
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
     given as JSON text over `max_record_bytes` is a rejection.
@@ -179,6 +180,7 @@ def evaluate_many(
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = max_record_bytes
     check_records(records)
+    check_ledger(ledger)
     _check_workers(workers)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
@@ -201,7 +203,11 @@ def _checked_job(
 
 
 def _evaluated(
-    job: _Job, records: Iterable[Item], workers: Workers, chunk_size: int, ledger: Any
+    job: _Job,
+    records: Iterable[Item],
+    workers: Workers,
+    chunk_size: int,
+    ledger: HistorySource | None,
 ) -> Iterator[Decision | Rejection]:
     """`evaluate_many`'s answers, once its arguments are checked."""
     if ledger is None and workers != 1 and not _in_a_daemon():
@@ -272,7 +278,7 @@ def evaluate_many_json(
     interpretations: Mapping[str, str] | None = None,
     chunk_size: int = 100,
     source: str = "<input>",
-    ledger: Any = None,
+    ledger: HistorySource | None = None,
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[Evaluated | Rejection]:
@@ -288,12 +294,17 @@ def evaluate_many_json(
     job.render = render
     job.max_record_bytes = max_record_bytes
     check_records(records)
+    check_ledger(ledger)
     _check_workers(workers)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 
 def _evaluated_json(
-    job: _Job, records: Iterable[Item], workers: Workers, chunk_size: int, ledger: Any
+    job: _Job,
+    records: Iterable[Item],
+    workers: Workers,
+    chunk_size: int,
+    ledger: HistorySource | None,
 ) -> Iterator[Evaluated | Rejection]:
     """`evaluate_many_json`'s answers, once its arguments are checked."""
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
@@ -649,7 +660,7 @@ class _Job:
         return variant
 
     def with_history(
-        self, numbered: Iterable[tuple[int, Item]], ledger: Any
+        self, numbered: Iterable[tuple[int, Item]], ledger: HistorySource
     ) -> Iterator[tuple[int, Item]]:
         """Each family with the ledger's payments merged in (validated here, in this process)."""
         from pbr._rejection import without_family

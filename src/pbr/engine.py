@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import pbr
+from pbr._arguments import check_ledger
 from pbr._parts import trusted_provenance
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
@@ -18,6 +19,7 @@ from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
     from pbr.decisions import Decision, Identification, Provenance
+    from pbr.history import HistorySource
     from pbr.plans import OutcomePlan
     from pbr.records import Family
 
@@ -55,15 +57,16 @@ def evaluate(
     as_of: date,
     rules: RuleSet | None = None,
     plan: OutcomePlan | None = None,
-    ledger: Any = None,
+    ledger: HistorySource | None = None,
 ) -> Decision:
     """Evaluate a family's claims at `as_of`: each result's status, amount payable now and reasons.
 
     `rules=None` picks the rule set by the family's programme and attachment date. `plan` is the
     council's outcome plan for phase two or Supporting Families (`pbr.plans.load_plan`); without
     one, pbr's example plan is used and the decision warns. `ledger` (a
-    `pbr.history.PaymentHistory`, or a ledger to load one from) adds its payments to the
-    record's, each claim id once (`pbr.history.merge_payments`). Nothing depends on today's date:
+    `pbr.history.PaymentHistory`, or a `pbr.ledger.Ledger` or its path to load one from: any
+    `pbr.history.HistorySource`) adds its payments to the record's, each claim id once
+    (`pbr.history.merge_payments`). Nothing depends on today's date:
     the same record, date, rules, plan and payments always give the same decision.
 
     >>> import pbr
@@ -83,12 +86,14 @@ def evaluate(
         OutsideProgramme: the rule set does not cover the family.
         PlanError: the plan is for another programme (phase one has none).
         TypeError: `as_of` is not a `datetime.date` (a `datetime` or text is refused), or
-            `family`, `rules` or `plan` is not of its type (the message says what to pass).
+            `family`, `rules`, `plan` or `ledger` is not of its type (the message says what
+            to pass).
         ValueError: `as_of` is outside the dates pbr can evaluate (see `check_as_of`).
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
     check_as_of(as_of)
+    check_ledger(ledger)
     try:
         if ledger is not None:
             from pbr.history import merge_payments

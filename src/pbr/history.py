@@ -21,26 +21,38 @@ a payment is never counted twice, and never silently one way or the other.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import ValidationError
 
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
+    from pbr.ledger import Entry, Ledger
     from pbr.records import Family, Payment
 
 __all__ = [
     "HistoryError",
+    "HistorySource",
     "PaidBeforeAttachment",
     "PaidTwice",
     "PaymentConflict",
     "PaymentHistory",
     "merge_payments",
 ]
+
+
+HistorySource: TypeAlias = (
+    "PaymentHistory | Ledger | str | os.PathLike[str]"
+    " | Mapping[str, Iterable[Payment | Entry | Mapping[str, Any]]]"
+    " | Iterable[Entry | Mapping[str, Any]]"
+)
+"""What a payment history is read from (`PaymentHistory.load`): a history, a ledger or its path,
+payments by family id, or ledger entries (each naming its family)."""
 
 
 class HistoryError(PbrError, ValueError):
@@ -132,7 +144,7 @@ class PaymentHistory:
 
     @classmethod
     def load(
-        cls, source: Any, *, key: bytes | None = None, timeout: float = 60.0
+        cls, source: HistorySource, *, key: bytes | None = None, timeout: float = 60.0
     ) -> PaymentHistory:
         """The history in `source`; a ledger (or its path) is verified first.
 
@@ -156,8 +168,8 @@ class PaymentHistory:
 
         if isinstance(source, PaymentHistory):
             return source
-        if isinstance(source, str | Path):
-            source = Ledger(source, create=False, key=key, timeout=timeout)
+        if isinstance(source, str | os.PathLike):
+            source = Ledger(Path(source), create=False, key=key, timeout=timeout)
         if isinstance(source, Ledger):
             verdict = source.verify()
             if not verdict.ok:
@@ -245,7 +257,7 @@ class PaymentHistory:
         return sum(len(p) for p in self.by_family.values())
 
 
-def merge_payments(family: Family, history: Any) -> Family:
+def merge_payments(family: Family, history: HistorySource | None) -> Family:
     """`family` with its record's payments and the history's for it, each claim id once.
 
     The record's payments come first, then the history's that the record does not list. A
