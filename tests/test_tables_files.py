@@ -342,14 +342,21 @@ def test_a_sheet_name_in_another_case_is_that_table(tmp_path: Path) -> None:
 
 def renamed(path: Path, sheet: str, name: str) -> Path:
     """A copy of the workbook at `path` with a sheet renamed as openpyxl would not name it."""
+    return rewritten(
+        path, "xl/workbook.xml", lambda xml: xml.replace(f'name="{sheet}"', f'name="{name}"')
+    )
+
+
+def rewritten(path: Path, member: str, fix: Any) -> Path:
+    """A copy of the workbook at `path` with the XML of one of its files changed by `fix`."""
     import zipfile
 
-    made = path.with_name(f"renamed-{path.name}")
+    made = path.with_name(f"changed-{path.name}")
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
         for info in source.infolist():
             data = source.read(info)
-            if info.filename == "xl/workbook.xml":
-                data = data.replace(f'name="{sheet}"'.encode(), f'name="{name}"'.encode())
+            if info.filename == member:
+                data = fix(data.decode()).encode()
             target.writestr(info, data)
     return made
 
@@ -742,16 +749,7 @@ def test_a_sheet_with_a_blank_row_above_its_header_stops_the_run(tmp_path: Path)
 
 def changed_sheet(path: Path, number: int, fix: Any) -> Path:
     """A copy of the workbook with the XML of its `number`-th sheet changed by `fix`."""
-    import zipfile
-
-    made = path.with_name(f"changed-{path.name}")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == f"xl/worksheets/sheet{number}.xml":
-                data = fix(data.decode()).encode()
-            target.writestr(info, data)
-    return made
+    return rewritten(path, f"xl/worksheets/sheet{number}.xml", fix)
 
 
 def _row(xml: str, number: int) -> str:
