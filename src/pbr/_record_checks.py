@@ -484,6 +484,7 @@ def _payment_issues(family: Family) -> Iterator[_Problem]:
                 "payment_not_in_programme",
                 ("payments", i, "kind"),
                 payment.kind,
-                f"{payment.kind!r} is not a payment of {named}; expected one of "
-                f"{', '.join(sorted(allowed))}",
+                f"{payment.kind!r} is not a payment of {named}"
+                + (" (it pays no attachment fee)" if payment.kind == "attachment_fee" else "")
+                + f"; expected one of {', '.join(sorted(allowed))}",
             )
