@@ -656,3 +656,28 @@ def test_the_batch_refuses_such_a_payment_on_both_paths(
             "payment_not_in_programme",
             f'"{kind}"',
         )
+
+
+@pytest.mark.parametrize(
+    ("attached", "foreign", "programme"),
+    [
+        ("2016-06-01", "financial_stability", "tf-phase-2"),
+        ("2022-06-01", "work", "supporting-families"),
+    ],
+)
+def test_a_problem_of_another_programme_is_refused_when_the_date_names_the_programme(
+    attached: str, foreign: str, programme: str
+) -> None:
+    # stating no programme, the record's problems went unchecked: one of another programme's
+    # vocabulary was ignored at evaluation, not refused
+    text = json.dumps(record(None, attached_on=attached, problems_at_entry=[{"problem": foreign}]))
+    with pytest.raises(pydantic.ValidationError, match=rf"not a problem of {programme} \(the"):
+        pbr.Family.model_validate_json(text)
+    (answer,) = pbr.evaluate_many([text], as_of=date(2023, 6, 1))
+    assert isinstance(answer, pbr.Rejection)
+    assert [(e.type, e.loc) for e in answer.errors] == [
+        ("problem_not_in_programme", "problems_at_entry.0.problem")
+    ]
+    # 2014/15: phase one or an early starter of phase two, so not judged by either list
+    early = record(None, attached_on="2014-06-01", problems_at_entry=[{"problem": foreign}])
+    assert pbr.Family.model_validate(early).problems_at_entry[0].problem == foreign

@@ -335,30 +335,69 @@ def _term_end(academic_year: str, term: TermName) -> date | None:
         return None
 
 
-def _problems_listed_at_entry(programme_id: str | None) -> frozenset[str] | None:
-    """The problems a programme that lists them in `problems_at_entry` allows, else None."""
-    if programme_id is None:
-        return None
-    from pbr.programmes import programme
+def _problems_listed_at_entry(family: Family) -> tuple[str, frozenset[str]] | None:
+    """The family's programme as named, and the problems it allows at entry; None for phase one.
 
-    try:
-        stated = programme(programme_id)
-    except KeyError:
+    Its stated programme's, else those of the programmes whose attachment dates cover the
+    family's when every one of them lists its problems so (a record of 2016 stating no
+    programme is phase two's, of 2022 Supporting Families'; one of 2014/15 may be phase one's,
+    whose `identified_for` is checked as phase one's).
+    """
+    every = _programmes()
+    if _LISTED_FOR.every is not every or len(_LISTED_FOR.found) > 10_000:
+        _LISTED_FOR.every, _LISTED_FOR.found = every, {}
+    key = (family.programme, family.attached_on)
+    found = _LISTED_FOR.found
+    if key not in found:
+        found[key] = _listed_at_entry(family.programme, family.attached_on)
+    return found[key]
+
+
+class _Listed:
+    """The programmes the problems allowed were worked out for, and those by (programme, day)."""
+
+    every: object = None
+    found: dict[tuple[str | None, date], tuple[str, frozenset[str]] | None] = {}  # noqa: RUF012
+
+
+_LISTED_FOR = _Listed()
+
+
+def _listed_at_entry(
+    programme_id: str | None, attached_on: date
+) -> tuple[str, frozenset[str]] | None:
+    """`_problems_listed_at_entry`, worked out."""
+    from pbr.programmes import programme, programmes
+
+    if programme_id is not None:
+        try:
+            chosen: tuple[_Programme, ...] = (programme(programme_id),)
+        except KeyError:
+            return None
+        named = programme_id
+    else:
+        chosen = tuple(p for p in programmes() if p.rules.covers(attached_on))
+        named = (
+            f"{' or '.join(p.id for p in chosen)} (the programme"
+            f"{'s' if len(chosen) > 1 else ''} covering attachment on {attached_on}; the "
+            "record states none)"
+        )
+    if not chosen or any(p.states_problems_in != "problems_at_entry" for p in chosen):
         return None
-    if stated.states_problems_in != "problems_at_entry":
-        return None
-    return frozenset(stated.problems)
+    return named, frozenset(problem for p in chosen for problem in p.problems)
 
 
 def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
     """Duplicate problems at entry, and problems outside the stated programme's vocabulary."""
-    allowed = _problems_listed_at_entry(family.programme)
-    if allowed is not None and family.identified_for is not None:
+    listed = _problems_listed_at_entry(family)
+    named, allowed = listed if listed is not None else ("", None)
+    if allowed is not None and family.programme is not None and family.identified_for is not None:
+        # stating no programme, it is warned of at evaluation (IDENTIFIED_FOR_IGNORED)
         yield (
             "identified_for_not_in_programme",
             ("identified_for",),
             list(family.identified_for),
-            f"identified_for is phase one's problem list; {family.programme} records list their "
+            f"identified_for is phase one's problem list; {named} records list their "
             "problems in problems_at_entry",
         )
     seen: set[str] = set()
@@ -376,7 +415,7 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
                 "problem_not_in_programme",
                 ("problems_at_entry", i, "problem"),
                 entry.problem,
-                f"{entry.problem!r} is not a {family.programme} problem; expected one of "
+                f"{entry.problem!r} is not a problem of {named}; expected one of "
                 f"{', '.join(sorted(allowed))}",
             )
         if entry.identified_on is not None and entry.identified_on > family.attached_on:
