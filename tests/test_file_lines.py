@@ -236,19 +236,31 @@ def test_a_file_gone_before_a_range_is_read_says_so(tmp_path: Path) -> None:
 
 
 CHILD_MODULES = """
-import json, sys
+import json, os, sys, time
 from datetime import date
 import pbr
 from pbr import _slices, batch
 _slices.SLICE_RANGES = 1  # a slice a range: the other process takes some
 batch.SPAN_BYTES = 100_000
-def other(shared, writer, _other=_slices._other):
-    try:
-        _other(shared, writer)
-    finally:
-        with open(sys.argv[2], "w") as told:
+here = os.getpid()
+def tell():  # the other process's pydantic modules, written before anything waits on it
+    if os.getpid() != here:
+        with open(sys.argv[2] + ".part", "w") as told:
             json.dump(sorted(m for m in sys.modules if m.split(".")[0] == "pydantic"), told)
-_slices._other = other
+        os.replace(sys.argv[2] + ".part", sys.argv[2])
+def other(shared, writer, _other=_slices._other):
+    tell()  # on starting: this process waits for it (below), so the other always runs
+    _other(shared, writer)
+def write_slice(*args, _write=_slices._write_slice):
+    _write(*args)
+    tell()  # before the slice is said to be written, so before this process can end
+def start(others, _start=_slices._start):
+    _start(others)
+    for _ in range(3000):  # a loaded machine: this process could finish before it starts
+        if os.path.exists(sys.argv[2]):
+            break
+        time.sleep(0.01)
+_slices._other, _slices._write_slice, _slices._start = other, write_slice, start
 before = "pydantic" in sys.modules
 with open(sys.argv[1], "rb") as handle:
     answers = list(pbr.evaluate_many(handle, as_of=date(2015, 3, 31), workers=2))
