@@ -408,8 +408,8 @@ def _plain_adult(
     ended: dict[str, str] = {}  # a run recorded to end before the weeks never reaches them
     code: ReasonCode = "EMPLOYMENT_TOO_SHORT"
     message = (
-        f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
-        f"{reached}"
+        f"adult {person_id} in work since {start}: {worked} days; {weeks} weeks would be reached "
+        f"on {reached}"
     )
     if as_of >= reached:
         code = "CONTINUOUS_EMPLOYMENT_REACHED"

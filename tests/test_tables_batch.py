@@ -264,6 +264,31 @@ def test_to_pandas_gives_numbers_dates_and_flags_an_analyst_can_use() -> None:
     assert main(["evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31"]) == 0
 
 
+def test_to_pandas_rejections_keep_their_council_and_pounds_names_each_column_once() -> None:
+    from pbr.forecast import pounds
+
+    records = [
+        *pbr.read_records(EXAMPLES / "families.jsonl"),
+        '{"family_id": "BAD", "local_authority": "Sampleton"}',
+    ]
+    answers = list(pbr.evaluate_many(records, as_of=date(2015, 3, 31)))
+    frame = pbr.to_pandas(answers)
+    rejected = frame[frame["status"] == "rejected"]
+    assert rejected["local_authority"].tolist() == ["Sampleton"]  # as pbr.Totals counts it
+    totals = pbr.Totals()
+    for answer in answers:
+        if isinstance(answer, pbr.Rejection):
+            totals.reject(answer)
+        else:
+            totals.add(answer)
+    assert totals.councils["Sampleton"].families_rejected == 1
+    view = pounds(frame)
+    assert view.columns.is_unique  # `amount` and `amount_pence` made two columns `amount`
+    assert view["amount"].sum() == pytest.approx(frame["amount_pence"].sum() / 100)
+    row = pounds(frame.iloc[0])
+    assert row["amount"] == frame.iloc[0]["amount_pence"] / 100
+
+
 def test_to_pandas_refuses_what_is_not_a_decision() -> None:
     with pytest.raises(TypeError, match="evaluate first"):
         pbr.to_pandas(example_families()[:1])  # type: ignore[arg-type]

@@ -928,11 +928,12 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     their ``_pence`` twins, which sum and plot. `fee_due_pence` is the attachment fee a run
     counts (an eligible family's, once attached by the as-of date: `pbr.totals.fee_due`).
 
-    `attachment_fee`, `payable`, `paid_to_date` and `fee_due` belong to the family and are
-    repeated on each of its result rows: sum them over ``frame.drop_duplicates("family_id")``;
+    `attachment_fee`, `payable`, `paid_to_date` and `fee_due_pence` belong to the family and
+    are repeated on each of its result rows: sum them over ``frame.drop_duplicates("family_id")``;
     `amount` and `rate` belong to the row's result and sum as they are. A `Rejection` becomes one
-    row with status ``rejected``, its error types as reason codes, its `source` and `line`, and
-    each error as ``field = value: why`` in `rejection`, so nothing is dropped.
+    row with status ``rejected``, its council (as `pbr.Totals` counts it), its error types as
+    reason codes, its `source` and `line`, and each error as ``field = value: why`` in
+    `rejection`, so nothing is dropped.
 
     >>> import pbr
     >>> from datetime import date
@@ -952,6 +953,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
             rows.append(
                 {
                     "family_id": decision.family_id,
+                    "local_authority": decision.local_authority,  # as totals count it
                     "status": "rejected",
                     "reason_codes": " ".join(e.type for e in decision.errors),
                     "source": decision.source,

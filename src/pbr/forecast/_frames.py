@@ -76,7 +76,9 @@ def to_frame(rows: Sequence[Mapping[str, Any]], index: str | None = None) -> Any
 def pounds(table: Any) -> Any:
     """The pounds view of a frame (or row) of pence: every ``*_pence`` column as float pounds.
 
-    Use it to plot or export; keep the pence for arithmetic (sum in pence, then view).
+    Use it to plot or export; keep the pence for arithmetic (sum in pence, then view). A column
+    with a pence twin (`pbr.to_pandas`' `Decimal` money) gives way to the twin's pounds, so no
+    name is there twice.
 
     >>> from pbr.forecast import allocation
     >>> view = pounds(allocation(2630).to_pandas())
@@ -86,13 +88,15 @@ def pounds(table: Any) -> Any:
     pd = pandas()
     if isinstance(table, pd.Series):
         index = [str(i) for i in table.index]
+        twins = {i[: -len(PENCE)] for i in index if i.endswith(PENCE)}
         values = {
             (i[: -len(PENCE)] if i.endswith(PENCE) else i): (v / 100 if i.endswith(PENCE) else v)
             for i, v in zip(index, table.tolist(), strict=True)
+            if i.endswith(PENCE) or i not in twins
         }
         return pd.Series(values, name=table.name)
     renamed = {c: c[: -len(PENCE)] for c in table.columns if str(c).endswith(PENCE)}
-    view = table.copy()
+    view = table.drop(columns=[c for c in renamed.values() if c in table.columns])
     for column in renamed:
         view[column] = view[column].astype("float64") / 100
     return view.rename(columns=renamed)

@@ -201,8 +201,8 @@ def _adult(
             "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}
         ), None
     message = (
-        f"adult {person_id} in work since {start}: {worked} days, {weeks} weeks reached on "
-        f"{reached}"
+        f"adult {person_id} in work since {start}: {worked} days; {weeks} weeks would be reached "
+        f"on {reached}"
     )
     return trusted_reason(
         "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}
