@@ -335,7 +335,9 @@ def _term_end(academic_year: str, term: TermName) -> date | None:
         return None
 
 
-def _problems_listed_at_entry(family: Family) -> tuple[str, frozenset[str]] | None:
+def _listed_at_entry(
+    programme_id: str | None, attached_on: date
+) -> tuple[str, frozenset[str]] | None:
     """The family's programme as named, and the problems it allows at entry; None for phase one.
 
     Its stated programme's, else those of the programmes whose attachment dates cover the
@@ -343,47 +345,10 @@ def _problems_listed_at_entry(family: Family) -> tuple[str, frozenset[str]] | No
     programme is phase two's, of 2022 Supporting Families'; one of 2014/15 may be phase one's,
     whose `identified_for` is checked as phase one's).
     """
-    every = _programmes()
-    if _LISTED_FOR.every is not every or len(_LISTED_FOR.found) > 10_000:
-        _LISTED_FOR.every, _LISTED_FOR.found = every, {}
-    key = (family.programme, family.attached_on)
-    found = _LISTED_FOR.found
-    if key not in found:
-        found[key] = _listed_at_entry(family.programme, family.attached_on)
-    return found[key]
-
-
-class _Listed:
-    """The programmes the problems allowed were worked out for, and those by (programme, day)."""
-
-    every: object = None
-    found: dict[tuple[str | None, date], tuple[str, frozenset[str]] | None] = {}  # noqa: RUF012
-
-
-_LISTED_FOR = _Listed()
-
-
-def _listed_at_entry(
-    programme_id: str | None, attached_on: date
-) -> tuple[str, frozenset[str]] | None:
-    """`_problems_listed_at_entry`, worked out."""
-    from pbr.programmes import programme, programmes
-
-    if programme_id is not None:
-        try:
-            chosen: tuple[_Programme, ...] = (programme(programme_id),)
-        except KeyError:
-            return None
-        named = programme_id
-    else:
-        chosen = tuple(p for p in programmes() if p.rules.covers(attached_on))
-        named = (
-            f"{' or '.join(p.id for p in chosen)} (the programme"
-            f"{'s' if len(chosen) > 1 else ''} covering attachment on {attached_on}; the "
-            "record states none)"
-        )
-    if not chosen or any(p.states_problems_in != "problems_at_entry" for p in chosen):
+    found = _programmes_of(programme_id, attached_on)
+    if found is None or any(p.states_problems_in != "problems_at_entry" for p in found[1]):
         return None
+    named, chosen = found
     return named, frozenset(problem for p in chosen for problem in p.problems)
 
 
@@ -435,31 +400,6 @@ def _payments_plainly_allowed(family: Family) -> bool:
     return found is None or kinds <= found[1]
 
 
-def _payment_kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
-    """`_kinds_allowed`, kept by programme stated and attachment day (a family of a batch asks).
-
-    Forgotten when the programmes change (`pbr.programmes.register`), and when it grows large.
-    """
-    every = _programmes()
-    if _ALLOWED_FOR.every is not every or len(_ALLOWED_FOR.found) > 10_000:
-        _ALLOWED_FOR.every, _ALLOWED_FOR.found = every, {}
-    key = (family.programme, family.attached_on)
-    found = _ALLOWED_FOR.found
-    if key not in found:
-        found[key] = _kinds_allowed(family)
-    return found[key]
-
-
-class _Allowed:
-    """The programmes the kinds allowed were worked out for, and the kinds by (programme, day)."""
-
-    every: object = None
-    found: dict[tuple[str | None, date], tuple[str, frozenset[str]] | None] = {}  # noqa: RUF012
-
-
-_ALLOWED_FOR = _Allowed()
-
-
 def _programmes() -> tuple[_Programme, ...]:
     """`pbr.programmes.programmes()`, imported once (on first use: it imports this module)."""
     if not _PROGRAMMES:
@@ -472,7 +412,9 @@ def _programmes() -> tuple[_Programme, ...]:
 _PROGRAMMES: list[Callable[[], tuple[_Programme, ...]]] = []
 
 
-def _kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
+def _kinds_allowed(
+    programme_id: str | None, attached_on: date
+) -> tuple[str, frozenset[str]] | None:
     """The payment kinds the family's programme has, and how to name that programme; None if unknown.
 
     Its stated programme's, else those of every programme whose attachment dates cover the
@@ -481,26 +423,64 @@ def _kinds_allowed(family: Family) -> tuple[str, frozenset[str]] | None:
     does not have (`pbr.programmes._kernel.check_payments`). A family no programme covers is
     refused when it is evaluated, so its payments are not checked here.
     """
-    from pbr.programmes import programme, programmes
+    found = _programmes_of(programme_id, attached_on)
+    if found is None:
+        return None
+    named, chosen = found
+    return named, frozenset(k for p in chosen for k in p.payment_kinds)
 
-    chosen: tuple[_Programme, ...]
-    named: str
-    if family.programme is not None:
+
+def _programmes_of(
+    programme_id: str | None, attached_on: date
+) -> tuple[str, tuple[_Programme, ...]] | None:
+    """The programme stated, or those covering the attachment day, and how to name them."""
+    from pbr.programmes import programme
+
+    if programme_id is not None:
         try:
-            chosen = (programme(family.programme),)
+            return programme_id, (programme(programme_id),)
         except KeyError:
             return None
-        named = family.programme
-    else:
-        chosen = tuple(p for p in programmes() if p.rules.covers(family.attached_on))
-        if not chosen:
-            return None
-        named = (
-            f"{' or '.join(p.id for p in chosen)} (the programme"
-            f"{'s' if len(chosen) > 1 else ''} covering attachment on {family.attached_on}; "
-            "the record states none)"
-        )
-    return named, frozenset(k for p in chosen for k in p.payment_kinds)
+    chosen = tuple(p for p in _programmes() if p.rules.covers(attached_on))
+    if not chosen:
+        return None
+    return (
+        f"{' or '.join(p.id for p in chosen)} (the programme{'s' if len(chosen) > 1 else ''} "
+        f"covering attachment on {attached_on}; the record states none)"
+    ), chosen
+
+
+class _ByProgramme:
+    """An answer about a family's programme kept by (programme stated, attachment day).
+
+    Every family of a batch asks; few pairs recur. Forgotten when the programmes change
+    (`pbr.programmes.register`), and when it grows large.
+    """
+
+    __slots__ = ("every", "found", "work")
+
+    def __init__(
+        self, work: Callable[[str | None, date], tuple[str, frozenset[str]] | None]
+    ) -> None:
+        self.work = work
+        self.every: object = None
+        self.found: dict[tuple[str | None, date], tuple[str, frozenset[str]] | None] = {}
+
+    def __call__(self, family: Family) -> tuple[str, frozenset[str]] | None:
+        every = _programmes()
+        if self.every is not every or len(self.found) > 10_000:
+            self.every, self.found = every, {}
+        key = (family.programme, family.attached_on)
+        found = self.found
+        if key not in found:
+            found[key] = self.work(*key)
+        return found[key]
+
+
+_problems_listed_at_entry = _ByProgramme(_listed_at_entry)
+"""`_listed_at_entry` of a family, kept."""
+_payment_kinds_allowed = _ByProgramme(_kinds_allowed)
+"""`_kinds_allowed` of a family, kept."""
 
 
 def _payment_issues(family: Family) -> Iterator[_Problem]:
