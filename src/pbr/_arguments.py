@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -190,6 +190,35 @@ def check_plans(plans: object) -> dict[str, OutcomePlan]:
         if plan is not None and plan.programme != key:
             raise PlanError(f"plans[{key!r}] is a plan for {plan.programme}, not {key}")
     return {key: plan for key, plan in plans.items() if plan is not None}
+
+
+def interpretations_once(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The interpretations chosen, by id; one given twice is refused, even with one value.
+
+    The last of two would win silently: which was meant? (``pbr evaluate`` and the web API.)
+
+    >>> interpretations_once([("employment_weeks", "all_13"), ("employment_weeks", "all_13")])
+    Traceback (most recent call last):
+    ...
+    pbr.errors.UnknownInterpretation: interpretation 'employment_weeks' is given twice ('all_13', then 'all_13'): give it once; valid: jsa_26_other_13, all_13
+    """
+    from pbr.errors import UnknownInterpretation
+    from pbr.programmes import programmes
+
+    given: dict[str, str] = {}
+    for key, value in choices:
+        if key in given:
+            every = (p.rules for p in programmes())
+            values = next(
+                (r.interpretations[key].values for r in every if key in r.interpretations), ()
+            )
+            raise UnknownInterpretation(
+                f"interpretation {key!r} is given twice ({given[key]!r}, then {value!r}): "
+                "give it once",
+                valid=values,
+            )
+        given[key] = value
+    return given
 
 
 def check_interpretations(choices: object, rules: RuleSet | None = None) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pbr._terminal import printable
-from pbr.errors import PlanError, UnknownInterpretation
+from pbr.errors import PlanError
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 from pbr.periods import check_as_of
 from pbr.rules import RuleSet
@@ -311,22 +311,11 @@ def rules_by_programme(choices: list[tuple[str, str]]) -> dict[str, RuleSet]:
 
     An id that no rule set defines, a bad value or an id given twice is an error up front.
     """
-    from pbr._arguments import check_interpretations
+    from pbr._arguments import check_interpretations, interpretations_once
     from pbr.programmes import programmes
 
     every = [p.rules for p in programmes()]
-    given: dict[str, str] = {}
-    for key, value in choices:  # the last of two would win silently: which did they mean?
-        if key in given:
-            values = next(
-                (r.interpretations[key].values for r in every if key in r.interpretations), ()
-            )
-            raise UnknownInterpretation(
-                f"interpretation {key!r} is given twice ({given[key]!r}, then {value!r}): give it once",
-                valid=values,
-            )
-        given[key] = value
-    check_interpretations(given)
+    check_interpretations(interpretations_once(choices))
     variants: dict[str, RuleSet] = {}
     for rules in every:
         mine = {k: v for k, v in choices if k in rules.interpretations}

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from pbr._arguments import interpretations_once
 from pbr.engine import rule_set_for, rules_hash
 from pbr.errors import UnknownInterpretation
 from pbr.plans import OutcomePlan
@@ -94,36 +95,22 @@ class RulesInForce:
         if found is not None:
             self._cache.move_to_end(key)
             return found
-        given: dict[str, str] = {}
+        pairs: list[tuple[str, str]] = []
         for text in interpretation:
             try:
-                name, value = parse_choice(text)
+                pairs.append(parse_choice(text))
             except ValueError as exc:
                 raise ProblemError(400, f"interpretation: {exc}") from None
-            if name in given:  # the last would win silently: which was meant? (as pbr refuses)
-                raise ProblemError(400, self._twice(name, given[name], value))
-            given[name] = value
+        try:
+            given = interpretations_once(pairs)  # as pbr evaluate refuses one given twice
+        except UnknownInterpretation as exc:
+            raise ProblemError(400, str(exc)) from None
         found = self._resolve({**self._interpretations, **given}, plan, uploaded)
         if not uploaded:
             self._cache[key] = found
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return found
-
-    @staticmethod
-    def _twice(name: str, first: str, then: str) -> str:
-        """What ``pbr evaluate`` says of an interpretation given twice, even with one value.
-
-        >>> RulesInForce._twice("employment_weeks", "all_13", "all_13")
-        "interpretation 'employment_weeks' is given twice ('all_13', then 'all_13'): give it once; valid: jsa_26_other_13, all_13"
-        """
-        valid = next(
-            (r.interpretations[name].values for r in RULE_SETS if name in r.interpretations), ()
-        )
-        return (
-            f"interpretation {name!r} is given twice ({first!r}, then {then!r}): give it once; "
-            f"valid: {', '.join(valid)}"
-        )
 
     def _resolve(
         self,
