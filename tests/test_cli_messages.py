@@ -209,6 +209,26 @@ def test_explain_reads_standard_input_and_a_pipe(tmp_path: Path) -> None:
     assert (missing.returncode, missing.stderr) == (2, "pbr: no family 'EX-999' in <stdin>\n")
 
 
+def test_explain_given_decisions_says_it_wants_the_records(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # pbr evaluate's output given to explain: 17 field errors, and never what the file is
+    decisions = tmp_path / "decisions.jsonl"
+    status, _, _ = run(
+        capsys, "evaluate", FAMILIES, "--as-of", "2015-03-31", "--output", str(decisions)
+    )
+    assert status == 0
+    status, out, err = run(capsys, "explain", str(decisions), "EX-001", "--as-of", "2015-03-31")
+    assert (status, out) == (1, "")
+    assert err.endswith(
+        f"pbr: {decisions} holds decisions (pbr evaluate's output), not family records: give "
+        "pbr explain the records the decisions were made from\n"
+    )
+    status, _, err = run(capsys, "explain", FAMILIES, "EX-001", "--as-of", "2015-03-31")
+    assert status == 0
+    assert "holds decisions" not in err
+
+
 def test_explain_from_a_pipe_rejects_a_repeat_as_evaluate_does(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -100,6 +100,12 @@ def _explain(
         return 2
     if isinstance(item, Rejection):
         print(item.describe(), file=sys.stderr)
+        if {e.loc for e in item.errors if e.type == "extra_forbidden"} >= _DECISION_KEYS:
+            print(
+                f"pbr: {printable(path)} holds decisions (pbr evaluate's output), not family "
+                "records: give pbr explain the records the decisions were made from",
+                file=sys.stderr,
+            )
         return 1
     try:
         rules = pick(item)
@@ -119,6 +125,10 @@ def _explain(
         )
         return 1
     return 0
+
+
+_DECISION_KEYS = frozenset(("format_version", "payable", "results"))
+"""Keys of a decision that a family record has not: a record holding them all is a decision."""
 
 
 def _rows_without_family(path: str, tables: list[str]) -> str:
