@@ -444,12 +444,14 @@ def verify(
             checks[i] = _blocked(claim, _id_taken(claim, owner[1], owner[0]))
             continue
         day = claim.claimed_on
+        made = [p for p in known if p.paid_on is None or p.paid_on <= day]
         later = [p for p in known if p.paid_on is not None and p.paid_on > day]
         try:
             rules = pick(family)
             plan = plans.get(rules.programme)
             record = family.model_copy(update={"payments": tuple(known)})
-            decision = evaluate(_paid_by(record, day, later), as_of=day, rules=rules, plan=plan)
+            counted = _paid_by(record, day, made, later)
+            decision = evaluate(counted, as_of=day, rules=rules, plan=plan)
         except OutsideProgramme as exc:
             checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
             continue
@@ -457,8 +459,6 @@ def verify(
         fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
         results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
         room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
-        late = {id(p) for p in later}
-        made = [p for p in known if id(p) not in late]
         first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
         paid_later: dict[str, Payment] = {}
         for p in later:  # a kind paid only after the claim date: the payment to name
@@ -507,7 +507,9 @@ def verify(
     )
 
 
-def _paid_by(record: Family, day: date, later: Sequence[Payment]) -> Family:
+def _paid_by(
+    record: Family, day: date, made: Sequence[Payment], later: Sequence[Payment]
+) -> Family:
     """The record with the payments dated after `day` counted as made by then, for the engine.
 
     A payment in the history is known when the audit runs, whatever its date: a claim dated
@@ -517,8 +519,6 @@ def _paid_by(record: Family, day: date, later: Sequence[Payment]) -> Family:
     """
     if not later:
         return record
-    late = {id(p) for p in later}
-    made = [p for p in record.payments if id(p) not in late]
     moved = [p.model_copy(update={"paid_on": day}) for p in later]
     return record.model_copy(update={"payments": (*made, *moved)})
 
