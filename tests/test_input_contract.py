@@ -952,6 +952,27 @@ def test_a_number_too_long_to_read_hides_none_of_the_record_s_other_errors() -> 
     assert str(found["local_authority", "string_too_long"]).startswith('"999')  # text
 
 
+def test_a_number_too_long_to_read_is_compared_with_nothing() -> None:
+    """Read as 0 to find the other errors, it once made "absences 30 exceed possible sessions 0"."""
+    bad = good("B1")
+    bad["members"] = [*bad["members"], {"person_id": "C1", "date_of_birth": "2004-05-06"}]
+    term = {"person_id": "C1", "academic_year": "2011/12", "possible_sessions": 140}
+    bad["school_terms"] = [
+        {**term, "term": "autumn", "unauthorised_absences": 30},
+        {**term, "term": "spring", "possible_sessions": 20, "unauthorised_absences": 30},
+    ]
+    text = json.dumps(bad).replace(
+        '"possible_sessions": 140', '"possible_sessions": 1' + "0" * 5000
+    )
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejection.errors] == [
+        ("school_terms.0.possible_sessions", "number_too_long"),
+        # beside a term whose numbers were all read, the comparison is still made
+        ("school_terms.1.unauthorised_absences", "absences_exceed_sessions"),
+    ]
+
+
 def test_a_number_the_reader_takes_is_left_to_the_fields_own_checks() -> None:
     """4,300 digits is read: the field's own rule (a bounded count) rejects it, as before."""
     text = json.dumps(good("B1")).replace(

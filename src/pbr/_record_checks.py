@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACADEMIC_YEARS",
+    "COMPARES_NUMBERS",
     "AsbKind",
     "Benefit",
     "FamilyNeed",
@@ -172,6 +173,14 @@ def unspaced_text(value: str) -> str:
 
 
 _Problem = tuple[str, tuple[str | int, ...], Any, str]
+
+
+COMPARES_NUMBERS = frozenset({"absences_exceed_sessions"})
+"""The cross-field problems that compare numbers of one part of a record (a school term's).
+
+Beside a number too long to read, read as 0 to find the record's other errors, such a problem
+is not known (`pbr.io`).
+"""
 
 
 def consistency_problems(family: Family) -> Iterator[_Problem]:

@@ -1169,7 +1169,8 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
 
     Pydantic stops at such a number with "number out of range" for the whole record; the
     record is read again keeping numbers as text to say where (only for such a rejection),
-    then once more with each such number as ``0``, for the record's other errors. The value
+    then once more with each such number as ``0``, for the record's other errors (bar those
+    comparing that ``0`` with a number beside it: the number's real value is not known). The value
     is the number as written (cut short), not quoted: it is a number, not text.
 
     >>> parse_family(b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{'
@@ -1179,6 +1180,7 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     """
     from pydantic_core import from_json
 
+    from pbr._record_checks import COMPARES_NUMBERS
     from pbr._rejection import FieldError, Rejection
 
     (first, *others) = rejection.errors
@@ -1206,10 +1208,12 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
         return rejection
     rest = parse_family(_LONG_NUMBER.sub(_zeroed, data), max_record_bytes=len(data) + 1)
     named = {error.loc: error.value for error in found}  # what "0" there gave is left out,
+    holding = {loc.rpartition(".")[0] for loc in named}  # and a comparison with that 0,
     also = [  # bar a key not in the format, shown with its number as written
         e if e.loc not in named else e.model_copy(update={"value": named[e.loc]})
         for e in (rest.errors if isinstance(rest, Rejection) else ())
-        if e.loc not in named or e.type == "extra_forbidden"
+        if (e.loc not in named or e.type == "extra_forbidden")
+        and not (e.type in COMPARES_NUMBERS and e.loc.rpartition(".")[0] in holding)
     ]
     return rejection.model_copy(update={"errors": (*found, *also)})
 
