@@ -343,6 +343,10 @@ def test_a_batch_is_a_decision_or_a_rejection_per_line_in_order_then_a_summary(a
         5,
         "duplicate_family",
     )
+    family_id = json.loads(FAMILIES[0])["family_id"]
+    assert repeated["errors"][0]["message"] == (
+        f"family_id {family_id!r} was already given on line 1"
+    )
     summary = json.loads(texts[6])["summary"]
     assert summary["records"] == 6
     assert (summary["evaluated"], summary["rejected"], summary["complete"]) == (3, 3, True)

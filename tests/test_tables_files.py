@@ -284,6 +284,42 @@ def test_csv_and_workbook_read_the_same_tables_the_same(tmp_path: Path) -> None:
     assert "families:3.(column 2)" in csv_read[1]
 
 
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_family_given_again_in_families_names_its_first_row(
+    tmp_path: Path, form: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read whole, by `pbr evaluate` (each row validated where it is evaluated, by one process
+    or a pool) and with a ledger: each repeat names the family's first row, not the last."""
+    rows = [[f, *TF.strip().split(",")] for f in ("F2", "F1", "F2", "F2")]
+    members = "family_id,person_id,date_of_birth\nF1,A1,1984-03-12\nF2,A1,1984-03-12\n"
+    if form == "xlsx":
+        path = workbook(
+            tmp_path,
+            families=[FAMILIES.strip().split(","), *rows],
+            members=[line.split(",") for line in members.splitlines()],
+        )
+    else:
+        text = FAMILIES + "".join(",".join(row) + "\n" for row in rows)
+        path = folder_of(tmp_path, families=text, members=members)
+    why = "family_id 'F2' was already given on line 2 of families"
+    _, errors = read_all(read_tables(path))
+    assert {loc: e for loc, e in errors.items() if e[0] == "duplicate_family"} == {
+        "families:4.family_id": ("duplicate_family", "F2", why),
+        "families:5.family_id": ("duplicate_family", "F2", why),
+    }
+    ledger = tmp_path / "ledger.db"
+    from pbr.ledger import Entry, Ledger
+
+    Ledger(ledger).append(
+        [Entry("F1", "attachment_fee", Decimal("4000.00"), date(2013, 6, 1), "C-1", "v1")]
+    )
+    for options in (["--workers", "1"], ["--workers", "2"], ["--ledger", str(ledger)]):
+        assert main(["evaluate", str(path), "--as-of", "2015-03-31", *options]) == 1
+        err = capsys.readouterr().err
+        assert f'families:4.family_id = "F2": {why}' in err, options
+        assert f'families:5.family_id = "F2": {why}' in err, options
+
+
 # 4. a table's file name
 
 

@@ -113,7 +113,9 @@ def test_rows_come_back_as_they_were_read_whatever_their_columns() -> None:
     store = tables._RowStore({"families": iter(families), "members": iter(rows)})
     try:
         assert store.counts == {"families": 1, "members": 4}
-        assert [(n, row, first) for n, row, first in store.families()] == [(*families[0], True)]
+        assert [(n, row, earlier) for n, row, earlier in store.families()] == [
+            (*families[0], None)  # the family's first row: none earlier
+        ]
         assert store.parts("F1") == {"members": [("members", n, row) for n, row in rows]}
         assert [list(row) for _, _, row in store.parts("F1")["members"]] == [
             list(r) for _, r in rows
