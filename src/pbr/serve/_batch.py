@@ -228,6 +228,7 @@ class BatchResponse(Response):
                 )
                 for name, row in self._by_council.councils.items()
             ],
+            warnings=self._by_council.warnings(),
         )
         return BatchSummary(summary=totals).model_dump_json().encode() + b"\n"
 
