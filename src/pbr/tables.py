@@ -1391,9 +1391,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     from pbr.io import UnreadableFile
 
     marks: dict[tuple[int, int], str] = {}
-    rows = _fast_values(sheet, marks, where) or enumerate(
-        sheet.iter_rows(values_only=True), start=1
-    )
+    rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
     number, first = next(rows, (1, ()))
     while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
         number, first = next(rows, (1, ()))  # a row stored with no value (its format only)
@@ -1491,7 +1489,7 @@ def _fast_values(
     time (the parser's calls into Python are most of what is left). It also reads the sheet
     once, where openpyxl reads a sheet without a stored size twice (once to size it; a row is as
     wide as its last cell, which changes no value). If openpyxl's internals are not as expected
-    it returns None, and the plain reader is used.
+    it returns None, and openpyxl's own parser is used (`_parsed_values`).
 
     `marks` is given each cell (row, column) that holds an Excel error (its text, ``#N/A``) or
     a formula with no saved value (``""``), as the sheet is read: openpyxl reads the one as
@@ -1535,6 +1533,65 @@ def _fast_values(
                     values[column - 1] = value
                     previous = column
                 yield index, tuple(values)
+
+    return rows()
+
+
+def _parsed_values(
+    sheet: Any, marks: dict[tuple[int, int], str], where: str = ""
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """A read-only sheet's rows by openpyxl's parser, where `_fast_values` cannot be used: alike.
+
+    Each row is given by its number and each cell placed by its column, as there.
+    ``iter_rows`` numbers rows by their place and sizes them by the last cell stored: it skips
+    a row stored after a higher one or twice, and drops a cell stored after one to its right
+    (a value lost without a word). Its parser (``WorkSheetParser``, which ``iter_rows`` reads
+    through) gives each row with its number and each cell with its column, in the order
+    stored, so they are placed here as `_fast_values` places them: a cell stored twice stops
+    the read with its message (`_placed`), a row stored twice is found by `_RowStore`. An
+    Excel error and a formula with no saved value are noted in `marks`, as there.
+
+    Raises:
+        pbr.io.UnreadableFile: openpyxl's parser is not there or not as expected (another
+            openpyxl than 3.1): its rows could not be placed by their numbers.
+
+    """
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+
+        class _Noting(WorkSheetParser):  # type: ignore[misc]
+            def parse_cell(self, element: Any) -> dict[str, Any]:
+                cell: dict[str, Any] = super().parse_cell(element)
+                error = element.get("t") == "e"
+                if error or (cell["value"] is None and element.find(formula) is not None):
+                    marks[cell["row"], cell["column"]] = str(cell["value"]) if error else ""
+                return cell
+
+        formula = f"{{{SHEET_MAIN_NS}}}f"
+        book = sheet.parent
+        parser = _Noting(
+            sheet._get_source(),
+            sheet._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+    except (ImportError, AttributeError, TypeError):
+        from pbr.io import UnreadableFile
+
+        raise UnreadableFile(
+            f"{where or sheet.title}: this openpyxl cannot be read cell by cell, so rows and "
+            "cells could not be placed where their references put them: "
+            'pip install "openpyxl>=3.1,<4"'
+        ) from None
+
+    def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        with parser.source:
+            for index, cells in parser.parse():
+                found = [(cell["column"], cell["value"]) for cell in cells]
+                yield index, tuple(_placed(found, index, where)) if found else ()
 
     return rows()
 
