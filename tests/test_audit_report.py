@@ -210,6 +210,36 @@ def test_the_next_file_after_a_record_cannot_pay_a_result_or_the_fee_again(
     assert (status, out.split(" from ")[0]) == (0, "recorded 0 payments")
 
 
+def test_recording_no_payment_creates_no_ledger_and_leaves_one_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report with nothing payable by the day given once left an empty ledger file behind."""
+    report = str(tmp_path / "a.csv")
+    audit = ["audit", str(EXAMPLES / "claims.csv"), "--as-of", "2015-03-31", "--report", report]
+    for path in FAMILY_FILES:
+        audit += ["--families", path]
+    assert run(capsys, *audit)[0] == 1
+    db = tmp_path / "payments.db"
+    early = ["ledger", "record", report, str(db), "--paid-on", "2013-01-01"]  # before every claim
+    status, out, err = run(capsys, *early)
+    assert (status, err) == (0, "")
+    assert out.startswith(
+        f"recorded 0 payments from {report}: nothing to record, so the ledger {db} was not "
+        "created (5 claimed after 2013-01-01 left for a later record: "
+    )
+    assert out.count("\n") == 1  # no head: there is no ledger
+    assert not db.exists()
+    assert not list(tmp_path.glob("payments.db*"))  # no journal either
+    run(capsys, "ledger", "record", report, str(db), "--paid-on", "2015-05-15")
+    kept = db.read_bytes()
+    for paid_on in ("2013-01-01", "2015-05-15"):  # nothing new, then all already recorded
+        status, out, _ = run(capsys, "ledger", "record", report, str(db), "--paid-on", paid_on)
+        assert status == 0
+        assert out.startswith(f"recorded 0 payments from {report} in {db}")
+        assert out.splitlines()[-1].startswith("head 4:")
+        assert db.read_bytes() == kept
+
+
 def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> None:
     claims, malformed = read_claims(EXAMPLES / "claims.csv")
     first = verify(claims, families(), as_of=AS_OF, rejections=malformed)

@@ -59,10 +59,50 @@ def test_jsonl_mixed_good_and_bad_reports_each_and_carries_on(
     lines = err.splitlines()
     assert any(":2 " in ln and "'B1'" in ln and 'offences.0.person_id = "Z9"' in ln for ln in lines)
     assert any(":3 " in ln and "invalid json" in ln.lower() for ln in lines)
-    assert any(":5 " in ln and 'family_id = "G1"' in ln and "earlier" in ln for ln in lines)
+    assert any(
+        ":5 " in ln and 'family_id = "G1"' in ln and "already given on line 1" in ln for ln in lines
+    )
     assert any(":6 " in ln and "'OUT'" in ln and "attached_on" in ln for ln in lines)
     assert "families evaluated: 2" in err
     assert "families rejected:  4" in err
+
+
+@pytest.mark.parametrize(
+    ("shape", "options"),
+    [
+        ("array", ["--format", "json"]),
+        ("array", ["--output", "d.xlsx"]),
+        ("array", ["--format", "csv", "--workers", "2"]),
+        ("lines", ["--ledger", "ledger.db"]),
+        ("array", ["--ledger", "ledger.db"]),
+    ],
+)
+def test_a_repeated_family_names_the_line_of_its_first_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, options: list[str]
+) -> None:
+    """Read whole (JSON array), written as a workbook, or with a ledger's payments merged in."""
+    rows = [good("G1"), good("G2"), good("G1", **BAD_PERSON), good("G1"), good("G1")]
+    if shape == "array":  # indented: a record starts on a line " {"
+        path = tmp_path / "f.json"
+        path.write_text(json.dumps(rows, indent=1))
+        lines = [n for n, ln in enumerate(path.read_text().splitlines(), start=1) if ln == " {"]
+    else:
+        path = write_lines(tmp_path / "f.jsonl", rows)
+        lines = [1, 2, 3, 4, 5]
+    if "ledger.db" in options:
+        from pbr.ledger import Ledger
+
+        Ledger(tmp_path / "ledger.db")
+    options = [str(tmp_path / o) if o.startswith(("ledger", "d.")) else o for o in options]
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", *options)
+    assert status == 1
+    said = f"family_id 'G1' was already given on line {lines[0]}"  # not the rejected record's
+    assert [ln for ln in err.splitlines() if "duplicate" in ln or "already" in ln] == [
+        f"{path}:{lines[n]} (record {n + 1}), family 'G1': family_id = \"G1\": {said}"
+        for n in (3, 4)
+    ]
+    found = [r for r in read_records(path) if isinstance(r, Rejection)]
+    assert [r.errors[0].message for r in found[1:]] == [said, said]
 
 
 def test_json_array_with_line_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -226,7 +266,7 @@ def test_explain_says_when_the_family_is_given_again(
     assert status == 1  # explained, as evaluate decides it, and the repeat reported
     assert out.startswith("Working paper: family G1 as of 2013-07-31")
     assert "f.jsonl:3 (record 3), family 'G1'" in err
-    assert "appeared earlier" in err
+    assert "family_id 'G1' was already given on line 1" in err
     status, _, err = run(capsys, "explain", str(path), "G10", "--as-of", "2013-07-31")
     assert (status, err) == (0, "")
 
@@ -346,7 +386,7 @@ def test_progress_without_tqdm_is_a_plain_line_with_a_total_and_eta(
     from pbr.batch import Span
     from pbr.totals import Totals
 
-    spans = [Span(b"", [], [], [], 0, records, 50, {}, {}, Totals(), b"") for records in (3, 4)]
+    spans = [Span(b"", [], [], [], [], 0, records, 50, {}, {}, Totals(), b"") for records in (3, 4)]
     assert list(_evaluate._progress(spans, 100, _evaluate._a_range)) == spans
     shown = capsys.readouterr().err
     assert "50% of 0 MB, 3 families, 0:0" in shown

@@ -112,6 +112,10 @@ def test_same_decisions_and_totals_as_the_cli(
         (str(files[1]), 31, 31, "BAD"),
         (str(files[1]), 33, 32, "EX-005"),
     ]
+    # the CLI was given the files joined: the repeat's first appearance is in the first file
+    first = f"family_id 'EX-005' was already given on line 5 of {files[0]}"
+    assert cli_rejections[1]["errors"][0]["message"] == first.replace(f" of {files[0]}", "")
+    cli_rejections[1]["errors"][0]["message"] = first
     assert [r["errors"] for r in rejections] == [r["errors"] for r in cli_rejections]
     saved = json.loads(result.totals_file.read_text())
     assert saved == result.totals.to_dict()
@@ -331,6 +335,32 @@ def test_the_same_file_twice_keeps_its_own_line_numbers(
     assert len(rejections) == 30
     assert [(r["line"], r["record"]) for r in rejections] == [(n, n) for n in range(1, 31)]
     assert {r["errors"][0]["type"] for r in rejections} == {"duplicate_family"}
+    assert [r["errors"][0]["message"] for r in rejections[:2]] == [
+        f"family_id {json.loads(line)['family_id']!r} was already given on line {n}"
+        for n, line in enumerate(once.read_text().splitlines()[:2], start=1)
+    ]
+
+
+@pytest.mark.parametrize("partition_bytes", [None, 2_000])
+def test_a_repeat_names_the_file_and_line_of_the_first_across_partitions(
+    client: object, tmp_path: Path, partition_bytes: int | None
+) -> None:
+    """In the same file (a later partition or not), the line; in another file, the file too."""
+    lines = EXAMPLES.read_text().splitlines()
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join([*lines[:20], lines[3]]) + "\n")  # line 21 repeats line 4
+    second.write_text("\n".join(["", lines[7]]) + "\n")  # line 2 repeats a.jsonl's line 8
+    result = pbr.dask.evaluate(
+        [first, second], as_of=AS_OF, output=tmp_path / "out", partition_bytes=partition_bytes
+    )
+    rejections = [json.loads(line) for line in result.rejections.read_text().splitlines()]
+    ids = [json.loads(lines[n])["family_id"] for n in (3, 7)]
+    assert [(r["source"], r["line"], r["errors"][0]["message"]) for r in rejections] == [
+        (str(first), 21, f"family_id {ids[0]!r} was already given on line 4"),
+        (str(second), 2, f"family_id {ids[1]!r} was already given on line 8 of {first}"),
+    ]
+    if partition_bytes:  # the repeat came in another partition than its first line
+        assert len(result.decisions) > 2
 
 
 def test_a_keyed_ledger_by_path(

@@ -211,6 +211,45 @@ def test_a_file_read_in_ranges_is_the_file_read_whole(
     assert "messy.jsonl:17 (record 15), family 'BAD-13'" in err  # placed in the file
 
 
+@pytest.mark.parametrize(
+    ("fmt", "workers", "whole"),
+    [("json", "1", False), ("json", "2", False), ("csv", "2", False), ("json", "2", True)],
+)
+def test_a_repeated_family_is_told_the_line_of_its_first_record(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    workers: str,
+    whole: bool,
+) -> None:
+    """Read in ranges (by one process or several) or whole: each repeat names the line of its
+    family's first record not rejected for its own faults, never that of an earlier repeat."""
+    path = _messy(tmp_path)
+    monkeypatch.setattr(batch, "SPAN_BYTES", 5000)  # the first record ranges before its repeats
+    if whole:
+        monkeypatch.setattr(_evaluate, "json_lines_start", lambda *a, **k: None)
+    _, _, err, rejected = _run(path, tmp_path / "a.out", fmt, workers, capsys)
+    rejections = [json.loads(line) for line in rejected.splitlines()]
+    faulty = {r["line"] for r in rejections if r["errors"][0]["type"] != "duplicate_family"}
+    first: dict[str, int] = {}
+    for n, line in enumerate(path.read_bytes().split(b"\n"), start=1):
+        try:
+            family_id = json.loads(line.removeprefix(codecs.BOM_UTF8))["family_id"]
+        except (ValueError, TypeError, KeyError):
+            continue
+        if n not in faulty:
+            first.setdefault(family_id, n)
+    repeats = [r for r in rejections if r["errors"][0]["type"] == "duplicate_family"]
+    assert len(repeats) > len({r["family_id"] for r in repeats})  # a family repeated twice
+    for r in repeats:
+        message = f"family_id {r['family_id']!r} was already given on line {first[r['family_id']]}"
+        assert r["errors"][0]["message"] == message
+        assert first[r["family_id"]] < r["line"]
+        assert f"{path}:{r['line']} (record {r['record']}), family" in err
+        assert message in err
+
+
 def test_the_cli_reads_json_lines_in_ranges_and_other_files_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -287,7 +326,7 @@ def test_a_range_without_its_repeated_family_is_measured_again(
     assert text.count(b"\n") == len(span.family_ids) - 1
     assert span.family_ids[1].encode() not in text
     assert summary.rejected == 1
-    assert "appeared earlier" in capsys.readouterr().err
+    assert "family_id 'TF1-0001' was already given earlier in the input" in capsys.readouterr().err
     [(whole, measured)] = _evaluate._Summary().track_spans([span], "f.jsonl")
     assert whole == span.data
     assert measured == span.widths

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from unittest import mock
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,5 +109,66 @@ def test_filling_passes_a_full_last_bucket_round_to_the_first() -> None:
     disk.fill([*same_home, 8])  # and one at home in the first
     assert all(disk.holds(key) for key in [*same_home, 8])
     assert not disk.holds(7)
-    first = _BUCKET.unpack(os.pread(disk._fd, _BUCKET.size, 0))
+    first = _BUCKET.unpack(os.pread(disk._fd, _BUCKET.size, 0))[::2]  # keys, not their lines
     assert sorted(k for k in first if k) == sorted([8, *same_home[8:]])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([f"F{i}" for i in range(60)]),
+            st.integers(0, (1 << 64) - 1) | st.integers(0, 50),
+        ),
+        max_size=200,
+    ),
+    st.sampled_from([1 << 18, 64, 8]),
+)
+def test_each_identifier_keeps_the_line_it_was_first_given_on(
+    given: list[tuple[str, int]], memory_slots: int
+) -> None:
+    """In memory (a line past 32 bits too), while spilling and on disk: the first line stays."""
+    seen = SeenIds(capacity=4, memory_slots=memory_slots)
+    first: dict[str, int] = {}
+    for identifier, line in given:
+        assert seen.add(identifier, line) == (identifier not in first)
+        first.setdefault(identifier, line)
+        assert seen.first_line(identifier) == first[identifier]
+    assert all(seen.first_line(i) == line for i, line in first.items())
+    assert seen.first_line("not given") is None
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from([f"F{i}" for i in range(40)]), st.integers(1, 1 << 40)),
+            max_size=30,
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([1 << 18, 64, 8]),
+)
+def test_adding_many_at_once_keeps_the_lines_adding_one_at_a_time_keeps(
+    batches: list[list[tuple[str, int]]], memory_slots: int
+) -> None:
+    one = SeenIds(capacity=4, memory_slots=memory_slots)
+    many = SeenIds(capacity=4, memory_slots=memory_slots)
+    for batch in batches:
+        for identifier, line in batch:
+            one.add(identifier, line)
+        many.add_all([i for i, _ in batch], [line for _, line in batch])
+    for identifier in {i for batch in batches for i, _ in batch}:
+        assert many.first_line(identifier) == one.first_line(identifier)
+
+
+def test_a_spilled_set_names_the_first_line_of_each_identifier() -> None:
+    seen = SeenIds(capacity=4, memory_slots=8)
+    assert all(seen.add(f"F{i}", 10 + i) for i in range(1000))
+    assert seen._disk is not None
+    assert not seen.add("F7", 5000)
+    assert [seen.first_line(f"F{i}") for i in (0, 7, 999)] == [10, 17, 1009]
+    assert seen.first_line("F1000") is None
+
+
+def test_adding_many_needs_a_line_for_each() -> None:
+    with pytest.raises(ValueError, match="one line for each"):
+        SeenIds().add_all(["F1", "F2"], [1])

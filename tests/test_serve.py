@@ -343,6 +343,10 @@ def test_a_batch_is_a_decision_or_a_rejection_per_line_in_order_then_a_summary(a
         5,
         "duplicate_family",
     )
+    family_id = json.loads(FAMILIES[0])["family_id"]
+    assert repeated["errors"][0]["message"] == (
+        f"family_id {family_id!r} was already given on line 1"
+    )
     summary = json.loads(texts[6])["summary"]
     assert summary["records"] == 6
     assert (summary["evaluated"], summary["rejected"], summary["complete"]) == (3, 3, True)
@@ -408,6 +412,40 @@ def test_the_summary_breaks_the_batch_down_by_council(app: Any) -> None:
     assert sum(c["families_rejected"] for c in councils.values()) == summary["rejected"] == 3
     results = sum(Decimal(c["results_payments"]) for c in councils.values())
     assert results == Decimal(summary["payable"]) > 0
+
+
+def test_the_summary_warns_of_council_names_that_differ_only_in_case(
+    app: Any, tmp_path: Path
+) -> None:
+    """As ``pbr evaluate``'s summary does, in the same words; none when the names agree."""
+    names = ["Leeds", "LEEDS", "Bury", "leeds", "Bury"]
+    records = [json.loads(FAMILIES[i]) | {"local_authority": c} for i, c in enumerate(names)]
+    records.append(json.loads(FAMILIES[5]) | {"local_authority": "BURY", "attached_on": "x"})
+    body = "\n".join(json.dumps(r) for r in records)
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=body))
+    warnings = rows[-1]["summary"]["warnings"]
+    assert warnings == [
+        "council names that differ only in case are counted apart: BURY, Bury",  # a rejection's
+        "council names that differ only in case are counted apart: LEEDS, Leeds, leeds",
+    ]
+    path = tmp_path / "f.jsonl"
+    path.write_text(body + "\n")
+    _, _, err = cli("evaluate", str(path), "--as-of", Q["as_of"], "--format", "json")
+    assert [line.strip() for line in err.splitlines() if "warning" in line] == [
+        f"warning: {warning}" for warning in warnings
+    ]
+    agreed = "\n".join(FAMILIES[:3])
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=agreed))
+    assert rows[-1]["summary"]["warnings"] == []
+
+
+def test_the_openapi_document_describes_the_summarys_warnings(app: Any) -> None:
+    schemas = call(app, "GET", "/openapi.json").json()["components"]["schemas"]
+    warnings = schemas["Totals"]["properties"]["warnings"]
+    assert warnings["type"] == "array"
+    assert warnings["items"] == {"type": "string"}
+    assert "differ only in case" in warnings["description"]
+    assert "warnings" in schemas["Totals"]["required"]
 
 
 def test_a_batch_sent_in_odd_pieces_reads_the_same(app: Any) -> None:
@@ -482,6 +520,7 @@ def test_an_empty_batch_is_just_its_summary(app: Any) -> None:
                 "programmes": {},
                 "payable": "0.00",
                 "councils": [],
+                "warnings": [],
             }
         }
     ]

@@ -79,7 +79,7 @@ def test_the_files_stay_few_when_the_caller_is_slow(
 
 
 def _fake_span(part: tuple[str, int, int]) -> batch.Span:
-    return batch.Span(str(part[1]).encode(), [], [], [], 0, 0, 0, {}, {}, Totals(), b"\x90")
+    return batch.Span(str(part[1]).encode(), [], [], [], [], 0, 0, 0, {}, {}, Totals(), b"\x90")
 
 
 def _failing(parent: int, how: str, part: tuple[str, int, int]) -> batch.Span:

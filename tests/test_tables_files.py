@@ -284,6 +284,42 @@ def test_csv_and_workbook_read_the_same_tables_the_same(tmp_path: Path) -> None:
     assert "families:3.(column 2)" in csv_read[1]
 
 
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_family_given_again_in_families_names_its_first_row(
+    tmp_path: Path, form: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read whole, by `pbr evaluate` (each row validated where it is evaluated, by one process
+    or a pool) and with a ledger: each repeat names the family's first row, not the last."""
+    rows = [[f, *TF.strip().split(",")] for f in ("F2", "F1", "F2", "F2")]
+    members = "family_id,person_id,date_of_birth\nF1,A1,1984-03-12\nF2,A1,1984-03-12\n"
+    if form == "xlsx":
+        path = workbook(
+            tmp_path,
+            families=[FAMILIES.strip().split(","), *rows],
+            members=[line.split(",") for line in members.splitlines()],
+        )
+    else:
+        text = FAMILIES + "".join(",".join(row) + "\n" for row in rows)
+        path = folder_of(tmp_path, families=text, members=members)
+    why = "family_id 'F2' was already given on line 2 of families"
+    _, errors = read_all(read_tables(path))
+    assert {loc: e for loc, e in errors.items() if e[0] == "duplicate_family"} == {
+        "families:4.family_id": ("duplicate_family", "F2", why),
+        "families:5.family_id": ("duplicate_family", "F2", why),
+    }
+    ledger = tmp_path / "ledger.db"
+    from pbr.ledger import Entry, Ledger
+
+    Ledger(ledger).append(
+        [Entry("F1", "attachment_fee", Decimal("4000.00"), date(2013, 6, 1), "C-1", "v1")]
+    )
+    for options in (["--workers", "1"], ["--workers", "2"], ["--ledger", str(ledger)]):
+        assert main(["evaluate", str(path), "--as-of", "2015-03-31", *options]) == 1
+        err = capsys.readouterr().err
+        assert f'families:4.family_id = "F2": {why}' in err, options
+        assert f'families:5.family_id = "F2": {why}' in err, options
+
+
 # 4. a table's file name
 
 
@@ -805,6 +841,91 @@ def test_a_sheet_row_stored_twice_stops_the_run(
 
     book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), sheet, twice)
     with pytest.raises(UnreadableFile, match=rf"the table {table} has row 2 twice"):
+        read_tables(book)
+    assert main(["evaluate", str(book), "--as-of", "2015-03-31"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def _cells_swapped(xml: str) -> str:
+    """Row 3's cells D and E stored the other way round."""
+    row = _row(xml, 3)
+    d, e = (re.search(rf'<c r="{c}3"[^>]*>.*?</c>|<c r="{c}3"[^>]*/>', row) for c in "DE")
+    assert d is not None
+    assert e is not None
+    return xml.replace(row, row.replace(d.group(0) + e.group(0), e.group(0) + d.group(0)))
+
+
+_STORED: dict[str, tuple[Any, str]] = {
+    "rows out of order": (lambda x: _swapped(x, 2, 3), "CL-1, CL-2"),
+    "cells out of order": (_cells_swapped, "CL-1, CL-2"),
+    "a row twice": (
+        lambda x: x.replace(_row(x, 2), _row(x, 2) + _row(x, 2).replace("CL-1", "CL-9")),
+        "the table payments has row 2 twice",
+    ),
+    "a cell twice": (
+        lambda x: x.replace('r="A3"', 'r="E3"', 1),
+        "sheet payments: the cell E3 is stored twice",
+    ),
+    "the header after a row": (
+        lambda x: _swapped(x, 1, 2),
+        "sheet payments: the first row stored is row 2",
+    ),
+}
+
+
+@pytest.mark.parametrize("reader", ["pbr's", "openpyxl's"])
+@pytest.mark.parametrize("stored", list(_STORED))
+def test_either_xlsx_reader_places_rows_and_cells_by_their_references(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reader: str,
+    stored: str,
+) -> None:
+    """openpyxl's parser, used when pbr's own reader cannot be, reads what pbr's reads, and
+    stops where it stops with the same message (its ``iter_rows`` dropped a row or a cell)."""
+    from pbr import tables
+
+    used: list[str] = []
+    parsed = tables._parsed_values
+
+    def spy(*given: Any) -> Any:
+        used.append("parser")
+        return parsed(*given)
+
+    monkeypatch.setattr(tables, "_parsed_values", spy)
+    if reader == "openpyxl's":  # as with an openpyxl whose internals pbr's reader cannot use
+        monkeypatch.setattr(tables, "_fast_values", lambda *a: None)
+    fix, expected = _STORED[stored]
+    book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, fix)
+    try:
+        families, errors = read_all(read_tables(book))
+        stopped = ""
+    except UnreadableFile as exc:
+        stopped = str(exc)
+    if stopped:
+        assert stopped.startswith(f"{book}: ") or stopped.startswith(f"cannot read {book}: ")
+        assert expected in stopped
+        assert main(["evaluate", str(book), "--as-of", "2015-03-31"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1  # one line, no traceback
+        assert expected in err
+    else:
+        assert errors == {}
+        assert ", ".join(p.claim_id for p in families["F1"].payments) == expected
+    assert bool(used) is (reader == "openpyxl's")  # pbr's own reader, where it can be used
+
+
+def test_an_openpyxl_whose_parser_cannot_be_used_stops_the_run_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rather than read its rows by their places (and lose a row stored out of order)."""
+    from pbr import tables
+
+    book = workbook(tmp_path, payments=PAYMENTS)
+    monkeypatch.setattr(tables, "_fast_values", lambda *a: None)
+    monkeypatch.delattr("openpyxl.worksheet._reader.WorkSheetParser")
+    with pytest.raises(UnreadableFile, match=r"sheet \w+: this openpyxl cannot be read cell by"):
         read_tables(book)
     assert main(["evaluate", str(book), "--as-of", "2015-03-31"]) == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -113,7 +113,9 @@ def test_rows_come_back_as_they_were_read_whatever_their_columns() -> None:
     store = tables._RowStore({"families": iter(families), "members": iter(rows)})
     try:
         assert store.counts == {"families": 1, "members": 4}
-        assert [(n, row, first) for n, row, first in store.families()] == [(*families[0], True)]
+        assert [(n, row, earlier) for n, row, earlier in store.families()] == [
+            (*families[0], None)  # the family's first row: none earlier
+        ]
         assert store.parts("F1") == {"members": [("members", n, row) for n, row in rows]}
         assert [list(row) for _, _, row in store.parts("F1")["members"]] == [
             list(r) for _, r in rows
@@ -507,6 +509,54 @@ def test_the_fast_xlsx_reader_reads_any_sheet_as_openpyxl(
     else:
         fast_grid, placed = _both_readers(path, "placed")
         assert fast_grid == placed
+
+
+def _read_by(reader: Any, path: Path) -> tuple[list[tuple[int, tuple[Any, ...]]], dict[Any, str]]:
+    """A reader's rows (trailing empty cells left out) and marks, or the error that stopped it."""
+    from pbr.io import UnreadableFile
+
+    loaded = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    marks: dict[tuple[int, int], str] = {}
+    try:
+        rows = reader(loaded.worksheets[0], marks, "book.xlsx: sheet members")
+        assert rows is not None
+        return [(n, *_values([values])) for n, values in rows], marks
+    except UnreadableFile as exc:
+        return [], {"stopped": str(exc)}
+    finally:
+        loaded.close()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(1, 12).map(str)),
+            st.lists(st.integers(0, len(_CELLS) - 1), max_size=10),
+        ),
+        max_size=8,
+    )
+)
+def test_openpyxls_parser_places_any_sheet_as_the_fast_reader_does(
+    tmp_path: Path, rows: list[tuple[str | None, list[int]]]
+) -> None:
+    """The reader used where the fast one cannot be: each row by its number and each cell by
+    its column, in any order stored, the same marks, and a cell stored twice stops it alike.
+    (``iter_rows``, the reader it replaces, skipped rows and cells stored out of order.)"""
+    path = _workbook(tmp_path, rows)
+    assert _read_by(tables._parsed_values, path) == _read_by(tables._fast_values, path)
+
+
+def test_openpyxls_parser_stops_on_a_cell_stored_twice_as_the_fast_reader_does(
+    tmp_path: Path,
+) -> None:
+    path = _workbook(tmp_path, [("1", [0, 1]), ("2", [2, 3, 4])])
+    twice = _rewritten(path, lambda xml: xml.replace('r="C2"', 'r="A2"', 1))
+    said = "book.xlsx: sheet members: the cell A2 is stored twice"
+    assert _read_by(tables._parsed_values, twice)[1]["stopped"].startswith(said)
+    assert _read_by(tables._fast_values, twice) == _read_by(tables._parsed_values, twice)
 
 
 def _typed_reference(table: str, values: dict[str, str]) -> dict[str, object]:

@@ -18,7 +18,15 @@ from pbr._terminal import family_named, printable
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-__all__ = ["FieldError", "Rejection", "council_named", "json_text", "shown", "without_echoes"]
+__all__ = [
+    "FieldError",
+    "Rejection",
+    "already_given",
+    "council_named",
+    "json_text",
+    "shown",
+    "without_echoes",
+]
 
 
 class FieldError(BaseModel):
@@ -211,14 +219,17 @@ class Rejection(BaseModel):
         line: int | None,
         record: int,
         family_id: str,
+        first_line: int | None,
+        first_source: str | None = None,
         local_authority: str | None = None,
     ) -> Rejection:
         """A record whose family_id an earlier record of the input had: a family is claimed once.
 
-        >>> print(Rejection.repeated_family(source="f.jsonl", line=9, record=8, family_id="F1"
-        ... ).describe())  # doctest: +NORMALIZE_WHITESPACE
-        f.jsonl:9 (record 8), family 'F1': family_id = "F1": a record with this family_id
-        appeared earlier in the input
+        The message says where the family was first given (`already_given`).
+
+        >>> print(Rejection.repeated_family(source="f.jsonl", line=9, record=8, family_id="F1",
+        ...     first_line=2).describe())
+        f.jsonl:9 (record 8), family 'F1': family_id = "F1": family_id 'F1' was already given on line 2
         """
         return cls.single(
             source=source,
@@ -228,9 +239,30 @@ class Rejection(BaseModel):
             loc="family_id",
             value=family_id,
             type="duplicate_family",
-            message="a record with this family_id appeared earlier in the input",
+            message=already_given(family_id, first_line, first_source, source),
             local_authority=local_authority,
         )
+
+
+def already_given(
+    family_id: str, line: int | None, first_source: str | None = None, source: str | None = None
+) -> str:
+    """Why a repeated family's record is rejected: the line (and file) its family_id was first on.
+
+    The file is named only when it is not the repeat's own `source`; a line not known (None or
+    0) is said as "earlier in the input".
+
+    >>> already_given("F1", 12)
+    "family_id 'F1' was already given on line 12"
+    >>> already_given("F1", 4, "a.jsonl", "b.jsonl")
+    "family_id 'F1' was already given on line 4 of a.jsonl"
+    >>> already_given("F1", None)
+    "family_id 'F1' was already given earlier in the input"
+    """
+    if not line:
+        return f"family_id {family_id!r} was already given earlier in the input"
+    elsewhere = f" of {first_source}" if first_source and first_source != source else ""
+    return f"family_id {family_id!r} was already given on line {line}{elsewhere}"
 
 
 def json_text(text: str | None) -> str | None:

@@ -332,7 +332,7 @@ class Span(NamedTuple):
     counted family by family (a family_id seen before).
 
     >>> from pbr.totals import Totals
-    >>> span = Span(b"", [], [], [], 0, 0, 0, {}, {}, Totals(), bytes([0x90]))
+    >>> span = Span(b"", [], [], [], [], 0, 0, 0, {}, {}, Totals(), bytes([0x90]))
     >>> span.decisions()
     []
     """
@@ -345,6 +345,8 @@ class Span(NamedTuple):
     """Where each decision's bytes end in `data`."""
     family_ids: list[str]
     """Each decision's family, in order."""
+    family_lines: list[int]
+    """Each decision's line in the range, in order (where a later repeat says it was given)."""
     rejections: list[tuple[int, int, Rejection]]
     """Each rejected record's line and record number in the range, and its rejection."""
     lines: int
@@ -802,6 +804,7 @@ class _Job:
             b"".join(texts),
             ends,
             family_ids,
+            [row[0] for row in detail],
             rejections,
             part.lines,
             records,

@@ -13,6 +13,7 @@ rejections and the totals. Nothing heavier than text and small counts crosses th
 
 from __future__ import annotations
 
+import bisect
 import glob
 import json
 import os
@@ -407,18 +408,22 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
     """Lines and records numbered within each file; a family's later appearances rejected.
 
     Returns, per partition, the positions of decisions to drop, and every rejection in input
-    order.
+    order. A repeat names the file and line of its family's first appearance: the identifiers
+    are kept with a line numbered across the whole run, which `_first_place` turns back into
+    a file and its line.
     """
     from pbr._seen import SeenIds
 
     seen = SeenIds()
+    places: list[tuple[int, str, int]] = []  # each partition's run-wide start, file, first line
     drops: dict[int, set[int]] = {}
     rejections: list[Rejection] = []
-    line_base = record_base = 0
+    line_base = record_base = run_base = 0
     for d in done:
         name = d.source
         if d.start == 0:  # a file's first partition (the same file given again too), or a bag's
             line_base = record_base = 0
+        places.append((run_base, name, line_base))
         found: list[tuple[int, Rejection]] = [
             (
                 r.line or 0,
@@ -429,8 +434,10 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
             for r in d.rejections
         ]
         for position, (family_id, line, record, council) in enumerate(d.ids):
-            if not seen.add(family_id):
+            if not seen.add(family_id, run_base + line):
                 drops.setdefault(d.index, set()).add(position)
+                first = seen.first_line(family_id)
+                first_source, first_line = _first_place(places, first or 0)
                 found.append(
                     (
                         line,
@@ -439,6 +446,8 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
                             line=line + line_base,
                             record=record + record_base,
                             family_id=family_id,
+                            first_line=first_line,
+                            first_source=first_source,
                             local_authority=council,
                         ),
                     )
@@ -446,7 +455,24 @@ def _reconcile(done: list[_Done]) -> tuple[dict[int, set[int]], list[Rejection]]
         rejections += [r for _, r in sorted(found, key=lambda pair: pair[0])]
         line_base += d.lines
         record_base += d.records
+        run_base += d.lines
     return drops, rejections
+
+
+def _first_place(places: list[tuple[int, str, int]], line: int) -> tuple[str | None, int | None]:
+    """The file and line of a run-wide `line` (0: none), by the partitions' `places`.
+
+    Each place is a partition's run-wide start, its file and its first line there (`_reconcile`).
+
+    >>> places = [(0, "a.jsonl", 0), (5, "a.jsonl", 5), (9, "b.jsonl", 0)]
+    >>> _first_place(places, 7), _first_place(places, 9), _first_place(places, 10)
+    (('a.jsonl', 7), ('a.jsonl', 9), ('b.jsonl', 1))
+    """
+    if line <= 0:
+        return None, None
+    at = bisect.bisect_left(places, line, key=lambda place: place[0]) - 1
+    start, source, first = places[at]
+    return source, first + line - start
 
 
 def _finish(output: str, index: int, drop: list[int]) -> Totals | None:

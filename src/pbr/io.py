@@ -1097,15 +1097,16 @@ def _skip(text: str, position: int, separators: str) -> int:
 def _once(
     item: Family | Rejection, seen: SeenIds, *, source: str, line: int, record: int
 ) -> Family | Rejection:
-    """Reject a second record with the same family_id: a family is claimed for once."""
+    """Reject a later record of a family_id, naming the first one's line: a family is claimed once."""
     from pbr._rejection import Rejection
 
-    if not isinstance(item, Rejection) and not seen.add(item.family_id):
+    if not isinstance(item, Rejection) and not seen.add(item.family_id, line):
         return Rejection.repeated_family(
             source=source,
             line=line,
             record=record,
             family_id=item.family_id,
+            first_line=seen.first_line(item.family_id),
             local_authority=item.local_authority,
         )
     return item

@@ -205,7 +205,7 @@ class TableInput:
             else:
                 for table, n, family_id, row in store.orphans(only):
                     self._unplaced.append(self._orphan(table, n, family_id, row))
-            for n, row, first in store.families():
+            for n, row, earlier in store.families():
                 if _is_empty(row):
                     if only is None:
                         self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
@@ -214,8 +214,8 @@ class TableInput:
                 rec.families_read += 1  # also the record number of its rejection
                 if only is not None and family_id != only:
                     continue
-                if not first or not family_id:
-                    yield self._refused(n, row)
+                if earlier is not None or not family_id:
+                    yield self._refused(n, row, earlier)
                     continue
                 yield self._family(n, row, store.parts(family_id))
         finally:
@@ -252,7 +252,7 @@ class TableInput:
             item = self._next_family(waiting)
             rec.families_read += 1  # also the family's place among the batch's records
             if item.parts is None:  # no family_id, or one given before
-                yield self._refused(item.n, item.row)
+                yield self._refused(item.n, item.row, item.earlier)
             elif type(answer) is TableFamily:  # a row has a problem: report each, here
                 found = self._family(item.n, item.row, item.part_rows())
                 if isinstance(found, Family):  # valid after all (none is known to be)
@@ -288,13 +288,13 @@ class TableInput:
         store = self._store
         layout = store.layout()
         try:
-            for n, row, first in store.families():
+            for n, row, earlier in store.families():
                 if _is_empty(row):
                     waiting.append((n, None))
                     continue
                 family_id = row.get("family_id", "")
-                parts = store.raw_parts(family_id) if first and family_id else None
-                item = TableFamily(n, row, parts, layout)
+                parts = store.raw_parts(family_id) if earlier is None and family_id else None
+                item = TableFamily(n, row, parts, layout, earlier)
                 waiting.append((n, item))
                 yield item
         finally:
@@ -374,11 +374,11 @@ class TableInput:
             why += f"; it {_SPACE_WHY}"
         return self._report(table, n, family_id, "family_id", family_id, why, "no_family")
 
-    def _refused(self, n: int, row: dict[str, str]) -> Rejection:
-        """The rejection of a ``families`` row given no family_id, or one given before."""
+    def _refused(self, n: int, row: dict[str, str], earlier: int | None) -> Rejection:
+        """The rejection of a ``families`` row given no family_id, or one given on row `earlier`."""
         family_id = row.get("family_id", "")
         if family_id:
-            why = "appears earlier in families"
+            why = f"family_id {family_id!r} was already given on line {earlier} of families"
             problem = self._report(
                 "families", n, family_id, "family_id", family_id, why, "duplicate_family"
             )
@@ -585,6 +585,9 @@ class TableFamily(NamedTuple):
     (no family_id, or one an earlier row gave)."""
     layout: tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
     """The tables' names and each table's columns (as its first row has them), by index."""
+    earlier: int | None = None
+    """For a row refused because an earlier row gave its family_id, that row's number (the
+    family's first row of ``families``)."""
 
     def part_rows(self) -> dict[str, list[tuple[str, int, dict[str, str]]]]:
         """The family's other rows, table by table: (table, row number, cells by column)."""
@@ -1388,9 +1391,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     from pbr.io import UnreadableFile
 
     marks: dict[tuple[int, int], str] = {}
-    rows = _fast_values(sheet, marks, where) or enumerate(
-        sheet.iter_rows(values_only=True), start=1
-    )
+    rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
     number, first = next(rows, (1, ()))
     while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
         number, first = next(rows, (1, ()))  # a row stored with no value (its format only)
@@ -1488,7 +1489,7 @@ def _fast_values(
     time (the parser's calls into Python are most of what is left). It also reads the sheet
     once, where openpyxl reads a sheet without a stored size twice (once to size it; a row is as
     wide as its last cell, which changes no value). If openpyxl's internals are not as expected
-    it returns None, and the plain reader is used.
+    it returns None, and openpyxl's own parser is used (`_parsed_values`).
 
     `marks` is given each cell (row, column) that holds an Excel error (its text, ``#N/A``) or
     a formula with no saved value (``""``), as the sheet is read: openpyxl reads the one as
@@ -1532,6 +1533,65 @@ def _fast_values(
                     values[column - 1] = value
                     previous = column
                 yield index, tuple(values)
+
+    return rows()
+
+
+def _parsed_values(
+    sheet: Any, marks: dict[tuple[int, int], str], where: str = ""
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """A read-only sheet's rows by openpyxl's parser, where `_fast_values` cannot be used: alike.
+
+    Each row is given by its number and each cell placed by its column, as there.
+    ``iter_rows`` numbers rows by their place and sizes them by the last cell stored: it skips
+    a row stored after a higher one or twice, and drops a cell stored after one to its right
+    (a value lost without a word). Its parser (``WorkSheetParser``, which ``iter_rows`` reads
+    through) gives each row with its number and each cell with its column, in the order
+    stored, so they are placed here as `_fast_values` places them: a cell stored twice stops
+    the read with its message (`_placed`), a row stored twice is found by `_RowStore`. An
+    Excel error and a formula with no saved value are noted in `marks`, as there.
+
+    Raises:
+        pbr.io.UnreadableFile: openpyxl's parser is not there or not as expected (another
+            openpyxl than 3.1): its rows could not be placed by their numbers.
+
+    """
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+
+        class _Noting(WorkSheetParser):  # type: ignore[misc]
+            def parse_cell(self, element: Any) -> dict[str, Any]:
+                cell: dict[str, Any] = super().parse_cell(element)
+                error = element.get("t") == "e"
+                if error or (cell["value"] is None and element.find(formula) is not None):
+                    marks[cell["row"], cell["column"]] = str(cell["value"]) if error else ""
+                return cell
+
+        formula = f"{{{SHEET_MAIN_NS}}}f"
+        book = sheet.parent
+        parser = _Noting(
+            sheet._get_source(),
+            sheet._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+    except (ImportError, AttributeError, TypeError):
+        from pbr.io import UnreadableFile
+
+        raise UnreadableFile(
+            f"{where or sheet.title}: this openpyxl cannot be read cell by cell, so rows and "
+            "cells could not be placed where their references put them: "
+            'pip install "openpyxl>=3.1,<4"'
+        ) from None
+
+    def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        with parser.source:
+            for index, cells in parser.parse():
+                found = [(cell["column"], cell["value"]) for cell in cells]
+                yield index, tuple(_placed(found, index, where)) if found else ()
 
     return rows()
 
@@ -1954,15 +2014,15 @@ class _RowStore:
         for tbl, n, fid, data in found:
             yield self.names[tbl], n, fid, self._row(tbl, data)
 
-    def families(self) -> Iterator[tuple[int, dict[str, str], bool]]:
-        """Each row of ``families`` in order, and whether it is its family_id's first row."""
+    def families(self) -> Iterator[tuple[int, dict[str, str], int | None]]:
+        """Each row of ``families`` in order, and its family_id's first row (None if it is that row)."""
         families = self.names.index("families") if "families" in self.names else -1
         query = (
-            "SELECT seq, data, NOT EXISTS (SELECT 1 FROM fam AS e WHERE e.fid = fam.fid "
+            "SELECT seq, data, (SELECT MIN(e.seq) FROM fam AS e WHERE e.fid = fam.fid "
             "AND e.seq < fam.seq) FROM fam ORDER BY seq"
         )
-        for n, data, first in self._db.execute(query):
-            yield n, self._row(families, data), bool(first)
+        for n, data, earlier in self._db.execute(query):
+            yield n, self._row(families, data), earlier
 
     def raw_parts(self, family_id: str) -> tuple[tuple[int, int, bytes], ...]:
         """A family's rows of the other tables as stored, in table and row order (`TableFamily`)."""

@@ -234,13 +234,31 @@ class Totals:
                 groups.setdefault(council.casefold(), []).append(council)
         return sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
 
+    def warnings(self) -> list[str]:
+        """What a reader of these totals is warned of, one sentence each.
+
+        Councils whose names differ only in case (`case_variants`) are counted apart. `lines`
+        ends with the warnings; the web API's batch summary gives them as its ``warnings``.
+
+        >>> totals = Totals()
+        >>> for name in ("Leeds", "LEEDS", "Bury"):
+        ...     totals.reject(name)
+        >>> totals.warnings()
+        ['council names that differ only in case are counted apart: LEEDS, Leeds']
+        """
+        return [
+            "council names that differ only in case are counted apart: "
+            + ", ".join(_label(c) for c in group)
+            for group in self.case_variants()
+        ]
+
     def lines(self) -> list[str]:
         """The totals as lines for people: one per council, then the whole run, then any warning.
 
         Families without a council are labelled ``(no council)``; a council whose name is a
         label (``(no council)``, ``all councils``) or is itself in double quotes is shown in
         double quotes, so that no two rows read alike. Councils whose names differ only in case
-        (`case_variants`) are warned of after the table.
+        are warned of after the table (`warnings`).
         """
         names = {c: _label(c) for c in self._councils}
         width = max([len(n) for n in names.values()] + [len("all councils")])
@@ -257,11 +275,7 @@ class Totals:
                 f"{row.results_paid:>7}  {format_gbp(row.attachment_fees):>14}  "
                 f"{format_gbp(row.results_payments):>14}  {format_gbp(row.total):>14}"
             )
-        for group in self.case_variants():
-            out.append(
-                "  warning: council names that differ only in case are counted apart: "
-                + ", ".join(_label(c) for c in group)
-            )
+        out += [f"  warning: {warning}" for warning in self.warnings()]
         return out
 
     def __eq__(self, other: object) -> bool:

@@ -635,10 +635,25 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             return 2
     new = command in ("import", "append", "record") and not os.path.lexists(args.db)
     try:
+        key = load_key(args.key_file)
+        due: tuple[list[Entry], list[str]] = ([], [])
+        if command == "record":  # read first: a report with no payment creates no ledger
+            from pbr.audit._record import payments_due
+
+            due = payments_due(
+                args.report, paid_on=args.paid_on, partial=args.partial, recheck=recheck
+            )
+            if new and not due[0]:
+                out.write(
+                    f"recorded 0 payments from {printable(args.report)}: nothing to record, so "
+                    f"the ledger {printable(args.db)} was not created"
+                    f"{_record_notes(0, due[1], args.paid_on)}\n"
+                )
+                return 0
         ledger = Ledger(
             args.db,
             create=command in ("import", "append", "record"),
-            key=load_key(args.key_file),
+            key=key,
             timeout=args.timeout,
         )
         if command in ("verify", "head"):
@@ -673,21 +688,9 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             n = ledger.import_csv(args.csv)
             out.write(f"imported {counted(n)} into {printable(args.db)}\n")
         elif command == "record":
-            from pbr.audit._record import payments_due
-
-            entries, later = payments_due(
-                args.report, paid_on=args.paid_on, partial=args.partial, recheck=recheck
-            )
-            n = ledger.append(entries, skip_recorded=True)
-            skipped = len(entries) - n
-            notes = [f"{skipped} already recorded"] if skipped else []
-            if later:  # a claim made after the payment day cannot have been paid that day
-                notes.append(
-                    f"{len(later)} claimed after {args.paid_on} left for a later record: "
-                    + ", ".join(printable(c) for c in later[:5])
-                    + (f" and {len(later) - 5} more" if len(later) > 5 else "")
-                )
-            again = f" ({'; '.join(notes)})" if notes else ""
+            entries, later = due
+            n = ledger.append(entries, skip_recorded=True)  # none: the file is left as it was
+            again = _record_notes(len(entries) - n, later, args.paid_on)
             out.write(
                 f"recorded {counted(n, 'payment', 'payments')} from {printable(args.report)} in {printable(args.db)}{again}\n"
             )
@@ -708,6 +711,21 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             _remove_empty(args.db)
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
+
+
+def _record_notes(skipped: int, later: list[str], paid_on: date) -> str:
+    """What ``pbr ledger record`` left out, in brackets; empty when nothing was.
+
+    Claims already recorded, and claims made after the payment day (not payable that day).
+    """
+    notes = [f"{skipped} already recorded"] if skipped else []
+    if later:
+        notes.append(
+            f"{len(later)} claimed after {paid_on} left for a later record: "
+            + ", ".join(printable(c) for c in later[:5])
+            + (f" and {len(later) - 5} more" if len(later) > 5 else "")
+        )
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _remove_empty(path: str) -> None:

@@ -574,7 +574,7 @@ class _Summary:
         """
         lines = records = 0  # before the range
         for span in spans:
-            repeated = self._repeated(span.family_ids)
+            repeated = self._repeated(span.family_ids, [lines + n for n in span.family_lines])
             if repeated:
                 kept = self._counted_by_family(span, repeated, lines, records, path)
                 ends = span.ends
@@ -598,9 +598,9 @@ class _Summary:
                 mine[kind] = mine.get(kind, ZERO) + amount
         self.by_council = self.by_council.merge(span.councils)
 
-    def _repeated(self, family_ids: list[str]) -> set[int]:
-        """Which of a range's decisions are of a family seen before (each is seen from now on)."""
-        return set() if self.seen is None else self.seen.add_all(family_ids)
+    def _repeated(self, family_ids: list[str], lines: list[int]) -> set[int]:
+        """Which of a range's decisions are of a family seen before (now seen, with its line)."""
+        return set() if self.seen is None else self.seen.add_all(family_ids, lines)
 
     def _counted_by_family(
         self, span: Span, repeated: set[int], lines: int, records: int, path: str
@@ -617,7 +617,7 @@ class _Summary:
                 waiting = next(rejections, None)
             if i in repeated:
                 self._reject(
-                    _duplicate(family_id, council, records + record, lines + line, path),
+                    self._duplicate(family_id, council, records + record, lines + line, path),
                     None,
                     path,
                 )
@@ -640,11 +640,27 @@ class _Summary:
         line: int | None,
         path: str,
     ) -> bool:
-        if self.seen is not None and not self.seen.add(family_id):
-            self._reject(_duplicate(family_id, council, n + 1, line, path), line, path)
+        if self.seen is not None and not self.seen.add(family_id, line or 0):
+            self._reject(self._duplicate(family_id, council, n + 1, line, path), line, path)
             return False
         self._add(programme, amounts)
         return True
+
+    def _duplicate(
+        self, family_id: str, council: str | None, record: int, line: int | None, path: str
+    ) -> Rejection:
+        """The rejection of a family's later record, naming the line of its first."""
+        from pbr.io import Rejection
+
+        assert self.seen is not None  # repeats are found only where families are kept
+        return Rejection.repeated_family(
+            source=path,
+            line=line,
+            record=record,
+            family_id=family_id,
+            first_line=self.seen.first_line(family_id),
+            local_authority=council,
+        )
 
     def _add(self, programme: str, amounts: dict[str, Decimal]) -> None:
         self.evaluated += 1
@@ -675,16 +691,6 @@ class _Summary:
         print(item.describe(), file=sys.stderr)
         if self.rejections is not None:
             self.rejections.write(item.model_dump_json() + "\n")
-
-
-def _duplicate(
-    family_id: str, council: str | None, record: int, line: int | None, path: str
-) -> Rejection:
-    from pbr.io import Rejection
-
-    return Rejection.repeated_family(
-        source=path, line=line, record=record, family_id=family_id, local_authority=council
-    )
 
 
 def _progress(

@@ -161,7 +161,7 @@ def _records_of(
     from pbr.io import Rejection, parse_family, read_raw
 
     needle = json.dumps(family_id).encode()  # with its quotes: "F1" is not in "F10"
-    first = True
+    first_line: int | None = None  # of the family's first record that is not rejected
     for line, record, raw in read_raw(
         read_from or path, max_record_bytes=max_record_bytes, source=path
     ):
@@ -175,13 +175,17 @@ def _records_of(
             item = raw
         if item.family_id != family_id:
             continue
-        if not first and not isinstance(item, Rejection):
+        if isinstance(item, Rejection):  # rejected for its own faults: not the family's record
+            pass
+        elif first_line is None:
+            first_line = line
+        else:
             item = Rejection.repeated_family(
                 source=path,
                 line=line,
                 record=record,
                 family_id=family_id,
+                first_line=first_line,
                 local_authority=item.local_authority,
             )
-        first = False
         yield item

@@ -1088,7 +1088,7 @@ def records_forecast(
     after = date.fromordinal(as_of.toordinal() + 1)
     from pbr._rejection import Rejection
 
-    seen: set[str] = set()
+    seen: dict[str, int | None] = {}  # each family's first line
     for line, n, item in numbered:
         found = _evaluated(item, (source, line, n), as_of, rules, plan)
         if not isinstance(found, tuple):
@@ -1102,11 +1102,12 @@ def records_forecast(
                     line=line,
                     record=n,
                     family_id=family.family_id,
+                    first_line=seen[family.family_id],
                     local_authority=family.local_authority,
                 )
             )
             continue
-        seen.add(family.family_id)
+        seen[family.family_id] = line
         attached += 1
         if family.local_authority is not None:
             councils.setdefault(family.local_authority, []).append(family.family_id)

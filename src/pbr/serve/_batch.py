@@ -174,12 +174,13 @@ class BatchResponse(Response):
     def _counted(self, result: Evaluated, line: int | None, record: int) -> Rejection | None:
         """Count a decision into the totals, or reject it if its family came earlier."""
         family_id, programme, amounts, _ = result
-        if not self._seen.add(family_id):
+        if not self._seen.add(family_id, line or 0):
             return Rejection.repeated_family(
                 source=SOURCE,
                 line=line,
                 record=record,
                 family_id=family_id,
+                first_line=self._seen.first_line(family_id),
                 local_authority=result.local_authority,
             )
         self._evaluated += 1
@@ -227,6 +228,7 @@ class BatchResponse(Response):
                 )
                 for name, row in self._by_council.councils.items()
             ],
+            warnings=self._by_council.warnings(),
         )
         return BatchSummary(summary=totals).model_dump_json().encode() + b"\n"
 

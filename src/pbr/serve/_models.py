@@ -111,6 +111,11 @@ class Totals(BaseModel):
         description="Each council's families and money, by name (records naming none last): "
         "the per-council breakdown of ``pbr evaluate``'s summary."
     )
+    warnings: list[str] = Field(
+        description="What ``pbr evaluate``'s summary warns of, one sentence each: council "
+        "names that differ only in case (``Leeds``, ``LEEDS``), which are counted apart but "
+        "are most likely one council written two ways. Empty when there is nothing to say.",
+    )
 
 
 class BatchSummary(BaseModel):
