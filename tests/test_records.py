@@ -471,3 +471,49 @@ def test_the_schema_and_pbr_differ_where_family_record_md_says_and_only_there() 
     found = integers(schema)
     assert len(found) == 5
     assert all(i.get("$comment") == WRITTEN_WHOLE for i in found)
+
+
+# --- arrays: the record's terms, not Python's tuples ----------------------------------------
+
+_MEMBER = {"person_id": "A1", "date_of_birth": "1980-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("field", "given", "kind", "said"),
+    [
+        ("members", [], "too_short", "Input should be an array of at least 1 item"),
+        ("members", None, "list_type", "Input should be an array"),
+        ("members", {}, "list_type", "Input should be an array"),
+        ("members", "A1", "list_type", "Input should be an array"),
+        ("offences", None, "list_type", "Input should be an array"),
+        ("payments", {"kind": "attachment_fee"}, "list_type", "Input should be an array"),
+        ("observations", 7, "list_type", "Input should be an array"),
+    ],
+)
+def test_an_array_is_called_an_array_on_every_path(
+    field: str, given: Any, kind: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``members: []`` was "Tuple should have at least 1 item after validation, not 0", and
+    ``members: null`` type ``tuple_type``: pydantic's names for a Python tuple."""
+    from datetime import date
+
+    from pbr._compiled import decode_family
+    from pbr.batch import evaluate_many_json
+    from pbr.io import DEFAULT_MAX_RECORD_BYTES, parse_family
+
+    obj: dict[str, Any] = {"family_id": "F1", "attached_on": "2013-01-07", "members": [_MEMBER]}
+    obj[field] = given
+    line = json.dumps(obj)
+    assert decode_family(line, DEFAULT_MAX_RECORD_BYTES) is None  # the fast path declines
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.type, e.message) for e in rejected.errors] == [(field, kind, said)]
+    assert "uple" not in rejected.describe()
+    (batch,) = evaluate_many_json([line.encode()], as_of=date(2014, 1, 1), workers=1)
+    monkeypatch.setattr("pbr.batch._COMPILED", False)
+    (slow,) = evaluate_many_json([line.encode()], as_of=date(2014, 1, 1), workers=1)
+    assert isinstance(batch, pbr.Rejection)
+    assert batch.model_dump() == slow.model_dump()  # type: ignore[union-attr]
+    assert batch.errors == rejected.errors
+    err = only(obj)  # the ValidationError from Python and from JSON alike
+    assert (err["type"], err["msg"]) == (kind, f"family 'F1': {said}")

@@ -522,8 +522,8 @@ def test_plan_error_says_what_is_wrong_inside_a_list_not_that_it_is_short() -> N
         for field in ("indicator", "comparison", "threshold")
     ]
     assert plan_error([{"problem": "health", "measures": []}]) == (
-        "<plan>: plan 'p': outcomes[0] (health): measures: Tuple should have at least 1 item "
-        "after validation, not 0 (got [])"
+        "<plan>: plan 'p': outcomes[0] (health): measures: Input should be an array of at least "
+        "1 item (got [])"
     )
 
 

@@ -298,6 +298,8 @@ def _unique_keys_loader(yaml: Any) -> Any:
 
 
 def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
+    from pbr._rejection import in_users_terms
+
     plan_id = data.get("id") if isinstance(data, dict) else None
     head = f"{origin}: plan {plan_id!r}" if isinstance(plan_id, str) else f"{origin}: plan"
     errors = exc.errors()
@@ -309,7 +311,7 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
             for e in errors
         ):
             continue
-        message = err["msg"].removeprefix("Value error, ")
+        message = in_users_terms(err)[1].removeprefix("Value error, ")  # an array, not a Tuple
         shown = repr(err["input"])
         shown = shown if len(shown) <= 60 else shown[:59] + "…"
         got = "" if err["type"] in ("value_error", "missing") else f" (got {shown})"
