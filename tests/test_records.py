@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,7 +265,7 @@ def test_json_schema_covers_the_record() -> None:
     assert set(schema["required"]) == {"family_id", "attached_on", "members"}
     assert schema["additionalProperties"] is False
     payment = schema["$defs"]["Payment"]["properties"]["amount"]
-    assert "number" not in json.dumps(payment)
+    assert '"number"' not in json.dumps(payment)  # never of type number
 
 
 def test_the_schema_accepts_exactly_the_academic_years_the_model_accepts() -> None:
@@ -387,3 +388,132 @@ def test_an_unknown_problem_is_one_error_at_its_field() -> None:
         ("problems_at_entry.0.problem", "literal_error")
     ]
     assert "'financial_stability'" in rejection.errors[0].message
+
+
+# --- where the JSON Schema and pbr part: a whole number written with a point or an exponent ---
+
+_WRITTEN_WHOLE = [  # (field path, the number as the JSON text writes it, pbr's error type)
+    (("school_terms", 0, "possible_sessions"), "120.0", "int_type"),
+    (("school_terms", 0, "possible_sessions"), "1e2", "int_type"),
+    (("school_terms", 0, "fixed_term_exclusions"), "-0.0", "int_type"),
+    (("payments", 0, "amount"), "3200.0", "money_type"),
+    (("payments", 0, "amount"), "1e3", "money_type"),
+    (("observations", 0, "value"), "2.0", "number_type"),
+    (("observations", 0, "value"), "1e3", "number_type"),
+]
+
+
+def _written(path: tuple[str | int, ...], raw: str) -> str:
+    """A valid phase-two record with the number at `path` written as `raw`."""
+    obj: dict[str, Any] = {
+        "family_id": "W1",
+        "programme": "tf-phase-2",
+        "attached_on": "2016-01-07",
+        "members": [{"person_id": "C1", "date_of_birth": "2008-01-01"}],
+        "problems_at_entry": [{"problem": "education"}, {"problem": "health"}],
+        "school_terms": [
+            {
+                "person_id": "C1",
+                "academic_year": "2015/16",
+                "term": "spring",
+                "possible_sessions": 100,
+                "unauthorised_absences": 5,
+            }
+        ],
+        "payments": [{"kind": "attachment_fee", "amount": "800.00"}],
+        "observations": [{"indicator": "gp_visits", "date": "2016-02-01", "value": 2}],
+    }
+    node: Any = obj
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = "@@"
+    return json.dumps(obj).replace('"@@"', raw)
+
+
+def test_the_schema_and_pbr_differ_where_family_record_md_says_and_only_there() -> None:
+    """The docs said they "accept exactly the same records field by field" and blamed "some
+    validators" for taking 120.0 as an integer: JSON Schema 2020-12 makes every validator do so."""
+    import jsonschema
+
+    from pbr.io import parse_family
+    from pbr.schemas import family_schema
+
+    schema = family_schema()
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for path, raw, kind in _WRITTEN_WHOLE:
+        text = _written(path, raw)
+        assert validator.is_valid(json.loads(text)), raw  # a standard validator takes it
+        refused = parse_family(text)
+        assert isinstance(refused, pbr.Rejection), raw  # pbr does not
+        assert [(e.loc, e.type) for e in refused.errors] == [(".".join(map(str, path)), kind)]
+        whole = _written(path, str(int(float(raw))))  # the same number written whole
+        assert isinstance(parse_family(whole), pbr.Family), raw  # both take it
+        assert validator.is_valid(json.loads(whole))
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "family-record.md").read_text()
+    assert "exactly the same records" not in docs
+    assert "Some\nJSON Schema validators" not in docs
+    differ = docs[docs.index("**Where they differ") :]
+    differ = differ[: differ.index("\n\n")]
+    for _, raw, kind in _WRITTEN_WHOLE:
+        assert f"`{raw}`" in differ, raw
+        assert f"`{kind}`" in differ, kind
+    # and the schema itself says so at every integer it holds
+    from pbr._strict import WRITTEN_WHOLE
+
+    def integers(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, dict):
+            here = [node] if node.get("type") == "integer" else []
+            return here + [i for v in node.values() for i in integers(v)]
+        if isinstance(node, list):
+            return [i for v in node for i in integers(v)]
+        return []
+
+    found = integers(schema)
+    assert len(found) == 5
+    assert all(i.get("$comment") == WRITTEN_WHOLE for i in found)
+
+
+# --- arrays: the record's terms, not Python's tuples ----------------------------------------
+
+_MEMBER = {"person_id": "A1", "date_of_birth": "1980-01-01"}
+
+
+@pytest.mark.parametrize(
+    ("field", "given", "kind", "said"),
+    [
+        ("members", [], "too_short", "Input should be an array of at least 1 item"),
+        ("members", None, "list_type", "Input should be an array"),
+        ("members", {}, "list_type", "Input should be an array"),
+        ("members", "A1", "list_type", "Input should be an array"),
+        ("offences", None, "list_type", "Input should be an array"),
+        ("payments", {"kind": "attachment_fee"}, "list_type", "Input should be an array"),
+        ("observations", 7, "list_type", "Input should be an array"),
+    ],
+)
+def test_an_array_is_called_an_array_on_every_path(
+    field: str, given: Any, kind: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``members: []`` was "Tuple should have at least 1 item after validation, not 0", and
+    ``members: null`` type ``tuple_type``: pydantic's names for a Python tuple."""
+    from datetime import date
+
+    from pbr._compiled import decode_family
+    from pbr.batch import evaluate_many_json
+    from pbr.io import DEFAULT_MAX_RECORD_BYTES, parse_family
+
+    obj: dict[str, Any] = {"family_id": "F1", "attached_on": "2013-01-07", "members": [_MEMBER]}
+    obj[field] = given
+    line = json.dumps(obj)
+    assert decode_family(line, DEFAULT_MAX_RECORD_BYTES) is None  # the fast path declines
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.type, e.message) for e in rejected.errors] == [(field, kind, said)]
+    assert "uple" not in rejected.describe()
+    (batch,) = evaluate_many_json([line.encode()], as_of=date(2014, 1, 1), workers=1)
+    monkeypatch.setattr("pbr.batch._COMPILED", False)
+    (slow,) = evaluate_many_json([line.encode()], as_of=date(2014, 1, 1), workers=1)
+    assert isinstance(batch, pbr.Rejection)
+    assert batch.model_dump() == slow.model_dump()  # type: ignore[union-attr]
+    assert batch.errors == rejected.errors
+    err = only(obj)  # the ValidationError from Python and from JSON alike
+    assert (err["type"], err["msg"]) == (kind, f"family 'F1': {said}")

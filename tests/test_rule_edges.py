@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -522,8 +522,8 @@ def test_plan_error_says_what_is_wrong_inside_a_list_not_that_it_is_short() -> N
         for field in ("indicator", "comparison", "threshold")
     ]
     assert plan_error([{"problem": "health", "measures": []}]) == (
-        "<plan>: plan 'p': outcomes[0] (health): measures: Tuple should have at least 1 item "
-        "after validation, not 0 (got [])"
+        "<plan>: plan 'p': outcomes[0] (health): measures: Input should be an array of at least "
+        "1 item (got [])"
     )
 
 
@@ -1211,7 +1211,7 @@ def observed(*values: tuple[str, str]) -> pbr.Family:
     )
 
 
-def aggregate_of(fam: pbr.Family, aggregate: str) -> tuple[Decimal | None, int]:
+def aggregate_of(fam: pbr.Family, aggregate: str) -> tuple[Decimal | Fraction | None, int]:
     one = Measure.model_validate(
         {
             "id": "q",
@@ -1248,6 +1248,134 @@ def test_every_aggregate_over_the_period(aggregate: str, value: str) -> None:
 def test_an_aggregate_of_nothing_is_no_evidence(aggregate: str) -> None:
     assert aggregate_of(observed(), aggregate) == (None, 0)
     assert aggregate_of(observed(), "count") == (Decimal(0), 0)
+
+
+def measured(
+    values: list[str], aggregate: str, comparison: str, threshold: str
+) -> pbr.decisions.Reason:
+    """The one measure's reason: observations of "x" in the six months to 31 July 2016."""
+    plan = parse_plan(
+        {
+            "id": "exact",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {
+                    "problem": problem,
+                    "measures": [
+                        {
+                            "id": "q",
+                            "indicator": "x",
+                            "aggregate": aggregate,
+                            "comparison": comparison,
+                            "threshold": threshold,
+                            "sustain_months": 6,
+                        }
+                    ],
+                }
+                for problem in ("domestic_abuse", "health")
+            ],
+        }
+    )
+    fam = phase_two_family(
+        attached_on="2015-12-01",
+        observations=[
+            {"indicator": "x", "date": f"2016-0{3 + i % 4}-01", "value": v}
+            for i, v in enumerate(values)
+        ],
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 7, 31), plan=plan)
+    return next(r for r in d.results[SP].reasons if r.code.startswith("MEASURE_"))
+
+
+@pytest.mark.parametrize(
+    ("values", "aggregate", "comparison", "threshold", "code", "shown"),
+    [
+        (["0.000000000001"], "sum", ">", "0", "MEASURE_MET", "0.000000000001"),
+        (["0.000000000001"], "latest", "==", "0", "MEASURE_NOT_MET", "0.000000000001"),
+        (["0.00001"], "max", "==", "0", "MEASURE_NOT_MET", "0.00001"),
+        (
+            ["999999999999", "-999999999999", "0.000000000001"],
+            "sum",
+            ">",
+            "0",
+            "MEASURE_MET",
+            "0.000000000001",
+        ),
+        (
+            ["999999999999.999999999999"] * 2 + ["-999999999999.999999999999"],
+            "sum",
+            "==",
+            "999999999999.999999999999",
+            "MEASURE_MET",
+            "999999999999.999999999999",
+        ),
+        (["1.50", "1.50"], "sum", "==", "3", "MEASURE_MET", "3"),
+        (["1", "2"], "mean", "==", "1.5", "MEASURE_MET", "1.5"),
+    ],
+)
+def test_a_measure_shows_the_exact_value_it_compared(
+    values: list[str], aggregate: str, comparison: str, threshold: str, code: str, shown: str
+) -> None:
+    """It rounded to 4 places: "0 > 0 is true", "1000000000000 == 999999999999.999999999999"."""
+    reason = measured(values, aggregate, comparison, threshold)
+    assert (reason.code, reason.compared["value"]) == (code, shown)
+    assert "value_exact" not in reason.compared
+    verdict = "true" if code == "MEASURE_MET" else "false"
+    assert f": {shown} {comparison} {threshold} is {verdict} over" in reason.message
+
+
+def test_a_mean_no_decimal_writes_is_compared_exactly_and_shown_with_its_fraction() -> None:
+    reason = measured(["1", "1", "2"], "mean", "==", "1.333333333333")
+    assert reason.code == "MEASURE_NOT_MET"
+    assert reason.compared["value"] == "1.3333333333333333"
+    assert reason.compared["value_exact"] == "4/3"
+    assert ": ≈1.3333333333333333 (4/3) == 1.333333333333 is false over" in reason.message
+    assert measured(["1", "1", "2"], "mean", ">", "1.333333333333").code == "MEASURE_MET"
+
+
+def test_a_small_threshold_is_written_without_an_exponent() -> None:
+    reason = measured(["0.000000000002"], "sum", ">=", "0.000000000001")
+    assert reason.compared["threshold"] == "0.000000000001"
+    assert "E-" not in reason.message
+    assert reason.message.count("0.000000000001") == 2  # the measure, then the comparison
+
+
+def test_an_absence_rate_no_decimal_writes_is_kept_as_a_fraction() -> None:
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": "2015/16",
+            "term": "spring",
+            "possible_sessions": 120,
+            "unauthorised_absences": 40,
+        }
+    ]
+    one = Measure.model_validate(
+        {
+            "id": "q",
+            "indicator": "unauthorised_absence_percent",
+            "comparison": "<",
+            "threshold": 10,
+            "sustain_months": 7,
+        }
+    )
+    fam = phase_two_family(school_terms=rows)
+    got = indicator_values(fam, one, date(2015, 12, 31), date(2016, 7, 31), (), date(2016, 7, 31))
+    assert got == (Fraction(100, 3), 1)
+    assert type(got[0]) is Fraction
+
+
+def test_the_callers_decimal_context_changes_no_measure() -> None:
+    """Sums and means were taken in the caller's context: at 6 digits, the mean of 1, 1 and 2
+    "equalled" 1.33333, and 999999999999 + 999999999999 - 999999999999 was 1E+12."""
+    big = ["999999999999", "999999999999", "-999999999999"]
+    with localcontext() as context:
+        context.prec = 6
+        mean = measured(["1", "1", "2"], "mean", "==", "1.33333")
+        total = measured(big, "sum", "==", "999999999999")
+    assert (mean.code, mean.compared["value_exact"]) == ("MEASURE_NOT_MET", "4/3")
+    assert (total.code, total.compared["value"]) == ("MEASURE_MET", "999999999999")
 
 
 def test_absence_rows_by_term_end_within_a_dated_period() -> None:

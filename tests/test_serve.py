@@ -1239,6 +1239,64 @@ def test_the_openapi_document_lists_the_500_and_503_problems() -> None:
             assert "503" not in answers or "503" in wanted, (path, method)
 
 
+def _requests_of(path: str, method: str, token: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """Requests to one operation: a sound one, then each way the tests spoil one."""
+    signed = {"Authorization": f"Bearer {token}"} if token else {}
+    if path == "/v1/audit":
+        sound: dict[str, Any] = {"files": _audit_files()}
+    elif method == "post":
+        body = FAMILIES[0] + "\n" if path.endswith("batch") else FAMILIES[0]
+        sound = {"params": Q, "content": body}
+    else:
+        sound = {}
+    spoiled: list[tuple[str, dict[str, Any]]] = [
+        ("sound", sound),
+        ("foreign Host", {**sound, "headers": {"Host": "attacker.example"}}),
+        ("unknown parameter", {**sound, "params": {**sound.get("params", {}), "nonsense": "1"}}),
+        ("bad as_of", {**sound, "params": {**sound.get("params", {}), "as_of": "soon"}}),
+        ("declared too large", {**sound, "headers": {"Content-Length": str(10**12)}}),
+        ("compressed body", {**sound, "headers": {"Content-Encoding": "gzip"}}),
+        ("latin-1 body", {**sound, "headers": {"Content-Type": "text/plain; charset=latin-1"}}),
+    ]
+    if method == "post":
+        spoiled += [
+            ("rejected record", {**sound, "content": b'{"family_id": "F1", "members": []}'}),
+            ("not JSON", {**sound, "content": b"{not json"}),
+            ("empty body", {**sound, "content": b""}),
+            ("not multipart", {"content": b"claims", "headers": {"Content-Type": "text/csv"}}),
+        ]
+    signed_requests = [
+        (name, {**kwargs, "headers": {**signed, **kwargs.get("headers", {})}})
+        for name, kwargs in spoiled
+    ]
+    return signed_requests + ([("no token", sound)] if token else [])
+
+
+@pytest.mark.parametrize(
+    "server",
+    [Settings(timeout=5), Settings(timeout=5, token=TOKEN, allowed_hosts=("*",))],
+    ids=["default", "token-any-host"],
+)
+def test_every_answer_an_endpoint_gives_is_in_the_openapi_document(server: Settings) -> None:
+    """GET /v1/health and /v1/schema/family answered a foreign Host with a 400 problem that
+    their OpenAPI answers (200 and 500, health 503) left out; serve.md says every answer is in it."""
+    app = create_app(server)
+    signed = {"Authorization": f"Bearer {server.token}"} if server.token else {}
+    document = call(app, "GET", "/openapi.json", headers=signed).json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            for scenario, kwargs in _requests_of(path, method, server.token):
+                status = str(call(app, method.upper(), path, **kwargs).status_code)
+                assert status in answers, (method, path, scenario, status)
+                if status >= "400" and status != "422":
+                    content = answers[status]["content"]["application/problem+json"]
+                    assert content["schema"] == problem, (method, path, status)
+    health = document["paths"]["/v1/health"]["get"]["responses"]
+    assert ("400" in health) == (server.allowed_hosts != ("*",))  # only when a Host is refused
+
+
 # --- the ledger ------------------------------------------------------------------------------
 
 

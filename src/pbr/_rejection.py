@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_serializer
@@ -133,8 +134,8 @@ class Rejection(BaseModel):
         ... # doctest: +NORMALIZE_WHITESPACE
         tonight.jsonl:1 (record 1), family 'F2': attached_on = "2013-02-30": Input should be a
         valid date in the format YYYY-MM-DD, day value is outside expected range
-        tonight.jsonl:1 (record 1), family 'F2': members = []: Tuple should have at least 1 item
-        after validation, not 0
+        tonight.jsonl:1 (record 1), family 'F2': members = []: Input should be an array of at
+        least 1 item
         """
         source = printable(json_text(self.source) or "")
         where = f"{source}:{self.line}" if self.line is not None else source
@@ -357,6 +358,35 @@ def without_family(message: str) -> str:
     """
     found = _FAMILY_PREFIX.match(message)
     return message if found is None else message[found.end() :]
+
+
+_ARRAYS = frozenset({"Tuple", "List"})
+"""The Python types pydantic names for a JSON array (the record's lists are tuples)."""
+
+
+def in_users_terms(err: Mapping[str, Any]) -> tuple[str, str]:
+    """A pydantic error's type and message in the record's terms: an array, never a tuple.
+
+    Pydantic reads each list of the record as a Python tuple, and said so: ``members: []`` was
+    "Tuple should have at least 1 item after validation, not 0", and ``members: null`` type
+    ``tuple_type``. The type becomes ``list_type`` (pydantic's own for an array that is not one)
+    and the messages speak of arrays; ``too_short`` keeps its type. Any other error is as given.
+
+    >>> in_users_terms({"type": "tuple_type", "msg": "Input should be a valid tuple"})
+    ('list_type', 'Input should be an array')
+    >>> in_users_terms({"type": "too_short", "msg": "Tuple should have at least 1 item after "
+    ...     "validation, not 0", "ctx": {"field_type": "Tuple", "min_length": 1, "actual_length": 0}})
+    ('too_short', 'Input should be an array of at least 1 item')
+    """
+    kind = err["type"]
+    if kind in ("tuple_type", "list_type"):
+        return "list_type", "Input should be an array"
+    context = err.get("ctx") or {}
+    if kind in ("too_short", "too_long") and context.get("field_type") in _ARRAYS:
+        bound, limit = ("least", "min_length") if kind == "too_short" else ("most", "max_length")
+        wanted = context.get(limit)  # the array itself is shown beside the message, as the value
+        return kind, f"Input should be an array of at {bound} {wanted} item{'s' * (wanted != 1)}"
+    return kind, err["msg"]
 
 
 def without_echoes(errors: list[Any]) -> list[Any]:

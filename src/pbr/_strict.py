@@ -138,7 +138,15 @@ class _IsoDateSchema:
 IsoDate = Annotated[date, _IsoDateSchema]
 """A day: ``YYYY-MM-DD`` text (or a `datetime.date` from Python), 1900-01-01 to 2099-12-31."""
 
-Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
+WRITTEN_WHOLE = (
+    "pbr also requires the number written without a point or an exponent (120, not 120.0 or "
+    "1e2), which JSON Schema cannot say: its integer is any number with no fractional part."
+)
+"""The schema's ``$comment`` on each integer form: where every JSON Schema validator and pbr part."""
+
+Count = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_COUNT, json_schema_extra={"$comment": WRITTEN_WHOLE})
+]
 """A whole number from 0 to `MAX_COUNT`: never ``"120"``, ``120.0`` or ``true``."""
 
 Flag = Annotated[bool, Strict()]
@@ -153,7 +161,12 @@ ExactNumber = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?$"},
-                {"type": "integer", "minimum": -(10**12) + 1, "maximum": 10**12 - 1},
+                {
+                    "type": "integer",
+                    "minimum": -(10**12) + 1,
+                    "maximum": 10**12 - 1,
+                    "$comment": WRITTEN_WHOLE,
+                },
             ],
             "description": "An exact number: a whole number or decimal text.",
         }
@@ -171,7 +184,12 @@ Money = Annotated[
         {
             "anyOf": [
                 {"type": "string", "pattern": r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"},
-                {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
+                {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 999_999_999_999,
+                    "$comment": WRITTEN_WHOLE,
+                },
             ],
             "description": "Pounds: a decimal string with at most two places, or whole pounds.",
         }

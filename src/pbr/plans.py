@@ -19,10 +19,11 @@ import contextlib
 import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import Decimal
-from functools import cache
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation
+from fractions import Fraction
+from functools import cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -30,7 +31,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from pbr._record_checks import FamilyNeed, PhaseTwoProblem
-from pbr._scalars import RepeatedKey, unique_keys
+from pbr._scalars import RepeatedKey, number_text, unique_keys
 from pbr._strict import ExactNumber
 from pbr.errors import PlanError
 from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
@@ -139,7 +140,7 @@ class Measure(BaseModel):
         """The measure in one line, as an auditor reads it."""
         return (
             f"{self.effective_aggregate} of {self.indicator} {self.comparison} "
-            f"{self.threshold} over {self.period}"
+            f"{number_text(self.threshold)} over {self.period}"
         )
 
 
@@ -297,6 +298,8 @@ def _unique_keys_loader(yaml: Any) -> Any:
 
 
 def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
+    from pbr._rejection import in_users_terms
+
     plan_id = data.get("id") if isinstance(data, dict) else None
     head = f"{origin}: plan {plan_id!r}" if isinstance(plan_id, str) else f"{origin}: plan"
     errors = exc.errors()
@@ -308,7 +311,7 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
             for e in errors
         ):
             continue
-        message = err["msg"].removeprefix("Value error, ")
+        message = in_users_terms(err)[1].removeprefix("Value error, ")  # an array, not a Tuple
         shown = repr(err["input"])
         shown = shown if len(shown) <= 60 else shown[:59] + "…"
         got = "" if err["type"] in ("value_error", "missing") else f" (got {shown})"
@@ -432,8 +435,13 @@ def indicator_values(
     high: date,
     terms: tuple[SchoolTerm, ...],
     as_of: date,
-) -> tuple[Decimal | None, int]:
-    """The aggregate of `measure.indicator` over ``(low, high]``: (value or None, rows used)."""
+) -> tuple[Decimal | Fraction | None, int]:
+    """The aggregate of `measure.indicator` over ``(low, high]``: (value or None, rows used).
+
+    The value is exact: a `Decimal` whenever a decimal writes it exactly (counts, sums, maxima,
+    minima, latest values, and a mean or rate such as 3.5), else a `Fraction` (a mean of 1, 1 and
+    2 is 4/3). No arithmetic rounds, whatever the caller's `decimal` context.
+    """
     name = measure.indicator
     if name in ("offences", "asb_incidents"):
         events = family.offences if name == "offences" else family.asb_incidents
@@ -455,7 +463,7 @@ def indicator_values(
         if possible == 0:
             return None, len(rows)
         absent = sum(r.unauthorised_absences for r in rows)
-        return Decimal(100 * absent) / Decimal(possible), len(rows)
+        return exact(Fraction(100 * absent, possible)), len(rows)
     found = sorted(
         (o for o in family.observations if o.indicator == name and low < o.date <= high),
         key=lambda o: (o.date, o.value),
@@ -467,23 +475,94 @@ def indicator_values(
         return None, 0
     values = [o.value for o in found]
     if aggregate == "sum":
-        return sum(values, Decimal(0)), len(found)
+        return _sum(values), len(found)
     if aggregate == "max":
         return max(values), len(found)
     if aggregate == "min":
         return min(values), len(found)
     if aggregate == "latest":
         return found[-1].value, len(found)
-    return sum(values, Decimal(0)) / len(values), len(found)  # mean
+    return exact(Fraction(_sum(values)) / len(values)), len(found)  # mean
 
 
-def compare(value: Decimal, comparison: str, threshold: Decimal) -> bool:
-    """Whether ``value comparison threshold`` holds, exactly."""
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, InvalidOperation])
+"""Addition that never rounds (only as many digits as the sum has), whatever the caller's context."""
+
+
+def _sum(values: Iterable[Decimal]) -> Decimal:
+    return reduce(_EXACT.add, values, Decimal(0))
+
+
+def exact(value: Fraction) -> Decimal | Fraction:
+    """`value` as a `Decimal` when a decimal writes it exactly, else the `Fraction` itself.
+
+    >>> exact(Fraction(7, 2)), exact(Fraction(4, 3))
+    (Decimal('3.5'), Fraction(4, 3))
+    """
+    denominator = value.denominator
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    if denominator != 1:
+        return value
+    places = max(twos, fives)
+    scaled = value.numerator * 10**places // value.denominator  # exact: 10^places is a multiple
+    return Decimal(f"{scaled}E-{places}")  # from text: no context, no rounding
+
+
+SHOWN_PLACES = 16
+"""Decimal places shown for a value no decimal writes exactly (a mean of 4/3): more than the 12 a
+threshold can have, so the value shown differs from a threshold it does not equal."""
+
+
+def shown_value(value: Decimal | Fraction) -> tuple[str, str | None]:
+    """How a reason shows a measure's value: (decimal text, the exact fraction or None).
+
+    Exact values are written in full, without exponent or trailing zeros (``"0.000000000001"``,
+    ``"3"`` for 3.00). A value no decimal writes exactly is rounded to `SHOWN_PLACES` places, and
+    the fraction (``"4/3"``) is given too, since that is the value compared.
+
+    >>> shown_value(Decimal("1E-12")), shown_value(Decimal("2.50")), shown_value(Fraction(4, 3))
+    (('0.000000000001', None), ('2.5', None), ('1.3333333333333333', '4/3'))
+    """
+    if isinstance(value, Fraction):
+        rounded = exact(Fraction(round(value * 10**SHOWN_PLACES), 10**SHOWN_PLACES))
+        assert isinstance(rounded, Decimal)
+        return _plain(rounded), f"{value.numerator}/{value.denominator}"
+    return _plain(value), None
+
+
+def _plain(value: Decimal) -> str:
+    text = number_text(value)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def compare(value: Decimal | Fraction, comparison: str, threshold: Decimal) -> bool:
+    """Whether ``value comparison threshold`` holds, exactly: neither side is rounded.
+
+    A `Fraction` is compared with the threshold's exact value.
+
+    >>> compare(Fraction(4, 3), "==", Decimal("1.333333333333"))
+    False
+    >>> compare(Decimal("1E-12"), ">", Decimal(0))
+    True
+    """
+    if isinstance(value, Fraction):
+        given = Fraction(threshold)
+        order = (value > given) - (value < given)
+    else:
+        order = (value > threshold) - (value < threshold)
     return {
-        "<": value < threshold,
-        "<=": value <= threshold,
-        "==": value == threshold,
-        "!=": value != threshold,
-        ">=": value >= threshold,
-        ">": value > threshold,
+        "<": order < 0,
+        "<=": order <= 0,
+        "==": order == 0,
+        "!=": order != 0,
+        ">=": order >= 0,
+        ">": order > 0,
     }[comparison]

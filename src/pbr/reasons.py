@@ -187,8 +187,12 @@ REASON_CODES: dict[str, str] = {
     "OUTCOME_MET": "The outcome plan's measures for this problem hold (all, or any where the plan "
     "says so).",
     "OUTCOME_NOT_MET": "The outcome plan's measures for this problem do not hold.",
-    "MEASURE_MET": "One measure of the outcome plan holds over its sustain period.",
-    "MEASURE_NOT_MET": "One measure of the outcome plan does not hold over its sustain period.",
+    "MEASURE_MET": "One measure of the outcome plan holds over its sustain period. The comparison "
+    "is exact: compared.value is the value compared, in full (decimal text, no exponent, no "
+    "trailing zeros); a mean or rate that no decimal writes exactly is shown to 16 places, with "
+    "the exact value as a fraction in compared.value_exact (4/3).",
+    "MEASURE_NOT_MET": "One measure of the outcome plan does not hold over its sustain period "
+    "(compared.value and value_exact as for MEASURE_MET).",
     "MEASURE_NO_EVIDENCE": "No observation of the measure's indicator in its sustain period: "
     "missing evidence, so the measure does not hold.",
     "SUSTAIN_PERIOD_INCOMPLETE": "The measure's sustain period does not yet lie wholly after "

@@ -517,15 +517,16 @@ def _prefix(family_id: object) -> str:
 
 def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
     """Return `exc` with every message prefixed by the family it is about."""
-    from pbr._rejection import without_echoes
+    from pbr._rejection import in_users_terms, without_echoes
 
     prefix = _prefix(family_id)
     details: list[InitErrorDetails] = []
     for err in without_echoes(exc.errors()):  # a list of one bad member is not "too short"
-        message = err["msg"] if err["msg"].startswith("family ") else prefix + err["msg"]
+        kind, said = in_users_terms(err)  # an array, as the record says, not a Python tuple
+        message = said if said.startswith("family ") else prefix + said
         details.append(
             InitErrorDetails(
-                type=PydanticCustomError(err["type"], message),
+                type=PydanticCustomError(kind, message),
                 loc=err["loc"],
                 input=err["input"],
             )

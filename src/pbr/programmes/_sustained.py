@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pbr._parts import ResultKind, trusted_identification
+from pbr._scalars import number_text
 from pbr.money import ZERO
 from pbr.periods import FinancialYear, financial_year_of
 from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
@@ -183,7 +184,13 @@ def _measure(
 ) -> tuple[bool, Reason, date | None]:
     """Judge one measure: (holds, its reason, the earliest date when its period is incomplete)."""
     # pbr.plans holds the plan models (pydantic): loaded with the first plan, not with the rules
-    from pbr.plans import compare, earliest_window_end, indicator_values, measure_window
+    from pbr.plans import (
+        compare,
+        earliest_window_end,
+        indicator_values,
+        measure_window,
+        shown_value,
+    )
 
     low, high, terms = measure_window(measure, as_of, rules.term_calendar)
     rule = f"results.sustained_progress.{problem}.{measure.id}"
@@ -194,7 +201,7 @@ def _measure(
         "indicator": measure.indicator,
         "aggregate": measure.effective_aggregate,
         "comparison": measure.comparison,
-        "threshold": str(measure.threshold),
+        "threshold": number_text(measure.threshold),
         "period": measure.period,
         "window_after": low,
         "window_to": high,
@@ -229,10 +236,13 @@ def _measure(
             None,
         )
     ok = compare(value, measure.comparison, measure.threshold)
-    shown = format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    shown, fraction = shown_value(value)
+    if fraction is not None:  # a mean or rate no decimal writes: compared exactly, shown rounded
+        numbers["value_exact"] = fraction
     message = (
-        f"{measure.describe()}: {shown} {measure.comparison} {measure.threshold} is "
-        f"{'true' if ok else 'false'} over ({low}, {high}]"
+        f"{measure.describe()}: "
+        f"{shown if fraction is None else f'≈{shown} ({fraction})'} {measure.comparison} "
+        f"{numbers['threshold']} is {'true' if ok else 'false'} over ({low}, {high}]"
     )
     return (
         ok,

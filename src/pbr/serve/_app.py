@@ -77,7 +77,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _routes(app, settings, rules, ledger)
     _errors(app)
-    app.openapi = functools.partial(_openapi_document, app, token=settings.token is not None)  # type: ignore[method-assign]
+    app.openapi = functools.partial(  # type: ignore[method-assign]
+        _openapi_document,
+        app,
+        token=settings.token is not None,
+        any_host="*" in settings.allowed_hosts,
+    )
     app.add_middleware(
         Limits,
         record_bytes=settings.max_record_bytes,
@@ -105,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _openapi_document(app: FastAPI, *, token: bool) -> dict[str, Any]:
+def _openapi_document(app: FastAPI, *, token: bool, any_host: bool) -> dict[str, Any]:
     if app.openapi_schema is None:
         from fastapi.openapi.utils import get_openapi
 
@@ -116,7 +121,7 @@ def _openapi_document(app: FastAPI, *, token: bool) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
-        app.openapi_schema = _openapi.finish(document, token=token)
+        app.openapi_schema = _openapi.finish(document, token=token, any_host=any_host)
     return app.openapi_schema
 
 

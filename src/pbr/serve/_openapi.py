@@ -121,11 +121,20 @@ def _examples_by_place() -> dict[tuple[str, str, str], Any]:
     }
 
 
-def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
-    """Add the components, the headers and a 500 on every path, and a token's security scheme.
+_ANY_PATH = (413, 415, 500)
+"""Problems the middleware may answer on any path, whatever the endpoint: a body declared over
+its limit (413), sent compressed or in a charset other than UTF-8 (415; `Limits`, which reads
+only the headers, so a GET with such headers gets them too), and a fault in pbr (500, `Guard`)."""
 
-    FastAPI documents a 422 "validation error" for any route with parameters; here a bad
-    parameter is a 400 problem and a 422 is a rejected family, so those entries go.
+
+def finish(document: dict[str, Any], *, token: bool, any_host: bool) -> dict[str, Any]:
+    """Add the components, the headers, the middleware's problems and a token's security scheme.
+
+    The middleware answers before any endpoint: `_ANY_PATH`'s problems on every path, a 400 for
+    a ``Host`` the server does not answer (unless it answers any host), and with a token a 401
+    on every path but ``/v1/health``. FastAPI documents a 422 "validation error" for any route
+    with parameters; here a bad parameter is a 400 problem and a 422 is a rejected family, so
+    those entries go.
     """
     parts = document.setdefault("components", {})
     schemas = parts.setdefault("schemas", {})
@@ -143,13 +152,15 @@ def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
             wrong = answers.get("422", {}).get("content", {}).get("application/json", {})
             if "HTTPValidationError" in str(wrong.get("schema", "")):
                 del answers["422"]
-            # any path can fail in pbr itself: a 500 problem quoting an error id (`Guard`)
-            answers.setdefault("500", problems(500)[500])
-            for answer in answers.values():
-                answer.setdefault("headers", {}).update(_ON_EVERY_ANSWER)
+            everywhere = (*_ANY_PATH, *(() if any_host else (400,)))
+            for status, answer in problems(*everywhere).items():
+                answers.setdefault(str(status), answer)
             if token and path != "/v1/health":
                 answers.update({str(k): v for k, v in problems(401).items()})
                 operation["security"] = [{"bearer": []}]
+            operation["responses"] = answers = dict(sorted(answers.items()))
+            for answer in answers.values():
+                answer.setdefault("headers", {}).update(_ON_EVERY_ANSWER)
     if token:
         parts["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "--token-file"}
