@@ -186,6 +186,31 @@ def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> No
         safe_target(tmp_path / "missing" / "x.xlsx")
 
 
+def test_to_excel_refusing_a_path_is_a_pbr_error_and_still_a_value_error(tmp_path: Path) -> None:
+    """docs/api.md promises a PbrError; to_excel refusing a link raised a plain ValueError."""
+    import pbr
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    link = tmp_path / "link.xlsx"
+    os.symlink(precious, link)
+    a = allocation(790)
+    tables: list[Any] = [
+        a,
+        drawdown(a),
+        compare(a),
+        allocation_table([{"council": "A", "estimated_families": 60}]),
+        sensitivity(a),
+    ]
+    for table in tables:
+        with pytest.raises(pbr.ForecastError, match=r"will not write over .*link\.xlsx: it is not"):
+            table.to_excel(link)
+        with pytest.raises(pbr.PbrError, match="no folder"):
+            table.to_excel(tmp_path / "missing" / "x.xlsx")
+    assert issubclass(pbr.ForecastError, ValueError)
+    assert precious.read_text(encoding="utf-8") == "keep"
+
+
 def test_excel_replaces_a_regular_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "old.xlsx"
     path.write_bytes(b"not a workbook")

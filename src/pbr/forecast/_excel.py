@@ -22,18 +22,23 @@ __all__ = ["neutralise", "safe_target", "write_workbook"]
 
 
 def safe_target(path: str | Path) -> Path:
-    """`path`, if writing there replaces nothing but a regular file; else ValueError.
+    """`path`, if writing there replaces nothing but a regular file; else `ForecastError`.
+
+    The one check of every forecast writer (``to_excel``, ``plot``, ``pbr forecast --output``
+    and ``--plot``); `ForecastError` is a `ValueError`.
 
     >>> safe_target("/dev/null")
     Traceback (most recent call last):
     ...
-    ValueError: will not write over /dev/null: it is not a regular file
+    pbr.errors.ForecastError: will not write over /dev/null: it is not a regular file
     """
+    from pbr.errors import ForecastError
+
     target = Path(path)
     if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise ValueError(f"will not write over {target}: it is not a regular file")
+        raise ForecastError(f"will not write over {target}: it is not a regular file")
     if not target.parent.is_dir():
-        raise ValueError(f"cannot write {target}: no folder {target.parent}")
+        raise ForecastError(f"cannot write {target}: no folder {target.parent}")
     return target
 
 
