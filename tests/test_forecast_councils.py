@@ -318,6 +318,26 @@ def test_cli_up_front_grant_title_and_safe_output(tmp_path: Path) -> None:
     assert "upfront_grant" in bad.stderr
 
 
+def test_cli_refuses_a_chart_path_before_any_work(tmp_path: Path) -> None:
+    """--plot through a link was refused only after --output was written (exit 2 beside it)."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    (tmp_path / "l.png").symlink_to(precious)
+    out = tmp_path / "out.csv"
+    for plot, why in (
+        ("l.png", "will not write over"),
+        ("x.foo", "matplotlib does not write 'foo'"),
+        ("missing/x.png", "no folder"),
+    ):
+        refused = cli("--families", "790", "--output", str(out), "--plot", str(tmp_path / plot))
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("pbr: ")
+        assert why in refused.stderr
+        assert refused.stderr.count("\n") == 1, refused.stderr
+        assert not out.exists()
+    assert precious.read_text(encoding="utf-8") == "keep"
+
+
 def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text("council,estimated_families\n=cmd|' /C calc'!A0,600\n", encoding="utf-8")

@@ -211,6 +211,52 @@ def test_to_excel_refusing_a_path_is_a_pbr_error_and_still_a_value_error(tmp_pat
     assert precious.read_text(encoding="utf-8") == "keep"
 
 
+def _charts() -> list[Any]:
+    """Every object with a ``plot(path)``: one council, councils side by side, sensitivity."""
+    a = allocation(60)
+    table = allocation_table(
+        [{"council": "A", "estimated_families": 60}, {"council": "B", "estimated_families": 90}]
+    )
+    return [drawdown(a), compare(a), table.compare(), sensitivity(a), table]
+
+
+def test_plot_refuses_what_to_excel_refuses_and_writes_nothing_through_a_link(
+    tmp_path: Path,
+) -> None:
+    """``plot("l.png")`` wrote through a link (over precious.txt); a missing folder was raw."""
+    import pbr
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    link = tmp_path / "l.png"
+    os.symlink(precious, link)
+    (tmp_path / "folder.png").mkdir()
+    for chart in _charts():
+        with pytest.raises(pbr.ForecastError, match=r"will not write over .*l\.png: it is not a"):
+            chart.plot(str(link))
+        with pytest.raises(pbr.ForecastError, match=r"folder\.png: it is not a regular file"):
+            chart.plot(str(tmp_path / "folder.png"))
+        with pytest.raises(pbr.ForecastError, match=r"cannot write .*x\.png: no folder"):
+            chart.plot(str(tmp_path / "missing" / "x.png"))
+        with pytest.raises(pbr.ForecastError, match="matplotlib does not write 'foo'"):
+            chart.plot(str(tmp_path / "x.foo"))
+    assert precious.read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.png", "l.png", "precious.txt"]
+
+
+def test_plot_replaces_a_regular_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "chart.png"
+    path.write_bytes(b"an old chart")
+    path.chmod(0o640)
+    for chart in _charts():
+        chart.plot(str(path))
+        assert path.read_bytes()[:4] == b"\x89PNG"
+        assert path.stat().st_mode & 0o777 == 0o640  # replaced, as pbr replaces every file
+    drawdown(allocation(60)).plot(str(tmp_path / "chart.svg"))
+    assert b"<svg" in (tmp_path / "chart.svg").read_bytes()[:400]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "chart.svg"]
+
+
 def test_excel_replaces_a_regular_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "old.xlsx"
     path.write_bytes(b"not a workbook")

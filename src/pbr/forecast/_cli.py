@@ -146,6 +146,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             {"--councils": args.councils, "--records": args.records, "--scenario": args.scenario},
             {"--output": args.output, "--plot": args.plot},
         )
+        if args.plot:  # refused before any work, not after the tables are written
+            from pbr.forecast._plot import chart_target
+
+            chart_target(args.plot)
         scenarios = load_scenarios(args.scenario) if args.scenario else None
         rejected = 0
         with warnings.catch_warnings(record=True) as caught:
@@ -158,7 +162,6 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         sensitivities = _sensitivities(result) if args.sensitivity else []
         _emit(result, sensitivities, fmt, args, out)
         if args.plot:
-            _safe(args.plot)
             with warnings.catch_warnings(record=True) as caught:  # matplotlib's, as pbr's
                 warnings.simplefilter("always")
                 result.plot(args.plot, title=args.title)
@@ -389,12 +392,6 @@ def _warn(caught: list[warnings.WarningMessage]) -> None:
     """Each distinct warning on one line, as pbr's own messages (no source file and line)."""
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"pbr: warning: {printable(message)}", file=sys.stderr)
-
-
-def _safe(path: str) -> None:
-    from pbr.forecast._excel import safe_target
-
-    safe_target(path)
 
 
 def _plain(value: Any, spreadsheet: bool = True) -> Any:
