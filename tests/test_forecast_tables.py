@@ -166,6 +166,60 @@ def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: P
         assert ("as_of" in both.summary()[0]) is (name == "records")
 
 
+def test_no_window_left_keeps_the_windows_columns_in_pandas_and_xlsx(tmp_path: Path) -> None:
+    """As of 2016 phase one's windows are all past: the DataFrame was of shape (0, 0) and the
+    windows sheet blank; each now has the columns (and dtypes) it has with windows."""
+    import warnings
+
+    import pbr
+    from pbr.forecast import Comparison, from_records
+
+    records = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two councils; results payable after claims closed
+        made = {
+            when: from_records(pbr.read_records(records), as_of=when, alloc=allocation(80))
+            for when in (date(2014, 3, 31), date(2016, 6, 30))
+        }
+    some, none = made[date(2014, 3, 31)], made[date(2016, 6, 30)]
+    assert some.windows
+    assert none.windows == ()
+    for kind in (lambda d: d, lambda d: Comparison((d,))):
+        full, empty = kind(some).to_pandas(), kind(none).to_pandas()
+        assert empty.shape == (0, full.shape[1])
+        assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+        assert str(empty["total_pence"].dtype) == "int64"
+        assert (empty.index.name, str(empty.index.dtype)) == ("claim_date", "datetime64[us]")
+        assert empty.attrs == {"as_of": date(2016, 6, 30)}
+        assert pounds(empty).columns.tolist() == pounds(full).columns.tolist()
+        kind(none).to_excel(tmp_path / "none.xlsx")
+        kind(some).to_excel(tmp_path / "some.xlsx")
+        sheets = [load_workbook(tmp_path / f"{n}.xlsx")["windows"] for n in ("some", "none")]
+        header = [c.value for c in next(sheets[0].iter_rows(max_row=1))]
+        assert list(sheets[1].iter_rows(values_only=True)) == [tuple(header)]
+
+
+def test_cli_no_window_left_keeps_the_windows_header(tmp_path: Path) -> None:
+    """``--format csv`` printed one blank line and the workbook's windows sheet was blank."""
+    import csv
+    import io
+
+    from .forecast_cli import cli
+
+    records = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    args = ("--records", str(records), "--estimated", "80")
+    ran = {when: cli(*args, "--as-of", when, "--format", "csv") for when in ("2014-03-31", "2016-06-30")}  # fmt: skip
+    assert {r.returncode for r in ran.values()} == {0}
+    head = ran["2014-03-31"].stdout.splitlines()[0]
+    assert ran["2016-06-30"].stdout == head + "\n"
+    assert next(csv.reader(io.StringIO(head)))[:2] == ["scenario", "as_of"]
+    assert cli(*args, "--as-of", "2016-06-30", "--format", "json").stdout == ""  # JSON Lines
+    out = tmp_path / "cli.xlsx"
+    assert cli(*args, "--as-of", "2016-06-30", "--output", str(out)).returncode == 0
+    rows = list(load_workbook(out)["windows"].iter_rows(values_only=True))
+    assert rows == [tuple(next(csv.reader(io.StringIO(head))))]
+
+
 def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> None:
     table = allocation_table([{"council": '=HYPERLINK("x")', "estimated_families": 60}])
     path = tmp_path / "councils.xlsx"

@@ -8,7 +8,7 @@ import io
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -361,20 +361,23 @@ def _emit(
     result: Any, sensitivities: Sequence[Any], fmt: str, args: argparse.Namespace, out: TextIO
 ) -> None:
     tables = result.tables()
+    empty = result._empty_rows()  # the columns of a table with no rows (no window left)
     extra = [row for s in sensitivities for row in s.to_records()]
     if fmt == "xlsx":
         from pbr.forecast._excel import write_workbook
 
         sheets = list(tables.items()) + ([("sensitivity", extra)] if extra else [])
-        write_workbook(args.output, sheets)
+        write_workbook(args.output, sheets, columns=empty)
         print(f"workbook written to {printable(args.output)}", file=sys.stderr)
         return
     buffer = io.StringIO()
     if fmt in ("csv", "json"):
-        rows = (
-            extra if args.table == "sensitivity" else tables[args.table.replace("years", "by year")]
-        )
-        (_csv if fmt == "csv" else _json)(rows, buffer)
+        name = args.table.replace("years", "by year")
+        rows = extra if args.table == "sensitivity" else tables[name]
+        if fmt == "csv":
+            _csv(rows, buffer, empty.get(name, {}))
+        else:
+            _json(rows, buffer)  # JSON Lines: no rows, no lines
     else:
         _text(result, sensitivities, buffer)
     if args.output:
@@ -412,8 +415,9 @@ def _plain(value: Any, spreadsheet: bool = True) -> Any:
     return value
 
 
-def _csv(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
-    names = list(dict.fromkeys(k for row in rows for k in row))
+def _csv(rows: Sequence[dict[str, Any]], out: TextIO, empty: Iterable[str] = ()) -> None:
+    """The rows as CSV under their keys; no rows: the header `empty` gives, and no row."""
+    names = list(dict.fromkeys(k for row in rows for k in row)) if rows else list(empty)
     writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: ("" if v is None else _plain(v)) for k, v in row.items()} for row in rows)

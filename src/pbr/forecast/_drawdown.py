@@ -497,29 +497,51 @@ class Drawdown:
         >>> list(drawdown(allocation(790)).to_records()[0])[:4]
         ['scenario', 'claim_date', 'year', 'attachment_fees']
         """
+        return [self._window_row(w) for w in self.windows]
+
+    def _window_row(self, w: Window) -> dict[str, Any]:
         known = (
             {"as_of": self.as_of, "secured": self.secured, "claimable_now": self.claimable_now}
             if self.as_of is not None
             else {}
         )
         grant = self.allocation is not None and self.allocation.upfront_grant > 0
-        return [
-            {
-                **self._named(),
-                **known,
-                "claim_date": w.claim_date,
-                "year": str(w.year),
-                FEES: w.attachment_fees,
-                **{k: w.results.get(k, ZERO) for k in self.kinds},
-                **({GRANT: w.upfront_grant} if grant else {}),
-                "total": w.total,
-                "cumulative": w.cumulative,
-                **({RISK: w.at_risk} if self.as_of is None else {}),
-                "maximum": self.maximum,
-                **self._band(w),
-            }
-            for w in self.windows
-        ]
+        return {
+            **self._named(),
+            **known,
+            "claim_date": w.claim_date,
+            "year": str(w.year),
+            FEES: w.attachment_fees,
+            **{k: w.results.get(k, ZERO) for k in self.kinds},
+            **({GRANT: w.upfront_grant} if grant else {}),
+            "total": w.total,
+            "cumulative": w.cumulative,
+            **({RISK: w.at_risk} if self.as_of is None else {}),
+            "maximum": self.maximum,
+            **self._band(w),
+        }
+
+    def _empty_rows(self) -> dict[str, dict[str, Any]]:
+        """A typed row of each table that can have no rows, to give its columns when it has none.
+
+        The windows of a forecast from records dated after its last claim window: none is left,
+        yet a CSV or XLSX sheet keeps its header and a DataFrame its columns and dtypes. The row
+        has the table's keys in order; its money is zero and its dates are real dates.
+        """
+        day = self.as_of or date(2000, 1, 1)
+        blank = Window(
+            claim_date=day,
+            year=financial_year_of(day),
+            attachment_fees=ZERO,
+            results={},
+            total=ZERO,
+            cumulative=ZERO,
+            low=ZERO,
+            median=ZERO,
+            high=ZERO,
+            at_risk=ZERO if self.as_of is None else None,
+        )
+        return {"windows": self._window_row(blank)}
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
@@ -549,9 +571,7 @@ class Drawdown:
         >>> int(frame["total_pence"].sum()) == int(d.total * 100)
         True
         """
-        from pbr.forecast._frames import to_frame
-
-        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+        return _frame(self.tables(), self._empty_rows(), table)
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
@@ -565,7 +585,7 @@ class Drawdown:
         """
         from pbr.forecast._excel import write_workbook
 
-        write_workbook(path, list(self.tables().items()))
+        write_workbook(path, list(self.tables().items()), columns=self._empty_rows())
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
         """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band.
@@ -587,6 +607,16 @@ def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[s
     if key not in tables:
         raise ValueError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
     return tables[key]
+
+
+def _frame(
+    tables: Mapping[str, list[dict[str, Any]]], empty: Mapping[str, dict[str, Any]], name: str
+) -> Any:
+    """Table `name` as a DataFrame; one with no rows keeps the columns and dtypes of `empty`'s."""
+    from pbr.forecast._frames import to_frame
+
+    rows = _table(tables, name)
+    return to_frame(rows, index=_INDEX.get(name), empty=empty.get(name.replace("_", " ")))
 
 
 def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
@@ -1416,6 +1446,11 @@ class Comparison:
         """
         return _union([row for d in self.drawdowns for row in d.to_records()])
 
+    def _empty_rows(self) -> dict[str, dict[str, Any]]:
+        """Every drawdown's `Drawdown._empty_rows` in one row per table (their columns' union)."""
+        rows = _union([d._empty_rows()["windows"] for d in self.drawdowns])
+        return {"windows": rows[0]} if rows else {}
+
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
 
@@ -1442,9 +1477,7 @@ class Comparison:
         >>> list(frame["scenario"])
         ['base', 'pessimistic']
         """
-        from pbr.forecast._frames import to_frame
-
-        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+        return _frame(self.tables(), self._empty_rows(), table)
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
@@ -1458,7 +1491,7 @@ class Comparison:
         """
         from pbr.forecast._excel import write_workbook
 
-        write_workbook(path, list(self.tables().items()))
+        write_workbook(path, list(self.tables().items()), columns=self._empty_rows())
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
         """Draw every drawdown: one chart for one council, small multiples for several.
