@@ -22,6 +22,7 @@ from pbr.forecast import (
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+from tests.builders import rejected_record
 
 from .forecast_cli import cli
 
@@ -156,7 +157,7 @@ def test_north_yorkshire_up_front_grant_and_800_per_family() -> None:
     assert d.at_risk <= 1000 * Decimal(800)  # the grant is never at risk
     s = sensitivity(a, rates=[0])
     assert s.forecast[0] == 4 * Decimal(1_081_000)
-    records = from_records([], as_of=date(2022, 6, 30), alloc=a)
+    records = from_records([rejected_record()], as_of=date(2022, 6, 30), alloc=a)
     assert records.secured == 2 * Decimal(1_081_000)  # the years begun: 2021/22 and 2022/23
 
 

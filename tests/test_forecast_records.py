@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import warnings
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 import pbr
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
 from pbr.testing import families
-from tests.builders import family
+from tests.builders import family, rejected_record
 
 from .forecast_cli import cli
 
@@ -102,10 +103,14 @@ def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() 
 
 
 def test_funded_families_with_no_quarter_left_are_reported_not_dropped() -> None:
-    d = from_records([], as_of=date(2015, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    d = from_records(
+        [rejected_record()], as_of=date(2015, 3, 31), alloc=allocation(12), assumptions=NOTHING
+    )
     assert d.not_attached == 10
     assert d.summary()["not_attached"] == 10
-    early = from_records([], as_of=date(2012, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    early = from_records(
+        [rejected_record()], as_of=date(2012, 3, 31), alloc=allocation(12), assumptions=NOTHING
+    )
     assert early.not_attached == 0
     assert (
         sum((w.attachment_fees for w in early.windows), Decimal(0))
@@ -272,6 +277,26 @@ def test_cli_reports_rejected_records_and_exits_1(tmp_path: Path) -> None:
     assert "attached_on" in result.stderr
     assert "1 record(s) rejected" in result.stderr
     assert "Scenario base" in result.stdout
+
+
+def test_no_records_is_refused_not_forecast_by_assumption(tmp_path: Path) -> None:
+    """An empty file forecast all 50 funded families by assumption and exited 0."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n", encoding="utf-8")
+    for path in (empty, blank):
+        result = cli("--records", str(path), "--estimated", "60", "--as-of", "2014-03-31")
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == f"pbr: no records in {path}\n"  # as pbr evaluate says it
+    nothing: list[Iterable[pbr.Family | pbr.Rejection]] = [[], iter(()), pbr.read_records(empty)]
+    for records in nothing:
+        with pytest.raises(pbr.ForecastError, match=r"^no records: from_records forecasts") as no:
+            from_records(records, as_of=AS_OF, alloc=allocation(60))
+        assert isinstance(no.value, ValueError)
+    # a record that is rejected is a record: its family is forecast by assumption
+    only = from_records([rejected_record()], as_of=AS_OF, alloc=allocation(60))
+    assert (only.families_evaluated, len(only.rejected)) == (0, 1)
 
 
 def test_cli_other_programme_records_are_reported_with_their_line_and_exit_1() -> None:
@@ -463,7 +488,7 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(families(max_events=2), max_size=6, unique_by=lambda f: f.family_id),
+    st.lists(families(max_events=2), min_size=1, max_size=6, unique_by=lambda f: f.family_id),
     st.dates(min_value=date(2012, 4, 1), max_value=date(2021, 3, 31)),
     st.integers(0, 12),
 )
@@ -599,7 +624,7 @@ def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
     floor = pbr.rules.PHASE_ONE.with_interpretations(funded_rounding="floor")
     for alloc in (allocation(0), allocation(1, rules=floor)):
         assert alloc.whole_funded_families == 0
-        d = from_records([], as_of=date(2013, 1, 1), alloc=alloc)
+        d = from_records([rejected_record()], as_of=date(2013, 1, 1), alloc=alloc)
         assert (d.maximum, d.total, d.at_risk, d.not_attached) == (Decimal("0.00"),) * 3 + (0,)
     result = cli(
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "0", "--as-of", "2013-01-01"
@@ -648,11 +673,11 @@ def test_an_upfront_grant_is_secured_once_its_window_has_paid_it() -> None:
     sf = allocation(1000, "supporting-families", upfront_grant="1081000")
     first = _grant_window(sf)
     assert first == date(2021, 6, 30)
-    before = from_records([], as_of=date(2021, 4, 1), alloc=sf)
+    before = from_records([rejected_record()], as_of=date(2021, 4, 1), alloc=sf)
     assert before.secured == Decimal("0.00")
     by_date = {w.claim_date: w.upfront_grant for w in before.windows}
     assert by_date[date(2021, 6, 30)] == Decimal("1081000.00")
-    on = from_records([], as_of=date(2021, 6, 30), alloc=sf)
+    on = from_records([rejected_record()], as_of=date(2021, 6, 30), alloc=sf)
     assert on.secured == Decimal("1081000.00")
     assert date(2021, 6, 30) not in {w.claim_date for w in on.windows if w.upfront_grant}
     for d in (before, on):

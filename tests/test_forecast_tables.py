@@ -29,6 +29,7 @@ from pbr.forecast import (
 from pbr.forecast._excel import neutralise, safe_target
 from pbr.forecast._extras import pandas
 from pbr.money import ZERO
+from tests.builders import rejected_record
 
 pytestmark = pytest.mark.filterwarnings("ignore:the claim windows run past")
 """Windows past phase one's last day for results claims, on purpose: figures pinned before it."""
@@ -111,7 +112,7 @@ def test_pounds_view_of_a_row_and_of_a_frame() -> None:
 def test_records_keep_as_of_in_the_frame_attributes() -> None:
     from pbr.forecast import from_records
 
-    d = from_records([], as_of=date(2013, 6, 30), alloc=allocation(60))
+    d = from_records([rejected_record()], as_of=date(2013, 6, 30), alloc=allocation(60))
     frame = d.to_pandas()
     assert frame.attrs["as_of"] == date(2013, 6, 30)
     assert "as_of" not in frame.columns
@@ -149,7 +150,9 @@ def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: P
     cases = {
         "one": compare(allocation(790), default_scenarios()),
         "councils": councils.compare(),
-        "records": Comparison((from_records([], as_of=date(2013, 6, 30), alloc=allocation(60)),)),
+        "records": Comparison(
+            (from_records([rejected_record()], as_of=date(2013, 6, 30), alloc=allocation(60)),)
+        ),
     }
     for name, both in cases.items():
         path = tmp_path / f"{name}.xlsx"

@@ -24,6 +24,7 @@ from pbr.forecast import (
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+from tests.builders import rejected_record
 
 from .forecast_cli import cli
 
@@ -189,7 +190,7 @@ def test_a_scenario_with_no_probabilities_is_refused_when_forecast() -> None:
 
 
 def test_the_drawdown_chart_has_headroom_and_lists_only_what_is_there() -> None:
-    figure = from_records([], as_of=date(2013, 3, 31), alloc=allocation(80)).plot()
+    figure = from_records([rejected_record()], as_of=date(2013, 3, 31), alloc=allocation(80)).plot()
     bars = figure.axes[0]
     tallest = max(p.get_y() + p.get_height() for p in bars.patches)
     assert bars.get_ylim()[1] > tallest * 1.05  # was equal: the tallest bar was clipped

@@ -334,6 +334,10 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         numbered = [(None, n, item) for n, item in enumerate(tables.families(), start=1)]
     else:
         numbered = [(line, record, item) for line, record, item in read_numbered(path)]
+    if not numbered and (tables is None or not tables.unplaced()):  # as pbr evaluate says it
+        from pbr.errors import ForecastError
+
+        raise ForecastError(f"no records in {path}")
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(
         records_forecast(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -1040,7 +1040,8 @@ def from_records(
 
     More records than funded families can bring more than the allocation's maximum: then at
     risk is zero, the excess is `Drawdown.over_maximum`, and a `UserWarning` names the numbers.
-    `as_of` must be a `datetime.date`; `alloc`, `assumptions` and `records` of the wrong type
+    No records at all (an empty list or file) is a `pbr.ForecastError` (a `ValueError`), as
+    ``pbr forecast --records`` refuses a file with none. `as_of` must be a `datetime.date`; `alloc`, `assumptions` and `records` of the wrong type
     are a `TypeError` saying what to pass.
 
     >>> import pbr
@@ -1058,7 +1059,7 @@ def from_records(
     checked_records(records)
     numbered = ((None, n, item) for n, item in enumerate(records, start=1))
     return records_forecast(
-        numbered,
+        _at_least_one(numbered),
         "<records>",
         as_of=as_of,
         alloc=alloc,
@@ -1069,12 +1070,34 @@ def from_records(
     )
 
 
+def _at_least_one(
+    numbered: Iterable[tuple[int | None, int, Any]],
+) -> Iterator[tuple[int | None, int, Any]]:
+    """`numbered` as it is; with no record at all, `ForecastError` once it is read to its end.
+
+    An empty list (or file) is a slip far more often than a council with no family yet: it
+    would forecast every funded family by assumption, as if from records. Raised when the
+    records are read, so that a bad argument is still said first.
+    """
+    empty = True
+    for item in numbered:
+        empty = False
+        yield item
+    if empty:
+        from pbr.errors import ForecastError
+
+        raise ForecastError(
+            "no records: from_records forecasts from family records, and none was given (an "
+            "empty list or file); for a forecast by assumption alone use drawdown(alloc)"
+        )
+
+
 def _check_date(as_of: object) -> None:
     """`as_of` must be a `datetime.date` (text or a `datetime` is a `TypeError` saying so).
 
     Its type is checked as `pbr.evaluate` checks it, when the call is made; its range is
-    `pbr.evaluate`'s to check for each record (with no record, a date before the programme
-    simply forecasts every family by assumption).
+    `pbr.evaluate`'s to check for each record (with only rejected records, a date before the
+    programme simply forecasts every family by assumption).
     """
     if type(as_of) is not date:
         check_as_of(as_of)
