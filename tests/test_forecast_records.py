@@ -308,6 +308,46 @@ def test_cli_other_programme_records_are_reported_with_their_line_and_exit_1() -
     assert "records: 1 families evaluated; 9 rejected" in result.stdout
 
 
+def test_cli_says_once_and_truly_what_became_of_rejected_records(tmp_path: Path) -> None:
+    """The table said 9 families were not forecast (no quarter left) while stderr said they were
+    forecast as not yet attached; a duplicate's family, forecast from its first record, too."""
+    path = EXAMPLES / "mixed-programmes.jsonl"  # 1 phase-one family, 9 of later programmes
+
+    def last(estimated: str, as_of: str) -> str:
+        ran = cli("--records", str(path), "--estimated", estimated, "--as-of", as_of)
+        assert ran.returncode == 1
+        assert ran.stderr.count("not yet attached") <= 1
+        return ran.stderr.splitlines()[-1]
+
+    late = cli("--records", str(path), "--estimated", "12", "--as-of", "2020-03-31")
+    assert "9 funded families have no record and no quarter left to attach in: not forecast" in (
+        late.stdout
+    )
+    assert late.stderr.splitlines()[-1] == (
+        "pbr: 9 record(s) rejected (above); their families count as funded families with no "
+        "record: the 9 such families have no quarter left to attach in after 2020-03-31: not "
+        "forecast"
+    )
+    assert "not yet attached" not in late.stderr
+    assert last("12", "2013-03-31").endswith(
+        "the 9 such families are forecast as not yet attached, in the quarters left after "
+        "2013-03-31"
+    )
+    assert last("0", "2013-03-31").endswith(
+        "no funded place is left for their families (1 family records against 0 funded "
+        "families): not forecast"
+    )
+    twice = tmp_path / "twice.jsonl"
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    twice.write_text(f"{first}\n{first}\n", encoding="utf-8")
+    ran = cli("--records", str(twice), "--estimated", "12", "--as-of", "2013-03-31")
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines()[-1] == (
+        "pbr: 1 duplicate record(s) rejected (above); each family is forecast from its first record"
+    )
+    assert "not yet attached" not in ran.stderr
+
+
 def test_cli_forecasts_the_good_records_and_reports_each_bad_line(tmp_path: Path) -> None:
     """A bad, a repeated and an out-of-programme line used to exit 2 with no table."""
     path = _mixed_file(tmp_path)
@@ -315,7 +355,8 @@ def test_cli_forecasts_the_good_records_and_reports_each_bad_line(tmp_path: Path
     assert result.returncode == 1
     for line, family_id in ((4, "BAD"), (5, "EX-002"), (6, "BAD-PHASE")):
         assert f"{path}:{line} (record {line}), family '{family_id}'" in result.stderr
-    assert "3 record(s) rejected" in result.stderr
+    assert "pbr: 2 record(s) rejected (above)" in result.stderr  # the bad line, the phase two
+    assert "pbr: 1 duplicate record(s) rejected (above)" in result.stderr
     assert "records: 3 families evaluated; 3 rejected (see stderr)" in result.stdout
     assert "Scenario base" in result.stdout
     rows = list(

@@ -151,7 +151,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
             chart_target(args.plot)
         scenarios = load_scenarios(args.scenario) if args.scenario else None
-        rejected = 0
+        rejected: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if args.records is not None:
@@ -171,11 +171,8 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     if rejected:
-        print(
-            f"pbr: {rejected} record(s) rejected (above); their families are forecast as not yet "
-            "attached",
-            file=sys.stderr,
-        )
+        for line in rejected:
+            print(f"pbr: {line}", file=sys.stderr)
         return 1
     return 0
 
@@ -295,12 +292,13 @@ def _rule_sets(choices: list[tuple[str, str]], programmes: Sequence[str]) -> dic
     return every
 
 
-def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
+def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, list[str]]:
     """Forecast from a records file: each rejection reported with its line, the rest forecast.
 
     A record the reader rejects, a family given twice, or a family the programme's rules do not
     cover is reported on stderr (file:line, family, field, why), as ``pbr evaluate`` does, and
-    the forecast goes on; the count is returned for the exit status.
+    the forecast goes on; what became of them (`_rejected_notes`) is returned, to be said last
+    (none: exit 0).
     """
     from pbr import forecast
     from pbr.cli._options import load_plans
@@ -345,10 +343,52 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         )
         for s in chosen
     )
-    rejected = [*drawdowns[0].rejected, *(tables.unplaced() if tables is not None else ())]
-    for rejection in rejected:
+    unplaced = list(tables.unplaced()) if tables is not None else []
+    for rejection in [*drawdowns[0].rejected, *unplaced]:
         print(rejection.describe(), file=sys.stderr)
-    return forecast.Comparison(drawdowns), len(rejected)
+    return forecast.Comparison(drawdowns), _rejected_notes(drawdowns[0], len(unplaced))
+
+
+def _rejected_notes(d: Drawdown, unplaced: int) -> list[str]:
+    """What became of the rejected records' families, said once and as the table has it.
+
+    A duplicate record's family is forecast from its first record. The family of any other
+    rejected record has no record: it takes one of the funded places left (if any) and is
+    forecast as not yet attached only if a quarter to attach in remains after the date (else
+    it is among the table's funded families not forecast, `Drawdown.not_attached`). Rows of
+    council tables that belong to no family (`unplaced`) are only rows not used.
+    """
+    duplicates = sum(1 for r in d.rejected if any(e.type == "duplicate_family" for e in r.errors))
+    others = len(d.rejected) - duplicates
+    notes = []
+    if others:
+        funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+        free = max(funded - d.families_evaluated, 0)
+        if not free:
+            fate = (
+                f"no funded place is left for their families ({d.families_evaluated:,} family "
+                f"records against {funded:,} funded families): not forecast"
+            )
+        elif d.not_attached:
+            fate = (
+                "their families count as funded families with no record: the "
+                f"{d.not_attached:,} such families have no quarter left to attach in after "
+                f"{d.as_of}: not forecast"
+            )
+        else:
+            fate = (
+                f"their families count as funded families with no record: the {free:,} such "
+                f"families are forecast as not yet attached, in the quarters left after {d.as_of}"
+            )
+        notes.append(f"{others:,} record(s) rejected (above); {fate}")
+    if duplicates:
+        notes.append(
+            f"{duplicates:,} duplicate record(s) rejected (above); each family is forecast from "
+            "its first record"
+        )
+    if unplaced:
+        notes.append(f"{unplaced:,} row(s) or table(s) not used (above)")
+    return notes
 
 
 def _sensitivities(result: Any) -> list[Any]:
