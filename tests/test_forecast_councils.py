@@ -130,6 +130,48 @@ def test_a_bad_councils_file_names_line_council_and_column(
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("cell", "shown", "character"),
+    [
+        ('"\r=cr"', "'\\r=cr'", "U+000D, at character 1"),
+        ('"Kent\r"', "'Kent\\r'", "U+000D, at character 5"),
+        ('"North\nYorkshire"', "'North\\nYorkshire'", "U+000A, at character 6"),
+        ('"North\r\nYorkshire"', "'North\\r\\nYorkshire'", "U+000D, at character 6"),
+        ("Ke\x1bnt", "'Ke\\x1bnt'", "U+001B, at character 3"),
+    ],
+)
+def test_a_council_name_with_a_control_character_is_refused_not_changed(
+    tmp_path: Path, cell: str, shown: str, character: str
+) -> None:
+    """The CSV reader split the text into lines first: "\r=cr" was read as "=cr", and a quoted
+    name spanning two lines as the two joined ("NorthYorkshire"), without a word."""
+    path = tmp_path / "councils.csv"
+    path.write_text(f"council,estimated_families\nLeeds,60\n{cell},70\n", "utf-8", newline="")
+    with pytest.raises(ValueError, match=r".") as error:
+        allocation_table(path)
+    assert str(error.value) == (
+        f"{path} line 3: council {shown} holds a control character, {character}: a council's "
+        "name must be printable text; pbr does not trim or change it: remove it"
+    )
+    name = cell.strip('"')
+    with pytest.raises(ValueError, match=r".") as framed:  # the DataFrame's own path
+        allocation_table(pd.DataFrame({"council": [name], "estimated_families": [70]}))
+    assert str(framed.value).startswith(f"row 1: council {shown} holds a control character")
+
+
+def test_councils_csv_line_ends_and_line_numbers_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "councils.csv"
+    path.write_text(
+        'council,estimated_families\r\nKent,60\r\n\r\n"Leeds, West",70\rBad,x\r\n',
+        "utf-8",
+        newline="",
+    )
+    with pytest.raises(ValueError, match=r"councils\.csv line 5 \(council 'Bad'\)"):
+        allocation_table(path)
+    path.write_text('council,estimated_families\r\nKent,60\r\n"Leeds, West",70\r\n', "utf-8")
+    assert [a.council for a in allocation_table(path).allocations] == ["Kent", "Leeds, West"]
+
+
 def test_people_type_numbers_with_commas_and_pounds(tmp_path: Path) -> None:
     path = tmp_path / "typed.csv"
     path.write_text(
