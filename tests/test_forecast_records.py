@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterable
 from datetime import date
@@ -452,15 +453,52 @@ def _first_window(met: pbr.Family) -> float:
             'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1/2"\n',
             "add up to 1/2",
         ),
+        (
+            'name = "x"\n[probabilities]\ncrime_asb_educaton = 0.5\n[lag_months]\n6 = 1\n',
+            "scenario 'x': ['crime_asb_educaton'] are not results of tf-phase-1",
+        ),
+        (
+            'name = "x"\n[probabilities]\ncontinuous_employment = 0.5\n[lag_months]\n3 = 1\n',
+            "scenario 'x': lag_months 3: continuous_employment cannot be met sooner than 13 weeks",
+        ),
+        (
+            'name = "x"\n[probabilities]\ncrime_asb_education = 1\ncontinuous_employment = 1\n'
+            "[lag_months]\n6 = 1\n",
+            "scenario 'x': expected results per family in 2012/13 are 1500.00, more than",
+        ),
     ],
 )
 def test_cli_bad_scenario_files_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    """Checked against the programme, a scenario's unknown result, short lag or greedy rates
+    (and no probabilities) were said without the file: `pbr: scenario 'x': ...`."""
     path = tmp_path / "scenario.toml"
     path.write_text(text, encoding="utf-8")
     result = cli("--families", "60", "--scenario", str(path))
     assert result.returncode == 2
     assert message in result.stderr
+    assert result.stderr.startswith(f"pbr: {path}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_scenario_read_from_a_file_is_named_by_it_and_equals_the_same_in_python(
+    tmp_path: Path,
+) -> None:
+    from pbr.forecast import default_scenarios, drawdown, load_scenarios
+
+    path = tmp_path / "short.toml"
+    path.write_text(
+        'name = "short"\nprobabilities = {crime_asb_education = 0.5}\nlag_months = {3 = 1}\n',
+        encoding="utf-8",
+    )
+    (short,) = load_scenarios(path)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))}: scenario 'short': lag_months"):
+        drawdown(allocation(60), short)
+    same = Assumptions("short", {"crime_asb_education": 0.5}, {3: 1})
+    assert short == same
+    assert same.label == "scenario 'short'"
+    with pytest.raises(ValueError, match=r"^scenario 'short': lag_months 3"):
+        drawdown(allocation(60), same)
+    assert load_scenarios(EXAMPLES / "forecast-scenarios.toml") == list(default_scenarios())
 
 
 def test_a_forecast_from_records_says_what_beyond_was_never_paid() -> None:

@@ -701,20 +701,23 @@ def check_expects_results(assumptions: Assumptions) -> None:
     """
     if not assumptions.probabilities:
         raise ValueError(
-            f"scenario {assumptions.name!r}: probabilities is empty, so the forecast would hold "
+            f"{assumptions.label}: probabilities is empty, so the forecast would hold "
             "attachment fees only; to forecast no results, say so with a probability of 0 for "
             "a result (e.g. {'crime_asb_education': 0})"
         )
 
 
 def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
-    """The scenario fits the programme: its results, their sum within the share, its lags."""
-    name = assumptions.name
+    """The scenario fits the programme: its results, their sum within the share, its lags.
+
+    Each error names the scenario, and its file when it was read from one (`Assumptions.label`).
+    """
+    name = assumptions.label
     kinds = terms.kinds
     unknown = set(assumptions.probabilities) - set(kinds)
     if unknown:
         raise ValueError(
-            f"scenario {name!r}: {sorted(unknown)} are not results of "
+            f"{name}: {sorted(unknown)} are not results of "
             f"{terms.programme} (choose from {', '.join(kinds)})"
         )
     for year in terms.years:
@@ -724,7 +727,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
         )
         if expected > t.results_share:
             raise ValueError(
-                f"scenario {name!r}: expected results per family in {year} are "
+                f"{name}: expected results per family in {year} are "
                 f"{round_to_penny(expected)}, more than the results share "
                 f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be paid in "
                 "full (lower the probabilities)"
@@ -737,7 +740,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
         for lag, q in assumptions.lag_months.items():
             if q > 0 and lag < wait.shortest_lag:
                 raise ValueError(
-                    f"scenario {name!r}: lag_months {lag}: {kind} cannot be met sooner than "
+                    f"{name}: lag_months {lag}: {kind} cannot be met sooner than "
                     f"{wait} after attachment ({terms.programme}: {wait.parameter}), so its "
                     f"lags must be at least {wait.shortest_lag} months; a shorter lag would pay "
                     "it before the rules allow"
