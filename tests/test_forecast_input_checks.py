@@ -255,8 +255,21 @@ def test_rows_with_the_same_council_name_the_rows() -> None:
         ("scenario", "name = 's'\n", "must be TOML (.toml) or JSON (.json)"),
         ("binary.toml", b"\xff\xfe\x00\x01", "line 1: byte ff is not UTF-8"),
         ("deep.json", "[" * 100_000 + "]" * 100_000, "not a scenario file"),
+        ("none.toml", "scenarios = []\n", "the list of scenarios under 'scenarios' is empty"),
+        ("none.json", '{"scenarios": []}', "the list of scenarios under 'scenarios' is empty"),
+        ("list.json", "[]", "the list of scenarios is empty: give at least one scenario"),
     ],
-    ids=["empty", "blank", "yaml", "no-suffix", "binary", "deeply-nested"],
+    ids=[
+        "empty",
+        "blank",
+        "yaml",
+        "no-suffix",
+        "binary",
+        "deeply-nested",
+        "none",
+        "none-json",
+        "[]",
+    ],
 )
 def test_a_scenario_file_that_is_not_one_says_which_file_and_why(
     tmp_path: Path, name: str, content: str | bytes, says: str

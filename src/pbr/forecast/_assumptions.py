@@ -323,7 +323,13 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     data = _parse(text, suffix, where)
     _check_top_level(data, where)
     items = data.get("scenarios", [data]) if isinstance(data, dict) else data
-    if not isinstance(items, list) or not items:
+    if isinstance(items, list) and not items:  # `scenarios = []`, or a JSON file's `[]`
+        under = " under 'scenarios'" if isinstance(data, dict) else ""
+        raise ValueError(
+            f"{where}: the list of scenarios{under} is empty: give at least one scenario (for "
+            "the default scenarios, give no scenario file)"
+        )
+    if not isinstance(items, list):
         raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
     try:
         found = [Assumptions.from_mapping(item) for item in items]
