@@ -259,7 +259,7 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                 for n in args.families
             )
         )
-    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed or 0)
+    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed)
 
 
 def _rules(args: argparse.Namespace) -> Any:

@@ -755,16 +755,17 @@ def drawdown(
     calendar: ClaimCalendar | None = None,
     quarters: Mapping[str, object] | None = None,
     runs: int = 0,
-    seed: int = 0,
+    seed: int | None = None,
     band: tuple[int, int] = (5, 95),
 ) -> Drawdown:
     """The expected drawdown of `alloc` per claim window, with Monte Carlo bands if `runs` > 0.
 
     Families attach by quarter (`quarters` maps ``"2012/13 Q1"`` to a share of the whole funded
     families; by default each year's share of the allocation in four equal parts). `runs` seeded
-    Monte Carlo runs (numpy's PCG64 from `seed`; see `pbr.forecast._montecarlo`) give the
-    `band` percentiles of the cumulative total per window; with the scenario's `ranges` each run
-    also draws the rates. A lag shorter than the programme allows for a result the scenario
+    Monte Carlo runs (numpy's PCG64 from `seed`, 0 by default; see `pbr.forecast._montecarlo`)
+    give the `band` percentiles of the cumulative total per window; with the scenario's `ranges`
+    each run also draws the rates. A `seed` without `runs` would do nothing: it is a
+    `pbr.ForecastError`, as ``pbr forecast --seed`` without ``--runs`` is refused. A lag shorter than the programme allows for a result the scenario
     expects is refused (crime/ASB/education: 6 months; continuous employment: 13 weeks, so at
     least 4 whole months).
 
@@ -795,6 +796,13 @@ def drawdown(
     ):
         raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
     runs = int(runs)  # numpy's integers too, as a notebook gives them
+    if seed is not None and not runs:
+        from pbr.errors import ForecastError
+
+        raise ForecastError(
+            "seed seeds the Monte Carlo: give runs=N too (without runs it does nothing)"
+        )
+    seed = 0 if seed is None else seed
     cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
