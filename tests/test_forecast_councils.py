@@ -381,6 +381,34 @@ def test_cli_refuses_a_chart_path_before_any_work(tmp_path: Path) -> None:
     assert precious.read_text(encoding="utf-8") == "keep"
 
 
+def test_cli_families_may_repeat_a_number_one_council_each() -> None:
+    """The tutorial says --families N may be repeated (one council each); the same N twice was
+    refused ("--families given twice with the same number")."""
+    twice = cli("--families", "790", "--families", "790")
+    assert twice.returncode == 0, twice.stderr
+    assert [line.split(" base ")[0] for line in twice.stdout.splitlines()[1:3]] == [
+        "790 estimated families (council 1)",
+        "790 estimated families (council 2)",
+    ]
+    assert "all councils" in twice.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli(
+                    "--families", "790", "--families", "2630", "--families", "790",
+                    "--format", "csv", "--table", "summary",
+                ).stdout
+            )
+        )
+    )  # fmt: skip
+    assert [r["council"] for r in rows] == [
+        "790 estimated families (council 1)",
+        "2,630 estimated families",
+        "790 estimated families (council 3)",
+    ]
+    assert rows[0]["maximum"] == rows[2]["maximum"] == "2632000.00"
+
+
 def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:
     path = tmp_path / "evil.csv"
     path.write_text("council,estimated_families\n=cmd|' /C calc'!A0,600\n", encoding="utf-8")

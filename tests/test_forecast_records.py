@@ -252,7 +252,6 @@ def test_cli_records_from_council_tables_forecast_as_the_same_records(
         ),
         (("--families", "790", "--runs", "-3"), "0 or more"),
         (("--families", "-1"), "must not be negative"),
-        (("--families", "790", "--families", "790"), "given twice"),
         (("--families", "790", "--format", "xlsx"), "needs --output"),
         (("--families", "790", "--title", "x"), "give --plot"),
         (("--families", "790", "--table", "years"), "--format csv or json"),

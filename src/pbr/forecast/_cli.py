@@ -205,8 +205,6 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return "--plan applies to --records (a forecast by assumption judges no family's results)"
     if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
         return "with --councils give each council's programme and upfront_grant in the file"
-    if args.families and len(set(args.families)) != len(args.families):
-        return f"--families given twice with the same number: {args.families}"
     if args.seed is not None and not args.runs:
         return "--seed seeds the Monte Carlo: give --runs N too (without runs it does nothing)"
     if args.runs < 0 or (args.seed or 0) < 0:
@@ -245,7 +243,6 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                 )
             )
     else:
-        many = len(args.families) > 1
         rules = _rules(args)
         table = forecast.AllocationTable(
             tuple(
@@ -254,12 +251,30 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                     programme=args.programme,
                     rules=rules,
                     upfront_grant=args.upfront_grant,
-                    council=f"{n:,} estimated families" if many else None,
+                    council=label,
                 )
-                for n in args.families
+                for n, label in zip(args.families, _family_labels(args.families), strict=True)
             )
         )
     return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed)
+
+
+def _family_labels(families: Sequence[int]) -> list[str | None]:
+    """Each ``--families N``'s council: none for one; ``N estimated families`` for several.
+
+    ``--families N`` may be repeated, one council each, the same N too: such councils are told
+    apart by their place among the options (``790 estimated families (council 2)``).
+
+    >>> _family_labels([790]), _family_labels([790, 2630, 790])
+    ([None], ['790 estimated families (council 1)', '2,630 estimated families', '790 estimated families (council 3)'])
+    """
+    if len(families) == 1:
+        return [None]
+    repeated = {n for n in families if families.count(n) > 1}
+    return [
+        f"{n:,} estimated families" + (f" (council {place})" if n in repeated else "")
+        for place, n in enumerate(families, start=1)
+    ]
 
 
 def _rules(args: argparse.Namespace) -> Any:
