@@ -32,6 +32,22 @@ def family(**fields: Any) -> pbr.Family:
     return pbr.Family.model_validate(record(**fields))
 
 
+def rejected_record(family_id: str = "UNUSED") -> pbr.Rejection:
+    """A record a forecast cannot use (a reader's rejection): with it alone, `from_records`
+    forecasts every funded family by assumption, as for a council with no family yet (no
+    records at all is refused)."""
+    return pbr.Rejection.single(
+        source="<records>",
+        line=None,
+        record=1,
+        family_id=family_id,
+        loc="members",
+        value=None,
+        message="Field required",
+        type="missing",
+    )
+
+
 def term_rows(
     person_id: str,
     terms: list[tuple[str, str]],

@@ -22,6 +22,7 @@ from pbr.forecast import (
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+from tests.builders import rejected_record
 
 from .forecast_cli import cli
 
@@ -129,6 +130,48 @@ def test_a_bad_councils_file_names_line_council_and_column(
     assert str(path) in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("cell", "shown", "character"),
+    [
+        ('"\r=cr"', "'\\r=cr'", "U+000D, at character 1"),
+        ('"Kent\r"', "'Kent\\r'", "U+000D, at character 5"),
+        ('"North\nYorkshire"', "'North\\nYorkshire'", "U+000A, at character 6"),
+        ('"North\r\nYorkshire"', "'North\\r\\nYorkshire'", "U+000D, at character 6"),
+        ("Ke\x1bnt", "'Ke\\x1bnt'", "U+001B, at character 3"),
+    ],
+)
+def test_a_council_name_with_a_control_character_is_refused_not_changed(
+    tmp_path: Path, cell: str, shown: str, character: str
+) -> None:
+    """The CSV reader split the text into lines first: "\r=cr" was read as "=cr", and a quoted
+    name spanning two lines as the two joined ("NorthYorkshire"), without a word."""
+    path = tmp_path / "councils.csv"
+    path.write_text(f"council,estimated_families\nLeeds,60\n{cell},70\n", "utf-8", newline="")
+    with pytest.raises(ValueError, match=r".") as error:
+        allocation_table(path)
+    assert str(error.value) == (
+        f"{path} line 3: council {shown} holds a control character, {character}: a council's "
+        "name must be printable text; pbr does not trim or change it: remove it"
+    )
+    name = cell.strip('"')
+    with pytest.raises(ValueError, match=r".") as framed:  # the DataFrame's own path
+        allocation_table(pd.DataFrame({"council": [name], "estimated_families": [70]}))
+    assert str(framed.value).startswith(f"row 1: council {shown} holds a control character")
+
+
+def test_councils_csv_line_ends_and_line_numbers_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "councils.csv"
+    path.write_text(
+        'council,estimated_families\r\nKent,60\r\n\r\n"Leeds, West",70\rBad,x\r\n',
+        "utf-8",
+        newline="",
+    )
+    with pytest.raises(ValueError, match=r"councils\.csv line 5 \(council 'Bad'\)"):
+        allocation_table(path)
+    path.write_text('council,estimated_families\r\nKent,60\r\n"Leeds, West",70\r\n', "utf-8")
+    assert [a.council for a in allocation_table(path).allocations] == ["Kent", "Leeds, West"]
+
+
 def test_people_type_numbers_with_commas_and_pounds(tmp_path: Path) -> None:
     path = tmp_path / "typed.csv"
     path.write_text(
@@ -156,7 +199,7 @@ def test_north_yorkshire_up_front_grant_and_800_per_family() -> None:
     assert d.at_risk <= 1000 * Decimal(800)  # the grant is never at risk
     s = sensitivity(a, rates=[0])
     assert s.forecast[0] == 4 * Decimal(1_081_000)
-    records = from_records([], as_of=date(2022, 6, 30), alloc=a)
+    records = from_records([rejected_record()], as_of=date(2022, 6, 30), alloc=a)
     assert records.secured == 2 * Decimal(1_081_000)  # the years begun: 2021/22 and 2022/23
 
 
@@ -316,6 +359,54 @@ def test_cli_up_front_grant_title_and_safe_output(tmp_path: Path) -> None:
     bad = cli("--families", "790", "--upfront-grant", "lots")
     assert bad.returncode == 2
     assert "upfront_grant" in bad.stderr
+
+
+def test_cli_refuses_a_chart_path_before_any_work(tmp_path: Path) -> None:
+    """--plot through a link was refused only after --output was written (exit 2 beside it)."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    (tmp_path / "l.png").symlink_to(precious)
+    out = tmp_path / "out.csv"
+    for plot, why in (
+        ("l.png", "will not write over"),
+        ("x.foo", "matplotlib does not write 'foo'"),
+        ("missing/x.png", "no folder"),
+    ):
+        refused = cli("--families", "790", "--output", str(out), "--plot", str(tmp_path / plot))
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("pbr: ")
+        assert why in refused.stderr
+        assert refused.stderr.count("\n") == 1, refused.stderr
+        assert not out.exists()
+    assert precious.read_text(encoding="utf-8") == "keep"
+
+
+def test_cli_families_may_repeat_a_number_one_council_each() -> None:
+    """The tutorial says --families N may be repeated (one council each); the same N twice was
+    refused ("--families given twice with the same number")."""
+    twice = cli("--families", "790", "--families", "790")
+    assert twice.returncode == 0, twice.stderr
+    assert [line.split(" base ")[0] for line in twice.stdout.splitlines()[1:3]] == [
+        "790 estimated families (council 1)",
+        "790 estimated families (council 2)",
+    ]
+    assert "all councils" in twice.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                cli(
+                    "--families", "790", "--families", "2630", "--families", "790",
+                    "--format", "csv", "--table", "summary",
+                ).stdout
+            )
+        )
+    )  # fmt: skip
+    assert [r["council"] for r in rows] == [
+        "790 estimated families (council 1)",
+        "2,630 estimated families",
+        "790 estimated families (council 3)",
+    ]
+    assert rows[0]["maximum"] == rows[2]["maximum"] == "2632000.00"
 
 
 def test_cli_text_cells_are_neutralised_in_csv(tmp_path: Path) -> None:

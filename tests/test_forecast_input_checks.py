@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from decimal import Decimal
@@ -185,17 +183,16 @@ EVIL = "K\x1b]0;x\x07ent"
 
 
 def test_a_council_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
-    """The name went to the terminal raw: ESC ] 0 ; x BEL retitles the window."""
+    """The name went to the terminal raw: ESC ] 0 ; x BEL retitles the window. A council's name
+    with a control character is now refused (as records refuse it), and said escaped."""
     path = write(tmp_path / "c.csv", f"council,estimated_families\n{EVIL},100\nLeeds,200\n")
     result = cli("--councils", str(path), "--sensitivity")
-    assert result.returncode == 0, result.stderr
-    assert "\x1b" not in result.stdout
-    assert "\x07" not in result.stdout
-    lines = result.stdout.splitlines()
-    assert lines[1].startswith("K\\x1b]0;x\\x07ent base")
-    assert lines[2].startswith("Leeds            base")  # aligned with the escaped name
-    data = cli("--councils", str(path), "--format", "csv", "--table", "summary")
-    assert next(csv.DictReader(io.StringIO(data.stdout)))["council"] == EVIL  # data kept
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "line 2: council 'K\\x1b]0;x\\x07ent' holds a control character, U+001B" in (
+        result.stderr
+    )
 
 
 def test_a_scenario_name_cannot_drive_the_terminal(tmp_path: Path) -> None:
@@ -258,8 +255,21 @@ def test_rows_with_the_same_council_name_the_rows() -> None:
         ("scenario", "name = 's'\n", "must be TOML (.toml) or JSON (.json)"),
         ("binary.toml", b"\xff\xfe\x00\x01", "line 1: byte ff is not UTF-8"),
         ("deep.json", "[" * 100_000 + "]" * 100_000, "not a scenario file"),
+        ("none.toml", "scenarios = []\n", "the list of scenarios under 'scenarios' is empty"),
+        ("none.json", '{"scenarios": []}', "the list of scenarios under 'scenarios' is empty"),
+        ("list.json", "[]", "the list of scenarios is empty: give at least one scenario"),
     ],
-    ids=["empty", "blank", "yaml", "no-suffix", "binary", "deeply-nested"],
+    ids=[
+        "empty",
+        "blank",
+        "yaml",
+        "no-suffix",
+        "binary",
+        "deeply-nested",
+        "none",
+        "none-json",
+        "[]",
+    ],
 )
 def test_a_scenario_file_that_is_not_one_says_which_file_and_why(
     tmp_path: Path, name: str, content: str | bytes, says: str

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 import pbr
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
 from pbr.testing import families
-from tests.builders import family
+from tests.builders import family, rejected_record
 
 from .forecast_cli import cli
 
@@ -102,10 +104,14 @@ def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() 
 
 
 def test_funded_families_with_no_quarter_left_are_reported_not_dropped() -> None:
-    d = from_records([], as_of=date(2015, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    d = from_records(
+        [rejected_record()], as_of=date(2015, 3, 31), alloc=allocation(12), assumptions=NOTHING
+    )
     assert d.not_attached == 10
     assert d.summary()["not_attached"] == 10
-    early = from_records([], as_of=date(2012, 3, 31), alloc=allocation(12), assumptions=NOTHING)
+    early = from_records(
+        [rejected_record()], as_of=date(2012, 3, 31), alloc=allocation(12), assumptions=NOTHING
+    )
     assert early.not_attached == 0
     assert (
         sum((w.attachment_fees for w in early.windows), Decimal(0))
@@ -246,7 +252,6 @@ def test_cli_records_from_council_tables_forecast_as_the_same_records(
         ),
         (("--families", "790", "--runs", "-3"), "0 or more"),
         (("--families", "-1"), "must not be negative"),
-        (("--families", "790", "--families", "790"), "given twice"),
         (("--families", "790", "--format", "xlsx"), "needs --output"),
         (("--families", "790", "--title", "x"), "give --plot"),
         (("--families", "790", "--table", "years"), "--format csv or json"),
@@ -274,6 +279,26 @@ def test_cli_reports_rejected_records_and_exits_1(tmp_path: Path) -> None:
     assert "Scenario base" in result.stdout
 
 
+def test_no_records_is_refused_not_forecast_by_assumption(tmp_path: Path) -> None:
+    """An empty file forecast all 50 funded families by assumption and exited 0."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n", encoding="utf-8")
+    for path in (empty, blank):
+        result = cli("--records", str(path), "--estimated", "60", "--as-of", "2014-03-31")
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == f"pbr: no records in {path}\n"  # as pbr evaluate says it
+    nothing: list[Iterable[pbr.Family | pbr.Rejection]] = [[], iter(()), pbr.read_records(empty)]
+    for records in nothing:
+        with pytest.raises(pbr.ForecastError, match=r"^no records: from_records forecasts") as no:
+            from_records(records, as_of=AS_OF, alloc=allocation(60))
+        assert isinstance(no.value, ValueError)
+    # a record that is rejected is a record: its family is forecast by assumption
+    only = from_records([rejected_record()], as_of=AS_OF, alloc=allocation(60))
+    assert (only.families_evaluated, len(only.rejected)) == (0, 1)
+
+
 def test_cli_other_programme_records_are_reported_with_their_line_and_exit_1() -> None:
     path = EXAMPLES / "mixed-programmes.jsonl"
     result = cli("--records", str(path), "--estimated", "80", "--as-of", "2016-03-31")
@@ -283,6 +308,46 @@ def test_cli_other_programme_records_are_reported_with_their_line_and_exit_1() -
     assert "records: 1 families evaluated; 9 rejected" in result.stdout
 
 
+def test_cli_says_once_and_truly_what_became_of_rejected_records(tmp_path: Path) -> None:
+    """The table said 9 families were not forecast (no quarter left) while stderr said they were
+    forecast as not yet attached; a duplicate's family, forecast from its first record, too."""
+    path = EXAMPLES / "mixed-programmes.jsonl"  # 1 phase-one family, 9 of later programmes
+
+    def last(estimated: str, as_of: str) -> str:
+        ran = cli("--records", str(path), "--estimated", estimated, "--as-of", as_of)
+        assert ran.returncode == 1
+        assert ran.stderr.count("not yet attached") <= 1
+        return ran.stderr.splitlines()[-1]
+
+    late = cli("--records", str(path), "--estimated", "12", "--as-of", "2020-03-31")
+    assert "9 funded families have no record and no quarter left to attach in: not forecast" in (
+        late.stdout
+    )
+    assert late.stderr.splitlines()[-1] == (
+        "pbr: 9 record(s) rejected (above); their families count as funded families with no "
+        "record: the 9 such families have no quarter left to attach in after 2020-03-31: not "
+        "forecast"
+    )
+    assert "not yet attached" not in late.stderr
+    assert last("12", "2013-03-31").endswith(
+        "the 9 such families are forecast as not yet attached, in the quarters left after "
+        "2013-03-31"
+    )
+    assert last("0", "2013-03-31").endswith(
+        "no funded place is left for their families (1 family records against 0 funded "
+        "families): not forecast"
+    )
+    twice = tmp_path / "twice.jsonl"
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    twice.write_text(f"{first}\n{first}\n", encoding="utf-8")
+    ran = cli("--records", str(twice), "--estimated", "12", "--as-of", "2013-03-31")
+    assert ran.returncode == 1
+    assert ran.stderr.splitlines()[-1] == (
+        "pbr: 1 duplicate record(s) rejected (above); each family is forecast from its first record"
+    )
+    assert "not yet attached" not in ran.stderr
+
+
 def test_cli_forecasts_the_good_records_and_reports_each_bad_line(tmp_path: Path) -> None:
     """A bad, a repeated and an out-of-programme line used to exit 2 with no table."""
     path = _mixed_file(tmp_path)
@@ -290,7 +355,8 @@ def test_cli_forecasts_the_good_records_and_reports_each_bad_line(tmp_path: Path
     assert result.returncode == 1
     for line, family_id in ((4, "BAD"), (5, "EX-002"), (6, "BAD-PHASE")):
         assert f"{path}:{line} (record {line}), family '{family_id}'" in result.stderr
-    assert "3 record(s) rejected" in result.stderr
+    assert "pbr: 2 record(s) rejected (above)" in result.stderr  # the bad line, the phase two
+    assert "pbr: 1 duplicate record(s) rejected (above)" in result.stderr
     assert "records: 3 families evaluated; 3 rejected (see stderr)" in result.stdout
     assert "Scenario base" in result.stdout
     rows = list(
@@ -386,15 +452,52 @@ def _first_window(met: pbr.Family) -> float:
             'name = "x"\n[probabilities]\nprogress_to_work = "1/5"\n[lag_months]\n6 = "1/2"\n',
             "add up to 1/2",
         ),
+        (
+            'name = "x"\n[probabilities]\ncrime_asb_educaton = 0.5\n[lag_months]\n6 = 1\n',
+            "scenario 'x': ['crime_asb_educaton'] are not results of tf-phase-1",
+        ),
+        (
+            'name = "x"\n[probabilities]\ncontinuous_employment = 0.5\n[lag_months]\n3 = 1\n',
+            "scenario 'x': lag_months 3: continuous_employment cannot be met sooner than 13 weeks",
+        ),
+        (
+            'name = "x"\n[probabilities]\ncrime_asb_education = 1\ncontinuous_employment = 1\n'
+            "[lag_months]\n6 = 1\n",
+            "scenario 'x': expected results per family in 2012/13 are 1500.00, more than",
+        ),
     ],
 )
 def test_cli_bad_scenario_files_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    """Checked against the programme, a scenario's unknown result, short lag or greedy rates
+    (and no probabilities) were said without the file: `pbr: scenario 'x': ...`."""
     path = tmp_path / "scenario.toml"
     path.write_text(text, encoding="utf-8")
     result = cli("--families", "60", "--scenario", str(path))
     assert result.returncode == 2
     assert message in result.stderr
+    assert result.stderr.startswith(f"pbr: {path}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_scenario_read_from_a_file_is_named_by_it_and_equals_the_same_in_python(
+    tmp_path: Path,
+) -> None:
+    from pbr.forecast import default_scenarios, drawdown, load_scenarios
+
+    path = tmp_path / "short.toml"
+    path.write_text(
+        'name = "short"\nprobabilities = {crime_asb_education = 0.5}\nlag_months = {3 = 1}\n',
+        encoding="utf-8",
+    )
+    (short,) = load_scenarios(path)
+    with pytest.raises(ValueError, match=f"^{re.escape(str(path))}: scenario 'short': lag_months"):
+        drawdown(allocation(60), short)
+    same = Assumptions("short", {"crime_asb_education": 0.5}, {3: 1})
+    assert short == same
+    assert same.label == "scenario 'short'"
+    with pytest.raises(ValueError, match=r"^scenario 'short': lag_months 3"):
+        drawdown(allocation(60), same)
+    assert load_scenarios(EXAMPLES / "forecast-scenarios.toml") == list(default_scenarios())
 
 
 def test_a_forecast_from_records_says_what_beyond_was_never_paid() -> None:
@@ -463,7 +566,7 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(families(max_events=2), max_size=6, unique_by=lambda f: f.family_id),
+    st.lists(families(max_events=2), min_size=1, max_size=6, unique_by=lambda f: f.family_id),
     st.dates(min_value=date(2012, 4, 1), max_value=date(2021, 3, 31)),
     st.integers(0, 12),
 )
@@ -599,7 +702,7 @@ def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
     floor = pbr.rules.PHASE_ONE.with_interpretations(funded_rounding="floor")
     for alloc in (allocation(0), allocation(1, rules=floor)):
         assert alloc.whole_funded_families == 0
-        d = from_records([], as_of=date(2013, 1, 1), alloc=alloc)
+        d = from_records([rejected_record()], as_of=date(2013, 1, 1), alloc=alloc)
         assert (d.maximum, d.total, d.at_risk, d.not_attached) == (Decimal("0.00"),) * 3 + (0,)
     result = cli(
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "0", "--as-of", "2013-01-01"
@@ -648,11 +751,11 @@ def test_an_upfront_grant_is_secured_once_its_window_has_paid_it() -> None:
     sf = allocation(1000, "supporting-families", upfront_grant="1081000")
     first = _grant_window(sf)
     assert first == date(2021, 6, 30)
-    before = from_records([], as_of=date(2021, 4, 1), alloc=sf)
+    before = from_records([rejected_record()], as_of=date(2021, 4, 1), alloc=sf)
     assert before.secured == Decimal("0.00")
     by_date = {w.claim_date: w.upfront_grant for w in before.windows}
     assert by_date[date(2021, 6, 30)] == Decimal("1081000.00")
-    on = from_records([], as_of=date(2021, 6, 30), alloc=sf)
+    on = from_records([rejected_record()], as_of=date(2021, 6, 30), alloc=sf)
     assert on.secured == Decimal("1081000.00")
     assert date(2021, 6, 30) not in {w.claim_date for w in on.windows if w.upfront_grant}
     for d in (before, on):

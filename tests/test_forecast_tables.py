@@ -29,6 +29,7 @@ from pbr.forecast import (
 from pbr.forecast._excel import neutralise, safe_target
 from pbr.forecast._extras import pandas
 from pbr.money import ZERO
+from tests.builders import rejected_record
 
 pytestmark = pytest.mark.filterwarnings("ignore:the claim windows run past")
 """Windows past phase one's last day for results claims, on purpose: figures pinned before it."""
@@ -111,7 +112,7 @@ def test_pounds_view_of_a_row_and_of_a_frame() -> None:
 def test_records_keep_as_of_in_the_frame_attributes() -> None:
     from pbr.forecast import from_records
 
-    d = from_records([], as_of=date(2013, 6, 30), alloc=allocation(60))
+    d = from_records([rejected_record()], as_of=date(2013, 6, 30), alloc=allocation(60))
     frame = d.to_pandas()
     assert frame.attrs["as_of"] == date(2013, 6, 30)
     assert "as_of" not in frame.columns
@@ -149,7 +150,9 @@ def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: P
     cases = {
         "one": compare(allocation(790), default_scenarios()),
         "councils": councils.compare(),
-        "records": Comparison((from_records([], as_of=date(2013, 6, 30), alloc=allocation(60)),)),
+        "records": Comparison(
+            (from_records([rejected_record()], as_of=date(2013, 6, 30), alloc=allocation(60)),)
+        ),
     }
     for name, both in cases.items():
         path = tmp_path / f"{name}.xlsx"
@@ -164,6 +167,60 @@ def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: P
             shown = {str(c).removesuffix("_pence") for c in frame.columns} | set(frame.attrs)
             assert set(header) == shown | ({frame.index.name} - {None}), (name, table)
         assert ("as_of" in both.summary()[0]) is (name == "records")
+
+
+def test_no_window_left_keeps_the_windows_columns_in_pandas_and_xlsx(tmp_path: Path) -> None:
+    """As of 2016 phase one's windows are all past: the DataFrame was of shape (0, 0) and the
+    windows sheet blank; each now has the columns (and dtypes) it has with windows."""
+    import warnings
+
+    import pbr
+    from pbr.forecast import Comparison, from_records
+
+    records = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two councils; results payable after claims closed
+        made = {
+            when: from_records(pbr.read_records(records), as_of=when, alloc=allocation(80))
+            for when in (date(2014, 3, 31), date(2016, 6, 30))
+        }
+    some, none = made[date(2014, 3, 31)], made[date(2016, 6, 30)]
+    assert some.windows
+    assert none.windows == ()
+    for kind in (lambda d: d, lambda d: Comparison((d,))):
+        full, empty = kind(some).to_pandas(), kind(none).to_pandas()
+        assert empty.shape == (0, full.shape[1])
+        assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+        assert str(empty["total_pence"].dtype) == "int64"
+        assert (empty.index.name, str(empty.index.dtype)) == ("claim_date", "datetime64[us]")
+        assert empty.attrs == {"as_of": date(2016, 6, 30)}
+        assert pounds(empty).columns.tolist() == pounds(full).columns.tolist()
+        kind(none).to_excel(tmp_path / "none.xlsx")
+        kind(some).to_excel(tmp_path / "some.xlsx")
+        sheets = [load_workbook(tmp_path / f"{n}.xlsx")["windows"] for n in ("some", "none")]
+        header = [c.value for c in next(sheets[0].iter_rows(max_row=1))]
+        assert list(sheets[1].iter_rows(values_only=True)) == [tuple(header)]
+
+
+def test_cli_no_window_left_keeps_the_windows_header(tmp_path: Path) -> None:
+    """``--format csv`` printed one blank line and the workbook's windows sheet was blank."""
+    import csv
+    import io
+
+    from .forecast_cli import cli
+
+    records = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    args = ("--records", str(records), "--estimated", "80")
+    ran = {when: cli(*args, "--as-of", when, "--format", "csv") for when in ("2014-03-31", "2016-06-30")}  # fmt: skip
+    assert {r.returncode for r in ran.values()} == {0}
+    head = ran["2014-03-31"].stdout.splitlines()[0]
+    assert ran["2016-06-30"].stdout == head + "\n"
+    assert next(csv.reader(io.StringIO(head)))[:2] == ["scenario", "as_of"]
+    assert cli(*args, "--as-of", "2016-06-30", "--format", "json").stdout == ""  # JSON Lines
+    out = tmp_path / "cli.xlsx"
+    assert cli(*args, "--as-of", "2016-06-30", "--output", str(out)).returncode == 0
+    rows = list(load_workbook(out)["windows"].iter_rows(values_only=True))
+    assert rows == [tuple(next(csv.reader(io.StringIO(head))))]
 
 
 def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> None:
@@ -184,6 +241,77 @@ def test_excel_text_is_neutralised_and_odd_targets_refused(tmp_path: Path) -> No
         safe_target(link)
     with pytest.raises(ValueError, match="no folder"):
         safe_target(tmp_path / "missing" / "x.xlsx")
+
+
+def test_to_excel_refusing_a_path_is_a_pbr_error_and_still_a_value_error(tmp_path: Path) -> None:
+    """docs/api.md promises a PbrError; to_excel refusing a link raised a plain ValueError."""
+    import pbr
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    link = tmp_path / "link.xlsx"
+    os.symlink(precious, link)
+    a = allocation(790)
+    tables: list[Any] = [
+        a,
+        drawdown(a),
+        compare(a),
+        allocation_table([{"council": "A", "estimated_families": 60}]),
+        sensitivity(a),
+    ]
+    for table in tables:
+        with pytest.raises(pbr.ForecastError, match=r"will not write over .*link\.xlsx: it is not"):
+            table.to_excel(link)
+        with pytest.raises(pbr.PbrError, match="no folder"):
+            table.to_excel(tmp_path / "missing" / "x.xlsx")
+    assert issubclass(pbr.ForecastError, ValueError)
+    assert precious.read_text(encoding="utf-8") == "keep"
+
+
+def _charts() -> list[Any]:
+    """Every object with a ``plot(path)``: one council, councils side by side, sensitivity."""
+    a = allocation(60)
+    table = allocation_table(
+        [{"council": "A", "estimated_families": 60}, {"council": "B", "estimated_families": 90}]
+    )
+    return [drawdown(a), compare(a), table.compare(), sensitivity(a), table]
+
+
+def test_plot_refuses_what_to_excel_refuses_and_writes_nothing_through_a_link(
+    tmp_path: Path,
+) -> None:
+    """``plot("l.png")`` wrote through a link (over precious.txt); a missing folder was raw."""
+    import pbr
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    link = tmp_path / "l.png"
+    os.symlink(precious, link)
+    (tmp_path / "folder.png").mkdir()
+    for chart in _charts():
+        with pytest.raises(pbr.ForecastError, match=r"will not write over .*l\.png: it is not a"):
+            chart.plot(str(link))
+        with pytest.raises(pbr.ForecastError, match=r"folder\.png: it is not a regular file"):
+            chart.plot(str(tmp_path / "folder.png"))
+        with pytest.raises(pbr.ForecastError, match=r"cannot write .*x\.png: no folder"):
+            chart.plot(str(tmp_path / "missing" / "x.png"))
+        with pytest.raises(pbr.ForecastError, match="matplotlib does not write 'foo'"):
+            chart.plot(str(tmp_path / "x.foo"))
+    assert precious.read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.png", "l.png", "precious.txt"]
+
+
+def test_plot_replaces_a_regular_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "chart.png"
+    path.write_bytes(b"an old chart")
+    path.chmod(0o640)
+    for chart in _charts():
+        chart.plot(str(path))
+        assert path.read_bytes()[:4] == b"\x89PNG"
+        assert path.stat().st_mode & 0o777 == 0o640  # replaced, as pbr replaces every file
+    drawdown(allocation(60)).plot(str(tmp_path / "chart.svg"))
+    assert b"<svg" in (tmp_path / "chart.svg").read_bytes()[:400]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "chart.svg"]
 
 
 def test_excel_replaces_a_regular_file_whole(tmp_path: Path) -> None:

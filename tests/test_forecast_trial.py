@@ -24,6 +24,7 @@ from pbr.forecast import (
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+from tests.builders import rejected_record
 
 from .forecast_cli import cli
 
@@ -112,6 +113,28 @@ def test_cli_refuses_a_seed_without_runs(args: tuple[str, ...]) -> None:
     assert "--seed seeds the Monte Carlo: give --runs N too" in result.stderr
 
 
+def test_python_refuses_a_seed_without_runs_as_the_command_does() -> None:
+    """drawdown(a, seed=3) ignored the seed without a word; the command refused it."""
+    import pbr
+
+    a = allocation(60)
+    for make in (
+        lambda: drawdown(a, seed=3),
+        lambda: drawdown(a, runs=0, seed=3),
+        lambda: drawdown(a, seed=0),
+        lambda: compare(a, seed=3),
+        lambda: allocation_table([{"council": "A", "estimated_families": 6}]).compare(seed=3),
+    ):
+        with pytest.raises(pbr.ForecastError) as refused:
+            make()
+        assert str(refused.value) == (
+            "seed seeds the Monte Carlo: give runs=N too (without runs it does nothing)"
+        )
+        assert isinstance(refused.value, ValueError)
+    assert drawdown(a).seed == drawdown(a, runs=10).seed == 0
+    assert drawdown(a, runs=10, seed=3).seed == 3
+
+
 def test_every_programme_takes_its_councils_up_front_money() -> None:
     """Phase one's co-ordinator money and phase two's transformation grant were up front too.
 
@@ -189,7 +212,7 @@ def test_a_scenario_with_no_probabilities_is_refused_when_forecast() -> None:
 
 
 def test_the_drawdown_chart_has_headroom_and_lists_only_what_is_there() -> None:
-    figure = from_records([], as_of=date(2013, 3, 31), alloc=allocation(80)).plot()
+    figure = from_records([rejected_record()], as_of=date(2013, 3, 31), alloc=allocation(80)).plot()
     bars = figure.axes[0]
     tallest = max(p.get_y() + p.get_height() for p in bars.patches)
     assert bars.get_ylim()[1] > tallest * 1.05  # was equal: the tallest bar was clipped

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
+        ForecastError,
         OutsideProgramme,
         PbrError,
         PlanError,
@@ -62,6 +63,7 @@ __all__ = [
     "Decision",
     "Family",
     "FinancialYear",
+    "ForecastError",
     "Identification",
     "Money",
     "OutcomePlan",
@@ -100,6 +102,7 @@ _WHERE = {
     "Decision": "pbr.decisions",
     "Family": "pbr.records",
     "FinancialYear": "pbr.periods",
+    "ForecastError": "pbr.errors",
     "Identification": "pbr.decisions",
     "Money": "pbr.money",
     "OutcomePlan": "pbr.plans",

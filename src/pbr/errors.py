@@ -5,7 +5,8 @@ PbrError
 ├── RulesDataError        a rule-set data file is malformed (names the file, key and value)
 ├── UnknownInterpretation an interpretation id or value that the rule set does not define
 ├── OutsideProgramme      a family that the chosen rule set does not cover (or its payment)
-└── PlanError             an outcome plan that is malformed or for another programme
+├── PlanError             an outcome plan that is malformed or for another programme
+└── ForecastError         a forecast's input, option or output path that pbr refuses
 ```
 """
 
@@ -13,7 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["OutsideProgramme", "PbrError", "PlanError", "RulesDataError", "UnknownInterpretation"]
+__all__ = [
+    "ForecastError",
+    "OutsideProgramme",
+    "PbrError",
+    "PlanError",
+    "RulesDataError",
+    "UnknownInterpretation",
+]
 
 
 class PbrError(Exception):
@@ -86,4 +94,19 @@ class PlanError(PbrError, ValueError):
     Traceback (most recent call last):
     ...
     pbr.errors.PlanError: <plan>: plan 'p': programme: Input should be 'tf-phase-2' or ...
+    """
+
+
+class ForecastError(PbrError, ValueError):
+    """A forecast's input, option or output path that `pbr.forecast` refuses; one line naming it.
+
+    A `ValueError` too, so ``except ValueError`` keeps catching it. A path that is not a regular
+    file (a folder, a device, a symbolic link) is refused rather than written over, as
+    ``pbr forecast --output`` and ``--plot`` refuse it.
+
+    >>> from pbr.forecast import allocation
+    >>> allocation(790).to_excel("/dev/null")
+    Traceback (most recent call last):
+    ...
+    pbr.errors.ForecastError: will not write over /dev/null: it is not a regular file
     """

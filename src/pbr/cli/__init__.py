@@ -59,8 +59,9 @@ EXIT_STATUS: dict[str, str] = {
     "schema": "0 the schema was printed",
     "template": "0 the tables were written (a table with rows kept); 2 the folder cannot be "
     "written",
-    "forecast": "0 the forecast was made; 1 some records (--records) were rejected, their "
-    "families forecast as not yet attached; 2 an input cannot be read or is refused",
+    "forecast": "0 the forecast was made; 1 some records (--records) were rejected (each "
+    "reported on stderr, then what became of their families); 2 an input cannot be read, holds "
+    "no records (--records) or is refused",
     "audit": "0 every claim verified; 1 a claim is flagged, a row is malformed or a family "
     "record is rejected; 2 an input cannot be read, or an option or the sample is refused",
     "ledger": "0 done; 1 the ledger's chain is broken (or does not hold the kept head); 2 the "

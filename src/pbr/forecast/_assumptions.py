@@ -16,7 +16,7 @@ import difflib
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,11 @@ class Assumptions:
     """An uncertainty range ``(low, high)`` around some probabilities (empty: rates fixed)."""
     distribution: str
     """The distribution each rate with a range is drawn from, once per Monte Carlo run."""
+    source: str | None = field(compare=False, repr=False)
+    """The file the scenario was read from (`load_scenarios`), which its errors name; else None.
+
+    Not part of the scenario: one read from a file equals the same one built in Python.
+    """
 
     def __init__(
         self,
@@ -131,6 +136,17 @@ class Assumptions:
         object.__setattr__(self, "lag_months", dict(sorted(lags.items())))
         object.__setattr__(self, "ranges", {k: v for k, v in spread.items() if v[0] < v[1]})
         object.__setattr__(self, "distribution", distribution)
+        object.__setattr__(self, "source", None)
+
+    @property
+    def label(self) -> str:
+        """The scenario as its errors name it: its file (when read from one) and its name.
+
+        >>> Assumptions("base", {"progress_to_work": 0.2}, {6: 1}).label
+        "scenario 'base'"
+        """
+        where = f"{self.source}: " if self.source is not None else ""
+        return f"{where}scenario {self.name!r}"
 
     def beta(self, kind: str) -> tuple[float, float] | None:
         """The Beta distribution's ``(alpha, beta)`` for `kind`'s rate, or None if it is fixed.
@@ -307,12 +323,20 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     data = _parse(text, suffix, where)
     _check_top_level(data, where)
     items = data.get("scenarios", [data]) if isinstance(data, dict) else data
-    if not isinstance(items, list) or not items:
+    if isinstance(items, list) and not items:  # `scenarios = []`, or a JSON file's `[]`
+        under = " under 'scenarios'" if isinstance(data, dict) else ""
+        raise ValueError(
+            f"{where}: the list of scenarios{under} is empty: give at least one scenario (for "
+            "the default scenarios, give no scenario file)"
+        )
+    if not isinstance(items, list):
         raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
     try:
         found = [Assumptions.from_mapping(item) for item in items]
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+    for scenario in found:  # checked against a programme later: its errors name the file too
+        object.__setattr__(scenario, "source", where)
     names = [s.name for s in found]
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: scenario names must differ: {names}")

@@ -8,7 +8,7 @@ import io
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -146,8 +146,12 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             {"--councils": args.councils, "--records": args.records, "--scenario": args.scenario},
             {"--output": args.output, "--plot": args.plot},
         )
+        if args.plot:  # refused before any work, not after the tables are written
+            from pbr.forecast._plot import chart_target
+
+            chart_target(args.plot)
         scenarios = load_scenarios(args.scenario) if args.scenario else None
-        rejected = 0
+        rejected: list[str] = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if args.records is not None:
@@ -158,7 +162,6 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         sensitivities = _sensitivities(result) if args.sensitivity else []
         _emit(result, sensitivities, fmt, args, out)
         if args.plot:
-            _safe(args.plot)
             with warnings.catch_warnings(record=True) as caught:  # matplotlib's, as pbr's
                 warnings.simplefilter("always")
                 result.plot(args.plot, title=args.title)
@@ -168,11 +171,8 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
     if rejected:
-        print(
-            f"pbr: {rejected} record(s) rejected (above); their families are forecast as not yet "
-            "attached",
-            file=sys.stderr,
-        )
+        for line in rejected:
+            print(f"pbr: {line}", file=sys.stderr)
         return 1
     return 0
 
@@ -205,8 +205,6 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return "--plan applies to --records (a forecast by assumption judges no family's results)"
     if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
         return "with --councils give each council's programme and upfront_grant in the file"
-    if args.families and len(set(args.families)) != len(args.families):
-        return f"--families given twice with the same number: {args.families}"
     if args.seed is not None and not args.runs:
         return "--seed seeds the Monte Carlo: give --runs N too (without runs it does nothing)"
     if args.runs < 0 or (args.seed or 0) < 0:
@@ -245,7 +243,6 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                 )
             )
     else:
-        many = len(args.families) > 1
         rules = _rules(args)
         table = forecast.AllocationTable(
             tuple(
@@ -254,12 +251,30 @@ def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any
                     programme=args.programme,
                     rules=rules,
                     upfront_grant=args.upfront_grant,
-                    council=f"{n:,} estimated families" if many else None,
+                    council=label,
                 )
-                for n in args.families
+                for n, label in zip(args.families, _family_labels(args.families), strict=True)
             )
         )
-    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed or 0)
+    return forecast.compare(table, scenarios, runs=args.runs, seed=args.seed)
+
+
+def _family_labels(families: Sequence[int]) -> list[str | None]:
+    """Each ``--families N``'s council: none for one; ``N estimated families`` for several.
+
+    ``--families N`` may be repeated, one council each, the same N too: such councils are told
+    apart by their place among the options (``790 estimated families (council 2)``).
+
+    >>> _family_labels([790]), _family_labels([790, 2630, 790])
+    ([None], ['790 estimated families (council 1)', '2,630 estimated families', '790 estimated families (council 3)'])
+    """
+    if len(families) == 1:
+        return [None]
+    repeated = {n for n in families if families.count(n) > 1}
+    return [
+        f"{n:,} estimated families" + (f" (council {place})" if n in repeated else "")
+        for place, n in enumerate(families, start=1)
+    ]
 
 
 def _rules(args: argparse.Namespace) -> Any:
@@ -292,12 +307,13 @@ def _rule_sets(choices: list[tuple[str, str]], programmes: Sequence[str]) -> dic
     return every
 
 
-def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, int]:
+def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tuple[Any, list[str]]:
     """Forecast from a records file: each rejection reported with its line, the rest forecast.
 
     A record the reader rejects, a family given twice, or a family the programme's rules do not
     cover is reported on stderr (file:line, family, field, why), as ``pbr evaluate`` does, and
-    the forecast goes on; the count is returned for the exit status.
+    the forecast goes on; what became of them (`_rejected_notes`) is returned, to be said last
+    (none: exit 0).
     """
     from pbr import forecast
     from pbr.cli._options import load_plans
@@ -331,6 +347,10 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         numbered = [(None, n, item) for n, item in enumerate(tables.families(), start=1)]
     else:
         numbered = [(line, record, item) for line, record, item in read_numbered(path)]
+    if not numbered and (tables is None or not tables.unplaced()):  # as pbr evaluate says it
+        from pbr.errors import ForecastError
+
+        raise ForecastError(f"no records in {path}")
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(
         records_forecast(
@@ -338,10 +358,52 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
         )
         for s in chosen
     )
-    rejected = [*drawdowns[0].rejected, *(tables.unplaced() if tables is not None else ())]
-    for rejection in rejected:
+    unplaced = list(tables.unplaced()) if tables is not None else []
+    for rejection in [*drawdowns[0].rejected, *unplaced]:
         print(rejection.describe(), file=sys.stderr)
-    return forecast.Comparison(drawdowns), len(rejected)
+    return forecast.Comparison(drawdowns), _rejected_notes(drawdowns[0], len(unplaced))
+
+
+def _rejected_notes(d: Drawdown, unplaced: int) -> list[str]:
+    """What became of the rejected records' families, said once and as the table has it.
+
+    A duplicate record's family is forecast from its first record. The family of any other
+    rejected record has no record: it takes one of the funded places left (if any) and is
+    forecast as not yet attached only if a quarter to attach in remains after the date (else
+    it is among the table's funded families not forecast, `Drawdown.not_attached`). Rows of
+    council tables that belong to no family (`unplaced`) are only rows not used.
+    """
+    duplicates = sum(1 for r in d.rejected if any(e.type == "duplicate_family" for e in r.errors))
+    others = len(d.rejected) - duplicates
+    notes = []
+    if others:
+        funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+        free = max(funded - d.families_evaluated, 0)
+        if not free:
+            fate = (
+                f"no funded place is left for their families ({d.families_evaluated:,} family "
+                f"records against {funded:,} funded families): not forecast"
+            )
+        elif d.not_attached:
+            fate = (
+                "their families count as funded families with no record: the "
+                f"{d.not_attached:,} such families have no quarter left to attach in after "
+                f"{d.as_of}: not forecast"
+            )
+        else:
+            fate = (
+                f"their families count as funded families with no record: the {free:,} such "
+                f"families are forecast as not yet attached, in the quarters left after {d.as_of}"
+            )
+        notes.append(f"{others:,} record(s) rejected (above); {fate}")
+    if duplicates:
+        notes.append(
+            f"{duplicates:,} duplicate record(s) rejected (above); each family is forecast from "
+            "its first record"
+        )
+    if unplaced:
+        notes.append(f"{unplaced:,} row(s) or table(s) not used (above)")
+    return notes
 
 
 def _sensitivities(result: Any) -> list[Any]:
@@ -358,20 +420,23 @@ def _emit(
     result: Any, sensitivities: Sequence[Any], fmt: str, args: argparse.Namespace, out: TextIO
 ) -> None:
     tables = result.tables()
+    empty = result._empty_rows()  # the columns of a table with no rows (no window left)
     extra = [row for s in sensitivities for row in s.to_records()]
     if fmt == "xlsx":
         from pbr.forecast._excel import write_workbook
 
         sheets = list(tables.items()) + ([("sensitivity", extra)] if extra else [])
-        write_workbook(args.output, sheets)
+        write_workbook(args.output, sheets, columns=empty)
         print(f"workbook written to {printable(args.output)}", file=sys.stderr)
         return
     buffer = io.StringIO()
     if fmt in ("csv", "json"):
-        rows = (
-            extra if args.table == "sensitivity" else tables[args.table.replace("years", "by year")]
-        )
-        (_csv if fmt == "csv" else _json)(rows, buffer)
+        name = args.table.replace("years", "by year")
+        rows = extra if args.table == "sensitivity" else tables[name]
+        if fmt == "csv":
+            _csv(rows, buffer, empty.get(name, {}))
+        else:
+            _json(rows, buffer)  # JSON Lines: no rows, no lines
     else:
         _text(result, sensitivities, buffer)
     if args.output:
@@ -389,12 +454,6 @@ def _warn(caught: list[warnings.WarningMessage]) -> None:
     """Each distinct warning on one line, as pbr's own messages (no source file and line)."""
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"pbr: warning: {printable(message)}", file=sys.stderr)
-
-
-def _safe(path: str) -> None:
-    from pbr.forecast._excel import safe_target
-
-    safe_target(path)
 
 
 def _plain(value: Any, spreadsheet: bool = True) -> Any:
@@ -415,8 +474,9 @@ def _plain(value: Any, spreadsheet: bool = True) -> Any:
     return value
 
 
-def _csv(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
-    names = list(dict.fromkeys(k for row in rows for k in row))
+def _csv(rows: Sequence[dict[str, Any]], out: TextIO, empty: Iterable[str] = ()) -> None:
+    """The rows as CSV under their keys; no rows: the header `empty` gives, and no row."""
+    names = list(dict.fromkeys(k for row in rows for k in row)) if rows else list(empty)
     writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: ("" if v is None else _plain(v)) for k, v in row.items()} for row in rows)

@@ -5,13 +5,15 @@ The table (a CSV file, a DataFrame or rows of mappings) has a row per council wi
 ``tf-phase-1``; with it, every row gives one: an empty cell is an error) and ``upfront_grant``
 (the council's up-front money per financial year of the programme, such as a Supporting
 Families grant; blank for none). Any other column, a column given twice, a
-repeated council (names compared ignoring case and surrounding spaces) or a bad value is an error
+repeated council (names compared ignoring case and surrounding spaces), a council's name with a
+space at an edge or a control character (never trimmed or changed) or a bad value is an error
 naming the file, the line, the council and the column.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pbr._record_checks import control_character
 from pbr.forecast._allocation import Allocation, allocation
 from pbr.forecast._assumptions import Assumptions
 from pbr.forecast._inputs import read_text
@@ -162,16 +165,35 @@ def allocation_table(councils: Any) -> AllocationTable:
 
 
 def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
-    text = read_text(path, "councils file (UTF-8 CSV)", encoding="utf-8-sig")
-    reader = csv.DictReader(text.splitlines())
-    _check_header(list(reader.fieldnames or []), f"{path} line {reader.line_num}")
+    """The councils of a CSV file, each with the line its row starts on.
+
+    The text goes to the csv module as written (``newline=""``): a quoted cell keeps a line
+    break or carriage return it holds (a council's name is then refused, never changed), and a
+    row whose cell spans lines is one row, named by its first line.
+    """
+    text = read_text(path, "councils file (UTF-8 CSV)", encoding="utf-8-sig", newline="")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
     found = []
-    for row in reader:
-        if None in row:
-            raise ValueError(f"{path} line {reader.line_num}: more cells than columns")
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        found.append((f"line {reader.line_num}", _council(row, f"{path} line {reader.line_num}")))
+    end = 0  # the last line of the row before
+    try:
+        for cells in reader:
+            line, end = end + 1, reader.line_num
+            if not cells:  # a blank line
+                continue
+            if header is None:
+                header = cells
+                _check_header(header, f"{path} line {line}")
+                continue
+            if len(cells) > len(header):
+                raise ValueError(f"{path} line {line}: more cells than columns")
+            row: dict[str, str | None] = dict.fromkeys(header)
+            row.update(zip(header, cells, strict=False))
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            found.append((f"line {line}", _council(row, f"{path} line {line}")))
+    except csv.Error as exc:
+        raise ValueError(f"{path} line {reader.line_num}: not a CSV file: {exc}") from None
     if not found:
         raise ValueError(f"{path}: no councils (expected columns {', '.join(COLUMNS)})")
     return found
@@ -202,6 +224,13 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     if not name:
         raise ValueError(f"{where}: council: a name is required")
     written = cells["council"]
+    edge = isinstance(written, str) and written != written.strip(" \t")
+    unprintable = control_character(written) if isinstance(written, str) else None
+    if unprintable is not None and not edge:  # "\r=cr" was read as "=cr": never changed
+        raise ValueError(
+            f"{where}: council {written!r} holds {unprintable}: a council's name must be "
+            "printable text; pbr does not trim or change it: remove it"
+        )
     if isinstance(written, str) and written != name:  # as records and council tables refuse it
         raise ValueError(
             f"{where}: council {written!r} has a space or tab at its start or end; pbr does not "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -497,29 +497,51 @@ class Drawdown:
         >>> list(drawdown(allocation(790)).to_records()[0])[:4]
         ['scenario', 'claim_date', 'year', 'attachment_fees']
         """
+        return [self._window_row(w) for w in self.windows]
+
+    def _window_row(self, w: Window) -> dict[str, Any]:
         known = (
             {"as_of": self.as_of, "secured": self.secured, "claimable_now": self.claimable_now}
             if self.as_of is not None
             else {}
         )
         grant = self.allocation is not None and self.allocation.upfront_grant > 0
-        return [
-            {
-                **self._named(),
-                **known,
-                "claim_date": w.claim_date,
-                "year": str(w.year),
-                FEES: w.attachment_fees,
-                **{k: w.results.get(k, ZERO) for k in self.kinds},
-                **({GRANT: w.upfront_grant} if grant else {}),
-                "total": w.total,
-                "cumulative": w.cumulative,
-                **({RISK: w.at_risk} if self.as_of is None else {}),
-                "maximum": self.maximum,
-                **self._band(w),
-            }
-            for w in self.windows
-        ]
+        return {
+            **self._named(),
+            **known,
+            "claim_date": w.claim_date,
+            "year": str(w.year),
+            FEES: w.attachment_fees,
+            **{k: w.results.get(k, ZERO) for k in self.kinds},
+            **({GRANT: w.upfront_grant} if grant else {}),
+            "total": w.total,
+            "cumulative": w.cumulative,
+            **({RISK: w.at_risk} if self.as_of is None else {}),
+            "maximum": self.maximum,
+            **self._band(w),
+        }
+
+    def _empty_rows(self) -> dict[str, dict[str, Any]]:
+        """A typed row of each table that can have no rows, to give its columns when it has none.
+
+        The windows of a forecast from records dated after its last claim window: none is left,
+        yet a CSV or XLSX sheet keeps its header and a DataFrame its columns and dtypes. The row
+        has the table's keys in order; its money is zero and its dates are real dates.
+        """
+        day = self.as_of or date(2000, 1, 1)
+        blank = Window(
+            claim_date=day,
+            year=financial_year_of(day),
+            attachment_fees=ZERO,
+            results={},
+            total=ZERO,
+            cumulative=ZERO,
+            low=ZERO,
+            median=ZERO,
+            high=ZERO,
+            at_risk=ZERO if self.as_of is None else None,
+        )
+        return {"windows": self._window_row(blank)}
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
@@ -549,9 +571,7 @@ class Drawdown:
         >>> int(frame["total_pence"].sum()) == int(d.total * 100)
         True
         """
-        from pbr.forecast._frames import to_frame
-
-        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+        return _frame(self.tables(), self._empty_rows(), table)
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
@@ -565,7 +585,7 @@ class Drawdown:
         """
         from pbr.forecast._excel import write_workbook
 
-        write_workbook(path, list(self.tables().items()))
+        write_workbook(path, list(self.tables().items()), columns=self._empty_rows())
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
         """Draw the chart: stacked fees and results by year, cumulative line, Monte Carlo band.
@@ -587,6 +607,16 @@ def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[s
     if key not in tables:
         raise ValueError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
     return tables[key]
+
+
+def _frame(
+    tables: Mapping[str, list[dict[str, Any]]], empty: Mapping[str, dict[str, Any]], name: str
+) -> Any:
+    """Table `name` as a DataFrame; one with no rows keeps the columns and dtypes of `empty`'s."""
+    from pbr.forecast._frames import to_frame
+
+    rows = _table(tables, name)
+    return to_frame(rows, index=_INDEX.get(name), empty=empty.get(name.replace("_", " ")))
 
 
 def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
@@ -671,20 +701,23 @@ def check_expects_results(assumptions: Assumptions) -> None:
     """
     if not assumptions.probabilities:
         raise ValueError(
-            f"scenario {assumptions.name!r}: probabilities is empty, so the forecast would hold "
+            f"{assumptions.label}: probabilities is empty, so the forecast would hold "
             "attachment fees only; to forecast no results, say so with a probability of 0 for "
             "a result (e.g. {'crime_asb_education': 0})"
         )
 
 
 def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
-    """The scenario fits the programme: its results, their sum within the share, its lags."""
-    name = assumptions.name
+    """The scenario fits the programme: its results, their sum within the share, its lags.
+
+    Each error names the scenario, and its file when it was read from one (`Assumptions.label`).
+    """
+    name = assumptions.label
     kinds = terms.kinds
     unknown = set(assumptions.probabilities) - set(kinds)
     if unknown:
         raise ValueError(
-            f"scenario {name!r}: {sorted(unknown)} are not results of "
+            f"{name}: {sorted(unknown)} are not results of "
             f"{terms.programme} (choose from {', '.join(kinds)})"
         )
     for year in terms.years:
@@ -694,7 +727,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
         )
         if expected > t.results_share:
             raise ValueError(
-                f"scenario {name!r}: expected results per family in {year} are "
+                f"{name}: expected results per family in {year} are "
                 f"{round_to_penny(expected)}, more than the results share "
                 f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be paid in "
                 "full (lower the probabilities)"
@@ -707,7 +740,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
         for lag, q in assumptions.lag_months.items():
             if q > 0 and lag < wait.shortest_lag:
                 raise ValueError(
-                    f"scenario {name!r}: lag_months {lag}: {kind} cannot be met sooner than "
+                    f"{name}: lag_months {lag}: {kind} cannot be met sooner than "
                     f"{wait} after attachment ({terms.programme}: {wait.parameter}), so its "
                     f"lags must be at least {wait.shortest_lag} months; a shorter lag would pay "
                     "it before the rules allow"
@@ -722,16 +755,17 @@ def drawdown(
     calendar: ClaimCalendar | None = None,
     quarters: Mapping[str, object] | None = None,
     runs: int = 0,
-    seed: int = 0,
+    seed: int | None = None,
     band: tuple[int, int] = (5, 95),
 ) -> Drawdown:
     """The expected drawdown of `alloc` per claim window, with Monte Carlo bands if `runs` > 0.
 
     Families attach by quarter (`quarters` maps ``"2012/13 Q1"`` to a share of the whole funded
     families; by default each year's share of the allocation in four equal parts). `runs` seeded
-    Monte Carlo runs (numpy's PCG64 from `seed`; see `pbr.forecast._montecarlo`) give the
-    `band` percentiles of the cumulative total per window; with the scenario's `ranges` each run
-    also draws the rates. A lag shorter than the programme allows for a result the scenario
+    Monte Carlo runs (numpy's PCG64 from `seed`, 0 by default; see `pbr.forecast._montecarlo`)
+    give the `band` percentiles of the cumulative total per window; with the scenario's `ranges`
+    each run also draws the rates. A `seed` without `runs` would do nothing: it is a
+    `pbr.ForecastError`, as ``pbr forecast --seed`` without ``--runs`` is refused. A lag shorter than the programme allows for a result the scenario
     expects is refused (crime/ASB/education: 6 months; continuous employment: 13 weeks, so at
     least 4 whole months).
 
@@ -762,6 +796,13 @@ def drawdown(
     ):
         raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
     runs = int(runs)  # numpy's integers too, as a notebook gives them
+    if seed is not None and not runs:
+        from pbr.errors import ForecastError
+
+        raise ForecastError(
+            "seed seeds the Monte Carlo: give runs=N too (without runs it does nothing)"
+        )
+    seed = 0 if seed is None else seed
     cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
@@ -1010,7 +1051,8 @@ def from_records(
 
     More records than funded families can bring more than the allocation's maximum: then at
     risk is zero, the excess is `Drawdown.over_maximum`, and a `UserWarning` names the numbers.
-    `as_of` must be a `datetime.date`; `alloc`, `assumptions` and `records` of the wrong type
+    No records at all (an empty list or file) is a `pbr.ForecastError` (a `ValueError`), as
+    ``pbr forecast --records`` refuses a file with none. `as_of` must be a `datetime.date`; `alloc`, `assumptions` and `records` of the wrong type
     are a `TypeError` saying what to pass.
 
     >>> import pbr
@@ -1028,7 +1070,7 @@ def from_records(
     checked_records(records)
     numbered = ((None, n, item) for n, item in enumerate(records, start=1))
     return records_forecast(
-        numbered,
+        _at_least_one(numbered),
         "<records>",
         as_of=as_of,
         alloc=alloc,
@@ -1039,12 +1081,34 @@ def from_records(
     )
 
 
+def _at_least_one(
+    numbered: Iterable[tuple[int | None, int, Any]],
+) -> Iterator[tuple[int | None, int, Any]]:
+    """`numbered` as it is; with no record at all, `ForecastError` once it is read to its end.
+
+    An empty list (or file) is a slip far more often than a council with no family yet: it
+    would forecast every funded family by assumption, as if from records. Raised when the
+    records are read, so that a bad argument is still said first.
+    """
+    empty = True
+    for item in numbered:
+        empty = False
+        yield item
+    if empty:
+        from pbr.errors import ForecastError
+
+        raise ForecastError(
+            "no records: from_records forecasts from family records, and none was given (an "
+            "empty list or file); for a forecast by assumption alone use drawdown(alloc)"
+        )
+
+
 def _check_date(as_of: object) -> None:
     """`as_of` must be a `datetime.date` (text or a `datetime` is a `TypeError` saying so).
 
     Its type is checked as `pbr.evaluate` checks it, when the call is made; its range is
-    `pbr.evaluate`'s to check for each record (with no record, a date before the programme
-    simply forecasts every family by assumption).
+    `pbr.evaluate`'s to check for each record (with only rejected records, a date before the
+    programme simply forecasts every family by assumption).
     """
     if type(as_of) is not date:
         check_as_of(as_of)
@@ -1417,6 +1481,11 @@ class Comparison:
         """
         return _union([row for d in self.drawdowns for row in d.to_records()])
 
+    def _empty_rows(self) -> dict[str, dict[str, Any]]:
+        """Every drawdown's `Drawdown._empty_rows` in one row per table (their columns' union)."""
+        rows = _union([d._empty_rows()["windows"] for d in self.drawdowns])
+        return {"windows": rows[0]} if rows else {}
+
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """Every table by name: ``summary``, ``by year``, ``windows`` and ``allocation``.
 
@@ -1443,9 +1512,7 @@ class Comparison:
         >>> list(frame["scenario"])
         ['base', 'pessimistic']
         """
-        from pbr.forecast._frames import to_frame
-
-        return to_frame(_table(self.tables(), table), index=_INDEX.get(table))
+        return _frame(self.tables(), self._empty_rows(), table)
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
@@ -1459,7 +1526,7 @@ class Comparison:
         """
         from pbr.forecast._excel import write_workbook
 
-        write_workbook(path, list(self.tables().items()))
+        write_workbook(path, list(self.tables().items()), columns=self._empty_rows())
 
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
         """Draw every drawdown: one chart for one council, small multiples for several.

@@ -11,7 +11,7 @@ written beside the target and renamed onto it when complete; a path that is not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +22,37 @@ __all__ = ["neutralise", "safe_target", "write_workbook"]
 
 
 def safe_target(path: str | Path) -> Path:
-    """`path`, if writing there replaces nothing but a regular file; else ValueError.
+    """`path`, if writing there replaces nothing but a regular file; else `ForecastError`.
+
+    The one check of every forecast writer (``to_excel``, ``plot``, ``pbr forecast --output``
+    and ``--plot``); `ForecastError` is a `ValueError`.
 
     >>> safe_target("/dev/null")
     Traceback (most recent call last):
     ...
-    ValueError: will not write over /dev/null: it is not a regular file
+    pbr.errors.ForecastError: will not write over /dev/null: it is not a regular file
     """
+    from pbr.errors import ForecastError
+
     target = Path(path)
     if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise ValueError(f"will not write over {target}: it is not a regular file")
+        raise ForecastError(f"will not write over {target}: it is not a regular file")
     if not target.parent.is_dir():
-        raise ValueError(f"cannot write {target}: no folder {target.parent}")
+        raise ForecastError(f"cannot write {target}: no folder {target.parent}")
     return target
 
 
 def write_workbook(
-    path: str | Path, sheets: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]
+    path: str | Path,
+    sheets: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+    *,
+    columns: Mapping[str, Iterable[str]] | None = None,
 ) -> None:
-    """Write each ``(title, rows)`` as a sheet of `path` (``pip install "pbr-claims[forecast]"``)."""
+    """Write each ``(title, rows)`` as a sheet of `path` (``pip install "pbr-claims[forecast]"``).
+
+    A sheet's header is its rows' keys; a sheet with no rows has the header `columns` gives
+    for its title (a header and no rows, rather than a blank sheet).
+    """
     target = safe_target(path)
     try:
         from openpyxl import Workbook
@@ -57,6 +69,8 @@ def write_workbook(
         sheet = book.create_sheet(title[:31])  # our own table names, never user text
         sheet.freeze_panes = "A2"
         names = list(dict.fromkeys(key for row in rows for key in row))
+        if not rows:
+            names = list((columns or {}).get(title, ()))
         for n, name in enumerate(names):
             sheet.column_dimensions[_letter(n)].width = max(12, len(name) + 2)
         head = []

@@ -27,19 +27,30 @@ PENCE = "_pence"
 """The suffix of a money column in whole pence."""
 
 
-def to_frame(rows: Sequence[Mapping[str, Any]], index: str | None = None) -> Any:
+def to_frame(
+    rows: Sequence[Mapping[str, Any]],
+    index: str | None = None,
+    *,
+    empty: Mapping[str, Any] | None = None,
+) -> Any:
     """A DataFrame of `rows`: `Decimal` columns as whole pence, dates as datetime64.
 
     The `index` column (``claim_date`` for windows) becomes a DatetimeIndex, so the frame sums
     (``frame.sum()``) and plots against time (``frame.plot(y=...)``); a date that is the same in
     every row (a forecast's ``as_of``) moves to ``frame.attrs`` and a column with no values is
-    left out, so that every column sums.
+    left out, so that every column sums. With no rows, the frame has the columns and dtypes
+    that the row `empty` would give (and no row), so a table is the same table when it is empty.
 
     >>> frame = to_frame([{"year": "2012/13", "total": Decimal("0.10"), "on": date(2012, 6, 30)}],
     ...     index="on")
     >>> list(frame.columns), int(frame["total_pence"].iloc[0]), str(frame.index.dtype)
     (['year', 'total_pence'], 10, 'datetime64[us]')
+    >>> none = to_frame([], index="on", empty={"year": "", "total": Decimal(0), "on": date.min})
+    >>> none.shape, str(none["total_pence"].dtype), str(none.index.dtype)
+    ((0, 2), 'int64', 'datetime64[us]')
     """
+    if not rows and empty is not None:
+        return to_frame([empty], index).iloc[0:0]
     pd = pandas()
     columns: dict[str, Any] = {}
     attrs: dict[str, Any] = {}

@@ -128,8 +128,14 @@ def shown(value: object, width: int = 40) -> str:
     return short_repr(value, width)
 
 
-def read_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
-    """The text of the file at `path`; one-line errors naming the file and `what` it should be.
+def read_text(
+    path: str | Path, what: str, encoding: str = "utf-8", *, newline: str | None = None
+) -> str:
+    r"""The text of the file at `path`; one-line errors naming the file and `what` it should be.
+
+    Line ends are read as `open`'s `newline` says: by default each ``\r\n`` or ``\r`` becomes
+    ``\n``; with ``newline=""`` they are kept as written (for the csv module, whose quoted cells
+    may hold them).
 
     >>> read_text("/", "scenario file (TOML or JSON)")
     Traceback (most recent call last):
@@ -148,9 +154,10 @@ def read_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
     if binary is not None:
         raise ValueError(f"{path}: {binary}")
     try:
-        return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not a {what}: {undecodable(data, exc)}") from None
+    return text if newline == "" else text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _plain(value: object) -> object:

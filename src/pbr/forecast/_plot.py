@@ -8,10 +8,12 @@ band spans (rates drawn from the scenario's ranges, or only which families succe
 from __future__ import annotations
 
 import importlib
+import io
 import math
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr.forecast._extras import matplotlib_pyplot
@@ -22,7 +24,13 @@ if TYPE_CHECKING:
     from pbr.forecast._drawdown import Drawdown
     from pbr.forecast._sensitivity import Sensitivity
 
-__all__ = ["plot_allocations", "plot_councils", "plot_drawdowns", "plot_sensitivity"]
+__all__ = [
+    "chart_target",
+    "plot_allocations",
+    "plot_councils",
+    "plot_drawdowns",
+    "plot_sensitivity",
+]
 
 _COLOURS = ("#1d4e89", "#d1495b", "#00798c", "#edae49", "#66a182", "#8d6a9f")
 
@@ -39,10 +47,45 @@ def _programme(programme: str) -> str:
     return programme_name(programme)
 
 
-def _finish(fig: Any, plt: Any, path: str | None) -> Any:
-    if path is not None:
-        fig.savefig(path, dpi=110)
-    plt.close(fig)  # pyplot lets go of it: shown once as a cell's value, never twice
+def chart_target(path: str | None) -> tuple[Path, str | None] | None:
+    """Where to save a chart and in which format (None: not saved), checked before drawing.
+
+    The path is refused as every forecast writer refuses it (`pbr.forecast._excel.safe_target`:
+    a symbolic link, a folder, a device or a missing folder is a `ForecastError`); its suffix
+    chooses the format, as matplotlib chooses it (none: matplotlib's default, PNG), and a
+    suffix matplotlib cannot write is refused too. ``pbr forecast --plot`` checks it first.
+    """
+    if path is None:
+        return None
+    matplotlib_pyplot()  # its backend chosen before anything of matplotlib is imported
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from pbr.errors import ForecastError
+    from pbr.forecast._excel import safe_target
+
+    target = safe_target(path)
+    suffix = target.suffix[1:].lower() or None
+    known = FigureCanvasBase.get_supported_filetypes()
+    if suffix is not None and suffix not in known:
+        raise ForecastError(
+            f"cannot write {target}: a chart's suffix says its format, and matplotlib does not "
+            f"write {suffix!r} (choose one of {', '.join(sorted(known))})"
+        )
+    return target, suffix
+
+
+def _finish(fig: Any, plt: Any, target: tuple[Path, str | None] | None) -> Any:
+    """Save `fig` to `target` (`chart_target`) whole, by a temporary file renamed into place."""
+    try:
+        if target is not None:
+            from pbr.output import atomic_writer
+
+            image = io.BytesIO()
+            fig.savefig(image, format=target[1], dpi=110)
+            with atomic_writer(target[0], "wb") as handle:
+                handle.write(image.getvalue())
+    finally:
+        plt.close(fig)  # pyplot lets go of it: shown once as a cell's value, never twice
     return fig
 
 
@@ -86,6 +129,7 @@ def plot_drawdowns(
     the maximum (a forecast from records starts at what is secured on its `as_of` date).
     """
     plt = matplotlib_pyplot()
+    target = chart_target(path)  # refused before anything is drawn
     mdates: Any = importlib.import_module("matplotlib.dates")  # untyped in some versions
 
     maximum = max(d.maximum for d in drawdowns)
@@ -234,7 +278,7 @@ def plot_drawdowns(
     if notes:
         fig.text(0.01, 0.005, notes, fontsize=8, color="#444444", ha="left", va="bottom")
         fig.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
-    return _finish(fig, plt, path)
+    return _finish(fig, plt, target)
 
 
 def plot_councils(
@@ -246,6 +290,7 @@ def plot_councils(
     maximum (dashed).
     """
     plt = matplotlib_pyplot()
+    target = chart_target(path)  # refused before anything is drawn
     mdates: Any = importlib.import_module("matplotlib.dates")
     councils = list(dict.fromkeys(d.label for d in drawdowns))
     scenarios = list(dict.fromkeys(d.scenario for d in drawdowns))
@@ -306,7 +351,7 @@ def plot_councils(
     notes = _band_notes(drawdowns)
     if notes:
         fig.supxlabel(notes, fontsize=8, color="#444444")
-    return _finish(fig, plt, path)
+    return _finish(fig, plt, target)
 
 
 def plot_allocations(
@@ -314,6 +359,7 @@ def plot_allocations(
 ) -> Any:
     """Each council's maximum funding, stacked by financial year of attachment (horizontal)."""
     plt = matplotlib_pyplot()
+    target = chart_target(path)  # refused before anything is drawn
     allocations = sorted(table.allocations, key=lambda a: a.maximum)
     scale, unit = _scale(max(a.maximum for a in allocations))
     years = list(dict.fromkeys(str(y.year) for a in allocations for y in a.years))
@@ -335,7 +381,7 @@ def plot_allocations(
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or "Maximum funding by council and financial year of attachment")
-    return _finish(fig, plt, path)
+    return _finish(fig, plt, target)
 
 
 def plot_sensitivity(
@@ -343,6 +389,7 @@ def plot_sensitivity(
 ) -> Any:
     """Forecast (fees and results), beyond the horizon and at risk against the success rate."""
     plt = matplotlib_pyplot()
+    target = chart_target(path)  # refused before anything is drawn
     scale, unit = _scale(result.maximum)
     xs = [float(r) * 100 for r in result.rates]
 
@@ -394,7 +441,7 @@ def plot_sensitivity(
         f"'{result.scenario}' scenario's timing",
         fontsize=11,
     )
-    return _finish(fig, plt, path)
+    return _finish(fig, plt, target)
 
 
 def _claimable_year(d: Drawdown) -> str:
