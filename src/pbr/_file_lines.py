@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from pbr import _lean
 from pbr._parts import lean_parts
 from pbr._unreadable import cannot_read
+from pbr.money import exact_arithmetic
 
 if TYPE_CHECKING:
     from pbr._rejection import Rejection
@@ -165,7 +166,7 @@ def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
     decided: list[Any] = []
     others: list[tuple[int, Any]] = []
     lines = 0
-    with lean_parts():
+    with lean_parts(), exact_arithmetic():
         for lines, line in enumerate(io.BytesIO(data), start=1):
             done = job.one(lines, line)
             if type(done) is _lean.Decision:

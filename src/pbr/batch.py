@@ -36,7 +36,7 @@ from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
-from pbr.money import ZERO
+from pbr.money import ZERO, exact_arithmetic
 from pbr.periods import check_as_of
 from pbr.totals import Totals, fee_due
 
@@ -711,7 +711,7 @@ class _Job:
         """
         pack = _lean.pack
         out: list[bytes | Decision | Rejection] = []
-        with lean_parts():
+        with lean_parts(), exact_arithmetic():
             for n, item in chunk:
                 done = self.one(n, item)
                 if not _is_lean(done):  # a rejection
@@ -734,7 +734,10 @@ class _Job:
         return self.many_json(pickle.loads(chunk))
 
     def many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
-        with lean_parts():  # decisions built only to be written: as plain Structs (`pbr._lean`)
+        with (
+            lean_parts(),
+            exact_arithmetic(),
+        ):  # decisions built only to be written: as plain Structs (`pbr._lean`)
             return self._many_json(chunk)
 
     def _many_json(self, chunk: list[tuple[int, Item]]) -> list[Evaluated | Rejection]:
@@ -771,7 +774,7 @@ class _Job:
         written = records = 0
         newline = "" if self.render.startswith("csv") else "\n"
         widths: list[int] = []
-        with lean_parts():
+        with lean_parts(), exact_arithmetic():
             for line, record, raw in part:
                 records = record
                 done = self.one(record, raw)

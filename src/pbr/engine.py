@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pbr
 from pbr._arguments import check_ledger
 from pbr._parts import trusted_provenance
+from pbr.money import in_exact_arithmetic
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.programmes._kernel import decide
@@ -51,6 +52,7 @@ def rule_set_for(family: Family) -> RuleSet:
         raise
 
 
+@in_exact_arithmetic  # the rules' sums, whatever the caller's `decimal` context
 def evaluate(
     family: Family,
     *,

@@ -5,19 +5,39 @@ Floats are refused everywhere: a float amount is a bug waiting to lose a penny.
 
 from __future__ import annotations
 
+import functools
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from contextlib import contextmanager
+from decimal import (
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    getcontext,
+    setcontext,
+)
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from pbr._strict import Money
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 __all__ = [
+    "ARITHMETIC",
     "PENNY",
     "ZERO",
     "Money",
+    "exact_arithmetic",
     "format_gbp",
+    "in_exact_arithmetic",
     "money",
     "round_to_penny",
     "round_to_pound",
@@ -210,3 +230,58 @@ def __getattr__(name: str) -> Any:
 
         return Money
     raise AttributeError(f"module 'pbr.money' has no attribute {name!r}")
+
+
+ARITHMETIC = Context(
+    prec=28,
+    rounding=ROUND_HALF_EVEN,
+    Emin=-999_999,
+    Emax=999_999,
+    capitals=1,
+    clamp=0,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+"""The context pbr's rules and totals compute in: Python's default, whatever the caller's is.
+
+A notebook that sets ``decimal.getcontext().prec = 4`` for display would otherwise have the
+rules' sums and differences rounded to 4 digits (room under the cap £1,234.56 taken as £1,230)
+and `compared` values written ``1.50E+3``.
+"""
+
+
+def in_exact_arithmetic(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` run in `ARITHMETIC`, the caller's context restored after (not a generator's)."""
+
+    @functools.wraps(function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        outer = getcontext()
+        if outer is ARITHMETIC:  # already inside: a batch sets it once for a range of families
+            return function(*args, **kwargs)
+        setcontext(ARITHMETIC)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            setcontext(outer)
+
+    return run
+
+
+@contextmanager
+def exact_arithmetic() -> Iterator[None]:
+    """Compute in `ARITHMETIC` inside the block (never around a ``yield`` to a caller).
+
+    >>> from decimal import Decimal, localcontext
+    >>> with localcontext() as ctx:
+    ...     ctx.prec = 3
+    ...     with exact_arithmetic():
+    ...         print(Decimal("4000.00") - Decimal("2765.44"))
+    ...     print(Decimal("4000.00") - Decimal("2765.44"))
+    1234.56
+    1.23E+3
+    """
+    outer = getcontext()
+    setcontext(ARITHMETIC)
+    try:
+        yield
+    finally:
+        setcontext(outer)

@@ -31,7 +31,7 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 from pbr.errors import PbrError
-from pbr.money import PENNY
+from pbr.money import PENNY, in_exact_arithmetic
 
 if TYPE_CHECKING:
     from pbr.decisions import Decision
@@ -983,6 +983,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     return frame
 
 
+@in_exact_arithmetic  # pence whatever the caller's `decimal` context
 def _typed_rows(d: Decision, due: Decimal, rows: list[dict[str, Any]]) -> None:
     """`to_pandas`'s rows of one decision (`due`: its fee counted): the CSV's rows, typed.
 

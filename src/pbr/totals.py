@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pbr._terminal import printable
-from pbr.money import ZERO, format_gbp
+from pbr.money import ZERO, format_gbp, in_exact_arithmetic
 
 if TYPE_CHECKING:
     from pbr._rejection import Rejection
@@ -81,10 +81,12 @@ class CouncilTotals:
     results_payments: Decimal = ZERO
 
     @property
+    @in_exact_arithmetic
     def total(self) -> Decimal:
         """Attachment fees and results payments together."""
         return self.attachment_fees + self.results_payments
 
+    @in_exact_arithmetic
     def __add__(self, other: CouncilTotals) -> CouncilTotals:
         return CouncilTotals(
             self.families_evaluated + other.families_evaluated,
@@ -142,6 +144,7 @@ class Totals:
         amounts = (Decimal(r["amount"]) for r in data["results"].values())
         self.add_amounts(data["local_authority"], fee, amounts)
 
+    @in_exact_arithmetic
     def add_amounts(
         self, local_authority: str | None, attachment_fee: Decimal, amounts: Iterable[Decimal]
     ) -> None:
@@ -172,6 +175,7 @@ class Totals:
         self._row(council)[1] += 1
         self._overall[1] += 1
 
+    @in_exact_arithmetic
     def merge(self, other: Totals) -> Totals:
         """These totals and `other` together, as new totals (neither is changed)."""
         out = Totals()

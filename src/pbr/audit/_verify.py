@@ -14,7 +14,7 @@ from pbr.audit._flags import KIND_TITLES, AuditFlag
 from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.history import HistoryError, PaymentHistory, merge_payments
-from pbr.money import ZERO
+from pbr.money import ZERO, in_exact_arithmetic
 from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
 from pbr.records import Family, Payment
 
@@ -301,6 +301,7 @@ class Verification:
         return tuple(c for c in self.checks if c.flags)
 
 
+@in_exact_arithmetic  # the claims' sums, whatever the caller's `decimal` context
 def verify(
     claims: Iterable[Claim] | str | Path,
     families: Iterable[Family] | Mapping[str, Family],
@@ -920,6 +921,7 @@ def _duplicate(
     )
 
 
+@in_exact_arithmetic
 def missed_claims(
     families: Iterable[Family],
     as_of: date,

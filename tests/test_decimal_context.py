@@ -1,0 +1,106 @@
+"""The caller's `decimal` context changes no decision and no total (`pbr.money.ARITHMETIC`)."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, localcontext
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import pbr
+from pbr.testing import families_with_as_of
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+AS_OF = date(2015, 3, 31)
+
+
+@pytest.fixture
+def a_notebook_s_context() -> Iterator[decimal.Context]:
+    """What an analyst might set for display: 3 digits, rounding down, lower-case exponents."""
+    with localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = ROUND_DOWN
+        ctx.capitals = 0
+        yield ctx
+
+
+def _decisions(workers: int) -> list[str]:
+    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    return [d.model_dump_json() for d in pbr.evaluate_many(lines, as_of=AS_OF, workers=workers)]
+
+
+def test_the_rules_compute_in_their_own_context_and_give_the_caller_s_back(
+    a_notebook_s_context: decimal.Context,
+) -> None:
+    with localcontext(decimal.DefaultContext):
+        expected = _decisions(1)
+    # once the room under the cap was 1.5e+3 in reasons, and 4000.00 - 2765.44 was 1.23E+3
+    assert any('"1500.00"' in d for d in expected)
+    for workers in (1, 2):
+        assert _decisions(workers) == expected
+    assert decimal.getcontext() is a_notebook_s_context
+    assert str(Decimal("4000.00") - Decimal("2765.44")) == "1.23e+3"  # the caller's, as set
+
+
+def test_a_batch_never_leaks_its_context_into_the_caller_s_loop(
+    a_notebook_s_context: decimal.Context,
+) -> None:
+    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    for n, _ in enumerate(pbr.evaluate_many(lines, as_of=AS_OF, workers=1)):
+        assert decimal.getcontext() is a_notebook_s_context, n
+
+
+def test_totals_add_up_in_their_own_context(a_notebook_s_context: decimal.Context) -> None:
+    totals = pbr.Totals()
+    totals.add_amounts("Leeds", Decimal("2400.00"), [Decimal("1234.56"), Decimal("100.00")])
+    doubled = totals + totals
+    assert doubled.overall.results_payments == Decimal("2669.12")
+    assert doubled.overall.total == Decimal("7469.12")
+    assert (doubled.overall + doubled.overall).total == Decimal("14938.24")
+    assert decimal.getcontext() is a_notebook_s_context
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(families_with_as_of())
+def test_any_decision_is_the_same_in_any_caller_s_context(pair: tuple[pbr.Family, date]) -> None:
+    family, as_of = pair
+    expected = pbr.evaluate(family, as_of=as_of).model_dump_json()
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding, ctx.capitals = 2, ROUND_DOWN, 0
+        assert pbr.evaluate(family, as_of=as_of).model_dump_json() == expected
+        assert decimal.getcontext() is ctx
+
+
+def test_an_audit_and_a_frame_are_the_same_in_any_caller_s_context(
+    a_notebook_s_context: decimal.Context,
+) -> None:
+    import pbr.audit
+
+    families = [f for f in pbr.read_records(EXAMPLES) if isinstance(f, pbr.Family)]
+    claims, _ = pbr.audit.read_claims(EXAMPLES.parent / "claims.csv")
+
+    def audited() -> str:
+        return repr(pbr.audit.verify(claims, families)) + repr(
+            pbr.audit.missed_claims(families, AS_OF)
+        )
+
+    def frame() -> str:
+        decisions = pbr.evaluate_many(EXAMPLES.read_bytes().splitlines(), as_of=AS_OF, workers=1)
+        return str(pbr.to_pandas(decisions).to_dict("list"))
+
+    found = audited(), frame() if _has_pandas() else ""
+    with localcontext(decimal.DefaultContext):
+        expected = audited(), frame() if _has_pandas() else ""
+    assert "over_claimed=Decimal('100.00')" in expected[0]  # was Decimal('100') at 3 digits
+    assert found == expected
+    assert decimal.getcontext() is a_notebook_s_context
+
+
+def _has_pandas() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pandas") is not None
