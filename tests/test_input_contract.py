@@ -103,6 +103,11 @@ COERCIONS: dict[str, tuple[dict[str, Any], str, str]] = {
         "payments.0.amount",
         "money_too_large",
     ),
+    "money text over the maximum": (
+        {"payments": [{"kind": "attachment_fee", "amount": "1000000000000"}]},
+        "payments.0.amount",
+        "money_too_large",
+    ),
     "yes for a flag": (
         {"members": [{"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": "yes"}]},
         "members.0.expectant",
