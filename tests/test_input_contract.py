@@ -1115,3 +1115,127 @@ def test_a_record_s_size_leaves_out_its_line_end_on_every_path(end: bytes, tmp_p
                 assert "1,001 bytes" in answer.errors[0].message
         (found,) = _Lines(1000).feed(line, final=True)
         assert isinstance(found[1], bytes) is taken
+
+
+OVER_THE_MAXIMUM = [
+    {"kind": "attachment_fee", "amount": "999999999999.99"},
+    {"kind": "progress_to_work", "amount": "0.01"},
+]
+"""Payments each within the maximum amount, adding up to a penny more than it."""
+
+
+def test_payments_adding_up_beyond_the_maximum_are_a_rejection_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema and each amount accept them; the decision's paid_to_date could not hold them.
+
+    It stopped the run ("unexpected error", exit 2, nothing written, not even the good families).
+    """
+    status, decisions, rejections, err = evaluate_sandwich(
+        tmp_path, capsys, line_of({"payments": OVER_THE_MAXIMUM})
+    )
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("payments", "money_too_large")
+    assert "1000000000000.00" in error["message"]
+    assert "999999999999.99" in error["message"]
+    assert "unexpected error" not in err
+
+
+def test_payments_adding_up_beyond_the_maximum_are_refused_on_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pydantic import ValidationError
+
+    from pbr._compiled import decode_family
+    from pbr.serve import create_app
+
+    from .serve_support import call
+
+    fields = good("B1", payments=OVER_THE_MAXIMUM)
+    line = json.dumps(fields)
+    with pytest.raises(ValidationError) as from_python:
+        pbr.Family.model_validate(fields)
+    with pytest.raises(ValidationError) as from_json:
+        pbr.Family.model_validate_json(line)
+    for caught in (from_python, from_json):
+        [error] = caught.value.errors()
+        assert (error["loc"], error["type"]) == (("payments",), "money_too_large")
+        assert error["msg"].startswith("family 'B1': the payments add up to 1000000000000.00")
+    assert decode_family(line.encode(), 1 << 20) is None  # the fast path declines it too
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejected.errors] == [("payments", "money_too_large")]
+    assert rejected.errors[0].value == '["999999999999.99", "0.01"]'
+    for workers in (1, 2):
+        answers = list(
+            pbr.evaluate_many(
+                [json.dumps(good("G1")), line, fields, json.dumps(good("G2"))],
+                as_of=date(2013, 7, 31),
+                workers=workers,
+            )
+        )
+        assert [type(a).__name__ for a in answers] == [
+            "Decision",
+            "Rejection",
+            "Rejection",
+            "Decision",
+        ]
+    path = tmp_path / "in.jsonl"
+    path.write_text(f"{json.dumps(good('G1'))}\n{line}\n")
+    assert main(["explain", str(path), "B1", "--as-of", AS_OF]) == 1
+    assert main(["explain", str(path), "G1", "--as-of", AS_OF]) == 0
+    assert "unexpected error" not in capsys.readouterr().err
+    answer = call(create_app(), "POST", "/v1/evaluate", params={"as_of": AS_OF}, content=line)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert (error["loc"], error["type"]) == ("payments", "money_too_large")
+
+
+def test_a_later_record_of_a_family_paid_beyond_the_maximum_is_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [good("B1"), good("B1", payments=OVER_THE_MAXIMUM), good("G2")]
+    path.write_text("".join(json.dumps(fields) + "\n" for fields in lines))
+    rejected = tmp_path / "rejected.jsonl"
+    status, decisions, rejections, _ = run(
+        capsys, "evaluate", str(path), "--as-of", AS_OF, "--format", "json",
+        "--rejections", str(rejected),
+    )  # fmt: skip
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["B1", "G2"]
+    assert [r["record"] for r in rejections] == [2]
+
+
+def test_a_ledger_paying_beyond_the_maximum_with_the_record_rejects_the_family() -> None:
+    """Each source's payments are within the maximum; merged, they would not be."""
+    from decimal import Decimal
+
+    from pbr.history import HistoryError, PaidTooMuch, merge_payments
+    from pbr.records import Payment
+
+    ledger = {"B1": [Payment(kind="progress_to_work", amount=Decimal("0.01"), claim_id="L-1")]}
+    paid = [{"kind": "attachment_fee", "amount": "999999999999.99", "claim_id": "C-1"}]
+    family = pbr.Family.model_validate(good("B1", payments=paid))
+    with pytest.raises(PaidTooMuch, match=r"add up to 1000000000000\.00") as caught:
+        merge_payments(family, ledger)
+    assert isinstance(caught.value, HistoryError)
+    with pytest.raises(HistoryError):
+        pbr.evaluate(family, as_of=date(2013, 7, 31), ledger=ledger)
+    answers = list(
+        pbr.evaluate_many(
+            [json.dumps(good("G1")), json.dumps(good("B1", payments=paid))],
+            as_of=date(2013, 7, 31),
+            ledger=ledger,
+        )
+    )
+    assert isinstance(answers[0], pbr.Decision)
+    rejected = answers[1]
+    assert isinstance(rejected, pbr.Rejection)
+    [error] = rejected.errors
+    assert (error.loc, error.type) == ("payments", "money_too_large")
+    assert error.value == '["999999999999.99", "0.01"]'
