@@ -297,9 +297,12 @@ class _Stream:
     def next_line_opening(self, position: int, indent: str) -> int | None:
         """Where the next line from `position` that is `indent` then ``{`` (or ``,{``) has its ``{``.
 
-        Reads on to the file's end if need be (so only after a broken record, never as a rule).
+        Exactly `indent`: a line indented deeper opens a part of a record (a member), not a
+        record. A leading comma (``,{`` or ``, {``) comes straight after it, as a file that puts
+        its commas first writes each record. Reads on to the file's end if need be (so only
+        after a broken record, never as a rule).
         """
-        mark = re.compile(f"\n{re.escape(indent)},?[ \t]*{{")  # a leading comma too
+        mark = re.compile(f"\n{re.escape(indent)}(?:,[ \t]*)?{{")
         start = position
         while (found := mark.search(self.text, start)) is None:
             start = max(position, len(self.text) - len(indent) - 64)
@@ -961,7 +964,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             end = stream.decode(decoder, position)
         except (json.JSONDecodeError, RecursionError) as exc:
             resume = stream.end_of_value(position)
-            if resume is None and record == 1:
+            if resume is None and record == 1 and indent is None:  # not an array's own line
                 raise _NotADocument from None
             rest, reopened = "", False
             if resume is None and indent is not None:  # its brackets do not balance: read on
