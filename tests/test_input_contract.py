@@ -1239,3 +1239,36 @@ def test_a_ledger_paying_beyond_the_maximum_with_the_record_rejects_the_family()
     [error] = rejected.errors
     assert (error.loc, error.type) == ("payments", "money_too_large")
     assert error.value == '["999999999999.99", "0.01"]'
+
+
+def test_a_school_term_before_a_birth_shows_the_academic_year_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The value was the term's end date (``"2010-12-31"``), which the record does not hold."""
+    change = {
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2012-01-01"},
+        ],
+        "school_terms": [
+            {
+                "person_id": "C1",
+                "academic_year": "2010/11",
+                "term": "autumn",
+                "possible_sessions": 10,
+                "unauthorised_absences": 0,
+            }
+        ],
+    }
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line_of(change))
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [error] = rejections[0]["errors"]
+    assert (error["loc"], error["type"]) == ("school_terms.0.academic_year", "born_after_event")
+    assert error["value"] == '"2010/11"'
+    assert "2010-12-31" in error["message"]
+    assert "2012-01-01" in error["message"]
+    assert 'school_terms.0.academic_year = "2010/11": ' in err
+    with pytest.raises(ValueError, match="born_after_event") as caught:
+        pbr.Family.model_validate(good("B1", **change))
+    assert caught.value.errors()[0]["input"] == "2010/11"  # type: ignore[attr-defined]

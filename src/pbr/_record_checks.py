@@ -259,6 +259,15 @@ def consistency_problems(family: Family) -> Iterator[_Problem]:
                 person_id,
                 f"person_id {person_id!r} is not a member of the family",
             )
+        elif dob > when and field == "school_terms":  # the value given is the year, not a date
+            row = family.school_terms[i]
+            yield (
+                "born_after_event",
+                (field, i, date_field),
+                row.academic_year,
+                f"{field}[{i}]: the {row.term} term of {row.academic_year} ends on {when}, "
+                f"before {person_id}'s date of birth {dob}",
+            )
         elif dob > when:
             yield (
                 "born_after_event",
