@@ -1272,3 +1272,96 @@ def test_a_school_term_before_a_birth_shows_the_academic_year_given(
     with pytest.raises(ValueError, match="born_after_event") as caught:
         pbr.Family.model_validate(good("B1", **change))
     assert caught.value.errors()[0]["input"] == "2010/11"  # type: ignore[attr-defined]
+
+
+def _with_raw(family_id: str, key: str, raw: str, first: bool = False) -> str:
+    """A good record's JSON with `key` holding `raw` (JSON text as written), last or first."""
+    text = json.dumps(good(family_id))
+    if first:
+        return "{" + json.dumps(key) + ": " + raw + ", " + text[1:]
+    return text[:-1] + ", " + json.dumps(key) + ": " + raw + "}"
+
+
+LONE_SURROGATES = {
+    "high, last key": (_with_raw("B1", "local_authority", r'"\ud800"'), r"\ud800"),
+    "high, first key": (_with_raw("B1", "local_authority", r'"\ud800"', first=True), r"\ud800"),
+    "high, mid-text": (_with_raw("B1", "local_authority", r'"Le\ud800eds"'), r"\ud800"),
+    "low alone": (_with_raw("B1", "local_authority", r'"\udc00"'), r"\udc00"),
+    "two highs": (_with_raw("B1", "local_authority", r'"\ud83d\ud83d"'), r"\ud83d"),
+}
+
+
+@pytest.mark.parametrize("case", list(LONE_SURROGATES), ids=list(LONE_SURROGATES))
+def test_a_lone_surrogate_escape_names_the_family_the_field_and_the_text(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "family (no family_id)", an empty path and "unexpected end of hex escape"."""
+    line, escape = LONE_SURROGATES[case]
+    written = json.loads(line.replace("\\", "\\\\"))["local_authority"]  # the text as written
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("local_authority", "json_invalid")
+    assert error["value"] == f'"{written}"'
+    assert error["message"].startswith(f"a lone surrogate {escape} is not a character")
+    assert f"family 'B1': local_authority = \"{written}\": a lone surrogate" in err
+    with pytest.raises(ValueError, match="lone surrogate") as caught:
+        pbr.Family.model_validate_json(line)
+    [raised] = caught.value.errors()  # type: ignore[attr-defined]
+    assert raised["loc"] == ("local_authority",)
+    assert raised["msg"].startswith(f"family 'B1': a lone surrogate {escape} ")
+    [from_batch] = pbr.evaluate_many([line], as_of=date(2013, 7, 31))
+    assert isinstance(from_batch, pbr.Rejection)
+    assert [e.model_dump(mode="json") for e in from_batch.errors] == [error]
+
+
+def test_a_lone_surrogate_deeper_in_a_record_is_named_at_its_own_path() -> None:
+    member = r'[{"person_id": "A1", "date_of_birth": "1980-01-01"}, {"pers\udfffon_id": "A2"}]'
+    line = _with_raw("B1", "members", member).replace('"members": [{', '"x": [{', 1)
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert rejected.family_id == "B1"
+    [error] = rejected.errors
+    assert (error.loc, error.value) == (r"members.1.pers\udfffon_id", r'"pers\udfffon_id"')
+    assert r"a lone surrogate \udfff is not" in error.message
+
+
+def test_a_value_nested_too_deeply_names_the_family_and_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "(record)": "recursion limit exceeded", the record's start as its value."""
+    line = _with_raw("B1", "local_authority", "[" * 600 + "]" * 600)
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("local_authority", "json_invalid")
+    assert error["value"] == "[" * 79 + "…"
+    assert error["message"].startswith("arrays or objects nested 600 deep")
+    assert "local_authority = [[[" in err
+    with pytest.raises(ValueError, match="nested 600 deep") as caught:
+        pbr.Family.model_validate_json(line)
+    assert caught.value.errors()[0]["loc"] == ("local_authority",)  # type: ignore[attr-defined]
+
+
+def test_a_family_id_given_twice_alike_names_the_family() -> None:
+    """Given twice with one value, which family the record is can be said (it is still refused)."""
+    alike = json.dumps(good("B1"))[:-1] + ', "family_id": "B1"}'
+    apart = json.dumps(good("B1"))[:-1] + ', "family_id": "B2"}'
+    for line, named in ((alike, "B1"), (apart, None)):
+        rejected = parse_family(line)
+        assert isinstance(rejected, pbr.Rejection)
+        assert rejected.family_id == named
+        assert [(e.loc, e.type) for e in rejected.errors] == [("family_id", "duplicate_key")]
+        with pytest.raises(ValueError, match="duplicate_key") as caught:
+            pbr.Family.model_validate_json(line)
+        who = f"family {named!r}" if named else "family (no family_id)"
+        assert caught.value.errors()[0]["msg"].startswith(who)  # type: ignore[attr-defined]
+        [from_batch] = pbr.evaluate_many([line], as_of=date(2013, 7, 31))
+        assert isinstance(from_batch, pbr.Rejection)
+        assert from_batch.family_id == named

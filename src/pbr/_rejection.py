@@ -18,7 +18,15 @@ from pbr._terminal import family_named, printable
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-__all__ = ["FieldError", "Rejection", "council_named", "json_text", "shown", "without_echoes"]
+__all__ = [
+    "FieldError",
+    "Rejection",
+    "Written",
+    "council_named",
+    "json_text",
+    "shown",
+    "without_echoes",
+]
 
 
 class FieldError(BaseModel):
@@ -277,12 +285,27 @@ def council_named(value: object) -> str | None:
     return value
 
 
+class Written(str):
+    r"""A value as the record's JSON writes it: shown as it is, not quoted again.
+
+    For a value no JSON reader here gives back as it was written (``"\ud800"``, a lone
+    surrogate escape).
+
+    >>> shown(Written('"\\ud800"'))
+    '"\\ud800"'
+    """
+
+    __slots__ = ()
+
+
 def shown(value: object, limit: int = 80) -> str:
     """The value as JSON text, cut to `limit` characters (never the whole of a huge value).
 
     >>> shown("2013-02-30"), shown(120.0), len(shown("9" * 999))
     ('"2013-02-30"', '120.0', 80)
     """
+    if isinstance(value, Written):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
     if isinstance(value, str | bytes) and len(value) > limit:
         value = value[:limit]
     if isinstance(value, bytes):

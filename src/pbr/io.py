@@ -750,7 +750,7 @@ def parse_family(
     """
     from pydantic import ValidationError
 
-    from pbr._keys import all_repeated_keys, repeated_keys
+    from pbr._keys import family_id_in_doubt, key_repeats, repeated_keys
     from pbr._rejection import Rejection
     from pbr.records import Family, json_bytes
 
@@ -793,21 +793,22 @@ def parse_family(
             ),
             data,
         )
-        duplicated = all_repeated_keys(data)
-        if duplicated:  # the likely cause: say so first
-            update: dict[str, Any] = {"errors": (*_duplicate_errors(data), *rejection.errors)}
-            if "family_id" in duplicated:  # which family it is cannot be said either
+        repeats = key_repeats(data)
+        if repeats:  # the likely cause: say so first
+            update: dict[str, Any] = {"errors": (*_duplicate_errors(repeats), *rejection.errors)}
+            if family_id_in_doubt(repeats):  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
         return _naming_council(rejection, council)
     duplicated = repeated_keys(data, family)
     if duplicated:
+        repeats = key_repeats(data)
         return Rejection(
             source=source,
             line=line,
             record=record,
-            family_id=None if "family_id" in duplicated else family.family_id,
-            errors=_duplicate_errors(data),
+            family_id=None if family_id_in_doubt(repeats) else family.family_id,
+            errors=_duplicate_errors(repeats),
             local_authority=None if "local_authority" in duplicated else family.local_authority,
         )
     return family
@@ -820,14 +821,13 @@ def _naming_council(rejection: Rejection, council: str | None) -> Rejection:
     return rejection.model_copy(update={"local_authority": council})
 
 
-def _duplicate_errors(data: bytes) -> tuple[FieldError, ...]:
-    """An error for each key `data` gives twice in one object, its value the values given."""
-    from pbr._keys import key_repeats
+def _duplicate_errors(repeats: list[tuple[str, list[Any], str]]) -> tuple[FieldError, ...]:
+    """An error for each key given twice in one object (`key_repeats`), its value the values."""
     from pbr._rejection import FieldError
 
     return tuple(
         FieldError.of(loc=loc, type="duplicate_key", value=values, message=why)
-        for loc, values, why in key_repeats(data)
+        for loc, values, why in repeats
     )
 
 
@@ -871,8 +871,11 @@ def _council_in_text(data: bytes) -> str | None:
         return None
 
 
-def _family_id_in(data: bytes) -> str | None:
-    """The record's family_id when it can be found, even in broken JSON; never raises."""
+def family_id_in(data: bytes) -> str | None:
+    """The record's family_id when it can be found, even in broken JSON; never raises.
+
+    `pbr.Family.model_validate_json` names the family of its errors by it too.
+    """
     return _names_in(data)[0]
 
 
@@ -994,7 +997,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
                     source=source,
                     line=where,
                     record=record,
-                    family_id=_family_id_in(head),
+                    family_id=family_id_in(head),
                     loc="",
                     value=head.decode("utf-8", errors="surrogateescape")[:20],
                     type="json_invalid",
