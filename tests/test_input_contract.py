@@ -1365,3 +1365,49 @@ def test_a_family_id_given_twice_alike_names_the_family() -> None:
         [from_batch] = pbr.evaluate_many([line], as_of=date(2013, 7, 31))
         assert isinstance(from_batch, pbr.Rejection)
         assert from_batch.family_id == named
+
+
+PYTHON_VALUES: dict[str, tuple[dict[str, Any], str, str]] = {
+    "bytes for a family_id": ({"family_id": b"EX-1"}, "family_id", "b'EX-1'"),
+    "a datetime for a date": (
+        {"attached_on": datetime(2012, 10, 1)},
+        "attached_on",
+        "datetime.datetime(2012, 10, 1, 0, 0)",
+    ),
+    "a date for a text": (
+        {"local_authority": date(2012, 10, 1)},
+        "local_authority",
+        "datetime.date(2012, 10, 1)",
+    ),
+    "a list holding bytes": (
+        {"local_discretion": ["x", b"y"]},
+        "local_discretion.1",
+        "b'y'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PYTHON_VALUES), ids=list(PYTHON_VALUES))
+def test_a_python_value_json_has_none_of_is_shown_as_python_writes_it(case: str) -> None:
+    """``b"EX-1"`` was shown ``"EX-1"``, and a datetime ``"2012-10-01 00:00:00"``: as valid text."""
+    change, loc, value = PYTHON_VALUES[case]
+    [rejected] = pbr.evaluate_many([{**good("B1"), **change}], as_of=date(2013, 7, 31))
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.value) for e in rejected.errors] == [(loc, value)]
+    assert f"{loc} = {value}: " in rejected.describe()
+
+
+def test_json_values_are_still_shown_as_json_text() -> None:
+    [rejected] = pbr.evaluate_many(
+        [{**good("B1"), "attached_on": "2013-02-30", "local_discretion": [7]}],
+        as_of=date(2013, 7, 31),
+    )
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.value) for e in rejected.errors] == [
+        ("attached_on", '"2013-02-30"'),
+        ("local_discretion.0", "7"),
+    ]
+    unreadable = parse_family(b'{"family_id": "B1", "x": ]}')
+    assert isinstance(unreadable, pbr.Rejection)
+    assert unreadable.errors[0].value is not None
+    assert unreadable.errors[0].value.startswith('"{\\"family_id\\": \\"B1\\"')
