@@ -1411,3 +1411,63 @@ def test_json_values_are_still_shown_as_json_text() -> None:
     assert isinstance(unreadable, pbr.Rejection)
     assert unreadable.errors[0].value is not None
     assert unreadable.errors[0].value.startswith('"{\\"family_id\\": \\"B1\\"')
+
+
+LATER_LISTS = {
+    "problems_at_entry": (
+        {"problems_at_entry": [{"problem": "health"}]},
+        "problems_at_entry_not_in_programme",
+        '["health"]',
+    ),
+    "observations": (
+        {"observations": [{"indicator": "gp_visits", "date": "2012-11-01"}]},
+        "observations_not_in_programme",
+        '["gp_visits"]',
+    ),
+}
+
+
+@pytest.mark.parametrize("field", list(LATER_LISTS))
+def test_a_record_stating_phase_one_with_a_later_programme_s_list_is_refused(
+    field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a record stating a later programme is refused with phase one's identified_for.
+
+    It was evaluated with the list ignored, without a word.
+    """
+    from pbr._compiled import decode_family
+
+    change, error_type, value = LATER_LISTS[field]
+    line = line_of({"programme": "tf-phase-1", **change})
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [error] = rejections[0]["errors"]
+    assert (error["loc"], error["type"], error["value"]) == (field, error_type, value)
+    assert "tf-phase-1" in error["message"]
+    assert decode_family(line.encode(), 1 << 20) is None  # the fast path declines it too
+    with pytest.raises(ValueError, match=error_type):
+        pbr.Family.model_validate({**good("B1"), "programme": "tf-phase-1", **change})
+    empty = {**good("B1"), "programme": "tf-phase-1", field: []}  # nothing there to ignore
+    assert pbr.Family.model_validate(empty).family_id == "B1"
+
+
+@pytest.mark.parametrize("attached_on", ["2012-10-15", "2014-06-02"])
+def test_a_later_programme_s_lists_in_an_unstated_phase_one_record_are_warned_of(
+    attached_on: str,
+) -> None:
+    """Stating no programme, as phase one's identified_for in a later programme's record."""
+    fields = {**good("B1", attached_on=attached_on)}
+    for change in ({}, *(change for change, _, _ in LATER_LISTS.values())):
+        fields.update(change)
+        for done in (
+            pbr.evaluate(pbr.Family.model_validate(fields), as_of=date(2015, 3, 31)),
+            *pbr.evaluate_many([json.dumps(fields)], as_of=date(2015, 3, 31)),
+        ):
+            assert isinstance(done, pbr.Decision)
+            assert done.programme == "tf-phase-1"
+            warned = [w for w in done.warnings if w.code == "LATER_PROGRAMME_LISTS_IGNORED"]
+            lists = [name for name in LATER_LISTS if fields.get(name)]
+            assert [w.compared.get("lists") for w in warned] == (
+                [", ".join(lists)] if lists else []
+            )

@@ -290,9 +290,9 @@ def plainly_consistent(family: Family) -> bool:
         if member.person_id in born:
             return False
         born[member.person_id] = member.date_of_birth
-    if (family.problems_at_entry or family.identified_for is not None) and next(
-        _entry_problem_issues(family), None
-    ) is not None:
+    if (
+        family.problems_at_entry or family.observations or family.identified_for is not None
+    ) and next(_entry_problem_issues(family), None) is not None:
         return False
     if family.payments and (
         not _payments_plainly_allowed(family)
@@ -391,6 +391,10 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
             f"identified_for is phase one's problem list; {named} records list their "
             "problems in problems_at_entry",
         )
+    if allowed is None and family.programme is not None:
+        # a programme that reads neither list (phase one); stating no programme, they are
+        # warned of at evaluation (LATER_PROGRAMME_LISTS_IGNORED)
+        yield from _lists_not_read(family, family.programme)
     seen: set[str] = set()
     for i, entry in enumerate(family.problems_at_entry):
         if entry.problem in seen:
@@ -417,6 +421,27 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
                 f"problem {entry.problem!r} identified on {entry.identified_on}, after attachment "
                 f"on {family.attached_on}",
             )
+
+
+def _lists_not_read(family: Family, programme_id: str) -> Iterator[_Problem]:
+    """The later programmes' lists in a record of a programme that reads neither (phase one)."""
+    later = " and ".join(p.id for p in _programmes() if p.states_problems_in == "problems_at_entry")
+    if family.problems_at_entry:
+        yield (
+            "problems_at_entry_not_in_programme",
+            ("problems_at_entry",),
+            [entry.problem for entry in family.problems_at_entry],
+            f"problems_at_entry is the problem list of {later}; {programme_id} records give "
+            "their problems in identified_for (or leave them to the evidence)",
+        )
+    if family.observations:
+        yield (
+            "observations_not_in_programme",
+            ("observations",),
+            [observation.indicator for observation in family.observations],
+            f"observations are read by the outcome plans of {later}; {programme_id} has no "
+            "outcome plan and reads none",
+        )
 
 
 def _payments_plainly_allowed(family: Family) -> bool:
