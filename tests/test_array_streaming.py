@@ -146,3 +146,52 @@ def test_a_stray_comma_in_an_array_is_never_passed_over_in_silence(
         assert rejected
         commas = [r for r in rejected if r.errors[0].value == '","']
         assert len(families) == len(records) or not commas  # read as an array: every record
+
+
+def _pretty(indent: int | str, broken: int, commas_first: bool = False) -> str:
+    """Four families A1-A4 as a pretty-printed JSON array, record `broken` with a stray ``]``.
+
+    Each family has two members, so each record holds lines indented deeper that open an
+    object (``{``): members, not records.
+    """
+    records = [
+        {
+            "family_id": f"A{i}",
+            "attached_on": "2013-01-07",
+            "members": [
+                {"person_id": "P1", "date_of_birth": "1980-01-01"},
+                {"person_id": "P2", "date_of_birth": "1981-01-01"},
+            ],
+        }
+        for i in range(1, 5)
+    ]
+    text = json.dumps(records, indent=indent)
+    if commas_first:  # "},\n  {" written as "}\n  , {"
+        step = " " * indent if isinstance(indent, int) else indent
+        text = text.replace("},\n" + step + "{", "}\n" + step + ", {")
+    return text.replace(f'"family_id": "A{broken}",', f'"family_id": "A{broken}", "x": ],', 1)
+
+
+@pytest.mark.parametrize("commas_first", [False, True], ids=["commas-last", "commas-first"])
+@pytest.mark.parametrize("broken", [1, 2, 4], ids=["first", "middle", "last"])
+@pytest.mark.parametrize("indent", [2, 4, "\t"], ids=["2-spaces", "4-spaces", "tab"])
+def test_a_broken_record_of_a_pretty_array_loses_no_other_family(
+    indent: int | str, broken: int, commas_first: bool, tmp_path: Path
+) -> None:
+    """Reading goes on at the next line opening a record at the records' own indent.
+
+    A member's ``{``, indented deeper, was taken for the next record: it was rejected as a
+    record of its own, and then "text after the end of the JSON array" lost the families after.
+    A broken first record had the whole file read as lines, each rejected.
+    """
+    path = tmp_path / "families.json"
+    path.write_text(_pretty(indent, broken, commas_first))
+    read = list(pbr_io.read_numbered(path))
+    assert [
+        (type(item).__name__, item.family_id if isinstance(item, pbr.Family) else None)
+        for _, _, item in read
+    ] == [("Rejection", None) if i == broken else ("Family", f"A{i}") for i in range(1, 5)]
+    ((line, record, rejected),) = [r for r in read if isinstance(r[2], pbr.Rejection)]
+    assert isinstance(rejected, pbr.Rejection)
+    assert (record, rejected.family_id) == (broken, f"A{broken}")
+    assert _pretty(indent, broken, commas_first).splitlines()[line - 1].lstrip(" \t,") == "{"

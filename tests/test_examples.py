@@ -46,9 +46,12 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
     "RESULTS_CLAIMS_CLOSED": (date(2015, 6, 1), {}, ("EX-001", "EX-002", "EX-003")),
 }
 
-UNSOUND_RECORD_CODES = frozenset({"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP"})
-"""Warnings about a record's own past payments: sound example records never raise them (the
-README says so); tests/test_history.py reaches them."""
+UNSOUND_RECORD_CODES = frozenset(
+    {"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP", "LATER_PROGRAMME_LISTS_IGNORED"}
+)
+"""Warnings about a record's own past payments, or its later programmes' lists: sound example
+records never raise them (the README says so); tests/test_history.py and
+tests/test_input_contract.py reach them."""
 
 INTERPRETATION_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
     # (interpretation, non-default value): families whose decision at AS_OF it changes.

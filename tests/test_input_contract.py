@@ -103,6 +103,11 @@ COERCIONS: dict[str, tuple[dict[str, Any], str, str]] = {
         "payments.0.amount",
         "money_too_large",
     ),
+    "money text over the maximum": (
+        {"payments": [{"kind": "attachment_fee", "amount": "1000000000000"}]},
+        "payments.0.amount",
+        "money_too_large",
+    ),
     "yes for a flag": (
         {"members": [{"person_id": "A1", "date_of_birth": "1980-01-01", "expectant": "yes"}]},
         "members.0.expectant",
@@ -1110,3 +1115,359 @@ def test_a_record_s_size_leaves_out_its_line_end_on_every_path(end: bytes, tmp_p
                 assert "1,001 bytes" in answer.errors[0].message
         (found,) = _Lines(1000).feed(line, final=True)
         assert isinstance(found[1], bytes) is taken
+
+
+OVER_THE_MAXIMUM = [
+    {"kind": "attachment_fee", "amount": "999999999999.99"},
+    {"kind": "progress_to_work", "amount": "0.01"},
+]
+"""Payments each within the maximum amount, adding up to a penny more than it."""
+
+
+def test_payments_adding_up_beyond_the_maximum_are_a_rejection_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema and each amount accept them; the decision's paid_to_date could not hold them.
+
+    It stopped the run ("unexpected error", exit 2, nothing written, not even the good families).
+    """
+    status, decisions, rejections, err = evaluate_sandwich(
+        tmp_path, capsys, line_of({"payments": OVER_THE_MAXIMUM})
+    )
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("payments", "money_too_large")
+    assert "1000000000000.00" in error["message"]
+    assert "999999999999.99" in error["message"]
+    assert "unexpected error" not in err
+
+
+def test_payments_adding_up_beyond_the_maximum_are_refused_on_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pydantic import ValidationError
+
+    from pbr._compiled import decode_family
+    from pbr.serve import create_app
+
+    from .serve_support import call
+
+    fields = good("B1", payments=OVER_THE_MAXIMUM)
+    line = json.dumps(fields)
+    with pytest.raises(ValidationError) as from_python:
+        pbr.Family.model_validate(fields)
+    with pytest.raises(ValidationError) as from_json:
+        pbr.Family.model_validate_json(line)
+    for caught in (from_python, from_json):
+        [error] = caught.value.errors()
+        assert (error["loc"], error["type"]) == (("payments",), "money_too_large")
+        assert error["msg"].startswith("family 'B1': the payments add up to 1000000000000.00")
+    assert decode_family(line.encode(), 1 << 20) is None  # the fast path declines it too
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejected.errors] == [("payments", "money_too_large")]
+    assert rejected.errors[0].value == '["999999999999.99", "0.01"]'
+    for workers in (1, 2):
+        answers = list(
+            pbr.evaluate_many(
+                [json.dumps(good("G1")), line, fields, json.dumps(good("G2"))],
+                as_of=date(2013, 7, 31),
+                workers=workers,
+            )
+        )
+        assert [type(a).__name__ for a in answers] == [
+            "Decision",
+            "Rejection",
+            "Rejection",
+            "Decision",
+        ]
+    path = tmp_path / "in.jsonl"
+    path.write_text(f"{json.dumps(good('G1'))}\n{line}\n")
+    assert main(["explain", str(path), "B1", "--as-of", AS_OF]) == 1
+    assert main(["explain", str(path), "G1", "--as-of", AS_OF]) == 0
+    assert "unexpected error" not in capsys.readouterr().err
+    answer = call(create_app(), "POST", "/v1/evaluate", params={"as_of": AS_OF}, content=line)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert (error["loc"], error["type"]) == ("payments", "money_too_large")
+
+
+def test_a_later_record_of_a_family_paid_beyond_the_maximum_is_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [good("B1"), good("B1", payments=OVER_THE_MAXIMUM), good("G2")]
+    path.write_text("".join(json.dumps(fields) + "\n" for fields in lines))
+    rejected = tmp_path / "rejected.jsonl"
+    status, decisions, rejections, _ = run(
+        capsys, "evaluate", str(path), "--as-of", AS_OF, "--format", "json",
+        "--rejections", str(rejected),
+    )  # fmt: skip
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["B1", "G2"]
+    assert [r["record"] for r in rejections] == [2]
+
+
+def test_a_ledger_paying_beyond_the_maximum_with_the_record_rejects_the_family() -> None:
+    """Each source's payments are within the maximum; merged, they would not be."""
+    from decimal import Decimal
+
+    from pbr.history import HistoryError, PaidTooMuch, merge_payments
+    from pbr.records import Payment
+
+    ledger = {"B1": [Payment(kind="progress_to_work", amount=Decimal("0.01"), claim_id="L-1")]}
+    paid = [{"kind": "attachment_fee", "amount": "999999999999.99", "claim_id": "C-1"}]
+    family = pbr.Family.model_validate(good("B1", payments=paid))
+    with pytest.raises(PaidTooMuch, match=r"add up to 1000000000000\.00") as caught:
+        merge_payments(family, ledger)
+    assert isinstance(caught.value, HistoryError)
+    with pytest.raises(HistoryError):
+        pbr.evaluate(family, as_of=date(2013, 7, 31), ledger=ledger)
+    answers = list(
+        pbr.evaluate_many(
+            [json.dumps(good("G1")), json.dumps(good("B1", payments=paid))],
+            as_of=date(2013, 7, 31),
+            ledger=ledger,
+        )
+    )
+    assert isinstance(answers[0], pbr.Decision)
+    rejected = answers[1]
+    assert isinstance(rejected, pbr.Rejection)
+    [error] = rejected.errors
+    assert (error.loc, error.type) == ("payments", "money_too_large")
+    assert error.value == '["999999999999.99", "0.01"]'
+
+
+def test_a_school_term_before_a_birth_shows_the_academic_year_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The value was the term's end date (``"2010-12-31"``), which the record does not hold."""
+    change = {
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2012-01-01"},
+        ],
+        "school_terms": [
+            {
+                "person_id": "C1",
+                "academic_year": "2010/11",
+                "term": "autumn",
+                "possible_sessions": 10,
+                "unauthorised_absences": 0,
+            }
+        ],
+    }
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line_of(change))
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [error] = rejections[0]["errors"]
+    assert (error["loc"], error["type"]) == ("school_terms.0.academic_year", "born_after_event")
+    assert error["value"] == '"2010/11"'
+    assert "2010-12-31" in error["message"]
+    assert "2012-01-01" in error["message"]
+    assert 'school_terms.0.academic_year = "2010/11": ' in err
+    with pytest.raises(ValueError, match="born_after_event") as caught:
+        pbr.Family.model_validate(good("B1", **change))
+    assert caught.value.errors()[0]["input"] == "2010/11"  # type: ignore[attr-defined]
+
+
+def _with_raw(family_id: str, key: str, raw: str, first: bool = False) -> str:
+    """A good record's JSON with `key` holding `raw` (JSON text as written), last or first."""
+    text = json.dumps(good(family_id))
+    if first:
+        return "{" + json.dumps(key) + ": " + raw + ", " + text[1:]
+    return text[:-1] + ", " + json.dumps(key) + ": " + raw + "}"
+
+
+LONE_SURROGATES = {
+    "high, last key": (_with_raw("B1", "local_authority", r'"\ud800"'), r"\ud800"),
+    "high, first key": (_with_raw("B1", "local_authority", r'"\ud800"', first=True), r"\ud800"),
+    "high, mid-text": (_with_raw("B1", "local_authority", r'"Le\ud800eds"'), r"\ud800"),
+    "low alone": (_with_raw("B1", "local_authority", r'"\udc00"'), r"\udc00"),
+    "two highs": (_with_raw("B1", "local_authority", r'"\ud83d\ud83d"'), r"\ud83d"),
+}
+
+
+@pytest.mark.parametrize("case", list(LONE_SURROGATES), ids=list(LONE_SURROGATES))
+def test_a_lone_surrogate_escape_names_the_family_the_field_and_the_text(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "family (no family_id)", an empty path and "unexpected end of hex escape"."""
+    line, escape = LONE_SURROGATES[case]
+    written = json.loads(line.replace("\\", "\\\\"))["local_authority"]  # the text as written
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("local_authority", "json_invalid")
+    assert error["value"] == f'"{written}"'
+    assert error["message"].startswith(f"a lone surrogate {escape} is not a character")
+    assert f"family 'B1': local_authority = \"{written}\": a lone surrogate" in err
+    with pytest.raises(ValueError, match="lone surrogate") as caught:
+        pbr.Family.model_validate_json(line)
+    [raised] = caught.value.errors()  # type: ignore[attr-defined]
+    assert raised["loc"] == ("local_authority",)
+    assert raised["msg"].startswith(f"family 'B1': a lone surrogate {escape} ")
+    [from_batch] = pbr.evaluate_many([line], as_of=date(2013, 7, 31))
+    assert isinstance(from_batch, pbr.Rejection)
+    assert [e.model_dump(mode="json") for e in from_batch.errors] == [error]
+
+
+def test_a_lone_surrogate_deeper_in_a_record_is_named_at_its_own_path() -> None:
+    member = r'[{"person_id": "A1", "date_of_birth": "1980-01-01"}, {"pers\udfffon_id": "A2"}]'
+    line = _with_raw("B1", "members", member).replace('"members": [{', '"x": [{', 1)
+    rejected = parse_family(line)
+    assert isinstance(rejected, pbr.Rejection)
+    assert rejected.family_id == "B1"
+    [error] = rejected.errors
+    assert (error.loc, error.value) == (r"members.1.pers\udfffon_id", r'"pers\udfffon_id"')
+    assert r"a lone surrogate \udfff is not" in error.message
+
+
+def test_a_value_nested_too_deeply_names_the_family_and_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was "(record)": "recursion limit exceeded", the record's start as its value."""
+    line = _with_raw("B1", "local_authority", "[" * 600 + "]" * 600)
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [rejected] = rejections
+    assert rejected["family_id"] == "B1"
+    [error] = rejected["errors"]
+    assert (error["loc"], error["type"]) == ("local_authority", "json_invalid")
+    assert error["value"] == "[" * 79 + "…"
+    assert error["message"].startswith("arrays or objects nested 600 deep")
+    assert "local_authority = [[[" in err
+    with pytest.raises(ValueError, match="nested 600 deep") as caught:
+        pbr.Family.model_validate_json(line)
+    assert caught.value.errors()[0]["loc"] == ("local_authority",)  # type: ignore[attr-defined]
+
+
+def test_a_family_id_given_twice_alike_names_the_family() -> None:
+    """Given twice with one value, which family the record is can be said (it is still refused)."""
+    alike = json.dumps(good("B1"))[:-1] + ', "family_id": "B1"}'
+    apart = json.dumps(good("B1"))[:-1] + ', "family_id": "B2"}'
+    for line, named in ((alike, "B1"), (apart, None)):
+        rejected = parse_family(line)
+        assert isinstance(rejected, pbr.Rejection)
+        assert rejected.family_id == named
+        assert [(e.loc, e.type) for e in rejected.errors] == [("family_id", "duplicate_key")]
+        with pytest.raises(ValueError, match="duplicate_key") as caught:
+            pbr.Family.model_validate_json(line)
+        who = f"family {named!r}" if named else "family (no family_id)"
+        assert caught.value.errors()[0]["msg"].startswith(who)  # type: ignore[attr-defined]
+        [from_batch] = pbr.evaluate_many([line], as_of=date(2013, 7, 31))
+        assert isinstance(from_batch, pbr.Rejection)
+        assert from_batch.family_id == named
+
+
+PYTHON_VALUES: dict[str, tuple[dict[str, Any], str, str]] = {
+    "bytes for a family_id": ({"family_id": b"EX-1"}, "family_id", "b'EX-1'"),
+    "a datetime for a date": (
+        {"attached_on": datetime(2012, 10, 1)},
+        "attached_on",
+        "datetime.datetime(2012, 10, 1, 0, 0)",
+    ),
+    "a date for a text": (
+        {"local_authority": date(2012, 10, 1)},
+        "local_authority",
+        "datetime.date(2012, 10, 1)",
+    ),
+    "a list holding bytes": (
+        {"local_discretion": ["x", b"y"]},
+        "local_discretion.1",
+        "b'y'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PYTHON_VALUES), ids=list(PYTHON_VALUES))
+def test_a_python_value_json_has_none_of_is_shown_as_python_writes_it(case: str) -> None:
+    """``b"EX-1"`` was shown ``"EX-1"``, and a datetime ``"2012-10-01 00:00:00"``: as valid text."""
+    change, loc, value = PYTHON_VALUES[case]
+    [rejected] = pbr.evaluate_many([{**good("B1"), **change}], as_of=date(2013, 7, 31))
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.value) for e in rejected.errors] == [(loc, value)]
+    assert f"{loc} = {value}: " in rejected.describe()
+
+
+def test_json_values_are_still_shown_as_json_text() -> None:
+    [rejected] = pbr.evaluate_many(
+        [{**good("B1"), "attached_on": "2013-02-30", "local_discretion": [7]}],
+        as_of=date(2013, 7, 31),
+    )
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.value) for e in rejected.errors] == [
+        ("attached_on", '"2013-02-30"'),
+        ("local_discretion.0", "7"),
+    ]
+    unreadable = parse_family(b'{"family_id": "B1", "x": ]}')
+    assert isinstance(unreadable, pbr.Rejection)
+    assert unreadable.errors[0].value is not None
+    assert unreadable.errors[0].value.startswith('"{\\"family_id\\": \\"B1\\"')
+
+
+LATER_LISTS = {
+    "problems_at_entry": (
+        {"problems_at_entry": [{"problem": "health"}]},
+        "problems_at_entry_not_in_programme",
+        '["health"]',
+    ),
+    "observations": (
+        {"observations": [{"indicator": "gp_visits", "date": "2012-11-01"}]},
+        "observations_not_in_programme",
+        '["gp_visits"]',
+    ),
+}
+
+
+@pytest.mark.parametrize("field", list(LATER_LISTS))
+def test_a_record_stating_phase_one_with_a_later_programme_s_list_is_refused(
+    field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a record stating a later programme is refused with phase one's identified_for.
+
+    It was evaluated with the list ignored, without a word.
+    """
+    from pbr._compiled import decode_family
+
+    change, error_type, value = LATER_LISTS[field]
+    line = line_of({"programme": "tf-phase-1", **change})
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    [error] = rejections[0]["errors"]
+    assert (error["loc"], error["type"], error["value"]) == (field, error_type, value)
+    assert "tf-phase-1" in error["message"]
+    assert decode_family(line.encode(), 1 << 20) is None  # the fast path declines it too
+    with pytest.raises(ValueError, match=error_type):
+        pbr.Family.model_validate({**good("B1"), "programme": "tf-phase-1", **change})
+    empty = {**good("B1"), "programme": "tf-phase-1", field: []}  # nothing there to ignore
+    assert pbr.Family.model_validate(empty).family_id == "B1"
+
+
+@pytest.mark.parametrize("attached_on", ["2012-10-15", "2014-06-02"])
+def test_a_later_programme_s_lists_in_an_unstated_phase_one_record_are_warned_of(
+    attached_on: str,
+) -> None:
+    """Stating no programme, as phase one's identified_for in a later programme's record."""
+    fields = {**good("B1", attached_on=attached_on)}
+    for change in ({}, *(change for change, _, _ in LATER_LISTS.values())):
+        fields.update(change)
+        for done in (
+            pbr.evaluate(pbr.Family.model_validate(fields), as_of=date(2015, 3, 31)),
+            *pbr.evaluate_many([json.dumps(fields)], as_of=date(2015, 3, 31)),
+        ):
+            assert isinstance(done, pbr.Decision)
+            assert done.programme == "tf-phase-1"
+            warned = [w for w in done.warnings if w.code == "LATER_PROGRAMME_LISTS_IGNORED"]
+            lists = [name for name in LATER_LISTS if fields.get(name)]
+            assert [w.compared.get("lists") for w in warned] == (
+                [", ".join(lists)] if lists else []
+            )

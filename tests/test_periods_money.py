@@ -146,3 +146,44 @@ def test_rounding_is_half_up() -> None:
     assert round_to_penny(Fraction(1, 200)) == Decimal("0.01")
     assert round_to_penny(Decimal("2.345")) == Decimal("2.35")
     assert format_gbp(Decimal("701866.67")) == "£701,866.67"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1000000000000", 10**12),
+        ("1000000000000.00", Decimal("1000000000000.00")),
+        ("99999999999999999999", 99999999999999999999),
+        ("-1000000000000", -(10**12)),
+    ],
+)
+def test_money_text_over_the_maximum_is_too_large_as_the_number_is(
+    text: str, number: int | Decimal
+) -> None:
+    """Text written as money is, but over £999,999,999,999.99: too large, not unreadable."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from pbr._strict import Money
+
+    errors = []
+    for value in (text, number):
+        with pytest.raises(ValidationError) as caught:
+            TypeAdapter(Money).validate_python(value)
+        (error,) = caught.value.errors()
+        errors.append((error["type"], error["msg"]))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == "money_too_large"
+    assert errors[0][1] == f"money must be at most 999999999999.99 pounds, got {text}"
+
+
+def test_money_beyond_python_s_integer_text_is_too_large_not_unreadable() -> None:
+    """An integer of over 4,300 digits, which Python will not write as text, is too large."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from pbr._strict import Money
+
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(Money).validate_python(10**5000)
+    (error,) = caught.value.errors()
+    assert error["type"] == "money_too_large"
+    assert len(error["msg"]) < 100

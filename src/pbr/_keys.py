@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pbr.records import Family
 
-__all__ = ["all_repeated_keys", "key_repeats", "repeated_keys"]
+__all__ = ["all_repeated_keys", "family_id_in_doubt", "key_repeats", "repeated_keys"]
 
 
 _SPACED_COLON = re.compile(rb'"[ \t\n\r]+:')
@@ -61,6 +61,23 @@ def key_repeats(data: bytes) -> list[tuple[str, list[Any], str]]:
         )
         found.append((path, values, why))
     return found
+
+
+def family_id_in_doubt(repeats: list[tuple[str, list[Any], str]]) -> bool:
+    """Whether `key_repeats` found family_id given twice with different values.
+
+    Then which family the record is cannot be said. Given twice with the same value, it can
+    (the record is still refused, for the key given twice).
+
+    >>> family_id_in_doubt(key_repeats(b'{"family_id": "F1", "family_id": "F1"}'))
+    False
+    >>> family_id_in_doubt(key_repeats(b'{"family_id": "F1", "family_id": "F2"}'))
+    True
+    """
+    for path, values, _ in repeats:
+        if path == "family_id":
+            return len({json.dumps(value, sort_keys=True) for value in values}) > 1
+    return False
 
 
 def _values_given(data: bytes) -> dict[str, list[Any]]:

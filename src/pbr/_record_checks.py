@@ -9,8 +9,9 @@ with the same functions, so a batch of valid records never imports pydantic.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +20,7 @@ from pbr.programmes._registry import BUNDLED
 
 if TYPE_CHECKING:
     from pbr.programmes import Programme as _Programme
-    from pbr.records import BenefitSpell, EmploymentSpell, Family
+    from pbr.records import BenefitSpell, EmploymentSpell, Family, Payment
 
 __all__ = [
     "ACADEMIC_YEARS",
@@ -35,6 +36,7 @@ __all__ = [
     "consistency_problems",
     "control_character",
     "plainly_consistent",
+    "too_much_paid",
     "unspaced_text",
 ]
 
@@ -208,6 +210,9 @@ def consistency_problems(family: Family) -> Iterator[_Problem]:
     yield from _entry_problem_issues(family)
     if family.payments:
         yield from _payment_issues(family)
+        too_much = too_much_paid(family.payments)
+        if too_much is not None:
+            yield too_much
     spells: list[tuple[str, int, BenefitSpell | EmploymentSpell]] = [
         *(("benefit_spells", i, s) for i, s in enumerate(family.benefit_spells)),
         *(("employment_spells", i, s) for i, s in enumerate(family.employment_spells)),
@@ -254,6 +259,15 @@ def consistency_problems(family: Family) -> Iterator[_Problem]:
                 person_id,
                 f"person_id {person_id!r} is not a member of the family",
             )
+        elif dob > when and field == "school_terms":  # the value given is the year, not a date
+            row = family.school_terms[i]
+            yield (
+                "born_after_event",
+                (field, i, date_field),
+                row.academic_year,
+                f"{field}[{i}]: the {row.term} term of {row.academic_year} ends on {when}, "
+                f"before {person_id}'s date of birth {dob}",
+            )
         elif dob > when:
             yield (
                 "born_after_event",
@@ -276,11 +290,14 @@ def plainly_consistent(family: Family) -> bool:
         if member.person_id in born:
             return False
         born[member.person_id] = member.date_of_birth
-    if (family.problems_at_entry or family.identified_for is not None) and next(
-        _entry_problem_issues(family), None
-    ) is not None:
+    if (
+        family.problems_at_entry or family.observations or family.identified_for is not None
+    ) and next(_entry_problem_issues(family), None) is not None:
         return False
-    if family.payments and not _payments_plainly_allowed(family):
+    if family.payments and (
+        not _payments_plainly_allowed(family)
+        or (len(family.payments) > 1 and too_much_paid(family.payments) is not None)
+    ):
         return False
     birthday = born.get
     for events in (family.offences, family.work_programme):
@@ -374,6 +391,10 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
             f"identified_for is phase one's problem list; {named} records list their "
             "problems in problems_at_entry",
         )
+    if allowed is None and family.programme is not None:
+        # a programme that reads neither list (phase one); stating no programme, they are
+        # warned of at evaluation (LATER_PROGRAMME_LISTS_IGNORED)
+        yield from _lists_not_read(family, family.programme)
     seen: set[str] = set()
     for i, entry in enumerate(family.problems_at_entry):
         if entry.problem in seen:
@@ -400,6 +421,27 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
                 f"problem {entry.problem!r} identified on {entry.identified_on}, after attachment "
                 f"on {family.attached_on}",
             )
+
+
+def _lists_not_read(family: Family, programme_id: str) -> Iterator[_Problem]:
+    """The later programmes' lists in a record of a programme that reads neither (phase one)."""
+    later = " and ".join(p.id for p in _programmes() if p.states_problems_in == "problems_at_entry")
+    if family.problems_at_entry:
+        yield (
+            "problems_at_entry_not_in_programme",
+            ("problems_at_entry",),
+            [entry.problem for entry in family.problems_at_entry],
+            f"problems_at_entry is the problem list of {later}; {programme_id} records give "
+            "their problems in identified_for (or leave them to the evidence)",
+        )
+    if family.observations:
+        yield (
+            "observations_not_in_programme",
+            ("observations",),
+            [observation.indicator for observation in family.observations],
+            f"observations are read by the outcome plans of {later}; {programme_id} has no "
+            "outcome plan and reads none",
+        )
 
 
 def _payments_plainly_allowed(family: Family) -> bool:
@@ -490,6 +532,39 @@ _problems_listed_at_entry = _ByProgramme(_listed_at_entry)
 """`_listed_at_entry` of a family, kept."""
 _payment_kinds_allowed = _ByProgramme(_kinds_allowed)
 """`_kinds_allowed` of a family, kept."""
+
+
+_SUM = Context(prec=60, rounding=ROUND_HALF_UP)
+"""Enough digits to add up any list of amounts exactly, whatever the caller's `decimal` context."""
+
+
+def too_much_paid(payments: Sequence[Payment]) -> _Problem | None:
+    """The problem of payments that add up to more than `pbr.money.MAX_MONEY`, or None.
+
+    Each amount is at most £999,999,999,999.99, but a family's decision reports what was paid
+    in all (`paid_to_date`) as money too: payments adding up to more are refused with the
+    record (``money_too_large``, at ``payments``), never an error in the middle of evaluating it.
+    A payments ledger's payments merged with the record's are checked the same way
+    (`pbr.history.merge_payments`).
+
+    >>> from types import SimpleNamespace as Paid
+    >>> too_much_paid([Paid(amount=Decimal("999999999999.99")), Paid(amount=Decimal("0.01"))])[3]
+    'the payments add up to 1000000000000.00, more than pbr can count: money must be at most 999999999999.99 pounds'
+    """
+    from pbr.money import MAX_MONEY, money_text
+
+    total = Decimal(0)
+    for payment in payments:
+        total = _SUM.add(total, payment.amount)
+    if total.copy_abs() <= MAX_MONEY:
+        return None
+    return (
+        "money_too_large",
+        ("payments",),
+        [money_text(payment.amount) for payment in payments],
+        f"the payments add up to {money_text(total)}, more than pbr can count: money must be "
+        f"at most {MAX_MONEY} pounds",
+    )
 
 
 def _payment_issues(family: Family) -> Iterator[_Problem]:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FieldError",
     "Rejection",
+    "Written",
     "already_given",
     "council_named",
     "json_text",
@@ -175,7 +176,7 @@ class Rejection(BaseModel):
                 FieldError(
                     loc=".".join(str(p) for p in err["loc"]),
                     type=err["type"],
-                    value=None if err["type"] == "missing" else shown(err.get("input")),
+                    value=None if err["type"] == "missing" else shown(_given(err)),
                     message=without_family(err["msg"]),
                 )
                 for err in without_echoes(exc.errors())
@@ -310,21 +311,60 @@ def council_named(value: object) -> str | None:
     return value
 
 
+class Written(str):
+    r"""A value as the record's JSON writes it: shown as it is, not quoted again.
+
+    For a value no JSON reader here gives back as it was written (``"\ud800"``, a lone
+    surrogate escape).
+
+    >>> shown(Written('"\\ud800"'))
+    '"\\ud800"'
+    """
+
+    __slots__ = ()
+
+
+def _given(err: Any) -> object:
+    """What an error of pydantic's was given: the record's text when its JSON could not be read.
+
+    pydantic gives JSON it cannot read as the bytes it was given: the record, shown as text.
+    """
+    given = err.get("input")
+    if err["type"] == "json_invalid" and isinstance(given, bytes | bytearray):
+        return bytes(given[:320]).decode("utf-8", errors="backslashreplace")
+    return given
+
+
 def shown(value: object, limit: int = 80) -> str:
     """The value as JSON text, cut to `limit` characters (never the whole of a huge value).
 
+    A value given from Python that JSON has no such value for (bytes, a `datetime`, a
+    `Decimal`) is shown as Python writes it: ``b'EX-1'`` is not the text ``"EX-1"``, which
+    would be valid.
+
     >>> shown("2013-02-30"), shown(120.0), len(shown("9" * 999))
     ('"2013-02-30"', '120.0', 80)
+    >>> from datetime import datetime
+    >>> shown(b"EX-1"), shown(datetime(2012, 10, 1)), shown(["F1", b"F2"])
+    ("b'EX-1'", 'datetime.datetime(2012, 10, 1, 0, 0)', "['F1', b'F2']")
     """
+    if isinstance(value, Written):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
     if isinstance(value, str | bytes) and len(value) > limit:
         value = value[:limit]
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="backslashreplace")
     try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
-    except (ValueError, RecursionError):
+        text = json.dumps(value, default=_not_json, ensure_ascii=False)
+    except (ValueError, RecursionError, _NotJson):
         text = _described(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _NotJson(Exception):
+    """A value (or a part of one) that JSON has no such value for."""
+
+
+def _not_json(value: object) -> object:
+    raise _NotJson
 
 
 def _described(value: object) -> str:

@@ -693,9 +693,9 @@ class _Job:
                         family_id=family.family_id,
                         local_authority=family.local_authority,
                         loc="payments",
-                        value=getattr(exc, "claim_id", ""),
+                        value=getattr(exc, "value", getattr(exc, "claim_id", "")),
                         message=without_family(str(exc)),
-                        type="payment_history",
+                        type=getattr(exc, "error_type", "payment_history"),
                     )
             yield n, family
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import ValidationError
 
+from pbr._record_checks import too_much_paid
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ __all__ = [
     "HistoryError",
     "HistorySource",
     "PaidBeforeAttachment",
+    "PaidTooMuch",
     "PaidTwice",
     "PaymentConflict",
     "PaymentHistory",
@@ -122,6 +124,27 @@ class PaidBeforeAttachment(HistoryError):
             f"family {family_id!r}: payment {claim_id!r} in {source} is dated {paid_on}, before "
             f"the family was attached on {attached_on}"
         )
+
+
+class PaidTooMuch(HistoryError):
+    """The record's payments and the history's add up to more than pbr can count.
+
+    Each is at most £999,999,999,999.99, as is every amount a decision holds; what was paid in
+    all is one of them (`paid_to_date`). The family is rejected (``money_too_large`` at
+    ``payments``), not evaluated with a total that is not what was paid.
+
+    >>> PaidTooMuch("F1", "the payments add up to 1000000000000.00", "ledger l.db", []).args[0]
+    "family 'F1': with the payments in ledger l.db, the payments add up to 1000000000000.00"
+    """
+
+    error_type = "money_too_large"
+    """The type of the rejection this makes of a family in a batch."""
+
+    def __init__(self, family_id: str, why: str, source: str, amounts: list[str]) -> None:
+        self.family_id = family_id
+        self.value = amounts
+        """The amounts, record's then history's, as text: the rejection's value."""
+        super().__init__(f"family {family_id!r}: with the payments in {source}, {why}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +287,8 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     payment in both with the same kind and amount counts once (a missing date is taken from the
     other); a disagreement about kind, amount or date is a `PaymentConflict`, a result the
     history pays again under another claim is `PaidTwice`, and a payment it dates before the
-    family's attachment is `PaidBeforeAttachment`. With no history, or none for this
+    family's attachment is `PaidBeforeAttachment`, and payments adding up to more than pbr can
+    count (over £999,999,999,999.99) are `PaidTooMuch`. With no history, or none for this
     family, the family is returned unchanged.
 
     >>> import pbr
@@ -282,6 +306,7 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
         PaymentConflict: the record and the history disagree about a payment.
         PaidTwice: the history pays a result the family was already paid.
         PaidBeforeAttachment: the history pays the family before it was attached.
+        PaidTooMuch: the record's payments and the history's add up to more than pbr can count.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
 
     """
@@ -302,6 +327,9 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
             )
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
     _results_once(merged, len(family.payments), family.family_id, loaded.source)
+    too_much = too_much_paid(merged)
+    if too_much is not None:
+        raise PaidTooMuch(family.family_id, too_much[3], loaded.source, too_much[2])
     return family.model_copy(update={"payments": merged})
 
 

@@ -297,9 +297,12 @@ class _Stream:
     def next_line_opening(self, position: int, indent: str) -> int | None:
         """Where the next line from `position` that is `indent` then ``{`` (or ``,{``) has its ``{``.
 
-        Reads on to the file's end if need be (so only after a broken record, never as a rule).
+        Exactly `indent`: a line indented deeper opens a part of a record (a member), not a
+        record. A leading comma (``,{`` or ``, {``) comes straight after it, as a file that puts
+        its commas first writes each record. Reads on to the file's end if need be (so only
+        after a broken record, never as a rule).
         """
-        mark = re.compile(f"\n{re.escape(indent)},?[ \t]*{{")  # a leading comma too
+        mark = re.compile(f"\n{re.escape(indent)}(?:,[ \t]*)?{{")
         start = position
         while (found := mark.search(self.text, start)) is None:
             start = max(position, len(self.text) - len(indent) - 64)
@@ -747,7 +750,7 @@ def parse_family(
     """
     from pydantic import ValidationError
 
-    from pbr._keys import all_repeated_keys, repeated_keys
+    from pbr._keys import family_id_in_doubt, key_repeats, repeated_keys
     from pbr._rejection import Rejection
     from pbr.records import Family, json_bytes
 
@@ -790,21 +793,22 @@ def parse_family(
             ),
             data,
         )
-        duplicated = all_repeated_keys(data)
-        if duplicated:  # the likely cause: say so first
-            update: dict[str, Any] = {"errors": (*_duplicate_errors(data), *rejection.errors)}
-            if "family_id" in duplicated:  # which family it is cannot be said either
+        repeats = key_repeats(data)
+        if repeats:  # the likely cause: say so first
+            update: dict[str, Any] = {"errors": (*_duplicate_errors(repeats), *rejection.errors)}
+            if family_id_in_doubt(repeats):  # which family it is cannot be said either
                 update["family_id"] = None
             rejection = rejection.model_copy(update=update)
         return _naming_council(rejection, council)
     duplicated = repeated_keys(data, family)
     if duplicated:
+        repeats = key_repeats(data)
         return Rejection(
             source=source,
             line=line,
             record=record,
-            family_id=None if "family_id" in duplicated else family.family_id,
-            errors=_duplicate_errors(data),
+            family_id=None if family_id_in_doubt(repeats) else family.family_id,
+            errors=_duplicate_errors(repeats),
             local_authority=None if "local_authority" in duplicated else family.local_authority,
         )
     return family
@@ -817,14 +821,13 @@ def _naming_council(rejection: Rejection, council: str | None) -> Rejection:
     return rejection.model_copy(update={"local_authority": council})
 
 
-def _duplicate_errors(data: bytes) -> tuple[FieldError, ...]:
-    """An error for each key `data` gives twice in one object, its value the values given."""
-    from pbr._keys import key_repeats
+def _duplicate_errors(repeats: list[tuple[str, list[Any], str]]) -> tuple[FieldError, ...]:
+    """An error for each key given twice in one object (`key_repeats`), its value the values."""
     from pbr._rejection import FieldError
 
     return tuple(
         FieldError.of(loc=loc, type="duplicate_key", value=values, message=why)
-        for loc, values, why in key_repeats(data)
+        for loc, values, why in repeats
     )
 
 
@@ -868,8 +871,11 @@ def _council_in_text(data: bytes) -> str | None:
         return None
 
 
-def _family_id_in(data: bytes) -> str | None:
-    """The record's family_id when it can be found, even in broken JSON; never raises."""
+def family_id_in(data: bytes) -> str | None:
+    """The record's family_id when it can be found, even in broken JSON; never raises.
+
+    `pbr.Family.model_validate_json` names the family of its errors by it too.
+    """
     return _names_in(data)[0]
 
 
@@ -961,7 +967,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             end = stream.decode(decoder, position)
         except (json.JSONDecodeError, RecursionError) as exc:
             resume = stream.end_of_value(position)
-            if resume is None and record == 1:
+            if resume is None and record == 1 and indent is None:  # not an array's own line
                 raise _NotADocument from None
             rest, reopened = "", False
             if resume is None and indent is not None:  # its brackets do not balance: read on
@@ -991,7 +997,7 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
                     source=source,
                     line=where,
                     record=record,
-                    family_id=_family_id_in(head),
+                    family_id=family_id_in(head),
                     loc="",
                     value=head.decode("utf-8", errors="surrogateescape")[:20],
                     type="json_invalid",

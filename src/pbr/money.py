@@ -50,6 +50,9 @@ ZERO = Decimal("0.00")
 
 _MONEY_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,2})?")
 """Money as text: optional minus, whole pounds without leading zeros, at most two pence places."""
+_LARGE_MONEY_TEXT = re.compile(r"-?[1-9][0-9]{12,}(?:\.[0-9]{1,2})?")
+"""Money text written as `_MONEY_TEXT` writes it but with 13 or more whole-pound digits: too large,
+not unreadable (the same error as the number)."""
 MAX_MONEY = Decimal("999999999999.99")
 """The largest amount `money` takes: far beyond any payment, well inside `Decimal`'s precision."""
 _EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
@@ -85,6 +88,8 @@ def money(value: object) -> Decimal:
     if kind is str:
         text = cast(str, value)
         if _MONEY_TEXT.fullmatch(text) is None:
+            if _LARGE_MONEY_TEXT.fullmatch(text) is not None:
+                raise _TooLarge(f"money must be at most {MAX_MONEY} pounds, got {_cut(text)}")
             raise ValueError(
                 "money must be a decimal string such as '3200.00' (at most two pence places, "
                 f"no spaces or exponent), got {text[:40]!r}"
@@ -110,8 +115,14 @@ def money(value: object) -> Decimal:
     else:
         raise TypeError(f"money must be a decimal string or whole pounds, got {value!r}"[:120])
     if number.copy_abs() > MAX_MONEY:  # copy_abs is exact; abs() rounds to the context
-        raise _TooLarge(f"money must be at most {MAX_MONEY} pounds, got {str(value)[:40]}")
+        raise _TooLarge(f"money must be at most {MAX_MONEY} pounds, got {_cut(number)}")
     return number.quantize(PENNY, context=_EXACT)
+
+
+def _cut(value: str | Decimal) -> str:
+    """`value` as text for a message, cut at 40 characters (an ellipsis says where)."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def round_to_penny(value: Fraction | Decimal) -> Decimal:

@@ -25,6 +25,7 @@ ReasonCode = Literal[
     "LOCAL_DISCRETION_RECORDED",
     "IDENTIFIED_FOR_STATED",
     "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR",
+    "LATER_PROGRAMME_LISTS_IGNORED",
     "ELIGIBLE",
     "NOT_ELIGIBLE",
     # relevance and timing (phase1-spec §4)
@@ -105,6 +106,9 @@ REASON_CODES: dict[str, str] = {
     "are used for eligibility and relevance.",
     "EVIDENCE_DISAGREES_WITH_IDENTIFIED_FOR": "Warning: the evidence does not support the stated "
     "problem list (a problem stated without evidence, or evidence of an unstated problem).",
+    "LATER_PROGRAMME_LISTS_IGNORED": "Warning: the record gives phase two's and Supporting "
+    "Families' problems_at_entry or observations, which phase one does not use; eligibility comes "
+    "from identified_for or the evidence.",
     "ELIGIBLE": "All three national criteria, or two of them plus local discretion.",
     "NOT_ELIGIBLE": "Neither all three national criteria nor two plus local discretion: nothing "
     "is payable.",

@@ -19,7 +19,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from pbr._attribute_docs import describe_fields
 from pbr._record_checks import (
@@ -387,16 +387,16 @@ class Family(BaseModel):
         members
           family 'F3': Field required [type=missing, ...]
         """
-        from pbr._keys import key_repeats, repeated_keys
+        from pbr._keys import family_id_in_doubt, key_repeats, repeated_keys
 
         data = json_bytes(json_data)
         try:
             family = cls._validated_json(data, *args, **kwargs)
         except ValidationError as exc:
             raise _with_repeated_keys(exc, data) from None
-        repeated = repeated_keys(data, family)
-        if repeated:
-            prefix = _prefix(None if "family_id" in repeated else family.family_id)
+        if repeated_keys(data, family):
+            repeats = key_repeats(data)
+            prefix = _prefix(None if family_id_in_doubt(repeats) else family.family_id)
             raise ValidationError.from_exception_data(
                 cls.__name__,
                 [
@@ -405,7 +405,7 @@ class Family(BaseModel):
                         loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
                         input=values,  # the values given, in order: as the readers show them
                     )
-                    for path, values, why in key_repeats(data)
+                    for path, values, why in repeats
                 ],
             )
         return family
@@ -422,7 +422,8 @@ class Family(BaseModel):
             else:  # every reader's hot path: the validator itself, without pydantic's method
                 family = cls.__pydantic_validator__.validate_json(json_data)
         except ValidationError as exc:
-            raise _naming_family(exc, _family_id_in(json_data)) from None
+            located = _at_its_field(exc, json_data)
+            raise _naming_family(located, _family_id_in(json_data)) from None
         return untracked(family, (Family,), _PARTS)
 
     @model_validator(mode="after")
@@ -470,26 +471,60 @@ def json_bytes(text: str | bytes | bytearray) -> bytes:
         return text.encode("utf-8", errors="surrogatepass")
 
 
-def _family_id_in(json_data: str | bytes | bytearray) -> object:
-    try:
-        obj = from_json(json_data)
-    except ValueError:  # broken or too deeply nested JSON: no family to name
-        return None
-    return obj.get("family_id") if isinstance(obj, dict) else None
+def _family_id_in(json_data: str | bytes | bytearray) -> str | None:
+    """The record's family_id, even in JSON that cannot be read (as the file readers find it)."""
+    from pbr.io import family_id_in as found_in
+
+    return found_in(json_bytes(json_data))
+
+
+def _at_its_field(exc: ValidationError, json_data: str | bytes | bytearray) -> ValidationError:
+    """`exc` with JSON that cannot be read placed at the field at fault, where that is one.
+
+    A lone surrogate escape in a text, or a value nested deeper than the reader goes, is one
+    field's fault: its error names that field's path and value (`pbr._json_faults`).
+    """
+    from pbr._json_faults import located
+    from pbr._rejection import Written
+
+    errors = exc.errors()
+    if not any(e["type"] == "json_invalid" and not e["loc"] for e in errors):
+        return exc
+    data = json_bytes(json_data)
+    details: list[InitErrorDetails] = []
+    for err in errors:
+        found = located(err["msg"], data) if err["type"] == "json_invalid" else None
+        if found is None:
+            details.append(
+                InitErrorDetails(
+                    type=PydanticCustomError(err["type"], err["msg"]),
+                    loc=err["loc"],
+                    input=err["input"],
+                )
+            )
+            continue
+        path, value, why = found
+        details.append(
+            InitErrorDetails(
+                type=PydanticCustomError("json_invalid", why), loc=path, input=Written(value)
+            )
+        )
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 def _with_repeated_keys(exc: ValidationError, data: bytes) -> ValidationError:
     """`exc` with the keys `data` gives twice put first, as the readers put them (`pbr.io`).
 
-    A repeated ``family_id`` names no family: which of its values is meant cannot be said.
+    A ``family_id`` given twice with different values names no family: which is meant cannot
+    be said.
     """
-    from pbr._keys import key_repeats
+    from pbr._keys import family_id_in_doubt, key_repeats
 
     repeats = key_repeats(data)
     if not repeats:
         return exc
     named = _prefix(_family_id_in(data))
-    prefix = _prefix(None) if any(path == "family_id" for path, _, _ in repeats) else named
+    prefix = _prefix(None) if family_id_in_doubt(repeats) else named
     details = [
         InitErrorDetails(
             type=PydanticCustomError("duplicate_key", prefix + why),

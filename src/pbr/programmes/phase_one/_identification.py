@@ -133,6 +133,8 @@ def identify(family: Family, rules: RuleSet) -> Identification:
             )
         )
     used, stated, warnings = _stated(family, rules, found)
+    if family.problems_at_entry or family.observations:
+        warnings = (*warnings, _lists_ignored(family, rules))
     reasons.extend(stated)
     eligible, verdict = _eligibility(rules, len(used), local)
     reasons.append(verdict)
@@ -380,6 +382,31 @@ def _stated(
         evidence_not_stated=", ".join(evidence_only),
     )
     return used, [stated], (warning,)
+
+
+def _lists_ignored(family: Family, rules: RuleSet) -> Reason:
+    """The warning on a record giving a later programme's lists, which phase one does not read.
+
+    A record stating phase one is refused for them (`pbr._record_checks`); one stating no
+    programme is evaluated, as a later programme's record with phase one's `identified_for` is.
+    """
+    lists = [
+        name
+        for name, given in (
+            ("problems_at_entry", family.problems_at_entry),
+            ("observations", family.observations),
+        )
+        if given
+    ]
+    return reason(
+        "LATER_PROGRAMME_LISTS_IGNORED",
+        "identification.identified_for",
+        rules,
+        f"{' and '.join(lists)} {'are' if len(lists) > 1 else 'is'} not used by "
+        f"{rules.programme}: eligibility comes from "
+        + ("identified_for" if family.identified_for is not None else "the evidence"),
+        lists=", ".join(lists),
+    )
 
 
 def _eligibility(rules: RuleSet, national: int, local: bool) -> tuple[bool, Reason]:
