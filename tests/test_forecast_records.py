@@ -74,6 +74,38 @@ def test_a_family_attached_after_the_date_has_its_fee_forecast_not_claimable() -
     assert fee_windows[0] == (date(2013, 9, 30), Decimal("2400.00"))
 
 
+def test_an_undated_payment_is_not_secured_before_the_family_is_attached() -> None:
+    """EX-004 (attached 1 April 2014) with its fee undated was £1,600 secured in January 2013."""
+    fee = {"kind": "attachment_fee", "amount": "1600.00", "claim_id": "EX-004-P1"}
+    undated = family(family_id="LATER", attached_on="2014-04-01", payments=[fee])
+    d = from_records([undated], as_of=date(2013, 1, 1), alloc=allocation(1), assumptions=NOTHING)
+    assert (d.secured, d.claimable_now) == (Decimal("0.00"), Decimal("0.00"))
+    fees = [(w.claim_date, w.attachment_fees) for w in d.windows if w.attachment_fees]
+    assert fees == [(date(2014, 6, 30), Decimal("1600.00"))]  # as for any later attachment
+    # from the day it is attached the undated fee is made (clarification 6), and so secured
+    for as_of in (date(2014, 4, 1), date(2014, 6, 30)):
+        now = from_records([undated], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+        assert (now.secured, now.claimable_now) == (Decimal("1600.00"), Decimal("0.00"))
+    # a dated payment on or before as_of stays secured, even before attachment
+    early = dict(fee, paid_on="2012-12-31")
+    dated = family(family_id="EARLY", attached_on="2014-04-01", payments=[early, fee])
+    both = from_records([dated], as_of=date(2013, 1, 1), alloc=allocation(1), assumptions=NOTHING)
+    assert both.secured == Decimal("1600.00")
+    assert sum((w.attachment_fees for w in both.windows), Decimal(0)) == Decimal("0.00")
+
+
+@settings(max_examples=30, deadline=None)
+@given(families(max_events=1), st.dates(min_value=date(2012, 4, 1), max_value=date(2016, 3, 31)))
+def test_nothing_undated_is_secured_before_attachment(record: pbr.Family, as_of: date) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = from_records([record], as_of=as_of, alloc=allocation(0), assumptions=NOTHING)
+    made = [p for p in record.payments if p.paid_on is None or p.paid_on <= as_of]
+    if as_of < record.attached_on:
+        made = [p for p in made if p.paid_on is not None]
+    assert d.secured == sum((p.amount for p in made), Decimal("0.00"))
+
+
 def test_an_ineligible_family_has_no_fee_to_claim() -> None:
     not_troubled = family(family_id="NO", identified_for=["work"])
     decision = pbr.evaluate(not_troubled, as_of=AS_OF)
@@ -190,11 +222,12 @@ def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
     args = ("--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80")
     table = cli(*args, "--as-of", "2014-03-31")
     assert table.returncode == 0, table.stderr
-    assert "as of 2014-03-31: secured (paid) £46,900.00; claimable now £95,800.00" in table.stdout
+    # EX-054, attached 14 April 2014, has an undated fee: not secured before it attaches
+    assert "as of 2014-03-31: secured (paid) £45,300.00; claimable now £95,800.00" in table.stdout
     rows = list(
         csv.DictReader(io.StringIO(cli(*args, "--as-of", "2014-03-31", "--format", "csv").stdout))
     )
-    assert rows[0]["secured"] == "46900.00"
+    assert rows[0]["secured"] == "45300.00"
     assert rows[0]["claimable_now"] == "95800.00"
     first = json.loads(
         cli(*args, "--as-of", "2014-03-31", "--format", "json").stdout.splitlines()[0]

@@ -995,7 +995,10 @@ def from_records(
     summary's ``rejected``;
     the funded families they leave free are forecast by assumption, as families with no record.
 
-    Its payments made by `as_of` are **secured**. For an eligible family attached by `as_of`,
+    Its payments made by `as_of` are **secured** (an undated payment counts as made, as in
+    `pbr.evaluate`, except for a family attached after `as_of`: nothing is paid before a
+    family is attached, so its fee is forecast where it attaches). For an eligible family
+    attached by `as_of`,
     its payable results and its unpaid attachment fee are **claimable now** (results payable
     after the programme's results claims closed, phase one's 31 May 2015, are not: no claim could
     bring them, so they are counted as never paid, `Drawdown.payable_after_claims_closed`, part
@@ -1302,7 +1305,7 @@ def _evaluated(
             f"{n} is {type(item).__name__}; build a family with pbr.Family.model_validate(data)"
         )
     try:
-        return item, evaluate(item, as_of=as_of, rules=rules, plan=plan)
+        decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
     except OutsideProgramme as exc:
         other = item.programme is not None and item.programme != rules.programme
         return Rejection.single(
@@ -1316,6 +1319,14 @@ def _evaluated(
             message=without_family(str(exc)),
             type="outside_programme",
         )
+    if as_of < item.attached_on and any(p.paid_on is None for p in item.payments):
+        # an undated payment counts as made at any date (clarification 6), but a family not
+        # yet attached cannot have been paid: its undated payments are not made by `as_of`, so
+        # its fee is forecast where it attaches, as for any later attachment
+        dated = tuple(p for p in item.payments if p.paid_on is not None)
+        item = item.model_copy(update={"payments": dated})
+        decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
+    return item, decision
 
 
 def _fee_due_and_room(family: Family, decision: Decision, as_of: date) -> tuple[Decimal, Fraction]:
