@@ -454,18 +454,21 @@ def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> N
     assert "RESULTS_CLAIMS_CLOSED" in {
         w.code for w in pbr.evaluate(f1, as_of=date(2020, 1, 1)).warnings
     }
-    with pytest.warns(
-        UserWarning, match=r"£800\.00 payable as of 2020-01-01.*closed on 2015-05-31"
+    with (
+        pytest.warns(UserWarning, match=r"£800\.00 payable as of 2020-01-01.*closed on 2015-05-31"),
+        pytest.warns(UserWarning, match=r"attachment fee of £3,200\.00 unpaid as of 2020-01-01"),
     ):
         d = from_records([f1], as_of=date(2020, 1, 1), alloc=allocation(6))
-    assert d.claimable_now == Decimal("3200.00")  # the unpaid fee only, not the results
+    assert d.claimable_now == Decimal("0.00")  # neither the results nor the unpaid fee
     assert d.payable_after_claims_closed == Decimal("800.00")
-    assert d.beyond_never_paid == d.beyond_horizon == Decimal("800.00")
+    assert d.fees_after_claims_closed == Decimal("3200.00")
+    assert d.beyond_never_paid == d.beyond_horizon == Decimal("4000.00")
     beyond = dict(d.beyond_horizon_by_column)
     assert (beyond["crime_asb_education"], beyond["continuous_employment"]) == (
         Decimal("700.00"),
         Decimal("100.00"),
     )
+    assert beyond["attachment_fees"] == Decimal("3200.00")
     assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
     # before claims closed the same results are claimable now, with no warning
     before = from_records([f1], as_of=date(2015, 5, 31), alloc=allocation(6))
@@ -480,7 +483,7 @@ def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> N
         other = from_records(
             [f1], as_of=date(2020, 1, 1), alloc=allocation(6), assumptions=NOTHING, calendar=mine
         )
-    assert other.beyond_never_paid == Decimal("800.00")
+    assert other.beyond_never_paid == Decimal("4000.00")
     assert dict(other.beyond_horizon_by_column)["crime_asb_education"] == Decimal("700.00")
 
 
@@ -489,9 +492,45 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80", "--as-of", "2016-01-01"
     )
     assert result.returncode == 0
-    assert "claimable now £88,800.00" in result.stdout
+    assert "claimable now £0.00" in result.stdout  # was £88,800.00: 38 families' unpaid fees
     assert "£19,000.00 were payable as of 2016-01-01 but results claims closed" in result.stdout
     assert "warning: 15 families have results of £19,000.00 payable" in result.stderr
+    assert "attachment fees £88,800.00 were unpaid as of 2016-01-01" in result.stdout
+    assert "warning: 38 families have fees of £88,800.00 unpaid as of 2016-01-01" in result.stderr
+    assert "results £35,040.00 would be met after results claims closed" in result.stdout
+
+
+def test_an_unpaid_fee_is_not_claimable_after_claims_closed() -> None:
+    """EX-008's unpaid fee was £1,600 claimable now in 2016, when no fee claim was paid."""
+    (ex008,) = [f for f in _example_families() if f.family_id == "EX-008"]
+
+    def alone(record: pbr.Family, as_of: date) -> pbr.forecast.Drawdown:
+        return from_records([record], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+
+    zero = Decimal("0.00")
+    last = alone(ex008, date(2015, 5, 31))  # the last day for claims
+    assert (last.claimable_now, last.fees_after_claims_closed) == (Decimal("1600.00"), zero)
+    with pytest.warns(UserWarning, match=r"1 family has an attachment fee of £1,600\.00 unpaid"):
+        after = alone(ex008, date(2015, 6, 1))
+    assert (after.claimable_now, after.fees_after_claims_closed) == (zero, Decimal("1600.00"))
+    assert dict(after.beyond_horizon_by_column)["attachment_fees"] == Decimal("1600.00")
+    assert after.beyond_never_paid == after.beyond_horizon == Decimal("1600.00")
+    assert after.summary()["beyond_never_paid"] == Decimal("1600.00")
+    assert after.at_risk == after.maximum - Decimal("1600.00")
+    # a fee paid before claims closed stays secured; only what is unpaid is never paid
+    part_paid = pbr.records.Payment(kind="attachment_fee", amount=Decimal(1000))
+    paid = ex008.model_copy(update={"payments": (part_paid,)})
+    with pytest.warns(UserWarning, match=r"£600\.00 unpaid"):
+        part = alone(paid, date(2016, 1, 1))
+    assert (part.secured, part.claimable_now, part.fees_after_claims_closed) == (
+        Decimal("1000.00"),
+        zero,
+        Decimal("600.00"),
+    )
+
+
+def _example_families() -> list[pbr.Family]:
+    return [f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)]
 
 
 @settings(max_examples=40, deadline=None)
@@ -509,10 +548,38 @@ def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, esti
     assert d.maximum + d.over_maximum == got
     assert min(d.at_risk, d.over_maximum) == 0
     assert 0 <= d.beyond_never_paid <= d.beyond_horizon
-    if as_of > date(2015, 5, 31) and not d.rejected:  # no result claimable once claims closed
+    if as_of > date(2015, 5, 31) and not d.rejected:  # nothing claimable once claims closed
         decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
         late = sum((x.payable for x in decisions if x.eligible), Decimal(0))
         assert d.payable_after_claims_closed == late
+        assert d.claimable_now == 0
+        fees = sum((_fee_unpaid(f, x) for f, x in zip(records, decisions, strict=True)), Decimal(0))
+        assert d.fees_after_claims_closed == fees
+        assert d.beyond_never_paid >= late + fees
+    # the windows, the years and the summary hold the same money
+    rows = d.by_year()
+    assert sum((w.total for w in d.windows), Decimal(0)) == d.total == d.summary()["forecast"]
+    assert sum((r["total"] for r in rows), Decimal(0)) == d.total + d.beyond_horizon
+    for column in ("attachment_fees", *d.kinds):
+        by_window = sum(
+            (
+                w.attachment_fees if column == "attachment_fees" else w.results[column]
+                for w in d.windows
+            ),
+            Decimal(0),
+        )
+        assert sum((r[column] for r in rows), Decimal(0)) == by_window + dict(
+            d.beyond_horizon_by_column
+        ).get(column, Decimal(0))
+
+
+def _fee_unpaid(record: pbr.Family, decision: pbr.Decision) -> Decimal:
+    """What of an eligible family's attachment fee its payments made by the date leave unpaid."""
+    if not decision.eligible or record.attached_on > decision.as_of:
+        return Decimal(0)
+    made = (p for p in record.payments if p.paid_on is None or p.paid_on <= decision.as_of)
+    paid = sum((p.amount for p in made if p.kind == "attachment_fee"), Decimal(0))
+    return max(decision.attachment_fee - paid, Decimal(0))
 
 
 MIXED = ("--records", str(EXAMPLES / "mixed-programmes.jsonl"), "--programme", "tf-phase-2")

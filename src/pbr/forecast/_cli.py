@@ -557,8 +557,15 @@ def _claims_closed(out: TextIO, d: Drawdown) -> None:
             f"  of what lies beyond, results {format_gbp(late)} were payable as of {d.as_of} "
             f"but results claims closed on {closed} ({source}): never paid, not claimable now\n"
         )
-    if d.beyond_never_paid > late:
+    fees = d.fees_after_claims_closed
+    if fees:
         out.write(
-            f"  of what lies beyond, results {format_gbp(d.beyond_never_paid - late)} would be "
-            f"met after results claims closed on {closed} ({source}): never paid\n"
+            f"  of what lies beyond, attachment fees {format_gbp(fees)} were unpaid as of "
+            f"{d.as_of}, after results claims closed on {closed} ({source}): no source records "
+            "a fee claim after it, so never paid, not claimable now\n"
+        )
+    if d.beyond_never_paid > late + fees:
+        out.write(
+            f"  of what lies beyond, results {format_gbp(d.beyond_never_paid - late - fees)} "
+            f"would be met after results claims closed on {closed} ({source}): never paid\n"
         )

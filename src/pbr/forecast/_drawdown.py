@@ -233,7 +233,9 @@ class Drawdown:
     beyond_never_paid: Decimal = ZERO
     """The results beyond the last claim window when that window is the last day for results
     claims: all met after results claims closed, never paid (part of `beyond_horizon`). Zero
-    when the programme's claims did not close or the windows end on another day.
+    when the programme's claims did not close or the windows end on another day. A forecast
+    from records dated after that day adds what its families had payable then and their unpaid
+    attachment fees (`payable_after_claims_closed`, `fees_after_claims_closed`).
 
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790))
@@ -252,6 +254,13 @@ class Drawdown:
     had payable then, which no claim could bring (`pbr.evaluate` warns RESULTS_CLAIMS_CLOSED).
     They are not claimable now: they lie beyond the last claim window, under their results, and
     are part of `beyond_never_paid` (and so of `beyond_horizon`), never at risk.
+    """
+    fees_after_claims_closed: Decimal = ZERO
+    """For a forecast from records dated after results claims closed: the attachment fees its
+    eligible families attached by then were still unpaid. No source records a fee claim after
+    the programme ended (phase one's last day for claims, 31 May 2015, S12), so pbr treats them
+    as never paid (a judgement): not claimable now; beyond the last claim window, under
+    ``attachment_fees``, and part of `beyond_never_paid` (and so of `beyond_horizon`).
     """
 
     @property
@@ -367,7 +376,8 @@ class Drawdown:
 
         The money adds up: maximum + over the maximum = secured + claimable now + forecast +
         beyond + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
-        met after results claims closed: `Drawdown.beyond_never_paid`), not a further sum. A
+        met, or left unpaid, after results claims closed: `Drawdown.beyond_never_paid`), not a
+        further sum. A
         forecast from records adds its ``as_of``, ``over_maximum``, the family records evaluated
         (``records``) and the number of records ``rejected``.
 
@@ -1002,7 +1012,9 @@ def from_records(
     its payable results and its unpaid attachment fee are **claimable now** (results payable
     after the programme's results claims closed, phase one's 31 May 2015, are not: no claim could
     bring them, so they are counted as never paid, `Drawdown.payable_after_claims_closed`, part
-    of `beyond_never_paid`, and a `UserWarning` says so); an eligible family
+    of `beyond_never_paid`, and a `UserWarning` says so; nor is a fee still unpaid then: no
+    source records a fee claim after the programme ended, `Drawdown.fees_after_claims_closed`,
+    never paid too, with a warning); an eligible family
     attached after `as_of` has its fee **forecast** in the first window on or after its
     attachment. Results not yet met are **forecast** at the scenario's probability, from the
     later of their earliest date and the lags (never before the day after `as_of`), within the
@@ -1085,6 +1097,8 @@ def records_forecast(
     too_late = closed is not None and as_of > closed
     late = ZERO  # results payable at as_of, after results claims closed: never paid
     late_families = 0
+    late_fees = ZERO  # attachment fees unpaid at as_of, after results claims closed: never paid
+    late_fee_families = 0
     examples: dict[str, int] = {}  # families judged against pbr's example plan, by plan
     councils: dict[str, list[str]] = {}  # the evaluated families by the council they name
     rejected: list[Rejection] = []
@@ -1129,7 +1143,11 @@ def records_forecast(
                     _add(exact, None, str(kind), Fraction(outcome.amount))
         else:
             claimable += decision.payable
-        if family.attached_on <= as_of:
+        if family.attached_on <= as_of and too_late and fee_due:
+            late_fees += fee_due  # no source records a fee claim after the programme ended
+            late_fee_families += 1
+            _add(exact, None, FEES, Fraction(fee_due))
+        elif family.attached_on <= as_of:
             claimable += fee_due
         elif fee_due:
             _add(exact, calendar.window_for(family.attached_on), FEES, Fraction(fee_due))
@@ -1148,6 +1166,7 @@ def records_forecast(
     never_paid = _never_paid(rules, calendar, kinds, parts)
     if late and calendar.dates[-1] != closed:  # else counted among the results beyond
         never_paid += late
+    never_paid += late_fees  # fees beyond are never counted among the results
     result = Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
@@ -1167,6 +1186,7 @@ def records_forecast(
         claims_closed_on=closed,
         beyond_never_paid=never_paid,
         payable_after_claims_closed=late,
+        fees_after_claims_closed=late_fees,
     )
     import warnings
 
@@ -1188,6 +1208,20 @@ def records_forecast(
             f"of {format_gbp(late)} payable as of {as_of}, after {rules.programme}'s results "
             f"claims closed on {closed} ({rules.source_of_rule('payment.claims_closed')}): "
             "not claimable now; counted as never paid (beyond_never_paid)",
+            UserWarning,
+            stacklevel=3,
+        )
+    if late_fees:
+        from pbr.money import format_gbp
+
+        warnings.warn(
+            f"{late_fee_families:,} "
+            + ("family has an attachment fee" if late_fee_families == 1 else "families have fees")
+            + f" of {format_gbp(late_fees)} unpaid as of {as_of}, after "
+            f"{rules.programme}'s results claims closed on {closed} "
+            f"({rules.source_of_rule('payment.claims_closed')}): no source records a fee claim "
+            "after the programme ended: not claimable now; counted as never paid "
+            "(beyond_never_paid)",
             UserWarning,
             stacklevel=3,
         )
