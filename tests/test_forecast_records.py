@@ -114,6 +114,52 @@ def test_an_ineligible_family_has_no_fee_to_claim() -> None:
     assert d.claimable_now == Decimal("0.00")
 
 
+def test_an_ineligible_family_takes_no_funded_place() -> None:
+    """A NOT_ELIGIBLE record filled one of the funded places, whose money was then not forecast."""
+    not_troubled = family(family_id="NO", identified_for=["work"])
+    as_of = date(2012, 12, 31)  # a quarter of 2012/13 and two years are still to come
+    none = from_records([], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    d = from_records([not_troubled], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    # the one funded place is forecast as with no record: its fee in the quarters left
+    assert d.total == none.total == Decimal("2133.33")  # 1/9 × £3,200 + 4/9 × (£2,400 + £1,600)
+    assert [w.attachment_fees for w in d.windows] == [w.attachment_fees for w in none.windows]
+    assert (d.families_evaluated, d.not_eligible) == (1, 1)
+    assert d.summary()["not_eligible"] == 1
+    # what was paid for it still counts as secured, and may pass the maximum
+    paid = [{"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-30"}]
+    wrongly = family(family_id="NO", identified_for=["work"], payments=paid)
+    with pytest.warns(UserWarning, match="0 eligible family records .and 1 not eligible"):
+        over = from_records([wrongly], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    assert (over.secured, over.total) == (Decimal("3200.00"), Decimal("2133.33"))
+    assert over.over_maximum == Decimal("1333.33")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(families(max_events=1), max_size=4, unique_by=lambda f: f.family_id),
+    families(max_events=1),
+    st.dates(min_value=date(2012, 4, 1), max_value=date(2016, 3, 31)),
+    st.integers(0, 8),
+)
+def test_a_family_not_eligible_changes_only_what_is_secured(
+    records: list[pbr.Family], other: pbr.Family, as_of: date, estimated: int
+) -> None:
+    ineligible = other.model_copy(update={"family_id": "NOT-ELIGIBLE", "identified_for": ("work",)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        without = from_records(records, as_of=as_of, alloc=allocation(estimated))
+        given = from_records([*records, ineligible], as_of=as_of, alloc=allocation(estimated))
+    paid = pbr.evaluate(ineligible, as_of=as_of).paid_to_date
+    if as_of < ineligible.attached_on:  # undated payments are not made before attachment
+        dated = (p for p in ineligible.payments if p.paid_on and p.paid_on <= as_of)
+        paid = sum((p.amount for p in dated), Decimal("0.00"))
+    assert given.secured == without.secured + paid
+    for money in ("claimable_now", "total", "beyond_horizon", "not_attached"):
+        assert getattr(given, money) == getattr(without, money), money
+    assert given.families_evaluated == without.families_evaluated + 1
+    assert given.not_eligible == without.not_eligible + 1
+
+
 def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() -> None:
     # attached 15 Oct 2012, nothing met yet at 31 Dec 2012: employment is forecast at p = 1,
     # never before the day after the evaluation date, and never beyond the family's room
@@ -193,7 +239,10 @@ def test_more_records_than_funded_families_is_over_the_maximum_not_negative_risk
     families = [
         f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
     ]
-    with pytest.warns(UserWarning, match="60 family records against 8 funded families"):
+    with pytest.warns(
+        UserWarning,
+        match=r"57 eligible family records \(and 3 not eligible\) against 8 funded families",
+    ):
         d = from_records(families, as_of=date(2015, 3, 31), alloc=allocation(10))
     assert d.at_risk == Decimal("0.00")
     assert d.over_maximum == Decimal("184470.00")
@@ -228,6 +277,10 @@ def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
         csv.DictReader(io.StringIO(cli(*args, "--as-of", "2014-03-31", "--format", "csv").stdout))
     )
     assert rows[0]["secured"] == "45300.00"
+    # EX-009, EX-016 and EX-060 are not eligible: counted, and taking no funded place
+    assert "records: 60 families evaluated, 3 not eligible" in table.stdout
+    summary = cli(*args, "--as-of", "2014-03-31", "--format", "csv", "--table", "summary")
+    assert next(csv.DictReader(io.StringIO(summary.stdout)))["not_eligible"] == "3"
     assert rows[0]["claimable_now"] == "95800.00"
     first = json.loads(
         cli(*args, "--as-of", "2014-03-31", "--format", "json").stdout.splitlines()[0]
@@ -353,11 +406,12 @@ def test_cli_reports_over_the_maximum_and_never_negative_risk() -> None:
     assert result.returncode == 0, result.stderr
     assert "-£" not in result.stdout
     assert "at risk £0.00" in result.stdout
-    assert "over the maximum £184,470.00: 60 family records against 8 funded families" in (
+    assert "over the maximum £184,470.00: 57 eligible family records against 8 funded families" in (
         result.stdout
     )
-    assert "pbr: warning: scenario 'base': 60 family records against 8 funded families" in (
-        result.stderr
+    assert (
+        "pbr: warning: scenario 'base': 57 eligible family records (and 3 not eligible) against 8 funded families"
+        in (result.stderr)
     )
 
 
@@ -705,7 +759,7 @@ def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "0", "--as-of", "2013-01-01"
     )
     assert result.returncode == 0, result.stderr
-    assert "over the maximum £191,460.00: 60 family records against 0 funded families" in (
+    assert "over the maximum £191,460.00: 57 eligible family records against 0 funded families" in (
         result.stdout
     )
 

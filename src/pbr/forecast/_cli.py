@@ -460,7 +460,8 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"{format_gbp(d.claimable_now)}\n"
         )
         rejected = f"; {len(d.rejected):,} rejected (see stderr)" if d.rejected else ""
-        out.write(f"  records: {d.families_evaluated:,} families evaluated{rejected}\n")
+        ineligible = f", {d.not_eligible:,} not eligible" if d.not_eligible else ""
+        out.write(f"  records: {d.families_evaluated:,} families evaluated{ineligible}{rejected}\n")
     risk = d.as_of is None
     head = f"  {'year':8} {'max by attach':>15}"
     head += f" {'max by claim':>15}" if risk else ""
@@ -488,8 +489,9 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
     if d.over_maximum:
         funded = d.allocation.whole_funded_families if d.allocation is not None else 0
         out.write(
-            f"  over the maximum {format_gbp(d.over_maximum)}: {d.families_evaluated:,} family "
-            f"records against {funded:,} funded families\n"
+            f"  over the maximum {format_gbp(d.over_maximum)}: "
+            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
+            f"{funded:,} funded families\n"
         )
     if d.not_attached:
         out.write(

@@ -220,6 +220,10 @@ class Drawdown:
     """The scenario forecast."""
     families_evaluated: int = 0
     """Family records evaluated, for a forecast from records (rejected records not counted)."""
+    not_eligible: int = 0
+    """Of `families_evaluated`, the families not eligible (``NOT_ELIGIBLE``): they take no funded
+    place, which is forecast as for a family with no record (what was paid for them is still
+    secured)."""
     rejected: tuple[Rejection, ...] = ()
     """The records a forecast from records could not use: each says where it is and why."""
     claims_closed_on: date | None = None
@@ -379,7 +383,8 @@ class Drawdown:
         met, or left unpaid, after results claims closed: `Drawdown.beyond_never_paid`), not a
         further sum. A
         forecast from records adds its ``as_of``, ``over_maximum``, the family records evaluated
-        (``records``) and the number of records ``rejected``.
+        (``records``), how many of them are ``not_eligible`` (they take no funded place) and the
+        number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
         >>> row = drawdown(allocation(6)).summary()
@@ -402,6 +407,7 @@ class Drawdown:
                 {
                     "over_maximum": self.over_maximum,
                     "records": self.families_evaluated,
+                    "not_eligible": self.not_eligible,
                     "rejected": len(self.rejected),
                 }
                 if self.as_of is not None
@@ -1004,6 +1010,8 @@ def from_records(
     FILE`` names the file and line too, which a `Family` does not carry) and counted in the
     summary's ``rejected``;
     the funded families they leave free are forecast by assumption, as families with no record.
+    So are the funded places of families that are not eligible: such a family takes no place
+    (`Drawdown.not_eligible` counts them), though what was paid for it is still secured.
 
     Its payments made by `as_of` are **secured** (an undated payment counts as made, as in
     `pbr.evaluate`, except for a family attached after `as_of`: nothing is paid before a
@@ -1092,7 +1100,7 @@ def records_forecast(
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = ZERO
-    attached = 0
+    evaluated = attached = 0  # records evaluated; of them, eligible: each takes a funded place
     closed = rules.claims_until()
     too_late = closed is not None and as_of > closed
     late = ZERO  # results payable at as_of, after results claims closed: never paid
@@ -1124,7 +1132,7 @@ def records_forecast(
             )
             continue
         seen.add(family.family_id)
-        attached += 1
+        evaluated += 1
         if family.local_authority is not None:
             councils.setdefault(family.local_authority, []).append(family.family_id)
         for warning in decision.warnings:
@@ -1132,8 +1140,9 @@ def records_forecast(
                 label = str(warning.compared.get("plan", ""))
                 examples[label] = examples.get(label, 0) + 1
         secured += decision.paid_to_date
-        if not decision.eligible:
+        if not decision.eligible:  # no funded place: forecast as a family with no record
             continue
+        attached += 1
         fee_due, room = _fee_due_and_room(family, decision, as_of)
         if too_late and decision.payable:
             late += decision.payable
@@ -1181,7 +1190,8 @@ def records_forecast(
         allocation=alloc,
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
-        families_evaluated=attached,
+        families_evaluated=evaluated,
+        not_eligible=evaluated - attached,
         rejected=tuple(rejected),
         claims_closed_on=closed,
         beyond_never_paid=never_paid,
@@ -1190,7 +1200,7 @@ def records_forecast(
     )
     import warnings
 
-    pooled = _pooled_message(alloc, councils, attached)
+    pooled = _pooled_message(alloc, councils, evaluated)
     if pooled is not None:
         warnings.warn(pooled, UserWarning, stacklevel=3)
     for label, n in examples.items():
@@ -1309,8 +1319,10 @@ def over_maximum_message(d: Drawdown) -> str:
     from pbr.money import format_gbp
 
     funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+    others = f" (and {d.not_eligible:,} not eligible)" if d.not_eligible else ""
     return (
-        f"scenario {d.scenario!r}: {d.families_evaluated:,} family records against "
+        f"scenario {d.scenario!r}: {d.families_evaluated - d.not_eligible:,} eligible family "
+        f"records{others} against "
         f"{funded:,} funded families: secured, claimable now and forecast come to "
         f"{format_gbp(d.over_maximum)} over the maximum {format_gbp(d.maximum)}; at risk is "
         "£0.00 and the excess is reported as over the maximum (over_maximum)"
