@@ -486,6 +486,11 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
     )
     _claims_closed(out, d)
+    if d.never_payable:
+        out.write(
+            f"  never payable {format_gbp(d.never_payable)}: room under the families' caps that "
+            "no result still to be met could fill (not at risk)\n"
+        )
     if d.over_maximum:
         funded = d.allocation.whole_funded_families if d.allocation is not None else 0
         out.write(

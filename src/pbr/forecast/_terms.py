@@ -9,17 +9,28 @@ programme terms (a later programme interface) replaces one function.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, cast
 
-from pbr.periods import FinancialYear, add_months
+from pbr.periods import FinancialYear, add_months, financial_year_of
 from pbr.programmes import programme as _programme
+from pbr.programmes._registry import BUNDLED
 from pbr.rules import RuleSet
 
+if TYPE_CHECKING:
+    from pbr._parts import ResultKind
+    from pbr.decisions import Decision
+    from pbr.programmes._kernel import Account, Verdict
+    from pbr.records import Family, Payment, PaymentKind
+
+_BUNDLED = frozenset(programme_id for programme_id, _ in BUNDLED)
+
 __all__ = [
+    "Books",
     "ProgrammeTerms",
     "Wait",
     "YearTerms",
@@ -181,3 +192,112 @@ def programme_terms(rules: RuleSet) -> ProgrammeTerms:
         by_year=by_year,
         waits=waits,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """A family's payments as a forecast carries them on, and what the rules would pay next.
+
+    `Books.of` starts from a record and its decision: the payments made by the decision's date
+    and the results payable then, taken as paid. `pay` asks the programme's own payment rule
+    (`Programme.pay`, the engine's, with the rule set's interpretations: rates, the cap, nothing
+    paid twice, employment as a top-up or exclusive of crime/ASB/education) what it would pay
+    for results met at one evaluation, and gives the books with those payments made, so that
+    what a forecast puts on a family is never more than the rules could pay it.
+
+    >>> import pbr
+    >>> from pbr.rules import PHASE_ONE
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-04-16",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "payments": [{"kind": "crime_asb_education", "amount": "700"}]})
+    >>> books = Books.of(family, pbr.evaluate(family, as_of=date(2014, 3, 31)), PHASE_ONE)
+    >>> paid, after = books.pay({"progress_to_work", "continuous_employment"}, date(2014, 6, 30))
+    >>> {kind: str(amount) for kind, amount in paid.items()}  # employment tops up what is left
+    {'progress_to_work': '100.00', 'continuous_employment': '0.00'}
+    >>> str(books.pay({"continuous_employment"}, date(2014, 6, 30))[0]["continuous_employment"])
+    '100.00'
+    >>> exclusive = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    >>> books = Books.of(family, pbr.evaluate(family, as_of=date(2014, 3, 31)), exclusive)
+    >>> str(books.pay({"continuous_employment"}, date(2014, 6, 30))[0]["continuous_employment"])
+    '0.00'
+    """
+
+    family: Family
+    rules: RuleSet
+    account: Account
+
+    @classmethod
+    def of(cls, family: Family, decision: Decision, rules: RuleSet) -> Books:
+        """`family`'s books after `decision`: payments made by its date, and what it pays."""
+        from pbr.programmes._kernel import Account, account
+
+        year = financial_year_of(family.attached_on)
+        made = account(family, decision.as_of, year, decision.attachment_fee, decision.cap).made
+        now = tuple(
+            _payment(kind, result.amount, decision.as_of)
+            for kind, result in decision.results.items()
+            if result.amount > 0
+        )
+        return cls(family, rules, Account(year, decision.attachment_fee, decision.cap, made + now))
+
+    @property
+    def room(self) -> Decimal:
+        """What the rules may still pay the family's results (the cap less what is paid)."""
+        return self.account.room
+
+    @property
+    def money(self) -> Hashable | None:
+        """All that a bundled programme's payment rule reads of the books and the family.
+
+        The family's attachment year (whose rates apply, or from which `rates_by` counts), the
+        fee and cap, and each payment's kind and amount, in order: books with the same `money`
+        are paid the same for the same results, so a forecast asks once. None for a programme
+        registered at run time, whose payment rule may read more of the record.
+        """
+        if self.rules.programme not in _BUNDLED:
+            return None
+        books = self.account
+        made = tuple((p.kind, p.amount) for p in books.made)
+        return (self.rules.programme, books.year, books.fee, books.cap, made)
+
+    def plus(self, paid: Sequence[tuple[str, Decimal]], on: date) -> Books:
+        """These books with `paid` (kind and amount) made on `on` as well."""
+        from pbr.programmes._kernel import Account
+
+        if not paid:
+            return self
+        books = self.account
+        made = books.made + tuple(_payment(kind, amount, on) for kind, amount in paid)
+        return Books(self.family, self.rules, Account(books.year, books.fee, books.cap, made))
+
+    def pay(self, met: Collection[str], on: date) -> tuple[dict[str, Decimal], Books]:
+        """What the rules pay for the results `met`, evaluated on `on`, and the books after it.
+
+        Each result in `met` is judged met and every other not met; the amounts, in the
+        programme's order of results, are those `Programme.pay` gives (zero for one it does not
+        pay).
+        """
+        source = _programme(self.rules.programme)
+        verdicts = _verdicts(source.result_kinds, frozenset(met))
+        decided, _ = source.pay(self.family, on, self.rules, self.account, verdicts)
+        paid: dict[str, Decimal] = {
+            kind: decided[kind].amount for kind in source.result_kinds if kind in met
+        }
+        return paid, self.plus([(kind, amount) for kind, amount in paid.items() if amount], on)
+
+
+@functools.lru_cache(maxsize=1024)
+def _payment(kind: str, amount: Decimal, on: date) -> Payment:
+    """A payment the forecast takes as made (immutable, so one object serves every family)."""
+    from pbr.records import Payment
+
+    return Payment.model_construct(kind=cast("PaymentKind", kind), amount=amount, paid_on=on)
+
+
+@functools.lru_cache(maxsize=256)
+def _verdicts(kinds: tuple[ResultKind, ...], met: frozenset[str]) -> dict[ResultKind, Verdict]:
+    """Each of `kinds` judged met (those in `met`) or not met, with no reasons: for `Books.pay`."""
+    from pbr.programmes._kernel import Verdict
+
+    return {kind: Verdict("met" if kind in met else "not_met", ()) for kind in kinds}
