@@ -727,18 +727,22 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
             f"scenario {name!r}: {sorted(unknown)} are not results of "
             f"{terms.programme} (choose from {', '.join(kinds)})"
         )
+    chances = assumptions.probabilities
     for year in terms.years:
         t = terms.year(year)
-        expected = sum(
-            (p * Fraction(t.rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
-        )
-        if expected > t.results_share:
-            raise ValueError(
-                f"scenario {name!r}: expected results per family in {year} are "
-                f"{round_to_penny(expected)}, more than the results share "
-                f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be paid in "
-                "full (lower the probabilities)"
+        for claimed in (y for y in terms.years if y >= year):  # the rates may be the claim's
+            expected = sum(
+                (p * Fraction(terms.paid(year, k, claimed.start)) for k, p in chances.items()),
+                Fraction(0),
             )
+            if expected > t.results_share:
+                when = "" if claimed == year else f" claimed in {claimed}"
+                raise ValueError(
+                    f"scenario {name!r}: expected results per family in {year}{when} are "
+                    f"{round_to_penny(expected)}, more than the results share "
+                    f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be "
+                    "paid in full (lower the probabilities)"
+                )
     for kind, p in assumptions.probabilities.items():
         wait = terms.waits.get(kind)
         possible = p > 0 or kind in assumptions.ranges
@@ -855,10 +859,13 @@ def expected_payments(
     t = terms.year(cohort.year)
     _add(exact, calendar.window_for(cohort.attached), FEES, families * Fraction(t.attachment_fee))
     for lag, q in assumptions.lag_months.items():
-        slot = calendar.window_for(add_months(cohort.attached, lag))
+        day = add_months(cohort.attached, lag)
+        slot = calendar.window_for(day)
         expected = Fraction(0)
         for kind, p in assumptions.probabilities.items():
-            amount = families * p * q * Fraction(t.rates[kind])
+            # at the rate the rules pay for a claim in the window (or, beyond it, on the day)
+            paid = terms.paid(cohort.year, kind, slot or day)
+            amount = families * p * q * Fraction(paid)
             expected += amount
             _add(exact, slot, kind, amount)
         if ceiling:
@@ -976,7 +983,8 @@ def _simulate(
     draws = []
     for c in cohorts:
         t = terms.year(c.year)
-        targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
+        days = [add_months(c.attached, m) for m in lags]
+        targets = [calendar.window_for(day) for day in days]
         draws.append(
             CohortDraw(
                 families=c.families,
@@ -985,6 +993,13 @@ def _simulate(
                 rates={k: int(t.rates[k] * 100) for k in assumptions.probabilities},
                 windows=tuple(index[s] for s in targets),
                 share=int(t.results_share * 100),
+                lag_rates=tuple(  # what the rules pay for a claim in each lag's window
+                    {
+                        k: int(terms.paid(c.year, k, slot or day) * 100)
+                        for k in assumptions.probabilities
+                    }
+                    for slot, day in zip(targets, days, strict=True)
+                ),
             )
         )
     fixed = [0] * (len(slots) + 1)
