@@ -613,6 +613,11 @@ def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, esti
         fees = sum((_fee_unpaid(f, x) for f, x in zip(records, decisions, strict=True)), Decimal(0))
         assert d.fees_after_claims_closed == fees
         assert d.beyond_never_paid >= late + fees
+    if as_of <= date(2015, 5, 31) and not d.rejected:  # what pbr evaluate says is claimable
+        decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
+        payable = sum((x.payable for x in decisions if x.eligible), Decimal(0))
+        fees = sum((_fee_unpaid(f, x) for f, x in zip(records, decisions, strict=True)), Decimal(0))
+        assert d.claimable_now == payable + fees
     # the windows, the years and the summary hold the same money
     rows = d.by_year()
     assert sum((w.total for w in d.windows), Decimal(0)) == d.total == d.summary()["forecast"]
