@@ -292,7 +292,9 @@ def test_forecast_from_records_separates_secured_claimable_and_forecast() -> Non
     as_of = date(2014, 3, 31)
     decisions = [pbr.evaluate(f, as_of=as_of) for f in families]
     d = from_records(families, as_of=as_of, alloc=allocation(80))
-    assert d.secured == sum((x.paid_to_date for x in decisions), Decimal(0))
+    # all paid by as_of, except the undated fee of EX-054, attached on 14 April 2014 (£1,600)
+    paid = sum((x.paid_to_date for x in decisions), Decimal(0))
+    assert d.secured == paid - Decimal("1600.00") == Decimal("45300.00")
     assert d.claimable_now >= sum((x.payable for x in decisions), Decimal(0))
     assert all(w.claim_date > as_of for w in d.windows)
     assert d.secured + d.claimable_now + d.total + d.beyond_horizon <= allocation(80).maximum

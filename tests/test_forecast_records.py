@@ -76,12 +76,91 @@ def test_a_family_attached_after_the_date_has_its_fee_forecast_not_claimable() -
     assert fee_windows[0] == (date(2013, 9, 30), Decimal("2400.00"))
 
 
+def test_an_undated_payment_is_not_secured_before_the_family_is_attached() -> None:
+    """EX-004 (attached 1 April 2014) with its fee undated was £1,600 secured in January 2013."""
+    fee = {"kind": "attachment_fee", "amount": "1600.00", "claim_id": "EX-004-P1"}
+    undated = family(family_id="LATER", attached_on="2014-04-01", payments=[fee])
+    d = from_records([undated], as_of=date(2013, 1, 1), alloc=allocation(1), assumptions=NOTHING)
+    assert (d.secured, d.claimable_now) == (Decimal("0.00"), Decimal("0.00"))
+    fees = [(w.claim_date, w.attachment_fees) for w in d.windows if w.attachment_fees]
+    assert fees == [(date(2014, 6, 30), Decimal("1600.00"))]  # as for any later attachment
+    # from the day it is attached the undated fee is made (clarification 6), and so secured
+    for as_of in (date(2014, 4, 1), date(2014, 6, 30)):
+        now = from_records([undated], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+        assert (now.secured, now.claimable_now) == (Decimal("1600.00"), Decimal("0.00"))
+    # a dated payment on or before as_of stays secured, even before attachment
+    early = dict(fee, paid_on="2012-12-31")
+    dated = family(family_id="EARLY", attached_on="2014-04-01", payments=[early, fee])
+    both = from_records([dated], as_of=date(2013, 1, 1), alloc=allocation(1), assumptions=NOTHING)
+    assert both.secured == Decimal("1600.00")
+    assert sum((w.attachment_fees for w in both.windows), Decimal(0)) == Decimal("0.00")
+
+
+@settings(max_examples=30, deadline=None)
+@given(families(max_events=1), st.dates(min_value=date(2012, 4, 1), max_value=date(2016, 3, 31)))
+def test_nothing_undated_is_secured_before_attachment(record: pbr.Family, as_of: date) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = from_records([record], as_of=as_of, alloc=allocation(0), assumptions=NOTHING)
+    made = [p for p in record.payments if p.paid_on is None or p.paid_on <= as_of]
+    if as_of < record.attached_on:
+        made = [p for p in made if p.paid_on is not None]
+    assert d.secured == sum((p.amount for p in made), Decimal("0.00"))
+
+
 def test_an_ineligible_family_has_no_fee_to_claim() -> None:
     not_troubled = family(family_id="NO", identified_for=["work"])
     decision = pbr.evaluate(not_troubled, as_of=AS_OF)
     assert not decision.eligible
     d = from_records([not_troubled], as_of=AS_OF, alloc=allocation(6), assumptions=NOTHING)
     assert d.claimable_now == Decimal("0.00")
+
+
+def test_an_ineligible_family_takes_no_funded_place() -> None:
+    """A NOT_ELIGIBLE record filled one of the funded places, whose money was then not forecast."""
+    not_troubled = family(family_id="NO", identified_for=["work"])
+    as_of = date(2012, 12, 31)  # a quarter of 2012/13 and two years are still to come
+    none = from_records([rejected_record()], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    d = from_records([not_troubled], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    # the one funded place is forecast as with no record: its fee in the quarters left
+    assert d.total == none.total == Decimal("2133.33")  # 1/9 × £3,200 + 4/9 × (£2,400 + £1,600)
+    assert [w.attachment_fees for w in d.windows] == [w.attachment_fees for w in none.windows]
+    assert (d.families_evaluated, d.not_eligible) == (1, 1)
+    assert d.summary()["not_eligible"] == 1
+    # what was paid for it still counts as secured, and may pass the maximum
+    paid = [{"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-30"}]
+    wrongly = family(family_id="NO", identified_for=["work"], payments=paid)
+    with pytest.warns(UserWarning, match="0 eligible family records .and 1 not eligible"):
+        over = from_records([wrongly], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+    assert (over.secured, over.total) == (Decimal("3200.00"), Decimal("2133.33"))
+    assert over.over_maximum == Decimal("1333.33")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(families(max_events=1), max_size=4, unique_by=lambda f: f.family_id),
+    families(max_events=1),
+    st.dates(min_value=date(2012, 4, 1), max_value=date(2016, 3, 31)),
+    st.integers(0, 8),
+)
+def test_a_family_not_eligible_changes_only_what_is_secured(
+    records: list[pbr.Family], other: pbr.Family, as_of: date, estimated: int
+) -> None:
+    ineligible = other.model_copy(update={"family_id": "NOT-ELIGIBLE", "identified_for": ("work",)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        none = [rejected_record()]  # no record at all is refused; a rejected one changes no money
+        without = from_records(records or none, as_of=as_of, alloc=allocation(estimated))
+        given = from_records([*records, ineligible], as_of=as_of, alloc=allocation(estimated))
+    paid = pbr.evaluate(ineligible, as_of=as_of).paid_to_date
+    if as_of < ineligible.attached_on:  # undated payments are not made before attachment
+        dated = (p for p in ineligible.payments if p.paid_on and p.paid_on <= as_of)
+        paid = sum((p.amount for p in dated), Decimal("0.00"))
+    assert given.secured == without.secured + paid
+    for money in ("claimable_now", "total", "beyond_horizon", "not_attached"):
+        assert getattr(given, money) == getattr(without, money), money
+    assert given.families_evaluated == without.families_evaluated + 1
+    assert given.not_eligible == without.not_eligible + 1
 
 
 def test_pending_results_are_forecast_from_their_earliest_date_within_the_cap() -> None:
@@ -167,14 +246,18 @@ def test_more_records_than_funded_families_is_over_the_maximum_not_negative_risk
     families = [
         f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)
     ]
-    with pytest.warns(UserWarning, match="60 family records against 8 funded families"):
+    with pytest.warns(
+        UserWarning,
+        match=r"57 eligible family records \(and 3 not eligible\) against 8 funded families",
+    ):
         d = from_records(families, as_of=date(2015, 3, 31), alloc=allocation(10))
     assert d.at_risk == Decimal("0.00")
-    assert d.over_maximum == Decimal("184470.00")
+    assert d.over_maximum == Decimal("181302.00")
+    assert d.never_payable == Decimal("0.00")  # none of the maximum is left to be payable
     got = d.secured + d.claimable_now + d.total + d.beyond_horizon
     assert got + d.at_risk - d.over_maximum == d.maximum  # reconciles to the penny
     row = d.summary()
-    assert (row["at_risk"], row["over_maximum"]) == (Decimal("0.00"), Decimal("184470.00"))
+    assert (row["at_risk"], row["over_maximum"]) == (Decimal("0.00"), Decimal("181302.00"))
     within = from_records(families, as_of=date(2015, 3, 31), alloc=allocation(80))
     assert within.over_maximum == Decimal("0.00")
     assert within.summary()["over_maximum"] == Decimal("0.00")
@@ -196,11 +279,16 @@ def test_cli_records_as_csv_and_json_keep_secured_and_claimable() -> None:
     args = ("--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80")
     table = cli(*args, "--as-of", "2014-03-31")
     assert table.returncode == 0, table.stderr
-    assert "as of 2014-03-31: secured (paid) £46,900.00; claimable now £95,800.00" in table.stdout
+    # EX-054, attached 14 April 2014, has an undated fee: not secured before it attaches
+    assert "as of 2014-03-31: secured (paid) £45,300.00; claimable now £95,800.00" in table.stdout
     rows = list(
         csv.DictReader(io.StringIO(cli(*args, "--as-of", "2014-03-31", "--format", "csv").stdout))
     )
-    assert rows[0]["secured"] == "46900.00"
+    assert rows[0]["secured"] == "45300.00"
+    # EX-009, EX-016 and EX-060 are not eligible: counted, and taking no funded place
+    assert "records: 60 families evaluated, 3 not eligible" in table.stdout
+    summary = cli(*args, "--as-of", "2014-03-31", "--format", "csv", "--table", "summary")
+    assert next(csv.DictReader(io.StringIO(summary.stdout)))["not_eligible"] == "3"
     assert rows[0]["claimable_now"] == "95800.00"
     first = json.loads(
         cli(*args, "--as-of", "2014-03-31", "--format", "json").stdout.splitlines()[0]
@@ -334,7 +422,7 @@ def test_cli_says_once_and_truly_what_became_of_rejected_records(tmp_path: Path)
         "2013-03-31"
     )
     assert last("0", "2013-03-31").endswith(
-        "no funded place is left for their families (1 family records against 0 funded "
+        "no funded place is left for their families (1 eligible family records against 0 funded "
         "families): not forecast"
     )
     twice = tmp_path / "twice.jsonl"
@@ -386,11 +474,12 @@ def test_cli_reports_over_the_maximum_and_never_negative_risk() -> None:
     assert result.returncode == 0, result.stderr
     assert "-£" not in result.stdout
     assert "at risk £0.00" in result.stdout
-    assert "over the maximum £184,470.00: 60 family records against 8 funded families" in (
+    assert "over the maximum £181,302.00: 57 eligible family records against 8 funded families" in (
         result.stdout
     )
-    assert "pbr: warning: scenario 'base': 60 family records against 8 funded families" in (
-        result.stderr
+    assert (
+        "pbr: warning: scenario 'base': 57 eligible family records (and 3 not eligible) against 8 funded families"
+        in (result.stderr)
     )
 
 
@@ -524,19 +613,23 @@ def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> N
     assert "RESULTS_CLAIMS_CLOSED" in {
         w.code for w in pbr.evaluate(f1, as_of=date(2020, 1, 1)).warnings
     }
-    with pytest.warns(
-        UserWarning, match=r"£800\.00 payable as of 2020-01-01.*closed on 2015-05-31"
+    with (
+        pytest.warns(UserWarning, match=r"£800\.00 payable as of 2020-01-01.*closed on 2015-05-31"),
+        pytest.warns(UserWarning, match=r"attachment fee of £3,200\.00 unpaid as of 2020-01-01"),
     ):
         d = from_records([f1], as_of=date(2020, 1, 1), alloc=allocation(6))
-    assert d.claimable_now == Decimal("3200.00")  # the unpaid fee only, not the results
+    assert d.claimable_now == Decimal("0.00")  # neither the results nor the unpaid fee
     assert d.payable_after_claims_closed == Decimal("800.00")
-    assert d.beyond_never_paid == d.beyond_horizon == Decimal("800.00")
+    assert d.fees_after_claims_closed == Decimal("3200.00")
+    assert d.beyond_never_paid == d.beyond_horizon == Decimal("4000.00")
     beyond = dict(d.beyond_horizon_by_column)
     assert (beyond["crime_asb_education"], beyond["continuous_employment"]) == (
         Decimal("700.00"),
         Decimal("100.00"),
     )
+    assert beyond["attachment_fees"] == Decimal("3200.00")
     assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
+    assert d.never_payable == Decimal("0.00")
     # before claims closed the same results are claimable now, with no warning
     before = from_records([f1], as_of=date(2015, 5, 31), alloc=allocation(6))
     assert (before.claimable_now, before.payable_after_claims_closed) == (
@@ -550,7 +643,7 @@ def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> N
         other = from_records(
             [f1], as_of=date(2020, 1, 1), alloc=allocation(6), assumptions=NOTHING, calendar=mine
         )
-    assert other.beyond_never_paid == Decimal("800.00")
+    assert other.beyond_never_paid == Decimal("4000.00")
     assert dict(other.beyond_horizon_by_column)["crime_asb_education"] == Decimal("700.00")
 
 
@@ -559,9 +652,45 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "80", "--as-of", "2016-01-01"
     )
     assert result.returncode == 0
-    assert "claimable now £88,800.00" in result.stdout
+    assert "claimable now £0.00" in result.stdout  # was £88,800.00: 38 families' unpaid fees
     assert "£19,000.00 were payable as of 2016-01-01 but results claims closed" in result.stdout
     assert "warning: 15 families have results of £19,000.00 payable" in result.stderr
+    assert "attachment fees £88,800.00 were unpaid as of 2016-01-01" in result.stdout
+    assert "warning: 38 families have fees of £88,800.00 unpaid as of 2016-01-01" in result.stderr
+    assert "results £31,724.00 would be met after results claims closed" in result.stdout
+
+
+def test_an_unpaid_fee_is_not_claimable_after_claims_closed() -> None:
+    """EX-008's unpaid fee was £1,600 claimable now in 2016, when no fee claim was paid."""
+    (ex008,) = [f for f in _example_families() if f.family_id == "EX-008"]
+
+    def alone(record: pbr.Family, as_of: date) -> pbr.forecast.Drawdown:
+        return from_records([record], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
+
+    zero = Decimal("0.00")
+    last = alone(ex008, date(2015, 5, 31))  # the last day for claims
+    assert (last.claimable_now, last.fees_after_claims_closed) == (Decimal("1600.00"), zero)
+    with pytest.warns(UserWarning, match=r"1 family has an attachment fee of £1,600\.00 unpaid"):
+        after = alone(ex008, date(2015, 6, 1))
+    assert (after.claimable_now, after.fees_after_claims_closed) == (zero, Decimal("1600.00"))
+    assert dict(after.beyond_horizon_by_column)["attachment_fees"] == Decimal("1600.00")
+    assert after.beyond_never_paid == after.beyond_horizon == Decimal("1600.00")
+    assert after.summary()["beyond_never_paid"] == Decimal("1600.00")
+    assert after.at_risk == after.maximum - Decimal("1600.00")
+    # a fee paid before claims closed stays secured; only what is unpaid is never paid
+    part_paid = pbr.records.Payment(kind="attachment_fee", amount=Decimal(1000))
+    paid = ex008.model_copy(update={"payments": (part_paid,)})
+    with pytest.warns(UserWarning, match=r"£600\.00 unpaid"):
+        part = alone(paid, date(2016, 1, 1))
+    assert (part.secured, part.claimable_now, part.fees_after_claims_closed) == (
+        Decimal("1000.00"),
+        zero,
+        Decimal("600.00"),
+    )
+
+
+def _example_families() -> list[pbr.Family]:
+    return [f for f in pbr.read_records(EXAMPLES / "families.jsonl") if isinstance(f, pbr.Family)]
 
 
 @settings(max_examples=40, deadline=None)
@@ -571,18 +700,52 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
     st.integers(0, 12),
 )
 def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, estimated: int) -> None:
-    """maximum + over = secured + claimable now + forecast + beyond + at risk, at any date."""
+    """maximum + over = secured + claimable now + forecast + beyond + never payable + at risk."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         d = from_records(records, as_of=as_of, alloc=allocation(estimated))
-    got = d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk
+    got = d.secured + d.claimable_now + d.total + d.beyond_horizon + d.never_payable + d.at_risk
     assert d.maximum + d.over_maximum == got
     assert min(d.at_risk, d.over_maximum) == 0
+    assert min(d.never_payable, d.over_maximum) == 0 <= d.never_payable
     assert 0 <= d.beyond_never_paid <= d.beyond_horizon
-    if as_of > date(2015, 5, 31) and not d.rejected:  # no result claimable once claims closed
+    if as_of > date(2015, 5, 31) and not d.rejected:  # nothing claimable once claims closed
         decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
         late = sum((x.payable for x in decisions if x.eligible), Decimal(0))
         assert d.payable_after_claims_closed == late
+        assert d.claimable_now == 0
+        fees = sum((_fee_unpaid(f, x) for f, x in zip(records, decisions, strict=True)), Decimal(0))
+        assert d.fees_after_claims_closed == fees
+        assert d.beyond_never_paid >= late + fees
+    if as_of <= date(2015, 5, 31) and not d.rejected:  # what pbr evaluate says is claimable
+        decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
+        payable = sum((x.payable for x in decisions if x.eligible), Decimal(0))
+        fees = sum((_fee_unpaid(f, x) for f, x in zip(records, decisions, strict=True)), Decimal(0))
+        assert d.claimable_now == payable + fees
+    # the windows, the years and the summary hold the same money
+    rows = d.by_year()
+    assert sum((w.total for w in d.windows), Decimal(0)) == d.total == d.summary()["forecast"]
+    assert sum((r["total"] for r in rows), Decimal(0)) == d.total + d.beyond_horizon
+    for column in ("attachment_fees", *d.kinds):
+        by_window = sum(
+            (
+                w.attachment_fees if column == "attachment_fees" else w.results[column]
+                for w in d.windows
+            ),
+            Decimal(0),
+        )
+        assert sum((r[column] for r in rows), Decimal(0)) == by_window + dict(
+            d.beyond_horizon_by_column
+        ).get(column, Decimal(0))
+
+
+def _fee_unpaid(record: pbr.Family, decision: pbr.Decision) -> Decimal:
+    """What of an eligible family's attachment fee its payments made by the date leave unpaid."""
+    if not decision.eligible or record.attached_on > decision.as_of:
+        return Decimal(0)
+    made = (p for p in record.payments if p.paid_on is None or p.paid_on <= decision.as_of)
+    paid = sum((p.amount for p in made if p.kind == "attachment_fee"), Decimal(0))
+    return max(decision.attachment_fee - paid, Decimal(0))
 
 
 MIXED = ("--records", str(EXAMPLES / "mixed-programmes.jsonl"), "--programme", "tf-phase-2")
@@ -708,7 +871,7 @@ def test_no_funded_family_forecasts_none_rather_than_dividing_by_zero() -> None:
         "--records", str(EXAMPLES / "families.jsonl"), "--estimated", "0", "--as-of", "2013-01-01"
     )
     assert result.returncode == 0, result.stderr
-    assert "over the maximum £191,460.00: 60 family records against 0 funded families" in (
+    assert "over the maximum £187,109.00: 57 eligible family records against 0 funded families" in (
         result.stdout
     )
 

@@ -378,10 +378,11 @@ def _rejected_notes(d: Drawdown, unplaced: int) -> list[str]:
     notes = []
     if others:
         funded = d.allocation.whole_funded_families if d.allocation is not None else 0
-        free = max(funded - d.families_evaluated, 0)
+        placed = d.families_evaluated - d.not_eligible  # a family not eligible takes no place
+        free = max(funded - placed, 0)
         if not free:
             fate = (
-                f"no funded place is left for their families ({d.families_evaluated:,} family "
+                f"no funded place is left for their families ({placed:,} eligible family "
                 f"records against {funded:,} funded families): not forecast"
             )
         elif d.not_attached:
@@ -520,7 +521,8 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"{format_gbp(d.claimable_now)}\n"
         )
         rejected = f"; {len(d.rejected):,} rejected (see stderr)" if d.rejected else ""
-        out.write(f"  records: {d.families_evaluated:,} families evaluated{rejected}\n")
+        ineligible = f", {d.not_eligible:,} not eligible" if d.not_eligible else ""
+        out.write(f"  records: {d.families_evaluated:,} families evaluated{ineligible}{rejected}\n")
     risk = d.as_of is None
     head = f"  {'year':8} {'max by attach':>15}"
     head += f" {'max by claim':>15}" if risk else ""
@@ -545,11 +547,17 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
     )
     _claims_closed(out, d)
+    if d.never_payable:
+        out.write(
+            f"  never payable {format_gbp(d.never_payable)}: room under the families' caps that "
+            "no result still to be met could fill (not at risk)\n"
+        )
     if d.over_maximum:
         funded = d.allocation.whole_funded_families if d.allocation is not None else 0
         out.write(
-            f"  over the maximum {format_gbp(d.over_maximum)}: {d.families_evaluated:,} family "
-            f"records against {funded:,} funded families\n"
+            f"  over the maximum {format_gbp(d.over_maximum)}: "
+            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
+            f"{funded:,} funded families\n"
         )
     if d.not_attached:
         out.write(
@@ -617,8 +625,15 @@ def _claims_closed(out: TextIO, d: Drawdown) -> None:
             f"  of what lies beyond, results {format_gbp(late)} were payable as of {d.as_of} "
             f"but results claims closed on {closed} ({source}): never paid, not claimable now\n"
         )
-    if d.beyond_never_paid > late:
+    fees = d.fees_after_claims_closed
+    if fees:
         out.write(
-            f"  of what lies beyond, results {format_gbp(d.beyond_never_paid - late)} would be "
-            f"met after results claims closed on {closed} ({source}): never paid\n"
+            f"  of what lies beyond, attachment fees {format_gbp(fees)} were unpaid as of "
+            f"{d.as_of}, after results claims closed on {closed} ({source}): no source records "
+            "a fee claim after it, so never paid, not claimable now\n"
+        )
+    if d.beyond_never_paid > late + fees:
+        out.write(
+            f"  of what lies beyond, results {format_gbp(d.beyond_never_paid - late - fees)} "
+            f"would be met after results claims closed on {closed} ({source}): never paid\n"
         )

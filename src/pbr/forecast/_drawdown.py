@@ -17,8 +17,10 @@ then multinomial over lags) in integer pence, each cohort's results cut at its r
 from __future__ import annotations
 
 import bisect
+import functools
+import math
 import numbers
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,7 +39,7 @@ from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
-from pbr.forecast._terms import ProgrammeTerms, programme_terms
+from pbr.forecast._terms import Books, ProgrammeTerms, programme_terms
 from pbr.money import ZERO, round_to_penny
 from pbr.periods import FinancialYear, add_months, check_as_of, financial_year_of
 from pbr.rules import RuleSet
@@ -220,6 +222,10 @@ class Drawdown:
     """The scenario forecast."""
     families_evaluated: int = 0
     """Family records evaluated, for a forecast from records (rejected records not counted)."""
+    not_eligible: int = 0
+    """Of `families_evaluated`, the families not eligible (``NOT_ELIGIBLE``): they take no funded
+    place, which is forecast as for a family with no record (what was paid for them is still
+    secured)."""
     rejected: tuple[Rejection, ...] = ()
     """The records a forecast from records could not use: each says where it is and why."""
     claims_closed_on: date | None = None
@@ -233,7 +239,9 @@ class Drawdown:
     beyond_never_paid: Decimal = ZERO
     """The results beyond the last claim window when that window is the last day for results
     claims: all met after results claims closed, never paid (part of `beyond_horizon`). Zero
-    when the programme's claims did not close or the windows end on another day.
+    when the programme's claims did not close or the windows end on another day. A forecast
+    from records dated after that day adds what its families had payable then and their unpaid
+    attachment fees (`payable_after_claims_closed`, `fees_after_claims_closed`).
 
     >>> from pbr.forecast import allocation
     >>> d = drawdown(allocation(790))
@@ -252,6 +260,24 @@ class Drawdown:
     had payable then, which no claim could bring (`pbr.evaluate` warns RESULTS_CLAIMS_CLOSED).
     They are not claimable now: they lie beyond the last claim window, under their results, and
     are part of `beyond_never_paid` (and so of `beyond_horizon`), never at risk.
+    """
+    never_payable: Decimal = ZERO
+    """For a forecast from records: what the rules can no longer pay its families, whatever
+    they go on to meet. A family's room under its cap (the cap less its fee, its results paid
+    and those payable now) that no result still to be met could fill: the results left are
+    worth less, or are excluded (``employment_after_crime = exclusive`` once
+    crime/ASB/education is paid), or do not apply to the family (progress to work and
+    employment without the work problem). It is neither forecast nor at risk: maximum + over
+    the maximum = secured + claimable now + forecast + beyond + never payable + at risk. It
+    counts as far as the maximum reaches: with records of more families than are funded, what
+    they bring past the maximum is over the maximum, and nothing is at risk nor never payable.
+    """
+    fees_after_claims_closed: Decimal = ZERO
+    """For a forecast from records dated after results claims closed: the attachment fees its
+    eligible families attached by then were still unpaid. No source records a fee claim after
+    the programme ended (phase one's last day for claims, 31 May 2015, S12), so pbr treats them
+    as never paid (a judgement): not claimable now; beyond the last claim window, under
+    ``attachment_fees``, and part of `beyond_never_paid` (and so of `beyond_horizon`).
     """
 
     @property
@@ -298,15 +324,23 @@ class Drawdown:
 
     @property
     def _room(self) -> Decimal:
-        """The maximum less everything secured, claimable now, forecast and beyond the horizon."""
-        return self.maximum - self.secured - self.claimable_now - self.total - self.beyond_horizon
+        """The maximum less all that is secured, claimable, forecast, beyond or never payable."""
+        return (
+            self.maximum
+            - self.secured
+            - self.claimable_now
+            - self.total
+            - self.beyond_horizon
+            - self.never_payable
+        )
 
     @property
     def at_risk(self) -> Decimal:
         """The maximum less everything secured, claimable now, forecast and beyond the horizon.
 
         For a forecast by assumption it is the results the scenario's families do not earn;
-        for a forecast from records it also holds what was not claimed in time. It is never
+        for a forecast from records it also holds what was not claimed in time, but not what
+        the rules can no longer pay its families (`never_payable`). It is never
         negative: when records bring more than the maximum (more families worked with than
         funded) it is zero and the excess is `over_maximum`.
 
@@ -366,10 +400,14 @@ class Drawdown:
         """Maximum, secured, claimable now, forecast, beyond the horizon, at risk and the band.
 
         The money adds up: maximum + over the maximum = secured + claimable now + forecast +
-        beyond + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
-        met after results claims closed: `Drawdown.beyond_never_paid`), not a further sum. A
-        forecast from records adds its ``as_of``, ``over_maximum``, the family records evaluated
-        (``records``) and the number of records ``rejected``.
+        beyond + never payable (from records) + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
+        met, or left unpaid, after results claims closed: `Drawdown.beyond_never_paid`), not a
+        further sum. A
+        forecast from records adds its ``as_of``, ``over_maximum``, ``never_payable`` (what the
+        rules can no longer pay its families: `Drawdown.never_payable`), the family records
+        evaluated
+        (``records``), how many of them are ``not_eligible`` (they take no funded place) and the
+        number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
         >>> row = drawdown(allocation(6)).summary()
@@ -391,7 +429,9 @@ class Drawdown:
             **(
                 {
                     "over_maximum": self.over_maximum,
+                    "never_payable": self.never_payable,
                     "records": self.families_evaluated,
+                    "not_eligible": self.not_eligible,
                     "rejected": len(self.rejected),
                 }
                 if self.as_of is not None
@@ -720,18 +760,22 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
             f"{name}: {sorted(unknown)} are not results of "
             f"{terms.programme} (choose from {', '.join(kinds)})"
         )
+    chances = assumptions.probabilities
     for year in terms.years:
         t = terms.year(year)
-        expected = sum(
-            (p * Fraction(t.rates[k]) for k, p in assumptions.probabilities.items()), Fraction(0)
-        )
-        if expected > t.results_share:
-            raise ValueError(
-                f"{name}: expected results per family in {year} are "
-                f"{round_to_penny(expected)}, more than the results share "
-                f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be paid in "
-                "full (lower the probabilities)"
+        for claimed in (y for y in terms.years if y >= year):  # the rates may be the claim's
+            expected = sum(
+                (p * Fraction(terms.paid(year, k, claimed.start)) for k, p in chances.items()),
+                Fraction(0),
             )
+            if expected > t.results_share:
+                when = "" if claimed == year else f" claimed in {claimed}"
+                raise ValueError(
+                    f"{name}: expected results per family in {year}{when} are "
+                    f"{round_to_penny(expected)}, more than the results share "
+                    f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be "
+                    "paid in full (lower the probabilities)"
+                )
     for kind, p in assumptions.probabilities.items():
         wait = terms.waits.get(kind)
         possible = p > 0 or kind in assumptions.ranges
@@ -856,10 +900,13 @@ def expected_payments(
     t = terms.year(cohort.year)
     _add(exact, calendar.window_for(cohort.attached), FEES, families * Fraction(t.attachment_fee))
     for lag, q in assumptions.lag_months.items():
-        slot = calendar.window_for(add_months(cohort.attached, lag))
+        day = add_months(cohort.attached, lag)
+        slot = calendar.window_for(day)
         expected = Fraction(0)
         for kind, p in assumptions.probabilities.items():
-            amount = families * p * q * Fraction(t.rates[kind])
+            # at the rate the rules pay for a claim in the window (or, beyond it, on the day)
+            paid = terms.paid(cohort.year, kind, slot or day)
+            amount = families * p * q * Fraction(paid)
             expected += amount
             _add(exact, slot, kind, amount)
         if ceiling:
@@ -977,7 +1024,8 @@ def _simulate(
     draws = []
     for c in cohorts:
         t = terms.year(c.year)
-        targets = (calendar.window_for(add_months(c.attached, m)) for m in lags)
+        days = [add_months(c.attached, m) for m in lags]
+        targets = [calendar.window_for(day) for day in days]
         draws.append(
             CohortDraw(
                 families=c.families,
@@ -986,6 +1034,13 @@ def _simulate(
                 rates={k: int(t.rates[k] * 100) for k in assumptions.probabilities},
                 windows=tuple(index[s] for s in targets),
                 share=int(t.results_share * 100),
+                lag_rates=tuple(  # what the rules pay for a claim in each lag's window
+                    {
+                        k: int(terms.paid(c.year, k, slot or day) * 100)
+                        for k in assumptions.probabilities
+                    }
+                    for slot, day in zip(targets, days, strict=True)
+                ),
             )
         )
     fixed = [0] * (len(slots) + 1)
@@ -1035,16 +1090,26 @@ def from_records(
     FILE`` names the file and line too, which a `Family` does not carry) and counted in the
     summary's ``rejected``;
     the funded families they leave free are forecast by assumption, as families with no record.
+    So are the funded places of families that are not eligible: such a family takes no place
+    (`Drawdown.not_eligible` counts them), though what was paid for it is still secured.
 
-    Its payments made by `as_of` are **secured**. For an eligible family attached by `as_of`,
+    Its payments made by `as_of` are **secured** (an undated payment counts as made, as in
+    `pbr.evaluate`, except for a family attached after `as_of`: nothing is paid before a
+    family is attached, so its fee is forecast where it attaches). For an eligible family
+    attached by `as_of`,
     its payable results and its unpaid attachment fee are **claimable now** (results payable
     after the programme's results claims closed, phase one's 31 May 2015, are not: no claim could
     bring them, so they are counted as never paid, `Drawdown.payable_after_claims_closed`, part
-    of `beyond_never_paid`, and a `UserWarning` says so); an eligible family
+    of `beyond_never_paid`, and a `UserWarning` says so; nor is a fee still unpaid then: no
+    source records a fee claim after the programme ended, `Drawdown.fees_after_claims_closed`,
+    never paid too, with a warning); an eligible family
     attached after `as_of` has its fee **forecast** in the first window on or after its
-    attachment. Results not yet met are **forecast** at the scenario's probability, from the
-    later of their earliest date and the lags (never before the day after `as_of`), within the
-    family's room under the cap. Funded families with no record are forecast by assumption in
+    attachment. Results not yet met are **forecast** at the scenario's probability times what
+    the rules would pay for each given the family's payments (`_pending_results`: results met
+    independently, after one lag for the family, each from the later of its earliest date and
+    the lag, never before the day after `as_of`, and paid as the engine pays them, so never
+    past the family's room in any outcome); room under a family's cap that no result still to
+    be met could fill is `Drawdown.never_payable`, neither forecast nor at risk. Funded families with no record are forecast by assumption in
     the allocation's quarters after `as_of`; when none is left, they are counted in
     `not_attached`. An up-front grant is paid in the first claim window of its year: counted as
     secured when that window is on or before `as_of`, and forecast in it otherwise.
@@ -1140,12 +1205,14 @@ def records_forecast(
     check_scenario(assumptions, terms)
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
-    secured = claimable = ZERO
-    attached = 0
+    secured = claimable = never_payable = ZERO
+    evaluated = attached = 0  # records evaluated; of them, eligible: each takes a funded place
     closed = rules.claims_until()
     too_late = closed is not None and as_of > closed
     late = ZERO  # results payable at as_of, after results claims closed: never paid
     late_families = 0
+    late_fees = ZERO  # attachment fees unpaid at as_of, after results claims closed: never paid
+    late_fee_families = 0
     examples: dict[str, int] = {}  # families judged against pbr's example plan, by plan
     councils: dict[str, list[str]] = {}  # the evaluated families by the council they name
     rejected: list[Rejection] = []
@@ -1153,6 +1220,7 @@ def records_forecast(
     from pbr._rejection import Rejection
 
     seen: dict[str, int | None] = {}  # each family's first line
+    known: dict[Hashable, Any] = {}  # what the rules pay for results met (`_pending_results`)
     for line, n, item in numbered:
         found = _evaluated(item, (source, line, n), as_of, rules, plan)
         if not isinstance(found, tuple):
@@ -1172,7 +1240,7 @@ def records_forecast(
             )
             continue
         seen[family.family_id] = line
-        attached += 1
+        evaluated += 1
         if family.local_authority is not None:
             councils.setdefault(family.local_authority, []).append(family.family_id)
         for warning in decision.warnings:
@@ -1180,9 +1248,10 @@ def records_forecast(
                 label = str(warning.compared.get("plan", ""))
                 examples[label] = examples.get(label, 0) + 1
         secured += decision.paid_to_date
-        if not decision.eligible:
+        if not decision.eligible:  # no funded place: forecast as a family with no record
             continue
-        fee_due, room = _fee_due_and_room(family, decision, as_of)
+        attached += 1
+        fee_due = _fee_due(family, decision, as_of)
         if too_late and decision.payable:
             late += decision.payable
             late_families += 1
@@ -1191,11 +1260,17 @@ def records_forecast(
                     _add(exact, None, str(kind), Fraction(outcome.amount))
         else:
             claimable += decision.payable
-        if family.attached_on <= as_of:
+        if family.attached_on <= as_of and too_late and fee_due:
+            late_fees += fee_due  # no source records a fee claim after the programme ended
+            late_fee_families += 1
+            _add(exact, None, FEES, Fraction(fee_due))
+        elif family.attached_on <= as_of:
             claimable += fee_due
         elif fee_due:
             _add(exact, calendar.window_for(family.attached_on), FEES, Fraction(fee_due))
-        _pending_results(exact, family, decision, room, assumptions, calendar, after)
+        never_payable += _pending_results(
+            exact, family, decision, rules, assumptions, calendar, after, known
+        )
     remaining = max(alloc.whole_funded_families - attached, 0)
     future = [c for c in attachment_cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
@@ -1210,6 +1285,11 @@ def records_forecast(
     never_paid = _never_paid(rules, calendar, kinds, parts)
     if late and calendar.dates[-1] != closed:  # else counted among the results beyond
         never_paid += late
+    never_paid += late_fees  # fees beyond are never counted among the results
+    # what the families' rules can no longer pay, as far as the maximum reaches (records of more
+    # families than funded can pass it: that is over the maximum, and none of it at risk)
+    money = secured + claimable + (windows[-1].cumulative if windows else ZERO) + beyond
+    never_payable = min(never_payable, max(alloc.maximum - money, ZERO))
     result = Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
@@ -1224,15 +1304,18 @@ def records_forecast(
         allocation=alloc,
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
-        families_evaluated=attached,
+        families_evaluated=evaluated,
+        not_eligible=evaluated - attached,
         rejected=tuple(rejected),
         claims_closed_on=closed,
         beyond_never_paid=never_paid,
         payable_after_claims_closed=late,
+        fees_after_claims_closed=late_fees,
+        never_payable=never_payable,
     )
     import warnings
 
-    pooled = _pooled_message(alloc, councils, attached)
+    pooled = _pooled_message(alloc, councils, evaluated)
     if pooled is not None:
         warnings.warn(pooled, UserWarning, stacklevel=3)
     for label, n in examples.items():
@@ -1250,6 +1333,20 @@ def records_forecast(
             f"of {format_gbp(late)} payable as of {as_of}, after {rules.programme}'s results "
             f"claims closed on {closed} ({rules.source_of_rule('payment.claims_closed')}): "
             "not claimable now; counted as never paid (beyond_never_paid)",
+            UserWarning,
+            stacklevel=3,
+        )
+    if late_fees:
+        from pbr.money import format_gbp
+
+        warnings.warn(
+            f"{late_fee_families:,} "
+            + ("family has an attachment fee" if late_fee_families == 1 else "families have fees")
+            + f" of {format_gbp(late_fees)} unpaid as of {as_of}, after "
+            f"{rules.programme}'s results claims closed on {closed} "
+            f"({rules.source_of_rule('payment.claims_closed')}): no source records a fee claim "
+            "after the programme ended: not claimable now; counted as never paid "
+            "(beyond_never_paid)",
             UserWarning,
             stacklevel=3,
         )
@@ -1337,8 +1434,10 @@ def over_maximum_message(d: Drawdown) -> str:
     from pbr.money import format_gbp
 
     funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+    others = f" (and {d.not_eligible:,} not eligible)" if d.not_eligible else ""
     return (
-        f"scenario {d.scenario!r}: {d.families_evaluated:,} family records against "
+        f"scenario {d.scenario!r}: {d.families_evaluated - d.not_eligible:,} eligible family "
+        f"records{others} against "
         f"{funded:,} funded families: secured, claimable now and forecast come to "
         f"{format_gbp(d.over_maximum)} over the maximum {format_gbp(d.maximum)}; at risk is "
         "£0.00 and the excess is reported as over the maximum (over_maximum)"
@@ -1367,7 +1466,7 @@ def _evaluated(
             f"{n} is {type(item).__name__}; build a family with pbr.Family.model_validate(data)"
         )
     try:
-        return item, evaluate(item, as_of=as_of, rules=rules, plan=plan)
+        decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
     except OutsideProgramme as exc:
         other = item.programme is not None and item.programme != rules.programme
         return Rejection.single(
@@ -1381,10 +1480,18 @@ def _evaluated(
             message=without_family(str(exc)),
             type="outside_programme",
         )
+    if as_of < item.attached_on and any(p.paid_on is None for p in item.payments):
+        # an undated payment counts as made at any date (clarification 6), but a family not
+        # yet attached cannot have been paid: its undated payments are not made by `as_of`, so
+        # its fee is forecast where it attaches, as for any later attachment
+        dated = tuple(p for p in item.payments if p.paid_on is not None)
+        item = item.model_copy(update={"payments": dated})
+        decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
+    return item, decision
 
 
-def _fee_due_and_room(family: Family, decision: Decision, as_of: date) -> tuple[Decimal, Fraction]:
-    """The family's unpaid attachment fee, and its room under the cap for results to come."""
+def _fee_due(family: Family, decision: Decision, as_of: date) -> Decimal:
+    """The family's unpaid attachment fee (its payments made by `as_of` count)."""
     fee_paid = sum(
         (
             p.amount
@@ -1393,41 +1500,162 @@ def _fee_due_and_room(family: Family, decision: Decision, as_of: date) -> tuple[
         ),
         ZERO,
     )
-    fee_due = max(decision.attachment_fee - fee_paid, ZERO)
-    room = Fraction(
-        decision.cap
-        - max(decision.attachment_fee, fee_paid)
-        - (decision.paid_to_date - fee_paid)
-        - decision.payable
-    )
-    return fee_due, room
+    return max(decision.attachment_fee - fee_paid, ZERO)
 
 
 def _pending_results(
     exact: dict[date | None, dict[str, Fraction]],
     family: Family,
     decision: Decision,
-    room: Fraction,
+    rules: RuleSet,
     assumptions: Assumptions,
     calendar: ClaimCalendar,
     after: date,
-) -> None:
-    """Add a family's results not yet met, at the scenario's probability, within its room."""
+    known: dict[Hashable, Any],
+) -> Decimal:
+    """Add a family's results not yet met: what the rules would pay for each, as expected.
+
+    Each result the scenario names that the decision has ``not_met`` is met with the scenario's
+    probability, independently of the others, after one of the scenario's lags (the same for
+    all the family's results, each no sooner than its earliest date nor the day after `as_of`),
+    and claimed in the first window on or after that day. Every combination of results met is
+    paid as the rules pay it (`Books.pay`: the engine's payment rule), claim window by claim
+    window, from the family's payments so far (those made, and those payable now): so in no
+    outcome is the family paid more than its room, nor a result the rules would not pay (a
+    route excluded, one already paid). What is forecast is each result's expected payment, an
+    exact fraction: its probability times what the rules would pay it in each outcome.
+
+    Returns what the rules can no longer pay the family whatever it goes on to meet: its room
+    under the cap less the most any results still to be met could bring (`_most_payable`).
+
+    `known` keeps what the rules paid, for the families of one forecast (`Books.money`).
+    """
+    books = Books.of(family, decision, rules)
+    room = books.room
+    if room <= 0:  # nothing more can be paid, whatever is met
+        return ZERO
+    money = books.money
+    if money is None:  # a programme whose payment rule may read more: this family's own
+        known = {}
+    to_meet = tuple(str(kind) for kind, r in decision.results.items() if r.status == "not_met")
+    claims = sorted({financial_year_of(after), *(financial_year_of(d) for d in calendar.dates)})
+    years = tuple(year for year in claims if year >= financial_year_of(after))
+    never = room - _most_payable(books, to_meet, years, known)
     pending = [
-        (
-            str(kind),
-            assumptions.probabilities[kind] * Fraction(result.rate),
-            result.earliest_date,
-        )
+        (str(kind), assumptions.probabilities[kind], result.earliest_date)
         for kind, result in decision.results.items()
-        if kind in assumptions.probabilities and result.status == "not_met"
+        if result.status == "not_met" and assumptions.probabilities.get(kind, 0) > 0
     ]
-    wanted = sum((amount for _, amount, _ in pending), Fraction(0))
-    scale = min(Fraction(1), room / wanted) if wanted > 0 and room > 0 else Fraction(0)
-    for name, amount, start in pending:
-        for lag, q in assumptions.lag_months.items():
-            day = max(add_months(family.attached_on, lag), start or after, after)
-            _add(exact, calendar.window_for(day), name, amount * scale * q)
+    if not pending:
+        return never
+    chances = tuple((kind, p) for kind, p, _ in pending)
+    denominator, outcomes = _outcomes(chances)
+    for lag, q in assumptions.lag_months.items():
+        if not q:
+            continue
+        start = add_months(family.attached_on, lag)
+        days = {kind: max(start, earliest or after, after) for kind, _, earliest in pending}
+        windows = {kind: calendar.window_for(day) for kind, day in days.items()}
+        # the day each result is claimed: its window, or beyond the last one, the day it is met
+        claimed = {kind: windows[kind] or days[kind] for kind in days}
+        order = tuple(
+            (tuple(kind for kind in days if claimed[kind] == on), financial_year_of(on))
+            for on in sorted(set(claimed.values()))
+        )
+        expected = known.get((money, chances, order))
+        if expected is None:
+            expected = known[money, chances, order] = _expected(books, outcomes, order, known)
+        for kind, pence_weighted in expected.items():
+            if pence_weighted:
+                _add(exact, windows[kind], kind, q * Fraction(pence_weighted, denominator * 100))
+    return never
+
+
+def _most_payable(
+    books: Books,
+    to_meet: Sequence[str],
+    years: Sequence[FinancialYear],
+    known: dict[Hashable, Any],
+) -> Decimal:
+    """The most the rules could pay for results among `to_meet`, met together in one of `years`.
+
+    Whatever the family goes on to meet, and when (results met at once are paid in the rules'
+    order, and pay at least as much as met one after another: a route taken first can exclude
+    a better one), its results bring no more than this, nor than its room.
+    """
+    key = ("most", books.money, tuple(to_meet), tuple(years))
+    found: Decimal | None = known.get(key)
+    if found is None:
+        found = ZERO
+        for mask in range(1, 1 << len(to_meet)):
+            met = tuple(kind for i, kind in enumerate(to_meet) if mask >> i & 1)
+            for year in years:
+                amounts, _ = books.pay(met, year.start)
+                found = max(found, sum(amounts.values(), ZERO))
+        known[key] = found
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _outcomes(
+    chances: tuple[tuple[str, Fraction], ...],
+) -> tuple[int, tuple[tuple[tuple[str, ...], int], ...]]:
+    """Every set of the results met that can happen, each with its probability.
+
+    The results are met independently, each with its chance; the probabilities are numerators
+    over the common denominator returned first (the product of the chances' denominators), so
+    that expected amounts are summed in whole numbers.
+
+    >>> _outcomes((("a", Fraction(1, 2)), ("b", Fraction(1, 10))))
+    (20, ((('a',), 9), (('b',), 1), (('a', 'b'), 1)))
+    """
+    denominator = math.prod(p.denominator for _, p in chances)
+    found = []
+    for mask in range(1, 1 << len(chances)):
+        numerator = 1
+        for i, (_, p) in enumerate(chances):
+            numerator *= p.numerator if mask >> i & 1 else p.denominator - p.numerator
+        if numerator:
+            met = tuple(kind for i, (kind, _) in enumerate(chances) if mask >> i & 1)
+            found.append((met, numerator))
+    return denominator, tuple(found)
+
+
+def _expected(
+    books: Books,
+    outcomes: Sequence[tuple[tuple[str, ...], int]],
+    order: Sequence[tuple[tuple[str, ...], FinancialYear]],
+    known: dict[Hashable, Any],
+) -> dict[str, int]:
+    """Each result's payment in pence, weighted by `outcomes`' chances, claimed in `order`.
+
+    The results claimed on one day are paid together, days in turn, each from the books the
+    earlier ones left (`Books.pay`). The rules' money is by financial year, so what they pay is
+    asked once for each set of books, results and year (on the year's first day).
+    """
+    expected = {kind: 0 for group, _ in order for kind in group}
+    money = books.money
+    states: dict[tuple[tuple[str, Decimal], ...], Books] = {(): books}
+    for met, chance in outcomes:
+        extra: tuple[tuple[str, Decimal], ...] = ()  # paid in this outcome so far
+        for group, year in order:
+            together = tuple(kind for kind in group if kind in met)
+            if not together:
+                continue
+            key = (money, extra, together, year)
+            found = known.get(key)
+            if found is None:
+                state = states.get(extra)
+                if state is None:
+                    state = states[extra] = books.plus(extra, year.start)
+                amounts, _ = state.pay(together, year.start)
+                pence = {kind: int(amount * 100) for kind, amount in amounts.items()}
+                found = known[key] = pence, tuple((k, a) for k, a in amounts.items() if a)
+            pence, more = found
+            extra += more
+            for kind in together:
+                expected[kind] += chance * pence[kind]
+    return expected
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,8 @@ class CohortDraw:
     rates: Mapping[str, int]
     windows: tuple[int | None, ...]
     share: int
+    lag_rates: tuple[Mapping[str, int], ...] = ()
+    """Pence per result for each lag, when they differ from `rates` (a claim's year's rates)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,8 @@ def monte_carlo(
             split = rng.multinomial(met, lag_p)
             for j, target in enumerate(c.windows):
                 if target is not None:
-                    paid[:, target] += split[:, j] * c.rates[kind]
+                    rate = c.lag_rates[j][kind] if c.lag_rates else c.rates[kind]
+                    paid[:, target] += split[:, j] * rate
         # the cohort's room under the cap is used in time order; later payments are cut
         cut = np.minimum(np.cumsum(paid, axis=1), (families * c.share)[:, None])
         pence += np.diff(cut, axis=1, prepend=0)

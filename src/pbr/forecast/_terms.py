@@ -9,17 +9,28 @@ programme terms (a later programme interface) replaces one function.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING, cast
 
-from pbr.periods import FinancialYear, add_months
+from pbr.periods import FinancialYear, add_months, financial_year_of
 from pbr.programmes import programme as _programme
+from pbr.programmes._registry import BUNDLED
 from pbr.rules import RuleSet
 
+if TYPE_CHECKING:
+    from pbr._parts import ResultKind
+    from pbr.decisions import Decision
+    from pbr.programmes._kernel import Account, Verdict
+    from pbr.records import Family, Payment, PaymentKind
+
+_BUNDLED = frozenset(programme_id for programme_id, _ in BUNDLED)
+
 __all__ = [
+    "Books",
     "ProgrammeTerms",
     "Wait",
     "YearTerms",
@@ -124,10 +135,43 @@ class ProgrammeTerms:
     funded_rounding: str
     by_year: Mapping[FinancialYear, YearTerms]
     waits: Mapping[str, Wait]
+    rules: RuleSet | None = None
+    """The rule set read (its interpretations included), for `paid`."""
+    _paid: dict[tuple[FinancialYear, str, FinancialYear], Decimal] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def year(self, year: FinancialYear) -> YearTerms:
         """The terms for a family attached in `year`."""
         return self.by_year[year]
+
+    def paid(self, year: FinancialYear, kind: str, claimed: date) -> Decimal:
+        """What the rules pay for `kind` met alone and claimed on `claimed` (family of `year`).
+
+        For a family attached in `year` and paid nothing else: its rate, within the results
+        share. The rate is the attachment year's, or under ``rates_by = claim_year`` the
+        claim's (phase1-spec clarification 16): the engine's payment rule says which
+        (`Books.pay`).
+
+        >>> from pbr.rules import PHASE_ONE
+        >>> first, kind = FinancialYear(2012), "crime_asb_education"
+        >>> str(programme_terms(PHASE_ONE).paid(first, kind, date(2014, 6, 30)))
+        '700.00'
+        >>> by_claim = programme_terms(PHASE_ONE.with_interpretations(rates_by="claim_year"))
+        >>> [str(by_claim.paid(first, kind, date(y, 6, 30))) for y in (2012, 2013, 2014)]
+        ['700.00', '800.00', '800.00']
+        """
+        claim_year = financial_year_of(claimed)
+        key = (year, kind, claim_year)
+        found = self._paid.get(key)
+        if found is None:
+            if self.rules is None:  # terms built by hand: the attachment year's rate
+                found = min(self.year(year).rates[kind], self.year(year).results_share)
+            else:
+                books = Books.new(self.rules, year.start)
+                found = books.pay((kind,), claim_year.start)[0][kind]
+            self._paid[key] = found
+        return found
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -180,4 +224,188 @@ def programme_terms(rules: RuleSet) -> ProgrammeTerms:
         funded_rounding=rules.chosen.get("funded_rounding", "nearest"),
         by_year=by_year,
         waits=waits,
+        rules=rules,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """A family's payments as a forecast carries them on, and what the rules would pay next.
+
+    `Books.of` starts from a record and its decision: the payments made by the decision's date
+    and the results payable then, taken as paid. `pay` asks the programme's own payment rule
+    (`Programme.pay`, the engine's, with the rule set's interpretations: rates, the cap, nothing
+    paid twice, employment as a top-up or exclusive of crime/ASB/education) what it would pay
+    for results met at one evaluation, and gives the books with those payments made, so that
+    what a forecast puts on a family is never more than the rules could pay it.
+
+    >>> import pbr
+    >>> from pbr.rules import PHASE_ONE
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-04-16",
+    ...     "identified_for": ["crime_asb", "education", "work"],
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}],
+    ...     "payments": [{"kind": "crime_asb_education", "amount": "700"}]})
+    >>> books = Books.of(family, pbr.evaluate(family, as_of=date(2014, 3, 31)), PHASE_ONE)
+    >>> paid, after = books.pay({"progress_to_work", "continuous_employment"}, date(2014, 6, 30))
+    >>> {kind: str(amount) for kind, amount in paid.items()}  # employment tops up what is left
+    {'progress_to_work': '100.00', 'continuous_employment': '0.00'}
+    >>> str(books.pay({"continuous_employment"}, date(2014, 6, 30))[0]["continuous_employment"])
+    '100.00'
+    >>> exclusive = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    >>> books = Books.of(family, pbr.evaluate(family, as_of=date(2014, 3, 31)), exclusive)
+    >>> str(books.pay({"continuous_employment"}, date(2014, 6, 30))[0]["continuous_employment"])
+    '0.00'
+    """
+
+    family: Family
+    rules: RuleSet
+    account: Account
+
+    @classmethod
+    def of(cls, family: Family, decision: Decision, rules: RuleSet) -> Books:
+        """`family`'s books after `decision`: payments made by its date, and what it pays."""
+        from pbr.programmes._kernel import Account, account
+
+        year = financial_year_of(family.attached_on)
+        made = account(family, decision.as_of, year, decision.attachment_fee, decision.cap).made
+        now = tuple(
+            _payment(kind, result.amount, decision.as_of)
+            for kind, result in decision.results.items()
+            if result.amount > 0
+        )
+        return cls(family, rules, Account(year, decision.attachment_fee, decision.cap, made + now))
+
+    @classmethod
+    def new(cls, rules: RuleSet, attached: date) -> Books:
+        """The books of a family attached on `attached` and paid nothing (its fee counts)."""
+        from pbr.programmes._kernel import Account
+        from pbr.records import Family
+
+        source = _programme(rules.programme)
+        year = financial_year_of(attached)
+        family = Family.model_construct(family_id="forecast", attached_on=attached, members=())
+        fee, cap = source.attachment_fee(rules, year), source.cap(rules, year)
+        return cls(family, rules, Account(year, fee, cap, ()))
+
+    @property
+    def room(self) -> Decimal:
+        """What the rules may still pay the family's results (the cap less what is paid)."""
+        return self.account.room
+
+    @property
+    def money(self) -> Hashable | None:
+        """All that a bundled programme's payment rule reads of the books and the family.
+
+        The family's attachment year (whose rates apply, or from which `rates_by` counts), the
+        fee and cap, and each payment's kind and amount, in order: books with the same `money`
+        are paid the same for the same results, so a forecast asks once. None for a programme
+        registered at run time, whose payment rule may read more of the record.
+        """
+        if self.rules.programme not in _BUNDLED:
+            return None
+        books = self.account
+        made = tuple((p.kind, p.amount) for p in books.made)
+        return (self.rules.programme, books.year, books.fee, books.cap, made)
+
+    def plus(self, paid: Sequence[tuple[str, Decimal]], on: date) -> Books:
+        """These books with `paid` (kind and amount) made on `on` as well."""
+        from pbr.programmes._kernel import Account
+
+        if not paid:
+            return self
+        books = self.account
+        made = books.made + tuple(_payment(kind, amount, on) for kind, amount in paid)
+        return Books(self.family, self.rules, Account(books.year, books.fee, books.cap, made))
+
+    def pay(self, met: Collection[str], on: date) -> tuple[dict[str, Decimal], Books]:
+        """What the rules pay for the results `met`, evaluated on `on`, and the books after it.
+
+        Each result in `met` is judged met and every other not met, except one the rules do
+        not let any family claim on `on` (`closed_on`), which pays nothing; the amounts, in the
+        programme's order of results, are those `Programme.pay` gives (zero for one it does not
+        pay).
+        """
+        source = _programme(self.rules.programme)
+        closed = closed_on(self.rules, on)
+        verdicts = _verdicts(source.result_kinds, frozenset(met) - closed, closed)
+        decided, _ = source.pay(self.family, on, self.rules, self.account, verdicts)
+        paid: dict[str, Decimal] = {
+            kind: decided[kind].amount for kind in source.result_kinds if kind in met
+        }
+        return paid, self.plus([(kind, amount) for kind, amount in paid.items() if amount], on)
+
+
+@functools.lru_cache(maxsize=1024)
+def _payment(kind: str, amount: Decimal, on: date) -> Payment:
+    """A payment the forecast takes as made (immutable, so one object serves every family)."""
+    from pbr.records import Payment
+
+    return Payment.model_construct(kind=cast("PaymentKind", kind), amount=amount, paid_on=on)
+
+
+@functools.lru_cache(maxsize=256)
+def _verdicts(
+    kinds: tuple[ResultKind, ...], met: frozenset[str], closed: frozenset[str] = frozenset()
+) -> dict[ResultKind, Verdict]:
+    """Each of `kinds` judged met (those in `met`), not applicable (`closed`) or not met."""
+    from pbr.programmes._kernel import Verdict
+
+    return {
+        kind: Verdict(
+            "met" if kind in met else "not_applicable" if kind in closed else "not_met", ()
+        )
+        for kind in kinds
+    }
+
+
+def closed_on(rules: RuleSet, on: date) -> frozenset[str]:
+    """The results no family can be paid for on `on`, whatever its record: a route closed.
+
+    Asked of the programme's own rules: its results judged on `on` for a family identified for
+    every problem it knows (so that no result is out of reach for want of one), with nothing
+    recorded; those the rules then find not applicable are closed that day. Supporting
+    Families' continuous employment is closed to claims from April 2022 under
+    ``employment_route = claims_to_march_2022``, and always under ``never``. The rules change
+    by financial year, so each year is asked once.
+
+    >>> from pbr.rules import SUPPORTING_FAMILIES
+    >>> sorted(closed_on(SUPPORTING_FAMILIES, date(2022, 3, 31))), sorted(
+    ...     closed_on(SUPPORTING_FAMILIES, date(2022, 4, 1)))
+    ([], ['continuous_employment'])
+    """
+    from pbr.engine import rules_hash
+
+    year = financial_year_of(on)
+    key = (rules_hash(rules), year)
+    found = _CLOSED.get(key)
+    if found is None:
+        found = _CLOSED[key] = _closed(rules, year.start)
+    return found
+
+
+_CLOSED: dict[tuple[str, FinancialYear], frozenset[str]] = {}
+"""`closed_on` by rule set (its hash) and financial year."""
+
+
+def _closed(rules: RuleSet, on: date) -> frozenset[str]:
+    from pbr.decisions import Identification
+    from pbr.plans import example_plan
+    from pbr.records import Family
+
+    source = _programme(rules.programme)
+    attached = min(max(rules.attached_from, date(on.year - 3, 4, 1)), rules.attached_to, on)
+    family = Family.model_construct(family_id="forecast", attached_on=attached, members=())
+    every = Identification.model_construct(
+        family_id="forecast",
+        attached_on=attached,
+        eligible=True,
+        identified_for=source.problems,
+        evidence=(),
+        local_discretion=False,
+        reasons=(),
+    )
+    plan = example_plan(rules.programme) if source.uses_plan else None
+    verdicts = source.results(family, on, rules, plan, every)
+    return frozenset(
+        kind for kind, verdict in verdicts.items() if verdict.status == "not_applicable"
     )
