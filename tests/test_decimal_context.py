@@ -104,3 +104,36 @@ def _has_pandas() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("pandas") is not None
+
+
+def test_a_forecast_is_the_same_in_any_caller_s_context(
+    a_notebook_s_context: decimal.Context,
+) -> None:
+    from pbr.forecast import allocation, drawdown, from_records
+
+    families = [f for f in pbr.read_records(EXAMPLES) if f.local_authority == "Exampleshire"]
+
+    def forecast() -> list[str]:
+        expected = drawdown(allocation(790), runs=20, seed=1)
+        records = from_records(families, as_of=date(2014, 3, 31), alloc=allocation(80))
+        shown = [repr(expected), repr(records), str(expected.total), str(records.at_risk)]
+        if _has_pandas():
+            shown += [str(d.to_pandas().to_dict("list")) for d in (expected, records)]
+        return shown
+
+    found = forecast()
+    with localcontext(decimal.DefaultContext):
+        expected = forecast()
+    assert "maximum=Decimal('2632000.00')" in expected[0]  # was Decimal('2.62e+6') at 3 digits
+    assert found == expected
+    assert decimal.getcontext() is a_notebook_s_context
+
+
+def test_a_forecast_s_warning_points_at_the_caller_s_line() -> None:
+    """Each wrapper pbr puts round its public functions is one more frame to a fixed stacklevel."""
+    from pbr.forecast import allocation, from_records
+
+    families = list(pbr.read_records(EXAMPLES))  # two councils: a warning
+    with pytest.warns(UserWarning, match="name 2 councils") as caught:
+        from_records(families, as_of=date(2014, 3, 31), alloc=allocation(80))
+    assert {w.filename for w in caught} == {__file__}

@@ -6,6 +6,7 @@ Floats are refused everywhere: a float amount is a bug waiting to lose a penny.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from contextlib import contextmanager
 from decimal import (
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_C = TypeVar("_C", bound=type)
 
 __all__ = [
     "ARITHMETIC",
@@ -36,6 +38,7 @@ __all__ = [
     "ZERO",
     "Money",
     "exact_arithmetic",
+    "exact_class",
     "format_gbp",
     "in_exact_arithmetic",
     "money",
@@ -261,7 +264,15 @@ and `compared` values written ``1.50E+3``.
 
 
 def in_exact_arithmetic(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    """`function` run in `ARITHMETIC`, the caller's context restored after (not a generator's)."""
+    """`function` run in `ARITHMETIC`, the caller's context restored after (not a generator's).
+
+    >>> from decimal import Decimal, localcontext
+    >>> room = in_exact_arithmetic(lambda cap, paid: cap - paid)
+    >>> with localcontext() as ctx:
+    ...     ctx.prec = 3
+    ...     room(Decimal("4000.00"), Decimal("2765.44")), Decimal("4000.00") - Decimal("2765.44")
+    (Decimal('1234.56'), Decimal('1.23E+3'))
+    """
 
     @functools.wraps(function)
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -275,6 +286,44 @@ def in_exact_arithmetic(function: Callable[_P, _R]) -> Callable[_P, _R]:
             setcontext(outer)
 
     return run
+
+
+def exact_class(cls: _C) -> _C:
+    """`cls` with its public methods and properties (and ``+``, ``-``) run in `ARITHMETIC`.
+
+    For the results a notebook keeps and asks again (a forecast's totals, tables and charts).
+    A generator method is left as it is: its body runs as it is iterated, in the caller's
+    context, and setting pbr's around each step is not worth it (none does arithmetic).
+
+    >>> from dataclasses import dataclass
+    >>> from decimal import Decimal, localcontext
+    >>> @exact_class
+    ... @dataclass(frozen=True)
+    ... class Books:
+    ...     cap: Decimal
+    ...     paid: Decimal
+    ...     @property
+    ...     def room(self) -> Decimal:
+    ...         return self.cap - self.paid
+    >>> with localcontext() as ctx:
+    ...     ctx.prec = 3
+    ...     Books(Decimal("4000.00"), Decimal("2765.44")).room
+    Decimal('1234.56')
+    """
+    for name, attr in list(vars(cls).items()):
+        if name.startswith("_") and name not in _OPERATORS:
+            continue
+        if isinstance(attr, property) and attr.fget is not None:
+            setattr(cls, name, property(in_exact_arithmetic(attr.fget), doc=attr.__doc__))
+        elif isinstance(attr, staticmethod | classmethod):
+            if not inspect.isgeneratorfunction(attr.__func__):
+                setattr(cls, name, type(attr)(in_exact_arithmetic(attr.__func__)))
+        elif inspect.isfunction(attr) and not inspect.isgeneratorfunction(attr):
+            setattr(cls, name, in_exact_arithmetic(attr))
+    return cls
+
+
+_OPERATORS = frozenset({"__add__", "__sub__", "__radd__", "__rsub__"})
 
 
 @contextmanager

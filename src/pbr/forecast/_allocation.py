@@ -27,7 +27,7 @@ from pbr.forecast._terms import (
     programme_terms,
     rules_for_programme,
 )
-from pbr.money import ZERO
+from pbr.money import ZERO, exact_class, in_exact_arithmetic
 from pbr.periods import FinancialYear
 from pbr.rules import RuleSet
 
@@ -52,6 +52,7 @@ def pounds_of(pennies: int) -> Decimal:
     return Decimal(int(pennies)).scaleb(-2)
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class AllocationYear:
     """One financial year of an allocation: exact amounts, and the same to the penny.
@@ -92,6 +93,7 @@ class AllocationYear:
         return self.attachment_fees + self.results_potential + self.upfront_grant
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """Funded families and maximum funding for one council, by financial year of attachment.
@@ -230,6 +232,7 @@ class Allocation:
         write_workbook(path, [("allocation", self.to_records())])
 
 
+@in_exact_arithmetic
 def allocation(
     estimated_families: object,
     programme: str | None = None,

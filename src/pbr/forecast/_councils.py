@@ -26,7 +26,7 @@ from pbr.forecast._allocation import Allocation, allocation
 from pbr.forecast._assumptions import Assumptions
 from pbr.forecast._inputs import read_text
 from pbr.forecast._terms import default_programme
-from pbr.money import ZERO
+from pbr.money import ZERO, exact_class, in_exact_arithmetic
 
 __all__ = ["COLUMNS", "AllocationTable", "allocation_table", "council_key"]
 
@@ -34,6 +34,7 @@ COLUMNS = ("council", "estimated_families", "programme", "upfront_grant")
 """The columns of a councils table (the first two required)."""
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class AllocationTable:
     """Allocations of several councils: one tidy table, a summary and a chart.
@@ -135,6 +136,7 @@ class AllocationTable:
         return plot_allocations(self, path=path, title=title)
 
 
+@in_exact_arithmetic
 def allocation_table(councils: Any) -> AllocationTable:
     """Allocations for every council of `councils`: a CSV path, a DataFrame or rows of mappings.
 

@@ -28,6 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pbr._caller_warnings import warn_caller
 from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
 from pbr.forecast._arguments import (
     checked_allocation,
@@ -40,7 +41,7 @@ from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import Books, ProgrammeTerms, programme_terms
-from pbr.money import ZERO, round_to_penny
+from pbr.money import ZERO, exact_class, in_exact_arithmetic, round_to_penny
 from pbr.periods import FinancialYear, add_months, check_as_of, financial_year_of
 from pbr.rules import RuleSet
 
@@ -78,6 +79,7 @@ _INDEX = {"windows": "claim_date"}
 """The column a table's DataFrame is indexed by (windows: a time series)."""
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class ClaimCalendar:
     """The dates claims are paid; a result is paid in the first window on or after it is met.
@@ -148,6 +150,7 @@ class ClaimCalendar:
         return cls(kept if kept and kept[-1] == closed else (*kept, closed))
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Window:
     """One claim window's drawdown (expected, and Monte Carlo bands of the cumulative total).
@@ -173,6 +176,7 @@ class Window:
     """The maximum by claim in this window less the forecast (None for a forecast from records)."""
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Drawdown:
     """Expected drawdown per claim window and financial year, against the maximum.
@@ -659,6 +663,7 @@ def _frame(
     return to_frame(rows, index=_INDEX.get(name), empty=empty.get(name.replace("_", " ")))
 
 
+@in_exact_arithmetic
 def result_rates(rules: RuleSet, year: FinancialYear) -> dict[str, Decimal]:
     """Each result's rate for a family attached in `year` under `rules` (and its interpretations).
 
@@ -791,6 +796,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
                 )
 
 
+@in_exact_arithmetic
 def drawdown(
     alloc: Allocation,
     assumptions: Assumptions | None = None,
@@ -1068,6 +1074,7 @@ def _simulate(
     return bands, mc.mean, mc.std
 
 
+@in_exact_arithmetic
 def from_records(
     records: Iterable[Any],
     *,
@@ -1313,45 +1320,38 @@ def records_forecast(
         fees_after_claims_closed=late_fees,
         never_payable=never_payable,
     )
-    import warnings
 
     pooled = _pooled_message(alloc, councils, evaluated)
     if pooled is not None:
-        warnings.warn(pooled, UserWarning, stacklevel=3)
+        warn_caller(pooled)
     for label, n in examples.items():
-        warnings.warn(
+        warn_caller(
             f"{n:,} famil{'y' if n == 1 else 'ies'} judged against pbr's example outcome plan "
-            f"{label}, not the council's own: pass the council's plan (plan=, or --plan FILE)",
-            UserWarning,
-            stacklevel=3,
+            f"{label}, not the council's own: pass the council's plan (plan=, or --plan FILE)"
         )
     if late:
         from pbr.money import format_gbp
 
-        warnings.warn(
+        warn_caller(
             f"{late_families:,} famil{'y has' if late_families == 1 else 'ies have'} results "
             f"of {format_gbp(late)} payable as of {as_of}, after {rules.programme}'s results "
             f"claims closed on {closed} ({rules.source_of_rule('payment.claims_closed')}): "
-            "not claimable now; counted as never paid (beyond_never_paid)",
-            UserWarning,
-            stacklevel=3,
+            "not claimable now; counted as never paid (beyond_never_paid)"
         )
     if late_fees:
         from pbr.money import format_gbp
 
-        warnings.warn(
+        warn_caller(
             f"{late_fee_families:,} "
             + ("family has an attachment fee" if late_fee_families == 1 else "families have fees")
             + f" of {format_gbp(late_fees)} unpaid as of {as_of}, after "
             f"{rules.programme}'s results claims closed on {closed} "
             f"({rules.source_of_rule('payment.claims_closed')}): no source records a fee claim "
             "after the programme ended: not claimable now; counted as never paid "
-            "(beyond_never_paid)",
-            UserWarning,
-            stacklevel=3,
+            "(beyond_never_paid)"
         )
     if result.over_maximum:
-        warnings.warn(over_maximum_message(result), UserWarning, stacklevel=3)
+        warn_caller(over_maximum_message(result))
     return result
 
 
@@ -1417,14 +1417,10 @@ def claim_calendar(rules: RuleSet, calendar: ClaimCalendar | None) -> ClaimCalen
         return ClaimCalendar.default_for(rules)
     closed = rules.claims_until()
     if closed is not None and calendar.dates[-1] > closed:
-        import warnings
-
-        warnings.warn(
+        warn_caller(
             f"the claim windows run past {closed}, when {rules.programme}'s results claims "
             f"closed ({rules.source_of_rule('payment.claims_closed')}): results forecast in "
-            "windows after it were never paid",
-            UserWarning,
-            stacklevel=3,
+            "windows after it were never paid"
         )
     return calendar
 
@@ -1658,6 +1654,7 @@ def _expected(
     return expected
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """Several drawdowns side by side (scenarios, councils or both): tables and one chart.
@@ -1778,6 +1775,7 @@ def _union(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: row.get(k, ZERO if k in money else None) for k in names} for row in rows]
 
 
+@in_exact_arithmetic
 def compare(
     alloc: Any, scenarios: Iterable[Assumptions] | None = None, **options: Any
 ) -> Comparison:

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from pbr.forecast._extras import pandas
+from pbr.money import in_exact_arithmetic
 
 __all__ = ["PENCE", "pounds", "to_frame"]
 
@@ -84,6 +85,7 @@ def to_frame(
     return frame
 
 
+@in_exact_arithmetic
 def pounds(table: Any) -> Any:
     """The pounds view of a frame (or row) of pence: every ``*_pence`` column as float pounds.
 

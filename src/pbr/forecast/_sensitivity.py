@@ -35,6 +35,7 @@ from pbr.forecast._drawdown import (
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
 from pbr.forecast._terms import programme_terms
+from pbr.money import exact_class, in_exact_arithmetic
 from pbr.rules import RuleSet
 
 __all__ = ["Sensitivity", "sensitivity"]
@@ -42,6 +43,7 @@ __all__ = ["Sensitivity", "sensitivity"]
 DEFAULT_RATES = tuple(Fraction(n, 10) for n in range(11))
 
 
+@exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Sensitivity:
     """Forecast, beyond the horizon and at risk for each success rate (see `sensitivity`).
@@ -148,6 +150,7 @@ class Sensitivity:
         return plot_sensitivity(self, path=path, title=title)
 
 
+@in_exact_arithmetic
 def sensitivity(
     alloc: Allocation,
     assumptions: Assumptions | None = None,
