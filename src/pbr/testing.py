@@ -1209,7 +1209,18 @@ def _break_duplicate_person_id(record: Record) -> None:
 
 
 def _break_duplicate_problem(record: Record) -> None:
+    _lists_problems_at_entry(record)
     record["problems_at_entry"] = [{"problem": "health"}, {"problem": "health"}]
+
+
+def _lists_problems_at_entry(record: Record) -> None:
+    """Make `record` one that may list problems at entry, changing nothing else.
+
+    A record stating phase one may not (phase one identifies by `identified_for`); one stating
+    no programme may, and is evaluated by its dates as before (the list is warned of).
+    """
+    if _own_programme(record).states_problems_in == "identified_for":
+        record.pop("programme", None)
 
 
 def _break_problem_not_in_programme(record: Record) -> None:
@@ -1244,6 +1255,7 @@ def _own_programme(record: Record) -> Programme:
 
 
 def _break_identified_after_attachment(record: Record) -> None:
+    _lists_problems_at_entry(record)
     later = date.fromisoformat(record["attached_on"]) + timedelta(days=1)
     record["problems_at_entry"] = [{"problem": "health", "identified_on": later.isoformat()}]
 
