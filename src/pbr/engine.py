@@ -6,13 +6,14 @@ import hashlib
 import sys
 from collections.abc import Callable
 from datetime import date
+from decimal import getcontext, setcontext
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import pbr
 from pbr._arguments import check_ledger
 from pbr._parts import trusted_provenance
-from pbr.money import in_exact_arithmetic
+from pbr.money import ARITHMETIC
 from pbr.periods import check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.programmes._kernel import decide
@@ -52,7 +53,6 @@ def rule_set_for(family: Family) -> RuleSet:
         raise
 
 
-@in_exact_arithmetic  # the rules' sums, whatever the caller's `decimal` context
 def evaluate(
     family: Family,
     *,
@@ -94,6 +94,24 @@ def evaluate(
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
+    outer = getcontext()
+    if outer is ARITHMETIC:  # a batch sets it once for many families
+        return _evaluate(family, as_of, rules, plan, ledger)
+    setcontext(ARITHMETIC)  # the rules' sums, whatever the caller's `decimal` context
+    try:
+        return _evaluate(family, as_of, rules, plan, ledger)
+    finally:
+        setcontext(outer)
+
+
+def _evaluate(
+    family: Family,
+    as_of: date,
+    rules: RuleSet | None,
+    plan: OutcomePlan | None,
+    ledger: HistorySource | None,
+) -> Decision:
+    """`evaluate` in `pbr.money.ARITHMETIC`."""
     check_as_of(as_of)
     check_ledger(ledger)
     try:

@@ -26,11 +26,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, getcontext, setcontext
 from typing import TYPE_CHECKING
 
 from pbr._terminal import printable
-from pbr.money import ZERO, format_gbp, in_exact_arithmetic
+from pbr.money import ARITHMETIC, ZERO, format_gbp, in_exact_arithmetic
 
 if TYPE_CHECKING:
     from pbr._rejection import Rejection
@@ -144,11 +144,23 @@ class Totals:
         amounts = (Decimal(r["amount"]) for r in data["results"].values())
         self.add_amounts(data["local_authority"], fee, amounts)
 
-    @in_exact_arithmetic
     def add_amounts(
         self, local_authority: str | None, attachment_fee: Decimal, amounts: Iterable[Decimal]
     ) -> None:
         """Count one evaluated family: its council, its fee (`fee_due`), its results."""
+        outer = getcontext()
+        if outer is ARITHMETIC:  # a batch sets it once for many families
+            self._add_amounts(local_authority, attachment_fee, amounts)
+            return
+        setcontext(ARITHMETIC)  # the sums, whatever the caller's `decimal` context
+        try:
+            self._add_amounts(local_authority, attachment_fee, amounts)
+        finally:
+            setcontext(outer)
+
+    def _add_amounts(
+        self, local_authority: str | None, attachment_fee: Decimal, amounts: Iterable[Decimal]
+    ) -> None:
         paid = 0
         payments = ZERO
         for amount in amounts:
