@@ -361,6 +361,43 @@ def _repeats(row: dict[str, Any]) -> dict[str, list[Any]]:
     return row.repeated if isinstance(row, _Repeats) else {}
 
 
+def json_keeping_repeats(text: str) -> Any:
+    """JSON read as usual, but each object with a key given twice keeps every value of it.
+
+    What the claim file reader sees (`repeated_key` finds such a key at any depth).
+
+    >>> repeated_key(json_keeping_repeats('{"a": {"b": 1, "b": 2}}'))
+    ('a.b', [1, 2])
+    """
+    return json.loads(text, object_pairs_hook=_object)
+
+
+def repeated_key(value: Any, path: str = "") -> tuple[str, list[Any]] | None:
+    """The first key given more than once in `value` (read by `json_keeping_repeats`), anywhere.
+
+    Its dotted path (list items by their index) and every value given for it; None when every
+    key is given once. JSON readers disagree on which value of such a key counts.
+
+    >>> repeated_key(json_keeping_repeats('[{"x": 1}, {"y": [0, {"z": 1, "z": 1}]}]'))
+    ('1.y.1.z', [1, 1])
+    >>> repeated_key({"a": 1}) is None
+    True
+    """
+    if isinstance(value, dict):
+        for key, values in _repeats(value).items():
+            return f"{path}{key}", values
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        found = repeated_key(inner, f"{path}{key}.")
+        if found is not None:
+            return found
+    return None
+
+
 def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     """(item number, item) for a ``.json`` file: an array of claims, or one claim."""
     from pbr.io import UnreadableFile
