@@ -304,6 +304,51 @@ def test_without_a_key_a_recomputed_chain_passes_but_not_the_kept_head(tmp_path:
     assert "entry 3 is not the kept head: the ledger was rewritten" in verdict.why
 
 
+def test_verify_of_an_unkeyed_ledger_without_a_kept_head_says_what_it_cannot_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's unk_forged.db: rewritten with its chain recomputed, it passed as "chain
+    # intact", with no word that an unkeyed chain cannot show a rewrite (only a kept head can).
+    path = tmp_path / "l.db"
+    kept = filled(path, 3).verify().head_text
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '9999.00' WHERE seq = 2")
+    db.close()
+    recompute(path, None)
+    status, out, _ = run(capsys, "ledger", "verify", str(path))
+    lines = out.splitlines()
+    assert status == 0  # the chain is intact: the exit status says only that
+    assert lines[0] == (
+        f"ledger {path}: 3 entries, chain intact (unkeyed: its entries agree with each other, "
+        "which does not show that nobody rewrote them)"
+    )
+    assert lines[1].startswith("head 3:")
+    assert lines[2] == (
+        "note: anyone can rewrite an unkeyed ledger and recompute its chain and head; only a "
+        "head kept elsewhere (pbr ledger head, checked with --expect-head) or a keyed ledger "
+        "shows that it was not rewritten"
+    )
+    status, out, _ = run(capsys, "ledger", "verify", str(path), "--expect-head", kept)
+    assert status == 1
+    assert "BROKEN" in out  # the kept head shows it
+    keyed = tmp_path / "k.db"
+    filled(keyed, 1, KEY)
+    (tmp_path / "key").write_bytes(KEY)
+    status, out, _ = run(
+        capsys, "ledger", "verify", str(keyed), "--key-file", str(tmp_path / "key")
+    )
+    assert (status, out.splitlines()[0]) == (
+        0,
+        f"ledger {keyed}: 1 entry, chain intact (keyed: HMAC-SHA256)",
+    )
+    assert "(unkeyed" not in out
+    assert "note:" not in out
+    unkeyed = tmp_path / "u.db"
+    head = filled(unkeyed, 1).verify().head_text
+    status, out, _ = run(capsys, "ledger", "verify", str(unkeyed), "--expect-head", head)
+    assert out == f"ledger {unkeyed}: 1 entry, chain intact and holds the kept head\nhead {head}\n"
+
+
 def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -> None:
     path = tmp_path / "l.db"
     ledger = filled(path, 4)

@@ -666,10 +666,22 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 return 0
             keyed = " (keyed: HMAC-SHA256)" if verdict.keyed else ""
             kept = " and holds the kept head" if args.expect_head else ""
+            alone = not verdict.keyed and not args.expect_head  # nothing outside the file
+            if alone:
+                keyed = (
+                    " (unkeyed: its entries agree with each other, which does not show that "
+                    "nobody rewrote them)"
+                )
             out.write(
                 f"ledger {printable(args.db)}: {counted(verdict.entries)}, chain intact{keyed}{kept}\n"
                 f"head {verdict.head_text}\n"
             )
+            if alone:
+                out.write(
+                    "note: anyone can rewrite an unkeyed ledger and recompute its chain and "
+                    "head; only a head kept elsewhere (pbr ledger head, checked with "
+                    "--expect-head) or a keyed ledger shows that it was not rewritten\n"
+                )
             if not args.expect_head:  # what the chain alone cannot show: say so
                 print(
                     "note: a chain cannot show entries cut from its end; keep the head "
