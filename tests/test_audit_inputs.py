@@ -556,7 +556,7 @@ def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_veri
     assert "family 'EX-010': members: missing" in err
     assert status == 1
     helped = EXIT_STATUS["audit"]
-    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in helped
+    assert "1 a claim is flagged, a row is malformed, a family record is rejected" in helped
 
 
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------

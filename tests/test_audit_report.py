@@ -327,6 +327,32 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
 
 
+def test_a_family_the_ledger_stops_being_evaluated_makes_the_audit_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's q.csv with pre.db: a ledger payment dated before EX-008's attachment kept
+    # the family out of the search for missed claims ("not evaluated"), yet the audit exited 0
+    # where pbr evaluate, on the same ledger, exits 1 for that family.
+    db = tmp_path / "pre.db"
+    Ledger(db).append(
+        [Entry("EX-008", "attachment_fee", Decimal(1600), date(2014, 1, 1), "PRE-1", "v")]
+    )
+    claims = tmp_path / "q.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nQ-1,EX-012,crime_asb_education,700.00,"
+        "2015-03-31\n"
+    )
+    families = str(EXAMPLES / "families.jsonl")
+    status, out, _ = run(capsys, "audit", str(claims), "--families", families, "--ledger", str(db))
+    assert "exceptions: 0; malformed rows: 0" in out  # the claim itself verifies
+    assert "  family EX-008 not evaluated: family 'EX-008': payment 'PRE-1' in ledger" in out
+    assert status == 1
+    status, _, _ = run(capsys, "evaluate", families, "--as-of", "2015-03-31", "--ledger", str(db))
+    assert status == 1  # the same ledger, the same verdict on the family
+    status, _, _ = run(capsys, "audit", str(claims), "--families", families)
+    assert status == 0  # without the ledger, every family is evaluated
+
+
 def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path: Path) -> None:
     """The id of a claim in the file left the payment out, whatever its kind or date: a second
     attachment fee was verified and recorded (EX-001: £7,100 against the £4,000 cap)."""

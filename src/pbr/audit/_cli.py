@@ -486,7 +486,9 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``: 0 when every claim verifies, else 1 (or 2: `EXIT_STATUS`).
 
-    1 when a claim is flagged, a row is malformed or a family record is rejected.
+    1 when a claim is flagged, a row is malformed, a family record is rejected, or a family
+    could not be evaluated (`Verification.unevaluated`: the ledger's payments disagree with its
+    record's, or no programme covers it), as ``pbr evaluate`` exits 1 for that family.
     """
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
@@ -558,7 +560,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         if found.malformed:
             out.write(f"{_shown(found.population_note)}\n")
         out.write(f"sample: {_ids(found.sample.item_ids)}\n")
-    return 1 if result.exceptions or rejections or refused else 0
+    return 1 if result.exceptions or rejections or refused or result.unevaluated else 0
 
 
 def _shown(text: str) -> str:
