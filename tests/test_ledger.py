@@ -726,6 +726,36 @@ def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: P
         (lambda db: db.execute("ALTER TABLE entries ADD COLUMN note TEXT"), "table entries has"),
         (lambda db: db.execute("DROP TABLE meta"), "table meta has no such table"),
         (lambda db: db.execute("UPDATE meta SET value = 'x/1' WHERE name = 'format'"), "format"),
+        (  # the auditor's t_trigger.db: it rewrote entry 1 at every append, and verified
+            lambda db: db.execute(
+                "CREATE TRIGGER tr AFTER INSERT ON entries BEGIN "
+                "UPDATE entries SET amount = '1.00' WHERE seq = 1; END"
+            ),
+            "(another schema): it has a trigger 'tr' on table entries, which pbr does not create",
+        ),
+        (
+            lambda db: db.execute("CREATE VIEW v AS SELECT * FROM entries"),
+            "(another schema): it has a view 'v'",
+        ),
+        (
+            lambda db: db.execute("CREATE INDEX by_kind ON entries (kind)"),
+            "(another schema): it has an index 'by_kind' on table entries",
+        ),
+        (
+            lambda db: db.execute("CREATE TABLE notes (x TEXT)"),
+            "(another schema): it has a table 'notes', which pbr does not create",
+        ),
+        (
+            lambda db: db.execute("DROP INDEX entries_family"),
+            "(another schema): it has no index 'entries_family' on table entries, which pbr "
+            "creates",
+        ),
+        (
+            lambda db: db.executescript(
+                "DROP INDEX entries_family; CREATE INDEX entries_family ON entries (claim_id)"
+            ),
+            "(another schema): its index 'entries_family' is not defined as pbr defines it",
+        ),
     ],
 )
 def test_a_foreign_schema_is_refused(
@@ -746,6 +776,43 @@ def test_a_foreign_schema_is_refused(
         assert str(path) in one_line_error(err)
         assert message in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_trigger_added_to_an_open_ledger_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l.db"
+    ledger = filled(path, 2)
+    before = list(ledger.entries())
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER tr AFTER INSERT ON entries BEGIN "
+            "UPDATE entries SET amount = '1.00' WHERE seq = 1; END"
+        )
+    db.close()
+    with pytest.raises(LedgerError, match=r"another schema\): it has a trigger 'tr'"):
+        ledger.append([entry(7)])  # opened before the trigger was added
+    with pytest.raises(LedgerError, match="another schema"):
+        ledger.verify()
+    args = ["--family-id", "EX-900", "--kind", "attachment_fee", "--amount", "1.00"]
+    args += ["--claim-id", "N1", "--rules-version", "v", "--paid-on", "2013-01-01"]
+    status, _, err = run(capsys, "ledger", "append", str(path), *args)
+    assert status == 2
+    assert "another schema" in one_line_error(err)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER tr")
+    db.close()
+    assert list(ledger.entries()) == before  # nothing was written, entry 1 untouched
+    assert ledger.verify().ok
+
+
+def test_the_query_planner_s_statistics_are_not_another_schema(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("ANALYZE")
+    db.close()
+    assert Ledger(path).verify().ok  # SQLite's own sqlite_stat1, no entry changed, no code run
 
 
 def test_opening_refuses_a_missing_path_or_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:

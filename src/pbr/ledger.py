@@ -455,15 +455,17 @@ class Ledger:
         return db
 
     def _state(self, db: sqlite3.Connection) -> str:
-        """``empty`` (a new file) or ``ledger``; anything else is refused, naming what it has."""
-        names = {
-            name
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchall()
-        }
-        if not names:
+        """``empty`` (a new file) or ``ledger``; anything else is refused, naming what it has.
+
+        A ledger holds exactly the schema pbr creates: its tables with their columns, and its
+        indexes, and nothing else. A trigger, a view, another index or another table is refused
+        before anything is read or written: a trigger can rewrite an entry while pbr appends
+        (the chain then breaks at the next append), and a view or table is not pbr's to trust.
+        """
+        objects = _schema_of(db)
+        if not objects:
             return "empty"
+        names = {name for kind, name, _, _ in objects if kind == "table"}
         for name, expected in _TABLES.items():  # our own names: safe to put in the statement
             columns = [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
             if columns != expected:
@@ -472,6 +474,12 @@ class Ledger:
                     f"{self.path} is not a pbr ledger: table {name} has {found}, expected "
                     f"{expected}"
                 )
+        problem = _schema_problem(objects)
+        if problem:
+            raise LedgerError(
+                f"{self.path} is not a pbr ledger (another schema): {problem}; nothing was read "
+                "or written"
+            )
         return "ledger"
 
     def _create(self, db: sqlite3.Connection) -> None:
@@ -667,6 +675,7 @@ class Ledger:
     def _write(
         self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
     ) -> int:
+        self._state(db)  # in the transaction: no trigger added since the ledger was opened
         count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
         last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if (last or (0, GENESIS)) != (count, prev):
@@ -804,6 +813,7 @@ class Ledger:
             with closing(self._connect(read_only=True)) as db:
                 db.execute("BEGIN")
                 try:
+                    self._state(db)  # the schema read with the entries, in one snapshot
                     head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
                     rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
                     verdict = _walk(rows, head, key, expected)
@@ -1023,6 +1033,54 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
             ) from None
         batch.append(Entry.from_row(values, amount, paid_on, where))
     return batch
+
+
+_Object = tuple[str, str, str, str | None]
+"""A schema object as ``sqlite_master`` lists it: type, name, table and the SQL creating it."""
+
+
+def _schema_of(db: sqlite3.Connection) -> set[_Object]:
+    """Every schema object of the database, but the statistics ``ANALYZE`` keeps.
+
+    ``sqlite_stat1`` (and 2 to 4) hold only the query planner's counts: SQLite's own tables,
+    made by ``ANALYZE`` or ``PRAGMA optimize``, which change no entry and run no code.
+    """
+    rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {tuple(row) for row in rows if not str(row[1]).startswith("sqlite_stat")}
+
+
+@lru_cache(maxsize=1)
+def _pbr_schema() -> frozenset[_Object]:
+    """The schema objects pbr creates in a ledger, as SQLite lists them (tables and indexes)."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        for statement in _SCHEMA:
+            if statement.startswith("CREATE"):
+                db.execute(statement)
+        return frozenset(_schema_of(db))
+
+
+def _schema_problem(objects: set[_Object]) -> str:
+    """What in `objects` is not the schema pbr creates (an object added, changed or gone), or "".
+
+    >>> db = sqlite3.connect(":memory:")
+    >>> for statement in _SCHEMA:
+    ...     _ = db.execute(statement)
+    >>> _schema_problem(_schema_of(db))
+    ''
+    >>> _ = db.execute("CREATE TRIGGER t AFTER INSERT ON entries BEGIN SELECT 1; END")
+    >>> _schema_problem(_schema_of(db))
+    "it has a trigger 't' on table entries, which pbr does not create"
+    """
+    expected = _pbr_schema()
+    ours = {(kind, name): sql for kind, name, _, sql in expected}
+    for kind, name, table, sql in sorted(objects - expected, key=lambda o: (o[0], o[1])):
+        if (kind, name) in ours:
+            return f"its {kind} {name!r} is not defined as pbr defines it ({sql})"
+        on = f" on table {table}" if kind in ("index", "trigger") else ""
+        return f"it has {'an' if kind == 'index' else 'a'} {kind} {name!r}{on}, which pbr does not create"
+    for kind, name, table, _ in sorted(expected - objects, key=lambda o: (o[0], o[1])):
+        return f"it has no {kind} {name!r} on table {table}, which pbr creates"
+    return ""
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
