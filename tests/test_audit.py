@@ -371,6 +371,33 @@ def test_a_results_claim_after_claims_closed_is_flagged(on: date, flagged: bool)
         )
 
 
+@pytest.mark.parametrize(
+    ("on", "flagged"),
+    [(date(2015, 5, 31), False), (date(2015, 6, 1), True), (date(2020, 1, 1), True)],
+)
+def test_an_attachment_fee_claimed_after_claims_closed_is_flagged(on: date, flagged: bool) -> None:
+    """The auditor's late.csv: EX-030's £3,200 fee claimed on 2020-01-01 was verified.
+
+    No source records a fee claimed after phase one ended (and pbr's forecast counts such fees
+    as never paid), so a fee claimed after the last day for claims is flagged as a result is.
+    """
+    check = verify([claim("L-1", "attachment_fee", "3200.00", on, "EX-030")], families())
+    assert check.checks[0].codes == (("CLAIMED_AFTER_CLAIMS_CLOSED",) if flagged else ())
+    assert check.checks[0].verified == (0 if flagged else Decimal("3200.00"))
+    assert check.checks[0].over_claimed == (Decimal("3200.00") if flagged else 0)
+    if flagged:
+        flag = check.checks[0].flags[0]
+        assert (flag.rule, flag.source, flag.compared["claims_until"]) == (
+            "payment.claims_closed",
+            "S12",
+            "2015-05-31",
+        )
+        assert flag.message == (
+            f"claimed on {on}, after the programme's last day for claims (2015-05-31): an "
+            "attachment fee claim made then would not have been paid"
+        )
+
+
 def test_missed_results_after_claims_closed_are_missed_for_good(tmp_path: Path) -> None:
     """Audited after May 2015, phase one's unclaimed results can no longer be claimed."""
     before = verify([], families(), as_of=date(2015, 5, 31))

@@ -694,6 +694,8 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     if claim.kind == "attachment_fee":
         flag, allowed = _fee(claim, ctx, numbers)
         flags += [flag] if flag else []
+        closed = _claims_closed(claim, ctx, numbers)  # no fee claim is known after it
+        flags += [closed] if closed else []
     elif claim.kind not in decision.results:
         flags.append(
             Flag(
@@ -745,14 +747,22 @@ def _closed_before(rules: RuleSet, day: date) -> date | None:
 
 
 def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:
-    """The flag on a results claim dated after the programme's last day for results claims."""
+    """The flag on a claim dated after the programme's last day for claims.
+
+    The rules date the last day for results claims (phase one: 31 May 2015, S12). An attachment
+    fee claimed after it is flagged alike: a judgement, as no source states a last day for fee
+    claims, but none records a fee claimed after the programme ended, and pbr's forecast already
+    counts such fees as never paid (`pbr.forecast.Drawdown.fees_after_claims_closed`).
+    """
     rules = ctx.rules
     closed = _closed_before(rules, claim.claimed_on)
     if closed is None:
         return None
+    what = "an attachment fee claim" if claim.kind == "attachment_fee" else "a results claim"
     return Flag(
         "CLAIMED_AFTER_CLAIMS_CLOSED",
-        f"claimed on {claim.claimed_on}, after the last day for results claims ({closed})",
+        f"claimed on {claim.claimed_on}, after the programme's last day for claims ({closed}): "
+        f"{what} made then would not have been paid",
         numbers | {"claims_until": closed.isoformat()},
         "payment.claims_closed",
         rules.source_of_rule("payment.claims_closed"),
