@@ -53,8 +53,10 @@ AUDIT_FLAGS: dict[str, str] = {
     "attachment fee this is a judgement: no source records a fee claimed after the programme "
     "ended, and pbr's forecast counts such fees as never paid.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
-    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
-    "row repeats an earlier row exactly; its amount is over-claimed.",
+    "DUPLICATE_IN_FILE": "The same family and kind was already verified for a claim of this "
+    "file judged before this one (claims are judged in claim-date order, rows of one date in "
+    "file order, so that claim may be further down the file), or the row repeats an earlier row "
+    "exactly; its amount is over-claimed.",
     "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
     "whatever the payment's date: a payment made after the claim date (by another claim) would "
     "otherwise be paid twice.",

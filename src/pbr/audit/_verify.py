@@ -319,7 +319,8 @@ def verify(
     Each claim is judged on the evidence on its `claimed_on` date, against every payment known:
     the family record's merged with `history` (a `pbr.history.PaymentHistory`, a
     `pbr.ledger.Ledger`, or payments by family; see `pbr.history.merge_payments`), and the
-    claims verified earlier in the file. A payment dated after the claim date counts too (for
+    claims of the file verified before it (claims are judged in claim-date order, claims of
+    one date in file order). A payment dated after the claim date counts too (for
     the fee already paid, the routes taken and the room under the cap): the claim would pay
     again what it paid, so a kind it paid is ``DUPLICATE_OF_PAYMENT``. A payment with the ``claim_id`` of a claim of this file, for the same family and
     kind, paid on or after the claim date (or undated), is that claim being paid: the file's own
