@@ -1075,6 +1075,77 @@ def test_an_existing_ledger_is_only_read_when_opened(
         Ledger(tmp_path / "new.db")  # a new ledger does run it
 
 
+WRITERS = [
+    ["ledger", "export", "{db}", "{key}"],
+    ["audit", "{claims}", "--families", "{families}", "--ledger", "{db}", "--report", "{key}"],
+    ["evaluate", "{families}", "--as-of", "2015-03-31", "--ledger", "{db}", "--output", "{key}"],
+    ["evaluate", "{families}", "--as-of", "2015-03-31", "--ledger", "{db}", "--rejections", "{key}"],
+    ["ledger", "append", "{key}", "--family-id", "F", "--kind", "attachment_fee", "--amount",
+     "1.00", "--claim-id", "X", "--rules-version", "v", "--paid-on", "2013-01-01"],
+    ["ledger", "import", "{key}", "{csv}"],
+    ["ledger", "record", "{report}", "{key}", "--paid-on", "2015-05-15"],
+    ["template", "{folder}"],
+    ["forecast", "--councils", "{claims}", "--output", "{key}"],
+    ]  # fmt: skip
+"""Every command that writes a file, with {key} where the key file is named as its output."""
+
+
+@pytest.mark.parametrize(
+    ("command", "given"),
+    [(c, g) for c in WRITERS for g in ("--key-file", "PBR_LEDGER_KEY_FILE")
+     if g == "PBR_LEDGER_KEY_FILE" or c[0] not in ("template", "forecast")],  # no --key-file
+)  # fmt: skip
+def test_no_command_writes_over_the_ledger_key_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    given: str,
+) -> None:
+    # The auditor's three: an export, an audit report and pbr evaluate --output written over the
+    # key file (named by PBR_LEDGER_KEY_FILE or --key-file): the ledger could never be verified
+    # again. Every command that writes now refuses it, however the key file is given.
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    key = folder / "families.csv"  # a name template would write, a suffix reports take
+    key.write_bytes(KEY)
+    db = tmp_path / "l.db"
+    filled(db, 1, KEY)
+    (tmp_path / "in.csv").write_text(
+        ",".join(CSV_COLUMNS) + "\nF9,attachment_fee,1.00,2013-01-01,Y,v\n"
+    )
+    (tmp_path / "report.csv").write_text("row,claim_id\n")
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nQ,EX-012,crime_asb_education,700.00,2015-03-31\n"
+    )
+    names = {
+        "db": db,
+        "key": key,
+        "claims": claims,
+        "families": EXAMPLES / "families.jsonl",
+        "csv": tmp_path / "in.csv",
+        "report": tmp_path / "report.csv",
+        "folder": folder,
+    }
+    argv = [part.format(**names) for part in command]
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    if given == "--key-file":
+        argv.append(f"--key-file={key}")
+        monkeypatch.delenv("PBR_LEDGER_KEY_FILE", raising=False)
+    else:
+        monkeypatch.setenv("PBR_LEDGER_KEY_FILE", str(key))
+    try:
+        status = main(argv)
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"names the same file as {given}: choose another file" in err
+    assert key.read_bytes() == KEY  # the key is still there, and the ledger still verifies
+    assert Ledger(db, key=KEY).verify().ok
+
+
 def test_export_refuses_to_write_over_the_ledger(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

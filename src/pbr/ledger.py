@@ -1050,10 +1050,10 @@ def _schema_of(db: sqlite3.Connection) -> set[_Object]:
 
 
 @lru_cache(maxsize=1)
-def _pbr_schema() -> frozenset[_Object]:
+def _pbr_schema(schema: tuple[str, ...] = _SCHEMA) -> frozenset[_Object]:
     """The schema objects pbr creates in a ledger, as SQLite lists them (tables and indexes)."""
     with closing(sqlite3.connect(":memory:")) as db:
-        for statement in _SCHEMA:
+        for statement in schema:
             if statement.startswith("CREATE"):
                 db.execute(statement)
         return frozenset(_schema_of(db))

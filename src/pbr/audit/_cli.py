@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
-from pbr.cli._options import add_ledger_options, add_rule_options, council_tables
+from pbr.cli._options import add_ledger_options, add_rule_options, council_tables, key_files
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -414,7 +414,7 @@ def _check_distinct(args: argparse.Namespace, writes: dict[str, str | None]) -> 
         "the claims": getattr(args, "claims", None),
         "the ledger": getattr(args, "db", None),
         "--ledger": getattr(args, "ledger", None),
-        "--key-file": getattr(args, "key_file", None),
+        **key_files(getattr(args, "key_file", None)),  # written over, no ledger verifies again
     }
     for option in ("families", "plan"):
         for path in getattr(args, option, None) or ():
@@ -628,12 +628,20 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
 
     command = args.ledger_command
     recheck = None
-    if command == "record":  # before the ledger is opened: a refused re-check creates nothing
-        try:
+    try:
+        if command in ("import", "append", "record"):  # the ledger is written: not over a key
+            from pbr.output import check_distinct
+
+            read = {
+                "the CSV": getattr(args, "csv", None),
+                "the report": getattr(args, "report", None),
+            }
+            check_distinct({**read, **key_files(args.key_file)}, {"the ledger": args.db})
+        if command == "record":  # before the ledger is opened: a refused re-check creates nothing
             recheck = _audit_again(args)
-        except ValueError as exc:
-            print(f"pbr: {printable(str(exc))}", file=sys.stderr)
-            return 2
+    except (ValueError, OutputError) as exc:
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
+        return 2
     new = command in ("import", "append", "record") and not os.path.lexists(args.db)
     try:
         key = load_key(args.key_file)
