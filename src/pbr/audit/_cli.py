@@ -587,6 +587,18 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
             f"{format_gbp(row['over_claimed']):>11} {format_gbp(row['unverified']):>10} "
             f"{format_gbp(row['under_claimed']):>9}\n"
         )
+    unread = result.amounts_not_read
+    if unread:  # their money is in no total: the file reconciles only with them counted
+        claimed = format_gbp(result.reconciliation()[-1]["claimed"])
+        out.write(
+            f"claimed {claimed} in {result.amounts_read} rows whose amounts were read; "
+            f"{len(unread)} "
+            + ("rows with amounts" if len(unread) > 1 else "row with an amount")
+            + " that could not be read, in no total:\n"
+        )
+        for r in unread:
+            who = f" {_ids((r.claim_id,))}" if r.claim_id else ""
+            out.write(f"  row {r.row}{who}: amount {printable(r.amount_text)}\n")
     results = result.missed_results
     fees = result.missed_attachment_fees
     missed_results: Decimal = sum((m.amount for m in results), ZERO)

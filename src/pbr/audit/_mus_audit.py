@@ -64,6 +64,8 @@ class MusAudit:
     unverifiable: Decimal = ZERO
     """What the claims checked that cannot be verified (``FAMILY_RECORD_REJECTED``) claim: in
     the population, audited at £0.00, so the sample counts them as wholly over-claimed."""
+    amounts_not_read: int = 0
+    """Malformed rows whose amounts could not be read: their money is in no total at all."""
 
     @property
     def plan(self) -> MusPlan:
@@ -123,9 +125,16 @@ class MusAudit:
         )
         if self.malformed:
             one = self.malformed == 1
+            unread = self.amounts_not_read
+            also = (
+                f", and {unread} of them whose amount{'s' if unread > 1 else ''} could not be "
+                "read, in no total"
+                if unread
+                else ""
+            )
             note += (
                 f" {_plural(self.malformed, 'malformed row').capitalize()} "
-                f"({format_gbp(self.unverified)} unverified in the reconciliation) could not be "
+                f"({format_gbp(self.unverified)} unverified in the reconciliation{also}) could not be "
                 f"read: {'it is' if one else 'they are'} outside the population, and the bound "
                 f"does not cover {'it' if one else 'them'}."
             )
@@ -307,4 +316,5 @@ def mus_audit(
         malformed=len(verification.rejections),
         unverified=sum((r.amount or ZERO for r in verification.rejections), ZERO),
         unverifiable=sum((c.unverified for c in verification.checks), ZERO),
+        amounts_not_read=len(verification.amounts_not_read),
     )

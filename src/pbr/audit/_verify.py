@@ -292,6 +292,31 @@ class Verification:
         return [*rows, total]
 
     @property
+    def amounts_not_read(self) -> tuple[ClaimRejection, ...]:
+        """The malformed rows whose amount could not be read, in file order: in no total.
+
+        Every other row's amount is in the reconciliation (a claim's, or a malformed row's as
+        unverified); these claim sums nobody can know (``2,300.00``, ``£1500.00``, ``1.5E3``, a
+        JSON float, none at all), so the claim file reconciles only with them counted apart:
+        `ClaimRejection.amount_text` is each amount as written.
+
+        >>> verify([], []).amounts_not_read
+        ()
+        """
+        return tuple(r for r in self.rejections if r.amount is None)
+
+    @property
+    def amounts_read(self) -> int:
+        """How many rows' amounts were read (the rows the reconciliation's claimed total adds).
+
+        Every claim checked, and every malformed row whose amount could be read.
+
+        >>> verify([], []).amounts_read
+        0
+        """
+        return len(self.checks) + len(self.rejections) - len(self.amounts_not_read)
+
+    @property
     def exceptions(self) -> tuple[ClaimCheck, ...]:
         """The flagged claims, in file order.
 
