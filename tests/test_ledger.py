@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -152,7 +152,7 @@ def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed:
         last = db.execute("SELECT hash FROM entries WHERE seq = ?", (n,)).fetchone()[0]
         new = entry(5000)
         db.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO entries ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 n + 1,
                 new.family_id,
@@ -168,7 +168,8 @@ def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed:
         return n + 1
     elif how == "insert_before":
         db.execute(
-            "INSERT INTO entries VALUES (0, 'EX-001', 'attachment_fee', '1.00', '2013-01-01', "
+            f"INSERT INTO entries ({COLUMNS}) VALUES (0, 'EX-001', 'attachment_fee', '1.00', "
+            "'2013-01-01', "
             "'Z', 'v', ?, ?)",
             (GENESIS, GENESIS),
         )
@@ -700,12 +701,12 @@ db.execute("PRAGMA cache_size = 1")  # so that pages reach the file before the c
 db.execute("BEGIN IMMEDIATE")
 for i in range(3000):
     db.execute(
-        "INSERT INTO entries VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
+        "INSERT INTO entries (%s) VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
         (i + 10, f"X{i}", "0" * 64, "0" * 64),
     )
 print("writing", flush=True)
 time.sleep(60)
-"""
+""".replace("%s", COLUMNS)
 
 
 def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
@@ -1040,9 +1041,10 @@ def test_cli_ledger_append_head_export_and_refusals(
     )
     status, out, _ = run(capsys, "ledger", "export", str(db), str(tmp_path / "out.csv"))
     assert out == f"exported 1 entry to {tmp_path / 'out.csv'}\n"
-    assert (tmp_path / "out.csv").read_text().splitlines()[1] == (
-        "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0"
-    )
+    assert (tmp_path / "out.csv").read_text().splitlines()[:2] == [
+        "family_id,kind,amount,paid_on,claim_id,rules_version,claimed_on",
+        "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0,",  # no claim date given
+    ]
     status, _, err = run(capsys, "ledger", "export", str(db), str(tmp_path))
     assert status == 2
     assert "it is a folder" in one_line_error(err)
@@ -1254,3 +1256,95 @@ def test_a_failed_first_import_leaves_no_ledger_and_verify_says_what_it_cannot_s
     assert err.startswith("note: a chain cannot show entries cut from its end")
     head = out.splitlines()[1].removeprefix("head ")
     assert run(capsys, "ledger", "verify", str(kept), "--expect-head", head)[2] == ""
+
+
+# --- claim dates: a payment says which claim it paid ------------------------------------------
+
+
+def earlier_ledger(path: Path) -> None:
+    """A ledger as an earlier pbr made it (format pbr-ledger/2): no claim dates."""
+    with closing(sqlite3.connect(path)) as db:
+        for statement in pbr.ledger._SCHEMAS["pbr-ledger/2"]:
+            db.execute(statement)
+        meta = [("format", "pbr-ledger/2"), ("mac", "sha256"), ("key_check", "")]
+        db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta)
+        db.commit()
+
+
+def dated(i: int, claimed_on: date | None) -> Entry:
+    e = entry(i)
+    return Entry(e.family_id, e.kind, e.amount, e.paid_on, e.claim_id, e.rules_version, claimed_on)
+
+
+def test_a_ledger_records_the_claim_date_of_each_payment_and_hashes_it(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    ledger = Ledger(path)
+    assert ledger.records_claim_dates
+    first = dated(1, date(2012, 12, 1))
+    ledger.append([first, dated(2, None)])  # a payment appended by hand may have none
+    assert [e.claimed_on for _, e in ledger.entries()] == [date(2012, 12, 1), None]
+    assert pbr.history.PaymentHistory.load(ledger).claimed_on == {"C1": date(2012, 12, 1)}
+    head = ledger.verify().head_text
+    for value in ("2012-12-02", None, "20121201", "2013-01-03"):  # after paid_on 2013-01-02
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE entries SET claimed_on = ? WHERE seq = 1", (value,))
+        db.close()
+        verdict = ledger.verify()
+        assert (verdict.ok, verdict.first_bad) == (False, 1), value
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET claimed_on = '2012-12-01' WHERE seq = 1")
+    db.close()
+    assert ledger.verify().head_text == head
+    with pytest.raises(LedgerError, match="claimed_on = '2013-01-05': a claim is dated from"):
+        ledger.append([dated(3, date(2013, 1, 5))])  # paid on 2013-01-04, claimed after
+
+
+def test_the_same_claim_id_recorded_for_another_claim_date_is_refused(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([dated(1, date(2012, 12, 1))])
+    assert ledger.append([dated(1, date(2012, 12, 1))], skip_recorded=True) == 0  # recorded
+    with pytest.raises(LedgerError, match="as a claim made on 2012-12-01, not on 2012-12-20"):
+        ledger.append([dated(1, date(2012, 12, 20))], skip_recorded=True)
+
+
+def test_export_and_import_carry_the_claim_dates(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([dated(1, date(2012, 12, 1)), dated(2, None)])
+    ledger.export_csv(tmp_path / "out.csv")
+    text = (tmp_path / "out.csv").read_text()
+    assert text.splitlines()[0] == ",".join((*CSV_COLUMNS, "claimed_on"))
+    copy = Ledger(tmp_path / "copy.db")
+    copy.import_csv(tmp_path / "out.csv")
+    assert list(copy.entries()) == list(ledger.entries())
+    assert copy.verify().head_text == ledger.verify().head_text
+    (tmp_path / "bad.csv").write_text(text.replace("2012-12-01", "1/12/2012"))
+    with pytest.raises(LedgerError, match=r"line 2: claimed_on = '1/12/2012': not a date"):
+        Ledger(tmp_path / "other.db").import_csv(tmp_path / "bad.csv")
+
+
+def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.db"
+    earlier_ledger(path)
+    ledger = Ledger(path)
+    assert not ledger.records_claim_dates
+    ledger.append([dated(1, date(2012, 12, 1))])  # the claim date has nowhere to go
+    assert [e.claimed_on for _, e in ledger.entries()] == [None]
+    assert ledger.verify().head == chain(GENESIS, entry(1), 1)  # hashed as an earlier pbr did
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == (
+            "pbr-ledger/2",
+        )
+    args = ["--family-id", "F9", "--kind", "attachment_fee", "--amount", "1.00", "--claim-id"]
+    args += ["N1", "--rules-version", "v", "--paid-on", "2013-01-01", "--claimed-on", "2012-12-01"]
+    status, _, err = run(capsys, "ledger", "append", str(path), *args)
+    assert status == 0
+    assert err.startswith(f"note: ledger {path} was made by an earlier pbr (pbr-ledger/2)")
+    assert ledger.export_csv(tmp_path / "out.csv") == 2
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == ",".join(CSV_COLUMNS)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("ALTER TABLE entries ADD COLUMN claimed_on TEXT")  # the columns of /3, not
+        db.commit()  # its table: the format says /2
+    with pytest.raises(LedgerError, match="not a pbr ledger"):
+        Ledger(path)

@@ -175,6 +175,12 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     append.add_argument(
         "--paid-on", type=date_type, required=True, help="the date it was paid, YYYY-MM-DD"
     )
+    append.add_argument(
+        "--claimed-on",
+        type=date_type,
+        help="the date of the claim it paid, YYYY-MM-DD (on or before --paid-on): an audit then "
+        "takes it for the claim with its claim id only if that claim was made that day",
+    )
     record = le_sub.choices["record"]
     record.add_argument(
         "--paid-on", type=date_type, required=True, help="the date the claims were paid"
@@ -720,6 +726,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
         if command == "import":
             n = ledger.import_csv(args.csv)
             out.write(f"imported {counted(n)} into {printable(args.db)}\n")
+            _no_claim_dates(ledger, n)
         elif command == "record":
             entries, later = due
             n = ledger.append(entries, skip_recorded=True)  # none: the file is left as it was
@@ -727,6 +734,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             out.write(
                 f"recorded {counted(n, 'payment', 'payments')} from {printable(args.report)} in {printable(args.db)}{again}\n"
             )
+            _no_claim_dates(ledger, n)
         else:
             entry = Entry(
                 args.family_id,
@@ -735,15 +743,32 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 args.paid_on,
                 args.claim_id,
                 args.rules_version,
+                args.claimed_on,
             )
             ledger.append([entry])
             out.write(f"appended {printable(entry.claim_id)} to {printable(args.db)}\n")
+            _no_claim_dates(ledger, 1)
         return _print_head(ledger, args.db, out)
     except (LedgerError, OutputError) as exc:
         if new:  # a ledger this command created and then wrote nothing to: not left behind
             _remove_empty(args.db)
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
+
+
+def _no_claim_dates(ledger: Ledger, written: int) -> None:
+    """Say, on standard error, that a ledger of an earlier pbr kept no claim date given to it."""
+    from pbr.ledger import EARLIER_FORMAT
+
+    if ledger.records_claim_dates or not written:
+        return
+    print(
+        f"note: ledger {printable(str(ledger.path))} was made by an earlier pbr "
+        f"({EARLIER_FORMAT}) and records no claim dates: an audit takes a payment in it for the "
+        "claim with its claim id, family, kind and amount if the claim was made on or before "
+        "the payment's date; a new ledger records the claim dates",
+        file=sys.stderr,
+    )
 
 
 def _record_notes(skipped: int, later: list[str], paid_on: date) -> str:

@@ -59,7 +59,8 @@ AUDIT_FLAGS: dict[str, str] = {
     "exactly; its amount is over-claimed.",
     "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
     "whatever the payment's date: a payment made after the claim date (by another claim) would "
-    "otherwise be paid twice.",
+    "otherwise be paid twice. A payment under the claim's own id is one too when it is not that "
+    "very claim's: for another amount, or recorded for a claim made on another day.",
     "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment (family record "
     "or ledger) that cannot be this claim's own: another family's, another kind, or paid before "
     "the claim date. The payment counts (against the cap, and as paid); nothing of the claim is "
