@@ -281,6 +281,66 @@ def test_the_tutorial_explains_every_flag() -> None:
     assert sorted(listed) == sorted(AUDIT_FLAGS)
 
 
+TUTORIAL = EXAMPLES.parent / "docs" / "tutorials" / "audit.md"
+
+
+def flag_row(code: str) -> str:
+    """The tutorial's table row for flag `code`."""
+    page = TUTORIAL.read_text()
+    return next(line for line in page.splitlines() if line.startswith(f"| `{code}` |"))
+
+
+def test_duplicate_in_file_is_documented_as_it_is_judged_in_claim_date_order() -> None:
+    # The auditor's m1.csv: D-2 (row 4) was flagged because of D-3 (row 5), dated a day
+    # earlier, where the tutorial said the duplicate is of a claim "verified earlier in the file".
+    rows = [
+        claim("D-2", "crime_asb_education", "1500.00", date(2015, 3, 31), "EX-014"),
+        claim("D-3", "crime_asb_education", "1500.00", date(2015, 3, 30), "EX-014"),
+    ]
+    checks = verify(rows, families()).checks
+    assert [c.codes for c in checks] == [("DUPLICATE_IN_FILE",), ()]
+    assert "already claimed in this file by D-3" in checks[0].flags[0].message
+    for text in (flag_row("DUPLICATE_IN_FILE"), AUDIT_FLAGS["DUPLICATE_IN_FILE"]):
+        assert "claim-date order" in text
+        assert "further down the file" in text
+        assert "earlier in the file" not in text
+        assert "earlier in this claim file" not in text
+
+
+def test_the_tutorial_s_hand_edit_rounds_to_the_entry_it_edits(tmp_path: Path) -> None:
+    # Section 8 edited entry 3 to '799.995', "a figure that even rounds the same": entry 3 of
+    # the tutorial's ledger is C-015's £1,600.00, so it rounded to nothing of the kind.
+    page = TUTORIAL.read_text()
+    edit = re.search(r"SET amount = '([0-9.]+)' WHERE seq = ([0-9]+)", page)
+    assert edit is not None
+    value, seq = Decimal(edit.group(1)), int(edit.group(2))
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    both = families() | {
+        f.family_id: f
+        for f in pbr.read_records(EXAMPLES / "mixed-programmes.jsonl")
+        if isinstance(f, pbr.Family)
+    }
+    audited = verify(claims, both, as_of=AS_OF, rejections=malformed)
+    report = write_report(audited, tmp_path / "audit.csv")
+    paid = pbr.audit.payments_from_report(report, paid_on=date(2015, 5, 15))
+    edited = paid[seq - 1]
+    assert value != edited.amount  # an edit, and not in canonical form
+    assert value.quantize(Decimal("0.01")) == edited.amount  # "even rounds the same"
+    assert f"entry {seq} is {edited.claim_id}'s £{edited.amount:,.2f}" in page.replace("\n", " ")
+
+
+def test_the_tutorial_says_a_plain_number_gets_no_apostrophe(tmp_path: Path) -> None:
+    # Section 2 said every value starting with "-" gets an apostrophe; a claim id "-1" is
+    # written bare (a plain number is no formula), as m1.csv's report showed.
+    result = verify([claim("-1", "attachment_fee", "3200.00", AS_OF, "NOPE")], {})
+    written = write_report(result, tmp_path / "r.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(written.splitlines()))
+    assert rows[1][1] == "-1"
+    page = " ".join(TUTORIAL.read_text().split())
+    assert "except a plain number" in page
+    assert "a claim id `-1` or `+5`" in page
+
+
 def test_every_flag_names_its_rule_and_the_numbers(result: pbr.audit.Verification) -> None:
     for check in result.exceptions:
         for flag in check.flags:
@@ -368,6 +428,33 @@ def test_a_results_claim_after_claims_closed_is_flagged(on: date, flagged: bool)
             "payment.claims_closed",
             "S12",
             "2015-05-31",
+        )
+
+
+@pytest.mark.parametrize(
+    ("on", "flagged"),
+    [(date(2015, 5, 31), False), (date(2015, 6, 1), True), (date(2020, 1, 1), True)],
+)
+def test_an_attachment_fee_claimed_after_claims_closed_is_flagged(on: date, flagged: bool) -> None:
+    """The auditor's late.csv: EX-030's £3,200 fee claimed on 2020-01-01 was verified.
+
+    No source records a fee claimed after phase one ended (and pbr's forecast counts such fees
+    as never paid), so a fee claimed after the last day for claims is flagged as a result is.
+    """
+    check = verify([claim("L-1", "attachment_fee", "3200.00", on, "EX-030")], families())
+    assert check.checks[0].codes == (("CLAIMED_AFTER_CLAIMS_CLOSED",) if flagged else ())
+    assert check.checks[0].verified == (0 if flagged else Decimal("3200.00"))
+    assert check.checks[0].over_claimed == (Decimal("3200.00") if flagged else 0)
+    if flagged:
+        flag = check.checks[0].flags[0]
+        assert (flag.rule, flag.source, flag.compared["claims_until"]) == (
+            "payment.claims_closed",
+            "S12",
+            "2015-05-31",
+        )
+        assert flag.message == (
+            f"claimed on {on}, after the programme's last day for claims (2015-05-31): an "
+            "attachment fee claim made then would not have been paid"
         )
 
 

@@ -556,7 +556,7 @@ def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_veri
     assert "family 'EX-010': members: missing" in err
     assert status == 1
     helped = EXIT_STATUS["audit"]
-    assert "1 a claim is flagged, a row is malformed or a family record is rejected" in helped
+    assert "1 a claim is flagged, a row is malformed, a family record is rejected" in helped
 
 
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
@@ -772,3 +772,84 @@ def test_a_sample_of_a_file_with_no_good_claim_shows_why_there_is_none(
         "character 2: names, references and notes must be printable text",
         "pbr: there are no claims to sample",
     ]
+
+
+# --- amounts that cannot be read: in no total, so counted and listed ----------------------------
+
+
+UNREADABLE_AMOUNTS = ["2,300.00", "£1500.00", "+700.00", "0700.00", "1.5E3", ".50", "100."]
+
+
+def test_rows_whose_amounts_cannot_be_read_are_counted_and_listed_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's m1.csv claims £22,600.001 but the audit reported £14,400 and "every pound is
+    # accounted for": rows whose amounts could not be read carried no amount anywhere.
+    rows = [HEADER + ",window", GOOD + ",Q4"]
+    for n, amount in enumerate(UNREADABLE_AMOUNTS, start=2):
+        rows.append(f'D-{n},EX-0{n + 10},crime_asb_education,"{amount}",2015-03-31,Q{n}')
+    rows.append("D-9,EX-030,Progress_to_work,100.00,2015-03-30,Q9")  # the amount is read
+    path = tmp_path / "m1.csv"
+    path.write_text("\n".join(rows) + "\n")
+    status, out, _ = audit(capsys, path)
+    assert status == 1
+    listed = [f"  row {n + 1} D-{n}: amount {a!r}" for n, a in enumerate(UNREADABLE_AMOUNTS, 2)]
+    assert (
+        "claimed £1,600.00 in 2 rows whose amounts were read; 7 rows with amounts that could not "
+        "be read, in no total:\n" + "\n".join(listed) + "\n"
+    ) in out
+    claims, malformed = read_claims(path)
+    result = verify(claims, {}, rejections=malformed)
+    assert [r.amount_text for r in result.amounts_not_read] == [repr(a) for a in UNREADABLE_AMOUNTS]
+    assert result.amounts_read + len(result.amounts_not_read) == len(rows) - 1  # every row
+    report = tmp_path / "m1.md"
+    assert main(["audit", str(path), *FAMILIES, "--report", str(report)]) == 1
+    text = report.read_text()
+    assert "**Claimed**: £1,600.00 in 2 rows whose amounts were read" in text
+    assert "**Rows with amounts not read**: 7, in no total" in text
+    assert "not read: '2,300.00'" in text
+
+
+def test_a_json_amount_not_read_is_listed_as_the_file_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    lines = [claim_line(amount="700.00"), claim_line(claim_id="J2").replace('"1500.00"', "2300.00")]
+    lines += [claim_line(claim_id="J3", amount=None), "{not json"]
+    path.write_text("\n".join(lines) + "\n")
+    claims, malformed = read_claims(path)
+    result = verify(claims, {}, rejections=malformed)
+    assert [(r.row, r.amount_text) for r in result.amounts_not_read] == [
+        (2, "2300.00"),  # a JSON float, as written (not "2300.0")
+        (3, "(empty)"),
+        (4, "(row not readable)"),
+    ]
+
+
+def test_a_malformed_row_in_the_csv_report_keeps_what_could_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # m1.csv's D-7 ("2,300.00") was written with its family, date and window blank.
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        f"{HEADER},window\n"
+        'D-7,EX-006,crime_asb_education,"2,300.00",2015-03-31,Q4\n'
+        "D-16,EX-019,crime_asb_education,700.00,2015-3-31,Q4\n"
+        "D-20,=1+1,Progress_to_work,x,2015-03-31,\n"
+    )
+    report = tmp_path / "report.csv"
+    assert main(["audit", str(path), *FAMILIES, "--report", str(report)]) == 1
+    capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(report.read_text())))
+    kept = [
+        {k: r[k] for k in ("claim_id", "family_id", "kind", "claimed_on", "window", "amount")}
+        for r in rows
+    ]
+    assert kept == [
+        {"claim_id": "D-7", "family_id": "EX-006", "kind": "crime_asb_education",
+         "claimed_on": "2015-03-31", "window": "Q4", "amount": ""},
+        {"claim_id": "D-16", "family_id": "EX-019", "kind": "crime_asb_education",
+         "claimed_on": "", "window": "Q4", "amount": "700.00"},
+        {"claim_id": "D-20", "family_id": "", "kind": "", "claimed_on": "2015-03-31",
+         "window": "", "amount": ""},
+    ]  # fmt: skip
+    assert rows[2]["why"].endswith("; amount = 'x': not read either")
+    assert payments_from_report(report, paid_on=date(2015, 5, 15)) == []  # still a report

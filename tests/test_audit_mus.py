@@ -123,7 +123,10 @@ def test_the_example_claims_from_the_command_line(
     statement = "With 95% confidence, over-claims in this file do not exceed £15,781.27."
     assert statement in out
     assert "Checking every claim found over-claims of £15,500.00, within the bound" in out
-    assert "The 4 malformed rows (£2,100.00 unverified in the reconciliation)" in out
+    assert (
+        "The 4 malformed rows (£2,100.00 unverified in the reconciliation, and 1 of them whose "
+        "amount could not be read, in no total)"
+    ) in out
     sampled = next(line for line in lines if line.startswith("sample: ")).split()[1:]
     assert len(sampled) == 19  # 262 selections, every claim at least the £93.89 interval
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
@@ -599,34 +602,97 @@ def test_a_repeated_row_is_money_claimed_twice_and_stays_in_the_population(tmp_p
     assert [c.codes for c in result.checks][-1] == ("DUPLICATE_IN_FILE",)
     found = mus_audit(result, confidence="95%", tolerable="20%", seed=0)
     ids = [key for key, _ in found.checks]
-    assert ids[-1] == "C3#row12"
-    assert ids[3] == "C3"
+    assert ids[-1] == "C3#2"
+    assert ids[3] == "C3#1"
     assert found.plan.book_value == Decimal("35200.00")
     assert found.evaluation.actual_over_claim == found.over_claimed == Decimal("3200.00")
-    assert "C3#row12" in found.sample.item_ids  # £3,200 is above the £2,933.33 interval
+    assert {"C3#1", "C3#2"} <= set(found.sample.item_ids)  # £3,200: above the £2,933.33 interval
 
 
 def test_sampling_ids_are_unique_even_when_a_claim_id_looks_like_one() -> None:
-    claims = [fee("A", "F", row=2), fee("A", "F", row=5), fee("A#row5", "F", row=7)]
-    assert sampling_ids(claims) == ("A", "A#row5", "A#row5#row7")
-    twice = [fee("A#row5", "F", row=1), fee("A", "F", row=2), fee("A", "F", row=5)]
-    assert sampling_ids(twice) == ("A#row5", "A", "A#row5#")
+    claims = [fee("A", "F", row=2), fee("A", "F", row=5), fee("A#2", "F", row=7)]
+    assert sampling_ids(claims) == ("A#1", "A#2#", "A#2")
+    twice = [fee("A#1", "F", row=1), fee("A", "F", row=2), fee("A", "F", row=5)]
+    assert sampling_ids(twice) == ("A#1", "A#1#", "A#2")
 
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["A", "B", "A#row3", "C"]), st.integers(1, 40)),
+        st.tuples(st.sampled_from(["A", "B", "A#2", "C"]), st.sampled_from(["1.00", "2.00"])),
         min_size=1,
         max_size=30,
-    )
+    ),
+    st.randoms(use_true_random=False),
 )
-def test_sampling_ids_are_unique_and_keep_a_first_claim_id(rows: list[tuple[str, int]]) -> None:
-    claims = [fee(claim_id, "F", row=row) for claim_id, row in rows]
+def test_sampling_ids_are_unique_and_do_not_depend_on_order_or_row_numbers(
+    rows: list[tuple[str, str]], rng: random.Random
+) -> None:
+    claims = [fee(claim_id, "F", amount, row=n) for n, (claim_id, amount) in enumerate(rows, 2)]
     ids = sampling_ids(claims)
     assert len(set(ids)) == len(ids)
-    assert ids[0] == claims[0].claim_id
+    given_once = {c.claim_id for c in claims if sum(d.claim_id == c.claim_id for d in claims) == 1}
     for claim, key in zip(claims, ids, strict=True):
-        assert key.startswith(claim.claim_id)
+        assert (
+            key == claim.claim_id
+            if claim.claim_id in given_once
+            else key.startswith(f"{claim.claim_id}#")
+        )
+    order = list(range(len(claims)))
+    rng.shuffle(order)
+    moved = [claims[i].model_copy(update={"row": rng.randint(1, 99)}) for i in order]
+    again = sampling_ids(moved)
+    by_claim = sorted(
+        zip((c.model_dump(exclude={"row"}).__repr__() for c in claims), ids, strict=True)
+    )
+    by_moved = sorted(
+        zip((c.model_dump(exclude={"row"}).__repr__() for c in moved), again, strict=True)
+    )
+    assert by_moved == by_claim  # each claim keeps its id, wherever it stands
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["G-1", "G-2", "G-3", "G-4", "G-5", "G-6"]),
+            st.sampled_from(["100.00", "800.00", "1600.00", "3200.00"]),
+        ),
+        min_size=2,
+        max_size=20,
+    ),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(0, 20), max_size=6),
+)
+def test_a_monetary_unit_sample_is_the_same_in_any_order_and_with_any_blank_lines(
+    rows: list[tuple[str, str]], rng: random.Random, blanks: list[int]
+) -> None:
+    """docs/audit-sampling.md: the same claims, amounts and seed give the same sample, in any
+    input order. A claim id repeated on several rows was keyed by its row number, so blank
+    lines or rows moved gave another sample (the auditor's ordb0.csv to ordb5.csv)."""
+    amounts: dict[str, str] = {}
+    lines = []
+    for claim_id, amount in rows:  # the reader takes a repeated claim id only as an exact repeat
+        amount = amounts.setdefault(claim_id, amount)
+        lines.append(f"{claim_id},F-{claim_id},attachment_fee,{amount},2013-01-01")
+
+    def sample_of(body: list[str], folder: Path) -> tuple[tuple[str, str], ...]:
+        path = folder / "claims.csv"
+        path.write_text("claim_id,family_id,kind,amount,claimed_on\n" + "\n".join(body) + "\n")
+        claims, malformed = read_claims(path)
+        assert not malformed
+        found = mus_audit(verify(claims, {}), confidence="95%", tolerable="30%", seed="s")
+        rows_of = {key: check.claim.model_dump_json(exclude={"row"}) for key, check in found.checks}
+        return tuple((item, rows_of[item]) for item in found.sample.item_ids)
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        first = sample_of(lines, Path(folder))
+        moved = lines[:]
+        rng.shuffle(moved)
+        for at in blanks:  # blank lines, empty or of commas only: skipped, but they count
+            moved.insert(min(at, len(moved)), rng.choice(["", ",,,,"]))
+        assert sample_of(moved, Path(folder)) == first
 
 
 # --- the bound agrees with checking every claim, on any file -----------------------------------------

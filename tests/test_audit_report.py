@@ -262,6 +262,95 @@ def test_audit_record_and_audit_again_gives_the_same_audit(tmp_path: Path) -> No
     assert {e.claim_id for e in later} == {*verified, "C-012"}  # paid once claimed
 
 
+def paid_for_the_example_claims(tmp_path: Path, *, partial: bool = False) -> Ledger:
+    """The tutorial's ledger: the example claims audited, and recorded as paid on 15 May 2015."""
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    first = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    report = write_report(first, tmp_path / "first.csv")
+    ledger = Ledger(tmp_path / "payments.db")
+    ledger.append(payments_from_report(report, paid_on=date(2015, 5, 15), partial=partial))
+    return ledger
+
+
+NEXT_WINDOW = [  # the auditor's tut/next-window.csv
+    claim("C-002", "EX-012", "crime_asb_education", "700.00", date(2015, 5, 1)),
+    claim("C-015", "EX-048", "continuous_employment", "100.00", date(2015, 5, 14)),
+    claim("NEW-1", "EX-012", "crime_asb_education", "700.00", date(2015, 5, 1)),
+]
+
+
+def test_a_claim_id_turning_up_in_a_later_window_verifies_nothing_already_paid(
+    tmp_path: Path,
+) -> None:
+    # C-002 (paid £700 for its claim of 31 March) claimed again on 1 May was verified; C-015
+    # (paid £1,600) claimed again at £100 was "verified £100, under-claimed £1,500": a payment
+    # under a claim's id was taken for that claim whatever its amount or claim date.
+    ledger = paid_for_the_example_claims(tmp_path)
+    assert [e.claimed_on for _, e in ledger.entries()][:3] == [AS_OF, AS_OF, date(2014, 1, 15)]
+    result = verify(NEXT_WINDOW, families(), history=ledger)
+    assert [c.codes for c in result.checks] == [("DUPLICATE_OF_PAYMENT",)] * 3
+    total = result.reconciliation()[-1]
+    assert (total["claimed"], total["verified"], total["over_claimed"]) == (
+        Decimal("1500.00"),
+        Decimal("0.00"),
+        Decimal("1500.00"),
+    )
+    assert (total["unverified"], total["under_claimed"]) == (Decimal("0.00"), Decimal("0.00"))
+    assert all(r["claimed"] == r["verified"] + r["over_claimed"] + r["unverified"]
+               for r in result.reconciliation())  # fmt: skip
+    c002, c015, new = (c.flags[0] for c in result.checks)
+    assert c002.message.endswith(
+        "the payment under this claim's id, 'C-002', is not this claim's: it paid a claim made "
+        "on 2015-03-31, and this claim was made on 2015-05-01"
+    )
+    assert c002.compared["paid_claim_id"] == "C-002"
+    assert "it paid a claim made on 2014-01-15" in c015.message
+    assert "is not this claim's" not in new.message  # NEW-1 has an id of its own
+
+
+def test_a_payment_under_the_claim_s_id_for_another_amount_is_not_its_own(tmp_path: Path) -> None:
+    # w1.csv recorded W-1 as £600 (--partial); w2.csv claimed W-1 again at £700 on 15 April and
+    # had £700 verified. With no claim date recorded (a family record, or a ledger of an earlier
+    # pbr), the amount tells: a payment stands for the claim only for its amount, or for the
+    # part the audit verifies of it.
+    paid = [
+        pbr.records.Payment(
+            kind="crime_asb_education", amount=Decimal(600), paid_on=date(2015, 4, 30), claim_id="W-1"
+        ),
+        pbr.records.Payment(
+            kind="continuous_employment", amount=Decimal(1600), paid_on=date(2015, 5, 15), claim_id="C-015"
+        ),
+    ]  # fmt: skip
+    history = {"EX-015": paid[:1], "EX-048": paid[1:]}
+    again = claim("W-1", "EX-015", "crime_asb_education", "700.00", date(2015, 4, 15))
+    less = claim("C-015", "EX-048", "continuous_employment", "100.00", date(2015, 5, 14))
+    result = verify([again, less], families(), history=history)
+    none = Decimal("0.00")
+    assert [(c.codes, c.verified, c.under_claimed) for c in result.checks] == [
+        (("DUPLICATE_OF_PAYMENT",), none, none),
+        (("DUPLICATE_OF_PAYMENT",), none, none),
+    ]
+    assert "it paid £600.00, and this claim is for £700.00" in result.checks[0].flags[0].message
+    assert "it paid £1,600.00, and this claim is for £100.00" in result.checks[1].flags[0].message
+    own = claim("W-1", "EX-015", "crime_asb_education", "600.00", date(2015, 3, 31))
+    check = verify([own], families(), history=history).checks[0]
+    assert (check.codes, check.verified, check.under_claimed) == (
+        ("AMOUNT_DIFFERS",),
+        Decimal("600.00"),
+        Decimal("100.00"),
+    )  # the claim the £600 paid: its own verdict, as when it was recorded
+
+
+def test_audit_record_partially_and_audit_again_gives_the_same_audit(tmp_path: Path) -> None:
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    first = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    ledger = paid_for_the_example_claims(tmp_path, partial=True)
+    paid = {e.claim_id: e.amount for _, e in ledger.entries()}
+    assert (paid["C-003"], paid["C-004"]) == (Decimal("1500.00"), Decimal("600.00"))  # cut
+    again = verify(claims, families(), as_of=AS_OF, rejections=malformed, history=ledger)
+    assert verdicts(again) == verdicts(first)
+
+
 def test_the_flow_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "payments.db")
     audit = ["audit", str(EXAMPLES / "claims.csv")]
@@ -325,6 +414,32 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     assert "amount is 700.00 in the family record but 701.00 in ledger" in flag.message
     assert result.checks[0].over_claimed == Decimal("100.00")
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
+
+
+def test_a_family_the_ledger_stops_being_evaluated_makes_the_audit_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's q.csv with pre.db: a ledger payment dated before EX-008's attachment kept
+    # the family out of the search for missed claims ("not evaluated"), yet the audit exited 0
+    # where pbr evaluate, on the same ledger, exits 1 for that family.
+    db = tmp_path / "pre.db"
+    Ledger(db).append(
+        [Entry("EX-008", "attachment_fee", Decimal(1600), date(2014, 1, 1), "PRE-1", "v")]
+    )
+    claims = tmp_path / "q.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nQ-1,EX-012,crime_asb_education,700.00,"
+        "2015-03-31\n"
+    )
+    families = str(EXAMPLES / "families.jsonl")
+    status, out, _ = run(capsys, "audit", str(claims), "--families", families, "--ledger", str(db))
+    assert "exceptions: 0; malformed rows: 0" in out  # the claim itself verifies
+    assert "  family EX-008 not evaluated: family 'EX-008': payment 'PRE-1' in ledger" in out
+    assert status == 1
+    status, _, _ = run(capsys, "evaluate", families, "--as-of", "2015-03-31", "--ledger", str(db))
+    assert status == 1  # the same ledger, the same verdict on the family
+    status, _, _ = run(capsys, "audit", str(claims), "--families", families)
+    assert status == 0  # without the ledger, every family is evaluated
 
 
 def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path: Path) -> None:

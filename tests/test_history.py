@@ -298,3 +298,13 @@ def test_a_record_paid_a_result_twice_or_over_the_cap_says_so() -> None:
     assert twice.payable == Decimal("0.00")  # nothing more is paid, whatever was
     assert codes(paid(fee, ("attachment_fee", "100", "F-2"))) == []  # a fee paid in parts
     assert codes(paid(("attachment_fee", "4100", "F-1"))) == ["PAID_OVER_CAP"]
+
+
+def test_a_history_keeps_the_claim_date_a_payment_is_given_with() -> None:
+    paid = {"F1": [{"kind": "attachment_fee", "amount": "3200", "claim_id": "C-1",
+                     "paid_on": "2013-01-01", "claimed_on": "2012-12-01"}]}  # fmt: skip
+    history = PaymentHistory.of(paid)
+    assert history.claimed_on == {"C-1": date(2012, 12, 1)}
+    assert history.payments("F1")[0].claim_id == "C-1"  # a payment, its claim date apart
+    with pytest.raises(HistoryError, match="claimed_on = '1 Dec 2012': not a date"):
+        PaymentHistory.of({"F1": [{**paid["F1"][0], "claimed_on": "1 Dec 2012"}]})

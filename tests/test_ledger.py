@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -152,7 +152,7 @@ def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed:
         last = db.execute("SELECT hash FROM entries WHERE seq = ?", (n,)).fetchone()[0]
         new = entry(5000)
         db.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO entries ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 n + 1,
                 new.family_id,
@@ -168,7 +168,8 @@ def tamper(db: sqlite3.Connection, how: str, row: int, n: int, pick: int, keyed:
         return n + 1
     elif how == "insert_before":
         db.execute(
-            "INSERT INTO entries VALUES (0, 'EX-001', 'attachment_fee', '1.00', '2013-01-01', "
+            f"INSERT INTO entries ({COLUMNS}) VALUES (0, 'EX-001', 'attachment_fee', '1.00', "
+            "'2013-01-01', "
             "'Z', 'v', ?, ?)",
             (GENESIS, GENESIS),
         )
@@ -302,6 +303,51 @@ def test_without_a_key_a_recomputed_chain_passes_but_not_the_kept_head(tmp_path:
     verdict = ledger.verify(expect_head=kept)
     assert not verdict.ok
     assert "entry 3 is not the kept head: the ledger was rewritten" in verdict.why
+
+
+def test_verify_of_an_unkeyed_ledger_without_a_kept_head_says_what_it_cannot_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's unk_forged.db: rewritten with its chain recomputed, it passed as "chain
+    # intact", with no word that an unkeyed chain cannot show a rewrite (only a kept head can).
+    path = tmp_path / "l.db"
+    kept = filled(path, 3).verify().head_text
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '9999.00' WHERE seq = 2")
+    db.close()
+    recompute(path, None)
+    status, out, _ = run(capsys, "ledger", "verify", str(path))
+    lines = out.splitlines()
+    assert status == 0  # the chain is intact: the exit status says only that
+    assert lines[0] == (
+        f"ledger {path}: 3 entries, chain intact (unkeyed: its entries agree with each other, "
+        "which does not show that nobody rewrote them)"
+    )
+    assert lines[1].startswith("head 3:")
+    assert lines[2] == (
+        "note: anyone can rewrite an unkeyed ledger and recompute its chain and head; only a "
+        "head kept elsewhere (pbr ledger head, checked with --expect-head) or a keyed ledger "
+        "shows that it was not rewritten"
+    )
+    status, out, _ = run(capsys, "ledger", "verify", str(path), "--expect-head", kept)
+    assert status == 1
+    assert "BROKEN" in out  # the kept head shows it
+    keyed = tmp_path / "k.db"
+    filled(keyed, 1, KEY)
+    (tmp_path / "key").write_bytes(KEY)
+    status, out, _ = run(
+        capsys, "ledger", "verify", str(keyed), "--key-file", str(tmp_path / "key")
+    )
+    assert (status, out.splitlines()[0]) == (
+        0,
+        f"ledger {keyed}: 1 entry, chain intact (keyed: HMAC-SHA256)",
+    )
+    assert "(unkeyed" not in out
+    assert "note:" not in out
+    unkeyed = tmp_path / "u.db"
+    head = filled(unkeyed, 1).verify().head_text
+    status, out, _ = run(capsys, "ledger", "verify", str(unkeyed), "--expect-head", head)
+    assert out == f"ledger {unkeyed}: 1 entry, chain intact and holds the kept head\nhead {head}\n"
 
 
 def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -> None:
@@ -499,7 +545,8 @@ def test_concurrent_first_use_from_the_command_line(tmp_path: Path) -> None:
 def _append_many(path: str, worker: int, count: int) -> None:
     ledger = Ledger(path)
     for i in range(count):
-        ledger.append([entry(1000 * worker + i, family=f"W{worker}", kind="attachment_fee")])
+        fee = entry(1000 * worker + i, family=f"W{worker}-{i:02d}", kind="attachment_fee")
+        ledger.append([fee])  # a fee a family: each is paid once
 
 
 @pytest.mark.slow
@@ -522,7 +569,9 @@ def test_concurrent_appends_from_several_processes(tmp_path: Path) -> None:
     verdict = ledger.verify()
     assert (verdict.ok, verdict.entries) == (True, 100)
     assert [seq for seq, _ in ledger.entries()] == list(range(1, 101))
-    per_worker = {f: [p.claim_id for p in paid] for f, paid in ledger.history().items()}
+    per_worker: dict[str, list[str]] = {}
+    for _, e in ledger.entries():
+        per_worker.setdefault(e.family_id.split("-")[0], []).append(e.claim_id)
     assert sorted(per_worker) == ["W0", "W1", "W2", "W3"]
     for w in range(4):  # each worker's payments, all there and in its own order
         assert per_worker[f"W{w}"] == [f"C{1000 * w + i}" for i in range(25)]
@@ -589,7 +638,7 @@ def test_a_full_disk_writes_nothing(
         Ledger(path).append(entry(i) for i in range(100, 400))
     (tmp_path / "in.csv").write_text(
         "family_id,kind,amount,paid_on,claim_id,rules_version\n"
-        + "".join(f"F,attachment_fee,1.00,2013-01-01,X{i},v\n" for i in range(300))
+        + "".join(f"F{i},attachment_fee,1.00,2013-01-01,X{i},v\n" for i in range(300))
     )
     status, _, err = run(capsys, "ledger", "import", str(path), str(tmp_path / "in.csv"))
     assert status == 2
@@ -652,12 +701,12 @@ db.execute("PRAGMA cache_size = 1")  # so that pages reach the file before the c
 db.execute("BEGIN IMMEDIATE")
 for i in range(3000):
     db.execute(
-        "INSERT INTO entries VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
+        "INSERT INTO entries (%s) VALUES (?, 'F1', 'attachment_fee', '1.00', '2013-01-01', ?, 'v', ?, ?)",
         (i + 10, f"X{i}", "0" * 64, "0" * 64),
     )
 print("writing", flush=True)
 time.sleep(60)
-"""
+""".replace("%s", COLUMNS)
 
 
 def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
@@ -681,6 +730,36 @@ def test_a_writer_killed_mid_transaction_leaves_the_ledger_as_it_was(tmp_path: P
         (lambda db: db.execute("ALTER TABLE entries ADD COLUMN note TEXT"), "table entries has"),
         (lambda db: db.execute("DROP TABLE meta"), "table meta has no such table"),
         (lambda db: db.execute("UPDATE meta SET value = 'x/1' WHERE name = 'format'"), "format"),
+        (  # the auditor's t_trigger.db: it rewrote entry 1 at every append, and verified
+            lambda db: db.execute(
+                "CREATE TRIGGER tr AFTER INSERT ON entries BEGIN "
+                "UPDATE entries SET amount = '1.00' WHERE seq = 1; END"
+            ),
+            "(another schema): it has a trigger 'tr' on table entries, which pbr does not create",
+        ),
+        (
+            lambda db: db.execute("CREATE VIEW v AS SELECT * FROM entries"),
+            "(another schema): it has a view 'v'",
+        ),
+        (
+            lambda db: db.execute("CREATE INDEX by_kind ON entries (kind)"),
+            "(another schema): it has an index 'by_kind' on table entries",
+        ),
+        (
+            lambda db: db.execute("CREATE TABLE notes (x TEXT)"),
+            "(another schema): it has a table 'notes', which pbr does not create",
+        ),
+        (
+            lambda db: db.execute("DROP INDEX entries_family"),
+            "(another schema): it has no index 'entries_family' on table entries, which pbr "
+            "creates",
+        ),
+        (
+            lambda db: db.executescript(
+                "DROP INDEX entries_family; CREATE INDEX entries_family ON entries (claim_id)"
+            ),
+            "(another schema): its index 'entries_family' is not defined as pbr defines it",
+        ),
     ],
 )
 def test_a_foreign_schema_is_refused(
@@ -701,6 +780,43 @@ def test_a_foreign_schema_is_refused(
         assert str(path) in one_line_error(err)
         assert message in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_trigger_added_to_an_open_ledger_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "l.db"
+    ledger = filled(path, 2)
+    before = list(ledger.entries())
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER tr AFTER INSERT ON entries BEGIN "
+            "UPDATE entries SET amount = '1.00' WHERE seq = 1; END"
+        )
+    db.close()
+    with pytest.raises(LedgerError, match=r"another schema\): it has a trigger 'tr'"):
+        ledger.append([entry(7)])  # opened before the trigger was added
+    with pytest.raises(LedgerError, match="another schema"):
+        ledger.verify()
+    args = ["--family-id", "EX-900", "--kind", "attachment_fee", "--amount", "1.00"]
+    args += ["--claim-id", "N1", "--rules-version", "v", "--paid-on", "2013-01-01"]
+    status, _, err = run(capsys, "ledger", "append", str(path), *args)
+    assert status == 2
+    assert "another schema" in one_line_error(err)
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER tr")
+    db.close()
+    assert list(ledger.entries()) == before  # nothing was written, entry 1 untouched
+    assert ledger.verify().ok
+
+
+def test_the_query_planner_s_statistics_are_not_another_schema(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("ANALYZE")
+    db.close()
+    assert Ledger(path).verify().ok  # SQLite's own sqlite_stat1, no entry changed, no code run
 
 
 def test_opening_refuses_a_missing_path_or_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
@@ -925,9 +1041,10 @@ def test_cli_ledger_append_head_export_and_refusals(
     )
     status, out, _ = run(capsys, "ledger", "export", str(db), str(tmp_path / "out.csv"))
     assert out == f"exported 1 entry to {tmp_path / 'out.csv'}\n"
-    assert (tmp_path / "out.csv").read_text().splitlines()[1] == (
-        "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0"
-    )
+    assert (tmp_path / "out.csv").read_text().splitlines()[:2] == [
+        "family_id,kind,amount,paid_on,claim_id,rules_version,claimed_on",
+        "EX-010,attachment_fee,3200.00,2013-01-02,A-1,tf-phase-1/1.0,",  # no claim date given
+    ]
     status, _, err = run(capsys, "ledger", "export", str(db), str(tmp_path))
     assert status == 2
     assert "it is a folder" in one_line_error(err)
@@ -960,6 +1077,77 @@ def test_an_existing_ledger_is_only_read_when_opened(
         Ledger(tmp_path / "new.db")  # a new ledger does run it
 
 
+WRITERS = [
+    ["ledger", "export", "{db}", "{key}"],
+    ["audit", "{claims}", "--families", "{families}", "--ledger", "{db}", "--report", "{key}"],
+    ["evaluate", "{families}", "--as-of", "2015-03-31", "--ledger", "{db}", "--output", "{key}"],
+    ["evaluate", "{families}", "--as-of", "2015-03-31", "--ledger", "{db}", "--rejections", "{key}"],
+    ["ledger", "append", "{key}", "--family-id", "F", "--kind", "attachment_fee", "--amount",
+     "1.00", "--claim-id", "X", "--rules-version", "v", "--paid-on", "2013-01-01"],
+    ["ledger", "import", "{key}", "{csv}"],
+    ["ledger", "record", "{report}", "{key}", "--paid-on", "2015-05-15"],
+    ["template", "{folder}"],
+    ["forecast", "--councils", "{claims}", "--output", "{key}"],
+    ]  # fmt: skip
+"""Every command that writes a file, with {key} where the key file is named as its output."""
+
+
+@pytest.mark.parametrize(
+    ("command", "given"),
+    [(c, g) for c in WRITERS for g in ("--key-file", "PBR_LEDGER_KEY_FILE")
+     if g == "PBR_LEDGER_KEY_FILE" or c[0] not in ("template", "forecast")],  # no --key-file
+)  # fmt: skip
+def test_no_command_writes_over_the_ledger_key_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    given: str,
+) -> None:
+    # The auditor's three: an export, an audit report and pbr evaluate --output written over the
+    # key file (named by PBR_LEDGER_KEY_FILE or --key-file): the ledger could never be verified
+    # again. Every command that writes now refuses it, however the key file is given.
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    key = folder / "families.csv"  # a name template would write, a suffix reports take
+    key.write_bytes(KEY)
+    db = tmp_path / "l.db"
+    filled(db, 1, KEY)
+    (tmp_path / "in.csv").write_text(
+        ",".join(CSV_COLUMNS) + "\nF9,attachment_fee,1.00,2013-01-01,Y,v\n"
+    )
+    (tmp_path / "report.csv").write_text("row,claim_id\n")
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nQ,EX-012,crime_asb_education,700.00,2015-03-31\n"
+    )
+    names = {
+        "db": db,
+        "key": key,
+        "claims": claims,
+        "families": EXAMPLES / "families.jsonl",
+        "csv": tmp_path / "in.csv",
+        "report": tmp_path / "report.csv",
+        "folder": folder,
+    }
+    argv = [part.format(**names) for part in command]
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    if given == "--key-file":
+        argv.append(f"--key-file={key}")
+        monkeypatch.delenv("PBR_LEDGER_KEY_FILE", raising=False)
+    else:
+        monkeypatch.setenv("PBR_LEDGER_KEY_FILE", str(key))
+    try:
+        status = main(argv)
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert f"names the same file as {given}: choose another file" in err
+    assert key.read_bytes() == KEY  # the key is still there, and the ledger still verifies
+    assert Ledger(db, key=KEY).verify().ok
+
+
 def test_export_refuses_to_write_over_the_ledger(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -985,7 +1173,17 @@ def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
         ledger.append([again], skip_recorded=True)  # recording an audit: refused alike
     assert list(ledger.entries()) == before
     fee = [entry(i, family="EX-001", kind="attachment_fee") for i in (10, 11)]
-    assert ledger.append(fee) == 2  # a fee may be paid in parts (phase-one clarification 7)
+    with pytest.raises(
+        LedgerError,
+        match=r"by claim 'C10' \(earlier in these entries\); an attachment fee is paid once",
+    ):
+        ledger.append(fee)  # the auditor's af.db: AF-1 and AF-2, two fees for EX-030
+    assert ledger.append(fee[:1]) == 1
+    with pytest.raises(
+        LedgerError,
+        match=r"claim 'C11': family 'EX-001' was already paid attachment_fee by claim 'C10' \(entry \d+\); an attachment fee is paid once",
+    ):
+        ledger.append(fee[1:])
     assert ledger.append([entry(12, family="EX-001", kind="progress_to_work")]) == 1
     assert ledger.verify().ok
     csv_path = tmp_path / "in.csv"
@@ -993,7 +1191,7 @@ def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
     csv_path.write_text("\n".join([*rows, "F1,continuous_employment,800.00,2014-02-01,D2,v1"]))
     with pytest.raises(LedgerError, match=r"in\.csv: claim 'D2': family 'F1' was already paid"):
         ledger.import_csv(csv_path)
-    assert ledger.verify().entries == 5  # all or nothing: nothing
+    assert ledger.verify().entries == 4  # all or nothing: nothing
 
 
 def test_export_refuses_a_broken_ledger_or_a_wrong_key(tmp_path: Path) -> None:
@@ -1058,3 +1256,95 @@ def test_a_failed_first_import_leaves_no_ledger_and_verify_says_what_it_cannot_s
     assert err.startswith("note: a chain cannot show entries cut from its end")
     head = out.splitlines()[1].removeprefix("head ")
     assert run(capsys, "ledger", "verify", str(kept), "--expect-head", head)[2] == ""
+
+
+# --- claim dates: a payment says which claim it paid ------------------------------------------
+
+
+def earlier_ledger(path: Path) -> None:
+    """A ledger as an earlier pbr made it (format pbr-ledger/2): no claim dates."""
+    with closing(sqlite3.connect(path)) as db:
+        for statement in pbr.ledger._SCHEMAS["pbr-ledger/2"]:
+            db.execute(statement)
+        meta = [("format", "pbr-ledger/2"), ("mac", "sha256"), ("key_check", "")]
+        db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta)
+        db.commit()
+
+
+def dated(i: int, claimed_on: date | None) -> Entry:
+    e = entry(i)
+    return Entry(e.family_id, e.kind, e.amount, e.paid_on, e.claim_id, e.rules_version, claimed_on)
+
+
+def test_a_ledger_records_the_claim_date_of_each_payment_and_hashes_it(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    ledger = Ledger(path)
+    assert ledger.records_claim_dates
+    first = dated(1, date(2012, 12, 1))
+    ledger.append([first, dated(2, None)])  # a payment appended by hand may have none
+    assert [e.claimed_on for _, e in ledger.entries()] == [date(2012, 12, 1), None]
+    assert pbr.history.PaymentHistory.load(ledger).claimed_on == {"C1": date(2012, 12, 1)}
+    head = ledger.verify().head_text
+    for value in ("2012-12-02", None, "20121201", "2013-01-03"):  # after paid_on 2013-01-02
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE entries SET claimed_on = ? WHERE seq = 1", (value,))
+        db.close()
+        verdict = ledger.verify()
+        assert (verdict.ok, verdict.first_bad) == (False, 1), value
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET claimed_on = '2012-12-01' WHERE seq = 1")
+    db.close()
+    assert ledger.verify().head_text == head
+    with pytest.raises(LedgerError, match="claimed_on = '2013-01-05': a claim is dated from"):
+        ledger.append([dated(3, date(2013, 1, 5))])  # paid on 2013-01-04, claimed after
+
+
+def test_the_same_claim_id_recorded_for_another_claim_date_is_refused(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([dated(1, date(2012, 12, 1))])
+    assert ledger.append([dated(1, date(2012, 12, 1))], skip_recorded=True) == 0  # recorded
+    with pytest.raises(LedgerError, match="as a claim made on 2012-12-01, not on 2012-12-20"):
+        ledger.append([dated(1, date(2012, 12, 20))], skip_recorded=True)
+
+
+def test_export_and_import_carry_the_claim_dates(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([dated(1, date(2012, 12, 1)), dated(2, None)])
+    ledger.export_csv(tmp_path / "out.csv")
+    text = (tmp_path / "out.csv").read_text()
+    assert text.splitlines()[0] == ",".join((*CSV_COLUMNS, "claimed_on"))
+    copy = Ledger(tmp_path / "copy.db")
+    copy.import_csv(tmp_path / "out.csv")
+    assert list(copy.entries()) == list(ledger.entries())
+    assert copy.verify().head_text == ledger.verify().head_text
+    (tmp_path / "bad.csv").write_text(text.replace("2012-12-01", "1/12/2012"))
+    with pytest.raises(LedgerError, match=r"line 2: claimed_on = '1/12/2012': not a date"):
+        Ledger(tmp_path / "other.db").import_csv(tmp_path / "bad.csv")
+
+
+def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.db"
+    earlier_ledger(path)
+    ledger = Ledger(path)
+    assert not ledger.records_claim_dates
+    ledger.append([dated(1, date(2012, 12, 1))])  # the claim date has nowhere to go
+    assert [e.claimed_on for _, e in ledger.entries()] == [None]
+    assert ledger.verify().head == chain(GENESIS, entry(1), 1)  # hashed as an earlier pbr did
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == (
+            "pbr-ledger/2",
+        )
+    args = ["--family-id", "F9", "--kind", "attachment_fee", "--amount", "1.00", "--claim-id"]
+    args += ["N1", "--rules-version", "v", "--paid-on", "2013-01-01", "--claimed-on", "2012-12-01"]
+    status, _, err = run(capsys, "ledger", "append", str(path), *args)
+    assert status == 0
+    assert err.startswith(f"note: ledger {path} was made by an earlier pbr (pbr-ledger/2)")
+    assert ledger.export_csv(tmp_path / "out.csv") == 2
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == ",".join(CSV_COLUMNS)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("ALTER TABLE entries ADD COLUMN claimed_on TEXT")  # the columns of /3, not
+        db.commit()  # its table: the format says /2
+    with pytest.raises(LedgerError, match="not a pbr ledger"):
+        Ledger(path)

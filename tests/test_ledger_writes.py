@@ -604,7 +604,11 @@ def test_one_entry_is_one_entry(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     db = str(tmp_path / "t.db")
     assert run(capsys, "ledger", "append", db, "--claim-id", "C1", *APPEND)[0] == 0
     status, out, _ = run(capsys, "ledger", "verify", db)
-    assert (status, out.split("\n")[0]) == (0, f"ledger {db}: 1 entry, chain intact")
+    assert (status, out.split("\n")[0]) == (
+        0,
+        f"ledger {db}: 1 entry, chain intact (unkeyed: its entries agree with each other, which "
+        "does not show that nobody rewrote them)",
+    )
     status, out, _ = run(capsys, "ledger", "export", db, str(tmp_path / "o.csv"))
     assert (status, out) == (0, f"exported 1 entry to {tmp_path / 'o.csv'}\n")
     status, out, _ = run(

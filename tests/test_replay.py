@@ -356,3 +356,39 @@ def test_replay_refuses_a_decision_without_provenance() -> None:
     bare = recorded.model_copy(update={"provenance": None})
     with pytest.raises(ReplayError, match="not replayable"):
         replay(bare, family)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "values"),
+    [
+        ('"payable":"800.00"', '"payable":"9999.00","payable":"800.00"', "payable", "'9999.00', '800.00'"),
+        ('"payable":"800.00"', '"payable":"800.00","payable":"9999.00"', "payable", "'800.00', '9999.00'"),
+        ('"payable":"800.00"', '"payable":"800.00","payable":"800.00"', "payable", "'800.00', '800.00'"),
+        ('"status":"met","amount":"700.00"', '"status":"met","amount":"0.00","amount":"700.00"',
+         "results.crime_asb_education.amount", "'0.00', '700.00'"),
+    ],
+)  # fmt: skip
+def test_a_decision_with_a_key_given_twice_is_not_one_pbr_wrote(
+    tmp_path: Path,
+    families: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    path: str,
+    values: str,
+) -> None:
+    # The auditor's r_dupkey2.jsonl: "payable" given twice was replayed as "60 identical", exit
+    # 0, though JSON readers disagree on which value counts (Python's takes the last).
+    lines = decisions_of(families, "2015-03-31")
+    capsys.readouterr()
+    first = lines[0]
+    assert old in first
+    edited = tmp_path / "d.jsonl"
+    edited.write_text(first.replace(old, new, 1) + "".join(lines[1:]))
+    status, out, _ = replay_cli(capsys, str(edited), "--families", str(families))
+    assert status == 1
+    assert out == (
+        f"{edited}:1: EX-001: not a decision pbr wrote: the key {path!r} is given 2 times "
+        f"({values}); JSON readers disagree on which value counts, so it is not compared\n"
+        "replayed 60: 59 identical, 1 different\n"
+    )  # EX-001 has its line: not reported missing as well

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -164,6 +165,10 @@ class PaymentHistory:
     """Where the payments came from, for people (a ledger: its path, entries and head)."""
     head: str = ""
     """A ledger's head (``<entries>:<hash>``) when it was loaded from one."""
+    claimed_on: Mapping[str, date] = field(default_factory=dict)
+    """The date of the claim each payment paid, by claim id, where the history records it (a
+    ledger made by this pbr, `pbr.ledger.Entry.claimed_on`, or a payment given with one):
+    an audit takes a payment for the claim with its claim id only if it was made that day."""
 
     @classmethod
     def load(
@@ -206,11 +211,14 @@ class PaymentHistory:
             described = (
                 f"ledger {source.path}: {counted(verdict.entries)}, head {verdict.head_text}{keyed}"
             )
+            by_family = source.payments()
             payments = {
                 family: tuple(_validated(e, family, described) for e in entries)
-                for family, entries in source.payments().items()
+                for family, entries in by_family.items()
             }
-            return cls._checked(payments, described, verdict.head_text)
+            return cls._checked(
+                payments, described, verdict.head_text, _claim_dates(by_family.values())
+            )
         return cls.of(source)
 
     @classmethod
@@ -247,11 +255,15 @@ class PaymentHistory:
             family: tuple(_validated(item, family, source) for item in items)
             for family, items in grouped.items()
         }
-        return cls._checked(validated, source, "")
+        return cls._checked(validated, source, "", _claim_dates(grouped.values()))
 
     @classmethod
     def _checked(
-        cls, payments: dict[str, tuple[Payment, ...]], source: str, head: str
+        cls,
+        payments: dict[str, tuple[Payment, ...]],
+        source: str,
+        head: str,
+        claimed_on: Mapping[str, date] | None = None,
     ) -> PaymentHistory:
         """Each claim id once: the same payment given twice counts once; a conflict is an error."""
         owner: dict[str, str] = {}
@@ -266,7 +278,7 @@ class PaymentHistory:
                         family_id, item.claim_id, "family", repr(first), repr(family_id), source
                     )
             merged[family_id] = _merge((), items, family_id, source, first=source)
-        return cls(merged, source, head)
+        return cls(merged, source, head, dict(claimed_on or {}))
 
     def payments(self, family_id: str) -> tuple[Payment, ...]:
         """The family's payments in this history (none: an empty tuple).
@@ -394,6 +406,35 @@ def _merge(
     return tuple(out)
 
 
+def _claim_dates(groups: Iterable[Iterable[Any]]) -> dict[str, date]:
+    """The claim date of each payment that records one (a ledger entry's, or ``claimed_on``).
+
+    Raises:
+        HistoryError: a ``claimed_on`` given that is not a date.
+
+    """
+    found: dict[str, date] = {}
+    for items in groups:
+        for item in items:
+            if isinstance(item, Mapping):
+                claim_id, day = item.get("claim_id"), item.get("claimed_on")
+            else:
+                claim_id, day = getattr(item, "claim_id", None), getattr(item, "claimed_on", None)
+            if isinstance(day, str):
+                text = day
+                try:
+                    day = date.fromisoformat(text) if len(text) == 10 else None
+                except ValueError:
+                    day = None
+                if day is None:
+                    raise HistoryError(
+                        f"payment {claim_id!r}: claimed_on = {text!r}: not a date (YYYY-MM-DD)"
+                    )
+            if isinstance(claim_id, str) and isinstance(day, date):
+                found[claim_id] = day
+    return found
+
+
 def _validated(item: Any, family_id: str, source: str) -> Payment:
     """A payment validated from a `Payment`, a ledger `Entry` or a mapping of its fields."""
     from pbr._untracked import untracked
@@ -401,8 +442,8 @@ def _validated(item: Any, family_id: str, source: str) -> Payment:
 
     if isinstance(item, Payment):
         data: Any = item.model_dump()
-    elif isinstance(item, Mapping):
-        data = {k: v for k, v in item.items() if k != "family_id"}
+    elif isinstance(item, Mapping):  # its claim date is kept apart (`_claim_dates`)
+        data = {k: v for k, v in item.items() if k not in ("family_id", "claimed_on")}
     else:
         data = {
             name: getattr(item, name)

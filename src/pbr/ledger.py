@@ -17,6 +17,12 @@ moved, or not in canonical form. What each mode detects:
   still needs ``--expect-head``, and so does telling a ledger rewritten under another key (its
   key marker too) from a wrong key: the kept head is checked first, against the stored hashes.
 
+An entry records the date of the claim it paid where that is known (`Entry.claimed_on`: ``pbr
+ledger record`` takes it from the audit report), hashed with the rest; an audit takes a payment
+for the claim with its claim id only if that claim was made that day. A ledger made by an
+earlier pbr (format ``pbr-ledger/2``) has no place for it: it is read, verified and appended to
+as it was, its entries keeping no claim date.
+
 Appends run in ``BEGIN IMMEDIATE`` transactions that read the head and write the chain inside the
 transaction: concurrent writers from several processes (first use included) queue, nothing is
 lost, and a failed write leaves the ledger as it was. Every failure (a busy lock, a full disk, a
@@ -46,7 +52,7 @@ import sqlite3
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -59,6 +65,7 @@ if TYPE_CHECKING:
     from pbr.records import Payment
 
 __all__ = [
+    "CLAIMED_ON",
     "CSV_COLUMNS",
     "KEY_ENV",
     "KEY_FILE_ENV",
@@ -72,18 +79,22 @@ __all__ = [
 
 CSV_COLUMNS = ("family_id", "kind", "amount", "paid_on", "claim_id", "rules_version")
 """The columns of a ledger CSV (import and export), in order."""
+CLAIMED_ON = "claimed_on"
+"""The column after `CSV_COLUMNS` of a ledger that records claim dates: the date of the claim
+each payment paid (empty where it is not known). ``import`` takes it when it is there."""
 KEY_ENV = "PBR_LEDGER_KEY"
 """The environment variable holding a keyed ledger's secret key (at least 16 characters)."""
 KEY_FILE_ENV = "PBR_LEDGER_KEY_FILE"
 """The environment variable naming a file that holds the key (takes precedence over the key)."""
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
-FORMAT = "pbr-ledger/2"
-"""The ledger format, in the ``meta`` table."""
+FORMAT = "pbr-ledger/3"
+"""The format of a new ledger, in the ``meta`` table: its entries record the claim dates."""
+EARLIER_FORMAT = "pbr-ledger/2"
+"""The format of a ledger made by an earlier pbr: no claim dates. Read, verified and appended to
+as it was (its entries keep no claim date)."""
 _COLUMNS = ("seq", *CSV_COLUMNS, "prev_hash", "hash")
-_TABLES = {"entries": list(_COLUMNS), "head": ["id", "count", "hash"], "meta": ["name", "value"]}
-_SCHEMA = (
-    """CREATE TABLE entries (
+_ENTRIES = """CREATE TABLE entries (
     seq INTEGER PRIMARY KEY,
     family_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -92,14 +103,23 @@ _SCHEMA = (
     claim_id TEXT NOT NULL UNIQUE,
     rules_version TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-)""",
+    hash TEXT NOT NULL"""
+_REST = (
     "CREATE INDEX entries_family ON entries (family_id)",
     "CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL, "
     "hash TEXT NOT NULL)",
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     f"INSERT INTO head (id, count, hash) VALUES (1, 0, '{GENESIS}')",
 )
+_SCHEMAS = {
+    EARLIER_FORMAT: (_ENTRIES + "\n)", *_REST),
+    FORMAT: (_ENTRIES + ",\n    claimed_on TEXT\n)", *_REST),
+}
+"""The statements that create a ledger of each format (the text SQLite keeps, to the byte)."""
+_SCHEMA = _SCHEMAS[FORMAT]
+"""What a new ledger is created with."""
+_ENTRY_COLUMNS = {EARLIER_FORMAT: _COLUMNS, FORMAT: (*_COLUMNS, CLAIMED_ON)}
+_OTHER_TABLES = {"head": ["id", "count", "hash"], "meta": ["name", "value"]}
 _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
@@ -149,6 +169,9 @@ class Entry:
     paid_on: date
     claim_id: str
     rules_version: str
+    claimed_on: date | None = None
+    """The date of the claim this payment paid, where it is known (`pbr ledger record` knows
+    it): an audit takes the payment for a claim with its claim id only if it was made that day."""
 
     @property
     def amount_text(self) -> str:
@@ -162,9 +185,16 @@ class Entry:
     def canonical(self, seq: int) -> str:
         """The text the entry's hash covers: a JSON array, its position first (order is fixed).
 
+        A claim date, where the entry has one, comes last; an entry without one is hashed as an
+        earlier pbr hashed it.
+
         >>> Entry("F", "attachment_fee", Decimal("1.5"), date(2013, 1, 1), "C", "v").canonical(2)
         '[2,"F","attachment_fee","1.50","2013-01-01","C","v"]'
+        >>> Entry("F", "attachment_fee", Decimal("1.5"), date(2013, 1, 1), "C", "v",
+        ...       date(2012, 12, 1)).canonical(2)
+        '[2,"F","attachment_fee","1.50","2013-01-01","C","v","2012-12-01"]'
         """
+        claimed = (self.claimed_on.isoformat(),) if self.claimed_on is not None else ()
         return _canonical_text(
             (
                 seq,
@@ -174,12 +204,18 @@ class Entry:
                 self.paid_on.isoformat(),
                 self.claim_id,
                 self.rules_version,
+                *claimed,
             )
         )
 
     @classmethod
     def from_row(
-        cls, values: Mapping[str, str], amount: Decimal, paid_on: date, where: str
+        cls,
+        values: Mapping[str, str],
+        amount: Decimal,
+        paid_on: date,
+        where: str,
+        claimed_on: date | None = None,
     ) -> Entry:
         """The checked entry of a CSV row read at `where` (its amount and date already parsed).
 
@@ -199,6 +235,7 @@ class Entry:
             paid_on,
             values["claim_id"],
             values["rules_version"],
+            claimed_on,
         )
         try:
             entry.check()
@@ -247,6 +284,17 @@ class Entry:
         bad = _text_problem(self.rules_version)
         if bad:
             raise LedgerError(f"{who}: rules_version = {self.rules_version!r}: {bad}")
+        claimed = self.claimed_on
+        if claimed is None:
+            return
+        if type(claimed) is not date:
+            raise LedgerError(f"{who}: claimed_on = {claimed!r}: not a date")
+        if not AS_OF_EARLIEST <= claimed <= self.paid_on:
+            raise LedgerError(
+                f"{who}: claimed_on = {claimed.isoformat()!r}: a claim is dated from "
+                f"{AS_OF_EARLIEST} and is paid on or after its date (paid_on "
+                f"{self.paid_on.isoformat()})"
+            )
 
     def payment(self) -> Payment:
         """The entry as a `pbr.Payment` (for a family record's payments), validated.
@@ -417,21 +465,43 @@ class Ledger:
         new = not self.path.is_file() or self.path.stat().st_size == 0
         try:
             with closing(self._connect(read_only=not new)) as db:
-                if self._state(db) == "empty":
+                found = self._state(db)
+                if found == "empty":
                     if not create:
                         raise LedgerError(f"{self.path} is not a ledger: the file is empty")
-                    self._create(db)
+                    found = self._create(db)
                 self._meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             raise self._error(exc, "create" if create else "read") from None
-        if self._meta.get("format") != FORMAT:
+        said = self._meta.get("format")
+        if said not in _SCHEMAS:
             raise LedgerError(
-                f"{self.path} is not a ledger of this pbr: format "
-                f"{self._meta.get('format', '(none)')!r}, expected {FORMAT!r}"
+                f"{self.path} is not a ledger of this pbr: format {said or '(none)'!r}, expected "
+                f"{FORMAT!r} (or {EARLIER_FORMAT!r}, made by an earlier pbr)"
             )
+        if said != found:
+            raise LedgerError(
+                f"{self.path} is not a pbr ledger (another schema): its meta table says format "
+                f"{said!r}, but its tables are those of {found!r}; nothing was read or written"
+            )
+        self._format = found
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
+
+    @property
+    def records_claim_dates(self) -> bool:
+        """Whether the ledger records the date of the claim each payment paid (`FORMAT`).
+
+        A ledger made by an earlier pbr (`EARLIER_FORMAT`) does not: entries appended to it keep
+        no claim date, and an audit then takes a payment for the claim with its claim id, family,
+        kind and amount when it was paid on or after the claim date.
+
+        >>> import tempfile, pathlib
+        >>> Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db").records_claim_dates
+        True
+        """
+        return self._format == FORMAT
 
     @property
     def keyed(self) -> bool:
@@ -455,16 +525,21 @@ class Ledger:
         return db
 
     def _state(self, db: sqlite3.Connection) -> str:
-        """``empty`` (a new file) or ``ledger``; anything else is refused, naming what it has."""
-        names = {
-            name
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchall()
-        }
-        if not names:
+        """``empty`` (a new file) or the format whose schema it has; else refused, naming what.
+
+        A ledger holds exactly the schema pbr creates: its tables with their columns, and its
+        indexes, and nothing else. A trigger, a view, another index or another table is refused
+        before anything is read or written: a trigger can rewrite an entry while pbr appends
+        (the chain then breaks at the next append), and a view or table is not pbr's to trust.
+        """
+        objects = _schema_of(db)
+        if not objects:
             return "empty"
-        for name, expected in _TABLES.items():  # our own names: safe to put in the statement
+        names = {name for kind, name, _, _ in objects if kind == "table"}
+        entries = [row[1] for row in db.execute("PRAGMA table_info(entries)")]
+        fmt = next((f for f, c in _ENTRY_COLUMNS.items() if entries == list(c)), None)
+        tables = {"entries": list(_ENTRY_COLUMNS[fmt or FORMAT]), **_OTHER_TABLES}
+        for name, expected in tables.items():  # our own names: safe to put in the statement
             columns = [row[1] for row in db.execute(f"PRAGMA table_info({name})")]
             if columns != expected:
                 found = f"columns {columns}" if name in names else "no such table"
@@ -472,13 +547,32 @@ class Ledger:
                     f"{self.path} is not a pbr ledger: table {name} has {found}, expected "
                     f"{expected}"
                 )
-        return "ledger"
+        assert fmt is not None  # the entries' columns are a format's, checked above
+        problem = _schema_problem(objects, fmt)
+        if problem:
+            raise LedgerError(
+                f"{self.path} is not a pbr ledger (another schema): {problem}; nothing was read "
+                "or written"
+            )
+        return fmt
 
-    def _create(self, db: sqlite3.Connection) -> None:
-        """Create the tables in one transaction, unless another process got there first."""
+    def _same_schema(self, db: sqlite3.Connection) -> None:
+        """Refuse, inside a transaction, a schema changed since the ledger was opened."""
+        if self._state(db) != self._format:
+            raise LedgerError(
+                f"{self.path} is not a pbr ledger (another schema): its tables changed since it "
+                "was opened; nothing was read or written"
+            )
+
+    def _create(self, db: sqlite3.Connection) -> str:
+        """Create the tables in one transaction, unless another process got there first.
+
+        Returns the format of the ledger now in the file.
+        """
         db.execute("BEGIN IMMEDIATE")
         try:
-            if self._state(db) == "empty":
+            found = self._state(db)
+            if found == "empty":
                 for statement in _SCHEMA:
                     db.execute(statement)
                 keyed = self._key is not None
@@ -488,11 +582,13 @@ class Ledger:
                     "key_check": _digest(_KEY_CHECK.decode(), self._key) if keyed else "",
                 }
                 db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
+                found = FORMAT
             db.execute("COMMIT")
         except BaseException:
             with suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+        return found
 
     def _marker_problem(self) -> str:
         """Why the ``meta`` table's key marker cannot be as pbr wrote it, or "".
@@ -633,7 +729,7 @@ class Ledger:
         """Append `entries` atomically, in order; return how many were written.
 
         Every entry is checked first; if any is bad, repeats a claim_id, pays a family a result
-        already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
+        or an attachment fee already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
         With `skip_recorded`, an entry whose claim is already in the ledger for the same family,
         kind and amount is skipped (recording an audit twice writes nothing twice); one that
         differs is still refused.
@@ -667,6 +763,7 @@ class Ledger:
     def _write(
         self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
     ) -> int:
+        self._same_schema(db)  # in the transaction: no trigger added since it was opened
         count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
         last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if (last or (0, GENESIS)) != (count, prev):
@@ -676,26 +773,33 @@ class Ledger:
             )
         written = 0
         paid: dict[tuple[str, str], str] = {}  # results paid by this batch: claim id
+        columns = _ENTRY_COLUMNS[self._format]
+        insert = (
+            f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        )
         for entry in batch:
+            if not self.records_claim_dates:  # an earlier pbr's ledger: no claim date kept
+                entry = replace(entry, claimed_on=None)
             if skip and self._recorded(db, entry):
                 continue
             self._paid_once(db, entry, paid)
             count += 1
             before, prev = prev, chain(prev, entry, count, key)
-            db.execute(
-                "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    count,
-                    entry.family_id,
-                    entry.kind,
-                    entry.amount_text,
-                    entry.paid_on.isoformat(),
-                    entry.claim_id,
-                    entry.rules_version,
-                    before,
-                    prev,
-                ),
+            values: tuple[Any, ...] = (
+                count,
+                entry.family_id,
+                entry.kind,
+                entry.amount_text,
+                entry.paid_on.isoformat(),
+                entry.claim_id,
+                entry.rules_version,
+                before,
+                prev,
             )
+            if self.records_claim_dates:
+                claimed = entry.claimed_on
+                values += (claimed.isoformat() if claimed is not None else None,)
+            db.execute(insert, values)
             written += 1
         db.execute("UPDATE head SET count = ?, hash = ? WHERE id = 1", (count, prev))
         return written
@@ -703,13 +807,12 @@ class Ledger:
     def _paid_once(
         self, db: sqlite3.Connection, entry: Entry, paid: dict[tuple[str, str], str]
     ) -> None:
-        """Refuse a second payment of a result for a family: nothing is paid twice.
+        """Refuse a second payment of a result or an attachment fee for a family: nothing is paid twice.
 
-        An attachment fee may be listed more than once (paid in parts: phase-one spec
-        clarification 7 counts "the attachment fees listed as paid"); a result may not.
+        A family's attachment fee is paid once, as each result is: the ledger records one fee
+        payment a family. (A family record that lists its fee in parts is still counted as the
+        rules count it, phase-one clarification 7: "the attachment fees listed as paid".)
         """
-        if entry.kind == "attachment_fee":
-            return
         pair = (entry.family_id, entry.kind)
         earlier = paid.get(pair)
         where = "earlier in these entries"
@@ -724,24 +827,33 @@ class Ledger:
         if earlier is not None:
             raise LedgerError(
                 f"claim {entry.claim_id!r}: family {entry.family_id!r} was already paid "
-                f"{entry.kind} by claim {earlier!r} ({where}); a result is paid once, so nothing "
-                "was written"
+                f"{entry.kind} by claim {earlier!r} ({where}); "
+                f"{'an attachment fee' if entry.kind == 'attachment_fee' else 'a result'} is paid "
+                "once, so nothing was written"
             )
         paid[pair] = entry.claim_id
 
     def _recorded(self, db: sqlite3.Connection, entry: Entry) -> bool:
+        claimed = ", claimed_on" if self.records_claim_dates else ""
         found = db.execute(
-            "SELECT seq, family_id, kind, amount FROM entries WHERE claim_id = ?",
+            f"SELECT seq, family_id, kind, amount{claimed} FROM entries WHERE claim_id = ?",
             (entry.claim_id,),
         ).fetchone()
         if found is None:
             return False
-        seq, family_id, kind, amount = found
+        seq, family_id, kind, amount = found[:4]
         if (family_id, kind, amount) != (entry.family_id, entry.kind, entry.amount_text):
             raise LedgerError(
                 f"claim {entry.claim_id!r} is already in ledger {self.path} (entry {seq}) as "
                 f"family {family_id!r} {kind} {amount}, not family {entry.family_id!r} "
                 f"{entry.kind} {entry.amount_text}; nothing was written"
+            )
+        day = entry.claimed_on.isoformat() if entry.claimed_on is not None else None
+        if claimed and None not in (found[4], day) and found[4] != day:  # another claim, one id
+            raise LedgerError(
+                f"claim {entry.claim_id!r} is already in ledger {self.path} (entry {seq}) as a "
+                f"claim made on {found[4]}, not on {day}: another claim under the same claim id; "
+                "nothing was written"
             )
         return True
 
@@ -754,14 +866,21 @@ class Ledger:
         >>> list(Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db").entries())
         []
         """
+        claimed = f", {CLAIMED_ON}" if self.records_claim_dates else ", NULL"
         rows = self._read(
-            "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version "
-            "FROM entries ORDER BY seq"
+            "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version"
+            f"{claimed} FROM entries ORDER BY seq"
         )
-        for seq, family_id, kind, amount, paid_on, claim_id, version in rows:
+        for seq, family_id, kind, amount, paid_on, claim_id, version, day in rows:
             try:
                 entry = Entry(
-                    family_id, kind, Decimal(amount), date.fromisoformat(paid_on), claim_id, version
+                    family_id,
+                    kind,
+                    Decimal(amount),
+                    date.fromisoformat(paid_on),
+                    claim_id,
+                    version,
+                    date.fromisoformat(day) if day is not None else None,
                 )
             except (ValueError, TypeError, ArithmeticError):
                 raise LedgerError(
@@ -804,11 +923,13 @@ class Ledger:
             with closing(self._connect(read_only=True)) as db:
                 db.execute("BEGIN")
                 try:
+                    self._same_schema(db)  # the schema read with the entries, in one snapshot
                     head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
-                    rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
+                    columns = ", ".join(_ENTRY_COLUMNS[self._format])
+                    rows = db.execute(f"SELECT {columns} FROM entries ORDER BY seq")
                     verdict = _walk(rows, head, key, expected)
                     if not verdict.ok and self._key is not None and key is None:
-                        rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM entries ORDER BY seq")
+                        rows = db.execute(f"SELECT {columns} FROM entries ORDER BY seq")
                         if _walk(rows, head, self._key, expected).ok:  # keyed after all
                             verdict = Verdict(
                                 False,
@@ -889,10 +1010,12 @@ class Ledger:
 
         self._verified("nothing was exported")
         rows = list(self.entries())
+        dated = self.records_claim_dates  # the claim dates too, where the ledger keeps them
         with atomic_writer(str(path)) as handle:
-            writer = CsvWriter(handle, CSV_COLUMNS)
+            writer = CsvWriter(handle, (*CSV_COLUMNS, CLAIMED_ON) if dated else CSV_COLUMNS)
             writer.writeheader()
             for _, e in rows:
+                claimed = [e.claimed_on.isoformat() if e.claimed_on else ""] if dated else []
                 writer.writerow(
                     [
                         e.family_id,
@@ -901,6 +1024,7 @@ class Ledger:
                         e.paid_on.isoformat(),
                         e.claim_id,
                         e.rules_version,
+                        *claimed,
                     ]
                 )
         return len(rows)
@@ -982,11 +1106,12 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise LedgerError(f"{path}: missing columns {missing}")
-    unknown = [c for c in header if c not in CSV_COLUMNS]
+    unknown = [c for c in header if c not in (*CSV_COLUMNS, CLAIMED_ON)]
     if unknown:
         raise LedgerError(
             f"{path}: line 1: column {unknown[0]!r} is not a ledger column "
-            f"({', '.join(CSV_COLUMNS)}): its values would be lost, so nothing was imported"
+            f"({', '.join(CSV_COLUMNS)}, and {CLAIMED_ON}): its values would be lost, so nothing "
+            "was imported"
         )
     batch = []
     last = reader.line_num
@@ -1006,7 +1131,7 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
                 f"{where}: {len(row)} values for {len(header)} columns; nothing was imported"
             )
         values = {c: restore(v) for c, v in zip(header, row, strict=True)}
-        for column in CSV_COLUMNS:
+        for column in values:
             if any("\udc80" <= ch <= "\udcff" for ch in values[column]):
                 raise LedgerError(f"{where}: {column} is not valid UTF-8 text")
         try:
@@ -1021,8 +1146,65 @@ def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
             raise LedgerError(
                 f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)"
             ) from None
-        batch.append(Entry.from_row(values, amount, paid_on, where))
+        claimed = values.get(CLAIMED_ON, "")
+        try:
+            if claimed and len(claimed) != 10:
+                raise ValueError
+            claimed_on = date.fromisoformat(claimed) if claimed else None
+        except ValueError:
+            raise LedgerError(
+                f"{where}: {CLAIMED_ON} = {claimed!r}: not a date (YYYY-MM-DD), nor empty"
+            ) from None
+        batch.append(Entry.from_row(values, amount, paid_on, where, claimed_on))
     return batch
+
+
+_Object = tuple[str, str, str, str | None]
+"""A schema object as ``sqlite_master`` lists it: type, name, table and the SQL creating it."""
+
+
+def _schema_of(db: sqlite3.Connection) -> set[_Object]:
+    """Every schema object of the database, but the statistics ``ANALYZE`` keeps.
+
+    ``sqlite_stat1`` (and 2 to 4) hold only the query planner's counts: SQLite's own tables,
+    made by ``ANALYZE`` or ``PRAGMA optimize``, which change no entry and run no code.
+    """
+    rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {tuple(row) for row in rows if not str(row[1]).startswith("sqlite_stat")}
+
+
+@lru_cache(maxsize=len(_SCHEMAS))
+def _pbr_schema(fmt: str) -> frozenset[_Object]:
+    """The schema objects pbr creates in a ledger of format `fmt`, as SQLite lists them."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        for statement in _SCHEMAS[fmt]:
+            if statement.startswith("CREATE"):
+                db.execute(statement)
+        return frozenset(_schema_of(db))
+
+
+def _schema_problem(objects: set[_Object], fmt: str = FORMAT) -> str:
+    """What in `objects` is not the schema pbr creates (an object added, changed or gone), or "".
+
+    >>> db = sqlite3.connect(":memory:")
+    >>> for statement in _SCHEMA:
+    ...     _ = db.execute(statement)
+    >>> _schema_problem(_schema_of(db)), _schema_problem(_schema_of(db), EARLIER_FORMAT)[:37]
+    ('', "its table 'entries' is not defined as")
+    >>> _ = db.execute("CREATE TRIGGER t AFTER INSERT ON entries BEGIN SELECT 1; END")
+    >>> _schema_problem(_schema_of(db))
+    "it has a trigger 't' on table entries, which pbr does not create"
+    """
+    expected = _pbr_schema(fmt)
+    ours = {(kind, name): sql for kind, name, _, sql in expected}
+    for kind, name, table, sql in sorted(objects - expected, key=lambda o: (o[0], o[1])):
+        if (kind, name) in ours:
+            return f"its {kind} {name!r} is not defined as pbr defines it ({sql})"
+        on = f" on table {table}" if kind in ("index", "trigger") else ""
+        return f"it has {'an' if kind == 'index' else 'a'} {kind} {name!r}{on}, which pbr does not create"
+    for kind, name, table, _ in sorted(expected - objects, key=lambda o: (o[0], o[1])):
+        return f"it has no {kind} {name!r} on table {table}, which pbr creates"
+    return ""
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
@@ -1059,7 +1241,8 @@ def _walk(
             return Verdict(False, n, n, f"entry {n}: {problem}", keyed=keyed)
         if row[7] != prev:
             return Verdict(False, n, n, f"entry {n} does not follow entry {n - 1}", keyed=keyed)
-        prev = _digest(f"{prev}\n{_canonical_text(row[:7])}", key)
+        claimed = (row[9],) if len(row) > 9 and row[9] is not None else ()
+        prev = _digest(f"{prev}\n{_canonical_text((*row[:7], *claimed))}", key)
         if row[8] != prev:
             why = f"entry {n} was changed after it was written"
             if keyed:
@@ -1117,10 +1300,14 @@ def _walk(
 
 def _not_canonical(row: tuple[Any, ...]) -> str:
     """Why a stored row is not in canonical form, or "" (types matter: SQLite keeps any type)."""
-    _, family_id, kind, amount, paid_on, claim_id, version, prev_hash, digest = row
-    if not all(isinstance(value, str) for value in row[1:]):
+    _, family_id, kind, amount, paid_on, claim_id, version, prev_hash, digest = row[:9]
+    claimed = row[9] if len(row) > 9 else None  # NULL: the claim date is not known
+    stored = (*row[1:9], *((claimed,) if claimed is not None else ()))
+    if not all(isinstance(value, str) for value in stored):
         name, value = next(
-            (n, v) for n, v in zip(_COLUMNS[1:], row[1:], strict=True) if not isinstance(v, str)
+            (n, v)
+            for n, v in zip((*_COLUMNS[1:], CLAIMED_ON), stored, strict=False)
+            if not isinstance(v, str)
         )
         return f"{name} is stored as {type(value).__name__} {value!r}, not text"
     if not _IDENTIFIER.fullmatch(family_id):
@@ -1138,6 +1325,17 @@ def _not_canonical(row: tuple[Any, ...]) -> str:
         canonical_date = False
     if not canonical_date:
         return f"paid_on {paid_on!r} is not a date in canonical form (YYYY-MM-DD)"
+    if claimed is not None:
+        from pbr.periods import AS_OF_EARLIEST
+
+        try:
+            day = date.fromisoformat(claimed)
+        except ValueError:
+            day = None
+        if day is None or day.isoformat() != claimed:
+            return f"claimed_on {claimed!r} is not a date in canonical form (YYYY-MM-DD)"
+        if not AS_OF_EARLIEST.isoformat() <= claimed <= paid_on:
+            return f"claimed_on {claimed!r} is not a claim date on or before paid_on {paid_on!r}"
     if not 1 <= len(claim_id) <= 64 or not 1 <= len(version) <= 64:
         return "claim_id or rules_version is empty or longer than 64 characters"
     for name, value in (("claim_id", claim_id), ("rules_version", version)):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from pbr._csv_lines import UNCLOSED as _UNCLOSED
 from pbr._csv_lines import separator_in, shown_columns, unclosed, unended
@@ -99,6 +99,15 @@ class ClaimRejection:
     """The row's kind, if it is a payment kind (else None)."""
     amount: Decimal | None = None
     """The row's amount, if it is a sum of money (else None)."""
+    family_id: str | None = None
+    """The row's family id, if it is one (else None): the report keeps what could be read."""
+    claimed_on: date | None = None
+    """The row's claim date, if it is one a claim may have (else None)."""
+    window: str | None = None
+    """The row's window, if it is one a claim may have (else None)."""
+    amount_text: str = ""
+    """The amount as written when it could not be read (``'2,300.00'``, a JSON ``2300.00``),
+    ``(empty)``, ``(missing)`` or ``(row not readable)``; empty when `amount` was read."""
 
     def describe(self) -> str:
         r"""One line for people: ``claims.csv:4 claim 'C9': amount = '12.345': ...``.
@@ -361,6 +370,43 @@ def _repeats(row: dict[str, Any]) -> dict[str, list[Any]]:
     return row.repeated if isinstance(row, _Repeats) else {}
 
 
+def json_keeping_repeats(text: str) -> Any:
+    """JSON read as usual, but each object with a key given twice keeps every value of it.
+
+    What the claim file reader sees (`repeated_key` finds such a key at any depth).
+
+    >>> repeated_key(json_keeping_repeats('{"a": {"b": 1, "b": 2}}'))
+    ('a.b', [1, 2])
+    """
+    return json.loads(text, object_pairs_hook=_object)
+
+
+def repeated_key(value: Any, path: str = "") -> tuple[str, list[Any]] | None:
+    """The first key given more than once in `value` (read by `json_keeping_repeats`), anywhere.
+
+    Its dotted path (list items by their index) and every value given for it; None when every
+    key is given once. JSON readers disagree on which value of such a key counts.
+
+    >>> repeated_key(json_keeping_repeats('[{"x": 1}, {"y": [0, {"z": 1, "z": 1}]}]'))
+    ('1.y.1.z', [1, 1])
+    >>> repeated_key({"a": 1}) is None
+    True
+    """
+    if isinstance(value, dict):
+        for key, values in _repeats(value).items():
+            return f"{path}{key}", values
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        found = repeated_key(inner, f"{path}{key}.")
+        if found is not None:
+            return found
+    return None
+
+
 def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     """(item number, item) for a ``.json`` file: an array of claims, or one claim."""
     from pbr.io import UnreadableFile
@@ -442,12 +488,17 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
 def _claim(
     source: str, n: int, row: Any, seen: dict[str, tuple[int, dict[str, Any]]]
 ) -> Claim | ClaimRejection:
+    unread = "(row not readable)"
     if not isinstance(row, dict):
-        return ClaimRejection(source, n, None, "(row)", repr(row)[:60], "a claim is an object")
+        return ClaimRejection(
+            source, n, None, "(row)", repr(row)[:60], "a claim is an object", amount_text=unread
+        )
     if _BAD_JSON in row:
-        return ClaimRejection(source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}")
+        return ClaimRejection(
+            source, n, None, "(line)", "", f"invalid JSON: {row[_BAD_JSON]}", amount_text=unread
+        )
     claim_id = _claim_id(row)
-    kind, amount = _readable(row)
+    read = _readable(row)
     problem = (
         row.get(_QUOTE)
         or _repeated_key(row)
@@ -458,8 +509,8 @@ def _claim(
     )
     if problem is not None:
         field, value, message = problem
-        return ClaimRejection(source, n, claim_id, field, value, message, kind, amount)
-    return _validated(source, n, row, claim_id, kind, amount)
+        return ClaimRejection(source, n, claim_id, field, value, message, **read)
+    return _validated(source, n, row, claim_id, read)
 
 
 def _claim_id(row: dict[str, Any]) -> str | None:
@@ -543,15 +594,12 @@ def _validated(
     n: int,
     row: dict[str, Any],
     claim_id: str | None,
-    kind: str | None,
-    amount: Decimal | None,
+    read: dict[str, Any],
 ) -> Claim | ClaimRejection:
-    """The row as a claim, or its first bad field."""
+    """The row as a claim, or its first bad field (with what else of it could be `read`)."""
     unknown = f"unknown column (a claim has {', '.join(CLAIM_COLUMNS)})"
     if "row" in row:  # not a claim's column, though a `Claim` has a field of that name
-        return ClaimRejection(
-            source, n, claim_id, "row", repr(row["row"])[:80], unknown, kind, amount
-        )
+        return ClaimRejection(source, n, claim_id, "row", repr(row["row"])[:80], unknown, **read)
     cleaned = {k: _clean(v) for k, v in row.items()}
     if cleaned.get("window") is None:
         cleaned.pop("window", None)
@@ -568,22 +616,66 @@ def _validated(
             value, message = "(empty)", "a value is required"
         if err["type"] == "extra_forbidden":
             message = unknown
-        return ClaimRejection(source, n, claim_id, field, value[:80], message, kind, amount)
+        return ClaimRejection(source, n, claim_id, field, value[:80], message, **read)
 
 
-def _readable(row: dict[str, Any]) -> tuple[str | None, Decimal | None]:
-    """The row's kind and amount where each can be read on its own (for the reconciliation)."""
+def _readable(row: dict[str, Any]) -> dict[str, Any]:
+    """What of a row can be read field by field, each on its own (`ClaimRejection`'s fields).
+
+    The kind and the amount go into the reconciliation (an amount read is claimed but
+    unverified); the family, date and window are kept so that the report shows them. An amount
+    that cannot be read is kept as written (`ClaimRejection.amount_text`), so that the rows
+    whose money is in no total can be counted and listed.
+    """
     from pbr.money import money
 
     repeats = _repeats(row)
     kind = None if "kind" in repeats else row.get("kind")
+    raw = row.get("amount")
     try:
-        amount: Decimal | None = None if "amount" in repeats else money(row.get("amount"))
+        amount: Decimal | None = None if "amount" in repeats else money(raw)
     except (TypeError, ValueError, ArithmeticError):
         amount = None
     if amount is not None and amount.is_signed():
         amount = None
-    return (kind if kind in get_args(PaymentKind) else None), amount
+    if amount is not None:
+        written = ""
+    elif "amount" in repeats:
+        written = readable(", ".join(repr(v) for v in repeats["amount"]))[:80]
+    elif "amount" not in row:
+        written = "(missing)"
+    elif raw is None or raw == "":
+        written = "(empty)"
+    else:
+        written = readable(repr(raw))[:80]  # a JSON number as written, text in quotes
+    found = {name: _one_field(row, name, repeats) for name in ("family_id", "claimed_on", "window")}
+    return {
+        "kind": kind if kind in get_args(PaymentKind) else None,
+        "amount": amount,
+        **found,
+        "amount_text": written,
+    }
+
+
+def _one_field(row: dict[str, Any], name: str, repeats: dict[str, list[Any]]) -> Any:
+    """The value of field `name` if it is one a claim may have, read on its own; else None."""
+    value = row.get(name)
+    if name in repeats or value is None or value == "":
+        return None
+    if isinstance(value, str) and (_NOT_UTF8.search(value) or value != value.strip()):
+        return None
+    try:
+        return _FIELDS[name].validate_python(value)
+    except ValidationError:
+        return None
+
+
+_FIELDS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(info.rebuild_annotation())
+    for name, info in Claim.model_fields.items()
+    if name in ("family_id", "claimed_on", "window")
+}
+"""A claim's field checks, one field at a time (as `Claim` checks it)."""
 
 
 def _clean(value: Any) -> Any:

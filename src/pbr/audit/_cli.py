@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -14,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
-from pbr.cli._options import add_ledger_options, add_rule_options, council_tables
+from pbr.cli._options import add_ledger_options, add_rule_options, council_tables, key_files
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -175,6 +174,12 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         append.add_argument(f"--{option}", required=True, help=text)
     append.add_argument(
         "--paid-on", type=date_type, required=True, help="the date it was paid, YYYY-MM-DD"
+    )
+    append.add_argument(
+        "--claimed-on",
+        type=date_type,
+        help="the date of the claim it paid, YYYY-MM-DD (on or before --paid-on): an audit then "
+        "takes it for the claim with its claim id only if that claim was made that day",
     )
     record = le_sub.choices["record"]
     record.add_argument(
@@ -415,7 +420,7 @@ def _check_distinct(args: argparse.Namespace, writes: dict[str, str | None]) -> 
         "the claims": getattr(args, "claims", None),
         "the ledger": getattr(args, "db", None),
         "--ledger": getattr(args, "ledger", None),
-        "--key-file": getattr(args, "key_file", None),
+        **key_files(getattr(args, "key_file", None)),  # written over, no ledger verifies again
     }
     for option in ("families", "plan"):
         for path in getattr(args, option, None) or ():
@@ -487,7 +492,9 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
 def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr audit``: 0 when every claim verifies, else 1 (or 2: `EXIT_STATUS`).
 
-    1 when a claim is flagged, a row is malformed or a family record is rejected.
+    1 when a claim is flagged, a row is malformed, a family record is rejected, or a family
+    could not be evaluated (`Verification.unevaluated`: the ledger's payments disagree with its
+    record's, or no programme covers it), as ``pbr evaluate`` exits 1 for that family.
     """
     from pbr import audit
     from pbr.audit._mus_audit import plan_for
@@ -559,7 +566,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         if found.malformed:
             out.write(f"{_shown(found.population_note)}\n")
         out.write(f"sample: {_ids(found.sample.item_ids)}\n")
-    return 1 if result.exceptions or rejections or refused else 0
+    return 1 if result.exceptions or rejections or refused or result.unevaluated else 0
 
 
 def _shown(text: str) -> str:
@@ -586,6 +593,18 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
             f"{format_gbp(row['over_claimed']):>11} {format_gbp(row['unverified']):>10} "
             f"{format_gbp(row['under_claimed']):>9}\n"
         )
+    unread = result.amounts_not_read
+    if unread:  # their money is in no total: the file reconciles only with them counted
+        claimed = format_gbp(result.reconciliation()[-1]["claimed"])
+        out.write(
+            f"claimed {claimed} in {result.amounts_read} rows whose amounts were read; "
+            f"{len(unread)} "
+            + ("rows with amounts" if len(unread) > 1 else "row with an amount")
+            + " that could not be read, in no total:\n"
+        )
+        for r in unread:
+            who = f" {_ids((r.claim_id,))}" if r.claim_id else ""
+            out.write(f"  row {r.row}{who}: amount {printable(r.amount_text)}\n")
     results = result.missed_results
     fees = result.missed_attachment_fees
     missed_results: Decimal = sum((m.amount for m in results), ZERO)
@@ -627,12 +646,20 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
 
     command = args.ledger_command
     recheck = None
-    if command == "record":  # before the ledger is opened: a refused re-check creates nothing
-        try:
+    try:
+        if command in ("import", "append", "record"):  # the ledger is written: not over a key
+            from pbr.output import check_distinct
+
+            read = {
+                "the CSV": getattr(args, "csv", None),
+                "the report": getattr(args, "report", None),
+            }
+            check_distinct({**read, **key_files(args.key_file)}, {"the ledger": args.db})
+        if command == "record":  # before the ledger is opened: a refused re-check creates nothing
             recheck = _audit_again(args)
-        except ValueError as exc:
-            print(f"pbr: {printable(str(exc))}", file=sys.stderr)
-            return 2
+    except (ValueError, OutputError) as exc:
+        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
+        return 2
     new = command in ("import", "append", "record") and not os.path.lexists(args.db)
     try:
         key = load_key(args.key_file)
@@ -667,10 +694,22 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 return 0
             keyed = " (keyed: HMAC-SHA256)" if verdict.keyed else ""
             kept = " and holds the kept head" if args.expect_head else ""
+            alone = not verdict.keyed and not args.expect_head  # nothing outside the file
+            if alone:
+                keyed = (
+                    " (unkeyed: its entries agree with each other, which does not show that "
+                    "nobody rewrote them)"
+                )
             out.write(
                 f"ledger {printable(args.db)}: {counted(verdict.entries)}, chain intact{keyed}{kept}\n"
                 f"head {verdict.head_text}\n"
             )
+            if alone:
+                out.write(
+                    "note: anyone can rewrite an unkeyed ledger and recompute its chain and "
+                    "head; only a head kept elsewhere (pbr ledger head, checked with "
+                    "--expect-head) or a keyed ledger shows that it was not rewritten\n"
+                )
             if not args.expect_head:  # what the chain alone cannot show: say so
                 print(
                     "note: a chain cannot show entries cut from its end; keep the head "
@@ -687,6 +726,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
         if command == "import":
             n = ledger.import_csv(args.csv)
             out.write(f"imported {counted(n)} into {printable(args.db)}\n")
+            _no_claim_dates(ledger, n)
         elif command == "record":
             entries, later = due
             n = ledger.append(entries, skip_recorded=True)  # none: the file is left as it was
@@ -694,6 +734,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             out.write(
                 f"recorded {counted(n, 'payment', 'payments')} from {printable(args.report)} in {printable(args.db)}{again}\n"
             )
+            _no_claim_dates(ledger, n)
         else:
             entry = Entry(
                 args.family_id,
@@ -702,15 +743,32 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                 args.paid_on,
                 args.claim_id,
                 args.rules_version,
+                args.claimed_on,
             )
             ledger.append([entry])
             out.write(f"appended {printable(entry.claim_id)} to {printable(args.db)}\n")
+            _no_claim_dates(ledger, 1)
         return _print_head(ledger, args.db, out)
     except (LedgerError, OutputError) as exc:
         if new:  # a ledger this command created and then wrote nothing to: not left behind
             _remove_empty(args.db)
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
+
+
+def _no_claim_dates(ledger: Ledger, written: int) -> None:
+    """Say, on standard error, that a ledger of an earlier pbr kept no claim date given to it."""
+    from pbr.ledger import EARLIER_FORMAT
+
+    if ledger.records_claim_dates or not written:
+        return
+    print(
+        f"note: ledger {printable(str(ledger.path))} was made by an earlier pbr "
+        f"({EARLIER_FORMAT}) and records no claim dates: an audit takes a payment in it for the "
+        "claim with its claim id, family, kind and amount if the claim was made on or before "
+        "the payment's date; a new ledger records the claim dates",
+        file=sys.stderr,
+    )
 
 
 def _record_notes(skipped: int, later: list[str], paid_on: date) -> str:
@@ -769,6 +827,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     """
     from pydantic import ValidationError
 
+    from pbr.audit._claims import json_keeping_repeats, repeated_key
     from pbr.cli._options import load_plans as _plans
     from pbr.decisions import Decision
     from pbr.history import HistoryError, merge_payments
@@ -805,8 +864,9 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 continue
             read += 1
             try:  # a byte order mark opens the file as the claims reader allows
-                written = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+                written = json_keeping_repeats(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
                 recorded = Decision.model_validate(written)
+                twice = repeated_key(written)
             except UnicodeDecodeError as exc:
                 out.write(
                     f"{printable(args.decisions)}:{number}: not a decision: "
@@ -828,6 +888,18 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 unreplayable += 1
                 continue
             key = (recorded.family_id, recorded.as_of)
+            if twice is not None:  # pbr writes each key once: which value counts is not known
+                path, values = twice
+                shown = ", ".join(repr(v) for v in values)
+                said = (
+                    f"{args.decisions}:{number}: {recorded.family_id}: not a decision pbr "
+                    f"wrote: the key {path!r} is given {len(values)} times ({shown[:120]}); "
+                    "JSON readers disagree on which value counts, so it is not compared"
+                )
+                out.write(f"{printable(said)}\n")
+                first.setdefault(key, number)  # decided, though not as pbr wrote it
+                differ += 1
+                continue
             if key in first:  # one run decides a family once: a second is a claim made twice
                 out.write(
                     f"{printable(args.decisions)}:{number}: {recorded.family_id}: decided again for "

@@ -47,15 +47,20 @@ AUDIT_FLAGS: dict[str, str] = {
     "so nothing is payable.",
     "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
     "attachment fee, before attachment); the earliest date the claim could be made is shown.",
-    "CLAIMED_AFTER_CLAIMS_CLOSED": "A results claim dated after the programme's last day for "
-    "results claims (phase one: May 2015, S12; the rule set's results_claims_until), which would "
-    "not have been paid; nothing of it is verified.",
+    "CLAIMED_AFTER_CLAIMS_CLOSED": "A claim (a result or an attachment fee) dated after the "
+    "programme's last day for claims (phase one: May 2015, S12; the rule set's "
+    "results_claims_until), which would not have been paid; nothing of it is verified. For an "
+    "attachment fee this is a judgement: no source records a fee claimed after the programme "
+    "ended, and pbr's forecast counts such fees as never paid.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
-    "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "
-    "row repeats an earlier row exactly; its amount is over-claimed.",
+    "DUPLICATE_IN_FILE": "The same family and kind was already verified for a claim of this "
+    "file judged before this one (claims are judged in claim-date order, rows of one date in "
+    "file order, so that claim may be further down the file), or the row repeats an earlier row "
+    "exactly; its amount is over-claimed.",
     "DUPLICATE_OF_PAYMENT": "The same family and kind was already paid (family record or ledger), "
     "whatever the payment's date: a payment made after the claim date (by another claim) would "
-    "otherwise be paid twice.",
+    "otherwise be paid twice. A payment under the claim's own id is one too when it is not that "
+    "very claim's: for another amount, or recorded for a claim made on another day.",
     "CLAIM_ID_OF_OTHER_PAYMENT": "The claim's claim_id is already that of a payment (family record "
     "or ledger) that cannot be this claim's own: another family's, another kind, or paid before "
     "the claim date. The payment counts (against the cap, and as paid); nothing of the claim is "

@@ -26,9 +26,10 @@ __all__ = ["MusAudit", "mus_audit", "plan_for", "sampling_ids"]
 class MusAudit:
     """A monetary-unit sample of an audit's claims, evaluated against what the rules allow.
 
-    `checks` pairs each claim checked, in file order, with its sampling id: its claim id, or
-    ``<claim id>#row<n>`` for a row whose claim id an earlier row already has (a repeated row
-    is money claimed twice, so it stays in the population).
+    `checks` pairs each claim checked, in file order, with its sampling id (`sampling_ids`):
+    its claim id, or ``<claim id>#<k>`` for a claim id on several rows (a repeated row is money
+    claimed twice, so it stays in the population), `k` the row's rank among them by what it
+    claims, never by where it stands in the file.
 
     >>> import pbr
     >>> from datetime import date
@@ -63,6 +64,8 @@ class MusAudit:
     unverifiable: Decimal = ZERO
     """What the claims checked that cannot be verified (``FAMILY_RECORD_REJECTED``) claim: in
     the population, audited at £0.00, so the sample counts them as wholly over-claimed."""
+    amounts_not_read: int = 0
+    """Malformed rows whose amounts could not be read: their money is in no total at all."""
 
     @property
     def plan(self) -> MusPlan:
@@ -122,9 +125,16 @@ class MusAudit:
         )
         if self.malformed:
             one = self.malformed == 1
+            unread = self.amounts_not_read
+            also = (
+                f", and {unread} of them whose amount{'s' if unread > 1 else ''} could not be "
+                "read, in no total"
+                if unread
+                else ""
+            )
             note += (
                 f" {_plural(self.malformed, 'malformed row').capitalize()} "
-                f"({format_gbp(self.unverified)} unverified in the reconciliation) could not be "
+                f"({format_gbp(self.unverified)} unverified in the reconciliation{also}) could not be "
                 f"read: {'it is' if one else 'they are'} outside the population, and the bound "
                 f"does not cover {'it' if one else 'them'}."
             )
@@ -176,26 +186,43 @@ def _plural(n: int, thing: str) -> str:
 
 
 def sampling_ids(claims: Sequence[Claim]) -> tuple[str, ...]:
-    """Each claim's id in the sample: its claim id, ``#row<n>`` added when already taken.
+    """Each claim's id in the sample, whatever the order of the claims or their rows' numbers.
+
+    A claim id given once is the claim's id. A claim id on several rows (a claim made twice)
+    gives each of them ``<claim id>#<k>``: `k` its rank among those rows ordered by what they
+    claim (family, kind, amount, date, window), so rows that repeat each other exactly share
+    their ranks in any order, and a blank line or a row moved changes no id. A key that is a
+    claim id of the file gets a ``#`` more until it is none.
 
     >>> from datetime import date
     >>> from pbr.audit import Claim
     >>> c = Claim(claim_id="C1", family_id="F", kind="attachment_fee", amount="1",
     ...           claimed_on=date(2013, 1, 1), row=2)
-    >>> sampling_ids([c, c.model_copy(update={"row": 3}), c.model_copy(update={"row": 4})])
-    ('C1', 'C1#row3', 'C1#row4')
+    >>> more = c.model_copy(update={"amount": 2, "row": 9})
+    >>> sampling_ids([c, more, c.model_copy(update={"row": 4})])
+    ('C1#1', 'C1#3', 'C1#2')
+    >>> sampling_ids([more.model_copy(update={"row": 3}), c, c])  # moved, renumbered: the same
+    ('C1#3', 'C1#1', 'C1#2')
     """
-    taken: set[str] = set()
-    ids: list[str] = []
-    for claim in claims:
-        key = claim.claim_id
-        if key in taken:
-            key = f"{key}#row{claim.row}"
+    rows: dict[str, list[int]] = {}
+    for i, claim in enumerate(claims):
+        rows.setdefault(claim.claim_id, []).append(i)
+    ids = [claim.claim_id for claim in claims]
+    taken = set(rows)
+    for claim_id in sorted(c for c, where in rows.items() if len(where) > 1):
+        ranked = sorted(rows[claim_id], key=lambda i: _content(claims[i]))
+        for k, i in enumerate(ranked, start=1):
+            key = f"{claim_id}#{k}"
             while key in taken:  # only if a claim id itself looks like this
                 key += "#"
-        taken.add(key)
-        ids.append(key)
+            taken.add(key)
+            ids[i] = key
     return tuple(ids)
+
+
+def _content(claim: Claim) -> str:
+    """What a claim claims, as text to order by: every field but where it was read."""
+    return claim.model_dump_json(exclude={"row"})
 
 
 def plan_for(
@@ -289,4 +316,5 @@ def mus_audit(
         malformed=len(verification.rejections),
         unverified=sum((r.amount or ZERO for r in verification.rejections), ZERO),
         unverifiable=sum((c.unverified for c in verification.checks), ZERO),
+        amounts_not_read=len(verification.amounts_not_read),
     )

@@ -128,7 +128,7 @@ def payments_due(
         if claimed_on > paid_on:  # it cannot have been paid before it was claimed
             later.append(values["claim_id"])
             continue
-        entries.append(Entry.from_row(values, money["verified"], paid_on, where))
+        entries.append(Entry.from_row(values, money["verified"], paid_on, where, claimed_on))
     if recheck is not None:
         _same_rows(path, header, kept, recheck_rows(recheck), after_header)
     return entries, later

@@ -334,9 +334,22 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
     unverified = (
         "malformed rows, rejected family records" if v.rejected_families else "malformed rows"
     )
+    unread = v.amounts_not_read
+    claimed = format_gbp(total["claimed"])
+    if unread:  # the money of these rows is in no total: say so beside the total
+        claimed += f" in {v.amounts_read} rows whose amounts were read"
     lines += [
         ("Claims flagged", f"{total['flagged']}"),
-        ("Claimed", format_gbp(total["claimed"])),
+        ("Claimed", claimed),
+    ]
+    if unread:
+        lines.append(
+            (
+                "Rows with amounts not read",
+                f"{len(unread)}, in no total (each listed under Malformed rows, as written)",
+            )
+        )
+    lines += [
         ("Verified", format_gbp(total["verified"])),
         ("Over-claimed", format_gbp(total["over_claimed"])),
         (f"Unverified ({unverified})", format_gbp(total["unverified"])),
@@ -435,7 +448,7 @@ def _malformed(v: Verification) -> Table:
                 r.row,
                 r.claim_id or "",
                 kind_label(r.kind) if r.kind else "(not readable)",
-                r.amount if r.amount is not None else "(not readable)",
+                r.amount if r.amount is not None else f"not read: {r.amount_text}",
                 r.field,
                 r.value,
                 r.message,
@@ -443,7 +456,8 @@ def _malformed(v: Verification) -> Table:
             for r in v.rejections
         ),
         "Rows that could not be read (flag MALFORMED_ROW): nothing of them is verified; their "
-        "amounts, where readable, are in the reconciliation as unverified.",
+        "amounts, where readable, are in the reconciliation as unverified, and an amount that "
+        "could not be read is shown as written, in no total.",
     )
 
 
@@ -499,10 +513,16 @@ def _rejected_family_row(r: Any) -> dict[str, Any]:
 
 def _malformed_row(r: Any) -> dict[str, Any]:
     amount = f"{r.amount:.2f}" if r.amount is not None else ""
+    why = f"{r.field} = {r.value}: {r.message}"
+    if r.amount is None and r.field != "amount" and not r.amount_text.startswith("("):
+        why += f"; amount = {r.amount_text}: not read either"  # listed, as written
     return {
         "row": r.row,
         "claim_id": r.claim_id or "",
+        "family_id": r.family_id or "",  # what could be read of the row is kept
         "kind": r.kind or "",
+        "claimed_on": r.claimed_on.isoformat() if r.claimed_on else "",
+        "window": r.window or "",
         "amount": amount,
         "verified": "0.00",
         "over_claimed": "0.00",
@@ -510,7 +530,7 @@ def _malformed_row(r: Any) -> dict[str, Any]:
         "under_claimed": "0.00",
         "status": "malformed",
         "flags": "MALFORMED_ROW",
-        "why": f"{r.field} = {r.value}: {r.message}",
+        "why": why,
         "rule": "audit.claim_file",
     }
 

@@ -292,6 +292,31 @@ class Verification:
         return [*rows, total]
 
     @property
+    def amounts_not_read(self) -> tuple[ClaimRejection, ...]:
+        """The malformed rows whose amount could not be read, in file order: in no total.
+
+        Every other row's amount is in the reconciliation (a claim's, or a malformed row's as
+        unverified); these claim sums nobody can know (``2,300.00``, ``£1500.00``, ``1.5E3``, a
+        JSON float, none at all), so the claim file reconciles only with them counted apart:
+        `ClaimRejection.amount_text` is each amount as written.
+
+        >>> verify([], []).amounts_not_read
+        ()
+        """
+        return tuple(r for r in self.rejections if r.amount is None)
+
+    @property
+    def amounts_read(self) -> int:
+        """How many rows' amounts were read (the rows the reconciliation's claimed total adds).
+
+        Every claim checked, and every malformed row whose amount could be read.
+
+        >>> verify([], []).amounts_read
+        0
+        """
+        return len(self.checks) + len(self.rejections) - len(self.amounts_not_read)
+
+    @property
     def exceptions(self) -> tuple[ClaimCheck, ...]:
         """The flagged claims, in file order.
 
@@ -319,13 +344,19 @@ def verify(
     Each claim is judged on the evidence on its `claimed_on` date, against every payment known:
     the family record's merged with `history` (a `pbr.history.PaymentHistory`, a
     `pbr.ledger.Ledger`, or payments by family; see `pbr.history.merge_payments`), and the
-    claims verified earlier in the file. A payment dated after the claim date counts too (for
+    claims of the file verified before it (claims are judged in claim-date order, claims of
+    one date in file order). A payment dated after the claim date counts too (for
     the fee already paid, the routes taken and the room under the cap): the claim would pay
-    again what it paid, so a kind it paid is ``DUPLICATE_OF_PAYMENT``. A payment with the ``claim_id`` of a claim of this file, for the same family and
-    kind, paid on or after the claim date (or undated), is that claim being paid: the file's own
-    verdict on it stands in for it, so recording the verified claims (``pbr ledger record``) and
-    auditing the same file again gives the same flags and amounts. Any other payment with a
-    claim's id still counts, and the claim is flagged ``CLAIM_ID_OF_OTHER_PAYMENT``. A row that
+    again what it paid, so a kind it paid is ``DUPLICATE_OF_PAYMENT``. A payment is a claim
+    of this file being paid only when it is that very claim's: the same ``claim_id``, family and
+    kind, paid on or after the claim date (or undated), made for a claim of that date where the
+    history records one (`pbr.history.PaymentHistory.claimed_on`), and for the amount claimed
+    (or for less, when the audit verifies exactly that: a cut claim recorded with ``--partial``).
+    Then the file's own verdict on it stands in for it, so recording the verified claims (``pbr
+    ledger record``) and auditing the same file again gives the same flags and amounts. Any other
+    payment with a claim's id still counts: of another family or kind, or paid before the claim
+    date, the claim is flagged ``CLAIM_ID_OF_OTHER_PAYMENT``; of its family and kind (another
+    amount, another claim date), the kind is paid already: ``DUPLICATE_OF_PAYMENT``. A row that
     repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``. `as_of` (default: the last
     claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
     them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
@@ -375,118 +406,139 @@ def verify(
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
     own: dict[tuple[str, str], Claim] = {}
-    for c in claims:
+    own_row: dict[tuple[str, str], int] = {}
+    for i, c in enumerate(claims):
         own.setdefault((c.family_id, c.claim_id), c)
-    paid = _Payments(loaded, own)
+        own_row.setdefault((c.family_id, c.claim_id), i)
     elsewhere = _paid_ids({c.claim_id for c in claims}, loaded, by_id.values())
-    verified_by: dict[tuple[str, str], str] = {}
-    claimed: set[tuple[str, str]] = set()
-    checks: dict[int, ClaimCheck] = {}
     pick = rules_for or rule_set_for
-    used: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    first: dict[str, int] = {}
-    for i, claim in enumerate(claims):  # a row repeating an earlier one
-        j = first.setdefault(claim.claim_id, i)
-        if j != i:
-            earlier = claims[j]
-            same = earlier.model_dump(exclude={"row"}) == claim.model_dump(exclude={"row"})
-            what = "repeats" if same else "reuses the claim id of"
-            checks[i] = _blocked(
-                claim,
-                Flag(
-                    "DUPLICATE_IN_FILE",
-                    f"row {claim.row} {what} row {earlier.row} (claim {claim.claim_id})"
-                    + (" exactly" if same else ""),
-                    _numbers(claim) | {"earlier_row": str(earlier.row)},
-                ),
-            )
-    for i in sorted(range(len(claims)), key=lambda i: (claims[i].claimed_on, i)):
-        if i in checks:
-            continue
-        claim = claims[i]
-        undated = _undated(claim)
-        if undated is not None:  # a claim built without validation: as the reader refuses it
-            checks[i] = _blocked(claim, undated)
-            continue
-        key = (claim.family_id, claim.kind)
-        claimed.add(key)
-        family = by_id.get(claim.family_id)
-        if family is None and claim.family_id in why_refused:
-            checks[i] = _unverified(claim, why_refused[claim.family_id])
-            continue
-        if family is None:
-            checks[i] = _blocked(
-                claim,
-                Flag(
-                    "UNKNOWN_FAMILY",
-                    f"no family record {claim.family_id!r}",
-                    {"family_id": claim.family_id},
-                ),
-            )
-            continue
-        known, conflict = paid.of(family)
-        if conflict is not None:
-            checks[i] = _blocked(
-                claim,
-                Flag(
-                    "PAYMENT_HISTORY_CONFLICT",
-                    str(conflict),
-                    _numbers(claim) | {"history": paid.history.source},
-                    "payment.history",
-                ),
-            )
-            continue
-        taken = paid.taken.get((claim.family_id, claim.claim_id))
-        if taken is not None:  # the id of a payment that is not this claim's: it counts
-            checks[i] = _blocked(claim, _id_taken(claim, taken, claim.family_id))
-            continue
-        owner = elsewhere.get(claim.claim_id)
-        if owner is not None and owner[0] != claim.family_id:  # another family's payment
-            checks[i] = _blocked(claim, _id_taken(claim, owner[1], owner[0]))
-            continue
-        day = claim.claimed_on
-        made = [p for p in known if p.paid_on is None or p.paid_on <= day]
-        later = [p for p in known if p.paid_on is not None and p.paid_on > day]
-        try:
-            rules = pick(family)
-            plan = plans.get(rules.programme)
-            record = family.model_copy(update={"payments": tuple(known)})
-            counted = _paid_by(record, day, made, later)
-            decision = evaluate(counted, as_of=day, rules=rules, plan=plan)
-        except OutsideProgramme as exc:
-            checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
-            continue
-        used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
-        fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
-        results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
-        room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
-        first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
-        paid_later: dict[str, Payment] = {}
-        for p in later:  # a kind paid only after the claim date: the payment to name
-            if all(m.kind != p.kind for m in made):
-                paid_later.setdefault(p.kind, p)
-        context = _Context(
-            decision,
-            rules,
-            family,
-            verified_by.get(key),
-            first_fee,
-            room,
-            paid_later,
-            provenance(record, day, rules, plan) if later else decision.provenance,
-        )
-        check = _check(claim, context)
-        checks[i] = check
-        if check.verified > 0:
-            verified_by[key] = claim.claim_id
-            known.append(
-                Payment.model_construct(
-                    kind=claim.kind,
-                    amount=check.verified,
-                    paid_on=claim.claimed_on,
-                    claim_id=claim.claim_id,
+
+    def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
+        """One pass over the claims, taking the payments of `not_own` as not their claims'."""
+        paid = _Payments(loaded, own, not_own)
+        verified_by: dict[tuple[str, str], str] = {}
+        claimed: set[tuple[str, str]] = set()
+        checks: dict[int, ClaimCheck] = {}
+        used: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        first: dict[str, int] = {}
+        for i, claim in enumerate(claims):  # a row repeating an earlier one
+            j = first.setdefault(claim.claim_id, i)
+            if j != i:
+                earlier = claims[j]
+                same = earlier.model_dump(exclude={"row"}) == claim.model_dump(exclude={"row"})
+                what = "repeats" if same else "reuses the claim id of"
+                checks[i] = _blocked(
+                    claim,
+                    Flag(
+                        "DUPLICATE_IN_FILE",
+                        f"row {claim.row} {what} row {earlier.row} (claim {claim.claim_id})"
+                        + (" exactly" if same else ""),
+                        _numbers(claim) | {"earlier_row": str(earlier.row)},
+                    ),
                 )
+        for i in sorted(range(len(claims)), key=lambda i: (claims[i].claimed_on, i)):
+            if i in checks:
+                continue
+            claim = claims[i]
+            undated = _undated(claim)
+            if undated is not None:  # a claim built without validation: as the reader refuses it
+                checks[i] = _blocked(claim, undated)
+                continue
+            key = (claim.family_id, claim.kind)
+            claimed.add(key)
+            family = by_id.get(claim.family_id)
+            if family is None and claim.family_id in why_refused:
+                checks[i] = _unverified(claim, why_refused[claim.family_id])
+                continue
+            if family is None:
+                checks[i] = _blocked(
+                    claim,
+                    Flag(
+                        "UNKNOWN_FAMILY",
+                        f"no family record {claim.family_id!r}",
+                        {"family_id": claim.family_id},
+                    ),
+                )
+                continue
+            known, conflict = paid.of(family)
+            if conflict is not None:
+                checks[i] = _blocked(
+                    claim,
+                    Flag(
+                        "PAYMENT_HISTORY_CONFLICT",
+                        str(conflict),
+                        _numbers(claim) | {"history": paid.history.source},
+                        "payment.history",
+                    ),
+                )
+                continue
+            taken = paid.taken.get((claim.family_id, claim.claim_id))
+            if taken is not None:  # the id of a payment that is not this claim's: it counts
+                checks[i] = _blocked(claim, _id_taken(claim, taken, claim.family_id))
+                continue
+            owner = elsewhere.get(claim.claim_id)
+            if owner is not None and owner[0] != claim.family_id:  # another family's payment
+                checks[i] = _blocked(claim, _id_taken(claim, owner[1], owner[0]))
+                continue
+            day = claim.claimed_on
+            made = [p for p in known if p.paid_on is None or p.paid_on <= day]
+            later = [p for p in known if p.paid_on is not None and p.paid_on > day]
+            try:
+                rules = pick(family)
+                plan = plans.get(rules.programme)
+                record = family.model_copy(update={"payments": tuple(known)})
+                counted = _paid_by(record, day, made, later)
+                decision = evaluate(counted, as_of=day, rules=rules, plan=plan)
+            except OutsideProgramme as exc:
+                checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
+                continue
+            used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
+            fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
+            results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
+            room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
+            first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
+            paid_later: dict[str, Payment] = {}
+            for p in later:  # a kind paid only after the claim date: the payment to name
+                if all(m.kind != p.kind for m in made):
+                    paid_later.setdefault(p.kind, p)
+            context = _Context(
+                decision,
+                rules,
+                family,
+                verified_by.get(key),
+                first_fee,
+                room,
+                paid_later,
+                provenance(record, day, rules, plan) if later else decision.provenance,
             )
+            check = _check(claim, context)
+            why = paid.reused.get((claim.family_id, claim.claim_id))
+            if why is not None:  # a payment under this claim's id that is another claim's
+                check = _not_its_payment(check, why)
+            checks[i] = check
+            if check.verified > 0:
+                verified_by[key] = claim.claim_id
+                known.append(
+                    Payment.model_construct(
+                        kind=claim.kind,
+                        amount=check.verified,
+                        paid_on=claim.claimed_on,
+                        claim_id=claim.claim_id,
+                    )
+                )
+        return checks, used, claimed, paid
+
+    not_own: frozenset[tuple[str, str]] = frozenset()
+    while True:  # a payment taken for its claim that the audit does not verify at its amount
+        checks, used, claimed, paid = audit(not_own)  # is another payment: again, counting it
+        wrong = {
+            key
+            for key, payment in paid.pending.items()
+            if checks[own_row[key]].verified != payment.amount
+        }
+        if not wrong:
+            break
+        not_own |= wrong
     dated = (c.claimed_on for c in claims if AS_OF_EARLIEST <= c.claimed_on <= LATEST_DATE)
     when = as_of or max(dated, default=None)
     missed: list[MissedClaim] = []
@@ -506,6 +558,36 @@ def verify(
         missed_fees=missed_fees,
         rejected_families=refused,
     )
+
+
+_Pass = tuple[
+    dict[int, ClaimCheck],
+    set[tuple[str, tuple[tuple[str, str], ...]]],
+    set[tuple[str, str]],
+    "_Payments",
+]
+"""One pass of `verify` over the claims: the checks by row, the rule sets used, the (family,
+kind) pairs claimed, and the payments as that pass took them."""
+
+
+def _not_its_payment(check: ClaimCheck, why: str) -> ClaimCheck:
+    """The check, its ``DUPLICATE_OF_PAYMENT`` saying why the payment under its id is not its.
+
+    That payment is for another amount, or was recorded for a claim made on another day.
+    """
+    claim_id = check.claim.claim_id
+    flags = tuple(
+        replace(
+            f,
+            message=f"{f.message}; the payment under this claim's id, {claim_id!r}, is not this "
+            f"claim's: {why}",
+            compared={**f.compared, "reused_claim_id": claim_id},
+        )
+        if f.code == "DUPLICATE_OF_PAYMENT"
+        else f
+        for f in check.flags
+    )
+    return replace(check, flags=flags)
 
 
 def _paid_by(
@@ -573,20 +655,37 @@ def _numbers(claim: Claim) -> dict[str, str]:
 class _Payments:
     """Each family's payments for this audit: its record's merged with the history's, once.
 
-    A payment that can be the payment of one of this file's claims (the same family, claim id
-    and kind, paid on or after the claim date or undated) is that claim being paid: it is left
-    out, the file's verdict standing in for it, and the claims verified as the audit goes are
-    added to the same lists. Any other payment counts, whatever its claim id; one whose claim
-    id is a claim's of this file is kept in `taken`, by family and claim id.
+    A payment that is the payment of one of this file's claims is that claim being paid: it is
+    left out, the file's verdict standing in for it, and the claims verified as the audit goes
+    are added to the same lists. It is that claim's only when it is that very claim: the same
+    family, claim id and kind, paid on or after the claim date (or undated), made for a claim of
+    that date where the history records one (`PaymentHistory.claimed_on`), and for the amount
+    claimed, or for less when the audit verifies exactly that (a claim cut by `AMOUNT_DIFFERS` or
+    `CAP_EXCEEDED` and recorded with ``--partial``: `pending`, checked once the claim is judged).
+    Any other payment counts, whatever its claim id: one of another kind or dated before the
+    claim is kept in `taken` (``CLAIM_ID_OF_OTHER_PAYMENT``); one of the same kind for another
+    amount or claim date pays the kind already (``DUPLICATE_OF_PAYMENT``), and `reused` says why
+    it is not the claim's.
     """
 
-    def __init__(self, history: PaymentHistory, own: Mapping[tuple[str, str], Claim]) -> None:
+    def __init__(
+        self,
+        history: PaymentHistory,
+        own: Mapping[tuple[str, str], Claim],
+        not_own: frozenset[tuple[str, str]] = frozenset(),
+    ) -> None:
         self.history = history
         self.own = own
+        self.not_own = not_own
+        """(family, claim id) whose payment for less than the claim the audit found not its."""
         self.lists: dict[str, list[Payment]] = {}
         self.conflicts: dict[str, HistoryError] = {}
         self.taken: dict[tuple[str, str], Payment] = {}
         """A payment by (family, claim id) whose claim id a claim of the file reuses."""
+        self.pending: dict[tuple[str, str], Payment] = {}
+        """A payment for less than its claim, taken for it if the audit verifies that much."""
+        self.reused: dict[tuple[str, str], str] = {}
+        """Why the payment under a claim's id, of its kind, is not that claim's payment."""
 
     def of(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
         """The family's payment list (shared: verified claims are appended), or its conflict."""
@@ -606,11 +705,26 @@ class _Payments:
         claim = self.own.get((fid, payment.claim_id)) if payment.claim_id is not None else None
         if claim is None:
             return False
+        key = (fid, claim.claim_id)
         paid_on = payment.paid_on
-        if payment.kind == claim.kind and (paid_on is None or paid_on >= claim.claimed_on):
-            return True
-        self.taken.setdefault((fid, claim.claim_id), payment)
-        return False
+        if payment.kind != claim.kind or (paid_on is not None and paid_on < claim.claimed_on):
+            self.taken.setdefault(key, payment)
+            return False
+        recorded = self.history.claimed_on.get(claim.claim_id)
+        amounts = f"it paid £{payment.amount:,.2f}, and this claim is for £{claim.amount:,.2f}"
+        if recorded is not None and recorded != claim.claimed_on:
+            self.reused[key] = (
+                f"it paid a claim made on {recorded}, and this claim was made on {claim.claimed_on}"
+            )
+            return False
+        if payment.amount > claim.amount or key in self.not_own:
+            self.reused[key] = amounts + (
+                "" if payment.amount > claim.amount else " (and the rules allow it another sum)"
+            )
+            return False
+        if payment.amount < claim.amount:  # this claim's if the audit verifies that much
+            self.pending[key] = payment
+        return True
 
 
 def _paid_ids(
@@ -694,6 +808,8 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     if claim.kind == "attachment_fee":
         flag, allowed = _fee(claim, ctx, numbers)
         flags += [flag] if flag else []
+        closed = _claims_closed(claim, ctx, numbers)  # no fee claim is known after it
+        flags += [closed] if closed else []
     elif claim.kind not in decision.results:
         flags.append(
             Flag(
@@ -745,14 +861,22 @@ def _closed_before(rules: RuleSet, day: date) -> date | None:
 
 
 def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag | None:
-    """The flag on a results claim dated after the programme's last day for results claims."""
+    """The flag on a claim dated after the programme's last day for claims.
+
+    The rules date the last day for results claims (phase one: 31 May 2015, S12). An attachment
+    fee claimed after it is flagged alike: a judgement, as no source states a last day for fee
+    claims, but none records a fee claimed after the programme ended, and pbr's forecast already
+    counts such fees as never paid (`pbr.forecast.Drawdown.fees_after_claims_closed`).
+    """
     rules = ctx.rules
     closed = _closed_before(rules, claim.claimed_on)
     if closed is None:
         return None
+    what = "an attachment fee claim" if claim.kind == "attachment_fee" else "a results claim"
     return Flag(
         "CLAIMED_AFTER_CLAIMS_CLOSED",
-        f"claimed on {claim.claimed_on}, after the last day for results claims ({closed})",
+        f"claimed on {claim.claimed_on}, after the programme's last day for claims ({closed}): "
+        f"{what} made then would not have been paid",
         numbers | {"claims_until": closed.isoformat()},
         "payment.claims_closed",
         rules.source_of_rule("payment.claims_closed"),

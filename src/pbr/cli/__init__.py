@@ -62,8 +62,10 @@ EXIT_STATUS: dict[str, str] = {
     "forecast": "0 the forecast was made; 1 some records (--records) were rejected (each "
     "reported on stderr, then what became of their families); 2 an input cannot be read, holds "
     "no records (--records) or is refused",
-    "audit": "0 every claim verified; 1 a claim is flagged, a row is malformed or a family "
-    "record is rejected; 2 an input cannot be read, or an option or the sample is refused",
+    "audit": "0 every claim verified; 1 a claim is flagged, a row is malformed, a family "
+    "record is rejected or a family could not be evaluated (its payments disagree with the "
+    "ledger's, or no programme covers it); 2 an input cannot be read, or an option or the sample "
+    "is refused",
     "ledger": "0 done; 1 the ledger's chain is broken (or does not hold the kept head); 2 the "
     "ledger cannot be opened or written (nothing is half-written): see each action",
     "ledger verify": "0 the chain is intact (and holds --expect-head); 1 the chain is broken "

@@ -35,6 +35,7 @@ from pbr.cli._options import (
     add_rule_options,
     council_tables,
     evaluation_date,
+    key_files,
     load_plans,
     rule_sets_for,
     stray_ledger_options,
@@ -217,7 +218,7 @@ def _evaluate(
         if target is not None:
             check_writable(target)
     check_distinct(
-        {"the input": None if is_stream(path) else path, "--ledger": ledger},
+        {"the input": None if is_stream(path) else path, "--ledger": ledger, **key_files(key_file)},
         {"--output": output, "--rejections": rejections},
     )
     history = None

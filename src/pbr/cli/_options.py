@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -248,6 +249,28 @@ def stray_ledger_options(args: argparse.Namespace) -> str | None:
         return "--key-file"
     timeout = getattr(args, "timeout", DEFAULT_TIMEOUT)
     return None if timeout is DEFAULT_TIMEOUT else "--timeout"
+
+
+def key_files(
+    key_file: str | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The ledger key files a command must never write over, by the name that gave each.
+
+    ``--key-file``, and the file ``PBR_LEDGER_KEY_FILE`` names (`pbr.ledger.KEY_FILE_ENV`):
+    written over, the key is gone, and the ledger keyed with it can never be verified again.
+    (``PBR_LEDGER_KEY`` holds the key itself, not a file.) Give the result to
+    `pbr.output.check_distinct` as files read.
+
+    >>> key_files("k.txt", {"PBR_LEDGER_KEY_FILE": "/secrets/ledger.key"})
+    {'--key-file': 'k.txt', 'PBR_LEDGER_KEY_FILE': '/secrets/ledger.key'}
+    >>> key_files(None, {"PBR_LEDGER_KEY_FILE": ""})
+    {}
+    """
+    from pbr.ledger import KEY_FILE_ENV
+
+    env = os.environ if environ is None else environ
+    found = {"--key-file": key_file, KEY_FILE_ENV: env.get(KEY_FILE_ENV)}
+    return {name: path for name, path in found.items() if path}
 
 
 def add_ledger_options(parser: argparse.ArgumentParser) -> None:

@@ -24,8 +24,15 @@ def add(sub: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Write the templates; a table that already has rows is kept and said so."""
+    from pbr.cli._options import key_files
+    from pbr.output import check_distinct
     from pbr.tables import TABLES, write_templates
 
+    targets = [*(f"{table}.csv" for table in TABLES), "README.md"]
+    writes: dict[str, str | None] = {
+        f"the template {n}": str(Path(args.folder) / n) for n in targets
+    }
+    check_distinct(dict(key_files()), writes)  # a ledger's key, written over, is gone
     written = write_templates(args.folder)
     for path in written:
         out.write(f"{printable(str(path))}\n")

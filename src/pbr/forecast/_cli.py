@@ -140,10 +140,16 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         if misuse:
             print(f"pbr: {printable(misuse)}", file=sys.stderr)
             return 2
+        from pbr.cli._options import key_files
         from pbr.output import check_distinct
 
         check_distinct(
-            {"--councils": args.councils, "--records": args.records, "--scenario": args.scenario},
+            {
+                "--councils": args.councils,
+                "--records": args.records,
+                "--scenario": args.scenario,
+                **key_files(),  # a ledger's key, written over, is gone
+            },
             {"--output": args.output, "--plot": args.plot},
         )
         if args.plot:  # refused before any work, not after the tables are written
