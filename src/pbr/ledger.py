@@ -729,7 +729,7 @@ class Ledger:
         """Append `entries` atomically, in order; return how many were written.
 
         Every entry is checked first; if any is bad, repeats a claim_id, pays a family a result
-        or an attachment fee already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
+        already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
         With `skip_recorded`, an entry whose claim is already in the ledger for the same family,
         kind and amount is skipped (recording an audit twice writes nothing twice); one that
         differs is still refused.
@@ -807,12 +807,13 @@ class Ledger:
     def _paid_once(
         self, db: sqlite3.Connection, entry: Entry, paid: dict[tuple[str, str], str]
     ) -> None:
-        """Refuse a second payment of a result or an attachment fee for a family: nothing is paid twice.
+        """Refuse a second payment of a result for a family: nothing is paid twice.
 
-        A family's attachment fee is paid once, as each result is: the ledger records one fee
-        payment a family. (A family record that lists its fee in parts is still counted as the
-        rules count it, phase-one clarification 7: "the attachment fees listed as paid".)
+        An attachment fee may be listed more than once (paid in parts: phase-one spec
+        clarification 7 counts "the attachment fees listed as paid"); a result may not.
         """
+        if entry.kind == "attachment_fee":
+            return
         pair = (entry.family_id, entry.kind)
         earlier = paid.get(pair)
         where = "earlier in these entries"
@@ -827,9 +828,8 @@ class Ledger:
         if earlier is not None:
             raise LedgerError(
                 f"claim {entry.claim_id!r}: family {entry.family_id!r} was already paid "
-                f"{entry.kind} by claim {earlier!r} ({where}); "
-                f"{'an attachment fee' if entry.kind == 'attachment_fee' else 'a result'} is paid "
-                "once, so nothing was written"
+                f"{entry.kind} by claim {earlier!r} ({where}); a result is paid once, so nothing "
+                "was written"
             )
         paid[pair] = entry.claim_id
 
