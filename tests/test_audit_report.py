@@ -490,6 +490,7 @@ PASSING = {
     "RESULTS_CLAIMS_CLOSED",
     "ONE_CLAIM_PER_FAMILY",
     "IDENTIFIED_FOR_IGNORED",
+    "PROBLEMS_NOT_IN_PROGRAMME",
 }
 """Reason codes that say what held, or are notes: never the reason a result is not met."""
 

@@ -106,6 +106,102 @@ def test_dependent_child_is_under_18_on_the_attachment_day() -> None:
     assert not pbr.evaluate(family, as_of=date(2022, 12, 31), rules=under_16).eligible
 
 
+# --- only the programme's own problems count (a 2014/15 record stating no programme) -------------
+
+EARLY: dict[str, Any] = {
+    "attached_on": "2014-06-02",
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2014-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2014-06-09"}],
+}
+
+
+def early(problems: list[str], as_of: str = "2015-01-01", rules: Any = PHASE_TWO) -> Decision:
+    """A 2014/15 record stating no programme (phase one or two), evaluated under `rules`."""
+    listed = [{"problem": p} for p in problems]
+    family = pbr.Family.model_validate(record(None, problems_at_entry=listed, **EARLY))
+    return pbr.evaluate(family, as_of=date.fromisoformat(as_of), rules=rules)
+
+
+P2_LIST = "crime_asb, education, children_need_help, work, domestic_abuse, health"
+
+
+def test_phase_two_does_not_count_another_programme_s_problems() -> None:
+    # housing and substance_use are Supporting Families needs, not phase two problems: the
+    # family was eligible and paid £800 for continuous employment
+    d = early(["housing", "substance_use"])
+    assert not d.eligible
+    assert d.payable == 0
+    assert d.identified_for == ()
+    assert [r.code for r in d.identification] == ["TOO_FEW_PROBLEMS_AT_ENTRY", "NOT_ELIGIBLE"]
+    assert d.identification[0].compared == {
+        "problems": 0,
+        "needed": 2,
+        "listed": "",
+        "not_counted": "housing, substance_use",
+    }
+    assert d.identification[0].message.startswith("0 problems of tf-phase-2 at entry (none ")
+    (warning,) = [w for w in d.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert warning.compared == {"ignored": "housing, substance_use", "programme_problems": P2_LIST}
+    assert f"lists housing, substance_use, not problems of tf-phase-2 ({P2_LIST})" in (
+        warning.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("problems", "eligible", "counted"),
+    [
+        (["health", "housing"], False, 1),  # one of its own: one short
+        (["domestic_abuse", "health", "housing"], True, 2),  # two of its own: enough
+    ],
+)
+def test_phase_two_counts_its_own_problems_at_the_boundary(
+    problems: list[str], eligible: bool, counted: int
+) -> None:
+    d = early(problems)
+    assert d.eligible is eligible
+    assert d.identification[0].compared["problems"] == counted
+    assert d.identification[0].compared["not_counted"] == "housing"
+    assert "PROBLEMS_NOT_IN_PROGRAMME" in [w.code for w in d.warnings]
+    if eligible:  # judged against its own problems only: housing is not a plan outcome's
+        assert d.identified_for == ("domestic_abuse", "health")
+        assert "PROBLEM_NOT_IN_PLAN" not in codes(d, SP)
+        assert d.payable == Decimal("800.00")  # employment: 13 weeks from 2014-06-09
+
+
+def test_only_its_own_problems_give_no_warning() -> None:
+    d = early(["domestic_abuse", "health"])
+    assert d.eligible
+    assert "not_counted" not in d.identification[0].compared
+    assert "PROBLEMS_NOT_IN_PROGRAMME" not in [w.code for w in d.warnings]
+
+
+def test_supporting_families_does_not_count_another_programme_s_problems() -> None:
+    # A council's own Supporting Families rule set covering 2014/15 attachments: the record
+    # states no programme, so it may list phase two's problems (work, children_need_help)
+    text = (
+        (Path(pbr.rules.__file__).parent / "supporting_families.toml")
+        .read_text(encoding="utf-8")
+        .replace("attached_from = 2021-04-01", "attached_from = 2014-04-01")
+        .replace('"2021/22"', '"2014/15"')
+    )
+    own = pbr.rules.load_rule_set(text, origin="council-sf.toml")
+    d = early(["children_need_help", "health", "housing", "work"], rules=own)
+    assert not d.eligible  # two needs of its own, three needed
+    assert d.identified_for == ("health", "housing")
+    assert d.identification[0].compared == {
+        "problems": 2,
+        "needed": 3,
+        "listed": "health, housing",
+        "not_counted": "children_need_help, work",
+    }
+    (warning,) = [w for w in d.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert warning.compared["ignored"] == "children_need_help, work"
+    assert "not needs of supporting-families (education, early_years," in warning.message
+    three = early(["children_need_help", "health", "housing", "substance_use"], rules=own)
+    assert three.eligible
+    assert three.identified_for == ("health", "substance_use", "housing")
+
+
 # --- programme edges ------------------------------------------------------------------------------
 
 

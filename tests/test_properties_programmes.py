@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import example, given
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import pbr
+from pbr._record_checks import FamilyNeed, PhaseTwoProblem
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.periods import financial_year_of
 from pbr.plans import Measure, earliest_window_end, measure_window
@@ -147,6 +148,41 @@ def test_more_evidence_of_progress_never_lowers_payable(
         if o["indicator"] not in zero_counts or o["date"] <= attached
     ]
     assert run(better, as_of, rules).payable >= before.payable
+
+
+SF_ONLY = sorted(set(get_args(FamilyNeed)) - set(get_args(PhaseTwoProblem)))
+
+
+@given(
+    data=st.data(),
+    others=st.lists(st.sampled_from(SF_ONLY), min_size=1, max_size=len(SF_ONLY), unique=True),
+)
+def test_another_programme_s_problems_change_nothing_but_the_warning(
+    data: st.DataObject, others: list[str]
+) -> None:
+    """A 2014/15 record stating no programme may list Supporting Families' needs; evaluated
+    under phase two they are not counted, not judged, and named by one warning."""
+    record = data.draw(
+        family_records("tf-phase-2", attached_from=date(2014, 4, 1), attached_to=date(2015, 3, 31))
+    )
+    record.pop("programme", None)
+    as_of = data.draw(as_of_dates_for(record))
+    rules = PHASE_TWO.with_interpretations(**data.draw(interpretation_choices(PHASE_TWO)))
+    plain = run(record, as_of, rules)
+    listing = copy.deepcopy(record)
+    listing["problems_at_entry"] = [*record["problems_at_entry"], *({"problem": p} for p in others)]
+    mixed = run(listing, as_of, rules)
+    warned = [w for w in mixed.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert [w.compared["ignored"] for w in warned] == [", ".join(sorted(others))]
+    assert mixed.identification[0].compared["not_counted"] == ", ".join(sorted(others))
+    assert mixed.identification[0].compared["problems"] == len(record["problems_at_entry"])
+    assert (mixed.eligible, mixed.identified_for, mixed.payable) == (
+        plain.eligible,
+        plain.identified_for,
+        plain.payable,
+    )
+    assert mixed.results == plain.results
+    assert "PROBLEMS_NOT_IN_PROGRAMME" not in [w.code for w in plain.warnings]
 
 
 NEW_FIELD_BREAKAGES = [

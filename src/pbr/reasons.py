@@ -85,6 +85,7 @@ ReasonCode = Literal[
     "ONE_CLAIM_PER_FAMILY",
     "EMPLOYMENT_ROUTE_CLOSED",
     "IDENTIFIED_FOR_IGNORED",
+    "PROBLEMS_NOT_IN_PROGRAMME",
 ]
 
 REASON_CODES: dict[str, str] = {
@@ -211,6 +212,10 @@ REASON_CODES: dict[str, str] = {
     "of its own on this date (interpretation employment_route).",
     "IDENTIFIED_FOR_IGNORED": "Warning: the record gives phase one's identified_for, which phase two "
     "and Supporting Families do not use; eligibility comes from problems_at_entry.",
+    "PROBLEMS_NOT_IN_PROGRAMME": "Warning: problems_at_entry lists problems that are not the "
+    "programme's own (another programme's, which a record stating no programme may list); they "
+    "are not counted towards eligibility and not judged against the outcome plan. The reason "
+    "names them (compared.ignored) and the programme's list (compared.programme_problems).",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

@@ -48,7 +48,7 @@ def identify(family: Family, rules: RuleSet) -> Identification:
         _dependent_or_expectant(family, rules),
     )
     passing = frozenset({"PROBLEMS_AT_ENTRY", "DEPENDENT_CHILD_OR_EXPECTANT_PARENT"})
-    return identification(family, rules, checks, passing, _NEEDS)
+    return identification(family, rules, checks, passing, _NEEDS, "needs")
 
 
 def _dependent_or_expectant(family: Family, rules: RuleSet) -> Reason:
