@@ -475,6 +475,18 @@ def test_a_paid_result_stops_every_other_claim() -> None:
     assert d.payable == 0
 
 
+def test_a_route_listed_as_paid_0_does_not_use_up_the_one_claim() -> None:
+    # the record lists continuous employment paid £0 (claim C0): sustained progress was met
+    # but paid £0 with ONE_CLAIM_PER_FAMILY "(paid)"
+    zero = [{"kind": "continuous_employment", "amount": "0.00", "claim_id": "C0"}]
+    d = run("2016-11-01", attached_on="2016-03-01", payments=zero)
+    assert (d.results[SP].status, d.results[SP].amount) == ("met", Decimal("800.00"))
+    assert "ONE_CLAIM_PER_FAMILY" not in codes(d, SP)
+    assert d.results[CE].status == "not_met"  # judged on the evidence, not `already_paid`
+    assert d.payable == Decimal("800.00")
+    assert d.paid_to_date == 0
+
+
 def test_supporting_families_employment_route_by_claim_date() -> None:
     sf = {"problems_at_entry": NEEDS3, **WORKING}
     sf["benefit_spells"] = [{"person_id": "A1", "benefit": "UC", "start": "2021-01-01"}]

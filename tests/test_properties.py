@@ -112,6 +112,22 @@ def test_a_prior_payment_never_raises_what_is_payable(
     assert after.payable <= before.payable
 
 
+@scenario
+def test_a_result_listed_as_paid_0_is_not_paid(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    """Each result is paid once: a £0 payment is none (not `already_paid`, no top-up, no route
+    taken, not listed twice), so the decision is the one without it."""
+    rules = rules_for(choice)
+    zero = copy.deepcopy(record)
+    for kind in RESULT_KINDS:
+        zero["payments"].append({"kind": kind, "amount": "0.00", "paid_on": as_of.isoformat()})
+    same = {"provenance": {"input_hash"}}
+    assert run(zero, as_of, rules).model_dump(exclude=same) == run(record, as_of, rules).model_dump(
+        exclude=same
+    )
+
+
 def _fixed(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its problems at entry frozen, so evidence changes cannot move eligibility."""
     fixed = copy.deepcopy(record)

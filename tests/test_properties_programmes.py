@@ -98,6 +98,23 @@ def test_nothing_is_paid_twice(programme: str, data: st.DataObject) -> None:
 
 
 @programmes
+@given(data=st.data(), dated=st.booleans())
+def test_a_result_listed_as_paid_0_is_no_claim(
+    programme: str, data: st.DataObject, dated: bool
+) -> None:
+    """A £0 results payment is not a claim paid: the decision is the one without it."""
+    record, as_of, rules = data.draw(cases(programme))
+    zero = copy.deepcopy(record)
+    for kind in RESULT_KINDS_BY_PROGRAMME[programme]:
+        paid = {"kind": kind, "amount": "0.00", "claim_id": f"ZERO-{kind}"}
+        zero["payments"].append({**paid, "paid_on": as_of.isoformat()} if dated else paid)
+    same = {"provenance": {"input_hash"}}
+    assert run(zero, as_of, rules).model_dump(exclude=same) == run(record, as_of, rules).model_dump(
+        exclude=same
+    )
+
+
+@programmes
 @given(data=st.data(), rnd=st.randoms(use_true_random=False))
 def test_event_order_does_not_matter(programme: str, data: st.DataObject, rnd: Any) -> None:
     record, as_of, rules = data.draw(cases(programme))

@@ -746,6 +746,41 @@ def test_a_result_paid_twice_is_warned_of_a_fee_paid_in_parts_is_not() -> None:
     ]
 
 
+EMPLOYED: dict[str, Any] = {  # employment met on 2013-03-01 (£800), crime/ASB/edu too early
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2012-11-01"}],
+}
+
+
+@pytest.mark.parametrize(("amount", "paid_before"), [("0.00", False), ("0.01", True)])
+def test_phase_one_result_paid_0_is_not_paid_a_penny_is(amount: str, paid_before: bool) -> None:
+    """Each result is paid once: a £0 payment is none, so the result is paid at its rate."""
+    made = {"kind": "continuous_employment", "amount": amount, "paid_on": "2013-02-01"}
+    d = evaluate(family(payments=[made], **EMPLOYED), "2013-03-01")
+    ce = d.results["continuous_employment"]
+    assert (ce.status, ce.amount) == (
+        ("already_paid", Decimal(0)) if paid_before else ("met", Decimal("800.00"))
+    )
+    # nor does crime/ASB/education paid £0 take the route (exclusive) or make employment a top-up
+    crime = {"kind": "crime_asb_education", "amount": amount, "paid_on": "2013-02-01"}
+    for choice, code, then in (
+        ("exclusive", "EXCLUSIVE_ROUTE_TAKEN", "0"),
+        ("top_up", "EMPLOYMENT_TOP_UP", "799.99"),
+    ):
+        rules = PHASE_ONE.with_interpretations(employment_after_crime=choice)
+        after = evaluate(family(payments=[crime], **EMPLOYED), "2013-03-01", rules)
+        assert (code in codes(after, "continuous_employment")) is paid_before, choice
+        assert after.payable == Decimal(then if paid_before else "800"), choice
+
+
+def test_a_result_listed_at_0_then_paid_is_not_paid_twice() -> None:
+    p2w = {"kind": "progress_to_work", "amount": "100", "claim_id": "C-1"}
+    zero = {**p2w, "amount": "0.00", "claim_id": "C-0"}
+    d = evaluate(family(payments=[zero, p2w]), "2013-06-30")
+    assert "RESULT_PAID_MORE_THAN_ONCE" not in [w.code for w in d.warnings]
+    assert d.results[P2W].reasons[0].compared["claim_id"] == "C-1"  # ALREADY_PAID names it
+
+
 # --- one claim per family (phase two and Supporting Families) --------------------------------------
 
 MET_PLAN = two_measure_plan("any")  # met on 2016-06-01 for a family attached 2016-01-15
@@ -792,6 +827,18 @@ def test_the_one_claim_is_the_route_already_paid() -> None:
     # phase one's results are not phase two's routes: such a payment is refused, not counted
     with pytest.raises(pydantic.ValidationError, match="payment_not_in_programme"):
         phase_two_family(payments=[paid("progress_to_work", "100", "2016-05-01")])
+
+
+@pytest.mark.parametrize(("amount", "claimed"), [("0.00", False), ("0.01", True)])
+def test_a_route_paid_0_is_no_claim_a_penny_is(amount: str, claimed: bool) -> None:
+    """£0 is no claim paid (as an attachment fee listed at £0 is none): the family is paid."""
+    fam = phase_two_family(
+        payments=[{**paid("continuous_employment", amount, "2016-05-01"), "claim_id": "C0"}]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    assert d.results[SP].amount == (0 if claimed else Decimal("800.00"))
+    assert ("ONE_CLAIM_PER_FAMILY" in codes(d, SP)) is claimed
+    assert (d.results[CE].status == "already_paid") is claimed
 
 
 def test_no_evidence_fails_a_measure_that_needs_a_value() -> None:

@@ -159,8 +159,20 @@ class Account:
         return max(self.cap - self.fee_counted - self.results_paid, ZERO)
 
     def paid(self, kind: str) -> list[Payment]:
-        """The payments made for `kind`, in the order listed."""
-        return [p for p in self.made if p.kind == kind] if self.made else []
+        """The payments made for `kind`, in the order listed: £0 is not a payment made.
+
+        A result listed as paid £0 was not paid (as an attachment fee listed at £0 is none,
+        `check_no_fee_paid`): it neither stops the result being paid nor uses up phase two's
+        and Supporting Families' one claim.
+        """
+        return [p for p in self.made if p.kind == kind and p.amount] if self.made else []
+
+    @property
+    def results_claimed(self) -> list[Payment]:
+        """The results payments made (not £0), in the order listed."""
+        return (
+            [p for p in self.made if p.kind != "attachment_fee" and p.amount] if self.made else []
+        )
 
 
 def account(
@@ -224,9 +236,7 @@ def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
     """
     found: list[Reason] = []
     first: dict[str, str] = {}
-    for payment in books.made:
-        if payment.kind == "attachment_fee":  # may be paid in parts (clarification 7)
-            continue
+    for payment in books.results_claimed:  # a fee may be paid in parts (clarification 7)
         claim = payment.claim_id or "(no claim id)"
         earlier = first.get(payment.kind)
         if earlier is None:

@@ -309,7 +309,7 @@ def pay_one_claim(
 ) -> Payout:
     """One results payment per family: the first route met pays, within the cap."""
     year = financial_year_of(family.attached_on)
-    results_made = [p for p in books.made if p.kind != "attachment_fee"]
+    results_made = books.results_claimed  # £0 is no claim paid (`Account.paid`)
     claimed_by = results_made[0].kind if results_made else None
     claimed_now: ResultKind | None = None
     room = books.room
