@@ -167,6 +167,35 @@ def test_more_evidence_of_progress_never_lowers_payable(
     assert run(better, as_of, rules).payable >= before.payable
 
 
+@programmes
+@given(data=st.data())
+def test_payments_over_the_cap_or_by_two_routes_are_flagged(
+    programme: str, data: st.DataObject
+) -> None:
+    """PAID_OVER_CAP exactly when the fee counted (listed or not) and the results paid pass the
+    cap; SECOND_RESULTS_CLAIM_PAID exactly when results are paid by both routes."""
+    record = data.draw(family_records(programme, payments="any"))
+    as_of = data.draw(as_of_dates_for(record))
+    rules = LATER[programme].with_interpretations(
+        **data.draw(interpretation_choices(LATER[programme]))
+    )
+    year = financial_year_of(date.fromisoformat(record["attached_on"]))
+    if not pbr.programmes.programme(programme).attachment_fee(rules, year):
+        record["payments"] = [p for p in record["payments"] if p["kind"] != "attachment_fee"]
+    family = pbr.Family.model_validate(record)
+    d = pbr.evaluate(family, as_of=as_of, rules=rules)
+    made = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+    fee = max(d.attachment_fee, sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO))
+    results = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
+    routes = {p.kind for p in made if p.kind != "attachment_fee" and p.amount}
+    codes = [w.code for w in d.warnings]
+    assert ("PAID_OVER_CAP" in codes) is (fee + results > d.cap)
+    assert ("SECOND_RESULTS_CLAIM_PAID" in codes) is (len(routes) > 1)
+    assert d.payable <= max(d.cap - fee - results, ZERO)  # what is payable: as before
+    if routes:
+        assert d.payable == ZERO
+
+
 SF_ONLY = sorted(set(get_args(FamilyNeed)) - set(get_args(PhaseTwoProblem)))
 
 

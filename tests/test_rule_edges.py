@@ -781,6 +781,120 @@ def test_a_result_listed_at_0_then_paid_is_not_paid_twice() -> None:
     assert d.results[P2W].reasons[0].compared["claim_id"] == "C-1"  # ALREADY_PAID names it
 
 
+# --- payments already made that break the rules: the fee counts whether listed or not -----------
+
+
+def payment_warnings(d: Decision) -> dict[str, dict[str, Any]]:
+    return {w.code: dict(w.compared) for w in d.warnings if w.rule.startswith("payment.")}
+
+
+@pytest.mark.parametrize(
+    ("employment", "over"), [("100.00", None), ("100.01", "0.01"), ("800.00", "700.00")]
+)
+def test_phase_one_fee_not_listed_counts_towards_paid_over_cap(
+    employment: str, over: str | None
+) -> None:
+    """Attached 2012-10-15: £3,200 fee (not listed) + £700 crime/ASB/education + employment."""
+    made = [
+        {"kind": "crime_asb_education", "amount": "700.00", "claim_id": "C1"},
+        {"kind": "continuous_employment", "amount": employment, "claim_id": "C2"},
+    ]
+    d = evaluate(family(payments=made), "2013-06-30")
+    warned = payment_warnings(d)
+    assert d.payable == 0  # nothing more is paid, whatever was
+    if over is None:  # 3,200 + 800 = 4,000: at the cap, not over it
+        assert warned == {}
+        return
+    results = Decimal("700.00") + Decimal(employment)
+    assert warned == {
+        "PAID_OVER_CAP": {
+            "paid_to_date": str(results),
+            "cap": "4000.00",
+            "attachment_fee_counted": "3200.00",
+            "results_paid": str(results),
+            "over_cap": over,
+        }
+    }
+    (w,) = [w for w in d.warnings if w.code == "PAID_OVER_CAP"]
+    assert w.message == (
+        f"attachment fee counted 3200.00 (listed as paid: 0.00) + results paid {results} = "
+        f"{Decimal(3200) + results}, over the cap of 4000.00: {over} is to be recovered"
+    )
+
+
+@pytest.mark.parametrize(
+    ("payments", "warned"),
+    [
+        ([("sustained_progress", "800.00")], set()),  # 1,000 + 800: the cap
+        ([("sustained_progress", "800.01")], {"PAID_OVER_CAP"}),
+        (
+            [("sustained_progress", "800.00"), ("continuous_employment", "800.00")],
+            {"SECOND_RESULTS_CLAIM_PAID", "PAID_OVER_CAP"},
+        ),
+        (
+            [("sustained_progress", "400.00"), ("continuous_employment", "400.00")],
+            {"SECOND_RESULTS_CLAIM_PAID"},  # within the cap, but a second claim
+        ),
+        ([("sustained_progress", "400.00"), ("continuous_employment", "0.00")], set()),
+    ],
+)
+def test_phase_two_overpayments_are_flagged_with_the_fee_not_listed(
+    payments: list[tuple[str, str]], warned: set[str]
+) -> None:
+    made = [
+        {"kind": k, "amount": a, "paid_on": "2016-05-01", "claim_id": f"C{i}"}
+        for i, (k, a) in enumerate(payments, 1)
+    ]
+    d = pbr.evaluate(phase_two_family(payments=made), as_of=date(2016, 6, 1), plan=MET_PLAN)
+    found = payment_warnings(d)
+    assert set(found) == warned
+    assert d.payable == 0
+    if "SECOND_RESULTS_CLAIM_PAID" in found:
+        assert found["SECOND_RESULTS_CLAIM_PAID"] == {
+            "first_route": "sustained_progress",
+            "first_claim": "C1",
+            "again_route": "continuous_employment",
+            "again_claim": "C2",
+        }
+    if "PAID_OVER_CAP" in found:
+        assert found["PAID_OVER_CAP"]["attachment_fee_counted"] == "1000.00"
+        assert found["PAID_OVER_CAP"]["cap"] == "1800.00"
+
+
+def test_supporting_families_second_claim_is_flagged_phase_one_has_no_one_claim() -> None:
+    sf = pbr.Family.model_validate(
+        {
+            "family_id": "S1",
+            "programme": "supporting-families",
+            "attached_on": "2022-06-01",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1985-01-01"},
+                {"person_id": "C1", "date_of_birth": "2015-01-01"},
+            ],
+            "problems_at_entry": [{"problem": p} for p in ("health", "housing", "crime")],
+            "payments": [
+                {"kind": "continuous_employment", "amount": "400.00"},
+                {"kind": "sustained_progress", "amount": "400.00", "claim_id": "S-2"},
+            ],
+        }
+    )
+    found = payment_warnings(evaluate(sf, "2023-06-01"))
+    assert found == {
+        "SECOND_RESULTS_CLAIM_PAID": {
+            "first_route": "continuous_employment",
+            "first_claim": "(no claim id)",
+            "again_route": "sustained_progress",
+            "again_claim": "S-2",
+        }
+    }
+    # phase one pays several results to one family: two of them are no second claim
+    made = [
+        {"kind": "crime_asb_education", "amount": "700.00"},
+        {"kind": "progress_to_work", "amount": "100.00"},
+    ]
+    assert payment_warnings(evaluate(family(payments=made), "2013-06-30")) == {}
+
+
 # --- one claim per family (phase two and Supporting Families) --------------------------------------
 
 MET_PLAN = two_measure_plan("any")  # met on 2016-06-01 for a family attached 2016-01-15

@@ -86,6 +86,7 @@ ReasonCode = Literal[
     "EMPLOYMENT_ROUTE_CLOSED",
     "IDENTIFIED_FOR_IGNORED",
     "PROBLEMS_NOT_IN_PROGRAMME",
+    "SECOND_RESULTS_CLAIM_PAID",
 ]
 
 REASON_CODES: dict[str, str] = {
@@ -173,8 +174,9 @@ REASON_CODES: dict[str, str] = {
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
     "RESULT_PAID_MORE_THAN_ONCE": "Warning: the record lists a result as paid more than once "
     "(under two claims); nothing is paid twice, so one payment is to be recovered.",
-    "PAID_OVER_CAP": "Warning: the payments the record lists total more than the per-family "
-    "cap; the difference is to be recovered.",
+    "PAID_OVER_CAP": "Warning: the attachment fee counted (the year's fee, whether or not the "
+    "record lists it, or more if more is listed) plus the results payments listed total more "
+    "than the per-family cap; the difference (compared.over_cap) is to be recovered.",
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
     "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
     "evidence stands at attachment.",
@@ -216,6 +218,9 @@ REASON_CODES: dict[str, str] = {
     "programme's own (another programme's, which a record stating no programme may list); they "
     "are not counted towards eligibility and not judged against the outcome plan. The reason "
     "names them (compared.ignored) and the programme's list (compared.programme_problems).",
+    "SECOND_RESULTS_CLAIM_PAID": "Warning: phase two and Supporting Families pay one results "
+    "claim per family, but the record lists results paid by both routes (sustained_progress and "
+    "continuous_employment); nothing more is paid, and the second claim is to be recovered.",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

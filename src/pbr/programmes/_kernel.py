@@ -228,11 +228,14 @@ def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason
     )
 
 
-def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
-    """Warnings for payments made that break the rules: a result paid twice, the cap passed.
+def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tuple[Reason, ...]:
+    """Warnings for payments made that break the rules: paid twice, by two routes, over the cap.
 
-    The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
-    record shows money already paid that should be recovered.
+    Results by two routes are warned of where a family has one claim (`one_claim`: phase two,
+    Supporting Families). The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
+    record shows money already paid that should be recovered. The cap is passed when the fee
+    counted (the year's fee whether listed or not, or more if more is listed: phase1-spec §5)
+    and the results paid exceed it, not only when the payments listed do.
     """
     found: list[Reason] = []
     first: dict[str, str] = {}
@@ -240,6 +243,22 @@ def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
         claim = payment.claim_id or "(no claim id)"
         earlier = first.get(payment.kind)
         if earlier is None:
+            if one_claim and first:  # a second route: the family has one results claim
+                route, was = next(iter(first.items()))
+                found.append(
+                    reason(
+                        "SECOND_RESULTS_CLAIM_PAID",
+                        "payment.one_claim",
+                        rules,
+                        f"results are listed as paid by two routes ({route} {was}, then "
+                        f"{payment.kind} {claim}): the family has one results claim, so the "
+                        "second is to be recovered",
+                        first_route=route,
+                        first_claim=was,
+                        again_route=payment.kind,
+                        again_claim=claim,
+                    )
+                )
             first[payment.kind] = claim
         else:
             found.append(
@@ -254,16 +273,23 @@ def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
                     again_claim=claim,
                 )
             )
-    if books.paid_to_date > books.cap:
+    fee, results = books.fee_counted, books.results_paid
+    counted = fee + results
+    if counted > books.cap:
+        listed = books.paid_to_date - results
         found.append(
             reason(
                 "PAID_OVER_CAP",
                 "payment.cap",
                 rules,
-                f"payments made total {books.paid_to_date}, over the cap of {books.cap}: the "
-                "difference is to be recovered",
+                f"attachment fee counted {fee} (listed as paid: {listed}) + results paid "
+                f"{results} = {counted}, over the cap of {books.cap}: {counted - books.cap} is "
+                "to be recovered",
                 paid_to_date=books.paid_to_date,
                 cap=books.cap,
+                attachment_fee_counted=fee,
+                results_paid=results,
+                over_cap=counted - books.cap,
             )
         )
     return tuple(found)
@@ -377,7 +403,7 @@ def decide(
         check_no_fee_paid(family, rules, year, programme.rules.chosen)
     books = account(family, as_of, year, fee, programme.cap(rules, year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
-        warnings = (*warnings, *overpaid(books, rules))
+        warnings = (*warnings, *overpaid(books, rules, one_claim=programme.one_claim))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
         warnings = (*warnings, before_attachment(family.attached_on, as_of, year, fee, rules))
     ident = programme.identify(family, rules)

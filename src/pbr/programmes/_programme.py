@@ -76,6 +76,9 @@ class Programme:
     cap: Callable[[RuleSet, FinancialYear], Decimal] = _cap
     """The most paid for a family attached in a year, fee included (interpretations applied);
     by default the rule set's `cap`."""
+    one_claim: bool = False
+    """Whether a family has one results claim, by any route (phase two, Supporting Families):
+    a record listing results paid by two routes is warned of (`SECOND_RESULTS_CLAIM_PAID`)."""
 
     @property
     def id(self) -> str:

@@ -95,6 +95,7 @@ PROGRAMME = Programme(
     result_rates=result_rates,
     cap=cap,
     uses_plan=True,
+    one_claim=True,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
         "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),

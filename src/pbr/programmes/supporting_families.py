@@ -132,6 +132,7 @@ PROGRAMME = Programme(
     attachment_fee=attachment_fee,
     result_rates=result_rates,
     uses_plan=True,
+    one_claim=True,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
         "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),
