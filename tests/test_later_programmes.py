@@ -487,6 +487,53 @@ def test_a_route_listed_as_paid_0_does_not_use_up_the_one_claim() -> None:
     assert d.paid_to_date == 0
 
 
+SF_2024: dict[str, Any] = {
+    "attached_on": "2024-06-03",
+    "problems_at_entry": [{"problem": "housing"}, {"problem": "health"}, {"problem": "crime"}],
+}
+
+
+@pytest.mark.parametrize(("as_of", "closed"), [("2025-03-31", False), ("2025-04-01", True)])
+def test_supporting_families_results_claims_close_on_31_march_2025(
+    as_of: str, closed: bool
+) -> None:
+    d = run(as_of, "supporting-families", **SF_2024)
+    assert (d.results[SP].status, d.payable) == ("met", Decimal("800.00"))  # still shown
+    warned = [w for w in d.warnings if w.code == "RESULTS_CLAIMS_CLOSED"]
+    assert bool(warned) is closed
+    if closed:
+        (w,) = warned
+        assert (w.rule, w.source) == ("payment.claims_closed", "S39")
+        assert w.compared == {"payable": "800.00", "as_of": as_of, "claims_until": "2025-03-31"}
+
+
+def test_employment_route_always_is_open_to_the_last_day_for_claims_only() -> None:
+    # `always` said "open for every claim to March 2025", yet a claim evaluated in 2026 was met
+    # at £800 with no word that no claim could then be made
+    always = SUPPORTING_FAMILIES.with_interpretations(employment_route="always")
+    record_ = record(
+        "supporting-families",
+        **SF_2024,
+        benefit_spells=[{"person_id": "A1", "benefit": "UC", "start": "2024-01-01"}],
+        employment_spells=[{"person_id": "A1", "start": "2024-06-10"}],
+        observations=[{"indicator": "eviction_notice", "date": "2026-01-01"}],
+    )
+    family = pbr.Family.model_validate(record_)
+    late = pbr.evaluate(family, as_of=date(2026, 6, 1), rules=always)
+    assert (late.results[CE].status, late.payable) == ("met", Decimal("800.00"))
+    assert "RESULTS_CLAIMS_CLOSED" in [w.code for w in late.warnings]
+    in_time = pbr.evaluate(family, as_of=date(2025, 3, 31), rules=always)
+    assert (in_time.results[CE].status, in_time.payable) == ("met", Decimal("800.00"))
+    assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in in_time.warnings]
+
+
+def test_phase_two_has_no_last_day_for_claims_a_known_gap() -> None:
+    """No listed source gives phase two's claim windows (docs/programmes.md, known gaps)."""
+    d = run("2030-06-01", attached_on="2016-03-01")
+    assert d.payable == Decimal("800.00")
+    assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in d.warnings]
+
+
 def test_supporting_families_employment_route_by_claim_date() -> None:
     sf = {"problems_at_entry": NEEDS3, **WORKING}
     sf["benefit_spells"] = [{"person_id": "A1", "benefit": "UC", "start": "2021-01-01"}]

@@ -196,6 +196,20 @@ def test_payments_over_the_cap_or_by_two_routes_are_flagged(
         assert d.payable == ZERO
 
 
+@programmes
+@given(data=st.data())
+def test_results_payable_after_claims_closed_are_warned_of_not_withheld(
+    programme: str, data: st.DataObject
+) -> None:
+    """Supporting Families' claims closed on 31 March 2025 (S39); phase two has no such day."""
+    record, as_of, rules = data.draw(cases(programme))
+    d = run(record, as_of, rules)
+    closed = rules.claims_until()
+    assert closed == (date(2025, 3, 31) if programme == "supporting-families" else None)
+    late = closed is not None and as_of > closed and d.payable > 0
+    assert ("RESULTS_CLAIMS_CLOSED" in [w.code for w in d.warnings]) is late
+
+
 SF_ONLY = sorted(set(get_args(FamilyNeed)) - set(get_args(PhaseTwoProblem)))
 
 

@@ -196,3 +196,18 @@ def test_a_date_parameter_is_read_as_a_day_and_only_as_one() -> None:
         PHASE_ONE.day("cap")
     with pytest.raises(TypeError, match="not a whole number"):
         PHASE_ONE.number("results_claims_until")
+
+
+def test_last_day_for_results_claims_of_each_programme() -> None:
+    """Phase one: May 2015 (S12); Supporting Families: the end of its 2022-25 guidance (S39);
+    phase two: none, as no listed source gives its claim windows (tf-rules §2)."""
+    assert PHASE_ONE.claims_until() == date(2015, 5, 31)
+    assert SUPPORTING_FAMILIES.claims_until() == date(2025, 3, 31)
+    closes = SUPPORTING_FAMILIES.parameters["results_claims_until"].values
+    assert [(v.source, v.status) for v in closes] == [(("S39",), "uncertain")]
+    assert SUPPORTING_FAMILIES.source_of_rule("payment.claims_closed") == "S39"
+    assert PHASE_TWO.claims_until() is None
+    assert "results_claims_until" not in PHASE_TWO.parameters
+    always = SUPPORTING_FAMILIES.interpretations["employment_route"].values["always"]
+    assert "31 March 2025" in always
+    assert "RESULTS_CLAIMS_CLOSED" in always

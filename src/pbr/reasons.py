@@ -181,8 +181,9 @@ REASON_CODES: dict[str, str] = {
     "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
     "evidence stands at attachment.",
     "RESULTS_CLAIMS_CLOSED": "Warning: results are payable by the rules, but the evaluation date "
-    "is after the programme's last day for results claims (phase one: May 2015, S12), so a "
-    "claim made then would not have been paid; the amounts are still shown.",
+    "is after the programme's last day for results claims (phase one: May 2015, S12; Supporting "
+    "Families: 31 March 2025, S39; phase two has none), so a claim made then would not have been "
+    "paid; the amounts are still shown.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "

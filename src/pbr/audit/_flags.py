@@ -48,7 +48,8 @@ AUDIT_FLAGS: dict[str, str] = {
     "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
     "attachment fee, before attachment); the earliest date the claim could be made is shown.",
     "CLAIMED_AFTER_CLAIMS_CLOSED": "A results claim dated after the programme's last day for "
-    "results claims (phase one: May 2015, S12; the rule set's results_claims_until), which would "
+    "results claims (phase one: May 2015, S12; Supporting Families: 31 March 2025, S39; the rule "
+    "set's results_claims_until), which would "
     "not have been paid; nothing of it is verified.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
     "DUPLICATE_IN_FILE": "The same family and kind was claimed earlier in this claim file, or the "

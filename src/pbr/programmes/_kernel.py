@@ -208,8 +208,10 @@ def before_attachment(
 def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason, ...]:
     """The warning on results payable after the programme's last day for results claims.
 
-    Phase one's claims closed in May 2015 (S12); phase1-spec sets no such date, so the results
-    stay payable by the rules and the decision says that no claim could be made for them.
+    Phase one's claims closed in May 2015 (S12), Supporting Families' with its 2022-25 guidance
+    on 31 March 2025 (S39); no rule withholds a result after them, so the results stay payable
+    by the rules and the decision says that no claim could be made for them. Phase two has no
+    such day (no source gives one).
     """
     closed = rules.claims_until()
     if closed is None or as_of <= closed:
