@@ -527,6 +527,67 @@ def test_employment_route_always_is_open_to_the_last_day_for_claims_only() -> No
     assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in in_time.warnings]
 
 
+IN_WORK_2022: dict[str, Any] = {  # route closed: employment counts only through the plan
+    "attached_on": "2022-06-01",
+    "problems_at_entry": [
+        {"problem": "financial_stability"},
+        {"problem": "housing"},
+        {"problem": "health"},
+    ],
+    "benefit_spells": [
+        {"person_id": "A1", "benefit": "UC", "start": "2021-01-01", "end": "2022-06-05"}
+    ],
+    "employment_spells": [{"person_id": "A1", "start": "2022-06-06"}],
+}
+
+
+def test_closed_route_says_when_recorded_work_reaches_no_plan_measure() -> None:
+    # employment_spells counted for nothing once the route closed, and nothing said so
+    d = run("2023-06-01", "supporting-families", **IN_WORK_2022)
+    assert (d.results[SP].status, d.payable) == ("not_met", Decimal(0))
+    (closed,) = d.results[CE].reasons
+    assert closed.code == "EMPLOYMENT_ROUTE_CLOSED"
+    assert closed.compared == {
+        "as_of": "2023-06-01",
+        "employment_route": "claims_to_march_2022",
+        "employment_spells_not_read": "A1",
+        "measures_without_evidence": "no_arrears (rent_arrears_pounds), in_work (adult_in_work)",
+    }
+    assert "record the work as the observations the plan reads" in closed.message
+
+
+@pytest.mark.parametrize(("value", "met"), [(1, True), (0, False)])
+def test_work_recorded_as_adult_in_work_counts_through_the_example_plan(
+    value: int, met: bool
+) -> None:
+    """docs/programmes.md: a council records work as `adult_in_work` observations."""
+    seen = [{"indicator": "adult_in_work", "date": "2023-05-01", "value": value}]
+    d = run("2023-06-01", "supporting-families", observations=seen, **IN_WORK_2022)
+    assert d.results[SP].status == ("met" if met else "not_met")
+    assert d.payable == (Decimal("800.00") if met else 0)
+    (closed,) = d.results[CE].reasons
+    # met: nothing to point at; not met (in work 0): only no_arrears lacks evidence
+    assert closed.compared.get("measures_without_evidence") == (
+        None if met else "no_arrears (rent_arrears_pounds)"
+    )
+
+
+def test_no_note_without_work_since_attachment_or_with_the_route_open() -> None:
+    before = {
+        **IN_WORK_2022,
+        "employment_spells": [{"person_id": "A1", "start": "2021-01-01", "end": "2022-05-31"}],
+    }
+    d = run("2023-06-01", "supporting-families", **before)
+    assert "employment_spells_not_read" not in d.results[CE].reasons[0].compared
+    never = SUPPORTING_FAMILIES.with_interpretations(employment_route="never")
+    family = pbr.Family.model_validate(record("supporting-families", **IN_WORK_2022))
+    d = pbr.evaluate(family, as_of=date(2023, 6, 1), rules=never)
+    assert d.results[CE].reasons[0].compared["employment_spells_not_read"] == "A1"
+    always = SUPPORTING_FAMILIES.with_interpretations(employment_route="always")
+    d = pbr.evaluate(family, as_of=date(2023, 6, 1), rules=always)
+    assert d.results[CE].status == "met"  # the route open: the spells are read
+
+
 def test_phase_two_has_no_last_day_for_claims_a_known_gap() -> None:
     """No listed source gives phase two's claim windows (docs/programmes.md, known gaps)."""
     d = run("2030-06-01", attached_on="2016-03-01")

@@ -212,7 +212,11 @@ REASON_CODES: dict[str, str] = {
     "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made (or payable now) by the other "
     "route, so this route pays nothing.",
     "EMPLOYMENT_ROUTE_CLOSED": "Supporting Families: continuous employment is not a claim route "
-    "of its own on this date (interpretation employment_route).",
+    "of its own on this date (interpretation employment_route). Employment then counts only "
+    "through the plan, which reads observations, not employment_spells: when the family has "
+    "employment spells and the plan's financial_stability outcome is not met for want of "
+    "evidence, the reason names them (compared.employment_spells_not_read, "
+    "compared.measures_without_evidence).",
     "IDENTIFIED_FOR_IGNORED": "Warning: the record gives phase one's identified_for, which phase two "
     "and Supporting Families do not use; eligibility comes from problems_at_entry.",
     "PROBLEMS_NOT_IN_PROGRAMME": "Warning: problems_at_entry lists problems that are not the "
