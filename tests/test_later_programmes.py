@@ -288,6 +288,26 @@ def test_a_fee_listed_where_the_rules_pay_none_is_refused_not_counted() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("attached", "choice", "fee", "source"),
+    [
+        ("2019-04-01", "continue", "1000.00", "S31, S34"),  # the 2019/20 entry's own
+        ("2018-04-01", "stopped", "0.00", "S36, S25"),  # the none `stopped` chose
+        ("2018-03-31", "stopped", "1000.00", "S31, S34, S35, S25"),
+    ],
+)
+def test_evaluated_before_attachment_cites_the_fee_the_interpretation_chose(
+    attached: str, choice: str, fee: str, source: str
+) -> None:
+    # under `stopped` the warning said fee 0.00 but cited the £1,000 fee's sources
+    rules = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18=choice)
+    family = pbr.Family.model_validate(record(attached_on=attached))
+    d = pbr.evaluate(family, as_of=date(2018, 1, 1), rules=rules)
+    (w,) = [w for w in d.warnings if w.code == "EVALUATED_BEFORE_ATTACHMENT"]
+    assert (w.compared["attachment_fee"], w.source) == (fee, source)
+    assert w.message.endswith(f"not even the attachment fee of {fee}")
+
+
 def test_supporting_families_pays_no_attachment_fee_so_none_may_be_listed() -> None:
     sf = record("supporting-families", payments=[{"kind": "attachment_fee", "amount": "500.00"}])
     with pytest.raises(pydantic.ValidationError, match=r"families \(it pays no attachment fee\)"):

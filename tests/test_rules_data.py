@@ -51,6 +51,9 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert cited["tf-phase-1", "results_wait_months"] == ("P1-SPEC",)
     assert cited["tf-phase-1", "employment_weeks_jsa"] == ("P1-SPEC",)
     assert cited["tf-phase-2", "employment_weeks_jsa"] == ("PBR-READING",)
+    # tf-rules §2: phase two's employment weeks are a "recollection only; no source seen"
+    assert cited["tf-phase-2", "employment_weeks_other"] == ("PBR-READING",)
+    assert PHASE_TWO.source_of_rule("results.continuous_employment") == "PBR-READING"
     assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
     assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
     # S37 dates phase two's early starters, not their fee; S39 says "dependent children", no age
@@ -211,3 +214,21 @@ def test_last_day_for_results_claims_of_each_programme() -> None:
     always = SUPPORTING_FAMILIES.interpretations["employment_route"].values["always"]
     assert "31 March 2025" in always
     assert "RESULTS_CLAIMS_CLOSED" in always
+
+
+def test_later_programmes_cite_their_own_sources_for_relevance() -> None:
+    """S10 is a phase-one FOI ("where relevant"): the later routes cite what tf-rules gives."""
+    assert PHASE_ONE.source_of_rule("results.relevance") == "S10"
+    assert PHASE_TWO.source_of_rule("results.relevance") == "S15, PBR-READING"
+    assert SUPPORTING_FAMILIES.source_of_rule("results.relevance") == "S40, PBR-READING"
+
+
+@pytest.mark.parametrize("year", range(2014, 2021))
+def test_phase_two_money_is_as_certain_as_each_other_every_year(year: int) -> None:
+    """tf-rules §6 question 8: fee, results payment and cap alike are uncertain in 2019/20-20/21
+    (the cap read "confirmed" there, its 2015/16 entry)."""
+    fy = FinancialYear(year)
+    names = ("attachment_fee", "sustained_progress", "continuous_employment", "cap")
+    statuses = {PHASE_TWO.parameter(name, fy).status for name in names}
+    assert statuses == {"confirmed" if 2015 <= year <= 2018 else "uncertain"}, year
+    assert PHASE_TWO.amount("cap", fy) == Decimal("1800.00")

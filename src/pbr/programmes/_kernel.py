@@ -185,12 +185,14 @@ def account(
 
 
 def before_attachment(
-    attached_on: date, as_of: date, year: FinancialYear, fee: Decimal, rules: RuleSet
+    attached_on: date, as_of: date, fee: Decimal, rules: RuleSet, source: str
 ) -> Reason:
     """The warning on a decision dated before the family's attachment: nothing is due yet.
 
     The decision still says what the family's attachment will earn and whether it is eligible
     (judged on the evidence at attachment), so that a run to an earlier date reads plainly.
+    `source` is that of the fee's parameter as the interpretations chose it
+    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25).
     """
     return reason(
         "EVALUATED_BEFORE_ATTACHMENT",
@@ -198,7 +200,7 @@ def before_attachment(
         rules,
         f"as of {as_of} is before attachment on {attached_on}: nothing is due yet, not even the "
         f"attachment fee of {fee}",
-        source=rules.parameter("attachment_fee", year).source_text,
+        source=source,
         as_of=as_of,
         attached_on=attached_on,
         attachment_fee=fee,
@@ -407,7 +409,8 @@ def decide(
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules, one_claim=programme.one_claim))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
-        warnings = (*warnings, before_attachment(family.attached_on, as_of, year, fee, rules))
+        source = programme.attachment_fee_source(rules, year)
+        warnings = (*warnings, before_attachment(family.attached_on, as_of, fee, rules, source))
     ident = programme.identify(family, rules)
     if ident.eligible:
         verdicts = programme.results(family, as_of, rules, plan, ident)
