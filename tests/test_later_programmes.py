@@ -342,6 +342,34 @@ def test_six_month_period_starts_the_day_after_attachment() -> None:
     assert met.payable == Decimal("800.00")
 
 
+@pytest.mark.parametrize(
+    ("as_of", "begins"),
+    [
+        ("2016-08-28", "(2016-02-28, 2016-08-28] begins on 2016-02-29, before attachment on "),
+        ("2016-08-30", "(2016-02-29, 2016-08-30] begins on the attachment day, 2016-03-01;"),
+        ("2016-08-31", "(2016-02-29, 2016-08-31] begins on the attachment day, 2016-03-01;"),
+        ("2016-09-01", None),
+    ],
+)
+def test_an_incomplete_period_says_on_which_day_it_begins(as_of: str, begins: str | None) -> None:
+    # "(2016-02-29, 2016-08-31] starts before attachment on 2016-03-01": its first day is the
+    # attachment day itself, which the period must lie after
+    d = run(as_of, attached_on="2016-03-01")
+    incomplete = [
+        r
+        for r in d.results[SP].reasons
+        if r.code == "SUSTAIN_PERIOD_INCOMPLETE" and r.compared["measure"] == "no_da_callout"
+    ]
+    if begins is None:
+        assert incomplete == []
+        return
+    (r,) = incomplete
+    assert begins in r.message
+    assert r.message.endswith(
+        "it must lie wholly after the attachment day, so the earliest date is 2016-09-01"
+    )
+
+
 def test_an_event_inside_the_period_fails_and_one_just_outside_does_not() -> None:
     callout = {"indicator": "police_callout_domestic_abuse", "date": "2016-01-16"}
     inside = run("2016-07-15", observations=[callout])
@@ -415,6 +443,9 @@ def test_a_term_starting_on_the_attachment_day_does_not_count() -> None:
     d = education_run("2017-07-31", TERMS, attached="2016-09-01")
     assert d.results[SP].status == "not_met"
     assert d.results[SP].earliest_date == date(2017, 12, 31)
+    # the three terms' period begins with the autumn term, on the attachment day
+    (r, *_) = [x for x in d.results[SP].reasons if x.code == "SUSTAIN_PERIOD_INCOMPLETE"]
+    assert "(2016-08-31, 2017-07-31] begins on the attachment day, 2016-09-01" in r.message
 
 
 def test_absence_threshold_is_strict() -> None:
@@ -484,6 +515,52 @@ def test_employment_alone_pays_at_13_weeks_to_the_day() -> None:
     assert short.payable == 0
     d = run("2016-05-02", observations=callout, **WORKING)
     assert (d.results[CE].status, d.results[CE].amount) == ("met", Decimal("800.00"))
+
+
+def test_employment_days_are_counted_as_the_weeks_are() -> None:
+    # "In work since 2016-03-07: 90 days" on 2016-06-05, when 13 weeks are reached on 2016-06-06:
+    # the weeks count days after the start (91), and so do the days shown
+    working: dict[str, Any] = {
+        "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2015-01-01"}],
+        "employment_spells": [{"person_id": "A1", "start": "2016-03-07"}],
+    }
+    short = run("2016-06-05", attached_on="2016-03-01", **working)
+    (r,) = short.results[CE].reasons
+    assert r.code == "EMPLOYMENT_TOO_SHORT"
+    assert r.message == (
+        "adult A1 in work since 2016-03-07: 90 days after the start; 13 weeks (91 days after the "
+        "start) would be reached on 2016-06-06"
+    )
+    assert (r.compared["days_worked"], r.compared["reached_on"]) == (90, "2016-06-06")
+    met = run("2016-06-06", attached_on="2016-03-01", **working)
+    assert met.results[CE].reasons[0].code == "CONTINUOUS_EMPLOYMENT_REACHED"
+    ended: dict[str, Any] = {
+        **working,
+        "employment_spells": [{**working["employment_spells"][0], "end": "2016-06-05"}],
+    }
+    (cut,) = run("2016-06-05", attached_on="2016-03-01", **ended).results[CE].reasons
+    assert cut.message == (
+        "adult A1 in work since 2016-03-07: 90 days after the start; the run ends on 2016-06-05, "
+        "before 13 weeks (91 days after the start) would be reached on 2016-06-06"
+    )
+
+
+def test_one_claim_says_what_is_true_when_the_cap_leaves_nothing() -> None:
+    # both routes met, the cap used up by a fee listed at £1,800: sustained progress pays £0
+    # (CAP_REACHED), and employment said the one claim was sustained progress "(payable now)"
+    fee = [{"kind": "attachment_fee", "amount": "1800.00", "paid_on": "2016-01-20"}]
+    d = run("2016-07-15", payments=fee, **WORKING)
+    assert d.results[SP].amount == 0
+    assert d.payable == 0
+    assert codes(d, SP)[-1] == "CAP_REACHED"
+    taken = d.results[CE].reasons[-1]
+    assert taken.code == "ONE_CLAIM_PER_FAMILY"
+    assert taken.message == (
+        "the family's one results claim is sustained_progress (met now, but the 1800.00 cap "
+        "leaves nothing to pay), so continuous_employment pays nothing"
+    )
+    paying = run("2016-07-15", **WORKING).results[CE].reasons[-1]
+    assert "(payable now)" in paying.message
 
 
 def test_a_paid_result_stops_every_other_claim() -> None:
@@ -798,7 +875,7 @@ def test_a_month_end_attachment_s_earliest_date_is_the_day_its_period_allows() -
     for day in ("2017-02-27", "2017-02-28"):
         d = pbr.evaluate(family, as_of=date.fromisoformat(day), plan=plan)
         assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2017, 3, 1))
-        assert "earliest 2017-03-01" in d.results[SP].reasons[-1].message
+        assert "the earliest date is 2017-03-01" in d.results[SP].reasons[-1].message
     met = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=plan)
     assert (met.results[SP].status, met.payable) == ("met", Decimal("800.00"))
 

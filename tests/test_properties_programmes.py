@@ -210,6 +210,32 @@ def test_results_payable_after_claims_closed_are_warned_of_not_withheld(
     assert ("RESULTS_CLAIMS_CLOSED" in [w.code for w in d.warnings]) is late
 
 
+@programmes
+@given(data=st.data())
+def test_messages_count_days_as_the_rules_do(programme: str, data: st.DataObject) -> None:
+    """A job's days are counted after its start, as its weeks are (days shown + days to go =
+    the weeks' days); an incomplete period names its first day, the attachment day or before."""
+    record, as_of, rules = data.draw(cases(programme))
+    d = run(record, as_of, rules)
+    attached = date.fromisoformat(record["attached_on"])
+    for r in d.results["continuous_employment"].reasons:
+        if r.code == "EMPLOYMENT_TOO_SHORT":
+            days, weeks = r.compared["days_worked"], r.compared["weeks_required"]
+            assert isinstance(days, int)
+            assert isinstance(weeks, int)
+            to_go = date.fromisoformat(str(r.compared["reached_on"])) - as_of
+            assert days + to_go.days == 7 * weeks
+            assert f": {days} days after the start; " in r.message
+            assert f"{weeks} weeks ({7 * weeks} days after the start)" in r.message
+    for r in d.results["sustained_progress"].reasons:
+        if r.code == "SUSTAIN_PERIOD_INCOMPLETE":
+            first = date.fromisoformat(str(r.compared["window_after"])) + timedelta(days=1)
+            assert first <= attached
+            on_the_day = f"begins on the attachment day, {attached};"
+            assert (on_the_day in r.message) is (first == attached)
+            assert (f"begins on {first}, before attachment" in r.message) is (first < attached)
+
+
 SF_ONLY = sorted(set(get_args(FamilyNeed)) - set(get_args(PhaseTwoProblem)))
 
 

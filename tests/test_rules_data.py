@@ -232,3 +232,14 @@ def test_phase_two_money_is_as_certain_as_each_other_every_year(year: int) -> No
     statuses = {PHASE_TWO.parameter(name, fy).status for name in names}
     assert statuses == {"confirmed" if 2015 <= year <= 2018 else "uncertain"}, year
     assert PHASE_TWO.amount("cap", fy) == Decimal("1800.00")
+
+
+def test_the_phase_two_example_plan_says_what_its_education_measure_counts() -> None:
+    """S33's 10% counts authorised and/or unauthorised absence; the measure, unauthorised only."""
+    from pbr.plans import example_plan
+
+    education = example_plan("tf-phase-2").outcome_for("education")
+    assert education is not None
+    assert education.measures[0].indicator == "unauthorised_absence_percent"
+    assert "authorised and/or unauthorised" in (education.description or "")
+    assert "unauthorised absence only" in (education.description or "")

@@ -209,8 +209,9 @@ REASON_CODES: dict[str, str] = {
     "for, so progress against it cannot be shown.",
     "EXAMPLE_PLAN_USED": "Warning: judged against pbr's example outcome plan, not the council's own "
     "(pass the council's plan).",
-    "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made (or payable now) by the other "
-    "route, so this route pays nothing.",
+    "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made by the other route (paid, "
+    "payable now, or met now with nothing left under the cap to pay), so this route pays "
+    "nothing.",
     "EMPLOYMENT_ROUTE_CLOSED": "Supporting Families: continuous employment is not a claim route "
     "of its own on this date (interpretation employment_route). Employment then counts only "
     "through the plan, which reads observations, not employment_spells: when the family has "

@@ -8,7 +8,7 @@ adult moves into continuous employment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -246,11 +246,18 @@ def _measure(
         "window_after": low,
         "window_to": high,
     }
-    if low < family.attached_on:
-        earliest = earliest_window_end(measure, family.attached_on, rules.term_calendar)
+    attached = family.attached_on
+    if low < attached:  # its first day, low + 1, is the attachment day or before it
+        earliest = earliest_window_end(measure, attached, rules.term_calendar)
+        first = low + timedelta(days=1)
+        begins = (
+            f"begins on the attachment day, {attached}"
+            if first == attached
+            else f"begins on {first}, before attachment on {attached}"
+        )
         message = (
-            f"{measure.describe()}: the period ({low}, {high}] starts before attachment on "
-            f"{family.attached_on}; earliest {earliest}"
+            f"{measure.describe()}: the period ({low}, {high}] {begins}; it must lie wholly after "
+            f"the attachment day, so the earliest date is {earliest}"
         )
         return (
             False,
@@ -328,12 +335,17 @@ def pay_one_claim(
             continue
         other = claimed_by or claimed_now
         if other is not None:
+            if claimed_by:
+                state = "paid"
+            elif payable:
+                state = "payable now"
+            else:  # met now, but the cap leaves it nothing (CAP_REACHED): neither pays
+                state = f"met now, but the {books.cap} cap leaves nothing to pay"
             taken = reason(
                 "ONE_CLAIM_PER_FAMILY",
                 "payment.one_claim",
                 rules,
-                f"the family's one results claim is {other} "
-                f"({'paid' if claimed_by else 'payable now'}), so {kind} pays nothing",
+                f"the family's one results claim is {other} ({state}), so {kind} pays nothing",
                 other_route=other,
             )
             results[kind] = result(verdict, rate=rate, reasons=(*verdict.reasons, taken))
