@@ -605,6 +605,8 @@ PASSING = {
     "RESULTS_CLAIMS_CLOSED",
     "ONE_CLAIM_PER_FAMILY",
     "IDENTIFIED_FOR_IGNORED",
+    "PROBLEMS_NOT_IN_PROGRAMME",
+    "SECOND_RESULTS_CLAIM_PAID",
 }
 """Reason codes that say what held, or are notes: never the reason a result is not met."""
 

@@ -408,16 +408,17 @@ def _plain_adult(
     ended: dict[str, str] = {}  # a run recorded to end before the weeks never reaches them
     code: ReasonCode = "EMPLOYMENT_TOO_SHORT"
     message = (
-        f"adult {person_id} in work since {start}: {worked} days; {weeks} weeks would be reached "
-        f"on {reached}"
+        f"adult {person_id} in work since {start}: {worked} days after the start; {weeks} weeks "
+        f"({(reached - start).days} days after the start) would be reached on {reached}"
     )
     if as_of >= reached:
         code = "CONTINUOUS_EMPLOYMENT_REACHED"
         message = f"adult {person_id} in work since {start}: {weeks} weeks reached on {reached}"
     elif last is not None and last < reached:
         message = (
-            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
-            f"before {weeks} weeks would be reached on {reached}"
+            f"adult {person_id} in work since {start}: {worked} days after the start; the run "
+            f"ends on {last}, before {weeks} weeks ({(reached - start).days} days after the start) would be "
+            f"reached on {reached}"
         )
         ended["run_end"] = last.isoformat()
     return (

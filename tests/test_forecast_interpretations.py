@@ -129,12 +129,21 @@ def test_employment_route_closed_pays_nothing_for_employment_in_a_forecast() -> 
         allocation(1000, SF, rules=SF_RULES.with_interpretations(employment_route="never"))
     )
     assert all(amount == 0 for _, amount in _employment(never))
+    # results claims closed on 31 March 2025 (S39): what later windows would have paid (the
+    # families attached last, mostly) was never paid
     assert (never.total, default.total, always.total) == (
-        Decimal("400000.00"),  # 1/2 × £800 a family: sustained progress alone
-        Decimal("407500.00"),
-        Decimal("560000.00"),  # and 1/5 × £800 for employment, in every window
+        Decimal("306250.00"),  # 1/2 × £800 a family: sustained progress alone, to March 2025
+        Decimal("313750.00"),
+        Decimal("428750.00"),  # and 1/5 × £800 for employment, in every window
+    )
+    assert (never.beyond_never_paid, default.beyond_never_paid, always.beyond_never_paid) == (
+        Decimal("93750.00"),
+        Decimal("93750.00"),
+        Decimal("131250.00"),
     )
     for d in (never, default, always):
+        assert d.windows[-1].claim_date == d.claims_closed_on == date(2025, 3, 31)
+        assert d.beyond_never_paid == d.beyond_horizon
         assert d.total + d.beyond_horizon + d.at_risk == d.maximum
 
 
@@ -177,6 +186,6 @@ def test_employment_route_for_a_family_on_record() -> None:
 
 def test_cli_interpretation_employment_route_changes_the_forecast() -> None:
     args = ("--programme", SF, "--families", "1000")
-    assert "forecast £407,500.00;" in cli(*args).stdout
+    assert "forecast £313,750.00;" in cli(*args).stdout
     always = cli(*args, "--interpretation", "employment_route=always")
-    assert "forecast £560,000.00;" in always.stdout
+    assert "forecast £428,750.00;" in always.stdout

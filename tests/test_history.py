@@ -294,7 +294,13 @@ def test_a_record_paid_a_result_twice_or_over_the_cap_says_so() -> None:
         "payment.once",
         {"kind": "crime_asb_education", "first_claim": "C-1", "again_claim": "C-2"},
     )
-    assert over.compared == {"paid_to_date": "4600.00", "cap": "4000.00"}
+    assert over.compared == {
+        "paid_to_date": "4600.00",
+        "cap": "4000.00",
+        "attachment_fee_counted": "3200.00",
+        "results_paid": "1400.00",
+        "over_cap": "600.00",
+    }
     assert twice.payable == Decimal("0.00")  # nothing more is paid, whatever was
     assert codes(paid(fee, ("attachment_fee", "100", "F-2"))) == []  # a fee paid in parts
     assert codes(paid(("attachment_fee", "4100", "F-1"))) == ["PAID_OVER_CAP"]

@@ -106,6 +106,102 @@ def test_dependent_child_is_under_18_on_the_attachment_day() -> None:
     assert not pbr.evaluate(family, as_of=date(2022, 12, 31), rules=under_16).eligible
 
 
+# --- only the programme's own problems count (a 2014/15 record stating no programme) -------------
+
+EARLY: dict[str, Any] = {
+    "attached_on": "2014-06-02",
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2014-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2014-06-09"}],
+}
+
+
+def early(problems: list[str], as_of: str = "2015-01-01", rules: Any = PHASE_TWO) -> Decision:
+    """A 2014/15 record stating no programme (phase one or two), evaluated under `rules`."""
+    listed = [{"problem": p} for p in problems]
+    family = pbr.Family.model_validate(record(None, problems_at_entry=listed, **EARLY))
+    return pbr.evaluate(family, as_of=date.fromisoformat(as_of), rules=rules)
+
+
+P2_LIST = "crime_asb, education, children_need_help, work, domestic_abuse, health"
+
+
+def test_phase_two_does_not_count_another_programme_s_problems() -> None:
+    # housing and substance_use are Supporting Families needs, not phase two problems: the
+    # family was eligible and paid £800 for continuous employment
+    d = early(["housing", "substance_use"])
+    assert not d.eligible
+    assert d.payable == 0
+    assert d.identified_for == ()
+    assert [r.code for r in d.identification] == ["TOO_FEW_PROBLEMS_AT_ENTRY", "NOT_ELIGIBLE"]
+    assert d.identification[0].compared == {
+        "problems": 0,
+        "needed": 2,
+        "listed": "",
+        "not_counted": "housing, substance_use",
+    }
+    assert d.identification[0].message.startswith("0 problems of tf-phase-2 at entry (none ")
+    (warning,) = [w for w in d.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert warning.compared == {"ignored": "housing, substance_use", "programme_problems": P2_LIST}
+    assert f"lists housing, substance_use, not problems of tf-phase-2 ({P2_LIST})" in (
+        warning.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("problems", "eligible", "counted"),
+    [
+        (["health", "housing"], False, 1),  # one of its own: one short
+        (["domestic_abuse", "health", "housing"], True, 2),  # two of its own: enough
+    ],
+)
+def test_phase_two_counts_its_own_problems_at_the_boundary(
+    problems: list[str], eligible: bool, counted: int
+) -> None:
+    d = early(problems)
+    assert d.eligible is eligible
+    assert d.identification[0].compared["problems"] == counted
+    assert d.identification[0].compared["not_counted"] == "housing"
+    assert "PROBLEMS_NOT_IN_PROGRAMME" in [w.code for w in d.warnings]
+    if eligible:  # judged against its own problems only: housing is not a plan outcome's
+        assert d.identified_for == ("domestic_abuse", "health")
+        assert "PROBLEM_NOT_IN_PLAN" not in codes(d, SP)
+        assert d.payable == Decimal("800.00")  # employment: 13 weeks from 2014-06-09
+
+
+def test_only_its_own_problems_give_no_warning() -> None:
+    d = early(["domestic_abuse", "health"])
+    assert d.eligible
+    assert "not_counted" not in d.identification[0].compared
+    assert "PROBLEMS_NOT_IN_PROGRAMME" not in [w.code for w in d.warnings]
+
+
+def test_supporting_families_does_not_count_another_programme_s_problems() -> None:
+    # A council's own Supporting Families rule set covering 2014/15 attachments: the record
+    # states no programme, so it may list phase two's problems (work, children_need_help)
+    text = (
+        (Path(pbr.rules.__file__).parent / "supporting_families.toml")
+        .read_text(encoding="utf-8")
+        .replace("attached_from = 2021-04-01", "attached_from = 2014-04-01")
+        .replace('"2021/22"', '"2014/15"')
+    )
+    own = pbr.rules.load_rule_set(text, origin="council-sf.toml")
+    d = early(["children_need_help", "health", "housing", "work"], rules=own)
+    assert not d.eligible  # two needs of its own, three needed
+    assert d.identified_for == ("health", "housing")
+    assert d.identification[0].compared == {
+        "problems": 2,
+        "needed": 3,
+        "listed": "health, housing",
+        "not_counted": "children_need_help, work",
+    }
+    (warning,) = [w for w in d.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert warning.compared["ignored"] == "children_need_help, work"
+    assert "not needs of supporting-families (education, early_years," in warning.message
+    three = early(["children_need_help", "health", "housing", "substance_use"], rules=own)
+    assert three.eligible
+    assert three.identified_for == ("health", "substance_use", "housing")
+
+
 # --- programme edges ------------------------------------------------------------------------------
 
 
@@ -192,6 +288,26 @@ def test_a_fee_listed_where_the_rules_pay_none_is_refused_not_counted() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("attached", "choice", "fee", "source"),
+    [
+        ("2019-04-01", "continue", "1000.00", "S31, S34"),  # the 2019/20 entry's own
+        ("2018-04-01", "stopped", "0.00", "S36, S25"),  # the none `stopped` chose
+        ("2018-03-31", "stopped", "1000.00", "S31, S34, S35, S25"),
+    ],
+)
+def test_evaluated_before_attachment_cites_the_fee_the_interpretation_chose(
+    attached: str, choice: str, fee: str, source: str
+) -> None:
+    # under `stopped` the warning said fee 0.00 but cited the £1,000 fee's sources
+    rules = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18=choice)
+    family = pbr.Family.model_validate(record(attached_on=attached))
+    d = pbr.evaluate(family, as_of=date(2018, 1, 1), rules=rules)
+    (w,) = [w for w in d.warnings if w.code == "EVALUATED_BEFORE_ATTACHMENT"]
+    assert (w.compared["attachment_fee"], w.source) == (fee, source)
+    assert w.message.endswith(f"not even the attachment fee of {fee}")
+
+
 def test_supporting_families_pays_no_attachment_fee_so_none_may_be_listed() -> None:
     sf = record("supporting-families", payments=[{"kind": "attachment_fee", "amount": "500.00"}])
     with pytest.raises(pydantic.ValidationError, match=r"families \(it pays no attachment fee\)"):
@@ -224,6 +340,34 @@ def test_six_month_period_starts_the_day_after_attachment() -> None:
     assert met.results[SP].status == "met"
     assert met.results[SP].amount == Decimal("800.00")
     assert met.payable == Decimal("800.00")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "begins"),
+    [
+        ("2016-08-28", "(2016-02-28, 2016-08-28] begins on 2016-02-29, before attachment on "),
+        ("2016-08-30", "(2016-02-29, 2016-08-30] begins on the attachment day, 2016-03-01;"),
+        ("2016-08-31", "(2016-02-29, 2016-08-31] begins on the attachment day, 2016-03-01;"),
+        ("2016-09-01", None),
+    ],
+)
+def test_an_incomplete_period_says_on_which_day_it_begins(as_of: str, begins: str | None) -> None:
+    # "(2016-02-29, 2016-08-31] starts before attachment on 2016-03-01": its first day is the
+    # attachment day itself, which the period must lie after
+    d = run(as_of, attached_on="2016-03-01")
+    incomplete = [
+        r
+        for r in d.results[SP].reasons
+        if r.code == "SUSTAIN_PERIOD_INCOMPLETE" and r.compared["measure"] == "no_da_callout"
+    ]
+    if begins is None:
+        assert incomplete == []
+        return
+    (r,) = incomplete
+    assert begins in r.message
+    assert r.message.endswith(
+        "it must lie wholly after the attachment day, so the earliest date is 2016-09-01"
+    )
 
 
 def test_an_event_inside_the_period_fails_and_one_just_outside_does_not() -> None:
@@ -299,6 +443,9 @@ def test_a_term_starting_on_the_attachment_day_does_not_count() -> None:
     d = education_run("2017-07-31", TERMS, attached="2016-09-01")
     assert d.results[SP].status == "not_met"
     assert d.results[SP].earliest_date == date(2017, 12, 31)
+    # the three terms' period begins with the autumn term, on the attachment day
+    (r, *_) = [x for x in d.results[SP].reasons if x.code == "SUSTAIN_PERIOD_INCOMPLETE"]
+    assert "(2016-08-31, 2017-07-31] begins on the attachment day, 2016-09-01" in r.message
 
 
 def test_absence_threshold_is_strict() -> None:
@@ -370,6 +517,52 @@ def test_employment_alone_pays_at_13_weeks_to_the_day() -> None:
     assert (d.results[CE].status, d.results[CE].amount) == ("met", Decimal("800.00"))
 
 
+def test_employment_days_are_counted_as_the_weeks_are() -> None:
+    # "In work since 2016-03-07: 90 days" on 2016-06-05, when 13 weeks are reached on 2016-06-06:
+    # the weeks count days after the start (91), and so do the days shown
+    working: dict[str, Any] = {
+        "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2015-01-01"}],
+        "employment_spells": [{"person_id": "A1", "start": "2016-03-07"}],
+    }
+    short = run("2016-06-05", attached_on="2016-03-01", **working)
+    (r,) = short.results[CE].reasons
+    assert r.code == "EMPLOYMENT_TOO_SHORT"
+    assert r.message == (
+        "adult A1 in work since 2016-03-07: 90 days after the start; 13 weeks (91 days after the "
+        "start) would be reached on 2016-06-06"
+    )
+    assert (r.compared["days_worked"], r.compared["reached_on"]) == (90, "2016-06-06")
+    met = run("2016-06-06", attached_on="2016-03-01", **working)
+    assert met.results[CE].reasons[0].code == "CONTINUOUS_EMPLOYMENT_REACHED"
+    ended: dict[str, Any] = {
+        **working,
+        "employment_spells": [{**working["employment_spells"][0], "end": "2016-06-05"}],
+    }
+    (cut,) = run("2016-06-05", attached_on="2016-03-01", **ended).results[CE].reasons
+    assert cut.message == (
+        "adult A1 in work since 2016-03-07: 90 days after the start; the run ends on 2016-06-05, "
+        "before 13 weeks (91 days after the start) would be reached on 2016-06-06"
+    )
+
+
+def test_one_claim_says_what_is_true_when_the_cap_leaves_nothing() -> None:
+    # both routes met, the cap used up by a fee listed at £1,800: sustained progress pays £0
+    # (CAP_REACHED), and employment said the one claim was sustained progress "(payable now)"
+    fee = [{"kind": "attachment_fee", "amount": "1800.00", "paid_on": "2016-01-20"}]
+    d = run("2016-07-15", payments=fee, **WORKING)
+    assert d.results[SP].amount == 0
+    assert d.payable == 0
+    assert codes(d, SP)[-1] == "CAP_REACHED"
+    taken = d.results[CE].reasons[-1]
+    assert taken.code == "ONE_CLAIM_PER_FAMILY"
+    assert taken.message == (
+        "the family's one results claim is sustained_progress (met now, but the 1800.00 cap "
+        "leaves nothing to pay), so continuous_employment pays nothing"
+    )
+    paying = run("2016-07-15", **WORKING).results[CE].reasons[-1]
+    assert "(payable now)" in paying.message
+
+
 def test_a_paid_result_stops_every_other_claim() -> None:
     paid = [{"kind": "continuous_employment", "amount": "800.00", "paid_on": "2016-06-01"}]
     d = run("2016-07-15", payments=paid, **WORKING)
@@ -377,6 +570,126 @@ def test_a_paid_result_stops_every_other_claim() -> None:
     assert d.results[SP].amount == 0
     assert "ONE_CLAIM_PER_FAMILY" in codes(d, SP)
     assert d.payable == 0
+
+
+def test_a_route_listed_as_paid_0_does_not_use_up_the_one_claim() -> None:
+    # the record lists continuous employment paid £0 (claim C0): sustained progress was met
+    # but paid £0 with ONE_CLAIM_PER_FAMILY "(paid)"
+    zero = [{"kind": "continuous_employment", "amount": "0.00", "claim_id": "C0"}]
+    d = run("2016-11-01", attached_on="2016-03-01", payments=zero)
+    assert (d.results[SP].status, d.results[SP].amount) == ("met", Decimal("800.00"))
+    assert "ONE_CLAIM_PER_FAMILY" not in codes(d, SP)
+    assert d.results[CE].status == "not_met"  # judged on the evidence, not `already_paid`
+    assert d.payable == Decimal("800.00")
+    assert d.paid_to_date == 0
+
+
+SF_2024: dict[str, Any] = {
+    "attached_on": "2024-06-03",
+    "problems_at_entry": [{"problem": "housing"}, {"problem": "health"}, {"problem": "crime"}],
+}
+
+
+@pytest.mark.parametrize(("as_of", "closed"), [("2025-03-31", False), ("2025-04-01", True)])
+def test_supporting_families_results_claims_close_on_31_march_2025(
+    as_of: str, closed: bool
+) -> None:
+    d = run(as_of, "supporting-families", **SF_2024)
+    assert (d.results[SP].status, d.payable) == ("met", Decimal("800.00"))  # still shown
+    warned = [w for w in d.warnings if w.code == "RESULTS_CLAIMS_CLOSED"]
+    assert bool(warned) is closed
+    if closed:
+        (w,) = warned
+        assert (w.rule, w.source) == ("payment.claims_closed", "S39")
+        assert w.compared == {"payable": "800.00", "as_of": as_of, "claims_until": "2025-03-31"}
+
+
+def test_employment_route_always_is_open_to_the_last_day_for_claims_only() -> None:
+    # `always` said "open for every claim to March 2025", yet a claim evaluated in 2026 was met
+    # at £800 with no word that no claim could then be made
+    always = SUPPORTING_FAMILIES.with_interpretations(employment_route="always")
+    record_ = record(
+        "supporting-families",
+        **SF_2024,
+        benefit_spells=[{"person_id": "A1", "benefit": "UC", "start": "2024-01-01"}],
+        employment_spells=[{"person_id": "A1", "start": "2024-06-10"}],
+        observations=[{"indicator": "eviction_notice", "date": "2026-01-01"}],
+    )
+    family = pbr.Family.model_validate(record_)
+    late = pbr.evaluate(family, as_of=date(2026, 6, 1), rules=always)
+    assert (late.results[CE].status, late.payable) == ("met", Decimal("800.00"))
+    assert "RESULTS_CLAIMS_CLOSED" in [w.code for w in late.warnings]
+    in_time = pbr.evaluate(family, as_of=date(2025, 3, 31), rules=always)
+    assert (in_time.results[CE].status, in_time.payable) == ("met", Decimal("800.00"))
+    assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in in_time.warnings]
+
+
+IN_WORK_2022: dict[str, Any] = {  # route closed: employment counts only through the plan
+    "attached_on": "2022-06-01",
+    "problems_at_entry": [
+        {"problem": "financial_stability"},
+        {"problem": "housing"},
+        {"problem": "health"},
+    ],
+    "benefit_spells": [
+        {"person_id": "A1", "benefit": "UC", "start": "2021-01-01", "end": "2022-06-05"}
+    ],
+    "employment_spells": [{"person_id": "A1", "start": "2022-06-06"}],
+}
+
+
+def test_closed_route_says_when_recorded_work_reaches_no_plan_measure() -> None:
+    # employment_spells counted for nothing once the route closed, and nothing said so
+    d = run("2023-06-01", "supporting-families", **IN_WORK_2022)
+    assert (d.results[SP].status, d.payable) == ("not_met", Decimal(0))
+    (closed,) = d.results[CE].reasons
+    assert closed.code == "EMPLOYMENT_ROUTE_CLOSED"
+    assert closed.compared == {
+        "as_of": "2023-06-01",
+        "employment_route": "claims_to_march_2022",
+        "employment_spells_not_read": "A1",
+        "measures_without_evidence": "no_arrears (rent_arrears_pounds), in_work (adult_in_work)",
+    }
+    assert "record the work as the observations the plan reads" in closed.message
+
+
+@pytest.mark.parametrize(("value", "met"), [(1, True), (0, False)])
+def test_work_recorded_as_adult_in_work_counts_through_the_example_plan(
+    value: int, met: bool
+) -> None:
+    """docs/programmes.md: a council records work as `adult_in_work` observations."""
+    seen = [{"indicator": "adult_in_work", "date": "2023-05-01", "value": value}]
+    d = run("2023-06-01", "supporting-families", observations=seen, **IN_WORK_2022)
+    assert d.results[SP].status == ("met" if met else "not_met")
+    assert d.payable == (Decimal("800.00") if met else 0)
+    (closed,) = d.results[CE].reasons
+    # met: nothing to point at; not met (in work 0): only no_arrears lacks evidence
+    assert closed.compared.get("measures_without_evidence") == (
+        None if met else "no_arrears (rent_arrears_pounds)"
+    )
+
+
+def test_no_note_without_work_since_attachment_or_with_the_route_open() -> None:
+    before = {
+        **IN_WORK_2022,
+        "employment_spells": [{"person_id": "A1", "start": "2021-01-01", "end": "2022-05-31"}],
+    }
+    d = run("2023-06-01", "supporting-families", **before)
+    assert "employment_spells_not_read" not in d.results[CE].reasons[0].compared
+    never = SUPPORTING_FAMILIES.with_interpretations(employment_route="never")
+    family = pbr.Family.model_validate(record("supporting-families", **IN_WORK_2022))
+    d = pbr.evaluate(family, as_of=date(2023, 6, 1), rules=never)
+    assert d.results[CE].reasons[0].compared["employment_spells_not_read"] == "A1"
+    always = SUPPORTING_FAMILIES.with_interpretations(employment_route="always")
+    d = pbr.evaluate(family, as_of=date(2023, 6, 1), rules=always)
+    assert d.results[CE].status == "met"  # the route open: the spells are read
+
+
+def test_phase_two_has_no_last_day_for_claims_a_known_gap() -> None:
+    """No listed source gives phase two's claim windows (docs/programmes.md, known gaps)."""
+    d = run("2030-06-01", attached_on="2016-03-01")
+    assert d.payable == Decimal("800.00")
+    assert "RESULTS_CLAIMS_CLOSED" not in [w.code for w in d.warnings]
 
 
 def test_supporting_families_employment_route_by_claim_date() -> None:
@@ -562,7 +875,7 @@ def test_a_month_end_attachment_s_earliest_date_is_the_day_its_period_allows() -
     for day in ("2017-02-27", "2017-02-28"):
         d = pbr.evaluate(family, as_of=date.fromisoformat(day), plan=plan)
         assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2017, 3, 1))
-        assert "earliest 2017-03-01" in d.results[SP].reasons[-1].message
+        assert "the earliest date is 2017-03-01" in d.results[SP].reasons[-1].message
     met = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=plan)
     assert (met.results[SP].status, met.payable) == ("met", Decimal("800.00"))
 

@@ -559,8 +559,9 @@ def test_a_job_recorded_to_end_before_the_weeks_has_no_earliest_date() -> None:
     (why,) = result.reasons
     assert why.code == "EMPLOYMENT_TOO_SHORT"
     assert why.compared["run_end"] == "2013-07-31"
-    assert "the run ends on 2013-07-31, before 13 weeks would be reached on 2013-09-02" in (
-        why.message
+    assert (
+        "the run ends on 2013-07-31, before 13 weeks (91 days after the start) would be reached on 2013-09-02"
+        in (why.message)
     )
     # a job recorded to end on the day the weeks are reached does reach them
     on_the_day = job_family("ESA", ("2013-06-03", "2013-09-02"))

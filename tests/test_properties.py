@@ -112,6 +112,41 @@ def test_a_prior_payment_never_raises_what_is_payable(
     assert after.payable <= before.payable
 
 
+@scenario
+def test_a_result_listed_as_paid_0_is_not_paid(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    """Each result is paid once: a £0 payment is none (not `already_paid`, no top-up, no route
+    taken, not listed twice), so the decision is the one without it."""
+    rules = rules_for(choice)
+    zero = copy.deepcopy(record)
+    for kind in RESULT_KINDS:
+        zero["payments"].append({"kind": kind, "amount": "0.00", "paid_on": as_of.isoformat()})
+    same = {"provenance": {"input_hash"}}
+    assert run(zero, as_of, rules).model_dump(exclude=same) == run(record, as_of, rules).model_dump(
+        exclude=same
+    )
+
+
+@given(
+    st.shared(family_records(payments="any"), key="paid"),
+    st.shared(family_records(payments="any"), key="paid").flatmap(as_of_dates_for),
+    interpretation_choices(),
+)
+def test_paid_over_cap_counts_the_fee_whether_listed_or_not(
+    record: dict[str, Any], as_of: date, choice: dict[str, str]
+) -> None:
+    family = pbr.Family.model_validate(record)
+    d = pbr.evaluate(family, as_of=as_of, rules=rules_for(choice))
+    made = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+    fee = max(d.attachment_fee, sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO))
+    results = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
+    codes = [w.code for w in d.warnings]
+    assert ("PAID_OVER_CAP" in codes) is (fee + results > d.cap)
+    assert "SECOND_RESULTS_CLAIM_PAID" not in codes  # phase one pays several results
+    assert d.payable <= max(d.cap - fee - results, ZERO)
+
+
 def _fixed(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its problems at entry frozen, so evidence changes cannot move eligibility."""
     fixed = copy.deepcopy(record)

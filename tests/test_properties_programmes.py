@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import example, given
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import pbr
+from pbr._record_checks import FamilyNeed, PhaseTwoProblem
 from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
 from pbr.periods import financial_year_of
 from pbr.plans import Measure, earliest_window_end, measure_window
@@ -97,6 +98,23 @@ def test_nothing_is_paid_twice(programme: str, data: st.DataObject) -> None:
 
 
 @programmes
+@given(data=st.data(), dated=st.booleans())
+def test_a_result_listed_as_paid_0_is_no_claim(
+    programme: str, data: st.DataObject, dated: bool
+) -> None:
+    """A £0 results payment is not a claim paid: the decision is the one without it."""
+    record, as_of, rules = data.draw(cases(programme))
+    zero = copy.deepcopy(record)
+    for kind in RESULT_KINDS_BY_PROGRAMME[programme]:
+        paid = {"kind": kind, "amount": "0.00", "claim_id": f"ZERO-{kind}"}
+        zero["payments"].append({**paid, "paid_on": as_of.isoformat()} if dated else paid)
+    same = {"provenance": {"input_hash"}}
+    assert run(zero, as_of, rules).model_dump(exclude=same) == run(record, as_of, rules).model_dump(
+        exclude=same
+    )
+
+
+@programmes
 @given(data=st.data(), rnd=st.randoms(use_true_random=False))
 def test_event_order_does_not_matter(programme: str, data: st.DataObject, rnd: Any) -> None:
     record, as_of, rules = data.draw(cases(programme))
@@ -147,6 +165,110 @@ def test_more_evidence_of_progress_never_lowers_payable(
         if o["indicator"] not in zero_counts or o["date"] <= attached
     ]
     assert run(better, as_of, rules).payable >= before.payable
+
+
+@programmes
+@given(data=st.data())
+def test_payments_over_the_cap_or_by_two_routes_are_flagged(
+    programme: str, data: st.DataObject
+) -> None:
+    """PAID_OVER_CAP exactly when the fee counted (listed or not) and the results paid pass the
+    cap; SECOND_RESULTS_CLAIM_PAID exactly when results are paid by both routes."""
+    record = data.draw(family_records(programme, payments="any"))
+    as_of = data.draw(as_of_dates_for(record))
+    rules = LATER[programme].with_interpretations(
+        **data.draw(interpretation_choices(LATER[programme]))
+    )
+    year = financial_year_of(date.fromisoformat(record["attached_on"]))
+    if not pbr.programmes.programme(programme).attachment_fee(rules, year):
+        record["payments"] = [p for p in record["payments"] if p["kind"] != "attachment_fee"]
+    family = pbr.Family.model_validate(record)
+    d = pbr.evaluate(family, as_of=as_of, rules=rules)
+    made = [p for p in family.payments if p.paid_on is None or p.paid_on <= as_of]
+    fee = max(d.attachment_fee, sum((p.amount for p in made if p.kind == "attachment_fee"), ZERO))
+    results = sum((p.amount for p in made if p.kind != "attachment_fee"), ZERO)
+    routes = {p.kind for p in made if p.kind != "attachment_fee" and p.amount}
+    codes = [w.code for w in d.warnings]
+    assert ("PAID_OVER_CAP" in codes) is (fee + results > d.cap)
+    assert ("SECOND_RESULTS_CLAIM_PAID" in codes) is (len(routes) > 1)
+    assert d.payable <= max(d.cap - fee - results, ZERO)  # what is payable: as before
+    if routes:
+        assert d.payable == ZERO
+
+
+@programmes
+@given(data=st.data())
+def test_results_payable_after_claims_closed_are_warned_of_not_withheld(
+    programme: str, data: st.DataObject
+) -> None:
+    """Supporting Families' claims closed on 31 March 2025 (S39); phase two has no such day."""
+    record, as_of, rules = data.draw(cases(programme))
+    d = run(record, as_of, rules)
+    closed = rules.claims_until()
+    assert closed == (date(2025, 3, 31) if programme == "supporting-families" else None)
+    late = closed is not None and as_of > closed and d.payable > 0
+    assert ("RESULTS_CLAIMS_CLOSED" in [w.code for w in d.warnings]) is late
+
+
+@programmes
+@given(data=st.data())
+def test_messages_count_days_as_the_rules_do(programme: str, data: st.DataObject) -> None:
+    """A job's days are counted after its start, as its weeks are (days shown + days to go =
+    the weeks' days); an incomplete period names its first day, the attachment day or before."""
+    record, as_of, rules = data.draw(cases(programme))
+    d = run(record, as_of, rules)
+    attached = date.fromisoformat(record["attached_on"])
+    for r in d.results["continuous_employment"].reasons:
+        if r.code == "EMPLOYMENT_TOO_SHORT":
+            days, weeks = r.compared["days_worked"], r.compared["weeks_required"]
+            assert isinstance(days, int)
+            assert isinstance(weeks, int)
+            to_go = date.fromisoformat(str(r.compared["reached_on"])) - as_of
+            assert days + to_go.days == 7 * weeks
+            assert f": {days} days after the start; " in r.message
+            assert f"{weeks} weeks ({7 * weeks} days after the start)" in r.message
+    for r in d.results["sustained_progress"].reasons:
+        if r.code == "SUSTAIN_PERIOD_INCOMPLETE":
+            first = date.fromisoformat(str(r.compared["window_after"])) + timedelta(days=1)
+            assert first <= attached
+            on_the_day = f"begins on the attachment day, {attached};"
+            assert (on_the_day in r.message) is (first == attached)
+            assert (f"begins on {first}, before attachment" in r.message) is (first < attached)
+
+
+SF_ONLY = sorted(set(get_args(FamilyNeed)) - set(get_args(PhaseTwoProblem)))
+
+
+@given(
+    data=st.data(),
+    others=st.lists(st.sampled_from(SF_ONLY), min_size=1, max_size=len(SF_ONLY), unique=True),
+)
+def test_another_programme_s_problems_change_nothing_but_the_warning(
+    data: st.DataObject, others: list[str]
+) -> None:
+    """A 2014/15 record stating no programme may list Supporting Families' needs; evaluated
+    under phase two they are not counted, not judged, and named by one warning."""
+    record = data.draw(
+        family_records("tf-phase-2", attached_from=date(2014, 4, 1), attached_to=date(2015, 3, 31))
+    )
+    record.pop("programme", None)
+    as_of = data.draw(as_of_dates_for(record))
+    rules = PHASE_TWO.with_interpretations(**data.draw(interpretation_choices(PHASE_TWO)))
+    plain = run(record, as_of, rules)
+    listing = copy.deepcopy(record)
+    listing["problems_at_entry"] = [*record["problems_at_entry"], *({"problem": p} for p in others)]
+    mixed = run(listing, as_of, rules)
+    warned = [w for w in mixed.warnings if w.code == "PROBLEMS_NOT_IN_PROGRAMME"]
+    assert [w.compared["ignored"] for w in warned] == [", ".join(sorted(others))]
+    assert mixed.identification[0].compared["not_counted"] == ", ".join(sorted(others))
+    assert mixed.identification[0].compared["problems"] == len(record["problems_at_entry"])
+    assert (mixed.eligible, mixed.identified_for, mixed.payable) == (
+        plain.eligible,
+        plain.identified_for,
+        plain.payable,
+    )
+    assert mixed.results == plain.results
+    assert "PROBLEMS_NOT_IN_PROGRAMME" not in [w.code for w in plain.warnings]
 
 
 NEW_FIELD_BREAKAGES = [

@@ -746,6 +746,155 @@ def test_a_result_paid_twice_is_warned_of_a_fee_paid_in_parts_is_not() -> None:
     ]
 
 
+EMPLOYED: dict[str, Any] = {  # employment met on 2013-03-01 (£800), crime/ASB/edu too early
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2011-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2012-11-01"}],
+}
+
+
+@pytest.mark.parametrize(("amount", "paid_before"), [("0.00", False), ("0.01", True)])
+def test_phase_one_result_paid_0_is_not_paid_a_penny_is(amount: str, paid_before: bool) -> None:
+    """Each result is paid once: a £0 payment is none, so the result is paid at its rate."""
+    made = {"kind": "continuous_employment", "amount": amount, "paid_on": "2013-02-01"}
+    d = evaluate(family(payments=[made], **EMPLOYED), "2013-03-01")
+    ce = d.results["continuous_employment"]
+    assert (ce.status, ce.amount) == (
+        ("already_paid", Decimal(0)) if paid_before else ("met", Decimal("800.00"))
+    )
+    # nor does crime/ASB/education paid £0 take the route (exclusive) or make employment a top-up
+    crime = {"kind": "crime_asb_education", "amount": amount, "paid_on": "2013-02-01"}
+    for choice, code, then in (
+        ("exclusive", "EXCLUSIVE_ROUTE_TAKEN", "0"),
+        ("top_up", "EMPLOYMENT_TOP_UP", "799.99"),
+    ):
+        rules = PHASE_ONE.with_interpretations(employment_after_crime=choice)
+        after = evaluate(family(payments=[crime], **EMPLOYED), "2013-03-01", rules)
+        assert (code in codes(after, "continuous_employment")) is paid_before, choice
+        assert after.payable == Decimal(then if paid_before else "800"), choice
+
+
+def test_a_result_listed_at_0_then_paid_is_not_paid_twice() -> None:
+    p2w = {"kind": "progress_to_work", "amount": "100", "claim_id": "C-1"}
+    zero = {**p2w, "amount": "0.00", "claim_id": "C-0"}
+    d = evaluate(family(payments=[zero, p2w]), "2013-06-30")
+    assert "RESULT_PAID_MORE_THAN_ONCE" not in [w.code for w in d.warnings]
+    assert d.results[P2W].reasons[0].compared["claim_id"] == "C-1"  # ALREADY_PAID names it
+
+
+# --- payments already made that break the rules: the fee counts whether listed or not -----------
+
+
+def payment_warnings(d: Decision) -> dict[str, dict[str, Any]]:
+    return {w.code: dict(w.compared) for w in d.warnings if w.rule.startswith("payment.")}
+
+
+@pytest.mark.parametrize(
+    ("employment", "over"), [("100.00", None), ("100.01", "0.01"), ("800.00", "700.00")]
+)
+def test_phase_one_fee_not_listed_counts_towards_paid_over_cap(
+    employment: str, over: str | None
+) -> None:
+    """Attached 2012-10-15: £3,200 fee (not listed) + £700 crime/ASB/education + employment."""
+    made = [
+        {"kind": "crime_asb_education", "amount": "700.00", "claim_id": "C1"},
+        {"kind": "continuous_employment", "amount": employment, "claim_id": "C2"},
+    ]
+    d = evaluate(family(payments=made), "2013-06-30")
+    warned = payment_warnings(d)
+    assert d.payable == 0  # nothing more is paid, whatever was
+    if over is None:  # 3,200 + 800 = 4,000: at the cap, not over it
+        assert warned == {}
+        return
+    results = Decimal("700.00") + Decimal(employment)
+    assert warned == {
+        "PAID_OVER_CAP": {
+            "paid_to_date": str(results),
+            "cap": "4000.00",
+            "attachment_fee_counted": "3200.00",
+            "results_paid": str(results),
+            "over_cap": over,
+        }
+    }
+    (w,) = [w for w in d.warnings if w.code == "PAID_OVER_CAP"]
+    assert w.message == (
+        f"attachment fee counted 3200.00 (listed as paid: 0.00) + results paid {results} = "
+        f"{Decimal(3200) + results}, over the cap of 4000.00: {over} is to be recovered"
+    )
+
+
+@pytest.mark.parametrize(
+    ("payments", "warned"),
+    [
+        ([("sustained_progress", "800.00")], set()),  # 1,000 + 800: the cap
+        ([("sustained_progress", "800.01")], {"PAID_OVER_CAP"}),
+        (
+            [("sustained_progress", "800.00"), ("continuous_employment", "800.00")],
+            {"SECOND_RESULTS_CLAIM_PAID", "PAID_OVER_CAP"},
+        ),
+        (
+            [("sustained_progress", "400.00"), ("continuous_employment", "400.00")],
+            {"SECOND_RESULTS_CLAIM_PAID"},  # within the cap, but a second claim
+        ),
+        ([("sustained_progress", "400.00"), ("continuous_employment", "0.00")], set()),
+    ],
+)
+def test_phase_two_overpayments_are_flagged_with_the_fee_not_listed(
+    payments: list[tuple[str, str]], warned: set[str]
+) -> None:
+    made = [
+        {"kind": k, "amount": a, "paid_on": "2016-05-01", "claim_id": f"C{i}"}
+        for i, (k, a) in enumerate(payments, 1)
+    ]
+    d = pbr.evaluate(phase_two_family(payments=made), as_of=date(2016, 6, 1), plan=MET_PLAN)
+    found = payment_warnings(d)
+    assert set(found) == warned
+    assert d.payable == 0
+    if "SECOND_RESULTS_CLAIM_PAID" in found:
+        assert found["SECOND_RESULTS_CLAIM_PAID"] == {
+            "first_route": "sustained_progress",
+            "first_claim": "C1",
+            "again_route": "continuous_employment",
+            "again_claim": "C2",
+        }
+    if "PAID_OVER_CAP" in found:
+        assert found["PAID_OVER_CAP"]["attachment_fee_counted"] == "1000.00"
+        assert found["PAID_OVER_CAP"]["cap"] == "1800.00"
+
+
+def test_supporting_families_second_claim_is_flagged_phase_one_has_no_one_claim() -> None:
+    sf = pbr.Family.model_validate(
+        {
+            "family_id": "S1",
+            "programme": "supporting-families",
+            "attached_on": "2022-06-01",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1985-01-01"},
+                {"person_id": "C1", "date_of_birth": "2015-01-01"},
+            ],
+            "problems_at_entry": [{"problem": p} for p in ("health", "housing", "crime")],
+            "payments": [
+                {"kind": "continuous_employment", "amount": "400.00"},
+                {"kind": "sustained_progress", "amount": "400.00", "claim_id": "S-2"},
+            ],
+        }
+    )
+    found = payment_warnings(evaluate(sf, "2023-06-01"))
+    assert found == {
+        "SECOND_RESULTS_CLAIM_PAID": {
+            "first_route": "continuous_employment",
+            "first_claim": "(no claim id)",
+            "again_route": "sustained_progress",
+            "again_claim": "S-2",
+        }
+    }
+    # phase one pays several results to one family: two of them are no second claim
+    made = [
+        {"kind": "crime_asb_education", "amount": "700.00"},
+        {"kind": "progress_to_work", "amount": "100.00"},
+    ]
+    assert payment_warnings(evaluate(family(payments=made), "2013-06-30")) == {}
+
+
 # --- one claim per family (phase two and Supporting Families) --------------------------------------
 
 MET_PLAN = two_measure_plan("any")  # met on 2016-06-01 for a family attached 2016-01-15
@@ -792,6 +941,18 @@ def test_the_one_claim_is_the_route_already_paid() -> None:
     # phase one's results are not phase two's routes: such a payment is refused, not counted
     with pytest.raises(pydantic.ValidationError, match="payment_not_in_programme"):
         phase_two_family(payments=[paid("progress_to_work", "100", "2016-05-01")])
+
+
+@pytest.mark.parametrize(("amount", "claimed"), [("0.00", False), ("0.01", True)])
+def test_a_route_paid_0_is_no_claim_a_penny_is(amount: str, claimed: bool) -> None:
+    """£0 is no claim paid (as an attachment fee listed at £0 is none): the family is paid."""
+    fam = phase_two_family(
+        payments=[{**paid("continuous_employment", amount, "2016-05-01"), "claim_id": "C0"}]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    assert d.results[SP].amount == (0 if claimed else Decimal("800.00"))
+    assert ("ONE_CLAIM_PER_FAMILY" in codes(d, SP)) is claimed
+    assert (d.results[CE].status == "already_paid") is claimed
 
 
 def test_no_evidence_fails_a_measure_that_needs_a_value() -> None:

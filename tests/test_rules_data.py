@@ -51,6 +51,9 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert cited["tf-phase-1", "results_wait_months"] == ("P1-SPEC",)
     assert cited["tf-phase-1", "employment_weeks_jsa"] == ("P1-SPEC",)
     assert cited["tf-phase-2", "employment_weeks_jsa"] == ("PBR-READING",)
+    # tf-rules §2: phase two's employment weeks are a "recollection only; no source seen"
+    assert cited["tf-phase-2", "employment_weeks_other"] == ("PBR-READING",)
+    assert PHASE_TWO.source_of_rule("results.continuous_employment") == "PBR-READING"
     assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
     assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
     # S37 dates phase two's early starters, not their fee; S39 says "dependent children", no age
@@ -196,3 +199,47 @@ def test_a_date_parameter_is_read_as_a_day_and_only_as_one() -> None:
         PHASE_ONE.day("cap")
     with pytest.raises(TypeError, match="not a whole number"):
         PHASE_ONE.number("results_claims_until")
+
+
+def test_last_day_for_results_claims_of_each_programme() -> None:
+    """Phase one: May 2015 (S12); Supporting Families: the end of its 2022-25 guidance (S39);
+    phase two: none, as no listed source gives its claim windows (tf-rules §2)."""
+    assert PHASE_ONE.claims_until() == date(2015, 5, 31)
+    assert SUPPORTING_FAMILIES.claims_until() == date(2025, 3, 31)
+    closes = SUPPORTING_FAMILIES.parameters["results_claims_until"].values
+    assert [(v.source, v.status) for v in closes] == [(("S39",), "uncertain")]
+    assert SUPPORTING_FAMILIES.source_of_rule("payment.claims_closed") == "S39"
+    assert PHASE_TWO.claims_until() is None
+    assert "results_claims_until" not in PHASE_TWO.parameters
+    always = SUPPORTING_FAMILIES.interpretations["employment_route"].values["always"]
+    assert "31 March 2025" in always
+    assert "RESULTS_CLAIMS_CLOSED" in always
+
+
+def test_later_programmes_cite_their_own_sources_for_relevance() -> None:
+    """S10 is a phase-one FOI ("where relevant"): the later routes cite what tf-rules gives."""
+    assert PHASE_ONE.source_of_rule("results.relevance") == "S10"
+    assert PHASE_TWO.source_of_rule("results.relevance") == "S15, PBR-READING"
+    assert SUPPORTING_FAMILIES.source_of_rule("results.relevance") == "S40, PBR-READING"
+
+
+@pytest.mark.parametrize("year", range(2014, 2021))
+def test_phase_two_money_is_as_certain_as_each_other_every_year(year: int) -> None:
+    """tf-rules §6 question 8: fee, results payment and cap alike are uncertain in 2019/20-20/21
+    (the cap read "confirmed" there, its 2015/16 entry)."""
+    fy = FinancialYear(year)
+    names = ("attachment_fee", "sustained_progress", "continuous_employment", "cap")
+    statuses = {PHASE_TWO.parameter(name, fy).status for name in names}
+    assert statuses == {"confirmed" if 2015 <= year <= 2018 else "uncertain"}, year
+    assert PHASE_TWO.amount("cap", fy) == Decimal("1800.00")
+
+
+def test_the_phase_two_example_plan_says_what_its_education_measure_counts() -> None:
+    """S33's 10% counts authorised and/or unauthorised absence; the measure, unauthorised only."""
+    from pbr.plans import example_plan
+
+    education = example_plan("tf-phase-2").outcome_for("education")
+    assert education is not None
+    assert education.measures[0].indicator == "unauthorised_absence_percent"
+    assert "authorised and/or unauthorised" in (education.description or "")
+    assert "unauthorised absence only" in (education.description or "")

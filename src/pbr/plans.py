@@ -391,8 +391,9 @@ def measure_window(
 def earliest_window_end(measure: Measure, attached_on: date, term_calendar: TermCalendar) -> date:
     """The first evaluation date whose sustain period lies wholly after the attachment day.
 
-    The first `as_of` for which `measure_window` gives a period starting on or after
-    `attached_on` (a property test holds it to that: the day before, the period starts earlier).
+    The first `as_of` for which `measure_window` gives a period whose excluded lower end is on
+    or after `attached_on`, so that its first day comes after the attachment day (a property
+    test holds it to that: the day before, the period begins on or before that day).
 
     >>> m = Measure.model_validate({"id": "m", "indicator": "eviction_notice",
     ...     "comparison": "==", "threshold": 0, "sustain_months": 6})
@@ -409,9 +410,10 @@ def earliest_window_end(measure: Measure, attached_on: date, term_calendar: Term
             ahead = term_calendar.complete_terms(day + timedelta(days=400), 6)
             day = min(t.end for t in ahead if t.end > day)
     if measure.sustain_months is not None:
-        # the first day whose period (day − n months, day] starts on or after attachment: n
+        # the first day whose period (day − n months, day] lies wholly after attachment: n
         # months after it, or a day or three later when it falls at the end of a longer month
-        # (attached 31 August, 6 months: the period to 28 February starts on 28 August)
+        # (attached 31 August, 6 months: the period to 28 February, (28 August, 28 February],
+        # begins on 29 August, before attachment)
         months = measure.sustain_months
         day = add_months(attached_on, months)
         while add_months(day, -months) < attached_on:

@@ -85,6 +85,8 @@ ReasonCode = Literal[
     "ONE_CLAIM_PER_FAMILY",
     "EMPLOYMENT_ROUTE_CLOSED",
     "IDENTIFIED_FOR_IGNORED",
+    "PROBLEMS_NOT_IN_PROGRAMME",
+    "SECOND_RESULTS_CLAIM_PAID",
 ]
 
 REASON_CODES: dict[str, str] = {
@@ -172,14 +174,16 @@ REASON_CODES: dict[str, str] = {
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
     "RESULT_PAID_MORE_THAN_ONCE": "Warning: the record lists a result as paid more than once "
     "(under two claims); nothing is paid twice, so one payment is to be recovered.",
-    "PAID_OVER_CAP": "Warning: the payments the record lists total more than the per-family "
-    "cap; the difference is to be recovered.",
+    "PAID_OVER_CAP": "Warning: the attachment fee counted (the year's fee, whether or not the "
+    "record lists it, or more if more is listed) plus the results payments listed total more "
+    "than the per-family cap; the difference (compared.over_cap) is to be recovered.",
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
     "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
     "evidence stands at attachment.",
     "RESULTS_CLAIMS_CLOSED": "Warning: results are payable by the rules, but the evaluation date "
-    "is after the programme's last day for results claims (phase one: May 2015, S12), so a "
-    "claim made then would not have been paid; the amounts are still shown.",
+    "is after the programme's last day for results claims (phase one: May 2015, S12; Supporting "
+    "Families: 31 March 2025, S39; phase two has none), so a claim made then would not have been "
+    "paid; the amounts are still shown.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "
@@ -205,12 +209,24 @@ REASON_CODES: dict[str, str] = {
     "for, so progress against it cannot be shown.",
     "EXAMPLE_PLAN_USED": "Warning: judged against pbr's example outcome plan, not the council's own "
     "(pass the council's plan).",
-    "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made (or payable now) by the other "
-    "route, so this route pays nothing.",
+    "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made by the other route (paid, "
+    "payable now, or met now with nothing left under the cap to pay), so this route pays "
+    "nothing.",
     "EMPLOYMENT_ROUTE_CLOSED": "Supporting Families: continuous employment is not a claim route "
-    "of its own on this date (interpretation employment_route).",
+    "of its own on this date (interpretation employment_route). Employment then counts only "
+    "through the plan, which reads observations, not employment_spells: when the family has "
+    "employment spells and the plan's financial_stability outcome is not met for want of "
+    "evidence, the reason names them (compared.employment_spells_not_read, "
+    "compared.measures_without_evidence).",
     "IDENTIFIED_FOR_IGNORED": "Warning: the record gives phase one's identified_for, which phase two "
     "and Supporting Families do not use; eligibility comes from problems_at_entry.",
+    "PROBLEMS_NOT_IN_PROGRAMME": "Warning: problems_at_entry lists problems that are not the "
+    "programme's own (another programme's, which a record stating no programme may list); they "
+    "are not counted towards eligibility and not judged against the outcome plan. The reason "
+    "names them (compared.ignored) and the programme's list (compared.programme_problems).",
+    "SECOND_RESULTS_CLAIM_PAID": "Warning: phase two and Supporting Families pay one results "
+    "claim per family, but the record lists results paid by both routes (sustained_progress and "
+    "continuous_employment); nothing more is paid, and the second claim is to be recovered.",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

@@ -48,10 +48,10 @@ AUDIT_FLAGS: dict[str, str] = {
     "CLAIMED_TOO_EARLY": "Claimed before the measurement window was complete (or, for an "
     "attachment fee, before attachment); the earliest date the claim could be made is shown.",
     "CLAIMED_AFTER_CLAIMS_CLOSED": "A claim (a result or an attachment fee) dated after the "
-    "programme's last day for claims (phase one: May 2015, S12; the rule set's "
-    "results_claims_until), which would not have been paid; nothing of it is verified. For an "
-    "attachment fee this is a judgement: no source records a fee claimed after the programme "
-    "ended, and pbr's forecast counts such fees as never paid.",
+    "programme's last day for claims (phase one: May 2015, S12; Supporting Families: 31 March "
+    "2025, S39; the rule set's results_claims_until), which would not have been paid; nothing of "
+    "it is verified. For an attachment fee this is a judgement: no source records a fee claimed "
+    "after the programme ended, and pbr's forecast counts such fees as never paid.",
     "RESULT_NOT_MET": "The family's evidence does not show the result met on the claim date.",
     "DUPLICATE_IN_FILE": "The same family and kind was already verified for a claim of this "
     "file judged before this one (claims are judged in claim-date order, rows of one date in "

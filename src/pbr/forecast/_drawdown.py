@@ -132,14 +132,17 @@ class ClaimCalendar:
     def default_for(cls, rules: RuleSet) -> ClaimCalendar:
         """Quarterly windows from the programme's first attachment to two years after its last.
 
-        A programme whose results claims closed on a known day (phase one: May 2015, S12) ends
-        there, with a last window on that day: a result met later was never paid by it.
+        A programme whose results claims closed on a known day (phase one: May 2015, S12;
+        Supporting Families: 31 March 2025, S39) ends there, with a last window on that day: a
+        result met later was never paid by it.
 
-        >>> from pbr.rules import PHASE_ONE, PHASE_TWO
+        >>> from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
         >>> ClaimCalendar.default_for(PHASE_ONE).dates[-2:]
         (datetime.date(2015, 3, 31), datetime.date(2015, 5, 31))
         >>> ClaimCalendar.default_for(PHASE_TWO).dates[-1]
         datetime.date(2023, 3, 31)
+        >>> ClaimCalendar.default_for(SUPPORTING_FAMILIES).dates[-1]
+        datetime.date(2025, 3, 31)
         """
         first = financial_year_of(rules.attached_from).start
         quarterly = cls.quarterly(first, date(rules.attached_to.year + 2, 3, 31))

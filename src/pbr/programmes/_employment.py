@@ -191,18 +191,22 @@ def _adult(
         )
         return trusted_reason(code, RULE, source, message, {**compared, **numbers}), reached
     last = None if end is None else _run_end(spells, start)
+    # the weeks are counted as days after the start (reached `weeks` × 7 days after it), so
+    # the days shown are too: as_of − start, the start day itself not one of them
+    needed = (reached - start).days
     if last is not None and last < reached:  # the run recorded ends first: it never reaches
         message = (
-            f"adult {person_id} in work since {start}: {worked} days; the run ends on {last}, "
-            f"before {weeks} weeks would be reached on {reached}"
+            f"adult {person_id} in work since {start}: {worked} days after the start; the run "
+            f"ends on {last}, before {weeks} weeks ({needed} days after the start) would be "
+            f"reached on {reached}"
         )
         compared["run_end"] = last.isoformat()
         return trusted_reason(
             "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}
         ), None
     message = (
-        f"adult {person_id} in work since {start}: {worked} days; {weeks} weeks would be reached "
-        f"on {reached}"
+        f"adult {person_id} in work since {start}: {worked} days after the start; {weeks} weeks "
+        f"({needed} days after the start) would be reached on {reached}"
     )
     return trusted_reason(
         "EMPLOYMENT_TOO_SHORT", RULE, source, message, {**compared, **numbers}

@@ -159,8 +159,20 @@ class Account:
         return max(self.cap - self.fee_counted - self.results_paid, ZERO)
 
     def paid(self, kind: str) -> list[Payment]:
-        """The payments made for `kind`, in the order listed."""
-        return [p for p in self.made if p.kind == kind] if self.made else []
+        """The payments made for `kind`, in the order listed: £0 is not a payment made.
+
+        A result listed as paid £0 was not paid (as an attachment fee listed at £0 is none,
+        `check_no_fee_paid`): it neither stops the result being paid nor uses up phase two's
+        and Supporting Families' one claim.
+        """
+        return [p for p in self.made if p.kind == kind and p.amount] if self.made else []
+
+    @property
+    def results_claimed(self) -> list[Payment]:
+        """The results payments made (not £0), in the order listed."""
+        return (
+            [p for p in self.made if p.kind != "attachment_fee" and p.amount] if self.made else []
+        )
 
 
 def account(
@@ -173,12 +185,14 @@ def account(
 
 
 def before_attachment(
-    attached_on: date, as_of: date, year: FinancialYear, fee: Decimal, rules: RuleSet
+    attached_on: date, as_of: date, fee: Decimal, rules: RuleSet, source: str
 ) -> Reason:
     """The warning on a decision dated before the family's attachment: nothing is due yet.
 
     The decision still says what the family's attachment will earn and whether it is eligible
     (judged on the evidence at attachment), so that a run to an earlier date reads plainly.
+    `source` is that of the fee's parameter as the interpretations chose it
+    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25).
     """
     return reason(
         "EVALUATED_BEFORE_ATTACHMENT",
@@ -186,7 +200,7 @@ def before_attachment(
         rules,
         f"as of {as_of} is before attachment on {attached_on}: nothing is due yet, not even the "
         f"attachment fee of {fee}",
-        source=rules.parameter("attachment_fee", year).source_text,
+        source=source,
         as_of=as_of,
         attached_on=attached_on,
         attachment_fee=fee,
@@ -196,8 +210,10 @@ def before_attachment(
 def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason, ...]:
     """The warning on results payable after the programme's last day for results claims.
 
-    Phase one's claims closed in May 2015 (S12); phase1-spec sets no such date, so the results
-    stay payable by the rules and the decision says that no claim could be made for them.
+    Phase one's claims closed in May 2015 (S12), Supporting Families' with its 2022-25 guidance
+    on 31 March 2025 (S39); no rule withholds a result after them, so the results stay payable
+    by the rules and the decision says that no claim could be made for them. Phase two has no
+    such day (no source gives one).
     """
     closed = rules.claims_until()
     if closed is None or as_of <= closed:
@@ -216,20 +232,37 @@ def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason
     )
 
 
-def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
-    """Warnings for payments made that break the rules: a result paid twice, the cap passed.
+def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tuple[Reason, ...]:
+    """Warnings for payments made that break the rules: paid twice, by two routes, over the cap.
 
-    The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
-    record shows money already paid that should be recovered.
+    Results by two routes are warned of where a family has one claim (`one_claim`: phase two,
+    Supporting Families). The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
+    record shows money already paid that should be recovered. The cap is passed when the fee
+    counted (the year's fee whether listed or not, or more if more is listed: phase1-spec §5)
+    and the results paid exceed it, not only when the payments listed do.
     """
     found: list[Reason] = []
     first: dict[str, str] = {}
-    for payment in books.made:
-        if payment.kind == "attachment_fee":  # may be paid in parts (clarification 7)
-            continue
+    for payment in books.results_claimed:  # a fee may be paid in parts (clarification 7)
         claim = payment.claim_id or "(no claim id)"
         earlier = first.get(payment.kind)
         if earlier is None:
+            if one_claim and first:  # a second route: the family has one results claim
+                route, was = next(iter(first.items()))
+                found.append(
+                    reason(
+                        "SECOND_RESULTS_CLAIM_PAID",
+                        "payment.one_claim",
+                        rules,
+                        f"results are listed as paid by two routes ({route} {was}, then "
+                        f"{payment.kind} {claim}): the family has one results claim, so the "
+                        "second is to be recovered",
+                        first_route=route,
+                        first_claim=was,
+                        again_route=payment.kind,
+                        again_claim=claim,
+                    )
+                )
             first[payment.kind] = claim
         else:
             found.append(
@@ -244,16 +277,23 @@ def overpaid(books: Account, rules: RuleSet) -> tuple[Reason, ...]:
                     again_claim=claim,
                 )
             )
-    if books.paid_to_date > books.cap:
+    fee, results = books.fee_counted, books.results_paid
+    counted = fee + results
+    if counted > books.cap:
+        listed = books.paid_to_date - results
         found.append(
             reason(
                 "PAID_OVER_CAP",
                 "payment.cap",
                 rules,
-                f"payments made total {books.paid_to_date}, over the cap of {books.cap}: the "
-                "difference is to be recovered",
+                f"attachment fee counted {fee} (listed as paid: {listed}) + results paid "
+                f"{results} = {counted}, over the cap of {books.cap}: {counted - books.cap} is "
+                "to be recovered",
                 paid_to_date=books.paid_to_date,
                 cap=books.cap,
+                attachment_fee_counted=fee,
+                results_paid=results,
+                over_cap=counted - books.cap,
             )
         )
     return tuple(found)
@@ -367,9 +407,10 @@ def decide(
         check_no_fee_paid(family, rules, year, programme.rules.chosen)
     books = account(family, as_of, year, fee, programme.cap(rules, year))
     if books.made:  # a record whose payments break the rules says so (most have none yet)
-        warnings = (*warnings, *overpaid(books, rules))
+        warnings = (*warnings, *overpaid(books, rules, one_claim=programme.one_claim))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
-        warnings = (*warnings, before_attachment(family.attached_on, as_of, year, fee, rules))
+        source = programme.attachment_fee_source(rules, year)
+        warnings = (*warnings, before_attachment(family.attached_on, as_of, fee, rules, source))
     ident = programme.identify(family, rules)
     if ident.eligible:
         verdicts = programme.results(family, as_of, rules, plan, ident)

@@ -32,6 +32,11 @@ def _cap(rules: RuleSet, year: FinancialYear) -> Decimal:
     return rules.amount("cap", year)
 
 
+def _fee_source(rules: RuleSet, year: FinancialYear) -> str:
+    """The source tags of the rule set's `attachment_fee` in `year`, unless it says otherwise."""
+    return rules.parameter("attachment_fee", year).source_text
+
+
 _PAYMENT_KINDS: dict[int, tuple[Programme, tuple[str, ...]]] = {}
 """`Programme.payment_kinds` by programme (worked out once: every family paid anything asks)."""
 
@@ -76,6 +81,12 @@ class Programme:
     cap: Callable[[RuleSet, FinancialYear], Decimal] = _cap
     """The most paid for a family attached in a year, fee included (interpretations applied);
     by default the rule set's `cap`."""
+    attachment_fee_source: Callable[[RuleSet, FinancialYear], str] = _fee_source
+    """The source tags of the parameter `attachment_fee` reads for a family attached in a year
+    (interpretations applied); by default the rule set's `attachment_fee`."""
+    one_claim: bool = False
+    """Whether a family has one results claim, by any route (phase two, Supporting Families):
+    a record listing results paid by two routes is warned of (`SECOND_RESULTS_CLAIM_PAID`)."""
 
     @property
     def id(self) -> str:

@@ -8,7 +8,7 @@ adult moves into continuous employment.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ __all__ = [
     "attachment_fee",
     "entry_problems",
     "identification",
+    "ignored_problems",
     "listed_problems",
     "pay_one_claim",
     "result_rates",
@@ -50,33 +51,55 @@ def result_rates(rules: RuleSet, year: FinancialYear) -> dict[ResultKind, Decima
 
 
 def listed_problems(family: Family, order: tuple[str, ...]) -> tuple[str, ...]:
-    """The problems (or needs) at entry in the programme's own `order`, not the record's.
+    """The programme's own problems (or needs) at entry, in its `order`, not the record's.
 
     A decision must not depend on how a record happens to list them (its problems, the order
-    of its reasons, the text compared); a problem outside `order` (a record that states no
-    programme may list another's) comes after, by name.
+    of its reasons, the text compared). A problem outside `order` (a record that states no
+    programme may list another programme's) is not one of them: it is not counted towards
+    eligibility nor judged against the plan (`ignored_problems`).
     """
-    rank = {problem: i for i, problem in enumerate(order)}
-    problems = [p.problem for p in family.problems_at_entry]
-    return tuple(sorted(problems, key=lambda p: (rank.get(p, len(order)), p)))
+    listed = {p.problem for p in family.problems_at_entry}
+    return tuple(problem for problem in order if problem in listed)
+
+
+def ignored_problems(family: Family, order: tuple[str, ...]) -> tuple[str, ...]:
+    """The problems at entry that are not the programme's (another programme's), by name."""
+    own = frozenset(order)
+    return tuple(sorted({p.problem for p in family.problems_at_entry if p.problem not in own}))
 
 
 def entry_problems(
     family: Family, rules: RuleSet, needed_param: str, noun: str, order: tuple[str, ...]
 ) -> Reason:
-    """Whether the problems (or needs) listed at entry reach the number the programme needs."""
+    """Whether the programme's own problems (or needs) listed at entry reach the number needed.
+
+    Another programme's problems listed at entry are not counted: the reason names them
+    (`not_counted`) and `identification` warns of them.
+    """
     needed = rules.number(needed_param)
     problems = listed_problems(family, order)
     enough = len(problems) >= needed
+    ignored = ignored_problems(family, order) if family.problems_at_entry else ()
+    counted = (
+        f"{len(problems)} {noun} of {rules.programme} at entry"
+        if ignored
+        else (f"{len(problems)} {noun} at entry")
+    )
+    message = f"{counted} ({', '.join(problems) or 'none recorded'}); {needed} needed"
+    compared: dict[str, object] = {
+        "problems": len(problems),
+        "needed": needed,
+        "listed": ", ".join(problems),
+    }
+    if ignored:
+        message += f"; not counted: {', '.join(ignored)} (not {noun} of {rules.programme})"
+        compared["not_counted"] = ", ".join(ignored)
     return reason(
         "PROBLEMS_AT_ENTRY" if enough else "TOO_FEW_PROBLEMS_AT_ENTRY",
         "identification.problems_at_entry",
         rules,
-        f"{len(problems)} {noun} at entry ({', '.join(problems) or 'none recorded'}); "
-        f"{needed} needed",
-        problems=len(problems),
-        needed=needed,
-        listed=", ".join(problems),
+        message,
+        **compared,
     )
 
 
@@ -86,10 +109,12 @@ def identification(
     checks: tuple[Reason, ...],
     passing: frozenset[str],
     order: tuple[str, ...],
+    noun: str = "problems",
 ) -> Identification:
     """Eligible when every check passed (its code is in `passing`); phase one's list is ignored.
 
-    The problems at entry are listed in the programme's `order` (`listed_problems`).
+    The problems at entry are the programme's own, listed in its `order` (`listed_problems`);
+    another programme's listed at entry are warned of (`PROBLEMS_NOT_IN_PROGRAMME`).
     """
     eligible = all(check.code in passing for check in checks)
     verdict = reason(
@@ -108,6 +133,21 @@ def identification(
                 f"identified_for ({', '.join(family.identified_for) or 'empty'}) is not used by "
                 f"{rules.programme}: problems_at_entry decides eligibility",
                 identified_for=", ".join(family.identified_for),
+            ),
+        )
+    ignored = ignored_problems(family, order) if family.problems_at_entry else ()
+    if ignored:
+        warnings = (
+            *warnings,
+            reason(
+                "PROBLEMS_NOT_IN_PROGRAMME",
+                "identification.problems_at_entry",
+                rules,
+                f"problems_at_entry lists {', '.join(ignored)}, not {noun} of {rules.programme} "
+                f"({', '.join(order)}): not counted towards eligibility and not judged against "
+                "the outcome plan",
+                ignored=", ".join(ignored),
+                programme_problems=", ".join(order),
             ),
         )
     problems = listed_problems(family, order)
@@ -206,11 +246,18 @@ def _measure(
         "window_after": low,
         "window_to": high,
     }
-    if low < family.attached_on:
-        earliest = earliest_window_end(measure, family.attached_on, rules.term_calendar)
+    attached = family.attached_on
+    if low < attached:  # its first day, low + 1, is the attachment day or before it
+        earliest = earliest_window_end(measure, attached, rules.term_calendar)
+        first = low + timedelta(days=1)
+        begins = (
+            f"begins on the attachment day, {attached}"
+            if first == attached
+            else f"begins on {first}, before attachment on {attached}"
+        )
         message = (
-            f"{measure.describe()}: the period ({low}, {high}] starts before attachment on "
-            f"{family.attached_on}; earliest {earliest}"
+            f"{measure.describe()}: the period ({low}, {high}] {begins}; it must lie wholly after "
+            f"the attachment day, so the earliest date is {earliest}"
         )
         return (
             False,
@@ -269,7 +316,7 @@ def pay_one_claim(
 ) -> Payout:
     """One results payment per family: the first route met pays, within the cap."""
     year = financial_year_of(family.attached_on)
-    results_made = [p for p in books.made if p.kind != "attachment_fee"]
+    results_made = books.results_claimed  # £0 is no claim paid (`Account.paid`)
     claimed_by = results_made[0].kind if results_made else None
     claimed_now: ResultKind | None = None
     room = books.room
@@ -288,12 +335,17 @@ def pay_one_claim(
             continue
         other = claimed_by or claimed_now
         if other is not None:
+            if claimed_by:
+                state = "paid"
+            elif payable:
+                state = "payable now"
+            else:  # met now, but the cap leaves it nothing (CAP_REACHED): neither pays
+                state = f"met now, but the {books.cap} cap leaves nothing to pay"
             taken = reason(
                 "ONE_CLAIM_PER_FAMILY",
                 "payment.one_claim",
                 rules,
-                f"the family's one results claim is {other} "
-                f"({'paid' if claimed_by else 'payable now'}), so {kind} pays nothing",
+                f"the family's one results claim is {other} ({state}), so {kind} pays nothing",
                 other_route=other,
             )
             results[kind] = result(verdict, rate=rate, reasons=(*verdict.reasons, taken))

@@ -69,10 +69,20 @@ def results(
     }
 
 
+def _fee_parameter(rules: RuleSet) -> str:
+    """The fee's parameter under `attachment_fees_after_2017_18`."""
+    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
+    return "attachment_fee_when_stopped" if stopped else "attachment_fee"
+
+
 def attachment_fee(rules: RuleSet, year: FinancialYear) -> Decimal:
     """£1,000 a family, or none from 2018/19 under `attachment_fees_after_2017_18 = stopped`."""
-    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
-    return rules.amount("attachment_fee_when_stopped" if stopped else "attachment_fee", year)
+    return rules.amount(_fee_parameter(rules), year)
+
+
+def attachment_fee_source(rules: RuleSet, year: FinancialYear) -> str:
+    """The source of the fee `attachment_fee` gives: the parameter the interpretation chose."""
+    return rules.parameter(_fee_parameter(rules), year).source_text
 
 
 def cap(rules: RuleSet, year: FinancialYear) -> Decimal:
@@ -92,9 +102,11 @@ PROGRAMME = Programme(
     results=results,
     pay=pay_one_claim,
     attachment_fee=attachment_fee,
+    attachment_fee_source=attachment_fee_source,
     result_rates=result_rates,
     cap=cap,
     uses_plan=True,
+    one_claim=True,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
         "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),

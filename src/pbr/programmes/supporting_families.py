@@ -48,7 +48,7 @@ def identify(family: Family, rules: RuleSet) -> Identification:
         _dependent_or_expectant(family, rules),
     )
     passing = frozenset({"PROBLEMS_AT_ENTRY", "DEPENDENT_CHILD_OR_EXPECTANT_PARENT"})
-    return identification(family, rules, checks, passing, _NEEDS)
+    return identification(family, rules, checks, passing, _NEEDS, "needs")
 
 
 def _dependent_or_expectant(family: Family, rules: RuleSet) -> Reason:
@@ -79,16 +79,25 @@ def results(
 ) -> Mapping[ResultKind, Verdict]:
     """A successful family outcome against the plan, and the employment route while it is open."""
     assert plan is not None, "the kernel always gives a plan to a programme that uses one"
+    progress = sustained_progress(family, rules, as_of, plan, ident)
     return {
-        "sustained_progress": sustained_progress(family, rules, as_of, plan, ident),
+        "sustained_progress": progress,
         "continuous_employment": continuous_employment(
-            family, rules, as_of, not_applicable=_employment_closed(family, rules, as_of, ident)
+            family,
+            rules,
+            as_of,
+            not_applicable=_employment_closed(family, rules, as_of, ident, plan, progress),
         ),
     }
 
 
 def _employment_closed(
-    family: Family, rules: RuleSet, as_of: date, ident: Identification
+    family: Family,
+    rules: RuleSet,
+    as_of: date,
+    ident: Identification,
+    plan: OutcomePlan,
+    progress: Verdict,
 ) -> Reason | None:
     """Why the employment route does not apply on `as_of`, or None when it does."""
     route = rules.interpretation("employment_route")
@@ -97,14 +106,33 @@ def _employment_closed(
         route == "claims_to_march_2022" and financial_year_of(as_of).start_year <= last_year
     )
     if not open_now:
+        message = (
+            f"continuous employment is not a route of its own on {as_of} "
+            f"(employment_route = {route})"
+        )
+        unread = _employment_unread(family, as_of, progress)
+        if unread is None:
+            return reason(
+                "EMPLOYMENT_ROUTE_CLOSED",
+                "results.continuous_employment.route",
+                rules,
+                message,
+                as_of=as_of,
+                employment_route=route,
+            )
+        working, measures = unread
         return reason(
             "EMPLOYMENT_ROUTE_CLOSED",
             "results.continuous_employment.route",
             rules,
-            f"continuous employment is not a route of its own on {as_of} "
-            f"(employment_route = {route})",
+            f"{message}: employment counts only through the plan, which reads no "
+            f"employment_spells (in work: {working}), and plan {plan.label}'s financial_stability "
+            f"outcome is not met, with no evidence for {measures}: record the work as the "
+            "observations the plan reads",
             as_of=as_of,
             employment_route=route,
+            employment_spells_not_read=working,
+            measures_without_evidence=measures,
         )
     relevant = rules.interpretation("relevance") != "identified_problems_only"
     if relevant or "financial_stability" in ident.identified_for:
@@ -117,6 +145,36 @@ def _employment_closed(
         limb="continuous_employment",
         problem="financial_stability",
     )
+
+
+def _employment_unread(family: Family, as_of: date, progress: Verdict) -> tuple[str, str] | None:
+    """Employment recorded since attachment that the plan's financial_stability outcome misses.
+
+    The adults with employment spells from attachment to `as_of`, and the financial_stability
+    measures that found no evidence (``in_work (adult_in_work)``); None unless the outcome is
+    not met and there are both.
+    """
+    if not family.employment_spells or not any(
+        r.code == "OUTCOME_NOT_MET" and r.compared.get("problem") == "financial_stability"
+        for r in progress.reasons
+    ):
+        return None
+    missing = [
+        f"{r.compared['measure']} ({r.compared['indicator']})"
+        for r in progress.reasons
+        if r.code == "MEASURE_NO_EVIDENCE" and r.compared.get("problem") == "financial_stability"
+    ]
+    if not missing:
+        return None
+    attached = family.attached_on
+    working = sorted(
+        {
+            s.person_id
+            for s in family.employment_spells
+            if s.start <= as_of and (s.end is None or s.end >= attached)
+        }
+    )
+    return (", ".join(working), ", ".join(missing)) if working else None
 
 
 PROGRAMME = Programme(
@@ -132,6 +190,7 @@ PROGRAMME = Programme(
     attachment_fee=attachment_fee,
     result_rates=result_rates,
     uses_plan=True,
+    one_claim=True,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
         "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),

@@ -332,8 +332,11 @@ class RuleSet:
     def claims_until(self) -> date | None:
         """The programme's last day for results claims, if it had one (phase one: May 2015).
 
-        >>> PHASE_ONE.claims_until(), PHASE_TWO.claims_until()
-        (datetime.date(2015, 5, 31), None)
+        Supporting Families' is the end of its 2022-25 guidance (S39); no source gives phase
+        two's (tf-rules §2: claim windows UNCERTAIN), so it has none.
+
+        >>> PHASE_ONE.claims_until(), PHASE_TWO.claims_until(), SUPPORTING_FAMILIES.claims_until()
+        (datetime.date(2015, 5, 31), None, datetime.date(2025, 3, 31))
         """
         if "results_claims_until" not in self.parameters:
             return None
