@@ -176,13 +176,17 @@ def test_a_family_is_never_forecast_more_than_the_rules_could_pay_it(
             none_met *= 1 - chances.get(pending_kind, 0)
     left = max(room - decision.payable, ZERO)
     pending = sum(_by_kind(d).values(), ZERO) - (d.payable_after_claims_closed)
-    assert pending <= Fraction(left) * (1 - none_met) + Fraction(len(KINDS), 100)
+    # (before attachment an undated payment is not yet made for the forecast, though the
+    # decision counts it: a result it paid is pending there, not here)
+    undated_before = as_of < record.attached_on and any(p.paid_on is None for p in record.payments)
+    if not undated_before:
+        assert pending <= Fraction(left) * (1 - none_met) + Fraction(len(KINDS), 100)
     # result by result: nothing for one already paid or excluded, never above its rate
     year = pbr.periods.financial_year_of(record.attached_on)
     claim_year = choice.get("rates_by") == "claim_year"
     years = [y for y in rules.years if y >= year] if claim_year else [year]
     forecast = _by_kind(d)
-    paid_kinds: set[str] = {p.kind for p in made}
+    paid_kinds: set[str] = {p.kind for p in made if p.amount > 0}  # £0 is no payment
     payable: dict[str, Decimal] = {k: r.amount for k, r in decision.results.items() if r.amount}
     exclusive = choice.get("employment_after_crime") == "exclusive"
     routes = {"crime_asb_education": "continuous_employment"}
