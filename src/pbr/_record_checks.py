@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from pbr.money import MAX_MONEY
 from pbr.periods import TERMS, TermName, default_term
 from pbr.programmes._registry import BUNDLED
 
@@ -538,8 +539,6 @@ _SUM = Context(prec=60, rounding=ROUND_HALF_UP)
 """Enough digits to add up any list of amounts exactly, whatever the caller's `decimal` context."""
 
 _NOTHING = Decimal(0)
-_MAX_MONEY = Decimal("999999999999.99")
-"""`pbr.money.MAX_MONEY` (a test holds them equal), here so the check of every record imports nothing."""
 
 
 def too_much_paid(payments: Sequence[Payment]) -> _Problem | None:
@@ -559,9 +558,9 @@ def too_much_paid(payments: Sequence[Payment]) -> _Problem | None:
     add = _SUM.add
     for payment in payments:
         total = add(total, payment.amount)
-    if -_MAX_MONEY <= total <= _MAX_MONEY:  # checked for every record with payments: no import
+    if -MAX_MONEY <= total <= MAX_MONEY:
         return None
-    from pbr.money import MAX_MONEY, money_text
+    from pbr.money import money_text
 
     return (
         "money_too_large",
