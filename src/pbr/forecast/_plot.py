@@ -58,14 +58,16 @@ def chart_target(path: str | None) -> tuple[Path, str | None] | None:
     if path is None:
         return None
     matplotlib_pyplot()  # its backend chosen before anything of matplotlib is imported
-    from matplotlib.backend_bases import FigureCanvasBase
+    # by name, as `_extras` imports matplotlib: mypy, compiling the rules where matplotlib is not
+    # installed (pip's build environment), must not look for it
+    canvas: Any = importlib.import_module("matplotlib.backend_bases").FigureCanvasBase
 
     from pbr.errors import ForecastError
     from pbr.forecast._excel import safe_target
 
     target = safe_target(path)
     suffix = target.suffix[1:].lower() or None
-    known = FigureCanvasBase.get_supported_filetypes()
+    known = canvas.get_supported_filetypes()
     if suffix is not None and suffix not in known:
         raise ForecastError(
             f"cannot write {target}: a chart's suffix says its format, and matplotlib does not "
