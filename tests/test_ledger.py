@@ -1335,3 +1335,19 @@ def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(
         db.commit()  # its table: the format says /2
     with pytest.raises(LedgerError, match="not a pbr ledger"):
         Ledger(path)
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_row_added_to_the_meta_table_is_not_reported_intact(keyed: bool, tmp_path: Path) -> None:
+    """It was "intact": a row pbr never writes is a change the chain cannot see."""
+    key = KEY if keyed else None
+    path = tmp_path / "m.db"
+    assert filled(path, 3, key).verify().ok
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO meta (name, value) VALUES ('note', 'x')")
+    verdict = Ledger(path, key=key).verify()
+    assert not verdict.ok
+    assert verdict.why == (
+        "the ledger's meta table was changed (rows pbr does not write: 'note'): it is not as pbr "
+        "wrote it"
+    )

@@ -4,7 +4,7 @@ Each entry is stored in one canonical text form (amounts as pounds with exactly 
 places, dates as ``YYYY-MM-DD``) and carries a hash of that text chained to the entry before it;
 a one-row ``head`` table holds the count and the last hash, written in the same transaction.
 `Ledger.verify` walks the chain and names the first entry that is edited, deleted, inserted,
-moved, or not in canonical form. What each mode detects:
+moved, or not in canonical form, and a ``meta`` row pbr does not write. What each mode detects:
 
 * **Unkeyed** (SHA-256): any change made with a database tool that does not also recompute the
   chain. Someone who knows the method can rewrite entries and recompute every hash (or cut the
@@ -120,6 +120,8 @@ _SCHEMA = _SCHEMAS[FORMAT]
 """What a new ledger is created with."""
 _ENTRY_COLUMNS = {EARLIER_FORMAT: _COLUMNS, FORMAT: (*_COLUMNS, CLAIMED_ON)}
 _OTHER_TABLES = {"head": ["id", "count", "hash"], "meta": ["name", "value"]}
+_META_NAMES = ("format", "key_check", "mac")
+"""The rows of the ``meta`` table, as pbr writes them."""
 _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
@@ -924,6 +926,9 @@ class Ledger:
                 db.execute("BEGIN")
                 try:
                     self._same_schema(db)  # the schema read with the entries, in one snapshot
+                    extra = _meta_not_written(db)
+                    if extra:
+                        return Verdict(False, 0, None, extra)
                     head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
                     columns = ", ".join(_ENTRY_COLUMNS[self._format])
                     rows = db.execute(f"SELECT {columns} FROM entries ORDER BY seq")
@@ -1205,6 +1210,24 @@ def _schema_problem(objects: set[_Object], fmt: str = FORMAT) -> str:
     for kind, name, table, _ in sorted(expected - objects, key=lambda o: (o[0], o[1])):
         return f"it has no {kind} {name!r} on table {table}, which pbr creates"
     return ""
+
+
+def _meta_not_written(db: sqlite3.Connection) -> str:
+    """Why the ``meta`` table holds rows pbr does not write, or "".
+
+    A row added is a change the chain cannot see, so the ledger is not reported intact with it
+    (rows pbr writes but that are missing or changed are refused earlier, on opening or by the
+    key marker's check).
+    """
+    added = sorted(
+        str(name) for (name,) in db.execute("SELECT name FROM meta") if name not in _META_NAMES
+    )
+    if not added:
+        return ""
+    return (
+        f"the ledger's meta table was changed (rows pbr does not write: "
+        f"{', '.join(map(repr, added))}): it is not as pbr wrote it"
+    )
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
