@@ -994,3 +994,12 @@ def test_a_problem_of_another_programme_is_refused_when_the_date_names_the_progr
     # 2014/15: phase one or an early starter of phase two, so not judged by either list
     early = record(None, attached_on="2014-06-01", problems_at_entry=[{"problem": foreign}])
     assert pbr.Family.model_validate(early).problems_at_entry[0].problem == foreign
+
+
+def test_one_claim_cites_its_own_sources_not_the_cap_s() -> None:
+    # it cited the cap's (S31, S34, S25): S31's £1,800 maximum is a £1,000 fee and one £800
+    # result; S44 records the successor's practice; pbr's reading for phase two (tf-rules §2)
+    taken = run("2016-07-15", **WORKING).results[CE].reasons[-1]
+    assert (taken.code, taken.source) == ("ONE_CLAIM_PER_FAMILY", "S31, S44, PBR-READING")
+    assert SUPPORTING_FAMILIES.source_of_rule("payment.one_claim") == "S44"
+    assert PHASE_TWO.source_of_rule("payment.cap") != PHASE_TWO.source_of_rule("payment.one_claim")
