@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from decimal import Decimal
@@ -1003,3 +1004,34 @@ def test_one_claim_cites_its_own_sources_not_the_cap_s() -> None:
     assert (taken.code, taken.source) == ("ONE_CLAIM_PER_FAMILY", "S31, S44, PBR-READING")
     assert SUPPORTING_FAMILIES.source_of_rule("payment.one_claim") == "S44"
     assert PHASE_TWO.source_of_rule("payment.cap") != PHASE_TWO.source_of_rule("payment.one_claim")
+
+
+def test_an_audit_of_a_fee_cites_the_fee_the_interpretation_chose() -> None:
+    # Under `stopped`, a fee claimed for a family attached in 2018/19 is not allowed (none is
+    # paid, S36, S25): the flag cited every year's £1,000 fee's sources instead
+    from pbr.audit import Claim, verify
+
+    stopped = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18="stopped")
+    family = pbr.Family.model_validate(record(attached_on="2018-06-01", **WORKING_2018))
+    fee = Claim(
+        claim_id="C1",
+        family_id=family.family_id,
+        kind="attachment_fee",
+        amount=Decimal("1000.00"),
+        claimed_on=date(2018, 7, 1),
+    )
+    for rules, allowed, source in (
+        (stopped, "0.00", "S36, S25"),
+        (PHASE_TWO, "1000.00", None),
+    ):
+        (check,) = verify([fee], [family], rules_for=functools.partial(_given, rules)).checks
+        assert check.allowed == Decimal(allowed)
+        if source is not None:
+            (flag,) = check.flags
+            assert (flag.code, flag.source) == ("AMOUNT_DIFFERS", source)
+        else:
+            assert not check.flags
+
+
+def _given(rules: pbr.rules.RuleSet, family: pbr.Family) -> pbr.rules.RuleSet:
+    return rules

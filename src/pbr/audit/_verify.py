@@ -15,7 +15,8 @@ from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.history import HistoryError, PaymentHistory, merge_payments
 from pbr.money import ZERO, in_exact_arithmetic
-from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, financial_year_of
+from pbr.programmes import programme
 from pbr.records import Family, Payment
 
 if TYPE_CHECKING:
@@ -837,7 +838,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
                 f"claimed £{claim.amount:,.2f}, the rules allow £{allowed:,.2f}",
                 numbers | {"rate": f"{full:.2f}", "allowed": f"{allowed:.2f}"},
                 rate.rule if rate else "payment.rate.attachment_fee",
-                rate.source if rate else ctx.rules.sources_of("attachment_fee"),
+                rate.source if rate else _fee_source(ctx),
             )
         )
     partial = all(f.code in PARTIAL_FLAGS for f in flags)
@@ -883,6 +884,16 @@ def _claims_closed(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> Flag
     )
 
 
+def _fee_source(ctx: _Context) -> str:
+    """The source of the fee the family's attachment year pays, as the interpretations chose it.
+
+    (Phase two under ``attachment_fees_after_2017_18 = stopped`` pays none from 2018/19, on its
+    own sources: `Programme.attachment_fee_source`, as the engine's reasons cite it.)
+    """
+    chosen = programme(ctx.decision.programme)
+    return chosen.attachment_fee_source(ctx.rules, financial_year_of(ctx.decision.attached_on))
+
+
 def _fee(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> tuple[Flag | None, Decimal]:
     decision = ctx.decision
     if claim.claimed_on < decision.attached_on:
@@ -891,7 +902,7 @@ def _fee(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> tuple[Flag | N
             f"the family was attached on {decision.attached_on}, after the claim",
             numbers | {"earliest_date": decision.attached_on.isoformat()},
             "attachment_fee",
-            ctx.rules.sources_of("attachment_fee"),
+            _fee_source(ctx),
         ), ZERO
     if not decision.eligible:
         return _not_eligible(decision, numbers), ZERO
@@ -903,7 +914,7 @@ def _fee(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> tuple[Flag | N
             "paid_claim_id": paid.claim_id or "",
         }
         flag = _duplicate(ctx.verified_in_file, "the attachment fee", numbers | earlier, None)
-        return replace(flag, source=ctx.rules.sources_of("attachment_fee")), ZERO
+        return replace(flag, source=_fee_source(ctx)), ZERO
     return None, decision.attachment_fee
 
 
