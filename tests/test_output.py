@@ -17,6 +17,7 @@ import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -709,3 +710,29 @@ def test_a_frame_with_no_rejection_or_council_has_text_columns_not_floats() -> N
     for column in ("local_authority", "source", "rejection"):
         assert frame[column].dtype == object, column
         assert frame[column].isna().all()
+
+
+def test_a_block_device_is_refused_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--output /dev/sda`` wrote the decisions onto the disk, as onto ``/dev/null``."""
+    from pbr.output import OutputError
+
+    disk = tmp_path / "sda"  # a regular file that stat says is a disk: no real device is touched
+    disk.write_text("the disk\n")
+    real_stat = os.stat
+
+    def as_a_disk(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        found = real_stat(path, *args, **kwargs)
+        if Path(path) != disk:
+            return found
+        fields = list(found)
+        fields[0] = stat.S_IFBLK | 0o660
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "stat", as_a_disk)
+    refused = pytest.raises(OutputError, match=r"will not write over .*sda: it is a block device")
+    with refused, atomic_writer(disk) as handle:
+        handle.write("decisions\n")
+    monkeypatch.undo()
+    assert disk.read_text() == "the disk\n"

@@ -542,10 +542,11 @@ def atomic_writer(
     temporary file beside it and renamed into place only when the block succeeds; the file keeps
     its permissions (a new one follows the umask); on an exception, Ctrl-C or SIGTERM the
     temporary file is removed (one left by a process killed outright is removed by the next
-    write to the same path). ``-`` is standard output; a device or FIFO is written directly; a
-    symbolic link is followed and its target written. With `sync_as_it_goes`, a thread sends
-    what is written to the disk every half second, so that a large file's last sync is short
-    (do not start processes with ``fork`` inside the block: the thread is running).
+    write to the same path). ``-`` is standard output; a character device (``/dev/null``) or
+    FIFO is written directly, a block device (a disk) refused; a symbolic link is followed and
+    its target written. With `sync_as_it_goes`, a thread sends what is written to the disk
+    every half second, so that a large file's last sync is short (do not start processes with
+    ``fork`` inside the block: the thread is running).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
@@ -555,8 +556,8 @@ def atomic_writer(
     'done\n'
 
     Raises:
-        OutputError: the path is a folder, its folder does not exist, permission is refused,
-            or the disk is full (the old file is then left as it was).
+        OutputError: the path is a folder or a block device, its folder does not exist,
+            permission is refused, or the disk is full (the old file is then left as it was).
 
     """
     binary = "b" in mode
@@ -575,8 +576,10 @@ def atomic_writer(
         raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise OutputError(f"cannot write {shown}: it is a folder")
+    if found is not None and stat.S_ISBLK(found.st_mode):
+        raise OutputError(f"will not write over {shown}: it is a block device (a disk)")
     if found is not None and not stat.S_ISREG(found.st_mode):
-        with _direct(target, mode, shown) as handle:  # a device, FIFO or socket
+        with _direct(target, mode, shown) as handle:  # a character device, FIFO or socket
             yield handle
         return
     if not target.parent.is_dir():
