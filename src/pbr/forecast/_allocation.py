@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pbr.errors import ForecastError
 from pbr.forecast._inputs import MAX_FAMILIES, amount, count, share
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import (
@@ -330,7 +331,7 @@ def rules_of(alloc: Allocation, rules: RuleSet | None) -> RuleSet:
     >>> rules_of(a, PHASE_ONE)
     Traceback (most recent call last):
     ...
-    ValueError: rules disagree with the allocation's: it was built with funded_rounding='floor', rules= has funded_rounding='nearest'; build the allocation with the same rules (allocation(..., rules=...)) or leave rules= out to use the allocation's
+    pbr.errors.ForecastError: rules disagree with the allocation's: it was built with funded_rounding='floor', rules= has funded_rounding='nearest'; build the allocation with the same rules (allocation(..., rules=...)) or leave rules= out to use the allocation's
     """
     own = alloc.rules
     if own is None:
@@ -340,7 +341,7 @@ def rules_of(alloc: Allocation, rules: RuleSet | None) -> RuleSet:
     if rules is None:
         return own
     if rules.programme != alloc.programme:
-        raise ValueError(
+        raise ForecastError(
             f"rules are {rules.programme}'s but the allocation is for {alloc.programme}: "
             "give the allocation's programme's rules, or leave rules= out"
         )
@@ -352,7 +353,7 @@ def rules_of(alloc: Allocation, rules: RuleSet | None) -> RuleSet:
             given = ", ".join(f"{k}={rules.chosen.get(k)!r}" for k in differ)
         else:
             built, given = own.rules_version, rules.rules_version
-        raise ValueError(
+        raise ForecastError(
             f"rules disagree with the allocation's: it was built with {built}, rules= has "
             f"{given}; build the allocation with the same rules (allocation(..., rules=...)) "
             "or leave rules= out to use the allocation's"
@@ -408,7 +409,7 @@ def _shares(
         shares[year] = share(raw, f"profile {label}")
     total = sum(shares.values(), Fraction(0))
     if total != 1:
-        raise ValueError(f"profile shares must add up to 1, they add up to {total}")
+        raise ForecastError(f"profile shares must add up to 1, they add up to {total}")
     return shares
 
 
@@ -428,9 +429,11 @@ def _year(label: object, years: tuple[FinancialYear, ...], field: str) -> Financ
     try:
         year = FinancialYear.parse(str(label))
     except ValueError:
-        raise ValueError(f"{field}: {label!r} is not a financial year such as '2012/13'") from None
+        raise ForecastError(
+            f"{field}: {label!r} is not a financial year such as '2012/13'"
+        ) from None
     if year not in years:
-        raise ValueError(
+        raise ForecastError(
             f"{field} year {label} is outside the programme's years "
             f"({', '.join(str(y) for y in years)})"
         )

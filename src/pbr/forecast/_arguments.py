@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pbr._arguments import described
+from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation
 from pbr.forecast._assumptions import Assumptions
 
@@ -68,7 +69,7 @@ def checked_scenarios(value: object) -> list[Assumptions] | None:
     >>> checked_scenarios([])
     Traceback (most recent call last):
     ...
-    ValueError: scenarios is empty: give at least one scenario, or leave scenarios out for each programme's default scenario
+    pbr.errors.ForecastError: scenarios is empty: give at least one scenario, or leave scenarios out for each programme's default scenario
     """
     if value is None:
         return None
@@ -83,7 +84,7 @@ def checked_scenarios(value: object) -> list[Assumptions] | None:
         )
     found = list(value)
     if not found:
-        raise ValueError(
+        raise ForecastError(
             "scenarios is empty: give at least one scenario, or leave scenarios out for each "
             "programme's default scenario"
         )

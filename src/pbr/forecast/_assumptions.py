@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pbr._scalars import RepeatedKey, unique_keys
+from pbr.errors import ForecastError
 from pbr.forecast._inputs import MAX_LAG_MONTHS, count, read_text, share, shown
 from pbr.forecast._terms import default_programme
 
@@ -54,7 +55,7 @@ class Assumptions:
     >>> Assumptions("x", {"crime_asb_education": "half"}, {6: 1})
     Traceback (most recent call last):
     ...
-    ValueError: scenario 'x': probabilities.crime_asb_education must be a share such as 0.5, '1/3' or Decimal('0.25'), written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'half'
+    pbr.errors.ForecastError: scenario 'x': probabilities.crime_asb_education must be a share such as 0.5, '1/3' or Decimal('0.25'), written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'half'
     """
 
     name: str
@@ -82,8 +83,8 @@ class Assumptions:
     ) -> None:
         label = scenario_name(name)
 
-        def bad(message: str) -> ValueError:
-            return ValueError(f"scenario {label!r}: {message}")
+        def bad(message: str) -> ForecastError:
+            return ForecastError(f"scenario {label!r}: {message}")
 
         try:
             probs = {
@@ -94,12 +95,12 @@ class Assumptions:
             for k, v in _table(lag_months, "lag_months").items():
                 months = count(k, f"lag_months: {shown(k)}", most=MAX_LAG_MONTHS)
                 if months in lags:  # {6: 0.5, "6": 0.5}: one lag, never added up silently
-                    raise ValueError(f"lag_months: {months} months is given twice ({shown(k)})")
+                    raise ForecastError(f"lag_months: {months} months is given twice ({shown(k)})")
                 lags[months] = share(v, f"lag_months.{k}")
             spread = {}
             for k, pair in _table(ranges or {}, "ranges").items():
                 if isinstance(pair, str) or not isinstance(pair, tuple | list) or len(pair) != 2:
-                    raise ValueError(f"ranges.{k} must be a pair (low, high), got {pair!r}")
+                    raise ForecastError(f"ranges.{k} must be a pair (low, high), got {pair!r}")
                 low = share(pair[0], f"ranges.{k} low")
                 high = share(pair[1], f"ranges.{k} high")
                 spread[str(k)] = (low, high)
@@ -174,10 +175,10 @@ class Assumptions:
         ...     "lag_months": {"six": "1"}})
         Traceback (most recent call last):
         ...
-        ValueError: scenario 'x': lag_months: 'six' must be a whole number, written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'six'
+        pbr.errors.ForecastError: scenario 'x': lag_months: 'six' must be a whole number, written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'six'
         """
         if not isinstance(data, Mapping):
-            raise ValueError(
+            raise ForecastError(
                 f"a scenario must be a table of name, probabilities, lag_months: {data!r}"
             )
         raw = data.get("name")
@@ -185,14 +186,14 @@ class Assumptions:
         allowed = {"name", "probabilities", "lag_months", "ranges", "distribution"}
         unknown = set(data) - allowed
         if unknown:
-            raise ValueError(f"{who}: unknown keys {sorted(unknown)}")
+            raise ForecastError(f"{who}: unknown keys {sorted(unknown)}")
         for key in ("name", "probabilities", "lag_months"):
             if key not in data:
-                raise ValueError(f"{who}: missing {key!r}")
+                raise ForecastError(f"{who}: missing {key!r}")
         try:
             name = scenario_name(raw)
         except TypeError as exc:
-            raise ValueError(str(exc)) from None
+            raise ForecastError(str(exc)) from None
         return cls(
             name,
             data["probabilities"],
@@ -235,13 +236,13 @@ def scenario_name(name: object) -> str:
             f"{shown(name)}"
         )
     if not name.strip():
-        raise ValueError(f"a scenario's name must not be blank, got {name!r}")
+        raise ForecastError(f"a scenario's name must not be blank, got {name!r}")
     return name
 
 
 def _table(value: object, field: str) -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
-        raise ValueError(f"{field} must be a table, got {value!r}")
+        raise ForecastError(f"{field} must be a table, got {value!r}")
     return value
 
 
@@ -311,35 +312,35 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     where = str(path)
     suffix = Path(path).suffix.lower()
     if Path(path).is_dir():
-        raise ValueError(f"{where}: is a directory, not a scenario file (TOML or JSON)")
+        raise ForecastError(f"{where}: is a directory, not a scenario file (TOML or JSON)")
     if suffix not in SCENARIO_SUFFIXES:
-        raise ValueError(
+        raise ForecastError(
             f"{where}: a scenario file must be TOML (.toml) or JSON (.json), not "
             f"{suffix or 'a file without a suffix'!r}"
         )
     text = read_text(path, "scenario file (TOML or JSON)")
     if not text.strip():
-        raise ValueError(f"{where}: the scenario file is empty (expected {suffix[1:].upper()})")
+        raise ForecastError(f"{where}: the scenario file is empty (expected {suffix[1:].upper()})")
     data = _parse(text, suffix, where)
     _check_top_level(data, where)
     items = data.get("scenarios", [data]) if isinstance(data, dict) else data
     if isinstance(items, list) and not items:  # `scenarios = []`, or a JSON file's `[]`
         under = " under 'scenarios'" if isinstance(data, dict) else ""
-        raise ValueError(
+        raise ForecastError(
             f"{where}: the list of scenarios{under} is empty: give at least one scenario (for "
             "the default scenarios, give no scenario file)"
         )
     if not isinstance(items, list):
-        raise ValueError(f"{where}: expected a list of scenarios under 'scenarios'")
+        raise ForecastError(f"{where}: expected a list of scenarios under 'scenarios'")
     try:
         found = [Assumptions.from_mapping(item) for item in items]
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise ForecastError(f"{where}: {exc}") from None
     for scenario in found:  # checked against a programme later: its errors name the file too
         object.__setattr__(scenario, "source", where)
     names = [s.name for s in found]
     if len(set(names)) != len(names):
-        raise ValueError(f"{where}: scenario names must differ: {names}")
+        raise ForecastError(f"{where}: scenario names must differ: {names}")
     return found
 
 
@@ -352,7 +353,7 @@ def _check_top_level(data: object, where: str) -> None:
     if not isinstance(data, dict) or "scenarios" in data:
         others = sorted(set(data) - {"scenarios"}) if isinstance(data, dict) else []
         if others:
-            raise ValueError(
+            raise ForecastError(
                 f"{where}: unknown top-level keys {others} beside 'scenarios' (put each "
                 "scenario's keys in its [[scenarios]] table)"
             )
@@ -364,7 +365,7 @@ def _check_top_level(data: object, where: str) -> None:
     unknown = lists or sorted(data)
     close = [k for k in unknown if difflib.get_close_matches(str(k), ["scenarios"], cutoff=0.7)]
     meant = f" (did you mean 'scenarios' for {close[0]!r}?)" if close else ""
-    raise ValueError(
+    raise ForecastError(
         f"{where}: unknown top-level {'table' if len(unknown) == 1 else 'tables'} "
         f"{', '.join(repr(k) for k in unknown)}{meant}: a scenario file holds one scenario (name, "
         "probabilities, lag_months) or a list of them under 'scenarios' ([[scenarios]] in "
@@ -383,7 +384,7 @@ def _parse(text: str, suffix: str, where: str) -> Any:
             return json.loads(text, object_pairs_hook=unique_keys)
         return tomllib.loads(text)
     except RepeatedKey as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise ForecastError(f"{where}: {exc}") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError among them
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ValueError(f"{where}: not a scenario file: {reason}") from None
+        raise ForecastError(f"{where}: not a scenario file: {reason}") from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
+from pbr.errors import ForecastError
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -306,7 +307,7 @@ def _rule_sets(choices: list[tuple[str, str]], programmes: Sequence[str]) -> dic
     used = dict.fromkeys(programmes)
     for key, _value in choices:
         if not any(key in every[p].interpretations for p in used if p in every):
-            raise ValueError(
+            raise ForecastError(
                 f"--interpretation {key}: not an interpretation of {', '.join(used)}'s rules, "
                 "so it would change nothing"
             )
@@ -336,7 +337,7 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     plans = load_plans(args.plan)
     for programme, given in plans.items():
         if programme != alloc.programme:
-            raise ValueError(
+            raise ForecastError(
                 f"--plan {given.label} is for {programme}, but the forecast is for "
                 f"{alloc.programme} (choose it with --programme)"
             )
@@ -354,8 +355,6 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     else:
         numbered = [(line, record, item) for line, record, item in read_numbered(path)]
     if not numbered and (tables is None or not tables.unplaced()):  # as pbr evaluate says it
-        from pbr.errors import ForecastError
-
         raise ForecastError(f"no records in {path}")
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(

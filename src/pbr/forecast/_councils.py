@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pbr._record_checks import control_character
+from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation, allocation
 from pbr.forecast._assumptions import Assumptions
 from pbr.forecast._inputs import read_text
@@ -95,7 +96,7 @@ class AllocationTable:
         from pbr.forecast._frames import to_frame
 
         if table not in ("years", "summary"):
-            raise ValueError(f"table must be 'years' or 'summary', got {table!r}")
+            raise ForecastError(f"table must be 'years' or 'summary', got {table!r}")
         return to_frame(self.summary() if table == "summary" else self.to_records())
 
     def to_excel(self, path: str | Path) -> None:
@@ -157,12 +158,12 @@ def allocation_table(councils: Any) -> AllocationTable:
     for n, row in enumerate(councils, start=1):
         if isinstance(row, Allocation):
             if row.council is None:
-                raise ValueError(f"row {n}: an allocation in a table needs a council name")
+                raise ForecastError(f"row {n}: an allocation in a table needs a council name")
             found.append((f"row {n}", row))
         elif isinstance(row, Mapping):
             found.append((f"row {n}", _council(row, f"row {n}")))
         else:
-            raise ValueError(f"row {n}: expected a mapping of {', '.join(COLUMNS)}, got {row!r}")
+            raise ForecastError(f"row {n}: expected a mapping of {', '.join(COLUMNS)}, got {row!r}")
     return _table(found, "")
 
 
@@ -188,16 +189,16 @@ def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
                 _check_header(header, f"{path} line {line}")
                 continue
             if len(cells) > len(header):
-                raise ValueError(f"{path} line {line}: more cells than columns")
+                raise ForecastError(f"{path} line {line}: more cells than columns")
             row: dict[str, str | None] = dict.fromkeys(header)
             row.update(zip(header, cells, strict=False))
             if not any((v or "").strip() for v in row.values()):
                 continue
             found.append((f"line {line}", _council(row, f"{path} line {line}")))
     except csv.Error as exc:
-        raise ValueError(f"{path} line {reader.line_num}: not a CSV file: {exc}") from None
+        raise ForecastError(f"{path} line {reader.line_num}: not a CSV file: {exc}") from None
     if not found:
-        raise ValueError(f"{path}: no councils (expected columns {', '.join(COLUMNS)})")
+        raise ForecastError(f"{path}: no councils (expected columns {', '.join(COLUMNS)})")
     return found
 
 
@@ -207,7 +208,7 @@ def _check_header(names: list[str], where: str) -> None:
     for name in names:
         key = _column(name)
         if key in seen:
-            raise ValueError(f"{where}: column {key!r} is given twice (give each column once)")
+            raise ForecastError(f"{where}: column {key!r} is given twice (give each column once)")
         seen.add(key)
 
 
@@ -221,26 +222,26 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
     cells = {_column(k): v for k, v in row.items()}
     unknown = sorted(set(cells) - set(COLUMNS))
     if unknown:
-        raise ValueError(f"{where}: unknown columns {unknown} (expected {', '.join(COLUMNS)})")
+        raise ForecastError(f"{where}: unknown columns {unknown} (expected {', '.join(COLUMNS)})")
     name = _text(cells.get("council"))
     if not name:
-        raise ValueError(f"{where}: council: a name is required")
+        raise ForecastError(f"{where}: council: a name is required")
     written = cells["council"]
     edge = isinstance(written, str) and written != written.strip(" \t")
     unprintable = control_character(written) if isinstance(written, str) else None
     if unprintable is not None and not edge:  # "\r=cr" was read as "=cr": never changed
-        raise ValueError(
+        raise ForecastError(
             f"{where}: council {written!r} holds {unprintable}: a council's name must be "
             "printable text; pbr does not trim or change it: remove it"
         )
     if isinstance(written, str) and written != name:  # as records and council tables refuse it
-        raise ValueError(
+        raise ForecastError(
             f"{where}: council {written!r} has a space or tab at its start or end; pbr does not "
             "trim: remove it"
         )
     where = f"{where} (council {name!r})"
     if _blank(cells.get("estimated_families")):
-        raise ValueError(f"{where}: estimated_families: a number is required")
+        raise ForecastError(f"{where}: estimated_families: a number is required")
     programme = _programme(cells, where)
     grant = None if _blank(cells.get("upfront_grant")) else cells["upfront_grant"]
     try:
@@ -251,7 +252,7 @@ def _council(row: Mapping[Any, Any], where: str) -> Allocation:
             council=name,
         )
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise ForecastError(f"{where}: {exc}") from None
 
 
 def _programme(cells: Mapping[str, object], where: str) -> str:
@@ -263,7 +264,7 @@ def _programme(cells: Mapping[str, object], where: str) -> str:
     if "programme" not in cells:
         return default_programme()
     if _blank(cells["programme"]):
-        raise ValueError(
+        raise ForecastError(
             f"{where}: programme: the cell is empty; give the council's programme (such as "
             f"{default_programme()}), or leave the whole column out for {default_programme()}"
         )
@@ -278,7 +279,7 @@ def _table(found: list[tuple[str, Allocation]], source: str) -> AllocationTable:
         key = council_key(name)
         if key in first:
             earlier, as_written = first[key]
-            raise ValueError(
+            raise ForecastError(
                 f"{source}{where}: council {name!r} is listed twice (also {earlier}, as "
                 f"{as_written!r}; names are compared ignoring case)"
                 if name != as_written
@@ -286,7 +287,7 @@ def _table(found: list[tuple[str, Allocation]], source: str) -> AllocationTable:
             )
         first[key] = (where, name)
     if not found:
-        raise ValueError("no councils given")
+        raise ForecastError("no councils given")
     return AllocationTable(tuple(a for _, a in found))
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr._caller_warnings import warn_caller
+from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
 from pbr.forecast._arguments import (
     checked_allocation,
@@ -99,7 +100,7 @@ class ClaimCalendar:
                     "use date.fromisoformat"
                 )
         if not self.dates or list(self.dates) != sorted(set(self.dates)):
-            raise ValueError("claim dates must be given, unique and in order")
+            raise ForecastError("claim dates must be given, unique and in order")
 
     def window_for(self, day: date) -> date | None:
         """The first claim date on or after `day`, or None beyond the last window.
@@ -652,7 +653,7 @@ class Drawdown:
 def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
     key = name.replace("_", " ")
     if key not in tables:
-        raise ValueError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
+        raise ForecastError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
     return tables[key]
 
 
@@ -701,7 +702,7 @@ def attachment_cohorts(alloc: Allocation, quarters: Mapping[str, object] | None)
         except ValueError:
             year = None
         if year not in known or q_text not in ("1", "2", "3", "4") or year is None:
-            raise ValueError(
+            raise ForecastError(
                 f"quarter {label!r}: expected 'YYYY/YY Qn' within the programme's years"
             )
         part = share(raw, f"quarters {label}")
@@ -710,7 +711,7 @@ def attachment_cohorts(alloc: Allocation, quarters: Mapping[str, object] | None)
             _Cohort(_quarter_day(year, int(q_text) - 1), year, alloc.whole_funded_families * part)
         )
     if total != 1:
-        raise ValueError(f"quarterly shares must add up to 1, they add up to {total}")
+        raise ForecastError(f"quarterly shares must add up to 1, they add up to {total}")
     return sorted(cohorts, key=lambda c: c.attached)
 
 
@@ -745,10 +746,10 @@ def check_expects_results(assumptions: Assumptions) -> None:
     >>> check_expects_results(Assumptions("fees", {}, {6: 1}))
     Traceback (most recent call last):
     ...
-    ValueError: scenario 'fees': probabilities is empty, so the forecast would hold attachment fees only; to forecast no results, say so with a probability of 0 for a result (e.g. {'crime_asb_education': 0})
+    pbr.errors.ForecastError: scenario 'fees': probabilities is empty, so the forecast would hold attachment fees only; to forecast no results, say so with a probability of 0 for a result (e.g. {'crime_asb_education': 0})
     """
     if not assumptions.probabilities:
-        raise ValueError(
+        raise ForecastError(
             f"{assumptions.label}: probabilities is empty, so the forecast would hold "
             "attachment fees only; to forecast no results, say so with a probability of 0 for "
             "a result (e.g. {'crime_asb_education': 0})"
@@ -764,7 +765,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
     kinds = terms.kinds
     unknown = set(assumptions.probabilities) - set(kinds)
     if unknown:
-        raise ValueError(
+        raise ForecastError(
             f"{name}: {sorted(unknown)} are not results of "
             f"{terms.programme} (choose from {', '.join(kinds)})"
         )
@@ -778,7 +779,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
             )
             if expected > t.results_share:
                 when = "" if claimed == year else f" claimed in {claimed}"
-                raise ValueError(
+                raise ForecastError(
                     f"{name}: expected results per family in {year}{when} are "
                     f"{round_to_penny(expected)}, more than the results share "
                     f"{round_to_penny(Fraction(t.results_share))}; the routes cannot all be "
@@ -791,7 +792,7 @@ def check_scenario(assumptions: Assumptions, terms: ProgrammeTerms) -> None:
             continue
         for lag, q in assumptions.lag_months.items():
             if q > 0 and lag < wait.shortest_lag:
-                raise ValueError(
+                raise ForecastError(
                     f"{name}: lag_months {lag}: {kind} cannot be met sooner than "
                     f"{wait} after attachment ({terms.programme}: {wait.parameter}), so its "
                     f"lags must be at least {wait.shortest_lag} months; a shorter lag would pay "
@@ -847,11 +848,11 @@ def drawdown(
         or not isinstance(runs, numbers.Integral)
         or not 0 <= runs <= MAX_RUNS
     ):
-        raise ValueError(f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}")
+        raise ForecastError(
+            f"runs must be a whole number from 0 to {MAX_RUNS:,}, got {shown(runs)}"
+        )
     runs = int(runs)  # numpy's integers too, as a notebook gives them
     if seed is not None and not runs:
-        from pbr.errors import ForecastError
-
         raise ForecastError(
             "seed seeds the Monte Carlo: give runs=N too (without runs it does nothing)"
         )
@@ -1170,8 +1171,6 @@ def _at_least_one(
         empty = False
         yield item
     if empty:
-        from pbr.errors import ForecastError
-
         raise ForecastError(
             "no records: from_records forecasts from family records, and none was given (an "
             "empty list or file); for a forecast by assumption alone use drawdown(alloc)"
@@ -1811,11 +1810,11 @@ def compare(
             except ValueError as exc:
                 if len(allocations) == 1:
                     raise
-                raise ValueError(f"council {a.label!r}: {exc}") from None
+                raise ForecastError(f"council {a.label!r}: {exc}") from None
     seen: set[tuple[str, str]] = set()
     for d in found:
         if (d.label, d.scenario) in seen:
             names = [x.scenario for x in found if x.label == d.label]
-            raise ValueError(f"scenario names must differ: {names}")
+            raise ForecastError(f"scenario names must differ: {names}")
         seen.add((d.label, d.scenario))
     return Comparison(tuple(found))

@@ -19,6 +19,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from pbr.errors import ForecastError
 from pbr.money import money
 
 __all__ = [
@@ -62,21 +63,21 @@ def count(value: object, field: str, *, most: int | None = None) -> int:
     >>> count(2630.5, "estimated_families")
     Traceback (most recent call last):
     ...
-    ValueError: estimated_families must be a whole number, got 2630.5
+    pbr.errors.ForecastError: estimated_families must be a whole number, got 2630.5
     >>> count(10**23, "estimated_families", most=MAX_FAMILIES)
     Traceback (most recent call last):
     ...
-    ValueError: estimated_families must be at most 10,000,000, got 100000000000000000000000
+    pbr.errors.ForecastError: estimated_families must be at most 10,000,000, got 100000000000000000000000
     """
     number = _number(value, field, "a whole number")
     if isinstance(value, str) and not value.lstrip("-").isdigit():  # "6.0", "12/2": a key "6"'s
-        raise ValueError(f"{field} must be a whole number written as digits, got {shown(value)}")
+        raise ForecastError(f"{field} must be a whole number written as digits, got {shown(value)}")
     if number.denominator != 1:
-        raise ValueError(f"{field} must be a whole number, got {shown(value)}")
+        raise ForecastError(f"{field} must be a whole number, got {shown(value)}")
     if number < 0:
-        raise ValueError(f"{field} must not be negative, got {shown(value)}")
+        raise ForecastError(f"{field} must not be negative, got {shown(value)}")
     if most is not None and number > most:
-        raise ValueError(f"{field} must be at most {most:,}, got {shown(value)}")
+        raise ForecastError(f"{field} must be at most {most:,}, got {shown(value)}")
     return int(number)
 
 
@@ -88,11 +89,11 @@ def share(value: object, field: str) -> Fraction:
     >>> share(1.5, "probabilities.progress_to_work")
     Traceback (most recent call last):
     ...
-    ValueError: probabilities.progress_to_work must be between 0 and 1, got 1.5
+    pbr.errors.ForecastError: probabilities.progress_to_work must be between 0 and 1, got 1.5
     """
     number = _number(value, field, "a share such as 0.5, '1/3' or Decimal('0.25')")
     if not 0 <= number <= 1:
-        raise ValueError(f"{field} must be between 0 and 1, got {shown(value)}")
+        raise ForecastError(f"{field} must be between 0 and 1, got {shown(value)}")
     return number
 
 
@@ -111,9 +112,9 @@ def amount(value: object, field: str) -> Decimal:
     try:
         pounds = money(plain)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{field}: {exc}") from None
+        raise ForecastError(f"{field}: {exc}") from None
     if pounds < 0:
-        raise ValueError(f"{field} must not be negative, got {shown(value)}")
+        raise ForecastError(f"{field} must not be negative, got {shown(value)}")
     return pounds
 
 
@@ -140,23 +141,23 @@ def read_text(
     >>> read_text("/", "scenario file (TOML or JSON)")
     Traceback (most recent call last):
     ...
-    ValueError: /: is a directory, not a scenario file (TOML or JSON)
+    pbr.errors.ForecastError: /: is a directory, not a scenario file (TOML or JSON)
     """
     from pbr._unreadable import not_a_text_file, os_reason, undecodable
 
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, not a {what}") from None
+        raise ForecastError(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the {what}: {os_reason(exc)}") from None
+        raise ForecastError(f"{path}: cannot read the {what}: {os_reason(exc)}") from None
     binary = not_a_text_file(data[:8], f"a {what}", csv="CSV" in what)
     if binary is not None:
-        raise ValueError(f"{path}: {binary}")
+        raise ForecastError(f"{path}: {binary}")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a {what}: {undecodable(data, exc)}") from None
+        raise ForecastError(f"{path}: not a {what}: {undecodable(data, exc)}") from None
     return text if newline == "" else text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -174,28 +175,28 @@ def _plain(value: object) -> object:
 def _number(value: object, field: str, wanted: str) -> Fraction:
     value = _plain(value)
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field} must be {wanted}, got {value!r}")
+        raise ForecastError(f"{field} must be {wanted}, got {value!r}")
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"{field} must be a finite number, got {value!r}")
+            raise ForecastError(f"{field} must be a finite number, got {value!r}")
         return Fraction(repr(float(value)))
     if isinstance(value, int | Fraction):
         return Fraction(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValueError(f"{field} must be a finite number, got {value!r}")
+            raise ForecastError(f"{field} must be a finite number, got {value!r}")
         return _exact(value, field, value)
     if isinstance(value, str):
         written = _WRITTEN.fullmatch(value)
         if written is None:
-            raise ValueError(
+            raise ForecastError(
                 f"{field} must be {wanted}, written plainly (digits, a point or a '/'; no sign, "
                 f"space, exponent, separator or leading zero), got {shown(value)}"
             )
         sign, text = written.groups()
         number = Fraction(text) if "/" in text else _exact(Decimal(text), field, value)
         return -number if sign else number  # a minus: refused by the caller as negative
-    raise ValueError(f"{field} must be {wanted}, got {shown(value)}")
+    raise ForecastError(f"{field} must be {wanted}, got {shown(value)}")
 
 
 _WRITTEN = re.compile(r"(-?)((?:0|[1-9][0-9]*)(?:\.[0-9]+|/[1-9][0-9]*)?)")
@@ -209,7 +210,7 @@ def _exact(number: Decimal, field: str, value: object) -> Fraction:
     exponent = number.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if number and (number.adjusted() >= MAX_DIGITS or places > MAX_DIGITS):
-        raise ValueError(
+        raise ForecastError(
             f"{field} must be written with at most {MAX_DIGITS} digits, got {shown(value)}"
         )
     return Fraction(number)

@@ -34,6 +34,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+from pbr.errors import ForecastError
 from pbr.money import round_to_penny
 
 __all__ = ["CohortDraw", "MonteCarlo", "check_band", "monte_carlo", "to_money"]
@@ -60,7 +61,9 @@ def check_band(band: tuple[int, int]) -> tuple[int, int]:
     if not all(isinstance(b, int) and not isinstance(b, bool) for b in band) or not (
         0 < low < 50 < high < 100
     ):
-        raise ValueError(f"band must be whole percentiles with 0 < low < 50 < high < 100: {band}")
+        raise ForecastError(
+            f"band must be whole percentiles with 0 < low < 50 < high < 100: {band}"
+        )
     return band
 
 
@@ -124,9 +127,9 @@ def monte_carlo(
 
     np: Any = numpy()
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a whole number of at least 1, got {runs!r}")
+        raise ForecastError(f"runs must be a whole number of at least 1, got {runs!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number of 0 or more, got {seed!r}")
+        raise ForecastError(f"seed must be a whole number of 0 or more, got {seed!r}")
     seed = int(seed)  # numpy's integers too, as a notebook gives them
     check_band(band)
     rng = np.random.Generator(np.random.PCG64(seed))

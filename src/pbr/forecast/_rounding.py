@@ -25,6 +25,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from typing import TypeVar
 
+from pbr.errors import ForecastError
+
 __all__ = ["half_up", "largest_remainder", "round_cells"]
 
 _CELL = 10**6  # the weight of a cell's preference for its nearest penny (a group: × its cells)
@@ -83,7 +85,7 @@ def round_cells(
     exact = sum(cells.values(), Fraction(0))
     target = half_up(exact) if total is None else total
     if not math.floor(exact) <= target <= math.ceil(exact):
-        raise ValueError(f"a total of {target} is not a rounding of the exact sum {exact}")
+        raise ForecastError(f"a total of {target} is not a rounding of the exact sum {exact}")
     floors = {key: math.floor(value) for key, value in cells.items()}
     units = target - sum(floors.values())
     fractional = [key for key, value in cells.items() if value != floors[key]]
@@ -103,7 +105,7 @@ def round_cells(
             parent: Hashable | None = None
             for group in paths.get(key, ()):
                 if parents.setdefault(group, parent) != parent:
-                    raise ValueError(f"{side} group {group!r} is not nested in one parent")
+                    raise ForecastError(f"{side} group {group!r} is not nested in one parent")
                 sums[group] = sums.get(group, Fraction(0)) + value
                 bases[group] = bases.get(group, 0) + floors[key]
                 sizes[group] = sizes.get(group, 0) + (value != floors[key])

@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
 from pbr.forecast._arguments import checked_allocation, checked_scenario
 from pbr.forecast._assumptions import Assumptions, default_assumptions
@@ -182,15 +183,15 @@ def sensitivity(
     given = [share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)]
     twice = sorted({r for r in given if given.count(r) > 1})
     if twice:  # [0.5, "1/2"] was one row
-        raise ValueError(f"rates gives the success rate {twice[0]} more than once")
+        raise ForecastError(f"rates gives the success rate {twice[0]} more than once")
     chosen = sorted(given)
     if not chosen:
-        raise ValueError("rates must hold at least one success rate")
+        raise ForecastError("rates must hold at least one success rate")
     timing = Assumptions(assumptions.name, {}, assumptions.lag_months)
     exact: dict[Any, dict[str, Fraction]] = {}
     cohorts = attachment_cohorts(alloc, quarters)
     if quarters is not None and cohort_maxima(cohorts, terms, alloc)[0] != alloc.maximum:
-        raise ValueError(
+        raise ForecastError(
             "quarters place families in years whose cap differs from the allocation's profile, "
             "so the maximum would change: build the allocation with that profile "
             "(allocation(..., profile=...))"

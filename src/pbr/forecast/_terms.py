@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, cast
 
+from pbr.errors import ForecastError
 from pbr.periods import FinancialYear, add_months, financial_year_of
 from pbr.programmes import programme as _programme
 from pbr.programmes._registry import BUNDLED
@@ -73,7 +74,7 @@ def rules_for_programme(programme: str) -> RuleSet:
     try:
         return _programme(programme).rules
     except KeyError as exc:
-        raise ValueError(str(exc).strip("'\"")) from None
+        raise ForecastError(str(exc).strip("'\"")) from None
 
 
 @dataclass(frozen=True, slots=True)
