@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -401,3 +403,29 @@ def test_a_lag_or_a_rate_given_twice_is_refused() -> None:
         Assumptions("d", {"crime_asb_education": "0.5"}, {6: "0.5", "6": "0.5"})
     with pytest.raises(ValueError, match="more than once"):
         sensitivity(allocation(10), rates=[0.5, "1/2"])
+
+
+BAD_SCENARIO = Path(tempfile.mkdtemp()) / "bad.toml"
+BAD_SCENARIO.write_text(
+    'name = "x"\nprobabilities = {progress_to_work = 0.2}\nlag_months = {6 = "six"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: allocation(-1),
+        lambda: allocation(10, programme="tf-phase-9"),
+        lambda: count("many", "estimated_families"),
+        lambda: share("half", "probabilities.crime_asb_education"),
+        lambda: Assumptions("x", {"crime_asb_education": "half"}, {6: 1}),
+        lambda: drawdown(allocation(790), runs=-1),
+        lambda: load_scenarios(BAD_SCENARIO),
+    ],
+)
+def test_every_refusal_is_a_forecast_error(call: Callable[[], object]) -> None:
+    """About 80 refusals were plain `ValueError`s, which ``except pbr.PbrError`` missed."""
+    from pbr.errors import ForecastError
+
+    with pytest.raises(ForecastError):
+        call()
