@@ -496,3 +496,13 @@ def test_the_cap_reason_is_described_for_every_programme() -> None:
     meaning = REASON_CODES["CAP_REACHED"]
     assert "£" not in meaning
     assert "programme" in meaning
+
+
+def test_reason_codes_page_maps_every_renamed_code(gen: types.ModuleType) -> None:
+    """The specification names some codes by their old names; the page did not say what they became."""
+    from pbr.reasons import RENAMED_REASON_CODES
+
+    page: str = gen.render_reason_codes()
+    assert "## Renamed codes" in page
+    for old, new in RENAMED_REASON_CODES.items():
+        assert f"| `{old}` | [`{new}`](#{new}) |" in page

@@ -736,3 +736,14 @@ def test_a_block_device_is_refused_not_written(
         handle.write("decisions\n")
     monkeypatch.undo()
     assert disk.read_text() == "the disk\n"
+
+
+def test_to_pandas_without_pandas_names_the_pandas_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said to install the forecast extra; the tutorial (and pyproject) have ``pandas``."""
+    import sys
+
+    import pbr
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "pbr-claims\[pandas\]"'):
+        pbr.to_pandas([])

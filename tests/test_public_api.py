@@ -71,7 +71,8 @@ def test_every_public_name_is_on_the_api_page_with_an_example() -> None:
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
     for name in pbr.__all__:
-        if name == "__version__":
+        if name == "__version__":  # a string: mkdocstrings has nothing to render; said in words
+            assert "`pbr.__version__`" in page
             continue
         assert f"::: pbr.{name}" in page, f"pbr.{name} is not on docs/api.md"
         value = getattr(pbr, name)

@@ -425,6 +425,22 @@ def render_reason_codes(codes: Mapping[str, str] | None = None) -> str:
         out += [f"## {title}", ""]
         for code in listed:
             out += [f"### `{code}` {{#{code}}}", "", codes[code], ""]
+    renamed = pbr.reasons.RENAMED_REASON_CODES
+    if renamed:
+        out += [
+            "## Renamed codes",
+            "",
+            "Codes renamed so that a code names its test, not the threshold the rule set holds "
+            "(the phase-one specification gives some by their old names). Decisions read back "
+            "(`pbr replay`, `Decision.model_validate_json`) still accept an old code for one "
+            "release and read it as the new one; a system keyed on an old code should move to "
+            "the new (`pbr.reasons.RENAMED_REASON_CODES`).",
+            "",
+            "| old code | now |",
+            "|---|---|",
+            *(f"| `{old}` | [`{new}`](#{new}) |" for old, new in renamed.items()),
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -20,9 +20,21 @@ def _reason_lines(reason: Reason, indent: str) -> list[str]:
     lines = [f"{indent}- [{reason.code}] {reason.message}"]
     lines.append(f"{indent}  rule {reason.rule}; source {reason.source}")
     if reason.compared:
-        numbers = ", ".join(f"{k}={v}" for k, v in reason.compared.items())
+        numbers = ", ".join(f"{k}={_shown(v)}" for k, v in reason.compared.items())
         lines.append(f"{indent}  compared: {numbers}")
     return lines
+
+
+def _shown(value: object) -> str:
+    """A compared value as written after ``name=``; text that would blur with it is quoted.
+
+    >>> _shown("=="), _shown("<="), _shown("count"), _shown(3)
+    ('"=="', '"<="', 'count', '3')
+    """
+    text = str(value)
+    if isinstance(value, str) and any(c in text for c in "=<>,"):
+        return '"' + text.replace('"', '\\"') + '"'
+    return text
 
 
 def _result_lines(kind: str, result: ResultDecision) -> list[str]:

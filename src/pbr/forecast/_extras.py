@@ -12,11 +12,11 @@ __all__ = ["matplotlib_pyplot", "numpy", "pandas"]
 _HINT = 'this needs the forecast extra: pip install "pbr-claims[forecast]"'
 
 
-def _load(name: str) -> Any:
+def _load(name: str, hint: str = _HINT) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(f"{name} is not installed; {_HINT}") from exc
+        raise ImportError(f"{name} is not installed; {hint}") from exc
 
 
 def numpy() -> Any:
@@ -25,8 +25,11 @@ def numpy() -> Any:
 
 
 def pandas() -> Any:
-    """The pandas module."""
-    return _load("pandas")
+    """The pandas module (the ``pandas`` extra alone, or the forecast extra, which has it)."""
+    return _load(
+        "pandas",
+        'this needs pandas: pip install "pbr-claims[pandas]" (the forecast extra has it too)',
+    )
 
 
 def matplotlib_pyplot() -> Any:
