@@ -1035,3 +1035,24 @@ def test_an_audit_of_a_fee_cites_the_fee_the_interpretation_chose() -> None:
 
 def _given(rules: pbr.rules.RuleSet, family: pbr.Family) -> pbr.rules.RuleSet:
     return rules
+
+
+@pytest.mark.parametrize("programme", ["tf-phase-2", "supporting-families"])
+def test_a_route_not_met_says_the_one_claim_is_made(programme: str) -> None:
+    """MX-P2-03: employment paid, sustained progress NOT MET with no word that it can never pay;
+    an auditor read £800 as still reachable."""
+    sf = programme == "supporting-families"
+    year = "2022" if sf else "2016"
+    paid = [{"kind": "continuous_employment", "amount": "800.00", "paid_on": f"{year}-06-01"}]
+    extra: dict[str, Any] = {"problems_at_entry": NEEDS3} if sf else {}
+    d = run(f"{year}-07-15", programme, payments=paid, attached_on=f"{year}-03-01", **extra)
+    assert d.results[SP].status == "not_met"
+    taken = d.results[SP].reasons[-1]
+    assert (taken.code, taken.compared) == ("ONE_CLAIM_PER_FAMILY", {"other_route": CE})
+    assert taken.message == (
+        "the family's one results claim is continuous_employment (paid), so sustained_progress "
+        "pays nothing"
+    )
+    assert "[ONE_CLAIM_PER_FAMILY]" in d.explain().split("Significant and sustained progress")[1]
+    unpaid = run("2016-07-15", attached_on="2016-03-01")  # nothing paid: no such reason
+    assert "ONE_CLAIM_PER_FAMILY" not in codes(unpaid, SP)

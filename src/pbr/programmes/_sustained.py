@@ -307,6 +307,17 @@ def _measure(
     )
 
 
+def _one_claim_taken(kind: str, other: str, state: str, rules: RuleSet) -> Reason:
+    """`kind` pays nothing: the family's one results claim is `other` (`state`: paid, ...)."""
+    return reason(
+        "ONE_CLAIM_PER_FAMILY",
+        "payment.one_claim",
+        rules,
+        f"the family's one results claim is {other} ({state}), so {kind} pays nothing",
+        other_route=other,
+    )
+
+
 def pay_one_claim(
     family: Family,
     as_of: date,
@@ -331,7 +342,11 @@ def pay_one_claim(
             results[kind] = result(verdict, status="already_paid", rate=rate, reasons=reasons)
             continue
         if verdict.status != "met":
-            results[kind] = result(verdict, rate=rate)
+            if claimed_by:  # not met, and the one claim is made: it could not pay if it were
+                taken = _one_claim_taken(kind, claimed_by, "paid", rules)
+                results[kind] = result(verdict, rate=rate, reasons=(*verdict.reasons, taken))
+            else:
+                results[kind] = result(verdict, rate=rate)
             continue
         other = claimed_by or claimed_now
         if other is not None:
@@ -341,13 +356,7 @@ def pay_one_claim(
                 state = "payable now"
             else:  # met now, but the cap leaves it nothing (CAP_REACHED): neither pays
                 state = f"met now, but the {books.cap} cap leaves nothing to pay"
-            taken = reason(
-                "ONE_CLAIM_PER_FAMILY",
-                "payment.one_claim",
-                rules,
-                f"the family's one results claim is {other} ({state}), so {kind} pays nothing",
-                other_route=other,
-            )
+            taken = _one_claim_taken(kind, other, state, rules)
             results[kind] = result(verdict, rate=rate, reasons=(*verdict.reasons, taken))
             continue
         claimed_now = kind
