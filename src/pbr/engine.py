@@ -83,6 +83,12 @@ def evaluate(
     >>> decision = pbr.evaluate(family, as_of=date(2013, 6, 30))
     >>> decision.results["continuous_employment"].status, str(decision.payable)
     ('met', '800.00')
+    >>> {kind: str(result.amount) for kind, result in decision.results.items()}
+    {'crime_asb_education': '700.00', 'progress_to_work': '0.00', 'continuous_employment': '100.00'}
+
+    The £800 is two results: identified for crime/ASB and education with no offences, ASB or
+    child in the record, every limb of the first holds (£700); the adult's 13 weeks in work
+    then pay the £100 that tops it up to £800 (``employment_after_crime = top_up``).
 
     Raises:
         OutsideProgramme: the rule set does not cover the family.
