@@ -470,9 +470,15 @@ def test_missed_results_after_claims_closed_are_missed_for_good(tmp_path: Path) 
     assert set(after.missed_for_good) >= set(phase_one)
     assert {m.claims_closed_on for m in after.missed_for_good} == {date(2015, 5, 31)}
     assert after.missed_for_good[0].as_row()["claims_closed_on"] == "2015-05-31"
-    assert all(m.claims_closed_on is None for m in after.missed_attachment_fees)
+    # a fee unclaimed by then is missed for good too (it was marked claimable)
+    fees = [m for m in after.missed_attachment_fees if m.family_id.startswith("EX-0")]
+    assert fees
+    assert {m.claims_closed_on for m in fees} == {date(2015, 5, 31)}
+    assert all(m.claims_closed_on is None for m in before.missed_attachment_fees)
     report = write_report(after, tmp_path / "after.html").read_text(encoding="utf-8")
-    assert "no longer be claimed: results claims closed on 2015-05-31" in report
+    assert "no longer be claimed: claims closed on 2015-05-31" in report
+    fee_table = report[report.index("<h2>Missed attachment fees") :]
+    assert "<th>claims closed on</th>" in fee_table
     missed = report[report.index("<h2>Missed results") :]
     assert "<th>claims closed on</th>" in missed  # each row says so too
     assert missed.count("<td>2015-05-31</td>") >= len(phase_one)

@@ -689,9 +689,15 @@ def test_missed_results_and_fees_are_apart_and_fees_can_be_left_out(
     _, out, _ = run(capsys, *args)
     assert "missed results: 40 worth £46,500.00 (as of 2015-03-31)" in out
     assert "missed attachment fees: 37 worth £86,400.00" in out
+    assert "can no longer be claimed" not in out  # claims still open on 2015-03-31
     _, out, _ = run(capsys, *args, "--no-missed-fees")
     assert "missed results: 40 worth £46,500.00" in out
     assert "attachment fees" not in out
+    later = [*args[:-1], "2015-06-01"]
+    _, out, _ = run(capsys, *later)
+    fees = out[out.index("missed attachment fees:") :].splitlines()
+    assert fees[1].startswith("  of which ")
+    assert fees[1].endswith("can no longer be claimed: claims closed on 2015-05-31")
 
 
 def test_codes_appear_beside_plain_names(tmp_path: Path) -> None:

@@ -629,6 +629,13 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         )
     if result.missed_fees:
         out.write(f"missed attachment fees: {len(fees)} worth {format_gbp(missed_fees)}\n")
+        lost = [m for m in fees if m.claims_closed_on is not None]
+        if lost:
+            closed = ", ".join(sorted({str(m.claims_closed_on) for m in lost}))
+            out.write(
+                f"  of which {len(lost)} worth {format_gbp(sum((m.amount for m in lost), ZERO))} "
+                f"can no longer be claimed: claims closed on {closed}\n"
+            )
     for check in result.exceptions:
         c = check.claim
         who = _ids((c.claim_id, c.family_id, c.kind))

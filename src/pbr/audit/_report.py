@@ -557,7 +557,7 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         total += ("",)
         closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
         note += (
-            f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: results "
+            f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: "
             f"claims closed on {closed}."
         )
     return Table(

@@ -178,7 +178,9 @@ class MissedClaim:
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
     claims_closed_on: date | None = None
     """The programme's last day for results claims, when the audit date is after it: the
-    result was missed for good (phase one: 31 May 2015, S12); None while it can be claimed."""
+    result was missed for good (phase one: 31 May 2015, S12); None while it can be claimed.
+    A missed attachment fee is marked alike (a judgement: no source records a fee claimed after
+    the programme ended; the audit flags one ``CLAIMED_AFTER_CLAIMS_CLOSED``)."""
 
     def as_row(self) -> dict[str, Any]:
         """A flat row for tables and reports."""
@@ -1133,6 +1135,7 @@ def _missed(
             p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
             for p in counted.payments
         )
+        closed = _closed_before(rules, as_of)  # fees alike: see `_claims_closed`
         if (
             fees
             and decision.eligible
@@ -1142,9 +1145,10 @@ def _missed(
             and (fid, "attachment_fee") not in claimed
         ):
             found.append(
-                MissedClaim(fid, "attachment_fee", decision.attachment_fee, family.attached_on)
+                MissedClaim(
+                    fid, "attachment_fee", decision.attachment_fee, family.attached_on, closed
+                )
             )
-        closed = _closed_before(rules, as_of)
         for kind, result in decision.results.items():
             if result.amount > 0 and (fid, kind) not in claimed:
                 found.append(MissedClaim(fid, kind, result.amount, result.earliest_date, closed))
