@@ -366,7 +366,7 @@ class TableInput:
         """Report a row whose ``family_id`` is on no row of ``families`` (or a row left empty)."""
         if _is_empty(row):
             return self._report(table, n, None, *_EMPTY_ROW)
-        if not family_id:
+        if not row.get("family_id", family_id):  # (kept under the rows above it: `_grouped`)
             why = "family_id is empty: each row needs its family's family_id"
             return self._report(table, n, None, "family_id", "", why, "missing")
         why = "no family with this family_id in families"
@@ -481,8 +481,9 @@ class TableInput:
         for _, m, values in rows:
             problems, flagged = _cell_problems(values, known)
             given = values.get("family_id", family_id)
-            if given != family_id:  # a family's row but for case or spaces (`_RowStore`)
-                problems = [_stray(given, family_id)] + [p for p in problems if p[0] != "family_id"]
+            if given != family_id:  # a family's row but for case or spaces, or left blank
+                stray = _stray(given, family_id) if given else _blank_id(family_id)
+                problems = [stray] + [p for p in problems if p[0] != "family_id"]
                 flagged.add("family_id")
             found = [self._report(table, m, family_id, *p) for p in problems]
             try:
@@ -694,6 +695,20 @@ def _stray(given: str, family_id: str) -> _Problem:
         "evaluated without this row"
     )
     return "family_id", given, why, "no_family"
+
+
+def _blank_id(family_id: str) -> _Problem:
+    """The problem of a row with an empty family_id under a family's rows (`_grouped`).
+
+    >>> _blank_id("F1")[2]
+    "family_id is empty, under the rows of the family 'F1' (its family_id written on its first row only, or a blank cell): taken as its row, so the family is rejected, not evaluated without this row; write the family_id on every row"
+    """
+    why = (
+        f"family_id is empty, under the rows of the family {family_id!r} (its family_id written "
+        "on its first row only, or a blank cell): taken as its row, so the family is rejected, "
+        "not evaluated without this row; write the family_id on every row"
+    )
+    return "family_id", "", why, "missing"
 
 
 def _no_such_column(table: str, column: str, header: Sequence[str]) -> str:
@@ -1408,6 +1423,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
             _joinable(header, where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
+    merged: _Merged | None = None  # the sheet's merged family_id cells, once one is wanted
+    above = (0, "")  # the last row with a value: its number and family_id
     for n, values in rows:
         if n <= 1:
             why = (
@@ -1429,6 +1446,14 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             for k, v in cells.items():
                 if v[:1] == "'":
                     cells[k] = _restored(v)
+            if cells.get("family_id") == "":  # merged into the cell above, as Excel shows it?
+                if merged is None:
+                    merged = _Merged(_merged_ranges(sheet), header)
+                    merged.saw(*above)  # a range's top: the row before its first row under it
+                cells["family_id"] = merged.value(n)
+            elif merged is not None:
+                merged.saw(n, cells.get("family_id", ""))
+            above = (n, cells.get("family_id", ""))
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
@@ -1439,6 +1464,76 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             _mark(cells := {}, n, header, values, marks)
             if cells:
                 yield n, cells
+
+
+_MERGE_CELLS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCells[\s>/]")
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)"
+)
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """A sheet's merged ranges (its ``<mergeCells>``): min column, min row, max column, max row.
+
+    They are stored after the rows, so the sheet's XML is read again, a block at a time, and
+    only what follows ``<mergeCells`` is kept (a few bytes a range).
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[bytes] = []
+    kept = b""
+    with sheet._get_source() as source:
+        while block := source.read(1 << 20):
+            if found:
+                found.append(block)
+                continue
+            kept = kept[-64:] + block
+            start = _MERGE_CELLS.search(kept)
+            if start is not None:
+                found.append(kept[start.start() :])
+    ranges = []
+    for ref in _MERGE_CELL.findall(b"".join(found)):
+        try:
+            ranges.append(range_boundaries(ref.decode("ascii")))
+        except ValueError:
+            continue  # not a range Excel could store: no cell is taken from it
+    return [(a, b, c, d) for a, b, c, d in ranges if None not in (a, b, c, d)]
+
+
+class _Merged:
+    """A sheet's merged ``family_id`` cells: the value of a range's top cell for each row under it.
+
+    Excel shows a merged range's value on every row it covers (a family's rows grouped under one
+    ``family_id`` cell), so pbr reads it there too; only the ``family_id`` column is filled.
+    """
+
+    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], header: Sequence[str]) -> None:
+        import bisect
+
+        column = header.index("family_id") + 1 if "family_id" in header else 0
+        spans = sorted(
+            (top, bottom) for left, top, right, bottom in ranges if left <= column <= right
+        )
+        self._tops = [top for top, _ in spans]
+        self._bottoms = [bottom for _, bottom in spans]
+        self._values: dict[int, str] = {}  # a range's top row: its family_id as read
+        self._find = bisect.bisect_right
+
+    def _span(self, n: int) -> int:
+        """The index of the range holding row `n`, or -1."""
+        i = self._find(self._tops, n) - 1
+        return i if i >= 0 and n <= self._bottoms[i] else -1
+
+    def saw(self, n: int, family_id: str) -> None:
+        """Note row `n`'s family_id, should it be a range's top cell."""
+        i = self._span(n)
+        if i >= 0 and self._tops[i] == n:
+            self._values[n] = family_id
+
+    def value(self, n: int) -> str:
+        """The family_id Excel shows on row `n`, whose cell is empty: its range's, or ``""``."""
+        i = self._span(n)
+        return self._values.get(self._tops[i], "") if i >= 0 else ""
 
 
 def _no_value(values: Iterable[Any]) -> bool:
@@ -1946,6 +2041,7 @@ class _RowStore:
         columns: list[str] | None = None
         last = 0
         ordered = True  # each row numbered after the one before: none can be given twice
+        group = ""  # the family_id of the last row that has one (`_grouped`)
         for n, row in rows:
             count += 1
             if n <= last:
@@ -1956,7 +2052,12 @@ class _RowStore:
                 columns = keys
             # the table's columns (or the first of them): the values alone
             data = dumps(list(row.values()) if keys == columns[: len(keys)] else row)
-            batch.append((n, _stored_id(row.get("family_id", "")), data))
+            fid = _stored_id(row.get("family_id", ""))
+            if fid:
+                group = fid
+            elif table != "families":
+                fid = _grouped(row, group)
+            batch.append((n, fid, data))
             if len(batch) >= self._BATCH:
                 self._insert(sql, batch, table)
                 batch.clear()
@@ -2046,6 +2147,17 @@ class _RowStore:
     def _shut(db: Any, folder: Any) -> None:
         db.close()
         folder.cleanup()
+
+
+def _grouped(row: Mapping[str, str], group: str) -> str:
+    """The family a row with an empty family_id is kept under: that of the rows above it.
+
+    A family's later rows left blank (``family_id`` written on its first row only) are plainly
+    its own: reported only as rows of no family, the family was evaluated without them (a
+    payment made, paid again). Kept under its id, the family's reader rejects it for the row
+    (`TableInput._part_rows`). A row with no value at all is no one's (an empty row).
+    """
+    return "" if _is_empty(row) else group
 
 
 def _near_id(family_id: str) -> str:

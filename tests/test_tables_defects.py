@@ -1,0 +1,168 @@
+"""Council tables: the defects a tester found reading messy CSV folders and workbooks.
+
+Each test builds its input here; the reproductions are in the tester's report.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pbr
+from pbr.tables import TableInput, read_tables
+
+FAMILIES = "family_id,attached_on,identified_for\n"
+TF = "2013-05-01,crime_asb;education;work\n"
+PAYMENTS = "family_id,kind,amount,paid_on,claim_id\n"
+
+
+def folder_of(tmp_path: Path, **tables: str) -> Path:
+    """A folder holding each table's text as given (``.csv`` added to each name)."""
+    folder = tmp_path / "council"
+    folder.mkdir(exist_ok=True)
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text, newline="")
+    return folder
+
+
+def two_families(payments: str) -> dict[str, str]:
+    """F1 and F2, each with a member and a job, and these payment rows."""
+    return {
+        "families": f"{FAMILIES}F1,{TF}F2,{TF}",
+        "members": "family_id,person_id,date_of_birth\nF1,A1,1984-03-12\nF2,A1,1984-03-12\n",
+        "employment_spells": "family_id,person_id,start\nF1,A1,2013-06-03\nF2,A1,2013-06-03\n",
+        "payments": PAYMENTS + payments,
+    }
+
+
+def workbook(tmp_path: Path, merge: str | None = None, **sheets: list[list[Any]]) -> Path:
+    """A workbook of these sheets (``families`` and ``members`` added when not given).
+
+    `merge` (``payments!A2:A3``) merges a range of a sheet, as Excel does: the value of its
+    top-left cell kept, the others emptied.
+    """
+    openpyxl = pytest.importorskip("openpyxl")
+    sheets = {
+        "families": [FAMILIES.strip().split(","), ["F1", *TF.strip().split(",")]],
+        "members": [["family_id", "person_id", "date_of_birth"], ["F1", "A1", "1984-03-12"]],
+        **sheets,
+    }
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    if merge is not None:
+        name, _, cells = merge.partition("!")
+        book[name].merge_cells(cells)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    return path
+
+
+def answers(read: TableInput, how: str) -> list[Any]:
+    """What `families` or `evaluated` gives."""
+    if how == "families":
+        return list(read.families())
+    return list(read.evaluated(lambda f: pbr.evaluate_many(f, as_of=date(2015, 3, 31))))
+
+
+# 1. a family_id cell merged, or left blank, on a family's later rows
+
+
+PAID: list[list[Any]] = [
+    ["family_id", "kind", "amount", "paid_on", "claim_id"],
+    ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+    [None, "continuous_employment", "800.00", "2014-01-10", "CL-2"],
+]
+
+
+@pytest.mark.parametrize("how", ["families", "evaluated"])
+def test_a_merged_family_id_cell_is_read_on_every_row_it_covers(tmp_path: Path, how: str) -> None:
+    """Row 3's family_id was read empty: F1 was evaluated without its £800 payment."""
+    read = read_tables(workbook(tmp_path, "payments!A2:A3", payments=PAID))
+    (found,) = answers(read, how)
+    if how == "families":
+        assert isinstance(found, pbr.Family)
+        assert [p.claim_id for p in found.payments] == ["CL-1", "CL-2"]
+    else:
+        assert isinstance(found, pbr.Decision)
+    assert read.unplaced() == []
+    assert read.reconciliation.rows_used["payments"] == 2
+    assert read.reconciliation.balanced()
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+@pytest.mark.parametrize("how", ["families", "evaluated"])
+def test_a_row_with_no_family_id_under_a_familys_rows_rejects_that_family(
+    tmp_path: Path, form: str, how: str
+) -> None:
+    """An empty family_id under F1's payment, not merged: F1 is never evaluated without it."""
+    if form == "xlsx":
+        path = workbook(tmp_path, payments=PAID)
+    else:
+        path = folder_of(
+            tmp_path,
+            **two_families(
+                "F1,attachment_fee,2400.00,2013-06-01,CL-1\n"
+                ",continuous_employment,800.00,2014-01-10,CL-2\n"
+            ),
+        )
+    read = read_tables(path)
+    found = answers(read, how)
+    rejection = found[0]
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.family_id == "F1"
+    (error,) = [e for e in rejection.errors if e.loc == "payments:3.family_id"]
+    assert error.type == "missing"
+    assert "under the rows of the family 'F1'" in error.message
+    assert "the family is rejected, not evaluated without this row" in error.message
+    assert read.unplaced() == []  # in its family's rejection, not reported apart
+    rec = read.reconciliation
+    assert rec.balanced()
+    assert rec.families_rejected == 1
+    assert rec.rows_reported["payments"] == 2
+    if form == "csv":
+        assert [type(f).__name__ for f in found[1:]] == [
+            "Family" if how == "families" else "Decision"
+        ]
+
+
+def test_a_row_with_no_family_id_above_every_family_is_still_reported_apart(
+    tmp_path: Path,
+) -> None:
+    read = read_tables(
+        folder_of(
+            tmp_path,
+            **two_families(
+                ",attachment_fee,2400.00,2013-06-01,CL-1\nF1,attachment_fee,2400.00,2013-06-01,CL-2\n"
+            ),
+        )
+    )
+    assert [type(f).__name__ for f in read.families()] == ["Family", "Family"]
+    (row,) = read.unplaced()
+    assert row.errors[0].loc == "payments:2.family_id"
+    assert row.errors[0].message.startswith("family_id is empty")
+
+
+def test_a_row_with_no_family_id_under_a_family_of_no_family_is_reported_as_empty(
+    tmp_path: Path,
+) -> None:
+    read = read_tables(
+        folder_of(
+            tmp_path,
+            **two_families(
+                "F9,attachment_fee,2400.00,2013-06-01,CL-1\n,attachment_fee,2400.00,2013-06-01,CL-2\n"
+            ),
+        )
+    )
+    assert [type(f).__name__ for f in read.families()] == ["Family", "Family"]
+    found = {r.errors[0].loc: r.errors[0] for r in read.unplaced()}
+    assert found["payments:2.family_id"].type == "no_family"
+    assert found["payments:3.family_id"].type == "missing"
+    assert found["payments:3.family_id"].message.startswith("family_id is empty")
+    assert read.reconciliation.balanced()
