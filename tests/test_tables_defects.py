@@ -5,6 +5,7 @@ Each test builds its input here; the reproductions are in the tester's report.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,60 @@ def test_a_row_with_no_family_id_under_a_family_of_no_family_is_reported_as_empt
     assert found["payments:3.family_id"].type == "missing"
     assert found["payments:3.family_id"].message.startswith("family_id is empty")
     assert read.reconciliation.balanced()
+
+
+# 2, 3. a family rejected where it is evaluated (outside its programme)
+
+OUTSIDE = {
+    "families": "family_id,programme,attached_on,identified_for\n"
+    "P1,tf-phase-1,2012-06-01,crime_asb;education\n"
+    "P2,tf-phase-1,2016-06-01,crime_asb;education\n"
+    "P3,,2030-06-01,\n",
+    "members": "family_id,person_id,date_of_birth\nP1,A1,1980-01-01\nP2,A1,1980-01-01\n"
+    "P3,A1,1980-01-01\n",
+    "offences": "family_id,person_id,date\nP2,A1,2016-01-01\n",
+}
+
+
+@pytest.mark.parametrize("ledger", [False, True])
+def test_a_family_rejected_where_it_is_evaluated_is_counted_rejected_at_its_rows(
+    tmp_path: Path, ledger: bool
+) -> None:
+    """It was counted valid, its rows used, and its rejection located at ``attached_on``."""
+    from pbr.history import PaymentHistory
+
+    read = read_tables(folder_of(tmp_path, **OUTSIDE))
+    history = PaymentHistory.of({}) if ledger else None
+    found = list(
+        read.evaluated(lambda f: pbr.evaluate_many(f, as_of=date(2017, 3, 31), ledger=history))
+    )
+    assert [type(f).__name__ for f in found] == ["Decision", "Rejection", "Rejection"]
+    p2, p3 = found[1:]
+    assert isinstance(p2, pbr.Rejection)
+    assert isinstance(p3, pbr.Rejection)
+    assert [(e.loc, e.type) for e in p2.errors] == [("families:3.attached_on", "outside_programme")]
+    assert [e.loc for e in p3.errors] == ["families:4.attached_on"]
+    assert (p2.record, p3.record) == (2, 3)
+    rec = read.reconciliation
+    assert (rec.families_read, rec.families_rejected) == (3, 2)
+    assert rec.rows_used == {"families": 1, "members": 1}
+    assert rec.rows_reported == {"families": 2, "members": 2, "offences": 1}
+    assert rec.balanced()
+    assert "  families read 3 = valid 1 + rejected 2" in rec.lines()
+
+
+def test_the_cli_with_a_ledger_counts_a_family_rejected_where_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+    from pbr.ledger import Ledger
+
+    Ledger(tmp_path / "l.db").append([])
+    folder = folder_of(tmp_path, **OUTSIDE)
+    rejected = tmp_path / "rej.jsonl"
+    args = ["evaluate", str(folder), "--as-of", "2017-03-31", "--rejections", str(rejected)]
+    assert main([*args, "--ledger", str(tmp_path / "l.db")]) == 1
+    out = capsys.readouterr()
+    assert "families read 3 = valid 1 + rejected 2" in out.out + out.err
+    locs = [json.loads(line)["errors"][0]["loc"] for line in rejected.read_text().splitlines()]
+    assert locs == ["families:3.attached_on", "families:4.attached_on"]

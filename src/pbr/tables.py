@@ -260,6 +260,8 @@ class TableInput:
                     if isinstance(found, Rejection):
                         found = found.model_copy(update={"record": rec.families_read})
                 yield found
+            elif isinstance(answer, Rejection):  # rejected where evaluated (outside its programme)
+                yield self._rejected_when_evaluated(item, answer)
             else:
                 self._use("families", 1)
                 for tbl, _, _ in item.parts:
@@ -267,6 +269,24 @@ class TableInput:
                 yield answer
         for n, _ in waiting:  # the empty rows after the last family
             self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
+
+    def _rejected_when_evaluated(self, item: TableFamily, rejection: Rejection) -> Rejection:
+        """A sound family's rejection by its evaluation: counted rejected, its errors at its rows.
+
+        Its rows were read but not used (reported: "its family is rejected"); each error is
+        named by table, row and column (``families:3.attached_on``) as the readers' errors are.
+        """
+        family_id = item.row.get("family_id", "")
+        parts = item.part_rows()
+        self.reconciliation.families_rejected += 1
+        for table, rows in parts.items():
+            for _, m, _ in rows:
+                self._report(table, m, family_id, "(row)", "", *_ITS_FAMILY_REJECTED)
+        self._report("families", item.n, family_id, "(row)", "", *_FAMILY_REJECTED)
+        errors = tuple(
+            e.model_copy(update={"loc": _table_loc(e.loc, parts, item.n)}) for e in rejection.errors
+        )
+        return rejection.model_copy(update={"errors": errors})
 
     def _start(self) -> None:
         """What `families` does before its first family: the tables' rows, the orphan rows."""
@@ -560,6 +580,20 @@ class TableInput:
                 column = ".".join(str(p) for p in loc[2:]) or "(row)"
                 return loc[0], rows[loc[1]][1], column
         return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+def _table_loc(loc: str, parts: dict[str, list[tuple[str, int, dict[str, str]]]], n: int) -> str:
+    """A record path (``attached_on``, ``payments.0.kind``) as the table row and column it is at.
+
+    >>> _table_loc("attached_on", {}, 3), _table_loc("payments", {}, 3)
+    ('families:3.attached_on', 'payments')
+    """
+    path = tuple(int(p) if p.isdigit() else p for p in loc.split("."))
+    in_row = len(path) >= 2 and isinstance(path[1], int) and path[0] in parts
+    if path[0] not in _FAMILY_COLUMN_SET and not in_row:
+        return loc  # a whole list (``payments``): no one row
+    table, m, column = TableInput._locate(path, parts, n)
+    return f"{table}:{m}.{column}"
 
 
 class TableFamily(NamedTuple):
