@@ -224,3 +224,82 @@ def test_the_cli_with_a_ledger_counts_a_family_rejected_where_evaluated(
     assert "families read 3 = valid 1 + rejected 2" in out.out + out.err
     locs = [json.loads(line)["errors"][0]["loc"] for line in rejected.read_text().splitlines()]
     assert locs == ["families:3.attached_on", "families:4.attached_on"]
+
+
+# 4. a formula whose saved result is empty text
+
+
+def rewritten(path: Path, member: str, fix: Any) -> Path:
+    """A copy of the workbook at `path` with the XML of one of its parts changed by `fix`."""
+    import zipfile
+
+    made = path.with_name(f"changed-{path.name}")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == member:
+                data = fix(data.decode()).encode()
+            target.writestr(info, data)
+    return made
+
+
+def sheet_cell(tmp_path: Path, value: Any, cell: str, **style: Any) -> Path:
+    """F1's workbook with `value` as its first payment's amount, its cell's XML then `cell`.
+
+    `cell` is a format string given the cell's reference as ``{r}`` and its XML as ``{xml}``
+    (``"{xml}"`` leaves it as openpyxl writes it); `style` is given to the cell
+    (``number_format="0%"``).
+    """
+    import re
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheets: dict[str, list[list[Any]]] = {
+        "families": [FAMILIES.strip().split(","), ["F1", *TF.strip().split(",")]],
+        "members": [["family_id", "person_id", "date_of_birth"], ["F1", "A1", "1984-03-12"]],
+        "payments": [PAID[0], ["F1", "attachment_fee", value, "2013-06-01", "CL-1"]],
+    }
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    for key, given in style.items():
+        setattr(book["payments"]["C2"], key, given)
+    path = tmp_path / "cell.xlsx"
+    book.save(path)
+    return rewritten(
+        path,
+        "xl/worksheets/sheet3.xml",
+        lambda xml: re.sub(
+            r'<c r="C2"[^>]*?(/>|>.*?</c>)', lambda m: cell.format(r="C2", xml=m[0]), xml
+        ),
+    )
+
+
+@pytest.fixture(params=["own", "openpyxl"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each workbook reader: pbr's own (`_fast_values`), and openpyxl's parser."""
+    from pbr import tables
+
+    if request.param == "openpyxl":
+        monkeypatch.setattr(tables, "_fast_values", lambda *a: None)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_formula_whose_saved_value_is_empty_text_is_an_empty_cell(tmp_path: Path) -> None:
+    """``=IF(...,"",...)`` saved by Excel was reported as a formula with no saved value."""
+    path = sheet_cell(tmp_path, "x", '<c r="{r}" t="str"><f>IF(1=1,"","x")</f><v></v></c>')
+    read = read_tables(path)
+    (found,) = read.families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:2.amount", "missing")]
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_formula_with_no_saved_value_is_still_reported(tmp_path: Path) -> None:
+    path = sheet_cell(tmp_path, "x", '<c r="{r}"><f>1+1</f><v/></c>')
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:2.amount", "formula_no_value")]

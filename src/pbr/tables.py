@@ -1693,11 +1693,15 @@ def _parsed_values(
             def parse_cell(self, element: Any) -> dict[str, Any]:
                 cell: dict[str, Any] = super().parse_cell(element)
                 error = element.get("t") == "e"
-                if error or (cell["value"] is None and element.find(formula) is not None):
+                if error or (
+                    cell["value"] is None
+                    and element.find(formula) is not None
+                    and not _saved_text(element.get("t"), element.find(value) is not None)
+                ):
                     marks[cell["row"], cell["column"]] = str(cell["value"]) if error else ""
                 return cell
 
-        formula = f"{{{SHEET_MAIN_NS}}}f"
+        formula, value = f"{{{SHEET_MAIN_NS}}}f", f"{{{SHEET_MAIN_NS}}}v"
         book = sheet.parent
         parser = _Noting(
             sheet._get_source(),
@@ -1723,6 +1727,15 @@ def _parsed_values(
                 yield index, tuple(_placed(found, index, where)) if found else ()
 
     return rows()
+
+
+def _saved_text(kind: str | None, has_value: bool) -> bool:
+    """Whether an empty formula cell holds a saved result of empty text: an empty cell.
+
+    Excel saves ``=IF(A1="","",A1)``'s empty result as text (``t="str"``) with an empty ``<v>``;
+    a formula never calculated has no text type (openpyxl writes ``<v/>``, others no ``<v>``).
+    """
+    return kind == "str" and has_value
 
 
 def _placed(found: Sequence[tuple[int, Any]], row: int, where: str) -> list[Any]:
@@ -1893,7 +1906,12 @@ class _SheetCells:
             cell = self._cell()
             self._cells.append(cell)
             if self._marks is not None and (
-                self._kind == "e" or (self._formula and cell[1] is None)
+                self._kind == "e"
+                or (
+                    self._formula
+                    and cell[1] is None
+                    and not _saved_text(self._kind, self._has_value)
+                )
             ):
                 self._marks[self._row, cell[0]] = str(cell[1]) if self._kind == "e" else ""
         elif level == 3:
