@@ -303,3 +303,36 @@ def test_a_formula_with_no_saved_value_is_still_reported(tmp_path: Path) -> None
     (found,) = read_tables(path).families()
     assert isinstance(found, pbr.Rejection)
     assert [(e.loc, e.type) for e in found.errors] == [("payments:2.amount", "formula_no_value")]
+
+
+# 5. memory kept for rejected families
+
+
+def _kept_after_reading(tmp_path: Path, n: int) -> int:
+    """The bytes a `TableInput` still holds once `n` families, every one rejected, are read."""
+    import tracemalloc
+
+    rows = "".join(f"F{i},{TF}" for i in range(n))
+    members = "".join(f"F{i},A1,14/06/1980\n" for i in range(n))  # not a date: rejected
+    payments = "".join(f"F{i},attachment_fee,2400.00,2013-06-01,C{i}\n" for i in range(n))
+    folder = tmp_path / str(n)
+    folder.mkdir()
+    (folder / "families.csv").write_text(FAMILIES + rows)
+    (folder / "members.csv").write_text("family_id,person_id,date_of_birth\n" + members)
+    (folder / "payments.csv").write_text(PAYMENTS + payments)
+    read = read_tables(folder)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for found in read.families():
+            assert isinstance(found, pbr.Rejection)
+        del found
+        return int(tracemalloc.get_traced_memory()[0] - before)
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_kept_does_not_grow_with_the_families_rejected(tmp_path: Path) -> None:
+    """Every problem of every rejected family was kept: 3.8 KB a family, 1.5 GB for 400k."""
+    few, many = _kept_after_reading(tmp_path, 100), _kept_after_reading(tmp_path, 1500)
+    assert many - few < 100_000, (few, many)

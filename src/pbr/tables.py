@@ -153,9 +153,9 @@ class TableInput:
     ) -> None:
         self.source = source
         self._given = frozenset(tables)
-        self.problems: list[RowProblem] = []
         self.reconciliation = Reconciliation()
-        self._reported: set[tuple[str, int]] = set()
+        self._reported: set[tuple[str, int]] = set()  # the rows reported of the family being read
+        self._shared_reported: set[tuple[str, int]] = set()  # those of `_RowStore.shared`
         self._unplaced: list[RowProblem] = []
         try:
             self._store = _RowStore(tables)
@@ -168,6 +168,15 @@ class TableInput:
                 "workbook again with each row once"
             ) from None
         self._headers: dict[str, list[str]] = {}  # each table's header, as read
+
+    @property
+    def problems(self) -> list[RowProblem]:
+        """The problems of rows that belong to no family, and of files or sheets that are no table.
+
+        A family's problems are in its rejection only: kept here too, memory grew with every
+        family rejected (3.8 KB each). The same rows as `unplaced`, as `RowProblem`s.
+        """
+        return list(self._unplaced)
 
     @property
     def family_rows(self) -> int:
@@ -279,6 +288,7 @@ class TableInput:
         family_id = item.row.get("family_id", "")
         parts = item.part_rows()
         self.reconciliation.families_rejected += 1
+        self._reported.clear()  # another family's rows
         for table, rows in parts.items():
             for _, m, _ in rows:
                 self._report(table, m, family_id, "(row)", "", *_ITS_FAMILY_REJECTED)
@@ -336,7 +346,7 @@ class TableInput:
         As reported so far: after `named` found no family, why none was found where rows name it.
         """
         stored = _stored_id(family_id)
-        found = (p.table for p in self.problems if p.type == "no_family" and p.family_id == stored)
+        found = (p.table for p in self._unplaced if p.type == "no_family" and p.family_id == stored)
         return sorted(set(found))
 
     def unplaced(self) -> list[Rejection]:
@@ -375,9 +385,11 @@ class TableInput:
         ):
             why = _no_such_column(table, column, header)
         problem = RowProblem(table, n, family_id, column, value, why, kind)
-        self.problems.append(problem)
-        if (table, n) not in self._reported:  # a row counts once, however many problems it has
-            self._reported.add((table, n))
+        # a row counts once, however many problems it has; a row is one family's (but for
+        # those `_RowStore.shared` gives two), so only the family's own are kept, not every row
+        seen = self._shared_reported if (table, n) in self._store.shared else self._reported
+        if (table, n) not in seen:
+            seen.add((table, n))
             rec = self.reconciliation
             rec.rows_reported[table] = rec.rows_reported.get(table, 0) + 1
         return problem
@@ -396,6 +408,7 @@ class TableInput:
 
     def _refused(self, n: int, row: dict[str, str], earlier: int | None) -> Rejection:
         """The rejection of a ``families`` row given no family_id, or one given on row `earlier`."""
+        self._reported.clear()  # another family's rows
         family_id = row.get("family_id", "")
         if family_id:
             why = f"family_id {family_id!r} was already given on line {earlier} of families"
@@ -439,6 +452,7 @@ class TableInput:
             for table, rows in parts.items():
                 self._use(table, len(rows))
             return family
+        self._reported.clear()  # another family's rows
         family_id = row["family_id"]
         record, bad, flagged = self._family_cells(n, row, family_id)
         used: list[tuple[str, int]] = []
@@ -875,7 +889,6 @@ def read_tables(path: str | Path) -> TableInput:
     for name in stray:
         why = "not a known table; ignored"
         problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
-        found.problems.append(problem)
         found._unplaced.append(problem)
     return found
 
@@ -2041,6 +2054,7 @@ class _RowStore:
             """
         )
         self._orphaned = True  # whether any row may name no family (`orphans`)
+        self.shared: set[tuple[str, int]] = set()  # rows given to two families (`_join_strays`)
         self._join_strays()
         db.commit()
 
@@ -2071,6 +2085,11 @@ class _RowStore:
                 families.setdefault(near, []).append(fid)
         for fid, near in strays.items():
             found = families.get(near, [])
+            if len(found) > 1:
+                self.shared.update(
+                    (self.names[tbl], n)
+                    for tbl, n in db.execute("SELECT tbl, n FROM part WHERE fid = ?", (fid,))
+                )
             for other in found[1:]:
                 db.execute(
                     "INSERT INTO part (tbl, n, fid, data) SELECT tbl, n, ?, data FROM part "
