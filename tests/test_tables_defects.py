@@ -336,3 +336,34 @@ def test_memory_kept_does_not_grow_with_the_families_rejected(tmp_path: Path) ->
     """Every problem of every rejected family was kept: 3.8 KB a family, 1.5 GB for 400k."""
     few, many = _kept_after_reading(tmp_path, 100), _kept_after_reading(tmp_path, 1500)
     assert many - few < 100_000, (few, many)
+
+
+# 6. damaged workbooks
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ("shared string past the table", '<c r="C2" t="s"><v>999</v></c>', ""),
+        ("a negative shared string", '<c r="C2" t="s"><v>-1</v></c>', ""),
+        ("a row past Excel's last", "{xml}", '<row r="99999999999999999999"'),
+    ],
+    ids=lambda d: d[0],
+)
+def test_a_damaged_workbook_stops_the_run_with_one_line_naming_it(
+    tmp_path: Path, damage: tuple[str, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """These were "pbr: unexpected error (IndexError ...)", "(OverflowError ...)"."""
+    from pbr.cli import main
+
+    _, cell, row = damage
+    path = sheet_cell(tmp_path, "2400.00", cell)
+    if row:
+        path = rewritten(
+            path, "xl/worksheets/sheet3.xml", lambda xml: xml.replace('<row r="2"', row)
+        )
+    assert main(["evaluate", str(path), "--as-of", "2015-03-31"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pbr: cannot read {path}: its parts cannot be read"), err
+    assert err.count("\n") == 1, err

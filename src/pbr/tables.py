@@ -1473,6 +1473,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     merged: _Merged | None = None  # the sheet's merged family_id cells, once one is wanted
     above = (0, "")  # the last row with a value: its number and family_id
     for n, values in rows:
+        if n > _LAST_ROW:
+            raise ValueError(f"a row is numbered {n}, past the last row a sheet can have")
         if n <= 1:
             why = (
                 "the header (row 1) is stored again, or after rows under it"
@@ -1704,6 +1706,8 @@ def _parsed_values(
 
         class _Noting(WorkSheetParser):  # type: ignore[misc]
             def parse_cell(self, element: Any) -> dict[str, Any]:
+                if element.get("t") == "s":  # (openpyxl: IndexError, or -1 the last string)
+                    _shared_string(self.shared_strings, element.findtext(value), element.get("r"))
                 cell: dict[str, Any] = super().parse_cell(element)
                 error = element.get("t") == "e"
                 if error or (
@@ -1740,6 +1744,28 @@ def _parsed_values(
                 yield index, tuple(_placed(found, index, where)) if found else ()
 
     return rows()
+
+
+def _shared_string(shared: Sequence[Any], index: str | None, coordinate: str | None) -> Any:
+    """The shared string a cell's value numbers, if the workbook has it.
+
+    Raises:
+        ValueError: the number is past the workbook's shared strings, or below 0.
+
+    """
+    if not index:
+        return None
+    number = int(index)
+    if not 0 <= number < len(shared):
+        raise ValueError(
+            f"the cell {coordinate} names shared string {number}, but the workbook has "
+            f"{len(shared)}"
+        )
+    return shared[number]
+
+
+_LAST_ROW = 1_048_576
+"""The last row a sheet can have (Excel's limit)."""
 
 
 def _saved_text(kind: str | None, has_value: bool) -> bool:
@@ -1967,7 +1993,7 @@ class _SheetCells:
                     )
                     value = "#VALUE!"
         elif kind == "s":
-            value = self._shared[int(value)]
+            value = _shared_string(self._shared, value, coordinate)
         elif kind == "b":
             value = bool(int(value))
         elif kind == "d":
