@@ -367,3 +367,37 @@ def test_a_damaged_workbook_stops_the_run_with_one_line_naming_it(
     err = capsys.readouterr().err
     assert err.startswith(f"pbr: cannot read {path}: its parts cannot be read"), err
     assert err.count("\n") == 1, err
+
+
+# 7, 10. cells read as what they hold, without a Python warning
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_date_cell_no_date_can_be_is_reported_as_it_is_without_a_warning(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """99999999 formatted as a date: a UserWarning naming tables.py, then "#VALUE!"."""
+    import warnings
+
+    path = sheet_cell(tmp_path, 99999999, "{xml}", number_format="yyyy-mm-dd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type, error.value) == (
+        "payments:2.amount",
+        "date_out_of_range",
+        '"99999999"',
+    )
+    assert "outside the dates Excel can show" in error.message
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.usefixtures("reader")
+def test_an_excel_error_cell_with_no_error_stored_says_so(tmp_path: Path) -> None:
+    (found,) = read_tables(sheet_cell(tmp_path, "x", '<c r="{r}" t="e"/>')).families()
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type) == ("payments:2.amount", "excel_error")
+    assert error.message == "an Excel error cell where a value should be"

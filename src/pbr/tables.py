@@ -1441,6 +1441,25 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
 _NO_SAVED_VALUE = (
     "a formula with no saved value: open and save the workbook in Excel (or write the value)"
 )
+_Mark = tuple[str, str, str]
+"""A workbook cell that cannot be read as a value: the value as shown, why, and the type."""
+_NO_VALUE_MARK: _Mark = ("", _NO_SAVED_VALUE, "formula_no_value")
+
+
+def _error_mark(error: object) -> _Mark:
+    """An Excel error cell (``#N/A``), or one with no error stored, as a cell's problem."""
+    if error is None or error == "":
+        return "", "an Excel error cell where a value should be", "excel_error"
+    return str(error), f"an Excel error ({error}) where a value should be", "excel_error"
+
+
+def _date_mark(serial: object) -> _Mark:
+    """A date-formatted number no date can be (``99999999``), as a cell's problem."""
+    why = (
+        "a number formatted as a date, but outside the dates Excel can show (it shows ####): "
+        "write the date as YYYY-MM-DD"
+    )
+    return _cell(serial), why, "date_out_of_range"
 
 
 def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
@@ -1452,7 +1471,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     """
     from pbr.io import UnreadableFile
 
-    marks: dict[tuple[int, int], str] = {}
+    marks: dict[tuple[int, int], _Mark] = {}
     rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
     number, first = next(rows, (1, ()))
     while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
@@ -1595,27 +1614,20 @@ def _mark(
     n: int,
     header: Sequence[str],
     values: Sequence[Any],
-    marks: dict[tuple[int, int], str],
+    marks: dict[tuple[int, int], _Mark],
 ) -> None:
-    """Note the row's cells that hold a formula with no saved value or an Excel error."""
+    """Note the row's cells that cannot be read as values (`_Mark`), each with its column."""
     found = []
     for column in range(1, max(len(values), len(header)) + 1):
         mark = marks.pop((n, column), None)
-        if mark is None:
-            continue
-        name = _column_at(header, column)
-        if mark:
-            found.append(
-                [name, mark, f"an Excel error ({mark}) where a value should be", "excel_error"]
-            )
-        else:
-            found.append([name, "", _NO_SAVED_VALUE, "formula_no_value"])
+        if mark is not None:
+            found.append([_column_at(header, column), *mark])
     if found:
         cells[AS_WRITTEN] = json.dumps(found)
 
 
 def _fast_values(
-    sheet: Any, marks: dict[tuple[int, int], str] | None = None, where: str = ""
+    sheet: Any, marks: dict[tuple[int, int], _Mark] | None = None, where: str = ""
 ) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
     """A read-only sheet's rows of values, each with its number, as the sheet stores them.
 
@@ -1682,7 +1694,7 @@ def _fast_values(
 
 
 def _parsed_values(
-    sheet: Any, marks: dict[tuple[int, int], str], where: str = ""
+    sheet: Any, marks: dict[tuple[int, int], _Mark], where: str = ""
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """A read-only sheet's rows by openpyxl's parser, where `_fast_values` cannot be used: alike.
 
@@ -1709,13 +1721,17 @@ def _parsed_values(
                 if element.get("t") == "s":  # (openpyxl: IndexError, or -1 the last string)
                     _shared_string(self.shared_strings, element.findtext(value), element.get("r"))
                 cell: dict[str, Any] = super().parse_cell(element)
-                error = element.get("t") == "e"
-                if error or (
+                at = cell["row"], cell["column"]
+                if element.get("t") == "e":
+                    marks[at] = _error_mark(cell["value"])
+                elif cell["data_type"] == "e":  # a date serial no date can be: openpyxl's "#VALUE!"
+                    marks[at] = _date_mark(_sheet_number(element.findtext(value)))
+                elif (
                     cell["value"] is None
                     and element.find(formula) is not None
                     and not _saved_text(element.get("t"), element.find(value) is not None)
                 ):
-                    marks[cell["row"], cell["column"]] = str(cell["value"]) if error else ""
+                    marks[at] = _NO_VALUE_MARK
                 return cell
 
         formula, value = f"{{{SHEET_MAIN_NS}}}f", f"{{{SHEET_MAIN_NS}}}v"
@@ -1821,7 +1837,7 @@ class _SheetCells:
         date_formats: Collection[int],
         timedelta_formats: Collection[int],
         convert: dict[str, Any],
-        marks: dict[tuple[int, int], str] | None = None,
+        marks: dict[tuple[int, int], _Mark] | None = None,
     ) -> None:
         main = namespace + "}"
         self._formula_tag = main + "f"
@@ -1944,15 +1960,12 @@ class _SheetCells:
         if level == 1:
             cell = self._cell()
             self._cells.append(cell)
-            if self._marks is not None and (
-                self._kind == "e"
-                or (
-                    self._formula
-                    and cell[1] is None
-                    and not _saved_text(self._kind, self._has_value)
-                )
-            ):
-                self._marks[self._row, cell[0]] = str(cell[1]) if self._kind == "e" else ""
+            if self._marks is None:
+                pass
+            elif self._kind == "e":
+                self._marks[self._row, cell[0]] = _error_mark(cell[1])
+            elif self._formula and cell[1] is None and not _saved_text(self._kind, self._has_value):
+                self._marks[self._row, cell[0]] = _NO_VALUE_MARK
         elif level == 3:
             if self._in_run and self._run is not None and self._inline is not None:
                 self._inline.append(self._run)
@@ -1985,12 +1998,9 @@ class _SheetCells:
             if self._style in self._dates:
                 try:
                     value = self._convert["excel"](value, timedelta=self._style in self._timedeltas)
-                except (OverflowError, ValueError):
-                    warnings.warn(
-                        f"Cell {coordinate} is marked as a date but the serial value {value} is "
-                        "outside the limits for dates. The cell will be treated as an error.",
-                        stacklevel=2,
-                    )
+                except (OverflowError, ValueError):  # openpyxl warns, and reads "#VALUE!"
+                    if self._marks is not None:
+                        self._marks[self._row, column] = _date_mark(value)
                     value = "#VALUE!"
         elif kind == "s":
             value = _shared_string(self._shared, value, coordinate)
