@@ -111,7 +111,12 @@ def test_a_mixed_good_and_bad_folder_reconciles_exactly(tmp_path: Path) -> None:
     for table in rec.rows_read:
         assert rec.rows_read[table] == rec.rows_used.get(table, 0) + rec.rows_reported.get(table, 0)
     assert rec.rows_reported["asb_incidents"] >= 1  # the orphan row
-    problems = [p.describe() for p in read.problems]
+    problems = [  # each family's in its rejection; rows of no family in `problems`
+        f"{e.loc} {json.loads(e.value or 'null')!r} {e.message}"
+        for r in results
+        if isinstance(r, pbr.Rejection)
+        for e in r.errors
+    ] + [p.describe() for p in read.problems]
     assert any("members:" in p and "'1980-13-01'" in p for p in problems)
     assert any("offences:" in p and "'NOBODY'" in p for p in problems)
     assert any("school_terms:" in p and "unauthorised" in p for p in problems)

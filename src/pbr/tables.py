@@ -153,9 +153,9 @@ class TableInput:
     ) -> None:
         self.source = source
         self._given = frozenset(tables)
-        self.problems: list[RowProblem] = []
         self.reconciliation = Reconciliation()
-        self._reported: set[tuple[str, int]] = set()
+        self._reported: set[tuple[str, int]] = set()  # the rows reported of the family being read
+        self._shared_reported: set[tuple[str, int]] = set()  # those of `_RowStore.shared`
         self._unplaced: list[RowProblem] = []
         try:
             self._store = _RowStore(tables)
@@ -168,6 +168,15 @@ class TableInput:
                 "workbook again with each row once"
             ) from None
         self._headers: dict[str, list[str]] = {}  # each table's header, as read
+
+    @property
+    def problems(self) -> list[RowProblem]:
+        """The problems of rows that belong to no family, and of files or sheets that are no table.
+
+        A family's problems are in its rejection only: kept here too, memory grew with every
+        family rejected (3.8 KB each). The same rows as `unplaced`, as `RowProblem`s.
+        """
+        return list(self._unplaced)
 
     @property
     def family_rows(self) -> int:
@@ -260,6 +269,8 @@ class TableInput:
                     if isinstance(found, Rejection):
                         found = found.model_copy(update={"record": rec.families_read})
                 yield found
+            elif isinstance(answer, Rejection):  # rejected where evaluated (outside its programme)
+                yield self._rejected_when_evaluated(item, answer)
             else:
                 self._use("families", 1)
                 for tbl, _, _ in item.parts:
@@ -267,6 +278,25 @@ class TableInput:
                 yield answer
         for n, _ in waiting:  # the empty rows after the last family
             self._unplaced.append(self._report("families", n, None, *_EMPTY_ROW))
+
+    def _rejected_when_evaluated(self, item: TableFamily, rejection: Rejection) -> Rejection:
+        """A sound family's rejection by its evaluation: counted rejected, its errors at its rows.
+
+        Its rows were read but not used (reported: "its family is rejected"); each error is
+        named by table, row and column (``families:3.attached_on``) as the readers' errors are.
+        """
+        family_id = item.row.get("family_id", "")
+        parts = item.part_rows()
+        self.reconciliation.families_rejected += 1
+        self._reported.clear()  # another family's rows
+        for table, rows in parts.items():
+            for _, m, _ in rows:
+                self._report(table, m, family_id, "(row)", "", *_ITS_FAMILY_REJECTED)
+        self._report("families", item.n, family_id, "(row)", "", *_FAMILY_REJECTED)
+        errors = tuple(
+            e.model_copy(update={"loc": _table_loc(e.loc, parts, item.n)}) for e in rejection.errors
+        )
+        return rejection.model_copy(update={"errors": errors})
 
     def _start(self) -> None:
         """What `families` does before its first family: the tables' rows, the orphan rows."""
@@ -316,7 +346,7 @@ class TableInput:
         As reported so far: after `named` found no family, why none was found where rows name it.
         """
         stored = _stored_id(family_id)
-        found = (p.table for p in self.problems if p.type == "no_family" and p.family_id == stored)
+        found = (p.table for p in self._unplaced if p.type == "no_family" and p.family_id == stored)
         return sorted(set(found))
 
     def unplaced(self) -> list[Rejection]:
@@ -355,9 +385,11 @@ class TableInput:
         ):
             why = _no_such_column(table, column, header)
         problem = RowProblem(table, n, family_id, column, value, why, kind)
-        self.problems.append(problem)
-        if (table, n) not in self._reported:  # a row counts once, however many problems it has
-            self._reported.add((table, n))
+        # a row counts once, however many problems it has; a row is one family's (but for
+        # those `_RowStore.shared` gives two), so only the family's own are kept, not every row
+        seen = self._shared_reported if (table, n) in self._store.shared else self._reported
+        if (table, n) not in seen:
+            seen.add((table, n))
             rec = self.reconciliation
             rec.rows_reported[table] = rec.rows_reported.get(table, 0) + 1
         return problem
@@ -366,7 +398,7 @@ class TableInput:
         """Report a row whose ``family_id`` is on no row of ``families`` (or a row left empty)."""
         if _is_empty(row):
             return self._report(table, n, None, *_EMPTY_ROW)
-        if not family_id:
+        if not row.get("family_id", family_id):  # (kept under the rows above it: `_grouped`)
             why = "family_id is empty: each row needs its family's family_id"
             return self._report(table, n, None, "family_id", "", why, "missing")
         why = "no family with this family_id in families"
@@ -376,6 +408,7 @@ class TableInput:
 
     def _refused(self, n: int, row: dict[str, str], earlier: int | None) -> Rejection:
         """The rejection of a ``families`` row given no family_id, or one given on row `earlier`."""
+        self._reported.clear()  # another family's rows
         family_id = row.get("family_id", "")
         if family_id:
             why = f"family_id {family_id!r} was already given on line {earlier} of families"
@@ -419,6 +452,7 @@ class TableInput:
             for table, rows in parts.items():
                 self._use(table, len(rows))
             return family
+        self._reported.clear()  # another family's rows
         family_id = row["family_id"]
         record, bad, flagged = self._family_cells(n, row, family_id)
         used: list[tuple[str, int]] = []
@@ -481,8 +515,9 @@ class TableInput:
         for _, m, values in rows:
             problems, flagged = _cell_problems(values, known)
             given = values.get("family_id", family_id)
-            if given != family_id:  # a family's row but for case or spaces (`_RowStore`)
-                problems = [_stray(given, family_id)] + [p for p in problems if p[0] != "family_id"]
+            if given != family_id:  # a family's row but for case or spaces, or left blank
+                stray = _stray(given, family_id) if given else _blank_id(family_id)
+                problems = [stray] + [p for p in problems if p[0] != "family_id"]
                 flagged.add("family_id")
             found = [self._report(table, m, family_id, *p) for p in problems]
             try:
@@ -559,6 +594,20 @@ class TableInput:
                 column = ".".join(str(p) for p in loc[2:]) or "(row)"
                 return loc[0], rows[loc[1]][1], column
         return "families", n, ".".join(str(p) for p in loc) or "(row)"
+
+
+def _table_loc(loc: str, parts: dict[str, list[tuple[str, int, dict[str, str]]]], n: int) -> str:
+    """A record path (``attached_on``, ``payments.0.kind``) as the table row and column it is at.
+
+    >>> _table_loc("attached_on", {}, 3), _table_loc("payments", {}, 3)
+    ('families:3.attached_on', 'payments')
+    """
+    path = tuple(int(p) if p.isdigit() else p for p in loc.split("."))
+    in_row = len(path) >= 2 and isinstance(path[1], int) and path[0] in parts
+    if path[0] not in _FAMILY_COLUMN_SET and not in_row:
+        return loc  # a whole list (``payments``): no one row
+    table, m, column = TableInput._locate(path, parts, n)
+    return f"{table}:{m}.{column}"
 
 
 class TableFamily(NamedTuple):
@@ -696,6 +745,20 @@ def _stray(given: str, family_id: str) -> _Problem:
     return "family_id", given, why, "no_family"
 
 
+def _blank_id(family_id: str) -> _Problem:
+    """The problem of a row with an empty family_id under a family's rows (`_grouped`).
+
+    >>> _blank_id("F1")[2]
+    "family_id is empty, under the rows of the family 'F1' (its family_id written on its first row only, or a blank cell): taken as its row, so the family is rejected, not evaluated without this row; write the family_id on every row"
+    """
+    why = (
+        f"family_id is empty, under the rows of the family {family_id!r} (its family_id written "
+        "on its first row only, or a blank cell): taken as its row, so the family is rejected, "
+        "not evaluated without this row; write the family_id on every row"
+    )
+    return "family_id", "", why, "missing"
+
+
 def _no_such_column(table: str, column: str, header: Sequence[str]) -> str:
     """Why a required column is missing from every row: the header has no such column.
 
@@ -826,7 +889,6 @@ def read_tables(path: str | Path) -> TableInput:
     for name in stray:
         why = "not a known table; ignored"
         problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
-        found.problems.append(problem)
         found._unplaced.append(problem)
     return found
 
@@ -1379,6 +1441,25 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
 _NO_SAVED_VALUE = (
     "a formula with no saved value: open and save the workbook in Excel (or write the value)"
 )
+_Mark = tuple[str, str, str]
+"""A workbook cell that cannot be read as a value: the value as shown, why, and the type."""
+_NO_VALUE_MARK: _Mark = ("", _NO_SAVED_VALUE, "formula_no_value")
+
+
+def _error_mark(error: object) -> _Mark:
+    """An Excel error cell (``#N/A``), or one with no error stored, as a cell's problem."""
+    if error is None or error == "":
+        return "", "an Excel error cell where a value should be", "excel_error"
+    return str(error), f"an Excel error ({error}) where a value should be", "excel_error"
+
+
+def _date_mark(serial: object) -> _Mark:
+    """A date-formatted number no date can be (``99999999``), as a cell's problem."""
+    why = (
+        "a number formatted as a date, but outside the dates Excel can show (it shows ####): "
+        "write the date as YYYY-MM-DD"
+    )
+    return _cell(serial), why, "date_out_of_range"
 
 
 def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
@@ -1390,7 +1471,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     """
     from pbr.io import UnreadableFile
 
-    marks: dict[tuple[int, int], str] = {}
+    marks: dict[tuple[int, int], _Mark] = {}
     rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
     number, first = next(rows, (1, ()))
     while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
@@ -1408,7 +1489,11 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
             _joinable(header, where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
+    merged: _Merged | None = None  # the sheet's merged family_id cells, once one is wanted
+    above = (0, "")  # the last row with a value: its number and family_id
     for n, values in rows:
+        if n > _LAST_ROW:
+            raise ValueError(f"a row is numbered {n}, past the last row a sheet can have")
         if n <= 1:
             why = (
                 "the header (row 1) is stored again, or after rows under it"
@@ -1429,6 +1514,14 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             for k, v in cells.items():
                 if v[:1] == "'":
                     cells[k] = _restored(v)
+            if cells.get("family_id") == "":  # merged into the cell above, as Excel shows it?
+                if merged is None:
+                    merged = _Merged(_merged_ranges(sheet), header)
+                    merged.saw(*above)  # a range's top: the row before its first row under it
+                cells["family_id"] = merged.value(n)
+            elif merged is not None:
+                merged.saw(n, cells.get("family_id", ""))
+            above = (n, cells.get("family_id", ""))
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
@@ -1441,6 +1534,76 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
                 yield n, cells
 
 
+_MERGE_CELLS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?mergeCells[\s>/]")
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]+[0-9]+:[A-Za-z]+[0-9]+)"
+)
+
+
+def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """A sheet's merged ranges (its ``<mergeCells>``): min column, min row, max column, max row.
+
+    They are stored after the rows, so the sheet's XML is read again, a block at a time, and
+    only what follows ``<mergeCells`` is kept (a few bytes a range).
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    found: list[bytes] = []
+    kept = b""
+    with sheet._get_source() as source:
+        while block := source.read(1 << 20):
+            if found:
+                found.append(block)
+                continue
+            kept = kept[-64:] + block
+            start = _MERGE_CELLS.search(kept)
+            if start is not None:
+                found.append(kept[start.start() :])
+    ranges = []
+    for ref in _MERGE_CELL.findall(b"".join(found)):
+        try:
+            ranges.append(range_boundaries(ref.decode("ascii")))
+        except ValueError:
+            continue  # not a range Excel could store: no cell is taken from it
+    return [(a, b, c, d) for a, b, c, d in ranges if None not in (a, b, c, d)]
+
+
+class _Merged:
+    """A sheet's merged ``family_id`` cells: the value of a range's top cell for each row under it.
+
+    Excel shows a merged range's value on every row it covers (a family's rows grouped under one
+    ``family_id`` cell), so pbr reads it there too; only the ``family_id`` column is filled.
+    """
+
+    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], header: Sequence[str]) -> None:
+        import bisect
+
+        column = header.index("family_id") + 1 if "family_id" in header else 0
+        spans = sorted(
+            (top, bottom) for left, top, right, bottom in ranges if left <= column <= right
+        )
+        self._tops = [top for top, _ in spans]
+        self._bottoms = [bottom for _, bottom in spans]
+        self._values: dict[int, str] = {}  # a range's top row: its family_id as read
+        self._find = bisect.bisect_right
+
+    def _span(self, n: int) -> int:
+        """The index of the range holding row `n`, or -1."""
+        i = self._find(self._tops, n) - 1
+        return i if i >= 0 and n <= self._bottoms[i] else -1
+
+    def saw(self, n: int, family_id: str) -> None:
+        """Note row `n`'s family_id, should it be a range's top cell."""
+        i = self._span(n)
+        if i >= 0 and self._tops[i] == n:
+            self._values[n] = family_id
+
+    def value(self, n: int) -> str:
+        """The family_id Excel shows on row `n`, whose cell is empty: its range's, or ``""``."""
+        i = self._span(n)
+        return self._values.get(self._tops[i], "") if i >= 0 else ""
+
+
 def _no_value(values: Iterable[Any]) -> bool:
     """Whether a sheet's row holds no value (every cell empty, or none stored)."""
     return all(v in (None, "") for v in values)
@@ -1451,27 +1614,20 @@ def _mark(
     n: int,
     header: Sequence[str],
     values: Sequence[Any],
-    marks: dict[tuple[int, int], str],
+    marks: dict[tuple[int, int], _Mark],
 ) -> None:
-    """Note the row's cells that hold a formula with no saved value or an Excel error."""
+    """Note the row's cells that cannot be read as values (`_Mark`), each with its column."""
     found = []
     for column in range(1, max(len(values), len(header)) + 1):
         mark = marks.pop((n, column), None)
-        if mark is None:
-            continue
-        name = _column_at(header, column)
-        if mark:
-            found.append(
-                [name, mark, f"an Excel error ({mark}) where a value should be", "excel_error"]
-            )
-        else:
-            found.append([name, "", _NO_SAVED_VALUE, "formula_no_value"])
+        if mark is not None:
+            found.append([_column_at(header, column), *mark])
     if found:
         cells[AS_WRITTEN] = json.dumps(found)
 
 
 def _fast_values(
-    sheet: Any, marks: dict[tuple[int, int], str] | None = None, where: str = ""
+    sheet: Any, marks: dict[tuple[int, int], _Mark] | None = None, where: str = ""
 ) -> Iterator[tuple[int, tuple[Any, ...]]] | None:
     """A read-only sheet's rows of values, each with its number, as the sheet stores them.
 
@@ -1538,7 +1694,7 @@ def _fast_values(
 
 
 def _parsed_values(
-    sheet: Any, marks: dict[tuple[int, int], str], where: str = ""
+    sheet: Any, marks: dict[tuple[int, int], _Mark], where: str = ""
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """A read-only sheet's rows by openpyxl's parser, where `_fast_values` cannot be used: alike.
 
@@ -1562,13 +1718,23 @@ def _parsed_values(
 
         class _Noting(WorkSheetParser):  # type: ignore[misc]
             def parse_cell(self, element: Any) -> dict[str, Any]:
+                if element.get("t") == "s":  # (openpyxl: IndexError, or -1 the last string)
+                    _shared_string(self.shared_strings, element.findtext(value), element.get("r"))
                 cell: dict[str, Any] = super().parse_cell(element)
-                error = element.get("t") == "e"
-                if error or (cell["value"] is None and element.find(formula) is not None):
-                    marks[cell["row"], cell["column"]] = str(cell["value"]) if error else ""
+                at = cell["row"], cell["column"]
+                if element.get("t") == "e":
+                    marks[at] = _error_mark(cell["value"])
+                elif cell["data_type"] == "e":  # a date serial no date can be: openpyxl's "#VALUE!"
+                    marks[at] = _date_mark(_sheet_number(element.findtext(value)))
+                elif (
+                    cell["value"] is None
+                    and element.find(formula) is not None
+                    and not _saved_text(element.get("t"), element.find(value) is not None)
+                ):
+                    marks[at] = _NO_VALUE_MARK
                 return cell
 
-        formula = f"{{{SHEET_MAIN_NS}}}f"
+        formula, value = f"{{{SHEET_MAIN_NS}}}f", f"{{{SHEET_MAIN_NS}}}v"
         book = sheet.parent
         parser = _Noting(
             sheet._get_source(),
@@ -1594,6 +1760,37 @@ def _parsed_values(
                 yield index, tuple(_placed(found, index, where)) if found else ()
 
     return rows()
+
+
+def _shared_string(shared: Sequence[Any], index: str | None, coordinate: str | None) -> Any:
+    """The shared string a cell's value numbers, if the workbook has it.
+
+    Raises:
+        ValueError: the number is past the workbook's shared strings, or below 0.
+
+    """
+    if not index:
+        return None
+    number = int(index)
+    if not 0 <= number < len(shared):
+        raise ValueError(
+            f"the cell {coordinate} names shared string {number}, but the workbook has "
+            f"{len(shared)}"
+        )
+    return shared[number]
+
+
+_LAST_ROW = 1_048_576
+"""The last row a sheet can have (Excel's limit)."""
+
+
+def _saved_text(kind: str | None, has_value: bool) -> bool:
+    """Whether an empty formula cell holds a saved result of empty text: an empty cell.
+
+    Excel saves ``=IF(A1="","",A1)``'s empty result as text (``t="str"``) with an empty ``<v>``;
+    a formula never calculated has no text type (openpyxl writes ``<v/>``, others no ``<v>``).
+    """
+    return kind == "str" and has_value
 
 
 def _placed(found: Sequence[tuple[int, Any]], row: int, where: str) -> list[Any]:
@@ -1640,7 +1837,7 @@ class _SheetCells:
         date_formats: Collection[int],
         timedelta_formats: Collection[int],
         convert: dict[str, Any],
-        marks: dict[tuple[int, int], str] | None = None,
+        marks: dict[tuple[int, int], _Mark] | None = None,
     ) -> None:
         main = namespace + "}"
         self._formula_tag = main + "f"
@@ -1763,10 +1960,12 @@ class _SheetCells:
         if level == 1:
             cell = self._cell()
             self._cells.append(cell)
-            if self._marks is not None and (
-                self._kind == "e" or (self._formula and cell[1] is None)
-            ):
-                self._marks[self._row, cell[0]] = str(cell[1]) if self._kind == "e" else ""
+            if self._marks is None:
+                pass
+            elif self._kind == "e":
+                self._marks[self._row, cell[0]] = _error_mark(cell[1])
+            elif self._formula and cell[1] is None and not _saved_text(self._kind, self._has_value):
+                self._marks[self._row, cell[0]] = _NO_VALUE_MARK
         elif level == 3:
             if self._in_run and self._run is not None and self._inline is not None:
                 self._inline.append(self._run)
@@ -1799,15 +1998,12 @@ class _SheetCells:
             if self._style in self._dates:
                 try:
                     value = self._convert["excel"](value, timedelta=self._style in self._timedeltas)
-                except (OverflowError, ValueError):
-                    warnings.warn(
-                        f"Cell {coordinate} is marked as a date but the serial value {value} is "
-                        "outside the limits for dates. The cell will be treated as an error.",
-                        stacklevel=2,
-                    )
+                except (OverflowError, ValueError):  # openpyxl warns, and reads "#VALUE!"
+                    if self._marks is not None:
+                        self._marks[self._row, column] = _date_mark(value)
                     value = "#VALUE!"
         elif kind == "s":
-            value = self._shared[int(value)]
+            value = _shared_string(self._shared, value, coordinate)
         elif kind == "b":
             value = bool(int(value))
         elif kind == "d":
@@ -1894,6 +2090,7 @@ class _RowStore:
             """
         )
         self._orphaned = True  # whether any row may name no family (`orphans`)
+        self.shared: set[tuple[str, int]] = set()  # rows given to two families (`_join_strays`)
         self._join_strays()
         db.commit()
 
@@ -1924,6 +2121,11 @@ class _RowStore:
                 families.setdefault(near, []).append(fid)
         for fid, near in strays.items():
             found = families.get(near, [])
+            if len(found) > 1:
+                self.shared.update(
+                    (self.names[tbl], n)
+                    for tbl, n in db.execute("SELECT tbl, n FROM part WHERE fid = ?", (fid,))
+                )
             for other in found[1:]:
                 db.execute(
                     "INSERT INTO part (tbl, n, fid, data) SELECT tbl, n, ?, data FROM part "
@@ -1946,6 +2148,7 @@ class _RowStore:
         columns: list[str] | None = None
         last = 0
         ordered = True  # each row numbered after the one before: none can be given twice
+        group = ""  # the family_id of the last row that has one (`_grouped`)
         for n, row in rows:
             count += 1
             if n <= last:
@@ -1956,7 +2159,12 @@ class _RowStore:
                 columns = keys
             # the table's columns (or the first of them): the values alone
             data = dumps(list(row.values()) if keys == columns[: len(keys)] else row)
-            batch.append((n, _stored_id(row.get("family_id", "")), data))
+            fid = _stored_id(row.get("family_id", ""))
+            if fid:
+                group = fid
+            elif table != "families":
+                fid = _grouped(row, group)
+            batch.append((n, fid, data))
             if len(batch) >= self._BATCH:
                 self._insert(sql, batch, table)
                 batch.clear()
@@ -2046,6 +2254,17 @@ class _RowStore:
     def _shut(db: Any, folder: Any) -> None:
         db.close()
         folder.cleanup()
+
+
+def _grouped(row: Mapping[str, str], group: str) -> str:
+    """The family a row with an empty family_id is kept under: that of the rows above it.
+
+    A family's later rows left blank (``family_id`` written on its first row only) are plainly
+    its own: reported only as rows of no family, the family was evaluated without them (a
+    payment made, paid again). Kept under its id, the family's reader rejects it for the row
+    (`TableInput._part_rows`). A row with no value at all is no one's (an empty row).
+    """
+    return "" if _is_empty(row) else group
 
 
 def _near_id(family_id: str) -> str:

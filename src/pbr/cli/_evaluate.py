@@ -326,8 +326,6 @@ def _evaluate_file(
         tables = read_tables(path)
         total, of_families = tables.family_rows, True
         # no line of one file: each rejection names its tables' rows, and its family's record
-        if history is not None:  # the ledger's payments are merged in here: validated here
-            numbered = ((None, family) for family in tables.families())
     elif history is None:  # the workers (or this process) validate: hand them bytes
         total = _file_size(readable)
         if workers == "auto":
@@ -359,13 +357,13 @@ def _evaluate_file(
         """`run` (a batch, given the run's settings) over the input's records.
 
         Council tables' families are validated where they are evaluated, by the pool's
-        workers too (`pbr.tables.TableInput.evaluated`), unless a ledger's payments are to be
-        merged in first.
+        workers too (`pbr.tables.TableInput.evaluated`), or here when a ledger's payments are
+        to be merged in first; the tables count and locate each family rejected either way.
         """
-        if tables is None or history is not None:
+        if tables is None:
             return run(items(numbered), **options)
         return tables.evaluated(
-            lambda rows: run(items((None, row) for row in rows), **options),
+            lambda rows: run(items(_noting(((None, r) for r in rows), unpaid_for)), **options),
             lambda family: next(iter(run([family], **{**options, "workers": 1}))),
         )
 
@@ -498,8 +496,12 @@ def _noting(
     numbered: Iterable[tuple[int | None, Any]], unmet: set[str]
 ) -> Iterator[tuple[int | None, Any]]:
     """The records as they are, crossing each family_id off `unmet` (the ledger's families)."""
+    from pbr.tables import TableFamily
+
     for line, item in numbered:
-        unmet.discard(getattr(item, "family_id", None) or "")
+        if unmet:
+            named = item.row.get("family_id") if type(item) is TableFamily else None
+            unmet.discard(named or getattr(item, "family_id", None) or "")
         yield line, item
 
 
