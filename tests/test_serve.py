@@ -1382,6 +1382,30 @@ def test_a_broken_ledger_stops_the_app_and_a_tampered_one_is_a_503(tmp_path: Pat
         create_app(Settings(ledger=tmp_path / "missing.db"))
 
 
+def test_an_edit_that_keeps_the_files_size_and_modification_time_is_still_seen(
+    tmp_path: Path,
+) -> None:
+    """The server watched size and mtime only: an edit of the same size with the mtime set back
+    (os.utime, touch -r) left health "ok" and the old head on a ledger that no longer verified."""
+    import os
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    head = call(app, "GET", "/v1/health").json()["ledger_head"]
+    before = os.stat(db)
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '0200.00' WHERE seq = 1")
+    connection.close()
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(db).st_size == before.st_size
+    health = call(app, "GET", "/v1/health")
+    assert health.status_code == 503, health.text
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert answer.status_code == 503
+    assert answer.headers.get("x-pbr-ledger-head") != head
+
+
 # --- settings and import ---------------------------------------------------------------------
 
 
