@@ -1009,6 +1009,43 @@ def test_audit_requests_that_cannot_be_audited(
     assert "/tmp" not in answer.text
 
 
+def test_audit_plans_are_read_off_the_event_loop(
+    app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow plan held every other request: plans were read on the loop, the audit in a thread."""
+    import asyncio
+
+    from pbr.serve import _audit
+
+    on_loop: list[bool] = []
+    load = _audit.load_plans
+
+    def watched(paths: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_loop.append(False)
+        else:
+            on_loop.append(True)
+        return load(paths)
+
+    monkeypatch.setattr(_audit, "load_plans", watched)
+    plan = _plan_file(tmp_path, "county-sf").read_bytes()
+    files = {**_audit_files(), "plan": ("p.toml", plan)}
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 200, answer.text
+    assert on_loop == [False]
+
+
+def test_an_audit_plan_with_yaml_aliases_is_a_400_naming_the_line(app: Any) -> None:
+    pytest.importorskip("yaml")
+    plan = b"id: p\nversion: '1'\nprogramme: tf-phase-2\ntitle: &t x\n"
+    answer = call(app, "POST", "/v1/audit", files={**_audit_files(), "plan": ("p.yaml", plan)})
+    assert answer.status_code == 400, answer.text
+    said = "plan: p.yaml: line 4: YAML anchors (&t) are not read in a plan: write the value out"
+    assert answer.json()["detail"] == said
+
+
 @pytest.mark.parametrize(("stray", "value"), [("seed", "7"), ("strata", "kind")])
 def test_audit_refuses_a_seed_or_strata_without_a_sample_as_the_cli_does(
     app: Any, stray: str, value: str, capsys: pytest.CaptureFixture[str]

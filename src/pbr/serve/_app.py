@@ -352,7 +352,7 @@ def _routes(
                     parts = await _audit.read_parts(form, Path(folder))
             except MultiPartException as exc:
                 raise ProblemError(400, f"the multipart body cannot be read: {exc}") from None
-            uploaded = _audit.load_plans(parts.plans)
+            uploaded = await anyio.to_thread.run_sync(_audit.load_plans, parts.plans)
             chosen = in_force(request, query, parts.interpretations, uploaded)
             paid: Any = payments()
             if ledger is not None:

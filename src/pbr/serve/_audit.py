@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
+
 from pbr.serve._models import AuditReport
 from pbr.serve._problems import ProblemError
 
@@ -114,7 +116,7 @@ async def _save(part: UploadFile, folder: Path, default: str, suffixes: tuple[st
     path = folder / name
     with path.open("wb") as out:
         await part.seek(0)
-        shutil.copyfileobj(part.file, out)
+        await anyio.to_thread.run_sync(shutil.copyfileobj, part.file, out)  # a large copy
     return path
 
 
