@@ -541,6 +541,40 @@ def test_a_line_over_the_limit_is_rejected_and_the_batch_goes_on() -> None:
         assert rows[3]["summary"]["complete"] is True
 
 
+def _padded(record: str, size: int) -> bytes:
+    """`record` with spaces after its opening brace, to exactly `size` bytes."""
+    return ("{" + " " * (size - len(record.encode())) + record[1:]).encode()
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_byte_order_mark_does_not_count_towards_the_record_limit(
+    tmp_path: Path, extra: int
+) -> None:
+    """The batch counted it (a record of exactly the limit after a BOM was record_too_large)
+    and pbr evaluate did not; the one-family endpoint counted it too."""
+    limit = max(len(f.encode()) for f in FAMILIES[:2]) + 100
+    app = create_app(Settings(max_record_bytes=limit))
+    first = b"\xef\xbb\xbf" + _padded(FAMILIES[0], limit + extra)
+    body = first + b"\n" + FAMILIES[1].encode() + b"\n"
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(body)
+    rejections = tmp_path / "rejections.jsonl"
+    _, out, _ = cli("evaluate", str(path), "--as-of", AS_OF.isoformat(), "--format", "json",
+                    "--max-record-bytes", str(limit), "--rejections", str(rejections))  # fmt: skip
+    pieces = [body[i : i + 1] for i in range(4)] + [body[4:]]
+    for content in (body, chunks(pieces)):
+        answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=content)
+        if extra:
+            expected = json.loads(rejections.read_text(encoding="utf-8"))
+            rejected = lines_of(answer)[0]["rejected"]
+            assert {**rejected, "source": expected["source"]} == expected
+        else:
+            assert "".join(answer.text.splitlines(keepends=True)[:2]) == out
+    for content in (first, chunks([first[:2], first[2:]])):
+        one = call(app, "POST", "/v1/evaluate", params=Q, content=content)
+        assert one.status_code == (413 if extra else 200), one.text
+
+
 def test_a_line_over_the_limit_is_the_rejection_pbr_evaluate_makes(tmp_path: Path) -> None:
     """The same family, council, value and message as the command's (the API said "no family"
     and "a line of more than 5,000 bytes"), however the body arrives."""
