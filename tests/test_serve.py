@@ -961,6 +961,27 @@ def test_audit_as_json_is_the_librarys_verification(app: Any) -> None:
     assert report["sample"] is None
 
 
+@pytest.mark.parametrize(
+    ("claims", "families"),
+    [("€.csv", "families.jsonl"), ("claims.csv", "日本.jsonl"), ("Ärzte 2015.CSV", "ü.JSON")],
+)
+def test_audit_file_names_with_any_letters_are_judged_by_their_suffix(
+    app: Any, claims: str, families: str
+) -> None:
+    """'€.csv' was refused: "the file name must end in .csv" (cleaned, it had become 'csv')."""
+    plain = call(app, "POST", "/v1/audit", files=_audit_files())
+    files = {
+        "claims": (claims, (EXAMPLES / "claims.csv").read_bytes()),
+        "families": (families, (EXAMPLES / "families.jsonl").read_bytes()),
+    }
+    if families.endswith(".JSON"):  # a JSON array of the same records
+        records = [json.loads(line) for line in FAMILIES]
+        files["families"] = (families, json.dumps(records).encode())
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["reconciliation"] == plain.json()["reconciliation"]
+
+
 def test_audit_reports_in_other_formats_are_write_reports(app: Any, tmp_path: Path) -> None:
     from pbr import audit
 
