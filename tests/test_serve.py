@@ -1498,6 +1498,27 @@ def test_an_edit_that_keeps_the_files_size_and_modification_time_is_still_seen(
     assert answer.headers.get("x-pbr-ledger-head") != head
 
 
+def test_a_broken_ledger_is_named_to_clients_without_its_path(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The 503 of /v1/health (open to anyone) showed the --ledger path; the log keeps it."""
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '1.00' WHERE seq = 1")
+    connection.close()
+    with caplog.at_level(logging.WARNING, logger="pbr.serve"):
+        answer = call(app, "GET", "/v1/health")
+    assert answer.status_code == 503
+    detail = answer.json()["detail"]
+    assert detail.startswith("the payments ledger cannot be used: the ledger is broken at entry 1")
+    assert str(tmp_path) not in answer.text
+    assert "ledger.db" not in answer.text
+    assert str(db) in caplog.text
+
+
 # --- settings and import ---------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pbr.serve._logs import LOGGER
 from pbr.serve._problems import ProblemError
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class LedgerHistory:
             raise LedgerUnusable(str(exc)) from None
         if not verdict.ok:
             raise LedgerUnusable(
-                f"ledger {self.path} is broken at entry {verdict.first_bad}: {verdict.why} "
+                f"the ledger is broken at entry {verdict.first_bad}: {verdict.why} "
                 "(pbr ledger verify)"
             )
         self.library = _library_history(self.ledger)
@@ -92,8 +93,20 @@ class LedgerHistory:
             try:
                 self._reload()
             except LedgerUnusable as exc:
-                raise ProblemError(503, f"the payments ledger cannot be used: {exc}") from None
+                raise ProblemError(503, self._unusable(exc)) from None
         return self._payments
+
+    def _unusable(self, exc: LedgerUnusable) -> str:
+        """The 503's detail: why, with the ledger's path left to the server's log.
+
+        Health is open to clients without a token, and a path is none of their business.
+        """
+        LOGGER.warning("ledger %s cannot be used: %s", self.path, exc)
+        said = str(exc)
+        names = sorted({str(self.path), str(self.path.resolve()), self.path.name}, key=len)
+        for name in [f"ledger {n}" for n in reversed(names)] + names[::-1]:
+            said = said.replace(name, "the ledger")
+        return f"the payments ledger cannot be used: {said}"
 
 
 def _change_counter(path: str) -> int:
