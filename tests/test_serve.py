@@ -283,6 +283,20 @@ def test_an_unknown_or_repeated_parameter_is_a_400(app: Any) -> None:
     assert call(app, "GET", "/v1/rules", params=good).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path", ["/v1/health", "/v1/schema/family", "/v1/schema/decision", "/openapi.json"]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_endpoint_without_parameters_refuses_any(app: Any, path: str, method: str) -> None:
+    """They were ignored: /v1/health?asof=2015 was "ok", as if the date meant something."""
+    answer = call(app, method, path, params={"asof": "2015-03-31"})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    if method == "GET":
+        assert answer.json()["detail"] == "unknown parameter 'asof'; this endpoint takes none"
+    assert call(app, method, path).status_code == 200
+
+
 def test_a_date_the_library_refuses_is_a_400_with_its_reason(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1299,6 +1313,7 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
         "/v1/schema/decision",
         "/v1/rules",
         "/v1/health",
+        "/openapi.json",
     }
     evaluate = paths["/v1/evaluate"]["post"]
     example = evaluate["requestBody"]["content"]["application/json"]["example"]
@@ -1386,7 +1401,7 @@ def test_every_answer_an_endpoint_gives_is_in_the_openapi_document(server: Setti
                     content = answers[status]["content"]["application/problem+json"]
                     assert content["schema"] == problem, (method, path, status)
     health = document["paths"]["/v1/health"]["get"]["responses"]
-    assert ("400" in health) == (server.allowed_hosts != ("*",))  # only when a Host is refused
+    assert "400" in health  # an unknown parameter, whatever the Host
 
 
 # --- the ledger ------------------------------------------------------------------------------

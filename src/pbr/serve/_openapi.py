@@ -121,18 +121,18 @@ def _examples_by_place() -> dict[tuple[str, str, str], Any]:
     }
 
 
-_ANY_PATH = (413, 415, 500)
-"""Problems the middleware may answer on any path, whatever the endpoint: a body declared over
+_ANY_PATH = (400, 413, 415, 500)
+"""Problems any path may answer, whatever the endpoint: an unknown query parameter (or a
+``Host`` the server does not answer) (400), a body declared over
 its limit (413), sent compressed or in a charset other than UTF-8 (415; `Limits`, which reads
 only the headers, so a GET with such headers gets them too), and a fault in pbr (500, `Guard`)."""
 
 
-def finish(document: dict[str, Any], *, token: bool, any_host: bool) -> dict[str, Any]:
+def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
     """Add the components, the headers, the middleware's problems and a token's security scheme.
 
-    The middleware answers before any endpoint: `_ANY_PATH`'s problems on every path, a 400 for
-    a ``Host`` the server does not answer (unless it answers any host), and with a token a 401
-    on every path but ``/v1/health``. FastAPI documents a 422 "validation error" for any route
+    The middleware answers before any endpoint: `_ANY_PATH`'s problems on every path, and with
+    a token a 401 on every path but ``/v1/health``. FastAPI documents a 422 "validation error" for any route
     with parameters; here a bad parameter is a 400 problem and a 422 is a rejected family, so
     those entries go.
     """
@@ -152,8 +152,7 @@ def finish(document: dict[str, Any], *, token: bool, any_host: bool) -> dict[str
             wrong = answers.get("422", {}).get("content", {}).get("application/json", {})
             if "HTTPValidationError" in str(wrong.get("schema", "")):
                 del answers["422"]
-            everywhere = (*_ANY_PATH, *(() if any_host else (400,)))
-            for status, answer in problems(*everywhere).items():
+            for status, answer in problems(*_ANY_PATH).items():
                 answers.setdefault(str(status), answer)
             if token and path != "/v1/health":
                 answers.update({str(k): v for k, v in problems(401).items()})
