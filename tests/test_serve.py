@@ -297,6 +297,38 @@ def test_an_endpoint_without_parameters_refuses_any(app: Any, path: str, method:
     assert call(app, method, path).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("param", "value", "said"),
+    [
+        (
+            "interpretation",
+            "employment_weeks=" + "a" * 283,
+            "interpretation: 300 characters long; at most 200 are allowed",
+        ),
+        ("interpretation", "weeks", "interpretation: 'weeks' is not allowed; expected ID=VALUE"),
+        (
+            "fraction",
+            "0",
+            "fraction: '0' is not allowed; expected a decimal fraction above 0 and at most 1, "
+            "such as 0.1",
+        ),
+        ("sample", "0", "sample: 0 is less than 1"),
+        ("sample", "2000000000", "sample: 2000000000 is more than 1,000,000,000"),
+        ("sample", "-1", "sample: '-1' is not allowed; expected a whole number from 1"),
+        ("sample", "9" * 5000, f"sample: {'9' * 20}... is more than 1,000,000,000"),
+        ("seed", "s" * 201, "seed: 201 characters long; at most 200 are allowed"),
+    ],
+)
+def test_a_bad_parameter_is_told_what_is_wrong_with_it(
+    app: Any, param: str, value: str, said: str
+) -> None:
+    """A 300-character interpretation was told "expected ID=VALUE", and fraction=0 "a decimal
+    fraction from 0 to 1": neither said what was wrong."""
+    answer = call(app, "POST", "/v1/audit", params={param: value}, files=_audit_files())
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == said
+
+
 def test_a_date_the_library_refuses_is_a_400_with_its_reason(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
