@@ -546,6 +546,31 @@ def test_a_utf8_body_is_read_whatever_its_headers_say_of_it(
     assert answer.status_code == 200, answer.text
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/explain"])
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/xml", 415),
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("application/json", 200),
+        ("Application/JSON; charset=utf-8", 200),
+        ("application/vnd.pbr.family+json", 200),
+        (None, 200),
+    ],
+)
+def test_a_family_is_sent_as_json_or_without_a_content_type(
+    app: Any, path: str, content_type: str | None, status: int
+) -> None:
+    """application/xml was evaluated, though the OpenAPI document takes only JSON."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = call(app, "POST", path, params=Q, content=FAMILIES[0], headers=headers)
+    assert answer.status_code == status, answer.text
+    if status == 415:
+        said = f"Content-Type {content_type!r} is not accepted: send the family record as JSON"
+        assert answer.json()["detail"] == f"{said} (application/json)"
+
+
 def test_a_json_array_is_refused_with_a_400(app: Any) -> None:
     body = "[" + ",".join(FAMILIES[:2]) + "]"
     answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)

@@ -163,8 +163,31 @@ async def _body(request: Request) -> bytes:
     """A one-record body, without one leading UTF-8 byte-order mark.
 
     As ``pbr evaluate`` reads a file, and the batch its first line: Windows tools add one.
+
+    Raises:
+        ProblemError: 415 for a body declared as something other than JSON.
+
     """
+    _json_declared(request.headers.get("content-type"))
     return b"".join([chunk async for chunk in request.stream()]).removeprefix(_BOM)
+
+
+def _json_declared(content_type: str | None) -> None:
+    """Refuse a body whose Content-Type is not JSON (``application/json`` or ``…+json``).
+
+    None is accepted: the body is read as JSON whatever it is, as the batch reads its lines.
+    """
+    if content_type is None:
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise ProblemError(
+            415,
+            f"Content-Type {content_type[:80]!r} is not accepted: send the family record as "
+            "JSON (application/json)",
+        )
 
 
 _BOM = b"\xef\xbb\xbf"
