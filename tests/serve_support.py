@@ -16,20 +16,27 @@ import httpx
 import pbr
 from pbr.cli import main
 from tests.builders import generated as generated
+from tests.openapi_check import conforms
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BASE = "http://127.0.0.1"
 
 
 def call(app: Any, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """One request to `app` through the ASGI transport (the answer read in full)."""
+    """One request to `app` through the ASGI transport (the answer read in full).
+
+    Every answer is checked against the app's own OpenAPI document, headers included.
+    """
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             return await client.request(method, url, **kwargs)
 
-    return asyncio.run(go())
+    response = asyncio.run(go())
+    if hasattr(app, "openapi"):
+        conforms(app.openapi(), response)
+    return response
 
 
 async def chunks(parts: Iterable[bytes], pause: float = 0.0) -> AsyncIterator[bytes]:

@@ -830,18 +830,51 @@ def test_a_plan_key_given_twice_is_refused_in_every_format(
         load_plan(path)
 
 
-def test_a_yaml_plan_is_read_as_the_safe_loader_reads_it_an_alias_to_itself_too(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("text", "line", "said"),
+    [
+        ("id: p\nversion: '1'\nprogramme: tf-phase-2\nextra: &m {x: *m}\n", 4, "anchors (&m)"),
+        ("id: &i p\nversion: '1'\n", 1, "anchors (&i)"),
+        (
+            "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
+            "id: p\nversion: '1'\nprogramme: tf-phase-2\n",
+            1,
+            "anchors (&a)",
+        ),
+        ("id: p\nversion: '1'\n\ntitle: *nowhere\n", 4, "aliases (*nowhere)"),
+    ],
+    ids=["to-itself", "lone-anchor", "laughs", "undefined-alias"],
+)
+def test_a_yaml_plan_with_anchors_or_aliases_is_refused_before_it_is_built(
+    tmp_path: Path, text: str, line: int, said: str
 ) -> None:
-    """The key check changes only repeated keys: a mapping that holds itself (an alias) is read
-    as PyYAML's safe loader reads it, lazily, and refused by the plan's own checks by name."""
+    """A few hundred bytes of nested aliases ("billion laughs") expand to millions of items and
+    held the server (and the command) for seconds; a plan never needs them."""
     pytest.importorskip("yaml")
     path = tmp_path / "p.yaml"
-    path.write_text("id: p\nversion: '1'\nprogramme: tf-phase-2\nextra: &m {x: *m}\n")
+    path.write_text(text)
     with pytest.raises(pbr.PlanError) as info:
         load_plan(path)
-    assert "extra: Extra inputs are not permitted" in str(info.value)
-    assert "not valid YAML" not in str(info.value)
+    assert str(info.value) == (
+        f"{path}: line {line}: YAML {said} are not read in a plan: write the value out"
+    )
+
+
+def test_a_yaml_billion_laughs_plan_is_refused_at_once(tmp_path: Path) -> None:
+    """Six levels of ten: read, the outcomes would be a million items; refused, nothing."""
+    import time
+
+    pytest.importorskip("yaml")
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 6)
+    ]
+    text = [*levels, "id: bomb", "version: '1'", "programme: tf-phase-2", "outcomes: *a5", ""]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(text))
+    started = time.perf_counter()
+    with pytest.raises(pbr.PlanError, match="line 1: YAML anchors"):
+        load_plan(path)
+    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize(

@@ -283,6 +283,52 @@ def test_an_unknown_or_repeated_parameter_is_a_400(app: Any) -> None:
     assert call(app, "GET", "/v1/rules", params=good).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path", ["/v1/health", "/v1/schema/family", "/v1/schema/decision", "/openapi.json"]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_endpoint_without_parameters_refuses_any(app: Any, path: str, method: str) -> None:
+    """They were ignored: /v1/health?asof=2015 was "ok", as if the date meant something."""
+    answer = call(app, method, path, params={"asof": "2015-03-31"})
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    if method == "GET":
+        assert answer.json()["detail"] == "unknown parameter 'asof'; this endpoint takes none"
+    assert call(app, method, path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "said"),
+    [
+        (
+            "interpretation",
+            "employment_weeks=" + "a" * 283,
+            "interpretation: 300 characters long; at most 200 are allowed",
+        ),
+        ("interpretation", "weeks", "interpretation: 'weeks' is not allowed; expected ID=VALUE"),
+        (
+            "fraction",
+            "0",
+            "fraction: '0' is not allowed; expected a decimal fraction above 0 and at most 1, "
+            "such as 0.1",
+        ),
+        ("sample", "0", "sample: 0 is less than 1"),
+        ("sample", "2000000000", "sample: 2000000000 is more than 1,000,000,000"),
+        ("sample", "-1", "sample: '-1' is not allowed; expected a whole number from 1"),
+        ("sample", "9" * 5000, f"sample: {'9' * 20}... is more than 1,000,000,000"),
+        ("seed", "s" * 201, "seed: 201 characters long; at most 200 are allowed"),
+    ],
+)
+def test_a_bad_parameter_is_told_what_is_wrong_with_it(
+    app: Any, param: str, value: str, said: str
+) -> None:
+    """A 300-character interpretation was told "expected ID=VALUE", and fraction=0 "a decimal
+    fraction from 0 to 1": neither said what was wrong."""
+    answer = call(app, "POST", "/v1/audit", params={param: value}, files=_audit_files())
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == said
+
+
 def test_a_date_the_library_refuses_is_a_400_with_its_reason(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -500,6 +546,31 @@ def test_a_utf8_body_is_read_whatever_its_headers_say_of_it(
     assert answer.status_code == 200, answer.text
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/explain"])
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/xml", 415),
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("application/json", 200),
+        ("Application/JSON; charset=utf-8", 200),
+        ("application/vnd.pbr.family+json", 200),
+        (None, 200),
+    ],
+)
+def test_a_family_is_sent_as_json_or_without_a_content_type(
+    app: Any, path: str, content_type: str | None, status: int
+) -> None:
+    """application/xml was evaluated, though the OpenAPI document takes only JSON."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = call(app, "POST", path, params=Q, content=FAMILIES[0], headers=headers)
+    assert answer.status_code == status, answer.text
+    if status == 415:
+        said = f"Content-Type {content_type!r} is not accepted: send the family record as JSON"
+        assert answer.json()["detail"] == f"{said} (application/json)"
+
+
 def test_a_json_array_is_refused_with_a_400(app: Any) -> None:
     body = "[" + ",".join(FAMILIES[:2]) + "]"
     answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=body)
@@ -539,6 +610,40 @@ def test_a_line_over_the_limit_is_rejected_and_the_batch_goes_on() -> None:
         assert rejected["errors"][0]["type"] == "record_too_large"
         assert rows[2]["family_id"] == json.loads(FAMILIES[1])["family_id"]
         assert rows[3]["summary"]["complete"] is True
+
+
+def _padded(record: str, size: int) -> bytes:
+    """`record` with spaces after its opening brace, to exactly `size` bytes."""
+    return ("{" + " " * (size - len(record.encode())) + record[1:]).encode()
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_byte_order_mark_does_not_count_towards_the_record_limit(
+    tmp_path: Path, extra: int
+) -> None:
+    """The batch counted it (a record of exactly the limit after a BOM was record_too_large)
+    and pbr evaluate did not; the one-family endpoint counted it too."""
+    limit = max(len(f.encode()) for f in FAMILIES[:2]) + 100
+    app = create_app(Settings(max_record_bytes=limit))
+    first = b"\xef\xbb\xbf" + _padded(FAMILIES[0], limit + extra)
+    body = first + b"\n" + FAMILIES[1].encode() + b"\n"
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(body)
+    rejections = tmp_path / "rejections.jsonl"
+    _, out, _ = cli("evaluate", str(path), "--as-of", AS_OF.isoformat(), "--format", "json",
+                    "--max-record-bytes", str(limit), "--rejections", str(rejections))  # fmt: skip
+    pieces = [body[i : i + 1] for i in range(4)] + [body[4:]]
+    for content in (body, chunks(pieces)):
+        answer = call(app, "POST", "/v1/evaluate/batch", params=Q, content=content)
+        if extra:
+            expected = json.loads(rejections.read_text(encoding="utf-8"))
+            rejected = lines_of(answer)[0]["rejected"]
+            assert {**rejected, "source": expected["source"]} == expected
+        else:
+            assert "".join(answer.text.splitlines(keepends=True)[:2]) == out
+    for content in (first, chunks([first[:2], first[2:]])):
+        one = call(app, "POST", "/v1/evaluate", params=Q, content=content)
+        assert one.status_code == (413 if extra else 200), one.text
 
 
 def test_a_line_over_the_limit_is_the_rejection_pbr_evaluate_makes(tmp_path: Path) -> None:
@@ -927,6 +1032,27 @@ def test_audit_as_json_is_the_librarys_verification(app: Any) -> None:
     assert report["sample"] is None
 
 
+@pytest.mark.parametrize(
+    ("claims", "families"),
+    [("€.csv", "families.jsonl"), ("claims.csv", "日本.jsonl"), ("Ärzte 2015.CSV", "ü.JSON")],
+)
+def test_audit_file_names_with_any_letters_are_judged_by_their_suffix(
+    app: Any, claims: str, families: str
+) -> None:
+    """'€.csv' was refused: "the file name must end in .csv" (cleaned, it had become 'csv')."""
+    plain = call(app, "POST", "/v1/audit", files=_audit_files())
+    files = {
+        "claims": (claims, (EXAMPLES / "claims.csv").read_bytes()),
+        "families": (families, (EXAMPLES / "families.jsonl").read_bytes()),
+    }
+    if families.endswith(".JSON"):  # a JSON array of the same records
+        records = [json.loads(line) for line in FAMILIES]
+        files["families"] = (families, json.dumps(records).encode())
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["reconciliation"] == plain.json()["reconciliation"]
+
+
 def test_audit_reports_in_other_formats_are_write_reports(app: Any, tmp_path: Path) -> None:
     from pbr import audit
 
@@ -1007,6 +1133,43 @@ def test_audit_requests_that_cannot_be_audited(
     assert answer.status_code == status, answer.text
     assert said in answer.json()["detail"]
     assert "/tmp" not in answer.text
+
+
+def test_audit_plans_are_read_off_the_event_loop(
+    app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow plan held every other request: plans were read on the loop, the audit in a thread."""
+    import asyncio
+
+    from pbr.serve import _audit
+
+    on_loop: list[bool] = []
+    load = _audit.load_plans
+
+    def watched(paths: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_loop.append(False)
+        else:
+            on_loop.append(True)
+        return load(paths)
+
+    monkeypatch.setattr(_audit, "load_plans", watched)
+    plan = _plan_file(tmp_path, "county-sf").read_bytes()
+    files = {**_audit_files(), "plan": ("p.toml", plan)}
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 200, answer.text
+    assert on_loop == [False]
+
+
+def test_an_audit_plan_with_yaml_aliases_is_a_400_naming_the_line(app: Any) -> None:
+    pytest.importorskip("yaml")
+    plan = b"id: p\nversion: '1'\nprogramme: tf-phase-2\ntitle: &t x\n"
+    answer = call(app, "POST", "/v1/audit", files={**_audit_files(), "plan": ("p.yaml", plan)})
+    assert answer.status_code == 400, answer.text
+    said = "plan: p.yaml: line 4: YAML anchors (&t) are not read in a plan: write the value out"
+    assert answer.json()["detail"] == said
 
 
 @pytest.mark.parametrize(("stray", "value"), [("seed", "7"), ("strata", "kind")])
@@ -1207,6 +1370,7 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
         "/v1/schema/decision",
         "/v1/rules",
         "/v1/health",
+        "/openapi.json",
     }
     evaluate = paths["/v1/evaluate"]["post"]
     example = evaluate["requestBody"]["content"]["application/json"]["example"]
@@ -1294,7 +1458,7 @@ def test_every_answer_an_endpoint_gives_is_in_the_openapi_document(server: Setti
                     content = answers[status]["content"]["application/problem+json"]
                     assert content["schema"] == problem, (method, path, status)
     health = document["paths"]["/v1/health"]["get"]["responses"]
-    assert ("400" in health) == (server.allowed_hosts != ("*",))  # only when a Host is refused
+    assert "400" in health  # an unknown parameter, whatever the Host
 
 
 # --- the ledger ------------------------------------------------------------------------------
@@ -1380,6 +1544,51 @@ def test_a_broken_ledger_stops_the_app_and_a_tampered_one_is_a_503(tmp_path: Pat
         create_app(Settings(ledger=db))
     with pytest.raises(ValueError, match="no ledger"):
         create_app(Settings(ledger=tmp_path / "missing.db"))
+
+
+def test_an_edit_that_keeps_the_files_size_and_modification_time_is_still_seen(
+    tmp_path: Path,
+) -> None:
+    """The server watched size and mtime only: an edit of the same size with the mtime set back
+    (os.utime, touch -r) left health "ok" and the old head on a ledger that no longer verified."""
+    import os
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    head = call(app, "GET", "/v1/health").json()["ledger_head"]
+    before = os.stat(db)
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '0200.00' WHERE seq = 1")
+    connection.close()
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(db).st_size == before.st_size
+    health = call(app, "GET", "/v1/health")
+    assert health.status_code == 503, health.text
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert answer.status_code == 503
+    assert answer.headers.get("x-pbr-ledger-head") != head
+
+
+def test_a_broken_ledger_is_named_to_clients_without_its_path(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The 503 of /v1/health (open to anyone) showed the --ledger path; the log keeps it."""
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    app = create_app(Settings(ledger=db))
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '1.00' WHERE seq = 1")
+    connection.close()
+    with caplog.at_level(logging.WARNING, logger="pbr.serve"):
+        answer = call(app, "GET", "/v1/health")
+    assert answer.status_code == 503
+    detail = answer.json()["detail"]
+    assert detail.startswith("the payments ledger cannot be used: the ledger is broken at entry 1")
+    assert str(tmp_path) not in answer.text
+    assert "ledger.db" not in answer.text
+    assert str(db) in caplog.text
 
 
 # --- settings and import ---------------------------------------------------------------------

@@ -270,7 +270,9 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
                 raise PlanError(
                     f'{origin}: reading YAML plans needs PyYAML: pip install "pbr-claims[yaml]"'
                 ) from None
-            return yaml.load(text, Loader=_unique_keys_loader(yaml))
+            loader = _unique_keys_loader(yaml)
+            _refuse_aliases(yaml, text, loader, origin)
+            return yaml.load(text, Loader=loader)
     except RecursionError:
         raise PlanError(f"{origin}: not a plan: nested too deeply") from None
     except RepeatedKey as exc:  # as TOML refuses it: the value meant cannot be known
@@ -282,6 +284,23 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
         raise PlanError(f"{origin}: not valid YAML: {exc}") from None
     raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
+
+
+def _refuse_aliases(yaml: Any, text: str, loader: Any, origin: str) -> None:
+    """Refuse a YAML anchor or alias, naming its line, before anything is built.
+
+    Nested aliases ("billion laughs") make a few hundred bytes into millions of items, and a
+    plan never needs one. Scanning the tokens takes time in proportion to the text.
+    """
+    for token in yaml.scan(text, Loader=loader):
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+            what, sign = (
+                ("anchors", "&") if isinstance(token, yaml.AnchorToken) else ("aliases", "*")
+            )
+            raise PlanError(
+                f"{origin}: line {token.start_mark.line + 1}: YAML {what} ({sign}{token.value}) "
+                "are not read in a plan: write the value out"
+            )
 
 
 def _unique_keys_loader(yaml: Any) -> Any:

@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "writes; every answer names the pbr version and the rules hash in its headers.",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by `_routes`, which refuses a query as every endpoint does
         redirect_slashes=False,  # /v1/evaluate/ is no path: a 404 problem, not a 307 to http://
     )
     _routes(app, settings, rules, ledger)
@@ -81,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _openapi_document,
         app,
         token=settings.token is not None,
-        any_host="*" in settings.allowed_hosts,
     )
     app.add_middleware(
         Limits,
@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _openapi_document(app: FastAPI, *, token: bool, any_host: bool) -> dict[str, Any]:
+def _openapi_document(app: FastAPI, *, token: bool) -> dict[str, Any]:
     if app.openapi_schema is None:
         from fastapi.openapi.utils import get_openapi
 
@@ -121,7 +121,7 @@ def _openapi_document(app: FastAPI, *, token: bool, any_host: bool) -> dict[str,
             description=app.description,
             routes=app.routes,
         )
-        app.openapi_schema = _openapi.finish(document, token=token, any_host=any_host)
+        app.openapi_schema = _openapi.finish(document, token=token)
     return app.openapi_schema
 
 
@@ -163,8 +163,31 @@ async def _body(request: Request) -> bytes:
     """A one-record body, without one leading UTF-8 byte-order mark.
 
     As ``pbr evaluate`` reads a file, and the batch its first line: Windows tools add one.
+
+    Raises:
+        ProblemError: 415 for a body declared as something other than JSON.
+
     """
+    _json_declared(request.headers.get("content-type"))
     return b"".join([chunk async for chunk in request.stream()]).removeprefix(_BOM)
+
+
+def _json_declared(content_type: str | None) -> None:
+    """Refuse a body whose Content-Type is not JSON (``application/json`` or ``…+json``).
+
+    None is accepted: the body is read as JSON whatever it is, as the batch reads its lines.
+    """
+    if content_type is None:
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        raise ProblemError(
+            415,
+            f"Content-Type {content_type[:80]!r} is not accepted: send the family record as "
+            "JSON (application/json)",
+        )
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -352,7 +375,7 @@ def _routes(
                     parts = await _audit.read_parts(form, Path(folder))
             except MultiPartException as exc:
                 raise ProblemError(400, f"the multipart body cannot be read: {exc}") from None
-            uploaded = _audit.load_plans(parts.plans)
+            uploaded = await anyio.to_thread.run_sync(_audit.load_plans, parts.plans)
             chosen = in_force(request, query, parts.interpretations, uploaded)
             paid: Any = payments()
             if ledger is not None:
@@ -383,7 +406,8 @@ def _routes(
         response_class=Response,
         responses={200: _openapi.json_answer("The JSON Schema.", {"type": "object"})},
     )
-    async def family_schema() -> Response:
+    async def family_schema(request: Request) -> Response:
+        _params.read(request, ())
         return Response(_documents.family_schema(), media_type="application/json")
 
     @app.get(
@@ -393,8 +417,23 @@ def _routes(
         response_class=Response,
         responses={200: _openapi.json_answer("The JSON Schema.", {"type": "object"})},
     )
-    async def decision_schema() -> Response:
+    async def decision_schema(request: Request) -> Response:
+        _params.read(request, ())
         return Response(_documents.decision_schema(), media_type="application/json")
+
+    @app.get(
+        "/openapi.json",
+        summary="This OpenAPI document",
+        description="The API as OpenAPI 3.1: every endpoint, parameter, body and answer.",
+        response_class=Response,
+        responses={200: _openapi.json_answer("The OpenAPI document.", {"type": "object"})},
+    )
+    async def openapi_document(request: Request) -> Response:
+        _params.read(request, ())
+        return Response(
+            json.dumps(app.openapi(), ensure_ascii=False, separators=(",", ":")).encode(),
+            media_type="application/json",
+        )
 
     @app.get(
         "/v1/rules",
@@ -431,6 +470,7 @@ def _routes(
         },
     )
     async def health(request: Request) -> Response:
+        _params.read(request, ())
         if ledger is not None:
             ledger.payments()  # re-reads and re-verifies a ledger that has changed
             request.scope[HEAD_KEY] = ledger.head

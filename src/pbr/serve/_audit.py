@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
+
 from pbr.serve._models import AuditReport
 from pbr.serve._problems import ProblemError
 
@@ -44,7 +46,10 @@ REPORT_TYPES: Mapping[str, str] = {
 _CLAIM_SUFFIXES = (".csv", ".json", ".jsonl")
 _FAMILY_SUFFIXES = (".json", ".jsonl")
 _PLAN_SUFFIXES = (".toml", ".json", ".yaml", ".yml")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")
+"""What a stored file name does not keep: anything but letters, digits, '_', '.' and '-'."""
+_STEM = 60
+"""The characters of a stored name kept before its suffix: at most 240 bytes in UTF-8."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +109,33 @@ async def read_parts(form: FormData, folder: Path) -> AuditRequest:
 
 async def _save(part: UploadFile, folder: Path, default: str, suffixes: tuple[str, ...]) -> Path:
     """Save an uploaded part under its cleaned file name (or `default`) in its own folder."""
-    name = _UNSAFE.sub("_", Path(part.filename or "").name).strip("._")[:100] or default
-    if not name.lower().endswith(suffixes):
-        raise ProblemError(
-            400,
-            f"part {part.filename or default!r}: the file name must end in {', '.join(suffixes)}",
-        )
+    name = _stored_name(part.filename or "", default, suffixes)
     folder.mkdir()
     path = folder / name
     with path.open("wb") as out:
         await part.seek(0)
-        shutil.copyfileobj(part.file, out)
+        await anyio.to_thread.run_sync(shutil.copyfileobj, part.file, out)  # a large copy
     return path
+
+
+def _stored_name(given: str, default: str, suffixes: tuple[str, ...]) -> str:
+    """A safe file name for a part named `given`: its letters and digits, and its suffix.
+
+    The suffix tells the library the format, so it is judged on the name as given ('€.csv'
+    ends in .csv even though '€' is not kept); a name with nothing left is `default`'s stem.
+
+    Raises:
+        ProblemError: 400 when the name does not end in one of `suffixes`.
+
+    """
+    name = Path(given).name or default
+    suffix = next((s for s in suffixes if name.lower().endswith(s)), None)
+    if suffix is None:
+        raise ProblemError(
+            400, f"part {given or default!r}: the file name must end in {', '.join(suffixes)}"
+        )
+    stem = _UNSAFE.sub("_", name[: -len(suffix)]).strip("._")[:_STEM] or Path(default).stem
+    return stem + suffix
 
 
 def load_plans(paths: Sequence[Path]) -> list[OutcomePlan]:

@@ -251,6 +251,7 @@ class _Lines:
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
+        self._start: bytearray | None = bytearray()  # the body's first bytes, until past a BOM
         self._pending = bytearray()
         self._number = 0
         self._skipping = False
@@ -259,6 +260,7 @@ class _Lines:
         self._ends_cr = False  # whether the line being skipped ends, so far, in \r
 
     def feed(self, data: bytes, *, final: bool) -> list[_Line]:
+        data = self._unmarked(data, final=final)
         found: list[_Line] = []
         start = 0
         while (end := data.find(b"\n", start)) >= 0:
@@ -291,6 +293,19 @@ class _Lines:
                 found.append((self._number, self._cut(b"")))
         return found
 
+    def _unmarked(self, data: bytes, *, final: bool) -> bytes:
+        """`data` without the byte-order mark that may start the body.
+
+        Taken off before lines are measured, as ``pbr evaluate`` takes it off a file.
+        """
+        if self._start is None:
+            return data
+        self._start += data
+        if not final and len(self._start) < len(_BOM) and _BOM.startswith(self._start):
+            return b""  # perhaps the start of a mark: wait for the rest
+        data, self._start = bytes(self._start).removeprefix(_BOM), None
+        return data
+
     def _skip(self, data: bytes) -> None:
         """More of the line being skipped: counted, and kept while its head is short."""
         if len(self._head) < HEAD:
@@ -310,6 +325,4 @@ class _Lines:
         size = len(text) - text.endswith(b"\r")  # a record's size: its line's end left out
         if size > self._limit:
             return self._number, _Cut(text[:HEAD], size)
-        if self._number == 1 and text.startswith(_BOM):
-            text = text[len(_BOM) :]
         return self._number, text

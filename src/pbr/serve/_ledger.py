@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pbr.serve._logs import LOGGER
 from pbr.serve._problems import ProblemError
 
 if TYPE_CHECKING:
@@ -46,15 +47,22 @@ class LedgerHistory:
         self._reload()
 
     def _signature(self) -> tuple[int, ...]:
-        """Size and change time of the file and its write-ahead log: any write changes one."""
+        """What any change to the ledger's file or its write-ahead log changes, to re-verify then.
+
+        Each file's inode, size, modification and status-change times (``st_ctime_ns``, which
+        the kernel sets on every write, rename and ``utime``, so it cannot be set back), and
+        the SQLite header's change counter (bumped by every commit). A write in the same tick
+        of the kernel's clock that keeps size and counter (a raw byte edit) is not seen.
+        """
         stamp: list[int] = []
         for suffix in ("", "-wal"):
             try:
                 info = os.stat(f"{self.path}{suffix}")
             except FileNotFoundError:
-                stamp += [-1, -1]
+                stamp += [-1] * 5
             else:
-                stamp += [info.st_size, info.st_mtime_ns]
+                stamp += [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+                stamp.append(_change_counter(f"{self.path}{suffix}") if not suffix else 0)
         return tuple(stamp)
 
     def _reload(self) -> None:
@@ -68,7 +76,7 @@ class LedgerHistory:
             raise LedgerUnusable(str(exc)) from None
         if not verdict.ok:
             raise LedgerUnusable(
-                f"ledger {self.path} is broken at entry {verdict.first_bad}: {verdict.why} "
+                f"the ledger is broken at entry {verdict.first_bad}: {verdict.why} "
                 "(pbr ledger verify)"
             )
         self.library = _library_history(self.ledger)
@@ -85,8 +93,30 @@ class LedgerHistory:
             try:
                 self._reload()
             except LedgerUnusable as exc:
-                raise ProblemError(503, f"the payments ledger cannot be used: {exc}") from None
+                raise ProblemError(503, self._unusable(exc)) from None
         return self._payments
+
+    def _unusable(self, exc: LedgerUnusable) -> str:
+        """The 503's detail: why, with the ledger's path left to the server's log.
+
+        Health is open to clients without a token, and a path is none of their business.
+        """
+        LOGGER.warning("ledger %s cannot be used: %s", self.path, exc)
+        said = str(exc)
+        names = sorted({str(self.path), str(self.path.resolve()), self.path.name}, key=len)
+        for name in [f"ledger {n}" for n in reversed(names)] + names[::-1]:
+            said = said.replace(name, "the ledger")
+        return f"the payments ledger cannot be used: {said}"
+
+
+def _change_counter(path: str) -> int:
+    """The file change counter of an SQLite file (header bytes 24..27); -1 when unreadable."""
+    try:
+        with open(path, "rb") as file:
+            header = file.read(28)
+    except OSError:
+        return -1
+    return int.from_bytes(header[24:28], "big") if len(header) == 28 else -1
 
 
 def _library_history(ledger: Ledger) -> Any:

@@ -71,25 +71,37 @@ class Limits:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        limit = self.upload_bytes if path in self.upload_paths else self.record_bytes
+        record = path not in self.upload_paths
+        limit = self.record_bytes if record else self.upload_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
+        if declared is not None and declared > limit + (len(_BOM) if record else 0):
             await send_problem(send, 413, BodyTooLarge(limit).detail, _CLOSE)
             return
         unreadable = _unreadable(scope)
         if unreadable is not None:
             await send_problem(send, 415, unreadable, _CLOSE)
             return
-        body = _Body(receive, limit, self.timeout, whole=path not in self.streaming_paths)
+        whole = path not in self.streaming_paths
+        body = _Body(receive, limit, self.timeout, whole=whole, mark_free=record)
         await self.app(scope, body.receive, send)
 
 
-class _Body:
-    """`receive`, counting the bytes and watching the clock."""
+_BOM = b"\xef\xbb\xbf"
 
-    def __init__(self, receive: Receive, limit: int, timeout: float, *, whole: bool) -> None:
+
+class _Body:
+    """`receive`, counting the bytes and watching the clock.
+
+    With `mark_free` (a body that is one record), a leading byte-order mark is not counted: it
+    is no part of the record, as ``pbr evaluate`` does not count it in a file.
+    """
+
+    def __init__(
+        self, receive: Receive, limit: int, timeout: float, *, whole: bool, mark_free: bool = False
+    ) -> None:
         self._receive = receive
         self._limit = limit
+        self._start: bytes | None = b"" if mark_free else None
         self._timeout = timeout
         self._whole = whole
         self._deadline: float | None = None
@@ -108,11 +120,20 @@ class _Body:
         except TimeoutError:
             raise BodyTimeout(self._timeout) from None
         if message["type"] == "http.request":
-            self._received += len(message.get("body", b""))
-            if self._received > self._limit:
+            data = message.get("body", b"")
+            self._received += len(data)
+            if self._received - self._mark(data) > self._limit:
                 raise BodyTooLarge(self._limit)
             self._done = not message.get("more_body", False)
         return message
+
+    def _mark(self, data: bytes) -> int:
+        """The bytes of a leading byte-order mark among those received so far (0 to 3)."""
+        if self._start is None:
+            return 0
+        if len(self._start) < len(_BOM):
+            self._start += data[: len(_BOM) - len(self._start)]
+        return len(_BOM) if self._start == _BOM else 0
 
 
 _UTF8 = frozenset({"utf-8", "utf8", "us-ascii"})

@@ -21,17 +21,64 @@ from pbr.serve._problems import PROBLEM_TYPE
 __all__ = ["body", "components", "finish", "json_answer", "problems", "ref"]
 
 _TEMPLATE = "#/components/schemas/{model}"
-_HEADERS = {
+_HEADERS: dict[str, dict[str, Any]] = {
     "X-Pbr-Version": {
         "description": "The version of pbr that answered.",
+        "required": True,
         "schema": {"type": "string"},
     },
     "X-Pbr-Rules-Hash": {
         "description": "The hash of the rules in force for this request (see /v1/rules).",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "X-Pbr-Ledger-Head": {
+        "description": "The payments ledger's head hash, on answers that used it (--ledger).",
+        "schema": {"type": "string"},
+    },
+    "X-Content-Type-Options": {
+        "description": "Always nosniff.",
+        "required": True,
+        "schema": {"type": "string", "const": "nosniff"},
+    },
+    "Cache-Control": {
+        "description": "Always no-store: answers can hold family data.",
+        "required": True,
+        "schema": {"type": "string", "const": "no-store"},
+    },
+    "WWW-Authenticate": {
+        "description": "On a 401: the scheme a token is sent in, Bearer.",
+        "schema": {"type": "string", "pattern": "^Bearer "},
+    },
+    "Allow": {
+        "description": "On a 405: the methods the path takes.",
+        "schema": {"type": "string"},
+    },
+    "Content-Disposition": {
+        "description": "On a CSV, Markdown or XLSX report: an attachment named audit.FORMAT.",
+        "schema": {"type": "string"},
+    },
+    "Content-Security-Policy": {
+        "description": "On an HTML report: no scripts, no requests, inline styles only.",
         "schema": {"type": "string"},
     },
 }
-_ON_EVERY_ANSWER = {name: {"$ref": f"#/components/headers/{name}"} for name in _HEADERS}
+_ON_EVERY_ANSWER = {
+    name: {"$ref": f"#/components/headers/{name}"}
+    for name in (
+        "X-Pbr-Version",
+        "X-Pbr-Rules-Hash",
+        "X-Pbr-Ledger-Head",
+        "X-Content-Type-Options",
+        "Cache-Control",
+    )
+}
+_ON_SOME_ANSWERS = {
+    ("/v1/audit", "200"): ("Content-Disposition", "Content-Security-Policy"),
+    ("*", "401"): ("WWW-Authenticate",),
+    ("*", "default"): ("Allow", "WWW-Authenticate"),  # a 401 on a path the API does not have
+}
+"""(path or "*", status) to the headers only those answers carry."""
 _RESPONSE_MODELS: list[type[BaseModel]] = [
     Decision,
     Rejection,
@@ -121,18 +168,38 @@ def _examples_by_place() -> dict[tuple[str, str, str], Any]:
     }
 
 
-_ANY_PATH = (413, 415, 500)
-"""Problems the middleware may answer on any path, whatever the endpoint: a body declared over
+_ANY_PATH = (400, 413, 415, 500)
+"""Problems any path may answer, whatever the endpoint: an unknown query parameter (or a
+``Host`` the server does not answer) (400), a body declared over
 its limit (413), sent compressed or in a charset other than UTF-8 (415; `Limits`, which reads
 only the headers, so a GET with such headers gets them too), and a fault in pbr (500, `Guard`)."""
 
 
-def finish(document: dict[str, Any], *, token: bool, any_host: bool) -> dict[str, Any]:
+def _headers(path: str, status: str) -> dict[str, Any]:
+    """The headers of the answer `status` of `path`: those of every answer, and its own."""
+    own = [*_ON_SOME_ANSWERS.get((path, status), ()), *_ON_SOME_ANSWERS.get(("*", status), ())]
+    return _ON_EVERY_ANSWER | {name: {"$ref": f"#/components/headers/{name}"} for name in own}
+
+
+def _other_problem() -> dict[str, Any]:
+    """Any other answer: a problem, such as a 404 for an unknown path or a 405 (with Allow)."""
+    return {
+        "description": "Any other error, as a problem: an unknown path (404), a method the "
+        "path does not take (405, with Allow), or, with a token, a 401 on a path the API does "
+        "not have.",
+        "headers": _headers("*", "default"),
+        "content": {PROBLEM_TYPE: {"schema": ref(_models.Problem)}},
+    }
+
+
+def finish(document: dict[str, Any], *, token: bool) -> dict[str, Any]:
     """Add the components, the headers, the middleware's problems and a token's security scheme.
 
-    The middleware answers before any endpoint: `_ANY_PATH`'s problems on every path, a 400 for
-    a ``Host`` the server does not answer (unless it answers any host), and with a token a 401
-    on every path but ``/v1/health``. FastAPI documents a 422 "validation error" for any route
+    Every answer declares the headers the server sends on it; every operation has a `default`
+    problem for the answers no operation has (404, 405), as `components/responses/Problem`.
+
+    The middleware answers before any endpoint: `_ANY_PATH`'s problems on every path, and with
+    a token a 401 on every path but ``/v1/health``. FastAPI documents a 422 "validation error" for any route
     with parameters; here a bad parameter is a 400 problem and a 422 is a rejected family, so
     those entries go.
     """
@@ -152,15 +219,17 @@ def finish(document: dict[str, Any], *, token: bool, any_host: bool) -> dict[str
             wrong = answers.get("422", {}).get("content", {}).get("application/json", {})
             if "HTTPValidationError" in str(wrong.get("schema", "")):
                 del answers["422"]
-            everywhere = (*_ANY_PATH, *(() if any_host else (400,)))
-            for status, answer in problems(*everywhere).items():
+            for status, answer in problems(*_ANY_PATH).items():
                 answers.setdefault(str(status), answer)
             if token and path != "/v1/health":
                 answers.update({str(k): v for k, v in problems(401).items()})
                 operation["security"] = [{"bearer": []}]
+            answers["default"] = {"$ref": "#/components/responses/Problem"}
             operation["responses"] = answers = dict(sorted(answers.items()))
-            for answer in answers.values():
-                answer.setdefault("headers", {}).update(_ON_EVERY_ANSWER)
+            for status, answer in answers.items():
+                if status != "default":
+                    answer.setdefault("headers", {}).update(_headers(path, status))
+    parts["responses"] = {"Problem": _other_problem()}
     if token:
         parts["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "--token-file"}

@@ -48,20 +48,40 @@ class Param:
     """What a good value looks like, for the error message."""
 
     def check(self, value: str) -> str:
-        """`value`, if it fits the schema's enum, pattern, length and integer bounds."""
+        """`value`, if it fits the schema's length, enum, integer bounds and pattern.
+
+        Raises:
+            ProblemError: 400 saying what is wrong: its length, its range, or its form.
+
+        """
         schema = self.schema
-        fits = True
+        longest = schema.get("maxLength", 10_000)
+        if len(value) > longest:
+            raise ProblemError(
+                400, f"{self.name}: {len(value):,} characters long; at most {longest} are allowed"
+            )
         if "enum" in schema:
             fits = value in schema["enum"]
         elif schema.get("type") == "integer":
-            low, high = schema.get("minimum", 0), schema.get("maximum", 10**9)
-            fits = value.isdigit() and len(value) < 12 and low <= int(value) <= high
-        elif "pattern" in schema:
-            fits = re.fullmatch(schema["pattern"], value) is not None
-        if fits and len(value) <= schema.get("maxLength", 10_000):
+            fits = value.isdigit() and value.isascii()
+            if fits:
+                self._within(value, schema.get("minimum", 0), schema.get("maximum", 10**9))
+        else:
+            fits = re.fullmatch(schema.get("pattern", ".*"), value) is not None
+        if fits:
             return value
         hint = f"one of {', '.join(schema['enum'])}" if "enum" in schema else self.hint
         raise ProblemError(400, f"{self.name}: {value[:80]!r} is not allowed; expected {hint}")
+
+    def _within(self, digits: str, low: int, high: int) -> None:
+        """Refuse a whole number outside `low`..`high`, saying which bound it passes."""
+        shown = digits if len(digits) <= 20 else f"{digits[:20]}..."
+        if (
+            len(digits.lstrip("0")) > len(str(high)) or int(digits) > high
+        ):  # no int() of 5,000 digits
+            raise ProblemError(400, f"{self.name}: {shown} is more than {high:,}")
+        if int(digits) < low:
+            raise ProblemError(400, f"{self.name}: {shown} is less than {low:,}")
 
     def document(self) -> dict[str, Any]:
         """The OpenAPI parameter object."""
@@ -133,7 +153,7 @@ AUDIT = (
         "fraction",
         "Draw this fraction of each stratum instead (e.g. 0.1).",
         {"type": "string", "pattern": r"^(0?\.[0-9]+|1(\.0*)?)$", "maxLength": 20},
-        hint="a decimal fraction from 0 to 1, such as 0.1",
+        hint="a decimal fraction above 0 and at most 1, such as 0.1",
     ),
     Param(
         "seed",
