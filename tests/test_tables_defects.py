@@ -401,3 +401,79 @@ def test_an_excel_error_cell_with_no_error_stored_says_so(tmp_path: Path) -> Non
     (error,) = found.errors
     assert (error.loc, error.type) == ("payments:2.amount", "excel_error")
     assert error.message == "an Excel error cell where a value should be"
+
+
+# 8. a number formatted as a percentage
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize(
+    ("number", "style", "shown"),
+    [(0.5, "0%", "50%"), (0.945, "0.00%", "94.50%"), (1, '0.0%" done"', "100.0%")],
+)
+def test_a_number_formatted_as_a_percentage_is_reported_not_read_as_its_fraction(
+    tmp_path: Path, number: float, style: str, shown: str
+) -> None:
+    """An amount of 0.5 shown in Excel as 50% was read as £0.50, without a word."""
+    (found,) = read_tables(sheet_cell(tmp_path, number, "{xml}", number_format=style)).families()
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type, error.value) == (
+        "payments:2.amount",
+        "percent_format",
+        f'"{shown}"',
+    )
+    assert error.message == (
+        f"formatted as a percentage ({shown}, stored {number}): write the number itself, "
+        "in a cell not formatted as a percentage"
+    )
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("style", ['0" %"', "0\\%", "[Red]0", "0.00", "#,##0.00"])
+def test_a_number_whose_format_only_writes_a_percent_sign_is_read(
+    tmp_path: Path, style: str
+) -> None:
+    """A ``%`` in quotes or escaped is text Excel shows; it does not scale the number."""
+    (found,) = read_tables(sheet_cell(tmp_path, 2400, "{xml}", number_format=style)).families()
+    assert isinstance(found, pbr.Family)
+    assert str(found.payments[0].amount) == "2400.00"
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("number_format", [9, 10])
+def test_a_builtin_percentage_format_is_reported(tmp_path: Path, number_format: int) -> None:
+    """Formats 9 and 10 (``0%``, ``0.00%``) are built in: a style names them by number alone."""
+    path = sheet_cell(tmp_path, "x", '<c r="{r}" s="1"><v>0.95</v></c>')
+    style = f'<xf numFmtId="{number_format}" fontId="0" fillId="0" borderId="0"/></cellXfs>'
+    path = rewritten(
+        path,
+        "xl/styles.xml",
+        lambda xml: xml.replace("</cellXfs>", style).replace(
+            'cellXfs count="1"', 'cellXfs count="2"'
+        ),
+    )
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:2.amount", "percent_format")]
+
+
+@pytest.mark.usefixtures("reader")
+def test_an_observation_typed_as_a_percentage_is_reported(tmp_path: Path) -> None:
+    """95% typed against a plan threshold of 90 was read as 0.95, which can flip a measure."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = workbook(
+        tmp_path,
+        observations=[
+            ["family_id", "indicator", "date", "value"],
+            ["F1", "attendance", "2014-01-10", 0.95],
+        ],
+    )
+    book = openpyxl.load_workbook(path)
+    book["observations"]["D2"].number_format = "0%"
+    book.save(path)
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type, e.value) for e in found.errors] == [
+        ("observations:2.value", "percent_format", '"95%"')
+    ]

@@ -1462,6 +1462,83 @@ def _date_mark(serial: object) -> _Mark:
     return _cell(serial), why, "date_out_of_range"
 
 
+def _percent_mark(number: float, code: str) -> _Mark:
+    """A number formatted as a percentage, as a cell's problem: Excel shows it times 100.
+
+    >>> _percent_mark(0.5, "0%")
+    ('50%', 'formatted as a percentage (50%, stored 0.5): write the number itself, in a cell not formatted as a percentage', 'percent_format')
+    """
+    stored = _cell(number)
+    shown = f"{_times_100(stored, _percent_places(code))}%"
+    why = (
+        f"formatted as a percentage ({shown}, stored {stored}): write the number itself, in a "
+        "cell not formatted as a percentage"
+    )
+    return shown, why, "percent_format"
+
+
+def _times_100(stored: str, places: int) -> str:
+    """A number's text times 100, to `places` decimal places, rounded half up as Excel shows it.
+
+    >>> _times_100("0.945", 0), _times_100("1", 2)
+    ('95', '100.00')
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    exponent = Decimal(1).scaleb(-places)
+    return str((Decimal(stored) * 100).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+_FORMAT_TEXT = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|[_*].')
+"""The parts of a number format that are text Excel writes, not placeholders: ``"..."``,
+``[Red]``, ``\\%``, and ``_x``, ``*x`` (space for, or fill with, a character)."""
+
+
+def _is_percent(code: str | None) -> bool:
+    r"""Whether a number format shows a number times 100 with ``%`` (``0%``, ``0.00%``).
+
+    A ``%`` in quotes or brackets, or escaped, is text Excel writes: it does not scale.
+
+    >>> _is_percent("0.00%"), _is_percent('0" %"'), _is_percent("0\\%"), _is_percent(None)
+    (True, False, False, False)
+    """
+    return code is not None and "%" in _FORMAT_TEXT.sub("", code)
+
+
+def _percent_places(code: str) -> int:
+    """The decimal places a percentage format shows: the placeholders after its point.
+
+    >>> _percent_places("0%"), _percent_places("0.00%"), _percent_places('0.0%" done"')
+    (0, 2, 1)
+    """
+    section = next(s for s in _FORMAT_TEXT.sub("", code).split(";") if "%" in s)
+    _, point, decimals = section.partition(".")
+    return sum(decimals.count(c) for c in "0#?") if point else 0
+
+
+def _percent_styles(book: Any) -> dict[int, str]:
+    """A read-only workbook's cell styles that format a number as a percentage, with their codes.
+
+    As openpyxl indexes date styles (``book._date_formats``), from its styles' number formats:
+    a built-in one by its id (9 is ``0%``, 10 ``0.00%``), a workbook's own from 164 up.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    own = list(book._number_formats)
+    found: dict[int, str] = {}
+    for index, style in enumerate(book._cell_styles):
+        number = style.numFmtId - BUILTIN_FORMATS_MAX_SIZE
+        code: str | None = BUILTIN_FORMATS.get(style.numFmtId) if number < 0 else _nth(own, number)
+        if code is not None and index not in book._date_formats and _is_percent(code):
+            found[index] = code
+    return found
+
+
+def _nth(items: Sequence[str], index: int) -> str | None:
+    """The item at `index`, or None past the end (a style naming a format the book lacks)."""
+    return items[index] if index < len(items) else None
+
+
 def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
     """A sheet's rows, numbered as the sheet numbers them, each cell's text as `_cell` gives it.
 
@@ -1672,6 +1749,7 @@ def _fast_values(
                 "iso": from_ISO8601,
             },
             marks,
+            _percent_styles(book),
         )
     except (ImportError, AttributeError):
         return None
@@ -1726,6 +1804,9 @@ def _parsed_values(
                     marks[at] = _error_mark(cell["value"])
                 elif cell["data_type"] == "e":  # a date serial no date can be: openpyxl's "#VALUE!"
                     marks[at] = _date_mark(_sheet_number(element.findtext(value)))
+                elif cell["data_type"] == "n" and cell["style_id"] in percents:
+                    if cell["value"] is not None:
+                        marks[at] = _percent_mark(cell["value"], percents[cell["style_id"]])
                 elif (
                     cell["value"] is None
                     and element.find(formula) is not None
@@ -1736,6 +1817,7 @@ def _parsed_values(
 
         formula, value = f"{{{SHEET_MAIN_NS}}}f", f"{{{SHEET_MAIN_NS}}}v"
         book = sheet.parent
+        percents = _percent_styles(book)
         parser = _Noting(
             sheet._get_source(),
             sheet._shared_strings,
@@ -1838,6 +1920,7 @@ class _SheetCells:
         timedelta_formats: Collection[int],
         convert: dict[str, Any],
         marks: dict[tuple[int, int], _Mark] | None = None,
+        percents: Mapping[int, str] | None = None,
     ) -> None:
         main = namespace + "}"
         self._formula_tag = main + "f"
@@ -1846,6 +1929,7 @@ class _SheetCells:
         self._shared = shared
         self._dates = date_formats
         self._timedeltas = timedelta_formats
+        self._percents = percents or {}  # styles that show a number as a percentage: their codes
         self._convert = convert
         self._columns: dict[str, int] = {}  # a coordinate's letters: its column
 
@@ -2002,6 +2086,8 @@ class _SheetCells:
                     if self._marks is not None:
                         self._marks[self._row, column] = _date_mark(value)
                     value = "#VALUE!"
+            elif self._style in self._percents and self._marks is not None:
+                self._marks[self._row, column] = _percent_mark(value, self._percents[self._style])
         elif kind == "s":
             value = _shared_string(self._shared, value, coordinate)
         elif kind == "b":
