@@ -477,3 +477,62 @@ def test_an_observation_typed_as_a_percentage_is_reported(tmp_path: Path) -> Non
     assert [(e.loc, e.type, e.value) for e in found.errors] == [
         ("observations:2.value", "percent_format", '"95%"')
     ]
+
+
+# 9. a count written with leading zeros
+
+TERMS = [
+    [
+        "family_id",
+        "person_id",
+        "academic_year",
+        "term",
+        "possible_sessions",
+        "unauthorised_absences",
+    ],
+    ["F1", "A1", "2012/13", "autumn", "0130", "0"],
+    ["F1", "A1", "2012/13", "spring", "120", "00"],
+]
+CHILD = [["family_id", "person_id", "date_of_birth"], ["F1", "A1", "2004-03-12"]]
+
+
+def terms_read(tmp_path: Path, form: str, terms: list[list[Any]]) -> TableInput:
+    """F1, a child A1, and these rows of school_terms, as CSV files or as a workbook's text cells."""
+    if form == "xlsx":
+        return read_tables(workbook(tmp_path, members=CHILD, school_terms=terms))
+    tables = {"members": CHILD, "school_terms": terms}
+    text = {name: "".join(",".join(row) + "\n" for row in rows) for name, rows in tables.items()}
+    return read_tables(folder_of(tmp_path, families=f"{FAMILIES}F1,{TF}", **text))
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_count_with_a_leading_zero_is_refused_as_json_refuses_it(
+    tmp_path: Path, form: str
+) -> None:
+    """``0130`` was read as 130 without a word: JSON cannot write it (nor ``00``)."""
+    (found,) = terms_read(tmp_path, form, TERMS).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type, e.value) for e in found.errors] == [
+        ("school_terms:2.possible_sessions", "int_type", '"0130"'),
+        ("school_terms:3.unauthorised_absences", "int_type", '"00"'),
+    ]
+    assert found.errors[0].message == (
+        "a whole number with a leading zero: write the number without leading zeros, e.g. 130"
+    )
+    assert found.errors[1].message.endswith("e.g. 0")
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_count_of_zero_is_read(tmp_path: Path, form: str) -> None:
+    terms = [TERMS[0], ["F1", "A1", "2012/13", "autumn", "130", "0"]]
+    (found,) = terms_read(tmp_path, form, terms).families()
+    assert isinstance(found, pbr.Family)
+    assert (
+        found.school_terms[0].possible_sessions,
+        found.school_terms[0].unauthorised_absences,
+    ) == (
+        130,
+        0,
+    )

@@ -835,9 +835,9 @@ def _cell_kinds(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
     """A row's cells as the record's JSON values: ``120`` for a count, ``true`` for a flag.
 
-    Only exact text converts (``120``: digits 0-9 only, at most nine; ``true``/``false`` in any
-    case, as spreadsheets write them); anything else stays text, so validation rejects it
-    naming the cell and its value.
+    Only exact text converts (``120``: digits 0-9 only, at most nine, and no leading zero, as
+    JSON writes a number: ``0130`` is no count; ``true``/``false`` in any case, as spreadsheets
+    write them); anything else stays text, so validation rejects it naming the cell and its value.
     """
     row: dict[str, object] = {column: text for column, text in values.items() if text != ""}
     for column in ("family_id", *_MARKERS):
@@ -845,7 +845,7 @@ def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
     whole, flags = _cell_kinds(table)
     for column in whole:
         text = row.get(column)
-        if type(text) is str and len(text) <= 9 and text.isascii() and text.isdigit():
+        if type(text) is str and _whole(text):
             row[column] = int(text)
     for column in flags:
         text = row.get(column)
@@ -854,6 +854,21 @@ def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
             if truth is not None:
                 row[column] = truth
     return row
+
+
+def _whole(text: str) -> bool:
+    """Whether a cell's text is a count as JSON writes one: digits, at most nine, no leading zero.
+
+    >>> _whole("130"), _whole("0"), _whole("0130"), _whole("١٢")
+    (True, True, False, False)
+    """
+    return (
+        len(text) <= 9 and text.isascii() and text.isdigit() and _LEADING_ZERO.match(text) is None
+    )
+
+
+_LEADING_ZERO = re.compile("0[0-9]")
+"""Text starting with a zero followed by a digit: a number with a leading zero (``0130``)."""
 
 
 def read_tables(path: str | Path) -> TableInput:
@@ -1369,6 +1384,8 @@ def _plain(err: ErrorDetails) -> tuple[str, str]:
     if kind in ("bool_type", "bool_parsing"):
         return "write true or false", kind
     if kind in ("int_type", "int_parsing"):
+        if isinstance(given, str) and given.isascii() and given.isdigit() and given[:1] == "0":
+            return _leading_zero(given), kind
         return "write a whole number, e.g. 120", kind
     if kind == "string_pattern_mismatch":
         return next((v for k, v in _PATTERNS.items() if k in message), message), kind
@@ -1377,6 +1394,19 @@ def _plain(err: ErrorDetails) -> tuple[str, str]:
     if kind == "extra_forbidden":
         return "unknown column", kind
     return message, kind
+
+
+def _leading_zero(text: str) -> str:
+    """Why a count written with leading zeros (``0130``) is refused: JSON cannot write it either.
+
+    >>> _leading_zero("0130")
+    'a whole number with a leading zero: write the number without leading zeros, e.g. 130'
+    """
+    example = text.lstrip("0") or "0"
+    return (
+        "a whole number with a leading zero: write the number without leading zeros, "
+        f"e.g. {example}"
+    )
 
 
 def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
