@@ -536,3 +536,50 @@ def test_a_count_of_zero_is_read(tmp_path: Path, form: str) -> None:
         130,
         0,
     )
+
+
+# 10. family ids with a byte that is not UTF-8 (Windows-1252)
+
+
+def windows_1252(tmp_path: Path) -> TableInput:
+    """Families R1\\x96 and R2; members naming R1\\x96, R2\\x96 (R2 but for the byte) and R2."""
+    folder = tmp_path / "council"
+    folder.mkdir()
+    (folder / "families.csv").write_bytes(
+        b"family_id,attached_on\nR1\x96,2013-05-01\nR2,2013-05-01\n"
+    )
+    (folder / "members.csv").write_bytes(
+        b"family_id,person_id,date_of_birth\nR1\x96,A1,1980-01-01\nR2\x96,A1,1980-01-01\n"
+        b"R2,A1,1980-01-01\n"
+    )
+    return read_tables(folder)
+
+
+def test_a_family_id_with_a_byte_that_is_not_utf8_is_shown_escaped_once(tmp_path: Path) -> None:
+    """It was shown as ``family 'R1\\\\x96'``: the byte escaped, then its backslash again."""
+    read = windows_1252(tmp_path)
+    r1 = next(iter(read.families()))
+    assert isinstance(r1, pbr.Rejection)
+    assert r1.describe().startswith(f"{tmp_path / 'council'} (record 1), family 'R1\\x96': ")
+    assert json.loads(r1.model_dump_json())["family_id"] == "R1\\x96"
+
+
+def test_a_row_of_no_family_whose_family_id_is_not_utf8_says_so(tmp_path: Path) -> None:
+    """R2\\x96 was reported as no_family: not told the cause (save the file as UTF-8)."""
+    read = windows_1252(tmp_path)
+    assert [type(f).__name__ for f in read.families()] == ["Rejection", "Family"]
+    (row,) = read.unplaced()
+    (error,) = row.errors
+    assert (error.loc, error.type, error.value) == (
+        "members:3.family_id",
+        "not_utf8",
+        '"R2\ufffd"',
+    )
+    assert error.message == (
+        "byte 96 is not UTF-8 (Windows-1252, perhaps): save the file as UTF-8; as read, no "
+        "row of families has this family_id"
+    )
+    assert ", family 'R2\\x96': members:3.family_id" in row.describe()
+    assert json.loads(row.model_dump_json())["family_id"] == "R2\\x96"
+    assert read.orphan_tables("R2\\x96") == ["members"]
+    assert read.reconciliation.balanced()

@@ -100,7 +100,9 @@ class RowProblem:
 
     def describe(self) -> str:
         """One line: ``members.csv:7 family 'F1': date_of_birth = '1980-13-01': ...``."""
-        who = f" family {self.family_id!r}" if self.family_id else ""
+        from pbr._terminal import family_named
+
+        who = f" {family_named(self.family_id)}" if self.family_id else ""
         return f"{self.table}:{self.row}{who}: {self.column} = {self.value!r}: {self.message}"
 
 
@@ -346,7 +348,13 @@ class TableInput:
         As reported so far: after `named` found no family, why none was found where rows name it.
         """
         stored = _stored_id(family_id)
-        found = (p.table for p in self._unplaced if p.type == "no_family" and p.family_id == stored)
+        found = (
+            p.table
+            for p in self._unplaced
+            if p.column == "family_id"
+            and p.type in ("no_family", "not_utf8")
+            and _stored_id(p.family_id or "") == stored
+        )
         return sorted(set(found))
 
     def unplaced(self) -> list[Rejection]:
@@ -401,6 +409,11 @@ class TableInput:
         if not row.get("family_id", family_id):  # (kept under the rows above it: `_grouped`)
             why = "family_id is empty: each row needs its family's family_id"
             return self._report(table, n, None, "family_id", "", why, "missing")
+        family_id = row.get("family_id", family_id)  # as written (stored, a byte is ``\x96``)
+        if _NOT_UTF8.search(family_id):  # R2\x96 for R2: the cause is the file's encoding
+            shown, why = _not_utf8(family_id)
+            why += "; as read, no row of families has this family_id"
+            return self._report(table, n, family_id, "family_id", shown, why, "not_utf8")
         why = "no family with this family_id in families"
         if family_id != family_id.strip():  # never joined to "F1": say why it matched nothing
             why += f"; it {_SPACE_WHY}"
