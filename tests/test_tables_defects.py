@@ -583,3 +583,57 @@ def test_a_row_of_no_family_whose_family_id_is_not_utf8_says_so(tmp_path: Path) 
     assert json.loads(row.model_dump_json())["family_id"] == "R2\\x96"
     assert read.orphan_tables("R2\\x96") == ["members"]
     assert read.reconciliation.balanced()
+
+
+# 11. a merged cell of another column than family_id
+
+TWO_PAID: list[list[Any]] = [
+    PAID[0],
+    ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+    ["F1", "continuous_employment", "800.00", None, "CL-2"],
+]
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("how", ["families", "evaluated"])
+def test_a_merged_cell_of_another_column_is_reported_not_read_as_empty(
+    tmp_path: Path, how: str
+) -> None:
+    """Row 3's paid_on, under D2:D3, was read as not recorded: Excel shows 2013-06-01 there."""
+    read = read_tables(workbook(tmp_path, "payments!D2:D3", payments=TWO_PAID))
+    (found,) = answers(read, how)
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type, error.value) == (
+        "payments:3.paid_on",
+        "merged_cell",
+        '"2013-06-01"',
+    )
+    assert error.message == (
+        "a merged cell: Excel shows '2013-06-01' here, from D2 at the top of the merged range, "
+        "but the cell itself is empty: unmerge the cells and write the value on each row"
+    )
+    assert read.reconciliation.balanced()
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_family_id_and_another_column_merged_together(tmp_path: Path) -> None:
+    """family_id is read on each row it covers; the other column is still reported."""
+    openpyxl = pytest.importorskip("openpyxl")
+    rows = [TWO_PAID[0], TWO_PAID[1], [None, *TWO_PAID[2][1:]]]
+    path = workbook(tmp_path, "payments!A2:A3", payments=rows)
+    book = openpyxl.load_workbook(path)
+    book["payments"].merge_cells("D2:D3")
+    book.save(path)
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:3.paid_on", "merged_cell")]
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_merged_range_whose_top_cell_is_empty_is_read_as_empty(tmp_path: Path) -> None:
+    """Excel shows nothing there either: not recorded, as written."""
+    rows = [TWO_PAID[0], [*TWO_PAID[1][:3], None, "CL-1"], TWO_PAID[2]]
+    (found,) = read_tables(workbook(tmp_path, "payments!D2:D3", payments=rows)).families()
+    assert isinstance(found, pbr.Family)
+    assert [p.paid_on for p in found.payments] == [None, None]

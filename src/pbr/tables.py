@@ -1609,8 +1609,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
             _joinable(header, where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
-    merged: _Merged | None = None  # the sheet's merged family_id cells, once one is wanted
-    above = (0, "")  # the last row with a value: its number and family_id
+    merged = _Merged(_merged_ranges(sheet), len(header))
+    merged.saw(1, dict(zip(header, ["" if h is None else h for h in names], strict=False)), header)
     for n, values in rows:
         if n > _LAST_ROW:
             raise ValueError(f"a row is numbered {n}, past the last row a sheet can have")
@@ -1634,14 +1634,9 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             for k, v in cells.items():
                 if v[:1] == "'":
                     cells[k] = _restored(v)
-            if cells.get("family_id") == "":  # merged into the cell above, as Excel shows it?
-                if merged is None:
-                    merged = _Merged(_merged_ranges(sheet), header)
-                    merged.saw(*above)  # a range's top: the row before its first row under it
-                cells["family_id"] = merged.value(n)
-            elif merged is not None:
-                merged.saw(n, cells.get("family_id", ""))
-            above = (n, cells.get("family_id", ""))
+            if merged:
+                merged.saw(n, cells, header)
+                _merged_cells(cells, n, header, merged, marks)
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
@@ -1676,6 +1671,8 @@ def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
                 found.append(block)
                 continue
             kept = kept[-64:] + block
+            if b"mergeCells" not in kept:  # (a search for the word alone: a fiftieth of a read)
+                continue
             start = _MERGE_CELLS.search(kept)
             if start is not None:
                 found.append(kept[start.start() :])
@@ -1689,39 +1686,93 @@ def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
 
 
 class _Merged:
-    """A sheet's merged ``family_id`` cells: the value of a range's top cell for each row under it.
+    """A sheet's merged ranges: what Excel shows in each cell a range covers, from its top-left.
 
-    Excel shows a merged range's value on every row it covers (a family's rows grouped under one
-    ``family_id`` cell), so pbr reads it there too; only the ``family_id`` column is filled.
+    Excel shows a range's top-left value in every cell it covers; the others are stored empty.
+    Ranges never overlap, so each column's are kept sorted by their top row, found by bisection.
     """
 
-    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], header: Sequence[str]) -> None:
+    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], width: int) -> None:
+        spans: dict[int, list[tuple[int, int, int]]] = {}
+        self._origins: dict[int, list[int]] = {}  # a top row: the columns of its ranges' top-left
+        for left, top, right, bottom in ranges:
+            if (left, top) == (right, bottom):
+                continue  # a range of one cell covers no other
+            self._origins.setdefault(top, []).append(left)
+            for column in range(left, min(right, width) + 1):
+                spans.setdefault(column, []).append((top, bottom, left))
+        self._spans = {column: sorted(found) for column, found in spans.items()}
+        self._tops = {column: [top for top, _, _ in found] for column, found in self._spans.items()}
+        self._values: dict[tuple[int, int], str] = {}  # a range's top-left (row, column): its text
+
+    def __bool__(self) -> bool:
+        """Whether any range covers a cell of the header's columns (most sheets: none)."""
+        return bool(self._spans)
+
+    @property
+    def columns(self) -> list[int]:
+        """The columns (from 1) that a range covers, in order."""
+        return sorted(self._spans)
+
+    def saw(self, n: int, cells: Mapping[str, str], header: Sequence[str]) -> None:
+        """Note row `n`'s cells that are a range's top-left: their text is shown under them."""
+        for left in self._origins.get(n, ()):
+            if left <= len(header):
+                self._values[n, left] = cells.get(header[left - 1], "")
+
+    def shown(self, n: int, column: int) -> tuple[str, str] | None:
+        """What Excel shows in a covered cell, not a top-left, and the top-left's reference.
+
+        None when no range covers it, or the range's top-left is empty (Excel shows nothing).
+        """
         import bisect
 
-        column = header.index("family_id") + 1 if "family_id" in header else 0
-        spans = sorted(
-            (top, bottom) for left, top, right, bottom in ranges if left <= column <= right
-        )
-        self._tops = [top for top, _ in spans]
-        self._bottoms = [bottom for _, bottom in spans]
-        self._values: dict[int, str] = {}  # a range's top row: its family_id as read
-        self._find = bisect.bisect_right
+        tops = self._tops.get(column)
+        i = bisect.bisect_right(tops, n) - 1 if tops else -1
+        if i < 0:
+            return None
+        top, bottom, left = self._spans[column][i]
+        value = self._values.get((top, left), "")
+        if n > bottom or (n, column) == (top, left) or not value:
+            return None
+        return value, f"{_letter(left)}{top}"
 
-    def _span(self, n: int) -> int:
-        """The index of the range holding row `n`, or -1."""
-        i = self._find(self._tops, n) - 1
-        return i if i >= 0 and n <= self._bottoms[i] else -1
 
-    def saw(self, n: int, family_id: str) -> None:
-        """Note row `n`'s family_id, should it be a range's top cell."""
-        i = self._span(n)
-        if i >= 0 and self._tops[i] == n:
-            self._values[n] = family_id
+def _merged_cells(
+    cells: dict[str, str],
+    n: int,
+    header: Sequence[str],
+    merged: _Merged,
+    marks: dict[tuple[int, int], _Mark],
+) -> None:
+    """Read a row's empty cells that a merged range covers, as Excel shows them.
 
-    def value(self, n: int) -> str:
-        """The family_id Excel shows on row `n`, whose cell is empty: its range's, or ``""``."""
-        i = self._span(n)
-        return self._values.get(self._tops[i], "") if i >= 0 else ""
+    A ``family_id`` is read as shown (a family's rows grouped under one cell); any other is
+    reported (`_merged_mark`): money, dates and counts are never guessed from another row.
+    """
+    for column in merged.columns:
+        if column > len(header) or cells.get(header[column - 1], "") != "":
+            continue
+        found = merged.shown(n, column)
+        if found is None:
+            continue
+        if header[column - 1] == "family_id":
+            cells["family_id"] = found[0]
+        else:
+            marks.setdefault((n, column), _merged_mark(*found))
+
+
+def _merged_mark(value: str, origin: str) -> _Mark:
+    """An empty cell under a merged range's value, as a cell's problem.
+
+    >>> _merged_mark("2013-06-01", "D2")[1]
+    "a merged cell: Excel shows '2013-06-01' here, from D2 at the top of the merged range, but the cell itself is empty: unmerge the cells and write the value on each row"
+    """
+    why = (
+        f"a merged cell: Excel shows {value!r} here, from {origin} at the top of the merged "
+        "range, but the cell itself is empty: unmerge the cells and write the value on each row"
+    )
+    return value, why, "merged_cell"
 
 
 def _no_value(values: Iterable[Any]) -> bool:
