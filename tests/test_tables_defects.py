@@ -401,3 +401,239 @@ def test_an_excel_error_cell_with_no_error_stored_says_so(tmp_path: Path) -> Non
     (error,) = found.errors
     assert (error.loc, error.type) == ("payments:2.amount", "excel_error")
     assert error.message == "an Excel error cell where a value should be"
+
+
+# 8. a number formatted as a percentage
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize(
+    ("number", "style", "shown"),
+    [(0.5, "0%", "50%"), (0.945, "0.00%", "94.50%"), (1, '0.0%" done"', "100.0%")],
+)
+def test_a_number_formatted_as_a_percentage_is_reported_not_read_as_its_fraction(
+    tmp_path: Path, number: float, style: str, shown: str
+) -> None:
+    """An amount of 0.5 shown in Excel as 50% was read as £0.50, without a word."""
+    (found,) = read_tables(sheet_cell(tmp_path, number, "{xml}", number_format=style)).families()
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type, error.value) == (
+        "payments:2.amount",
+        "percent_format",
+        f'"{shown}"',
+    )
+    assert error.message == (
+        f"formatted as a percentage ({shown}, stored {number}): write the number itself, "
+        "in a cell not formatted as a percentage"
+    )
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("style", ['0" %"', "0\\%", "[Red]0", "0.00", "#,##0.00"])
+def test_a_number_whose_format_only_writes_a_percent_sign_is_read(
+    tmp_path: Path, style: str
+) -> None:
+    """A ``%`` in quotes or escaped is text Excel shows; it does not scale the number."""
+    (found,) = read_tables(sheet_cell(tmp_path, 2400, "{xml}", number_format=style)).families()
+    assert isinstance(found, pbr.Family)
+    assert str(found.payments[0].amount) == "2400.00"
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("number_format", [9, 10])
+def test_a_builtin_percentage_format_is_reported(tmp_path: Path, number_format: int) -> None:
+    """Formats 9 and 10 (``0%``, ``0.00%``) are built in: a style names them by number alone."""
+    path = sheet_cell(tmp_path, "x", '<c r="{r}" s="1"><v>0.95</v></c>')
+    style = f'<xf numFmtId="{number_format}" fontId="0" fillId="0" borderId="0"/></cellXfs>'
+    path = rewritten(
+        path,
+        "xl/styles.xml",
+        lambda xml: xml.replace("</cellXfs>", style).replace(
+            'cellXfs count="1"', 'cellXfs count="2"'
+        ),
+    )
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:2.amount", "percent_format")]
+
+
+@pytest.mark.usefixtures("reader")
+def test_an_observation_typed_as_a_percentage_is_reported(tmp_path: Path) -> None:
+    """95% typed against a plan threshold of 90 was read as 0.95, which can flip a measure."""
+    openpyxl = pytest.importorskip("openpyxl")
+    path = workbook(
+        tmp_path,
+        observations=[
+            ["family_id", "indicator", "date", "value"],
+            ["F1", "attendance", "2014-01-10", 0.95],
+        ],
+    )
+    book = openpyxl.load_workbook(path)
+    book["observations"]["D2"].number_format = "0%"
+    book.save(path)
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type, e.value) for e in found.errors] == [
+        ("observations:2.value", "percent_format", '"95%"')
+    ]
+
+
+# 9. a count written with leading zeros
+
+TERMS = [
+    [
+        "family_id",
+        "person_id",
+        "academic_year",
+        "term",
+        "possible_sessions",
+        "unauthorised_absences",
+    ],
+    ["F1", "A1", "2012/13", "autumn", "0130", "0"],
+    ["F1", "A1", "2012/13", "spring", "120", "00"],
+]
+CHILD = [["family_id", "person_id", "date_of_birth"], ["F1", "A1", "2004-03-12"]]
+
+
+def terms_read(tmp_path: Path, form: str, terms: list[list[Any]]) -> TableInput:
+    """F1, a child A1, and these rows of school_terms, as CSV files or as a workbook's text cells."""
+    if form == "xlsx":
+        return read_tables(workbook(tmp_path, members=CHILD, school_terms=terms))
+    tables = {"members": CHILD, "school_terms": terms}
+    text = {name: "".join(",".join(row) + "\n" for row in rows) for name, rows in tables.items()}
+    return read_tables(folder_of(tmp_path, families=f"{FAMILIES}F1,{TF}", **text))
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_count_with_a_leading_zero_is_refused_as_json_refuses_it(
+    tmp_path: Path, form: str
+) -> None:
+    """``0130`` was read as 130 without a word: JSON cannot write it (nor ``00``)."""
+    (found,) = terms_read(tmp_path, form, TERMS).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type, e.value) for e in found.errors] == [
+        ("school_terms:2.possible_sessions", "int_type", '"0130"'),
+        ("school_terms:3.unauthorised_absences", "int_type", '"00"'),
+    ]
+    assert found.errors[0].message == (
+        "a whole number with a leading zero: write the number without leading zeros, e.g. 130"
+    )
+    assert found.errors[1].message.endswith("e.g. 0")
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_count_of_zero_is_read(tmp_path: Path, form: str) -> None:
+    terms = [TERMS[0], ["F1", "A1", "2012/13", "autumn", "130", "0"]]
+    (found,) = terms_read(tmp_path, form, terms).families()
+    assert isinstance(found, pbr.Family)
+    assert (
+        found.school_terms[0].possible_sessions,
+        found.school_terms[0].unauthorised_absences,
+    ) == (
+        130,
+        0,
+    )
+
+
+# 10. family ids with a byte that is not UTF-8 (Windows-1252)
+
+
+def windows_1252(tmp_path: Path) -> TableInput:
+    """Families R1\\x96 and R2; members naming R1\\x96, R2\\x96 (R2 but for the byte) and R2."""
+    folder = tmp_path / "council"
+    folder.mkdir()
+    (folder / "families.csv").write_bytes(
+        b"family_id,attached_on\nR1\x96,2013-05-01\nR2,2013-05-01\n"
+    )
+    (folder / "members.csv").write_bytes(
+        b"family_id,person_id,date_of_birth\nR1\x96,A1,1980-01-01\nR2\x96,A1,1980-01-01\n"
+        b"R2,A1,1980-01-01\n"
+    )
+    return read_tables(folder)
+
+
+def test_a_family_id_with_a_byte_that_is_not_utf8_is_shown_escaped_once(tmp_path: Path) -> None:
+    """It was shown as ``family 'R1\\\\x96'``: the byte escaped, then its backslash again."""
+    read = windows_1252(tmp_path)
+    r1 = next(iter(read.families()))
+    assert isinstance(r1, pbr.Rejection)
+    assert r1.describe().startswith(f"{tmp_path / 'council'} (record 1), family 'R1\\x96': ")
+    assert json.loads(r1.model_dump_json())["family_id"] == "R1\\x96"
+
+
+def test_a_row_of_no_family_whose_family_id_is_not_utf8_says_so(tmp_path: Path) -> None:
+    """R2\\x96 was reported as no_family: not told the cause (save the file as UTF-8)."""
+    read = windows_1252(tmp_path)
+    assert [type(f).__name__ for f in read.families()] == ["Rejection", "Family"]
+    (row,) = read.unplaced()
+    (error,) = row.errors
+    assert (error.loc, error.type, error.value) == (
+        "members:3.family_id",
+        "not_utf8",
+        '"R2\ufffd"',
+    )
+    assert error.message == (
+        "byte 96 is not UTF-8 (Windows-1252, perhaps): save the file as UTF-8; as read, no "
+        "row of families has this family_id"
+    )
+    assert ", family 'R2\\x96': members:3.family_id" in row.describe()
+    assert json.loads(row.model_dump_json())["family_id"] == "R2\\x96"
+    assert read.orphan_tables("R2\\x96") == ["members"]
+    assert read.reconciliation.balanced()
+
+
+# 11. a merged cell of another column than family_id
+
+TWO_PAID: list[list[Any]] = [
+    PAID[0],
+    ["F1", "attachment_fee", "2400.00", "2013-06-01", "CL-1"],
+    ["F1", "continuous_employment", "800.00", None, "CL-2"],
+]
+
+
+@pytest.mark.usefixtures("reader")
+@pytest.mark.parametrize("how", ["families", "evaluated"])
+def test_a_merged_cell_of_another_column_is_reported_not_read_as_empty(
+    tmp_path: Path, how: str
+) -> None:
+    """Row 3's paid_on, under D2:D3, was read as not recorded: Excel shows 2013-06-01 there."""
+    read = read_tables(workbook(tmp_path, "payments!D2:D3", payments=TWO_PAID))
+    (found,) = answers(read, how)
+    assert isinstance(found, pbr.Rejection)
+    (error,) = found.errors
+    assert (error.loc, error.type, error.value) == (
+        "payments:3.paid_on",
+        "merged_cell",
+        '"2013-06-01"',
+    )
+    assert error.message == (
+        "a merged cell: Excel shows '2013-06-01' here, from D2 at the top of the merged range, "
+        "but the cell itself is empty: unmerge the cells and write the value on each row"
+    )
+    assert read.reconciliation.balanced()
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_family_id_and_another_column_merged_together(tmp_path: Path) -> None:
+    """family_id is read on each row it covers; the other column is still reported."""
+    openpyxl = pytest.importorskip("openpyxl")
+    rows = [TWO_PAID[0], TWO_PAID[1], [None, *TWO_PAID[2][1:]]]
+    path = workbook(tmp_path, "payments!A2:A3", payments=rows)
+    book = openpyxl.load_workbook(path)
+    book["payments"].merge_cells("D2:D3")
+    book.save(path)
+    (found,) = read_tables(path).families()
+    assert isinstance(found, pbr.Rejection)
+    assert [(e.loc, e.type) for e in found.errors] == [("payments:3.paid_on", "merged_cell")]
+
+
+@pytest.mark.usefixtures("reader")
+def test_a_merged_range_whose_top_cell_is_empty_is_read_as_empty(tmp_path: Path) -> None:
+    """Excel shows nothing there either: not recorded, as written."""
+    rows = [TWO_PAID[0], [*TWO_PAID[1][:3], None, "CL-1"], TWO_PAID[2]]
+    (found,) = read_tables(workbook(tmp_path, "payments!D2:D3", payments=rows)).families()
+    assert isinstance(found, pbr.Family)
+    assert [p.paid_on for p in found.payments] == [None, None]

@@ -560,7 +560,10 @@ def test_openpyxls_parser_stops_on_a_cell_stored_twice_as_the_fast_reader_does(
 
 
 def _typed_reference(table: str, values: dict[str, str]) -> dict[str, object]:
-    """`pbr.tables._typed` as it was first written, cell by cell (the reference)."""
+    """`pbr.tables._typed` as it was first written, cell by cell (the reference).
+
+    A count with a leading zero (``0123``) stays text, as JSON cannot write it.
+    """
     import re
 
     model = tables.TABLES[table]
@@ -576,7 +579,7 @@ def _typed_reference(table: str, values: dict[str, str]) -> dict[str, object]:
         if column == "family_id" or text == "" or column in tables._MARKERS:
             continue
         kind = kinds.get(column)
-        if kind is int and re.fullmatch(r"[0-9]+", text) and len(text) <= 9:
+        if kind is int and re.fullmatch(r"0|[1-9][0-9]*", text) and len(text) <= 9:
             row[column] = int(text)
         elif kind is bool and text.lower() in ("true", "false"):
             row[column] = text.lower() == "true"

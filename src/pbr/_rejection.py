@@ -140,7 +140,7 @@ class Rejection(BaseModel):
         """
         source = printable(json_text(self.source) or "")
         where = f"{source}:{self.line}" if self.line is not None else source
-        who = family_named(json_text(self.family_id) if self.family_id else None)
+        who = family_named(self.family_id or None)  # a byte not UTF-8 shown once: ``'R1\x96'``
         record = f" (record {self.record})" if self.record else ""
         return "\n".join(f"{where}{record}, {who}: {e.describe()}" for e in self.errors)
 

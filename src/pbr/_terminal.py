@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["family_named", "printable"]
+import re
+
+__all__ = ["family_named", "printable", "quoted"]
 
 _LONGEST_ID = 64
 """A valid family_id's most characters (`pbr.records.Identifier`): a longer one is cut."""
@@ -20,7 +22,32 @@ def family_named(family_id: object) -> str:
         return "family (no family_id)"
     if len(family_id) > _LONGEST_ID:
         family_id = family_id[:_LONGEST_ID] + "…"
-    return f"family {family_id!r}"
+    return f"family {quoted(family_id)}"
+
+
+def quoted(text: str) -> str:
+    r"""`text` as Python writes it (``'F1'``), a byte that was not UTF-8 as that byte, ``\x96``.
+
+    A CSV file's such byte is kept as a lone surrogate, which ``repr`` writes ``\udc96``; escaped
+    first (``\x96``, `pbr._rejection.json_text`), ``repr`` wrote its backslash again.
+
+    >>> print(quoted("R1\udc96"), quoted("F1"), quoted("a\\udc96"))
+    'R1\x96' 'F1' 'a\\udc96'
+    """
+    written = repr(text)
+    if "\\udc" not in written:
+        return written
+    return _ESCAPES.sub(_byte_escape, written)
+
+
+_ESCAPES = re.compile(r"\\\\|\\udc([89a-f][0-9a-f])")
+r"""In a repr: an escaped backslash (taken whole: what follows it is text), or the escape of a
+lone surrogate that stands for a byte (``\udc96``)."""
+
+
+def _byte_escape(found: re.Match[str]) -> str:
+    r"""An escaped backslash as it is; a surrogate's escape as its byte's (``\x96``)."""
+    return found[0] if found[1] is None else f"\\x{found[1]}"
 
 
 def printable(text: str) -> str:

@@ -100,7 +100,9 @@ class RowProblem:
 
     def describe(self) -> str:
         """One line: ``members.csv:7 family 'F1': date_of_birth = '1980-13-01': ...``."""
-        who = f" family {self.family_id!r}" if self.family_id else ""
+        from pbr._terminal import family_named
+
+        who = f" {family_named(self.family_id)}" if self.family_id else ""
         return f"{self.table}:{self.row}{who}: {self.column} = {self.value!r}: {self.message}"
 
 
@@ -346,7 +348,13 @@ class TableInput:
         As reported so far: after `named` found no family, why none was found where rows name it.
         """
         stored = _stored_id(family_id)
-        found = (p.table for p in self._unplaced if p.type == "no_family" and p.family_id == stored)
+        found = (
+            p.table
+            for p in self._unplaced
+            if p.column == "family_id"
+            and p.type in ("no_family", "not_utf8")
+            and _stored_id(p.family_id or "") == stored
+        )
         return sorted(set(found))
 
     def unplaced(self) -> list[Rejection]:
@@ -401,6 +409,11 @@ class TableInput:
         if not row.get("family_id", family_id):  # (kept under the rows above it: `_grouped`)
             why = "family_id is empty: each row needs its family's family_id"
             return self._report(table, n, None, "family_id", "", why, "missing")
+        family_id = row.get("family_id", family_id)  # as written (stored, a byte is ``\x96``)
+        if _NOT_UTF8.search(family_id):  # R2\x96 for R2: the cause is the file's encoding
+            shown, why = _not_utf8(family_id)
+            why += "; as read, no row of families has this family_id"
+            return self._report(table, n, family_id, "family_id", shown, why, "not_utf8")
         why = "no family with this family_id in families"
         if family_id != family_id.strip():  # never joined to "F1": say why it matched nothing
             why += f"; it {_SPACE_WHY}"
@@ -835,9 +848,9 @@ def _cell_kinds(table: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
     """A row's cells as the record's JSON values: ``120`` for a count, ``true`` for a flag.
 
-    Only exact text converts (``120``: digits 0-9 only, at most nine; ``true``/``false`` in any
-    case, as spreadsheets write them); anything else stays text, so validation rejects it
-    naming the cell and its value.
+    Only exact text converts (``120``: digits 0-9 only, at most nine, and no leading zero, as
+    JSON writes a number: ``0130`` is no count; ``true``/``false`` in any case, as spreadsheets
+    write them); anything else stays text, so validation rejects it naming the cell and its value.
     """
     row: dict[str, object] = {column: text for column, text in values.items() if text != ""}
     for column in ("family_id", *_MARKERS):
@@ -845,7 +858,7 @@ def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
     whole, flags = _cell_kinds(table)
     for column in whole:
         text = row.get(column)
-        if type(text) is str and len(text) <= 9 and text.isascii() and text.isdigit():
+        if type(text) is str and _whole(text):
             row[column] = int(text)
     for column in flags:
         text = row.get(column)
@@ -854,6 +867,21 @@ def _typed(table: str, values: dict[str, str]) -> dict[str, object]:
             if truth is not None:
                 row[column] = truth
     return row
+
+
+def _whole(text: str) -> bool:
+    """Whether a cell's text is a count as JSON writes one: digits, at most nine, no leading zero.
+
+    >>> _whole("130"), _whole("0"), _whole("0130"), _whole("١٢")
+    (True, True, False, False)
+    """
+    return (
+        len(text) <= 9 and text.isascii() and text.isdigit() and _LEADING_ZERO.match(text) is None
+    )
+
+
+_LEADING_ZERO = re.compile("0[0-9]")
+"""Text starting with a zero followed by a digit: a number with a leading zero (``0130``)."""
 
 
 def read_tables(path: str | Path) -> TableInput:
@@ -1369,6 +1397,8 @@ def _plain(err: ErrorDetails) -> tuple[str, str]:
     if kind in ("bool_type", "bool_parsing"):
         return "write true or false", kind
     if kind in ("int_type", "int_parsing"):
+        if isinstance(given, str) and given.isascii() and given.isdigit() and given[:1] == "0":
+            return _leading_zero(given), kind
         return "write a whole number, e.g. 120", kind
     if kind == "string_pattern_mismatch":
         return next((v for k, v in _PATTERNS.items() if k in message), message), kind
@@ -1377,6 +1407,19 @@ def _plain(err: ErrorDetails) -> tuple[str, str]:
     if kind == "extra_forbidden":
         return "unknown column", kind
     return message, kind
+
+
+def _leading_zero(text: str) -> str:
+    """Why a count written with leading zeros (``0130``) is refused: JSON cannot write it either.
+
+    >>> _leading_zero("0130")
+    'a whole number with a leading zero: write the number without leading zeros, e.g. 130'
+    """
+    example = text.lstrip("0") or "0"
+    return (
+        "a whole number with a leading zero: write the number without leading zeros, "
+        f"e.g. {example}"
+    )
 
 
 def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
@@ -1462,6 +1505,83 @@ def _date_mark(serial: object) -> _Mark:
     return _cell(serial), why, "date_out_of_range"
 
 
+def _percent_mark(number: float, code: str) -> _Mark:
+    """A number formatted as a percentage, as a cell's problem: Excel shows it times 100.
+
+    >>> _percent_mark(0.5, "0%")
+    ('50%', 'formatted as a percentage (50%, stored 0.5): write the number itself, in a cell not formatted as a percentage', 'percent_format')
+    """
+    stored = _cell(number)
+    shown = f"{_times_100(stored, _percent_places(code))}%"
+    why = (
+        f"formatted as a percentage ({shown}, stored {stored}): write the number itself, in a "
+        "cell not formatted as a percentage"
+    )
+    return shown, why, "percent_format"
+
+
+def _times_100(stored: str, places: int) -> str:
+    """A number's text times 100, to `places` decimal places, rounded half up as Excel shows it.
+
+    >>> _times_100("0.945", 0), _times_100("1", 2)
+    ('95', '100.00')
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    exponent = Decimal(1).scaleb(-places)
+    return str((Decimal(stored) * 100).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+_FORMAT_TEXT = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|[_*].')
+"""The parts of a number format that are text Excel writes, not placeholders: ``"..."``,
+``[Red]``, ``\\%``, and ``_x``, ``*x`` (space for, or fill with, a character)."""
+
+
+def _is_percent(code: str | None) -> bool:
+    r"""Whether a number format shows a number times 100 with ``%`` (``0%``, ``0.00%``).
+
+    A ``%`` in quotes or brackets, or escaped, is text Excel writes: it does not scale.
+
+    >>> _is_percent("0.00%"), _is_percent('0" %"'), _is_percent("0\\%"), _is_percent(None)
+    (True, False, False, False)
+    """
+    return code is not None and "%" in _FORMAT_TEXT.sub("", code)
+
+
+def _percent_places(code: str) -> int:
+    """The decimal places a percentage format shows: the placeholders after its point.
+
+    >>> _percent_places("0%"), _percent_places("0.00%"), _percent_places('0.0%" done"')
+    (0, 2, 1)
+    """
+    section = next(s for s in _FORMAT_TEXT.sub("", code).split(";") if "%" in s)
+    _, point, decimals = section.partition(".")
+    return sum(decimals.count(c) for c in "0#?") if point else 0
+
+
+def _percent_styles(book: Any) -> dict[int, str]:
+    """A read-only workbook's cell styles that format a number as a percentage, with their codes.
+
+    As openpyxl indexes date styles (``book._date_formats``), from its styles' number formats:
+    a built-in one by its id (9 is ``0%``, 10 ``0.00%``), a workbook's own from 164 up.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    own = list(book._number_formats)
+    found: dict[int, str] = {}
+    for index, style in enumerate(book._cell_styles):
+        number = style.numFmtId - BUILTIN_FORMATS_MAX_SIZE
+        code: str | None = BUILTIN_FORMATS.get(style.numFmtId) if number < 0 else _nth(own, number)
+        if code is not None and index not in book._date_formats and _is_percent(code):
+            found[index] = code
+    return found
+
+
+def _nth(items: Sequence[str], index: int) -> str | None:
+    """The item at `index`, or None past the end (a style naming a format the book lacks)."""
+    return items[index] if index < len(items) else None
+
+
 def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
     """A sheet's rows, numbered as the sheet numbers them, each cell's text as `_cell` gives it.
 
@@ -1489,8 +1609,8 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
         if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
             _joinable(header, where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
-    merged: _Merged | None = None  # the sheet's merged family_id cells, once one is wanted
-    above = (0, "")  # the last row with a value: its number and family_id
+    merged = _Merged(_merged_ranges(sheet), len(header))
+    merged.saw(1, dict(zip(header, ["" if h is None else h for h in names], strict=False)), header)
     for n, values in rows:
         if n > _LAST_ROW:
             raise ValueError(f"a row is numbered {n}, past the last row a sheet can have")
@@ -1514,14 +1634,9 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             for k, v in cells.items():
                 if v[:1] == "'":
                     cells[k] = _restored(v)
-            if cells.get("family_id") == "":  # merged into the cell above, as Excel shows it?
-                if merged is None:
-                    merged = _Merged(_merged_ranges(sheet), header)
-                    merged.saw(*above)  # a range's top: the row before its first row under it
-                cells["family_id"] = merged.value(n)
-            elif merged is not None:
-                merged.saw(n, cells.get("family_id", ""))
-            above = (n, cells.get("family_id", ""))
+            if merged:
+                merged.saw(n, cells, header)
+                _merged_cells(cells, n, header, merged, marks)
             extra = [_cell(v) for v in values[len(header) :] if v not in (None, "")]
             if extra:  # reported with its row, never dropped (`_cell_problems`)
                 cells[BEYOND_HEADER] = ",".join(extra)
@@ -1556,6 +1671,8 @@ def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
                 found.append(block)
                 continue
             kept = kept[-64:] + block
+            if b"mergeCells" not in kept:  # (a search for the word alone: a fiftieth of a read)
+                continue
             start = _MERGE_CELLS.search(kept)
             if start is not None:
                 found.append(kept[start.start() :])
@@ -1569,39 +1686,93 @@ def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
 
 
 class _Merged:
-    """A sheet's merged ``family_id`` cells: the value of a range's top cell for each row under it.
+    """A sheet's merged ranges: what Excel shows in each cell a range covers, from its top-left.
 
-    Excel shows a merged range's value on every row it covers (a family's rows grouped under one
-    ``family_id`` cell), so pbr reads it there too; only the ``family_id`` column is filled.
+    Excel shows a range's top-left value in every cell it covers; the others are stored empty.
+    Ranges never overlap, so each column's are kept sorted by their top row, found by bisection.
     """
 
-    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], header: Sequence[str]) -> None:
+    def __init__(self, ranges: Sequence[tuple[int, int, int, int]], width: int) -> None:
+        spans: dict[int, list[tuple[int, int, int]]] = {}
+        self._origins: dict[int, list[int]] = {}  # a top row: the columns of its ranges' top-left
+        for left, top, right, bottom in ranges:
+            if (left, top) == (right, bottom):
+                continue  # a range of one cell covers no other
+            self._origins.setdefault(top, []).append(left)
+            for column in range(left, min(right, width) + 1):
+                spans.setdefault(column, []).append((top, bottom, left))
+        self._spans = {column: sorted(found) for column, found in spans.items()}
+        self._tops = {column: [top for top, _, _ in found] for column, found in self._spans.items()}
+        self._values: dict[tuple[int, int], str] = {}  # a range's top-left (row, column): its text
+
+    def __bool__(self) -> bool:
+        """Whether any range covers a cell of the header's columns (most sheets: none)."""
+        return bool(self._spans)
+
+    @property
+    def columns(self) -> list[int]:
+        """The columns (from 1) that a range covers, in order."""
+        return sorted(self._spans)
+
+    def saw(self, n: int, cells: Mapping[str, str], header: Sequence[str]) -> None:
+        """Note row `n`'s cells that are a range's top-left: their text is shown under them."""
+        for left in self._origins.get(n, ()):
+            if left <= len(header):
+                self._values[n, left] = cells.get(header[left - 1], "")
+
+    def shown(self, n: int, column: int) -> tuple[str, str] | None:
+        """What Excel shows in a covered cell, not a top-left, and the top-left's reference.
+
+        None when no range covers it, or the range's top-left is empty (Excel shows nothing).
+        """
         import bisect
 
-        column = header.index("family_id") + 1 if "family_id" in header else 0
-        spans = sorted(
-            (top, bottom) for left, top, right, bottom in ranges if left <= column <= right
-        )
-        self._tops = [top for top, _ in spans]
-        self._bottoms = [bottom for _, bottom in spans]
-        self._values: dict[int, str] = {}  # a range's top row: its family_id as read
-        self._find = bisect.bisect_right
+        tops = self._tops.get(column)
+        i = bisect.bisect_right(tops, n) - 1 if tops else -1
+        if i < 0:
+            return None
+        top, bottom, left = self._spans[column][i]
+        value = self._values.get((top, left), "")
+        if n > bottom or (n, column) == (top, left) or not value:
+            return None
+        return value, f"{_letter(left)}{top}"
 
-    def _span(self, n: int) -> int:
-        """The index of the range holding row `n`, or -1."""
-        i = self._find(self._tops, n) - 1
-        return i if i >= 0 and n <= self._bottoms[i] else -1
 
-    def saw(self, n: int, family_id: str) -> None:
-        """Note row `n`'s family_id, should it be a range's top cell."""
-        i = self._span(n)
-        if i >= 0 and self._tops[i] == n:
-            self._values[n] = family_id
+def _merged_cells(
+    cells: dict[str, str],
+    n: int,
+    header: Sequence[str],
+    merged: _Merged,
+    marks: dict[tuple[int, int], _Mark],
+) -> None:
+    """Read a row's empty cells that a merged range covers, as Excel shows them.
 
-    def value(self, n: int) -> str:
-        """The family_id Excel shows on row `n`, whose cell is empty: its range's, or ``""``."""
-        i = self._span(n)
-        return self._values.get(self._tops[i], "") if i >= 0 else ""
+    A ``family_id`` is read as shown (a family's rows grouped under one cell); any other is
+    reported (`_merged_mark`): money, dates and counts are never guessed from another row.
+    """
+    for column in merged.columns:
+        if column > len(header) or cells.get(header[column - 1], "") != "":
+            continue
+        found = merged.shown(n, column)
+        if found is None:
+            continue
+        if header[column - 1] == "family_id":
+            cells["family_id"] = found[0]
+        else:
+            marks.setdefault((n, column), _merged_mark(*found))
+
+
+def _merged_mark(value: str, origin: str) -> _Mark:
+    """An empty cell under a merged range's value, as a cell's problem.
+
+    >>> _merged_mark("2013-06-01", "D2")[1]
+    "a merged cell: Excel shows '2013-06-01' here, from D2 at the top of the merged range, but the cell itself is empty: unmerge the cells and write the value on each row"
+    """
+    why = (
+        f"a merged cell: Excel shows {value!r} here, from {origin} at the top of the merged "
+        "range, but the cell itself is empty: unmerge the cells and write the value on each row"
+    )
+    return value, why, "merged_cell"
 
 
 def _no_value(values: Iterable[Any]) -> bool:
@@ -1672,6 +1843,7 @@ def _fast_values(
                 "iso": from_ISO8601,
             },
             marks,
+            _percent_styles(book),
         )
     except (ImportError, AttributeError):
         return None
@@ -1726,6 +1898,9 @@ def _parsed_values(
                     marks[at] = _error_mark(cell["value"])
                 elif cell["data_type"] == "e":  # a date serial no date can be: openpyxl's "#VALUE!"
                     marks[at] = _date_mark(_sheet_number(element.findtext(value)))
+                elif cell["data_type"] == "n" and cell["style_id"] in percents:
+                    if cell["value"] is not None:
+                        marks[at] = _percent_mark(cell["value"], percents[cell["style_id"]])
                 elif (
                     cell["value"] is None
                     and element.find(formula) is not None
@@ -1736,6 +1911,7 @@ def _parsed_values(
 
         formula, value = f"{{{SHEET_MAIN_NS}}}f", f"{{{SHEET_MAIN_NS}}}v"
         book = sheet.parent
+        percents = _percent_styles(book)
         parser = _Noting(
             sheet._get_source(),
             sheet._shared_strings,
@@ -1838,6 +2014,7 @@ class _SheetCells:
         timedelta_formats: Collection[int],
         convert: dict[str, Any],
         marks: dict[tuple[int, int], _Mark] | None = None,
+        percents: Mapping[int, str] | None = None,
     ) -> None:
         main = namespace + "}"
         self._formula_tag = main + "f"
@@ -1846,6 +2023,7 @@ class _SheetCells:
         self._shared = shared
         self._dates = date_formats
         self._timedeltas = timedelta_formats
+        self._percents = percents or {}  # styles that show a number as a percentage: their codes
         self._convert = convert
         self._columns: dict[str, int] = {}  # a coordinate's letters: its column
 
@@ -2002,6 +2180,8 @@ class _SheetCells:
                     if self._marks is not None:
                         self._marks[self._row, column] = _date_mark(value)
                     value = "#VALUE!"
+            elif self._style in self._percents and self._marks is not None:
+                self._marks[self._row, column] = _percent_mark(value, self._percents[self._style])
         elif kind == "s":
             value = _shared_string(self._shared, value, coordinate)
         elif kind == "b":
