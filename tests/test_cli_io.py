@@ -915,3 +915,72 @@ def test_a_text_file_of_json_records_is_still_read(tmp_path: Path) -> None:
     path.write_bytes(examples.read_bytes())
     assert main(["evaluate", str(path), "--as-of", "2015-03-31", "--format", "json",
                  "--output", str(tmp_path / "o.jsonl")]) == 0  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--workers", "1"], ["--workers", "2"], ["--ledger", "ledger.db"], ["--output", "d.xlsx"]],
+)
+def test_records_added_while_the_file_is_read_are_said_not_dropped(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+) -> None:
+    """A file still being written: the run stops with exit 2 and says where reading stopped."""
+    from pbr.cli import _evaluate
+
+    path = write_lines(tmp_path / "f.jsonl", [good(f"G{n}") for n in range(300)])
+    size = path.stat().st_size
+    late = json.dumps(good("LATE")) + "\n"
+    progress = _evaluate._progress
+
+    def appending(items: Any, *args: Any, **kwargs: Any) -> Any:
+        """Add a record to the file once the first decision (or range) is seen."""
+        for n, item in enumerate(progress(items, *args, **kwargs)):
+            if n == 0:
+                with path.open("a") as handle:
+                    handle.write(late)
+            yield item
+
+    monkeypatch.setattr(_evaluate, "_progress", appending)
+    if "ledger.db" in options:
+        from pbr.ledger import Ledger
+
+        Ledger(tmp_path / "ledger.db")
+    options = [str(tmp_path / o) if o.startswith(("ledger", "d.")) else o for o in options]
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text("an earlier run's decisions\n")
+    if "--output" not in options:
+        options += ["--format", "json", "--output", str(kept)]
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", *options)
+    assert status == 2
+    assert err.splitlines()[-1] == (
+        f"pbr: {path} grew while it was read (from {size} to {size + len(late)} bytes): the "
+        f"records after byte {size} were not read; run again on a file that is no longer "
+        "being written"
+    )
+    assert "LATE" not in err
+    assert kept.read_text() == "an earlier run's decisions\n"  # not replaced by a short claim
+    assert not (tmp_path / "d.xlsx").exists()
+
+
+def test_a_file_replaced_while_it_is_read_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr.cli import _evaluate
+
+    path = write_lines(tmp_path / "f.jsonl", [good(f"G{n}") for n in range(3)])
+    progress = _evaluate._progress
+
+    def replacing(items: Any, *args: Any, **kwargs: Any) -> Any:
+        for n, item in enumerate(progress(items, *args, **kwargs)):
+            if n == 0:
+                newer = write_lines(tmp_path / "new.jsonl", [good("NEW")])
+                newer.replace(path)
+            yield item
+
+    monkeypatch.setattr(_evaluate, "_progress", replacing)
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "json")
+    assert status == 2
+    assert err.splitlines()[-1].startswith(f"pbr: {path} was replaced while it was read")

@@ -391,8 +391,11 @@ def evaluate_spans(
     source: str | None = None,
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    stop: int | None = None,
 ) -> Iterator[Span]:
     """Evaluate a JSON Lines file from byte `start`, range by range (`pbr.io.line_ranges`).
+
+    With `stop`, no byte past it is read: the size the file had when the run began.
 
     Each process reads its own ranges of the file: the path ``pbr evaluate`` takes for a JSON
     Lines file. With `workers` 1, this process reads and evaluates; with more, this process
@@ -406,7 +409,7 @@ def evaluate_spans(
     job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render
     job.max_record_bytes = max_record_bytes
-    ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES))
+    ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES, stop))
     if workers <= 1:
         yield from map(job.span, ranges)
         return

@@ -52,7 +52,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 
 EXIT_STATUS: dict[str, str] = {
     "evaluate": "0 every record was evaluated; 1 some were rejected (each reported on stderr); "
-    "2 the input cannot be read, holds no records or none could be evaluated",
+    "2 the input cannot be read, holds no records, changed while it was read (records appended "
+    "to it are not read: nothing is written to --output or --rejections) or none could be "
+    "evaluated",
     "explain": "0 the family was explained; 1 its record is rejected, no programme covers it, "
     "or it is given more than once (the first is explained); 2 no such family, or the input "
     "cannot be read",
