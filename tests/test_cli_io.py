@@ -271,6 +271,36 @@ def test_explain_says_when_the_family_is_given_again(
     assert (status, err) == (0, "")
 
 
+@pytest.mark.parametrize("first", ["own fault", "outside every programme"])
+def test_explain_explains_the_record_evaluate_decides_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: str
+) -> None:
+    """A family's first record rejected, a later one valid: explained as evaluate decides it."""
+    before = (
+        good("G1", **BAD_PERSON) if first == "own fault" else good("G1", attached_on="2026-01-01")
+    )
+    path = write_lines(
+        tmp_path / "f.jsonl",
+        [
+            before,
+            good("G2"),
+            good("G1", local_authority="Leeds"),
+            good("G1", local_authority="Kent"),
+        ],
+    )
+    day = ["--as-of", "2013-07-31"]
+    _, out, err = run(capsys, "evaluate", str(path), *day, "--format", "json")
+    (decided,) = [json.loads(line) for line in out.splitlines() if '"G1"' in line]
+    assert decided["local_authority"] == "Leeds"
+    rejected = [line for line in err.splitlines() if "family 'G1'" in line]
+    assert [line.split(" ")[0] for line in rejected] == [f"{path}:1", f"{path}:4"]
+    status, out, err = run(capsys, "explain", str(path), "G1", *day)
+    assert status == 1  # explained, and the family's other records reported as evaluate does
+    assert out.startswith("Working paper: family G1 as of 2013-07-31")
+    assert "Council Leeds" in out
+    assert err.splitlines() == rejected
+
+
 def test_reader_never_drops_a_record() -> None:
     text = "\n".join([json.dumps(good("G1")), "", "[1,2]", json.dumps(good("G2")), "null"])
     items = list(numbered_from_text(text, source="t"))

@@ -418,6 +418,25 @@ def evaluate_spans(
     yield from evaluate_sliced(job.span, list(ranges), workers)
 
 
+def outside_programme(
+    exc: OutsideProgramme, family: Family, *, source: str, record: int, line: int | None = None
+) -> Rejection:
+    """The rejection of a family no programme covers: one wording for evaluate and explain."""
+    from pbr._rejection import Rejection, without_family
+
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=family.family_id,
+        local_authority=family.local_authority,
+        loc=exc.field or "attached_on",
+        value=family.attached_on.isoformat() if exc.field is None else exc.value,
+        message=without_family(str(exc)),
+        type="outside_programme" if exc.field is None else "payment_not_in_programme",
+    )
+
+
 @contextmanager
 def _pool(workers: int) -> Iterator[Any]:
     """A pool of worker processes, closed and joined when the work is done.
@@ -855,20 +874,7 @@ class _Job:
             )
             return decision
         except OutsideProgramme as exc:
-            from pbr._rejection import without_family
-            from pbr.io import Rejection
-
-            return Rejection.single(
-                source=self.source,
-                line=None,
-                record=n,
-                family_id=family.family_id,
-                local_authority=family.local_authority,
-                loc=exc.field or "attached_on",
-                value=family.attached_on.isoformat() if exc.field is None else exc.value,
-                message=without_family(str(exc)),
-                type="outside_programme" if exc.field is None else "payment_not_in_programme",
-            )
+            return outside_programme(exc, family, source=self.source, record=n)
 
     def _evaluable(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
         """The record to evaluate: JSON text is tried first as a compiled record.

@@ -55,9 +55,9 @@ EXIT_STATUS: dict[str, str] = {
     "2 the input cannot be read, holds no records, changed while it was read (records appended "
     "to it are not read: nothing is written to --output or --rejections) or none could be "
     "evaluated",
-    "explain": "0 the family was explained; 1 its record is rejected, no programme covers it, "
-    "or it is given more than once (the first is explained); 2 no such family, or the input "
-    "cannot be read",
+    "explain": "0 the family was explained; 1 a record of it is rejected, no programme covers "
+    "it, or it is given more than once (the record pbr evaluate decides on, if any, is "
+    "explained and the others reported); 2 no such family, or the input cannot be read",
     "schema": "0 the schema was printed",
     "template": "0 the tables were written (a table with rows kept); 2 the folder cannot be "
     "written",
