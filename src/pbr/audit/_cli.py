@@ -690,6 +690,8 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             key=key,
             timeout=args.timeout,
         )
+        if command in ("import", "append", "record") and _broken(ledger, args.db):
+            return 1
         if command in ("verify", "head"):
             verdict = ledger.verify(expect_head=getattr(args, "expect_head", None))
             if not verdict.ok:
@@ -761,6 +763,20 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             _remove_empty(args.db)
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
+
+
+def _broken(ledger: Ledger, db: str) -> bool:
+    """Whether the ledger fails verification (said on stderr): nothing is written onto it.
+
+    Else a payment written onto it would be told from one that broke it by nothing.
+    """
+    verdict = ledger.verify_for_writing()
+    if verdict.ok:
+        return False
+    at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+    print(f"pbr: ledger {printable(db)} is broken{at}: {printable(verdict.why)}; nothing was written",
+          file=sys.stderr)  # fmt: skip
+    return True
 
 
 def _no_claim_dates(ledger: Ledger, written: int) -> None:

@@ -77,12 +77,13 @@ EXIT_STATUS: dict[str, str] = {
     "ledger head": "0 the head was printed; 1 the chain is broken; 2 the ledger cannot be opened",
     "ledger export": "0 every entry was written; 2 the ledger does not verify or cannot be "
     "opened, or the file cannot be written",
-    "ledger import": "0 every row was appended; 1 the chain is broken after it; 2 a row or the "
-    "ledger is refused, and nothing was appended",
-    "ledger append": "0 the payment was appended; 1 the chain is broken after it; 2 it or the "
-    "ledger is refused, and nothing was appended",
-    "ledger record": "0 the verified claims were recorded; 1 the chain is broken after it; 2 "
-    "the report, the re-check or the ledger is refused, and nothing was recorded",
+    "ledger import": "0 every row was appended; 1 the chain was broken before it (nothing was "
+    "appended) or is broken after it; 2 a row or the ledger is refused, and nothing was appended",
+    "ledger append": "0 the payment was appended; 1 the chain was broken before it (nothing was "
+    "appended) or is broken after it; 2 it or the ledger is refused, and nothing was appended",
+    "ledger record": "0 the verified claims were recorded; 1 the chain was broken before it "
+    "(nothing was recorded) or is broken after it; 2 the report, the re-check or the ledger is "
+    "refused, and nothing was recorded",
     "replay": "0 every decision was reproduced exactly (and none is missing); 1 one differs, "
     "was made with another library, rules or input, cannot be replayed, or is missing (with "
     "decisions at several dates: a family of the records with a decision at none of them); 2 "
