@@ -287,6 +287,23 @@ def test_a_single_valued_option_given_twice_is_refused(
     )
 
 
+@pytest.mark.parametrize("size", ["99999999999999999999", "9223372036854775807", "0", "-1", "abc"])
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_a_record_size_out_of_range_is_refused_with_the_range(
+    capsys: pytest.CaptureFixture[str], size: str, command: str
+) -> None:
+    """A size past what a read can be asked for was an "unexpected error (OverflowError)"."""
+    argv = [command, FAMILIES, *(["EX-001"] if command == "explain" else [])]
+    status, out, err = run(capsys, *argv, "--as-of", "2015-03-31", "--max-record-bytes", size)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr {command}: error: argument --max-record-bytes: expected a number of bytes from 1 "
+        f"to 1,099,511,627,776 (1 TiB), got '{size}' (see pbr {command} --help)"
+    )
+    largest = ["--max-record-bytes", "1099511627776"]
+    assert run(capsys, *argv, "--as-of", "2015-03-31", *largest)[0] == 0
+
+
 def test_the_same_value_twice_is_taken_and_repeatable_options_still_repeat(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
