@@ -209,6 +209,23 @@ def test_explain_reads_standard_input_and_a_pipe(tmp_path: Path) -> None:
     assert (missing.returncode, missing.stderr) == (2, "pbr: no family 'EX-999' in <stdin>\n")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_a_closed_standard_input_is_said_in_one_line(command: str) -> None:
+    """``pbr evaluate - <&-`` (a daemon's, a cron wrapper's): "unexpected error (AttributeError)"."""
+    family = ["EX-001"] if command == "explain" else []
+    shown = subprocess.run(
+        ["sh", "-c", f'exec "$0" -m pbr.cli {command} - {" ".join(family)} --as-of 2015-03-31 <&-',
+         sys.executable],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert (shown.returncode, shown.stdout) == (2, "")
+    assert one_line(shown.stderr) == (
+        "pbr: no standard input (it is closed): pipe the families in or give the file's path"
+    )
+
+
 def test_explain_given_decisions_says_it_wants_the_records(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -301,6 +301,10 @@ def spooled(path: str) -> Iterator[str]:
     import shutil
 
     name = STDIN if path == "-" else path
+    if path == "-" and sys.stdin is None:  # closed (``<&-``), as a daemon may leave it
+        raise UnreadableFile(
+            "no standard input (it is closed): pipe the families in or give the file's path"
+        )
     if path == "-" and sys.stdin.isatty():
         raise UnreadableFile(
             "cannot read families from the terminal: pipe them in "
