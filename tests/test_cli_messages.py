@@ -104,7 +104,7 @@ def test_a_workbook_given_to_replay_is_refused_in_one_line(
     utf16.write_text('{"family_id": "EX-001"}\n', encoding="utf-16")
     status, out, err = run(capsys, "replay", str(utf16), "--families", FAMILIES)
     assert (status, out) == (2, "")
-    assert "it is not UTF-8 text (a binary file, or UTF-16?)" in one_line(err)
+    assert one_line(err) == f"pbr: {utf16} is UTF-16: save it as UTF-8"
 
 
 def test_a_decision_line_that_is_not_utf8_says_which_byte(
@@ -224,6 +224,74 @@ def test_a_closed_standard_input_is_said_in_one_line(command: str) -> None:
     assert one_line(shown.stderr) == (
         "pbr: no standard input (it is closed): pipe the families in or give the file's path"
     )
+
+
+def _encoded(text: str, how: str) -> bytes:
+    """`text` saved as gzip, UTF-16 (with or without its byte-order mark) or with CR line ends."""
+    import gzip
+
+    if how == "gzip":
+        return gzip.compress(text.encode())
+    if how == "cr":
+        return text.replace("\n", "\r").encode()
+    return text.encode(how)
+
+
+_SAID = {
+    "gzip": " is gzip-compressed: decompress it first",
+    "utf-16": " is UTF-16: save it as UTF-8",
+    "utf-16-le": " is UTF-16: save it as UTF-8",
+    "utf-16-be": " is UTF-16: save it as UTF-8",
+    "cr": "'s lines end in CR alone (old Mac line endings): save it with LF or CRLF line endings",
+}
+
+
+@pytest.mark.parametrize("how", list(_SAID))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", "{f}", "--workers", "1"],
+        ["evaluate", "{f}", "--workers", "2", "--format", "json"],
+        ["evaluate", "{f}", "--output", "{tmp}/d.xlsx"],
+        ["evaluate", "-", "--format", "csv"],
+        ["explain", "{f}", "EX-001"],
+        ["audit", str(EXAMPLES / "claims.csv"), "--families", "{f}"],
+        ["replay", "{tmp}/empty.jsonl", "--families", "{f}"],
+        ["replay", "{f}", "--families", FAMILIES],
+    ],
+)
+def test_a_compressed_utf16_or_cr_file_is_said_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+    command: list[str],
+) -> None:
+    """Each was thousands of garbage rejections, or one record for the whole file."""
+    data = _encoded(Path(FAMILIES).read_text(), how)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(data)
+    (tmp_path / "empty.jsonl").write_text("")
+    argv = [a.format(f=path, tmp=tmp_path) for a in command]
+    if "-" in argv:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    day = ["--as-of", "2015-03-31"] if command[0] != "replay" else []
+    status, out, err = run(capsys, *argv, *day)
+    named = "<stdin>" if "-" in argv else str(path)
+    assert (status, out, one_line(err)) == (2, "", f"pbr: {named}{_SAID[how]}")
+    assert not (tmp_path / "d.xlsx").exists()
+
+
+@pytest.mark.parametrize("how", list(_SAID))
+def test_read_records_refuses_a_compressed_utf16_or_cr_file(tmp_path: Path, how: str) -> None:
+    import pbr
+    from pbr.io import UnreadableFile
+
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(_encoded(Path(FAMILIES).read_text(), how))
+    with pytest.raises(UnreadableFile) as refused:
+        list(pbr.read_records(path))
+    assert str(refused.value) == f"{path}{_SAID[how]}"
 
 
 def test_explain_given_decisions_says_it_wants_the_records(

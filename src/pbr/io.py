@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pbr._seen import SeenIds
-from pbr._unreadable import cannot_read, not_a_text_file
+from pbr._unreadable import TEXT_HEAD_BYTES, cannot_read, not_a_text_file, not_line_text
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def read_raw(
         )
     except OSError as exc:
         raise UnreadableFile(cannot_read(path, exc)) from None
-    _refuse_a_workbook(handle, path if source is None else source)
+    _refuse_what_is_not_text(handle, path if source is None else source)
     return _raw(handle, str(path) if source is None else source, max_record_bytes)
 
 
@@ -198,13 +198,15 @@ class _Upto(io.RawIOBase):
         super().close()
 
 
-def _refuse_a_workbook(handle: IO[bytes], name: str | Path) -> None:
-    """Refuse, in one line, a workbook given as records (an ``.xlsx`` renamed ``.json``, say).
+def _refuse_what_is_not_text(handle: IO[bytes], name: str | Path) -> None:
+    """Refuse, in one line, a file that is not JSON text in lines: before any record is read.
 
-    Read as JSON, each of its lines would be a rejection naming bytes that are not UTF-8.
+    A workbook given as records (an ``.xlsx`` renamed ``.json``, say), a compressed or UTF-16
+    file: read as JSON, each of its lines would be a rejection naming bytes that are not UTF-8.
+    A file whose lines end in CR alone would be one line.
     """
     try:
-        head = handle.read(8)
+        head = handle.read(TEXT_HEAD_BYTES)
         handle.seek(0)
     except OSError as exc:
         handle.close()
@@ -216,6 +218,10 @@ def _refuse_a_workbook(handle: IO[bytes], name: str | Path) -> None:
             f"cannot read {name}: {why} (council tables in a workbook are read from a file "
             "named .xlsx)"
         )
+    said = not_line_text(str(name), head)
+    if said is not None:
+        handle.close()
+        raise UnreadableFile(said)
 
 
 _BUFFER = 1 << 20
@@ -242,7 +248,7 @@ def json_lines_start(
     """
     try:
         with open(path, "rb", buffering=_BUFFER) as handle:
-            _refuse_a_workbook(handle, path if source is None else source)
+            _refuse_what_is_not_text(handle, path if source is None else source)
             start, lines = _lines_start(handle, max_record_bytes)
     except UnreadableFile:
         raise

@@ -865,14 +865,24 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
+    from pbr._unreadable import (
+        TEXT_HEAD_BYTES,
+        cannot_read,
+        not_a_text_file,
+        not_line_text,
+        not_utf8,
+    )
 
     try:
         handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
-        head = handle.read(4096)
+        head = handle.read(TEXT_HEAD_BYTES)
         handle.seek(0)
     except OSError as exc:
         raise UnreadableFile(cannot_read(args.decisions, exc)) from None
+    said = not_line_text(args.decisions, head)  # compressed, UTF-16, lines ended by CR alone
+    if said is not None:
+        handle.close()
+        raise UnreadableFile(said)
     binary = not_a_text_file(head, "decisions (JSON Lines)", csv=False)
     if binary is None and b"\x00" in head:  # UTF-16, or no text at all: every line would fail
         binary = "it is not UTF-8 text (a binary file, or UTF-16?): give the JSON Lines of pbr evaluate --format json"
