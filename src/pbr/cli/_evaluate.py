@@ -291,8 +291,10 @@ def is_stream(path: str) -> bool:
 
 
 @contextmanager
-def spooled(path: str) -> Iterator[str]:
+def spooled(path: str, what: str = "families") -> Iterator[str]:
     """A pipe's records copied to a private temporary file, read from there, then removed.
+
+    `what` the pipe holds (``families``, ``decisions``) is named when it cannot be read.
 
     The reader looks at a file's start twice to find its shape and the progress bar shows its
     size: a pipe (``zcat f.jsonl.gz | pbr evaluate -``) allows neither, so it is read once,
@@ -303,12 +305,12 @@ def spooled(path: str) -> Iterator[str]:
     name = STDIN if path == "-" else path
     if path == "-" and sys.stdin is None:  # closed (``<&-``), as a daemon may leave it
         raise UnreadableFile(
-            "no standard input (it is closed): pipe the families in or give the file's path"
+            f"no standard input (it is closed): pipe the {what} in or give the file's path"
         )
     if path == "-" and sys.stdin.isatty():
+        example = " (zcat families.jsonl.gz | pbr evaluate - ...)" if what == "families" else ""
         raise UnreadableFile(
-            "cannot read families from the terminal: pipe them in "
-            "(zcat families.jsonl.gz | pbr evaluate - ...) or give the file's path"
+            f"cannot read {what} from the terminal: pipe them in{example} or give the file's path"
         )
     with tempfile.TemporaryDirectory(prefix="pbr-input-") as folder:
         copy = os.path.join(folder, "families")
