@@ -271,6 +271,36 @@ def test_explain_says_when_the_family_is_given_again(
     assert (status, err) == (0, "")
 
 
+@pytest.mark.parametrize("first", ["own fault", "outside every programme"])
+def test_explain_explains_the_record_evaluate_decides_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: str
+) -> None:
+    """A family's first record rejected, a later one valid: explained as evaluate decides it."""
+    before = (
+        good("G1", **BAD_PERSON) if first == "own fault" else good("G1", attached_on="2026-01-01")
+    )
+    path = write_lines(
+        tmp_path / "f.jsonl",
+        [
+            before,
+            good("G2"),
+            good("G1", local_authority="Leeds"),
+            good("G1", local_authority="Kent"),
+        ],
+    )
+    day = ["--as-of", "2013-07-31"]
+    _, out, err = run(capsys, "evaluate", str(path), *day, "--format", "json")
+    (decided,) = [json.loads(line) for line in out.splitlines() if '"G1"' in line]
+    assert decided["local_authority"] == "Leeds"
+    rejected = [line for line in err.splitlines() if "family 'G1'" in line]
+    assert [line.split(" ")[0] for line in rejected] == [f"{path}:1", f"{path}:4"]
+    status, out, err = run(capsys, "explain", str(path), "G1", *day)
+    assert status == 1  # explained, and the family's other records reported as evaluate does
+    assert out.startswith("Working paper: family G1 as of 2013-07-31")
+    assert "Council Leeds" in out
+    assert err.splitlines() == rejected
+
+
 def test_reader_never_drops_a_record() -> None:
     text = "\n".join([json.dumps(good("G1")), "", "[1,2]", json.dumps(good("G2")), "null"])
     items = list(numbered_from_text(text, source="t"))
@@ -915,3 +945,72 @@ def test_a_text_file_of_json_records_is_still_read(tmp_path: Path) -> None:
     path.write_bytes(examples.read_bytes())
     assert main(["evaluate", str(path), "--as-of", "2015-03-31", "--format", "json",
                  "--output", str(tmp_path / "o.jsonl")]) == 0  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--workers", "1"], ["--workers", "2"], ["--ledger", "ledger.db"], ["--output", "d.xlsx"]],
+)
+def test_records_added_while_the_file_is_read_are_said_not_dropped(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+) -> None:
+    """A file still being written: the run stops with exit 2 and says where reading stopped."""
+    from pbr.cli import _evaluate
+
+    path = write_lines(tmp_path / "f.jsonl", [good(f"G{n}") for n in range(300)])
+    size = path.stat().st_size
+    late = json.dumps(good("LATE")) + "\n"
+    progress = _evaluate._progress
+
+    def appending(items: Any, *args: Any, **kwargs: Any) -> Any:
+        """Add a record to the file once the first decision (or range) is seen."""
+        for n, item in enumerate(progress(items, *args, **kwargs)):
+            if n == 0:
+                with path.open("a") as handle:
+                    handle.write(late)
+            yield item
+
+    monkeypatch.setattr(_evaluate, "_progress", appending)
+    if "ledger.db" in options:
+        from pbr.ledger import Ledger
+
+        Ledger(tmp_path / "ledger.db")
+    options = [str(tmp_path / o) if o.startswith(("ledger", "d.")) else o for o in options]
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text("an earlier run's decisions\n")
+    if "--output" not in options:
+        options += ["--format", "json", "--output", str(kept)]
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", *options)
+    assert status == 2
+    assert err.splitlines()[-1] == (
+        f"pbr: {path} grew while it was read (from {size} to {size + len(late)} bytes): the "
+        f"records after byte {size} were not read; run again on a file that is no longer "
+        "being written"
+    )
+    assert "LATE" not in err
+    assert kept.read_text() == "an earlier run's decisions\n"  # not replaced by a short claim
+    assert not (tmp_path / "d.xlsx").exists()
+
+
+def test_a_file_replaced_while_it_is_read_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr.cli import _evaluate
+
+    path = write_lines(tmp_path / "f.jsonl", [good(f"G{n}") for n in range(3)])
+    progress = _evaluate._progress
+
+    def replacing(items: Any, *args: Any, **kwargs: Any) -> Any:
+        for n, item in enumerate(progress(items, *args, **kwargs)):
+            if n == 0:
+                newer = write_lines(tmp_path / "new.jsonl", [good("NEW")])
+                newer.replace(path)
+            yield item
+
+    monkeypatch.setattr(_evaluate, "_progress", replacing)
+    status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "json")
+    assert status == 2
+    assert err.splitlines()[-1].startswith(f"pbr: {path} was replaced while it was read")

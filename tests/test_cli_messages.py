@@ -104,7 +104,7 @@ def test_a_workbook_given_to_replay_is_refused_in_one_line(
     utf16.write_text('{"family_id": "EX-001"}\n', encoding="utf-16")
     status, out, err = run(capsys, "replay", str(utf16), "--families", FAMILIES)
     assert (status, out) == (2, "")
-    assert "it is not UTF-8 text (a binary file, or UTF-16?)" in one_line(err)
+    assert one_line(err) == f"pbr: {utf16} is UTF-16: save it as UTF-8"
 
 
 def test_a_decision_line_that_is_not_utf8_says_which_byte(
@@ -209,6 +209,91 @@ def test_explain_reads_standard_input_and_a_pipe(tmp_path: Path) -> None:
     assert (missing.returncode, missing.stderr) == (2, "pbr: no family 'EX-999' in <stdin>\n")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_a_closed_standard_input_is_said_in_one_line(command: str) -> None:
+    """``pbr evaluate - <&-`` (a daemon's, a cron wrapper's): "unexpected error (AttributeError)"."""
+    family = ["EX-001"] if command == "explain" else []
+    shown = subprocess.run(
+        ["sh", "-c", f'exec "$0" -m pbr.cli {command} - {" ".join(family)} --as-of 2015-03-31 <&-',
+         sys.executable],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert (shown.returncode, shown.stdout) == (2, "")
+    assert one_line(shown.stderr) == (
+        "pbr: no standard input (it is closed): pipe the families in or give the file's path"
+    )
+
+
+def _encoded(text: str, how: str) -> bytes:
+    """`text` saved as gzip, UTF-16 (with or without its byte-order mark) or with CR line ends."""
+    import gzip
+
+    if how == "gzip":
+        return gzip.compress(text.encode())
+    if how == "cr":
+        return text.replace("\n", "\r").encode()
+    return text.encode(how)
+
+
+_SAID = {
+    "gzip": " is gzip-compressed: decompress it first",
+    "utf-16": " is UTF-16: save it as UTF-8",
+    "utf-16-le": " is UTF-16: save it as UTF-8",
+    "utf-16-be": " is UTF-16: save it as UTF-8",
+    "cr": "'s lines end in CR alone (old Mac line endings): save it with LF or CRLF line endings",
+}
+
+
+@pytest.mark.parametrize("how", list(_SAID))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", "{f}", "--workers", "1"],
+        ["evaluate", "{f}", "--workers", "2", "--format", "json"],
+        ["evaluate", "{f}", "--output", "{tmp}/d.xlsx"],
+        ["evaluate", "-", "--format", "csv"],
+        ["explain", "{f}", "EX-001"],
+        ["audit", str(EXAMPLES / "claims.csv"), "--families", "{f}"],
+        ["replay", "{tmp}/empty.jsonl", "--families", "{f}"],
+        ["replay", "{f}", "--families", FAMILIES],
+    ],
+)
+def test_a_compressed_utf16_or_cr_file_is_said_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+    command: list[str],
+) -> None:
+    """Each was thousands of garbage rejections, or one record for the whole file."""
+    data = _encoded(Path(FAMILIES).read_text(), how)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(data)
+    (tmp_path / "empty.jsonl").write_text("")
+    argv = [a.format(f=path, tmp=tmp_path) for a in command]
+    if "-" in argv:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    day = ["--as-of", "2015-03-31"] if command[0] != "replay" else []
+    status, out, err = run(capsys, *argv, *day)
+    named = "<stdin>" if "-" in argv else str(path)
+    assert (status, out, one_line(err)) == (2, "", f"pbr: {named}{_SAID[how]}")
+    assert not (tmp_path / "d.xlsx").exists()
+
+
+@pytest.mark.parametrize("how", list(_SAID))
+def test_read_records_refuses_a_compressed_utf16_or_cr_file(tmp_path: Path, how: str) -> None:
+    import pbr
+    from pbr.io import UnreadableFile
+
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(_encoded(Path(FAMILIES).read_text(), how))
+    with pytest.raises(UnreadableFile) as refused:
+        list(pbr.read_records(path))
+    assert str(refused.value) == f"{path}{_SAID[how]}"
+
+
 def test_explain_given_decisions_says_it_wants_the_records(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -285,6 +370,23 @@ def test_a_single_valued_option_given_twice_is_refused(
         f"pbr {argv[0]}: error: {option} is given twice ('{first}', then '{second}'): give it "
         f"once (see pbr {argv[0]} --help)"
     )
+
+
+@pytest.mark.parametrize("size", ["99999999999999999999", "9223372036854775807", "0", "-1", "abc"])
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_a_record_size_out_of_range_is_refused_with_the_range(
+    capsys: pytest.CaptureFixture[str], size: str, command: str
+) -> None:
+    """A size past what a read can be asked for was an "unexpected error (OverflowError)"."""
+    argv = [command, FAMILIES, *(["EX-001"] if command == "explain" else [])]
+    status, out, err = run(capsys, *argv, "--as-of", "2015-03-31", "--max-record-bytes", size)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr {command}: error: argument --max-record-bytes: expected a number of bytes from 1 "
+        f"to 1,099,511,627,776 (1 TiB), got '{size}' (see pbr {command} --help)"
+    )
+    largest = ["--max-record-bytes", "1099511627776"]
+    assert run(capsys, *argv, "--as-of", "2015-03-31", *largest)[0] == 0
 
 
 def test_the_same_value_twice_is_taken_and_repeatable_options_still_repeat(

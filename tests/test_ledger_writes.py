@@ -597,6 +597,36 @@ def test_any_change_to_a_claim_row_is_refused_by_the_recheck(
     assert named <= n + 1 + value.count("\n") + value.count("\r"), text
 
 
+@pytest.mark.parametrize("command", ["append", "import", "record"])
+def test_a_broken_ledger_is_refused_before_anything_is_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]], command: str
+) -> None:
+    """Writing onto a ledger already broken was told apart from breaking it by nothing."""
+    db = tmp_path / "l.db"
+    Ledger(db).append([entry("C0", family_id="EX-050", kind="attachment_fee")])
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET family_id = 'EX-051' WHERE seq = 1")
+    connection.close()
+    if command == "append":
+        argv = ["ledger", "append", str(db), "--claim-id", "C1", *APPEND]
+    elif command == "import":
+        rows = tmp_path / "in.csv"
+        rows.write_text(
+            HEADER + "EX-010,crime_asb_education,1500.00,2015-05-01,C1,tf-phase-1/1.0\n"
+        )
+        argv = ["ledger", "import", str(db), str(rows)]
+    else:
+        argv = ["ledger", "record", str(write(tmp_path / "r.csv", report)), str(db)]
+        argv += ["--paid-on", "2015-05-15"]
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert one_line_error(err) == (
+        f"pbr: ledger {db} is broken at entry 1: entry 1 was changed after it was written; "
+        "nothing was written\n"
+    )
+    assert [seq for seq, _ in Ledger(db).entries()] == [1]
+
+
 # 5. Small things: counts, options that would do nothing, a changed key marker
 
 

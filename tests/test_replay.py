@@ -106,8 +106,10 @@ def test_replay_reproduces_any_decision(family: pbr.Family, as_of: date) -> None
     assert result.changed == ()
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pbr.cli", *args], capture_output=True, text=True)
+def cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pbr.cli", *args], capture_output=True, text=True, input=input
+    )
 
 
 @pytest.mark.slow
@@ -392,3 +394,33 @@ def test_a_decision_with_a_key_given_twice_is_not_one_pbr_wrote(
         f"({values}); JSON readers disagree on which value counts, so it is not compared\n"
         "replayed 60: 59 identical, 1 different\n"
     )  # EX-001 has its line: not reported missing as well
+
+
+def test_replay_and_audit_read_standard_input_as_evaluate_does(tmp_path: Path) -> None:
+    """``cat d.jsonl | pbr replay - ...`` said "cannot read -: No such file or directory"."""
+    families = str(EXAMPLES / "families.jsonl")
+    decided = cli("evaluate", families, "--as-of", "2015-03-31", "--format", "json").stdout
+    (tmp_path / "d.jsonl").write_text(decided)
+    records = Path(families).read_text()
+    for argv, piped_in in (
+        (["replay", "-", "--families", families], decided),
+        (["replay", str(tmp_path / "d.jsonl"), "--families", "-"], records),
+    ):
+        same = cli(*argv, input=piped_in)
+        assert (same.returncode, same.stderr) == (0, ""), same.stdout + same.stderr
+        assert same.stdout == "replayed 60: 60 identical, 0 different\n"
+    diff = cli("replay", "-", "--families", families, input="not json\n" + decided)
+    assert diff.returncode == 1
+    assert diff.stdout.startswith("<stdin>:1: not a decision")
+    claims = str(EXAMPLES / "claims.csv")
+    piped = cli("audit", claims, "--families", "-", input=records)
+    named = cli("audit", claims, "--families", families)
+    assert (piped.returncode, piped.stdout) == (named.returncode, named.stdout)
+    for argv in (["replay", "-", "--families", "-"], ["audit", claims, *["--families", "-"] * 2]):
+        twice = cli(*argv, input=records)
+        assert (twice.returncode, twice.stdout) == (2, "")
+        said = "the decisions and --families -" if argv[0] == "replay" else "--families - twice"
+        assert twice.stderr == (
+            f"pbr: standard input ('-') is given for {said}: it can be read once: give the "
+            "other inputs as files\n"
+        )

@@ -11,8 +11,10 @@ import io
 
 __all__ = [
     "NOT_UTF8_CAUSE",
+    "TEXT_HEAD_BYTES",
     "cannot_read",
     "not_a_text_file",
+    "not_line_text",
     "not_utf8",
     "os_reason",
     "undecodable",
@@ -69,6 +71,58 @@ def not_a_text_file(head: bytes, wanted: str, *, csv: bool = True) -> str | None
     if head.startswith(_OLD_WORKBOOK):
         return f"it is an Excel 97-2003 workbook, not {wanted}{advice}"
     return None
+
+
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
+"""How a compressed file starts, and its compression."""
+
+TEXT_HEAD_BYTES = 1 << 16
+"""The bytes of a file's start `not_line_text` is given: room for its first line's end."""
+
+
+def not_line_text(name: str, head: bytes) -> str | None:
+    """Why a file starting with `head` cannot be read line by line as UTF-8 text, or None.
+
+    Read as it is, a compressed or UTF-16 file is thousands of rejected lines of byte noise,
+    and a file whose lines end in CR alone is one line: said at once, in one line.
+
+    >>> not_line_text("f.jsonl", bytes([0x1F, 0x8B, 8]))
+    'f.jsonl is gzip-compressed: decompress it first'
+    >>> not_line_text("f.jsonl", "{}".encode("utf-16-le"))
+    'f.jsonl is UTF-16: save it as UTF-8'
+    >>> not_line_text("f.jsonl", b"{}" + bytes([13]) + b"{}") is None, not_line_text("f", b"{}")
+    (False, None)
+    """
+    for magic, compression in _COMPRESSED.items():
+        if head.startswith(magic):
+            return f"{name} is {compression}-compressed: decompress it first"
+    if _utf16(head):
+        return f"{name} is UTF-16: save it as UTF-8"
+    if _cr_alone(head):
+        return (
+            f"{name}'s lines end in CR alone (old Mac line endings): save it with LF or CRLF "
+            "line endings"
+        )
+    return None
+
+
+def _utf16(head: bytes) -> bool:
+    """UTF-16 by its byte-order mark, or by text in it (JSON's ASCII, every other byte NUL)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    nul = [byte == 0 for byte in head[:4]]
+    return nul in ([False, True, False, True], [True, False, True, False])
+
+
+def _cr_alone(head: bytes) -> bool:
+    """Whether the first line ends in CR alone: a CR (or several) followed by more than an LF."""
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    if cr < 0 or 0 <= lf < cr:
+        return False
+    after = cr
+    while after < len(head) and head[after] == 0x0D:  # CR CR LF: a CRLF file converted again
+        after += 1
+    return after < len(head) and head[after] != 0x0A
 
 
 def not_utf8(bad: bytes) -> str:

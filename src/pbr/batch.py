@@ -391,8 +391,11 @@ def evaluate_spans(
     source: str | None = None,
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    stop: int | None = None,
 ) -> Iterator[Span]:
     """Evaluate a JSON Lines file from byte `start`, range by range (`pbr.io.line_ranges`).
+
+    With `stop`, no byte past it is read: the size the file had when the run began.
 
     Each process reads its own ranges of the file: the path ``pbr evaluate`` takes for a JSON
     Lines file. With `workers` 1, this process reads and evaluates; with more, this process
@@ -406,13 +409,32 @@ def evaluate_spans(
     job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render
     job.max_record_bytes = max_record_bytes
-    ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES))
+    ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES, stop))
     if workers <= 1:
         yield from map(job.span, ranges)
         return
     from pbr._slices import evaluate_sliced
 
     yield from evaluate_sliced(job.span, list(ranges), workers)
+
+
+def outside_programme(
+    exc: OutsideProgramme, family: Family, *, source: str, record: int, line: int | None = None
+) -> Rejection:
+    """The rejection of a family no programme covers: one wording for evaluate and explain."""
+    from pbr._rejection import Rejection, without_family
+
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=family.family_id,
+        local_authority=family.local_authority,
+        loc=exc.field or "attached_on",
+        value=family.attached_on.isoformat() if exc.field is None else exc.value,
+        message=without_family(str(exc)),
+        type="outside_programme" if exc.field is None else "payment_not_in_programme",
+    )
 
 
 @contextmanager
@@ -852,20 +874,7 @@ class _Job:
             )
             return decision
         except OutsideProgramme as exc:
-            from pbr._rejection import without_family
-            from pbr.io import Rejection
-
-            return Rejection.single(
-                source=self.source,
-                line=None,
-                record=n,
-                family_id=family.family_id,
-                local_authority=family.local_authority,
-                loc=exc.field or "attached_on",
-                value=family.attached_on.isoformat() if exc.field is None else exc.value,
-                message=without_family(str(exc)),
-                type="outside_programme" if exc.field is None else "payment_not_in_programme",
-            )
+            return outside_programme(exc, family, source=self.source, record=n)
 
     def _evaluable(self, n: int, item: Mapping[str, Any] | str | bytes) -> Family | Rejection:
         """The record to evaluate: JSON text is tried first as a compiled record.

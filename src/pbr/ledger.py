@@ -957,6 +957,15 @@ class Ledger:
             )
         return verdict
 
+    def verify_for_writing(self) -> Verdict:
+        """`verify`, after refusing (`LedgerError`) a key this ledger would not be written with.
+
+        What ``pbr ledger append``, ``import`` and ``record`` check before writing: a new
+        payment on a broken ledger is refused by every reader after it.
+        """
+        self._chain_key(writing=True)
+        return self.verify()
+
     def history(self) -> dict[str, tuple[Payment, ...]]:
         """Payments by family, in ledger order, after `verify` (a broken ledger is refused).
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
-from contextlib import closing, suppress
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -70,8 +70,8 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         required=True,
         action="append",
         metavar="FILE",
-        help="family records: JSON, JSON Lines, a folder of CSV tables or an XLSX workbook "
-        "(repeatable)",
+        help="family records: JSON, JSON Lines ('-' or a pipe: read from it), a folder of CSV "
+        "tables or an XLSX workbook (repeatable)",
     )
     au.add_argument("--ledger", metavar="DB", help="payments ledger used as payment history")
     add_ledger_options(au)
@@ -218,13 +218,17 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     )
 
     rp = sub.add_parser("replay", help="re-run recorded decisions and show they are identical")
-    rp.add_argument("decisions", help="decisions as JSON Lines (pbr evaluate --format json)")
+    rp.add_argument(
+        "decisions",
+        help="decisions as JSON Lines (pbr evaluate --format json); '-' or a pipe: read from it",
+    )
     rp.add_argument(
         "--families",
         required=True,
         action="append",
         metavar="FILE",
-        help="the family records: JSON, JSON Lines, a folder of CSV tables or an XLSX workbook",
+        help="the family records: JSON, JSON Lines ('-' or a pipe: read from it), a folder of "
+        "CSV tables or an XLSX workbook",
     )
     rp.add_argument(
         "--plan",
@@ -261,7 +265,7 @@ def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict
     A path is a JSON or JSON Lines file, a folder of CSV tables or an XLSX workbook, read as
     ``pbr evaluate`` reads it. The rejected family records are also added to `rejected`.
     """
-    from pbr.io import UnreadableFile, read_records
+    from pbr.io import UnreadableFile
     from pbr.records import Family
 
     found: dict[str, Family] = {}
@@ -274,7 +278,7 @@ def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict
             tables = read_tables(path)
             items: Iterable[Family | Rejection] = tables.families()
         else:
-            items = read_records(path)
+            items = _records(path)
         for item in items:  # a file's own repeats are its rejections
             records += 1
             if not isinstance(item, Family):
@@ -292,8 +296,62 @@ def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict
         for row in tables.unplaced() if tables is not None else ():  # rows of no family
             print(row.describe(), file=sys.stderr)
         if not records:  # an empty file (or /dev/null) is not "no family has evidence"
-            raise UnreadableFile(f"no family records in {path}")
+            raise UnreadableFile(f"no family records in {_shown_name(path)}")
     return found
+
+
+def _records(path: str) -> Iterator[Family | Rejection]:
+    """A file's family records; standard input's (``-``) or a pipe's read from a private copy."""
+    from pbr.io import read_numbered
+
+    with _input_file(path, "family records") as (name, readable):
+        for _, _, item in read_numbered(readable, source=name):
+            yield item
+
+
+@contextmanager
+def _input_file(path: str, what: str) -> Iterator[tuple[str, str]]:
+    """(`path`'s name in reports, a file to read it from): a stream is copied to a private file.
+
+    A file is looked at twice (its start, then its records): standard input (``-``) or a pipe
+    is copied first, as ``pbr evaluate`` does (`pbr.cli._evaluate.spooled`).
+    """
+    from pbr.cli._evaluate import is_stream, spooled
+
+    if not is_stream(path):
+        yield path, path
+        return
+    with spooled(path, what) as copy:
+        yield _shown_name(path), copy
+
+
+def _shown_name(path: str) -> str:
+    """How reports name an input: ``<stdin>`` for ``-``."""
+    from pbr.cli._evaluate import STDIN
+
+    return STDIN if path == "-" else path
+
+
+def _stdin_once(given: list[str]) -> None:
+    """Refuse standard input (``-``) given for more than one input: it can be read once.
+
+    `given` names each input given as ``-`` (ValueError).
+    """
+    if len(given) < 2:
+        return
+    if len(set(given)) == 1:
+        said = f"{given[0]} {'twice' if len(given) == 2 else f'{len(given)} times'}"
+    else:
+        said = ", ".join(given[:-1]) + " and " + given[-1]
+    raise ValueError(
+        f"standard input ('-') is given for {said}: it can be read once: give the other inputs "
+        "as files"
+    )
+
+
+def _families_from_stdin(args: argparse.Namespace) -> list[str]:
+    """``--families -`` for each time it is given (`_stdin_once`)."""
+    return ["--families -" for path in getattr(args, "families", None) or () if path == "-"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +534,7 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
         return None
     if not args.families:
         raise ValueError("--claims needs --families FILE: the family records the audit read")
+    _stdin_once(_families_from_stdin(args))
     pick, plans, history, families, refused, claims, rejections = _inputs(args)
     result: Verification = audit.verify(
         claims,
@@ -503,6 +562,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
 
     try:  # everything that can be refused is refused before any work
         _check_ledger_options(args)
+        _stdin_once(_families_from_stdin(args))
         if args.report:
             check_report_path(args.report)
             _check_distinct(args, {"--report": args.report})
@@ -690,6 +750,8 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             key=key,
             timeout=args.timeout,
         )
+        if command in ("import", "append", "record") and _broken(ledger, args.db):
+            return 1
         if command in ("verify", "head"):
             verdict = ledger.verify(expect_head=getattr(args, "expect_head", None))
             if not verdict.ok:
@@ -763,6 +825,20 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
         return 2
 
 
+def _broken(ledger: Ledger, db: str) -> bool:
+    """Whether the ledger fails verification (said on stderr): nothing is written onto it.
+
+    Else a payment written onto it would be told from one that broke it by nothing.
+    """
+    verdict = ledger.verify_for_writing()
+    if verdict.ok:
+        return False
+    at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+    print(f"pbr: ledger {printable(db)} is broken{at}: {printable(verdict.why)}; nothing was written",
+          file=sys.stderr)  # fmt: skip
+    return True
+
+
 def _no_claim_dates(ledger: Ledger, written: int) -> None:
     """Say, on standard error, that a ledger of an earlier pbr kept no claim date given to it."""
     from pbr.ledger import EARLIER_FORMAT
@@ -832,37 +908,62 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     A decision whose output is the same but whose library version, rules or input changed is
     reported, and counts as a difference: the replay did not run what was run then.
     """
-    from pydantic import ValidationError
-
-    from pbr.audit._claims import json_keeping_repeats, repeated_key
     from pbr.cli._options import load_plans as _plans
-    from pbr.decisions import Decision
-    from pbr.history import HistoryError, merge_payments
-    from pbr.io import UnreadableFile
-    from pbr.replay import ReplayError, replay
 
     try:
         _check_ledger_options(args)
+        _stdin_once(["the decisions"] * (args.decisions == "-") + _families_from_stdin(args))
     except ValueError as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
-    from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
+    with _input_file(args.decisions, "decisions") as (name, readable):
+        return _replay(args, name, readable, families, plans, history, out)
+
+
+def _replay(
+    args: argparse.Namespace,
+    name: str,
+    readable: str,
+    families: dict[str, Family],
+    plans: dict[str, Any],
+    history: PaymentHistory | None,
+    out: TextIO,
+) -> int:
+    """`run_replay` once its inputs are read: the decisions (`name`) are read from `readable`."""
+    from pydantic import ValidationError
+
+    from pbr._unreadable import (
+        TEXT_HEAD_BYTES,
+        cannot_read,
+        not_a_text_file,
+        not_line_text,
+        not_utf8,
+    )
+    from pbr.audit._claims import json_keeping_repeats, repeated_key
+    from pbr.decisions import Decision
+    from pbr.history import HistoryError, merge_payments
+    from pbr.io import UnreadableFile
+    from pbr.replay import ReplayError, replay
 
     try:
-        handle = open(args.decisions, "rb")  # noqa: SIM115 - closed below
-        head = handle.read(4096)
+        handle = open(readable, "rb")  # noqa: SIM115 - closed below
+        head = handle.read(TEXT_HEAD_BYTES)
         handle.seek(0)
     except OSError as exc:
-        raise UnreadableFile(cannot_read(args.decisions, exc)) from None
+        raise UnreadableFile(cannot_read(name, exc)) from None
+    said = not_line_text(name, head)  # compressed, UTF-16, lines ended by CR alone
+    if said is not None:
+        handle.close()
+        raise UnreadableFile(said)
     binary = not_a_text_file(head, "decisions (JSON Lines)", csv=False)
     if binary is None and b"\x00" in head:  # UTF-16, or no text at all: every line would fail
         binary = "it is not UTF-8 text (a binary file, or UTF-16?): give the JSON Lines of pbr evaluate --format json"
     if binary is not None:
         handle.close()
-        raise UnreadableFile(f"{args.decisions}: {binary}")
+        raise UnreadableFile(f"{name}: {binary}")
     same = differ = changed = unreplayable = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
     with handle:
@@ -876,21 +977,20 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 twice = repeated_key(written)
             except UnicodeDecodeError as exc:
                 out.write(
-                    f"{printable(args.decisions)}:{number}: not a decision: "
+                    f"{printable(name)}:{number}: not a decision: "
                     f"{not_utf8(exc.object[exc.start : exc.end])}\n"
                 )
                 unreplayable += 1
                 continue
             except ValidationError as exc:
                 out.write(
-                    f"{printable(args.decisions)}:{number}: not a decision: "
-                    f"{printable(_one_problem(exc))}\n"
+                    f"{printable(name)}:{number}: not a decision: {printable(_one_problem(exc))}\n"
                 )
                 unreplayable += 1
                 continue
             except (ValueError, RecursionError) as exc:
                 out.write(
-                    f"{printable(args.decisions)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
+                    f"{printable(name)}:{number}: not a decision: {printable(str(exc)[:200])}\n"
                 )
                 unreplayable += 1
                 continue
@@ -899,7 +999,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 path, values = twice
                 shown = ", ".join(repr(v) for v in values)
                 said = (
-                    f"{args.decisions}:{number}: {recorded.family_id}: not a decision pbr "
+                    f"{name}:{number}: {recorded.family_id}: not a decision pbr "
                     f"wrote: the key {path!r} is given {len(values)} times ({shown[:120]}); "
                     "JSON readers disagree on which value counts, so it is not compared"
                 )
@@ -909,7 +1009,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 continue
             if key in first:  # one run decides a family once: a second is a claim made twice
                 out.write(
-                    f"{printable(args.decisions)}:{number}: {recorded.family_id}: decided again for "
+                    f"{printable(name)}:{number}: {recorded.family_id}: decided again for "
                     f"{recorded.as_of} (first at line {first[key]})\n"
                 )
                 differ += 1
@@ -924,7 +1024,7 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
                 family = merge_payments(family, history)
                 result = replay(recorded, family, plans.get(recorded.programme), as_written=written)
             except (ReplayError, HistoryError) as exc:
-                out.write(f"{printable(args.decisions)}:{number}: {printable(str(exc))}\n")
+                out.write(f"{printable(name)}:{number}: {printable(str(exc))}\n")
                 unreplayable += 1
                 continue
             if not result.identical:
@@ -936,9 +1036,9 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
             if not result.identical or result.changed:
                 out.write(result.describe() + "\n")
     if not read:
-        print(f"pbr: no decisions in {printable(args.decisions)}", file=sys.stderr)
+        print(f"pbr: no decisions in {printable(name)}", file=sys.stderr)
         return 2
-    missing = 0 if args.only_recorded else _missing(first, families, history, args, out)
+    missing = 0 if args.only_recorded else _missing(first, families, history, name, out)
     note = (
         f", {changed} with the same output but a changed library, rules or input" if changed else ""
     )
@@ -979,7 +1079,7 @@ def _missing(
     decided: dict[tuple[str, date], int],
     families: dict[str, Family],
     history: PaymentHistory | None,
-    args: argparse.Namespace,
+    decisions: str,
     out: TextIO,
 ) -> int:
     """Report each family of the records a run on the decisions' date would have decided.
@@ -1012,7 +1112,7 @@ def _missing(
                 "of the records is judged missing only when it has a decision at none of them\n"
             )
         out.write(
-            f"{family.family_id}: no decision in {printable(args.decisions)}{where}, though pbr "
+            f"{family.family_id}: no decision in {printable(decisions)}{where}, though pbr "
             f"decides its record{at} (replaying a sample? add --only-recorded)\n"
         )
         missing += 1

@@ -52,10 +52,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
 
 EXIT_STATUS: dict[str, str] = {
     "evaluate": "0 every record was evaluated; 1 some were rejected (each reported on stderr); "
-    "2 the input cannot be read, holds no records or none could be evaluated",
-    "explain": "0 the family was explained; 1 its record is rejected, no programme covers it, "
-    "or it is given more than once (the first is explained); 2 no such family, or the input "
-    "cannot be read",
+    "2 the input cannot be read, holds no records, changed while it was read (records appended "
+    "to it are not read: nothing is written to --output or --rejections) or none could be "
+    "evaluated",
+    "explain": "0 the family was explained; 1 a record of it is rejected, no programme covers "
+    "it, or it is given more than once (the record pbr evaluate decides on, if any, is "
+    "explained and the others reported); 2 no such family, or the input cannot be read",
     "schema": "0 the schema was printed",
     "template": "0 the tables were written (a table with rows kept); 2 the folder cannot be "
     "written",
@@ -75,12 +77,13 @@ EXIT_STATUS: dict[str, str] = {
     "ledger head": "0 the head was printed; 1 the chain is broken; 2 the ledger cannot be opened",
     "ledger export": "0 every entry was written; 2 the ledger does not verify or cannot be "
     "opened, or the file cannot be written",
-    "ledger import": "0 every row was appended; 1 the chain is broken after it; 2 a row or the "
-    "ledger is refused, and nothing was appended",
-    "ledger append": "0 the payment was appended; 1 the chain is broken after it; 2 it or the "
-    "ledger is refused, and nothing was appended",
-    "ledger record": "0 the verified claims were recorded; 1 the chain is broken after it; 2 "
-    "the report, the re-check or the ledger is refused, and nothing was recorded",
+    "ledger import": "0 every row was appended; 1 the chain was broken before it (nothing was "
+    "appended) or is broken after it; 2 a row or the ledger is refused, and nothing was appended",
+    "ledger append": "0 the payment was appended; 1 the chain was broken before it (nothing was "
+    "appended) or is broken after it; 2 it or the ledger is refused, and nothing was appended",
+    "ledger record": "0 the verified claims were recorded; 1 the chain was broken before it "
+    "(nothing was recorded) or is broken after it; 2 the report, the re-check or the ledger is "
+    "refused, and nothing was recorded",
     "replay": "0 every decision was reproduced exactly (and none is missing); 1 one differs, "
     "was made with another library, rules or input, cannot be replayed, or is missing (with "
     "decisions at several dates: a family of the records with a decision at none of them); 2 "

@@ -79,11 +79,42 @@ def _workers(text: str) -> Workers:
     return n
 
 
-def _file_size(path: str) -> int | None:
+def _stat(path: str) -> os.stat_result | None:
+    """The file as a run begins to read it: its size bounds what is read."""
     try:
-        return os.stat(path).st_size
+        return os.stat(path)
     except OSError:
         return None  # reading it says why
+
+
+class _Changed(Exception):
+    """The input changed while it was read: the files being written are discarded."""
+
+
+def _check_unchanged(path: str, readable: str, before: os.stat_result | None) -> None:
+    """Raise `_Changed` when the file read is no longer the one whose first `size` bytes were read.
+
+    Records appended after the run began are not read: without this they would be dropped
+    without a word (a cron job picking up an export still being written).
+    """
+    if before is None:
+        return
+    after = _stat(readable)
+    name, size = printable(path), before.st_size
+    again = "run again on a file that is no longer being written"
+    if after is None or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+        now = "is gone" if after is None else f"is now another file, of {after.st_size} bytes"
+        raise _Changed(f"{name} was replaced while it was read (it {now}; {size} bytes of the "
+                       f"first were read): {again}")  # fmt: skip
+    if after.st_size > size:
+        raise _Changed(f"{name} grew while it was read (from {size} to {after.st_size} bytes): "
+                       f"the records after byte {size} were not read; {again}")  # fmt: skip
+    if after.st_size < size:
+        raise _Changed(f"{name} shrank while it was read (from {size} to {after.st_size} bytes): "
+                       f"its records may have been read cut short; {again}")  # fmt: skip
+    if after.st_mtime_ns != before.st_mtime_ns:
+        raise _Changed(f"{name} was written to while it was read (its size, {size} bytes, is "
+                       f"the same): its records may have been read half changed; {again}")  # fmt: skip
 
 
 def _output_kind(fmt: str, output: str | None) -> str:
@@ -260,8 +291,10 @@ def is_stream(path: str) -> bool:
 
 
 @contextmanager
-def spooled(path: str) -> Iterator[str]:
+def spooled(path: str, what: str = "families") -> Iterator[str]:
     """A pipe's records copied to a private temporary file, read from there, then removed.
+
+    `what` the pipe holds (``families``, ``decisions``) is named when it cannot be read.
 
     The reader looks at a file's start twice to find its shape and the progress bar shows its
     size: a pipe (``zcat f.jsonl.gz | pbr evaluate -``) allows neither, so it is read once,
@@ -270,10 +303,14 @@ def spooled(path: str) -> Iterator[str]:
     import shutil
 
     name = STDIN if path == "-" else path
-    if path == "-" and sys.stdin.isatty():
+    if path == "-" and sys.stdin is None:  # closed (``<&-``), as a daemon may leave it
         raise UnreadableFile(
-            "cannot read families from the terminal: pipe them in "
-            "(zcat families.jsonl.gz | pbr evaluate - ...) or give the file's path"
+            f"no standard input (it is closed): pipe the {what} in or give the file's path"
+        )
+    if path == "-" and sys.stdin.isatty():
+        example = " (zcat families.jsonl.gz | pbr evaluate - ...)" if what == "families" else ""
+        raise UnreadableFile(
+            f"cannot read {what} from the terminal: pipe them in{example} or give the file's path"
         )
     with tempfile.TemporaryDirectory(prefix="pbr-input-") as folder:
         copy = os.path.join(folder, "families")
@@ -317,6 +354,7 @@ def _evaluate_file(
     total: int | None = None
     kind = _output_kind(fmt, output)
     lines_from: int | None = None  # where a JSON Lines file's records start: read in ranges
+    before: os.stat_result | None = None  # the file as it began to be read (not tables)
     numbered: Iterable[tuple[int | None, Any]] = ()
     measure: Callable[[tuple[int | None, Any]], tuple[int, int]] = _a_record
     of_families = False  # `total` counts families, not bytes
@@ -327,18 +365,20 @@ def _evaluate_file(
         total, of_families = tables.family_rows, True
         # no line of one file: each rejection names its tables' rows, and its family's record
     elif history is None:  # the workers (or this process) validate: hand them bytes
-        total = _file_size(readable)
+        before = _stat(readable)
+        total = None if before is None else before.st_size
         if workers == "auto":
             workers = 1 if total is None or total < AUTO_FILE_BYTES else available_cores()
         if kind != "xlsx":
             lines_from = json_lines_start(readable, max_record_bytes=max_record_bytes, source=path)
         if lines_from is None:
-            raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
+            raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path, size=total)
             numbered = ((line, item) for line, _, item in raw)
     else:  # validated here, where the ledger's payments are merged in: count the bytes read
-        total = _file_size(readable)
+        before = _stat(readable)
+        total = None if before is None else before.st_size
         read = _BytesRead()
-        raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path)
+        raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path, size=total)
         records = parse_numbered(read.counted(raw), source=path, max_record_bytes=max_record_bytes)
         numbered = ((line, item) for line, _, item in records)
         measure = read.measure
@@ -408,6 +448,7 @@ def _evaluate_file(
                     source=path,
                     render=render,  # type: ignore[arg-type]
                     max_record_bytes=max_record_bytes,
+                    stop=total,
                 )
                 blocks: Iterator[tuple[bytes, tuple[int, ...] | None]] = summary.track_spans(
                     _progress(spans, total, _a_range), path
@@ -452,10 +493,14 @@ def _evaluate_file(
         with ExitStack() as stack:
             stack.callback(gc.unfreeze)  # back to normal for a caller that goes on (tests, scripts)
             summary = _decide(stack)
+            _check_unchanged(path, readable, before)
             if summary.evaluated + summary.rejected + summary.rows_unplaced == 0:
                 raise _NoRecords
     except _NoRecords:
         print(f"pbr: no records in {printable(path)}", file=err)
+        return 2
+    except _Changed as exc:
+        print(f"pbr: {exc}", file=err)
         return 2
     text = out if fmt == "table" and output is None else err
     if tables is not None:

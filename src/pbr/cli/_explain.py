@@ -24,6 +24,7 @@ from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
+    from pbr.decisions import Decision
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
@@ -78,53 +79,79 @@ def _explain(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     read_from: str | None = None,
 ) -> int:
-    """Explain `family_id` of `path`; `read_from` is a copy to read instead (of a pipe)."""
-    from pbr.io import Rejection
+    """Explain `family_id` of `path`; `read_from` is a copy to read instead (of a pipe).
 
-    pick = rule_sets_for(choices)
-    plans = plans or {}
+    The record explained is the one ``pbr evaluate`` decides on: the first that is neither
+    rejected for its own faults nor outside every programme. The family's other records are
+    reported on stderr as evaluate reports them (the exit status is then 1).
+    """
     tables: TableInput | None = None
     if read_from is None and council_tables(path):
         from pbr.tables import read_tables
 
         tables = read_tables(path)
-        found: Iterator[Family | Rejection] = (  # the other families are not validated
-            item for item in tables.named(family_id) if item.family_id is not None
+        found: Iterator[Found] = (  # the other families are not validated
+            (None, 0, item) for item in tables.named(family_id) if item.family_id is not None
         )
     else:
         found = _records_of(path, family_id, max_record_bytes, read_from)
-    item = next(found, None)
-    if item is None:
+    chosen = _Chosen(path, as_of, rule_sets_for(choices), plans or {})
+    for line, record, item in found:
+        chosen.take(line, record, item)
+    if chosen.records == 0:
         why = "" if tables is None else _rows_without_family(path, tables.orphan_tables(family_id))
         print(f"pbr: no family {family_id!r} in {printable(path)}{why}", file=sys.stderr)
         return 2
-    if isinstance(item, Rejection):
-        print(item.describe(), file=sys.stderr)
+    if chosen.decision is not None:
+        out.write(chosen.decision.explain())
+    for said in chosen.rejections:
+        print(said, file=sys.stderr)
+    return 0 if chosen.decision is not None and not chosen.rejections else 1
+
+
+Found = tuple["int | None", int, "Family | Rejection"]
+"""A record of the family: its line (None in council tables), its record number, what it is."""
+
+
+class _Chosen:
+    """The family's record evaluate decides on, and what is said of each of its other records."""
+
+    def __init__(self, path: str, as_of: date, pick: Any, plans: dict[str, OutcomePlan]) -> None:
+        self.path, self.as_of, self.pick, self.plans = path, as_of, pick, plans
+        self.decision: Decision | None = None
+        self.line: int | None = None  # the decided record's
+        self.records = 0
+        self.rejections: list[str] = []
+
+    def take(self, line: int | None, record: int, item: Family | Rejection) -> None:
+        """Decide on `item` if no earlier record was decided on; else say why it is not."""
+        from pbr.batch import outside_programme
+        from pbr.io import Rejection
+
+        self.records += 1
+        if isinstance(item, Rejection):  # rejected for its own faults: not the family's record
+            self._rejected(item)
+        elif self.decision is not None:  # evaluate decides on the first and rejects the rest
+            self._rejected(Rejection.repeated_family(source=self.path, line=line, record=record,
+                family_id=item.family_id, first_line=self.line,
+                local_authority=item.local_authority))  # fmt: skip
+        else:
+            try:
+                rules = self.pick(item)
+                plan = self.plans.get(rules.programme)
+                self.decision = evaluate(item, as_of=self.as_of, rules=rules, plan=plan)
+                self.line = line
+            except OutsideProgramme as exc:  # not the family's record either: a later one may be
+                self._rejected(outside_programme(exc, item, source=self.path, record=record,
+                                                 line=line))  # fmt: skip
+
+    def _rejected(self, item: Rejection) -> None:
+        self.rejections.append(item.describe())
         if {e.loc for e in item.errors if e.type == "extra_forbidden"} >= _DECISION_KEYS:
-            print(
-                f"pbr: {printable(path)} holds decisions (pbr evaluate's output), not family "
-                "records: give pbr explain the records the decisions were made from",
-                file=sys.stderr,
+            self.rejections.append(
+                f"pbr: {printable(self.path)} holds decisions (pbr evaluate's output), not family "
+                "records: give pbr explain the records the decisions were made from"
             )
-        return 1
-    try:
-        rules = pick(item)
-        decision = evaluate(item, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
-    except OutsideProgramme as exc:
-        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
-        return 1
-    out.write(decision.explain())
-    again = next(found, None)  # `pbr evaluate` decides on the first and rejects the rest
-    if again is not None:
-        print(
-            again.describe()
-            if isinstance(again, Rejection)
-            else f"pbr: family {family_id!r} is given more than once in {printable(path)}: "
-            "pbr evaluate decides on the first and rejects the rest",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 _DECISION_KEYS = frozenset(("format_version", "payable", "results"))
@@ -152,16 +179,15 @@ def _rows_without_family(path: str, tables: list[str]) -> str:
 
 def _records_of(
     path: str, family_id: str, max_record_bytes: int, read_from: str | None = None
-) -> Iterator[Family | Rejection]:
+) -> Iterator[Found]:
     r"""The records of `family_id` in a JSON file, as `pbr evaluate` reads them, in order.
 
     Only a record whose bytes hold the id (or a ``\u`` escape that may spell it) is parsed,
-    so the whole file is read for a repeat quickly; a repeat is the rejection evaluate gives.
+    so the whole file is read for a repeat quickly. Each is numbered (its line and record).
     """
-    from pbr.io import Rejection, parse_family, read_raw
+    from pbr.io import parse_family, read_raw
 
     needle = json.dumps(family_id).encode()  # with its quotes: "F1" is not in "F10"
-    first_line: int | None = None  # of the family's first record that is not rejected
     for line, record, raw in read_raw(
         read_from or path, max_record_bytes=max_record_bytes, source=path
     ):
@@ -173,19 +199,5 @@ def _records_of(
             )
         else:
             item = raw
-        if item.family_id != family_id:
-            continue
-        if isinstance(item, Rejection):  # rejected for its own faults: not the family's record
-            pass
-        elif first_line is None:
-            first_line = line
-        else:
-            item = Rejection.repeated_family(
-                source=path,
-                line=line,
-                record=record,
-                family_id=family_id,
-                first_line=first_line,
-                local_authority=item.local_authority,
-            )
-        yield item
+        if item.family_id == family_id:
+            yield line, record, item

@@ -83,13 +83,20 @@ def evaluation_date(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("as_of ")) from None
 
 
+MAX_BYTE_COUNT = 1 << 40
+"""The largest ``--max-record-bytes`` (1 TiB): no record is larger, and a read can be asked for it."""
+
+
 def byte_count(text: str) -> int:
+    """A number of bytes from 1 to `MAX_BYTE_COUNT` (beyond, a read cannot be asked for it)."""
     try:
         size = int(text)
     except ValueError:
         size = 0
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {text!r}")
+    if not 1 <= size <= MAX_BYTE_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of bytes from 1 to {MAX_BYTE_COUNT:,} (1 TiB), got {text!r}"
+        )
     return size
 
 
