@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import stat
 import sys
 import threading
@@ -27,9 +26,9 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
+from pbr._stopping import Stopped, stop_received, stopped_cleanly
 from pbr.errors import PbrError
 from pbr.money import PENNY, in_exact_arithmetic
 
@@ -540,9 +539,10 @@ def atomic_writer(
 
     `mode` is ``"w"`` (UTF-8 text) or ``"wb"``. A regular file (or a new one) is written to a
     temporary file beside it and renamed into place only when the block succeeds; the file keeps
-    its permissions (a new one follows the umask); on an exception, Ctrl-C or SIGTERM the
-    temporary file is removed (one left by a process killed outright is removed by the next
-    write to the same path). ``-`` is standard output; a character device (``/dev/null``) or
+    its permissions (a new one follows the umask); on an exception, Ctrl-C, SIGTERM or SIGHUP
+    the temporary file is removed (one left by a process killed outright is removed by the next
+    write to the same path), and after SIGTERM or SIGHUP no writer, however nested, replaces its
+    file (`pbr._stopping`). ``-`` is standard output; a character device (``/dev/null``) or
     FIFO is written directly, a block device (a disk) refused; a symbolic link is followed and
     its target written. With `sync_as_it_goes`, a thread sends what is written to the disk
     every half second, so that a large file's last sync is short (do not start processes with
@@ -589,7 +589,7 @@ def atomic_writer(
     _sweep(target)
     tmp, fd = _temporary(target, found, shown)
     try:
-        with _cleanup_on_terminate():
+        with stopped_cleanly():  # a stop removes the temporary file: the old one is kept
             handle = (
                 os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
             )
@@ -606,6 +606,7 @@ def atomic_writer(
                     os.fsync(handle.fileno())
                 except OSError as exc:
                     raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+            _not_stopped()
             try:
                 os.replace(tmp, target)
             except OSError as exc:
@@ -620,6 +621,17 @@ def atomic_writer(
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def _not_stopped() -> None:
+    """Raise `Stopped` if a stop signal has come: no output is committed after it.
+
+    Whoever caught the stop before this writer saw it (a caller's ``except BaseException``),
+    the file stays as it was.
+    """
+    signum = stop_received()
+    if signum is not None:
+        raise Stopped(signum)
 
 
 @contextmanager
@@ -797,46 +809,6 @@ def _direct(target: Path, mode: str, shown: str) -> Iterator[IO[Any]]:
         if exc.errno in _WRITE_ERRORS or exc.errno == errno.EPIPE:
             raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
         raise
-
-
-class _Terminated(BaseException):
-    """Raised in the main thread by SIGTERM or SIGHUP while an output is being written."""
-
-
-@contextmanager
-def _cleanup_on_terminate() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into an exception, so the temporary file is removed on the way out.
-
-    Only where their handling is the default (exit at once) and in the main thread; the process
-    then exits with the usual status (128 + the signal).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    owner = os.getpid()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != owner:  # a forked worker (a pool's) inherited this: die as usual
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        caught.append(signum)
-        raise _Terminated(signum)
-
-    previous: dict[int, Any] = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    except _Terminated:
-        pass
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-    if caught:
-        raise SystemExit(128 + caught[0])
 
 
 def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | None = None) -> int:
