@@ -2,7 +2,8 @@
 
 Exit status, for every command: 0 when it did its work and found nothing wrong, 2 when the
 command line is wrong or an input cannot be read (nothing is half-done), 141 when the reader of
-the output went away (``| head``), 130 on Ctrl-C. What 1 means is each command's own: its
+the output went away (``| head``), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP (stopped,
+every temporary file removed and no output replaced). What 1 means is each command's own: its
 section says (and ``pbr COMMAND --help`` ends with it).
 """
 
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
@@ -159,8 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pbr`` command line; returns the exit status.
 
     No traceback reaches the user: every error is one line on stderr. Set ``PBR_DEBUG=1`` to
-    see the traceback of an unexpected error.
+    see the traceback of an unexpected error. SIGTERM or SIGHUP stops the command as Ctrl-C
+    does, every temporary file and folder removed, with status 128 + the signal.
     """
+    with stopped_cleanly():
+        return _guarded(argv)
+
+
+def _guarded(argv: Sequence[str] | None) -> int:
+    """`_main`, every error it lets out turned into a line on stderr and an exit status."""
     try:
         return _main(argv)
     except BrokenPipeError:
