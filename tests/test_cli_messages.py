@@ -386,3 +386,34 @@ def test_ledger_verify_exits_as_documented(
     assert "BROKEN" in out
     assert "2 the ledger cannot be opened" in EXIT_STATUS["ledger verify"]
     assert run(capsys, "ledger", "verify", str(tmp_path / "none.db"))[0] == 2
+
+
+# --- standard output or standard error on a full disk -------------------------------------------
+
+FULL = Path("/dev/full")
+needs_full = pytest.mark.skipif(not FULL.exists(), reason="no /dev/full here")
+
+
+def pbr_into_full(*args: str, full: str) -> subprocess.CompletedProcess[bytes]:
+    """``python -m pbr.cli ARGS`` with `full` (``stdout`` or ``stderr``) on /dev/full."""
+    with FULL.open("wb") as sink:
+        return subprocess.run(
+            [sys.executable, "-m", "pbr.cli", *args],
+            stdout=sink if full == "stdout" else subprocess.PIPE,
+            stderr=sink if full == "stderr" else subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+
+
+@needs_full
+@pytest.mark.parametrize("where", ["stdout", "--output"])
+def test_a_standard_error_that_cannot_be_written_exits_2(tmp_path: Path, where: str) -> None:
+    """It was 1, "some records were rejected", on a clean run: the error escaped `main`."""
+    output = ["--output", str(tmp_path / "d.jsonl")] if where == "--output" else []
+    done = pbr_into_full(
+        "evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "json", *output, full="stderr"
+    )
+    assert done.returncode == 2
+    decisions = (tmp_path / "d.jsonl").read_bytes() if output else done.stdout
+    assert len(decisions.splitlines()) == 60  # the work was done; its summary could not be said
