@@ -417,3 +417,33 @@ def test_a_standard_error_that_cannot_be_written_exits_2(tmp_path: Path, where: 
     assert done.returncode == 2
     decisions = (tmp_path / "d.jsonl").read_bytes() if output else done.stdout
     assert len(decisions.splitlines()) == 60  # the work was done; its summary could not be said
+
+
+@needs_full
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31"],
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "csv", "--output", "-"],
+        ["explain", FAMILIES, "EX-001", "--as-of", "2015-03-31"],
+        ["schema"],
+        ["rules"],
+        ["replay", "DECISIONS", "--families", FAMILIES],
+        ["--help"],
+    ],
+    ids=lambda command: " ".join(command[:1] + command[-2:-1]),
+)
+def test_a_standard_output_that_cannot_be_written_is_one_line_and_exit_2(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command said "unexpected error, please report it" for a full disk."""
+    decisions = tmp_path / "decisions.jsonl"
+    if "DECISIONS" in command:
+        main(["evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "json",
+              "--output", str(decisions)])  # fmt: skip
+        capsys.readouterr()
+    done = pbr_into_full(
+        *(str(decisions) if a == "DECISIONS" else a for a in command), full="stdout"
+    )
+    assert done.returncode == 2
+    assert done.stderr == b"pbr: cannot write standard output: No space left on device\n"

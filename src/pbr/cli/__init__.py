@@ -21,7 +21,7 @@ from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
-from pbr.cli._streams import named_streams
+from pbr.cli._streams import named_streams, raise_failure
 from pbr.errors import PlanError, UnknownInterpretation
 from pbr.io import UnreadableFile
 
@@ -230,11 +230,12 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _parsed(given: list[str]) -> argparse.Namespace:
-    """The command line parsed; what argparse prints before it exits (help, errors) flushed."""
+    """The command line parsed; what argparse prints before it exits (help, errors) written."""
     try:
         return _parser(given[0] if given else None).parse_args(given)
     except SystemExit:
         _flush()
+        raise_failure()
         raise
 
 

@@ -1,6 +1,6 @@
 """Standard output and standard error that say which they are when they cannot be written.
 
-A write to a full disk (``pbr evaluate ... 2> /dev/full``) fails with a bare OSError, which
+A write to a full disk (``pbr evaluate ... > /dev/full``) fails with a bare OSError, which
 cannot be told from a defect. Through `named_streams` it is an `pbr.output.OutputError` naming
 the stream, and the stream is then silenced: what it still holds goes nowhere, so nothing fails
 again (Python's own flush at exit would print an error and end the process with status 120).
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO, cast
 
-__all__ = ["NamedStream", "named_streams"]
+__all__ = ["NamedStream", "named_streams", "raise_failure"]
 
 
 class NamedStream:
@@ -25,14 +25,14 @@ class NamedStream:
     the stream's own (`fileno`, `isatty`, `encoding`); `buffer` is named the same way.
     """
 
-    def __init__(self, stream: Any, name: str, errors: list[OSError] | None = None) -> None:
+    def __init__(self, stream: Any, name: str, failures: list[OSError] | None = None) -> None:
         self._stream = stream
         self._name = name
-        self.errors: list[OSError] = [] if errors is None else errors
-        """The error that silenced the stream, if one did (shared with `buffer`)."""
+        self.failures: list[OSError] = [] if failures is None else failures
+        """The error that silenced the stream, as raised, if one did (shared with `buffer`)."""
 
     def write(self, data: Any) -> int:
-        if self.errors:
+        if self.failures:
             return len(data)
         with self._named():
             written: int = self._stream.write(data)
@@ -43,13 +43,13 @@ class NamedStream:
             self.write(line)
 
     def flush(self) -> None:
-        if not self.errors:
+        if not self.failures:
             with self._named():
                 self._stream.flush()
 
     @property
     def buffer(self) -> NamedStream:
-        return NamedStream(self._stream.buffer, self._name, self.errors)
+        return NamedStream(self._stream.buffer, self._name, self.failures)
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._stream, attribute)
@@ -64,9 +64,20 @@ class NamedStream:
         except OSError as exc:
             from pbr.output import OutputError
 
-            self.errors.append(exc)
+            failure = OutputError(f"cannot write {self._name}: {exc.strerror or exc}")
+            self.failures.append(failure)
             _silence(self._stream)
-            raise OutputError(f"cannot write {self._name}: {exc.strerror or exc}") from None
+            raise failure from None
+
+
+def raise_failure() -> None:
+    """Raise again the error of a standard stream that failed, for code that swallowed it.
+
+    (argparse ignores an error writing its help.)
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, NamedStream) and stream.failures:
+            raise stream.failures[0]
 
 
 def _silence(stream: Any) -> None:
@@ -84,11 +95,13 @@ def _silence(stream: Any) -> None:
 
 @contextlib.contextmanager
 def named_streams() -> Iterator[None]:
-    """Standard error as a `NamedStream` while the block runs."""
-    saved = sys.stderr
-    if saved is not None:
-        sys.stderr = cast("TextIO", NamedStream(saved, "standard error"))
+    """Standard output and standard error as `NamedStream` while the block runs."""
+    saved = sys.stdout, sys.stderr
+    if saved[0] is not None:
+        sys.stdout = cast("TextIO", NamedStream(saved[0], "standard output"))
+    if saved[1] is not None:
+        sys.stderr = cast("TextIO", NamedStream(saved[1], "standard error"))
     try:
         yield
     finally:
-        sys.stderr = saved
+        sys.stdout, sys.stderr = saved
