@@ -307,6 +307,32 @@ def test_a_stop_signal_leaves_the_output_and_the_rejections_as_they_were(
     assert temp_files(tmp_path) == []
 
 
+def test_a_stop_the_moment_the_temporary_file_is_made_removes_it(tmp_path: Path) -> None:
+    """A stop between making the file and noting its name left it behind (seen under load)."""
+    target = tmp_path / "out.txt"
+    target.write_text("OLD")
+    script = (
+        "import os, signal, sys\n"
+        "from pbr.output import atomic_writer\n"
+        "made = os.open\n"
+        "def stopped_as_made(path, *args):\n"
+        "    fd = made(path, *args)\n"
+        "    if str(path).endswith('.pbr-tmp'):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return fd\n"
+        "os.open = stopped_as_made\n"
+        "with atomic_writer(sys.argv[1]) as handle:\n"
+        "    handle.write('new')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert target.read_text() == "OLD"
+    assert temp_files(tmp_path) == []
+
+
 def test_no_nested_writer_commits_once_the_stop_has_come(tmp_path: Path) -> None:
     """However the stop reaches the writers, the outer one does not replace its file after it."""
     outer_path, inner_path = tmp_path / "outer.txt", tmp_path / "inner.txt"

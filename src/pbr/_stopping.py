@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-__all__ = ["Stopped", "stop_received", "stopped_cleanly"]
+__all__ = ["Stopped", "stop_received", "stopped_cleanly", "stops_held"]
 
 _SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+_MASKABLE = hasattr(signal, "pthread_sigmask")  # POSIX; not on Windows
 
 _received: list[int] = []
 """The stop signals received inside the outermost `stopped_cleanly` (cleared when it ends)."""
@@ -63,6 +64,22 @@ def stopped_cleanly() -> Iterator[None]:
             _received.clear()
     if received:
         raise SystemExit(128 + received[0])
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP held back while the block runs: they take effect after it.
+
+    For a step a stop must not cut in two, such as a temporary file made and its name noted.
+    """
+    if not _MASKABLE:
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *_SIGNALS})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _set_handlers() -> dict[int, Any]:

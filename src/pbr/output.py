@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from pbr._stopping import Stopped, stop_received, stopped_cleanly
+from pbr._stopping import Stopped, stop_received, stopped_cleanly, stops_held
 from pbr.errors import PbrError
 from pbr.money import PENNY, in_exact_arithmetic
 
@@ -587,9 +587,11 @@ def atomic_writer(
     if found is not None and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {shown}: the file is read-only")
     _sweep(target)
-    tmp, fd = _temporary(target, found, shown)
+    tmp: str | None = None
     try:
         with stopped_cleanly():  # a stop removes the temporary file: the old one is kept
+            with stops_held():  # a stop as the file is made finds its name noted
+                tmp, fd = _temporary(target, found, shown)
             handle = (
                 os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
             )
@@ -612,8 +614,9 @@ def atomic_writer(
             except OSError as exc:
                 raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # make the rename durable where the system allows
         directory = os.open(target.parent, os.O_RDONLY)
