@@ -242,6 +242,49 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, sig: int) -> N
         assert target.read_text() == "new"
 
 
+def long_name(folder: Path, length: int, start: str = "a") -> Path:
+    """A path in `folder` whose name is `length` characters, or a skip if the folder refuses it."""
+    if os.pathconf(folder, "PC_NAME_MAX") < length:
+        pytest.skip(f"this file system takes no {length}-character name")
+    return folder / (start * (length - 6) + ".jsonl")
+
+
+@pytest.mark.parametrize("length", [250, 255])
+def test_a_name_as_long_as_the_folder_takes_is_written(tmp_path: Path, length: int) -> None:
+    """A valid 246-character name was refused "File name too long": the temporary one is longer."""
+    target = long_name(tmp_path, length)
+    target.write_text("old")
+    with atomic_writer(target) as handle:
+        handle.write("new")
+        (made,) = temp_files(tmp_path)
+        assert len(os.fsencode(made.name)) <= 255
+    assert target.read_text() == "new"
+    assert temp_files(tmp_path) == []
+
+
+def test_a_long_name_s_temporary_files_are_told_apart_and_swept(tmp_path: Path) -> None:
+    """Two long names alike but for their end get temporary names of their own; a killed
+    writer's is removed by the next write to its path, and only its."""
+    first, second = long_name(tmp_path, 250), tmp_path / ("a" * 243 + "b.jsonl")
+    for target in (first, second):
+        target.write_text("old")
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline() == "writing\n"
+        child.kill()
+        child.communicate(timeout=30)
+    assert len({p.name for p in temp_files(tmp_path)}) == 2
+    with atomic_writer(first) as handle:
+        handle.write("new")
+    (left,) = temp_files(tmp_path)  # the second's, whose path was not written again
+    with atomic_writer(second) as handle:
+        handle.write("new")
+    assert temp_files(tmp_path) == []
+    assert left.name != first.name
+
+
 def test_a_live_writers_temporary_file_is_not_swept(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     with atomic_writer(target) as outer:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -688,12 +689,41 @@ def _nothing() -> None:
 _TEMP_SUFFIX = ".pbr-tmp"
 
 
+_NAME_ROOM = len(f"..{2**31 - 1}.{'0' * 8}{_TEMP_SUFFIX}")
+"""What a temporary name adds to its stem: dots, the largest pid, the random token, the suffix."""
+
+
+def _stem(target: Path) -> str:
+    """What `target`'s temporary files are named after: its name, or a cut one that fits.
+
+    A temporary name is `_NAME_ROOM` longer than its stem, and the folder takes names of
+    NAME_MAX bytes at most (usually 255): a longer target name is cut to fit, and ends with
+    ``~`` and 16 hex digits of its hash, to keep it recognisable and its own.
+    """
+    room = _name_max(target.parent) - _NAME_ROOM
+    name = target.name
+    if len(os.fsencode(name)) <= room:
+        return name
+    mark = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    while name and len(os.fsencode(name + mark)) > room:
+        name = name[:-1]
+    return name + mark
+
+
+def _name_max(folder: Path) -> int:
+    """The longest name `folder` takes, in bytes (255 where the system does not say)."""
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no such setting, or no pathconf (Windows)
+        return 255
+    return longest if longest > 0 else 255
+
+
 def _temporary(target: Path, found: os.stat_result | None, shown: str) -> tuple[str, int]:
     """Create the temporary file beside `target`: a new file's mode follows the umask."""
+    stem = _stem(target)
     for _ in range(100):
-        tmp = str(
-            target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
-        )
+        tmp = str(target.parent / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if found else 0o666)
         except FileExistsError:
@@ -716,9 +746,10 @@ def _temporary(target: Path, found: os.stat_result | None, shown: str) -> tuple[
 
 def _sweep(target: Path) -> None:
     """Remove temporary files of `target` left by processes that no longer exist."""
+    stem = _stem(target)
     with contextlib.suppress(OSError):
-        for left in target.parent.glob(f".{_glob_escape(target.name)}.*{_TEMP_SUFFIX}"):
-            pid = left.name[len(target.name) + 2 :].split(".", 1)[0]
+        for left in target.parent.glob(f".{_glob_escape(stem)}.*{_TEMP_SUFFIX}"):
+            pid = left.name[len(stem) + 2 :].split(".", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
                 with contextlib.suppress(OSError):
                     left.unlink()
