@@ -4,8 +4,9 @@ Exit status, for every command: 0 when it did its work and found nothing wrong, 
 command line is wrong or an input cannot be read (nothing is half-done) or an output cannot be
 written (standard error included: a full disk is never a clean run), 141 when the reader of
 the output went away (``| head``), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP (stopped,
-every temporary file removed and no output replaced). What 1 means is each command's own: its
-section says (and ``pbr COMMAND --help`` ends with it).
+every temporary file removed and no output replaced; ``pbr serve`` shuts down on SIGTERM and
+ends by it). What 1 means is each command's own: its section says (and ``pbr COMMAND --help``
+ends with it).
 """
 
 from __future__ import annotations
@@ -165,9 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     No traceback reaches the user: every error is one line on stderr. Set ``PBR_DEBUG=1`` to
     see the traceback of an unexpected error. SIGTERM or SIGHUP stops the command as Ctrl-C
-    does, every temporary file and folder removed, with status 128 + the signal.
+    does, every temporary file and folder removed, with status 128 + the signal (``pbr
+    serve`` shuts its server down instead).
     """
-    with stopped_cleanly(), named_streams():
+    with named_streams():
         return _guarded(argv)
 
 
@@ -214,7 +216,8 @@ def _main(argv: Sequence[str] | None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parsed(given)
-        status = _run(args, sys.stdout)
+        with _stops_handled(args.command):
+            status = _run(args, sys.stdout)
         _flush()  # what is still buffered is written now, while a failure can be reported
         return status
     except (UnknownInterpretation, UnreadableFile, PlanError) as exc:
@@ -237,6 +240,14 @@ def _parsed(given: list[str]) -> argparse.Namespace:
         _flush()
         raise_failure()
         raise
+
+
+def _stops_handled(command: str) -> contextlib.AbstractContextManager[None]:
+    """SIGTERM and SIGHUP handled as Ctrl-C is (`stopped_cleanly`), but by ``pbr serve``.
+
+    The server shuts down on SIGTERM itself, then ends by the signal, as systemd expects.
+    """
+    return contextlib.nullcontext() if command == "serve" else stopped_cleanly()
 
 
 def _flush() -> None:
