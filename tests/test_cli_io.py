@@ -1014,3 +1014,20 @@ def test_a_file_replaced_while_it_is_read_is_said(
     status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2013-07-31", "--format", "json")
     assert status == 2
     assert err.splitlines()[-1].startswith(f"pbr: {path} was replaced while it was read")
+
+
+def test_outputs_with_names_as_long_as_the_folder_takes_are_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--output`` and ``--rejections`` of 250 characters were refused "File name too long"."""
+    import os
+
+    if os.pathconf(tmp_path, "PC_NAME_MAX") < 250:
+        pytest.skip("this file system takes no 250-character name")
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    output, rejections = (tmp_path / (letter * 244 + ".jsonl") for letter in "dr")
+    status, _, err = run(capsys, "evaluate", str(examples), "--as-of", "2015-03-31", "--format",
+                         "json", "--output", str(output), "--rejections", str(rejections))  # fmt: skip
+    assert status == 0, err
+    assert len(output.read_text().splitlines()) == 60
+    assert rejections.read_text() == ""

@@ -488,3 +488,64 @@ def test_ledger_verify_exits_as_documented(
     assert "BROKEN" in out
     assert "2 the ledger cannot be opened" in EXIT_STATUS["ledger verify"]
     assert run(capsys, "ledger", "verify", str(tmp_path / "none.db"))[0] == 2
+
+
+# --- standard output or standard error on a full disk -------------------------------------------
+
+FULL = Path("/dev/full")
+needs_full = pytest.mark.skipif(not FULL.exists(), reason="no /dev/full here")
+
+
+def pbr_into_full(*args: str, full: str) -> subprocess.CompletedProcess[bytes]:
+    """``python -m pbr.cli ARGS`` with `full` (``stdout`` or ``stderr``) on /dev/full."""
+    with FULL.open("wb") as sink:
+        return subprocess.run(
+            [sys.executable, "-m", "pbr.cli", *args],
+            stdout=sink if full == "stdout" else subprocess.PIPE,
+            stderr=sink if full == "stderr" else subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+
+
+@needs_full
+@pytest.mark.parametrize("where", ["stdout", "--output"])
+def test_a_standard_error_that_cannot_be_written_exits_2(tmp_path: Path, where: str) -> None:
+    """It was 1, "some records were rejected", on a clean run: the error escaped `main`."""
+    output = ["--output", str(tmp_path / "d.jsonl")] if where == "--output" else []
+    done = pbr_into_full(
+        "evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "json", *output, full="stderr"
+    )
+    assert done.returncode == 2
+    decisions = (tmp_path / "d.jsonl").read_bytes() if output else done.stdout
+    assert len(decisions.splitlines()) == 60  # the work was done; its summary could not be said
+
+
+@needs_full
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31"],
+        ["evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "csv", "--output", "-"],
+        ["explain", FAMILIES, "EX-001", "--as-of", "2015-03-31"],
+        ["schema"],
+        ["rules"],
+        ["replay", "DECISIONS", "--families", FAMILIES],
+        ["--help"],
+    ],
+    ids=lambda command: " ".join(command[:1] + command[-2:-1]),
+)
+def test_a_standard_output_that_cannot_be_written_is_one_line_and_exit_2(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command said "unexpected error, please report it" for a full disk."""
+    decisions = tmp_path / "decisions.jsonl"
+    if "DECISIONS" in command:
+        main(["evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "json",
+              "--output", str(decisions)])  # fmt: skip
+        capsys.readouterr()
+    done = pbr_into_full(
+        *(str(decisions) if a == "DECISIONS" else a for a in command), full="stdout"
+    )
+    assert done.returncode == 2
+    assert done.stderr == b"pbr: cannot write standard output: No space left on device\n"

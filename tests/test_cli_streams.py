@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -19,8 +21,9 @@ import pytest
 
 from pbr.cli import main
 
-from .builders import record
+from .builders import generated, record
 from .test_history import crime, ledger_with
+from .test_output import stoppable, wait_for
 
 GOOD = [record(family_id=f"G{n}", local_discretion=["x"]) for n in range(1, 4)]
 BAD = {"family_id": "BAD"}
@@ -170,6 +173,67 @@ def test_a_full_temporary_folder_is_reported_in_one_line(
     assert "cannot copy <stdin> to a temporary file" in err
     assert "No space left on device" in err
     assert "Traceback" not in err
+
+
+# --- a stopped run leaves nothing in the temporary folder -------------------------------------
+
+STOPS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
+
+
+def _start(
+    temp: Path, source: Path | None, *extra: str, stdin: Any = None
+) -> subprocess.Popen[bytes]:
+    """`pbr evaluate` with TMPDIR `temp`, its decisions to a standard output nobody reads.
+
+    `source` None: standard input (`stdin`, or a pipe the caller writes). The run waits, its
+    standard output full.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "pbr.cli", "evaluate", "-" if source is None else str(source),
+         "--as-of", AS_OF, "--format", "json", *extra],
+        stdin=stdin or subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )  # fmt: skip
+
+
+def _stop(child: subprocess.Popen[bytes], sig: int, temp: Path, pattern: str) -> None:
+    """Once `pattern` is in `temp`, send `sig`; the run ends as stopped, `temp` empty."""
+    wait_for(lambda: any(temp.glob(pattern)), child)
+    child.send_signal(stoppable(sig))
+    child.communicate(timeout=60)
+    assert child.returncode == 128 + sig
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("sig", STOPS)
+def test_a_stopped_run_removes_its_copy_of_standard_input(
+    tmp_path: Path, temp_folder: Path, sig: int
+) -> None:
+    """SIGTERM and SIGHUP left `pbr-input-*/families`, every family record, in TMPDIR."""
+    with generated(200, tmp_path).open("rb") as source:
+        child = _start(temp_folder, None, stdin=source)
+    _stop(child, sig, temp_folder, "pbr-input-*/families")
+
+
+@pytest.mark.parametrize("sig", STOPS)
+def test_a_run_stopped_while_copying_standard_input_removes_the_copy(
+    temp_folder: Path, sig: int
+) -> None:
+    child = _start(temp_folder, None)
+    assert child.stdin is not None
+    child.stdin.write(_lines(GOOD))
+    child.stdin.flush()  # and kept open: the copy waits for more
+    _stop(child, sig, temp_folder, "pbr-input-*/families")
+
+
+@pytest.mark.parametrize("sig", STOPS)
+def test_a_stopped_run_removes_the_workers_slices(
+    tmp_path: Path, temp_folder: Path, sig: int
+) -> None:
+    """SIGTERM and SIGHUP left `pbr-slices-*`, decisions of slices not yet handed on."""
+    child = _start(temp_folder, generated(1000, tmp_path), "--workers", "2")
+    _stop(child, sig, temp_folder, "pbr-slices-*/*")
 
 
 # --- --max-record-bytes reaches the validation, not only the reader ----------------------------

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +44,7 @@ from pbr.output import (
 )
 from pbr.testing import PROGRAMMES, as_of_dates, families
 
-from .builders import record
+from .builders import generated, record
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
 
@@ -241,6 +242,49 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, sig: int) -> N
         assert target.read_text() == "new"
 
 
+def long_name(folder: Path, length: int, start: str = "a") -> Path:
+    """A path in `folder` whose name is `length` characters, or a skip if the folder refuses it."""
+    if os.pathconf(folder, "PC_NAME_MAX") < length:
+        pytest.skip(f"this file system takes no {length}-character name")
+    return folder / (start * (length - 6) + ".jsonl")
+
+
+@pytest.mark.parametrize("length", [250, 255])
+def test_a_name_as_long_as_the_folder_takes_is_written(tmp_path: Path, length: int) -> None:
+    """A valid 246-character name was refused "File name too long": the temporary one is longer."""
+    target = long_name(tmp_path, length)
+    target.write_text("old")
+    with atomic_writer(target) as handle:
+        handle.write("new")
+        (made,) = temp_files(tmp_path)
+        assert len(os.fsencode(made.name)) <= 255
+    assert target.read_text() == "new"
+    assert temp_files(tmp_path) == []
+
+
+def test_a_long_name_s_temporary_files_are_told_apart_and_swept(tmp_path: Path) -> None:
+    """Two long names alike but for their end get temporary names of their own; a killed
+    writer's is removed by the next write to its path, and only its."""
+    first, second = long_name(tmp_path, 250), tmp_path / ("a" * 243 + "b.jsonl")
+    for target in (first, second):
+        target.write_text("old")
+        child = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline() == "writing\n"
+        child.kill()
+        child.communicate(timeout=30)
+    assert len({p.name for p in temp_files(tmp_path)}) == 2
+    with atomic_writer(first) as handle:
+        handle.write("new")
+    (left,) = temp_files(tmp_path)  # the second's, whose path was not written again
+    with atomic_writer(second) as handle:
+        handle.write("new")
+    assert temp_files(tmp_path) == []
+    assert left.name != first.name
+
+
 def test_a_live_writers_temporary_file_is_not_swept(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     with atomic_writer(target) as outer:
@@ -249,6 +293,113 @@ def test_a_live_writers_temporary_file_is_not_swept(tmp_path: Path) -> None:
             inner.write("inner")
         assert len(temp_files(tmp_path)) == 1
     assert target.read_text() == "outer"
+
+
+def good_then_bad(folder: Path) -> Path:
+    """1,000 generated families (5.5 MB: two workers' slices), then 3,000 records rejected.
+
+    The rejections come after the first range of the file, so `pbr evaluate --output` has
+    begun its file before it reports one; their lines fill a standard error nobody reads.
+    """
+    path = generated(1000, folder)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(f'{{"family_id": "BAD-{n}"}}\n' for n in range(3000))
+    return path
+
+
+def wait_for(ready: Callable[[], bool], child: subprocess.Popen[bytes]) -> None:
+    """Wait until `ready()`, failing if `child` ends first or a minute goes by."""
+    deadline = time.monotonic() + 60
+    while not ready():
+        assert child.poll() is None, f"the run ended first (exit {child.returncode})"
+        assert time.monotonic() < deadline, "the run never got there"
+        time.sleep(0.01)
+
+
+def stoppable(sig: int) -> int:
+    """`sig`, or a skip if this process ignores it (a child would ignore it too)."""
+    if signal.getsignal(sig) == signal.SIG_IGN:
+        pytest.skip(f"{signal.Signals(sig).name} is ignored here")
+    return sig
+
+
+@pytest.mark.parametrize(
+    ("sig", "workers"), [(signal.SIGTERM, "1"), (signal.SIGTERM, "2"), (signal.SIGHUP, "1")]
+)
+def test_a_stop_signal_leaves_the_output_and_the_rejections_as_they_were(
+    tmp_path: Path, sig: int, workers: str
+) -> None:
+    """SIGTERM with both files replaced the rejections with a partial file (the decisions'
+    writer swallowed the stop, so the rejections' committed) and left the decisions' temporary."""
+    source = good_then_bad(tmp_path)
+    output, rejections = tmp_path / "out.jsonl", tmp_path / "rejections.jsonl"
+    for path in (output, rejections):
+        path.write_text("OLD\n")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pbr.cli", "evaluate", str(source), "--as-of", "2015-03-31",
+         "--format", "json", "--workers", workers, "--output", str(output),
+         "--rejections", str(rejections)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    wait_for(lambda: len(temp_files(tmp_path)) == 2, child)  # both begun, the run waiting
+    child.send_signal(stoppable(sig))
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + sig, err.decode()[-2000:]
+    assert output.read_text() == "OLD\n"
+    assert rejections.read_text() == "OLD\n"
+    assert temp_files(tmp_path) == []
+
+
+def test_a_stop_the_moment_the_temporary_file_is_made_removes_it(tmp_path: Path) -> None:
+    """A stop between making the file and noting its name left it behind (seen under load)."""
+    target = tmp_path / "out.txt"
+    target.write_text("OLD")
+    script = (
+        "import os, signal, sys\n"
+        "from pbr.output import atomic_writer\n"
+        "made = os.open\n"
+        "def stopped_as_made(path, *args):\n"
+        "    fd = made(path, *args)\n"
+        "    if str(path).endswith('.pbr-tmp'):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return fd\n"
+        "os.open = stopped_as_made\n"
+        "with atomic_writer(sys.argv[1]) as handle:\n"
+        "    handle.write('new')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert target.read_text() == "OLD"
+    assert temp_files(tmp_path) == []
+
+
+def test_no_nested_writer_commits_once_the_stop_has_come(tmp_path: Path) -> None:
+    """However the stop reaches the writers, the outer one does not replace its file after it."""
+    outer_path, inner_path = tmp_path / "outer.txt", tmp_path / "inner.txt"
+    for path in (outer_path, inner_path):
+        path.write_text("OLD")
+    script = (
+        "import os, signal, sys\n"
+        "from pbr.output import atomic_writer\n"
+        "with atomic_writer(sys.argv[1]) as outer:\n"
+        "    outer.write('new')\n"
+        "    try:\n"
+        "        with atomic_writer(sys.argv[2]) as inner:\n"
+        "            inner.write('new')\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    except BaseException:\n"
+        "        pass  # a caller that swallows the stop\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(outer_path), str(inner_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert (outer_path.read_text(), inner_path.read_text()) == ("OLD", "OLD")
+    assert temp_files(tmp_path) == []
 
 
 # --- formulas and markup ------------------------------------------------------------------------

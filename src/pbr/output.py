@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
 import re
 import secrets
-import signal
 import stat
 import sys
 import threading
@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
+from pbr._stopping import Stopped, stop_received, stopped_cleanly, stops_held
 from pbr.errors import PbrError
 from pbr.money import PENNY, in_exact_arithmetic
 
@@ -540,9 +540,10 @@ def atomic_writer(
 
     `mode` is ``"w"`` (UTF-8 text) or ``"wb"``. A regular file (or a new one) is written to a
     temporary file beside it and renamed into place only when the block succeeds; the file keeps
-    its permissions (a new one follows the umask); on an exception, Ctrl-C or SIGTERM the
-    temporary file is removed (one left by a process killed outright is removed by the next
-    write to the same path). ``-`` is standard output; a character device (``/dev/null``) or
+    its permissions (a new one follows the umask); on an exception, Ctrl-C, SIGTERM or SIGHUP
+    the temporary file is removed (one left by a process killed outright is removed by the next
+    write to the same path), and after SIGTERM or SIGHUP no writer, however nested, replaces its
+    file (`pbr._stopping`). ``-`` is standard output; a character device (``/dev/null``) or
     FIFO is written directly, a block device (a disk) refused; a symbolic link is followed and
     its target written. With `sync_as_it_goes`, a thread sends what is written to the disk
     every half second, so that a large file's last sync is short (do not start processes with
@@ -587,9 +588,11 @@ def atomic_writer(
     if found is not None and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {shown}: the file is read-only")
     _sweep(target)
-    tmp, fd = _temporary(target, found, shown)
+    tmp: str | None = None
     try:
-        with _cleanup_on_terminate():
+        with stopped_cleanly():  # a stop removes the temporary file: the old one is kept
+            with stops_held():  # a stop as the file is made finds its name noted
+                tmp, fd = _temporary(target, found, shown)
             handle = (
                 os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
             )
@@ -606,13 +609,15 @@ def atomic_writer(
                     os.fsync(handle.fileno())
                 except OSError as exc:
                     raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+            _not_stopped()
             try:
                 os.replace(tmp, target)
             except OSError as exc:
                 raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     with contextlib.suppress(OSError):  # make the rename durable where the system allows
         directory = os.open(target.parent, os.O_RDONLY)
@@ -620,6 +625,17 @@ def atomic_writer(
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def _not_stopped() -> None:
+    """Raise `Stopped` if a stop signal has come: no output is committed after it.
+
+    Whoever caught the stop before this writer saw it (a caller's ``except BaseException``),
+    the file stays as it was.
+    """
+    signum = stop_received()
+    if signum is not None:
+        raise Stopped(signum)
 
 
 @contextmanager
@@ -673,12 +689,41 @@ def _nothing() -> None:
 _TEMP_SUFFIX = ".pbr-tmp"
 
 
+_NAME_ROOM = len(f"..{2**31 - 1}.{'0' * 8}{_TEMP_SUFFIX}")
+"""What a temporary name adds to its stem: dots, the largest pid, the random token, the suffix."""
+
+
+def _stem(target: Path) -> str:
+    """What `target`'s temporary files are named after: its name, or a cut one that fits.
+
+    A temporary name is `_NAME_ROOM` longer than its stem, and the folder takes names of
+    NAME_MAX bytes at most (usually 255): a longer target name is cut to fit, and ends with
+    ``~`` and 16 hex digits of its hash, to keep it recognisable and its own.
+    """
+    room = _name_max(target.parent) - _NAME_ROOM
+    name = target.name
+    if len(os.fsencode(name)) <= room:
+        return name
+    mark = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    while name and len(os.fsencode(name + mark)) > room:
+        name = name[:-1]
+    return name + mark
+
+
+def _name_max(folder: Path) -> int:
+    """The longest name `folder` takes, in bytes (255 where the system does not say)."""
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no such setting, or no pathconf (Windows)
+        return 255
+    return longest if longest > 0 else 255
+
+
 def _temporary(target: Path, found: os.stat_result | None, shown: str) -> tuple[str, int]:
     """Create the temporary file beside `target`: a new file's mode follows the umask."""
+    stem = _stem(target)
     for _ in range(100):
-        tmp = str(
-            target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
-        )
+        tmp = str(target.parent / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if found else 0o666)
         except FileExistsError:
@@ -701,9 +746,10 @@ def _temporary(target: Path, found: os.stat_result | None, shown: str) -> tuple[
 
 def _sweep(target: Path) -> None:
     """Remove temporary files of `target` left by processes that no longer exist."""
+    stem = _stem(target)
     with contextlib.suppress(OSError):
-        for left in target.parent.glob(f".{_glob_escape(target.name)}.*{_TEMP_SUFFIX}"):
-            pid = left.name[len(target.name) + 2 :].split(".", 1)[0]
+        for left in target.parent.glob(f".{_glob_escape(stem)}.*{_TEMP_SUFFIX}"):
+            pid = left.name[len(stem) + 2 :].split(".", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
                 with contextlib.suppress(OSError):
                     left.unlink()
@@ -797,46 +843,6 @@ def _direct(target: Path, mode: str, shown: str) -> Iterator[IO[Any]]:
         if exc.errno in _WRITE_ERRORS or exc.errno == errno.EPIPE:
             raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
         raise
-
-
-class _Terminated(BaseException):
-    """Raised in the main thread by SIGTERM or SIGHUP while an output is being written."""
-
-
-@contextmanager
-def _cleanup_on_terminate() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into an exception, so the temporary file is removed on the way out.
-
-    Only where their handling is the default (exit at once) and in the main thread; the process
-    then exits with the usual status (128 + the signal).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    owner = os.getpid()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != owner:  # a forked worker (a pool's) inherited this: die as usual
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        caught.append(signum)
-        raise _Terminated(signum)
-
-    previous: dict[int, Any] = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    except _Terminated:
-        pass
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-    if caught:
-        raise SystemExit(128 + caught[0])
 
 
 def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | None = None) -> int:

@@ -1,22 +1,28 @@
 """The ``pbr`` command, one module per command, thin over the library.
 
 Exit status, for every command: 0 when it did its work and found nothing wrong, 2 when the
-command line is wrong or an input cannot be read (nothing is half-done), 141 when the reader of
-the output went away (``| head``), 130 on Ctrl-C. What 1 means is each command's own: its
-section says (and ``pbr COMMAND --help`` ends with it).
+command line is wrong or an input cannot be read (nothing is half-done) or an output cannot be
+written (standard error included: a full disk is never a clean run), 141 when the reader of
+the output went away (``| head``), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP (stopped,
+every temporary file removed and no output replaced; ``pbr serve`` shuts down on SIGTERM and
+ends by it). What 1 means is each command's own: its section says (and ``pbr COMMAND --help``
+ends with it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
+from pbr.cli._streams import named_streams, raise_failure
 from pbr.errors import PlanError, UnknownInterpretation
 from pbr.io import UnreadableFile
 
@@ -162,8 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pbr`` command line; returns the exit status.
 
     No traceback reaches the user: every error is one line on stderr. Set ``PBR_DEBUG=1`` to
-    see the traceback of an unexpected error.
+    see the traceback of an unexpected error. SIGTERM or SIGHUP stops the command as Ctrl-C
+    does, every temporary file and folder removed, with status 128 + the signal (``pbr
+    serve`` shuts its server down instead).
     """
+    with named_streams():
+        return _guarded(argv)
+
+
+def _guarded(argv: Sequence[str] | None) -> int:
+    """`_main`, every error it lets out turned into a line on stderr and an exit status."""
     try:
         return _main(argv)
     except BrokenPipeError:
@@ -172,25 +186,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_CLOSED_PIPE
     except KeyboardInterrupt:
-        print("pbr: interrupted", file=sys.stderr)
+        _say("pbr: interrupted")
         return 130
     except Exception as exc:
-        if os.environ.get("PBR_DEBUG"):
+        from pbr.output import OutputError
+
+        if not isinstance(exc, OutputError) and os.environ.get("PBR_DEBUG"):
             raise
-        print(
-            f"pbr: unexpected error ({type(exc).__name__}: {printable(str(exc)[:300])}); "
-            "please report it, with PBR_DEBUG=1 for the traceback",
-            file=sys.stderr,
-        )
+        _say(_one_line(exc))
         return 2
+
+
+def _one_line(exc: Exception) -> str:
+    """What to say of an error `_main` let out: an output that cannot be written, or a defect."""
+    from pbr.output import OutputError
+
+    if isinstance(exc, OutputError):  # standard error, say, met while saying something else
+        return f"pbr: {printable(str(exc))}"
+    return (
+        f"pbr: unexpected error ({type(exc).__name__}: {printable(str(exc)[:300])}); "
+        "please report it, with PBR_DEBUG=1 for the traceback"
+    )
+
+
+def _say(line: str) -> None:
+    """Print `line` on stderr, if it can be written (a full disk gets nothing more)."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr)
 
 
 def _main(argv: Sequence[str] | None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
-    args = _parser(given[0] if given else None).parse_args(given)
-    out = sys.stdout
     try:
-        return _run(args, out)
+        args = _parsed(given)
+        with _stops_handled(args.command):
+            status = _run(args, sys.stdout)
+        _flush()  # what is still buffered is written now, while a failure can be reported
+        return status
     except (UnknownInterpretation, UnreadableFile, PlanError) as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -201,6 +233,31 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
+
+
+def _parsed(given: list[str]) -> argparse.Namespace:
+    """The command line parsed; what argparse prints before it exits (help, errors) written."""
+    try:
+        return _parser(given[0] if given else None).parse_args(given)
+    except SystemExit:
+        _flush()
+        raise_failure()
+        raise
+
+
+def _stops_handled(command: str) -> contextlib.AbstractContextManager[None]:
+    """SIGTERM and SIGHUP handled as Ctrl-C is (`stopped_cleanly`), but by ``pbr serve``.
+
+    The server shuts down on SIGTERM itself, then ends by the signal, as systemd expects.
+    """
+    return contextlib.nullcontext() if command == "serve" else stopped_cleanly()
+
+
+def _flush() -> None:
+    """Write out what standard output and standard error still hold."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
 
 
 def _run(args: argparse.Namespace, out: object) -> int:

@@ -1,0 +1,107 @@
+"""Standard output and standard error that say which they are when they cannot be written.
+
+A write to a full disk (``pbr evaluate ... > /dev/full``) fails with a bare OSError, which
+cannot be told from a defect. Through `named_streams` it is an `pbr.output.OutputError` naming
+the stream, and the stream is then silenced: what it still holds goes nowhere, so nothing fails
+again (Python's own flush at exit would print an error and end the process with status 120).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO, cast
+
+__all__ = ["NamedStream", "named_streams", "raise_failure"]
+
+
+class NamedStream:
+    """`stream` with its write errors raised as `pbr.output.OutputError` naming it (`name`).
+
+    A closed pipe stays a `BrokenPipeError` (``| head``: the command ends quietly). After the
+    first error the stream is silenced and what is written to it is dropped. Anything else is
+    the stream's own (`fileno`, `isatty`, `encoding`); `buffer` is named the same way.
+    """
+
+    def __init__(self, stream: Any, name: str, failures: list[OSError] | None = None) -> None:
+        self._stream = stream
+        self._name = name
+        self.failures: list[OSError] = [] if failures is None else failures
+        """The error that silenced the stream, as raised, if one did (shared with `buffer`)."""
+
+    def write(self, data: Any) -> int:
+        if self.failures:
+            return len(data)
+        with self._named():
+            written: int = self._stream.write(data)
+        return written
+
+    def writelines(self, lines: Iterable[Any]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if not self.failures:
+            with self._named():
+                self._stream.flush()
+
+    @property
+    def buffer(self) -> NamedStream:
+        return NamedStream(self._stream.buffer, self._name, self.failures)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._stream, attribute)
+
+    @contextlib.contextmanager
+    def _named(self) -> Iterator[None]:
+        """Turn an error writing the stream into an `OutputError` naming it, and silence it."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            from pbr.output import OutputError
+
+            failure = OutputError(f"cannot write {self._name}: {exc.strerror or exc}")
+            self.failures.append(failure)
+            _silence(self._stream)
+            raise failure from None
+
+
+def raise_failure() -> None:
+    """Raise again the error of a standard stream that failed, for code that swallowed it.
+
+    (argparse ignores an error writing its help.)
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, NamedStream) and stream.failures:
+            raise stream.failures[0]
+
+
+def _silence(stream: Any) -> None:
+    """Point `stream`'s descriptor at the null device, if it has one (a test's capture has not)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
+@contextlib.contextmanager
+def named_streams() -> Iterator[None]:
+    """Standard output and standard error as `NamedStream` while the block runs."""
+    saved = sys.stdout, sys.stderr
+    if saved[0] is not None:
+        sys.stdout = cast("TextIO", NamedStream(saved[0], "standard output"))
+    if saved[1] is not None:
+        sys.stderr = cast("TextIO", NamedStream(saved[1], "standard error"))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
