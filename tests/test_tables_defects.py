@@ -14,6 +14,7 @@ import pytest
 
 import pbr
 from pbr.tables import TableInput, read_tables
+from tests.test_tables_files import workbook
 
 FAMILIES = "family_id,attached_on,identified_for\n"
 TF = "2013-05-01,crime_asb;education;work\n"
@@ -37,32 +38,6 @@ def two_families(payments: str) -> dict[str, str]:
         "employment_spells": "family_id,person_id,start\nF1,A1,2013-06-03\nF2,A1,2013-06-03\n",
         "payments": PAYMENTS + payments,
     }
-
-
-def workbook(tmp_path: Path, merge: str | None = None, **sheets: list[list[Any]]) -> Path:
-    """A workbook of these sheets (``families`` and ``members`` added when not given).
-
-    `merge` (``payments!A2:A3``) merges a range of a sheet, as Excel does: the value of its
-    top-left cell kept, the others emptied.
-    """
-    openpyxl = pytest.importorskip("openpyxl")
-    sheets = {
-        "families": [FAMILIES.strip().split(","), ["F1", *TF.strip().split(",")]],
-        "members": [["family_id", "person_id", "date_of_birth"], ["F1", "A1", "1984-03-12"]],
-        **sheets,
-    }
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    if merge is not None:
-        name, _, cells = merge.partition("!")
-        book[name].merge_cells(cells)
-    path = tmp_path / "book.xlsx"
-    book.save(path)
-    return path
 
 
 def answers(read: TableInput, how: str) -> list[Any]:

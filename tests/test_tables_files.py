@@ -212,8 +212,12 @@ def test_a_sheet_naming_a_column_twice_stops_the_run(tmp_path: Path) -> None:
 # 3. a column with no name
 
 
-def workbook(tmp_path: Path, **sheets: list[list[Any]]) -> Path:
-    """A workbook of these sheets (``families`` and ``members`` added when not given)."""
+def workbook(tmp_path: Path, *, merge: str | None = None, **sheets: list[list[Any]]) -> Path:
+    """A workbook of these sheets (``families`` and ``members`` added when not given).
+
+    `merge` (``payments!A2:A3``) merges a range of a sheet, as Excel does: the value of its
+    top-left cell kept, the others emptied.
+    """
     openpyxl = pytest.importorskip("openpyxl")
     sheets = {
         "families": [FAMILIES.strip().split(","), ["F1", *TF.strip().split(",")]],
@@ -226,6 +230,9 @@ def workbook(tmp_path: Path, **sheets: list[list[Any]]) -> Path:
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
+    if merge is not None:
+        name, _, cells = merge.partition("!")
+        book[name].merge_cells(cells)
     path = tmp_path / "book.xlsx"
     book.save(path)
     return path
