@@ -60,7 +60,7 @@ PAID: list[list[Any]] = [
 @pytest.mark.parametrize("how", ["families", "evaluated"])
 def test_a_merged_family_id_cell_is_read_on_every_row_it_covers(tmp_path: Path, how: str) -> None:
     """Row 3's family_id was read empty: F1 was evaluated without its £800 payment."""
-    read = read_tables(workbook(tmp_path, "payments!A2:A3", payments=PAID))
+    read = read_tables(workbook(tmp_path, merge="payments!A2:A3", payments=PAID))
     (found,) = answers(read, how)
     if how == "families":
         assert isinstance(found, pbr.Family)
@@ -575,7 +575,7 @@ def test_a_merged_cell_of_another_column_is_reported_not_read_as_empty(
     tmp_path: Path, how: str
 ) -> None:
     """Row 3's paid_on, under D2:D3, was read as not recorded: Excel shows 2013-06-01 there."""
-    read = read_tables(workbook(tmp_path, "payments!D2:D3", payments=TWO_PAID))
+    read = read_tables(workbook(tmp_path, merge="payments!D2:D3", payments=TWO_PAID))
     (found,) = answers(read, how)
     assert isinstance(found, pbr.Rejection)
     (error,) = found.errors
@@ -596,7 +596,7 @@ def test_a_family_id_and_another_column_merged_together(tmp_path: Path) -> None:
     """family_id is read on each row it covers; the other column is still reported."""
     openpyxl = pytest.importorskip("openpyxl")
     rows = [TWO_PAID[0], TWO_PAID[1], [None, *TWO_PAID[2][1:]]]
-    path = workbook(tmp_path, "payments!A2:A3", payments=rows)
+    path = workbook(tmp_path, merge="payments!A2:A3", payments=rows)
     book = openpyxl.load_workbook(path)
     book["payments"].merge_cells("D2:D3")
     book.save(path)
@@ -609,6 +609,6 @@ def test_a_family_id_and_another_column_merged_together(tmp_path: Path) -> None:
 def test_a_merged_range_whose_top_cell_is_empty_is_read_as_empty(tmp_path: Path) -> None:
     """Excel shows nothing there either: not recorded, as written."""
     rows = [TWO_PAID[0], [*TWO_PAID[1][:3], None, "CL-1"], TWO_PAID[2]]
-    (found,) = read_tables(workbook(tmp_path, "payments!D2:D3", payments=rows)).families()
+    (found,) = read_tables(workbook(tmp_path, merge="payments!D2:D3", payments=rows)).families()
     assert isinstance(found, pbr.Family)
     assert [p.paid_on for p in found.payments] == [None, None]

@@ -278,7 +278,7 @@ def test_csv_and_workbook_read_the_same_tables_the_same(tmp_path: Path) -> None:
         ],
         "payments": SPACER,
     }
-    book = workbook(tmp_path, **rows)
+    book = workbook(tmp_path, families=rows["families"], members=rows["members"], payments=SPACER)
     folder = folder_of(
         tmp_path,
         **{
