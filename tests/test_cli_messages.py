@@ -549,3 +549,13 @@ def test_a_standard_output_that_cannot_be_written_is_one_line_and_exit_2(
     )
     assert done.returncode == 2
     assert done.stderr == b"pbr: cannot write standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize(
+    "data", [b"\r[]\n", b'{"a": 1}\r\n{"a": 2}\r\n', b"[\r\n]\r\n", b"\r\n\r\n"]
+)
+def test_a_cr_that_is_not_a_line_end_is_not_old_mac_text(data: bytes) -> None:
+    """``\\r[]\\n`` (a CR as JSON whitespace before an empty array) was refused as CR-only text."""
+    from pbr._unreadable import not_line_text
+
+    assert not_line_text("f.jsonl", data) is None

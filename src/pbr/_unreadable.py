@@ -8,6 +8,7 @@ as Python's own text (``[Errno 2] ...``, ``'utf-8' codec can't decode byte ...``
 from __future__ import annotations
 
 import io
+import re
 
 __all__ = [
     "NOT_UTF8_CAUSE",
@@ -115,14 +116,20 @@ def _utf16(head: bytes) -> bool:
 
 
 def _cr_alone(head: bytes) -> bool:
-    """Whether the first line ends in CR alone: a CR (or several) followed by more than an LF."""
-    cr, lf = head.find(b"\r"), head.find(b"\n")
-    if cr < 0 or 0 <= lf < cr:
-        return False
-    after = cr
-    while after < len(head) and head[after] == 0x0D:  # CR CR LF: a CRLF file converted again
-        after += 1
-    return after < len(head) and head[after] != 0x0A
+    r"""Whether lines end in CR alone: no LF at all, and a CR between two records' bytes.
+
+    A CR is JSON whitespace too, so one at the start of a line or beside other whitespace says
+    nothing (``\r[]\n`` is an empty array): only text, CR, text with no LF anywhere is a file of
+    old Mac line endings.
+
+    >>> _cr_alone(b'{"a":1}\r{"a":2}\r'), _cr_alone(b"\r[]\n"), _cr_alone(b'{"a":1}\r\n{}')
+    (True, False, False)
+    """
+    return b"\n" not in head and _TEXT_CR_TEXT.search(head) is not None
+
+
+_TEXT_CR_TEXT = re.compile(rb"[^\s]\r+[^\s]")
+"""A CR (or several) between two bytes that are not whitespace."""
 
 
 def not_utf8(bad: bytes) -> str:
