@@ -14,7 +14,7 @@ import pytest
 
 import pbr
 from pbr.tables import TableInput, read_tables
-from tests.test_tables_files import workbook
+from tests.test_tables_files import rewritten, workbook
 
 FAMILIES = "family_id,attached_on,identified_for\n"
 TF = "2013-05-01,crime_asb;education;work\n"
@@ -202,20 +202,6 @@ def test_the_cli_with_a_ledger_counts_a_family_rejected_where_evaluated(
 
 
 # 4. a formula whose saved result is empty text
-
-
-def rewritten(path: Path, member: str, fix: Any) -> Path:
-    """A copy of the workbook at `path` with the XML of one of its parts changed by `fix`."""
-    import zipfile
-
-    made = path.with_name(f"changed-{path.name}")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(made, "w") as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == member:
-                data = fix(data.decode()).encode()
-            target.writestr(info, data)
-    return made
 
 
 def sheet_cell(tmp_path: Path, value: Any, cell: str, **style: Any) -> Path:
