@@ -1031,3 +1031,30 @@ def test_outputs_with_names_as_long_as_the_folder_takes_are_written(
     assert status == 0, err
     assert len(output.read_text().splitlines()) == 60
     assert rejections.read_text() == ""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_family_first_given_outside_every_programme_is_judged_alike_with_a_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str
+) -> None:
+    """With ``--ledger`` the record outside every programme took the family's id, so its later
+    valid record was rejected as given twice; without one, the later record was evaluated."""
+    from pbr.ledger import Ledger
+
+    path = write_lines(
+        tmp_path / "f.jsonl",
+        [good("F1", attached_on="2011-01-01"), good("F1"), good("F2"), good("F2")],
+    )
+    Ledger(tmp_path / "ledger.db")
+    got = []
+    for extra in ([], ["--ledger", str(tmp_path / "ledger.db")]):
+        out, rejected = tmp_path / "d.jsonl", tmp_path / "r.jsonl"
+        status, _, err = run(capsys, "evaluate", str(path), "--as-of", "2014-03-31",
+                             "--format", "json", "--workers", workers, "--output", str(out),
+                             "--rejections", str(rejected), *extra)  # fmt: skip
+        assert status == 1, err
+        got.append((out.read_text(), rejected.read_text()))
+        decided = [json.loads(line)["family_id"] for line in out.read_text().splitlines()]
+        assert decided == ["F1", "F2"]
+        assert "family_id 'F2' was already given on line 3" in err
+    assert got[0] == got[1]

@@ -533,12 +533,18 @@ def _msgspec_decode() -> Callable[[str], Any]:
 
 
 def parse_numbered(
-    raw: Iterable[Raw], *, source: str, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    raw: Iterable[Raw],
+    *,
+    source: str,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    once: bool = True,
 ) -> Iterator[Numbered]:
     """`read_raw`'s records validated, as `read_numbered` gives them (a repeated family rejected).
 
     For a reader that looks at the raw records on their way (``pbr evaluate`` counts their
-    bytes for its progress bar).
+    bytes for its progress bar). ``once=False`` leaves a repeated family to the caller, which
+    judges repeats among the families it evaluates (a record outside every programme then
+    does not take its family's id, as on every other path of ``pbr evaluate``).
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "families.jsonl"
@@ -546,10 +552,12 @@ def parse_numbered(
     >>> [type(item).__name__ for _, _, item in parse_numbered(read_raw(path), source="f")]
     ['Rejection']
     """
-    return _parsed(raw, source, max_record_bytes)
+    return _parsed(raw, source, max_record_bytes, once=once)
 
 
-def _parsed(raw: Iterable[Raw], source: str, limit: int) -> Iterator[Numbered]:
+def _parsed(
+    raw: Iterable[Raw], source: str, limit: int, *, once: bool = True
+) -> Iterator[Numbered]:
     seen = SeenIds()
     for line, record, item in raw:
         parsed = (
@@ -557,7 +565,11 @@ def _parsed(raw: Iterable[Raw], source: str, limit: int) -> Iterator[Numbered]:
             if isinstance(item, bytes)
             else item
         )
-        yield line, record, _once(parsed, seen, source=source, line=line, record=record)
+        yield (
+            line,
+            record,
+            (_once(parsed, seen, source=source, line=line, record=record) if once else parsed),
+        )
 
 
 def records_from_text(

@@ -379,7 +379,9 @@ def _evaluate_file(
         total = None if before is None else before.st_size
         read = _BytesRead()
         raw = read_raw(readable, max_record_bytes=max_record_bytes, source=path, size=total)
-        records = parse_numbered(read.counted(raw), source=path, max_record_bytes=max_record_bytes)
+        records = parse_numbered(
+            read.counted(raw), source=path, max_record_bytes=max_record_bytes, once=False
+        )
         numbered = ((line, item) for line, _, item in records)
         measure = read.measure
     unpaid_for: set[str] = set()  # the ledger's families not (yet) met in the input
@@ -424,7 +426,7 @@ def _evaluate_file(
         sink = None
         if rejections is not None:
             sink = stack.enter_context(atomic_writer(rejections))
-        summary = _Summary(check_duplicates=history is None and tables is None, rejections=sink)
+        summary = _Summary(check_duplicates=tables is None, rejections=sink)
         if kind == "xlsx":
             from pbr.output import xlsx_decisions
 
