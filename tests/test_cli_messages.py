@@ -559,3 +559,23 @@ def test_a_cr_that_is_not_a_line_end_is_not_old_mac_text(data: bytes) -> None:
     from pbr._unreadable import not_line_text
 
     assert not_line_text("f.jsonl", data) is None
+
+
+@pytest.mark.parametrize("how", list(_SAID))
+def test_evaluate_many_refuses_a_compressed_utf16_or_cr_file_opened_rb(
+    tmp_path: Path, how: str
+) -> None:
+    """A file opened ``"rb"`` gave thousands of rejections of byte noise (or one record)."""
+    import re
+
+    import pbr
+    from pbr.io import UnreadableFile
+
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(_encoded(Path(FAMILIES).read_text(), how))
+    with path.open("rb") as handle:
+        with pytest.raises(UnreadableFile, match=re.escape(f"{path}{_SAID[how]}")):
+            pbr.evaluate_many(handle, as_of=date(2015, 3, 31))
+        assert handle.tell() == 0  # nothing was taken from the caller's file
+    with Path(FAMILIES).open("rb") as handle:
+        assert len(list(pbr.evaluate_many(handle, as_of=date(2015, 3, 31), workers=1))) == 60

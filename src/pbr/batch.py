@@ -15,6 +15,7 @@ batch that holds its families slows down as it grows).
 from __future__ import annotations
 
 import gc
+import io
 import itertools
 import json
 import os
@@ -160,7 +161,9 @@ def evaluate_many(
     file rather than this one sending every line down a pipe, a quarter less time at 50,000
     families. The answers are those of iterating its lines, from where the file stands to its
     end when the first answer is asked for, and the file is left at that end. The processes
-    open it by its name: it must keep it until the last answer is taken.
+    open it by its name: it must keep it until the last answer is taken. Such a file that is
+    compressed, UTF-16 or of lines ending in CR alone is refused (`pbr.io.UnreadableFile`)
+    when the call is made, as `pbr.read_records` refuses it.
 
     Each record is judged on its own, as given: a family given twice is evaluated twice, and
     text is one record (a blank line, or a file's byte-order mark, is a rejection). To read a
@@ -180,9 +183,32 @@ def evaluate_many(
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = max_record_bytes
     check_records(records)
+    _refuse_what_is_not_lines(records)
     check_ledger(ledger)
     _check_workers(workers)
     return _evaluated(job, records, workers, chunk_size, ledger)
+
+
+def _refuse_what_is_not_lines(records: object) -> None:
+    """Refuse a file opened ``"rb"`` that is compressed, UTF-16 or of CR-only lines, at once.
+
+    Its lines would be thousands of rejections of byte noise (or one line for the whole file),
+    as `pbr.read_records` and ``pbr evaluate`` refuse it. Only looked at where the file can be
+    peeked at without reading it (a buffered reader): nothing is taken from the caller's file.
+    """
+    peek = getattr(records, "peek", None)
+    if peek is None or not isinstance(records, io.BufferedIOBase):
+        return
+    from pbr._unreadable import TEXT_HEAD_BYTES, not_line_text
+    from pbr.io import UnreadableFile
+
+    try:
+        head = peek(TEXT_HEAD_BYTES)[:TEXT_HEAD_BYTES]
+    except (OSError, ValueError):
+        return  # closed or unreadable: iterating it says so, as before
+    said = not_line_text(str(getattr(records, "name", "the file")), head)
+    if said is not None:
+        raise UnreadableFile(said)
 
 
 def _checked_job(
