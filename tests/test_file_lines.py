@@ -50,7 +50,8 @@ def reference(path: Path, start: int = 0, **options: Any) -> list[tuple[str, str
     """What iterating the file's lines from `start` gives (no ranges: not a file object)."""
     with path.open("rb") as handle:
         handle.seek(start)
-        return answers(pbr.evaluate_many(iter(handle), as_of=AS_OF, workers=1, **options))
+        lines = (line for line in handle)  # `iter(handle)` is the file object itself
+        return answers(pbr.evaluate_many(lines, as_of=AS_OF, workers=1, **options))
 
 
 @pytest.fixture
