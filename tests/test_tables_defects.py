@@ -14,30 +14,9 @@ import pytest
 
 import pbr
 from pbr.tables import TableInput, read_tables
-from tests.test_tables_files import rewritten, workbook
+from tests.test_tables_files import FAMILIES, TF, folder_of, rewritten, two_families, workbook
 
-FAMILIES = "family_id,attached_on,identified_for\n"
-TF = "2013-05-01,crime_asb;education;work\n"
 PAYMENTS = "family_id,kind,amount,paid_on,claim_id\n"
-
-
-def folder_of(tmp_path: Path, **tables: str) -> Path:
-    """A folder holding each table's text as given (``.csv`` added to each name)."""
-    folder = tmp_path / "council"
-    folder.mkdir(exist_ok=True)
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text, newline="")
-    return folder
-
-
-def two_families(payments: str) -> dict[str, str]:
-    """F1 and F2, each with a member and a job, and these payment rows."""
-    return {
-        "families": f"{FAMILIES}F1,{TF}F2,{TF}",
-        "members": "family_id,person_id,date_of_birth\nF1,A1,1984-03-12\nF2,A1,1984-03-12\n",
-        "employment_spells": "family_id,person_id,start\nF1,A1,2013-06-03\nF2,A1,2013-06-03\n",
-        "payments": PAYMENTS + payments,
-    }
 
 
 def answers(read: TableInput, how: str) -> list[Any]:
