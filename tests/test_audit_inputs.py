@@ -172,6 +172,25 @@ def test_a_utf16_file_is_named_as_not_utf8(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("compression", ["gzip", "xz"])
+def test_a_compressed_file_is_named_as_compressed_not_utf16(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], compression: str
+) -> None:
+    """A gzip file's NUL bytes were reported as "it looks like UTF-16"."""
+    import gzip
+    import lzma
+
+    path = tmp_path / "claims.csv.gz"
+    text = f"{HEADER}\n{GOOD}\n".encode()
+    path.write_bytes(gzip.compress(text) if compression == "gzip" else lzma.compress(text))
+    status, out, err = audit(capsys, path)
+    assert (status, out, err) == (
+        2,
+        "",
+        f"pbr: {path} is {compression}-compressed: decompress it first\n",
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "found", "hint"),
     [

@@ -355,7 +355,7 @@ def test_cli_up_front_grant_title_and_safe_output(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith("scenario,year,maximum_by_attachment")
     refused = cli("--families", "790", "--output", str(tmp_path))
     assert refused.returncode == 2
-    assert "not a regular file" in refused.stderr
+    assert "it is a folder" in refused.stderr
     bad = cli("--families", "790", "--upfront-grant", "lots")
     assert bad.returncode == 2
     assert "upfront_grant" in bad.stderr
@@ -368,9 +368,9 @@ def test_cli_refuses_a_chart_path_before_any_work(tmp_path: Path) -> None:
     (tmp_path / "l.png").symlink_to(precious)
     out = tmp_path / "out.csv"
     for plot, why in (
-        ("l.png", "will not write over"),
+        ("l.png", "will not write through"),
         ("x.foo", "matplotlib does not write 'foo'"),
-        ("missing/x.png", "no folder"),
+        ("missing/x.png", "does not exist"),
     ):
         refused = cli("--families", "790", "--output", str(out), "--plot", str(tmp_path / plot))
         assert refused.returncode == 2

@@ -896,8 +896,45 @@ def test_appending_to_a_ledger_whose_head_was_changed_is_refused(tmp_path: Path)
     with sqlite3.connect(tmp_path / "l.db") as db:
         db.execute("UPDATE head SET count = 5")
     db.close()
-    with pytest.raises(LedgerError, match="its head does not match its last entry"):
+    with pytest.raises(LedgerError, match="broken at entry 3: the ledger ends at entry 2 but"):
         ledger.append([entry(9)])
+    with pytest.raises(LedgerError, match="its head does not match its last entry"):
+        ledger.append([entry(9)], verify=False)  # the one check left without the walk
+
+
+@pytest.mark.parametrize("how", TAMPER_WAYS)
+@pytest.mark.parametrize("keyed", [False, True])
+def test_the_library_s_append_refuses_a_ledger_that_does_not_verify(
+    how: str, keyed: bool, tmp_path: Path
+) -> None:
+    """`Ledger.append` wrote onto a ledger whose middle entry was changed (only its head was
+    checked); a payment written after it could not be told from the change."""
+    key = KEY if keyed else None
+    path = tmp_path / "t.db"
+    filled(path, 3, key)
+    with sqlite3.connect(path) as db:
+        expected = tamper(db, how, 2, 3, 0, keyed)
+    db.close()
+    ledger = Ledger(path, key=key)
+    verdict = ledger.verify()
+    before = path.read_bytes()
+    with pytest.raises(LedgerError) as refused:
+        ledger.append([entry(9)])
+    assert str(refused.value) == (
+        f"ledger {path} is broken at entry {expected}: {verdict.why}; nothing was written "
+        "(pbr ledger verify)"
+    )
+    assert path.read_bytes() == before
+
+
+def test_the_library_s_append_refuses_a_row_added_to_meta(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    ledger = filled(path, 2)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("INSERT INTO meta (name, value) VALUES ('note', 'x')")
+    with pytest.raises(LedgerError, match=r"is broken: the ledger's meta table was changed"):
+        ledger.append([entry(9)])
+    assert [seq for seq, _ in ledger.entries()] == [1, 2]
 
 
 def test_history_refuses_a_broken_ledger(tmp_path: Path) -> None:

@@ -76,20 +76,30 @@ def test_a_new_file_follows_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640  # not 0600
 
 
-def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+def test_a_symlink_is_refused_and_what_it_points_to_kept(tmp_path: Path) -> None:
+    """Writing through a link replaced the file it pointed to (anyone's); a forecast refused it."""
+    from pbr.output import OutputError, check_writable
+
     (tmp_path / "real.txt").write_text("old")
     link = tmp_path / "link.txt"
     link.symlink_to("real.txt")
-    with atomic_writer(link) as handle:
-        handle.write("new")
-    assert link.is_symlink()
-    assert (tmp_path / "real.txt").read_text() == "new"
     dangling = tmp_path / "dangling.txt"
     dangling.symlink_to("made-now.txt")
-    with atomic_writer(dangling) as handle:
-        handle.write("made")
-    assert dangling.is_symlink()
-    assert (tmp_path / "made-now.txt").read_text() == "made"
+    for path in (link, dangling):
+        for check in (check_writable, lambda p: atomic_writer(p).__enter__()):
+            with pytest.raises(
+                OutputError, match=r"will not write through .*: it is a symbolic link"
+            ):
+                check(path)
+        assert path.is_symlink()
+    assert (tmp_path / "real.txt").read_text() == "old"
+    assert not (tmp_path / "made-now.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.txt", "link.txt", "real.txt"]
+    via = tmp_path / "via"  # a link among the folders is followed: only the file is refused
+    via.symlink_to(tmp_path)
+    with atomic_writer(via / "real.txt") as handle:
+        handle.write("new")
+    assert (tmp_path / "real.txt").read_text() == "new"
 
 
 def test_a_fifo_is_written_directly(tmp_path: Path) -> None:

@@ -614,6 +614,16 @@ def test_a_utf16_table_is_refused_as_not_utf8(tmp_path: Path) -> None:
         read_tables(folder)
 
 
+def test_a_compressed_table_is_named_as_compressed_not_utf16(tmp_path: Path) -> None:
+    """A gzip-compressed families.csv was reported as "looks like UTF-16" (its NUL bytes)."""
+    import gzip
+
+    folder = folder_of(tmp_path, members="family_id,person_id,date_of_birth\n")
+    (folder / "families.csv").write_bytes(gzip.compress(f"{FAMILIES}F1,{TF}".encode()))
+    with pytest.raises(UnreadableFile, match=r"families\.csv is gzip-compressed: decompress it"):
+        read_tables(folder)
+
+
 def test_a_blank_column_name_says_the_column_has_no_name(tmp_path: Path) -> None:
     folder = folder_of(
         tmp_path,

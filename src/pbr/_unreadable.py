@@ -94,9 +94,9 @@ def not_line_text(name: str, head: bytes) -> str | None:
     >>> not_line_text("f.jsonl", b"{}" + bytes([13]) + b"{}") is None, not_line_text("f", b"{}")
     (False, None)
     """
-    for magic, compression in _COMPRESSED.items():
-        if head.startswith(magic):
-            return f"{name} is {compression}-compressed: decompress it first"
+    compressed = not_compressed(name, head)
+    if compressed is not None:
+        return compressed
     if _utf16(head):
         return f"{name} is UTF-16: save it as UTF-8"
     if _cr_alone(head):
@@ -104,6 +104,18 @@ def not_line_text(name: str, head: bytes) -> str | None:
             f"{name}'s lines end in CR alone (old Mac line endings): save it with LF or CRLF "
             "line endings"
         )
+    return None
+
+
+def not_compressed(name: str, head: bytes) -> str | None:
+    """Why a file starting with `head` must be decompressed before it is read, or None.
+
+    >>> not_compressed("claims.csv.gz", bytes([0x1F, 0x8B, 8]))
+    'claims.csv.gz is gzip-compressed: decompress it first'
+    """
+    for magic, compression in _COMPRESSED.items():
+        if head.startswith(magic):
+            return f"{name} is {compression}-compressed: decompress it first"
     return None
 
 

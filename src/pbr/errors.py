@@ -100,13 +100,13 @@ class PlanError(PbrError, ValueError):
 class ForecastError(PbrError, ValueError):
     """A forecast's input, option or output path that `pbr.forecast` refuses; one line naming it.
 
-    A `ValueError` too, so ``except ValueError`` keeps catching it. A path that is not a regular
-    file (a folder, a device, a symbolic link) is refused rather than written over, as
-    ``pbr forecast --output`` and ``--plot`` refuse it.
+    A `ValueError` too, so ``except ValueError`` keeps catching it. A path every pbr writer
+    refuses (a folder, a block device, a symbolic link, a missing folder) is refused before any
+    work, as ``pbr forecast --output`` and ``--plot`` refuse it.
 
     >>> from pbr.forecast import allocation
-    >>> allocation(790).to_excel("/dev/null")
+    >>> allocation(790).to_excel("/no/such/folder/councils.xlsx")
     Traceback (most recent call last):
     ...
-    pbr.errors.ForecastError: will not write over /dev/null: it is not a regular file
+    pbr.errors.ForecastError: cannot write /no/such/folder/councils.xlsx: folder /no/such/folder does not exist
     """

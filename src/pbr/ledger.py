@@ -727,14 +727,21 @@ class Ledger:
             return LedgerError(f"{where}: input/output error ({text}); {written}")
         return LedgerError(f"{where}: {text}; {written}")
 
-    def append(self, entries: Iterable[Entry], *, skip_recorded: bool = False) -> int:
+    def append(
+        self, entries: Iterable[Entry], *, skip_recorded: bool = False, verify: bool = True
+    ) -> int:
         """Append `entries` atomically, in order; return how many were written.
 
         Every entry is checked first; if any is bad, repeats a claim_id, pays a family a result
-        already paid (in the ledger or in `entries`), or the write fails, nothing is written. The head is read and the chain computed inside the transaction.
-        With `skip_recorded`, an entry whose claim is already in the ledger for the same family,
-        kind and amount is skipped (recording an audit twice writes nothing twice); one that
-        differs is still refused.
+        already paid (in the ledger or in `entries`), or the write fails, nothing is written.
+        The head is read and the chain computed inside the transaction. With `verify` (the
+        default) the whole chain is first walked inside it too, as `verify` walks it: a ledger
+        that does not verify is refused (`LedgerError`), since a payment written onto it could
+        not be told from one that broke it. That reads every entry (about 1 s per 100,000);
+        ``verify=False`` only checks that the head matches the last entry, for a caller that
+        has just verified the ledger itself. With `skip_recorded`, an entry whose claim is
+        already in the ledger for the same family, kind and amount is skipped (recording an
+        audit twice writes nothing twice); one that differs is still refused.
 
         >>> import tempfile, pathlib
         >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
@@ -746,10 +753,14 @@ class Ledger:
         for entry in batch:
             entry.check()
         key = self._chain_key(writing=True)
+        if verify:
+            self._refuse(self._marker_problem(), None)
         try:
             with closing(self._connect()) as db:
                 db.execute("BEGIN IMMEDIATE")
                 try:
+                    if verify:
+                        self._walked(db, key)
                     written = self._write(db, batch, key, skip_recorded)
                     db.execute("COMMIT")
                 except BaseException:
@@ -761,6 +772,26 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._error(exc, "append") from None
         return written
+
+    def _walked(self, db: sqlite3.Connection, key: bytes | None) -> None:
+        """Refuse, inside the write's transaction, a ledger that does not verify."""
+        self._same_schema(db)
+        self._refuse(_meta_not_written(db), None)
+        head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchall()
+        columns = ", ".join(_ENTRY_COLUMNS[self._format])
+        verdict = _walk(db.execute(f"SELECT {columns} FROM entries ORDER BY seq"), head, key, None)
+        if not verdict.ok:
+            self._refuse(verdict.why, verdict.first_bad)
+
+    def _refuse(
+        self, why: str, first_bad: int | None, consequence: str = "nothing was written"
+    ) -> None:
+        """Refuse a ledger broken for reason `why` (none: not broken): its entries are no evidence."""
+        if why:
+            at = f" at entry {first_bad}" if first_bad is not None else ""
+            raise LedgerError(
+                f"ledger {self.path} is broken{at}: {why}; {consequence} (pbr ledger verify)"
+            )
 
     def _write(
         self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
@@ -990,11 +1021,7 @@ class Ledger:
         """Refuse a ledger that does not verify (or a wrong key): its entries are not evidence."""
         verdict = self.verify()
         if not verdict.ok:
-            at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
-            raise LedgerError(
-                f"ledger {self.path} is broken{at}: {verdict.why}; {consequence} "
-                "(pbr ledger verify)"
-            )
+            self._refuse(verdict.why, verdict.first_bad, consequence)
 
     def payments(self) -> dict[str, list[Entry]]:
         """Entries grouped by family, in order.

@@ -2,8 +2,9 @@
 
 `atomic_writer` never destroys what is at a path: a regular file is replaced atomically (a crash
 or an interrupt leaves the whole old file or the whole new one, never half of either) keeping its
-permissions; a new file follows the umask; a device, FIFO or ``-`` (standard output) is written
-directly; a symbolic link is written through to its target; a folder is a clear error.
+permissions; a new file follows the umask; a character device, FIFO or ``-`` (standard output)
+is written directly; a symbolic link (whose target may be anyone's file), a block device and a
+folder are refused with a clear error.
 `neutralise` is the one formula guard of every CSV, XLSX and Markdown writer: text a spreadsheet
 would run as a formula gets a leading apostrophe, as OWASP recommends for CSV injection.
 """
@@ -436,9 +437,9 @@ def markdown_text(value: object) -> str:
 
 
 def check_writable(path: str | Path) -> Path:
-    """Check, before any work, that `path` can be written: not a folder, its folder there.
+    """Check, before any work, that `atomic_writer` would write `path`: refused up front.
 
-    An ``.xlsx`` path also needs openpyxl (``pip install "pbr-claims[xlsx]"``). ``-`` is standard
+    Not a folder, a block device or a symbolic link, and its folder there. An ``.xlsx`` path also needs openpyxl (``pip install "pbr-claims[xlsx]"``). ``-`` is standard
     output. Run it first, so that a long job does not fail at its very end.
 
     >>> import tempfile
@@ -452,11 +453,14 @@ def check_writable(path: str | Path) -> Path:
 
     """
     path = Path(path)
-    if str(path) == "-":
+    if str(path) == "-" or inherited_descriptor(path) is not None:
         return path
+    _refuse_link(path, str(path))
     target = Path(os.path.realpath(path))
     if target.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder")
+    if target.is_block_device():
+        raise OutputError(f"will not write over {path}: it is a block device (a disk)")
     if not target.parent.is_dir():
         raise OutputError(f"cannot write {path}: folder {target.parent} does not exist")
     if path.suffix.lower() == ".xlsx":
@@ -467,6 +471,22 @@ def check_writable(path: str | Path) -> Path:
                 f'cannot write {path}: XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from None
     return path
+
+
+def _refuse_link(path: str | Path, shown: str) -> None:
+    """Refuse a symbolic link: writing through it would replace a file the path does not name.
+
+    The link's target may be anyone's file (another run's decisions, a council's table, a
+    colleague's work): the path to write must name the file itself.
+    """
+    try:
+        target = os.readlink(path)
+    except OSError:  # not a link (or not there): nothing to refuse
+        return
+    raise OutputError(
+        f"will not write through {shown}: it is a symbolic link (to {target}); "
+        "name the file itself to replace it"
+    )
 
 
 def check_distinct(
@@ -544,8 +564,8 @@ def atomic_writer(
     the temporary file is removed (one left by a process killed outright is removed by the next
     write to the same path), and after SIGTERM or SIGHUP no writer, however nested, replaces its
     file (`pbr._stopping`). ``-`` is standard output; a character device (``/dev/null``) or
-    FIFO is written directly, a block device (a disk) refused; a symbolic link is followed and
-    its target written. With `sync_as_it_goes`, a thread sends what is written to the disk
+    FIFO is written directly; a block device (a disk) and a symbolic link (`check_writable`) are
+    refused. With `sync_as_it_goes`, a thread sends what is written to the disk
     every half second, so that a large file's last sync is short (do not start processes with
     ``fork`` inside the block: the thread is running).
 
@@ -557,8 +577,9 @@ def atomic_writer(
     'done\n'
 
     Raises:
-        OutputError: the path is a folder or a block device, its folder does not exist,
-            permission is refused, or the disk is full (the old file is then left as it was).
+        OutputError: the path is a folder, a block device or a symbolic link, its folder does
+            not exist, permission is refused, or the disk is full (the old file is then left
+            as it was).
 
     """
     binary = "b" in mode
@@ -568,7 +589,8 @@ def atomic_writer(
             yield stream
         return
     shown = str(path)
-    target = Path(os.path.realpath(path))  # a symbolic link is written through
+    _refuse_link(path, shown)
+    target = Path(os.path.realpath(path))  # its folder's links resolved
     try:
         found: os.stat_result | None = os.stat(target)
     except FileNotFoundError:

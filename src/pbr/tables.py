@@ -1120,16 +1120,20 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
     `headers[table]`.
 
     Raises:
-        pbr.io.UnreadableFile: the file is UTF-16, or no row can be read by its header (a
-            stray quote in it, a column named twice).
+        pbr.io.UnreadableFile: the file is compressed or UTF-16, or no row can be read by its
+            header (a stray quote in it, a column named twice).
 
     """
     from pbr._csv_lines import UNCLOSED, closing_quote, joined, split, unended
+    from pbr._unreadable import not_compressed
     from pbr.io import UnreadableFile
 
     with open(file, "rb") as raw:
         head = raw.read(4096)
     first = head.split(b"\n", 1)[0]
+    compressed = not_compressed(str(file), head)
+    if compressed is not None:  # its NUL bytes are not UTF-16
+        raise UnreadableFile(compressed)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in first:
         raise UnreadableFile(
             f"cannot read {file}: it is not UTF-8 but looks like UTF-16 (a byte-order mark or "

@@ -21,7 +21,7 @@ from pbr._csv_lines import split as _split
 from pbr._record_checks import printable_text
 from pbr._strict import IsoDate
 from pbr._terminal import printable
-from pbr._unreadable import cannot_read, not_a_text_file, not_utf8
+from pbr._unreadable import cannot_read, not_a_text_file, not_compressed, not_utf8
 from pbr._untracked import untracked
 from pbr.money import Money
 from pbr.periods import AS_OF_EARLIEST
@@ -210,6 +210,9 @@ def _text(path: Path, data: bytes) -> str:
     binary = not_a_text_file(data[:8], "a claim file (claims are CSV or JSON)")
     if binary is not None:  # not "UTF-16": a zip's NUL bytes are not text of any encoding
         raise UnreadableFile(readable(f"{path}: {binary}"))
+    compressed = not_compressed(str(path), data[:8])  # nor a gzip file's
+    if compressed is not None:
+        raise UnreadableFile(readable(compressed))
     end = data.find(b"\n")
     first_line = data if end < 0 else data[:end]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first_line:

@@ -245,13 +245,13 @@ def _evaluate(
     from pbr.output import check_distinct, check_writable
 
     _check_format(fmt, output)
-    for target in (output, rejections):  # and that the outputs can be written, before any work
-        if target is not None:
-            check_writable(target)
-    check_distinct(
+    check_distinct(  # first: "the same file as the input" says more than "a link"
         {"the input": None if is_stream(path) else path, "--ledger": ledger, **key_files(key_file)},
         {"--output": output, "--rejections": rejections},
     )
+    for target in (output, rejections):  # and that the outputs can be written, before any work
+        if target is not None:
+            check_writable(target)
     history = None
     if ledger is not None:  # verified (with its key) before any record is read
         from pbr.audit._cli import load_history

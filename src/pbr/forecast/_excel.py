@@ -16,30 +16,30 @@ from pathlib import Path
 from typing import Any
 
 from pbr._xlsx import typed_cell
-from pbr.output import neutralise
+from pbr.output import OutputError, check_writable, neutralise
 
 __all__ = ["neutralise", "safe_target", "write_workbook"]
 
 
 def safe_target(path: str | Path) -> Path:
-    """`path`, if writing there replaces nothing but a regular file; else `ForecastError`.
+    """`path`, if every pbr writer would write it (`pbr.output.check_writable`): else ForecastError.
 
     The one check of every forecast writer (``to_excel``, ``plot``, ``pbr forecast --output``
-    and ``--plot``); `ForecastError` is a `ValueError`.
+    and ``--plot``), made before any work: a folder, a block device, a symbolic link or a
+    missing folder is refused; `ForecastError` is a `ValueError`.
 
-    >>> safe_target("/dev/null")
+    >>> import tempfile
+    >>> safe_target(tempfile.mkdtemp())
     Traceback (most recent call last):
     ...
-    pbr.errors.ForecastError: will not write over /dev/null: it is not a regular file
+    pbr.errors.ForecastError: cannot write /...: it is a folder
     """
     from pbr.errors import ForecastError
 
-    target = Path(path)
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise ForecastError(f"will not write over {target}: it is not a regular file")
-    if not target.parent.is_dir():
-        raise ForecastError(f"cannot write {target}: no folder {target.parent}")
-    return target
+    try:
+        return check_writable(path)
+    except OutputError as exc:
+        raise ForecastError(str(exc)) from None
 
 
 def write_workbook(

@@ -51,7 +51,7 @@ def chart_target(path: str | None) -> tuple[Path, str | None] | None:
     """Where to save a chart and in which format (None: not saved), checked before drawing.
 
     The path is refused as every forecast writer refuses it (`pbr.forecast._excel.safe_target`:
-    a symbolic link, a folder, a device or a missing folder is a `ForecastError`); its suffix
+    a symbolic link, a folder, a block device or a missing folder is a `ForecastError`); its suffix
     chooses the format, as matplotlib chooses it (none: matplotlib's default, PNG), and a
     suffix matplotlib cannot write is refused too. ``pbr forecast --plot`` checks it first.
     """
