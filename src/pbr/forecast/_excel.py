@@ -5,8 +5,8 @@ as a number), shares and families as numbers, dates as dates. Text (scenario and
 is neutralised as every pbr spreadsheet is (`pbr.output.neutralise`): a cell that a spreadsheet
 would read as a formula (starting ``=``, ``+``, ``-``, ``@``, a tab, a carriage return, their
 full-width forms, or any of these after spaces) is written as text behind an apostrophe. The workbook is
-written beside the target and renamed onto it when complete; a path that is not a regular file
-(a folder, a device, a link) is refused rather than replaced.
+written beside the target and renamed onto it when complete; a path every pbr writer refuses (a
+folder, a block device, a symbolic link) is refused rather than replaced.
 """
 
 from __future__ import annotations
