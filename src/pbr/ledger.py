@@ -417,6 +417,9 @@ class Verdict:
     """The last entry's hash when the chain holds: keep `head_text` elsewhere to detect rewrites."""
     keyed: bool = False
     """Whether the chain is an HMAC under the ledger's key (checked with the key given)."""
+    kept_at: int | None = None
+    """The entry the kept head given to `Ledger.verify` is at, when it holds (None without one).
+    Of an unkeyed ledger, nothing outside the file vouches for the entries after it."""
 
     @property
     def head_text(self) -> str:
@@ -935,7 +938,8 @@ class Ledger:
         transaction, so appends by other processes during the check cannot make a sound ledger
         look broken. `expect_head` (``<entries>:<hash>`` from `Verdict.head_text`, kept
         elsewhere) must be the hash of that entry: the ledger holds what it held then, and has
-        at most grown since.
+        at most grown since (`Verdict.kept_at`: of an unkeyed ledger, the entries after it are
+        vouched for by nothing outside the file).
 
         >>> import tempfile, pathlib
         >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
@@ -1330,6 +1334,7 @@ def _walk(
             f"entry {n} does not match the ledger's head: it was changed",
             keyed=keyed,
         )
+    kept_at: int | None = None
     if expected is not None:
         kept_at, kept = expected
         if kept_at is None:
@@ -1354,7 +1359,7 @@ def _walk(
                 "was kept",
                 keyed=keyed,
             )
-    return Verdict(True, n, head=prev, keyed=keyed)
+    return Verdict(True, n, head=prev, keyed=keyed, kept_at=kept_at)
 
 
 def _not_canonical(row: tuple[Any, ...]) -> str:
