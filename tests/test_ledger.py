@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -947,6 +948,29 @@ def test_appending_to_a_ledger_whose_head_was_changed_is_refused(tmp_path: Path)
         ledger.append([entry(9)])
     with pytest.raises(LedgerError, match="its head does not match its last entry"):
         ledger.append([entry(9)], verify=False)  # the one check left without the walk
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_appending_to_a_ledger_whose_head_row_was_deleted_is_refused(
+    tmp_path: Path, verify: bool
+) -> None:
+    # With verify=False, `_write` unpacked the missing row: a raw "TypeError: cannot unpack
+    # non-iterable NoneType object", not a LedgerError naming the ledger.
+    path = tmp_path / "l.db"
+    ledger = filled(path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM head")
+    db.close()
+    before = path.read_bytes()
+    said = (
+        rf"ledger {re.escape(str(path))} is broken at entry 2: the ledger's head row is missing"
+        if verify
+        else rf"ledger {re.escape(str(path))} is broken: its head row is missing \(pbr ledger "
+        r"verify\); nothing was written"
+    )
+    with pytest.raises(LedgerError, match=said):
+        ledger.append([entry(9)], verify=verify)
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize("how", TAMPER_WAYS)

@@ -800,7 +800,13 @@ class Ledger:
         self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
     ) -> int:
         self._same_schema(db)  # in the transaction: no trigger added since it was opened
-        count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+        head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+        if head is None:  # deleted with a database tool: the chain has no end to append to
+            raise LedgerError(
+                f"ledger {self.path} is broken: its head row is missing (pbr ledger verify); "
+                "nothing was written"
+            )
+        count, prev = head
         last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if (last or (0, GENESIS)) != (count, prev):
             raise LedgerError(
