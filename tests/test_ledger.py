@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -348,6 +349,53 @@ def test_verify_of_an_unkeyed_ledger_without_a_kept_head_says_what_it_cannot_sho
     head = filled(unkeyed, 1).verify().head_text
     status, out, _ = run(capsys, "ledger", "verify", str(unkeyed), "--expect-head", head)
     assert out == f"ledger {unkeyed}: 1 entry, chain intact and holds the kept head\nhead {head}\n"
+
+
+def test_verify_of_an_unkeyed_ledger_says_the_entries_after_the_kept_head_are_not_vouched_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The auditor's u.db: entry 5, appended after the head was kept at entry 4, rewritten with
+    # its hash and the head recomputed, passed as "chain intact and holds the kept head" with
+    # no word that nothing outside an unkeyed file vouches for an entry after the kept head.
+    path = tmp_path / "u.db"
+    ledger = filled(path, 4)
+    kept = ledger.verify().head_text
+    ledger.append([entry(50)])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET amount = '9999.00' WHERE seq = 5")
+    db.close()
+    recompute(path, None)
+    verdict = ledger.verify(expect_head=kept)
+    assert (verdict.ok, verdict.entries, verdict.kept_at) == (True, 5, 4)
+    status, out, err = run(capsys, "ledger", "verify", str(path), "--expect-head", kept)
+    assert (status, err) == (0, "")  # the chain is intact and holds the kept head
+    assert out == (
+        f"ledger {path}: 5 entries, chain intact and holds the kept head\n"
+        f"head {verdict.head_text}\n"
+        "note: entry 5, appended after the kept head (entry 4), is vouched for by nothing "
+        "outside the file: anyone can rewrite an unkeyed ledger's entries after the kept head "
+        "and recompute their chain and head; keep the new head elsewhere (pbr ledger head), or "
+        "key the ledger\n"
+    )
+    ledger.append([entry(51), entry(52)])
+    status, out, _ = run(capsys, "ledger", "verify", str(path), "--expect-head", kept)
+    assert status == 0
+    assert out.splitlines()[2].startswith(
+        "note: entries 5 to 7, appended after the kept head (entry 4), are vouched for by "
+        "nothing outside the file: "
+    )
+    now = Ledger(path).verify().head_text  # the head kept at the newest entry: nothing after
+    status, out, _ = run(capsys, "ledger", "verify", str(path), "--expect-head", now)
+    assert out == f"ledger {path}: 7 entries, chain intact and holds the kept head\nhead {now}\n"
+    keyed = tmp_path / "k.db"
+    (tmp_path / "key").write_bytes(KEY)
+    head = filled(keyed, 2, KEY).verify().head_text
+    Ledger(keyed, key=KEY).append([entry(60)])  # the key vouches for what came after
+    status, out, _ = run(
+        capsys, "ledger", "verify", str(keyed), "--key-file", str(tmp_path / "key"),
+        "--expect-head", head,
+    )  # fmt: skip
+    assert (status, "note:" in out) == (0, False)
 
 
 def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -> None:
@@ -900,6 +948,29 @@ def test_appending_to_a_ledger_whose_head_was_changed_is_refused(tmp_path: Path)
         ledger.append([entry(9)])
     with pytest.raises(LedgerError, match="its head does not match its last entry"):
         ledger.append([entry(9)], verify=False)  # the one check left without the walk
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_appending_to_a_ledger_whose_head_row_was_deleted_is_refused(
+    tmp_path: Path, verify: bool
+) -> None:
+    # With verify=False, `_write` unpacked the missing row: a raw "TypeError: cannot unpack
+    # non-iterable NoneType object", not a LedgerError naming the ledger.
+    path = tmp_path / "l.db"
+    ledger = filled(path, 2)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM head")
+    db.close()
+    before = path.read_bytes()
+    said = (
+        rf"ledger {re.escape(str(path))} is broken at entry 2: the ledger's head row is missing"
+        if verify
+        else rf"ledger {re.escape(str(path))} is broken: its head row is missing \(pbr ledger "
+        r"verify\); nothing was written"
+    )
+    with pytest.raises(LedgerError, match=said):
+        ledger.append([entry(9)], verify=verify)
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize("how", TAMPER_WAYS)

@@ -93,6 +93,50 @@ def test_replay_refuses_another_family_or_an_unknown_programme() -> None:
         replay(alien, by_id("EX-010"))
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            lambda d: d["interpretations"].update(baseline="bogus"),
+            "family 'EX-010': interpretations.baseline = 'bogus': not a value of tf-phase-1's "
+            "interpretation 'baseline' (valid: six_months_before_attachment, "
+            "twelve_months_before_attachment_halved)",
+        ),
+        (
+            lambda d: d["interpretations"].update(extra="x"),
+            "family 'EX-010': interpretations.extra = 'x': tf-phase-1 has no interpretation "
+            "'extra' (it has baseline, employment_after_crime, ",
+        ),
+        (
+            lambda d: d.update(as_of="1999-01-01"),
+            "family 'EX-010': as_of = '1999-01-01': a decision is made on a date from "
+            "2012-04-01 to 2099-12-31",
+        ),
+        (
+            lambda d: d.update(
+                programme="tf-phase-2",
+                interpretations=dict(pbr.rules.PHASE_TWO.chosen),
+            ),
+            "family 'EX-010': programme = 'tf-phase-2': Troubled Families programme, phase two "
+            "covers families attached 2014-04-01 to ",
+        ),
+    ],
+)
+def test_replay_names_the_field_and_value_of_a_decision_it_cannot_replay(
+    change: object, said: str
+) -> None:
+    # A tampered interpretation raised UnknownInterpretation, an as_of out of range a bare
+    # ValueError, another programme OutsideProgramme: none a ReplayError, so `pbr replay`
+    # stopped the whole file on that one line (exit status 2) instead of naming it.
+    family = by_id("EX-010")
+    written = json.loads(pbr.evaluate(family, as_of=date(2015, 3, 31)).model_dump_json())
+    change(written)  # type: ignore[operator]
+    recorded = pbr.Decision.model_validate(written)
+    with pytest.raises(ReplayError) as caught:
+        replay(recorded, family, as_written=written)
+    assert str(caught.value).startswith(said)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(FAMILIES), st.dates(date(2012, 4, 1), date(2025, 3, 31)))
 def test_replay_reproduces_any_decision(family: pbr.Family, as_of: date) -> None:
@@ -424,3 +468,44 @@ def test_replay_and_audit_read_standard_input_as_evaluate_does(tmp_path: Path) -
             f"pbr: standard input ('-') is given for {said}: it can be read once: give the "
             "other inputs as files\n"
         )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            '"baseline":"six_months_before_attachment"',
+            '"baseline":"bogus"',
+            "interpretations.baseline = 'bogus': not a value of tf-phase-1's interpretation",
+        ),
+        (
+            '"interpretations":{',
+            '"interpretations":{"extra":"x",',
+            "interpretations.extra = 'x': tf-phase-1 has no interpretation 'extra'",
+        ),
+        (
+            '"as_of":"2015-03-31"',
+            '"as_of":"1999-01-01"',
+            "as_of = '1999-01-01': a decision is made on a date from 2012-04-01",
+        ),
+    ],
+)
+def test_replay_counts_a_line_it_cannot_replay_and_replays_the_rest(
+    tmp_path: Path,
+    families: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    said: str,
+) -> None:
+    # One decision with an interpretation its rules do not define stopped the whole replay:
+    # "pbr: interpretation 'baseline' has no value 'bogus'", exit status 2, no line named.
+    lines = decisions_of(families, "2015-03-31")
+    capsys.readouterr()
+    assert old in lines[3]
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join([*lines[:3], lines[3].replace(old, new, 1), *lines[4:]]))
+    status, out, err = replay_cli(capsys, str(path), "--families", str(families))
+    assert (status, err) == (1, "")
+    assert out.startswith(f"{path}:4: family 'EX-004': {said}")
+    assert out.endswith("replayed 60: 59 identical, 0 different, 1 not replayable\n")

@@ -417,6 +417,9 @@ class Verdict:
     """The last entry's hash when the chain holds: keep `head_text` elsewhere to detect rewrites."""
     keyed: bool = False
     """Whether the chain is an HMAC under the ledger's key (checked with the key given)."""
+    kept_at: int | None = None
+    """The entry the kept head given to `Ledger.verify` is at, when it holds (None without one).
+    Of an unkeyed ledger, nothing outside the file vouches for the entries after it."""
 
     @property
     def head_text(self) -> str:
@@ -797,7 +800,13 @@ class Ledger:
         self, db: sqlite3.Connection, batch: list[Entry], key: bytes | None, skip: bool
     ) -> int:
         self._same_schema(db)  # in the transaction: no trigger added since it was opened
-        count, prev = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+        head = db.execute("SELECT count, hash FROM head WHERE id = 1").fetchone()
+        if head is None:  # deleted with a database tool: the chain has no end to append to
+            raise LedgerError(
+                f"ledger {self.path} is broken: its head row is missing (pbr ledger verify); "
+                "nothing was written"
+            )
+        count, prev = head
         last = db.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if (last or (0, GENESIS)) != (count, prev):
             raise LedgerError(
@@ -935,7 +944,8 @@ class Ledger:
         transaction, so appends by other processes during the check cannot make a sound ledger
         look broken. `expect_head` (``<entries>:<hash>`` from `Verdict.head_text`, kept
         elsewhere) must be the hash of that entry: the ledger holds what it held then, and has
-        at most grown since.
+        at most grown since (`Verdict.kept_at`: of an unkeyed ledger, the entries after it are
+        vouched for by nothing outside the file).
 
         >>> import tempfile, pathlib
         >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "l.db")
@@ -1330,6 +1340,7 @@ def _walk(
             f"entry {n} does not match the ledger's head: it was changed",
             keyed=keyed,
         )
+    kept_at: int | None = None
     if expected is not None:
         kept_at, kept = expected
         if kept_at is None:
@@ -1354,7 +1365,7 @@ def _walk(
                 "was kept",
                 keyed=keyed,
             )
-    return Verdict(True, n, head=prev, keyed=keyed)
+    return Verdict(True, n, head=prev, keyed=keyed, kept_at=kept_at)
 
 
 def _not_canonical(row: tuple[Any, ...]) -> str:

@@ -20,18 +20,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pbr.errors import PbrError
+from pbr.errors import OutsideProgramme, PbrError
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pbr.decisions import Decision
     from pbr.plans import OutcomePlan
     from pbr.records import Family
+    from pbr.rules import RuleSet
 
 __all__ = ["Replay", "ReplayError", "replay"]
 
 
 class ReplayError(PbrError, ValueError):
-    """A recorded decision that cannot be replayed (another family, or an unknown programme).
+    """A recorded decision that cannot be replayed (another family, programme or interpretation).
 
     >>> issubclass(ReplayError, ValueError)
     True
@@ -97,8 +100,11 @@ def replay(
     (False, ('input',), "payable: '800.00' -> '700.00'")
 
     Raises:
-        ReplayError: the family is not the decision's, no rule set has its programme, or the
-            decision has no provenance (nothing says what made it: it is not replayable).
+        ReplayError: the family is not the decision's, no rule set has its programme, its
+            rule set does not define an interpretation value it records or does not cover the
+            family, its date is outside those pbr evaluates, or the decision has no provenance
+            (nothing says what made it: it is not replayable). The message names the family,
+            the field and its value.
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
@@ -123,8 +129,14 @@ def replay(
             f"family {recorded.family_id!r}: programme = {recorded.programme!r}: no rule set "
             f"(this library has {known})"
         )
+    said = _interpretation_problem(base, recorded.interpretations) or _date_problem(recorded.as_of)
+    if said:
+        raise ReplayError(f"family {recorded.family_id!r}: {said}")
     rules = base.with_interpretations(**recorded.interpretations)
-    fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan, ledger=ledger)
+    try:
+        fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan, ledger=ledger)
+    except OutsideProgramme as exc:
+        raise _outside(recorded, exc) from None
     old = (
         recorded.model_dump(mode="json", exclude={"provenance"})
         if as_written is None
@@ -142,6 +154,56 @@ def replay(
         if was.input_hash != now.input_hash:
             changed.append("input")
     return Replay(recorded.family_id, not differences, differences, tuple(changed))
+
+
+def _interpretation_problem(rules: RuleSet, recorded: Mapping[str, str]) -> str:
+    """The first recorded interpretation `rules` does not define, as ``path = value: why``, or "".
+
+    >>> from pbr.rules import PHASE_ONE
+    >>> _interpretation_problem(PHASE_ONE, {"rates_by": "moon"})[:52]
+    "interpretations.rates_by = 'moon': not a value of tf"
+    """
+    for key, value in recorded.items():
+        definition = rules.interpretations.get(key)
+        where = f"interpretations.{key} = {value!r}"
+        if definition is None:
+            known = ", ".join(sorted(rules.interpretations))
+            return f"{where}: {rules.programme} has no interpretation {key!r} (it has {known})"
+        if value not in definition.values:
+            valid = ", ".join(definition.values)
+            return (
+                f"{where}: not a value of {rules.programme}'s interpretation {key!r} "
+                f"(valid: {valid})"
+            )
+    return ""
+
+
+def _date_problem(as_of: date) -> str:
+    """Why `as_of` is not a date pbr evaluates on, as ``as_of = value: why``, or "".
+
+    >>> from datetime import date
+    >>> _date_problem(date(2015, 3, 31)), _date_problem(date(1999, 1, 1))[:24]
+    ('', "as_of = '1999-01-01': a ")
+    """
+    from pbr.periods import AS_OF_EARLIEST, LATEST_DATE
+
+    if AS_OF_EARLIEST <= as_of <= LATEST_DATE:
+        return ""
+    return (
+        f"as_of = {as_of.isoformat()!r}: a decision is made on a date from {AS_OF_EARLIEST} "
+        f"to {LATEST_DATE}"
+    )
+
+
+def _outside(recorded: Decision, exc: OutsideProgramme) -> ReplayError:
+    """The decision's rule set does not cover the family: named by the decision's programme.
+
+    A payment of the record the programme does not pay is named by its own field already.
+    """
+    if exc.field is not None:
+        return ReplayError(str(exc))
+    said = str(exc).removeprefix(f"family {exc.family_id!r}: ")
+    return ReplayError(f"family {recorded.family_id!r}: programme = {recorded.programme!r}: {said}")
 
 
 def _diff(old: Any, new: Any, path: str) -> list[str]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pbr.audit._verify import Verification
     from pbr.history import PaymentHistory
     from pbr.io import Rejection
-    from pbr.ledger import Ledger
+    from pbr.ledger import Ledger, Verdict
     from pbr.records import Family
 
 __all__ = ["add_audit_commands", "load_history", "run_audit", "run_ledger", "run_replay"]
@@ -779,6 +779,9 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                     "head; only a head kept elsewhere (pbr ledger head, checked with "
                     "--expect-head) or a keyed ledger shows that it was not rewritten\n"
                 )
+            after = _after_kept_head(verdict)
+            if after:
+                out.write(f"note: {after}\n")
             if not args.expect_head:  # what the chain alone cannot show: say so
                 print(
                     "note: a chain cannot show entries cut from its end; keep the head "
@@ -1049,6 +1052,29 @@ def _replay(
     total = same + differ + changed + unreplayable
     out.write(f"replayed {total}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing or unreplayable else 0
+
+
+def _after_kept_head(verdict: Verdict) -> str:
+    """What nothing vouches for in an unkeyed ledger: its entries after the kept head, or "".
+
+    >>> from pbr.ledger import Verdict
+    >>> _after_kept_head(Verdict(True, 7, kept_at=4))[:52]
+    'entries 5 to 7, appended after the kept head (entry '
+    >>> _after_kept_head(Verdict(True, 7, kept_at=4, keyed=True))
+    ''
+    """
+    kept, last = verdict.kept_at, verdict.entries
+    if verdict.keyed or kept is None or kept >= last:
+        return ""
+    which = f"entry {last}" if kept + 1 == last else f"entries {kept + 1} to {last}"
+    verb = "is" if kept + 1 == last else "are"
+    at = f"entry {kept}" if kept else "no entries yet"
+    return (
+        f"{which}, appended after the kept head ({at}), {verb} vouched for by nothing "
+        "outside the file: anyone can rewrite an unkeyed ledger's entries after the kept head "
+        "and recompute their chain and head; keep the new head elsewhere (pbr ledger head), or "
+        "key the ledger"
+    )
 
 
 def _check_ledger_options(args: argparse.Namespace) -> None:
