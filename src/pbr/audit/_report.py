@@ -558,7 +558,8 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
         note += (
             f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: "
-            f"claims closed on {closed}."
+            f"claims closed on {closed}, and they are judged as on that day (what first became "
+            "payable after it could never have been claimed, so it is not listed)."
         )
     return Table(
         title,
