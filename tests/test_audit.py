@@ -486,6 +486,58 @@ def test_missed_results_after_claims_closed_are_missed_for_good(tmp_path: Path) 
     assert "claims closed on" not in earlier  # no column when every result can be claimed
 
 
+def test_a_result_payable_only_after_claims_closed_is_not_missed() -> None:
+    """A result first payable after the last day for claims could never have been claimed.
+
+    Missed results are judged on the programme's last claim day when the audit date is after
+    it: work from 2 March 2015 pays its result from 1 June 2015, one day too late.
+    """
+    family = phase_one_family(employment_spells=[{"person_id": "A1", "start": "2015-03-02"}])
+    after = verify([], [family], as_of=date(2015, 6, 30))
+    assert [(m.kind, m.amount, m.claims_closed_on) for m in after.missed_results] == [
+        ("crime_asb_education", Decimal("700.00"), date(2015, 5, 31))
+    ]
+    assert after.missed_results == after.missed_for_good
+
+
+def test_results_missed_after_claims_closed_are_those_of_the_last_claim_day() -> None:
+    """The example audit after May 2015 misses what it missed on 31 May 2015, no more or less."""
+    claims, rejected = read_claims(EXAMPLES / "claims.csv")
+    on = verify(claims, families(), as_of=date(2015, 5, 31), rejections=rejected)
+    after = verify(claims, families(), as_of=date(2015, 6, 30), rejections=rejected)
+    closes = {f.family_id for f in families().values() if pbr.rule_set_for(f).claims_until()}
+    closing = {(m.family_id, m.kind, m.amount, m.earliest_date) for m in after.missed_for_good}
+    assert closing == {
+        (m.family_id, m.kind, m.amount, m.earliest_date)
+        for m in on.missed_results
+        if m.family_id in closes
+    }
+    assert all(
+        m.earliest_date is None
+        or m.claims_closed_on is None
+        or m.earliest_date <= m.claims_closed_on
+        for m in after.missed
+    )
+    kinds = {(m.family_id, m.kind) for m in after.missed_results}
+    assert ("EX-018", "continuous_employment") not in kinds  # payable from 1 June 2015
+    assert ("EX-035", "crime_asb_education") not in kinds  # not payable on 31 May 2015
+    assert ("EX-007", "progress_to_work") in kinds  # payable on 31 May 2015, never claimed
+    assert len(after.missed_results) == 43
+    assert sum(m.amount for m in after.missed_results) == Decimal("53800.00")
+
+
+@pytest.mark.parametrize(("paid_on", "missed"), [("2015-06-15", False), ("2015-07-15", True)])
+def test_a_result_paid_after_claims_closed_is_not_missed(paid_on: str, missed: bool) -> None:
+    """A payment made by the audit date counts, though dated after the last day for claims."""
+    family = phase_one_family(
+        employment_spells=[{"person_id": "A1", "start": "2015-01-05"}],
+        payments=[{"kind": "continuous_employment", "amount": "100.00", "paid_on": paid_on}],
+    )
+    kinds = [m.kind for m in verify([], [family], as_of=date(2015, 6, 30)).missed_results]
+    assert ("continuous_employment" in kinds) is missed
+    assert "crime_asb_education" in kinds
+
+
 def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:
     check = verify(
         [claim("X", "attachment_fee", "3200.00", date(2012, 10, 1))], [phase_one_family()]
@@ -689,8 +741,8 @@ def test_sample_refuses_bad_arguments() -> None:
         sample(claims, fraction="half", seed=1)
     with pytest.raises(ValueError, match="unknown strata"):
         sample(claims, size=1, seed=1, strata=("colour",))
-    with pytest.raises(ValueError, match="more than once"):
-        sample([*claims, claims[0]], size=1, seed=1)
+    with pytest.raises(ValueError, match="between 1 and 5"):
+        sample([*claims, claims[0]], size=6, seed=1)  # a repeated row is sampled as any other
 
 
 _PRINTABLE_IDS = st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=6)

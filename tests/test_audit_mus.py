@@ -29,6 +29,7 @@ from pbr.audit import (
     mus_plan,
     payments_from_report,
     read_claims,
+    sample,
     verify,
     write_report,
 )
@@ -607,6 +608,73 @@ def test_a_repeated_row_is_money_claimed_twice_and_stays_in_the_population(tmp_p
     assert found.plan.book_value == Decimal("35200.00")
     assert found.evaluation.actual_over_claim == found.over_claimed == Decimal("3200.00")
     assert {"C3#1", "C3#2"} <= set(found.sample.item_ids)  # £3,200: above the £2,933.33 interval
+
+
+def repeating_file(folder: Path) -> Path:
+    """The example header and first 6 rows, the 6th given again: 7 rows of money claimed."""
+    lines = Path(CLAIMS).read_text().splitlines()[:7]
+    path = folder / "next.csv"
+    path.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("method", [[], ["--sample-method", "stratified"]])
+def test_a_whole_sample_by_fraction_has_every_row_a_repeat_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: list[str]
+) -> None:
+    """--fraction 1 samples every claim row: an exact repeat is money claimed twice, as in MUS."""
+    path, report = repeating_file(tmp_path), tmp_path / "nf.csv"
+    argv = ["audit", str(path), "--families", FAMILY_FILES[0], "--as-of", "2015-05-31"]
+    status, out, err = run(
+        capsys, *argv, *method, "--fraction", "1", "--seed", "1", "--report", str(report)
+    )
+    assert status == 1, err  # the repeat is flagged
+    rows = [r for r in csv.DictReader(io.StringIO(report.read_text())) if r["status"] != "sample"]
+    assert [r["flags"] for r in rows][-1] == "DUPLICATE_IN_FILE"
+    assert sorted(int(r["sample_order"]) for r in rows) == list(range(1, 8))
+    drawn = out.split("sample: ")[1].split()
+    assert sorted(drawn) == ["C-001", "C-002", "C-003", "C-004", "C-005", "C-006#1", "C-006#2"]
+
+
+@pytest.mark.parametrize("method", ["simple", "stratified"])
+def test_a_sample_may_be_as_large_as_the_rows_a_repeat_too(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str
+) -> None:
+    """--sample 7 of 7 rows (one repeating another) draws all 7; 8 is refused, naming 7."""
+    path = repeating_file(tmp_path)
+    argv = ["audit", str(path), "--families", FAMILY_FILES[0], "--sample-method", method]
+    status, out, err = run(capsys, *argv, "--sample", "7")
+    assert status == 1, err
+    assert len(out.split("sample: ")[1].split()) == 7
+    assert re.search(r"^crime_asb_education +7 ", out, flags=re.M)  # the table's 7 claims
+    status, out, err = run(capsys, *argv, "--sample", "8")
+    assert (status, err) == (2, "pbr: --sample must be between 1 and 7 (the claims given), got 8\n")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(["A", "B", "C", "A#2", "D"]), min_size=1, max_size=20),
+    st.randoms(use_true_random=False),
+    st.sampled_from([(), ("kind",), ("family_id",)]),
+)
+def test_a_sample_with_repeats_is_the_same_in_any_order(
+    ids: list[str], rng: random.Random, strata: tuple[str, ...]
+) -> None:
+    """Every row is a sampling unit, keyed as MUS keys it (`sampling_ids`), in any input order."""
+    claims = [fee(i, "F-" + i.replace("#", ""), row=n) for n, i in enumerate(ids, 2)]
+    size = rng.randint(1, len(claims))
+    first = sample(claims, size=size, seed="s", strata=strata)
+    assert len(first.claims) == len(first.item_ids) == size
+    assert set(first.item_ids) <= set(sampling_ids(claims))
+    moved = [c.model_copy(update={"row": rng.randint(1, 99)}) for c in claims]
+    rng.shuffle(moved)
+    again = sample(moved, size=size, seed="s", strata=strata)
+    assert again.item_ids == first.item_ids
+    assert [c.model_dump(exclude={"row"}) for c in again.claims] == [
+        c.model_dump(exclude={"row"}) for c in first.claims
+    ]
+    whole = sample(claims, fraction="1", seed="s", strata=strata)
+    assert sorted(whole.item_ids) == sorted(sampling_ids(claims))
 
 
 def test_sampling_ids_are_unique_even_when_a_claim_id_looks_like_one() -> None:

@@ -581,12 +581,9 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     try:  # before the audit: a sample that cannot be drawn stops it early
         if wanted is not None and wanted.method == "mus":
             plan_for(claims, **mus)
-        elif wanted is not None:
-            distinct: dict[str, Any] = {}
-            for c in claims:  # a row repeating another is not drawn twice
-                distinct.setdefault(c.claim_id, c)
+        elif wanted is not None:  # every row, a repeat too: money claimed twice, as in MUS
             drawn = draw(
-                distinct.values(),
+                claims,
                 args.sample,
                 args.fraction,
                 wanted.seed,
@@ -703,7 +700,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
     for family_id, why in result.unevaluated:
         out.write(f"  family {printable(family_id)} not evaluated: {printable(why)}\n")
     if drawn is not None:
-        out.write(f"sample: {_ids(c.claim_id for c in drawn.claims)}\n")
+        out.write(f"sample: {_ids(drawn.item_ids)}\n")
 
 
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:

@@ -46,7 +46,8 @@ row of status ``family_rejected`` (no claim: its ``why`` says where and why). Te
 of status ``mus`` that are no claims: the sample's evaluation. A report with a spot-check sample
 has the column ``sample_order`` (a sampled claim's place in the sample, 1 for the first drawn)
 and, last, one row of status ``sample`` that is no claim: its ``why`` gives the seed, the method,
-the claims drawn per group and the sampled claim ids in order.
+the claims drawn per group and the sampled claim ids in order (``<claim id>#<k>`` for a claim id
+on several rows: each row is a claim that can be drawn).
 """
 
 

@@ -558,7 +558,8 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
         closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
         note += (
             f" {len(gone)} of them ({format_gbp(_sum(gone))}) can no longer be claimed: "
-            f"claims closed on {closed}."
+            f"claims closed on {closed}, and they are judged as on that day (what first became "
+            "payable after it could never have been claimed, so it is not listed)."
         )
     return Table(
         title,
@@ -580,11 +581,14 @@ def _sampled(
     """The claim rows, each with its place in the spot-check sample when one was drawn."""
     if spot is None:
         return claims
-    order = {(c.claim_id, c.row): n for n, c in enumerate(spot.claims, start=1)}
-    return [
-        row | {"sample_order": str(order.get((check.claim.claim_id, check.claim.row), ""))}
-        for row, check in zip(claims, v.checks, strict=True)
-    ]
+    order: dict[tuple[str, int | None], list[int]] = {}
+    for n, c in enumerate(spot.claims, start=1):  # rows repeating each other: one place each
+        order.setdefault((c.claim_id, c.row), []).append(n)
+    marked = []
+    for row, check in zip(claims, v.checks, strict=True):
+        places = order.get((check.claim.claim_id, check.claim.row))
+        marked.append(row | {"sample_order": str(places.pop(0)) if places else ""})
+    return marked
 
 
 def _sample_row(spot: Sample) -> dict[str, Any]:
@@ -595,8 +599,13 @@ def _sample_row(spot: Sample) -> dict[str, Any]:
         "why": f"spot-check sample of {len(spot.claims)} claims, seed {spot.seed}: "
         + _sample_note(spot)
         + " Sampled, in order: "
-        + " ".join(c.claim_id for c in spot.claims),
+        + " ".join(_item_ids(spot)),
     }
+
+
+def _item_ids(spot: Sample) -> tuple[str, ...]:
+    """The sampled claims' sampling ids (a claim id, or ``<claim id>#<k>`` for a repeated one)."""
+    return spot.item_ids or tuple(c.claim_id for c in spot.claims)
 
 
 def _sample_note(sample: Sample) -> str:
@@ -614,8 +623,8 @@ def _sample(sample: Sample | None) -> Table:
         "Sample",
         ("claim_id", "family_id", "kind", "claimed", "claimed_on"),
         tuple(
-            (c.claim_id, c.family_id, kind_label(c.kind), c.amount, c.claimed_on.isoformat())
-            for c in sample.claims
+            (item, c.family_id, kind_label(c.kind), c.amount, c.claimed_on.isoformat())
+            for item, c in zip(_item_ids(sample), sample.claims, strict=True)
         ),
         _sample_note(sample),
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pbr.audit._claims import Claim
+from pbr.audit._mus_audit import sampling_ids
 
 __all__ = ["Sample", "rank", "sample"]
 
@@ -36,8 +37,8 @@ class Sample:
     >>> claims = [Claim(claim_id=f"C{i}", family_id="F", kind="attachment_fee", amount="1",
     ...           claimed_on=date(2013, 1, 1)) for i in range(4)]
     >>> drawn = sample(claims, size=2, seed="audit-2015")
-    >>> drawn.sizes, len(drawn.claims)
-    ({'attachment_fee': 2}, 2)
+    >>> drawn.sizes, len(drawn.claims), drawn.item_ids
+    ({'attachment_fee': 2}, 2, ('C2', 'C1'))
     """
 
     claims: tuple[Claim, ...]
@@ -47,10 +48,16 @@ class Sample:
     """How many claims each stratum gave, by stratum name (e.g. the kind)."""
     method: str
     """The method in one sentence, for the report."""
+    item_ids: tuple[str, ...] = ()
+    """Each sampled claim's sampling id, in the order drawn: its claim id, or ``<claim id>#<k>``
+    for a claim id on several rows, as a monetary-unit sample keys it
+    (`pbr.audit._mus_audit.sampling_ids`): a row that repeats another is money claimed twice."""
 
 
 def rank(seed: str | int, claim_id: str) -> str:
     """The key a claim is ranked by: SHA-256 of ``"<seed>|<claim_id>"`` (UTF-8), in hex.
+
+    For a claim id on several rows, `claim_id` is the row's sampling id, ``<claim id>#<k>``.
 
     >>> rank(2015, "C-001")[:12]
     '23ed4ae47d00'
@@ -71,6 +78,10 @@ def sample(
 
     Method: group claims by `strata` (default: kind); in each group rank claims by the SHA-256
     hex digest of ``"<seed>|<claim_id>"`` (`rank`), smallest first, and take the first n.
+    Every claim is a sampling unit, a row that repeats another too (money claimed twice, as
+    ``pbr audit`` flags it ``DUPLICATE_IN_FILE``): a claim id on several rows is ranked by its
+    sampling id ``<claim id>#<k>`` instead, `k` the row's rank among those rows by what they claim
+    (`Sample.item_ids`), as a monetary-unit sample keys it.
     With `size`, each group's n is its proportional share ``size × group / all``, rounded down,
     and the claims still to place go one each to the groups with the largest remainders (ties:
     group name, alphabetical). With `fraction`, n = fraction × group claims, rounded half up.
@@ -89,11 +100,13 @@ def sample(
     ...     claimed_on=date(2013, 1, 1))]
     >>> sample(many, size=2, seed=7, min_per_stratum=1).sizes
     {'attachment_fee': 1, 'progress_to_work': 1}
+    >>> sample([*cs, cs[0]], fraction=1, seed=7).item_ids  # C0 given twice: both rows drawn
+    ('C0#1', 'C4', 'C3', 'C1', 'C0#2', 'C2')
 
     Raises:
         ValueError: neither or both of `size` and `fraction`, either out of range (a sample has
-            at least one claim), an unknown stratum, no claims, a claim_id given twice, a `size`
-            too small for `min_per_stratum`, or a `fraction` too small to draw any claim.
+            at least one claim), an unknown stratum, no claims, a `size` too small for
+            `min_per_stratum`, or a `fraction` too small to draw any claim.
 
     """
     return draw(claims, size, fraction, seed, strata, min_per_stratum, API_NAMES)
@@ -114,14 +127,12 @@ def draw(
     claims = list(claims)
     if not claims:
         raise ValueError("there are no claims to sample")
-    ids = [c.claim_id for c in claims]
-    if len(set(ids)) != len(ids):
-        twice = sorted({i for i in ids if ids.count(i) > 1})
-        raise ValueError(f"claim_id given more than once: {twice[:5]}")
-    groups: dict[str, list[Claim]] = {}
-    for claim in claims:
+    ids = sampling_ids(claims)
+    repeated = ids != tuple(c.claim_id for c in claims)
+    groups: dict[str, list[tuple[str, Claim]]] = {}
+    for item, claim in zip(ids, claims, strict=True):
         key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
-        groups.setdefault(key, []).append(claim)
+        groups.setdefault(key, []).append((item, claim))
     floor = {k: min(min_per_stratum, len(v)) for k, v in groups.items()}
     at_least = (
         f"; at least {min_per_stratum} per group (all of a smaller group) first"
@@ -157,15 +168,23 @@ def draw(
                 f"{n['fraction']} {share} of {len(claims)} claims, rounded half up in each "
                 f"group, draws no claim: give a larger {n['fraction']}, or {n['size']}"
             )
-    chosen: list[Claim] = []
+    chosen: list[tuple[str, Claim]] = []
     for key in sorted(groups):
-        ranked = sorted(groups[key], key=lambda c: rank(seed, c.claim_id))
+        ranked = sorted(groups[key], key=lambda unit: rank(seed, unit[0]))
         chosen.extend(ranked[: sizes[key]])
+    keyed = " (<claim_id>#<k> for a claim id on several rows)" if repeated else ""
     method = (
         f"claims grouped by {', '.join(strata) or 'nothing'}; within each group ranked by "
-        f"sha256('{seed}|<claim_id>') in hex, smallest first; {how}"
+        f"sha256('{seed}|<claim_id>'){keyed} in hex, smallest first; {how}"
     )
-    return Sample(tuple(chosen), str(seed), tuple(strata), dict(sorted(sizes.items())), method)
+    return Sample(
+        tuple(c for _, c in chosen),
+        str(seed),
+        tuple(strata),
+        dict(sorted(sizes.items())),
+        method,
+        tuple(i for i, _ in chosen),
+    )
 
 
 def _proportional(size: int, counts: Mapping[str, int]) -> dict[str, int]:

@@ -173,12 +173,15 @@ class MissedClaim:
     family_id: str
     kind: str
     amount: Decimal
-    """The amount forgone: what the engine finds payable for it on the audit date."""
+    """The amount forgone: what the engine finds payable for it on the audit date, or on the
+    programme's last day for results claims when the audit date is after it."""
     earliest_date: date | None
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
     claims_closed_on: date | None = None
     """The programme's last day for results claims, when the audit date is after it: the
     result was missed for good (phase one: 31 May 2015, S12); None while it can be claimed.
+    Such a result was payable on that day: one first payable after it could never have been
+    claimed, so it is not missed.
     A missed attachment fee is marked alike (a judgement: no source records a fee claimed after
     the programme ended; the audit flags one ``CLAIMED_AFTER_CLAIMS_CLOSED``)."""
 
@@ -1070,6 +1073,11 @@ def missed_claims(
 ) -> list[MissedClaim]:
     """Results (and attachment fees) the evidence shows payable at `as_of` but never paid.
 
+    A family whose programme's claims closed before `as_of` (phase one: 31 May 2015, S12) is
+    judged on that last day for claims, counting every payment made by `as_of`: what it missed
+    then is missed for good (`MissedClaim.claims_closed_on`), and a result first payable after
+    it could never have been claimed, so it is not listed.
+
     `paid` is more payment history (a `pbr.history.PaymentHistory`, a ledger, or payments by
     family), merged with each family's own payments (`pbr.history.merge_payments`). Each missed
     claim has the amount forgone and the earliest date it became claimable, or None where the
@@ -1114,6 +1122,7 @@ def _missed(
     *,
     fees: bool,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
+    """The missed claims (see `missed_claims`) and the families skipped, with why."""
     from pbr.engine import evaluate
 
     found: list[MissedClaim] = []
@@ -1126,7 +1135,14 @@ def _missed(
         counted = family.model_copy(update={"payments": tuple(known)})
         try:
             rules = pick(family)
-            decision = evaluate(counted, as_of=as_of, rules=rules, plan=plans.get(rules.programme))
+            closed = _closed_before(rules, as_of)  # fees alike: see `_claims_closed`
+            day = closed or as_of
+            decision = evaluate(
+                _known_by(counted, day, as_of),
+                as_of=day,
+                rules=rules,
+                plan=plans.get(rules.programme),
+            )
         except OutsideProgramme as exc:
             skipped.append((family.family_id, str(exc)))
             continue
@@ -1135,13 +1151,12 @@ def _missed(
             p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
             for p in counted.payments
         )
-        closed = _closed_before(rules, as_of)  # fees alike: see `_claims_closed`
         if (
             fees
             and decision.eligible
             and not fee_paid
             and decision.attachment_fee > 0
-            and as_of >= family.attached_on
+            and day >= family.attached_on
             and (fid, "attachment_fee") not in claimed
         ):
             found.append(
@@ -1153,3 +1168,14 @@ def _missed(
             if result.amount > 0 and (fid, kind) not in claimed:
                 found.append(MissedClaim(fid, kind, result.amount, result.earliest_date, closed))
     return found, skipped
+
+
+def _known_by(record: Family, day: date, as_of: date) -> Family:
+    """The record judged on `day` with every payment made by `as_of` counted (`_paid_by`).
+
+    A missed result is judged on the last day claims could be made, when that is before the
+    audit date, so a payment made between the two still pays its result.
+    """
+    made = [p for p in record.payments if p.paid_on is None or p.paid_on <= day]
+    later = [p for p in record.payments if p.paid_on is not None and day < p.paid_on <= as_of]
+    return _paid_by(record, day, made, later)

@@ -290,7 +290,7 @@ def _json(result: Any, rejected: Sequence[Rejection], drawn: Any) -> bytes:
         missed=[_plain(m.as_row()) for m in result.missed],
         unevaluated=[{"family_id": f, "why": why} for f, why in result.unevaluated],
         family_rejections=list(rejected),
-        sample=[c.claim_id for c in drawn.claims] if drawn is not None else None,
+        sample=list(drawn.item_ids) if drawn is not None else None,
     )
     return report.model_dump_json().encode()
 

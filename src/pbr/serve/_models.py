@@ -163,7 +163,10 @@ class AuditReport(BaseModel):
         "gave (duplicate_family: not used, the first record counts)."
     )
     sample: list[str] | None = Field(
-        default=None, description="The claim ids drawn for spot checks, when a sample was asked."
+        default=None,
+        description="The claims drawn for spot checks, when a sample was asked: each by its "
+        "claim id, or <claim id>#<k> for a claim id on several rows (a repeated row is money "
+        "claimed twice, so each row can be drawn).",
     )
 
 
