@@ -1030,6 +1030,40 @@ def test_a_problem_of_another_programme_is_refused_when_the_date_names_the_progr
     assert pbr.Family.model_validate(early).problems_at_entry[0].problem == foreign
 
 
+EARLY_STARTER: dict[str, Any] = {
+    "attached_on": "2014-10-01",
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2014-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2014-11-01"}],
+}
+CALLOUT = [{"indicator": "police_callout_domestic_abuse", "date": "2015-05-01", "value": 1}]
+FEE_2014 = {"kind": "attachment_fee", "amount": "1000.00", "paid_on": "2014-11-01"}
+SP_2015 = {"kind": "sustained_progress", "amount": "800.00", "paid_on": "2015-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "fields", "source"),
+    [
+        (SP, "RATE_APPLIED", {}, "S31, PBR-READING"),
+        (CE, "RATE_APPLIED", {"observations": CALLOUT}, "S31, PBR-READING"),
+        # a rule citing the cap cites every year's: the early starters' rests on pbr's reading
+        (
+            SP,
+            "ALREADY_PAID",
+            {"observations": CALLOUT, "payments": [FEE_2014, SP_2015]},
+            "S31, PBR-READING, S34, S25",
+        ),
+    ],
+)
+def test_an_early_starter_s_money_cites_pbr_s_reading(
+    kind: ResultKind, code: str, fields: dict[str, Any], source: str
+) -> None:
+    # 2014/15 early starters' £800 result and £1,800 cap cited the sources that state them for
+    # 2015-20 only (S31, S34, S35, S25; S31, S15, S36; S31, S34, S25), as their fee no longer did
+    d = run("2015-06-01", **EARLY_STARTER, **fields)
+    (reason,) = [r for r in d.results[kind].reasons if r.code == code]
+    assert reason.source == source
+
+
 def test_one_claim_cites_its_own_sources_not_the_cap_s() -> None:
     # it cited the cap's (S31, S34, S25): S31's £1,800 maximum is a £1,000 fee and one £800
     # result; S44 records the successor's practice; pbr's reading for phase two (tf-rules §2)
