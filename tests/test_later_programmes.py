@@ -39,9 +39,14 @@ def record(programme: str | None = "tf-phase-2", **fields: Any) -> dict[str, Any
     return base
 
 
-def run(as_of: str, programme: str | None = "tf-phase-2", **fields: Any) -> Decision:
+def run(
+    as_of: str,
+    programme: str | None = "tf-phase-2",
+    rules: pbr.rules.RuleSet | None = None,
+    **fields: Any,
+) -> Decision:
     family = pbr.Family.model_validate(record(programme, **fields))
-    return pbr.evaluate(family, as_of=date.fromisoformat(as_of))
+    return pbr.evaluate(family, as_of=date.fromisoformat(as_of), rules=rules)
 
 
 def codes(d: Decision, kind: ResultKind) -> list[str]:
@@ -421,9 +426,15 @@ TERMS = [
 ]
 
 
-def education_run(as_of: str, rows: list[dict[str, Any]], attached: str = "2016-08-31") -> Decision:
+def education_run(
+    as_of: str,
+    rows: list[dict[str, Any]],
+    attached: str = "2016-08-31",
+    rules: pbr.rules.RuleSet | None = None,
+) -> Decision:
     return run(
         as_of,
+        rules=rules,
         attached_on=attached,
         members=[
             {"person_id": "A1", "date_of_birth": "1985-01-01"},
@@ -447,6 +458,32 @@ def test_a_term_starting_on_the_attachment_day_does_not_count() -> None:
     # the three terms' period begins with the autumn term, on the attachment day
     (r, *_) = [x for x in d.results[SP].reasons if x.code == "SUSTAIN_PERIOD_INCOMPLETE"]
     assert "(2016-08-31, 2017-07-31] begins on the attachment day, 2016-09-01" in r.message
+
+
+@pytest.mark.parametrize(("rows", "code"), [(TERMS, "MEASURE_MET"), ([], "MEASURE_NO_EVIDENCE")])
+def test_a_measure_over_terms_names_a_council_term_calendar(
+    rows: list[dict[str, Any]], code: str
+) -> None:
+    # a council's term dates move a period of terms, yet no reason said which calendar was used
+    council = pbr.TermCalendar(
+        {("2016/17", "summer"): (date(2017, 4, 18), date(2017, 7, 21))}, name="council"
+    )
+    plain = education_run("2017-07-31", rows)
+    shown = [r for r in plain.results[SP].reasons if r.compared.get("period") == "3 terms"]
+    assert shown
+    assert all("term_calendar" not in r.compared for r in shown)
+    d = education_run("2017-07-31", rows, rules=PHASE_TWO.with_term_calendar(council))
+    termed = [r for r in d.results[SP].reasons if r.compared.get("period") == "3 terms"]
+    assert code in {r.code for r in termed}
+    for r in termed:
+        assert r.compared["term_calendar"] == "council"
+        assert r.compared["window_to"] == "2017-07-21"
+        assert r.message.endswith("2017-07-21] (council term calendar)"), r.message
+    # a period of months does not read the terms' dates: no calendar named
+    months = [r for r in d.results[SP].reasons if r.compared.get("period") not in (None, "3 terms")]
+    assert months
+    assert all("term_calendar" not in r.compared for r in months)
+    assert "term_calendar=council" in d.explain()
 
 
 def test_absence_threshold_is_strict() -> None:
