@@ -130,6 +130,9 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
     span = f"{terms[0].label} to {terms[-1].label}"
+    named = rules.term_calendar.named  # a council's own calendar: each reason names it
+    calendar = {} if named is None else {"term_calendar": named}
+    said = "" if named is None else f" ({named} term calendar)"
     problems: list[Reason] = []
     for person_id, rows, csa in arranged.children_in(terms, rules.number("adult_age")):
         possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
@@ -155,7 +158,7 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
                     "EDUCATION_PROBLEM_AT_ENTRY",
                     "identification.education",
                     rules,
-                    f"child {person_id}, {span}: {'; '.join(flags)}",
+                    f"child {person_id}, {span}: {'; '.join(flags)}{said}",
                     child=person_id,
                     terms=span,
                     possible_sessions=possible,
@@ -163,6 +166,7 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
                     fixed_term_exclusions=fixed,
                     absence_threshold_percent=absence,
                     terms_with_rows=len(rows),
+                    **calendar,
                 )
             )
     return problems or [
@@ -170,8 +174,9 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
             "NO_EDUCATION_PROBLEM_AT_ENTRY",
             "identification.education",
             rules,
-            f"no child met an education criterion over {span}",
+            f"no child met an education criterion over {span}{said}",
             terms=span,
+            **calendar,
         )
     ]
 

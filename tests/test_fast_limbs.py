@@ -127,6 +127,7 @@ _EDUCATION = "results.crime_asb_education.education"
 def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
     terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
     span = f"{terms[0].label} to {terms[-1].label}"
+    calendar, said = _calendar(rules)
     reasons: list[Reason] = []
     met = True
     for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
@@ -144,9 +145,10 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
                     _EDUCATION,
                     rules,
                     f"child {person_id} is of compulsory school age but has no record for "
-                    f"{term.label}",
+                    f"{term.label}{said}",
                     child=person_id,
                     term=term.label,
+                    **calendar,
                 )
             )
         child_ok = not missing
@@ -161,11 +163,20 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
                 "NO_CHILD_TO_ASSESS",
                 _EDUCATION,
                 rules,
-                f"no child of school age has terms to assess in {span}",
+                f"no child of school age has terms to assess in {span}{said}",
                 terms=span,
+                **calendar,
             )
         )
     return met, reasons
+
+
+def _calendar(rules: RuleSet) -> tuple[dict[str, str], str]:
+    """A council's own term calendar, as each education reason names it (nothing by default)."""
+    named = rules.term_calendar.named
+    if named is None:
+        return {}, ""
+    return {"term_calendar": named}, f" ({named} term calendar)"
 
 
 def _plain_child(
@@ -187,6 +198,9 @@ def _plain_child(
     if len(rows) < assessed:  # a term has no row: say which figures were summed
         numbers["terms_with_rows"] = len(rows)
         over = f" (summed over the {len(rows)} of {assessed} terms with a record)"
+    calendar, said = _calendar(rules)
+    numbers.update(calendar)
+    over += said
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))

@@ -39,9 +39,14 @@ def record(programme: str | None = "tf-phase-2", **fields: Any) -> dict[str, Any
     return base
 
 
-def run(as_of: str, programme: str | None = "tf-phase-2", **fields: Any) -> Decision:
+def run(
+    as_of: str,
+    programme: str | None = "tf-phase-2",
+    rules: pbr.rules.RuleSet | None = None,
+    **fields: Any,
+) -> Decision:
     family = pbr.Family.model_validate(record(programme, **fields))
-    return pbr.evaluate(family, as_of=date.fromisoformat(as_of))
+    return pbr.evaluate(family, as_of=date.fromisoformat(as_of), rules=rules)
 
 
 def codes(d: Decision, kind: ResultKind) -> list[str]:
@@ -421,9 +426,15 @@ TERMS = [
 ]
 
 
-def education_run(as_of: str, rows: list[dict[str, Any]], attached: str = "2016-08-31") -> Decision:
+def education_run(
+    as_of: str,
+    rows: list[dict[str, Any]],
+    attached: str = "2016-08-31",
+    rules: pbr.rules.RuleSet | None = None,
+) -> Decision:
     return run(
         as_of,
+        rules=rules,
         attached_on=attached,
         members=[
             {"person_id": "A1", "date_of_birth": "1985-01-01"},
@@ -447,6 +458,32 @@ def test_a_term_starting_on_the_attachment_day_does_not_count() -> None:
     # the three terms' period begins with the autumn term, on the attachment day
     (r, *_) = [x for x in d.results[SP].reasons if x.code == "SUSTAIN_PERIOD_INCOMPLETE"]
     assert "(2016-08-31, 2017-07-31] begins on the attachment day, 2016-09-01" in r.message
+
+
+@pytest.mark.parametrize(("rows", "code"), [(TERMS, "MEASURE_MET"), ([], "MEASURE_NO_EVIDENCE")])
+def test_a_measure_over_terms_names_a_council_term_calendar(
+    rows: list[dict[str, Any]], code: str
+) -> None:
+    # a council's term dates move a period of terms, yet no reason said which calendar was used
+    council = pbr.TermCalendar(
+        {("2016/17", "summer"): (date(2017, 4, 18), date(2017, 7, 21))}, name="council"
+    )
+    plain = education_run("2017-07-31", rows)
+    shown = [r for r in plain.results[SP].reasons if r.compared.get("period") == "3 terms"]
+    assert shown
+    assert all("term_calendar" not in r.compared for r in shown)
+    d = education_run("2017-07-31", rows, rules=PHASE_TWO.with_term_calendar(council))
+    termed = [r for r in d.results[SP].reasons if r.compared.get("period") == "3 terms"]
+    assert code in {r.code for r in termed}
+    for r in termed:
+        assert r.compared["term_calendar"] == "council"
+        assert r.compared["window_to"] == "2017-07-21"
+        assert r.message.endswith("2017-07-21] (council term calendar)"), r.message
+    # a period of months does not read the terms' dates: no calendar named
+    months = [r for r in d.results[SP].reasons if r.compared.get("period") not in (None, "3 terms")]
+    assert months
+    assert all("term_calendar" not in r.compared for r in months)
+    assert "term_calendar=council" in d.explain()
 
 
 def test_absence_threshold_is_strict() -> None:
@@ -1028,6 +1065,40 @@ def test_a_problem_of_another_programme_is_refused_when_the_date_names_the_progr
     # 2014/15: phase one or an early starter of phase two, so not judged by either list
     early = record(None, attached_on="2014-06-01", problems_at_entry=[{"problem": foreign}])
     assert pbr.Family.model_validate(early).problems_at_entry[0].problem == foreign
+
+
+EARLY_STARTER: dict[str, Any] = {
+    "attached_on": "2014-10-01",
+    "benefit_spells": [{"person_id": "A1", "benefit": "ESA", "start": "2014-01-01"}],
+    "employment_spells": [{"person_id": "A1", "start": "2014-11-01"}],
+}
+CALLOUT = [{"indicator": "police_callout_domestic_abuse", "date": "2015-05-01", "value": 1}]
+FEE_2014 = {"kind": "attachment_fee", "amount": "1000.00", "paid_on": "2014-11-01"}
+SP_2015 = {"kind": "sustained_progress", "amount": "800.00", "paid_on": "2015-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "fields", "source"),
+    [
+        (SP, "RATE_APPLIED", {}, "S31, PBR-READING"),
+        (CE, "RATE_APPLIED", {"observations": CALLOUT}, "S31, PBR-READING"),
+        # a rule citing the cap cites every year's: the early starters' rests on pbr's reading
+        (
+            SP,
+            "ALREADY_PAID",
+            {"observations": CALLOUT, "payments": [FEE_2014, SP_2015]},
+            "S31, PBR-READING, S34, S25",
+        ),
+    ],
+)
+def test_an_early_starter_s_money_cites_pbr_s_reading(
+    kind: ResultKind, code: str, fields: dict[str, Any], source: str
+) -> None:
+    # 2014/15 early starters' £800 result and £1,800 cap cited the sources that state them for
+    # 2015-20 only (S31, S34, S35, S25; S31, S15, S36; S31, S34, S25), as their fee no longer did
+    d = run("2015-06-01", **EARLY_STARTER, **fields)
+    (reason,) = [r for r in d.results[kind].reasons if r.code == code]
+    assert reason.source == source
 
 
 def test_one_claim_cites_its_own_sources_not_the_cap_s() -> None:

@@ -932,6 +932,103 @@ def test_a_missing_term_counts_to_the_end_of_the_school_year_of_the_sixteenth_bi
     assert _missing_terms("1996-06-01", rows, PHASE_ONE.with_term_calendar(calendar)) == missing
 
 
+TERM_REASONS = {
+    "EDUCATION_PROBLEM_AT_ENTRY",
+    "NO_EDUCATION_PROBLEM_AT_ENTRY",
+    "CHILD_IN_SCHOOL",
+    "NO_CHILD_TO_ASSESS",
+    "ABSENCE_AT_OR_ABOVE_THRESHOLD",
+    "FIXED_TERM_EXCLUSIONS_AT_OR_ABOVE_THRESHOLD",
+    "PERMANENTLY_EXCLUDED",
+    "MISSING_SCHOOL_TERM",
+    "NO_POSSIBLE_SESSIONS",
+}
+"""Phase one's reasons whose evidence depends on the school terms' dates."""
+
+
+def _council_calendar_family() -> pbr.Family:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2007-09-03"},
+    ]
+    rows = term_rows("C1", [("2012/13", "spring"), ("2012/13", "summer")])
+    return family(
+        attached_on="2012-10-01",
+        identified_for=["education", "work"],
+        local_discretion=["x"],
+        members=members,
+        school_terms=rows,
+    )
+
+
+def test_a_decision_names_a_council_term_calendar_it_used() -> None:
+    # phase1-spec §5: the decision names every interpretation used. A council's calendar
+    # changed the outcome (met 700.00 -> MISSING_SCHOOL_TERM) while the decision showed the
+    # same rules_version and interpretations, and no reason named the calendar.
+    from pbr.periods import TermCalendar
+
+    calendar = TermCalendar(
+        overrides={("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))}, name="council"
+    )
+    fam = _council_calendar_family()
+    assert evaluate(fam, "2013-07-31").payable == Decimal("700.00")
+    decision = evaluate(fam, "2013-07-31", PHASE_ONE.with_term_calendar(calendar))
+    assert decision.results[CAE].status == "not_met"
+    termed = [
+        r
+        for r in (*decision.identification, *decision.results[CAE].reasons)
+        if r.code in TERM_REASONS
+    ]
+    assert {r.code for r in termed} >= {
+        "NO_EDUCATION_PROBLEM_AT_ENTRY",
+        "MISSING_SCHOOL_TERM",
+        "CHILD_IN_SCHOOL",
+    }
+    for r in termed:
+        assert r.compared["term_calendar"] == "council", r.code
+        assert r.message.endswith(" (council term calendar)"), r.message
+    (missing,) = [r for r in termed if r.code == "MISSING_SCHOOL_TERM"]
+    assert missing.message == (
+        "child C1 is of compulsory school age but has no record for 2012/13 autumn "
+        "(council term calendar)"
+    )
+    paper = decision.explain()
+    assert "\nSchool terms: council term calendar (not the default dates)\n" in paper
+    assert "term_calendar=council" in paper
+    assert "no record for 2012/13 autumn (council term calendar)" in paper
+    # reasons that do not read the terms do not name it
+    others = [r for r in decision.identification if r.code not in TERM_REASONS]
+    assert others
+    assert all("term_calendar" not in r.compared for r in others)
+
+
+def test_the_default_term_calendar_is_not_named() -> None:
+    # a calendar overriding no term is the default one, whatever its name: decisions as before
+    from pbr.periods import TermCalendar
+
+    fam = _council_calendar_family()
+    plain = evaluate(fam, "2013-07-31")
+    named = evaluate(fam, "2013-07-31", PHASE_ONE.with_term_calendar(TermCalendar(name="x")))
+    assert named.model_dump_json() == plain.model_dump_json()
+    every = [*plain.identification, *(r for res in plain.results.values() for r in res.reasons)]
+    assert {r.code for r in every} & TERM_REASONS
+    assert all("term_calendar" not in r.compared for r in every)
+    assert "term calendar" not in plain.explain()
+    assert "School terms" not in plain.explain()
+
+
+def test_a_calendar_left_unnamed_is_called_own() -> None:
+    from pbr.periods import TermCalendar
+
+    calendar = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
+    decision = evaluate(
+        _council_calendar_family(), "2013-07-31", PHASE_ONE.with_term_calendar(calendar)
+    )
+    (missing,) = [r for r in decision.results[CAE].reasons if r.code == "MISSING_SCHOOL_TERM"]
+    assert missing.compared["term_calendar"] == "own"
+    assert missing.message.endswith("(own term calendar)")
+
+
 @pytest.mark.parametrize(
     ("row_flags", "exclusions", "unauthorised", "shown"),
     [

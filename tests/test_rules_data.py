@@ -31,6 +31,17 @@ def test_bundled_source_list_matches_tf_rules() -> None:
     assert set(sources()) - SPECIFICATIONS == tf_rules_tags()
 
 
+PHASE_TWO_EARLY_STARTER_MONEY = (
+    "attachment_fee",
+    "attachment_fee_when_stopped",
+    "sustained_progress",
+    "continuous_employment",
+    "cap",
+    "cap_when_stopped",
+)
+"""Phase two's money whose 2014/15 (early starter) value no listed source states."""
+
+
 def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     """A value no listed source states cites the specification that states it, not a source."""
     listed = sources()
@@ -56,8 +67,11 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert PHASE_TWO.source_of_rule("results.continuous_employment") == "PBR-READING"
     assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
     assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
-    # S37 dates phase two's early starters, not their fee; S39 says "dependent children", no age
-    for name in ("attachment_fee", "attachment_fee_when_stopped"):
+    # S37 dates phase two's early starters, not their money (S31 and the rest state 2015-20's);
+    # S39 says "dependent children", no age
+    money = {name for name, p in PHASE_TWO.parameters.items() if p.unit == "GBP"}
+    assert money == set(PHASE_TWO_EARLY_STARTER_MONEY)
+    for name in PHASE_TWO_EARLY_STARTER_MONEY:
         early = PHASE_TWO.parameter(name, FinancialYear(2014))
         assert early.source == ("S31", "PBR-READING"), name
     for name in ("dependent_child_age", "dependent_child_age_under_16"):

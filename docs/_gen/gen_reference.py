@@ -412,6 +412,11 @@ def render_reason_codes(codes: Mapping[str, str] | None = None) -> str:
         "code, never on the message**: messages may be reworded in any release, while renaming "
         "or removing a code is a breaking change.",
         "",
+        "A reason whose evidence depends on the school terms' dates (phase one's education "
+        "reasons, a plan measure over `sustain_terms`) names a council's own term calendar "
+        "(`RuleSet.with_term_calendar`) in `compared.term_calendar` and at the end of its "
+        "message, `(council term calendar)`; under the default calendar it has no such key.",
+        "",
         "```python",
         'for reason in decision.results["continuous_employment"].reasons:',
         "    reason.code, reason.rule, reason.source, reason.compared",

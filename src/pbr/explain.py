@@ -37,6 +37,18 @@ def _shown(value: object) -> str:
     return text
 
 
+def _calendar_line(decision: Decision) -> list[str]:
+    """The council term calendar the decision's reasons name (none for the default calendar)."""
+    reasons = [*decision.identification, *decision.warnings]
+    for result in decision.results.values():
+        reasons.extend(result.reasons)
+    for reason in reasons:
+        name = reason.compared.get("term_calendar")
+        if name is not None:
+            return [f"School terms: {printable(str(name))} term calendar (not the default dates)"]
+    return []
+
+
 def _result_lines(kind: str, result: ResultDecision) -> list[str]:
     head = f"{_TITLES.get(kind, kind)}: {result.status.upper().replace('_', ' ')}"
     lines = [head, "-" * len(head)]
@@ -71,6 +83,7 @@ def explain(decision: Decision) -> str:
         f"Working paper: family {d.family_id} as of {d.as_of}",
         "=" * (len(d.family_id) + len(str(d.as_of)) + 30),
         f"Programme {d.programme}, rules {d.rules_version}",
+        *_calendar_line(d),
         *([f"Council {printable(d.local_authority)}"] if d.local_authority else []),
         f"Attached {d.attached_on} (financial year {d.attachment_year}); attachment fee "
         f"{format_gbp(d.attachment_fee)}"

@@ -252,7 +252,9 @@ class TermCalendar:
 
     The default (phase1-spec §1) is autumn 1 Sep – 31 Dec, spring 1 Jan – 31 Mar and summer
     1 Apr – 31 Jul. A council may supply its own dates for any term in `overrides`, keyed by
-    ``("2012/13", "autumn")``.
+    ``("2012/13", "autumn")``, and give the calendar a `name`. A calendar overriding some term
+    is not the default one: every reason whose evidence depends on the terms' dates then names
+    it (`named`), in its numbers (``compared["term_calendar"]``) and its message.
 
     >>> from datetime import date
     >>> [t.label for t in TermCalendar().complete_terms(date(2013, 4, 1), 2)]
@@ -264,6 +266,23 @@ class TermCalendar:
 
     overrides: Mapping[tuple[str, TermName], tuple[date, date]] = field(default_factory=dict)
     name: str = "default"
+
+    @property
+    def named(self) -> str | None:
+        """What decisions call this calendar: None for the default (no term overridden).
+
+        A calendar overriding terms but left named ``default`` is called ``own``, so that no
+        decision calls a council's dates the default ones.
+
+        >>> TermCalendar(name="council").named is None  # no term overridden: the default dates
+        True
+        >>> own = {("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))}
+        >>> TermCalendar(own, name="council").named, TermCalendar(own).named
+        ('council', 'own')
+        """
+        if not self.overrides:
+            return None
+        return "own" if self.name == "default" else self.name
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
         """Return the dated term of `academic_year` called `name`.

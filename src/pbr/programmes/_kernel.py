@@ -41,6 +41,7 @@ __all__ = [
     "Verdict",
     "account",
     "already_paid",
+    "calendar_named",
     "decide",
     "plain",
     "reason",
@@ -66,6 +67,19 @@ def plain(value: object) -> str | int | bool | None:
     if isinstance(value, Fraction):
         return str(Decimal(value.numerator) / Decimal(value.denominator))
     return str(value)
+
+
+def calendar_named(rules: RuleSet) -> tuple[dict[str, str], str]:
+    """What a reason reading the school terms adds for a council's own term calendar.
+
+    Its numbers (``{"term_calendar": "council"}``) and the end of its message
+    (`` (council term calendar)``); nothing for the default calendar, so that its decisions are
+    as they were (a calendar changes outcomes, and the decision must say which was used).
+    """
+    name = rules.term_calendar.named
+    if name is None:
+        return {}, ""
+    return {"term_calendar": name}, f" ({name} term calendar)"
 
 
 def reason(

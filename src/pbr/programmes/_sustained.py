@@ -16,7 +16,15 @@ from pbr._parts import ResultKind, trusted_identification
 from pbr._scalars import number_text
 from pbr.money import ZERO
 from pbr.periods import FinancialYear, financial_year_of
-from pbr.programmes._kernel import Account, Payout, Verdict, already_paid, reason, result
+from pbr.programmes._kernel import (
+    Account,
+    Payout,
+    Verdict,
+    already_paid,
+    calendar_named,
+    reason,
+    result,
+)
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -246,6 +254,10 @@ def _measure(
         "window_after": low,
         "window_to": high,
     }
+    said = ""  # a period of terms: a council's own term calendar is named (`calendar_named`)
+    if measure.sustain_terms is not None:
+        calendar, said = calendar_named(rules)
+        numbers.update(calendar)
     attached = family.attached_on
     if low < attached:  # its first day, low + 1, is the attachment day or before it
         earliest = earliest_window_end(measure, attached, rules.term_calendar)
@@ -257,7 +269,7 @@ def _measure(
         )
         message = (
             f"{measure.describe()}: the period ({low}, {high}] {begins}; it must lie wholly after "
-            f"the attachment day, so the earliest date is {earliest}"
+            f"the attachment day, so the earliest date is {earliest}{said}"
         )
         return (
             False,
@@ -274,7 +286,7 @@ def _measure(
         )
     value, rows = indicator_values(family, measure, low, high, terms, as_of)
     if value is None:
-        message = f"{measure.describe()}: no {measure.indicator} evidence in ({low}, {high}]"
+        message = f"{measure.describe()}: no {measure.indicator} evidence in ({low}, {high}]{said}"
         return (
             False,
             reason(
@@ -289,7 +301,7 @@ def _measure(
     message = (
         f"{measure.describe()}: "
         f"{shown if fraction is None else f'≈{shown} ({fraction})'} {measure.comparison} "
-        f"{numbers['threshold']} is {'true' if ok else 'false'} over ({low}, {high}]"
+        f"{numbers['threshold']} is {'true' if ok else 'false'} over ({low}, {high}]{said}"
     )
     return (
         ok,

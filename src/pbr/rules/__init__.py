@@ -407,6 +407,9 @@ class RuleSet:
     def with_term_calendar(self, calendar: TermCalendar) -> RuleSet:
         """Return this rule set using a council's own school term dates.
 
+        Its decisions name a calendar that overrides some term: every reason reading the terms'
+        dates gives its name in ``compared["term_calendar"]`` and at its message's end.
+
         >>> from pbr.periods import TermCalendar
         >>> own = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
         >>> PHASE_ONE.with_term_calendar(own).term_calendar.term("2012/13", "autumn").end

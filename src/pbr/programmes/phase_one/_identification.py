@@ -21,7 +21,7 @@ from pbr._dates import add_years, compulsory_school_age_bounds
 from pbr._parts import trusted_identification, trusted_reason
 from pbr.periods import add_months, school_age_born_from
 from pbr.programmes._employment import benefits_at_attachment, not_counted, out_of_work_benefits
-from pbr.programmes._kernel import reason
+from pbr.programmes._kernel import calendar_named, reason
 from pbr.programmes.phase_one._evidence import tally
 from pbr.rules import RuleSet
 
@@ -57,6 +57,10 @@ class Window:
     """Those terms' first days, oldest term first."""
     school_born_from: date
     """A member born before it is of compulsory school age in none of those terms."""
+    calendar: dict[str, str]
+    """A council's own term calendar, as the education reasons' numbers name it (else empty)."""
+    calendar_said: str
+    """The same as their messages end: `` (council term calendar)``, or nothing."""
     adult: int
     """The age from which a member is an adult."""
     sources: dict[str, str]
@@ -87,6 +91,7 @@ def _window(rules: RuleSet, attached: date) -> Window:
     keyed: dict[str, dict[str, date]] = {}
     for term in terms:
         keyed.setdefault(term.academic_year, {})[term.name] = term.start
+    calendar, calendar_said = calendar_named(rules)
     return Window(
         start=start,
         crime_window={"window_from": start.isoformat(), "window_before": attached.isoformat()},
@@ -97,6 +102,8 @@ def _window(rules: RuleSet, attached: date) -> Window:
         terms=keyed,
         starts=tuple(t.start for t in terms),
         school_born_from=school_age_born_from(min(t.start for t in terms)),
+        calendar=calendar,
+        calendar_said=calendar_said,
         adult=rules.number("adult_age"),
         absence=rules.number("absence_percent"),
         exclusions=rules.number("fixed_term_exclusions"),
@@ -279,7 +286,7 @@ def _education(
                 "EDUCATION_PROBLEM_AT_ENTRY",
                 _EDUCATION,
                 at.sources[_EDUCATION],
-                f"child {person_id}, {span}: {'; '.join(flags)}",
+                f"child {person_id}, {span}: {'; '.join(flags)}{at.calendar_said}",
                 {
                     "child": person_id,
                     "terms": span,
@@ -288,6 +295,7 @@ def _education(
                     "fixed_term_exclusions": fixed,
                     "absence_threshold_percent": absence,
                     "terms_with_rows": len(rows),
+                    **at.calendar,
                 },
             )
         )
@@ -298,8 +306,8 @@ def _education(
             "NO_EDUCATION_PROBLEM_AT_ENTRY",
             _EDUCATION,
             at.sources[_EDUCATION],
-            f"no child met an education criterion over {span}",
-            {"terms": span},
+            f"no child met an education criterion over {span}{at.calendar_said}",
+            {"terms": span, **at.calendar},
         )
     ]
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pbr._dates import add_years
 from pbr._parts import trusted_reason
 from pbr.periods import add_months
-from pbr.programmes._kernel import Verdict, plain, reason
+from pbr.programmes._kernel import Verdict, calendar_named, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
@@ -62,6 +62,10 @@ class Assessed:
     """Those terms as reasons show them: ``2013/14 spring to 2014/15 autumn``."""
     labelled: tuple[tuple[tuple[str, str], str], ...]
     """Each of those terms: (academic year, name) and label."""
+    calendar: dict[str, str]
+    """A council's own term calendar, as the education reasons' numbers name it (else empty)."""
+    calendar_said: str
+    """The same as their messages end: `` (council term calendar)``, or nothing."""
     after: date
     """The recent window starts the day after it: `as_of` less `results_months`."""
     after_iso: str
@@ -103,12 +107,15 @@ def _assessed(rules: RuleSet, as_of: date) -> Assessed:
     terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
     months = rules.number("results_months")
     after = add_months(as_of, -months)
+    calendar, calendar_said = calendar_named(rules)
     return Assessed(
         as_of=as_of,
         until=as_of.isoformat(),
         terms=term_window(terms),
         span=f"{terms[0].label} to {terms[-1].label}",
         labelled=tuple(((t.academic_year, t.name), t.label) for t in terms),
+        calendar=calendar,
+        calendar_said=calendar_said,
         after=after,
         after_iso=after.isoformat(),
         last=f"in the last {months} months",
@@ -190,8 +197,9 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
                     "MISSING_SCHOOL_TERM",
                     _EDUCATION,
                     source,
-                    f"child {person_id} is of compulsory school age but has no record for {term}",
-                    {"child": person_id, "term": term},
+                    f"child {person_id} is of compulsory school age but has no record for {term}"
+                    + at.calendar_said,
+                    {"child": person_id, "term": term, **at.calendar},
                 )
             )
         child_ok = not missing
@@ -206,8 +214,8 @@ def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
                 "NO_CHILD_TO_ASSESS",
                 _EDUCATION,
                 source,
-                f"no child of school age has terms to assess in {span}",
-                {"terms": span},
+                f"no child of school age has terms to assess in {span}{at.calendar_said}",
+                {"terms": span, **at.calendar},
             )
         )
     return met, reasons
@@ -242,6 +250,9 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
     if len(rows) < len(at.labelled):
         numbers["terms_with_rows"] = len(rows)
         over = f" (summed over the {len(rows)} of {len(at.labelled)} terms with a record)"
+    if at.calendar:
+        numbers.update(at.calendar)
+        over += at.calendar_said
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
         failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
