@@ -161,7 +161,9 @@ def evaluate_many(
     file rather than this one sending every line down a pipe, a quarter less time at 50,000
     families. The answers are those of iterating its lines, from where the file stands to its
     end when the first answer is asked for, and the file is left at that end. The processes
-    open it by its name: it must keep it until the last answer is taken. Such a file that is
+    open it by its name: a range read from a file that is no longer the one opened, as it was
+    then (another file put in its place, or the same file grown, shrunk or written to), raises
+    `pbr.io.UnreadableFile` saying so, rather than mixing its records in. Such a file that is
     compressed, UTF-16 or of lines ending in CR alone is refused (`pbr.io.UnreadableFile`)
     when the call is made, as `pbr.read_records` refuses it.
 
