@@ -154,7 +154,8 @@ def evaluate_many(
     with it is a rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
     the output is the same. The default, ``"auto"``, evaluates a batch of up to
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
-    given as JSON text over `max_record_bytes` is a rejection.
+    given as JSON text over `max_record_bytes` is a rejection. If iterating `records` raises,
+    every record it gave is answered first (on a pool too), then its exception is raised.
 
     A file opened with ``open(path, "rb")`` is fastest: with more than one process (``"auto"``:
     from 4 MiB left in the file) and no `ledger`, each process reads its own ranges of the
@@ -249,17 +250,32 @@ def _evaluated(
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)
-    pool_size, rest, head = _auto(numbered, workers)
+    raised: list[Exception] = []
+    pool_size, rest, head = _auto(_until_raised(numbered, raised), workers)
     if pool_size <= 1:
         for n, item in itertools.chain(head, rest):
             yield job.one(n, item)
-        return
-    numbered = itertools.chain(head, rest)
-    chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
-    with _pool(pool_size) as pool:
-        sent = (_pickled(job, chunk) for chunk in chunks)
-        for done in _trimming(pool.imap(job.many_packed_pickled, sent, chunk_size)):
-            yield from map(_unpacked, done)
+    else:
+        numbered = itertools.chain(head, rest)
+        chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
+        with _pool(pool_size) as pool:
+            sent = (_pickled(job, chunk) for chunk in chunks)
+            for done in _trimming(pool.imap(job.many_packed_pickled, sent, chunk_size)):
+                yield from map(_unpacked, done)
+    if raised:
+        raise raised[0]
+
+
+def _until_raised(items: Iterable[_T], raised: list[Exception]) -> Iterator[_T]:
+    """`items` until they end or raise; what they raise is kept in `raised`, for later.
+
+    The batch raises it once every record read is answered. The caller's iterator may fail part-way (a dropped connection): the records it gave
+    before, the chunk being gathered for the pool among them, are each answered first.
+    """
+    try:
+        yield from items
+    except Exception as exc:
+        raised.append(exc)
 
 
 class Evaluated(tuple[str, str, dict[str, Decimal], str]):
@@ -338,16 +354,19 @@ def _evaluated_json(
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         pairs = job.with_history(pairs, ledger)
-    pool_size, rest, head = _auto(pairs, workers)
+    raised: list[Exception] = []
+    pool_size, rest, head = _auto(_until_raised(pairs, raised), workers)
     if pool_size <= 1:
         for pair in itertools.chain(head, rest):
             yield from job.many_json([pair])
-        return
-    numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
-    with _pool(pool_size) as pool:
-        sent = (_pickled(job, chunk) for chunk in _chunks(numbered, chunk_size))
-        for done in _trimming(pool.imap(job.many_json_pickled, sent, chunk_size)):
-            yield from done
+    else:
+        numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
+        with _pool(pool_size) as pool:
+            sent = (_pickled(job, chunk) for chunk in _chunks(numbered, chunk_size))
+            for done in _trimming(pool.imap(job.many_json_pickled, sent, chunk_size)):
+                yield from done
+    if raised:
+        raise raised[0]
 
 
 class Span(NamedTuple):
