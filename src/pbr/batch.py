@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
-from pbr._arguments import check_ledger, check_records
+from pbr._arguments import check_chunk_size, check_ledger, check_max_record_bytes, check_records
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
@@ -189,6 +189,8 @@ def evaluate_many(
     _refuse_what_is_not_lines(records)
     check_ledger(ledger)
     _check_workers(workers)
+    check_chunk_size(chunk_size)
+    check_max_record_bytes(max_record_bytes)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
 
@@ -340,6 +342,8 @@ def evaluate_many_json(
     check_records(records)
     check_ledger(ledger)
     _check_workers(workers)
+    check_chunk_size(chunk_size)
+    check_max_record_bytes(max_record_bytes)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 
@@ -448,14 +452,21 @@ def evaluate_spans(
     Lines file. With `workers` 1, this process reads and evaluates; with more, this process
     and `workers` − 1 others share the ranges a slice at a time (`pbr._slices`), and the spans
     come in file order. The answers are those of `evaluate_many_json` over the file's records
-    (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there.
+    (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there. Its arguments
+    are checked when the call is made.
     """
-    from pbr.io import line_ranges
-
+    check_max_record_bytes(max_record_bytes)
     named = str(path) if source is None else source
     job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render
     job.max_record_bytes = max_record_bytes
+    return _spans(job, path, start, stop, workers)
+
+
+def _spans(job: _Job, path: str, start: int, stop: int | None, workers: int) -> Iterator[Span]:
+    """`evaluate_spans`' spans, once its arguments are checked."""
+    from pbr.io import line_ranges
+
     ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES, stop))
     if workers <= 1:
         yield from map(job.span, ranges)
