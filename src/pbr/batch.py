@@ -37,7 +37,7 @@ from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
-from pbr.money import ZERO, exact_arithmetic
+from pbr.money import ZERO, exact_arithmetic, in_exact_arithmetic
 from pbr.periods import check_as_of
 from pbr.totals import Totals, fee_due
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from pbr.decisions import Decision
-    from pbr.history import HistorySource
+    from pbr.history import HistorySource, PaymentHistory
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
@@ -255,8 +255,9 @@ def _evaluated(
     raised: list[Exception] = []
     pool_size, rest, head = _auto(_until_raised(numbered, raised), workers)
     if pool_size <= 1:
+        one = in_exact_arithmetic(job.one)  # validation too, as in a pool's workers
         for n, item in itertools.chain(head, rest):
-            yield job.one(n, item)
+            yield one(n, item)
     else:
         numbered = itertools.chain(head, rest)
         chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
@@ -680,7 +681,7 @@ def _crossing(job: _Job, n: int, item: Item) -> Item:
     try:
         pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
     except Exception:
-        return job._validate(n, cast("Mapping[str, Any]", item))
+        return in_exact_arithmetic(job._validate)(n, cast("Mapping[str, Any]", item))
     return item
 
 
@@ -745,39 +746,45 @@ class _Job:
         self, numbered: Iterable[tuple[int, Item]], ledger: HistorySource
     ) -> Iterator[tuple[int, Item]]:
         """Each family with the ledger's payments merged in (validated here, in this process)."""
-        from pbr._rejection import without_family
-        from pbr.history import HistoryError, PaymentHistory, merge_payments
-        from pbr.io import Rejection
-        from pbr.records import Family
+        from pbr.history import PaymentHistory
 
         history = PaymentHistory.load(ledger)
         for n, item in numbered:
-            if _is_table_family(item):  # validated here, to merge the payments in
-                found = item.family()
-                if found is None:  # a row has a problem: passed on, back to the reader
-                    yield n, item
-                    continue
-                family: Family | Rejection = found
-            elif isinstance(item, Family | Rejection):
-                family = item
-            else:
-                family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
-            if isinstance(family, Family):
-                try:
-                    family = merge_payments(family, history)
-                except HistoryError as exc:
-                    family = Rejection.single(
-                        source=self.source,
-                        line=None,
-                        record=n,
-                        family_id=family.family_id,
-                        local_authority=family.local_authority,
-                        loc="payments",
-                        value=getattr(exc, "value", getattr(exc, "claim_id", "")),
-                        message=without_family(str(exc)),
-                        type=getattr(exc, "error_type", "payment_history"),
-                    )
-            yield n, family
+            yield n, self._with_payments(n, item, history)
+
+    @in_exact_arithmetic  # validated and merged in pbr's context, as in a pool's workers
+    def _with_payments(self, n: int, item: Item, history: PaymentHistory) -> Item:
+        """Record `n` as a family with the ledger's payments merged in, or its rejection."""
+        from pbr._rejection import without_family
+        from pbr.history import HistoryError, merge_payments
+        from pbr.io import Rejection
+        from pbr.records import Family
+
+        if _is_table_family(item):  # validated here, to merge the payments in
+            found = item.family()
+            if found is None:  # a row has a problem: passed on, back to the reader
+                return item
+            family: Family | Rejection = found
+        elif isinstance(item, Family | Rejection):
+            family = item
+        else:
+            family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
+        if isinstance(family, Family):
+            try:
+                family = merge_payments(family, history)
+            except HistoryError as exc:
+                family = Rejection.single(
+                    source=self.source,
+                    line=None,
+                    record=n,
+                    family_id=family.family_id,
+                    local_authority=family.local_authority,
+                    loc="payments",
+                    value=getattr(exc, "value", getattr(exc, "claim_id", "")),
+                    message=without_family(str(exc)),
+                    type=getattr(exc, "error_type", "payment_history"),
+                )
+        return family
 
     def many(self, chunk: list[tuple[int, Item]]) -> list[Decision | Rejection]:
         return [self.one(n, item) for n, item in chunk]
