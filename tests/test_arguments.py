@@ -195,3 +195,75 @@ def test_a_number_too_long_to_show_is_still_named() -> None:
     # repr() of an int past Python's digit limit raises: the message must not
     with pytest.raises(TypeError, match=r"got int a number too long to show"):
         pbr.evaluate_many(wrong(10**5000), as_of=AS_OF)
+
+
+BAD_SIZES = [
+    ("chunk_size", 0, ValueError, r"chunk_size must be 1 or more, not 0"),
+    ("chunk_size", -1, ValueError, r"chunk_size must be 1 or more, not -1"),
+    ("chunk_size", 1.5, TypeError, r"chunk_size must be a whole number, not 1\.5"),
+    ("chunk_size", "x", TypeError, r"chunk_size must be a whole number, not 'x'"),
+    ("chunk_size", True, TypeError, r"chunk_size must be a whole number, not True"),
+    ("max_record_bytes", 0, ValueError, r"max_record_bytes must be from 1 to 1,099,511,627,776"),
+    ("max_record_bytes", -1, ValueError, r"max_record_bytes must be .* \(1 TiB\), not -1"),
+    ("max_record_bytes", 2**40 + 1, ValueError, r"max_record_bytes must be from 1 to"),
+    ("max_record_bytes", True, TypeError, r"max_record_bytes must be a whole number .*True"),
+    ("max_record_bytes", 4.5, TypeError, r"max_record_bytes must be a whole number .*4\.5"),
+]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("name", "value", "error", "message"), BAD_SIZES)
+def test_a_batch_refuses_a_chunk_size_or_record_limit_that_is_no_size(
+    batch: Callable[..., Any],
+    workers: int,
+    name: str,
+    value: object,
+    error: type[Exception],
+    message: str,
+) -> None:
+    # before: 0 divided by zero on a pool and was taken on one worker; 0 bytes rejected all
+    with pytest.raises(error, match=message):
+        batch([RECORD, RECORD], as_of=AS_OF, workers=workers, **{name: value})
+
+
+def test_the_largest_and_smallest_sizes_are_taken() -> None:
+    text = FAMILY.model_dump_json()
+    for workers in (1, 2):
+        (one,) = pbr.evaluate_many([text], as_of=AS_OF, workers=workers, chunk_size=1)
+        assert isinstance(one, pbr.Decision)
+        (big,) = pbr.evaluate_many([text], as_of=AS_OF, workers=workers, max_record_bytes=2**40)
+        assert isinstance(big, pbr.Decision)
+        (small,) = pbr.evaluate_many([text], as_of=AS_OF, workers=workers, max_record_bytes=1)
+        assert isinstance(small, pbr.Rejection)  # a byte is a limit: the record is over it
+
+
+@pytest.mark.parametrize(("name", "value", "error", "message"), BAD_SIZES[5:])
+def test_every_reader_refuses_a_record_limit_that_is_no_size(
+    tmp_path: Path, name: str, value: object, error: type[Exception], message: str
+) -> None:
+    from pbr import dask as pbr_dask
+    from pbr import io
+    from pbr.batch import evaluate_spans
+
+    path = tmp_path / "families.jsonl"
+    path.write_text(FAMILY.model_dump_json() + "\n", encoding="utf-8")
+    limit: Any = value
+    calls: list[Callable[[], object]] = [
+        lambda: evaluate_spans(str(path), as_of=AS_OF, max_record_bytes=limit),
+        lambda: io.read_records(path, max_record_bytes=limit),
+        lambda: io.read_numbered(path, max_record_bytes=limit),
+        lambda: io.read_raw(path, max_record_bytes=limit),
+        lambda: io.json_lines_start(path, max_record_bytes=limit),
+        lambda: io.parse_numbered([], source="f", max_record_bytes=limit),
+        lambda: io.records_from_text("", max_record_bytes=limit),
+        lambda: io.numbered_from_text("", max_record_bytes=limit),
+        lambda: io.RawRange(path, 0, 10, max_record_bytes=limit),
+        lambda: pbr_dask.evaluate(
+            path, as_of=AS_OF, output=tmp_path / "out", max_record_bytes=limit
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(error, match=message):
+            call()
+    assert not (tmp_path / "out").exists()

@@ -137,3 +137,46 @@ def test_a_forecast_s_warning_points_at_the_caller_s_line() -> None:
     with pytest.warns(UserWarning, match="name 2 councils") as caught:
         from_records(families, as_of=date(2014, 3, 31), alloc=allocation(80))
     assert {w.filename for w in caught} == {__file__}
+
+
+@pytest.fixture
+def a_trapping_context() -> Iterator[decimal.Context]:
+    """3 digits, and any rounding at all an error: pbr's arithmetic must never meet it."""
+    with localcontext() as ctx:
+        ctx.prec = 3
+        ctx.traps[decimal.Inexact] = ctx.traps[decimal.Rounded] = True
+        yield ctx
+
+
+def _every_path(workers: int) -> list[str]:
+    """The examples' decisions by every way a batch takes records in, and as validated alone."""
+    import json
+
+    from pbr.batch import evaluate_many_json
+
+    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    out = [x.model_dump_json() for x in pbr.evaluate_many(lines, as_of=AS_OF, workers=workers)]
+    dicts = [json.loads(line) for line in lines]
+    out += [x.model_dump_json() for x in pbr.evaluate_many(dicts, as_of=AS_OF, workers=workers)]
+    ledger = {"NO-SUCH-FAMILY": [{"kind": "attachment_fee", "amount": "1.00", "claim_id": "C"}]}
+    with_ledger = pbr.evaluate_many(lines, as_of=AS_OF, workers=workers, ledger=ledger)
+    out += [x.model_dump_json() for x in with_ledger]
+    for x in evaluate_many_json(lines, as_of=AS_OF, workers=workers):
+        out.append(x[3] if isinstance(x, tuple) else x.model_dump_json())
+    out += [x.model_dump_json() for x in pbr.read_records(EXAMPLES)]
+    out += [pbr.Family.model_validate_json(line).model_dump_json() for line in lines]
+    out += [pbr.Family.model_validate(record).model_dump_json() for record in dicts]
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_records_are_validated_in_pbr_s_context_whatever_the_caller_s_traps(
+    a_trapping_context: decimal.Context, workers: int
+) -> None:
+    # a family's payments added up to check them against the largest sum: the caller's
+    # context rounded the bound, and with Inexact trapped the batch raised decimal.Inexact
+    found = _every_path(workers)
+    with localcontext(decimal.DefaultContext):
+        expected = _every_path(1)
+    assert found == expected
+    assert decimal.getcontext() is a_trapping_context

@@ -152,7 +152,9 @@ def always_packed(monkeypatch: pytest.MonkeyPatch, filed: bool = True) -> None:
     monkeypatch.setattr(
         _file_lines,
         "read_lines",
-        (lambda job, task: _file_lines.packed(READ_LINES(job, task))) if filed else READ_LINES,
+        (lambda job, task, **given: _file_lines.packed(READ_LINES(job, task, **given)))
+        if filed
+        else READ_LINES,
     )
 
 
@@ -234,6 +236,93 @@ def test_a_file_gone_before_a_range_is_read_says_so(tmp_path: Path) -> None:
     path.unlink()
     with pytest.raises(pbr.io.UnreadableFile, match=r"cannot read nightly\.jsonl: .*No such file"):
         _file_lines.read_lines(job, (str(path), 0, 10))
+
+
+MEMBER = b'{"person_id": "A%d", "date_of_birth": "1979-04-02"}'
+
+
+def numbered_families(letter: str, count: int) -> bytes:
+    """`count` phase-one families, F00000 on (or X00000 on: another file's), of 270 bytes:
+    3,000 are more than one range of the file (`pbr.batch.SPAN_BYTES`)."""
+    members = b", ".join(MEMBER % n for n in range(4))
+    return b"".join(
+        b'{"family_id": "%s%05d", "attached_on": "2012-10-15", "members": [%s]}\n'
+        % (letter.encode(), n, members)
+        for n in range(count)
+    )
+
+
+def answered_until_refused(answered: Any) -> tuple[list[str], pbr.io.UnreadableFile]:
+    """The family ids answered before `answered` raised `UnreadableFile`, and the error."""
+    ids: list[str] = []
+    with pytest.raises(pbr.io.UnreadableFile) as refused:
+        ids.extend(answer.family_id for answer in answered)
+    return ids, refused.value
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_replaced_while_its_ranges_are_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """A range read by name from a file now another (an export landing with `os.replace`) is
+    refused, rather than its families mixed into the answers of the file opened."""
+    monkeypatch.setattr(batch, "SPAN_BYTES", 20_000)
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 2)
+    path = tmp_path / "nightly.jsonl"
+    path.write_bytes(numbered_families("F", 3000))
+    other = tmp_path / "next.jsonl"
+    other.write_bytes(numbered_families("X", 3000))
+    job = batch._checked_job(date(2014, 1, 1), None, None, None, "<input>")
+    with path.open("rb") as handle:
+        it = _file_lines.evaluate_file(job, handle, str(path), 0, workers)
+        first = next(it)
+        os.replace(other, path)
+        ids, error = answered_until_refused(it)
+    assert first.family_id == "F00000"
+    assert all(family_id.startswith("F") for family_id in ids)
+    assert len(ids) < 2999
+    assert f"{path} was replaced while it was read (it is now another file, of" in str(error)
+
+
+def test_evaluate_many_refuses_a_file_replaced_while_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "nightly.jsonl"
+    path.write_bytes(numbered_families("F", 3000))
+    other = tmp_path / "next.jsonl"
+    other.write_bytes(numbered_families("X", 3000))
+    with path.open("rb") as handle:
+        it = pbr.evaluate_many(handle, as_of=date(2014, 1, 1), workers=2, chunk_size=50)
+        next(it)
+        os.replace(other, path)
+        ids, error = answered_until_refused(it)
+    assert path.stat().st_size > batch.SPAN_BYTES  # two ranges at least
+    assert not [family_id for family_id in ids if family_id.startswith("X")]
+    assert "was replaced while it was read" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "said"),
+    [
+        (lambda path: path.write_bytes(numbered_families("X", 3000)), "was written to"),
+        (lambda path: path.write_bytes(numbered_families("X", 3500)), "grew"),
+        (lambda path: path.write_bytes(numbered_families("X", 2000)), "shrank"),
+    ],
+)
+def test_a_file_rewritten_in_place_while_its_ranges_are_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewrite: Any, said: str
+) -> None:
+    monkeypatch.setattr(batch, "SPAN_BYTES", 20_000)
+    path = tmp_path / "nightly.jsonl"
+    path.write_bytes(numbered_families("F", 3000))
+    job = batch._checked_job(date(2014, 1, 1), None, None, None, "<input>")
+    with path.open("rb") as handle:
+        it = _file_lines.evaluate_file(job, handle, str(path), 0, 1)
+        next(it)
+        before = path.stat()
+        rewrite(path)  # the same file (inode), other bytes
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # a coarse clock
+        ids, error = answered_until_refused(it)
+    assert all(family_id.startswith("F") for family_id in ids)
+    assert f"{path} {said}" in str(error)
 
 
 CHILD_MODULES = """

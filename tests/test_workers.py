@@ -135,6 +135,35 @@ def test_workers_must_be_a_number_or_auto() -> None:
         list(pbr.evaluate_many(LINES, as_of=AS_OF, workers="all"))  # type: ignore[arg-type]
 
 
+def broken_source(records: int, broken_at: int) -> Any:
+    """`records` valid records as dicts, but the source raises where record `broken_at` would be."""
+    import json
+
+    for n, line in enumerate(itertools.islice(itertools.cycle(LINES), records)):
+        if n == broken_at:
+            raise RuntimeError("the export's connection dropped")
+        yield json.loads(line)
+
+
+@pytest.mark.parametrize("evaluate", [pbr.evaluate_many, batch.evaluate_many_json])
+@pytest.mark.parametrize(
+    ("workers", "broken_at"), [(1, 230), (2, 230), (2, 200), (2, 0), ("auto", 230), ("auto", 830)]
+)
+def test_every_record_read_is_answered_before_the_source_s_error(
+    monkeypatch: pytest.MonkeyPatch, evaluate: Any, workers: Any, broken_at: int
+) -> None:
+    """The chunk being gathered when the caller's iterator raised is still sent and answered:
+    its records were read, and the caller may count on an answer for each before the error."""
+    monkeypatch.setattr(batch, "available_cores", lambda: 2)
+    got: list[Any] = []
+    with pytest.raises(RuntimeError, match="connection dropped"):
+        got.extend(evaluate(broken_source(900, broken_at), as_of=AS_OF, workers=workers))
+    assert len(got) == broken_at
+    kinds = {type(answer).__name__ for answer in got}
+    assert kinds <= {"Decision", "Evaluated", "Rejection"}
+    assert len(got) == 0 or "Decision" in kinds or "Evaluated" in kinds
+
+
 @pytest.mark.parametrize(
     ("fmt", "suffix"), [("json", ".jsonl"), ("csv", ".csv"), ("table", ".csv"), ("table", "")]
 )

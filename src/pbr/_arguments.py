@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from pbr.rules import RuleSet
 
 __all__ = [
+    "MOST_RECORD_BYTES",
+    "check_chunk_size",
     "check_family",
     "check_interpretations",
     "check_ledger",
+    "check_max_record_bytes",
     "check_plan",
     "check_plans",
     "check_records",
@@ -55,6 +58,46 @@ def short_repr(value: object, width: int = 40) -> str:
     except ValueError:  # an int beyond Python's limit on the digits it turns into text
         return "a number too long to show"
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+MOST_RECORD_BYTES = 1 << 40
+"""The largest limit on a record's bytes (1 TiB): no record is larger, and a read can be asked
+for it (``--max-record-bytes`` takes the same)."""
+
+
+def check_chunk_size(chunk_size: object) -> None:
+    """Refuse a `chunk_size` that is not a whole number of records, 1 or more.
+
+    >>> check_chunk_size(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: chunk_size must be 1 or more, not 0
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise TypeError(f"chunk_size must be a whole number, not {short_repr(chunk_size)}")
+    if chunk_size < 1:  # 0 would divide by zero on a pool, and be taken on one worker
+        raise ValueError(f"chunk_size must be 1 or more, not {short_repr(chunk_size)}")
+
+
+def check_max_record_bytes(limit: object) -> None:
+    """Refuse a `max_record_bytes` that is not a number of bytes from 1 to `MOST_RECORD_BYTES`.
+
+    0 (or ``True``, a 1 by accident) would reject every record as too large, without a word.
+
+    >>> check_max_record_bytes(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_record_bytes must be from 1 to 1,099,511,627,776 (1 TiB), not -1
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(
+            f"max_record_bytes must be a whole number of bytes, not {short_repr(limit)}"
+        )
+    if not 1 <= limit <= MOST_RECORD_BYTES:
+        raise ValueError(
+            f"max_record_bytes must be from 1 to {MOST_RECORD_BYTES:,} (1 TiB), "
+            f"not {short_repr(limit)}"
+        )
 
 
 def check_family(family: object) -> None:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from pbr import _lean
 from pbr._parts import lean_parts
-from pbr._unreadable import cannot_read
+from pbr._terminal import printable
+from pbr._unreadable import cannot_read, changed_while_read
 from pbr.money import exact_arithmetic
 
 if TYPE_CHECKING:
@@ -110,15 +111,20 @@ def evaluate_file(
     """`evaluate_many`'s answers for the file's lines from `start`, read range by range.
 
     The lines are those the file holds when the first answer is asked for. When all are
-    answered, the file stands at their end, as after iterating it.
+    answered, the file stands at their end, as after iterating it. A range is read by the
+    file's name only from the file opened, as it was then (`read_lines`): a file replaced,
+    grown, shrunk or written to since is refused (`pbr.io.UnreadableFile`), never mixed in.
     """
     from pbr._slices import evaluate_sliced
     from pbr.batch import SPAN_BYTES
     from pbr.io import line_ranges
 
-    ranges = [(path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES)]
+    opened = os.fstat(records.fileno())  # the file the caller opened, as it stands now
+    cuts = line_ranges(path, start, SPAN_BYTES, opened.st_size)
+    ranges = [(path, first, end) for first, end in cuts]
+    work = partial(read_lines, job, opened=opened)
     before = 0  # the lines of the ranges answered
-    for part in evaluate_sliced(partial(read_lines, job), ranges, processes, packed, keep=True):
+    for part in evaluate_sliced(work, ranges, processes, packed, keep=True):
         # The models' module (and pydantic) loaded only now, with the other processes already
         # at work: not before they start (about 60 ms of a run), as they never need it.
         from pbr.decisions import as_model
@@ -152,17 +158,30 @@ def _renumbered(answer: Any, before: int) -> Any:
     return answer
 
 
-def read_lines(job: Batch, task: tuple[str, int, int]) -> LinesRange:
-    """Read one range of the file and evaluate each of its lines (a process's part)."""
+def read_lines(
+    job: Batch, task: tuple[str, int, int], opened: os.stat_result | None = None
+) -> LinesRange:
+    """Read one range of the file and evaluate each of its lines (a process's part).
+
+    With `opened` (the file as the caller opened it), the file read by its name must still be
+    that one, unchanged, before and after the range is read: else `pbr.io.UnreadableFile`.
+    """
     from pbr.io import UnreadableFile, read_bytes
 
     path, start, end = task
     try:
         with open(path, "rb", buffering=0) as handle:
+            before = os.fstat(handle.fileno())
             handle.seek(start)
             data = read_bytes(handle, end - start)
+            after = os.fstat(handle.fileno())
     except OSError as exc:
         raise UnreadableFile(cannot_read(job.source, exc)) from None
+    if opened is not None:
+        said = changed_while_read(printable(path), opened, before)
+        said = said or changed_while_read(printable(path), opened, after)
+        if said is not None:
+            raise UnreadableFile(said)
     decided: list[Any] = []
     others: list[tuple[int, Any]] = []
     lines = 0

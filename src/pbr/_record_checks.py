@@ -558,7 +558,7 @@ def too_much_paid(payments: Sequence[Payment]) -> _Problem | None:
     add = _SUM.add
     for payment in payments:
         total = add(total, payment.amount)
-    if -MAX_MONEY <= total <= MAX_MONEY:
+    if total.copy_abs() <= MAX_MONEY:  # exact in any context (``-MAX_MONEY`` is rounded in one)
         return None
     from pbr.money import money_text
 

@@ -8,12 +8,14 @@ as Python's own text (``[Errno 2] ...``, ``'utf-8' codec can't decode byte ...``
 from __future__ import annotations
 
 import io
+import os
 import re
 
 __all__ = [
     "NOT_UTF8_CAUSE",
     "TEXT_HEAD_BYTES",
     "cannot_read",
+    "changed_while_read",
     "not_a_text_file",
     "not_line_text",
     "not_utf8",
@@ -54,6 +56,39 @@ def cannot_read(name: object, exc: OSError) -> str:
     'cannot read nosuch.jsonl: No such file or directory'
     """
     return f"cannot read {name}: {os_reason(exc)}"
+
+
+def changed_while_read(
+    name: str, before: os.stat_result, after: os.stat_result | None
+) -> str | None:
+    """How file `name` changed since it was `before` (`after` is None: gone), or None if it did not.
+
+    Another file under the name, or the same file of another size or written to since: its
+    records read would mix two files, or be cut short or half changed, without a word. One
+    wording for ``pbr evaluate`` and for `pbr.evaluate_many` reading a file by its ranges.
+
+    >>> before = os.stat_result((0o100644, 7, 1, 1, 0, 0, 10, 0, 0, 0))
+    >>> changed_while_read("f.jsonl", before, before) is None
+    True
+    >>> print(changed_while_read("f.jsonl", before, None))
+    f.jsonl was replaced while it was read (it is gone; 10 bytes of the first were read): run again on a file that is no longer being written
+    """
+    size = before.st_size
+    again = "run again on a file that is no longer being written"
+    if after is None or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+        now = "is gone" if after is None else f"is now another file, of {after.st_size} bytes"
+        return (f"{name} was replaced while it was read (it {now}; {size} bytes of the first "
+                f"were read): {again}")  # fmt: skip
+    if after.st_size > size:
+        return (f"{name} grew while it was read (from {size} to {after.st_size} bytes): the "
+                f"records after byte {size} were not read; {again}")  # fmt: skip
+    if after.st_size < size:
+        return (f"{name} shrank while it was read (from {size} to {after.st_size} bytes): its "
+                f"records may have been read cut short; {again}")  # fmt: skip
+    if after.st_mtime_ns != before.st_mtime_ns:
+        return (f"{name} was written to while it was read (its size, {size} bytes, is the "
+                f"same): its records may have been read half changed; {again}")  # fmt: skip
+    return None
 
 
 def not_a_text_file(head: bytes, wanted: str, *, csv: bool = True) -> str | None:

@@ -31,13 +31,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
-from pbr._arguments import check_ledger, check_records
+from pbr._arguments import check_chunk_size, check_ledger, check_max_record_bytes, check_records
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
-from pbr.money import ZERO, exact_arithmetic
+from pbr.money import ZERO, exact_arithmetic, in_exact_arithmetic
 from pbr.periods import check_as_of
 from pbr.totals import Totals, fee_due
 
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from pbr.decisions import Decision
-    from pbr.history import HistorySource
+    from pbr.history import HistorySource, PaymentHistory
     from pbr.io import Rejection
     from pbr.plans import OutcomePlan
     from pbr.records import Family
@@ -154,14 +154,17 @@ def evaluate_many(
     with it is a rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
     the output is the same. The default, ``"auto"``, evaluates a batch of up to
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
-    given as JSON text over `max_record_bytes` is a rejection.
+    given as JSON text over `max_record_bytes` is a rejection. If iterating `records` raises,
+    every record it gave is answered first (on a pool too), then its exception is raised.
 
     A file opened with ``open(path, "rb")`` is fastest: with more than one process (``"auto"``:
     from 4 MiB left in the file) and no `ledger`, each process reads its own ranges of the
     file rather than this one sending every line down a pipe, a quarter less time at 50,000
     families. The answers are those of iterating its lines, from where the file stands to its
     end when the first answer is asked for, and the file is left at that end. The processes
-    open it by its name: it must keep it until the last answer is taken. Such a file that is
+    open it by its name: a range read from a file that is no longer the one opened, as it was
+    then (another file put in its place, or the same file grown, shrunk or written to), raises
+    `pbr.io.UnreadableFile` saying so, rather than mixing its records in. Such a file that is
     compressed, UTF-16 or of lines ending in CR alone is refused (`pbr.io.UnreadableFile`)
     when the call is made, as `pbr.read_records` refuses it.
 
@@ -186,6 +189,8 @@ def evaluate_many(
     _refuse_what_is_not_lines(records)
     check_ledger(ledger)
     _check_workers(workers)
+    check_chunk_size(chunk_size)
+    check_max_record_bytes(max_record_bytes)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
 
@@ -247,17 +252,33 @@ def _evaluated(
     numbered: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         numbered = job.with_history(numbered, ledger)
-    pool_size, rest, head = _auto(numbered, workers)
+    raised: list[Exception] = []
+    pool_size, rest, head = _auto(_until_raised(numbered, raised), workers)
     if pool_size <= 1:
+        one = in_exact_arithmetic(job.one)  # validation too, as in a pool's workers
         for n, item in itertools.chain(head, rest):
-            yield job.one(n, item)
-        return
-    numbered = itertools.chain(head, rest)
-    chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
-    with _pool(pool_size) as pool:
-        sent = (_pickled(job, chunk) for chunk in chunks)
-        for done in _trimming(pool.imap(job.many_packed_pickled, sent, chunk_size)):
-            yield from map(_unpacked, done)
+            yield one(n, item)
+    else:
+        numbered = itertools.chain(head, rest)
+        chunks = _chunks(((n, _portable(item)) for n, item in numbered), chunk_size)
+        with _pool(pool_size) as pool:
+            sent = (_pickled(job, chunk) for chunk in chunks)
+            for done in _trimming(pool.imap(job.many_packed_pickled, sent, chunk_size)):
+                yield from map(_unpacked, done)
+    if raised:
+        raise raised[0]
+
+
+def _until_raised(items: Iterable[_T], raised: list[Exception]) -> Iterator[_T]:
+    """`items` until they end or raise; what they raise is kept in `raised`, for later.
+
+    The batch raises it once every record read is answered. The caller's iterator may fail part-way (a dropped connection): the records it gave
+    before, the chunk being gathered for the pool among them, are each answered first.
+    """
+    try:
+        yield from items
+    except Exception as exc:
+        raised.append(exc)
 
 
 class Evaluated(tuple[str, str, dict[str, Decimal], str]):
@@ -322,6 +343,8 @@ def evaluate_many_json(
     check_records(records)
     check_ledger(ledger)
     _check_workers(workers)
+    check_chunk_size(chunk_size)
+    check_max_record_bytes(max_record_bytes)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 
@@ -336,16 +359,19 @@ def _evaluated_json(
     pairs: Iterable[tuple[int, Item]] = enumerate(records, start=1)
     if ledger is not None:
         pairs = job.with_history(pairs, ledger)
-    pool_size, rest, head = _auto(pairs, workers)
+    raised: list[Exception] = []
+    pool_size, rest, head = _auto(_until_raised(pairs, raised), workers)
     if pool_size <= 1:
         for pair in itertools.chain(head, rest):
             yield from job.many_json([pair])
-        return
-    numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
-    with _pool(pool_size) as pool:
-        sent = (_pickled(job, chunk) for chunk in _chunks(numbered, chunk_size))
-        for done in _trimming(pool.imap(job.many_json_pickled, sent, chunk_size)):
-            yield from done
+    else:
+        numbered = ((n, _portable(item)) for n, item in itertools.chain(head, rest))
+        with _pool(pool_size) as pool:
+            sent = (_pickled(job, chunk) for chunk in _chunks(numbered, chunk_size))
+            for done in _trimming(pool.imap(job.many_json_pickled, sent, chunk_size)):
+                yield from done
+    if raised:
+        raise raised[0]
 
 
 class Span(NamedTuple):
@@ -427,14 +453,21 @@ def evaluate_spans(
     Lines file. With `workers` 1, this process reads and evaluates; with more, this process
     and `workers` − 1 others share the ranges a slice at a time (`pbr._slices`), and the spans
     come in file order. The answers are those of `evaluate_many_json` over the file's records
-    (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there.
+    (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there. Its arguments
+    are checked when the call is made.
     """
-    from pbr.io import line_ranges
-
+    check_max_record_bytes(max_record_bytes)
     named = str(path) if source is None else source
     job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render
     job.max_record_bytes = max_record_bytes
+    return _spans(job, path, start, stop, workers)
+
+
+def _spans(job: _Job, path: str, start: int, stop: int | None, workers: int) -> Iterator[Span]:
+    """`evaluate_spans`' spans, once its arguments are checked."""
+    from pbr.io import line_ranges
+
     ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES, stop))
     if workers <= 1:
         yield from map(job.span, ranges)
@@ -648,7 +681,7 @@ def _crossing(job: _Job, n: int, item: Item) -> Item:
     try:
         pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
     except Exception:
-        return job._validate(n, cast("Mapping[str, Any]", item))
+        return in_exact_arithmetic(job._validate)(n, cast("Mapping[str, Any]", item))
     return item
 
 
@@ -713,39 +746,45 @@ class _Job:
         self, numbered: Iterable[tuple[int, Item]], ledger: HistorySource
     ) -> Iterator[tuple[int, Item]]:
         """Each family with the ledger's payments merged in (validated here, in this process)."""
-        from pbr._rejection import without_family
-        from pbr.history import HistoryError, PaymentHistory, merge_payments
-        from pbr.io import Rejection
-        from pbr.records import Family
+        from pbr.history import PaymentHistory
 
         history = PaymentHistory.load(ledger)
         for n, item in numbered:
-            if _is_table_family(item):  # validated here, to merge the payments in
-                found = item.family()
-                if found is None:  # a row has a problem: passed on, back to the reader
-                    yield n, item
-                    continue
-                family: Family | Rejection = found
-            elif isinstance(item, Family | Rejection):
-                family = item
-            else:
-                family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
-            if isinstance(family, Family):
-                try:
-                    family = merge_payments(family, history)
-                except HistoryError as exc:
-                    family = Rejection.single(
-                        source=self.source,
-                        line=None,
-                        record=n,
-                        family_id=family.family_id,
-                        local_authority=family.local_authority,
-                        loc="payments",
-                        value=getattr(exc, "value", getattr(exc, "claim_id", "")),
-                        message=without_family(str(exc)),
-                        type=getattr(exc, "error_type", "payment_history"),
-                    )
-            yield n, family
+            yield n, self._with_payments(n, item, history)
+
+    @in_exact_arithmetic  # validated and merged in pbr's context, as in a pool's workers
+    def _with_payments(self, n: int, item: Item, history: PaymentHistory) -> Item:
+        """Record `n` as a family with the ledger's payments merged in, or its rejection."""
+        from pbr._rejection import without_family
+        from pbr.history import HistoryError, merge_payments
+        from pbr.io import Rejection
+        from pbr.records import Family
+
+        if _is_table_family(item):  # validated here, to merge the payments in
+            found = item.family()
+            if found is None:  # a row has a problem: passed on, back to the reader
+                return item
+            family: Family | Rejection = found
+        elif isinstance(item, Family | Rejection):
+            family = item
+        else:
+            family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
+        if isinstance(family, Family):
+            try:
+                family = merge_payments(family, history)
+            except HistoryError as exc:
+                family = Rejection.single(
+                    source=self.source,
+                    line=None,
+                    record=n,
+                    family_id=family.family_id,
+                    local_authority=family.local_authority,
+                    loc="payments",
+                    value=getattr(exc, "value", getattr(exc, "claim_id", "")),
+                    message=without_family(str(exc)),
+                    type=getattr(exc, "error_type", "payment_history"),
+                )
+        return family
 
     def many(self, chunk: list[tuple[int, Item]]) -> list[Decision | Rejection]:
         return [self.one(n, item) for n, item in chunk]

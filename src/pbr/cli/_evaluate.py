@@ -27,7 +27,7 @@ from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr._terminal import printable
-from pbr._unreadable import cannot_read
+from pbr._unreadable import cannot_read, changed_while_read
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_ledger_options,
@@ -99,22 +99,9 @@ def _check_unchanged(path: str, readable: str, before: os.stat_result | None) ->
     """
     if before is None:
         return
-    after = _stat(readable)
-    name, size = printable(path), before.st_size
-    again = "run again on a file that is no longer being written"
-    if after is None or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
-        now = "is gone" if after is None else f"is now another file, of {after.st_size} bytes"
-        raise _Changed(f"{name} was replaced while it was read (it {now}; {size} bytes of the "
-                       f"first were read): {again}")  # fmt: skip
-    if after.st_size > size:
-        raise _Changed(f"{name} grew while it was read (from {size} to {after.st_size} bytes): "
-                       f"the records after byte {size} were not read; {again}")  # fmt: skip
-    if after.st_size < size:
-        raise _Changed(f"{name} shrank while it was read (from {size} to {after.st_size} bytes): "
-                       f"its records may have been read cut short; {again}")  # fmt: skip
-    if after.st_mtime_ns != before.st_mtime_ns:
-        raise _Changed(f"{name} was written to while it was read (its size, {size} bytes, is "
-                       f"the same): its records may have been read half changed; {again}")  # fmt: skip
+    said = changed_while_read(printable(path), before, _stat(readable))
+    if said is not None:
+        raise _Changed(said)
 
 
 def _output_kind(fmt: str, output: str | None) -> str:

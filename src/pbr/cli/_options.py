@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from pbr._arguments import MOST_RECORD_BYTES
 from pbr._terminal import printable
 from pbr.errors import PlanError
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
@@ -83,7 +84,7 @@ def evaluation_date(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("as_of ")) from None
 
 
-MAX_BYTE_COUNT = 1 << 40
+MAX_BYTE_COUNT = MOST_RECORD_BYTES
 """The largest ``--max-record-bytes`` (1 TiB): no record is larger, and a read can be asked for it."""
 
 
