@@ -15,7 +15,7 @@ import pytest
 import pbr
 from pbr.decisions import Decision, ResultKind
 from pbr.forecast._terms import programme_terms
-from pbr.periods import FinancialYear
+from pbr.periods import FinancialYear, financial_year_of
 from pbr.plans import example_plan, load_plan, parse_plan
 from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
@@ -1082,12 +1082,13 @@ SP_2015 = {"kind": "sustained_progress", "amount": "800.00", "paid_on": "2015-03
     [
         (SP, "RATE_APPLIED", {}, "S31, PBR-READING"),
         (CE, "RATE_APPLIED", {"observations": CALLOUT}, "S31, PBR-READING"),
-        # a rule citing the cap cites every year's: the early starters' rests on pbr's reading
+        # a reason about the cap cites the cap of the family's year: the early starters' rests
+        # on pbr's reading
         (
             SP,
             "ALREADY_PAID",
             {"observations": CALLOUT, "payments": [FEE_2014, SP_2015]},
-            "S31, PBR-READING, S34, S25",
+            "S31, PBR-READING",
         ),
     ],
 )
@@ -1099,6 +1100,37 @@ def test_an_early_starter_s_money_cites_pbr_s_reading(
     d = run("2015-06-01", **EARLY_STARTER, **fields)
     (reason,) = [r for r in d.results[kind].reasons if r.code == code]
     assert reason.source == source
+
+
+@pytest.mark.parametrize(
+    ("attached_on", "interpretation", "cap_source"),
+    [
+        ("2016-07-01", "continue", "S31, S34, S25"),
+        ("2019-06-01", "continue", "S31, S34"),
+        ("2018-06-01", "stopped", "S31, S34, S36, S25"),
+    ],
+)
+def test_a_reason_about_the_cap_cites_the_cap_applied(
+    attached_on: str, interpretation: str, cap_source: str
+) -> None:
+    # ALREADY_PAID, PAID_OVER_CAP and CAP_REACHED cited every year's cap (with the early
+    # starters' PBR-READING, and never S36 under `stopped`, whose £800 cap rests on it)
+    rules = PHASE_TWO.with_interpretations(attachment_fees_after_2017_18=interpretation)
+    year = financial_year_of(date.fromisoformat(attached_on))
+    parameter = "cap_when_stopped" if interpretation == "stopped" else "cap"
+    assert rules.parameter(parameter, year).source_text == cap_source
+    fee = "0.00" if interpretation == "stopped" and year.start_year >= 2018 else "1000.00"
+    paid = [
+        {"kind": "attachment_fee", "amount": fee, "paid_on": attached_on},
+        {"kind": "sustained_progress", "amount": "800.00", "paid_on": attached_on},
+        {"kind": "sustained_progress", "amount": "800.00", "paid_on": attached_on},
+    ]
+    family = pbr.Family.model_validate(record(attached_on=attached_on, payments=paid))
+    d = pbr.evaluate(family, as_of=date(2021, 3, 31), rules=rules)
+    cited = {r.code: r.source for r in (*d.warnings, *d.results[SP].reasons)}
+    assert cited["ALREADY_PAID"] == cap_source
+    assert cited["PAID_OVER_CAP"] == cap_source
+    assert PHASE_TWO.source_of_rule("payment.cap") != cap_source  # not the rule's every year
 
 
 def test_one_claim_cites_its_own_sources_not_the_cap_s() -> None:

@@ -272,8 +272,9 @@ def _evaluated(
 def _until_raised(items: Iterable[_T], raised: list[Exception]) -> Iterator[_T]:
     """`items` until they end or raise; what they raise is kept in `raised`, for later.
 
-    The batch raises it once every record read is answered. The caller's iterator may fail part-way (a dropped connection): the records it gave
-    before, the chunk being gathered for the pool among them, are each answered first.
+    The caller's iterator may fail part-way (a dropped connection): the records it gave before,
+    the chunk being gathered for the pool among them, are each answered first, then the batch
+    raises it.
     """
     try:
         yield from items

@@ -316,7 +316,11 @@ class Books:
             return self
         books = self.account
         made = books.made + tuple(_payment(kind, amount, on) for kind, amount in paid)
-        return Books(self.family, self.rules, Account(books.year, books.fee, books.cap, made))
+        return Books(
+            self.family,
+            self.rules,
+            Account(books.year, books.fee, books.cap, made, books.cap_source),
+        )
 
     def pay(self, met: Collection[str], on: date) -> tuple[dict[str, Decimal], Books]:
         """What the rules pay for the results `met`, evaluated on `on`, and the books after it.

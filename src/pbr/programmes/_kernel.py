@@ -146,6 +146,9 @@ class Account:
     """The most paid for one family, fee included."""
     made: tuple[Payment, ...]
     """Payments made on or before `as_of` (or undated): clarification 6."""
+    cap_source: str | None = None
+    """The source tags of `cap` (`Programme.cap_source`), cited by the reasons about the cap;
+    None: the rule's own (`RuleSet.source_of_rule`)."""
     paid_to_date: Decimal = field(init=False)
     """Everything paid by `as_of`, fee included (summed once: every decision reports it)."""
 
@@ -190,12 +193,17 @@ class Account:
 
 
 def account(
-    family: Family, as_of: date, year: FinancialYear, fee: Decimal, cap: Decimal
+    family: Family,
+    as_of: date,
+    year: FinancialYear,
+    fee: Decimal,
+    cap: Decimal,
+    cap_source: str | None = None,
 ) -> Account:
     """The family's account at `as_of`: payments dated after it are not yet made."""
     payments = family.payments
     made = tuple(p for p in payments if p.paid_on is None or p.paid_on <= as_of) if payments else ()
-    return Account(year, fee, cap, made)
+    return Account(year, fee, cap, made, cap_source)
 
 
 def before_attachment(
@@ -303,6 +311,7 @@ def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tupl
                 f"attachment fee counted {fee} (listed as paid: {listed}) + results paid "
                 f"{results} = {counted}, over the cap of {books.cap}: {counted - books.cap} is "
                 "to be recovered",
+                source=books.cap_source,
                 paid_to_date=books.paid_to_date,
                 cap=books.cap,
                 attachment_fee_counted=fee,
@@ -313,13 +322,14 @@ def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tupl
     return tuple(found)
 
 
-def already_paid(kind: str, payment: Payment, rules: RuleSet) -> Reason:
-    """Nothing is paid twice: `kind` was paid by `payment`."""
+def already_paid(kind: str, payment: Payment, rules: RuleSet, source: str | None = None) -> Reason:
+    """Nothing is paid twice: `kind` was paid by `payment` (`source`: the rule's, if None)."""
     return reason(
         "ALREADY_PAID",
         "payment.once",
         rules,
         f"{kind} was paid {payment.amount} on {payment.paid_on or '(date not recorded)'}",
+        source=source,
         amount=str(payment.amount),
         paid_on=payment.paid_on,
         claim_id=payment.claim_id,
@@ -419,7 +429,9 @@ def decide(
     fee = programme.attachment_fee(rules, year)
     if not fee and family.payments:
         check_no_fee_paid(family, rules, year, programme.rules.chosen)
-    books = account(family, as_of, year, fee, programme.cap(rules, year))
+    books = account(
+        family, as_of, year, fee, programme.cap(rules, year), programme.cap_source(rules, year)
+    )
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (*warnings, *overpaid(books, rules, one_claim=programme.one_claim))
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet

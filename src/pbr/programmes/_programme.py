@@ -32,6 +32,11 @@ def _cap(rules: RuleSet, year: FinancialYear) -> Decimal:
     return rules.amount("cap", year)
 
 
+def _cap_source(rules: RuleSet, year: FinancialYear) -> str:
+    """The source tags of the rule set's `cap` in `year`, unless the programme says otherwise."""
+    return rules.parameter("cap", year).source_text
+
+
 def _fee_source(rules: RuleSet, year: FinancialYear) -> str:
     """The source tags of the rule set's `attachment_fee` in `year`, unless it says otherwise."""
     return rules.parameter("attachment_fee", year).source_text
@@ -81,6 +86,9 @@ class Programme:
     cap: Callable[[RuleSet, FinancialYear], Decimal] = _cap
     """The most paid for a family attached in a year, fee included (interpretations applied);
     by default the rule set's `cap`."""
+    cap_source: Callable[[RuleSet, FinancialYear], str] = _cap_source
+    """The source tags of the cap `cap` gives for a family attached in a year: what the reasons
+    about the cap cite (the value applied, not every year's)."""
     attachment_fee_source: Callable[[RuleSet, FinancialYear], str] = _fee_source
     """The source tags of the parameter `attachment_fee` reads for a family attached in a year
     (interpretations applied); by default the rule set's `attachment_fee`."""

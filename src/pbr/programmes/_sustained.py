@@ -350,7 +350,8 @@ def pay_one_claim(
         rate = rules.amount(kind, year)
         made = books.paid(kind)
         if made:
-            reasons = (already_paid(kind, made[0], rules), *verdict.reasons)
+            paid = already_paid(kind, made[0], rules, books.cap_source)  # one claim: the cap
+            reasons = (paid, *verdict.reasons)
             results[kind] = result(verdict, status="already_paid", rate=rate, reasons=reasons)
             continue
         if verdict.status != "met":
@@ -392,6 +393,7 @@ def pay_one_claim(
                     "payment.cap",
                     rules,
                     f"only {room} left under the {books.cap} cap",
+                    source=books.cap_source,
                     rate=str(rate),
                     room=str(room),
                     cap=str(books.cap),

@@ -85,10 +85,20 @@ def attachment_fee_source(rules: RuleSet, year: FinancialYear) -> str:
     return rules.parameter(_fee_parameter(rules), year).source_text
 
 
+def _cap_parameter(rules: RuleSet) -> str:
+    """The cap's parameter under `attachment_fees_after_2017_18`."""
+    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
+    return "cap_when_stopped" if stopped else "cap"
+
+
 def cap(rules: RuleSet, year: FinancialYear) -> Decimal:
     """£1,800 a family, or the £800 results payment alone where `attachment_fee` pays none."""
-    stopped = rules.interpretation("attachment_fees_after_2017_18") == "stopped"
-    return rules.amount("cap_when_stopped" if stopped else "cap", year)
+    return rules.amount(_cap_parameter(rules), year)
+
+
+def cap_source(rules: RuleSet, year: FinancialYear) -> str:
+    """The source of the cap `cap` gives: the parameter the interpretation chose."""
+    return rules.parameter(_cap_parameter(rules), year).source_text
 
 
 PROGRAMME = Programme(
@@ -105,6 +115,7 @@ PROGRAMME = Programme(
     attachment_fee_source=attachment_fee_source,
     result_rates=result_rates,
     cap=cap,
+    cap_source=cap_source,
     uses_plan=True,
     one_claim=True,
     illustrative_rates={

@@ -219,6 +219,7 @@ def _cut(
             rules,
             f"only {room} left under the {books.cap} cap (fee counted {books.fee_counted}, results "
             f"already {books.results_paid + paid_now})",
+            source=books.cap_source,
             **numbers,
         ),
     )
