@@ -39,7 +39,7 @@ from pbr._record_checks import (
 )
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
-from pbr._strict import Count, ExactNumber, Flag, IsoDate, Money
+from pbr._strict import Array, Count, ExactNumber, Flag, IsoDate, ListOrTuple, Money
 from pbr._terminal import family_named
 from pbr._untracked import untracked
 from pbr.periods import TermName
@@ -327,29 +327,29 @@ class Family(BaseModel):
     """The programme; left out, the first whose dates cover `attached_on`."""
     attached_on: IsoDate
     """The day the council started working with the family (attachment)."""
-    identified_for: tuple[Problem, ...] | None = None
+    identified_for: Array[Problem] | None = None
     """Phase one's problems at entry; left out, worked out from the evidence."""
-    local_discretion: tuple[Code, ...] = ()
+    local_discretion: Array[Code] = ()
     """Codes for the council's own local-filter reasons."""
-    members: Annotated[tuple[Member, ...], Field(min_length=1)]
+    members: Annotated[tuple[Member, ...], Field(min_length=1), ListOrTuple]
     """The people in the household; at least one."""
-    offences: tuple[Offence, ...] = ()
+    offences: Array[Offence] = ()
     """Proven offences by members."""
-    asb_incidents: tuple[AsbIncident, ...] = ()
+    asb_incidents: Array[AsbIncident] = ()
     """Anti-social behaviour incidents and actions."""
-    school_terms: tuple[SchoolTermRecord, ...] = ()
+    school_terms: Array[SchoolTermRecord] = ()
     """One row per child per school term."""
-    benefit_spells: tuple[BenefitSpell, ...] = ()
+    benefit_spells: Array[BenefitSpell] = ()
     """Spells on an out-of-work benefit."""
-    employment_spells: tuple[EmploymentSpell, ...] = ()
+    employment_spells: Array[EmploymentSpell] = ()
     """Spells in work."""
-    work_programme: tuple[WorkProgrammeReferral, ...] = ()
+    work_programme: Array[WorkProgrammeReferral] = ()
     """Referrals to the Work Programme or to ESF provision."""
-    payments: tuple[Payment, ...] = ()
+    payments: Array[Payment] = ()
     """What has already been paid for this family."""
-    problems_at_entry: tuple[EntryProblem, ...] = ()
+    problems_at_entry: Array[EntryProblem] = ()
     """Phase two and Supporting Families: the problems or needs at entry, with evidence."""
-    observations: tuple[Observation, ...] = ()
+    observations: Array[Observation] = ()
     """Phase two and Supporting Families: dated observations of the outcome plan's indicators."""
 
     @classmethod
