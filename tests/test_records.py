@@ -603,3 +603,54 @@ def test_a_generator_of_members_is_the_same_rejection_on_every_path(workers: int
     for rejected in out:
         assert isinstance(rejected, pbr.Rejection)
         assert [(e.loc, e.type) for e in rejected.errors] == [("members", "list_type")]
+
+
+def _long_number_records() -> list[str]:
+    """Records holding numbers too long for the JSON reader (over 4,300 digits)."""
+    child = {"person_id": "C1", "date_of_birth": "2004-05-06"}
+    term = {"person_id": "C1", "academic_year": "2011/12", "possible_sessions": 140}
+    terms = [
+        {**term, "term": "autumn", "unauthorised_absences": 30},
+        {**term, "term": "spring", "possible_sessions": 20, "unauthorised_absences": 30},
+    ]
+    paid = record(
+        family_id="F1",
+        payments=[{"kind": "attachment_fee", "amount": 1}],
+        offences=[{"person_id": "C9", "date": "2012-11-02"}],
+    )
+    extra = json.dumps(record(attached_on="2012-13-15", local_authority="9" * 5000))
+    return [
+        json.dumps(paid).replace('"amount": 1', '"amount": ' + "9" * 5000),
+        extra[:-1] + ', "extra": ' + "9" * 4301 + "}",
+        json.dumps(record(members=[_MEMBER, child], school_terms=terms)).replace(
+            '"possible_sessions": 140', '"possible_sessions": 1' + "0" * 5000
+        ),
+        json.dumps(record(members=[{**_MEMBER, "expectant": 0}])).replace(
+            '"expectant": 0', '"expectant": -' + "9" * 4400
+        ),
+    ]
+
+
+@pytest.mark.parametrize("text", _long_number_records(), ids=["money", "extra", "count", "flag"])
+def test_a_number_too_long_to_read_is_named_at_its_field_from_model_validate_json(
+    text: str,
+) -> None:
+    """It was ``json_invalid`` for the whole record ("number out of range at line 1 column
+    4453"), where `pbr.read_records` and `evaluate_many` name the field: now alike."""
+    from pbr._rejection import Written
+    from pbr.io import parse_family
+
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.errors[0].type == "number_too_long"
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate_json(text)
+    prefix = f"family {rejection.family_id!r}: "
+    assert [(".".join(map(str, e["loc"])), e["type"], e["msg"]) for e in caught.value.errors()] == [
+        (e.loc, e.type, prefix + e.message) for e in rejection.errors
+    ]
+    long = [e for e in caught.value.errors() if e["type"] == "number_too_long"]
+    assert [str(e["input"]) for e in long] == [
+        str(e.value) for e in rejection.errors if e.type == "number_too_long"
+    ]
+    assert all(isinstance(e["input"], Written) for e in long)  # a number: not quoted again
