@@ -189,14 +189,18 @@ def test_the_rules_hash_follows_the_rule_set_and_plan() -> None:
 
 
 def test_the_rules_hash_sees_a_mapping_changed_in_place() -> None:
+    """A rule set copies the mappings it is given, read-only; a read-only view it keeps, so a
+    caller holding the dict beneath one can still change it: the hash follows."""
     from dataclasses import replace
+    from types import MappingProxyType
 
     base = pbr.programmes.programme("tf-phase-1").rules
-    rules = replace(base, chosen=dict(base.chosen))
+    chosen = dict(base.chosen)
+    rules = replace(base, chosen=MappingProxyType(chosen))
     before = rules_hash(rules)
-    rules.chosen["funded_rounding"] = "changed in place"  # type: ignore[index]
+    chosen["funded_rounding"] = "changed in place"
     assert rules_hash(rules) != before
-    rules.chosen["funded_rounding"] = base.chosen["funded_rounding"]  # type: ignore[index]
+    chosen["funded_rounding"] = base.chosen["funded_rounding"]
     assert rules_hash(rules) == before
 
 

@@ -517,3 +517,140 @@ def test_an_array_is_called_an_array_on_every_path(
     assert batch.errors == rejected.errors
     err = only(obj)  # the ValidationError from Python and from JSON alike
     assert (err["type"], err["msg"]) == (kind, f"family 'F1': {said}")
+
+
+SEQUENCE_FIELDS = [
+    "identified_for",
+    "local_discretion",
+    "members",
+    "offences",
+    "asb_incidents",
+    "school_terms",
+    "benefit_spells",
+    "employment_spells",
+    "work_programme",
+    "payments",
+    "problems_at_entry",
+    "observations",
+]
+"""Every array of the record: a list or a tuple from Python, nothing else."""
+
+
+def test_the_sequence_fields_are_every_array_of_the_record() -> None:
+    arrays = {
+        name for name, info in pbr.Family.model_fields.items() if "tuple[" in str(info.annotation)
+    }
+    assert arrays == set(SEQUENCE_FIELDS)
+
+
+def _not_arrays(items: list[Any]) -> list[Any]:
+    """Python values that iterate `items` but are no list or tuple (a set's order varies)."""
+    return [
+        set(map(json.dumps, items)) if items else set(),
+        frozenset(map(json.dumps, items)),
+        (item for item in items),
+        iter(items),
+        dict.fromkeys(map(json.dumps, items)).keys(),
+        dict.fromkeys(map(json.dumps, items)).values(),
+        range(len(items)),
+    ]
+
+
+@pytest.mark.parametrize("field", SEQUENCE_FIELDS)
+def test_an_array_from_python_is_a_list_or_a_tuple_and_nothing_else(field: str) -> None:
+    """A set gave an order that varied run to run (PYTHONHASHSEED), so the input hash did; a
+    generator was read once. Each is refused as JSON refuses a non-array: ``list_type``."""
+    valid = pbr.Family.model_validate(record(**{field: []}) if field != "members" else record())
+    items = list(getattr(valid, field) or ()) or ([_MEMBER] if field == "members" else [])
+    given = [i.model_dump(mode="json") if hasattr(i, "model_dump") else i for i in items]
+    for ok in (list(given), tuple(given)):
+        assert pbr.Family.model_validate(record(**{field: ok})) == valid
+    from_json = json.dumps(record(**{field: "not an array"}))
+    with pytest.raises(ValidationError) as caught_json:
+        pbr.Family.model_validate_json(from_json)
+    (said,) = [(e["type"], e["msg"]) for e in caught_json.value.errors()]
+    for bad in _not_arrays(given):
+        with pytest.raises(ValidationError) as caught:
+            pbr.Family.model_validate(record(**{field: bad}))
+        errors = caught.value.errors()
+        assert [(e["loc"], e["type"], e["msg"]) for e in errors] == [
+            ((field,), said[0], said[1])
+        ], bad
+        assert f"input_type={type(bad).__name__}" in str(caught.value)
+
+
+def test_a_set_of_codes_is_refused_rather_than_hashed_in_an_order_that_varies() -> None:
+    """The tester's case: the same set gave different input hashes from run to run."""
+    obj = record(local_discretion={"alpha", "beta"}, identified_for={"work", "education"})
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate(obj)
+    assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [
+        (("identified_for",), "list_type"),
+        (("local_discretion",), "list_type"),
+    ]
+    assert "family 'T1': Input should be an array" in str(caught.value)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_generator_of_members_is_the_same_rejection_on_every_path(workers: int) -> None:
+    """A generator gave a decision with one worker and ``members too_short`` with two."""
+    from datetime import date
+
+    def given() -> dict[str, Any]:
+        return record(members=(m for m in [_MEMBER]))
+
+    out = list(pbr.evaluate_many([given(), given()], as_of=date(2015, 3, 31), workers=workers))
+    for rejected in out:
+        assert isinstance(rejected, pbr.Rejection)
+        assert [(e.loc, e.type) for e in rejected.errors] == [("members", "list_type")]
+
+
+def _long_number_records() -> list[str]:
+    """Records holding numbers too long for the JSON reader (over 4,300 digits)."""
+    child = {"person_id": "C1", "date_of_birth": "2004-05-06"}
+    term = {"person_id": "C1", "academic_year": "2011/12", "possible_sessions": 140}
+    terms = [
+        {**term, "term": "autumn", "unauthorised_absences": 30},
+        {**term, "term": "spring", "possible_sessions": 20, "unauthorised_absences": 30},
+    ]
+    paid = record(
+        family_id="F1",
+        payments=[{"kind": "attachment_fee", "amount": 1}],
+        offences=[{"person_id": "C9", "date": "2012-11-02"}],
+    )
+    extra = json.dumps(record(attached_on="2012-13-15", local_authority="9" * 5000))
+    return [
+        json.dumps(paid).replace('"amount": 1', '"amount": ' + "9" * 5000),
+        extra[:-1] + ', "extra": ' + "9" * 4301 + "}",
+        json.dumps(record(members=[_MEMBER, child], school_terms=terms)).replace(
+            '"possible_sessions": 140', '"possible_sessions": 1' + "0" * 5000
+        ),
+        json.dumps(record(members=[{**_MEMBER, "expectant": 0}])).replace(
+            '"expectant": 0', '"expectant": -' + "9" * 4400
+        ),
+    ]
+
+
+@pytest.mark.parametrize("text", _long_number_records(), ids=["money", "extra", "count", "flag"])
+def test_a_number_too_long_to_read_is_named_at_its_field_from_model_validate_json(
+    text: str,
+) -> None:
+    """It was ``json_invalid`` for the whole record ("number out of range at line 1 column
+    4453"), where `pbr.read_records` and `evaluate_many` name the field: now alike."""
+    from pbr._rejection import Written
+    from pbr.io import parse_family
+
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.errors[0].type == "number_too_long"
+    with pytest.raises(ValidationError) as caught:
+        pbr.Family.model_validate_json(text)
+    prefix = f"family {rejection.family_id!r}: "
+    assert [(".".join(map(str, e["loc"])), e["type"], e["msg"]) for e in caught.value.errors()] == [
+        (e.loc, e.type, prefix + e.message) for e in rejection.errors
+    ]
+    long = [e for e in caught.value.errors() if e["type"] == "number_too_long"]
+    assert [str(e["input"]) for e in long] == [
+        str(e.value) for e in rejection.errors if e.type == "number_too_long"
+    ]
+    assert all(isinstance(e["input"], Written) for e in long)  # a number: not quoted again

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pbr.errors import RulesDataError, UnknownInterpretation
-from pbr.periods import FinancialYear
-from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES, load_rule_set, sources
+from pbr.periods import FinancialYear, TermCalendar, TermName
+from pbr.rules import (
+    PHASE_ONE,
+    PHASE_TWO,
+    SUPPORTING_FAMILIES,
+    Interpretation,
+    RuleSet,
+    load_rule_set,
+    sources,
+)
 
+ROOT = Path(__file__).resolve().parents[1]
 TF_RULES = Path(__file__).resolve().parents[2] / "shared" / "domain" / "tf-rules.md"
 
 
@@ -257,3 +270,88 @@ def test_the_phase_two_example_plan_says_what_its_education_measure_counts() -> 
     assert education.measures[0].indicator == "unauthorised_absence_percent"
     assert "authorised and/or unauthorised" in (education.description or "")
     assert "unauthorised absence only" in (education.description or "")
+
+
+BUNDLED = [PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES]
+
+
+def _refused(target: Any, method: str, *args: Any) -> None:
+    """``target.method(*args)`` raises TypeError or AttributeError: `target` is read-only."""
+    with pytest.raises((TypeError, AttributeError)):
+        getattr(target, method)(*args)
+
+
+@pytest.mark.parametrize("rules", BUNDLED, ids=lambda r: r.programme)
+def test_a_rule_set_s_data_cannot_be_changed_in_place(rules: RuleSet) -> None:
+    """Its hash is its data file's: data changed in memory would pay under the file's hash."""
+    name, parameter = next(iter(rules.parameters.items()))
+    key, interpretation = next(iter(rules.interpretations.items()))
+    rule = next(iter(rules.rule_sources))
+    _refused(rules.parameters, "__setitem__", name, replace(parameter, unit="x"))
+    _refused(rules.parameters, "__delitem__", name)
+    _refused(rules.parameters, "clear")
+    _refused(rules.interpretations, "__setitem__", key, interpretation)
+    _refused(interpretation.values, "clear")
+    _refused(interpretation.values, "__setitem__", "new", "a new reading")
+    _refused(rules.chosen, "__setitem__", key, "a new reading")
+    _refused(rules.rule_sources, "__setitem__", rule, "S1")
+    _refused(rules.term_calendar.overrides, "__setitem__", ("2012/13", "autumn"), ())
+    _refused(sources(), "__setitem__", "S0", sources()["S1"])
+    _refused(parameter.values, "append", parameter.values[0])
+    _refused(parameter.values[0], "__setattr__", "value", Decimal("1.00"))
+    _refused(parameter.values[0].source, "append", "S1")
+
+
+def test_a_changed_copy_of_the_data_leaves_the_bundled_rule_set_paying_the_same() -> None:
+    """The tester's case: a parameter changed in place paid 10428.00 rather than 52400.00."""
+    import pbr
+
+    fee = PHASE_ONE.parameters["crime_asb_education"]
+    cheap = replace(fee, values=tuple(replace(v, value=Decimal("1.00")) for v in fee.values))
+    _refused(PHASE_ONE.parameters, "__setitem__", "crime_asb_education", cheap)
+    lines = (ROOT / "examples" / "families.jsonl").read_bytes().splitlines()
+    decisions = [
+        pbr.evaluate(pbr.Family.model_validate_json(line), as_of=date(2015, 3, 31))
+        for line in lines
+        if line.strip()
+    ]
+    paid = sum((d.payable for d in decisions if isinstance(d, pbr.Decision)), Decimal(0))
+    assert paid == Decimal("52400.00")
+
+
+def test_a_rule_set_built_from_plain_mappings_is_read_only_too() -> None:
+    """`replace` and the constructor take any mapping; the rule set keeps a read-only copy."""
+    chosen = dict(PHASE_ONE.chosen)
+    calendar: dict[tuple[str, TermName], tuple[date, date]] = {
+        ("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))
+    }
+    own = replace(
+        PHASE_ONE,
+        chosen=chosen,
+        parameters=dict(PHASE_ONE.parameters),
+        term_calendar=TermCalendar(calendar),
+    )
+    chosen["employment_weeks"] = "all_13"
+    calendar.clear()
+    assert own.interpretation("employment_weeks") == "jsa_26_other_13"
+    assert own.term_calendar.term("2012/13", "autumn").end == date(2012, 12, 20)
+    _refused(own.chosen, "__setitem__", "employment_weeks", "all_13")
+    _refused(own.parameters, "__setitem__", "cap", PHASE_ONE.parameters["cap"])
+    _refused(own.term_calendar.overrides, "__setitem__", ("2012/13", "autumn"), ())
+    weeks = Interpretation("w", "d", "s", "a", {"a": "A", "b": "B"})
+    _refused(weeks.values, "__setitem__", "c", "C")
+
+
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_a_read_only_rule_set_pickles_and_copies_to_the_same_rule_set(protocol: int) -> None:
+    """A pool and Dask send rule sets to workers by pickle; the copy is read-only as well."""
+    calendar = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
+    rules = PHASE_ONE.with_interpretations(employment_weeks="all_13").with_term_calendar(calendar)
+    for copied in (pickle.loads(pickle.dumps(rules, protocol)), copy.deepcopy(rules)):
+        assert copied == rules
+        assert copied.interpretation("employment_weeks") == "all_13"
+        assert copied.term_calendar.term("2012/13", "autumn").end == date(2012, 12, 20)
+        _refused(copied.chosen, "__setitem__", "employment_weeks", "jsa_26_other_13")
+        _refused(copied.parameters, "__delitem__", "cap")
+        _refused(copied.interpretations["employment_weeks"].values, "clear")
+        _refused(copied.term_calendar.overrides, "clear")

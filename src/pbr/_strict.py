@@ -1,8 +1,8 @@
-"""The strict scalar types of pbr's input formats: dates, counts, flags, exact numbers, money.
+"""The strict types of pbr's input formats: dates, counts, flags, exact numbers, money, arrays.
 
 Nothing is coerced: a date is ``YYYY-MM-DD`` text (or a `datetime.date` from Python, never a
 `datetime`), a count a whole JSON number, a flag ``true`` or ``false``, an exact number a whole
-number or decimal text. Each type bounds its values so that no arithmetic the rules do on them
+number or decimal text, an array a JSON array (a list or a tuple from Python). Each type bounds its values so that no arithmetic the rules do on them
 can overflow; the bounds are part of the JSON Schema. From JSON the checks run inside
 pydantic-core (no Python call per value).
 """
@@ -13,7 +13,7 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     Field,
@@ -37,7 +37,7 @@ from pbr._scalars import MAX_COUNT, exact_number, number_text
 from pbr.money import money_field, money_text
 from pbr.periods import EARLIEST_DATE, LATEST_DATE
 
-__all__ = ["MAX_COUNT", "Count", "ExactNumber", "Flag", "IsoDate", "Money"]
+__all__ = ["MAX_COUNT", "Array", "Count", "ExactNumber", "Flag", "IsoDate", "ListOrTuple", "Money"]
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -199,3 +199,31 @@ Money = Annotated[
 
 Strict: no floats, spaces, exponents or negative amounts; at most £999,999,999,999.99.
 """
+
+
+class ListOrTuple:
+    """From Python, an array is a list or a tuple: never a set, a generator or another iterable.
+
+    Pydantic reads any iterable into a tuple: a set in an order that varies from run to run
+    (``PYTHONHASHSEED``, so the input hash did), a generator once. Refused as JSON refuses a
+    non-array (``list_type``); from JSON the schema is pydantic's, untouched (no Python call).
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        return core_schema.json_or_python_schema(
+            json_schema=schema,
+            python_schema=core_schema.chain_schema([_LIST_OR_TUPLE, schema]),
+        )
+
+
+_LIST_OR_TUPLE = core_schema.custom_error_schema(
+    core_schema.is_instance_schema((list, tuple)), custom_error_type="list_type"
+)
+"""A list or a tuple, else pydantic's ``list_type`` error (checked in pydantic-core)."""
+
+_T = TypeVar("_T")
+
+Array = Annotated[tuple[_T, ...], ListOrTuple]
+"""A JSON array of `_T`, held as a tuple: a list or a tuple of them from Python, nothing else."""

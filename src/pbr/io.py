@@ -14,7 +14,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -1260,44 +1260,74 @@ def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
     ...     + b'}]}').errors[0].loc
     'members.0.expectant'
     """
-    from pydantic_core import from_json
-
-    from pbr._record_checks import COMPARES_NUMBERS
     from pbr._rejection import FieldError, Rejection
 
     (first, *others) = rejection.errors
-    if others or first.type != "json_invalid" or "number out of range" not in first.message:
+    if others or not out_of_range(first.type, first.message):
         return rejection
+    found = [
+        FieldError(loc=".".join(map(str, loc)), type="number_too_long", value=text, message=why)
+        for loc, text, why in long_numbers(data)
+    ]
+    if not found:  # not JSON after all, or no such number: keep what pydantic said
+        return rejection
+    rest = parse_family(without_long_numbers(data), max_record_bytes=len(data) + 1)
+    named = {error.loc: error.value for error in found}  # what "0" there gave is left out,
+    also = [  # bar a key not in the format, shown with its number as written
+        e if e.loc not in named else e.model_copy(update={"value": named[e.loc]})
+        for e in (rest.errors if isinstance(rest, Rejection) else ())
+        if holds_beside_long_numbers(e.loc, e.type, named)
+    ]
+    return rejection.model_copy(update={"errors": (*found, *also)})
+
+
+def out_of_range(kind: str, message: str) -> bool:
+    """Whether pydantic's error is its JSON reader stopping at a number too long to read."""
+    return kind == "json_invalid" and "number out of range" in message
+
+
+def long_numbers(data: bytes) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """Each number of a record too long for the JSON reader: its path, as written, and why.
+
+    As written, cut short to 80 characters; none when the record is not JSON even with its
+    numbers read as text. For `parse_family` and `pbr.Family.model_validate_json` alike.
+    """
+    from pydantic_core import from_json
+
     tree = _with_numbers_as_text(data)
-    if tree is None:  # not JSON after all: keep what pydantic said
-        return rejection
-    found: list[FieldError] = []
+    if tree is None:
+        return []
+    found: list[tuple[tuple[str | int, ...], str, str]] = []
     for loc, text in _numbers_in(tree, ()):
         try:
             from_json(text)
         except ValueError:
             digits = sum(c.isdigit() for c in text)
-            found.append(
-                FieldError(
-                    loc=".".join(str(part) for part in loc),
-                    type="number_too_long",
-                    value=text if len(text) <= 80 else text[:79] + "…",
-                    message=f"a number of {digits:,} digits: longer than a JSON reader takes "
-                    "(4,300), and far beyond any count or amount",
-                )
+            why = (
+                f"a number of {digits:,} digits: longer than a JSON reader takes (4,300), and "
+                "far beyond any count or amount"
             )
-    if not found:
-        return rejection
-    rest = parse_family(_LONG_NUMBER.sub(_zeroed, data), max_record_bytes=len(data) + 1)
-    named = {error.loc: error.value for error in found}  # what "0" there gave is left out,
-    holding = {loc.rpartition(".")[0] for loc in named}  # and a comparison with that 0,
-    also = [  # bar a key not in the format, shown with its number as written
-        e if e.loc not in named else e.model_copy(update={"value": named[e.loc]})
-        for e in (rest.errors if isinstance(rest, Rejection) else ())
-        if (e.loc not in named or e.type == "extra_forbidden")
-        and not (e.type in COMPARES_NUMBERS and e.loc.rpartition(".")[0] in holding)
-    ]
-    return rejection.model_copy(update={"errors": (*found, *also)})
+            found.append((loc, text if len(text) <= 80 else text[:79] + "…", why))
+    return found
+
+
+def without_long_numbers(data: bytes) -> bytes:
+    """The record with each number too long for the JSON reader as ``0``, for its other errors."""
+    return _LONG_NUMBER.sub(_zeroed, data)
+
+
+def holds_beside_long_numbers(loc: str, kind: str, named: Collection[str]) -> bool:
+    """Whether an error of `without_long_numbers`' record holds of the record as written.
+
+    Not one at a number read as ``0`` (bar a key not in the format), nor one comparing such a
+    ``0`` with a number beside it (`named`: the long numbers' paths, dotted).
+    """
+    from pbr._record_checks import COMPARES_NUMBERS
+
+    if loc in named and kind != "extra_forbidden":
+        return False
+    holding = {where.rpartition(".")[0] for where in named}
+    return not (kind in COMPARES_NUMBERS and loc.rpartition(".")[0] in holding)
 
 
 _LONG_NUMBER = re.compile(

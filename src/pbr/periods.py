@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pbr import _dates
+from pbr._frozen import read_only, set_state, state
 
 __all__ = [
     "AS_OF_EARLIEST",
@@ -265,6 +266,7 @@ class TermCalendar:
     """
 
     overrides: Mapping[tuple[str, TermName], tuple[date, date]] = field(default_factory=dict)
+    """Read-only (a copy of the mapping given): a rule set's hash counts the dates it held."""
     name: str = "default"
 
     @property
@@ -283,6 +285,17 @@ class TermCalendar:
         if not self.overrides:
             return None
         return "own" if self.name == "default" else self.name
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "overrides", read_only(self.overrides))
+
+    def __getstate__(self) -> list[object]:
+        """Its fields for pickling (a read-only mapping cannot pickle; a plain copy can)."""
+        return state(self)
+
+    def __setstate__(self, values: list[object]) -> None:
+        set_state(self, values)
+        self.__post_init__()
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
         """Return the dated term of `academic_year` called `name`.

@@ -6,6 +6,7 @@ pydantic's `ValidationError`; every error names the family, the field path and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
@@ -39,7 +40,7 @@ from pbr._record_checks import (
 )
 from pbr._record_checks import consistency_problems as _consistency_problems
 from pbr._record_checks import plainly_consistent as _plainly_consistent
-from pbr._strict import Count, ExactNumber, Flag, IsoDate, Money
+from pbr._strict import Array, Count, ExactNumber, Flag, IsoDate, ListOrTuple, Money
 from pbr._terminal import family_named
 from pbr._untracked import untracked
 from pbr.periods import TermName
@@ -327,29 +328,29 @@ class Family(BaseModel):
     """The programme; left out, the first whose dates cover `attached_on`."""
     attached_on: IsoDate
     """The day the council started working with the family (attachment)."""
-    identified_for: tuple[Problem, ...] | None = None
+    identified_for: Array[Problem] | None = None
     """Phase one's problems at entry; left out, worked out from the evidence."""
-    local_discretion: tuple[Code, ...] = ()
+    local_discretion: Array[Code] = ()
     """Codes for the council's own local-filter reasons."""
-    members: Annotated[tuple[Member, ...], Field(min_length=1)]
+    members: Annotated[tuple[Member, ...], Field(min_length=1), ListOrTuple]
     """The people in the household; at least one."""
-    offences: tuple[Offence, ...] = ()
+    offences: Array[Offence] = ()
     """Proven offences by members."""
-    asb_incidents: tuple[AsbIncident, ...] = ()
+    asb_incidents: Array[AsbIncident] = ()
     """Anti-social behaviour incidents and actions."""
-    school_terms: tuple[SchoolTermRecord, ...] = ()
+    school_terms: Array[SchoolTermRecord] = ()
     """One row per child per school term."""
-    benefit_spells: tuple[BenefitSpell, ...] = ()
+    benefit_spells: Array[BenefitSpell] = ()
     """Spells on an out-of-work benefit."""
-    employment_spells: tuple[EmploymentSpell, ...] = ()
+    employment_spells: Array[EmploymentSpell] = ()
     """Spells in work."""
-    work_programme: tuple[WorkProgrammeReferral, ...] = ()
+    work_programme: Array[WorkProgrammeReferral] = ()
     """Referrals to the Work Programme or to ESF provision."""
-    payments: tuple[Payment, ...] = ()
+    payments: Array[Payment] = ()
     """What has already been paid for this family."""
-    problems_at_entry: tuple[EntryProblem, ...] = ()
+    problems_at_entry: Array[EntryProblem] = ()
     """Phase two and Supporting Families: the problems or needs at entry, with evidence."""
-    observations: tuple[Observation, ...] = ()
+    observations: Array[Observation] = ()
     """Phase two and Supporting Families: dated observations of the outcome plan's indicators."""
 
     @classmethod
@@ -393,7 +394,9 @@ class Family(BaseModel):
         try:
             family = cls._validated_json(data, *args, **kwargs)
         except ValidationError as exc:
-            raise _with_repeated_keys(exc, data) from None
+            again = lambda text: cls._validated_json(text, *args, **kwargs)  # noqa: E731
+            located = _with_long_numbers(exc, data, again)
+            raise _with_repeated_keys(located, data) from None
         if repeated_keys(data, family):
             repeats = key_repeats(data)
             prefix = _prefix(None if family_id_in_doubt(repeats) else family.family_id)
@@ -509,6 +512,49 @@ def _at_its_field(exc: ValidationError, json_data: str | bytes | bytearray) -> V
                 type=PydanticCustomError("json_invalid", why), loc=path, input=Written(value)
             )
         )
+    return ValidationError.from_exception_data(exc.title, details)
+
+
+def _with_long_numbers(
+    exc: ValidationError, data: bytes, read: Callable[[bytes], object]
+) -> ValidationError:
+    """`exc` with a number too long for the JSON reader named at its field, as `pbr.io` names it.
+
+    Pydantic stops at such a number (over 4,300 digits) with "number out of range" for the whole
+    record: each is named ``number_too_long`` at its path, shown as written, then the record's
+    other errors follow, found by `read` of the record with each such number as ``0``, bar
+    those the ``0`` made (`pbr.io.holds_beside_long_numbers`).
+    """
+    from pbr._rejection import Written
+    from pbr.io import holds_beside_long_numbers, long_numbers, out_of_range, without_long_numbers
+
+    errors = exc.errors()
+    if len(errors) != 1 or not out_of_range(errors[0]["type"], errors[0]["msg"]):
+        return exc
+    found = long_numbers(data)
+    if not found:  # not JSON after all, or no such number: keep what pydantic said
+        return exc
+    prefix = _prefix(_family_id_in(data))
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError("number_too_long", prefix + why), loc=loc, input=Written(text)
+        )
+        for loc, text, why in found
+    ]
+    named = {".".join(map(str, loc)): text for loc, text, _ in found}
+    try:
+        read(without_long_numbers(data))
+    except ValidationError as rest:
+        for err in rest.errors():
+            where = ".".join(map(str, err["loc"]))
+            if holds_beside_long_numbers(where, err["type"], named):
+                details.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError(err["type"], err["msg"]),
+                        loc=err["loc"],
+                        input=Written(named[where]) if where in named else err["input"],
+                    )
+                )
     return ValidationError.from_exception_data(exc.title, details)
 
 

@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pbr._frozen import read_only, set_state, state
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
 from pbr.periods import FinancialYear, TermCalendar, financial_year_of
@@ -88,6 +89,9 @@ class DatedValue:
     source: tuple[str, ...]
     status: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", tuple(self.source))  # read-only, whatever was given
+
     @property
     def source_text(self) -> str:
         """The source tags joined for display, e.g. ``"S2, S1"``.
@@ -111,6 +115,9 @@ class Parameter:
     description: str
     unit: str
     values: tuple[DatedValue, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))  # read-only, whatever was given
 
     def at(self, year: FinancialYear) -> DatedValue:
         """Return the value in force in `year` (the latest one starting on or before it).
@@ -142,6 +149,18 @@ class Interpretation:
     source: str
     default: str
     values: Mapping[str, str]
+    """Each allowed value and what it means: read-only (a copy of the mapping given)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", read_only(self.values))
+
+    def __getstate__(self) -> list[object]:
+        """Its fields for pickling (a read-only mapping cannot pickle; a plain copy can)."""
+        return state(self)
+
+    def __setstate__(self, values: list[object]) -> None:
+        set_state(self, values)
+        self.__post_init__()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +168,9 @@ class RuleSet:
     """A programme's rules: dated parameters, interpretations (with the values chosen) and terms.
 
     Build variants with `with_interpretations` and `with_term_calendar`; a rule set is never
-    changed in place.
+    changed in place. Its mappings are read-only views of copies of those it was given (a view
+    already read-only is shared, as variants share their data): its hash is its data file's,
+    so data changed in memory would pay other amounts under the same hash.
 
     >>> from pbr.periods import FinancialYear
     >>> PHASE_ONE.amount("attachment_fee", FinancialYear(2013)), PHASE_ONE.sources_of("cap")
@@ -177,12 +198,22 @@ class RuleSet:
     )
     """Values derived from the data only (never from interpretations); shared by variants."""
 
+    def __post_init__(self) -> None:
+        for name in _MAPPINGS:
+            object.__setattr__(self, name, read_only(getattr(self, name)))
+
     def __getstate__(self) -> list[object]:
         """Its fields for pickling (to a worker), without the memo, worked out again there.
 
-        Some of what the memo holds is compiled (`pbr._native`) and cannot be unpickled.
+        Some of what the memo holds is compiled (`pbr._native`) and cannot be unpickled; the
+        read-only mappings go as plain copies (a mapping proxy cannot pickle).
         """
-        return [{} if f.name == "_memo" else getattr(self, f.name) for f in fields(self)]
+        given = zip(fields(self), state(self), strict=True)
+        return [{} if f.name == "_memo" else value for f, value in given]
+
+    def __setstate__(self, values: list[object]) -> None:
+        set_state(self, values)
+        self.__post_init__()
 
     @property
     def rules_version(self) -> str:
@@ -427,6 +458,10 @@ class RuleSet:
         return all(self.chosen[k] == i.default for k, i in self.interpretations.items())
 
 
+_MAPPINGS = ("parameters", "interpretations", "chosen", "rule_sources")
+"""A rule set's mappings, each held read-only."""
+
+
 @cache
 def sources() -> Mapping[str, Source]:
     """Return the cited sources (tf-rules.md's source list) keyed by tag.
@@ -436,7 +471,7 @@ def sources() -> Mapping[str, Source]:
     """
     text = resources.files("pbr.rules").joinpath("sources.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    return {tag: Source(tag, row["where"], row["kind"]) for tag, row in data.items()}
+    return read_only({tag: Source(tag, row["where"], row["kind"]) for tag, row in data.items()})
 
 
 def _value(name: str, unit: str, raw: Any, where: str) -> ParameterValue:
