@@ -7,7 +7,11 @@ Each test fails on the code before its fix (the trial's exact call is in it).
 from __future__ import annotations
 
 import io
+import json
+import warnings
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,11 +21,13 @@ from pbr.cli import main
 from pbr.forecast import (
     allocation,
     drawdown,
+    from_records,
     load_scenarios,
     pounds,
     sensitivity,
 )
 from pbr.forecast._extras import pandas
+from tests.builders import family
 
 from .forecast_cli import cli
 
@@ -230,3 +236,67 @@ def test_rates_of_the_wrong_type_is_a_type_error_naming_rates(rates: object) -> 
     """``rates="0.5"`` was read letter by letter: "... got '.'"."""
     with pytest.raises(TypeError, match=r"^rates must be a list of success rates"):
         sensitivity(allocation(790), rates=rates)  # type: ignore[arg-type]
+
+
+# --- 5. a family paid over its cap is not netted against another family's risk ---------------
+
+
+def _ex001(payments: list[dict[str, str]]) -> pbr.Family:
+    """The trial's EX-001 (crime/ASB/education and employment met by 2013) with `payments`."""
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    for line in examples.read_text(encoding="utf-8").splitlines():
+        data = json.loads(line)
+        if data["family_id"] == "EX-001":
+            data["payments"] = payments
+            return pbr.Family.model_validate(data)
+    raise AssertionError("EX-001 is not in the examples")
+
+
+FEE = {"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-05-01"}
+FULL = [FEE, {"kind": "crime_asb_education", "amount": "700.00", "paid_on": "2013-01-01"},
+        {"kind": "progress_to_work", "amount": "100.00", "paid_on": "2013-02-01"}]  # fmt: skip
+OVER = [FEE, {"kind": "continuous_employment", "amount": "800.00", "paid_on": "2013-01-01"},
+        {"kind": "crime_asb_education", "amount": "700.00", "paid_on": "2013-02-01"}]  # fmt: skip
+
+
+def test_a_family_paid_over_its_cap_is_over_the_maximum_not_less_at_risk() -> None:
+    """£700 paid over EX-001's cap lowered the other funded family's risk from £840 to £140."""
+    as_of, alloc = date(2013, 3, 31), allocation(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = from_records([_ex001(FULL)], as_of=as_of, alloc=alloc)
+    with pytest.warns(UserWarning, match=r"EX-001 £700\.00") as caught:
+        over = from_records([_ex001(OVER)], as_of=as_of, alloc=alloc)
+    assert len(caught) == 1
+    assert "paid beyond its cap" in str(caught[0].message)
+    assert (full.secured, over.secured) == (Decimal("4000.00"), Decimal("4700.00"))
+    assert over.at_risk == full.at_risk == Decimal("840.00")
+    assert (over.over_maximum, over.paid_over_cap) == (Decimal("700.00"), Decimal("700.00"))
+    assert (full.over_maximum, full.paid_over_cap) == (Decimal("0.00"), Decimal("0.00"))
+    got = over.secured + over.claimable_now + over.total + over.beyond_horizon
+    assert over.maximum + over.over_maximum == got + over.never_payable + over.at_risk
+    row = over.summary()
+    assert (row["over_maximum"], row["paid_over_cap"]) == (Decimal("700.00"), Decimal("700.00"))
+
+
+def test_the_cli_says_a_family_was_paid_over_its_cap(tmp_path: Path) -> None:
+    path = tmp_path / "over.jsonl"
+    path.write_text(_ex001(OVER).model_dump_json() + "\n", encoding="utf-8")
+    ran = cli("--records", str(path), "--estimated", "2", "--as-of", "2013-03-31")
+    assert ran.returncode == 0, ran.stderr
+    assert "at risk £840.00" in ran.stdout
+    assert "over the maximum £700.00: £700.00 paid beyond families' caps" in ran.stdout
+    assert "pbr: warning: " in ran.stderr
+    assert "EX-001 £700.00" in ran.stderr
+
+
+def test_a_payment_for_a_family_not_eligible_is_not_netted_against_risk() -> None:
+    """What was paid for a family with no funded place lowered the funded family's risk."""
+    paid = [{"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-30"}]
+    not_troubled = family(family_id="NO", identified_for=["work"], payments=paid)
+    nothing = pbr.forecast.Assumptions("none", {"continuous_employment": 0}, {6: 1})
+    as_of = date(2012, 12, 31)
+    with pytest.warns(UserWarning, match=r"NO £3,200\.00"):
+        d = from_records([not_troubled], as_of=as_of, alloc=allocation(1), assumptions=nothing)
+    assert d.at_risk == d.maximum - d.total == Decimal("1866.67")
+    assert (d.over_maximum, d.paid_over_cap) == (Decimal("3200.00"), Decimal("3200.00"))

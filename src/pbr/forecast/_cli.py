@@ -594,12 +594,7 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             "no result still to be met could fill (not at risk)\n"
         )
     if d.over_maximum:
-        funded = d.allocation.whole_funded_families if d.allocation is not None else 0
-        out.write(
-            f"  over the maximum {format_gbp(d.over_maximum)}: "
-            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
-            f"{funded:,} funded families\n"
-        )
+        out.write(f"  over the maximum {format_gbp(d.over_maximum)}: {_over_parts(d)}\n")
     if d.not_attached:
         out.write(
             f"  {d.not_attached:,} funded families have no record and no quarter left to "
@@ -614,6 +609,23 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"  band: {d.band_meaning}\n"
         )
     out.write("\n")
+
+
+def _over_parts(d: Drawdown) -> str:
+    """What `Drawdown.over_maximum` is made of: money past families' caps, records past places."""
+    funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+    parts = []
+    if d.paid_over_cap:
+        parts.append(
+            f"{format_gbp(d.paid_over_cap)} paid beyond families' caps or to families not "
+            "eligible (to be recovered; see the warning)"
+        )
+    if d.over_maximum > d.paid_over_cap:
+        parts.append(
+            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
+            f"{funded:,} funded families"
+        )
+    return "; ".join(parts)
 
 
 def _councils_text(result: Any, out: TextIO) -> None:
