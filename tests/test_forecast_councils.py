@@ -100,7 +100,7 @@ def test_a_dataframe_of_councils_with_blank_cells() -> None:
         ("council,estimated_families\n,2560\n", "line 2: council: a name is required"),
         (
             "council,estimated_families\nKent,lots\n",
-            "line 2 (council 'Kent'): estimated_families must be a whole number, written plainly",
+            "line 2 (council 'Kent'): estimated_families must be a whole number written as digits",
         ),
         (
             "council,estimated_families\nKent,\n",

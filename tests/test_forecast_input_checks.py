@@ -99,8 +99,10 @@ def test_a_count_of_a_million_digits_is_refused_quickly() -> None:
     for value in ("0." + "0" * 999_999 + "1", "9" * 1_000_000):
         with pytest.raises(ValueError, match="at most 400 digits"):
             share(value, "p")
-        with pytest.raises(ValueError, match="at most 400 digits"):
-            count(value, "n", most=MAX_FAMILIES)
+    with pytest.raises(ValueError, match="at most 400 digits"):
+        count("9" * 1_000_000, "n", most=MAX_FAMILIES)
+    with pytest.raises(ValueError, match="written as digits alone"):  # not a whole number's text
+        count("0." + "0" * 999_999 + "1", "n", most=MAX_FAMILIES)
     with pytest.raises(ValueError, match="written plainly"):
         share("1e-99999999", "p")  # an exponent is refused before any digit is written out
     with pytest.raises(ValueError, match="must be at most 10,000,000, got a number too long"):

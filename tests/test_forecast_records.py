@@ -127,13 +127,15 @@ def test_an_ineligible_family_takes_no_funded_place() -> None:
     assert [w.attachment_fees for w in d.windows] == [w.attachment_fees for w in none.windows]
     assert (d.families_evaluated, d.not_eligible) == (1, 1)
     assert d.summary()["not_eligible"] == 1
-    # what was paid for it still counts as secured, and may pass the maximum
+    # what was paid for it still counts as secured, and is over the maximum: it fills no funded
+    # place's room, so the funded family's money at risk stays at risk (it was netted, £0.00)
     paid = [{"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-30"}]
     wrongly = family(family_id="NO", identified_for=["work"], payments=paid)
-    with pytest.warns(UserWarning, match="0 eligible family records .and 1 not eligible"):
+    with pytest.warns(UserWarning, match=r"paid though not eligible, by £3,200\.00 \(NO"):
         over = from_records([wrongly], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
     assert (over.secured, over.total) == (Decimal("3200.00"), Decimal("2133.33"))
-    assert over.over_maximum == Decimal("1333.33")
+    assert (over.over_maximum, over.paid_over_cap) == (Decimal("3200.00"), Decimal("3200.00"))
+    assert over.at_risk == none.at_risk == Decimal("1866.67")
 
 
 @settings(max_examples=30, deadline=None)
@@ -706,8 +708,11 @@ def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, esti
         d = from_records(records, as_of=as_of, alloc=allocation(estimated))
     got = d.secured + d.claimable_now + d.total + d.beyond_horizon + d.never_payable + d.at_risk
     assert d.maximum + d.over_maximum == got
-    assert min(d.at_risk, d.over_maximum) == 0
-    assert min(d.never_payable, d.over_maximum) == 0 <= d.never_payable
+    # money past a family's cap is over the maximum however much other families have at risk
+    assert 0 <= d.paid_over_cap <= d.over_maximum
+    past_places = d.over_maximum - d.paid_over_cap  # records past the funded places
+    assert min(d.at_risk, past_places) == 0
+    assert min(d.never_payable, past_places) == 0 <= d.never_payable
     assert 0 <= d.beyond_never_paid <= d.beyond_horizon
     if as_of > date(2015, 5, 31) and not d.rejected:  # nothing claimable once claims closed
         decisions = [pbr.evaluate(f, as_of=as_of) for f in records]

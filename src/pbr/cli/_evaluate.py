@@ -126,18 +126,14 @@ _SUFFIX_KINDS = {
 def _check_format(fmt: str, output: str | None) -> None:
     """Refuse ``--format json`` or ``csv`` with an output named for another format.
 
-    CSV text in ``decisions.xlsx`` (or JSON in ``.csv``) is a file its reader cannot open.
+    CSV text in ``decisions.xlsx`` (or JSON in ``.csv``) is a file its reader cannot open
+    (`pbr.cli._options.check_named_format`, as ``pbr forecast`` refuses it).
     """
     if output is None or fmt == "table":
         return
-    said = _SUFFIX_KINDS.get(Path(output).suffix.lower())
-    if said is not None and said != fmt:
-        from pbr.output import OutputError
+    from pbr.cli._options import check_named_format
 
-        raise OutputError(
-            f"cannot write {printable(output)}: --format {fmt} writes {fmt.upper()}, but the name says "
-            f"{said.upper()}: name it for {fmt.upper()} or leave out --format (the name decides)"
-        )
+    check_named_format(fmt, output, _SUFFIX_KINDS)
 
 
 def add(sub: Any) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "add_record_size_option",
     "add_rule_options",
     "byte_count",
+    "check_named_format",
     "council_tables",
     "evaluation_date",
     "interpretation_choice",
@@ -68,6 +69,31 @@ def _looks_like_a_table(path: str) -> bool:
     except OSError:
         return False
     return not head.startswith((b"{", b"[")) and b"family_id" in head.split(b"\n", 1)[0]
+
+
+def check_named_format(fmt: str, output: str, kinds: Mapping[str, str]) -> None:
+    """Refuse ``--format FMT`` with an `output` whose suffix (`kinds`: suffix to format) says another.
+
+    CSV text in ``decisions.xlsx`` (or JSON in ``.csv``) is a file its reader cannot open. One
+    rule, in the same words, for every command with ``--format`` and ``--output``; a suffix
+    `kinds` does not know is left to the caller.
+    """
+    from pathlib import Path
+
+    said = kinds.get(Path(output).suffix.lower())
+    if said is not None and said != fmt:
+        from pbr.output import OutputError
+
+        raise OutputError(
+            f"cannot write {printable(output)}: --format {fmt} writes {_format_name(fmt)}, but "
+            f"the name says {_format_name(said)}: name it for {_format_name(fmt)} or leave out "
+            "--format (the name decides)"
+        )
+
+
+def _format_name(fmt: str) -> str:
+    """A format as messages name it: ``CSV``, ``JSON``, ``XLSX``, ``a text table``."""
+    return "a text table" if fmt == "table" else fmt.upper()
 
 
 def evaluation_date(text: str) -> date:

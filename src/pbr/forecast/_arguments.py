@@ -17,7 +17,13 @@ from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation
 from pbr.forecast._assumptions import Assumptions
 
-__all__ = ["checked_allocation", "checked_records", "checked_scenario", "checked_scenarios"]
+__all__ = [
+    "checked_allocation",
+    "checked_rates",
+    "checked_records",
+    "checked_scenario",
+    "checked_scenarios",
+]
 
 
 def checked_allocation(alloc: object) -> Allocation:
@@ -118,3 +124,24 @@ def checked_records(records: object) -> Iterable[Any]:
             f"got {described(records)}; {hint}"
         )
     return records
+
+
+def checked_rates(rates: object) -> Iterable[object] | None:
+    """`sensitivity`'s rates: None (the default rates) or a list of them, never one rate alone.
+
+    Text would be read letter by letter (``"0.5"`` as ``"0"``, ``"."``, ``"5"``), and a number
+    is not a list, so both are a `TypeError` saying to pass a list.
+
+    >>> checked_rates("0.5")
+    Traceback (most recent call last):
+    ...
+    TypeError: rates must be a list of success rates such as [0.5] or ['0', '1/2', '1'], got str '0.5'; for one rate pass [rate]
+    """
+    if rates is None:
+        return None
+    if isinstance(rates, str | bytes | Mapping) or not isinstance(rates, Iterable):
+        raise TypeError(
+            "rates must be a list of success rates such as [0.5] or ['0', '1/2', '1'], got "
+            f"{described(rates)}; for one rate pass [rate]"
+        )
+    return rates

@@ -175,7 +175,7 @@ class Assumptions:
         ...     "lag_months": {"six": "1"}})
         Traceback (most recent call last):
         ...
-        pbr.errors.ForecastError: scenario 'x': lag_months: 'six' must be a whole number, written plainly (digits, a point or a '/'; no sign, space, exponent, separator or leading zero), got 'six'
+        pbr.errors.ForecastError: scenario 'x': lag_months: 'six' must be a whole number written as digits alone, with no leading zero (such as 0, 6 or 790), got 'six'
         """
         if not isinstance(data, Mapping):
             raise ForecastError(
@@ -348,7 +348,8 @@ def _check_top_level(data: object, where: str) -> None:
     """A file's top level is one scenario's keys, or ``scenarios`` (a list), never a mix.
 
     A misspelt list (``[[scenario]]`` for ``[[scenarios]]``) is said as such, with the name it
-    should have, rather than as an unknown key of a scenario the file does not hold.
+    should have, rather than as an unknown key of a scenario the file does not hold; a file of
+    comments alone (or ``{}``) holds no scenario, and is said to.
     """
     if not isinstance(data, dict) or "scenarios" in data:
         others = sorted(set(data) - {"scenarios"}) if isinstance(data, dict) else []
@@ -361,16 +362,22 @@ def _check_top_level(data: object, where: str) -> None:
     keys = {"name", "probabilities", "lag_months", "ranges", "distribution"}
     if set(data) & keys:
         return
+    if not data:  # comments alone (TOML), or `{}` (JSON): nothing unknown, nothing at all
+        raise ForecastError(f"{where} holds no scenario: {_WHAT_A_FILE_HOLDS}")
     lists = sorted(k for k, v in data.items() if isinstance(v, list))
     unknown = lists or sorted(data)
     close = [k for k in unknown if difflib.get_close_matches(str(k), ["scenarios"], cutoff=0.7)]
     meant = f" (did you mean 'scenarios' for {close[0]!r}?)" if close else ""
     raise ForecastError(
         f"{where}: unknown top-level {'table' if len(unknown) == 1 else 'tables'} "
-        f"{', '.join(repr(k) for k in unknown)}{meant}: a scenario file holds one scenario (name, "
-        "probabilities, lag_months) or a list of them under 'scenarios' ([[scenarios]] in "
-        'TOML, {"scenarios": [...]} in JSON)'
+        f"{', '.join(repr(k) for k in unknown)}{meant}: {_WHAT_A_FILE_HOLDS}"
     )
+
+
+_WHAT_A_FILE_HOLDS = (
+    "a scenario file holds one scenario (name, probabilities, lag_months) or a list of them "
+    """under 'scenarios' ([[scenarios]] in TOML, {"scenarios": [...]} in JSON)"""
+)
 
 
 SCENARIO_SUFFIXES = (".toml", ".json")

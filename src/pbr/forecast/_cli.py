@@ -27,6 +27,11 @@ __all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
 FORMATS = ("table", "csv", "json", "xlsx")
 TABLES = ("windows", "years", "summary", "allocation", "sensitivity")
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".xlsx": "xlsx", ".txt": "table"}
+"""What ``--output``'s suffix says it holds (``--format`` must agree)."""
+_CHART_SUFFIXES = frozenset(
+    {".png", ".svg", ".svgz", ".pdf", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
+)
+"""The names of a chart (``--plot``'s), never of ``--output``'s tables."""
 
 
 def _whole(text: str) -> int:
@@ -111,7 +116,8 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument(
         "--format",
         choices=FORMATS,
-        help="output format (default: from --output's suffix, else table)",
+        help="output format (default: from --output's suffix, else table); with --output it "
+        "must agree with the suffix",
     )
     fc.add_argument(
         "--table",
@@ -122,7 +128,8 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument(
         "--output",
         metavar="FILE",
-        help="write the output to FILE, atomically (needed for xlsx)",
+        help="write the output to FILE, atomically (needed for xlsx): .csv, .json or .jsonl "
+        "(JSON Lines), .xlsx or .txt (the table); no suffix: the table",
     )
 
 
@@ -153,6 +160,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             },
             {"--output": args.output, "--plot": args.plot},
         )
+        if args.output:  # refused before any work (a folder, a link), as the chart's path is
+            from pbr.forecast._excel import safe_target
+
+            safe_target(args.output)
         if args.plot:  # refused before any work, not after the tables are written
             from pbr.forecast._plot import chart_target
 
@@ -185,11 +196,36 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _format(args: argparse.Namespace) -> str:
+    """What ``--output`` is written as: ``--format``, else the name's suffix (none: the table).
+
+    ``--format`` and the name must agree, as ``pbr evaluate`` has them agree
+    (`pbr.cli._options.check_named_format`); a chart's name is refused, pointing at ``--plot``,
+    and without ``--format`` so is a suffix that names no format (the table is not written
+    into ``out.dat`` unasked).
+    """
+    if not args.output:
+        return str(args.format or "table")
+    from pbr.output import OutputError
+
+    output = str(args.output)
+    suffix = Path(output).suffix.lower()
+    takes = ", ".join(sorted(_SUFFIXES))
+    if suffix in _CHART_SUFFIXES:
+        raise OutputError(
+            f"cannot write {printable(output)}: --output writes the tables ({takes}), and the "
+            f"name says a chart: draw the chart with --plot {printable(output)}"
+        )
     if args.format:
+        from pbr.cli._options import check_named_format
+
+        check_named_format(args.format, output, _SUFFIXES)
         return str(args.format)
-    if args.output:
-        return _SUFFIXES.get(Path(args.output).suffix.lower(), "table")
-    return "table"
+    if suffix and suffix not in _SUFFIXES:
+        raise OutputError(
+            f"cannot write {printable(output)}: --output's suffix says what it writes ({takes}), "
+            f"and {printable(repr(suffix))} is none of them: name it so, or give --format"
+        )
+    return _SUFFIXES.get(suffix, "table")
 
 
 def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
@@ -558,12 +594,7 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             "no result still to be met could fill (not at risk)\n"
         )
     if d.over_maximum:
-        funded = d.allocation.whole_funded_families if d.allocation is not None else 0
-        out.write(
-            f"  over the maximum {format_gbp(d.over_maximum)}: "
-            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
-            f"{funded:,} funded families\n"
-        )
+        out.write(f"  over the maximum {format_gbp(d.over_maximum)}: {_over_parts(d)}\n")
     if d.not_attached:
         out.write(
             f"  {d.not_attached:,} funded families have no record and no quarter left to "
@@ -578,6 +609,23 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"  band: {d.band_meaning}\n"
         )
     out.write("\n")
+
+
+def _over_parts(d: Drawdown) -> str:
+    """What `Drawdown.over_maximum` is made of: money past families' caps, records past places."""
+    funded = d.allocation.whole_funded_families if d.allocation is not None else 0
+    parts = []
+    if d.paid_over_cap:
+        parts.append(
+            f"{format_gbp(d.paid_over_cap)} paid beyond families' caps or to families not "
+            "eligible (to be recovered; see the warning)"
+        )
+    if d.over_maximum > d.paid_over_cap:
+        parts.append(
+            f"{d.families_evaluated - d.not_eligible:,} eligible family records against "
+            f"{funded:,} funded families"
+        )
+    return "; ".join(parts)
 
 
 def _councils_text(result: Any, out: TextIO) -> None:

@@ -287,6 +287,13 @@ class Drawdown:
     as never paid (a judgement): not claimable now; beyond the last claim window, under
     ``attachment_fees``, and part of `beyond_never_paid` (and so of `beyond_horizon`).
     """
+    paid_over_cap: Decimal = ZERO
+    """For a forecast from records: what its families bring beyond what the programme pays for
+    each (part of `over_maximum`, never netted against another family's risk). For an eligible
+    family, its fee counted, results paid and payable now past its cap (the engine's
+    ``PAID_OVER_CAP``, to be recovered); for a family not eligible, all that was paid for it
+    (it has no funded place). A `UserWarning` names the families.
+    """
 
     @property
     def council(self) -> str | None:
@@ -332,10 +339,14 @@ class Drawdown:
 
     @property
     def _room(self) -> Decimal:
-        """The maximum less all that is secured, claimable, forecast, beyond or never payable."""
+        """The maximum less all that is secured, claimable, forecast, beyond or never payable.
+
+        What families bring beyond their caps (`paid_over_cap`) is left out: it fills no other
+        family's room, and is over the maximum whatever the rest comes to.
+        """
         return (
             self.maximum
-            - self.secured
+            - (self.secured - self.paid_over_cap)
             - self.claimable_now
             - self.total
             - self.beyond_horizon
@@ -350,7 +361,8 @@ class Drawdown:
         for a forecast from records it also holds what was not claimed in time, but not what
         the rules can no longer pay its families (`never_payable`). It is never
         negative: when records bring more than the maximum (more families worked with than
-        funded) it is zero and the excess is `over_maximum`.
+        funded) it is zero and the excess is `over_maximum`. What a family was paid past its
+        cap (`paid_over_cap`) does not lessen it: one family's excess is not another's money.
 
         >>> from pbr.forecast import allocation
         >>> drawdown(allocation(790)).at_risk  # the results the base scenario does not earn
@@ -363,14 +375,17 @@ class Drawdown:
         """What secured, claimable now, forecast and beyond come to above the maximum (or zero).
 
         Only a forecast from records can pass the maximum: a council may work with more
-        families than the allocation funds. Then maximum + over the maximum = secured +
-        claimable now + forecast + beyond (at risk is zero), to the penny.
+        families than the allocation funds (then at risk is zero), and a family may have been
+        paid past its cap or paid though not eligible (`paid_over_cap`, always over the
+        maximum, while other families' money may still be at risk). Either way maximum + over
+        the maximum = secured + claimable now + forecast + beyond + never payable + at risk, to
+        the penny.
 
         >>> from pbr.forecast import allocation
         >>> drawdown(allocation(790)).over_maximum
         Decimal('0.00')
         """
-        return max(-self._room, ZERO)
+        return self.paid_over_cap + max(-self._room, ZERO)
 
     @property
     def band_meaning(self) -> str:
@@ -411,7 +426,8 @@ class Drawdown:
         beyond + never payable (from records) + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
         met, or left unpaid, after results claims closed: `Drawdown.beyond_never_paid`), not a
         further sum. A
-        forecast from records adds its ``as_of``, ``over_maximum``, ``never_payable`` (what the
+        forecast from records adds its ``as_of``, ``over_maximum`` (and the part of it families
+        were paid past their caps, ``paid_over_cap``), ``never_payable`` (what the
         rules can no longer pay its families: `Drawdown.never_payable`), the family records
         evaluated
         (``records``), how many of them are ``not_eligible`` (they take no funded place) and the
@@ -437,6 +453,7 @@ class Drawdown:
             **(
                 {
                     "over_maximum": self.over_maximum,
+                    "paid_over_cap": self.paid_over_cap,
                     "never_payable": self.never_payable,
                     "records": self.families_evaluated,
                     "not_eligible": self.not_eligible,
@@ -1215,6 +1232,7 @@ def records_forecast(
     kinds = tuple(assumptions.probabilities)
     exact: dict[date | None, dict[str, Fraction]] = {}
     secured = claimable = never_payable = ZERO
+    over_cap: dict[str, Decimal] = {}  # each family's money past its cap (or paid, not eligible)
     evaluated = attached = 0  # records evaluated; of them, eligible: each takes a funded place
     closed = rules.claims_until()
     too_late = closed is not None and as_of > closed
@@ -1258,9 +1276,14 @@ def records_forecast(
                 examples[label] = examples.get(label, 0) + 1
         secured += decision.paid_to_date
         if not decision.eligible:  # no funded place: forecast as a family with no record
+            if decision.paid_to_date:  # and what was paid for it fills no funded place's room
+                over_cap[family.family_id] = decision.paid_to_date
             continue
         attached += 1
         fee_due = _fee_due(family, decision, as_of)
+        past = decision.paid_to_date + fee_due + decision.payable - decision.cap
+        if past > 0:  # the engine's PAID_OVER_CAP: to be recovered, not another family's room
+            over_cap[family.family_id] = past
         if too_late and decision.payable:
             late += decision.payable
             late_families += 1
@@ -1297,7 +1320,9 @@ def records_forecast(
     never_paid += late_fees  # fees beyond are never counted among the results
     # what the families' rules can no longer pay, as far as the maximum reaches (records of more
     # families than funded can pass it: that is over the maximum, and none of it at risk)
-    money = secured + claimable + (windows[-1].cumulative if windows else ZERO) + beyond
+    paid_over_cap = sum(over_cap.values(), ZERO)
+    money = secured - paid_over_cap + claimable + beyond
+    money += windows[-1].cumulative if windows else ZERO
     never_payable = min(never_payable, max(alloc.maximum - money, ZERO))
     result = Drawdown(
         scenario=assumptions.name,
@@ -1321,6 +1346,7 @@ def records_forecast(
         payable_after_claims_closed=late,
         fees_after_claims_closed=late_fees,
         never_payable=never_payable,
+        paid_over_cap=paid_over_cap,
     )
 
     pooled = _pooled_message(alloc, councils, evaluated)
@@ -1352,9 +1378,28 @@ def records_forecast(
             "after the programme ended: not claimable now; counted as never paid "
             "(beyond_never_paid)"
         )
-    if result.over_maximum:
+    if over_cap:
+        warn_caller(_over_cap_message(over_cap))
+    if result.over_maximum > result.paid_over_cap:
         warn_caller(over_maximum_message(result))
     return result
+
+
+def _over_cap_message(over_cap: Mapping[str, Decimal]) -> str:
+    """The families paid past their caps (or paid though not eligible), for a warning."""
+    from pbr.money import format_gbp
+
+    shown = ", ".join(
+        f"{family} {format_gbp(amount)}" for family, amount in list(over_cap.items())[:5]
+    )
+    more = f", … {len(over_cap) - 5:,} more" if len(over_cap) > 5 else ""
+    n = len(over_cap)
+    return (
+        f"{n:,} famil{'y was' if n == 1 else 'ies were'} paid beyond {'its' if n == 1 else 'their'} "
+        f"cap, or paid though not eligible, by {format_gbp(sum(over_cap.values(), ZERO))} "
+        f"({shown}{more}): to be recovered (pbr evaluate warns PAID_OVER_CAP); counted as over "
+        "the maximum (paid_over_cap), not against another family's money at risk"
+    )
 
 
 def _pooled_message(
@@ -1427,6 +1472,15 @@ def claim_calendar(rules: RuleSet, calendar: ClaimCalendar | None) -> ClaimCalen
     return calendar
 
 
+def _besides(d: Drawdown) -> str:
+    """What of `over_maximum` families were paid past their caps, when any (else nothing)."""
+    from pbr.money import format_gbp
+
+    if not d.paid_over_cap:
+        return ""
+    return f" besides {format_gbp(d.paid_over_cap)} paid beyond families' caps (paid_over_cap)"
+
+
 def over_maximum_message(d: Drawdown) -> str:
     """Why a forecast from records passes the maximum, with the numbers (for warnings)."""
     from pbr.money import format_gbp
@@ -1437,7 +1491,8 @@ def over_maximum_message(d: Drawdown) -> str:
         f"scenario {d.scenario!r}: {d.families_evaluated - d.not_eligible:,} eligible family "
         f"records{others} against "
         f"{funded:,} funded families: secured, claimable now and forecast come to "
-        f"{format_gbp(d.over_maximum)} over the maximum {format_gbp(d.maximum)}; at risk is "
+        f"{format_gbp(d.over_maximum - d.paid_over_cap)} over the maximum "
+        f"{format_gbp(d.maximum)}{_besides(d)}; at risk is "
         "£0.00 and the excess is reported as over the maximum (over_maximum)"
     )
 

@@ -87,29 +87,57 @@ def to_frame(
 
 @in_exact_arithmetic
 def pounds(table: Any) -> Any:
-    """The pounds view of a frame (or row) of pence: every ``*_pence`` column as float pounds.
+    """The pounds view of a frame, column or row of pence: each ``*_pence`` one as float pounds.
 
-    Use it to plot or export; keep the pence for arithmetic (sum in pence, then view). A column
-    with a pence twin (`pbr.to_pandas`' `Decimal` money) gives way to the twin's pounds, so no
-    name is there twice.
+    Use it to plot or export; keep the pence for arithmetic (sum in pence, then view). A frame's
+    ``*_pence`` columns become pounds without the suffix; a column with a pence twin
+    (`pbr.to_pandas`' `Decimal` money) gives way to the twin's pounds, so no name is there twice.
+    A Series named ``*_pence`` is a column: it becomes pounds, renamed, its index kept. Any other
+    Series is a row (``frame.iloc[0]``): its ``*_pence`` labels become pounds, as a frame's
+    columns do (a column not in pence is left as it is). Anything else is a `TypeError`.
 
     >>> from pbr.forecast import allocation
     >>> view = pounds(allocation(2630).to_pandas())
     >>> float(view["maximum"].iloc[1]), "maximum_pence" in view
     (2922666.67, False)
+    >>> pounds(allocation(2630).to_pandas()["maximum_pence"]).name
+    'maximum'
     """
     pd = pandas()
     if isinstance(table, pd.Series):
-        index = [str(i) for i in table.index]
-        twins = {i[: -len(PENCE)] for i in index if i.endswith(PENCE)}
-        values = {
-            (i[: -len(PENCE)] if i.endswith(PENCE) else i): (v / 100 if i.endswith(PENCE) else v)
-            for i, v in zip(index, table.tolist(), strict=True)
-            if i.endswith(PENCE) or i not in twins
-        }
-        return pd.Series(values, name=table.name)
-    renamed = {c: c[: -len(PENCE)] for c in table.columns if str(c).endswith(PENCE)}
+        return _series_pounds(table)
+    if not isinstance(table, pd.DataFrame):
+        from pbr._arguments import described
+
+        raise TypeError(
+            f"table must be a pandas DataFrame or Series, got {described(table)}; pass a "
+            "forecast's to_pandas() (or a column or row of it)"
+        )
+    renamed = {c: c[: -len(PENCE)] for c in table.columns if _in_pence(c)}
     view = table.drop(columns=[c for c in renamed.values() if c in table.columns])
     for column in renamed:
         view[column] = view[column].astype("float64") / 100
     return view.rename(columns=renamed)
+
+
+def _in_pence(label: object) -> bool:
+    """Whether a column's (or row label's) name says it holds whole pence."""
+    return isinstance(label, str) and label.endswith(PENCE)
+
+
+def _series_pounds(series: Any) -> Any:
+    """`pounds` of a Series: a ``*_pence`` column in pounds, or a row's pence labels in pounds."""
+    if _in_pence(series.name):  # a column of pence: its index (claim dates, say) is kept
+        return (series.astype("float64") / 100).rename(series.name[: -len(PENCE)])
+    labels = list(series.index)
+    if not any(_in_pence(label) for label in labels):
+        return series.copy()  # a column (or row) with nothing in pence: as it is
+    twins = {label[: -len(PENCE)] for label in labels if _in_pence(label)}
+    values = {
+        (label[: -len(PENCE)] if _in_pence(label) else label): (
+            value / 100 if _in_pence(label) else value
+        )
+        for label, value in zip(labels, series.tolist(), strict=True)
+        if _in_pence(label) or label not in twins
+    }
+    return pandas().Series(values, name=series.name)

@@ -64,14 +64,21 @@ def count(value: object, field: str, *, most: int | None = None) -> int:
     Traceback (most recent call last):
     ...
     pbr.errors.ForecastError: estimated_families must be a whole number, got 2630.5
+    >>> count("2630.0", "estimated_families")  # text: digits alone, one way to write a number
+    Traceback (most recent call last):
+    ...
+    pbr.errors.ForecastError: estimated_families must be a whole number written as digits alone, with no leading zero (such as 0, 6 or 790), got '2630.0'
     >>> count(10**23, "estimated_families", most=MAX_FAMILIES)
     Traceback (most recent call last):
     ...
     pbr.errors.ForecastError: estimated_families must be at most 10,000,000, got 100000000000000000000000
     """
+    if isinstance(value, str) and _DIGITS.fullmatch(value) is None:  # "6.0", "06": a key "6"'s
+        raise ForecastError(
+            f"{field} must be a whole number written as digits alone, with no leading zero "
+            f"(such as 0, 6 or 790), got {shown(value)}"
+        )
     number = _number(value, field, "a whole number")
-    if isinstance(value, str) and not value.lstrip("-").isdigit():  # "6.0", "12/2": a key "6"'s
-        raise ForecastError(f"{field} must be a whole number written as digits, got {shown(value)}")
     if number.denominator != 1:
         raise ForecastError(f"{field} must be a whole number, got {shown(value)}")
     if number < 0:
@@ -198,6 +205,9 @@ def _number(value: object, field: str, wanted: str) -> Fraction:
         return -number if sign else number  # a minus: refused by the caller as negative
     raise ForecastError(f"{field} must be {wanted}, got {shown(value)}")
 
+
+_DIGITS = re.compile(r"-?(?:0|[1-9][0-9]*)")
+"""A whole number as text: digits alone, no leading zero (a minus, to be refused as negative)."""
 
 _WRITTEN = re.compile(r"(-?)((?:0|[1-9][0-9]*)(?:\.[0-9]+|/[1-9][0-9]*)?)")
 """A number as text: ``12``, ``0.25``, ``1/3`` (and a minus, to be refused as negative). Nothing

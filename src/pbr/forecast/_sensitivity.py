@@ -19,7 +19,7 @@ from typing import Any
 
 from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation, pence, pounds_of, rules_of
-from pbr.forecast._arguments import checked_allocation, checked_scenario
+from pbr.forecast._arguments import checked_allocation, checked_rates, checked_scenario
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._drawdown import (
     FEES,
@@ -176,11 +176,12 @@ def sensitivity(
     """
     alloc = checked_allocation(alloc)
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
+    chosen_rates = checked_rates(rates)
     rules = rules_of(alloc, rules)
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_scenario(assumptions, terms)
-    given = [share(r, "rates") for r in (DEFAULT_RATES if rates is None else rates)]
+    given = [share(r, "rates") for r in (DEFAULT_RATES if chosen_rates is None else chosen_rates)]
     twice = sorted({r for r in given if given.count(r) > 1})
     if twice:  # [0.5, "1/2"] was one row
         raise ForecastError(f"rates gives the success rate {twice[0]} more than once")
