@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails
 
 import pbr
 
-from .builders import record, term_rows
+from .builders import RECORD_LISTS, record, term_rows
 
 
 def errors_of(obj: dict[str, Any]) -> list[ErrorDetails]:
@@ -519,20 +519,7 @@ def test_an_array_is_called_an_array_on_every_path(
     assert (err["type"], err["msg"]) == (kind, f"family 'F1': {said}")
 
 
-SEQUENCE_FIELDS = [
-    "identified_for",
-    "local_discretion",
-    "members",
-    "offences",
-    "asb_incidents",
-    "school_terms",
-    "benefit_spells",
-    "employment_spells",
-    "work_programme",
-    "payments",
-    "problems_at_entry",
-    "observations",
-]
+SEQUENCE_FIELDS = ["identified_for", "local_discretion", *RECORD_LISTS]
 """Every array of the record: a list or a tuple from Python, nothing else."""
 
 
