@@ -238,6 +238,35 @@ def test_the_largest_and_smallest_sizes_are_taken() -> None:
         assert isinstance(small, pbr.Rejection)  # a byte is a limit: the record is over it
 
 
+class _Index:
+    """A whole number as numpy's integers are one: by ``__index__``, not a subclass of int."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def test_a_whole_number_that_is_not_an_int_is_taken() -> None:
+    """numpy's integers (np.int64(10)) were refused as "not a whole number" by the new checks."""
+    from pbr.batch import evaluate_many_json
+
+    np = pytest.importorskip("numpy")
+    text = FAMILY.model_dump_json()
+    for number in (_Index, np.int64):
+        sizes: dict[str, Any] = {"chunk_size": number(1), "max_record_bytes": number(10**6)}
+        for workers in (1, 2):
+            count: Any = number(workers)
+            (one,) = pbr.evaluate_many([text], as_of=AS_OF, workers=count, **sizes)
+            assert isinstance(one, pbr.Decision)
+        (json_one,) = evaluate_many_json([text], as_of=AS_OF, **sizes)
+        assert not isinstance(json_one, pbr.Rejection)
+        assert json_one[0] == FAMILY.family_id
+    with pytest.raises(TypeError, match="workers must be a whole number or 'auto', not True"):
+        pbr.evaluate_many([text], as_of=AS_OF, workers=True)
+
+
 @pytest.mark.parametrize(("name", "value", "error", "message"), BAD_SIZES[5:])
 def test_every_reader_refuses_a_record_limit_that_is_no_size(
     tmp_path: Path, name: str, value: object, error: type[Exception], message: str

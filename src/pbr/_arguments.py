@@ -8,6 +8,7 @@ loaded yet cannot have made the object, and the phase-one batch never loads pyda
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -65,22 +66,40 @@ MOST_RECORD_BYTES = 1 << 40
 for it (``--max-record-bytes`` takes the same)."""
 
 
-def check_chunk_size(chunk_size: object) -> None:
-    """Refuse a `chunk_size` that is not a whole number of records, 1 or more.
+def whole_number(value: object) -> int | None:
+    """`value` as an int if it is a whole number (an int, a numpy integer: ``__index__``), else None.
+
+    A bool is not one: ``True`` given as a count is a mistake, not 1.
+
+    >>> whole_number(7), whole_number(True), whole_number(7.0), whole_number("7")
+    (7, None, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def check_chunk_size(chunk_size: object) -> int:
+    """`chunk_size` as an int; refused unless a whole number of records, 1 or more.
 
     >>> check_chunk_size(0)
     Traceback (most recent call last):
     ...
     ValueError: chunk_size must be 1 or more, not 0
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+    size = whole_number(chunk_size)
+    if size is None:
         raise TypeError(f"chunk_size must be a whole number, not {short_repr(chunk_size)}")
-    if chunk_size < 1:  # 0 would divide by zero on a pool, and be taken on one worker
+    if size < 1:  # 0 would divide by zero on a pool, and be taken on one worker
         raise ValueError(f"chunk_size must be 1 or more, not {short_repr(chunk_size)}")
+    return size
 
 
-def check_max_record_bytes(limit: object) -> None:
-    """Refuse a `max_record_bytes` that is not a number of bytes from 1 to `MOST_RECORD_BYTES`.
+def check_max_record_bytes(limit: object) -> int:
+    """`max_record_bytes` as an int; refused unless a number of bytes from 1 to `MOST_RECORD_BYTES`.
 
     0 (or ``True``, a 1 by accident) would reject every record as too large, without a word.
 
@@ -89,15 +108,17 @@ def check_max_record_bytes(limit: object) -> None:
     ...
     ValueError: max_record_bytes must be from 1 to 1,099,511,627,776 (1 TiB), not -1
     """
-    if isinstance(limit, bool) or not isinstance(limit, int):
+    size = whole_number(limit)
+    if size is None:
         raise TypeError(
             f"max_record_bytes must be a whole number of bytes, not {short_repr(limit)}"
         )
-    if not 1 <= limit <= MOST_RECORD_BYTES:
+    if not 1 <= size <= MOST_RECORD_BYTES:
         raise ValueError(
             f"max_record_bytes must be from 1 to {MOST_RECORD_BYTES:,} (1 TiB), "
             f"not {short_repr(limit)}"
         )
+    return size
 
 
 def check_family(family: object) -> None:

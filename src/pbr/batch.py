@@ -31,7 +31,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeGuard, TypeVar, cast
 
 from pbr import _lean
-from pbr._arguments import check_chunk_size, check_ledger, check_max_record_bytes, check_records
+from pbr._arguments import (
+    check_chunk_size,
+    check_ledger,
+    check_max_record_bytes,
+    check_records,
+    whole_number,
+)
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
@@ -102,13 +108,16 @@ def _in_a_daemon() -> bool:
     return bool(multiprocessing.current_process().daemon)
 
 
-def _check_workers(workers: object) -> None:
-    if workers == "auto":
-        return
-    if isinstance(workers, bool) or not isinstance(workers, int):
+def _check_workers(workers: object) -> Workers:
+    """`workers` as ``"auto"`` or an int (a numpy integer too); refused unless 1 or more."""
+    if isinstance(workers, str) and workers == "auto":
+        return "auto"
+    count = whole_number(workers)
+    if count is None:
         raise TypeError(f"workers must be a whole number or 'auto', not {workers!r}")
-    if workers < 1:  # as the command line refuses them: not "as few as possible"
+    if count < 1:  # as the command line refuses them: not "as few as possible"
         raise ValueError(f"workers must be 1 or more, or 'auto', not {workers!r}")
+    return count
 
 
 def _auto(
@@ -122,8 +131,7 @@ def _auto(
     """
     iterator = iter(numbered)
     if workers != "auto":
-        _check_workers(workers)
-        return workers, iterator, []
+        return cast(int, _check_workers(workers)), iterator, []
     cores = available_cores()
     if cores == 1 or _in_a_daemon():  # a pool's worker (Dask's, ours) may not start processes
         return 1, iterator, []
@@ -184,13 +192,12 @@ def evaluate_many(
     ['Decision', 'Rejection']
     """
     job = _checked_job(as_of, rules, plans, interpretations, source)
-    job.max_record_bytes = max_record_bytes
+    job.max_record_bytes = check_max_record_bytes(max_record_bytes)
     check_records(records)
     _refuse_what_is_not_lines(records)
     check_ledger(ledger)
-    _check_workers(workers)
-    check_chunk_size(chunk_size)
-    check_max_record_bytes(max_record_bytes)
+    workers = _check_workers(workers)
+    chunk_size = check_chunk_size(chunk_size)
     return _evaluated(job, records, workers, chunk_size, ledger)
 
 
@@ -244,7 +251,7 @@ def _evaluated(
     if ledger is None and workers != 1 and not _in_a_daemon():
         from pbr import _file_lines
 
-        _check_workers(workers)
+        workers = _check_workers(workers)
         whole = _file_lines.file_to_read(records, workers, available_cores())
         if whole is not None:  # a large file opened "rb": each process reads its own ranges
             yield from _file_lines.evaluate_file(job, cast("Any", records), *whole)
@@ -340,12 +347,11 @@ def evaluate_many_json(
     """
     job = _checked_job(as_of, None, plans, interpretations, source)
     job.render = render
-    job.max_record_bytes = max_record_bytes
+    job.max_record_bytes = check_max_record_bytes(max_record_bytes)
     check_records(records)
     check_ledger(ledger)
-    _check_workers(workers)
-    check_chunk_size(chunk_size)
-    check_max_record_bytes(max_record_bytes)
+    workers = _check_workers(workers)
+    chunk_size = check_chunk_size(chunk_size)
     return _evaluated_json(job, records, workers, chunk_size, ledger)
 
 
@@ -457,7 +463,7 @@ def evaluate_spans(
     (`pbr.io.read_raw`); a repeated family_id is the caller's to find, as there. Its arguments
     are checked when the call is made.
     """
-    check_max_record_bytes(max_record_bytes)
+    max_record_bytes = check_max_record_bytes(max_record_bytes)
     named = str(path) if source is None else source
     job = _checked_job(as_of, None, plans, interpretations, named)
     job.render = render

@@ -158,7 +158,7 @@ def evaluate(
         raise ValueError(
             f"partition_bytes must be a whole number of bytes, 1 or more: {partition_bytes!r}"
         )
-    check_max_record_bytes(max_record_bytes)
+    max_record_bytes = check_max_record_bytes(max_record_bytes)
     choices = check_interpretations(interpretations)
     check_plans(plans)  # everything that can fail up front, before any file changes
     history = None if ledger is None else _history(ledger, ledger_key)
