@@ -188,20 +188,22 @@ def test_the_rules_hash_follows_the_rule_set_and_plan() -> None:
                     )
 
 
-def test_the_rules_hash_sees_a_mapping_changed_in_place() -> None:
-    """A rule set copies the mappings it is given, read-only; a read-only view it keeps, so a
-    caller holding the dict beneath one can still change it: the hash follows."""
+def test_a_rule_set_s_mappings_cannot_change_beneath_its_hash() -> None:
+    """A rule set copies the mappings it is given, read-only: neither the caller's dict nor the
+    rule set's own can change what is paid under its hash."""
     from dataclasses import replace
     from types import MappingProxyType
 
     base = pbr.programmes.programme("tf-phase-1").rules
-    chosen = dict(base.chosen)
-    rules = replace(base, chosen=MappingProxyType(chosen))
-    before = rules_hash(rules)
-    chosen["funded_rounding"] = "changed in place"
-    assert rules_hash(rules) != before
-    chosen["funded_rounding"] = base.chosen["funded_rounding"]
-    assert rules_hash(rules) == before
+    for mine in (dict(base.chosen), MappingProxyType(dict(base.chosen))):
+        rules = replace(base, chosen=mine)
+        before = rules_hash(rules)
+        with pytest.raises(TypeError, match="read-only"):
+            rules.chosen["funded_rounding"] = "changed in place"  # type: ignore[index]
+        if isinstance(mine, dict):
+            mine["funded_rounding"] = "changed in place"
+        assert rules.chosen["funded_rounding"] == base.chosen["funded_rounding"]
+        assert rules_hash(rules) == before
 
 
 def test_the_account_sums_the_payments_made_once() -> None:

@@ -355,3 +355,21 @@ def test_a_read_only_rule_set_pickles_and_copies_to_the_same_rule_set(protocol: 
         _refused(copied.parameters, "__delitem__", "cap")
         _refused(copied.interpretations["employment_weeks"].values, "clear")
         _refused(copied.term_calendar.overrides, "clear")
+
+
+def test_a_rule_set_s_read_only_mappings_encode_pickle_and_copy_as_dicts() -> None:
+    """Held as mapping proxies, `rules.chosen` and `sources()` no longer JSON-encoded, pickled
+    or deep-copied, as the dicts before them did."""
+    import json
+
+    from pbr.rules import sources
+
+    rules = PHASE_ONE.with_interpretations(employment_weeks="all_13")
+    for mapping in (rules.chosen, rules.rule_sources, rules.interpretations["baseline"].values):
+        assert json.loads(json.dumps(mapping)) == dict(mapping)
+        assert json.dumps(mapping, default=str) == json.dumps(dict(mapping))
+        for copied in (pickle.loads(pickle.dumps(mapping)), copy.deepcopy(mapping)):
+            assert copied == mapping
+            _refused(copied, "__setitem__", "x", "y")
+    assert copy.deepcopy(sources()) == sources()
+    assert pickle.loads(pickle.dumps(rules.parameters)) == rules.parameters

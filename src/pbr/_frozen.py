@@ -1,48 +1,62 @@
-"""Read-only mappings for frozen dataclasses, and their pickling (a mapping proxy cannot pickle).
+"""Read-only mappings for the rule sets' data: a dict that refuses every change.
 
 A rule set's data is hashed as its file: a mapping changed in place would pay other amounts
-under the same hash, so the dataclasses that hold the data hold read-only views of it.
+under the same hash, so the dataclasses that hold the data hold read-only mappings. They are
+dicts still (not mapping proxies), so they JSON-encode, pickle and copy as the dicts before did.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import fields
-from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-__all__ = ["read_only", "set_state", "state"]
+__all__ = ["FrozenDict", "read_only"]
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
+class FrozenDict(dict[_K, _V]):
+    """A dict whose items cannot be set, removed or updated (`TypeError`).
+
+    >>> view = FrozenDict({"a": 1})
+    >>> view["a"], view == {"a": 1}, isinstance(view, dict)
+    (1, True, True)
+    >>> view["b"] = 2
+    Traceback (most recent call last):
+    ...
+    TypeError: a rule set's data is read-only (its hash is its file's): cannot change it in place
+    """
+
+    __slots__ = ()
+
+    def _refused(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(
+            "a rule set's data is read-only (its hash is its file's): cannot change it in place"
+        )
+
+    __setitem__ = __delitem__ = _refused
+    clear = pop = popitem = setdefault = update = _refused
+    __ior__ = _refused
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> FrozenDict[_K, _V]:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict[_K, _V]:
+        return type(self)(copy.deepcopy(dict(self), memo))
+
+
 def read_only(mapping: Mapping[_K, _V]) -> Mapping[_K, _V]:
-    """A read-only view of a copy of `mapping`; a view already read-only is kept (and shared).
+    """A read-only copy of `mapping`; one already read-only is kept (and shared).
 
     >>> view = read_only({"a": 1})
     >>> view["a"], read_only(view) is view
     (1, True)
-    >>> view["b"] = 2
-    Traceback (most recent call last):
-    ...
-    TypeError: 'mappingproxy' object does not support item assignment
     """
-    if type(mapping) is MappingProxyType:
+    if type(mapping) is FrozenDict:
         return mapping
-    return MappingProxyType(dict(mapping))
-
-
-def state(obj: Any) -> list[Any]:
-    """A frozen dataclass's fields for pickling, each read-only mapping as a plain dict."""
-    return [_plain(getattr(obj, f.name)) for f in fields(obj)]
-
-
-def set_state(obj: Any, values: list[Any]) -> None:
-    """Set a frozen dataclass's fields from `state`'s list (its ``__post_init__`` then freezes)."""
-    for f, value in zip(fields(obj), values, strict=True):
-        object.__setattr__(obj, f.name, value)
-
-
-def _plain(value: object) -> object:
-    return dict(value) if type(value) is MappingProxyType else value
+    return FrozenDict(mapping)

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from pbr import _dates
-from pbr._frozen import read_only, set_state, state
+from pbr._frozen import read_only
 
 __all__ = [
     "AS_OF_EARLIEST",
@@ -288,14 +288,6 @@ class TermCalendar:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", read_only(self.overrides))
-
-    def __getstate__(self) -> list[object]:
-        """Its fields for pickling (a read-only mapping cannot pickle; a plain copy can)."""
-        return state(self)
-
-    def __setstate__(self, values: list[object]) -> None:
-        set_state(self, values)
-        self.__post_init__()
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
         """Return the dated term of `academic_year` called `name`.

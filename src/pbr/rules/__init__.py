@@ -23,7 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pbr._frozen import read_only, set_state, state
+from pbr._frozen import read_only
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
 from pbr.periods import FinancialYear, TermCalendar, financial_year_of
@@ -154,14 +154,6 @@ class Interpretation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", read_only(self.values))
 
-    def __getstate__(self) -> list[object]:
-        """Its fields for pickling (a read-only mapping cannot pickle; a plain copy can)."""
-        return state(self)
-
-    def __setstate__(self, values: list[object]) -> None:
-        set_state(self, values)
-        self.__post_init__()
-
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
@@ -205,15 +197,9 @@ class RuleSet:
     def __getstate__(self) -> list[object]:
         """Its fields for pickling (to a worker), without the memo, worked out again there.
 
-        Some of what the memo holds is compiled (`pbr._native`) and cannot be unpickled; the
-        read-only mappings go as plain copies (a mapping proxy cannot pickle).
+        Some of what the memo holds is compiled (`pbr._native`) and cannot be unpickled.
         """
-        given = zip(fields(self), state(self), strict=True)
-        return [{} if f.name == "_memo" else value for f, value in given]
-
-    def __setstate__(self, values: list[object]) -> None:
-        set_state(self, values)
-        self.__post_init__()
+        return [{} if f.name == "_memo" else getattr(self, f.name) for f in fields(self)]
 
     @property
     def rules_version(self) -> str:
