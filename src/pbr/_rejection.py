@@ -400,6 +400,9 @@ def without_family(message: str) -> str:
     return message if found is None else message[found.end() :]
 
 
+_JSON_VALUES = (str, int, float, dict)
+"""What JSON gives where an array is wanted and none is (null aside): said as JSON says it."""
+
 _ARRAYS = frozenset({"Tuple", "List"})
 """The Python types pydantic names for a JSON array (the record's lists are tuples)."""
 
@@ -414,12 +417,19 @@ def in_users_terms(err: Mapping[str, Any]) -> tuple[str, str]:
 
     >>> in_users_terms({"type": "tuple_type", "msg": "Input should be a valid tuple"})
     ('list_type', 'Input should be an array')
+    >>> in_users_terms({"type": "list_type", "msg": "", "input": {"A1"}})[1]
+    'Input should be an array: from Python, a list or a tuple, not set'
     >>> in_users_terms({"type": "too_short", "msg": "Tuple should have at least 1 item after "
     ...     "validation, not 0", "ctx": {"field_type": "Tuple", "min_length": 1, "actual_length": 0}})
     ('too_short', 'Input should be an array of at least 1 item')
     """
     kind = err["type"]
     if kind in ("tuple_type", "list_type"):
+        given = err.get("input")
+        if given is not None and not isinstance(given, _JSON_VALUES):  # from Python: say what
+            return "list_type", (
+                f"Input should be an array: from Python, a list or a tuple, not {type(given).__name__}"
+            )
         return "list_type", "Input should be an array"
     context = err.get("ctx") or {}
     if kind in ("too_short", "too_long") and context.get("field_type") in _ARRAYS:
