@@ -208,8 +208,9 @@ def test_a_whole_number_is_asked_for_in_one_way(text: str) -> None:
     """``abc`` was told "digits, a point or a '/'", and ``100.0`` then "written as digits"."""
     message = refused("--families", text)
     assert (
-        "estimated families must be a whole number written as digits alone, with no leading "
-        f"zero (such as 0, 6 or 790), got {text!r}"
+        "estimated families must be a whole number written as digits with no leading zero, its "
+        "thousands grouped by commas or not (such as 0, 790, 2630 or 2,630), got "
+        f"{text!r}"
     ) in message
     assert "a point" not in message
     assert "'/'" not in message
@@ -300,3 +301,28 @@ def test_a_payment_for_a_family_not_eligible_is_not_netted_against_risk() -> Non
         d = from_records([not_troubled], as_of=as_of, alloc=allocation(1), assumptions=nothing)
     assert d.at_risk == d.maximum - d.total == Decimal("1866.67")
     assert (d.over_maximum, d.paid_over_cap) == (Decimal("3200.00"), Decimal("3200.00"))
+
+
+# --- found on a second look: standard output named twice, commas anywhere in a count -----------
+
+
+@pytest.mark.parametrize("plot", ["-", "/dev/stdout"])
+def test_a_chart_to_standard_output_beside_the_table_is_refused(plot: str) -> None:
+    """``--plot -`` wrote the PNG's bytes to standard output straight after the text table."""
+    said = refused("--families", "790", "--plot", plot)
+    assert said == (
+        "pbr: --plot names standard output, where the table goes too: give --output FILE for "
+        "the table, or --plot FILE"
+    )
+
+
+@pytest.mark.parametrize("text", [",7,9,0,", "12,34", "1,0000", "2,630,", "７９０", "0,790"])
+def test_families_take_commas_only_as_thousands_separators(text: str) -> None:
+    """``--families ,7,9,0,`` ran as 790 families, while the message said "digits alone"."""
+    said = refused("--families", text)
+    assert "digits with no leading zero, its thousands grouped by commas or not" in said
+
+
+def test_families_grouped_in_thousands_are_the_same_number() -> None:
+    assert cli("--families", "2,630").stdout == cli("--families", "2630").stdout
+    assert cli("--families", "1,000,000").returncode == 0

@@ -1459,3 +1459,16 @@ def test_a_row_added_to_the_meta_table_is_not_reported_intact(keyed: bool, tmp_p
         "the ledger's meta table was changed (rows pbr does not write: 'note'): it is not as pbr "
         "wrote it"
     )
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout", "/dev/fd/1"])
+def test_an_export_to_standard_output_says_so_on_standard_error(
+    tmp_path: Path, target: str
+) -> None:
+    """``export DB /dev/stdout`` wrote "exported 2 entries to /dev/stdout" into the CSV."""
+    filled(tmp_path / "l.db", 2)
+    done = cli("ledger", "export", str(tmp_path / "l.db"), target)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(",".join(CSV_COLUMNS))
+    assert len(done.stdout.splitlines()) == 3
+    assert done.stderr == f"exported 2 entries to {target}\n"

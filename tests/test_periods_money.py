@@ -187,3 +187,20 @@ def test_money_beyond_python_s_integer_text_is_too_large_not_unreadable() -> Non
     (error,) = caught.value.errors()
     assert error["type"] == "money_too_large"
     assert len(error["msg"]) < 100
+
+
+def test_money_is_shown_exactly_in_any_decimal_context() -> None:
+    """Under a caller's ``prec=3`` context, £1,234.56 showed as £1,230.00 (``abs`` rounded), and
+    the totals printed with it."""
+    from decimal import ROUND_FLOOR, Context, localcontext
+
+    from pbr.totals import Totals
+
+    totals = Totals()
+    totals.add_amounts("Leeds", Decimal("3200.00"), [Decimal("589600.45")])
+    expected = totals.lines()
+    with localcontext(Context(prec=3, rounding=ROUND_FLOOR)):
+        assert format_gbp(Decimal("1234.56")) == "£1,234.56"
+        assert format_gbp(Decimal("-1234.56")) == "-£1,234.56"
+        assert totals.lines() == expected
+    assert "£592,800.45" in expected[-1]

@@ -194,7 +194,7 @@ def format_gbp(value: Decimal) -> str:
     ('£3,200.00', '-£0.50')
     """
     sign = "-" if value < 0 else ""
-    return f"{sign}£{abs(value):,.2f}"
+    return f"{sign}£{value.copy_abs():,.2f}"  # exact: abs() rounds in the caller's context
 
 
 def money_field(value: Any) -> Decimal:

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -34,12 +35,28 @@ _CHART_SUFFIXES = frozenset(
 """The names of a chart (``--plot``'s), never of ``--output``'s tables."""
 
 
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+"""A whole number with its thousands grouped by commas, as people write one: ``2,630``."""
+
+
 def _whole(text: str) -> int:
-    """An argparse type: estimated families, 0 to `MAX_FAMILIES` (``2630``, ``2,630``)."""
+    """An argparse type: estimated families, 0 to `MAX_FAMILIES` (``2630``, ``2,630``).
+
+    Commas are taken only as they group thousands: ``,7,9,0,`` is no number.
+    """
     from pbr.forecast._inputs import MAX_FAMILIES, count
 
+    digits = text.replace(",", "") if _GROUPED.fullmatch(text) else text
+    if digits[1:].isdigit() and digits.startswith("-"):
+        raise argparse.ArgumentTypeError(f"estimated families must not be negative, got {text}")
+    if not (digits.isascii() and digits.isdigit()) or (len(digits) > 1 and digits[0] == "0"):
+        raise argparse.ArgumentTypeError(
+            "estimated families must be a whole number written as digits with no leading zero, "
+            "its thousands grouped by commas or not (such as 0, 790, 2630 or 2,630), got "
+            f"{printable(repr(text))}"
+        )
     try:
-        return count(text.replace(",", ""), "estimated families", most=MAX_FAMILIES)
+        return count(digits, "estimated families", most=MAX_FAMILIES)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -264,7 +281,19 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return "--table chooses the table of --format csv or json"
     if args.title is not None and not args.plot:
         return "--title is the chart's title: give --plot PNG too"
+    if args.plot and _standard_output(args.plot) and _standard_output(args.output or "-"):
+        return (
+            "--plot names standard output, where the table goes too: give --output FILE for the "
+            "table, or --plot FILE"
+        )
     return None
+
+
+def _standard_output(path: str) -> bool:
+    """Whether `path` writes to this process's standard output (``-``, ``/dev/stdout``, fd 1)."""
+    from pbr.output import inherited_descriptor
+
+    return path == "-" or inherited_descriptor(path) == 1
 
 
 def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any:
