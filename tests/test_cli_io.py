@@ -1058,3 +1058,24 @@ def test_a_family_first_given_outside_every_programme_is_judged_alike_with_a_led
         assert decided == ["F1", "F2"]
         assert "family_id 'F2' was already given on line 3" in err
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("name", ["t.txt", "t", "t.tsv"])
+def test_format_table_with_an_output_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """``--format table --output t.txt`` wrote JSON Lines: a name saying no format took the
+    default file format, ignoring the table asked for (a .csv, .xlsx or .jsonl name decides)."""
+    source = write_lines(tmp_path / "f.jsonl", [good("G1")])
+    target = tmp_path / name
+    status, out, err = run(
+        capsys, "evaluate", str(source), "--as-of", "2014-01-01", "--format", "table",
+        "--output", str(target),
+    )  # fmt: skip
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: cannot write {target}: --format table is the table for the")
+    assert "name it .csv, .xlsx or .jsonl" in err
+    assert not target.exists()
+    status, out, _ = run(capsys, "evaluate", str(source), "--as-of", "2014-01-01")
+    assert status == 0
+    assert out.startswith("family")

@@ -84,7 +84,7 @@ def _by_council(stderr: str) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "workers"), [("json", "1"), ("json", "2"), ("csv", "2"), ("table", "1")]
+    ("fmt", "workers"), [("json", "1"), ("json", "2"), ("csv", "2"), ("", "1")]
 )
 def test_the_summary_counts_each_rejection_under_its_council(
     tmp_path: Path, fmt: str, workers: str
@@ -93,7 +93,7 @@ def test_the_summary_counts_each_rejection_under_its_council(
     rejections = tmp_path / "rejections.jsonl"
     result = subprocess.run(
         [sys.executable, "-m", "pbr.cli", "evaluate", str(path), "--as-of", AS_OF,
-         "--format", fmt, "--workers", workers, "--output", str(tmp_path / "out"),
+         *(["--format", fmt] if fmt else []), "--workers", workers, "--output", str(tmp_path / "out"),
          "--rejections", str(rejections)],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
@@ -204,3 +204,21 @@ def test_a_council_is_taken_exactly_when_a_family_would_accept_it(
     else:
         sound = True
     assert rejected.local_authority == (council if sound else None)
+
+
+def test_a_rejected_value_is_shown_with_its_controls_escaped() -> None:
+    """The value of a rejection line went to the terminal raw: an 8-bit CSI (U+009B) and a
+    right-to-left override (U+202E), which the message beside it named as control characters."""
+    from pbr.io import parse_family
+
+    raw = (
+        '{"family_id":"OK-3","attached_on":"2013-05-01","local_authority":"\\u202eevil",'
+        '"members":[{"person_id":"A1","date_of_birth":"1980-01-01"}],'
+        '"local_discretion":["\\u009b31m"]}'
+    )
+    rejection = parse_family(raw)
+    assert isinstance(rejection, pbr.Rejection)
+    said = rejection.describe()
+    assert "\u009b" not in said
+    assert "\u202e" not in said
+    assert '"\\x9b31m"' in said

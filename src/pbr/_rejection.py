@@ -87,7 +87,7 @@ class FieldError(BaseModel):
             if self.message in ("", _REQUIRED):
                 return f"{where}: missing"
             return f"{where}: missing: {printable(self.message)}"
-        return f"{where} = {self.value}: {printable(self.message)}"
+        return f"{where} = {printable(str(self.value))}: {printable(self.message)}"
 
 
 _REQUIRED = "Field required"

@@ -111,9 +111,13 @@ REASON_CODES: dict[str, str] = {
     "LATER_PROGRAMME_LISTS_IGNORED": "Warning: the record gives phase two's and Supporting "
     "Families' problems_at_entry or observations, which phase one does not use; eligibility comes "
     "from identified_for or the evidence.",
-    "ELIGIBLE": "All three national criteria, or two of them plus local discretion.",
-    "NOT_ELIGIBLE": "Neither all three national criteria nor two plus local discretion: nothing "
-    "is payable.",
+    "ELIGIBLE": "The family meets the programme's criteria at attachment: in phase one all "
+    "three national criteria, or two of them plus local discretion; in phase two 2 of the 6 "
+    "problems; in Supporting Families 3 needs and a dependent child or an expectant parent.",
+    "NOT_ELIGIBLE": "The family does not meet the programme's criteria at attachment (phase "
+    "one: neither all three national criteria nor two plus local discretion; phase two and "
+    "Supporting Families: the reasons beside it say which, e.g. TOO_FEW_PROBLEMS_AT_ENTRY): "
+    "nothing is payable.",
     "LIMB_NOT_RELEVANT": "The limb or result does not apply: the family was not identified for its "
     "problem (phase one's limbs, phase two's work) or need (Supporting Families' "
     "financial_stability) (interpretation relevance).",

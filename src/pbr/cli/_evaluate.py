@@ -153,9 +153,10 @@ def add(sub: Any) -> None:
     ev.add_argument(
         "--format",
         choices=("table", "json", "csv"),
-        default="table",
-        help="table: a line per family and a summary, to read; json: a decision per line "
-        "(JSON Lines, what pbr replay reads); csv: a row per family and result",
+        default=None,
+        help="table (the default without --output): a line per family and a summary, to read; "
+        "json: a decision per line (JSON Lines, what pbr replay reads); csv: a row per family "
+        "and result",
     )
     ev.add_argument(
         "--workers",
@@ -192,10 +193,25 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"pbr: {stray} applies only with --ledger DB (no ledger is read without it)",
               file=sys.stderr)  # fmt: skip
         return 2
+    from pbr.output import inherited_descriptor
+
+    if (  # a name that says no format: the table asked for would be written as JSON Lines
+        args.format == "table"
+        and args.output is not None
+        and Path(args.output).suffix.lower() not in _SUFFIX_KINDS
+        and inherited_descriptor(args.output) is None
+    ):
+        print(
+            f"pbr: cannot write {printable(args.output)}: --format table is the table for the "
+            "terminal, and a file's name says its format: name it .csv, .xlsx or .jsonl, or give "
+            "--format csv or json",
+            file=sys.stderr,
+        )
+        return 2
     return _evaluate(
         args.file,
         args.as_of,
-        args.format,
+        args.format or "table",
         args.interpretation,
         out,
         load_plans(args.plan),
