@@ -977,8 +977,18 @@ def test_later_programmes_say_eligible_and_have_no_local_discretion() -> None:
     verdict = d.identification[-1]
     assert (verdict.code, verdict.message) == ("ELIGIBLE", "eligible for a results payment")
     assert pbr.identify(phase_two_family()).local_discretion is False
+    assert verdict.compared == {
+        "checks": "PROBLEMS_AT_ENTRY",
+        "failed": "",
+        "problems": 2,
+        "needed": 2,
+    }
     one = phase_two_family(problems_at_entry=[{"problem": "health"}])
-    assert pbr.identify(one).reasons[-1].message == "not eligible: nothing is payable"
+    refused = pbr.identify(one).reasons[-1]
+    # it said only "not eligible", with no numbers: the working paper showed no why
+    assert refused.message == "not eligible (TOO_FEW_PROBLEMS_AT_ENTRY): nothing is payable"
+    assert (refused.compared["problems"], refused.compared["needed"]) == (1, 2)
+    assert refused.compared["failed"] == "TOO_FEW_PROBLEMS_AT_ENTRY"
 
 
 # --- the forecast's illustrative rates, as each programme lists them -------------------------------

@@ -124,12 +124,24 @@ def identification(
     The problems at entry are the programme's own, listed in its `order` (`listed_problems`);
     another programme's listed at entry are warned of (`PROBLEMS_NOT_IN_PROGRAMME`).
     """
-    eligible = all(check.code in passing for check in checks)
+    failed = [check.code for check in checks if check.code not in passing]
+    eligible = not failed
+    compared: dict[str, object] = {
+        "checks": ", ".join(check.code for check in checks),
+        "failed": ", ".join(failed),
+    }
+    for check in checks:  # the counts the verdict rests on, for the working paper
+        if "problems" in check.compared:
+            compared["problems"] = check.compared["problems"]
+            compared["needed"] = check.compared["needed"]
     verdict = reason(
         "ELIGIBLE" if eligible else "NOT_ELIGIBLE",
         "identification.eligibility",
         rules,
-        "eligible for a results payment" if eligible else "not eligible: nothing is payable",
+        "eligible for a results payment"
+        if eligible
+        else f"not eligible ({', '.join(failed)}): nothing is payable",
+        **compared,
     )
     warnings: tuple[Reason, ...] = ()
     if family.identified_for is not None:
