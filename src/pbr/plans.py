@@ -466,6 +466,11 @@ _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _QUOTE = "or quote the value as text ('{}')"
 
 
+def _written(text: str) -> str:
+    """A YAML value as written, for a message: whole up to 40 characters, else shortened, marked."""
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text):,} characters)"
+
+
 def _plan_loader(yaml: Any) -> Any:
     """PyYAML's safe loader, reading each value as written or keeping it to be refused.
 
@@ -496,7 +501,7 @@ def _plan_loader(yaml: Any) -> Any:
                 value = shown_number(super().construct_yaml_int(node))
             except ValueError:  # digits beyond Python's limit, with underscores
                 return _Unread(too_long_to_read(text))
-            base = _yaml_base(text)
+            base, text = _yaml_base(text), _written(text)
             return _Unread(
                 f"YAML 1.1 reads {text} as {value}{f' ({base})' if base else ''}; a plan's "
                 f"numbers are plain decimals (10, -3), {_QUOTE.format(text)}"
@@ -512,7 +517,7 @@ def _plan_loader(yaml: Any) -> Any:
             )
 
         def construct_no_timestamp(self, node: Any) -> _Unread:
-            text: str = self.construct_scalar(node)
+            text = _written(self.construct_scalar(node))
             return _Unread(
                 f"YAML reads {text} as a date, which no plan field holds: "
                 f"{_QUOTE.format(text).removeprefix('or ')}"
