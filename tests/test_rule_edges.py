@@ -570,11 +570,15 @@ def test_plan_error_shows_a_value_up_to_60_characters(width: int, shown: str) ->
     assert message.endswith(f"(got {shown})")
 
 
-def test_plan_error_path_through_a_union() -> None:
-    first = plan_error(
+def test_plan_error_through_a_union_is_one_line_in_plan_terms() -> None:
+    lines = plan_error(
         [{"problem": "nope", "measures": [measure("q", "x", "==", 13)]}]
-    ).splitlines()[0]
-    assert first.startswith("<plan>: plan 'p': outcomes[0] (nope): problem: literal[")
+    ).splitlines()
+    assert lines == [
+        "<plan>: plan 'p': outcomes[0] (nope): problem: Input should be one of tf-phase-2's "
+        "problems: crime_asb, education, children_need_help, work, domestic_abuse, health "
+        "(got 'nope')"
+    ]
 
 
 def test_description_up_to_500_characters() -> None:

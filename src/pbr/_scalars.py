@@ -11,7 +11,15 @@ import re
 from decimal import Decimal
 from typing import Any, NoReturn
 
-__all__ = ["MAX_COUNT", "RepeatedKey", "exact_number", "number_text", "unique_keys"]
+__all__ = [
+    "MAX_COUNT",
+    "RepeatedKey",
+    "exact_number",
+    "number_text",
+    "shown_number",
+    "too_long_to_read",
+    "unique_keys",
+]
 
 MAX_COUNT = 100_000
 """The largest count a record may hold (a term has at most a few hundred sessions)."""
@@ -32,7 +40,7 @@ def exact_number(value: Any) -> Decimal:
             _refuse(
                 "number_too_large",
                 "a number must be less than 10^12 in size, got {value}",
-                {"value": str(value)[:40]},
+                {"value": shown_number(value)},
             )
         return Decimal(value)
     if kind is str:
@@ -41,7 +49,7 @@ def exact_number(value: Any) -> Decimal:
                 "number_parsing",
                 "expected a whole number or decimal text such as '7.5' (at most 12 digits each "
                 "side of the point, no spaces or exponent), got '{value}'",
-                {"value": value[:40]},
+                {"value": _shortened(value, "characters")},
             )
         return Decimal(value)
     if isinstance(value, Decimal) and value.is_finite():
@@ -51,7 +59,45 @@ def exact_number(value: Any) -> Decimal:
     _refuse(
         "number_type",
         "expected a whole number or decimal text such as '7.5', got {kind} {value}",
-        {"kind": kind.__name__, "value": str(value)[:40]},
+        {"kind": kind.__name__, "value": _shortened(str(value), "characters")},
+    )
+
+
+_SHOWN = 40
+"""The longest value a message shows whole; a longer one shows its first half and its length."""
+
+
+def shown_number(value: int) -> str:
+    """A whole number as a message shows it: whole up to 40 digits, else shortened, marked.
+
+    Python will not write an integer of over 4,300 digits as text: such a one is described.
+
+    >>> shown_number(-12), shown_number(10**43), shown_number(10**5000)
+    ('-12', '10000000000000000000…(44 digits)', 'a number of about 5,001 digits')
+    """
+    if value.bit_length() > 14_000:  # about 4,214 digits: below Python's limit of 4,300
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    return _shortened(str(value), "digits")
+
+
+def _shortened(text: str, unit: str) -> str:
+    """`text` whole up to `_SHOWN` characters, else its first 20, ``…`` and its length."""
+    if len(text) <= _SHOWN:
+        return text
+    size = sum(c.isdigit() for c in text) if unit == "digits" else len(text)
+    return f"{text[: _SHOWN // 2]}…({size:,} {unit})"
+
+
+def too_long_to_read(text: str) -> str:
+    """Why a number written with over 4,300 digits is refused (records' ``number_too_long``).
+
+    >>> too_long_to_read("9" * 5000)
+    'a number of 5,000 digits: longer than a JSON reader takes (4,300), and far beyond any count or amount'
+    """
+    digits = sum(c.isdigit() for c in text)
+    return (
+        f"a number of {digits:,} digits: longer than a JSON reader takes (4,300), and "
+        "far beyond any count or amount"
     )
 
 

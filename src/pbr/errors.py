@@ -94,7 +94,18 @@ class PlanError(PbrError, ValueError):
     Traceback (most recent call last):
     ...
     pbr.errors.PlanError: <plan>: plan 'p': programme: Input should be 'tf-phase-2' or ...
+
+    A plan with several problems gives each as one of `problems`; the message is them, a line
+    each (the command line prints each on its own line).
     """
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        """Each problem, in one line (a value shown as Python writes it, never a raw newline)."""
+        super().__init__("\n".join(problems))
+
+    def __reduce__(self) -> tuple[type[PlanError], tuple[str, ...]]:
+        return type(self), self.problems
 
 
 class ForecastError(PbrError, ValueError):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pbr._arguments import check_max_record_bytes
+from pbr._scalars import too_long_to_read
 from pbr._seen import SeenIds
 from pbr._unreadable import TEXT_HEAD_BYTES, cannot_read, not_a_text_file, not_line_text
 from pbr.errors import PbrError
@@ -1302,11 +1303,7 @@ def long_numbers(data: bytes) -> list[tuple[tuple[str | int, ...], str, str]]:
         try:
             from_json(text)
         except ValueError:
-            digits = sum(c.isdigit() for c in text)
-            why = (
-                f"a number of {digits:,} digits: longer than a JSON reader takes (4,300), and "
-                "far beyond any count or amount"
-            )
+            why = too_long_to_read(text)
             found.append((loc, text if len(text) <= 80 else text[:79] + "…", why))
     return found
 

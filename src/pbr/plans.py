@@ -15,11 +15,11 @@ aggregate over a sustain period ending on the evaluation date, a comparison and 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation
 from fractions import Fraction
@@ -28,10 +28,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
-from pbr._record_checks import FamilyNeed, PhaseTwoProblem
-from pbr._scalars import RepeatedKey, number_text, unique_keys
+from pbr._record_checks import CONTROL_FREE, FamilyNeed, PhaseTwoProblem, printable_text
+from pbr._scalars import number_text, shown_number, too_long_to_read
 from pbr._strict import ExactNumber
 from pbr.errors import PlanError
 from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
@@ -71,7 +79,21 @@ _BUILT_IN_AGGREGATE: Mapping[str, frozenset[str]] = {
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 _Name = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-_Description = Annotated[str, Strict(), Field(max_length=500)]
+_PRINTABLE = {"pattern": CONTROL_FREE}
+_Description = Annotated[
+    str,
+    Strict(),
+    Field(max_length=500, json_schema_extra=_PRINTABLE),
+    AfterValidator(printable_text),
+]
+"""Free text shown in reasons and reports: no control character, as a record's notes."""
+_Version = Annotated[
+    str,
+    Strict(),
+    Field(min_length=1, max_length=32, json_schema_extra=_PRINTABLE),
+    AfterValidator(printable_text),
+]
+"""A plan's version, echoed in every decision: no control character, as a record's codes."""
 
 
 class Measure(BaseModel):
@@ -173,7 +195,7 @@ class OutcomePlan(BaseModel):
     model_config = _STRICT
 
     id: Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
-    version: Annotated[str, Strict(), Field(min_length=1, max_length=32)]
+    version: _Version
     programme: Literal["tf-phase-2", "supporting-families"]
     title: _Description | None = None
     outcomes: Annotated[tuple[Outcome, ...], Field(min_length=1)]
@@ -209,6 +231,8 @@ class OutcomePlan(BaseModel):
 def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
     """Validate a plan given as Python data; errors name the plan, the measure and the field.
 
+    Each problem is one of the error's `~pbr.errors.PlanError.problems`, a line of its message.
+
     >>> parse_plan({"id": "p", "version": "1", "programme": "tf-phase-2", "outcomes": [
     ...     {"problem": "health", "measures": [{"id": "gp", "indicator": "gp_crisis_visits",
     ...      "comparison": "<=", "threshold": 1, "sustain_months": 13, "sustain_days": 2}]}]})
@@ -219,13 +243,24 @@ def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
     try:
         return OutcomePlan.model_validate(data)
     except ValidationError as exc:
-        raise PlanError(_plan_errors(exc, data, origin)) from None
+        raise PlanError(*_plan_errors(exc, data, origin)) from None
+
+
+MAX_PLAN_BYTES = 1 << 20
+"""The largest plan file read, 1 MiB: a plan is a few kilobytes (the example plans are under 3 KB)
+and 2,000 measures with 400-character descriptions fit, while a YAML plan of that size already
+takes over 2 seconds to read (10 MiB would hold a command or the server for half a minute). A
+larger file, or a device that keeps giving bytes (``/dev/zero``), is refused once that much is
+read, instead of filling memory."""
 
 
 def load_plan(path: str | Path) -> OutcomePlan:
     """Read and validate a plan file: TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``).
 
-    YAML needs PyYAML (``pip install "pbr-claims[yaml]"``).
+    YAML needs PyYAML (``pip install "pbr-claims[yaml]"``). Every value is read as written or
+    refused: YAML's numbers only in plain decimal (YAML 1.1 reads ``010`` as 8) and its flags only
+    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice and a number of over 4,300
+    digits are named at their place. At most `MAX_PLAN_BYTES` are read.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
@@ -247,9 +282,17 @@ def load_plan(path: str | Path) -> OutcomePlan:
         )
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as file:
+            data = file.read(MAX_PLAN_BYTES + 1)
     except OSError as exc:
         raise PlanError(f"{path}: cannot read the plan: {exc.strerror or exc}") from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(
+            f"{path}: larger than a plan file may be ({MAX_PLAN_BYTES >> 20} MiB): pbr reads at "
+            f"most {MAX_PLAN_BYTES:,} bytes of a plan"
+        )
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PlanError(
             f"{path}: not UTF-8 text (byte {exc.start + 1} is {exc.object[exc.start]:#04x})"
@@ -258,32 +301,147 @@ def load_plan(path: str | Path) -> OutcomePlan:
 
 
 def _decode(text: str, suffix: str, origin: str) -> Any:
+    """The plan file's data, once every value is known to be read as written (`_Unread`)."""
     try:
         if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text, object_pairs_hook=unique_keys)
-        if suffix in (".yaml", ".yml"):
+            data = _toml(text)
+        elif suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_keeping_repeats, parse_int=_json_int)
+        elif suffix in (".yaml", ".yml"):
             try:
                 import yaml
             except ImportError:
                 raise PlanError(
                     f'{origin}: reading YAML plans needs PyYAML: pip install "pbr-claims[yaml]"'
                 ) from None
-            loader = _unique_keys_loader(yaml)
+            loader = _plan_loader(yaml)
             _refuse_aliases(yaml, text, loader, origin)
-            return yaml.load(text, Loader=loader)
+            data = yaml.load(text, Loader=loader)
+        else:
+            raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
+        unread = list(_unread(data, ()))
     except RecursionError:
         raise PlanError(f"{origin}: not a plan: nested too deeply") from None
-    except RepeatedKey as exc:  # as TOML refuses it: the value meant cannot be known
-        raise PlanError(f"{origin}: {exc}") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         if isinstance(exc, PlanError):
             raise
         raise PlanError(f"{origin}: not valid {suffix[1:].upper()}: {exc}") from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
         raise PlanError(f"{origin}: not valid YAML: {exc}") from None
-    raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
+    if unread:
+        head = _head(data, origin)
+        raise PlanError(*(f"{head}: {_where(loc, data)}: {value.why}" for loc, value in unread))
+    return data
+
+
+class _Unread:
+    """A value of a plan file that pbr will not read as any value, and why (for the message)."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return self.why
+
+
+class _Repeated(_Unread):
+    """A key given more than once in one object: which value is meant cannot be known."""
+
+    def __init__(self, values: list[Any]) -> None:
+        self.values = values
+        super().__init__(
+            f"given {'twice' if len(values) == 2 else f'{len(values)} times'} "
+            f"({', then '.join(_shown_input(v) for v in values)}): give it once"
+        )
+
+
+def _keeping_repeats(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """An object as a dict, a key given twice holding `_Repeated` (named at its place later)."""
+    data: dict[Any, Any] = {}
+    for key, value in pairs:
+        if key not in data:
+            data[key] = value
+            continue
+        held = data[key]
+        data[key] = _Repeated(
+            [*held.values, value] if isinstance(held, _Repeated) else [held, value]
+        )
+    return data
+
+
+_MAX_DIGITS = 4300
+"""The most digits Python turns into an `int` (`sys.get_int_max_str_digits`, by default)."""
+
+
+def _json_int(text: str) -> int | _Unread:
+    """A JSON whole number; one too long for Python to read is kept to be named at its field."""
+    if len(text) - text.startswith("-") > _MAX_DIGITS:
+        return _Unread(too_long_to_read(text))
+    return int(text)
+
+
+_TOML_LONG = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+    rf"|(?<![\w.+-])([-+]?[0-9](?:_?[0-9]){{{_MAX_DIGITS},}})(?![\w.:+-])"
+)
+"""A TOML string or comment (kept as it is) or a whole number too long for Python to read."""
+_LONG_MARK = "\x00pbr-long-number:"
+_LONG_MARK_TOML = "\\u0000pbr-long-number:"
+"""`_LONG_MARK` as TOML text writes it (a string holds a control character only escaped)."""
+
+
+def _toml(text: str) -> Any:
+    """TOML's data; a whole number too long for Python to read kept to be named at its field.
+
+    `tomllib` stops at such a number with Python's own words and no place: the text is read
+    again with each as a marked string, which is then the number's `_Unread`.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        pass
+    numbers: list[str] = []
+
+    def marked(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group()
+        numbers.append(match.group(1))
+        return f'"{_LONG_MARK_TOML}{len(numbers) - 1}"'
+
+    try:
+        data = tomllib.loads(_TOML_LONG.sub(marked, text))
+    except ValueError:
+        raise ValueError(f"a number too long to read (over {_MAX_DIGITS:,} digits)") from None
+    return _with_long_numbers(data, numbers)
+
+
+def _with_long_numbers(tree: Any, numbers: list[str]) -> Any:
+    """`tree` with each marked string of `_toml` as its number's `_Unread`."""
+    if isinstance(tree, str) and tree.startswith(_LONG_MARK):
+        index = tree.removeprefix(_LONG_MARK)
+        if index.isdigit() and int(index) < len(numbers):
+            return _Unread(too_long_to_read(numbers[int(index)]))
+    if isinstance(tree, dict):
+        return {key: _with_long_numbers(value, numbers) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [_with_long_numbers(value, numbers) for value in tree]
+    return tree
+
+
+def _unread(tree: Any, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], _Unread]]:
+    """Each `_Unread` value in a plan file's data, with its place."""
+    if isinstance(tree, _Unread):
+        yield loc, tree
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            if isinstance(key, _Unread):
+                yield (*loc, "(a key)"), key
+            yield from _unread(value, (*loc, key))
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            yield from _unread(value, (*loc, i))
 
 
 def _refuse_aliases(yaml: Any, text: str, loader: Any, origin: str) -> None:
@@ -303,26 +461,102 @@ def _refuse_aliases(yaml: Any, text: str, loader: Any, origin: str) -> None:
             )
 
 
-def _unique_keys_loader(yaml: Any) -> Any:
-    """PyYAML's safe loader, refusing a key given twice in one mapping (as TOML does)."""
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+"""A whole number as YAML 1.2, JSON and TOML all read it: plain decimal, no leading zero."""
+_QUOTE = "or quote the value as text ('{}')"
 
-    class UniqueKeys(yaml.SafeLoader):  # type: ignore[misc]
+
+def _written(text: str) -> str:
+    """A YAML value as written, for a message: whole up to 40 characters, else shortened, marked."""
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text):,} characters)"
+
+
+def _plan_loader(yaml: Any) -> Any:
+    """PyYAML's safe loader, reading each value as written or keeping it to be refused.
+
+    YAML 1.1 (PyYAML's) reads ``010`` as 8, ``0x0A`` as 10, ``1:30`` as 90, ``1_000`` as 1000,
+    ``yes``, ``on`` and ``off`` as flags and ``2016-01-01`` as a date, where YAML 1.2, JSON and
+    TOML read no such thing: those are kept (`_Unread`) and refused at their place, as is a key
+    given twice in one mapping (as TOML refuses it). Plain decimals, ``true`` and ``false`` read
+    as usual; floats are read, and refused by the plan's fields as a JSON plan's are.
+    """
+
+    class PlanLoader(yaml.SafeLoader):  # type: ignore[misc]
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-            with contextlib.suppress(TypeError):  # an unhashable key: the loader says so itself
-                unique_keys([(key, None) for key in keys])
-            return super().construct_mapping(node, deep=deep)
+            pairs = []
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    hash(key)
+                except TypeError:  # an unhashable key: the loader says so itself
+                    return super().construct_mapping(node, deep=deep)
+                pairs.append((key, self.construct_object(value_node, deep=deep)))
+            return _keeping_repeats(pairs)
 
-    return UniqueKeys
+        def construct_plain_int(self, node: Any) -> int | _Unread:
+            text: str = self.construct_scalar(node)
+            if _PLAIN_INT.fullmatch(text):
+                return _json_int(text.removeprefix("+"))
+            try:
+                value = shown_number(super().construct_yaml_int(node))
+            except ValueError:  # digits beyond Python's limit, with underscores
+                return _Unread(too_long_to_read(text))
+            base, text = _yaml_base(text), _written(text)
+            return _Unread(
+                f"YAML 1.1 reads {text} as {value}{f' ({base})' if base else ''}; a plan's "
+                f"numbers are plain decimals (10, -3), {_QUOTE.format(text)}"
+            )
+
+        def construct_plain_bool(self, node: Any) -> bool | _Unread:
+            text: str = self.construct_scalar(node)
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            value = str(super().construct_yaml_bool(node)).lower()
+            return _Unread(
+                f"YAML 1.1 reads {text} as {value}: write true or false, {_QUOTE.format(text)}"
+            )
+
+        def construct_no_timestamp(self, node: Any) -> _Unread:
+            text = _written(self.construct_scalar(node))
+            return _Unread(
+                f"YAML reads {text} as a date, which no plan field holds: "
+                f"{_QUOTE.format(text).removeprefix('or ')}"
+            )
+
+    PlanLoader.add_constructor("tag:yaml.org,2002:int", PlanLoader.construct_plain_int)
+    PlanLoader.add_constructor("tag:yaml.org,2002:bool", PlanLoader.construct_plain_bool)
+    PlanLoader.add_constructor("tag:yaml.org,2002:timestamp", PlanLoader.construct_no_timestamp)
+    return PlanLoader
 
 
-def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
+def _yaml_base(text: str) -> str:
+    """The base YAML 1.1 reads a whole number written as `text` in, unless ten."""
+    digits = text.lstrip("+-")
+    if ":" in digits:
+        return "base 60"
+    if digits.startswith("0b"):
+        return "binary"
+    if digits.startswith("0x"):
+        return "hexadecimal"
+    if digits.startswith("0") and digits.strip("0_"):
+        return "octal"
+    return ""
+
+
+def _head(data: Any, origin: str) -> str:
+    """``file: plan 'id'``, or ``file: plan`` when the plan has no id as text."""
+    plan_id = data.get("id") if isinstance(data, dict) else None
+    return f"{origin}: plan {plan_id!r}" if isinstance(plan_id, str) else f"{origin}: plan"
+
+
+def _plan_errors(exc: ValidationError, data: Any, origin: str) -> list[str]:
+    """Each of pydantic's errors as one line: where in the plan, what is wrong, the value."""
     from pbr._rejection import in_users_terms
 
-    plan_id = data.get("id") if isinstance(data, dict) else None
-    head = f"{origin}: plan {plan_id!r}" if isinstance(plan_id, str) else f"{origin}: plan"
+    head = _head(data, origin)
     errors = exc.errors()
     lines = []
+    chosen: set[tuple[int | str, ...]] = set()
     for err in errors:
         # a list whose items failed also reports "too short": say only what is wrong inside it
         if err["type"] == "too_short" and any(
@@ -330,15 +564,57 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> str:
             for e in errors
         ):
             continue
+        if _is_problem_choice(err["loc"]):  # one error for each of the union's two lists
+            if err["loc"][:3] not in chosen:
+                chosen.add(err["loc"][:3])
+                lines.append(
+                    f"{head}: {_where(err['loc'][:3], data)}: {_problem_choice(data)} "
+                    f"(got {_shown_input(err['input'])})"
+                )
+            continue
         message = in_users_terms(err)[1].removeprefix("Value error, ")  # an array, not a Tuple
-        shown = repr(err["input"])
-        shown = shown if len(shown) <= 60 else shown[:59] + "…"
-        got = "" if err["type"] in ("value_error", "missing") else f" (got {shown})"
+        shows_value = err["type"] in ("value_error", "missing", *_NAMES_ITS_VALUE)
+        got = "" if shows_value else f" (got {_shown_input(err['input'])})"
         lines.append(f"{head}: {_where(err['loc'], data)}: {message}{got}")
-    return "\n".join(lines)
+    return lines
 
 
-def _where(loc: tuple[int | str, ...], data: Any) -> str:
+_NAMES_ITS_VALUE = ("number_too_large", "number_parsing", "number_type")
+"""`pbr._scalars.exact_number`'s errors, whose message shows the value itself (shortened)."""
+
+
+def _is_problem_choice(loc: tuple[int | str, ...]) -> bool:
+    """Whether `loc` is one of the two lists `Outcome.problem` may be from (pydantic's union)."""
+    return (
+        len(loc) == 4
+        and loc[0] == "outcomes"
+        and loc[2] == "problem"
+        and str(loc[3]).startswith("literal[")
+    )
+
+
+def _problem_choice(data: Any) -> str:
+    """What an outcome's problem should be: one of the plan's programme's (or either's)."""
+    programme = data.get("programme") if isinstance(data, dict) else None
+    if isinstance(programme, str) and programme in _PROBLEMS:
+        return f"Input should be one of {programme}'s problems: {', '.join(_PROBLEMS[programme])}"
+    return "Input should be one of a programme's problems: " + "; ".join(
+        f"{name}'s {', '.join(problems)}" for name, problems in _PROBLEMS.items()
+    )
+
+
+def _shown_input(value: Any) -> str:
+    """A bad value as Python writes it, cut at 60 characters; a long number by its size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return shown_number(value)
+    try:
+        shown = repr(value)
+    except ValueError:  # an integer inside of over 4,300 digits, which Python will not write
+        return f"a {type(value).__name__} too large to show"
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> str:
     """A readable path: ``outcomes[0] (education) measure 'attendance': comparison``."""
     out = ""
     node = data
@@ -353,7 +629,8 @@ def _where(loc: tuple[int | str, ...], data: Any) -> str:
                 else None
             )
             if key == "outcomes":
-                out += f"{': ' if out else ''}outcomes[{nxt}]" + (f" ({name})" if name else "")
+                shown = f" ({name})" if isinstance(name, str) and name else ""
+                out += f"{': ' if out else ''}outcomes[{nxt}]{shown}"
             else:
                 out += " measure " + (repr(name) if isinstance(name, str) else f"[{nxt}]")
             i += 2

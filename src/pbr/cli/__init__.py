@@ -209,6 +209,13 @@ def _one_line(exc: Exception) -> str:
     )
 
 
+def problems_of(exc: Exception) -> tuple[str, ...]:
+    """What an error says, a line each: a plan's problems (`PlanError.problems`), else its text."""
+    if isinstance(exc, PlanError) and exc.problems:
+        return exc.problems
+    return (str(exc),)
+
+
 def _say(line: str) -> None:
     """Print `line` on stderr, if it can be written (a full disk gets nothing more)."""
     with contextlib.suppress(OSError):
@@ -224,7 +231,8 @@ def _main(argv: Sequence[str] | None) -> int:
         _flush()  # what is still buffered is written now, while a failure can be reported
         return status
     except (UnknownInterpretation, UnreadableFile, PlanError) as exc:
-        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
+        for problem in problems_of(exc):
+            print(f"pbr: {printable(problem)}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output that cannot be written (pbr.output.OutputError)
         from pbr.output import OutputError

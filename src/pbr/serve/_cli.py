@@ -266,7 +266,10 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         app = create_app(settings)
         _check_free(args.host, args.port)
     except (ValueError, PlanError, OSError) as exc:
-        print(f"pbr: {printable(str(exc))}", file=err)
+        from pbr.cli import problems_of
+
+        for problem in problems_of(exc):
+            print(f"pbr: {printable(problem)}", file=err)
         return 2
     scheme = "https" if args.tls_cert else "http"
     shown = f"[{args.host}]" if ":" in args.host else args.host

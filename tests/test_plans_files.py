@@ -1,0 +1,280 @@
+"""Reading outcome plan files: every value as written or refused, every problem on its own line.
+
+A tester's plans: YAML 1.1 read ``010`` as 8 and ``yes`` as true, a version carried a newline and
+an escape to the terminal, a key given twice was named without its place, several problems came
+out as one line, a misspelt problem twice with pydantic's internals, a 5,000-digit threshold as
+Python's own words, and ``--plan`` given ``/dev/zero`` read until memory ran out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pbr
+from pbr.cli import main
+from pbr.plans import MAX_PLAN_BYTES, load_plan, parse_plan
+
+PLAN = """\
+id: y
+version: "1"
+programme: tf-phase-2
+outcomes:
+  - problem: domestic_abuse
+    measures:
+      - {id: calm, indicator: da, comparison: "==", threshold: 0, sustain_months: 6}
+      - {id: quiet, indicator: db, comparison: "<=", threshold: 1, sustain_months: 6}
+"""
+WHERE = "plan 'y': outcomes[0] (domestic_abuse) measure 'quiet'"
+
+
+def plan_error(path: Path, text: str) -> str:
+    path.write_text(text)
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    return str(info.value)
+
+
+# --- 1. YAML reads a number only as decimal, a flag only as true or false ----------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("010", "010 as 8 (octal)"),
+        ("0x0A", "0x0A as 10 (hexadecimal)"),
+        ("0b11", "0b11 as 3 (binary)"),
+        ("1:30", "1:30 as 90 (base 60)"),
+        ("1_000", "1_000 as 1000"),
+    ],
+)
+def test_a_yaml_1_1_number_form_is_refused_with_its_place(
+    tmp_path: Path, written: str, said: str
+) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    message = plan_error(path, PLAN.replace("threshold: 1,", f"threshold: {written},"))
+    assert message == (
+        f"{path}: {WHERE}: threshold: YAML 1.1 reads {said}; a plan's numbers are plain decimals "
+        f"(10, -3), or quote the value as text ('{written}')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "written"),
+    [
+        ("match: yes", "yes"),
+        ("match: off", "off"),
+        ("description: 2016-01-01", "2016-01-01"),
+    ],
+)
+def test_a_yaml_1_1_flag_or_date_is_refused_with_its_place(
+    tmp_path: Path, field: str, written: str
+) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    message = plan_error(path, PLAN.replace("    measures:", f"    {field}\n    measures:", 1))
+    assert message.startswith(
+        f"{path}: plan 'y': outcomes[0] (domestic_abuse): {field.split(':')[0]}: YAML"
+    )
+    assert f"quote the value as text ('{written}')" in message
+
+
+def test_yaml_plain_numbers_flags_and_quoted_text_still_read(tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        PLAN.replace("threshold: 1,", "threshold: '010',")
+        .replace("threshold: 0,", "threshold: -3,")
+        .replace('version: "1"', "version: 'yes'\ntitle: '1:30'")
+    )
+    with pytest.raises(pbr.PlanError, match=r"threshold: expected a whole number .*got '010'"):
+        load_plan(path)
+    path.write_text(
+        PLAN.replace("threshold: 1,", "threshold: +10,").replace("threshold: 0,", "threshold: -3,")
+    )
+    plan = load_plan(path)
+    assert [m.threshold for m in plan.outcomes[0].measures] == [-3, 10]
+
+
+# --- 2. no control character in a plan's text --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("version", "1\nForged: line\x1b[31m", "version"),
+        ("title", "Plan\x85", "title"),
+        ("description", "calm\x7f", "outcomes[0] (domestic_abuse): description"),
+    ],
+)
+def test_a_control_character_in_a_plan_s_text_is_refused(
+    field: str, value: str, where: str
+) -> None:
+    data = {
+        "id": "p",
+        "version": "1",
+        "programme": "tf-phase-2",
+        "outcomes": [
+            {
+                "problem": "domestic_abuse",
+                "measures": [
+                    {"id": "m", "indicator": "da", "comparison": "==", "threshold": 0,
+                     "sustain_months": 6},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    if field == "description":
+        data["outcomes"][0]["description"] = value  # type: ignore[index]
+    else:
+        data[field] = value
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan(data)
+    code = f"U+{ord(next(c for c in value if not c.isprintable())):04X}"
+    assert str(info.value).startswith(f"<plan>: plan 'p': {where}: a control character, {code}")
+    assert str(info.value).endswith(f"(got {value!r})")
+
+
+# --- 3. errors: a repeated key in its place, one line per problem, one for a misspelt problem --
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_key_given_twice_is_named_with_its_place_and_both_values(
+    tmp_path: Path, suffix: str
+) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / f"p{suffix}"
+    if suffix == ".json":
+        text = (
+            '{"id": "y", "version": "1", "programme": "tf-phase-2", "outcomes": [{"problem": '
+            '"domestic_abuse", "measures": [{"id": "calm", "indicator": "da", "comparison": '
+            '"==", "threshold": 0, "sustain_months": 6}, {"id": "quiet", "indicator": "db", '
+            '"comparison": "<=", "threshold": 1, "threshold": 5, "sustain_months": 6}]}]}'
+        )
+    else:
+        text = PLAN.replace("threshold: 1,", "threshold: 1, threshold: 5,")
+    assert plan_error(path, text) == (
+        f"{path}: {WHERE}: threshold: given twice (1, then 5): give it once"
+    )
+
+
+def test_a_plan_s_problems_are_printed_one_to_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text("")
+    status = main(
+        [
+            "explain",
+            str(tmp_path / "none.jsonl"),
+            "F1",
+            "--as-of",
+            "2016-01-01",
+            "--plan",
+            str(path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.splitlines() == [
+        f"pbr: {path}: plan: {field}: Field required"
+        for field in ("id", "version", "programme", "outcomes")
+    ]
+    assert "\\n" not in err
+
+
+def test_a_misspelt_problem_is_one_error_naming_its_programme_s_problems() -> None:
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan(
+            {
+                "id": "b",
+                "version": "1",
+                "programme": "tf-phase-2",
+                "outcomes": [{"problem": "domestik_abuse", "measures": []}],
+            }
+        )
+    lines = str(info.value).splitlines()
+    assert lines[0] == (
+        "<plan>: plan 'b': outcomes[0] (domestik_abuse): problem: Input should be one of "
+        "tf-phase-2's problems: crime_asb, education, children_need_help, work, domestic_abuse, "
+        "health (got 'domestik_abuse')"
+    )
+    assert not any("literal[" in line or "housing" in line for line in lines)
+    assert len([line for line in lines if ": problem:" in line]) == 1
+
+
+# --- 4. numbers too long: the field named, the value shortened with a mark ---------------------
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json", ".yaml"])
+def test_a_number_too_long_to_read_is_named_at_its_field(tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("yaml")
+    path = tmp_path / f"p{suffix}"
+    digits = "9" * 5000
+    if suffix == ".toml":
+        text = (
+            'id = "y"\nversion = "1"\nprogramme = "tf-phase-2"\n[[outcomes]]\n'
+            'problem = "domestic_abuse"\n  [[outcomes.measures]]\n  id = "calm"\n'
+            'indicator = "da"\n  comparison = "=="\n  threshold = 0\n  sustain_months = 6\n'
+            '  [[outcomes.measures]]\n  id = "quiet"\n  indicator = "db"\n  comparison = "<="\n'
+            f'  threshold = {digits}  # "quoted"\n  sustain_months = 6\n'
+        )
+    elif suffix == ".json":
+        text = (
+            '{"id": "y", "version": "1", "programme": "tf-phase-2", "outcomes": [{"problem": '
+            '"domestic_abuse", "measures": [{"id": "calm", "indicator": "da", "comparison": '
+            '"==", "threshold": 0, "sustain_months": 6}, {"id": "quiet", "indicator": "db", '
+            f'"comparison": "<=", "threshold": {digits}, "sustain_months": 6}}]}}]}}'
+        )
+    else:
+        text = PLAN.replace("threshold: 1,", f"threshold: {digits},")
+    message = plan_error(path, text)
+    assert message == (
+        f"{path}: {WHERE}: threshold: a number of 5,000 digits: longer than a JSON reader takes "
+        "(4,300), and far beyond any count or amount"
+    )
+
+
+def test_a_long_threshold_is_shown_shortened_with_its_length() -> None:
+    measure = {"id": "m", "indicator": "da", "comparison": "==", "sustain_months": 6}
+    data = {"id": "p", "version": "1", "programme": "tf-phase-2"}
+    for threshold, shown in ((int("9" * 44), "99999999999999999999…(44 digits)"),
+                             ("9" * 56, "'99999999999999999999…(56 characters)'")):  # fmt: skip
+        with pytest.raises(pbr.PlanError) as info:
+            parse_plan(
+                {
+                    **data,
+                    "outcomes": [
+                        {"problem": "health", "measures": [{**measure, "threshold": threshold}]}
+                    ],
+                }
+            )
+        message = str(info.value)
+        assert message.endswith(f"got {shown}"), message
+        assert message.count("9" * 21) == 0, message
+
+
+# --- 5. a plan file is read to a limit ---------------------------------------------------------
+
+
+def test_a_plan_file_larger_than_the_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text("# " + "x" * MAX_PLAN_BYTES + "\n")
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    assert str(info.value) == (
+        f"{path}: larger than a plan file may be (1 MiB): pbr reads at most 1,048,576 bytes "
+        "of a plan"
+    )
+
+
+def test_a_plan_that_is_a_device_giving_bytes_for_ever_is_refused(tmp_path: Path) -> None:
+    zero = Path("/dev/zero")
+    if not zero.exists():
+        pytest.skip("no /dev/zero")
+    path = tmp_path / "zero.toml"
+    path.symlink_to(zero)
+    with pytest.raises(pbr.PlanError, match=r"larger than a plan file may be \(1 MiB\)"):
+        load_plan(path)
