@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
+import pydantic
 import pytest
 
 import pbr
+from pbr.batch import evaluate_many_json
 from pbr.decisions import Decision, Reason, ResultKind
 from pbr.errors import PlanError
+from pbr.io import Rejection
 from pbr.plans import OutcomePlan, parse_plan
 
 SP: ResultKind = "sustained_progress"
@@ -216,3 +220,50 @@ def test_a_built_in_indicator_s_own_aggregate_or_none_is_accepted() -> None:
         assert p.outcomes[0].measures[0].effective_aggregate == "sum"
     counted = measure("o", "offences", "==", 0, aggregate="count", sustain_months=6)
     assert plan([{"problem": "crime_asb", "measures": [counted]}])
+
+
+# --- an observation named like a built-in indicator ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("indicator", "read_from"),
+    [
+        ("offences", "offences"),
+        ("asb_incidents", "asb_incidents"),
+        ("unauthorised_absence_percent", "school_terms"),
+        ("fixed_term_exclusions", "school_terms"),
+    ],
+)
+def test_an_observation_of_a_built_in_indicator_is_refused(indicator: str, read_from: str) -> None:
+    # it was accepted and never read: `offences == 0` held on a record whose observations said
+    # offences
+    observations = [
+        {"indicator": "da", "date": "2016-05-01"},
+        {"indicator": indicator, "date": "2016-06-01"},
+    ]
+    with pytest.raises(pydantic.ValidationError) as info:
+        family(observations=observations)
+    (err,) = info.value.errors()
+    assert err["loc"] == ("observations", 1, "indicator")
+    assert err["input"] == indicator
+    assert err["msg"] == (
+        f"family 'F': {indicator!r} is a built-in indicator, read from the record's own "
+        f"{read_from}: an observation of it would never be read; record it in {read_from}"
+    )
+
+
+def test_the_batch_refuses_an_observation_of_a_built_in_indicator_as_the_model_does() -> None:
+    line = json.dumps(
+        {
+            "family_id": "F",
+            "programme": "tf-phase-2",
+            "attached_on": "2016-03-01",
+            "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}],
+            "problems_at_entry": [{"problem": "crime_asb"}, {"problem": "health"}],
+            "observations": [{"indicator": "offences", "date": "2016-06-01"}],
+        }
+    ).encode()
+    (done,) = evaluate_many_json([line], as_of=date(2017, 1, 1))
+    assert isinstance(done, Rejection)
+    assert "observations.0.indicator" in str(done)
+    assert "'offences' is a built-in indicator" in str(done)
