@@ -70,6 +70,7 @@ CROSS_FIELD = frozenset(
         "absences_exceed_sessions",
         "bad_academic_year",
         "born_after_event",
+        "built_in_indicator",
         "duplicate_person_id",
         "duplicate_problem",
         "duplicate_term",

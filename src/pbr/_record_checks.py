@@ -186,6 +186,30 @@ is not known (`pbr.io`).
 """
 
 
+BUILT_IN_INDICATORS_READ_FROM: dict[str, str] = {
+    "offences": "offences",
+    "asb_incidents": "asb_incidents",
+    "unauthorised_absence_percent": "school_terms",
+    "fixed_term_exclusions": "school_terms",
+}
+"""The outcome plans' built-in indicators (`pbr.plans.BUILT_IN_INDICATORS`) and the record's own
+list each is read from: an observation of one would never be read, so it is refused."""
+
+
+def _built_in_observations(family: Family) -> Iterator[_Problem]:
+    """Each observation named like a built-in indicator: a plan reads the record's list instead."""
+    for i, obs in enumerate(family.observations):
+        read_from = BUILT_IN_INDICATORS_READ_FROM.get(obs.indicator)
+        if read_from is not None:
+            yield (
+                "built_in_indicator",
+                ("observations", i, "indicator"),
+                obs.indicator,
+                f"{obs.indicator!r} is a built-in indicator, read from the record's own "
+                f"{read_from}: an observation of it would never be read; record it in {read_from}",
+            )
+
+
 def consistency_problems(family: Family) -> Iterator[_Problem]:
     """Yield every cross-field problem: (error type, field path, bad value, message)."""
     born: dict[str, date] = {}
@@ -209,6 +233,8 @@ def consistency_problems(family: Family) -> Iterator[_Problem]:
     for i, obs in enumerate(family.observations):
         dated.append(("observations", i, obs.person_id, obs.date, "date"))
     yield from _entry_problem_issues(family)
+    if family.observations:
+        yield from _built_in_observations(family)
     if family.payments:
         yield from _payment_issues(family)
         too_much = too_much_paid(family.payments)
@@ -294,6 +320,8 @@ def plainly_consistent(family: Family) -> bool:
     if (
         family.problems_at_entry or family.observations or family.identified_for is not None
     ) and next(_entry_problem_issues(family), None) is not None:
+        return False
+    if family.observations and next(_built_in_observations(family), None) is not None:
         return False
     if family.payments and (
         not _payments_plainly_allowed(family)

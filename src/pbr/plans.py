@@ -42,7 +42,13 @@ from pbr._record_checks import CONTROL_FREE, FamilyNeed, PhaseTwoProblem, printa
 from pbr._scalars import number_text, shown_number, too_long_to_read
 from pbr._strict import ExactNumber
 from pbr.errors import PlanError
-from pbr.periods import SchoolTerm, TermCalendar, add_months, default_term
+from pbr.periods import (
+    SchoolTerm,
+    TermCalendar,
+    add_months,
+    compulsory_school_age_in,
+    default_term,
+)
 from pbr.records import Family
 
 __all__ = [
@@ -69,6 +75,9 @@ BUILT_IN_INDICATORS: Mapping[str, str] = {
 }
 """Indicators computed from the phase-one evidence fields; any other name is read from the
 record's `observations`."""
+
+SCHOOL_TERM_INDICATORS = frozenset({"unauthorised_absence_percent", "fixed_term_exclusions"})
+"""The built-in indicators read from the record's school-term rows."""
 
 _BUILT_IN_AGGREGATE: Mapping[str, frozenset[str]] = {
     "offences": frozenset({"count"}),
@@ -134,7 +143,8 @@ class Measure(BaseModel):
                 f" (got {', '.join(given) or 'none'})"
             )
         allowed = _BUILT_IN_AGGREGATE.get(self.indicator)
-        if allowed is not None and self.aggregate not in allowed and self.aggregate != "count":
+        chosen = "aggregate" in self.model_fields_set  # the default, "count", is not given
+        if allowed is not None and chosen and self.aggregate not in allowed:
             raise ValueError(
                 f"indicator {self.indicator!r} is built in and takes aggregate "
                 f"{' or '.join(sorted(allowed))}, not {self.aggregate!r}"
@@ -718,6 +728,43 @@ def earliest_window_end(measure: Measure, attached_on: date, term_calendar: Term
     return attached_on + timedelta(days=_days(measure))
 
 
+def window_terms(low: date, high: date, terms: tuple[SchoolTerm, ...]) -> tuple[SchoolTerm, ...]:
+    """The school terms a sustain period reads: a period of terms' own, else the default's.
+
+    A period of days, weeks or months reads the default calendar's terms ending in
+    ``(low, high]``, as `indicator_values` reads the rows.
+
+    >>> [t.label for t in window_terms(date(2016, 12, 31), date(2017, 7, 31), ())]
+    ['2016/17 spring', '2016/17 summer']
+    """
+    if terms:
+        return terms
+    count = 3 * ((high - low).days // 365 + 2)  # more terms than the period can end
+    return tuple(t for t in TermCalendar().complete_terms(high, count) if t.end > low)
+
+
+def missing_terms(
+    family: Family, terms: tuple[SchoolTerm, ...]
+) -> tuple[tuple[str, tuple[SchoolTerm, ...]], ...]:
+    """Each member of compulsory school age in some of `terms` with no school-term row for it.
+
+    As phase one's MISSING_SCHOOL_TERM: missing evidence is not assumed good, so a measure
+    over school terms needs every such child's row for every term of its period. By person_id.
+    """
+    have = {(r.person_id, r.academic_year, r.term) for r in family.school_terms}
+    found = []
+    for member in sorted(family.members, key=lambda m: m.person_id):
+        missed = tuple(
+            t
+            for t in terms
+            if compulsory_school_age_in(member.date_of_birth, t)
+            and (member.person_id, t.academic_year, t.name) not in have
+        )
+        if missed:
+            found.append((member.person_id, missed))
+    return tuple(found)
+
+
 def _days(measure: Measure) -> int:
     return (
         measure.sustain_days
@@ -745,7 +792,7 @@ def indicator_values(
         events = family.offences if name == "offences" else family.asb_incidents
         n = sum(1 for e in events if low < e.date <= high)
         return Decimal(n), n
-    if name in ("unauthorised_absence_percent", "fixed_term_exclusions"):
+    if name in SCHOOL_TERM_INDICATORS:
         if terms:
             keys = {(t.academic_year, t.name) for t in terms}
             rows = [r for r in family.school_terms if (r.academic_year, r.term) in keys]
@@ -755,6 +802,8 @@ def indicator_values(
                 for r in family.school_terms
                 if low < default_term(r.academic_year, r.term).end <= high
             ]
+        if not rows:  # no term's evidence: not a sum of 0, nor a rate
+            return None, 0
         if name == "fixed_term_exclusions":
             return Decimal(sum(r.fixed_term_exclusions for r in rows)), len(rows)
         possible = sum(r.possible_sessions for r in rows)

@@ -205,8 +205,9 @@ REASON_CODES: dict[str, str] = {
     "the exact value as a fraction in compared.value_exact (4/3).",
     "MEASURE_NOT_MET": "One measure of the outcome plan does not hold over its sustain period "
     "(compared.value and value_exact as for MEASURE_MET).",
-    "MEASURE_NO_EVIDENCE": "No observation of the measure's indicator in its sustain period: "
-    "missing evidence, so the measure does not hold.",
+    "MEASURE_NO_EVIDENCE": "No observation of the measure's indicator in its sustain period, or "
+    "(a school-term indicator) a term of the period with no row for a child of compulsory school "
+    "age in it, named in compared.missing_terms: missing evidence, so the measure does not hold.",
     "SUSTAIN_PERIOD_INCOMPLETE": "The measure's sustain period does not yet lie wholly after "
     "attachment; the earliest date it can is shown.",
     "PROBLEM_NOT_IN_PLAN": "The family had a problem at entry that the outcome plan has no outcome "

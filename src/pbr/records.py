@@ -296,7 +296,8 @@ class Observation(_Event):
     """
 
     indicator: Indicator
-    """The outcome plan's indicator name (lower case, digits, underscores)."""
+    """The outcome plan's indicator name (lower case, digits, underscores); not a built-in
+    indicator's (`offences`, ...), which a plan reads from the record's own lists."""
     date: IsoDate
     """When it was observed."""
     value: ExactNumber = Decimal(1)

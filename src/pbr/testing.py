@@ -99,6 +99,7 @@ BREAKAGES: Final[tuple[str, ...]] = (
     "bad_date",
     "bad_identifier",
     "born_after_event",
+    "built_in_indicator",
     "control_character",
     "datetime_for_date",
     "duplicate_person_id",
@@ -1260,6 +1261,12 @@ def _break_identified_after_attachment(record: Record) -> None:
     record["problems_at_entry"] = [{"problem": "health", "identified_on": later.isoformat()}]
 
 
+def _break_built_in_indicator(record: Record) -> None:
+    # an observation of an indicator a plan reads from the record's own lists (offences)
+    _lists_problems_at_entry(record)  # a record that may hold observations
+    record["observations"] = [{"indicator": "offences", "date": record["attached_on"]}]
+
+
 def _break_fractional_float_observation(record: Record) -> None:
     record["observations"] = [{"indicator": "eviction_notice", "date": "2016-01-01", "value": 0.5}]
 
@@ -1321,6 +1328,7 @@ _BREAK = {
     "bad_date": _break_bad_date,
     "bad_identifier": _break_bad_identifier,
     "born_after_event": _break_born_after_event,
+    "built_in_indicator": _break_built_in_indicator,
     "control_character": _break_control_character,
     "datetime_for_date": _break_datetime_for_date,
     "duplicate_person_id": _break_duplicate_person_id,

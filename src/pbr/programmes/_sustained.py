@@ -189,11 +189,12 @@ def sustained_progress(
     """Every problem at entry has its plan outcome met over sustain periods after attachment."""
     reasons: list[Reason] = []
     all_met = True
-    waiting: list[date] = []
+    waiting: list[date | None] = []  # per outcome not met: when it could be, None if unknowable
     for problem in ident.identified_for:
         outcome = plan.outcome_for(problem)
         if outcome is None:
             all_met = False
+            waiting.append(None)
             reasons.append(
                 reason(
                     "PROBLEM_NOT_IN_PLAN",
@@ -207,14 +208,16 @@ def sustained_progress(
             continue
         held: list[bool] = []
         measured: list[Reason] = []
+        completes: list[date | None] = []
         for measure in outcome.measures:
             ok, one, earliest = _measure(family, rules, as_of, plan, problem, measure)
             held.append(ok)
             measured.append(one)
-            if earliest is not None:
-                waiting.append(earliest)
+            completes.append(earliest)
         met = all(held) if outcome.match == "all" else any(held)
         all_met = all_met and met
+        if not met:
+            waiting.append(_outcome_earliest(outcome.match, held, completes))
         reasons.append(
             reason(
                 "OUTCOME_MET" if met else "OUTCOME_NOT_MET",
@@ -231,7 +234,26 @@ def sustained_progress(
         reasons.extend(measured)
     if all_met:
         return Verdict("met", tuple(reasons))
-    return Verdict("not_met", tuple(reasons), max(waiting) if waiting else None)
+    known = [day for day in waiting if day is not None]
+    earliest = max(known) if known and len(known) == len(waiting) else None
+    return Verdict("not_met", tuple(reasons), earliest)
+
+
+def _outcome_earliest(match: str, held: list[bool], completes: list[date | None]) -> date | None:
+    """When an outcome not met could first be met, if that can be known; else None.
+
+    Only a measure waiting for its period to complete (SUSTAIN_PERIOD_INCOMPLETE) has a known
+    day; one that fails on its evidence may hold on any later day, or never. So an `all` outcome
+    has a date only when every other measure holds (the day the last waiting one completes), and
+    an `any` outcome only when every measure is waiting (the day the first completes).
+    """
+    if match == "all":
+        if any(not ok and day is None for ok, day in zip(held, completes, strict=True)):
+            return None
+        return max((day for day in completes if day is not None), default=None)
+    if any(day is None for day in completes):
+        return None
+    return min(day for day in completes if day is not None)
 
 
 def _measure(
@@ -245,11 +267,14 @@ def _measure(
     """Judge one measure: (holds, its reason, the earliest date when its period is incomplete)."""
     # pbr.plans holds the plan models (pydantic): loaded with the first plan, not with the rules
     from pbr.plans import (
+        SCHOOL_TERM_INDICATORS,
         compare,
         earliest_window_end,
         indicator_values,
         measure_window,
+        missing_terms,
         shown_value,
+        window_terms,
     )
 
     low, high, terms = measure_window(measure, as_of, rules.term_calendar)
@@ -297,6 +322,28 @@ def _measure(
             earliest,
         )
     value, rows = indicator_values(family, measure, low, high, terms, as_of)
+    missing = (
+        missing_terms(family, window_terms(low, high, terms))
+        if measure.indicator in SCHOOL_TERM_INDICATORS
+        else ()
+    )
+    if missing:  # a term without a child's row: missing evidence is not assumed good
+        said_missing = "; ".join(
+            f"child {child} is of compulsory school age but has no school-term row for "
+            f"{', '.join(t.label for t in missed)}"
+            for child, missed in missing
+        )
+        numbers["missing_terms"] = "; ".join(
+            f"{child}: {', '.join(t.label for t in missed)}" for child, missed in missing
+        )
+        message = f"{measure.describe()}: {said_missing}, in the period ({low}, {high}]{said}"
+        return (
+            False,
+            reason(
+                "MEASURE_NO_EVIDENCE", rule, rules, message, source=source, rows=rows, **numbers
+            ),
+            None,
+        )
     if value is None:
         message = f"{measure.describe()}: no {measure.indicator} evidence in ({low}, {high}]{said}"
         return (

@@ -1,0 +1,269 @@
+"""What an outcome plan's measures conclude from thin evidence (docs/programmes.md, tf-rules §2)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pydantic
+import pytest
+
+import pbr
+from pbr.batch import evaluate_many_json
+from pbr.decisions import Decision, Reason, ResultKind
+from pbr.errors import PlanError
+from pbr.io import Rejection
+from pbr.plans import OutcomePlan, parse_plan
+
+SP: ResultKind = "sustained_progress"
+
+
+def family(problems: tuple[str, ...] = ("domestic_abuse", "health"), **fields: Any) -> pbr.Family:
+    return pbr.Family.model_validate(
+        {
+            "family_id": "F",
+            "programme": "tf-phase-2",
+            "attached_on": "2016-03-01",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": "2010-01-01"},
+            ],
+            "problems_at_entry": [{"problem": p} for p in problems],
+            **fields,
+        }
+    )
+
+
+def plan(outcomes: list[dict[str, Any]]) -> OutcomePlan:
+    return parse_plan({"id": "t", "version": "1", "programme": "tf-phase-2", "outcomes": outcomes})
+
+
+def measure(
+    id: str, indicator: str, comparison: str, threshold: int, **more: Any
+) -> dict[str, Any]:
+    given = {"id": id, "indicator": indicator, "comparison": comparison, "threshold": threshold}
+    return given | more
+
+
+def row(year: str, term: str, possible: int, unauthorised: int, fte: int = 0) -> dict[str, Any]:
+    return {
+        "person_id": "C1",
+        "academic_year": year,
+        "term": term,
+        "possible_sessions": possible,
+        "unauthorised_absences": unauthorised,
+        "fixed_term_exclusions": fte,
+    }
+
+
+def reasons(d: Decision, measure_id: str) -> list[Reason]:
+    return [r for r in d.results[SP].reasons if r.compared.get("measure") == measure_id]
+
+
+HEALTH = {"problem": "health", "measures": [measure("b", "hc", "==", 0, sustain_months=6)]}
+ATTENDANCE = measure(
+    "att", "unauthorised_absence_percent", "<", 10, aggregate="rate", sustain_terms=3
+)
+EXCLUSIONS = measure("ex", "fixed_term_exclusions", "<", 3, aggregate="sum", sustain_terms=3)
+
+
+# --- a sum over school terms needs rows ---------------------------------------------------------
+
+
+def test_a_sum_of_exclusions_over_no_term_rows_is_no_evidence_not_zero() -> None:
+    # no school_terms at all: 0 < 3 was met, and with match "any" paid £800 on no evidence
+    education = {"problem": "education", "match": "any", "measures": [ATTENDANCE, EXCLUSIONS]}
+    d = pbr.evaluate(
+        family(("education", "health")), as_of=date(2017, 12, 31), plan=plan([education, HEALTH])
+    )
+    assert [r.code for r in reasons(d, "ex")] == ["MEASURE_NO_EVIDENCE"]
+    assert [r.code for r in reasons(d, "att")] == ["MEASURE_NO_EVIDENCE"]
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].amount == 0
+
+
+def test_a_sum_over_no_rows_is_no_evidence_with_no_child_of_school_age() -> None:
+    # no child misses a term (C1, born 2014, is under five), yet a sum of no rows is no value
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2014-01-01"},
+    ]
+    education = {"problem": "education", "measures": [EXCLUSIONS]}
+    fam = family(("education", "health"), members=members)
+    d = pbr.evaluate(fam, as_of=date(2017, 12, 31), plan=plan([education, HEALTH]))
+    (r,) = reasons(d, "ex")
+    assert (r.code, r.compared["rows"]) == ("MEASURE_NO_EVIDENCE", 0)
+    assert "missing_terms" not in r.compared
+    assert "no fixed_term_exclusions evidence in (2016-12-31, 2017-12-31]" in r.message
+    assert d.results[SP].status == "not_met"
+
+
+# --- every term of a period of terms needs a row -------------------------------------------------
+
+
+@pytest.mark.parametrize("outcome_measure", [ATTENDANCE, EXCLUSIONS])
+def test_a_period_of_terms_with_a_term_missing_is_no_evidence(
+    outcome_measure: dict[str, Any],
+) -> None:
+    # one row of three: 0% absence over 1 term was taken as 3 terms' evidence
+    education = {"problem": "education", "measures": [outcome_measure]}
+    fam = family(("education", "health"), school_terms=[row("2017/18", "autumn", 100, 0)])
+    d = pbr.evaluate(fam, as_of=date(2017, 12, 31), plan=plan([education, HEALTH]))
+    (r,) = reasons(d, outcome_measure["id"])
+    assert r.code == "MEASURE_NO_EVIDENCE"
+    assert r.message.endswith(
+        "child C1 is of compulsory school age but has no school-term row for 2016/17 spring, "
+        "2016/17 summer, in the period (2016-12-31, 2017-12-31]"
+    )
+    assert r.compared["missing_terms"] == "C1: 2016/17 spring, 2016/17 summer"
+    assert r.compared["rows"] == 1
+    assert d.results[SP].status == "not_met"
+
+
+def test_every_term_with_a_row_is_judged_as_before() -> None:
+    rows = [row("2016/17", "spring", 100, 5), row("2016/17", "summer", 100, 5)]
+    rows.append(row("2017/18", "autumn", 100, 5))
+    education = {"problem": "education", "measures": [ATTENDANCE, EXCLUSIONS]}
+    fam = family(("education", "health"), school_terms=rows)
+    d = pbr.evaluate(fam, as_of=date(2017, 12, 31), plan=plan([education, HEALTH]))
+    assert [r.code for r in reasons(d, "att")] == ["MEASURE_MET"]
+    assert [r.code for r in reasons(d, "ex")] == ["MEASURE_MET"]
+    assert d.results[SP].status == "met"
+
+
+def test_only_a_child_of_compulsory_school_age_must_have_a_row() -> None:
+    # C2, aged 2, has no rows and is not missed; C1's rows are all there
+    rows = [row("2016/17", "spring", 100, 5), row("2016/17", "summer", 100, 5)]
+    rows.append(row("2017/18", "autumn", 100, 5))
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2010-01-01"},
+        {"person_id": "C2", "date_of_birth": "2015-01-01"},
+    ]
+    education = {"problem": "education", "measures": [ATTENDANCE]}
+    fam = family(("education", "health"), school_terms=rows, members=members)
+    d = pbr.evaluate(fam, as_of=date(2017, 12, 31), plan=plan([education, HEALTH]))
+    assert [r.code for r in reasons(d, "att")] == ["MEASURE_MET"]
+
+
+# --- the earliest date is given only when it can be known ----------------------------------------
+
+
+DA_AND_HEALTH = plan(
+    [
+        {"problem": "domestic_abuse", "measures": [measure("a", "da", "==", 0, sustain_months=1)]},
+        HEALTH,
+    ]
+)
+
+
+def test_no_earliest_date_while_another_measure_fails() -> None:
+    # hc's period completes on 2016-09-01, but da fails then too: first met on 2016-09-15
+    fam = family(observations=[{"indicator": "da", "date": "2016-08-15"}])
+    d = pbr.evaluate(fam, as_of=date(2016, 8, 20), plan=DA_AND_HEALTH)
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].earliest_date is None
+    assert pbr.evaluate(fam, as_of=date(2016, 9, 1), plan=DA_AND_HEALTH).results[SP].status == (
+        "not_met"
+    )
+
+
+def test_no_earliest_date_while_another_measure_has_no_evidence() -> None:
+    latest = measure("a", "da_score", "==", 0, aggregate="latest", sustain_months=1)
+    p = plan([{"problem": "domestic_abuse", "measures": [latest]}, HEALTH])
+    d = pbr.evaluate(family(), as_of=date(2016, 8, 20), plan=p)
+    assert d.results[SP].earliest_date is None
+
+
+def test_the_earliest_date_when_every_other_measure_holds() -> None:
+    d = pbr.evaluate(family(), as_of=date(2016, 8, 20), plan=DA_AND_HEALTH)
+    assert d.results[SP].earliest_date == date(2016, 9, 1)
+
+
+def test_a_met_any_outcome_s_waiting_measure_does_not_delay_the_earliest_date() -> None:
+    slow = measure("slow", "hc2", "==", 0, sustain_months=12)
+    quick = measure("a", "da", "==", 0, sustain_months=1)
+    p = plan([{"problem": "domestic_abuse", "match": "any", "measures": [quick, slow]}, HEALTH])
+    d = pbr.evaluate(family(), as_of=date(2016, 8, 20), plan=p)
+    assert d.results[SP].earliest_date == date(2016, 9, 1)
+
+
+def test_an_any_outcome_waiting_on_every_measure_is_met_at_the_first() -> None:
+    slow = measure("slow", "hc2", "==", 0, sustain_months=12)
+    quick = measure("a", "da", "==", 0, sustain_months=3)
+    p = plan([{"problem": "domestic_abuse", "match": "any", "measures": [quick, slow]}, HEALTH])
+    d = pbr.evaluate(family(), as_of=date(2016, 5, 20), plan=p)
+    assert d.results[SP].earliest_date == date(2016, 9, 1)  # hc's 6 months; da's 3 are sooner
+
+
+# --- a built-in indicator's aggregate -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("indicator", "own"),
+    [("fixed_term_exclusions", "sum"), ("unauthorised_absence_percent", "rate")],
+)
+def test_an_explicit_count_on_a_built_in_indicator_is_refused(indicator: str, own: str) -> None:
+    given = measure("x", indicator, "<", 3, aggregate="count", sustain_terms=3)
+    with pytest.raises(PlanError) as err:
+        plan([{"problem": "education", "measures": [given]}])
+    assert f"indicator {indicator!r} is built in and takes aggregate {own}, not 'count'" in str(
+        err.value
+    )
+
+
+def test_a_built_in_indicator_s_own_aggregate_or_none_is_accepted() -> None:
+    for more in ({}, {"aggregate": "sum"}):
+        given = measure("x", "fixed_term_exclusions", "<", 3, sustain_terms=3, **more)
+        p = plan([{"problem": "education", "measures": [given]}])
+        assert p.outcomes[0].measures[0].effective_aggregate == "sum"
+    counted = measure("o", "offences", "==", 0, aggregate="count", sustain_months=6)
+    assert plan([{"problem": "crime_asb", "measures": [counted]}])
+
+
+# --- an observation named like a built-in indicator ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("indicator", "read_from"),
+    [
+        ("offences", "offences"),
+        ("asb_incidents", "asb_incidents"),
+        ("unauthorised_absence_percent", "school_terms"),
+        ("fixed_term_exclusions", "school_terms"),
+    ],
+)
+def test_an_observation_of_a_built_in_indicator_is_refused(indicator: str, read_from: str) -> None:
+    # it was accepted and never read: `offences == 0` held on a record whose observations said
+    # offences
+    observations = [
+        {"indicator": "da", "date": "2016-05-01"},
+        {"indicator": indicator, "date": "2016-06-01"},
+    ]
+    with pytest.raises(pydantic.ValidationError) as info:
+        family(observations=observations)
+    (err,) = info.value.errors()
+    assert err["loc"] == ("observations", 1, "indicator")
+    assert err["input"] == indicator
+    assert err["msg"] == (
+        f"family 'F': {indicator!r} is a built-in indicator, read from the record's own "
+        f"{read_from}: an observation of it would never be read; record it in {read_from}"
+    )
+
+
+def test_the_batch_refuses_an_observation_of_a_built_in_indicator_as_the_model_does() -> None:
+    line = json.dumps(
+        {
+            "family_id": "F",
+            "programme": "tf-phase-2",
+            "attached_on": "2016-03-01",
+            "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}],
+            "problems_at_entry": [{"problem": "crime_asb"}, {"problem": "health"}],
+            "observations": [{"indicator": "offences", "date": "2016-06-01"}],
+        }
+    ).encode()
+    (done,) = evaluate_many_json([line], as_of=date(2017, 1, 1))
+    assert isinstance(done, Rejection)
+    assert "observations.0.indicator" in str(done)
+    assert "'offences' is a built-in indicator" in str(done)
