@@ -924,7 +924,8 @@ def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO
     from pbr.output import TABLE_KINDS
 
     fixed = ["family", "programme", "attached", "FY", "eligible"]
-    widths = [0] * (len(fixed) + len(TABLE_KINDS) + 1)
+    plan = len(fixed) + len(TABLE_KINDS)  # the outcome plan's column, shown when some row has one
+    widths = [0] * (plan + 2)
     n = 0
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as spool:
         for text, measured in blocks:
@@ -937,8 +938,10 @@ def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO
             return
         # a result column is shown when some row has something in it
         shown = [k for k in range(len(TABLE_KINDS)) if widths[len(fixed) + k]] or [0, 1, 2]
-        columns = [*range(len(fixed)), *(len(fixed) + k for k in shown), len(widths) - 1]
-        head = [*fixed, *(_TITLES[TABLE_KINDS[k]] for k in shown), "payable"]
+        planned = [plan] if widths[plan] else []
+        columns = [*range(len(fixed)), *(len(fixed) + k for k in shown), *planned, plan + 1]
+        titles = [_TITLES[TABLE_KINDS[k]] for k in shown]
+        head = [*fixed, *titles, *(["outcome plan"] if planned else []), "payable"]
         sizes = [max(widths[c], len(title)) for c, title in zip(columns, head, strict=True)]
         # each cell padded to its column (the last, money, to the right), as one format
         line = "  ".join([*(f"{{:<{w}}}" for w in sizes[:-1]), f"{{:>{sizes[-1]}}}"]).format
