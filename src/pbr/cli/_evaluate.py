@@ -536,13 +536,14 @@ def example_plan_warnings(counts: dict[str, int], plans: dict[str, OutcomePlan])
     >>> said.endswith("(the plan given, pbr-example-sf-outcomes/1.0, is for supporting-families)")
     True
     """
-    from pbr.plans import example_plan
     from pbr.programmes import programme
 
     found = []
     for programme_id, count in counts.items():
         if not programme(programme_id).uses_plan or programme_id in plans:
             continue
+        from pbr.plans import example_plan  # pydantic: only for a programme with plans
+
         others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
         given = f" (the plan given, {others})" if others else ""
         families = f"{count:,} {programme_id} famil{'y was' if count == 1 else 'ies were'}"
