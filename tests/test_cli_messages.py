@@ -579,3 +579,25 @@ def test_evaluate_many_refuses_a_compressed_utf16_or_cr_file_opened_rb(
         assert handle.tell() == 0  # nothing was taken from the caller's file
     with Path(FAMILIES).open("rb") as handle:
         assert len(list(pbr.evaluate_many(handle, as_of=date(2015, 3, 31), workers=1))) == 60
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_families_judged_against_the_example_plan_are_counted_on_stderr(
+    capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    mixed = str(EXAMPLES / "mixed-programmes.jsonl")
+    sf_plan = str(EXAMPLES / "plans" / "county-sf.toml")
+    args = ["evaluate", mixed, "--as-of", "2024-03-31", "--format", fmt, "--workers", "1"]
+    status, _, err = run(capsys, *args, "--plan", sf_plan)
+    assert status == 0  # a warning: the decisions are made
+    assert (
+        "warning: 5 tf-phase-2 families were judged against pbr's example outcome plan "
+        "pbr-example-tfop/1.0, not the council's: no --plan was given for tf-phase-2 (the plan "
+        "given, example-county-sf/1.0, is for supporting-families)"
+    ) in err
+    assert "supporting-families famil" not in err  # its plan was given
+    status, _, err = run(capsys, *args)
+    assert status == 0
+    assert "5 tf-phase-2 families were judged against" in err
+    assert "4 supporting-families families were judged against" in err
+    assert "(the plan given" not in err

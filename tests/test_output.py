@@ -908,3 +908,52 @@ def test_to_pandas_without_pandas_names_the_pandas_extra(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r'pip install "pbr-claims\[pandas\]"'):
         pbr.to_pandas([])
+
+
+def _phase_two_decisions(plan: bool) -> list[pbr.Decision]:
+    """The examples' phase-two families, judged against a plan of their own, or pbr's example."""
+    from pbr.plans import example_plan
+
+    given = example_plan("tf-phase-2").model_copy(update={"id": "council-own", "version": "7"})
+    found = pbr.evaluate_many(
+        pbr.read_records(Path(__file__).parents[1] / "examples" / "mixed-programmes.jsonl"),
+        as_of=date(2024, 3, 31),
+        plans={"tf-phase-2": given} if plan else None,
+    )
+    return [d for d in found if isinstance(d, pbr.Decision)]
+
+
+@pytest.mark.parametrize("plan", [True, False])
+def test_the_csv_and_the_table_name_the_outcome_plan(plan: bool, tmp_path: Path) -> None:
+    from pbr.output import table_cells
+
+    decisions = _phase_two_decisions(plan)
+    label = "council-own/7" if plan else "pbr-example-tfop/1.0"
+    by_programme = {d.programme: d for d in decisions}
+    assert "outcome_plan" in RESULT_COLUMNS
+    for d in decisions:
+        expected = {"tf-phase-1": ""}.get(d.programme, d.outcome_plan)
+        text = io.StringIO(decision_text(d, "csv-file"))
+        for row in csv.DictReader(text, fieldnames=RESULT_COLUMNS):
+            assert row["outcome_plan"] == expected
+    assert {r["outcome_plan"] for r in result_rows(by_programme["tf-phase-2"])} == {label}
+    assert {r["outcome_plan"] for r in result_rows(by_programme["tf-phase-1"])} == {""}
+    cells = table_cells(by_programme["tf-phase-2"])
+    assert cells[-2] == (label if plan else f"{label} (example)")
+    assert table_cells(by_programme["tf-phase-1"])[-2] == ""
+    path = tmp_path / "d.csv"
+    write_decisions(decisions, path, "csv")
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert {r["outcome_plan"] for r in rows if r["programme"] == "tf-phase-2"} == {label}
+
+
+def test_the_table_shows_the_outcome_plan_column_only_when_a_decision_has_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mixed = Path(__file__).parents[1] / "examples" / "mixed-programmes.jsonl"
+    assert main(["evaluate", str(mixed), "--as-of", "2024-03-31", "--workers", "1"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "outcome plan" in head
+    families = Path(__file__).parents[1] / "examples" / "families.jsonl"
+    assert main(["evaluate", str(families), "--as-of", "2015-03-31", "--workers", "1"]) == 0
+    assert "outcome plan" not in capsys.readouterr().out.splitlines()[0]

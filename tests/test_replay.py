@@ -509,3 +509,95 @@ def test_replay_counts_a_line_it_cannot_replay_and_replays_the_rest(
     assert (status, err) == (1, "")
     assert out.startswith(f"{path}:4: family 'EX-004': {said}")
     assert out.endswith("replayed 60: 59 identical, 0 different, 1 not replayable\n")
+
+
+def _p2_family_and_plans() -> tuple[pbr.Family, pbr.OutcomePlan, pbr.OutcomePlan, pbr.OutcomePlan]:
+    """A phase-two family whose health outcome turns on a threshold, and three plans of one
+    id/version: strict, lenient, and strict with a change to an outcome the family has not."""
+    from pbr.plans import parse_plan
+
+    family = pbr.Family.model_validate(
+        {
+            "family_id": "P2-A",
+            "programme": "tf-phase-2",
+            "attached_on": "2016-08-31",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": "2010-01-01"},
+            ],
+            "problems_at_entry": [{"problem": "health"}, {"problem": "domestic_abuse"}],
+            "observations": [
+                {"indicator": "police_callout_domestic_abuse", "date": "2016-09-01"},
+                {"indicator": "gp_visits", "date": "2017-02-20", "value": 3},
+            ],
+        }
+    )
+
+    def plan(threshold: int, unused: int = 0) -> pbr.OutcomePlan:
+        def measure(mid: str, indicator: str, limit: int) -> dict[str, object]:
+            return {"id": mid, "indicator": indicator, "aggregate": "sum", "comparison": "<=",
+                    "threshold": limit, "sustain_months": 3}  # fmt: skip
+
+        return parse_plan(
+            {
+                "id": "t-p2",
+                "version": "1",
+                "programme": "tf-phase-2",
+                "outcomes": [
+                    {"problem": "health", "measures": [measure("gp", "gp_visits", threshold)]},
+                    {
+                        "problem": "domestic_abuse",
+                        "measures": [measure("da", "police_callout_domestic_abuse", 1)],
+                    },
+                    {
+                        "problem": "work",  # the family does not have it: never judged
+                        "measures": [measure("jobs", "claimant_months", unused)],
+                    },
+                ],
+            }
+        )
+
+    return family, plan(2), plan(3), plan(2, unused=5)
+
+
+def test_a_changed_plan_is_named_as_the_rules_hash_covers_it_too() -> None:
+    family, strict, lenient, _ = _p2_family_and_plans()
+    recorded = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=strict)
+    again = replay(recorded, family, lenient)
+    assert not again.identical
+    assert again.changed == ("rules or outcome plan t-p2/1 (the rules_hash covers both)",)
+    assert again.describe().startswith(
+        "P2-A: differs (rules or outcome plan t-p2/1 (the rules_hash covers both))"
+    )
+
+
+def test_a_plan_change_the_family_does_not_feel_is_named_too() -> None:
+    family, strict, _, other = _p2_family_and_plans()
+    recorded = pbr.evaluate(family, as_of=date(2017, 3, 1), plan=strict)
+    again = replay(recorded, family, other)
+    assert again.identical
+    assert again.describe() == (
+        "P2-A: identical (though rules or outcome plan t-p2/1 (the rules_hash covers both) changed)"
+    )
+
+
+def test_replay_says_exactly_which_changed_when_it_can_tell() -> None:
+    family, strict, _, _ = _p2_family_and_plans()
+    day = date(2017, 3, 1)
+    by_example = pbr.evaluate(family, as_of=day)  # no plan: pbr's example
+    again = replay(by_example, family, strict)
+    assert again.changed == (
+        "outcome plan pbr's example plan pbr-example-tfop/1.0 -> t-p2/1 (the rules are unchanged)",
+    )
+    by_council = pbr.evaluate(family, as_of=day, plan=strict)
+    again = replay(by_council, family)  # the plan left out
+    assert again.changed == (
+        "outcome plan t-p2/1 -> pbr's example plan pbr-example-tfop/1.0 (perhaps the rules too: "
+        "the rules_hash covers both)",
+    )
+    phase_one = by_id("EX-048")
+    recorded = pbr.evaluate(phase_one, as_of=date(2015, 3, 31))
+    changed = recorded.model_copy(
+        update={"provenance": recorded.provenance.model_copy(update={"rules_hash": "0" * 64})}  # type: ignore[union-attr]
+    )
+    assert replay(changed, phase_one).changed == ("rules",)  # phase one has no plan

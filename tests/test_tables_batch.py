@@ -531,7 +531,7 @@ def test_to_pandas_rows_are_the_long_csv_s_rows_typed() -> None:
                 assert shown == row[column], column
             elif column == "eligible":
                 assert bool(value) == (row[column] == "true")
-            elif column == "local_authority":
+            elif column in ("local_authority", "outcome_plan"):
                 assert (value if isinstance(value, str) else "") == row[column]
             else:
                 assert str(value) == row[column], column

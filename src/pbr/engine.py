@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
     from pbr.records import Family
 
-__all__ = ["evaluate", "identify", "provenance", "rule_set_for", "rules_hash"]
+__all__ = ["evaluate", "identify", "plan_sha256", "provenance", "rule_set_for", "rules_hash"]
 
 
 def rule_set_for(family: Family) -> RuleSet:
@@ -260,9 +260,26 @@ _last_rules_hash: list[tuple[Any, ...]] = [(None, None, None, None, "")]
 def _rules_hash(
     data: str, chosen: tuple[tuple[str, str], ...], calendar: tuple[Any, ...], plan: Any
 ) -> str:
-    planned = plan.model_dump_json() if plan is not None else "-"
-    text = "|".join((data, repr(chosen), repr(calendar), planned))
+    text = "|".join((data, repr(chosen), repr(calendar), _plan_text(plan)))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plan_text(plan: OutcomePlan | None) -> str:
+    """A plan as `rules_hash` reads it: its canonical JSON, or ``-`` for none given."""
+    return plan.model_dump_json() if plan is not None else "-"
+
+
+def plan_sha256(plan: OutcomePlan) -> str:
+    """The SHA-256 of an outcome plan as `rules_hash` reads it (its canonical JSON, hex).
+
+    It names the plan a report or a replay judged with: two plans with the same id and version
+    but other measures have different hashes.
+
+    >>> from pbr.plans import example_plan
+    >>> len(plan_sha256(example_plan("tf-phase-2")))
+    64
+    """
+    return hashlib.sha256(_plan_text(plan).encode()).hexdigest()
 
 
 def identify(family: Family, rules: RuleSet | None = None) -> Identification:

@@ -63,6 +63,7 @@ RESULT_COLUMNS = (
     "local_authority",
     "programme",
     "rules_version",
+    "outcome_plan",
     "as_of",
     "attached_on",
     "attachment_year",
@@ -77,7 +78,11 @@ RESULT_COLUMNS = (
     "payable",
     "paid_to_date",
 )
-"""The columns of the long CSV: one row per family and result, money as decimal text."""
+"""The columns of the long CSV: one row per family and result, money as decimal text.
+
+``outcome_plan`` is the id/version of the outcome plan a phase-two or Supporting Families
+decision was judged against (the council's, or pbr's example when none was given: the
+decision's warning ``EXAMPLE_PLAN_USED``), empty for phase one."""
 
 
 def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
@@ -97,8 +102,8 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
 def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[list[str]]:
     """`result_rows` as lists in `RESULT_COLUMNS` order, each text value through `cell` once.
 
-    `cell` is for what a record or rule set wrote (ids, council, programme, rules version,
-    reason codes); the other values are dates, money, years, flags and the vocabulary's
+    `cell` is for what a record, rule set or plan wrote (ids, council, programme, rules
+    version, outcome plan, reason codes); the other values are dates, money, years, flags and the vocabulary's
     statuses and result kinds, which start with a digit or a letter and so pass `neutralise`
     unchanged (tests/test_output.py holds it). The family's own columns are worked out once
     for all its rows.
@@ -109,6 +114,7 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
         cell(d.local_authority or ""),
         cell(d.programme),
         cell(d.rules_version),
+        cell(d.outcome_plan or ""),
         d.as_of.isoformat(),
         d.attached_on.isoformat(),
         d.attachment_year,
@@ -172,14 +178,16 @@ _SHORT_STATUS = {
 def table_cells(decision: Decision) -> list[str]:
     """The cells of a decision's row of ``pbr evaluate``'s table: every `TABLE_KINDS` column.
 
-    A result the decision does not have is an empty cell.
+    A result the decision does not have is an empty cell. The cell before the amount payable is
+    the outcome plan (phase two, Supporting Families), with ``(example)`` when it is pbr's
+    example plan (``EXAMPLE_PLAN_USED``), empty for phase one.
 
     >>> import pbr
     >>> from datetime import date
     >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> table_cells(pbr.evaluate(family, as_of=date(2013, 1, 1)))
-    ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '£0.00']
+    ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '', '£0.00']
     """
     from pbr.money import format_gbp
 
@@ -193,8 +201,18 @@ def table_cells(decision: Decision) -> list[str]:
         else:
             amount = f" {format_gbp(r.amount)}" if r.amount else ""
             cells.append(_SHORT_STATUS[r.status] + amount)
+    cells.append(_plan_cell(d))
     cells.append(format_gbp(d.payable))
     return cells
+
+
+def _plan_cell(decision: Decision) -> str:
+    """The table's outcome plan: its id/version, ``(example)`` after pbr's example plan."""
+    plan = decision.outcome_plan
+    if not plan:
+        return ""
+    example = any(w.code == "EXAMPLE_PLAN_USED" for w in decision.warnings)
+    return f"{plan} (example)" if example else plan
 
 
 _shorts: list[Any] = [None, {}]
@@ -972,7 +990,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
     >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
-    ((3, 26), 'crime_asb_education', 'boolean')
+    ((3, 27), 'crime_asb_education', 'boolean')
     """
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
@@ -1004,7 +1022,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
         _typed_rows(decision, due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
-    for column in ("local_authority", "source", "rejection"):  # all None: text, not float NaN
+    for column in ("local_authority", "outcome_plan", "source", "rejection"):  # text, not NaN
         frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
     frame["eligible"] = frame["eligible"].astype("boolean")
     for column in ("as_of", "attached_on", "earliest_date"):
@@ -1028,6 +1046,7 @@ def _typed_rows(d: Decision, due: Decimal, rows: list[dict[str, Any]]) -> None:
         "local_authority": d.local_authority,  # none: missing, not ""
         "programme": d.programme,
         "rules_version": d.rules_version,
+        "outcome_plan": d.outcome_plan,  # phase one: missing, not ""
         "as_of": d.as_of.isoformat(),
         "attached_on": d.attached_on.isoformat(),
         "attachment_year": d.attachment_year,

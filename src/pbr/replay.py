@@ -54,7 +54,12 @@ class Replay:
     differences: tuple[str, ...]
     """Each differing field as ``path: recorded -> now`` (provenance excluded)."""
     changed: tuple[str, ...]
-    """Which of ``library version``, ``rules``, ``input`` differ from the recorded provenance."""
+    """Which of ``library version``, ``rules``, ``input`` differ from the recorded provenance.
+
+    The recorded ``rules_hash`` covers the outcome plan too (phase two, Supporting Families):
+    when it differs for a decision with a plan, the entry says which changed where replay can
+    tell (``outcome plan A -> B``), else ``rules or outcome plan A (the rules_hash covers
+    both)`` (`_rules_change`)."""
 
     def describe(self) -> str:
         """For people: ``F1: identical``, or what differs and why."""
@@ -150,10 +155,46 @@ def replay(
         if was.pbr_version != now.pbr_version:
             changed.append(f"library version {was.pbr_version} -> {now.pbr_version}")
         if was.rules_hash != now.rules_hash:
-            changed.append("rules")
+            changed.append(_rules_change(recorded, fresh, rules, plan))
         if was.input_hash != now.input_hash:
             changed.append("input")
     return Replay(recorded.family_id, not differences, differences, tuple(changed))
+
+
+def _rules_change(
+    recorded: Decision, fresh: Decision, rules: RuleSet, plan: OutcomePlan | None
+) -> str:
+    """What a changed ``rules_hash`` says changed: the rules, the outcome plan, or either.
+
+    The hash folds the outcome plan in with the rules, and a decision records only the plan's
+    id/version (``outcome_plan``). The rules are known unchanged when the recorded hash is that
+    of today's rules with no plan given (pbr's example plan judged then); the plan is known
+    changed when its id/version differs; else either may have changed.
+    """
+    from pbr.engine import rules_hash
+
+    was, now = recorded.outcome_plan, fresh.outcome_plan
+    if was is None and now is None:  # phase one: no plan
+        return "rules"
+    from pbr.plans import example_plan
+
+    example = example_plan(recorded.programme).label
+    before, after = _plan_name(was, was == example), _plan_name(now, plan is None)
+    assert recorded.provenance is not None  # replay refuses a decision without one
+    if plan is not None and rules_hash(rules, None) == recorded.provenance.rules_hash:
+        return f"outcome plan {before} -> {after} (the rules are unchanged)"
+    if was != now:
+        return (
+            f"outcome plan {before} -> {after} (perhaps the rules too: the rules_hash covers both)"
+        )
+    return f"rules or outcome plan {after} (the rules_hash covers both)"
+
+
+def _plan_name(label: str | None, example: bool) -> str:
+    """A plan as replay names it: its id/version, saying when it is pbr's example plan."""
+    if label is None:
+        return "none"
+    return f"pbr's example plan {label}" if example else label
 
 
 def _interpretation_problem(rules: RuleSet, recorded: Mapping[str, str]) -> str:

@@ -639,6 +639,8 @@ def _ids(ids: Iterable[str]) -> str:
 def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
     if result.history:
         out.write(f"payment history: {result.history}\n")
+    for used in result.outcome_plans:  # what judged phase two's and Supporting Families' claims
+        out.write(f"outcome plan, {used.programme}: {printable(used.describe())}\n")
     out.write(
         f"{'kind':22} {'claims':>6} {'flagged':>7} {'malformed':>9} {'claimed':>11} "
         f"{'verified':>11} {'over':>11} {'unverified':>10} {'under':>9}\n"

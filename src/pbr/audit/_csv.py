@@ -33,11 +33,17 @@ COLUMNS = (
     "why",
     "rule",
     "rules_version",
+    "outcome_plan",
+    "outcome_plan_sha256",
     "pbr_version",
     "rules_hash",
     "input_hash",
 )
 """The report's columns (money as decimal text; the hashes are what ``pbr replay`` checks).
+
+``outcome_plan`` is the id/version of the outcome plan a phase-two or Supporting Families claim
+was judged against (``... (pbr's example plan)`` when no ``--plan`` was given for its
+programme), with its SHA-256 in ``outcome_plan_sha256``; both are empty for phase one.
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
 (where it can be read) is unverified. After the malformed rows, each rejected family record is a

@@ -1,8 +1,8 @@
 """Audit reports: the content once, written as HTML, Markdown, CSV or XLSX (extra).
 
-The content is the header (inputs, payment ledger, rule sets and interpretations), the summary,
-the reconciliation, exceptions, malformed rows, missed results and missed attachment fees, and
-the sample; each private writer module turns it into one format. Codes appear beside their
+The content is the header (inputs, payment ledger, rule sets, interpretations and outcome plans),
+the summary, the reconciliation, exceptions, malformed rows, missed results and missed
+attachment fees, and the sample; each private writer module turns it into one format. Codes appear beside their
 plain-English names.
 """
 
@@ -127,7 +127,9 @@ def write_report(
     """Write the audit report in the format its suffix names (.html, .md, .csv, .xlsx), atomically.
 
     Every format has the header (inputs with their SHA-256, the payment ledger and its head, the
-    rule sets and interpretations used), the summary, the reconciliation, the exceptions with
+    rule sets and interpretations used, and the outcome plan each phase-two or Supporting
+    Families programme was judged against, with its SHA-256, or a warning that it was pbr's
+    example plan), the summary, the reconciliation, the exceptions with
     their failing reasons, the malformed rows, the missed results and missed attachment fees
     apart, and the sample; the CSV has one row per claim (and per malformed row) with the hashes
     ``pbr replay`` needs. Text a spreadsheet would run as a formula is neutralised in the CSV,
@@ -217,6 +219,7 @@ def build(
         (f"Interpretations, {version}", ", ".join(f"{k} = {value}" for k, value in chosen))
         for version, chosen in v.rule_sets
     ]
+    meta += [(f"Outcome plan, {used.programme}", used.describe()) for used in v.outcome_plans]
     # a file name's byte that is not UTF-8 (kept as a lone surrogate) shown as \x96: no
     # report could be written with it
     ledger = json_text(v.history) or "none (the family records' own payments only)"

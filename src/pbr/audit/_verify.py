@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,6 +32,7 @@ __all__ = [
     "ClaimCheck",
     "Flag",
     "MissedClaim",
+    "PlanUsed",
     "Verification",
     "missed_claims",
     "verify",
@@ -121,6 +123,9 @@ class ClaimCheck:
     provenance: Provenance | None = None
     unverified: Decimal = ZERO
     """What of the claim cannot be judged: all of it when its family's record was rejected."""
+    outcome_plan: PlanUsed | None = None
+    """The outcome plan the claim's decision was judged against (phase two, Supporting
+    Families), or None (phase one, or no decision)."""
 
     @property
     def status(self) -> str:
@@ -157,6 +162,8 @@ class ClaimCheck:
             "pbr_version": p.pbr_version if p else "",
             "rules_hash": p.rules_hash if p else "",
             "input_hash": p.input_hash if p else "",
+            "outcome_plan": self.outcome_plan.shown() if self.outcome_plan else "",
+            "outcome_plan_sha256": self.outcome_plan.sha256 if self.outcome_plan else "",
         }
 
 
@@ -199,6 +206,48 @@ class MissedClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanUsed:
+    """The outcome plan a programme's claims were judged against: the council's, or pbr's example.
+
+    `sha256` is `pbr.engine.plan_sha256` of the plan: what ``rules_hash`` folds in.
+
+    >>> from pbr.plans import example_plan
+    >>> used = PlanUsed.of("tf-phase-2", example_plan("tf-phase-2"), example=True)
+    >>> used.shown()
+    "pbr-example-tfop/1.0 (pbr's example plan)"
+    >>> used.describe().startswith("warning: pbr's example plan pbr-example-tfop/1.0, not the")
+    True
+    """
+
+    programme: str
+    label: str
+    """The plan's id/version (as decisions record it in ``outcome_plan``)."""
+    sha256: str
+    example: bool
+    """True when no plan was given for the programme, so pbr's example plan judged."""
+
+    @classmethod
+    def of(cls, programme: str, plan: OutcomePlan, *, example: bool) -> PlanUsed:
+        """The plan used for `programme`, with its hash."""
+        from pbr.engine import plan_sha256
+
+        return cls(programme, plan.label, plan_sha256(plan), example)
+
+    def shown(self) -> str:
+        """The plan's label, saying when it is pbr's example (a report's ``outcome_plan``)."""
+        return f"{self.label} (pbr's example plan)" if self.example else self.label
+
+    def describe(self) -> str:
+        """The plan for a report's header: its label and hash, and whether it is pbr's example."""
+        if self.example:
+            return (
+                f"warning: pbr's example plan {self.label}, not the council's (no --plan given "
+                f"for {self.programme}), sha256 {self.sha256}"
+            )
+        return f"{self.label}, sha256 {self.sha256}"
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     """Every claim checked, every malformed row, the reconciliation by kind and missed claims.
 
@@ -207,7 +256,8 @@ class Verification:
     reported rather than dropped. `rejected_families` are the family records that could not be
     read (`pbr.Rejection`, as given to `verify`): a claim for one of them is flagged
     ``FAMILY_RECORD_REJECTED`` and unverified. `rule_sets` names each rule set used with the interpretations
-    in force, and `history` where the payments came from (for the report's header).
+    in force, `outcome_plans` the plan each phase-two or Supporting Families programme was
+    judged against, and `history` where the payments came from (for the report's header).
 
     >>> result = verify([], [])
     >>> result.reconciliation()[-1]["claimed"], result.exceptions, result.missed
@@ -227,6 +277,9 @@ class Verification:
     """Whether missed attachment fees were searched for (``missed_fees=False`` leaves them out)."""
     rejected_families: tuple[Rejection, ...] = ()
     """The family records that were rejected (`verify`'s `rejected_families`), in order."""
+    outcome_plans: tuple[PlanUsed, ...] = ()
+    """The outcome plan each programme with plans (phase two, Supporting Families) was judged
+    against, by programme: the council's as given in `verify`'s `plans`, or pbr's example."""
 
     @property
     def missed_results(self) -> tuple[MissedClaim, ...]:
@@ -418,6 +471,7 @@ def verify(
         own_row.setdefault((c.family_id, c.claim_id), i)
     elsewhere = _paid_ids({c.claim_id for c in claims}, loaded, by_id.values())
     pick = rules_for or rule_set_for
+    planned: set[str] = set()  # the programmes judged against an outcome plan
 
     def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
         """One pass over the claims, taking the payments of `not_own` as not their claims'."""
@@ -499,6 +553,9 @@ def verify(
                 checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
                 continue
             used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
+            if decision.outcome_plan is not None:
+                planned.add(decision.programme)
+            used_plan = _plan_used(decision.programme, plans) if decision.outcome_plan else None
             fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
             results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
             room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
@@ -516,6 +573,7 @@ def verify(
                 room,
                 paid_later,
                 provenance(record, day, rules, plan) if later else decision.provenance,
+                used_plan,
             )
             check = _check(claim, context)
             why = paid.reused.get((claim.family_id, claim.claim_id))
@@ -551,7 +609,7 @@ def verify(
     unevaluated: list[tuple[str, str]] = []
     if when is not None:
         missed, unevaluated = _missed(
-            by_id.values(), when, paid, pick, plans, claimed, fees=missed_fees
+            by_id.values(), when, paid, pick, plans, claimed, fees=missed_fees, planned=planned
         )
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
@@ -563,7 +621,31 @@ def verify(
         history=loaded.source if history is not None else "",
         missed_fees=missed_fees,
         rejected_families=refused,
+        outcome_plans=_plans_used(planned, plans),
     )
+
+
+def _plans_used(
+    programmes: Iterable[str], plans: Mapping[str, OutcomePlan]
+) -> tuple[PlanUsed, ...]:
+    """The plan each programme was judged against (`_plan_used`), by programme."""
+    return tuple(_plan_used(p, plans) for p in sorted(programmes))
+
+
+def _plan_used(programme_id: str, plans: Mapping[str, OutcomePlan]) -> PlanUsed:
+    """The plan `programme_id` is judged against: the one given, else pbr's example."""
+    given = plans.get(programme_id)
+    if given is not None:
+        return _hashed(programme_id, given, example=False)
+    from pbr.plans import example_plan
+
+    return _hashed(programme_id, example_plan(programme_id), example=True)
+
+
+@lru_cache(maxsize=16)
+def _hashed(programme_id: str, plan: OutcomePlan, *, example: bool) -> PlanUsed:
+    """`PlanUsed.of`, hashed once a plan (a claim file asks again and again)."""
+    return PlanUsed.of(programme_id, plan, example=example)
 
 
 _Pass = tuple[
@@ -797,6 +879,8 @@ class _Context:
     """By kind, the first payment dated after the claim date of a kind not paid by then."""
     provenance: Provenance | None = None
     """The provenance of the record as given (with its payments as dated)."""
+    outcome_plan: PlanUsed | None = None
+    """The outcome plan the decision was judged against, if its programme has plans."""
 
 
 def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
@@ -857,6 +941,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         under_claimed=allowed - claim.amount if partial and allowed > claim.amount else ZERO,
         rules_version=decision.rules_version,
         provenance=ctx.provenance,
+        outcome_plan=ctx.outcome_plan,
     )
 
 
@@ -1121,8 +1206,12 @@ def _missed(
     claimed: set[tuple[str, str]],
     *,
     fees: bool,
+    planned: set[str] | None = None,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
-    """The missed claims (see `missed_claims`) and the families skipped, with why."""
+    """The missed claims (see `missed_claims`) and the families skipped, with why.
+
+    The programme of each decision judged against an outcome plan is added to `planned`.
+    """
     from pbr.engine import evaluate
 
     found: list[MissedClaim] = []
@@ -1146,6 +1235,8 @@ def _missed(
         except OutsideProgramme as exc:
             skipped.append((family.family_id, str(exc)))
             continue
+        if planned is not None and decision.outcome_plan is not None:
+            planned.add(decision.programme)
         fid = family.family_id
         fee_paid = any(
             p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)

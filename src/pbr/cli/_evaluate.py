@@ -522,6 +522,8 @@ def _evaluate_file(
     )
     if summary.rows_unplaced:
         print(f"  rows or tables not used:  {summary.rows_unplaced}", file=text)
+    for warning in example_plan_warnings(summary.counts, plans):
+        print(warning, file=err)
     if unpaid_for:
         _note_unmatched(unpaid_for, path, err)
     if output is not None:
@@ -532,6 +534,41 @@ def _evaluate_file(
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
+
+
+def example_plan_warnings(counts: dict[str, int], plans: dict[str, OutcomePlan]) -> list[str]:
+    """A warning per programme whose families were judged against pbr's example outcome plan.
+
+    A family of a programme with plans (phase two, Supporting Families) and no ``--plan`` for it
+    is judged against pbr's example plan (``EXAMPLE_PLAN_USED`` in each decision, which the
+    table and CSV do not show): the summary says how many, and names a plan given for another
+    programme, the likely slip.
+
+    >>> from pbr.plans import example_plan
+    >>> [said] = example_plan_warnings({"tf-phase-1": 3, "tf-phase-2": 1},
+    ...     {"supporting-families": example_plan("supporting-families")})
+    >>> said.startswith("warning: 1 tf-phase-2 family was judged against pbr's example")
+    True
+    >>> said.endswith("(the plan given, pbr-example-sf-outcomes/1.0, is for supporting-families)")
+    True
+    """
+    from pbr.programmes import programme
+
+    found = []
+    for programme_id, count in counts.items():
+        if not programme(programme_id).uses_plan or programme_id in plans:
+            continue
+        from pbr.plans import example_plan  # pydantic: only for a programme with plans
+
+        others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
+        given = f" (the plan given, {others})" if others else ""
+        families = f"{count:,} {programme_id} famil{'y was' if count == 1 else 'ies were'}"
+        found.append(
+            f"warning: {families} judged against pbr's example outcome plan "
+            f"{example_plan(programme_id).label}, not the council's: no --plan was given for "
+            f"{programme_id}{given}"
+        )
+    return found
 
 
 class _NoRecords(Exception):
@@ -904,7 +941,8 @@ def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO
     from pbr.output import TABLE_KINDS
 
     fixed = ["family", "programme", "attached", "FY", "eligible"]
-    widths = [0] * (len(fixed) + len(TABLE_KINDS) + 1)
+    plan = len(fixed) + len(TABLE_KINDS)  # the outcome plan's column, shown when some row has one
+    widths = [0] * (plan + 2)
     n = 0
     with tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", encoding="utf-8") as spool:
         for text, measured in blocks:
@@ -917,8 +955,10 @@ def _write_table(blocks: Iterable[tuple[str, Sequence[int] | None]], out: TextIO
             return
         # a result column is shown when some row has something in it
         shown = [k for k in range(len(TABLE_KINDS)) if widths[len(fixed) + k]] or [0, 1, 2]
-        columns = [*range(len(fixed)), *(len(fixed) + k for k in shown), len(widths) - 1]
-        head = [*fixed, *(_TITLES[TABLE_KINDS[k]] for k in shown), "payable"]
+        planned = [plan] if widths[plan] else []
+        columns = [*range(len(fixed)), *(len(fixed) + k for k in shown), *planned, plan + 1]
+        titles = [_TITLES[TABLE_KINDS[k]] for k in shown]
+        head = [*fixed, *titles, *(["outcome plan"] if planned else []), "payable"]
         sizes = [max(widths[c], len(title)) for c, title in zip(columns, head, strict=True)]
         # each cell padded to its column (the last, money, to the right), as one format
         line = "  ".join([*(f"{{:<{w}}}" for w in sizes[:-1]), f"{{:>{sizes[-1]}}}"]).format
