@@ -418,6 +418,24 @@ def test_an_untouched_report_passes_the_recheck_and_records_the_same(
     assert out.startswith("recorded 0 payments")
 
 
+def test_a_report_of_an_earlier_pbr_without_the_plan_columns_passes_the_recheck(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    """The report gained ``outcome_plan`` and ``outcome_plan_sha256``: a report written before
+    them was refused by the re-check (no such column), though its verdicts are the audit's."""
+    keep = [j for j, c in enumerate(report[0]) if c not in ("outcome_plan", "outcome_plan_sha256")]
+    assert len(keep) == len(report[0]) - 2
+    earlier = [[row[j] for j in keep] for row in report]
+    status, out, err = record(capsys, tmp_path, earlier, "--partial", *AUDITED)
+    assert (status, err) == (0, "")
+    assert out.startswith("recorded ")
+    changed = edited(earlier, "C-001", family_id="EX-999")  # the rest is still compared
+    (tmp_path / "l.db").unlink()
+    status, _, err = record(capsys, tmp_path, changed, "--partial", *AUDITED)
+    assert status == 2
+    assert "family_id = 'EX-999', the re-run audit writes" in err
+
+
 @pytest.mark.parametrize(
     "change",
     [
