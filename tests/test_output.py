@@ -957,3 +957,46 @@ def test_the_table_shows_the_outcome_plan_column_only_when_a_decision_has_one(
     families = Path(__file__).parents[1] / "examples" / "families.jsonl"
     assert main(["evaluate", str(families), "--as-of", "2015-03-31", "--workers", "1"]) == 0
     assert "outcome plan" not in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_decision_s_warnings_are_in_every_row_of_the_csv_and_the_frame(tmp_path: Path) -> None:
+    """After claims closed, 42 example decisions warned RESULTS_CLAIMS_CLOSED in their JSON
+    only: the CSV, the workbook and `to_pandas` showed £61,300.00 payable with no word of it."""
+    import pbr
+    from pbr.output import result_rows, write_decisions
+
+    root = Path(__file__).resolve().parents[1]
+    families = list(pbr.read_records(root / "examples" / "families.jsonl"))
+    decisions = [
+        pbr.evaluate(f, as_of=date(2015, 7, 1))
+        for f in families
+        if not isinstance(f, pbr.Rejection)
+    ]
+    closed = [d for d in decisions if any(w.code == "RESULTS_CLAIMS_CLOSED" for w in d.warnings)]
+    assert len(closed) == 42
+    for d in decisions:
+        codes = " ".join(dict.fromkeys(w.code for w in d.warnings))
+        assert {row["warnings"] for row in result_rows(d)} == {codes}
+    frame = pbr.to_pandas(decisions)
+    assert frame["warnings"].str.contains("RESULTS_CLAIMS_CLOSED").sum() == 3 * 42
+    write_decisions(decisions, tmp_path / "d.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "d.csv").read_text(encoding="utf-8"))))
+    assert sum("RESULTS_CLAIMS_CLOSED" in row["warnings"] for row in rows) == 3 * 42
+
+
+def test_the_summary_says_results_payable_after_claims_closed_could_not_be_claimed() -> None:
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "evaluate", str(root / "examples" / "families.jsonl"),
+         "--as-of", "2015-07-01"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    said = "claims closed on 2015-05-31: these could not be claimed (RESULTS_CLAIMS_CLOSED)"
+    assert said in run.stderr + run.stdout
+    early = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", "evaluate", str(root / "examples" / "families.jsonl"),
+         "--as-of", "2015-05-31"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "claims closed" not in early.stderr + early.stdout

@@ -77,8 +77,13 @@ RESULT_COLUMNS = (
     "reason_codes",
     "payable",
     "paid_to_date",
+    "warnings",
 )
 """The columns of the long CSV: one row per family and result, money as decimal text.
+
+``warnings`` holds the codes of the decision's warnings (``RESULTS_CLAIMS_CLOSED``,
+``PAID_OVER_CAP``, ``EXAMPLE_PLAN_USED``, ...), space-separated, on each of its rows: what the
+JSON's ``warnings`` says, for a reader of the CSV who sees nothing else.
 
 ``outcome_plan`` is the id/version of the outcome plan a phase-two or Supporting Families
 decision was judged against (the council's, or pbr's example when none was given: the
@@ -121,6 +126,7 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
         "true" if d.eligible else "false",
         _pounds(d.attachment_fee),
     ]
+    warned = cell(" ".join(dict.fromkeys(w.code for w in d.warnings))) if d.warnings else ""
     paid = [_pounds(d.payable), _pounds(d.paid_to_date)]
     return [
         [
@@ -132,6 +138,7 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
             r.earliest_date.isoformat() if r.earliest_date else "",
             cell(" ".join(r.codes)),
             *paid,
+            warned,
         ]
         for kind, r in d.results.items()
     ]
@@ -990,7 +997,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
     >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
-    ((3, 27), 'crime_asb_education', 'boolean')
+    ((3, 28), 'crime_asb_education', 'boolean')
     """
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
@@ -1022,7 +1029,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
         _typed_rows(decision, due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
-    for column in ("local_authority", "outcome_plan", "source", "rejection"):  # text, not NaN
+    for column in ("local_authority", "outcome_plan", "warnings", "source", "rejection"):  # not NaN
         frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
     frame["eligible"] = frame["eligible"].astype("boolean")
     for column in ("as_of", "attached_on", "earliest_date"):
@@ -1058,6 +1065,7 @@ def _typed_rows(d: Decision, due: Decimal, rows: list[dict[str, Any]]) -> None:
         "payable_pence": int(payable * 100),
         "paid_to_date_pence": int(paid * 100),
         "fee_due_pence": int(due * 100),
+        "warnings": " ".join(dict.fromkeys(w.code for w in d.warnings)),
     }
     for kind, r in d.results.items():
         amount, rate = _money(r.amount), _money(r.rate)

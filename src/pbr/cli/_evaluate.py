@@ -1009,7 +1009,8 @@ def _summary(
     ]
     width = max([len(k) for k in _KINDS] + [len("total")])
     grand = ZERO
-    order = [p.id for p in programmes()]
+    known = {p.id: p for p in programmes()}
+    order = list(known)
     for programme in sorted(totals, key=order.index):
         lines.append(f"  {programme}: {counts[programme]} families; payable now by result:")
         for kind, amount in totals[programme].items():
@@ -1017,6 +1018,11 @@ def _summary(
         subtotal = sum(totals[programme].values(), ZERO)
         grand += subtotal
         lines.append(f"    {'total'.ljust(width)}  {format_gbp(subtotal).rjust(12)}")
+        closed = known[programme].rules.claims_until()
+        if subtotal and closed is not None and as_of > closed:  # each decision warns of it
+            lines.append(
+                f"    claims closed on {closed}: these could not be claimed (RESULTS_CLAIMS_CLOSED)"
+            )
     lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
     if by_council is not None and len(by_council.councils) > 1:
         lines.append("  by council (attachment fees of eligible families and results payable now):")
