@@ -1078,4 +1078,9 @@ def test_format_table_with_an_output_file_is_refused(
     assert not target.exists()
     status, out, _ = run(capsys, "evaluate", str(source), "--as-of", "2014-01-01")
     assert status == 0
-    assert out.startswith("family")
+    assert out.startswith("family")  # the table is still the default
+    status, out, _ = run(
+        capsys, "evaluate", str(source), "--as-of", "2014-01-01", "--format", "table",
+        "--output", "-",
+    )  # fmt: skip
+    assert status == 0  # standard output is no file named for a format

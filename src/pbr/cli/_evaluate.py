@@ -199,6 +199,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         args.format == "table"
         and args.output is not None
         and Path(args.output).suffix.lower() not in _SUFFIX_KINDS
+        and args.output != "-"
         and inherited_descriptor(args.output) is None
     ):
         print(
