@@ -127,3 +127,20 @@ RECORD_LISTS = (
     "observations",
 )
 """Every list in a record: the order it is given in must not change the decision."""
+
+
+PLAN_FAMILY: dict[str, Any] = {
+    "family_id": "P2-A",
+    "programme": "tf-phase-2",
+    "attached_on": "2016-08-31",
+    "members": [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2010-01-01"},
+    ],
+    "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+    "observations": [
+        {"indicator": "police_callout_domestic_abuse", "date": "2016-09-01"},
+        {"indicator": "gp_visits", "date": "2017-02-20", "value": 3},
+    ],
+}
+"""A phase-two family whose outcomes turn on a plan's thresholds (domestic abuse and health)."""

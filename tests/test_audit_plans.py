@@ -15,21 +15,9 @@ from pbr.audit import Claim, verify, write_report
 from pbr.cli import main
 from pbr.engine import plan_sha256
 from pbr.plans import example_plan, parse_plan
+from tests.builders import PLAN_FAMILY
 
-FAMILY = {
-    "family_id": "P2-A",
-    "programme": "tf-phase-2",
-    "attached_on": "2016-08-31",
-    "members": [
-        {"person_id": "A1", "date_of_birth": "1980-01-01"},
-        {"person_id": "C1", "date_of_birth": "2010-01-01"},
-    ],
-    "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
-    "observations": [
-        {"indicator": "police_callout_domestic_abuse", "date": "2016-09-01"},
-        {"indicator": "gp_visits", "date": "2017-02-20", "value": 3},
-    ],
-}
+FAMILY = PLAN_FAMILY
 PLAN = """id = "council-strict"
 version = "3"
 programme = "tf-phase-2"

@@ -515,23 +515,9 @@ def _p2_family_and_plans() -> tuple[pbr.Family, pbr.OutcomePlan, pbr.OutcomePlan
     """A phase-two family whose health outcome turns on a threshold, and three plans of one
     id/version: strict, lenient, and strict with a change to an outcome the family has not."""
     from pbr.plans import parse_plan
+    from tests.builders import PLAN_FAMILY
 
-    family = pbr.Family.model_validate(
-        {
-            "family_id": "P2-A",
-            "programme": "tf-phase-2",
-            "attached_on": "2016-08-31",
-            "members": [
-                {"person_id": "A1", "date_of_birth": "1980-01-01"},
-                {"person_id": "C1", "date_of_birth": "2010-01-01"},
-            ],
-            "problems_at_entry": [{"problem": "health"}, {"problem": "domestic_abuse"}],
-            "observations": [
-                {"indicator": "police_callout_domestic_abuse", "date": "2016-09-01"},
-                {"indicator": "gp_visits", "date": "2017-02-20", "value": 3},
-            ],
-        }
-    )
+    family = pbr.Family.model_validate(PLAN_FAMILY)
 
     def plan(threshold: int, unused: int = 0) -> pbr.OutcomePlan:
         def measure(mid: str, indicator: str, limit: int) -> dict[str, object]:
