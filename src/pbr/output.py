@@ -478,7 +478,7 @@ def check_writable(path: str | Path) -> Path:
 
     """
     path = Path(path)
-    if str(path) == "-" or inherited_descriptor(path) is not None:
+    if given_descriptor(path) is not None:
         return path
     _refuse_link(path, str(path))
     target = Path(os.path.realpath(path))
@@ -608,7 +608,7 @@ def atomic_writer(
 
     """
     binary = "b" in mode
-    descriptor = 1 if str(path) == "-" else inherited_descriptor(path)
+    descriptor = given_descriptor(path)
     if descriptor is not None:  # "-", /dev/stdout, /dev/fd/N: the stream this process was given
         with _given_stream(descriptor, mode, str(path)) as stream:
             yield stream
@@ -843,6 +843,15 @@ def _given_stream(descriptor: int, mode: str, shown: str) -> Iterator[IO[Any]]:
 
 _GIVEN = re.compile(r"/(?:dev/fd|proc/self/fd|proc/\d+/fd)/(\d+)")
 _STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def given_descriptor(path: str | Path) -> int | None:
+    """The descriptor `path` writes to: 1 for ``-``, else `inherited_descriptor`'s.
+
+    >>> given_descriptor("-"), given_descriptor("/dev/stdout"), given_descriptor("out.csv")
+    (1, 1, None)
+    """
+    return 1 if str(path) == "-" else inherited_descriptor(path)
 
 
 def inherited_descriptor(path: str | Path) -> int | None:

@@ -708,7 +708,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr ledger ACTION``: 0 on success, 1 when the ledger is broken, 2 when refused."""
     from pbr.ledger import Entry, Ledger, LedgerError, counted, load_key
-    from pbr.output import OutputError, inherited_descriptor
+    from pbr.output import OutputError, given_descriptor
 
     command = args.ledger_command
     recheck = None
@@ -791,7 +791,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
         if command == "export":
             _check_distinct(args, {"the CSV": args.csv})
             n = ledger.export_csv(args.csv)
-            to_stdout = args.csv == "-" or inherited_descriptor(args.csv) == 1
+            to_stdout = given_descriptor(args.csv) == 1
             done = sys.stderr if to_stdout else out  # stdout holds the entries then
             print(f"exported {counted(n)} to {printable(args.csv)}", file=done)
             return 0

@@ -193,14 +193,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"pbr: {stray} applies only with --ledger DB (no ledger is read without it)",
               file=sys.stderr)  # fmt: skip
         return 2
-    from pbr.output import inherited_descriptor
+    from pbr.output import given_descriptor
 
     if (  # a name that says no format: the table asked for would be written as JSON Lines
         args.format == "table"
         and args.output is not None
         and Path(args.output).suffix.lower() not in _SUFFIX_KINDS
-        and args.output != "-"
-        and inherited_descriptor(args.output) is None
+        and given_descriptor(args.output) is None
     ):
         print(
             f"pbr: cannot write {printable(args.output)}: --format table is the table for the "

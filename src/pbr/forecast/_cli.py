@@ -291,9 +291,9 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
 
 def _standard_output(path: str) -> bool:
     """Whether `path` writes to this process's standard output (``-``, ``/dev/stdout``, fd 1)."""
-    from pbr.output import inherited_descriptor
+    from pbr.output import given_descriptor
 
-    return path == "-" or inherited_descriptor(path) == 1
+    return given_descriptor(path) == 1
 
 
 def _by_assumption(args: argparse.Namespace, scenarios: list[Any] | None) -> Any:
