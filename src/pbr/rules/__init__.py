@@ -88,18 +88,17 @@ class DatedValue:
     value: ParameterValue
     source: tuple[str, ...]
     status: str
+    source_text: str = field(init=False, repr=False, compare=False)
+    """The source tags joined for display, e.g. ``"S2, S1"`` (joined once: reasons cite it for
+    every family).
+
+    >>> PHASE_ONE.parameters["attachment_fee"].values[0].source_text
+    'S2, S1'
+    """
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", tuple(self.source))  # read-only, whatever was given
-
-    @property
-    def source_text(self) -> str:
-        """The source tags joined for display, e.g. ``"S2, S1"``.
-
-        >>> PHASE_ONE.parameters["attachment_fee"].values[0].source_text
-        'S2, S1'
-        """
-        return ", ".join(self.source)
+        object.__setattr__(self, "source_text", ", ".join(self.source))
 
 
 @dataclass(frozen=True, slots=True)
