@@ -1080,8 +1080,10 @@ class Ledger:
                 )
         return len(rows)
 
-    def import_csv(self, path: str | Path) -> int:
+    def import_csv(self, path: str | Path, *, verify: bool = True) -> int:
         r"""Append the rows of a CSV file, all or nothing; errors name the line and the column.
+
+        `verify` as for `append`: the ledger is walked first, inside the write's transaction.
 
         Values are taken exactly as written (no space is trimmed: a claim id ``' X '`` is that
         claim id, and an amount or date with spaces is refused), so an export imports back
@@ -1110,7 +1112,7 @@ class Ledger:
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
         try:
-            return self.append(batch)
+            return self.append(batch, verify=verify)
         except LedgerError as exc:
             raise LedgerError(f"{path}: {exc}") from None
 
