@@ -233,6 +233,14 @@ class OutcomePlan(BaseModel):
         """``"id/version"``, as echoed in every decision."""
         return f"{self.id}/{self.version}"
 
+    def indicators(self) -> frozenset[str]:
+        """Every indicator a measure of the plan reads.
+
+        >>> sorted(example_plan("tf-phase-2").indicators())[:2]
+        ['asb_incidents', 'child_protection_plan_start']
+        """
+        return frozenset(m.indicator for o in self.outcomes for m in o.measures)
+
     def outcome_for(self, problem: str) -> Outcome | None:
         """The outcome for `problem`, or None when the plan does not cover it."""
         return next((o for o in self.outcomes if o.problem == problem), None)

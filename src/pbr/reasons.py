@@ -82,6 +82,7 @@ ReasonCode = Literal[
     "SUSTAIN_PERIOD_INCOMPLETE",
     "PROBLEM_NOT_IN_PLAN",
     "EXAMPLE_PLAN_USED",
+    "OBSERVATIONS_NOT_READ",
     "ONE_CLAIM_PER_FAMILY",
     "EMPLOYMENT_ROUTE_CLOSED",
     "IDENTIFIED_FOR_IGNORED",
@@ -214,6 +215,9 @@ REASON_CODES: dict[str, str] = {
     "for, so progress against it cannot be shown.",
     "EXAMPLE_PLAN_USED": "Warning: judged against pbr's example outcome plan, not the council's own "
     "(pass the council's plan).",
+    "OBSERVATIONS_NOT_READ": "Warning: the record has observations of indicators no measure of "
+    "the outcome plan reads (a plan's indicator spelt otherwise reads nothing, and a count of "
+    "it holds at 0): check the plan's and the record's spelling.",
     "ONE_CLAIM_PER_FAMILY": "The family's one results claim is made by the other route (paid, "
     "payable now, or met now with nothing left under the cap to pay), so this route pays "
     "nothing.",

@@ -479,9 +479,10 @@ def _plan_for(
     """The plan judged against: the council's, or pbr's example with a warning."""
     from pbr.plans import example_plan
 
+    warnings: tuple[Reason, ...] = ()
     if plan is None:
         plan = example_plan(rules.programme)
-        return plan, (
+        warnings = (
             reason(
                 "EXAMPLE_PLAN_USED",
                 "results.sustained_progress.plan",
@@ -490,12 +491,36 @@ def _plan_for(
                 plan=plan.label,
             ),
         )
-    if plan.programme != rules.programme:
+    elif plan.programme != rules.programme:
         raise PlanError(
             f"plan {plan.label} is for {plan.programme}, but family {family.family_id!r} is "
             f"evaluated under {rules.programme}"
         )
-    return plan, ()
+    if family.observations:
+        warnings = (*warnings, *_observations_not_read(family, plan, rules))
+    return plan, warnings
+
+
+def _observations_not_read(family: Family, plan: OutcomePlan, rules: RuleSet) -> tuple[Reason, ...]:
+    """A warning naming the record's observations no measure of `plan` reads, if any.
+
+    A plan's indicator spelt otherwise than the record's reads nothing: a count of it holds at
+    0 and pays. Said, not refused: a record may hold observations a plan does not measure.
+    """
+    unread = sorted({o.indicator for o in family.observations} - plan.indicators())
+    if not unread:
+        return ()
+    return (
+        reason(
+            "OBSERVATIONS_NOT_READ",
+            "results.sustained_progress.plan",
+            rules,
+            f"the record's observations of {', '.join(unread)} are read by no measure of plan "
+            f"{plan.label}: check the spelling of the plan's indicators and the record's",
+            indicators=", ".join(unread),
+            plan=plan.label,
+        ),
+    )
 
 
 def numbers(**values: object) -> Compared:
