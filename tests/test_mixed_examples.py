@@ -83,12 +83,16 @@ def test_the_file_has_every_programme_and_echoes_the_plans() -> None:
     assert got["MX-P1-01"].outcome_plan is None
 
 
-REACHED_ELSEWHERE = frozenset({"PROBLEMS_NOT_IN_PROGRAMME", "SECOND_RESULTS_CLAIM_PAID"})
+REACHED_ELSEWHERE = frozenset(
+    {"PROBLEMS_NOT_IN_PROGRAMME", "SECOND_RESULTS_CLAIM_PAID", "OBSERVATIONS_NOT_READ"}
+)
 """Later-programme codes no family of the file reaches under the rules its dates choose: another
 programme's problems listed at entry are refused unless a 2014/15 record states no programme,
 which is phase one's (evaluated under phase two it raises the warning:
-tests/test_later_programmes.py); and results paid by both routes is a record's own unsound
-payments, which sound example records never have (tests/test_rule_edges.py)."""
+tests/test_later_programmes.py); results paid by both routes is a record's own unsound
+payments, which sound example records never have (tests/test_rule_edges.py); and every
+observation of the example records is read by their plans (an unread one:
+tests/test_plans_semantics.py)."""
 
 
 def test_every_later_programme_reason_code_is_reached() -> None:
