@@ -269,42 +269,34 @@ def test_the_batch_refuses_an_observation_of_a_built_in_indicator_as_the_model_d
     assert "'offences' is a built-in indicator" in str(done)
 
 
+def _callout_plan(indicator: str) -> OutcomePlan:
+    """A plan counting `indicator` for domestic abuse (none over 6 months), and GP visits."""
+    return plan(
+        [
+            {
+                "problem": "domestic_abuse",
+                "measures": [measure("da", indicator, "==", 0, sustain_months=6)],
+            },
+            {
+                "problem": "health",
+                "measures": [measure("hc", "gp_visits", "<=", 5, sustain_months=6)],
+            },
+        ]
+    )
+
+
 def test_observations_no_measure_reads_are_warned_of() -> None:
     """A plan's indicator spelt otherwise than the record's (police_calout_...) read nothing: a
     count of it held at 0 and paid £800, with no word that the record's callouts were unread."""
-    callouts = [{"indicator": "police_callout_domestic_abuse", "date": "2017-01-02"}]
-    misspelt = plan(
-        [
-            {
-                "problem": "domestic_abuse",
-                "measures": [
-                    measure("da", "police_calout_domestic_abuse", "==", 0, sustain_months=6)
-                ],
-            },
-            {
-                "problem": "health",
-                "measures": [measure("hc", "gp_visits", "<=", 5, sustain_months=6)],
-            },
-        ]
+    callouts = family(
+        observations=[{"indicator": "police_callout_domestic_abuse", "date": "2017-01-02"}]
     )
-    d = pbr.evaluate(family(observations=callouts), as_of=date(2017, 3, 1), plan=misspelt)
+    misspelt = _callout_plan("police_calout_domestic_abuse")
+    d = pbr.evaluate(callouts, as_of=date(2017, 3, 1), plan=misspelt)
     (warned,) = [w for w in d.warnings if w.code == "OBSERVATIONS_NOT_READ"]
     assert warned.compared == {"indicators": "police_callout_domestic_abuse", "plan": "t/1"}
     assert "police_callout_domestic_abuse are read by no measure of plan t/1" in warned.message
-    spelt = plan(
-        [
-            {
-                "problem": "domestic_abuse",
-                "measures": [
-                    measure("da", "police_callout_domestic_abuse", "==", 0, sustain_months=6)
-                ],
-            },
-            {
-                "problem": "health",
-                "measures": [measure("hc", "gp_visits", "<=", 5, sustain_months=6)],
-            },
-        ]
-    )
-    read = pbr.evaluate(family(observations=callouts), as_of=date(2017, 3, 1), plan=spelt)
+    spelt = _callout_plan("police_callout_domestic_abuse")
+    read = pbr.evaluate(callouts, as_of=date(2017, 3, 1), plan=spelt)
     assert "OBSERVATIONS_NOT_READ" not in [w.code for w in read.warnings]
     assert "OBSERVATIONS_NOT_READ" in pbr.REASON_CODES
