@@ -1084,3 +1084,34 @@ def test_format_table_with_an_output_file_is_refused(
         "--output", "-",
     )  # fmt: skip
     assert status == 0  # standard output is no file named for a format
+
+
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_format_table_to_standard_output_is_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """``--format table --output -`` wrote JSON Lines to standard output, not the table asked
+    for: standard output named is standard output, where the table goes without ``--output``."""
+    source = write_lines(tmp_path / "f.jsonl", [good("G1"), good("G2")])
+    asked = ("evaluate", str(source), "--as-of", "2014-01-01", "--format", "table")
+    expected = run(capsys, *asked)
+    got = run(capsys, *asked, "--output", name)
+    assert got == expected
+    assert got[1].startswith("family")
+
+
+def test_format_table_to_another_descriptor_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table goes only to standard output: to ``/dev/fd/N`` it was written as JSON Lines."""
+    source = write_lines(tmp_path / "f.jsonl", [good("G1")])
+    with (tmp_path / "three").open("w") as three:
+        name = f"/dev/fd/{three.fileno()}"
+        status, out, err = run(
+            capsys, "evaluate", str(source), "--as-of", "2014-01-01", "--format", "table",
+            "--output", name,
+        )  # fmt: skip
+    assert (status, out) == (2, "")
+    assert err.startswith(f"pbr: cannot write {name}: --format table is the table for the")
+    assert "written only to standard output" in err
+    assert (tmp_path / "three").read_text() == ""

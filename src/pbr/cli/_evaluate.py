@@ -193,21 +193,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"pbr: {stray} applies only with --ledger DB (no ledger is read without it)",
               file=sys.stderr)  # fmt: skip
         return 2
-    from pbr.output import given_descriptor
-
-    if (  # a name that says no format: the table asked for would be written as JSON Lines
-        args.format == "table"
-        and args.output is not None
-        and Path(args.output).suffix.lower() not in _SUFFIX_KINDS
-        and given_descriptor(args.output) is None
-    ):
-        print(
-            f"pbr: cannot write {printable(args.output)}: --format table is the table for the "
-            "terminal, and a file's name says its format: name it .csv, .xlsx or .jsonl, or give "
-            "--format csv or json",
-            file=sys.stderr,
-        )
-        return 2
+    output = args.output
+    if args.format == "table" and output is not None:
+        refused = _table_refused(output)
+        if refused is not None:
+            print(f"pbr: cannot write {printable(output)}: {refused}", file=sys.stderr)
+            return 2
+        if _to_standard_output(output):
+            output = None  # the table, to standard output, as without --output
     return _evaluate(
         args.file,
         args.as_of,
@@ -217,12 +210,41 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         load_plans(args.plan),
         args.ledger,
         args.workers,
-        args.output,
+        output,
         args.rejections,
         args.max_record_bytes,
         args.key_file,
         args.timeout,
     )
+
+
+def _to_standard_output(output: str) -> bool:
+    """Whether `output` names standard output (``-``, ``/dev/stdout``)."""
+    from pbr.output import given_descriptor
+
+    return given_descriptor(output) == 1
+
+
+def _table_refused(output: str) -> str | None:
+    """Why ``--format table --output OUTPUT`` cannot be written as asked, or None.
+
+    The table asked for would otherwise be written as JSON Lines: to a name that says no
+    format, or to a descriptor other than standard output.
+    """
+    from pbr.output import given_descriptor
+
+    given = given_descriptor(output)
+    if given is None and Path(output).suffix.lower() not in _SUFFIX_KINDS:
+        return (
+            "--format table is the table for the terminal, and a file's name says its format: "
+            "name it .csv, .xlsx or .jsonl, or give --format csv or json"
+        )
+    if given is not None and given != 1:
+        return (
+            "--format table is the table for the terminal, written only to standard output: "
+            "give --format csv or json to write to another descriptor"
+        )
+    return None
 
 
 def _evaluate(
