@@ -614,6 +614,56 @@ def test_term_period_starts_on_the_first_day_of_its_first_term(on: str, met: boo
     assert d.results[SP].status == ("met" if met else "not_met")
 
 
+@pytest.mark.parametrize("calendar", ["default", "council"])
+def test_a_month_period_reads_school_rows_by_the_rule_sets_term_calendar(calendar: str) -> None:
+    """A 6-month period to 2017-03-31 reads the terms ending in it: by default autumn and
+    spring; under a council calendar whose spring ends on 7 April, autumn only. The default
+    calendar was read whatever the rule set's, and the calendar went unnamed."""
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": "2016/17",
+            "term": term,
+            "possible_sessions": 100,
+            "unauthorised_absences": 0,
+            "fixed_term_exclusions": exclusions,
+        }
+        for term, exclusions in (("autumn", 0), ("spring", 2))
+    ]
+    months = {
+        "id": "q",
+        "indicator": "fixed_term_exclusions",
+        "comparison": "==",
+        "threshold": 0,
+        "sustain_months": 6,
+    }
+    plan = parse_plan(
+        {
+            "id": "months",
+            "version": "1",
+            "programme": "tf-phase-2",
+            "outcomes": [
+                {"problem": p, "measures": [months]} for p in ("domestic_abuse", "health")
+            ],
+        }
+    )
+    own = TermCalendar(
+        {("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7))}, name="council"
+    )
+    rules = PHASE_TWO.with_term_calendar(own) if calendar == "council" else PHASE_TWO
+    fam = phase_two_family(school_terms=rows)
+    d = pbr.evaluate(fam, as_of=date(2017, 3, 31), rules=rules, plan=plan)
+    measured = [r for r in d.results[SP].reasons if r.compared.get("measure") == "q"]
+    assert measured
+    if calendar == "council":  # spring ends after the period: its 2 exclusions are not read
+        assert d.results[SP].status == "met"
+        assert all(r.compared["term_calendar"] == "council" for r in measured)
+        assert all("(council term calendar)" in r.message for r in measured)
+    else:
+        assert d.results[SP].status == "not_met"
+        assert all("term_calendar" not in r.compared for r in measured)
+
+
 def test_a_bad_number_in_a_plan_shows_the_value_not_a_template() -> None:
     bad = {**measure("q", "x", "==", 13), "threshold": "7.5.5"}
     message = plan_error([{"problem": "health", "measures": [bad]}])

@@ -47,7 +47,6 @@ from pbr.periods import (
     TermCalendar,
     add_months,
     compulsory_school_age_in,
-    default_term,
 )
 from pbr.records import Family
 
@@ -685,6 +684,8 @@ def example_plan(programme: str) -> OutcomePlan:
 
 # --- Measuring -------------------------------------------------------------------------------
 
+_DEFAULT_CALENDAR = TermCalendar()
+
 
 def measure_window(
     measure: Measure, as_of: date, term_calendar: TermCalendar
@@ -736,11 +737,17 @@ def earliest_window_end(measure: Measure, attached_on: date, term_calendar: Term
     return attached_on + timedelta(days=_days(measure))
 
 
-def window_terms(low: date, high: date, terms: tuple[SchoolTerm, ...]) -> tuple[SchoolTerm, ...]:
-    """The school terms a sustain period reads: a period of terms' own, else the default's.
+def window_terms(
+    low: date,
+    high: date,
+    terms: tuple[SchoolTerm, ...],
+    term_calendar: TermCalendar = _DEFAULT_CALENDAR,
+) -> tuple[SchoolTerm, ...]:
+    """The school terms a sustain period reads: a period of terms' own, else those ending in it.
 
-    A period of days, weeks or months reads the default calendar's terms ending in
-    ``(low, high]``, as `indicator_values` reads the rows.
+    A period of days, weeks or months reads `term_calendar`'s terms ending in ``(low, high]``
+    (the rule set's calendar: a council's own dates decide which terms those are), as
+    `indicator_values` reads the rows.
 
     >>> [t.label for t in window_terms(date(2016, 12, 31), date(2017, 7, 31), ())]
     ['2016/17 spring', '2016/17 summer']
@@ -748,7 +755,7 @@ def window_terms(low: date, high: date, terms: tuple[SchoolTerm, ...]) -> tuple[
     if terms:
         return terms
     count = 3 * ((high - low).days // 365 + 2)  # more terms than the period can end
-    return tuple(t for t in TermCalendar().complete_terms(high, count) if t.end > low)
+    return tuple(t for t in term_calendar.complete_terms(high, count) if t.end > low)
 
 
 def missing_terms(
@@ -788,8 +795,12 @@ def indicator_values(
     high: date,
     terms: tuple[SchoolTerm, ...],
     as_of: date,
+    term_calendar: TermCalendar = _DEFAULT_CALENDAR,
 ) -> tuple[Decimal | Fraction | None, int]:
     """The aggregate of `measure.indicator` over ``(low, high]``: (value or None, rows used).
+
+    A school-term indicator over a period of days, weeks or months reads the rows of the terms
+    ending in it by `term_calendar` (the rule set's).
 
     The value is exact: a `Decimal` whenever a decimal writes it exactly (counts, sums, maxima,
     minima, latest values, and a mean or rate such as 3.5), else a `Fraction` (a mean of 1, 1 and
@@ -808,7 +819,7 @@ def indicator_values(
             rows = [
                 r
                 for r in family.school_terms
-                if low < default_term(r.academic_year, r.term).end <= high
+                if low < term_calendar.term(r.academic_year, r.term).end <= high
             ]
         if not rows:  # no term's evidence: not a sum of 0, nor a rate
             return None, 0

@@ -291,8 +291,8 @@ def _measure(
         "window_after": low,
         "window_to": high,
     }
-    said = ""  # a period of terms: a council's own term calendar is named (`calendar_named`)
-    if measure.sustain_terms is not None:
+    said = ""  # the terms' dates decide: a council's own term calendar is named (`calendar_named`)
+    if measure.sustain_terms is not None or measure.indicator in SCHOOL_TERM_INDICATORS:
         calendar, said = calendar_named(rules)
         numbers.update(calendar)
     attached = family.attached_on
@@ -321,9 +321,11 @@ def _measure(
             ),
             earliest,
         )
-    value, rows = indicator_values(family, measure, low, high, terms, as_of)
+    value, rows = indicator_values(
+        family, measure, low, high, terms, as_of, term_calendar=rules.term_calendar
+    )
     missing = (
-        missing_terms(family, window_terms(low, high, terms))
+        missing_terms(family, window_terms(low, high, terms, rules.term_calendar))
         if measure.indicator in SCHOOL_TERM_INDICATORS
         else ()
     )
