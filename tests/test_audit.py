@@ -356,6 +356,65 @@ def test_every_flag_names_its_rule_and_the_numbers(result: pbr.audit.Verificatio
     )
 
 
+def _capped_family(attached_on: str, **extra: object) -> pbr.Family:
+    """A phase-two family whose domestic abuse and health outcomes are met (the example plan)."""
+    return pbr.Family.model_validate(
+        {
+            "family_id": "Q1",
+            "programme": "tf-phase-2",
+            "attached_on": attached_on,
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": "2010-01-01"},
+            ],
+            "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+            **extra,
+        }
+    )
+
+
+def test_cap_exceeded_cites_the_cap_the_engine_cites() -> None:
+    """The flag cites the cap of the family's year, as `CAP_REACHED` does: not 2014/15's too.
+
+    `PBR-READING` is the source of the early starters' 2014/15 cap only; a family attached in
+    2015/16 is capped by the £1,800 of S31, S34 and S25.
+    """
+    fee = {"kind": "attachment_fee", "amount": "1200.00"}
+    family = _capped_family("2016-03-01", payments=[fee])
+    on = date(2016, 12, 1)
+    flag = verify([claim("Q1-1", "sustained_progress", "800.00", on, "Q1")], [family])
+    engine = pbr.evaluate(family, as_of=on).results["sustained_progress"]
+    reached = next(r for r in engine.reasons if r.code == "CAP_REACHED")
+    cap = flag.checks[0].flags[0]
+    assert (cap.code, cap.rule, cap.source) == ("CAP_EXCEEDED", reached.rule, reached.source)
+    assert cap.source == "S31, S34, S25"
+
+
+def test_cap_exceeded_cites_the_cap_of_the_interpretation() -> None:
+    """Under ``attachment_fees_after_2017_18 = stopped`` a 2018/19 family's cap is its own.
+
+    No record can take such a family over its £800 cap (a fee paid is refused), so the claim is
+    judged with £300 of room left; the engine cites the same cap on a results claim paid.
+    """
+    from pbr.audit._verify import _check, _Context
+
+    rules = pbr.rule_set_for(_capped_family("2018-06-01")).with_interpretations(
+        attachment_fees_after_2017_18="stopped"
+    )
+    on = date(2019, 3, 1)
+    paid = {"kind": "sustained_progress", "amount": "800.00", "paid_on": "2019-01-01"}
+    engine = pbr.evaluate(_capped_family("2018-06-01", payments=[paid]), as_of=on, rules=rules)
+    cited = engine.results["sustained_progress"].reasons[0]
+    family = _capped_family("2018-06-01")
+    decision = pbr.evaluate(family, as_of=on, rules=rules)
+    ctx = _Context(decision, rules, family, None, None, Decimal("300.00"))
+    check = _check(claim("Q1-1", "sustained_progress", "800.00", on, "Q1"), ctx)
+    cap = check.flags[0]
+    assert (cited.code, cap.code) == ("ALREADY_PAID", "CAP_EXCEEDED")
+    assert cap.source == cited.source == "S31, S34, S36, S25"
+    assert check.verified == Decimal("300.00")
+
+
 def test_cli_audit(tmp_path: Path) -> None:
     out = subprocess.run(
         [

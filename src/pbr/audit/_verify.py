@@ -984,6 +984,16 @@ def _fee_source(ctx: _Context) -> str:
     return chosen.attachment_fee_source(ctx.rules, financial_year_of(ctx.decision.attached_on))
 
 
+def _cap_source(ctx: _Context) -> str:
+    """The source of the cap on the family's attachment year, as the engine's reasons cite it.
+
+    (`Programme.cap_source`: the year's value, under the interpretations chosen, not every
+    year's; phase two under ``attachment_fees_after_2017_18 = stopped`` has its own.)
+    """
+    chosen = programme(ctx.decision.programme)
+    return chosen.cap_source(ctx.rules, financial_year_of(ctx.decision.attached_on))
+
+
 def _fee(claim: Claim, ctx: _Context, numbers: dict[str, str]) -> tuple[Flag | None, Decimal]:
     decision = ctx.decision
     if claim.claimed_on < decision.attached_on:
@@ -1064,7 +1074,7 @@ def _result(
             f"only £{allowed:,.2f} is left under the £{cap:,.0f} cap",
             numbers | {"cap": f"{cap:.2f}"},
             "payment.cap",
-            ctx.rules.sources_of("cap"),
+            _cap_source(ctx),
         ), allowed
     return None, allowed
 
