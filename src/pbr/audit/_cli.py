@@ -684,7 +684,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         closed = ", ".join(sorted({str(m.claims_closed_on) for m in gone}))
         out.write(
             f"  of which {len(gone)} worth {format_gbp(sum((m.amount for m in gone), ZERO))} "
-            f"can no longer be claimed: results claims closed on {closed}\n"
+            f"can no longer be claimed: claims closed on {closed}\n"
         )
     if result.missed_fees:
         out.write(f"missed attachment fees: {len(fees)} worth {format_gbp(missed_fees)}\n")

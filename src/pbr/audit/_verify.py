@@ -181,14 +181,15 @@ class MissedClaim:
     kind: str
     amount: Decimal
     """The amount forgone: what the engine finds payable for it on the audit date, or on the
-    programme's last day for results claims when the audit date is after it."""
+    last day it could be claimed when the audit date is after it."""
     earliest_date: date | None
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
     claims_closed_on: date | None = None
-    """The programme's last day for results claims, when the audit date is after it: the
-    result was missed for good (phase one: 31 May 2015, S12); None while it can be claimed.
-    Such a result was payable on that day: one first payable after it could never have been
-    claimed, so it is not missed.
+    """The last day it could be claimed, when the audit date is after it: the programme's last
+    day for results claims (phase one: 31 May 2015, S12), or its route's when that closed
+    first (Supporting Families' employment route: 31 March 2022, S40); the result was missed
+    for good. None while it can be claimed. Such a result was payable on that day: one first
+    payable after it could never have been claimed, so it is not missed.
     A missed attachment fee is marked alike (a judgement: no source records a fee claimed after
     the programme ended; the audit flags one ``CLAIMED_AFTER_CLAIMS_CLOSED``)."""
 
@@ -1171,7 +1172,10 @@ def missed_claims(
     A family whose programme's claims closed before `as_of` (phase one: 31 May 2015, S12) is
     judged on that last day for claims, counting every payment made by `as_of`: what it missed
     then is missed for good (`MissedClaim.claims_closed_on`), and a result first payable after
-    it could never have been claimed, so it is not listed.
+    it could never have been claimed, so it is not listed. A result whose route closed first
+    (Supporting Families' continuous employment, to 31 March 2022 under ``employment_route =
+    claims_to_march_2022``: `Programme.route_claims_until`) is judged alike on its route's last
+    day, unless the family's one results claim can still be made by another route.
 
     `paid` is more payment history (a `pbr.history.PaymentHistory`, a ledger, or payments by
     family), merged with each family's own payments (`pbr.history.merge_payments`). Each missed
@@ -1268,7 +1272,42 @@ def _missed(
         for kind, result in decision.results.items():
             if result.amount > 0 and (fid, kind) not in claimed:
                 found.append(MissedClaim(fid, kind, result.amount, result.earliest_date, closed))
+        if decision.eligible:
+            found += _missed_on_closed_routes(counted, day, as_of, rules, decision, plans, claimed)
     return found, skipped
+
+
+def _missed_on_closed_routes(
+    record: Family,
+    day: date,
+    as_of: date,
+    rules: RuleSet,
+    decision: Decision,
+    plans: Mapping[str, OutcomePlan],
+    claimed: set[tuple[str, str]],
+) -> list[MissedClaim]:
+    """The results whose claim route closed before `day`, payable on its last day, unclaimed.
+
+    Each is judged on its route's last claim day (`Programme.route_claims_until`), as a
+    programme's results are on its own (`_known_by`), and missed for good then. Where a family
+    has one results claim and another route pays now, that claim can still be made: nothing lost.
+    """
+    from pbr.engine import evaluate
+
+    chosen = programme(decision.programme)
+    if chosen.one_claim and any(r.amount > 0 for r in decision.results.values()):
+        return []
+    fid = record.family_id
+    found: list[MissedClaim] = []
+    for kind, last in chosen.route_claims_until(rules).items():
+        if last >= day or (fid, kind) in claimed or record.attached_on > last:
+            continue
+        then = evaluate(
+            _known_by(record, last, as_of), as_of=last, rules=rules, plan=plans.get(rules.programme)
+        ).results.get(kind)
+        if then is not None and then.amount > 0:
+            found.append(MissedClaim(fid, kind, then.amount, then.earliest_date, last))
+    return found
 
 
 def _known_by(record: Family, day: date, as_of: date) -> Family:

@@ -42,6 +42,11 @@ def _fee_source(rules: RuleSet, year: FinancialYear) -> str:
     return rules.parameter("attachment_fee", year).source_text
 
 
+def _no_route_closes(rules: RuleSet) -> Mapping[ResultKind, date]:
+    """No result's route closes before the programme's results claims do."""
+    return {}
+
+
 _PAYMENT_KINDS: dict[int, tuple[Programme, tuple[str, ...]]] = {}
 """`Programme.payment_kinds` by programme (worked out once: every family paid anything asks)."""
 
@@ -95,6 +100,10 @@ class Programme:
     one_claim: bool = False
     """Whether a family has one results claim, by any route (phase two, Supporting Families):
     a record listing results paid by two routes is warned of (`SECOND_RESULTS_CLAIM_PAID`)."""
+    route_claims_until: Callable[[RuleSet], Mapping[ResultKind, date]] = _no_route_closes
+    """The last claim day of each result whose route closes before results claims do
+    (`RuleSet.claims_until`), interpretations applied: Supporting Families' employment route,
+    31 March 2022. What the audit judges a result missed for good on (`pbr.audit`)."""
 
     @property
     def id(self) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, get_args
 from pbr._dates import age_on
 from pbr._parts import ResultKind
 from pbr._record_checks import FamilyNeed
-from pbr.periods import financial_year_of
+from pbr.periods import FinancialYear
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict, reason
 from pbr.programmes._programme import Programme
@@ -101,10 +101,8 @@ def _employment_closed(
 ) -> Reason | None:
     """Why the employment route does not apply on `as_of`, or None when it does."""
     route = rules.interpretation("employment_route")
-    last_year = rules.number("employment_route_until")
-    open_now = route == "always" or (
-        route == "claims_to_march_2022" and financial_year_of(as_of).start_year <= last_year
-    )
+    last_day = route_claims_until(rules).get("continuous_employment")
+    open_now = route == "always" or (last_day is not None and as_of <= last_day)
     if not open_now:
         message = (
             f"continuous employment is not a route of its own on {as_of} "
@@ -145,6 +143,18 @@ def _employment_closed(
         limb="continuous_employment",
         problem="financial_stability",
     )
+
+
+def route_claims_until(rules: RuleSet) -> Mapping[ResultKind, date]:
+    """The employment route's last claim day, when it closes before results claims do.
+
+    Under ``employment_route = claims_to_march_2022``, the end of financial year
+    `employment_route_until` (31 March 2022, S40); none under ``always`` (open to the end) or
+    ``never`` (never open).
+    """
+    if rules.interpretation("employment_route") != "claims_to_march_2022":
+        return {}
+    return {"continuous_employment": FinancialYear(rules.number("employment_route_until")).end}
 
 
 def _employment_unread(family: Family, as_of: date, progress: Verdict) -> tuple[str, str] | None:
@@ -191,6 +201,7 @@ PROGRAMME = Programme(
     result_rates=result_rates,
     uses_plan=True,
     one_claim=True,
+    route_claims_until=route_claims_until,
     illustrative_rates={
         "sustained_progress": (Fraction(1, 2), Fraction(15, 100)),
         "continuous_employment": (Fraction(1, 5), Fraction(5, 100)),
