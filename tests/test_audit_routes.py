@@ -126,3 +126,16 @@ def test_the_audit_counts_it_and_says_it_can_no_longer_be_claimed(tmp_path: Path
     assert "of which 1 worth £800.00 can no longer be claimed: claims closed on 2022-03-31" in text
     result = verify(str(claims), [_family(), pbr.Family.model_validate(other)])
     assert [m.family_id for m in result.missed_for_good] == ["M1"]
+
+
+def test_nothing_is_lost_while_the_one_claim_can_be_made_by_sustained_progress() -> None:
+    """A family has one results claim: payable now by sustained progress, it is still there.
+
+    No rent arrears in December 2022 meets the example plan's financial_stability outcome, so
+    the £800 is missed by sustained progress (claimable), not lost by employment as well.
+    """
+    arrears = {"indicator": "rent_arrears_pounds", "date": "2022-12-01", "value": 0}
+    found = missed_claims([_family(observations=[arrears])], date(2023, 1, 2))
+    assert [(m.kind, m.amount, m.claims_closed_on) for m in found] == [
+        ("sustained_progress", Decimal("800.00"), None)
+    ]
