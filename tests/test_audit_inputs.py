@@ -872,3 +872,77 @@ def test_a_malformed_row_in_the_csv_report_keeps_what_could_be_read(
     ]  # fmt: skip
     assert rows[2]["why"].endswith("; amount = 'x': not read either")
     assert payments_from_report(report, paid_on=date(2015, 5, 15)) == []  # still a report
+
+
+# --- values that cannot be lined up with the columns: no amount read ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        (HEADER + ",window", "D-8,EX-003,crime_asb_education,2,300.00,2015-03-31,Q4"),
+        (HEADER, "D-8,EX-003,crime_asb_education,1,500.00,2015-03-31"),
+        (HEADER + ",window", "D-8,EX-003,crime_asb_education,1,500.00,2015-03-31"),
+        (HEADER + ",window", "D-8,EX-003,crime_asb_education,2300.00"),
+    ],
+)
+def test_a_row_whose_values_cannot_be_lined_up_has_no_amount_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str, row: str
+) -> None:
+    """``2,300.00`` unquoted was read as £2.00 (the rest surplus), and went into the totals."""
+    path = tmp_path / "c2.csv"
+    path.write_text(f"{header}\n{GOOD},\n{row}\n" if "window" in header else f"{header}\n{row}\n")
+    claims, malformed = read_claims(path)
+    (bad,) = malformed
+    assert (bad.claim_id, bad.amount, bad.kind, bad.family_id, bad.window) == (
+        "D-8",
+        None,
+        None,
+        None,
+        None,
+    )
+    assert bad.amount_text == f"(values not lined up with the columns) {row!r}"
+    result = verify(claims, {}, rejections=malformed)
+    assert result.amounts_not_read == (bad,)
+    status, out, _ = audit(capsys, path)
+    assert status == 1
+    (total,) = [line for line in out.splitlines() if line.startswith("total ")]
+    claimed = "£1,500.00" if claims else "£0.00"
+    assert total.split()[4] == claimed  # the £2.00 / £1.00 / £2,300.00 is in no total
+    assert f"  row {bad.row} D-8: amount (values not lined up with the columns) {row!r}" in out
+    report = tmp_path / "r.csv"
+    assert main(["audit", str(path), *FAMILIES, "--report", str(report)]) == 1
+    capsys.readouterr()
+    (kept,) = [r for r in csv.DictReader(io.StringIO(report.read_text())) if r["claim_id"] == "D-8"]
+    assert (kept["amount"], kept["unverified"], kept["kind"], kept["window"]) == ("", "", "", "")
+    assert kept["why"].endswith("; amount not read: the values cannot be lined up with the columns")
+    markdown = tmp_path / "r.md"
+    assert main(["audit", str(path), *FAMILIES, "--report", str(markdown)]) == 1
+    capsys.readouterr()
+    text = markdown.read_text()
+    assert "**Rows with amounts not read**: 1, in no total" in text
+    assert "not read: (values not lined up with the columns)" in text
+
+
+def test_a_row_short_only_of_its_window_is_still_a_claim(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(f"{HEADER},window\n{GOOD}\n")
+    claims, malformed = read_claims(path)
+    assert ([c.amount for c in claims], malformed) == ([Decimal("1500.00")], [])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_json_amount_of_minus_zero_is_shown_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """It was shown as ``Decimal('-0')``, in the message and in the list of amounts not read."""
+    path = tmp_path / f"claims{suffix}"
+    line = claim_line(claim_id="K1").replace('"1500.00"', "-0")
+    path.write_text(f"{line}\n" if suffix == ".jsonl" else f"[{line}]")
+    _, (bad,) = read_claims(path)
+    assert bad.message == "money must not be negative (nor minus zero), got -0"
+    assert bad.amount_text == "-0"
+    status, out, err = audit(capsys, path)
+    assert status == 1
+    assert "Decimal(" not in out + err
+    assert "  row 1 K1: amount -0\n" in out

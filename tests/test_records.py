@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 import pbr
+from pbr.plans import BUILT_IN_INDICATORS
 
 from .builders import RECORD_LISTS, record, term_rows
 
@@ -471,6 +472,29 @@ def test_the_schema_and_pbr_differ_where_family_record_md_says_and_only_there() 
     found = integers(schema)
     assert len(found) == 5
     assert all(i.get("$comment") == WRITTEN_WHOLE for i in found)
+
+
+@pytest.mark.parametrize("indicator", sorted(BUILT_IN_INDICATORS))
+def test_the_schema_refuses_an_observation_of_a_built_in_indicator_as_pbr_does(
+    indicator: str,
+) -> None:
+    """`"offences"` passed the schema, and pbr refused it (`built_in_indicator`)."""
+    import jsonschema
+
+    from pbr.io import parse_family
+    from pbr.schemas import family_schema
+
+    validator = jsonschema.Draft202012Validator(family_schema())
+    record = json.loads(_written(("observations", 0, "value"), "2"))
+    assert validator.is_valid(record)
+    assert isinstance(parse_family(json.dumps(record)), pbr.Family)
+    record["observations"][0]["indicator"] = indicator
+    assert not validator.is_valid(record)
+    refused = parse_family(json.dumps(record))
+    assert isinstance(refused, pbr.Rejection)
+    assert [(e.loc, e.type) for e in refused.errors] == [
+        ("observations.0.indicator", "built_in_indicator")
+    ]
 
 
 # --- arrays: the record's terms, not Python's tuples ----------------------------------------

@@ -36,6 +36,7 @@ from pbr.testing import (
     families,
     families_with_as_of,
     family_records,
+    interpretation_choices,
 )
 from pbr.testing import _alone_is_no_file as alone_is_no_file
 
@@ -309,6 +310,47 @@ def test_the_documented_property_catches_a_cap_that_lets_results_through(
     monkeypatch.setattr(pbr, "evaluate", paid_twice)
     with pytest.raises(AssertionError):
         documented_property(first_failure=True)()
+
+
+@pytest.mark.parametrize("programme_id", PROGRAMMES)
+@settings(
+    max_examples=50,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_families_drawn_under_chosen_interpretations_are_evaluated_under_them(
+    programme_id: str, data: st.DataObject
+) -> None:
+    """Phase two's families were drawn with a fee paid from 2018/19, which ``stopped`` refuses."""
+    base = programme(programme_id).rules
+    rules = base.with_interpretations(**data.draw(interpretation_choices(base)))
+    family, as_of = data.draw(families_with_as_of(programme_id, rules=rules))
+    decision = pbr.evaluate(family, as_of=as_of, rules=rules)  # never OutsideProgramme
+    assert decision.payable <= decision.cap
+
+
+def test_phase_two_stopped_draws_no_fee_from_2018_19() -> None:
+    rules = programme("tf-phase-2").rules.with_interpretations(
+        attachment_fees_after_2017_18="stopped"
+    )
+    late = families("tf-phase-2", attached_from=date(2018, 4, 1), rules=rules)
+    for payments in ("realistic", "any"):
+        with_fees = families(
+            "tf-phase-2", attached_from=date(2018, 4, 1), rules=rules, payments=payments
+        )
+        for family in drawn(with_fees, 30):
+            assert all(p.kind != "attachment_fee" for p in family.payments)
+    assert drawn(late, 1)
+
+
+def test_rules_of_another_programme_are_refused_at_call_time() -> None:
+    with pytest.raises(ValueError, match="tf-phase-1"):
+        families("tf-phase-2", rules=programme("tf-phase-1").rules)
+    sf = programme("supporting-families").rules
+    (family,) = drawn(families(rules=sf), 1)  # the programme of the rules
+    assert sf.attached_from <= family.attached_on <= sf.attached_to
 
 
 # --- what family_records draws -----------------------------------------------------------

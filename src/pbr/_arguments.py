@@ -12,6 +12,7 @@ import operator
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,11 +52,13 @@ def described(value: object, width: int = 60) -> str:
 def short_repr(value: object, width: int = 40) -> str:
     """`value` for a message: its repr, cut to `width` characters (a pasted number can be huge).
 
-    >>> short_repr(10**50)
-    '1000000000000000000000000000000000000...'
+    A `Decimal` is shown as written (``-0``, not ``Decimal('-0')``).
+
+    >>> short_repr(10**50), short_repr(Decimal("-0"))
+    ('1000000000000000000000000000000000000...', '-0')
     """
     try:
-        text = repr(value)
+        text = str(value) if isinstance(value, Decimal) else repr(value)
     except ValueError:  # an int beyond Python's limit on the digits it turns into text
         return "a number too long to show"
     return text if len(text) <= width else text[: width - 3] + "..."

@@ -103,14 +103,14 @@ def money(value: object) -> Decimal:
     elif isinstance(value, Decimal):
         number = value
         if not number.is_finite():
-            raise ValueError(f"money must be finite, got {value!r}")
+            raise ValueError(f"money must be finite, got {_cut(number)}")
         exponent = number.as_tuple().exponent
         if (
             isinstance(exponent, int)
             and exponent < -2
             and number != number.quantize(PENNY, context=_EXACT)
         ):
-            raise ValueError(f"money has at most two decimal places (pence), got {value!r}")
+            raise ValueError(f"money has at most two decimal places (pence), got {_cut(number)}")
     elif kind is float:
         raise TypeError(
             f"money must be a decimal string or whole pounds, not a float: got {value!r}"
@@ -126,6 +126,15 @@ def _cut(value: str | Decimal) -> str:
     """`value` as text for a message, cut at 40 characters (an ellipsis says where)."""
     text = str(value)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _shown(value: object) -> str:
+    """`value` for a message as it was written: a `Decimal` as its text (``-0``), else its repr.
+
+    >>> _shown(Decimal("-0")), _shown("-5"), _shown(-5)
+    ('-0', "'-5'", '-5')
+    """
+    return _cut(value) if isinstance(value, Decimal) else repr(value)
 
 
 def round_to_penny(value: Fraction | Decimal) -> Decimal:
@@ -214,7 +223,10 @@ def money_field(value: Any) -> Decimal:
             kind_of_error = "money_too_large" if isinstance(exc, _TooLarge) else "money_parsing"
             _refuse(kind_of_error, str(exc))
         if amount.is_signed():  # -0 too: it would be written back as "-0.00"
-            _refuse("money_negative", f"money must not be negative (nor minus zero), got {value!r}")
+            _refuse(
+                "money_negative",
+                f"money must not be negative (nor minus zero), got {_shown(value)}",
+            )
         return amount
     _refuse(
         "money_type",

@@ -25,6 +25,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pbr._attribute_docs import describe_fields
 from pbr._record_checks import (
     ACADEMIC_YEARS,
+    BUILT_IN_INDICATORS_READ_FROM,
     CONTROL_FREE,
     UNSPACED_CONTROL_FREE,
     AsbKind,
@@ -280,8 +281,17 @@ class EntryProblem(_Event):
     """Where the evidence came from, e.g. ``"school census"`` or ``"police notification"``."""
 
 
-Indicator = Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-"""An outcome-plan indicator name: lower-case letters, digits and underscores."""
+Indicator = Annotated[
+    str,
+    Strict(),
+    # the pattern for the model; the schema also says what the record check refuses
+    # (`built_in_indicator`): a built-in indicator is read from the record's own lists
+    Field(
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        json_schema_extra={"not": {"enum": sorted(BUILT_IN_INDICATORS_READ_FROM)}},
+    ),
+]
+"""An outcome-plan indicator name: lower-case letters, digits and underscores, not a built-in's."""
 
 
 class Observation(_Event):

@@ -1,7 +1,12 @@
 """Hypothesis strategies for property-testing systems that produce or consume family records.
 
-Install with ``pip install "pbr-claims[testing]"``. Every strategy draws plain JSON-ready data (the
-interchange format of family-record.md), so it can feed `pbr` or any other system.
+Install with ``pip install "pbr-claims[testing]"``. `family_records` draws plain JSON-ready
+dicts (the interchange format of family-record.md), to feed `pbr` or any other system, and
+`broken_family_records` and `broken_lines` draw such records and lines broken; `families` and
+`families_with_as_of` draw them validated as `pbr.Family` (with a `date` to evaluate at);
+`as_of_dates` and `as_of_dates_for` draw `datetime.date`, `money` `Decimal` pounds,
+`financial_years` `pbr.periods.FinancialYear` and `interpretation_choices` dicts of
+interpretation id to value.
 
 A property of the money needs a family and a date to judge it at: `families_with_as_of` draws
 both, the date chosen for that family (its 6-month wait, its weeks in work, its terms' ends),
@@ -336,6 +341,7 @@ def families_with_as_of(
     attached_to: date | None = None,
     max_events: int = 4,
     payments: Payments = "realistic",
+    rules: RuleSet | None = None,
 ) -> st.SearchStrategy[tuple[Family, date]]:
     """`(family, as_of)` pairs: a `families` draw and an evaluation date `as_of_dates_for` it.
 
@@ -356,6 +362,7 @@ def families_with_as_of(
         attached_to=attached_to,
         max_events=max_events,
         payments=payments,
+        rules=rules,
     )
     return records.flatmap(lambda family: st.tuples(st.just(family), as_of_dates_for(family)))
 
@@ -363,7 +370,25 @@ def families_with_as_of(
 def interpretation_choices(rules: RuleSet | None = None) -> st.SearchStrategy[dict[str, str]]:
     """Mappings of interpretation id to one of its allowed values (a subset of the ids).
 
-    Pass them to ``rules.with_interpretations(**choice)``. `rules` defaults to phase one.
+    Pass them to ``rules.with_interpretations(**choice)``. `rules` defaults to phase one. A
+    family to evaluate under the choice is drawn for that rule set (`families_with_as_of`'s
+    `rules`), since some interpretations refuse what the defaults allow (phase two's
+    ``attachment_fees_after_2017_18 = stopped`` refuses a fee paid from 2018/19): draw the
+    choice, then the family, with ``flatmap`` (or ``st.data()``):
+
+    >>> import pbr
+    >>> from hypothesis import given, settings
+    >>> from pbr.rules import PHASE_TWO
+    >>> def under(choice):
+    ...     rules = PHASE_TWO.with_interpretations(**choice)
+    ...     return families_with_as_of(rules=rules).map(lambda pair: (rules, *pair))
+    >>> @settings(max_examples=20, database=None)
+    ... @given(interpretation_choices(PHASE_TWO).flatmap(under))
+    ... def test_any_reading(drawn):
+    ...     rules, family, as_of = drawn
+    ...     decision = pbr.evaluate(family, as_of=as_of, rules=rules)
+    ...     assert decision.payable <= decision.cap
+    >>> test_any_reading()
     """
     if rules is None:
         from pbr.rules import PHASE_ONE
@@ -456,6 +481,7 @@ def family_records(
     attached_to: date | None = None,
     max_events: int = 4,
     payments: Payments = "realistic",
+    rules: RuleSet | None = None,
 ) -> st.SearchStrategy[Record]:
     """Valid family records of `programme` as JSON-ready dicts (dates and money as strings).
 
@@ -492,26 +518,55 @@ def family_records(
     up to £3,500 for any kind of payment the programme makes, often more than the cap allows:
     payment histories that cannot be right, for testing how a system reports them.
 
+    `rules` (the programme's own by default) is the rule set the payments are drawn under: pass
+    ``rules.with_interpretations(**choice)`` to draw only what those interpretations allow (no
+    attachment fee for a family attached in a year whose fee is £0 under them, as phase two's
+    ``attachment_fees_after_2017_18 = stopped`` has from 2018/19); `programme` defaults to the
+    programme of `rules`.
+
     Attachment dates lie in [`attached_from`, `attached_to`], which must lie within the
     programme's attachment window (a bound left out is the window's end); others raise
-    `ValueError`, as does an unknown `programme` or `payments`.
+    `ValueError`, as does an unknown `programme` or `payments`, or `rules` of another programme.
     """
-    chosen = _programme(programme)
+    chosen, rules = _programme_and_rules(programme, rules)
     window = (chosen.rules.attached_from, chosen.rules.attached_to)
     where = f"family_records({chosen.id!r})"
     low, high = _within(window, window, where, attached_from=attached_from, attached_to=attached_to)
     if payments not in ("realistic", "any"):
         raise ValueError(f"{where}: payments={payments!r}; choose 'realistic' or 'any'")
-    return _family_records(chosen, low, high, max_events, payments)
+    return _family_records(chosen, rules, (low, high), max_events, payments)
+
+
+def _programme_and_rules(
+    programme_id: str | None, rules: RuleSet | None
+) -> tuple[Programme, RuleSet]:
+    """The programme to draw for and the rule set to draw under; `ValueError` if they differ."""
+    if rules is None:
+        chosen = _programme(programme_id)
+        return chosen, chosen.rules
+    chosen = _programme(rules.programme if programme_id is None else programme_id)
+    if rules.programme != chosen.id:
+        raise ValueError(
+            f"family_records({chosen.id!r}): rules={rules.programme} {rules.version} are another "
+            f"programme's; pass {chosen.id}'s rules (with any interpretations) or none"
+        )
+    return chosen, rules
 
 
 @st.composite
 def _family_records(
-    draw: st.DrawFn, chosen: Programme, low: date, high: date, max_events: int, payments: Payments
+    draw: st.DrawFn,
+    chosen: Programme,
+    rules: RuleSet,
+    attached_in: tuple[date, date],
+    max_events: int,
+    payments: Payments,
 ) -> Record:
-    """A valid record of `chosen`, attached in [`low`, `high`] (see `family_records`)."""
-    attached = draw(_near_edges(low, high))
-    rules = chosen.rules
+    """A valid record of `chosen`, attached in `attached_in`, paid under `rules`.
+
+    See `family_records`.
+    """
+    attached = draw(_near_edges(*attached_in))
 
     def years_before(n: int) -> date:
         return date(attached.year - n, attached.month, 1)
@@ -647,9 +702,9 @@ def _family_records(
         for field, rows in draw(_into_work(adult_ids[0], attached, rules)).items():
             record[field] = [*rows, *record[field]]
     if payments == "realistic":
-        record["payments"] = draw(_realistic_payments(chosen, attached))
+        record["payments"] = draw(_realistic_payments(chosen, rules, attached))
     else:
-        record["payments"] = draw(_any_payments(chosen, attached))
+        record["payments"] = draw(_any_payments(chosen, rules, attached))
     return record
 
 
@@ -951,6 +1006,7 @@ def families(
     attached_to: date | None = None,
     max_events: int = 4,
     payments: Payments = "realistic",
+    rules: RuleSet | None = None,
 ) -> st.SearchStrategy[Family]:
     """Valid `pbr.Family` objects (`family_records` validated); the same arguments and limits."""
     from pbr.records import Family
@@ -961,6 +1017,7 @@ def families(
         attached_to=attached_to,
         max_events=max_events,
         payments=payments,
+        rules=rules,
     )
     return records.map(Family.model_validate)
 
@@ -1012,12 +1069,14 @@ def _paid_on(low: date, high: date) -> st.SearchStrategy[str | None]:
 
 
 @st.composite
-def _realistic_payments(draw: st.DrawFn, chosen: Programme, attached: date) -> list[Record]:
-    """Payments the programme makes: its fee for the year, and results at their rates.
+def _realistic_payments(
+    draw: st.DrawFn, chosen: Programme, rules: RuleSet, attached: date
+) -> list[Record]:
+    """Payments the programme makes under `rules`: its fee for the year, and results at rates.
 
     Within the cap, which the year's fee counts against whether or not it is listed.
     """
-    rules, year = chosen.rules, financial_year_of(attached)
+    year = financial_year_of(attached)
     fee = chosen.attachment_fee(rules, year)
     rates = chosen.result_rates(rules, year)
     room = chosen.cap(rules, year) - fee
@@ -1039,9 +1098,14 @@ def _realistic_payments(draw: st.DrawFn, chosen: Programme, attached: date) -> l
 
 
 @st.composite
-def _any_payments(draw: st.DrawFn, chosen: Programme, attached: date) -> list[Record]:
-    """Payments of any amount to £3,500, of any kind the programme pays (a fee where it has one)."""
-    has_fee = chosen.attachment_fee(chosen.rules, financial_year_of(attached)) > 0
+def _any_payments(
+    draw: st.DrawFn, chosen: Programme, rules: RuleSet, attached: date
+) -> list[Record]:
+    """Payments of any amount to £3,500, of any kind the programme pays under `rules`.
+
+    An attachment fee only where the year has one under `rules`.
+    """
+    has_fee = chosen.attachment_fee(rules, financial_year_of(attached)) > 0
     kinds = [*(["attachment_fee"] if has_fee else []), *chosen.result_kinds]
     return [
         {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, cast, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -107,7 +107,9 @@ class ClaimRejection:
     """The row's window, if it is one a claim may have (else None)."""
     amount_text: str = ""
     """The amount as written when it could not be read (``'2,300.00'``, a JSON ``2300.00``),
-    ``(empty)``, ``(missing)`` or ``(row not readable)``; empty when `amount` was read."""
+    ``(empty)``, ``(missing)``, ``(row not readable)``, or for a CSV row whose values cannot be
+    lined up with the columns ``(values not lined up with the columns)`` and the row as written;
+    empty when `amount` was read."""
 
     def describe(self) -> str:
         r"""One line for people: ``claims.csv:4 claim 'C9': amount = '12.345': ...``.
@@ -281,7 +283,9 @@ def _csv_records(
         if not content.strip(","):
             continue
         values, problem = _split(content)
-        fields: dict[str, Any] = dict(zip(names, values, strict=False))
+        fields = _CsvRow(zip(names, values, strict=False))
+        fields.line = content
+        fields.unfilled = tuple(n for n in names[len(values) :] if n != "window")
         if len(values) > len(names):
             fields[_SURPLUS] = values[len(names) :]
         if problem is not None:
@@ -294,6 +298,48 @@ def _csv_records(
         elif not content.strip(", \t"):
             fields[_QUOTE] = ("(row)", repr(content)[:80], _WHITE_ROW)
         yield number, fields
+
+
+class _CsvRow(dict[str, Any]):
+    """A CSV row's values by column, with its line as written and the columns it leaves empty.
+
+    The line is what the audit lists for a row whose values cannot be lined up with the columns
+    (`_misaligned`): which value is the amount cannot be known, so none is read.
+    """
+
+    __slots__ = ("line", "unfilled")
+    line: str
+    unfilled: tuple[str, ...]
+    """The columns (``window`` aside, which may be left off) after the row's last value."""
+
+
+MISALIGNED = "(values not lined up with the columns)"
+"""How `ClaimRejection.amount_text` begins for such a row (the row as written follows)."""
+_THOUSANDS = re.compile(r"\d{1,3}")
+_GROUP = re.compile(r"\d{3}(\.\d*)?")
+"""An amount and the value after it as a thousands separator splits ``1,500.00``."""
+
+
+def _misaligned(row: dict[str, Any]) -> bool:
+    """Whether a CSV row's values cannot be lined up with its columns, so no amount is read.
+
+    It has more values than the header has columns (``2,300.00`` unquoted in a row with a
+    window), fewer than the columns it needs, or an amount of one to three digits followed by a
+    value of three (``1,500.00`` in a row without a window): a comma split the amount.
+    """
+    if not isinstance(row, _CsvRow):
+        return False
+    if _SURPLUS in row or row.unfilled:
+        return True
+    columns = list(row)
+    at = columns.index("amount") + 1 if "amount" in columns else len(columns)
+    return (
+        at < len(columns)
+        and isinstance(row["amount"], str)
+        and _THOUSANDS.fullmatch(row["amount"]) is not None
+        and isinstance(row[columns[at]], str)
+        and _GROUP.fullmatch(row[columns[at]]) is not None
+    )
 
 
 _WHITE_ROW = (
@@ -507,6 +553,7 @@ def _claim(
         or _repeated_key(row)
         or _bad_bytes(row)
         or _surplus(row)
+        or _short(row)
         or _spaced(row)
         or _reused_id(row, claim_id, seen)
     )
@@ -563,6 +610,18 @@ def _surplus(row: dict[str, Any]) -> _Problem | None:
         "(row)",
         repr(surplus)[:80],
         f"{len(surplus)} more value(s) than the header has columns",
+    )
+
+
+def _short(row: dict[str, Any]) -> _Problem | None:
+    """Fewer values than the columns a claim needs (a CSV row only; a window may be left off)."""
+    if not isinstance(row, _CsvRow) or not row.unfilled:
+        return None
+    return (
+        "(row)",
+        repr(row.line)[:80],
+        f"{len(row.unfilled)} fewer value(s) than the columns it needs (none for "
+        f"{', '.join(row.unfilled)}): which value is which cannot be known",
     )
 
 
@@ -628,10 +687,17 @@ def _readable(row: dict[str, Any]) -> dict[str, Any]:
     The kind and the amount go into the reconciliation (an amount read is claimed but
     unverified); the family, date and window are kept so that the report shows them. An amount
     that cannot be read is kept as written (`ClaimRejection.amount_text`), so that the rows
-    whose money is in no total can be counted and listed.
+    whose money is in no total can be counted and listed. Of a CSV row whose values cannot be
+    lined up with its columns (`_misaligned`) nothing is read: its line is kept instead.
     """
     from pbr.money import money
 
+    if _misaligned(row):
+        line = readable(repr(cast(_CsvRow, row).line))[:80]
+        return {
+            **dict.fromkeys(("kind", "amount", "family_id", "claimed_on", "window")),
+            "amount_text": f"{MISALIGNED} {line}",
+        }
     repeats = _repeats(row)
     kind = None if "kind" in repeats else row.get("kind")
     raw = row.get("amount")
@@ -650,7 +716,8 @@ def _readable(row: dict[str, Any]) -> dict[str, Any]:
     elif raw is None or raw == "":
         written = "(empty)"
     else:
-        written = readable(repr(raw))[:80]  # a JSON number as written, text in quotes
+        shown = str(raw) if isinstance(raw, Decimal) else repr(raw)  # a JSON -0 as -0
+        written = readable(shown)[:80]  # a JSON number as written, text in quotes
     found = {name: _one_field(row, name, repeats) for name in ("family_id", "claimed_on", "window")}
     return {
         "kind": kind if kind in get_args(PaymentKind) else None,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr._rejection import json_text
+from pbr.audit._claims import MISALIGNED
 from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
 from pbr.money import ZERO, format_gbp
 
@@ -519,6 +520,8 @@ def _malformed_row(r: Any) -> dict[str, Any]:
     why = f"{r.field} = {r.value}: {r.message}"
     if r.amount is None and r.field != "amount" and not r.amount_text.startswith("("):
         why += f"; amount = {r.amount_text}: not read either"  # listed, as written
+    elif r.amount_text.startswith(MISALIGNED):
+        why += "; amount not read: the values cannot be lined up with the columns"
     return {
         "row": r.row,
         "claim_id": r.claim_id or "",
