@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -212,6 +213,29 @@ def test_the_performance_page_dask_snippet_runs_as_a_script(tmp_path: Path) -> N
     assert len(text.splitlines()) == 60
 
 
+def test_each_cluster_page_block_runs_as_a_script_of_its_own(tmp_path: Path) -> None:
+    """The "Collecting rejections" block used ``Path`` without importing it: run alone, as a
+    script, it raised NameError (the page's test runs its blocks in one namespace)."""
+    from tests.test_docs import fenced_blocks
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "cluster.md"
+    blocks = [b for b in fenced_blocks(page) if b.lang == "python" and b.runnable]
+    assert len(blocks) >= 2
+    shutil.copytree(EXAMPLES.parent, tmp_path / "examples")
+    for n, block in enumerate(blocks):  # in page order: a later block reads what one wrote
+        script = tmp_path / f"block{n}.py"
+        script.write_text(block.code)
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"{block.where}: {result.stderr}"
+
+
 def test_a_record_over_the_size_limit_is_rejected_with_its_line(
     client: object, files: list[Path], tmp_path: Path
 ) -> None:
@@ -413,3 +437,60 @@ def test_a_folder_no_paths_and_a_bad_partition_size_are_refused(
         with pytest.raises(ValueError, match="partition_bytes"):
             pbr.dask.evaluate(files, as_of=AS_OF, output=out, partition_bytes=size)  # type: ignore[arg-type]
     assert not out.exists()
+
+
+def _not_json_lines(folder: Path) -> dict[str, bytes]:
+    """Files pbr.dask cannot read as JSON Lines, by name: each gave a rejection a line."""
+    import gzip
+
+    from pbr.tables import write_tables
+
+    records = EXAMPLES.read_text().splitlines()[:3]
+    families = [pbr.Family.model_validate_json(line) for line in records]
+    book = write_tables(families, folder / "tables.xlsx")
+    array = [json.loads(line) for line in records]
+    return {
+        "pretty.json": json.dumps(array, indent=2).encode(),  # 558 rejections for 3 families
+        "one-line.json": b"\xef\xbb\xbf \n" + json.dumps(array).encode() + b"\n",
+        "families.xlsx": book.read_bytes(),
+        "renamed.jsonl": book.read_bytes(),  # a workbook by its bytes
+        "families.csv": b"family_id,attached_on\nF1,2013-05-01\n",
+        "families.jsonl.gz": gzip.compress("\n".join(records).encode()),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("pretty.json", "a JSON document"),
+        ("one-line.json", "a JSON document"),
+        ("families.xlsx", "workbook"),
+        ("renamed.jsonl", "workbook"),
+        ("families.csv", "a table"),
+        ("families.jsonl.gz", "gzip-compressed"),
+    ],
+)
+def test_a_file_that_is_not_json_lines_is_refused_up_front(
+    tmp_path: Path, name: str, said: str
+) -> None:
+    """Each was read line by line: a JSON array of 3 families gave 558 rejections, a workbook
+    162, a CSV file 61, where ``pbr evaluate`` reads the array and refuses the others."""
+    path = tmp_path / name
+    path.write_bytes(_not_json_lines(tmp_path)[name])
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=r"pbr\.dask reads JSON Lines only") as refused:
+        pbr.dask.evaluate([EXAMPLES, path], as_of=AS_OF, output=out, scheduler="sync")
+    assert str(path) in str(refused.value)
+    assert said in str(refused.value)
+    assert not out.exists()  # refused before any work: no folder made
+
+
+def test_json_lines_files_are_still_read(tmp_path: Path) -> None:
+    """A byte-order mark, blank lines first, and a first record that is a bad array: JSON Lines."""
+    lines = EXAMPLES.read_text().splitlines()[:3]
+    path = tmp_path / "in" / "a.jsonl"
+    path.parent.mkdir()
+    path.write_bytes(b"\xef\xbb\xbf\n" + b"[1]\n" + "\n".join(lines).encode() + b"\n")
+    result = pbr.dask.evaluate(path, as_of=AS_OF, output=tmp_path / "out", scheduler="sync")
+    assert result.rejected == 1
+    assert result.totals.overall.families_evaluated == 3

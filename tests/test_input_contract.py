@@ -586,9 +586,9 @@ def test_rejections_from_tables_include_rows_without_a_family(
     folder = tmp_path / "tables"
     folder.mkdir()
     (folder / "families.csv").write_text(
-        "family_id,attached_on,identified_for,local_discretion\n"
-        "G1,2012-10-15,crime_asb;education;work,x\n"
-        "B1,2012-10-15,crime_asb;education;work,x\n"
+        "family_id,attached_on,identified_for,local_discretion,local_authority,programme\n"
+        "G1,2012-10-15,crime_asb;education;work,x,,\n"
+        "B1,2012-10-15,crime_asb;education;work,x,,\n"
     )
     (folder / "members.csv").write_text(
         "family_id,person_id,date_of_birth,expectant\n"
@@ -597,9 +597,10 @@ def test_rejections_from_tables_include_rows_without_a_family(
         "NOBODY,A1,1980-01-01,false\n"
     )
     (folder / "school_terms.csv").write_text(
-        "family_id,person_id,academic_year,term,possible_sessions,unauthorised_absences\n"
-        "G1,A1,2012/13,autumn,120,0\n"
-        "B1,A1,2012/13,autumn,12.5,0\n"
+        "family_id,person_id,academic_year,term,possible_sessions,unauthorised_absences,"
+        "fixed_term_exclusions,permanently_excluded,alternative_provision,on_roll\n"
+        "G1,A1,2012/13,autumn,120,0,,,,\n"
+        "B1,A1,2012/13,autumn,12.5,0,,,,\n"
     )
     rejected = tmp_path / "rejected.jsonl"
     status = main(
@@ -644,10 +645,11 @@ def test_a_poisoned_workbook_rejects_only_its_families(
     families = book.active
     families.title = "families"
     families.append(["family_id", "attached_on", "identified_for", "local_discretion"])
+    families["E1"], families["F1"] = "local_authority", "programme"  # every column named
     for family_id in ("G1", "B1", "B2", "B3", "G2"):
         families.append([family_id, datetime(2012, 10, 15), "crime_asb;education;work", "x"])
     members = book.create_sheet("members")
-    members.append(["family_id", "person_id", "date_of_birth"])
+    members.append(["family_id", "person_id", "date_of_birth", "expectant"])
     members.append(["G1", "A1", datetime(1980, 1, 1)])
     members.append(["B1", "A1", datetime(9999, 12, 31)])  # a date beyond any rule
     members.append(["B2", "A1", datetime(1980, 1, 1, 13, 30)])  # a time of day would be lost
@@ -663,6 +665,9 @@ def test_a_poisoned_workbook_rejects_only_its_families(
             "possible_sessions",
             "unauthorised_absences",
             "on_roll",
+            "fixed_term_exclusions",
+            "permanently_excluded",
+            "alternative_provision",
         ]
     )
     terms.append(["G1", "A1", "2012/13", "autumn", 120, 0, True])

@@ -396,7 +396,7 @@ def test_a_folder_without_a_families_table_is_a_clear_error(
 
     folder = tmp_path / "council"
     folder.mkdir()
-    (folder / "members.csv").write_text("family_id,person_id,date_of_birth\n")
+    (folder / "members.csv").write_text("family_id,person_id,date_of_birth,expectant\n")
     with pytest.raises(UnreadableFile, match=r"no families\.csv"):
         read_tables(folder)
     for argv in (["evaluate", str(folder)], ["explain", str(folder), "F1"]):

@@ -14,7 +14,16 @@ import pytest
 
 import pbr
 from pbr.tables import TableInput, read_tables
-from tests.test_tables_files import FAMILIES, TF, folder_of, rewritten, two_families, workbook
+from tests.test_tables_files import (
+    FAMILIES,
+    TF,
+    completed,
+    folder_of,
+    rewritten,
+    sheet_completed,
+    two_families,
+    workbook,
+)
 
 PAYMENTS = "family_id,kind,amount,paid_on,claim_id\n"
 
@@ -202,7 +211,7 @@ def sheet_cell(tmp_path: Path, value: Any, cell: str, **style: Any) -> Path:
     }
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
-        for row in rows:
+        for row in sheet_completed(name, rows):
             sheet.append(row)
     for key, given in style.items():
         setattr(book["payments"]["C2"], key, given)
@@ -257,8 +266,10 @@ def _kept_after_reading(tmp_path: Path, n: int) -> int:
     payments = "".join(f"F{i},attachment_fee,2400.00,2013-06-01,C{i}\n" for i in range(n))
     folder = tmp_path / str(n)
     folder.mkdir()
-    (folder / "families.csv").write_text(FAMILIES + rows)
-    (folder / "members.csv").write_text("family_id,person_id,date_of_birth\n" + members)
+    (folder / "families.csv").write_text(completed("families", FAMILIES + rows))
+    (folder / "members.csv").write_text(
+        completed("members", "family_id,person_id,date_of_birth\n" + members)
+    )
     (folder / "payments.csv").write_text(PAYMENTS + payments)
     read = read_tables(folder)
     tracemalloc.start()
@@ -486,11 +497,12 @@ def windows_1252(tmp_path: Path) -> TableInput:
     folder = tmp_path / "council"
     folder.mkdir()
     (folder / "families.csv").write_bytes(
-        b"family_id,attached_on\nR1\x96,2013-05-01\nR2,2013-05-01\n"
+        b"family_id,attached_on,local_authority,programme,identified_for,local_discretion\n"
+        b"R1\x96,2013-05-01,,,,\nR2,2013-05-01,,,,\n"
     )
     (folder / "members.csv").write_bytes(
-        b"family_id,person_id,date_of_birth\nR1\x96,A1,1980-01-01\nR2\x96,A1,1980-01-01\n"
-        b"R2,A1,1980-01-01\n"
+        b"family_id,person_id,date_of_birth,expectant\nR1\x96,A1,1980-01-01,\n"
+        b"R2\x96,A1,1980-01-01,\nR2,A1,1980-01-01,\n"
     )
     return read_tables(folder)
 

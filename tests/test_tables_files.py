@@ -35,12 +35,68 @@ TF = "2013-05-01,crime_asb;education;work\n"
 
 
 def folder_of(tmp_path: Path, **tables: str) -> Path:
-    """A folder holding each table's text as given (file name: the key, ``.csv`` added)."""
+    """A folder holding each table's text (file name: the key, ``.csv`` added), its header whole.
+
+    A test names only the columns it is about: the table's others are added to the header, each
+    row given an empty cell for them (`completed`), as a header must have every column.
+    """
     folder = tmp_path / "council"
     folder.mkdir(exist_ok=True)
     for name, text in tables.items():
-        (folder / (name if "." in name else f"{name}.csv")).write_text(text, newline="")
+        file = name if "." in name else f"{name}.csv"
+        (folder / file).write_text(completed(Path(file).stem, text), newline="")
     return folder
+
+
+def _left_out(table: str, header: list[str]) -> list[str]:
+    """The columns of `table` a header leaves out, if it is a table's with a family_id column."""
+    from pbr.tables import TABLES, columns
+
+    if table.lower() not in TABLES or "family_id" not in [h.strip() for h in header]:
+        return []
+    named = {h.strip() for h in header}
+    return [c for c in columns(table.lower()) if c not in named]
+
+
+def _cells_in(line: str) -> int:
+    """How many cells a CSV reader finds on a line with quotes (0 if it cannot read it)."""
+    import csv
+
+    try:
+        return len(next(csv.reader([line]), []))
+    except csv.Error:  # a field past the reader's limit
+        return 0
+
+
+def completed(table: str, text: str) -> str:
+    """A CSV table's text with the columns its header leaves out added after its last column.
+
+    Each row as long as the header (or longer: its cells past the header stay past it) gets an
+    empty cell for each, "not recorded"; a shorter row, or one whose quotes make its cells
+    uncertain, is kept as written, still short of the header.
+    """
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return text
+    width = len(lines[0].rstrip("\r\n").split(","))
+    added = _left_out(table, lines[0].rstrip("\r\n").split(","))
+    if not added:
+        return text
+    out = []
+    for number, line in enumerate(lines):
+        content = line.rstrip("\r\n")
+        end = line[len(content) :]
+        if number == 0:
+            out.append(",".join([content, *added]) + end)
+            continue
+        if content and '"' not in content:
+            cells = content.split(",")
+            if len(cells) >= width:
+                content = ",".join([*cells[:width], *[""] * len(added), *cells[width:]])
+        elif content and _cells_in(content) == width:
+            content += "," * len(added)
+        out.append(content + end)
+    return "".join(out)
 
 
 def two_families(payments: str) -> dict[str, str]:
@@ -212,6 +268,26 @@ def test_a_sheet_naming_a_column_twice_stops_the_run(tmp_path: Path) -> None:
 # 3. a column with no name
 
 
+def sheet_completed(name: str, rows: list[list[Any]]) -> list[list[Any]]:
+    """A sheet's rows with the columns its header leaves out added after its last column.
+
+    A row's cells past the header stay past it (`completed`, for a sheet).
+    """
+    if not rows:
+        return rows
+    added = _left_out(name, [str(h) for h in rows[0] if h is not None])
+    if not added:
+        return rows
+    width = len(rows[0])
+    return [
+        [*rows[0], *added],
+        *(
+            [*r[:width], *[None] * len(added), *r[width:]] if len(r) > width else r
+            for r in rows[1:]
+        ),
+    ]
+
+
 def workbook(tmp_path: Path, *, merge: str | None = None, **sheets: list[list[Any]]) -> Path:
     """A workbook of these sheets (``families`` and ``members`` added when not given).
 
@@ -228,7 +304,7 @@ def workbook(tmp_path: Path, *, merge: str | None = None, **sheets: list[list[An
     book.remove(book.active)
     for name, rows in sheets.items():
         sheet = book.create_sheet(name)
-        for row in rows:
+        for row in sheet_completed(name, rows):
             sheet.append(row)
     if merge is not None:
         name, _, cells = merge.partition("!")
@@ -574,21 +650,98 @@ def test_a_workbook_without_a_default_style_says_nothing_of_it(
 def test_a_header_without_a_required_column_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = folder_of(
-        tmp_path,
-        families=f"{FAMILIES}F1,{TF}",
-        members="family_id,person_id,dob\nF1,A1,1984-03-12\n",
-    )
-    _, errors = read_all(read_tables(folder))
-    kind, _, why = errors["members:2.date_of_birth"]
-    assert kind == "missing"
-    assert why.startswith("the header of members (line 1) has no column date_of_birth")
+    folder = folder_of(tmp_path, families=f"{FAMILIES}F1,{TF}")
+    (folder / "members.csv").write_text("family_id,person_id,dob,expectant\nF1,A1,1984-03-12,\n")
+    with pytest.raises(UnreadableFile) as caught:
+        read_tables(folder)
+    why = str(caught.value)
+    assert "the header of members has no column date_of_birth:" in why
     assert "'dob'" in why
-    assert "empty" not in why
-    # the command line says so too, not only the --rejections file ("date_of_birth: missing")
     assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
     err = capsys.readouterr().err
-    assert "members:2.date_of_birth: missing: the header of members (line 1) has no column" in err
+    assert err.count("\n") == 1
+    assert err.startswith("pbr: ")
+    assert "members has no column date_of_birth" in err
+
+
+def _every_left_out() -> list[tuple[str, str]]:
+    """Each table with each of its columns but family_id: the column a header may leave out."""
+    from pbr.tables import TABLES, columns
+
+    return [(t, c) for t in TABLES for c in columns(t) if c != "family_id"]
+
+
+@pytest.mark.parametrize(("table", "column"), _every_left_out())
+def test_a_csv_header_without_one_of_its_tables_columns_stops_the_run(
+    tmp_path: Path, table: str, column: str
+) -> None:
+    """A header without ``end`` read every benefit spell as open-ended, without a word: EX-014
+    turned eligible and £1,600 more was paid. No column of a table may be left out."""
+    from pbr.tables import columns, write_templates
+
+    folder = tmp_path / "council"
+    write_templates(folder)
+    kept = [c for c in columns(table) if c != column]
+    (folder / f"{table}.csv").write_text(",".join(kept) + "\n" + "," * (len(kept) - 1) + "\n")
+    with pytest.raises(UnreadableFile) as caught:
+        read_tables(folder)
+    assert f"the header of {table} has no column {column}:" in str(caught.value)
+    assert f"{table}.csv" in str(caught.value)
+
+
+@pytest.mark.parametrize(("table", "column"), _every_left_out())
+def test_a_sheet_header_without_one_of_its_tables_columns_stops_the_run(
+    tmp_path: Path, table: str, column: str
+) -> None:
+    from pbr.tables import TABLES, columns
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name in TABLES:
+        sheet = book.create_sheet(name.capitalize())
+        sheet.append([c for c in columns(name) if (name, c) != (table, column)])
+    book.save(tmp_path / "book.xlsx")
+    with pytest.raises(UnreadableFile) as caught:
+        read_tables(tmp_path / "book.xlsx")
+    assert f"sheet {table.capitalize()}: the header of {table} has no column {column}:" in str(
+        caught.value
+    )
+
+
+@pytest.mark.parametrize("form", ["council", "council.xlsx"])
+def test_tables_with_a_column_left_out_are_refused_not_paid_on(
+    tmp_path: Path, form: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tester's reproduction: ``end`` dropped from benefit_spells, £1,600 more payable."""
+    openpyxl = pytest.importorskip("openpyxl")
+    records = list(pbr.read_records(Path(__file__).parent.parent / "examples" / "families.jsonl"))
+    path = write_tables([r for r in records if isinstance(r, pbr.Family)], tmp_path / form)
+    # the example tables read, every column in every header
+    assert read_tables(path).reconciliation is not None
+    if form.endswith(".xlsx"):
+        book = openpyxl.load_workbook(path)
+        book["benefit_spells"].delete_cols(5)
+        book.save(path)
+    else:
+        file = path / "benefit_spells.csv"
+        lines = file.read_text().splitlines()
+        file.write_text("".join(line.rsplit(",", 1)[0] + "\n" for line in lines))
+    with pytest.raises(UnreadableFile, match="the header of benefit_spells has no column end:"):
+        read_tables(path)
+    assert main(["evaluate", str(path), "--as-of", "2015-09-30"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert "the header of benefit_spells has no column end:" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_a_column_spelt_another_way_is_named_in_the_refusal(tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, families=f"{FAMILIES}F1,{TF}")
+    (folder / "members.csv").write_text("family_id,person_id,Date of birth,expectant\n")
+    with pytest.raises(UnreadableFile, match="the column 'Date of birth' must be named"):
+        read_tables(folder)
 
 
 @pytest.mark.parametrize("members", ["", "family_id,person_id,date_of_birth\nF2,A1,1984-03-12\n"])

@@ -123,10 +123,11 @@ def test_a_workbook_cell_is_never_trimmed_either(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     book.active.title = "families"
-    book.active.append(["family_id", "attached_on"])
+    book.active.append(["family_id", "attached_on", "local_authority", "programme"])
+    book.active["E1"], book.active["F1"] = "identified_for", "local_discretion"
     book.active.append(["F1", "2013-05-01"])
     members = book.create_sheet("members")
-    members.append(["family_id", "person_id", "date_of_birth"])
+    members.append(["family_id", "person_id", "date_of_birth", "expectant"])
     members.append(["F1", " A1", "1980-01-01"])
     book.save(tmp_path / "book.xlsx")
     read = read_tables(tmp_path / "book.xlsx")

@@ -141,7 +141,9 @@ def evaluate(
         pbr.ledger.LedgerError: the ledger does not verify, or is keyed and no key is given.
         FileNotFoundError: a path or glob matches no file.
         IsADirectoryError: a path or glob match is a folder.
-        ValueError: `paths` names no file, or `partition_bytes` is not a positive number.
+        ValueError: `paths` names no file, or a file that is not JSON Lines (a JSON array, a
+            workbook, a CSV table, a compressed file), or `partition_bytes` is not a positive
+            number.
 
     """
     import dask
@@ -164,7 +166,7 @@ def evaluate(
     history = None if ledger is None else _history(ledger, ledger_key)
     day = check_as_of(as_of)
     # the inputs are found before the folder is made: a path that matches nothing leaves none
-    pieces = None if _is_bag(paths) else list(_partitions(paths, partition_bytes))
+    pieces = None if _is_bag(paths) else list(_partitions(paths, partition_bytes, max_record_bytes))
     folder = Path(output)
     if pieces is not None:
         _check_not_an_input(folder, pieces)
@@ -269,8 +271,13 @@ def _is_bag(value: Any) -> bool:
     return type(value).__module__.startswith("dask.bag") and hasattr(value, "to_delayed")
 
 
-def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
-    """Each file (in the order given, globs sorted) cut into byte ranges of whole lines."""
+def _partitions(
+    paths: Any, size: int | None, limit: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[_Part]:
+    """Each file (in the order given, globs sorted) cut into byte ranges of whole lines.
+
+    Every file is checked to be JSON Lines (`_not_json_lines`) before any is cut.
+    """
     named = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not named:
         raise ValueError("no input: paths names no file")
@@ -289,6 +296,9 @@ def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
                 )
             if not os.path.isfile(match):
                 raise FileNotFoundError(f"no such file: {match}")
+            why = _not_json_lines(match, limit)
+            if why is not None:
+                raise ValueError(f"{why} (pbr.dask reads JSON Lines only: one record a line)")
         files += matched
     index = 0
     for file in files:
@@ -306,6 +316,46 @@ def _partitions(paths: Any, size: int | None) -> Iterator[_Part]:
                 if end >= total:
                     break
                 start = end
+
+
+_TABLES = {".csv": "a table (CSV)", ".tsv": "a table (TSV)"}
+_WORKBOOKS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+_NOT_RECORDS = (
+    "not JSON Lines: pbr evaluate reads council tables; for pbr.dask, write each family record "
+    "as a line of JSON"
+)
+
+
+def _not_json_lines(file: str, limit: int) -> str | None:
+    """Why `file` is not JSON Lines, by its name or its start, or None if it is.
+
+    Read line by line, a JSON array gave a rejection a line (558 for 3 families), and so did a
+    workbook, a CSV table or a compressed file: said once, before any work. A file is JSON
+    Lines when ``pbr evaluate`` would read it line by line (`pbr.io.json_lines_start`: its
+    first two records, at most, are read).
+    """
+    from pbr._unreadable import TEXT_HEAD_BYTES, not_a_text_file, not_line_text
+    from pbr.io import UnreadableFile, json_lines_start
+
+    suffix = os.path.splitext(file)[1].lower()
+    if suffix in _TABLES:
+        return f"{file} is {_TABLES[suffix]}, {_NOT_RECORDS}"
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(TEXT_HEAD_BYTES)
+        if suffix in _WORKBOOKS or not_a_text_file(head, "") is not None:
+            return f"{file} is a workbook (or another zip file), {_NOT_RECORDS}"
+        said = not_line_text(file, head)
+        if said is not None:
+            return said
+        if json_lines_start(file, max_record_bytes=limit) is None:
+            return (
+                f"{file} is a JSON document (an array, or an object over several lines), not "
+                "JSON Lines: write each record on a line of its own"
+            )
+    except (OSError, UnreadableFile) as exc:
+        return str(exc)
+    return None
 
 
 def _lines(part: _Part, given: Iterable[str] | None) -> Iterator[bytes]:

@@ -169,7 +169,6 @@ class TableInput:
                 "can store a row twice): which of the two is the row cannot be known; write the "
                 "workbook again with each row once"
             ) from None
-        self._headers: dict[str, list[str]] = {}  # each table's header, as read
 
     @property
     def problems(self) -> list[RowProblem]:
@@ -384,14 +383,6 @@ class TableInput:
         why: str,
         kind: str,
     ) -> RowProblem:
-        header = self._headers.get(table)
-        if (
-            kind == "missing"
-            and header is not None
-            and column not in header
-            and column in _known_columns(table)  # not a field of the record (``members``)
-        ):
-            why = _no_such_column(table, column, header)
         problem = RowProblem(table, n, family_id, column, value, why, kind)
         # a row counts once, however many problems it has; a row is one family's (but for
         # those `_RowStore.shared` gives two), so only the family's own are kept, not every row
@@ -772,22 +763,6 @@ def _blank_id(family_id: str) -> _Problem:
     return "family_id", "", why, "missing"
 
 
-def _no_such_column(table: str, column: str, header: Sequence[str]) -> str:
-    """Why a required column is missing from every row: the header has no such column.
-
-    >>> _no_such_column("families", "family_id", ["family_id;attached_on"])
-    "the header of families (line 1) has no column family_id: its columns are 'family_id;attached_on' (the separator seems to be ';': it must be a comma)"
-    """
-    from pbr._csv_lines import separator_in, shown_columns
-
-    separator = separator_in(header)
-    hint = f" (the separator seems to be {separator}: it must be a comma)" if separator else ""
-    return (
-        f"the header of {table} (line 1) has no column {column}: its columns are "
-        f"{shown_columns(header) or 'none'}{hint}"
-    )
-
-
 _SPACE_WHY = "has a space or tab at its start or end; pbr does not trim: remove it"
 _REQUIRED = "required, but the cell is empty"
 _EMPTY_ROW = ("(row)", "", "the row is empty (every cell blank): delete it", "empty_row")
@@ -894,8 +869,8 @@ def read_tables(path: str | Path) -> TableInput:
     Raises:
         ValueError: `path` is neither a folder nor an ``.xlsx`` workbook.
         pbr.io.UnreadableFile: it has no ``families`` table (any folder would read as none), or
-            a table cannot be read as it is: its header has no ``family_id`` column or names a
-            column twice, two files or sheets are one table's, a sheet stores a cell or row twice.
+            a table cannot be read as it is: its header lacks ``family_id`` or any other of its
+            table's columns or names a column twice, two files or sheets are one table's, a sheet stores a cell or row twice.
 
     """
     path = Path(path)
@@ -980,7 +955,6 @@ def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     headers: dict[str, list[str]] = {}
     tables = {name: _csv_rows(file, headers, name) for name, file in files.items()}
     found = TableInput(str(folder), tables)
-    found._headers = headers
     return found, stray
 
 
@@ -1103,6 +1077,68 @@ def _joinable(header: Sequence[str], where: str, *, sheet: bool) -> None:
     )
 
 
+def _whole_header(header: Sequence[str], table: str, where: str, *, sheet: bool) -> None:
+    """Refuse a table's header unless it has ``family_id`` (`_joinable`) and every other column.
+
+    Raises:
+        pbr.io.UnreadableFile: the header lacks ``family_id`` or any other of the table's columns.
+
+    """
+    _joinable(header, where, sheet=sheet)
+    _complete(header, table, where)
+
+
+def _complete(header: Sequence[str], table: str, where: str) -> None:
+    """Refuse a table's header that lacks any of the table's columns: no row of it is read.
+
+    A column left out was read as a cell left empty on every row, "not recorded": every benefit
+    spell with no ``end`` open-ended, every child with no exclusions, and a different sum paid,
+    without a word. An empty cell says "not recorded"; a column left out says nothing.
+
+    >>> _complete(["family_id", "person_id", "benefit", "End date"], "benefit_spells", "b.csv")
+    Traceback (most recent call last):
+    ...
+    pbr.io.UnreadableFile: b.csv: the header of benefit_spells has no columns start, end: every column of the table must be in its header (an empty cell, not a column left out, says a value is not recorded), so no row of the table is read; its columns are 'family_id', 'person_id', 'benefit', 'End date'; the column 'End date' must be named end
+
+    Raises:
+        pbr.io.UnreadableFile: a column of the table is not in the header.
+
+    """
+    missing = [c for c in columns(table) if c not in header]
+    if not missing:
+        return
+    from pbr._csv_lines import separator_in, shown_columns
+    from pbr.io import UnreadableFile
+
+    def plain(name: str) -> str:
+        return re.sub("[^a-z0-9]", "", name.lower())
+
+    others = [c for c in header if c not in _known_columns(table)]
+    spelt = [
+        f"the column {c!r} must be named {m}"
+        for m in missing
+        for c in others
+        if plain(c) == plain(m) or plain(c).startswith(plain(m))
+    ]
+    separator = separator_in(header)
+    if spelt:
+        cause = "; ".join(spelt)
+    elif separator:
+        cause = f"the separator seems to be {separator}: it must be a comma"
+    else:
+        cause = (
+            "add each column, with an empty cell on each row where nothing is recorded "
+            "(pbr template FOLDER writes every table's header)"
+        )
+    raise UnreadableFile(
+        f"{where}: the header of {table} has no column{'s' * (len(missing) > 1)} "
+        f"{', '.join(missing)}: every column of "
+        "the table must be in its header (an empty cell, not a column left out, says a value is "
+        "not recorded), so no row of the table is read; its columns are "
+        f"{shown_columns(header) or 'none'}; {cause}"
+    )
+
+
 _UNNAMED_WHY = (
     "has no name in the header: a value under it cannot be read as any column; name the "
     "column, or delete the value"
@@ -1156,7 +1192,7 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
         unchecked = headers is not None and not any(name.strip() for name in names)
         if headers is not None:
             if not unchecked:
-                _joinable(columns, str(file), sheet=False)
+                _whole_header(columns, table, str(file), sheet=False)
             headers[table] = columns
         width = len(columns)
         pending: tuple[int, dict[str, str], list[str]] | None = None  # an unclosed quote's row
@@ -1170,7 +1206,7 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
             if not content:  # a line with nothing on it: no row
                 continue
             if unchecked:
-                _joinable(columns, str(file), sheet=False)
+                _whole_header(columns, table, str(file), sheet=False)
             if '"' not in content and "'" not in content:  # the usual row
                 cells = content.split(",")
                 if len(cells) == width:
@@ -1481,7 +1517,6 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
             else f"its parts cannot be read ({type(exc).__name__}: {exc})"
         )
         raise UnreadableFile(f"cannot read {path}: {why}"[:300]) from None
-    found._headers = headers
     return found, stray
 
 
@@ -1593,10 +1628,26 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     (`_unnamed`), as in a CSV file. A formula cell with no saved value and an Excel error
     (``#N/A``) are noted as problems of their cells (`AS_WRITTEN`), never read as values.
     """
-    from pbr.io import UnreadableFile
-
     marks: dict[tuple[int, int], _Mark] = {}
     rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
+    try:
+        yield from _sheet_rows_of(rows, sheet, marks, headers, where)
+    finally:  # the sheet's file closed now, even when a header is refused, not when collected
+        closing = getattr(rows, "close", None)
+        if closing is not None:
+            closing()
+
+
+def _sheet_rows_of(
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    sheet: Any,
+    marks: dict[tuple[int, int], _Mark],
+    headers: dict[str, list[str]] | None,
+    where: str,
+) -> Rows:
+    """`_sheet_rows`, given the sheet's rows of values."""
+    from pbr.io import UnreadableFile
+
     number, first = next(rows, (1, ()))
     while number != 1 and _no_value(first) and not any(row == number for row, _ in marks):
         number, first = next(rows, (1, ()))  # a row stored with no value (its format only)
@@ -1611,7 +1662,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
     header = _header_columns(names, where or str(sheet.title))
     if headers is not None:
         if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
-            _joinable(header, where or str(sheet.title), sheet=True)
+            _whole_header(header, sheet.title.lower(), where or str(sheet.title), sheet=True)
         headers[sheet.title.lower()] = header
     merged = _Merged(_merged_ranges(sheet), len(header))
     merged.saw(1, dict(zip(header, ["" if h is None else h for h in names], strict=False)), header)
@@ -1630,7 +1681,7 @@ def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: 
             )
         if not _no_value(values):
             if not header and headers is not None:
-                _joinable(header, where or str(sheet.title), sheet=True)
+                _whole_header(header, sheet.title.lower(), where or str(sheet.title), sheet=True)
             cells = {
                 k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
                 for k, v in zip(header, values, strict=False)
@@ -2525,7 +2576,8 @@ def write_templates(folder: str | Path) -> list[Path]:
         "One CSV file per table, keyed by `family_id`; columns are the family-record fields",
         "(see the family record page of the pbr docs). Dates are YYYY-MM-DD; money is a decimal",
         "such as 3200.00; booleans are true/false; `identified_for` and `local_discretion` hold",
-        "several values separated by semicolons. Leave a cell empty for 'not recorded'.",
+        "several values separated by semicolons. Leave a cell empty for 'not recorded', but",
+        "keep every column in the header: a table whose header lacks one is not read.",
         "",
     ]
     for table in TABLES:
