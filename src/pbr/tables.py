@@ -952,8 +952,7 @@ def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     stray = [f.name for f in _csv_files(folder) if _table_named(f.stem) is None]
     for file in files.values():
         _regular(file)
-    headers: dict[str, list[str]] = {}
-    tables = {name: _csv_rows(file, headers, name) for name, file in files.items()}
+    tables = {name: _csv_rows(file, name) for name, file in files.items()}
     found = TableInput(str(folder), tables)
     return found, stray
 
@@ -1145,15 +1144,15 @@ _UNNAMED_WHY = (
 )
 
 
-def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: str = "") -> Rows:
+def _csv_rows(file: Path, table: str | None = None) -> Rows:
     """A CSV file's rows, numbered by line (the header is line 1), each cell exactly as written.
 
     One line is one row: no table value holds a line break, so a quote is closed on its line or
     is a problem of that row (`pbr._csv_lines.split`), and the next line is a row of its own. A
     line ends at CR, LF or CRLF; a line with nothing on it is no row. Cells are never trimmed:
     a space at a cell's edge is reported (`_cell_problems`). Column names in the header are
-    taken without spaces around them (`_header_columns`). The header's columns go to
-    `headers[table]`.
+    taken without spaces around them (`_header_columns`). Read as `table`, the header must
+    name every column of that table (`_whole_header`).
 
     Raises:
         pbr.io.UnreadableFile: the file is compressed or UTF-16, or no row can be read by its
@@ -1189,11 +1188,9 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
         columns = _header_columns(names, str(file))
         # an empty header line is checked only if a row is under it (a file of one blank line
         # is a table with no rows, as an empty file is)
-        unchecked = headers is not None and not any(name.strip() for name in names)
-        if headers is not None:
-            if not unchecked:
-                _whole_header(columns, table, str(file), sheet=False)
-            headers[table] = columns
+        unchecked = table is not None and not any(name.strip() for name in names)
+        if table is not None and not unchecked:
+            _whole_header(columns, table, str(file), sheet=False)
         width = len(columns)
         pending: tuple[int, dict[str, str], list[str]] | None = None  # an unclosed quote's row
         number = 1
@@ -1205,7 +1202,7 @@ def _csv_rows(file: Path, headers: dict[str, list[str]] | None = None, table: st
             content = unended(line)
             if not content:  # a line with nothing on it: no row
                 continue
-            if unchecked:
+            if unchecked and table is not None:
                 _whole_header(columns, table, str(file), sheet=False)
             if '"' not in content and "'" not in content:  # the usual row
                 cells = content.split(",")
@@ -1480,7 +1477,6 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
     from pbr.io import UnreadableFile
 
     _regular(path)
-    headers: dict[str, list[str]] = {}
     try:
         with warnings.catch_warnings():
             # "Workbook contains no default style, apply openpyxl's default", "... no
@@ -1502,7 +1498,7 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
                     else:
                         sheets[table] = sheet
                 tables = {
-                    table: _sheet_rows(sheet, headers, f"{path}: sheet {sheet.title}")
+                    table: _sheet_rows(sheet, f"{path}: sheet {sheet.title}", whole_header=True)
                     for table, sheet in sheets.items()
                 }
                 found = TableInput(str(path), tables)
@@ -1621,17 +1617,18 @@ def _nth(items: Sequence[str], index: int) -> str | None:
     return items[index] if index < len(items) else None
 
 
-def _sheet_rows(sheet: Any, headers: dict[str, list[str]] | None = None, where: str = "") -> Rows:
+def _sheet_rows(sheet: Any, where: str = "", *, whole_header: bool = False) -> Rows:
     """A sheet's rows, numbered as the sheet numbers them, each cell's text as `_cell` gives it.
 
     The header keeps every column's place: an empty header cell is a column with no name
     (`_unnamed`), as in a CSV file. A formula cell with no saved value and an Excel error
     (``#N/A``) are noted as problems of their cells (`AS_WRITTEN`), never read as values.
+    With `whole_header`, the header must name every column of the sheet's table (`_whole_header`).
     """
     marks: dict[tuple[int, int], _Mark] = {}
     rows = _fast_values(sheet, marks, where) or _parsed_values(sheet, marks, where)
     try:
-        yield from _sheet_rows_of(rows, sheet, marks, headers, where)
+        yield from _sheet_rows_of(rows, sheet, marks, whole_header, where)
     finally:  # the sheet's file closed now, even when a header is refused, not when collected
         closing = getattr(rows, "close", None)
         if closing is not None:
@@ -1642,7 +1639,7 @@ def _sheet_rows_of(
     rows: Iterator[tuple[int, tuple[Any, ...]]],
     sheet: Any,
     marks: dict[tuple[int, int], _Mark],
-    headers: dict[str, list[str]] | None,
+    whole_header: bool,
     where: str,
 ) -> Rows:
     """`_sheet_rows`, given the sheet's rows of values."""
@@ -1660,10 +1657,9 @@ def _sheet_rows_of(
     while names and (names[-1] is None or not names[-1].strip()):
         names.pop()  # empty header cells past the last name: no columns
     header = _header_columns(names, where or str(sheet.title))
-    if headers is not None:
-        if header:  # (an empty one, only if a row is under it: a sheet left empty is no rows)
-            _whole_header(header, sheet.title.lower(), where or str(sheet.title), sheet=True)
-        headers[sheet.title.lower()] = header
+    if whole_header and header:  # (an empty one, only if a row is under it: an empty sheet
+        # is a table with no rows)
+        _whole_header(header, sheet.title.lower(), where or str(sheet.title), sheet=True)
     merged = _Merged(_merged_ranges(sheet), len(header))
     merged.saw(1, dict(zip(header, ["" if h is None else h for h in names], strict=False)), header)
     for n, values in rows:
@@ -1680,7 +1676,7 @@ def _sheet_rows_of(
                 "workbook again with each row once"
             )
         if not _no_value(values):
-            if not header and headers is not None:
+            if not header and whole_header:
                 _whole_header(header, sheet.title.lower(), where or str(sheet.title), sheet=True)
             cells = {
                 k: v if type(v) is str else _cell(v)  # text: as it is (`_cell` would give it)
