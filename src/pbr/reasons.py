@@ -183,8 +183,8 @@ REASON_CODES: dict[str, str] = {
     "record lists it, or more if more is listed) plus the results payments listed total more "
     "than the per-family cap; the difference (compared.over_cap) is to be recovered.",
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
-    "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
-    "evidence stands at attachment.",
+    "attachment, so nothing is due yet, not even the attachment fee (the message names the fee "
+    "only where one is due at attachment); eligibility is as the evidence stands at attachment.",
     "RESULTS_CLAIMS_CLOSED": "Warning: results are payable by the rules, but the evaluation date "
     "is after the programme's last day for results claims (phase one: May 2015, S12; Supporting "
     "Families: 31 March 2025, S39; phase two has none), so a claim made then would not have been "

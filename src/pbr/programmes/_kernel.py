@@ -214,14 +214,16 @@ def before_attachment(
     The decision still says what the family's attachment will earn and whether it is eligible
     (judged on the evidence at attachment), so that a run to an earlier date reads plainly.
     `source` is that of the fee's parameter as the interpretations chose it
-    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25).
+    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25). Where
+    no fee is due at attachment (Supporting Families; phase two under `stopped`) the message
+    names none: "not even the attachment fee of 0.00" would say a fee of nothing falls due.
     """
+    fee_too = f", not even the attachment fee of {fee}" if fee else ""
     return reason(
         "EVALUATED_BEFORE_ATTACHMENT",
         "payment.attachment_fee",
         rules,
-        f"as of {as_of} is before attachment on {attached_on}: nothing is due yet, not even the "
-        f"attachment fee of {fee}",
+        f"as of {as_of} is before attachment on {attached_on}: nothing is due yet{fee_too}",
         source=source,
         as_of=as_of,
         attached_on=attached_on,
