@@ -292,7 +292,13 @@ def test_a_record_paid_a_result_twice_or_over_the_cap_says_so() -> None:
     first, over = (w for w in twice.warnings if w.rule.startswith("payment."))
     assert (first.rule, first.compared) == (
         "payment.once",
-        {"kind": "crime_asb_education", "first_claim": "C-1", "again_claim": "C-2"},
+        {
+            "kind": "crime_asb_education",
+            "first_claim": "C-1",
+            "first_paid_on": None,
+            "again_claim": "C-2",
+            "again_paid_on": None,
+        },
     )
     assert over.compared == {
         "paid_to_date": "4600.00",

@@ -311,7 +311,43 @@ def test_evaluated_before_attachment_cites_the_fee_the_interpretation_chose(
     d = pbr.evaluate(family, as_of=date(2018, 1, 1), rules=rules)
     (w,) = [w for w in d.warnings if w.code == "EVALUATED_BEFORE_ATTACHMENT"]
     assert (w.compared["attachment_fee"], w.source) == (fee, source)
-    assert w.message.endswith(f"not even the attachment fee of {fee}")
+    due = "nothing is due yet"
+    ending = f"{due}, not even the attachment fee of {fee}" if Decimal(fee) else due
+    assert w.message == f"as of 2018-01-01 is before attachment on {attached}: {ending}"
+
+
+@pytest.mark.parametrize(
+    ("programme", "attached", "as_of", "message", "fee", "source"),
+    [
+        # no fee is due at attachment: it said "not even the attachment fee of 0.00"
+        (
+            "supporting-families",
+            "2022-06-01",
+            "2022-05-31",
+            "as of 2022-05-31 is before attachment on 2022-06-01: nothing is due yet",
+            "0.00",
+            "S41",
+        ),
+        (
+            "tf-phase-1",
+            "2012-10-15",
+            "2012-10-14",
+            "as of 2012-10-14 is before attachment on 2012-10-15: nothing is due yet, not even "
+            "the attachment fee of 3200.00",
+            "3200.00",
+            "S2, S1",
+        ),
+    ],
+)
+def test_evaluated_before_attachment_names_a_fee_only_where_one_is_due(
+    programme: str, attached: str, as_of: str, message: str, fee: str, source: str
+) -> None:
+    fields: dict[str, Any] = {"family_id": "B1", "programme": programme, "attached_on": attached}
+    fields["members"] = [{"person_id": "A1", "date_of_birth": "1985-01-01"}]
+    d = pbr.evaluate(pbr.Family.model_validate(fields), as_of=date.fromisoformat(as_of))
+    (w,) = [w for w in d.warnings if w.code == "EVALUATED_BEFORE_ATTACHMENT"]
+    assert (w.message, w.source) == (message, source)
+    assert w.compared == {"as_of": as_of, "attached_on": attached, "attachment_fee": fee}
 
 
 def test_supporting_families_pays_no_attachment_fee_so_none_may_be_listed() -> None:

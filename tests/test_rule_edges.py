@@ -791,12 +791,18 @@ def test_a_result_paid_twice_is_warned_of_a_fee_paid_in_parts_is_not() -> None:
     assert once(fee, {**fee, "claim_id": "F-2"}) == []
     p2w = {"kind": "progress_to_work", "amount": "100", "claim_id": "C-1"}
     assert once(fee, p2w) == []
+    undated = {"first_paid_on": None, "again_paid_on": None}
     assert once(fee, p2w, {**p2w, "claim_id": "C-2"}) == [
-        {"kind": "progress_to_work", "first_claim": "C-1", "again_claim": "C-2"}
+        {"kind": "progress_to_work", "first_claim": "C-1", "again_claim": "C-2", **undated}
     ]
     unnamed = {"kind": "progress_to_work", "amount": "100"}
     assert once(unnamed, p2w) == [
-        {"kind": "progress_to_work", "first_claim": "(no claim id)", "again_claim": "C-1"}
+        {
+            "kind": "progress_to_work",
+            "first_claim": "(no claim id)",
+            "again_claim": "C-1",
+            **undated,
+        }
     ]
 
 
@@ -907,8 +913,10 @@ def test_phase_two_overpayments_are_flagged_with_the_fee_not_listed(
         assert found["SECOND_RESULTS_CLAIM_PAID"] == {
             "first_route": "sustained_progress",
             "first_claim": "C1",
+            "first_paid_on": "2016-05-01",
             "again_route": "continuous_employment",
             "again_claim": "C2",
+            "again_paid_on": "2016-05-01",
         }
     if "PAID_OVER_CAP" in found:
         assert found["PAID_OVER_CAP"]["attachment_fee_counted"] == "1000.00"
@@ -937,8 +945,10 @@ def test_supporting_families_second_claim_is_flagged_phase_one_has_no_one_claim(
         "SECOND_RESULTS_CLAIM_PAID": {
             "first_route": "continuous_employment",
             "first_claim": "(no claim id)",
+            "first_paid_on": None,
             "again_route": "sustained_progress",
             "again_claim": "S-2",
+            "again_paid_on": None,
         }
     }
     # phase one pays several results to one family: two of them are no second claim
@@ -947,6 +957,83 @@ def test_supporting_families_second_claim_is_flagged_phase_one_has_no_one_claim(
         {"kind": "progress_to_work", "amount": "100.00"},
     ]
     assert payment_warnings(evaluate(family(payments=made), "2013-06-30")) == {}
+
+
+PAID_A = {  # paid first: kept
+    "kind": "sustained_progress",
+    "amount": "800.00",
+    "paid_on": "2017-01-15",
+    "claim_id": "C1",
+}
+PAID_B = {  # paid later: to be recovered
+    "kind": "continuous_employment",
+    "amount": "800.00",
+    "paid_on": "2017-02-15",
+    "claim_id": "C2",
+}
+
+
+@pytest.mark.parametrize("listed", [[PAID_A, PAID_B], [PAID_B, PAID_A]])
+def test_the_later_paid_of_two_routes_is_the_one_to_recover_however_listed(
+    listed: list[dict[str, str]],
+) -> None:
+    # listed [B, A], it named A (paid first, C1) as the second claim, to be recovered
+    d = pbr.evaluate(phase_two_family(payments=listed), as_of=date(2017, 3, 1), plan=MET_PLAN)
+    (w,) = [w for w in d.warnings if w.code == "SECOND_RESULTS_CLAIM_PAID"]
+    assert w.message == (
+        "results are listed as paid by two routes (sustained_progress C1, paid 2017-01-15; then "
+        "continuous_employment C2, paid 2017-02-15): the family has one results claim, so the "
+        "later (continuous_employment C2) is to be recovered"
+    )
+    assert dict(w.compared) == {
+        "first_route": "sustained_progress",
+        "first_claim": "C1",
+        "first_paid_on": "2017-01-15",
+        "again_route": "continuous_employment",
+        "again_claim": "C2",
+        "again_paid_on": "2017-02-15",
+    }
+    # the one claim is the first paid: the other route's result says so, and is not paid
+    assert d.results[CE].reasons[0].compared["claim_id"] == "C2"  # ALREADY_PAID names its own
+    assert d.results[SP].reasons[0].compared["claim_id"] == "C1"
+
+
+@pytest.mark.parametrize(
+    ("first_on", "again_on", "why"),
+    [
+        (
+            "2017-01-15",
+            "2017-01-15",
+            "both paid 2017-01-15: the one listed later counts as the later",
+        ),
+        (None, None, "neither date is recorded: the one listed later counts as the later"),
+        ("2017-01-15", None, "its date is not recorded: an undated payment counts as the later"),
+    ],
+)
+def test_which_of_two_payments_is_the_later_says_how_it_was_told(
+    first_on: str | None, again_on: str | None, why: str
+) -> None:
+    # the dates do not tell them apart (or one is undated): the order listed does, and says so
+    def dated(payment: dict[str, str], on: str | None) -> dict[str, str]:
+        return {k: v for k, v in payment.items() if k != "paid_on"} | (
+            {"paid_on": on} if on else {}
+        )
+
+    again = {**PAID_A, "claim_id": "C2"}
+    for kind, code, second in (
+        (SP, "RESULT_PAID_MORE_THAN_ONCE", again),
+        (CE, "SECOND_RESULTS_CLAIM_PAID", PAID_B),
+    ):
+        listed = [dated(PAID_A, first_on), dated(second, again_on)]
+        if (
+            first_on is not None and again_on is None
+        ):  # the undated one is the later, wherever listed
+            listed.reverse()
+        fam = phase_two_family(payments=listed)
+        d = pbr.evaluate(fam, as_of=date(2017, 3, 1), plan=MET_PLAN)
+        (w,) = [w for w in d.warnings if w.code == code]
+        assert w.message.endswith(f"so the later ({kind} C2) is to be recovered ({why})"), code
+        assert (w.compared["first_claim"], w.compared["again_claim"]) == ("C1", "C2")
 
 
 # --- one claim per family (phase two and Supporting Families) --------------------------------------

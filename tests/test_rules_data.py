@@ -93,6 +93,18 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert PHASE_ONE.source_of_rule("payment.once") == "P1-SPEC"
 
 
+def test_phase_two_s_800_cites_the_sources_that_state_it_by_either_route() -> None:
+    """tf-rules §2: the £800 results payment is S31, S34, S35, S25's (S36: the three streams).
+
+    Continuous employment cited S31, S15, S36: S15 states the claim route, not the amount.
+    """
+    year = FinancialYear(2015)
+    employment = PHASE_TWO.parameter("continuous_employment", year)
+    progress = PHASE_TWO.parameter("sustained_progress", year)
+    assert employment.source == progress.source == ("S31", "S34", "S35", "S25")
+    assert employment.value == progress.value == Decimal("800.00")
+
+
 def test_every_money_parameter_cites_a_listed_source() -> None:
     listed = (tf_rules_tags() | SPECIFICATIONS) if TF_RULES.exists() else set(sources())
     money = [p for p in PHASE_ONE.parameters.values() if p.unit == "GBP"]

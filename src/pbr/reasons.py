@@ -178,13 +178,15 @@ REASON_CODES: dict[str, str] = {
     "EXCLUSIVE_ROUTE_TAKEN": "The other route (crime/ASB/education or continuous employment) is "
     "paid, so this one is not (interpretation employment_after_crime = exclusive).",
     "RESULT_PAID_MORE_THAN_ONCE": "Warning: the record lists a result as paid more than once "
-    "(under two claims); nothing is paid twice, so one payment is to be recovered.",
+    "(under two claims); nothing is paid twice, so the later paid (compared.again_claim, "
+    "again_paid_on) is to be recovered: by date, an undated payment after a dated one, and "
+    "payments the dates do not tell apart in the order listed, as the message says.",
     "PAID_OVER_CAP": "Warning: the attachment fee counted (the year's fee, whether or not the "
     "record lists it, or more if more is listed) plus the results payments listed total more "
     "than the per-family cap; the difference (compared.over_cap) is to be recovered.",
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
-    "attachment, so nothing is due yet, not even the attachment fee; eligibility is as the "
-    "evidence stands at attachment.",
+    "attachment, so nothing is due yet, not even the attachment fee (the message names the fee "
+    "only where one is due at attachment); eligibility is as the evidence stands at attachment.",
     "RESULTS_CLAIMS_CLOSED": "Warning: results are payable by the rules, but the evaluation date "
     "is after the programme's last day for results claims (phase one: May 2015, S12; Supporting "
     "Families: 31 March 2025, S39; phase two has none), so a claim made then would not have been "
@@ -235,7 +237,9 @@ REASON_CODES: dict[str, str] = {
     "names them (compared.ignored) and the programme's list (compared.programme_problems).",
     "SECOND_RESULTS_CLAIM_PAID": "Warning: phase two and Supporting Families pay one results "
     "claim per family, but the record lists results paid by both routes (sustained_progress and "
-    "continuous_employment); nothing more is paid, and the second claim is to be recovered.",
+    "continuous_employment); nothing more is paid, and the later paid claim "
+    "(compared.again_route, again_claim, again_paid_on; told as for RESULT_PAID_MORE_THAN_ONCE) "
+    "is to be recovered.",
 }
 
 assert set(REASON_CODES) == set(get_args(ReasonCode)), "every reason code needs a meaning"

@@ -145,7 +145,8 @@ class Account:
     cap: Decimal
     """The most paid for one family, fee included."""
     made: tuple[Payment, ...]
-    """Payments made on or before `as_of` (or undated): clarification 6."""
+    """Payments made on or before `as_of` (or undated): clarification 6; `account` puts them in
+    the order paid (`paid_order`)."""
     cap_source: str | None = None
     """The source tags of `cap` (`Programme.cap_source`), cited by the reasons about the cap;
     None: the rule's own (`RuleSet.source_of_rule`)."""
@@ -176,7 +177,7 @@ class Account:
         return max(self.cap - self.fee_counted - self.results_paid, ZERO)
 
     def paid(self, kind: str) -> list[Payment]:
-        """The payments made for `kind`, in the order listed: £0 is not a payment made.
+        """The payments made for `kind`, in the order of `made`: £0 is not a payment made.
 
         A result listed as paid £0 was not paid (as an attachment fee listed at £0 is none,
         `check_no_fee_paid`): it neither stops the result being paid nor uses up phase two's
@@ -186,7 +187,7 @@ class Account:
 
     @property
     def results_claimed(self) -> list[Payment]:
-        """The results payments made (not £0), in the order listed."""
+        """The results payments made (not £0), in the order of `made`."""
         return (
             [p for p in self.made if p.kind != "attachment_fee" and p.amount] if self.made else []
         )
@@ -200,10 +201,43 @@ def account(
     cap: Decimal,
     cap_source: str | None = None,
 ) -> Account:
-    """The family's account at `as_of`: payments dated after it are not yet made."""
+    """The family's account at `as_of`: payments dated after it are not yet made.
+
+    The payments made are put in the order paid (`paid_order`), so that which of two is the
+    first (the one claim, the payment `ALREADY_PAID` names) does not hang on the order listed.
+    """
     payments = family.payments
-    made = tuple(p for p in payments if p.paid_on is None or p.paid_on <= as_of) if payments else ()
-    return Account(year, fee, cap, made, cap_source)
+    if not payments:
+        return Account(year, fee, cap, (), cap_source)
+    made = [p for p in payments if p.paid_on is None or p.paid_on <= as_of]
+    if len(made) > 1:
+        made.sort(key=paid_order)  # stable: the same day (or none) keeps the order listed
+    return Account(year, fee, cap, tuple(made), cap_source)
+
+
+def paid_order(payment: Payment) -> tuple[bool, date]:
+    """The key putting payments in the order paid: by date, then the undated (when unknown).
+
+    An undated payment counts as paid after every dated one: only the dated are known to be
+    earlier. Payments the key does not tell apart keep the order listed (the sort is stable).
+    """
+    return (payment.paid_on is None, payment.paid_on or date.min)
+
+
+def _paid_when(payment: Payment) -> str:
+    """When `payment` was paid, as a reason's message says it."""
+    return f"paid {payment.paid_on}" if payment.paid_on else "date not recorded"
+
+
+def _told_later(first: Payment, again: Payment) -> str:
+    """How `again` (after `first` in `paid_order`) was told the later, where not by its date."""
+    if again.paid_on is None:
+        if first.paid_on is None:
+            return " (neither date is recorded: the one listed later counts as the later)"
+        return " (its date is not recorded: an undated payment counts as the later)"
+    if again.paid_on == first.paid_on:
+        return f" (both paid {again.paid_on}: the one listed later counts as the later)"
+    return ""
 
 
 def before_attachment(
@@ -214,14 +248,16 @@ def before_attachment(
     The decision still says what the family's attachment will earn and whether it is eligible
     (judged on the evidence at attachment), so that a run to an earlier date reads plainly.
     `source` is that of the fee's parameter as the interpretations chose it
-    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25).
+    (`Programme.attachment_fee_source`: phase two's none under `stopped` cites S36, S25). Where
+    no fee is due at attachment (Supporting Families; phase two under `stopped`) the message
+    names none: "not even the attachment fee of 0.00" would say a fee of nothing falls due.
     """
+    fee_too = f", not even the attachment fee of {fee}" if fee else ""
     return reason(
         "EVALUATED_BEFORE_ATTACHMENT",
         "payment.attachment_fee",
         rules,
-        f"as of {as_of} is before attachment on {attached_on}: nothing is due yet, not even the "
-        f"attachment fee of {fee}",
+        f"as of {as_of} is before attachment on {attached_on}: nothing is due yet{fee_too}",
         source=source,
         as_of=as_of,
         attached_on=attached_on,
@@ -261,44 +297,19 @@ def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tupl
     Supporting Families). The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
     record shows money already paid that should be recovered. The cap is passed when the fee
     counted (the year's fee whether listed or not, or more if more is listed: phase1-spec §5)
-    and the results paid exceed it, not only when the payments listed do.
+    and the results paid exceed it, not only when the payments listed do. Of two payments, the
+    later paid (`paid_order`) is the one to be recovered, however they are listed.
     """
     found: list[Reason] = []
-    first: dict[str, str] = {}
-    for payment in books.results_claimed:  # a fee may be paid in parts (clarification 7)
-        claim = payment.claim_id or "(no claim id)"
+    first: dict[str, Payment] = {}
+    for payment in books.results_claimed:  # in the order paid: the later is to be recovered
         earlier = first.get(payment.kind)
         if earlier is None:
             if one_claim and first:  # a second route: the family has one results claim
-                route, was = next(iter(first.items()))
-                found.append(
-                    reason(
-                        "SECOND_RESULTS_CLAIM_PAID",
-                        "payment.one_claim",
-                        rules,
-                        f"results are listed as paid by two routes ({route} {was}, then "
-                        f"{payment.kind} {claim}): the family has one results claim, so the "
-                        "second is to be recovered",
-                        first_route=route,
-                        first_claim=was,
-                        again_route=payment.kind,
-                        again_claim=claim,
-                    )
-                )
-            first[payment.kind] = claim
-        else:
-            found.append(
-                reason(
-                    "RESULT_PAID_MORE_THAN_ONCE",
-                    "payment.once",
-                    rules,
-                    f"{payment.kind} is listed as paid more than once ({earlier}, then {claim}): "
-                    "nothing is paid twice, so one payment is to be recovered",
-                    kind=payment.kind,
-                    first_claim=earlier,
-                    again_claim=claim,
-                )
-            )
+                found.append(_second_claim(next(iter(first.values())), payment, rules))
+            first[payment.kind] = payment
+        else:  # a fee may be paid in parts (clarification 7): results only
+            found.append(_paid_twice(earlier, payment, rules))
     fee, results = books.fee_counted, books.results_paid
     counted = fee + results
     if counted > books.cap:
@@ -320,6 +331,48 @@ def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tupl
             )
         )
     return tuple(found)
+
+
+def _claim(payment: Payment) -> str:
+    """The claim a payment was made on, as reasons name it."""
+    return payment.claim_id or "(no claim id)"
+
+
+def _second_claim(first: Payment, again: Payment, rules: RuleSet) -> Reason:
+    """The warning that results are paid by two routes: `again`, paid later, is to be recovered."""
+    was, claim = _claim(first), _claim(again)
+    return reason(
+        "SECOND_RESULTS_CLAIM_PAID",
+        "payment.one_claim",
+        rules,
+        f"results are listed as paid by two routes ({first.kind} {was}, {_paid_when(first)}; "
+        f"then {again.kind} {claim}, {_paid_when(again)}): the family has one results claim, so "
+        f"the later ({again.kind} {claim}) is to be recovered{_told_later(first, again)}",
+        first_route=first.kind,
+        first_claim=was,
+        first_paid_on=first.paid_on,
+        again_route=again.kind,
+        again_claim=claim,
+        again_paid_on=again.paid_on,
+    )
+
+
+def _paid_twice(first: Payment, again: Payment, rules: RuleSet) -> Reason:
+    """The warning that a result is paid twice: `again`, paid later, is to be recovered."""
+    was, claim = _claim(first), _claim(again)
+    return reason(
+        "RESULT_PAID_MORE_THAN_ONCE",
+        "payment.once",
+        rules,
+        f"{again.kind} is listed as paid more than once ({was}, {_paid_when(first)}; then "
+        f"{claim}, {_paid_when(again)}): nothing is paid twice, so the later ({again.kind} "
+        f"{claim}) is to be recovered{_told_later(first, again)}",
+        kind=again.kind,
+        first_claim=was,
+        first_paid_on=first.paid_on,
+        again_claim=claim,
+        again_paid_on=again.paid_on,
+    )
 
 
 def already_paid(kind: str, payment: Payment, rules: RuleSet, source: str | None = None) -> Reason:
