@@ -249,6 +249,44 @@ def test_plans_from_the_server_and_chosen_per_request(tmp_path: Path) -> None:
     assert plans[0].label in unknown.json()["detail"]
 
 
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit", "audit-form"])
+@pytest.mark.parametrize("same", [False, True])
+def test_two_plans_for_one_programme_are_a_400_as_pbr_refuses_them(
+    tmp_path: Path, where: str, same: bool
+) -> None:
+    """The last of two was used without a word: which was meant? (pbr refuses two --plan.)"""
+    first, second = _plan_file(tmp_path, "one"), _plan_file(tmp_path, "two")
+    labels = [pbr.load_plan(first).label, pbr.load_plan(second).label]
+    app = create_app(Settings(plans=(str(first), str(second))))
+    chosen = [("plan", labels[0]), ("plan", labels[0] if same else labels[1])]
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params=[("as_of", "2023-03-31"), *chosen],
+                      content=MIXED[-1])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params=chosen)
+    else:  # one in the query, one uploaded in the form; or both in the query
+        upload = [("plan", ("plan.toml", (second if not same else first).read_bytes()))]
+        files = [*_audit_files().items(), *(upload if where == "audit-form" else [])]
+        query = chosen[:1] if where == "audit-form" else chosen
+        answer = call(app, "POST", "/v1/audit", params=query, files=files)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    detail = answer.json()["detail"]
+    assert labels[0] in detail
+    if not same:
+        assert labels[1] in detail
+        assert "supporting-families" in detail
+
+
+def test_two_uploaded_plans_for_one_programme_are_named(tmp_path: Path, app: Any) -> None:
+    first, second = _plan_file(tmp_path, "one"), _plan_file(tmp_path, "two")
+    labels = [pbr.load_plan(first).label, pbr.load_plan(second).label]
+    upload = [("plan", ("a.toml", first.read_bytes())), ("plan", ("b.toml", second.read_bytes()))]
+    answer = call(app, "POST", "/v1/audit", files=[*_audit_files().items(), *upload])
+    assert answer.status_code == 400, answer.text
+    assert all(label in answer.json()["detail"] for label in labels)
+
+
 @pytest.mark.parametrize(
     "as_of", ["2015-3-31", "20150331", "2015-02-30", "2015-W01-1", "9999-12-31", "0001-01-01", ""]
 )
@@ -483,6 +521,28 @@ def test_the_summary_warns_of_council_names_that_differ_only_in_case(
     agreed = "\n".join(FAMILIES[:3])
     rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=agreed))
     assert rows[-1]["summary"]["warnings"] == []
+
+
+@pytest.mark.parametrize("name", ["mixed-programmes.jsonl", "families.jsonl"])
+def test_the_summary_warns_of_what_pbr_evaluates_summary_warns_of(app: Any, name: str) -> None:
+    """The example plans judged against and claims closed were said by pbr evaluate only."""
+    when = "2021-03-31"
+    body = (EXAMPLES / name).read_bytes()
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params={"as_of": when}, content=body))
+    warnings = rows[-1]["summary"]["warnings"]
+    _, out, err = cli("evaluate", str(EXAMPLES / name), "--as-of", when)
+    said = [
+        line.strip().removeprefix("warning: ")
+        for line in (out + err).splitlines()
+        if line.strip().startswith(("warning: ", "claims closed on"))
+    ]
+    assert said  # the example plans (mixed), the first phase's claims closed (both)
+    assert len(warnings) == len(said)
+    for line in said:
+        assert any(warning.endswith(line) for warning in warnings), (line, warnings)
+    assert "tf-phase-1: claims closed on 2015-05-31: these could not be claimed" in " ".join(
+        warnings
+    )
 
 
 def test_the_openapi_document_describes_the_summarys_warnings(app: Any) -> None:
