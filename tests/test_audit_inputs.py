@@ -631,7 +631,7 @@ def test_a_json_number_with_a_fraction_is_shown_as_written(tmp_path: Path, suffi
     ]
     assert rejected[0].describe() == (
         f"{path.name}:1 claim 'C-0': amount = 700.000000000000001: money must be a decimal "
-        "string such as '3200.00' or whole pounds, got float 700.000000000000001"
+        "string such as '3200.00' or whole pounds, got the number 700.000000000000001"
     )
 
 
