@@ -119,6 +119,32 @@ def test_a_rejected_family_is_a_422_with_the_rejection(app: Any, body: bytes) ->
     assert "Traceback" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("field", "written", "said"),
+    [
+        ('"observations": [{"indicator": "x", "date": "2016-02-01", "value": %s}]', "null",
+         "got null"),
+        ('"observations": [{"indicator": "x", "date": "2016-02-01", "value": %s}]', '{"a": 1}',
+         "got an object"),
+        ('"payments": [{"kind": "attachment_fee", "amount": %s}]', "null", "got null"),
+    ],
+)  # fmt: skip
+def test_a_rejection_names_a_bad_value_in_json_terms(
+    app: Any, field: str, written: str, said: str
+) -> None:
+    """It named Python's types: "got NoneType None", "got dict {'a': 1}"."""
+    body = (
+        '{"family_id": "O1", "programme": "tf-phase-2", "attached_on": "2016-01-01", "members": '
+        '[{"person_id": "A1", "date_of_birth": "1980-01-01"}], ' + field % written + "}"
+    )
+    answer = call(app, "POST", "/v1/evaluate", params={"as_of": "2017-03-31"}, content=body)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["message"].endswith(said), error["message"]
+    assert "NoneType" not in answer.text
+    assert "dict" not in answer.text
+
+
 def test_every_answer_names_the_version_and_the_rules_hash(app: Any) -> None:
     for method, url, kwargs in [
         ("GET", "/v1/health", {}),
@@ -1373,6 +1399,17 @@ def test_audit_claims_of_a_rejected_family_record_are_flagged_as_pbr_audit_flags
 def test_the_family_schema_is_what_pbr_schema_prints(app: Any) -> None:
     _, out, _ = cli("schema")
     assert call(app, "GET", "/v1/schema/family").text == out
+
+
+def test_the_openapi_descriptions_hold_no_python_examples(app: Any) -> None:
+    """They held the docstrings' doctests (47 ``>>>``, a pydantic traceback), cut from the
+    schemas /v1/schema/family gives."""
+    document = call(app, "GET", "/openapi.json").text
+    assert ">>>" not in document
+    assert "Traceback" not in document
+    components = call(app, "GET", "/openapi.json").json()["components"]["schemas"]
+    family = call(app, "GET", "/v1/schema/family").json()
+    assert components["Family"]["description"] == family["description"]
 
 
 def test_decisions_match_the_decision_schema(app: Any) -> None:
