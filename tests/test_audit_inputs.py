@@ -872,3 +872,16 @@ def test_a_malformed_row_in_the_csv_report_keeps_what_could_be_read(
     ]  # fmt: skip
     assert rows[2]["why"].endswith("; amount = 'x': not read either")
     assert payments_from_report(report, paid_on=date(2015, 5, 15)) == []  # still a report
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_claim_file_nested_too_deep_is_named_as_the_family_reader_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """It was Python's words: "maximum recursion depth exceeded while decoding a JSON array"."""
+    path = tmp_path / f"deep{suffix}"
+    path.write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    _, _, err = audit(capsys, path)
+    assert "arrays or objects nested 5000 deep: more than pbr reads" in err
+    assert "recursion" not in err
+    assert "Traceback" not in err

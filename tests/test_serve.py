@@ -1249,6 +1249,19 @@ def test_audit_plans_are_read_off_the_event_loop(
     assert on_loop == [False]
 
 
+def test_a_claim_file_nested_too_deep_is_a_400_in_pbrs_words(app: Any) -> None:
+    """It quoted Python: "maximum recursion depth exceeded while decoding a JSON array"."""
+    files = {
+        **_audit_files(),
+        "claims": ("deep.json", b"[" * 5000 + b"]" * 5000, "application/json"),
+    }
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert "arrays or objects nested 5000 deep: more than pbr reads" in detail
+    assert "recursion" not in detail
+
+
 def test_an_audit_plan_with_yaml_aliases_is_a_400_naming_the_line(app: Any) -> None:
     pytest.importorskip("yaml")
     plan = b"id: p\nversion: '1'\nprogramme: tf-phase-2\ntitle: &t x\n"
