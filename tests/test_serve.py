@@ -915,6 +915,23 @@ def test_no_cors_unless_asked(app: Any) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        {"Origin": "https://casework.example", "Access-Control-Request-Method": "DELETE"},
+    ],
+)
+def test_a_refused_cors_preflight_is_a_problem(asked: dict[str, str]) -> None:
+    """It was plain text, "Disallowed CORS origin": every error is a problem."""
+    allowed = create_app(Settings(cors_origins=("https://casework.example",)))
+    answer = call(allowed, "OPTIONS", "/v1/evaluate", headers=asked)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"].startswith("Disallowed CORS ")
+    assert answer.json()["status"] == 400
+
+
 def test_binding_off_loopback_needs_a_token() -> None:
     from pbr.serve._settings import check_bind
 
@@ -1039,6 +1056,15 @@ def test_head_is_answered_wherever_get_is(app: Any, path: str) -> None:
     assert head.content == b""
     assert dict(head.headers.items()) == dict(got.headers.items())  # content-length included
     assert int(head.headers["content-length"]) == len(got.content)
+
+
+@pytest.mark.parametrize("path", ["/v1/health", "/v1/rules", "/openapi.json"])
+def test_a_405_where_get_is_answered_allows_head_too(app: Any, path: str) -> None:
+    """Allow said GET alone, though HEAD is answered wherever GET is."""
+    answer = call(app, "DELETE", path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, HEAD"
+    assert call(app, "HEAD", path).status_code == 200
 
 
 def test_head_where_only_post_is_answered_is_a_405(app: Any) -> None:
@@ -1499,6 +1525,27 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
     assert "security" not in secured["paths"]["/v1/health"]["get"]
 
 
+def test_every_example_in_the_openapi_document_is_valid_against_its_schema(app: Any) -> None:
+    """The batch's body was a JSON Lines text against the schema of one Family."""
+    from jsonschema import Draft202012Validator
+
+    document = call(app, "GET", "/openapi.json").json()
+    found = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += list(operation.get("responses", {}).items())
+            for where, place in bodies:
+                for media, content in place.get("content", {}).items():
+                    if "example" not in content:
+                        continue
+                    found += 1
+                    schema = {**content["schema"], "components": document["components"]}
+                    errors = list(Draft202012Validator(schema).iter_errors(content["example"]))
+                    assert not errors, (path, method, where, media, errors[0].message[:200])
+    assert found >= 6
+
+
 def test_the_openapi_document_lists_the_500_and_503_problems() -> None:
     """A client generated from it had no type for them: a fault, or a ledger that stopped
     verifying (every path that reads it)."""
@@ -1777,6 +1824,31 @@ def test_the_command_runs_uvicorn_safely(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "token not required" in said
     _, faster, _ = _run_serve(monkeypatch, "--port", "18999", "--http-parser", "httptools")
     assert faster["http"] == "httptools"
+
+
+def test_an_upgrade_offer_logs_no_advice_to_install_websockets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every stock Java HttpClient offers h2c: uvicorn logged "Unsupported upgrade request" and
+    "No supported WebSocket library detected. Please use pip install 'uvicorn[standard]'"."""
+    from pbr.serve._cli import _log_config
+
+    _, seen, _ = _run_serve(monkeypatch, "--port", "18999")
+    assert seen["ws"] == "none"  # no WebSocket endpoint: none is served, whatever is installed
+    config = _log_config()
+    (name,) = config["loggers"]["uvicorn.error"]["filters"]
+    quiet = config["filters"][name]["()"]()
+    said = [
+        "Unsupported upgrade request.",
+        'No supported WebSocket library detected. Please use "pip install '
+        "'uvicorn[standard]'\", or install 'websockets' or 'wsproto' manually.",
+        "Invalid HTTP request received.",
+    ]
+    records = [
+        logging.LogRecord("uvicorn.error", logging.WARNING, __file__, 1, text, None, None)
+        for text in said
+    ]
+    assert [r.getMessage() for r in records if quiet.filter(r)] == [said[-1]]
 
 
 def test_several_workers_build_their_app_from_the_options(

@@ -112,6 +112,15 @@ def components() -> dict[str, Any]:
     return tidied
 
 
+def json_lines(model: type[BaseModel]) -> dict[str, Any]:
+    """The schema of a JSON Lines body of `model`s: a text (OpenAPI 3.1 has no schema per line)."""
+    return {
+        "type": "string",
+        "description": f"JSON Lines: one {model.__name__} per line "
+        f"(see {_TEMPLATE.format(model=model.__name__)}).",
+    }
+
+
 def json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     """An answer with a JSON body."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
