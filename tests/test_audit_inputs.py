@@ -631,7 +631,7 @@ def test_a_json_number_with_a_fraction_is_shown_as_written(tmp_path: Path, suffi
     ]
     assert rejected[0].describe() == (
         f"{path.name}:1 claim 'C-0': amount = 700.000000000000001: money must be a decimal "
-        "string such as '3200.00' or whole pounds, got float 700.000000000000001"
+        "string such as '3200.00' or whole pounds, got the number 700.000000000000001"
     )
 
 
@@ -946,3 +946,16 @@ def test_a_json_amount_of_minus_zero_is_shown_as_written(
     assert status == 1
     assert "Decimal(" not in out + err
     assert "  row 1 K1: amount -0\n" in out
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_claim_file_nested_too_deep_is_named_as_the_family_reader_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """It was Python's words: "maximum recursion depth exceeded while decoding a JSON array"."""
+    path = tmp_path / f"deep{suffix}"
+    path.write_text("[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    _, _, err = audit(capsys, path)
+    assert "arrays or objects nested 5000 deep: more than pbr reads" in err
+    assert "recursion" not in err
+    assert "Traceback" not in err

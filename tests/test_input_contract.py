@@ -1476,3 +1476,44 @@ def test_a_later_programme_s_lists_in_an_unstated_phase_one_record_are_warned_of
             assert [w.compared.get("lists") for w in warned] == (
                 [", ".join(lists)] if lists else []
             )
+
+
+_OBSERVED = (
+    '{"family_id": "O1", "programme": "tf-phase-2", "attached_on": "2016-01-01", "members": '
+    '[{"person_id": "A1", "date_of_birth": "1980-01-01"}], %s}'
+)
+_WHERE = {
+    "observations.0.value": '"observations": [{"indicator": "x", "date": "2016-02-01", "value": %s}]',
+    "payments.0.amount": '"payments": [{"kind": "attachment_fee", "amount": %s}]',
+}
+
+
+@pytest.mark.parametrize("loc", list(_WHERE))
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("null", "got null"),
+        ('{"a": 1}', "got an object"),
+        ("[1, 2]", "got an array"),
+        ("true", "got true"),
+        ("false", "got false"),
+        ("1.5", "got the number 1.5"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_named_in_json_terms(
+    loc: str, written: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was Python's: "got NoneType None", "got dict {'a': 1}", "got bool True"."""
+    line = _OBSERVED % (_WHERE[loc] % written)
+    rejection = parse_family(line.encode())
+    assert isinstance(rejection, pbr.Rejection)
+    [error] = [e for e in rejection.errors if e.loc == loc]
+    assert error.message.endswith(said), error.message
+    path = tmp_path / "f.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    main(["evaluate", str(path), "--as-of", "2017-03-31"])
+    err = capsys.readouterr().err
+    assert f"{loc} = {written}: " in err
+    assert said in err
+    for python in ("NoneType", "dict", "list", "bool", "float"):
+        assert python not in err

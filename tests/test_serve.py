@@ -119,6 +119,32 @@ def test_a_rejected_family_is_a_422_with_the_rejection(app: Any, body: bytes) ->
     assert "Traceback" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("field", "written", "said"),
+    [
+        ('"observations": [{"indicator": "x", "date": "2016-02-01", "value": %s}]', "null",
+         "got null"),
+        ('"observations": [{"indicator": "x", "date": "2016-02-01", "value": %s}]', '{"a": 1}',
+         "got an object"),
+        ('"payments": [{"kind": "attachment_fee", "amount": %s}]', "null", "got null"),
+    ],
+)  # fmt: skip
+def test_a_rejection_names_a_bad_value_in_json_terms(
+    app: Any, field: str, written: str, said: str
+) -> None:
+    """It named Python's types: "got NoneType None", "got dict {'a': 1}"."""
+    body = (
+        '{"family_id": "O1", "programme": "tf-phase-2", "attached_on": "2016-01-01", "members": '
+        '[{"person_id": "A1", "date_of_birth": "1980-01-01"}], ' + field % written + "}"
+    )
+    answer = call(app, "POST", "/v1/evaluate", params={"as_of": "2017-03-31"}, content=body)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["message"].endswith(said), error["message"]
+    assert "NoneType" not in answer.text
+    assert "dict" not in answer.text
+
+
 def test_every_answer_names_the_version_and_the_rules_hash(app: Any) -> None:
     for method, url, kwargs in [
         ("GET", "/v1/health", {}),
@@ -247,6 +273,44 @@ def test_plans_from_the_server_and_chosen_per_request(tmp_path: Path) -> None:
     unknown = call(app, "POST", "/v1/evaluate", params={**when, "plan": "nope/1"}, content=sf)
     assert unknown.status_code == 400
     assert plans[0].label in unknown.json()["detail"]
+
+
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit", "audit-form"])
+@pytest.mark.parametrize("same", [False, True])
+def test_two_plans_for_one_programme_are_a_400_as_pbr_refuses_them(
+    tmp_path: Path, where: str, same: bool
+) -> None:
+    """The last of two was used without a word: which was meant? (pbr refuses two --plan.)"""
+    first, second = _plan_file(tmp_path, "one"), _plan_file(tmp_path, "two")
+    labels = [pbr.load_plan(first).label, pbr.load_plan(second).label]
+    app = create_app(Settings(plans=(str(first), str(second))))
+    chosen = [("plan", labels[0]), ("plan", labels[0] if same else labels[1])]
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params=[("as_of", "2023-03-31"), *chosen],
+                      content=MIXED[-1])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params=chosen)
+    else:  # one in the query, one uploaded in the form; or both in the query
+        upload = [("plan", ("plan.toml", (second if not same else first).read_bytes()))]
+        files = [*_audit_files().items(), *(upload if where == "audit-form" else [])]
+        query = chosen[:1] if where == "audit-form" else chosen
+        answer = call(app, "POST", "/v1/audit", params=query, files=files)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    detail = answer.json()["detail"]
+    assert labels[0] in detail
+    if not same:
+        assert labels[1] in detail
+        assert "supporting-families" in detail
+
+
+def test_two_uploaded_plans_for_one_programme_are_named(tmp_path: Path, app: Any) -> None:
+    first, second = _plan_file(tmp_path, "one"), _plan_file(tmp_path, "two")
+    labels = [pbr.load_plan(first).label, pbr.load_plan(second).label]
+    upload = [("plan", ("a.toml", first.read_bytes())), ("plan", ("b.toml", second.read_bytes()))]
+    answer = call(app, "POST", "/v1/audit", files=[*_audit_files().items(), *upload])
+    assert answer.status_code == 400, answer.text
+    assert all(label in answer.json()["detail"] for label in labels)
 
 
 @pytest.mark.parametrize(
@@ -483,6 +547,28 @@ def test_the_summary_warns_of_council_names_that_differ_only_in_case(
     agreed = "\n".join(FAMILIES[:3])
     rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=agreed))
     assert rows[-1]["summary"]["warnings"] == []
+
+
+@pytest.mark.parametrize("name", ["mixed-programmes.jsonl", "families.jsonl"])
+def test_the_summary_warns_of_what_pbr_evaluates_summary_warns_of(app: Any, name: str) -> None:
+    """The example plans judged against and claims closed were said by pbr evaluate only."""
+    when = "2021-03-31"
+    body = (EXAMPLES / name).read_bytes()
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params={"as_of": when}, content=body))
+    warnings = rows[-1]["summary"]["warnings"]
+    _, out, err = cli("evaluate", str(EXAMPLES / name), "--as-of", when)
+    said = [
+        line.strip().removeprefix("warning: ")
+        for line in (out + err).splitlines()
+        if line.strip().startswith(("warning: ", "claims closed on"))
+    ]
+    assert said  # the example plans (mixed), the first phase's claims closed (both)
+    assert len(warnings) == len(said)
+    for line in said:
+        assert any(warning.endswith(line) for warning in warnings), (line, warnings)
+    assert "tf-phase-1: claims closed on 2015-05-31: these could not be claimed" in " ".join(
+        warnings
+    )
 
 
 def test_the_openapi_document_describes_the_summarys_warnings(app: Any) -> None:
@@ -829,6 +915,23 @@ def test_no_cors_unless_asked(app: Any) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        {"Origin": "https://casework.example", "Access-Control-Request-Method": "DELETE"},
+    ],
+)
+def test_a_refused_cors_preflight_is_a_problem(asked: dict[str, str]) -> None:
+    """It was plain text, "Disallowed CORS origin": every error is a problem."""
+    allowed = create_app(Settings(cors_origins=("https://casework.example",)))
+    answer = call(allowed, "OPTIONS", "/v1/evaluate", headers=asked)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"].startswith("Disallowed CORS ")
+    assert answer.json()["status"] == 400
+
+
 def test_binding_off_loopback_needs_a_token() -> None:
     from pbr.serve._settings import check_bind
 
@@ -953,6 +1056,15 @@ def test_head_is_answered_wherever_get_is(app: Any, path: str) -> None:
     assert head.content == b""
     assert dict(head.headers.items()) == dict(got.headers.items())  # content-length included
     assert int(head.headers["content-length"]) == len(got.content)
+
+
+@pytest.mark.parametrize("path", ["/v1/health", "/v1/rules", "/openapi.json"])
+def test_a_405_where_get_is_answered_allows_head_too(app: Any, path: str) -> None:
+    """Allow said GET alone, though HEAD is answered wherever GET is."""
+    answer = call(app, "DELETE", path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, HEAD"
+    assert call(app, "HEAD", path).status_code == 200
 
 
 def test_head_where_only_post_is_answered_is_a_405(app: Any) -> None:
@@ -1163,6 +1275,19 @@ def test_audit_plans_are_read_off_the_event_loop(
     assert on_loop == [False]
 
 
+def test_a_claim_file_nested_too_deep_is_a_400_in_pbrs_words(app: Any) -> None:
+    """It quoted Python: "maximum recursion depth exceeded while decoding a JSON array"."""
+    files = {
+        **_audit_files(),
+        "claims": ("deep.json", b"[" * 5000 + b"]" * 5000, "application/json"),
+    }
+    answer = call(app, "POST", "/v1/audit", files=files)
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert "arrays or objects nested 5000 deep: more than pbr reads" in detail
+    assert "recursion" not in detail
+
+
 def test_an_audit_plan_with_yaml_aliases_is_a_400_naming_the_line(app: Any) -> None:
     pytest.importorskip("yaml")
     plan = b"id: p\nversion: '1'\nprogramme: tf-phase-2\ntitle: &t x\n"
@@ -1315,6 +1440,17 @@ def test_the_family_schema_is_what_pbr_schema_prints(app: Any) -> None:
     assert call(app, "GET", "/v1/schema/family").text == out
 
 
+def test_the_openapi_descriptions_hold_no_python_examples(app: Any) -> None:
+    """They held the docstrings' doctests (47 ``>>>``, a pydantic traceback), cut from the
+    schemas /v1/schema/family gives."""
+    document = call(app, "GET", "/openapi.json").text
+    assert ">>>" not in document
+    assert "Traceback" not in document
+    components = call(app, "GET", "/openapi.json").json()["components"]["schemas"]
+    family = call(app, "GET", "/v1/schema/family").json()
+    assert components["Family"]["description"] == family["description"]
+
+
 def test_decisions_match_the_decision_schema(app: Any) -> None:
     import jsonschema_rs
 
@@ -1387,6 +1523,27 @@ def test_the_openapi_document_is_built_from_the_models(app: Any) -> None:
     ).json()
     assert secured["paths"]["/v1/evaluate"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in secured["paths"]["/v1/health"]["get"]
+
+
+def test_every_example_in_the_openapi_document_is_valid_against_its_schema(app: Any) -> None:
+    """The batch's body was a JSON Lines text against the schema of one Family."""
+    from jsonschema import Draft202012Validator
+
+    document = call(app, "GET", "/openapi.json").json()
+    found = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += list(operation.get("responses", {}).items())
+            for where, place in bodies:
+                for media, content in place.get("content", {}).items():
+                    if "example" not in content:
+                        continue
+                    found += 1
+                    schema = {**content["schema"], "components": document["components"]}
+                    errors = list(Draft202012Validator(schema).iter_errors(content["example"]))
+                    assert not errors, (path, method, where, media, errors[0].message[:200])
+    assert found >= 6
 
 
 def test_the_openapi_document_lists_the_500_and_503_problems() -> None:
@@ -1667,6 +1824,31 @@ def test_the_command_runs_uvicorn_safely(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "token not required" in said
     _, faster, _ = _run_serve(monkeypatch, "--port", "18999", "--http-parser", "httptools")
     assert faster["http"] == "httptools"
+
+
+def test_an_upgrade_offer_logs_no_advice_to_install_websockets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every stock Java HttpClient offers h2c: uvicorn logged "Unsupported upgrade request" and
+    "No supported WebSocket library detected. Please use pip install 'uvicorn[standard]'"."""
+    from pbr.serve._cli import _log_config
+
+    _, seen, _ = _run_serve(monkeypatch, "--port", "18999")
+    assert seen["ws"] == "none"  # no WebSocket endpoint: none is served, whatever is installed
+    config = _log_config()
+    (name,) = config["loggers"]["uvicorn.error"]["filters"]
+    quiet = config["filters"][name]["()"]()
+    said = [
+        "Unsupported upgrade request.",
+        'No supported WebSocket library detected. Please use "pip install '
+        "'uvicorn[standard]'\", or install 'websockets' or 'wsproto' manually.",
+        "Invalid HTTP request received.",
+    ]
+    records = [
+        logging.LogRecord("uvicorn.error", logging.WARNING, __file__, 1, text, None, None)
+        for text in said
+    ]
+    assert [r.getMessage() for r in records if quiet.filter(r)] == [said[-1]]
 
 
 def test_several_workers_build_their_app_from_the_options(

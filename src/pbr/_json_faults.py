@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_DEPTH", "located"]
+__all__ = ["MAX_DEPTH", "located", "too_deep"]
 
 MAX_DEPTH = 200
 """The most arrays and objects pydantic-core reads nested inside a record (tests/test_startup.py
@@ -58,10 +58,18 @@ def located(message: str, data: bytes) -> tuple[Path, str, str] | None:
         return (
             (name,),
             _written(value),
-            f"arrays or objects nested {_depth(value)} deep: more than pbr reads ({MAX_DEPTH} "
-            "inside a record), and far deeper than any field of the record",
+            too_deep(value, f" ({MAX_DEPTH} inside a record)", "any field of the record"),
         )
     return None
+
+
+def too_deep(value: bytes, limit: str, than: str) -> str:
+    """Why JSON as deeply nested as `value` is not read (a record's field's, a claim file's).
+
+    >>> too_deep(b"[[[]]]", " (2 here)", "any claim")
+    'arrays or objects nested 3 deep: more than pbr reads (2 here), and far deeper than any claim'
+    """
+    return f"arrays or objects nested {_depth(value)} deep: more than pbr reads{limit}, and far deeper than {than}"
 
 
 def _fails_alone(member: bytes) -> str | None:

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_COUNT",
     "RepeatedKey",
     "exact_number",
+    "json_term",
     "number_text",
     "shown_number",
     "too_long_to_read",
@@ -58,9 +59,40 @@ def exact_number(value: Any) -> Decimal:
             return value
     _refuse(
         "number_type",
-        "expected a whole number or decimal text such as '7.5', got {kind} {value}",
-        {"kind": kind.__name__, "value": _shortened(str(value), "characters")},
+        "expected a whole number or decimal text such as '7.5', got {value}",
+        {"value": json_term(value)},
     )
+
+
+def json_term(value: Any) -> str:
+    """`value` named as JSON would name it, for a message: ``null``, ``an object``, ``true``.
+
+    A record is JSON: Python's names for what it read (``NoneType``, ``dict``) mean nothing to
+    the client who wrote it. A value JSON has no name for is named by its Python type.
+
+    >>> json_term(None), json_term({"a": 1}), json_term([1]), json_term(True), json_term(1.5)
+    ('null', 'an object', 'an array', 'true', 'the number 1.5')
+    >>> json_term(float("inf")), json_term("x"), json_term(Decimal("1E+20"))
+    ('a number out of range', "'x'", 'the number 1E+20')
+    """
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, int):
+        return f"the number {shown_number(value)}"
+    if isinstance(value, float | Decimal):
+        exact = Decimal(value)  # a float exactly, infinity and NaN included
+        if exact.is_nan():
+            return "NaN"
+        if exact.is_infinite():
+            return "a number out of range"
+        return f"the number {_shortened(str(value), 'characters')}"
+    if isinstance(value, str):
+        return repr(_shortened(value, "characters"))
+    return f"{type(value).__name__} {_shortened(str(value), 'characters')}"
 
 
 _SHOWN = 40

@@ -23,6 +23,8 @@ from fractions import Fraction
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
+from pbr._scalars import json_term
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -230,8 +232,7 @@ def money_field(value: Any) -> Decimal:
         return amount
     _refuse(
         "money_type",
-        "money must be a decimal string such as '3200.00' or whole pounds, "
-        f"got {'float' if isinstance(value, float) else kind.__name__} {str(value)[:40]}",
+        f"money must be a decimal string such as '3200.00' or whole pounds, got {json_term(value)}",
     )
 
 

@@ -66,19 +66,22 @@ def _head(name: str, version: str, schema: dict[str, Any]) -> dict[str, Any]:
         "$schema": _DIALECT,
         "$id": f"urn:pbr:schema:{name}:{version}",
         "x-format-version": version,
-        **_tidy(schema),
+        **tidy_descriptions(schema),
     }
 
 
-def _tidy(node: Any) -> Any:
-    """Descriptions cut to their first paragraph: the docstrings' examples are for Python readers."""
+def tidy_descriptions(node: Any) -> Any:
+    """Descriptions cut to their first paragraph: the docstrings' examples are for Python readers.
+
+    The web API's OpenAPI document (``pbr serve``) tidies its schemas so too.
+    """
     if isinstance(node, dict):
         return {
             key: value.split("\n\n", 1)[0].replace("\n", " ")
             if key == "description" and isinstance(value, str)
-            else _tidy(value)
+            else tidy_descriptions(value)
             for key, value in node.items()
         }
     if isinstance(node, list):
-        return [_tidy(item) for item in node]
+        return [tidy_descriptions(item) for item in node]
     return node

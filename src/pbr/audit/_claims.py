@@ -463,9 +463,17 @@ def _json_items(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     try:
         data = _json(text)
     except (ValueError, RecursionError) as exc:
-        raise UnreadableFile(readable(f"{path} is not JSON: {str(exc)[:200]}")) from None
+        why = _too_deep(text) if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise UnreadableFile(readable(f"{path} is not JSON: {why}")) from None
     items = data if isinstance(data, list) else [data]
     return iter(enumerate(items, start=1))
+
+
+def _too_deep(text: str) -> str:
+    """Why JSON nested deeper than Python reads is not read: in the family reader's words."""
+    from pbr._json_faults import too_deep
+
+    return too_deep(text.encode("utf-8", "surrogatepass"), "", "any claim")
 
 
 def _refuse_csv_as_json_lines(path: Path, text: str) -> None:
@@ -531,7 +539,10 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
         try:
             yield n, _json(line)
         except (ValueError, RecursionError) as exc:
-            yield n, {_BAD_JSON: str(exc)[:200]}
+            yield (
+                n,
+                {_BAD_JSON: _too_deep(line) if isinstance(exc, RecursionError) else str(exc)[:200]},
+            )
 
 
 def _claim(

@@ -26,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
 from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
+from pbr._summary_notes import claims_closed, example_plan_warnings
 from pbr._terminal import printable
 from pbr._unreadable import cannot_read, changed_while_read
 from pbr.batch import Evaluated, Span, Workers, available_cores
@@ -545,7 +546,7 @@ def _evaluate_file(
     if summary.rows_unplaced:
         print(f"  rows or tables not used:  {summary.rows_unplaced}", file=text)
     for warning in example_plan_warnings(summary.counts, plans):
-        print(warning, file=err)
+        print(f"warning: {warning}", file=err)
     if unpaid_for:
         _note_unmatched(unpaid_for, path, err)
     if output is not None:
@@ -556,41 +557,6 @@ def _evaluate_file(
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0
-
-
-def example_plan_warnings(counts: dict[str, int], plans: dict[str, OutcomePlan]) -> list[str]:
-    """A warning per programme whose families were judged against pbr's example outcome plan.
-
-    A family of a programme with plans (phase two, Supporting Families) and no ``--plan`` for it
-    is judged against pbr's example plan (``EXAMPLE_PLAN_USED`` in each decision, which the
-    table and CSV do not show): the summary says how many, and names a plan given for another
-    programme, the likely slip.
-
-    >>> from pbr.plans import example_plan
-    >>> [said] = example_plan_warnings({"tf-phase-1": 3, "tf-phase-2": 1},
-    ...     {"supporting-families": example_plan("supporting-families")})
-    >>> said.startswith("warning: 1 tf-phase-2 family was judged against pbr's example")
-    True
-    >>> said.endswith("(the plan given, pbr-example-sf-outcomes/1.0, is for supporting-families)")
-    True
-    """
-    from pbr.programmes import programme
-
-    found = []
-    for programme_id, count in counts.items():
-        if not programme(programme_id).uses_plan or programme_id in plans:
-            continue
-        from pbr.plans import example_plan  # pydantic: only for a programme with plans
-
-        others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
-        given = f" (the plan given, {others})" if others else ""
-        families = f"{count:,} {programme_id} famil{'y was' if count == 1 else 'ies were'}"
-        found.append(
-            f"warning: {families} judged against pbr's example outcome plan "
-            f"{example_plan(programme_id).label}, not the council's: no --plan was given for "
-            f"{programme_id}{given}"
-        )
-    return found
 
 
 class _NoRecords(Exception):
@@ -1031,8 +997,7 @@ def _summary(
     ]
     width = max([len(k) for k in _KINDS] + [len("total")])
     grand = ZERO
-    known = {p.id: p for p in programmes()}
-    order = list(known)
+    order = [p.id for p in programmes()]
     for programme in sorted(totals, key=order.index):
         lines.append(f"  {programme}: {counts[programme]} families; payable now by result:")
         for kind, amount in totals[programme].items():
@@ -1040,11 +1005,9 @@ def _summary(
         subtotal = sum(totals[programme].values(), ZERO)
         grand += subtotal
         lines.append(f"    {'total'.ljust(width)}  {format_gbp(subtotal).rjust(12)}")
-        closed = known[programme].rules.claims_until()
-        if subtotal and closed is not None and as_of > closed:  # each decision warns of it
-            lines.append(
-                f"    claims closed on {closed}: these could not be claimed (RESULTS_CLAIMS_CLOSED)"
-            )
+        closed = claims_closed(programme, as_of, subtotal)
+        if closed is not None:
+            lines.append(f"    {closed}")
     lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
     if by_council is not None and len(by_council.councils) > 1:
         lines.append("  by council (attachment fees of eligible families and results payable now):")

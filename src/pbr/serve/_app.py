@@ -11,6 +11,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Access, token=settings.token, allowed_hosts=settings.allowed_hosts)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            _Cors,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
@@ -108,6 +109,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log_ids=settings.log_ids,
     )
     return app
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as a problem, as every error is."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        kept = {
+            k: v for k, v in answer.headers.items() if k not in ("content-type", "content-length")
+        }
+        detail = bytes(answer.body).decode()
+        return Response(
+            problem_body(answer.status_code, detail),
+            answer.status_code,
+            headers=kept,
+            media_type=PROBLEM_TYPE,
+        )
 
 
 def _openapi_document(app: FastAPI, *, token: bool) -> dict[str, Any]:
@@ -287,7 +307,7 @@ def _routes(
             },
             **_openapi.problems(400, 408, 413, 415, 503),
         },
-        openapi_extra=_openapi.body(NDJSON, _openapi.ref(Family))
+        openapi_extra=_openapi.body(NDJSON, _openapi.json_lines(Family))
         | _params.documented(_params.EVALUATE),
     )
     async def batch(request: Request) -> Response:

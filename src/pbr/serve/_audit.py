@@ -155,7 +155,11 @@ def load_plans(paths: Sequence[Path]) -> list[OutcomePlan]:
         except PlanError as exc:
             raise ProblemError(400, f"plan: {exc}".replace(str(path.parent) + "/", "")) from None
         if plan.programme in plans:
-            raise ProblemError(400, f"two plans for {plan.programme}")
+            raise ProblemError(
+                400,
+                f"plan: two plans for {plan.programme} ({plans[plan.programme].label!r}, "
+                f"then {plan.label!r}): give one",
+            )
         plans[plan.programme] = plan
     return list(plans.values())
 

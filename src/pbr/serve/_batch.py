@@ -20,9 +20,11 @@ from typing import NamedTuple
 from fastapi import Response
 
 from pbr._seen import SeenIds
+from pbr._summary_notes import claims_closed, example_plan_warnings
 from pbr.batch import Evaluated
 from pbr.io import HEAD, Rejection, too_large
 from pbr.money import ZERO
+from pbr.programmes import programmes
 from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
 from pbr.serve._guard import COUNTS_KEY
 from pbr.serve._limits import Receive, Scope, Send
@@ -228,9 +230,25 @@ class BatchResponse(Response):
                 )
                 for name, row in self._by_council.councils.items()
             ],
-            warnings=self._by_council.warnings(),
+            warnings=self._warnings(),
         )
         return BatchSummary(summary=totals).model_dump_json().encode() + b"\n"
+
+    def _warnings(self) -> list[str]:
+        """What ``pbr evaluate``'s summary warns of, in its words, in its order."""
+        as_of, order = self._evaluator.as_of, [p.id for p in programmes()]
+        closed = (
+            (
+                programme,
+                claims_closed(programme, as_of, sum(self._totals[programme].values(), ZERO)),
+            )
+            for programme in sorted(self._totals, key=order.index)
+        )
+        return [
+            *(f"{programme}: {note}" for programme, note in closed if note is not None),
+            *self._by_council.warnings(),
+            *example_plan_warnings(self._counts, self._evaluator.plans),
+        ]
 
 
 def _pounds(amount: Decimal) -> str:

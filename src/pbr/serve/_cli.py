@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import socket
@@ -301,6 +302,7 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         # h11 by default: httptools drops the body of any request that offers an upgrade, and
         # every stock Java HttpClient offers h2c on plain HTTP (Kludex/uvicorn#2722)
         http=args.http_parser,
+        ws="none",  # no WebSocket endpoint: an upgrade offer is answered as plain HTTP
     )
     return 0
 
@@ -335,9 +337,24 @@ def _log_config() -> dict[str, Any]:
                 "stream": "ext://sys.stderr",
             }
         },
+        "filters": {"no_upgrade_advice": {"()": _NoUpgradeAdvice}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-            "uvicorn.error": {"level": "WARNING"},
+            "uvicorn.error": {"level": "WARNING", "filters": ["no_upgrade_advice"]},
             "pbr.serve": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         },
     }
+
+
+class _NoUpgradeAdvice(logging.Filter):
+    """Drops uvicorn's warnings on a request that offers an upgrade (h2c, WebSocket).
+
+    Every stock Java ``HttpClient`` offers h2c on plain HTTP; the request is answered as plain
+    HTTP, as it should be, yet uvicorn warns of it and advises installing a WebSocket library,
+    which pbr has no use for.
+    """
+
+    _SAID = ("Unsupported upgrade request.", "No supported WebSocket library detected.")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self._SAID)

@@ -23,6 +23,7 @@ from pbr.serve._ledger import with_payments
 from pbr.serve._logs import failure
 
 if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
     from pbr.records import Payment
     from pbr.serve._rules import InForce
 
@@ -56,6 +57,18 @@ class Evaluator:
         if library_history is not None:  # the library merges the ledger's payments itself
             self._options["ledger"] = library_history
             self._payments = None
+
+    @property
+    def as_of(self) -> date:
+        """The evaluation date."""
+        as_of: date = self._options["as_of"]
+        return as_of
+
+    @property
+    def plans(self) -> Mapping[str, OutcomePlan]:
+        """The outcome plans in force, by programme (the server's and the request's)."""
+        plans: Mapping[str, OutcomePlan] = self._options["plans"]
+        return plans
 
     def json(self, records: Sequence[Numbered]) -> list[Evaluated | Rejection]:
         """A decision (as its JSON and totals) or a rejection for each record, in order."""

@@ -55,7 +55,13 @@ class Guard:
         async def guarded_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
-                message["headers"] = [*message.get("headers", ()), *self._headers(scope)]
+                message["headers"] = [
+                    *(
+                        _with_head(h) if message["status"] == 405 else h
+                        for h in message.get("headers", ())
+                    ),
+                    *self._headers(scope),
+                ]
             elif message["type"] == "http.response.body":
                 if method == "HEAD":
                     message = {**message, "body": b""}
@@ -101,3 +107,16 @@ class Guard:
             seconds * 1000,
             f" {extra}" if extra else "",
         )
+
+
+def _with_head(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """A 405's ``Allow`` with HEAD where it has GET: HEAD is answered wherever GET is.
+
+    >>> _with_head((b"allow", b"GET")), _with_head((b"allow", b"POST"))
+    ((b'allow', b'GET, HEAD'), (b'allow', b'POST'))
+    """
+    name, value = header
+    methods = [m.strip() for m in value.split(b",")]
+    if name.lower() != b"allow" or b"GET" not in methods or b"HEAD" in methods:
+        return header
+    return name, b", ".join([*methods, b"HEAD"])

@@ -112,9 +112,12 @@ class Totals(BaseModel):
         "the per-council breakdown of ``pbr evaluate``'s summary."
     )
     warnings: list[str] = Field(
-        description="What ``pbr evaluate``'s summary warns of, one sentence each: council "
-        "names that differ only in case (``Leeds``, ``LEEDS``), which are counted apart but "
-        "are most likely one council written two ways. Empty when there is nothing to say.",
+        description="What ``pbr evaluate``'s summary warns of, one sentence each, in its "
+        "words: a programme whose results payable now could no longer be claimed at the date "
+        "(``tf-phase-1: claims closed on 2015-05-31: ...``); council names that differ only in "
+        "case (``Leeds``, ``LEEDS``), which are counted apart but are most likely one council "
+        "written two ways; families judged against pbr's example outcome plan because no plan "
+        "was given for their programme. Empty when there is nothing to say.",
     )
 
 

@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from pbr.decisions import Decision
 from pbr.io import Rejection
 from pbr.records import Family
+from pbr.schemas import tidy_descriptions
 from pbr.serve import _examples, _models
 from pbr.serve._problems import PROBLEM_TYPE
 
@@ -98,12 +99,26 @@ def ref(model: type[BaseModel]) -> dict[str, str]:
 
 
 def components() -> dict[str, Any]:
-    """The schemas of every body the server reads or writes, from their models."""
+    """The schemas of every body the server reads or writes, from their models.
+
+    Their descriptions are cut to their first paragraph, as ``GET /v1/schema/family`` gives
+    them: the docstrings' examples and tracebacks are for Python readers.
+    """
     _, schemas = models_json_schema(
         [(Family, "validation"), *((m, "serialization") for m in _RESPONSE_MODELS)],
         ref_template=_TEMPLATE,
     )
-    return dict(schemas.get("$defs", {}))
+    tidied: dict[str, Any] = tidy_descriptions(schemas.get("$defs", {}))
+    return tidied
+
+
+def json_lines(model: type[BaseModel]) -> dict[str, Any]:
+    """The schema of a JSON Lines body of `model`s: a text (OpenAPI 3.1 has no schema per line)."""
+    return {
+        "type": "string",
+        "description": f"JSON Lines: one {model.__name__} per line "
+        f"(see {_TEMPLATE.format(model=model.__name__)}).",
+    }
 
 
 def json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:

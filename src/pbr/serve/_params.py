@@ -119,7 +119,8 @@ INTERPRETATION = Param(
 )
 PLAN = Param(
     "plan",
-    "Use the outcome plan the server loaded with this label (id/version) for its programme.",
+    "Use the outcome plan the server loaded with this label (id/version) for its programme "
+    "(one per programme).",
     {"type": "string", "maxLength": 200},
     repeat=True,
     hint="a plan label, id/version, of at most 200 characters",

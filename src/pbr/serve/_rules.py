@@ -125,15 +125,16 @@ class RulesInForce:
                 f"interpretation: unknown id {unknown[0]!r}; "
                 f"valid ids: {', '.join(sorted(self._known))}",
             )
-        plans = dict(self._defaults)
+        given: dict[str, OutcomePlan] = {}
         for label in labels:
             plan = self._plans.get(label)
             if plan is None:
                 valid = ", ".join(self._plans) or "none (start the server with --plan FILE)"
                 raise ProblemError(400, f"plan: no plan labelled {label!r}; loaded: {valid}")
-            plans[plan.programme] = plan
+            _once(given, plan)
         for plan in uploaded:
-            plans[plan.programme] = plan
+            _once(given, plan)
+        plans = {**self._defaults, **given}
         variants = {rules.programme: self._variant(rules, chosen) for rules in RULE_SETS}
         programmes = tuple(
             ProgrammeInForce(
@@ -157,3 +158,23 @@ class RulesInForce:
             return rules.with_interpretations(**mine)
         except UnknownInterpretation as exc:
             raise ProblemError(400, str(exc)) from None
+
+
+def _once(given: dict[str, OutcomePlan], plan: OutcomePlan) -> None:
+    """Add `plan` to the request's plans; a second for its programme is refused, even the same.
+
+    The last of two would win silently: which was meant? (``pbr evaluate`` refuses two
+    ``--plan`` files for one programme so too.)
+
+    Raises:
+        ProblemError: 400, naming the programme and both plans.
+
+    """
+    before = given.get(plan.programme)
+    if before is not None:
+        raise ProblemError(
+            400,
+            f"plan: two plans for {plan.programme} ({before.label!r}, then {plan.label!r}): "
+            "give one",
+        )
+    given[plan.programme] = plan

@@ -1,0 +1,73 @@
+"""What a run's summary warns of, in words shared by ``pbr evaluate`` and the web API.
+
+``pbr evaluate`` prints these in its summary (an example plan's warning after ``warning: ``);
+the batch summary of ``pbr serve`` gives the same sentences as its ``warnings``, so that a client
+is told what a person at the command line is told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pbr.plans import OutcomePlan
+
+__all__ = ["claims_closed", "example_plan_warnings"]
+
+
+def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, OutcomePlan]) -> list[str]:
+    """A warning per programme whose families were judged against pbr's example outcome plan.
+
+    A family of a programme with plans (phase two, Supporting Families) and no ``--plan`` for it
+    is judged against pbr's example plan (``EXAMPLE_PLAN_USED`` in each decision, which the
+    table and CSV do not show): the summary says how many, and names a plan given for another
+    programme, the likely slip.
+
+    >>> from pbr.plans import example_plan
+    >>> [said] = example_plan_warnings({"tf-phase-1": 3, "tf-phase-2": 1},
+    ...     {"supporting-families": example_plan("supporting-families")})
+    >>> said.startswith("1 tf-phase-2 family was judged against pbr's example")
+    True
+    >>> said.endswith("(the plan given, pbr-example-sf-outcomes/1.0, is for supporting-families)")
+    True
+    """
+    from pbr.programmes import programme
+
+    found = []
+    for programme_id, count in counts.items():
+        if not programme(programme_id).uses_plan or programme_id in plans:
+            continue
+        from pbr.plans import example_plan  # pydantic: only for a programme with plans
+
+        others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
+        given = f" (the plan given, {others})" if others else ""
+        families = f"{count:,} {programme_id} famil{'y was' if count == 1 else 'ies were'}"
+        found.append(
+            f"{families} judged against pbr's example outcome plan "
+            f"{example_plan(programme_id).label}, not the council's: no --plan was given for "
+            f"{programme_id}{given}"
+        )
+    return found
+
+
+def claims_closed(programme_id: str, as_of: date, payable: Decimal) -> str | None:
+    """Why money payable now for `programme_id` could not be claimed at `as_of`, if it could not.
+
+    Each decision warns of it (``RESULTS_CLAIMS_CLOSED``); the summary says it once, under the
+    programme's total.
+
+    >>> from decimal import Decimal
+    >>> claims_closed("tf-phase-1", date(2021, 3, 31), Decimal("100"))
+    'claims closed on 2015-05-31: these could not be claimed (RESULTS_CLAIMS_CLOSED)'
+    >>> claims_closed("tf-phase-1", date(2015, 3, 31), Decimal("100")) is None
+    True
+    """
+    from pbr.programmes import programme
+
+    closed = programme(programme_id).rules.claims_until()
+    if not payable or closed is None or as_of <= closed:
+        return None
+    return f"claims closed on {closed}: these could not be claimed (RESULTS_CLAIMS_CLOSED)"
