@@ -272,7 +272,8 @@ def _plain_reduction(
     if baseline == 0:
         if recent == 0:
             code = f"{prefix}_NONE_BEFORE_OR_SINCE"
-            return True, reason(code, rule, rules, f"no {label} before or since", **numbers)  # type: ignore[arg-type]
+            message = f"no {label} in the last {months} months, against a baseline of {described}"
+            return True, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]
         message = f"{recent} {label} in the last {months} months against a baseline of 0"
         code = f"{prefix}_SINCE_ZERO_BASELINE"
         return False, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]

@@ -432,7 +432,9 @@ def _reduction(
     label = "ASB incidents" if limb == "asb" else "offences by children"
     if numerator == 0:
         if recent == 0:
-            return True, trusted_reason(none, rule, source, f"no {label} before or since", numbers)
+            # the windows, not the record: an incident outside both is no incident of either
+            message = f"no {label} {at.last}, against a baseline of {described}"
+            return True, trusted_reason(none, rule, source, message, numbers)
         message = f"{recent} {label} {at.last} against a baseline of 0"
         return False, trusted_reason(since, rule, source, message, numbers)
     # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
