@@ -190,6 +190,18 @@ def test_import_pbr_does_not_import_dask() -> None:
     assert result.stdout.strip() == "False"
 
 
+def _script(script: Path, *, timeout: int) -> subprocess.CompletedProcess[str]:
+    """Run `script` as a user would, from its own folder."""
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
 def test_the_performance_page_dask_snippet_runs_as_a_script(tmp_path: Path) -> None:
     page = (Path(__file__).resolve().parents[1] / "docs" / "performance.md").read_text()
     section = page.split("## Distributed runs with Dask", 1)[1]
@@ -197,14 +209,7 @@ def test_the_performance_page_dask_snippet_runs_as_a_script(tmp_path: Path) -> N
     assert 'if __name__ == "__main__":' in code
     script = tmp_path / "snippet.py"
     script.write_text(code.replace("examples/families.jsonl", str(EXAMPLES)))
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = _script(script, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1 file(s)"
     [written] = (tmp_path / "partition-decisions").glob("*.jsonl")
@@ -225,14 +230,7 @@ def test_each_cluster_page_block_runs_as_a_script_of_its_own(tmp_path: Path) -> 
     for n, block in enumerate(blocks):  # in page order: a later block reads what one wrote
         script = tmp_path / f"block{n}.py"
         script.write_text(block.code)
-        result = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        result = _script(script, timeout=300)
         assert result.returncode == 0, f"{block.where}: {result.stderr}"
 
 
