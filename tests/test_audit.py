@@ -888,3 +888,136 @@ def test_the_report_never_replaces_what_the_audit_reads(
     assert main([*argv, "--report", str(target)]) == 2
     assert "--report names the same file as" in capsys.readouterr().err
     assert target.read_bytes() == before
+
+
+# --- under-claimed and missed: the same room counted once ---------------------------------------
+
+
+def _both_routes_family(family_id: str = "B1314") -> pbr.Family:
+    """Attached in 2013/14 (fee £2,400, results share £1,600): crime/ASB/education (£1,500) and
+    continuous employment (13 weeks from 3 June 2013) both met on 20 October 2013."""
+    return pbr.Family.model_validate(
+        {
+            "family_id": family_id,
+            "attached_on": "2013-04-15",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": "1997-01-01"},
+            ],
+            "identified_for": ["crime_asb", "work"],
+            "local_discretion": ["dv"],
+            "benefit_spells": [
+                {"person_id": "A1", "benefit": "ESA", "start": "2011-01-01", "end": "2013-06-02"}
+            ],
+            "employment_spells": [{"person_id": "A1", "start": "2013-06-03", "end": None}],
+        }
+    )
+
+
+_BOTH_MET = date(2013, 10, 20)
+
+
+def _under_and_missed(result: pbr.audit.Verification) -> tuple[Decimal, Decimal]:
+    under = sum((c.under_claimed for c in result.checks), Decimal(0))
+    return under, sum((m.amount for m in result.missed_results), Decimal(0))
+
+
+def test_an_under_claim_s_room_is_not_also_a_missed_result(tmp_path: Path) -> None:
+    """£1,000 claimed of the £1,600 results share: £600 is left, under-claimed, and missed once.
+
+    Employment is worth the whole share, so the claim is allowed £1,600; the crime result that
+    the £600 would otherwise pay is judged with the claim at that amount, and pays nothing.
+    """
+    family = _both_routes_family()
+    result = verify(
+        [claim("K9", "continuous_employment", "1000.00", _BOTH_MET, "B1314")],
+        [family],
+        missed_fees=False,
+    )
+    (check,) = result.checks
+    assert (check.codes, check.allowed, check.verified) == (
+        ("AMOUNT_DIFFERS",),
+        Decimal("1600.00"),
+        Decimal("1000.00"),
+    )
+    assert check.under_claimed == Decimal("600.00")
+    assert result.missed_results == ()
+    under, missed = _under_and_missed(result)
+    assert under + missed == Decimal("1600.00") - Decimal("1000.00")  # the room left, once
+    report = write_report(result, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "- **Under-claimed**: £600.00\n- **Missed results**: 0, £0.00" in report
+
+
+def test_a_claim_of_nothing_under_claims_the_share_and_misses_nothing() -> None:
+    """A £0.00 claim verifies nothing but is still the claim the room is under-claimed on."""
+    result = verify(
+        [claim("K0", "continuous_employment", "0.00", _BOTH_MET, "B1314")],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    assert (result.checks[0].verified, result.checks[0].under_claimed) == (
+        Decimal("0.00"),
+        Decimal("1600.00"),
+    )
+    assert result.missed_results == ()
+
+
+def test_an_under_claimed_crime_result_leaves_only_the_employment_top_up_missed() -> None:
+    """Crime/ASB/education claimed at £1,000 of its £1,500: £500 under-claimed, and employment
+    tops up the share by £100 after the £1,500 the claim is allowed, not by £600."""
+    result = verify(
+        [claim("K1", "crime_asb_education", "1000.00", _BOTH_MET, "B1314")],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    assert result.checks[0].under_claimed == Decimal("500.00")
+    assert [(m.kind, m.amount) for m in result.missed_results] == [
+        ("continuous_employment", Decimal("100.00"))
+    ]
+    assert sum(_under_and_missed(result)) == Decimal("600.00")
+
+
+def test_an_over_claim_is_cut_and_the_rest_of_the_share_is_missed_once() -> None:
+    """An over-claim is counted at what it is allowed: its excess frees no room for a missed one."""
+    over = verify(
+        [claim("K2", "crime_asb_education", "2000.00", _BOTH_MET, "B1314")],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    (check,) = over.checks
+    assert (check.verified, check.over_claimed, check.under_claimed) == (
+        Decimal("1500.00"),
+        Decimal("500.00"),
+        Decimal(0),
+    )
+    assert [(m.kind, m.amount) for m in over.missed_results] == [
+        ("continuous_employment", Decimal("100.00"))
+    ]
+    whole = verify(
+        [claim("K3", "continuous_employment", "2000.00", _BOTH_MET, "B1314")],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    assert whole.checks[0].verified == Decimal("1600.00")
+    assert whole.missed_results == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["B1314", "EX-010", "EX-012", "EX-015", "EX-044", "EX-048", "EX-001"]),
+    st.sampled_from(["crime_asb_education", "progress_to_work", "continuous_employment"]),
+    st.integers(0, 250_000),
+    st.dates(date(2013, 1, 1), date(2015, 12, 31)),
+)
+def test_under_claimed_and_missed_never_count_the_same_pounds(
+    family_id: str, kind: str, pence: int, on: date
+) -> None:
+    """What a family's claim verifies and under-claims, and what it misses, fit in what the
+    engine finds payable for it with nothing claimed (the audit dated the claim's date)."""
+    family = _both_routes_family() if family_id == "B1314" else families()[family_id]
+    amount = str(Decimal(pence).scaleb(-2))
+    result = verify([claim("P", kind, amount, on, family_id)], [family], missed_fees=False)
+    (check,) = result.checks
+    payable = sum((m.amount for m in pbr.audit.missed_claims([family], on, fees=False)), Decimal(0))
+    under, missed = _under_and_missed(result)
+    assert check.verified + under + missed <= payable

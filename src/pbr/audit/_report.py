@@ -242,9 +242,10 @@ def build(
             "Missed results",
             v.missed_results,
             v,
-            "Results the evidence shows payable on {as_of} that were neither claimed nor paid. "
-            "A crime/ASB/education result is judged on sliding windows, so the day it first "
-            "became claimable is not knowable.",
+            "Results the evidence shows payable on {as_of} that were neither claimed nor paid, "
+            "with each claim counted at the amount the rules allow it: room an under-claim "
+            "already shows is not missed again. A crime/ASB/education result is judged on "
+            "sliding windows, so the day it first became claimable is not knowable.",
         ),
     ]
     if v.missed_fees:

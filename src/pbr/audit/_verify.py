@@ -181,7 +181,8 @@ class MissedClaim:
     kind: str
     amount: Decimal
     """The amount forgone: what the engine finds payable for it on the audit date, or on the
-    last day it could be claimed when the audit date is after it."""
+    last day it could be claimed when the audit date is after it, with the audit's claims
+    counted as paid what the rules allow them (an under-claim's room is not missed again)."""
     earliest_date: date | None
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
     claims_closed_on: date | None = None
@@ -583,14 +584,7 @@ def verify(
             checks[i] = check
             if check.verified > 0:
                 verified_by[key] = claim.claim_id
-                known.append(
-                    Payment.model_construct(
-                        kind=claim.kind,
-                        amount=check.verified,
-                        paid_on=claim.claimed_on,
-                        claim_id=claim.claim_id,
-                    )
-                )
+            paid.count(check)
         return checks, used, claimed, paid
 
     not_own: frozenset[tuple[str, str]] = frozenset()
@@ -775,6 +769,10 @@ class _Payments:
         """A payment for less than its claim, taken for it if the audit verifies that much."""
         self.reused: dict[tuple[str, str], str] = {}
         """Why the payment under a claim's id, of its kind, is not that claim's payment."""
+        self.under: dict[str, list[tuple[int, bool, Payment]]] = {}
+        """By family, each under-claim of the file as paid what the rules allow it: its place in
+        the family's list, whether it replaces the payment there (else it goes before), and the
+        payment (`at_allowed`)."""
 
     def of(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
         """The family's payment list (shared: verified claims are appended), or its conflict."""
@@ -788,6 +786,45 @@ class _Payments:
             else:
                 self.lists[fid] = [p for p in merged if not self._paying_its_claim(fid, p)]
         return self.lists[fid], self.conflicts.get(fid)
+
+    def count(self, check: ClaimCheck) -> None:
+        """Count a judged claim as paid what it verifies, on its claim date; note an under-claim.
+
+        Later claims are judged against what was claimed (what would be paid); the under-claim
+        is kept apart for the missed search (`at_allowed`).
+        """
+        claim = check.claim
+        payments = self.lists[claim.family_id]
+        made = Payment.model_construct(
+            kind=claim.kind,
+            amount=check.verified,
+            paid_on=claim.claimed_on,
+            claim_id=claim.claim_id,
+        )
+        if check.verified > 0:
+            payments.append(made)
+        if check.under_claimed > 0:
+            allowed = made.model_copy(update={"amount": check.verified + check.under_claimed})
+            place = (len(payments) - 1, True) if check.verified > 0 else (len(payments), False)
+            self.under.setdefault(claim.family_id, []).append((*place, allowed))
+
+    def at_allowed(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
+        """The family's payments (`of`) with each claim of the file paid what the rules allow it.
+
+        As if every under-claim were put right: a result is missed only by what would be left
+        to pay after that, so no pound is counted both under-claimed and missed.
+        """
+        known, conflict = self.of(family)
+        fixes = self.under.get(family.family_id, [])
+        if not fixes:
+            return known, conflict
+        replaced = {place: payment for place, replaces, payment in fixes if replaces}
+        found: list[Payment] = []
+        for i in range(len(known) + 1):
+            found += [payment for place, replaces, payment in fixes if place == i and not replaces]
+            if i < len(known):
+                found.append(replaced.get(i, known[i]))
+        return found, conflict
 
     def _paying_its_claim(self, fid: str, payment: Payment) -> bool:
         """Whether `payment` is the payment of the file's claim with its claim id."""
@@ -1183,6 +1220,10 @@ def missed_claims(
     rules cannot date it. `fees=False` leaves attachment fees out. Families that no programme
     covers, or whose payment records disagree, are skipped (`verify` reports them).
 
+    `verify` searches alike, leaving out the kinds its claim file claims and counting each of
+    its claims as paid what the rules allow it, as if every under-claim were put right: what a
+    claim under-claims is that claim's, so it is never missed as well.
+
     >>> import pbr
     >>> from datetime import date
     >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
@@ -1224,14 +1265,16 @@ def _missed(
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
     """The missed claims (see `missed_claims`) and the families skipped, with why.
 
-    The programme of each decision judged against an outcome plan is added to `planned`.
+    Each claim `paid` holds of the audit counts at its allowed amount (`_Payments.at_allowed`),
+    so no pound is both under-claimed and missed. The programme of each decision judged against
+    an outcome plan is added to `planned`.
     """
     from pbr.engine import evaluate
 
     found: list[MissedClaim] = []
     skipped: list[tuple[str, str]] = []
     for family in families:
-        known, conflict = paid.of(family)
+        known, conflict = paid.at_allowed(family)
         if conflict is not None:
             skipped.append((family.family_id, str(conflict)))
             continue
