@@ -7,15 +7,27 @@ compared by hash. `saved` writes a workbook with those times fixed.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["FIXED_TIME", "GBP", "NUMBER", "entry", "saved", "typed_cell", "unstamped"]
+__all__ = [
+    "FIXED_TIME",
+    "GBP",
+    "NUMBER",
+    "discarded_if_unfinished",
+    "entry",
+    "saved",
+    "typed_cell",
+    "unstamped",
+]
 
 GBP = '"£"#,##0.00'
 """How money shows: a number (the exact `Decimal`) in pounds and pence."""
@@ -49,6 +61,38 @@ def typed_cell(make: Any, sheet: Any, value: Any) -> Any:
         cell.data_type = "s"
         return cell
     return make(sheet, value=value)
+
+
+@contextlib.contextmanager
+def discarded_if_unfinished(book: Any) -> Iterator[Any]:
+    """`book` (a write-only openpyxl workbook), its sheets' half-written parts closed on any error.
+
+    A sheet being appended to holds two open generators over a temporary file; left to the
+    garbage collector (Ctrl-C at exit), they close in any order and Python prints "Exception
+    ignored in: ... I/O operation on closed file" after ``pbr: interrupted``.
+    """
+    try:
+        yield book
+    except BaseException:
+        for sheet in getattr(book, "_sheets", ()):
+            _discard(sheet)
+        raise
+
+
+def _discard(sheet: Any) -> None:
+    """Close a write-only sheet's row writer, then its file writer, and remove its temporary file."""
+    rows, writer = getattr(sheet, "_rows", None), getattr(sheet, "_writer", None)
+    with contextlib.suppress(Exception):
+        if rows is not None:
+            rows.close()  # first: it ends the sheet's XML in the file the writer still holds
+    if writer is None:
+        return
+    with contextlib.suppress(Exception):
+        writer.xf.close()
+    out = getattr(writer, "out", None)
+    if isinstance(out, str):
+        with contextlib.suppress(OSError):
+            os.remove(out)
 
 
 FIXED_TIME = "1980-01-01T00:00:00Z"

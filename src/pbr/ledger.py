@@ -384,7 +384,9 @@ def load_key(
 
     """
     env = os.environ if environ is None else environ
-    path = key_file or env.get(KEY_FILE_ENV) or None
+    path = (env.get(KEY_FILE_ENV) or None) if key_file is None else key_file
+    if str(path) == "":  # given, but empty: never the environment's key instead, unsaid
+        raise LedgerError("the ledger key file is named by an empty name")
     if path is not None:
         try:
             key = Path(path).read_bytes().rstrip(b"\r\n")

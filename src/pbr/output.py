@@ -954,19 +954,19 @@ def xlsx_decisions(decisions: Iterable[Decision]) -> tuple[bytes, int]:
         raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
     from openpyxl.cell import WriteOnlyCell
 
-    from pbr._xlsx import saved, typed_cell
+    from pbr._xlsx import discarded_if_unfinished, saved, typed_cell
 
     n = 0
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("results")
-    sheet.append(list(RESULT_COLUMNS))
-    for decision in decisions:
-        for row in result_rows(decision):
-            sheet.append(
-                [typed_cell(WriteOnlyCell, sheet, _typed(c, row[c])) for c in RESULT_COLUMNS]
-            )
-        n += 1
-    return saved(book), n
+    with discarded_if_unfinished(Workbook(write_only=True)) as book:
+        sheet = book.create_sheet("results")
+        sheet.append(list(RESULT_COLUMNS))
+        for decision in decisions:
+            for row in result_rows(decision):
+                sheet.append(
+                    [typed_cell(WriteOnlyCell, sheet, _typed(c, row[c])) for c in RESULT_COLUMNS]
+                )
+            n += 1
+        return saved(book), n
 
 
 MONEY_COLUMNS = ("attachment_fee", "amount", "rate", "payable", "paid_to_date")

@@ -2657,14 +2657,16 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
             raise ImportError(
                 'writing XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from exc
-        book = Workbook(write_only=True)
-        for table, table_rows in rows.items():
-            sheet = book.create_sheet(table)
-            sheet.append(columns(table))
-            for row in table_rows:
-                sheet.append([neutralise(v) for v in row])
+        from pbr._xlsx import discarded_if_unfinished
+
         buffer = io.BytesIO()
-        book.save(buffer)
+        with discarded_if_unfinished(Workbook(write_only=True)) as book:
+            for table, table_rows in rows.items():
+                sheet = book.create_sheet(table)
+                sheet.append(columns(table))
+                for row in table_rows:
+                    sheet.append([neutralise(v) for v in row])
+            book.save(buffer)
         sizes = [(len(table_rows) + 1, len(columns(table))) for table, table_rows in rows.items()]
         with atomic_writer(dest, "wb") as binary:
             _with_sizes(buffer, sizes, binary)

@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
-from pbr.cli._options import add_ledger_options, add_rule_options, council_tables, key_files
+from pbr.cli._options import (
+    add_ledger_options,
+    add_rule_options,
+    council_tables,
+    file_name,
+    key_files,
+    utf8_text,
+)
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -64,16 +71,19 @@ def _misstatement(text: str) -> str:
 def add_audit_commands(sub: Any, date_type: Any) -> None:
     """Register ``audit``, ``ledger`` and ``replay`` on the CLI's subparsers."""
     au = sub.add_parser("audit", help="verify a claim file against the families' evidence")
-    au.add_argument("claims", help="claim file: CSV, JSON or JSON Lines")
+    au.add_argument("claims", type=file_name, help="claim file: CSV, JSON or JSON Lines")
     au.add_argument(
         "--families",
         required=True,
         action="append",
+        type=file_name,
         metavar="FILE",
         help="family records: JSON, JSON Lines ('-' or a pipe: read from it), a folder of CSV "
         "tables or an XLSX workbook (repeatable)",
     )
-    au.add_argument("--ledger", metavar="DB", help="payments ledger used as payment history")
+    au.add_argument(
+        "--ledger", type=file_name, metavar="DB", help="payments ledger used as payment history"
+    )
     add_ledger_options(au)
     au.add_argument("--as-of", type=date_type, help="date for missed claims (default: last claim)")
     au.add_argument(
@@ -99,7 +109,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         metavar="F",
         help="draw this fraction of each stratum instead (e.g. 0.1; simple or stratified)",
     )
-    au.add_argument("--seed", help="sample seed, any text (default 0)")
+    au.add_argument("--seed", type=utf8_text, help="sample seed, any text (default 0)")
     au.add_argument(
         "--strata",
         metavar="FIELDS",
@@ -136,7 +146,9 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "the interpretations the council claimed under (repeatable)",
         "the council's outcome plan the claims were made under; one per programme (repeatable)",
     )
-    au.add_argument("--report", metavar="FILE", help="write .html, .md, .csv or .xlsx")
+    au.add_argument(
+        "--report", type=file_name, metavar="FILE", help="write .html, .md, .csv or .xlsx"
+    )
 
     le = sub.add_parser("ledger", help="the tamper-evident payments ledger (SQLite)")
     le_sub = le.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
@@ -151,12 +163,18 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     for name, text in actions:
         action = le_sub.add_parser(name, help=text)
         if name == "record":
-            action.add_argument("report", help="the CSV report of pbr audit --report")
-        action.add_argument("db", help="the ledger (an SQLite file)")
+            action.add_argument(
+                "report", type=file_name, help="the CSV report of pbr audit --report"
+            )
+        action.add_argument("db", type=file_name, help="the ledger (an SQLite file)")
         if name == "export":
-            action.add_argument("csv", help="the CSV file to write ('-': standard output)")
+            action.add_argument(
+                "csv", type=file_name, help="the CSV file to write ('-': standard output)"
+            )
         elif name == "import":
-            action.add_argument("csv", help="a CSV file with the columns pbr ledger export writes")
+            action.add_argument(
+                "csv", type=file_name, help="a CSV file with the columns pbr ledger export writes"
+            )
         add_ledger_options(action)
     le_sub.choices["verify"].add_argument(
         "--expect-head",
@@ -199,11 +217,14 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "dates only the missed claims, which the CSV report does not hold (each claim is "
         "judged on its own claim date). Use it for any report someone else could have touched.",
     )
-    recheck.add_argument("--claims", metavar="FILE", help="the claim file the audit read")
+    recheck.add_argument(
+        "--claims", type=file_name, metavar="FILE", help="the claim file the audit read"
+    )
     recheck.add_argument(
         "--families",
         action="append",
         default=[],
+        type=file_name,
         metavar="FILE",
         help="the family records the audit read (repeatable, in the same order)",
     )
@@ -212,6 +233,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     )
     recheck.add_argument(
         "--ledger",
+        type=file_name,
         metavar="HISTORY",
         help="the ledger the audit read as payment history (pbr audit --ledger), often DB "
         "itself; opened with --key-file and --timeout",
@@ -220,12 +242,14 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     rp = sub.add_parser("replay", help="re-run recorded decisions and show they are identical")
     rp.add_argument(
         "decisions",
+        type=file_name,
         help="decisions as JSON Lines (pbr evaluate --format json); '-' or a pipe: read from it",
     )
     rp.add_argument(
         "--families",
         required=True,
         action="append",
+        type=file_name,
         metavar="FILE",
         help="the family records: JSON, JSON Lines ('-' or a pipe: read from it), a folder of "
         "CSV tables or an XLSX workbook",
@@ -234,10 +258,13 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         "--plan",
         action="append",
         default=[],
+        type=file_name,
         metavar="FILE",
         help="the outcome plan the decisions were made with; one per programme (repeatable)",
     )
-    rp.add_argument("--ledger", metavar="DB", help="the ledger the decisions were made with")
+    rp.add_argument(
+        "--ledger", type=file_name, metavar="DB", help="the ledger the decisions were made with"
+    )
     rp.add_argument(
         "--only-recorded",
         action="store_true",

@@ -42,13 +42,20 @@ def render(report: Report) -> bytes:
         from openpyxl.styles import Font
     except ImportError as exc:
         raise ImportError('XLSX reports need openpyxl: pip install "pbr-claims[xlsx]"') from exc
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    from pbr._xlsx import discarded_if_unfinished, saved
+
+    with discarded_if_unfinished(Workbook(write_only=True)) as book:
+        _fill(book, report, WriteOnlyCell, Font(bold=True))
+        return saved(book)
+
+
+def _fill(book: Any, report: Report, make: Any, bold: Any) -> None:
+    """Add `report`'s sheets to `book` (`make`: openpyxl's ``WriteOnlyCell``; `bold`: its font)."""
 
     def cells(sheet: Any, values: Sequence[Any], strong: bool = False) -> list[Any]:
         row = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=_value(value))
+            cell = make(sheet, value=_value(value))
             if isinstance(value, Decimal):
                 cell.number_format = _GBP
             if strong:
@@ -84,9 +91,6 @@ def render(report: Report) -> bytes:
         ),
         False,
     )
-    from pbr._xlsx import saved
-
-    return saved(book)
 
 
 def _money(value: Any) -> Any:

@@ -1,5 +1,5 @@
-"""``python -m pbr.cli``: the ``pbr`` command."""
+"""``python -m pbr.cli``: the ``pbr`` command, as ``python -m pbr`` runs it (`pbr._entry`)."""
 
-from pbr.cli import main
+from pbr._entry import main
 
 raise SystemExit(main())

@@ -36,6 +36,7 @@ from pbr.cli._options import (
     add_rule_options,
     council_tables,
     evaluation_date,
+    file_name,
     key_files,
     load_plans,
     rule_sets_for,
@@ -145,6 +146,7 @@ def add(sub: Any) -> None:
     )
     ev.add_argument(
         "file",
+        type=file_name,
         help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
         "a folder of CSV tables, or an XLSX workbook",
     )
@@ -169,18 +171,23 @@ def add(sub: Any) -> None:
     )
     ev.add_argument(
         "--output",
+        type=file_name,
         metavar="FILE",
         help="write decisions to FILE, atomically: CSV for a .csv name, XLSX for .xlsx, else JSON "
         "Lines (or as --format says); the summary goes to standard error",
     )
     ev.add_argument(
         "--rejections",
+        type=file_name,
         metavar="FILE",
         help="write one JSON object per rejected record to FILE (JSON Lines), atomically",
     )
     add_record_size_option(ev)
     ev.add_argument(
-        "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
+        "--ledger",
+        type=file_name,
+        metavar="DB",
+        help="a payments ledger: its entries count as payments made",
     )
     add_ledger_options(ev)
     add_rule_options(ev)

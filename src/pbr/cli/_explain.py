@@ -16,6 +16,7 @@ from pbr.cli._options import (
     add_rule_options,
     council_tables,
     evaluation_date,
+    file_name,
     load_plans,
     rule_sets_for,
 )
@@ -38,6 +39,7 @@ def add(sub: Any) -> None:
     ex = sub.add_parser("explain", help="print the working paper for one family")
     ex.add_argument(
         "file",
+        type=file_name,
         help="families: a JSON array or JSON Lines file ('-' or a pipe: read from it), "
         "a folder of CSV tables, or an XLSX workbook",
     )

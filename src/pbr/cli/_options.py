@@ -27,10 +27,12 @@ __all__ = [
     "check_named_format",
     "council_tables",
     "evaluation_date",
+    "file_name",
     "interpretation_choice",
     "load_plans",
     "rule_sets_for",
     "rules_by_programme",
+    "utf8_text",
 ]
 
 
@@ -125,6 +127,30 @@ def byte_count(text: str) -> int:
             f"expected a number of bytes from 1 to {MAX_BYTE_COUNT:,} (1 TiB), got {text!r}"
         )
     return size
+
+
+def file_name(text: str) -> str:
+    """A file or folder named on the command line: any text but none (``--report ""``).
+
+    An empty name was taken as no option at all (``--report ""``: no report, nothing said) or
+    as the current folder; every option and argument that names a file is typed with this.
+    """
+    if not text:
+        raise argparse.ArgumentTypeError("an empty file name: give a file name, or leave it out")
+    return text
+
+
+def utf8_text(text: str) -> str:
+    """Text that will be written (a chart's title, a council's name): UTF-8 text, not raw bytes.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates, which no file or chart can hold:
+    refused before any work, in the words ``pbr ledger append`` uses.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(f"not UTF-8 text: {text!r}") from None
+    return text
 
 
 def interpretation_choice(text: str) -> tuple[str, str]:
@@ -244,7 +270,9 @@ def add_rule_options(
         metavar="ID=VALUE",
         help=interpretation_help,
     )
-    parser.add_argument("--plan", action="append", default=[], metavar="FILE", help=plan_help)
+    parser.add_argument(
+        "--plan", action="append", default=[], type=file_name, metavar="FILE", help=plan_help
+    )
 
 
 LEDGER_KEY_HELP = (
@@ -309,7 +337,7 @@ def key_files(
 
 def add_ledger_options(parser: argparse.ArgumentParser) -> None:
     """``--key-file`` and ``--timeout``: how a command opens a (keyed, shared) ledger."""
-    parser.add_argument("--key-file", metavar="FILE", help=LEDGER_KEY_HELP)
+    parser.add_argument("--key-file", type=file_name, metavar="FILE", help=LEDGER_KEY_HELP)
     parser.add_argument(
         "--timeout",
         type=seconds,

@@ -9,12 +9,14 @@ again (Python's own flush at exit would print an error and end the process with 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO, cast
 
-__all__ = ["NamedStream", "named_streams", "raise_failure"]
+__all__ = ["Closed", "NamedStream", "named_streams", "raise_failure"]
 
 
 class NamedStream:
@@ -70,6 +72,22 @@ class NamedStream:
             raise failure from None
 
 
+class Closed(io.TextIOBase):
+    """A stream that was closed before the command started: every write fails (EBADF)."""
+
+    encoding = "utf-8"
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def flush(self) -> None:
+        """Nothing is held: nothing to write."""
+
+    @property
+    def buffer(self) -> Closed:
+        return self
+
+
 def raise_failure() -> None:
     """Raise again the error of a standard stream that failed, for code that swallowed it.
 
@@ -95,13 +113,41 @@ def _silence(stream: Any) -> None:
 
 @contextlib.contextmanager
 def named_streams() -> Iterator[None]:
-    """Standard output and standard error as `NamedStream` while the block runs."""
+    """Standard output and standard error as `NamedStream` while the block runs.
+
+    A stream the command was started without (``pbr rules >&-``: Python's is None) is a
+    `Closed` one: writing it fails as writing a full disk does, naming the stream.
+    """
     saved = sys.stdout, sys.stderr
-    if saved[0] is not None:
-        sys.stdout = cast("TextIO", NamedStream(saved[0], "standard output"))
-    if saved[1] is not None:
-        sys.stderr = cast("TextIO", NamedStream(saved[1], "standard error"))
+    errors = [_escaping(stream) for stream in saved]
+    sys.stdout = cast("TextIO", NamedStream(saved[0] or Closed(), "standard output"))
+    sys.stderr = cast("TextIO", NamedStream(saved[1] or Closed(), "standard error"))
     try:
         yield
     finally:
         sys.stdout, sys.stderr = saved
+        for stream, before in zip(saved, errors, strict=True):
+            if before is not None:
+                with contextlib.suppress(Exception):
+                    stream.reconfigure(errors=before)  # type: ignore[union-attr]
+
+
+def _escaping(stream: Any) -> str | None:
+    """Have `stream` write what its encoding cannot (``£`` in ASCII) as an escape; its old way.
+
+    A terminal or pipe in an encoding without ``£`` (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``)
+    stopped every command that prints money with an "unexpected error"; an escape is the
+    nearest the stream can show. None when the stream needs no change (or allows none).
+    """
+    try:
+        "£".encode(stream.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        before: str | None = getattr(stream, "errors", None)
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except Exception:  # not a TextIOWrapper (a test's capture): left as it is
+            return None
+        return before
+    except (AttributeError, TypeError):
+        return None
+    return None

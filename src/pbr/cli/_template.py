@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pbr._terminal import printable
+from pbr.cli._options import file_name
 
 __all__ = ["add", "run"]
 
@@ -17,6 +18,7 @@ def add(sub: Any) -> None:
     tp = sub.add_parser("template", help="write empty CSV tables and a README of their columns")
     tp.add_argument(
         "folder",
+        type=file_name,
         help="where to write the tables (created if missing); a table that has rows is kept",
     )
     tp.set_defaults(run=run)

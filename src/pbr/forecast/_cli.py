@@ -63,6 +63,8 @@ def _whole(text: str) -> int:
 
 def add_forecast_command(sub: Any, date_type: Any) -> None:
     """Register ``pbr forecast`` on the CLI's subparsers."""
+    from pbr.cli._options import add_rule_options, file_name, utf8_text
+
     fc = sub.add_parser(
         "forecast",
         help="forecast drawdown: allocation, expected drawdown per claim window, scenarios",
@@ -77,11 +79,13 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     )
     source.add_argument(
         "--councils",
+        type=file_name,
         metavar="FILE",
         help="a CSV of councils: council, estimated_families, programme, upfront_grant",
     )
     source.add_argument(
         "--records",
+        type=file_name,
         metavar="FILE",
         help="families already attached: JSON, JSON Lines, a folder of CSV tables or an XLSX "
         "workbook",
@@ -95,6 +99,7 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     fc.add_argument("--as-of", type=date_type, help="with --records: evaluation date")
     fc.add_argument(
         "--council",
+        type=utf8_text,
         metavar="NAME",
         help="with --records: the council whose allocation it is (records naming another "
         "council are warned of)",
@@ -107,8 +112,6 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         metavar="GBP",
         help="the council's up-front grant per financial year (e.g. Supporting Families)",
     )
-    from pbr.cli._options import add_rule_options
-
     add_rule_options(
         fc,
         interpretation_help="switch an interpretation of the programme's rules, such as "
@@ -117,7 +120,9 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         "two and Supporting Families families are judged against, as pbr evaluate --plan "
         "(without one, pbr's example plan, with a warning)",
     )
-    fc.add_argument("--scenario", metavar="FILE", help="scenario file (TOML or JSON)")
+    fc.add_argument(
+        "--scenario", type=file_name, metavar="FILE", help="scenario file (TOML or JSON)"
+    )
     fc.add_argument(
         "--runs", type=int, default=0, help="Monte Carlo runs (default none; not with --records)"
     )
@@ -128,8 +133,10 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         help="add forecast and money at risk for success rates 0%%, 10%%, ..., 100%% "
         "(not with --records)",
     )
-    fc.add_argument("--plot", metavar="PNG", help="write the chart to this file")
-    fc.add_argument("--title", help="the chart's title (default: council and programme)")
+    fc.add_argument("--plot", type=file_name, metavar="PNG", help="write the chart to this file")
+    fc.add_argument(
+        "--title", type=utf8_text, help="the chart's title (default: council and programme)"
+    )
     fc.add_argument(
         "--format",
         choices=FORMATS,
@@ -144,6 +151,7 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     )
     fc.add_argument(
         "--output",
+        type=file_name,
         metavar="FILE",
         help="write the output to FILE, atomically (needed for xlsx): .csv, .json or .jsonl "
         "(JSON Lines), .xlsx or .txt (the table); no suffix: the table",

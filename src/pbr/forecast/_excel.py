@@ -60,28 +60,28 @@ def write_workbook(
         from openpyxl.styles import Font
     except ImportError as exc:
         raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[forecast]"') from exc
-    from pbr._xlsx import saved
+    from pbr._xlsx import discarded_if_unfinished, saved
     from pbr.output import atomic_writer
 
-    book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, rows in sheets:
-        sheet = book.create_sheet(title[:31])  # our own table names, never user text
-        sheet.freeze_panes = "A2"
-        names = list(dict.fromkeys(key for row in rows for key in row))
-        if not rows:
-            names = list((columns or {}).get(title, ()))
-        for n, name in enumerate(names):
-            sheet.column_dimensions[_letter(n)].width = max(12, len(name) + 2)
-        head = []
-        for name in names:
-            cell = WriteOnlyCell(sheet, value=neutralise(name))
-            cell.font = bold
-            head.append(cell)
-        sheet.append(head)
-        for row in rows:
-            sheet.append([typed_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
-    data = saved(book)  # the same bytes whenever it is written
+    with discarded_if_unfinished(Workbook(write_only=True)) as book:
+        for title, rows in sheets:
+            sheet = book.create_sheet(title[:31])  # our own table names, never user text
+            sheet.freeze_panes = "A2"
+            names = list(dict.fromkeys(key for row in rows for key in row))
+            if not rows:
+                names = list((columns or {}).get(title, ()))
+            for n, name in enumerate(names):
+                sheet.column_dimensions[_letter(n)].width = max(12, len(name) + 2)
+            head = []
+            for name in names:
+                cell = WriteOnlyCell(sheet, value=neutralise(name))
+                cell.font = bold
+                head.append(cell)
+            sheet.append(head)
+            for row in rows:
+                sheet.append([typed_cell(WriteOnlyCell, sheet, row.get(name)) for name in names])
+        data = saved(book)  # the same bytes whenever it is written
     with atomic_writer(target, "wb") as handle:
         handle.write(data)
 
