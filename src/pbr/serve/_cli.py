@@ -68,6 +68,8 @@ def _workers(text: str) -> int:
 
 def add_serve_command(sub: Any) -> None:
     """Register ``pbr serve`` on the CLI's subparsers."""
+    from pbr.cli._options import file_name
+
     sv = sub.add_parser(
         "serve",
         help="serve the JSON web API (needs the serve extra: pip install 'pbr-claims[serve]')",
@@ -85,6 +87,7 @@ def add_serve_command(sub: Any) -> None:
         "--plan",
         action="append",
         default=[],
+        type=file_name,
         metavar="FILE",
         help="an outcome plan (TOML, JSON or YAML); the first for each programme is the "
         "default, any may be chosen per request by its label (repeatable)",
@@ -98,10 +101,14 @@ def add_serve_command(sub: Any) -> None:
         help="the default of an interpretation; requests may switch it (repeatable)",
     )
     sv.add_argument(
-        "--ledger", metavar="DB", help="a payments ledger: its entries count as payments made"
+        "--ledger",
+        type=file_name,
+        metavar="DB",
+        help="a payments ledger: its entries count as payments made",
     )
     sv.add_argument(
         "--token-file",
+        type=file_name,
         metavar="FILE",
         help="require 'Authorization: Bearer TOKEN' with the token in FILE (at least 16 "
         "characters)",
@@ -160,8 +167,12 @@ def add_serve_command(sub: Any) -> None:
         help="h11 (default) or the faster httptools, which loses the body of a request that "
         "offers an upgrade, as Java's HttpClient does on plain HTTP",
     )
-    sv.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
-    sv.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    sv.add_argument(
+        "--tls-cert", type=file_name, metavar="FILE", help="serve HTTPS with this certificate (PEM)"
+    )
+    sv.add_argument(
+        "--tls-key", type=file_name, metavar="FILE", help="the certificate's private key (PEM)"
+    )
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
