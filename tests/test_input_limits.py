@@ -235,3 +235,15 @@ def test_a_key_file_is_read_to_4_kib(tmp_path: Path) -> None:
     key.write_bytes(b"k" * 4097)
     with pytest.raises(LedgerError, match=r"ledger.key: larger than a ledger key file may be"):
         load_key(key)
+
+
+def test_forecast_refuses_an_endless_scenario_file(tmp_path: Path) -> None:
+    link = tmp_path / "zero.toml"
+    link.symlink_to(ZERO)
+    councils = str(ROOT / "examples" / "councils.csv")
+    status, _, err = pbr("forecast", "--councils", councils, "--scenario", str(link))
+    assert status == 2
+    assert one_line(err) == (
+        f"pbr: {link}: not text (a NUL byte at byte 1 of line 1), not a scenario file (TOML or "
+        "JSON)"
+    )
