@@ -45,6 +45,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
@@ -130,6 +131,9 @@ _COUNT = re.compile(r"[0-9]+")
 """A kept head's entry count: ASCII digits only (`str.isdigit` takes ``²``, `int` does not)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _MIN_KEY = 16
+_MAX_KEY_FILE = 4096
+"""The largest key file read, 4 KiB: a key is 16 bytes or more (32 random bytes in the docs);
+HMAC-SHA256 hashes one longer than 64 bytes down to 32, so no key needs a larger file."""
 _KEY_CHECK = b"pbr ledger key check"
 
 
@@ -372,7 +376,8 @@ def load_key(
     """The ledger key: from `key_file`, else the file named by ``PBR_LEDGER_KEY_FILE``, else ``PBR_LEDGER_KEY``.
 
     None when none is set (an unkeyed ledger). A key file's trailing newline is not part of the
-    key; a key has at least 16 bytes. The key is never written into a ledger.
+    key; a key has at least 16 bytes. The key is never written into a ledger. A key file of
+    more than 4 KiB is refused, read no further (``/dev/zero``, say).
 
     >>> load_key(environ={"PBR_LEDGER_KEY": "correct horse battery staple"})
     b'correct horse battery staple'
@@ -380,18 +385,26 @@ def load_key(
     True
 
     Raises:
-        LedgerError: the key file cannot be read, or the key is shorter than 16 bytes.
+        LedgerError: the key file cannot be read or is larger than 4 KiB, or the key is
+            shorter than 16 bytes.
 
     """
+    from pbr._bounded import Refused, read_limited
+
     env = os.environ if environ is None else environ
     path = (env.get(KEY_FILE_ENV) or None) if key_file is None else key_file
     if str(path) == "":  # given, but empty: never the environment's key instead, unsaid
         raise LedgerError("the ledger key file is named by an empty name")
     if path is not None:
         try:
-            key = Path(path).read_bytes().rstrip(b"\r\n")
+            data = read_limited(
+                path, "a ledger key file", max_bytes=_MAX_KEY_FILE, max_line=None, text=False
+            )
         except OSError as exc:
             raise LedgerError(f"cannot read the ledger key file {path}: {exc.strerror}") from None
+        except Refused as exc:
+            raise LedgerError(str(exc)) from None
+        key = data.rstrip(b"\r\n")
         where = f"the ledger key in {path}"
     elif env.get(KEY_ENV):
         key = env[KEY_ENV].encode()
@@ -1093,7 +1106,8 @@ class Ledger:
         removed. Refused, naming the line: a column named twice, a row with more or fewer
         values than the header, a value holding a line break (often an unclosed quote joining
         lines), a byte that is not UTF-8, and any value `Entry.check` refuses (the one rule of
-        `append`).
+        `append`). The file is read to a limit, refused beyond it: 512 MiB, and 1 MiB a line
+        (a row is under 200 bytes), so an endless stream is refused, not read until memory runs out.
 
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -1103,16 +1117,21 @@ class Ledger:
         >>> ledger.import_csv(folder / "in.csv"), next(ledger.entries())[1].claim_id
         (1, '=C1')
         """
+        from pbr._bounded import Refused, read_limited
+
         try:
-            # a bad byte is kept as a surrogate and refused with its line, below
-            handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")  # noqa: SIM115
+            data = read_limited(path, "a ledger CSV file")
         except OSError as exc:
             raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
-        with handle:
-            try:
-                batch = _import_rows(path, handle)
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
+        except Refused as exc:
+            raise LedgerError(str(exc)) from None
+        # a bad byte is kept as a surrogate and refused with its line, below
+        text = data.decode("utf-8-sig", errors="surrogateescape")
+        del data
+        try:
+            batch = _import_rows(path, io.StringIO(text, newline=""))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
         try:
             return self.append(batch, verify=verify)
         except LedgerError as exc:

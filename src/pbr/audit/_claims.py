@@ -15,6 +15,7 @@ from typing import Annotated, Any, cast, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from pbr._bounded import MAX_LINE_BYTES
 from pbr._csv_lines import UNCLOSED as _UNCLOSED
 from pbr._csv_lines import separator_in, shown_columns, unclosed, unended
 from pbr._csv_lines import split as _split
@@ -135,7 +136,10 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     claim (`verify` flags it ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a
     missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
     and a bad value are each a rejection naming the row, the field and the value, with the
-    claim id, kind and amount where they can be read. Nothing is dropped.
+    claim id, kind and amount where they can be read. Nothing is dropped. The file is read to a
+    limit, refused beyond it (an endless stream, ``/dev/zero``): 512 MiB
+    (`pbr._bounded.MAX_TEXT_FILE_BYTES`; a national claim file is about 200 MB) and, but in a
+    ``.json`` document, 1 MiB a line.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "claims.csv"
@@ -146,22 +150,34 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     (['C1'], 3, 'amount')
 
     Raises:
-        pbr.io.UnreadableFile: the file cannot be opened, holds no claims, is UTF-16 rather than
+        pbr.io.UnreadableFile: the file cannot be opened, is larger than 512 MiB or has a line
+            longer than 1 MiB (not text at all: NUL bytes), holds no claims, is UTF-16 rather than
             UTF-8, (``.json``) is not JSON at all, (read as JSON Lines: any other name) starts
             with a CSV header, or (``.csv``) has a header no row can be read
             by: not UTF-8, a column named twice or with spaces around its name, or none of the
             columns of a claim file (another separator than a comma, say).
 
     """
+    from pbr._bounded import Refused, read_limited
     from pbr.io import UnreadableFile
 
     path = Path(path)
-    try:
-        data = path.read_bytes()
+    suffix = path.suffix.lower()
+    try:  # a .json document may be one line: no line limit
+        data = read_limited(
+            path,
+            "a claim file",
+            max_line=None if suffix == ".json" else MAX_LINE_BYTES,
+            check=lambda head: _text(path, head),
+        )
+    except UnreadableFile:  # (an OSError) the start is not a claim file's: `_text` says why
+        raise
     except OSError as exc:
         raise UnreadableFile(readable(cannot_read(f"claim file {path}", exc))) from None
+    except Refused as exc:
+        raise UnreadableFile(readable(str(exc))) from None
     text = _text(path, data)
-    suffix = path.suffix.lower()
+    del data
     if not text.strip():
         raise UnreadableFile(readable(f"no claims in {path}: the file is empty"))
     if suffix == ".csv":

@@ -58,19 +58,24 @@ def payments_due(
     With `recheck` (the claims audited again), the report's claim and malformed rows must be
     exactly the rows that audit writes (`recheck_rows`).
 
+    The report is read to a limit (512 MiB, and 1 MiB a line), refused beyond it.
+
     Raises:
         pbr.ledger.LedgerError: the file cannot be read, is not an audit CSV report, a row
             does not hold together, or (with `recheck`) a row differs from the audit's (the
             line and the column are named); nothing is returned.
 
     """
+    from pbr._bounded import Refused, read_limited
     from pbr.ledger import Entry, LedgerError
     from pbr.output import restore
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_limited(path, "an audit CSV report").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerError(f"cannot read audit report {path}: {exc}") from None
+    except Refused as exc:
+        raise LedgerError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
     twice = sorted({c for c in header if header.count(c) > 1})

@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pbr._bounded import MAX_LINE_BYTES
 from pbr._record_checks import control_character
 from pbr.errors import ForecastError
 from pbr.forecast._allocation import Allocation, allocation
@@ -174,7 +175,13 @@ def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
     break or carriage return it holds (a council's name is then refused, never changed), and a
     row whose cell spans lines is one row, named by its first line.
     """
-    text = read_text(path, "councils file (UTF-8 CSV)", encoding="utf-8-sig", newline="")
+    text = read_text(
+        path,
+        "councils file (UTF-8 CSV)",
+        encoding="utf-8-sig",
+        newline="",
+        max_line=MAX_LINE_BYTES,
+    )
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     found = []

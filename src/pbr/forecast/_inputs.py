@@ -137,30 +137,41 @@ def shown(value: object, width: int = 40) -> str:
 
 
 def read_text(
-    path: str | Path, what: str, encoding: str = "utf-8", *, newline: str | None = None
+    path: str | Path,
+    what: str,
+    encoding: str = "utf-8",
+    *,
+    newline: str | None = None,
+    max_line: int | None = None,
 ) -> str:
     r"""The text of the file at `path`; one-line errors naming the file and `what` it should be.
 
     Line ends are read as `open`'s `newline` says: by default each ``\r\n`` or ``\r`` becomes
     ``\n``; with ``newline=""`` they are kept as written (for the csv module, whose quoted cells
-    may hold them).
+    may hold them). Read to a limit, refused beyond it (an endless stream, ``/dev/zero``):
+    512 MiB (`pbr._bounded.MAX_TEXT_FILE_BYTES`), and `max_line` bytes a line (None: any).
 
     >>> read_text("/", "scenario file (TOML or JSON)")
     Traceback (most recent call last):
     ...
     pbr.errors.ForecastError: /: is a directory, not a scenario file (TOML or JSON)
     """
+    from pbr._bounded import Refused, read_limited
     from pbr._unreadable import not_a_text_file, os_reason, undecodable
 
+    def refuse_binary(head: bytes) -> None:
+        binary = not_a_text_file(head[:8], f"a {what}", csv="CSV" in what)
+        if binary is not None:
+            raise ForecastError(f"{path}: {binary}")
+
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, f"a {what}", max_line=max_line, check=refuse_binary)
     except IsADirectoryError:
         raise ForecastError(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
         raise ForecastError(f"{path}: cannot read the {what}: {os_reason(exc)}") from None
-    binary = not_a_text_file(data[:8], f"a {what}", csv="CSV" in what)
-    if binary is not None:
-        raise ForecastError(f"{path}: {binary}")
+    except Refused as exc:
+        raise ForecastError(str(exc)) from None
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
