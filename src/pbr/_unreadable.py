@@ -13,6 +13,7 @@ import re
 
 __all__ = [
     "NOT_UTF8_CAUSE",
+    "NUL_ONLY",
     "TEXT_HEAD_BYTES",
     "cannot_read",
     "changed_while_read",
@@ -109,6 +110,10 @@ def not_a_text_file(head: bytes, wanted: str, *, csv: bool = True) -> str | None
     return None
 
 
+NUL_ONLY = "is not text: its first bytes are all NUL (zero) bytes (is it the right file?)"
+"""Why a file or stream starting with nothing but NUL bytes (``/dev/zero``, an empty disk image)
+is refused at once: read as records, it is one rejection after another, or one without end."""
+
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
 """How a compressed file starts, and its compression."""
 
@@ -120,10 +125,13 @@ def not_line_text(name: str, head: bytes) -> str | None:
     """Why a file starting with `head` cannot be read line by line as UTF-8 text, or None.
 
     Read as it is, a compressed or UTF-16 file is thousands of rejected lines of byte noise,
-    and a file whose lines end in CR alone is one line: said at once, in one line.
+    a file whose lines end in CR alone is one line, and a stream of NUL bytes one line without
+    end: said at once, in one line.
 
     >>> not_line_text("f.jsonl", bytes([0x1F, 0x8B, 8]))
     'f.jsonl is gzip-compressed: decompress it first'
+    >>> not_line_text("/dev/zero", bytes(8))
+    '/dev/zero is not text: its first bytes are all NUL (zero) bytes (is it the right file?)'
     >>> not_line_text("f.jsonl", "{}".encode("utf-16-le"))
     'f.jsonl is UTF-16: save it as UTF-8'
     >>> not_line_text("f.jsonl", b"{}" + bytes([13]) + b"{}") is None, not_line_text("f", b"{}")
@@ -132,6 +140,8 @@ def not_line_text(name: str, head: bytes) -> str | None:
     compressed = not_compressed(name, head)
     if compressed is not None:
         return compressed
+    if head and not head.strip(b"\x00"):
+        return f"{name} {NUL_ONLY}"
     if _utf16(head):
         return f"{name} is UTF-16: save it as UTF-8"
     if _cr_alone(head):

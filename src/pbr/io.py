@@ -14,6 +14,7 @@ import io
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -273,7 +274,7 @@ def _lines_start(handle: IO[bytes], limit: int) -> tuple[int, bool]:
     if shape == "lines":
         return start, True
     # an object or array opened on the first line and not spread over lines: a broken line
-    lines = shape in ("object?", "array?") and not _spread_over_lines(_Stream(handle))
+    lines = shape in ("object?", "array?") and not _spread_over_lines(_Stream(handle, limit))
     handle.seek(start)
     return start, lines
 
@@ -282,31 +283,69 @@ def _raw(handle: IO[bytes], source: str, limit: int) -> Iterator[Raw]:
     with handle:
         try:
             start, lines = _lines_start(handle, limit)
+            endless = None if _a_file(handle) else endless_after(limit)
             if lines:
-                yield from _raw_lines(handle, source, limit)
+                yield from _raw_lines(handle, source, limit, endless)
                 return
             try:
-                yield from _raw_document(_Stream(handle), source, limit)
+                yield from _raw_document(_Stream(handle, limit), source, limit)
             except _NotADocument:  # broken at its very start: each line is reported instead
                 handle.seek(start)
-                yield from _raw_lines(handle, source, limit)
+                yield from _raw_lines(handle, source, limit, endless)
         except OSError as exc:
             raise UnreadableFile(cannot_read(source, exc)) from None
+
+
+def _a_file(handle: IO[bytes]) -> bool:
+    """Whether `handle` reads a regular file: its every line ends, at the latest at its end."""
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (OSError, ValueError):  # not a file at all (in memory, a stream of one's own)
+        return False
+
+
+def endless_after(limit: int) -> int:
+    """The bytes of a line past which, with no end yet, a stream's line is taken to have none.
+
+    64 times the record limit (at least 64 MiB): a record over the limit is rejected unread and
+    its line skipped to its end; on a stream that need not end (a device), only this far.
+
+    >>> endless_after(4 << 20) == 256 << 20, endless_after(1) == 64 << 20
+    (True, True)
+    """
+    return max(64 * limit, 64 << 20)
+
+
+class _TooLarge(Exception):
+    """A JSON value read on past the record limit without its end being found."""
+
+
+class _Passed:
+    """What `_Stream.pass_value` found: the value's end (None if none), its size, lines cut off."""
+
+    __slots__ = ("end", "lines", "size")
+
+    def __init__(self, end: int | None, size: int, lines: int) -> None:
+        self.end = end
+        self.size = size
+        self.lines = lines
 
 
 class _Stream:
     """A file's text read a block at a time, as a window that grows at its end and is cut at its start.
 
-    So a JSON array is read in bounded memory: a record and a block or two, not the file.
+    So a JSON array is read in bounded memory: a record and a block or two, not the file. With
+    `limit`, a value is never read on more than `limit` characters past its start (`decode`).
     """
 
-    __slots__ = ("_decoder", "_handle", "eof", "text")
+    __slots__ = ("_decoder", "_handle", "eof", "limit", "text")
 
     BLOCK = 1 << 20
     """Characters read at a time (more when one record is larger: reads double)."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: IO[bytes], limit: int | None = None) -> None:
         self._handle = handle
+        self.limit = limit
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
         self.text = ""  # bad bytes are kept (as surrogates), and caught later
         self.eof = False
@@ -342,11 +381,60 @@ class _Stream:
         return self.text[position : position + count]
 
     def end_of_value(self, position: int) -> int | None:
-        """`_end_of_value` from `position`, reading on until the brackets balance or the file ends."""
+        """`_end_of_value` from `position`, reading on until the brackets balance or the file ends.
+
+        None too once `limit` characters are read past `position` (a record over the limit).
+        """
         end = _end_of_value(self.text, position, final=self.eof)
-        while end is None and self.text[position] in "[{" and self.more():
+        while (
+            end is None
+            and self.text[position] in "[{"
+            and not self._past_limit(position)
+            and self.more()
+        ):
             end = _end_of_value(self.text, position, final=self.eof)
         return end
+
+    def _past_limit(self, position: int) -> bool:
+        return self.limit is not None and len(self.text) - position > self.limit
+
+    def pass_value(self, position: int, most: int) -> _Passed:
+        """Step over the object or array at `position` by its brackets, a block at a time.
+
+        The window is cut from `position` on as it is read (positions move down), so memory
+        holds a block, however large the value: for a record over the limit, rejected unread.
+        The end is None when the file ends first, or `most` bytes are read without it.
+        """
+        self.cut(position)
+        depth, inside, at, size, lines = 0, False, 0, 0, 0
+        while True:
+            text = self.text
+            while at < len(text):
+                if inside:  # in a string: to its closing quote, or to the window's end
+                    at = _STRING_BODY.match(text, at).end()  # type: ignore[union-attr]
+                    if at >= len(text) or text[at] != '"':
+                        break  # the string (or an escape) goes on in the next block
+                    inside, at = False, at + 1
+                    continue
+                found = _BRACKET_OR_QUOTE.search(text, at)
+                if found is None:
+                    at = len(text)
+                    break
+                at, mark = found.end(), found.group()
+                if mark == '"':
+                    inside = True
+                elif mark in "[{":
+                    depth += 1
+                else:
+                    depth -= 1
+                    if depth == 0:
+                        return _Passed(at, size + _size_of(text[:at]), lines)
+            size += _size_of(text[:at])
+            lines += text.count("\n", 0, at)
+            self.cut(at)
+            at = 0
+            if size > most or not self.more():
+                return _Passed(None, size + _size_of(self.text), lines)
 
     def next_line_opening(self, position: int, indent: str) -> int | None:
         """Where the next line from `position` that is `indent` then ``{`` (or ``,{``) has its ``{``.
@@ -374,6 +462,7 @@ class _Stream:
         Raises:
             json.JSONDecodeError: the value is not JSON.
             RecursionError: it is nested too deeply.
+            _TooLarge: it runs on past `limit` characters (a record too large to read).
 
         """
         if self.text[position] not in "[{":
@@ -385,6 +474,8 @@ class _Stream:
             except (json.JSONDecodeError, RecursionError):
                 if self.eof or _end_of_value(self.text, position, final=False) is not None:
                     raise
+                if self._past_limit(position):
+                    raise _TooLarge from None
                 self.more()
 
 
@@ -458,6 +549,14 @@ def _spread_over_lines(stream: _Stream) -> bool:
     start = stream.skip(0)
     if start >= len(stream.text):
         return False
+    try:
+        return _spread_from(stream, start)
+    except _TooLarge:  # a first record over the limit: spread if its first line ends in it
+        return stream.limit is not None and stream.text.find("\n", start, start + stream.limit) >= 0
+
+
+def _spread_from(stream: _Stream, start: int) -> bool:
+    """`_spread_over_lines` for the value at `start` (raising `_TooLarge` for one too large)."""
     if stream.text[start] != "[":
         try:
             end = stream.decode(_bounds_reader(), start)
@@ -754,8 +853,13 @@ def record_size(line: bytes) -> int:
     return len(line)
 
 
-def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, int]:
+def _raw_lines(
+    handle: _Lines, source: str, limit: int, endless: int | None = None
+) -> Generator[Raw, None, int]:
     """Each non-blank line; a line longer than `limit` is skipped in chunks and rejected.
+
+    With `endless` (a stream that need not end), a line is skipped no further than that many
+    bytes: past them, its rejection says the rest cannot be read, and reading stops.
 
     Returns how many lines there were, blank ones included, counted as they are read (a
     ``bytes.count`` would pass over the bytes again, slower than cutting them into lines).
@@ -767,10 +871,15 @@ def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, 
             size, last = len(line), line
             while (more := handle.readline(_CHUNK)) and not more.endswith(b"\n"):
                 size, last = size + len(more), more
-            if more:  # the line's last part, its end left out
+                if endless is not None and size > endless:
+                    break  # no end in sight: the rest cannot be read
+            if more.endswith(b"\n"):  # the line's last part, its end left out
                 size += record_size(more) - (1 if more == b"\n" and last.endswith(b"\r") else 0)
             record += 1
-            yield number, record, too_large(line[:HEAD], size, limit, source, number, record)
+            rest = _NO_END if more and not more.endswith(b"\n") else ""
+            yield number, record, too_large(line[:HEAD], size, limit, source, number, record, rest)
+            if rest:
+                return number
         elif not line.isspace():  # not `strip()`, which copies the line
             record += 1
             yield number, record, line
@@ -780,13 +889,30 @@ def _raw_lines(handle: _Lines, source: str, limit: int) -> Generator[Raw, None, 
 HEAD = 4096
 """The bytes of an over-long record kept to name its family and council (`too_large`)."""
 
+_NO_END = "; the rest cannot be read: a line longer than {most:,} bytes with no end"
+"""What an over-long record whose end was never found adds (`endless_after`'s bytes read)."""
+
+
+def _unended(size: int, limit: int) -> str:
+    """What a JSON document's over-long record whose brackets never close adds to its rejection."""
+    if size > endless_after(limit):
+        return "; the rest cannot be read: a record longer than {most:,} bytes with no end"
+    return "; its brackets do not close before the end of the file: records may be missing"
+
 
 def too_large(
-    head: bytes, size: int, limit: int, source: str, line: int | None, record: int
+    head: bytes,
+    size: int,
+    limit: int,
+    source: str,
+    line: int | None,
+    record: int,
+    rest: str = "",
 ) -> Rejection:
     """A record of `size` bytes, over `limit`: rejected unread, named from its first bytes.
 
     The one rejection of an over-long record, whatever reads it (files, Dask, the web API).
+    `rest` is said after (`_NO_END` when the record's end was never found).
     """
     from pbr._rejection import Rejection
 
@@ -801,7 +927,7 @@ def too_large(
         value=f"{size} bytes",
         type="record_too_large",
         message=f"the record is {size:,} bytes or more; the limit is {limit:,} "
-        "(set it with --max-record-bytes)",
+        "(set it with --max-record-bytes)" + rest.format(most=endless_after(limit)),
     )
 
 
@@ -1041,6 +1167,17 @@ def _raw_document(stream: _Stream, source: str, limit: int) -> Iterator[Raw]:
             indent = _line_indent(text, position)
         try:
             end = stream.decode(decoder, position)
+        except _TooLarge:  # rejected unread: stepped over by its brackets, a block at a time
+            head = stream.ahead(position, HEAD).encode("utf-8", errors="surrogateescape")
+            passed = stream.pass_value(position, endless_after(limit))
+            rest = "" if passed.end is not None else _unended(passed.size, limit)
+            yield line, record, too_large(head, passed.size, limit, source, line, record, rest)
+            if passed.end is None:
+                return
+            line += passed.lines
+            position, counted = passed.end, 0
+            comma, read_one = False, True
+            continue
         except (json.JSONDecodeError, RecursionError) as exc:
             resume = stream.end_of_value(position)
             if resume is None and record == 1 and indent is None:  # not an array's own line
@@ -1130,9 +1267,23 @@ def _shape_problem(source: str, line: int, record: int, value: str, message: str
     )
 
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-_WINDOW_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*(?P<closed>")?|[\[\]{}]')
-"""`_TOKEN` for a window of a file: a string still open where the window ends is seen as such."""
+_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+"""The rest of a JSON string up to its closing quote (or a window's end, or a last backslash)."""
+_BRACKET_OR_QUOTE = re.compile(r'["\[\]{}]')
+
+
+def _size_of(text: str) -> int:
+    """The bytes of `text`, a window of a file read with bad bytes kept (as surrogates)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", errors="surrogateescape"))
+
+
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_WINDOW_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?P<closed>")?|[\[\]{}]')
+"""`_TOKEN` for a window of a file: a string still open where the window ends is seen as such.
+
+A string's characters are matched a run at a time (``[^"\\]*``), not one by one as
+alternatives: the regular expression engine keeps state for each repeat of a group, over
+100 bytes a character, so a megabyte string took 150 MB to step over."""
 
 
 def _end_of_value(text: str, position: int, *, final: bool = True) -> int | None:
@@ -1328,7 +1479,7 @@ def holds_beside_long_numbers(loc: str, kind: str, named: Collection[str]) -> bo
 
 
 _LONG_NUMBER = re.compile(
-    rb'"(?:[^"\\]|\\.)*"|-?[0-9]{4301,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|-?[0-9]+\.[0-9]{4301,}'
+    rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9]{4301,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|-?[0-9]+\.[0-9]{4301,}'
 )
 """A JSON string (kept as it is) or a number too long for the JSON reader (made ``0``)."""
 

@@ -28,7 +28,7 @@ from pbr._parts import ResultKind
 from pbr._seen import SeenIds
 from pbr._summary_notes import claims_closed, example_plan_warnings
 from pbr._terminal import printable
-from pbr._unreadable import cannot_read, changed_while_read
+from pbr._unreadable import TEXT_HEAD_BYTES, cannot_read, changed_while_read, not_line_text
 from pbr.batch import Evaluated, Span, Workers, available_cores
 from pbr.cli._options import (
     add_ledger_options,
@@ -349,7 +349,10 @@ def spooled(path: str, what: str = "families") -> Iterator[str]:
             raise UnreadableFile(cannot_read(name, exc)) from None
         try:
             with open(copy, "xb") as sink:
+                _refuse_what_is_not_text(name, source, sink)
                 shutil.copyfileobj(source, sink, 1 << 20)
+        except UnreadableFile:
+            raise
         except OSError as exc:
             raise UnreadableFile(
                 f"cannot copy {name} to a temporary file in {tempfile.gettempdir()}: {exc}"
@@ -358,6 +361,18 @@ def spooled(path: str, what: str = "families") -> Iterator[str]:
             if source is not sys.stdin.buffer:
                 source.close()
         yield copy
+
+
+def _refuse_what_is_not_text(name: str, source: IO[bytes], sink: IO[bytes]) -> None:
+    """Copy the pipe's first block, unless it says the pipe is not text (`not_line_text`).
+
+    Refused before the copy, not after: a stream of NUL bytes (``< /dev/zero``) has no end.
+    """
+    head = source.read(TEXT_HEAD_BYTES)
+    said = not_line_text(name, head)
+    if said is not None:
+        raise UnreadableFile(said)
+    sink.write(head)
 
 
 def _evaluate_file(
