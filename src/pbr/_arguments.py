@@ -3,7 +3,8 @@
 The public functions take families, rule sets, plans and interpretation choices; a dict where a
 `Family` belongs, or a misspelt interpretation, would otherwise fail deep in the rules (an
 `AttributeError`) or, worse, be ignored. Types are looked up in `sys.modules`: a module not
-loaded yet cannot have made the object, and the phase-one batch never loads pydantic.
+loaded yet cannot have made the object, and the phase-one batch never loads pydantic. (Nor can
+a type another thread's import has not reached yet: its module is there, without the name.)
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ __all__ = [
 
 
 def _is(value: object, module: str, name: str) -> bool:
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(value, getattr(loaded, name))
+    """Whether `value` is a `module`.`name`; not if the module, or that name, is not loaded yet.
+
+    A module another thread is still importing is in `sys.modules` without its later names.
+    """
+    kind = getattr(sys.modules.get(module), name, None)
+    return kind is not None and isinstance(value, kind)
 
 
 def described(value: object, width: int = 60) -> str:

@@ -1055,20 +1055,21 @@ _COMPILED = True
 
 def _is_family(item: object) -> TypeGuard[Family]:
     """Whether `item` is a `pbr.Family` (a model can only exist once its module is loaded)."""
-    records = sys.modules.get("pbr.records")
-    return records is not None and isinstance(item, records.Family)
+    family = getattr(sys.modules.get("pbr.records"), "Family", None)  # (or half imported)
+    return family is not None and isinstance(item, family)
 
 
 def _is_rejection(item: object) -> TypeGuard[Rejection]:
     """Whether `item` is a `pbr.Rejection` (likewise)."""
-    rejections = sys.modules.get("pbr._rejection")
-    return rejections is not None and isinstance(item, rejections.Rejection)
+    rejection = getattr(sys.modules.get("pbr._rejection"), "Rejection", None)
+    return rejection is not None and isinstance(item, rejection)
 
 
 def _is_table_family(item: object) -> TypeGuard[TableFamily]:
     """Whether `item` is a family's rows from council tables (`pbr.tables.TableFamily`)."""
-    tables = sys.modules.get("pbr.tables")  # none can exist before pbr.tables is loaded
-    return tables is not None and type(item) is tables.TableFamily
+    # none can exist before pbr.tables has defined it (another thread may be importing it)
+    table_family = getattr(sys.modules.get("pbr.tables"), "TableFamily", None)
+    return table_family is not None and type(item) is table_family
 
 
 def _is_compiled(item: object) -> bool:
