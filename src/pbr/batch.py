@@ -193,12 +193,20 @@ def evaluate_many(
     """
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
-    check_records(records)
-    _refuse_what_is_not_lines(records)
+    _check_records(records)
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
     return _evaluated(job, records, workers, chunk_size, ledger)
+
+
+def _check_records(records: object) -> None:
+    """Refuse what is not records (`check_records`), or a file of them that is not lines of text.
+
+    Both batches (`evaluate_many`, `evaluate_many_json`) take the same records, so refuse alike.
+    """
+    check_records(records)
+    _refuse_what_is_not_lines(records)
 
 
 def _refuse_what_is_not_lines(records: object) -> None:
@@ -343,12 +351,14 @@ def evaluate_many_json(
     the path ``pbr evaluate`` takes. `render` chooses the text: ``"json"`` (the decision's
     JSON), ``"csv"`` or ``"csv-file"`` (its rows of the long CSV, as ``pbr evaluate --format
     csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
-    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`.
+    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`; a
+    file opened ``"rb"`` that is compressed, UTF-16 or of lines ending in CR alone is refused
+    (`pbr.io.UnreadableFile`) when the call is made, as `evaluate_many` refuses it.
     """
     job = _checked_job(as_of, None, plans, interpretations, source)
     job.render = render
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
-    check_records(records)
+    _check_records(records)
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
