@@ -3,7 +3,8 @@
 The public functions take families, rule sets, plans and interpretation choices; a dict where a
 `Family` belongs, or a misspelt interpretation, would otherwise fail deep in the rules (an
 `AttributeError`) or, worse, be ignored. Types are looked up in `sys.modules`: a module not
-loaded yet cannot have made the object, and the phase-one batch never loads pydantic.
+loaded yet cannot have made the object, and the phase-one batch never loads pydantic. (Nor can
+a type another thread's import has not reached yet: its module is there, without the name.)
 """
 
 from __future__ import annotations
@@ -11,18 +12,24 @@ from __future__ import annotations
 import operator
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pbr.audit import Claim
     from pbr.plans import OutcomePlan
+    from pbr.records import Family
     from pbr.rules import RuleSet
 
 __all__ = [
     "MOST_RECORD_BYTES",
     "check_chunk_size",
+    "check_claims",
+    "check_families",
     "check_family",
+    "check_family_id",
+    "check_instance",
     "check_interpretations",
     "check_ledger",
     "check_max_record_bytes",
@@ -36,8 +43,12 @@ __all__ = [
 
 
 def _is(value: object, module: str, name: str) -> bool:
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(value, getattr(loaded, name))
+    """Whether `value` is a `module`.`name`; not if the module, or that name, is not loaded yet.
+
+    A module another thread is still importing is in `sys.modules` without its later names.
+    """
+    kind = getattr(sys.modules.get(module), name, None)
+    return kind is not None and isinstance(value, kind)
 
 
 def described(value: object, width: int = 60) -> str:
@@ -124,8 +135,10 @@ def check_max_record_bytes(limit: object) -> int:
     return size
 
 
-def check_family(family: object) -> None:
+def check_family(family: object, name: str | None = None) -> None:
     """Raise TypeError unless `family` is a `pbr.Family` (or the batch's compiled record).
+
+    `name` is where it was given (``families[3]``), when it is one of several.
 
     >>> check_family({"family_id": "F1"})
     Traceback (most recent call last):
@@ -135,12 +148,104 @@ def check_family(family: object) -> None:
     if _is(family, "pbr.records", "Family") or _is(family, "pbr._compiled", "CompiledFamily"):
         return
     hint = (
-        "; read a record with pbr.Family.model_validate(record), or pass records to "
-        "pbr.evaluate_many"
+        "; read a record with pbr.Family.model_validate(record), or "
+        + ("pass records to pbr.evaluate_many" if name is None else "a file with pbr.read_records")
         if isinstance(family, Mapping | str | bytes)
         else ""
     )
-    raise TypeError(f"expected a pbr.Family, got {described(family)}{hint}")
+    where = "" if name is None else f"{name}: "
+    raise TypeError(f"{where}expected a pbr.Family, got {described(family)}{hint}")
+
+
+def check_families(families: object, name: str = "families") -> Iterable[Family]:
+    """`families` (pbr.Family objects), each checked; a text, a path or one family is refused.
+
+    A list or tuple is checked whole now; any other iterable as it is read (a generator of
+    records is not held in memory to be checked first). A mapping is refused: `check_family`
+    its values where one by family id is taken.
+
+    >>> list(check_families([{"family_id": "F1"}]))
+    Traceback (most recent call last):
+    ...
+    TypeError: families[0]: expected a pbr.Family, got dict {'family_id': 'F1'}; read a record with pbr.Family.model_validate(record), or a file with pbr.read_records
+    """
+    if isinstance(families, str | bytes | bytearray | os.PathLike):
+        hint = "; read a file with pbr.read_records(path)"
+    elif _is(families, "pydantic", "BaseModel"):
+        hint = "; one family goes in a list: [family]"
+    elif isinstance(families, Mapping) or not hasattr(families, "__iter__"):
+        hint = ""
+    else:
+        if isinstance(families, Sequence):
+            for i, family in enumerate(families):
+                check_family(family, f"{name}[{i}]")
+            return families
+        return _checked_as_read(families, name)
+    raise TypeError(
+        f"{name} must be an iterable of pbr.Family objects, got {described(families)}{hint}"
+    )
+
+
+def _checked_as_read(families: Iterable[object], name: str) -> Iterator[Family]:
+    """Each of `families`, checked as it is read."""
+    for i, family in enumerate(families):
+        check_family(family, f"{name}[{i}]")
+        yield family  # type: ignore[misc]
+
+
+def check_claims(claims: object, name: str = "claims") -> list[Claim]:
+    """`claims` as a list, each a `pbr.audit.Claim`; else a TypeError naming the one that is not.
+
+    >>> check_claims([{"claim_id": "C1"}])
+    Traceback (most recent call last):
+    ...
+    TypeError: claims[0]: expected a pbr.audit.Claim, got dict {'claim_id': 'C1'}; build one with pbr.audit.Claim.model_validate(row), or read a file with pbr.audit.read_claims(path)
+    """
+    if isinstance(claims, str | bytes | bytearray | os.PathLike | Mapping) or not hasattr(
+        claims, "__iter__"
+    ):
+        hint = (
+            "; read a file with pbr.audit.read_claims(path)"
+            if isinstance(claims, str | os.PathLike)
+            else ""
+        )
+        raise TypeError(
+            f"{name} must be an iterable of pbr.audit.Claim objects, got {described(claims)}{hint}"
+        )
+    listed = list(claims)
+    for i, claim in enumerate(listed):
+        if not _is(claim, "pbr.audit._claims", "Claim"):
+            raise TypeError(
+                f"{name}[{i}]: expected a pbr.audit.Claim, got {described(claim)}; build one "
+                "with pbr.audit.Claim.model_validate(row), or read a file with "
+                "pbr.audit.read_claims(path)"
+            )
+    return listed
+
+
+def check_instance(value: object, name: str, module: str, kind: str, hint: str = "") -> None:
+    """Raise TypeError unless `value` is a `module`.`kind` (shown as ``pbr.audit.Verification``).
+
+    >>> check_instance(None, "verification", "pbr.audit._verify", "Verification")
+    Traceback (most recent call last):
+    ...
+    TypeError: verification must be a pbr.audit.Verification, got NoneType None
+    """
+    if not _is(value, module, kind):
+        shown = f"{module.split('._')[0]}.{kind}"
+        raise TypeError(f"{name} must be a {shown}, got {described(value)}{hint}")
+
+
+def check_family_id(family_id: object, name: str = "family_id") -> None:
+    """Raise TypeError unless `family_id` is text (a family's id, not the family).
+
+    >>> check_family_id(7)
+    Traceback (most recent call last):
+    ...
+    TypeError: family_id must be text, got int 7
+    """
+    if not isinstance(family_id, str):
+        raise TypeError(f"{name} must be text, got {described(family_id)}")
 
 
 def check_records(records: object) -> None:
@@ -172,11 +277,12 @@ def check_records(records: object) -> None:
     )
 
 
-def check_ledger(ledger: object) -> None:
+def check_ledger(ledger: object, name: str = "ledger") -> None:
     """Raise TypeError unless `ledger` is None or a payment history `PaymentHistory.load` reads.
 
     That is a `pbr.history.PaymentHistory`, a `pbr.ledger.Ledger`, a ledger's path, payments
-    by family id (a mapping) or ledger entries (any other iterable but text and bytes).
+    by family id (a mapping) or ledger entries (any other iterable but text and bytes). `name`
+    is the argument's (``history``, ``paid``).
 
     >>> check_ledger(123)
     Traceback (most recent call last):
@@ -191,7 +297,7 @@ def check_ledger(ledger: object) -> None:
         return  # ledger entries (pbr.ledger.Entry), or mappings that name their family
     hint = "; a path is text or a pathlib.Path" if isinstance(ledger, bytes | bytearray) else ""
     raise TypeError(
-        "ledger must be a pbr.history.PaymentHistory, a pbr.ledger.Ledger or a ledger's path "
+        f"{name} must be a pbr.history.PaymentHistory, a pbr.ledger.Ledger or a ledger's path "
         f"(or payments by family id), got {described(ledger)}{hint}"
     )
 

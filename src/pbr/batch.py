@@ -193,12 +193,20 @@ def evaluate_many(
     """
     job = _checked_job(as_of, rules, plans, interpretations, source)
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
-    check_records(records)
-    _refuse_what_is_not_lines(records)
+    _check_records(records)
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
     return _evaluated(job, records, workers, chunk_size, ledger)
+
+
+def _check_records(records: object) -> None:
+    """Refuse what is not records (`check_records`), or a file of them that is not lines of text.
+
+    Both batches (`evaluate_many`, `evaluate_many_json`) take the same records, so refuse alike.
+    """
+    check_records(records)
+    _refuse_what_is_not_lines(records)
 
 
 def _refuse_what_is_not_lines(records: object) -> None:
@@ -343,12 +351,14 @@ def evaluate_many_json(
     the path ``pbr evaluate`` takes. `render` chooses the text: ``"json"`` (the decision's
     JSON), ``"csv"`` or ``"csv-file"`` (its rows of the long CSV, as ``pbr evaluate --format
     csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
-    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`.
+    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`; a
+    file opened ``"rb"`` that is compressed, UTF-16 or of lines ending in CR alone is refused
+    (`pbr.io.UnreadableFile`) when the call is made, as `evaluate_many` refuses it.
     """
     job = _checked_job(as_of, None, plans, interpretations, source)
     job.render = render
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
-    check_records(records)
+    _check_records(records)
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
@@ -1055,20 +1065,21 @@ _COMPILED = True
 
 def _is_family(item: object) -> TypeGuard[Family]:
     """Whether `item` is a `pbr.Family` (a model can only exist once its module is loaded)."""
-    records = sys.modules.get("pbr.records")
-    return records is not None and isinstance(item, records.Family)
+    family = getattr(sys.modules.get("pbr.records"), "Family", None)  # (or half imported)
+    return family is not None and isinstance(item, family)
 
 
 def _is_rejection(item: object) -> TypeGuard[Rejection]:
     """Whether `item` is a `pbr.Rejection` (likewise)."""
-    rejections = sys.modules.get("pbr._rejection")
-    return rejections is not None and isinstance(item, rejections.Rejection)
+    rejection = getattr(sys.modules.get("pbr._rejection"), "Rejection", None)
+    return rejection is not None and isinstance(item, rejection)
 
 
 def _is_table_family(item: object) -> TypeGuard[TableFamily]:
     """Whether `item` is a family's rows from council tables (`pbr.tables.TableFamily`)."""
-    tables = sys.modules.get("pbr.tables")  # none can exist before pbr.tables is loaded
-    return tables is not None and type(item) is tables.TableFamily
+    # none can exist before pbr.tables has defined it (another thread may be importing it)
+    table_family = getattr(sys.modules.get("pbr.tables"), "TableFamily", None)
+    return table_family is not None and type(item) is table_family
 
 
 def _is_compiled(item: object) -> bool:

@@ -156,9 +156,13 @@ def provenance(
     """
     # The serializer's bytes are `model_dump_json().encode()`'s, without the text in between
     # (tests/test_assembly.py); hashed with the date appended.
-    compiled = sys.modules.get("pbr._compiled")  # a batch's records: loaded before the first
-    if compiled is not None and compiled.is_compiled(family):
-        written = compiled.canonical_json(family)  # the same bytes, written faster
+    # A batch's records: loaded before the first. Another thread may be importing it: then it
+    # is in sys.modules without its names, and no compiled record exists yet.
+    compiled = sys.modules.get("pbr._compiled")
+    canonical_json = getattr(compiled, "canonical_json", None)
+    is_compiled = getattr(compiled, "is_compiled", None)
+    if canonical_json is not None and is_compiled is not None and is_compiled(family):
+        written = canonical_json(family)  # the same bytes, written faster
     else:
         written = record_json(family)
     digest = hashlib.sha256(written)

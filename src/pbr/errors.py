@@ -13,6 +13,7 @@ PbrError
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "ForecastError",
@@ -30,7 +31,25 @@ class PbrError(Exception):
     >>> import pbr
     >>> all(issubclass(e, pbr.PbrError) for e in (pbr.OutsideProgramme, pbr.PlanError))
     True
+
+    Every one pickles, whatever its constructor takes: a worker process's error reaches its
+    caller as itself (with its message, attributes and notes), not as a broken pool.
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, dict(vars(self)))
+
+
+def _rebuilt(kind: type[PbrError], args: tuple[Any, ...], state: dict[str, Any]) -> PbrError:
+    """An unpickled error: its class, `args` and attributes as they were, `__init__` not run.
+
+    Rerunning the constructor on ``args`` (pickle's way for an exception) would give it the
+    finished message where it takes a family id, a message and keywords.
+    """
+    error = kind.__new__(kind, *args)
+    error.args = args
+    vars(error).update(state)
+    return error
 
 
 class RulesDataError(PbrError, ValueError):
@@ -103,9 +122,6 @@ class PlanError(PbrError, ValueError):
         self.problems = problems
         """Each problem, in one line (a value shown as Python writes it, never a raw newline)."""
         super().__init__("\n".join(problems))
-
-    def __reduce__(self) -> tuple[type[PlanError], tuple[str, ...]]:
-        return type(self), self.problems
 
 
 class ForecastError(PbrError, ValueError):

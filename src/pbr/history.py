@@ -190,10 +190,15 @@ class PaymentHistory:
             pbr.ledger.LedgerError: no ledger at the path, or it does not verify.
             HistoryError: a payment is not valid, or one claim id is given for two families,
                 or twice with a different kind, amount or date (`PaymentConflict`).
+            TypeError: `source` is none of these (a number, bytes, None).
 
         """
+        from pbr._arguments import check_ledger
         from pbr.ledger import Ledger, counted
 
+        if source is None:  # check_ledger takes None: no history, where one is optional
+            raise TypeError("source must be a payment history, got NoneType None")
+        check_ledger(source, "source")
         if isinstance(source, PaymentHistory):
             return source
         if isinstance(source, str | os.PathLike):
@@ -286,6 +291,10 @@ class PaymentHistory:
         >>> PaymentHistory.of({}).payments("F1")
         ()
         """
+        if type(family_id) is not str:  # a family, not its id, would find none: a miss unsaid
+            from pbr._arguments import check_family_id
+
+            check_family_id(family_id)
         return self.by_family.get(family_id, ())
 
     def __len__(self) -> int:
@@ -320,8 +329,14 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
         PaidBeforeAttachment: the history pays the family before it was attached.
         PaidTooMuch: the record's payments and the history's add up to more than pbr can count.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
+        TypeError: `family` is not a `pbr.Family`, or `history` is no payment history.
 
     """
+    from pbr._arguments import check_family, check_ledger
+
+    check_family(family, "family")
+    if type(history) is not PaymentHistory:  # (a batch's, once loaded, for every family)
+        check_ledger(history, "history")
     if history is None:
         return family
     loaded = PaymentHistory.load(history)

@@ -294,8 +294,18 @@ def mus_audit(
         ValueError: no claim above £0.00, a tolerable misstatement not below the total
             claimed, a confidence, tolerable or expected misstatement `mus_plan` refuses, or a
             sample larger than the pennies in the file.
+        TypeError: `verification` is not a `pbr.audit.Verification`.
 
     """
+    from pbr._arguments import check_instance
+
+    check_instance(
+        verification,
+        "verification",
+        "pbr.audit._verify",
+        "Verification",
+        "; make one with pbr.audit.verify(claims, families)",
+    )
     claims = [c.claim for c in verification.checks]
     ids = sampling_ids(claims)
     plan = plan_for(claims, confidence=confidence, tolerable=tolerable, expected=expected)

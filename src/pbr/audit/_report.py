@@ -155,10 +155,19 @@ def write_report(
             monetary-unit sample of other claims than the verification's.
         pbr.output.OutputError: the report cannot be written (nothing is), or it is .xlsx and
             openpyxl is missing (``pip install "pbr-claims[xlsx]"``).
+        TypeError: `verification` is not a `pbr.audit.Verification`.
 
     """
+    from pbr._arguments import check_instance
     from pbr.output import atomic_writer
 
+    check_instance(
+        verification,
+        "verification",
+        "pbr.audit._verify",
+        "Verification",
+        "; make one with pbr.audit.verify(claims, families)",
+    )
     path = check_report_path(path)
     data = _WRITERS[path.suffix.lower()](build(verification, sample, title, sources))
     with atomic_writer(path, "wb") as handle:

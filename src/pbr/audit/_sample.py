@@ -107,9 +107,12 @@ def sample(
         ValueError: neither or both of `size` and `fraction`, either out of range (a sample has
             at least one claim), an unknown stratum, no claims, a `size` too small for
             `min_per_stratum`, or a `fraction` too small to draw any claim.
+        TypeError: `claims` is not claims (a claim file's name, a claim given as a dict).
 
     """
-    return draw(claims, size, fraction, seed, strata, min_per_stratum, API_NAMES)
+    from pbr._arguments import check_claims
+
+    return draw(check_claims(claims), size, fraction, seed, strata, min_per_stratum, API_NAMES)
 
 
 def draw(

@@ -16,7 +16,7 @@ from pbr.decisions import Decision, Provenance, Reason, ResultDecision
 from pbr.errors import OutsideProgramme
 from pbr.history import HistoryError, PaymentHistory, merge_payments
 from pbr.money import ZERO, in_exact_arithmetic
-from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, financial_year_of
+from pbr.periods import AS_OF_EARLIEST, LATEST_DATE, check_as_of, financial_year_of
 from pbr.programmes import programme
 from pbr.records import Family, Payment
 
@@ -448,22 +448,34 @@ def verify(
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         pbr.history.HistoryError: `history` holds a payment that is not valid, or one claim id
             for two families (a family whose record disagrees with it is flagged instead).
+        TypeError: an argument of the wrong type (a claim or family given as a dict, `as_of` as
+            text or a `datetime`), named when the call is made.
+        ValueError: `as_of` is outside the dates pbr evaluates (`pbr.periods.check_as_of`).
 
     """
+    from pbr._arguments import check_claims, check_families, check_family, check_ledger
     from pbr.engine import evaluate, provenance, rule_set_for
 
+    if as_of is not None:
+        check_as_of(as_of)
+    check_ledger(history, "history")
     if isinstance(claims, str | Path):
         from pbr.audit._claims import read_claims
 
         claims, read_rejections = read_claims(claims)
         rejections = (*read_rejections, *rejections)
-    by_id = dict(families) if isinstance(families, Mapping) else {f.family_id: f for f in families}
+    claims = check_claims(claims)
+    if isinstance(families, Mapping):
+        for key, family in families.items():
+            check_family(family, f"families[{key!r}]")
+        by_id = dict(families)
+    else:
+        by_id = {f.family_id: f for f in check_families(families)}
     refused = tuple(rejected_families)
     why_refused: dict[str, Rejection] = {}
     for r in refused:
         if r.family_id is not None:
             why_refused.setdefault(r.family_id, r)
-    claims = list(claims)
     plans = dict(plans or {})
     loaded = PaymentHistory.load(history) if history is not None else PaymentHistory.of({})
     own: dict[tuple[str, str], Claim] = {}
@@ -1236,12 +1248,23 @@ def missed_claims(
     attachment_fee 3200.00 2012-10-15
     crime_asb_education 700.00 not knowable
     continuous_employment 100.00 2013-04-08
+
+    Raises:
+        TypeError: an argument of the wrong type (a family given as a dict, `as_of` as text or
+            a `datetime`); a family in a list is named when the call is made, one from any other
+            iterable as it is read.
+        ValueError: `as_of` is outside the dates pbr evaluates (`pbr.periods.check_as_of`).
+
     """
+    from pbr._arguments import check_families, check_ledger
     from pbr.engine import rule_set_for
 
+    check_as_of(as_of)
+    check_ledger(paid, "paid")
+    checked = check_families(families)
     history = PaymentHistory.load(paid) if paid is not None else PaymentHistory.of({})
     found, _ = _missed(
-        families,
+        checked,
         as_of,
         _Payments(history, {}),
         rules_for or rule_set_for,

@@ -200,6 +200,23 @@ class RuleSet:
         """
         return [{} if f.name == "_memo" else getattr(self, f.name) for f in fields(self)]
 
+    def __hash__(self) -> int:
+        """A hash of its identity: programme, data file and the choices made (dict keys, sets).
+
+        Equal rule sets hash equal: these fields are compared too. Its mappings are read-only
+        dicts, not hashable themselves, so the data is stood for by its file's hash.
+        """
+        return hash(
+            (
+                self.programme,
+                self.version,
+                self.data_sha256,
+                self.attached_from,
+                self.attached_to,
+                frozenset(self.chosen.items()),
+            )
+        )
+
     @property
     def rules_version(self) -> str:
         """``"tf-phase-1/1.0"``: the programme and the version of its data file.
