@@ -183,3 +183,12 @@ def test_the_summary_s_rules_hash_is_the_one_each_programme_s_decisions_record(
         f"interpretations: employment_weeks=all_13 (not the default); rules_hash {h[:12]}…"
         for h in (hashes[p.id] for p in programmes() if p.id in hashes)  # the summary's order
     ]
+
+
+def test_interpretations_text_follows_each_mapping_s_order_and_values() -> None:
+    """The text kept for the last mapping is not given for an equal one in another order."""
+    assert interpretations_text({"a": "1", "b": "2"}) == "a=1; b=2"
+    assert interpretations_text({"b": "2", "a": "1"}) == "b=2; a=1"
+    assert interpretations_text({"b": "2", "a": "3"}) == "b=2; a=3"
+    assert interpretations_text({"a": "1", "b": "2"}) == "a=1; b=2"
+    assert interpretations_text({}) == ""

@@ -158,23 +158,31 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
 def interpretations_text(interpretations: Mapping[str, str]) -> str:
     """Interpretations as the long CSV shows them: ``id=value`` in their order, joined by ``; ``.
 
-    Worked out once per distinct mapping (a run has one a programme), not once a decision.
+    Worked out once per distinct mapping (a run has one a programme), not once a decision:
+    the last mapping's text is kept, found again when the next is equal with its ids in the
+    same order (a third of the cost of looking the items up), else looked up by its items.
 
     >>> interpretations_text({"employment_weeks": "all_13", "relevance": "any_problem"})
     'employment_weeks=all_13; relevance=any_problem'
     """
+    last, ids, text = _LAST_INTERPRETATIONS
+    if interpretations == last and tuple(interpretations) == ids:
+        return text
     key = tuple(interpretations.items())
-    text = _INTERPRETATIONS_TEXT.get(key)
-    if text is None:
-        text = "; ".join(f"{k}={v}" for k, v in key)
+    found = _INTERPRETATIONS_TEXT.get(key)
+    if found is None:
+        found = "; ".join(f"{k}={v}" for k, v in key)
         if len(_INTERPRETATIONS_TEXT) >= 256:  # bounded: a caller could vary them without end
             _INTERPRETATIONS_TEXT.clear()
-        _INTERPRETATIONS_TEXT[key] = text
-    return text
+        _INTERPRETATIONS_TEXT[key] = found
+    _LAST_INTERPRETATIONS[:] = [dict(interpretations), tuple(interpretations), found]
+    return found
 
 
 _INTERPRETATIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
 """`interpretations_text` by the mapping's items, in order."""
+_LAST_INTERPRETATIONS: list[Any] = [None, (), ""]
+"""The last mapping `interpretations_text` was given (a copy), its ids in order, and its text."""
 
 
 def _rules_hash(decision: Decision) -> str:
