@@ -167,7 +167,8 @@ def interpretations_text(interpretations: Mapping[str, str]) -> str:
     """
     last, ids, text = _LAST_INTERPRETATIONS
     if interpretations == last and tuple(interpretations) == ids:
-        return text
+        kept: str = text
+        return kept
     key = tuple(interpretations.items())
     found = _INTERPRETATIONS_TEXT.get(key)
     if found is None:
