@@ -47,6 +47,7 @@ __all__ = [
     "check_distinct",
     "check_writable",
     "decision_text",
+    "interpretations_text",
     "markdown_text",
     "neutralise",
     "neutralised",
@@ -78,6 +79,8 @@ RESULT_COLUMNS = (
     "payable",
     "paid_to_date",
     "warnings",
+    "interpretations",
+    "rules_hash",
 )
 """The columns of the long CSV: one row per family and result, money as decimal text.
 
@@ -87,7 +90,13 @@ JSON's ``warnings`` says, for a reader of the CSV who sees nothing else.
 
 ``outcome_plan`` is the id/version of the outcome plan a phase-two or Supporting Families
 decision was judged against (the council's, or pbr's example when none was given: the
-decision's warning ``EXAMPLE_PLAN_USED``), empty for phase one."""
+decision's warning ``EXAMPLE_PLAN_USED``), empty for phase one.
+
+``interpretations`` is every interpretation in force, as ``id=value`` in the decision's order
+joined by ``; `` (`interpretations_text`), and ``rules_hash`` the decision's
+``provenance.rules_hash`` (the rule-set data, those interpretations and the outcome plan): the
+same on every row of a programme's run, so that rows judged under a non-default reading can be
+told from the defaults' (phase1-spec §5: a decision names every interpretation used)."""
 
 
 def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
@@ -108,7 +117,7 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
     """`result_rows` as lists in `RESULT_COLUMNS` order, each text value through `cell` once.
 
     `cell` is for what a record, rule set or plan wrote (ids, council, programme, rules
-    version, outcome plan, reason codes); the other values are dates, money, years, flags and the vocabulary's
+    version, outcome plan, reason codes, interpretations); the other values are dates, money, years, flags and the vocabulary's
     statuses and result kinds, which start with a digit or a letter and so pass `neutralise`
     unchanged (tests/test_output.py holds it). The family's own columns are worked out once
     for all its rows.
@@ -128,6 +137,7 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
     ]
     warned = cell(" ".join(dict.fromkeys(w.code for w in d.warnings))) if d.warnings else ""
     paid = [_pounds(d.payable), _pounds(d.paid_to_date)]
+    rules = [cell(interpretations_text(d.interpretations)), _rules_hash(d)]
     return [
         [
             *family,
@@ -139,9 +149,38 @@ def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[
             cell(" ".join(r.codes)),
             *paid,
             warned,
+            *rules,
         ]
         for kind, r in d.results.items()
     ]
+
+
+def interpretations_text(interpretations: Mapping[str, str]) -> str:
+    """Interpretations as the long CSV shows them: ``id=value`` in their order, joined by ``; ``.
+
+    Joined once per distinct mapping (a run has one a programme), not once a decision.
+
+    >>> interpretations_text({"employment_weeks": "all_13", "relevance": "any_problem"})
+    'employment_weeks=all_13; relevance=any_problem'
+    """
+    key = tuple(interpretations.items())
+    found = _INTERPRETATIONS_TEXT.get(key)
+    if found is None:
+        found = "; ".join(f"{k}={v}" for k, v in key)
+        if len(_INTERPRETATIONS_TEXT) >= 256:  # bounded: a caller could vary them without end
+            _INTERPRETATIONS_TEXT.clear()
+        _INTERPRETATIONS_TEXT[key] = found
+    return found
+
+
+_INTERPRETATIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
+"""`interpretations_text` by the mapping's items, in order."""
+
+
+def _rules_hash(decision: Decision) -> str:
+    """The decision's rules hash (hex digits: no formula), empty when it records no provenance."""
+    provenance = decision.provenance
+    return provenance.rules_hash if provenance is not None else ""
 
 
 _DATE_COLUMNS = frozenset({"as_of", "attached_on", "earliest_date"})
@@ -982,6 +1021,16 @@ FRAME_COLUMNS = (
     "rejection",
 )
 """The columns of `to_pandas`' frame, in order."""
+_TEXT_OR_NONE = (
+    "local_authority",
+    "outcome_plan",
+    "warnings",
+    "interpretations",
+    "rules_hash",
+    "source",
+    "rejection",
+)
+"""`to_pandas`' text columns that a row may lack: None there, not NaN."""
 
 
 def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
@@ -1006,7 +1055,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
     >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
-    ((3, 28), 'crime_asb_education', 'boolean')
+    ((3, 30), 'crime_asb_education', 'boolean')
     """
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
@@ -1038,7 +1087,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
         _typed_rows(decision, due, rows)
     pd = pandas()
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
-    for column in ("local_authority", "outcome_plan", "warnings", "source", "rejection"):  # not NaN
+    for column in _TEXT_OR_NONE:  # not NaN
         frame[column] = pd.Series([row.get(column) for row in rows], dtype=object)
     frame["eligible"] = frame["eligible"].astype("boolean")
     for column in ("as_of", "attached_on", "earliest_date"):
@@ -1075,6 +1124,8 @@ def _typed_rows(d: Decision, due: Decimal, rows: list[dict[str, Any]]) -> None:
         "paid_to_date_pence": int(paid * 100),
         "fee_due_pence": int(due * 100),
         "warnings": " ".join(dict.fromkeys(w.code for w in d.warnings)),
+        "interpretations": interpretations_text(d.interpretations),
+        "rules_hash": _rules_hash(d),
     }
     for kind, r in d.results.items():
         amount, rate = _money(r.amount), _money(r.rate)

@@ -40,6 +40,7 @@ from pbr.cli._options import (
     key_files,
     load_plans,
     rule_sets_for,
+    rules_by_programme,
     stray_ledger_options,
 )
 from pbr.io import (
@@ -562,6 +563,7 @@ def _evaluate_file(
             summary.counts,
             summary.totals,
             summary.by_council,
+            _readings(choices, plans),
         ),
         file=text,
     )
@@ -1003,6 +1005,28 @@ def _widths(rows: str) -> list[int]:
     return widths
 
 
+def _readings(choices: list[tuple[str, str]], plans: dict[str, OutcomePlan]) -> dict[str, str]:
+    """Per programme judged under a non-default interpretation: a summary line naming them.
+
+    The line ends with the start of the rules hash its decisions record (in full in each
+    decision's ``rules_hash``): a non-default reading's totals otherwise read as the defaults'.
+    Under the defaults the summary is as it always was.
+    """
+    from pbr.engine import rules_hash
+
+    lines: dict[str, str] = {}
+    for programme, rules in rules_by_programme(choices).items():
+        other = [
+            f"{k}={v} (not the default)"
+            for k, v in rules.chosen.items()
+            if v != rules.interpretations[k].default
+        ]
+        if other:
+            hashed = rules_hash(rules, plans.get(programme))
+            lines[programme] = f"interpretations: {'; '.join(other)}; rules_hash {hashed[:12]}…"
+    return lines
+
+
 def _summary(
     path: str,
     as_of: date,
@@ -1011,7 +1035,12 @@ def _summary(
     counts: dict[str, int],
     totals: dict[str, dict[str, Decimal]],
     by_council: Totals | None = None,
+    readings: dict[str, str] | None = None,
 ) -> str:
+    """The run's summary: counts, each programme's payable (and `readings`' line), the total.
+
+    `readings` are `_readings`; with several councils, each council's totals follow.
+    """
     lines = [
         f"Summary for {printable(path)} as of {as_of}",
         f"  families evaluated: {evaluated}",
@@ -1030,6 +1059,8 @@ def _summary(
         closed = claims_closed(programme, as_of, subtotal)
         if closed is not None:
             lines.append(f"    {closed}")
+        if readings and programme in readings:
+            lines.append(f"    {readings[programme]}")
     lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
     if by_council is not None and len(by_council.councils) > 1:
         lines.append("  by council (attachment fees of eligible families and results payable now):")
