@@ -924,6 +924,32 @@ def test_a_row_whose_values_cannot_be_lined_up_has_no_amount_read(
     assert "not read: (values not lined up with the columns)" in text
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "amount"),
+    [
+        (  # a three-digit family id after the amount: its own column holds it, no split
+            "claim_id,kind,amount,family_id,claimed_on,window",
+            "C-1,crime_asb_education,700,123,2015-02-30,2015-Q4",
+            Decimal("700"),
+        ),
+        (  # an empty value past the last column is no value: nothing is out of line
+            HEADER + ",window",
+            "C-5,EX-015,crime_asb_education,700.00,2015-02-30,2015-Q4,",
+            Decimal("700.00"),
+        ),
+    ],
+)
+def test_a_rejected_row_whose_values_line_up_keeps_its_amount(
+    tmp_path: Path, header: str, row: str, amount: Decimal
+) -> None:
+    """The split-amount rule took these for split: their amounts left every total."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"{header}\n{row}\n")
+    _, (bad,) = read_claims(path)
+    assert bad.amount == amount
+    assert not bad.amount_text.startswith("(values not lined up")
+
+
 def test_a_row_short_only_of_its_window_is_still_a_claim(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(f"{HEADER},window\n{GOOD}\n")

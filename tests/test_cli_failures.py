@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import gc
 import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -23,6 +24,8 @@ from pbr.cli import _parser, main
 from pbr.ledger import Entry, Ledger
 
 from .builders import evaluate, family
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = str(ROOT / "examples" / "families.jsonl")
@@ -260,17 +263,43 @@ def test_a_chart_text_that_is_not_utf8_is_refused_before_any_work(
 # -- a terminal that cannot show £ -------------------------------------------------------------
 
 
-def test_a_standard_output_that_cannot_show_a_pound_sign_gets_an_escape(
+class _Terminal(io.TextIOWrapper):
+    """An ASCII stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_that_cannot_show_a_pound_sign_gets_an_escape(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = io.BytesIO()
-    ascii_out = io.TextIOWrapper(raw, encoding="ascii")
+    ascii_out = _Terminal(raw, encoding="ascii")
     monkeypatch.setattr(sys, "stdout", ascii_out)
     status = main(["rules"])
     ascii_out.flush()
     err = capsys.readouterr().err
     assert (status, err) == (0, "")
     assert b"\\xa3" in raw.getvalue()
+    assert ascii_out.encoding == "ascii"  # as it was, once the command is done
+
+
+def test_data_piped_from_an_ascii_standard_output_is_utf8_not_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Escapes went into the JSON Lines (``"Ynys M\\xf4n"``: not JSON), read back by pbr replay."""
+    line = (EXAMPLES / "families.jsonl").read_text().splitlines()[0]
+    source = tmp_path / "uni.jsonl"
+    source.write_text(line.replace('"Exampleshire"', '"Ynys Môn £"') + "\n", encoding="utf-8")
+    raw = io.BytesIO()
+    ascii_out = io.TextIOWrapper(raw, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", ascii_out)
+    status = main(["evaluate", str(source), "--as-of", "2015-03-31", "--format", "json"])
+    ascii_out.flush()
+    capsys.readouterr()
+    assert status == 0
+    decision = json.loads(raw.getvalue().decode("utf-8"))
+    assert decision["local_authority"] == "Ynys Môn £"
 
 
 def test_an_empty_key_file_name_is_refused_not_taken_for_the_environment_key() -> None:

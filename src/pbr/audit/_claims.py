@@ -334,23 +334,29 @@ MISALIGNED = "(values not lined up with the columns)"
 _THOUSANDS = re.compile(r"\d{1,3}")
 _GROUP = re.compile(r"\d{3}(\.\d*)?")
 """An amount and the value after it as a thousands separator splits ``1,500.00``."""
+_NO_GROUP = frozenset({"claimed_on", "kind"})
+"""The columns whose values are never three digits: one there is a split amount's tail."""
 
 
 def _misaligned(row: dict[str, Any]) -> bool:
     """Whether a CSV row's values cannot be lined up with its columns, so no amount is read.
 
     It has more values than the header has columns (``2,300.00`` unquoted in a row with a
-    window), fewer than the columns it needs, or an amount of one to three digits followed by a
-    value of three (``1,500.00`` in a row without a window): a comma split the amount.
+    window; empty values past the last column are no values), fewer than the columns it needs,
+    or an amount of one to three digits followed, in a column that cannot hold it (the claim
+    date or the kind), by a value of three (``1,500.00`` in a row with a window): a comma split
+    the amount. A value of three digits that its column can hold (a family id ``123``) is no
+    sign of a split.
     """
     if not isinstance(row, _CsvRow):
         return False
-    if _SURPLUS in row or row.unfilled:
+    if any(v.strip() for v in row.get(_SURPLUS, ())) or row.unfilled:
         return True
     columns = list(row)
     at = columns.index("amount") + 1 if "amount" in columns else len(columns)
     return (
         at < len(columns)
+        and columns[at] in _NO_GROUP
         and isinstance(row["amount"], str)
         and _THOUSANDS.fullmatch(row["amount"]) is not None
         and isinstance(row[columns[at]], str)

@@ -111,6 +111,8 @@ def _output_kind(fmt: str, output: str | None) -> str:
     """What is written: ``jsonl``, ``csv`` (terminal), ``csv-file``, ``xlsx`` or ``table``."""
     if output is None:
         return {"json": "jsonl", "csv": "csv"}.get(fmt, "table")
+    if fmt == "table" and _to_standard_output(output):  # the table, to be read; its summary
+        return "table"  # to standard error, as with any --output
     if fmt == "table":  # by the output's suffix, as `pbr.output.write_decisions` does
         return {".csv": "csv-file", ".xlsx": "xlsx"}.get(Path(output).suffix.lower(), "jsonl")
     return "csv-file" if fmt == "csv" else "jsonl"
@@ -208,8 +210,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if refused is not None:
             print(f"pbr: cannot write {printable(output)}: {refused}", file=sys.stderr)
             return 2
-        if _to_standard_output(output):
-            output = None  # the table, to standard output, as without --output
     return _evaluate(
         args.file,
         args.as_of,

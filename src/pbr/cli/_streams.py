@@ -119,7 +119,7 @@ def named_streams() -> Iterator[None]:
     `Closed` one: writing it fails as writing a full disk does, naming the stream.
     """
     saved = sys.stdout, sys.stderr
-    errors = [_escaping(stream) for stream in saved]
+    errors = [_escaping(saved[0], data=True), _escaping(saved[1], data=False)]
     sys.stdout = cast("TextIO", NamedStream(saved[0] or Closed(), "standard output"))
     sys.stderr = cast("TextIO", NamedStream(saved[1] or Closed(), "standard error"))
     try:
@@ -129,22 +129,29 @@ def named_streams() -> Iterator[None]:
         for stream, before in zip(saved, errors, strict=True):
             if before is not None:
                 with contextlib.suppress(Exception):
-                    stream.reconfigure(errors=before)  # type: ignore[union-attr]
+                    stream.flush()
+                    stream.reconfigure(encoding=before[0], errors=before[1])  # type: ignore[union-attr]
 
 
-def _escaping(stream: Any) -> str | None:
-    """Have `stream` write what its encoding cannot (``£`` in ASCII) as an escape; its old way.
+def _escaping(stream: Any, *, data: bool) -> tuple[str, str] | None:
+    """Have `stream` write what its encoding cannot (``£`` in ASCII); its old encoding and way.
 
     A terminal or pipe in an encoding without ``£`` (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``)
-    stopped every command that prints money with an "unexpected error"; an escape is the
-    nearest the stream can show. None when the stream needs no change (or allows none).
+    stopped every command that prints money with an "unexpected error". Standard output that
+    is no terminal (`data`: a pipe or file, what ``pbr replay`` or a ledger import reads back)
+    is written as UTF-8, as ``--output`` writes, never changed by an escape; a terminal and
+    standard error (read by a person) show an escape, the nearest they can. None when the
+    stream needs no change (or allows none).
     """
     try:
         "£".encode(stream.encoding or "utf-8")
     except (UnicodeEncodeError, LookupError):
-        before: str | None = getattr(stream, "errors", None)
+        before = (stream.encoding, getattr(stream, "errors", None) or "strict")
         try:
-            stream.reconfigure(errors="backslashreplace")
+            if data and not stream.isatty():
+                stream.reconfigure(encoding="utf-8", errors="strict")
+            else:
+                stream.reconfigure(errors="backslashreplace")
         except Exception:  # not a TextIOWrapper (a test's capture): left as it is
             return None
         return before
