@@ -712,3 +712,89 @@ def test_a_changed_key_marker_is_named(capsys: pytest.CaptureFixture[str], tmp_p
     status, out, _ = run(capsys, "ledger", "verify", str(db), "--key-file", str(tmp_path / "k.key"))
     assert status == 1
     assert "BROKEN: the ledger's key marker was changed" in out
+
+
+def test_a_key_check_replaced_by_another_is_a_changed_marker_not_a_wrong_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Entries that hold under the key given prove it is the ledger's: the marker was changed."""
+    key = b"a secret of at least sixteen bytes"
+    db = tmp_path / "k.db"
+    ledger = Ledger(db, key=key)
+    ledger.append([entry("C1"), entry("C2", family_id="EX-011")])
+    kept = ledger.verify().head_text
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE meta SET value = ? WHERE name = 'key_check'", ("0" * 64,))
+    connection.close()
+    for expect_head in (None, kept):
+        verdict = Ledger(db, key=key).verify(expect_head=expect_head)
+        assert (verdict.ok, verdict.entries, verdict.first_bad) == (False, 2, None)
+        assert verdict.why.startswith("the ledger's key marker was changed")
+    (tmp_path / "k.key").write_bytes(key)
+    argv = ("ledger", "verify", str(db), "--key-file", str(tmp_path / "k.key"))
+    for extra in ((), ("--expect-head", kept)):
+        status, out, err = run(capsys, *argv, *extra)
+        assert (status, err) == (1, "")
+        assert out.startswith(f"ledger {db}: BROKEN: the ledger's key marker was changed")
+    key_file = ("--key-file", str(tmp_path / "k.key"))
+    status, _, err = run(
+        capsys, "ledger", "append", str(db), *APPEND, "--claim-id", "C3", *key_file
+    )
+    assert status == 1
+    assert "is broken: the ledger's key marker was changed" in one_line_error(err)
+    with pytest.raises(LedgerError, match="broken: the ledger's key marker was changed"):
+        Ledger(db, key=key).append([entry("C3")])
+    assert Ledger(db, key=key).verify().entries == 2  # nothing was written
+
+
+def test_a_wrong_key_is_still_a_wrong_key_with_or_without_the_kept_head(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A marker and entries forged under another key never verify under the key given."""
+    key = b"a secret of at least sixteen bytes"
+    db = tmp_path / "k.db"
+    ledger = Ledger(db, key=key)
+    ledger.append([entry("C1")])
+    kept = ledger.verify().head_text
+    (tmp_path / "w.key").write_bytes(b"not the ledger's key, sixteen+")
+    argv = ("ledger", "verify", str(db), "--key-file", str(tmp_path / "w.key"))
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert one_line_error(err) == (
+        f"pbr: the key given is not the key of ledger {db}, or the ledger was rewritten under "
+        "another key (check it with --expect-head and the head kept)\n"
+    )
+    status, _, err = run(capsys, *argv, "--expect-head", kept)
+    assert status == 2
+    assert one_line_error(err) == (
+        f"pbr: the key given is not the key of ledger {db}, or the ledger was rewritten under "
+        "another key\n"
+    )
+    with sqlite3.connect(db) as connection:  # with the key check replaced too: still wrong
+        connection.execute("UPDATE meta SET value = ? WHERE name = 'key_check'", ("0" * 64,))
+    connection.close()
+    with pytest.raises(LedgerError, match="the key given is not the key of ledger"):
+        Ledger(db, key=b"not the ledger's key, sixteen+").verify()
+    empty = tmp_path / "e.db"  # no entry to show the key is the ledger's: a wrong key
+    Ledger(empty, key=key).verify()
+    with sqlite3.connect(empty) as connection:
+        connection.execute("UPDATE meta SET value = ? WHERE name = 'key_check'", ("0" * 64,))
+    connection.close()
+    with pytest.raises(LedgerError, match="the key given is not the key of ledger"):
+        Ledger(empty, key=key).verify()
+
+
+def test_a_changed_key_marker_and_a_later_entry_changed_are_both_named(tmp_path: Path) -> None:
+    """Entry 1 holds under the key given, so the key is the ledger's: not "a wrong key"."""
+    key = b"a secret of at least sixteen bytes"
+    db = tmp_path / "k.db"
+    Ledger(db, key=key).append([entry("C1"), entry("C2", family_id="EX-011")])
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE meta SET value = ? WHERE name = 'key_check'", ("0" * 64,))
+        connection.execute("UPDATE entries SET amount = '1400.00' WHERE seq = 2")
+    connection.close()
+    verdict = Ledger(db, key=key).verify()
+    assert (verdict.ok, verdict.first_bad) == (False, 2)
+    assert verdict.why.startswith("the ledger's key marker was changed: ")
+    assert verdict.why.endswith("; and entry 2 was changed after it was written (or its hash "
+                                "was not made with the ledger's key)")  # fmt: skip

@@ -628,10 +628,12 @@ class Ledger:
             "it is keyed is not as it was written, so its chain cannot be checked"
         )
 
-    def _chain_key(self, *, writing: bool = False) -> bytes | None:
+    def _chain_key(self, *, writing: bool = False, checked: bool = True) -> bytes | None:
         """The key the chain is computed with; refuses a keyed ledger without it, or a wrong key.
 
         Writing with a key to a ledger that is not keyed is refused too (it would not be keyed).
+        With `checked` false, a key its key marker does not fit is returned for the caller to
+        walk the chain under (`_key_fits`): entries that hold under it show the marker changed.
         """
         if not self.keyed:
             if writing and self._key is not None:
@@ -645,14 +647,27 @@ class Ledger:
                 f"ledger {self.path} is keyed (HMAC-SHA256): give its key with {KEY_ENV}, "
                 f"{KEY_FILE_ENV} or --key-file"
             )
-        if not hmac.compare_digest(
-            _digest(_KEY_CHECK.decode(), self._key), self._meta.get("key_check", "")
-        ):
-            raise LedgerError(
-                f"the key given is not the key of ledger {self.path}, or the ledger was "
-                "rewritten under another key (check it with --expect-head and the head kept)"
-            )
+        if checked and not self._key_fits():
+            raise self._wrong_key(head_kept=False)
         return self._key
+
+    def _key_fits(self) -> bool:
+        """Whether the key given is the one the ledger's key marker (``key_check``) was made with."""
+        check = self._meta.get("key_check", "")
+        return self._key is not None and hmac.compare_digest(
+            _digest(_KEY_CHECK.decode(), self._key), check
+        )
+
+    def _wrong_key(self, *, head_kept: bool) -> LedgerError:
+        """The error for a key that neither the key marker nor the entries were made with.
+
+        Without a kept head it cannot be told from a ledger rewritten under another key.
+        """
+        advice = "" if head_kept else " (check it with --expect-head and the head kept)"
+        return LedgerError(
+            f"the key given is not the key of ledger {self.path}, or the ledger was rewritten "
+            f"under another key{advice}"
+        )
 
     def _kept_head_moved(self, expected: tuple[int | None, str]) -> Verdict | None:
         """The verdict when the stored hashes no longer hold the kept head, else None.
@@ -770,9 +785,11 @@ class Ledger:
         batch = list(entries)
         for entry in batch:
             entry.check()
-        key = self._chain_key(writing=True)
+        key = self._chain_key(writing=True, checked=not verify)
         if verify:
             self._refuse(self._marker_problem(), None)
+            if not self._key_fits() and key is not None:  # a changed marker, or a wrong key
+                self._verified("nothing was written")
         try:
             with closing(self._connect()) as db:
                 db.execute("BEGIN IMMEDIATE")
@@ -976,7 +993,7 @@ class Ledger:
             moved = self._kept_head_moved(expected)  # fails its key check, but is tampered
             if moved is not None:
                 return moved
-        key = self._chain_key()
+        key = self._chain_key(checked=False)
         try:
             with closing(self._connect(read_only=True)) as db:
                 db.execute("BEGIN")
@@ -989,6 +1006,8 @@ class Ledger:
                     columns = ", ".join(_ENTRY_COLUMNS[self._format])
                     rows = db.execute(f"SELECT {columns} FROM entries ORDER BY seq")
                     verdict = _walk(rows, head, key, expected)
+                    if key is not None and not self._key_fits():
+                        verdict = self._marker_not_the_key(verdict, expected is not None)
                     if not verdict.ok and self._key is not None and key is None:
                         rows = db.execute(f"SELECT {columns} FROM entries ORDER BY seq")
                         if _walk(rows, head, self._key, expected).ok:  # keyed after all
@@ -1013,13 +1032,32 @@ class Ledger:
             )
         return verdict
 
+    def _marker_not_the_key(self, walked: Verdict, head_kept: bool) -> Verdict:
+        """The verdict when the key marker does not fit the key given; the chain walked under it.
+
+        Entries can only hold under the key given if they were made with it (an HMAC): then
+        the key is the ledger's and its marker was changed (and whatever else the walk found
+        after the first entry). Else the key is wrong (or the ledger rewritten under another
+        key, its marker with it), and `LedgerError` says so; a ledger with no entries shows
+        nothing either way.
+        """
+        changed = (
+            "the ledger's key marker was changed: its chain is an HMAC under the key given, "
+            "but its meta table's key check was not made with that key"
+        )
+        if walked.ok and walked.entries:
+            return Verdict(False, walked.entries, None, changed)
+        if not walked.ok and (walked.first_bad or 0) > 1:  # entry 1 holds under the key given
+            return replace(walked, why=f"{changed}; and {walked.why}")
+        raise self._wrong_key(head_kept=head_kept)
+
     def verify_for_writing(self) -> Verdict:
         """`verify`, after refusing (`LedgerError`) a key this ledger would not be written with.
 
         What ``pbr ledger append``, ``import`` and ``record`` check before writing: a new
         payment on a broken ledger is refused by every reader after it.
         """
-        self._chain_key(writing=True)
+        self._chain_key(writing=True, checked=False)  # a key the marker does not fit: verify
         return self.verify()
 
     def history(self) -> dict[str, tuple[Payment, ...]]:
