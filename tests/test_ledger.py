@@ -1266,6 +1266,39 @@ def test_export_refuses_to_write_over_the_ledger(
     assert Ledger(path).verify().ok
 
 
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("out.xlsx", "XLSX"), ("out.JSON", "JSON"), ("out.jsonl", "JSON Lines"),
+     ("out.md", "Markdown"), ("out.html", "HTML")],
+)  # fmt: skip
+def test_export_refuses_a_name_that_says_another_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, says: str
+) -> None:
+    """``export DB out.xlsx`` wrote CSV text under a workbook's name, exit status 0."""
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    target = tmp_path / name
+    status, out, err = run(capsys, "ledger", "export", str(path), str(target))
+    assert (status, out) == (2, "")
+    assert one_line_error(err) == (
+        f"pbr: cannot write {target}: pbr ledger export writes CSV, but the name says {says}: "
+        "name it .csv (or give - for standard output)\n"
+    )
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("name", ["out.csv", "OUT.CSV", "entries", "entries.txt"])
+def test_export_writes_csv_to_a_csv_name_or_one_without_a_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """As `pbr.cli._options.check_named_format`: a suffix that names no other format is kept."""
+    path = tmp_path / "l.db"
+    filled(path, 2)
+    status, _, _ = run(capsys, "ledger", "export", str(path), str(tmp_path / name))
+    assert status == 0
+    assert (tmp_path / name).read_text().startswith(",".join(CSV_COLUMNS))
+
+
 def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
     ledger = filled(tmp_path / "l.db", 2)  # EX-000 and EX-001, each paid crime_asb_education
     before = list(ledger.entries())

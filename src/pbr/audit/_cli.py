@@ -10,6 +10,7 @@ from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pbr._terminal import printable
@@ -169,7 +170,9 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         action.add_argument("db", type=file_name, help="the ledger (an SQLite file)")
         if name == "export":
             action.add_argument(
-                "csv", type=file_name, help="the CSV file to write ('-': standard output)"
+                "csv",
+                type=file_name,
+                help="the CSV file to write, e.g. entries.csv ('-': standard output)",
             )
         elif name == "import":
             action.add_argument(
@@ -732,6 +735,40 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         out.write(f"sample: {_ids(drawn.item_ids)}\n")
 
 
+_OTHER_FORMATS = {
+    ".xlsx": "XLSX",
+    ".xls": "XLS",
+    ".ods": "ODS",
+    ".json": "JSON",
+    ".jsonl": "JSON Lines",
+    ".ndjson": "JSON Lines",
+    ".md": "Markdown",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".tsv": "TSV",
+    ".db": "SQLite",
+    ".sqlite": "SQLite",
+    ".sqlite3": "SQLite",
+}
+"""What a name's suffix says a file holds, when it is not the CSV ``pbr ledger export`` writes."""
+
+
+def _check_export_name(name: str) -> None:
+    """Refuse an export named for another format (CSV text in ``out.xlsx`` opens as nothing).
+
+    The rule of `pbr.cli._options.check_named_format`: a suffix naming no other format (``.csv``,
+    ``.txt``, none, ``-`` or a descriptor) is written as named.
+    """
+    from pbr.output import OutputError
+
+    said = _OTHER_FORMATS.get(Path(name).suffix.lower())
+    if said is not None:
+        raise OutputError(
+            f"cannot write {printable(name)}: pbr ledger export writes CSV, but the name says "
+            f"{said}: name it .csv (or give - for standard output)"
+        )
+
+
 def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``pbr ledger ACTION``: 0 on success, 1 when the ledger is broken, 2 when refused."""
     from pbr.ledger import Entry, Ledger, LedgerError, counted, load_key
@@ -750,6 +787,9 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             check_distinct({**read, **key_files(args.key_file)}, {"the ledger": args.db})
         if command == "record":  # before the ledger is opened: a refused re-check creates nothing
             recheck = _audit_again(args)
+        if command == "export":  # before the ledger is opened: the ledger, then the name
+            _check_distinct(args, {"the CSV": args.csv})
+            _check_export_name(args.csv)
     except (ValueError, OutputError) as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -815,8 +855,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
                     file=sys.stderr,
                 )
             return 0
-        if command == "export":
-            _check_distinct(args, {"the CSV": args.csv})
+        if command == "export":  # its name checked above
             n = ledger.export_csv(args.csv)
             to_stdout = given_descriptor(args.csv) == 1
             done = sys.stderr if to_stdout else out  # stdout holds the entries then
