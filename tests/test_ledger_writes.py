@@ -798,3 +798,77 @@ def test_a_changed_key_marker_and_a_later_entry_changed_are_both_named(tmp_path:
     assert verdict.why.startswith("the ledger's key marker was changed: ")
     assert verdict.why.endswith("; and entry 2 was changed after it was written (or its hash "
                                 "was not made with the ledger's key)")  # fmt: skip
+
+
+JSON_TEXTS = [
+    '{"family_id": "EX-001", "decisions": [{"kind": "attachment_fee"}], " P1-SPEC": 1}\n',
+    '\ufeff\n  [{"family_id": "EX-001"}, {"family_id": "EX-002"}]\n',
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+@pytest.mark.parametrize("command", ["record", "import"])
+def test_a_json_file_is_named_as_json_not_as_a_csv_with_a_column_twice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, command: str
+) -> None:
+    """``record d1.jsonl`` said "column ' P1-SPEC"' is named more than once"."""
+    given = tmp_path / "d1.jsonl"
+    given.write_text(text, encoding="utf-8")
+    db = tmp_path / "l.db"
+    if command == "record":
+        argv = ["ledger", "record", str(given), str(db), "--paid-on", "2015-05-15"]
+        said = "is JSON, not an audit CSV report (pbr audit --report FILE.csv writes one)"
+    else:
+        argv = ["ledger", "import", str(db), str(given)]
+        said = "is JSON, not a ledger CSV (pbr ledger export writes one)"
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert one_line_error(err) == f"pbr: {given} {said}\n"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("command", ["record", "import"])
+def test_a_foreign_csv_is_named_by_its_missing_columns_before_a_column_twice(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    given = tmp_path / "other.csv"
+    given.write_text("name,name,value\na,b,1\n", encoding="utf-8")
+    db = tmp_path / "l.db"
+    if command == "record":
+        argv = ["ledger", "record", str(given), str(db), "--paid-on", "2015-05-15"]
+        said = "is not an audit CSV report (pbr audit --report): no ["
+    else:
+        argv = ["ledger", "import", str(db), str(given)]
+        said = ": missing columns ["
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert one_line_error(err).startswith(f"pbr: {given}{' ' if command == 'record' else ''}{said}")
+    assert "named more than once" not in err
+
+
+def test_a_report_and_an_export_starting_with_a_bom_still_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
+) -> None:
+    text = io_text(report)
+    (tmp_path / "r.csv").write_text("\ufeff" + text, encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    argv = ["ledger", "record", str(tmp_path / "r.csv"), db, "--paid-on", "2015-05-15"]
+    status, out, _ = run(capsys, *argv)
+    assert (status, out.startswith("recorded 4 payments")) == (0, True)
+    assert run(capsys, "ledger", "export", db, str(tmp_path / "e.csv"))[0] == 0
+    exported = (tmp_path / "e.csv").read_text(encoding="utf-8")
+    (tmp_path / "e.csv").write_text("\ufeff" + exported, encoding="utf-8")
+    status, out, _ = run(
+        capsys, "ledger", "import", str(tmp_path / "u.db"), str(tmp_path / "e.csv")
+    )
+    assert (status, out.startswith("imported 4 entries")) == (0, True)
+    assert exported.startswith("family_id,")
+
+
+def io_text(rows: list[list[str]]) -> str:
+    import csv
+    import io
+
+    handle = io.StringIO()
+    csv.writer(handle, lineterminator="\n").writerows(rows)
+    return handle.getvalue()

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "MAX_TEXT_FILE_BYTES",
     "Refused",
+    "json_like",
     "read_limited",
     "size_text",
 ]
@@ -47,6 +48,22 @@ class Refused(ValueError):
 
     The message names the file and the limit.
     """
+
+
+_JSON_START = re.compile(r"[\s\ufeff]*[\[{]")
+"""The start of a JSON text: ``{`` or ``[`` after blanks (and byte order marks)."""
+
+
+def json_like(text: str) -> bool:
+    r"""Whether `text` opens as JSON (``{`` or ``[`` after blanks and a BOM), not as CSV.
+
+    For a file read as CSV that lacks its columns: the CSV reader would blame a column named
+    twice in the JSON, not that the file is JSON.
+
+    >>> json_like('\ufeff\n {"family_id": "F1"}'), json_like("family_id,kind")
+    (True, False)
+    """
+    return _JSON_START.match(text) is not None
 
 
 def size_text(limit: int) -> str:

@@ -1167,7 +1167,7 @@ class Ledger:
         text = data.decode("utf-8-sig", errors="surrogateescape")
         del data
         try:
-            batch = _import_rows(path, io.StringIO(text, newline=""))
+            batch = _import_rows(path, text)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise LedgerError(f"{path}: not a readable CSV file: {exc}") from None
         try:
@@ -1200,24 +1200,31 @@ class Ledger:
             return None
 
 
-def _import_rows(path: str | Path, handle: Iterable[str]) -> list[Entry]:
-    """The checked entries of a ledger CSV file (`Ledger.import_csv`), in order."""
+def _import_rows(path: str | Path, text: str) -> list[Entry]:
+    """The checked entries of a ledger CSV file's `text` (`Ledger.import_csv`), in order.
+
+    Its columns are checked before any is found named twice: a file that is not a ledger CSV
+    at all (JSON, say) is named as such.
+    """
+    from pbr._bounded import json_like
     from pbr.money import money
     from pbr.output import restore
 
-    reader = csv.reader(handle)
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
         raise LedgerError(f"{path}: missing columns {list(CSV_COLUMNS)} (the file is empty)")
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing and json_like(text):
+        raise LedgerError(f"{path} is JSON, not a ledger CSV (pbr ledger export writes one)")
+    if missing:
+        raise LedgerError(f"{path}: missing columns {missing}")
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise LedgerError(
             f"{path}: line 1: column {twice[0]!r} is named more than once: which value "
             "would be meant is not knowable, so nothing was imported"
         )
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise LedgerError(f"{path}: missing columns {missing}")
     unknown = [c for c in header if c not in (*CSV_COLUMNS, CLAIMED_ON)]
     if unknown:
         raise LedgerError(

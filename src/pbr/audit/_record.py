@@ -66,7 +66,7 @@ def payments_due(
             line and the column are named); nothing is returned.
 
     """
-    from pbr._bounded import Refused, read_limited
+    from pbr._bounded import Refused, json_like, read_limited
     from pbr.ledger import Entry, LedgerError
     from pbr.output import restore
 
@@ -78,12 +78,16 @@ def payments_due(
         raise LedgerError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, [])
+    missing = [c for c in _NEEDED if c not in header]  # first: a foreign file named as such
+    if missing and json_like(text):
+        raise LedgerError(
+            f"{path} is JSON, not an audit CSV report (pbr audit --report FILE.csv writes one)"
+        )
+    if missing:
+        raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise LedgerError(f"{path}: line 1: column {twice[0]!r} is named more than once")
-    missing = [c for c in _NEEDED if c not in header]
-    if missing:
-        raise LedgerError(f"{path} is not an audit CSV report (pbr audit --report): no {missing}")
     if recheck is not None:
         from pbr.audit._csv import COLUMNS
 
