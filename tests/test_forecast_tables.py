@@ -164,8 +164,12 @@ def test_a_workbook_has_the_columns_of_its_tables_none_of_them_empty(tmp_path: P
             empty = [c for i, c in enumerate(header) if all(r[i] is None for r in rows[1:])]
             assert empty == [], (name, table)
             frame = both.to_pandas(table)
-            shown = {str(c).removesuffix("_pence") for c in frame.columns} | set(frame.attrs)
+            # attrs hold every table's provenance too; the workbook gives it in its summary
+            kept = set(frame.attrs) - {"interpretations", "rules_hash", "outcome_plan"}
+            shown = {str(c).removesuffix("_pence") for c in frame.columns} | kept
             assert set(header) == shown | ({frame.index.name} - {None}), (name, table)
+            if table == "summary":
+                assert {"interpretations", "rules_hash"} <= set(header), name
         assert ("as_of" in both.summary()[0]) is (name == "records")
 
 
@@ -193,7 +197,7 @@ def test_no_window_left_keeps_the_windows_columns_in_pandas_and_xlsx(tmp_path: P
         assert empty.dtypes.to_dict() == full.dtypes.to_dict()
         assert str(empty["total_pence"].dtype) == "int64"
         assert (empty.index.name, str(empty.index.dtype)) == ("claim_date", "datetime64[us]")
-        assert empty.attrs == {"as_of": date(2016, 6, 30)}
+        assert empty.attrs == {"as_of": date(2016, 6, 30), **some.provenance}
         assert pounds(empty).columns.tolist() == pounds(full).columns.tolist()
         kind(none).to_excel(tmp_path / "none.xlsx")
         kind(some).to_excel(tmp_path / "some.xlsx")

@@ -593,6 +593,8 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"{name}Scenario {printable(d.scenario)} ({printable(d.programme)}); "
         f"maximum {format_gbp(d.maximum)}\n"
     )
+    if d.readings is not None:  # under another reading the figures are not the defaults'
+        out.write(f"  {printable(d.readings)}\n")
     if d.as_of is not None:
         out.write(
             f"  as of {d.as_of}: secured (paid) {format_gbp(d.secured)}; claimable now "
@@ -699,6 +701,23 @@ def _councils_text(result: Any, out: TextIO) -> None:
         )
     if band:
         out.write(f"band: {result.drawdowns[0].band_meaning}\n")
+    _councils_readings(result.drawdowns, out)
+
+
+def _councils_readings(drawdowns: Sequence[Drawdown], out: TextIO) -> None:
+    """The councils' non-default interpretations (and plans): one line if all share them.
+
+    Under the defaults nothing is written, as ever.
+    """
+    readings = {d.label: d.readings for d in drawdowns}
+    if len(set(readings.values())) == 1:
+        shared = next(iter(readings.values()))
+        if shared is not None:
+            out.write(f"{printable(shared)}\n")
+        return
+    for label, reading in readings.items():
+        if reading is not None:
+            out.write(f"{printable(label)}: {printable(reading)}\n")
 
 
 def _claims_closed(out: TextIO, d: Drawdown) -> None:

@@ -294,6 +294,101 @@ class Drawdown:
     ``PAID_OVER_CAP``, to be recovered); for a family not eligible, all that was paid for it
     (it has no funded place). A `UserWarning` names the families.
     """
+    rules: RuleSet | None = field(default=None, compare=False, repr=False)
+    """The rule set forecast with (its interpretations included): `interpretations` and
+    `rules_hash` name it, as every decision of ``pbr evaluate`` does."""
+    plan: OutcomePlan | None = field(default=None, compare=False, repr=False)
+    """The outcome plan a forecast from records judged its families against, when one was given
+    (phase two, Supporting Families); part of `rules_hash`."""
+    example_plan: str = ""
+    """The id/version of pbr's example outcome plan, when families were judged against it for
+    want of the council's own (a warning says so); empty otherwise."""
+
+    @property
+    def interpretations(self) -> str:
+        """Every interpretation in force, ``id=value`` joined by ``; `` (as ``pbr evaluate``'s).
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).interpretations.split("; ")[1]
+        'rates_by=attachment_year'
+        """
+        from pbr.output import interpretations_text
+
+        return interpretations_text(self.rules.chosen) if self.rules is not None else ""
+
+    @property
+    def rules_hash(self) -> str:
+        """The hash of the rule-set data, its interpretations and the outcome plan given.
+
+        The one ``pbr evaluate`` records in each decision's provenance under the same rules
+        and plan (`pbr.engine.rules_hash`): a forecast under another reading is told apart.
+
+        >>> from pbr.forecast import allocation
+        >>> len(drawdown(allocation(790)).rules_hash)
+        64
+        """
+        from pbr.engine import rules_hash
+
+        return rules_hash(self.rules, self.plan) if self.rules is not None else ""
+
+    @property
+    def outcome_plan(self) -> str:
+        """The outcome plan's id/version (``(example)`` after pbr's example plan), or empty.
+
+        Empty for a forecast by assumption (no family is judged) and for phase one.
+
+        >>> from pbr.forecast import allocation
+        >>> drawdown(allocation(790)).outcome_plan
+        ''
+        """
+        if self.plan is not None:
+            return self.plan.label
+        return f"{self.example_plan} (example)" if self.example_plan else ""
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """`interpretations`, `rules_hash` and `outcome_plan` by name: a DataFrame's ``attrs``.
+
+        >>> from pbr.forecast import allocation
+        >>> list(drawdown(allocation(790)).provenance)
+        ['interpretations', 'rules_hash', 'outcome_plan']
+        """
+        return {
+            "interpretations": self.interpretations,
+            "rules_hash": self.rules_hash,
+            "outcome_plan": self.outcome_plan,
+        }
+
+    @property
+    def readings(self) -> str | None:
+        """A line naming the non-default interpretations and the plan given, else None.
+
+        As ``pbr evaluate``'s summary names them, with the start of the rules hash: a forecast
+        under another reading (or plan) otherwise reads as the defaults'. Under the defaults
+        (and pbr's example plan, already warned of) there is no line.
+
+        >>> from pbr.forecast import allocation
+        >>> from pbr.rules import PHASE_ONE
+        >>> drawdown(allocation(790)).readings is None
+        True
+        >>> rules = PHASE_ONE.with_interpretations(rates_by="claim_year")
+        >>> drawdown(allocation(790, rules=rules)).readings.split("; rules_hash")[0]
+        'interpretations: rates_by=claim_year (not the default)'
+        """
+        rules = self.rules
+        if rules is None:
+            return None
+        other = [
+            f"{k}={v} (not the default)"
+            for k, v in rules.chosen.items()
+            if v != rules.interpretations[k].default
+        ]
+        parts = [f"interpretations: {'; '.join(other)}"] if other else []
+        if self.plan is not None:
+            parts.append(f"outcome plan: {self.plan.label}")
+        if not parts:
+            return None
+        return f"{'; '.join(parts)}; rules_hash {self.rules_hash[:12]}…"
 
     @property
     def council(self) -> str | None:
@@ -464,6 +559,10 @@ class Drawdown:
             ),
             "not_attached": self.not_attached,
             **self._band(self.windows[-1] if self.windows else None),
+            "interpretations": self.interpretations,
+            "rules_hash": self.rules_hash,
+            # only when families were judged against one: no empty column
+            **({"outcome_plan": self.outcome_plan} if self.outcome_plan else {}),
         }
 
     def by_year(self) -> list[dict[str, Any]]:
@@ -628,7 +727,8 @@ class Drawdown:
         `table` is ``"windows"`` (default; indexed by ``claim_date``, a time series),
         ``"by year"``, ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
         view for charts and spreadsheets. A forecast from records keeps ``as_of`` in
-        ``frame.attrs``.
+        ``frame.attrs``; every table keeps there `provenance` (``interpretations``,
+        ``rules_hash`` and ``outcome_plan``), which the summary also has as columns.
 
         >>> from pbr.forecast import allocation
         >>> d = drawdown(allocation(790))
@@ -636,7 +736,9 @@ class Drawdown:
         >>> int(frame["total_pence"].sum()) == int(d.total * 100)
         True
         """
-        return _frame(self.tables(), self._empty_rows(), table)
+        frame = _frame(self.tables(), self._empty_rows(), table)
+        frame.attrs.update(self.provenance)
+        return frame
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
@@ -910,6 +1012,7 @@ def drawdown(
         assumptions=assumptions,
         claims_closed_on=rules.claims_until(),
         beyond_never_paid=_never_paid(rules, calendar, kinds, parts),
+        rules=rules,
     )
 
 
@@ -1347,6 +1450,9 @@ def records_forecast(
         fees_after_claims_closed=late_fees,
         never_payable=never_payable,
         paid_over_cap=paid_over_cap,
+        rules=rules,
+        plan=plan,
+        example_plan=", ".join(examples),
     )
 
     pooled = _pooled_message(alloc, councils, evaluated)
@@ -1482,19 +1588,48 @@ def _besides(d: Drawdown) -> str:
 
 
 def over_maximum_message(d: Drawdown) -> str:
-    """Why a forecast from records passes the maximum, with the numbers (for warnings)."""
+    """Why a forecast from records passes the maximum, with the numbers (for warnings).
+
+    It names every part of the sum it states (`_over_maximum_parts`): they add up to it, and
+    it to the maximum and what passes it, to the penny.
+    """
     from pbr.money import format_gbp
 
     funded = d.allocation.whole_funded_families if d.allocation is not None else 0
     others = f" (and {d.not_eligible:,} not eligible)" if d.not_eligible else ""
+    parts = [words.format(format_gbp(amount)) for words, amount in _over_maximum_parts(d)]
+    named = ", ".join(parts[:-1]) + " and " + parts[-1]
     return (
         f"scenario {d.scenario!r}: {d.families_evaluated - d.not_eligible:,} eligible family "
-        f"records{others} against "
-        f"{funded:,} funded families: secured, claimable now and forecast come to "
+        f"records{others} against {funded:,} funded families: {named} come to "
+        f"{format_gbp(d.maximum + d.over_maximum - d.paid_over_cap)}, "
         f"{format_gbp(d.over_maximum - d.paid_over_cap)} over the maximum "
         f"{format_gbp(d.maximum)}{_besides(d)}; at risk is "
         "£0.00 and the excess is reported as over the maximum (over_maximum)"
     )
+
+
+def _over_maximum_parts(d: Drawdown) -> list[tuple[str, Decimal]]:
+    """The parts of what passes the maximum, each its words (``{}`` for the amount) and amount.
+
+    Secured less what families were paid past their caps (said apart: `_besides`), claimable
+    now, forecast, and, when there is any, what lies beyond the last claim window (the part
+    never paid, after results claims closed, named as such) and never payable.
+    """
+    secured = "secured (less paid_over_cap) {}" if d.paid_over_cap else "secured {}"
+    parts = [
+        (secured, d.secured - d.paid_over_cap),
+        ("claimable now {}", d.claimable_now),
+        ("forecast {}", d.total),
+    ]
+    if d.beyond_never_paid:
+        never = "{} never paid (beyond the last claim window, after results claims closed)"
+        parts.append((never, d.beyond_never_paid))
+    if d.beyond_horizon - d.beyond_never_paid:
+        parts.append(("{} beyond the last claim window", d.beyond_horizon - d.beyond_never_paid))
+    if d.never_payable:
+        parts.append(("{} never payable", d.never_payable))
+    return parts
 
 
 def _evaluated(
@@ -1789,12 +1924,35 @@ class Comparison:
     def to_pandas(self, table: str = "windows") -> Any:
         """One table as a DataFrame (money in whole pence; see `Drawdown.to_pandas`).
 
+        Its ``attrs`` hold the drawdowns' `Drawdown.provenance` (`provenance`).
+
         >>> from pbr.forecast import allocation, default_scenarios
         >>> frame = compare(allocation(790), default_scenarios()).to_pandas("summary")
         >>> list(frame["scenario"])
         ['base', 'pessimistic']
         """
-        return _frame(self.tables(), self._empty_rows(), table)
+        frame = _frame(self.tables(), self._empty_rows(), table)
+        frame.attrs.update(self.provenance)
+        return frame
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Each of `Drawdown.provenance`'s names: the drawdowns' text where they all agree.
+
+        Councils forecast under different rules (programmes or interpretations) each keep
+        their own: the name then maps each council's label to its text (the summary table has
+        them row by row).
+
+        >>> from pbr.forecast import allocation
+        >>> compare(allocation(790)).provenance["outcome_plan"]
+        ''
+        """
+        found: dict[str, Any] = {}
+        for name in ("interpretations", "rules_hash", "outcome_plan"):
+            by_council = {d.label: d.provenance[name] for d in self.drawdowns}
+            texts = set(by_council.values())
+            found[name] = texts.pop() if len(texts) == 1 else by_council
+        return found
 
     def to_excel(self, path: str | Path) -> None:
         """Write every table to an XLSX workbook, one sheet each (money as numbers in £).
