@@ -191,10 +191,12 @@ def test_the_rules_hash_follows_the_rule_set_and_plan() -> None:
 def test_the_rules_hash_follows_a_council_calendar_s_name() -> None:
     # the same dates named 'own' and 'council' give decisions whose reasons differ, yet their
     # rules hash was the same: the hash must tell them apart
-    from pbr.periods import TermCalendar
+    from pbr.periods import TermCalendar, TermName
 
     base = programme("tf-phase-2").rules
-    dates = {("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20))}
+    dates: dict[tuple[str, TermName], tuple[date, date]] = {
+        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20))
+    }
     own = base.with_term_calendar(TermCalendar(dates))
     council = base.with_term_calendar(TermCalendar(dates, name="council"))
     other = base.with_term_calendar(TermCalendar(dates, name="other"))
