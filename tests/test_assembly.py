@@ -188,6 +188,27 @@ def test_the_rules_hash_follows_the_rule_set_and_plan() -> None:
                     )
 
 
+def test_the_rules_hash_follows_a_council_calendar_s_name() -> None:
+    # the same dates named 'own' and 'council' give decisions whose reasons differ, yet their
+    # rules hash was the same: the hash must tell them apart
+    from pbr.periods import TermCalendar, TermName
+
+    base = programme("tf-phase-2").rules
+    dates: dict[tuple[str, TermName], tuple[date, date]] = {
+        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20))
+    }
+    own = base.with_term_calendar(TermCalendar(dates))
+    council = base.with_term_calendar(TermCalendar(dates, name="council"))
+    other = base.with_term_calendar(TermCalendar(dates, name="other"))
+    hashes = {rules_hash(rules) for rules in (own, council, other, own, council)}
+    assert len(hashes) == 3
+    # the default calendar, whatever its name, hashes as it always did
+    assert rules_hash(base.with_term_calendar(TermCalendar(name="x"))) == rules_hash(base)
+    assert rules_hash(base) == _rules_hash(
+        base.data_sha256, tuple(sorted(base.chosen.items())), (), None
+    )
+
+
 def test_a_rule_set_s_mappings_cannot_change_beneath_its_hash() -> None:
     """A rule set copies the mappings it is given, read-only: neither the caller's dict nor the
     rule set's own can change what is paid under its hash."""

@@ -130,7 +130,17 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
     span = f"{terms[0].label} to {terms[-1].label}"
-    named = rules.term_calendar.named  # a council's own calendar: each reason names it
+    # a council's own calendar: each reason names it, when it dates a term assessed here or
+    # by the default dates
+    read = {(t.academic_year, t.name) for t in terms} | {
+        (t.academic_year, t.name)
+        for t in TermCalendar().complete_terms(
+            attached, rules.number("terms_assessed"), strictly_before=True
+        )
+    }
+    named = rules.term_calendar.named
+    if not read & set(rules.term_calendar.overrides):
+        named = None
     calendar = {} if named is None else {"term_calendar": named}
     said = "" if named is None else f" ({named} term calendar)"
     problems: list[Reason] = []

@@ -127,7 +127,7 @@ _EDUCATION = "results.crime_asb_education.education"
 def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[bool, list[Reason]]:
     terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
     span = f"{terms[0].label} to {terms[-1].label}"
-    calendar, said = _calendar(rules)
+    calendar, said = _calendar(rules, as_of)
     reasons: list[Reason] = []
     met = True
     for person_id, rows, _ in arranged.children_in(terms, rules.number("adult_age")):
@@ -153,7 +153,7 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
             )
         child_ok = not missing
         if rows:
-            ok, found = _plain_child(rules, person_id, span, rows, len(terms))
+            ok, found = _plain_child(rules, as_of, person_id, span, rows, len(terms))
             child_ok = child_ok and ok
             reasons.extend(found)
         met = met and child_ok
@@ -171,16 +171,30 @@ def _plain_education(rules: RuleSet, as_of: date, arranged: Evidence) -> tuple[b
     return met, reasons
 
 
-def _calendar(rules: RuleSet) -> tuple[dict[str, str], str]:
-    """A council's own term calendar, as each education reason names it (nothing by default)."""
+def _calendar(rules: RuleSet, as_of: date) -> tuple[dict[str, str], str]:
+    """A council's own term calendar, as each education reason names it (nothing by default).
+
+    Named when it dates a term assessed at `as_of`, by its dates or by the default ones.
+    """
+    count = rules.number("terms_assessed")
+    read = {
+        (t.academic_year, t.name)
+        for calendar in (rules.term_calendar, TermCalendar())
+        for t in calendar.complete_terms(as_of, count)
+    }
     named = rules.term_calendar.named
-    if named is None:
+    if named is None or not read & set(rules.term_calendar.overrides):
         return {}, ""
     return {"term_calendar": named}, f" ({named} term calendar)"
 
 
 def _plain_child(
-    rules: RuleSet, person_id: str, span: str, rows: list[SchoolTermRecord], assessed: int
+    rules: RuleSet,
+    as_of: date,
+    person_id: str,
+    span: str,
+    rows: list[SchoolTermRecord],
+    assessed: int,
 ) -> tuple[bool, list[Reason]]:
     absence = rules.number("absence_percent")
     exclusions = rules.number("fixed_term_exclusions")
@@ -198,7 +212,7 @@ def _plain_child(
     if len(rows) < assessed:  # a term has no row: say which figures were summed
         numbers["terms_with_rows"] = len(rows)
         over = f" (summed over the {len(rows)} of {assessed} terms with a record)"
-    calendar, said = _calendar(rules)
+    calendar, said = _calendar(rules, as_of)
     numbers.update(calendar)
     over += said
     failed: list[tuple[ReasonCode, str]] = []

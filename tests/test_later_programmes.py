@@ -522,6 +522,155 @@ def test_a_measure_over_terms_names_a_council_term_calendar(
     assert "term_calendar=council" in d.explain()
 
 
+COUNCIL_2016 = pbr.TermCalendar(
+    {
+        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20)),
+        ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
+        ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),
+    },
+    name="council",
+)
+"""A council's dates for 2016/17's terms only."""
+
+TERM_READING_PLAN = parse_plan(
+    {
+        "id": "terms-read",
+        "version": "1",
+        "programme": "tf-phase-2",
+        "outcomes": [
+            {
+                "problem": "education",
+                "measures": [
+                    {
+                        "id": "abs_months",
+                        "indicator": "unauthorised_absence_percent",
+                        "aggregate": "rate",
+                        "comparison": "<",
+                        "threshold": 10,
+                        "sustain_months": 3,
+                    },
+                    {
+                        "id": "excl_terms",
+                        "indicator": "fixed_term_exclusions",
+                        "comparison": "<=",
+                        "threshold": 1,
+                        "sustain_terms": 1,
+                    },
+                ],
+            },
+            {
+                "problem": "domestic_abuse",
+                "measures": [
+                    {
+                        "id": "da_days",
+                        "indicator": "police_callout_domestic_abuse",
+                        "comparison": "==",
+                        "threshold": 0,
+                        "sustain_days": 90,
+                    }
+                ],
+            },
+        ],
+    }
+)
+"""A month period over a school-term indicator, a term period, and a day period of another."""
+
+
+def term_reading_run(
+    attached: str, as_of: str, years: tuple[str, ...], calendar: pbr.TermCalendar = COUNCIL_2016
+) -> Decision:
+    """A family with a child's rows for every term of `years`, judged on `TERM_READING_PLAN`."""
+    rows = [
+        {
+            "person_id": "C1",
+            "academic_year": y,
+            "term": t,
+            "possible_sessions": 100,
+            "unauthorised_absences": 0,
+            "fixed_term_exclusions": 0,
+        }
+        for y in years
+        for t in ("autumn", "spring", "summer")
+    ]
+    family = pbr.Family.model_validate(
+        record(
+            "tf-phase-2",
+            attached_on=attached,
+            members=[
+                {"person_id": "A1", "date_of_birth": "1984-05-01"},
+                {"person_id": "C1", "date_of_birth": "2008-01-01"},
+            ],
+            problems_at_entry=[{"problem": "education"}, {"problem": "domestic_abuse"}],
+            school_terms=rows,
+        )
+    )
+    return pbr.evaluate(
+        family,
+        as_of=date.fromisoformat(as_of),
+        rules=PHASE_TWO.with_term_calendar(calendar),
+        plan=TERM_READING_PLAN,
+    )
+
+
+def measured(d: Decision) -> dict[str, pbr.Reason]:
+    """The reason of each plan measure, by its id."""
+    return {str(r.compared["measure"]): r for r in d.results[SP].reasons if "measure" in r.compared}
+
+
+def test_a_council_calendar_is_not_named_when_no_term_it_overrides_is_read() -> None:
+    # the council's dates are for 2016/17 only: 2018/19's terms are the default ones, yet every
+    # term-reading measure and the explanation's header named the council's calendar
+    d = term_reading_run("2018-09-10", "2019-07-31", ("2018/19",))
+    assert d.results[SP].status == "met"
+    for r in measured(d).values():
+        assert "term_calendar" not in r.compared, r.message
+        assert "term calendar" not in r.message
+    assert "School terms" not in d.explain()
+    assert "term calendar" not in d.explain()
+
+
+def test_an_incomplete_period_of_months_names_no_calendar() -> None:
+    # a period of months begins on a day the terms' dates do not move: its earliest date does
+    # not depend on them, though the message said "(council term calendar)"
+    d = term_reading_run("2016-08-31", "2016-11-30", ("2015/16", "2016/17"))
+    by_id = measured(d)
+    months = by_id["abs_months"]
+    assert months.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert months.compared["earliest"] == "2016-12-01"
+    assert "term_calendar" not in months.compared
+    assert months.message.endswith("the earliest date is 2016-12-01"), months.message
+    # a term period's earliest date is the council's autumn's last day: named
+    terms = by_id["excl_terms"]
+    assert terms.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert terms.compared["earliest"] == "2016-12-20"
+    assert terms.compared["term_calendar"] == "council"
+    assert terms.message.endswith("(council term calendar)"), terms.message
+
+
+def test_a_council_calendar_is_named_when_a_term_it_overrides_is_read() -> None:
+    d = term_reading_run("2016-09-02", "2017-07-31", ("2016/17",))
+    by_id = measured(d)
+    for measure in ("abs_months", "excl_terms"):
+        r = by_id[measure]
+        assert r.code == "MEASURE_MET", r.message
+        assert r.compared["term_calendar"] == "council"
+        assert r.message.endswith("(council term calendar)"), r.message
+    assert "term_calendar" not in by_id["da_days"].compared  # reads no term
+    assert "\nSchool terms: council term calendar (not the default dates)\n" in d.explain()
+
+
+def test_a_council_calendar_is_named_when_its_dates_keep_a_term_out() -> None:
+    # the council's autumn ends on 3 January: at 1 January the months read no autumn row,
+    # though by the default dates they would have (it ended on 31 December)
+    late = pbr.TermCalendar(
+        {("2016/17", "autumn"): (date(2016, 9, 1), date(2017, 1, 3))}, name="council"
+    )
+    d = term_reading_run("2016-09-02", "2017-01-01", ("2016/17",), late)
+    months = measured(d)["abs_months"]
+    assert months.code == "MEASURE_NO_EVIDENCE", months.message
+    assert months.compared["term_calendar"] == "council"
+
+
 def test_absence_threshold_is_strict() -> None:
     at_ten = [dict(row, unauthorised_absences=10) for row in TERMS]
     d = education_run("2017-07-31", at_ten)

@@ -974,16 +974,8 @@ def test_a_decision_names_a_council_term_calendar_it_used() -> None:
     assert evaluate(fam, "2013-07-31").payable == Decimal("700.00")
     decision = evaluate(fam, "2013-07-31", PHASE_ONE.with_term_calendar(calendar))
     assert decision.results[CAE].status == "not_met"
-    termed = [
-        r
-        for r in (*decision.identification, *decision.results[CAE].reasons)
-        if r.code in TERM_REASONS
-    ]
-    assert {r.code for r in termed} >= {
-        "NO_EDUCATION_PROBLEM_AT_ENTRY",
-        "MISSING_SCHOOL_TERM",
-        "CHILD_IN_SCHOOL",
-    }
+    termed = [r for r in decision.results[CAE].reasons if r.code in TERM_REASONS]
+    assert {r.code for r in termed} >= {"MISSING_SCHOOL_TERM", "CHILD_IN_SCHOOL"}
     for r in termed:
         assert r.compared["term_calendar"] == "council", r.code
         assert r.message.endswith(" (council term calendar)"), r.message
@@ -996,10 +988,38 @@ def test_a_decision_names_a_council_term_calendar_it_used() -> None:
     assert "\nSchool terms: council term calendar (not the default dates)\n" in paper
     assert "term_calendar=council" in paper
     assert "no record for 2012/13 autumn (council term calendar)" in paper
-    # reasons that do not read the terms do not name it
+    # reasons that do not read the terms do not name it, nor does identification, whose terms
+    # (2011/12's, before attachment) keep the default dates
+    (at_entry,) = [r for r in decision.identification if r.code in TERM_REASONS]
+    assert at_entry.code == "NO_EDUCATION_PROBLEM_AT_ENTRY"
+    assert "term_calendar" not in at_entry.compared
+    assert not at_entry.message.endswith("term calendar)"), at_entry.message
     others = [r for r in decision.identification if r.code not in TERM_REASONS]
     assert others
     assert all("term_calendar" not in r.compared for r in others)
+
+
+def test_a_council_calendar_dating_no_term_assessed_is_not_named() -> None:
+    # the council's dates are for 2012/13's autumn: judged on 2014/15's terms, the decision is
+    # the default calendar's, yet its reasons and explanation named the council's calendar
+    from pbr.periods import TermCalendar
+
+    calendar = TermCalendar(
+        overrides={("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))}, name="council"
+    )
+    fam = _council_calendar_family().model_copy(update={"attached_on": date(2014, 10, 1)})
+    plain = evaluate(fam, "2015-07-31")
+    decision = evaluate(fam, "2015-07-31", PHASE_ONE.with_term_calendar(calendar))
+    every = [
+        *decision.identification,
+        *(r for res in decision.results.values() for r in res.reasons),
+    ]
+    assert {r.code for r in every} & TERM_REASONS
+    assert all("term_calendar" not in r.compared for r in every)
+    assert "School terms" not in decision.explain()
+    assert decision.model_dump_json(exclude={"provenance"}) == plain.model_dump_json(
+        exclude={"provenance"}
+    )
 
 
 def test_the_default_term_calendar_is_not_named() -> None:

@@ -587,3 +587,161 @@ def test_replay_says_exactly_which_changed_when_it_can_tell() -> None:
         update={"provenance": recorded.provenance.model_copy(update={"rules_hash": "0" * 64})}  # type: ignore[union-attr]
     )
     assert replay(changed, phase_one).changed == ("rules",)  # phase one has no plan
+
+
+# --- a decision made under a council's term calendar ----------------------------------------
+
+COUNCIL_CALENDAR = pbr.TermCalendar(
+    {
+        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20)),
+        ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
+        ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),
+    },
+    name="council",
+)
+TERMS_PLAN = {
+    "id": "xcounty-terms",
+    "version": "1",
+    "programme": "tf-phase-2",
+    "outcomes": [
+        {
+            "problem": "education",
+            "measures": [
+                {
+                    "id": "excl_terms",
+                    "indicator": "fixed_term_exclusions",
+                    "comparison": "<=",
+                    "threshold": 1,
+                    "sustain_terms": 1,
+                }
+            ],
+        },
+        {
+            "problem": "domestic_abuse",
+            "measures": [
+                {
+                    "id": "da_days",
+                    "indicator": "police_callout_domestic_abuse",
+                    "comparison": "==",
+                    "threshold": 0,
+                    "sustain_days": 90,
+                }
+            ],
+        },
+    ],
+}
+R1 = {
+    "family_id": "R1",
+    "programme": "tf-phase-2",
+    "attached_on": "2016-09-02",
+    "members": [
+        {"person_id": "A1", "date_of_birth": "1984-05-01"},
+        {"person_id": "C1", "date_of_birth": "2008-01-01"},
+    ],
+    "problems_at_entry": [
+        {"problem": "education", "evidence": "school"},
+        {"problem": "domestic_abuse", "evidence": "MARAC"},
+    ],
+    "school_terms": [
+        {
+            "person_id": "C1",
+            "academic_year": "2016/17",
+            "term": term,
+            "possible_sessions": 100,
+            "unauthorised_absences": 0,
+            "fixed_term_exclusions": exclusions,
+        }
+        for term, exclusions in (("autumn", 0), ("spring", 2), ("summer", 0))
+    ],
+}
+
+
+def _council_decision() -> tuple[pbr.Family, pbr.plans.OutcomePlan, pbr.Decision]:
+    """A family paid under the council's dates (summer over on 22 July) and not by default."""
+    family = pbr.Family.model_validate(R1)
+    plan = pbr.plans.parse_plan(TERMS_PLAN)
+    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_CALENDAR)
+    recorded = pbr.evaluate(family, as_of=date(2017, 7, 25), rules=rules, plan=plan)
+    assert recorded.payable == Decimal("800.00")
+    return family, plan, recorded
+
+
+def test_replay_with_the_council_calendar_reproduces_its_decision() -> None:
+    family, plan, recorded = _council_decision()
+    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_CALENDAR)
+    for chosen in (rules, {"tf-phase-2": rules}, lambda f: rules):
+        again = replay(recorded, family, plan, rules=chosen)
+        assert again.identical, again.describe()
+        assert again.changed == ()
+        assert again.term_calendar is None
+
+
+def test_replay_without_the_council_calendar_names_it() -> None:
+    # replay rebuilt the bundled rules: payable 800 -> 0, blamed on "rules or outcome plan"
+    family, plan, recorded = _council_decision()
+    again = replay(recorded, family, plan)
+    assert not again.identical
+    assert "payable: '800.00' -> '0.00'" in again.differences
+    assert again.term_calendar == "council"
+    assert again.changed == (
+        "term calendar: the decision was made under the council term calendar 'council'; replay "
+        "used the default dates — give the rule set with its calendar (rules=) to replay it",
+    )
+    own = pbr.rules.PHASE_TWO.with_term_calendar(pbr.TermCalendar(COUNCIL_CALENDAR.overrides))
+    other = replay(recorded, family, plan, rules=own)
+    assert other.changed == (
+        "term calendar: the decision was made under the council term calendar 'council'; replay "
+        "used the term calendar 'own' — give the rule set with its calendar (rules=) to replay it",
+    )
+
+
+def test_replay_applies_the_decision_s_interpretations_to_the_rules_given() -> None:
+    family = by_id("EX-048")
+    chosen = pbr.rules.PHASE_ONE.with_interpretations(employment_weeks="all_13")
+    recorded = pbr.evaluate(family, as_of=date(2014, 1, 15), rules=chosen)
+    assert replay(recorded, family, rules=pbr.rules.PHASE_ONE).identical
+    with pytest.raises(ReplayError, match=r"rules = .*tf-phase-2.*'tf-phase-1'"):
+        replay(recorded, family, rules=pbr.rules.PHASE_TWO)
+
+
+@pytest.mark.slow
+def test_cli_replay_of_a_council_calendar_s_decision_says_it_cannot_give_one(
+    tmp_path: Path,
+) -> None:
+    _, _, recorded = _council_decision()
+    (tmp_path / "r1.jsonl").write_text(json.dumps(R1) + "\n")
+    (tmp_path / "d.jsonl").write_text(recorded.model_dump_json() + "\n")
+    (tmp_path / "plan.toml").write_text(PLAN_TOML)
+    args = ["--families", str(tmp_path / "r1.jsonl"), "--plan", str(tmp_path / "plan.toml")]
+    out = cli("replay", str(tmp_path / "d.jsonl"), *args)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "R1: differs (term calendar: the decision was made under the council term calendar " in (
+        out.stdout
+    )
+    assert "rules or outcome plan" not in out.stdout
+    assert "pbr replay has no option for a term calendar" in out.stdout, out.stdout
+    assert "Traceback" not in out.stderr
+
+
+PLAN_TOML = """
+id = "xcounty-terms"
+version = "1"
+programme = "tf-phase-2"
+[[outcomes]]
+problem = "education"
+  [[outcomes.measures]]
+  id = "excl_terms"
+  indicator = "fixed_term_exclusions"
+  comparison = "<="
+  threshold = 1
+  sustain_terms = 1
+[[outcomes]]
+problem = "domestic_abuse"
+  [[outcomes.measures]]
+  id = "da_days"
+  indicator = "police_callout_domestic_abuse"
+  comparison = "=="
+  threshold = 0
+  sustain_days = 90
+"""
+"""`TERMS_PLAN` as a plan file."""

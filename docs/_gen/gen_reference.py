@@ -413,9 +413,12 @@ def render_reason_codes(codes: Mapping[str, str] | None = None) -> str:
         "or removing a code is a breaking change.",
         "",
         "A reason whose evidence depends on the school terms' dates (phase one's education "
-        "reasons, a plan measure over `sustain_terms`) names a council's own term calendar "
+        "reasons; a plan measure over `sustain_terms`, or of a school-term indicator over "
+        "days, weeks or months) names a council's own term calendar "
         "(`RuleSet.with_term_calendar`) in `compared.term_calendar` and at the end of its "
-        "message, `(council term calendar)`; under the default calendar it has no such key.",
+        "message, `(council term calendar)`, when a term it read, or one the default dates "
+        "would have had it read, is one whose dates the calendar overrides; under the default "
+        "calendar, or reading only terms at their default dates, it has no such key.",
         "",
         "```python",
         'for reason in decision.results["continuous_employment"].reasons:',

@@ -14,7 +14,7 @@ import pbr
 from pbr._arguments import check_ledger
 from pbr._parts import trusted_provenance
 from pbr.money import ARITHMETIC
-from pbr.periods import check_as_of
+from pbr.periods import TermCalendar, check_as_of
 from pbr.programmes import programme, programme_for
 from pbr.programmes._kernel import decide
 from pbr.rules import RuleSet
@@ -242,22 +242,39 @@ def rules_hash(rules: RuleSet, plan: OutcomePlan | None = None) -> str:
     # the objects themselves (held, so their identity cannot be reused) and copies of the two
     # mappings it was computed from (compared, cheaply: a caller could change one in place).
     calendar = rules.term_calendar.overrides
+    named = rules.term_calendar.named
     last = _last_rules_hash[0]
-    if last[0] is rules and last[1] is plan and last[2] == rules.chosen and last[3] == calendar:
+    if (
+        last[0] is rules
+        and last[1] is plan
+        and last[2] == rules.chosen
+        and last[3] == (named, calendar)
+    ):
         hashed: str = last[4]
         return hashed
     found = _rules_hash(
         rules.data_sha256,
         tuple(sorted(rules.chosen.items())),
-        tuple(sorted(calendar.items())),
+        _calendar_key(rules.term_calendar),
         plan,
     )
-    _last_rules_hash[0] = (rules, plan, dict(rules.chosen), dict(calendar), found)
+    _last_rules_hash[0] = (rules, plan, dict(rules.chosen), (named, dict(calendar)), found)
     return found
 
 
+def _calendar_key(calendar: TermCalendar) -> tuple[Any, ...]:
+    """A term calendar as `rules_hash` reads it: its name and dates, or nothing for the default.
+
+    Its name is in it as decisions give it (`TermCalendar.named`): two calendars with the same
+    dates but other names make decisions whose reasons differ. The default calendar, whatever
+    its name, adds nothing, so that hashes made under it are as they were.
+    """
+    dates = tuple(sorted(calendar.overrides.items()))
+    return (("term_calendar", calendar.named), *dates) if dates else ()
+
+
 _last_rules_hash: list[tuple[Any, ...]] = [(None, None, None, None, "")]
-"""The last rule set, plan, interpretations, term dates and hash `rules_hash` gave."""
+"""The last rule set, plan, interpretations, term calendar (name, dates) and hash `rules_hash` gave."""
 
 
 @lru_cache(maxsize=256)

@@ -254,8 +254,9 @@ class TermCalendar:
     The default (phase1-spec §1) is autumn 1 Sep – 31 Dec, spring 1 Jan – 31 Mar and summer
     1 Apr – 31 Jul. A council may supply its own dates for any term in `overrides`, keyed by
     ``("2012/13", "autumn")``, and give the calendar a `name`. A calendar overriding some term
-    is not the default one: every reason whose evidence depends on the terms' dates then names
-    it (`named`), in its numbers (``compared["term_calendar"]``) and its message.
+    is not the default one: every reason whose evidence depends on the dates of a term it
+    overrides then names it (`named`), in its numbers (``compared["term_calendar"]``) and its
+    message; a reason reading only terms it leaves at the default dates does not.
 
     >>> from datetime import date
     >>> [t.label for t in TermCalendar().complete_terms(date(2013, 4, 1), 2)]
@@ -288,6 +289,18 @@ class TermCalendar:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", read_only(self.overrides))
+
+    def overrides_any(self, terms: Iterable[SchoolTerm]) -> bool:
+        """Whether this calendar gives its own dates to any of `terms`.
+
+        >>> own = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
+        >>> own.overrides_any(TermCalendar().complete_terms(date(2013, 7, 31), 3))
+        True
+        >>> own.overrides_any(TermCalendar().complete_terms(date(2014, 7, 31), 3))
+        False
+        """
+        overrides = self.overrides
+        return bool(overrides) and any((t.academic_year, t.name) in overrides for t in terms)
 
     def term(self, academic_year: str, name: TermName) -> SchoolTerm:
         """Return the dated term of `academic_year` called `name`.

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,11 @@ class Replay:
     The recorded ``rules_hash`` covers the outcome plan too (phase two, Supporting Families):
     when it differs for a decision with a plan, the entry says which changed where replay can
     tell (``outcome plan A -> B``), else ``rules or outcome plan A (the rules_hash covers
-    both)`` (`_rules_change`)."""
+    both)`` (`_rules_change`). A decision whose reasons name a council's term calendar that
+    the rules replayed did not have says so (``term calendar: ...``)."""
+    term_calendar: str | None = None
+    """The council term calendar the recorded decision's reasons name, when the rules replayed
+    had other dates (the default ones, or another calendar): give them with ``rules=``."""
 
     def describe(self) -> str:
         """For people: ``F1: identical``, or what differs and why."""
@@ -82,6 +86,7 @@ def replay(
     *,
     ledger: Any = None,
     as_written: Mapping[str, Any] | None = None,
+    rules: RuleSet | Mapping[str, RuleSet] | Callable[[Family], RuleSet] | None = None,
 ) -> Replay:
     """Re-evaluate `family` as `recorded` was evaluated (date, programme, interpretations).
 
@@ -91,6 +96,13 @@ def replay(
     (``pbr replay --ledger``). `as_written` is the decision as read from its file (parsed
     JSON): its values are compared exactly as written (``"800.0"`` or ``800`` is not
     ``"800.00"``), not as `recorded` holds them once validated.
+
+    `rules` is the rule set the decision was made under, when it is not pbr's own: one with a
+    council's term calendar (`pbr.rules.RuleSet.with_term_calendar`), which the decision names
+    but cannot carry. Give a `~pbr.rules.RuleSet`, rule sets by programme, or a function
+    picking a family's (as `pbr.audit.verify`'s `rules_for`); the decision's interpretations
+    are applied to it. Without it, replay uses pbr's rules for the decision's programme, and a
+    decision whose reasons name a council's term calendar is said to differ by its calendar.
 
     >>> import pbr
     >>> from datetime import date
@@ -108,8 +120,8 @@ def replay(
         ReplayError: the family is not the decision's, no rule set has its programme, its
             rule set does not define an interpretation value it records or does not cover the
             family, its date is outside those pbr evaluates, or the decision has no provenance
-            (nothing says what made it: it is not replayable). The message names the family,
-            the field and its value.
+            (nothing says what made it: it is not replayable), or `rules` gives a rule set of
+            another programme. The message names the family, the field and its value.
         pbr.history.HistoryError: the record and the ledger disagree about a payment.
 
     """
@@ -127,7 +139,9 @@ def replay(
             f"decision for {recorded.family_id!r} has no provenance (the library version and "
             "the hashes of its rules and input): it is not replayable"
         )
-    base = next((r for r in RULE_SETS if r.programme == recorded.programme), None)
+    base = _given_rules(rules, recorded, family)
+    if base is None:
+        base = next((r for r in RULE_SETS if r.programme == recorded.programme), None)
     if base is None:
         known = ", ".join(r.programme for r in RULE_SETS)
         raise ReplayError(
@@ -137,9 +151,9 @@ def replay(
     said = _interpretation_problem(base, recorded.interpretations) or _date_problem(recorded.as_of)
     if said:
         raise ReplayError(f"family {recorded.family_id!r}: {said}")
-    rules = base.with_interpretations(**recorded.interpretations)
+    used = base.with_interpretations(**recorded.interpretations)
     try:
-        fresh = evaluate(family, as_of=recorded.as_of, rules=rules, plan=plan, ledger=ledger)
+        fresh = evaluate(family, as_of=recorded.as_of, rules=used, plan=plan, ledger=ledger)
     except OutsideProgramme as exc:
         raise _outside(recorded, exc) from None
     old = (
@@ -150,29 +164,90 @@ def replay(
     new = fresh.model_dump(mode="json", exclude={"provenance"})
     differences = tuple(_diff(old, new, ""))
     changed: list[str] = []
+    calendar = _calendar_missed(recorded, used)
     if recorded.provenance and fresh.provenance:
         was, now = recorded.provenance, fresh.provenance
         if was.pbr_version != now.pbr_version:
             changed.append(f"library version {was.pbr_version} -> {now.pbr_version}")
         if was.rules_hash != now.rules_hash:
-            changed.append(_rules_change(recorded, fresh, rules, plan))
+            changed.append(_rules_change(recorded, fresh, used, plan, calendar))
         if was.input_hash != now.input_hash:
             changed.append("input")
-    return Replay(recorded.family_id, not differences, differences, tuple(changed))
+    return Replay(recorded.family_id, not differences, differences, tuple(changed), calendar)
+
+
+def _given_rules(
+    rules: RuleSet | Mapping[str, RuleSet] | Callable[[Family], RuleSet] | None,
+    recorded: Decision,
+    family: Family,
+) -> RuleSet | None:
+    """The rule set `replay` was given for `recorded` (None: pbr's own), of its programme."""
+    from pbr.rules import RuleSet
+
+    if rules is None:
+        return None
+    if isinstance(rules, RuleSet):
+        given: RuleSet | None = rules
+    elif isinstance(rules, Mapping):
+        given = rules.get(recorded.programme)
+    else:
+        given = rules(family)
+    if given is not None and given.programme != recorded.programme:
+        raise ReplayError(
+            f"family {recorded.family_id!r}: rules = {given.programme!r}: the decision's "
+            f"programme is {recorded.programme!r}"
+        )
+    return given
+
+
+def _calendar_missed(recorded: Decision, rules: RuleSet) -> str | None:
+    """The term calendar `recorded`'s reasons name, when `rules` has other dates (else None)."""
+    named = _recorded_calendar(recorded)
+    if named is None or named == rules.term_calendar.named:
+        return None
+    return named
+
+
+def _recorded_calendar(recorded: Decision) -> str | None:
+    """The council term calendar a decision's reasons name (``compared["term_calendar"]``)."""
+    reasons = [*recorded.identification, *recorded.warnings]
+    for result in recorded.results.values():
+        reasons.extend(result.reasons)
+    for reason in reasons:
+        name = reason.compared.get("term_calendar")
+        if name is not None:
+            return str(name)
+    return None
 
 
 def _rules_change(
-    recorded: Decision, fresh: Decision, rules: RuleSet, plan: OutcomePlan | None
+    recorded: Decision,
+    fresh: Decision,
+    rules: RuleSet,
+    plan: OutcomePlan | None,
+    calendar: str | None = None,
 ) -> str:
-    """What a changed ``rules_hash`` says changed: the rules, the outcome plan, or either.
+    """What a changed ``rules_hash`` says changed: the term calendar, rules, outcome plan, or either.
 
-    The hash folds the outcome plan in with the rules, and a decision records only the plan's
-    id/version (``outcome_plan``). The rules are known unchanged when the recorded hash is that
+    The hash folds the term calendar and the outcome plan in with the rules. A decision whose
+    reasons name a council's term calendar (`calendar`) that `rules` does not have was made
+    under other dates: that is named first. A decision records only the plan's id/version
+    (``outcome_plan``). The rules are known unchanged when the recorded hash is that
     of today's rules with no plan given (pbr's example plan judged then); the plan is known
     changed when its id/version differs; else either may have changed.
     """
     from pbr.engine import rules_hash
 
+    if calendar is not None:
+        from pbr._terminal import printable
+
+        now = rules.term_calendar.named
+        used = "the default dates" if now is None else f"the term calendar {now!r}"
+        return (
+            f"term calendar: the decision was made under the {printable(calendar)} term calendar "
+            f"{calendar!r}; replay used {used} — give the rule set with its calendar (rules=) "
+            "to replay it"
+        )
     was, now = recorded.outcome_plan, fresh.outcome_plan
     if was is None and now is None:  # phase one: no plan
         return "rules"

@@ -1036,6 +1036,7 @@ def _replay(
         raise UnreadableFile(f"{name}: {binary}")
     same = differ = changed = unreplayable = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
+    calendars: dict[str, int] = {}  # the council term calendars decisions named: how many
     with handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -1105,6 +1106,8 @@ def _replay(
                 same += 1
             if not result.identical or result.changed:
                 out.write(result.describe() + "\n")
+            if result.term_calendar is not None:
+                calendars[result.term_calendar] = calendars.get(result.term_calendar, 0) + 1
     if not read:
         print(f"pbr: no decisions in {printable(name)}", file=sys.stderr)
         return 2
@@ -1117,8 +1120,26 @@ def _replay(
     if missing:
         note += f"; {missing} decision(s) missing"
     total = same + differ + changed + unreplayable
+    if calendars:
+        out.write(_calendar_note(calendars))
     out.write(f"replayed {total}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing or unreplayable else 0
+
+
+def _calendar_note(calendars: dict[str, int]) -> str:
+    """Why decisions made under a council's term calendar differ: pbr replay cannot give one.
+
+    >>> _calendar_note({"council": 2})[:78]
+    'note: 2 decision(s) were made under a term calendar of their council (council)'
+    """
+    count = sum(calendars.values())
+    names = ", ".join(printable(name) for name in sorted(calendars))
+    return (
+        f"note: {count} decision(s) were made under a term calendar of their council ({names}), "
+        "not the default term dates; pbr replay has no option for a term calendar, so it "
+        "replayed them with the default dates: replay them from Python, "
+        "pbr.replay.replay(decision, family, plan, rules=rule_set.with_term_calendar(calendar))\n"
+    )
 
 
 def _after_kept_head(verdict: Verdict) -> str:

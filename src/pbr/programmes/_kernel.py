@@ -18,7 +18,7 @@ from pbr._parts import ResultKind, trusted_decision, trusted_reason, trusted_res
 from pbr._parts import Status as Status
 from pbr.errors import OutsideProgramme, PlanError
 from pbr.money import ZERO
-from pbr.periods import FinancialYear, financial_year_of
+from pbr.periods import FinancialYear, SchoolTerm, financial_year_of
 from pbr.reasons import ReasonCode
 from pbr.rules import RuleSet
 
@@ -69,15 +69,18 @@ def plain(value: object) -> str | int | bool | None:
     return str(value)
 
 
-def calendar_named(rules: RuleSet) -> tuple[dict[str, str], str]:
-    """What a reason reading the school terms adds for a council's own term calendar.
+def calendar_named(rules: RuleSet, terms: Iterable[SchoolTerm]) -> tuple[dict[str, str], str]:
+    """What a reason reading the school `terms` adds for a council's own term calendar.
 
     Its numbers (``{"term_calendar": "council"}``) and the end of its message
-    (`` (council term calendar)``); nothing for the default calendar, so that its decisions are
-    as they were (a calendar changes outcomes, and the decision must say which was used).
+    (`` (council term calendar)``), when the calendar overrides the dates of one of `terms`: the
+    terms the reason read, and those that decided which were read (the default dates' choice,
+    when the council's kept a term out). Nothing for the default calendar, nor for a council's
+    whose dates are all for other terms: those decisions are as the default dates give them.
     """
-    name = rules.term_calendar.named
-    if name is None:
+    calendar = rules.term_calendar
+    name = calendar.named
+    if name is None or not calendar.overrides_any(terms):
         return {}, ""
     return {"term_calendar": name}, f" ({name} term calendar)"
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pbr._parts import ResultKind, trusted_identification
 from pbr._scalars import number_text
 from pbr.money import ZERO
-from pbr.periods import FinancialYear, financial_year_of
+from pbr.periods import FinancialYear, SchoolTerm, TermCalendar, financial_year_of
 from pbr.programmes._kernel import (
     Account,
     Payout,
@@ -291,13 +291,11 @@ def _measure(
         "window_after": low,
         "window_to": high,
     }
-    said = ""  # the terms' dates decide: a council's own term calendar is named (`calendar_named`)
-    if measure.sustain_terms is not None or measure.indicator in SCHOOL_TERM_INDICATORS:
-        calendar, said = calendar_named(rules)
-        numbers.update(calendar)
     attached = family.attached_on
     if low < attached:  # its first day, low + 1, is the attachment day or before it
         earliest = earliest_window_end(measure, attached, rules.term_calendar)
+        calendar, said = _calendar_named(measure, rules, as_of, low, high, terms, attached)
+        numbers.update(calendar)
         first = low + timedelta(days=1)
         begins = (
             f"begins on the attachment day, {attached}"
@@ -321,6 +319,8 @@ def _measure(
             ),
             earliest,
         )
+    calendar, said = _calendar_named(measure, rules, as_of, low, high, terms)
+    numbers.update(calendar)
     value, rows = indicator_values(
         family, measure, low, high, terms, as_of, term_calendar=rules.term_calendar
     )
@@ -377,6 +377,47 @@ def _measure(
             **numbers,
         ),
         None,
+    )
+
+
+_DEFAULT_CALENDAR = TermCalendar()
+
+
+def _calendar_named(
+    measure: Measure,
+    rules: RuleSet,
+    as_of: date,
+    low: date,
+    high: date,
+    terms: tuple[SchoolTerm, ...],
+    incomplete_after: date | None = None,
+) -> tuple[dict[str, str], str]:
+    """The council term calendar a measure's reason names (`calendar_named`), if its dates decided.
+
+    A period of terms reads its terms, and its earliest date (`incomplete_after`: the
+    attachment day, when the period is incomplete) the terms of the first period after it; a
+    period of days, weeks or months reads the terms ending in it (a school-term indicator's rows)
+    and begins on a day no term's dates move, so an incomplete one names no calendar. With each,
+    the terms the default dates would have read: a council's dates may keep a term out.
+    """
+    from pbr.plans import SCHOOL_TERM_INDICATORS, earliest_window_end, window_terms
+
+    calendar = rules.term_calendar
+    if not calendar.overrides:
+        return {}, ""
+    count = measure.sustain_terms
+    if count is not None:
+        read = [*terms, *_DEFAULT_CALENDAR.complete_terms(as_of, count)]
+        if incomplete_after is not None:
+            for dates in (calendar, _DEFAULT_CALENDAR):
+                end = earliest_window_end(measure, incomplete_after, dates)
+                read.extend(dates.complete_terms(end, count))
+        return calendar_named(rules, read)
+    if incomplete_after is not None or measure.indicator not in SCHOOL_TERM_INDICATORS:
+        return {}, ""
+    return calendar_named(
+        rules,
+        (*window_terms(low, high, (), calendar), *window_terms(low, high, (), _DEFAULT_CALENDAR)),
     )
 
 

@@ -440,8 +440,10 @@ class RuleSet:
     def with_term_calendar(self, calendar: TermCalendar) -> RuleSet:
         """Return this rule set using a council's own school term dates.
 
-        Its decisions name a calendar that overrides some term: every reason reading the terms'
-        dates gives its name in ``compared["term_calendar"]`` and at its message's end.
+        Its decisions name a calendar that overrides some term: every reason reading the dates
+        of a term it overrides gives its name in ``compared["term_calendar"]`` and at its
+        message's end. The rules hash counts its dates and name; `pbr.replay.replay` takes
+        this rule set as ``rules=`` to replay such a decision.
 
         >>> from pbr.periods import TermCalendar
         >>> own = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})

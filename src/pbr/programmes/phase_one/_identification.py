@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pbr._dates import add_years, compulsory_school_age_bounds
 from pbr._parts import trusted_identification, trusted_reason
-from pbr.periods import add_months, school_age_born_from
+from pbr.periods import TermCalendar, add_months, school_age_born_from
 from pbr.programmes._employment import benefits_at_attachment, not_counted, out_of_work_benefits
 from pbr.programmes._kernel import calendar_named, reason
 from pbr.programmes.phase_one._evidence import tally
@@ -82,16 +82,23 @@ def window(rules: RuleSet, attached: date) -> Window:
     return rules._derived(("phase_one.identification", attached), lambda: _window(rules, attached))
 
 
+_DEFAULT_CALENDAR = TermCalendar()
+
+
 def _window(rules: RuleSet, attached: date) -> Window:
     months = rules.number("identification_months")
     start = add_months(attached, -months)
-    terms = rules.term_calendar.complete_terms(
-        attached, rules.number("terms_assessed"), strictly_before=True
-    )
+    count = rules.number("terms_assessed")
+    terms = rules.term_calendar.complete_terms(attached, count, strictly_before=True)
     keyed: dict[str, dict[str, date]] = {}
     for term in terms:
         keyed.setdefault(term.academic_year, {})[term.name] = term.start
-    calendar, calendar_said = calendar_named(rules)
+    # a council's calendar is named when it overrides a term assessed, or one the default
+    # dates would have assessed (its dates kept that term out)
+    calendar, calendar_said = calendar_named(
+        rules,
+        (*terms, *_DEFAULT_CALENDAR.complete_terms(attached, count, strictly_before=True)),
+    )
     return Window(
         start=start,
         crime_window={"window_from": start.isoformat(), "window_before": attached.isoformat()},

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pbr._dates import add_years
 from pbr._parts import trusted_reason
-from pbr.periods import add_months
+from pbr.periods import TermCalendar, add_months
 from pbr.programmes._kernel import Verdict, calendar_named, plain, reason
 from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
 from pbr.programmes.phase_one._identification import PROBLEMS
@@ -102,12 +102,19 @@ def assessed(rules: RuleSet, as_of: date) -> Assessed:
 
 _DAYS_KEPT = 100
 
+_DEFAULT_CALENDAR = TermCalendar()
+
 
 def _assessed(rules: RuleSet, as_of: date) -> Assessed:
-    terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
+    count = rules.number("terms_assessed")
+    terms = rules.term_calendar.complete_terms(as_of, count)
     months = rules.number("results_months")
     after = add_months(as_of, -months)
-    calendar, calendar_said = calendar_named(rules)
+    # a council's calendar is named when it overrides a term assessed, or one the default
+    # dates would have assessed (its dates kept that term out)
+    calendar, calendar_said = calendar_named(
+        rules, (*terms, *_DEFAULT_CALENDAR.complete_terms(as_of, count))
+    )
     return Assessed(
         as_of=as_of,
         until=as_of.isoformat(),
