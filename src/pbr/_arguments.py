@@ -236,6 +236,17 @@ def check_instance(value: object, name: str, module: str, kind: str, hint: str =
         raise TypeError(f"{name} must be a {shown}, got {described(value)}{hint}")
 
 
+def check_verification(verification: object) -> None:
+    """Raise TypeError unless `verification` is what `pbr.audit.verify` returns."""
+    check_instance(
+        verification,
+        "verification",
+        "pbr.audit._verify",
+        "Verification",
+        "; make one with pbr.audit.verify(claims, families)",
+    )
+
+
 def check_family_id(family_id: object, name: str = "family_id") -> None:
     """Raise TypeError unless `family_id` is text (a family's id, not the family).
 

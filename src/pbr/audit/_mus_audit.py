@@ -297,15 +297,9 @@ def mus_audit(
         TypeError: `verification` is not a `pbr.audit.Verification`.
 
     """
-    from pbr._arguments import check_instance
+    from pbr._arguments import check_verification
 
-    check_instance(
-        verification,
-        "verification",
-        "pbr.audit._verify",
-        "Verification",
-        "; make one with pbr.audit.verify(claims, families)",
-    )
+    check_verification(verification)
     claims = [c.claim for c in verification.checks]
     ids = sampling_ids(claims)
     plan = plan_for(claims, confidence=confidence, tolerable=tolerable, expected=expected)

@@ -158,16 +158,10 @@ def write_report(
         TypeError: `verification` is not a `pbr.audit.Verification`.
 
     """
-    from pbr._arguments import check_instance
+    from pbr._arguments import check_verification
     from pbr.output import atomic_writer
 
-    check_instance(
-        verification,
-        "verification",
-        "pbr.audit._verify",
-        "Verification",
-        "; make one with pbr.audit.verify(claims, families)",
-    )
+    check_verification(verification)
     path = check_report_path(path)
     data = _WRITERS[path.suffix.lower()](build(verification, sample, title, sources))
     with atomic_writer(path, "wb") as handle:
