@@ -34,6 +34,7 @@ __all__ = [
     "ResultKind",
     "Status",
     "decision_json",
+    "term_calendar_named",
     "trusted",
     "trusted_reason",
     "trusted_result",
@@ -135,6 +136,28 @@ def reason_model(code: str, rule: str, source: str, message: str, compared: Comp
         _REASON_FIELDS,
     )
     return built
+
+
+def term_calendar_named(decision: Decision) -> str | None:
+    """The council term calendar a decision's reasons name (``compared["term_calendar"]``).
+
+    None when none names one: the default dates, or a calendar whose dates decided nothing.
+
+    >>> import pbr
+    >>> from datetime import date
+    >>> family = pbr.Family.model_validate({"family_id": "F1", "attached_on": "2012-10-15",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
+    >>> print(term_calendar_named(pbr.evaluate(family, as_of=date(2013, 6, 30))))
+    None
+    """
+    reasons = [*decision.identification, *decision.warnings]
+    for result in decision.results.values():
+        reasons.extend(result.reasons)
+    for reason in reasons:
+        name = reason.compared.get("term_calendar")
+        if name is not None:
+            return str(name)
+    return None
 
 
 def with_provenance(decision: Decision, provenance: Provenance) -> Decision:

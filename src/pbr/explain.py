@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pbr._terminal import printable
-from pbr.decisions import Decision, Reason, ResultDecision
+from pbr.decisions import Decision, Reason, ResultDecision, term_calendar_named
 from pbr.money import format_gbp
 
 __all__ = ["explain"]
@@ -39,14 +39,10 @@ def _shown(value: object) -> str:
 
 def _calendar_line(decision: Decision) -> list[str]:
     """The council term calendar the decision's reasons name (none for the default calendar)."""
-    reasons = [*decision.identification, *decision.warnings]
-    for result in decision.results.values():
-        reasons.extend(result.reasons)
-    for reason in reasons:
-        name = reason.compared.get("term_calendar")
-        if name is not None:
-            return [f"School terms: {printable(str(name))} term calendar (not the default dates)"]
-    return []
+    name = term_calendar_named(decision)
+    if name is None:
+        return []
+    return [f"School terms: {printable(name)} term calendar (not the default dates)"]
 
 
 def _result_lines(kind: str, result: ResultDecision) -> list[str]:

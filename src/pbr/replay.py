@@ -202,22 +202,12 @@ def _given_rules(
 
 def _calendar_missed(recorded: Decision, rules: RuleSet) -> str | None:
     """The term calendar `recorded`'s reasons name, when `rules` has other dates (else None)."""
-    named = _recorded_calendar(recorded)
+    from pbr.decisions import term_calendar_named
+
+    named = term_calendar_named(recorded)
     if named is None or named == rules.term_calendar.named:
         return None
     return named
-
-
-def _recorded_calendar(recorded: Decision) -> str | None:
-    """The council term calendar a decision's reasons name (``compared["term_calendar"]``)."""
-    reasons = [*recorded.identification, *recorded.warnings]
-    for result in recorded.results.values():
-        reasons.extend(result.reasons)
-    for reason in reasons:
-        name = reason.compared.get("term_calendar")
-        if name is not None:
-            return str(name)
-    return None
 
 
 def _rules_change(
