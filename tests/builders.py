@@ -15,6 +15,16 @@ from pbr.rules import RuleSet
 ALL_THREE = ["crime_asb", "education", "work"]
 BENCH_GENERATOR = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
 
+COUNCIL_2016 = pbr.TermCalendar(
+    {
+        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20)),
+        ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
+        ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),
+    },
+    name="council",
+)
+"""A council's dates for 2016/17's terms only."""
+
 
 def record(**fields: Any) -> dict[str, Any]:
     """A valid phase-one record: one adult A1 (born 1980) attached 2012-10-15, plus `fields`."""

@@ -69,14 +69,8 @@ def test_an_oversized_array_record_names_its_size_and_the_next_is_read(tmp_path:
     assert [item.family_id for _, _, item in items] == ["Y", "X", "Z"]
 
 
-class _Endless(io.RawIOBase):
-    """A stream of one byte without end, that fails the test once it has given `most` bytes."""
-
-    def __init__(self, byte: bytes, most: int) -> None:
-        super().__init__()
-        self._byte = byte
-        self._most = most
-        self.given = 0
+class _AtItsStart(io.RawIOBase):
+    """A readable stream that says it is always at its start (as /dev/zero does)."""
 
     def readable(self) -> bool:
         return True
@@ -89,6 +83,16 @@ class _Endless(io.RawIOBase):
 
     def tell(self) -> int:
         return 0
+
+
+class _Endless(_AtItsStart):
+    """A stream of one byte without end, that fails the test once it has given `most` bytes."""
+
+    def __init__(self, byte: bytes, most: int) -> None:
+        super().__init__()
+        self._byte = byte
+        self._most = most
+        self.given = 0
 
     def readinto(self, buffer: Any) -> int:
         if self.given > self._most:
@@ -116,25 +120,13 @@ def test_a_line_with_no_end_stops_reading_and_says_so(first: str) -> None:
     assert stream.given < 70 << 20
 
 
-class _Prefixed(io.RawIOBase):
+class _Prefixed(_AtItsStart):
     """`head`, then what `rest` gives."""
 
     def __init__(self, head: bytes, rest: io.RawIOBase) -> None:
         super().__init__()
         self._head = head
         self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return 0
-
-    def tell(self) -> int:
-        return 0
 
     def readinto(self, buffer: Any) -> int:
         if self._head:

@@ -19,6 +19,8 @@ from pbr.periods import FinancialYear, financial_year_of
 from pbr.plans import example_plan, load_plan, parse_plan
 from pbr.rules import PHASE_ONE, PHASE_TWO, SUPPORTING_FAMILIES
 
+from .builders import COUNCIL_2016
+
 SP: ResultKind = "sustained_progress"
 CE: ResultKind = "continuous_employment"
 
@@ -521,16 +523,6 @@ def test_a_measure_over_terms_names_a_council_term_calendar(
     assert all("term_calendar" not in r.compared for r in months)
     assert "term_calendar=council" in d.explain()
 
-
-COUNCIL_2016 = pbr.TermCalendar(
-    {
-        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20)),
-        ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
-        ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),
-    },
-    name="council",
-)
-"""A council's dates for 2016/17's terms only."""
 
 TERM_READING_PLAN = parse_plan(
     {

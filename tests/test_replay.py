@@ -17,6 +17,8 @@ import pbr
 from pbr.ledger import Entry, Ledger
 from pbr.replay import ReplayError, replay
 
+from .builders import COUNCIL_2016
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -591,14 +593,6 @@ def test_replay_says_exactly_which_changed_when_it_can_tell() -> None:
 
 # --- a decision made under a council's term calendar ----------------------------------------
 
-COUNCIL_CALENDAR = pbr.TermCalendar(
-    {
-        ("2016/17", "autumn"): (date(2016, 9, 5), date(2016, 12, 20)),
-        ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
-        ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),
-    },
-    name="council",
-)
 TERMS_PLAN = {
     "id": "xcounty-terms",
     "version": "1",
@@ -660,7 +654,7 @@ def _council_decision() -> tuple[pbr.Family, pbr.plans.OutcomePlan, pbr.Decision
     """A family paid under the council's dates (summer over on 22 July) and not by default."""
     family = pbr.Family.model_validate(R1)
     plan = pbr.plans.parse_plan(TERMS_PLAN)
-    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_CALENDAR)
+    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_2016)
     recorded = pbr.evaluate(family, as_of=date(2017, 7, 25), rules=rules, plan=plan)
     assert recorded.payable == Decimal("800.00")
     return family, plan, recorded
@@ -668,7 +662,7 @@ def _council_decision() -> tuple[pbr.Family, pbr.plans.OutcomePlan, pbr.Decision
 
 def test_replay_with_the_council_calendar_reproduces_its_decision() -> None:
     family, plan, recorded = _council_decision()
-    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_CALENDAR)
+    rules = pbr.rules.PHASE_TWO.with_term_calendar(COUNCIL_2016)
     for chosen in (rules, {"tf-phase-2": rules}, lambda f: rules):
         again = replay(recorded, family, plan, rules=chosen)
         assert again.identical, again.describe()
@@ -687,7 +681,7 @@ def test_replay_without_the_council_calendar_names_it() -> None:
         "term calendar: the decision was made under the council term calendar 'council'; replay "
         "used the default dates — give the rule set with its calendar (rules=) to replay it",
     )
-    own = pbr.rules.PHASE_TWO.with_term_calendar(pbr.TermCalendar(COUNCIL_CALENDAR.overrides))
+    own = pbr.rules.PHASE_TWO.with_term_calendar(pbr.TermCalendar(COUNCIL_2016.overrides))
     other = replay(recorded, family, plan, rules=own)
     assert other.changed == (
         "term calendar: the decision was made under the council term calendar 'council'; replay "
