@@ -806,6 +806,13 @@ JSON_TEXTS = [
 ]
 
 
+def _reading(command: str, given: Path, db: Path) -> list[str]:
+    """`pbr ledger record` (a report) or `import` (a ledger CSV) reading `given` into `db`."""
+    if command == "record":
+        return ["ledger", "record", str(given), str(db), "--paid-on", "2015-05-15"]
+    return ["ledger", "import", str(db), str(given)]
+
+
 @pytest.mark.parametrize("text", JSON_TEXTS)
 @pytest.mark.parametrize("command", ["record", "import"])
 def test_a_json_file_is_named_as_json_not_as_a_csv_with_a_column_twice(
@@ -815,13 +822,12 @@ def test_a_json_file_is_named_as_json_not_as_a_csv_with_a_column_twice(
     given = tmp_path / "d1.jsonl"
     given.write_text(text, encoding="utf-8")
     db = tmp_path / "l.db"
-    if command == "record":
-        argv = ["ledger", "record", str(given), str(db), "--paid-on", "2015-05-15"]
-        said = "is JSON, not an audit CSV report (pbr audit --report FILE.csv writes one)"
-    else:
-        argv = ["ledger", "import", str(db), str(given)]
-        said = "is JSON, not a ledger CSV (pbr ledger export writes one)"
-    status, out, err = run(capsys, *argv)
+    said = (
+        "is JSON, not an audit CSV report (pbr audit --report FILE.csv writes one)"
+        if command == "record"
+        else "is JSON, not a ledger CSV (pbr ledger export writes one)"
+    )
+    status, out, err = run(capsys, *_reading(command, given, db))
     assert (status, out) == (2, "")
     assert one_line_error(err) == f"pbr: {given} {said}\n"
     assert not db.exists()
@@ -834,13 +840,12 @@ def test_a_foreign_csv_is_named_by_its_missing_columns_before_a_column_twice(
     given = tmp_path / "other.csv"
     given.write_text("name,name,value\na,b,1\n", encoding="utf-8")
     db = tmp_path / "l.db"
-    if command == "record":
-        argv = ["ledger", "record", str(given), str(db), "--paid-on", "2015-05-15"]
-        said = "is not an audit CSV report (pbr audit --report): no ["
-    else:
-        argv = ["ledger", "import", str(db), str(given)]
-        said = ": missing columns ["
-    status, _, err = run(capsys, *argv)
+    said = (
+        "is not an audit CSV report (pbr audit --report): no ["
+        if command == "record"
+        else ": missing columns ["
+    )
+    status, _, err = run(capsys, *_reading(command, given, db))
     assert status == 2
     assert one_line_error(err).startswith(f"pbr: {given}{' ' if command == 'record' else ''}{said}")
     assert "named more than once" not in err
