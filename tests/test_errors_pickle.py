@@ -45,6 +45,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
         {"field": "payments.0.kind", "value": "x"},
     ),
     "PlanError": (("plan 'p': programme: wrong", "plan 'p': outcomes: empty"), {}),
+    "CalendarError": (("k.csv: line 2: term: 'x'", "k.csv: line 3: start: 'y'"), {}),
     "ForecastError": (("cannot write /no/such/folder: it does not exist",), {}),
     "HistoryError": (("family 'F1': payment 'C-1' is not valid",), {}),
     "PaymentConflict": (("F1", "C-1", "amount", "700.00", "1500.00", "ledger l.db"), {}),

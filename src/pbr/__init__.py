@@ -37,9 +37,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         rules,
     )
     from pbr.batch import evaluate_many
+    from pbr.calendars import load_term_calendar
     from pbr.decisions import Decision, Identification, Reason, ResultDecision
     from pbr.engine import evaluate, identify, rule_set_for
     from pbr.errors import (
+        CalendarError,
         ForecastError,
         OutsideProgramme,
         PbrError,
@@ -59,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 __all__ = [
     "REASON_CODES",
+    "CalendarError",
     "CouncilTotals",
     "Decision",
     "Family",
@@ -88,6 +91,7 @@ __all__ = [
     "identify",
     "ledger",
     "load_plan",
+    "load_term_calendar",
     "plans",
     "read_records",
     "replay",
@@ -98,6 +102,7 @@ __all__ = [
 
 _WHERE = {
     "REASON_CODES": "pbr.reasons",
+    "CalendarError": "pbr.errors",
     "CouncilTotals": "pbr.totals",
     "Decision": "pbr.decisions",
     "Family": "pbr.records",
@@ -122,6 +127,7 @@ _WHERE = {
     "evaluate_many": "pbr.batch",
     "identify": "pbr.engine",
     "load_plan": "pbr.plans",
+    "load_term_calendar": "pbr.calendars",
     "read_records": "pbr.io",
     "rule_set_for": "pbr.engine",
     "to_pandas": "pbr.output",

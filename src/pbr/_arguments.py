@@ -37,6 +37,7 @@ __all__ = [
     "check_plans",
     "check_records",
     "check_rules",
+    "check_term_calendar",
     "described",
     "short_repr",
 ]
@@ -329,6 +330,22 @@ def check_rules(rules: object) -> None:
         else ""
     )
     raise TypeError(f"rules must be a pbr.rules.RuleSet or None, got {described(rules)}{hint}")
+
+
+def check_term_calendar(calendar: object) -> None:
+    """Raise TypeError unless `calendar` is None or a `pbr.TermCalendar`.
+
+    >>> check_term_calendar("kent.toml")
+    Traceback (most recent call last):
+    ...
+    TypeError: term_calendar must be a pbr.TermCalendar or None, got str 'kent.toml'; load a file with pbr.load_term_calendar(path)
+    """
+    if calendar is None or _is(calendar, "pbr.periods", "TermCalendar"):
+        return
+    hint = "; load a file with pbr.load_term_calendar(path)" if isinstance(calendar, str) else ""
+    raise TypeError(
+        f"term_calendar must be a pbr.TermCalendar or None, got {described(calendar)}{hint}"
+    )
 
 
 def check_plan(plan: object, name: str = "plan") -> None:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from pbr.decisions import Decision
     from pbr.history import HistorySource, PaymentHistory
     from pbr.io import Rejection
+    from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
     from pbr.records import Family
     from pbr.rules import RuleSet
@@ -151,12 +152,14 @@ def evaluate_many(
     source: str = "<input>",
     ledger: HistorySource | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    term_calendar: TermCalendar | None = None,
 ) -> Iterator[Decision | Rejection]:
     """Yield a `Decision` or a `Rejection` for every record, in input order.
 
     `rules=None` picks each family's rule set (with `interpretations` applied to every rule set
     that defines them; a name none defines, or a value it does not, is refused before any
-    family); `plans` maps a programme's id to its outcome plan. `ledger` (a
+    family); `plans` maps a programme's id to its outcome plan; `term_calendar` (a council's
+    school terms, `pbr.load_term_calendar`) replaces every rule set's, `rules`' too. `ledger` (a
     `pbr.history.PaymentHistory`, or a ledger or its path to load one from, once) adds its
     payments to each family's (`pbr.history.merge_payments`); a family whose record disagrees
     with it is a rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
@@ -191,7 +194,7 @@ def evaluate_many(
     >>> [type(x).__name__ for x in pbr.evaluate_many(rows, as_of=date(2013, 6, 30))]
     ['Decision', 'Rejection']
     """
-    job = _checked_job(as_of, rules, plans, interpretations, source)
+    job = _checked_job(as_of, rules, plans, interpretations, source, term_calendar)
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
     _check_records(records)
     check_ledger(ledger)
@@ -237,15 +240,26 @@ def _checked_job(
     plans: Mapping[str, OutcomePlan] | None,
     interpretations: Mapping[str, str] | None,
     source: str,
+    term_calendar: TermCalendar | None = None,
 ) -> _Job:
     """A batch's job, its arguments checked when the call is made, before any family."""
-    from pbr._arguments import check_interpretations, check_plans, check_rules
+    from pbr._arguments import (
+        check_interpretations,
+        check_plans,
+        check_rules,
+        check_term_calendar,
+    )
 
     check_rules(rules)
+    check_term_calendar(term_calendar)
     chosen = check_interpretations(interpretations, rules)
     if rules is not None and chosen:  # a rule set given is taken with the choices given too
         rules = rules.with_interpretations(**chosen)
-    return _Job(check_as_of(as_of), rules, check_plans(plans), chosen, source)
+    if rules is not None and term_calendar is not None:
+        rules = rules.with_term_calendar(term_calendar)
+    job = _Job(check_as_of(as_of), rules, check_plans(plans), chosen, source)
+    job.term_calendar = term_calendar
+    return job
 
 
 def _evaluated(
@@ -344,6 +358,7 @@ def evaluate_many_json(
     ledger: HistorySource | None = None,
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    term_calendar: TermCalendar | None = None,
 ) -> Iterator[Evaluated | Rejection]:
     """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
 
@@ -351,11 +366,12 @@ def evaluate_many_json(
     the path ``pbr evaluate`` takes. `render` chooses the text: ``"json"`` (the decision's
     JSON), ``"csv"`` or ``"csv-file"`` (its rows of the long CSV, as ``pbr evaluate --format
     csv`` writes them to the terminal or to a file) or ``"table"`` (the cells of its row of
-    the table, as a JSON array). `workers` and `max_record_bytes` as for `evaluate_many`; a
-    file opened ``"rb"`` that is compressed, UTF-16 or of lines ending in CR alone is refused
-    (`pbr.io.UnreadableFile`) when the call is made, as `evaluate_many` refuses it.
+    the table, as a JSON array). `workers`, `max_record_bytes` and `term_calendar` as for
+    `evaluate_many`; a file opened ``"rb"`` that is compressed, UTF-16 or of lines ending in
+    CR alone is refused (`pbr.io.UnreadableFile`) when the call is made, as `evaluate_many`
+    refuses it.
     """
-    job = _checked_job(as_of, None, plans, interpretations, source)
+    job = _checked_job(as_of, None, plans, interpretations, source, term_calendar)
     job.render = render
     job.max_record_bytes = check_max_record_bytes(max_record_bytes)
     _check_records(records)
@@ -461,6 +477,7 @@ def evaluate_spans(
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     stop: int | None = None,
+    term_calendar: TermCalendar | None = None,
 ) -> Iterator[Span]:
     """Evaluate a JSON Lines file from byte `start`, range by range (`pbr.io.line_ranges`).
 
@@ -475,7 +492,7 @@ def evaluate_spans(
     """
     max_record_bytes = check_max_record_bytes(max_record_bytes)
     named = str(path) if source is None else source
-    job = _checked_job(as_of, None, plans, interpretations, named)
+    job = _checked_job(as_of, None, plans, interpretations, named, term_calendar)
     job.render = render
     job.max_record_bytes = max_record_bytes
     return _spans(job, path, start, stop, workers)
@@ -729,6 +746,8 @@ class _Job:
         self.plans = plans
         self.interpretations = interpretations
         self.source = source
+        self.term_calendar: TermCalendar | None = None
+        """A council's term calendar for every rule set chosen (`rules`' already has it)."""
         self.render: Render = "json"
         self.max_record_bytes = DEFAULT_MAX_RECORD_BYTES
         self._variants: dict[str, RuleSet] = {}
@@ -754,7 +773,10 @@ class _Job:
         variant = self._variants.get(base.programme)
         if variant is None:
             mine = {k: v for k, v in self.interpretations.items() if k in base.interpretations}
-            variant = self._variants[base.programme] = base.with_interpretations(**mine)
+            variant = base.with_interpretations(**mine)
+            if self.term_calendar is not None:
+                variant = variant.with_term_calendar(self.term_calendar)
+            self._variants[base.programme] = variant
         if len(self._chosen) < _CHOSEN_KEPT:
             self._chosen[key] = variant
         return variant

@@ -6,6 +6,7 @@ PbrError
 ├── UnknownInterpretation an interpretation id or value that the rule set does not define
 ├── OutsideProgramme      a family that the chosen rule set does not cover (or its payment)
 ├── PlanError             an outcome plan that is malformed or for another programme
+├── CalendarError         a council's term calendar that is malformed or inconsistent
 └── ForecastError         a forecast's input, option or output path that pbr refuses
 ```
 """
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "CalendarError",
     "ForecastError",
     "OutsideProgramme",
     "PbrError",
@@ -121,6 +123,24 @@ class PlanError(PbrError, ValueError):
     def __init__(self, *problems: str) -> None:
         self.problems = problems
         """Each problem, in one line (a value shown as Python writes it, never a raw newline)."""
+        super().__init__("\n".join(problems))
+
+
+class CalendarError(PbrError, ValueError):
+    """A council's term calendar that cannot be used; the message names the file, term and field.
+
+    >>> from pbr.calendars import parse_term_calendar
+    >>> parse_term_calendar({"name": "Kent", "terms": []})
+    Traceback (most recent call last):
+    ...
+    pbr.errors.CalendarError: <calendar>: no terms: a term calendar gives the dates of at least one term
+
+    Each problem is one of `problems`, a line of the message.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        """Each problem, in one line."""
         super().__init__("\n".join(problems))
 
 

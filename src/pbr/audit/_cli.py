@@ -20,6 +20,7 @@ from pbr.cli._options import (
     council_tables,
     file_name,
     key_files,
+    load_calendar,
     utf8_text,
 )
 from pbr.money import ZERO, format_gbp
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from pbr.history import PaymentHistory
     from pbr.io import Rejection
     from pbr.ledger import Ledger, Verdict
+    from pbr.periods import TermCalendar
     from pbr.records import Family
+    from pbr.rules import RuleSet
 
 __all__ = ["add_audit_commands", "load_history", "run_audit", "run_ledger", "run_replay"]
 
@@ -264,6 +267,12 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         type=file_name,
         metavar="FILE",
         help="the outcome plan the decisions were made with; one per programme (repeatable)",
+    )
+    rp.add_argument(
+        "--term-calendar",
+        type=file_name,
+        metavar="FILE",
+        help="the council's term calendar the decisions were made with (TOML, JSON or CSV)",
     )
     rp.add_argument(
         "--ledger", type=file_name, metavar="DB", help="the ledger the decisions were made with"
@@ -513,6 +522,9 @@ def _check_distinct(args: argparse.Namespace, writes: dict[str, str | None]) -> 
     for option in ("families", "plan"):
         for path in getattr(args, option, None) or ():
             reads[f"--{option} {path}"] = path
+    calendar = getattr(args, "term_calendar", None)
+    if calendar is not None:
+        reads["--term-calendar"] = calendar
     check_distinct(reads, writes)
 
 
@@ -526,7 +538,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, ...]:
     from pbr.cli._options import load_plans as _plans
     from pbr.cli._options import rule_sets_for as _rules_for
 
-    pick = _rules_for(args.interpretation)
+    pick = _rules_for(args.interpretation, load_calendar(args.term_calendar))
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     refused: list[Rejection] = []
@@ -552,6 +564,7 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
             ("--families", args.families),
             ("--interpretation", args.interpretation),
             ("--plan", args.plan),
+            ("--term-calendar", args.term_calendar),
             ("--ledger", args.ledger),
         )
         if value
@@ -986,11 +999,21 @@ def run_replay(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         print(f"pbr: {exc}", file=sys.stderr)
         return 2
+    rules = _calendar_rules(load_calendar(args.term_calendar))
     families = _families(args.families)
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     with _input_file(args.decisions, "decisions") as (name, readable):
-        return _replay(args, name, readable, families, plans, history, out)
+        return _replay(args, name, readable, families, plans, history, out, rules)
+
+
+def _calendar_rules(calendar: TermCalendar | None) -> dict[str, RuleSet] | None:
+    """Every programme's rule set with a council's term calendar, or None (pbr's own)."""
+    if calendar is None:
+        return None
+    from pbr.programmes import programmes
+
+    return {p.id: p.rules.with_term_calendar(calendar) for p in programmes()}
 
 
 def _replay(
@@ -1001,8 +1024,12 @@ def _replay(
     plans: dict[str, Any],
     history: PaymentHistory | None,
     out: TextIO,
+    rules: dict[str, RuleSet] | None = None,
 ) -> int:
-    """`run_replay` once its inputs are read: the decisions (`name`) are read from `readable`."""
+    """`run_replay` once its inputs are read: the decisions (`name`) are read from `readable`.
+
+    `rules`, by programme, have the council's term calendar (``--term-calendar``).
+    """
     from pydantic import ValidationError
 
     from pbr._unreadable import (
@@ -1093,7 +1120,9 @@ def _replay(
                 continue
             try:
                 family = merge_payments(family, history)
-                result = replay(recorded, family, plans.get(recorded.programme), as_written=written)
+                result = replay(
+                    recorded, family, plans.get(recorded.programme), as_written=written, rules=rules
+                )
             except (ReplayError, HistoryError) as exc:
                 out.write(f"{printable(name)}:{number}: {printable(str(exc))}\n")
                 unreplayable += 1
@@ -1121,24 +1150,29 @@ def _replay(
         note += f"; {missing} decision(s) missing"
     total = same + differ + changed + unreplayable
     if calendars:
-        out.write(_calendar_note(calendars))
+        out.write(_calendar_note(calendars, args.term_calendar))
     out.write(f"replayed {total}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing or unreplayable else 0
 
 
-def _calendar_note(calendars: dict[str, int]) -> str:
-    """Why decisions made under a council's term calendar differ: pbr replay cannot give one.
+def _calendar_note(calendars: dict[str, int], given: str | None = None) -> str:
+    """Why decisions made under a council's term calendar differ: replayed under other dates.
+
+    `given` is ``--term-calendar``'s file, whose calendar is not the one they name.
 
     >>> _calendar_note({"council": 2})[:78]
     'note: 2 decision(s) were made under a term calendar of their council (council)'
     """
     count = sum(calendars.values())
     names = ", ".join(printable(name) for name in sorted(calendars))
+    used = (
+        "the default dates: give that calendar's file with --term-calendar FILE"
+        if given is None
+        else f"the calendar of --term-calendar {printable(given)}, which is another"
+    )
     return (
         f"note: {count} decision(s) were made under a term calendar of their council ({names}), "
-        "not the default term dates; pbr replay has no option for a term calendar, so it "
-        "replayed them with the default dates: replay them from Python, "
-        "pbr.replay.replay(decision, family, plan, rules=rule_set.with_term_calendar(calendar))\n"
+        f"not the term dates they were replayed with: {used}\n"
     )
 
 

@@ -23,7 +23,7 @@ from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
 from pbr.cli._streams import named_streams, raise_failure
-from pbr.errors import PlanError, UnknownInterpretation
+from pbr.errors import CalendarError, PlanError, UnknownInterpretation
 from pbr.io import UnreadableFile
 
 __all__ = ["EXIT_CLOSED_PIPE", "main"]
@@ -210,8 +210,8 @@ def _one_line(exc: Exception) -> str:
 
 
 def problems_of(exc: Exception) -> tuple[str, ...]:
-    """What an error says, a line each: a plan's problems (`PlanError.problems`), else its text."""
-    if isinstance(exc, PlanError) and exc.problems:
+    """What an error says, a line each: a plan's or a calendar's problems, else its text."""
+    if isinstance(exc, PlanError | CalendarError) and exc.problems:
         return exc.problems
     return (str(exc),)
 
@@ -230,7 +230,7 @@ def _main(argv: Sequence[str] | None) -> int:
             status = _run(args, sys.stdout)
         _flush()  # what is still buffered is written now, while a failure can be reported
         return status
-    except (UnknownInterpretation, UnreadableFile, PlanError) as exc:
+    except (UnknownInterpretation, UnreadableFile, PlanError, CalendarError) as exc:
         for problem in problems_of(exc):
             print(f"pbr: {printable(problem)}", file=sys.stderr)
         return 2

@@ -38,6 +38,7 @@ from pbr.cli._options import (
     evaluation_date,
     file_name,
     key_files,
+    load_calendar,
     load_plans,
     rule_sets_for,
     rules_by_programme,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from pbr.decisions import Decision
     from pbr.history import PaymentHistory
     from pbr.io import Raw, Rejection
+    from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
 
 __all__ = ["STDIN", "add", "is_stream", "run", "spooled"]
@@ -224,6 +226,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         args.max_record_bytes,
         args.key_file,
         args.timeout,
+        load_calendar(args.term_calendar),
     )
 
 
@@ -270,6 +273,7 @@ def _evaluate(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     key_file: str | None = None,
     timeout: float = 60.0,
+    calendar: TermCalendar | None = None,
 ) -> int:
     rule_sets_for(choices)  # checks the interpretations up front
     from pbr.output import check_distinct, check_writable
@@ -298,6 +302,7 @@ def _evaluate(
         output,
         rejections,
         max_record_bytes,
+        calendar,
     )
     if not is_stream(path):
         return _evaluate_file(path, path, *given)
@@ -389,6 +394,7 @@ def _evaluate_file(
     output: str | None,
     rejections: str | None,
     max_record_bytes: int,
+    calendar: TermCalendar | None = None,
 ) -> int:
     """`_evaluate` once the input can be read: `path` names it in reports, `readable` is read."""
     from pbr.batch import evaluate_many
@@ -462,6 +468,7 @@ def _evaluate_file(
         "source": path,
         "ledger": history,
         "max_record_bytes": max_record_bytes,
+        "term_calendar": calendar,
     }
 
     def _decide(stack: ExitStack) -> _Summary:
@@ -496,6 +503,7 @@ def _evaluate_file(
                     render=render,  # type: ignore[arg-type]
                     max_record_bytes=max_record_bytes,
                     stop=total,
+                    term_calendar=calendar,
                 )
                 blocks: Iterator[tuple[bytes, tuple[int, ...] | None]] = summary.track_spans(
                     _progress(spans, total, _a_range), path
@@ -563,7 +571,7 @@ def _evaluate_file(
             summary.counts,
             summary.totals,
             summary.by_council,
-            _readings(choices, plans),
+            _readings(choices, plans, calendar),
         ),
         file=text,
     )
@@ -1005,8 +1013,12 @@ def _widths(rows: str) -> list[int]:
     return widths
 
 
-def _readings(choices: list[tuple[str, str]], plans: dict[str, OutcomePlan]) -> dict[str, str]:
-    """Per programme judged under a non-default interpretation: a summary line naming them.
+def _readings(
+    choices: list[tuple[str, str]],
+    plans: dict[str, OutcomePlan],
+    calendar: TermCalendar | None = None,
+) -> dict[str, str]:
+    """A summary line per programme judged under a non-default interpretation or a calendar.
 
     The line ends with the start of the rules hash its decisions record (in full in each
     decision's ``rules_hash``): a non-default reading's totals otherwise read as the defaults'.
@@ -1015,15 +1027,20 @@ def _readings(choices: list[tuple[str, str]], plans: dict[str, OutcomePlan]) -> 
     from pbr.engine import rules_hash
 
     lines: dict[str, str] = {}
-    for programme, rules in rules_by_programme(choices).items():
+    for programme, rules in rules_by_programme(choices, calendar).items():
         other = [
             f"{k}={v} (not the default)"
             for k, v in rules.chosen.items()
             if v != rules.interpretations[k].default
         ]
-        if other:
+        said = [f"interpretations: {'; '.join(other)}"] if other else []
+        named = rules.term_calendar.named
+        if named is not None:
+            own = len(rules.term_calendar.overrides)
+            said.append(f"term calendar: {named} ({own} term{'s' * (own != 1)} of its own dates)")
+        if said:
             hashed = rules_hash(rules, plans.get(programme))
-            lines[programme] = f"interpretations: {'; '.join(other)}; rules_hash {hashed[:12]}…"
+            lines[programme] = f"{'; '.join(said)}; rules_hash {hashed[:12]}…"
     return lines
 
 

@@ -17,6 +17,7 @@ from pbr.cli._options import (
     council_tables,
     evaluation_date,
     file_name,
+    load_calendar,
     load_plans,
     rule_sets_for,
 )
@@ -27,6 +28,7 @@ from pbr.io import DEFAULT_MAX_RECORD_BYTES
 if TYPE_CHECKING:
     from pbr.decisions import Decision
     from pbr.io import Rejection
+    from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
     from pbr.records import Family
     from pbr.tables import TableInput
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out=out,
         plans=load_plans(args.plan),
         max_record_bytes=args.max_record_bytes,
+        calendar=load_calendar(args.term_calendar),
     )
     if is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
         with spooled(args.file) as copy:
@@ -80,6 +83,7 @@ def _explain(
     plans: dict[str, OutcomePlan] | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     read_from: str | None = None,
+    calendar: TermCalendar | None = None,
 ) -> int:
     """Explain `family_id` of `path`; `read_from` is a copy to read instead (of a pipe).
 
@@ -97,7 +101,7 @@ def _explain(
         )
     else:
         found = _records_of(path, family_id, max_record_bytes, read_from)
-    chosen = _Chosen(path, as_of, rule_sets_for(choices), plans or {})
+    chosen = _Chosen(path, as_of, rule_sets_for(choices, calendar), plans or {})
     for line, record, item in found:
         chosen.take(line, record, item)
     if chosen.records == 0:

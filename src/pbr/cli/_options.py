@@ -12,7 +12,7 @@ from pbr._arguments import MOST_RECORD_BYTES
 from pbr._terminal import printable
 from pbr.errors import PlanError
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
-from pbr.periods import check_as_of
+from pbr.periods import TermCalendar, check_as_of
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ __all__ = [
     "evaluation_date",
     "file_name",
     "interpretation_choice",
+    "load_calendar",
     "load_plans",
     "rule_sets_for",
     "rules_by_programme",
@@ -257,8 +258,10 @@ def add_rule_options(
     "(repeatable)",
     plan_help: str = "the council's outcome plan (TOML, JSON or YAML) for a programme judged "
     "against one; one per programme (repeatable)",
+    calendar_help: str = "the council's school term dates (TOML, JSON or CSV) for every "
+    "programme: terms it does not give keep the default dates",
 ) -> None:
-    """``--interpretation ID=VALUE`` and ``--plan FILE``, both repeatable.
+    """``--interpretation ID=VALUE`` and ``--plan FILE``, both repeatable, and ``--term-calendar``.
 
     Each command's help says what they are to it (the audit's: those the claims were made under).
     """
@@ -273,6 +276,16 @@ def add_rule_options(
     parser.add_argument(
         "--plan", action="append", default=[], type=file_name, metavar="FILE", help=plan_help
     )
+    parser.add_argument("--term-calendar", type=file_name, metavar="FILE", help=calendar_help)
+
+
+def load_calendar(path: str | None) -> TermCalendar | None:
+    """``--term-calendar``'s calendar, read and checked (`pbr.load_term_calendar`), or None."""
+    if path is None:
+        return None
+    from pbr.calendars import load_term_calendar
+
+    return load_term_calendar(path)
 
 
 LEDGER_KEY_HELP = (
@@ -375,15 +388,17 @@ def load_plans(paths: list[str]) -> dict[str, OutcomePlan]:
     return plans
 
 
-def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]:
-    """The rule set for each family, with each chosen interpretation applied.
+def rule_sets_for(
+    choices: list[tuple[str, str]], calendar: TermCalendar | None = None
+) -> Callable[[Family], RuleSet]:
+    """The rule set for each family, with each chosen interpretation (and `calendar`) applied.
 
     An interpretation applies to every rule set that defines it; an id that none defines, or a
     bad value, is an error up front.
     """
     from pbr.engine import rule_set_for
 
-    variants = rules_by_programme(choices)
+    variants = rules_by_programme(choices, calendar)
 
     def pick(family: Family) -> RuleSet:
         return variants[rule_set_for(family).programme]
@@ -391,8 +406,12 @@ def rule_sets_for(choices: list[tuple[str, str]]) -> Callable[[Family], RuleSet]
     return pick
 
 
-def rules_by_programme(choices: list[tuple[str, str]]) -> dict[str, RuleSet]:
+def rules_by_programme(
+    choices: list[tuple[str, str]], calendar: TermCalendar | None = None
+) -> dict[str, RuleSet]:
     """Every programme's rule set with the chosen interpretations that it defines applied.
+
+    With a council's `calendar`, every rule set reads its term dates.
 
     An id that no rule set defines, a bad value or an id given twice is an error up front.
     """
@@ -404,5 +423,8 @@ def rules_by_programme(choices: list[tuple[str, str]]) -> dict[str, RuleSet]:
     variants: dict[str, RuleSet] = {}
     for rules in every:
         mine = {k: v for k, v in choices if k in rules.interpretations}
-        variants[rules.programme] = rules.with_interpretations(**mine)
+        variant = rules.with_interpretations(**mine)
+        variants[rules.programme] = (
+            variant if calendar is None else variant.with_term_calendar(calendar)
+        )
     return variants
