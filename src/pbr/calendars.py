@@ -200,9 +200,7 @@ def _from_csv(text: str, name: str, origin: str) -> TermCalendar:
                 continue
             where = f"line {rows.line_num}"
             if len(row) != len(header):
-                problems.append(
-                    f"{origin}: {where}: {len(row)} cells where the header has {len(header)}"
-                )
+                entries.append((where, _Ragged(len(row), len(header))))
                 continue
             entries.append((where, dict(zip(header, row, strict=True))))
     except csv.Error as exc:
@@ -219,6 +217,9 @@ def _calendar(
     overrides: dict[tuple[str, TermName], tuple[date, date]] = {}
     places: dict[tuple[str, TermName], str] = {}
     for where, entry in entries:
+        if isinstance(entry, _Ragged):
+            problems.append(f"{origin}: {where}: {entry}")
+            continue
         read = _term(entry, f"{origin}: {where}", problems)
         if read is None:
             continue
@@ -236,6 +237,16 @@ def _calendar(
     if problems:
         raise CalendarError(*problems)
     return calendar
+
+
+class _Ragged:
+    """A CSV row of another number of cells than its header: no term can be read from it."""
+
+    def __init__(self, cells: int, columns: int) -> None:
+        self.cells, self.columns = cells, columns
+
+    def __str__(self) -> str:
+        return f"{self.cells} cells where the header has {self.columns}"
 
 
 def _name(value: Any, origin: str, problems: list[str]) -> str:

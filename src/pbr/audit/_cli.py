@@ -149,6 +149,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         au,
         "the interpretations the council claimed under (repeatable)",
         "the council's outcome plan the claims were made under; one per programme (repeatable)",
+        "the council's school term dates (TOML, JSON or CSV) the claims were made under",
     )
     au.add_argument(
         "--report", type=file_name, metavar="FILE", help="write .html, .md, .csv or .xlsx"
@@ -235,7 +236,10 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
         help="the family records the audit read (repeatable, in the same order)",
     )
     add_rule_options(
-        recheck, "the interpretations the audit used (repeatable)", "the audit's outcome plans"
+        recheck,
+        "the interpretations the audit used (repeatable)",
+        "the audit's outcome plans",
+        "the audit's term calendar",
     )
     recheck.add_argument(
         "--ledger",
@@ -738,6 +742,8 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
                 f"  of which {len(lost)} worth {format_gbp(sum((m.amount for m in lost), ZERO))} "
                 f"can no longer be claimed: claims closed on {closed}\n"
             )
+    for version, name, terms in result.term_calendars:  # the claims judged on the council's dates
+        out.write(f"term calendar, {version}: {printable(name)} ({terms} terms of its own dates)\n")
     for check in result.exceptions:
         c = check.claim
         who = _ids((c.claim_id, c.family_id, c.kind))

@@ -224,6 +224,10 @@ def build(
         for version, chosen in v.rule_sets
     ]
     meta += [(f"Outcome plan, {used.programme}", used.describe()) for used in v.outcome_plans]
+    meta += [
+        (f"Term calendar, {version}", f"{name} ({terms} terms of its own dates)")
+        for version, name, terms in v.term_calendars
+    ]
     # a file name's byte that is not UTF-8 (kept as a lone surrogate) shown as \x96: no
     # report could be written with it
     ledger = json_text(v.history) or "none (the family records' own payments only)"

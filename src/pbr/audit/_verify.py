@@ -282,6 +282,9 @@ class Verification:
     outcome_plans: tuple[PlanUsed, ...] = ()
     """The outcome plan each programme with plans (phase two, Supporting Families) was judged
     against, by programme: the council's as given in `verify`'s `plans`, or pbr's example."""
+    term_calendars: tuple[tuple[str, str, int], ...] = ()
+    """Each rule-set version used with a council's term calendar: the calendar's name and how
+    many terms it gives its own dates (the others keep the default dates)."""
 
     @property
     def missed_results(self) -> tuple[MissedClaim, ...]:
@@ -486,6 +489,7 @@ def verify(
     elsewhere = _paid_ids({c.claim_id for c in claims}, loaded, by_id.values())
     pick = rules_for or rule_set_for
     planned: set[str] = set()  # the programmes judged against an outcome plan
+    calendars: dict[str, tuple[str, int]] = {}  # a council's term calendar, by rule-set version
 
     def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
         """One pass over the claims, taking the payments of `not_own` as not their claims'."""
@@ -567,6 +571,9 @@ def verify(
                 checks[i] = _blocked(claim, Flag("OUTSIDE_PROGRAMME", str(exc)))
                 continue
             used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
+            named = rules.term_calendar.named
+            if named is not None:
+                calendars[decision.rules_version] = (named, len(rules.term_calendar.overrides))
             if decision.outcome_plan is not None:
                 planned.add(decision.programme)
             used_plan = _plan_used(decision.programme, plans) if decision.outcome_plan else None
@@ -629,6 +636,7 @@ def verify(
         missed_fees=missed_fees,
         rejected_families=refused,
         outcome_plans=_plans_used(planned, plans),
+        term_calendars=tuple((v, *named) for v, named in sorted(calendars.items())),
     )
 
 
