@@ -925,6 +925,24 @@ def test_a_row_whose_values_cannot_be_lined_up_has_no_amount_read(
 
 
 @pytest.mark.parametrize(
+    "row",
+    [
+        "D-8,EX-003,crime_asb_education,2015-03-31,1,500.00",
+        "D-8,EX-003,attachment_fee,2015-03-31,3,200",
+    ],
+)
+def test_an_amount_split_into_an_empty_window_has_no_amount_read(tmp_path: Path, row: str) -> None:
+    """With the window after the amount and left empty, ``1,500.00`` unquoted filled the row's
+    columns exactly: it was read as a claim of £1.00 in the window ``500.00``."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"claim_id,family_id,kind,claimed_on,amount,window\n{row}\n")
+    claims, (bad,) = read_claims(path)
+    assert claims == []
+    assert (bad.claim_id, bad.amount, bad.window) == ("D-8", None, None)
+    assert bad.amount_text == f"(values not lined up with the columns) {row!r}"
+
+
+@pytest.mark.parametrize(
     ("header", "row", "amount"),
     [
         (  # a three-digit family id after the amount: its own column holds it, no split

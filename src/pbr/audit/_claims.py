@@ -334,8 +334,10 @@ MISALIGNED = "(values not lined up with the columns)"
 _THOUSANDS = re.compile(r"\d{1,3}")
 _GROUP = re.compile(r"\d{3}(\.\d*)?")
 """An amount and the value after it as a thousands separator splits ``1,500.00``."""
-_NO_GROUP = frozenset({"claimed_on", "kind"})
-"""The columns whose values are never three digits: one there is a split amount's tail."""
+_NO_GROUP = frozenset({"claimed_on", "kind", "window"})
+"""The columns whose values are never three digits: one there is a split amount's tail. A
+window is a label (``2015-Q4``): three digits alone there, after an amount of one to three, are
+far likelier ``1,500.00`` unquoted than a window, and reading £1.00 would be silent."""
 
 
 def _misaligned(row: dict[str, Any]) -> bool:
@@ -344,8 +346,8 @@ def _misaligned(row: dict[str, Any]) -> bool:
     It has more values than the header has columns (``2,300.00`` unquoted in a row with a
     window; empty values past the last column are no values), fewer than the columns it needs,
     or an amount of one to three digits followed, in a column that cannot hold it (the claim
-    date or the kind), by a value of three (``1,500.00`` in a row with a window): a comma split
-    the amount. A value of three digits that its column can hold (a family id ``123``) is no
+    date, the kind or the window), by a value of three (``1,500.00`` in a row with a window, or
+    in a row whose window after the amount is left empty): a comma split the amount. A value of three digits that its column can hold (a family id ``123``) is no
     sign of a split.
     """
     if not isinstance(row, _CsvRow):
@@ -587,6 +589,7 @@ def _claim(
         or _bad_bytes(row)
         or _surplus(row)
         or _short(row)
+        or _split_amount(row)
         or _spaced(row)
         or _reused_id(row, claim_id, seen)
     )
@@ -643,6 +646,21 @@ def _surplus(row: dict[str, Any]) -> _Problem | None:
         "(row)",
         repr(surplus)[:80],
         f"{len(surplus)} more value(s) than the header has columns",
+    )
+
+
+def _split_amount(row: dict[str, Any]) -> _Problem | None:
+    """An amount with a comma left unquoted (``1,500.00``), its tail in the next column."""
+    if not isinstance(row, _CsvRow) or not _misaligned(row):
+        return None
+    columns = list(row)
+    tail = columns[columns.index("amount") + 1]
+    written = f"{row['amount']},{row[tail]}"
+    return (
+        "amount",
+        repr(row["amount"]),
+        f"read with the {tail} {row[tail]!r} after it, this is {written!r} unquoted: a comma "
+        f'split the amount; quote it ("{written}") or write it with no comma',
     )
 
 
