@@ -25,6 +25,11 @@ COUNCIL_2016 = pbr.TermCalendar(
 )
 """A council's dates for 2016/17's terms only."""
 
+COUNCIL_2012 = pbr.TermCalendar(
+    {("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))}, name="council"
+)
+"""A council's autumn 2012 (from 4 September): `council_calendar_family` misses that term."""
+
 
 def record(**fields: Any) -> dict[str, Any]:
     """A valid phase-one record: one adult A1 (born 1980) attached 2012-10-15, plus `fields`."""
@@ -154,3 +159,21 @@ PLAN_FAMILY: dict[str, Any] = {
     ],
 }
 """A phase-two family whose outcomes turn on a plan's thresholds (domestic abuse and health)."""
+
+
+def council_calendar_family(family_id: str = "CAL") -> pbr.Family:
+    """A child with school rows for spring and summer 2013 only: met (£700) at 31 July 2013
+    under the default terms, not met under `COUNCIL_2012` (autumn 2012 then falls after
+    attachment, and the child has no record for it: MISSING_SCHOOL_TERM)."""
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2007-09-03"},
+    ]
+    return family(
+        family_id=family_id,
+        attached_on="2012-10-01",
+        identified_for=["education", "work"],
+        local_discretion=["x"],
+        members=members,
+        school_terms=term_rows("C1", [("2012/13", "spring"), ("2012/13", "summer")]),
+    )

@@ -18,7 +18,9 @@ pytest.importorskip("distributed")
 
 import pbr
 import pbr.dask
+from pbr.calendars import term_calendar_data
 from pbr.ledger import Entry, Ledger
+from tests.builders import COUNCIL_2012, council_calendar_family
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
 AS_OF = date(2015, 3, 31)
@@ -156,6 +158,76 @@ def test_a_bag_and_a_rule_set(client: object, files: list[Path], tmp_path: Path)
         ("<bag partition 1>", 31),
         ("<bag partition 1>", 33),
     ]
+
+
+def _calendar_input(tmp_path: Path) -> tuple[Path, Path]:
+    """A file with the council calendar's family among the examples, and the calendar's file."""
+    lines = EXAMPLES.read_text().splitlines()[:5]
+    records = tmp_path / "in" / "calendar.jsonl"
+    records.parent.mkdir(exist_ok=True)
+    records.write_text("\n".join([*lines, council_calendar_family().model_dump_json()]) + "\n")
+    calendar = tmp_path / "council.json"
+    calendar.write_text(json.dumps(term_calendar_data(COUNCIL_2012)))
+    return records, calendar
+
+
+@pytest.mark.parametrize("rules", [None, pbr.rules.PHASE_ONE])
+def test_a_term_calendar_as_the_cli(
+    client: object, tmp_path: Path, rules: pbr.RuleSet | None
+) -> None:
+    import contextlib
+    import io
+
+    from pbr.cli import main
+
+    records, calendar = _calendar_input(tmp_path)
+    cli_out, err = tmp_path / "cli.jsonl", io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(
+            [
+                *("evaluate", str(records), "--as-of", "2013-07-31", "--format", "json"),
+                *("--output", str(cli_out), "--term-calendar", str(calendar)),
+            ]
+        )
+    assert status == 0, err.getvalue()
+    result = pbr.dask.evaluate(
+        records,
+        as_of=date(2013, 7, 31),
+        output=tmp_path / "out",
+        rules=rules,
+        term_calendar=pbr.load_term_calendar(calendar),
+    )
+    assert _decisions(result) == cli_out.read_text().splitlines(keepends=True)
+    last = json.loads(_decisions(result)[-1])
+    assert last["results"]["crime_asb_education"]["status"] == "not_met"  # £700 by default
+    saved = json.loads(result.totals_file.read_text())
+    assert saved["term_calendar"] == {
+        "name": "council",
+        "terms": [
+            {
+                "academic_year": "2012/13",
+                "term": "autumn",
+                "start": "2012-09-04",
+                "end": "2012-12-20",
+            }
+        ],
+    }
+    assert {k: v for k, v in saved.items() if k != "term_calendar"} == result.totals.to_dict()
+    default = pbr.dask.evaluate(records, as_of=date(2013, 7, 31), output=tmp_path / "default")
+    assert "term_calendar" not in json.loads(default.totals_file.read_text())
+    assert json.loads(_decisions(default)[-1])["payable"] == "700.00"
+
+
+def test_a_term_calendar_must_be_one(tmp_path: Path) -> None:
+    records, calendar = _calendar_input(tmp_path)
+    with pytest.raises(TypeError, match=r"term_calendar must be a pbr\.TermCalendar or None"):
+        pbr.dask.evaluate(
+            records,
+            as_of=date(2013, 7, 31),
+            output=tmp_path / "out",
+            term_calendar=str(calendar),  # type: ignore[arg-type]
+        )
+    assert not (tmp_path / "out").exists()  # refused before the folder is made
 
 
 def test_an_earlier_run_is_not_overwritten_by_accident(

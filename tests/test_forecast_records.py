@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import pbr
 from pbr.forecast import Assumptions, ClaimCalendar, allocation, from_records
 from pbr.testing import families
-from tests.builders import family, rejected_record
+from tests.builders import COUNCIL_2012, council_calendar_family, family, rejected_record
 
 from .forecast_cli import cli
 
@@ -825,6 +825,74 @@ def test_from_records_warns_of_the_example_plan_and_takes_the_councils() -> None
         warnings.simplefilter("error")
         own = from_records(records, as_of=date(2016, 9, 30), alloc=alloc, plan=load_plan(TFOP))
     assert (example.claimable_now, own.claimable_now) == (Decimal("0.00"), Decimal("800.00"))
+
+
+def test_from_records_judges_the_families_under_a_term_calendar() -> None:
+    """A council's terms could not reach a forecast from records: its families were judged
+    under the default dates (a result met by them, £700, claimable now)."""
+    records, day, alloc = [council_calendar_family()], date(2013, 7, 31), allocation(1)
+    default = from_records(records, as_of=day, alloc=alloc, assumptions=NOTHING)
+    own = from_records(
+        records, as_of=day, alloc=alloc, assumptions=NOTHING, term_calendar=COUNCIL_2012
+    )
+    assert default.claimable_now - own.claimable_now == Decimal("700.00")
+    assert own.rules is not None
+    assert own.rules.term_calendar is COUNCIL_2012
+    assert own.rules_hash != default.rules_hash
+    assert default.readings is None
+    assert own.readings is not None
+    assert own.readings.startswith("term calendar: council (1 term of its own dates); rules_hash")
+    with pytest.raises(TypeError, match=r"term_calendar must be a pbr\.TermCalendar or None"):
+        from_records(records, as_of=day, alloc=alloc, term_calendar="kent.toml")  # type: ignore[arg-type]
+
+
+def _calendar_files(tmp_path: Path) -> tuple[str, str]:
+    """The council calendar's family as a JSON Lines file, and the calendar as a file."""
+    from pbr.calendars import term_calendar_data
+
+    records, calendar = tmp_path / "records.jsonl", tmp_path / "council.json"
+    records.write_text(council_calendar_family().model_dump_json() + "\n")
+    calendar.write_text(json.dumps(term_calendar_data(COUNCIL_2012)))
+    return str(records), str(calendar)
+
+
+def test_cli_term_calendar_reaches_a_forecast_from_records(tmp_path: Path) -> None:
+    """``pbr forecast --records --term-calendar`` took the option and left it unused."""
+    records, calendar = _calendar_files(tmp_path)
+    base = ("--records", records, "--estimated", "1", "--as-of", "2013-07-31")
+    default, own = cli(*base), cli(*base, "--term-calendar", calendar)
+    assert (default.returncode, own.returncode) == (0, 0), own.stderr
+    assert "claimable now £3,900.00" in default.stdout  # the fee, £3,200, and the result met
+    assert "claimable now £3,200.00" in own.stdout
+    assert "term calendar: council (1 term of its own dates); rules_hash" in own.stdout
+    assert "term calendar" not in default.stdout
+
+
+def test_cli_refuses_a_term_calendar_without_records(tmp_path: Path) -> None:
+    _, calendar = _calendar_files(tmp_path)
+    for source in (("--families", "10"), ("--councils", str(EXAMPLES / "councils.csv"))):
+        result = cli(*source, "--term-calendar", calendar)
+        assert result.returncode == 2
+        assert result.stderr == (
+            "pbr: --term-calendar applies only with --records (a forecast by assumption judges "
+            "no family's school terms)\n"
+        )
+
+
+def test_cli_says_each_problem_of_a_term_calendar_on_a_line(tmp_path: Path) -> None:
+    """A plan's or calendar's problems were printed joined by a literal ``\\n``."""
+    records, _ = _calendar_files(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "terms": [{"term": "nope"}, {"term": "autumn"}]}))
+    result = cli(
+        *("--records", records, "--estimated", "1", "--as-of", "2013-07-31"),
+        *("--term-calendar", str(bad)),
+    )
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) > 1
+    assert all(line.startswith(f"pbr: {bad}") for line in lines), lines
+    assert "\\n" not in result.stderr
 
 
 def test_cli_interpretation_chooses_the_rules_of_the_forecast() -> None:

@@ -30,6 +30,7 @@ from pbr.periods import check_as_of
 from pbr.totals import Totals
 
 if TYPE_CHECKING:
+    from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
     from pbr.rules import RuleSet
 
@@ -61,7 +62,7 @@ class Result:
     rejections: Path
     """Every rejection, one JSON object a line, with its file and line."""
     totals_file: Path
-    """`totals` as JSON (money as decimal strings)."""
+    """`totals` as JSON (money as decimal strings), naming the term calendar given, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ class _Settings:
     ledger: Any
     max_record_bytes: int
     output: str
+    term_calendar: TermCalendar | None = None
 
 
 def evaluate(
@@ -109,6 +111,7 @@ def evaluate(
     rules: RuleSet | None = None,
     interpretations: Mapping[str, str] | None = None,
     plans: Mapping[str, OutcomePlan] | None = None,
+    term_calendar: TermCalendar | None = None,
     ledger: Any = None,
     ledger_key: bytes | None = None,
     partition_bytes: int | None = None,
@@ -119,8 +122,10 @@ def evaluate(
     """Evaluate JSON Lines files (paths or globs, or a `dask.bag.Bag` of lines) on Dask.
 
     The options are ``pbr evaluate``'s: `rules` (a rule set for every family; default each
-    family's own), `interpretations`, `plans` (programme to outcome plan), `ledger` (a payments
-    ledger path on shared storage, or a `pbr.history.PaymentHistory`). A keyed ledger's key is
+    family's own), `interpretations`, `plans` (programme to outcome plan), `term_calendar` (a
+    council's school terms, `pbr.load_term_calendar`: it replaces every rule set's, and
+    ``totals.json`` names it), `ledger` (a payments ledger path on shared storage, or a
+    `pbr.history.PaymentHistory`). A keyed ledger's key is
     `ledger_key`, else read as the command line reads it (`pbr.ledger.load_key`: the file named
     by ``PBR_LEDGER_KEY_FILE``, else ``PBR_LEDGER_KEY``). Files are cut into partitions of
     about `partition_bytes` (default: one per file); a bag keeps its partitions, and its
@@ -141,6 +146,7 @@ def evaluate(
         pbr.ledger.LedgerError: the ledger does not verify, or is keyed and no key is given.
         FileNotFoundError: a path or glob matches no file.
         IsADirectoryError: a path or glob match is a folder.
+        TypeError: `term_calendar` is not a `pbr.TermCalendar`.
         ValueError: `paths` names no file, or a file that is not JSON Lines (a JSON array, a
             workbook, a CSV table, a compressed file), or `partition_bytes` is not a positive
             number.
@@ -149,7 +155,12 @@ def evaluate(
     import dask
     from dask.delayed import delayed
 
-    from pbr._arguments import check_interpretations, check_max_record_bytes, check_plans
+    from pbr._arguments import (
+        check_interpretations,
+        check_max_record_bytes,
+        check_plans,
+        check_term_calendar,
+    )
     from pbr.output import OutputError
 
     if partition_bytes is not None and (
@@ -163,6 +174,7 @@ def evaluate(
     max_record_bytes = check_max_record_bytes(max_record_bytes)
     choices = check_interpretations(interpretations)
     check_plans(plans)  # everything that can fail up front, before any file changes
+    check_term_calendar(term_calendar)
     history = None if ledger is None else _history(ledger, ledger_key)
     day = check_as_of(as_of)
     # the inputs are found before the folder is made: a path that matches nothing leaves none
@@ -188,6 +200,7 @@ def evaluate(
         history,
         max_record_bytes,
         str(folder),
+        term_calendar,
     )
     task = delayed(_evaluate_part, pure=False)  # a file may change between runs: never cached
     shared = delayed(settings, pure=False)
@@ -214,7 +227,7 @@ def evaluate(
         totals = totals.merge(d.totals if mine is None else mine)
     for rejection in rejections:
         totals.reject(rejection.local_authority)
-    return _write_summary(folder, done, rejections, totals)
+    return _write_summary(folder, done, rejections, totals, term_calendar)
 
 
 def _history(ledger: Any, key: bytes | None) -> Any:
@@ -417,6 +430,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
         "ledger": settings.ledger,
         "workers": 1,  # Dask is the parallelism: a worker never starts a pool of its own
         "max_record_bytes": limit,
+        "term_calendar": settings.term_calendar,
     }
     ids: list[tuple[str, int, int, str | None]] = []
     rejections: list[Rejection] = []
@@ -545,16 +559,35 @@ def _finish(output: str, index: int, drop: list[int]) -> Totals | None:
     return totals
 
 
+def _totals_data(totals: Totals, calendar: TermCalendar | None) -> dict[str, object]:
+    """``totals.json``'s data: `totals`, and the term calendar when it overrides a term.
+
+    As ``pbr evaluate``'s summary names it: totals under a council's terms otherwise read as
+    the default dates'. A calendar that overrides no term changes nothing and is not named.
+    """
+    data = totals.to_dict()
+    if calendar is not None and calendar.named is not None:
+        from pbr.calendars import term_calendar_data
+
+        data["term_calendar"] = {**term_calendar_data(calendar), "name": calendar.named}
+    return data
+
+
 def _write_summary(
-    folder: Path, done: list[_Done], rejections: list[Rejection], totals: Totals
+    folder: Path,
+    done: list[_Done],
+    rejections: list[Rejection],
+    totals: Totals,
+    calendar: TermCalendar | None = None,
 ) -> Result:
+    """Write the rejections and the totals (naming `calendar`, if it gives dates of its own)."""
     from pbr.output import atomic_writer
 
     with atomic_writer(folder / REJECTIONS) as handle:
         for rejection in rejections:
             handle.write(rejection.model_dump_json() + "\n")
     with atomic_writer(folder / TOTALS) as handle:
-        handle.write(json.dumps(totals.to_dict(), indent=2) + "\n")
+        handle.write(json.dumps(_totals_data(totals, calendar), indent=2) + "\n")
     return Result(
         totals,
         len(rejections),

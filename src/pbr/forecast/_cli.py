@@ -119,6 +119,9 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
         plan_help="with --records: the council's outcome plan (TOML, JSON or YAML) that phase "
         "two and Supporting Families families are judged against, as pbr evaluate --plan "
         "(without one, pbr's example plan, with a warning)",
+        calendar_help="with --records: the council's school term dates (TOML, JSON or CSV) its "
+        "families' education results are judged by, as pbr evaluate --term-calendar (terms it "
+        "does not give keep the default dates)",
     )
     fc.add_argument(
         "--scenario", type=file_name, metavar="FILE", help="scenario file (TOML or JSON)"
@@ -211,7 +214,10 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
             _warn(caught)
             print(f"chart written to {printable(args.plot)}", file=sys.stderr)
     except (ValueError, OSError, ImportError) as exc:
-        print(f"pbr: {printable(str(exc))}", file=sys.stderr)
+        from pbr.cli import problems_of
+
+        for problem in problems_of(exc):  # a plan's or calendar's problems: a line each
+            print(f"pbr: {printable(problem)}", file=sys.stderr)
         return 2
     if rejected:
         for line in rejected:
@@ -271,6 +277,11 @@ def _misuse(args: argparse.Namespace, fmt: str) -> str | None:
         return "--council names the allocation of --records (--councils' file names its own)"
     elif args.plan:
         return "--plan applies to --records (a forecast by assumption judges no family's results)"
+    elif args.term_calendar is not None:
+        return (
+            "--term-calendar applies only with --records (a forecast by assumption judges no "
+            "family's school terms)"
+        )
     if args.councils is not None and (args.upfront_grant is not None or args.programme is not None):
         return "with --councils give each council's programme and upfront_grant in the file"
     if args.seed is not None and not args.runs:
@@ -396,7 +407,7 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     (none: exit 0).
     """
     from pbr import forecast
-    from pbr.cli._options import load_plans
+    from pbr.cli._options import load_calendar, load_plans
     from pbr.forecast._drawdown import records_forecast
     from pbr.io import read_numbered
 
@@ -415,6 +426,7 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
                 f"{alloc.programme} (choose it with --programme)"
             )
     plan = plans.get(alloc.programme)
+    term_calendar = load_calendar(args.term_calendar)
     path: str = args.records
     tables = None
     numbered: list[tuple[int | None, int, Any]]
@@ -432,7 +444,13 @@ def _from_records(args: argparse.Namespace, scenarios: list[Any] | None) -> tupl
     chosen = scenarios or [forecast.default_assumptions(alloc.programme)]
     drawdowns = tuple(
         records_forecast(
-            numbered, args.records, as_of=args.as_of, alloc=alloc, assumptions=s, plan=plan
+            numbered,
+            args.records,
+            as_of=args.as_of,
+            alloc=alloc,
+            assumptions=s,
+            plan=plan,
+            term_calendar=term_calendar,
         )
         for s in chosen
     )

@@ -43,7 +43,7 @@ from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
 from pbr.forecast._rounding import round_cells
 from pbr.forecast._terms import Books, ProgrammeTerms, programme_terms
 from pbr.money import ZERO, exact_class, in_exact_arithmetic, round_to_penny
-from pbr.periods import FinancialYear, add_months, check_as_of, financial_year_of
+from pbr.periods import FinancialYear, TermCalendar, add_months, check_as_of, financial_year_of
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -361,7 +361,7 @@ class Drawdown:
 
     @property
     def readings(self) -> str | None:
-        """A line naming the non-default interpretations and the plan given, else None.
+        """A line naming the non-default interpretations, the plan and term calendar given, or None.
 
         As ``pbr evaluate``'s summary names them, with the start of the rules hash: a forecast
         under another reading (or plan) otherwise reads as the defaults'. Under the defaults
@@ -384,6 +384,10 @@ class Drawdown:
             if v != rules.interpretations[k].default
         ]
         parts = [f"interpretations: {'; '.join(other)}"] if other else []
+        named = rules.term_calendar.named
+        if named is not None:  # as pbr evaluate's summary names it
+            own = len(rules.term_calendar.overrides)
+            parts.append(f"term calendar: {named} ({own} term{'s' * (own != 1)} of its own dates)")
         if self.plan is not None:
             parts.append(f"outcome plan: {self.plan.label}")
         if not parts:
@@ -1208,13 +1212,17 @@ def from_records(
     rules: RuleSet | None = None,
     calendar: ClaimCalendar | None = None,
     plan: Any = None,
+    term_calendar: TermCalendar | None = None,
 ) -> Drawdown:
     """Forecast from actual records: what is paid, what is claimable now, and what is to come.
 
     `records` holds `pbr.Family` records, or what `pbr.read_records` yields (a `Family` or a
     `pbr.Rejection` per record), so ``from_records(pbr.read_records(path), ...)`` reads a file.
     Each family is evaluated at `as_of` (`pbr.evaluate`) under `rules` (default: the rule set
-    the allocation was built with; rules that would build a different allocation are refused). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
+    the allocation was built with; rules that would build a different allocation are refused),
+    and against `plan` (an outcome plan, for phase two and Supporting Families) with
+    `term_calendar` (a council's school terms, `pbr.load_term_calendar`: it replaces the rule
+    set's, as ``pbr evaluate --term-calendar`` does; `Drawdown.readings` names it). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
     reader, a family the rules do not cover (another programme, or attached outside its
     dates), or a family given again (a family is claimed for once). The rejections are kept in
     `Drawdown.rejected` (each names its record number, family and why; ``pbr forecast --records
@@ -1274,6 +1282,7 @@ def from_records(
         rules=rules,
         calendar=calendar,
         plan=plan,
+        term_calendar=term_calendar,
     )
 
 
@@ -1318,16 +1327,22 @@ def records_forecast(
     rules: RuleSet | None = None,
     calendar: ClaimCalendar | None = None,
     plan: Any = None,
+    term_calendar: TermCalendar | None = None,
 ) -> Drawdown:
     """`from_records` over ``(line, record number, item)``: rejections then name `source`:line.
 
     The command line passes `pbr.io.read_numbered`'s lines, so that a family the rules do not
     cover is reported at its line of the file, as ``pbr evaluate`` reports it.
     """
+    from pbr._arguments import check_term_calendar
+
     _check_date(as_of)
+    check_term_calendar(term_calendar)
     alloc = checked_allocation(alloc)
     assumptions = checked_scenario(assumptions) or default_assumptions(alloc.programme)
     rules = rules_of(alloc, rules)
+    if term_calendar is not None:  # the families' school terms only: no money of the allocation
+        rules = rules.with_term_calendar(term_calendar)
     terms = programme_terms(rules)
     calendar = claim_calendar(rules, calendar)
     check_expects_results(assumptions)
