@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from pbr import __version__
+from pbr.calendars import load_term_calendar, term_calendar_data
 from pbr.decisions import Decision
 from pbr.io import Rejection
+from pbr.periods import TermCalendar
 from pbr.plans import OutcomePlan, load_plan
 from pbr.records import Family, Payment
 from pbr.serve import _audit, _documents, _models, _openapi, _params
@@ -41,8 +43,8 @@ _EXPLAIN = "/v1/explain"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ``pbr serve`` API as an ASGI app, for uvicorn or any ASGI server.
 
-    Plans given as paths are loaded and the ledger verified now, so that a bad one stops the
-    server before it answers anything.
+    Plans and a term calendar given as paths are loaded and the ledger verified now, so that a
+    bad one stops the server before it answers anything.
 
     >>> import asyncio, httpx
     >>> from pbr.serve import create_app
@@ -56,12 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     Raises:
         pbr.PlanError: a plan file cannot be read or is not a plan.
+        pbr.CalendarError: the term calendar file cannot be read or is not a calendar.
         ValueError: two plans have the same label, or the ledger cannot be used.
 
     """
     settings = settings or Settings()
     plans = [p if isinstance(p, OutcomePlan) else load_plan(p) for p in settings.plans]
-    rules = RulesInForce(settings.interpretations, plans)
+    rules = RulesInForce(settings.interpretations, plans, _calendar(settings.term_calendar))
     ledger = LedgerHistory(settings.ledger) if settings.ledger is not None else None
     _documents.family_schema(), _documents.decision_schema(), _documents.rule_sets()
     for model in (Family, Payment, Decision, Rejection, OutcomePlan):
@@ -71,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Payment-by-results claims for England's Troubled Families programme.",
         description="Every decision is exactly the JSON that `pbr evaluate --format json` "
-        "writes; every answer names the pbr version and the rules hash in its headers.",
+        "writes; every answer names the pbr version and the rules hash in its headers."
+        + _calendar_said(rules.term_calendar),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,  # served by `_routes`, which refuses a query as every endpoint does
@@ -109,6 +113,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log_ids=settings.log_ids,
     )
     return app
+
+
+def _calendar(given: TermCalendar | str | Path | None) -> TermCalendar | None:
+    """The server's term calendar: as given, or read from its file (`pbr.load_term_calendar`).
+
+    Raises:
+        pbr.CalendarError: the file cannot be read or is not a term calendar.
+
+    """
+    if given is None or isinstance(given, TermCalendar):
+        return given
+    return load_term_calendar(given)
+
+
+def _calendar_said(calendar: TermCalendar | None) -> str:
+    """The API description's sentence naming the server's term calendar, if it has one."""
+    if calendar is None or calendar.named is None:
+        return ""
+    own = len(calendar.overrides)
+    return (
+        f" School terms are read on the {calendar.named} term calendar ({own} "
+        f"term{'s' * (own != 1)} of its own dates) for every request; `GET /v1/rules` gives it."
+    )
 
 
 class _Cors(CORSMiddleware):
@@ -475,6 +502,9 @@ def _routes(
             rules_hash=chosen.rules_hash,
             in_force=list(chosen.programmes),
             plans=list(rules.plans),
+            term_calendar=(
+                None if rules.term_calendar is None else term_calendar_data(rules.term_calendar)
+            ),
             rule_sets=_documents.rule_sets(),
         )
         return Response(document.model_dump_json(), media_type="application/json")

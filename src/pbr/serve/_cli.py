@@ -1,8 +1,9 @@
 """``pbr serve``: the command that starts the web API (with uvicorn), safe by default.
 
 Registering the command imports nothing of the ``serve`` extra; running it checks the extra is
-installed, that a non-loopback address has a token, that the port is free and that the plans
-and the ledger can be used, each a one-line error (exit 2) before anything listens.
+installed, that a non-loopback address has a token, that the port is free and that the plans,
+the term calendar and the ledger can be used, each a one-line error (exit 2; a plan's or a
+calendar's problems a line each) before anything listens.
 """
 
 from __future__ import annotations
@@ -101,6 +102,13 @@ def add_serve_command(sub: Any) -> None:
         help="the default of an interpretation; requests may switch it (repeatable)",
     )
     sv.add_argument(
+        "--term-calendar",
+        type=file_name,
+        metavar="FILE",
+        help="the council's school term dates (TOML, JSON or CSV), read at start-up, for "
+        "every programme and every request: terms it does not give keep the default dates",
+    )
+    sv.add_argument(
         "--ledger",
         type=file_name,
         metavar="DB",
@@ -181,6 +189,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "interpretations": dict(args.interpretation),
         "plans": list(args.plan),
+        "term_calendar": args.term_calendar,
         "ledger": args.ledger,
         "token_file": args.token_file,
         "allowed_hosts": hosts,
@@ -207,6 +216,7 @@ def settings_from(options: dict[str, Any], err: TextIO | None = None) -> Setting
     return Settings(
         interpretations=options["interpretations"],
         plans=tuple(options["plans"]),
+        term_calendar=options.get("term_calendar"),
         ledger=options["ledger"],
         token=token,
         allowed_hosts=tuple(options["allowed_hosts"]),
@@ -289,7 +299,8 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         f"pbr serve: {scheme}://{shown}:{args.port} (pbr {_version()}; "
         f"{args.workers} worker{'s' if args.workers > 1 else ''}; "
         f"token {'required' if settings.token else 'not required'}; "
-        f"ledger {printable(str(settings.ledger or 'none'))}); Ctrl+C stops it",
+        f"ledger {printable(str(settings.ledger or 'none'))}"
+        f"{_calendar_said(settings)}); Ctrl+C stops it",
         file=err,
         flush=True,
     )
@@ -316,6 +327,13 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
         ws="none",  # no WebSocket endpoint: an upgrade offer is answered as plain HTTP
     )
     return 0
+
+
+def _calendar_said(settings: Settings) -> str:
+    """The start-up line's mention of the term calendar file, if one is given."""
+    if settings.term_calendar is None:
+        return ""
+    return f"; term calendar {printable(str(settings.term_calendar))}"
 
 
 def _check_free(host: str, port: int) -> None:

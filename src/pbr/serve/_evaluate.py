@@ -1,10 +1,10 @@
 """Families in, decisions or rejections out: the library does the work, in input order.
 
 Each record goes through `pbr.batch.evaluate_many_json` (or `pbr.batch.evaluate_many` where a
-`Decision` is needed), so validation, rejections, interpretations, plans and serialisation are
-exactly those of ``pbr evaluate``. What is added here: the ledger's payments, the line and
-record number of a rejection, and a guard so that a record which makes the library fail is
-rejected on its own instead of ending the request.
+`Decision` is needed), so validation, rejections, interpretations, plans, the term calendar and
+serialisation are exactly those of ``pbr evaluate``. What is added here: the ledger's payments,
+the line and record number of a rejection, and a guard so that a record which makes the library
+fail is rejected on its own instead of ending the request.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Evaluator:
             "workers": 1,
             "plans": in_force.plans,
             "interpretations": in_force.interpretations,
+            "term_calendar": in_force.term_calendar,
             "source": SOURCE,
         }
         self._payments = payments

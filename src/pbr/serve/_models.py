@@ -182,6 +182,10 @@ class ProgrammeInForce(BaseModel):
     rules_version: str
     interpretations: dict[str, str] = Field(description="Every interpretation in force.")
     outcome_plan: str | None = Field(description="The outcome plan, as id/version.")
+    term_calendar: str | None = Field(
+        description="The council's term calendar its school terms are read on, by name (the "
+        "server's --term-calendar); null: the default term dates."
+    )
     rules_hash: str = Field(description="The rules_hash in the provenance of its decisions.")
 
 
@@ -194,6 +198,11 @@ class RulesDocument(BaseModel):
     rules_hash: str = Field(description="The hash named on responses: every programme's, hashed.")
     in_force: list[ProgrammeInForce]
     plans: list[str] = Field(description="The outcome plans the server loaded, as id/version.")
+    term_calendar: dict[str, Any] | None = Field(
+        description="The council's term calendar the server was started with (--term-calendar), "
+        "applied to every rule set: its name and its own terms, as the calendar file gives them "
+        "(null: the default term dates)."
+    )
     rule_sets: list[dict[str, Any]] = Field(
         description="Every rule set, as 'pbr rules --format json' prints them."
     )

@@ -2,7 +2,8 @@
 
 A request may switch interpretations (``interpretation=ID=VALUE``, any rule set that defines the
 id) and pick any plan the server loaded (``plan=LABEL``); the rest come from the server's
-settings. The rules hash named on every response covers all of it: each programme's
+settings. The server's term calendar, if any, applies to every rule set of every request. The
+rules hash named on every response covers all of it: each programme's
 `pbr.engine.rules_hash` (the one its decisions carry in ``provenance``), hashed together.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pbr._arguments import interpretations_once
 from pbr.engine import rule_set_for, rules_hash
 from pbr.errors import UnknownInterpretation
+from pbr.periods import TermCalendar
 from pbr.plans import OutcomePlan
 from pbr.records import Family
 from pbr.rules import RULE_SETS, RuleSet
@@ -37,7 +39,9 @@ class InForce:
     programmes: tuple[ProgrammeInForce, ...]
     rules_hash: str
     rule_sets: Mapping[str, RuleSet]
-    """Each programme's rule set with the interpretations applied."""
+    """Each programme's rule set with the interpretations (and the server's calendar) applied."""
+    term_calendar: TermCalendar | None = None
+    """The server's term calendar, which every rule set reads; None: the default dates."""
 
     def rules_for(self, family: Family) -> RuleSet:
         """The rule set `family` is evaluated with (for `pbr.audit.verify`).
@@ -50,9 +54,17 @@ class InForce:
 
 
 class RulesInForce:
-    """The server's defaults, and what each request's choices resolve to (cached)."""
+    """The server's defaults, and what each request's choices resolve to (cached).
 
-    def __init__(self, interpretations: Mapping[str, str], plans: Iterable[OutcomePlan]) -> None:
+    `term_calendar` is applied to every rule set: a request cannot change it.
+    """
+
+    def __init__(
+        self,
+        interpretations: Mapping[str, str],
+        plans: Iterable[OutcomePlan],
+        term_calendar: TermCalendar | None = None,
+    ) -> None:
         self._plans: dict[str, OutcomePlan] = {}
         self._defaults: dict[str, OutcomePlan] = {}
         for plan in plans:
@@ -61,6 +73,7 @@ class RulesInForce:
             self._plans[plan.label] = plan
             self._defaults.setdefault(plan.programme, plan)
         self._interpretations = dict(interpretations)
+        self._calendar = term_calendar
         self._known = {key for rules in RULE_SETS for key in rules.interpretations}
         self._cache: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], InForce] = OrderedDict()
         try:
@@ -72,6 +85,11 @@ class RulesInForce:
     def plans(self) -> Mapping[str, OutcomePlan]:
         """Every plan the server loaded, by label."""
         return dict(self._plans)
+
+    @property
+    def term_calendar(self) -> TermCalendar | None:
+        """The server's term calendar, or None: the default term dates."""
+        return self._calendar
 
     def resolve(
         self,
@@ -142,6 +160,7 @@ class RulesInForce:
                 rules_version=variant.rules_version,
                 interpretations=dict(variant.chosen),
                 outcome_plan=plans[programme].label if programme in plans else None,
+                term_calendar=variant.term_calendar.named,
                 rules_hash=rules_hash(variant, plans.get(programme)),
             )
             for programme, variant in variants.items()
@@ -149,15 +168,16 @@ class RulesInForce:
         combined = hashlib.sha256(
             "\n".join(f"{p.programme} {p.rules_hash}" for p in programmes).encode()
         ).hexdigest()
-        return InForce(dict(chosen), plans, programmes, combined, variants)
+        return InForce(dict(chosen), plans, programmes, combined, variants, self._calendar)
 
-    @staticmethod
-    def _variant(rules: RuleSet, chosen: Mapping[str, str]) -> RuleSet:
+    def _variant(self, rules: RuleSet, chosen: Mapping[str, str]) -> RuleSet:
+        """`rules` with the interpretations it defines applied, and the server's calendar."""
         mine = {k: v for k, v in chosen.items() if k in rules.interpretations}
         try:
-            return rules.with_interpretations(**mine)
+            variant = rules.with_interpretations(**mine)
         except UnknownInterpretation as exc:
             raise ProblemError(400, str(exc)) from None
+        return variant if self._calendar is None else variant.with_term_calendar(self._calendar)
 
 
 def _once(given: dict[str, OutcomePlan], plan: OutcomePlan) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
 
 __all__ = [
@@ -33,7 +34,9 @@ class Settings:
 
     `interpretations` and `plans` (outcome plans, or paths to plan files) are the defaults of
     every request; a request may choose other interpretations, and any plan loaded here by its
-    label. `token` (at least 16 characters) makes every endpoint but ``/v1/health`` require
+    label. `term_calendar` (a council's school term dates, or the path of a calendar file that
+    `pbr.load_term_calendar` reads) applies to every rule set of every request: no request can
+    change it. `token` (at least 16 characters) makes every endpoint but ``/v1/health`` require
     ``Authorization: Bearer <token>``. `allowed_hosts` are the ``Host`` names answered (``*``
     for any): loopback names by default, which stops a web page from reaching the server
     through DNS rebinding. Limits: a request body larger than its limit is refused with 413; a
@@ -51,6 +54,7 @@ class Settings:
 
     interpretations: Mapping[str, str] = field(default_factory=dict)
     plans: tuple[OutcomePlan | str | Path, ...] = ()
+    term_calendar: TermCalendar | str | Path | None = None
     ledger: str | Path | None = None
     token: str | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
