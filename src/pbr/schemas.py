@@ -1,4 +1,4 @@
-"""The published JSON Schemas: the family record pbr reads, and the decisions and rejections it writes.
+"""The published JSON Schemas: of what pbr reads (records, term calendars) and writes.
 
 Each schema names the JSON Schema dialect (``$schema``), a stable identifier (``$id``) and the
 format version it describes; every decision carries the same `DECISION_FORMAT_VERSION`.
@@ -11,15 +11,19 @@ from typing import Any
 __all__ = [
     "DECISION_FORMAT_VERSION",
     "RECORD_FORMAT_VERSION",
+    "TERM_CALENDAR_FORMAT_VERSION",
     "decision_schema",
     "family_schema",
     "rejection_schema",
+    "term_calendar_schema",
 ]
 
 RECORD_FORMAT_VERSION = "1.2"
 """The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules, 1.2 with no control character in a text."""
 DECISION_FORMAT_VERSION = "1.0"
 """The decision format, echoed as ``format_version`` in every decision."""
+TERM_CALENDAR_FORMAT_VERSION = "1.0"
+"""The term calendar file format (`pbr.load_term_calendar`), as first published."""
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -59,6 +63,87 @@ def rejection_schema() -> dict[str, Any]:
     return _head(
         "rejection", DECISION_FORMAT_VERSION, Rejection.model_json_schema(mode="serialization")
     )
+
+
+def term_calendar_schema() -> dict[str, Any]:
+    """The JSON Schema of a council's term calendar file in JSON (``pbr schema --term-calendar``).
+
+    It says what one field can say; the checks across terms (dates within the academic year,
+    first day not after last, no overlap) are `pbr.load_term_calendar`'s alone.
+
+    >>> schema = term_calendar_schema()
+    >>> schema["$id"], schema["required"]
+    ('urn:pbr:schema:term-calendar:1.0', ['name', 'terms'])
+    >>> schema["properties"]["terms"]["items"]["required"]
+    ['academic_year', 'term', 'start', 'end']
+    """
+    from pbr.calendars import _MAX_NAME, COLUMNS
+    from pbr.periods import TERMS
+
+    def day(which: str) -> dict[str, Any]:
+        return {
+            "description": f"The term's {which} day (ISO 8601, 1900-01-01 to 2099-12-31).",
+            "type": "string",
+            "format": "date",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        }
+
+    # no control character, and no space at either end (what a decision prints must read as given)
+    text = r"[^\s\x00-\x1f\x7f-\x9f]"
+    inner = r"[^\x00-\x1f\x7f-\x9f]"
+    term = {
+        "title": "Term",
+        "description": (
+            "One term's dates, replacing the default ones (autumn 1 Sep - 31 Dec, spring "
+            "1 Jan - 31 Mar, summer 1 Apr - 31 Jul). Both within the academic year (1 August to "
+            "31 August a year later), start not after end, and no two terms overlapping or out "
+            "of order (a term not given keeps the default dates): pbr checks these."
+        ),
+        "type": "object",
+        "properties": {
+            "academic_year": {
+                "description": "The academic year, two consecutive years written like 2012/13.",
+                "type": "string",
+                "pattern": r"^[0-9]{4}/[0-9]{2}$",
+            },
+            "term": {"description": "Which term of the year.", "enum": list(TERMS)},
+            "start": day("first"),
+            "end": day("last"),
+        },
+        "required": list(COLUMNS),
+        "additionalProperties": False,
+    }
+    schema = {
+        "title": "TermCalendar",
+        "description": (
+            "A council's own school term dates, which decisions reading those terms name; "
+            "terms not given keep the default dates."
+        ),
+        "$comment": ("pbr also refuses a term given twice, and a key given twice in one object."),
+        "type": "object",
+        "properties": {
+            "name": {
+                "description": (
+                    "The council's name for the calendar, which decisions give: no control "
+                    "character, no space at either end, and not 'default' or 'own' (in any case)."
+                ),
+                "type": "string",
+                "minLength": 1,
+                "maxLength": _MAX_NAME,
+                "pattern": f"^{text}({inner}*{text})?$",
+                "not": {"pattern": "^([Dd][Ee][Ff][Aa][Uu][Ll][Tt]|[Oo][Ww][Nn])$"},
+            },
+            "terms": {
+                "description": "The terms given their own dates: at least one.",
+                "type": "array",
+                "minItems": 1,
+                "items": term,
+            },
+        },
+        "required": ["name", "terms"],
+        "additionalProperties": False,
+    }
+    return _head("term-calendar", TERM_CALENDAR_FORMAT_VERSION, schema)
 
 
 def _head(name: str, version: str, schema: dict[str, Any]) -> dict[str, Any]:
