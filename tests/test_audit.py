@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -1021,3 +1021,77 @@ def test_under_claimed_and_missed_never_count_the_same_pounds(
     payable = sum((m.amount for m in pbr.audit.missed_claims([family], on, fees=False)), Decimal(0))
     under, missed = _under_and_missed(result)
     assert check.verified + under + missed <= payable
+
+
+def test_two_under_claims_of_one_family_share_the_room_left_once() -> None:
+    """Crime/ASB/education claimed at £1,000 and employment at £0.00: each alone is £500 and
+    £600 short of what the rules allow it, but £600 is all that is left under the share, and
+    the report said £1,100 could still be claimed. The first claim keeps its £500; the second
+    only the £100 left, and its flag says why."""
+    result = verify(
+        [
+            claim("K1", "crime_asb_education", "1000.00", _BOTH_MET, "B1314"),
+            claim("K2", "continuous_employment", "0.00", _BOTH_MET, "B1314"),
+        ],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    first, second = result.checks
+    assert (first.under_claimed, second.under_claimed) == (Decimal("500.00"), Decimal("100.00"))
+    (flag,) = second.flags
+    assert flag.code == "AMOUNT_DIFFERS"
+    assert flag.message.endswith(
+        "; of the £600.00 more it allows, £100.00 is left under the £4,000 cap once the "
+        "family's other claims in this file are paid (£600.00 left in all, to earlier claims "
+        "first)"
+    )
+    assert (flag.compared["under_claimed"], flag.compared["room"]) == ("100.00", "600.00")
+    assert result.reconciliation()[-1]["under_claimed"] == Decimal("600.00")
+    assert result.missed_results == ()
+
+
+def test_a_later_claim_that_takes_the_room_leaves_an_earlier_under_claim_nothing() -> None:
+    result = verify(
+        [
+            claim("K1", "crime_asb_education", "1000.00", _BOTH_MET, "B1314"),
+            claim("K2", "continuous_employment", "600.00", _BOTH_MET, "B1314"),
+        ],
+        [_both_routes_family()],
+        missed_fees=False,
+    )
+    assert [c.verified for c in result.checks] == [Decimal("1000.00"), Decimal("600.00")]
+    assert [c.under_claimed for c in result.checks] == [Decimal(0), Decimal(0)]
+    assert result.missed_results == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["B1314", "EX-010", "EX-012", "EX-015", "EX-044", "EX-048", "EX-001"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["crime_asb_education", "progress_to_work", "continuous_employment"]),
+            st.integers(0, 250_000),
+        ),
+        min_size=2,
+        max_size=3,
+        unique_by=lambda t: t[0],
+    ),
+    st.dates(date(2013, 1, 1), date(2015, 12, 31)),
+)
+@example("B1314", [("crime_asb_education", 100_000), ("continuous_employment", 0)], _BOTH_MET)
+@example("B1314", [("continuous_employment", 10_000), ("crime_asb_education", 0)], _BOTH_MET)
+def test_claims_of_one_family_never_under_claim_more_than_is_payable(
+    family_id: str, claims: list[tuple[str, int]], on: date
+) -> None:
+    """Several claims of one family on one day: what they verify and under-claim, and what is
+    missed, fit in what the engine finds payable for it with nothing claimed."""
+    family = _both_routes_family() if family_id == "B1314" else families()[family_id]
+    made = [
+        claim(f"P{n}", kind, str(Decimal(pence).scaleb(-2)), on, family_id)
+        for n, (kind, pence) in enumerate(claims)
+    ]
+    result = verify(made, [family], missed_fees=False)
+    payable = sum((m.amount for m in pbr.audit.missed_claims([family], on, fees=False)), Decimal(0))
+    verified = sum((c.verified for c in result.checks), Decimal(0))
+    under, missed = _under_and_missed(result)
+    assert verified + under + missed <= payable

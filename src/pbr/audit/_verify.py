@@ -490,6 +490,7 @@ def verify(
     pick = rules_for or rule_set_for
     planned: set[str] = set()  # the programmes judged against an outcome plan
     calendars: dict[str, tuple[str, int]] = {}  # a council's term calendar, by rule-set version
+    bounds: dict[str, tuple[Decimal, Decimal]] = {}  # each family's cap and fee due, as judged
 
     def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
         """One pass over the claims, taking the payments of `not_own` as not their claims'."""
@@ -580,6 +581,7 @@ def verify(
             fee_paid = sum((p.amount for p in known if p.kind == "attachment_fee"), ZERO)
             results_paid = sum((p.amount for p in known if p.kind != "attachment_fee"), ZERO)
             room = max(decision.cap - max(decision.attachment_fee, fee_paid) - results_paid, ZERO)
+            bounds[claim.family_id] = (decision.cap, decision.attachment_fee)
             first_fee = next((p for p in (*made, *later) if p.kind == "attachment_fee"), None)
             paid_later: dict[str, Payment] = {}
             for p in later:  # a kind paid only after the claim date: the payment to name
@@ -617,6 +619,7 @@ def verify(
         if not wrong:
             break
         not_own |= wrong
+    _share_room(checks, paid, bounds)
     dated = (c.claimed_on for c in claims if AS_OF_EARLIEST <= c.claimed_on <= LATEST_DATE)
     when = as_of or max(dated, default=None)
     missed: list[MissedClaim] = []
@@ -638,6 +641,64 @@ def verify(
         outcome_plans=_plans_used(planned, plans),
         term_calendars=tuple((v, *named) for v, named in sorted(calendars.items())),
     )
+
+
+def _share_room(
+    checks: dict[int, ClaimCheck],
+    paid: _Payments,
+    bounds: Mapping[str, tuple[Decimal, Decimal]],
+) -> None:
+    """Cut a family's results under-claims to the room its claims leave under the cap, last first.
+
+    Each claim's under-claim is what the rules allow it above its amount, judged with the
+    family's other claims at their amounts: two under-claims of one family can be for the same
+    room (£600 left under the cap, and two claims each £600 short of their rates). Together they
+    are only what is left once every claim is paid what it verifies; the earliest claim in the
+    file keeps its under-claim first. The missed search (`_Payments.at_allowed`) reads the cut
+    amounts.
+    """
+    rows: dict[str, list[int]] = {}
+    for i in sorted(checks):
+        check = checks[i]
+        if check.under_claimed > 0 and check.claim.kind != "attachment_fee":
+            rows.setdefault(check.claim.family_id, []).append(i)
+    for family_id, mine in rows.items():
+        if family_id not in bounds:
+            continue
+        cap, fee_due = bounds[family_id]
+        payments = paid.lists.get(family_id, [])
+        fee_paid: Decimal = sum((p.amount for p in payments if p.kind == "attachment_fee"), ZERO)
+        results: Decimal = sum((p.amount for p in payments if p.kind != "attachment_fee"), ZERO)
+        room = max(cap - max(fee_due, fee_paid) - results, ZERO)
+        excess = sum((checks[i].under_claimed for i in mine), ZERO) - room
+        for i in reversed(mine):
+            if excess <= 0:
+                break
+            check = checks[i]
+            cut = min(excess, check.under_claimed)
+            excess -= cut
+            checks[i] = _under_cut(check, check.under_claimed - cut, room, cap)
+            paid.recount_under(check.claim, check.verified + checks[i].under_claimed)
+
+
+def _under_cut(check: ClaimCheck, under: Decimal, room: Decimal, cap: Decimal) -> ClaimCheck:
+    """`check` with its under-claim cut to `under`: the family's other claims take the rest."""
+    said = (
+        f"; of the £{check.under_claimed:,.2f} more it allows, £{under:,.2f} is left under the "
+        f"£{cap:,.0f} cap once the family's other claims in this file are paid (£{room:,.2f} "
+        "left in all, to earlier claims first)"
+    )
+    flags = tuple(
+        replace(
+            f,
+            message=f.message + said,
+            compared={**f.compared, "under_claimed": f"{under:.2f}", "room": f"{room:.2f}"},
+        )
+        if f.code == "AMOUNT_DIFFERS"
+        else f
+        for f in check.flags
+    )
+    return replace(check, flags=flags, under_claimed=under)
 
 
 def _plans_used(
@@ -827,6 +888,17 @@ class _Payments:
             allowed = made.model_copy(update={"amount": check.verified + check.under_claimed})
             place = (len(payments) - 1, True) if check.verified > 0 else (len(payments), False)
             self.under.setdefault(claim.family_id, []).append((*place, allowed))
+
+    def recount_under(self, claim: Claim, allowed: Decimal) -> None:
+        """Put right `claim`'s under-claim at `allowed` (`_share_room` cut it), or drop it."""
+        fixes = self.under.get(claim.family_id, [])
+        for n, (place, replaces, payment) in enumerate(fixes):
+            if payment.claim_id == claim.claim_id and payment.kind == claim.kind:
+                if allowed > 0:
+                    fixes[n] = (place, replaces, payment.model_copy(update={"amount": allowed}))
+                else:  # nothing verified and nothing left to put right: no payment at all
+                    del fixes[n]
+                return
 
     def at_allowed(self, family: Family) -> tuple[list[Payment], HistoryError | None]:
         """The family's payments (`of`) with each claim of the file paid what the rules allow it.
