@@ -166,7 +166,7 @@ def test_a_full_temporary_folder_is_reported_in_one_line(
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("shutil.copyfileobj", full)
+    monkeypatch.setattr("pbr.cli._evaluate._copy_leaving_room", full)
     status = main(["evaluate", "-", "--as-of", AS_OF, "--output", str(tmp_path / "o.jsonl")])
     err = capsys.readouterr().err
     assert status == 2
@@ -274,3 +274,36 @@ def test_the_batch_applies_its_record_limit(
         assert small[0].errors[0].type == "record_too_large"
         roomy = list(run([text], as_of=as_of, workers=1, max_record_bytes=len(text)))
         assert not isinstance(roomy[0], pbr.Rejection)
+
+
+def test_an_endless_pipe_stops_before_the_disk_is_full(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``yes '{}' | pbr evaluate -`` was copied to the temporary folder until the disk was full."""
+    from pbr.cli import _evaluate
+
+    monkeypatch.setattr(_evaluate, "_SPOOL_CHECKS_EVERY", 1 << 20)
+    monkeypatch.setattr(_evaluate, "SPOOL_LEAVES_FREE", 1 << 62)  # more than any disk has
+    data = b'{"family_id": "F"}\n' * 200_000  # 3.8 MB
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    status = main(["evaluate", "-", "--as-of", "2013-01-01"])
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    assert err.startswith("pbr: cannot copy <stdin> to a temporary file in ")
+    assert (
+        f": the disk has less than {(1 << 62) >> 20} MiB left after 1,048,576 bytes; give the file's"
+        in err
+    )
+    assert err.count("\n") == 1
+
+
+def test_a_pipe_smaller_than_the_check_is_copied_whatever_the_disk_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pbr.cli import _evaluate
+
+    monkeypatch.setattr(_evaluate, "SPOOL_LEAVES_FREE", 1 << 62)
+    source, sink = io.BytesIO(b"x" * (3 << 20)), io.BytesIO()
+    _evaluate._copy_leaving_room("<stdin>", source, sink, ".")
+    assert len(sink.getvalue()) == 3 << 20

@@ -333,10 +333,9 @@ def spooled(path: str, what: str = "families") -> Iterator[str]:
 
     The reader looks at a file's start twice to find its shape and the progress bar shows its
     size: a pipe (``zcat f.jsonl.gz | pbr evaluate -``) allows neither, so it is read once,
-    a block at a time, into the system's temporary folder (as much disk as the input).
+    a block at a time, into the system's temporary folder (as much disk as the input; the
+    copy stops, refused, when less than `SPOOL_LEAVES_FREE` would be left).
     """
-    import shutil
-
     name = STDIN if path == "-" else path
     if path == "-" and sys.stdin is None:  # closed (``<&-``), as a daemon may leave it
         raise UnreadableFile(
@@ -356,7 +355,7 @@ def spooled(path: str, what: str = "families") -> Iterator[str]:
         try:
             with open(copy, "xb") as sink:
                 _refuse_what_is_not_text(name, source, sink)
-                shutil.copyfileobj(source, sink, 1 << 20)
+                _copy_leaving_room(name, source, sink, folder)
         except UnreadableFile:
             raise
         except OSError as exc:
@@ -367,6 +366,38 @@ def spooled(path: str, what: str = "families") -> Iterator[str]:
             if source is not sys.stdin.buffer:
                 source.close()
         yield copy
+
+
+SPOOL_LEAVES_FREE = 256 << 20
+"""The disk space a pipe's copy leaves free, 256 MiB: an endless pipe (``yes |``) or one larger
+than the disk stops the copy there, rather than filling the disk for everyone."""
+
+
+_SPOOL_CHECKS_EVERY = 64 << 20
+"""How often (bytes copied) the free space is looked at: a small pipe is never refused for it."""
+
+
+def _copy_leaving_room(name: str, source: IO[bytes], sink: IO[bytes], folder: str) -> None:
+    """Copy `source` to `sink` a block at a time, stopping before the disk has too little left."""
+    import shutil
+
+    copied, check_at = 0, _SPOOL_CHECKS_EVERY
+    while True:
+        block = source.read(1 << 20)
+        if not block:
+            return
+        copied += len(block)
+        if copied < check_at:
+            sink.write(block)
+            continue
+        check_at = copied + _SPOOL_CHECKS_EVERY
+        if shutil.disk_usage(folder).free < SPOOL_LEAVES_FREE:
+            raise UnreadableFile(
+                f"cannot copy {name} to a temporary file in {tempfile.gettempdir()}: the disk "
+                f"has less than {SPOOL_LEAVES_FREE >> 20} MiB left after {copied:,} bytes; give "
+                "the file's path instead, or set TMPDIR to a folder on a larger disk"
+            )
+        sink.write(block)
 
 
 def _refuse_what_is_not_text(name: str, source: IO[bytes], sink: IO[bytes]) -> None:
