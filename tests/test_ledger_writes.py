@@ -288,7 +288,7 @@ def flagged(report: list[list[str]], cut: bool) -> str:
         ("amount-negative", "amount = '-1500.00'"),
         ("duplicate-column", "column 'verified' is named more than once"),
         ("newline-claim-id", "claim_id = 'C-001\\nX': a control character"),
-        ("surplus-value", "23 values for 22 columns"),
+        ("surplus-value", "24 values for 23 columns"),
     ],
 )
 def test_record_refuses_a_report_that_does_not_hold_together(

@@ -271,6 +271,7 @@ def test_what_only_pbr_checks_is_refused_by_pbr(document: Any) -> None:
 
 ONLY_PBR_CHECKS = (
     "is not an academic year written like",  # the pattern holds: the years are not consecutive
+    "is outside the academic years pbr dates",
     "is outside 1900-01-01 to 2099-12-31",
     "is not within academic year",
     "after its last day",

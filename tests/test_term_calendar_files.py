@@ -7,6 +7,8 @@ user to go to Python to replay a decision that named a calendar.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date
 from decimal import Decimal
@@ -466,3 +468,117 @@ def test_pbr_audit_judges_claims_on_the_calendar_they_were_made_under(
     assert "- **Term calendar, tf-phase-1/1.0**: kent (3 terms of its own dates)\n" in (
         report.read_text()
     )
+
+
+# --- what a spreadsheet saves, and names that no output could hold --------------------------------
+
+
+def test_a_spreadsheet_s_trailing_commas_and_spaced_column_names_are_read_past(
+    tmp_path: Path,
+) -> None:
+    text = (
+        " term ,academic_year, start,end ,\r\n"
+        "autumn,2012/13,2012-09-04,2012-12-20,\r\n"
+        "spring,2012/13,2013-01-03,2013-03-28,,\r\n"
+        ",,,,\r\n"
+        "summer,2012/13,2013-04-15,2013-07-23\r\n"
+    )
+    assert load_term_calendar(_write(tmp_path, "kent.csv", text)) == KENT
+
+
+def test_a_value_beyond_the_columns_is_still_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "kent.csv",
+        "academic_year,term,start,end\n2012/13,autumn,2012-09-04,2012-12-20,x\n",
+    )
+    assert _problems(lambda: load_term_calendar(path)) == (
+        f"{path}: line 2: 5 cells where the header has 4",
+    )
+
+
+@pytest.mark.parametrize("name", ["K" + chr(0xD800), "K" + chr(0xDCFF)])
+def test_a_name_no_output_could_hold_is_refused(name: str) -> None:
+    # a lone surrogate (a JSON escape, or a file name's byte that is not UTF-8) was taken, and
+    # every command then failed writing its decisions: "unexpected error"
+    data = {"name": name, "terms": term_calendar_data(KENT)["terms"]}
+    (problem,) = _problems(lambda: parse_term_calendar(data))
+    assert problem.startswith("<calendar>: name: "), problem
+    assert "no byte that is not UTF-8" in problem
+
+
+def test_a_csv_file_s_name_is_named_as_the_calendar_s(tmp_path: Path) -> None:
+    for stem, said in (("own", "'own' is what decisions call"), ("\udcffkent", "no byte that")):
+        path = tmp_path / f"{stem}.csv"
+        try:
+            path.write_text(KENT_CSV)
+        except UnicodeEncodeError:  # a file system that refuses the name: nothing to read
+            continue
+        (problem,) = _problems(lambda p=path: load_term_calendar(p))
+        assert "name (a CSV calendar is named by its file's name): " in problem, problem
+        assert said in problem
+
+
+def test_a_file_with_no_name_before_its_suffix_is_named_so(tmp_path: Path) -> None:
+    path = _write(tmp_path, ".csv", KENT_CSV)
+    assert _problems(lambda: load_term_calendar(path)) == (
+        f"{path}: the file has no name before .csv: name it",
+    )
+
+
+@pytest.mark.parametrize(
+    ("year", "said"),
+    [
+        ("2099/00", "is outside the academic years pbr dates (1900/01 to 2098/99)"),
+        ("1899/00", "is outside the academic years pbr dates (1900/01 to 2098/99)"),
+        ("2012/14", "is not an academic year written like '2012/13'"),
+    ],
+)
+def test_an_academic_year_out_of_range_is_named_as_such(year: str, said: str) -> None:
+    data = {
+        "name": "K",
+        "terms": [{"academic_year": year, "term": "autumn", "start": "2012-09-04",
+                   "end": "2012-12-20"}],
+    }  # fmt: skip
+    (problem,) = _problems(lambda: parse_term_calendar(data))
+    assert problem == f"<calendar>: terms[0]: academic_year: '{year}' {said}"
+
+
+def test_a_file_of_many_bad_rows_names_fifty_and_counts_the_rest(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "kent.csv", "academic_year,term,start,end\n" + "2012/13,winter,x,y\n" * 100
+    )
+    problems = _problems(lambda: load_term_calendar(path))
+    assert len(problems) == 51
+    assert problems[-1] == f"{path}: and 250 more problems"
+
+
+def test_the_audit_csv_report_names_the_calendar_and_the_recheck_asks_for_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the CSV report had no word of the calendar, and the ledger's re-check run without it
+    # blamed the report: "the report was changed, or was not made from these claims ..."
+    families = _families(tmp_path)
+    calendar = _write(tmp_path, "kent.toml", KENT_TOML)
+    claims = _write(
+        tmp_path,
+        "claims.csv",
+        "claim_id,family_id,kind,amount,claimed_on\nC1,K0,attachment_fee,3200.00,2012-10-01\n",
+    )
+    report = tmp_path / "audit.csv"
+    audit = ("audit", str(claims), "--families", str(families), "--as-of", "2013-07-31")
+    status, _, err = _cli(capsys, *audit, "--term-calendar", str(calendar), "--report", str(report))
+    assert status == 0, err
+    (row,) = list(csv.DictReader(io.StringIO(report.read_text())))
+    assert row["term_calendar"] == "kent"
+    record = ("ledger", "record", str(report), str(tmp_path / "l.db"), "--paid-on", "2013-08-01",
+              "--claims", str(claims), "--families", str(families))  # fmt: skip
+    status, _, err = _cli(capsys, *record)
+    assert status != 0
+    assert (
+        "term_calendar = 'kent': the report was made under the term calendar 'kent', the re-run "
+        "audit judges on the default term dates: give the audit's calendar file with "
+        "--term-calendar FILE; nothing was recorded"
+    ) in err
+    status, _, err = _cli(capsys, *record, "--term-calendar", str(calendar))
+    assert status == 0, err

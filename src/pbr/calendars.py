@@ -41,6 +41,7 @@ from pbr.periods import EARLIEST_DATE, LATEST_DATE, TERMS, SchoolTerm, TermCalen
 __all__ = [
     "COLUMNS",
     "MAX_CALENDAR_BYTES",
+    "MAX_NAME",
     "load_term_calendar",
     "parse_term_calendar",
     "term_calendar_data",
@@ -58,10 +59,15 @@ _RESERVED_NAMES = ("default", "own")
 """Names a decision gives calendars that are not a council's: the default dates, and a calendar
 given from Python with no name (`TermCalendar.named`)."""
 
-_MAX_NAME = 80
+MAX_NAME = 80
+"""The longest calendar name, in characters: decisions, reports and tables give it."""
+_MOST_PROBLEMS = 50
+"""The most problems of a file named one by one: a file of 25,000 bad rows is not 25,000 lines."""
 _ACADEMIC_YEAR = re.compile(r"[0-9]{4}/[0-9]{2}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""A control character, or a lone surrogate (a byte of a file name that is not UTF-8): no
+decision, report or JSON answer could be written with it."""
 _MAX_SHOWN = 60
 
 
@@ -89,6 +95,8 @@ def load_term_calendar(path: str | os.PathLike[str]) -> TermCalendar:
     path = Path(path)
     origin = str(path)
     suffix = path.suffix.lower()
+    if path.name.lower() in (".toml", ".json", ".csv"):
+        raise CalendarError(f"{origin}: the file has no name before {path.name}: name it")
     if suffix not in (".toml", ".json", ".csv"):
         raise CalendarError(f"{origin}: a term calendar file ends in .toml, .json or .csv")
     try:
@@ -179,7 +187,11 @@ def term_calendar_data(calendar: TermCalendar) -> dict[str, Any]:
 
 
 def _from_csv(text: str, name: str, origin: str) -> TermCalendar:
-    """A CSV calendar: a header of `COLUMNS` (any order), then a term a row."""
+    """A CSV calendar: a header of `COLUMNS` (any order), then a term a row.
+
+    As a spreadsheet saves it: spaces around a column's name, and empty cells after the last
+    column (a trailing comma), are read past; a value is read as written.
+    """
     problems: list[str] = []
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -188,7 +200,8 @@ def _from_csv(text: str, name: str, origin: str) -> TermCalendar:
             header = next(rows, None)
         if header is None:
             raise CalendarError(f"{origin}: empty: a header {','.join(COLUMNS)} and a term a row")
-        if sorted(header) != sorted(COLUMNS):
+        names = _trailing_empty_dropped([h.strip() for h in header])
+        if sorted(names) != sorted(COLUMNS):
             raise CalendarError(
                 f"{origin}: line {rows.line_num}: the header is "
                 f"{','.join(_shown(h) for h in header)}; a term calendar's is "
@@ -199,13 +212,23 @@ def _from_csv(text: str, name: str, origin: str) -> TermCalendar:
             if not any(row):
                 continue
             where = f"line {rows.line_num}"
-            if len(row) != len(header):
-                entries.append((where, _Ragged(len(row), len(header))))
+            cells = row if len(row) <= len(names) else _trailing_empty_dropped(row)
+            if len(cells) != len(names):
+                entries.append((where, _Ragged(len(cells), len(names))))
                 continue
-            entries.append((where, dict(zip(header, row, strict=True))))
+            entries.append((where, dict(zip(names, cells, strict=True))))
     except csv.Error as exc:
         raise CalendarError(f"{origin}: line {rows.line_num}: not valid CSV: {exc}") from None
-    return _calendar(_name(name, origin, problems), entries, origin, problems)
+    said = "name (a CSV calendar is named by its file's name)"
+    return _calendar(_name(name, origin, problems, said), entries, origin, problems)
+
+
+def _trailing_empty_dropped(cells: list[str]) -> list[str]:
+    """`cells` without the empty ones at the end (a spreadsheet's trailing commas)."""
+    end = len(cells)
+    while end and cells[end - 1] == "":
+        end -= 1
+    return cells[:end]
 
 
 def _calendar(
@@ -234,6 +257,9 @@ def _calendar(
     if not problems:
         calendar = TermCalendar(overrides, name=name)
         problems += [f"{origin}: {p}" for p in _order_problems(calendar, places)]
+    if len(problems) > _MOST_PROBLEMS:
+        more = len(problems) - _MOST_PROBLEMS
+        problems[_MOST_PROBLEMS:] = [f"{origin}: and {more:,} more problems"]
     if problems:
         raise CalendarError(*problems)
     return calendar
@@ -249,22 +275,22 @@ class _Ragged:
         return f"{self.cells} cells where the header has {self.columns}"
 
 
-def _name(value: Any, origin: str, problems: list[str]) -> str:
+def _name(value: Any, origin: str, problems: list[str], field: str = "name") -> str:
     """The calendar's name, which decisions give: short, printable and not one pbr gives."""
     if not isinstance(value, str) or not value.strip():
         problems.append(
-            f"{origin}: name: the council's name for the calendar, which decisions give; got "
+            f"{origin}: {field}: the council's name for the calendar, which decisions give; got "
             + ("nothing" if value is None else _shown(value))
         )
         return "?"
-    if len(value) > _MAX_NAME or _CONTROL.search(value) or value != value.strip():
+    if len(value) > MAX_NAME or _CONTROL.search(value) or value != value.strip():
         problems.append(
-            f"{origin}: name: {_shown(value)}: at most {_MAX_NAME} characters, with no control "
-            "character and no space at either end"
+            f"{origin}: {field}: {_shown(value)}: at most {MAX_NAME} characters, with no control "
+            "character, no byte that is not UTF-8 and no space at either end"
         )
     elif value.lower() in _RESERVED_NAMES:
         problems.append(
-            f"{origin}: name: {value!r} is what decisions call a calendar that is not a "
+            f"{origin}: {field}: {value!r} is what decisions call a calendar that is not a "
             "council's: give the council's own name for it"
         )
     return value
@@ -290,9 +316,7 @@ def _term(
             problems.append(f"{where}: {key} is missing")
     year = entry.get("academic_year")
     if "academic_year" in entry and not _academic_year(year):
-        problems.append(
-            f"{where}: academic_year: {_shown(year)} is not an academic year written like '2012/13'"
-        )
+        problems.append(f"{where}: academic_year: {_shown(year)} {_year_problem(year)}")
     term = entry.get("term")
     if "term" in entry and term not in TERMS:
         problems.append(f"{where}: term: {_shown(term)} is not autumn, spring or summer")
@@ -319,11 +343,27 @@ def _term(
 _TERM_NAMES: Mapping[str, TermName] = {name: name for name in TERMS}
 
 
+_FIRST_YEAR, _LAST_YEAR = EARLIEST_DATE.year, LATEST_DATE.year - 1
+"""The academic years a calendar may date: their terms fall within pbr's dates."""
+
+
 def _academic_year(value: Any) -> bool:
     if not isinstance(value, str) or _ACADEMIC_YEAR.fullmatch(value) is None:
         return False
     first = int(value[:4])
-    return (first + 1) % 100 == int(value[5:]) and 1900 <= first < LATEST_DATE.year
+    return (first + 1) % 100 == int(value[5:]) and _FIRST_YEAR <= first <= _LAST_YEAR
+
+
+def _year_problem(value: Any) -> str:
+    """Why `value` is not an academic year a calendar may date."""
+    if isinstance(value, str) and _ACADEMIC_YEAR.fullmatch(value) is not None:
+        first = int(value[:4])
+        if (first + 1) % 100 == int(value[5:]):
+            return (
+                f"is outside the academic years pbr dates ({_FIRST_YEAR}/{_FIRST_YEAR % 100 + 1:02d}"
+                f" to {_LAST_YEAR}/{(_LAST_YEAR + 1) % 100:02d})"
+            )
+    return "is not an academic year written like '2012/13'"
 
 
 def _date(entry: Mapping[str, Any], key: str, where: str, problems: list[str]) -> date | None:

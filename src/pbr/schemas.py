@@ -77,7 +77,7 @@ def term_calendar_schema() -> dict[str, Any]:
     >>> schema["properties"]["terms"]["items"]["required"]
     ['academic_year', 'term', 'start', 'end']
     """
-    from pbr.calendars import _MAX_NAME, COLUMNS
+    from pbr.calendars import COLUMNS, MAX_NAME
     from pbr.periods import TERMS
 
     def day(which: str) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def term_calendar_schema() -> dict[str, Any]:
                 ),
                 "type": "string",
                 "minLength": 1,
-                "maxLength": _MAX_NAME,
+                "maxLength": MAX_NAME,
                 "pattern": f"^{text}({inner}*{text})?$",
                 "not": {"pattern": "^([Dd][Ee][Ff][Aa][Uu][Ll][Tt]|[Oo][Ww][Nn])$"},
             },

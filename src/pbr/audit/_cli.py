@@ -218,7 +218,7 @@ def add_audit_commands(sub: Any, date_type: Any) -> None:
     recheck = record.add_argument_group(
         "re-check (audit the claims again; the report must be exactly that audit's)",
         "Give the inputs of the pbr audit that wrote the report: --claims and --families, and "
-        "its --interpretation, --plan and --ledger if it had any. Every claim row (and "
+        "its --interpretation, --plan, --term-calendar and --ledger if it had any. Every claim row (and "
         "malformed row) of the report must then be, column for column, the row the audit "
         "writes again, none missing and none added, or nothing is recorded. No --as-of: it "
         "dates only the missed claims, which the CSV report does not hold (each claim is "

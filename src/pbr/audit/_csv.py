@@ -35,6 +35,7 @@ COLUMNS = (
     "rules_version",
     "outcome_plan",
     "outcome_plan_sha256",
+    "term_calendar",
     "pbr_version",
     "rules_hash",
     "input_hash",
@@ -44,6 +45,8 @@ COLUMNS = (
 ``outcome_plan`` is the id/version of the outcome plan a phase-two or Supporting Families claim
 was judged against (``... (pbr's example plan)`` when no ``--plan`` was given for its
 programme), with its SHA-256 in ``outcome_plan_sha256``; both are empty for phase one.
+``term_calendar`` names the council's term calendar the claim was judged on (``--term-calendar``),
+empty for the default term dates.
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
 (where it can be read) is unverified. After the malformed rows, each rejected family record is a

@@ -165,6 +165,30 @@ def recheck_rows(verification: Verification) -> list[list[str]]:
     return [row[: len(COLUMNS)] for row in rows[1:] if row and row[status] in _RECHECKED]
 
 
+def _same_calendar(
+    header: list[str], found: list[tuple[str, int, list[str]]], expected: list[list[str]]
+) -> None:
+    """Refuse a report made under another term calendar than the re-check's, saying so.
+
+    Its amounts would differ first, and be blamed on a changed report.
+    """
+    from pbr.audit._csv import COLUMNS
+    from pbr.ledger import LedgerError
+
+    if "term_calendar" not in header:  # a report of an earlier pbr
+        return
+    j, k = header.index("term_calendar"), COLUMNS.index("term_calendar")
+    for (where, _, row), want in zip(found, expected, strict=False):
+        if row[j] != want[k]:
+            made = f"the term calendar {row[j]!r}" if row[j] else "the default term dates"
+            now = f"the term calendar {want[k]!r}" if want[k] else "the default term dates"
+            raise LedgerError(
+                f"{where}: term_calendar = {row[j]!r}: the report was made under {made}, the "
+                f"re-run audit judges on {now}: give the audit's calendar file with "
+                "--term-calendar FILE; nothing was recorded"
+            )
+
+
 def _same_rows(
     path: str | Path,
     header: list[str],
@@ -185,8 +209,9 @@ def _same_rows(
     at = [(column, header.index(column), k) for k, column in enumerate(COLUMNS) if column in header]
     why = (
         "the report was changed, or was not made from these claims, families, interpretations, "
-        "plans and payment history; nothing was recorded"
+        "plans, term calendar and payment history; nothing was recorded"
     )
+    _same_calendar(header, found, expected)
     for (where, _, row), want in zip(found, expected, strict=False):
         for column, j, k in at:  # a column a report of an earlier pbr lacks is not compared
             if row[j] != want[k]:

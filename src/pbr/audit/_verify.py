@@ -126,6 +126,9 @@ class ClaimCheck:
     outcome_plan: PlanUsed | None = None
     """The outcome plan the claim's decision was judged against (phase two, Supporting
     Families), or None (phase one, or no decision)."""
+    term_calendar: str | None = None
+    """The council term calendar the claim's rules read (`pbr.TermCalendar.named`), or None:
+    the default term dates, or no decision."""
 
     @property
     def status(self) -> str:
@@ -164,6 +167,7 @@ class ClaimCheck:
             "input_hash": p.input_hash if p else "",
             "outcome_plan": self.outcome_plan.shown() if self.outcome_plan else "",
             "outcome_plan_sha256": self.outcome_plan.sha256 if self.outcome_plan else "",
+            "term_calendar": self.term_calendar or "",
         }
 
 
@@ -1072,6 +1076,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         rules_version=decision.rules_version,
         provenance=ctx.provenance,
         outcome_plan=ctx.outcome_plan,
+        term_calendar=ctx.rules.term_calendar.named,
     )
 
 
