@@ -47,11 +47,16 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
 }
 
 UNSOUND_RECORD_CODES = frozenset(
-    {"RESULT_PAID_MORE_THAN_ONCE", "PAID_OVER_CAP", "LATER_PROGRAMME_LISTS_IGNORED"}
+    {
+        "RESULT_PAID_MORE_THAN_ONCE",
+        "PAID_OVER_CAP",
+        "RESULTS_PAID_BEFORE_ATTACHMENT",
+        "LATER_PROGRAMME_LISTS_IGNORED",
+    }
 )
 """Warnings about a record's own past payments, or its later programmes' lists: sound example
-records never raise them (the README says so); tests/test_history.py and
-tests/test_input_contract.py reach them."""
+records never raise them (the README says so); tests/test_history.py,
+tests/test_input_contract.py and tests/test_paid_before_attachment.py reach them."""
 
 INTERPRETATION_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
     # (interpretation, non-default value): families whose decision at AS_OF it changes.

@@ -67,6 +67,7 @@ ReasonCode = Literal[
     "EXCLUSIVE_ROUTE_TAKEN",
     "RESULT_PAID_MORE_THAN_ONCE",
     "PAID_OVER_CAP",
+    "RESULTS_PAID_BEFORE_ATTACHMENT",
     "EVALUATED_BEFORE_ATTACHMENT",
     "RESULTS_CLAIMS_CLOSED",
     # phase two and Supporting Families (tf-rules §2, §3)
@@ -184,6 +185,11 @@ REASON_CODES: dict[str, str] = {
     "PAID_OVER_CAP": "Warning: the attachment fee counted (the year's fee, whether or not the "
     "record lists it, or more if more is listed) plus the results payments listed total more "
     "than the per-family cap; the difference (compared.over_cap) is to be recovered.",
+    "RESULTS_PAID_BEFORE_ATTACHMENT": "Warning: the record lists a results payment (not an "
+    "attachment fee, which may be paid up front) as paid before the family's attachment "
+    "(compared.paid_on before attached_on). No result is paid before attachment, so the "
+    "payment's date is wrong or it is another family's; it still counts as paid, so the result "
+    "is not paid again.",
     "EVALUATED_BEFORE_ATTACHMENT": "Warning: the evaluation date is before the family's "
     "attachment, so nothing is due yet, not even the attachment fee (the message names the fee "
     "only where one is due at attachment); eligibility is as the evidence stands at attachment.",

@@ -293,19 +293,28 @@ def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason
     )
 
 
-def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tuple[Reason, ...]:
-    """Warnings for payments made that break the rules: paid twice, by two routes, over the cap.
+def overpaid(
+    books: Account, rules: RuleSet, attached_on: date, *, one_claim: bool = False
+) -> tuple[Reason, ...]:
+    """Warnings for payments made that break the rules: early, twice, by two routes, over the cap.
 
-    Results by two routes are warned of where a family has one claim (`one_claim`: phase two,
-    Supporting Families). The decision still pays nothing twice and keeps the cap (`Account.room`); these say the
-    record shows money already paid that should be recovered. The cap is passed when the fee
-    counted (the year's fee whether listed or not, or more if more is listed: phase1-spec §5)
-    and the results paid exceed it, not only when the payments listed do. Of two payments, the
-    later paid (`paid_order`) is the one to be recovered, however they are listed.
+    A result paid before the family was `attached_on` is a wrong date or another family's
+    payment (`_paid_before_attachment`). Results by two routes are warned of where a family has
+    one claim (`one_claim`: phase two, Supporting Families). The decision still pays nothing
+    twice and keeps the cap (`Account.room`); these say the record shows money already paid
+    that should be recovered or checked. The cap is passed when the fee counted (the year's fee
+    whether listed or not, or more if more is listed: phase1-spec §5) and the results paid
+    exceed it, not only when the payments listed do. Of two payments, the later paid
+    (`paid_order`) is the one to be recovered, however they are listed.
     """
-    found: list[Reason] = []
+    claimed = books.results_claimed
+    found = [
+        _paid_before_attachment(p, attached_on, rules)
+        for p in claimed
+        if p.paid_on is not None and p.paid_on < attached_on
+    ]
     first: dict[str, Payment] = {}
-    for payment in books.results_claimed:  # in the order paid: the later is to be recovered
+    for payment in claimed:  # in the order paid: the later is to be recovered
         earlier = first.get(payment.kind)
         if earlier is None:
             if one_claim and first:  # a second route: the family has one results claim
@@ -339,6 +348,29 @@ def overpaid(books: Account, rules: RuleSet, *, one_claim: bool = False) -> tupl
 def _claim(payment: Payment) -> str:
     """The claim a payment was made on, as reasons name it."""
     return payment.claim_id or "(no claim id)"
+
+
+def _paid_before_attachment(payment: Payment, attached_on: date, rules: RuleSet) -> Reason:
+    """The warning that a result is listed as paid before the family was attached.
+
+    No result is paid before attachment, so the payment's date or family is wrong. It still
+    counts as paid (paying the result again would be worse); an attachment fee paid before
+    attachment is no error (phase one paid fees up front), so only results are checked.
+    """
+    claim = f"claim {payment.claim_id}" if payment.claim_id else "no claim id"
+    return reason(
+        "RESULTS_PAID_BEFORE_ATTACHMENT",
+        "payment.after_attachment",
+        rules,
+        f"{payment.kind} {payment.amount} ({claim}) is listed as paid on {payment.paid_on}, "
+        f"before the family was attached on {attached_on}: no result is paid before "
+        "attachment; check the payment's date and family",
+        kind=payment.kind,
+        claim_id=payment.claim_id,
+        paid_on=payment.paid_on,
+        attached_on=attached_on,
+        amount=payment.amount,
+    )
 
 
 def _second_claim(first: Payment, again: Payment, rules: RuleSet) -> Reason:
@@ -489,7 +521,10 @@ def decide(
         family, as_of, year, fee, programme.cap(rules, year), programme.cap_source(rules, year)
     )
     if books.made:  # a record whose payments break the rules says so (most have none yet)
-        warnings = (*warnings, *overpaid(books, rules, one_claim=programme.one_claim))
+        warnings = (
+            *warnings,
+            *overpaid(books, rules, family.attached_on, one_claim=programme.one_claim),
+        )
     if as_of < family.attached_on:  # an export run to an earlier date: nothing is due yet
         source = programme.attachment_fee_source(rules, year)
         warnings = (*warnings, before_attachment(family.attached_on, as_of, fee, rules, source))
