@@ -1041,11 +1041,11 @@ def test_two_under_claims_of_one_family_share_the_room_left_once() -> None:
     (flag,) = second.flags
     assert flag.code == "AMOUNT_DIFFERS"
     assert flag.message.endswith(
-        "; of the £600.00 more it allows, £100.00 is left under the £4,000 cap once the "
-        "family's other claims in this file are paid (£600.00 left in all, to earlier claims "
-        "first)"
+        "; of the £600.00 more it allows, £100.00 is left to it: £600.00 is left under the "
+        "£4,000 cap once the family's claims in the file are paid what they verify (to the "
+        "earliest claims first)"
     )
-    assert (flag.compared["under_claimed"], flag.compared["room"]) == ("100.00", "600.00")
+    assert flag.compared["under_claimed"] == "100.00"
     assert result.reconciliation()[-1]["under_claimed"] == Decimal("600.00")
     assert result.missed_results == ()
 
@@ -1095,3 +1095,71 @@ def test_claims_of_one_family_never_under_claim_more_than_is_payable(
     verified = sum((c.verified for c in result.checks), Decimal(0))
     under, missed = _under_and_missed(result)
     assert verified + under + missed <= payable
+
+
+def test_the_earlier_claim_by_date_keeps_the_shared_room_whatever_the_rows_order() -> None:
+    rows = [
+        claim("K1", "crime_asb_education", "1000.00", _BOTH_MET, "B1314"),
+        claim("K2", "continuous_employment", "0.00", date(2013, 10, 1), "B1314"),
+    ]
+    for ordered in (rows, rows[::-1]):
+        result = verify(ordered, [_both_routes_family()], missed_fees=False)
+        under = {c.claim.claim_id: c.under_claimed for c in result.checks}
+        assert sum(under.values()) == result.reconciliation()[-1]["under_claimed"]
+        assert under["K2"] > 0  # the earlier claim date, whichever row it is
+        assert sum(under.values()) <= Decimal("600.00")
+
+
+def test_a_nil_claim_is_not_short_of_a_result_a_later_claim_verifies() -> None:
+    """A £0.00 crime claim, then the crime result claimed in full: the first was shown short
+    of what the second verified (£700, then £100 of progress-to-work room)."""
+    family = families()["EX-012"]
+    result = verify(
+        [
+            claim("F", "attachment_fee", "3200.00", date(2013, 1, 1), "EX-012"),
+            claim("A", "crime_asb_education", "0.00", date(2013, 6, 23), "EX-012"),
+            claim("B", "crime_asb_education", "700.00", date(2014, 1, 27), "EX-012"),
+        ],
+        [family],
+        missed_fees=False,
+    )
+    assert [c.under_claimed for c in result.checks] == [Decimal(0)] * 3
+    assert result.checks[2].verified == Decimal("700.00")
+
+
+def test_one_fee_is_under_claimed_once_however_many_claims_of_it() -> None:
+    """A £0.00 fee claim and a £700.00 one: £4,100 was shown under-claimed of a £2,400 fee."""
+    result = verify(
+        [
+            claim("A", "attachment_fee", "0.00", date(2014, 9, 15), "EX-046"),
+            claim("B", "attachment_fee", "700.00", date(2015, 2, 26), "EX-046"),
+        ],
+        [families()["EX-046"]],
+        missed_fees=False,
+    )
+    fee = max(c.allowed for c in result.checks)
+    assert sum(c.under_claimed for c in result.checks) == fee - Decimal("700.00")
+
+
+def test_a_report_whose_under_claims_were_shared_is_recorded_as_written(tmp_path: Path) -> None:
+    """The ledger's check of a report held every under-claim to ``allowed - amount``: a report
+    the audit wrote, untouched, was refused once an under-claim had been cut."""
+    made = [
+        claim("K1", "crime_asb_education", "1000.00", _BOTH_MET, "B1314"),
+        claim("K2", "continuous_employment", "0.00", _BOTH_MET, "B1314"),
+    ]
+    result = verify(made, [_both_routes_family()], missed_fees=False)
+    assert result.checks[1].under_claimed < result.checks[1].allowed - Decimal("0.00")
+    report = write_report(result, tmp_path / "audit.csv")
+    paid = pbr.audit.payments_from_report(
+        report, paid_on=date(2013, 11, 1), partial=True, recheck=result
+    )
+    assert [(p.claim_id, p.amount) for p in paid] == [("K1", Decimal("1000.00"))]
+    text = report.read_text().replace(",100.00,flagged,", ",700.00,flagged,")
+    assert text != report.read_text()
+    (tmp_path / "edited.csv").write_text(text)
+    with pytest.raises(
+        pbr.ledger.LedgerError,
+        match=r"under_claimed = '700.00': the row.s amounts make it at most 600.00",
+    ):
+        pbr.audit.payments_from_report(tmp_path / "edited.csv", paid_on=date(2013, 11, 1))

@@ -924,6 +924,21 @@ def test_a_row_whose_values_cannot_be_lined_up_has_no_amount_read(
     assert "not read: (values not lined up with the columns)" in text
 
 
+@pytest.mark.parametrize("window", ["201", "201.5", "500"])
+def test_a_numbered_window_after_an_amount_no_split_could_make_is_read(
+    tmp_path: Path, window: str
+) -> None:
+    """``700`` then the window ``201``: £700,201 is no claim pbr could allow, so no split."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        f"claim_id,family_id,kind,claimed_on,amount,window\nC1,EX-010,crime_asb_education,"
+        f"2015-03-31,700,{window}\n"
+    )
+    (claim_read,), malformed = read_claims(path)
+    assert malformed == []
+    assert (claim_read.amount, claim_read.window) == (Decimal("700"), window)
+
+
 @pytest.mark.parametrize(
     "row",
     [

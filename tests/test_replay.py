@@ -699,13 +699,16 @@ def test_replay_applies_the_decision_s_interpretations_to_the_rules_given() -> N
 
 
 @pytest.mark.slow
-def test_cli_replay_of_a_council_calendar_s_decision_says_it_cannot_give_one(
+def test_cli_replay_of_a_council_calendar_s_decision_asks_for_its_file(
     tmp_path: Path,
 ) -> None:
+    from pbr.calendars import term_calendar_data
+
     _, _, recorded = _council_decision()
     (tmp_path / "r1.jsonl").write_text(json.dumps(R1) + "\n")
     (tmp_path / "d.jsonl").write_text(recorded.model_dump_json() + "\n")
     (tmp_path / "plan.toml").write_text(PLAN_TOML)
+    (tmp_path / "council.json").write_text(json.dumps(term_calendar_data(COUNCIL_2016)))
     args = ["--families", str(tmp_path / "r1.jsonl"), "--plan", str(tmp_path / "plan.toml")]
     out = cli("replay", str(tmp_path / "d.jsonl"), *args)
     assert out.returncode == 1, out.stdout + out.stderr
@@ -713,8 +716,17 @@ def test_cli_replay_of_a_council_calendar_s_decision_says_it_cannot_give_one(
         out.stdout
     )
     assert "rules or outcome plan" not in out.stdout
-    assert "pbr replay has no option for a term calendar" in out.stdout, out.stdout
+    assert "give that calendar's file with --term-calendar FILE" in out.stdout, out.stdout
     assert "Traceback" not in out.stderr
+    again = cli(
+        "replay",
+        str(tmp_path / "d.jsonl"),
+        *args,
+        "--term-calendar",
+        str(tmp_path / "council.json"),
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout == "replayed 1: 1 identical, 0 different\n"
 
 
 PLAN_TOML = """

@@ -336,8 +336,9 @@ _GROUP = re.compile(r"\d{3}(\.\d*)?")
 """An amount and the value after it as a thousands separator splits ``1,500.00``."""
 _NO_GROUP = frozenset({"claimed_on", "kind", "window"})
 """The columns whose values are never three digits: one there is a split amount's tail. A
-window is a label (``2015-Q4``): three digits alone there, after an amount of one to three, are
-far likelier ``1,500.00`` unquoted than a window, and reading £1.00 would be silent."""
+window is a label (``2015-Q4``), which may be a number: three digits alone there, after an
+amount of one to three, are taken for ``1,500.00`` unquoted only when the two make a claim pbr
+could allow (`_LARGEST_CLAIM`); reading £1.00 would be silent."""
 
 
 def _misaligned(row: dict[str, Any]) -> bool:
@@ -356,14 +357,23 @@ def _misaligned(row: dict[str, Any]) -> bool:
         return True
     columns = list(row)
     at = columns.index("amount") + 1 if "amount" in columns else len(columns)
-    return (
+    if not (
         at < len(columns)
         and columns[at] in _NO_GROUP
         and isinstance(row["amount"], str)
         and _THOUSANDS.fullmatch(row["amount"]) is not None
         and isinstance(row[columns[at]], str)
         and _GROUP.fullmatch(row[columns[at]]) is not None
-    )
+    ):
+        return False
+    # a window can be a number: after an amount, three digits are its split tail only when
+    # the two make a claim pbr could allow (no family is allowed over £4,000)
+    tail = row[columns[at]]
+    return columns[at] != "window" or int(row["amount"]) * 1000 + int(tail[:3]) <= _LARGEST_CLAIM
+
+
+_LARGEST_CLAIM = 4000
+"""The most any claim can be allowed, in whole pounds: phase one's cap per family."""
 
 
 _WHITE_ROW = (

@@ -285,11 +285,22 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
     expected = {
         "over_claimed": _ZERO if unjudged else amount - verified,
         "unverified": amount - verified if unjudged else _ZERO,
-        "under_claimed": allowed - amount if cut_only and allowed > amount else _ZERO,
     }
     for column, value in expected.items():
         if money[column] != value:
             raise _changed(where, column, values[column], f"the row's amounts make it {value}")
+    # what the rules allow above the amount, or less: the family's other claims of the file
+    # may take that room (`pbr.audit._verify._share_room`)
+    most = allowed - amount if cut_only and allowed > amount else _ZERO
+    if not _ZERO <= money["under_claimed"] <= most:
+        raise _changed(
+            where,
+            "under_claimed",
+            values["under_claimed"],
+            f"the row's amounts make it at most {most}"
+            if most
+            else f"the row's amounts make it {most}",
+        )
 
 
 def _date(text: str, where: str) -> date:

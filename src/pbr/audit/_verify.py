@@ -652,51 +652,81 @@ def _share_room(
     paid: _Payments,
     bounds: Mapping[str, tuple[Decimal, Decimal]],
 ) -> None:
-    """Cut a family's results under-claims to the room its claims leave under the cap, last first.
+    """Cut a family's under-claims to the room its claims leave: of each kind, then the cap.
 
     Each claim's under-claim is what the rules allow it above its amount, judged with the
-    family's other claims at their amounts: two under-claims of one family can be for the same
-    room (£600 left under the cap, and two claims each £600 short of their rates). Together they
-    are only what is left once every claim is paid what it verifies; the earliest claim in the
-    file keeps its under-claim first. The missed search (`_Payments.at_allowed`) reads the cut
-    amounts.
+    family's other claims at their amounts, so two claims can be short of the same room. Of
+    one kind (a result is paid once, a fee once in all), the claims' under-claims are only what
+    the kind allows beyond what its claims verify: a £0.00 claim is not short of a result a
+    later claim verifies in full. The results' under-claims together are only what is left
+    under the cap once every claim is paid what it verifies. The earliest claim (by claim
+    date, then row) keeps its under-claim first. The missed search (`_Payments.at_allowed`)
+    reads the cut amounts.
     """
-    rows: dict[str, list[int]] = {}
-    for i in sorted(checks):
-        check = checks[i]
-        if check.under_claimed > 0 and check.claim.kind != "attachment_fee":
-            rows.setdefault(check.claim.family_id, []).append(i)
-    for family_id, mine in rows.items():
+    kinds: dict[tuple[str, str], list[int]] = {}
+    for i in sorted(checks, key=lambda i: (checks[i].claim.claimed_on, i)):
+        claim = checks[i].claim
+        kinds.setdefault((claim.family_id, claim.kind), []).append(i)
+    for mine in kinds.values():
+        if not any(checks[i].under_claimed > 0 for i in mine):
+            continue
+        allowed = max(checks[i].allowed for i in mine)
+        verified: Decimal = sum((checks[i].verified for i in mine), ZERO)
+        left = max(allowed - verified, ZERO)
+        note = (
+            f"the family's claims of this kind in the file verify £{verified:,.2f} of the "
+            f"£{allowed:,.2f} it allows: £{left:,.2f} is left"
+        )
+        _cut_to(checks, paid, [i for i in mine if checks[i].under_claimed > 0], left, note)
+    results: dict[str, list[int]] = {}
+    for mine in kinds.values():
+        for i in mine:
+            if checks[i].under_claimed > 0 and checks[i].claim.kind != "attachment_fee":
+                results.setdefault(checks[i].claim.family_id, []).append(i)
+    for family_id, mine in results.items():
         if family_id not in bounds:
             continue
         cap, fee_due = bounds[family_id]
         payments = paid.lists.get(family_id, [])
         fee_paid: Decimal = sum((p.amount for p in payments if p.kind == "attachment_fee"), ZERO)
-        results: Decimal = sum((p.amount for p in payments if p.kind != "attachment_fee"), ZERO)
-        room = max(cap - max(fee_due, fee_paid) - results, ZERO)
-        excess = sum((checks[i].under_claimed for i in mine), ZERO) - room
-        for i in reversed(mine):
-            if excess <= 0:
-                break
-            check = checks[i]
-            cut = min(excess, check.under_claimed)
-            excess -= cut
-            checks[i] = _under_cut(check, check.under_claimed - cut, room, cap)
-            paid.recount_under(check.claim, check.verified + checks[i].under_claimed)
+        results_paid: Decimal = sum(
+            (p.amount for p in payments if p.kind != "attachment_fee"), ZERO
+        )
+        room = max(cap - max(fee_due, fee_paid) - results_paid, ZERO)
+        note = (
+            f"£{room:,.2f} is left under the £{cap:,.0f} cap once the family's claims in the "
+            "file are paid what they verify"
+        )
+        mine.sort(key=lambda i: (checks[i].claim.claimed_on, i))
+        _cut_to(checks, paid, mine, room, note)
 
 
-def _under_cut(check: ClaimCheck, under: Decimal, room: Decimal, cap: Decimal) -> ClaimCheck:
-    """`check` with its under-claim cut to `under`: the family's other claims take the rest."""
+def _cut_to(
+    checks: dict[int, ClaimCheck], paid: _Payments, rows: list[int], room: Decimal, note: str
+) -> None:
+    """Cut the under-claims of `rows` (earliest first) to `room` in all, the latest cut first."""
+    excess = sum((checks[i].under_claimed for i in rows), ZERO) - room
+    for i in reversed(rows):
+        if excess <= 0:
+            return
+        check = checks[i]
+        cut = min(excess, check.under_claimed)
+        excess -= cut
+        checks[i] = _under_cut(check, check.under_claimed - cut, note)
+        paid.recount_under(check.claim, check.verified + checks[i].under_claimed)
+
+
+def _under_cut(check: ClaimCheck, under: Decimal, note: str) -> ClaimCheck:
+    """`check` with its under-claim cut to `under`, its flag saying why (`note`)."""
     said = (
-        f"; of the £{check.under_claimed:,.2f} more it allows, £{under:,.2f} is left under the "
-        f"£{cap:,.0f} cap once the family's other claims in this file are paid (£{room:,.2f} "
-        "left in all, to earlier claims first)"
+        f"; of the £{check.under_claimed:,.2f} more it allows, £{under:,.2f} is left to it: "
+        f"{note} (to the earliest claims first)"
     )
     flags = tuple(
         replace(
             f,
             message=f.message + said,
-            compared={**f.compared, "under_claimed": f"{under:.2f}", "room": f"{room:.2f}"},
+            compared={**f.compared, "under_claimed": f"{under:.2f}"},
         )
         if f.code == "AMOUNT_DIFFERS"
         else f
