@@ -1316,7 +1316,9 @@ def test_a_result_is_paid_once_in_the_ledger(tmp_path: Path) -> None:
     assert ledger.verify().ok
     csv_path = tmp_path / "in.csv"
     rows = [",".join(CSV_COLUMNS), "F1,continuous_employment,800.00,2014-01-01,D1,v1"]
-    csv_path.write_text("\n".join([*rows, "F1,continuous_employment,800.00,2014-02-01,D2,v1"]))
+    csv_path.write_text(
+        "\n".join([*rows, "F1,continuous_employment,800.00,2014-02-01,D2,v1"]) + "\n"
+    )
     with pytest.raises(LedgerError, match=r"in\.csv: claim 'D2': family 'F1' was already paid"):
         ledger.import_csv(csv_path)
     assert ledger.verify().entries == 5  # all or nothing: nothing
@@ -1505,3 +1507,19 @@ def test_an_export_to_standard_output_says_so_on_standard_error(
     assert done.stdout.startswith(",".join(CSV_COLUMNS))
     assert len(done.stdout.splitlines()) == 3
     assert done.stderr == f"exported 2 entries to {target}\n"
+
+
+def test_a_file_whose_last_row_may_be_cut_short_is_not_imported(tmp_path: Path) -> None:
+    """A file with rules_version last, cut inside its last row's rules_version, still read as
+    a whole row: the cut value went into the ledger for good."""
+    whole = (
+        "family_id,kind,amount,paid_on,claim_id,rules_version\n"
+        "F1,attachment_fee,3200.00,2012-11-01,C1,tf-phase-1/1.0\n"
+    )
+    (tmp_path / "cut.csv").write_text(whole[:-3])  # "tf-phase-1/1" and no line break
+    ledger = Ledger(tmp_path / "b.db")
+    with pytest.raises(LedgerError, match=r"cut\.csv: line 2: the last row does not end with a"):
+        ledger.import_csv(tmp_path / "cut.csv")
+    assert list(ledger.entries()) == []
+    (tmp_path / "whole.csv").write_text(whole)
+    assert ledger.import_csv(tmp_path / "whole.csv") == 1

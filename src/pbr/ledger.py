@@ -1143,8 +1143,8 @@ class Ledger:
         exactly. A leading apostrophe that `export_csv` added against spreadsheet formulas is
         removed. Refused, naming the line: a column named twice, a row with more or fewer
         values than the header, a value holding a line break (often an unclosed quote joining
-        lines), a byte that is not UTF-8, and any value `Entry.check` refuses (the one rule of
-        `append`). The file is read to a limit, refused beyond it: 512 MiB, and 1 MiB a line
+        lines), a byte that is not UTF-8, a last row with no line break after it (a file cut
+        short looks so), and any value `Entry.check` refuses (the one rule of `append`). The file is read to a limit, refused beyond it: 512 MiB, and 1 MiB a line
         (a row is under 200 bytes), so an endless stream is refused, not read until memory runs out.
 
         >>> import tempfile, pathlib
@@ -1275,6 +1275,13 @@ def _import_rows(path: str | Path, text: str) -> list[Entry]:
                 f"{where}: {CLAIMED_ON} = {claimed!r}: not a date (YYYY-MM-DD), nor empty"
             ) from None
         batch.append(Entry.from_row(values, amount, paid_on, where, claimed_on))
+    if batch and not text.endswith(("\n", "\r")):
+        raise LedgerError(
+            f"{path}: line {last}: the last row does not end with a line break, so it may have "
+            "been cut short (pbr ledger export ends every row with one; a cut rules_version "
+            "still reads as one); nothing was imported: if the row is whole, end it with a "
+            "line break"
+        )
     return batch
 
 
