@@ -241,3 +241,20 @@ def test_the_example_plans_warning_is_not_said_twice(
     assert status == 0
     assert "judged against pbr's example outcome plan" in err
     assert "EXAMPLE_PLAN_USED" not in out
+
+
+def test_a_decision_sent_back_by_a_pool_keeps_its_warnings() -> None:
+    """`pbr.batch.Evaluated` crosses from a worker as its parts: the codes are among them."""
+    import pickle
+
+    from pbr.batch import Evaluated
+
+    done = Evaluated(
+        ("F1", "tf-phase-1", {}, "{}"), "Leeds", Decimal("3200.00"), ("PAID_OVER_CAP",)
+    )
+    back = pickle.loads(pickle.dumps(done))
+    assert (back.local_authority, back.attachment_fee, back.warnings) == (
+        "Leeds",
+        Decimal("3200.00"),
+        ("PAID_OVER_CAP",),
+    )
