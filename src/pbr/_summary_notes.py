@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
 
-__all__ = ["claims_closed", "example_plan_warnings"]
+__all__ = ["claims_closed", "example_plan_warnings", "warned_families"]
 
 
 def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, OutcomePlan]) -> list[str]:
@@ -71,3 +71,33 @@ def claims_closed(programme_id: str, as_of: date, payable: Decimal) -> str | Non
     if not payable or closed is None or as_of <= closed:
         return None
     return f"claims closed on {closed}: these could not be claimed (RESULTS_CLAIMS_CLOSED)"
+
+
+SAID_ON_THEIR_OWN = frozenset({"EXAMPLE_PLAN_USED", "RESULTS_CLAIMS_CLOSED"})
+"""Warning codes the summary already says in words of their own (`example_plan_warnings`,
+`claims_closed`): `warned_families` leaves them out rather than say them twice."""
+
+
+def warned_families(counts: Mapping[str, int]) -> list[tuple[str, str]]:
+    """Each warning code the decisions gave, with the families warned of it, in words.
+
+    `counts` holds the families warned of each code (a family once a code). The codes come in
+    the vocabulary's order (`pbr.reasons.ReasonCode`), a code it does not know after them, and
+    those `SAID_ON_THEIR_OWN` not at all: money paid over the cap, or twice, is to be recovered,
+    and a council reading only the summary would otherwise never learn of it.
+
+    >>> warned_families({"PAID_OVER_CAP": 2, "EXAMPLE_PLAN_USED": 5,
+    ...     "RESULT_PAID_MORE_THAN_ONCE": 1})
+    [('RESULT_PAID_MORE_THAN_ONCE', '1 family'), ('PAID_OVER_CAP', '2 families')]
+    """
+    from typing import get_args
+
+    from pbr.reasons import ReasonCode
+
+    known = get_args(ReasonCode)
+    order = [c for c in known if c in counts] + sorted(c for c in counts if c not in known)
+    return [
+        (code, f"{counts[code]:,} famil{'y' if counts[code] == 1 else 'ies'}")
+        for code in order
+        if code not in SAID_ON_THEIR_OWN and counts[code]
+    ]

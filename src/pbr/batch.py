@@ -50,7 +50,7 @@ from pbr.totals import Totals, fee_due
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from pbr.decisions import Decision
+    from pbr.decisions import Decision, Reason
     from pbr.history import HistorySource, PaymentHistory
     from pbr.io import Rejection
     from pbr.periods import TermCalendar
@@ -315,35 +315,39 @@ class Evaluated(tuple[str, str, dict[str, Decimal], str]):
     """A decision already written as text: (family_id, programme, amount by result, text).
 
     What `evaluate_many_json` yields: workers serialise, so the parent only writes text. The
-    family's council and the attachment fee it counts (`pbr.totals.fee_due`) ride along as
-    attributes, so totals by council need not read the text back.
+    family's council, the attachment fee it counts (`pbr.totals.fee_due`) and its warnings'
+    codes ride along as attributes, so totals by council and the summary's count of warnings
+    need not read the text back.
     """
 
     local_authority: str | None
     attachment_fee: Decimal
+    warnings: tuple[str, ...]
 
     def __new__(
         cls,
         parts: tuple[str, str, dict[str, Decimal], str],
         local_authority: str | None = None,
         attachment_fee: Decimal = ZERO,
+        warnings: tuple[str, ...] = (),
     ) -> Evaluated:
-        """The four parts, with the council and the fee counted.
+        """The four parts, with the council, the fee counted and the warnings' codes.
 
         >>> from decimal import Decimal
         >>> done = Evaluated(("F1", "tf-phase-1", {}, "{}"), "Leeds", Decimal("3200.00"))
-        >>> done[0], done.local_authority, done.attachment_fee
-        ('F1', 'Leeds', Decimal('3200.00'))
+        >>> done[0], done.local_authority, done.attachment_fee, done.warnings
+        ('F1', 'Leeds', Decimal('3200.00'), ())
         """
         self = super().__new__(cls, parts)
         self.local_authority = local_authority
         self.attachment_fee = attachment_fee
+        self.warnings = warnings
         return self
 
     def __reduce__(self) -> tuple[type[Evaluated], tuple[Any, ...]]:
         # as its parts: a pool sends one back for every family, and the default (the tuple,
         # then the attributes as state) costs the two processes twice as much
-        return Evaluated, (tuple(self), self.local_authority, self.attachment_fee)
+        return Evaluated, (tuple(self), self.local_authority, self.attachment_fee, self.warnings)
 
 
 def evaluate_many_json(
@@ -450,6 +454,9 @@ class Span(NamedTuple):
     """`decisions`, packed."""
     widths: tuple[int, ...] = ()
     """For the table (`render` ``"table"``): each column's widest cell in the range."""
+    warned: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """Each decision with warnings: its place among the range's decisions, and the warnings'
+    codes (each once). Most decisions have none, so this is short or empty."""
 
     def decisions(self) -> list[tuple[int, int, str, str, str | None, Decimal, dict[str, Decimal]]]:
         """Each decision's line, record, family, programme, council, fee counted and results."""
@@ -880,6 +887,7 @@ class _Job:
                     (done.family_id, done.programme, amounts, self._text(done)),
                     done.local_authority,
                     fee_due(done.eligible, done.attachment_fee, done.attached_on, done.as_of),
+                    warning_codes(done.warnings) if done.warnings else (),
                 )
             )
         return out
@@ -897,6 +905,7 @@ class _Job:
         family_ids: list[str] = []
         rejections: list[tuple[int, int, Rejection]] = []
         detail: list[_Detail] = []
+        warned: list[tuple[int, tuple[str, ...]]] = []
         written = records = 0
         newline = "" if self.render.startswith("csv") else "\n"
         widths: list[int] = []
@@ -917,6 +926,8 @@ class _Job:
                 texts.append(text)
                 written += len(text)
                 ends.append(written)
+                if done.warnings:  # rare: most decisions have none
+                    warned.append((len(family_ids), warning_codes(done.warnings)))
                 family_id = done.family_id
                 family_ids.append(family_id)
                 amounts = {str(kind): r.amount for kind, r in done.results.items()}
@@ -944,6 +955,7 @@ class _Job:
             councils,
             _lean.pack(detail),
             tuple(widths),
+            tuple(warned),
         )
 
     def _text(self, decision: Decision) -> str:
@@ -1016,6 +1028,17 @@ class _Job:
                     item.get("local_authority") if isinstance(item, Mapping) else None
                 ),
             )
+
+
+def warning_codes(warnings: Iterable[Reason]) -> tuple[str, ...]:
+    """The warnings' codes, each once, in order: a family is counted once a code.
+
+    >>> from types import SimpleNamespace as Warned
+    >>> warning_codes([Warned(code="PAID_OVER_CAP"), Warned(code="RESULT_PAID_MORE_THAN_ONCE"),
+    ...     Warned(code="PAID_OVER_CAP")])
+    ('PAID_OVER_CAP', 'RESULT_PAID_MORE_THAN_ONCE')
+    """
+    return tuple(dict.fromkeys(w.code for w in warnings))
 
 
 def _by_programme(

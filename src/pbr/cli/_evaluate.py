@@ -26,10 +26,10 @@ from typing import IO, TYPE_CHECKING, Any, TextIO, TypeVar, cast, get_args
 from pbr._file_lines import AUTO_FILE_BYTES
 from pbr._parts import ResultKind
 from pbr._seen import SeenIds
-from pbr._summary_notes import claims_closed, example_plan_warnings
+from pbr._summary_notes import claims_closed, example_plan_warnings, warned_families
 from pbr._terminal import printable
 from pbr._unreadable import TEXT_HEAD_BYTES, cannot_read, changed_while_read, not_line_text
-from pbr.batch import Evaluated, Span, Workers, available_cores
+from pbr.batch import Evaluated, Span, Workers, available_cores, warning_codes
 from pbr.cli._options import (
     add_ledger_options,
     add_record_size_option,
@@ -603,6 +603,7 @@ def _evaluate_file(
             summary.totals,
             summary.by_council,
             _readings(choices, plans, calendar),
+            summary.warned,
         ),
         file=text,
     )
@@ -664,6 +665,8 @@ class _Summary:
         self.counts: dict[str, int] = {}
         self.totals: dict[str, dict[str, Decimal]] = {}
         self.by_council = Totals()
+        self.warned: dict[str, int] = {}
+        """The families warned of each code (`pbr.batch.warning_codes`)."""
         # raw lines skip the reader's check for a repeated family_id, so it is done here
         self.seen: SeenIds | None = SeenIds() if check_duplicates else None
 
@@ -680,6 +683,8 @@ class _Summary:
                 council = item.local_authority
                 if self._count(item.family_id, council, item.programme, amounts, n, line, path):
                     self.by_council.add(item)
+                    if item.warnings:
+                        self._warn(warning_codes(item.warnings))
                     yield item
             else:
                 self._reject(item, line, path)
@@ -698,6 +703,8 @@ class _Summary:
             council = item.local_authority
             if self._count(family_id, council, programme, amounts, n, line, path):
                 self.by_council.add_amounts(council, item.attachment_fee, amounts.values())
+                if item.warnings:
+                    self._warn(item.warnings)
                 yield text + end
 
     def track_spans(
@@ -714,6 +721,7 @@ class _Summary:
             repeated = self._repeated(span.family_ids, [lines + n for n in span.family_lines])
             if repeated:
                 kept = self._counted_by_family(span, repeated, lines, records, path)
+                self._warn_of(span.warned, set(kept))
                 ends = span.ends
                 data = b"".join(span.data[ends[i - 1] if i else 0 : ends[i]] for i in kept)
                 yield data, None
@@ -734,6 +742,8 @@ class _Summary:
             for kind, amount in span.totals[programme].items():
                 mine[kind] = mine.get(kind, ZERO) + amount
         self.by_council = self.by_council.merge(span.councils)
+        if span.warned:
+            self._warn_of(span.warned)
 
     def _repeated(self, family_ids: list[str], lines: list[int]) -> set[int]:
         """Which of a range's decisions are of a family seen before (now seen, with its line)."""
@@ -805,6 +815,20 @@ class _Summary:
         mine = self.totals.setdefault(programme, {})
         for kind, amount in amounts.items():
             mine[kind] = mine.get(kind, ZERO) + amount
+
+    def _warn(self, codes: Iterable[str]) -> None:
+        """Count a decision kept (not a repeat) warned of `codes`, each once."""
+        warned = self.warned
+        for code in codes:
+            warned[code] = warned.get(code, 0) + 1
+
+    def _warn_of(
+        self, warned: Iterable[tuple[int, tuple[str, ...]]], kept: set[int] | None = None
+    ) -> None:
+        """Count a range's decisions warned of (`Span.warned`): those `kept`, when given."""
+        for i, codes in warned:
+            if kept is None or i in kept:
+                self._warn(codes)
 
     def _reject(self, item: Rejection, line: int | None, path: str) -> None:
         if item.line is None:
@@ -1084,10 +1108,13 @@ def _summary(
     totals: dict[str, dict[str, Decimal]],
     by_council: Totals | None = None,
     readings: dict[str, str] | None = None,
+    warned: dict[str, int] | None = None,
 ) -> str:
     """The run's summary: counts, each programme's payable (and `readings`' line), the total.
 
-    `readings` are `_readings`; with several councils, each council's totals follow.
+    `readings` are `_readings`; `warned` the families warned of each code, said after the
+    total (`pbr._summary_notes.warned_families`: nothing when none was); with several
+    councils, each council's totals follow.
     """
     lines = [
         f"Summary for {printable(path)} as of {as_of}",
@@ -1110,6 +1137,13 @@ def _summary(
         if readings and programme in readings:
             lines.append(f"    {readings[programme]}")
     lines.append(f"  payable now, all programmes: {format_gbp(grand)}")
+    said = warned_families(warned or {})
+    if said:
+        lines.append(
+            "  families with warnings (their decisions say why: --format json, or pbr explain):"
+        )
+        wide = max(len(code) for code, _ in said)
+        lines.extend(f"    {code.ljust(wide)}  {families}" for code, families in said)
     if by_council is not None and len(by_council.councils) > 1:
         lines.append("  by council (attachment fees of eligible families and results payable now):")
         lines.extend("  " + line for line in by_council.lines())
