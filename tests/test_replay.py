@@ -678,14 +678,16 @@ def test_replay_without_the_council_calendar_names_it() -> None:
     assert "payable: '800.00' -> '0.00'" in again.differences
     assert again.term_calendar == "council"
     assert again.changed == (
-        "term calendar: the decision was made under the council term calendar 'council'; replay "
-        "used the default dates — give the rule set with its calendar (rules=) to replay it",
+        "term calendar: the decision was made under the term calendar 'council'; replay used "
+        "the default dates — replay it with that calendar (pbr replay --term-calendar FILE; "
+        "from Python, rules=)",
     )
     own = pbr.rules.PHASE_TWO.with_term_calendar(pbr.TermCalendar(COUNCIL_2016.overrides))
     other = replay(recorded, family, plan, rules=own)
     assert other.changed == (
-        "term calendar: the decision was made under the council term calendar 'council'; replay "
-        "used the term calendar 'own' — give the rule set with its calendar (rules=) to replay it",
+        "term calendar: the decision was made under the term calendar 'council'; replay used "
+        "the term calendar 'own' — replay it with that calendar (pbr replay --term-calendar "
+        "FILE; from Python, rules=)",
     )
 
 
@@ -712,7 +714,7 @@ def test_cli_replay_of_a_council_calendar_s_decision_asks_for_its_file(
     args = ["--families", str(tmp_path / "r1.jsonl"), "--plan", str(tmp_path / "plan.toml")]
     out = cli("replay", str(tmp_path / "d.jsonl"), *args)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "R1: differs (term calendar: the decision was made under the council term calendar " in (
+    assert "R1: differs (term calendar: the decision was made under the term calendar " in (
         out.stdout
     )
     assert "rules or outcome plan" not in out.stdout

@@ -440,7 +440,15 @@ def test_pbr_replay_replays_decisions_made_on_a_calendar_with_it(
                    "2012/13,autumn,2012-09-04,2012-12-20\n")  # fmt: skip
     status, out, _ = _cli(capsys, *replay, "--term-calendar", str(other))
     assert status == 1
-    assert f"the calendar of --term-calendar {other}, which is another" in out
+    assert (
+        f"the calendar of --term-calendar {other}, which is another: give that calendar's file "
+        "with --term-calendar FILE\n"
+    ) in out
+    assert "differs (term calendar: the decision was made under the term calendar 'kent'; " in out
+    assert (
+        "replay it with that calendar (pbr replay --term-calendar FILE; from Python, rules=)"
+        in (out)
+    )
 
 
 def test_pbr_audit_judges_claims_on_the_calendar_they_were_made_under(
@@ -582,3 +590,24 @@ def test_the_audit_csv_report_names_the_calendar_and_the_recheck_asks_for_it(
     ) in err
     status, _, err = _cli(capsys, *record, "--term-calendar", str(calendar))
     assert status == 0, err
+
+
+def test_terms_that_overlap_are_named_with_the_file_s_other_problems() -> None:
+    # checked whole: the overlap was named only once the term given twice had been put right
+    data = {
+        "name": "x",
+        "terms": [
+            {"academic_year": "2012/13", "term": "autumn", "start": "2012-09-05",
+             "end": "2012-12-20"},
+            {"academic_year": "2012/13", "term": "autumn", "start": "2012-09-04",
+             "end": "2012-12-20"},
+            {"academic_year": "2014/15", "term": "autumn", "start": "2014-09-03",
+             "end": "2015-01-08"},
+        ],
+    }  # fmt: skip
+    problems = _problems(lambda: parse_term_calendar(data))
+    assert problems[0] == "<calendar>: terms[1]: 2012/13 autumn is given twice (first at terms[0])"
+    assert problems[1].startswith(
+        "<calendar>: 2014/15 autumn (2014-09-03 to 2015-01-08, terms[2]) overlaps 2014/15 spring"
+    )
+    assert len(problems) == 2

@@ -254,9 +254,9 @@ def _calendar(
             continue
         places[key] = where
         overrides[key] = dates
-    if not problems:
-        calendar = TermCalendar(overrides, name=name)
-        problems += [f"{origin}: {p}" for p in _order_problems(calendar, places)]
+    calendar = TermCalendar(overrides, name=name)
+    # the terms read, checked against each other and the default terms, whatever else is wrong
+    problems += [f"{origin}: {p}" for p in _order_problems(calendar, places)]
     if len(problems) > _MOST_PROBLEMS:
         more = len(problems) - _MOST_PROBLEMS
         problems[_MOST_PROBLEMS:] = [f"{origin}: and {more:,} more problems"]

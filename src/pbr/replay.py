@@ -232,11 +232,11 @@ def _rules_change(
         from pbr._terminal import printable
 
         now = rules.term_calendar.named
-        used = "the default dates" if now is None else f"the term calendar {now!r}"
+        used = "the default dates" if now is None else f"the term calendar {printable(now)!r}"
         return (
-            f"term calendar: the decision was made under the {printable(calendar)} term calendar "
-            f"{calendar!r}; replay used {used} — give the rule set with its calendar (rules=) "
-            "to replay it"
+            f"term calendar: the decision was made under the term calendar "
+            f"{printable(calendar)!r}; replay used {used} — replay it with that calendar "
+            "(pbr replay --term-calendar FILE; from Python, rules=)"
         )
     was, now = recorded.outcome_plan, fresh.outcome_plan
     if was is None and now is None:  # phase one: no plan

@@ -65,6 +65,11 @@ def rejection_schema() -> dict[str, Any]:
     )
 
 
+_ACADEMIC_YEARS = "^(?:" + "|".join(f"{y}/{(y + 1) % 100:02d}" for y in range(1900, 2099)) + ")$"
+"""Every academic year a calendar may date (1900/01 to 2098/99), as one pattern: the years
+must follow each other, which a pattern of digits alone cannot say."""
+
+
 def term_calendar_schema() -> dict[str, Any]:
     """The JSON Schema of a council's term calendar file in JSON (``pbr schema --term-calendar``).
 
@@ -102,9 +107,12 @@ def term_calendar_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "academic_year": {
-                "description": "The academic year, two consecutive years written like 2012/13.",
+                "description": (
+                    "The academic year, two consecutive years written like 2012/13, from "
+                    "1900/01 to 2098/99."
+                ),
                 "type": "string",
-                "pattern": r"^[0-9]{4}/[0-9]{2}$",
+                "pattern": _ACADEMIC_YEARS,
             },
             "term": {"description": "Which term of the year.", "enum": list(TERMS)},
             "start": day("first"),

@@ -1172,10 +1172,11 @@ def _calendar_note(calendars: dict[str, int], given: str | None = None) -> str:
     count = sum(calendars.values())
     names = ", ".join(printable(name) for name in sorted(calendars))
     used = (
-        "the default dates: give that calendar's file with --term-calendar FILE"
+        "the default dates"
         if given is None
         else f"the calendar of --term-calendar {printable(given)}, which is another"
     )
+    used += ": give that calendar's file with --term-calendar FILE"
     return (
         f"note: {count} decision(s) were made under a term calendar of their council ({names}), "
         f"not the term dates they were replayed with: {used}\n"
