@@ -26,23 +26,11 @@ from pbr.cli import main
 from pbr.errors import CalendarError
 from pbr.periods import TERMS, TermCalendar, TermName
 from pbr.schemas import TERM_CALENDAR_FORMAT_VERSION, term_calendar_schema
+from tests.test_input_properties import ecma
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE_TOML = EXAMPLES / "term-calendar.toml"
 EXAMPLE_CSV = EXAMPLES / "term-calendar.csv"
-
-
-def ecma(schema: Any) -> Any:
-    """The schema with ECMA-262's ``$`` (the end of the text only; Python's also matches before
-    a final newline, which `pbr` refuses)."""
-    if isinstance(schema, dict):
-        return {
-            k: (v[:-1] + r"\Z" if k == "pattern" and v.endswith("$") else ecma(v))
-            for k, v in schema.items()
-        }
-    if isinstance(schema, list):
-        return [ecma(v) for v in schema]
-    return schema
 
 
 VALIDATOR = jsonschema.Draft202012Validator(

@@ -261,7 +261,7 @@ def test_a_term_field_is_read_as_written_or_refused(term: dict[str, object], sai
         ("k.toml", 'name = "K"\n[[terms]]\nacademic_year = "2012/13"\nterm = "autumn"\n'
          "start = 2012-09-04T09:00:00\nend = 2012-12-20\n",
          "terms[0]: start: 2012-09-04 09:00:00 is not a date written like 2012-09-04"),
-        ("k.json", '{"name": "K", "name": "L", "terms": []}', "not valid JSON: 'name' given twice"),
+        ("k.json", '{"name": "K", "name": "L", "terms": []}', "not valid JSON: key 'name' is given twice in one object (give it once)"),
         ("k.json", "[" * 100_000, "not a term calendar: nested too deeply"),
         ("k.csv", "", "empty: a header academic_year,term,start,end and a term a row"),
         ("k.csv", "year,term,from,to\n", "line 1: the header is 'year','term','from','to'"),

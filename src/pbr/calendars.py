@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pbr._scalars import unique_keys
 from pbr.errors import CalendarError
 from pbr.periods import EARLIEST_DATE, LATEST_DATE, TERMS, SchoolTerm, TermCalendar, TermName
 
@@ -121,7 +122,7 @@ def load_term_calendar(path: str | os.PathLike[str]) -> TermCalendar:
         if suffix == ".toml":
             parsed = tomllib.loads(text)
         else:
-            parsed = json.loads(text, object_pairs_hook=_once)
+            parsed = json.loads(text, object_pairs_hook=unique_keys)
     except RecursionError:
         raise CalendarError(f"{origin}: not a term calendar: nested too deeply") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
@@ -410,16 +411,6 @@ def _placed(term: SchoolTerm, calendar: TermCalendar, places: Mapping[Any, str])
     where = places.get((term.academic_year, term.name))
     given = "the default dates" if where is None else where
     return f"{term.label} ({term.start} to {term.end}, {given})"
-
-
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refused if it gives a key twice (which value is meant cannot be known)."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise ValueError(f"{key!r} given twice in one object: give it once")
-        data[key] = value
-    return data
 
 
 def _kind(value: Any) -> str:
