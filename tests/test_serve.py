@@ -562,6 +562,15 @@ def test_the_summary_warns_of_what_pbr_evaluates_summary_warns_of(app: Any, name
         for line in (out + err).splitlines()
         if line.strip().startswith(("warning: ", "claims closed on"))
     ]
+    block = (out + err).split("families with warnings (", 1)
+    warned = block[1].split("\n")[1:] if len(block) > 1 else []
+    codes = [
+        line.split() for line in warned if line.startswith("    ") and line.split()[0].isupper()
+    ]
+    said += [  # the summary's block of warning codes, as the server words each line
+        f"{code}: {' '.join(count)} warned of it (their decisions' warnings say why)"
+        for code, *count in codes
+    ]
     assert said  # the example plans (mixed), the first phase's claims closed (both)
     assert len(warnings) == len(said)
     for line in said:

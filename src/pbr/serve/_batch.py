@@ -20,7 +20,7 @@ from typing import NamedTuple
 from fastapi import Response
 
 from pbr._seen import SeenIds
-from pbr._summary_notes import claims_closed, example_plan_warnings
+from pbr._summary_notes import claims_closed, example_plan_warnings, warned_families
 from pbr.batch import Evaluated
 from pbr.io import HEAD, Rejection, too_large
 from pbr.money import ZERO
@@ -74,6 +74,7 @@ class BatchResponse(Response):
         self._stopped: str | None = None
         self._gone = False
         self._counts: dict[str, int] = {}
+        self._warned: dict[str, int] = {}  # families warned of each code (`warned_families`)
         self._totals: dict[str, dict[str, Decimal]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -190,6 +191,8 @@ class BatchResponse(Response):
             result.local_authority, result.attachment_fee, amounts.values()
         )
         self._counts[programme] = self._counts.get(programme, 0) + 1
+        for code in result.warnings:
+            self._warned[code] = self._warned.get(code, 0) + 1
         mine = self._totals.setdefault(programme, {})
         for kind, amount in amounts.items():
             mine[kind] = mine.get(kind, ZERO) + amount
@@ -248,6 +251,10 @@ class BatchResponse(Response):
             *(f"{programme}: {note}" for programme, note in closed if note is not None),
             *self._by_council.warnings(),
             *example_plan_warnings(self._counts, self._evaluator.plans),
+            *(
+                f"{code}: {families} warned of it (their decisions' warnings say why)"
+                for code, families in warned_families(self._warned)
+            ),
         ]
 
 

@@ -117,7 +117,9 @@ class Totals(BaseModel):
         "(``tf-phase-1: claims closed on 2015-05-31: ...``); council names that differ only in "
         "case (``Leeds``, ``LEEDS``), which are counted apart but are most likely one council "
         "written two ways; families judged against pbr's example outcome plan because no plan "
-        "was given for their programme. Empty when there is nothing to say.",
+        "was given for their programme; each warning code the decisions carry, with the "
+        "families warned of it (``PAID_OVER_CAP: 2 families warned of it ...``: money paid "
+        "over a cap or twice is to be recovered). Empty when there is nothing to say.",
     )
 
 
