@@ -288,7 +288,7 @@ def flagged(report: list[list[str]], cut: bool) -> str:
         ("amount-negative", "amount = '-1500.00'"),
         ("duplicate-column", "column 'verified' is named more than once"),
         ("newline-claim-id", "claim_id = 'C-001\\nX': a control character"),
-        ("surplus-value", "24 values for 23 columns"),
+        ("surplus-value", "25 values for 24 columns"),
     ],
 )
 def test_record_refuses_a_report_that_does_not_hold_together(
@@ -529,12 +529,16 @@ def test_the_as_of_is_not_asked_for(
 def test_the_recheck_refuses_other_interpretations(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, report: list[list[str]]
 ) -> None:
-    """Interpretations change the rules' hash on every row: give the audit's own."""
+    """Interpretations change every row's rules hash, and its interpretations column names
+    them: give the audit's own."""
     status, _, err = record(
         capsys, tmp_path, report, *AUDITED, "--interpretation", "employment_after_crime=exclusive"
     )
     assert status == 2
-    assert "edited.csv: line 2: rules_hash = " in one_line_error(err)
+    said = one_line_error(err)
+    assert "edited.csv: line 2: interpretations = " in said  # the column that says which
+    assert "employment_after_crime=top_up" in said
+    assert "employment_after_crime=exclusive" in said
     assert not (tmp_path / "l.db").exists()
 
 

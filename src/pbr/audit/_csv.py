@@ -36,6 +36,7 @@ COLUMNS = (
     "outcome_plan",
     "outcome_plan_sha256",
     "term_calendar",
+    "interpretations",
     "pbr_version",
     "rules_hash",
     "input_hash",
@@ -46,7 +47,8 @@ COLUMNS = (
 was judged against (``... (pbr's example plan)`` when no ``--plan`` was given for its
 programme), with its SHA-256 in ``outcome_plan_sha256``; both are empty for phase one.
 ``term_calendar`` names the council's term calendar the claim was judged on (``--term-calendar``),
-empty for the default term dates.
+empty for the default term dates; ``interpretations`` every interpretation it was judged under,
+``id=value`` joined by ``; `` as in the long decisions CSV (empty when no decision was made).
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
 (where it can be read) is unverified. After the malformed rows, each rejected family record is a

@@ -129,6 +129,9 @@ class ClaimCheck:
     term_calendar: str | None = None
     """The council term calendar the claim's rules read (`pbr.TermCalendar.named`), or None:
     the default term dates, or no decision."""
+    interpretations: str = ""
+    """The interpretations the claim was judged under, as the long CSV writes them
+    (`pbr.output.interpretations_text`); empty when no decision was made."""
 
     @property
     def status(self) -> str:
@@ -168,6 +171,7 @@ class ClaimCheck:
             "outcome_plan": self.outcome_plan.shown() if self.outcome_plan else "",
             "outcome_plan_sha256": self.outcome_plan.sha256 if self.outcome_plan else "",
             "term_calendar": self.term_calendar or "",
+            "interpretations": self.interpretations,
         }
 
 
@@ -1055,6 +1059,8 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
     known); a route is blocked only by another route already paid or claimed, or, under
     ``employment_after_crime = exclusive``, by employment met at the same time.
     """
+    from pbr.output import interpretations_text
+
     decision = ctx.decision
     numbers = {"claimed": f"{claim.amount:.2f}", "claimed_on": claim.claimed_on.isoformat()}
     flags: list[Flag] = []
@@ -1107,6 +1113,7 @@ def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
         provenance=ctx.provenance,
         outcome_plan=ctx.outcome_plan,
         term_calendar=ctx.rules.term_calendar.named,
+        interpretations=interpretations_text(ctx.rules.chosen),
     )
 
 
