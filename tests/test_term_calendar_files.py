@@ -571,23 +571,39 @@ def test_the_audit_csv_report_names_the_calendar_and_the_recheck_asks_for_it(
     claims = _write(
         tmp_path,
         "claims.csv",
-        "claim_id,family_id,kind,amount,claimed_on\nC1,K0,attachment_fee,3200.00,2012-10-01\n",
+        "claim_id,family_id,kind,amount,claimed_on\nC1,K0,attachment_fee,3200.00,2012-10-01\n"
+        "C2,K0,progress_to_work,0.00,2013-07-31\nC3,K0,attachment_fee,x,2012-10-01\n",
     )
     report = tmp_path / "audit.csv"
     audit = ("audit", str(claims), "--families", str(families), "--as-of", "2013-07-31")
     status, _, err = _cli(capsys, *audit, "--term-calendar", str(calendar), "--report", str(report))
-    assert status == 0, err
-    (row,) = list(csv.DictReader(io.StringIO(report.read_text())))
-    assert row["term_calendar"] == "kent"
+    assert status == 1, err  # C2 is flagged: the result is not met
+    rows = list(csv.DictReader(io.StringIO(report.read_text())))
+    assert [row["term_calendar"] for row in rows] == ["kent", "kent", ""]  # C3 is malformed
     record = ("ledger", "record", str(report), str(tmp_path / "l.db"), "--paid-on", "2013-08-01",
               "--claims", str(claims), "--families", str(families))  # fmt: skip
     status, _, err = _cli(capsys, *record)
     assert status != 0
     assert (
-        "term_calendar = 'kent': the report was made under the term calendar 'kent', the re-run "
-        "audit judges on the default term dates: give the audit's calendar file with "
-        "--term-calendar FILE; nothing was recorded"
+        "term_calendar = 'kent': the report says it was made under the term calendar 'kent', "
+        "the re-run audit judges on the default term dates: give the audit's calendar file "
+        "with --term-calendar FILE (or the report was changed); nothing was recorded"
     ) in err
+    plain = tmp_path / "plain.csv"
+    assert _cli(capsys, *audit, "--report", str(plain))[0] == 1
+    status, _, err = _cli(capsys, *record[:2], str(plain), *record[3:], "--term-calendar",
+                          str(calendar))  # fmt: skip
+    assert status != 0, (status, err)
+    assert "the report says it was made under the default term dates, the re-run audit " in err
+    assert "leave --term-calendar out, as the audit had none (or the report was changed)" in err
+    cut = tmp_path / "cut.csv"  # a row deleted: named as such, not as another calendar
+    lines = report.read_text().splitlines(keepends=True)
+    cut.write_text(lines[0] + "".join(lines[2:]))
+    status, _, err = _cli(capsys, *record[:2], str(cut), *record[3:], "--term-calendar",
+                          str(calendar))  # fmt: skip
+    assert status != 0
+    assert "term_calendar" not in err, err
+    assert "line 2: " in err, err
     status, _, err = _cli(capsys, *record, "--term-calendar", str(calendar))
     assert status == 0, err
 

@@ -170,7 +170,8 @@ def _same_calendar(
 ) -> None:
     """Refuse a report made under another term calendar than the re-check's, saying so.
 
-    Its amounts would differ first, and be blamed on a changed report.
+    Its amounts would differ first, and be blamed on a changed report. Only rows that line up
+    (the same row and claim) are compared: a row deleted or added is `_same_rows`' to name.
     """
     from pbr.audit._csv import COLUMNS
     from pbr.ledger import LedgerError
@@ -178,15 +179,24 @@ def _same_calendar(
     if "term_calendar" not in header:  # a report of an earlier pbr
         return
     j, k = header.index("term_calendar"), COLUMNS.index("term_calendar")
+    keys = [(header.index(c), COLUMNS.index(c)) for c in ("row", "claim_id") if c in header]
     for (where, _, row), want in zip(found, expected, strict=False):
-        if row[j] != want[k]:
-            made = f"the term calendar {row[j]!r}" if row[j] else "the default term dates"
-            now = f"the term calendar {want[k]!r}" if want[k] else "the default term dates"
-            raise LedgerError(
-                f"{where}: term_calendar = {row[j]!r}: the report was made under {made}, the "
-                f"re-run audit judges on {now}: give the audit's calendar file with "
-                "--term-calendar FILE; nothing was recorded"
-            )
+        if any(row[a] != want[b] for a, b in keys):
+            return  # out of line from here
+        if row[j] == want[k]:
+            continue
+        made = f"the term calendar {row[j]!r}" if row[j] else "the default term dates"
+        now = f"the term calendar {want[k]!r}" if want[k] else "the default term dates"
+        fix = (
+            "give the audit's calendar file with --term-calendar FILE"
+            if row[j]
+            else "leave --term-calendar out, as the audit had none"
+        )
+        raise LedgerError(
+            f"{where}: term_calendar = {row[j]!r}: the report says it was made under {made}, "
+            f"the re-run audit judges on {now}: {fix} (or the report was changed); nothing "
+            "was recorded"
+        )
 
 
 def _same_rows(
