@@ -121,7 +121,7 @@ def test_explain_reads_the_servers_term_calendar(kent_app: Any) -> None:
     assert answer.status_code == 200, answer.text
     rules = rule_set_for(FAMILY).with_term_calendar(KENT)
     assert answer.text == pbr.evaluate(FAMILY, as_of=AS_OF, rules=rules).explain()
-    assert "Kent 2012-2013 term calendar" in answer.text
+    assert "term calendar Kent 2012-2013 (1 term of its own dates)" in answer.text
 
 
 def test_an_audit_reads_the_servers_term_calendar(kent_app: Any) -> None:
@@ -182,7 +182,7 @@ def test_the_rules_report_names_the_servers_calendar(kent_app: Any) -> None:
     assert mine["rules_hash"] == decision.json()["provenance"]["rules_hash"]
     assert decision.headers["x-pbr-rules-hash"] == rules.headers["x-pbr-rules-hash"]
     assert rules.headers["x-pbr-rules-hash"] != plain["rules_hash"]
-    assert "Kent 2012-2013 term calendar" in kent_app.openapi()["info"]["description"]
+    assert "term calendar Kent 2012-2013 (1 term of its own dates)" in kent_app.openapi()["info"]["description"]
     assert "term calendar" not in create_app().openapi()["info"]["description"]
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "MAX_CALENDAR_BYTES",
     "MAX_NAME",
     "load_term_calendar",
+    "own_dates",
     "parse_term_calendar",
     "term_calendar_data",
 ]
@@ -162,6 +163,15 @@ def parse_term_calendar(data: Any, *, origin: str = "<calendar>") -> TermCalenda
         terms = []
     entries = [(f"terms[{i}]", term) for i, term in enumerate(terms)]
     return _calendar(name, entries, origin, problems)
+
+
+def own_dates(name: str, terms: int) -> str:
+    """A council calendar as summaries and reports name it: its name and how many terms it dates.
+
+    >>> own_dates("Kent", 9), own_dates("Kent", 1)
+    ('Kent (9 terms of its own dates)', 'Kent (1 term of its own dates)')
+    """
+    return f"{name} ({terms} term{'s' * (terms != 1)} of its own dates)"
 
 
 def term_calendar_data(calendar: TermCalendar) -> dict[str, Any]:

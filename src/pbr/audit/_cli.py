@@ -742,8 +742,10 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
                 f"  of which {len(lost)} worth {format_gbp(sum((m.amount for m in lost), ZERO))} "
                 f"can no longer be claimed: claims closed on {closed}\n"
             )
+    from pbr.calendars import own_dates
+
     for version, name, terms in result.term_calendars:  # the claims judged on the council's dates
-        out.write(f"term calendar, {version}: {printable(name)} ({terms} terms of its own dates)\n")
+        out.write(f"term calendar, {version}: {printable(own_dates(name, terms))}\n")
     for check in result.exceptions:
         c = check.claim
         who = _ids((c.claim_id, c.family_id, c.kind))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pbr._rejection import json_text
 from pbr.audit._claims import MISALIGNED
 from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
+from pbr.calendars import own_dates
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def build(
     ]
     meta += [(f"Outcome plan, {used.programme}", used.describe()) for used in v.outcome_plans]
     meta += [
-        (f"Term calendar, {version}", f"{name} ({terms} terms of its own dates)")
+        (f"Term calendar, {version}", own_dates(name, terms))
         for version, name, terms in v.term_calendars
     ]
     # a file name's byte that is not UTF-8 (kept as a lone surrogate) shown as \x96: no

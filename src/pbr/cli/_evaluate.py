@@ -1091,8 +1091,9 @@ def _readings(
         said = [f"interpretations: {'; '.join(other)}"] if other else []
         named = rules.term_calendar.named
         if named is not None:
-            own = len(rules.term_calendar.overrides)
-            said.append(f"term calendar: {named} ({own} term{'s' * (own != 1)} of its own dates)")
+            from pbr.calendars import own_dates
+
+            said.append(f"term calendar: {own_dates(named, len(rules.term_calendar.overrides))}")
         if said:
             hashed = rules_hash(rules, plans.get(programme))
             lines[programme] = f"{'; '.join(said)}; rules_hash {hashed[:12]}…"

@@ -386,8 +386,9 @@ class Drawdown:
         parts = [f"interpretations: {'; '.join(other)}"] if other else []
         named = rules.term_calendar.named
         if named is not None:  # as pbr evaluate's summary names it
-            own = len(rules.term_calendar.overrides)
-            parts.append(f"term calendar: {named} ({own} term{'s' * (own != 1)} of its own dates)")
+            from pbr.calendars import own_dates
+
+            parts.append(f"term calendar: {own_dates(named, len(rules.term_calendar.overrides))}")
         if self.plan is not None:
             parts.append(f"outcome plan: {self.plan.label}")
         if not parts:

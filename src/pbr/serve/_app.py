@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from pbr import __version__
-from pbr.calendars import load_term_calendar, term_calendar_data
+from pbr.calendars import load_term_calendar, own_dates, term_calendar_data
 from pbr.decisions import Decision
 from pbr.io import Rejection
 from pbr.periods import TermCalendar
@@ -131,10 +131,10 @@ def _calendar_said(calendar: TermCalendar | None) -> str:
     """The API description's sentence naming the server's term calendar, if it has one."""
     if calendar is None or calendar.named is None:
         return ""
-    own = len(calendar.overrides)
+    said = own_dates(calendar.named, len(calendar.overrides))
     return (
-        f" School terms are read on the {calendar.named} term calendar ({own} "
-        f"term{'s' * (own != 1)} of its own dates) for every request; `GET /v1/rules` gives it."
+        f" School terms are read on the term calendar {said} for every request; "
+        "`GET /v1/rules` gives it."
     )
 
 
