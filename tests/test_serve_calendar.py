@@ -121,7 +121,7 @@ def test_explain_reads_the_servers_term_calendar(kent_app: Any) -> None:
     assert answer.status_code == 200, answer.text
     rules = rule_set_for(FAMILY).with_term_calendar(KENT)
     assert answer.text == pbr.evaluate(FAMILY, as_of=AS_OF, rules=rules).explain()
-    assert "term calendar Kent 2012-2013 (1 term of its own dates)" in answer.text
+    assert "Kent 2012-2013 term calendar" in answer.text
 
 
 def test_an_audit_reads_the_servers_term_calendar(kent_app: Any) -> None:
