@@ -265,16 +265,31 @@ def test_evaluate_notes_ledger_families_the_input_never_gave(
     assert "note:" not in capsys.readouterr().err
 
 
-def test_a_ledger_payment_before_the_attachment_is_refused(tmp_path: Path) -> None:
+def test_a_ledger_result_paid_before_the_attachment_is_refused(tmp_path: Path) -> None:
     from pbr.history import PaidBeforeAttachment
 
     family = pbr.Family.model_validate(record())
-    early = Entry("T1", "attachment_fee", Decimal("1.00"), family.attached_on, "ON", "v")
-    assert merge_payments(family, ledger_with(tmp_path / "a.db", early)).payments  # that day: fine
+    on = Entry("T1", "crime_asb_education", Decimal("1.00"), family.attached_on, "ON", "v")
+    assert merge_payments(family, ledger_with(tmp_path / "a.db", on)).payments  # that day: fine
     day = date.fromordinal(family.attached_on.toordinal() - 1)  # the day before
-    too_early = Entry("T1", "attachment_fee", Decimal("1.00"), day, "EARLY", "v")
+    too_early = Entry("T1", "crime_asb_education", Decimal("1.00"), day, "EARLY", "v")
     with pytest.raises(PaidBeforeAttachment, match=r"payment 'EARLY' in ledger .* is dated "):
         merge_payments(family, ledger_with(tmp_path / "b.db", too_early))
+
+
+def test_a_ledger_fee_paid_up_front_counts_as_a_record_s_does(tmp_path: Path) -> None:
+    """Phase one's fees were claimed up front (tf-rules §1, S2): a fee the ledger dates before
+    the family's attachment got the family rejected, while the same fee in its record counted."""
+    family = pbr.Family.model_validate(record())
+    day = date.fromordinal(family.attached_on.toordinal() - 17)
+    fee = Entry("T1", "attachment_fee", Decimal("3200.00"), day, "F1", "tf-phase-1/1.0")
+    merged = merge_payments(family, ledger_with(tmp_path / "a.db", fee))
+    listed = family.model_copy(
+        update={"payments": (pbr.records.Payment(kind="attachment_fee", amount=Decimal("3200.00"),
+                                                 paid_on=day, claim_id="F1"),)}
+    )  # fmt: skip
+    assert merged.payments == listed.payments
+    assert pbr.evaluate(merged, as_of=AS_OF) == pbr.evaluate(listed, as_of=AS_OF)
 
 
 def test_a_record_paid_a_result_twice_or_over_the_cap_says_so() -> None:

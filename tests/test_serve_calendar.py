@@ -182,7 +182,10 @@ def test_the_rules_report_names_the_servers_calendar(kent_app: Any) -> None:
     assert mine["rules_hash"] == decision.json()["provenance"]["rules_hash"]
     assert decision.headers["x-pbr-rules-hash"] == rules.headers["x-pbr-rules-hash"]
     assert rules.headers["x-pbr-rules-hash"] != plain["rules_hash"]
-    assert "term calendar Kent 2012-2013 (1 term of its own dates)" in kent_app.openapi()["info"]["description"]
+    assert (
+        "term calendar Kent 2012-2013 (1 term of its own dates)"
+        in kent_app.openapi()["info"]["description"]
+    )
     assert "term calendar" not in create_app().openapi()["info"]["description"]
 
 

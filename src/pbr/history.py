@@ -110,7 +110,10 @@ class PaidTwice(HistoryError):
 
 
 class PaidBeforeAttachment(HistoryError):
-    """The history pays a family before the day it was attached: no claim could exist then.
+    """The history pays a family a result before the day it was attached: no claim could exist.
+
+    An attachment fee may be dated before: phase one's fees were claimed up front, for the
+    families a council expected to work with that year (tf-rules §1, S2 and S14).
 
     >>> PaidBeforeAttachment("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db").args[0]
     "family 'F1': payment 'L-2' in ledger l.db is dated 2012-01-01, before the family was attached on 2014-04-01"
@@ -326,7 +329,7 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     Raises:
         PaymentConflict: the record and the history disagree about a payment.
         PaidTwice: the history pays a result the family was already paid.
-        PaidBeforeAttachment: the history pays the family before it was attached.
+        PaidBeforeAttachment: the history pays the family a result before it was attached.
         PaidTooMuch: the record's payments and the history's add up to more than pbr can count.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         TypeError: `family` is not a `pbr.Family`, or `history` is no payment history.
@@ -343,8 +346,9 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     extra = loaded.payments(family.family_id)
     if not extra:
         return family
-    for payment in extra:
-        if payment.paid_on is not None and payment.paid_on < family.attached_on:
+    for payment in extra:  # a fee may be paid before: phase one paid fees up front (S2, S14)
+        early = payment.paid_on is not None and payment.paid_on < family.attached_on
+        if early and payment.kind != "attachment_fee":
             raise PaidBeforeAttachment(
                 family.family_id,
                 payment.claim_id or "",
