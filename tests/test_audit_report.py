@@ -419,12 +419,13 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
 def test_a_family_the_ledger_stops_being_evaluated_makes_the_audit_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The auditor's q.csv with pre.db: a ledger payment dated before EX-008's attachment kept
+    # The auditor's q.csv with pre.db: a ledger result dated before EX-008's attachment kept
     # the family out of the search for missed claims ("not evaluated"), yet the audit exited 0
-    # where pbr evaluate, on the same ledger, exits 1 for that family.
+    # where pbr evaluate, on the same ledger, exits 1 for that family. (A fee so dated counts:
+    # fees were claimed up front.)
     db = tmp_path / "pre.db"
     Ledger(db).append(
-        [Entry("EX-008", "attachment_fee", Decimal(1600), date(2014, 1, 1), "PRE-1", "v")]
+        [Entry("EX-008", "crime_asb_education", Decimal(700), date(2014, 1, 1), "PRE-1", "v")]
     )
     claims = tmp_path / "q.csv"
     claims.write_text(
