@@ -273,7 +273,10 @@ def test_a_ledger_result_paid_before_the_attachment_is_refused(tmp_path: Path) -
     assert merge_payments(family, ledger_with(tmp_path / "a.db", on)).payments  # that day: fine
     day = date.fromordinal(family.attached_on.toordinal() - 1)  # the day before
     too_early = Entry("T1", "crime_asb_education", Decimal("1.00"), day, "EARLY", "v")
-    with pytest.raises(PaidBeforeAttachment, match=r"payment 'EARLY' in ledger .* is dated "):
+    with pytest.raises(
+        PaidBeforeAttachment,
+        match=r"payment 'EARLY' is dated .*, before the family was attached on .* \(in ledger ",
+    ):
         merge_payments(family, ledger_with(tmp_path / "b.db", too_early))
 
 

@@ -116,7 +116,7 @@ class PaidBeforeAttachment(HistoryError):
     families a council expected to work with that year (tf-rules §1, S2 and S14).
 
     >>> PaidBeforeAttachment("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db").args[0]
-    "family 'F1': payment 'L-2' in ledger l.db is dated 2012-01-01, before the family was attached on 2014-04-01"
+    "family 'F1': payment 'L-2' is dated 2012-01-01, before the family was attached on 2014-04-01 (in ledger l.db)"
     """
 
     def __init__(
@@ -125,8 +125,8 @@ class PaidBeforeAttachment(HistoryError):
         self.family_id = family_id
         self.claim_id = claim_id
         super().__init__(
-            f"family {family_id!r}: payment {claim_id!r} in {source} is dated {paid_on}, before "
-            f"the family was attached on {attached_on}"
+            f"family {family_id!r}: payment {claim_id!r} is dated {paid_on}, before the family "
+            f"was attached on {attached_on} (in {source})"
         )
 
 
