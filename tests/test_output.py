@@ -482,6 +482,24 @@ def xlsx_cells(path: Path) -> list[str]:
     return cells
 
 
+def test_a_shared_xlsx_text_cell_escapes_what_openpyxl_refuses(tmp_path: Path) -> None:
+    """`typed_cell` (evaluate's and forecast's XLSX) passed a control character to openpyxl."""
+    pytest.importorskip("openpyxl")
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from pbr._xlsx import saved, typed_cell
+
+    texts = ["C\x1b[31mRED", "=1+1\x07", "bad\udc96", "tab\there\nand line"]
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("s")
+    sheet.append([typed_cell(WriteOnlyCell, sheet, text) for text in texts])
+    (tmp_path / "t.xlsx").write_bytes(saved(book))
+    row = next(load_workbook(tmp_path / "t.xlsx")["s"].iter_rows(values_only=True))
+    # escaped as the terminal shows them; a tab or line break (which a cell holds) is kept
+    assert list(row) == [r"C\x1b[31mRED", r"'=1+1\x07", r"bad\x96", "tab\there\nand line"]
+
+
 def test_hostile_ids_through_every_writer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

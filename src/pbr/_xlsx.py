@@ -18,10 +18,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from pbr._terminal import printable
+
 __all__ = [
     "FIXED_TIME",
     "GBP",
     "NUMBER",
+    "cell_text",
     "discarded_if_unfinished",
     "entry",
     "saved",
@@ -40,7 +43,8 @@ def typed_cell(make: Any, sheet: Any, value: Any) -> Any:
 
     Money (`Decimal`) as a number in £, a share (`Fraction`) as a number, a date as a date, so
     that a spreadsheet sums and sorts them; text neutralised (`pbr.output.neutralise`) and kept
-    as text; anything else (int, bool, None) as it is.
+    as text (`cell_text`: what a cell cannot hold escaped); anything else (int, bool, None) as
+    it is.
     """
     if isinstance(value, Decimal):
         cell = make(sheet, value=value)
@@ -57,10 +61,27 @@ def typed_cell(make: Any, sheet: Any, value: Any) -> Any:
     if isinstance(value, str):
         from pbr.output import neutralise
 
-        cell = make(sheet, value=neutralise(value))
+        cell = make(sheet, value=neutralise(cell_text(value)))
         cell.data_type = "s"
         return cell
     return make(sheet, value=value)
+
+
+def cell_text(text: str) -> str:
+    r"""`text` as a workbook cell can hold it: each character it cannot, escaped (`printable`).
+
+    openpyxl refuses a control character other than a tab or a line break (the XML of a sheet
+    has none), and a byte that was not UTF-8 (a lone surrogate) cannot be saved: either stopped
+    the whole workbook. They are shown as the terminal shows them, ``\x1b``; the rest is kept.
+
+    >>> cell_text("C\x1b[31mRED"), cell_text("bad\udc96"), cell_text("two\tcolumns\nlines")
+    ('C\\x1b[31mRED', 'bad\\x96', 'two\tcolumns\nlines')
+    """
+    return _UNSTORABLE.sub(lambda found: printable(found[0]), text)
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+"""What a cell cannot hold: openpyxl's ``ILLEGAL_CHARACTERS_RE``, and lone surrogates."""
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from pbr._xlsx import cell_text
 from pbr.audit._csv import COLUMNS
 from pbr.audit._report import Label, Report
 from pbr.output import formula_safe
@@ -106,6 +107,9 @@ _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]{2}")
 def _value(value: Any) -> Any:
     """A cell's value: labels as ``name (code)``, and text never a formula (`formula_safe`).
 
+    Text a cell cannot hold (a control character from a claim file) is escaped (`cell_text`):
+    openpyxl refuses it, which stopped the whole report.
+
     Nobody reads the workbook back, so a value that starts with an apostrophe (one shown
     quoted, ``'bonus'``) is written as it is: only a formula gets one.
     """
@@ -113,4 +117,4 @@ def _value(value: Any) -> Any:
         value = str(value)
     elif isinstance(value, tuple):
         value = "; ".join(str(v) for v in value)
-    return formula_safe(value) if isinstance(value, str) else value
+    return formula_safe(cell_text(value)) if isinstance(value, str) else value
