@@ -112,6 +112,64 @@ def test_record_text_on_standard_output_is_escaped(
     ) in out + err
 
 
+@pytest.mark.parametrize(
+    ("suffix", "shown"),
+    [
+        (".md", r"C\\x1b\[31mRED"),  # Markdown escapes the backslash and the bracket
+        (".html", r"C\x1b[31mRED"),
+        (".csv", r"C\x1b[31mRED"),
+        (".xlsx", r"C\x1b[31mRED"),
+    ],
+)
+def test_a_control_character_in_a_claim_id_is_escaped_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, shown: str
+) -> None:
+    """The XLSX report crashed (openpyxl refuses the character); the others copied it raw."""
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        f"{HEADER}\n{GOOD}\nC\x1b[31mRED,EX-052,crime_asb_education,700.00,2015-03-31\n"
+    )
+    report = tmp_path / f"report{suffix}"
+    status, _, err = audit(capsys, path, "--report", str(report))
+    assert status == 1, err
+    assert "unexpected error" not in err
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(report)
+        ids = [row[1] for row in book["Malformed rows"].iter_rows(min_row=2, values_only=True)]
+        claims = list(book["All claims"].iter_rows(values_only=True))
+        column = claims[0].index("claim_id")
+        ids += [row[column] for row in claims[1:] if row[column] != "C-001"]
+        assert ids == [shown, shown]
+        text = "\n".join(
+            str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+        )
+    else:
+        text = report.read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert text.count(shown) >= 2  # the claim id, escaped, beside the value (escaped as it was)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "shown"), [(".md", r"x\\x1by"), (".html", r"x\x1by"), (".csv", r"x\x1by")]
+)
+def test_a_control_character_in_an_unknown_key_is_escaped_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, shown: str
+) -> None:
+    """A JSON row's unknown key is the malformed row's field, as written: it was copied raw."""
+    path = tmp_path / "claims.jsonl"
+    path.write_text(claim_line(**{"x\x1by": 1}) + "\n")
+    report = tmp_path / f"report{suffix}"
+    status, _, err = audit(capsys, path, "--report", str(report))
+    assert status == 1, err
+    text = report.read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    assert shown in text
+
+
 def test_bad_bytes_are_shown_as_bytes_never_as_surrogates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr._rejection import json_text
-from pbr.audit._claims import MISALIGNED
+from pbr.audit._claims import MISALIGNED, readable
 from pbr.audit._flags import FLAG_TITLES, KIND_TITLES
 from pbr.calendars import own_dates
 from pbr.money import ZERO, format_gbp
@@ -459,12 +459,12 @@ def _malformed(v: Verification) -> Table:
         tuple(
             (
                 r.row,
-                r.claim_id or "",
+                _claim_id(r),
                 kind_label(r.kind) if r.kind else "(not readable)",
                 r.amount if r.amount is not None else f"not read: {r.amount_text}",
-                r.field,
-                r.value,
-                r.message,
+                readable(r.field),  # a JSON row's unknown key, as written
+                readable(r.value),
+                readable(r.message),
             )
             for r in v.rejections
         ),
@@ -526,14 +526,14 @@ def _rejected_family_row(r: Any) -> dict[str, Any]:
 
 def _malformed_row(r: Any) -> dict[str, Any]:
     amount = f"{r.amount:.2f}" if r.amount is not None else ""
-    why = f"{r.field} = {r.value}: {r.message}"
+    why = readable(f"{r.field} = {r.value}: {r.message}")  # a JSON row's unknown key as written
     if r.amount is None and r.field != "amount" and not r.amount_text.startswith("("):
         why += f"; amount = {r.amount_text}: not read either"  # listed, as written
     elif r.amount_text.startswith(MISALIGNED):
         why += "; amount not read: the values cannot be lined up with the columns"
     return {
         "row": r.row,
-        "claim_id": r.claim_id or "",
+        "claim_id": _claim_id(r),
         "family_id": r.family_id or "",  # what could be read of the row is kept
         "kind": r.kind or "",
         "claimed_on": r.claimed_on.isoformat() if r.claimed_on else "",
@@ -548,6 +548,15 @@ def _malformed_row(r: Any) -> dict[str, Any]:
         "why": why,
         "rule": "audit.claim_file",
     }
+
+
+def _claim_id(r: Any) -> str:
+    r"""A malformed row's claim id as every report shows it: controls escaped (``C\x1b[31m``).
+
+    It is kept as written, and may be malformed for holding a control character: copied raw,
+    it would act on the terminal that shows the report (and openpyxl refuses it).
+    """
+    return readable(r.claim_id) if r.claim_id else ""
 
 
 def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: str) -> Table:
