@@ -134,6 +134,26 @@ def test_the_example_claims_from_the_command_line(
     assert {r["mus_id"] for r in rows if r["mus_hits"]} == set(sampled)
 
 
+def test_at_50_percent_the_printed_allowance_is_never_negative(
+    capsys: pytest.CaptureFixture[str], example: Verification
+) -> None:
+    """It printed "+ -£74.09 incremental allowance": the factor steps are below one at 50%."""
+    argv = [*MUS[:2], "--confidence", "50", "--tolerable", "10%"]
+    status, out, err = run(capsys, *AUDIT, *argv)
+    assert status == 1, err
+    limit = next(line for line in out.splitlines() if line.startswith("upper misstatement limit"))
+    assert limit == (
+        "upper misstatement limit at 50% confidence: £2,435.92 basic precision + £10,542.84 "
+        "projected + £0.00 incremental allowance = £12,978.76"
+    )
+    found = mus_audit(example, confidence="50%", tolerable="10%", seed="0").evaluation
+    assert (found.incremental_allowance, found.upper_limit) == (
+        Decimal("0.00"),
+        Decimal("12978.76"),
+    )
+    assert all(m.allowance >= 0 for m in found.misstatements)
+
+
 def test_with_the_one_family_file_the_brief_names(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["audit", CLAIMS, "--families", FAMILY_FILES[0], "--as-of", "2015-03-31", *MUS]
     status, out, _ = run(capsys, *argv[: -len(MUS)], *MUS_10)

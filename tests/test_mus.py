@@ -291,6 +291,37 @@ def test_the_worked_example_of_the_docs() -> None:
     )
 
 
+def test_below_about_63_percent_a_factor_step_under_one_adds_nothing_not_less() -> None:
+    """At 50% F(1) − F(0) is 0.985199: the allowance was (0.985199 − 1) × ⅕ × 5,400 = −£15.98."""
+    plan = mus_plan("16200", confidence="50%", tolerable="5000")
+    drawn = mus_select(CLAIMS, plan, seed=2)
+    assert (plan.interval, drawn.item_ids) == (Decimal("5400.00"), ("C-01", "C-07", "C-08"))
+    found = mus_evaluate(drawn, CLAIMS | {"C-08": "3200"})
+    assert found.factors == (Decimal("0.693148"), Decimal("1.678347"))
+    (m,) = found.misstatements
+    assert (m.rank, m.factor_increment, m.projected) == (1, Decimal("0.985199"), Decimal("1080.00"))
+    assert m.allowance == Decimal("0.00")  # floored at zero: the step is shown as it is
+    assert found.incremental_allowance == Decimal("0.00")
+    # never less than basic precision + projected: 3,743.00 + 1,080.00
+    assert found.upper_limit == Decimal("4823.00")
+
+
+def test_at_95_percent_every_factor_step_is_above_one_and_its_allowance_kept() -> None:
+    plan = mus_plan("16200", confidence="95%", tolerable="5000")
+    drawn = mus_select(CLAIMS, plan, seed=2)
+    audited = CLAIMS | {"C-02": "0", "C-06": "800", "C-08": "3200", "C-09": "0", "C-11": "400"}
+    found = mus_evaluate(drawn, audited)
+    ranked = [(m.item_id, m.factor_increment, m.allowance) for m in found.misstatements if m.rank]
+    assert ranked == [
+        ("C-02", Decimal("1.748132"), Decimal("1211.98")),  # (1.748132 − 1) × 1 × 1,620
+        ("C-09", Decimal("1.551929"), Decimal("894.13")),
+        ("C-11", Decimal("1.457863"), Decimal("370.87")),
+        ("C-06", Decimal("1.399863"), Decimal("323.89")),
+    ]
+    assert found.incremental_allowance == Decimal("2800.87")
+    assert found.upper_limit == Decimal("4853.09") + Decimal("5660.00") + Decimal("2800.87")
+
+
 def test_the_same_example_with_the_printed_two_place_factors_is_a_little_higher() -> None:
     # by hand from the printed table: 1,620 × (3.00 + 1.75 × 1.0 + 1.55 × 0.5) + 800
     by_table = Decimal(1620) * (Decimal("3.00") + Decimal("1.75") + Decimal("1.55") / 2) + 800

@@ -448,7 +448,9 @@ class Misstatement:
     projected: Decimal
     """tainting × interval, rounded up to the penny (the amount itself in the top stratum)."""
     allowance: Decimal
-    """(factor_increment − 1) × tainting × interval, rounded up: its incremental allowance."""
+    """(factor_increment − 1) × tainting × interval, rounded up: its incremental allowance.
+
+    Never below zero: at a confidence below about 63% a step is less than one (`_allowance`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,7 +524,7 @@ def mus_evaluate(
     evaluation also states the actual over-claim beside the bound. With J the interval, t₁ ≥ t₂
     ≥ … the taintings of the over-claims below J, and F(i) the factor for i misstatements:
     basic precision ``F(0)·J``; projected ``Σ tᵢ·J`` plus top-stratum over-claims as found;
-    incremental allowance ``Σ (F(i) − F(i−1) − 1)·tᵢ·J``; upper limit the sum of the three.
+    incremental allowance ``Σ max(0, F(i) − F(i−1) − 1)·tᵢ·J``; upper limit the sum of the three.
     `unverifiable` names claims that could not be examined, audited at 0 (wholly over-claimed,
     as audit sampling treats an item it cannot examine): the conclusion says how much of the
     actual over-claim they are.
@@ -585,7 +587,7 @@ def mus_evaluate(
                 rank=rank,
                 step=step,
                 projected=round_up_to_penny(tainting * interval / 100),
-                allowance=round_up_to_penny((Fraction(step) - 1) * tainting * interval / 100),
+                allowance=_allowance(step, tainting, interval),
             )
         )
     for item in top:
@@ -647,6 +649,20 @@ def mus_evaluate(
         statement=statement,
         conclusion=_conclusion(statement, limit, bound, sample.plan, share, actual, unexamined),
     )
+
+
+def _allowance(step: Decimal, tainting: Fraction, interval: int) -> Decimal:
+    """(step − 1) × tainting × interval (in pence), rounded up to the penny; never below zero.
+
+    Below about 63% confidence the factor steps are less than one: the bound is kept at least
+    basic precision + projected, as each error must widen it, not narrow it.
+
+    >>> _allowance(Decimal("1.748132"), Fraction(1), 162000)
+    Decimal('1211.98')
+    >>> _allowance(Decimal("0.985199"), Fraction(1, 5), 540000)  # not -15.98
+    Decimal('0.00')
+    """
+    return round_up_to_penny(max(Fraction(0), (Fraction(step) - 1) * tainting * interval / 100))
 
 
 def _misstatement(

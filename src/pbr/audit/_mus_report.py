@@ -187,7 +187,8 @@ def _misstatements(m: MusAudit) -> Table:
         ),
         rows,
         "Tainting = (claimed − audited) / claimed. An over-claim below the interval projects to "
-        "tainting × interval and adds (factor step − 1) × tainting × interval to the allowance, "
+        "tainting × interval and adds (factor step − 1) × tainting × interval to the allowance "
+        "(nothing when the step is below 1, as below about 63% confidence), "
         "taintings ranked largest first; one in a claim of at least the interval counts as "
         "found, not projected. Under-claims are shown and projected, never netted off.",
     )
