@@ -674,7 +674,7 @@ def _claimed_kinds(
     it. A pair whose every claim the audit allows nothing (claimed before its result was met,
     say) is searched: the result is still owed, and the missed claim names those claims.
     """
-    counted = {
+    counted: set[tuple[str, str]] = {
         (c.claim.family_id, c.claim.kind)
         for c in checks.values()
         if c.verified > 0 or c.under_claimed > 0
