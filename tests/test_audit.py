@@ -581,8 +581,9 @@ def test_results_missed_after_claims_closed_are_those_of_the_last_claim_day() ->
     assert ("EX-018", "continuous_employment") not in kinds  # payable from 1 June 2015
     assert ("EX-035", "crime_asb_education") not in kinds  # not payable on 31 May 2015
     assert ("EX-007", "progress_to_work") in kinds  # payable on 31 May 2015, never claimed
-    assert len(after.missed_results) == 43
-    assert sum(m.amount for m in after.missed_results) == Decimal("53800.00")
+    assert ("EX-044", "continuous_employment") in kinds  # claimed too early, not again
+    assert len(after.missed_results) == 44
+    assert sum(m.amount for m in after.missed_results) == Decimal("55400.00")
 
 
 @pytest.mark.parametrize(("paid_on", "missed"), [("2015-06-15", False), ("2015-07-15", True)])
@@ -692,11 +693,35 @@ def test_missed_claims_leave_out_what_was_claimed_and_report_families_out_of_pro
         [phase_one_family(), old],
         as_of=date(2013, 6, 30),
     )
-    assert {(m.kind, m.amount) for m in result.missed} == {
-        ("attachment_fee", Decimal("3200.00")),
-        ("crime_asb_education", Decimal("700.00")),
-    }  # continuous employment was claimed (too early): an exception, not a missed claim
+    assert {(m.kind, m.amount, m.claimed_before) for m in result.missed} == {
+        ("attachment_fee", Decimal("3200.00"), ()),
+        ("crime_asb_education", Decimal("700.00"), ()),
+        ("continuous_employment", Decimal("100.00"), ("E1",)),
+    }  # claimed too early, so allowed nothing: an exception, and still owed on the audit date
+    assert result.checks[0].codes == ("CLAIMED_TOO_EARLY",)
     assert [f for f, _ in result.unevaluated] == ["OLD"]
+
+
+def test_a_kind_some_claim_is_allowed_is_not_missed_though_another_was_too_early() -> None:
+    claims = [
+        claim("E1", "continuous_employment", "800.00", date(2013, 2, 1)),  # too early
+        claim("E2", "continuous_employment", "100.00", date(2013, 6, 30)),  # allowed: holds it
+    ]
+    result = verify(claims, [phase_one_family()], as_of=date(2013, 6, 30))
+    assert result.checks[1].verified > 0
+    assert "continuous_employment" not in [m.kind for m in result.missed]
+    assert all(m.claimed_before == () for m in result.missed)
+
+
+def test_a_result_claimed_too_early_and_not_again_before_claims_closed_is_missed_for_good() -> None:
+    result = verify(
+        [claim("E1", "continuous_employment", "800.00", date(2013, 2, 1))],
+        [phase_one_family()],
+        as_of=date(2015, 7, 1),
+    )
+    (employment,) = [m for m in result.missed if m.kind == "continuous_employment"]
+    assert (employment.claimed_before, employment.claims_closed_on) == (("E1",), date(2015, 5, 31))
+    assert employment.as_row()["claimed_before"] == "E1"
 
 
 @settings(max_examples=25, deadline=None)

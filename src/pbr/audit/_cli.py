@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +26,7 @@ from pbr.cli._options import (
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
-    from pbr.audit._verify import Verification
+    from pbr.audit._verify import MissedClaim, Verification
     from pbr.history import PaymentHistory
     from pbr.io import Rejection
     from pbr.ledger import Ledger, Verdict
@@ -733,8 +733,10 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
             f"  of which {len(gone)} worth {format_gbp(sum((m.amount for m in gone), ZERO))} "
             f"can no longer be claimed: claims closed on {closed}\n"
         )
+    _claimed_before(out, results)
     if result.missed_fees:
         out.write(f"missed attachment fees: {len(fees)} worth {format_gbp(missed_fees)}\n")
+        _claimed_before(out, fees)
         lost = [m for m in fees if m.claims_closed_on is not None]
         if lost:
             closed = ", ".join(sorted({str(m.claims_closed_on) for m in lost}))
@@ -754,6 +756,22 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         out.write(f"  family {printable(family_id)} not evaluated: {printable(why)}\n")
     if drawn is not None:
         out.write(f"sample: {_ids(drawn.item_ids)}\n")
+
+
+def _claimed_before(out: TextIO, missed: Sequence[MissedClaim]) -> None:
+    """Say which missed claims were claimed, but only by claims the audit allows nothing."""
+    for still_open in (True, False):
+        again = [
+            m for m in missed if m.claimed_before and (m.claims_closed_on is None) == still_open
+        ]
+        if again:
+            worth = format_gbp(sum((m.amount for m in again), ZERO))
+            ids = _ids(tuple(i for m in again for i in m.claimed_before))
+            out.write(
+                f"  of which {len(again)} worth {worth} claimed only by claims allowed nothing "
+                f"({ids})"
+                + (": still owed, claim again\n" if still_open else ", and not claimed again\n")
+            )
 
 
 _OTHER_FORMATS = {

@@ -585,6 +585,18 @@ def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: st
             f"claims closed on {closed}, and they are judged as on that day (what first became "
             "payable after it could never have been claimed, so it is not listed)."
         )
+    again = [m for m in missed if m.claimed_before]
+    if again:  # claimed, but only by claims allowed nothing: owed, and a new claim gets it
+        columns += ("claimed_before",)
+        rows = tuple(
+            (*row, " ".join(m.claimed_before)) for row, m in zip(rows, missed, strict=True)
+        )
+        total += ("",)
+        note += (
+            f" {len(again)} of them ({format_gbp(_sum(again))}) were claimed only by claims "
+            "the audit allows nothing (claimed_before: claimed too early, say): only a new "
+            "claim gets them, while claims are open."
+        )
     return Table(
         title,
         columns,

@@ -201,6 +201,10 @@ class MissedClaim:
     payable after it could never have been claimed, so it is not missed.
     A missed attachment fee is marked alike (a judgement: no source records a fee claimed after
     the programme ended; the audit flags one ``CLAIMED_AFTER_CLAIMS_CLOSED``)."""
+    claimed_before: tuple[str, ...] = ()
+    """The claim file's claims of it that the audit allows nothing (claimed too early, say),
+    by claim id: only a new claim gets it, while claims are open. Empty when it was never
+    claimed."""
 
     def as_row(self) -> dict[str, Any]:
         """A flat row for tables and reports."""
@@ -212,6 +216,7 @@ class MissedClaim:
             if self.earliest_date
             else "not knowable",
             "claims_closed_on": self.claims_closed_on.isoformat() if self.claims_closed_on else "",
+            "claimed_before": " ".join(self.claimed_before),
         }
 
 
@@ -628,13 +633,22 @@ def verify(
             break
         not_own |= wrong
     _share_room(checks, paid, bounds)
+    counted, allowed_nothing = _claimed_kinds(checks, claimed)
     dated = (c.claimed_on for c in claims if AS_OF_EARLIEST <= c.claimed_on <= LATEST_DATE)
     when = as_of or max(dated, default=None)
     missed: list[MissedClaim] = []
     unevaluated: list[tuple[str, str]] = []
     if when is not None:
         missed, unevaluated = _missed(
-            by_id.values(), when, paid, pick, plans, claimed, fees=missed_fees, planned=planned
+            by_id.values(),
+            when,
+            paid,
+            pick,
+            plans,
+            counted,
+            fees=missed_fees,
+            planned=planned,
+            refused=allowed_nothing,
         )
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
@@ -649,6 +663,29 @@ def verify(
         outcome_plans=_plans_used(planned, plans),
         term_calendars=tuple((v, *named) for v, named in sorted(calendars.items())),
     )
+
+
+def _claimed_kinds(
+    checks: Mapping[int, ClaimCheck], claimed: set[tuple[str, str]]
+) -> tuple[set[tuple[str, str]], dict[tuple[str, str], tuple[str, ...]]]:
+    """The (family, kind) pairs a claim pays, and the claim ids of those only refused claims claim.
+
+    A pair some claim verifies or under-claims is not searched for as missed: its claims hold
+    it. A pair whose every claim the audit allows nothing (claimed before its result was met,
+    say) is searched: the result is still owed, and the missed claim names those claims.
+    """
+    counted: set[tuple[str, str]] = {
+        (c.claim.family_id, c.claim.kind)
+        for c in checks.values()
+        if c.verified > 0 or c.under_claimed > 0
+    }
+    refused: dict[tuple[str, str], tuple[str, ...]] = {}
+    for i in sorted(checks, key=lambda i: (checks[i].claim.claimed_on, i)):
+        claim = checks[i].claim
+        key = (claim.family_id, claim.kind)
+        if key in claimed and key not in counted and claim.claim_id not in refused.get(key, ()):
+            refused[key] = (*refused.get(key, ()), claim.claim_id)
+    return counted, refused
 
 
 def _share_room(
@@ -1354,9 +1391,11 @@ def missed_claims(
     rules cannot date it. `fees=False` leaves attachment fees out. Families that no programme
     covers, or whose payment records disagree, are skipped (`verify` reports them).
 
-    `verify` searches alike, leaving out the kinds its claim file claims and counting each of
-    its claims as paid what the rules allow it, as if every under-claim were put right: what a
-    claim under-claims is that claim's, so it is never missed as well.
+    `verify` searches alike, leaving out the kinds its claim file's claims are allowed some of
+    and counting each of its claims as paid what the rules allow it, as if every under-claim
+    were put right: what a claim under-claims is that claim's, so it is never missed as well.
+    A kind claimed only by claims the audit allows nothing (claimed before the result was met,
+    say) is searched too, and a missed claim found names them (`MissedClaim.claimed_before`).
 
     >>> import pbr
     >>> from datetime import date
@@ -1407,13 +1446,17 @@ def _missed(
     *,
     fees: bool,
     planned: set[str] | None = None,
+    refused: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
     """The missed claims (see `missed_claims`) and the families skipped, with why.
 
     Each claim `paid` holds of the audit counts at its allowed amount (`_Payments.at_allowed`),
-    so no pound is both under-claimed and missed. The programme of each decision judged against
-    an outcome plan is added to `planned`.
+    so no pound is both under-claimed and missed. `claimed` are the pairs the claims pay, not
+    searched; `refused` the claims allowed nothing, named on what they claimed
+    (`_claimed_kinds`). The programme of each decision judged against an outcome plan is added
+    to `planned`.
     """
+    before = refused or {}
     from pbr.engine import evaluate
 
     found: list[MissedClaim] = []
@@ -1454,14 +1497,30 @@ def _missed(
         ):
             found.append(
                 MissedClaim(
-                    fid, "attachment_fee", decision.attachment_fee, family.attached_on, closed
+                    fid,
+                    "attachment_fee",
+                    decision.attachment_fee,
+                    family.attached_on,
+                    closed,
+                    before.get((fid, "attachment_fee"), ()),
                 )
             )
         for kind, result in decision.results.items():
             if result.amount > 0 and (fid, kind) not in claimed:
-                found.append(MissedClaim(fid, kind, result.amount, result.earliest_date, closed))
+                found.append(
+                    MissedClaim(
+                        fid,
+                        kind,
+                        result.amount,
+                        result.earliest_date,
+                        closed,
+                        before.get((fid, kind), ()),
+                    )
+                )
         if decision.eligible:
-            found += _missed_on_closed_routes(counted, day, as_of, rules, decision, plans, claimed)
+            found += _missed_on_closed_routes(
+                counted, day, as_of, rules, decision, plans, claimed, before
+            )
     return found, skipped
 
 
@@ -1473,6 +1532,7 @@ def _missed_on_closed_routes(
     decision: Decision,
     plans: Mapping[str, OutcomePlan],
     claimed: set[tuple[str, str]],
+    refused: Mapping[tuple[str, str], tuple[str, ...]],
 ) -> list[MissedClaim]:
     """The results whose claim route closed before `day`, payable on its last day, unclaimed.
 
@@ -1494,7 +1554,11 @@ def _missed_on_closed_routes(
             _known_by(record, last, as_of), as_of=last, rules=rules, plan=plans.get(rules.programme)
         ).results.get(kind)
         if then is not None and then.amount > 0:
-            found.append(MissedClaim(fid, kind, then.amount, then.earliest_date, last))
+            found.append(
+                MissedClaim(
+                    fid, kind, then.amount, then.earliest_date, last, refused.get((fid, kind), ())
+                )
+            )
     return found
 
 
