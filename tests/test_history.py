@@ -265,19 +265,21 @@ def test_evaluate_notes_ledger_families_the_input_never_gave(
     assert "note:" not in capsys.readouterr().err
 
 
-def test_a_ledger_result_paid_before_the_attachment_is_refused(tmp_path: Path) -> None:
-    from pbr.history import PaidBeforeAttachment
-
+def test_a_ledger_result_paid_before_the_attachment_counts_as_a_record_s_does(
+    tmp_path: Path,
+) -> None:
+    """A result dated before attachment is warned of and counts as paid when the record lists
+    it (docs/family-record.md); from the ledger it got the whole family rejected."""
     family = pbr.Family.model_validate(record())
-    on = Entry("T1", "crime_asb_education", Decimal("1.00"), family.attached_on, "ON", "v")
-    assert merge_payments(family, ledger_with(tmp_path / "a.db", on)).payments  # that day: fine
     day = date.fromordinal(family.attached_on.toordinal() - 1)  # the day before
-    too_early = Entry("T1", "crime_asb_education", Decimal("1.00"), day, "EARLY", "v")
-    with pytest.raises(
-        PaidBeforeAttachment,
-        match=r"payment 'EARLY' is dated .*, before the family was attached on .* \(in ledger ",
-    ):
-        merge_payments(family, ledger_with(tmp_path / "b.db", too_early))
+    early = crime("EARLY", on=day)
+    merged = merge_payments(family, ledger_with(tmp_path / "a.db", early))
+    listed = family.model_copy(update={"payments": (early.payment(),)})
+    assert merged.payments == listed.payments
+    decision = pbr.evaluate(family, as_of=AS_OF, ledger=tmp_path / "a.db")
+    assert decision == pbr.evaluate(listed, as_of=AS_OF)
+    assert "RESULTS_PAID_BEFORE_ATTACHMENT" in [w.code for w in decision.warnings]
+    assert decision.paid_to_date == Decimal("700.00")
 
 
 def test_a_ledger_fee_paid_up_front_counts_as_a_record_s_does(tmp_path: Path) -> None:

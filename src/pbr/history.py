@@ -110,10 +110,11 @@ class PaidTwice(HistoryError):
 
 
 class PaidBeforeAttachment(HistoryError):
-    """The history pays a family a result before the day it was attached: no claim could exist.
+    """The history pays a family a result before the day it was attached (no longer raised).
 
-    An attachment fee may be dated before: phase one's fees were claimed up front, for the
-    families a council expected to work with that year (tf-rules §1, S2 and S14).
+    `merge_payments` of an earlier pbr refused such a payment; it now merges it as a record's own
+    payment is taken: warned of (``RESULTS_PAID_BEFORE_ATTACHMENT``) and counted as paid. Kept
+    so that code catching it still imports.
 
     >>> PaidBeforeAttachment("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db").args[0]
     "family 'F1': payment 'L-2' is dated 2012-01-01, before the family was attached on 2014-04-01 (in ledger l.db)"
@@ -310,10 +311,11 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     The record's payments come first, then the history's that the record does not list. A
     payment in both with the same kind and amount counts once (a missing date is taken from the
     other); a disagreement about kind, amount or date is a `PaymentConflict`, a result the
-    history pays again under another claim is `PaidTwice`, and a payment it dates before the
-    family's attachment is `PaidBeforeAttachment`, and payments adding up to more than pbr can
-    count (over £999,999,999,999.99) are `PaidTooMuch`. With no history, or none for this
-    family, the family is returned unchanged.
+    history pays again under another claim is `PaidTwice`, and payments adding up to more than
+    pbr can count (over £999,999,999,999.99) are `PaidTooMuch`. A result the history dates before
+    the family's attachment is merged as the record's would be: the evaluation warns of it
+    (``RESULTS_PAID_BEFORE_ATTACHMENT``) and counts it as paid. With no history, or none for
+    this family, the family is returned unchanged.
 
     >>> import pbr
     >>> from decimal import Decimal
@@ -329,7 +331,6 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     Raises:
         PaymentConflict: the record and the history disagree about a payment.
         PaidTwice: the history pays a result the family was already paid.
-        PaidBeforeAttachment: the history pays the family a result before it was attached.
         PaidTooMuch: the record's payments and the history's add up to more than pbr can count.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         TypeError: `family` is not a `pbr.Family`, or `history` is no payment history.
@@ -346,16 +347,6 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     extra = loaded.payments(family.family_id)
     if not extra:
         return family
-    for payment in extra:  # a fee may be paid before: phase one paid fees up front (S2, S14)
-        early = payment.paid_on is not None and payment.paid_on < family.attached_on
-        if early and payment.kind != "attachment_fee":
-            raise PaidBeforeAttachment(
-                family.family_id,
-                payment.claim_id or "",
-                str(payment.paid_on),
-                str(family.attached_on),
-                loaded.source,
-            )
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
     _results_once(merged, len(family.payments), family.family_id, loaded.source)
     too_much = too_much_paid(merged)
