@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -416,13 +417,13 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
 
 
-def test_a_family_the_ledger_stops_being_evaluated_makes_the_audit_exit_1(
+def test_a_ledger_result_dated_before_attachment_counts_as_paid_in_the_audit(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The auditor's q.csv with pre.db: a ledger result dated before EX-008's attachment kept
-    # the family out of the search for missed claims ("not evaluated"), yet the audit exited 0
-    # where pbr evaluate, on the same ledger, exits 1 for that family. (A fee so dated counts:
-    # fees were claimed up front.)
+    # the family out of the search for missed claims ("not evaluated", exit 1), while the same
+    # payment in its record is only warned of (RESULTS_PAID_BEFORE_ATTACHMENT) and counts as
+    # paid. Now the ledger's counts as the record's would: a claim for it again is a duplicate.
     db = tmp_path / "pre.db"
     Ledger(db).append(
         [Entry("EX-008", "crime_asb_education", Decimal(700), date(2014, 1, 1), "PRE-1", "v")]
@@ -434,15 +435,25 @@ def test_a_family_the_ledger_stops_being_evaluated_makes_the_audit_exit_1(
     )
     families = str(EXAMPLES / "families.jsonl")
     status, out, _ = run(capsys, "audit", str(claims), "--families", families, "--ledger", str(db))
-    assert "exceptions: 0; malformed rows: 0" in out  # the claim itself verifies
-    assert (
-        "  family EX-008 not evaluated: family 'EX-008': payment 'PRE-1' is dated 2014-01-01" in out
+    assert "exceptions: 0; malformed rows: 0" in out
+    assert "not evaluated" not in out
+    assert status == 0
+    status, out, _ = run(
+        capsys, "evaluate", families, "--as-of", "2015-03-31", "--ledger", str(db), "--format",
+        "json",
+    )  # fmt: skip
+    assert status == 0  # the same ledger, the same verdict on the family
+    (ex8,) = [json.loads(line) for line in out.splitlines() if '"EX-008"' in line]
+    assert ex8["paid_to_date"] == "700.00"
+    assert [w["code"] for w in ex8["warnings"]] == ["RESULTS_PAID_BEFORE_ATTACHMENT"]
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nQ-2,EX-008,crime_asb_education,700.00,"
+        "2015-03-31\n"
     )
+    status, out, _ = run(capsys, "audit", str(again), "--families", families, "--ledger", str(db))
+    assert "Q-2 EX-008 crime_asb_education: DUPLICATE_OF_PAYMENT" in out  # paid already
     assert status == 1
-    status, _, _ = run(capsys, "evaluate", families, "--as-of", "2015-03-31", "--ledger", str(db))
-    assert status == 1  # the same ledger, the same verdict on the family
-    status, _, _ = run(capsys, "audit", str(claims), "--families", families)
-    assert status == 0  # without the ledger, every family is evaluated
 
 
 def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path: Path) -> None:

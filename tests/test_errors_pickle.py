@@ -51,6 +51,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "PaymentConflict": (("F1", "C-1", "amount", "700.00", "1500.00", "ledger l.db"), {}),
     "PaidTwice": (("F1", "L-2", "progress_to_work", "C-1", "the family record"), {}),
     "PaidBeforeAttachment": (("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db"), {}),
+    "NotPaidByProgramme": (("F1", "L-2", "attachment_fee", "no fee", "ledger l.db"), {}),
     "PaidTooMuch": (("F1", "the payments add up to 1e12", "ledger l.db", ["1.00", "2.00"]), {}),
     "UnreadableFile": (("cannot read no-such-file.jsonl: No such file or directory",), {}),
     "OutputError": (("cannot write /tmp: it is a folder",), {}),

@@ -265,19 +265,21 @@ def test_evaluate_notes_ledger_families_the_input_never_gave(
     assert "note:" not in capsys.readouterr().err
 
 
-def test_a_ledger_result_paid_before_the_attachment_is_refused(tmp_path: Path) -> None:
-    from pbr.history import PaidBeforeAttachment
-
+def test_a_ledger_result_paid_before_the_attachment_counts_as_a_record_s_does(
+    tmp_path: Path,
+) -> None:
+    """A result dated before attachment is warned of and counts as paid when the record lists
+    it (docs/family-record.md); from the ledger it got the whole family rejected."""
     family = pbr.Family.model_validate(record())
-    on = Entry("T1", "crime_asb_education", Decimal("1.00"), family.attached_on, "ON", "v")
-    assert merge_payments(family, ledger_with(tmp_path / "a.db", on)).payments  # that day: fine
     day = date.fromordinal(family.attached_on.toordinal() - 1)  # the day before
-    too_early = Entry("T1", "crime_asb_education", Decimal("1.00"), day, "EARLY", "v")
-    with pytest.raises(
-        PaidBeforeAttachment,
-        match=r"payment 'EARLY' is dated .*, before the family was attached on .* \(in ledger ",
-    ):
-        merge_payments(family, ledger_with(tmp_path / "b.db", too_early))
+    early = crime("EARLY", on=day)
+    merged = merge_payments(family, ledger_with(tmp_path / "a.db", early))
+    listed = family.model_copy(update={"payments": (early.payment(),)})
+    assert merged.payments == listed.payments
+    decision = pbr.evaluate(family, as_of=AS_OF, ledger=tmp_path / "a.db")
+    assert decision == pbr.evaluate(listed, as_of=AS_OF)
+    assert "RESULTS_PAID_BEFORE_ATTACHMENT" in [w.code for w in decision.warnings]
+    assert decision.paid_to_date == Decimal("700.00")
 
 
 def test_a_ledger_fee_paid_up_front_counts_as_a_record_s_does(tmp_path: Path) -> None:
@@ -338,3 +340,74 @@ def test_a_history_keeps_the_claim_date_a_payment_is_given_with() -> None:
     assert history.payments("F1")[0].claim_id == "C-1"  # a payment, its claim date apart
     with pytest.raises(HistoryError, match="claimed_on = '1 Dec 2012': not a date"):
         PaymentHistory.of({"F1": [{**paid["F1"][0], "claimed_on": "1 Dec 2012"}]})
+
+
+# A ledger entry its family's programme could not have paid: the entry is to blame, not the record
+
+PHASE_TWO = {
+    "family_id": "BOTH",
+    "programme": "tf-phase-2",
+    "members": [{"person_id": "A1", "date_of_birth": "1984-05-01"}],
+    "problems_at_entry": [{"problem": "work"}, {"problem": "health"}],
+}
+
+
+def old_ledger(path: Path, monkeypatch: pytest.MonkeyPatch, *entries: Entry) -> Path:
+    """A ledger as an earlier pbr wrote it: no check of an entry's kind against its programme."""
+    with monkeypatch.context() as patched:
+        patched.setattr("pbr.ledger._not_paid_by", lambda kind, version: "")
+        ledger_with(path, *entries)
+    return path
+
+
+def phase_two_file(tmp_path: Path, attached_on: str) -> Path:
+    path = tmp_path / "both.jsonl"
+    path.write_text(json.dumps({**PHASE_TWO, "attached_on": attached_on}) + "\n")
+    return path
+
+
+def test_a_ledger_kind_the_programme_does_not_pay_names_the_entry_not_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The record lists no payment: telling its user to correct it (payments.0.kind) was
+    impossible advice, and the ledger is append-only."""
+    on = date(2016, 5, 1)
+    entry = Entry("BOTH", "crime_asb_education", Decimal("700.00"), on, "C4", "tf-phase-2/1.0")
+    db = old_ledger(tmp_path / "l.db", monkeypatch, entry)
+    families = phase_two_file(tmp_path, "2016-01-04")
+    family = pbr.Family.model_validate({**PHASE_TWO, "attached_on": "2016-01-04"})
+    with pytest.raises(HistoryError, match=r"payment 'C4' in ledger .*l\.db.*crime_asb_education"):
+        pbr.evaluate(family, as_of=date(2020, 1, 1), ledger=db)
+    status, _, err = run_cli(capsys, "evaluate", str(families), "--as-of", "2020-01-01",
+                             "--ledger", str(db))  # fmt: skip
+    assert status == 2
+    assert "payment 'C4' in ledger " in err
+    assert "crime_asb_education: not a payment of tf-phase-2" in err
+    assert "correct the record" not in err
+    assert "Traceback" not in err
+
+
+def test_a_ledger_fee_under_stopped_fees_names_the_entry_not_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on = date(2018, 5, 1)
+    fee = Entry("BOTH", "attachment_fee", Decimal("1000.00"), on, "FEE-1", "tf-phase-2/1.0")
+    db = tmp_path / "l.db"
+    ledger_with(db, fee)
+    families = phase_two_file(tmp_path, "2018-04-01")
+    status, _, err = run_cli(capsys, "evaluate", str(families), "--as-of", "2020-01-01",
+                             "--ledger", str(db), "--interpretation",
+                             "attachment_fees_after_2017_18=stopped")  # fmt: skip
+    assert status == 2
+    assert "payment 'FEE-1' in ledger " in err
+    assert "attachment_fees_after_2017_18 = stopped" in err
+    assert "correct the record" not in err
+    status, _, err = run_cli(capsys, "evaluate", str(families), "--as-of", "2020-01-01",
+                             "--ledger", str(db))  # fmt: skip
+    assert status == 0, err  # the default reading pays the fee
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err

@@ -190,6 +190,53 @@ def test_append_and_import_date_a_payment_by_one_rule(tmp_path: Path) -> None:
     db.close()
 
 
+@pytest.mark.parametrize(
+    ("kind", "version", "kinds"),
+    [
+        ("crime_asb_education", "tf-phase-2/1.0", "attachment_fee, sustained_progress"),
+        ("attachment_fee", "supporting-families/1.0", "sustained_progress, continuous_employment"),
+    ],
+)
+def test_append_refuses_a_kind_the_entrys_programme_does_not_pay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str, version: str, kinds: str
+) -> None:
+    """The ledger is append-only: a payment its programme does not have could never be undone."""
+    db = tmp_path / "t.db"
+    argv = [*APPEND[:2], "--kind", kind, *APPEND[4:6], "--rules-version", version, *APPEND[8:]]
+    status, _, err = run(capsys, "ledger", "append", str(db), "--claim-id", "C4", *argv)
+    assert status == 2
+    programme = version.partition("/")[0]
+    assert (
+        f"claim 'C4': kind = {kind!r}: not a payment of {programme} (rules_version {version!r}), "
+        f"which pays {kinds}"
+    ) in one_line_error(err)
+    assert not db.exists()
+    with pytest.raises(LedgerError, match=f"not a payment of {programme}"):
+        Ledger(tmp_path / "api.db").append([entry(kind=kind, rules_version=version)])
+
+
+def test_a_rules_version_naming_no_known_programme_is_not_checked_for_kinds() -> None:
+    entry(kind="attachment_fee", rules_version="v1").check()
+    entry(kind="sustained_progress", rules_version="local-scheme/2.0").check()
+
+
+def test_import_refuses_a_kind_the_rows_programme_does_not_pay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "in.csv").write_text(
+        HEADER + "EX-001,attachment_fee,1.00,2015-01-01,OK,tf-phase-1/1.0\n"
+        "SF-EMP,attachment_fee,100.00,2022-02-01,C3,supporting-families/1.0\n"
+    )
+    status, _, err = run(
+        capsys, "ledger", "import", str(tmp_path / "t.db"), str(tmp_path / "in.csv")
+    )
+    assert status == 2
+    assert (
+        "line 3: claim 'C3': kind = 'attachment_fee': not a payment of supporting-families"
+    ) in one_line_error(err)
+    assert not (tmp_path / "t.db").exists()
+
+
 # 2. pbr ledger record holds every claim row of the report to what the audit wrote
 
 
@@ -288,6 +335,7 @@ def flagged(report: list[list[str]], cut: bool) -> str:
         ("amount-negative", "amount = '-1500.00'"),
         ("duplicate-column", "column 'verified' is named more than once"),
         ("newline-claim-id", "claim_id = 'C-001\\nX': a control character"),
+        ("other-programme", "kind = 'crime_asb_education': not a payment of tf-phase-2"),
         ("surplus-value", "25 values for 24 columns"),
     ],
 )
@@ -330,6 +378,8 @@ def test_record_refuses_a_report_that_does_not_hold_together(
         rows = [[*row, row[report[0].index("verified")]] for row in report]
     elif change == "newline-claim-id":
         rows = edited(report, "C-001", claim_id="C-001\nX")
+    elif change == "other-programme":
+        rows = edited(report, "C-001", rules_version="tf-phase-2/1.0")
     elif change == "surplus-value":
         rows = [report[0], [*report[1], "x"], *report[2:]]
     status, _, err = record(capsys, tmp_path, rows, "--partial")

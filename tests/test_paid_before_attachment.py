@@ -212,3 +212,22 @@ def test_pbr_evaluate_writes_the_warning_where_it_writes_others(
     shown = [line for line in table.out.replace(early, on_day).splitlines() if CODE not in line]
     assert shown == same.out.splitlines()  # and nothing else differs
     assert table.err.replace(early, on_day) == same.err
+
+
+@pytest.mark.parametrize("programme", PROGRAMMES)
+def test_a_ledger_result_paid_before_attachment_is_warned_as_the_record_s_is(
+    programme: str, tmp_path: Path
+) -> None:
+    """The ledger's payments are payments made (`evaluate --help`): one dated before attachment
+    is the same data error as the record's, not a reason to drop the family."""
+    from pbr.ledger import Entry, Ledger
+
+    early = ATTACHED[programme] - timedelta(days=1)
+    Ledger(tmp_path / "l.db").append(
+        [Entry("B1", "continuous_employment", Decimal("800.00"), early, "C-1", f"{programme}/1.0")]
+    )
+    family = pbr.Family.model_validate(record(programme, []))
+    d = pbr.evaluate(family, as_of=AS_OF[programme], ledger=tmp_path / "l.db")
+    assert d == evaluate(programme, [employment(early)])
+    (w,) = warned(d)
+    assert w.compared["claim_id"] == "C-1"

@@ -817,7 +817,11 @@ class _Job:
             family = self._validate(n, cast("Mapping[str, Any] | str | bytes", item))
         if isinstance(family, Family):
             try:
-                family = merge_payments(family, history)
+                rules: RuleSet | None = self._rules_for(family)
+            except OutsideProgramme:  # its evaluation says so
+                rules = None
+            try:
+                family = merge_payments(family, history, rules=rules)
             except HistoryError as exc:
                 family = Rejection.single(
                     source=self.source,

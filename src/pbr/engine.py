@@ -124,7 +124,7 @@ def _evaluate(
         if ledger is not None:
             from pbr.history import merge_payments
 
-            family = merge_payments(family, ledger)
+            family = merge_payments(family, ledger, rules=rules)
         chosen = rules if rules is not None else rule_set_for(family)
         # `Programme.evaluate`'s flow, with the provenance recorded as the decision is built
         # rather than copied into it afterwards (computing it cannot fail: refusals unchanged)

@@ -36,10 +36,12 @@ from pbr.errors import PbrError
 if TYPE_CHECKING:
     from pbr.ledger import Entry, Ledger
     from pbr.records import Family, Payment
+    from pbr.rules import RuleSet
 
 __all__ = [
     "HistoryError",
     "HistorySource",
+    "NotPaidByProgramme",
     "PaidBeforeAttachment",
     "PaidTooMuch",
     "PaidTwice",
@@ -110,10 +112,11 @@ class PaidTwice(HistoryError):
 
 
 class PaidBeforeAttachment(HistoryError):
-    """The history pays a family a result before the day it was attached: no claim could exist.
+    """The history pays a family a result before the day it was attached (no longer raised).
 
-    An attachment fee may be dated before: phase one's fees were claimed up front, for the
-    families a council expected to work with that year (tf-rules §1, S2 and S14).
+    `merge_payments` of an earlier pbr refused such a payment; it now merges it as a record's own
+    payment is taken: warned of (``RESULTS_PAID_BEFORE_ATTACHMENT``) and counted as paid. Kept
+    so that code catching it still imports.
 
     >>> PaidBeforeAttachment("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db").args[0]
     "family 'F1': payment 'L-2' is dated 2012-01-01, before the family was attached on 2014-04-01 (in ledger l.db)"
@@ -127,6 +130,30 @@ class PaidBeforeAttachment(HistoryError):
         super().__init__(
             f"family {family_id!r}: payment {claim_id!r} is dated {paid_on}, before the family "
             f"was attached on {attached_on} (in {source})"
+        )
+
+
+class NotPaidByProgramme(HistoryError):
+    """The history pays a family something its programme, under the rules chosen, does not pay.
+
+    A ledger is append-only: the entry cannot be corrected there, and the record (which does
+    not list it) is not to blame, so the message names the entry and where it is.
+
+    >>> NotPaidByProgramme("F1", "L-2", "attachment_fee", "no fee", "ledger l.db").args[0]
+    "family 'F1': payment 'L-2' in ledger l.db: attachment_fee: no fee; the family is not evaluated with it"
+    """
+
+    error_type = "payment_not_in_programme"
+    """The type of the rejection this makes of a family in a batch (as for a record's own)."""
+
+    def __init__(self, family_id: str, claim_id: str, kind: str, why: str, source: str) -> None:
+        self.family_id = family_id
+        self.claim_id = claim_id
+        self.value = kind
+        """The payment's kind: the rejection's value."""
+        super().__init__(
+            f"family {family_id!r}: payment {claim_id!r} in {source}: {kind}: {why}; the family "
+            "is not evaluated with it"
         )
 
 
@@ -304,16 +331,21 @@ class PaymentHistory:
         return sum(len(p) for p in self.by_family.values())
 
 
-def merge_payments(family: Family, history: HistorySource | None) -> Family:
+def merge_payments(
+    family: Family, history: HistorySource | None, *, rules: RuleSet | None = None
+) -> Family:
     """`family` with its record's payments and the history's for it, each claim id once.
 
     The record's payments come first, then the history's that the record does not list. A
     payment in both with the same kind and amount counts once (a missing date is taken from the
     other); a disagreement about kind, amount or date is a `PaymentConflict`, a result the
-    history pays again under another claim is `PaidTwice`, and a payment it dates before the
-    family's attachment is `PaidBeforeAttachment`, and payments adding up to more than pbr can
-    count (over £999,999,999,999.99) are `PaidTooMuch`. With no history, or none for this
-    family, the family is returned unchanged.
+    history pays again under another claim is `PaidTwice`, and payments adding up to more than
+    pbr can count (over £999,999,999,999.99) are `PaidTooMuch`. A payment only the history lists
+    that the family's programme does not pay under `rules` (by default the family's own rule set,
+    `pbr.rule_set_for`) is `NotPaidByProgramme`, naming the entry. A result the history dates before
+    the family's attachment is merged as the record's would be: the evaluation warns of it
+    (``RESULTS_PAID_BEFORE_ATTACHMENT``) and counts it as paid. With no history, or none for
+    this family, the family is returned unchanged.
 
     >>> import pbr
     >>> from decimal import Decimal
@@ -329,8 +361,9 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     Raises:
         PaymentConflict: the record and the history disagree about a payment.
         PaidTwice: the history pays a result the family was already paid.
-        PaidBeforeAttachment: the history pays the family a result before it was attached.
         PaidTooMuch: the record's payments and the history's add up to more than pbr can count.
+        NotPaidByProgramme: the history pays the family a kind its programme does not have, or
+            an attachment fee for a year the rules pay none.
         pbr.ledger.LedgerError: `history` is a ledger that does not verify.
         TypeError: `family` is not a `pbr.Family`, or `history` is no payment history.
 
@@ -346,22 +379,59 @@ def merge_payments(family: Family, history: HistorySource | None) -> Family:
     extra = loaded.payments(family.family_id)
     if not extra:
         return family
-    for payment in extra:  # a fee may be paid before: phase one paid fees up front (S2, S14)
-        early = payment.paid_on is not None and payment.paid_on < family.attached_on
-        if early and payment.kind != "attachment_fee":
-            raise PaidBeforeAttachment(
-                family.family_id,
-                payment.claim_id or "",
-                str(payment.paid_on),
-                str(family.attached_on),
-                loaded.source,
-            )
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
+    _paid_by_programme(family, merged[len(family.payments) :], rules, loaded.source)
     _results_once(merged, len(family.payments), family.family_id, loaded.source)
     too_much = too_much_paid(merged)
     if too_much is not None:
         raise PaidTooMuch(family.family_id, too_much[3], loaded.source, too_much[2])
     return family.model_copy(update={"payments": merged})
+
+
+def _paid_by_programme(
+    family: Family, added: tuple[Payment, ...], rules: RuleSet | None, source: str
+) -> None:
+    """Refuse a payment only the history lists that the family's programme does not pay.
+
+    The evaluation would refuse it too, but as the record's (``payments.N.kind``: "correct the
+    record"), which does not list it. A family no rule set covers is left to the evaluation.
+    """
+    from pbr.errors import OutsideProgramme
+    from pbr.periods import financial_year_of
+    from pbr.programmes import programme
+
+    if not added:
+        return
+    if rules is None:
+        from pbr.engine import rule_set_for
+
+        try:
+            rules = rule_set_for(family)
+        except OutsideProgramme:
+            return
+    if not rules.covers(family.attached_on):
+        return
+    found = programme(rules.programme)
+    kinds = found.payment_kinds
+    year = financial_year_of(family.attached_on)
+    for payment in added:
+        claim_id = payment.claim_id or "(no claim id)"
+        if payment.kind not in kinds:
+            why = f"not a payment of {found.id}, which pays {', '.join(kinds)}"
+            raise NotPaidByProgramme(family.family_id, claim_id, payment.kind, why, source)
+        if payment.kind == "attachment_fee" and payment.amount:
+            if found.attachment_fee(rules, year):
+                continue
+            chosen = ", ".join(
+                f"{k} = {v}"
+                for k, v in sorted(rules.chosen.items())
+                if found.rules.chosen.get(k) != v
+            )
+            why = f"{rules.title} pays no attachment fee for a family attached in {year}" + (
+                f" (under {chosen})" if chosen else ""
+            )
+            why += ": choose the interpretation the ledger's payments were made under"
+            raise NotPaidByProgramme(family.family_id, claim_id, payment.kind, why, source)
 
 
 def _results_once(payments: tuple[Payment, ...], own: int, family_id: str, source: str) -> None:

@@ -290,6 +290,9 @@ class Entry:
         bad = _text_problem(self.rules_version)
         if bad:
             raise LedgerError(f"{who}: rules_version = {self.rules_version!r}: {bad}")
+        bad = _not_paid_by(self.kind, self.rules_version)
+        if bad:
+            raise LedgerError(f"{who}: kind = {self.kind!r}: {bad}")
         claimed = self.claimed_on
         if claimed is None:
             return
@@ -321,6 +324,30 @@ class Entry:
             }
         )
         return untracked(payment, (), (Payment,))
+
+
+def _not_paid_by(kind: str, rules_version: str) -> str:
+    """Why `kind` is no payment of the programme `rules_version` names ('' if it is one).
+
+    A ledger is append-only: an entry its own programme could not have paid would reject its
+    family at every evaluation, with nothing the user could correct. A rules_version naming
+    no programme pbr knows (bundled or registered) is not checked.
+
+    >>> _not_paid_by("attachment_fee", "supporting-families/1.0")
+    "not a payment of supporting-families (rules_version 'supporting-families/1.0'), which pays sustained_progress, continuous_employment"
+    >>> _not_paid_by("attachment_fee", "tf-phase-2/1.0"), _not_paid_by("bonus", "local/1")
+    ('', '')
+    """
+    from pbr.programmes import programmes
+
+    name = rules_version.partition("/")[0]
+    found = next((p for p in programmes() if p.id == name), None)
+    if found is None or kind in found.payment_kinds:
+        return ""
+    return (
+        f"not a payment of {name} (rules_version {rules_version!r}), which pays "
+        f"{', '.join(found.payment_kinds)}"
+    )
 
 
 def counted(n: int, one: str = "entry", many: str = "entries") -> str:

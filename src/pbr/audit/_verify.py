@@ -507,7 +507,7 @@ def verify(
 
     def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
         """One pass over the claims, taking the payments of `not_own` as not their claims'."""
-        paid = _Payments(loaded, own, not_own)
+        paid = _Payments(loaded, own, not_own, pick)
         verified_by: dict[tuple[str, str], str] = {}
         claimed: set[tuple[str, str]] = set()
         checks: dict[int, ClaimCheck] = {}
@@ -912,8 +912,11 @@ class _Payments:
         history: PaymentHistory,
         own: Mapping[tuple[str, str], Claim],
         not_own: frozenset[tuple[str, str]] = frozenset(),
+        pick: Callable[[Family], RuleSet] | None = None,
     ) -> None:
         self.history = history
+        self.pick = pick
+        """Each family's rule set, which the history's payments are held to (`merge_payments`)."""
         self.own = own
         self.not_own = not_own
         """(family, claim id) whose payment for less than the claim the audit found not its."""
@@ -935,7 +938,11 @@ class _Payments:
         fid = family.family_id
         if fid not in self.lists and fid not in self.conflicts:
             try:
-                merged = merge_payments(family, self.history).payments
+                rules = self.pick(family) if self.pick is not None else None
+            except OutsideProgramme:  # the audit says so where it judges the family
+                rules = None
+            try:
+                merged = merge_payments(family, self.history, rules=rules).payments
             except HistoryError as exc:
                 self.conflicts[fid] = exc
                 self.lists[fid] = []
@@ -1427,7 +1434,7 @@ def missed_claims(
     found, _ = _missed(
         checked,
         as_of,
-        _Payments(history, {}),
+        _Payments(history, {}, pick=rules_for or rule_set_for),
         rules_for or rule_set_for,
         dict(plans or {}),
         set(),
