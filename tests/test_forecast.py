@@ -25,7 +25,7 @@ from pbr.forecast import (
     from_records,
     result_rates,
 )
-from pbr.money import PENNY, round_to_penny, round_to_pound
+from pbr.money import PENNY, ZERO, round_to_penny, round_to_pound
 from pbr.rules import PHASE_ONE
 
 pytestmark = [
@@ -212,7 +212,63 @@ def test_results_are_paid_in_the_first_window_on_or_after_they_are_met() -> None
     )
     by_date = {w.claim_date: w for w in d.windows}
     assert by_date[date(2012, 11, 15)].results["continuous_employment"] == Decimal("4000.00")
-    assert date(2012, 11, 16) not in by_date
+    assert by_date[date(2012, 11, 16)].total == 0  # nothing falls in it: a row of zeros
+
+
+# claim windows of one day each after 30 June 2012, 31 March 2013 and 30 June 2014: empty
+SPARSE = ClaimCalendar(
+    tuple(
+        date(*ymd)
+        for ymd in (
+            (2012, 6, 30), (2012, 7, 1), (2012, 9, 30), (2013, 3, 31),
+            (2013, 4, 1), (2014, 6, 30), (2014, 7, 1), (2015, 5, 31),
+        )
+    )
+)  # fmt: skip
+
+
+def test_a_forecast_by_assumption_has_a_row_for_every_claim_window() -> None:
+    """Empty windows are rows of zeros, so a table joins on the calendar; totals are unchanged."""
+    d = drawdown(allocation(12), calendar=SPARSE, runs=50, seed=3)
+    assert tuple(w.claim_date for w in d.windows) == SPARSE.dates
+    by_date = {w.claim_date: w for w in d.windows}
+    for day, before in (
+        (date(2012, 7, 1), date(2012, 6, 30)),
+        (date(2014, 7, 1), date(2014, 6, 30)),
+    ):
+        empty, previous = by_date[day], by_date[before]
+        assert (empty.total, empty.attachment_fees, empty.at_risk) == (ZERO, ZERO, ZERO)
+        assert set(empty.results.values()) == {ZERO}
+        assert empty.cumulative == previous.cumulative
+        assert (empty.low, empty.median, empty.high) == (
+            previous.low,
+            previous.median,
+            previous.high,
+        )
+    assert sum((w.total for w in d.windows), Decimal(0)) == d.total
+    assert len(d.to_pandas()) == len(SPARSE.dates)
+
+
+def test_the_default_phase_two_table_runs_to_the_calendar_end() -> None:
+    d = drawdown(allocation(790, programme="tf-phase-2"))
+    dates = ClaimCalendar.default_for(pbr.rules.PHASE_TWO).dates
+    assert tuple(w.claim_date for w in d.windows) == dates
+    assert d.windows[-1].claim_date == date(2023, 3, 31)
+
+
+def test_a_forecast_from_records_has_a_row_for_every_claim_window_after_as_of() -> None:
+    """Windows on or before `as_of` are past (secured or claimable); every later one is a row."""
+    as_of = date(2013, 1, 1)
+    calendar = ClaimCalendar((*SPARSE.dates[:-1], date(2015, 5, 30), date(2015, 5, 31)))
+    d = from_records(
+        pbr.read_records(EXAMPLES / "families.jsonl"),
+        as_of=as_of,
+        alloc=allocation(100),
+        calendar=calendar,
+    )
+    assert tuple(w.claim_date for w in d.windows) == tuple(x for x in calendar.dates if x > as_of)
+    assert d.windows[-1].total == 0  # 31 May 2015 alone: nothing falls in it
+    assert sum((w.total for w in d.windows), Decimal(0)) == d.total
 
 
 def test_assumptions_that_overpay_a_family_are_refused() -> None:

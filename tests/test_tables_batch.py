@@ -294,6 +294,29 @@ def test_to_pandas_rejections_keep_their_council_and_pounds_names_each_column_on
     assert row["amount"] == frame.iloc[0]["amount_pence"] / 100
 
 
+def test_to_pandas_gives_a_rejection_its_record_number_when_its_line_is_unknown(
+    tmp_path: Path,
+) -> None:
+    """A family read fine but outside every programme had source '<input>' and no line: no way
+    to find it. Its record number (1-based, as `Rejection.record`) is a column of its own."""
+    path = tmp_path / "families.jsonl"
+    outside = (
+        '{"family_id": "OLD", "attached_on": "2011-01-01", '
+        '"members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]}'
+    )
+    lines = (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines[:2], outside, *lines[2:]]) + "\n", encoding="utf-8")
+    frame = pbr.to_pandas(pbr.evaluate_many(pbr.read_records(path), as_of=date(2015, 3, 31)))
+    rejected = frame[frame["status"] == "rejected"]
+    assert rejected["family_id"].tolist() == ["OLD"]
+    assert rejected["line"].isna().all()  # a `Family` object carries no line
+    assert rejected["record"].tolist() == [3]
+    assert str(frame["record"].dtype) == "Int64"
+    assert frame.loc[frame["status"] != "rejected", "record"].isna().all()  # decisions: NA
+    columns = list(frame.columns)
+    assert columns[columns.index("line") + 1] == "record"
+
+
 def test_to_pandas_refuses_what_is_not_a_decision() -> None:
     with pytest.raises(TypeError, match="evaluate first"):
         pbr.to_pandas(example_families()[:1])  # type: ignore[arg-type]

@@ -1018,6 +1018,7 @@ FRAME_COLUMNS = (
     "fee_due_pence",
     "source",
     "line",
+    "record",
     "rejection",
 )
 """The columns of `to_pandas`' frame, in order."""
@@ -1046,8 +1047,11 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     are repeated on each of its result rows: sum them over ``frame.drop_duplicates("family_id")``;
     `amount` and `rate` belong to the row's result and sum as they are. A `Rejection` becomes one
     row with status ``rejected``, its council (as `pbr.Totals` counts it), its error types as
-    reason codes, its `source` and `line`, and each error as ``field = value: why`` in
-    `rejection`, so nothing is dropped.
+    reason codes, where it is, and each error as ``field = value: why`` in `rejection`, so
+    nothing is dropped. Where it is: its `source`, its `line` when known (a record
+    `pbr.read_records` could not read has one; one `pbr.evaluate_many` rejects, say a family
+    attached outside every programme, has none) and its `record`, the 1-based record number,
+    always. A decision's rows have NA in both.
 
     >>> import pbr
     >>> from datetime import date
@@ -1055,7 +1059,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     ...     "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]})
     >>> frame = pbr.to_pandas([pbr.evaluate(family, as_of=date(2013, 1, 1))])
     >>> frame.shape, frame.loc[0, "result"], str(frame["eligible"].dtype)
-    ((3, 30), 'crime_asb_education', 'boolean')
+    ((3, 31), 'crime_asb_education', 'boolean')
     """
     from pbr.forecast._extras import pandas
     from pbr.io import Rejection
@@ -1072,6 +1076,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
                     "reason_codes": " ".join(e.type for e in decision.errors),
                     "source": decision.source,
                     "line": decision.line,
+                    "record": decision.record,
                     "rejection": "; ".join(e.describe() for e in decision.errors),
                 }
             )
@@ -1092,7 +1097,7 @@ def to_pandas(decisions: Iterable[Decision | Rejection]) -> Any:
     frame["eligible"] = frame["eligible"].astype("boolean")
     for column in ("as_of", "attached_on", "earliest_date"):
         frame[column] = pd.to_datetime(frame[column], format="%Y-%m-%d")
-    for column in (*(f"{name}_pence" for name in MONEY_COLUMNS), "fee_due_pence", "line"):
+    for column in (*(f"{name}_pence" for name in MONEY_COLUMNS), "fee_due_pence", "line", "record"):
         frame[column] = frame[column].astype("Int64")
     return frame
 

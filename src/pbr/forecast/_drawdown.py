@@ -187,6 +187,8 @@ class Drawdown:
 
     `secured` (paid) and `claimable_now` are set when the forecast starts from actual records
     (`as_of` is then the evaluation date); the windows then hold what is forecast beyond them.
+    `windows` has one per claim window of the calendar (from records, each after `as_of`), of
+    zeros where nothing falls, so that a table joins on the calendar.
     With `runs` > 0 each window carries Monte Carlo percentiles of the cumulative total.
     Money is `Decimal` to the penny; `to_pandas` gives the same tables with money in whole pence.
 
@@ -983,7 +985,7 @@ def drawdown(
     seed = 0 if seed is None else seed
     cohorts = attachment_cohorts(alloc, quarters)
     kinds = tuple(assumptions.probabilities)
-    exact: dict[date | None, dict[str, Fraction]] = {}
+    exact = every_window(calendar)
     for c in cohorts:
         expected_payments(exact, c, c.families, terms, assumptions, calendar, ceiling=True)
     grant_payments(exact, alloc, calendar, after=None)
@@ -1069,6 +1071,16 @@ def grant_payments(
             continue
         _add(exact, paid_on, GRANT, Fraction(y.upfront_grant))
     return received
+
+
+def every_window(
+    calendar: ClaimCalendar, *, after: date | None = None
+) -> dict[date | None, dict[str, Fraction]]:
+    """An empty row for each claim window (those after `after` only), to add payments to.
+
+    A window nothing falls in is still a row (of zeros), so that a table joins on the calendar.
+    """
+    return {day: {} for day in calendar.dates if after is None or day > after}
 
 
 def _add(
@@ -1349,7 +1361,7 @@ def records_forecast(
     check_expects_results(assumptions)
     check_scenario(assumptions, terms)
     kinds = tuple(assumptions.probabilities)
-    exact: dict[date | None, dict[str, Fraction]] = {}
+    exact = every_window(calendar, after=as_of)  # those by as_of are past: secured or claimable
     secured = claimable = never_payable = ZERO
     over_cap: dict[str, Decimal] = {}  # each family's money past its cap (or paid, not eligible)
     evaluated = attached = 0  # records evaluated; of them, eligible: each takes a funded place
