@@ -1369,3 +1369,20 @@ def test_a_route_not_met_says_the_one_claim_is_made(programme: str) -> None:
     assert "[ONE_CLAIM_PER_FAMILY]" in d.explain().split("Significant and sustained progress")[1]
     unpaid = run("2016-07-15", attached_on="2016-03-01")  # nothing paid: no such reason
     assert "ONE_CLAIM_PER_FAMILY" not in codes(unpaid, SP)
+
+
+@pytest.mark.parametrize(
+    ("route", "rule", "source"),
+    [
+        ("claims_to_march_2022", "results.continuous_employment.route", "S40, PBR-READING"),
+        ("never", "results.continuous_employment.route.never", "PBR-READING"),
+    ],
+)
+def test_the_closed_employment_route_cites_pbr_s_reading(
+    route: str, rule: str, source: str
+) -> None:
+    """S40 had the route; its closing is pbr's reading (tf-rules §6 question 9), never S40's."""
+    rules = SUPPORTING_FAMILIES.with_interpretations(employment_route=route)
+    family = pbr.Family.model_validate(record("supporting-families", **IN_WORK_2022))
+    (closed,) = pbr.evaluate(family, as_of=date(2024, 4, 2), rules=rules).results[CE].reasons
+    assert (closed.code, closed.rule, closed.source) == ("EMPLOYMENT_ROUTE_CLOSED", rule, source)
