@@ -1369,3 +1369,70 @@ def test_a_route_not_met_says_the_one_claim_is_made(programme: str) -> None:
     assert "[ONE_CLAIM_PER_FAMILY]" in d.explain().split("Significant and sustained progress")[1]
     unpaid = run("2016-07-15", attached_on="2016-03-01")  # nothing paid: no such reason
     assert "ONE_CLAIM_PER_FAMILY" not in codes(unpaid, SP)
+
+
+@pytest.mark.parametrize(
+    ("route", "rule", "source"),
+    [
+        ("claims_to_march_2022", "results.continuous_employment.route", "S40, PBR-READING"),
+        ("never", "results.continuous_employment.route.never", "PBR-READING"),
+    ],
+)
+def test_the_closed_employment_route_cites_pbr_s_reading(
+    route: str, rule: str, source: str
+) -> None:
+    """S40 had the route; its closing is pbr's reading (tf-rules §6 question 9), never S40's."""
+    rules = SUPPORTING_FAMILIES.with_interpretations(employment_route=route)
+    family = pbr.Family.model_validate(record("supporting-families", **IN_WORK_2022))
+    (closed,) = pbr.evaluate(family, as_of=date(2024, 4, 2), rules=rules).results[CE].reasons
+    assert (closed.code, closed.rule, closed.source) == ("EMPLOYMENT_ROUTE_CLOSED", rule, source)
+
+
+@pytest.mark.parametrize(
+    ("attached_on", "earliest", "warned"),
+    [
+        ("2025-03-31", "2025-10-01", True),  # attached on the last day: never claimable
+        ("2024-09-30", "2025-03-31", False),  # earliest on the last day: still claimable
+    ],
+)
+def test_an_earliest_date_after_results_claims_close_is_warned_of(
+    attached_on: str, earliest: str, warned: bool
+) -> None:
+    """An earliest date after 31 March 2025 (S39) is one no claim can be made on: said so."""
+    d = run(attached_on, "supporting-families", attached_on=attached_on, problems_at_entry=NEEDS3)
+    assert (d.results[SP].status, str(d.results[SP].earliest_date)) == ("not_met", earliest)
+    assert d.payable == Decimal(0)
+    late = [w for w in d.warnings if w.code == "EARLIEST_DATE_AFTER_CLAIMS_CLOSED"]
+    assert bool(late) == warned
+    if warned:
+        (w,) = late
+        assert (w.rule, w.source) == ("payment.claims_closed", "S39")
+        assert w.compared == {
+            "result": "sustained_progress",
+            "earliest_date": "2025-10-01",
+            "claims_until": "2025-03-31",
+        }
+        assert "2025-10-01" in w.message
+        assert "2025-03-31" in w.message
+        assert "earliest date 2025-10-01 (after results claims close on 2025-03-31" in d.explain()
+
+
+def test_the_employment_route_s_earliest_date_after_the_route_closes_is_warned_of() -> None:
+    """By default the route's last claim day is 31 March 2022 (S40): a later earliest date is lost."""
+    sf = {"problems_at_entry": NEEDS3, **WORKING}
+    sf["benefit_spells"] = [{"person_id": "A1", "benefit": "UC", "start": "2021-01-01"}]
+    sf["employment_spells"] = [{"person_id": "A1", "start": "2022-02-01"}]
+    d = run("2022-03-01", "supporting-families", attached_on="2022-01-15", **sf)
+    assert d.results[CE].status == "not_met"
+    assert d.results[CE].earliest_date is not None
+    (w,) = [w for w in d.warnings if w.code == "EARLIEST_DATE_AFTER_CLAIMS_CLOSED"]
+    assert (w.rule, w.compared["result"], w.compared["claims_until"]) == (
+        "results.continuous_employment.route",
+        "continuous_employment",
+        "2022-03-31",
+    )
+
+
+def test_phase_two_earliest_dates_are_never_warned_of_a_known_gap() -> None:
+    d = run("2020-03-31", attached_on="2020-03-31")
+    assert "EARLIEST_DATE_AFTER_CLAIMS_CLOSED" not in [w.code for w in d.warnings]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pbr._terminal import printable
 from pbr.decisions import Decision, Reason, ResultDecision, term_calendar_named
 from pbr.money import format_gbp
@@ -45,16 +47,37 @@ def _calendar_line(decision: Decision) -> list[str]:
     return [f"School terms: {printable(name)} term calendar (not the default dates)"]
 
 
-def _result_lines(kind: str, result: ResultDecision) -> list[str]:
+def _result_lines(kind: str, result: ResultDecision, closes: Mapping[str, str]) -> list[str]:
     head = f"{_TITLES.get(kind, kind)}: {result.status.upper().replace('_', ' ')}"
     lines = [head, "-" * len(head)]
     lines.append(
         f"  rate {format_gbp(result.rate)}; payable now {format_gbp(result.amount)}"
         + (f"; earliest date {result.earliest_date}" if result.earliest_date else "")
+        + (f" {closes[kind]}" if kind in closes else "")
     )
     for reason in result.reasons:
         lines.extend(_reason_lines(reason, "  "))
     return lines
+
+
+def _closed_before_earliest(decision: Decision) -> dict[str, str]:
+    """Per result whose earliest date is after its last claim day, the words saying so.
+
+    From the decision's EARLIEST_DATE_AFTER_CLAIMS_CLOSED warnings, so the earliest date is
+    never shown as a day a claim could still be made.
+    """
+    return {
+        str(w.compared["result"]): (
+            f"(after {_CLOSING.get(w.rule, 'the route closes')} on {w.compared['claims_until']}: "
+            "never claimable)"
+        )
+        for w in decision.warnings
+        if w.code == "EARLIEST_DATE_AFTER_CLAIMS_CLOSED"
+    }
+
+
+_CLOSING = {"payment.claims_closed": "results claims close"}
+"""What closes on a warning's claims_until, by its rule; else a route's own last claim day."""
 
 
 def explain(decision: Decision) -> str:
@@ -98,9 +121,10 @@ def explain(decision: Decision) -> str:
         lines += ["", "Warnings", "--------"]
         for reason in d.warnings:
             lines.extend(_reason_lines(reason, "  "))
+    closes = _closed_before_earliest(d)
     for kind, result in d.results.items():
         lines.append("")
-        lines.extend(_result_lines(kind, result))
+        lines.extend(_result_lines(kind, result, closes))
     lines += [
         "",
         "Money",

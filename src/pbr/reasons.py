@@ -70,6 +70,7 @@ ReasonCode = Literal[
     "RESULTS_PAID_BEFORE_ATTACHMENT",
     "EVALUATED_BEFORE_ATTACHMENT",
     "RESULTS_CLAIMS_CLOSED",
+    "EARLIEST_DATE_AFTER_CLAIMS_CLOSED",
     # phase two and Supporting Families (tf-rules §2, §3)
     "PROBLEMS_AT_ENTRY",
     "TOO_FEW_PROBLEMS_AT_ENTRY",
@@ -197,6 +198,11 @@ REASON_CODES: dict[str, str] = {
     "is after the programme's last day for results claims (phase one: May 2015, S12; Supporting "
     "Families: 31 March 2025, S39; phase two has none), so a claim made then would not have been "
     "paid; the amounts are still shown.",
+    "EARLIEST_DATE_AFTER_CLAIMS_CLOSED": "Warning: a result not yet met could first be met "
+    "(its earliest_date, compared.earliest_date) only after the last day a claim for it could be "
+    "made (compared.claims_until: the programme's last day for results claims, as for "
+    "RESULTS_CLAIMS_CLOSED, or, for Supporting Families' employment route by default, 31 March "
+    "2022), so it could never be claimed; nothing is withheld. Phase two has no such day.",
     "PROBLEMS_AT_ENTRY": "The problems (phase two) or needs (Supporting Families) recorded at entry "
     "reach the number the programme requires.",
     "TOO_FEW_PROBLEMS_AT_ENTRY": "Fewer problems or needs at entry than the programme requires (2 "

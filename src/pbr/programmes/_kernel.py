@@ -293,6 +293,45 @@ def claims_closed(as_of: date, payable: Decimal, rules: RuleSet) -> tuple[Reason
     )
 
 
+def never_claimable(
+    results: Mapping[ResultKind, ResultDecision],
+    rules: RuleSet,
+    route_until: Mapping[ResultKind, date],
+) -> tuple[Reason, ...]:
+    """Warnings on earliest dates after the last day a claim for the result could be made.
+
+    A result not yet met whose earliest date is after the programme's last day for results
+    claims (`RuleSet.claims_until`), or its route's (`Programme.route_claims_until`), could
+    never be claimed: its earliest date alone would suggest otherwise. Phase two has no such day.
+    """
+    closes = rules.claims_until()
+    warnings = []
+    for kind, decided in results.items():
+        earliest = decided.earliest_date
+        route = route_until.get(kind)
+        closed = route if route is not None else closes
+        if earliest is None or closed is None or earliest <= closed:
+            continue
+        whose = "the route's last claim day" if route is not None else "results claims close"
+        warnings.append(
+            reason(
+                "EARLIEST_DATE_AFTER_CLAIMS_CLOSED",
+                "payment.claims_closed" if route is None else _ROUTE_RULE[kind],
+                rules,
+                f"{kind}: the earliest date, {earliest}, is after {whose} on {closed}: "
+                "it could never be claimed",
+                result=kind,
+                earliest_date=earliest,
+                claims_until=closed,
+            )
+        )
+    return tuple(warnings)
+
+
+_ROUTE_RULE: Mapping[str, str] = {"continuous_employment": "results.continuous_employment.route"}
+"""The rule that closes a result's route before results claims close (Supporting Families)."""
+
+
 def overpaid(
     books: Account, rules: RuleSet, attached_on: date, *, one_claim: bool = False
 ) -> tuple[Reason, ...]:
@@ -541,6 +580,10 @@ def decide(
         payable = ZERO
     if payable:
         warnings = (*warnings, *claims_closed(as_of, payable, rules))
+    if ident.eligible:
+        late = never_claimable(results, rules, programme.route_claims_until(rules))
+        if late:
+            warnings = (*warnings, *late)
     return trusted_decision(
         family_id=family.family_id,
         local_authority=family.local_authority,

@@ -104,6 +104,7 @@ def _employment_closed(
     last_day = route_claims_until(rules).get("continuous_employment")
     open_now = route == "always" or (last_day is not None and as_of <= last_day)
     if not open_now:
+        rule = _CLOSED_RULE[route == "never"]
         message = (
             f"continuous employment is not a route of its own on {as_of} "
             f"(employment_route = {route})"
@@ -112,7 +113,7 @@ def _employment_closed(
         if unread is None:
             return reason(
                 "EMPLOYMENT_ROUTE_CLOSED",
-                "results.continuous_employment.route",
+                rule,
                 rules,
                 message,
                 as_of=as_of,
@@ -121,7 +122,7 @@ def _employment_closed(
         working, measures = unread
         return reason(
             "EMPLOYMENT_ROUTE_CLOSED",
-            "results.continuous_employment.route",
+            rule,
             rules,
             f"{message}: employment counts only through the plan, which reads no "
             f"employment_spells (in work: {working}), and plan {plan.label}'s financial_stability "
@@ -143,6 +144,12 @@ def _employment_closed(
         limb="continuous_employment",
         problem="financial_stability",
     )
+
+
+_CLOSED_RULE = ("results.continuous_employment.route", "results.continuous_employment.route.never")
+"""The closed route's rule, by whether it is closed from the start (``never``): the first cites
+S40 (the route open to March 2022) and pbr's reading (closed after), the second pbr's reading
+only, as no source says the route was never open."""
 
 
 def route_claims_until(rules: RuleSet) -> Mapping[ResultKind, date]:
