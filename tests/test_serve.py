@@ -630,6 +630,99 @@ def test_a_body_pbr_cannot_read_as_sent_is_a_415(
     assert said in answer.json()["detail"]
 
 
+def _not_lines(kind: str) -> bytes:
+    """A body that is not lines of UTF-8 text, as a file ``pbr evaluate`` refuses is not."""
+    import gzip
+
+    second = FAMILIES[0].replace("EX-001", "EX-002")
+    return {
+        "cr": (FAMILIES[0] + "\r" + second + "\r").encode(),
+        "utf-16": (FAMILIES[0] + "\n").encode("utf-16"),
+        "utf-16-le": (FAMILIES[0] + "\n" + second + "\n").encode("utf-16-le"),
+        "gzip": gzip.compress((FAMILIES[0] + "\n").encode()),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["cr", "utf-16", "utf-16-le", "gzip"])
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch", "/v1/explain"])
+def test_a_body_pbr_evaluate_would_refuse_as_a_file_is_a_415(
+    app: Any, tmp_path: Path, path: str, kind: str
+) -> None:
+    """The batch answered 200, its CR-ended lines read as one (the second family dropped), a
+    UTF-16 body as a rejection and a line of NUL bytes; /v1/evaluate a 422 ("invalid_utf8").
+    ``pbr evaluate`` refuses the file, in the words the 415 now uses."""
+    body = _not_lines(kind)
+    file = tmp_path / "body.jsonl"
+    file.write_bytes(body)
+    status, _, err = cli("evaluate", str(file), "--as-of", AS_OF.isoformat())
+    assert status == 2
+    pieces = [body[:1], body[1:5], body[5:9], body[9:]]
+    for content in (body, chunks(pieces)):
+        answer = call(app, "POST", path, params=Q, content=content)
+        assert answer.status_code == 415, answer.text
+        said = answer.json()["detail"]
+        assert said.startswith("the request body")
+        assert f"pbr: {said.replace('the request body', str(file), 1)}\n" == err
+
+
+def test_a_batch_whose_lines_end_in_crlf_is_still_read(app: Any) -> None:
+    """One CR between records is a CR-alone body only without any LF (as in a file)."""
+    body = ("\r\n".join(FAMILIES[:3]) + "\r\n").encode()
+    rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=chunks([body])))
+    assert rows[-1]["summary"]["evaluated"] == 3
+
+
+@pytest.mark.parametrize("end", [b"\r\n", b"\n", b"\r\n\r\n", b""])
+def test_a_batchs_rejection_is_the_one_pbr_evaluate_makes_whatever_the_line_end(
+    app: Any, tmp_path: Path, end: bytes
+) -> None:
+    """A CRLF line's rejection kept its \\r in the value, and its column was one more."""
+    body = b'{"family_id":"EX-X5"' + end + b'{"family_id":"EX-X6",' + end
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(body)
+    rejections = tmp_path / "rejections.jsonl"
+    cli("evaluate", str(path), "--as-of", AS_OF.isoformat(), "--rejections", str(rejections))
+    expected = [json.loads(line) for line in rejections.read_text(encoding="utf-8").splitlines()]
+    assert len(expected) == (1 if end == b"" else 2)
+    pieces = [body[i : i + 1] for i in range(len(body))]
+    for content in (body, chunks(pieces)):
+        rows = lines_of(call(app, "POST", "/v1/evaluate/batch", params=Q, content=content))
+        got = [
+            {**row["rejected"], "source": e["source"]}
+            for row, e in zip(rows[:-1], expected, strict=True)
+        ]
+        assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [(b"", 200), (b"\n", 200), (b"\r\n", 200), (b"\n\n", 413), (b" \n", 413), (b"\r", 413)],
+)
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/explain"])
+def test_a_one_family_bodys_line_end_does_not_count_towards_the_record_limit(
+    tmp_path: Path, path: str, end: bytes, status: int
+) -> None:
+    """A record of exactly the limit and a newline was a 413 ("head -1 ... > family.json" makes
+    one), though pbr evaluate takes the file and the batch the line: a line end is no part of
+    the record. Anything more is still a 413, whether the length is declared or not."""
+    limit = len(FAMILIES[0].encode()) + 100
+    app = create_app(Settings(max_record_bytes=limit))
+    body = b"\xef\xbb\xbf" + _padded(FAMILIES[0], limit) + end
+    if status == 200:
+        file = tmp_path / "family.json"
+        file.write_bytes(body)
+        code, _, _ = cli("evaluate", str(file), "--as-of", AS_OF.isoformat(),
+                         "--max-record-bytes", str(limit))  # fmt: skip
+        assert code == 0
+    for content in (body, chunks([body[:limit], body[limit:]]), chunks([body])):
+        answer = call(app, "POST", path, params=Q, content=content)
+        assert answer.status_code == status, answer.text
+        if status == 413:
+            assert answer.json()["detail"] == (
+                f"the request body is larger than the limit of {limit:,} bytes"
+            )
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Content-Type": "application/json; charset=UTF-8"}, {"Content-Encoding": "identity"}],
@@ -785,10 +878,10 @@ def test_lines_are_split_the_same_however_the_body_arrives(
     pieces = body.split(b"\n")
     if pieces[-1] == b"":
         pieces.pop()
-    sizes = [len(p) - p.endswith(b"\r") for p in pieces]  # a record's size: no line end
+    records = [p.removesuffix(b"\r") for p in pieces]  # read as pbr evaluate reads a line
     assert found == [
-        (n, _Cut(p[:HEAD], size) if size > 20 else p)
-        for n, (p, size) in enumerate(zip(pieces, sizes, strict=True), start=1)
+        (n, _Cut(p[:HEAD], len(r)) if len(r) > 20 else r)
+        for n, (p, r) in enumerate(zip(pieces, records, strict=True), start=1)
     ]
 
 

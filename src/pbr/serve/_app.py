@@ -28,7 +28,7 @@ from pbr.serve._batch import NDJSON, BatchResponse
 from pbr.serve._evaluate import Evaluator
 from pbr.serve._guard import HASH_KEY, HEAD_KEY, LOG_KEY, Guard
 from pbr.serve._ledger import LedgerHistory
-from pbr.serve._limits import Limits
+from pbr.serve._limits import Limits, unreadable_body
 from pbr.serve._problems import PROBLEM_TYPE, ProblemError, problem_body
 from pbr.serve._rules import InForce, RulesInForce
 from pbr.serve._settings import Settings
@@ -212,11 +212,16 @@ async def _body(request: Request) -> bytes:
     As ``pbr evaluate`` reads a file, and the batch its first line: Windows tools add one.
 
     Raises:
-        ProblemError: 415 for a body declared as something other than JSON.
+        ProblemError: 415 for a body declared as something other than JSON, or one that
+            ``pbr evaluate`` would refuse as a file (UTF-16, say: `unreadable_body`).
 
     """
     _json_declared(request.headers.get("content-type"))
-    return b"".join([chunk async for chunk in request.stream()]).removeprefix(_BOM)
+    body = b"".join([chunk async for chunk in request.stream()])
+    said = unreadable_body(body)
+    if said is not None:
+        raise ProblemError(415, said)
+    return body.removeprefix(_BOM)
 
 
 def _json_declared(content_type: str | None) -> None:

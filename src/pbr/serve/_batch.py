@@ -4,7 +4,8 @@ Each line of the answer is the decision on a line of the body, exactly as ``pbr 
 --format json`` writes it, or ``{"rejected": <rejection>}``; blank lines are skipped, as the
 command skips them. The last line is ``{"summary": ...}``: the counts and the money payable
 now, and whether every line was answered — an answer without it was cut off. A family id
-seen earlier in the body is rejected (a family is claimed for once). Memory stays bounded: the
+seen earlier in the body is rejected (a family is claimed for once). A body the command would
+refuse as a file (UTF-16, compressed, lines ended by CR alone) is a 415. Memory stays bounded: the
 body is read as it arrives, one line at a time, and an answer the client is slow to read waits
 in a temporary file (`Spool`).
 """
@@ -27,7 +28,7 @@ from pbr.money import ZERO
 from pbr.programmes import programmes
 from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
 from pbr.serve._guard import COUNTS_KEY
-from pbr.serve._limits import Receive, Scope, Send
+from pbr.serve._limits import Receive, Scope, Send, told_by, unreadable_body
 from pbr.serve._logs import failure
 from pbr.serve._models import BatchSummary, CouncilTotals, ProgrammeTotals, Totals
 from pbr.serve._problems import ProblemError, send_problem
@@ -311,23 +312,32 @@ class _Lines:
         if final:
             if self._pending:
                 self._number += 1
-                found.append(self._line(bytes(self._pending)))
+                found.append(self._line(bytes(self._pending), ended=False))
                 self._pending.clear()
             elif self._skipping:
                 self._number += 1
-                found.append((self._number, self._cut(b"")))
+                found.append((self._number, self._cut(b"", ended=False)))
         return found
 
     def _unmarked(self, data: bytes, *, final: bool) -> bytes:
-        """`data` without the byte-order mark that may start the body.
+        """`data` without the byte-order mark that may start the body, once its start is read.
 
-        Taken off before lines are measured, as ``pbr evaluate`` takes it off a file.
+        The start is held until it says whether the body is lines of UTF-8 text at all
+        (`unreadable_body`), then the mark is taken off before lines are measured, as
+        ``pbr evaluate`` does with a file.
+
+        Raises:
+            ProblemError: 415 for a body ``pbr evaluate`` would refuse as a file.
+
         """
         if self._start is None:
             return data
         self._start += data
-        if not final and len(self._start) < len(_BOM) and _BOM.startswith(self._start):
-            return b""  # perhaps the start of a mark: wait for the rest
+        if not final and not told_by(self._start):
+            return b""  # the start cannot tell yet: wait for more
+        said = unreadable_body(bytes(self._start))
+        if said is not None:
+            raise ProblemError(415, said)
         data, self._start = bytes(self._start).removeprefix(_BOM), None
         return data
 
@@ -339,15 +349,20 @@ class _Lines:
         if data:
             self._ends_cr = data.endswith(b"\r")
 
-    def _cut(self, last: bytes) -> _Cut:
-        """The line being skipped, ended by `last`; its size leaves out a Windows line end."""
+    def _cut(self, last: bytes, *, ended: bool = True) -> _Cut:
+        """The line being skipped, ended by `last`; its size leaves out a line end it has."""
         self._skip(last)
-        cut = _Cut(self._head, self._skipped - self._ends_cr)
+        cut = _Cut(self._head, self._skipped - (ended and self._ends_cr))
         self._skipping, self._head, self._skipped = False, b"", 0
         return cut
 
-    def _line(self, text: bytes) -> _Line:
-        size = len(text) - text.endswith(b"\r")  # a record's size: its line's end left out
-        if size > self._limit:
-            return self._number, _Cut(text[:HEAD], size)
-        return self._number, text
+    def _line(self, text: bytes, *, ended: bool = True) -> _Line:
+        r"""A line (`ended` by \n) as ``pbr evaluate`` reads it: a Windows line end's \r left out.
+
+        Left in, a rejection quoted it and counted it in its column; a last line with no \n
+        keeps it, as a file's does (`pbr.io.record_size`).
+        """
+        record = text[:-1] if ended and text.endswith(b"\r") else text
+        if len(record) > self._limit:
+            return self._number, _Cut(text[:HEAD], len(record))
+        return self._number, record

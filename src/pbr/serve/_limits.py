@@ -1,7 +1,9 @@
 """Request size and time limits: 413 for a body over its limit, 408 for one too slow to arrive.
 
 A body pbr cannot read as sent is a 415 before any of it is read: one with a Content-Encoding
-(gzip, say: every line would be rejected as "not UTF-8") or a charset other than UTF-8.
+(gzip, say: every line would be rejected as "not UTF-8") or a charset other than UTF-8. A body
+that says nothing of it but is not lines of UTF-8 text (UTF-16, compressed, lines ended by CR
+alone) is a 415 once its start is read (`unreadable_body`), as ``pbr evaluate`` refuses the file.
 
 A declared ``Content-Length`` over the limit is refused before anything is read; a body sent
 without one is counted as it arrives. One-family requests and audits must arrive whole within
@@ -15,9 +17,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pbr._unreadable import TEXT_HEAD_BYTES, not_line_text
 from pbr.serve._problems import ProblemError, send_problem
 
-__all__ = ["BodyTimeout", "BodyTooLarge", "Limits"]
+__all__ = ["BodyTimeout", "BodyTooLarge", "Limits", "told_by", "unreadable_body"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,7 +77,7 @@ class Limits:
         record = path not in self.upload_paths
         limit = self.record_bytes if record else self.upload_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > limit + (len(_BOM) if record else 0):
+        if declared is not None and declared > limit + (_NOT_THE_RECORDS if record else 0):
             await send_problem(send, 413, BodyTooLarge(limit).detail, _CLOSE)
             return
         unreadable = _unreadable(scope)
@@ -87,13 +90,16 @@ class Limits:
 
 
 _BOM = b"\xef\xbb\xbf"
+_NOT_THE_RECORDS = len(_BOM) + len(b"\r\n")
+"""The most bytes of a one-record body that are not its record: a leading mark, a line end."""
 
 
 class _Body:
-    """`receive`, counting the bytes and watching the clock.
+    r"""`receive`, counting the bytes and watching the clock.
 
-    With `mark_free` (a body that is one record), a leading byte-order mark is not counted: it
-    is no part of the record, as ``pbr evaluate`` does not count it in a file.
+    With `mark_free` (a body that is one record), a leading byte-order mark and one line end
+    (``\n`` or ``\r\n``) at its end are not counted: they are no part of the record, as
+    ``pbr evaluate`` does not count them in a file (``head -1 file.jsonl`` leaves the \n on).
     """
 
     def __init__(
@@ -106,6 +112,7 @@ class _Body:
         self._whole = whole
         self._deadline: float | None = None
         self._received = 0
+        self._last = b""  # the body's last two bytes so far, for its line end
         self._done = False
 
     async def receive(self) -> Message:
@@ -122,10 +129,24 @@ class _Body:
         if message["type"] == "http.request":
             data = message.get("body", b"")
             self._received += len(data)
-            if self._received - self._mark(data) > self._limit:
-                raise BodyTooLarge(self._limit)
             self._done = not message.get("more_body", False)
+            if self._received - self._not_the_records(data) > self._limit:
+                raise BodyTooLarge(self._limit)
         return message
+
+    def _not_the_records(self, data: bytes) -> int:
+        """The bytes received so far that are no part of a one-record body's record.
+
+        A mark at its start (`_mark`); and its last line end once the body is in, or the most
+        one could be (2 bytes) until then, so that no body that might fit is cut short.
+        """
+        if self._start is None:
+            return 0
+        self._last = (self._last + data)[-2:]
+        if not self._done:
+            return self._mark(data) + 2
+        end = 2 if self._last == b"\r\n" else 1 if self._last.endswith(b"\n") else 0
+        return self._mark(data) + end
 
     def _mark(self, data: bytes) -> int:
         """The bytes of a leading byte-order mark among those received so far (0 to 3)."""
@@ -159,6 +180,28 @@ def _unreadable(scope: Scope) -> str | None:
                         "UTF-8; send UTF-8 (or say nothing of the charset)"
                     )
     return None
+
+
+def told_by(start: bytes | bytearray) -> bool:
+    """Whether a body's first bytes say as much as its first 64 KiB of whether it is line text.
+
+    A line end (with the few bytes a compression's or UTF-16's mark takes) settles it: only a
+    body without one can be of lines ended by CR alone, or nothing but NUL bytes.
+    """
+    return len(start) >= TEXT_HEAD_BYTES or (len(start) >= _MARKS and b"\n" in start)
+
+
+_MARKS = 8
+"""Bytes enough for any mark `not_line_text` looks for at a start (xz's is the longest, 6)."""
+
+
+def unreadable_body(start: bytes) -> str | None:
+    """Why a body starting so is not lines of UTF-8 text, as ``pbr evaluate`` says of a file.
+
+    >>> unreadable_body("{}".encode("utf-16"))
+    'the request body is UTF-16: save it as UTF-8'
+    """
+    return not_line_text("the request body", start[:TEXT_HEAD_BYTES])
 
 
 def _content_length(scope: Scope) -> int | None:
