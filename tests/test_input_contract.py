@@ -993,6 +993,85 @@ def test_a_number_the_reader_takes_is_left_to_the_fields_own_checks() -> None:
     assert all(e.type != "number_too_long" for e in rejection.errors)
 
 
+def _with_number(field: str, number: str) -> str:
+    """A record with `number` written as a term's absences or as a payment's amount."""
+    if field == "count":
+        bad = good("B1")
+        bad["members"] = [*bad["members"], {"person_id": "C1", "date_of_birth": "2004-05-06"}]
+        bad["school_terms"] = [
+            {
+                "person_id": "C1",
+                "academic_year": "2012/13",
+                "term": "autumn",
+                "possible_sessions": 5,
+                "unauthorised_absences": 0,
+            }
+        ]
+        return json.dumps(bad).replace(
+            '"unauthorised_absences": 0', f'"unauthorised_absences": {number}'
+        )
+    bad = good("B1", payments=[{"kind": "attachment_fee", "amount": 1}])
+    return json.dumps(bad).replace('"amount": 1', f'"amount": {number}')
+
+
+@pytest.mark.parametrize("field", ["count", "amount"])
+@pytest.mark.parametrize("sign", ["", "-"])
+@pytest.mark.parametrize("digits", [4299, 4300, 4301])
+def test_a_number_at_the_json_reader_s_limit_gets_one_error_at_its_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, sign: str, digits: int
+) -> None:
+    """The reader takes 4,300 characters, a minus sign counted: "-" and 4,300 digits was named
+    too long "(4,300 digits, longer than 4,300)" and then the whole record was json_invalid."""
+    text = _with_number(field, sign + "9" * digits)
+    where = "school_terms.0.unauthorised_absences" if field == "count" else "payments.0.amount"
+    unread = len(sign) + digits > 4300
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    [error] = rejection.errors
+    assert error.loc == where
+    assert (error.type == "number_too_long") is unread
+    if unread:
+        assert error.message.startswith(f"a number of {digits:,} digits")
+        assert ("digits and a minus sign" in error.message) is (sign == "-")
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        pbr.Family.model_validate_json(text)
+    assert [(".".join(map(str, e["loc"])), e["type"]) for e in raised.value.errors()] == [
+        (where, error.type)
+    ]
+    status, decisions, rejections, err = evaluate_sandwich(tmp_path, capsys, text)
+    assert status == 1
+    assert "Invalid JSON" not in err
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert [[(e["loc"], e["type"], e["message"]) for e in r["errors"]] for r in rejections] == [
+        [(where, error.type, error.message)]
+    ]
+    path = tmp_path / "alone.jsonl"
+    path.write_text(text + "\n")
+    [read] = read_records(path)
+    assert isinstance(read, pbr.Rejection)
+    assert read.errors == rejection.errors
+
+
+def test_a_long_fraction_beside_a_number_too_long_keeps_its_own_error() -> None:
+    """The reader takes a fraction of any length; it was read as 0 beside a number too long."""
+    fraction = "1." + "5" * 5000
+    alone = parse_family(_with_number("amount", fraction))
+    assert isinstance(alone, pbr.Rejection)
+    [own] = alone.errors
+    text = _with_number("amount", fraction).replace(
+        '"date_of_birth": "1980-01-01"',
+        '"date_of_birth": "1980-01-01", "expectant": 1' + "0" * 5000,
+    )
+    rejection = parse_family(text)
+    assert isinstance(rejection, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejection.errors] == [
+        ("members.0.expectant", "number_too_long"),
+        (own.loc, own.type),
+    ]
+
+
 def test_a_long_family_id_is_cut_where_it_names_the_family() -> None:
     """A 100,000-character family_id made a 100 KB line on stderr; its value is cut already."""
     record = {"family_id": "F" * 100_000, "attached_on": "2013-02-30"}

@@ -54,6 +54,59 @@ def test_import_pbr_loads_nothing_heavy() -> None:
     assert out.stdout.strip() == ""
 
 
+PUBLIC_SUBMODULES = (
+    "audit",
+    "batch",
+    "calendars",
+    "cli",
+    "dask",
+    "decisions",
+    "engine",
+    "errors",
+    "explain",
+    "forecast",
+    "history",
+    "io",
+    "ledger",
+    "money",
+    "output",
+    "periods",
+    "plans",
+    "programmes",
+    "reasons",
+    "records",
+    "replay",
+    "rules",
+    "schemas",
+    "serve",
+    "tables",
+    "testing",
+    "totals",
+)
+"""Every module of the package without a leading underscore: what the docs write ``pbr.io.x`` of."""
+
+
+def test_the_public_submodules_are_the_package_s_own() -> None:
+    import pkgutil
+
+    found = {m.name for m in pkgutil.iter_modules(pbr.__path__) if not m.name.startswith("_")}
+    assert found == set(PUBLIC_SUBMODULES)
+
+
+def test_every_public_submodule_is_an_attribute_loaded_on_first_use() -> None:
+    """`pbr.schemas.term_calendar_schema()` (docs/api.md) raised AttributeError after
+    ``import pbr``, as did `pbr.records`, `pbr.io` and `pbr.serve`: each now loads when read."""
+    code = (
+        "import sys, pbr\n"
+        f"names = {PUBLIC_SUBMODULES!r}\n"
+        "early = [n for n in names if 'pbr.' + n in sys.modules]\n"
+        "late = [n for n in names if getattr(pbr, n) is not sys.modules['pbr.' + n]]\n"
+        "print(early, late, set(names) <= set(dir(pbr)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] [] True"
+
+
 def test_reason_codes_are_documented_and_upper_snake() -> None:
     for code, meaning in pbr.REASON_CODES.items():
         assert code.isupper()

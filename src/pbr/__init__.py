@@ -1,6 +1,7 @@
 """pbr: exact, explained payment-by-results claims for the Troubled Families programme.
 
-Import what you need from here; modules load on first use so ``import pbr`` stays fast.
+Import what you need from here; modules load on first use so ``import pbr`` stays fast. Each
+public submodule is an attribute too (``pbr.io``, ``pbr.schemas``), imported when first read.
 `pbr.testing` (hypothesis strategies, the ``testing`` extra) is imported by name only, so
 ``from pbr import *`` works on a core install.
 
@@ -27,14 +28,34 @@ elif os.path.basename(os.path.dirname(os.path.dirname(__file__))) == "src":  # p
     prefer_source_if_stale()
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from pbr import (  # type: ignore[attr-defined, unused-ignore]
+    from pbr import (  # type: ignore[attr-defined, unused-ignore]  # noqa: F401 (submodules)
         audit,
+        batch,
+        calendars,
+        cli,
+        dask,
+        decisions,
+        engine,
+        errors,
+        explain,
         forecast,
         history,
+        io,
         ledger,
+        money,
+        output,
+        periods,
         plans,
+        programmes,
+        reasons,
+        records,
         replay,
         rules,
+        schemas,
+        serve,
+        tables,
+        testing,
+        totals,
     )
     from pbr.batch import evaluate_many
     from pbr.calendars import load_term_calendar
@@ -132,7 +153,39 @@ _WHERE = {
     "rule_set_for": "pbr.engine",
     "to_pandas": "pbr.output",
 }
-_MODULES = {"audit", "forecast", "history", "ledger", "plans", "replay", "rules", "testing"}
+_MODULES = frozenset(
+    {
+        "audit",
+        "batch",
+        "calendars",
+        "cli",
+        "dask",
+        "decisions",
+        "engine",
+        "errors",
+        "explain",
+        "forecast",
+        "history",
+        "io",
+        "ledger",
+        "money",
+        "output",
+        "periods",
+        "plans",
+        "programmes",
+        "reasons",
+        "records",
+        "replay",
+        "rules",
+        "schemas",
+        "serve",
+        "tables",
+        "testing",
+        "totals",
+    }
+)
+"""Every public submodule, so ``pbr.io.parse_family`` works after ``import pbr`` alone: each is
+imported when first read (`pbr.serve`, `pbr.dask` and `pbr.testing` need their extras then)."""
 
 
 def __getattr__(name: str) -> Any:
@@ -147,4 +200,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return list(__all__)
+    return [*__all__, *sorted(_MODULES.difference(__all__))]

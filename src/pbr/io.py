@@ -1399,7 +1399,7 @@ def _numbers_as_written(rejection: Rejection, exc: ValidationError, data: bytes)
 
 
 def _long_numbers(rejection: Rejection, data: bytes) -> Rejection:
-    """A number too long for the JSON reader (over 4,300 digits) named at its field.
+    """A number too long for the JSON reader (`readable_number`) named at its field.
 
     Pydantic stops at such a number with "number out of range" for the whole record; the
     record is read again keeping numbers as text to say where (only for such a rejection),
@@ -1444,19 +1444,31 @@ def long_numbers(data: bytes) -> list[tuple[tuple[str | int, ...], str, str]]:
     As written, cut short to 80 characters; none when the record is not JSON even with its
     numbers read as text. For `parse_family` and `pbr.Family.model_validate_json` alike.
     """
-    from pydantic_core import from_json
-
     tree = _with_numbers_as_text(data)
     if tree is None:
         return []
     found: list[tuple[tuple[str | int, ...], str, str]] = []
     for loc, text in _numbers_in(tree, ()):
-        try:
-            from_json(text)
-        except ValueError:
-            why = too_long_to_read(text)
+        if not readable_number(text):
+            why = too_long_to_read(text, sign_counts=True)
             found.append((loc, text if len(text) <= 80 else text[:79] + "…", why))
     return found
+
+
+def readable_number(text: str | bytes) -> bool:
+    """Whether pydantic's JSON reader takes a number as written.
+
+    It refuses one whose whole part, a minus sign counted, is over 4,300 characters (so ``-``
+    and 4,300 digits), whatever follows it; a fraction or exponent of any length is taken. Asked
+    of the reader itself, so what is named too long and what is read as ``0`` always agree.
+    """
+    from pydantic_core import from_json
+
+    try:
+        from_json(text)
+    except ValueError:
+        return False
+    return True
 
 
 def without_long_numbers(data: bytes) -> bytes:
@@ -1479,13 +1491,15 @@ def holds_beside_long_numbers(loc: str, kind: str, named: Collection[str]) -> bo
 
 
 _LONG_NUMBER = re.compile(
-    rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9]{4301,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|-?[0-9]+\.[0-9]{4301,}'
+    rb'"[^"\\]*(?:\\.[^"\\]*)*"|(?<![0-9.eE+-])-?[0-9]{4300,}(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?'
 )
-"""A JSON string (kept as it is) or a number too long for the JSON reader (made ``0``)."""
+"""A JSON string or a number whose whole part is 4,300 digits or more: made ``0`` by `_zeroed`
+if the JSON reader refuses it (`readable_number`), else kept as it is."""
 
 
 def _zeroed(match: re.Match[bytes]) -> bytes:
-    return match.group() if match.group().startswith(b'"') else b"0"
+    text = match.group()
+    return text if text.startswith(b'"') or readable_number(text) else b"0"
 
 
 def _with_numbers_as_text(data: bytes) -> Any:

@@ -531,8 +531,8 @@ def _with_long_numbers(
 ) -> ValidationError:
     """`exc` with a number too long for the JSON reader named at its field, as `pbr.io` names it.
 
-    Pydantic stops at such a number (over 4,300 digits) with "number out of range" for the whole
-    record: each is named ``number_too_long`` at its path, shown as written, then the record's
+    Pydantic stops at such a number (`pbr.io.readable_number`) with "number out of range" for
+    the whole record: each is named ``number_too_long`` at its path, shown as written, then the record's
     other errors follow, found by `read` of the record with each such number as ``0``, bar
     those the ``0`` made (`pbr.io.holds_beside_long_numbers`).
     """
