@@ -1436,3 +1436,16 @@ def test_the_employment_route_s_earliest_date_after_the_route_closes_is_warned_o
 def test_phase_two_earliest_dates_are_never_warned_of_a_known_gap() -> None:
     d = run("2020-03-31", attached_on="2020-03-31")
     assert "EARLIEST_DATE_AFTER_CLAIMS_CLOSED" not in [w.code for w in d.warnings]
+
+
+@pytest.mark.parametrize("as_of", [date(2015, 6, 1), date(2020, 1, 1)])
+def test_a_met_result_is_not_warned_of_as_never_claimable(as_of: date) -> None:
+    """EX-018's employment, met on 1 June 2015, is payable: claims closed says why it is late."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    (family,) = [f for f in pbr.read_records(path) if getattr(f, "family_id", "") == "EX-018"]
+    assert isinstance(family, pbr.Family)
+    d = pbr.evaluate(family, as_of=as_of)
+    assert d.results["continuous_employment"].status == "met"
+    codes = [w.code for w in d.warnings]
+    assert "RESULTS_CLAIMS_CLOSED" in codes
+    assert "EARLIEST_DATE_AFTER_CLAIMS_CLOSED" not in codes

@@ -215,6 +215,12 @@ def test_append_refuses_a_kind_the_entrys_programme_does_not_pay(
         Ledger(tmp_path / "api.db").append([entry(kind=kind, rules_version=version)])
 
 
+@pytest.mark.parametrize("version", ["TF-PHASE-1/1.0", " tf-phase-1/1.0", "Tf-Phase-1"])
+def test_a_rules_version_naming_a_programme_as_typed_is_checked_for_kinds(version: str) -> None:
+    with pytest.raises(LedgerError, match="not a payment of tf-phase-1 "):
+        entry(kind="sustained_progress", rules_version=version).check()
+
+
 def test_a_rules_version_naming_no_known_programme_is_not_checked_for_kinds() -> None:
     entry(kind="attachment_fee", rules_version="v1").check()
     entry(kind="sustained_progress", rules_version="local-scheme/2.0").check()

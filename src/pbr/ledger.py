@@ -331,7 +331,8 @@ def _not_paid_by(kind: str, rules_version: str) -> str:
 
     A ledger is append-only: an entry its own programme could not have paid would reject its
     family at every evaluation, with nothing the user could correct. A rules_version naming
-    no programme pbr knows (bundled or registered) is not checked.
+    no programme pbr knows (bundled or registered) is not checked; one naming it in capitals
+    or with spaces around it is.
 
     >>> _not_paid_by("attachment_fee", "supporting-families/1.0")
     "not a payment of supporting-families (rules_version 'supporting-families/1.0'), which pays sustained_progress, continuous_employment"
@@ -340,12 +341,12 @@ def _not_paid_by(kind: str, rules_version: str) -> str:
     """
     from pbr.programmes import programmes
 
-    name = rules_version.partition("/")[0]
-    found = next((p for p in programmes() if p.id == name), None)
+    name = rules_version.partition("/")[0].strip().casefold()  # as a person might type it
+    found = next((p for p in programmes() if p.id.casefold() == name), None)
     if found is None or kind in found.payment_kinds:
         return ""
     return (
-        f"not a payment of {name} (rules_version {rules_version!r}), which pays "
+        f"not a payment of {found.id} (rules_version {rules_version!r}), which pays "
         f"{', '.join(found.payment_kinds)}"
     )
 

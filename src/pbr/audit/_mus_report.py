@@ -213,7 +213,7 @@ def _limit(m: MusAudit) -> Table:
         ("Projected misstatement", how_projected, e.projected_over_claim),
         (
             "Incremental allowance",
-            "Σ (F(i) − F(i−1) − 1) × tainting × interval, taintings ranked largest first",
+            "Σ max(0, F(i) − F(i−1) − 1) × tainting × interval, taintings ranked largest first",
             e.incremental_allowance,
         ),
         (

@@ -307,6 +307,8 @@ def never_claimable(
     closes = rules.claims_until()
     warnings = []
     for kind, decided in results.items():
+        if decided.status != "not_met":  # a met result is payable now, or claims closed says why
+            continue
         earliest = decided.earliest_date
         route = route_until.get(kind)
         closed = route if route is not None else closes
