@@ -371,6 +371,77 @@ def test_baseline_interpretation_twelve_months_halved() -> None:
     assert halved.interpretations["baseline"] == "twelve_months_before_attachment_halved"
 
 
+NOT_BEFORE: Final = PHASE_ONE.with_interpretations(recent_window="not_before_attachment")
+
+
+def month_end_asb_family() -> pbr.Family:
+    """Attached 31 Aug 2012 with one ASB incident the day before: in the baseline, never since."""
+    return family(
+        attached_on="2012-08-31",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        asb_incidents=[{"person_id": "A1", "date": "2012-08-30"}],
+    )
+
+
+def asb_reason(decision: pbr.Decision) -> pbr.Reason:
+    return next(r for r in decision.results[CAE].reasons if r.rule.endswith(".asb"))
+
+
+def test_recent_window_by_default_reaches_back_before_a_month_end_attachment() -> None:
+    """2013-02-28 less 6 months is 2012-08-28: the incident counts as recent and in the baseline."""
+    decision = evaluate(month_end_asb_family(), "2013-02-28")
+    assert decision.results[CAE].status == "not_met"
+    reason = asb_reason(decision)
+    assert (reason.code, reason.compared["recent"]) == ("ASB_NOT_REDUCED_ENOUGH", 1)
+    assert reason.compared["recent_after"] == "2012-08-28"
+    assert "recent_window_interpretation" not in reason.compared
+    assert decision.interpretations["recent_window"] == "last_six_months"
+
+
+def test_recent_window_not_before_attachment_leaves_the_baseline_out() -> None:
+    decision = evaluate(month_end_asb_family(), "2013-02-28", NOT_BEFORE)
+    assert decision.results[CAE].status == "met"
+    reason = asb_reason(decision)
+    assert (reason.code, reason.compared["recent"]) == ("ASB_REDUCED_ENOUGH", 0)
+    assert reason.compared["recent_after"] == "2012-08-30"  # from attached_on itself
+    assert reason.compared["recent_window_interpretation"] == "not_before_attachment"
+    assert "on or after attachment (2012-08-31)" in reason.message
+    offending = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".offending"))
+    assert offending.compared["recent_after"] == "2012-08-30"
+    assert decision.interpretations["recent_window"] == "not_before_attachment"
+
+
+@pytest.mark.parametrize("rules", [PHASE_ONE, NOT_BEFORE])
+def test_recent_window_a_day_later_is_met_either_way(rules: pbr.RuleSet) -> None:
+    decision = evaluate(month_end_asb_family(), "2013-03-01", rules)
+    assert decision.results[CAE].status == "met"
+    reason = asb_reason(decision)
+    assert (reason.compared["recent"], reason.compared["recent_after"]) == (0, "2012-09-01")
+    assert "on or after attachment" not in reason.message
+
+
+@pytest.mark.parametrize("as_of", ["2013-04-15", "2013-04-30", "2013-10-15"])
+def test_recent_window_values_agree_when_attached_mid_month(as_of: str) -> None:
+    """Attached 15 Oct 2012: from the first day the result may be met, both windows are one."""
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        asb_incidents=[{"date": "2012-10-14"}, {"date": "2012-10-15"}, {"date": "2013-04-16"}],
+    )
+    default, alternative = evaluate(fam, as_of), evaluate(fam, as_of, NOT_BEFORE)
+    unnamed = [
+        [
+            (r.code, r.message, {k: v for k, v in r.compared.items() if "interpretation" not in k})
+            for r in d.results[CAE].reasons
+        ]
+        for d in (default, alternative)
+    ]
+    assert unnamed[0] == unnamed[1]
+    assert default.results[CAE].status == alternative.results[CAE].status
+    assert default.payable == alternative.payable
+
+
 # --- Progress to work ------------------------------------------------------------------------
 
 
