@@ -711,6 +711,45 @@ def test_after_progress_to_work_alone_employment_is_cut_by_the_cap_not_topped_up
     assert top_up.message == "earlier results use the whole results share: employment adds nothing"
 
 
+def cap_reached(decision: pbr.Decision) -> pbr.Reason:
+    return next(
+        r for k in (CAE, P2W, CE) for r in decision.results[k].reasons if r.code == "CAP_REACHED"
+    )
+
+
+def test_cap_reached_says_results_payable_now_are_not_paid_yet() -> None:
+    """Progress to work payable now (nothing paid yet) is not 'already' paid: it is payable now."""
+    fam = family(
+        attached_on="2013-10-01",
+        identified_for=["work", "crime_asb"],
+        local_discretion=["x"],
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2011-01-01", "end": "2013-12-01"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": "2013-12-02", "end": None}],
+        work_programme=[{"person_id": "A1", "date": "2014-03-01", "provision": "work_programme"}],
+    )
+    rules = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    capped = cap_reached(evaluate(fam, "2014-04-02", rules))
+    assert capped.message == (
+        "only 1500.00 left under the 4000.00 cap "
+        "(fee counted 2400.00, other results payable now 100.00)"
+    )
+    assert (
+        capped.compared["results_paid_before"],
+        capped.compared["results_payable_earlier_now"],
+    ) == ("0.00", "100.00")
+
+
+def test_cap_reached_names_results_paid_before_and_only_what_is_not_zero() -> None:
+    paid = evaluate(everything_met(payments=[pay("progress_to_work", "100.00")]), "2013-02-01")
+    assert cap_reached(paid).message == (
+        "only 700.00 left under the 4000.00 cap (fee counted 3200.00, results paid 100.00)"
+    )
+    full = evaluate(everything_met(payments=[pay("attachment_fee", "4000.00")]), "2013-07-31")
+    assert cap_reached(full).message == "only 0.00 left under the 4000.00 cap (fee counted 4000.00)"
+
+
 def test_progress_to_work_cut_beside_crime_is_the_cap_not_a_top_up() -> None:
     """Only employment tops up: progress to work cut after crime/ASB/education is the cap."""
     fam = everything_met(
