@@ -66,6 +66,9 @@ INTERPRETATION_EFFECTS: dict[tuple[str, str], tuple[str, ...]] = {
         "EX-032",  # ASB 5 -> 2 met; halved 12-month count 2.5: not met
         "EX-013",  # offending 3 -> 2 met; halved 12-month count 1.5: not met
     ),
+    ("recent_window", "not_before_attachment"): (
+        "EX-008",  # attached on as_of itself: the ASB incident the day before is not recent
+    ),
     ("rates_by", "claim_year"): (
         "EX-001",  # 2012/13 family, 2014/15 rate £2,300 cut to the £800 room (CAP_REACHED)
         "EX-003",  # 2013/14 family: £1,500 -> £1,600 (the cap)

@@ -256,6 +256,13 @@ def _plain_reduction(
 ) -> tuple[bool, Reason]:
     months = rules.number("results_months")
     after = add_months(as_of, -months)
+    last = f"in the last {months} months"
+    named: dict[str, str] = {}
+    if rules.interpretation("recent_window") == "not_before_attachment":
+        named = {"recent_window_interpretation": "not_before_attachment"}
+        if after < attached - timedelta(days=1):
+            after = attached - timedelta(days=1)
+            last += f" on or after attachment ({attached})"
     recent = sum(1 for d in dates if after < d <= as_of)
     short = rules.number("baseline_months")
     if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":
@@ -279,6 +286,7 @@ def _plain_reduction(
         "baseline_before": attached.isoformat(),
         "max_recent_share_of_baseline": plain(share),
         "baseline_interpretation": rules.interpretation("baseline"),
+        **named,
     }
     rule = f"results.crime_asb_education.{limb}"
     label = "ASB incidents" if limb == "asb" else "offences by children"
@@ -286,14 +294,14 @@ def _plain_reduction(
     if baseline == 0:
         if recent == 0:
             code = f"{prefix}_NONE_BEFORE_OR_SINCE"
-            message = f"no {label} in the last {months} months, against a baseline of {described}"
+            message = f"no {label} {last}, against a baseline of {described}"
             return True, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]
-        message = f"{recent} {label} in the last {months} months against a baseline of 0"
+        message = f"{recent} {label} {last} against a baseline of 0"
         code = f"{prefix}_SINCE_ZERO_BASELINE"
         return False, reason(code, rule, rules, message, **numbers)  # type: ignore[arg-type]
     met = recent <= share * baseline
     message = (
-        f"{recent} {label} in the last {months} months against a baseline of {described}: "
+        f"{recent} {label} {last} against a baseline of {described}: "
         f"{'at most' if met else 'more than'} {plain(share * 100)}% of it"
     )
     code = f"{prefix}_{'REDUCED_ENOUGH' if met else 'NOT_REDUCED_ENOUGH'}"

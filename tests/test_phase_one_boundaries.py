@@ -371,6 +371,77 @@ def test_baseline_interpretation_twelve_months_halved() -> None:
     assert halved.interpretations["baseline"] == "twelve_months_before_attachment_halved"
 
 
+NOT_BEFORE: Final = PHASE_ONE.with_interpretations(recent_window="not_before_attachment")
+
+
+def month_end_asb_family() -> pbr.Family:
+    """Attached 31 Aug 2012 with one ASB incident the day before: in the baseline, never since."""
+    return family(
+        attached_on="2012-08-31",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        asb_incidents=[{"person_id": "A1", "date": "2012-08-30"}],
+    )
+
+
+def asb_reason(decision: pbr.Decision) -> pbr.Reason:
+    return next(r for r in decision.results[CAE].reasons if r.rule.endswith(".asb"))
+
+
+def test_recent_window_by_default_reaches_back_before_a_month_end_attachment() -> None:
+    """2013-02-28 less 6 months is 2012-08-28: the incident counts as recent and in the baseline."""
+    decision = evaluate(month_end_asb_family(), "2013-02-28")
+    assert decision.results[CAE].status == "not_met"
+    reason = asb_reason(decision)
+    assert (reason.code, reason.compared["recent"]) == ("ASB_NOT_REDUCED_ENOUGH", 1)
+    assert reason.compared["recent_after"] == "2012-08-28"
+    assert "recent_window_interpretation" not in reason.compared
+    assert decision.interpretations["recent_window"] == "last_six_months"
+
+
+def test_recent_window_not_before_attachment_leaves_the_baseline_out() -> None:
+    decision = evaluate(month_end_asb_family(), "2013-02-28", NOT_BEFORE)
+    assert decision.results[CAE].status == "met"
+    reason = asb_reason(decision)
+    assert (reason.code, reason.compared["recent"]) == ("ASB_REDUCED_ENOUGH", 0)
+    assert reason.compared["recent_after"] == "2012-08-30"  # from attached_on itself
+    assert reason.compared["recent_window_interpretation"] == "not_before_attachment"
+    assert "on or after attachment (2012-08-31)" in reason.message
+    offending = next(r for r in decision.results[CAE].reasons if r.rule.endswith(".offending"))
+    assert offending.compared["recent_after"] == "2012-08-30"
+    assert decision.interpretations["recent_window"] == "not_before_attachment"
+
+
+@pytest.mark.parametrize("rules", [PHASE_ONE, NOT_BEFORE])
+def test_recent_window_a_day_later_is_met_either_way(rules: pbr.RuleSet) -> None:
+    decision = evaluate(month_end_asb_family(), "2013-03-01", rules)
+    assert decision.results[CAE].status == "met"
+    reason = asb_reason(decision)
+    assert (reason.compared["recent"], reason.compared["recent_after"]) == (0, "2012-09-01")
+    assert "on or after attachment" not in reason.message
+
+
+@pytest.mark.parametrize("as_of", ["2013-04-15", "2013-04-30", "2013-10-15"])
+def test_recent_window_values_agree_when_attached_mid_month(as_of: str) -> None:
+    """Attached 15 Oct 2012: from the first day the result may be met, both windows are one."""
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["x"],
+        asb_incidents=[{"date": "2012-10-14"}, {"date": "2012-10-15"}, {"date": "2013-04-16"}],
+    )
+    default, alternative = evaluate(fam, as_of), evaluate(fam, as_of, NOT_BEFORE)
+    unnamed = [
+        [
+            (r.code, r.message, {k: v for k, v in r.compared.items() if "interpretation" not in k})
+            for r in d.results[CAE].reasons
+        ]
+        for d in (default, alternative)
+    ]
+    assert unnamed[0] == unnamed[1]
+    assert default.results[CAE].status == alternative.results[CAE].status
+    assert default.payable == alternative.payable
+
+
 # --- Progress to work ------------------------------------------------------------------------
 
 
@@ -638,6 +709,45 @@ def test_after_progress_to_work_alone_employment_is_cut_by_the_cap_not_topped_up
     top_up = both.results[CE].reasons[-1]
     assert top_up.code == "EMPLOYMENT_TOP_UP"
     assert top_up.message == "earlier results use the whole results share: employment adds nothing"
+
+
+def cap_reached(decision: pbr.Decision) -> pbr.Reason:
+    return next(
+        r for k in (CAE, P2W, CE) for r in decision.results[k].reasons if r.code == "CAP_REACHED"
+    )
+
+
+def test_cap_reached_says_results_payable_now_are_not_paid_yet() -> None:
+    """Progress to work payable now (nothing paid yet) is not 'already' paid: it is payable now."""
+    fam = family(
+        attached_on="2013-10-01",
+        identified_for=["work", "crime_asb"],
+        local_discretion=["x"],
+        benefit_spells=[
+            {"person_id": "A1", "benefit": "ESA", "start": "2011-01-01", "end": "2013-12-01"}
+        ],
+        employment_spells=[{"person_id": "A1", "start": "2013-12-02", "end": None}],
+        work_programme=[{"person_id": "A1", "date": "2014-03-01", "provision": "work_programme"}],
+    )
+    rules = PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    capped = cap_reached(evaluate(fam, "2014-04-02", rules))
+    assert capped.message == (
+        "only 1500.00 left under the 4000.00 cap "
+        "(fee counted 2400.00, other results payable now 100.00)"
+    )
+    assert (
+        capped.compared["results_paid_before"],
+        capped.compared["results_payable_earlier_now"],
+    ) == ("0.00", "100.00")
+
+
+def test_cap_reached_names_results_paid_before_and_only_what_is_not_zero() -> None:
+    paid = evaluate(everything_met(payments=[pay("progress_to_work", "100.00")]), "2013-02-01")
+    assert cap_reached(paid).message == (
+        "only 700.00 left under the 4000.00 cap (fee counted 3200.00, results paid 100.00)"
+    )
+    full = evaluate(everything_met(payments=[pay("attachment_fee", "4000.00")]), "2013-07-31")
+    assert cap_reached(full).message == "only 0.00 left under the 4000.00 cap (fee counted 4000.00)"
 
 
 def test_progress_to_work_cut_beside_crime_is_the_cap_not_a_top_up() -> None:

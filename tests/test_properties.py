@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -172,6 +172,53 @@ def test_more_outcomes_never_lower_what_is_payable(
         )
     after = run(better, as_of, rules)
     assert after.payable >= before.payable
+
+
+NOT_BEFORE = PHASE_ONE.with_interpretations(recent_window="not_before_attachment")
+
+
+def _recent_counts(decision: Decision) -> list[tuple[str, int, str]]:
+    """The ASB and offending reasons' recent counts and windows (where the limbs applied)."""
+    return [
+        (r.rule, int(str(r.compared["recent"])), str(r.compared["recent_after"]))
+        for r in decision.results["crime_asb_education"].reasons
+        if r.rule.endswith((".asb", ".offending"))
+    ]
+
+
+@given(_record, _record.flatmap(as_of_dates_for))
+def test_not_before_attachment_counts_nothing_before_attachment_as_recent(
+    record: dict[str, Any], as_of: date
+) -> None:
+    """Under recent_window = not_before_attachment, dropping every earlier incident and offence
+    leaves the recent counts as they were, and the window never starts before attached_on."""
+    base = _fixed(record)
+    attached = base["attached_on"]
+    later = copy.deepcopy(base)
+    later["offences"] = [o for o in later["offences"] if o["date"] >= attached]
+    later["asb_incidents"] = [a for a in later["asb_incidents"] if a["date"] >= attached]
+    counts = _recent_counts(run(base, as_of, NOT_BEFORE))
+    assert [(rule, n) for rule, n, _ in counts] == [
+        (rule, n) for rule, n, _ in _recent_counts(run(later, as_of, NOT_BEFORE))
+    ]
+    eve = (date.fromisoformat(attached) - timedelta(days=1)).isoformat()
+    assert all(after >= eve for _, _, after in counts)
+
+
+@given(_record, _record.flatmap(as_of_dates_for))
+def test_recent_windows_agree_once_results_can_be_met_after_a_mid_month_attachment(
+    record: dict[str, Any], as_of: date
+) -> None:
+    """Attached on day 1-28, from attachment + 6 months the two recent windows are one."""
+    attached = date.fromisoformat(record["attached_on"])
+    if attached.day > 28 or as_of < pbr.periods.add_months(attached, 6):
+        return
+    default, alternative = run(record, as_of, PHASE_ONE), run(record, as_of, NOT_BEFORE)
+    assert _recent_counts(default) == _recent_counts(alternative)
+    for kind in default.results:
+        assert default.results[kind].status == alternative.results[kind].status
+        assert default.results[kind].amount == alternative.results[kind].amount
+    assert default.payable == alternative.payable
 
 
 @given(

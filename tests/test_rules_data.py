@@ -145,6 +145,7 @@ def test_money_table_matches_the_spec() -> None:
 def test_interpretations_have_defaults_and_alternatives() -> None:
     expected = {
         "baseline": "six_months_before_attachment",
+        "recent_window": "last_six_months",
         "rates_by": "attachment_year",
         "results_split": "flat_progress_to_work",
         "relevance": "identified_problems_only",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING
@@ -36,17 +36,32 @@ if TYPE_CHECKING:
 __all__ = [
     "Assessed",
     "Baseline",
+    "Recent",
     "assessed",
     "baseline",
     "crime_asb_education",
     "not_identified",
     "progress_to_work",
+    "recent_window",
 ]
 
 _EDUCATION = "results.crime_asb_education.education"
 _ASB = "results.crime_asb_education.asb"
 _OFFENDING = "results.crime_asb_education.offending"
 _WORK = "results.progress_to_work"
+
+
+@dataclass(frozen=True, slots=True)
+class Recent:
+    """The recent window of the ASB and offending limbs (interpretation `recent_window`)."""
+
+    after: date
+    """The window starts the day after it and ends on `as_of`."""
+    after_iso: str
+    last: str
+    """The window as the messages say it: ``in the last 6 months``, and since when if cut."""
+    named: dict[str, str]
+    """The interpretation, as the reasons' numbers name it when not the default (else empty)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +85,9 @@ class Assessed:
     """The recent window starts the day after it: `as_of` less `results_months`."""
     after_iso: str
     last: str
-    """``in the last 12 months``, as the crime and ASB messages say it."""
+    """``in the last 6 months``, as the crime and ASB messages say it."""
+    recent: Recent
+    """The recent window under the default `recent_window` (built once per day)."""
     adult: int
     """The age from which a member is an adult."""
     absence: int
@@ -110,6 +127,7 @@ def _assessed(rules: RuleSet, as_of: date) -> Assessed:
     terms = rules.term_calendar.complete_terms(as_of, count)
     months = rules.number("results_months")
     after = add_months(as_of, -months)
+    last = f"in the last {months} months"
     # a council's calendar is named when it overrides a term assessed, or one the default
     # dates would have assessed (its dates kept that term out)
     calendar, calendar_said = calendar_named(
@@ -125,7 +143,8 @@ def _assessed(rules: RuleSet, as_of: date) -> Assessed:
         calendar_said=calendar_said,
         after=after,
         after_iso=after.isoformat(),
-        last=f"in the last {months} months",
+        last=last,
+        recent=Recent(after, after.isoformat(), last, {}),
         adult=rules.number("adult_age"),
         absence=rules.number("absence_percent"),
         exclusions=rules.number("fixed_term_exclusions"),
@@ -163,8 +182,9 @@ def crime_asb_education(
         reasons.append(not_identified(rules, "education", "education", code="LIMB_NOT_RELEVANT"))
     if "crime_asb" in relevant:
         before = baseline(rules, family.attached_on)
+        window = recent_window(rules, at, family.attached_on)
         for limb in (_asb, _offending):
-            ok, one = limb(family, rules, at, before)
+            ok, one = limb(family, rules, at, before, window)
             limbs_met.append(ok)
             reasons.append(one)
     else:
@@ -334,10 +354,31 @@ def _baseline_window(rules: RuleSet, attached: date, chosen: str) -> Baseline:
     return Baseline(start, shown, months, scaled_to, chosen)
 
 
-def _asb(family: Family, rules: RuleSet, at: Assessed, before: Baseline) -> tuple[bool, Reason]:
+_NOT_BEFORE = "not_before_attachment"
+
+
+def recent_window(rules: RuleSet, at: Assessed, attached: date) -> Recent:
+    """The last `results_months` to `as_of`; under `not_before_attachment`, from attachment on.
+
+    The default (phase1-spec §1) can reach back before a month-end attachment into the
+    baseline; the alternative counts only what happened on or after `attached`.
+    """
+    chosen = rules.interpretation("recent_window")
+    if chosen != _NOT_BEFORE:
+        return at.recent
+    named = {"recent_window_interpretation": chosen}
+    eve = attached - timedelta(days=1)
+    if at.after >= eve:
+        return Recent(at.after, at.after_iso, at.last, named)
+    return Recent(eve, eve.isoformat(), f"{at.last} on or after attachment ({attached})", named)
+
+
+def _asb(
+    family: Family, rules: RuleSet, at: Assessed, before: Baseline, window: Recent
+) -> tuple[bool, Reason]:
     """ASB across the family (household actions included) down to the share allowed."""
     attached = family.attached_on
-    after, as_of, start = at.after, at.as_of, before.start
+    after, as_of, start = window.after, at.as_of, before.start
     recent = counted = 0
     for incident in family.asb_incidents:
         day = incident.date
@@ -346,15 +387,15 @@ def _asb(family: Family, rules: RuleSet, at: Assessed, before: Baseline) -> tupl
         if start <= day < attached:
             counted += 1
     allowed = rules.number("asb_remaining_percent")
-    return _reduction("asb", recent, counted, before, at, allowed)
+    return _reduction("asb", recent, counted, before, at, window, allowed)
 
 
 def _offending(
-    family: Family, rules: RuleSet, at: Assessed, before: Baseline
+    family: Family, rules: RuleSet, at: Assessed, before: Baseline, window: Recent
 ) -> tuple[bool, Reason]:
     """Offences by children down by at least the reduction required."""
     attached = family.attached_on
-    after, as_of, start = at.after, at.as_of, before.start
+    after, as_of, start = window.after, at.as_of, before.start
     adult = at.adult
     born: dict[str, date] | None = None
     recent = counted = 0
@@ -371,7 +412,7 @@ def _offending(
         recent += in_recent
         counted += in_baseline
     allowed = 100 - rules.number("offending_reduction_percent")
-    return _reduction("offending", recent, counted, before, at, allowed)
+    return _reduction("offending", recent, counted, before, at, window, allowed)
 
 
 def _scaled(count: int, before: Baseline) -> tuple[int, int, str, str]:
@@ -416,23 +457,30 @@ def _share(percent: int) -> tuple[Fraction, str, str]:
 
 
 def _reduction(
-    limb: str, recent: int, counted: int, before: Baseline, at: Assessed, allowed_percent: int
+    limb: str,
+    recent: int,
+    counted: int,
+    before: Baseline,
+    at: Assessed,
+    window: Recent,
+    allowed_percent: int,
 ) -> tuple[bool, Reason]:
     """Recent count at most `allowed_percent`% of the baseline; with a zero baseline, met at zero.
 
-    `recent` is the count in the months to `as_of`, `counted` the count in the baseline window.
+    `recent` is the count in the recent `window`, `counted` the count in the baseline window.
     """
     allowed, shown_share, shown_percent = _share(allowed_percent)
     numerator, denominator, shown, described = _scaled(counted, before)
     reduced, below, none, since = _REDUCTION_CODES[limb]
     numbers: Compared = {
         "recent": recent,
-        "recent_after": at.after_iso,
+        "recent_after": window.after_iso,
         "recent_until": at.until,
         "baseline": shown,
         **before.shown,
         "max_recent_share_of_baseline": shown_share,
         "baseline_interpretation": before.interpretation,
+        **window.named,
     }
     rule = _ASB if limb == "asb" else _OFFENDING
     source = at.sources[rule]
@@ -440,14 +488,14 @@ def _reduction(
     if numerator == 0:
         if recent == 0:
             # the windows, not the record: an incident outside both is no incident of either
-            message = f"no {label} {at.last}, against a baseline of {described}"
+            message = f"no {label} {window.last}, against a baseline of {described}"
             return True, trusted_reason(none, rule, source, message, numbers)
-        message = f"{recent} {label} {at.last} against a baseline of 0"
+        message = f"{recent} {label} {window.last} against a baseline of 0"
         return False, trusted_reason(since, rule, source, message, numbers)
     # recent <= allowed × baseline, in whole numbers (exact, and cheaper than Fraction's product)
     met = recent * allowed.denominator * denominator <= allowed.numerator * numerator
     message = (
-        f"{recent} {label} {at.last} against a baseline of {described}: "
+        f"{recent} {label} {window.last} against a baseline of {described}: "
         f"{'at most' if met else 'more than'} {shown_percent}% of it"
     )
     return met, trusted_reason(reduced if met else below, rule, source, message, numbers)

@@ -217,9 +217,21 @@ def _cut(
             "CAP_REACHED",
             "payment.cap",
             rules,
-            f"only {room} left under the {books.cap} cap (fee counted {books.fee_counted}, results "
-            f"already {books.results_paid + paid_now})",
+            f"only {room} left under the {books.cap} cap ({_counted(books, paid_now)})",
             source=books.cap_source,
             **numbers,
         ),
     )
+
+
+def _counted(books: Account, paid_now: Decimal) -> str:
+    """What the cap's room is after: the fee, results paid, results payable now (no zero shown).
+
+    Results payable now are not paid yet, so they are never called paid.
+    """
+    parts = [f"fee counted {books.fee_counted}"]
+    if books.results_paid:
+        parts.append(f"results paid {books.results_paid}")
+    if paid_now:
+        parts.append(f"other results payable now {paid_now}")
+    return ", ".join(parts)
