@@ -728,15 +728,18 @@ def _field_error(p: RowProblem) -> FieldError:
 
 
 def _stray(given: str, family_id: str) -> _Problem:
-    """The problem of a row whose family_id is the family's but for case or edge spaces.
+    """The problem of a row whose family_id is the family's but for case, spaces, invisibles.
 
     >>> _stray("EX-018 ", "EX-018")[2]
     "no family has this family_id, but it is the family 'EX-018' but for a space or tab at its start or end; pbr does not trim or change case: write it as families does. The family is rejected, not evaluated without this row"
     """
-    spaced = given.strip() != given or family_id.strip() != family_id
-    cased = given.strip() != family_id.strip()
+    hidden = ", ".join(sorted({f"U+{ord(c):04X}" for c in given + family_id if _invisible(c)}))
+    row_id, own_id = _visible(given), _visible(family_id)
+    spaced = row_id.strip() != row_id or own_id.strip() != own_id
+    cased = row_id.strip() != own_id.strip()
     diff = " and ".join(
         [
+            *([f"an invisible character ({hidden})"] if hidden else []),
             *(["a space or tab at its start or end"] if spaced else []),
             *(["letter case"] if cased else []),
         ]
@@ -2326,13 +2329,14 @@ class _RowStore:
         db.commit()
 
     def _join_strays(self) -> None:
-        """Give each row whose family_id is a family's but for case or edge spaces to that family.
+        """Give each row whose family_id is a family's but for case or spaces to that family.
 
-        ``EX-018 `` (or ``ex-018``) names no family, yet it is plainly family ``EX-018``'s row:
-        reported only as a row of no family, it left the family evaluated without it (a payment
-        made, paid again). Stored under the family's id, it is among the family's rows, whose
-        reader rejects the family for it (`TableInput._part_rows`). A row that could be two
-        families' (``F1`` and ``f1``) is given to both: both are rejected.
+        ``EX-018 `` (or ``ex-018``, or ``EX-018`` and a zero-width space: `_near_id`) names no
+        family, yet it is plainly family ``EX-018``'s row: reported only as a row of no family,
+        it left the family evaluated without it (a payment made, paid again). Stored under the
+        family's id, it is among the family's rows, whose reader rejects the family for it
+        (`TableInput._part_rows`). A row that could be two families' (``F1`` and ``f1``) is
+        given to both: both are rejected.
         """
         db = self._db
         query = (
@@ -2499,12 +2503,27 @@ def _grouped(row: Mapping[str, str], group: str) -> str:
 
 
 def _near_id(family_id: str) -> str:
-    r"""A family_id without spaces at its edges and in one case: rows naming one family match.
+    r"""A family_id without edge spaces, invisible characters and case: rows of one family match.
 
-    >>> _near_id(" EX-018\t") == _near_id("ex-018")
+    An invisible (format) character anywhere, a zero-width space or a byte-order mark left by
+    two CSV exports pasted together, shows as the family's id yet once named no family.
+
+    >>> _near_id(" EX-018\t") == _near_id("ex-018") == _near_id("\ufeffEX-\u200b018")
     True
     """
-    return family_id.strip().casefold()
+    return _visible(family_id).strip().casefold()
+
+
+def _visible(text: str) -> str:
+    r"""`text` without its format characters (Unicode's ``Cf``: ``\u200b``, ``\ufeff``, ...)."""
+    return "".join(c for c in text if not _invisible(c))
+
+
+def _invisible(char: str) -> bool:
+    """Whether a character is a format character, shown as nothing (Unicode's category Cf)."""
+    import unicodedata
+
+    return unicodedata.category(char) == "Cf"
 
 
 def _stored_id(family_id: str) -> str:
