@@ -1164,3 +1164,21 @@ def test_explain_says_a_row_with_an_invisible_character_rejects_its_family(
     err = capsys.readouterr().err
     assert "payments:2.family_id" in err
     assert "but for an invisible character" in err
+
+
+def test_template_keeps_a_table_whose_file_name_is_in_another_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pbr template`` added ``payments.csv`` beside ``Payments.CSV``: the folder then could not
+    be read (two files for the table payments)."""
+    folder = folder_of(tmp_path, **two_families("F1,attachment_fee,2400.00,2013-06-01,CL-1\n"))
+    (folder / "payments.csv").rename(folder / "Payments.CSV")
+    (folder / "members.csv").write_text("family_id,person_id,date_of_birth,expectant\n")
+    (folder / "members.csv").rename(folder / "MEMBERS.csv")  # no rows: rewritten in place
+    assert main(["template", str(folder)]) == 0
+    assert f"kept {folder / 'Payments.CSV'}: it already has rows" in capsys.readouterr().err
+    names = sorted(p.name for p in folder.iterdir())
+    assert "payments.csv" not in names
+    assert "members.csv" not in names
+    assert {"Payments.CSV", "MEMBERS.csv"} <= set(names)
+    assert sorted(table_files(folder)) == sorted(pbr.tables.TABLES)

@@ -2562,7 +2562,9 @@ def write_templates(folder: str | Path) -> list[Path]:
     r"""Write an empty CSV per table, with its header, and a README of the columns.
 
     Never overwrites data: a table file that already has rows (anything after its header) is
-    kept as it is, and so is a README.md that pbr did not write. Returns the files written.
+    kept as it is, and so is a README.md that pbr did not write. A table's file named in another
+    case (``Payments.CSV``: `table_files`) is that table's: written over if it has no rows, never
+    joined by a second file. Returns the files written.
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -2573,6 +2575,7 @@ def write_templates(folder: str | Path) -> list[Path]:
 
     Raises:
         pbr.output.OutputError: the folder or a file cannot be written.
+        pbr.io.UnreadableFile: two files for one table (``payments.csv`` and ``Payments.CSV``).
 
     """
     from pbr.output import OutputError, atomic_writer
@@ -2585,6 +2588,7 @@ def write_templates(folder: str | Path) -> list[Path]:
     except OSError as exc:
         raise OutputError(f"cannot write templates to {folder}: {exc.strerror}") from None
     written = []
+    existing = table_files(folder)  # ``Payments.CSV`` is the payments table: never add another
     lines = [
         _README_TITLE,
         "",
@@ -2596,7 +2600,7 @@ def write_templates(folder: str | Path) -> list[Path]:
         "",
     ]
     for table in TABLES:
-        path = folder / f"{table}.csv"
+        path = existing.get(table, folder / f"{table}.csv")
         lines += [f"## {table}.csv", "", ", ".join(f"`{c}`" for c in columns(table)), ""]
         if _has_rows(path):
             continue
