@@ -1166,6 +1166,49 @@ def test_explain_says_a_row_with_an_invisible_character_rejects_its_family(
     assert "but for an invisible character" in err
 
 
+LOOK_ALIKES = {
+    "payments.csv.txt": "payments",
+    "payments.txt": "payments",
+    "payments.csv ": "payments",
+    "payments.csv.bak": "payments",
+    "Payments": "payments",
+    "PAYMENTS 2015.xlsx": "payments",
+    "employment_spells.tsv": "employment_spells",
+    "old.csv.txt": None,
+    "notes.CSV~": None,
+}
+
+
+@pytest.mark.parametrize(("name", "table"), LOOK_ALIKES.items())
+def test_a_table_saved_under_another_name_is_reported_not_ignored(
+    tmp_path: Path, name: str, table: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``payments.csv.txt`` was not read, without a word: every payment in it was payable again
+    and the run exited 0."""
+    tables = two_families("")
+    folder = folder_of(tmp_path, **tables)
+    (folder / "payments.csv").rename(folder / name)
+    (problem,) = [e for r in read_tables(folder).unplaced() for e in r.errors]
+    assert (problem.loc, problem.type) == (name, "unknown_table")
+    if table is not None:
+        assert f"it looks like the table {table}" in problem.message
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 1
+    assert json.dumps(name)[1:-1] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name", ["README.md", "notes.txt", "membership.txt", ".DS_Store", ".~lock.payments.csv#"]
+)
+def test_a_file_plainly_no_table_is_not_reported(tmp_path: Path, name: str) -> None:
+    from pbr.tables import write_templates
+
+    folder = folder_of(tmp_path, **two_families(""))
+    write_templates(folder)  # its README.md
+    (folder / name).write_text("x\n")
+    (folder / "payments archive").mkdir()  # a folder is no table file
+    assert read_tables(folder).unplaced() == []
+
+
 def test_template_keeps_a_table_whose_file_name_is_in_another_case(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -866,8 +866,10 @@ def read_tables(path: str | Path) -> TableInput:
     """Read a folder of CSV files (``families.csv``, ``members.csv``, ...) or an XLSX workbook.
 
     Missing tables are empty (only ``families`` and ``members`` are needed); a file or sheet
-    that is not one of `TABLES` is reported, not silently skipped. The rows are read once, in
-    one pass per table, into a temporary file: memory does not grow with the number of rows.
+    that is not one of `TABLES` is reported, not silently skipped, and so is a file that looks
+    like a table saved under another name (`_mistaken`: ``payments.csv.txt``). The rows are
+    read once, in one pass per table, into a temporary file: memory does not grow with the
+    number of rows.
 
     Raises:
         ValueError: `path` is neither a folder nor an ``.xlsx`` workbook.
@@ -893,7 +895,7 @@ def read_tables(path: str | Path) -> TableInput:
             f"members; pbr template FOLDER writes them empty)"
         )
     for name in stray:
-        why = "not a known table; ignored"
+        why = _unknown_why(name, sheet=not path.is_dir())
         problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
         found._unplaced.append(problem)
     return found
@@ -950,9 +952,51 @@ def _csv_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv")
 
 
+def _mistaken(entry: Path) -> bool:
+    """Whether a folder's entry not ending ``.csv`` looks like a table saved under another name.
+
+    Left unread without a word, its rows were missing (a payment in ``payments.csv.txt`` paid
+    again). It is a file, not hidden (``.DS_Store``, a lock file), whose name holds ``.csv``
+    (``payments.csv.bak``, ``x.csv ``) or starts with a table's (`_table_like`).
+    """
+    name = entry.name
+    if name.startswith(".") or entry.is_dir() or entry.suffix.lower() == ".csv":
+        return False
+    return ".csv" in name.casefold() or _table_like(name) is not None
+
+
+def _table_like(name: str) -> str | None:
+    """The table a name starts with, in any case, followed by no letter; None if none.
+
+    >>> _table_like("Payments 2015.xlsx"), _table_like("payments"), _table_like("membership.txt")
+    ('payments', 'payments', None)
+    """
+    folded = name.casefold()
+    for table in sorted(TABLES, key=len, reverse=True):
+        if folded.startswith(table) and not folded[len(table) : len(table) + 1].isalpha():
+            return table
+    return None
+
+
+def _unknown_why(name: str, *, sheet: bool) -> str:
+    """Why a file or sheet that is no table is reported: the table it looks like, if any."""
+    table = _table_like(name)
+    if table is None:
+        return "not a known table; ignored"
+    named = f"a sheet named {table}" if sheet else f"a file named {table}.csv"
+    return (
+        f"not a known table, but it looks like the table {table}: only {named} is read, so its "
+        "rows are ignored; rename it, or move it away if it is not the table"
+    )
+
+
 def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     files = table_files(folder)
-    stray = [f.name for f in _csv_files(folder) if _table_named(f.stem) is None]
+    stray = [
+        f.name
+        for f in sorted(folder.iterdir())
+        if (f.suffix.lower() == ".csv" and _table_named(f.stem) is None) or _mistaken(f)
+    ]
     for file in files.values():
         _regular(file)
     tables = {name: _csv_rows(file, name) for name, file in files.items()}
