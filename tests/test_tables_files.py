@@ -1118,3 +1118,110 @@ def test_a_sheet_header_not_stored_first_and_once_stops_the_run(
     book = changed_sheet(workbook(tmp_path, payments=PAYMENTS), 3, fix)
     with pytest.raises(UnreadableFile, match=rf"sheet payments: .*{re.escape(said)}"):
         read_tables(book)
+
+
+# 11. an invisible character in a family_id, a table saved under another name, a template
+
+
+INVISIBLE = ["F1\u200b", "\ufeffF1", "F\u200d1", "F1\u200e", "\u2060F1"]
+"""A family_id with a format character (zero-width space, a byte-order mark from two exports
+pasted together, a zero-width joiner, a left-to-right mark, a word joiner): shown as ``F1``."""
+
+
+@pytest.mark.parametrize("given", INVISIBLE)
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_a_row_naming_its_family_but_for_an_invisible_character_rejects_the_family(
+    tmp_path: Path, given: str, form: str
+) -> None:
+    """``F1`` with a zero-width space was a row of no family, and F1 was evaluated without its
+    payment: a result already paid was payable again."""
+    paid = ["F1", "continuous_employment", "800.00", "2014-01-10", "CL-2"]
+    paid[0] = given
+    if form == "xlsx":
+        path = workbook(
+            tmp_path, payments=[["family_id", "kind", "amount", "paid_on", "claim_id"], paid]
+        )
+    else:
+        path = folder_of(tmp_path, **two_families(",".join(paid) + "\n"))
+    read = read_tables(path)
+    rejection = next(iter(read.evaluated(lambda f: pbr.evaluate_many(f, as_of=date(2015, 3, 31)))))
+    assert isinstance(rejection, pbr.Rejection)
+    assert rejection.family_id == "F1"
+    (error,) = [e for e in rejection.errors if e.loc == "payments:2.family_id"]
+    assert (error.type, json.loads(error.value or "")) == ("no_family", given)
+    assert "it is the family 'F1' but for an invisible character" in error.message
+    assert read.unplaced() == []
+
+
+@pytest.mark.parametrize("given", ["F1\u200b", "\ufeffF1"])
+def test_explain_says_a_row_with_an_invisible_character_rejects_its_family(
+    tmp_path: Path, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = folder_of(
+        tmp_path, **two_families(f"{given},continuous_employment,800.00,2014-01-10,CL-2\n")
+    )
+    assert main(["explain", str(folder), "F1", "--as-of", "2015-03-31"]) == 1
+    err = capsys.readouterr().err
+    assert "payments:2.family_id" in err
+    assert "but for an invisible character" in err
+
+
+LOOK_ALIKES = {
+    "payments.csv.txt": "payments",
+    "payments.txt": "payments",
+    "payments.csv ": "payments",
+    "payments.csv.bak": "payments",
+    "Payments": "payments",
+    "PAYMENTS 2015.xlsx": "payments",
+    "employment_spells.tsv": "employment_spells",
+    "old.csv.txt": None,
+    "notes.CSV~": None,
+}
+
+
+@pytest.mark.parametrize(("name", "table"), LOOK_ALIKES.items())
+def test_a_table_saved_under_another_name_is_reported_not_ignored(
+    tmp_path: Path, name: str, table: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``payments.csv.txt`` was not read, without a word: every payment in it was payable again
+    and the run exited 0."""
+    tables = two_families("")
+    folder = folder_of(tmp_path, **tables)
+    (folder / "payments.csv").rename(folder / name)
+    (problem,) = [e for r in read_tables(folder).unplaced() for e in r.errors]
+    assert (problem.loc, problem.type) == (name, "unknown_table")
+    if table is not None:
+        assert f"it looks like the table {table}" in problem.message
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 1
+    assert json.dumps(name)[1:-1] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name", ["README.md", "notes.txt", "membership.txt", ".DS_Store", ".~lock.payments.csv#"]
+)
+def test_a_file_plainly_no_table_is_not_reported(tmp_path: Path, name: str) -> None:
+    from pbr.tables import write_templates
+
+    folder = folder_of(tmp_path, **two_families(""))
+    write_templates(folder)  # its README.md
+    (folder / name).write_text("x\n")
+    (folder / "payments archive").mkdir()  # a folder is no table file
+    assert read_tables(folder).unplaced() == []
+
+
+def test_template_keeps_a_table_whose_file_name_is_in_another_case(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pbr template`` added ``payments.csv`` beside ``Payments.CSV``: the folder then could not
+    be read (two files for the table payments)."""
+    folder = folder_of(tmp_path, **two_families("F1,attachment_fee,2400.00,2013-06-01,CL-1\n"))
+    (folder / "payments.csv").rename(folder / "Payments.CSV")
+    (folder / "members.csv").write_text("family_id,person_id,date_of_birth,expectant\n")
+    (folder / "members.csv").rename(folder / "MEMBERS.csv")  # no rows: rewritten in place
+    assert main(["template", str(folder)]) == 0
+    assert f"kept {folder / 'Payments.CSV'}: it already has rows" in capsys.readouterr().err
+    names = sorted(p.name for p in folder.iterdir())
+    assert "payments.csv" not in names
+    assert "members.csv" not in names
+    assert {"Payments.CSV", "MEMBERS.csv"} <= set(names)
+    assert sorted(table_files(folder)) == sorted(pbr.tables.TABLES)

@@ -728,15 +728,18 @@ def _field_error(p: RowProblem) -> FieldError:
 
 
 def _stray(given: str, family_id: str) -> _Problem:
-    """The problem of a row whose family_id is the family's but for case or edge spaces.
+    """The problem of a row whose family_id is the family's but for case, spaces, invisibles.
 
     >>> _stray("EX-018 ", "EX-018")[2]
     "no family has this family_id, but it is the family 'EX-018' but for a space or tab at its start or end; pbr does not trim or change case: write it as families does. The family is rejected, not evaluated without this row"
     """
-    spaced = given.strip() != given or family_id.strip() != family_id
-    cased = given.strip() != family_id.strip()
+    hidden = ", ".join(sorted({f"U+{ord(c):04X}" for c in given + family_id if _invisible(c)}))
+    row_id, own_id = _visible(given), _visible(family_id)
+    spaced = row_id.strip() != row_id or own_id.strip() != own_id
+    cased = row_id.strip() != own_id.strip()
     diff = " and ".join(
         [
+            *([f"an invisible character ({hidden})"] if hidden else []),
             *(["a space or tab at its start or end"] if spaced else []),
             *(["letter case"] if cased else []),
         ]
@@ -863,8 +866,10 @@ def read_tables(path: str | Path) -> TableInput:
     """Read a folder of CSV files (``families.csv``, ``members.csv``, ...) or an XLSX workbook.
 
     Missing tables are empty (only ``families`` and ``members`` are needed); a file or sheet
-    that is not one of `TABLES` is reported, not silently skipped. The rows are read once, in
-    one pass per table, into a temporary file: memory does not grow with the number of rows.
+    that is not one of `TABLES` is reported, not silently skipped, and so is a file that looks
+    like a table saved under another name (`_mistaken`: ``payments.csv.txt``). The rows are
+    read once, in one pass per table, into a temporary file: memory does not grow with the
+    number of rows.
 
     Raises:
         ValueError: `path` is neither a folder nor an ``.xlsx`` workbook.
@@ -890,7 +895,7 @@ def read_tables(path: str | Path) -> TableInput:
             f"members; pbr template FOLDER writes them empty)"
         )
     for name in stray:
-        why = "not a known table; ignored"
+        why = _unknown_why(name, sheet=not path.is_dir())
         problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
         found._unplaced.append(problem)
     return found
@@ -947,9 +952,51 @@ def _csv_files(folder: Path) -> list[Path]:
     return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv")
 
 
+def _mistaken(entry: Path) -> bool:
+    """Whether a folder's entry not ending ``.csv`` looks like a table saved under another name.
+
+    Left unread without a word, its rows were missing (a payment in ``payments.csv.txt`` paid
+    again). It is a file, not hidden (``.DS_Store``, a lock file), whose name holds ``.csv``
+    (``payments.csv.bak``, ``x.csv ``) or starts with a table's (`_table_like`).
+    """
+    name = entry.name
+    if name.startswith(".") or entry.is_dir() or entry.suffix.lower() == ".csv":
+        return False
+    return ".csv" in name.casefold() or _table_like(name) is not None
+
+
+def _table_like(name: str) -> str | None:
+    """The table a name starts with, in any case, followed by no letter; None if none.
+
+    >>> _table_like("Payments 2015.xlsx"), _table_like("payments"), _table_like("membership.txt")
+    ('payments', 'payments', None)
+    """
+    folded = name.casefold()
+    for table in sorted(TABLES, key=len, reverse=True):
+        if folded.startswith(table) and not folded[len(table) : len(table) + 1].isalpha():
+            return table
+    return None
+
+
+def _unknown_why(name: str, *, sheet: bool) -> str:
+    """Why a file or sheet that is no table is reported: the table it looks like, if any."""
+    table = _table_like(name)
+    if table is None:
+        return "not a known table; ignored"
+    named = f"a sheet named {table}" if sheet else f"a file named {table}.csv"
+    return (
+        f"not a known table, but it looks like the table {table}: only {named} is read, so its "
+        "rows are ignored; rename it, or move it away if it is not the table"
+    )
+
+
 def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     files = table_files(folder)
-    stray = [f.name for f in _csv_files(folder) if _table_named(f.stem) is None]
+    stray = [
+        f.name
+        for f in sorted(folder.iterdir())
+        if (f.suffix.lower() == ".csv" and _table_named(f.stem) is None) or _mistaken(f)
+    ]
     for file in files.values():
         _regular(file)
     tables = {name: _csv_rows(file, name) for name, file in files.items()}
@@ -2326,13 +2373,14 @@ class _RowStore:
         db.commit()
 
     def _join_strays(self) -> None:
-        """Give each row whose family_id is a family's but for case or edge spaces to that family.
+        """Give each row whose family_id is a family's but for case or spaces to that family.
 
-        ``EX-018 `` (or ``ex-018``) names no family, yet it is plainly family ``EX-018``'s row:
-        reported only as a row of no family, it left the family evaluated without it (a payment
-        made, paid again). Stored under the family's id, it is among the family's rows, whose
-        reader rejects the family for it (`TableInput._part_rows`). A row that could be two
-        families' (``F1`` and ``f1``) is given to both: both are rejected.
+        ``EX-018 `` (or ``ex-018``, or ``EX-018`` and a zero-width space: `_near_id`) names no
+        family, yet it is plainly family ``EX-018``'s row: reported only as a row of no family,
+        it left the family evaluated without it (a payment made, paid again). Stored under the
+        family's id, it is among the family's rows, whose reader rejects the family for it
+        (`TableInput._part_rows`). A row that could be two families' (``F1`` and ``f1``) is
+        given to both: both are rejected.
         """
         db = self._db
         query = (
@@ -2499,12 +2547,27 @@ def _grouped(row: Mapping[str, str], group: str) -> str:
 
 
 def _near_id(family_id: str) -> str:
-    r"""A family_id without spaces at its edges and in one case: rows naming one family match.
+    r"""A family_id without edge spaces, invisible characters and case: rows of one family match.
 
-    >>> _near_id(" EX-018\t") == _near_id("ex-018")
+    An invisible (format) character anywhere, a zero-width space or a byte-order mark left by
+    two CSV exports pasted together, shows as the family's id yet once named no family.
+
+    >>> _near_id(" EX-018\t") == _near_id("ex-018") == _near_id("\ufeffEX-\u200b018")
     True
     """
-    return family_id.strip().casefold()
+    return _visible(family_id).strip().casefold()
+
+
+def _visible(text: str) -> str:
+    r"""`text` without its format characters (Unicode's ``Cf``: ``\u200b``, ``\ufeff``, ...)."""
+    return "".join(c for c in text if not _invisible(c))
+
+
+def _invisible(char: str) -> bool:
+    """Whether a character is a format character, shown as nothing (Unicode's category Cf)."""
+    import unicodedata
+
+    return unicodedata.category(char) == "Cf"
 
 
 def _stored_id(family_id: str) -> str:
@@ -2543,7 +2606,9 @@ def write_templates(folder: str | Path) -> list[Path]:
     r"""Write an empty CSV per table, with its header, and a README of the columns.
 
     Never overwrites data: a table file that already has rows (anything after its header) is
-    kept as it is, and so is a README.md that pbr did not write. Returns the files written.
+    kept as it is, and so is a README.md that pbr did not write. A table's file named in another
+    case (``Payments.CSV``: `table_files`) is that table's: written over if it has no rows, never
+    joined by a second file. Returns the files written.
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -2554,6 +2619,7 @@ def write_templates(folder: str | Path) -> list[Path]:
 
     Raises:
         pbr.output.OutputError: the folder or a file cannot be written.
+        pbr.io.UnreadableFile: two files for one table (``payments.csv`` and ``Payments.CSV``).
 
     """
     from pbr.output import OutputError, atomic_writer
@@ -2566,6 +2632,7 @@ def write_templates(folder: str | Path) -> list[Path]:
     except OSError as exc:
         raise OutputError(f"cannot write templates to {folder}: {exc.strerror}") from None
     written = []
+    existing = table_files(folder)  # ``Payments.CSV`` is the payments table: never add another
     lines = [
         _README_TITLE,
         "",
@@ -2577,7 +2644,7 @@ def write_templates(folder: str | Path) -> list[Path]:
         "",
     ]
     for table in TABLES:
-        path = folder / f"{table}.csv"
+        path = existing.get(table, folder / f"{table}.csv")
         lines += [f"## {table}.csv", "", ", ".join(f"`{c}`" for c in columns(table)), ""]
         if _has_rows(path):
             continue

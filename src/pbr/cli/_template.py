@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     """Write the templates; a table that already has rows is kept and said so."""
     from pbr.cli._options import key_files
     from pbr.output import check_distinct
-    from pbr.tables import TABLES, write_templates
+    from pbr.tables import TABLES, table_files, write_templates
 
     targets = [*(f"{table}.csv" for table in TABLES), "README.md"]
     writes: dict[str, str | None] = {
@@ -38,8 +38,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     written = write_templates(args.folder)
     for path in written:
         out.write(f"{printable(str(path))}\n")
-    for table in TABLES:
-        kept = Path(args.folder) / f"{table}.csv"
+    for kept in table_files(args.folder).values():  # ``Payments.CSV`` as it is named
         if kept not in written:
             print(f"kept {printable(str(kept))}: it already has rows", file=sys.stderr)
     return 0
