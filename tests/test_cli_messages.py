@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -519,6 +520,41 @@ def test_a_standard_error_that_cannot_be_written_exits_2(tmp_path: Path, where: 
     assert done.returncode == 2
     decisions = (tmp_path / "d.jsonl").read_bytes() if output else done.stdout
     assert len(decisions.splitlines()) == 60  # the work was done; its summary could not be said
+
+
+HALF_REJECTED = "\n".join(
+    line if n % 2 == 0 else f'{{"family_id": "X{n}"}}'
+    for n, line in enumerate(Path(FAMILIES).read_text(encoding="utf-8").splitlines())
+)
+
+
+@pytest.mark.parametrize("stderr", ["reader gone", "closed", "full"])
+def test_standard_error_lost_mid_run_does_not_lose_the_decisions(
+    tmp_path: Path, stderr: str
+) -> None:
+    """``pbr evaluate ... 2>&1 | head`` lost the whole run at its first rejection (status 141)."""
+    if stderr == "full" and not FULL.exists():
+        pytest.skip("no /dev/full here")
+    families = tmp_path / "half.jsonl"
+    families.write_text(HALF_REJECTED + "\n", encoding="utf-8")
+    out = tmp_path / "d.jsonl"
+    command = [sys.executable, "-m", "pbr.cli", "evaluate", str(families), "--as-of",
+               "2015-03-31", "--output", str(out)]  # fmt: skip
+    if stderr == "reader gone":
+        read, write = os.pipe()
+        os.close(read)  # every write to it fails: EPIPE
+        try:
+            done = subprocess.run(command, stderr=write, timeout=120, check=False)
+        finally:
+            os.close(write)
+    elif stderr == "closed":
+        done = subprocess.run(command, stderr=subprocess.DEVNULL, timeout=120, check=False,
+                              preexec_fn=lambda: os.close(2))  # fmt: skip
+    else:
+        with FULL.open("wb") as sink:
+            done = subprocess.run(command, stderr=sink, timeout=120, check=False)
+    assert done.returncode == 2  # the rejections could not be said: never a clean run
+    assert len(out.read_bytes().splitlines()) == 30  # but the decisions are all written
 
 
 @needs_full

@@ -2,8 +2,9 @@
 
 Exit status, for every command: 0 when it did its work and found nothing wrong, 2 when the
 command line is wrong or an input cannot be read (nothing is half-done) or an output cannot be
-written (standard error included: a full disk is never a clean run), 141 when the reader of
-the output went away (``| head``), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP (stopped,
+written (standard error included: a full disk is never a clean run; standard error that is
+closed, full or whose reader went away, ``2>&1 | head``, does not stop the work, whose output is
+written, but ends it with 2), 141 when the reader of the output went away (``| head``), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP (stopped,
 every temporary file removed and no output replaced; ``pbr serve`` shuts down on SIGTERM and
 ends by it). What 1 means is each command's own: its section says (and ``pbr COMMAND --help``
 ends with it).
@@ -22,7 +23,7 @@ from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
-from pbr.cli._streams import named_streams, raise_failure
+from pbr.cli._streams import named_streams, raise_failure, standard_error_lost
 from pbr.errors import CalendarError, PlanError, UnknownInterpretation
 from pbr.io import UnreadableFile
 
@@ -229,7 +230,7 @@ def _main(argv: Sequence[str] | None) -> int:
         with _stops_handled(args.command):
             status = _run(args, sys.stdout)
         _flush()  # what is still buffered is written now, while a failure can be reported
-        return status
+        return 2 if standard_error_lost() else status  # the work is done, but not all said
     except (UnknownInterpretation, UnreadableFile, PlanError, CalendarError) as exc:
         for problem in problems_of(exc):
             print(f"pbr: {printable(problem)}", file=sys.stderr)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO, cast
 
-__all__ = ["Closed", "NamedStream", "named_streams", "raise_failure"]
+__all__ = ["Closed", "NamedStream", "named_streams", "raise_failure", "standard_error_lost"]
 
 
 class NamedStream:
@@ -25,19 +25,32 @@ class NamedStream:
     A closed pipe stays a `BrokenPipeError` (``| head``: the command ends quietly). After the
     first error the stream is silenced and what is written to it is dropped. Anything else is
     the stream's own (`fileno`, `isatty`, `encoding`); `buffer` is named the same way.
+
+    With `carry_on` (standard error: messages, not the command's output) no error is raised,
+    a closed pipe's neither: the command's work goes on and is written, and it ends with status
+    2 (`standard_error_lost`) (``2>&1 | head`` in a cron job lost the whole run).
     """
 
-    def __init__(self, stream: Any, name: str, failures: list[OSError] | None = None) -> None:
+    def __init__(
+        self,
+        stream: Any,
+        name: str,
+        failures: list[OSError] | None = None,
+        *,
+        carry_on: bool = False,
+    ) -> None:
         self._stream = stream
         self._name = name
+        self._carry_on = carry_on
         self.failures: list[OSError] = [] if failures is None else failures
         """The error that silenced the stream, as raised, if one did (shared with `buffer`)."""
 
     def write(self, data: Any) -> int:
         if self.failures:
             return len(data)
+        written: int = len(data)  # what is dropped counts as written: the command goes on
         with self._named():
-            written: int = self._stream.write(data)
+            written = self._stream.write(data)
         return written
 
     def writelines(self, lines: Iterable[Any]) -> None:
@@ -51,7 +64,7 @@ class NamedStream:
 
     @property
     def buffer(self) -> NamedStream:
-        return NamedStream(self._stream.buffer, self._name, self.failures)
+        return NamedStream(self._stream.buffer, self._name, self.failures, carry_on=self._carry_on)
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._stream, attribute)
@@ -62,14 +75,22 @@ class NamedStream:
         try:
             yield
         except BrokenPipeError:
-            raise
+            if not self._carry_on:
+                raise
+            self._failed("its reader went away")
         except OSError as exc:
-            from pbr.output import OutputError
+            failure = self._failed(exc.strerror or str(exc))
+            if not self._carry_on:
+                raise failure from None
 
-            failure = OutputError(f"cannot write {self._name}: {exc.strerror or exc}")
-            self.failures.append(failure)
-            _silence(self._stream)
-            raise failure from None
+    def _failed(self, why: str) -> OSError:
+        """Note that the stream cannot be written, and silence it."""
+        from pbr.output import OutputError
+
+        failure = OutputError(f"cannot write {self._name}: {why}")
+        self.failures.append(failure)
+        _silence(self._stream)
+        return failure
 
 
 class Closed(io.TextIOBase):
@@ -98,6 +119,11 @@ def raise_failure() -> None:
             raise stream.failures[0]
 
 
+def standard_error_lost() -> bool:
+    """Whether standard error failed while the command ran (its messages went nowhere)."""
+    return isinstance(sys.stderr, NamedStream) and bool(sys.stderr.failures)
+
+
 def _silence(stream: Any) -> None:
     """Point `stream`'s descriptor at the null device, if it has one (a test's capture has not)."""
     try:
@@ -121,7 +147,7 @@ def named_streams() -> Iterator[None]:
     saved = sys.stdout, sys.stderr
     errors = [_escaping(saved[0], data=True), _escaping(saved[1], data=False)]
     sys.stdout = cast("TextIO", NamedStream(saved[0] or Closed(), "standard output"))
-    sys.stderr = cast("TextIO", NamedStream(saved[1] or Closed(), "standard error"))
+    sys.stderr = cast("TextIO", NamedStream(saved[1] or Closed(), "standard error", carry_on=True))
     try:
         yield
     finally:
