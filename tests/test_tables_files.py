@@ -1196,6 +1196,19 @@ def test_a_table_saved_under_another_name_is_reported_not_ignored(
     assert json.dumps(name)[1:-1] in capsys.readouterr().err
 
 
+def test_explain_reports_a_table_saved_under_another_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pbr explain`` showed the working paper without its payments, exit 0, and said nothing."""
+    folder = folder_of(tmp_path, **two_families(""))
+    (folder / "payments.csv").rename(folder / "payments.csv.txt")
+    assert main(["explain", str(folder), "F1", "--as-of", "2015-03-31"]) == 1
+    out, err = capsys.readouterr()
+    assert "F1" in out  # the family is still explained
+    assert "payments.csv.txt" in err
+    assert "it looks like the table payments" in err
+
+
 @pytest.mark.parametrize(
     "name", ["README.md", "notes.txt", "membership.txt", ".DS_Store", ".~lock.payments.csv#"]
 )

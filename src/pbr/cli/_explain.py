@@ -112,7 +112,25 @@ def _explain(
         out.write(chosen.decision.explain())
     for said in chosen.rejections:
         print(said, file=sys.stderr)
-    return 0 if chosen.decision is not None and not chosen.rejections else 1
+    stray = _not_tables(tables)
+    for said in stray:
+        print(said, file=sys.stderr)
+    return 0 if chosen.decision is not None and not chosen.rejections and not stray else 1
+
+
+def _not_tables(tables: TableInput | None) -> list[str]:
+    """Files or sheets that are not tables, as ``pbr evaluate`` reports them.
+
+    One may be a table saved under another name (``payments.csv.txt``) holding this family's
+    rows: the working paper would then leave them out, as the evaluation does.
+    """
+    if tables is None:
+        return []
+    return [
+        rejection.describe()
+        for rejection in tables.unplaced()
+        if any(error.type == "unknown_table" for error in rejection.errors)
+    ]
 
 
 Found = tuple["int | None", int, "Family | Rejection"]
