@@ -168,11 +168,66 @@ def test_a_stale_build_in_place_runs_the_source_and_says_so(
     assert not any(isinstance(f, _native._SourceFinder) for f in sys.meta_path)
     assert _native.form() == "rules compiled by mypyc"
     monkeypatch.setattr(_native, "stale", lambda: ["pbr.programmes._kernel"])
-    with pytest.warns(RuntimeWarning, match=r"older than their source \(pbr.programmes._kernel\)"):
-        _native.prefer_source_if_stale()
+    _native.prefer_source_if_stale()  # said as the first compiled module is imported
     [finder] = [f for f in sys.meta_path if isinstance(f, _native._SourceFinder)]
-    spec = finder.find_spec("pbr.programmes._kernel")
+    assert finder.find_spec("pbr.io") is None
+    with pytest.warns(RuntimeWarning, match=r"older than their source \(pbr.programmes._kernel\)"):
+        spec = finder.find_spec("pbr.programmes._kernel")
+    assert finder.find_spec("pbr.programmes._kernel") is not None  # once: no warning again
     assert spec is not None
     assert spec.origin is not None
     assert spec.origin.endswith("_kernel.py")
     assert "older (install again)" in _native.form()
+
+
+SCRIPT = "import sys\nfrom pbr._entry import main\nsys.exit(main())\n"
+"""The ``pbr`` script pip writes for the ``[project.scripts]`` entry."""
+
+
+def _stale_copy(tmp_path: Path) -> Path:
+    """A copy of pbr built in place (``src/pbr``) whose kernel's source is newer than its build."""
+    if _native.built("pbr.programmes._kernel") is None:
+        pytest.skip("the rules were not compiled at install")
+    import shutil
+
+    package = tmp_path / "src" / "pbr"
+    shutil.copytree(Path(pbr.__file__).parent, package)  # copy2: the builds keep their times
+    os.utime(package / "programmes" / "_kernel.py", (4_000_000_000, 4_000_000_000))  # 2096
+    (tmp_path / "pbr").write_text(SCRIPT)
+    return tmp_path
+
+
+def _run(copy: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != _native.PURE_PYTHON}
+    env["PYTHONPATH"] = str(copy / "src")
+    return subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, env=env, cwd=copy, check=False
+    )
+
+
+@pytest.mark.parametrize("how", ["script", "-m pbr", "-m pbr.cli"])
+def test_a_stale_build_is_one_line_from_the_command_line(tmp_path: Path, how: str) -> None:
+    """Every command began with ``bin/pbr:5: RuntimeWarning: ...`` and a line of source."""
+    copy = _stale_copy(tmp_path)
+    start = ["pbr"] if how == "script" else how.split()
+    done = _run(copy, *start, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "pbr: warning: pbr's compiled rules are older than their source "
+        "(pbr.programmes._kernel): running the source instead, more slowly; install again "
+        "(python -m pip install -e .) to compile them\n"
+    )
+    assert "older (install again)" in done.stdout
+
+
+def test_a_stale_build_is_still_a_python_warning_to_a_library_user(tmp_path: Path) -> None:
+    """Outside the command line it stays a RuntimeWarning, at the user's own line."""
+    copy = _stale_copy(tmp_path)
+    (copy / "use.py").write_text("import pbr\n\nrules = pbr.rules.PHASE_ONE\n")
+    done = _run(copy, "-W", "always", "use.py")
+    assert done.returncode == 0, done.stderr
+    assert "use.py:3: RuntimeWarning: pbr's compiled rules are older than their source" in (
+        done.stderr
+    )
+    strict = _run(copy, "-W", "error::RuntimeWarning", "use.py")
+    assert "RuntimeWarning: pbr's compiled rules are older" in strict.stderr

@@ -15,9 +15,15 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Load the command line and run it (`pbr.cli.main`); Ctrl-C while it loads: status 130."""
+    """Load the command line and run it (`pbr.cli.main`); Ctrl-C while it loads: status 130.
+
+    A warning as it loads (pbr's compiled rules older than their source) is a line of its own.
+    """
+    from pbr._caller_warnings import warnings_as_lines
+
     try:
-        from pbr.cli import main as run
+        with warnings_as_lines():
+            from pbr.cli import main as run
     except KeyboardInterrupt:
         with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr full or closed
             print("pbr: interrupted", file=sys.stderr or sys.stdout)

@@ -65,15 +65,43 @@ def compiled(module: ModuleType) -> bool:
 
 
 class _SourceFinder:
-    """A finder that gives the modules of `COMPILED` from their ``.py`` files."""
+    """A finder that gives the modules of `COMPILED` from their ``.py`` files.
 
-    @staticmethod
+    `unsaid` is a warning to give as the first of them is imported, not before: by then the
+    command line shows warnings as its own lines (`pbr._caller_warnings.warnings_as_lines`).
+    """
+
+    def __init__(self, unsaid: str | None = None) -> None:
+        self.unsaid = unsaid
+
     def find_spec(
-        name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if name not in COMPILED:
             return None
+        if self.unsaid is not None:
+            message, self.unsaid = self.unsaid, None
+            _warn_outside(message)
         return importlib.util.spec_from_file_location(name, _source_path(name))
+
+
+def _warn_outside(message: str) -> None:
+    """A RuntimeWarning at the first line outside pbr and the import machinery: the user's."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and (
+        frame.f_code.co_filename.startswith(str(_PACKAGE))
+        or "importlib" in frame.f_code.co_filename
+    ):
+        frame = frame.f_back
+    warnings.warn_explicit(
+        message,
+        RuntimeWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=frame.f_globals.get("__name__", "pbr"),
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+        module_globals=frame.f_globals,
+    )
 
 
 def prefer_source() -> None:
@@ -86,23 +114,22 @@ def prefer_source_if_stale() -> None:
     """In a build in place, import every compiled module from source if one is older than it.
 
     All of them, not only the changed one: a compiled module calls the others' compiled
-    functions directly, so one from source among them would still run the old code.
+    functions directly, so one from source among them would still run the old code. The
+    warning saying so is given as the first of them is imported (`_SourceFinder`), by which
+    time ``pbr``'s command line shows it as a line of its own.
     """
     found = stale()
     if found:
-        warnings.warn(
+        _from_source(
             f"pbr's compiled rules are older than their source ({', '.join(found)}): running "
             "the source instead, more slowly; install again (python -m pip install -e .) to "
-            "compile them",
-            RuntimeWarning,
-            stacklevel=3,
+            "compile them"
         )
-        _from_source()
 
 
-def _from_source() -> None:
+def _from_source(unsaid: str | None = None) -> None:
     if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SourceFinder())
+        sys.meta_path.insert(0, _SourceFinder(unsaid))
 
 
 def source_module(name: str) -> ModuleType:

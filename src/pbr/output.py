@@ -516,6 +516,7 @@ def check_writable(path: str | Path) -> Path:
         OutputError: the path cannot be written, or an extra its format needs is missing.
 
     """
+    refuse_folder_name(path)  # before `Path` drops the trailing "/"
     path = Path(path)
     if given_descriptor(path) is not None:
         return path
@@ -535,6 +536,42 @@ def check_writable(path: str | Path) -> Path:
                 f'cannot write {path}: XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from None
     return path
+
+
+def _folder_ending(path: str | Path) -> str | None:
+    """How `path` ends if that ending names a folder (``/``, ``/.``, ``/..``), else None.
+
+    ``in.jsonl/`` is no file name: the system reads it as the folder ``in.jsonl``, and `Path`
+    and ``realpath`` drop the ``/``, so a writer would replace the file ``in.jsonl``.
+
+    >>> _folder_ending("out/"), _folder_ending("out/."), _folder_ending("out.csv")
+    ('/', '/.', None)
+    """
+    text = os.fspath(path)
+    separators = os.sep + (os.altsep or "")
+    if text.endswith(tuple(separators)):
+        return text[-1]
+    last = os.path.basename(text)
+    if last in (".", "..") and len(text) > len(last):
+        return text[-len(last) - 1 :]
+    return None
+
+
+def refuse_folder_name(path: str | Path, name: str = "the name") -> None:
+    """Refuse an output path written as a folder's (``in.jsonl/``): its file would be replaced.
+
+    `name` is what gave the path (``"--output"``), for the message.
+
+    Raises:
+        OutputError: the path ends in a separator, or in ``/.`` or ``/..``.
+
+    """
+    ending = _folder_ending(path)
+    if ending is not None:
+        raise OutputError(
+            f"cannot write {os.fspath(path)}: {name} ends in {ending!r}, which names a folder: "
+            "give a file name"
+        )
 
 
 def _refuse_link(path: str | Path, shown: str) -> None:
@@ -581,6 +618,7 @@ def check_distinct(
     for name, path in writes.items():
         if path is None or str(path) == "-":
             continue
+        refuse_folder_name(path, name)  # ``in.jsonl/`` would replace in.jsonl
         mine = _identity(path)
         inside = os.path.dirname(os.path.realpath(path))  # a link's target's folder, not its own
         for other, other_path, theirs in seen:
@@ -653,6 +691,7 @@ def atomic_writer(
             yield stream
         return
     shown = str(path)
+    refuse_folder_name(path)  # before ``realpath`` drops the trailing "/"
     _refuse_link(path, shown)
     target = Path(os.path.realpath(path))  # its folder's links resolved
     try:

@@ -106,12 +106,13 @@ def check_report_path(path: str | Path) -> Path:
 
     Raises:
         ValueError: the suffix is none of .html, .md, .csv, .xlsx.
-        pbr.output.OutputError: the path is a folder, its folder does not exist, or it is
-            .xlsx and openpyxl is missing (``pip install "pbr-claims[xlsx]"``).
+        pbr.output.OutputError: the path is (or is written as) a folder, its folder does not
+            exist, or it is .xlsx and openpyxl is missing (``pip install "pbr-claims[xlsx]"``).
 
     """
-    from pbr.output import check_writable
+    from pbr.output import check_writable, refuse_folder_name
 
+    refuse_folder_name(path)  # first, as given: ``r.md/`` names a folder, not r.md
     path = Path(path)
     if path.suffix.lower() not in REPORT_SUFFIXES:
         raise ValueError(f"{path}: a report ends in .html, .md, .csv or .xlsx")

@@ -19,13 +19,24 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pbr._caller_warnings import warnings_as_lines
 from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
+<<<<<<< HEAD
 from pbr.cli import _evaluate, _explain, _rules, _schema, _template
 from pbr.cli._options import Parser, evaluation_date
 from pbr.cli._streams import named_streams, raise_failure, standard_error_lost
 from pbr.errors import CalendarError, PlanError, UnknownInterpretation
 from pbr.io import UnreadableFile
+=======
+
+with warnings_as_lines():  # ``python -m pbr.cli`` loads the rules here: a warning is a line
+    from pbr.cli import _evaluate, _explain, _rules, _schema, _template
+    from pbr.cli._options import Parser, evaluation_date
+    from pbr.cli._streams import named_streams, raise_failure
+    from pbr.errors import CalendarError, PlanError, UnknownInterpretation
+    from pbr.io import UnreadableFile
+>>>>>>> fix-out48
 
 __all__ = ["EXIT_CLOSED_PIPE", "main"]
 
@@ -171,9 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     No traceback reaches the user: every error is one line on stderr. Set ``PBR_DEBUG=1`` to
     see the traceback of an unexpected error. SIGTERM or SIGHUP stops the command as Ctrl-C
     does, every temporary file and folder removed, with status 128 + the signal (``pbr
-    serve`` shuts its server down instead).
+    serve`` shuts its server down instead). A warning is one line, ``pbr: warning: ...``, not
+    Python's form with a file, a line number and a line of source.
     """
-    with named_streams():
+    with named_streams(), warnings_as_lines():
         return _guarded(argv)
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from decimal import Decimal
@@ -40,6 +40,7 @@ from pbr.cli._options import (
     key_files,
     load_calendar,
     load_plans,
+    rule_files,
     rule_sets_for,
     rules_by_programme,
     stray_ledger_options,
@@ -227,6 +228,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         args.key_file,
         args.timeout,
         load_calendar(args.term_calendar),
+        rule_files(args.plan, args.term_calendar),
     )
 
 
@@ -274,13 +276,19 @@ def _evaluate(
     key_file: str | None = None,
     timeout: float = 60.0,
     calendar: TermCalendar | None = None,
+    council_files: Mapping[str, str] | None = None,
 ) -> int:
     rule_sets_for(choices)  # checks the interpretations up front
     from pbr.output import check_distinct, check_writable
 
     _check_format(fmt, output)
     check_distinct(  # first: "the same file as the input" says more than "a link"
-        {"the input": None if is_stream(path) else path, "--ledger": ledger, **key_files(key_file)},
+        {
+            "the input": None if is_stream(path) else path,
+            "--ledger": ledger,
+            **key_files(key_file),
+            **(council_files or {}),  # a council's plan or term calendar, written over, is gone
+        },
         {"--output": output, "--rejections": rejections},
     )
     for target in (output, rejections):  # and that the outputs can be written, before any work

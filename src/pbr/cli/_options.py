@@ -279,6 +279,21 @@ def add_rule_options(
     parser.add_argument("--term-calendar", type=file_name, metavar="FILE", help=calendar_help)
 
 
+def rule_files(plans: Sequence[str], calendar: str | None) -> dict[str, str]:
+    """Every ``--plan`` file and the ``--term-calendar`` file, by the option that gave each.
+
+    The council's own files: give them to `pbr.output.check_distinct` as files read, so that
+    no output replaces them.
+
+    >>> rule_files(["sf.toml"], "terms.csv")
+    {'--plan sf.toml': 'sf.toml', '--term-calendar': 'terms.csv'}
+    """
+    found = {f"--plan {path}": path for path in plans}
+    if calendar is not None:
+        found["--term-calendar"] = calendar
+    return found
+
+
 def load_calendar(path: str | None) -> TermCalendar | None:
     """``--term-calendar``'s calendar, read and checked (`pbr.load_term_calendar`), or None."""
     if path is None:

@@ -176,7 +176,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
         if misuse:
             print(f"pbr: {printable(misuse)}", file=sys.stderr)
             return 2
-        from pbr.cli._options import key_files
+        from pbr.cli._options import key_files, rule_files
         from pbr.output import check_distinct
 
         check_distinct(
@@ -185,6 +185,7 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
                 "--records": args.records,
                 "--scenario": args.scenario,
                 **key_files(),  # a ledger's key, written over, is gone
+                **rule_files(args.plan, args.term_calendar),  # as is a council's plan or calendar
             },
             {"--output": args.output, "--plot": args.plot},
         )
