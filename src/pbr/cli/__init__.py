@@ -22,21 +22,13 @@ from typing import Any
 from pbr._caller_warnings import warnings_as_lines
 from pbr._stopping import stopped_cleanly
 from pbr._terminal import printable
-<<<<<<< HEAD
-from pbr.cli import _evaluate, _explain, _rules, _schema, _template
-from pbr.cli._options import Parser, evaluation_date
-from pbr.cli._streams import named_streams, raise_failure, standard_error_lost
-from pbr.errors import CalendarError, PlanError, UnknownInterpretation
-from pbr.io import UnreadableFile
-=======
 
 with warnings_as_lines():  # ``python -m pbr.cli`` loads the rules here: a warning is a line
     from pbr.cli import _evaluate, _explain, _rules, _schema, _template
     from pbr.cli._options import Parser, evaluation_date
-    from pbr.cli._streams import named_streams, raise_failure
+    from pbr.cli._streams import named_streams, raise_failure, standard_error_lost
     from pbr.errors import CalendarError, PlanError, UnknownInterpretation
     from pbr.io import UnreadableFile
->>>>>>> fix-out48
 
 __all__ = ["EXIT_CLOSED_PIPE", "main"]
 
