@@ -1188,3 +1188,52 @@ def test_a_report_whose_under_claims_were_shared_is_recorded_as_written(tmp_path
         match=r"under_claimed = '700.00': the row.s amounts make it at most 600.00",
     ):
         pbr.audit.payments_from_report(tmp_path / "edited.csv", paid_on=date(2013, 11, 1))
+
+
+def test_a_paid_claim_the_audit_allows_nothing_still_counts_as_paid() -> None:
+    """E1 was claimed too early and paid: a later claim of the result (E2) paid it twice and was
+    verified, and with E1 alone the audit said the result was still owed ("claim again")."""
+    paid = {
+        "F1": [
+            pbr.records.Payment(
+                kind="continuous_employment",
+                amount=Decimal("800.00"),
+                paid_on=date(2013, 2, 15),
+                claim_id="E1",
+            )
+        ]
+    }
+    early = claim("E1", "continuous_employment", "800.00", date(2013, 2, 1))
+    again = claim("E2", "continuous_employment", "100.00", date(2013, 6, 30))
+    both = verify([early, again], [phase_one_family()], history=paid, as_of=date(2013, 6, 30))
+    assert [c.codes for c in both.checks] == [("CLAIMED_TOO_EARLY",), ("DUPLICATE_OF_PAYMENT",)]
+    assert both.checks[0].over_claimed == Decimal("800.00")  # to be given back
+    assert both.checks[1].verified == 0
+    alone = verify([early], [phase_one_family()], history=paid, as_of=date(2013, 6, 30))
+    assert "continuous_employment" not in [m.kind for m in alone.missed]  # paid: not owed
+    unpaid = verify([early], [phase_one_family()], as_of=date(2013, 6, 30))
+    assert "continuous_employment" in [m.kind for m in unpaid.missed]  # never paid: owed
+
+
+def test_a_route_claimed_earlier_in_the_file_is_named_as_claimed_not_paid() -> None:
+    """ROUTE_NOT_ALLOWED said the other route was "paid" when a claim of the file took it."""
+    exclusive = pbr.rules.PHASE_ONE.with_interpretations(employment_after_crime="exclusive")
+    claims = [
+        claim("B", "continuous_employment", "800.00", date(2013, 6, 30)),
+        claim("A", "crime_asb_education", "700.00", date(2013, 7, 1)),
+    ]
+    result = verify(claims, [phase_one_family()], rules_for=lambda f: exclusive)
+    flag = result.checks[1].flags[0]
+    assert flag.code == "ROUTE_NOT_ALLOWED"
+    assert flag.message.startswith(
+        "continuous_employment is claimed earlier in this file (B, counted as paid once verified)"
+    )
+    paid = {
+        "F1": [
+            pbr.records.Payment(
+                kind="continuous_employment", amount=Decimal("800.00"), paid_on=date(2013, 6, 1)
+            )
+        ]
+    }
+    flag = verify(claims[1:], [phase_one_family()], history=paid, rules_for=lambda f: exclusive)
+    assert flag.checks[0].flags[0].message.startswith("continuous_employment is paid")

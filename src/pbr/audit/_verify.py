@@ -610,6 +610,7 @@ def verify(
                 paid_later,
                 provenance(record, day, rules, plan) if later else decision.provenance,
                 used_plan,
+                {p.kind: p.claim_id for p in made if paid.from_file(claim.family_id, p)},
             )
             check = _check(claim, context)
             why = paid.reused.get((claim.family_id, claim.claim_id))
@@ -926,6 +927,11 @@ class _Payments:
         """A payment by (family, claim id) whose claim id a claim of the file reuses."""
         self.pending: dict[tuple[str, str], Payment] = {}
         """A payment for less than its claim, taken for it if the audit verifies that much."""
+        self.claimed: set[tuple[str, str]] = set()
+        """(family, claim id) of each claim of the file counted as paid what it verifies."""
+        self.paid_own: dict[tuple[str, str], Payment] = {}
+        """The payment taken for its claim, by (family, claim id): counted as paid in full when
+        the audit verifies less of the claim (`count`)."""
         self.reused: dict[tuple[str, str], str] = {}
         """Why the payment under a claim's id, of its kind, is not that claim's payment."""
         self.under: dict[str, list[tuple[int, bool, Payment]]] = {}
@@ -953,6 +959,9 @@ class _Payments:
     def count(self, check: ClaimCheck) -> None:
         """Count a judged claim as paid what it verifies, on its claim date; note an under-claim.
 
+        A claim already paid (its payment in the history) counts as paid what was paid, when
+        the audit verifies less of it: the money has gone, and only giving it back undoes that.
+
         Later claims are judged against what was claimed (what would be paid); the under-claim
         is kept apart for the missed search (`at_allowed`).
         """
@@ -964,12 +973,22 @@ class _Payments:
             paid_on=claim.claimed_on,
             claim_id=claim.claim_id,
         )
-        if check.verified > 0:
+        actual = self.paid_own.get((claim.family_id, claim.claim_id))
+        if actual is not None and actual.amount > check.verified:
+            # paid already: what the audit finds over-claimed is to be given back, but until it
+            # is, it is paid (a later claim of the result pays it twice; it is not missed)
+            payments.append(actual)
+        elif check.verified > 0:
             payments.append(made)
+            self.claimed.add((claim.family_id, claim.claim_id))
         if check.under_claimed > 0:
             allowed = made.model_copy(update={"amount": check.verified + check.under_claimed})
             place = (len(payments) - 1, True) if check.verified > 0 else (len(payments), False)
             self.under.setdefault(claim.family_id, []).append((*place, allowed))
+
+    def from_file(self, fid: str, payment: Payment) -> bool:
+        """Whether `payment` is a claim of this file counted as paid, not a payment made."""
+        return payment.claim_id is not None and (fid, payment.claim_id) in self.claimed
 
     def recount_under(self, claim: Claim, allowed: Decimal) -> None:
         """Put right `claim`'s under-claim at `allowed` (`_share_room` cut it), or drop it."""
@@ -1024,6 +1043,7 @@ class _Payments:
             return False
         if payment.amount < claim.amount:  # this claim's if the audit verifies that much
             self.pending[key] = payment
+        self.paid_own[key] = payment
         return True
 
 
@@ -1093,6 +1113,8 @@ class _Context:
     """The provenance of the record as given (with its payments as dated)."""
     outcome_plan: PlanUsed | None = None
     """The outcome plan the decision was judged against, if its programme has plans."""
+    claimed_in_file: Mapping[str, str] = field(default_factory=dict)
+    """By kind, the claim of this file counted as paid by the claim date (not a payment made)."""
 
 
 def _check(claim: Claim, ctx: _Context) -> ClaimCheck:
@@ -1274,9 +1296,14 @@ def _result(
         ), ZERO
     blocking = _route_blocked(ctx.decision, result.reasons)
     if blocking is not None:
+        other = str(blocking.compared.get("other_route", ""))
+        by = ctx.claimed_in_file.get(other)
         return Flag(
             "ROUTE_NOT_ALLOWED",
-            blocking.message,
+            blocking.message
+            if by is None  # the engine's words: the other route was paid
+            else f"{other} is claimed earlier in this file ({by}, counted as paid once "
+            f"verified), so {claim.kind} pays nothing [{blocking.code}]",
             numbers | {"other_route": str(blocking.compared.get("other_route", ""))},
             blocking.rule,
             blocking.source,
