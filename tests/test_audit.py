@@ -1235,5 +1235,5 @@ def test_a_route_claimed_earlier_in_the_file_is_named_as_claimed_not_paid() -> N
             )
         ]
     }
-    flag = verify(claims[1:], [phase_one_family()], history=paid, rules_for=lambda f: exclusive)
-    assert flag.checks[0].flags[0].message.startswith("continuous_employment is paid")
+    after = verify(claims[1:], [phase_one_family()], history=paid, rules_for=lambda f: exclusive)
+    assert after.checks[0].flags[0].message.startswith("continuous_employment is paid")

@@ -610,7 +610,11 @@ def verify(
                 paid_later,
                 provenance(record, day, rules, plan) if later else decision.provenance,
                 used_plan,
-                {p.kind: p.claim_id for p in made if paid.from_file(claim.family_id, p)},
+                {
+                    p.kind: p.claim_id
+                    for p in made
+                    if p.claim_id is not None and paid.from_file(claim.family_id, p)
+                },
             )
             check = _check(claim, context)
             why = paid.reused.get((claim.family_id, claim.claim_id))
