@@ -311,8 +311,8 @@ class Drawdown:
         """Every interpretation in force, ``id=value`` joined by ``; `` (as ``pbr evaluate``'s).
 
         >>> from pbr.forecast import allocation
-        >>> drawdown(allocation(790)).interpretations.split("; ")[1]
-        'rates_by=attachment_year'
+        >>> "rates_by=attachment_year" in drawdown(allocation(790)).interpretations.split("; ")
+        True
         """
         from pbr.output import interpretations_text
 
