@@ -394,3 +394,24 @@ def test_a_count_counts_readings_of_1_however_written() -> None:
     d = pbr.evaluate(fam, as_of=date(2016, 9, 30), plan=_readings_plan("count", "==", 3))
     (why,) = reasons(d, "x")
     assert (why.code, why.compared["value"]) == ("MEASURE_MET", "3")
+
+
+def test_a_period_of_terms_ends_with_its_last_complete_term_not_the_evaluation_date() -> None:
+    """T1: a callout on 25 August 2016 is after the summer term, so outside three terms to it."""
+    fam = family(
+        attached_on="2015-08-01",
+        observations=[{"indicator": "police_callout_domestic_abuse", "date": "2016-08-25"}],
+    )
+    da = measure("da", "police_callout_domestic_abuse", "==", 0, sustain_terms=3)
+    d = pbr.evaluate(
+        fam,
+        as_of=date(2016, 8, 31),
+        plan=plan([{"problem": "domestic_abuse", "measures": [da]}, HEALTH]),
+    )
+    (why,) = reasons(d, "da")
+    assert (why.code, why.compared["window_after"], why.compared["window_to"]) == (
+        "MEASURE_MET",
+        "2015-08-31",
+        "2016-07-31",
+    )
+    assert why.message.endswith("0 == 0 is true over (2015-08-31, 2016-07-31]")

@@ -3,7 +3,8 @@
 Phase two judged "significant and sustained progress" against the council's own Troubled Families
 Outcomes Plan (tf-rules §2); Supporting Families against the national outcome framework as each
 council measures it (§3). A plan maps each problem to one or more measures: an indicator, an
-aggregate over a sustain period ending on the evaluation date, a comparison and a threshold.
+aggregate over a sustain period ending on the evaluation date (or, in school terms, on the last
+term complete by then), a comparison and a threshold.
 
 >>> from pbr.plans import example_plan
 >>> plan = example_plan("tf-phase-2")
@@ -107,7 +108,8 @@ _Version = Annotated[
 class Measure(BaseModel):
     """One test of progress: `aggregate(indicator over the sustain period) comparison threshold`.
 
-    The sustain period ends on the evaluation date and must lie wholly after attachment. Give
+    The sustain period ends on the evaluation date (in terms, on the last term complete by
+    then) and must lie wholly after attachment. Give
     exactly one of `sustain_days`, `sustain_weeks`, `sustain_months` or `sustain_terms`.
 
     >>> m = Measure(id="no_callouts", indicator="police_callout_domestic_abuse",
@@ -690,10 +692,11 @@ _DEFAULT_CALENDAR = TermCalendar()
 def measure_window(
     measure: Measure, as_of: date, term_calendar: TermCalendar
 ) -> tuple[date, date, tuple[SchoolTerm, ...]]:
-    """The sustain period ending at `as_of`: (first day excluded, last day included, terms).
+    """The sustain period judged at `as_of`: (first day excluded, last day included, terms).
 
     Day, week and month periods are the half-open ``(as_of − period, as_of]``, as phase one's
-    "last 6 months"; a term period is the `n` latest terms complete at `as_of`.
+    "last 6 months"; a term period is the `n` latest terms complete at `as_of`, so it ends on the
+    last one's last day, not on `as_of`.
     """
     if measure.sustain_terms is not None:
         terms = term_calendar.complete_terms(as_of, measure.sustain_terms)
