@@ -300,3 +300,118 @@ def test_observations_no_measure_reads_are_warned_of() -> None:
     read = pbr.evaluate(callouts, as_of=date(2017, 3, 1), plan=spelt)
     assert "OBSERVATIONS_NOT_READ" not in [w.code for w in read.warnings]
     assert "OBSERVATIONS_NOT_READ" in pbr.REASON_CODES
+
+
+# --- readings a measure cannot aggregate: never met on contradictory or uncountable evidence ----
+
+
+def _readings_plan(aggregate: str, comparison: str, threshold: int) -> OutcomePlan:
+    """Domestic abuse judged by one measure of "x" over 3 months; health by no GP crisis."""
+    x = measure("x", "x", comparison, threshold, aggregate=aggregate, sustain_months=3)
+    return plan([{"problem": "domestic_abuse", "measures": [x]}, HEALTH])
+
+
+def _x(*readings: tuple[str, object, str | None]) -> pbr.Family:
+    """A family with readings of "x" (date, value or None for the default, source or None)."""
+    return family(
+        observations=[
+            {"indicator": "x", "date": on}
+            | ({} if value is None else {"value": value})
+            | ({"source": src} if src else {})
+            for on, value, src in readings
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("last_day", "comparison", "threshold", "shown"),
+    [
+        # L1: in work at the start of the day and dismissed the same day was met and paid £800
+        ([(1, "start of day"), (0, "dismissed")], ">=", 1, "1 (start of day), 0 (dismissed)"),
+        ([(0, None), (500, None)], "<=", 100, "0, 500"),  # read 500 (the largest): not met
+        ([(500, None), (0, None)], ">=", 100, "500, 0"),  # met, whichever order
+    ],
+)
+def test_latest_readings_that_disagree_on_the_last_day_do_not_hold(
+    last_day: list[tuple[int, str | None]], comparison: str, threshold: int, shown: str
+) -> None:
+    fam = _x(("2016-08-01", 1, None), *(("2016-09-20", v, s) for v, s in last_day))
+    d = pbr.evaluate(
+        fam, as_of=date(2016, 9, 30), plan=_readings_plan("latest", comparison, threshold)
+    )
+    (why,) = reasons(d, "x")
+    assert why.code == "MEASURE_LATEST_READINGS_DISAGREE"
+    assert (why.compared["day"], why.compared["values"]) == ("2016-09-20", shown)
+    assert why.compared["indicator"] == "x"
+    assert (
+        f"the latest readings of x, on 2016-09-20, disagree: {shown}; pbr does not" in why.message
+    )
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].amount == 0
+    assert d.results[SP].earliest_date is None
+    assert "MEASURE_LATEST_READINGS_DISAGREE" in pbr.REASON_CODES
+
+
+def test_latest_readings_that_agree_or_disagree_before_the_last_day_are_read() -> None:
+    fam = _x(
+        ("2016-08-01", 0, None),
+        ("2016-08-01", 9, None),
+        ("2016-09-20", 1, "a"),
+        ("2016-09-20", "1.0", "b"),
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 9, 30), plan=_readings_plan("latest", ">=", 1))
+    (why,) = reasons(d, "x")
+    assert (why.code, why.compared["value"], why.compared["rows"]) == ("MEASURE_MET", "1", 4)
+
+
+@pytest.mark.parametrize(
+    ("readings", "comparison", "threshold", "shown"),
+    [
+        # N1: two readings of 0 (no crisis) counted as 2 crises
+        ([("2016-08-01", 0), ("2016-09-01", "0.0")], "==", 0, "2016-08-01: 0; 2016-09-01: 0.0"),
+        ([("2016-08-01", 7)], ">=", 1, "2016-08-01: 7"),  # 7 counted as 1
+        ([("2016-08-01", 1), ("2016-09-01", "2.5")], "<=", 5, "2016-09-01: 2.5"),
+    ],
+)
+def test_a_count_of_readings_that_are_not_events_does_not_hold(
+    readings: list[tuple[str, object]], comparison: str, threshold: int, shown: str
+) -> None:
+    fam = _x(*((on, v, None) for on, v in readings))
+    d = pbr.evaluate(
+        fam, as_of=date(2016, 9, 30), plan=_readings_plan("count", comparison, threshold)
+    )
+    (why,) = reasons(d, "x")
+    assert why.code == "MEASURE_COUNT_NOT_EVENTS"
+    assert (why.compared["not_events"], why.compared["rows"]) == (shown, len(readings))
+    assert f"x with a value other than 1 ({shown})" in why.message
+    assert d.results[SP].status == "not_met"
+    assert d.results[SP].amount == 0
+    assert "MEASURE_COUNT_NOT_EVENTS" in pbr.REASON_CODES
+
+
+def test_a_count_counts_readings_of_1_however_written() -> None:
+    fam = _x(("2016-08-01", 1, None), ("2016-09-01", "1.0", None), ("2016-09-02", None, None))
+    d = pbr.evaluate(fam, as_of=date(2016, 9, 30), plan=_readings_plan("count", "==", 3))
+    (why,) = reasons(d, "x")
+    assert (why.code, why.compared["value"]) == ("MEASURE_MET", "3")
+
+
+def test_a_period_of_terms_ends_with_its_last_complete_term_not_the_evaluation_date() -> None:
+    """T1: a callout on 25 August 2016 is after the summer term, so outside three terms to it."""
+    fam = family(
+        attached_on="2015-08-01",
+        observations=[{"indicator": "police_callout_domestic_abuse", "date": "2016-08-25"}],
+    )
+    da = measure("da", "police_callout_domestic_abuse", "==", 0, sustain_terms=3)
+    d = pbr.evaluate(
+        fam,
+        as_of=date(2016, 8, 31),
+        plan=plan([{"problem": "domestic_abuse", "measures": [da]}, HEALTH]),
+    )
+    (why,) = reasons(d, "da")
+    assert (why.code, why.compared["window_after"], why.compared["window_to"]) == (
+        "MEASURE_MET",
+        "2015-08-31",
+        "2016-07-31",
+    )
+    assert why.message.endswith("0 == 0 is true over (2015-08-31, 2016-07-31]")

@@ -3,7 +3,8 @@
 Phase two judged "significant and sustained progress" against the council's own Troubled Families
 Outcomes Plan (tf-rules §2); Supporting Families against the national outcome framework as each
 council measures it (§3). A plan maps each problem to one or more measures: an indicator, an
-aggregate over a sustain period ending on the evaluation date, a comparison and a threshold.
+aggregate over a sustain period ending on the evaluation date (or, in school terms, on the last
+term complete by then), a comparison and a threshold.
 
 >>> from pbr.plans import example_plan
 >>> plan = example_plan("tf-phase-2")
@@ -48,7 +49,7 @@ from pbr.periods import (
     add_months,
     compulsory_school_age_in,
 )
-from pbr.records import Family
+from pbr.records import Family, Observation
 
 __all__ = [
     "BUILT_IN_INDICATORS",
@@ -107,7 +108,8 @@ _Version = Annotated[
 class Measure(BaseModel):
     """One test of progress: `aggregate(indicator over the sustain period) comparison threshold`.
 
-    The sustain period ends on the evaluation date and must lie wholly after attachment. Give
+    The sustain period ends on the evaluation date (in terms, on the last term complete by
+    then) and must lie wholly after attachment. Give
     exactly one of `sustain_days`, `sustain_weeks`, `sustain_months` or `sustain_terms`.
 
     >>> m = Measure(id="no_callouts", indicator="police_callout_domestic_abuse",
@@ -690,10 +692,11 @@ _DEFAULT_CALENDAR = TermCalendar()
 def measure_window(
     measure: Measure, as_of: date, term_calendar: TermCalendar
 ) -> tuple[date, date, tuple[SchoolTerm, ...]]:
-    """The sustain period ending at `as_of`: (first day excluded, last day included, terms).
+    """The sustain period judged at `as_of`: (first day excluded, last day included, terms).
 
     Day, week and month periods are the half-open ``(as_of − period, as_of]``, as phase one's
-    "last 6 months"; a term period is the `n` latest terms complete at `as_of`.
+    "last 6 months"; a term period is the `n` latest terms complete at `as_of`, so it ends on the
+    last one's last day, not on `as_of`.
     """
     if measure.sustain_terms is not None:
         terms = term_calendar.complete_terms(as_of, measure.sustain_terms)
@@ -805,6 +808,9 @@ def indicator_values(
     The value is exact: a `Decimal` whenever a decimal writes it exactly (counts, sums, maxima,
     minima, latest values, and a mean or rate such as 3.5), else a `Fraction` (a mean of 1, 1 and
     2 is 4/3). No arithmetic rounds, whatever the caller's `decimal` context.
+
+    A `count` or `latest` of readings `unreadable_readings` names is no value to judge: the
+    caller asks it first (this then counts every reading, and reads the last day's last given).
     """
     name = measure.indicator
     if name in ("offences", "asb_incidents"):
@@ -830,10 +836,7 @@ def indicator_values(
             return None, len(rows)
         absent = sum(r.unauthorised_absences for r in rows)
         return exact(Fraction(100 * absent, possible)), len(rows)
-    found = sorted(
-        (o for o in family.observations if o.indicator == name and low < o.date <= high),
-        key=lambda o: (o.date, o.value),
-    )
+    found = _readings(family, name, low, high)
     aggregate = measure.aggregate
     if aggregate == "count":
         return Decimal(len(found)), len(found)
@@ -849,6 +852,41 @@ def indicator_values(
     if aggregate == "latest":
         return found[-1].value, len(found)
     return exact(Fraction(_sum(values)) / len(values)), len(found)  # mean
+
+
+def unreadable_readings(
+    family: Family, measure: Measure, low: date, high: date
+) -> tuple[Observation, ...]:
+    """The readings in ``(low, high]`` that `measure`'s aggregate cannot read; none if it can.
+
+    `latest`: the last day's readings, when they disagree (pbr never chooses between
+    contradictory evidence); `count`: each reading whose value is not 1 (a count counts events,
+    and an event's value is 1). Built-in indicators are read from the record's own lists.
+
+    >>> fam = Family.model_validate({"family_id": "F", "attached_on": "2016-01-04",
+    ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}], "observations": [
+    ...     {"indicator": "x", "date": "2016-06-20", "value": v} for v in (1, "1.0", 0)]})
+    >>> m = Measure.model_validate({"id": "m", "indicator": "x", "aggregate": "latest",
+    ...     "comparison": ">=", "threshold": 1, "sustain_months": 3})
+    >>> [str(o.value) for o in unreadable_readings(fam, m, date(2016, 3, 31), date(2016, 6, 30))]
+    ['1', '1.0', '0']
+    """
+    aggregate = measure.effective_aggregate
+    if aggregate not in ("count", "latest") or measure.indicator in BUILT_IN_INDICATORS:
+        return ()
+    found = _readings(family, measure.indicator, low, high)
+    if aggregate == "count":
+        return tuple(o for o in found if o.value != 1)
+    last = tuple(o for o in found if o.date == found[-1].date) if found else ()
+    return last if len({o.value for o in last}) > 1 else ()  # 1 and 1.0 agree
+
+
+def _readings(family: Family, name: str, low: date, high: date) -> list[Observation]:
+    """The observations of indicator `name` in ``(low, high]``, by date (one day's as given)."""
+    return sorted(
+        (o for o in family.observations if o.indicator == name and low < o.date <= high),
+        key=lambda o: o.date,
+    )
 
 
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, InvalidOperation])

@@ -979,7 +979,7 @@ def _readings(measure: Measure) -> tuple[int | str | None, int | str | None]:
     """A value `measure` holds for and one it fails for.
 
     None: no reading is needed (a count that holds at none), or no value fails (a count's
-    readings count whatever their value).
+    readings are events, of value 1: it fails by how many there are, not by their value).
     """
     from pbr.plans import compare
 

@@ -30,7 +30,8 @@ from pbr.rules import RuleSet
 if TYPE_CHECKING:
     from pbr.decisions import Identification, Reason, ResultDecision
     from pbr.plans import Measure, OutcomePlan
-    from pbr.records import Family
+    from pbr.reasons import ReasonCode
+    from pbr.records import Family, Observation
 
 __all__ = [
     "KINDS",
@@ -274,6 +275,7 @@ def _measure(
         measure_window,
         missing_terms,
         shown_value,
+        unreadable_readings,
         window_terms,
     )
 
@@ -346,6 +348,16 @@ def _measure(
             ),
             None,
         )
+    unreadable = unreadable_readings(family, measure, low, high)
+    if unreadable:  # contradictory or uncountable evidence: judged neither way, never paid on
+        code, said_why, more = _unreadable(measure, unreadable)
+        numbers.update(more)
+        message = f"{measure.describe()}: {said_why}, in the period ({low}, {high}]{said}"
+        return (
+            False,
+            reason(code, rule, rules, message, source=source, rows=rows, **numbers),
+            None,
+        )
     if value is None:
         message = f"{measure.describe()}: no {measure.indicator} evidence in ({low}, {high}]{said}"
         return (
@@ -378,6 +390,34 @@ def _measure(
         ),
         None,
     )
+
+
+def _unreadable(
+    measure: Measure, readings: tuple[Observation, ...]
+) -> tuple[ReasonCode, str, dict[str, object]]:
+    """Why `unreadable_readings` stops `measure`: its code, what the message says, its numbers."""
+    name = measure.indicator
+    if measure.effective_aggregate == "latest":
+        day = readings[0].date
+        values = ", ".join(_reading(o) for o in readings)
+        said = (
+            f"the latest readings of {name}, on {day}, disagree: {values}; pbr does not choose "
+            "between them, so the measure does not hold"
+        )
+        return "MEASURE_LATEST_READINGS_DISAGREE", said, {"day": day, "values": values}
+    listed = "; ".join(f"{o.date}: {_reading(o)}" for o in readings)
+    said = (
+        f"{len(readings)} {'reading' if len(readings) == 1 else 'readings'} of {name} with a "
+        f"value other than 1 ({listed}): a count counts events, each of value 1, so pbr does not "
+        "count them and the measure does not hold"
+    )
+    return "MEASURE_COUNT_NOT_EVENTS", said, {"not_events": listed}
+
+
+def _reading(observation: Observation) -> str:
+    """A reading's value as the record writes it, with its source: ``0 (dismissed)``."""
+    value = number_text(observation.value)
+    return value if observation.source is None else f"{value} ({observation.source})"
 
 
 _DEFAULT_CALENDAR = TermCalendar()
