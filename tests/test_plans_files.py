@@ -278,3 +278,45 @@ def test_a_plan_that_is_a_device_giving_bytes_for_ever_is_refused(tmp_path: Path
     path.symlink_to(zero)
     with pytest.raises(pbr.PlanError, match=r"larger than a plan file may be \(1 MiB\)"):
         load_plan(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            PLAN.removesuffix("}\n") + "\n",
+            "expected ',' or '}', but got '<stream end>' (at line 9, column 1, while parsing "
+            "a flow mapping from line 8, column 9)",
+        ),
+        (
+            "id: y\n\tversion: 1\n",
+            "found character '\\t' that cannot start any token (at line "
+            "2, column 1, while scanning for the next token)",
+        ),
+        ('id: "\x07"\n', "special characters are not allowed: U+0007 (at character 6)"),
+    ],
+    ids=["flow", "tab", "control"],
+)
+def test_a_yaml_syntax_error_is_one_line_with_its_place_as_toml_s(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    # PyYAML's own words: several lines, "<unicode string>" for the file, lines counted from 0
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    assert plan_error(path, text) == f"{path}: not valid YAML: {said}"
+
+
+def test_two_plans_for_one_programme_are_named_by_their_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the same id and version in both files: "kent-sf/3 and kent-sf/3" said nothing of which
+    pytest.importorskip("yaml")
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(PLAN)
+    second.write_text(PLAN.replace("threshold: 1,", "threshold: 2,"))
+    argv = ["evaluate", str(tmp_path / "none.jsonl"), "--as-of", "2016-01-01"]
+    assert main([*argv, "--plan", str(first), "--plan", str(second)]) == 2
+    assert capsys.readouterr().err == (
+        f"pbr: two plans for tf-phase-2: y/1 ({first}) and y/1 ({second}): give one --plan for "
+        "each programme\n"
+    )

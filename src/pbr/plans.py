@@ -344,11 +344,36 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
             raise
         raise PlanError(f"{origin}: not valid {suffix[1:].upper()}: {exc}") from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
-        raise PlanError(f"{origin}: not valid YAML: {exc}") from None
+        raise PlanError(f"{origin}: not valid YAML: {_yaml_fault(exc)}") from None
     if unread:
         head = _head(data, origin)
         raise PlanError(*(f"{head}: {_where(loc, data)}: {value.why}" for loc, value in unread))
     return data
+
+
+def _yaml_fault(exc: Exception) -> str:
+    """PyYAML's error on one line, worded as TOML's: what is wrong, then where (from 1).
+
+    PyYAML's own text spans lines and points into ``"<unicode string>"``, not the file.
+    """
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem is None:
+        reason, position = getattr(exc, "reason", None), getattr(exc, "position", None)
+        if isinstance(reason, str) and isinstance(position, int):  # a ReaderError
+            char = getattr(exc, "character", None)
+            shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+            return f"{reason}: {shown} (at character {position + 1})"
+        return " ".join(str(exc).split())
+    where = [f"at {_at(mark)}"] if mark is not None else []
+    context, since = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        where.append(context + (f" from {_at(since)}" if since is not None else ""))
+    return f"{problem} ({', '.join(where)})" if where else str(problem)
+
+
+def _at(mark: Any) -> str:
+    """A PyYAML mark (counted from 0) as ``line 7, column 9``."""
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 class _Unread:
