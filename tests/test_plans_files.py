@@ -320,3 +320,96 @@ def test_two_plans_for_one_programme_are_named_by_their_files(
         f"pbr: two plans for tf-phase-2: y/1 ({first}) and y/1 ({second}): give one --plan for "
         "each programme\n"
     )
+
+
+# --- A broken plan is refused once, with every problem at its place ----------------------------
+
+BROKEN = """\
+id: kent-sf
+version: 3
+programme: supporting-families
+outcomes:
+  - problem: housing
+    match: Any
+    measures:
+      - {id: m1, indicator: eviction_notice, comparison: "==", threshold: 010, sustain_months: 6,
+         sustain_weeks: no}
+  - problem: helth
+    measures:
+      - {id: m2, indicator: Eviction, comparison: =<, threshold: 0, sustain_months: 6}
+"""
+
+
+def test_a_broken_plan_s_problems_are_all_said_at_once(tmp_path: Path) -> None:
+    # the YAML 1.1 readings were said first, and the other five only once they were put right
+    pytest.importorskip("yaml")
+    path = tmp_path / "bad.yaml"
+    head = f"{path}: plan 'kent-sf'"
+    octal = "YAML 1.1 reads 010 as 8 (octal); a plan's numbers are plain decimals (10, -3)"
+    assert plan_error(path, BROKEN).splitlines() == [
+        f"{head}: version: Input should be a valid string (got 3)",
+        f"{head}: outcomes[0] (housing) measure 'm1': threshold: {octal}, or quote the value as "
+        "text ('010')",
+        f"{head}: outcomes[0] (housing) measure 'm1': sustain_weeks: YAML 1.1 reads no as false: "
+        "write true or false, or quote the value as text ('no')",
+        f"{head}: outcomes[0] (housing): match: Input should be 'all' or 'any' (got 'Any')",
+        f"{head}: outcomes[1] (helth): problem: Input should be one of supporting-families's "
+        "problems: education, early_years, health, substance_use, family_relationships, "
+        "child_safety, crime, domestic_abuse, housing, financial_stability (got 'helth')",
+        f"{head}: outcomes[1] (helth) measure 'm2': indicator: String should match pattern "
+        "'^[a-z][a-z0-9_]{0,63}$' (got 'Eviction')",
+        f"{head}: outcomes[1] (helth) measure 'm2': comparison: Input should be '<', '<=', '==', "
+        "'!=', '>=' or '>' (got '=<')",
+    ]
+
+
+def test_a_measure_s_sustain_period_and_aggregate_are_judged_with_its_fields() -> None:
+    # these were asked only of a measure whose every field was right: a second round
+    measures = [
+        {"id": "a", "indicator": "da", "comparison": "=<", "threshold": 0},
+        {"id": "b", "indicator": "fixed_term_exclusions", "aggregate": "count",
+         "comparison": "==", "threshold": "x", "sustain_days": 3},
+    ]  # fmt: skip
+    plan = {"id": "p", "version": "1", "programme": "tf-phase-2"}
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan({**plan, "outcomes": [{"problem": "health", "measures": measures}]})
+    where = "<plan>: plan 'p': outcomes[0] (health) measure"
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith(f"{where} 'a': comparison: Input should be")
+    assert lines[1] == (
+        f"{where} 'a': give exactly one of sustain_days, sustain_weeks, sustain_months, "
+        "sustain_terms (got none)"
+    )
+    assert lines[2].startswith(f"{where} 'b': threshold: expected a whole number")
+    assert lines[3] == (
+        f"{where} 'b': indicator 'fixed_term_exclusions' is built in and takes aggregate sum, "
+        "not 'count'"
+    )
+    assert len(lines) == 4
+
+
+def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
+    # "(whole plan): problem 'housing' has two outcomes", the first problem only, no place
+    def measure(name: str) -> dict[str, object]:
+        return {"id": name, "indicator": "x", "comparison": "==", "threshold": 0,
+                "sustain_months": 6}  # fmt: skip
+
+    outcomes = [
+        {"problem": "housing", "measures": [measure("m1"), measure("m1")]},
+        {"problem": "housing", "measures": [measure("m2")]},
+        {"problem": "work", "measures": [measure("m3")]},
+    ]
+    plan = {"id": "p", "version": 1, "programme": "supporting-families", "outcomes": outcomes}
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan(plan)
+    head = "<plan>: plan 'p'"
+    assert str(info.value).splitlines() == [
+        f"{head}: version: Input should be a valid string (got 1)",
+        f"{head}: outcomes[0] (housing) measure 'm1': id: measure id 'm1' is given to measures[0] "
+        "too: give each measure of an outcome its own id",
+        f"{head}: outcomes[1] (housing): problem: problem 'housing' has two outcomes (the first "
+        "is outcomes[0])",
+        f"{head}: outcomes[2] (work): problem: problem 'work' is not one of supporting-families's "
+        "(education, early_years, health, substance_use, family_relationships, child_safety, "
+        "crime, domestic_abuse, housing, financial_stability)",
+    ]
