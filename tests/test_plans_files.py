@@ -413,3 +413,48 @@ def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
         "(education, early_years, health, substance_use, family_relationships, child_safety, "
         "crime, domestic_abuse, housing, financial_stability)",
     ]
+
+
+TOML_PLAN = """\
+id = "y"
+version = "1"
+programme = "tf-phase-2"
+[[outcomes]]
+problem = "domestic_abuse"
+  [[outcomes.measures]]
+  id = "quiet"
+  indicator = "db"
+  comparison = "<="
+  threshold = 1
+  sustain_months = 6
+"""
+
+
+@pytest.mark.parametrize(
+    ("suffix", "written", "said"),
+    [
+        (".json", "NaN", "not a finite number"),
+        (".json", "-Infinity", "not a finite number"),
+        (".json", "1e400", "out of range"),
+        (".toml", "1e400", "out of range"),
+        (".toml", "nan", "not a finite number"),
+        (".toml", "+inf", "not a finite number"),
+    ],
+)
+def test_a_number_beyond_range_or_not_finite_is_named_as_written(
+    tmp_path: Path, suffix: str, written: str, said: str
+) -> None:
+    # "got a number out of range", no value; and JSON's loader took NaN and Infinity
+    if suffix == ".json":
+        text = (
+            '{"id": "y", "version": "1", "programme": "tf-phase-2", "outcomes": [{"problem": '
+            '"domestic_abuse", "measures": [{"id": "quiet", "indicator": "db", "comparison": '
+            f'"<=", "threshold": {written}, "sustain_months": 6}}]}}]}}'
+        )
+    else:
+        text = TOML_PLAN.replace("threshold = 1", f"threshold = {written}")
+    path = tmp_path / f"p{suffix}"
+    assert plan_error(path, text) == (
+        f"{path}: {WHERE}: threshold: {written} is {said}: a plan's numbers are whole numbers or "
+        "decimals such as 7.5"
+    )

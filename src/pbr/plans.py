@@ -16,6 +16,7 @@ aggregate over a sustain period ending on the evaluation date, a comparison and 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -354,8 +355,9 @@ def load_plan(path: str | Path) -> OutcomePlan:
 
     YAML needs PyYAML (``pip install "pbr-claims[yaml]"``). Every value is read as written or
     refused: YAML's numbers only in plain decimal (YAML 1.1 reads ``010`` as 8) and its flags only
-    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice and a number of over 4,300
-    digits are named at their place. At most `MAX_PLAN_BYTES` are read.
+    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice, a number of over 4,300
+    digits and NaN, an infinity or a float out of range are named at their place, as written,
+    with every other problem of the plan. At most `MAX_PLAN_BYTES` are read.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
@@ -401,7 +403,13 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
         if suffix == ".toml":
             data = _toml(text)
         elif suffix == ".json":
-            data = json.loads(text, object_pairs_hook=_keeping_repeats, parse_int=_json_int)
+            data = json.loads(
+                text,
+                object_pairs_hook=_keeping_repeats,
+                parse_int=_json_int,
+                parse_float=_finite,
+                parse_constant=_finite,  # NaN, Infinity: not JSON, though Python reads them
+            )
         elif suffix in (".yaml", ".yml"):
             try:
                 import yaml
@@ -497,6 +505,20 @@ def _json_int(text: str) -> int | _Unread:
     return int(text)
 
 
+def _finite(text: str) -> float | _Unread:
+    """A JSON or TOML float; NaN, an infinity or one out of range kept as written, to be refused.
+
+    Python reads ``1e400`` as infinity, which a plan's field could then only call out of range.
+    """
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    said = "out of range" if any(c.isdigit() for c in text) else "not a finite number"
+    return _Unread(
+        f"{_written(text)} is {said}: a plan's numbers are whole numbers or decimals such as 7.5"
+    )
+
+
 _TOML_LONG = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
     rf"|(?<![\w.+-])([-+]?[0-9](?:_?[0-9]){{{_MAX_DIGITS},}})(?![\w.:+-])"
@@ -514,7 +536,7 @@ def _toml(text: str) -> Any:
     again with each as a marked string, which is then the number's `_Unread`.
     """
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text, parse_float=_finite)
     except tomllib.TOMLDecodeError:
         raise
     except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
@@ -528,7 +550,7 @@ def _toml(text: str) -> Any:
         return f'"{_LONG_MARK_TOML}{len(numbers) - 1}"'
 
     try:
-        data = tomllib.loads(_TOML_LONG.sub(marked, text))
+        data = tomllib.loads(_TOML_LONG.sub(marked, text), parse_float=_finite)
     except ValueError:
         raise ValueError(f"a number too long to read (over {_MAX_DIGITS:,} digits)") from None
     return _with_long_numbers(data, numbers)
