@@ -153,3 +153,45 @@ def test_the_command_names_the_plan_it_judged_with(
     [row] = csv.DictReader(io.StringIO(report.read_text()))
     assert row["outcome_plan"] == "council-strict/3"
     assert row["flags"] == "RESULT_NOT_MET"
+
+
+SF_PLAN = """id = "kent-sf"
+version = "3"
+programme = "supporting-families"
+[[outcomes]]
+problem = "housing"
+  [[outcomes.measures]]
+  id = "no_eviction"
+  indicator = "eviction_notice"
+  comparison = "=="
+  threshold = 0
+  sustain_months = 6
+"""
+
+
+def test_a_plan_for_another_programme_is_named_beside_the_example_plan_s_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a phase-two family with only a Supporting Families plan: audit and explain said nothing of
+    # the plan given (evaluate named it), and explain said nothing at all on standard error
+    import json
+
+    families = tmp_path / "fam.jsonl"
+    families.write_text(json.dumps(FAMILY) + "\n")
+    claims = tmp_path / "claims.csv"
+    claims.write_text(CLAIMS)
+    plan_file = tmp_path / "sf.toml"
+    plan_file.write_text(SF_PLAN)
+    given = "the plan given, kent-sf/3, is for supporting-families"
+    main(["audit", str(claims), "--families", str(families), "--plan", str(plan_file)])
+    out = capsys.readouterr().out
+    assert "(no --plan given for tf-phase-2; " + given + "), sha256" in out
+    argv = ["explain", str(families), "P2-A", "--as-of", "2017-03-01", "--plan", str(plan_file)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "warning: 1 tf-phase-2 family was judged against pbr's example outcome plan "
+        f"pbr-example-tfop/1.0, not the council's: no --plan was given for tf-phase-2 ({given})\n"
+    )
+    assert main(argv[:5]) == 0  # no plan at all: warned as evaluate warns
+    assert capsys.readouterr().err.endswith("no --plan was given for tf-phase-2\n")

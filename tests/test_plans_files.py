@@ -278,3 +278,183 @@ def test_a_plan_that_is_a_device_giving_bytes_for_ever_is_refused(tmp_path: Path
     path.symlink_to(zero)
     with pytest.raises(pbr.PlanError, match=r"larger than a plan file may be \(1 MiB\)"):
         load_plan(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            PLAN.removesuffix("}\n") + "\n",
+            "expected ',' or '}', but got '<stream end>' (at line 9, column 1, while parsing "
+            "a flow mapping from line 8, column 9)",
+        ),
+        (
+            "id: y\n\tversion: 1\n",
+            "found character '\\t' that cannot start any token (at line "
+            "2, column 1, while scanning for the next token)",
+        ),
+        ('id: "\x07"\n', "special characters are not allowed: U+0007 (at character 6)"),
+    ],
+    ids=["flow", "tab", "control"],
+)
+def test_a_yaml_syntax_error_is_one_line_with_its_place_as_toml_s(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    # PyYAML's own words: several lines, "<unicode string>" for the file, lines counted from 0
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    assert plan_error(path, text) == f"{path}: not valid YAML: {said}"
+
+
+def test_two_plans_for_one_programme_are_named_by_their_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the same id and version in both files: "kent-sf/3 and kent-sf/3" said nothing of which
+    pytest.importorskip("yaml")
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(PLAN)
+    second.write_text(PLAN.replace("threshold: 1,", "threshold: 2,"))
+    argv = ["evaluate", str(tmp_path / "none.jsonl"), "--as-of", "2016-01-01"]
+    assert main([*argv, "--plan", str(first), "--plan", str(second)]) == 2
+    assert capsys.readouterr().err == (
+        f"pbr: two plans for tf-phase-2: y/1 ({first}) and y/1 ({second}): give one --plan for "
+        "each programme\n"
+    )
+
+
+# --- A broken plan is refused once, with every problem at its place ----------------------------
+
+BROKEN = """\
+id: kent-sf
+version: 3
+programme: supporting-families
+outcomes:
+  - problem: housing
+    match: Any
+    measures:
+      - {id: m1, indicator: eviction_notice, comparison: "==", threshold: 010, sustain_months: 6,
+         sustain_weeks: no}
+  - problem: helth
+    measures:
+      - {id: m2, indicator: Eviction, comparison: =<, threshold: 0, sustain_months: 6}
+"""
+
+
+def test_a_broken_plan_s_problems_are_all_said_at_once(tmp_path: Path) -> None:
+    # the YAML 1.1 readings were said first, and the other five only once they were put right
+    pytest.importorskip("yaml")
+    path = tmp_path / "bad.yaml"
+    head = f"{path}: plan 'kent-sf'"
+    octal = "YAML 1.1 reads 010 as 8 (octal); a plan's numbers are plain decimals (10, -3)"
+    assert plan_error(path, BROKEN).splitlines() == [
+        f"{head}: version: Input should be a valid string (got 3)",
+        f"{head}: outcomes[0] (housing) measure 'm1': threshold: {octal}, or quote the value as "
+        "text ('010')",
+        f"{head}: outcomes[0] (housing) measure 'm1': sustain_weeks: YAML 1.1 reads no as false: "
+        "write true or false, or quote the value as text ('no')",
+        f"{head}: outcomes[0] (housing): match: Input should be 'all' or 'any' (got 'Any')",
+        f"{head}: outcomes[1] (helth): problem: Input should be one of supporting-families's "
+        "problems: education, early_years, health, substance_use, family_relationships, "
+        "child_safety, crime, domestic_abuse, housing, financial_stability (got 'helth')",
+        f"{head}: outcomes[1] (helth) measure 'm2': indicator: String should match pattern "
+        "'^[a-z][a-z0-9_]{0,63}$' (got 'Eviction')",
+        f"{head}: outcomes[1] (helth) measure 'm2': comparison: Input should be '<', '<=', '==', "
+        "'!=', '>=' or '>' (got '=<')",
+    ]
+
+
+def test_a_measure_s_sustain_period_and_aggregate_are_judged_with_its_fields() -> None:
+    # these were asked only of a measure whose every field was right: a second round
+    measures = [
+        {"id": "a", "indicator": "da", "comparison": "=<", "threshold": 0},
+        {"id": "b", "indicator": "fixed_term_exclusions", "aggregate": "count",
+         "comparison": "==", "threshold": "x", "sustain_days": 3},
+    ]  # fmt: skip
+    plan = {"id": "p", "version": "1", "programme": "tf-phase-2"}
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan({**plan, "outcomes": [{"problem": "health", "measures": measures}]})
+    where = "<plan>: plan 'p': outcomes[0] (health) measure"
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith(f"{where} 'a': comparison: Input should be")
+    assert lines[1] == (
+        f"{where} 'a': give exactly one of sustain_days, sustain_weeks, sustain_months, "
+        "sustain_terms (got none)"
+    )
+    assert lines[2].startswith(f"{where} 'b': threshold: expected a whole number")
+    assert lines[3] == (
+        f"{where} 'b': indicator 'fixed_term_exclusions' is built in and takes aggregate sum, "
+        "not 'count'"
+    )
+    assert len(lines) == 4
+
+
+def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
+    # "(whole plan): problem 'housing' has two outcomes", the first problem only, no place
+    def measure(name: str) -> dict[str, object]:
+        return {"id": name, "indicator": "x", "comparison": "==", "threshold": 0,
+                "sustain_months": 6}  # fmt: skip
+
+    outcomes = [
+        {"problem": "housing", "measures": [measure("m1"), measure("m1")]},
+        {"problem": "housing", "measures": [measure("m2")]},
+        {"problem": "work", "measures": [measure("m3")]},
+    ]
+    plan = {"id": "p", "version": 1, "programme": "supporting-families", "outcomes": outcomes}
+    with pytest.raises(pbr.PlanError) as info:
+        parse_plan(plan)
+    head = "<plan>: plan 'p'"
+    assert str(info.value).splitlines() == [
+        f"{head}: version: Input should be a valid string (got 1)",
+        f"{head}: outcomes[0] (housing) measure 'm1': id: measure id 'm1' is given to measures[0] "
+        "too: give each measure of an outcome its own id",
+        f"{head}: outcomes[1] (housing): problem: problem 'housing' has two outcomes (the first "
+        "is outcomes[0])",
+        f"{head}: outcomes[2] (work): problem: problem 'work' is not one of supporting-families's "
+        "(education, early_years, health, substance_use, family_relationships, child_safety, "
+        "crime, domestic_abuse, housing, financial_stability)",
+    ]
+
+
+TOML_PLAN = """\
+id = "y"
+version = "1"
+programme = "tf-phase-2"
+[[outcomes]]
+problem = "domestic_abuse"
+  [[outcomes.measures]]
+  id = "quiet"
+  indicator = "db"
+  comparison = "<="
+  threshold = 1
+  sustain_months = 6
+"""
+
+
+@pytest.mark.parametrize(
+    ("suffix", "written", "said"),
+    [
+        (".json", "NaN", "not a finite number"),
+        (".json", "-Infinity", "not a finite number"),
+        (".json", "1e400", "out of range"),
+        (".toml", "1e400", "out of range"),
+        (".toml", "nan", "not a finite number"),
+        (".toml", "+inf", "not a finite number"),
+    ],
+)
+def test_a_number_beyond_range_or_not_finite_is_named_as_written(
+    tmp_path: Path, suffix: str, written: str, said: str
+) -> None:
+    # "got a number out of range", no value; and JSON's loader took NaN and Infinity
+    if suffix == ".json":
+        text = (
+            '{"id": "y", "version": "1", "programme": "tf-phase-2", "outcomes": [{"problem": '
+            '"domestic_abuse", "measures": [{"id": "quiet", "indicator": "db", "comparison": '
+            f'"<=", "threshold": {written}, "sustain_months": 6}}]}}]}}'
+        )
+    else:
+        text = TOML_PLAN.replace("threshold = 1", f"threshold = {written}")
+    path = tmp_path / f"p{suffix}"
+    assert plan_error(path, text) == (
+        f"{path}: {WHERE}: threshold: {written} is {said}: a plan's numbers are whole numbers or "
+        "decimals such as 7.5"
+    )

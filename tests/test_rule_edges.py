@@ -518,8 +518,12 @@ def plan_error(outcomes: Any, **top: Any) -> str:
 
 def test_plan_error_says_what_is_wrong_inside_a_list_not_that_it_is_short() -> None:
     assert plan_error([{"problem": "health", "measures": [{"id": "q"}]}]).splitlines() == [
-        f"<plan>: plan 'p': outcomes[0] (health) measure 'q': {field}: Field required"
-        for field in ("indicator", "comparison", "threshold")
+        *(
+            f"<plan>: plan 'p': outcomes[0] (health) measure 'q': {field}: Field required"
+            for field in ("indicator", "comparison", "threshold")
+        ),
+        "<plan>: plan 'p': outcomes[0] (health) measure 'q': give exactly one of sustain_days, "
+        "sustain_weeks, sustain_months, sustain_terms (got none)",
     ]
     assert plan_error([{"problem": "health", "measures": []}]) == (
         "<plan>: plan 'p': outcomes[0] (health): measures: Input should be an array of at least "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
 
-__all__ = ["claims_closed", "example_plan_warnings", "warned_families"]
+__all__ = ["claims_closed", "example_plan_warnings", "plans_given", "warned_families"]
 
 
 def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, OutcomePlan]) -> list[str]:
@@ -42,8 +42,8 @@ def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, Outcome
             continue
         from pbr.plans import example_plan  # pydantic: only for a programme with plans
 
-        others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
-        given = f" (the plan given, {others})" if others else ""
+        others = plans_given(plans)
+        given = f" ({others})" if others else ""
         families = f"{count:,} {programme_id} famil{'y was' if count == 1 else 'ies were'}"
         found.append(
             f"{families} judged against pbr's example outcome plan "
@@ -51,6 +51,20 @@ def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, Outcome
             f"{programme_id}{given}"
         )
     return found
+
+
+def plans_given(plans: Mapping[str, OutcomePlan]) -> str:
+    """The plans given and their programmes, or "": named beside pbr's example plan's warning.
+
+    A plan given for the wrong programme is the likely reason no plan was given for the family's
+    own; ``pbr evaluate``, ``explain``, ``audit`` and the web API all name it in these words.
+
+    >>> from pbr.plans import example_plan
+    >>> plans_given({"tf-phase-2": example_plan("tf-phase-2")})
+    'the plan given, pbr-example-tfop/1.0, is for tf-phase-2'
+    """
+    others = ", ".join(f"{p.label}, is for {p.programme}" for p in plans.values())
+    return f"the plan given, {others}" if others else ""
 
 
 def claims_closed(programme_id: str, as_of: date, payable: Decimal) -> str | None:

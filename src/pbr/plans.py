@@ -17,6 +17,7 @@ term complete by then), a comparison and a threshold.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -105,6 +106,31 @@ _Version = Annotated[
 """A plan's version, echoed in every decision: no control character, as a record's codes."""
 
 
+_SUSTAIN = ("sustain_days", "sustain_weeks", "sustain_months", "sustain_terms")
+
+
+def _measure_faults(given: list[str], indicator: Any, aggregate: Any) -> list[str]:
+    """What is wrong with a measure as a whole: its sustain periods given, its aggregate.
+
+    `aggregate` is None when not given (the default, count, suits every indicator). Shared by
+    `Measure` and `parse_plan`, which asks it of a measure whose fields are also wrong.
+    """
+    faults = []
+    if len(given) != 1:
+        faults.append(
+            f"give exactly one of {', '.join(_SUSTAIN)} (got {', '.join(given) or 'none'})"
+        )
+    allowed = _BUILT_IN_AGGREGATE.get(indicator) if isinstance(indicator, str) else None
+    if allowed is not None and aggregate is not None and aggregate not in allowed:
+        faults.append(
+            f"indicator {indicator!r} is built in and takes aggregate "
+            f"{' or '.join(sorted(allowed))}, not {aggregate!r}"
+        )
+    if allowed is None and aggregate == "rate":
+        faults.append("aggregate 'rate' is only for unauthorised_absence_percent")
+    return faults
+
+
 class Measure(BaseModel):
     """One test of progress: `aggregate(indicator over the sustain period) comparison threshold`.
 
@@ -133,25 +159,11 @@ class Measure(BaseModel):
 
     @model_validator(mode="after")
     def _one_sustain_period(self) -> Measure:
-        given = [
-            n
-            for n in ("sustain_days", "sustain_weeks", "sustain_months", "sustain_terms")
-            if getattr(self, n) is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of sustain_days, sustain_weeks, sustain_months, sustain_terms"
-                f" (got {', '.join(given) or 'none'})"
-            )
-        allowed = _BUILT_IN_AGGREGATE.get(self.indicator)
+        given = [n for n in _SUSTAIN if getattr(self, n) is not None]
         chosen = "aggregate" in self.model_fields_set  # the default, "count", is not given
-        if allowed is not None and chosen and self.aggregate not in allowed:
-            raise ValueError(
-                f"indicator {self.indicator!r} is built in and takes aggregate "
-                f"{' or '.join(sorted(allowed))}, not {self.aggregate!r}"
-            )
-        if allowed is None and self.aggregate == "rate":
-            raise ValueError("aggregate 'rate' is only for unauthorised_absence_percent")
+        faults = _measure_faults(given, self.indicator, self.aggregate if chosen else None)
+        if faults:
+            raise ValueError("; ".join(faults))
         return self
 
     @property
@@ -213,20 +225,13 @@ class OutcomePlan(BaseModel):
 
     @model_validator(mode="after")
     def _distinct(self) -> OutcomePlan:
-        seen: set[str] = set()
-        own = _PROBLEMS[self.programme]
-        for outcome in self.outcomes:
-            if outcome.problem not in own:  # another programme's: no family could reach it
-                raise ValueError(
-                    f"problem {outcome.problem!r} is not one of {self.programme}'s "
-                    f"({', '.join(own)})"
-                )
-            if outcome.problem in seen:
-                raise ValueError(f"problem {outcome.problem!r} has two outcomes")
-            seen.add(outcome.problem)
-            ids = [m.id for m in outcome.measures]
-            if len(set(ids)) != len(ids):
-                raise ValueError(f"outcome {outcome.problem!r} repeats a measure id")
+        outcomes = [
+            {"problem": o.problem, "measures": [{"id": m.id} for m in o.measures]}
+            for o in self.outcomes
+        ]
+        faults = _plan_faults(self.programme, outcomes)
+        if faults:
+            raise ValueError("; ".join(f"{_place(loc)}: {why}" for loc, why in faults))
         return self
 
     @property
@@ -247,6 +252,78 @@ class OutcomePlan(BaseModel):
         return next((o for o in self.outcomes if o.problem == problem), None)
 
 
+def _plan_faults(programme: Any, outcomes: Any) -> list[tuple[tuple[int | str, ...], str]]:
+    """What is wrong across a plan's outcomes, each at its place.
+
+    A problem of another programme or given two outcomes; a measure id given twice in one outcome.
+
+    Read from the data as given, so that `parse_plan` lists these with the fields' errors;
+    anything not yet of the right type is left to those.
+    """
+    if not isinstance(outcomes, list | tuple):
+        return []
+    own = _PROBLEMS.get(programme) if isinstance(programme, str) else None
+    every = {p for problems in _PROBLEMS.values() for p in problems}
+    faults: list[tuple[tuple[int | str, ...], str]] = []
+    first: dict[str, int] = {}
+    for i, outcome in enumerate(outcomes):
+        if not isinstance(outcome, dict):
+            continue
+        problem = outcome.get("problem")
+        if isinstance(problem, str) and problem in every:
+            if own is not None and problem not in own:  # no family could reach it
+                faults.append(
+                    (
+                        ("outcomes", i, "problem"),
+                        f"problem {problem!r} is not one of {programme}'s ({', '.join(own)})",
+                    )
+                )
+            elif problem in first:
+                faults.append(
+                    (
+                        ("outcomes", i, "problem"),
+                        f"problem {problem!r} has two outcomes (the first is "
+                        f"outcomes[{first[problem]}])",
+                    )
+                )
+            first.setdefault(problem, i)
+        faults += _repeated_ids(i, outcome.get("measures"))
+    return faults
+
+
+def _repeated_ids(outcome: int, measures: Any) -> list[tuple[tuple[int | str, ...], str]]:
+    """Each measure id given again in one outcome, at its place, naming the first measure."""
+    if not isinstance(measures, list | tuple):
+        return []
+    first: dict[str, int] = {}
+    faults: list[tuple[tuple[int | str, ...], str]] = []
+    for j, measure in enumerate(measures):
+        given = measure.get("id") if isinstance(measure, dict) else None
+        if not isinstance(given, str):
+            continue
+        if given in first:
+            faults.append(
+                (
+                    ("outcomes", outcome, "measures", j, "id"),
+                    f"measure id {given!r} is given to measures[{first[given]}] too: give each "
+                    "measure of an outcome its own id",
+                )
+            )
+        first.setdefault(given, j)
+    return faults
+
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    """A place in a plan as its data is written: ``outcomes[1]: measures[0]: id``."""
+    out: list[str] = []
+    for key in loc:
+        if isinstance(key, int) and out:
+            out[-1] += f"[{key}]"
+        else:
+            out.append(str(key))
+    return ": ".join(out)
+
+
 def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
     """Validate a plan given as Python data; errors name the plan, the measure and the field.
 
@@ -263,6 +340,8 @@ def parse_plan(data: Any, *, origin: str = "<plan>") -> OutcomePlan:
         return OutcomePlan.model_validate(data)
     except ValidationError as exc:
         raise PlanError(*_plan_errors(exc, data, origin)) from None
+    # a value a plan file's loader would not read (`_Unread`) never validates: it is named at
+    # its place by `_plan_errors`, with every other problem of the plan
 
 
 MAX_PLAN_BYTES = 1 << 20
@@ -278,8 +357,9 @@ def load_plan(path: str | Path) -> OutcomePlan:
 
     YAML needs PyYAML (``pip install "pbr-claims[yaml]"``). Every value is read as written or
     refused: YAML's numbers only in plain decimal (YAML 1.1 reads ``010`` as 8) and its flags only
-    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice and a number of over 4,300
-    digits are named at their place. At most `MAX_PLAN_BYTES` are read.
+    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice, a number of over 4,300
+    digits and NaN, an infinity or a float out of range are named at their place, as written,
+    with every other problem of the plan. At most `MAX_PLAN_BYTES` are read.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
@@ -325,7 +405,13 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
         if suffix == ".toml":
             data = _toml(text)
         elif suffix == ".json":
-            data = json.loads(text, object_pairs_hook=_keeping_repeats, parse_int=_json_int)
+            data = json.loads(
+                text,
+                object_pairs_hook=_keeping_repeats,
+                parse_int=_json_int,
+                parse_float=_finite,
+                parse_constant=_finite,  # NaN, Infinity: not JSON, though Python reads them
+            )
         elif suffix in (".yaml", ".yml"):
             try:
                 import yaml
@@ -338,7 +424,7 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
             data = yaml.load(text, Loader=loader)
         else:
             raise PlanError(f"{origin}: a plan file ends in .toml, .json, .yaml or .yml")
-        unread = list(_unread(data, ()))
+        list(_unread(data, ()))  # nested too deeply for `parse_plan` to walk: said here
     except RecursionError:
         raise PlanError(f"{origin}: not a plan: nested too deeply") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
@@ -346,11 +432,33 @@ def _decode(text: str, suffix: str, origin: str) -> Any:
             raise
         raise PlanError(f"{origin}: not valid {suffix[1:].upper()}: {exc}") from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
-        raise PlanError(f"{origin}: not valid YAML: {exc}") from None
-    if unread:
-        head = _head(data, origin)
-        raise PlanError(*(f"{head}: {_where(loc, data)}: {value.why}" for loc, value in unread))
+        raise PlanError(f"{origin}: not valid YAML: {_yaml_fault(exc)}") from None
     return data
+
+
+def _yaml_fault(exc: Exception) -> str:
+    """PyYAML's error on one line, worded as TOML's: what is wrong, then where (from 1).
+
+    PyYAML's own text spans lines and points into ``"<unicode string>"``, not the file.
+    """
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem is None:
+        reason, position = getattr(exc, "reason", None), getattr(exc, "position", None)
+        if isinstance(reason, str) and isinstance(position, int):  # a ReaderError
+            char = getattr(exc, "character", None)
+            shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+            return f"{reason}: {shown} (at character {position + 1})"
+        return " ".join(str(exc).split())
+    where = [f"at {_at(mark)}"] if mark is not None else []
+    context, since = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        where.append(context + (f" from {_at(since)}" if since is not None else ""))
+    return f"{problem} ({', '.join(where)})" if where else str(problem)
+
+
+def _at(mark: Any) -> str:
+    """A PyYAML mark (counted from 0) as ``line 7, column 9``."""
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 class _Unread:
@@ -399,6 +507,20 @@ def _json_int(text: str) -> int | _Unread:
     return int(text)
 
 
+def _finite(text: str) -> float | _Unread:
+    """A JSON or TOML float; NaN, an infinity or one out of range kept as written, to be refused.
+
+    Python reads ``1e400`` as infinity, which a plan's field could then only call out of range.
+    """
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    said = "out of range" if any(c.isdigit() for c in text) else "not a finite number"
+    return _Unread(
+        f"{_written(text)} is {said}: a plan's numbers are whole numbers or decimals such as 7.5"
+    )
+
+
 _TOML_LONG = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
     rf"|(?<![\w.+-])([-+]?[0-9](?:_?[0-9]){{{_MAX_DIGITS},}})(?![\w.:+-])"
@@ -416,7 +538,7 @@ def _toml(text: str) -> Any:
     again with each as a marked string, which is then the number's `_Unread`.
     """
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text, parse_float=_finite)
     except tomllib.TOMLDecodeError:
         raise
     except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
@@ -430,7 +552,7 @@ def _toml(text: str) -> Any:
         return f'"{_LONG_MARK_TOML}{len(numbers) - 1}"'
 
     try:
-        data = tomllib.loads(_TOML_LONG.sub(marked, text))
+        data = tomllib.loads(_TOML_LONG.sub(marked, text), parse_float=_finite)
     except ValueError:
         raise ValueError(f"a number too long to read (over {_MAX_DIGITS:,} digits)") from None
     return _with_long_numbers(data, numbers)
@@ -573,29 +695,97 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> list[str]:
     from pbr._rejection import in_users_terms
 
     head = _head(data, origin)
-    errors = exc.errors()
-    lines = []
+    unread = list(_unread(data, ()))
+    found: list[tuple[tuple[Any, ...], str]] = [(loc, value.why) for loc, value in unread]
+    every = exc.errors()
+    errors = [
+        e
+        for e in every
+        if not _under(e["loc"], [loc for loc, _ in unread])
+        and not isinstance(e["input"], _Unread)  # a key pbr would not read, named as "(a key)"
+    ]
+    faults = (
+        _plan_faults(data.get("programme"), data.get("outcomes")) if isinstance(data, dict) else []
+    )
+    if faults:  # said at their places, for the whole plan's one error once its fields are right
+        errors = [e for e in errors if e["loc"] or e["type"] != "value_error"]
+    found += [(loc, why) for loc, why in faults]
+    found += _unjudged_measures(data, [e["loc"] for e in errors] + [loc for loc, _ in unread])
     chosen: set[tuple[int | str, ...]] = set()
     for err in errors:
         # a list whose items failed also reports "too short": say only what is wrong inside it
         if err["type"] == "too_short" and any(
             e["loc"][: len(err["loc"])] == err["loc"] and len(e["loc"]) > len(err["loc"])
-            for e in errors
+            for e in every
         ):
             continue
         if _is_problem_choice(err["loc"]):  # one error for each of the union's two lists
             if err["loc"][:3] not in chosen:
                 chosen.add(err["loc"][:3])
-                lines.append(
-                    f"{head}: {_where(err['loc'][:3], data)}: {_problem_choice(data)} "
-                    f"(got {_shown_input(err['input'])})"
+                found.append(
+                    (
+                        err["loc"][:3],
+                        f"{_problem_choice(data)} (got {_shown_input(err['input'])})",
+                    )
                 )
             continue
         message = in_users_terms(err)[1].removeprefix("Value error, ")  # an array, not a Tuple
         shows_value = err["type"] in ("value_error", "missing", *_NAMES_ITS_VALUE)
         got = "" if shows_value else f" (got {_shown_input(err['input'])})"
-        lines.append(f"{head}: {_where(err['loc'], data)}: {message}{got}")
-    return lines
+        found.append((err["loc"], f"{message}{got}"))
+    found.sort(key=lambda item: (*_order(item[0]), _LAST))  # a place's own after its fields
+    return [f"{head}: {_where(loc, data)}: {why}" for loc, why in found]
+
+
+def _under(loc: tuple[Any, ...], places: list[tuple[Any, ...]]) -> bool:
+    """Whether `loc` is one of `places` or inside one."""
+    return any(loc[: len(place)] == place for place in places)
+
+
+def _unjudged_measures(
+    data: Any, failed: list[tuple[Any, ...]]
+) -> list[tuple[tuple[Any, ...], str]]:
+    """`_measure_faults` of each measure with a field wrong, which `Measure` did not get to ask."""
+    measures = {
+        loc[:4]
+        for loc in failed
+        if len(loc) > 4
+        and loc[0::2][:2] == ("outcomes", "measures")
+        and isinstance(loc[1], int)
+        and isinstance(loc[3], int)
+    }
+    found = []
+    for loc in sorted(measures):
+        raw = _index(_index(data, "outcomes", loc[1]), "measures", loc[3])
+        if not isinstance(raw, dict):
+            continue
+        given = [n for n in _SUSTAIN if raw.get(n) is not None and not isinstance(raw[n], _Unread)]
+        aggregate = raw.get("aggregate")
+        chosen = aggregate if aggregate in get_args(Aggregate) else None
+        found += [(loc, why) for why in _measure_faults(given, raw.get("indicator"), chosen)]
+    return found
+
+
+_LAST = 1 << 62
+"""After every place inside: what is wrong with a measure as a whole is said after its fields."""
+
+
+def _order(loc: tuple[Any, ...]) -> tuple[int, ...]:
+    """Where `loc` comes in the plan: by outcome and measure, then in the model's field order.
+
+    Pydantic lists a model's errors in its fields' order; a value a loader would not read, or a
+    problem across fields, is put among them at its place.
+    """
+    models = iter((Outcome, Measure))
+    fields = list(OutcomePlan.model_fields)
+    order = []
+    for key in loc:
+        if isinstance(key, int):  # an item of outcomes (an Outcome) or of measures (a Measure)
+            order.append(key)
+            fields = list(next(models, Measure).model_fields)
+        else:
+            order.append(fields.index(key) if key in fields else len(fields))
+    return tuple(order)
 
 
 _NAMES_ITS_VALUE = ("number_too_large", "number_parsing", "number_type")

@@ -242,13 +242,16 @@ class PlanUsed:
     sha256: str
     example: bool
     """True when no plan was given for the programme, so pbr's example plan judged."""
+    others: str = ""
+    """With `example`, the plans given for other programmes (`pbr._summary_notes.plans_given`):
+    the likely slip, named as ``pbr evaluate`` names it."""
 
     @classmethod
-    def of(cls, programme: str, plan: OutcomePlan, *, example: bool) -> PlanUsed:
-        """The plan used for `programme`, with its hash."""
+    def of(cls, programme: str, plan: OutcomePlan, *, example: bool, others: str = "") -> PlanUsed:
+        """The plan used for `programme`, with its hash (`others`: see the attribute)."""
         from pbr.engine import plan_sha256
 
-        return cls(programme, plan.label, plan_sha256(plan), example)
+        return cls(programme, plan.label, plan_sha256(plan), example, others)
 
     def shown(self) -> str:
         """The plan's label, saying when it is pbr's example (a report's ``outcome_plan``)."""
@@ -259,7 +262,8 @@ class PlanUsed:
         if self.example:
             return (
                 f"warning: pbr's example plan {self.label}, not the council's (no --plan given "
-                f"for {self.programme}), sha256 {self.sha256}"
+                f"for {self.programme}{f'; {self.others}' if self.others else ''}), "
+                f"sha256 {self.sha256}"
             )
         return f"{self.label}, sha256 {self.sha256}"
 
@@ -795,15 +799,17 @@ def _plan_used(programme_id: str, plans: Mapping[str, OutcomePlan]) -> PlanUsed:
     given = plans.get(programme_id)
     if given is not None:
         return _hashed(programme_id, given, example=False)
+    from pbr._summary_notes import plans_given
     from pbr.plans import example_plan
 
-    return _hashed(programme_id, example_plan(programme_id), example=True)
+    others = plans_given(plans)
+    return _hashed(programme_id, example_plan(programme_id), example=True, others=others)
 
 
 @lru_cache(maxsize=16)
-def _hashed(programme_id: str, plan: OutcomePlan, *, example: bool) -> PlanUsed:
+def _hashed(programme_id: str, plan: OutcomePlan, *, example: bool, others: str = "") -> PlanUsed:
     """`PlanUsed.of`, hashed once a plan (a claim file asks again and again)."""
-    return PlanUsed.of(programme_id, plan, example=example)
+    return PlanUsed.of(programme_id, plan, example=example, others=others)
 
 
 _Pass = tuple[

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pbr._summary_notes import example_plan_warnings
 from pbr._terminal import printable
 from pbr.cli._options import (
     add_record_size_option,
@@ -110,6 +111,8 @@ def _explain(
         return 2
     if chosen.decision is not None:
         out.write(chosen.decision.explain())
+        for said in example_plan_warnings({chosen.decision.programme: 1}, chosen.plans):
+            print(f"warning: {said}", file=sys.stderr)
     for said in chosen.rejections:
         print(said, file=sys.stderr)
     stray = _not_tables(tables)

@@ -393,13 +393,16 @@ def load_plans(paths: list[str]) -> dict[str, OutcomePlan]:
     from pbr.plans import load_plan
 
     plans: dict[str, OutcomePlan] = {}
+    files: dict[str, str] = {}  # where each programme's plan was read from, to name both
     for path in paths:
         plan = load_plan(path)
         if plan.programme in plans:
             raise PlanError(
-                f"two plans for {plan.programme}: {plans[plan.programme].label} and {plan.label}"
+                f"two plans for {plan.programme}: {plans[plan.programme].label} "
+                f"({files[plan.programme]}) and {plan.label} ({path}): give one --plan "
+                "for each programme"
             )
-        plans[plan.programme] = plan
+        plans[plan.programme], files[plan.programme] = plan, path
     return plans
 
 
