@@ -231,3 +231,6 @@ def test_a_stale_build_is_still_a_python_warning_to_a_library_user(tmp_path: Pat
     )
     strict = _run(copy, "-W", "error::RuntimeWarning", "use.py")
     assert "RuntimeWarning: pbr's compiled rules are older" in strict.stderr
+    inline = _run(copy, "-c", "import pbr.rules")  # the warning's line is no module's source
+    assert inline.returncode == 0, inline.stderr  # it raised ImportError ('__main__' is not ...)
+    assert "<string>:1: RuntimeWarning: pbr's compiled rules are older" in inline.stderr

@@ -100,8 +100,7 @@ def _warn_outside(message: str) -> None:
         frame.f_lineno,
         module=frame.f_globals.get("__name__", "pbr"),
         registry=frame.f_globals.setdefault("__warningregistry__", {}),
-        module_globals=frame.f_globals,
-    )
+    )  # no module_globals: the source of ``python -c`` is no module a loader can give
 
 
 def prefer_source() -> None:
