@@ -1190,9 +1190,10 @@ def test_a_report_whose_under_claims_were_shared_is_recorded_as_written(tmp_path
         pbr.audit.payments_from_report(tmp_path / "edited.csv", paid_on=date(2013, 11, 1))
 
 
-def test_a_paid_claim_the_audit_allows_nothing_still_counts_as_paid() -> None:
-    """E1 was claimed too early and paid: a later claim of the result (E2) paid it twice and was
-    verified, and with E1 alone the audit said the result was still owed ("claim again")."""
+def test_a_paid_claim_the_audit_allows_nothing_is_counted_as_given_back() -> None:
+    """E1, claimed too early and paid, is over-claimed, to be given back: the audit counts it
+    so, and a later claim of the result (E2) is judged as if E1 were not paid. (Keeping E1's
+    payment as well had the council give £800 back and be paid nothing for a met result.)"""
     paid = {
         "F1": [
             pbr.records.Payment(
@@ -1204,15 +1205,15 @@ def test_a_paid_claim_the_audit_allows_nothing_still_counts_as_paid() -> None:
         ]
     }
     early = claim("E1", "continuous_employment", "800.00", date(2013, 2, 1))
-    again = claim("E2", "continuous_employment", "100.00", date(2013, 6, 30))
+    again = claim("E2", "continuous_employment", "800.00", date(2013, 6, 30))
     both = verify([early, again], [phase_one_family()], history=paid, as_of=date(2013, 6, 30))
-    assert [c.codes for c in both.checks] == [("CLAIMED_TOO_EARLY",), ("DUPLICATE_OF_PAYMENT",)]
+    assert [c.codes for c in both.checks] == [("CLAIMED_TOO_EARLY",), ()]
     assert both.checks[0].over_claimed == Decimal("800.00")  # to be given back
-    assert both.checks[1].verified == 0
+    assert both.checks[1].verified == Decimal("800.00")  # paid once in all
+    assert "continuous_employment" not in [m.kind for m in both.missed]
     alone = verify([early], [phase_one_family()], history=paid, as_of=date(2013, 6, 30))
-    assert "continuous_employment" not in [m.kind for m in alone.missed]  # paid: not owed
-    unpaid = verify([early], [phase_one_family()], as_of=date(2013, 6, 30))
-    assert "continuous_employment" in [m.kind for m in unpaid.missed]  # never paid: owed
+    (owed,) = [m for m in alone.missed if m.kind == "continuous_employment"]
+    assert owed.claimed_before == ("E1",)
 
 
 def test_a_route_claimed_earlier_in_the_file_is_named_as_claimed_not_paid() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,26 @@ def test_the_library_refuses_a_path_that_names_a_folder(tmp_path: Path, name: st
     with written, atomic_writer(path) as handle:
         handle.write("lost")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", [None, "csv"])
+def test_write_decisions_refuses_a_path_ending_in_a_separator(
+    tmp_path: Path, fmt: str | None
+) -> None:
+    """``pbr.output.write_decisions(d, "x.jsonl/")`` replaced the file x.jsonl."""
+    import pbr
+    from pbr.output import write_decisions
+
+    kept = tmp_path / "x.jsonl"
+    kept.write_text("a family record\n")
+    family = pbr.Family.model_validate(
+        {"family_id": "F1", "attached_on": "2012-10-15",
+         "members": [{"person_id": "A1", "date_of_birth": "1979-04-02"}]}
+    )  # fmt: skip
+    decision = pbr.evaluate(family, as_of=date(2013, 1, 1))
+    with pytest.raises(OutputError, match="which names a folder"):
+        write_decisions([decision], f"{kept}/", fmt)
+    assert kept.read_text() == "a family record\n"
 
 
 @pytest.mark.parametrize("option", ["--output", "--rejections"])

@@ -344,12 +344,41 @@ def test_latest_readings_that_disagree_on_the_last_day_do_not_hold(
     assert (why.compared["day"], why.compared["values"]) == ("2016-09-20", shown)
     assert why.compared["indicator"] == "x"
     assert (
-        f"the latest readings of x, on 2016-09-20, disagree: {shown}; pbr does not" in why.message
+        f"the latest readings of x for the household, on 2016-09-20, disagree: {shown}; pbr does"
+        in why.message
     )
+    assert why.compared["person_id"] is None
     assert d.results[SP].status == "not_met"
     assert d.results[SP].amount == 0
     assert d.results[SP].earliest_date is None
     assert "MEASURE_LATEST_READINGS_DISAGREE" in pbr.REASON_CODES
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_latest_readings_of_different_people_on_the_last_day_are_no_disagreement(
+    order: int,
+) -> None:
+    """One adult in work and another not is two facts, not contradictory evidence: the largest
+    is read, whatever the order; one person's readings that disagree still do not hold."""
+    people = [("A1", 1), ("C1", 0)][::order]
+    fam = family(
+        observations=[
+            {"indicator": "x", "date": "2016-09-20", "value": v, "person_id": p} for p, v in people
+        ]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 9, 30), plan=_readings_plan("latest", ">=", 1))
+    (why,) = reasons(d, "x")
+    assert (why.code, why.compared["value"]) == ("MEASURE_MET", "1")
+    one = family(
+        observations=[
+            {"indicator": "x", "date": "2016-09-20", "value": v, "person_id": "A1"} for v in (1, 0)
+        ]
+    )
+    d = pbr.evaluate(one, as_of=date(2016, 9, 30), plan=_readings_plan("latest", ">=", 1))
+    (why,) = reasons(d, "x")
+    assert why.code == "MEASURE_LATEST_READINGS_DISAGREE"
+    assert "the latest readings of x for A1, on 2016-09-20, disagree: 1, 0" in why.message
+    assert why.compared["person_id"] == "A1"
 
 
 def test_latest_readings_that_agree_or_disagree_before_the_last_day_are_read() -> None:

@@ -275,6 +275,15 @@ def test_plans_from_the_server_and_chosen_per_request(tmp_path: Path) -> None:
     assert plans[0].label in unknown.json()["detail"]
 
 
+def test_two_plans_of_one_label_are_refused_naming_their_files(tmp_path: Path) -> None:
+    """``pbr serve --plan a.toml --plan b.toml`` said only "two plans are labelled x/1"."""
+    first = _plan_file(tmp_path, "one")
+    second = tmp_path / "copy.toml"
+    second.write_bytes(first.read_bytes())
+    with pytest.raises(ValueError, match=r"\(.*one\.toml\) and .* \(.*copy\.toml\)"):
+        create_app(Settings(plans=(str(first), str(second))))
+
+
 @pytest.mark.parametrize("where", ["evaluate", "rules", "audit", "audit-form"])
 @pytest.mark.parametrize("same", [False, True])
 def test_two_plans_for_one_programme_are_a_400_as_pbr_refuses_them(

@@ -1196,6 +1196,28 @@ def test_a_table_saved_under_another_name_is_reported_not_ignored(
     assert json.dumps(name)[1:-1] in capsys.readouterr().err
 
 
+def test_audit_exits_1_for_a_table_saved_under_another_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The audit said the file on standard error only, and exited 0 with every claim verified:
+    a payment in the misnamed table made a claim look unpaid."""
+    from pbr.tables import write_tables
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    folder = tmp_path / "council"
+    write_tables([f for f in pbr.read_records(examples) if isinstance(f, pbr.Family)][:12], folder)
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nA-1,EX-010,crime_asb_education,1500.00,"
+        "2015-03-31\n"
+    )
+    assert main(["audit", str(claims), "--families", str(folder)]) == 0  # the claim verifies
+    (folder / "payments.csv").rename(folder / "payments.csv.txt")
+    capsys.readouterr()
+    assert main(["audit", str(claims), "--families", str(folder)]) == 1
+    assert "payments.csv.txt" in capsys.readouterr().err
+
+
 def test_explain_reports_a_table_saved_under_another_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

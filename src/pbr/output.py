@@ -995,6 +995,7 @@ def write_decisions(decisions: Iterable[Decision], path: str | Path, fmt: str | 
     >>> path.read_text().splitlines()[1].split(",")[:3]
     ['F1', '', 'tf-phase-1']
     """
+    refuse_folder_name(path)  # Path() drops a trailing separator: the file would be replaced
     path = Path(path)
     fmt = fmt or {".csv": "csv", ".xlsx": "xlsx"}.get(path.suffix.lower(), "jsonl")
     n = 0

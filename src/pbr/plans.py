@@ -1000,7 +1000,7 @@ def indicator_values(
     2 is 4/3). No arithmetic rounds, whatever the caller's `decimal` context.
 
     A `count` or `latest` of readings `unreadable_readings` names is no value to judge: the
-    caller asks it first (this then counts every reading, and reads the last day's last given).
+    caller asks it first (this then counts every reading, and reads the last day's largest).
     """
     name = measure.indicator
     if name in ("offences", "asb_incidents"):
@@ -1039,8 +1039,9 @@ def indicator_values(
         return max(values), len(found)
     if aggregate == "min":
         return min(values), len(found)
-    if aggregate == "latest":
-        return found[-1].value, len(found)
+    if aggregate == "latest":  # one person's last readings agree (`unreadable_readings`);
+        last = [o.value for o in found if o.date == found[-1].date]  # of several people's,
+        return max(last), len(found)  # the largest, whatever their order (as before)
     return exact(Fraction(_sum(values)) / len(values)), len(found)  # mean
 
 
@@ -1049,9 +1050,11 @@ def unreadable_readings(
 ) -> tuple[Observation, ...]:
     """The readings in ``(low, high]`` that `measure`'s aggregate cannot read; none if it can.
 
-    `latest`: the last day's readings, when they disagree (pbr never chooses between
-    contradictory evidence); `count`: each reading whose value is not 1 (a count counts events,
-    and an event's value is 1). Built-in indicators are read from the record's own lists.
+    `latest`: the last day's readings of one person (or of the household, no person named)
+    when they disagree (pbr never chooses between contradictory evidence; readings of several
+    people that day are several facts, and the largest is read); `count`: each reading whose
+    value is not 1 (a count counts events, and an event's value is 1). Built-in indicators are
+    read from the record's own lists.
 
     >>> fam = Family.model_validate({"family_id": "F", "attached_on": "2016-01-04",
     ...     "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}], "observations": [
@@ -1068,7 +1071,11 @@ def unreadable_readings(
     if aggregate == "count":
         return tuple(o for o in found if o.value != 1)
     last = tuple(o for o in found if o.date == found[-1].date) if found else ()
-    return last if len({o.value for o in last}) > 1 else ()  # 1 and 1.0 agree
+    for person in dict.fromkeys(o.person_id for o in last):
+        theirs = tuple(o for o in last if o.person_id == person)
+        if len({o.value for o in theirs}) > 1:  # 1 and 1.0 agree
+            return theirs
+    return ()
 
 
 def _readings(family: Family, name: str, low: date, high: date) -> list[Observation]:

@@ -225,10 +225,11 @@ REASON_CODES: dict[str, str] = {
     "MEASURE_NO_EVIDENCE": "No observation of the measure's indicator in its sustain period, or "
     "(a school-term indicator) a term of the period with no row for a child of compulsory school "
     "age in it, named in compared.missing_terms: missing evidence, so the measure does not hold.",
-    "MEASURE_LATEST_READINGS_DISAGREE": "A measure of the latest value found readings on the "
-    "last day of its sustain period that disagree (in work 1 and 0 the same day): pbr does not "
-    "choose between contradictory evidence, so the measure does not hold. compared.day and "
-    "compared.values name them (each with its source, if given).",
+    "MEASURE_LATEST_READINGS_DISAGREE": "A measure of the latest value found one person's (or "
+    "the household's) readings on the last day of its sustain period that disagree (in work 1 "
+    "and 0 the same day): pbr does not choose between contradictory evidence, so the measure "
+    "does not hold. compared.person_id, compared.day and compared.values name them (each with "
+    "its source, if given).",
     "MEASURE_COUNT_NOT_EVENTS": "A count found readings of its indicator with a value other than "
     "1: a count counts events, and an event's value is 1, so a reading of 0 or 7 is not one "
     "event and pbr does not count it; the measure does not hold. compared.not_events names "

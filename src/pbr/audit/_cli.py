@@ -302,11 +302,16 @@ def load_history(path: str, key_file: str | None = None, timeout: float = 60.0) 
         raise UnreadableFile(str(exc)) from None
 
 
-def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict[str, Family]:
+def _families(
+    paths: list[str],
+    rejected: list[Rejection] | None = None,
+    unused: list[Rejection] | None = None,
+) -> dict[str, Family]:
     """The families of each ``--families`` path, by family_id; rejections go to stderr.
 
     A path is a JSON or JSON Lines file, a folder of CSV tables or an XLSX workbook, read as
-    ``pbr evaluate`` reads it. The rejected family records are also added to `rejected`.
+    ``pbr evaluate`` reads it. The rejected family records are also added to `rejected`, and
+    council tables' rows of no family and files that are no table to `unused`.
     """
     from pbr.io import UnreadableFile
     from pbr.records import Family
@@ -338,6 +343,8 @@ def _families(paths: list[str], rejected: list[Rejection] | None = None) -> dict
                 found[item.family_id] = item
         for row in tables.unplaced() if tables is not None else ():  # rows of no family
             print(row.describe(), file=sys.stderr)
+            if unused is not None:  # a payment in a table misnamed: claims look unpaid
+                unused.append(row)
         if not records:  # an empty file (or /dev/null) is not "no family has evidence"
             raise UnreadableFile(f"no family records in {_shown_name(path)}")
     return found
@@ -546,9 +553,10 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, ...]:
     plans = _plans(args.plan)
     history = load_history(args.ledger, args.key_file, args.timeout) if args.ledger else None
     refused: list[Rejection] = []
-    families = _families(args.families, refused)
+    unused: list[Rejection] = []
+    families = _families(args.families, refused, unused)
     claims, rejections = audit.read_claims(args.claims)
-    return pick, plans, history, families, refused, claims, rejections
+    return pick, plans, history, families, refused, claims, rejections, unused
 
 
 def _audit_again(args: argparse.Namespace) -> Verification | None:
@@ -582,7 +590,7 @@ def _audit_again(args: argparse.Namespace) -> Verification | None:
     if not args.families:
         raise ValueError("--claims needs --families FILE: the family records the audit read")
     _stdin_once(_families_from_stdin(args))
-    pick, plans, history, families, refused, claims, rejections = _inputs(args)
+    pick, plans, history, families, refused, claims, rejections, _ = _inputs(args)
     result: Verification = audit.verify(
         claims,
         families,
@@ -621,7 +629,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as exc:
         print(f"pbr: {printable(str(exc))}", file=sys.stderr)
         return 2
-    pick, plans, history, families, refused, claims, rejections = _inputs(args)
+    pick, plans, history, families, refused, claims, rejections, unused = _inputs(args)
     drawn: audit.Sample | None = None
     mus = {"confidence": args.confidence, "tolerable": args.tolerable}
     mus["expected"] = args.expected or "0"
@@ -670,7 +678,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
         if found.malformed:
             out.write(f"{_shown(found.population_note)}\n")
         out.write(f"sample: {_ids(found.sample.item_ids)}\n")
-    return 1 if result.exceptions or rejections or refused or result.unevaluated else 0
+    return 1 if result.exceptions or rejections or refused or result.unevaluated or unused else 0
 
 
 def _shown(text: str) -> str:

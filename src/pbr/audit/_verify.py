@@ -941,9 +941,6 @@ class _Payments:
         """A payment for less than its claim, taken for it if the audit verifies that much."""
         self.claimed: set[tuple[str, str]] = set()
         """(family, claim id) of each claim of the file counted as paid what it verifies."""
-        self.paid_own: dict[tuple[str, str], Payment] = {}
-        """The payment taken for its claim, by (family, claim id): counted as paid in full when
-        the audit verifies less of the claim (`count`)."""
         self.reused: dict[tuple[str, str], str] = {}
         """Why the payment under a claim's id, of its kind, is not that claim's payment."""
         self.under: dict[str, list[tuple[int, bool, Payment]]] = {}
@@ -971,8 +968,9 @@ class _Payments:
     def count(self, check: ClaimCheck) -> None:
         """Count a judged claim as paid what it verifies, on its claim date; note an under-claim.
 
-        A claim already paid (its payment in the history) counts as paid what was paid, when
-        the audit verifies less of it: the money has gone, and only giving it back undoes that.
+        A claim already paid counts as paid what the audit verifies of it, as every claim does:
+        what it over-claims is to be given back, and the audit counts it given back (a later
+        claim of the result is then verified, and the result, if claimed by no other, missed).
 
         Later claims are judged against what was claimed (what would be paid); the under-claim
         is kept apart for the missed search (`at_allowed`).
@@ -985,12 +983,7 @@ class _Payments:
             paid_on=claim.claimed_on,
             claim_id=claim.claim_id,
         )
-        actual = self.paid_own.get((claim.family_id, claim.claim_id))
-        if actual is not None and actual.amount > check.verified:
-            # paid already: what the audit finds over-claimed is to be given back, but until it
-            # is, it is paid (a later claim of the result pays it twice; it is not missed)
-            payments.append(actual)
-        elif check.verified > 0:
+        if check.verified > 0:
             payments.append(made)
             self.claimed.add((claim.family_id, claim.claim_id))
         if check.under_claimed > 0:
@@ -1055,7 +1048,6 @@ class _Payments:
             return False
         if payment.amount < claim.amount:  # this claim's if the audit verifies that much
             self.pending[key] = payment
-        self.paid_own[key] = payment
         return True
 
 

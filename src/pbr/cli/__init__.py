@@ -76,7 +76,7 @@ EXIT_STATUS: dict[str, str] = {
     "no records (--records) or is refused",
     "audit": "0 every claim verified; 1 a claim is flagged, a row is malformed, a family "
     "record is rejected or a family could not be evaluated (its payments disagree with the "
-    "ledger's, or no programme covers it); 2 an input cannot be read, or an option or the sample "
+    "ledger's, or no programme covers it), or a council table's row or file was not used; 2 an input cannot be read, or an option or the sample "
     "is refused",
     "ledger": "0 done; 1 the ledger's chain is broken (or does not hold the kept head); 2 the "
     "ledger cannot be opened or written (nothing is half-written): see each action",

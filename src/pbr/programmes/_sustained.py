@@ -399,12 +399,18 @@ def _unreadable(
     name = measure.indicator
     if measure.effective_aggregate == "latest":
         day = readings[0].date
+        person = readings[0].person_id
+        whose = f"for {person}" if person is not None else "for the household"
         values = ", ".join(_reading(o) for o in readings)
         said = (
-            f"the latest readings of {name}, on {day}, disagree: {values}; pbr does not choose "
-            "between them, so the measure does not hold"
+            f"the latest readings of {name} {whose}, on {day}, disagree: {values}; pbr does "
+            "not choose between them, so the measure does not hold"
         )
-        return "MEASURE_LATEST_READINGS_DISAGREE", said, {"day": day, "values": values}
+        return (
+            "MEASURE_LATEST_READINGS_DISAGREE",
+            said,
+            {"day": day, "values": values, "person_id": person},
+        )
     listed = "; ".join(f"{o.date}: {_reading(o)}" for o in readings)
     said = (
         f"{len(readings)} {'reading' if len(readings) == 1 else 'readings'} of {name} with a "

@@ -40,6 +40,22 @@ _AUDIT = "/v1/audit"
 _EXPLAIN = "/v1/explain"
 
 
+def _labelled_once(given: Sequence[object], plans: Sequence[OutcomePlan]) -> None:
+    """Refuse two plans of one label, naming where each came from (its file, if a file)."""
+    seen: dict[str, object] = {}
+    for source, plan in zip(given, plans, strict=True):
+        if plan.label in seen:
+            first, second = (
+                f" ({s})" if not isinstance(s, OutcomePlan) else ""
+                for s in (seen[plan.label], source)
+            )
+            raise ValueError(
+                f"two plans are labelled {plan.label}: {plan.label}{first} and "
+                f"{plan.label}{second}; a request chooses a plan by its label"
+            )
+        seen[plan.label] = source
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ``pbr serve`` API as an ASGI app, for uvicorn or any ASGI server.
 
@@ -64,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings()
     plans = [p if isinstance(p, OutcomePlan) else load_plan(p) for p in settings.plans]
+    _labelled_once(settings.plans, plans)
     rules = RulesInForce(settings.interpretations, plans, _calendar(settings.term_calendar))
     ledger = LedgerHistory(settings.ledger) if settings.ledger is not None else None
     _documents.family_schema(), _documents.decision_schema(), _documents.rule_sets()
