@@ -1024,7 +1024,11 @@ def test_a_number_at_the_json_reader_s_limit_gets_one_error_at_its_field(
     too long "(4,300 digits, longer than 4,300)" and then the whole record was json_invalid."""
     text = _with_number(field, sign + "9" * digits)
     where = "school_terms.0.unauthorised_absences" if field == "count" else "payments.0.amount"
-    unread = len(sign) + digits > 4300
+    from pbr.io import _reader_counts_the_sign, readable_number
+
+    counted = _reader_counts_the_sign()  # pydantic-core 2.46 counts the sign, 2.50 does not
+    unread = not readable_number(sign + "9" * digits)
+    assert unread is (digits + (len(sign) if counted else 0) > 4300)
     rejection = parse_family(text)
     assert isinstance(rejection, pbr.Rejection)
     [error] = rejection.errors
@@ -1032,7 +1036,7 @@ def test_a_number_at_the_json_reader_s_limit_gets_one_error_at_its_field(
     assert (error.type == "number_too_long") is unread
     if unread:
         assert error.message.startswith(f"a number of {digits:,} digits")
-        assert ("digits and a minus sign" in error.message) is (sign == "-")
+        assert ("digits and a minus sign" in error.message) is (sign == "-" and counted)
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError) as raised:

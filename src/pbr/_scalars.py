@@ -124,27 +124,28 @@ def too_long_to_read(text: str, *, sign_counts: bool = False) -> str:
     """Why a number written with over 4,300 digits is refused (``number_too_long``).
 
     Python's `int` (a plan's reader) counts digits; pydantic's JSON reader (a record's) counts
-    the characters of the whole part, a minus sign too (`sign_counts`): ``-`` and 4,300 digits
-    is too long there, and so the message says.
+    the characters of the whole part, in some versions a minus sign too (`sign_counts`: ``-``
+    and 4,300 digits is too long there, and so the message says).
 
     >>> too_long_to_read("9" * 5000)
     'a number of 5,000 digits: longer than a JSON reader takes (4,300), and far beyond any count or amount'
     >>> too_long_to_read("-" + "9" * 4300, sign_counts=True)
     'a number of 4,300 digits and a minus sign: longer than a JSON reader takes (4,300 characters before any decimal point, a minus sign counted), and far beyond any count or amount'
     """
-    if not sign_counts:
+    if not sign_counts and text.lstrip("-").isdigit():  # a plan's integer, as written
         digits = sum(c.isdigit() for c in text)
         return (
             f"a number of {digits:,} digits: longer than a JSON reader takes (4,300), and "
             "far beyond any count or amount"
         )
     whole = text[: len(text) - len(text.lstrip("-0123456789"))]
-    sign = " and a minus sign" if whole.startswith("-") else ""
+    sign = " and a minus sign" if whole.startswith("-") and sign_counts else ""
     before = "" if whole == text else " before its decimal point or exponent"
+    counted = ", a minus sign counted" if sign_counts else ""
     return (
         f"a number of {len(whole.lstrip('-')):,} digits{sign}{before}: longer than a JSON reader "
-        "takes (4,300 characters before any decimal point, a minus sign counted), and far "
-        "beyond any count or amount"
+        f"takes (4,300 characters before any decimal point{counted}), and far beyond any count "
+        "or amount"
     )
 
 
