@@ -28,12 +28,13 @@ elif os.path.basename(os.path.dirname(os.path.dirname(__file__))) == "src":  # p
     prefer_source_if_stale()
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    # not the modules of the extras (cli, dask, serve, testing): mypyc's type check at install,
+    # in a build environment without them, follows these imports, and failing it leaves the
+    # rules uncompiled (tests/test_public_api.py)
     from pbr import (  # type: ignore[attr-defined, unused-ignore]  # noqa: F401 (submodules)
         audit,
         batch,
         calendars,
-        cli,
-        dask,
         decisions,
         engine,
         errors,
@@ -52,9 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         replay,
         rules,
         schemas,
-        serve,
         tables,
-        testing,
         totals,
     )
     from pbr.batch import evaluate_many
