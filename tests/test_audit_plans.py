@@ -129,17 +129,23 @@ def test_the_verification_names_the_plan_per_programme_and_phase_one_none() -> N
     assert rows["C1"]["outcome_plan"] == rows["C1"]["outcome_plan_sha256"] == ""
 
 
+def _files(folder: Path, plan: str) -> tuple[Path, Path, Path]:
+    """The phase-two family, its claims and `plan`, written as the command reads them."""
+    import json
+
+    families = folder / "fam.jsonl"
+    families.write_text(json.dumps(FAMILY) + "\n")
+    claims = folder / "claims.csv"
+    claims.write_text(CLAIMS)
+    plan_file = folder / "plan.toml"
+    plan_file.write_text(plan)
+    return families, claims, plan_file
+
+
 def test_the_command_names_the_plan_it_judged_with(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-
-    families = tmp_path / "fam.jsonl"
-    families.write_text(json.dumps(FAMILY) + "\n")
-    claims = tmp_path / "claims.csv"
-    claims.write_text(CLAIMS)
-    plan_file = tmp_path / "strict.toml"
-    plan_file.write_text(PLAN)
+    families, claims, plan_file = _files(tmp_path, PLAN)
     report = tmp_path / "nop.md"
     assert main(["audit", str(claims), "--families", str(families), "--report", str(report)]) == 0
     out = capsys.readouterr().out
@@ -174,14 +180,7 @@ def test_a_plan_for_another_programme_is_named_beside_the_example_plan_s_warning
 ) -> None:
     # a phase-two family with only a Supporting Families plan: audit and explain said nothing of
     # the plan given (evaluate named it), and explain said nothing at all on standard error
-    import json
-
-    families = tmp_path / "fam.jsonl"
-    families.write_text(json.dumps(FAMILY) + "\n")
-    claims = tmp_path / "claims.csv"
-    claims.write_text(CLAIMS)
-    plan_file = tmp_path / "sf.toml"
-    plan_file.write_text(SF_PLAN)
+    families, claims, plan_file = _files(tmp_path, SF_PLAN)
     given = "the plan given, kent-sf/3, is for supporting-families"
     main(["audit", str(claims), "--families", str(families), "--plan", str(plan_file)])
     out = capsys.readouterr().out
