@@ -189,7 +189,7 @@ def test_a_plan_for_another_programme_is_named_beside_the_example_plan_s_warning
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert err == (
-        "warning: 1 tf-phase-2 family was judged against pbr's example outcome plan "
+        "pbr: warning: 1 tf-phase-2 family was judged against pbr's example outcome plan "
         f"pbr-example-tfop/1.0, not the council's: no --plan was given for tf-phase-2 ({given})\n"
     )
     assert main(argv[:5]) == 0  # no plan at all: warned as evaluate warns

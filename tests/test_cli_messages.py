@@ -617,6 +617,18 @@ def test_evaluate_many_refuses_a_compressed_utf16_or_cr_file_opened_rb(
         assert len(list(pbr.evaluate_many(handle, as_of=date(2015, 3, 31), workers=1))) == 60
 
 
+def test_explain_warns_of_the_example_plan_as_every_command_warns(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mixed = str(EXAMPLES / "mixed-programmes.jsonl")
+    status, out, err = run(capsys, "explain", mixed, "MX-P2-01", "--as-of", "2024-03-31")
+    assert status == 0
+    assert out
+    assert err.splitlines()[0].startswith(
+        "pbr: warning: 1 tf-phase-2 family was judged against pbr's example outcome plan"
+    )
+
+
 @pytest.mark.parametrize("fmt", ["table", "csv"])
 def test_families_judged_against_the_example_plan_are_counted_on_stderr(
     capsys: pytest.CaptureFixture[str], fmt: str
@@ -632,6 +644,7 @@ def test_families_judged_against_the_example_plan_are_counted_on_stderr(
         "given, example-county-sf/1.0, is for supporting-families)"
     ) in err
     assert "supporting-families famil" not in err  # its plan was given
+    assert "\npbr: warning: 5 tf-phase-2 families" in "\n" + err  # as every command's warnings
     status, _, err = run(capsys, *args)
     assert status == 0
     assert "5 tf-phase-2 families were judged against" in err

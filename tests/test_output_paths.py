@@ -69,6 +69,8 @@ def test_an_output_path_ending_in_a_separator_is_refused_and_nothing_changes(
     assert status == 2, err
     assert f"pbr: cannot write {name}: " in err
     assert f"ends in '{name[name.rindex('/') :]}', which names a folder: give a file name" in err
+    if argv[-2].startswith("--"):  # the option that gave it, as the user wrote it
+        assert f": {argv[-2]} ends in " in err
     assert "Traceback" not in err
     assert _contents(files) == before
     assert not (files / "new.jsonl").exists()

@@ -567,9 +567,9 @@ def test_the_summary_warns_of_what_pbr_evaluates_summary_warns_of(app: Any, name
     warnings = rows[-1]["summary"]["warnings"]
     _, out, err = cli("evaluate", str(EXAMPLES / name), "--as-of", when)
     said = [
-        line.strip().removeprefix("warning: ")
+        line.strip().removeprefix("pbr: ").removeprefix("warning: ")
         for line in (out + err).splitlines()
-        if line.strip().startswith(("warning: ", "claims closed on"))
+        if line.strip().startswith(("warning: ", "pbr: warning: ", "claims closed on"))
     ]
     block = (out + err).split("families with warnings (", 1)
     warned = block[1].split("\n")[1:] if len(block) > 1 else []

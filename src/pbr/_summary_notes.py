@@ -1,6 +1,6 @@
 """What a run's summary warns of, in words shared by ``pbr evaluate`` and the web API.
 
-``pbr evaluate`` prints these in its summary (an example plan's warning after ``warning: ``);
+``pbr evaluate`` prints these in its summary (an example plan's warning after ``pbr: warning: ``);
 the batch summary of ``pbr serve`` gives the same sentences as its ``warnings``, so that a client
 is told what a person at the command line is told.
 """

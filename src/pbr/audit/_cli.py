@@ -614,11 +614,13 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     from pbr.audit._mus_audit import plan_for
     from pbr.audit._report import check_report_path
     from pbr.audit._sample import CLI_NAMES, check_options, draw
+    from pbr.output import refuse_folder_name
 
     try:  # everything that can be refused is refused before any work
         _check_ledger_options(args)
         _stdin_once(_families_from_stdin(args))
         if args.report:
+            refuse_folder_name(args.report, "--report")  # named as given, as pbr evaluate does
             check_report_path(args.report)
             _check_distinct(args, {"--report": args.report})
         wanted = _sampling(args)

@@ -618,7 +618,7 @@ def _evaluate_file(
     if summary.rows_unplaced:
         print(f"  rows or tables not used:  {summary.rows_unplaced}", file=text)
     for warning in example_plan_warnings(summary.counts, plans):
-        print(f"warning: {warning}", file=err)
+        print(f"pbr: warning: {warning}", file=err)
     if unpaid_for:
         _note_unmatched(unpaid_for, path, err)
     if output is not None:

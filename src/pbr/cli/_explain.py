@@ -112,7 +112,7 @@ def _explain(
     if chosen.decision is not None:
         out.write(chosen.decision.explain())
         for said in example_plan_warnings({chosen.decision.programme: 1}, chosen.plans):
-            print(f"warning: {said}", file=sys.stderr)
+            print(f"pbr: warning: {said}", file=sys.stderr)
     for said in chosen.rejections:
         print(said, file=sys.stderr)
     stray = _not_tables(tables)
