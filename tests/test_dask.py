@@ -121,7 +121,7 @@ def test_same_decisions_and_totals_as_the_cli(
     cli_rejections[1]["errors"][0]["message"] = first
     assert [r["errors"] for r in rejections] == [r["errors"] for r in cli_rejections]
     saved = json.loads(result.totals_file.read_text())
-    assert saved == result.totals.to_dict()
+    assert saved == {**result.totals.to_dict(), "warnings": list(result.warnings)}
 
 
 def test_interpretations_and_ledger_as_the_cli(
@@ -158,6 +158,8 @@ def test_a_bag_and_a_rule_set(client: object, files: list[Path], tmp_path: Path)
         ("<bag partition 1>", 31),
         ("<bag partition 1>", 33),
     ]
+    by_path = pbr.dask.evaluate(files, as_of=AS_OF, output=tmp_path / "path")
+    assert result.warnings == by_path.warnings != ()  # counted from decisions, not their JSON
 
 
 def _calendar_input(tmp_path: Path) -> tuple[Path, Path]:
@@ -212,7 +214,10 @@ def test_a_term_calendar_as_the_cli(
             }
         ],
     }
-    assert {k: v for k, v in saved.items() if k != "term_calendar"} == result.totals.to_dict()
+    assert saved["warnings"] == list(result.warnings)
+    assert {k: v for k, v in saved.items() if k not in ("term_calendar", "warnings")} == (
+        result.totals.to_dict()
+    )
     default = pbr.dask.evaluate(records, as_of=date(2013, 7, 31), output=tmp_path / "default")
     assert "term_calendar" not in json.loads(default.totals_file.read_text())
     assert json.loads(_decisions(default)[-1])["payable"] == "700.00"
@@ -564,3 +569,78 @@ def test_json_lines_files_are_still_read(tmp_path: Path) -> None:
     result = pbr.dask.evaluate(path, as_of=AS_OF, output=tmp_path / "out", scheduler="sync")
     assert result.rejected == 1
     assert result.totals.overall.families_evaluated == 3
+
+
+def test_a_recursive_glob_reads_the_files_in_the_folder_itself(
+    client: object, tmp_path: Path
+) -> None:
+    """``**`` matched one folder or more: the folder's own files were never read, no error."""
+    import dask.bag as db
+
+    lines = EXAMPLES.read_text().splitlines()
+    folder = tmp_path / "in"
+    top, first, second = (
+        folder / "top.jsonl",
+        folder / "2014" / "a.jsonl",
+        folder / "2015" / "b.jsonl",
+    )
+    first.parent.mkdir(parents=True)
+    second.parent.mkdir()
+    top.write_text("\n".join(lines[:3]) + "\n")
+    first.write_text(lines[3] + "\n")
+    second.write_text("\n".join([lines[4], BAD, lines[0]]) + "\n")  # lines[0]: also in top's
+    pattern = str(folder / "**" / "*.jsonl")
+    assert db.read_text(pattern).count().compute() == 7  # type: ignore[no-untyped-call]
+    result = pbr.dask.evaluate(pattern, as_of=AS_OF, output=tmp_path / "out")
+    # every file, in sorted order (as dask.bag.read_text takes them): top.jsonl's first is a repeat
+    assert _decisions(result) == _cli([first, second, top], tmp_path)[0]
+    assert result.totals.overall.families_evaluated == 5
+    rejections = [json.loads(line) for line in result.rejections.read_text().splitlines()]
+    assert [(r["source"], r["line"]) for r in rejections] == [(str(second), 2), (str(top), 1)]
+    assert rejections[1]["errors"][0]["type"] == "duplicate_family"
+    flat = tmp_path / "flat"  # every file in the folder itself: "no such file"
+    flat.mkdir()
+    shutil.copy(top, flat / "top.jsonl")
+    alone = pbr.dask.evaluate(str(flat / "**" / "*.jsonl"), as_of=AS_OF, output=tmp_path / "o2")
+    assert alone.totals.overall.families_evaluated == 3
+
+
+def test_the_summarys_warnings_are_the_web_apis_and_the_clis(
+    client: object, tmp_path: Path
+) -> None:
+    """Families judged against pbr's example plans, claims closed, council names differing
+    only in case, warning codes: ``pbr evaluate`` and the web API said them, pbr.dask nothing."""
+    from pbr.serve import create_app
+    from tests.serve_support import call, cli, lines_of
+
+    mixed = (EXAMPLES.parent / "mixed-programmes.jsonl").read_text().splitlines()
+    named = [
+        json.dumps(json.loads(line) | {"local_authority": council})
+        for line, council in zip(mixed, ["Leeds", "LEEDS"] * 5, strict=True)
+    ]
+    first, second = tmp_path / "in" / "a.jsonl", tmp_path / "in" / "b.jsonl"
+    first.parent.mkdir()
+    first.write_text("\n".join(named[:6]) + "\n")
+    second.write_text("\n".join([*named[6:], named[1]]) + "\n")  # a tf-phase-2 family again
+    when = date(2020, 3, 31)
+    with pytest.warns(UserWarning, match="example outcome plan") as warned:
+        result = pbr.dask.evaluate(
+            [first, second], as_of=when, output=tmp_path / "out", partition_bytes=20_000
+        )
+    body = first.read_bytes() + second.read_bytes()
+    params = {"as_of": when.isoformat()}
+    rows = lines_of(call(create_app(), "POST", "/v1/evaluate/batch", params=params, content=body))
+    api = rows[-1]["summary"]["warnings"]
+    assert list(result.warnings) == api
+    assert json.loads(result.totals_file.read_text())["warnings"] == api
+    assert "5 tf-phase-2 families were judged" in " ".join(api)  # the repeat is not counted
+    assert any("differ only in case" in said for said in api)
+    assert any("claims closed" in said for said in api)
+    # pbr evaluate's "pbr: warning:" lines, a Python warning each, at the caller's line
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(body)
+    _, _, err = cli("evaluate", str(joined), "--as-of", when.isoformat(), "--format", "json")
+    said = [line.removeprefix("pbr: warning: ") for line in err.splitlines()]
+    assert [str(w.message) for w in warned] == [s for s in said if "example outcome plan" in s]
+    assert len(warned) == 2
+    assert {w.filename for w in warned} == {__file__}

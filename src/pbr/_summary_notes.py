@@ -14,8 +14,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pbr.plans import OutcomePlan
+    from pbr.totals import Totals
 
-__all__ = ["claims_closed", "example_plan_warnings", "plans_given", "warned_families"]
+__all__ = [
+    "claims_closed",
+    "example_plan_warnings",
+    "plans_given",
+    "run_warnings",
+    "warned_families",
+]
 
 
 def example_plan_warnings(counts: Mapping[str, int], plans: Mapping[str, OutcomePlan]) -> list[str]:
@@ -114,4 +121,34 @@ def warned_families(counts: Mapping[str, int]) -> list[tuple[str, str]]:
         (code, f"{counts[code]:,} famil{'y' if counts[code] == 1 else 'ies'}")
         for code in order
         if code not in SAID_ON_THEIR_OWN and counts[code]
+    ]
+
+
+def run_warnings(
+    as_of: date,
+    counts: Mapping[str, int],
+    payable: Mapping[str, Decimal],
+    by_council: Totals,
+    plans: Mapping[str, OutcomePlan],
+    warned: Mapping[str, int],
+) -> list[str]:
+    """Everything a run's summary warns of, one sentence each, in ``pbr evaluate``'s words.
+
+    `counts` and `payable` (results payable now) are by programme, in the order first seen;
+    `warned` the families warned of each code. The web API's batch summary and `pbr.dask` give
+    these as their ``warnings``: claims closed, council names differing only in case, pbr's
+    example plans judged against, then the warning codes.
+    """
+    from pbr.programmes import programmes
+
+    order = [p.id for p in programmes()]
+    closed = ((p, claims_closed(p, as_of, payable[p])) for p in sorted(payable, key=order.index))
+    return [
+        *(f"{programme}: {note}" for programme, note in closed if note is not None),
+        *by_council.warnings(),
+        *example_plan_warnings(counts, plans),
+        *(
+            f"{code}: {families} warned of it (their decisions' warnings say why)"
+            for code, families in warned_families(warned)
+        ),
     ]

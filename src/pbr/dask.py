@@ -20,12 +20,14 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pbr.io import DEFAULT_MAX_RECORD_BYTES, HEAD, Rejection, record_size, too_large
+from pbr.money import ZERO, in_exact_arithmetic
 from pbr.periods import check_as_of
 from pbr.totals import Totals
 
@@ -63,6 +65,43 @@ class Result:
     """Every rejection, one JSON object a line, with its file and line."""
     totals_file: Path
     """`totals` as JSON (money as decimal strings), naming the term calendar given, if any."""
+    warnings: tuple[str, ...] = ()
+    """What ``pbr evaluate``'s summary warns of, one sentence each, as the web API gives them."""
+
+
+@dataclass(slots=True)
+class _Notes:
+    """What decisions add to the summary's warnings (`pbr._summary_notes.run_warnings`)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    """Families by programme, in the order first seen."""
+    payable: dict[str, Decimal] = field(default_factory=dict)
+    """Results payable now, by programme."""
+    warned: dict[str, int] = field(default_factory=dict)
+    """Families warned of each code (a family once a code)."""
+
+    @in_exact_arithmetic
+    def add(self, programme: str, amounts: Iterable[Decimal], codes: Iterable[str]) -> None:
+        self.counts[programme] = self.counts.get(programme, 0) + 1
+        self.payable[programme] = sum(amounts, self.payable.get(programme, ZERO))
+        for code in codes:
+            self.warned[code] = self.warned.get(code, 0) + 1
+
+    def add_json(self, text: str) -> None:
+        """Count one decision given as its JSON text."""
+        data = json.loads(text)
+        amounts = (Decimal(r["amount"]) for r in data["results"].values())
+        codes = dict.fromkeys(w["code"] for w in data["warnings"])
+        self.add(data["programme"], amounts, codes)
+
+    @in_exact_arithmetic
+    def merge(self, other: _Notes) -> None:
+        """Add `other`'s counts to these (a later partition's)."""
+        for programme, count in other.counts.items():
+            self.counts[programme] = self.counts.get(programme, 0) + count
+            self.payable[programme] = self.payable.get(programme, ZERO) + other.payable[programme]
+        for code, count in other.warned.items():
+            self.warned[code] = self.warned.get(code, 0) + count
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +128,7 @@ class _Done:
     """Each decision's (family_id, line, record, council), relative to the partition, in order."""
     rejections: list[Rejection]
     totals: Totals
+    notes: _Notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +161,8 @@ def evaluate(
 ) -> Result:
     """Evaluate JSON Lines files (paths or globs, or a `dask.bag.Bag` of lines) on Dask.
 
+    A glob's ``**`` matches no folder or any number, and its matches are taken sorted by path.
+
     The options are ``pbr evaluate``'s: `rules` (a rule set for every family; default each
     family's own), `interpretations`, `plans` (programme to outcome plan), `term_calendar` (a
     council's school terms, `pbr.load_term_calendar`: it replaces every rule set's, and
@@ -136,7 +178,9 @@ def evaluate(
     ``"processes"``). `output` (a folder every worker can write: shared storage) receives
     ``decisions-NNNNN.jsonl``, ``rejections.jsonl`` and ``totals.json``; it must hold none of
     them unless `overwrite` (which removes those files, and no other, before the run), and must
-    not hold an input file.
+    not hold an input file. ``Result.warnings`` (and ``totals.json``'s ``warnings``) holds what
+    ``pbr evaluate``'s summary warns of; families judged against pbr's example outcome plan are
+    also warned of as a `UserWarning`, as ``pbr evaluate`` prints ``pbr: warning: ...``.
 
     Raises:
         pbr.output.OutputError: `output` cannot be written, holds an earlier run or holds an
@@ -161,6 +205,8 @@ def evaluate(
         check_plans,
         check_term_calendar,
     )
+    from pbr._caller_warnings import warn_caller
+    from pbr._summary_notes import example_plan_warnings, run_warnings
     from pbr.output import OutputError
 
     if partition_bytes is not None and (
@@ -217,17 +263,23 @@ def evaluate(
     done: list[_Done] = sorted(_compute(dask, parts, scheduler), key=lambda d: d.index)
     drops, rejections = _reconcile(done)
     finish = delayed(_finish, pure=False)
-    totals_of = _compute(
+    kept = _compute(
         dask,
         [finish(str(folder), d.index, sorted(drops.get(d.index, ()))) for d in done],
         scheduler,
     )
-    totals = Totals()
-    for d, mine in zip(done, totals_of, strict=True):
-        totals = totals.merge(d.totals if mine is None else mine)
+    totals, notes = Totals(), _Notes()
+    for d, mine in zip(done, kept, strict=True):
+        counted, noted = (d.totals, d.notes) if mine is None else mine
+        totals = totals.merge(counted)
+        notes.merge(noted)
     for rejection in rejections:
         totals.reject(rejection.local_authority)
-    return _write_summary(folder, done, rejections, totals, term_calendar)
+    said = run_warnings(day, notes.counts, notes.payable, totals, settings.plans, notes.warned)
+    result = _write_summary(folder, done, rejections, totals, term_calendar, said)
+    for warning in example_plan_warnings(notes.counts, settings.plans):
+        warn_caller(warning)  # as pbr evaluate says "pbr: warning: ..."
+    return result
 
 
 def _history(ledger: Any, key: bytes | None) -> Any:
@@ -287,7 +339,7 @@ def _is_bag(value: Any) -> bool:
 def _partitions(
     paths: Any, size: int | None, limit: int = DEFAULT_MAX_RECORD_BYTES
 ) -> Iterator[_Part]:
-    """Each file (in the order given, globs sorted) cut into byte ranges of whole lines.
+    """Each file (in the order given, a glob's matches sorted) cut into byte ranges of whole lines.
 
     Every file is checked to be JSON Lines (`_not_json_lines`) before any is cut.
     """
@@ -297,7 +349,8 @@ def _partitions(
     files: list[str] = []
     for name in named:
         text = os.fspath(name)
-        matched = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        # ``**``: no folder or any number, as dask.bag.read_text (fsspec) reads it
+        matched = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
         if not matched:
             raise FileNotFoundError(f"no such file: {text}")
         for match in matched:
@@ -402,7 +455,7 @@ def _lines(part: _Part, given: Iterable[str] | None) -> Iterator[bytes]:
 
 def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None) -> _Done:
     """On a worker: evaluate one partition, write its decisions, send back ids and counts."""
-    from pbr.batch import evaluate_many, evaluate_many_json
+    from pbr.batch import evaluate_many, evaluate_many_json, warning_codes
     from pbr.output import atomic_writer
 
     numbers: deque[tuple[int, int]] = deque()  # (line, record) of each record in flight
@@ -434,7 +487,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
     }
     ids: list[tuple[str, int, int, str | None]] = []
     rejections: list[Rejection] = []
-    totals = Totals()
+    totals, notes = Totals(), _Notes()
     path = Path(settings.output) / DECISIONS.format(part.index)
     with atomic_writer(path) as handle:
         results: Iterable[Any]
@@ -450,11 +503,14 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
                 )
                 continue
             if isinstance(item, tuple):  # pbr.batch.Evaluated: already JSON
-                family_id, _, amounts, text = item
+                family_id, programme, amounts, text = item
                 totals.add_amounts(item.local_authority, item.attachment_fee, amounts.values())
+                notes.add(programme, amounts.values(), item.warnings)
             else:
                 family_id, text = item.family_id, item.model_dump_json()
                 totals.add(item)
+                results = (r.amount for r in item.results.values())
+                notes.add(item.programme, results, warning_codes(item.warnings))
             handle.write(text + "\n")
             ids.append((family_id, line, record, item.local_authority))
     return _Done(
@@ -466,6 +522,7 @@ def _evaluate_part(part: _Part, settings: _Settings, given: Iterable[str] | None
         ids,
         rejections,
         totals,
+        notes,
     )
 
 
@@ -540,7 +597,7 @@ def _first_place(places: list[tuple[int, str, int]], line: int) -> tuple[str | N
     return source, first + line - start
 
 
-def _finish(output: str, index: int, drop: list[int]) -> Totals | None:
+def _finish(output: str, index: int, drop: list[int]) -> tuple[Totals, _Notes] | None:
     """On a worker: drop repeated families from a partition's decisions; their new totals."""
     if not drop:
         return None
@@ -548,19 +605,22 @@ def _finish(output: str, index: int, drop: list[int]) -> Totals | None:
 
     path = Path(output) / DECISIONS.format(index)
     unwanted = set(drop)
-    totals = Totals()
+    totals, notes = Totals(), _Notes()
     with open(path, encoding="utf-8") as source, atomic_writer(path.with_suffix(".tmp")) as out:
         for position, text in enumerate(source):
             if position in unwanted:
                 continue
             totals.add_json(text.rstrip("\n"))
+            notes.add_json(text)
             out.write(text)
     os.replace(path.with_suffix(".tmp"), path)
-    return totals
+    return totals, notes
 
 
-def _totals_data(totals: Totals, calendar: TermCalendar | None) -> dict[str, object]:
-    """``totals.json``'s data: `totals`, and the term calendar when it overrides a term.
+def _totals_data(
+    totals: Totals, calendar: TermCalendar | None, warnings: Sequence[str] = ()
+) -> dict[str, object]:
+    """``totals.json``'s data: `totals`, the term calendar when it overrides a term, `warnings`.
 
     As ``pbr evaluate``'s summary names it: totals under a council's terms otherwise read as
     the default dates'. A calendar that overrides no term changes nothing and is not named.
@@ -570,6 +630,7 @@ def _totals_data(totals: Totals, calendar: TermCalendar | None) -> dict[str, obj
         from pbr.calendars import term_calendar_data
 
         data["term_calendar"] = {**term_calendar_data(calendar), "name": calendar.named}
+    data["warnings"] = list(warnings)
     return data
 
 
@@ -579,6 +640,7 @@ def _write_summary(
     rejections: list[Rejection],
     totals: Totals,
     calendar: TermCalendar | None = None,
+    warnings: Sequence[str] = (),
 ) -> Result:
     """Write the rejections and the totals (naming `calendar`, if it gives dates of its own)."""
     from pbr.output import atomic_writer
@@ -587,11 +649,12 @@ def _write_summary(
         for rejection in rejections:
             handle.write(rejection.model_dump_json() + "\n")
     with atomic_writer(folder / TOTALS) as handle:
-        handle.write(json.dumps(_totals_data(totals, calendar), indent=2) + "\n")
+        handle.write(json.dumps(_totals_data(totals, calendar, warnings), indent=2) + "\n")
     return Result(
         totals,
         len(rejections),
         tuple(folder / DECISIONS.format(d.index) for d in done),
         folder / REJECTIONS,
         folder / TOTALS,
+        tuple(warnings),
     )

@@ -21,11 +21,10 @@ from typing import NamedTuple
 from fastapi import Response
 
 from pbr._seen import SeenIds
-from pbr._summary_notes import claims_closed, example_plan_warnings, warned_families
+from pbr._summary_notes import run_warnings
 from pbr.batch import Evaluated
 from pbr.io import HEAD, Rejection, too_large
 from pbr.money import ZERO
-from pbr.programmes import programmes
 from pbr.serve._evaluate import SOURCE, Evaluator, Numbered
 from pbr.serve._guard import COUNTS_KEY
 from pbr.serve._limits import Receive, Scope, Send, told_by, unreadable_body
@@ -240,23 +239,15 @@ class BatchResponse(Response):
 
     def _warnings(self) -> list[str]:
         """What ``pbr evaluate``'s summary warns of, in its words, in its order."""
-        as_of, order = self._evaluator.as_of, [p.id for p in programmes()]
-        closed = (
-            (
-                programme,
-                claims_closed(programme, as_of, sum(self._totals[programme].values(), ZERO)),
-            )
-            for programme in sorted(self._totals, key=order.index)
+        payable = {p: sum(kinds.values(), ZERO) for p, kinds in self._totals.items()}
+        return run_warnings(
+            self._evaluator.as_of,
+            self._counts,
+            payable,
+            self._by_council,
+            self._evaluator.plans,
+            self._warned,
         )
-        return [
-            *(f"{programme}: {note}" for programme, note in closed if note is not None),
-            *self._by_council.warnings(),
-            *example_plan_warnings(self._counts, self._evaluator.plans),
-            *(
-                f"{code}: {families} warned of it (their decisions' warnings say why)"
-                for code, families in warned_families(self._warned)
-            ),
-        ]
 
 
 def _pounds(amount: Decimal) -> str:
