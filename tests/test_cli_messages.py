@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import subprocess
 import sys
@@ -106,6 +107,43 @@ def test_a_workbook_given_to_replay_is_refused_in_one_line(
     status, out, err = run(capsys, "replay", str(utf16), "--families", FAMILIES)
     assert (status, out) == (2, "")
     assert one_line(err) == f"pbr: {utf16} is UTF-16: save it as UTF-8"
+
+
+def test_a_csv_or_pretty_json_given_to_replay_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A CSV of decisions, or an audit's CSV report, was one "not a decision" line per row."""
+    decided = tmp_path / "d.csv"
+    report = tmp_path / "a.csv"
+    jsonl = tmp_path / "d.jsonl"
+    run(capsys, "evaluate", FAMILIES, "--as-of", "2015-03-31", "--output", str(decided))
+    claims = str(EXAMPLES / "claims.csv")
+    run(capsys, "audit", claims, "--families", FAMILIES, "--as-of", "2015-03-31", "--report",
+        str(report))  # fmt: skip
+    run(capsys, "evaluate", FAMILIES, "--as-of", "2015-03-31", "--format", "json", "--output",
+        str(jsonl))  # fmt: skip
+    wanted = "pbr replay reads the JSON Lines of pbr evaluate --format json (a decision a line)"
+    for csv in (decided, report):
+        header = csv.read_text().split("\n", 1)[0]
+        status, out, err = run(capsys, "replay", str(csv), "--families", FAMILIES)
+        assert (status, out) == (2, "")
+        assert one_line(err) == (
+            f"pbr: {csv} is CSV (its first line is a header: {header[:60]!r}), not decisions: "
+            + wanted
+        )
+    pretty = tmp_path / "d.json"
+    pretty.write_text(json.dumps([json.loads(line) for line in jsonl.read_text().splitlines()],
+                                 indent=2))  # fmt: skip
+    status, out, err = run(capsys, "replay", str(pretty), "--families", FAMILIES)
+    assert (status, out) == (2, "")
+    assert one_line(err) == f"pbr: {pretty} holds no decisions: no line is a JSON object; " + wanted
+    lines = jsonl.read_text().splitlines(keepends=True)  # a bad line among good ones is evidence
+    jsonl.write_text("not json\n" + "".join(lines[1:]) + "x,1\n" + lines[0])
+    status, out, err = run(capsys, "replay", str(jsonl), "--families", FAMILIES)
+    assert (status, err) == (1, "")
+    assert out.startswith(f"{jsonl}:1: not a decision: Expecting value")
+    assert f"{jsonl}:61: not a decision: Expecting value" in out
+    assert out.endswith("replayed 62: 60 identical, 0 different, 2 not replayable\n")
 
 
 def test_a_decision_line_that_is_not_utf8_says_which_byte(

@@ -294,6 +294,77 @@ def test_replay_of_runs_at_two_dates_and_of_nothing(
     assert err == f"pbr: no decisions in {path}\n"
 
 
+def _stopped_run(tmp_path: Path, capsys: pytest.CaptureFixture[str], *more: str) -> list[str]:
+    """The mixed example families' decisions at 2020-03-31, phase two's fees stopped."""
+    from pbr.cli import main
+
+    out = tmp_path / "stopped.jsonl"
+    argv = [str(EXAMPLES / "mixed-programmes.jsonl"), "--as-of", "2020-03-31", "--format", "json"]
+    main(["evaluate", *argv, "--output", str(out), *more])
+    capsys.readouterr()
+    return out.read_text().splitlines(keepends=True)
+
+
+def test_replay_judges_a_family_without_decision_under_the_decisions_interpretations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MX-P2-03, paid a fee for 2019/20, is rejected under attachment_fees_after_2017_18 =
+    # stopped: its absence was reported as a deleted decision (pbr's default rules decide it),
+    # so the replay of exactly what evaluate wrote failed (exit status 1).
+    stopped = ["--interpretation", "attachment_fees_after_2017_18=stopped"]
+    lines = _stopped_run(tmp_path, capsys, *stopped)
+    families = str(EXAMPLES / "mixed-programmes.jsonl")
+    assert not any('"MX-P2-03"' in line for line in lines)
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines))
+    assert replay_cli(capsys, str(path), "--families", families)[:2] == (
+        0,
+        "replayed 9: 9 identical, 0 different\n",
+    )
+    gone = next(i for i, line in enumerate(lines) if '"MX-P2-05"' in line)
+    path.write_text("".join(lines[:gone] + lines[gone + 1 :]))  # decided under stopped too
+    status, out, _ = replay_cli(capsys, str(path), "--families", families)
+    assert (status, out) == (
+        1,
+        f"MX-P2-05: no decision in {path}, though pbr decides its record at 2020-03-31 "
+        "(replaying a sample? add --only-recorded)\n"
+        "replayed 8: 8 identical, 0 different; 1 decision(s) missing\n",
+    )
+    # Joined with a run under the default (fees continue), MX-P2-03 is one it would decide.
+    first = next(i for i, line in enumerate(lines) if '"MX-P2-01"' in line)
+    default = [line for line in _stopped_run(tmp_path, capsys) if '"MX-P2-01"' in line]
+    path.write_text("".join(lines[:first] + default + lines[first + 1 :]))
+    status, out, _ = replay_cli(capsys, str(path), "--families", families)
+    assert (status, out) == (
+        1,
+        "the tf-phase-2 decisions were made under 2 sets of interpretations: a family of the "
+        "records is judged missing when a run under any of them would decide it\n"
+        f"MX-P2-03: no decision in {path}, though pbr decides its record at 2020-03-31 "
+        "(replaying a sample? add --only-recorded)\n"
+        "replayed 9: 9 identical, 0 different; 1 decision(s) missing\n",
+    )
+
+
+def test_replay_does_not_miss_a_family_evaluate_rejects_for_its_payments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 2014/15 record stating no programme is phase one's; paid a phase-two result, evaluate
+    # rejects it. Replay judged only its programme's dates, and reported its decision missing.
+    families = tmp_path / "families.jsonl"
+    first = (EXAMPLES / "families.jsonl").read_text().splitlines()[0]
+    paid = {"kind": "sustained_progress", "amount": "800.00", "claim_id": "Z-1"}
+    odd = {**json.loads(first), "family_id": "ODD-1", "attached_on": "2014-06-01"}
+    odd.update(payments=[paid], programme=None)
+    families.write_text(json.dumps(odd) + "\n" + first + "\n")
+    lines = decisions_of(families, "2015-03-31")
+    capsys.readouterr()
+    assert len(lines) == 1
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines))
+    status, out, _ = replay_cli(capsys, str(path), "--families", str(families))
+    assert (status, out) == (0, "replayed 1: 1 identical, 0 different\n")
+
+
 @pytest.mark.parametrize("name", ["tables", "book.xlsx"])
 def test_replay_and_audit_read_families_from_tables(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str

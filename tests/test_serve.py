@@ -1777,6 +1777,49 @@ def test_the_ledger_counts_as_payments_made_like_pbr_evaluate_ledger(tmp_path: P
     assert later.headers["x-pbr-ledger-head"] == Ledger(db).verify().head
 
 
+def test_pbr_explain_ledger_explains_the_decision_of_pbr_evaluate_ledger(tmp_path: Path) -> None:
+    """``pbr explain`` had no --ledger: its working paper showed none of the ledger's payments,
+    contradicting ``pbr evaluate --ledger`` and the server's /v1/explain."""
+    import sqlite3
+
+    db = _ledger(tmp_path)
+    path = tmp_path / "families.jsonl"
+    path.write_text("\n".join(FAMILIES[:3]) + "\n", encoding="utf-8")
+    family_id = json.loads(FAMILIES[0])["family_id"]
+    day = ["--as-of", AS_OF.isoformat()]
+    _, out, _ = cli("evaluate", str(path), *day, "--format", "json", "--ledger", str(db))
+    decided = pbr.Decision.model_validate_json(out.splitlines()[0])
+    status, paper, err = cli("explain", str(path), family_id, *day, "--ledger", str(db))
+    assert (status, err) == (0, "")
+    assert paper == decided.explain()
+    assert paper != cli("explain", str(path), family_id, *day)[1]  # the ledger's fee counts
+    app = create_app(Settings(ledger=db))
+    assert call(app, "POST", "/v1/explain", params=Q, content=FAMILIES[0]).text == paper
+    record = json.loads(FAMILIES[0])  # its payment and the ledger's disagree: rejected
+    record["payments"] = [{"kind": "attachment_fee", "amount": "2400.00", "claim_id": "L-1"}]
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    _, _, rejected = cli("evaluate", str(path), *day, "--format", "json", "--ledger", str(db))
+    status, paper, err = cli("explain", str(path), family_id, *day, "--ledger", str(db))
+    assert (status, paper) == (1, "")
+    assert err == rejected.splitlines(keepends=True)[0]
+    assert "amount is 2400.00 in the family record but 3200.00 in ledger" in err
+    missing = tmp_path / "missing.db"
+    status, paper, err = cli("explain", str(path), family_id, *day, "--ledger", str(missing))
+    assert (status, paper) == (2, "")
+    assert err == f"pbr: no ledger at {missing}\n"
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '1.00' WHERE seq = 1")
+    status, paper, err = cli("explain", str(path), family_id, *day, "--ledger", str(db))
+    assert (status, paper) == (2, "")
+    assert err == (
+        f"pbr: ledger {db} is broken at entry 1: entry 1 was changed after it was written "
+        "(pbr ledger verify)\n"
+    )
+    status, _, err = cli("explain", str(path), family_id, *day, "--key-file", "k")
+    assert (status, err) == (2, "pbr: --key-file applies only with --ledger DB (no ledger is "
+                                "read without it)\n")  # fmt: skip
+
+
 def test_a_payment_in_both_the_record_and_the_ledger_is_counted_as_pbr_evaluate_counts_it(
     tmp_path: Path,
 ) -> None:

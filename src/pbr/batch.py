@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from pbr.decisions import Decision, Reason
-    from pbr.history import HistorySource, PaymentHistory
+    from pbr.history import HistoryError, HistorySource, PaymentHistory
     from pbr.io import Rejection
     from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
@@ -537,6 +537,25 @@ def outside_programme(
     )
 
 
+def payments_refused(
+    exc: HistoryError, family: Family, *, source: str, record: int, line: int | None = None
+) -> Rejection:
+    """The rejection of a family its ledger's payments refuse: one wording for evaluate, explain."""
+    from pbr._rejection import Rejection, without_family
+
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=record,
+        family_id=family.family_id,
+        local_authority=family.local_authority,
+        loc="payments",
+        value=getattr(exc, "value", getattr(exc, "claim_id", "")),
+        message=without_family(str(exc)),
+        type=getattr(exc, "error_type", "payment_history"),
+    )
+
+
 @contextmanager
 def _pool(workers: int) -> Iterator[Any]:
     """A pool of worker processes, closed and joined when the work is done.
@@ -801,7 +820,6 @@ class _Job:
     @in_exact_arithmetic  # validated and merged in pbr's context, as in a pool's workers
     def _with_payments(self, n: int, item: Item, history: PaymentHistory) -> Item:
         """Record `n` as a family with the ledger's payments merged in, or its rejection."""
-        from pbr._rejection import without_family
         from pbr.history import HistoryError, merge_payments
         from pbr.io import Rejection
         from pbr.records import Family
@@ -823,17 +841,7 @@ class _Job:
             try:
                 family = merge_payments(family, history, rules=rules)
             except HistoryError as exc:
-                family = Rejection.single(
-                    source=self.source,
-                    line=None,
-                    record=n,
-                    family_id=family.family_id,
-                    local_authority=family.local_authority,
-                    loc="payments",
-                    value=getattr(exc, "value", getattr(exc, "claim_id", "")),
-                    message=without_family(str(exc)),
-                    type=getattr(exc, "error_type", "payment_history"),
-                )
+                family = payments_refused(exc, family, source=self.source, record=n)
         return family
 
     def many(self, chunk: list[tuple[int, Item]]) -> list[Decision | Rejection]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from pbr._terminal import printable
 from pbr.cli._options import (
@@ -1097,8 +1097,13 @@ def _replay(
     if binary is not None:
         handle.close()
         raise UnreadableFile(f"{name}: {binary}")
+    said = _not_json_lines(name, handle)
+    if said is not None:
+        handle.close()
+        raise UnreadableFile(said)
     same = differ = changed = unreplayable = read = 0
     first: dict[tuple[str, date], int] = {}  # each decision's family and date: its line
+    runs: dict[str, set[_Interpretations]] = {}  # each programme's interpretations decided under
     calendars: dict[str, int] = {}  # the council term calendars decisions named: how many
     with handle:
         for number, raw in enumerate(handle, start=1):
@@ -1149,6 +1154,9 @@ def _replay(
                 differ += 1
                 continue
             first[key] = number
+            runs.setdefault(recorded.programme, set()).add(
+                tuple(sorted(recorded.interpretations.items()))
+            )
             family = families.get(recorded.family_id)
             if family is None:
                 out.write(f"{recorded.family_id}: no family record\n")
@@ -1176,7 +1184,9 @@ def _replay(
     if not read:
         print(f"pbr: no decisions in {printable(name)}", file=sys.stderr)
         return 2
-    missing = 0 if args.only_recorded else _missing(first, families, history, name, out)
+    missing = 0
+    if not args.only_recorded:
+        missing = _missing(first, families, history, name, out, runs, plans, rules)
     note = (
         f", {changed} with the same output but a changed library, rules or input" if changed else ""
     )
@@ -1189,6 +1199,42 @@ def _replay(
         out.write(_calendar_note(calendars, args.term_calendar))
     out.write(f"replayed {total}: {same} identical, {differ} different{note}\n")
     return 1 if differ or changed or missing or unreplayable else 0
+
+
+_JSON_LINES = "pbr replay reads the JSON Lines of pbr evaluate --format json (a decision a line)"
+
+
+def _not_json_lines(name: str, handle: BinaryIO) -> str | None:
+    """Why a decisions file with no line that is a JSON object is refused, or None.
+
+    A CSV file (``pbr evaluate --output d.csv``, an audit's CSV report) or a pretty-printed
+    JSON document would be a "not a decision" for every line: said once, as a file holding no
+    decisions. A bad line among decisions is reported on its own (evidence of an edit). A line
+    that is braced is taken for an object here; `handle` is left at its start.
+    """
+    first: bytes | None = None
+    try:
+        for raw in handle:
+            line = raw.strip()
+            if first is None:
+                line = line.removeprefix(b"\xef\xbb\xbf").strip()  # a byte order mark
+            if not line:
+                continue
+            if line.startswith(b"{") and line.endswith(b"}"):
+                return None
+            if first is None:
+                first = line
+                if b"," in line and b"family_id" in line and not line.startswith(b"["):
+                    header = line.decode("utf-8", "replace")[:60]
+                    return (
+                        f"{name} is CSV (its first line is a header: {header!r}), not "
+                        f"decisions: {_JSON_LINES}"
+                    )
+    finally:
+        handle.seek(0)
+    if first is None:  # nothing but blank lines: "no decisions", once the lines are counted
+        return None
+    return f"{name} holds no decisions: no line is a JSON object; {_JSON_LINES}"
 
 
 def _calendar_note(calendars: dict[str, int], given: str | None = None) -> str:
@@ -1260,22 +1306,33 @@ def _one_problem(exc: Any) -> str:
     return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
+_Interpretations = tuple[tuple[str, str], ...]
+"""A decision's interpretations, sorted: one run's, as `_missing` tells runs apart."""
+
+
 def _missing(
     decided: dict[tuple[str, date], int],
     families: dict[str, Family],
     history: PaymentHistory | None,
     decisions: str,
     out: TextIO,
+    runs: dict[str, set[_Interpretations]] | None = None,
+    plans: dict[str, Any] | None = None,
+    rules: dict[str, RuleSet] | None = None,
 ) -> int:
     """Report each family of the records a run on the decisions' date would have decided.
 
-    A family outside every programme (or refused by the ledger) was a rejection, not a decision.
-    Decisions at several dates (runs joined) cannot say at which date a family was due: then a
-    family is judged missing only when it has a decision at none of them.
+    A family is judged as the run judged it: under the interpretations its programme's
+    decisions record (`runs`), with `plans` and `rules` (the term calendar). A family that run
+    would reject (outside every programme, a payment its rules refuse, or the ledger's) was a
+    rejection, not a decision. Decisions under several interpretations of its programme (runs
+    joined) cannot say which run was its: it is missing when a run under any of them would
+    decide it. A programme no decision names is judged under pbr's own interpretations.
+    Decisions at several dates are alike: a family is missing only when it has a decision at
+    none of them, and a run at one of them would decide it.
     """
     from pbr.engine import rule_set_for
     from pbr.errors import OutsideProgramme
-    from pbr.history import HistoryError, merge_payments
 
     dates = sorted({day for _, day in decided})
     ids = {family_id for family_id, _ in decided}
@@ -1286,15 +1343,28 @@ def _missing(
     if len(dates) > 1:
         where, at = f" at any of its {len(dates)} dates", ""
     missing = 0
+    noted: set[str] = set()  # the programmes whose several runs were said
     for family in absent:
         try:
-            rule_set_for(merge_payments(family, history))
-        except (OutsideProgramme, HistoryError):
+            base = rule_set_for(family)
+        except OutsideProgramme:
+            continue
+        base = (rules or {}).get(base.programme, base)
+        variants = _run_rules(base, (runs or {}).get(base.programme, set()))
+        plan = (plans or {}).get(base.programme)
+        if not any(_decides(family, used, dates, plan, history) for used in variants):
             continue
         if not missing and len(dates) > 1:
             out.write(
                 f"the decisions are at {len(dates)} dates ({dates[0]} to {dates[-1]}): a family "
                 "of the records is judged missing only when it has a decision at none of them\n"
+            )
+        if len(variants) > 1 and base.programme not in noted:
+            noted.add(base.programme)
+            out.write(
+                f"the {printable(base.programme)} decisions were made under {len(variants)} "
+                "sets of interpretations: a family of the records is judged missing when a run "
+                "under any of them would decide it\n"
             )
         out.write(
             f"{family.family_id}: no decision in {printable(decisions)}{where}, though pbr "
@@ -1302,3 +1372,50 @@ def _missing(
         )
         missing += 1
     return missing
+
+
+def _run_rules(base: RuleSet, runs: set[_Interpretations]) -> list[RuleSet]:
+    """`base` under each set of interpretations `runs` recorded; `base` if none it defines.
+
+    A set naming an interpretation or value `base` does not define is not one pbr decided
+    under (that decision is reported as not replayable).
+    """
+    from pbr.errors import UnknownInterpretation
+
+    variants = []
+    for chosen in sorted(runs):
+        try:
+            variants.append(base.with_interpretations(**dict(chosen)))
+        except UnknownInterpretation:
+            continue
+    return variants or [base]
+
+
+def _decides(
+    family: Family,
+    rules: RuleSet,
+    dates: Sequence[date],
+    plan: Any,
+    history: PaymentHistory | None,
+) -> bool:
+    """Whether a run under `rules` at one of `dates` decides `family` (as pbr evaluate would)."""
+    from pbr.engine import evaluate
+    from pbr.errors import OutsideProgramme
+    from pbr.history import HistoryError, merge_payments
+    from pbr.periods import check_as_of
+
+    try:
+        merged = merge_payments(family, history, rules=rules)
+    except HistoryError:
+        return False
+    for day in dates:
+        try:
+            check_as_of(day)  # an edited decision's date is no run's (said as not replayable)
+        except ValueError:
+            continue
+        try:
+            evaluate(merged, as_of=day, rules=rules, plan=plan)
+        except OutsideProgramme:
+            continue
+        return True
+    return False

@@ -67,7 +67,8 @@ EXIT_STATUS: dict[str, str] = {
     "evaluated",
     "explain": "0 the family was explained; 1 a record of it is rejected, no programme covers "
     "it, or it is given more than once (the record pbr evaluate decides on, if any, is "
-    "explained and the others reported); 2 no such family, or the input cannot be read",
+    "explained and the others reported, as are its payments the ledger disagrees with); 2 no "
+    "such family, or the input or the ledger cannot be read",
     "schema": "0 the schema was printed",
     "template": "0 the tables were written (a table with rows kept); 2 the folder cannot be "
     "written",

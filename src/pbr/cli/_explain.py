@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pbr._summary_notes import example_plan_warnings
 from pbr._terminal import printable
 from pbr.cli._options import (
+    add_ledger_options,
     add_record_size_option,
     add_rule_options,
     council_tables,
@@ -21,6 +22,7 @@ from pbr.cli._options import (
     load_calendar,
     load_plans,
     rule_sets_for,
+    stray_ledger_options,
 )
 from pbr.engine import evaluate
 from pbr.errors import OutsideProgramme
@@ -28,6 +30,7 @@ from pbr.io import DEFAULT_MAX_RECORD_BYTES
 
 if TYPE_CHECKING:
     from pbr.decisions import Decision
+    from pbr.history import PaymentHistory
     from pbr.io import Rejection
     from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
@@ -52,13 +55,31 @@ def add(sub: Any) -> None:
     )
     add_rule_options(ex)
     add_record_size_option(ex)
+    ex.add_argument(
+        "--ledger",
+        type=file_name,
+        metavar="DB",
+        help="a payments ledger: its entries count as payments made, as in pbr evaluate --ledger",
+    )
+    add_ledger_options(ex)
     ex.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``pbr explain``."""
+    """Run ``pbr explain``; a ledger is verified (with its key) before any record is read."""
     from pbr.cli._evaluate import STDIN, is_stream, spooled
 
+    stray = stray_ledger_options(args)
+    if stray is not None:  # it would do nothing: say so rather than ignore it
+        print(f"pbr: {stray} applies only with --ledger DB (no ledger is read without it)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    rule_sets_for(args.interpretation)  # checks the interpretations up front
+    history = None
+    if args.ledger is not None:  # verified (with its key) before any record is read
+        from pbr.audit._cli import load_history
+
+        history = load_history(args.ledger, args.key_file, args.timeout)
     explain = functools.partial(
         _explain,
         family_id=args.family_id,
@@ -68,6 +89,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         plans=load_plans(args.plan),
         max_record_bytes=args.max_record_bytes,
         calendar=load_calendar(args.term_calendar),
+        history=history,
     )
     if is_stream(args.file):  # a pipe cannot be looked at twice: read from a copy, as evaluate
         with spooled(args.file) as copy:
@@ -85,12 +107,14 @@ def _explain(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     read_from: str | None = None,
     calendar: TermCalendar | None = None,
+    history: PaymentHistory | None = None,
 ) -> int:
     """Explain `family_id` of `path`; `read_from` is a copy to read instead (of a pipe).
 
     The record explained is the one ``pbr evaluate`` decides on: the first that is neither
     rejected for its own faults nor outside every programme. The family's other records are
-    reported on stderr as evaluate reports them (the exit status is then 1).
+    reported on stderr as evaluate reports them (the exit status is then 1). A ledger's
+    payments (`history`) are merged in as ``pbr evaluate --ledger`` merges them.
     """
     tables: TableInput | None = None
     if read_from is None and council_tables(path):
@@ -102,7 +126,7 @@ def _explain(
         )
     else:
         found = _records_of(path, family_id, max_record_bytes, read_from)
-    chosen = _Chosen(path, as_of, rule_sets_for(choices, calendar), plans or {})
+    chosen = _Chosen(path, as_of, rule_sets_for(choices, calendar), plans or {}, history)
     for line, record, item in found:
         chosen.take(line, record, item)
     if chosen.records == 0:
@@ -143,8 +167,16 @@ Found = tuple["int | None", int, "Family | Rejection"]
 class _Chosen:
     """The family's record evaluate decides on, and what is said of each of its other records."""
 
-    def __init__(self, path: str, as_of: date, pick: Any, plans: dict[str, OutcomePlan]) -> None:
+    def __init__(
+        self,
+        path: str,
+        as_of: date,
+        pick: Any,
+        plans: dict[str, OutcomePlan],
+        history: PaymentHistory | None = None,
+    ) -> None:
         self.path, self.as_of, self.pick, self.plans = path, as_of, pick, plans
+        self.history = history
         self.decision: Decision | None = None
         self.line: int | None = None  # the decided record's
         self.records = 0
@@ -152,7 +184,8 @@ class _Chosen:
 
     def take(self, line: int | None, record: int, item: Family | Rejection) -> None:
         """Decide on `item` if no earlier record was decided on; else say why it is not."""
-        from pbr.batch import outside_programme
+        from pbr.batch import outside_programme, payments_refused
+        from pbr.history import HistoryError, merge_payments
         from pbr.io import Rejection
 
         self.records += 1
@@ -166,11 +199,17 @@ class _Chosen:
             try:
                 rules = self.pick(item)
                 plan = self.plans.get(rules.programme)
-                self.decision = evaluate(item, as_of=self.as_of, rules=rules, plan=plan)
+                family = item
+                if self.history is not None:
+                    family = merge_payments(item, self.history, rules=rules)
+                self.decision = evaluate(family, as_of=self.as_of, rules=rules, plan=plan)
                 self.line = line
             except OutsideProgramme as exc:  # not the family's record either: a later one may be
                 self._rejected(outside_programme(exc, item, source=self.path, record=record,
                                                  line=line))  # fmt: skip
+            except HistoryError as exc:  # its payments and the ledger's disagree, as evaluate says
+                self._rejected(payments_refused(exc, item, source=self.path, record=record,
+                                                line=line))  # fmt: skip
 
     def _rejected(self, item: Rejection) -> None:
         self.rejections.append(item.describe())
