@@ -222,6 +222,38 @@ def test_sample_by_hand_and_by_fraction() -> None:
         sample(claims, seed=1)
 
 
+def test_a_missing_value_and_values_with_a_slash_are_groups_of_their_own() -> None:
+    """A blank window and the text ``None`` were one group, ``None``, as were claim id ``F/Q1``
+    with window ``Q2`` and claim id ``F`` with window ``Q1/Q2``: the groups were joined by
+    ``"/".join(str(value))``."""
+
+    def claim(claim_id: str, window: str | None) -> Claim:
+        return Claim(
+            claim_id=claim_id,
+            family_id="F1",
+            kind="attachment_fee",
+            amount="100.00",
+            claimed_on=date(2015, 3, 31),
+            window=window,
+        )
+
+    windows = [None, None, "None", "None", "Q4"]
+    claims = [claim(f"W{i}", w) for i, w in enumerate(windows, start=1)]
+    with pytest.raises(ValueError, match="over 3 strata: it must be at least 3"):
+        sample(claims, size=2, seed=1, strata=("window",), min_per_stratum=1)
+    drawn = sample(claims, size=3, seed=1, strata=("window",), min_per_stratum=1)
+    assert drawn.sizes == {"(no window)": 1, "None": 1, "Q4": 1}
+    slashed = [claim("F/Q1", "Q2"), claim("F", "Q1/Q2")]
+    split = sample(slashed, size=2, seed=1, strata=("claim_id", "window"), min_per_stratum=1)
+    assert split.sizes == {'"F/Q1"/Q2': 1, 'F/"Q1/Q2"': 1}
+    # values without a slash or quote are named as before, so their samples are unchanged
+    assert sample(claims_for_sampling(9), fraction="0.5", seed=1, strata=("kind",)).sizes == {
+        "attachment_fee": 2,
+        "continuous_employment": 2,
+        "crime_asb_education": 2,
+    }
+
+
 # --- reports ------------------------------------------------------------------------------------
 
 
@@ -757,12 +789,14 @@ def test_claim_csv_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     claims, rejected = read_claims(path)
-    assert [(c.claim_id, c.row) for c in claims] == [("C1", 2), ("C2", 4), ("C4", 7)]
+    assert [(c.claim_id, c.row) for c in claims] == [("C2", 4), ("C4", 7)]
     assert [(r.row, r.claim_id, r.field) for r in rejected] == [
+        (2, "C1", "claim_id"),
         (5, "C3", "(row)"),
         (6, "C1", "claim_id"),
     ]
-    assert "the same claim_id is on row 2" in rejected[1].message
+    assert "the same claim_id is on row 6" in rejected[0].message
+    assert "the same claim_id is on row 2" in rejected[2].message
 
 
 def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:

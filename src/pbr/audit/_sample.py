@@ -134,7 +134,7 @@ def draw(
     repeated = ids != tuple(c.claim_id for c in claims)
     groups: dict[str, list[tuple[str, Claim]]] = {}
     for item, claim in zip(ids, claims, strict=True):
-        key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
+        key = stratum(claim, strata)
         groups.setdefault(key, []).append((item, claim))
     floor = {k: min(min_per_stratum, len(v)) for k, v in groups.items()}
     at_least = (
@@ -188,6 +188,32 @@ def draw(
         method,
         tuple(i for i, _ in chosen),
     )
+
+
+def stratum(claim: Claim, strata: Sequence[str]) -> str:
+    """The name of the claim's group: its `strata` values joined by ``/`` (``all`` for none).
+
+    Two groups never share a name: a missing value is ``(no <field>)``, and a value that
+    holds ``/`` or ``"``, or starts with ``(``, is quoted (``"F/Q1"``), so neither a missing
+    window and the text ``None`` nor ``F/Q1`` + ``Q2`` and ``F`` + ``Q1/Q2`` fall into one group.
+    Other values are as written, so their groups, and the samples drawn from them, are as before.
+
+    >>> from datetime import date
+    >>> c = Claim(claim_id="C/1", family_id="F1", kind="attachment_fee", amount="1",
+    ...           claimed_on=date(2013, 1, 1))
+    >>> stratum(c, ("kind", "window")), stratum(c, ("claim_id",)), stratum(c, ())
+    ('attachment_fee/(no window)', '"C/1"', 'all')
+    """
+    parts = []
+    for field in strata:
+        value = getattr(claim, field)
+        text = str(value)
+        if value is None:
+            text = f"(no {field})"
+        elif "/" in text or '"' in text or text.startswith("("):
+            text = '"' + text.replace('"', '""') + '"'
+        parts.append(text)
+    return "/".join(parts) or "all"
 
 
 def _proportional(size: int, counts: Mapping[str, int]) -> dict[str, int]:
