@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pbr.audit._mus import MusEvaluation, MusPlan, MusSample, mus_evaluate, mus_plan, mus_select
+from pbr.audit._mus import (
+    MusEvaluation,
+    MusPlan,
+    MusSample,
+    mus_evaluate,
+    mus_plan,
+    mus_select,
+    seed_text,
+)
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -293,13 +301,15 @@ def mus_audit(
     Raises:
         ValueError: no claim above £0.00, a tolerable misstatement not below the total
             claimed, a confidence, tolerable or expected misstatement `mus_plan` refuses, or a
-            sample larger than the pennies in the file.
-        TypeError: `verification` is not a `pbr.audit.Verification`.
+            sample larger than the pennies in the file, or a seed with a control character.
+        TypeError: `verification` is not a `pbr.audit.Verification`, or `seed` is neither text
+            nor a whole number.
 
     """
     from pbr._arguments import check_verification
 
     check_verification(verification)
+    seed_text(seed)  # before the plan: a bad seed is named whatever else is wrong
     claims = [c.claim for c in verification.checks]
     ids = sampling_ids(claims)
     plan = plan_for(claims, confidence=confidence, tolerable=tolerable, expected=expected)

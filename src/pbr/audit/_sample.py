@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pbr.audit._claims import Claim
+from pbr.audit._mus import seed_text
 from pbr.audit._mus_audit import sampling_ids
 
 __all__ = ["Sample", "rank", "sample"]
@@ -61,8 +62,13 @@ def rank(seed: str | int, claim_id: str) -> str:
 
     >>> rank(2015, "C-001")[:12]
     '23ed4ae47d00'
+
+    Raises:
+        TypeError: a seed neither text nor a whole number (`pbr.audit._mus.seed_text`).
+        ValueError: a seed with a control character.
+
     """
-    return hashlib.sha256(f"{seed}|{claim_id}".encode()).hexdigest()
+    return hashlib.sha256(f"{seed_text(seed)}|{claim_id}".encode()).hexdigest()
 
 
 def sample(
@@ -106,8 +112,10 @@ def sample(
     Raises:
         ValueError: neither or both of `size` and `fraction`, either out of range (a sample has
             at least one claim), an unknown stratum, no claims, a `size` too small for
-            `min_per_stratum`, or a `fraction` too small to draw any claim.
-        TypeError: `claims` is not claims (a claim file's name, a claim given as a dict).
+            `min_per_stratum`, a `fraction` too small to draw any claim, or a `seed` with a
+            control character.
+        TypeError: `claims` is not claims (a claim file's name, a claim given as a dict), or
+            `seed` is neither text nor a whole number (None, a float, a bool, bytes).
 
     """
     from pbr._arguments import check_claims
@@ -126,6 +134,7 @@ def draw(
 ) -> Sample:
     """`sample`, its errors naming the options as `names` does (`API_NAMES`, `CLI_NAMES`)."""
     n = names
+    seed = seed_text(seed)
     check_options(size, fraction, strata, min_per_stratum, n)
     claims = list(claims)
     if not claims:
@@ -182,7 +191,7 @@ def draw(
     )
     return Sample(
         tuple(c for _, c in chosen),
-        str(seed),
+        seed,
         tuple(strata),
         dict(sorted(sizes.items())),
         method,
