@@ -59,22 +59,20 @@ def _in_exact_context(function: Callable[_P, _R]) -> Callable[_P, _R]:
 def seed_text(seed: object, name: str = "seed") -> str:
     r"""The seed as the text every hash is taken of: text, or a whole number (``1`` is ``"1"``).
 
-        Anything else would be hashed as Python prints it (None as ``"None"``, ``1.0`` unlike
-        ``--seed 1``), and a control character cannot be shown in a report as the text to hash, so
-        the sample could not be redone by hand from it: each is refused, naming the value.
+    Anything else would be hashed as Python prints it (None as ``"None"``, ``1.0`` unlike
+    ``--seed 1``), and a control character cannot be shown in a report as the text to hash, so
+    the sample could not be redone by hand from it: each is refused, naming the value.
 
-        >>> seed_text(2015), seed_text("2015-Q4")
-        ('2015', '2015-Q4')
-        >>> seed_text(None)
-        Traceback (most recent call last):
-        ...
-        TypeError: seed must be text or a whole number, got None
-        >>> seed_text("Q4
-    ")
-        Traceback (most recent call last):
-        ...
-        ValueError: seed 'Q4
-    ' has a control character, U+000A, at character 3: a seed is printed in every report as the text hashed, so it must be printable
+    >>> seed_text(2015), seed_text("2015-Q4")
+    ('2015', '2015-Q4')
+    >>> seed_text(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be text or a whole number, got None
+    >>> seed_text("Q4\n")
+    Traceback (most recent call last):
+    ...
+    ValueError: seed 'Q4\n' has a control character, U+000A, at character 3: a seed is printed in every report as the text hashed, so it must be printable
     """
     from pbr._record_checks import control_character
 
