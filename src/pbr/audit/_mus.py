@@ -149,7 +149,8 @@ def mus_plan(
     Raises:
         ValueError: a non-positive book value, a confidence outside [50%, 100%) or with more
             than 10 decimal places as a percentage, a tolerable misstatement not above the
-            expected one, or a sample that would need more than one selection per penny.
+            expected one or not below the book value (any over-claim would be tolerable: no
+            sample is needed), or a sample that would need more than one selection per penny.
 
     """
     book = _pence(_money(book_value, "book_value"))
@@ -164,6 +165,11 @@ def mus_plan(
         raise ValueError(
             f"expected ({_gbp(expected_p)}) must be below tolerable ({_gbp(tolerable_p)}): "
             "no sample size can conclude when the misstatement expected is already intolerable"
+        )
+    if tolerable_p >= book:
+        raise ValueError(
+            f"the tolerable misstatement {_gbp(tolerable_p)} is not below the {_gbp(book)} "
+            "claimed: any over-claim would be tolerable, so no sample is needed"
         )
     t = Fraction(tolerable_p, book)
     e = Fraction(expected_p, book)

@@ -252,8 +252,8 @@ def plan_for(
     ValueError: a monetary-unit sample needs claims to sample: no claim checked has an amount above £0.00
 
     Raises:
-        ValueError: no claim above £0.00, a tolerable misstatement not below the total claimed,
-            or what `mus_plan` refuses.
+        ValueError: no claim above £0.00, or what `mus_plan` refuses (a tolerable misstatement
+            not below the total claimed among them).
 
     """
     book = sum((c.amount for c in claims), ZERO)
@@ -262,13 +262,7 @@ def plan_for(
             "a monetary-unit sample needs claims to sample: no claim checked has an amount "
             "above £0.00"
         )
-    plan = mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
-    if plan.tolerable >= book:
-        raise ValueError(
-            f"the tolerable misstatement {format_gbp(plan.tolerable)} is not below the "
-            f"{format_gbp(book)} claimed: any over-claim would be tolerable, so no sample is needed"
-        )
-    return plan
+    return mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
 
 
 def mus_audit(
