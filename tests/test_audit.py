@@ -188,7 +188,11 @@ def claims_for_sampling(n: int) -> list[Claim]:
     ]
 
 
-@given(st.integers(1, 60), st.data(), st.text(min_size=1, max_size=8))
+@given(
+    st.integers(1, 60),
+    st.data(),
+    st.text(st.characters(exclude_categories=["Cc"]), min_size=1, max_size=8),
+)
 def test_sample_depends_only_on_the_claims_and_the_seed(
     n: int, data: st.DataObject, seed: str
 ) -> None:
@@ -220,6 +224,38 @@ def test_sample_by_hand_and_by_fraction() -> None:
     }
     with pytest.raises(ValueError, match="exactly one"):
         sample(claims, seed=1)
+
+
+def test_a_missing_value_and_values_with_a_slash_are_groups_of_their_own() -> None:
+    """A blank window and the text ``None`` were one group, ``None``, as were claim id ``F/Q1``
+    with window ``Q2`` and claim id ``F`` with window ``Q1/Q2``: the groups were joined by
+    ``"/".join(str(value))``."""
+
+    def claim(claim_id: str, window: str | None) -> Claim:
+        return Claim(
+            claim_id=claim_id,
+            family_id="F1",
+            kind="attachment_fee",
+            amount="100.00",
+            claimed_on=date(2015, 3, 31),
+            window=window,
+        )
+
+    windows = [None, None, "None", "None", "Q4"]
+    claims = [claim(f"W{i}", w) for i, w in enumerate(windows, start=1)]
+    with pytest.raises(ValueError, match="over 3 strata: it must be at least 3"):
+        sample(claims, size=2, seed=1, strata=("window",), min_per_stratum=1)
+    drawn = sample(claims, size=3, seed=1, strata=("window",), min_per_stratum=1)
+    assert drawn.sizes == {"(no window)": 1, "None": 1, "Q4": 1}
+    slashed = [claim("F/Q1", "Q2"), claim("F", "Q1/Q2")]
+    split = sample(slashed, size=2, seed=1, strata=("claim_id", "window"), min_per_stratum=1)
+    assert split.sizes == {'"F/Q1"/Q2': 1, 'F/"Q1/Q2"': 1}
+    # values without a slash or quote are named as before, so their samples are unchanged
+    assert sample(claims_for_sampling(9), fraction="0.5", seed=1, strata=("kind",)).sizes == {
+        "attachment_fee": 2,
+        "continuous_employment": 2,
+        "crime_asb_education": 2,
+    }
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -757,12 +793,14 @@ def test_claim_csv_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     claims, rejected = read_claims(path)
-    assert [(c.claim_id, c.row) for c in claims] == [("C1", 2), ("C2", 4), ("C4", 7)]
+    assert [(c.claim_id, c.row) for c in claims] == [("C2", 4), ("C4", 7)]
     assert [(r.row, r.claim_id, r.field) for r in rejected] == [
+        (2, "C1", "claim_id"),
         (5, "C3", "(row)"),
         (6, "C1", "claim_id"),
     ]
-    assert "the same claim_id is on row 2" in rejected[1].message
+    assert "the same claim_id is on row 6" in rejected[0].message
+    assert "the same claim_id is on row 2" in rejected[2].message
 
 
 def test_unknown_and_missing_columns_are_named(tmp_path: Path) -> None:
@@ -829,10 +867,74 @@ def test_sample_refuses_bad_arguments() -> None:
         sample([*claims, claims[0]], size=6, seed=1)  # a repeated row is sampled as any other
 
 
+@pytest.mark.parametrize("seed", [None, b"1", 1.0, True, (1,), Decimal(1)])
+def test_a_seed_neither_text_nor_a_whole_number_is_refused_by_name(seed: object) -> None:
+    """None was hashed as the seed ``"None"``, and ``1.0`` or True unlike ``--seed 1``."""
+    claims = claims_for_sampling(4)
+    plan = pbr.audit.mus_plan("4", confidence="95%", tolerable="2")
+    amounts = {c.claim_id: c.amount for c in claims}
+    for draw in (
+        lambda: sample(claims, size=3, seed=seed),  # type: ignore[arg-type]
+        lambda: pbr.audit.rank(seed, "C1"),  # type: ignore[arg-type]
+        lambda: pbr.audit.mus_select(amounts, plan, seed=seed),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(
+            TypeError, match=re.escape(f"seed must be text or a whole number, got {seed!r}")
+        ):
+            draw()
+    assert sample(claims, size=3, seed=1) == sample(claims, size=3, seed="1")
+    assert sample(claims, size=3, seed=1).seed == "1"
+
+
+def test_a_seed_with_a_control_character_is_refused_in_python_and_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The seed was printed raw in some reports (an escape in .csv, .html and .md, a newline
+    splitting the terminal's line) and escaped in others: it is the text hashed, which no
+    escaped form lets a reader redo, so it is refused."""
+    from pbr.cli import main
+
+    claims = claims_for_sampling(4)
+    with pytest.raises(ValueError, match=r"seed 'Q4\\n' has a control character, U\+000A"):
+        sample(claims, size=1, seed="Q4\n")
+    with pytest.raises(ValueError, match="U\\+001B, at character 1"):
+        pbr.audit.mus_select(
+            {"C1": "4"}, pbr.audit.mus_plan("4", confidence="95%", tolerable="2"), seed="\x1b[31m"
+        )
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\nC1,EX-010,attachment_fee,1.00,2015-03-31\n"
+    )
+    for method in (
+        ["--sample", "1"],
+        ["--sample-method", "mus", "--confidence", "95", "--tolerable", "50%"],
+    ):
+        status = main(
+            [
+                "audit",
+                str(path),
+                "--families",
+                str(EXAMPLES / "families.jsonl"),
+                *method,
+                "--seed",
+                "\x1b[31mRED\nX",
+            ]
+        )
+        out, err = capsys.readouterr()
+        assert (status, out) == (2, "")
+        assert err == (
+            "pbr: --seed '\\x1b[31mRED\\nX' has a control character, U+001B, at character 1: a seed "
+            "is printed in every report as the text hashed, so it must be printable\n"
+        )
+
+
 _PRINTABLE_IDS = st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=6)
 
 
-@given(st.lists(_PRINTABLE_IDS, min_size=1, max_size=30, unique=True), st.text())
+@given(
+    st.lists(_PRINTABLE_IDS, min_size=1, max_size=30, unique=True),
+    st.text(st.characters(exclude_categories=["Cc", "Cs"])),
+)
 def test_sample_ranks_by_the_published_hash(ids: list[str], seed: str) -> None:
     import hashlib
 

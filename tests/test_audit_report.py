@@ -516,28 +516,49 @@ def test_a_claim_reusing_the_id_of_a_payment_not_its_own_hides_nothing(tmp_path:
 
 def test_an_exact_duplicate_row_is_a_duplicate_with_its_money(tmp_path: Path) -> None:
     path = tmp_path / "claims.csv"
-    path.write_text(
-        "claim_id,family_id,kind,amount,claimed_on\n"
-        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
-        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
-        "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
-        "C1,EX-010,crime_asb_education,700.00,2015-03-31\n"
-    )
+    exact = "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
+    path.write_text("claim_id,family_id,kind,amount,claimed_on\n" + exact * 3)
     claims, malformed = read_claims(path)
     assert [c.row for c in claims] == [2, 3, 4]
-    assert [(r.row, r.field, r.amount) for r in malformed] == [(5, "claim_id", Decimal("700.00"))]
-    assert "the same claim_id is on row 2 with other values" in malformed[0].message
+    assert malformed == []
     result = verify(claims, families(), rejections=malformed)
     assert [c.codes for c in result.checks] == [(), ("DUPLICATE_IN_FILE",), ("DUPLICATE_IN_FILE",)]
     assert result.checks[1].flags[0].message == "row 3 repeats row 2 (claim C1) exactly"
     total = result.reconciliation()[-1]
     assert (total["claimed"], total["verified"], total["over_claimed"], total["unverified"]) == (
-        Decimal("5200.00"),
+        Decimal("4500.00"),
         Decimal("1500.00"),
         Decimal("3000.00"),
-        Decimal("700.00"),
+        Decimal("0"),
     )
     assert len(sample(claims[:1], size=1, seed=0).claims) == 1
+
+
+def test_rows_sharing_a_claim_id_with_other_values_are_each_malformed_with_their_money(
+    tmp_path: Path,
+) -> None:
+    """Only the later row was malformed, so the order of the rows decided which was verified."""
+    path = tmp_path / "claims.csv"
+    exact = "C1,EX-010,crime_asb_education,1500.00,2015-03-31\n"
+    other = "C1,EX-010,crime_asb_education,700.00,2015-03-31\n"
+    for body in (exact * 3 + other, other + exact * 3):
+        path.write_text("claim_id,family_id,kind,amount,claimed_on\n" + body)
+        claims, malformed = read_claims(path)
+        assert claims == []
+        assert [(r.row, r.field, r.family_id) for r in malformed] == [
+            (n, "claim_id", "EX-010") for n in (2, 3, 4, 5)
+        ]
+        total = verify(claims, families(), rejections=malformed).reconciliation()[-1]
+        assert (total["claimed"], total["verified"], total["unverified"]) == (
+            Decimal("5200.00"),
+            Decimal("0"),
+            Decimal("5200.00"),
+        )
+    assert malformed[0].message == (
+        "the same claim_id is on rows 3, 4 and 5 with other values: which row is the claim "
+        "cannot be known, so none of them is read"
+    )
+    assert "the same claim_id is on row 2 with other values" in malformed[1].message
 
 
 @given(

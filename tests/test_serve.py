@@ -1427,6 +1427,18 @@ def test_audit_refuses_a_seed_or_strata_without_a_sample_as_the_cli_does(
     assert call(app, "POST", "/v1/audit", params={stray: value, "sample": 3}, files=_audit_files()).status_code == 200  # fmt: skip
 
 
+def test_audit_refuses_a_seed_with_a_control_character_as_the_cli_does(app: Any) -> None:
+    """The seed is printed in the report as the text hashed: an escape there was raw in .csv,
+    .html and .md reports and escaped in .xlsx ones."""
+    params = {"sample": 1, "seed": "\x1b[31mRED"}
+    answer = call(app, "POST", "/v1/audit", params=params, files=_audit_files())
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == (
+        "sample: seed '\\x1b[31mRED' has a control character, U+001B, at character 1: a seed "
+        "is printed in every report as the text hashed, so it must be printable"
+    )
+
+
 def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(

@@ -133,8 +133,9 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     its own row a rejection (it never joins the lines after it). Nothing is trimmed or coerced:
     a value with spaces around it, or a row of white space only, is refused like any other bad
     value. A row that repeats an earlier one exactly is read as a
-    claim (`verify` flags it ``DUPLICATE_IN_FILE``); a ``claim_id`` repeated with other values, a
-    missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
+    claim (`verify` flags it ``DUPLICATE_IN_FILE``). Rows that share a ``claim_id`` with other
+    values are each a rejection, naming the rows with other values, whatever their order: which
+    of them is the claim cannot be known. A missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
     and a bad value are each a rejection naming the row, the field and the value, with the
     claim id, kind and amount where they can be read. Nothing is dropped. The file is read to a
     limit, refused beyond it (an endless stream, ``/dev/zero``): 512 MiB
@@ -197,19 +198,65 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
 def _read_rows(
     source: str, rows: Iterable[tuple[int, Any]]
 ) -> tuple[list[Claim], list[ClaimRejection]]:
-    """Each row as a claim or a rejection, in file order."""
+    """Each row as a claim or a rejection, in file order, whatever the order of the rows.
+
+    Rows that are claims on their own but share a claim id with other values are each a
+    rejection (`_ambiguous`): which of them is the claim cannot be known, and taking the first
+    would let the order of the rows decide what is claimed.
+    """
     claims: list[Claim] = []
     rejected: list[ClaimRejection] = []
     seen: dict[str, tuple[int, dict[str, Any]]] = {}
+    again: dict[str, dict[int, dict[str, Any]]] = {}  # a claim id's rows, once it is on two
     for n, row in rows:
-        claim_or_error = _claim(source, n, row, seen)
+        claim_or_error = _claim(source, n, row)
         if isinstance(claim_or_error, Claim):
             claims.append(claim_or_error)
-            if claim_or_error.claim_id not in seen:
-                seen[claim_or_error.claim_id] = (n, _content(row))
+            claim_id = claim_or_error.claim_id
+            if claim_id not in seen:
+                seen[claim_id] = (n, _content(row))
+            else:
+                again.setdefault(claim_id, dict([seen[claim_id]]))[n] = _content(row)
         else:
             rejected.append(claim_or_error)
-    return claims, rejected
+    ambiguous = {k: rows for k, rows in again.items() if len(set(map(_key, rows.values()))) > 1}
+    if not ambiguous:
+        return claims, rejected
+    rejected += [
+        _ambiguous(source, c, ambiguous[c.claim_id]) for c in claims if c.claim_id in ambiguous
+    ]
+    return [c for c in claims if c.claim_id not in ambiguous], sorted(rejected, key=lambda r: r.row)
+
+
+def _key(content: dict[str, Any]) -> str:
+    """A row's content (`_content`) as one value, to tell rows of other values apart."""
+    return repr(sorted(content.items()))
+
+
+def _ambiguous(source: str, claim: Claim, rows: dict[int, dict[str, Any]]) -> ClaimRejection:
+    """The rejection of a claim whose claim id other rows have with other values."""
+    own = _key(rows[claim.row])
+    others = [n for n, content in rows.items() if _key(content) != own]
+    where = f"row {others[0]}" if len(others) == 1 else f"rows {_listed(others)}"
+    return ClaimRejection(
+        source,
+        claim.row,
+        claim.claim_id,
+        "claim_id",
+        repr(claim.claim_id),
+        f"the same claim_id is on {where} with other values: which row is the claim cannot be "
+        "known, so none of them is read",
+        kind=claim.kind,
+        amount=claim.amount,
+        family_id=claim.family_id,
+        claimed_on=claim.claimed_on,
+        window=claim.window,
+    )
+
+
+def _listed(numbers: list[int]) -> str:
+    """``2, 3 and 5``."""
+    return ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
 
 
 def readable(text: str) -> str:
@@ -579,9 +626,7 @@ def _json_lines(text: str) -> Iterator[tuple[int, Any]]:
             )
 
 
-def _claim(
-    source: str, n: int, row: Any, seen: dict[str, tuple[int, dict[str, Any]]]
-) -> Claim | ClaimRejection:
+def _claim(source: str, n: int, row: Any) -> Claim | ClaimRejection:
     unread = "(row not readable)"
     if not isinstance(row, dict):
         return ClaimRejection(
@@ -601,7 +646,6 @@ def _claim(
         or _short(row)
         or _split_amount(row)
         or _spaced(row)
-        or _reused_id(row, claim_id, seen)
     )
     if problem is not None:
         field, value, message = problem
@@ -698,18 +742,6 @@ def _spaced(row: dict[str, Any]) -> _Problem | None:
                 f"white space around the value: {fix} (nothing in a claim file is trimmed)",
             )
     return None
-
-
-def _reused_id(
-    row: dict[str, Any], claim_id: str | None, seen: dict[str, tuple[int, dict[str, Any]]]
-) -> _Problem | None:
-    """A claim id an earlier claim has, with other values (an exact repeat is a duplicate)."""
-    if claim_id is None or claim_id not in seen:
-        return None
-    first, content = seen[claim_id]
-    if content == _content(row):
-        return None
-    return "claim_id", repr(claim_id), f"the same claim_id is on row {first} with other values"
 
 
 def _validated(

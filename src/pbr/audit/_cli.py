@@ -439,7 +439,9 @@ def _sampling(args: argparse.Namespace) -> _Sampling | None:
                 "--sample-method mus"
             )
         return None
-    seed = "0" if args.seed is None else args.seed
+    from pbr.audit._mus import seed_text
+
+    seed = "0" if args.seed is None else seed_text(args.seed, "--seed")
     if method == "mus":
         size = "whose size follows from --confidence, --tolerable and --expected"
         no_strata = "which has no strata (every claim of at least the interval is taken)"

@@ -56,6 +56,38 @@ def _in_exact_context(function: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+def seed_text(seed: object, name: str = "seed") -> str:
+    r"""The seed as the text every hash is taken of: text, or a whole number (``1`` is ``"1"``).
+
+    Anything else would be hashed as Python prints it (None as ``"None"``, ``1.0`` unlike
+    ``--seed 1``), and a control character cannot be shown in a report as the text to hash, so
+    the sample could not be redone by hand from it: each is refused, naming the value.
+
+    >>> seed_text(2015), seed_text("2015-Q4")
+    ('2015', '2015-Q4')
+    >>> seed_text(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be text or a whole number, got None
+    >>> seed_text("Q4\n")
+    Traceback (most recent call last):
+    ...
+    ValueError: seed 'Q4\n' has a control character, U+000A, at character 3: a seed is printed in every report as the text hashed, so it must be printable
+    """
+    from pbr._record_checks import control_character
+
+    if isinstance(seed, bool) or not isinstance(seed, str | int):
+        raise TypeError(f"{name} must be text or a whole number, got {seed!r}")
+    text = str(seed)
+    bad = control_character(text)
+    if bad is not None:
+        raise ValueError(
+            f"{name} {text!r} has {bad}: a seed is printed in every report as the text hashed, "
+            "so it must be printable"
+        )
+    return text
+
+
 # --- planning -------------------------------------------------------------------------------
 
 
@@ -117,7 +149,8 @@ def mus_plan(
     Raises:
         ValueError: a non-positive book value, a confidence outside [50%, 100%) or with more
             than 10 decimal places as a percentage, a tolerable misstatement not above the
-            expected one, or a sample that would need more than one selection per penny.
+            expected one or not below the book value (any over-claim would be tolerable: no
+            sample is needed), or a sample that would need more than one selection per penny.
 
     """
     book = _pence(_money(book_value, "book_value"))
@@ -132,6 +165,11 @@ def mus_plan(
         raise ValueError(
             f"expected ({_gbp(expected_p)}) must be below tolerable ({_gbp(tolerable_p)}): "
             "no sample size can conclude when the misstatement expected is already intolerable"
+        )
+    if tolerable_p >= book:
+        raise ValueError(
+            f"the tolerable misstatement {_gbp(tolerable_p)} is not below the {_gbp(book)} "
+            "claimed: any over-claim would be tolerable, so no sample is needed"
         )
     t = Fraction(tolerable_p, book)
     e = Fraction(expected_p, book)
@@ -337,10 +375,13 @@ def mus_select(
      ('C-11', 1, False), ('C-06', 1, False)]
 
     Raises:
-        ValueError: a claim id given twice or not text, a negative or non-money amount, or
-            claims that do not add up to the plan's book value.
+        ValueError: a claim id given twice or not text, a negative or non-money amount,
+            claims that do not add up to the plan's book value, or a seed with a control
+            character.
+        TypeError: a seed neither text nor a whole number (None, a float, a bool, bytes).
 
     """
+    seed = seed_text(seed)
     pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
     amounts: dict[str, int] = {}
     twice: set[str] = set()
@@ -361,7 +402,6 @@ def mus_select(
             f"the claims total {_gbp(book)} but the plan is for {_gbp(_pence(plan.book_value))}:"
             " plan on the same claims you sample"
         )
-    seed = str(seed)
     order = sorted(amounts, key=lambda i: (_rank(seed, i), i))
     interval = _pence(plan.interval)
     start = 1 + int(_rank(seed, "start"), 16) % interval

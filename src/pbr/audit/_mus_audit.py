@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pbr.audit._mus import MusEvaluation, MusPlan, MusSample, mus_evaluate, mus_plan, mus_select
+from pbr.audit._mus import (
+    MusEvaluation,
+    MusPlan,
+    MusSample,
+    mus_evaluate,
+    mus_plan,
+    mus_select,
+    seed_text,
+)
 from pbr.money import ZERO, format_gbp
 
 if TYPE_CHECKING:
@@ -244,8 +252,8 @@ def plan_for(
     ValueError: a monetary-unit sample needs claims to sample: no claim checked has an amount above £0.00
 
     Raises:
-        ValueError: no claim above £0.00, a tolerable misstatement not below the total claimed,
-            or what `mus_plan` refuses.
+        ValueError: no claim above £0.00, or what `mus_plan` refuses (a tolerable misstatement
+            not below the total claimed among them).
 
     """
     book = sum((c.amount for c in claims), ZERO)
@@ -254,13 +262,7 @@ def plan_for(
             "a monetary-unit sample needs claims to sample: no claim checked has an amount "
             "above £0.00"
         )
-    plan = mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
-    if plan.tolerable >= book:
-        raise ValueError(
-            f"the tolerable misstatement {format_gbp(plan.tolerable)} is not below the "
-            f"{format_gbp(book)} claimed: any over-claim would be tolerable, so no sample is needed"
-        )
-    return plan
+    return mus_plan(book, confidence=confidence, tolerable=tolerable, expected=expected)
 
 
 def mus_audit(
@@ -293,13 +295,15 @@ def mus_audit(
     Raises:
         ValueError: no claim above £0.00, a tolerable misstatement not below the total
             claimed, a confidence, tolerable or expected misstatement `mus_plan` refuses, or a
-            sample larger than the pennies in the file.
-        TypeError: `verification` is not a `pbr.audit.Verification`.
+            sample larger than the pennies in the file, or a seed with a control character.
+        TypeError: `verification` is not a `pbr.audit.Verification`, or `seed` is neither text
+            nor a whole number.
 
     """
     from pbr._arguments import check_verification
 
     check_verification(verification)
+    seed_text(seed)  # before the plan: a bad seed is named whatever else is wrong
     claims = [c.claim for c in verification.checks]
     ids = sampling_ids(claims)
     plan = plan_for(claims, confidence=confidence, tolerable=tolerable, expected=expected)

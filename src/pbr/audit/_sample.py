@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pbr.audit._claims import Claim
+from pbr.audit._mus import seed_text
 from pbr.audit._mus_audit import sampling_ids
 
 __all__ = ["Sample", "rank", "sample"]
@@ -61,8 +62,13 @@ def rank(seed: str | int, claim_id: str) -> str:
 
     >>> rank(2015, "C-001")[:12]
     '23ed4ae47d00'
+
+    Raises:
+        TypeError: a seed neither text nor a whole number (`pbr.audit._mus.seed_text`).
+        ValueError: a seed with a control character.
+
     """
-    return hashlib.sha256(f"{seed}|{claim_id}".encode()).hexdigest()
+    return hashlib.sha256(f"{seed_text(seed)}|{claim_id}".encode()).hexdigest()
 
 
 def sample(
@@ -106,8 +112,10 @@ def sample(
     Raises:
         ValueError: neither or both of `size` and `fraction`, either out of range (a sample has
             at least one claim), an unknown stratum, no claims, a `size` too small for
-            `min_per_stratum`, or a `fraction` too small to draw any claim.
-        TypeError: `claims` is not claims (a claim file's name, a claim given as a dict).
+            `min_per_stratum`, a `fraction` too small to draw any claim, or a `seed` with a
+            control character.
+        TypeError: `claims` is not claims (a claim file's name, a claim given as a dict), or
+            `seed` is neither text nor a whole number (None, a float, a bool, bytes).
 
     """
     from pbr._arguments import check_claims
@@ -126,6 +134,7 @@ def draw(
 ) -> Sample:
     """`sample`, its errors naming the options as `names` does (`API_NAMES`, `CLI_NAMES`)."""
     n = names
+    seed = seed_text(seed)
     check_options(size, fraction, strata, min_per_stratum, n)
     claims = list(claims)
     if not claims:
@@ -134,7 +143,7 @@ def draw(
     repeated = ids != tuple(c.claim_id for c in claims)
     groups: dict[str, list[tuple[str, Claim]]] = {}
     for item, claim in zip(ids, claims, strict=True):
-        key = "/".join(str(getattr(claim, s)) for s in strata) or "all"
+        key = stratum(claim, strata)
         groups.setdefault(key, []).append((item, claim))
     floor = {k: min(min_per_stratum, len(v)) for k, v in groups.items()}
     at_least = (
@@ -182,12 +191,38 @@ def draw(
     )
     return Sample(
         tuple(c for _, c in chosen),
-        str(seed),
+        seed,
         tuple(strata),
         dict(sorted(sizes.items())),
         method,
         tuple(i for i, _ in chosen),
     )
+
+
+def stratum(claim: Claim, strata: Sequence[str]) -> str:
+    """The name of the claim's group: its `strata` values joined by ``/`` (``all`` for none).
+
+    Two groups never share a name: a missing value is ``(no <field>)``, and a value that
+    holds ``/`` or ``"``, or starts with ``(``, is quoted (``"F/Q1"``), so neither a missing
+    window and the text ``None`` nor ``F/Q1`` + ``Q2`` and ``F`` + ``Q1/Q2`` fall into one group.
+    Other values are as written, so their groups, and the samples drawn from them, are as before.
+
+    >>> from datetime import date
+    >>> c = Claim(claim_id="C/1", family_id="F1", kind="attachment_fee", amount="1",
+    ...           claimed_on=date(2013, 1, 1))
+    >>> stratum(c, ("kind", "window")), stratum(c, ("claim_id",)), stratum(c, ())
+    ('attachment_fee/(no window)', '"C/1"', 'all')
+    """
+    parts = []
+    for field in strata:
+        value = getattr(claim, field)
+        text = str(value)
+        if value is None:
+            text = f"(no {field})"
+        elif "/" in text or '"' in text or text.startswith("("):
+            text = '"' + text.replace('"', '""') + '"'
+        parts.append(text)
+    return "/".join(parts) or "all"
 
 
 def _proportional(size: int, counts: Mapping[str, int]) -> dict[str, int]:

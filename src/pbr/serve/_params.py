@@ -158,7 +158,7 @@ AUDIT = (
     ),
     Param(
         "seed",
-        "The sample's seed (any text; default 0); with sample or fraction only.",
+        "The sample's seed (any printable text; default 0); with sample or fraction only.",
         {"type": "string", "maxLength": 200},
         hint="at most 200 characters",
     ),
