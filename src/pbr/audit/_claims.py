@@ -132,12 +132,12 @@ def read_claims(path: str | Path) -> tuple[list[Claim], list[ClaimRejection]]:
     break: a quote encloses a whole value or is not there, and a stray or unclosed quote makes
     its own row a rejection (it never joins the lines after it). Nothing is trimmed or coerced:
     a value with spaces around it, or a row of white space only, is refused like any other bad
-    value. A row that repeats an earlier one exactly is read as a
-    claim (`verify` flags it ``DUPLICATE_IN_FILE``). Rows that share a ``claim_id`` with other
-    values are each a rejection, naming the rows with other values, whatever their order: which
-    of them is the claim cannot be known. A missing or unknown column, surplus values, a JSON key given twice, bytes that are not UTF-8
-    and a bad value are each a rejection naming the row, the field and the value, with the
-    claim id, kind and amount where they can be read. Nothing is dropped. The file is read to a
+    value. A row that repeats an earlier one exactly is read as a claim (`verify` flags it
+    ``DUPLICATE_IN_FILE``). Rows that share a ``claim_id`` with other values are each a
+    rejection, naming the rows with other values, whatever their order: which of them is the
+    claim cannot be known. A missing or unknown column, surplus values, a JSON key given twice,
+    bytes that are not UTF-8 and a bad value are each a rejection naming the row, the field and
+    the value, with the claim id, kind and amount where they can be read. Nothing is dropped. The file is read to a
     limit, refused beyond it (an endless stream, ``/dev/zero``): 512 MiB
     (`pbr._bounded.MAX_TEXT_FILE_BYTES`; a national claim file is about 200 MB) and, but in a
     ``.json`` document, 1 MiB a line.
