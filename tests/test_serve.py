@@ -2058,6 +2058,8 @@ def test_several_workers_build_their_app_from_the_options(
         (["--workers", "0"], "not a number of workers"),
         (["--max-record-bytes", "lots"], "not a size"),
         (["--timeout", "-1"], "not a positive number"),
+        (["--timeout", "inf"], "not a positive number of seconds: 'inf'"),
+        (["--batch-timeout", "Infinity"], "not a positive number of seconds: 'Infinity'"),
         (["--interpretation", "employment_weeks"], "ID=VALUE"),
     ],
 )
@@ -2070,6 +2072,54 @@ def test_bad_options_are_usage_errors(
         _parser().parse_args(["serve", *argv])
     assert stopped.value.code == 2
     assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("employment_weeks=all_13", "employment_weeks=jsa_26_other_13"),
+        ("employment_weeks=all_13",) * 2,
+    ],
+)
+def test_an_interpretation_given_twice_stops_the_command(
+    monkeypatch: pytest.MonkeyPatch, values: tuple[str, str]
+) -> None:
+    """The last of two would win silently, as a request or ``pbr evaluate`` with both may not."""
+    argv = [a for value in values for a in ("--interpretation", value)]
+    status, seen, said = _run_serve(monkeypatch, "--port", "18999", *argv)
+    assert (status, seen) == (2, {})
+    first, then = (value.partition("=")[2] for value in values)
+    assert said == (
+        f"pbr: interpretation 'employment_weeks' is given twice ({first!r}, then {then!r}): "
+        "give it once; valid: jsa_26_other_13, all_13\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["--max-upload-bytes", "1K"],
+            "--max-upload-bytes 1,024 is smaller than --max-record-bytes 4,194,304 (its default)",
+        ),
+        (
+            ["--max-record-bytes", "300M"],
+            "--max-upload-bytes 268,435,456 (its default) is smaller than --max-record-bytes "
+            "314,572,800",
+        ),
+        (
+            ["--max-record-bytes", "2K", "--max-upload-bytes", "1K"],
+            "--max-upload-bytes 1,024 is smaller than --max-record-bytes 2,048",
+        ),
+    ],
+)
+def test_conflicting_size_limits_are_named_as_options(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], said: str
+) -> None:
+    """Not ``max_upload_bytes must be at least max_record_bytes``: which option, which value?"""
+    status, seen, err = _run_serve(monkeypatch, "--port", "18999", *argv)
+    assert (status, seen) == (2, {})
+    assert err == f"pbr: {said}: --max-upload-bytes must be at least --max-record-bytes\n"
 
 
 def test_sizes_take_units() -> None:

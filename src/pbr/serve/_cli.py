@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -30,6 +31,10 @@ _SIZE = re.compile(r"(\d+)\s*([KMG]?)i?B?", re.IGNORECASE)
 _DEFAULTS = Settings()
 
 
+class _DefaultSize(int):
+    """A size limit's default: an int the command can tell from the same size given."""
+
+
 def _size(text: str) -> int:
     """A byte count: ``4194304``, ``4M``, ``512K``, ``1G``."""
     match = _SIZE.fullmatch(text.strip())
@@ -39,11 +44,12 @@ def _size(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
+    """``--timeout``, ``--batch-timeout``: seconds, more than 0 and finite (inf waits forever)."""
     try:
         value = float(text)
     except ValueError:
         value = 0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
     return value
 
@@ -139,14 +145,14 @@ def add_serve_command(sub: Any) -> None:
     sv.add_argument(
         "--max-record-bytes",
         type=_size,
-        default=_DEFAULTS.max_record_bytes,
+        default=_DefaultSize(_DEFAULTS.max_record_bytes),
         metavar="SIZE",
         help="largest one-family body and longest batch line (default 4M)",
     )
     sv.add_argument(
         "--max-upload-bytes",
         type=_size,
-        default=_DEFAULTS.max_upload_bytes,
+        default=_DefaultSize(_DEFAULTS.max_upload_bytes),
         metavar="SIZE",
         help="largest batch or audit body (default 256M)",
     )
@@ -184,10 +190,17 @@ def add_serve_command(sub: Any) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options that make the app, as JSON-safe data (for worker processes)."""
+    """The options that make the app, as JSON-safe data (for worker processes).
+
+    Raises:
+        UnknownInterpretation: an interpretation is given twice (as ``pbr evaluate`` refuses).
+
+    """
+    from pbr._arguments import interpretations_once
+
     hosts = args.allowed_host or (list(LOOPBACK_HOSTS) if is_loopback(args.host) else ["*"])
     return {
-        "interpretations": dict(args.interpretation),
+        "interpretations": interpretations_once(args.interpretation),
         "plans": list(args.plan),
         "term_calendar": args.term_calendar,
         "ledger": args.ledger,
@@ -201,6 +214,22 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "access_log": not args.no_access_log,
         "log_ids": args.log_ids,
     }
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    """Refuse an upload limit below the record limit in the options' words, not `Settings`'."""
+    if args.max_upload_bytes >= args.max_record_bytes:
+        return
+
+    def given(option: str, value: int) -> str:
+        default = " (its default)" if isinstance(value, _DefaultSize) else ""
+        return f"{option} {value:,}{default}"
+
+    raise ValueError(
+        f"{given('--max-upload-bytes', args.max_upload_bytes)} is smaller than "
+        f"{given('--max-record-bytes', args.max_record_bytes)}: --max-upload-bytes must be at "
+        "least --max-record-bytes"
+    )
 
 
 def settings_from(options: dict[str, Any], err: TextIO | None = None) -> Settings:
@@ -279,10 +308,11 @@ def run_serve(args: argparse.Namespace, err: TextIO | None = None) -> int:
     from pbr.errors import PlanError
     from pbr.serve._app import create_app
 
-    options = _options(args)
     try:
+        options = _options(args)
         if (args.tls_cert is None) != (args.tls_key is None):
             raise ValueError("give both --tls-cert and --tls-key, or neither")
+        _check_limits(args)
         settings = settings_from(options, err)
         check_bind(args.host, settings.token)
         app = create_app(settings)
