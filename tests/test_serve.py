@@ -2243,3 +2243,11 @@ def test_the_guide_shows_the_rejection_the_server_writes(app: Any) -> None:
     answer = call(app, "POST", "/v1/evaluate", params=Q, content=body.replace("\n", " "))
     assert answer.status_code == 422
     assert answer.text == "".join(shown.split("\n "))
+
+
+@pytest.mark.parametrize("name", ["timeout", "batch_timeout", "max_record_bytes"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0, -1])
+def test_settings_refuse_a_limit_that_is_not_positive_and_finite(name: str, value: float) -> None:
+    """``Settings(timeout=inf)`` turned the 408 off, as ``--timeout inf`` did on the command line."""
+    with pytest.raises(ValueError, match=f"{name} must be positive and finite, got {value!r}"):
+        Settings(**{name: value})  # type: ignore[arg-type]

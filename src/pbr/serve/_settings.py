@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +80,9 @@ class Settings:
                 f"(got {len(self.token)})"
             )
         for name in ("max_record_bytes", "max_upload_bytes", "timeout", "batch_timeout"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):  # inf: the 408 would never come
+                raise ValueError(f"{name} must be positive and finite, got {value!r}")
         if self.max_upload_bytes < self.max_record_bytes:
             raise ValueError("max_upload_bytes must be at least max_record_bytes")
 
