@@ -1340,3 +1340,20 @@ def test_a_route_claimed_earlier_in_the_file_is_named_as_claimed_not_paid() -> N
     }
     after = verify(claims[1:], [phase_one_family()], history=paid, rules_for=lambda f: exclusive)
     assert after.checks[0].flags[0].message.startswith("continuous_employment is paid")
+
+
+def test_claims_sharing_an_id_with_other_values_are_judged_alike_in_any_order() -> None:
+    """`verify` of claims made in Python judged the first of two X-1s and flagged the other."""
+    small = claim("X-1", "attachment_fee", "100.00", date(2015, 3, 31), "EX-010")
+    other = claim("X-2", "attachment_fee", "800.00", date(2015, 3, 31), "EX-011")
+    large = claim("X-1", "attachment_fee", "4000.00", date(2015, 3, 31), "EX-013")
+    runs = [verify(rows, families()) for rows in ([small, other, large], [large, other, small])]
+    for run in runs:
+        by_amount = {c.claim.amount: c for c in run.checks}
+        for amount in (Decimal("100.00"), Decimal("4000.00")):
+            check = by_amount[amount]
+            assert check.codes == ("MALFORMED_ROW",)
+            assert check.verified == 0
+            assert "same claim_id is on a claim of EX-01" in check.flags[0].message
+        assert by_amount[Decimal("800.00")].codes != ("MALFORMED_ROW",)
+    assert runs[0].reconciliation() == runs[1].reconciliation()

@@ -35,8 +35,9 @@ AuditFlag = Literal[
 ]
 
 AUDIT_FLAGS: dict[str, str] = {
-    "MALFORMED_ROW": "The claim row could not be read; it is reported with its row number, the "
-    "field and the value, and nothing of it is verified.",
+    "MALFORMED_ROW": "The claim row could not be read (or its claim id is on another row with "
+    "other values, so which is the claim cannot be known); it is reported with its row number, "
+    "the field and the value, and nothing of it is verified.",
     "UNKNOWN_FAMILY": "No family record with this family_id.",
     "FAMILY_RECORD_REJECTED": "The family's record was given but rejected (it could not be "
     "read or validated), so the claim can be neither verified nor refused: its amount is "

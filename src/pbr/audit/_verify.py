@@ -440,7 +440,9 @@ def verify(
     payment with a claim's id still counts: of another family or kind, or paid before the claim
     date, the claim is flagged ``CLAIM_ID_OF_OTHER_PAYMENT``; of its family and kind (another
     amount, another claim date), the kind is paid already: ``DUPLICATE_OF_PAYMENT``. A row that
-    repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``. `as_of` (default: the last
+    repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``; claims sharing a claim id
+    with other values are each ``MALFORMED_ROW``, whatever their order (the claim file reader
+    makes each such row a rejection). `as_of` (default: the last
     claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
     them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
     council's interpretations), `plans` the outcome plans by programme. Malformed rows
@@ -511,6 +513,8 @@ def verify(
     calendars: dict[str, tuple[str, int]] = {}  # a council's term calendar, by rule-set version
     bounds: dict[str, tuple[Decimal, Decimal]] = {}  # each family's cap and fee due, as judged
 
+    ambiguous = _ambiguous_ids(claims)
+
     def audit(not_own: frozenset[tuple[str, str]]) -> _Pass:
         """One pass over the claims, taking the payments of `not_own` as not their claims'."""
         paid = _Payments(loaded, own, not_own, pick)
@@ -521,7 +525,9 @@ def verify(
         first: dict[str, int] = {}
         for i, claim in enumerate(claims):  # a row repeating an earlier one
             j = first.setdefault(claim.claim_id, i)
-            if j != i:
+            if claim.claim_id in ambiguous:
+                checks[i] = _blocked(claim, _ambiguous(claim, ambiguous[claim.claim_id]))
+            elif j != i:
                 earlier = claims[j]
                 same = earlier.model_dump(exclude={"row"}) == claim.model_dump(exclude={"row"})
                 what = "repeats" if same else "reuses the claim id of"
@@ -897,6 +903,42 @@ def _undated(claim: Claim) -> Flag | None:
         "MALFORMED_ROW",
         f"claimed_on = {day}: {why}, so the claim cannot be judged",
         _numbers(claim) | bound,
+    )
+
+
+def _ambiguous_ids(claims: Sequence[Claim]) -> dict[str, list[Claim]]:
+    """The claims of each claim id that claims with other values share (`_ambiguous`)."""
+    by_id: dict[str, list[Claim]] = {}
+    for claim in claims:
+        by_id.setdefault(claim.claim_id, []).append(claim)
+    return {
+        claim_id: them
+        for claim_id, them in by_id.items()
+        if len({repr(c.model_dump(exclude={"row"})) for c in them}) > 1
+    }
+
+
+def _ambiguous(claim: Claim, sharing: Sequence[Claim]) -> Flag:
+    """A claim whose id claims with other values have: which is the claim cannot be known.
+
+    Judging the first would let the order of the claims decide what is verified; the claim
+    file reader makes each such row a rejection (`pbr.audit.read_claims`), whatever its order.
+    """
+    own = claim.model_dump(exclude={"row"})
+    others = [c for c in sharing if c.model_dump(exclude={"row"}) != own]
+    if all(c.row for c in others):
+        rows = [str(c.row) for c in others]
+        where = f"row {rows[0]}" if len(rows) == 1 else "rows " + ", ".join(rows)
+    else:  # claims made in Python, not read from a file: named by their values
+        where = "; ".join(
+            f"a claim of {c.family_id}'s {c.kind}, £{c.amount:.2f} on {c.claimed_on}"
+            for c in others
+        )
+    return Flag(
+        "MALFORMED_ROW",
+        f"the same claim_id is on {where} with other values: which is the claim cannot be "
+        "known, so none of them is judged",
+        _numbers(claim) | {"other_rows": " ".join(str(c.row) for c in others)},
     )
 
 
