@@ -452,3 +452,41 @@ def test_the_later_row_has_a_band_so_the_band_columns_stay_whole_pence() -> None
     # the windows' bands and the mean are those of the windows, as before
     assert d.windows[-1].median == rows[-2]["p50"]
     assert abs(d.mc_mean - d.total) < d.total / 100  # type: ignore[operator]
+
+
+def test_the_cumulative_total_is_the_exact_running_total_to_the_penny() -> None:
+    """By 31 December 2012 only fees, exactly £2,000,000.00, are due: it showed £2,000,000.01.
+
+    Three windows of £666,666.666… each rounded to £666,666.67 and added up drifted a penny, and
+    the central estimate fell outside its Monte Carlo band of no spread.
+    """
+    d = drawdown(allocation(3000), default_scenarios()[1], runs=1000, seed=5)
+    w = d.windows[2]
+    assert w.claim_date == date(2012, 12, 31)
+    assert (w.cumulative, w.low, w.median, w.high) == (Decimal("2000000.00"),) * 4
+    assert sum((x.total for x in d.windows[:3]), ZERO) == Decimal("2000000.01")  # the totals
+    years = d.by_year()
+    assert years[0]["cumulative"] == d.windows[3].cumulative  # 2012/13 ends on 31 March 2013
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 250), st.integers(0, 2**32 - 1), st.sampled_from(list(default_scenarios())))
+def test_a_band_with_no_spread_holds_the_cumulative_total(
+    units: int, seed: int, scenario: Assumptions
+) -> None:
+    """Where every run has drawn the same money (fees only), it is the exact amount due.
+
+    36 estimated families a unit: 30 funded, 10 a year, 2½ a quarter, so a run's families to
+    date are whole (and the same in every run) or a half (and differ between the 40 runs).
+    """
+    d = drawdown(allocation(36 * units), scenario, runs=40, seed=seed)
+    previous = ZERO
+    for w in d.windows:
+        assert w.low is not None
+        assert w.high is not None
+        if w.low == w.high:
+            assert w.cumulative == w.low
+        assert w.cumulative >= previous
+        previous = w.cumulative
+    assert d.windows[-1].cumulative == d.total == sum((w.total for w in d.windows), ZERO)
+    assert d.by_year()[-1]["cumulative"] == d.total + d.beyond_horizon

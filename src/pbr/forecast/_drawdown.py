@@ -41,7 +41,7 @@ from pbr.forecast._arguments import (
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
-from pbr.forecast._rounding import round_cells
+from pbr.forecast._rounding import half_up, round_cells
 from pbr.forecast._terms import Books, ProgrammeTerms, programme_terms
 from pbr.money import ZERO, exact_class, in_exact_arithmetic, round_to_penny
 from pbr.periods import FinancialYear, TermCalendar, add_months, check_as_of, financial_year_of
@@ -596,8 +596,8 @@ class Drawdown:
         """One row per financial year: maxima, forecast, at risk and band (the summary table).
 
         Each row holds the maximum by year of attachment and of claim, the forecast by claim
-        year (fees, each result, grant, total, cumulative), what is at risk and the band of the
-        cumulative total at the year's end.
+        year (fees, each result, grant, total, and the cumulative total at the year's end: its
+        last window's), what is at risk and the band of the cumulative total at the year's end.
 
         ``maximum_by_attachment`` is what the year's families (and grant) can bring;
         ``maximum_by_claim`` is what would be claimed in the year if every family earned its
@@ -672,12 +672,17 @@ class Drawdown:
             for key, value in self.beyond_horizon_by_column:
                 later[key] = value
             out.append(later)
-        cumulative = ZERO
         carried: Window | None = None
         for row in out:
-            cumulative += row["total"]
-            row["cumulative"] = cumulative
             carried = last.get(row["year"], carried)
+            # the windows' running total at the year's end (rounded from the exact one)
+            row["cumulative"] = (
+                self.total + self.beyond_horizon
+                if row["year"] == LATER
+                else carried.cumulative
+                if carried is not None
+                else ZERO
+            )
             if row["year"] == LATER and self.runs and self.beyond_band is not None:
                 low, high = self.band
                 row.update(zip((f"p{low}", "p50", f"p{high}"), self.beyond_band, strict=True))
@@ -1132,7 +1137,8 @@ def _windows(
     """Round the windows' table once, as a whole: windows, years and columns add up.
 
     Returns the windows, what is forecast beyond the last window, what is at risk beyond it,
-    and the columns of what is beyond.
+    and the columns of what is beyond. Each window's cumulative total is its exact running
+    total rounded half up, the last one the sum of the windows' totals (`_running`).
     """
     grant = alloc.upfront_grant > 0
     forecast_columns = (FEES, *kinds, *((GRANT,) if grant else ()))
@@ -1152,12 +1158,13 @@ def _windows(
                 left[key] = (("all", year), ("forecast", year), ("window", slot))
                 right[key] = (("forecast",), ("column", column), ("year column", year, column))
     rounded = {key: pounds_of(value) for key, value in round_cells(cells, left, right).items()}
+    slots = sorted(s for s in exact if s is not None)
+    totals = [sum((rounded[slot, c] for c in forecast_columns), ZERO) for slot in slots]
+    exact_totals = [sum((cells[slot, c] for c in forecast_columns), Fraction(0)) for slot in slots]
+    running = _running(exact_totals, int(pence(sum(totals, ZERO))))
     out = []
-    grand = ZERO
-    for slot in sorted(s for s in exact if s is not None):
+    for slot, total, grand in zip(slots, totals, running, strict=True):
         this = {column: rounded[slot, column] for column in columns}
-        total = sum((this[c] for c in forecast_columns), ZERO)
-        grand += total
         low, median, high = bands.get(slot, (None, None, None))
         out.append(
             Window(
@@ -1178,6 +1185,26 @@ def _windows(
     beyond = sum((later[c] for c in forecast_columns), ZERO)
     parts = tuple((c, later[c]) for c in forecast_columns)
     return tuple(out), beyond, later.get(RISK, ZERO), parts
+
+
+def _running(totals: Sequence[Fraction], last: int) -> list[Decimal]:
+    """The running totals of exact `totals` (pence), each rounded half up, the last `last`.
+
+    Rounding the running total itself keeps it within a penny of the exact one, and an amount in
+    whole pence as it is (adding up totals rounded one by one can drift a penny from it). `last`,
+    the sum of the windows' rounded totals, is the penny below or above the exact sum; an earlier
+    running total above it is lowered to it (then the penny below its own exact value), so that
+    the column never falls.
+
+    >>> third = Fraction(200000000, 3)  # £666,666.66⅔, in pence
+    >>> [str(x) for x in _running([third] * 4, 266666667)]
+    ['666666.67', '1333333.33', '2000000.00', '2666666.67']
+    """
+    found, exact = [], Fraction(0)
+    for i, total in enumerate(totals):
+        exact += total
+        found.append(pounds_of(last if i == len(totals) - 1 else min(half_up(exact), last)))
+    return found
 
 
 def _simulate(
