@@ -124,6 +124,22 @@ def test_an_unknown_table_is_an_error() -> None:
         drawdown(allocation(6)).to_pandas("nonsense")
 
 
+@pytest.mark.parametrize("name", ["by year", "by_year", "by-year", "years"])
+def test_the_table_by_year_has_the_same_names_in_python_and_on_the_command_line(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`to_pandas("years")` was refused, though the command's `--table` accepted only it."""
+    from pbr.cli import main
+
+    d = drawdown(allocation(790))
+    assert d.to_pandas(name).equals(d.to_pandas("by year"))
+    assert compare(allocation(790)).to_pandas(name)["year"].tolist()[-1] == "later"
+    assert main(["forecast", "--families", "790", "--format", "csv", "--table", name]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("scenario,year,maximum_by_attachment")
+    assert lines[-1].startswith("base,later,")
+
+
 # --- XLSX -----------------------------------------------------------------------------------
 
 

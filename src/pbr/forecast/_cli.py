@@ -27,6 +27,13 @@ __all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
 
 FORMATS = ("table", "csv", "json", "xlsx")
 TABLES = ("windows", "years", "summary", "allocation", "sensitivity")
+
+
+def _table_choice(text: str) -> str:
+    """`--table`'s value, with the table by year's Python names (``by year``, ``by_year``) as ``years``."""
+    return "years" if text.replace("_", " ").replace("-", " ") == "by year" else text
+
+
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".xlsx": "xlsx", ".txt": "table"}
 """What ``--output``'s suffix says it holds (``--format`` must agree)."""
 _CHART_SUFFIXES = frozenset(
@@ -148,9 +155,11 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     )
     fc.add_argument(
         "--table",
+        type=_table_choice,
         choices=TABLES,
         default="windows",
-        help="with --format csv or json: which table (default windows)",
+        help="with --format csv or json: which table (default windows; years is the table by "
+        "year, also 'by year', by_year or by-year as Python names it)",
     )
     fc.add_argument(
         "--output",

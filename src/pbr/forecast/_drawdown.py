@@ -71,6 +71,8 @@ NEVER = "never_payable"
 LATER = "later"
 """The `by_year` row of what falls beyond the last claim window."""
 TABLES = ("summary", "by year", "windows", "allocation")
+TABLE_ALIASES = {"years": "by year"}
+"""Other names of a table: ``pbr forecast --table years`` names the table by year so."""
 MAX_RUNS = 100_000
 """The most Monte Carlo runs a drawdown may ask for: a hundred thousand.
 
@@ -764,7 +766,8 @@ class Drawdown:
         """One table as a DataFrame: money in whole pence (``*_pence``), dates as datetime64.
 
         `table` is ``"windows"`` (default; indexed by ``claim_date``, a time series),
-        ``"by year"``, ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
+        ``"by year"`` (also ``"by_year"``, or ``"years"`` as ``pbr forecast --table`` names it),
+        ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
         view for charts and spreadsheets. A forecast from records keeps ``as_of`` in
         ``frame.attrs``; every table keeps there `provenance` (``interpretations``,
         ``rules_hash`` and ``outcome_plan``), which the summary also has as columns.
@@ -808,11 +811,19 @@ class Drawdown:
         return plot_drawdowns([self], path=path, title=title)
 
 
-def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
-    key = name.replace("_", " ")
-    if key not in tables:
-        raise ForecastError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
-    return tables[key]
+def table_name(name: str) -> str:
+    """The table `name` names, as `Drawdown.tables` keys it (``by_year``, ``years``: ``by year``).
+
+    >>> table_name("by_year"), table_name("by-year"), table_name("years")
+    ('by year', 'by year', 'by year')
+    """
+    key = str(name).replace("_", " ").replace("-", " ")
+    key = TABLE_ALIASES.get(key, key)
+    if key not in TABLES:
+        raise ForecastError(
+            f"table must be one of {', '.join(TABLES)} (or years for by year), got {name!r}"
+        )
+    return key
 
 
 def _frame(
@@ -821,8 +832,8 @@ def _frame(
     """Table `name` as a DataFrame; one with no rows keeps the columns and dtypes of `empty`'s."""
     from pbr.forecast._frames import to_frame
 
-    rows = _table(tables, name)
-    return to_frame(rows, index=_INDEX.get(name), empty=empty.get(name.replace("_", " ")))
+    key = table_name(name)
+    return to_frame(tables[key], index=_INDEX.get(key), empty=empty.get(key))
 
 
 @in_exact_arithmetic
