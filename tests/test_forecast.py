@@ -134,7 +134,7 @@ def test_the_maximum_is_each_years_families_at_that_years_cap(
     assert a.caps["2018/19"] == Decimal("800.00")
     assert a.caps["2015/16"] == Decimal("1800.00")
     d = drawdown(a)  # the allocation's own rules: no fee from 2018/19
-    assert d.total + d.beyond_horizon + d.at_risk == a.maximum
+    assert d.total + d.beyond_horizon + d.never_payable + d.at_risk == a.maximum
     assert sum((r["at_risk"] for r in d.by_year()), Decimal(0)) == d.at_risk
 
 
@@ -419,7 +419,7 @@ def test_quarters_give_the_maximum_by_attachment_of_the_cohorts_they_make() -> N
     a = allocation(600, rules=STOPPED)
     late = drawdown(a, quarters={"2019/20 Q1": 1})
     assert late.maximum == Decimal("480000.00")
-    assert late.total + late.beyond_horizon + late.at_risk == late.maximum
+    assert late.total + late.beyond_horizon + late.never_payable + late.at_risk == late.maximum
     assert sum((r["at_risk"] for r in late.by_year()), Decimal(0)) == late.at_risk
     assert sum((r["maximum_by_attachment"] for r in late.by_year()), Decimal(0)) == late.maximum
     with pytest.raises(ValueError, match="build the allocation with that profile"):
@@ -439,4 +439,4 @@ def test_any_quarters_add_up_to_the_maximum_by_attachment_and_claim(
     rows = d.by_year()
     assert sum((r["maximum_by_attachment"] for r in rows), Decimal(0)) == d.maximum
     assert sum((r["maximum_by_claim"] for r in rows), Decimal(0)) == d.maximum
-    assert d.total + d.beyond_horizon + d.at_risk == d.maximum
+    assert d.total + d.beyond_horizon + d.never_payable + d.at_risk == d.maximum

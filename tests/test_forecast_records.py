@@ -135,7 +135,8 @@ def test_an_ineligible_family_takes_no_funded_place() -> None:
         over = from_records([wrongly], as_of=as_of, alloc=allocation(1), assumptions=NOTHING)
     assert (over.secured, over.total) == (Decimal("3200.00"), Decimal("2133.33"))
     assert (over.over_maximum, over.paid_over_cap) == (Decimal("3200.00"), Decimal("3200.00"))
-    assert over.at_risk == none.at_risk == Decimal("1866.67")
+    assert over.at_risk == none.at_risk == Decimal("1600.00")  # £266.67 only after claims closed
+    assert over.never_payable == none.never_payable == Decimal("266.67")
 
 
 @settings(max_examples=30, deadline=None)
@@ -630,8 +631,10 @@ def test_results_payable_after_claims_closed_are_never_paid_not_claimable() -> N
         Decimal("100.00"),
     )
     assert beyond["attachment_fees"] == Decimal("3200.00")
-    assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
-    assert d.never_payable == Decimal("0.00")
+    got = d.secured + d.claimable_now + d.total + d.beyond_horizon + d.never_payable + d.at_risk
+    assert got == d.maximum
+    # the 5 funded places left could only be claimed for after claims closed
+    assert (d.never_payable, d.at_risk) == (Decimal("16000.00"), Decimal("0.00"))
     # before claims closed the same results are claimable now, with no warning
     before = from_records([f1], as_of=date(2015, 5, 31), alloc=allocation(6))
     assert (before.claimable_now, before.payable_after_claims_closed) == (
@@ -662,6 +665,23 @@ def test_cli_says_results_payable_after_claims_closed_are_never_paid() -> None:
     assert "results £31,724.00 would be met after results claims closed" in result.stdout
 
 
+def test_nothing_is_at_risk_once_results_claims_closed() -> None:
+    """As of 1 June 2015 no claim is left: £61,432 was at risk; it is never payable."""
+    records = [r for r in pbr.read_records(EXAMPLES / "families.jsonl")
+               if r.local_authority in ("Exampleshire", None)]  # fmt: skip
+    alloc = allocation(80, council="Exampleshire")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the results and fees left unclaimed: warned of
+        d = from_records(records, as_of=date(2015, 6, 1), alloc=alloc)
+        before = from_records(records, as_of=date(2015, 5, 30), alloc=alloc)
+    assert d.at_risk == Decimal("0.00")
+    assert d.never_payable_after_claims_closed == Decimal("61432.00")
+    row = d.summary()
+    money = ("secured", "claimable_now", "forecast", "beyond_horizon", "never_payable", "at_risk")
+    assert sum((row[k] for k in money), Decimal(0)) == d.maximum + d.over_maximum
+    assert before.at_risk > 0  # the last window, 31 May 2015, is still to come
+
+
 def test_an_unpaid_fee_is_not_claimable_after_claims_closed() -> None:
     """EX-008's unpaid fee was £1,600 claimable now in 2016, when no fee claim was paid."""
     (ex008,) = [f for f in _example_families() if f.family_id == "EX-008"]
@@ -678,7 +698,9 @@ def test_an_unpaid_fee_is_not_claimable_after_claims_closed() -> None:
     assert dict(after.beyond_horizon_by_column)["attachment_fees"] == Decimal("1600.00")
     assert after.beyond_never_paid == after.beyond_horizon == Decimal("1600.00")
     assert after.summary()["beyond_never_paid"] == Decimal("1600.00")
-    assert after.at_risk == after.maximum - Decimal("1600.00")
+    # no claim is left: the rest of the maximum is never payable, none of it at risk
+    assert after.at_risk == 0
+    assert after.never_payable == after.never_payable_after_claims_closed == Decimal("2400.00")
     # a fee paid before claims closed stays secured; only what is unpaid is never paid
     part_paid = pbr.records.Payment(kind="attachment_fee", amount=Decimal(1000))
     paid = ex008.model_copy(update={"payments": (part_paid,)})
@@ -714,6 +736,9 @@ def test_from_records_money_adds_up(records: list[pbr.Family], as_of: date, esti
     assert min(d.at_risk, past_places) == 0
     assert min(d.never_payable, past_places) == 0 <= d.never_payable
     assert 0 <= d.beyond_never_paid <= d.beyond_horizon
+    assert 0 <= d.never_payable_after_claims_closed <= d.never_payable
+    if as_of >= date(2015, 5, 31):  # no claim window is left: nothing at risk
+        assert d.at_risk == 0
     if as_of > date(2015, 5, 31) and not d.rejected:  # nothing claimable once claims closed
         decisions = [pbr.evaluate(f, as_of=as_of) for f in records]
         late = sum((x.payable for x in decisions if x.eligible), Decimal(0))
@@ -995,7 +1020,10 @@ def test_an_upfront_grant_is_secured_once_its_window_has_paid_it() -> None:
     assert on.secured == Decimal("1081000.00")
     assert date(2021, 6, 30) not in {w.claim_date for w in on.windows if w.upfront_grant}
     for d in (before, on):
-        assert d.secured + d.claimable_now + d.total + d.beyond_horizon + d.at_risk == d.maximum
+        assert (
+            d.secured + d.claimable_now + d.total + d.beyond_horizon + d.never_payable + d.at_risk
+            == d.maximum
+        )
 
 
 def _grant_window(alloc: pbr.forecast.Allocation) -> date:

@@ -271,7 +271,9 @@ def test_a_family_paid_over_its_cap_is_over_the_maximum_not_less_at_risk() -> No
     assert len(caught) == 1
     assert "paid beyond its cap" in str(caught[0].message)
     assert (full.secured, over.secured) == (Decimal("4000.00"), Decimal("4700.00"))
-    assert over.at_risk == full.at_risk == Decimal("840.00")
+    # of the other family's £840 not forecast, £333.75 could only be met after claims closed
+    assert over.at_risk == full.at_risk == Decimal("506.25")
+    assert over.never_payable == full.never_payable == Decimal("333.75")
     assert (over.over_maximum, over.paid_over_cap) == (Decimal("700.00"), Decimal("700.00"))
     assert (full.over_maximum, full.paid_over_cap) == (Decimal("0.00"), Decimal("0.00"))
     got = over.secured + over.claimable_now + over.total + over.beyond_horizon
@@ -285,7 +287,7 @@ def test_the_cli_says_a_family_was_paid_over_its_cap(tmp_path: Path) -> None:
     path.write_text(_ex001(OVER).model_dump_json() + "\n", encoding="utf-8")
     ran = cli("--records", str(path), "--estimated", "2", "--as-of", "2013-03-31")
     assert ran.returncode == 0, ran.stderr
-    assert "at risk £840.00" in ran.stdout
+    assert "at risk £506.25" in ran.stdout
     assert "over the maximum £700.00: £700.00 paid beyond families' caps" in ran.stdout
     assert "pbr: warning: " in ran.stderr
     assert "EX-001 £700.00" in ran.stderr
@@ -299,7 +301,8 @@ def test_a_payment_for_a_family_not_eligible_is_not_netted_against_risk() -> Non
     as_of = date(2012, 12, 31)
     with pytest.warns(UserWarning, match=r"NO £3,200\.00"):
         d = from_records([not_troubled], as_of=as_of, alloc=allocation(1), assumptions=nothing)
-    assert d.at_risk == d.maximum - d.total == Decimal("1866.67")
+    assert d.at_risk == d.maximum - d.total - d.never_payable == Decimal("1600.00")
+    assert d.never_payable == d.never_payable_after_claims_closed == Decimal("266.67")
     assert (d.over_maximum, d.paid_over_cap) == (Decimal("3200.00"), Decimal("3200.00"))
 
 

@@ -211,7 +211,10 @@ def test_the_summary_table_holds_what_beyond_was_never_paid(
     keys = list(row)
     assert keys[keys.index("beyond_horizon") + 1] == "beyond_never_paid"
     assert row["beyond_never_paid"] == row["beyond_horizon"] == Decimal("204528.33")
-    assert row["forecast"] + row["beyond_horizon"] + row["at_risk"] == row["maximum"]
+    assert (
+        row["forecast"] + row["beyond_horizon"] + row["never_payable"] + row["at_risk"]
+        == row["maximum"]
+    )
     short = ClaimCalendar.quarterly(date(2012, 4, 1), date(2014, 3, 31))
     assert drawdown(allocation(790), calendar=short).summary()["beyond_never_paid"] == 0
     base = ["forecast", "--families", "790", "--table", "summary", "--format"]
@@ -221,3 +224,59 @@ def test_the_summary_table_holds_what_beyond_was_never_paid(
     assert main([*base, "csv", "--programme", "tf-phase-2"]) == 0
     (later,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
     assert later["beyond_never_paid"] == "0.00"
+
+
+def test_results_only_met_after_claims_closed_are_never_payable_not_at_risk() -> None:
+    """At risk is what more could be claimed: at 100% success only £301,035 more is (was £447,440).
+
+    The results share the base scenario's families do not earn, in results met after 31 May
+    2015, could never be paid: never payable, as the `later` row of the table by year says.
+    """
+    from pbr.forecast import drawdown
+
+    base = default_scenarios()[0]
+    d = drawdown(allocation(790), base)
+    best = sensitivity(allocation(790), base, rates=[1]).to_records()[0]
+    assert d.at_risk == best["forecast"] - d.total == Decimal("301035.00")
+    assert d.at_risk == sum((w.at_risk or Decimal(0) for w in d.windows), Decimal(0))
+    assert d.never_payable == d.never_payable_after_claims_closed == Decimal("146405.00")
+    assert d.beyond_horizon_at_risk == 0
+    row = d.summary()
+    assert (row["at_risk"], row["never_payable"]) == (Decimal("301035.00"), Decimal("146405.00"))
+    assert (
+        row["forecast"] + row["beyond_horizon"] + row["never_payable"] + row["at_risk"]
+        == (row["maximum"])
+    )
+    later = d.by_year()[-1]
+    assert (later["year"], later["at_risk"], later["never_payable"]) == (
+        "later",
+        Decimal("0.00"),
+        Decimal("146405.00"),
+    )
+    assert later["maximum_by_claim"] == later["total"] + later["never_payable"]
+    # windows of one's own ending before claims closed: what lies beyond may still be claimed
+    short = drawdown(allocation(790), base, calendar=SHORT)
+    assert short.never_payable == 0
+    assert short.at_risk > sum((w.at_risk or Decimal(0) for w in short.windows), Decimal(0))
+    assert short.at_risk == short.maximum - short.total - short.beyond_horizon
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 40_000), lags, st.sampled_from(list(default_scenarios())))
+def test_at_risk_is_at_most_what_full_success_would_add(
+    estimated: int, lag: dict[int, Fraction], scenario: Assumptions
+) -> None:
+    """At risk ≤ the forecast at 100% success less the central forecast (to a penny's rounding)."""
+    from pbr.forecast import drawdown
+
+    a = allocation(estimated)
+    timed = Assumptions(scenario.name, scenario.probabilities, lag)
+    d = drawdown(a, timed)
+    best = sensitivity(a, timed, rates=[1]).forecast[0]
+    assert d.at_risk <= best - d.total + Decimal("0.01")
+    assert d.never_payable == d.never_payable_after_claims_closed >= 0
+    assert d.total + d.beyond_horizon + d.never_payable + d.at_risk == d.maximum
+    for table in ("at_risk", "never_payable", "maximum_by_claim"):
+        assert sum((r[table] for r in d.by_year()), Decimal(0)) == (
+            d.maximum if table == "maximum_by_claim" else getattr(d, table)
+        )

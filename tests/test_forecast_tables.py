@@ -124,6 +124,22 @@ def test_an_unknown_table_is_an_error() -> None:
         drawdown(allocation(6)).to_pandas("nonsense")
 
 
+@pytest.mark.parametrize("name", ["by year", "by_year", "by-year", "years"])
+def test_the_table_by_year_has_the_same_names_in_python_and_on_the_command_line(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`to_pandas("years")` was refused, though the command's `--table` accepted only it."""
+    from pbr.cli import main
+
+    d = drawdown(allocation(790))
+    assert d.to_pandas(name).equals(d.to_pandas("by year"))
+    assert compare(allocation(790)).to_pandas(name)["year"].tolist()[-1] == "later"
+    assert main(["forecast", "--families", "790", "--format", "csv", "--table", name]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("scenario,year,maximum_by_attachment")
+    assert lines[-1].startswith("base,later,")
+
+
 # --- XLSX -----------------------------------------------------------------------------------
 
 
@@ -384,25 +400,33 @@ def test_every_table_adds_up_to_the_penny(
     windows = d.to_records()
     years = d.by_year()
     summary = d.summary()
-    assert summary["forecast"] + summary["beyond_horizon"] + summary["at_risk"] == a.maximum
+    money = ("forecast", "beyond_horizon", "never_payable", "at_risk")
+    assert sum((summary[k] for k in money), ZERO) == a.maximum
     assert total(windows, "total") == d.total
     for w in windows:
         parts = w["attachment_fees"] + w.get("upfront_grant", ZERO)
         parts += sum((w[k] for k in probs), ZERO)
         assert parts == w["total"]
-    for column in ("total", "at_risk", "maximum_by_claim", "maximum_by_attachment"):
+    for column in (
+        "total",
+        "at_risk",
+        "never_payable",
+        "maximum_by_claim",
+        "maximum_by_attachment",
+    ):
         assert (
             total(years, column)
             == {
                 "total": d.total + d.beyond_horizon,
                 "at_risk": d.at_risk,
+                "never_payable": d.never_payable,
                 "maximum_by_claim": a.maximum,
                 "maximum_by_attachment": a.maximum,
             }[column]
         )
     for row in years:
-        assert row["total"] + row["at_risk"] == row["maximum_by_claim"]
-        assert min(row["at_risk"], row["total"]) >= 0
+        assert row["total"] + row["at_risk"] + row["never_payable"] == row["maximum_by_claim"]
+        assert min(row["at_risk"], row["total"], row["never_payable"]) >= 0
     assert years[-1]["cumulative"] == d.total + d.beyond_horizon
     # the frames hold the same pence
     frame = d.to_pandas("by year")
@@ -426,10 +450,8 @@ def test_a_councils_table_adds_up(estimates: list[int]) -> None:
     assert total(table.summary(), "maximum") == table.maximum
     both = table.compare()
     summary = both.summary()
-    assert (
-        total(summary, "forecast") + total(summary, "beyond_horizon") + total(summary, "at_risk")
-        == table.maximum
-    )
+    money = ("forecast", "beyond_horizon", "never_payable", "at_risk")
+    assert sum((total(summary, k) for k in money), ZERO) == table.maximum
 
 
 def test_the_later_row_has_a_band_so_the_band_columns_stay_whole_pence() -> None:
@@ -446,3 +468,41 @@ def test_the_later_row_has_a_band_so_the_band_columns_stay_whole_pence() -> None
     # the windows' bands and the mean are those of the windows, as before
     assert d.windows[-1].median == rows[-2]["p50"]
     assert abs(d.mc_mean - d.total) < d.total / 100  # type: ignore[operator]
+
+
+def test_the_cumulative_total_is_the_exact_running_total_to_the_penny() -> None:
+    """By 31 December 2012 only fees, exactly £2,000,000.00, are due: it showed £2,000,000.01.
+
+    Three windows of £666,666.666… each rounded to £666,666.67 and added up drifted a penny, and
+    the central estimate fell outside its Monte Carlo band of no spread.
+    """
+    d = drawdown(allocation(3000), default_scenarios()[1], runs=1000, seed=5)
+    w = d.windows[2]
+    assert w.claim_date == date(2012, 12, 31)
+    assert (w.cumulative, w.low, w.median, w.high) == (Decimal("2000000.00"),) * 4
+    assert sum((x.total for x in d.windows[:3]), ZERO) == Decimal("2000000.01")  # the totals
+    years = d.by_year()
+    assert years[0]["cumulative"] == d.windows[3].cumulative  # 2012/13 ends on 31 March 2013
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 250), st.integers(0, 2**32 - 1), st.sampled_from(list(default_scenarios())))
+def test_a_band_with_no_spread_holds_the_cumulative_total(
+    units: int, seed: int, scenario: Assumptions
+) -> None:
+    """Where every run has drawn the same money (fees only), it is the exact amount due.
+
+    36 estimated families a unit: 30 funded, 10 a year, 2½ a quarter, so a run's families to
+    date are whole (and the same in every run) or a half (and differ between the 40 runs).
+    """
+    d = drawdown(allocation(36 * units), scenario, runs=40, seed=seed)
+    previous = ZERO
+    for w in d.windows:
+        assert w.low is not None
+        assert w.high is not None
+        if w.low == w.high:
+            assert w.cumulative == w.low
+        assert w.cumulative >= previous
+        previous = w.cumulative
+    assert d.windows[-1].cumulative == d.total == sum((w.total for w in d.windows), ZERO)
+    assert d.by_year()[-1]["cumulative"] == d.total + d.beyond_horizon

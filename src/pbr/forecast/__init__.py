@@ -10,7 +10,7 @@ matplotlib, openpyxl), imported only when used. DataFrames hold money in whole p
 >>> council.whole_funded_families, str(council.maximum)
 (658, '2632000.00')
 >>> d = drawdown(council)
->>> d.total + d.beyond_horizon + d.at_risk == council.maximum
+>>> d.total + d.beyond_horizon + d.never_payable + d.at_risk == council.maximum
 True
 """
 

@@ -27,6 +27,13 @@ __all__ = ["add_forecast_command", "load_scenarios", "run_forecast"]
 
 FORMATS = ("table", "csv", "json", "xlsx")
 TABLES = ("windows", "years", "summary", "allocation", "sensitivity")
+
+
+def _table_choice(text: str) -> str:
+    """`--table`'s value, with the table by year's Python names (``by year``, ``by_year``) as ``years``."""
+    return "years" if text.replace("_", " ").replace("-", " ") == "by year" else text
+
+
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".xlsx": "xlsx", ".txt": "table"}
 """What ``--output``'s suffix says it holds (``--format`` must agree)."""
 _CHART_SUFFIXES = frozenset(
@@ -148,9 +155,11 @@ def add_forecast_command(sub: Any, date_type: Any) -> None:
     )
     fc.add_argument(
         "--table",
+        type=_table_choice,
         choices=TABLES,
         default="windows",
-        help="with --format csv or json: which table (default windows)",
+        help="with --format csv or json: which table (default windows; years is the table by "
+        "year, also 'by year', by_year or by-year as Python names it)",
     )
     fc.add_argument(
         "--output",
@@ -646,11 +655,7 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
         f"{format_gbp(d.beyond_horizon)}; at risk {format_gbp(d.at_risk)}\n"
     )
     _claims_closed(out, d)
-    if d.never_payable:
-        out.write(
-            f"  never payable {format_gbp(d.never_payable)}: room under the families' caps that "
-            "no result still to be met could fill (not at risk)\n"
-        )
+    _never_payable(out, d)
     if d.over_maximum:
         out.write(f"  over the maximum {format_gbp(d.over_maximum)}: {_over_parts(d)}\n")
     if d.not_attached:
@@ -667,6 +672,22 @@ def _drawdown_text(d: Any, out: TextIO) -> None:
             f"  band: {d.band_meaning}\n"
         )
     out.write("\n")
+
+
+def _never_payable(out: TextIO, d: Drawdown) -> None:
+    """Say what the rules can no longer pay (not at risk), each part with why, when any."""
+    closed = d.never_payable_after_claims_closed
+    room = d.never_payable - closed
+    if room:
+        out.write(
+            f"  never payable {format_gbp(room)}: room under the families' caps that "
+            "no result still to be met could fill (not at risk)\n"
+        )
+    if closed:
+        out.write(
+            f"  never payable {format_gbp(closed)}: could only be met or claimed after results "
+            f"claims closed on {d.claims_closed_on} (not at risk)\n"
+        )
 
 
 def _over_parts(d: Drawdown) -> str:
@@ -694,16 +715,18 @@ def _councils_text(result: Any, out: TextIO) -> None:
     low, high = result.drawdowns[0].band
     head = (
         f"{'council':{width}} {'scenario':12} {'maximum':>15} {'forecast':>15} "
-        f"{'beyond':>13} {'at risk':>15}"
+        f"{'beyond':>13} {'never payable':>15} {'at risk':>15}"
     )
     head += f" {f'p{low}':>15} {f'p{high}':>15}" if band else ""
     out.write(head + "\n")
-    total = dict.fromkeys(("maximum", "forecast", "beyond_horizon", "at_risk"), ZERO)
+    total = dict.fromkeys(
+        ("maximum", "forecast", "beyond_horizon", "never_payable", "at_risk"), ZERO
+    )
     for d, label, row in zip(result.drawdowns, labels, rows, strict=True):
         line = (
             f"{label:{width}} {printable(d.scenario):12} {format_gbp(row['maximum']):>15} "
             f"{format_gbp(row['forecast']):>15} {format_gbp(row['beyond_horizon']):>13} "
-            f"{format_gbp(row['at_risk']):>15}"
+            f"{format_gbp(row['never_payable']):>15} {format_gbp(row['at_risk']):>15}"
         )
         if band:
             line += f" {format_gbp(row[f'p{low}']):>15} {format_gbp(row[f'p{high}']):>15}"
@@ -716,7 +739,7 @@ def _councils_text(result: Any, out: TextIO) -> None:
         out.write(
             f"{'all councils':{width}} {printable(scenario):12} {format_gbp(total['maximum']):>15} "
             f"{format_gbp(total['forecast']):>15} {format_gbp(total['beyond_horizon']):>13} "
-            f"{format_gbp(total['at_risk']):>15}\n"
+            f"{format_gbp(total['never_payable']):>15} {format_gbp(total['at_risk']):>15}\n"
         )
     if band:
         out.write(f"band: {result.drawdowns[0].band_meaning}\n")

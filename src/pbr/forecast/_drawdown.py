@@ -7,7 +7,8 @@ a number of months after attachment (a distribution of lags) and paid, at the ra
 attachment, in the first claim window on or after the day it is met. A council's up-front grant
 is paid in the first window of each financial year. Beside the forecast runs the **maximum by
 claim window**: what would be paid if every family earned its whole results share on the same
-timing; the difference is **at risk**. Expected amounts are exact fractions; the table of
+timing; the difference is **at risk**, except what could only be met after the programme's
+results claims closed, which is **never payable** (`Drawdown.never_payable`). Expected amounts are exact fractions; the table of
 windows × (fees, each result, grant, at risk) is rounded to the penny once, as a whole
 (`pbr.forecast._rounding`), so that windows, financial years and columns add up to the totals and
 to the maximum exactly. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial,
@@ -40,7 +41,7 @@ from pbr.forecast._arguments import (
 from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._inputs import share, shown
 from pbr.forecast._montecarlo import CohortDraw, check_band, monte_carlo
-from pbr.forecast._rounding import round_cells
+from pbr.forecast._rounding import half_up, round_cells
 from pbr.forecast._terms import Books, ProgrammeTerms, programme_terms
 from pbr.money import ZERO, exact_class, in_exact_arithmetic, round_to_penny
 from pbr.periods import FinancialYear, TermCalendar, add_months, check_as_of, financial_year_of
@@ -66,9 +67,12 @@ __all__ = [
 FEES = "attachment_fees"
 GRANT = "upfront_grant"
 RISK = "at_risk"
+NEVER = "never_payable"
 LATER = "later"
 """The `by_year` row of what falls beyond the last claim window."""
 TABLES = ("summary", "by year", "windows", "allocation")
+TABLE_ALIASES = {"years": "by year"}
+"""Other names of a table: ``pbr forecast --table years`` names the table by year so."""
 MAX_RUNS = 100_000
 """The most Monte Carlo runs a drawdown may ask for: a hundred thousand.
 
@@ -196,7 +200,7 @@ class Drawdown:
     >>> d = drawdown(allocation(790), runs=200, seed=7)
     >>> d.total <= d.maximum, d.windows[-1].low <= d.windows[-1].high <= d.maximum
     (True, True)
-    >>> d.total + d.beyond_horizon + d.at_risk == d.maximum
+    >>> d.total + d.beyond_horizon + d.never_payable + d.at_risk == d.maximum
     True
     """
 
@@ -225,7 +229,10 @@ class Drawdown:
     rates_uncertain: bool = False
     """Whether the Monte Carlo drew the rates from the scenario's ranges (else they were fixed)."""
     beyond_horizon_at_risk: Decimal = ZERO
-    """What is at risk beyond the last claim window (part of `at_risk`)."""
+    """What is at risk beyond the last claim window of windows that end before results claims
+    closed (part of `at_risk`): results met there may still be claimed. Zero when the last window
+    is the last day for results claims: what lies beyond it is never payable
+    (`never_payable_after_claims_closed`), not at risk."""
     beyond_horizon_by_column: tuple[tuple[str, Decimal], ...] = ()
     """What is forecast beyond the last claim window, by column (fees, each result, grant)."""
     assumptions: Assumptions | None = None
@@ -272,8 +279,9 @@ class Drawdown:
     are part of `beyond_never_paid` (and so of `beyond_horizon`), never at risk.
     """
     never_payable: Decimal = ZERO
-    """For a forecast from records: what the rules can no longer pay its families, whatever
-    they go on to meet. A family's room under its cap (the cap less its fee, its results paid
+    """What the rules can no longer pay, whatever the families go on to meet: the part that
+    could only be met after results claims closed (`never_payable_after_claims_closed`, for
+    any forecast) and, for a forecast from records, a family's room under its cap (the cap less its fee, its results paid
     and those payable now) that no result still to be met could fill: the results left are
     worth less, or are excluded (``employment_after_crime = exclusive`` once
     crime/ASB/education is paid), or do not apply to the family (progress to work and
@@ -281,6 +289,18 @@ class Drawdown:
     the maximum = secured + claimable now + forecast + beyond + never payable + at risk. It
     counts as far as the maximum reaches: with records of more families than are funded, what
     they bring past the maximum is over the maximum, and nothing is at risk nor never payable.
+    """
+    never_payable_after_claims_closed: Decimal = ZERO
+    """The part of `never_payable` that could only be met or claimed after the programme's
+    results claims closed, when the last claim window is that day (the default windows): what
+    the families would not earn of results met after it (what they would earn is
+    `beyond_never_paid`), and, from records dated on or after it, all that is neither secured,
+    claimable now nor never paid, since no claim is left. Windows ending earlier keep what lies
+    beyond them at risk (`beyond_horizon_at_risk`): it may still be claimed.
+
+    >>> from pbr.forecast import allocation
+    >>> drawdown(allocation(790)).never_payable_after_claims_closed
+    Decimal('146405.00')
     """
     fees_after_claims_closed: Decimal = ZERO
     """For a forecast from records dated after results claims closed: the attachment fees its
@@ -457,18 +477,20 @@ class Drawdown:
 
     @property
     def at_risk(self) -> Decimal:
-        """The maximum less everything secured, claimable now, forecast and beyond the horizon.
+        """The maximum less everything secured, claimable now, forecast, beyond and never payable.
 
-        For a forecast by assumption it is the results the scenario's families do not earn;
-        for a forecast from records it also holds what was not claimed in time, but not what
-        the rules can no longer pay its families (`never_payable`). It is never
+        What could still be claimed but is not forecast to be. For a forecast by assumption it
+        is the results the scenario's families do not earn in the claim windows (and beyond
+        windows that end before results claims closed); for a forecast from records it also
+        holds what was not claimed in time. Neither holds what the rules can no longer pay
+        (`never_payable`), such as results met after results claims closed. It is never
         negative: when records bring more than the maximum (more families worked with than
         funded) it is zero and the excess is `over_maximum`. What a family was paid past its
         cap (`paid_over_cap`) does not lessen it: one family's excess is not another's money.
 
         >>> from pbr.forecast import allocation
         >>> drawdown(allocation(790)).at_risk  # the results the base scenario does not earn
-        Decimal('447440.00')
+        Decimal('301035.00')
         """
         return max(self._room, ZERO)
 
@@ -525,19 +547,19 @@ class Drawdown:
         """Maximum, secured, claimable now, forecast, beyond the horizon, at risk and the band.
 
         The money adds up: maximum + over the maximum = secured + claimable now + forecast +
-        beyond + never payable (from records) + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
+        beyond + never payable + at risk. ``beyond_never_paid`` is *part of* ``beyond_horizon`` (what of it was
         met, or left unpaid, after results claims closed: `Drawdown.beyond_never_paid`), not a
         further sum. A
         forecast from records adds its ``as_of``, ``over_maximum`` (and the part of it families
-        were paid past their caps, ``paid_over_cap``), ``never_payable`` (what the
-        rules can no longer pay its families: `Drawdown.never_payable`), the family records
+        were paid past their caps, ``paid_over_cap``), the family records
         evaluated
         (``records``), how many of them are ``not_eligible`` (they take no funded place) and the
         number of records ``rejected``.
 
         >>> from pbr.forecast import allocation
         >>> row = drawdown(allocation(6)).summary()
-        >>> row["maximum"], row["forecast"] + row["beyond_horizon"] + row["at_risk"]
+        >>> money = ("forecast", "beyond_horizon", "never_payable", "at_risk")
+        >>> row["maximum"], sum(row[k] for k in money)
         (Decimal('20000.00'), Decimal('20000.00'))
         >>> row["beyond_never_paid"] == row["beyond_horizon"]  # the default windows end on 31 May 2015
         True
@@ -551,12 +573,12 @@ class Drawdown:
             "forecast": self.total,
             "beyond_horizon": self.beyond_horizon,
             "beyond_never_paid": self.beyond_never_paid,
+            NEVER: self.never_payable,
             RISK: self.at_risk,
             **(
                 {
                     "over_maximum": self.over_maximum,
                     "paid_over_cap": self.paid_over_cap,
-                    "never_payable": self.never_payable,
                     "records": self.families_evaluated,
                     "not_eligible": self.not_eligible,
                     "rejected": len(self.rejected),
@@ -576,16 +598,18 @@ class Drawdown:
         """One row per financial year: maxima, forecast, at risk and band (the summary table).
 
         Each row holds the maximum by year of attachment and of claim, the forecast by claim
-        year (fees, each result, grant, total, cumulative), what is at risk and the band of the
-        cumulative total at the year's end.
+        year (fees, each result, grant, total, and the cumulative total at the year's end: its
+        last window's), what is at risk and the band of the cumulative total at the year's end.
 
         ``maximum_by_attachment`` is what the year's families (and grant) can bring;
         ``maximum_by_claim`` is what would be claimed in the year if every family earned its
         whole results share on the scenario's timing (a forecast from records has neither
-        ``maximum_by_claim`` nor ``at_risk`` by year). A last row ``later`` holds what falls
-        beyond the last claim window, when anything does (its band, with runs, is of the
-        cumulative total with it: `beyond_band`). Each money column adds up to the
-        summary's figure to the penny.
+        ``maximum_by_claim`` nor ``at_risk`` nor ``never_payable`` by year). A last row
+        ``later`` holds what falls beyond the last claim window, when anything does (its band,
+        with runs, is of the cumulative total with it: `beyond_band`); when that window is the
+        last day for results claims, what its families would not earn there is
+        ``never_payable``, not ``at_risk``. Each money column adds up to the summary's figure
+        to the penny.
 
         >>> from pbr.forecast import allocation
         >>> rows = drawdown(allocation(2630)).by_year()
@@ -619,6 +643,7 @@ class Drawdown:
             row["cumulative"] = ZERO
             if risk:
                 row[RISK] = ZERO
+                row[NEVER] = ZERO
             return row
 
         rows = {label: empty(label) for label in labels}
@@ -636,21 +661,30 @@ class Drawdown:
                 row["maximum_by_claim"] += w.total + (w.at_risk or ZERO)
             last[str(w.year)] = w
         out = list(rows.values())
-        if self.beyond_horizon or self.beyond_horizon_at_risk:
+        closed = self.never_payable_after_claims_closed if risk else ZERO
+        if self.beyond_horizon or self.beyond_horizon_at_risk or closed:
             later = empty(LATER)
             later["total"] = self.beyond_horizon
             if risk:
                 later[RISK] = self.beyond_horizon_at_risk
-                later["maximum_by_claim"] = self.beyond_horizon + self.beyond_horizon_at_risk
+                later[NEVER] = closed
+                later["maximum_by_claim"] = (
+                    self.beyond_horizon + self.beyond_horizon_at_risk + closed
+                )
             for key, value in self.beyond_horizon_by_column:
                 later[key] = value
             out.append(later)
-        cumulative = ZERO
         carried: Window | None = None
         for row in out:
-            cumulative += row["total"]
-            row["cumulative"] = cumulative
             carried = last.get(row["year"], carried)
+            # the windows' running total at the year's end (rounded from the exact one)
+            row["cumulative"] = (
+                self.total + self.beyond_horizon
+                if row["year"] == LATER
+                else carried.cumulative
+                if carried is not None
+                else ZERO
+            )
             if row["year"] == LATER and self.runs and self.beyond_band is not None:
                 low, high = self.band
                 row.update(zip((f"p{low}", "p50", f"p{high}"), self.beyond_band, strict=True))
@@ -732,7 +766,8 @@ class Drawdown:
         """One table as a DataFrame: money in whole pence (``*_pence``), dates as datetime64.
 
         `table` is ``"windows"`` (default; indexed by ``claim_date``, a time series),
-        ``"by year"``, ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
+        ``"by year"`` (also ``"by_year"``, or ``"years"`` as ``pbr forecast --table`` names it),
+        ``"summary"`` or ``"allocation"``; `pbr.forecast.pounds` gives the pounds
         view for charts and spreadsheets. A forecast from records keeps ``as_of`` in
         ``frame.attrs``; every table keeps there `provenance` (``interpretations``,
         ``rules_hash`` and ``outcome_plan``), which the summary also has as columns.
@@ -776,11 +811,19 @@ class Drawdown:
         return plot_drawdowns([self], path=path, title=title)
 
 
-def _table(tables: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
-    key = name.replace("_", " ")
-    if key not in tables:
-        raise ForecastError(f"table must be one of {', '.join(TABLES)}, got {name!r}")
-    return tables[key]
+def table_name(name: str) -> str:
+    """The table `name` names, as `Drawdown.tables` keys it (``by_year``, ``years``: ``by year``).
+
+    >>> table_name("by_year"), table_name("by-year"), table_name("years")
+    ('by year', 'by year', 'by year')
+    """
+    key = str(name).replace("_", " ").replace("-", " ")
+    key = TABLE_ALIASES.get(key, key)
+    if key not in TABLES:
+        raise ForecastError(
+            f"table must be one of {', '.join(TABLES)} (or years for by year), got {name!r}"
+        )
+    return key
 
 
 def _frame(
@@ -789,8 +832,8 @@ def _frame(
     """Table `name` as a DataFrame; one with no rows keeps the columns and dtypes of `empty`'s."""
     from pbr.forecast._frames import to_frame
 
-    rows = _table(tables, name)
-    return to_frame(rows, index=_INDEX.get(name), empty=empty.get(name.replace("_", " ")))
+    key = table_name(name)
+    return to_frame(tables[key], index=_INDEX.get(key), empty=empty.get(key))
 
 
 @in_exact_arithmetic
@@ -995,6 +1038,8 @@ def drawdown(
         else ({}, None, None)
     )
     windows, beyond, beyond_risk, parts = _windows(exact, kinds, bands, alloc, with_risk=True)
+    # beyond a last window on the last claim day, what is not earned could never be paid
+    closed_risk = beyond_risk if _ends_when_claims_close(rules, calendar) else ZERO
     maximum, by_attachment = alloc.maximum, ()
     if quarters is not None:
         maximum, by_attachment = cohort_maxima(cohorts, terms, alloc)
@@ -1014,9 +1059,11 @@ def drawdown(
         mc_std=std,
         allocation=alloc,
         rates_uncertain=bool(runs and assumptions.ranges),
-        beyond_horizon_at_risk=beyond_risk,
+        beyond_horizon_at_risk=beyond_risk - closed_risk,
         beyond_horizon_by_column=parts,
         assumptions=assumptions,
+        never_payable=closed_risk,
+        never_payable_after_claims_closed=closed_risk,
         claims_closed_on=rules.claims_until(),
         beyond_never_paid=_never_paid(rules, calendar, kinds, parts),
         rules=rules,
@@ -1101,7 +1148,8 @@ def _windows(
     """Round the windows' table once, as a whole: windows, years and columns add up.
 
     Returns the windows, what is forecast beyond the last window, what is at risk beyond it,
-    and the columns of what is beyond.
+    and the columns of what is beyond. Each window's cumulative total is its exact running
+    total rounded half up, the last one the sum of the windows' totals (`_running`).
     """
     grant = alloc.upfront_grant > 0
     forecast_columns = (FEES, *kinds, *((GRANT,) if grant else ()))
@@ -1121,12 +1169,13 @@ def _windows(
                 left[key] = (("all", year), ("forecast", year), ("window", slot))
                 right[key] = (("forecast",), ("column", column), ("year column", year, column))
     rounded = {key: pounds_of(value) for key, value in round_cells(cells, left, right).items()}
+    slots = sorted(s for s in exact if s is not None)
+    totals = [sum((rounded[slot, c] for c in forecast_columns), ZERO) for slot in slots]
+    exact_totals = [sum((cells[slot, c] for c in forecast_columns), Fraction(0)) for slot in slots]
+    running = _running(exact_totals, int(pence(sum(totals, ZERO))))
     out = []
-    grand = ZERO
-    for slot in sorted(s for s in exact if s is not None):
+    for slot, total, grand in zip(slots, totals, running, strict=True):
         this = {column: rounded[slot, column] for column in columns}
-        total = sum((this[c] for c in forecast_columns), ZERO)
-        grand += total
         low, median, high = bands.get(slot, (None, None, None))
         out.append(
             Window(
@@ -1147,6 +1196,26 @@ def _windows(
     beyond = sum((later[c] for c in forecast_columns), ZERO)
     parts = tuple((c, later[c]) for c in forecast_columns)
     return tuple(out), beyond, later.get(RISK, ZERO), parts
+
+
+def _running(totals: Sequence[Fraction], last: int) -> list[Decimal]:
+    """The running totals of exact `totals` (pence), each rounded half up, the last `last`.
+
+    Rounding the running total itself keeps it within a penny of the exact one, and an amount in
+    whole pence as it is (adding up totals rounded one by one can drift a penny from it). `last`,
+    the sum of the windows' rounded totals, is the penny below or above the exact sum; an earlier
+    running total above it is lowered to it (then the penny below its own exact value), so that
+    the column never falls.
+
+    >>> third = Fraction(200000000, 3)  # £666,666.66⅔, in pence
+    >>> [str(x) for x in _running([third] * 4, 266666667)]
+    ['666666.67', '1333333.33', '2000000.00', '2666666.67']
+    """
+    found, exact = [], Fraction(0)
+    for i, total in enumerate(totals):
+        exact += total
+        found.append(pounds_of(last if i == len(totals) - 1 else min(half_up(exact), last)))
+    return found
 
 
 def _simulate(
@@ -1363,6 +1432,7 @@ def records_forecast(
     kinds = tuple(assumptions.probabilities)
     exact = every_window(calendar, after=as_of)  # those by as_of are past: secured or claimable
     secured = claimable = never_payable = ZERO
+    closed_room = Fraction(0)  # room that could only be filled after results claims closed
     over_cap: dict[str, Decimal] = {}  # each family's money past its cap (or paid, not eligible)
     evaluated = attached = 0  # records evaluated; of them, eligible: each takes a funded place
     closed = rules.claims_until()
@@ -1431,15 +1501,17 @@ def records_forecast(
             claimable += fee_due
         elif fee_due:
             _add(exact, calendar.window_for(family.attached_on), FEES, Fraction(fee_due))
-        never_payable += _pending_results(
+        never, late_room = _pending_results(
             exact, family, decision, rules, assumptions, calendar, after, known
         )
+        never_payable += never
+        closed_room += late_room
     remaining = max(alloc.whole_funded_families - attached, 0)
     future = [c for c in attachment_cohorts(alloc, None) if c.attached > as_of]
     weight = sum((c.families for c in future), Fraction(0))
     for c in future if weight else ():  # no funded family left to attach: none forecast
         families = c.families * remaining / weight
-        expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=False)
+        expected_payments(exact, c, families, terms, assumptions, calendar, ceiling=True)
     secured += grant_payments(exact, alloc, calendar, after=as_of)
     if late:  # a result the scenario leaves out is still shown where it lies
         columns = {column for row in exact.values() for column in row}
@@ -1455,6 +1527,16 @@ def records_forecast(
     money = secured - paid_over_cap + claimable + beyond
     money += windows[-1].cumulative if windows else ZERO
     never_payable = min(never_payable, max(alloc.maximum - money, ZERO))
+    left = max(alloc.maximum - money - never_payable, ZERO)
+    if _ends_when_claims_close(rules, calendar):
+        if closed is not None and as_of >= closed:  # no claim is left to bring anything
+            after_closed = left
+        else:  # what families by assumption would not earn after claims closed, too
+            closed_room += exact.get(None, {}).get(RISK, Fraction(0))
+            after_closed = min(round_to_penny(closed_room), left)
+    else:
+        after_closed = ZERO
+    never_payable += after_closed
     result = Drawdown(
         scenario=assumptions.name,
         programme=alloc.programme,
@@ -1477,6 +1559,7 @@ def records_forecast(
         payable_after_claims_closed=late,
         fees_after_claims_closed=late_fees,
         never_payable=never_payable,
+        never_payable_after_claims_closed=after_closed,
         paid_over_cap=paid_over_cap,
         rules=rules,
         plan=plan,
@@ -1583,9 +1666,14 @@ def _never_paid(
     beyond: Sequence[tuple[str, Decimal]],
 ) -> Decimal:
     """`Drawdown.beyond_never_paid`: the results `beyond` a last window on the last claim day."""
-    if calendar.dates[-1] != rules.claims_until():
+    if not _ends_when_claims_close(rules, calendar):
         return ZERO
     return sum((amount for column, amount in beyond if column in kinds), ZERO)
+
+
+def _ends_when_claims_close(rules: RuleSet, calendar: ClaimCalendar) -> bool:
+    """Whether the last claim window is the programme's last day for results claims."""
+    return calendar.dates[-1] == rules.claims_until()
 
 
 def claim_calendar(rules: RuleSet, calendar: ClaimCalendar | None) -> ClaimCalendar:
@@ -1728,7 +1816,7 @@ def _pending_results(
     calendar: ClaimCalendar,
     after: date,
     known: dict[Hashable, Any],
-) -> Decimal:
+) -> tuple[Decimal, Fraction]:
     """Add a family's results not yet met: what the rules would pay for each, as expected.
 
     Each result the scenario names that the decision has ``not_met`` is met with the scenario's
@@ -1742,14 +1830,17 @@ def _pending_results(
     exact fraction: its probability times what the rules would pay it in each outcome.
 
     Returns what the rules can no longer pay the family whatever it goes on to meet: its room
-    under the cap less the most any results still to be met could bring (`_most_payable`).
+    under the cap less the most any results still to be met could bring (`_most_payable`);
+    and, when the last window is the last day for results claims, what else of its room could
+    only be filled after it: for each lag whose results all fall beyond that window, the room
+    left less what is forecast there (never paid), weighted by the lag's chance.
 
     `known` keeps what the rules paid, for the families of one forecast (`Books.money`).
     """
     books = Books.of(family, decision, rules)
     room = books.room
     if room <= 0:  # nothing more can be paid, whatever is met
-        return ZERO
+        return ZERO, Fraction(0)
     money = books.money
     if money is None:  # a programme whose payment rule may read more: this family's own
         known = {}
@@ -1757,13 +1848,26 @@ def _pending_results(
     claims = sorted({financial_year_of(after), *(financial_year_of(d) for d in calendar.dates)})
     years = tuple(year for year in claims if year >= financial_year_of(after))
     never = room - _most_payable(books, to_meet, years, known)
+    fillable = Fraction(room - never)
+    late_lags = set()  # the lags after which no result still to be met can be claimed
+    if fillable > 0 and to_meet and _ends_when_claims_close(rules, calendar):
+        for lag in assumptions.lag_months:
+            start = add_months(family.attached_on, lag)
+            met_on = (
+                max(start, r.earliest_date or after, after)
+                for r in decision.results.values()
+                if r.status == "not_met"
+            )
+            if all(calendar.window_for(day) is None for day in met_on):
+                late_lags.add(lag)
+    late = sum((assumptions.lag_months[lag] * fillable for lag in late_lags), Fraction(0))
     pending = [
         (str(kind), assumptions.probabilities[kind], result.earliest_date)
         for kind, result in decision.results.items()
         if result.status == "not_met" and assumptions.probabilities.get(kind, 0) > 0
     ]
     if not pending:
-        return never
+        return never, late
     chances = tuple((kind, p) for kind, p, _ in pending)
     denominator, outcomes = _outcomes(chances)
     for lag, q in assumptions.lag_months.items():
@@ -1783,8 +1887,11 @@ def _pending_results(
             expected = known[money, chances, order] = _expected(books, outcomes, order, known)
         for kind, pence_weighted in expected.items():
             if pence_weighted:
-                _add(exact, windows[kind], kind, q * Fraction(pence_weighted, denominator * 100))
-    return never
+                amount = q * Fraction(pence_weighted, denominator * 100)
+                _add(exact, windows[kind], kind, amount)
+                if lag in late_lags:  # forecast, though never paid: not never payable too
+                    late -= amount
+    return never, late
 
 
 def _most_payable(
