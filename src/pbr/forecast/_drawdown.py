@@ -8,10 +8,10 @@ attachment, in the first claim window on or after the day it is met. A council's
 is paid in the first window of each financial year. Beside the forecast runs the **maximum by
 claim window**: what would be paid if every family earned its whole results share on the same
 timing; the difference is **at risk**, except what could only be met after the programme's
-results claims closed, which is **never payable** (`Drawdown.never_payable`). Expected amounts are exact fractions; the table of
-windows × (fees, each result, grant, at risk) is rounded to the penny once, as a whole
-(`pbr.forecast._rounding`), so that windows, financial years and columns add up to the totals and
-to the maximum exactly. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial,
+results claims closed, which is **never payable** (`Drawdown.never_payable`). Expected amounts
+are exact fractions; the table of windows × (fees, each result, grant, at risk) is rounded to
+the penny once, as a whole (`pbr.forecast._rounding`), so that windows, financial years and
+columns add up to the totals and to the maximum exactly. Monte Carlo (`pbr.forecast._montecarlo`) draws whole families (binomial,
 then multinomial over lags) in integer pence, each cohort's results cut at its room under the cap.
 """
 
@@ -281,11 +281,11 @@ class Drawdown:
     never_payable: Decimal = ZERO
     """What the rules can no longer pay, whatever the families go on to meet: the part that
     could only be met after results claims closed (`never_payable_after_claims_closed`, for
-    any forecast) and, for a forecast from records, a family's room under its cap (the cap less its fee, its results paid
-    and those payable now) that no result still to be met could fill: the results left are
-    worth less, or are excluded (``employment_after_crime = exclusive`` once
-    crime/ASB/education is paid), or do not apply to the family (progress to work and
-    employment without the work problem). It is neither forecast nor at risk: maximum + over
+    any forecast) and, for a forecast from records, a family's room under its cap (the cap
+    less its fee, its results paid and those payable now) that no result still to be met could
+    fill: the results left are worth less, or are excluded (``employment_after_crime =
+    exclusive`` once crime/ASB/education is paid), or do not apply to the family (progress to
+    work and employment without the work problem). It is neither forecast nor at risk: maximum + over
     the maximum = secured + claimable now + forecast + beyond + never payable + at risk. It
     counts as far as the maximum reaches: with records of more families than are funded, what
     they bring past the maximum is over the maximum, and nothing is at risk nor never payable.
