@@ -311,7 +311,9 @@ def test_cli_sensitivity_table_and_csv() -> None:
         "Sensitivity (families earning their whole results share; 'base' timing)" in result.stdout
     )
     # phase one's windows end with its results claims (31 May 2015): later results lie beyond
-    assert "      50%    £6,429,866.67    £584,533.33    £1,753,600.00" in result.stdout
+    assert (
+        "      50%    £6,429,866.67    £584,533.33    £584,533.33    £1,169,066.67" in result.stdout
+    )
     rows = list(
         csv.DictReader(
             io.StringIO(
@@ -334,7 +336,8 @@ def test_cli_sensitivity_table_and_csv() -> None:
         "results": "1169066.67",
         "forecast": "6429866.67",
         "beyond_horizon": "584533.33",
-        "at_risk": "1753600.00",
+        "never_payable": "584533.33",  # the half that fails, after claims closed
+        "at_risk": "1169066.67",
         "maximum": "8768000.00",
     }
 

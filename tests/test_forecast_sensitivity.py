@@ -42,13 +42,15 @@ def test_sensitivity_is_monotone_in_the_success_rate(
         assert lower["forecast"] <= higher["forecast"]
         assert lower["results"] <= higher["results"]
         assert lower["at_risk"] >= higher["at_risk"]
+        assert lower["never_payable"] >= higher["never_payable"]
         assert (
             lower["forecast"] + lower["beyond_horizon"]
             <= higher["forecast"] + higher["beyond_horizon"]
         )
     for row in s.to_records():
-        assert row["forecast"] + row["beyond_horizon"] + row["at_risk"] == a.maximum
-        assert min(row["results"], row["beyond_horizon"], row["at_risk"]) >= 0
+        money = row["forecast"] + row["beyond_horizon"] + row["never_payable"] + row["at_risk"]
+        assert money == a.maximum
+        assert min(row["results"], row["beyond_horizon"], row["never_payable"], row["at_risk"]) >= 0
 
 
 def test_lancashire_at_risk_if_half_succeed() -> None:
@@ -74,7 +76,18 @@ def test_phase_one_results_met_after_claims_closed_lie_beyond_the_last_window() 
     late = sensitivity(a, rates=["0", "0.5", "1"])
     with pytest.warns(UserWarning, match="run past 2015-05-31"):
         early = sensitivity(a, rates=["0", "0.5", "1"], calendar=TO_2017)
-    assert late.at_risk == early.at_risk
+    # what the families that fail would have earned after claims closed is never payable
+    assert late.never_payable[0] > 0
+    assert late.never_payable[-1] == 0  # every family earns everything
+    assert [r + n for r, n in zip(late.at_risk, late.never_payable, strict=True)] == list(
+        early.at_risk
+    )
+    assert (
+        early.never_payable == (Decimal(0),) * 3
+    )  # windows past closing: what lies beyond is at risk
+    for row in late.to_records():
+        money = row["forecast"] + row["beyond_horizon"] + row["never_payable"] + row["at_risk"]
+        assert money == row["maximum"]
     assert [f + b for f, b in zip(late.forecast, late.beyond_horizon, strict=True)] == list(
         early.forecast
     )

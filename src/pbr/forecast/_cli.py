@@ -606,11 +606,15 @@ def _text(result: Any, sensitivities: Sequence[Any], out: TextIO) -> None:
             f"{title}Sensitivity (families earning their whole results share; "
             f"'{printable(s.scenario)}' timing); maximum {format_gbp(s.maximum)}\n"
         )
-        out.write(f"  {'success':>8} {'forecast':>16} {'beyond':>14} {'at risk':>16}\n")
+        out.write(
+            f"  {'success':>8} {'forecast':>16} {'beyond':>14} {'never payable':>14} "
+            f"{'at risk':>16}\n"
+        )
         for row in s.to_records():
             out.write(
                 f"  {float(row['success_rate']):>8.0%} {format_gbp(row['forecast']):>16} "
-                f"{format_gbp(row['beyond_horizon']):>14} {format_gbp(row['at_risk']):>16}\n"
+                f"{format_gbp(row['beyond_horizon']):>14} "
+                f"{format_gbp(row['never_payable']):>14} {format_gbp(row['at_risk']):>16}\n"
             )
         out.write("\n")
 

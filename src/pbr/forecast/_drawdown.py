@@ -1039,7 +1039,7 @@ def drawdown(
     )
     windows, beyond, beyond_risk, parts = _windows(exact, kinds, bands, alloc, with_risk=True)
     # beyond a last window on the last claim day, what is not earned could never be paid
-    closed_risk = beyond_risk if _ends_when_claims_close(rules, calendar) else ZERO
+    closed_risk = beyond_risk if ends_when_claims_close(rules, calendar) else ZERO
     maximum, by_attachment = alloc.maximum, ()
     if quarters is not None:
         maximum, by_attachment = cohort_maxima(cohorts, terms, alloc)
@@ -1528,7 +1528,7 @@ def records_forecast(
     money += windows[-1].cumulative if windows else ZERO
     never_payable = min(never_payable, max(alloc.maximum - money, ZERO))
     left = max(alloc.maximum - money - never_payable, ZERO)
-    if _ends_when_claims_close(rules, calendar):
+    if ends_when_claims_close(rules, calendar):
         if closed is not None and as_of >= closed:  # no claim is left to bring anything
             after_closed = left
         else:  # what families by assumption would not earn after claims closed, too
@@ -1666,12 +1666,12 @@ def _never_paid(
     beyond: Sequence[tuple[str, Decimal]],
 ) -> Decimal:
     """`Drawdown.beyond_never_paid`: the results `beyond` a last window on the last claim day."""
-    if not _ends_when_claims_close(rules, calendar):
+    if not ends_when_claims_close(rules, calendar):
         return ZERO
     return sum((amount for column, amount in beyond if column in kinds), ZERO)
 
 
-def _ends_when_claims_close(rules: RuleSet, calendar: ClaimCalendar) -> bool:
+def ends_when_claims_close(rules: RuleSet, calendar: ClaimCalendar) -> bool:
     """Whether the last claim window is the programme's last day for results claims."""
     return calendar.dates[-1] == rules.claims_until()
 
@@ -1850,7 +1850,7 @@ def _pending_results(
     never = room - _most_payable(books, to_meet, years, known)
     fillable = Fraction(room - never)
     late_lags = set()  # the lags after which no result still to be met can be claimed
-    if fillable > 0 and to_meet and _ends_when_claims_close(rules, calendar):
+    if fillable > 0 and to_meet and ends_when_claims_close(rules, calendar):
         for lag in assumptions.lag_months:
             start = add_months(family.attached_on, lag)
             met_on = (

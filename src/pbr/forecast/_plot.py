@@ -403,6 +403,11 @@ def plot_sensitivity(
         ("attachment fees" + (" and grant" if result.upfront_grant else ""), fixed, "#9bb7d4"),
         ("results", series(result.results), _COLOURS[0]),
         ("beyond the last claim window", series(result.beyond_horizon), "#bbbbbb"),
+        *(
+            [("never payable (after claims closed)", series(result.never_payable), "#dddddd")]
+            if any(result.never_payable)
+            else []
+        ),
         ("at risk (not earned)", series(result.at_risk), _COLOURS[1]),
     ]
     fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)

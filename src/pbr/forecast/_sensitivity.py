@@ -4,8 +4,10 @@ A family **succeeds** here when it earns its whole results share (the cap less i
 fee: £800, £1,600 or £2,400 in phase one by year of attachment; £800 later), whatever the route.
 At success rate *s* the forecast is every attachment fee (and grant) plus *s* × the results
 potential, paid on the scenario's timing (its lags and claim windows); the rest of the maximum is
-at risk. Rounding keeps each row monotone in *s* and adding up: the forecast is its exact value
-rounded half up, forecast + beyond the horizon likewise, and at risk is the maximum less both.
+at risk, but for what the families that fail would have earned after results claims closed
+(when the last window is that day), which is never payable. Rounding keeps each row monotone in
+*s* and adding up: the forecast is its exact value rounded half up, forecast + beyond the
+horizon likewise, never payable too, and at risk is the maximum less the three.
 """
 
 from __future__ import annotations
@@ -24,19 +26,21 @@ from pbr.forecast._assumptions import Assumptions, default_assumptions
 from pbr.forecast._drawdown import (
     FEES,
     GRANT,
+    NEVER,
     RISK,
     ClaimCalendar,
     attachment_cohorts,
     check_scenario,
     claim_calendar,
     cohort_maxima,
+    ends_when_claims_close,
     expected_payments,
     grant_payments,
 )
 from pbr.forecast._inputs import share
 from pbr.forecast._rounding import half_up
 from pbr.forecast._terms import programme_terms
-from pbr.money import exact_class, in_exact_arithmetic
+from pbr.money import ZERO, exact_class, in_exact_arithmetic
 from pbr.rules import RuleSet
 
 __all__ = ["Sensitivity", "sensitivity"]
@@ -47,13 +51,15 @@ DEFAULT_RATES = tuple(Fraction(n, 10) for n in range(11))
 @exact_class  # its totals and tables whatever the caller's `decimal` context
 @dataclass(frozen=True, slots=True)
 class Sensitivity:
-    """Forecast, beyond the horizon and at risk for each success rate (see `sensitivity`).
+    """Forecast, beyond the horizon, never payable and at risk for each success rate.
+
+    See `sensitivity`.
 
     >>> from pbr.forecast import allocation
     >>> s = sensitivity(allocation(2630), rates=[0.5])
     >>> row = s.to_records()[0]
-    >>> row["success_rate"], row["at_risk"]
-    (Fraction(1, 2), Decimal('1753600.00'))
+    >>> row["success_rate"], row["at_risk"], row["never_payable"]  # never: after claims closed
+    (Fraction(1, 2), Decimal('1169066.67'), Decimal('584533.33'))
     """
 
     scenario: str
@@ -70,10 +76,14 @@ class Sensitivity:
     at_risk: tuple[Decimal, ...]
     scenario_rate: Fraction
     """The scenario's own expected results as a share of the results potential."""
+    never_payable: tuple[Decimal, ...] = ()
+    """What the families that do not succeed would have earned after results claims closed,
+    when the last claim window is that day (the default windows): it could never be paid, so
+    it is not at risk (`pbr.forecast.Drawdown.never_payable_after_claims_closed`)."""
 
     @property
     def maximum(self) -> Decimal:
-        """The allocation's maximum: forecast + beyond the horizon + at risk at every rate.
+        """The maximum: forecast + beyond the horizon + never payable + at risk at every rate.
 
         >>> from pbr.forecast import allocation
         >>> sensitivity(allocation(790)).maximum
@@ -86,7 +96,8 @@ class Sensitivity:
 
         >>> from pbr.forecast import allocation
         >>> rows = sensitivity(allocation(790)).to_records()
-        >>> all(r["forecast"] + r["beyond_horizon"] + r["at_risk"] == r["maximum"] for r in rows)
+        >>> money = ("forecast", "beyond_horizon", "never_payable", "at_risk")
+        >>> all(sum(r[k] for k in money) == r["maximum"] for r in rows)
         True
         """
         named = {"council": self.allocation.council} if self.allocation.council else {}
@@ -100,14 +111,16 @@ class Sensitivity:
                 "results": results,
                 "forecast": forecast,
                 "beyond_horizon": beyond,
+                NEVER: never,
                 RISK: risk,
                 "maximum": self.maximum,
             }
-            for rate, results, forecast, beyond, risk in zip(
+            for rate, results, forecast, beyond, never, risk in zip(
                 self.rates,
                 self.results,
                 self.forecast,
                 self.beyond_horizon,
+                self.never_payable or (ZERO,) * len(self.rates),
                 self.at_risk,
                 strict=True,
             )
@@ -165,6 +178,8 @@ def sensitivity(
 
     At success rate *s*, a share *s* of the families earns its whole results share and the rest
     earns nothing beyond its attachment fee; results are paid on the timing of `assumptions`
+    (what the others would have earned after results claims closed is never payable, not at
+    risk, when the last window is that day)
     (default: the base scenario). Rates are shares (``0.5``, ``"1/2"``, ``Decimal("0.5")``),
     sorted. The scenario's own rate (its expected results over the results potential) is kept
     as `Sensitivity.scenario_rate` for comparison.
@@ -212,15 +227,18 @@ def sensitivity(
     maximum = int(pence(alloc.maximum))
     fees = half_up(pence(inside[FEES]))
     grant = int(pence(inside[GRANT]))
-    results, forecast, beyond, risk = [], [], [], []
+    closed = ends_when_claims_close(rules, calendar)
+    results, forecast, beyond, never, risk = [], [], [], [], []
     for s in chosen:
         within = inside[FEES] + inside[GRANT] + s * inside[RISK]
         drawn = half_up(pence(within))
         everything = half_up(pence(within + beyond_fixed + s * beyond_results))
+        lost = half_up(pence((1 - s) * beyond_results)) if closed else 0
         results.append(pounds_of(drawn - fees - grant))
         forecast.append(pounds_of(drawn))
         beyond.append(pounds_of(everything - drawn))
-        risk.append(pounds_of(maximum - everything))
+        never.append(pounds_of(lost))
+        risk.append(pounds_of(maximum - everything - lost))
     expected = potential = Fraction(0)
     for y in alloc.years:
         t = terms.year(y.year)
@@ -238,5 +256,6 @@ def sensitivity(
         forecast=tuple(forecast),
         beyond_horizon=tuple(beyond),
         at_risk=tuple(risk),
+        never_payable=tuple(never),
         scenario_rate=expected / potential if potential else Fraction(0),
     )
