@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import sys
 import tempfile
 import tomllib
@@ -36,7 +37,9 @@ from pbr.testing import (
     families,
     families_with_as_of,
     family_records,
+    financial_years,
     interpretation_choices,
+    money,
 )
 from pbr.testing import _alone_is_no_file as alone_is_no_file
 
@@ -200,6 +203,26 @@ def test_bound_messages_name_the_span() -> None:
     assert "attached_from=2020-01-01" in str(info.value)
     with pytest.raises(ValueError, match=f"{AS_OF_EARLIEST} to {LATEST_DATE}"):
         as_of_dates(after=date(2021, 4, 1), before=date(2020, 1, 1))
+
+
+_WRONG: dict[str, Any] = {"text": "3", "float": 1.5}  # what a caller's config might hold
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: family_records(max_events=-1), "family_records('tf-phase-1'): max_events=-1"),
+        (lambda: family_records(max_events=_WRONG["text"]), "max_events='3'; need a whole"),
+        (lambda: families(max_events=True), "max_events=True"),
+        (lambda: families_with_as_of(max_events=_WRONG["float"]), "max_events=1.5"),
+        (lambda: money(max_pounds=-1), "money(): max_pounds=-1"),
+        (lambda: financial_years(2015, 2012), "first=2015, last=2012; need first <= last"),
+    ],
+)
+def test_bad_counts_are_refused_at_call_time_naming_them(call: Any, said: str) -> None:
+    """They failed at the first draw, in hypothesis's words (``max_value=-100``, in pence)."""
+    with pytest.raises(ValueError, match=re.escape(said)):
+        call()
 
 
 def test_unknown_programme_is_refused_at_call_time() -> None:

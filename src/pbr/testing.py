@@ -140,6 +140,7 @@ def money(*, max_pounds: int = 5000) -> st.SearchStrategy[Decimal]:
     >>> find(money(), lambda m: m > 1)
     Decimal('1.01')
     """
+    _whole("money()", max_pounds=max_pounds)
     return st.integers(0, max_pounds * 100).map(lambda pence: Decimal(pence).scaleb(-2))
 
 
@@ -150,6 +151,9 @@ def financial_years(first: int = 2012, last: int = 2025) -> st.SearchStrategy[Fi
     >>> str(find(financial_years(), lambda fy: True))
     '2012/13'
     """
+    _whole("financial_years()", first=first, last=last)
+    if first > last:
+        raise ValueError(f"financial_years(): first={first}, last={last}; need first <= last")
     return st.integers(first, last).map(FinancialYear)
 
 
@@ -411,6 +415,19 @@ def _span() -> tuple[date, date]:
     return min(r.attached_from for r in rules), max(r.attached_to for r in rules)
 
 
+def _whole(where: str, **counts: object) -> None:
+    """Refuse a count that is not a whole number from 0, naming it (not at the first draw).
+
+    >>> _whole("money()", max_pounds=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: money(): max_pounds=-1; need a whole number from 0
+    """
+    for name, value in counts.items():
+        if type(value) is not int or value < 0:
+            raise ValueError(f"{where}: {name}={value!r}; need a whole number from 0")
+
+
 def _within(
     span: tuple[date, date], limits: tuple[date, date], where: str, **bounds: date | None
 ) -> tuple[date, date]:
@@ -534,6 +551,7 @@ def family_records(
     low, high = _within(window, window, where, attached_from=attached_from, attached_to=attached_to)
     if payments not in ("realistic", "any"):
         raise ValueError(f"{where}: payments={payments!r}; choose 'realistic' or 'any'")
+    _whole(where, max_events=max_events)
     return _family_records(chosen, rules, (low, high), max_events, payments)
 
 
