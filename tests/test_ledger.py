@@ -1450,6 +1450,17 @@ def test_export_and_import_carry_the_claim_dates(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(text.replace("2012-12-01", "1/12/2012"))
     with pytest.raises(LedgerError, match=r"line 2: claimed_on = '1/12/2012': not a date"):
         Ledger(tmp_path / "other.db").import_csv(tmp_path / "bad.csv")
+    # an ISO week date is the same day to `date.fromisoformat` (3.11), and was taken as it
+    (tmp_path / "week.csv").write_text(text.replace("2012-12-01", "2012-W48-6"))
+    with pytest.raises(LedgerError, match=r"line 2: claimed_on = '2012-W48-6': not a date"):
+        Ledger(tmp_path / "week.db").import_csv(tmp_path / "week.csv")
+    paid_on = next(ledger.entries())[1].paid_on
+    year, week, day = paid_on.isocalendar()
+    week_text = f"{year}-W{week:02d}-{day}"
+    (tmp_path / "week.csv").write_text(text.replace(paid_on.isoformat(), week_text, 1))
+    with pytest.raises(LedgerError, match=rf"line 2: paid_on = '{week_text}': not a date"):
+        Ledger(tmp_path / "week.db").import_csv(tmp_path / "week.csv")
+    assert list(Ledger(tmp_path / "week.db").entries()) == []
 
 
 def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(

@@ -1235,6 +1235,7 @@ def _import_rows(path: str | Path, text: str) -> list[Entry]:
     at all (JSON, say) is named as such.
     """
     from pbr._bounded import json_like
+    from pbr._scalars import date_from_text
     from pbr.money import money
     from pbr.output import restore
 
@@ -1285,23 +1286,15 @@ def _import_rows(path: str | Path, text: str) -> list[Entry]:
             amount = money(values["amount"])
         except (ValueError, TypeError, ArithmeticError) as exc:
             raise LedgerError(f"{where}: amount = {values['amount']!r}: {exc}") from None
-        try:
-            if len(values["paid_on"]) != 10:
-                raise ValueError
-            paid_on = date.fromisoformat(values["paid_on"])
-        except ValueError:
-            raise LedgerError(
-                f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)"
-            ) from None
+        paid_on = date_from_text(values["paid_on"])  # never an ISO week date (2015-W14-2)
+        if paid_on is None:
+            raise LedgerError(f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)")
         claimed = values.get(CLAIMED_ON, "")
-        try:
-            if claimed and len(claimed) != 10:
-                raise ValueError
-            claimed_on = date.fromisoformat(claimed) if claimed else None
-        except ValueError:
+        claimed_on = date_from_text(claimed) if claimed else None
+        if claimed and claimed_on is None:
             raise LedgerError(
                 f"{where}: {CLAIMED_ON} = {claimed!r}: not a date (YYYY-MM-DD), nor empty"
-            ) from None
+            )
         batch.append(Entry.from_row(values, amount, paid_on, where, claimed_on))
     if batch and not text.endswith(("\n", "\r")):
         raise LedgerError(

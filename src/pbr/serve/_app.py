@@ -83,9 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _labelled_once(settings.plans, plans)
     rules = RulesInForce(settings.interpretations, plans, _calendar(settings.term_calendar))
     ledger = (
-        LedgerHistory(settings.ledger, settings.ledger_key)
-        if settings.ledger is not None
-        else None
+        LedgerHistory(settings.ledger, settings.ledger_key) if settings.ledger is not None else None
     )
     _documents.family_schema(), _documents.decision_schema(), _documents.rule_sets()
     for model in (Family, Payment, Decision, Rejection, OutcomePlan):
