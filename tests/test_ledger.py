@@ -435,6 +435,33 @@ def test_keys_come_from_the_environment_or_a_file(tmp_path: Path) -> None:
         load_key(tmp_path / "missing", environ={})
 
 
+@pytest.mark.parametrize(
+    ("key", "error", "said"),
+    [
+        (b"x", LedgerError, "the key is 1 bytes long; a key has at least 16"),
+        (b"", LedgerError, "the key is 0 bytes long; a key has at least 16"),
+        ("a string key of sixteen or more", TypeError, "key must be bytes, got str"),
+        (bytearray(KEY), TypeError, "key must be bytes, got bytearray"),
+    ],
+)
+def test_a_key_the_command_line_could_never_give_is_refused_before_any_file(
+    tmp_path: Path, key: Any, error: type[Exception], said: str
+) -> None:
+    """`Ledger(path, key=b"x")` made a keyed ledger no command could open (a key has at least
+    16 bytes), and a str key raised a bare TypeError after leaving an empty file behind."""
+    path = tmp_path / "k.db"
+    with pytest.raises(error) as raised:
+        Ledger(path, key=key)
+    assert str(raised.value).startswith(f"ledger {path}: {said}")
+    assert "sixteen" not in str(raised.value)  # the key itself is never shown
+    assert not path.exists()
+    filled(path, 1, KEY)
+    before = path.read_bytes()
+    with pytest.raises(error, match=said):
+        Ledger(path, key=key, create=False)
+    assert path.read_bytes() == before
+
+
 def test_a_keyed_ledger_needs_its_key_and_never_stores_it(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     ledger = filled(path, 2, KEY)

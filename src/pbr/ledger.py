@@ -439,9 +439,19 @@ def load_key(
         where = f"the ledger key in {KEY_ENV}"
     else:
         return None
-    if len(key) < _MIN_KEY:
-        raise LedgerError(f"{where} is {len(key)} bytes long; a key has at least {_MIN_KEY}")
+    short = _short_key(key)
+    if short:
+        raise LedgerError(f"{where} {short}")
     return key
+
+
+def _short_key(key: bytes) -> str:
+    """Why `key` is too short to be a ledger's key, or "": one rule for a file, a variable, Python.
+
+    >>> _short_key(b"x"), _short_key(b"s" * 16)
+    ('is 1 bytes long; a key has at least 16', '')
+    """
+    return f"is {len(key)} bytes long; a key has at least {_MIN_KEY}" if len(key) < _MIN_KEY else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +489,9 @@ class Ledger:
 
     `create=False` refuses a path with no file (so a mistyped path is an error, not an empty
     ledger); a file that is not a pbr ledger is refused either way. `key` (see `load_key`) makes
-    a new ledger keyed, and is needed to verify, read as history or append to a keyed one.
+    a new ledger keyed, and is needed to verify, read as history or append to a keyed one: bytes,
+    at least 16 of them, as every command takes a key (`TypeError` for another type, and
+    `LedgerError` for a shorter key, before the file is touched).
     `timeout` is how long to wait, in seconds, for another process's lock.
 
     >>> import tempfile, pathlib
@@ -504,6 +516,18 @@ class Ledger:
         if not 0 <= timeout < 10**6:
             raise LedgerError(f"timeout = {timeout!r}: seconds, 0 or more (and less than 10^6)")
         self.timeout = timeout
+        if key is not None:  # before the file is touched: a ledger no command could open
+            if not isinstance(key, bytes):  # its type only: never the key itself
+                raise TypeError(
+                    f"ledger {self.path}: key must be bytes, got {type(key).__name__} (a str "
+                    "key: its .encode(); or pbr.ledger.load_key()); nothing was read or written"
+                )
+            short = _short_key(key)
+            if short:
+                raise LedgerError(
+                    f"ledger {self.path}: the key {short} (as {KEY_ENV} and a key file); "
+                    "nothing was read or written"
+                )
         self._key = key
         if self.path.is_dir():
             raise LedgerError(f"{self.path} is a folder, not a ledger")
