@@ -420,6 +420,26 @@ def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -
         ledger.verify(expect_head="4:xyz")
 
 
+def test_a_kept_head_in_capitals_is_the_same_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A head copied through a tool that writes hex in capitals said it "is not <entries>:<64
+    hex digits>": hex digits are hex digits in either case (pbr writes and compares lowercase)."""
+    path = tmp_path / "l.db"
+    ledger = filled(path, 4)
+    kept = ledger.verify().head_text
+    count, _, digest = kept.partition(":")
+    assert ledger.verify(expect_head=kept.upper()).ok
+    assert ledger.verify(expect_head=f"{count}:{digest[:32]}{digest[32:].upper()}").ok
+    assert ledger.verify(expect_head=digest.upper()).ok  # a bare hash: the newest
+    assert not ledger.verify(expect_head=f"3:{digest.upper()}").ok  # another entry's hash
+    status, out, err = run(capsys, "ledger", "verify", str(path), "--expect-head", kept.upper())
+    assert (status, err) == (0, ""), err
+    assert "holds the kept head" in out
+    with pytest.raises(LedgerError, match="not <entries>:<64 hex digits>"):
+        ledger.verify(expect_head=f"4:{'G' * 64}")
+
+
 # --- keys ---------------------------------------------------------------------------------------
 
 

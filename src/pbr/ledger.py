@@ -127,6 +127,8 @@ _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
 _HASH = re.compile(r"[0-9a-f]{64}")
+_KEPT_HASH = re.compile(r"[0-9a-fA-F]{64}")
+"""A kept head's hash as given (``--expect-head``): hex digits in either case."""
 _COUNT = re.compile(r"[0-9]+")
 """A kept head's entry count: ASCII digits only (`str.isdigit` takes ``²``, `int` does not)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -1397,13 +1399,20 @@ def _meta_not_written(db: sqlite3.Connection) -> str:
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
-    """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash)."""
+    """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash).
+
+    The hex digits may be in either case (a head copied through a tool that writes capitals is
+    the same head); the hash returned is lowercase, as pbr stores and compares hashes.
+
+    >>> _parse_head("2:" + "AB" * 32) == (2, "ab" * 32)
+    True
+    """
     count, sep, digest = text.strip().rpartition(":")
-    if not _HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
+    if not _KEPT_HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
         raise LedgerError(
             f"expected head {text!r} is not <entries>:<64 hex digits> (as pbr ledger head prints)"
         )
-    return (int(count) if sep else None), digest
+    return (int(count) if sep else None), digest.lower()
 
 
 def _walk(
