@@ -786,6 +786,56 @@ def test_a_read_only_ledger_can_be_read_but_not_written(
     assert Ledger(path).verify().entries == 2
 
 
+@contextmanager
+def read_only_folder_only(folder: Path) -> Iterator[None]:
+    """`folder` made read-only, the files in it left writable: immutable for root, else chmod."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("cannot make a folder immutable here")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+
+
+def test_a_ledger_in_a_read_only_folder_is_said_to_be_read_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A writable ledger in a folder that may not be written (read-only, or immutable) said
+    "cannot open ledger ...: unable to open database file (does its folder exist...?)": the
+    journal of a write goes in the folder. The docs promise "read-only (the file or its folder)"."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "l.db"
+    filled(path, 2)
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    with read_only_folder_only(folder):
+        assert os.access(path, os.W_OK)
+        status, _, err = run(capsys, "ledger", "append", str(path), *args)
+        assert status == 2
+        assert one_line_error(err) == (
+            f"pbr: ledger {path} is read-only (the file or its folder); nothing was written\n"
+        )
+        with pytest.raises(LedgerError, match=r"is read-only \(the file or its folder\)"):
+            Ledger(path).append([entry(7)])
+        status, _, err = run(capsys, "ledger", "append", str(folder / "new.db"), *args)
+        assert status == 2
+        assert one_line_error(err) == (
+            f"pbr: cannot create ledger {folder / 'new.db'}: its folder {folder} is read-only; "
+            "nothing was written\n"
+        )
+        assert Ledger(path, create=False).verify().entries == 2
+    assert not (folder / "new.db").exists()
+
+
 HALF_WRITTEN = """
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)

@@ -807,6 +807,14 @@ class Ledger:
             name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"))
             or "unable to open" in text
         ):
+            folder = self.path.parent
+            if doing in ("append", "create") and folder.is_dir() and not os.access(folder, os.W_OK):
+                # a write's journal goes in the folder: read-only, or immutable (chattr +i)
+                if self.path.is_file() and self.path.stat().st_size:
+                    return LedgerError(f"{where} is read-only (the file or its folder); {written}")
+                return LedgerError(
+                    f"cannot create {where}: its folder {folder} is read-only; {written}"
+                )
             return LedgerError(
                 f"cannot open {where}: {text} (does its folder exist, and may you write there?)"
             )
