@@ -2019,7 +2019,8 @@ def test_a_keyed_ledger_without_its_key_stops_the_command(
     argv = [str(tmp_path / a) if a.isupper() else a for a in argv]
     status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--ledger", str(db), *argv)
     assert (status, seen) == (2, {})
-    assert err.startswith("pbr: ") and err.count("\n") == 1, err
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
     assert said in err
 
 
@@ -2042,7 +2043,8 @@ def test_a_keyed_ledger_rewritten_as_unkeyed_is_refused_and_a_503(
     monkeypatch.setenv("PBR_LEDGER_KEY_FILE", str(key_file))
     status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--ledger", str(db))
     assert (status, seen) == (2, {})
-    assert err.startswith("pbr: ") and err.count("\n") == 1, err
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
     assert "not keyed" in err
     status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--key-file", str(key_file))
     assert (status, seen) == (2, {})
