@@ -681,6 +681,27 @@ def test_a_date_out_of_range_names_its_option_only(capsys: pytest.CaptureFixture
         assert "as_of" not in err
 
 
+@pytest.mark.parametrize(
+    "text", ["2015-W14-2", "2015W142", "2015-090", "20150331", "２０１５-03-31"]
+)
+def test_a_date_not_written_yyyy_mm_dd_is_refused_not_converted(
+    capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """Python 3.11's `date.fromisoformat` reads ISO week dates (``2015-W14-2``, ten characters,
+    is 2015-03-31): ``--as-of`` and ``--paid-on`` took them, where the web API refuses them."""
+    for argv in (
+        ["evaluate", "f.jsonl", "--as-of", text],
+        [
+            *("ledger", "append", "l.db", "--family-id", "F1", "--kind", "attachment_fee"),
+            *("--amount", "1", "--claim-id", "C", "--rules-version", "v", "--paid-on", text),
+        ],
+    ):
+        with pytest.raises(SystemExit):
+            main(argv)
+        err = capsys.readouterr().err
+        assert f"argument {argv[-2]}: not a date (YYYY-MM-DD): {text!r}" in err
+
+
 def test_an_interpretation_given_twice_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

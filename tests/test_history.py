@@ -340,6 +340,8 @@ def test_a_history_keeps_the_claim_date_a_payment_is_given_with() -> None:
     assert history.payments("F1")[0].claim_id == "C-1"  # a payment, its claim date apart
     with pytest.raises(HistoryError, match="claimed_on = '1 Dec 2012': not a date"):
         PaymentHistory.of({"F1": [{**paid["F1"][0], "claimed_on": "1 Dec 2012"}]})
+    with pytest.raises(HistoryError, match="claimed_on = '2012-W48-6': not a date"):
+        PaymentHistory.of({"F1": [{**paid["F1"][0], "claimed_on": "2012-W48-6"}]})  # 12-01
 
 
 # A ledger entry its family's programme could not have paid: the entry is to blame, not the record

@@ -420,6 +420,26 @@ def test_the_kept_head_survives_appends_and_catches_truncation(tmp_path: Path) -
         ledger.verify(expect_head="4:xyz")
 
 
+def test_a_kept_head_in_capitals_is_the_same_head(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A head copied through a tool that writes hex in capitals said it "is not <entries>:<64
+    hex digits>": hex digits are hex digits in either case (pbr writes and compares lowercase)."""
+    path = tmp_path / "l.db"
+    ledger = filled(path, 4)
+    kept = ledger.verify().head_text
+    count, _, digest = kept.partition(":")
+    assert ledger.verify(expect_head=kept.upper()).ok
+    assert ledger.verify(expect_head=f"{count}:{digest[:32]}{digest[32:].upper()}").ok
+    assert ledger.verify(expect_head=digest.upper()).ok  # a bare hash: the newest
+    assert not ledger.verify(expect_head=f"3:{digest.upper()}").ok  # another entry's hash
+    status, out, err = run(capsys, "ledger", "verify", str(path), "--expect-head", kept.upper())
+    assert (status, err) == (0, ""), err
+    assert "holds the kept head" in out
+    with pytest.raises(LedgerError, match="not <entries>:<64 hex digits>"):
+        ledger.verify(expect_head=f"4:{'G' * 64}")
+
+
 # --- keys ---------------------------------------------------------------------------------------
 
 
@@ -433,6 +453,33 @@ def test_keys_come_from_the_environment_or_a_file(tmp_path: Path) -> None:
         load_key(environ={"PBR_LEDGER_KEY": "short"})
     with pytest.raises(LedgerError, match="cannot read the ledger key file"):
         load_key(tmp_path / "missing", environ={})
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "said"),
+    [
+        (b"x", LedgerError, "the key is 1 bytes long; a key has at least 16"),
+        (b"", LedgerError, "the key is 0 bytes long; a key has at least 16"),
+        ("a string key of sixteen or more", TypeError, "key must be bytes, got str"),
+        (bytearray(KEY), TypeError, "key must be bytes, got bytearray"),
+    ],
+)
+def test_a_key_the_command_line_could_never_give_is_refused_before_any_file(
+    tmp_path: Path, key: Any, error: type[Exception], said: str
+) -> None:
+    """`Ledger(path, key=b"x")` made a keyed ledger no command could open (a key has at least
+    16 bytes), and a str key raised a bare TypeError after leaving an empty file behind."""
+    path = tmp_path / "k.db"
+    with pytest.raises(error) as raised:
+        Ledger(path, key=key)
+    assert str(raised.value).startswith(f"ledger {path}: {said}")
+    assert "sixteen" not in str(raised.value)  # the key itself is never shown
+    assert not path.exists()
+    filled(path, 1, KEY)
+    before = path.read_bytes()
+    with pytest.raises(error, match=said):
+        Ledger(path, key=key, create=False)
+    assert path.read_bytes() == before
 
 
 def test_a_keyed_ledger_needs_its_key_and_never_stores_it(tmp_path: Path) -> None:
@@ -737,6 +784,56 @@ def test_a_read_only_ledger_can_be_read_but_not_written(
         assert status == 0
         assert "chain intact" in out
     assert Ledger(path).verify().entries == 2
+
+
+@contextmanager
+def read_only_folder_only(folder: Path) -> Iterator[None]:
+    """`folder` made read-only, the files in it left writable: immutable for root, else chmod."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("cannot make a folder immutable here")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+
+
+def test_a_ledger_in_a_read_only_folder_is_said_to_be_read_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A writable ledger in a folder that may not be written (read-only, or immutable) said
+    "cannot open ledger ...: unable to open database file (does its folder exist...?)": the
+    journal of a write goes in the folder. The docs promise "read-only (the file or its folder)"."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "l.db"
+    filled(path, 2)
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    with read_only_folder_only(folder):
+        assert os.access(path, os.W_OK)
+        status, _, err = run(capsys, "ledger", "append", str(path), *args)
+        assert status == 2
+        assert one_line_error(err) == (
+            f"pbr: ledger {path} is read-only (the file or its folder); nothing was written\n"
+        )
+        with pytest.raises(LedgerError, match=r"is read-only \(the file or its folder\)"):
+            Ledger(path).append([entry(7)])
+        status, _, err = run(capsys, "ledger", "append", str(folder / "new.db"), *args)
+        assert status == 2
+        assert one_line_error(err) == (
+            f"pbr: cannot create ledger {folder / 'new.db'}: its folder {folder} is read-only; "
+            "nothing was written\n"
+        )
+        assert Ledger(path, create=False).verify().entries == 2
+    assert not (folder / "new.db").exists()
 
 
 HALF_WRITTEN = """
@@ -1450,6 +1547,17 @@ def test_export_and_import_carry_the_claim_dates(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text(text.replace("2012-12-01", "1/12/2012"))
     with pytest.raises(LedgerError, match=r"line 2: claimed_on = '1/12/2012': not a date"):
         Ledger(tmp_path / "other.db").import_csv(tmp_path / "bad.csv")
+    # an ISO week date is the same day to `date.fromisoformat` (3.11), and was taken as it
+    (tmp_path / "week.csv").write_text(text.replace("2012-12-01", "2012-W48-6"))
+    with pytest.raises(LedgerError, match=r"line 2: claimed_on = '2012-W48-6': not a date"):
+        Ledger(tmp_path / "week.db").import_csv(tmp_path / "week.csv")
+    paid_on = next(ledger.entries())[1].paid_on
+    year, week, day = paid_on.isocalendar()
+    week_text = f"{year}-W{week:02d}-{day}"
+    (tmp_path / "week.csv").write_text(text.replace(paid_on.isoformat(), week_text, 1))
+    with pytest.raises(LedgerError, match=rf"line 2: paid_on = '{week_text}': not a date"):
+        Ledger(tmp_path / "week.db").import_csv(tmp_path / "week.csv")
+    assert list(Ledger(tmp_path / "week.db").entries()) == []
 
 
 def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(

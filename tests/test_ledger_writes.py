@@ -337,6 +337,7 @@ def flagged(report: list[list[str]], cut: bool) -> str:
         ("over-claimed", "over_claimed = '0.00'"),
         ("claimed-on-deleted", "no ['claimed_on']"),
         ("claimed-on-blank", "claimed_on = '': not a date"),
+        ("claimed-on-week", "claimed_on = '2015-W14-2': not a date (YYYY-MM-DD)"),
         ("amount-form", "amount = '1500'"),
         ("amount-negative", "amount = '-1500.00'"),
         ("duplicate-column", "column 'verified' is named more than once"),
@@ -376,6 +377,8 @@ def test_record_refuses_a_report_that_does_not_hold_together(
         rows = [row[:at] + row[at + 1 :] for row in report]
     elif change == "claimed-on-blank":
         rows = edited(report, "C-001", claimed_on="")
+    elif change == "claimed-on-week":  # 2015-03-31 to Python 3.11's date.fromisoformat
+        rows = edited(report, "C-001", claimed_on="2015-W14-2")
     elif change == "amount-form":
         rows = edited(report, "C-001", amount="1500", allowed="1500", verified="1500")
     elif change == "amount-negative":

@@ -1914,6 +1914,145 @@ def test_a_broken_ledger_is_named_to_clients_without_its_path(
     assert str(db) in caplog.text
 
 
+LEDGER_KEY = b"a ledger key of sixteen bytes or more"
+
+
+def _unkeyed_rewrite(db: Path) -> None:
+    """What someone without the key can do: edit an entry, recompute the chain as unkeyed."""
+    import hashlib
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE entries SET amount = '1.00' WHERE seq = 1")
+        rows = connection.execute(
+            "SELECT seq, family_id, kind, amount, paid_on, claim_id, rules_version, claimed_on "
+            "FROM entries ORDER BY seq"
+        ).fetchall()
+        prev = "0" * 64
+        for row in rows:
+            values = list(row[:7]) + ([row[7]] if row[7] is not None else [])
+            text = prev + "\n" + json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            connection.execute(
+                "UPDATE entries SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0])
+            )
+            prev = digest
+        connection.execute("UPDATE head SET count = ?, hash = ?", (len(rows), prev))
+        connection.execute("UPDATE meta SET value = 'sha256' WHERE name = 'mac'")
+        connection.execute("UPDATE meta SET value = '' WHERE name = 'key_check'")
+    connection.close()
+
+
+def _keyed_ledger(tmp_path: Path) -> tuple[Path, Path]:
+    from pbr.ledger import Entry, Ledger
+
+    db = tmp_path / "keyed.db"
+    first = json.loads(FAMILIES[0])["family_id"]
+    Ledger(db, key=LEDGER_KEY).append(
+        [Entry(first, "attachment_fee", Decimal("3200.00"), date(2014, 1, 6), "L-1", "v")]
+    )
+    key_file = tmp_path / "ledger.key"
+    key_file.write_bytes(LEDGER_KEY + b"\n")
+    key_file.chmod(0o600)
+    return db, key_file
+
+
+def test_a_keyed_ledger_is_served_with_its_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``pbr serve --ledger`` opened every ledger without a key: a keyed one could not be
+    served at all (it said to give the key, which serve could not take)."""
+    import os
+
+    from pbr.ledger import Ledger
+
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    monkeypatch.delenv("PBR_LEDGER_KEY_FILE", raising=False)
+    db, key_file = _keyed_ledger(tmp_path)
+    path = tmp_path / "family.jsonl"
+    path.write_text(FAMILIES[0] + "\n", encoding="utf-8")
+    _, out, _ = cli(
+        "evaluate", str(path), *("--as-of", AS_OF.isoformat(), "--format", "json"),
+        *("--ledger", str(db), "--key-file", str(key_file)),
+    )  # fmt: skip
+    head = Ledger(db, key=LEDGER_KEY).verify().head
+    argv = ["--port", "18999", "--ledger", str(db)]
+    status, seen, err = _run_serve(monkeypatch, *argv, "--key-file", str(key_file))
+    assert (status, err.count("\n")) == (0, 1), err  # the start-up line only
+    answer = call(seen["target"], "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-pbr-ledger-head"] == head
+    assert answer.text + "\n" == out
+    assert answer.json()["paid_to_date"] != library_json(FAMILIES[0], AS_OF)
+    monkeypatch.setenv("PBR_LEDGER_KEY_FILE", str(key_file))  # or from the environment
+    status, seen, err = _run_serve(monkeypatch, *argv, "--workers", "2")
+    assert status == 0, err
+    assert str(LEDGER_KEY) not in os.environ["PBR_SERVE_OPTIONS"]  # a path travels, not a key
+    from pbr.serve._cli import app_from_environment
+
+    answer = call(app_from_environment(), "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert (answer.status_code, answer.headers["x-pbr-ledger-head"]) == (200, head)
+    monkeypatch.delenv("PBR_LEDGER_KEY_FILE")
+    app = create_app(Settings(ledger=db, ledger_key=LEDGER_KEY))  # from Python
+    assert call(app, "GET", "/v1/health").json()["ledger_head"] == head
+    assert "sixteen" not in repr(Settings(ledger=db, ledger_key=LEDGER_KEY))
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        ([], "is keyed (HMAC-SHA256): give its key with PBR_LEDGER_KEY, PBR_LEDGER_KEY_FILE or "
+             "--key-file"),
+        (["--key-file", "WRONG"], "the key given is not the key of ledger"),
+        (["--key-file", "SHORT"], "bytes long; a key has at least 16"),
+        (["--key-file", "MISSING"], "cannot read the ledger key file"),
+    ],
+)  # fmt: skip
+def test_a_keyed_ledger_without_its_key_stops_the_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], said: str
+) -> None:
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    monkeypatch.delenv("PBR_LEDGER_KEY_FILE", raising=False)
+    db, _ = _keyed_ledger(tmp_path)
+    (tmp_path / "WRONG").write_bytes(b"another key of sixteen bytes or more")
+    (tmp_path / "SHORT").write_bytes(b"short")
+    argv = [str(tmp_path / a) if a.isupper() else a for a in argv]
+    status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--ledger", str(db), *argv)
+    assert (status, seen) == (2, {})
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
+    assert said in err
+
+
+def test_a_keyed_ledger_rewritten_as_unkeyed_is_refused_and_a_503(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The server opened a keyed ledger without its key, so a rewrite as unkeyed (an amount
+    changed, the chain recomputed with SHA-256) was served as sound; the CLI refuses it."""
+    db, key_file = _keyed_ledger(tmp_path)
+    app = create_app(Settings(ledger=db, ledger_key=LEDGER_KEY))
+    assert call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0]).status_code == 200
+    _unkeyed_rewrite(db)
+    answer = call(app, "POST", "/v1/evaluate", params=Q, content=FAMILIES[0])
+    assert answer.status_code == 503, answer.text
+    assert "not keyed" in answer.json()["detail"]
+    assert call(app, "GET", "/v1/health").status_code == 503
+    with pytest.raises(ValueError, match="not keyed"):
+        create_app(Settings(ledger=db, ledger_key=LEDGER_KEY))
+    monkeypatch.delenv("PBR_LEDGER_KEY", raising=False)
+    monkeypatch.setenv("PBR_LEDGER_KEY_FILE", str(key_file))
+    status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--ledger", str(db))
+    assert (status, seen) == (2, {})
+    assert err.startswith("pbr: "), err
+    assert err.count("\n") == 1, err
+    assert "not keyed" in err
+    status, seen, err = _run_serve(monkeypatch, "--port", "18999", "--key-file", str(key_file))
+    assert (status, seen) == (2, {})
+    assert err == "pbr: --key-file applies only with --ledger DB (no ledger is read without it)\n"
+    with pytest.raises(ValueError, match="ledger_key"):
+        Settings(ledger_key=LEDGER_KEY)
+
+
 # --- settings and import ---------------------------------------------------------------------
 
 

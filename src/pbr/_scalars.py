@@ -8,12 +8,15 @@ pydantic's `PydanticCustomError` (imported when one is raised), as a field valid
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any, NoReturn
 
 __all__ = [
+    "DATE_TEXT",
     "MAX_COUNT",
     "RepeatedKey",
+    "date_from_text",
     "exact_number",
     "json_term",
     "number_text",
@@ -21,6 +24,30 @@ __all__ = [
     "too_long_to_read",
     "unique_keys",
 ]
+
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""A date as pbr reads one from text: ``YYYY-MM-DD``, ASCII digits, nothing else."""
+
+
+def date_from_text(text: str) -> date | None:
+    """The date `text` writes as ``YYYY-MM-DD``, or None: the one reading of a date from text.
+
+    Python 3.11's `date.fromisoformat` also reads other ISO 8601 forms, among them an ISO week
+    date of ten characters (``2015-W14-2`` is 2015-03-31) and ``20150331``: a date written so
+    is refused, never converted, as the web API and the record's dates refuse it.
+
+    >>> date_from_text("2015-03-31"), date_from_text("2015-W14-2"), date_from_text("20150331")
+    (datetime.date(2015, 3, 31), None, None)
+    >>> date_from_text("2015-02-30") is None
+    True
+    """
+    if not DATE_TEXT.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
 
 MAX_COUNT = 100_000
 """The largest count a record may hold (a term has at most a few hundred sessions)."""

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pydantic import ValidationError
 
 from pbr._record_checks import too_much_paid
+from pbr._scalars import date_from_text
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
@@ -511,10 +512,7 @@ def _claim_dates(groups: Iterable[Iterable[Any]]) -> dict[str, date]:
                 claim_id, day = getattr(item, "claim_id", None), getattr(item, "claimed_on", None)
             if isinstance(day, str):
                 text = day
-                try:
-                    day = date.fromisoformat(text) if len(text) == 10 else None
-                except ValueError:
-                    day = None
+                day = date_from_text(text)  # never an ISO week date (2015-W14-2)
                 if day is None:
                     raise HistoryError(
                         f"payment {claim_id!r}: claimed_on = {text!r}: not a date (YYYY-MM-DD)"

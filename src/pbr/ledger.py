@@ -127,6 +127,8 @@ _PENNY = Decimal("0.01")
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})\.[0-9]{2}")
 """The one text form of an amount: pounds, no sign, no leading zeros, exactly two places."""
 _HASH = re.compile(r"[0-9a-f]{64}")
+_KEPT_HASH = re.compile(r"[0-9a-fA-F]{64}")
+"""A kept head's hash as given (``--expect-head``): hex digits in either case."""
 _COUNT = re.compile(r"[0-9]+")
 """A kept head's entry count: ASCII digits only (`str.isdigit` takes ``²``, `int` does not)."""
 _IDENTIFIER = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -439,9 +441,19 @@ def load_key(
         where = f"the ledger key in {KEY_ENV}"
     else:
         return None
-    if len(key) < _MIN_KEY:
-        raise LedgerError(f"{where} is {len(key)} bytes long; a key has at least {_MIN_KEY}")
+    short = _short_key(key)
+    if short:
+        raise LedgerError(f"{where} {short}")
     return key
+
+
+def _short_key(key: bytes) -> str:
+    """Why `key` is too short to be a ledger's key, or "": one rule for a file, a variable, Python.
+
+    >>> _short_key(b"x"), _short_key(b"s" * 16)
+    ('is 1 bytes long; a key has at least 16', '')
+    """
+    return f"is {len(key)} bytes long; a key has at least {_MIN_KEY}" if len(key) < _MIN_KEY else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +491,9 @@ class Ledger:
 
     `create=False` refuses a path with no file (so a mistyped path is an error, not an empty
     ledger); a file that is not a pbr ledger is refused either way. `key` (see `load_key`) makes
-    a new ledger keyed, and is needed to verify, read as history or append to a keyed one.
+    a new ledger keyed, and is needed to verify, read as history or append to a keyed one: bytes,
+    at least 16 of them, as every command takes a key (`TypeError` for another type, and
+    `LedgerError` for a shorter key, before the file is touched).
     `timeout` is how long to wait, in seconds, for another process's lock.
 
     >>> import tempfile, pathlib
@@ -504,6 +518,18 @@ class Ledger:
         if not 0 <= timeout < 10**6:
             raise LedgerError(f"timeout = {timeout!r}: seconds, 0 or more (and less than 10^6)")
         self.timeout = timeout
+        if key is not None:  # before the file is touched: a ledger no command could open
+            if not isinstance(key, bytes):  # its type only: never the key itself
+                raise TypeError(
+                    f"ledger {self.path}: key must be bytes, got {type(key).__name__} (a str "
+                    "key: its .encode(); or pbr.ledger.load_key()); nothing was read or written"
+                )
+            short = _short_key(key)
+            if short:
+                raise LedgerError(
+                    f"ledger {self.path}: the key {short} (as {KEY_ENV} and a key file); "
+                    "nothing was read or written"
+                )
         self._key = key
         if self.path.is_dir():
             raise LedgerError(f"{self.path} is a folder, not a ledger")
@@ -781,6 +807,14 @@ class Ledger:
             name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"))
             or "unable to open" in text
         ):
+            folder = self.path.parent
+            if doing in ("append", "create") and folder.is_dir() and not os.access(folder, os.W_OK):
+                # a write's journal goes in the folder: read-only, or immutable (chattr +i)
+                if self.path.is_file() and self.path.stat().st_size:
+                    return LedgerError(f"{where} is read-only (the file or its folder); {written}")
+                return LedgerError(
+                    f"cannot create {where}: its folder {folder} is read-only; {written}"
+                )
             return LedgerError(
                 f"cannot open {where}: {text} (does its folder exist, and may you write there?)"
             )
@@ -1235,6 +1269,7 @@ def _import_rows(path: str | Path, text: str) -> list[Entry]:
     at all (JSON, say) is named as such.
     """
     from pbr._bounded import json_like
+    from pbr._scalars import date_from_text
     from pbr.money import money
     from pbr.output import restore
 
@@ -1285,23 +1320,15 @@ def _import_rows(path: str | Path, text: str) -> list[Entry]:
             amount = money(values["amount"])
         except (ValueError, TypeError, ArithmeticError) as exc:
             raise LedgerError(f"{where}: amount = {values['amount']!r}: {exc}") from None
-        try:
-            if len(values["paid_on"]) != 10:
-                raise ValueError
-            paid_on = date.fromisoformat(values["paid_on"])
-        except ValueError:
-            raise LedgerError(
-                f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)"
-            ) from None
+        paid_on = date_from_text(values["paid_on"])  # never an ISO week date (2015-W14-2)
+        if paid_on is None:
+            raise LedgerError(f"{where}: paid_on = {values['paid_on']!r}: not a date (YYYY-MM-DD)")
         claimed = values.get(CLAIMED_ON, "")
-        try:
-            if claimed and len(claimed) != 10:
-                raise ValueError
-            claimed_on = date.fromisoformat(claimed) if claimed else None
-        except ValueError:
+        claimed_on = date_from_text(claimed) if claimed else None
+        if claimed and claimed_on is None:
             raise LedgerError(
                 f"{where}: {CLAIMED_ON} = {claimed!r}: not a date (YYYY-MM-DD), nor empty"
-            ) from None
+            )
         batch.append(Entry.from_row(values, amount, paid_on, where, claimed_on))
     if batch and not text.endswith(("\n", "\r")):
         raise LedgerError(
@@ -1380,13 +1407,20 @@ def _meta_not_written(db: sqlite3.Connection) -> str:
 
 
 def _parse_head(text: str) -> tuple[int | None, str]:
-    """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash)."""
+    """``<entries>:<hash>`` (or a bare hash: the current head) as (entries, hash).
+
+    The hex digits may be in either case (a head copied through a tool that writes capitals is
+    the same head); the hash returned is lowercase, as pbr stores and compares hashes.
+
+    >>> _parse_head("2:" + "AB" * 32) == (2, "ab" * 32)
+    True
+    """
     count, sep, digest = text.strip().rpartition(":")
-    if not _HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
+    if not _KEPT_HASH.fullmatch(digest) or (sep and not _COUNT.fullmatch(count)):
         raise LedgerError(
             f"expected head {text!r} is not <entries>:<64 hex digits> (as pbr ledger head prints)"
         )
-    return (int(count) if sep else None), digest
+    return (int(count) if sep else None), digest.lower()
 
 
 def _walk(

@@ -314,9 +314,9 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
 
 
 def _date(text: str, where: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _changed(where, "claimed_on", text, "not a date (YYYY-MM-DD)") from None
+    from pbr._scalars import date_from_text
+
+    day = date_from_text(text)  # never an ISO week date (2015-W14-2), which 3.11 would read
+    if day is None:
+        raise _changed(where, "claimed_on", text, "not a date (YYYY-MM-DD)")
+    return day

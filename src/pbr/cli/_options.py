@@ -101,10 +101,9 @@ def _format_name(fmt: str) -> str:
 
 def evaluation_date(text: str) -> date:
     """An evaluation date from the command line: ``YYYY-MM-DD`` within the range pbr evaluates."""
-    try:
-        day = date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        day = None
+    from pbr._scalars import date_from_text
+
+    day = date_from_text(text)  # not an ISO week date (2015-W14-2), which 3.11 would read
     if day is None:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
     try:

@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     plans = [p if isinstance(p, OutcomePlan) else load_plan(p) for p in settings.plans]
     _labelled_once(settings.plans, plans)
     rules = RulesInForce(settings.interpretations, plans, _calendar(settings.term_calendar))
-    ledger = LedgerHistory(settings.ledger) if settings.ledger is not None else None
+    ledger = (
+        LedgerHistory(settings.ledger, settings.ledger_key) if settings.ledger is not None else None
+    )
     _documents.family_schema(), _documents.decision_schema(), _documents.rule_sets()
     for model in (Family, Payment, Decision, Rejection, OutcomePlan):
         model.model_rebuild()  # built on first use: here, once, before any request's thread

@@ -75,7 +75,7 @@ def _workers(text: str) -> int:
 
 def add_serve_command(sub: Any) -> None:
     """Register ``pbr serve`` on the CLI's subparsers."""
-    from pbr.cli._options import file_name
+    from pbr.cli._options import LEDGER_KEY_HELP, file_name
 
     sv = sub.add_parser(
         "serve",
@@ -120,6 +120,7 @@ def add_serve_command(sub: Any) -> None:
         metavar="DB",
         help="a payments ledger: its entries count as payments made",
     )
+    sv.add_argument("--key-file", type=file_name, metavar="FILE", help=LEDGER_KEY_HELP)
     sv.add_argument(
         "--token-file",
         type=file_name,
@@ -204,6 +205,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "plans": list(args.plan),
         "term_calendar": args.term_calendar,
         "ledger": args.ledger,
+        "key_file": args.key_file,  # its path, never the key: this goes in the environment
         "token_file": args.token_file,
         "allowed_hosts": hosts,
         "cors_origins": list(args.cors_origin),
@@ -233,20 +235,31 @@ def _check_limits(args: argparse.Namespace) -> None:
 
 
 def settings_from(options: dict[str, Any], err: TextIO | None = None) -> Settings:
-    """Settings from the command's options; reads the token file.
+    """Settings from the command's options; reads the token file and the ledger's key.
+
+    The key comes from ``--key-file``, else as every command reads it (`pbr.ledger.load_key`:
+    ``PBR_LEDGER_KEY_FILE``, else ``PBR_LEDGER_KEY``), in each worker process too.
 
     Raises:
-        ValueError: the token file cannot be read, or a setting is out of range.
+        ValueError: the token file or the ledger key cannot be read, or a setting is out of
+            range.
 
     """
+    from pbr.ledger import load_key
+
     options = dict(options)
     token_file = options.pop("token_file", None)
+    key_file = options.pop("key_file", None)
+    if key_file is not None and options["ledger"] is None:
+        raise ValueError("--key-file applies only with --ledger DB (no ledger is read without it)")
     token = _read_token(token_file, err) if token_file else None
+    key = load_key(key_file) if options["ledger"] is not None else None
     return Settings(
         interpretations=options["interpretations"],
         plans=tuple(options["plans"]),
         term_calendar=options.get("term_calendar"),
         ledger=options["ledger"],
+        ledger_key=key,
         token=token,
         allowed_hosts=tuple(options["allowed_hosts"]),
         cors_origins=tuple(options["cors_origins"]),

@@ -4,7 +4,9 @@ Its payments count as payments made, as with ``pbr evaluate --ledger``. Where th
 one payment history (``pbr.history``), the server hands it that history and the library merges
 the payments (each claim id once); otherwise each family's entries are added to the payments of
 its record here (`with_payments`). A ledger that fails verification is refused, at start and on
-every change.
+every change. A keyed ledger is opened with its key (`pbr.serve.Settings.ledger_key`, else the
+environment's, `pbr.ledger.load_key`), and is re-opened with it on every change, so that one
+rewritten as unkeyed is refused as ``pbr evaluate --ledger`` refuses it.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ class LedgerUnusable(ValueError):
 class LedgerHistory:
     """A ledger's payments by family, and its head hash, kept current with the file."""
 
-    def __init__(self, path: str | Path) -> None:
-        from pbr.ledger import Ledger, LedgerError
+    def __init__(self, path: str | Path, key: bytes | None = None) -> None:
+        from pbr.ledger import LedgerError, load_key
 
         self.path = Path(path)
         try:
-            self.ledger: Ledger = Ledger(self.path, create=False)
+            self._key = key if key is not None else load_key()
+            self.ledger: Ledger = self._open()
         except LedgerError as exc:
             raise LedgerUnusable(str(exc)) from None
         self._stamp: tuple[int, ...] = ()
@@ -65,11 +68,25 @@ class LedgerHistory:
                 stamp.append(_change_counter(f"{self.path}{suffix}") if not suffix else 0)
         return tuple(stamp)
 
+    def __repr__(self) -> str:
+        return f"LedgerHistory({str(self.path)!r})"  # never the key
+
+    def _open(self) -> Ledger:
+        """The ledger opened afresh, with its key: its key marker and schema read as they are now.
+
+        A ledger rewritten as unkeyed is refused with the key given, as ``pbr evaluate`` refuses it.
+        """
+        from pbr.ledger import Ledger
+
+        return Ledger(self.path, create=False, key=self._key)
+
     def _reload(self) -> None:
         from pbr.ledger import LedgerError
 
         stamp = self._signature()
         try:
+            if self._stamp:  # changed since it was opened: its meta table too, perhaps
+                self.ledger = self._open()
             verdict = self.ledger.verify()
             history = self.ledger.history()
         except LedgerError as exc:

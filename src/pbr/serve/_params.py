@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from pbr._scalars import date_from_text
 from pbr.serve._problems import ProblemError
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "documented",
     "read",
 ]
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +216,9 @@ def as_of(values: Mapping[str, list[str]], name: str = "as_of") -> date | None:
     if name not in values:
         return None
     (text,) = values[name]
-    try:
-        if not _DATE.fullmatch(text):
-            raise ValueError
-        when = date.fromisoformat(text)
-    except ValueError:
-        raise ProblemError(400, f"{name}: not a date (YYYY-MM-DD): {text[:40]!r}") from None
+    when = date_from_text(text)
+    if when is None:
+        raise ProblemError(400, f"{name}: not a date (YYYY-MM-DD): {text[:40]!r}")
     refused = _refused(when)
     if refused is not None:
         raise ProblemError(400, f"{name}: {refused}")

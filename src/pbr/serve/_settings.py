@@ -37,7 +37,8 @@ class Settings:
     every request; a request may choose other interpretations, and any plan loaded here by its
     label. `term_calendar` (a council's school term dates, or the path of a calendar file that
     `pbr.load_term_calendar` reads) applies to every rule set of every request: no request can
-    change it. `token` (at least 16 characters) makes every endpoint but ``/v1/health`` require
+    change it. `ledger` (a payments ledger's path) is verified at start and whenever its file
+    changes, with `ledger_key` if it is keyed. `token` (at least 16 characters) makes every endpoint but ``/v1/health`` require
     ``Authorization: Bearer <token>``. `allowed_hosts` are the ``Host`` names answered (``*``
     for any): loopback names by default, which stops a web page from reaching the server
     through DNS rebinding. Limits: a request body larger than its limit is refused with 413; a
@@ -57,6 +58,9 @@ class Settings:
     plans: tuple[OutcomePlan | str | Path, ...] = ()
     term_calendar: TermCalendar | str | Path | None = None
     ledger: str | Path | None = None
+    ledger_key: bytes | None = field(default=None, repr=False)
+    """A keyed ledger's key (`pbr.ledger.load_key`); None reads it as ``pbr serve`` does, from
+    ``PBR_LEDGER_KEY_FILE`` or ``PBR_LEDGER_KEY``. Never shown in a repr or a log."""
     token: str | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     cors_origins: tuple[str, ...] = ()
@@ -72,6 +76,8 @@ class Settings:
     log_ids: bool = False
 
     def __post_init__(self) -> None:
+        if self.ledger_key is not None and self.ledger is None:
+            raise ValueError("ledger_key is given but no ledger: give the ledger's path as ledger")
         if self.token is not None and (
             len(self.token) < MIN_TOKEN_LENGTH or any(c.isspace() for c in self.token)
         ):
