@@ -279,7 +279,7 @@ class Verification:
     reported rather than dropped. `rejected_families` are the family records that could not be
     read (`pbr.Rejection`, as given to `verify`): a claim for one of them is flagged
     ``FAMILY_RECORD_REJECTED`` and unverified. `rule_sets` names each rule set used with the interpretations
-    in force, `outcome_plans` the plan each phase-two or Supporting Families programme was
+    in force (for a claim or for the missed search), `outcome_plans` the plan each phase-two or Supporting Families programme was
     judged against, and `history` where the payments came from (for the report's header).
 
     >>> result = verify([], [])
@@ -293,7 +293,8 @@ class Verification:
     as_of: date | None
     unevaluated: tuple[tuple[str, str], ...] = ()
     rule_sets: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
-    """Each rule-set version used, with the interpretations in force (id, value), sorted."""
+    """Each rule-set version used, with the interpretations in force (id, value), sorted: those
+    that judged a claim and those that priced the missed search (every family it evaluated)."""
     history: str = ""
     """Where the payment history came from besides the family records (a ledger and its head)."""
     missed_fees: bool = True
@@ -304,8 +305,9 @@ class Verification:
     """The outcome plan each programme with plans (phase two, Supporting Families) was judged
     against, by programme: the council's as given in `verify`'s `plans`, or pbr's example."""
     term_calendars: tuple[tuple[str, str, int], ...] = ()
-    """Each rule-set version used with a council's term calendar: the calendar's name and how
-    many terms it gives its own dates (the others keep the default dates)."""
+    """Each rule-set version used (by a claim or the missed search) with a council's term
+    calendar: the calendar's name and how many terms it gives its own dates (the others keep
+    the default dates)."""
 
     @property
     def missed_results(self) -> tuple[MissedClaim, ...]:
@@ -672,6 +674,8 @@ def verify(
             fees=missed_fees,
             planned=planned,
             refused=allowed_nothing,
+            used=used,
+            calendars=calendars,
         )
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
@@ -1536,6 +1540,8 @@ def _missed(
     fees: bool,
     planned: set[str] | None = None,
     refused: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
+    used: set[tuple[str, tuple[tuple[str, str], ...]]] | None = None,
+    calendars: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
     """The missed claims (see `missed_claims`) and the families skipped, with why.
 
@@ -1543,7 +1549,9 @@ def _missed(
     so no pound is both under-claimed and missed. `claimed` are the pairs the claims pay, not
     searched; `refused` the claims allowed nothing, named on what they claimed
     (`_claimed_kinds`). The programme of each decision judged against an outcome plan is added
-    to `planned`.
+    to `planned`, the rule-set version of each decision with its interpretations to `used`, and
+    a council's term calendar its rules read to `calendars` (by rule-set version), as `verify`
+    collects them for its claims: the report's header names what judged the missed claims too.
     """
     before = refused or {}
     from pbr.engine import evaluate
@@ -1571,6 +1579,11 @@ def _missed(
             continue
         if planned is not None and decision.outcome_plan is not None:
             planned.add(decision.programme)
+        if used is not None:
+            used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
+        named = rules.term_calendar.named
+        if calendars is not None and named is not None:
+            calendars[decision.rules_version] = (named, len(rules.term_calendar.overrides))
         fid = family.family_id
         fee_paid = any(p.kind == "attachment_fee" for p in counted.payments)  # at any date
         if (
