@@ -622,16 +622,69 @@ def test_results_missed_after_claims_closed_are_those_of_the_last_claim_day() ->
     assert sum(m.amount for m in after.missed_results) == Decimal("55400.00")
 
 
-@pytest.mark.parametrize(("paid_on", "missed"), [("2015-06-15", False), ("2015-07-15", True)])
-def test_a_result_paid_after_claims_closed_is_not_missed(paid_on: str, missed: bool) -> None:
-    """A payment made by the audit date counts, though dated after the last day for claims."""
+@pytest.mark.parametrize("paid_on", ["2015-06-15", "2015-07-15"])
+def test_a_result_paid_after_claims_closed_is_not_missed(paid_on: str) -> None:
+    """A payment counts, though dated after the last day for claims, or after the audit date."""
     family = phase_one_family(
         employment_spells=[{"person_id": "A1", "start": "2015-01-05"}],
         payments=[{"kind": "continuous_employment", "amount": "100.00", "paid_on": paid_on}],
     )
     kinds = [m.kind for m in verify([], [family], as_of=date(2015, 6, 30)).missed_results]
-    assert ("continuous_employment" in kinds) is missed
+    assert "continuous_employment" not in kinds
     assert "crime_asb_education" in kinds
+
+
+def test_a_result_paid_after_the_audit_date_is_a_duplicate_and_not_missed() -> None:
+    """The claim check and the missed search count the same payments: never paid and owed."""
+    claims = [claim("X1", "crime_asb_education", "2300.00", date(2015, 3, 31), "EX-054")]
+    result = verify(claims, families(), missed_fees=False)  # paid on 2015-04-20 (EX-054-P2)
+    assert result.checks[0].codes == ("DUPLICATE_OF_PAYMENT",)
+    assert not [m for m in result.missed if m.family_id == "EX-054"]
+    alone = pbr.audit.missed_claims([families()["EX-054"]], date(2015, 3, 31), fees=False)
+    assert not [m for m in alone if m.kind == "crime_asb_education"]
+
+
+def test_cli_audit_does_not_say_claim_again_of_a_result_paid_after_the_audit_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    claims = tmp_path / "c54.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on\n"
+        "X1,EX-054,crime_asb_education,2300.00,2015-03-31\n"
+    )
+    args = ["audit", str(claims), "--families", str(EXAMPLES / "families.jsonl")]
+    assert main([*args, "--no-missed-fees", "--report", str(tmp_path / "r.md")]) == 1
+    out = capsys.readouterr().out
+    assert "DUPLICATE_OF_PAYMENT" in out
+    assert "claim again" not in out
+    assert "missed results: 44 worth £50,100.00 (as of 2015-03-31)" in out  # not 45, £52,400
+    assert "claimed_before" not in (tmp_path / "r.md").read_text()
+
+
+def test_room_under_the_cap_taken_by_a_later_payment_is_not_missed() -> None:
+    """A payment dated after the audit date takes its share of the cap, as in the claim check."""
+    family = phase_one_family(
+        payments=[
+            {"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2012-11-01"},
+            {"kind": "continuous_employment", "amount": "800.00", "paid_on": "2013-08-01"},
+        ]
+    )
+    on = date(2013, 6, 30)
+    early = verify([claim("C1", "crime_asb_education", "700.00", on)], [family], as_of=on)
+    assert early.checks[0].codes == ("CAP_EXCEEDED",)
+    assert early.missed == ()  # not "still owed, claim again" as well
+    assert verify([], [family], as_of=on).missed == ()
+    assert pbr.audit.missed_claims([family], on) == []
+
+
+def test_an_attachment_fee_paid_after_the_audit_date_is_not_missed() -> None:
+    family = phase_one_family(
+        payments=[{"kind": "attachment_fee", "amount": "3200.00", "paid_on": "2013-08-01"}]
+    )
+    missed = pbr.audit.missed_claims([family], date(2013, 6, 30))
+    assert [m.kind for m in missed] == ["crime_asb_education", "continuous_employment"]
 
 
 def test_an_attachment_fee_claimed_before_attachment_is_too_early() -> None:

@@ -712,6 +712,33 @@ def test_the_header_names_the_ledger_rule_sets_and_interpretations(
     assert "Unverified (malformed rows)" in text
 
 
+def test_the_header_names_the_rule_sets_and_calendars_that_priced_the_missed_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Phase one's results split prices phase-one families' missed results: the header says so."""
+    claims = tmp_path / "p2b.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on,window\n"
+        "P02,MX-P2-02,continuous_employment,800.00,2018-05-01,2018-Q1\n"
+    )
+    args = ["audit", str(claims), "--families", FAMILY_FILES[1], "--families", FAMILY_FILES[0]]
+    args += ["--as-of", "2020-03-31", "--plan", str(EXAMPLES / "plans" / "county-tfop.yaml")]
+    args += ["--no-missed-fees", "--term-calendar", str(EXAMPLES / "term-calendar.toml")]
+    headers = {}
+    for split in ("flat_progress_to_work", "pro_rata"):
+        report = tmp_path / f"{split}.md"
+        run(capsys, *args, "--interpretation", f"results_split={split}", "--report", str(report))
+        text = report.read_text().replace("\\", "")
+        headers[split] = text[: text.index("Payment ledger")]
+        assert "**Rule sets**: supporting-families/1.0, tf-phase-1/1.0, tf-phase-2/1.0" in text
+        phase_one = next(
+            line for line in text.splitlines() if "**Interpretations, tf-phase-1/1.0**" in line
+        )
+        assert f"results_split = {split}" in phase_one
+        assert "**Term calendar, tf-phase-1/1.0**: Example County Council" in text
+    assert headers["flat_progress_to_work"] != headers["pro_rata"]
+
+
 def test_missed_results_and_fees_are_apart_and_fees_can_be_left_out(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -725,11 +752,11 @@ def test_missed_results_and_fees_are_apart_and_fees_can_be_left_out(
     args = ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILY_FILES[0]]
     args += ["--families", FAMILY_FILES[1], "--as-of", "2015-03-31"]
     _, out, _ = run(capsys, *args)
-    assert "missed results: 41 worth £48,000.00 (as of 2015-03-31)" in out
+    assert "missed results: 40 worth £45,700.00 (as of 2015-03-31)" in out
     assert "missed attachment fees: 37 worth £86,400.00" in out
     assert "can no longer be claimed" not in out  # claims still open on 2015-03-31
     _, out, _ = run(capsys, *args, "--no-missed-fees")
-    assert "missed results: 41 worth £48,000.00" in out
+    assert "missed results: 40 worth £45,700.00" in out
     assert "attachment fees" not in out
     later = [*args[:-1], "2015-06-01"]
     _, out, _ = run(capsys, *later)

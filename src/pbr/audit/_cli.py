@@ -758,7 +758,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
             )
     from pbr.calendars import own_dates
 
-    for version, name, terms in result.term_calendars:  # the claims judged on the council's dates
+    for version, name, terms in result.term_calendars:  # judged on the council's dates
         out.write(f"term calendar, {version}: {printable(own_dates(name, terms))}\n")
     for check in result.exceptions:
         c = check.claim

@@ -190,9 +190,11 @@ class MissedClaim:
     family_id: str
     kind: str
     amount: Decimal
-    """The amount forgone: what the engine finds payable for it on the audit date, or on the
-    last day it could be claimed when the audit date is after it, with the audit's claims
-    counted as paid what the rules allow them (an under-claim's room is not missed again)."""
+    """The amount forgone, still owed: what the engine finds payable for it on the audit date,
+    or on the last day it could be claimed when the audit date is after it, with every payment
+    known counted as made by then, whatever its date (one dated later pays its result, takes
+    its route and its share of the cap, as in the claim check), and the audit's claims counted
+    as paid what the rules allow them (an under-claim's room is not missed again)."""
     earliest_date: date | None
     """When it became claimable; None where the rules cannot date it ("not knowable")."""
     claims_closed_on: date | None = None
@@ -277,7 +279,7 @@ class Verification:
     reported rather than dropped. `rejected_families` are the family records that could not be
     read (`pbr.Rejection`, as given to `verify`): a claim for one of them is flagged
     ``FAMILY_RECORD_REJECTED`` and unverified. `rule_sets` names each rule set used with the interpretations
-    in force, `outcome_plans` the plan each phase-two or Supporting Families programme was
+    in force (for a claim or for the missed search), `outcome_plans` the plan each phase-two or Supporting Families programme was
     judged against, and `history` where the payments came from (for the report's header).
 
     >>> result = verify([], [])
@@ -291,7 +293,8 @@ class Verification:
     as_of: date | None
     unevaluated: tuple[tuple[str, str], ...] = ()
     rule_sets: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
-    """Each rule-set version used, with the interpretations in force (id, value), sorted."""
+    """Each rule-set version used, with the interpretations in force (id, value), sorted: those
+    that judged a claim and those that priced the missed search (every family it evaluated)."""
     history: str = ""
     """Where the payment history came from besides the family records (a ledger and its head)."""
     missed_fees: bool = True
@@ -302,8 +305,9 @@ class Verification:
     """The outcome plan each programme with plans (phase two, Supporting Families) was judged
     against, by programme: the council's as given in `verify`'s `plans`, or pbr's example."""
     term_calendars: tuple[tuple[str, str, int], ...] = ()
-    """Each rule-set version used with a council's term calendar: the calendar's name and how
-    many terms it gives its own dates (the others keep the default dates)."""
+    """Each rule-set version used (by a claim or the missed search) with a council's term
+    calendar: the calendar's name and how many terms it gives its own dates (the others keep
+    the default dates)."""
 
     @property
     def missed_results(self) -> tuple[MissedClaim, ...]:
@@ -443,7 +447,11 @@ def verify(
     repeats an earlier row exactly is flagged ``DUPLICATE_IN_FILE``; claims sharing a claim id
     with other values are each ``MALFORMED_ROW``, whatever their order (the claim file reader
     makes each such row a rejection). `as_of` (default: the last
-    claim date) is the date for missed claims; `missed_fees=False` leaves attachment fees out of
+    claim date) is the date for missed claims: results and fees payable on it that were neither
+    claimed in the file nor paid. The missed search counts every payment known as the claim
+    check does, whatever its date: a payment dated after `as_of` pays its result or fee (not
+    missed), takes its route and its share of the cap (not owed), so no money is both a
+    ``DUPLICATE_OF_PAYMENT`` and missed. `missed_fees=False` leaves attachment fees out of
     them. `rules_for` picks each family's rule set (default `pbr.rule_set_for`; pass one with the
     council's interpretations), `plans` the outcome plans by programme. Malformed rows
     (`rejections`, from `read_claims`) are carried into the result, never dropped; given a claim
@@ -666,6 +674,8 @@ def verify(
             fees=missed_fees,
             planned=planned,
             refused=allowed_nothing,
+            used=used,
+            calendars=calendars,
         )
     return Verification(
         checks=tuple(checks[i] for i in range(len(claims))),
@@ -1457,8 +1467,11 @@ def missed_claims(
 ) -> list[MissedClaim]:
     """Results (and attachment fees) the evidence shows payable at `as_of` but never paid.
 
-    A family whose programme's claims closed before `as_of` (phase one: 31 May 2015, S12) is
-    judged on that last day for claims, counting every payment made by `as_of`: what it missed
+    Every payment known counts, whatever its date, as `verify` counts it for a claim: one dated
+    after the day judged is counted as made by then (its result paid, its route taken, its share
+    of the cap), so a result or fee paid after `as_of` is not missed and the room a later
+    payment took is not owed. A family whose programme's claims closed before `as_of` (phase
+    one: 31 May 2015, S12) is judged on that last day for claims, counting them: what it missed
     then is missed for good (`MissedClaim.claims_closed_on`), and a result first payable after
     it could never have been claimed, so it is not listed. A result whose route closed first
     (Supporting Families' continuous employment, to 31 March 2022 under ``employment_route =
@@ -1527,6 +1540,8 @@ def _missed(
     fees: bool,
     planned: set[str] | None = None,
     refused: Mapping[tuple[str, str], tuple[str, ...]] | None = None,
+    used: set[tuple[str, tuple[tuple[str, str], ...]]] | None = None,
+    calendars: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[list[MissedClaim], list[tuple[str, str]]]:
     """The missed claims (see `missed_claims`) and the families skipped, with why.
 
@@ -1534,7 +1549,9 @@ def _missed(
     so no pound is both under-claimed and missed. `claimed` are the pairs the claims pay, not
     searched; `refused` the claims allowed nothing, named on what they claimed
     (`_claimed_kinds`). The programme of each decision judged against an outcome plan is added
-    to `planned`.
+    to `planned`, the rule-set version of each decision with its interpretations to `used`, and
+    a council's term calendar its rules read to `calendars` (by rule-set version), as `verify`
+    collects them for its claims: the report's header names what judged the missed claims too.
     """
     before = refused or {}
     from pbr.engine import evaluate
@@ -1552,7 +1569,7 @@ def _missed(
             closed = _closed_before(rules, as_of)  # fees alike: see `_claims_closed`
             day = closed or as_of
             decision = evaluate(
-                _known_by(counted, day, as_of),
+                _known_by(counted, day),
                 as_of=day,
                 rules=rules,
                 plan=plans.get(rules.programme),
@@ -1562,11 +1579,13 @@ def _missed(
             continue
         if planned is not None and decision.outcome_plan is not None:
             planned.add(decision.programme)
+        if used is not None:
+            used.add((decision.rules_version, tuple(sorted(decision.interpretations.items()))))
+        named = rules.term_calendar.named
+        if calendars is not None and named is not None:
+            calendars[decision.rules_version] = (named, len(rules.term_calendar.overrides))
         fid = family.family_id
-        fee_paid = any(
-            p.kind == "attachment_fee" and (p.paid_on is None or p.paid_on <= as_of)
-            for p in counted.payments
-        )
+        fee_paid = any(p.kind == "attachment_fee" for p in counted.payments)  # at any date
         if (
             fees
             and decision.eligible
@@ -1598,16 +1617,13 @@ def _missed(
                     )
                 )
         if decision.eligible:
-            found += _missed_on_closed_routes(
-                counted, day, as_of, rules, decision, plans, claimed, before
-            )
+            found += _missed_on_closed_routes(counted, day, rules, decision, plans, claimed, before)
     return found, skipped
 
 
 def _missed_on_closed_routes(
     record: Family,
     day: date,
-    as_of: date,
     rules: RuleSet,
     decision: Decision,
     plans: Mapping[str, OutcomePlan],
@@ -1631,7 +1647,7 @@ def _missed_on_closed_routes(
         if last >= day or (fid, kind) in claimed or record.attached_on > last:
             continue
         then = evaluate(
-            _known_by(record, last, as_of), as_of=last, rules=rules, plan=plans.get(rules.programme)
+            _known_by(record, last), as_of=last, rules=rules, plan=plans.get(rules.programme)
         ).results.get(kind)
         if then is not None and then.amount > 0:
             found.append(
@@ -1642,12 +1658,13 @@ def _missed_on_closed_routes(
     return found
 
 
-def _known_by(record: Family, day: date, as_of: date) -> Family:
-    """The record judged on `day` with every payment made by `as_of` counted (`_paid_by`).
+def _known_by(record: Family, day: date) -> Family:
+    """The record judged on `day` with every payment known counted, whatever its date (`_paid_by`).
 
-    A missed result is judged on the last day claims could be made, when that is before the
-    audit date, so a payment made between the two still pays its result.
+    As a claim is judged (`verify`): a payment dated after `day`, after the audit date or after
+    the last day claims could be made, still pays its result, takes its route and its share of
+    the cap, so a result it paid is not missed and room it took is not owed.
     """
     made = [p for p in record.payments if p.paid_on is None or p.paid_on <= day]
-    later = [p for p in record.payments if p.paid_on is not None and day < p.paid_on <= as_of]
+    later = [p for p in record.payments if p.paid_on is not None and p.paid_on > day]
     return _paid_by(record, day, made, later)
