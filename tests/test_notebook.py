@@ -31,7 +31,7 @@ def test_forecast_notebook_runs() -> None:
     assert "2,192 funded families; maximum £8,768,000.00" in text
     assert (
         "If half succeed: forecast £6,429,866.67, after the last claim window £584,533.33, "
-        "at risk £1,753,600.00" in text
+        "never payable £584,533.33, at risk £1,169,066.67" in text
     )
     assert "rates drawn from the scenario ranges" in text
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
