@@ -250,6 +250,20 @@ def test_a_callout_since_attachment_puts_the_earliest_date_back_until_it_leaves_
         assert pbr.evaluate(fam, as_of=day).results[SP].status == status, day
 
 
+def test_a_measure_no_period_can_meet_is_judged_not_crashed_on() -> None:
+    # "count < 0" holds on no day: the search for a day the call-out leaves behind found none
+    # and raised, stopping a batch ("unexpected error")
+    never = measure("never", "police_callout_domestic_abuse", "<", 0, sustain_months=6)
+    impossible = plan(
+        [{"problem": "domestic_abuse", "measures": [never]}, HEALTH | {"problem": "health"}]
+    )
+    d = pbr.evaluate(_erl(), as_of=date(2016, 6, 6), plan=impossible)
+    assert d.results[SP].status == "not_met"
+    (why,) = reasons(d, "never")
+    assert why.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert "period_complete_on" not in why.compared
+
+
 def test_the_earliest_date_is_unchanged_by_evidence_that_leaves_before_the_period_completes() -> (
     None
 ):
