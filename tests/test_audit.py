@@ -1410,3 +1410,28 @@ def test_claims_sharing_an_id_with_other_values_are_judged_alike_in_any_order() 
             assert "same claim_id is on a claim of EX-01" in check.flags[0].message
         assert by_amount[Decimal("800.00")].codes != ("MALFORMED_ROW",)
     assert runs[0].reconciliation() == runs[1].reconciliation()
+
+
+def test_a_claim_before_evidence_leaves_the_period_names_the_day_it_can_be_met() -> None:
+    # a call-out of 1 June 2016 is in every 6-month period to 30 November: a claim on
+    # 1 August 2016 was told the window is complete on 7 September, not when it can be met
+    family = pbr.Family.model_validate(
+        {
+            "family_id": "ERL",
+            "programme": "tf-phase-2",
+            "attached_on": "2016-03-07",
+            "members": [
+                {"person_id": "A1", "date_of_birth": "1980-01-01"},
+                {"person_id": "C1", "date_of_birth": "2010-01-01"},
+            ],
+            "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+            "observations": [{"indicator": "police_callout_domestic_abuse", "date": "2016-06-01"}],
+        }
+    )
+    early = claim("E-1", "sustained_progress", "800.00", date(2016, 8, 1), family_id="ERL")
+    flag = verify([early], [family], as_of=date(2017, 3, 31)).checks[0].flags[0]
+    assert (flag.code, flag.compared["earliest_date"]) == ("CLAIMED_TOO_EARLY", "2016-12-01")
+    assert flag.message == (
+        "the result can first be met on 2016-12-01, after the claim date (evidence recorded "
+        "since attachment is in its measurement window until then)"
+    )

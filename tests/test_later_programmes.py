@@ -1417,6 +1417,32 @@ def test_an_earliest_date_after_results_claims_close_is_warned_of(
         assert "earliest date 2025-10-01 (after results claims close on 2025-03-31" in d.explain()
 
 
+def test_an_earliest_date_put_back_after_claims_close_by_evidence_is_warned_of() -> None:
+    """An eviction notice of 1 December 2024 is in every 6-month period to 31 May 2025: the
+    earliest date was 2 March 2025 and no warning, yet no claim could ever be made."""
+    notice: dict[str, Any] = {
+        "problems_at_entry": NEEDS3,
+        "observations": [{"indicator": "eviction_notice", "date": "2024-12-01"}],
+    }
+    d = run("2024-12-15", "supporting-families", attached_on="2024-09-01", **notice)
+    assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2025, 6, 1))
+    (w,) = [w for w in d.warnings if w.code == "EARLIEST_DATE_AFTER_CLAIMS_CLOSED"]
+    assert w.compared == {
+        "result": "sustained_progress",
+        "earliest_date": "2025-06-01",
+        "claims_until": "2025-03-31",
+    }
+    (why,) = [r for r in d.results[SP].reasons if r.compared.get("indicator") == "eviction_notice"]
+    assert why.message.endswith("so the earliest date is 2025-06-01")
+    for as_of, status in [
+        ("2025-03-31", "not_met"),
+        ("2025-05-31", "not_met"),
+        ("2025-06-01", "met"),
+    ]:
+        later = run(as_of, "supporting-families", attached_on="2024-09-01", **notice)
+        assert later.results[SP].status == status, as_of
+
+
 def test_the_employment_route_s_earliest_date_after_the_route_closes_is_warned_of() -> None:
     """By default the route's last claim day is 31 March 2022 (S40): a later earliest date is lost."""
     sf = {"problems_at_entry": NEEDS3, **WORKING}

@@ -197,6 +197,197 @@ def test_an_any_outcome_waiting_on_every_measure_is_met_at_the_first() -> None:
     assert d.results[SP].earliest_date == date(2016, 9, 1)  # hc's 6 months; da's 3 are sooner
 
 
+# --- evidence recorded while the period is incomplete: the earliest date it can be met -----------
+
+
+def _erl(*observations: dict[str, Any], **fields: Any) -> pbr.Family:
+    """The rules tester's ERL: phase two, attached 7 March 2016, a call-out on 1 June 2016."""
+    given = {
+        "family_id": "ERL",
+        "programme": "tf-phase-2",
+        "attached_on": "2016-03-07",
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-01-01"},
+        ],
+        "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+        "observations": list(observations)
+        or [{"indicator": "police_callout_domestic_abuse", "date": "2016-06-01"}],
+    }
+    return pbr.Family.model_validate(given | fields)
+
+
+def test_a_callout_since_attachment_puts_the_earliest_date_back_until_it_leaves_the_period() -> (
+    None
+):
+    # the example plan: no call-out in 6 months. The period first lies after attachment on
+    # 2016-09-07, but the call-out of 2016-06-01 is in every period ending before 2016-12-01:
+    # the earliest date was 2016-09-07, a day on which it could not be met
+    fam = _erl()
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 6))
+    assert (d.results[SP].status, d.results[SP].earliest_date) == ("not_met", date(2016, 12, 1))
+    (why,) = reasons(d, "no_da_callout")
+    assert why.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert why.compared["earliest"] == "2016-12-01"
+    assert why.compared["period_complete_on"] == "2016-09-07"
+    assert why.compared["held_back_by"] == "2016-06-01: 1"
+    assert why.message.endswith(
+        "it must lie wholly after the attachment day, as the period first does on 2016-09-07, "
+        "but the police_callout_domestic_abuse recorded since attachment (2016-06-01: 1) keeps "
+        "the measure from holding until the period leaves it behind, so the earliest date is "
+        "2016-12-01"
+    )
+    (health,) = reasons(d, "no_crisis")  # nothing recorded: as before
+    assert health.compared["earliest"] == "2016-09-05"
+    assert "period_complete_on" not in health.compared
+    assert health.message.endswith("so the earliest date is 2016-09-05")
+    # day by day: not met on any day before the earliest date, met on it
+    for day, status in [
+        (date(2016, 9, 7), "not_met"),
+        (date(2016, 11, 30), "not_met"),
+        (date(2016, 12, 1), "met"),
+    ]:
+        assert pbr.evaluate(fam, as_of=day).results[SP].status == status, day
+
+
+def test_a_measure_no_period_can_meet_is_judged_not_crashed_on() -> None:
+    # "count < 0" holds on no day: the search for a day the call-out leaves behind found none
+    # and raised, stopping a batch ("unexpected error")
+    never = measure("never", "police_callout_domestic_abuse", "<", 0, sustain_months=6)
+    impossible = plan(
+        [{"problem": "domestic_abuse", "measures": [never]}, HEALTH | {"problem": "health"}]
+    )
+    d = pbr.evaluate(_erl(), as_of=date(2016, 6, 6), plan=impossible)
+    assert d.results[SP].status == "not_met"
+    (why,) = reasons(d, "never")
+    assert why.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert "period_complete_on" not in why.compared
+
+
+def test_the_earliest_date_is_unchanged_by_evidence_that_leaves_before_the_period_completes() -> (
+    None
+):
+    # a call-out on the attachment day is in the period judged but not in (2016-03-07, 2016-09-07]
+    fam = _erl({"indicator": "police_callout_domestic_abuse", "date": "2016-03-07"})
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 6))
+    assert d.results[SP].earliest_date == date(2016, 9, 7)
+    (why,) = reasons(d, "no_da_callout")
+    assert "period_complete_on" not in why.compared
+    assert why.message.endswith(
+        "it must lie wholly after the attachment day, so the earliest date is 2016-09-07"
+    )
+    assert pbr.evaluate(fam, as_of=date(2016, 9, 6)).results[SP].status == "not_met"
+    assert pbr.evaluate(fam, as_of=date(2016, 9, 7)).results[SP].status == "met"
+
+
+def test_evidence_dated_after_the_evaluation_date_is_not_read_for_the_earliest_date() -> None:
+    later = _erl({"indicator": "police_callout_domestic_abuse", "date": "2016-06-10"})
+    assert pbr.evaluate(later, as_of=date(2016, 6, 6)).results[SP].earliest_date == date(2016, 9, 7)
+
+
+def test_a_count_allowing_some_events_waits_for_the_first_too_many_to_leave() -> None:
+    # at most one call-out in 6 months: three recorded, so the second must leave the period
+    callouts = [
+        {"indicator": "da", "date": on} for on in ("2016-04-01", "2016-05-01", "2016-06-01")
+    ]
+    p = plan(
+        [
+            {
+                "problem": "domestic_abuse",
+                "measures": [measure("a", "da", "<=", 1, sustain_months=6)],
+            },
+            HEALTH,
+        ]
+    )
+    fam = family(observations=callouts)
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 6), plan=p)
+    assert d.results[SP].earliest_date == date(2016, 11, 1)
+    (why,) = reasons(d, "a")
+    assert why.compared["held_back_by"] == "2016-04-01: 1; 2016-05-01: 1"
+    assert "until the period leaves them behind, so the earliest date is 2016-11-01" in why.message
+    # hc (6 months, nothing recorded) is met from 2016-09-01
+    assert pbr.evaluate(fam, as_of=date(2016, 10, 31), plan=p).results[SP].status == "not_met"
+    assert pbr.evaluate(fam, as_of=date(2016, 11, 1), plan=p).results[SP].status == "met"
+
+
+def test_a_minimum_below_its_threshold_waits_for_the_reading_to_leave() -> None:
+    # in work throughout 3 months (min >= 1): a 0 recorded since attachment rules out every
+    # period holding it, whatever is added later; from 2016-08-10 a 1 can be read alone
+    in_work = measure("w", "in_work", ">=", 1, aggregate="min", sustain_months=3)
+    p = plan([{"problem": "domestic_abuse", "measures": [in_work]}, HEALTH])
+    readings = [
+        {"indicator": "in_work", "date": "2016-04-01", "value": 1},
+        {"indicator": "in_work", "date": "2016-05-10", "value": 0},
+    ]
+    d = pbr.evaluate(family(observations=readings), as_of=date(2016, 5, 20), plan=p)
+    (why,) = reasons(d, "w")
+    assert why.code == "SUSTAIN_PERIOD_INCOMPLETE"
+    assert why.compared["earliest"] == "2016-08-10"
+    assert why.compared["period_complete_on"] == "2016-06-01"
+    assert why.compared["held_back_by"] == "2016-05-10: 0"
+    assert d.results[SP].earliest_date == date(2016, 9, 1)  # health's 6 months: the later
+    more = family(observations=[*readings, {"indicator": "in_work", "date": "2016-08-09"}])
+    for day, code in [(date(2016, 8, 9), "MEASURE_NOT_MET"), (date(2016, 8, 10), "MEASURE_MET")]:
+        assert [r.code for r in reasons(pbr.evaluate(more, as_of=day, plan=p), "w")] == [code]
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "comparison", "value"),
+    [("latest", ">=", 0), ("mean", ">=", 0), ("count", ">=", 1), ("max", ">=", 0)],
+)
+def test_evidence_later_readings_can_outweigh_keeps_the_day_the_period_completes(
+    aggregate: str, comparison: str, value: int
+) -> None:
+    # a reading failing the measure now, but one added before the period completes could make
+    # it hold on that day: the earliest date is still that day
+    x = measure("x", "x", comparison, 1, aggregate=aggregate, sustain_months=3)
+    p = plan([{"problem": "domestic_abuse", "measures": [x]}, HEALTH])
+    fam = family(observations=[{"indicator": "x", "date": "2016-05-20", "value": value}])
+    if aggregate == "count":  # a count's readings are events: none yet, so 0 >= 1 fails
+        fam = family()
+    (why,) = reasons(pbr.evaluate(fam, as_of=date(2016, 5, 25), plan=p), "x")
+    assert why.compared["earliest"] == "2016-06-01"
+    assert "period_complete_on" not in why.compared
+
+
+def test_a_count_s_reading_that_is_not_an_event_waits_to_leave_the_period() -> None:
+    # a value-0 reading makes a count fail (MEASURE_COUNT_NOT_EVENTS) whatever is added
+    at_least_none = measure("a", "da", ">=", 0, sustain_months=6)
+    p = plan([{"problem": "domestic_abuse", "measures": [at_least_none]}, HEALTH])
+    fam = family(observations=[{"indicator": "da", "date": "2016-08-20", "value": 0}])
+    d = pbr.evaluate(fam, as_of=date(2016, 8, 25), plan=p)
+    (why,) = reasons(d, "a")
+    assert (why.compared["earliest"], why.compared["held_back_by"]) == (
+        "2017-02-20",
+        "2016-08-20: 0",
+    )
+    assert d.results[SP].earliest_date == date(2017, 2, 20)
+    assert pbr.evaluate(fam, as_of=date(2017, 2, 19), plan=p).results[SP].status == "not_met"
+    assert pbr.evaluate(fam, as_of=date(2017, 2, 20), plan=p).results[SP].status == "met"
+
+
+def test_an_offence_since_attachment_puts_back_a_period_of_terms() -> None:
+    # no offence over 3 terms: attached 2016-03-01, the period first lies after it on
+    # 2017-03-31 (2015/16 summer to 2016/17 spring); an offence on 2016-05-01 (summer term) is
+    # in it, so the first period without it is to 2017-07-31 (2016/17 autumn to summer)
+    crime = {
+        "problem": "crime_asb",
+        "measures": [measure("o", "offences", "==", 0, sustain_terms=3)],
+    }
+    p = plan([crime, HEALTH])
+    fam = family(("crime_asb", "health"), offences=[{"person_id": "A1", "date": "2016-05-01"}])
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=p)
+    (why,) = reasons(d, "o")
+    assert (why.compared["period_complete_on"], why.compared["earliest"]) == (
+        "2017-03-31",
+        "2017-07-31",
+    )
+    assert why.compared["held_back_by"] == "2016-05-01"
+    assert d.results[SP].earliest_date == date(2017, 7, 31)
+    assert pbr.evaluate(fam, as_of=date(2017, 7, 30), plan=p).results[SP].status == "not_met"
+    assert pbr.evaluate(fam, as_of=date(2017, 7, 31), plan=p).results[SP].status == "met"
+
+
 # --- a built-in indicator's aggregate -----------------------------------------------------------
 
 

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 import pbr
 from pbr._record_checks import FamilyNeed, PhaseTwoProblem
-from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision
+from pbr.decisions import RESULT_KINDS_BY_PROGRAMME, Decision, Reason
 from pbr.periods import financial_year_of
-from pbr.plans import Measure, earliest_window_end, measure_window
+from pbr.plans import Measure, compare, earliest_window_end, measure_window
 from pbr.rules import PHASE_TWO, SUPPORTING_FAMILIES, RuleSet
 from pbr.testing import (
     BREAKAGES,
@@ -342,3 +342,60 @@ def test_a_measure_s_earliest_date_is_the_first_its_period_allows(
     earliest = earliest_window_end(measure, attached, calendar)
     assert measure_window(measure, earliest, calendar)[0] >= attached
     assert measure_window(measure, earliest - timedelta(days=1), calendar)[0] < attached
+
+
+def _as_recorded(record: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """`record` with no evidence added after `as_of`: its dated events on or before it only."""
+    kept = copy.deepcopy(record)
+    for name in ("observations", "offences", "asb_incidents"):
+        kept[name] = [e for e in kept.get(name, []) if date.fromisoformat(e["date"]) <= as_of]
+    return kept
+
+
+@st.composite
+def incomplete_cases(draw: st.DrawFn, programme: str) -> tuple[dict[str, Any], date]:
+    """A record and an evaluation date within 200 days of attachment (sustain periods running)."""
+    record = draw(family_records(programme, payments="any"))
+    attached = date.fromisoformat(record["attached_on"])
+    return record, attached + timedelta(days=draw(st.integers(0, 200)))
+
+
+def _measure_reason(d: Decision, problem: str, measure: str) -> Reason:
+    (found,) = [
+        r
+        for r in d.results["sustained_progress"].reasons
+        if r.compared.get("problem") == problem and r.compared.get("measure") == measure
+    ]
+    return found
+
+
+@programmes
+@given(data=st.data())
+def test_an_earliest_date_is_the_first_day_it_can_be_met(
+    programme: str, data: st.DataObject
+) -> None:
+    # the day a decision names can happen: not before it, whatever is recorded later (the
+    # evidence recorded by `as_of` stays in the periods it is in), and on it with nothing more
+    # recorded when nothing need be (a count holding at 0)
+    record, as_of = data.draw(incomplete_cases(programme))
+    family = pbr.Family.model_validate(record)
+    decision = pbr.evaluate(family, as_of=as_of)
+    result = decision.results["sustained_progress"]
+    recorded = pbr.Family.model_validate(_as_recorded(record, as_of))
+    if result.earliest_date is not None and result.earliest_date > as_of:
+        before = result.earliest_date - timedelta(days=1)
+        assert pbr.evaluate(family, as_of=before).results["sustained_progress"].status != "met"
+    for why in result.reasons:
+        if why.code != "SUSTAIN_PERIOD_INCOMPLETE":
+            continue
+        earliest = date.fromisoformat(str(why.compared["earliest"]))
+        problem, measure = str(why.compared["problem"]), str(why.compared["measure"])
+        assert f"so the earliest date is {earliest}" in why.message
+        day_before = pbr.evaluate(family, as_of=earliest - timedelta(days=1))
+        assert _measure_reason(day_before, problem, measure).code != "MEASURE_MET"
+        holds_at_none = why.compared["aggregate"] == "count" and compare(
+            Decimal(0), str(why.compared["comparison"]), Decimal(str(why.compared["threshold"]))
+        )
+        if holds_at_none:
+            on = pbr.evaluate(recorded, as_of=earliest)
+            assert _measure_reason(on, problem, measure).code == "MEASURE_MET", why.message

@@ -235,7 +235,9 @@ REASON_CODES: dict[str, str] = {
     "event and pbr does not count it; the measure does not hold. compared.not_events names "
     "each (date: value).",
     "SUSTAIN_PERIOD_INCOMPLETE": "The measure's sustain period does not yet lie wholly after "
-    "attachment; the earliest date it can is shown.",
+    "attachment; the earliest date it can hold is shown (put back, when evidence recorded "
+    "since attachment rules it out, until that evidence leaves the period: "
+    "compared.held_back_by).",
     "PROBLEM_NOT_IN_PLAN": "The family had a problem at entry that the outcome plan has no outcome "
     "for, so progress against it cannot be shown.",
     "EXAMPLE_PLAN_USED": "Warning: judged against pbr's example outcome plan, not the council's own "

@@ -1327,9 +1327,13 @@ def _result(
     if result.status != "met":
         earliest = result.earliest_date
         if earliest is not None and earliest > claim.claimed_on:
+            held = any("held_back_by" in r.compared for r in result.reasons)
             return Flag(
                 "CLAIMED_TOO_EARLY",
-                f"the measurement window is complete on {earliest}, after the claim date",
+                f"the result can first be met on {earliest}, after the claim date (evidence "
+                "recorded since attachment is in its measurement window until then)"
+                if held
+                else f"the measurement window is complete on {earliest}, after the claim date",
                 numbers | {"earliest_date": earliest.isoformat()},
                 rule,
                 source,

@@ -295,8 +295,10 @@ def _measure(
     }
     attached = family.attached_on
     if low < attached:  # its first day, low + 1, is the attachment day or before it
-        earliest = earliest_window_end(measure, attached, rules.term_calendar)
-        calendar, said = _calendar_named(measure, rules, as_of, low, high, terms, attached)
+        complete = earliest_window_end(measure, attached, rules.term_calendar)
+        earliest, waits = _held_back(family, measure, rules, as_of, complete)
+        left = waits[-1][0] if waits else None
+        calendar, said = _calendar_named(measure, rules, as_of, low, high, terms, attached, left)
         numbers.update(calendar)
         first = low + timedelta(days=1)
         begins = (
@@ -306,8 +308,19 @@ def _measure(
         )
         message = (
             f"{measure.describe()}: the period ({low}, {high}] {begins}; it must lie wholly after "
-            f"the attachment day, so the earliest date is {earliest}{said}"
         )
+        if waits:  # evidence recorded since attachment keeps it from holding until it leaves
+            listed = "; ".join(shown for _, shown in waits)
+            numbers["period_complete_on"] = complete
+            numbers["held_back_by"] = listed
+            message += (
+                f"the attachment day, as the period first does on {complete}, but the "
+                f"{measure.indicator} recorded since attachment ({listed}) keeps the measure "
+                f"from holding until the period leaves {'it' if len(waits) == 1 else 'them'} "
+                f"behind, so the earliest date is {earliest}{said}"
+            )
+        else:
+            message += f"the attachment day, so the earliest date is {earliest}{said}"
         return (
             False,
             reason(
@@ -392,6 +405,110 @@ def _measure(
     )
 
 
+_RISING = frozenset({"count", "max"})
+"""Aggregates that evidence added to a period can only raise (or leave as they are)."""
+_FALLING = frozenset({"min"})
+"""Aggregates that evidence added to a period can only lower (or leave as they are)."""
+
+
+def _held_back(
+    family: Family, measure: Measure, rules: RuleSet, as_of: date, complete: date
+) -> tuple[date, tuple[tuple[date, str], ...]]:
+    """The earliest date of a measure whose period is incomplete, and the evidence delaying it.
+
+    `complete` is the first day its period lies wholly after attachment. On it, or a later day,
+    the measure can hold unless the evidence recorded by `as_of` in that day's period rules it
+    out whatever evidence is added (`_rules_out`): too many events for a count (or a maximum too
+    high, a minimum too low), or a count's reading that is not an event. That evidence only
+    leaves the period as the period moves on, so the earliest date is the first day from
+    `complete` whose period it no longer rules out, and the readings that leave it by then are
+    what delayed it (by date; none when nothing recorded delays it, as with no evidence).
+    """
+    from pbr.plans import BUILT_IN_INDICATORS, earliest_window_end
+
+    name = measure.indicator
+    if name in BUILT_IN_INDICATORS and name not in ("offences", "asb_incidents"):
+        return complete, ()  # a school term's row is not dated: nothing to read here
+    calendar = rules.term_calendar
+    if not _rules_out(family, measure, rules, as_of, complete):
+        return complete, ()
+    low = _window_after(measure, complete, rules)  # on or after the attachment day
+    one = Decimal(1)
+    recorded: list[tuple[date, Decimal, str]] = []  # in the period ending on `complete`
+    if name == "offences":
+        recorded = [(e.date, one, str(e.date)) for e in family.offences if low < e.date <= as_of]
+    elif name == "asb_incidents":
+        recorded = [
+            (e.date, one, str(e.date)) for e in family.asb_incidents if low < e.date <= as_of
+        ]
+    else:
+        recorded = [
+            (o.date, o.value, f"{o.date}: {_reading(o)}")
+            for o in family.observations
+            if o.indicator == name and low < o.date <= as_of
+        ]
+    recorded.sort()  # by date (then value, text: one day's in a fixed order)
+    # the period's content changes only as a reading leaves it: the first day it no longer holds it
+    for day in sorted({earliest_window_end(measure, seen[0], calendar) for seen in recorded}):
+        if not _rules_out(family, measure, rules, as_of, day):
+            gone = _window_after(measure, day, rules)
+            return day, tuple(
+                (on, shown)
+                for on, value, shown in recorded
+                if on <= gone and _against(measure, value)
+            )
+    return complete, ()  # a measure no period can meet (``count < 0``): the reading is no delay
+
+
+def _against(measure: Measure, value: Decimal) -> bool:
+    """Whether a reading of `value` is one that keeps `measure` from holding while in its period.
+
+    An event counted towards too many, or a reading that is not one (a count's); a maximum's
+    reading too high, a minimum's too low (`_rules_out`).
+    """
+    from pbr.plans import compare
+
+    aggregate = measure.effective_aggregate
+    comparison = measure.comparison
+    if aggregate == "count":
+        return comparison in ("<", "<=", "==") or value != 1
+    if aggregate in _RISING:
+        return not compare(value, "<=" if comparison == "==" else comparison, measure.threshold)
+    return not compare(value, ">=" if comparison == "==" else comparison, measure.threshold)
+
+
+def _window_after(measure: Measure, day: date, rules: RuleSet) -> date:
+    """The day before the first day of `measure`'s period ending on (judged at) `day`."""
+    from pbr.plans import measure_window
+
+    return measure_window(measure, day, rules.term_calendar)[0]
+
+
+def _rules_out(family: Family, measure: Measure, rules: RuleSet, as_of: date, day: date) -> bool:
+    """Whether the evidence recorded by `as_of` keeps `measure` from holding on `day`.
+
+    Whatever is added: a count's reading that is not an event, or a value that more evidence
+    can only move further from the threshold (a count or maximum too high, a minimum too low).
+    """
+    from pbr.plans import compare, indicator_values, unreadable_readings
+
+    low = _window_after(measure, day, rules)
+    if low >= as_of:  # nothing recorded by `as_of` is in the period
+        return False
+    aggregate = measure.effective_aggregate
+    if aggregate == "count" and unreadable_readings(family, measure, low, as_of):
+        return True
+    value, _ = indicator_values(family, measure, low, as_of, (), as_of)
+    if value is None:
+        return False
+    comparison = measure.comparison
+    if aggregate in _RISING and comparison in ("<", "<=", "=="):
+        return not compare(value, "<=" if comparison == "==" else comparison, measure.threshold)
+    if aggregate in _FALLING and comparison in (">", ">=", "=="):
+        return not compare(value, ">=" if comparison == "==" else comparison, measure.threshold)
+    return False
+
+
 def _unreadable(
     measure: Measure, readings: tuple[Observation, ...]
 ) -> tuple[ReasonCode, str, dict[str, object]]:
@@ -437,6 +554,7 @@ def _calendar_named(
     high: date,
     terms: tuple[SchoolTerm, ...],
     incomplete_after: date | None = None,
+    held_back_after: date | None = None,
 ) -> tuple[dict[str, str], str]:
     """The council term calendar a measure's reason names (`calendar_named`), if its dates decided.
 
@@ -444,7 +562,9 @@ def _calendar_named(
     attachment day, when the period is incomplete) the terms of the first period after it; a
     period of days, weeks or months reads the terms ending in it (a school-term indicator's rows)
     and begins on a day no term's dates move, so an incomplete one names no calendar. With each,
-    the terms the default dates would have read: a council's dates may keep a term out.
+    the terms the default dates would have read: a council's dates may keep a term out. An
+    earliest date put back until evidence leaves the period (`held_back_after`: the last such
+    reading's date, `_held_back`) reads the terms of the first period after that day too.
     """
     from pbr.plans import SCHOOL_TERM_INDICATORS, earliest_window_end, window_terms
 
@@ -454,9 +574,11 @@ def _calendar_named(
     count = measure.sustain_terms
     if count is not None:
         read = [*terms, *_DEFAULT_CALENDAR.complete_terms(as_of, count)]
-        if incomplete_after is not None:
+        for after in (incomplete_after, held_back_after):
+            if after is None:
+                continue
             for dates in (calendar, _DEFAULT_CALENDAR):
-                end = earliest_window_end(measure, incomplete_after, dates)
+                end = earliest_window_end(measure, after, dates)
                 read.extend(dates.complete_terms(end, count))
         return calendar_named(rules, read)
     if incomplete_after is not None or measure.indicator not in SCHOOL_TERM_INDICATORS:
