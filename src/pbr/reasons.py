@@ -129,7 +129,12 @@ REASON_CODES: dict[str, str] = {
     "PROBLEM_NOT_IDENTIFIED": "The result needs a problem the family was not identified for (phase "
     "one: progress to work and continuous employment need work, whatever the relevance "
     "interpretation; phase1-spec clarification 18).",
-    "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment.",
+    "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment (compared.earliest: "
+    "the day they have). With compared.wait_ends instead, the evidence recorded so far already "
+    "fails a limb on that day (ASB or offences since attachment over the share allowed: "
+    "compared.asb_recorded, offending_recorded; a permanent exclusion or too many fixed-term "
+    "exclusions in a term assessed then, or the same terms failing: education_terms, "
+    "education_children), so there is no earliest date.",
     "CHILD_IN_SCHOOL": "The child had fewer than 3 fixed-term exclusions, unauthorised absence "
     "below 15% and no permanent exclusion over the last 3 complete terms.",
     "NO_CHILD_TO_ASSESS": "No child of school age has terms to assess, so the education limb holds.",
