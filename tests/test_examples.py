@@ -49,6 +49,7 @@ EXTRA_EVALUATIONS: dict[str, tuple[date, dict[str, str], tuple[str, ...]]] = {
 UNSOUND_RECORD_CODES = frozenset(
     {
         "RESULT_PAID_MORE_THAN_ONCE",
+        "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE",
         "PAID_OVER_CAP",
         "RESULTS_PAID_BEFORE_ATTACHMENT",
         "LATER_PROGRAMME_LISTS_IGNORED",

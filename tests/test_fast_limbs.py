@@ -107,18 +107,97 @@ def plain_crime_asb_education(
     wait = rules.number("results_wait_months")
     ready = add_months(family.attached_on, wait)
     if as_of < ready:
+        blocked, shown = _plain_ruled_out(family, rules, as_of, ready, relevant, arranged)
+        if not blocked:
+            too_early = reason(
+                "RESULT_TOO_EARLY",
+                "results.crime_asb_education.timing",
+                rules,
+                f"as_of {as_of} is before attachment + {wait} months ({ready})",
+                as_of=as_of.isoformat(),
+                attached_on=family.attached_on.isoformat(),
+                earliest=ready.isoformat(),
+                wait_months=wait,
+            )
+            return Verdict("not_met", (too_early, *reasons), ready)
         too_early = reason(
             "RESULT_TOO_EARLY",
             "results.crime_asb_education.timing",
             rules,
-            f"as_of {as_of} is before attachment + {wait} months ({ready})",
+            f"as_of {as_of} is before attachment + {wait} months ({ready}); the evidence to "
+            f"{as_of} already fails it on {ready} ({'; '.join(blocked)}), so there is no "
+            "earliest date",
             as_of=as_of.isoformat(),
             attached_on=family.attached_on.isoformat(),
-            earliest=ready.isoformat(),
+            wait_ends=ready.isoformat(),
             wait_months=wait,
+            **shown,
         )
-        return Verdict("not_met", (too_early, *reasons), ready)
+        return Verdict("not_met", (too_early, *reasons))
     return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
+
+
+def _plain_ruled_out(
+    family: Family,
+    rules: RuleSet,
+    as_of: date,
+    ready: date,
+    relevant: set[str],
+    arranged: Evidence,
+) -> tuple[list[str], dict[str, object]]:
+    """What the evidence to `as_of` fails on `ready`: every limb judged plainly again."""
+    blocked: list[str] = []
+    shown: dict[str, object] = {}
+    if "education" in relevant:
+        count = rules.number("terms_assessed")
+        adult = rules.number("adult_age")
+        now = rules.term_calendar.complete_terms(as_of, count)
+        then = rules.term_calendar.complete_terms(ready, count)
+        if then == now:
+            if not _plain_education(rules, as_of, arranged)[0]:
+                span = f"{now[0].label} to {now[-1].label}"
+                blocked.append(f"education is not met over {span}, the terms assessed then too")
+                shown["education_terms"] = span
+        else:
+            done = tuple(t for t in then if t.end <= as_of)
+            span = ""
+            if done:
+                span = f"{done[0].label} to {done[-1].label}" if len(done) > 1 else done[0].label
+            exclusions = rules.number("fixed_term_exclusions")
+            failing = []
+            for person_id, rows, _ in arranged.children_in(done, adult) if done else []:
+                fixed = sum(r.fixed_term_exclusions for r in rows)
+                if any(r.permanently_excluded for r in rows):
+                    blocked.append(f"child {person_id} was permanently excluded in {span}")
+                elif fixed >= exclusions:
+                    blocked.append(
+                        f"child {person_id}: {fixed} fixed-term exclusions in {span} "
+                        f"(must be fewer than {exclusions})"
+                    )
+                else:
+                    continue
+                failing.append(person_id)
+            if failing:
+                shown["education_terms"] = span
+                shown["education_children"] = ", ".join(failing)
+    if "crime_asb" in relevant:
+        adult_from = arranged.adult_from(rules.number("adult_age"))
+        asb = [a.date for a in family.asb_incidents]
+        by_children = [o.date for o in family.offences if o.date < adult_from[o.person_id]]
+        for limb, dates, allowed in (
+            ("asb", asb, rules.number("asb_remaining_percent")),
+            ("offending", by_children, 100 - rules.number("offending_reduction_percent")),
+        ):
+            ok, one = _plain_reduction(
+                limb, dates, family.attached_on, as_of, rules, allowed, ready
+            )
+            if not ok:
+                blocked.append(one.message)
+                shown[f"{limb}_recorded"] = one.compared["recent"]
+                shown[f"{limb}_baseline"] = one.compared["baseline"]
+                shown["recorded_after"] = one.compared["recent_after"]
+                shown["recorded_until"] = as_of.isoformat()
+    return blocked, shown
 
 
 _EDUCATION = "results.crime_asb_education.education"
@@ -252,10 +331,17 @@ def _plain_child(
 
 
 def _plain_reduction(
-    limb: str, dates: list[date], attached: date, as_of: date, rules: RuleSet, allowed: int
+    limb: str,
+    dates: list[date],
+    attached: date,
+    as_of: date,
+    rules: RuleSet,
+    allowed: int,
+    ready: date | None = None,
 ) -> tuple[bool, Reason]:
+    """The limb at `as_of`; with `ready`, what is recorded to `as_of` of its window on `ready`."""
     months = rules.number("results_months")
-    after = add_months(as_of, -months)
+    after = add_months(as_of if ready is None else ready, -months)
     last = f"in the last {months} months"
     named: dict[str, str] = {}
     if rules.interpretation("recent_window") == "not_before_attachment":
@@ -263,6 +349,9 @@ def _plain_reduction(
         if after < attached - timedelta(days=1):
             after = attached - timedelta(days=1)
             last += f" on or after attachment ({attached})"
+    if ready is not None:
+        named = {}
+        last = f"recorded in ({after}, {as_of}], within the last {months} months on {ready},"
     recent = sum(1 for d in dates if after < d <= as_of)
     short = rules.number("baseline_months")
     if rules.interpretation("baseline") == "twelve_months_before_attachment_halved":

@@ -110,6 +110,97 @@ def test_crime_asb_education_needs_six_months_since_attachment() -> None:
     assert on_time.results[CAE].amount == Decimal("700.00")
 
 
+def _rows(base: pbr.Family, rows: list[dict[str, Any]]) -> tuple[Any, ...]:
+    members = [m.model_dump() for m in base.members]
+    return pbr.Family.model_validate(record(members=members, school_terms=rows)).school_terms
+
+
+def _asb_on(*days: str) -> list[dict[str, Any]]:
+    return [{"person_id": "A1", "date": d, "kind": "recorded_asb"} for d in days]
+
+
+def test_no_earliest_date_when_asb_since_attachment_already_fails_it() -> None:
+    """Spec §5, "when that is knowable": incidents recorded since attachment stay in the
+    window ending on attachment + 6 months, so 3 against a baseline of 2 fail it then."""
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["dv"],
+        asb_incidents=_asb_on("2012-05-01", "2012-06-01", "2012-11-01", "2013-01-01", "2013-02-01"),
+    )
+    early = evaluate(fam, "2013-04-14")
+    result = early.results[CAE]
+    assert result.status == "not_met"
+    assert result.earliest_date is None
+    too_early = result.reasons[0]
+    assert too_early.code == "RESULT_TOO_EARLY"
+    assert "no earliest date" in too_early.message
+    assert "earliest" not in too_early.compared
+    assert too_early.compared["wait_ends"] == "2013-04-15"
+    assert too_early.compared["asb_recorded"] == 3
+    assert too_early.compared["asb_baseline"] == "2"
+    assert too_early.compared["recorded_after"] == "2012-10-15"
+    assert too_early.compared["recorded_until"] == "2013-04-14"
+    # and indeed it is not met on the day the date would have named
+    assert evaluate(fam, "2013-04-15").results[CAE].status == "not_met"
+
+
+def test_earliest_date_kept_when_only_incidents_before_attachment_fail_it_now() -> None:
+    """Baseline incidents in today's window drop out of the window on attachment + 6 months."""
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["dv"],
+        asb_incidents=_asb_on("2012-07-01", "2012-09-01", "2012-10-01"),
+    )
+    early = evaluate(fam, "2012-11-15")
+    assert "ASB_NOT_REDUCED_ENOUGH" in codes(early, CAE)  # 3 in the last 6 months now
+    assert early.results[CAE].earliest_date == date(2013, 4, 15)
+    assert early.results[CAE].reasons[0].compared["earliest"] == "2013-04-15"
+
+
+def test_no_earliest_date_when_a_child_offends_against_a_zero_baseline() -> None:
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2000-01-01"},
+    ]
+    fam = family(
+        identified_for=["crime_asb", "work"],
+        local_discretion=["dv"],
+        members=members,
+        offences=[{"person_id": "C1", "date": "2012-12-01"}],
+    )
+    result = evaluate(fam, "2013-01-15").results[CAE]
+    assert result.earliest_date is None
+    assert result.reasons[0].compared["offending_recorded"] == 1
+    assert result.reasons[0].compared["offending_baseline"] == "0"
+
+
+def test_no_earliest_date_when_a_term_assessed_then_already_fails_education() -> None:
+    """Attached 2012-10-15: on 2013-04-15 the terms are 2011/12 summer to 2012/13 spring."""
+    before = [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")]
+    rows = term_rows("C1", [*before, ("2012/13", "autumn")])
+    rows[3]["permanently_excluded"] = True  # 2012/13 autumn: assessed on 2013-04-15
+    base = school_family()
+    excluded = base.model_copy(update={"school_terms": _rows(base, rows)})
+    result = evaluate(excluded, "2013-01-15").results[CAE]
+    assert result.earliest_date is None
+    assert result.reasons[0].compared["education_children"] == "C1"
+    assert result.reasons[0].compared["education_terms"] == "2011/12 summer to 2012/13 autumn"
+    # absence in 2011/12 spring fails it now, but that term is not assessed then: a date
+    rows = term_rows("C1", [*before, ("2012/13", "autumn")])
+    rows[1]["unauthorised_absences"] = 90
+    absent = base.model_copy(update={"school_terms": _rows(base, rows)})
+    result = evaluate(absent, "2013-01-15").results[CAE]
+    assert "ABSENCE_AT_OR_ABOVE_THRESHOLD" in codes(evaluate(absent, "2013-01-15"), CAE)
+    assert result.earliest_date == date(2013, 4, 15)
+    # no term completes between 1 and 15 April 2013: today's verdict is the one then
+    rows = term_rows("C1", [("2011/12", "summer"), ("2012/13", "autumn"), ("2012/13", "spring")])
+    rows[2]["unauthorised_absences"] = 90
+    same = base.model_copy(update={"school_terms": _rows(base, rows)})
+    result = evaluate(same, "2013-04-01").results[CAE]
+    assert result.earliest_date is None
+    assert result.reasons[0].compared["education_terms"] == "2011/12 summer to 2012/13 spring"
+
+
 def test_family_attached_after_as_of_meets_nothing() -> None:
     fam = family(
         attached_on="2014-06-01",

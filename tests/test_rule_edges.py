@@ -1953,3 +1953,74 @@ def test_a_decision_a_day_before_attachment_warns_and_on_the_day_does_not(
     assert warning.source  # the attachment fee's own sources
     assert early.payable == 0
     assert fee_due(early.eligible, early.attachment_fee, early.attached_on, early.as_of) == 0
+
+
+# --- an attachment fee listed past the year's fee: paid twice, warned of ---------------------------
+
+
+def _fee(amount: str, claim: str, on: str | None = None) -> dict[str, str]:
+    return {"kind": "attachment_fee", "amount": amount, "claim_id": claim} | (
+        {"paid_on": on} if on else {}
+    )
+
+
+def _fee_twice(d: Decision) -> list[dict[str, Any]]:
+    return [dict(w.compared) for w in d.warnings if w.code == "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE"]
+
+
+def test_a_phase_one_fee_listed_twice_is_warned_of_and_still_counted() -> None:
+    """Clarification 7 counts the fees listed (results cut to £800); §4: never paid twice."""
+    fam = family(
+        attached_on="2014-10-15",
+        identified_for=["crime_asb", "work"],
+        local_discretion=["dv"],
+        payments=[_fee("1600.00", "C1", "2014-11-01"), _fee("1600.00", "C2", "2014-12-01")],
+    )
+    d = evaluate(fam, "2015-04-15")
+    assert d.attachment_fee == Decimal("1600.00")
+    assert d.results[CAE].amount == Decimal("800.00")  # the money is as the spec says
+    assert "CAP_REACHED" in codes(d, CAE)
+    assert _fee_twice(d) == [
+        {
+            "first_claim": "C1",
+            "first_paid_on": "2014-11-01",
+            "first_amount": "1600.00",
+            "again_claim": "C2",
+            "again_paid_on": "2014-12-01",
+            "again_amount": "1600.00",
+            "attachment_fee": "1600.00",
+            "fees_listed": "3200.00",
+            "over_fee": "1600.00",
+        }
+    ]
+    (w,) = [w for w in d.warnings if w.code == "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE"]
+    assert "C1 1600.00, paid 2014-11-01; then C2 1600.00, paid 2014-12-01" in w.message
+    assert w.message.endswith("so the 1600.00 over the fee is to be recovered")
+
+
+def test_a_fee_paid_in_parts_or_above_the_table_is_not_warned_of_as_twice() -> None:
+    # attached 2012/13 (fee £3,200): two halves are the fee in parts
+    halves = family(payments=[_fee("1600", "F-1"), _fee("1600", "F-2")])
+    assert _fee_twice(evaluate(halves, "2013-06-30")) == []
+    # more than the fee listed, once or in parts, is no fee paid twice (clarification 7 counts
+    # it; tests/test_history.py: 3200 + 100)
+    assert _fee_twice(evaluate(family(payments=[_fee("3300", "F-1")]), "2013-06-30")) == []
+    parts = family(payments=[_fee("1600", "F-1"), _fee("1600", "F-2"), _fee("800", "F-3")])
+    assert _fee_twice(evaluate(parts, "2013-06-30")) == []
+    # paid in parts, then again whole: the payment reaching twice the fee is named, once
+    again = [_fee("1600", "F-1"), _fee("1600", "F-2"), _fee("3200", "F-3"), _fee("10", "F-4")]
+    (w,) = _fee_twice(evaluate(family(payments=again), "2013-06-30"))
+    assert (w["first_claim"], w["again_claim"], w["over_fee"]) == ("F-1", "F-3", "3200.00")
+    # a fee listed at £0 is none
+    zero = family(payments=[_fee("3200", "F-1"), _fee("0", "F-0")])
+    assert _fee_twice(evaluate(zero, "2013-06-30")) == []
+
+
+def test_a_phase_two_fee_listed_twice_is_warned_of() -> None:
+    fam = phase_two_family(
+        payments=[_fee("1000", "C1", "2016-01-20"), _fee("1000", "C2", "2016-02-20")]
+    )
+    d = pbr.evaluate(fam, as_of=date(2016, 6, 1), plan=MET_PLAN)
+    (w,) = _fee_twice(d)
+    assert (w["first_claim"], w["again_claim"], w["fees_listed"]) == ("C1", "C2", "2000.00")
+    assert d.results[SP].amount == Decimal("0.00")  # £1,800 cap − £2,000 counted: no room

@@ -66,6 +66,7 @@ ReasonCode = Literal[
     "EMPLOYMENT_TOP_UP",
     "EXCLUSIVE_ROUTE_TAKEN",
     "RESULT_PAID_MORE_THAN_ONCE",
+    "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE",
     "PAID_OVER_CAP",
     "RESULTS_PAID_BEFORE_ATTACHMENT",
     "EVALUATED_BEFORE_ATTACHMENT",
@@ -129,7 +130,12 @@ REASON_CODES: dict[str, str] = {
     "PROBLEM_NOT_IDENTIFIED": "The result needs a problem the family was not identified for (phase "
     "one: progress to work and continuous employment need work, whatever the relevance "
     "interpretation; phase1-spec clarification 18).",
-    "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment.",
+    "RESULT_TOO_EARLY": "Fewer than 6 months have passed since attachment (compared.earliest: "
+    "the day they have). With compared.wait_ends instead, the evidence recorded so far already "
+    "fails a limb on that day (ASB or offences since attachment over the share allowed: "
+    "compared.asb_recorded, offending_recorded; a permanent exclusion or too many fixed-term "
+    "exclusions in a term assessed then, or the same terms failing: education_terms, "
+    "education_children), so there is no earliest date.",
     "CHILD_IN_SCHOOL": "The child had fewer than 3 fixed-term exclusions, unauthorised absence "
     "below 15% and no permanent exclusion over the last 3 complete terms.",
     "NO_CHILD_TO_ASSESS": "No child of school age has terms to assess, so the education limb holds.",
@@ -185,6 +191,14 @@ REASON_CODES: dict[str, str] = {
     "(under two claims); nothing is paid twice, so the later paid (compared.again_claim, "
     "again_paid_on) is to be recovered: by date, an undated payment after a dated one, and "
     "payments the dates do not tell apart in the order listed, as the message says.",
+    "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE": "Warning: the record lists the attachment fee as paid "
+    "more than once: fee payments that together reach twice the year's fee or more, the first "
+    "(compared.first_claim, first_paid_on, first_amount) and the later one that reached it "
+    "(again_claim, again_paid_on, again_amount; fees_listed against attachment_fee). A fee may "
+    "be paid in parts, and the fees listed still count against the cap (the larger of the "
+    "year's fee and the fees listed), so results are cut to the room left; nothing is paid "
+    "twice, so what is over the fee (compared.over_fee) is to be recovered. Which is the later "
+    "is told as for RESULT_PAID_MORE_THAN_ONCE.",
     "PAID_OVER_CAP": "Warning: the attachment fee counted (the year's fee, whether or not the "
     "record lists it, or more if more is listed) plus the results payments listed total more "
     "than the per-family cap; the difference (compared.over_cap) is to be recovered.",

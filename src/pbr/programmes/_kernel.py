@@ -361,8 +361,10 @@ def overpaid(
             if one_claim and first:  # a second route: the family has one results claim
                 found.append(_second_claim(next(iter(first.values())), payment, rules))
             first[payment.kind] = payment
-        else:  # a fee may be paid in parts (clarification 7): results only
+        else:  # a fee may be paid in parts (clarification 7): `_fee_paid_twice`
             found.append(_paid_twice(earlier, payment, rules))
+    if books.fee:
+        found.extend(_fee_paid_twice(books, rules))
     fee, results = books.fee_counted, books.results_paid
     counted = fee + results
     if counted > books.cap:
@@ -449,6 +451,51 @@ def _paid_twice(first: Payment, again: Payment, rules: RuleSet) -> Reason:
         again_claim=claim,
         again_paid_on=again.paid_on,
     )
+
+
+def _fee_paid_twice(books: Account, rules: RuleSet) -> list[Reason]:
+    """Warnings for attachment fees listed at twice the year's fee or more: a fee paid twice.
+
+    A fee may be paid in parts, and more than the year's fee listed counts (clarification 7),
+    so a fee payment is warned of only when, after another, it takes the fees listed to twice
+    the year's fee: the fee paid again. The warning names the first fee payment and it. The fee
+    counted against the cap is still the fees listed (clarification 7), so results are cut as
+    the spec says: this says why, and that what is over the fee may be money to recover.
+    """
+    fees = [p for p in books.made if p.kind == "attachment_fee" and p.amount]
+    if len(fees) < 2:
+        return []
+    found: list[Reason] = []
+    first, year_fee = fees[0], books.fee
+    listed, twice = first.amount, year_fee + year_fee
+    for again in fees[1:]:  # in the order paid: the later is the one paid again
+        before, listed = listed, listed + again.amount
+        if listed < twice or before >= twice:  # not yet twice, or warned of already
+            continue
+        was, claim = _claim(first), _claim(again)
+        over = listed - year_fee
+        found.append(
+            reason(
+                "ATTACHMENT_FEE_PAID_MORE_THAN_ONCE",
+                "payment.once",
+                rules,
+                f"the attachment fee is listed as paid more than once ({was} {first.amount}, "
+                f"{_paid_when(first)}; then {claim} {again.amount}, {_paid_when(again)}): "
+                f"{listed} listed, at least twice the year's fee of {year_fee}; the fees listed "
+                "count against the cap, so results are cut to the room left: nothing is paid "
+                f"twice, so the {over} over the fee is to be recovered{_told_later(first, again)}",
+                first_claim=was,
+                first_paid_on=first.paid_on,
+                first_amount=first.amount,
+                again_claim=claim,
+                again_paid_on=again.paid_on,
+                again_amount=again.amount,
+                attachment_fee=year_fee,
+                fees_listed=listed,
+                over_fee=over,
+            )
+        )
+    return found
 
 
 def already_paid(kind: str, payment: Payment, rules: RuleSet, source: str | None = None) -> Reason:

@@ -49,6 +49,7 @@ _EDUCATION = "results.crime_asb_education.education"
 _ASB = "results.crime_asb_education.asb"
 _OFFENDING = "results.crime_asb_education.offending"
 _WORK = "results.progress_to_work"
+_TIMING = "results.crime_asb_education.timing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +175,10 @@ def crime_asb_education(
     at = assessed(rules, as_of)
     reasons: list[Reason] = []
     limbs_met: list[bool] = []
+    education_ok = True
     if "education" in relevant:
         ok, why = _education(family, at)
+        education_ok = ok
         limbs_met.append(ok)
         reasons.extend(why)
     else:
@@ -195,18 +198,113 @@ def crime_asb_education(
     wait = rules.number("results_wait_months")
     ready = add_months(family.attached_on, wait)
     if as_of < ready:
-        too_early = reason(
-            "RESULT_TOO_EARLY",
-            "results.crime_asb_education.timing",
-            rules,
-            f"as_of {as_of} is before attachment + {wait} months ({ready})",
-            as_of=at.until,
-            attached_on=family.attached_on.isoformat(),
-            earliest=ready.isoformat(),
-            wait_months=wait,
+        message = f"as_of {as_of} is before attachment + {wait} months ({ready})"
+        timing: Compared = {"as_of": at.until, "attached_on": family.attached_on.isoformat()}
+        blocked, shown = _ruled_out(family, rules, at, ready, relevant, education_ok)
+        if not blocked:
+            timing["earliest"] = ready.isoformat()
+            timing["wait_months"] = wait
+            too_early = trusted_reason(
+                "RESULT_TOO_EARLY", _TIMING, rules.source_of_rule(_TIMING), message, timing
+            )
+            return Verdict("not_met", (too_early, *reasons), ready)
+        # the evidence so far already fails a limb on `ready`: no day is knowable (as employment
+        # gives none for a run recorded to end before its weeks)
+        message += (
+            f"; the evidence to {as_of} already fails it on {ready} ({'; '.join(blocked)}),"
+            " so there is no earliest date"
         )
-        return Verdict("not_met", (too_early, *reasons), ready)
+        timing.update(wait_ends=ready.isoformat(), wait_months=wait, **shown)
+        too_early = trusted_reason(
+            "RESULT_TOO_EARLY", _TIMING, rules.source_of_rule(_TIMING), message, timing
+        )
+        return Verdict("not_met", (too_early, *reasons))
     return Verdict("met" if all(limbs_met) else "not_met", tuple(reasons))
+
+
+def _ruled_out(
+    family: Family,
+    rules: RuleSet,
+    at: Assessed,
+    ready: date,
+    relevant: Sequence[str],
+    education_ok: bool,
+) -> tuple[list[str], Compared]:
+    """What the evidence to `as_of` already fails on `ready` (the wait's end, after `as_of`).
+
+    Said as the reason's message parts and numbers; none: `ready` is the earliest date. The
+    windows on `ready` end after `as_of`, so what they hold can only grow: ASB incidents and
+    offences by children recorded in the recent window on `ready` already over the share
+    allowed fail their limb then. Education on `ready` assesses the terms complete then: of
+    those complete now, a permanent exclusion or fixed-term exclusions at the threshold fail
+    it whatever the later terms hold; when no term completes before `ready`, the terms are
+    today's, and so is the verdict. What later evidence could still change (absence, a
+    missing term, a term not yet complete) rules nothing out.
+    """
+    blocked: list[str] = []
+    shown: Compared = {}
+    if "education" in relevant:
+        _education_then(family, rules, at, ready, education_ok, blocked, shown)
+    if "crime_asb" in relevant:
+        attached = family.attached_on
+        months = rules.number("results_months")
+        after = add_months(ready, -months)
+        if rules.interpretation("recent_window") == _NOT_BEFORE:
+            after = max(after, attached - timedelta(days=1))
+        recorded = Recent(
+            after,
+            after.isoformat(),
+            f"recorded in ({after}, {at.as_of}], within the last {months} months on {ready},",
+            {},
+        )
+        before = baseline(rules, attached)
+        for name, limb in (("asb", _asb), ("offending", _offending)):
+            ok, one = limb(family, rules, at, before, recorded)
+            if not ok:
+                blocked.append(one.message)
+                shown[f"{name}_recorded"] = one.compared["recent"]
+                shown[f"{name}_baseline"] = one.compared["baseline"]
+                shown["recorded_after"] = recorded.after_iso
+                shown["recorded_until"] = at.until
+    return blocked, shown
+
+
+def _education_then(
+    family: Family,
+    rules: RuleSet,
+    at: Assessed,
+    ready: date,
+    education_ok: bool,
+    blocked: list[str],
+    shown: Compared,
+) -> None:
+    """The education limb's part of `_ruled_out`, added to `blocked` and `shown`."""
+    then = rules.term_calendar.complete_terms(ready, len(at.labelled))
+    if then == at.terms.terms:
+        if not education_ok:
+            blocked.append(f"education is not met over {at.span}, the terms assessed then too")
+            shown["education_terms"] = at.span
+        return
+    done = tuple(t for t in then if t.end <= at.as_of)
+    if not done:
+        return
+    span = done[0].label if len(done) == 1 else f"{done[0].label} to {done[-1].label}"
+    failing: list[str] = []
+    for person_id, rows, _ in children(family, term_window(done), at.adult):
+        _, _, fixed, permanent, _, _ = tally(rows)
+        if permanent:
+            blocked.append(f"child {person_id} was permanently excluded in {span}")
+        elif fixed >= at.exclusions:
+            blocked.append(
+                f"child {person_id}: {fixed} fixed-term exclusions in {span} "
+                f"(must be fewer than {at.exclusions})"
+            )
+        else:
+            continue
+        failing.append(person_id)
+    if failing:
+        shown["education_terms"] = span
+        shown["education_children"] = ", ".join(failing)
 
 
 def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
