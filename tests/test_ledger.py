@@ -1631,3 +1631,19 @@ def test_a_file_whose_last_row_may_be_cut_short_is_not_imported(tmp_path: Path) 
     assert list(ledger.entries()) == []
     (tmp_path / "whole.csv").write_text(whole)
     assert ledger.import_csv(tmp_path / "whole.csv") == 1
+
+
+def test_the_head_of_a_broken_ledger_is_an_error_not_the_head_to_keep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pbr ledger head l.db > kept-head.txt`` kept "ledger l.db: BROKEN ..." as the head."""
+    db = tmp_path / "l.db"
+    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
+    assert run(capsys, "ledger", "append", str(db), *args)[0] == 0
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE entries SET amount = '15.00'")
+    status, out, err = run(capsys, "ledger", "head", str(db))
+    assert (status, out) == (1, "")
+    assert one_line_error(err).startswith(f"pbr: ledger {db} is broken at entry 1: ")
+    assert err.endswith("; no head printed\n")

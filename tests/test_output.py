@@ -604,6 +604,25 @@ def test_template_never_truncates_a_table_with_rows(
     assert (folder / "families.csv").read_text() == "family_id,attached_on\nF1,2013-01-01\n"
 
 
+def test_template_beside_a_readme_of_ones_own_writes_the_guide_under_another_name_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A council's README.md was kept silently: no column guide, and nothing said why."""
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "README.md").write_text("# Our own notes\n")
+    assert main(["template", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert (folder / "README.md").read_text() == "# Our own notes\n"
+    guide = folder / "pbr-tables.md"
+    assert guide.read_text().startswith("# Family record tables")
+    assert str(guide) in out.splitlines()
+    assert f"kept {folder / 'README.md'}: pbr did not write it" in err
+    assert "(the column guide is written to pbr-tables.md)" in err
+    assert main(["template", str(folder)]) == 0  # its own guide is rewritten, never doubled
+    assert sorted(p.name for p in folder.glob("*.md")) == ["README.md", "pbr-tables.md"]
+
+
 def test_a_slow_reader_of_a_fifo_gets_everything(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -1260,3 +1260,26 @@ def test_template_keeps_a_table_whose_file_name_is_in_another_case(
     assert "members.csv" not in names
     assert {"Payments.CSV", "MEMBERS.csv"} <= set(names)
     assert sorted(table_files(folder)) == sorted(pbr.tables.TABLES)
+
+
+def test_every_rejection_of_a_folder_names_it_as_the_user_wrote_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Family rejections said ``messy/`` and rows of no family ``messy``: two inputs for one."""
+    folder = tmp_path / "messy"
+    examples = Path(__file__).resolve().parent.parent / "examples" / "families.jsonl"
+    families = [f for f in pbr.read_records(examples) if isinstance(f, pbr.Family)][:2]
+    write_tables([tableable(f) for f in families], folder)
+    with (folder / "families.csv").open("a") as table:
+        table.write("BAD-1,,01/05/2013" + "," * 3 + "\n")  # a family rejected
+    with (folder / "members.csv").open("a") as table:
+        table.write("NO-SUCH,Z1,1980-01-01\n")  # a row of no family
+    (folder / "offences.csv.txt").write_text("family_id\n")  # a table under another name
+    given = f"{folder}/"
+    rejections = tmp_path / "rej.jsonl"
+    argv = ["evaluate", given, "--as-of", "2015-03-31", "--rejections", str(rejections)]
+    assert main(argv) == 1
+    capsys.readouterr()
+    sources = [json.loads(line)["source"] for line in rejections.read_text().splitlines()]
+    assert len(sources) >= 3
+    assert set(sources) == {given}

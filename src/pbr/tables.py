@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import marshal
+import os
 import re
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -878,6 +879,7 @@ def read_tables(path: str | Path) -> TableInput:
             table's columns or names a column twice, two files or sheets are one table's, a sheet stores a cell or row twice.
 
     """
+    given = os.fspath(path)  # as the user named it ("council/"): every rejection's source
     path = Path(path)
     if path.is_dir():
         found, stray = _read_folder(path)
@@ -894,6 +896,7 @@ def read_tables(path: str | Path) -> TableInput:
             f"cannot read {path}: no {kind}, so no families (council tables need families and "
             f"members; pbr template FOLDER writes them empty)"
         )
+    found.source = given
     for name in stray:
         why = _unknown_why(name, sheet=not path.is_dir())
         problem = RowProblem(name, 0, None, "(table)", name, why, "unknown_table")
@@ -2606,7 +2609,8 @@ def write_templates(folder: str | Path) -> list[Path]:
     r"""Write an empty CSV per table, with its header, and a README of the columns.
 
     Never overwrites data: a table file that already has rows (anything after its header) is
-    kept as it is, and so is a README.md that pbr did not write. A table's file named in another
+    kept as it is, and so is a README.md that pbr did not write (the guide is then written to
+    ``pbr-tables.md``, unless that too is someone else's). A table's file named in another
     case (``Payments.CSV``: `table_files`) is that table's: written over if it has no rows, never
     joined by a second file. Returns the files written.
 
@@ -2651,12 +2655,18 @@ def write_templates(folder: str | Path) -> list[Path]:
         with atomic_writer(path) as handle:
             csv.writer(handle, lineterminator="\n").writerow(columns(table))
         written.append(path)
-    readme = folder / "README.md"
-    if not readme.exists() or _first_line(readme) == _README_TITLE:
-        with atomic_writer(readme) as handle:
-            handle.write("\n".join(lines))
-        written.append(readme)
+    for name in README_NAMES:  # a README.md of the council's own is kept: the guide beside it
+        readme = folder / name
+        if not readme.exists() or _first_line(readme) == _README_TITLE:
+            with atomic_writer(readme) as handle:
+                handle.write("\n".join(lines))
+            written.append(readme)
+            break
     return written
+
+
+README_NAMES = ("README.md", "pbr-tables.md")
+"""Where `write_templates` writes its column guide: the first that is missing or pbr's own."""
 
 
 _README_TITLE = "# Family record tables"

@@ -873,6 +873,13 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             verdict = ledger.verify(expect_head=getattr(args, "expect_head", None))
             if not verdict.ok:
                 at = f" at entry {verdict.first_bad}" if verdict.first_bad is not None else ""
+                if command == "head":  # its output is the head to keep: an error is no head
+                    print(
+                        f"pbr: ledger {printable(args.db)} is broken{at}: "
+                        f"{printable(verdict.why)}; no head printed",
+                        file=sys.stderr,
+                    )
+                    return 1
                 out.write(f"ledger {printable(args.db)}: BROKEN{at}: {printable(verdict.why)}\n")
                 return 1
             if command == "head":
