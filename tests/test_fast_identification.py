@@ -197,6 +197,7 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
                     unauthorised_absences=unauthorised,
                     fixed_term_exclusions=fixed,
                     absence_threshold_percent=absence,
+                    exclusion_threshold=exclusions,
                     **flag_terms,
                     terms_with_rows=len(rows),
                     **calendar,

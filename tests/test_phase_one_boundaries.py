@@ -1341,6 +1341,7 @@ def test_identification_names_each_flag_and_its_terms_oldest_first() -> None:
         "unauthorised_absences": 0,
         "fixed_term_exclusions": 0,
         "absence_threshold_percent": 15,
+        "exclusion_threshold": 3,  # the fixed-term exclusions compared with it, as in results
         "permanently_excluded_terms": "2011/12 spring",
         "alternative_provision_terms": "2011/12 autumn, 2011/12 summer",
         "off_roll_terms": "2011/12 spring, 2011/12 summer",

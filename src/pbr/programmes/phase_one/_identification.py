@@ -280,6 +280,7 @@ def _education(
             "unauthorised_absences": unauthorised,
             "fixed_term_exclusions": fixed,
             "absence_threshold_percent": absence,
+            "exclusion_threshold": exclusions,
         }
         excluded_in = provision_in = off_roll_in = ""
         if permanent or alternative or off_roll:  # the terms whose rows say so (only then)
