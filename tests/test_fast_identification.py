@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Callable
 from datetime import date
 
 from hypothesis import given, settings
@@ -25,7 +26,7 @@ from pbr.programmes.phase_one._identification import (
     identify,
     window,
 )
-from pbr.records import Family
+from pbr.records import Family, SchoolTermRecord
 from pbr.rules import RuleSet
 from pbr.testing import family_records
 
@@ -121,6 +122,14 @@ def _plain_crime_asb(family: Family, rules: RuleSet, adult_from: dict[str, date]
     ]
 
 
+_FLAGS: list[tuple[str, Callable[[SchoolTermRecord], bool]]] = [
+    ("permanently_excluded_terms", lambda r: r.permanently_excluded),
+    ("alternative_provision_terms", lambda r: r.alternative_provision),
+    ("off_roll_terms", lambda r: not r.on_roll),
+]
+"""The flags a row may set, as the reasons' numbers name the terms they are set in."""
+
+
 def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list[Reason]:
     """A child excluded, off roll, in alternative provision or absent too often (clarif. 15)."""
     attached = family.attached_on
@@ -147,15 +156,28 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
     for person_id, rows, csa in arranged.children_in(terms, rules.number("adult_age")):
         possible, unauthorised, fixed, permanent, alternative, off_roll = tally(rows)
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
+        # each flag set: the terms whose rows set it, oldest first
+        flagged = {
+            key: ", ".join(
+                t.label
+                for t in terms
+                if any(
+                    set_in(r) and (r.academic_year, r.term) == (t.academic_year, t.name)
+                    for r in rows
+                )
+            )
+            for key, set_in in _FLAGS
+        }
+        flag_terms = {key: labels for key, labels in flagged.items() if labels}
         flags: list[str] = []
         if permanent:
-            flags.append("permanently excluded")
+            flags.append(f"permanently excluded in {flag_terms['permanently_excluded_terms']}")
         if fixed >= exclusions:
             flags.append(f"{fixed} fixed-term exclusions")
         if alternative:
-            flags.append("in alternative provision")
+            flags.append(f"in alternative provision in {flag_terms['alternative_provision_terms']}")
         if off_roll:
-            flags.append("not on a school roll")
+            flags.append(f"not on a school roll in {flag_terms['off_roll_terms']}")
         if absent:
             flags.append(
                 f"unauthorised absence {unauthorised}/{possible} sessions"
@@ -175,6 +197,8 @@ def _plain_education(family: Family, rules: RuleSet, arranged: Evidence) -> list
                     unauthorised_absences=unauthorised,
                     fixed_term_exclusions=fixed,
                     absence_threshold_percent=absence,
+                    exclusion_threshold=exclusions,
+                    **flag_terms,
                     terms_with_rows=len(rows),
                     **calendar,
                 )

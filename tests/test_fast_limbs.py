@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pbr.decisions import Compared, Reason, ResultDecision, ResultKind
 from pbr.money import ZERO
 from pbr.periods import (
+    SchoolTerm,
     TermCalendar,
     add_months,
     age_on,
@@ -165,10 +166,16 @@ def _plain_ruled_out(
                 span = f"{done[0].label} to {done[-1].label}" if len(done) > 1 else done[0].label
             exclusions = rules.number("fixed_term_exclusions")
             failing = []
+            excluded_in = []
             for person_id, rows, _ in arranged.children_in(done, adult) if done else []:
                 fixed = sum(r.fixed_term_exclusions for r in rows)
                 if any(r.permanently_excluded for r in rows):
-                    blocked.append(f"child {person_id} was permanently excluded in {span}")
+                    excluded = _plain_excluded_in(done, rows)
+                    blocked.append(
+                        f"child {person_id} was permanently excluded in {excluded} "
+                        f"(terms complete so far: {span})"
+                    )
+                    excluded_in.append(f"{person_id}: {excluded}")
                 elif fixed >= exclusions:
                     blocked.append(
                         f"child {person_id}: {fixed} fixed-term exclusions in {span} "
@@ -180,6 +187,8 @@ def _plain_ruled_out(
             if failing:
                 shown["education_terms"] = span
                 shown["education_children"] = ", ".join(failing)
+                if excluded_in:
+                    shown["permanently_excluded_terms"] = "; ".join(excluded_in)
     if "crime_asb" in relevant:
         adult_from = arranged.adult_from(rules.number("adult_age"))
         asb = [a.date for a in family.asb_incidents]
@@ -287,6 +296,10 @@ def _plain_child(
         "absence_threshold_percent": absence,
         "exclusion_threshold": exclusions,
     }
+    terms = rules.term_calendar.complete_terms(as_of, rules.number("terms_assessed"))
+    excluded = _plain_excluded_in(terms, rows)
+    if excluded:  # named only for a child excluded: every other child's numbers as they were
+        numbers["permanently_excluded_terms"] = excluded
     over = ""
     if len(rows) < assessed:  # a term has no row: say which figures were summed
         numbers["terms_with_rows"] = len(rows)
@@ -296,7 +309,12 @@ def _plain_child(
     over += said
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
-        failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
+        failed.append(
+            (
+                "PERMANENTLY_EXCLUDED",
+                f"was permanently excluded in {excluded} (terms assessed {span})",
+            )
+        )
     if fixed >= exclusions:
         failed.append(
             (
@@ -328,6 +346,12 @@ def _plain_child(
             **numbers,
         )
     ]
+
+
+def _plain_excluded_in(terms: tuple[SchoolTerm, ...], rows: list[SchoolTermRecord]) -> str:
+    """The terms (labels, oldest first) in which some row says the child is excluded."""
+    flagged = {(r.academic_year, r.term) for r in rows if r.permanently_excluded}
+    return ", ".join(t.label for t in terms if (t.academic_year, t.name) in flagged)
 
 
 def _plain_reduction(

@@ -5,8 +5,10 @@ Each test builds the smallest family that sits on one edge and checks both sides
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -1251,20 +1253,46 @@ def test_a_calendar_left_unnamed_is_called_own() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row_flags", "exclusions", "unauthorised", "shown"),
+    ("row_flags", "exclusions", "unauthorised", "shown", "flagged"),
     [
-        ({}, 0, 0, None),
-        ({"permanently_excluded": True}, 0, 0, "permanently excluded"),
-        ({"alternative_provision": True}, 0, 0, "in alternative provision"),
-        ({"on_roll": False}, 0, 0, "not on a school roll"),
-        ({}, 1, 0, "3 fixed-term exclusions"),  # one a term: three over the assessed terms
-        ({}, 0, 15, "unauthorised absence 45/300 sessions"),
+        ({}, 0, 0, None, {}),
+        (
+            {"permanently_excluded": True},
+            0,
+            0,
+            "permanently excluded in 2011/12 spring",
+            {"permanently_excluded_terms": "2011/12 spring"},
+        ),
+        (
+            {"alternative_provision": True},
+            0,
+            0,
+            "in alternative provision in 2011/12 spring",
+            {"alternative_provision_terms": "2011/12 spring"},
+        ),
+        (
+            {"on_roll": False},
+            0,
+            0,
+            "not on a school roll in 2011/12 spring",
+            {"off_roll_terms": "2011/12 spring"},
+        ),
+        ({}, 1, 0, "3 fixed-term exclusions", {}),  # one a term: three over the assessed terms
+        ({}, 0, 15, "unauthorised absence 45/300 sessions", {}),
     ],
 )
 def test_each_education_criterion_alone_identifies_the_problem(
-    row_flags: dict[str, bool], exclusions: int, unauthorised: int, shown: str | None
+    row_flags: dict[str, bool],
+    exclusions: int,
+    unauthorised: int,
+    shown: str | None,
+    flagged: dict[str, str],
 ) -> None:
-    """One criterion in one row (or the terms' sum), nothing else: the problem, and why."""
+    """One criterion in one row (or the terms' sum), nothing else: the problem, and why.
+
+    A flag's reason says the term whose row set it, in its message and numbers compared (the
+    sums alone would not meet the criterion); a reason met on the sums names no flag.
+    """
     rows = term_rows("C1", [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")])
     for row in rows:
         row["fixed_term_exclusions"] = exclusions
@@ -1283,6 +1311,114 @@ def test_each_education_criterion_alone_identifies_the_problem(
     else:
         [why] = found
         assert why.message.endswith(f": {shown}")
+        named = {k: v for k, v in why.compared.items() if k.endswith("_terms")}
+        assert named == flagged
+
+
+def test_identification_names_each_flag_and_its_terms_oldest_first() -> None:
+    """Flags in several terms, rows out of term order: each flag's terms, oldest first."""
+    rows = term_rows("C1", [("2011/12", "autumn"), ("2011/12", "spring"), ("2011/12", "summer")])
+    rows[2].update(alternative_provision=True, on_roll=False)
+    rows[0].update(alternative_provision=True)
+    rows[1].update(permanently_excluded=True, on_roll=False)
+    members = [
+        {"person_id": "A1", "date_of_birth": "1980-01-01"},
+        {"person_id": "C1", "date_of_birth": "2002-05-05"},
+    ]
+    fam = pbr.Family.model_validate(
+        record(identified_for=None, members=members, school_terms=rows[::-1])
+    )
+    [why] = [r for r in pbr.identify(fam).reasons if r.code == "EDUCATION_PROBLEM_AT_ENTRY"]
+    assert why.message == (
+        "child C1, 2011/12 autumn to 2011/12 summer: permanently excluded in 2011/12 spring; "
+        "in alternative provision in 2011/12 autumn, 2011/12 summer; "
+        "not on a school roll in 2011/12 spring, 2011/12 summer"
+    )
+    assert why.compared == {
+        "child": "C1",
+        "terms": "2011/12 autumn to 2011/12 summer",
+        "possible_sessions": 300,
+        "unauthorised_absences": 0,
+        "fixed_term_exclusions": 0,
+        "absence_threshold_percent": 15,
+        "exclusion_threshold": 3,  # the fixed-term exclusions compared with it, as in results
+        "permanently_excluded_terms": "2011/12 spring",
+        "alternative_provision_terms": "2011/12 autumn, 2011/12 summer",
+        "off_roll_terms": "2011/12 spring, 2011/12 summer",
+        "terms_with_rows": 3,
+    }
+
+
+def _excluded_example() -> pbr.Family:
+    """EX-001 of examples/families.jsonl, permanently excluded in 2011/12 and 2014/15 spring."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "families.jsonl"
+    [raw] = [
+        r for r in map(json.loads, path.read_text().splitlines()) if r["family_id"] == "EX-001"
+    ]
+    for row in raw["school_terms"]:
+        if (row["academic_year"], row["term"]) in {("2011/12", "spring"), ("2014/15", "spring")}:
+            row["permanently_excluded"] = True
+    raw["family_id"] = "PX-1"
+    return pbr.Family.model_validate(raw)
+
+
+def test_a_permanent_exclusion_names_the_term_that_records_it() -> None:
+    """The sums over the terms would pass the limb: the reason says which term's row fails it."""
+    fam = _excluded_example()
+    reasons = evaluate(fam, "2015-03-31").results[CAE].reasons
+    [why] = [r for r in reasons if r.code.startswith(("PERMANENTLY", "FIXED", "ABSENCE"))]
+    assert why.code == "PERMANENTLY_EXCLUDED"
+    assert why.message == (
+        "child C1: was permanently excluded in 2014/15 spring "
+        "(terms assessed 2013/14 summer to 2014/15 spring)"
+    )
+    assert why.compared["permanently_excluded_terms"] == "2014/15 spring"
+    assert (why.compared["fixed_term_exclusions"], why.compared["unauthorised_absences"]) == (0, 12)
+    # a child not excluded: the numbers compared are as they were, with no flag named
+    [in_school] = [
+        r for r in evaluate(fam, "2014-03-31").results[CAE].reasons if r.code == "CHILD_IN_SCHOOL"
+    ]
+    assert "permanently_excluded_terms" not in in_school.compared
+
+
+def test_explain_shows_the_flags_and_their_terms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pbr.cli import main
+
+    path = tmp_path / "px.jsonl"
+    path.write_text(_excluded_example().model_dump_json() + "\n")
+    assert main(["explain", str(path), "PX-1", "--as-of", "2015-03-31"]) == 0
+    out = capsys.readouterr().out
+    assert "was permanently excluded in 2014/15 spring (terms assessed" in out
+    assert "exclusion_threshold=3, permanently_excluded_terms=2014/15 spring" in out
+    assert "permanently excluded in 2011/12 spring; unauthorised absence" in out  # at entry
+    assert "permanently_excluded_terms=2011/12 spring, terms_with_rows=3" in out
+
+
+def test_a_permanent_exclusion_before_the_wait_ends_names_its_term() -> None:
+    """Too early, and already failed by an exclusion in a term complete now: which term."""
+    rows = term_rows("C1", [("2011/12", "summer"), *Y1_TERMS])
+    rows[2]["permanently_excluded"] = True  # 2012/13 spring
+    fam = family(
+        attached_on="2013-03-01",  # the wait ends 2013-09-01: 2012/13 summer assessed then
+        identified_for=["education", "work"],
+        local_discretion=["x"],
+        members=[
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2002-05-05"},
+        ],
+        benefit_spells=on_benefit(),
+        school_terms=rows,
+    )
+    [early] = [
+        r for r in evaluate(fam, "2013-04-30").results[CAE].reasons if r.code == "RESULT_TOO_EARLY"
+    ]
+    assert (
+        "child C1 was permanently excluded in 2012/13 spring "
+        "(terms complete so far: 2012/13 autumn to 2012/13 spring)"
+    ) in early.message
+    assert early.compared["permanently_excluded_terms"] == "C1: 2012/13 spring"
 
 
 # --- The last day for results claims (S12: May 2015) -------------------------------------------

@@ -26,7 +26,7 @@ from pbr.programmes.phase_one._evidence import tally
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
-    from pbr.decisions import Identification, Reason
+    from pbr.decisions import Compared, Identification, Reason
     from pbr.records import Family, SchoolTermRecord
 
 __all__ = ["PROBLEMS", "Window", "identify", "window"]
@@ -273,15 +273,33 @@ def _education(
         absent = (csa or possible > 0) and 100 * unauthorised >= absence * possible
         if not (permanent or fixed >= exclusions or alternative or off_roll or absent):
             continue  # the usual case: no criterion met, no message to build
+        compared: Compared = {
+            "child": person_id,
+            "terms": span,
+            "possible_sessions": possible,
+            "unauthorised_absences": unauthorised,
+            "fixed_term_exclusions": fixed,
+            "absence_threshold_percent": absence,
+            "exclusion_threshold": exclusions,
+        }
+        excluded_in = provision_in = off_roll_in = ""
+        if permanent or alternative or off_roll:  # the terms whose rows say so (only then)
+            excluded_in, provision_in, off_roll_in = _flagged_terms(rows)
+            if permanent:
+                compared["permanently_excluded_terms"] = excluded_in
+            if alternative:
+                compared["alternative_provision_terms"] = provision_in
+            if off_roll:
+                compared["off_roll_terms"] = off_roll_in
         flags: list[str] = []
         if permanent:
-            flags.append("permanently excluded")
+            flags.append(f"permanently excluded in {excluded_in}")
         if fixed >= exclusions:
             flags.append(f"{fixed} fixed-term exclusions")
         if alternative:
-            flags.append("in alternative provision")
+            flags.append(f"in alternative provision in {provision_in}")
         if off_roll:
-            flags.append("not on a school roll")
+            flags.append(f"not on a school roll in {off_roll_in}")
         if absent:
             flags.append(
                 f"unauthorised absence {unauthorised}/{possible} sessions"
@@ -294,16 +312,7 @@ def _education(
                 _EDUCATION,
                 at.sources[_EDUCATION],
                 f"child {person_id}, {span}: {'; '.join(flags)}{at.calendar_said}",
-                {
-                    "child": person_id,
-                    "terms": span,
-                    "possible_sessions": possible,
-                    "unauthorised_absences": unauthorised,
-                    "fixed_term_exclusions": fixed,
-                    "absence_threshold_percent": absence,
-                    "terms_with_rows": len(rows),
-                    **at.calendar,
-                },
+                {**compared, "terms_with_rows": len(rows), **at.calendar},
             )
         )
     if problems:
@@ -320,6 +329,31 @@ def _education(
 
 
 _first = itemgetter(0)
+
+
+def _flagged_terms(rows: list[SchoolTermRecord]) -> tuple[str, str, str]:
+    """The terms (labels, oldest first) of a child's rows with each flag set.
+
+    Permanently excluded, in alternative provision, and not on a school roll: each empty when
+    no row sets it.
+    """
+    excluded: set[tuple[str, str]] = set()
+    provision: set[tuple[str, str]] = set()
+    off_roll: set[tuple[str, str]] = set()
+    for row in rows:  # in the record's order: sorted below
+        term = (row.academic_year, row.term)
+        if row.permanently_excluded:
+            excluded.add(term)
+        if row.alternative_provision:
+            provision.add(term)
+        if not row.on_roll:
+            off_roll.add(term)
+    return _labels(excluded), _labels(provision), _labels(off_roll)
+
+
+def _labels(terms: set[tuple[str, str]]) -> str:
+    """Terms' labels, oldest first: ``2011/12`` before ``2012/13``, autumn, spring, summer."""
+    return ", ".join(f"{year} {name}" for year, name in sorted(terms))
 
 
 def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> tuple[bool, Reason]:

@@ -290,10 +290,16 @@ def _education_then(
         return
     span = done[0].label if len(done) == 1 else f"{done[0].label} to {done[-1].label}"
     failing: list[str] = []
+    excluded_in: list[str] = []  # each permanently excluded child's flagged terms
     for person_id, rows, _ in children(family, term_window(done), at.adult):
         _, _, fixed, permanent, _, _ = tally(rows)
         if permanent:
-            blocked.append(f"child {person_id} was permanently excluded in {span}")
+            excluded = _excluded_in(rows)
+            blocked.append(
+                f"child {person_id} was permanently excluded in {excluded} "
+                f"(terms complete so far: {span})"
+            )
+            excluded_in.append(f"{person_id}: {excluded}")
         elif fixed >= at.exclusions:
             blocked.append(
                 f"child {person_id}: {fixed} fixed-term exclusions in {span} "
@@ -305,6 +311,8 @@ def _education_then(
     if failing:
         shown["education_terms"] = span
         shown["education_children"] = ", ".join(failing)
+        if excluded_in:
+            shown["permanently_excluded_terms"] = "; ".join(excluded_in)
 
 
 def _education(family: Family, at: Assessed) -> tuple[bool, list[Reason]]:
@@ -371,6 +379,10 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
         "absence_threshold_percent": absence,
         "exclusion_threshold": exclusions,
     }
+    excluded = ""
+    if permanent:  # the terms whose rows say so (only then: other children's numbers unchanged)
+        excluded = _excluded_in(rows)
+        numbers["permanently_excluded_terms"] = excluded
     over = ""  # the terms summed, when some assessed term has no row (MISSING_SCHOOL_TERM)
     if len(rows) < len(at.labelled):
         numbers["terms_with_rows"] = len(rows)
@@ -380,7 +392,12 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
         over += at.calendar_said
     failed: list[tuple[ReasonCode, str]] = []
     if permanent:
-        failed.append(("PERMANENTLY_EXCLUDED", f"was permanently excluded in {span}"))
+        failed.append(
+            (
+                "PERMANENTLY_EXCLUDED",
+                f"was permanently excluded in {excluded} (terms assessed {span})",
+            )
+        )
     if fixed >= exclusions:
         failed.append(
             (
@@ -414,6 +431,17 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
             numbers,
         )
     ]
+
+
+def _excluded_in(rows: list[SchoolTermRecord]) -> str:
+    """The terms (labels, in the rows' order) of a child's rows flagged permanently excluded."""
+    labels: list[str] = []
+    for row in rows:
+        if row.permanently_excluded:
+            label = f"{row.academic_year} {row.term}"
+            if label not in labels:
+                labels.append(label)
+    return ", ".join(labels)
 
 
 @dataclass(frozen=True, slots=True)
