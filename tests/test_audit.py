@@ -191,7 +191,7 @@ def claims_for_sampling(n: int) -> list[Claim]:
 @given(
     st.integers(1, 60),
     st.data(),
-    st.text(st.characters(exclude_categories=["Cc"]), min_size=1, max_size=8),
+    st.text(st.characters(exclude_categories=["Cc", "Cf", "Zl", "Zp"]), min_size=1, max_size=8),
 )
 def test_sample_depends_only_on_the_claims_and_the_seed(
     n: int, data: st.DataObject, seed: str
@@ -981,13 +981,12 @@ def test_a_seed_with_a_control_character_is_refused_in_python_and_on_the_command
         )
 
 
-_PRINTABLE_IDS = st.text(st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=6)
+_PRINTABLE = st.characters(exclude_categories=["Cc", "Cs", "Cf", "Zl", "Zp"])
+"""What a claim id or a seed may hold: no control, separator or format character."""
+_PRINTABLE_IDS = st.text(_PRINTABLE, min_size=1, max_size=6)
 
 
-@given(
-    st.lists(_PRINTABLE_IDS, min_size=1, max_size=30, unique=True),
-    st.text(st.characters(exclude_categories=["Cc", "Cs"])),
-)
+@given(st.lists(_PRINTABLE_IDS, min_size=1, max_size=30, unique=True), st.text(_PRINTABLE))
 def test_sample_ranks_by_the_published_hash(ids: list[str], seed: str) -> None:
     import hashlib
 

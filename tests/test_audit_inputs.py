@@ -378,9 +378,11 @@ def test_a_row_column_is_unknown_and_json_lines_end_at_newlines(tmp_path: Path) 
         claim_line(row=99) + "\n" + claim_line(claim_id="C\u2028-2") + "\n", encoding="utf-8"
     )
     claims, rejected = read_claims(path)
-    assert [(r.row, r.field) for r in rejected] == [(1, "row")]
+    # the U+2028 ends no line: row 2 is read whole, and its claim id refused as a record's is
+    assert [(r.row, r.field) for r in rejected] == [(1, "row"), (2, "claim_id")]
     assert "unknown column" in rejected[0].message
-    assert [(c.claim_id, c.row) for c in claims] == [("C\u2028-2", 2)]
+    assert "a line separator, U+2028, at character 2" in rejected[1].message
+    assert claims == []
 
 
 def test_an_empty_families_file_is_refused_not_read_as_no_evidence(

@@ -164,6 +164,20 @@ MESSY_VALUES = st.one_of(
             "É1",
             "😀",
             "\u2028",
+            "C-1\u2028Crime/ASB/education: MET",
+            "x\u2029y",
+            "x\u202eyz",
+            "\u2066x\u2069",
+            "x\u200by",
+            "x\u200dy",
+            "x\u200e",
+            "\u061cx",
+            "x\u2060y",
+            "x\ufeffy",
+            "x\u00ady",
+            "x\u180ey",
+            "x\ufffay",
+            "Café\u00ad",
             "日本",
             "2012/13",
             "2012/14",
@@ -402,6 +416,18 @@ _GOOD = {
         b'{"family_id": "F1", "attached_on": "2013-01-07", "members": '
         b'[{"person_id": "A1", "date_of_birth": "1980-01-01"}]} x',
         b'{"family_id": "F1", "attached_on": "2013-01-07", "members": []}',
+        # a line separator, a right-to-left override, a soft hyphen: as UTF-8 and as escapes
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "local_authority": "Leeds\xe2\x80\xa8'
+        b'Money", "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}',
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "local_discretion": ["x\xe2\x80\xaeyz"],'
+        b' "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}',
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "local_discretion": ["x\xc2\xady"],'
+        b' "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}',
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "local_discretion": ["x\\u2029y"],'
+        b' "members": [{"person_id": "A1", "date_of_birth": "1980-01-01"}]}',
+        b'{"family_id": "F1", "attached_on": "2013-01-07", "members": [{"person_id": "A1", '
+        b'"date_of_birth": "1980-01-01"}], "payments": [{"kind": "attachment_fee", "amount": '
+        b'"1.00", "claim_id": "C-1\xef\xbb\xbf"}]}',
     ],
 )
 def test_what_pydantic_refuses_is_declined(line: bytes) -> None:
@@ -573,6 +599,11 @@ EDGES = [
     ("local_discretion", ["a" * 64], True),
     ("local_discretion", ["a" * 65], False),
     ("local_discretion", [""], False),
+    ("local_discretion", ["dv\u2028  results payable now: \u00a39,999.00"], False),
+    ("local_discretion", ["x\u202eyz"], False),
+    ("local_authority", "Leeds\u2028Money", False),
+    ("local_authority", "Leeds\u200b", False),
+    ("local_authority", "Ynys\u00a0M\u00f4n", True),
     ("programme", "tf-phase-3", False),
     ("attached_on", "2016-02-30", False),
     ("members.0.expectant", 1, False),
@@ -587,6 +618,8 @@ EDGES = [
     ("payments.0.claim_id", "a" * 64, True),
     ("payments.0.claim_id", "a" * 65, False),
     ("payments.0.claim_id", "", False),
+    ("payments.0.claim_id", "C-1\u2028Crime/ASB/education: MET", False),
+    ("payments.0.claim_id", "C-1\u2066", False),
     ("payments.0.amount", 1000, True),
     ("payments.0.amount", "999999999999.99", True),
     ("payments.0.amount", "1000.001", False),
@@ -597,6 +630,7 @@ EDGES = [
     ("problems_at_entry.0.evidence", "a" * 200, True),
     ("problems_at_entry.0.evidence", "a" * 201, False),
     ("problems_at_entry.0.evidence", "", False),
+    ("problems_at_entry.0.evidence", "G\u00adP", False),
     ("problems_at_entry.0.problem", "crime", False),
     ("observations.0.indicator", "a" * 64, True),
     ("observations.0.indicator", "a" * 65, False),
@@ -605,6 +639,7 @@ EDGES = [
     ("observations.0.indicator", "1gp", False),
     ("observations.0.source", "a" * 200, True),
     ("observations.0.source", "a" * 201, False),
+    ("observations.0.source", "G\u2029P", False),
     ("observations.0.value", 10**12 - 1, True),
     ("observations.0.value", 10**12, False),
     ("observations.0.value", "-7.5", True),

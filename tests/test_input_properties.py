@@ -239,6 +239,6 @@ def test_every_field_breakage_is_refused_by_the_schema(kind: str) -> None:
 def test_the_schema_names_its_dialect_id_and_version() -> None:
     schema = family_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["$id"] == "urn:pbr:schema:family-record:1.2"
-    assert schema["x-format-version"] == "1.2"
+    assert schema["$id"] == "urn:pbr:schema:family-record:1.3"
+    assert schema["x-format-version"] == "1.3"
     assert re.fullmatch(r"\d+\.\d+", schema["x-format-version"])

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -424,11 +424,14 @@ def test_neutralise_is_safe_and_reversible(text: str) -> None:
 
 
 @given(st.text())
+@example("C-1\u2028Crime/ASB/education: MET")
+@example("a\u2029b\x85c\x0bd")
 def test_markdown_text_is_inert(text: str) -> None:
     safe = markdown_text(text)
     assert "<" not in safe
     assert ">" not in safe
     assert "\n" not in safe
+    assert len(safe.splitlines()) <= 1  # nor U+2028, U+2029 or any break splitlines knows
     unescaped = safe.replace("\\\\", "")
     for special in "|*_`[]":
         assert unescaped.count(special) == unescaped.count("\\" + special)

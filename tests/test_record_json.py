@@ -53,7 +53,10 @@ def test_any_text_is_written_as_pydantic_writes_it(text: str) -> None:
     "text", ['Leeds "City"', "a\\b", "Café", "£", "😀", "Ōsaka", "x" * 100, "a\u2028b"]
 )
 def test_texts_that_need_care_are_written_alike(text: str) -> None:
-    family = Family.model_validate({**_BASE, "local_authority": text})
+    if text == "a\u2028b":  # a record refuses it (a line separator); one made otherwise may not
+        family = Family.model_validate(_BASE).model_copy(update={"local_authority": text})
+    else:
+        family = Family.model_validate({**_BASE, "local_authority": text})
     assert record_json(family) == _to_json(family)
 
 

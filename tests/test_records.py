@@ -209,7 +209,7 @@ def test_printable_names_are_kept_exactly_on_both_paths(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [" Leeds", "Leeds ", "Ynys Môn\u00a0", "\u3000Kent", "Leeds\u2028"]
+    "name", [" Leeds", "Leeds ", "Ynys Môn\u00a0", "\u3000Kent", "Leeds\u2003"]
 )
 def test_a_space_at_an_edge_of_a_name_or_note_is_refused_on_both_paths(name: str) -> None:
     """ "Leeds " would be a council of its own in every total; pbr never trims, and council
@@ -235,6 +235,87 @@ def test_a_control_character_is_refused_on_both_paths(character: str) -> None:
     error = only(record(local_authority=f"Lee{character}ds"))
     assert error["type"] == "control_character"
     assert f"U+{ord(character):04X}, at character 4" in error["msg"]
+
+
+# U+2028/U+2029 start a line for splitlines, editors and browsers; the format characters are
+# shown as nothing or reorder what follows: either could forge a line of a working paper
+UNSEEN = [
+    "\u2028",  # line separator
+    "\u2029",  # paragraph separator
+    "\u202a",  # left-to-right embedding
+    "\u202e",  # right-to-left override
+    "\u2066",  # left-to-right isolate
+    "\u2069",  # pop directional isolate
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u061c",  # Arabic letter mark
+    "\u200b",  # zero-width space
+    "\u200d",  # zero-width joiner
+    "\u2060",  # word joiner
+    "\ufeff",  # byte-order mark
+    "\u00ad",  # soft hyphen
+]
+TEXT_FIELDS: list[tuple[str, Any]] = [
+    ("local_authority", lambda text: {"local_authority": text}),
+    ("local_discretion.1", lambda text: {"local_discretion": ["dv", text]}),
+    (
+        "payments.0.claim_id",
+        lambda text: {"payments": [{"kind": "attachment_fee", "amount": "1.00", "claim_id": text}]},
+    ),
+    (
+        "problems_at_entry.0.evidence",
+        lambda text: {"problems_at_entry": [{"problem": "health", "evidence": text}]},
+    ),
+    (
+        "observations.0.source",
+        lambda text: {
+            "observations": [
+                {"indicator": "gp_visits", "date": "2013-01-07", "value": 1, "source": text}
+            ]
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("character", UNSEEN)
+@pytest.mark.parametrize(("path", "change"), TEXT_FIELDS, ids=[p for p, _ in TEXT_FIELDS])
+def test_a_separator_or_format_character_is_refused_in_every_text_on_both_paths(
+    character: str, path: str, change: Any
+) -> None:
+    from pbr._compiled import decode_family
+    from pbr.io import parse_family
+
+    programme = "tf-phase-2" if path.startswith(("problems", "observations")) else "tf-phase-1"
+    attached = "2015-06-01" if programme == "tf-phase-2" else "2012-10-15"
+    given = record(programme=programme, attached_on=attached, **change(f"C-1{character}MET"))
+    if programme == "tf-phase-2":
+        del given["identified_for"]
+    raw = json.dumps(given, ensure_ascii=False)
+    assert decode_family(raw, 10**6) is None
+    assert decode_family(raw.encode(), 10**6) is None
+    rejection = parse_family(raw)
+    assert isinstance(rejection, pbr.Rejection)
+    (error,) = rejection.errors
+    assert (error.loc, error.type) == (path, "control_character")
+    assert f"U+{ord(character):04X}, at character 4" in error.message
+    (line,) = rejection.describe().splitlines()  # escaped: one line, nothing unseen
+    assert line.isprintable()
+    assert "family 'T1'" in line
+    assert path in line
+    assert character.encode("unicode_escape").decode() in line
+
+
+def test_the_refused_characters_are_the_separators_and_every_format_character_to_u_ffff() -> None:
+    import unicodedata
+
+    from pbr._record_checks import control_character
+
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        category = unicodedata.category(chr(code))
+        refused = control_character(f"a{chr(code)}b") is not None
+        assert refused == (category in {"Cc", "Cf", "Zl", "Zp"}), (hex(code), category)
 
 
 def test_missing_family_id_is_named_as_missing() -> None:

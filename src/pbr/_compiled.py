@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_o
 import msgspec
 
 from pbr._record_checks import (
+    FORMAT_CHARACTERS,
     AsbKind,
     Benefit,
     FamilyNeed,
@@ -327,6 +328,9 @@ def is_compiled(family: object) -> bool:
 
 _MAY_HOLD_CONTROL = re.compile(rb"\\[bfnrtu]|\x7f|\xc2[\x80-\x9f]")
 """A control character as the canonical JSON writes it (or an escaped backslash before a letter)."""
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+"""A line or paragraph separator or a format character (`pbr._record_checks.FORMAT_CHARACTERS`):
+canonical JSON writes them as they are, and the C scan looks only for a backslash, DEL and 0xC2."""
 
 
 def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
@@ -363,6 +367,9 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
                 b"\\" in canonical or b"\x7f" in canonical or b"\xc2" in canonical
             ) and _MAY_HOLD_CONTROL.search(canonical) is not None:
                 return None
+        # A text beyond ASCII may hold a separator or a format character: pydantic refuses it.
+        if not canonical.isascii() and _FORMAT.search(canonical.decode()) is not None:
+            return None
     except Exception:  # any doubt at all: pydantic decides
         return None
     _last[0] = (family, canonical)

@@ -104,40 +104,78 @@ def academic_year(value: str) -> str:
     return value
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-CONTROL_FREE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-"""JSON Schema's pattern for text with no control character (what `printable_text` accepts)."""
+FORMAT_CHARACTERS = (
+    "\\u00ad\\u0600-\\u0605\\u061c\\u06dd\\u070f\\u0890-\\u0891\\u08e2\\u180e\\u200b-\\u200f"
+    "\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+)
+"""The line and paragraph separators (U+2028, U+2029) and every format character (Unicode's
+``Cf``) up to U+FFFF, as a pattern's class (for Python's `re` and JSON Schema alike).
+
+A separator starts a new line for Python's ``splitlines``, editors and browsers; a format
+character is shown as nothing, or reorders the text around it (the bidirectional embeddings,
+overrides, isolates and marks U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), or hides
+where a word breaks (the zero-width space, joiners and word joiner U+200B–U+200D, U+2060, the
+byte-order mark U+FEFF, the soft hyphen U+00AD). Either changes what a reader sees: a
+council's text could draw a line of its own in a working paper. The format characters beyond
+U+FFFF (tags, musical and hieroglyph format controls) are not in it: a JSON Schema pattern
+cannot name them alike in every dialect; every report writes them as escapes
+(`pbr._terminal.printable`)."""
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{FORMAT_CHARACTERS}]")
+CONTROL_FREE = f"^[^\\u0000-\\u001f\\u007f-\\u009f{FORMAT_CHARACTERS}]*$"
+"""JSON Schema's pattern for text with no control, separator or format character (what
+`printable_text` accepts)."""
 _SPACES = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 """The characters Python's `str.isspace` calls space that are no control character, as a
 pattern's class: JSON Schema's ``\\s`` is another set (it takes U+FEFF, say)."""
 UNSPACED_CONTROL_FREE = (
-    f"^(?![{_SPACES}])(?![\\s\\S]*[{_SPACES}]$)[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    f"^(?![{_SPACES}])(?![\\s\\S]*[{_SPACES}]$)"
+    f"[^\\u0000-\\u001f\\u007f-\\u009f{FORMAT_CHARACTERS}]*$"
 )
 """JSON Schema's pattern for what `unspaced_text` and `printable_text` accept together."""
+
+
+def _character_kind(character: str) -> str:
+    """What `_CONTROL` found: a control character, a line or paragraph separator, a format one."""
+    if character <= "\x9f":
+        return "a control character"
+    if character == "\u2028":
+        return "a line separator"
+    if character == "\u2029":
+        return "a paragraph separator"
+    return "a format character (shown as nothing, or reordering the text around it)"
 
 
 def control_character(value: str) -> str | None:
     r"""What makes `value` unprintable (its first control character and where), or None.
 
-    The one rule for names, references and notes: `printable_text` (the records' readers) and
-    the payments ledger's writers (`pbr.ledger.Entry.check`) both apply it.
+    A control character (U+0000–U+001F, U+007F–U+009F), a line or paragraph separator or a
+    format character (`FORMAT_CHARACTERS`). The one rule for names, references and notes:
+    `printable_text` (the records' readers) and the payments ledger's writers
+    (`pbr.ledger.Entry.check`) both apply it.
 
     >>> control_character("C\tTAB")
     'a control character, U+0009, at character 2'
+    >>> control_character("C-1\u2028MET")
+    'a line separator, U+2028, at character 4'
     >>> control_character("C-1") is None
     True
     """
     found = _CONTROL.search(value)
     if found is None:
         return None
-    return f"a control character, U+{ord(found.group()):04X}, at character {found.start() + 1}"
+    return (
+        f"{_character_kind(found.group())}, U+{ord(found.group()):04X}, at character "
+        f"{found.start() + 1}"
+    )
 
 
 def printable_text(value: str) -> str:
-    r"""`value` unless it holds a control character (U+0000–U+001F, U+007F–U+009F).
+    r"""`value` unless it holds a control, separator or format character (`control_character`).
 
-    A council's name, a claim reference or a note is printed in reports, CSV files and terminals,
-    where a newline, an escape or a NUL would change what a reader sees.
+    Control characters are U+0000–U+001F and U+007F–U+009F; separators U+2028 and U+2029; format
+    characters the rest of `FORMAT_CHARACTERS`. A council's name, a claim reference or a note is
+    printed in reports, CSV files and terminals, where a newline, an escape, a NUL, a line
+    separator or a right-to-left override would change what a reader sees.
 
     >>> printable_text("Leeds")
     'Leeds'
@@ -148,9 +186,13 @@ def printable_text(value: str) -> str:
 
         raise PydanticCustomError(
             "control_character",
-            "a control character, {character}, at character {position}: names, references and "
-            "notes must be printable text",
-            {"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+            "{kind}, {character}, at character {position}: names, references and notes must be "
+            "printable text",
+            {
+                "kind": _character_kind(found.group()),
+                "character": f"U+{ord(found.group()):04X}",
+                "position": found.start() + 1,
+            },
         )
     return value
 

@@ -98,9 +98,10 @@ def explain(decision: Decision) -> str:
     True
     """
     d = decision
+    title = printable(f"Working paper: family {d.family_id} as of {d.as_of}")
     lines = [
-        f"Working paper: family {d.family_id} as of {d.as_of}",
-        "=" * (len(d.family_id) + len(str(d.as_of)) + 30),
+        title,
+        "=" * (len(title) + 1),
         f"Programme {d.programme}, rules {d.rules_version}",
         *_calendar_line(d),
         *([f"Council {printable(d.local_authority)}"] if d.local_authority else []),
@@ -138,4 +139,9 @@ def explain(decision: Decision) -> str:
         "------------------------",
     ]
     lines.extend(f"  {key} = {value}" for key, value in d.interpretations.items())
-    return "\n".join(lines) + "\n"
+    # Messages, compared values and claim ids carry the record's texts: a record refuses a
+    # character that would break or reorder a line, but a decision re-read from JSON or made
+    # with `model_construct` was never so checked. Each line is written printable (an escape
+    # for a newline, a U+2028 line separator, a right-to-left override), so no text can draw
+    # a line of its own ("results payable now: ...", a result's heading).
+    return "\n".join(map(printable, lines)) + "\n"

@@ -497,7 +497,8 @@ def markdown_text(value: object) -> str:
     text = formula_safe(str(value))  # Markdown is never read back: no apostrophe doubled
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    # one line for every reader: a line separator (U+2028) breaks one too, as splitlines does
+    return text if text.isprintable() else " ".join(text.splitlines())
 
 
 def check_writable(path: str | Path) -> Path:

@@ -66,17 +66,23 @@ class Replay:
     had other dates (the default ones, or another calendar): give them with ``rules=``."""
 
     def describe(self) -> str:
-        """For people: ``F1: identical``, or what differs and why."""
+        """For people: ``F1: identical``, or what differs and why.
+
+        Each line printable (`printable`): a decisions file may have been altered, and its texts
+        (a library version, say) must not draw lines of their own.
+        """
+        from pbr._terminal import printable
+
         if self.identical:
             note = f" (though {', '.join(self.changed)} changed)" if self.changed else ""
-            return f"{self.family_id}: identical{note}"
+            return printable(f"{self.family_id}: identical{note}")
         why = ", ".join(self.changed) or (
             "same library, rules and input: the record was altered, or this pbr is a build "
             "that decides differently under the same version"
         )
         lines = [f"{self.family_id}: differs ({why})"]
         lines += [f"  {d}" for d in self.differences]
-        return "\n".join(lines)
+        return "\n".join(map(printable, lines))
 
 
 def replay(

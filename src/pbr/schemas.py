@@ -18,8 +18,9 @@ __all__ = [
     "term_calendar_schema",
 ]
 
-RECORD_FORMAT_VERSION = "1.2"
-"""The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules, 1.2 with no control character in a text."""
+RECORD_FORMAT_VERSION = "1.3"
+"""The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules,
+1.2 with no control character in a text, 1.3 with no line separator or format character either."""
 DECISION_FORMAT_VERSION = "1.0"
 """The decision format, echoed as ``format_version`` in every decision."""
 TERM_CALENDAR_FORMAT_VERSION = "1.0"
@@ -32,7 +33,7 @@ def family_schema() -> dict[str, Any]:
 
     >>> schema = family_schema()
     >>> schema["$id"], schema["x-format-version"], schema["required"]
-    ('urn:pbr:schema:family-record:1.2', '1.2', ['family_id', 'attached_on', 'members'])
+    ('urn:pbr:schema:family-record:1.3', '1.3', ['family_id', 'attached_on', 'members'])
     """
     from pbr.records import Family
 

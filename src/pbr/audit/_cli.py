@@ -1157,8 +1157,8 @@ def _replay(
                 continue
             if key in first:  # one run decides a family once: a second is a claim made twice
                 out.write(
-                    f"{printable(name)}:{number}: {recorded.family_id}: decided again for "
-                    f"{recorded.as_of} (first at line {first[key]})\n"
+                    f"{printable(name)}:{number}: {printable(recorded.family_id)}: decided again "
+                    f"for {recorded.as_of} (first at line {first[key]})\n"
                 )
                 differ += 1
                 continue
@@ -1168,7 +1168,7 @@ def _replay(
             )
             family = families.get(recorded.family_id)
             if family is None:
-                out.write(f"{recorded.family_id}: no family record\n")
+                out.write(f"{printable(recorded.family_id)}: no family record\n")
                 unreplayable += 1
                 continue
             try:
