@@ -177,3 +177,23 @@ def council_calendar_family(family_id: str = "CAL") -> pbr.Family:
         members=members,
         school_terms=term_rows("C1", [("2012/13", "spring"), ("2012/13", "summer")]),
     )
+
+
+def erl_family(*observations: dict[str, Any], **fields: Any) -> pbr.Family:
+    """A rules tester's ERL: phase two, attached 7 March 2016, a call-out on 1 June 2016.
+
+    `observations` replace the call-out; `fields` replace the record's own.
+    """
+    given = {
+        "family_id": "ERL",
+        "programme": "tf-phase-2",
+        "attached_on": "2016-03-07",
+        "members": [
+            {"person_id": "A1", "date_of_birth": "1980-01-01"},
+            {"person_id": "C1", "date_of_birth": "2010-01-01"},
+        ],
+        "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+        "observations": list(observations)
+        or [{"indicator": "police_callout_domestic_abuse", "date": "2016-06-01"}],
+    }
+    return pbr.Family.model_validate(given | fields)

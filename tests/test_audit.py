@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import pbr
 from pbr.audit import AUDIT_FLAGS, AuditFlag, Claim, read_claims, sample, verify, write_report
 from pbr.ledger import Entry, Ledger
+from tests.builders import erl_family
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 AS_OF = date(2015, 3, 31)
@@ -1414,19 +1415,7 @@ def test_claims_sharing_an_id_with_other_values_are_judged_alike_in_any_order() 
 def test_a_claim_before_evidence_leaves_the_period_names_the_day_it_can_be_met() -> None:
     # a call-out of 1 June 2016 is in every 6-month period to 30 November: a claim on
     # 1 August 2016 was told the window is complete on 7 September, not when it can be met
-    family = pbr.Family.model_validate(
-        {
-            "family_id": "ERL",
-            "programme": "tf-phase-2",
-            "attached_on": "2016-03-07",
-            "members": [
-                {"person_id": "A1", "date_of_birth": "1980-01-01"},
-                {"person_id": "C1", "date_of_birth": "2010-01-01"},
-            ],
-            "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
-            "observations": [{"indicator": "police_callout_domestic_abuse", "date": "2016-06-01"}],
-        }
-    )
+    family = erl_family()
     early = claim("E-1", "sustained_progress", "800.00", date(2016, 8, 1), family_id="ERL")
     flag = verify([early], [family], as_of=date(2017, 3, 31)).checks[0].flags[0]
     assert (flag.code, flag.compared["earliest_date"]) == ("CLAIMED_TOO_EARLY", "2016-12-01")

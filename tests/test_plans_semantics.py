@@ -15,6 +15,7 @@ from pbr.decisions import Decision, Reason, ResultKind
 from pbr.errors import PlanError
 from pbr.io import Rejection
 from pbr.plans import OutcomePlan, parse_plan
+from tests.builders import erl_family
 
 SP: ResultKind = "sustained_progress"
 
@@ -200,21 +201,7 @@ def test_an_any_outcome_waiting_on_every_measure_is_met_at_the_first() -> None:
 # --- evidence recorded while the period is incomplete: the earliest date it can be met -----------
 
 
-def _erl(*observations: dict[str, Any], **fields: Any) -> pbr.Family:
-    """The rules tester's ERL: phase two, attached 7 March 2016, a call-out on 1 June 2016."""
-    given = {
-        "family_id": "ERL",
-        "programme": "tf-phase-2",
-        "attached_on": "2016-03-07",
-        "members": [
-            {"person_id": "A1", "date_of_birth": "1980-01-01"},
-            {"person_id": "C1", "date_of_birth": "2010-01-01"},
-        ],
-        "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
-        "observations": list(observations)
-        or [{"indicator": "police_callout_domestic_abuse", "date": "2016-06-01"}],
-    }
-    return pbr.Family.model_validate(given | fields)
+_erl = erl_family
 
 
 def test_a_callout_since_attachment_puts_the_earliest_date_back_until_it_leaves_the_period() -> (
