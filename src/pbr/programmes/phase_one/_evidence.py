@@ -26,6 +26,7 @@ __all__ = [
     "Tally",
     "TermWindow",
     "children",
+    "flagged_terms",
     "school_age_terms",
     "tally",
     "term_window",
@@ -154,3 +155,28 @@ def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
         alternative |= row.alternative_provision
         off_roll |= not row.on_roll
     return possible, unauthorised, fixed, permanent, alternative, off_roll
+
+
+def flagged_terms(rows: list[SchoolTermRecord]) -> tuple[str, str, str]:
+    """The terms (labels, oldest first) of a child's rows with each flag set.
+
+    Permanently excluded, in alternative provision, and not on a school roll: each empty when
+    no row sets it.
+    """
+    excluded: set[tuple[str, str]] = set()
+    provision: set[tuple[str, str]] = set()
+    off_roll: set[tuple[str, str]] = set()
+    for row in rows:  # in the record's order: sorted below
+        term = (row.academic_year, row.term)
+        if row.permanently_excluded:
+            excluded.add(term)
+        if row.alternative_provision:
+            provision.add(term)
+        if not row.on_roll:
+            off_roll.add(term)
+    return _labels(excluded), _labels(provision), _labels(off_roll)
+
+
+def _labels(terms: set[tuple[str, str]]) -> str:
+    """Terms' labels, oldest first: ``2011/12`` before ``2012/13``, autumn, spring, summer."""
+    return ", ".join(f"{year} {name}" for year, name in sorted(terms))

@@ -22,7 +22,7 @@ from pbr._parts import trusted_identification, trusted_reason
 from pbr.periods import TermCalendar, add_months, school_age_born_from
 from pbr.programmes._employment import benefits_at_attachment, not_counted, out_of_work_benefits
 from pbr.programmes._kernel import calendar_named, reason
-from pbr.programmes.phase_one._evidence import tally
+from pbr.programmes.phase_one._evidence import flagged_terms, tally
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ def _education(
         }
         excluded_in = provision_in = off_roll_in = ""
         if permanent or alternative or off_roll:  # the terms whose rows say so (only then)
-            excluded_in, provision_in, off_roll_in = _flagged_terms(rows)
+            excluded_in, provision_in, off_roll_in = flagged_terms(rows)
             if permanent:
                 compared["permanently_excluded_terms"] = excluded_in
             if alternative:
@@ -329,31 +329,6 @@ def _education(
 
 
 _first = itemgetter(0)
-
-
-def _flagged_terms(rows: list[SchoolTermRecord]) -> tuple[str, str, str]:
-    """The terms (labels, oldest first) of a child's rows with each flag set.
-
-    Permanently excluded, in alternative provision, and not on a school roll: each empty when
-    no row sets it.
-    """
-    excluded: set[tuple[str, str]] = set()
-    provision: set[tuple[str, str]] = set()
-    off_roll: set[tuple[str, str]] = set()
-    for row in rows:  # in the record's order: sorted below
-        term = (row.academic_year, row.term)
-        if row.permanently_excluded:
-            excluded.add(term)
-        if row.alternative_provision:
-            provision.add(term)
-        if not row.on_roll:
-            off_roll.add(term)
-    return _labels(excluded), _labels(provision), _labels(off_roll)
-
-
-def _labels(terms: set[tuple[str, str]]) -> str:
-    """Terms' labels, oldest first: ``2011/12`` before ``2012/13``, autumn, spring, summer."""
-    return ", ".join(f"{year} {name}" for year, name in sorted(terms))
 
 
 def _work(family: Family, rules: RuleSet, at: Window, born: dict[str, date]) -> tuple[bool, Reason]:

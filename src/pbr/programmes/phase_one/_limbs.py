@@ -24,7 +24,13 @@ from pbr._dates import add_years
 from pbr._parts import trusted_reason
 from pbr.periods import TermCalendar, add_months
 from pbr.programmes._kernel import Verdict, calendar_named, plain, reason
-from pbr.programmes.phase_one._evidence import TermWindow, children, tally, term_window
+from pbr.programmes.phase_one._evidence import (
+    TermWindow,
+    children,
+    flagged_terms,
+    tally,
+    term_window,
+)
 from pbr.programmes.phase_one._identification import PROBLEMS
 from pbr.reasons import ReasonCode
 from pbr.rules import RuleSet
@@ -294,7 +300,7 @@ def _education_then(
     for person_id, rows, _ in children(family, term_window(done), at.adult):
         _, _, fixed, permanent, _, _ = tally(rows)
         if permanent:
-            excluded = _excluded_in(rows)
+            excluded = flagged_terms(rows)[0]
             blocked.append(
                 f"child {person_id} was permanently excluded in {excluded} "
                 f"(terms complete so far: {span})"
@@ -381,7 +387,7 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
     }
     excluded = ""
     if permanent:  # the terms whose rows say so (only then: other children's numbers unchanged)
-        excluded = _excluded_in(rows)
+        excluded = flagged_terms(rows)[0]
         numbers["permanently_excluded_terms"] = excluded
     over = ""  # the terms summed, when some assessed term has no row (MISSING_SCHOOL_TERM)
     if len(rows) < len(at.labelled):
@@ -431,17 +437,6 @@ def _child(at: Assessed, person_id: str, rows: list[SchoolTermRecord]) -> tuple[
             numbers,
         )
     ]
-
-
-def _excluded_in(rows: list[SchoolTermRecord]) -> str:
-    """The terms (labels, in the rows' order) of a child's rows flagged permanently excluded."""
-    labels: list[str] = []
-    for row in rows:
-        if row.permanently_excluded:
-            label = f"{row.academic_year} {row.term}"
-            if label not in labels:
-                labels.append(label)
-    return ", ".join(labels)
 
 
 @dataclass(frozen=True, slots=True)
