@@ -577,8 +577,7 @@ def test_a_kept_head_s_count_is_ascii_digits(
 @pytest.mark.slow
 def test_cli_keyed_ledger_from_the_environment(tmp_path: Path) -> None:
     db = str(tmp_path / "k.db")
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
+    args = append_a1()
     made = cli("ledger", "append", db, *args, PBR_LEDGER_KEY=KEY.decode())
     assert made.returncode == 0, made.stderr
     ok = cli("ledger", "verify", db, PBR_LEDGER_KEY=KEY.decode())
@@ -687,8 +686,7 @@ def test_a_busy_lock_is_a_clear_error_after_the_timeout(
 ) -> None:
     path = tmp_path / "l.db"
     filled(path, 2)
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    args = append_a1("v")
     with locked(path):
         status, _, err = run(capsys, "ledger", "append", str(path), *args, "--timeout", "0.2")
         assert status == 2
@@ -740,6 +738,12 @@ def test_a_full_disk_writes_nothing(
     assert Ledger(path).verify().entries == 3
 
 
+def append_a1(rules_version: str = "tf-phase-1/1.0") -> list[str]:
+    """The options of ``pbr ledger append`` for EX-010's £3,200.00 fee, claim A-1."""
+    fee = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
+    return [*fee, "--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", rules_version]
+
+
 @contextmanager
 def read_only_folder(folder: Path) -> Iterator[None]:
     """`folder` made read-only: a read-only mount for root (who ignores file modes), else chmod."""
@@ -770,8 +774,7 @@ def test_a_read_only_ledger_can_be_read_but_not_written(
     folder.mkdir()
     path = folder / "l.db"
     filled(path, 2)
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    args = append_a1("v")
     with read_only_folder(folder):
         assert Ledger(path, create=False).verify().ok  # an auditor may only read it
         status, _, err = run(capsys, "ledger", "append", str(path), *args)
@@ -815,8 +818,7 @@ def test_a_ledger_in_a_read_only_folder_is_said_to_be_read_only(
     folder.mkdir()
     path = folder / "l.db"
     filled(path, 2)
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "v"]
+    args = append_a1("v")
     with read_only_folder_only(folder):
         assert os.access(path, os.W_OK)
         status, _, err = run(capsys, "ledger", "append", str(path), *args)
@@ -1224,8 +1226,7 @@ def test_cli_ledger_append_head_export_and_refusals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "l.db"
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
+    args = append_a1()
     status, out, _ = run(capsys, "ledger", "append", str(db), *args)
     head = Ledger(db).verify().head_text
     assert (status, out) == (0, f"appended A-1 to {db}\nhead {head}\n")
@@ -1638,8 +1639,7 @@ def test_the_head_of_a_broken_ledger_is_an_error_not_the_head_to_keep(
 ) -> None:
     """``pbr ledger head l.db > kept-head.txt`` kept "ledger l.db: BROKEN ..." as the head."""
     db = tmp_path / "l.db"
-    args = ["--family-id", "EX-010", "--kind", "attachment_fee", "--amount", "3200.00"]
-    args += ["--paid-on", "2013-01-02", "--claim-id", "A-1", "--rules-version", "tf-phase-1/1.0"]
+    args = append_a1()
     assert run(capsys, "ledger", "append", str(db), *args)[0] == 0
     with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("UPDATE entries SET amount = '15.00'")
