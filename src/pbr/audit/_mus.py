@@ -73,6 +73,10 @@ def seed_text(seed: object, name: str = "seed") -> str:
     Traceback (most recent call last):
     ...
     ValueError: seed 'Q4\n' has a control character, U+000A, at character 3: a seed is printed in every report as the text hashed, so it must be printable
+    >>> seed_text("Q\ud8004")
+    Traceback (most recent call last):
+    ...
+    ValueError: seed 'Q\ud8004' has a lone surrogate, U+D800, at character 2: a seed is hashed as UTF-8, which cannot hold it
     """
     from pbr._record_checks import control_character
 
@@ -85,6 +89,13 @@ def seed_text(seed: object, name: str = "seed") -> str:
             f"{name} {text!r} has {bad}: a seed is printed in every report as the text hashed, "
             "so it must be printable"
         )
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate: Python text no UTF-8 can hold
+        raise ValueError(
+            f"{name} {text!r} has a lone surrogate, U+{ord(text[exc.start]):04X}, at character "
+            f"{exc.start + 1}: a seed is hashed as UTF-8, which cannot hold it"
+        ) from None
     return text
 
 
