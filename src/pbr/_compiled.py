@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args, get_o
 import msgspec
 
 from pbr._record_checks import (
+    EARLIEST_TERM_END,
     FORMAT_CHARACTERS,
     AsbKind,
     Benefit,
@@ -35,6 +36,7 @@ from pbr._record_checks import (
     PhaseTwoProblem,
     Problem,
     Programme,
+    lists_plainly_consistent,
     plainly_consistent,
 )
 from pbr._scalars import MAX_COUNT, exact_number, number_text
@@ -305,6 +307,34 @@ else:
     _dates_in_bounds = _jsonscan.dates_in_bounds
     _plain_canonical = _jsonscan.plain_canonical
 
+
+def _facts_not_proved(family: object, earliest_term_end: dict[str, date | None]) -> bool:
+    """Stands in for the C check where pbr was installed without a C compiler: proves nothing."""
+    return False
+
+
+_facts_proved: Callable[[object, dict[str, date | None]], bool] = _facts_not_proved
+"""The cross-field check's loops over members, events, spells and school terms, in C
+(`pbr._facts`): True proves them; False leaves the whole check to `plainly_consistent`."""
+try:
+    from pbr import _facts
+
+    _facts.learn(
+        CompiledFamily,
+        Member,
+        Offence,
+        AsbIncident,
+        SchoolTermRecord,
+        BenefitSpell,
+        EmploymentSpell,
+        WorkProgrammeReferral,
+        Observation,
+    )
+except (ImportError, TypeError):  # pragma: no cover - no C compiler, or Structs laid out otherwise
+    pass
+else:
+    _facts_proved = _facts.proved
+
 _last: list[tuple[object, bytes]] = [(None, b"")]
 """The last family decoded and its canonical JSON (computed in the check; the hash reuses it).
 
@@ -355,7 +385,10 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
         # The one place a compiled record poses as a `Family`: it has the same fields and
         # values, and the rules only read them (tests/test_compiled_record.py holds it to that).
         typed = cast("Family", family)
-        if not plainly_consistent(typed):  # also proves every event's person_id a member's
+        # also proves every event's person_id a member's
+        if not (
+            _facts_proved(family, EARLIEST_TERM_END) and lists_plainly_consistent(typed)
+        ) and not plainly_consistent(typed):
             return None
         canonical = _encode(family)
         if not _plain_canonical(canonical):

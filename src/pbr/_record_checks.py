@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACADEMIC_YEARS",
     "COMPARES_NUMBERS",
+    "EARLIEST_TERM_END",
     "AsbKind",
     "Benefit",
     "FamilyNeed",
@@ -36,6 +37,7 @@ __all__ = [
     "academic_year",
     "consistency_problems",
     "control_character",
+    "lists_plainly_consistent",
     "plainly_consistent",
     "too_much_paid",
     "unspaced_text",
@@ -359,16 +361,7 @@ def plainly_consistent(family: Family) -> bool:
         if member.person_id in born:
             return False
         born[member.person_id] = member.date_of_birth
-    if (
-        family.problems_at_entry or family.observations or family.identified_for is not None
-    ) and next(_entry_problem_issues(family), None) is not None:
-        return False
-    if family.observations and next(_built_in_observations(family), None) is not None:
-        return False
-    if family.payments and (
-        not _payments_plainly_allowed(family)
-        or (len(family.payments) > 1 and too_much_paid(family.payments) is not None)
-    ):
+    if not lists_plainly_consistent(family):
         return False
     birthday = born.get
     for events in (family.offences, family.work_programme):
@@ -401,7 +394,7 @@ def plainly_consistent(family: Family) -> bool:
         dob = birthday(person_id)
         if dob is None:
             return False
-        earliest = _EARLIEST_TERM_END.get(year) or _earliest_term_end(year)
+        earliest = EARLIEST_TERM_END.get(year) or _earliest_term_end(year)
         if earliest is None or dob > earliest:  # rare: look at the row's own term
             end = _term_end(year, row.term)
             if end is None or dob > end:
@@ -409,15 +402,34 @@ def plainly_consistent(family: Family) -> bool:
     return len(slots) == len(rows)
 
 
-_EARLIEST_TERM_END: dict[str, date | None] = {}
-"""`_earliest_term_end` of each academic year seen: one dict look-up a school-term row."""
+def lists_plainly_consistent(family: Family) -> bool:
+    """`plainly_consistent`'s checks of the lists few records give (entry problems, payments...).
+
+    Problems at entry, observations' indicators and payments. The rest (members, and the dates and people of events, spells and school terms) a compiled
+    record may have proved in C (`pbr._facts`): then only these are left to check.
+    """
+    if (
+        family.problems_at_entry or family.observations or family.identified_for is not None
+    ) and next(_entry_problem_issues(family), None) is not None:
+        return False
+    if family.observations and next(_built_in_observations(family), None) is not None:
+        return False
+    return not family.payments or (
+        _payments_plainly_allowed(family)
+        and (len(family.payments) == 1 or too_much_paid(family.payments) is None)
+    )
+
+
+EARLIEST_TERM_END: dict[str, date | None] = {}
+"""`_earliest_term_end` of each academic year seen: one dict look-up a school-term row (the C
+check, `pbr._facts`, reads it too, and leaves a year not in it to this module)."""
 
 
 def _earliest_term_end(academic_year: str) -> date | None:
     """The earliest end of the year's three terms (autumn's); None if one of them has no date."""
     ends = [_term_end(academic_year, name) for name in TERMS]
     earliest = None if None in ends else min(end for end in ends if end is not None)
-    _EARLIEST_TERM_END[academic_year] = earliest  # bounded: at most 10,000 valid year texts
+    EARLIEST_TERM_END[academic_year] = earliest  # bounded: at most 10,000 valid year texts
     return earliest
 
 
