@@ -638,6 +638,45 @@ def test_a_rejected_family_record_makes_the_audit_exit_1_though_every_claim_veri
     assert "1 a claim is flagged, a row is malformed, a family record is rejected" in helped
 
 
+@pytest.mark.parametrize("suffix", [".md", ".html", ".csv", ".xlsx"])
+def test_a_rejected_family_id_is_shown_escaped_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """The tester's nl.jsonl: a newline, an ESC and a CR in a rejected family_id went raw into
+    the CSV and Markdown (and the XLSX kept the newline), not escaped as a claim id is."""
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    families = tmp_path / "nl.jsonl"
+    families.write_text(
+        '{"family_id": "X\\nY|Z\\u001b[31mRED"}\n{"family_id": "P\\rQ"}\n', encoding="utf-8"
+    )
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(claim_line() + "\n")
+    report = tmp_path / f"audit{suffix}"
+    status = main(["audit", str(claims), "--families", str(families), "--report", str(report)])
+    capsys.readouterr()
+    assert status == 1
+    shown = ["X\\nY|Z\\x1b[31mRED", "P\\rQ"]
+    if suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"), newline="")))
+        assert [r["family_id"] for r in rows if r["status"] == "family_rejected"] == shown
+        return
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(report)["Rejected family records"]
+        assert [row[1].value for row in sheet.iter_rows(min_row=2)] == shown
+        return
+    text = report.read_text(encoding="utf-8")
+    assert not {"\x1b", "\r"} & set(text)
+    if suffix == ".md":
+        assert "| nl.jsonl:1 | X\\\\nY\\|Z\\\\x1b\\[31mRED | 0 |" in text
+        assert "| nl.jsonl:2 | P\\\\rQ | 0 |" in text
+    else:
+        assert "<td class='key'>X\\nY|Z\\x1b[31mRED</td>" in text
+        assert "<td class='key'>P\\rQ</td>" in text
+
+
 # --- 9. a CSV file named otherwise, and a JSON -0 --------------------------------------------------
 
 
@@ -887,6 +926,20 @@ def test_rows_whose_amounts_cannot_be_read_are_counted_and_listed_as_written(
     assert "**Claimed**: £1,600.00 in 2 rows whose amounts were read" in text
     assert "**Rows with amounts not read**: 7, in no total" in text
     assert "not read: '2,300.00'" in text
+
+
+def test_one_row_whose_amount_was_read_is_one_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "claimed £1,500.00 in 1 rows whose amounts were read": the count's noun was plural."""
+    path = tmp_path / "one.csv"
+    path.write_text(f'{HEADER}\n{GOOD}\nC-002,EX-012,crime_asb_education,"2,300.00",2015-03-31\n')
+    status, out, _ = audit(capsys, path)
+    assert status == 1
+    assert "claimed £1,500.00 in 1 row whose amount was read; 1 row with an amount" in out
+    report = tmp_path / "one.md"
+    assert main(["audit", str(path), *FAMILIES, "--report", str(report)]) == 1
+    assert "**Claimed**: £1,500.00 in 1 row whose amount was read\n" in report.read_text()
 
 
 def test_a_json_amount_not_read_is_listed_as_the_file_writes_it(tmp_path: Path) -> None:

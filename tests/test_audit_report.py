@@ -21,6 +21,7 @@ import pbr
 from pbr.audit import (
     Claim,
     Verification,
+    mus_audit,
     payments_from_report,
     read_claims,
     sample,
@@ -413,8 +414,135 @@ def test_a_payment_history_conflict_is_flagged(tmp_path: Path) -> None:
     flag = result.checks[0].flags[0]
     assert flag.code == "PAYMENT_HISTORY_CONFLICT"
     assert "amount is 700.00 in the family record but 701.00 in ledger" in flag.message
-    assert result.checks[0].over_claimed == Decimal("100.00")
+    check = result.checks[0]  # not judged either way until the records agree
+    assert (check.verified, check.over_claimed, check.unverified) == (
+        Decimal(0),
+        Decimal(0),
+        Decimal("100.00"),
+    )
     assert [f for f, _ in result.unevaluated] == ["EX-018"]
+
+
+def _conflicting_ledger(tmp_path: Path) -> Path:
+    """A ledger paying EX-005's fee (EX-005-P1) a day after its record says it was paid."""
+    db = tmp_path / "led.db"
+    if db.exists():  # made already, by an earlier audit of the test
+        return db
+    Ledger(db).append(
+        [
+            Entry(
+                "EX-005",
+                "attachment_fee",
+                Decimal("3200.00"),
+                date(2013, 4, 13),  # the record: 2013-04-12
+                "EX-005-P1",
+                "tf-phase-1/1.0",
+            )
+        ]
+    )
+    return db
+
+
+def _audit_with_conflict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], report: str, *more: str
+) -> tuple[int, str, Path]:
+    """A claim for EX-005 (payment records disagree) and one for EX-010 (verified), audited."""
+    claims = tmp_path / "c.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on,window\n"
+        "H-1,EX-005,crime_asb_education,700.00,2015-03-31,Q4\n"
+        "N-1,EX-010,crime_asb_education,1500.00,2015-03-31,Q4\n"
+    )
+    path = tmp_path / report
+    status, out, _ = run(
+        capsys,
+        "audit",
+        str(claims),
+        "--families",
+        str(EXAMPLES / "families.jsonl"),
+        "--as-of",
+        "2015-03-31",
+        "--ledger",
+        str(_conflicting_ledger(tmp_path)),
+        "--report",
+        str(path),
+        *more,
+    )
+    return status, out, path
+
+
+def test_a_claim_whose_payment_records_disagree_is_unverified_in_every_figure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tester's c1.csv: H-1 was £700 over-claimed (to recover), though it cannot be judged."""
+    status, out, path = _audit_with_conflict(tmp_path, capsys, "r.md")
+    assert status == 1
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert total.split()[1:] == [
+        *("2", "1", "0"),
+        *("£2,200.00", "£1,500.00", "£0.00", "£700.00", "£0.00"),
+    ]
+    text = path.read_text()
+    assert "- **Over-claimed**: £0.00\n" in text
+    assert (
+        "- **Unverified (malformed rows, claims whose payment records disagree)**: £700.00\n"
+        in text
+    )
+    status, out, path = _audit_with_conflict(tmp_path, capsys, "r.csv")
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    h1 = rows[0]
+    assert (h1["claim_id"], h1["over_claimed"], h1["unverified"]) == ("H-1", "0.00", "700.00")
+    result = verify(
+        read_claims(tmp_path / "c.csv")[0],
+        families(),
+        as_of=AS_OF,
+        history=Ledger(tmp_path / "led.db"),
+    )
+    found = mus_audit(result, confidence="95%", tolerable="50%", seed=1)
+    assert (found.over_claimed, found.unverifiable) == (Decimal("0.00"), Decimal("700.00"))
+    assert (
+        "1 claim (£700.00) cannot be verified, its family's payment records disagreeing"
+        in found.population_note
+    )
+    text = (write_report(result, tmp_path / "m.md", sample=found)).read_text()
+    assert "and unverified £700.00 (payment records that disagree)" in text
+
+
+def test_the_csv_report_lists_the_families_not_evaluated_and_recording_skips_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The .md, .html and .xlsx listed EX-005 (its payment records disagree); the .csv did not."""
+    status, _, path = _audit_with_conflict(tmp_path, capsys, "r.csv")
+    assert status == 1
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [(r["claim_id"], r["family_id"], r["status"]) for r in rows] == [
+        ("H-1", "EX-005", "flagged"),
+        ("N-1", "EX-010", "verified"),
+        ("", "EX-005", "family_not_evaluated"),
+    ]
+    last = rows[-1]
+    assert last["why"].startswith(
+        "family 'EX-005': payment 'EX-005-P1': paid_on is 2013-04-12 in the family record but "
+        "2013-04-13 in ledger"
+    )
+    assert (last["amount"], last["verified"], last["flags"]) == ("0.00", "0.00", "")
+    db = tmp_path / "paid.db"
+    status, out, err = run(
+        capsys, "ledger", "record", str(path), str(db), "--paid-on", "2015-05-15"
+    )
+    assert (status, err) == (0, "")
+    assert out.startswith(f"recorded 1 payment from {path}")
+    assert [e.claim_id for _, e in Ledger(db).entries()] == ["N-1"]
+    # an earlier pbr wrote H-1 over-claimed: it records nothing either way, and is read
+    text = path.read_text()
+    new, earlier = ",0.00,0.00,0.00,700.00,0.00,flagged,", ",0.00,0.00,700.00,0.00,0.00,flagged,"
+    old = text.replace(new, earlier)
+    assert old != text
+    path.write_text(old)
+    status, out, err = run(
+        capsys, "ledger", "record", str(path), str(db), "--paid-on", "2015-05-15"
+    )
+    assert (status, err) == (0, "")
 
 
 def test_a_ledger_result_dated_before_attachment_counts_as_paid_in_the_audit(

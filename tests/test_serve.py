@@ -1789,6 +1789,49 @@ def test_the_ledger_counts_as_payments_made_like_pbr_evaluate_ledger(tmp_path: P
     assert later.headers["x-pbr-ledger-head"] == Ledger(db).verify().head
 
 
+def test_the_audit_with_a_ledger_that_disagrees_is_pbr_audit_s(tmp_path: Path) -> None:
+    """A claim whose family's payment records disagree is unverified, as in ``pbr audit``; the
+    family is not evaluated, in the JSON and in the CSV report (which left it out)."""
+    from pbr.ledger import Entry, Ledger
+
+    db = tmp_path / "ledger.db"  # EX-005's fee, paid 2013-04-12 in its record: a day later
+    Ledger(db).append(
+        [
+            Entry(
+                "EX-005",
+                "attachment_fee",
+                Decimal("3200.00"),
+                date(2013, 4, 13),
+                "EX-005-P1",
+                "tf-phase-1/1.0",
+            )
+        ]
+    )
+    claims = tmp_path / "c1.csv"
+    claims.write_text(
+        "claim_id,family_id,kind,amount,claimed_on,window\n"
+        "H-1,EX-005,crime_asb_education,700.00,2015-03-31,Q4\n"
+    )
+    app = create_app(Settings(ledger=db))
+    answer = call(
+        app, "POST", "/v1/audit", params={"as_of": "2015-03-31"}, files=_audit_files(claims)
+    )
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    (h1,) = report["claims"]
+    assert (h1["flags"], h1["over_claimed"], h1["unverified"]) == (
+        "PAYMENT_HISTORY_CONFLICT",
+        "0.00",
+        "700.00",
+    )
+    assert report["reconciliation"][-1]["over_claimed"] == "0.00"
+    assert [u["family_id"] for u in report["unevaluated"]] == ["EX-005"]
+    params = {"as_of": "2015-03-31", "format": "csv"}
+    text = call(app, "POST", "/v1/audit", params=params, files=_audit_files(claims)).text
+    assert ",EX-005," in text.splitlines()[-1]
+    assert "family_not_evaluated" in text.splitlines()[-1]
+
+
 def test_pbr_explain_ledger_explains_the_decision_of_pbr_evaluate_ledger(tmp_path: Path) -> None:
     """``pbr explain`` had no --ledger: its working paper showed none of the ledger's payments,
     contradicting ``pbr evaluate --ledger`` and the server's /v1/explain."""

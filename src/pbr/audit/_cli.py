@@ -713,9 +713,11 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         )
     unread = result.amounts_not_read
     if unread:  # their money is in no total: the file reconciles only with them counted
+        from pbr.audit._report import rows_read
+
         claimed = format_gbp(result.reconciliation()[-1]["claimed"])
         out.write(
-            f"claimed {claimed} in {result.amounts_read} rows whose amounts were read; "
+            f"claimed {claimed} in {rows_read(result.amounts_read)}; "
             f"{len(unread)} "
             + ("rows with amounts" if len(unread) > 1 else "row with an amount")
             + " that could not be read, in no total:\n"

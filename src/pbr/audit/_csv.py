@@ -51,8 +51,12 @@ empty for the default term dates; ``interpretations`` every interpretation it wa
 ``id=value`` joined by ``; `` as in the long decisions CSV (empty when no decision was made).
 
 On every claim row ``amount = verified + over_claimed + unverified``; a malformed row's amount
-(where it can be read) is unverified. After the malformed rows, each rejected family record is a
-row of status ``family_rejected`` (no claim: its ``why`` says where and why). Text a spreadsheet would run as a formula starts with
+(where it can be read) is unverified, as is the amount of a claim that cannot be judged (its
+family's record rejected, or its payment records disagreeing). After the malformed rows, each
+rejected family record is a row of status ``family_rejected`` (no claim: its ``why`` says where
+and why), then each family not evaluated (not searched for missed claims: no programme covers
+it, or its payment records disagree) a row of status ``family_not_evaluated`` (no claim: its
+``why`` says why). Text a spreadsheet would run as a formula starts with
 ``'``. A report with a monetary-unit sample has more columns and, after the malformed rows, rows
 of status ``mus`` that are no claims: the sample's evaluation. A report with a spot-check sample
 has the column ``sample_order`` (a sampled claim's place in the sample, 1 for the first drawn)
@@ -64,6 +68,8 @@ on several rows: each row is a claim that can be drawn).
 
 def render(report: Report) -> str:
     """Every claim in file order, then every malformed row with its field, value and why.
+
+    Then every rejected family record and every family not evaluated, each with why.
 
     With a monetary-unit sample, every row also has the ``mus_*`` columns
     (`pbr.audit._mus_report.MUS_COLUMNS`) and the evaluation follows as rows of status ``mus``;
@@ -77,6 +83,7 @@ def render(report: Report) -> str:
     writer.writerows(report.all_claims)
     writer.writerows(report.malformed)
     writer.writerows(report.rejected_families)
+    writer.writerows(report.not_evaluated)
     writer.writerows(report.evaluation)
     return out.getvalue()
 
@@ -93,6 +100,7 @@ def payments_from_report(
     A claim with status ``verified`` is recorded at its verified amount; with `partial`, so is
     the verified part of a claim cut only by ``AMOUNT_DIFFERS`` or ``CAP_EXCEEDED``. Flagged and
     malformed rows are not, nor the rows of status ``mus`` (a monetary-unit sample's figures),
+    ``sample``, ``family_rejected`` or ``family_not_evaluated`` (no claims),
     nor a claim made after `paid_on` (it cannot have been paid then: record it with a later
     report or date). Every claim row must hold together as the audit wrote it (status, flags,
     amount, allowed, verified and the rest, claimed_on a date), or the whole file is refused.

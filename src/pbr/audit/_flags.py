@@ -69,8 +69,9 @@ AUDIT_FLAGS: dict[str, str] = {
     "ROUTE_NOT_ALLOWED": "Another route has been paid or claimed and this one may not follow it "
     "(interpretation employment_after_crime, or one results claim per family).",
     "PAYMENT_HISTORY_CONFLICT": "The family record and the ledger disagree about a payment with "
-    "the same claim id (its kind, amount or date), so the family's payments are not known; "
-    "nothing of the claim is verified until they agree.",
+    "the same claim id (its kind, amount or date), so the family's payments are not known and "
+    "the claim can be neither verified nor refused: its amount is unverified, not over-claimed, "
+    "until they agree.",
     "CAP_EXCEEDED": "The claim would take the family's payments over the per-family cap; only "
     "the room left is verified.",
     "AMOUNT_DIFFERS": "The amount claimed is not the amount the rules allow for this family on "

@@ -70,8 +70,9 @@ class MusAudit:
     unverified: Decimal
     """What the malformed rows claim, where their amounts can be read (the reconciliation's)."""
     unverifiable: Decimal = ZERO
-    """What the claims checked that cannot be verified (``FAMILY_RECORD_REJECTED``) claim: in
-    the population, audited at £0.00, so the sample counts them as wholly over-claimed."""
+    """What the claims checked that cannot be verified (``FAMILY_RECORD_REJECTED``,
+    ``PAYMENT_HISTORY_CONFLICT``) claim: in the population, audited at £0.00, so the sample
+    counts them as wholly over-claimed."""
     amounts_not_read: int = 0
     """Malformed rows whose amounts could not be read: their money is in no total at all."""
 
@@ -104,6 +105,17 @@ class MusAudit:
         True
         """
         return self.misstated <= self.evaluation.bound
+
+    @property
+    def unverifiable_codes(self) -> tuple[str, ...]:
+        """The flags of the claims that cannot be verified (`UNJUDGED_FLAGS`), sorted."""
+        from pbr.audit._verify import UNJUDGED_FLAGS
+
+        return tuple(
+            sorted(
+                {code for _, c in self.checks if c.unverified for code in c.codes} & UNJUDGED_FLAGS
+            )
+        )
 
     @property
     def misstated(self) -> Decimal:
@@ -149,9 +161,10 @@ class MusAudit:
         if self.unverifiable:
             cannot = [c for _, c in self.checks if c.unverified]
             one = len(cannot) == 1
+            why = " or ".join(_UNVERIFIABLE[code] for code in self.unverifiable_codes)
             note += (
                 f" {_plural(len(cannot), 'claim').capitalize()} ({format_gbp(self.unverifiable)}) "
-                f"cannot be verified, {'its' if one else 'their'} family's record rejected: "
+                f"cannot be verified, {'its' if one else 'their'} family's {why}: "
                 f"{'it is' if one else 'they are'} audited at £0.00, wholly over-claimed, as an "
                 "item that cannot be examined is."
             )
@@ -186,6 +199,13 @@ class MusAudit:
             f"{format_gbp(e.incremental_allowance)} incremental allowance = "
             f"{format_gbp(e.upper_limit)}\n{e.conclusion}"
         )
+
+
+_UNVERIFIABLE = {
+    "FAMILY_RECORD_REJECTED": "record rejected",
+    "PAYMENT_HISTORY_CONFLICT": "payment records disagreeing",
+}
+"""Why a claim cannot be verified, by its flag, after "its family's"."""
 
 
 def _plural(n: int, thing: str) -> str:

@@ -231,7 +231,7 @@ def _limit(m: MusAudit) -> Table:
         else (
             "Over-claimed or unverifiable, every claim checked",
             f"the reconciliation's over-claimed {format_gbp(m.over_claimed)} and unverified "
-            f"{format_gbp(m.unverifiable)} (records rejected): {within}",
+            f"{format_gbp(m.unverifiable)} ({_unverifiable(m)}): {within}",
             m.misstated,
         ),
     )
@@ -241,6 +241,15 @@ def _limit(m: MusAudit) -> Table:
         rows,
         conclusion(m),
     )
+
+
+def _unverifiable(m: MusAudit) -> str:
+    """Why the claims that cannot be verified cannot be, as the limit's table says it."""
+    why = {
+        "FAMILY_RECORD_REJECTED": "records rejected",
+        "PAYMENT_HISTORY_CONFLICT": "payment records that disagree",
+    }
+    return " or ".join(why[code] for code in m.unverifiable_codes)
 
 
 def claim_columns(m: MusAudit) -> list[dict[str, str]]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pbr.audit._verify import PARTIAL_FLAGS, UNJUDGED_FLAG
+from pbr.audit._verify import PARTIAL_FLAGS, UNJUDGED_FLAGS
 
 if TYPE_CHECKING:
     from pbr.audit._verify import Verification
@@ -42,6 +42,8 @@ _NEEDED = (
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)\.[0-9]{2}")
 """Money as the report writes it: pounds with exactly two places, no sign."""
 _ZERO = Decimal("0.00")
+_NO_CLAIM = ("mus", "sample", "family_rejected", "family_not_evaluated")
+"""The statuses of the report's rows that are no claim: a sample's, a family record's."""
 _RECHECKED = ("verified", "flagged", "malformed")
 """The statuses of the rows the re-check holds to the audit: every row of the claim file."""
 
@@ -111,12 +113,12 @@ def payments_due(
             raise LedgerError(f"{where}: {len(row)} values for {len(header)} columns")
         values = {c: restore(v) for c, v in zip(header, row, strict=True)}
         status = values["status"]
-        if status in ("mus", "sample", "family_rejected"):  # a sample, a family record: no claim
+        if status in _NO_CLAIM:  # a sample, a family: no claim
             continue
         if status not in ("verified", "flagged", "malformed"):
             raise LedgerError(
                 f"{where}: status = {status!r}: not verified, flagged, malformed, "
-                "family_rejected, sample or mus"
+                "family_rejected, family_not_evaluated, sample or mus"
             )
         kept.append((where, last, row))
         if status == "malformed":
@@ -266,8 +268,10 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
     A claim with no flag is ``verified`` and verifies its whole amount, which is what the rules
     allow; a flagged claim verifies what the rules allow (at most its amount) only when every
     flag just cuts it (``AMOUNT_DIFFERS``, ``CAP_EXCEEDED``), else nothing; the rest of the
-    amount is over-claimed (unverified, for a claim whose family's record was rejected), and
-    what the rules allow above the amount is under-claimed.
+    amount is over-claimed (unverified, for a claim that cannot be judged: its family's record
+    rejected, or its payment records disagreeing), and what the rules allow above the amount is
+    under-claimed. A report of an earlier pbr has a claim whose payment records disagree
+    over-claimed: it verifies nothing either way, so that row is read too.
     """
     status, flags = values["status"], values["flags"].split()
     if (status == "verified") != (not flags):
@@ -291,11 +295,14 @@ def _consistent(values: dict[str, str], money: dict[str, Decimal], where: str) -
             f"amount {amount}, allowed {allowed} and flags {values['flags'] or '(none)'} verify "
             f"{due}",
         )
-    unjudged = UNJUDGED_FLAG in flags
+    unjudged = not UNJUDGED_FLAGS.isdisjoint(flags)
     expected = {
         "over_claimed": _ZERO if unjudged else amount - verified,
         "unverified": amount - verified if unjudged else _ZERO,
     }
+    earlier = {"over_claimed": amount - verified, "unverified": _ZERO}
+    if "PAYMENT_HISTORY_CONFLICT" in flags and all(money[c] == v for c, v in earlier.items()):
+        expected = earlier  # as an earlier pbr wrote it: over-claimed
     for column, value in expected.items():
         if money[column] != value:
             raise _changed(where, column, values[column], f"the row's amounts make it {value}")

@@ -99,6 +99,8 @@ class Report:
     sample's evaluation, a spot-check sample's seed and method)."""
     rejected_families: tuple[dict[str, Any], ...] = ()
     """Every rejected family record as a flat row of status ``family_rejected`` (the CSV)."""
+    not_evaluated: tuple[dict[str, Any], ...] = ()
+    """Every family not evaluated as a flat row of status ``family_not_evaluated`` (the CSV)."""
 
 
 def check_report_path(path: str | Path) -> Path:
@@ -276,7 +278,7 @@ def build(
             Table(
                 "Families not evaluated",
                 ("family_id", "why"),
-                tuple((f, why) for f, why in v.unevaluated),
+                tuple((f, readable(why)) for f, why in v.unevaluated),
                 "No programme covers these records, or their payment records disagree, so they "
                 "were not searched for missed claims.",
             )
@@ -284,6 +286,7 @@ def build(
     summary = _summary(v, spot)
     claims = [c.as_row() for c in v.checks]
     refused = tuple(_rejected_family_row(r) for r in v.rejected_families)
+    skipped = tuple(_not_evaluated_row(f, why) for f, why in v.unevaluated)
     if mus is None:
         return Report(
             title,
@@ -295,6 +298,7 @@ def build(
             claim_columns=SAMPLE_COLUMNS if spot is not None else (),
             evaluation=(_sample_row(spot),) if spot is not None else (),
             rejected_families=refused,
+            not_evaluated=skipped,
         )
     return Report(
         title,
@@ -309,6 +313,7 @@ def build(
         claim_columns=_mus_report.MUS_COLUMNS,
         evaluation=tuple(_mus_report.csv_rows(mus)),
         rejected_families=refused,
+        not_evaluated=skipped,
     )
 
 
@@ -345,13 +350,11 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
     ]
     if v.rejected_families:
         lines.append(("Family records rejected", f"{len(v.rejected_families)}"))
-    unverified = (
-        "malformed rows, rejected family records" if v.rejected_families else "malformed rows"
-    )
+    unverified = ", ".join(unverified_causes(v))
     unread = v.amounts_not_read
     claimed = format_gbp(total["claimed"])
     if unread:  # the money of these rows is in no total: say so beside the total
-        claimed += f" in {v.amounts_read} rows whose amounts were read"
+        claimed += f" in {rows_read(v.amounts_read)}"
     lines += [
         ("Claims flagged", f"{total['flagged']}"),
         ("Claimed", claimed),
@@ -384,6 +387,25 @@ def _summary(v: Verification, sample: Sample | None) -> list[tuple[str, str]]:
     return lines
 
 
+def unverified_causes(v: Verification) -> list[str]:
+    """What the unverified total is made of, as the summary names it.
+
+    Malformed rows, and claims that cannot be judged: a rejected family record, payment records
+    that disagree.
+    """
+    causes = ["malformed rows"]
+    if v.rejected_families:
+        causes.append("rejected family records")
+    if any("PAYMENT_HISTORY_CONFLICT" in c.codes for c in v.checks):
+        causes.append("claims whose payment records disagree")
+    return causes
+
+
+def rows_read(n: int) -> str:
+    """``1 row whose amount was read``, ``22 rows whose amounts were read``."""
+    return f"{n} row whose amount was read" if n == 1 else f"{n} rows whose amounts were read"
+
+
 def _sum(missed: Sequence[MissedClaim]) -> Decimal:
     return sum((m.amount for m in missed), ZERO)
 
@@ -411,8 +433,9 @@ def _reconciliation(v: Verification) -> Table:
         ("kind", *keys),
         tuple(rows),
         "By kind of claim; on every row claimed = verified + over-claimed + unverified (the "
-        "amounts of malformed rows, where readable), and the total is the sum of the rows, to "
-        "the penny.",
+        "amounts of malformed rows, where readable, and of claims that cannot be judged: their "
+        "family's record rejected, or its payment records disagreeing), and the total is the "
+        "sum of the rows, to the penny.",
         total_last=True,
     )
 
@@ -486,7 +509,7 @@ def _rejected_families(v: Verification) -> Table:
         rows.append(
             (
                 _where(r),
-                json_text(r.family_id) or "(not readable)",
+                _family_id(r) or "(not readable)",
                 len(claims),
                 "; ".join(e.describe() for e in r.errors),
             )
@@ -511,7 +534,7 @@ def _rejected_family_row(r: Any) -> dict[str, Any]:
     return {
         "row": "",
         "claim_id": "",
-        "family_id": json_text(r.family_id) or "",
+        "family_id": _family_id(r),
         "kind": "",
         "amount": "0.00",
         "verified": "0.00",
@@ -523,6 +546,34 @@ def _rejected_family_row(r: Any) -> dict[str, Any]:
         "why": f"{_where(r)}: " + "; ".join(e.describe() for e in r.errors),
         "rule": "audit.family_records",
     }
+
+
+def _not_evaluated_row(family_id: str, why: str) -> dict[str, Any]:
+    """A family the missed search skipped, as a CSV row of status ``family_not_evaluated``."""
+    return {
+        "row": "",
+        "claim_id": "",
+        "family_id": family_id,
+        "kind": "",
+        "amount": "0.00",
+        "verified": "0.00",
+        "over_claimed": "0.00",
+        "unverified": "0.00",
+        "under_claimed": "0.00",
+        "status": "family_not_evaluated",
+        "flags": "",
+        "why": readable(why),
+        "rule": "audit.missed_claims",
+    }
+
+
+def _family_id(r: Any) -> str:
+    r"""A rejected record's family id as every report shows it: controls escaped (``X\nY``).
+
+    The id is what made the record rejected, often enough: copied raw, a newline would split
+    the CSV's row and the Markdown's table, and an escape would act on a terminal.
+    """
+    return readable(r.family_id) if r.family_id else ""
 
 
 def _malformed_row(r: Any) -> dict[str, Any]:

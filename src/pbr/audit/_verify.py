@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PARTIAL_FLAGS",
-    "UNJUDGED_FLAG",
+    "UNJUDGED_FLAGS",
     "ClaimCheck",
     "Flag",
     "MissedClaim",
@@ -40,8 +40,11 @@ __all__ = [
 
 PARTIAL_FLAGS = frozenset({"AMOUNT_DIFFERS", "CAP_EXCEEDED"})
 """Flags that cut a claim to the allowed amount; every other flag verifies nothing."""
-UNJUDGED_FLAG: Final = "FAMILY_RECORD_REJECTED"
-"""The flag of a claim that cannot be judged either way: its amount is unverified, not over."""
+UNJUDGED_FLAGS: Final = frozenset({"FAMILY_RECORD_REJECTED", "PAYMENT_HISTORY_CONFLICT"})
+"""The flags of a claim that cannot be judged either way: its amount is unverified, not over.
+
+Its family's record was rejected, or the record and the payment history disagree about a
+payment, so what the family was paid is not known."""
 _ROUTE_TAKEN = frozenset({"EXCLUSIVE_ROUTE_TAKEN", "ONE_CLAIM_PER_FAMILY"})
 _AUDIT_RULE = "audit.claim_file"
 _FAILING = frozenset(
@@ -103,7 +106,8 @@ class ClaimCheck:
 
     ``claimed = verified + over_claimed + unverified`` always; `unverified` is the amount of a
     claim that cannot be judged either way (its family's record was rejected,
-    ``FAMILY_RECORD_REJECTED``), 0 otherwise; `under_claimed` is what the rules allow above a
+    ``FAMILY_RECORD_REJECTED``, or its payment records disagree, ``PAYMENT_HISTORY_CONFLICT``),
+    0 otherwise; `under_claimed` is what the rules allow above a
     lower claim. `provenance` is the decision's (library version, rules and input hashes).
 
     >>> import pbr
@@ -124,7 +128,8 @@ class ClaimCheck:
     rules_version: str = ""
     provenance: Provenance | None = None
     unverified: Decimal = ZERO
-    """What of the claim cannot be judged: all of it when its family's record was rejected."""
+    """What of the claim cannot be judged: all of it when its family's record was rejected or
+    its payment records disagree."""
     outcome_plan: PlanUsed | None = None
     """The outcome plan the claim's decision was judged against (phase two, Supporting
     Families), or None (phase one, or no decision)."""
@@ -278,7 +283,8 @@ class Verification:
     (family id, why): no programme covers them, or their payment records disagree. They are
     reported rather than dropped. `rejected_families` are the family records that could not be
     read (`pbr.Rejection`, as given to `verify`): a claim for one of them is flagged
-    ``FAMILY_RECORD_REJECTED`` and unverified. `rule_sets` names each rule set used with the interpretations
+    ``FAMILY_RECORD_REJECTED`` and unverified, as is a claim for a family whose payment records
+    disagree (``PAYMENT_HISTORY_CONFLICT``). `rule_sets` names each rule set used with the interpretations
     in force (for a claim or for the missed search), `outcome_plans` the plan each phase-two or Supporting Families programme was
     judged against, and `history` where the payments came from (for the report's header).
 
@@ -341,8 +347,8 @@ class Verification:
 
         Exact: each column of the total row is the sum of the rows above, and on every row
         ``claimed = verified + over_claimed + unverified``, where `unverified` is what malformed
-        rows claim (their amount where it can be read) and what claims for families whose
-        records were rejected claim. Malformed rows whose kind cannot be read
+        rows claim (their amount where it can be read) and what claims that cannot be judged
+        claim (their family's record rejected, or its payment records disagreeing). Malformed rows whose kind cannot be read
         are on a row of their own, kind ``unreadable``.
 
         >>> verify([], []).reconciliation()[-1]["unverified"]
@@ -459,7 +465,10 @@ def verify(
     `rejected_families` are the family records that could not be read (the `pbr.Rejection`\ s
     of `pbr.read_records`): a claim for a family with no record but a rejected one is flagged
     ``FAMILY_RECORD_REJECTED`` and counted as unverified, not over-claimed, since its evidence
-    could not be read; the rejections are carried into the result for the reports.
+    could not be read; the rejections are carried into the result for the reports. A claim for
+    a family whose record and `history` disagree about a payment (its kind, amount or date) is
+    flagged ``PAYMENT_HISTORY_CONFLICT`` and unverified too: what the family was paid is not
+    known, so neither is what is due.
 
     >>> import pbr
     >>> from datetime import date
@@ -573,8 +582,8 @@ def verify(
                 )
                 continue
             known, conflict = paid.of(family)
-            if conflict is not None:
-                checks[i] = _blocked(
+            if conflict is not None:  # what the family was paid is not known: nor what is due
+                checks[i] = _unjudged(
                     claim,
                     Flag(
                         "PAYMENT_HISTORY_CONFLICT",
@@ -883,11 +892,16 @@ def _unverified(claim: Claim, rejection: Rejection) -> ClaimCheck:
     errors = "; ".join(e.describe() for e in rejection.errors[:3])
     more = f" (and {len(rejection.errors) - 3} more)" if len(rejection.errors) > 3 else ""
     flag = Flag(
-        UNJUDGED_FLAG,
+        "FAMILY_RECORD_REJECTED",
         f"the record of family {claim.family_id!r} was rejected ({where}: {errors}{more}), so "
         "the claim cannot be checked: fix the record and audit again",
         _numbers(claim) | {"family_id": claim.family_id, "record": where},
     )
+    return _unjudged(claim, flag)
+
+
+def _unjudged(claim: Claim, flag: Flag) -> ClaimCheck:
+    """A claim `flag` says cannot be judged either way: its amount unverified, not over-claimed."""
     return ClaimCheck(claim, (flag,), ZERO, ZERO, ZERO, ZERO, unverified=claim.amount)
 
 

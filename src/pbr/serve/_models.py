@@ -160,7 +160,9 @@ class AuditReport(BaseModel):
         description="Results the evidence shows payable that nobody claimed."
     )
     unevaluated: list[dict[str, str]] = Field(
-        description="Families no programme covers (family_id, why)."
+        description="Families not searched for missed claims (family_id, why): no programme "
+        "covers them, or their payment records disagree (their claims are "
+        "PAYMENT_HISTORY_CONFLICT, unverified)."
     )
     family_rejections: list[Rejection] = Field(
         description="Family records that could not be read (their claims are "
