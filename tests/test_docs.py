@@ -35,7 +35,12 @@ import pytest
 from pbr.reasons import REASON_CODES
 from pbr.records import Family
 from pbr.rules import PHASE_ONE, RULE_SETS, RuleSet, sources
-from pbr.schemas import family_schema
+from pbr.schemas import (
+    DECISION_FORMAT_VERSION,
+    RECORD_FORMAT_VERSION,
+    TERM_CALENDAR_FORMAT_VERSION,
+    family_schema,
+)
 from tests.scripts import load_script
 
 pytestmark = pytest.mark.slow  # run by the full command; left out by -m 'not slow'
@@ -481,6 +486,33 @@ def test_family_record_page_gets_the_schema(gen: types.ModuleType) -> None:
     assert '"$defs"' in rendered
     with pytest.raises(ValueError, match="marker"):
         gen.render_family_record("# no marker here\n", schema)
+
+
+SCHEMA_VERSIONS = {
+    "family-record": RECORD_FORMAT_VERSION,
+    "term-calendar": TERM_CALENDAR_FORMAT_VERSION,
+    "decision": DECISION_FORMAT_VERSION,
+    "rejection": DECISION_FORMAT_VERSION,
+}
+"""Each published schema's name in its ``$id`` and the format version pbr prints for it."""
+
+
+def test_the_docs_name_each_schema_at_the_version_pbr_prints() -> None:
+    """family-record.md said ``urn:pbr:schema:family-record:1.2`` while `pbr schema` printed 1.3."""
+    named = 0
+    for page in [*doc_pages(), ROOT / "README.md"]:
+        text = page.read_text(encoding="utf-8")
+        for found in re.finditer(r"urn:pbr:schema:([a-z-]+):([0-9.]*[0-9])", text):
+            name, version = found.groups()
+            line = text.count("\n", 0, found.start()) + 1
+            assert SCHEMA_VERSIONS.get(name) == version, f"{page.name}:{line}: {found.group()}"
+            named += 1
+    assert named
+    record_page = (DOCS / "family-record.md").read_text(encoding="utf-8")
+    history = re.search(r"`x-format-version`: (.*?)\)\.", record_page, flags=re.DOTALL)
+    assert history is not None, "family-record.md tells the format's versions"
+    last = re.findall(r"(?<![0-9.])([0-9]+\.[0-9]+)(?= )", history.group(1))[-1]
+    assert last == RECORD_FORMAT_VERSION, history.group(1)
 
 
 def test_changelog_page(gen: types.ModuleType, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -1559,6 +1560,96 @@ def test_a_later_programme_s_lists_in_an_unstated_phase_one_record_are_warned_of
             assert [w.compared.get("lists") for w in warned] == (
                 [", ".join(lists)] if lists else []
             )
+
+
+@pytest.mark.parametrize(
+    ("given", "errors"),
+    [
+        (["work", "work"], [("identified_for.1", '"work"')]),
+        (
+            ["work", "education", "work", "work"],
+            [("identified_for.2", '"work"'), ("identified_for.3", '"work"')],
+        ),
+    ],
+)
+def test_a_problem_given_twice_in_identified_for_is_refused_on_every_path(
+    given: list[str],
+    errors: list[tuple[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As one given twice in problems_at_entry is: it was read as given once, without a word."""
+    from pbr._compiled import decode_family
+    from pbr.batch import evaluate_many_json
+
+    line = line_of({"identified_for": given})
+    status, decisions, rejections, _ = evaluate_sandwich(tmp_path, capsys, line)
+    assert status == 1
+    assert [d.family_id for d in decisions] == ["G1", "G2"]
+    assert [(e["loc"], e["type"], e["value"]) for e in rejections[0]["errors"]] == [
+        (loc, "duplicate_problem", value) for loc, value in errors
+    ]
+    assert rejections[0]["errors"][0]["message"] == (
+        "problem 'work' appears more than once in identified_for"
+    )
+    assert decode_family(line.encode(), 1 << 20) is None  # the fast path declines it
+    (rejected,) = evaluate_many_json([line.encode()], as_of=date(2013, 7, 31), workers=1)
+    assert isinstance(rejected, pbr.Rejection)
+    assert [(e.loc, e.type) for e in rejected.errors] == [
+        (loc, "duplicate_problem") for loc, _ in errors
+    ]
+    with pytest.raises(pydantic.ValidationError) as refused:
+        pbr.Family.model_validate(json.loads(line))
+    assert [(e["loc"], e["type"], e["input"]) for e in refused.value.errors()] == [
+        (("identified_for", int(loc.rsplit(".", 1)[1])), "duplicate_problem", "work")
+        for loc, _ in errors
+    ]
+
+
+@pytest.mark.parametrize(
+    ("programme", "attached_on"),
+    [
+        ("tf-phase-2", "2016-01-15"),
+        ("supporting-families", "2022-01-15"),
+        (None, "2016-01-15"),
+        (None, "2022-01-15"),
+    ],
+)
+def test_an_empty_identified_for_in_a_later_programme_s_record_is_as_none_given(
+    programme: str | None, attached_on: str
+) -> None:
+    """An empty list says nothing: a serialiser writing [] for every list is not refused.
+
+    It was refused when the record stated its programme (identified_for_not_in_programme), and
+    warned of (IDENTIFIED_FOR_IGNORED) when it did not, while an empty problems_at_entry or
+    observations in a phase-one record was accepted without a word.
+    """
+    from pbr._compiled import decode_family
+
+    fields: dict[str, Any] = {
+        "family_id": "E1",
+        "attached_on": attached_on,
+        "members": [{"person_id": "A1", "date_of_birth": "1985-01-01"}],
+        "problems_at_entry": [{"problem": "health"}, {"problem": "domestic_abuse"}],
+    }
+    if programme is not None:
+        fields["programme"] = programme
+    as_of = date.fromisoformat(attached_on).replace(year=int(attached_on[:4]) + 1)
+    without = pbr.evaluate(pbr.Family.model_validate(fields), as_of=as_of)
+    line = json.dumps({**fields, "identified_for": []})
+    assert decode_family(line.encode(), 1 << 20) is not None  # the fast path takes it
+    for done in (
+        pbr.evaluate(pbr.Family.model_validate_json(line), as_of=as_of),
+        *pbr.evaluate_many([line], as_of=as_of),
+    ):
+        assert isinstance(done, pbr.Decision)
+        assert "IDENTIFIED_FOR_IGNORED" not in [w.code for w in done.warnings]
+        # the same decision, but for the hash of the record as given (which holds the list)
+        assert done.provenance is not None
+        assert without.provenance is not None
+        same = done.provenance.model_copy(update={"input_hash": without.provenance.input_hash})
+        assert same == without.provenance
+        assert done.model_copy(update={"provenance": same}) == without
 
 
 _OBSERVED = (

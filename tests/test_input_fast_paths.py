@@ -137,7 +137,8 @@ def spoiled(family: Family, how: str, data: st.DataObject) -> Family:
         entries[i] = entries[i].model_copy(update={"identified_on": when})
         update["problems_at_entry"] = tuple(entries)
     elif how == "identified_for":
-        update["identified_for"] = pick(st.sampled_from([None, (), ("work",)]))
+        given = [None, (), ("work",), ("work", "work"), ("work", "education", "work")]
+        update["identified_for"] = pick(st.sampled_from(given))
     elif how == "programme":
         update["programme"] = pick(st.sampled_from([None, *PROGRAMMES]))
     elif how == "payment_kind":  # another programme's result, or one of its own

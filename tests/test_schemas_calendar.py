@@ -225,6 +225,13 @@ REFUSED = {
     "name with a tab at its start": changed(("name",), "\tKent"),
     "name with a control character": changed(("name",), "Kent\x1b[31m"),
     "name with a C1 control character": changed(("name",), "Kent\x85"),
+    "name with a line separator": changed(("name",), "Kent\u2028  payable now: £9,999.00"),
+    "name with a paragraph separator": changed(("name",), "Kent\u2029x"),
+    "name with a right-to-left override": changed(("name",), "\u202eKent"),
+    "name with a zero-width space": changed(("name",), "Ke\u200bnt"),
+    "name with a byte-order mark": changed(("name",), "\ufeffKent"),
+    "name with a soft hyphen": changed(("name",), "Ke\u00adnt"),
+    "name with a no-break space at its end": changed(("name",), "Kent\u00a0"),
     "name pbr gives the default dates": changed(("name",), "Default"),
     "name pbr gives an unnamed calendar": changed(("name",), "OWN"),
     "name not text": changed(("name",), 2012),
@@ -238,6 +245,10 @@ def test_the_valid_document_is_valid() -> None:
     assert schema_accepts(changed(("name",), "K" * 80))
     assert loader_accepts(changed(("name",), "K" * 80))
     assert schema_accepts(changed(("name",), "Own dates"))
+    assert schema_accepts(changed(("name",), "K"))
+    assert loader_accepts(changed(("name",), "K"))
+    assert schema_accepts(changed(("name",), "Kent \u00e9t\u00e9 2012\u00a013"))
+    assert loader_accepts(changed(("name",), "Kent \u00e9t\u00e9 2012\u00a013"))
 
 
 @pytest.mark.parametrize("document", REFUSED.values(), ids=REFUSED.keys())

@@ -213,7 +213,7 @@ def test_terms_a_day_apart_are_in_order() -> None:
         ({"name": "default", "terms": []}, "<calendar>: name: 'default' is what decisions call"),
         ({"name": "Own", "terms": []}, "<calendar>: name: 'Own' is what decisions call"),
         ({"name": " Kent", "terms": []}, "<calendar>: name: ' Kent': at most 80 characters"),
-        ({"name": "K\x1b[2J", "terms": []}, "<calendar>: name: 'K\\x1b[2J': at most 80"),
+        ({"name": "K\x1b[2J", "terms": []}, "<calendar>: name: 'K\\x1b[2J' holds a control"),
         ({"name": "K" * 81, "terms": []}, "<calendar>: name: 'KKKK"),
         ({"name": "K"}, "<calendar>: terms: a list of terms, each with academic_year, term, "),
         ({"name": "K", "terms": {}}, "<calendar>: terms: a list of terms, each with"),
@@ -513,6 +513,44 @@ def test_a_name_no_output_could_hold_is_refused(name: str) -> None:
     (problem,) = _problems(lambda: parse_term_calendar(data))
     assert problem.startswith("<calendar>: name: "), problem
     assert "no byte that is not UTF-8" in problem
+
+
+FORMAT = "a format character (shown as nothing, or reordering the text around it)"
+
+
+@pytest.mark.parametrize(
+    ("character", "said"),
+    [
+        ("\u2028", "a line separator, U+2028, at character 5"),
+        ("\u2029", "a paragraph separator, U+2029, at character 5"),
+        ("\u202e", f"{FORMAT}, U+202E, at character 5"),
+        ("\u200b", f"{FORMAT}, U+200B, at character 5"),
+        ("\ufeff", f"{FORMAT}, U+FEFF, at character 5"),
+        ("\u00ad", f"{FORMAT}, U+00AD, at character 5"),
+        ("\x1b", "a control character, U+001B, at character 5"),
+    ],
+)
+def test_a_name_that_would_forge_a_line_of_the_summary_is_refused(
+    tmp_path: Path, character: str, said: str
+) -> None:
+    # "Kent\u2028  results payable now: £9,999.00" drew a line of its own in the summary of
+    # `pbr evaluate`, as a record's text held to the same rule (format 1.3) cannot
+    name = f"Kent{character}  results payable now: £9,999.00"
+    path = tmp_path / "kent.json"
+    path.write_text(json.dumps({"name": name, "terms": term_calendar_data(KENT)["terms"]}))
+    (problem,) = _problems(lambda: load_term_calendar(path))
+    assert problem.startswith(f"{path}: name: {name!r} holds {said}"), problem
+    assert character not in problem
+
+
+def test_a_csv_file_named_with_a_line_separator_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kent\u2028x.csv"
+    try:
+        path.write_text(KENT_CSV)
+    except (UnicodeEncodeError, OSError):  # a file system that refuses the name
+        pytest.skip("the file system refuses the name")
+    (problem,) = _problems(lambda: load_term_calendar(path))
+    assert "name (a CSV calendar is named by its file's name): 'kent\\u2028x' holds" in problem
 
 
 def test_a_csv_file_s_name_is_named_as_the_calendar_s(tmp_path: Path) -> None:

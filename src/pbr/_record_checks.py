@@ -462,10 +462,16 @@ def _listed_at_entry(
 
 
 def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
-    """Duplicate problems at entry, and problems outside the stated programme's vocabulary."""
+    """Duplicate problems at entry, and problems outside the stated programme's vocabulary.
+
+    An empty `identified_for` in a later programme's record gives nothing to ignore, so it is
+    accepted, as an empty `problems_at_entry` in a phase-one record is.
+    """
     listed = _problems_listed_at_entry(family)
     named, allowed = listed if listed is not None else ("", None)
-    if allowed is not None and family.programme is not None and family.identified_for is not None:
+    if family.identified_for:
+        yield from _stated_twice(family.identified_for)
+    if allowed is not None and family.programme is not None and family.identified_for:
         # stating no programme, it is warned of at evaluation (IDENTIFIED_FOR_IGNORED)
         yield (
             "identified_for_not_in_programme",
@@ -504,6 +510,20 @@ def _entry_problem_issues(family: Family) -> Iterator[_Problem]:
                 f"problem {entry.problem!r} identified on {entry.identified_on}, after attachment "
                 f"on {family.attached_on}",
             )
+
+
+def _stated_twice(identified_for: Sequence[str]) -> Iterator[_Problem]:
+    """Each problem of `identified_for` given again: refused, as in problems_at_entry, not merged."""
+    seen: set[str] = set()
+    for i, problem in enumerate(identified_for):
+        if problem in seen:
+            yield (
+                "duplicate_problem",
+                ("identified_for", i),
+                problem,
+                f"problem {problem!r} appears more than once in identified_for",
+            )
+        seen.add(problem)
 
 
 def _lists_not_read(family: Family, programme_id: str) -> Iterator[_Problem]:

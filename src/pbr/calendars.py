@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from pbr._record_checks import control_character
 from pbr._scalars import unique_keys
 from pbr.errors import CalendarError
 from pbr.periods import EARLIEST_DATE, LATEST_DATE, TERMS, SchoolTerm, TermCalendar, TermName
@@ -67,9 +68,9 @@ _MOST_PROBLEMS = 50
 """The most problems of a file named one by one: a file of 25,000 bad rows is not 25,000 lines."""
 _ACADEMIC_YEAR = re.compile(r"[0-9]{4}/[0-9]{2}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-"""A control character, or a lone surrogate (a byte of a file name that is not UTF-8): no
-decision, report or JSON answer could be written with it."""
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""A lone surrogate (a byte of a file name that is not UTF-8): no decision, report or JSON answer
+could be written with it. A control, separator or format character is `control_character`'s."""
 _MAX_SHOWN = 60
 
 
@@ -287,14 +288,25 @@ class _Ragged:
 
 
 def _name(value: Any, origin: str, problems: list[str], field: str = "name") -> str:
-    """The calendar's name, which decisions give: short, printable and not one pbr gives."""
+    """The calendar's name, which decisions give: short, printable and not one pbr gives.
+
+    Printable as a record's text is (`pbr._record_checks.control_character`): no control
+    character, line or paragraph separator or format character, any of which would let the
+    name draw a line of its own in a summary or reorder the text after it.
+    """
     if not isinstance(value, str) or not value.strip():
         problems.append(
             f"{origin}: {field}: the council's name for the calendar, which decisions give; got "
             + ("nothing" if value is None else _shown(value))
         )
         return "?"
-    if len(value) > MAX_NAME or _CONTROL.search(value) or value != value.strip():
+    unprintable = control_character(value)
+    if unprintable is not None:
+        problems.append(
+            f"{origin}: {field}: {_shown(value)} holds {unprintable}: the name is printed in "
+            "decisions, summaries and reports, so it must be printable text (as a record's)"
+        )
+    elif len(value) > MAX_NAME or _SURROGATE.search(value) or value != value.strip():
         problems.append(
             f"{origin}: {field}: {_shown(value)}: at most {MAX_NAME} characters, with no control "
             "character, no byte that is not UTF-8 and no space at either end"

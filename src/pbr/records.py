@@ -339,8 +339,10 @@ class Family(BaseModel):
     """The programme; left out, the first whose dates cover `attached_on`."""
     attached_on: IsoDate
     """The day the council started working with the family (attachment)."""
-    identified_for: Array[Problem] | None = None
-    """Phase one's problems at entry; left out, worked out from the evidence."""
+    identified_for: (
+        Annotated[Array[Problem], Field(json_schema_extra={"uniqueItems": True})] | None
+    ) = None
+    """Phase one's problems at entry, each once; left out, worked out from the evidence."""
     local_discretion: Array[Code] = ()
     """Codes for the council's own local-filter reasons."""
     members: Annotated[tuple[Member, ...], Field(min_length=1), ListOrTuple]

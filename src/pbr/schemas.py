@@ -18,13 +18,16 @@ __all__ = [
     "term_calendar_schema",
 ]
 
-RECORD_FORMAT_VERSION = "1.3"
+RECORD_FORMAT_VERSION = "1.4"
 """The family record format: 1.0 as family-record.md v1 first said, 1.1 with its strict rules,
-1.2 with no control character in a text, 1.3 with no line separator or format character either."""
+1.2 with no control character in a text, 1.3 with no line separator or format character either,
+1.4 with no problem given twice in `identified_for` (and an empty one accepted in a later
+programme's record)."""
 DECISION_FORMAT_VERSION = "1.0"
 """The decision format, echoed as ``format_version`` in every decision."""
-TERM_CALENDAR_FORMAT_VERSION = "1.0"
-"""The term calendar file format (`pbr.load_term_calendar`), as first published."""
+TERM_CALENDAR_FORMAT_VERSION = "1.1"
+"""The term calendar file format (`pbr.load_term_calendar`): 1.0 as first published, 1.1 with no
+line separator or format character in its name (as the family record's 1.3)."""
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -33,7 +36,7 @@ def family_schema() -> dict[str, Any]:
 
     >>> schema = family_schema()
     >>> schema["$id"], schema["x-format-version"], schema["required"]
-    ('urn:pbr:schema:family-record:1.3', '1.3', ['family_id', 'attached_on', 'members'])
+    ('urn:pbr:schema:family-record:1.4', '1.4', ['family_id', 'attached_on', 'members'])
     """
     from pbr.records import Family
 
@@ -79,10 +82,11 @@ def term_calendar_schema() -> dict[str, Any]:
 
     >>> schema = term_calendar_schema()
     >>> schema["$id"], schema["required"]
-    ('urn:pbr:schema:term-calendar:1.0', ['name', 'terms'])
+    ('urn:pbr:schema:term-calendar:1.1', ['name', 'terms'])
     >>> schema["properties"]["terms"]["items"]["required"]
     ['academic_year', 'term', 'start', 'end']
     """
+    from pbr._record_checks import UNSPACED_CONTROL_FREE
     from pbr.calendars import COLUMNS, MAX_NAME
     from pbr.periods import TERMS
 
@@ -94,9 +98,6 @@ def term_calendar_schema() -> dict[str, Any]:
             "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
         }
 
-    # no control character, and no space at either end (what a decision prints must read as given)
-    text = r"[^\s\x00-\x1f\x7f-\x9f]"
-    inner = r"[^\x00-\x1f\x7f-\x9f]"
     term = {
         "title": "Term",
         "description": (
@@ -134,12 +135,14 @@ def term_calendar_schema() -> dict[str, Any]:
             "name": {
                 "description": (
                     "The council's name for the calendar, which decisions give: no control "
-                    "character, no space at either end, and not 'default' or 'own' (in any case)."
+                    "character, line or paragraph separator or format character (as a family "
+                    "record's text), no space at either end, and not 'default' or 'own' (in any "
+                    "case)."
                 ),
                 "type": "string",
                 "minLength": 1,
                 "maxLength": MAX_NAME,
-                "pattern": f"^{text}({inner}*{text})?$",
+                "pattern": UNSPACED_CONTROL_FREE,
                 "not": {"pattern": "^([Dd][Ee][Ff][Aa][Uu][Ll][Tt]|[Oo][Ww][Nn])$"},
             },
             "terms": {

@@ -145,13 +145,13 @@ def identification(
         **compared,
     )
     warnings: tuple[Reason, ...] = ()
-    if family.identified_for is not None:
+    if family.identified_for:  # an empty list gives nothing to ignore
         warnings = (
             reason(
                 "IDENTIFIED_FOR_IGNORED",
                 "identification.problems_at_entry",
                 rules,
-                f"identified_for ({', '.join(family.identified_for) or 'empty'}) is not used by "
+                f"identified_for ({', '.join(family.identified_for)}) is not used by "
                 f"{rules.programme}: problems_at_entry decides eligibility",
                 identified_for=", ".join(family.identified_for),
             ),
