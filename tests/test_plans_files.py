@@ -8,6 +8,7 @@ Python's own words, and ``--plan`` given ``/dev/zero`` read until memory ran out
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,9 @@ def test_yaml_plain_numbers_flags_and_quoted_text_still_read(tmp_path: Path) -> 
     with pytest.raises(pbr.PlanError, match=r"threshold: expected a whole number .*got '010'"):
         load_plan(path)
     path.write_text(
-        PLAN.replace("threshold: 1,", "threshold: +10,").replace("threshold: 0,", "threshold: -3,")
+        PLAN.replace("threshold: 1,", "threshold: +10,").replace(
+            "threshold: 0,", "aggregate: sum, threshold: -3,"
+        )
     )
     plan = load_plan(path)
     assert [m.threshold for m in plan.outcomes[0].measures] == [-3, 10]
@@ -347,11 +350,13 @@ def test_a_broken_plan_s_problems_are_all_said_at_once(tmp_path: Path) -> None:
     head = f"{path}: plan 'kent-sf'"
     octal = "YAML 1.1 reads 010 as 8 (octal); a plan's numbers are plain decimals (10, -3)"
     assert plan_error(path, BROKEN).splitlines() == [
-        f"{head}: version: Input should be a valid string (got 3)",
+        f'{head}: version: a version must be quoted text: write "3" (got the number 3)',
         f"{head}: outcomes[0] (housing) measure 'm1': threshold: {octal}, or quote the value as "
         "text ('010')",
         f"{head}: outcomes[0] (housing) measure 'm1': sustain_weeks: YAML 1.1 reads no as false: "
         "write true or false, or quote the value as text ('no')",
+        f"{head}: outcomes[0] (housing) measure 'm1': give exactly one of sustain_days, "
+        "sustain_weeks, sustain_months, sustain_terms (got sustain_weeks, sustain_months)",
         f"{head}: outcomes[0] (housing): match: Input should be 'all' or 'any' (got 'Any')",
         f"{head}: outcomes[1] (helth): problem: Input should be one of supporting-families's "
         "problems: education, early_years, health, substance_use, family_relationships, "
@@ -404,7 +409,7 @@ def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
         parse_plan(plan)
     head = "<plan>: plan 'p'"
     assert str(info.value).splitlines() == [
-        f"{head}: version: Input should be a valid string (got 1)",
+        f'{head}: version: a version must be quoted text: write "1" (got the number 1)',
         f"{head}: outcomes[0] (housing) measure 'm1': id: measure id 'm1' is given to measures[0] "
         "too: give each measure of an outcome its own id",
         f"{head}: outcomes[1] (housing): problem: problem 'housing' has two outcomes (the first "
@@ -457,4 +462,158 @@ def test_a_number_beyond_range_or_not_finite_is_named_as_written(
     assert plan_error(path, text) == (
         f"{path}: {WHERE}: threshold: {written} is {said}: a plan's numbers are whole numbers or "
         "decimals such as 7.5"
+    )
+
+
+# --- A bad value is shown as the plan file writes it -------------------------------------------
+
+
+def written_plan(suffix: str, version: str = '"1"', threshold: str = "1", months: str = "6") -> str:
+    """A one-measure plan in `suffix`'s syntax, with the version, threshold and months as given."""
+    if suffix == ".json":
+        return (
+            f'{{"id": "y", "version": {version}, "programme": "tf-phase-2", "outcomes": '
+            '[{"problem": "domestic_abuse", "measures": [{"id": "quiet", "indicator": "db", '
+            f'"comparison": "<=", "threshold": {threshold}, "sustain_months": {months}}}]}}]}}'
+        )
+    if suffix == ".yaml":
+        return (
+            PLAN.replace('version: "1"', f"version: {version}")
+            .replace("threshold: 1,", f"threshold: {threshold},")
+            .replace("threshold: 0, sustain_months: 6", "threshold: 0, sustain_months: 6")
+            .replace("threshold: 1, sustain_months: 6", f"threshold: 1, sustain_months: {months}")
+        )
+    return (
+        TOML_PLAN.replace('version = "1"', f"version = {version}")
+        .replace("threshold = 1", f"threshold = {threshold}")
+        .replace("sustain_months = 6", f"sustain_months = {months}")
+    )
+
+
+VERSION = "plan 'y': version: a version must be quoted text:"
+QUOTE_IT = "pbr reads a number with a point or an exponent only as text, to read it exactly"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "given", "said"),
+    [
+        # Python's words: "(got datetime.date(2023, 4, 1))", "(got 1.1)", "(got True)"
+        (".toml", {"version": "2023-04-01"},
+         f'{VERSION} write "2023-04-01" (got the date 2023-04-01)'),
+        (".toml", {"version": "1.10"},
+         f'{VERSION} write "1.10" (got the number 1.10)'),
+        (".json", {"version": "1.10"},
+         f'{VERSION} write "1.10" (got the number 1.10)'),
+        (".yaml", {"version": "1.10"},
+         f'{VERSION} write "1.10" (got the number 1.10)'),
+        (".toml", {"version": "3"},
+         f'{VERSION} write "3" (got the number 3)'),
+        (".json", {"version": "true"},
+         f'{VERSION} write "true" (got true)'),
+        (".json", {"months": "true"},
+         f"{WHERE}: sustain_months: Input should be a valid integer (got true)"),
+        (".yaml", {"months": "true"},
+         f"{WHERE}: sustain_months: Input should be a valid integer (got true)"),
+        (".json", {"months": "6.0"},
+         f"{WHERE}: sustain_months: Input should be a valid integer (got 6.0)"),
+        # "got the number 100.0": not what the council wrote
+        (".json", {"threshold": "1e2"},
+         f"{WHERE}: threshold: expected a whole number or decimal text such as '7.5', got the "
+         f'number 1e2: quote it ("100"): {QUOTE_IT}'),
+        (".toml", {"threshold": "1_0.50"},
+         f"{WHERE}: threshold: expected a whole number or decimal text such as '7.5', got the "
+         f'number 1_0.50: quote it ("10.50"): {QUOTE_IT}'),
+        (".yaml", {"threshold": "0.50"},
+         f"{WHERE}: threshold: expected a whole number or decimal text such as '7.5', got the "
+         f'number 0.50: quote it ("0.50"): {QUOTE_IT}'),
+        (".toml", {"threshold": "1e20"},
+         f"{WHERE}: threshold: expected a whole number or decimal text such as '7.5', got the "
+         "number 1e20"),
+        (".toml", {"threshold": "2023-01-01T10:00:00"},
+         f"{WHERE}: threshold: expected a whole number or decimal text such as '7.5', got the "
+         "date and time 2023-01-01T10:00:00"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_shown_as_the_plan_file_writes_it(
+    tmp_path: Path, suffix: str, given: dict[str, str], said: str
+) -> None:
+    if suffix == ".yaml":
+        pytest.importorskip("yaml")
+    path = tmp_path / f"p{suffix}"
+    message = plan_error(path, written_plan(suffix, **given))
+    assert message == f"{path}: {said}"
+
+
+def test_a_refused_sustain_period_is_not_also_said_to_be_missing(tmp_path: Path) -> None:
+    # a second line claimed "give exactly one of sustain_days, ... (got none)"
+    pytest.importorskip("yaml")
+    path = tmp_path / "p.yaml"
+    assert plan_error(path, written_plan(".yaml", months="0x6")) == (
+        f"{path}: {WHERE}: sustain_months: YAML 1.1 reads 0x6 as 6 (hexadecimal); a plan's "
+        "numbers are plain decimals (10, -3), or quote the value as text ('0x6')"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".json", ".yaml"])
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_a_utf_16_plan_is_said_to_be_utf_16(tmp_path: Path, suffix: str, encoding: str) -> None:
+    # without a byte-order mark: "not valid TOML: Expected '=' after a key ... (line 1, column 2)"
+    path = tmp_path / f"p{suffix}"
+    path.write_bytes(written_plan(suffix).encode(encoding))
+    with pytest.raises(pbr.PlanError) as info:
+        load_plan(path)
+    assert str(info.value) == f"{path}: the plan is UTF-16: save it as UTF-8"
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("0x10", "0x10 as 16 (hexadecimal)"),
+        ("0o10", "0o10 as 8 (octal)"),
+        ("0b11", "0b11 as 3 (binary)"),
+        ("1_0", "1_0 as 10"),
+        ("+1_000", "+1_000 as 1000"),
+    ],
+)
+def test_a_toml_number_not_in_plain_decimal_is_refused_as_yaml_s(
+    tmp_path: Path, written: str, said: str
+) -> None:
+    # TOML read them as 16, 8, 3, 10 where a YAML plan refused them
+    path = tmp_path / "p.toml"
+    refused = (
+        f"TOML reads {said}; a plan's numbers are plain decimals (10, -3), or quote the value as "
+        f"text ('{written}')"
+    )
+    assert plan_error(path, written_plan(".toml", threshold=written)) == (
+        f"{path}: {WHERE}: threshold: {refused}"
+    )
+    assert plan_error(path, written_plan(".toml", months=written)) == (
+        f"{path}: {WHERE}: sustain_months: {refused}"
+    )
+
+
+def test_toml_text_and_comments_that_look_like_numbers_are_read_as_they_are(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(
+        written_plan(".toml", threshold="+10").replace(
+            'id = "quiet"', 'id = "quiet" # threshold = 0x10\n  description = "a = 0x10, b = 1_0"'
+        )
+    )
+    (measure,) = load_plan(path).outcomes[0].measures
+    assert (measure.threshold, measure.description) == (Decimal(10), "a = 0x10, b = 1_0")
+
+
+def test_a_plan_whose_measure_can_never_hold_is_refused_by_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # explain said "NOT MET, earliest date 2023-03-01", and on that day it was still not met
+    path = tmp_path / "p.toml"
+    path.write_text(written_plan(".toml", threshold="-1").replace("<=", "<"))
+    argv = ["explain", str(tmp_path / "none.jsonl"), "F", "--as-of", "2023-01-15"]
+    assert main([*argv, "--plan", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"pbr: {path}: {WHERE}: threshold: count of db < -1 can never hold: a count is a whole "
+        "number, 0 or more\n"
     )

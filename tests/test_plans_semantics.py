@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pydantic
@@ -41,7 +42,7 @@ def plan(outcomes: list[dict[str, Any]]) -> OutcomePlan:
 
 
 def measure(
-    id: str, indicator: str, comparison: str, threshold: int, **more: Any
+    id: str, indicator: str, comparison: str, threshold: int | str, **more: Any
 ) -> dict[str, Any]:
     given = {"id": id, "indicator": indicator, "comparison": comparison, "threshold": threshold}
     return given | more
@@ -237,18 +238,85 @@ def test_a_callout_since_attachment_puts_the_earliest_date_back_until_it_leaves_
         assert pbr.evaluate(fam, as_of=day).results[SP].status == status, day
 
 
-def test_a_measure_no_period_can_meet_is_judged_not_crashed_on() -> None:
-    # "count < 0" holds on no day: the search for a day the call-out leaves behind found none
-    # and raised, stopping a batch ("unexpected error")
-    never = measure("never", "police_callout_domestic_abuse", "<", 0, sustain_months=6)
-    impossible = plan(
-        [{"problem": "domestic_abuse", "measures": [never]}, HEALTH | {"problem": "health"}]
+@pytest.mark.parametrize(
+    ("indicator", "aggregate", "comparison", "threshold", "why"),
+    [
+        ("callout", "count", "<", 0, "a count is a whole number, 0 or more"),
+        ("callout", "count", "<=", "-0.5", "a count is a whole number, 0 or more"),
+        ("callout", "count", "==", "0.5", "a count is a whole number, 0 or more"),
+        ("callout", "count", "==", -1, "a count is a whole number, 0 or more"),
+        ("offences", None, "<", 0, "a count is a whole number, 0 or more"),
+        ("asb_incidents", "count", "==", "2.5", "a count is a whole number, 0 or more"),
+        ("fixed_term_exclusions", "sum", "==", "1.5",
+         "a sum of fixed-term exclusions is a whole number, 0 or more"),
+        ("fixed_term_exclusions", None, "<", 0,
+         "a sum of fixed-term exclusions is a whole number, 0 or more"),
+        ("unauthorised_absence_percent", "rate", ">", 100,
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("unauthorised_absence_percent", None, ">=", "100.5",
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("unauthorised_absence_percent", "rate", "==", 101,
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("unauthorised_absence_percent", "rate", "<", 0,
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("unauthorised_absence_percent", "rate", "<=", "-0.1",
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("unauthorised_absence_percent", "rate", "==", -1,
+         "a rate is a percentage of sessions, from 0 to 100"),
+        ("arrears", "max", "<", "-999999999999.999999999999",
+         "an observation's value is less than 10^12 in size, with at most 12 decimal places"),
+        ("arrears", "mean", ">", "999999999999.999999999999",
+         "an observation's value is less than 10^12 in size, with at most 12 decimal places"),
+    ],
+)  # fmt: skip
+def test_a_measure_no_evidence_could_meet_is_refused_when_the_plan_is_read(
+    indicator: str, aggregate: str | None, comparison: str, threshold: int | str, why: str
+) -> None:
+    # "count < 0" was read, and its earliest date (when the period first lay after attachment)
+    # promised a result that never came; a forecast counted its money
+    more = {"aggregate": aggregate} if aggregate else {}
+    never = measure("never", indicator, comparison, threshold, sustain_terms=3, **more)
+    with pytest.raises(PlanError) as caught:
+        plan([{"problem": "domestic_abuse", "measures": [never]}])
+    used = aggregate or {"offences": "count", "fixed_term_exclusions": "sum"}.get(indicator, "rate")
+    assert str(caught.value) == (
+        "<plan>: plan 't': outcomes[0] (domestic_abuse) measure 'never': threshold: "
+        f"{used} of {indicator} {comparison} {threshold} can never hold: {why}"
     )
-    d = pbr.evaluate(_erl(), as_of=date(2016, 6, 6), plan=impossible)
-    assert d.results[SP].status == "not_met"
-    (why,) = reasons(d, "never")
-    assert why.code == "SUSTAIN_PERIOD_INCOMPLETE"
-    assert "period_complete_on" not in why.compared
+
+
+@pytest.mark.parametrize(
+    ("indicator", "aggregate", "comparison", "threshold"),
+    [
+        ("callout", "count", "<=", 0),
+        ("callout", "count", "<", "0.5"),
+        ("callout", "count", "==", 0),
+        ("callout", "count", "!=", -1),
+        ("callout", "count", ">=", -1),
+        ("callout", "count", ">", "999999999999"),
+        ("fixed_term_exclusions", "sum", "<=", 0),
+        ("unauthorised_absence_percent", "rate", "==", 100),
+        ("unauthorised_absence_percent", "rate", ">=", 100),
+        ("unauthorised_absence_percent", "rate", "<=", 0),
+        ("unauthorised_absence_percent", "rate", "==", "33.333333333333"),
+        ("unauthorised_absence_percent", "rate", "!=", 150),
+        ("unauthorised_absence_percent", "rate", "<", 150),
+        ("arrears", "sum", "==", "-0.5"),
+        ("arrears", "sum", ">", "999999999999.999999999999"),
+        ("arrears", "max", "<", -5),
+        ("arrears", "min", "<=", "-999999999999.999999999999"),
+        ("arrears", "latest", ">=", "999999999999.999999999999"),
+        ("arrears", "mean", "==", "0.000000000001"),
+    ],
+)
+def test_a_measure_some_evidence_could_meet_is_read(
+    indicator: str, aggregate: str, comparison: str, threshold: int | str
+) -> None:
+    # never refuse what a family's evidence could meet: a count of 0, a rate of exactly 100, a
+    # negative value, a sum beyond any one reading
+    one = measure("m", indicator, comparison, threshold, aggregate=aggregate, sustain_terms=3)
+    (read,) = plan([{"problem": "domestic_abuse", "measures": [one]}]).outcomes[0].measures
+    assert read.threshold == Decimal(threshold)
 
 
 def test_the_earliest_date_is_unchanged_by_evidence_that_leaves_before_the_period_completes() -> (

@@ -20,6 +20,7 @@ __all__ = [
     "not_a_text_file",
     "not_line_text",
     "not_utf8",
+    "not_utf8_text",
     "os_reason",
     "undecodable",
 ]
@@ -137,6 +138,28 @@ def not_line_text(name: str, head: bytes) -> str | None:
     >>> not_line_text("f.jsonl", b"{}" + bytes([13]) + b"{}") is None, not_line_text("f", b"{}")
     (False, None)
     """
+    said = not_utf8_text(name, head)
+    if said is not None:
+        return said
+    if _cr_alone(head):
+        return (
+            f"{name}'s lines end in CR alone (old Mac line endings): save it with LF or CRLF "
+            "line endings"
+        )
+    return None
+
+
+def not_utf8_text(name: str, head: bytes) -> str | None:
+    """Why a file starting with `head` is not UTF-8 text at all, or None: compressed, NUL, UTF-16.
+
+    UTF-16 text of ASCII characters decodes as UTF-8, a NUL byte between each: said at once,
+    rather than as the syntax error its second character makes.
+
+    >>> not_utf8_text("plan.toml", 'id = "p"'.encode("utf-16-le"))
+    'plan.toml is UTF-16: save it as UTF-8'
+    >>> not_utf8_text("plan.toml", b'id = "p"') is None
+    True
+    """
     compressed = not_compressed(name, head)
     if compressed is not None:
         return compressed
@@ -144,11 +167,6 @@ def not_line_text(name: str, head: bytes) -> str | None:
         return f"{name} {NUL_ONLY}"
     if _utf16(head):
         return f"{name} is UTF-16: save it as UTF-8"
-    if _cr_alone(head):
-        return (
-            f"{name}'s lines end in CR alone (old Mac line endings): save it with LF or CRLF "
-            "line endings"
-        )
     return None
 
 

@@ -22,7 +22,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation
 from fractions import Fraction
 from functools import cache, reduce
@@ -37,12 +37,15 @@ from pydantic import (
     Field,
     Strict,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from pbr._record_checks import CONTROL_FREE, FamilyNeed, PhaseTwoProblem, printable_text
-from pbr._scalars import number_text, shown_number, too_long_to_read
+from pbr._scalars import exact_number, number_text, shown_number, too_long_to_read
 from pbr._strict import ExactNumber
+from pbr._unreadable import not_utf8_text
 from pbr.errors import PlanError
 from pbr.periods import (
     SchoolTerm,
@@ -131,12 +134,68 @@ def _measure_faults(given: list[str], indicator: Any, aggregate: Any) -> list[st
     return faults
 
 
+_RANGES: Mapping[str, tuple[Decimal | None, Decimal | None, bool, str]] = {
+    "count": (Decimal(0), None, True, "a count is a whole number, 0 or more"),
+    "fixed_term_exclusions": (
+        Decimal(0),
+        None,
+        True,
+        "a sum of fixed-term exclusions is a whole number, 0 or more",
+    ),
+    "rate": (Decimal(0), Decimal(100), False, "a rate is a percentage of sessions, from 0 to 100"),
+    "value": (
+        Decimal("-999999999999.999999999999"),
+        Decimal("999999999999.999999999999"),
+        False,
+        "an observation's value is less than 10^12 in size, with at most 12 decimal places",
+    ),
+}
+"""What each aggregate can be, whatever the evidence: (least, greatest or None, whole, why).
+
+A rate's absences never exceed its possible sessions. `value` is a maximum, minimum, latest
+value or mean of observations, each within an observation's `ExactNumber` (under 10^12 in size,
+12 places at most); a sum of observations, or a count, has no greatest."""
+
+
+def _never_holds(indicator: str, aggregate: str, comparison: str, threshold: Decimal) -> str | None:
+    """Why ``aggregate(indicator) comparison threshold`` holds for no evidence, or None if some.
+
+    A count is never below 0 nor a fraction, a rate never over 100: such a measure would wait
+    for a result that never comes (and a forecast count its money). Only what the aggregate's
+    range rules out is refused; any value it can take is judged on the evidence.
+    """
+    if aggregate in ("count", "rate"):
+        kind = aggregate
+    elif indicator == "fixed_term_exclusions":
+        kind = "fixed_term_exclusions"
+    elif aggregate in ("max", "min", "latest", "mean"):
+        kind = "value"
+    else:  # an observation's sum: any number
+        return None
+    least, greatest, whole, why = _RANGES[kind]
+    above = greatest is None or greatest > threshold  # some value exceeds the threshold
+    below = least is None or least < threshold
+    reaches = (least is None or least <= threshold) and (greatest is None or threshold <= greatest)
+    can = {
+        "<": below,
+        "<=": below or reaches,
+        "==": reaches and not (whole and Fraction(threshold).denominator != 1),
+        "!=": True,
+        ">=": above or reaches,
+        ">": above,
+    }[comparison]
+    if can:
+        return None
+    return f"{aggregate} of {indicator} {comparison} {number_text(threshold)} can never hold: {why}"
+
+
 class Measure(BaseModel):
     """One test of progress: `aggregate(indicator over the sustain period) comparison threshold`.
 
     The sustain period ends on the evaluation date (in terms, on the last term complete by
     then) and must lie wholly after attachment. Give
-    exactly one of `sustain_days`, `sustain_weeks`, `sustain_months` or `sustain_terms`.
+    exactly one of `sustain_days`, `sustain_weeks`, `sustain_months` or `sustain_terms`. A
+    threshold no evidence could meet (``count < 0``, ``rate > 100``) is refused.
 
     >>> m = Measure(id="no_callouts", indicator="police_callout_domestic_abuse",
     ...             comparison="==", threshold=0, sustain_months=6)
@@ -156,6 +215,24 @@ class Measure(BaseModel):
     sustain_months: Annotated[int, Strict(), Field(ge=1, le=120)] | None = None
     sustain_terms: Annotated[int, Strict(), Field(ge=1, le=30)] | None = None
     description: _Description | None = None
+
+    @field_validator("threshold", mode="after")
+    @classmethod
+    def _can_hold(cls, threshold: Decimal, info: ValidationInfo) -> Decimal:
+        """Refuse a threshold no evidence could meet (``count < 0``), at the threshold's place."""
+        indicator, aggregate = info.data.get("indicator"), info.data.get("aggregate")
+        comparison = info.data.get("comparison")
+        if indicator is None or aggregate is None or comparison is None:
+            return threshold  # a field before it is wrong: said there
+        allowed = _BUILT_IN_AGGREGATE.get(indicator)
+        if allowed is not None:
+            aggregate = next(iter(allowed))  # the built-in's own, as `effective_aggregate`
+        elif aggregate == "rate":
+            return threshold  # not an aggregate this indicator has: `_measure_faults` says so
+        why = _never_holds(indicator, aggregate, comparison, threshold)
+        if why is not None:
+            raise ValueError(why)
+        return threshold
 
     @model_validator(mode="after")
     def _one_sustain_period(self) -> Measure:
@@ -356,10 +433,11 @@ def load_plan(path: str | Path) -> OutcomePlan:
     """Read and validate a plan file: TOML (``.toml``), JSON (``.json``) or YAML (``.yaml``).
 
     YAML needs PyYAML (``pip install "pbr-claims[yaml]"``). Every value is read as written or
-    refused: YAML's numbers only in plain decimal (YAML 1.1 reads ``010`` as 8) and its flags only
-    as ``true`` or ``false`` (not ``yes``, ``on``); a key given twice, a number of over 4,300
-    digits and NaN, an infinity or a float out of range are named at their place, as written,
-    with every other problem of the plan. At most `MAX_PLAN_BYTES` are read.
+    refused: YAML's and TOML's numbers only in plain decimal (YAML 1.1 reads ``010`` as 8, TOML
+    ``0x10`` as 16) and YAML's flags only as ``true`` or ``false`` (not ``yes``, ``on``); a key
+    given twice, a number of over 4,300 digits and NaN, an infinity or a float out of range are
+    named at their place, as written, with every other problem of the plan. A UTF-16 file is
+    refused as such. At most `MAX_PLAN_BYTES` are read.
 
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "plan.json"
@@ -390,6 +468,9 @@ def load_plan(path: str | Path) -> OutcomePlan:
             f"{path}: larger than a plan file may be ({MAX_PLAN_BYTES >> 20} MiB): pbr reads at "
             f"most {MAX_PLAN_BYTES:,} bytes of a plan"
         )
+    not_text = not_utf8_text("the plan", data[:8])
+    if not_text is not None:
+        raise PlanError(f"{path}: {not_text}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -507,6 +588,23 @@ def _json_int(text: str) -> int | _Unread:
     return int(text)
 
 
+class _Float(float):
+    """A float of a plan file, shown as written (``1e2``, ``1.10``), not as Python writes it.
+
+    No plan field holds a float: each is refused, and its message shows what the council wrote.
+    """
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> _Float:
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def _finite(text: str) -> float | _Unread:
     """A JSON or TOML float; NaN, an infinity or one out of range kept as written, to be refused.
 
@@ -514,60 +612,92 @@ def _finite(text: str) -> float | _Unread:
     """
     value = float(text)
     if math.isfinite(value):
-        return value
+        return _Float(value, text)
     said = "out of range" if any(c.isdigit() for c in text) else "not a finite number"
     return _Unread(
         f"{_written(text)} is {said}: a plan's numbers are whole numbers or decimals such as 7.5"
     )
 
 
-_TOML_LONG = re.compile(
+_TOML_MARKED = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+    r"|(=[ \t]*)([-+]?(?:0x[0-9A-Fa-f_]+|0o[0-7_]+|0b[01_]+|[0-9]+(?:_[0-9]+)+))(?![\w.:+-])"
     rf"|(?<![\w.+-])([-+]?[0-9](?:_?[0-9]){{{_MAX_DIGITS},}})(?![\w.:+-])"
 )
-"""A TOML string or comment (kept as it is) or a whole number too long for Python to read."""
-_LONG_MARK = "\x00pbr-long-number:"
-_LONG_MARK_TOML = "\\u0000pbr-long-number:"
-"""`_LONG_MARK` as TOML text writes it (a string holds a control character only escaped)."""
+"""A TOML string or comment (kept as it is); a value written as a whole number in another base
+or with underscores (``0x10``, ``0o10``, ``0b11``, ``1_0``: after its ``=``); or a whole number
+too long for Python to read."""
+_MARK = "\x00pbr-number:"
+_MARK_TOML = "\\u0000pbr-number:"
+"""`_MARK` as TOML text writes it (a string holds a control character only escaped)."""
 
 
 def _toml(text: str) -> Any:
-    """TOML's data; a whole number too long for Python to read kept to be named at its field.
+    """TOML's data, each whole number not written in plain decimal kept to be named at its field.
 
-    `tomllib` stops at such a number with Python's own words and no place: the text is read
-    again with each as a marked string, which is then the number's `_Unread`.
+    TOML reads ``0x10`` as 16 and ``1_0`` as 10, where YAML 1.2 and JSON read neither: refused
+    at its place as a YAML plan's are. `tomllib` stops at a number too long for Python to read
+    with Python's own words and no place: it is named at its field too. The text is read again
+    with each such number as a marked string, which is then the number's `_Unread`.
     """
     try:
-        return tomllib.loads(text, parse_float=_finite)
+        data = tomllib.loads(text, parse_float=_finite)
     except tomllib.TOMLDecodeError:
         raise
     except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
-        pass
-    numbers: list[str] = []
+        data = None
+    numbers: list[_Unread] = []
 
     def marked(match: re.Match[str]) -> str:
-        if match.group(1) is None:
-            return match.group()
-        numbers.append(match.group(1))
-        return f'"{_LONG_MARK_TOML}{len(numbers) - 1}"'
+        refused = _not_decimal(match.group(2)) if match.group(2) is not None else None
+        if refused is not None:
+            numbers.append(refused)
+            return f'{match.group(1)}"{_MARK_TOML}{len(numbers) - 1}"'
+        if match.group(3) is not None:
+            numbers.append(_Unread(too_long_to_read(match.group(3))))
+            return f'"{_MARK_TOML}{len(numbers) - 1}"'
+        return match.group()
 
+    again = _TOML_MARKED.sub(marked, text)
+    if data is not None and not numbers:
+        return data
     try:
-        data = tomllib.loads(_TOML_LONG.sub(marked, text), parse_float=_finite)
+        data = tomllib.loads(again, parse_float=_finite)
     except ValueError:
         raise ValueError(f"a number too long to read (over {_MAX_DIGITS:,} digits)") from None
-    return _with_long_numbers(data, numbers)
+    return _with_marked_numbers(data, numbers)
 
 
-def _with_long_numbers(tree: Any, numbers: list[str]) -> Any:
+def _not_decimal(text: str) -> _Unread | None:
+    """Why a TOML whole number written as `text` (``0x10``, ``1_0``) is refused; None if not one.
+
+    Not one (``0x_1``) only in a file `tomllib` refused for a number too long to read: it is then
+    left as written, for `tomllib` to say what is wrong with it.
+    """
+    digits = text.lstrip("+-").replace("_", "")
+    if len(digits) > _MAX_DIGITS:
+        return _Unread(too_long_to_read(digits))
+    try:
+        value = shown_number(tomllib.loads(f"n = {text}")["n"])
+    except ValueError:
+        return None
+    base, written = _yaml_base(text), _written(text)
+    return _Unread(
+        f"TOML reads {written} as {value}{f' ({base})' if base else ''}; a plan's numbers are "
+        f"plain decimals (10, -3), {_QUOTE.format(written)}"
+    )
+
+
+def _with_marked_numbers(tree: Any, numbers: list[_Unread]) -> Any:
     """`tree` with each marked string of `_toml` as its number's `_Unread`."""
-    if isinstance(tree, str) and tree.startswith(_LONG_MARK):
-        index = tree.removeprefix(_LONG_MARK)
+    if isinstance(tree, str) and tree.startswith(_MARK):
+        index = tree.removeprefix(_MARK)
         if index.isdigit() and int(index) < len(numbers):
-            return _Unread(too_long_to_read(numbers[int(index)]))
+            return numbers[int(index)]
     if isinstance(tree, dict):
-        return {key: _with_long_numbers(value, numbers) for key, value in tree.items()}
+        return {key: _with_marked_numbers(value, numbers) for key, value in tree.items()}
     if isinstance(tree, list):
-        return [_with_long_numbers(value, numbers) for value in tree]
+        return [_with_marked_numbers(value, numbers) for value in tree]
     return tree
 
 
@@ -619,7 +749,8 @@ def _plan_loader(yaml: Any) -> Any:
     ``yes``, ``on`` and ``off`` as flags and ``2016-01-01`` as a date, where YAML 1.2, JSON and
     TOML read no such thing: those are kept (`_Unread`) and refused at their place, as is a key
     given twice in one mapping (as TOML refuses it). Plain decimals, ``true`` and ``false`` read
-    as usual; floats are read, and refused by the plan's fields as a JSON plan's are.
+    as usual; floats are read (kept as written, `_Float`), and refused by the plan's fields as a
+    JSON plan's are.
     """
 
     class PlanLoader(yaml.SafeLoader):  # type: ignore[misc]
@@ -657,6 +788,12 @@ def _plan_loader(yaml: Any) -> Any:
                 f"YAML 1.1 reads {text} as {value}: write true or false, {_QUOTE.format(text)}"
             )
 
+        def construct_written_float(self, node: Any) -> float:
+            value: float = super().construct_yaml_float(node)
+            if not math.isfinite(value):
+                return value
+            return _Float(value, self.construct_scalar(node))
+
         def construct_no_timestamp(self, node: Any) -> _Unread:
             text = _written(self.construct_scalar(node))
             return _Unread(
@@ -666,12 +803,13 @@ def _plan_loader(yaml: Any) -> Any:
 
     PlanLoader.add_constructor("tag:yaml.org,2002:int", PlanLoader.construct_plain_int)
     PlanLoader.add_constructor("tag:yaml.org,2002:bool", PlanLoader.construct_plain_bool)
+    PlanLoader.add_constructor("tag:yaml.org,2002:float", PlanLoader.construct_written_float)
     PlanLoader.add_constructor("tag:yaml.org,2002:timestamp", PlanLoader.construct_no_timestamp)
     return PlanLoader
 
 
 def _yaml_base(text: str) -> str:
-    """The base YAML 1.1 reads a whole number written as `text` in, unless ten."""
+    """The base YAML 1.1 (or TOML: ``0o10``) reads a whole number written as `text` in, unless ten."""
     digits = text.lstrip("+-")
     if ":" in digits:
         return "base 60"
@@ -732,9 +870,58 @@ def _plan_errors(exc: ValidationError, data: Any, origin: str) -> list[str]:
         message = in_users_terms(err)[1].removeprefix("Value error, ")  # an array, not a Tuple
         shows_value = err["type"] in ("value_error", "missing", *_NAMES_ITS_VALUE)
         got = "" if shows_value else f" (got {_shown_input(err['input'])})"
+        if err["loc"] == ("version",) and err["type"] == "string_type":
+            message, got = _unquoted_version(err["input"], message, got)
+        elif err["type"] == "number_type" and isinstance(err["input"], float | date | time):
+            said = message.rpartition(", got ")[0]  # Python's name for a date: "datetime ..."
+            message = f"{said}, got {_kind(err['input'])}{_shown_input(err['input'])}"
+            message += _quote_float(err["input"]) if isinstance(err["input"], float) else ""
         found.append((err["loc"], f"{message}{got}"))
     found.sort(key=lambda item: (*_order(item[0]), _LAST))  # a place's own after its fields
     return [f"{head}: {_where(loc, data)}: {why}" for loc, why in found]
+
+
+def _unquoted_version(value: Any, message: str, got: str) -> tuple[str, str]:
+    """A version given as a number, date or flag: say it is text, and how to write it.
+
+    TOML and YAML read ``2023-04-01`` as a date, ``1.10`` as the number 1.1: quoted, it is the
+    version as written. Anything else keeps pydantic's `message` and the value `got`.
+    """
+    if not isinstance(value, int | float | date | time):  # a flag is an int
+        return message, got
+    shown = _shown_input(value)
+    return f'a version must be quoted text: write "{shown}"', f" (got {_kind(value)}{shown})"
+
+
+def _kind(value: Any) -> str:
+    """What a plan file's value is, before it is shown: ``the date `` 2023-04-01."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        return "the number "
+    if isinstance(value, datetime):
+        return "the date and time "
+    if isinstance(value, date):
+        return "the date "
+    return "the time " if isinstance(value, time) else ""
+
+
+def _quote_float(value: float) -> str:
+    """What to write for a float given as a threshold: the decimal it is, in quotes, if it fits.
+
+    A float is refused to keep thresholds exact; the council's ``1e2`` or ``0.5`` is the decimal
+    ``"100"`` or ``"0.5"`` as text.
+    """
+    text = value.text if isinstance(value, _Float) else repr(value)
+    try:
+        decimal = number_text(Decimal(text.replace("_", "")))
+        exact_number(decimal)
+    except (InvalidOperation, ValueError):  # YAML 1.1's base 60 (1:30.5), or out of bounds
+        return ""
+    return (
+        f': quote it ("{decimal}"): pbr reads a number with a point or an exponent only as '
+        "text, to read it exactly"
+    )
 
 
 def _under(loc: tuple[Any, ...], places: list[tuple[Any, ...]]) -> bool:
@@ -759,7 +946,7 @@ def _unjudged_measures(
         raw = _index(_index(data, "outcomes", loc[1]), "measures", loc[3])
         if not isinstance(raw, dict):
             continue
-        given = [n for n in _SUSTAIN if raw.get(n) is not None and not isinstance(raw[n], _Unread)]
+        given = [n for n in _SUSTAIN if raw.get(n) is not None]  # refused or not, it was given
         aggregate = raw.get("aggregate")
         chosen = aggregate if aggregate in get_args(Aggregate) else None
         found += [(loc, why) for why in _measure_faults(given, raw.get("indicator"), chosen)]
@@ -813,9 +1000,17 @@ def _problem_choice(data: Any) -> str:
 
 
 def _shown_input(value: Any) -> str:
-    """A bad value as Python writes it, cut at 60 characters; a long number by its size."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A bad value as a plan file writes it, cut at 60 characters; a long number by its size.
+
+    ``true``, ``null``, ``2023-04-01`` and a float as written (``1.10``), not Python's ``True``,
+    ``None``, ``datetime.date(2023, 4, 1)`` and ``1.1``; text and the rest as Python writes them.
+    """
+    if isinstance(value, bool) or value is None:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
         return shown_number(value)
+    if isinstance(value, date | time):  # a datetime too: TOML's date-times are ISO 8601
+        return value.isoformat()
     try:
         shown = repr(value)
     except ValueError:  # an integer inside of over 4,300 digits, which Python will not write

@@ -457,7 +457,7 @@ def _held_back(
                 for on, value, shown in recorded
                 if on <= gone and _against(measure, value)
             )
-    return complete, ()  # a measure no period can meet (``count < 0``): the reading is no delay
+    return complete, ()  # unreached: a plan refuses a measure no evidence meets (``count < 0``)
 
 
 def _against(measure: Measure, value: Decimal) -> bool:
