@@ -40,6 +40,16 @@ def wrong(value: object) -> Any:
             "'employment_week'",
         ),
         ({"interpretations": {"employment_weeks": "bogus"}}, UnknownInterpretation, "'bogus'"),
+        (
+            {"interpretations": {"employment_weeks": "all_13 "}},
+            UnknownInterpretation,
+            "^interpretation 'employment_weeks' has spaces around its value 'all_13 ': remove them;",
+        ),
+        (
+            {"interpretations": {" employment_weeks": "all_13"}},
+            UnknownInterpretation,
+            "^interpretation ' employment_weeks' has spaces around its id: remove them; valid: ",
+        ),
         ({"interpretations": ["employment_weeks=all_13"]}, TypeError, "map a name to a value"),
         ({"interpretations": {"employment_weeks": 13}}, TypeError, "names and values are text"),
         ({"plans": {"tf_phase_2": None}}, PlanError, "no programme 'tf_phase_2'"),

@@ -411,6 +411,49 @@ def test_a_single_valued_option_given_twice_is_refused(
     )
 
 
+INTERPRETING = {
+    "evaluate": ["evaluate", FAMILIES, "--as-of", "2015-03-31"],
+    "explain": ["explain", FAMILIES, "EX-001", "--as-of", "2015-03-31"],
+    "audit": ["audit", str(EXAMPLES / "claims.csv"), "--families", FAMILIES],
+    "ledger record": ["ledger", "record", "r.csv", "l.db", "--claims", "c.csv"],
+    "forecast": ["forecast", "--families", "10"],
+    "serve": ["serve", "--host", "0.0.0.0"],  # without a token: never listens, if taken
+}
+"""A command line of every command taking ``--interpretation``, but for it."""
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        (
+            " employment_weeks = all_13 ",
+            "' employment_weeks = all_13 ' has spaces around its id and value: remove them",
+        ),
+        (
+            "employment_weeks= all_13",
+            "'employment_weeks= all_13' has spaces around its value: remove them",
+        ),
+        (
+            "\temployment_weeks=all_13",
+            "'\\temployment_weeks=all_13' has spaces around its id: remove them",
+        ),
+        ("employment_weeks= ", "expected ID=VALUE, got 'employment_weeks= '"),
+        (" =all_13", "expected ID=VALUE, got ' =all_13'"),
+    ],
+)
+@pytest.mark.parametrize("command", list(INTERPRETING))
+def test_an_interpretation_with_spaces_around_it_is_refused_not_trimmed(
+    capsys: pytest.CaptureFixture[str], command: str, choice: str, said: str
+) -> None:
+    """``" employment_weeks = all_13 "`` was taken as employment_weeks=all_13, where Python
+    refuses " all_13": pbr never trims. "employment_weeks= " passed the ID=VALUE check."""
+    status, out, err = run(capsys, *INTERPRETING[command], "--interpretation", choice)
+    assert (status, out) == (2, "")
+    assert one_line(err) == (
+        f"pbr {command}: error: argument --interpretation: {said} (see pbr {command} --help)"
+    )
+
+
 @pytest.mark.parametrize("size", ["99999999999999999999", "9223372036854775807", "0", "-1", "abc"])
 @pytest.mark.parametrize("command", ["evaluate", "explain"])
 def test_a_record_size_out_of_range_is_refused_with_the_range(

@@ -178,6 +178,37 @@ def test_unknown_interpretation_lists_valid_ones() -> None:
         PHASE_ONE.interpretation("nope")
 
 
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        (
+            {"employment_weeks": " all_13"},
+            "interpretation 'employment_weeks' has spaces around its value ' all_13': remove "
+            "them; valid: jsa_26_other_13, all_13",
+        ),
+        (
+            {"employment_weeks\u00a0": "all_13"},
+            "interpretation 'employment_weeks\\xa0' has spaces around its id: remove them; "
+            "valid: baseline, employment_after_crime, employment_weeks, funded_rounding, rates_by, "
+            "recent_window, relevance, results_split",
+        ),
+        (  # an unknown id is said so, whatever its value
+            {"weeks": " all_13"},
+            "unknown interpretation 'weeks'; valid: baseline, employment_after_crime, "
+            "employment_weeks, funded_rounding, rates_by, recent_window, relevance, results_split",
+        ),
+    ],
+)
+def test_an_interpretation_with_spaces_around_it_is_refused_saying_so(
+    choice: dict[str, str], said: str
+) -> None:
+    """ " all_13" was refused as a value the rule set has not: not that the spaces were the
+    matter, which the command line and web API trimmed."""
+    with pytest.raises(UnknownInterpretation) as refused:
+        PHASE_ONE.with_interpretations(**choice)
+    assert str(refused.value) == said
+
+
 BROKEN = [
     (
         '[parameters.x]\ndescription="d"\nunit="GBP"\nvalues=[{year="2012/13", value=1.5, '

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import date
 from decimal import Decimal
@@ -207,7 +208,7 @@ def test_interpretations_per_request_and_from_the_server(app: Any) -> None:
     ("choice", "said"),
     [
         ("employment_weeks=forever", "jsa_26_other_13"),
-        ("no_such_thing=1", "valid ids"),
+        ("no_such_thing=1", "unknown interpretation 'no_such_thing'; valid: "),
         ("employment_weeks", "ID=VALUE"),
     ],
 )
@@ -246,9 +247,88 @@ def test_an_interpretation_given_twice_is_a_400_as_pbr_refuses_it(
     assert err == f"pbr: {answer.json()['detail']}\n"  # the command line's words
 
 
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit"])
+def test_an_unknown_interpretation_is_a_400_in_pbr_evaluate_s_words(app: Any, where: str) -> None:
+    """The web API said "interpretation: unknown id 'bogus'; valid ids: ...", the command line
+    "unknown interpretation 'bogus'; valid: ...": one mistake, two wordings."""
+    choice = ("interpretation", "bogus=x")
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params=[*Q.items(), choice],
+                      content=FAMILIES[0])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params=[choice])
+    else:
+        answer = call(app, "POST", "/v1/audit", files=_audit_files(), data=dict([choice]))
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["detail"].startswith("unknown interpretation 'bogus'; valid: ")
+    status, _, err = cli("evaluate", str(EXAMPLES / "families.jsonl"), "--as-of", "2015-03-31",
+                         "--interpretation", choice[1])  # fmt: skip
+    assert status == 2
+    assert err == f"pbr: {answer.json()['detail']}\n"  # the command line's words
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        ("employment_weeks= all_13", "'employment_weeks= all_13' has spaces around its value"),
+        ("employment_weeks =all_13", "'employment_weeks =all_13' has spaces around its id"),
+        (
+            " employment_weeks = all_13 ",
+            "' employment_weeks = all_13 ' has spaces around its id and value",
+        ),
+        ("employment_weeks=all_13\t", "'employment_weeks=all_13\\t' has spaces around its value"),
+        ("employment_weeks= ", "expected ID=VALUE, got 'employment_weeks= '"),
+        (" =all_13", "expected ID=VALUE, got ' =all_13'"),
+    ],
+)
+@pytest.mark.parametrize("where", ["evaluate", "rules", "audit"])
+def test_an_interpretation_with_spaces_around_it_is_a_400_not_trimmed(
+    app: Any, where: str, choice: str, said: str
+) -> None:
+    """``employment_weeks=%20all_13`` was taken as all_13, where Python refuses " all_13": pbr
+    never trims."""
+    if where == "evaluate":
+        answer = call(app, "POST", "/v1/evaluate", params={**Q, "interpretation": choice},
+                      content=FAMILIES[0])  # fmt: skip
+    elif where == "rules":
+        answer = call(app, "GET", "/v1/rules", params={"interpretation": choice})
+    else:
+        answer = call(app, "POST", "/v1/audit", files=_audit_files(),
+                      data={"interpretation": choice})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    ending = ": remove them" if "spaces" in said else ""
+    assert answer.json()["detail"] == f"interpretation: {said}{ending}"
+
+
 def test_a_bad_server_interpretation_stops_the_app() -> None:
     with pytest.raises(ValueError, match="forever"):
         create_app(Settings(interpretations={"employment_weeks": "forever"}))
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        (
+            {"employment_weeks": " all_13"},
+            "interpretation 'employment_weeks' has spaces around its value ' all_13': remove "
+            "them; valid: jsa_26_other_13, all_13",
+        ),
+        (
+            {"employment_weeks ": "all_13"},
+            "interpretation 'employment_weeks ' has spaces around its id: remove them; valid: ",
+        ),
+        ({"bogus": "x"}, "unknown interpretation 'bogus'; valid: "),
+    ],
+)
+def test_a_server_interpretation_with_spaces_around_it_stops_the_app(
+    choice: dict[str, str], said: str
+) -> None:
+    """Settings(interpretations={"employment_weeks": " all_13"}) was refused as a value it has
+    not, "employment_weeks " as an unknown id: neither said the spaces were the matter."""
+    with pytest.raises(ValueError, match="^" + re.escape(said)):
+        create_app(Settings(interpretations=choice))
 
 
 def _plan_file(folder: Path, plan_id: str) -> Path:

@@ -39,7 +39,9 @@ __all__ = [
     "check_rules",
     "check_term_calendar",
     "described",
+    "interpretation_choice",
     "short_repr",
+    "spaced_interpretation",
 ]
 
 
@@ -393,6 +395,43 @@ def check_plans(plans: object) -> dict[str, OutcomePlan]:
     return {key: plan for key, plan in plans.items() if plan is not None}
 
 
+def interpretation_choice(text: str) -> tuple[str, str]:
+    """``ID=VALUE`` (``pbr --interpretation``, the web API's ``interpretation=``) as (id, value).
+
+    An id or value missing (or only spaces) is refused, then one with spaces around it: pbr
+    never trims, so ``" all_13"`` is refused as `pbr.RuleSet.with_interpretations` refuses it.
+
+    >>> interpretation_choice("employment_weeks=all_13")
+    ('employment_weeks', 'all_13')
+    >>> interpretation_choice("employment_weeks= all_13")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'employment_weeks= all_13' has spaces around its value: remove them
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise ValueError(f"expected ID=VALUE, got {text!r}")
+    spaced = [name for name, part in (("id", key), ("value", value)) if part != part.strip()]
+    if spaced:
+        raise ValueError(f"{text!r} has spaces around its {' and '.join(spaced)}: remove them")
+    return key, value
+
+
+def spaced_interpretation(key: object, value: object) -> str | None:
+    """Why a choice with spaces around its id (else its value) is refused; None if it has none.
+
+    pbr never trims: taking ``" all_13"`` as ``all_13`` would be a silent conversion.
+
+    >>> spaced_interpretation("employment_weeks", "all_13 ")
+    "interpretation 'employment_weeks' has spaces around its value 'all_13 ': remove them"
+    """
+    if isinstance(key, str) and key != key.strip():
+        return f"interpretation {key!r} has spaces around its id: remove them"
+    if isinstance(value, str) and value != value.strip():
+        return f"interpretation {key!r} has spaces around its value {value!r}: remove them"
+    return None
+
+
 def interpretations_once(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The interpretations chosen, by id; one given twice is refused, even with one value.
 
@@ -455,6 +494,9 @@ def check_interpretations(choices: object, rules: RuleSet | None = None) -> dict
     known = {k for each in every for k in each.interpretations}
     for key in given:
         if key not in known:
+            spaced = spaced_interpretation(key, None)
+            if spaced is not None:
+                raise UnknownInterpretation(spaced, valid=sorted(known))
             raise UnknownInterpretation(f"unknown interpretation {key!r}", valid=sorted(known))
     for each in every:
         each.with_interpretations(**{k: v for k, v in given.items() if k in each.interpretations})

@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pbr._arguments import MOST_RECORD_BYTES
+from pbr._arguments import interpretation_choice as _interpretation_choice
 from pbr._terminal import printable
 from pbr.errors import PlanError
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
@@ -154,10 +155,11 @@ def utf8_text(text: str) -> str:
 
 
 def interpretation_choice(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key or not value:
-        raise argparse.ArgumentTypeError(f"expected ID=VALUE, got {text!r}")
-    return key.strip(), value.strip()
+    """``--interpretation ID=VALUE`` as (id, value); spaces around either are refused, not cut."""
+    try:
+        return _interpretation_choice(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class StoreOnce(argparse.Action):

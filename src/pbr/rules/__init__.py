@@ -23,6 +23,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pbr._arguments import spaced_interpretation
 from pbr._frozen import read_only
 from pbr.errors import RulesDataError, UnknownInterpretation
 from pbr.money import money
@@ -422,15 +423,20 @@ class RuleSet:
         'claim_year'
 
         Raises:
-            UnknownInterpretation: an id or a value the rule set does not define.
+            UnknownInterpretation: an id or a value the rule set does not define, or one with
+                spaces around it (never trimmed).
 
         """
         for key, value in choices.items():
             definition = self.interpretations.get(key)
             if definition is None:
                 raise UnknownInterpretation(
-                    f"unknown interpretation {key!r}", valid=sorted(self.interpretations)
+                    spaced_interpretation(key, None) or f"unknown interpretation {key!r}",
+                    valid=sorted(self.interpretations),
                 )
+            spaced = spaced_interpretation(key, value)
+            if spaced is not None:
+                raise UnknownInterpretation(spaced, valid=list(definition.values))
             if value not in definition.values:
                 raise UnknownInterpretation(
                     f"interpretation {key!r} has no value {value!r}", valid=list(definition.values)

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pbr._arguments import interpretations_once
+from pbr._arguments import check_interpretations, interpretations_once
 from pbr.engine import rule_set_for, rules_hash
 from pbr.errors import UnknownInterpretation
 from pbr.periods import TermCalendar
@@ -74,7 +74,6 @@ class RulesInForce:
             self._defaults.setdefault(plan.programme, plan)
         self._interpretations = dict(interpretations)
         self._calendar = term_calendar
-        self._known = {key for rules in RULE_SETS for key in rules.interpretations}
         self._cache: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], InForce] = OrderedDict()
         try:
             self.default = self._resolve(self._interpretations, [])
@@ -136,13 +135,10 @@ class RulesInForce:
         labels: Sequence[str],
         uploaded: Sequence[OutcomePlan] = (),
     ) -> InForce:
-        unknown = sorted(set(chosen) - self._known)
-        if unknown:
-            raise ProblemError(
-                400,
-                f"interpretation: unknown id {unknown[0]!r}; "
-                f"valid ids: {', '.join(sorted(self._known))}",
-            )
+        try:  # an unknown id, spaces, a bad value: refused in pbr evaluate's words
+            check_interpretations(chosen)
+        except UnknownInterpretation as exc:
+            raise ProblemError(400, str(exc)) from None
         given: dict[str, OutcomePlan] = {}
         for label in labels:
             plan = self._plans.get(label)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pbr._arguments import interpretation_choice
+
 if TYPE_CHECKING:
     from pbr.periods import TermCalendar
     from pbr.plans import OutcomePlan
@@ -127,11 +129,10 @@ def check_bind(host: str, token: str | None) -> None:
 def parse_choice(text: str) -> tuple[str, str]:
     """``"employment_weeks=all_13"`` as ``("employment_weeks", "all_13")``.
 
+    As ``pbr evaluate`` reads ``--interpretation``: spaces around the id or value are refused,
+    not trimmed.
+
     >>> parse_choice("employment_weeks=all_13")
     ('employment_weeks', 'all_13')
     """
-    key, sep, value = text.partition("=")
-    key, value = key.strip(), value.strip()
-    if not sep or not key or not value:
-        raise ValueError(f"expected ID=VALUE, got {text!r}")
-    return key, value
+    return interpretation_choice(text)
