@@ -1030,3 +1030,124 @@ def _grant_window(alloc: pbr.forecast.Allocation) -> date:
     from pbr.forecast import drawdown
 
     return next(w.claim_date for w in drawdown(alloc).windows if w.upfront_grant)
+
+
+EARLY_STARTER = {
+    "family_id": "E-1014-NP",
+    "local_authority": "Kent",
+    "attached_on": "2014-10-01",
+    "members": [
+        {"person_id": "A1", "date_of_birth": "1984-05-01"},
+        {"person_id": "C1", "date_of_birth": "2010-02-01"},
+    ],
+    "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+}
+"""Attached in 2014/15 stating no programme: phase one's, as `pbr.rule_set_for` has it."""
+
+
+def test_a_2014_15_record_stating_no_programme_is_phase_ones_not_phase_twos() -> None:
+    """Phase two's forecast took it (£1,800 claimable now) as phase one's did: counted twice."""
+    record = pbr.Family.model_validate(EARLY_STARTER)
+    assert pbr.rule_set_for(record).programme == "tf-phase-1"
+    day = date(2016, 6, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # phase one's claims closed; phase two's example plan
+        two = from_records([record], as_of=day, alloc=allocation(1, "tf-phase-2"))
+        one = from_records([record], as_of=day, alloc=allocation(1, "tf-phase-1"))
+    assert (two.families_evaluated, two.claimable_now) == (0, Decimal("0.00"))
+    assert (one.families_evaluated, len(one.rejected)) == (1, 0)
+    [error] = two.rejected[0].errors
+    assert (error.type, error.loc, error.value) == (
+        "outside_programme",
+        "attached_on",
+        '"2014-10-01"',
+    )
+    assert error.message == (
+        "attached 2014-10-01 with no programme stated, so a tf-phase-1 record; this forecast is "
+        'of tf-phase-2: state "programme": "tf-phase-2" if it is one of tf-phase-2\'s families'
+    )
+    # stated, it is phase two's early starter: phase two's to forecast, and phase one's not
+    stated = pbr.Family.model_validate(EARLY_STARTER | {"programme": "tf-phase-2"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        two = from_records([stated], as_of=day, alloc=allocation(1, "tf-phase-2"))
+        one = from_records([stated], as_of=day, alloc=allocation(1, "tf-phase-1"))
+    assert (two.families_evaluated, len(two.rejected)) == (1, 0)
+    assert one.families_evaluated == 0
+    [error] = one.rejected[0].errors
+    assert (error.type, error.loc, error.value) == (
+        "outside_programme",
+        "programme",
+        '"tf-phase-2"',
+    )
+    assert error.message == "the record states programme tf-phase-2; this forecast is of tf-phase-1"
+
+
+EDGES = [
+    ("2014-03-31", None),
+    ("2014-04-01", None),
+    ("2014-04-01", "tf-phase-2"),
+    ("2015-03-31", None),
+    ("2015-03-31", "tf-phase-1"),
+    ("2015-04-01", None),
+    ("2015-04-01", "tf-phase-1"),
+    ("2021-03-31", None),
+    ("2021-03-31", "tf-phase-2"),
+    ("2021-03-31", "supporting-families"),
+    ("2021-04-01", None),
+    ("2021-04-01", "tf-phase-2"),
+    ("2021-04-01", "supporting-families"),
+]
+
+
+@pytest.mark.parametrize(("attached_on", "stated"), EDGES)
+def test_each_record_is_forecast_by_its_own_programme_alone(
+    attached_on: str, stated: str | None
+) -> None:
+    """A record is forecast by the programme `pbr.evaluate` puts it in, and by no other."""
+    data = {"family_id": "EDGE", "attached_on": attached_on, "members": EARLY_STARTER["members"]}
+    record = pbr.Family.model_validate(data | ({"programme": stated} if stated else {}))
+    try:
+        own: str | None = pbr.rule_set_for(record).programme
+    except pbr.OutsideProgramme:
+        own = None
+    took = []
+    for programme in ("tf-phase-1", "tf-phase-2", "supporting-families"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            d = from_records([record], as_of=date(2021, 6, 30), alloc=allocation(1, programme))
+        assert d.families_evaluated + len(d.rejected) == 1
+        if d.families_evaluated:
+            took.append(programme)
+        else:
+            assert d.rejected[0].errors[0].type == "outside_programme"
+    assert took == ([own] if own else [])
+
+
+def test_cli_rejects_a_record_of_another_programme_in_every_scenario(tmp_path: Path) -> None:
+    """The analyst's mixed file: the 2014/15 record stating no programme in phase two's forecast."""
+    records, scenarios = tmp_path / "np1414.jsonl", tmp_path / "sc.toml"
+    records.write_text(json.dumps(EARLY_STARTER) + "\n")
+    scenarios.write_text(
+        '[[scenarios]]\nname = "base"\n[scenarios.probabilities]\nsustained_progress = "1/3"\n'
+        '[scenarios.lag_months]\n4 = "1"\n\n'
+        '[[scenarios]]\nname = "low"\n[scenarios.probabilities]\nsustained_progress = "0.2"\n'
+        '[scenarios.lag_months]\n12 = "1"\n'
+    )
+    base = ("--records", str(records), "--estimated", "1", "--as-of", "2016-06-30")
+    table = ("--scenario", str(scenarios), "--format", "csv", "--table", "summary")
+    two = cli(*base, "--programme", "tf-phase-2", *table)
+    assert two.returncode == 1
+    rows = list(csv.DictReader(io.StringIO(two.stdout)))
+    assert [(r["scenario"], r["claimable_now"], r["records"], r["rejected"]) for r in rows] == [
+        ("base", "0.00", "0", "1"),
+        ("low", "0.00", "0", "1"),
+    ]
+    assert (
+        f"{records}:1 (record 1), family 'E-1014-NP': attached_on = \"2014-10-01\": attached "
+        "2014-10-01 with no programme stated, so a tf-phase-1 record; this forecast is of "
+        "tf-phase-2"
+    ) in two.stderr
+    one = cli(*base, "--programme", "tf-phase-1")
+    assert one.returncode == 0, one.stderr
+    assert "records: 1 families evaluated" in one.stdout

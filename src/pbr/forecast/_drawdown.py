@@ -1305,7 +1305,8 @@ def from_records(
     and against `plan` (an outcome plan, for phase two and Supporting Families) with
     `term_calendar` (a council's school terms, `pbr.load_term_calendar`: it replaces the rule
     set's, as ``pbr evaluate --term-calendar`` does; `Drawdown.readings` names it). A record that cannot be used is **rejected**, not fatal: a `Rejection` from the
-    reader, a family the rules do not cover (another programme, or attached outside its
+    reader, a family the rules do not cover (another programme: the one `pbr.rule_set_for`
+    gives it, so a 2014/15 record stating no programme is phase one's; or attached outside its
     dates), or a family given again (a family is claimed for once). The rejections are kept in
     `Drawdown.rejected` (each names its record number, family and why; ``pbr forecast --records
     FILE`` names the file and line too, which a `Family` does not carry) and counted in the
@@ -1769,6 +1770,9 @@ def _evaluated(
             f"records must hold pbr.Family records (or what pbr.read_records yields); record "
             f"{n} is {type(item).__name__}; build a family with pbr.Family.model_validate(data)"
         )
+    other_programme = _of_another_programme(item, rules, where)
+    if other_programme is not None:
+        return other_programme
     try:
         decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
     except OutsideProgramme as exc:
@@ -1792,6 +1796,52 @@ def _evaluated(
         item = item.model_copy(update={"payments": dated})
         decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
     return item, decision
+
+
+def _of_another_programme(
+    family: Family, rules: RuleSet, where: tuple[str, int | None, int]
+) -> Rejection | None:
+    """The rejection of a record `pbr.evaluate` puts in a programme other than the forecast's.
+
+    Its programme is the one `pbr.rule_set_for` gives it (stated, else the first covering its
+    attachment day), not merely one whose dates cover it: a 2014/15 record stating no programme
+    is phase one's, and phase two's forecast taking it too would count it twice across a mixed
+    file. A record no programme covers is left to `pbr.evaluate` to refuse.
+    """
+    from pbr._rejection import Rejection
+    from pbr.errors import OutsideProgramme
+    from pbr.programmes import programme_for
+
+    try:
+        own = programme_for(family).id
+    except OutsideProgramme:
+        return None
+    if own == rules.programme:
+        return None
+    source, line, n = where
+    if family.programme is None:
+        message = (
+            f"attached {family.attached_on} with no programme stated, so a {own} record; "
+            f"this forecast is of {rules.programme}"
+        )
+        if rules.covers(family.attached_on):
+            message += (
+                f': state "programme": "{rules.programme}" if it is one of '
+                f"{rules.programme}'s families"
+            )
+    else:
+        message = f"the record states programme {own}; this forecast is of {rules.programme}"
+    return Rejection.single(
+        source=source,
+        line=line,
+        record=n,
+        family_id=family.family_id,
+        local_authority=family.local_authority,
+        loc="attached_on" if family.programme is None else "programme",
+        value=family.attached_on.isoformat() if family.programme is None else own,
+        message=message,
+        type="outside_programme",
+    )
 
 
 def _fee_due(family: Family, decision: Decision, as_of: date) -> Decimal:
