@@ -1388,6 +1388,74 @@ def test_the_closed_employment_route_cites_pbr_s_reading(
     assert (closed.code, closed.rule, closed.source) == ("EMPLOYMENT_ROUTE_CLOSED", rule, source)
 
 
+EMPLOYMENT_CASES: dict[str, dict[str, Any]] = {
+    # the five reasons of the employment test itself (`pbr.programmes._employment`)
+    "CONTINUOUS_EMPLOYMENT_REACHED": {},
+    "EMPLOYMENT_TOO_SHORT": {"as_of": "early"},
+    "NO_CURRENT_EMPLOYMENT": {"employment_spells": []},
+    "EMPLOYMENT_STARTED_BEFORE_ATTACHMENT": {"started": "before"},
+    "NO_ADULT_ON_BENEFIT_AT_ATTACHMENT": {"benefit_spells": []},
+}
+CE_RULE = "results.continuous_employment"
+EMPLOYMENT_CITES = {
+    # the route is the sources' (tf-rules §2 phase two: S15, S22, S36; §3 2021/22: S40), its
+    # weeks pbr's reading; the closed route cites S40 and pbr's reading, `never` the reading only
+    "tf-phase-2": {"results.continuous_employment": "PBR-READING, S15, S22, S36"},
+    "supporting-families": {
+        "results.continuous_employment": "PBR-READING, S40",
+        "results.continuous_employment.route": "S40, PBR-READING",
+        "results.continuous_employment.route.never": "PBR-READING",
+    },
+}
+
+
+def _employment_family(programme: str, case: dict[str, Any]) -> tuple[pbr.Family, date]:
+    """A family with an adult on benefit at attachment and in work after it, as `case` varies."""
+    sf = programme == "supporting-families"
+    attached, start = ("2021-05-03", "2021-06-01") if sf else ("2016-01-15", "2016-02-01")
+    fields: dict[str, Any] = {
+        "attached_on": attached,
+        "problems_at_entry": [{"problem": "financial_stability"}, *NEEDS3]
+        if sf
+        else [{"problem": "work"}, {"problem": "health"}],
+        "benefit_spells": case.get(
+            "benefit_spells", [{"person_id": "A1", "benefit": "ESA", "start": "2015-01-01"}]
+        ),
+        "employment_spells": case.get(
+            "employment_spells",
+            [{"person_id": "A1", "start": "2015-12-01" if "started" in case else start}],
+        ),
+    }
+    as_of = ("2021-07-01" if sf else "2016-03-01") if "as_of" in case else attached[:4] + "-12-31"
+    return pbr.Family.model_validate(record(programme, **fields)), date.fromisoformat(as_of)
+
+
+@pytest.mark.parametrize("programme", ["tf-phase-2", "supporting-families"])
+def test_every_employment_reason_cites_the_route_s_sources_and_pbr_s_reading(
+    programme: str,
+) -> None:
+    """Phase two's and Supporting Families' employment reasons cited PBR-READING alone, though
+    tf-rules marks the route CONFIRMED: only its 13/26 weeks are pbr's reading. Every reason of
+    the route, under every value of every interpretation, cites both."""
+    base = pbr.programmes.programme(programme).rules
+    choices: list[dict[str, str]] = [{}] + [
+        {name: value} for name, i in base.interpretations.items() for value in i.values
+    ]
+    seen: set[tuple[str, str]] = set()
+    for code, case in EMPLOYMENT_CASES.items():
+        family, as_of = _employment_family(programme, case)
+        for choice in choices:
+            rules = base.with_interpretations(**choice)
+            reasons = pbr.evaluate(family, as_of=as_of, rules=rules).results[CE].reasons
+            cited = [(r.code, r.rule, r.source) for r in reasons if r.rule.startswith(CE_RULE)]
+            for reason_code, rule, source in cited:
+                assert source == EMPLOYMENT_CITES[programme][rule], (choice, reason_code)
+                seen.add((reason_code, rule))
+            if not choice:  # the default reading reaches the test itself
+                assert [c for c, _, _ in cited] == [code]
+    assert {c for c, rule in seen if rule == CE_RULE} == set(EMPLOYMENT_CASES)
+
+
 @pytest.mark.parametrize(
     ("attached_on", "earliest", "warned"),
     [

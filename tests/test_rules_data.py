@@ -77,7 +77,10 @@ def test_pbrs_own_specifications_are_sources_of_their_own_kind() -> None:
     assert cited["tf-phase-2", "employment_weeks_jsa"] == ("PBR-READING",)
     # tf-rules §2: phase two's employment weeks are a "recollection only; no source seen"
     assert cited["tf-phase-2", "employment_weeks_other"] == ("PBR-READING",)
-    assert PHASE_TWO.source_of_rule("results.continuous_employment") == "PBR-READING"
+    # the weeks are pbr's reading; the route itself is the sources' (tf-rules §2: S15, S22, S36;
+    # §3: S40): it cited only PBR-READING
+    assert PHASE_TWO.source_of_rule("results.continuous_employment") == "PBR-READING, S15, S22, S36"
+    assert SUPPORTING_FAMILIES.source_of_rule("results.continuous_employment") == "PBR-READING, S40"
     assert cited["supporting-families", "employment_weeks_other"] == ("PBR-READING",)
     assert cited["tf-phase-2", "adult_age"] == ("S8", "PBR-READING")
     # S37 dates phase two's early starters, not their money (S31 and the rest state 2015-20's);
@@ -103,6 +106,24 @@ def test_phase_two_s_800_cites_the_sources_that_state_it_by_either_route() -> No
     progress = PHASE_TWO.parameter("sustained_progress", year)
     assert employment.source == progress.source == ("S31", "S34", "S35", "S25")
     assert employment.value == progress.value == Decimal("800.00")
+
+
+def test_supporting_families_800_cites_s41_and_its_cap_s44_s_one_claim_too() -> None:
+    """tf-rules §3: £800 per successful family is S41's; one claim per family is S44's.
+
+    The results payment cited S44 too, which gives the quarterly payments, not the amount.
+    """
+    for year in (FinancialYear(2021), FinancialYear(2022)):
+        assert SUPPORTING_FAMILIES.parameter("sustained_progress", year).source == ("S41",)
+        assert SUPPORTING_FAMILIES.parameter("cap", year).source == ("S41", "S44")
+
+
+def test_the_employment_route_s_last_day_is_a_day() -> None:
+    """It was a count, 2021 (the financial year), shown as "2021" with unit "count"."""
+    until = SUPPORTING_FAMILIES.parameters["employment_route_until"]
+    assert until.unit == "date"
+    assert SUPPORTING_FAMILIES.day("employment_route_until") == date(2022, 3, 31)
+    assert [(v.source, v.status) for v in until.values] == [(("S40",), "confirmed")]
 
 
 def test_every_money_parameter_cites_a_listed_source() -> None:

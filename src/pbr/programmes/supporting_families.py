@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, get_args
 from pbr._dates import age_on
 from pbr._parts import ResultKind
 from pbr._record_checks import FamilyNeed
-from pbr.periods import FinancialYear
 from pbr.programmes._employment import continuous_employment
 from pbr.programmes._kernel import Verdict, reason
 from pbr.programmes._programme import Programme
@@ -155,13 +154,13 @@ only, as no source says the route was never open."""
 def route_claims_until(rules: RuleSet) -> Mapping[ResultKind, date]:
     """The employment route's last claim day, when it closes before results claims do.
 
-    Under ``employment_route = claims_to_march_2022``, the end of financial year
-    `employment_route_until` (31 March 2022, S40); none under ``always`` (open to the end) or
-    ``never`` (never open).
+    Under ``employment_route = claims_to_march_2022``, `employment_route_until` (31 March 2022,
+    the end of the 2021/22 guidance, S40); none under ``always`` (open to the end) or ``never``
+    (never open).
     """
     if rules.interpretation("employment_route") != "claims_to_march_2022":
         return {}
-    return {"continuous_employment": FinancialYear(rules.number("employment_route_until")).end}
+    return {"continuous_employment": rules.day("employment_route_until")}
 
 
 def _employment_unread(family: Family, as_of: date, progress: Verdict) -> tuple[str, str] | None:
