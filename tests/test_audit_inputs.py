@@ -230,17 +230,21 @@ def test_a_utf16_file_is_named_as_not_utf8(
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("compression", ["gzip", "xz"])
+@pytest.mark.parametrize("compression", ["gzip", "xz", "bzip2"])
 def test_a_compressed_file_is_named_as_compressed_not_utf16(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], compression: str
 ) -> None:
     """A gzip file's NUL bytes were reported as "it looks like UTF-16"."""
+    import bz2
     import gzip
     import lzma
 
     path = tmp_path / "claims.csv.gz"
     text = f"{HEADER}\n{GOOD}\n".encode()
-    path.write_bytes(gzip.compress(text) if compression == "gzip" else lzma.compress(text))
+    if compression == "gzip":
+        path.write_bytes(gzip.compress(text))
+    else:
+        path.write_bytes(lzma.compress(text) if compression == "xz" else bz2.compress(text))
     status, out, err = audit(capsys, path)
     assert (status, out, err) == (
         2,

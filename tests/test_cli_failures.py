@@ -302,6 +302,97 @@ def test_data_piped_from_an_ascii_standard_output_is_utf8_not_escaped(
     assert decision["local_authority"] == "Ynys Môn £"
 
 
+COUNCIL = "Pen-y-bont ar Ogwr – Ŵ"  # Ŵ is neither latin-1 nor cp1252, the dash not latin-1
+
+
+def _council_families(tmp_path: Path) -> Path:
+    """The example's first family, its council `COUNCIL`."""
+    line = (EXAMPLES / "families.jsonl").read_text().splitlines()[0]
+    source = tmp_path / "uni.jsonl"
+    source.write_text(line.replace("Exampleshire", COUNCIL) + "\n", encoding="utf-8")
+    return source
+
+
+LOCALES = [
+    {"PYTHONIOENCODING": "latin-1"},
+    {"PYTHONIOENCODING": "cp1252"},
+    {"PYTHONIOENCODING": "ascii"},
+    {"LANG": "C", "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"},
+]
+
+
+@pytest.mark.parametrize("locale", LOCALES, ids=lambda env: " ".join(env.values()))
+@pytest.mark.parametrize("form", ["json", "table", "csv"])
+def test_standard_output_to_a_file_is_utf8_in_any_locale(
+    tmp_path: Path, locale: dict[str, str], form: str
+) -> None:
+    """cp1252 wrote bytes pbr replay refused; latin-1 stopped with an "unexpected error"."""
+    import os
+    import subprocess
+
+    source = _council_families(tmp_path)
+    argv = ["evaluate", str(source), "--as-of", "2015-03-31", "--format", form]
+    done = subprocess.run(
+        [sys.executable, "-m", "pbr.cli", *argv],
+        capture_output=True, env={**os.environ, **locale}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (COUNCIL if form != "table" else "£800.00") in done.stdout.decode("utf-8")
+    assert b"unexpected error" not in done.stderr
+    if form == "json":  # read back as pbr replay reads it
+        decisions = tmp_path / "decisions.jsonl"
+        decisions.write_bytes(done.stdout)
+        assert main(["replay", str(decisions), "--families", str(source)]) == 0
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "ascii"])
+def test_explain_and_rules_to_a_pipe_are_utf8_in_any_encoding(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    encoding: str,
+) -> None:
+    source = _council_families(tmp_path)
+    family_id = json.loads(source.read_text())["family_id"]
+    for argv in (["explain", str(source), family_id, "--as-of", "2015-03-31"], ["rules"]):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding=encoding)
+        monkeypatch.setattr(sys, "stdout", out)
+        status = main(argv)
+        out.flush()
+        err = capsys.readouterr().err
+        assert (status, err) == (0, "")
+        assert ("£" if argv == ["rules"] else COUNCIL) in raw.getvalue().decode("utf-8")
+        assert out.encoding == encoding  # as it was, once the command is done
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_a_terminal_or_standard_error_without_a_character_gets_an_escape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """A terminal, or standard error, in latin-1 stopped the command at the first ``–``."""
+    source = _council_families(tmp_path)
+    family_id = json.loads(source.read_text())["family_id"]
+    screen, log = io.BytesIO(), io.BytesIO()
+    terminal = _Terminal(screen, encoding=encoding)
+    error = io.TextIOWrapper(log, encoding=encoding)
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(sys, "stderr", error)
+    status = main(["explain", str(source), family_id, "--as-of", "2015-03-31"])
+    named = tmp_path / "Ŵ–out.jsonl"
+    status += main(["evaluate", str(source), "--as-of", "2015-03-31", "--output", str(named)])
+    terminal.flush()
+    error.flush()
+    shown = screen.getvalue().decode(encoding)
+    said = log.getvalue().decode(encoding)
+    assert status == 0, said
+    assert "Pen-y-bont ar Ogwr " in shown
+    assert "\\u0174" in shown  # (cp1252 has the dash)
+    assert "\\u0174" in said
+    assert "out.jsonl" in said
+    assert "unexpected error" not in said
+
+
 def test_an_empty_key_file_name_is_refused_not_taken_for_the_environment_key() -> None:
     from pbr.ledger import LedgerError, load_key
 

@@ -1126,6 +1126,21 @@ def test_format_table_to_standard_output_is_the_table(
     assert "payable now" not in out
 
 
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_output_to_standard_output_is_json_lines_without_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """``--output -`` printed the table (the help: JSON Lines with --output) and then said
+    "decisions written to -"."""
+    source = write_lines(tmp_path / "f.jsonl", [good("G1"), good("G2")])
+    status, out, err = run(capsys, "evaluate", str(source), "--as-of", "2014-01-01",
+                           "--output", name)  # fmt: skip
+    assert status == 0
+    assert [json.loads(line)["family_id"] for line in out.splitlines()] == ["G1", "G2"]
+    assert "payable now" in err
+    assert err.endswith("decisions written to standard output\n")
+
+
 def test_format_table_to_another_descriptor_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

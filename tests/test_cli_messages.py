@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from pbr.cli import EXIT_STATUS, _parser, main
+from pbr.cli import EXIT_STATUS, SHARED_EXIT_STATUS, _parser, main
 from pbr.ledger import Entry, Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,11 +266,17 @@ def test_a_closed_standard_input_is_said_in_one_line(command: str) -> None:
 
 
 def _encoded(text: str, how: str) -> bytes:
-    """`text` saved as gzip, UTF-16 (with or without its byte-order mark) or with CR line ends."""
+    """`text` saved as gzip, bzip2, lz4, UTF-16 (with or without its byte-order mark) or with CR
+    line ends."""
+    import bz2
     import gzip
 
     if how == "gzip":
         return gzip.compress(text.encode())
+    if how == "bzip2":
+        return bz2.compress(text.encode())
+    if how == "lz4":  # a frame's magic number and descriptor (Python has no lz4), then blocks
+        return bytes.fromhex("04224d18604082") + text.encode()
     if how == "cr":
         return text.replace("\n", "\r").encode()
     return text.encode(how)
@@ -278,6 +284,8 @@ def _encoded(text: str, how: str) -> bytes:
 
 _SAID = {
     "gzip": " is gzip-compressed: decompress it first",
+    "bzip2": " is bzip2-compressed: decompress it first",
+    "lz4": " is lz4-compressed: decompress it first",
     "utf-16": " is UTF-16: save it as UTF-8",
     "utf-16-le": " is UTF-16: save it as UTF-8",
     "utf-16-be": " is UTF-16: save it as UTF-8",
@@ -550,11 +558,26 @@ def test_every_command_documents_its_exit_statuses(capsys: pytest.CaptureFixture
     commands = _commands(_parser())
     assert {name for name, _ in commands} == set(EXIT_STATUS)
     for name, sub in commands:
-        assert sub.epilog == f"Exit status: {EXIT_STATUS[name]}.", name
+        shared = "" if name == "serve" else f"; {SHARED_EXIT_STATUS}"
+        assert sub.epilog == f"Exit status: {EXIT_STATUS[name]}{shared}.", name
         assert EXIT_STATUS[name].startswith("0 "), name
     with pytest.raises(SystemExit):
         main(["ledger", "verify", "--help"])
     assert "Exit status: 0 the chain is intact" in capsys.readouterr().out
+
+
+def test_every_command_s_help_says_the_exit_statuses_all_share(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``pbr evaluate --help`` said 0, 1 and 2 only: not 141 (``| head``), 130, 143 or 129
+    (stopped), nor 2 for an output or standard error that cannot be written."""
+    for command in (["evaluate"], ["explain"], ["ledger", "export"], ["rules"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        said = " ".join(capsys.readouterr().out.split())
+        assert "2 also when an output or standard error cannot be written" in said, command
+        assert "141 when the reader of the output goes away (| head)" in said, command
+        assert "130, 143 or 129 when stopped by Ctrl-C, SIGTERM or SIGHUP" in said, command
 
 
 def test_ledger_verify_exits_as_documented(

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,38 @@ def test_a_full_temporary_folder_is_reported_in_one_line(
     assert "cannot copy <stdin> to a temporary file" in err
     assert "No space left on device" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("form", ["json", "csv"])
+def test_a_full_temporary_folder_in_a_parallel_run_is_said_as_the_folder_s(
+    tmp_path: Path,
+    temp_folder: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    form: str,
+) -> None:
+    """The workers' slices on a full disk: "cannot write o.jsonl: No space left on device" (a
+    file on another disk, with room) or an "unexpected error"; the output is kept."""
+    from pbr import _slices, batch
+
+    from .test_slices import on_full_disk
+
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    monkeypatch.setattr(batch, "SPAN_BYTES", 20_000)
+    monkeypatch.setattr(_slices, "open", partial(on_full_disk, 0, "every"), raising=False)
+    out = tmp_path / f"o.{'jsonl' if form == 'json' else form}"
+    out.write_text("kept\n")
+    source = generated(300, tmp_path)
+    status = main(["evaluate", str(source), "--as-of", AS_OF, "--workers", "2",
+                   "--output", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == (
+        f"pbr: cannot write the workers' decisions to a temporary file in {temp_folder}: No "
+        "space left on device; set TMPDIR to a folder on a disk with room, or use one worker\n"
+    )
+    assert out.read_text() == "kept\n"
+    assert list(temp_folder.iterdir()) == []
 
 
 # --- a stopped run leaves nothing in the temporary folder -------------------------------------

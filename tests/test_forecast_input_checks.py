@@ -298,6 +298,25 @@ def test_a_directory_is_not_a_scenario_or_councils_file(tmp_path: Path) -> None:
     assert "No such file or directory" in refused("--councils", str(tmp_path / "none.csv"))
 
 
+@pytest.mark.parametrize("compression", ["gzip", "bzip2"])
+def test_a_compressed_councils_or_scenario_file_is_said_to_be_compressed(
+    tmp_path: Path, compression: str
+) -> None:
+    """It was "line 1: byte 8b is not UTF-8 (Windows-1252, perhaps)"."""
+    import bz2
+    import gzip
+
+    compress = gzip.compress if compression == "gzip" else bz2.compress
+    councils = write(tmp_path / "councils.csv", compress(b"council,estimated_families\nK,10\n"))
+    assert refused("--councils", str(councils)) == (
+        f"pbr: {councils} is {compression}-compressed: decompress it first"
+    )
+    scenario = write(tmp_path / "s.json", compress(json.dumps(SCENARIO).encode()))
+    assert refused("--families", "100", "--scenario", str(scenario)) == (
+        f"pbr: {scenario} is {compression}-compressed: decompress it first"
+    )
+
+
 def test_a_bad_scenario_value_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path / "s.json", json.dumps({**SCENARIO, "probabilities": {"x": "2"}}))
     with pytest.raises(ValueError, match="between 0 and 1") as error:

@@ -1561,6 +1561,37 @@ def test_export_and_import_carry_the_claim_dates(tmp_path: Path) -> None:
     assert list(Ledger(tmp_path / "week.db").entries()) == []
 
 
+_NOT_CSV_TEXT = {
+    "gzip": " is gzip-compressed: decompress it first",
+    "bzip2": " is bzip2-compressed: decompress it first",
+    "utf-16": " is UTF-16: save it as UTF-8",
+    "workbook": ": it is an Excel workbook (or another zip file), not a ledger CSV file",
+}
+
+
+@pytest.mark.parametrize("how", list(_NOT_CSV_TEXT))
+def test_import_says_a_file_is_compressed_utf16_or_a_workbook(tmp_path: Path, how: str) -> None:
+    """Each was "missing columns [...]", which does not say what to do."""
+    import bz2
+    import gzip
+
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.append([dated(1, date(2012, 12, 1))])
+    ledger.export_csv(tmp_path / "out.csv")
+    text = (tmp_path / "out.csv").read_bytes()
+    path = tmp_path / "in.csv"
+    saved: dict[str, Callable[[bytes], bytes]] = {
+        "gzip": gzip.compress,
+        "bzip2": bz2.compress,
+        "utf-16": lambda data: data.decode().encode("utf-16"),
+        "workbook": lambda data: b"PK\x03\x04" + data,
+    }
+    path.write_bytes(saved[how](text))
+    with pytest.raises(LedgerError) as refused:
+        Ledger(tmp_path / "copy.db").import_csv(path)
+    assert str(refused.value).startswith(f"{path}{_NOT_CSV_TEXT[how]}")
+
+
 def test_a_ledger_of_an_earlier_pbr_is_read_and_appended_to_as_it_was(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -1609,13 +1640,14 @@ def test_a_row_added_to_the_meta_table_is_not_reported_intact(keyed: bool, tmp_p
 def test_an_export_to_standard_output_says_so_on_standard_error(
     tmp_path: Path, target: str
 ) -> None:
-    """``export DB /dev/stdout`` wrote "exported 2 entries to /dev/stdout" into the CSV."""
+    """``export DB /dev/stdout`` wrote "exported 2 entries to /dev/stdout" into the CSV; ``-``
+    was named as "-"."""
     filled(tmp_path / "l.db", 2)
     done = cli("ledger", "export", str(tmp_path / "l.db"), target)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(",".join(CSV_COLUMNS))
     assert len(done.stdout.splitlines()) == 3
-    assert done.stderr == f"exported 2 entries to {target}\n"
+    assert done.stderr == "exported 2 entries to standard output\n"
 
 
 def test_a_file_whose_last_row_may_be_cut_short_is_not_imported(tmp_path: Path) -> None:

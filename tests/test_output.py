@@ -33,6 +33,7 @@ from pbr.output import (
     _pounds,
     _result_lists,
     atomic_writer,
+    check_writable,
     decision_text,
     markdown_text,
     neutralise,
@@ -149,6 +150,19 @@ def test_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"), atomic_writer(tmp_path / "x" / "y"):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_where_a_folder_should_be_is_said_to_be_a_file(tmp_path: Path) -> None:
+    """``--output s.jsonl/x.jsonl``, s.jsonl a file, said "folder .../s.jsonl does not exist"."""
+    file = tmp_path / "s.jsonl"
+    file.write_text("kept\n")
+    said = f"{file} is a file, not a folder"
+    for inside in (file / "x.jsonl", file / "a" / "x.jsonl"):
+        with pytest.raises(OutputError, match=re.escape(said)), atomic_writer(inside):
+            pass
+        with pytest.raises(OutputError, match=re.escape(said)):
+            check_writable(inside)
+    assert file.read_text() == "kept\n"
 
 
 def test_cli_output_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

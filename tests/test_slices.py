@@ -7,6 +7,7 @@ process is raised here, and nothing is left running or on disk however the calle
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import tempfile
@@ -129,6 +130,79 @@ def test_without_room_for_the_files_this_process_evaluates_alone(
     ranges = [("f", n, n + 1) for n in range(30)]
     got = list(_slices.evaluate_sliced(_fake_span, ranges, 2))
     assert [s.data for s in got] == [str(n).encode() for n in range(30)]
+
+
+class _FullDisk:
+    """A slice's file on a full disk: every write fails with ENOSPC."""
+
+    def __init__(self, path: str) -> None:
+        self._handle = open(path, "wb")  # noqa: SIM115
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def on_full_disk(parent: int, where: str, path: str, mode: str = "r") -> object:
+    """`open`, but a slice's file is on a full disk in this process, the other, or `every`."""
+    here = os.getpid() == parent
+    if path.endswith(".part") and where in ("every", "here" if here else "other"):
+        return _FullDisk(path)
+    return open(path, mode)
+
+
+def _slow_span(parent: int, part: tuple[str, int, int]) -> batch.Span:
+    """A span of the range's start, slower in the other process: both write slices' files."""
+    time.sleep(0.002 if os.getpid() == parent else 0.02)
+    return _fake_span(part)
+
+
+@pytest.mark.parametrize("where", ["here", "other", "every"])
+def test_a_full_temporary_folder_is_said_as_the_folder_s_failure(
+    where: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare OSError(ENOSPC) was taken for the output's ("cannot write out.jsonl: No space left
+    on device") or was an "unexpected error"."""
+    from pbr.output import OutputError
+
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    parent = os.getpid()
+    monkeypatch.setattr(_slices, "open", partial(on_full_disk, parent, where), raising=False)
+    ranges = [("f", n, n + 1) for n in range(200)]
+    with pytest.raises(OutputError) as failed:
+        list(_slices.evaluate_sliced(partial(_slow_span, parent), ranges, 2))
+    assert str(failed.value) == (
+        f"cannot write the workers' decisions to a temporary file in {folder}: No space left on "
+        "device; set TMPDIR to a folder on a disk with room, or use one worker"
+    )
+    assert failed.value.errno is None  # never taken for an output's write error
+
+
+def test_an_error_the_other_process_cannot_file_on_a_full_disk_is_still_raised_here(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was written to a file beside the slices: on a full disk the process stopped instead
+    (``a worker process stopped (exit code 1)``), its error lost."""
+    parent = os.getpid()
+
+    def no_files(path: str, mode: str = "r") -> object:
+        if os.getpid() != parent and not path.endswith(".part") and "w" in mode:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return open(path, mode)
+
+    monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
+    monkeypatch.setattr(_slices, "open", no_files, raising=False)
+    ranges = [("f", n, n + 1) for n in range(40)]
+    with pytest.raises(ValueError, match="no span for range"):
+        list(_slices.evaluate_sliced(partial(_failing, parent, "raise"), ranges, 2))
 
 
 def test_pbr_evaluate_with_two_workers_writes_one_worker_s_bytes(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ user to go to Python to replay a decision that named a calendar.
 
 from __future__ import annotations
 
+import bz2
 import csv
 import io
 import json
@@ -271,6 +272,10 @@ def test_a_term_field_is_read_as_written_or_refused(term: dict[str, object], sai
         ("k.csv", b"academic_year,term,start,end\n2012/13,autumn,2012-09-04,\xff\n",
          "not UTF-8 text (byte 56 is 0xff)"),
         ("k.csv", b"academic\x00_year", "not text (a NUL byte at byte 9 of line 1)"),
+        ("k.csv", bz2.compress(b"academic_year,term,start,end\n"),
+         "the term calendar is bzip2-compressed: decompress it first"),
+        ("k.csv", "academic_year,term,start,end\n".encode("utf-16"),
+         "the term calendar is UTF-16: save it as UTF-8"),
         ("k.csv", b"a" * ((1 << 20) + 1), "larger than a term calendar may be (1 MiB)"),
     ],
 )  # fmt: skip

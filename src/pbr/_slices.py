@@ -8,7 +8,8 @@ of each `Span` pickled), which this process reads back when the slice's turn com
 no threads beside this one, no pipe carrying decisions, one process a core rather than a
 writing process competing with the workers for the cores (the fourteenth round of
 ``docs/performance.md``). At most `AHEAD` slices a process are taken beyond the next to hand
-on, so the files stay few however slowly the caller takes the spans.
+on, so the files stay few however slowly the caller takes the spans. A slice's file that cannot
+be written (a full disk) is said as the temporary folder's failure, not the output's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
@@ -147,11 +148,18 @@ def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: boo
 
     kept: dict[int, list[_S]] = {}
     written: set[int] = set()
+    failed: dict[int, bytes] = {}
     following = 0
     count = len(shared.slices)
     while following < count:
         while reader.poll():
-            written.add(int.from_bytes(reader.recv_bytes(), "little"))
+            said = reader.recv_bytes()
+            number = int.from_bytes(said[:8], "little")
+            written.add(number)
+            if len(said) > 8:
+                failed[number] = said[8:]
+        if following in failed:
+            raise pickle.loads(failed[following])
         if following in kept or following in written:
             done = kept.pop(following) if following in kept else None
             yield from done if done is not None else _read_slice(shared.folder, following)
@@ -184,9 +192,10 @@ def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: boo
 def _other(shared: _Shared[Any], writer: Any) -> None:
     """Another process's part: take slices, write each to its file, say so; until none is left.
 
-    Whatever goes wrong is handed to the process handing on, which raises it; nothing is
-    printed here (a traceback would reach the terminal of whoever ran pbr). If that process
-    is gone, so is the work: the folder is removed and this process ends.
+    Whatever goes wrong is handed to the process handing on, through the pipe (not a file: the
+    disk may be full), which raises it; nothing is printed here (a traceback would reach the
+    terminal of whoever ran pbr). If that process is gone, so is the work: the folder is
+    removed and this process ends.
     """
     worker_signals()
     parent = os.getppid()
@@ -204,8 +213,7 @@ def _other(shared: _Shared[Any], writer: Any) -> None:
             try:
                 shared.write(mine)
             except BaseException as exc:
-                _write_error(exc, shared.folder, mine)
-                writer.send_bytes(mine.to_bytes(8, "little"))
+                writer.send_bytes(mine.to_bytes(8, "little") + _pickled_error(exc))
                 return
             writer.send_bytes(mine.to_bytes(8, "little"))
             _tidy(mine)
@@ -224,38 +232,63 @@ def _write_slice(
     folder: str,
     number: int,
 ) -> None:
-    """Each range's span into the slice's file: its decisions as they are, the rest pickled."""
+    """Each range's span into the slice's file: its decisions as they are, the rest pickled.
+
+    An error of the work (an input that cannot be read) is raised as it is; one writing the
+    file (`_temporary_folder`) as the temporary folder's.
+    """
     path = os.path.join(folder, str(number))
-    with open(path + ".part", "wb") as handle:
+    with _temporary_folder(folder):
+        handle = open(path + ".part", "wb")  # noqa: SIM115
+    try:
         for part in ranges:
             span = filed(work(part))
             rest = pickle.dumps(span._replace(data=b""), pickle.HIGHEST_PROTOCOL)
-            handle.write(_LENGTH.pack(len(rest), len(span.data)))
-            handle.write(rest)
-            handle.write(span.data)
-    os.replace(path + ".part", path)
+            with _temporary_folder(folder):
+                handle.write(_LENGTH.pack(len(rest), len(span.data)))
+                handle.write(rest)
+                handle.write(span.data)
+        with _temporary_folder(folder):
+            handle.close()
+            os.replace(path + ".part", path)
+    finally:
+        with suppress(OSError):
+            handle.close()
 
 
-def _write_error(exc: BaseException, folder: str, number: int) -> None:
-    """What went wrong writing a slice, for `_read_slice` to raise (pickled, or as its text)."""
+@contextmanager
+def _temporary_folder(folder: str) -> Iterator[None]:
+    """A write of a slice's file that fails as the temporary folder's failure, naming it.
+
+    Said as `pbr.output.OutputError` but with no errno, so not taken for a failure of the
+    output being written meanwhile (``cannot write out.jsonl: No space left on device`` said
+    of a file that had room).
+    """
+    try:
+        yield
+    except OSError as exc:
+        from pbr.output import OutputError
+
+        place = os.path.dirname(folder)
+        raise OutputError(
+            f"cannot write the workers' decisions to a temporary file in {place}: "
+            f"{exc.strerror or exc}; set TMPDIR to a folder on a disk with room, or use one worker"
+        ) from None
+
+
+def _pickled_error(exc: BaseException) -> bytes:
+    """What went wrong making a slice, for the process handing on to raise (or as its text)."""
     try:
         data = pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
         pickle.loads(data)
     except Exception:
         data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-    with open(os.path.join(folder, f"{number}.error"), "wb") as handle:
-        handle.write(data)
+    return data
 
 
 def _read_slice(folder: str, number: int) -> Iterator[Any]:
-    """The spans `_write_slice` wrote, in order; the file removed once read.
-
-    Raises what the process writing it raised, if it did.
-    """
+    """The spans `_write_slice` wrote, in order; the file removed once read."""
     path = os.path.join(folder, str(number))
-    if os.path.exists(path + ".error"):
-        with open(path + ".error", "rb") as failed:
-            raise pickle.loads(failed.read())
     with open(path, "rb") as handle:  # buffered: each read returns all it asks for, or the end
         while header := handle.read(_LENGTH.size):
             rest_size, data_size = _LENGTH.unpack(header)

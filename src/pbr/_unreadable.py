@@ -115,8 +115,14 @@ NUL_ONLY = "is not text: its first bytes are all NUL (zero) bytes (is it the rig
 """Why a file or stream starting with nothing but NUL bytes (``/dev/zero``, an empty disk image)
 is refused at once: read as records, it is one rejection after another, or one without end."""
 
-_COMPRESSED = {b"\x1f\x8b": "gzip", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd"}
-"""How a compressed file starts, and its compression."""
+_COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"\x04\x22\x4d\x18": "lz4",  # a frame; the legacy format is no longer written
+    **{b"BZh" + level.encode(): "bzip2" for level in "123456789"},
+}
+"""How a compressed file starts, and its compression (bzip2: ``BZh`` and its block size, 1-9)."""
 
 TEXT_HEAD_BYTES = 1 << 16
 """The bytes of a file's start `not_line_text` is given: room for its first line's end."""
@@ -175,6 +181,8 @@ def not_compressed(name: str, head: bytes) -> str | None:
 
     >>> not_compressed("claims.csv.gz", bytes([0x1F, 0x8B, 8]))
     'claims.csv.gz is gzip-compressed: decompress it first'
+    >>> not_compressed("f.jsonl.bz2", b"BZh91AY&SY"), not_compressed("f", b"BZh0")
+    ('f.jsonl.bz2 is bzip2-compressed: decompress it first', None)
     """
     for magic, compression in _COMPRESSED.items():
         if head.startswith(magic):

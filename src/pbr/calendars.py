@@ -94,6 +94,7 @@ def load_term_calendar(path: str | os.PathLike[str]) -> TermCalendar:
             + (hint if isinstance(path, Mapping) else "")
         )
     from pbr._bounded import Refused, read_limited
+    from pbr._unreadable import not_utf8_text
 
     path = Path(path)
     origin = str(path)
@@ -112,6 +113,9 @@ def load_term_calendar(path: str | os.PathLike[str]) -> TermCalendar:
         raise CalendarError(
             f"{origin}: cannot read the term calendar: {exc.strerror or exc}"
         ) from None
+    not_text = not_utf8_text("the term calendar", data[:8])  # compressed, UTF-16: said so
+    if not_text is not None:
+        raise CalendarError(f"{origin}: {not_text}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -1220,7 +1220,7 @@ class Ledger:
         from pbr._bounded import Refused, read_limited
 
         try:
-            data = read_limited(path, "a ledger CSV file")
+            data = read_limited(path, "a ledger CSV file", check=lambda head: _csv_text(path, head))
         except OSError as exc:
             raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
         except Refused as exc:
@@ -1260,6 +1260,21 @@ class Ledger:
                 return row
         except sqlite3.Error:
             return None
+
+
+def _csv_text(path: str | Path, head: bytes) -> None:
+    """Refuse a file starting with `head` that is no text file at all: a workbook, compressed, UTF-16.
+
+    Read as text, each was "missing columns", which does not say what to do.
+    """
+    from pbr._unreadable import not_a_text_file, not_utf8_text
+
+    binary = not_a_text_file(head, "a ledger CSV file")
+    if binary is not None:
+        raise LedgerError(f"{path}: {binary}")
+    said = not_utf8_text(str(path), head)
+    if said is not None:
+        raise LedgerError(said)
 
 
 def _import_rows(path: str | Path, text: str) -> list[Entry]:

@@ -501,6 +501,27 @@ def markdown_text(value: object) -> str:
     return text if text.isprintable() else " ".join(text.splitlines())
 
 
+def _no_folder(shown: str, folder: Path) -> OutputError:
+    """Why `shown` cannot be written in `folder`, which is not a folder: missing, or a file.
+
+    ``--output out.jsonl/x.jsonl`` with ``out.jsonl`` a file was said as a folder that does not
+    exist.
+
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "out.jsonl"
+    >>> _ = file.write_text("")
+    >>> print(_no_folder("x", file / "a"))
+    cannot write x: /.../out.jsonl is a file, not a folder
+    """
+    for above in (folder, *folder.parents):
+        if os.path.lexists(above):
+            if not above.is_dir():
+                kind = "a file, not a folder" if above.is_file() else "not a folder"
+                return OutputError(f"cannot write {shown}: {above} is {kind}")
+            break
+    return OutputError(f"cannot write {shown}: folder {folder} does not exist")
+
+
 def check_writable(path: str | Path) -> Path:
     """Check, before any work, that `atomic_writer` would write `path`: refused up front.
 
@@ -528,7 +549,7 @@ def check_writable(path: str | Path) -> Path:
     if target.is_block_device():
         raise OutputError(f"will not write over {path}: it is a block device (a disk)")
     if not target.parent.is_dir():
-        raise OutputError(f"cannot write {path}: folder {target.parent} does not exist")
+        raise _no_folder(str(path), target.parent)
     if path.suffix.lower() == ".xlsx":
         try:
             import openpyxl  # noqa: F401
@@ -697,7 +718,7 @@ def atomic_writer(
     target = Path(os.path.realpath(path))  # its folder's links resolved
     try:
         found: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a file on the way: said below
         found = None
     except OSError as exc:
         raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
@@ -710,7 +731,7 @@ def atomic_writer(
             yield handle
         return
     if not target.parent.is_dir():
-        raise OutputError(f"cannot write {shown}: folder {target.parent} does not exist")
+        raise _no_folder(shown, target.parent)
     if found is not None and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {shown}: the file is read-only")
     _sweep(target)

@@ -22,6 +22,7 @@ from pbr.cli._options import (
     key_files,
     load_calendar,
     utf8_text,
+    written_to,
 )
 from pbr.money import ZERO, format_gbp
 
@@ -675,7 +676,7 @@ def run_audit(args: argparse.Namespace, out: TextIO) -> int:
     for r in rejections:
         print(r.describe(), file=sys.stderr)
     if args.report:
-        print(f"report written to {printable(args.report)}", file=sys.stderr)
+        print(f"report written to {written_to(args.report)}", file=sys.stderr)
     _print_audit(result, drawn, out)
     if found is not None:
         out.write(f"{_shown(found.describe())}\n")
@@ -919,7 +920,7 @@ def run_ledger(args: argparse.Namespace, out: TextIO) -> int:
             n = ledger.export_csv(args.csv)
             to_stdout = given_descriptor(args.csv) == 1
             done = sys.stderr if to_stdout else out  # stdout holds the entries then
-            print(f"exported {counted(n)} to {printable(args.csv)}", file=done)
+            print(f"exported {counted(n)} to {written_to(args.csv)}", file=done)
             return 0
         if command == "import":
             n = ledger.import_csv(args.csv, verify=False)  # verified above (`_broken`)

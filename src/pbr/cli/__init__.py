@@ -30,7 +30,7 @@ with warnings_as_lines():  # ``python -m pbr.cli`` loads the rules here: a warni
     from pbr.errors import CalendarError, PlanError, UnknownInterpretation
     from pbr.io import UnreadableFile
 
-__all__ = ["EXIT_CLOSED_PIPE", "main"]
+__all__ = ["EXIT_CLOSED_PIPE", "EXIT_STATUS", "SHARED_EXIT_STATUS", "epilog", "main"]
 
 EXIT_CLOSED_PIPE = 141
 """The exit status when the reader of the output went away (``pbr evaluate ... | head``).
@@ -103,16 +103,34 @@ EXIT_STATUS: dict[str, str] = {
     "a bad setting, the address in use)",
     "rules": "0 the rule sets were printed",
 }
-"""Each command's exit statuses (besides those every command shares, in the module's doc)."""
+"""Each command's exit statuses (besides those every command shares: `SHARED_EXIT_STATUS`)."""
+
+SHARED_EXIT_STATUS = (
+    "2 also when an output or standard error cannot be written (a full disk; standard error "
+    "closed, full or its reader gone, as in 2>&1 | head, ends the run with 2 once its output is "
+    "written); 141 when the reader of the output goes away (| head); 130, 143 or 129 when "
+    "stopped by Ctrl-C, SIGTERM or SIGHUP (every temporary file removed, no output replaced)"
+)
+"""The exit statuses every command but ``pbr serve`` shares (the module's doc says them too)."""
+
+
+def epilog(command: str) -> str:
+    """What ends ``pbr COMMAND --help`` (and its section of the CLI reference): its exit statuses.
+
+    >>> epilog("rules")[:57]
+    'Exit status: 0 the rule sets were printed; 2 also when an'
+    """
+    shared = "" if command == "serve" else f"; {SHARED_EXIT_STATUS}"  # it stops as a server does
+    return f"Exit status: {EXIT_STATUS[command]}{shared}."
 
 
 def _add_exit_statuses(parser: argparse.ArgumentParser, prefix: str = "") -> None:
-    """End each command's help with its exit statuses (`EXIT_STATUS`)."""
+    """End each command's help with its exit statuses (`epilog`)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, command in action.choices.items():
                 full = f"{prefix}{name}"
-                command.epilog = f"Exit status: {EXIT_STATUS[full]}."
+                command.epilog = epilog(full)
                 _add_exit_statuses(command, f"{full} ")
 
 

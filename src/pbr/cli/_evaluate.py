@@ -44,6 +44,7 @@ from pbr.cli._options import (
     rule_sets_for,
     rules_by_programme,
     stray_ledger_options,
+    written_to,
 )
 from pbr.io import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -216,7 +217,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return _evaluate(
         args.file,
         args.as_of,
-        args.format or "table",
+        args.format or _default_format(output),
         args.interpretation,
         out,
         load_plans(args.plan),
@@ -230,6 +231,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         load_calendar(args.term_calendar),
         rule_files(args.plan, args.term_calendar),
     )
+
+
+def _default_format(output: str | None) -> str:
+    """The format without ``--format``: the table, but JSON Lines with ``--output``.
+
+    ``--output -`` (or ``/dev/stdout``) too: it names a file, standard output, as any other
+    (the table there is ``--format table``'s).
+    """
+    return "json" if output is not None and _to_standard_output(output) else "table"
 
 
 def _to_standard_output(output: str) -> bool:
@@ -623,9 +633,9 @@ def _evaluate_file(
         _note_unmatched(unpaid_for, path, err)
     if output is not None:
         none = ": none, no family was evaluated" if summary.evaluated == 0 else ""
-        print(f"decisions written to {printable(output)}{none}", file=err)
+        print(f"decisions written to {written_to(output)}{none}", file=err)
     if rejections is not None:
-        print(f"rejections written to {printable(rejections)}", file=err)
+        print(f"rejections written to {written_to(rejections)}", file=err)
     if summary.evaluated == 0:
         return 2
     return 1 if summary.rejected or summary.rows_unplaced else 0

@@ -17,6 +17,8 @@ from pbr.periods import TermCalendar, check_as_of
 from pbr.rules import RuleSet
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pbr.plans import OutcomePlan
     from pbr.records import Family
 
@@ -35,7 +37,20 @@ __all__ = [
     "rule_sets_for",
     "rules_by_programme",
     "utf8_text",
+    "written_to",
 ]
+
+
+def written_to(path: str | Path) -> str:
+    """Where an output went, as the line saying so names it: its path, or the standard stream.
+
+    >>> written_to("-"), written_to("/dev/stdout"), written_to("out.jsonl")
+    ('standard output', 'standard output', 'out.jsonl')
+    """
+    from pbr.output import given_descriptor
+
+    stream = {1: "standard output", 2: "standard error"}.get(given_descriptor(path) or 0)
+    return stream or printable(os.fspath(path))
 
 
 def council_tables(path: str) -> bool:

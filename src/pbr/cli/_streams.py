@@ -8,6 +8,7 @@ again (Python's own flush at exit would print an error and end the process with 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import io
@@ -162,25 +163,27 @@ def named_streams() -> Iterator[None]:
 def _escaping(stream: Any, *, data: bool) -> tuple[str, str] | None:
     """Have `stream` write what its encoding cannot (``£`` in ASCII); its old encoding and way.
 
-    A terminal or pipe in an encoding without ``£`` (``LC_ALL=C``, ``PYTHONIOENCODING=ascii``)
-    stopped every command that prints money with an "unexpected error". Standard output that
-    is no terminal (`data`: a pipe or file, what ``pbr replay`` or a ledger import reads back)
-    is written as UTF-8, as ``--output`` writes, never changed by an escape; a terminal and
-    standard error (read by a person) show an escape, the nearest they can. None when the
-    stream needs no change (or allows none).
+    A terminal or pipe in an encoding other than UTF-8 (``LC_ALL=C``, ``PYTHONIOENCODING=
+    latin-1``) stopped a command with an "unexpected error" at the first character it lacks,
+    or wrote bytes no pbr command reads back (cp1252's ``£``). Standard output that is no
+    terminal (`data`: a pipe or file, what ``pbr replay`` or a ledger import reads back) is
+    written as UTF-8, as ``--output`` writes, never changed by an escape; a terminal and
+    standard error (read by a person) keep their encoding and show an escape for what it
+    lacks. None when the stream needs no change (or allows none).
     """
     try:
-        "£".encode(stream.encoding or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        before = (stream.encoding, getattr(stream, "errors", None) or "strict")
-        try:
-            if data and not stream.isatty():
-                stream.reconfigure(encoding="utf-8", errors="strict")
-            else:
-                stream.reconfigure(errors="backslashreplace")
-        except Exception:  # not a TextIOWrapper (a test's capture): left as it is
+        if codecs.lookup(stream.encoding or "utf-8").name == "utf-8":
             return None
-        return before
+    except LookupError:
+        pass
     except (AttributeError, TypeError):
         return None
-    return None
+    before = (stream.encoding, getattr(stream, "errors", None) or "strict")
+    try:
+        if data and not stream.isatty():
+            stream.reconfigure(encoding="utf-8", errors="strict")
+        else:
+            stream.reconfigure(errors="backslashreplace")
+    except Exception:  # not a TextIOWrapper (a test's capture): left as it is
+        return None
+    return before

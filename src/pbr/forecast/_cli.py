@@ -222,7 +222,9 @@ def run_forecast(args: argparse.Namespace, out: TextIO) -> int:
                 warnings.simplefilter("always")
                 result.plot(args.plot, title=args.title)
             _warn(caught)
-            print(f"chart written to {printable(args.plot)}", file=sys.stderr)
+            from pbr.cli._options import written_to
+
+            print(f"chart written to {written_to(args.plot)}", file=sys.stderr)
     except (ValueError, OSError, ImportError) as exc:
         from pbr.cli import problems_of
 
@@ -526,6 +528,8 @@ def _sensitivities(result: Any) -> list[Any]:
 def _emit(
     result: Any, sensitivities: Sequence[Any], fmt: str, args: argparse.Namespace, out: TextIO
 ) -> None:
+    from pbr.cli._options import written_to
+
     tables = result.tables()
     empty = result._empty_rows()  # the columns of a table with no rows (no window left)
     extra = [row for s in sensitivities for row in s.to_records()]
@@ -534,7 +538,7 @@ def _emit(
 
         sheets = list(tables.items()) + ([("sensitivity", extra)] if extra else [])
         write_workbook(args.output, sheets, columns=empty)
-        print(f"workbook written to {printable(args.output)}", file=sys.stderr)
+        print(f"workbook written to {written_to(args.output)}", file=sys.stderr)
         return
     buffer = io.StringIO()
     if fmt in ("csv", "json"):
@@ -552,7 +556,7 @@ def _emit(
 
         with atomic_writer(safe_target(args.output)) as handle:
             handle.write(buffer.getvalue())
-        print(f"{fmt} written to {printable(args.output)}", file=sys.stderr)
+        print(f"{fmt} written to {written_to(args.output)}", file=sys.stderr)
     else:
         out.write(buffer.getvalue())
 

@@ -157,12 +157,15 @@ def read_text(
     pbr.errors.ForecastError: /: is a directory, not a scenario file (TOML or JSON)
     """
     from pbr._bounded import Refused, read_limited
-    from pbr._unreadable import not_a_text_file, os_reason, undecodable
+    from pbr._unreadable import not_a_text_file, not_compressed, os_reason, undecodable
 
     def refuse_binary(head: bytes) -> None:
         binary = not_a_text_file(head[:8], f"a {what}", csv="CSV" in what)
         if binary is not None:
             raise ForecastError(f"{path}: {binary}")
+        compressed = not_compressed(str(path), head)  # not "byte 8b is not UTF-8"
+        if compressed is not None:
+            raise ForecastError(compressed)
 
     try:
         data = read_limited(path, f"a {what}", max_line=max_line, check=refuse_binary)
