@@ -531,39 +531,30 @@ def _where(r: Any) -> str:
 
 
 def _rejected_family_row(r: Any) -> dict[str, Any]:
-    return {
-        "row": "",
-        "claim_id": "",
-        "family_id": _family_id(r),
-        "kind": "",
-        "amount": "0.00",
-        "verified": "0.00",
-        "over_claimed": "0.00",
-        "unverified": "0.00",
-        "under_claimed": "0.00",
-        "status": "family_rejected",
-        "flags": "",
-        "why": f"{_where(r)}: " + "; ".join(e.describe() for e in r.errors),
-        "rule": "audit.family_records",
-    }
+    """A rejected family record, as a CSV row of status ``family_rejected``."""
+    why = f"{_where(r)}: " + "; ".join(e.describe() for e in r.errors)
+    return _family_row(_family_id(r), "family_rejected", why, "audit.family_records")
 
 
 def _not_evaluated_row(family_id: str, why: str) -> dict[str, Any]:
     """A family the missed search skipped, as a CSV row of status ``family_not_evaluated``."""
+    return _family_row(family_id, "family_not_evaluated", readable(why), "audit.missed_claims")
+
+
+def _family_row(family_id: str, status: str, why: str, rule: str) -> dict[str, Any]:
+    """A CSV row about a family, not a claim: no claim id, kind or money."""
     return {
         "row": "",
         "claim_id": "",
         "family_id": family_id,
         "kind": "",
-        "amount": "0.00",
-        "verified": "0.00",
-        "over_claimed": "0.00",
-        "unverified": "0.00",
-        "under_claimed": "0.00",
-        "status": "family_not_evaluated",
+        **dict.fromkeys(
+            ("amount", "verified", "over_claimed", "unverified", "under_claimed"), "0.00"
+        ),
+        "status": status,
         "flags": "",
-        "why": readable(why),
-        "rule": "audit.missed_claims",
+        "why": why,
+        "rule": rule,
     }
 
 
