@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import multiprocessing
+import pickle
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -749,3 +754,49 @@ def test_a_number_too_long_to_read_is_named_at_its_field_from_model_validate_jso
         str(e.value) for e in rejection.errors if e.type == "number_too_long"
     ]
     assert all(isinstance(e["input"], Written) for e in long)  # a number: not quoted again
+
+
+def pickle_round_trip(exc: ValidationError) -> ValidationError:
+    again: ValidationError = pickle.loads(pickle.dumps(exc))
+    return again
+
+
+_STRANGER = {
+    "family_id": "LA-9",
+    "attached_on": "2013-05-01",
+    "members": [{"person_id": "A1", "date_of_birth": "1984-03-12"}],
+    "employment_spells": [{"person_id": "A9", "start": "2013-06-03"}],
+}
+_NO_DATE = {"family_id": "LA-9", "members": _STRANGER["members"]}
+
+
+def _validated(row: dict[str, Any]) -> str:
+    """A process pool's job: a record's family_id, or the record's ValidationError raised."""
+    return pbr.Family.model_validate(row).family_id
+
+
+@pytest.mark.parametrize("row", [_STRANGER, _NO_DATE], ids=["pbr's type", "pydantic's type"])
+@pytest.mark.parametrize("copied", [pickle_round_trip, copy.deepcopy], ids=["pickle", "deepcopy"])
+def test_a_records_error_pickles_and_copies_whole(
+    row: dict[str, Any], copied: Callable[[ValidationError], ValidationError]
+) -> None:
+    validations: list[Callable[[], object]] = [
+        lambda: pbr.Family.model_validate(row),
+        lambda: pbr.Family.model_validate_json(json.dumps(row)),
+    ]
+    for validate in validations:
+        with pytest.raises(ValidationError) as caught:
+            validate()
+        again = copied(caught.value)
+        assert isinstance(again, ValidationError)
+        assert again.errors() == caught.value.errors()
+        assert str(again) == str(caught.value)
+        assert again.errors()[0]["msg"].startswith("family 'LA-9': ")
+
+
+def test_a_records_error_raised_in_a_process_pool_reaches_the_caller() -> None:
+    spawned = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    with spawned as pool, pytest.raises(ValidationError) as caught:
+        pool.submit(_validated, _STRANGER).result()
+    assert caught.value.errors()[0]["type"] == "unknown_person"
+    assert caught.value.errors()[0]["msg"].startswith("family 'LA-9': ")

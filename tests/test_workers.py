@@ -6,6 +6,7 @@ import gc
 import itertools
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -319,3 +320,46 @@ def test_a_pipe_size_the_system_refuses_leaves_the_default(
 def test_a_pool_without_the_expected_pipe_is_left_as_it_is() -> None:
     """`multiprocessing`'s internals may change: the pipe is widened only where it is found."""
     batch._widen_pipes(object())
+
+
+def _in_a_pool_worker() -> list[tuple[int, str]]:
+    """A daemonic pool worker's job: each way of asking for 2 workers, what it gave and warned."""
+    import contextlib
+    import io
+    import warnings
+
+    from pbr.cli import main
+
+    asked: list[Callable[[], int]] = [
+        lambda: sum(1 for _ in pbr.evaluate_many(LINES[:3], as_of=AS_OF, workers=2)),
+        lambda: sum(1 for _ in batch.evaluate_many_json(LINES[:3], as_of=AS_OF, workers=2)),
+        lambda: sum(
+            len(s.ends) for s in pbr.batch.evaluate_spans(str(REFERENCE), as_of=AS_OF, workers=2)
+        ),
+        lambda: main(["evaluate", str(REFERENCE), "--as-of", str(AS_OF), "--workers", "2"]),
+    ]
+    seen = []
+    for ask in asked:
+        told = io.StringIO()  # the command line's warnings are printed, not raised
+        with (
+            warnings.catch_warnings(record=True) as warned,
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(told),
+        ):
+            warnings.simplefilter("always")
+            given = ask()
+        raised = " ".join(str(w.message) for w in warned if w.category is UserWarning)
+        seen.append((given, raised + told.getvalue()))
+    return seen
+
+
+def test_workers_asked_for_in_a_daemonic_process_are_this_process_with_a_warning() -> None:
+    """A pool's worker may not start processes: Python's bare AssertionError, before."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        seen = pool.apply(_in_a_pool_worker)
+    families = len(REFERENCE.read_bytes().splitlines())
+    assert [given for given, _ in seen] == [3, 3, families, 0]
+    for _, warned in seen:
+        assert "workers=2: evaluating in this process" in warned

@@ -22,6 +22,7 @@ import os
 import pickle
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -109,6 +110,22 @@ def _in_a_daemon() -> bool:
     return bool(multiprocessing.current_process().daemon)
 
 
+def _in_this_process_if_a_daemon(workers: int, stacklevel: int) -> int:
+    """`workers`, or 1 with a warning in a daemonic process (a pool's worker, Celery's prefork).
+
+    Such a process may not start processes: Python's bare ``AssertionError`` would follow.
+    """
+    if workers > 1 and _in_a_daemon():
+        warnings.warn(
+            f"workers={workers}: evaluating in this process, as a daemonic process (a pool's "
+            "worker) may not start the processes",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return 1
+    return workers
+
+
 def _check_workers(workers: object) -> Workers:
     """`workers` as ``"auto"`` or an int (a numpy integer too); refused unless 1 or more."""
     if isinstance(workers, str) and workers == "auto":
@@ -132,7 +149,7 @@ def _auto(
     """
     iterator = iter(numbered)
     if workers != "auto":
-        return cast(int, _check_workers(workers)), iterator, []
+        return _in_this_process_if_a_daemon(cast(int, _check_workers(workers)), 3), iterator, []
     cores = available_cores()
     if cores == 1 or _in_a_daemon():  # a pool's worker (Dask's, ours) may not start processes
         return 1, iterator, []
@@ -163,7 +180,8 @@ def evaluate_many(
     `pbr.history.PaymentHistory`, or a ledger or its path to load one from, once) adds its
     payments to each family's (`pbr.history.merge_payments`); a family whose record disagrees
     with it is a rejection. With `workers` > 1 the records are evaluated in chunks on a pool of processes;
-    the output is the same. The default, ``"auto"``, evaluates a batch of up to
+    the output is the same; in a daemonic process (a pool's worker), which may not start
+    processes, they are evaluated in this one, with a `UserWarning`. The default, ``"auto"``, evaluates a batch of up to
     `AUTO_SERIAL_FAMILIES` records in this process and a larger one on every core. A record
     given as JSON text over `max_record_bytes` is a rejection. If iterating `records` raises,
     every record it gave is answered first (on a pool too), then its exception is raised.
@@ -510,7 +528,7 @@ def _spans(job: _Job, path: str, start: int, stop: int | None, workers: int) -> 
     from pbr.io import line_ranges
 
     ranges = ((path, first, end) for first, end in line_ranges(path, start, SPAN_BYTES, stop))
-    if workers <= 1:
+    if _in_this_process_if_a_daemon(workers, 2) <= 1:
         yield from map(job.span, ranges)
         return
     from pbr._slices import evaluate_sliced

@@ -63,9 +63,46 @@ __all__ = [
     "PhaseTwoProblem",
     "Problem",
     "Programme",
+    "RecordValidationError",
     "SchoolTermRecord",
     "WorkProgrammeReferral",
 ]
+
+
+class RecordValidationError(ValidationError):
+    """pydantic's `ValidationError` for a family record, that pickles and deep-copies whole.
+
+    pydantic rebuilds a pickled error from each error's type name alone: pbr's own types
+    (``unknown_person``) cannot be rebuilt so, and pydantic's lose the family named in the
+    message. This keeps each error's type, loc, input, ctx and message, as a process pool needs.
+
+    >>> import pickle
+    >>> try:
+    ...     Family.model_validate({"family_id": "F4", "members": []})
+    ... except ValidationError as exc:
+    ...     again = pickle.loads(pickle.dumps(exc))
+    ...     print(again.errors() == exc.errors(), again.errors()[0]["msg"])
+    True family 'F4': Field required
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        lines = [
+            (e["type"], e["loc"], e["msg"], e["input"], e.get("ctx"))
+            for e in self.errors(include_url=False)
+        ]
+        return (_rebuilt, (self.title, lines))
+
+
+def _rebuilt(title: str, lines: list[tuple[Any, ...]]) -> RecordValidationError:
+    """A `RecordValidationError` from what it pickled: each message its own template."""
+    return RecordValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type=PydanticCustomError(kind, message, ctx), loc=loc, input=value)
+            for kind, loc, message, value, ctx in lines
+        ],
+    )
+
 
 Identifier = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 """A pseudonymous reference: 1–64 characters of ``A–Z a–z 0–9 . _ -``."""
@@ -375,7 +412,7 @@ class Family(BaseModel):
         ...     "offences": [{"person_id": "C9", "date": "2012-11-02"}]})
         Traceback (most recent call last):
         ...
-        pydantic_core._pydantic_core.ValidationError: 1 validation error for Family
+        pbr.records.RecordValidationError: 1 validation error for Family
         offences.0.person_id
           family 'F2': person_id 'C9' is not a member of the family [type=unknown_person, ...]
         """
@@ -397,7 +434,7 @@ class Family(BaseModel):
         >>> Family.model_validate_json('{"family_id": "F3", "attached_on": "2013-01-07"}')
         Traceback (most recent call last):
         ...
-        pydantic_core._pydantic_core.ValidationError: 1 validation error for Family
+        pbr.records.RecordValidationError: 1 validation error for Family
         members
           family 'F3': Field required [type=missing, ...]
         """
@@ -413,7 +450,7 @@ class Family(BaseModel):
         if repeated_keys(data, family):
             repeats = key_repeats(data)
             prefix = _prefix(None if family_id_in_doubt(repeats) else family.family_id)
-            raise ValidationError.from_exception_data(
+            raise RecordValidationError.from_exception_data(
                 cls.__name__,
                 [
                     InitErrorDetails(
@@ -448,7 +485,7 @@ class Family(BaseModel):
             return self
         problems = list(_consistency_problems(self))
         if problems:
-            raise ValidationError.from_exception_data(
+            raise RecordValidationError.from_exception_data(
                 "Family",
                 [
                     InitErrorDetails(
@@ -525,7 +562,7 @@ def _at_its_field(exc: ValidationError, json_data: str | bytes | bytearray) -> V
                 type=PydanticCustomError("json_invalid", why), loc=path, input=Written(value)
             )
         )
-    return ValidationError.from_exception_data(exc.title, details)
+    return RecordValidationError.from_exception_data(exc.title, details)
 
 
 def _with_long_numbers(
@@ -568,7 +605,7 @@ def _with_long_numbers(
                         input=Written(named[where]) if where in named else err["input"],
                     )
                 )
-    return ValidationError.from_exception_data(exc.title, details)
+    return RecordValidationError.from_exception_data(exc.title, details)
 
 
 def _with_repeated_keys(exc: ValidationError, data: bytes) -> ValidationError:
@@ -601,7 +638,7 @@ def _with_repeated_keys(exc: ValidationError, data: bytes) -> ValidationError:
                 type=PydanticCustomError(err["type"], message), loc=err["loc"], input=err["input"]
             )
         )
-    return ValidationError.from_exception_data(exc.title, details)
+    return RecordValidationError.from_exception_data(exc.title, details)
 
 
 def _prefix(family_id: object) -> str:
@@ -625,7 +662,7 @@ def _naming_family(exc: ValidationError, family_id: object) -> ValidationError:
                 input=err["input"],
             )
         )
-    return ValidationError.from_exception_data(exc.title, details)
+    return RecordValidationError.from_exception_data(exc.title, details)
 
 
 _PARTS = (
