@@ -1146,3 +1146,19 @@ def test_the_csv_report_of_a_spot_check_sample_records_the_sample(
         FAMILY_FILES[0],
     )
     assert (status, out.split(" from ")[0]) == (0, "recorded 4 payments")
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md"])
+def test_an_input_files_control_characters_are_escaped_in_the_report(
+    tmp_path: Path, suffix: str
+) -> None:
+    """An input named with ESC, TAB or a newline broke the report's "Input" line, raw."""
+    claims, malformed = read_claims(EXAMPLES / "claims.csv")
+    result = verify(claims, families(), as_of=AS_OF, rejections=malformed)
+    source = tmp_path / "x\x1b[31m\x01\tnl\nname.csv"
+    shutil.copyfile(EXAMPLES / "claims.csv", source)
+    text = write_report(result, tmp_path / f"r{suffix}", sources=[source]).read_text()
+    assert not any(c in text for c in "\x1b\x01\t")
+    line = next(line for line in text.splitlines() if "Input" in line)
+    assert "sha256" in line
+    assert "x\\x1b[31m\\x01\\tnl\\nname.csv" in line.replace("\\\\", "\\").replace("\\[", "[")

@@ -398,3 +398,42 @@ def test_an_empty_key_file_name_is_refused_not_taken_for_the_environment_key() -
 
     with pytest.raises(LedgerError, match="empty name"):
         load_key("", {"PBR_LEDGER_KEY": "correct horse battery staple"})
+
+
+# -- a name longer than the system allows ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["evaluate", "{long}.jsonl"], "cannot read {long}.jsonl: File name too long"),
+        (
+            ["evaluate", FAMILIES, "--output", "{long}.csv"],
+            "cannot write {long}.csv: File name too long",
+        ),
+        (
+            ["evaluate", FAMILIES, "--output", "{tmp}/out.csv", "--rejections", "{long}.csv"],
+            "cannot write {long}.csv: File name too long",
+        ),
+        (
+            [
+                "audit",
+                str(EXAMPLES / "claims.csv"),
+                "--families",
+                FAMILIES,
+                "--report",
+                "{long}.csv",
+            ],
+            "cannot write {long}.csv: File name too long",
+        ),
+    ],
+)
+def test_a_name_too_long_for_the_system_is_said_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    """Python 3.11's ``Path.is_dir`` raises ENAMETOOLONG: it was an "unexpected error"."""
+    long = str(tmp_path / ("a" * 300))
+    argv = [a.format(long=long, tmp=tmp_path) for a in args]
+    status, _, err = run(capsys, *argv, "--as-of", "2015-03-31")
+    assert status == 2, err
+    assert err == f"pbr: {said.format(long=long)}\n"

@@ -92,6 +92,20 @@ def test_a_workbook_named_as_records_is_refused_in_one_line(
         pbr.read_records(book)
 
 
+def test_read_records_on_a_workbook_named_xlsx_points_to_read_tables(tmp_path: Path) -> None:
+    """It said workbooks are read from a file named .xlsx, of a file named .xlsx."""
+    import pbr
+
+    book = workbook(tmp_path / "book.xlsx")
+    with pytest.raises(pbr.io.UnreadableFile) as caught:
+        list(pbr.read_records(book))
+    assert str(caught.value) == (
+        f"cannot read {book}: it is an Excel workbook (or another zip file), not JSON or JSON "
+        "Lines (read_records reads JSON only: read a workbook of council tables with "
+        "pbr.tables.read_tables)"
+    )
+
+
 def test_a_workbook_given_to_replay_is_refused_in_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

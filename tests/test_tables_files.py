@@ -27,7 +27,7 @@ import pbr
 import pbr.testing
 from pbr.cli import main
 from pbr.io import UnreadableFile
-from pbr.tables import TableInput, read_tables, table_files, write_tables
+from pbr.tables import TableInput, read_tables, table_files, write_tables, write_templates
 from tests.builders import tableable
 
 FAMILIES = "family_id,attached_on,identified_for\n"
@@ -1283,3 +1283,86 @@ def test_every_rejection_of_a_folder_names_it_as_the_user_wrote_it(
     sources = [json.loads(line)["source"] for line in rejections.read_text().splitlines()]
     assert len(sources) >= 3
     assert set(sources) == {given}
+
+
+def _refused(error: OSError, where: Path) -> Any:
+    """A stand-in for `open` that raises `error` for `where` alone, as the system would."""
+    real = open
+
+    def fake(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(file) == where:
+            raise error
+        return real(file, *args, **kwargs)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermissionError(13, "Permission denied"),
+        FileNotFoundError(2, "No such file or directory"),  # removed as the run went on
+    ],
+)
+def test_a_table_file_that_cannot_be_read_is_one_line_naming_it(
+    tmp_path: Path,
+    error: OSError,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/council-tables.md: a table file that cannot be read stops the run with one line."""
+    import pbr.tables
+
+    folder = tmp_path / "council"
+    write_templates(folder)
+    locked = folder / "offences.csv"
+    monkeypatch.setattr(pbr.tables, "open", _refused(error, locked), raising=False)
+    said = f"cannot read {locked}: {error.strerror}"
+    with pytest.raises(UnreadableFile, match=re.escape(said)):
+        read_tables(folder)
+    for args in (
+        ["evaluate", str(folder), "--as-of", "2015-03-31"],
+        ["forecast", "--records", str(folder), "--estimated", "10", "--as-of", "2015-03-31"],
+    ):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err == f"pbr: {said}\n", args
+
+
+def test_a_folder_that_cannot_be_listed_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "council"
+    write_templates(folder)
+    listed = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        if self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return listed(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(
+        UnreadableFile, match=f"^cannot read {re.escape(str(folder))}: Permission denied$"
+    ):
+        read_tables(folder)
+    assert main(["evaluate", str(folder), "--as-of", "2015-03-31"]) == 2
+    assert capsys.readouterr().err == f"pbr: cannot read {folder}: Permission denied\n"
+
+
+def test_a_workbook_that_cannot_be_opened_says_why_in_the_systems_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openpyxl
+
+    path = tmp_path / "book.xlsx"
+    write_tables([], path)
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refused)
+    with pytest.raises(
+        UnreadableFile, match=f"^cannot read {re.escape(str(path))}: Permission denied$"
+    ):
+        read_tables(path)

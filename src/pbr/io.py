@@ -220,10 +220,14 @@ def _refuse_what_is_not_text(handle: IO[bytes], name: str | Path) -> None:
     why = not_a_text_file(head, "JSON or JSON Lines", csv=False)
     if why is not None:
         handle.close()
-        raise UnreadableFile(
-            f"cannot read {name}: {why} (council tables in a workbook are read from a file "
-            "named .xlsx)"
+        named_xlsx = str(name).lower().endswith(".xlsx")
+        hint = (
+            "read_records reads JSON only: read a workbook of council tables with "
+            "pbr.tables.read_tables"
+            if named_xlsx
+            else "council tables in a workbook are read from a file named .xlsx"
         )
+        raise UnreadableFile(f"cannot read {name}: {why} ({hint})")
     said = not_line_text(str(name), head)
     if said is not None:
         handle.close()

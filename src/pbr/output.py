@@ -501,6 +501,22 @@ def markdown_text(value: object) -> str:
     return text if text.isprintable() else " ".join(text.splitlines())
 
 
+def _is_dir(path: Path, shown: str) -> bool:
+    """Whether `path` is a folder, for writing `shown`; a name the system refuses is said.
+
+    ``Path.is_dir`` is False for a path not there, but raises for others (a name too long,
+    on Python 3.11), which reached the user as an unexpected error.
+
+    Raises:
+        OutputError: the system cannot look `path` up (``cannot write SHOWN: why``).
+
+    """
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror or type(exc).__name__}") from None
+
+
 def _no_folder(shown: str, folder: Path) -> OutputError:
     """Why `shown` cannot be written in `folder`, which is not a folder: missing, or a file.
 
@@ -544,11 +560,11 @@ def check_writable(path: str | Path) -> Path:
         return path
     _refuse_link(path, str(path))
     target = Path(os.path.realpath(path))
-    if target.is_dir():
+    if _is_dir(target, str(path)):
         raise OutputError(f"cannot write {path}: it is a folder")
     if target.is_block_device():
         raise OutputError(f"will not write over {path}: it is a block device (a disk)")
-    if not target.parent.is_dir():
+    if not _is_dir(target.parent, str(path)):
         raise _no_folder(str(path), target.parent)
     if path.suffix.lower() == ".xlsx":
         try:
@@ -730,7 +746,7 @@ def atomic_writer(
         with _direct(target, mode, shown) as handle:  # a character device, FIFO or socket
             yield handle
         return
-    if not target.parent.is_dir():
+    if not _is_dir(target.parent, shown):
         raise _no_folder(shown, target.parent)
     if found is not None and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {shown}: the file is read-only")

@@ -881,7 +881,7 @@ def read_tables(path: str | Path) -> TableInput:
     """
     given = os.fspath(path)  # as the user named it ("council/"): every rejection's source
     path = Path(path)
-    if path.is_dir():
+    if _is_dir(path):
         found, stray = _read_folder(path)
         kind = "families.csv"
     elif path.suffix.lower() == ".xlsx":
@@ -952,7 +952,42 @@ def _table_named(name: str) -> str | None:
 
 def _csv_files(folder: Path) -> list[Path]:
     """The folder's entries whose names end ``.csv`` in any case, sorted."""
-    return sorted(f for f in folder.iterdir() if f.suffix.lower() == ".csv")
+    return [f for f in _entries(folder) if f.suffix.lower() == ".csv"]
+
+
+def _entries(folder: Path) -> list[Path]:
+    """The folder's entries, sorted; one that cannot be listed (no permission, gone) is said so.
+
+    Raises:
+        pbr.io.UnreadableFile: the folder cannot be listed (``cannot read FOLDER: why``).
+
+    """
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        from pbr._unreadable import cannot_read
+        from pbr.io import UnreadableFile
+
+        raise UnreadableFile(cannot_read(folder, exc)) from None
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a folder; a name the system refuses (too long) is said, not raised raw.
+
+    ``Path.is_dir`` gives False for a missing path, but raises on others (ENAMETOOLONG on
+    Python 3.11).
+
+    Raises:
+        pbr.io.UnreadableFile: the system cannot look the path up (``cannot read PATH: why``).
+
+    """
+    try:
+        return path.is_dir()
+    except OSError as exc:
+        from pbr._unreadable import cannot_read
+        from pbr.io import UnreadableFile
+
+        raise UnreadableFile(cannot_read(path, exc)) from None
 
 
 def _mistaken(entry: Path) -> bool:
@@ -997,7 +1032,7 @@ def _read_folder(folder: Path) -> tuple[TableInput, list[str]]:
     files = table_files(folder)
     stray = [
         f.name
-        for f in sorted(folder.iterdir())
+        for f in _entries(folder)
         if (f.suffix.lower() == ".csv" and _table_named(f.stem) is None) or _mistaken(f)
     ]
     for file in files.values():
@@ -1205,10 +1240,24 @@ def _csv_rows(file: Path, table: str | None = None) -> Rows:
     name every column of that table (`_whole_header`).
 
     Raises:
-        pbr.io.UnreadableFile: the file is compressed or UTF-16, or no row can be read by its
-            header (a stray quote in it, a column named twice).
+        pbr.io.UnreadableFile: the file cannot be opened or read (no permission, gone while the
+            run went on), is compressed or UTF-16, or no row can be read by its header (a stray
+            quote in it, a column named twice).
 
     """
+    from pbr._unreadable import cannot_read
+    from pbr.io import UnreadableFile
+
+    try:
+        yield from _csv_file_rows(file, table)
+    except UnreadableFile:
+        raise
+    except OSError as exc:
+        raise UnreadableFile(cannot_read(file, exc)) from None
+
+
+def _csv_file_rows(file: Path, table: str | None) -> Rows:
+    """`_csv_rows`, but a file that cannot be opened or read raises Python's own `OSError`."""
     from pbr._csv_lines import UNCLOSED, closing_quote, joined, split, unended
     from pbr._unreadable import not_compressed
     from pbr.io import UnreadableFile
@@ -1556,7 +1605,15 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
                 book.close()
     except UnreadableFile:
         raise
-    except (zipfile.BadZipFile, ExpatError, KeyError, TypeError, ValueError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno is None:  # not the system's: a zip member cut short, say
+            raise UnreadableFile(
+                f"cannot read {path}: its parts cannot be read ({type(exc).__name__}: {exc})"[:300]
+            ) from None
+        from pbr._unreadable import cannot_read
+
+        raise UnreadableFile(cannot_read(path, exc)) from None
+    except (zipfile.BadZipFile, ExpatError, KeyError, TypeError, ValueError) as exc:
         why = (
             "it is not an XLSX workbook (not a zip file)"
             if isinstance(exc, zipfile.BadZipFile)

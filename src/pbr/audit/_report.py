@@ -233,8 +233,9 @@ def build(
         for version, name, terms in v.term_calendars
     ]
     # a file name's byte that is not UTF-8 (kept as a lone surrogate) shown as \x96: no
-    # report could be written with it
-    ledger = json_text(v.history) or "none (the family records' own payments only)"
+    # report could be written with it; a control character (ESC, a newline) escaped, as the
+    # command line and the workbook show it
+    ledger = readable(v.history) if v.history else "none (the family records' own payments only)"
     meta.append(("Payment ledger", ledger))
     meta += [(f"Input {name}", f"sha256 {_sha256(file)}") for name, file in _inputs(sources)]
     if spot is not None:
@@ -318,16 +319,20 @@ def build(
 
 
 def _inputs(sources: Sequence[str | Path]) -> list[tuple[str, Path]]:
-    """Each input file by the name the report gives it: a folder of tables, each table's file."""
+    """Each input file by the name the report gives it: a folder of tables, each table's file.
+
+    A name's control characters (ESC, TAB, a newline) are escaped (`readable`): raw, they broke
+    the HTML and Markdown reports' lines.
+    """
     found: list[tuple[str, Path]] = []
     for source in map(Path, sources):
         if source.is_dir():
             from pbr.tables import table_files
 
-            name = json_text(source.name)
-            found += [(f"{name}/{json_text(f.name)}", f) for f in table_files(source).values()]
+            name = readable(source.name)
+            found += [(f"{name}/{readable(f.name)}", f) for f in table_files(source).values()]
         else:
-            found.append((json_text(source.name) or "", source))
+            found.append((readable(source.name), source))
     return found
 
 

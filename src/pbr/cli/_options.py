@@ -62,10 +62,14 @@ def council_tables(path: str) -> bool:
     """
     from pathlib import Path
 
+    from pbr._unreadable import cannot_read
     from pbr.io import UnreadableFile
 
-    if Path(path).is_dir():
-        return True
+    try:
+        if Path(path).is_dir():
+            return True
+    except OSError as exc:  # a name too long: is_dir raises all but "not there" (Python 3.11)
+        raise UnreadableFile(cannot_read(printable(path), exc)) from None
     suffix = Path(path).suffix.lower()
     if suffix == ".csv" or (suffix in (".tsv", ".txt") and _looks_like_a_table(path)):
         raise UnreadableFile(

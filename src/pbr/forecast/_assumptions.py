@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -311,7 +312,7 @@ def load_scenarios(path: str | Path) -> list[Assumptions]:
     """
     where = str(path)
     suffix = Path(path).suffix.lower()
-    if Path(path).is_dir():
+    if os.path.isdir(path):  # never raises: a name too long is said by `read_text`
         raise ForecastError(f"{where}: is a directory, not a scenario file (TOML or JSON)")
     if suffix not in SCENARIO_SUFFIXES:
         raise ForecastError(
