@@ -1762,7 +1762,7 @@ def _evaluated(
     from pbr.errors import OutsideProgramme
     from pbr.records import Family
 
-    source, line, n = where
+    n = where[2]
     if isinstance(item, Rejection):
         return item
     if not isinstance(item, Family):
@@ -1777,17 +1777,7 @@ def _evaluated(
         decision = evaluate(item, as_of=as_of, rules=rules, plan=plan)
     except OutsideProgramme as exc:
         other = item.programme is not None and item.programme != rules.programme
-        return Rejection.single(
-            source=source,
-            line=line,
-            record=n,
-            family_id=item.family_id,
-            local_authority=item.local_authority,
-            loc="programme" if other else "attached_on",
-            value=item.programme if other else item.attached_on.isoformat(),
-            message=without_family(str(exc)),
-            type="outside_programme",
-        )
+        return _outside_programme(item, where, without_family(str(exc)), stated=other)
     if as_of < item.attached_on and any(p.paid_on is None for p in item.payments):
         # an undated payment counts as made at any date (clarification 6), but a family not
         # yet attached cannot have been paid: its undated payments are not made by `as_of`, so
@@ -1808,7 +1798,6 @@ def _of_another_programme(
     is phase one's, and phase two's forecast taking it too would count it twice across a mixed
     file. A record no programme covers is left to `pbr.evaluate` to refuse.
     """
-    from pbr._rejection import Rejection
     from pbr.errors import OutsideProgramme
     from pbr.programmes import programme_for
 
@@ -1818,7 +1807,6 @@ def _of_another_programme(
         return None
     if own == rules.programme:
         return None
-    source, line, n = where
     if family.programme is None:
         message = (
             f"attached {family.attached_on} with no programme stated, so a {own} record; "
@@ -1831,14 +1819,24 @@ def _of_another_programme(
             )
     else:
         message = f"the record states programme {own}; this forecast is of {rules.programme}"
+    return _outside_programme(family, where, message, stated=family.programme is not None)
+
+
+def _outside_programme(
+    family: Family, where: tuple[str, int | None, int], message: str, *, stated: bool
+) -> Rejection:
+    """A record's ``outside_programme`` rejection, at its stated `programme` or `attached_on`."""
+    from pbr._rejection import Rejection
+
+    source, line, n = where
     return Rejection.single(
         source=source,
         line=line,
         record=n,
         family_id=family.family_id,
         local_authority=family.local_authority,
-        loc="attached_on" if family.programme is None else "programme",
-        value=family.attached_on.isoformat() if family.programme is None else own,
+        loc="programme" if stated else "attached_on",
+        value=family.programme if stated else family.attached_on.isoformat(),
         message=message,
         type="outside_programme",
     )
