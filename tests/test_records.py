@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import copyreg
+import io
 import json
 import multiprocessing
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -792,6 +795,31 @@ def test_a_records_error_pickles_and_copies_whole(
         assert again.errors() == caught.value.errors()
         assert str(again) == str(caught.value)
         assert again.errors()[0]["msg"].startswith("family 'LA-9': ")
+
+
+@pytest.mark.parametrize("row", [_STRANGER, _NO_DATE], ids=["pbr's type", "pydantic's type"])
+def test_a_records_error_pickles_with_its_chain_as_tblib_pickles_it(row: dict[str, Any]) -> None:
+    """tblib (which Dask's distributed installs) pickles an exception's __context__ too: the
+    error pbr raises carries none, since pydantic's error it stands for cannot be pickled."""
+    tblib = pytest.importorskip("tblib.pickling_support")
+    validations: list[Callable[[], object]] = [
+        lambda: pbr.Family.model_validate(row),
+        lambda: pbr.Family.model_validate_json(json.dumps(row)),
+    ]
+    for validate in validations:
+        with pytest.raises(ValidationError) as caught:
+            validate()
+        assert caught.value.__context__ is None
+        assert caught.value.__cause__ is None
+        table = {**copyreg.dispatch_table, TracebackType: tblib.pickle_traceback}
+        table[type(caught.value)] = tblib.pickle_exception  # as tblib's install() does
+        written = io.BytesIO()
+        pickler = pickle.Pickler(written)
+        pickler.dispatch_table = table
+        pickler.dump(caught.value)
+        again = pickle.loads(written.getvalue())
+        assert again.errors() == caught.value.errors()
+        assert str(again) == str(caught.value)
 
 
 def test_a_records_error_raised_in_a_process_pool_reaches_the_caller() -> None:

@@ -93,6 +93,19 @@ class RecordValidationError(ValidationError):
         return (_rebuilt, (self.title, lines))
 
 
+def _uncontexted(error: ValidationError) -> ValidationError:
+    """`error`, raised outside the handler of the error it stands for: with no ``__context__``.
+
+    ``raise ... from None`` only hides the context; a pickler of exceptions' chains (tblib, as
+    Dask's ``distributed`` installs it) still pickles it, and pydantic's own error holding pbr's
+    error types cannot be pickled.
+    """
+    error.__context__ = None
+    error.__cause__ = None
+    error.__suppress_context__ = True
+    return error
+
+
 def _rebuilt(title: str, lines: list[tuple[Any, ...]]) -> RecordValidationError:
     """A `RecordValidationError` from what it pickled: each message its own template."""
     return RecordValidationError.from_exception_data(
@@ -420,7 +433,8 @@ class Family(BaseModel):
             return untracked(super().model_validate(obj, *args, **kwargs), (Family,), _PARTS)
         except ValidationError as exc:
             family_id = obj.get("family_id") if isinstance(obj, dict) else None
-            raise _naming_family(exc, family_id) from None
+            failed = _naming_family(exc, family_id)
+        raise _uncontexted(failed)
 
     @classmethod
     def model_validate_json(
@@ -441,12 +455,17 @@ class Family(BaseModel):
         from pbr._keys import family_id_in_doubt, key_repeats, repeated_keys
 
         data = json_bytes(json_data)
+        failed: ValidationError | None
         try:
             family = cls._validated_json(data, *args, **kwargs)
         except ValidationError as exc:
             again = lambda text: cls._validated_json(text, *args, **kwargs)  # noqa: E731
             located = _with_long_numbers(exc, data, again)
-            raise _with_repeated_keys(located, data) from None
+            failed = _with_repeated_keys(located, data)
+        else:
+            failed = None
+        if failed is not None:
+            raise _uncontexted(failed)
         if repeated_keys(data, family):
             repeats = key_repeats(data)
             prefix = _prefix(None if family_id_in_doubt(repeats) else family.family_id)
@@ -476,8 +495,10 @@ class Family(BaseModel):
                 family = cls.__pydantic_validator__.validate_json(json_data)
         except ValidationError as exc:
             located = _at_its_field(exc, json_data)
-            raise _naming_family(located, _family_id_in(json_data)) from None
-        return untracked(family, (Family,), _PARTS)
+            failed = _naming_family(located, _family_id_in(json_data))
+        else:
+            return untracked(family, (Family,), _PARTS)
+        raise _uncontexted(failed)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Family:
