@@ -257,3 +257,54 @@ def test_every_day_of_birth_around_the_terms_is_proved_only_where_python_accepts
         if _facts.proved(fast, EARLIEST_TERM_END):
             assert plainly_consistent(fast), day
         day += timedelta(days=1)
+
+
+def python_tally(rows: list[Any]) -> tuple[int, int, int, bool, bool, bool]:
+    """`pbr.programmes.phase_one._evidence.tally`'s loop, as Python sums the rows."""
+    possible = unauthorised = fixed = 0
+    permanent = alternative = off_roll = False
+    for row in rows:
+        possible += row.possible_sessions
+        unauthorised += row.unauthorised_absences
+        fixed += row.fixed_term_exclusions
+        permanent |= row.permanently_excluded
+        alternative |= row.alternative_provision
+        off_roll |= not row.on_roll
+    return possible, unauthorised, fixed, permanent, alternative, off_roll
+
+
+@given(record=st.sampled_from(PROGRAMMES).flatmap(family_records), data=st.data())
+def test_the_c_sum_of_term_rows_is_the_python_sum(record: dict[str, Any], data: Any) -> None:
+    from pbr.programmes.phase_one._evidence import tally
+
+    fast = compiled(Family.model_validate(record))
+    if fast is None:
+        return
+    rows = list(fast.school_terms)
+    some = data.draw(st.lists(st.sampled_from(rows), max_size=12)) if rows else []
+    summed = _facts.tally(some)
+    assert summed == python_tally(some)
+    assert [type(value) for value in summed] == [int, int, int, bool, bool, bool]
+    assert tally(some) == summed
+    validated = Family.model_validate(record).school_terms
+    assert tally(list(validated)) == python_tally(list(validated))  # pydantic's rows: Python
+
+
+def test_the_c_sum_leaves_what_it_cannot_read_to_python() -> None:
+    rows = list(_record("").school_terms)
+    assert rows and _facts.tally(rows) is not None
+    big = msgspec.structs.replace(rows[0], possible_sessions=2**70)  # beyond a machine word
+    sums = [
+        _facts.tally(rows + [big]),
+        _facts.tally([*rows, msgspec.structs.replace(rows[0], on_roll=1)]),  # not a bool
+        _facts.tally([*rows, msgspec.structs.replace(rows[0], fixed_term_exclusions=1.0)]),
+        _facts.tally([*rows, Family.model_validate(BASE).school_terms[0]]),  # pydantic's
+        _facts.tally(tuple(rows)),  # not a list
+    ]
+    assert sums == [None] * 5
+    huge = [msgspec.structs.replace(rows[0], possible_sessions=2**62)] * 2  # the sum overflows
+    assert _facts.tally(huge) is None
+    from pbr.programmes.phase_one._evidence import tally
+
+    assert tally([big]) == python_tally([big])
+    assert tally(huge) == python_tally(huge)

@@ -70,6 +70,22 @@ def test_school_age_bounds_are_the_fifth_and_sixteenth_birthdays(born: date) -> 
     assert compulsory_school_age_bounds(born) == (add_months(born, 5 * 12), last)
 
 
+@given(st.lists(st.one_of(DAYS, LEAP_DAYS), max_size=12), st.integers(1, 4))
+def test_remembered_dates_are_right_and_bounded(days: list[date], limit: int) -> None:
+    from pbr import _dates
+
+    added, bounds, kept = _dates._ADDED, _dates._SCHOOL_AGE, _dates.MEMO_LIMIT
+    _dates._ADDED, _dates._SCHOOL_AGE, _dates.MEMO_LIMIT = {}, {}, limit
+    try:
+        for day in days + days:  # each asked twice: worked out, then remembered (or forgotten)
+            assert add_years(day, 5) == add_months(day, 60)
+            assert compulsory_school_age_bounds(day)[0] == add_months(day, 60)
+            assert len(_dates._ADDED[5]) <= limit
+            assert len(_dates._SCHOOL_AGE) <= limit
+    finally:
+        _dates._ADDED, _dates._SCHOOL_AGE, _dates.MEMO_LIMIT = added, bounds, kept
+
+
 def plain_children_in_terms(
     family: Family, terms: tuple[SchoolTerm, ...], adult: int
 ) -> list[tuple[str, list[SchoolTermRecord], bool]]:

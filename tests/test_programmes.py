@@ -391,3 +391,22 @@ def test_the_table_names_a_programme_registered_after_a_first_row() -> None:
     finally:
         unregister(TOY.id)
     assert table_cells(toy_decision)[1] == "toy-next-edition"  # unregistered: its id
+
+
+def test_each_programme_and_rule_set_keep_their_own_money() -> None:
+    """The kernel works out a year's fee and cap once per programme and rule set: a variant of
+    either, asked in turn with the original, gets its own."""
+    from dataclasses import replace
+
+    tf1 = programme("tf-phase-1")
+    fam = family(attached_on="2013-06-01")
+    as_of = date(2014, 6, 1)
+    own_fee = replace(tf1, attachment_fee=lambda rules, year: Decimal("1.00"))
+    lower_cap = replace(tf1, cap=lambda rules, year: Decimal("2000.00"))
+    for _ in range(2):
+        assert tf1.evaluate(fam, as_of).attachment_fee == Decimal("2400.00")
+        assert own_fee.evaluate(fam, as_of).attachment_fee == Decimal("1.00")
+        assert lower_cap.evaluate(fam, as_of).cap == Decimal("2000.00")
+        assert tf1.evaluate(fam, as_of).cap == Decimal("4000.00")
+        assert tf1.evaluate(family(attached_on="2012-06-01"), as_of).attachment_year == "2012/13"
+        assert tf1.evaluate(fam, as_of).attachment_year == "2013/14"

@@ -13,9 +13,34 @@ from datetime import date
 
 __all__ = ["add_years", "age_on", "compulsory_school_age_bounds"]
 
+MEMO_LIMIT = 1 << 15
+"""The most days each memo below keeps (then it starts again): more than the birthdays of the
+children born in 80 years, so a national run looks each up once, in bounded memory."""
+
+_ADDED: dict[int, dict[date, date]] = {}
+"""`add_years`' answers, by `years` then day: a family's rules ask them a dozen times."""
+_SCHOOL_AGE: dict[date, tuple[date, date]] = {}
+"""`compulsory_school_age_bounds`' answers, by date of birth."""
+
 
 def add_years(day: date, years: int) -> date:
     """`pbr.periods.add_years`."""
+    # Remembered: building a date costs about 1,100 instructions (its arguments are parsed as
+    # keywords), a look-up about 250; children's birthdays repeat across families.
+    memo = _ADDED.get(years)
+    if memo is None:
+        memo = _ADDED[years] = {}
+    found = memo.get(day)
+    if found is None:
+        found = _add_years(day, years)
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[day] = found
+    return found
+
+
+def _add_years(day: date, years: int) -> date:
+    """`add_years`, worked out."""
     # Written out rather than `add_months(day, 12 * years)` (a property test checks they agree):
     # only 29 February moves, and this runs for every member of every family.
     year = day.year + years
@@ -39,6 +64,12 @@ def age_on(date_of_birth: date, day: date) -> int:
 
 def compulsory_school_age_bounds(date_of_birth: date) -> tuple[date, date]:
     """`pbr.periods.compulsory_school_age_bounds`."""
-    # The sixteenth birthday is in the birth month, so its school year follows from the month.
-    last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
-    return add_years(date_of_birth, 5), date(last_year, 8, 31)
+    found = _SCHOOL_AGE.get(date_of_birth)
+    if found is None:
+        # The sixteenth birthday is in the birth month, so its school year follows from it.
+        last_year = date_of_birth.year + 16 + (date_of_birth.month >= 9)
+        found = (_add_years(date_of_birth, 5), date(last_year, 8, 31))
+        if len(_SCHOOL_AGE) >= MEMO_LIMIT:
+            _SCHOOL_AGE.clear()
+        _SCHOOL_AGE[date_of_birth] = found
+    return found

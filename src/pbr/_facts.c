@@ -17,6 +17,13 @@
  * same answer). The checks of entry problems, observations' indicators and payments stay in
  * Python: few records have any.
  *
+ * tally(rows) sums a child's school-term rows as pbr.programmes.phase_one._evidence.tally does
+ * (possible sessions, unauthorised absences, fixed-term exclusions; whether any is a permanent
+ * exclusion, alternative provision or off roll), reading the slots of compiled rows: the rules
+ * sum a family's rows three times, and reading each row's six values by name was most of it.
+ * It answers None for anything else (a row of another type, a value not exactly an int or a
+ * bool, a sum beyond a machine word): the caller then sums in Python (tests/test_facts.py).
+ *
  * Built for one CPython version (it reads the member descriptors' offsets, which the limited
  * API hides); optional, as the rest of pbr's C.
  */
@@ -37,6 +44,7 @@ typedef struct {
     Py_ssize_t dated_person_id[KINDS], dated_date[KINDS]; /* OFFENCE, ASB, REFERRAL, OBSERVATION */
     Py_ssize_t spell_person_id[KINDS], spell_start[KINDS], spell_end[KINDS]; /* the spells */
     Py_ssize_t row_person_id, row_academic_year, row_term, row_possible, row_unauthorised;
+    Py_ssize_t row_fixed, row_permanent, row_alternative, row_on_roll;
     Py_ssize_t members, offences, asb, terms, benefits, employment, referrals, observations;
 } Offsets;
 
@@ -91,6 +99,10 @@ learn(PyObject *module, PyObject *args)
         offset_of(given[TERM_ROW], "term", &found.row_term) < 0 ||
         offset_of(given[TERM_ROW], "possible_sessions", &found.row_possible) < 0 ||
         offset_of(given[TERM_ROW], "unauthorised_absences", &found.row_unauthorised) < 0 ||
+        offset_of(given[TERM_ROW], "fixed_term_exclusions", &found.row_fixed) < 0 ||
+        offset_of(given[TERM_ROW], "permanently_excluded", &found.row_permanent) < 0 ||
+        offset_of(given[TERM_ROW], "alternative_provision", &found.row_alternative) < 0 ||
+        offset_of(given[TERM_ROW], "on_roll", &found.row_on_roll) < 0 ||
         offset_of(given[FAMILY], "members", &found.members) < 0 ||
         offset_of(given[FAMILY], "offences", &found.offences) < 0 ||
         offset_of(given[FAMILY], "asb_incidents", &found.asb) < 0 ||
@@ -388,6 +400,55 @@ proved(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(answer);
 }
 
+/* `value` added to `*sum` when it is exactly an int and the sum fits a machine word; 0 if not. */
+static int
+added(PyObject *value, long long *sum)
+{
+    if (value == NULL || !PyLong_CheckExact(value))
+        return 0;
+    int overflow = 0;
+    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || (number == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return !__builtin_add_overflow(*sum, number, sum);
+}
+
+/* Whether the flag is set: 1 or 0 when `value` is exactly True or False; -1 if not a bool. */
+static int
+flag(PyObject *value)
+{
+    return value == Py_True ? 1 : value == Py_False ? 0 : -1;
+}
+
+static PyObject *
+tally(PyObject *module, PyObject *rows)
+{
+    if (!learned || !PyList_CheckExact(rows))
+        Py_RETURN_NONE;
+    long long possible = 0, unauthorised = 0, fixed = 0;
+    int permanent = 0, alternative = 0, off_roll = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!Py_IS_TYPE(row, kinds[TERM_ROW]))
+            Py_RETURN_NONE;
+        int excluded = flag(SLOT(row, at.row_permanent));
+        int provision = flag(SLOT(row, at.row_alternative));
+        int on_roll = flag(SLOT(row, at.row_on_roll));
+        if (!added(SLOT(row, at.row_possible), &possible) ||
+            !added(SLOT(row, at.row_unauthorised), &unauthorised) ||
+            !added(SLOT(row, at.row_fixed), &fixed) || excluded < 0 || provision < 0 ||
+            on_roll < 0)
+            Py_RETURN_NONE;
+        permanent |= excluded;
+        alternative |= provision;
+        off_roll |= !on_roll;
+    }
+    return Py_BuildValue("(LLLNNN)", possible, unauthorised, fixed, PyBool_FromLong(permanent),
+                         PyBool_FromLong(alternative), PyBool_FromLong(off_roll));
+}
+
 static PyMethodDef methods[] = {
     {"learn", learn, METH_VARARGS,
      "learn(family, member, offence, asb, term_row, benefit, employment, referral, "
@@ -395,6 +456,9 @@ static PyMethodDef methods[] = {
     {"proved", (PyCFunction)(void (*)(void))proved, METH_FASTCALL,
      "proved(family, earliest_term_end) -> bool: True only when the family's facts are "
      "proved consistent (see the module's docstring)."},
+    {"tally", tally, METH_O,
+     "tally(rows: list) -> tuple | None: compiled school-term rows summed as "
+     "pbr.programmes.phase_one._evidence.tally sums them; None when it cannot."},
     {NULL, NULL, 0, NULL},
 };
 

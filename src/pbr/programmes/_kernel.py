@@ -8,7 +8,6 @@ by `as_of`, judge each result, pay within the cap, and assemble the `Decision`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -49,13 +48,37 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
 class Verdict:
-    """A result judged on the evidence, before money: status, reasons and earliest date."""
+    """A result judged on the evidence, before money: status, reasons and earliest date.
 
-    status: Status
-    reasons: tuple[Reason, ...]
-    earliest: date | None = None
+    Never changed once made. A plain class rather than a frozen dataclass: compiled, its
+    `__init__` is too (a dataclass's is generated in Python, a third of a microsecond a result).
+    """
+
+    __slots__ = ("earliest", "reasons", "status")
+
+    def __init__(
+        self, status: Status, reasons: tuple[Reason, ...], earliest: date | None = None
+    ) -> None:
+        self.status = status
+        self.reasons = reasons
+        self.earliest = earliest
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Verdict):
+            return NotImplemented
+        return (self.status, self.reasons, self.earliest) == (
+            other.status,
+            other.reasons,
+            other.earliest,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, never changed: not a key
+
+    def __repr__(self) -> str:
+        return (
+            f"Verdict(status={self.status!r}, reasons={self.reasons!r}, earliest={self.earliest!r})"
+        )
 
 
 def plain(value: object) -> str | int | bool | None:
@@ -111,8 +134,6 @@ def reason(
     )
 
 
-_set = object.__setattr__
-
 _AS_IS = frozenset({str, int, bool, type(None)})
 """Types `plain` returns unchanged (checked exactly: a subclass goes through `plain`)."""
 
@@ -137,27 +158,55 @@ def result(
     )
 
 
-@dataclass(frozen=True, slots=True)
 class Account:
-    """What the family has been paid by `as_of`, and the room left under the cap for results."""
+    """What the family has been paid by `as_of`, and the room left under the cap for results.
 
-    year: FinancialYear
-    """The financial year of attachment."""
-    fee: Decimal
-    """The attachment fee of that year (interpretations applied)."""
-    cap: Decimal
-    """The most paid for one family, fee included."""
-    made: tuple[Payment, ...]
-    """Payments made on or before `as_of` (or undated): clarification 6; `account` puts them in
-    the order paid (`paid_order`)."""
-    cap_source: str | None = None
-    """The source tags of `cap` (`Programme.cap_source`), cited by the reasons about the cap;
-    None: the rule's own (`RuleSet.source_of_rule`)."""
-    paid_to_date: Decimal = field(init=False)
-    """Everything paid by `as_of`, fee included (summed once: every decision reports it)."""
+    Never changed once made; a plain class, compiled with its `__init__` (as `Verdict`).
+    """
 
-    def __post_init__(self) -> None:
-        _set(self, "paid_to_date", sum((p.amount for p in self.made), ZERO) if self.made else ZERO)
+    __slots__ = ("cap", "cap_source", "fee", "made", "paid_to_date", "year")
+
+    def __init__(
+        self,
+        year: FinancialYear,
+        fee: Decimal,
+        cap: Decimal,
+        made: tuple[Payment, ...],
+        cap_source: str | None = None,
+    ) -> None:
+        self.year = year
+        """The financial year of attachment."""
+        self.fee = fee
+        """The attachment fee of that year (interpretations applied)."""
+        self.cap = cap
+        """The most paid for one family, fee included."""
+        self.made = made
+        """Payments made on or before `as_of` (or undated): clarification 6; `account` puts
+        them in the order paid (`paid_order`)."""
+        self.cap_source = cap_source
+        """The source tags of `cap` (`Programme.cap_source`), cited by the reasons about the
+        cap; None: the rule's own (`RuleSet.source_of_rule`)."""
+        self.paid_to_date: Decimal = sum((p.amount for p in made), ZERO) if made else ZERO
+        """Everything paid by `as_of`, fee included (summed once: every decision reports it)."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Account):
+            return NotImplemented
+        return (self.year, self.fee, self.cap, self.made, self.cap_source) == (
+            other.year,
+            other.fee,
+            other.cap,
+            other.made,
+            other.cap_source,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, never changed: not a key
+
+    def __repr__(self) -> str:
+        return (
+            f"Account(year={self.year!r}, fee={self.fee!r}, cap={self.cap!r}, "
+            f"made={self.made!r}, cap_source={self.cap_source!r})"
+        )
 
     @property
     def fee_counted(self) -> Decimal:
@@ -601,13 +650,12 @@ def decide(
             f"family {family.family_id!r} is evaluated under {rules.title}, which has no outcome "
             f"plan; plan {plan.label} is for {plan.programme}"
         )
-    year = financial_year_of(family.attached_on)
-    fee = programme.attachment_fee(rules, year)
+    terms = _terms_of(programme, rules, family.attached_on)
+    year = terms.year
+    fee = terms.fee
     if not fee and family.payments:
         check_no_fee_paid(family, rules, year, programme.rules.chosen)
-    books = account(
-        family, as_of, year, fee, programme.cap(rules, year), programme.cap_source(rules, year)
-    )
+    books = account(family, as_of, year, fee, terms.cap, terms.cap_source)
     if books.made:  # a record whose payments break the rules says so (most have none yet)
         warnings = (
             *warnings,
@@ -630,7 +678,7 @@ def decide(
     if payable:
         warnings = (*warnings, *claims_closed(as_of, payable, rules))
     if ident.eligible:
-        late = never_claimable(results, rules, programme.route_claims_until(rules))
+        late = never_claimable(results, rules, terms.route_claims_until)
         if late:
             warnings = (*warnings, *late)
     return trusted_decision(
@@ -638,9 +686,9 @@ def decide(
         local_authority=family.local_authority,
         as_of=as_of,
         programme=rules.programme,
-        rules_version=rules.rules_version,
+        rules_version=terms.rules_version,
         attached_on=family.attached_on,
-        attachment_year=str(year),
+        attachment_year=terms.label,
         attachment_fee=fee,
         eligible=ident.eligible,
         identified_for=ident.identified_for,
@@ -654,6 +702,55 @@ def decide(
         results=results,
         provenance=provenance,
     )
+
+
+class _YearTerms:
+    """A programme's money and labels for families attached in one financial year.
+
+    Worked out once per rule set and year (`_terms_of`): each is a pure function of the two,
+    and asking the rule set for them was a dozen Python calls a family.
+    """
+
+    def __init__(self, programme: Programme, rules: RuleSet, year: FinancialYear) -> None:
+        self.year = year
+        self.label = str(year)
+        self.fee = programme.attachment_fee(rules, year)
+        self.cap = programme.cap(rules, year)
+        self.cap_source = programme.cap_source(rules, year)
+        self.rules_version = rules.rules_version
+        self.route_claims_until = programme.route_claims_until(rules)
+
+
+class _Kept:
+    """A programme and rule set's `_YearTerms`, by attachment day and by year."""
+
+    def __init__(self, programme: Programme, rules: RuleSet) -> None:
+        self.programme = programme
+        self.rules = rules
+        self.days: dict[date, _YearTerms] = {}  # the days covered: a few years' (check_covers)
+        self.years: dict[int, _YearTerms] = {}
+
+
+_TERMS: dict[int, _Kept] = {}
+"""What `_terms_of` worked out, by the rule set's id: kept with the objects themselves, which
+are compared (an id can be reused once they are gone) and never change."""
+
+
+def _terms_of(programme: Programme, rules: RuleSet, attached_on: date) -> _YearTerms:
+    """The terms for a family attached on `attached_on` under `programme` and `rules`."""
+    kept = _TERMS.get(id(rules))
+    if kept is None or kept.programme is not programme or kept.rules is not rules:
+        if len(_TERMS) >= 100:  # a program making rule sets without end: start again
+            _TERMS.clear()
+        kept = _TERMS[id(rules)] = _Kept(programme, rules)
+    found = kept.days.get(attached_on)
+    if found is None:
+        year = financial_year_of(attached_on)
+        found = kept.years.get(year.start_year)
+        if found is None:
+            found = kept.years[year.start_year] = _YearTerms(programme, rules, year)
+        kept.days[attached_on] = found
+    return found
 
 
 def _plan_for(

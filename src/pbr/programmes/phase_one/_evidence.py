@@ -9,7 +9,7 @@ the tests as their oracle (tests/plain_evidence.py).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
@@ -143,8 +143,26 @@ Tally = tuple[int, int, int, bool, bool, bool]
 and whether any row is a permanent exclusion, alternative provision or off roll."""
 
 
+def _not_summed(rows: object) -> Tally | None:
+    """Stands in for the C sum where pbr was installed without a C compiler: sums nothing."""
+    return None
+
+
+_summed: Callable[[object], Tally | None] = _not_summed
+"""Compiled rows summed in C, reading their slots (`pbr._facts.tally`); None: sum them here."""
+try:
+    from pbr import _facts
+except ImportError:  # pragma: no cover - built without a C compiler
+    pass
+else:
+    _summed = _facts.tally
+
+
 def tally(rows: Iterable[SchoolTermRecord]) -> Tally:
     """Sum `rows` in one pass (identification and the education limb both need every total)."""
+    summed = _summed(rows)
+    if summed is not None:
+        return summed
     possible = unauthorised = fixed = 0
     permanent = alternative = off_roll = False
     for row in rows:
