@@ -292,10 +292,11 @@ def test_the_c_sum_of_term_rows_is_the_python_sum(record: dict[str, Any], data: 
 
 def test_the_c_sum_leaves_what_it_cannot_read_to_python() -> None:
     rows = list(_record("").school_terms)
-    assert rows and _facts.tally(rows) is not None
+    assert rows
+    assert _facts.tally(rows) is not None
     big = msgspec.structs.replace(rows[0], possible_sessions=2**70)  # beyond a machine word
     sums = [
-        _facts.tally(rows + [big]),
+        _facts.tally([*rows, big]),
         _facts.tally([*rows, msgspec.structs.replace(rows[0], on_roll=1)]),  # not a bool
         _facts.tally([*rows, msgspec.structs.replace(rows[0], fixed_term_exclusions=1.0)]),
         _facts.tally([*rows, Family.model_validate(BASE).school_terms[0]]),  # pydantic's
@@ -308,3 +309,33 @@ def test_the_c_sum_leaves_what_it_cannot_read_to_python() -> None:
 
     assert tally([big]) == python_tally([big])
     assert tally(huge) == python_tally(huge)
+
+
+@pytest.mark.parametrize(
+    ("person_id", "valid"),
+    [
+        ("C-1", True),
+        ("c.1_x", True),
+        ("C" * 64, True),
+        ("C" * 65, False),
+        ("C 1", False),
+        ("", False),
+    ],
+)
+def test_a_member_id_not_of_letters_and_digits_is_left_to_python(
+    person_id: str, valid: bool
+) -> None:
+    """The C check proves only ids of 1-64 ASCII letters and digits; any other, `decode_family`
+    matches in Python (and so accepts a valid one, refuses the rest), as pydantic would."""
+    line = json.dumps(BASE).replace('"C1"', json.dumps(person_id)).encode()
+    record = _compiled._decode(line)
+    plain = person_id.isascii() and person_id.isalnum() and len(person_id) <= 64
+    assert _facts.proved(record, EARLIEST_TERM_END) is plain
+    decoded = _compiled.decode_family(line, 10**6)
+    assert (decoded is not None) is valid
+    try:
+        Family.model_validate_json(line)
+    except ValueError:
+        assert not valid
+    else:
+        assert valid

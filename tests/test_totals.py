@@ -216,8 +216,8 @@ PENCE = st.integers(0, 10**9).map(lambda p: Decimal(p) / 100)
 def test_a_range_s_programme_totals_are_the_family_by_family_sums(
     rows: list[tuple[str, dict[str, Decimal]]],
 ) -> None:
-    """`pbr.batch._by_programme`: the counts and sums, each in the order first seen."""
-    from pbr.batch import _by_programme
+    """`pbr._sums.span_sums`: the counts and sums by programme, each in the order first seen."""
+    from pbr._sums import Detail, span_sums
 
     counts: dict[str, int] = {}
     totals: dict[str, dict[str, Decimal]] = {}
@@ -226,11 +226,11 @@ def test_a_range_s_programme_totals_are_the_family_by_family_sums(
         mine = totals.setdefault(programme, {})
         for kind, amount in amounts.items():
             mine[kind] = mine.get(kind, Decimal(0)) + amount
-    detail = [
+    detail: list[Detail] = [
         (n, n, f"F{n}", programme, None, Decimal(0), amounts)
         for n, (programme, amounts) in enumerate(rows)
     ]
-    got_counts, got_totals = _by_programme(detail)
+    _, _, got_counts, got_totals = span_sums(detail)
     assert list(got_counts.items()) == list(counts.items())
     assert [(p, list(k.items())) for p, k in got_totals.items()] == [
         (p, list(k.items())) for p, k in totals.items()
@@ -308,3 +308,69 @@ def test_a_council_named_like_a_label_is_shown_in_quotes() -> None:
         "all councils",
     ]
     assert len(set(names)) == len(names)
+
+
+AMOUNTS = st.dictionaries(
+    st.sampled_from(["crime_asb_education", "progress_to_work", "sustained_progress"]),
+    st.integers(0, 400_000).map(lambda p: Decimal(p).scaleb(-2)),
+    max_size=3,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            COUNCILS,
+            st.sampled_from(["tf-phase-1", "tf-phase-2", "supporting-families"]),
+            st.sampled_from([Decimal("0.00"), Decimal("1000.00"), Decimal("3200.00")]),
+            AMOUNTS,
+        ),
+        max_size=12,
+    )
+)
+def test_a_spans_sums_are_the_totals_family_by_family(
+    rows: list[tuple[str | None, str, Decimal, dict[str, Decimal]]],
+) -> None:
+    """`pbr._sums.span_sums` (compiled) counts as `Totals.add_amounts` does, to the penny."""
+    from pbr._sums import span_sums
+    from pbr.money import exact_arithmetic
+
+    detail = [
+        (i, i, f"F{i}", p, council, fee, amounts)
+        for i, (council, p, fee, amounts) in enumerate(rows)
+    ]
+    one_by_one = pbr.Totals()
+    for _, _, _, _, council, fee, amounts in detail:
+        one_by_one.add_amounts(council, fee, amounts.values())
+    with exact_arithmetic():
+        councils, overall, counts, _ = span_sums(detail)
+    summed = pbr.Totals._of(councils, overall)
+    assert summed == one_by_one
+    assert list(summed.councils) == list(one_by_one.councils)
+    assert summed.overall == one_by_one.overall
+    assert summed.reconciles()
+    assert sum(counts.values()) == len(detail)
+
+
+def test_a_decisions_row_holds_the_fee_counted_and_each_amount() -> None:
+    from pbr._sums import detail_row
+    from pbr.totals import fee_due
+
+    before = pbr.evaluate(family(local_authority="Leeds"), as_of=date(2012, 10, 1))
+    after = pbr.evaluate(family(local_authority="Leeds"), as_of=date(2013, 6, 30))
+    for decision in (before, after):
+        row = detail_row(decision, 7, 3)
+        assert row == (
+            7,
+            3,
+            decision.family_id,
+            decision.programme,
+            "Leeds",
+            fee_due(
+                decision.eligible, decision.attachment_fee, decision.attached_on, decision.as_of
+            ),
+            {str(k): r.amount for k, r in decision.results.items()},
+        )
+    assert detail_row(before, 1, 1)[5] == Decimal("0.00")  # not yet attached: no fee counted
+    assert detail_row(after, 1, 1)[5] == after.attachment_fee > 0

@@ -7,8 +7,8 @@
  * most of them the interpreter reading attributes; read here from the parts' slots directly,
  * about a tenth of that.
  *
- * proved(family, earliest_term_end) answers True only when it has proved all of that for a
- * compiled record (pbr._compiled's msgspec Structs, whose slot offsets `learn` read from their
+ * proved(family, earliest_term_end) answers True only when it has proved all of that, and
+ * that each member's id is 1 to 64 ASCII letters and digits, for a compiled record (pbr._compiled's msgspec Structs, whose slot offsets `learn` read from their
  * member descriptors): every part of the exact type learned, every value of the exact type the
  * Struct declares. It answers False whenever it cannot: a problem found, a part or value of
  * another type, a year not in `earliest_term_end` (the earliest end of each academic year's
@@ -346,6 +346,23 @@ school_terms(PyObject *family, Household *household, PyObject *earliest)
     return answer;
 }
 
+/* Whether `text` is an id of the usual kind: 1 to 64 ASCII letters and digits (what
+ * pbr._compiled.decode_family proves of a member's id before matching any other). */
+static int
+plain_id(PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n < 1 || n > 64 || !PyUnicode_IS_ASCII(text))
+        return 0;
+    const Py_UCS1 *at = PyUnicode_1BYTE_DATA(text);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS1 c = at[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+            return 0;
+    }
+    return 1;
+}
+
 static PyObject *
 proved(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -366,7 +383,8 @@ proved(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(household.members) && answer == 1; i++) {
         PyObject *member = PyTuple_GET_ITEM(household.members, i);
         PyObject *person_id = SLOT(member, at.member_person_id);
-        if (person_id == NULL || !PyUnicode_CheckExact(person_id) || birth_of(&household, i) < 0) {
+        if (person_id == NULL || !PyUnicode_CheckExact(person_id) || !plain_id(person_id) ||
+            birth_of(&household, i) < 0) {
             answer = 0;
             break;
         }

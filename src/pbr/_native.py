@@ -33,6 +33,7 @@ __all__ = [
 COMPILED = (
     "pbr._dates",
     "pbr._parts",
+    "pbr._sums",
     "pbr.programmes._employment",
     "pbr.programmes._kernel",
     "pbr.programmes._sustained",

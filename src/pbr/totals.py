@@ -120,6 +120,16 @@ class Totals:
         self._councils: dict[str | None, list[Decimal | int]] = {}
         self._overall: list[Decimal | int] = [0, 0, 0, ZERO, ZERO]
 
+    @classmethod
+    def _of(
+        cls, councils: dict[str | None, list[Decimal | int]], overall: list[Decimal | int]
+    ) -> Totals:
+        """Totals from rows already counted as `add_amounts` counts them (`pbr._sums`)."""
+        totals = cls()
+        totals._councils = councils
+        totals._overall = overall
+        return totals
+
     def add(self, decision: Decision) -> None:
         """Count one decision under its council (a rejection is counted by `reject`)."""
         if not hasattr(decision, "results"):
