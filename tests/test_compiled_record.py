@@ -725,3 +725,22 @@ def test_any_academic_year_is_decoded_only_where_pydantic_accepts_it(text: str) 
     line = _with_a_school_term(text, born="1900-01-01")
     assert (fast(line) is not None) is _pydantic_accepts_year(text)
     assert isinstance(parse_family(line), Family) is _pydantic_accepts_year(text)
+
+
+def test_a_batch_decides_a_compiled_record_as_evaluate_does() -> None:
+    """`pbr.engine.evaluate_compiled` (the batch's way, its arguments checked once) writes the
+    decision `evaluate` writes, inside the batch's exact arithmetic and outside it."""
+    from pbr.engine import evaluate_compiled, rule_set_for
+    from pbr.money import exact_arithmetic
+
+    lines = (Path(__file__).parent / "reference" / "families.jsonl").read_bytes().splitlines()
+    for line in lines[::7]:
+        family = decode_family(line, DEFAULT_MAX_RECORD_BYTES)
+        assert family is not None
+        rules = rule_set_for(family)
+        for as_of in (date(2013, 3, 31), date(2016, 6, 30), date(2024, 3, 31)):
+            expected = evaluate(family, as_of=as_of, rules=rules).model_dump_json()
+            with exact_arithmetic():
+                inside = evaluate_compiled(family, as_of, rules, None)
+            assert inside.model_dump_json() == expected
+            assert evaluate_compiled(family, as_of, rules, None).model_dump_json() == expected

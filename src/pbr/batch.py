@@ -943,7 +943,7 @@ class _Job:
         with lean_parts(), exact_arithmetic():
             for line, record, raw in part:
                 records = record
-                done = self.one(record, raw)
+                done = self.one_raw(record, raw)
                 if not _is_lean(done):  # a rejection
                     rejections.append((line, record, cast("Rejection", done)))
                     continue
@@ -1011,6 +1011,22 @@ class _Job:
             rules = self._rules_for(family)
             decision: Decision = _engine().evaluate(
                 family, as_of=self.as_of, rules=rules, plan=self.plans.get(rules.programme)
+            )
+            return decision
+        except OutsideProgramme as exc:
+            return outside_programme(exc, family, source=self.source, record=n)
+
+    def one_raw(self, n: int, raw: bytes | Rejection) -> Decision | Rejection:
+        """`one` for a line of a file: a compiled record decided at once (`evaluate_compiled`)."""
+        if not _COMPILED or type(raw) is not bytes:
+            return self.one(n, raw)
+        family = decode_family(raw, self.max_record_bytes)
+        if family is None:  # pydantic decides, with its messages
+            return self.one(n, self._validate(n, raw))
+        try:
+            rules = self._rules_for(family)
+            decision: Decision = _engine().evaluate_compiled(
+                family, self.as_of, rules, self.plans.get(rules.programme)
             )
             return decision
         except OutsideProgramme as exc:

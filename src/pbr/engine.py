@@ -141,6 +141,27 @@ def _evaluate(
         raise
 
 
+def evaluate_compiled(
+    family: Family, as_of: date, rules: RuleSet, plan: OutcomePlan | None
+) -> Decision:
+    """`evaluate` of a batch's record, as `pbr._compiled.decode_family` gave it.
+
+    The batch checked `as_of`, chose `rules` and checked `plan` once for all its families, and
+    merged any ledger's payments into the record before; so this skips `evaluate`'s checks of
+    its arguments (a microsecond a family) and decides at once.
+    """
+    if getcontext() is not ARITHMETIC:  # not inside the batch's exact arithmetic
+        return evaluate(family, as_of=as_of, rules=rules, plan=plan)
+    return decide(
+        programme(rules.programme),
+        family,
+        as_of,
+        rules,
+        plan,
+        provenance(family, as_of, rules, plan),
+    )
+
+
 def provenance(
     family: Family, as_of: date, rules: RuleSet, plan: OutcomePlan | None = None
 ) -> Provenance:
