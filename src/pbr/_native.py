@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 COMPILED = (
+    "pbr._csv_rows",
     "pbr._dates",
     "pbr._parts",
     "pbr._sums",

@@ -30,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from pbr import _csv_rows
+from pbr._csv_rows import csv_lines, result_lists
 from pbr._stopping import Stopped, stop_received, stopped_cleanly, stops_held
 from pbr.errors import PbrError
 from pbr.money import PENNY, in_exact_arithmetic
@@ -109,50 +111,8 @@ def result_rows(decision: Decision) -> Iterator[dict[str, str]]:
     >>> [r["result"] for r in result_rows(pbr.evaluate(family, as_of=date(2013, 1, 1)))]
     ['crime_asb_education', 'progress_to_work', 'continuous_employment']
     """
-    for row in _result_lists(decision):
+    for row in result_lists(decision, False):
         yield dict(zip(RESULT_COLUMNS, row, strict=True))
-
-
-def _result_lists(decision: Decision, cell: Callable[[str], str] = str) -> list[list[str]]:
-    """`result_rows` as lists in `RESULT_COLUMNS` order, each text value through `cell` once.
-
-    `cell` is for what a record, rule set or plan wrote (ids, council, programme, rules
-    version, outcome plan, reason codes, interpretations); the other values are dates, money, years, flags and the vocabulary's
-    statuses and result kinds, which start with a digit or a letter and so pass `neutralise`
-    unchanged (tests/test_output.py holds it). The family's own columns are worked out once
-    for all its rows.
-    """
-    d = decision
-    family = [
-        cell(d.family_id),
-        cell(d.local_authority or ""),
-        cell(d.programme),
-        cell(d.rules_version),
-        cell(d.outcome_plan or ""),
-        d.as_of.isoformat(),
-        d.attached_on.isoformat(),
-        d.attachment_year,
-        "true" if d.eligible else "false",
-        _pounds(d.attachment_fee),
-    ]
-    warned = cell(" ".join(dict.fromkeys(w.code for w in d.warnings))) if d.warnings else ""
-    paid = [_pounds(d.payable), _pounds(d.paid_to_date)]
-    rules = [cell(interpretations_text(d.interpretations)), _rules_hash(d)]
-    return [
-        [
-            *family,
-            kind,
-            r.status,
-            _pounds(r.amount),
-            _pounds(r.rate),
-            r.earliest_date.isoformat() if r.earliest_date else "",
-            cell(" ".join(r.codes)),
-            *paid,
-            warned,
-            *rules,
-        ]
-        for kind, r in d.results.items()
-    ]
 
 
 def interpretations_text(interpretations: Mapping[str, str]) -> str:
@@ -163,18 +123,7 @@ def interpretations_text(interpretations: Mapping[str, str]) -> str:
     >>> interpretations_text({"employment_weeks": "all_13", "relevance": "any_problem"})
     'employment_weeks=all_13; relevance=any_problem'
     """
-    key = tuple(interpretations.items())
-    found = _INTERPRETATIONS_TEXT.get(key)
-    if found is None:
-        found = "; ".join(f"{k}={v}" for k, v in key)
-        if len(_INTERPRETATIONS_TEXT) >= 256:  # bounded: a caller could vary them without end
-            _INTERPRETATIONS_TEXT.clear()
-        _INTERPRETATIONS_TEXT[key] = found
-    return found
-
-
-_INTERPRETATIONS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
-"""`interpretations_text` by the mapping's items, in order."""
+    return _csv_rows.interpretations_text(interpretations)
 
 
 def _rules_hash(decision: Decision) -> str:
@@ -197,10 +146,8 @@ def _typed(column: str, text: str) -> object:
     return text
 
 
-def _pounds(amount: Decimal) -> str:
-    """Money as decimal text with two places: ``f"{amount:.2f}"``, as `str` when it has them."""
-    return str(amount) if _two_places(amount) else f"{amount:.2f}"
-
+_pounds = _csv_rows.pounds
+"""Money as decimal text with two places: ``f"{amount:.2f}"``, as `str` when it has them."""
 
 _two_places = PENNY.same_quantum
 
@@ -314,41 +261,14 @@ def decision_text(decision: Decision, render: str) -> str:
         raise ValueError(f"unknown render {render!r}")
     # as `CsvWriter` writes the rows (a row with a carriage return quoted whole, on a terminal
     # too), each value neutralised once: the family's own columns once for all its rows
-    rows = _result_lists(decision, neutralise)
-    lines: list[str] = []
-    for values in rows:
-        line = _plain_csv_line(values)
-        if line is None:
-            break
-        lines.append(line)
-    else:  # the usual decision: nothing to quote, so joined as the writer would
-        return "".join(lines)
+    plain = csv_lines(decision)
+    if plain is not None:  # the usual decision: nothing to quote, so joined as the writer would
+        return plain
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
-    for values in rows:
+    for values in result_lists(decision, True):
         writer.write_neutralised(values)
     return buffer.getvalue()
-
-
-def _plain_csv_line(values: list[str]) -> str | None:
-    r"""The line `CsvWriter` writes for `values` when no value needs quoting; else None.
-
-    Half the cost of the csv module for the usual row: a value holding a comma, a quote or a
-    line break is quoted there, so such a row is left to it.
-
-    >>> _plain_csv_line(["F1", "", "700.00"]), _plain_csv_line(["a,b", "c"])
-    ('F1,,700.00\n', None)
-    """
-    line = ",".join(values)
-    if (
-        not line
-        or line.count(",") != len(values) - 1
-        or '"' in line
-        or "\r" in line
-        or "\n" in line
-    ):
-        return None  # (a row of one empty value is written "")
-    return line + "\n"
 
 
 class OutputError(PbrError, OSError):
@@ -363,22 +283,6 @@ class OutputError(PbrError, OSError):
     """
 
 
-_FORMULA_START = (
-    "=",
-    "+",
-    "-",
-    "@",
-    "\t",
-    "\r",
-    "\n",
-    "\0",
-    "\uff1d",
-    "\uff0b",
-    "\uff0d",
-    "\uff20",
-)
-"""Leading characters a spreadsheet takes as the start of a formula (with their full-width forms)."""
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 
 
@@ -396,13 +300,7 @@ def neutralise(text: str) -> str:
     >>> neutralise("-12.50"), neutralise("C-001"), restore(neutralise("'quoted"))
     ('-12.50', 'C-001', "'quoted")
     """
-    if text[:1].isalnum():  # the usual cell: no formula, space or apostrophe can start it
-        return text
-    if text.startswith("'"):
-        return "'" + text
-    if text.lstrip(" ").startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return _csv_rows.neutralise(text)
 
 
 def formula_safe(text: str) -> str:
