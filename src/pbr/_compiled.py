@@ -374,14 +374,16 @@ def decode_family(raw: str | bytes, max_bytes: int) -> Family | None:
         if len(data) > max_bytes:
             return None
         family = _decode(data)
-        if not _keys_given_once(data) or not _identifier(family.family_id):
+        if not _keys_given_once(data):
             return None
         # The one place a compiled record poses as a `Family`: it has the same fields and
         # values, and the rules only read them (tests/test_compiled_record.py holds it to that).
         typed = cast("Family", family)
-        # The C check proves the members' ids plain (letters and digits) and the facts
-        # consistent, every event's person_id a member's; what it cannot prove, Python decides.
+        # The C check proves the family's and members' ids and the facts consistent, every
+        # event's person_id a member's; what it cannot prove, Python decides.
         if not (_facts_proved(family, EARLIEST_TERM_END) and lists_plainly_consistent(typed)):
+            if not _identifier(family.family_id):
+                return None
             for member in family.members:
                 if not _identifier(member.person_id):
                     return None

@@ -8,7 +8,8 @@
  * about a tenth of that.
  *
  * proved(family, earliest_term_end) answers True only when it has proved all of that, and
- * that each member's id is 1 to 64 ASCII letters and digits, for a compiled record (pbr._compiled's msgspec Structs, whose slot offsets `learn` read from their
+ * that the family's and each member's id match pbr.records.Identifier's pattern, for a
+ * compiled record (pbr._compiled's msgspec Structs, whose slot offsets `learn` read from their
  * member descriptors): every part of the exact type learned, every value of the exact type the
  * Struct declares. It answers False whenever it cannot: a problem found, a part or value of
  * another type, a year not in `earliest_term_end` (the earliest end of each academic year's
@@ -45,7 +46,8 @@ typedef struct {
     Py_ssize_t spell_person_id[KINDS], spell_start[KINDS], spell_end[KINDS]; /* the spells */
     Py_ssize_t row_person_id, row_academic_year, row_term, row_possible, row_unauthorised;
     Py_ssize_t row_fixed, row_permanent, row_alternative, row_on_roll;
-    Py_ssize_t members, offences, asb, terms, benefits, employment, referrals, observations;
+    Py_ssize_t family_id, members, offences, asb, terms, benefits, employment, referrals,
+        observations;
 } Offsets;
 
 static Offsets at;
@@ -103,6 +105,7 @@ learn(PyObject *module, PyObject *args)
         offset_of(given[TERM_ROW], "permanently_excluded", &found.row_permanent) < 0 ||
         offset_of(given[TERM_ROW], "alternative_provision", &found.row_alternative) < 0 ||
         offset_of(given[TERM_ROW], "on_roll", &found.row_on_roll) < 0 ||
+        offset_of(given[FAMILY], "family_id", &found.family_id) < 0 ||
         offset_of(given[FAMILY], "members", &found.members) < 0 ||
         offset_of(given[FAMILY], "offences", &found.offences) < 0 ||
         offset_of(given[FAMILY], "asb_incidents", &found.asb) < 0 ||
@@ -346,10 +349,10 @@ school_terms(PyObject *family, Household *household, PyObject *earliest)
     return answer;
 }
 
-/* Whether `text` is an id of the usual kind: 1 to 64 ASCII letters and digits (what
- * pbr._compiled.decode_family proves of a member's id before matching any other). */
+/* Whether `text` (a str) matches pbr.records.Identifier's pattern, [A-Za-z0-9._-]{1,64}:
+ * the family's and each member's id (pbr._compiled._identifier matches it in Python). */
 static int
-plain_id(PyObject *text)
+identifier(PyObject *text)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     if (n < 1 || n > 64 || !PyUnicode_IS_ASCII(text))
@@ -357,7 +360,8 @@ plain_id(PyObject *text)
     const Py_UCS1 *at = PyUnicode_1BYTE_DATA(text);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS1 c = at[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              c == '.' || c == '_' || c == '-'))
             return 0;
     }
     return 1;
@@ -373,6 +377,9 @@ proved(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *family = args[0], *earliest = args[1];
     if (!learned || !Py_IS_TYPE(family, kinds[FAMILY]))
         Py_RETURN_FALSE;
+    PyObject *family_id = SLOT(family, at.family_id);
+    if (family_id == NULL || !PyUnicode_CheckExact(family_id) || !identifier(family_id))
+        Py_RETURN_FALSE;
     Household household = {parts_of(family, at.members, MEMBER), NULL};
     if (household.members == NULL)
         Py_RETURN_FALSE;
@@ -383,7 +390,7 @@ proved(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(household.members) && answer == 1; i++) {
         PyObject *member = PyTuple_GET_ITEM(household.members, i);
         PyObject *person_id = SLOT(member, at.member_person_id);
-        if (person_id == NULL || !PyUnicode_CheckExact(person_id) || !plain_id(person_id) ||
+        if (person_id == NULL || !PyUnicode_CheckExact(person_id) || !identifier(person_id) ||
             birth_of(&household, i) < 0) {
             answer = 0;
             break;
