@@ -25,7 +25,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pbr
-from pbr._csv_rows import result_lists
+from pbr._rows import result_lists
 from pbr.cli import main
 from pbr.output import (
     RESULT_COLUMNS,
@@ -723,7 +723,7 @@ def test_a_council_name_with_a_carriage_return_is_refused_not_split(
 )
 def test_a_decisions_csv_is_what_the_csv_writer_writes(texts: list[str]) -> None:
     """`decision_text`'s rows (joined as they are, when nothing needs quoting) are the writer's."""
-    from pbr._csv_rows import csv_lines
+    from pbr._rows import csv_lines
 
     decision = pbr.evaluate(pbr.Family.model_validate(record()), as_of=date(2013, 6, 30))
     decision = decision.model_copy(update={"family_id": texts[0], "local_authority": texts[1]})
@@ -1060,3 +1060,31 @@ def test_the_summary_says_results_payable_after_claims_closed_could_not_be_claim
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert "claims closed" not in early.stderr + early.stdout
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([None, *PROGRAMMES]).flatmap(lambda p: families(p, max_events=4)),
+        min_size=1,
+        max_size=4,
+    ),
+    as_of_dates(),
+)
+def test_the_batchs_table_rows_are_the_tables_cells(drawn: list[pbr.Family], as_of: date) -> None:
+    """`pbr._rows.table_row` (the batch's) writes `table_cells` as `table_text` does and widens
+    the columns to the widest cell seen."""
+    from pbr._rows import table_row
+    from pbr.output import short_names, table_cells
+
+    widths: list[int] = []
+    seen: list[list[str]] = []
+    for family in drawn:
+        try:
+            decision = pbr.evaluate(family, as_of=as_of)
+        except pbr.PbrError:
+            continue
+        cells = table_cells(decision)
+        seen.append(cells)
+        assert table_row(decision, widths, short_names()) == json.dumps(cells, ensure_ascii=False)
+        assert widths == [max(len(row[i]) for row in seen) for i in range(len(cells))]

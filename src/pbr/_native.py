@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 COMPILED = (
-    "pbr._csv_rows",
     "pbr._dates",
     "pbr._parts",
+    "pbr._rows",
     "pbr._sums",
     "pbr.programmes._employment",
     "pbr.programmes._kernel",

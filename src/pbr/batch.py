@@ -42,6 +42,7 @@ from pbr._arguments import (
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
+from pbr._rows import table_row
 from pbr._sums import Detail, detail_row, span_sums
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
@@ -940,6 +941,11 @@ class _Job:
         written = records = 0
         newline = "" if self.render.startswith("csv") else "\n"
         widths: list[int] = []
+        shorts: dict[str, str] = {}
+        if self.render == "table":  # the programmes' short names, as registered now
+            from pbr.output import short_names
+
+            shorts = short_names()
         with lean_parts(), exact_arithmetic():
             for line, record, raw in part:
                 records = record
@@ -951,7 +957,7 @@ class _Job:
                 if self.render == "json":  # msgspec's bytes, as the file takes them
                     text = decision_json(done) + b"\n"
                 elif self.render == "table":  # measured here: the writer need not read it back
-                    text = (_table_row(done, widths) + newline).encode()
+                    text = (table_row(done, widths, shorts) + newline).encode()
                 else:
                     text = (self._text(done) + newline).encode()
                 texts.append(text)
@@ -1079,19 +1085,6 @@ def warning_codes(warnings: Iterable[Reason]) -> tuple[str, ...]:
     ('PAID_OVER_CAP', 'RESULT_PAID_MORE_THAN_ONCE')
     """
     return tuple(dict.fromkeys(w.code for w in warnings))
-
-
-def _table_row(decision: Decision, widths: list[int]) -> str:
-    """The decision's row of the table as text, widening `widths` to its cells."""
-    from pbr.output import table_cells, table_text
-
-    cells = table_cells(decision)
-    if not widths:
-        widths.extend([0] * len(cells))
-    for i, cell in enumerate(cells):
-        if len(cell) > widths[i]:
-            widths[i] = len(cell)
-    return table_text(cells)
 
 
 _JOB_CACHES = ("_variants", "_chosen")

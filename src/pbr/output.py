@@ -16,7 +16,6 @@ import csv
 import errno
 import hashlib
 import io
-import json
 import os
 import re
 import secrets
@@ -30,8 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from pbr import _csv_rows
-from pbr._csv_rows import csv_lines, result_lists
+from pbr import _rows
+from pbr._rows import TABLE_KINDS, csv_lines, result_lists
 from pbr._stopping import Stopped, stop_received, stopped_cleanly, stops_held
 from pbr.errors import PbrError
 from pbr.money import PENNY, in_exact_arithmetic
@@ -123,7 +122,7 @@ def interpretations_text(interpretations: Mapping[str, str]) -> str:
     >>> interpretations_text({"employment_weeks": "all_13", "relevance": "any_problem"})
     'employment_weeks=all_13; relevance=any_problem'
     """
-    return _csv_rows.interpretations_text(interpretations)
+    return _rows.interpretations_text(interpretations)
 
 
 def _rules_hash(decision: Decision) -> str:
@@ -146,26 +145,10 @@ def _typed(column: str, text: str) -> object:
     return text
 
 
-_pounds = _csv_rows.pounds
+_pounds = _rows.pounds
 """Money as decimal text with two places: ``f"{amount:.2f}"``, as `str` when it has them."""
 
 _two_places = PENNY.same_quantum
-
-
-TABLE_KINDS: tuple[str, ...] = (
-    "crime_asb_education",
-    "progress_to_work",
-    "continuous_employment",
-    "sustained_progress",
-)
-"""The result columns of `pbr evaluate`'s table, in order (only those some family has are shown)."""
-
-_SHORT_STATUS = {
-    "met": "met",
-    "not_met": "not met",
-    "not_applicable": "n/a",
-    "already_paid": "paid",
-}
 
 
 def table_cells(decision: Decision) -> list[str]:
@@ -182,30 +165,7 @@ def table_cells(decision: Decision) -> list[str]:
     >>> table_cells(pbr.evaluate(family, as_of=date(2013, 1, 1)))
     ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '', '£0.00']
     """
-    from pbr.money import format_gbp
-
-    d = decision
-    cells = [d.family_id, _short_name(d.programme), d.attached_on.isoformat(), d.attachment_year]
-    cells.append("yes" if d.eligible else "no")
-    for kind in TABLE_KINDS:
-        r = d.results.get(kind)  # type: ignore[call-overload]
-        if r is None:
-            cells.append("")
-        else:
-            amount = f" {format_gbp(r.amount)}" if r.amount else ""
-            cells.append(_SHORT_STATUS[r.status] + amount)
-    cells.append(_plan_cell(d))
-    cells.append(format_gbp(d.payable))
-    return cells
-
-
-def _plan_cell(decision: Decision) -> str:
-    """The table's outcome plan: its id/version, ``(example)`` after pbr's example plan."""
-    plan = decision.outcome_plan
-    if not plan:
-        return ""
-    example = any(w.code == "EXAMPLE_PLAN_USED" for w in decision.warnings)
-    return f"{plan} (example)" if example else plan
+    return _rows.table_cells(decision, short_names())
 
 
 _shorts: list[Any] = [None, {}]
@@ -213,15 +173,15 @@ _shorts: list[Any] = [None, {}]
 and their short names by id."""
 
 
-def _short_name(programme_id: str) -> str:
-    """A programme's short name (``TF1``), or its id if no programme has it."""
+def short_names() -> dict[str, str]:
+    """The programmes' short names (``TF1``) by id, as registered now."""
     from pbr.programmes import programmes
 
     every = programmes()
     if _shorts[0] is not every:
         _shorts[:] = [every, {p.id: p.short for p in every}]
-    short: str = _shorts[1].get(programme_id, programme_id)
-    return short
+    names: dict[str, str] = _shorts[1]
+    return names
 
 
 def table_text(cells: list[str]) -> str:
@@ -233,10 +193,7 @@ def table_text(cells: list[str]) -> str:
     >>> table_text(["F1", "TF1", "£0.00"])
     '["F1", "TF1", "£0.00"]'
     """
-    return "[" + ", ".join(map(_json_text, cells)) + "]"
-
-
-_json_text: Callable[[str], str] = json.encoder.encode_basestring
+    return _rows.table_text(cells)
 
 
 def decision_text(decision: Decision, render: str) -> str:
@@ -300,7 +257,7 @@ def neutralise(text: str) -> str:
     >>> neutralise("-12.50"), neutralise("C-001"), restore(neutralise("'quoted"))
     ('-12.50', 'C-001', "'quoted")
     """
-    return _csv_rows.neutralise(text)
+    return _rows.neutralise(text)
 
 
 def formula_safe(text: str) -> str:

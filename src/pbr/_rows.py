@@ -1,9 +1,10 @@
-"""A decision's long-CSV rows as text: what `pbr evaluate --format csv` writes, compiled.
+"""A decision's rows as text, the long CSV's and the table's: what `pbr evaluate` writes, compiled.
 
-`pbr.output` owns the long CSV (its columns, its writer, `neutralise`'s rule); these are the
-functions it writes every decision's rows with, compiled with the rules (`pbr._native`) so a
-national run's CSV costs about what its JSON does. The same source runs as Python where pbr
-is not compiled; tests/test_output.py holds both to the csv module's rows.
+`pbr.output` owns both formats (their columns, the CSV's writer, `neutralise`'s rule); these
+are the functions it writes every decision's rows with, compiled with the rules
+(`pbr._native`) so a national run's CSV or table costs about what its JSON does. The same
+source runs as Python where pbr is not compiled; tests/test_output.py holds both to the csv
+module's rows and to `json.dumps`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
-from pbr.money import PENNY
+from pbr.money import PENNY, format_gbp
 
-__all__ = ["csv_lines", "interpretations_text", "neutralise", "pounds", "result_lists"]
+__all__ = [
+    "TABLE_KINDS",
+    "csv_lines",
+    "interpretations_text",
+    "neutralise",
+    "pounds",
+    "result_lists",
+    "table_cells",
+    "table_row",
+    "table_text",
+]
 
 _FORMULA_START = (
     "=",
@@ -139,3 +151,66 @@ def csv_lines(decision: Any) -> str | None:
         lines.append(line)
         lines.append("\n")
     return "".join(lines)
+
+
+TABLE_KINDS: tuple[str, ...] = (
+    "crime_asb_education",
+    "progress_to_work",
+    "continuous_employment",
+    "sustained_progress",
+)
+"""The result columns of `pbr evaluate`'s table, in order (only those some family has are shown)."""
+
+_SHORT_STATUS = {
+    "met": "met",
+    "not_met": "not met",
+    "not_applicable": "n/a",
+    "already_paid": "paid",
+}
+
+
+def table_cells(decision: Any, short_names: Mapping[str, str]) -> list[str]:
+    """`pbr.output.table_cells`, the programmes' short names given (by id)."""
+    d = decision
+    programme: str = d.programme
+    cells = [
+        d.family_id,
+        short_names.get(programme, programme),
+        d.attached_on.isoformat(),
+        d.attachment_year,
+        "yes" if d.eligible else "no",
+    ]
+    results = d.results
+    for kind in TABLE_KINDS:
+        r = results.get(kind)
+        if r is None:
+            cells.append("")
+        elif r.amount:
+            cells.append(_SHORT_STATUS[r.status] + " " + format_gbp(r.amount))
+        else:
+            cells.append(_SHORT_STATUS[r.status])
+    plan = d.outcome_plan
+    if not plan:
+        cells.append("")
+    elif any(w.code == "EXAMPLE_PLAN_USED" for w in d.warnings):
+        cells.append(f"{plan} (example)")
+    else:
+        cells.append(plan)
+    cells.append(format_gbp(d.payable))
+    return cells
+
+
+def table_text(cells: list[str]) -> str:
+    """`pbr.output.table_text`: ``json.dumps(cells, ensure_ascii=False)``'s text."""
+    return "[" + ", ".join([encode_basestring(cell) for cell in cells]) + "]"
+
+
+def table_row(decision: Any, widths: list[int], short_names: Mapping[str, str]) -> str:
+    """The decision's row of the table as text, widening `widths` to its cells."""
+    cells = table_cells(decision, short_names)
+    if not widths:
+        widths.extend([0] * len(cells))
+    for i, cell in enumerate(cells):
+        if len(cell) > widths[i]:
+            widths[i] = len(cell)
+    return table_text(cells)
