@@ -410,3 +410,17 @@ def test_each_programme_and_rule_set_keep_their_own_money() -> None:
         assert tf1.evaluate(fam, as_of).cap == Decimal("4000.00")
         assert tf1.evaluate(family(attached_on="2012-06-01"), as_of).attachment_year == "2012/13"
         assert tf1.evaluate(fam, as_of).attachment_year == "2013/14"
+
+
+def test_a_verdict_and_an_account_compare_and_show_their_values() -> None:
+    """The kernel's `Verdict` and `Account` (compiled plain classes, once frozen dataclasses)
+    compare by value and show every value, the account's total paid included."""
+    from pbr.programmes._kernel import Account
+
+    assert Verdict("met", ()) == Verdict("met", (), None)
+    assert Verdict("met", ()) != Verdict("not_met", ())
+    year = FinancialYear(2013)
+    books = Account(year, Decimal("2400.00"), Decimal("4000.00"), ())
+    assert books == Account(year, Decimal("2400.00"), Decimal("4000.00"), (), None)
+    assert "paid_to_date=Decimal('0.00')" in repr(books)
+    assert "status='met'" in repr(Verdict("met", ()))

@@ -205,7 +205,8 @@ class Account:
     def __repr__(self) -> str:
         return (
             f"Account(year={self.year!r}, fee={self.fee!r}, cap={self.cap!r}, "
-            f"made={self.made!r}, cap_source={self.cap_source!r})"
+            f"made={self.made!r}, cap_source={self.cap_source!r}, "
+            f"paid_to_date={self.paid_to_date!r})"
         )
 
     @property
