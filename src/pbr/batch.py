@@ -943,9 +943,9 @@ class _Job:
         widths: list[int] = []
         shorts: dict[str, str] = {}
         if self.render == "table":  # the programmes' short names, as registered now
-            from pbr.output import short_names
+            from pbr.output import _programme_short_names
 
-            shorts = short_names()
+            shorts = _programme_short_names()
         with lean_parts(), exact_arithmetic():
             for line, record, raw in part:
                 records = record

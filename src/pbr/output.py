@@ -165,7 +165,7 @@ def table_cells(decision: Decision) -> list[str]:
     >>> table_cells(pbr.evaluate(family, as_of=date(2013, 1, 1)))
     ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '', '£0.00']
     """
-    return _rows.table_cells(decision, short_names())
+    return _rows.table_cells(decision, _programme_short_names())
 
 
 _shorts: list[Any] = [None, {}]
@@ -173,7 +173,7 @@ _shorts: list[Any] = [None, {}]
 and their short names by id."""
 
 
-def short_names() -> dict[str, str]:
+def _programme_short_names() -> dict[str, str]:
     """The programmes' short names (``TF1``) by id, as registered now."""
     from pbr.programmes import programmes
 
