@@ -1012,28 +1012,32 @@ class _Job:
             family = self._validate(n, cast("Mapping[str, Any]", item))
         if not _is_compiled(family) and _is_rejection(family):
             return family
-        family = cast("Family", family)
-        try:
-            rules = self._rules_for(family)
-            decision: Decision = _engine().evaluate(
-                family, as_of=self.as_of, rules=rules, plan=self.plans.get(rules.programme)
-            )
-            return decision
-        except OutsideProgramme as exc:
-            return outside_programme(exc, family, source=self.source, record=n)
+        return self._decided(n, cast("Family", family))
 
     def one_raw(self, n: int, raw: bytes | Rejection) -> Decision | Rejection:
-        """`one` for a line of a file: a compiled record decided at once (`evaluate_compiled`)."""
+        """`one` for a line of a file read as bytes (or its rejection): the usual case first."""
         if not _COMPILED or type(raw) is not bytes:
             return self.one(n, raw)
         family = decode_family(raw, self.max_record_bytes)
         if family is None:  # pydantic decides, with its messages
             return self.one(n, self._validate(n, raw))
+        return self._decided(n, family)
+
+    def _decided(self, n: int, family: Family) -> Decision | Rejection:
+        """The family decided under its rule set and plan, or why no programme covers it.
+
+        A compiled record is decided at once (`pbr.engine.evaluate_compiled`): the job checked
+        its date, rule sets and plans when it was made, and `evaluate` would check them again.
+        """
         try:
             rules = self._rules_for(family)
-            decision: Decision = _engine().evaluate_compiled(
-                family, self.as_of, rules, self.plans.get(rules.programme)
-            )
+            plan = self.plans.get(rules.programme)
+            engine = _engine()
+            decision: Decision
+            if _is_compiled(family):
+                decision = engine.evaluate_compiled(family, self.as_of, rules, plan)
+            else:
+                decision = engine.evaluate(family, as_of=self.as_of, rules=rules, plan=plan)
             return decision
         except OutsideProgramme as exc:
             return outside_programme(exc, family, source=self.source, record=n)
