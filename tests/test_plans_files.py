@@ -400,7 +400,7 @@ def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
                 "sustain_months": 6}  # fmt: skip
 
     outcomes = [
-        {"problem": "housing", "measures": [measure("m1"), measure("m1")]},
+        {"problem": "housing", "measures": [measure("m1"), measure("m1"), measure("m1")]},
         {"problem": "housing", "measures": [measure("m2")]},
         {"problem": "work", "measures": [measure("m3")]},
     ]
@@ -410,8 +410,10 @@ def test_problems_across_a_plan_are_each_named_at_their_place() -> None:
     head = "<plan>: plan 'p'"
     assert str(info.value).splitlines() == [
         f'{head}: version: a version must be quoted text: write "1" (got the number 1)',
-        f"{head}: outcomes[0] (housing) measure 'm1': id: measure id 'm1' is given to measures[0] "
-        "too: give each measure of an outcome its own id",
+        f"{head}: outcomes[0] (housing) measure 'm1' (measures[1]): id: measure id 'm1' is given "
+        "to measures[0] too: give each measure of an outcome its own id",
+        f"{head}: outcomes[0] (housing) measure 'm1' (measures[2]): id: measure id 'm1' is given "
+        "to measures[0] too: give each measure of an outcome its own id",
         f"{head}: outcomes[1] (housing): problem: problem 'housing' has two outcomes (the first "
         "is outcomes[0])",
         f"{head}: outcomes[2] (work): problem: problem 'work' is not one of supporting-families's "

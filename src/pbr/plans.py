@@ -1026,7 +1026,7 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
     while i < len(loc):
         key, nxt = loc[i], loc[i + 1] if i + 1 < len(loc) else None
         if key in ("outcomes", "measures") and isinstance(nxt, int):
-            node = _index(node, str(key), nxt)
+            parent, node = node, _index(node, str(key), nxt)
             name = (
                 node.get("problem" if key == "outcomes" else "id")
                 if isinstance(node, dict)
@@ -1035,13 +1035,25 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
             if key == "outcomes":
                 shown = f" ({name})" if isinstance(name, str) and name else ""
                 out += f"{': ' if out else ''}outcomes[{nxt}]{shown}"
+            elif not isinstance(name, str):
+                out += f" measure [{nxt}]"
+            elif _id_count(parent, name) > 1:  # its id is another's too: its place tells them apart
+                out += f" measure {name!r} (measures[{nxt}])"
             else:
-                out += " measure " + (repr(name) if isinstance(name, str) else f"[{nxt}]")
+                out += f" measure {name!r}"
             i += 2
         else:
             out += f"{': ' if out else ''}{key}"
             i += 1
     return out or "(whole plan)"
+
+
+def _id_count(outcome: Any, given: str) -> int:
+    """How many of an outcome's measures (as written) have the id `given`."""
+    measures = outcome.get("measures") if isinstance(outcome, dict) else None
+    if not isinstance(measures, list | tuple):
+        return 0
+    return sum(1 for m in measures if isinstance(m, dict) and m.get("id") == given)
 
 
 def _index(node: Any, key: str, index: int) -> Any:
