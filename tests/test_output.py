@@ -1074,8 +1074,8 @@ def test_the_summary_says_results_payable_after_claims_closed_could_not_be_claim
 def test_the_batchs_table_rows_are_the_tables_cells(drawn: list[pbr.Family], as_of: date) -> None:
     """`pbr._rows.table_row` (the batch's) writes `table_cells` as `table_text` does and widens
     the columns to the widest cell seen."""
-    from pbr._rows import table_row
-    from pbr.output import _programme_short_names, table_cells
+    from pbr._rows import programme_short_names, table_row
+    from pbr.output import table_cells
 
     widths: list[int] = []
     seen: list[list[str]] = []
@@ -1086,7 +1086,7 @@ def test_the_batchs_table_rows_are_the_tables_cells(drawn: list[pbr.Family], as_
             continue
         cells = table_cells(decision)
         seen.append(cells)
-        assert table_row(decision, widths, _programme_short_names()) == json.dumps(
+        assert table_row(decision, widths, programme_short_names()) == json.dumps(
             cells, ensure_ascii=False
         )
         assert widths == [max(len(row[i]) for row in seen) for i in range(len(cells))]

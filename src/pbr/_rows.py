@@ -23,6 +23,7 @@ __all__ = [
     "interpretations_text",
     "neutralise",
     "pounds",
+    "programme_short_names",
     "result_lists",
     "table_cells",
     "table_row",
@@ -167,6 +168,22 @@ _SHORT_STATUS = {
     "not_applicable": "n/a",
     "already_paid": "paid",
 }
+
+
+_shorts: list[Any] = [None, {}]
+"""The programmes (`pbr.programmes.programmes()`, whose tuple changes when one is registered)
+and their short names by id."""
+
+
+def programme_short_names() -> dict[str, str]:
+    """The programmes' short names (``TF1``) by id, as registered now."""
+    from pbr.programmes import programmes
+
+    every = programmes()
+    if _shorts[0] is not every:
+        _shorts[:] = [every, {p.id: p.short for p in every}]
+    names: dict[str, str] = _shorts[1]
+    return names
 
 
 def table_cells(decision: Any, short_names: Mapping[str, str]) -> list[str]:

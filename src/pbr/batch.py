@@ -42,7 +42,7 @@ from pbr._arguments import (
 from pbr._compiled import CompiledFamily, decode_family
 from pbr._parts import decision_json, lean_parts
 from pbr._processes import give_back_freed_memory, held_signals, worker_signals
-from pbr._rows import table_row
+from pbr._rows import programme_short_names, table_row
 from pbr._sums import Detail, detail_row, span_sums
 from pbr.errors import OutsideProgramme
 from pbr.io import DEFAULT_MAX_RECORD_BYTES
@@ -941,11 +941,7 @@ class _Job:
         written = records = 0
         newline = "" if self.render.startswith("csv") else "\n"
         widths: list[int] = []
-        shorts: dict[str, str] = {}
-        if self.render == "table":  # the programmes' short names, as registered now
-            from pbr.output import _programme_short_names
-
-            shorts = _programme_short_names()
+        shorts = programme_short_names() if self.render == "table" else {}
         with lean_parts(), exact_arithmetic():
             for line, record, raw in part:
                 records = record

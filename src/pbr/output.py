@@ -165,23 +165,7 @@ def table_cells(decision: Decision) -> list[str]:
     >>> table_cells(pbr.evaluate(family, as_of=date(2013, 1, 1)))
     ['F1', 'TF1', '2012-10-15', '2012/13', 'no', 'n/a', 'n/a', 'n/a', '', '', '£0.00']
     """
-    return _rows.table_cells(decision, _programme_short_names())
-
-
-_shorts: list[Any] = [None, {}]
-"""The programmes (`pbr.programmes.programmes()`, whose tuple changes when one is registered)
-and their short names by id."""
-
-
-def _programme_short_names() -> dict[str, str]:
-    """The programmes' short names (``TF1``) by id, as registered now."""
-    from pbr.programmes import programmes
-
-    every = programmes()
-    if _shorts[0] is not every:
-        _shorts[:] = [every, {p.id: p.short for p in every}]
-    names: dict[str, str] = _shorts[1]
-    return names
+    return _rows.table_cells(decision, _rows.programme_short_names())
 
 
 def table_text(cells: list[str]) -> str:
