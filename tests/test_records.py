@@ -778,22 +778,25 @@ def _validated(row: dict[str, Any]) -> str:
     return pbr.Family.model_validate(row).family_id
 
 
+def _refusals(row: dict[str, Any]) -> list[ValidationError]:
+    """The errors `row` is refused with, read as a dict and as JSON text."""
+    with pytest.raises(ValidationError) as as_dict:
+        pbr.Family.model_validate(row)
+    with pytest.raises(ValidationError) as as_json:
+        pbr.Family.model_validate_json(json.dumps(row))
+    return [as_dict.value, as_json.value]
+
+
 @pytest.mark.parametrize("row", [_STRANGER, _NO_DATE], ids=["pbr's type", "pydantic's type"])
 @pytest.mark.parametrize("copied", [pickle_round_trip, copy.deepcopy], ids=["pickle", "deepcopy"])
 def test_a_records_error_pickles_and_copies_whole(
     row: dict[str, Any], copied: Callable[[ValidationError], ValidationError]
 ) -> None:
-    validations: list[Callable[[], object]] = [
-        lambda: pbr.Family.model_validate(row),
-        lambda: pbr.Family.model_validate_json(json.dumps(row)),
-    ]
-    for validate in validations:
-        with pytest.raises(ValidationError) as caught:
-            validate()
-        again = copied(caught.value)
+    for error in _refusals(row):
+        again = copied(error)
         assert isinstance(again, ValidationError)
-        assert again.errors() == caught.value.errors()
-        assert str(again) == str(caught.value)
+        assert again.errors() == error.errors()
+        assert str(again) == str(error)
         assert again.errors()[0]["msg"].startswith("family 'LA-9': ")
 
 
@@ -802,24 +805,18 @@ def test_a_records_error_pickles_with_its_chain_as_tblib_pickles_it(row: dict[st
     """tblib (which Dask's distributed installs) pickles an exception's __context__ too: the
     error pbr raises carries none, since pydantic's error it stands for cannot be pickled."""
     tblib = pytest.importorskip("tblib.pickling_support")
-    validations: list[Callable[[], object]] = [
-        lambda: pbr.Family.model_validate(row),
-        lambda: pbr.Family.model_validate_json(json.dumps(row)),
-    ]
-    for validate in validations:
-        with pytest.raises(ValidationError) as caught:
-            validate()
-        assert caught.value.__context__ is None
-        assert caught.value.__cause__ is None
+    for error in _refusals(row):
+        assert error.__context__ is None
+        assert error.__cause__ is None
         table = {**copyreg.dispatch_table, TracebackType: tblib.pickle_traceback}
-        table[type(caught.value)] = tblib.pickle_exception  # as tblib's install() does
+        table[type(error)] = tblib.pickle_exception  # as tblib's install() does
         written = io.BytesIO()
         pickler = pickle.Pickler(written)
         pickler.dispatch_table = table
-        pickler.dump(caught.value)
+        pickler.dump(error)
         again = pickle.loads(written.getvalue())
-        assert again.errors() == caught.value.errors()
-        assert str(again) == str(caught.value)
+        assert again.errors() == error.errors()
+        assert str(again) == str(error)
 
 
 def test_a_records_error_raised_in_a_process_pool_reaches_the_caller() -> None:
