@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 import pbr
-from pbr import _lean, batch, testing
+from pbr import _lean, batch, decisions, testing
 from pbr.batch import Evaluated, Render, evaluate_many_json
 from pbr.decisions import (
     Decision,
@@ -111,6 +111,8 @@ def test_generated_families_are_written_byte_for_byte(
     assert decision_json(lean) == model.model_dump_json().encode()
     assert_same_model(as_model(lean), model)
     assert_same_model(as_model(_lean.unpack(_lean.pack(lean))), model)
+    # the Python way of building them too, where as_model builds them in C
+    assert_same_model(decisions._tree_here(decisions._specs()[_lean.Decision], lean), model)
 
 
 def test_the_batch_writes_what_the_public_api_would() -> None:

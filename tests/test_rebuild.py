@@ -13,10 +13,12 @@ import pickle
 import shutil
 import sysconfig
 import tracemalloc
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pydantic
 import pytest
 from hypothesis import given
@@ -43,7 +45,7 @@ def test_the_c_part_is_built_where_there_is_a_c_compiler() -> None:
         pytest.skip(f"no C compiler ({compiler}): pbr builds models in Python")
     assert BUILT, "pbr._rebuild was not built: run pip install -e . again and read its output"
     assert decisions._part is _rebuild.model
-    assert decisions._part_of is _rebuild.model_of
+    assert decisions._tree is _rebuild.tree
 
 
 def _same(a: pydantic.BaseModel, b: pydantic.BaseModel) -> None:
@@ -80,8 +82,9 @@ def test_a_reason_built_in_c_is_the_one_built_in_python(
     py = decisions._rebuilt_here(Reason, dict(values), fields)
     _same(c, py)
     lean = _lean.Reason(code, rule, source, message, compared)
-    _same(_rebuild.model_of(Reason, lean, REASON, fields), py)
-    _same(decisions._built_of_here(Reason, lean, REASON, fields), py)
+    spec = decisions._specs()[_lean.Reason]
+    _same(_rebuild.tree(spec, lean), py)
+    _same(decisions._tree_here(spec, lean), py)
 
 
 @needs_c
@@ -138,10 +141,76 @@ def test_wrong_arguments_are_refused_not_crashed_on() -> None:
 
     with pytest.raises(AttributeError):
         _rebuild.model(Slotted, {}, ())  # no __dict__ to set
-    with pytest.raises(TypeError, match="must be a tuple"):
-        _rebuild.model_of(Reason, object(), ["code"], ())  # type: ignore[arg-type]
+
+    lean = _lean.Reason("A", "b", "S1", "m", {})
+    for spec, why in [
+        ((Reason, ["code"], (None,), ()), "tuples of one length"),
+        ((Reason, ("code",), (), ()), "tuples of one length"),
+        ((Reason, ("code",)), "spec must be"),
+        ([Reason, ("code",), (None,), ()], "spec must be"),
+        ((Reason, ("code",), ((1,),), ()), r"\(how, spec\)"),
+        ((Reason, ("code",), ((4, None),), ()), "1, 2 or 3"),
+        ((Reason, ("code",), ((1, None),), ()), "must hold a tuple"),
+        ((Reason, ("code",), ((2, None),), ()), "must hold a dict"),
+        (("Reason", ("code",), (None,), ()), "must be a class"),
+    ]:
+        with pytest.raises(TypeError, match=why):
+            _rebuild.tree(spec, lean)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="2 arguments"):
+        _rebuild.tree((Reason, (), (), ()))  # type: ignore[call-arg]
     with pytest.raises(AttributeError, match="code"):
-        _rebuild.model_of(Reason, object(), ("code",), ())
+        _rebuild.tree((Reason, ("code",), (None,), ()), object())
+    with pytest.raises(TypeError, match="1, 2 or 3"):  # inside a part inside a part
+        _rebuild.tree(_holding(_holding((Reason, ("code",), ((0, None),), ()))), _Holder())
+    deep: Any = (Reason, ("code",), (None,), ())
+    for _ in range(20):
+        deep = _holding(deep)
+    with pytest.raises(TypeError, match="too deep"):
+        _rebuild.tree(deep, _Holder())
+
+
+@pytest.mark.parametrize("where", ["c", "python"])
+def test_a_part_given_as_none_is_kept_as_none_and_not_set(where: str) -> None:
+    if where == "c" and not BUILT:
+        pytest.skip("pbr was built without its C part")
+    tree = _rebuild.tree if where == "c" else decisions._tree_here
+    spec = decisions._specs()[_lean.Decision]
+    lean = _lean_of(FAMILY)
+    with_provenance = tree(spec, lean)
+    assert "provenance" in with_provenance.model_fields_set
+    without = tree(spec, msgspec.structs.replace(lean, provenance=None))
+    assert without.provenance is None
+    assert without.model_fields_set == with_provenance.model_fields_set - {"provenance"}
+    assert "format_version" not in without.model_fields_set  # as the trusted constructors
+    assert (
+        without.model_dump_json()
+        == with_provenance.model_copy(update={"provenance": None}).model_dump_json()
+    )
+    assert list(without.results) == list(lean.results)  # the keys, in order
+
+
+class _Holder:
+    """A part whose one field `code` is itself (to nest a spec as deep as wanted)."""
+
+    @property
+    def code(self) -> _Holder:
+        return self
+
+
+def _holding(spec: Any) -> Any:
+    """A spec of a Reason whose `code` is one part built as `spec` says."""
+    return (Reason, ("code",), ((3, spec),), ("code",))
+
+
+def _lean_of(record: dict[str, Any]) -> Any:
+    """The record's decision as a batch's worker builds it (`pbr._lean` parts)."""
+    import pbr
+    from pbr._parts import lean_parts
+
+    with lean_parts():
+        decision: Any = pbr.evaluate(pbr.Family.model_validate(record), as_of=AS_OF)
+    assert type(decision) is _lean.Decision
+    return decision
 
 
 @needs_c
@@ -150,10 +219,16 @@ def test_building_keeps_no_memory_behind() -> None:
     lean = _lean.Reason("A", "b", "S1", "m", {"n": 1})
     fields = frozenset(REASON)
 
+    decision = _lean_of(FAMILY)
+    spec = decisions._specs()[_lean.Decision]
+    bad = (Reason, ("code", "rule"), (None, (1, spec)), ())  # fails on its second field
+
     def build(n: int) -> None:
         for _ in range(n):
-            _rebuild.model_of(Reason, lean, REASON, fields)
+            _rebuild.tree(spec, decision)
             _rebuild.model(Reason, {"code": "A", "compared": {"n": (1,)}, "t": ((), {})}, fields)
+            with suppress(TypeError):
+                _rebuild.tree(bad, lean)
 
     build(1000)
     gc.collect()
@@ -180,7 +255,7 @@ def test_a_lean_decision_becomes_the_model_a_plain_evaluation_builds(
 
     if where == "python":
         monkeypatch.setattr(decisions, "_part", decisions._rebuilt_here)
-        monkeypatch.setattr(decisions, "_part_of", decisions._built_of_here)
+        monkeypatch.setattr(decisions, "_tree", decisions._tree_here)
     elif not BUILT:
         pytest.skip("pbr was built without its C part")
 

@@ -268,25 +268,33 @@ def _whose(parent: int, part: tuple[str, int, int]) -> batch.Span:
 def test_slices_this_process_keeps_never_go_through_a_file(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With `keep`, what this process evaluates out of turn waits in memory, not filed."""
+    """With `here`, this process does its slices with it, and keeps those out of turn in memory."""
     monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
     ranges = [("f", n, n + 1) for n in range(60)]
     parent = os.getpid()
+
+    def here(part: tuple[str, int, int]) -> batch.Span:
+        return _fake_span(part)._replace(data=f"{part[1]}:here".encode())
+
     spans = list(
         _slices.evaluate_sliced(
             partial(_whose, parent),
             ranges,
             2,
             lambda span: span._replace(data=span.data + b"!"),
-            keep=True,
+            here,
         )
     )
     numbers = [int(span.data.split(b":")[0]) for span in spans]
     assert numbers == list(range(60))
-    made_here = [span.data.endswith(f":{parent}".encode()) for span in spans]
+    made_here = [span.data.endswith(b":here") for span in spans]
     filed = [span.data.endswith(b"!") for span in spans]
-    assert filed == [not here for here in made_here]  # the others' filed, this one's not
+    assert filed == [not mine for mine in made_here]  # the others' filed, this one's not
+    assert not any(span.data.endswith(f":{parent}".encode()) for span in spans)  # `work`: never
     assert 0 < made_here.count(False) < made_here.count(True)  # this one did more
+    # one process (or one slice): every range done with `here`
+    alone = list(_slices.evaluate_sliced(partial(_whose, parent), ranges[:5], 1, None, here))
+    assert [span.data for span in alone] == [f"{n}:here".encode() for n in range(5)]
 
 
 def test_a_process_that_cannot_start_leaves_nothing_behind(

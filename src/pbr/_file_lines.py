@@ -4,9 +4,9 @@ Given the lines of a large file, `evaluate_many` would otherwise read them in th
 send every record down a pipe to a pool, about 5 KB a family, and the sending cost this process
 a quarter of its time. Here the file is cut into ranges (`pbr.io.line_ranges`) that this process
 and the others read and evaluate side by side (`pbr._slices`). The others' decisions come back
-as MessagePack (`pbr._lean.pack`, through a slice's file); this process keeps its own as they
-are (`keep`), saving their packing and unpacking; all are made models here, as they are handed
-on. Every line is a record, numbered from 1 at the file's position when the first answer is
+as MessagePack (`pbr._lean.pack`, through a slice's file), made models here as they are handed
+on; this process builds its own as models at once, and keeps those it evaluates out of turn as
+they are (`here`), saving their packing, unpacking and conversion. Every line is a record, numbered from 1 at the file's position when the first answer is
 asked for, exactly as iterating the file gives them: the answers are those of the pool's path,
 rejections and their numbers included (tests/test_file_lines.py).
 """
@@ -123,13 +123,10 @@ def evaluate_file(
     cuts = line_ranges(path, start, SPAN_BYTES, opened.st_size)
     ranges = [(path, first, end) for first, end in cuts]
     work = partial(read_lines, job, opened=opened)
+    here = partial(read_lines, job, opened=opened, lean=False)
     before = 0  # the lines of the ranges answered
-    for part in evaluate_sliced(work, ranges, processes, packed, keep=True):
-        # The models' module (and pydantic) loaded only now, with the other processes already
-        # at work: not before they start (about 60 ms of a run), as they never need it.
-        from pbr.decisions import as_model
-
-        decided = map(as_model, part.decided) if part.decided else _unpacked(part)
+    for part in evaluate_sliced(work, ranges, processes, packed, here):
+        decided = iter(part.decided) if part.decided else _unpacked(part)
         for _, other in _by_line(part.lines, iter(part.others)):
             yield next(decided) if other is None else _renumbered(other[1], before)
         before += part.lines
@@ -159,12 +156,13 @@ def _renumbered(answer: Any, before: int) -> Any:
 
 
 def read_lines(
-    job: Batch, task: tuple[str, int, int], opened: os.stat_result | None = None
+    job: Batch, task: tuple[str, int, int], opened: os.stat_result | None = None, lean: bool = True
 ) -> LinesRange:
     """Read one range of the file and evaluate each of its lines (a process's part).
 
     With `opened` (the file as the caller opened it), the file read by its name must still be
     that one, unchanged, before and after the range is read: else `pbr.io.UnreadableFile`.
+    The decisions are `pbr._lean` parts (to be packed: `packed`), or models if not `lean`.
     """
     from pbr.io import UnreadableFile, read_bytes
 
@@ -184,15 +182,29 @@ def read_lines(
             raise UnreadableFile(said)
     decided: list[Any] = []
     others: list[tuple[int, Any]] = []
-    lines = 0
-    with lean_parts(), exact_arithmetic():
-        for lines, line in enumerate(io.BytesIO(data), start=1):
-            done = job.one(lines, line)
-            if type(done) is _lean.Decision:
-                decided.append(done)
-            else:  # a rejection
-                others.append((lines - 1, done))
+    if lean:
+        with lean_parts(), exact_arithmetic():
+            lines = _answered(job, data, _lean.Decision, decided, others)
+    else:
+        from pbr.decisions import Decision
+
+        with exact_arithmetic():
+            lines = _answered(job, data, Decision, decided, others)
     return LinesRange(b"", [], decided, others, lines)
+
+
+def _answered(
+    job: Batch, data: bytes, decision: type, decided: list[Any], others: list[tuple[int, Any]]
+) -> int:
+    """Each line of `data` answered: a `decision` into `decided`, else into `others`; the lines."""
+    lines = 0
+    for lines, line in enumerate(io.BytesIO(data), start=1):
+        done = job.one(lines, line)
+        if type(done) is decision:
+            decided.append(done)
+        else:  # a rejection
+            others.append((lines - 1, done))
+    return lines
 
 
 def packed(part: LinesRange) -> LinesRange:

@@ -19,8 +19,13 @@
  * 50,000 decisions in a list took twice as long as evaluating them. (A cycle made by writing
  * into a part's dict through the back door would not be collected: nothing in pbr does that.)
  *
- * model_of(cls, source, names, fields): model(cls, {name: getattr(source, name) for name in
- * names}, fields): a pbr._lean Struct's fields as the model's.
+ * tree(spec, source): a pbr._lean Struct and the parts it holds as their models, in one call
+ * (a worker's decision, back in a parallel evaluate_many's parent), as pbr.decisions._tree_here
+ * builds them in Python. `spec` is (cls, names, children, fields): model(cls, {name:
+ * getattr(source, name) for name in names}, fields), except that a field whose child in
+ * `children` is not None is built from its value as the child says: (1, spec) a tuple of
+ * parts, (2, spec) a dict of parts (its keys kept), (3, spec) one part or None (None is kept
+ * as the value, and the field is then left out of those set).
  */
 #define Py_LIMITED_API 0x030B0000
 #define PY_SSIZE_T_CLEAN
@@ -101,38 +106,6 @@ model(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     return built(module, args[0], args[1], args[2]);
-}
-
-static PyObject *
-model_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "model_of(cls, source, names, fields) takes 4 arguments");
-        return NULL;
-    }
-    PyObject *source = args[1], *names = args[2];
-    if (!PyTuple_Check(names)) {
-        PyErr_SetString(PyExc_TypeError, "model_of: names must be a tuple");
-        return NULL;
-    }
-    Py_ssize_t n = PyTuple_Size(names);
-    PyObject *values = PyDict_New();
-    if (values == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *name = PyTuple_GetItem(names, i); /* borrowed */
-        PyObject *value = name == NULL ? NULL : PyObject_GetAttr(source, name);
-        if (value == NULL || PyDict_SetItem(values, name, value) < 0) {
-            Py_XDECREF(value);
-            Py_DECREF(values);
-            return NULL;
-        }
-        Py_DECREF(value);
-    }
-    PyObject *part = built(module, args[0], values, args[3]);
-    Py_DECREF(values);
-    return part;
 }
 
 /* untrack(part, walked, leaves): `part` out of the cyclic collector's sight, with what it
@@ -226,11 +199,160 @@ untrack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return args[0];
 }
 
+/* tree: see the top. A spec deeper than this is refused (specs are tuples, so never cyclic). */
+#define TREE_DEPTH 16
+
+static PyObject *tree_of(PyObject *module, PyObject *spec, PyObject *source, int depth);
+
+static PyObject *
+tree_error(const char *message)
+{
+    PyErr_SetString(PyExc_TypeError, message);
+    return NULL;
+}
+
+/* The value of a field with a child: its parts built as (how, spec) says. */
+static PyObject *
+child_of(PyObject *module, PyObject *child, PyObject *value, int depth)
+{
+    if (!PyTuple_Check(child) || PyTuple_Size(child) != 2) {
+        return tree_error("tree: a child must be a (how, spec) tuple");
+    }
+    long how = PyLong_AsLong(PyTuple_GetItem(child, 0));
+    if (how == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *spec = PyTuple_GetItem(child, 1); /* borrowed */
+    if (how == 1) { /* a tuple of parts */
+        if (!PyTuple_Check(value)) {
+            return tree_error("tree: a field of parts (1) must hold a tuple");
+        }
+        Py_ssize_t n = PyTuple_Size(value);
+        PyObject *parts = PyTuple_New(n);
+        if (parts == NULL) {
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *part = tree_of(module, spec, PyTuple_GetItem(value, i), depth + 1);
+            if (part == NULL || PyTuple_SetItem(parts, i, part) < 0) { /* steals `part` */
+                Py_DECREF(parts);
+                return NULL;
+            }
+        }
+        return parts;
+    }
+    if (how == 2) { /* a dict of parts */
+        if (!PyDict_Check(value)) {
+            return tree_error("tree: a field of parts by key (2) must hold a dict");
+        }
+        PyObject *parts = PyDict_New();
+        if (parts == NULL) {
+            return NULL;
+        }
+        PyObject *key, *item;
+        Py_ssize_t at = 0;
+        while (PyDict_Next(value, &at, &key, &item)) {
+            PyObject *part = tree_of(module, spec, item, depth + 1);
+            if (part == NULL || PyDict_SetItem(parts, key, part) < 0) {
+                Py_XDECREF(part);
+                Py_DECREF(parts);
+                return NULL;
+            }
+            Py_DECREF(part);
+        }
+        return parts;
+    }
+    if (how == 3) { /* one part, or None */
+        if (value == Py_None) {
+            Py_INCREF(Py_None);
+            return Py_None;
+        }
+        return tree_of(module, spec, value, depth + 1);
+    }
+    return tree_error("tree: a child's how must be 1, 2 or 3");
+}
+
+static PyObject *
+tree_of(PyObject *module, PyObject *spec, PyObject *source, int depth)
+{
+    if (depth > TREE_DEPTH) {
+        return tree_error("tree: the spec is too deep");
+    }
+    if (!PyTuple_Check(spec) || PyTuple_Size(spec) != 4) {
+        return tree_error("tree: spec must be a (cls, names, children, fields) tuple");
+    }
+    PyObject *cls = PyTuple_GetItem(spec, 0), *names = PyTuple_GetItem(spec, 1);
+    PyObject *children = PyTuple_GetItem(spec, 2), *fields = PyTuple_GetItem(spec, 3);
+    if (!PyTuple_Check(names) || !PyTuple_Check(children)
+        || PyTuple_Size(names) != PyTuple_Size(children)) {
+        return tree_error("tree: names and children must be tuples of one length");
+    }
+    Py_ssize_t n = PyTuple_Size(names);
+    PyObject *values = PyDict_New();
+    if (values == NULL) {
+        return NULL;
+    }
+    PyObject *unset = NULL; /* the names of parts given as None (not among the fields set) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GetItem(names, i), *child = PyTuple_GetItem(children, i);
+        PyObject *value = PyObject_GetAttr(source, name);
+        if (value != NULL && child != Py_None) {
+            PyObject *built_child = child_of(module, child, value, depth);
+            /* a part given as None (only a child of how 3 gives None back) is not set */
+            if (built_child == Py_None && unset == NULL) {
+                unset = PyList_New(0);
+            }
+            if (built_child == Py_None && (unset == NULL || PyList_Append(unset, name) < 0)) {
+                Py_CLEAR(built_child);
+            }
+            Py_DECREF(value);
+            value = built_child;
+        }
+        if (value == NULL || PyDict_SetItem(values, name, value) < 0) {
+            Py_XDECREF(value);
+            Py_XDECREF(unset);
+            Py_DECREF(values);
+            return NULL;
+        }
+        Py_DECREF(value);
+    }
+    PyObject *given = fields;
+    if (unset != NULL) { /* the fields set, less the parts given as None */
+        given = PySet_New(fields);
+        Py_ssize_t m = given == NULL ? 0 : PyList_Size(unset);
+        for (Py_ssize_t i = 0; given != NULL && i < m; i++) {
+            if (PySet_Discard(given, PyList_GetItem(unset, i)) < 0) {
+                Py_CLEAR(given);
+            }
+        }
+        Py_DECREF(unset);
+        if (given == NULL) {
+            Py_DECREF(values);
+            return NULL;
+        }
+    }
+    PyObject *part = built(module, cls, values, given);
+    if (given != fields) {
+        Py_DECREF(given);
+    }
+    Py_DECREF(values);
+    return part;
+}
+
+static PyObject *
+tree(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        return tree_error("tree(spec, source) takes 2 arguments");
+    }
+    return tree_of(module, args[0], args[1], 0);
+}
+
 static PyMethodDef methods[] = {
     {"model", (PyCFunction)(void (*)(void))model, METH_FASTCALL,
      "model(cls, values, fields): a part of `cls` with __dict__ `values`, `fields` set, unvalidated."},
-    {"model_of", (PyCFunction)(void (*)(void))model_of, METH_FASTCALL,
-     "model_of(cls, source, names, fields): model(cls, {n: getattr(source, n) for n in names}, fields)."},
+    {"tree", (PyCFunction)(void (*)(void))tree, METH_FASTCALL,
+     "tree(spec, source): a pbr._lean part and the parts it holds as their models, in one call."},
     {"untrack", (PyCFunction)(void (*)(void))untrack, METH_FASTCALL,
      "untrack(part, walked, leaves): part, out of the cyclic collector's sight with the parts it holds."},
     {NULL, NULL, 0, NULL},

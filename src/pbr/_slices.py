@@ -93,25 +93,27 @@ def evaluate_sliced(
     ranges: Sequence[Range],
     processes: int,
     filed: Callable[[_S], _S] | None = None,
-    keep: bool = False,
+    here: Callable[[Range], _S] | None = None,
 ) -> Iterator[_S]:
     """`work` on each range, on `processes` processes (this one and the others), in order.
 
     A range not handed on as it is evaluated goes through a slice's file as `filed` makes it
     (a form cheaper to write and read, say); one this process hands on as it is evaluated does
-    not. With `keep`, this process keeps the slices it evaluates out of turn, as they are,
-    rather than writing them (for answers costly to file and read back).
+    not. With `here` (the work as this process does it: for answers costly to file and read
+    back), this process does its ranges with `here` and keeps the slices it evaluates out of
+    turn, as they are, rather than writing them.
     """
     import multiprocessing
 
     slices = [ranges[i : i + SLICE_RANGES] for i in range(0, len(ranges), SLICE_RANGES)]
+    mine = here or work
     if processes <= 1 or len(slices) <= 1:
-        yield from map(work, ranges)
+        yield from map(mine, ranges)
         return
     try:
         folder = tempfile.mkdtemp(prefix="pbr-slices-")
     except OSError:  # no room for the files: this process alone, as with one worker
-        yield from map(work, ranges)
+        yield from map(mine, ranges)
         return
     others: list[Any] = []
     try:  # from here on, whatever stops the run removes the folder and the other processes
@@ -124,7 +126,7 @@ def evaluate_sliced(
             for _ in range(min(processes, len(slices)) - 1)
         ]
         _start(others)
-        yield from _in_order(shared, reader, others, keep)
+        yield from _in_order(shared, reader, others, here)
     finally:
         for process in others:
             if process.is_alive():
@@ -142,8 +144,14 @@ def _start(others: Sequence[Any]) -> None:
             process.start()
 
 
-def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: bool) -> Iterator[_S]:
-    """The handing process's part: hand on the next slice when it is ready, else take one."""
+def _in_order(
+    shared: _Shared[_S], reader: Any, others: Sequence[Any], here: Callable[[Range], _S] | None
+) -> Iterator[_S]:
+    """The handing process's part: hand on the next slice when it is ready, else take one.
+
+    With `here`, its own slices are done with it, and those out of turn kept, not written.
+    """
+    own = here or shared.work
     from multiprocessing.connection import wait
 
     kept: dict[int, list[_S]] = {}
@@ -168,12 +176,12 @@ def _in_order(shared: _Shared[_S], reader: Any, others: Sequence[Any], keep: boo
             continue
         mine = shared.take()
         if mine == following:  # the next to hand on: straight to the caller
-            yield from map(shared.work, shared.slices[mine])
+            yield from map(own, shared.slices[mine])
             following += 1
             shared.hand_on(following)
             _tidy(following)
-        elif mine is not None and keep:
-            kept[mine] = [shared.work(part) for part in shared.slices[mine]]
+        elif mine is not None and here is not None:
+            kept[mine] = [here(part) for part in shared.slices[mine]]
         elif mine is not None:
             shared.write(mine)
             written.add(mine)

@@ -224,9 +224,40 @@ def _rebuilt_here(cls: type[_M], values: dict[str, Any], fields_set: Iterable[st
     return built
 
 
-def _built_of_here(cls: type[_M], source: Any, names: tuple[str, ...], fields: Iterable[str]) -> _M:
-    """The part of `cls` whose fields `names` are `source`'s attributes of those names."""
-    return _rebuilt_here(cls, {name: getattr(source, name) for name in names}, fields)
+_Spec = tuple[type[Any], tuple[str, ...], tuple[tuple[int, Any] | None, ...], frozenset[str]]
+"""How `_tree` builds a part's model: (model, field names, how each is built, fields set)."""
+
+_PARTS = 1
+"""A field of a tuple of parts (`_Spec`'s children)."""
+_PARTS_BY_KEY = 2
+"""A field of a dict of parts."""
+_PART_OR_NONE = 3
+"""A field of one part, or None (then not among the fields set)."""
+
+
+def _tree_here(spec: _Spec, source: Any) -> Any:
+    """`source`, a `pbr._lean` part, and the parts it holds as their models (`spec` says how).
+
+    `pbr._rebuild.tree` where pbr was built with a C compiler (a third of the cost), else this:
+    the same models (tests/test_rebuild.py).
+    """
+    model, names, children, fields = spec
+    values: dict[str, Any] = {}
+    unset: list[str] = []
+    for name, child in zip(names, children, strict=True):
+        value = getattr(source, name)
+        if child is not None:
+            how, inner = child
+            if how == _PARTS:
+                value = tuple([_tree_here(inner, p) for p in value])
+            elif how == _PARTS_BY_KEY:
+                value = {key: _tree_here(inner, p) for key, p in value.items()}
+            elif value is None:
+                unset.append(name)
+            else:
+                value = _tree_here(inner, value)
+        values[name] = value
+    return _part(model, values, fields.difference(unset) if unset else fields)
 
 
 _new = object.__new__
@@ -235,14 +266,14 @@ _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _part: Callable[[type[Any], dict[str, Any], Iterable[str]], Any] = _rebuilt_here
-_part_of: Callable[[type[Any], Any, tuple[str, ...], Iterable[str]], Any] = _built_of_here
+_tree: Callable[[_Spec, Any], Any] = _tree_here
 try:
     from pbr import _rebuild
 except ImportError:  # pragma: no cover - built without a C compiler
     pass
 else:
     _part = _rebuild.model
-    _part_of = _rebuild.model_of
+    _tree = _rebuild.tree
 _REASON_FIELDS = frozenset(("code", "rule", "source", "message", "compared"))
 _RESULT_FIELDS = frozenset(("status", "amount", "rate", "earliest_date", "reasons"))
 _PROVENANCE_FIELDS = frozenset(("pbr_version", "rules_hash", "input_hash"))
@@ -531,8 +562,6 @@ _PART_MODELS: dict[str, type[_Pickled]] = {
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
 _DECISION_ORDER = tuple(Decision.model_fields)
 _DECISION_FIELDS_NO_PROVENANCE = _DECISION_FIELDS - {"provenance"}
-_REASON_ORDER = tuple(Reason.model_fields)
-_PROVENANCE_ORDER = tuple(Provenance.model_fields)
 
 
 def as_model(part: Any) -> Any:
@@ -542,9 +571,9 @@ def as_model(part: Any) -> Any:
     set. A parallel `pbr.evaluate_many` turns each decision its workers send back into a model
     this way.
     """
-    convert = _converters().get(type(part))
-    if convert is not None:
-        return convert(part)
+    spec = _specs().get(type(part))
+    if spec is not None:
+        return _tree(spec, part)
     if isinstance(part, tuple):
         return tuple(as_model(p) for p in part)
     if isinstance(part, dict):
@@ -552,64 +581,41 @@ def as_model(part: Any) -> Any:
     return part
 
 
+def _spec_of(
+    model: type[_Pickled],
+    children: dict[str, tuple[int, _Spec]] | None = None,
+    fields: frozenset[str] | None = None,
+) -> _Spec:
+    names = tuple(model.model_fields)
+    built = tuple((children or {}).get(name) for name in names)
+    return (model, names, built, frozenset(names) if fields is None else fields)
+
+
 @cache
-def _converters() -> dict[type, Any]:
+def _specs() -> dict[type, _Spec]:
+    """Each `pbr._lean` part's type, and how its model is built."""
     from pbr import _lean
 
+    reason = _spec_of(Reason)
+    result = _spec_of(ResultDecision, {"reasons": (_PARTS, reason)})
+    provenance = _spec_of(Provenance)
+    identification = _spec_of(
+        Identification, {"reasons": (_PARTS, reason), "warnings": (_PARTS, reason)}
+    )
+    decision = _spec_of(
+        Decision,
+        {
+            "warnings": (_PARTS, reason),
+            "identification": (_PARTS, reason),
+            "results": (_PARTS_BY_KEY, result),
+            "provenance": (_PART_OR_NONE, provenance),
+        },
+        _DECISION_FIELDS,
+    )
     return {
-        _lean.Reason: _reason_model,
-        _lean.ResultDecision: _result_model,
-        _lean.Identification: _identification_model,
-        _lean.Provenance: _provenance_model,
-        _lean.Decision: _decision_model,
+        _lean.Reason: reason,
+        _lean.ResultDecision: result,
+        _lean.Identification: identification,
+        _lean.Provenance: provenance,
+        _lean.Decision: decision,
     }
-
-
-def _reason_model(r: Any) -> Reason:
-    built: Reason = _part_of(Reason, r, _REASON_ORDER, _REASON_FIELDS)
-    return built
-
-
-def _reasons_model(reasons: tuple[Any, ...]) -> tuple[Reason, ...]:
-    return tuple([_part_of(Reason, r, _REASON_ORDER, _REASON_FIELDS) for r in reasons])
-
-
-def _result_model(r: Any) -> ResultDecision:
-    values = {
-        "status": r.status,
-        "amount": r.amount,
-        "rate": r.rate,
-        "earliest_date": r.earliest_date,
-        "reasons": _reasons_model(r.reasons),
-    }
-    built: ResultDecision = _part(ResultDecision, values, _RESULT_FIELDS)
-    return built
-
-
-def _provenance_model(p: Any) -> Provenance:
-    built: Provenance = _part_of(Provenance, p, _PROVENANCE_ORDER, _PROVENANCE_FIELDS)
-    return built
-
-
-def _identification_model(i: Any) -> Identification:
-    values = {name: getattr(i, name) for name in Identification.model_fields}
-    values["reasons"] = _reasons_model(i.reasons)
-    values["warnings"] = _reasons_model(i.warnings)
-    built: Identification = _part(Identification, values, values)
-    return built
-
-
-def _decision_model(d: Any) -> Decision:
-    import msgspec
-
-    values = dict(zip(_DECISION_ORDER, msgspec.structs.astuple(d), strict=True))
-    values["warnings"] = _reasons_model(d.warnings)
-    values["identification"] = _reasons_model(d.identification)
-    values["results"] = {kind: _result_model(r) for kind, r in d.results.items()}
-    fields_set = _DECISION_FIELDS
-    if d.provenance is None:
-        fields_set = _DECISION_FIELDS_NO_PROVENANCE
-    else:
-        values["provenance"] = _provenance_model(d.provenance)
-    built: Decision = _part(Decision, values, fields_set)
-    return built
