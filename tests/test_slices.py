@@ -268,7 +268,8 @@ def _whose(parent: int, part: tuple[str, int, int]) -> batch.Span:
 def test_slices_this_process_keeps_never_go_through_a_file(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With `here`, this process does its slices with it, and keeps those out of turn in memory."""
+    """With `keep`, what this process evaluates out of turn waits in memory, not filed; with
+    `here`, what it hands on as it evaluates is done with `here`."""
     monkeypatch.setattr(_slices, "SLICE_RANGES", 1)
     ranges = [("f", n, n + 1) for n in range(60)]
     parent = os.getpid()
@@ -276,24 +277,28 @@ def test_slices_this_process_keeps_never_go_through_a_file(
     def here(part: tuple[str, int, int]) -> batch.Span:
         return _fake_span(part)._replace(data=f"{part[1]}:here".encode())
 
-    spans = list(
-        _slices.evaluate_sliced(
-            partial(_whose, parent),
-            ranges,
-            2,
-            lambda span: span._replace(data=span.data + b"!"),
-            here,
+    for mine in (None, here):
+        spans = list(
+            _slices.evaluate_sliced(
+                partial(_whose, parent),
+                ranges,
+                2,
+                lambda span: span._replace(data=span.data + b"!"),
+                True,
+                mine,
+            )
         )
-    )
-    numbers = [int(span.data.split(b":")[0]) for span in spans]
-    assert numbers == list(range(60))
-    made_here = [span.data.endswith(b":here") for span in spans]
-    filed = [span.data.endswith(b"!") for span in spans]
-    assert filed == [not mine for mine in made_here]  # the others' filed, this one's not
-    assert not any(span.data.endswith(f":{parent}".encode()) for span in spans)  # `work`: never
-    assert 0 < made_here.count(False) < made_here.count(True)  # this one did more
+        numbers = [int(span.data.split(b":")[0]) for span in spans]
+        assert numbers == list(range(60))
+        in_turn = [span.data.endswith(b":here") for span in spans]
+        kept = [span.data.endswith(f":{parent}".encode()) for span in spans]
+        filed = [span.data.endswith(b"!") for span in spans]
+        assert [a + b + c for a, b, c in zip(in_turn, kept, filed, strict=True)] == [1] * 60
+        assert any(in_turn) is (mine is not None)  # the first slice, at least, is in turn
+        made_here = [a or b for a, b in zip(in_turn, kept, strict=True)]
+        assert 0 < made_here.count(False) < made_here.count(True)  # this one did more
     # one process (or one slice): every range done with `here`
-    alone = list(_slices.evaluate_sliced(partial(_whose, parent), ranges[:5], 1, None, here))
+    alone = list(_slices.evaluate_sliced(partial(_whose, parent), ranges[:5], 1, None, True, here))
     assert [span.data for span in alone] == [f"{n}:here".encode() for n in range(5)]
 
 

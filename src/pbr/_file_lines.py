@@ -125,8 +125,11 @@ def evaluate_file(
     work = partial(read_lines, job, opened=opened)
     here = partial(read_lines, job, opened=opened, lean=False)
     before = 0  # the lines of the ranges answered
-    for part in evaluate_sliced(work, ranges, processes, packed, here):
-        decided = iter(part.decided) if part.decided else _unpacked(part)
+    for part in evaluate_sliced(work, ranges, processes, packed, True, here):
+        from pbr.decisions import as_model  # loaded once the other processes are at work
+
+        # a slice handed on as it was evaluated holds models; one kept out of turn, Structs
+        decided = map(as_model, part.decided) if part.decided else _unpacked(part)
         for _, other in _by_line(part.lines, iter(part.others)):
             yield next(decided) if other is None else _renumbered(other[1], before)
         before += part.lines

@@ -93,15 +93,16 @@ def evaluate_sliced(
     ranges: Sequence[Range],
     processes: int,
     filed: Callable[[_S], _S] | None = None,
+    keep: bool = False,
     here: Callable[[Range], _S] | None = None,
 ) -> Iterator[_S]:
     """`work` on each range, on `processes` processes (this one and the others), in order.
 
     A range not handed on as it is evaluated goes through a slice's file as `filed` makes it
     (a form cheaper to write and read, say); one this process hands on as it is evaluated does
-    not. With `here` (the work as this process does it: for answers costly to file and read
-    back), this process does its ranges with `here` and keeps the slices it evaluates out of
-    turn, as they are, rather than writing them.
+    not, and is done with `here` if given (the work in the form the caller wants at once). With
+    `keep`, this process keeps the slices it evaluates out of turn, as they are, rather than
+    writing them (for answers costly to file and read back).
     """
     import multiprocessing
 
@@ -126,7 +127,7 @@ def evaluate_sliced(
             for _ in range(min(processes, len(slices)) - 1)
         ]
         _start(others)
-        yield from _in_order(shared, reader, others, here)
+        yield from _in_order(shared, reader, others, keep, here)
     finally:
         for process in others:
             if process.is_alive():
@@ -145,12 +146,13 @@ def _start(others: Sequence[Any]) -> None:
 
 
 def _in_order(
-    shared: _Shared[_S], reader: Any, others: Sequence[Any], here: Callable[[Range], _S] | None
+    shared: _Shared[_S],
+    reader: Any,
+    others: Sequence[Any],
+    keep: bool,
+    here: Callable[[Range], _S] | None,
 ) -> Iterator[_S]:
-    """The handing process's part: hand on the next slice when it is ready, else take one.
-
-    With `here`, its own slices are done with it, and those out of turn kept, not written.
-    """
+    """The handing process's part: hand on the next slice when it is ready, else take one."""
     own = here or shared.work
     from multiprocessing.connection import wait
 
@@ -180,8 +182,8 @@ def _in_order(
             following += 1
             shared.hand_on(following)
             _tidy(following)
-        elif mine is not None and here is not None:
-            kept[mine] = [here(part) for part in shared.slices[mine]]
+        elif mine is not None and keep:
+            kept[mine] = [shared.work(part) for part in shared.slices[mine]]
         elif mine is not None:
             shared.write(mine)
             written.add(mine)
