@@ -93,6 +93,49 @@ def test_a_file_part_read_is_numbered_from_where_it_stands(messy: Path) -> None:
     assert len(got) == len(MESSY) - 2
 
 
+@pytest.mark.parametrize("workers", [1, 2, "auto"])
+@pytest.mark.parametrize("taken", [0, 1, 7, 29])
+def test_a_batch_stopped_early_leaves_the_file_after_the_last_line_answered(
+    messy: Path, monkeypatch: pytest.MonkeyPatch, workers: Any, taken: int
+) -> None:
+    """However the lines were read ahead (by records, by a pool, by ranges in other processes),
+    a second call goes on from the first line not answered: nothing skipped, nothing repeated."""
+    path = messy
+    monkeypatch.setattr(_file_lines, "AUTO_FILE_BYTES", 1000)  # "auto": ranges, on two cores
+    monkeypatch.setattr(batch, "available_cores", lambda: 2)
+    monkeypatch.setattr(batch, "AUTO_SERIAL_FAMILIES", 5)
+    lines = path.read_bytes().splitlines(keepends=True)
+    expected = reference(path, len(lines[0]))
+    expected_rest = reference(path, len(b"".join(lines[: 1 + taken])))
+    for evaluated in (pbr.evaluate_many, batch.evaluate_many_json):
+        with path.open("rb") as handle:
+            handle.readline()  # the caller has read a line of its own
+            first = evaluated(handle, as_of=AS_OF, workers=workers, chunk_size=3)
+            got = [next(first) for _ in range(taken)]
+            first.close()
+            assert handle.tell() == len(b"".join(lines[: 1 + taken]))
+            rest = list(evaluated(handle, as_of=AS_OF, workers=workers, chunk_size=3))
+            assert handle.tell() == len(b"".join(lines))
+        if evaluated is pbr.evaluate_many:  # each call numbers records from where it began
+            assert answers(got) == expected[:taken]
+            assert answers(rest) == expected_rest
+        assert len(got) + len(rest) == len(lines) - 1
+
+
+def test_a_batch_that_raises_leaves_the_file_after_the_last_line_answered(
+    messy: Path,
+) -> None:
+    path = messy
+    lines = path.read_bytes().splitlines(keepends=True)
+    with path.open("rb") as handle:
+        answered = pbr.evaluate_many(handle, as_of=AS_OF, workers=2)
+        for _ in range(4):
+            next(answered)
+        with pytest.raises(RuntimeError, match="stop"):
+            answered.throw(RuntimeError("stop"))
+        assert handle.tell() == len(b"".join(lines[:4]))
+
+
 def test_large_files_use_every_core_with_auto(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ import pickle
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import date
 from decimal import Decimal
@@ -172,7 +172,7 @@ def evaluate_many(
     ledger: HistorySource | None = None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     term_calendar: TermCalendar | None = None,
-) -> Iterator[Decision | Rejection]:
+) -> Generator[Decision | Rejection, None, None]:
     """Yield a `Decision` or a `Rejection` for every record, in input order.
 
     `rules=None` picks each family's rule set (with `interpretations` applied to every rule set
@@ -192,8 +192,11 @@ def evaluate_many(
     from 4 MiB left in the file) and no `ledger`, each process reads its own ranges of the
     file rather than this one sending every line down a pipe, a quarter less time at 50,000
     families. The answers are those of iterating its lines, from where the file stands to its
-    end when the first answer is asked for, and the file is left at that end. The processes
-    open it by its name: a range read from a file that is no longer the one opened, as it was
+    end when the first answer is asked for, and the file is left at that end. Stopped before
+    the end (the answers' generator closed: its ``close()``, or a `break` out of a loop that
+    alone holds it), a file opened ``"rb"`` is left just after the last line answered, however
+    many processes read it: a second call on it goes on from there. The processes open it by
+    its name: a range read from a file that is no longer the one opened, as it was
     then (another file put in its place, or the same file grown, shrunk or written to), raises
     `pbr.io.UnreadableFile` saying so, rather than mixing its records in. Such a file that is
     compressed, UTF-16 or of lines ending in CR alone is refused (`pbr.io.UnreadableFile`)
@@ -220,7 +223,7 @@ def evaluate_many(
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
-    return _evaluated(job, records, workers, chunk_size, ledger)
+    return _left_after_answered(records, _evaluated(job, records, workers, chunk_size, ledger))
 
 
 def _check_records(records: object) -> None:
@@ -237,7 +240,7 @@ def _refuse_what_is_not_lines(records: object) -> None:
 
     Its lines would be thousands of rejections of byte noise (or one line for the whole file),
     as `pbr.read_records` and ``pbr evaluate`` refuse it. Only looked at where the file can be
-    peeked at without reading it (a buffered reader): nothing is taken from the caller's file.
+    read without moving it (a buffered reader): nothing is taken from the caller's file.
     """
     peek = getattr(records, "peek", None)
     if peek is None or not isinstance(records, io.BufferedIOBase):
@@ -246,12 +249,30 @@ def _refuse_what_is_not_lines(records: object) -> None:
     from pbr.io import UnreadableFile
 
     try:
-        head = peek(TEXT_HEAD_BYTES)[:TEXT_HEAD_BYTES]
+        head = _head(records, TEXT_HEAD_BYTES)
     except (OSError, ValueError):
         return  # closed or unreadable: iterating it says so, as before
     said = not_line_text(str(getattr(records, "name", "the file")), head)
     if said is not None:
         raise UnreadableFile(said)
+
+
+def _head(records: Any, size: int) -> bytes:
+    """Up to `size` bytes of `records` from where it stands, without moving it.
+
+    A file on disk is read at its position (`os.pread`): `peek` gives only what its buffer
+    holds (4 KiB), less than one long record, so a file of lines ending in CR alone would pass.
+    Anything else (a pipe) is peeked at.
+    """
+    try:
+        on_disk = hasattr(os, "pread") and records.seekable()
+        fd = records.fileno() if on_disk else -1
+    except io.UnsupportedOperation:  # a buffered reader over bytes in memory, say
+        fd = -1
+    if fd >= 0:
+        return os.pread(fd, size, records.tell())
+    head: bytes = records.peek(size)[:size]
+    return head
 
 
 def _checked_job(
@@ -316,6 +337,57 @@ def _evaluated(
                 yield from map(_unpacked, done)
     if raised:
         raise raised[0]
+
+
+def _left_after_answered(records: object, answers: Iterator[_T]) -> Generator[_T, None, None]:
+    """`answers`, one a line of `records`; stopped early, a file is left after the last answered.
+
+    Each way of answering reads a file ahead of its answers, by records or by ranges: without
+    this, where a batch stopped part-way left the file would depend on the workers and the
+    file's size, and a second call on it would skip or repeat families. Only for a file that
+    can be moved about (opened ``"rb"``): its lines are counted again from where it stood.
+    """
+    if not isinstance(records, io.BufferedReader | io.BufferedRandom):
+        yield from answers
+        return
+    try:
+        start = records.tell() if records.seekable() else None
+    except (OSError, ValueError):  # closed: answering says so
+        start = None
+    answered = 0
+    ended = False
+    try:
+        for answer in answers:
+            answered += 1
+            yield answer
+        ended = True
+    finally:
+        if not ended and start is not None:
+            close = getattr(answers, "close", None)
+            if close is not None:  # the other processes stopped, and nothing more read
+                close()
+            with suppress(OSError, ValueError):
+                records.seek(_after_lines(records, start, answered))
+
+
+def _after_lines(records: io.BufferedIOBase, start: int, lines: int) -> int:
+    """Where the file's `lines`-th line from `start` ends (the file's end, if it has fewer)."""
+    records.seek(start)
+    at, left = start, lines
+    while left:
+        chunk = records.read(1 << 20)
+        if not chunk:
+            break
+        count = chunk.count(b"\n")
+        if count < left:
+            left -= count
+            at += len(chunk)
+            continue
+        end = -1
+        for _ in range(left):
+            end = chunk.index(b"\n", end + 1)
+        return at + end + 1
+    return at
 
 
 def _until_raised(items: Iterable[_T], raised: list[Exception]) -> Iterator[_T]:
@@ -383,7 +455,7 @@ def evaluate_many_json(
     render: Render = "json",
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     term_calendar: TermCalendar | None = None,
-) -> Iterator[Evaluated | Rejection]:
+) -> Generator[Evaluated | Rejection, None, None]:
     """Like `evaluate_many`, but each decision comes back as JSON text with its totals.
 
     Serialising in the workers keeps the parent process (and a pool's pipes) light: this is
@@ -402,7 +474,7 @@ def evaluate_many_json(
     check_ledger(ledger)
     workers = _check_workers(workers)
     chunk_size = check_chunk_size(chunk_size)
-    return _evaluated_json(job, records, workers, chunk_size, ledger)
+    return _left_after_answered(records, _evaluated_json(job, records, workers, chunk_size, ledger))
 
 
 def _evaluated_json(
