@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from datetime import date
@@ -151,6 +152,49 @@ def test_a_control_character_in_a_claim_id_is_escaped_in_every_report(
         text = report.read_text(encoding="utf-8")
     assert "\x1b" not in text
     assert text.count(shown) >= 2  # the claim id, escaped, beside the value (escaped as it was)
+
+
+SPACED_IDS = [(3, " C-001"), (4, "K8\t"), (5, "\t=1+1")]
+"""Malformed rows' claim ids with white space at an edge (row, id): shown quoted, as read."""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".md", ".html", ".xlsx"])
+def test_a_claim_id_with_white_space_around_it_is_shown_as_read_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """`` C-001`` was shown as ``C-001`` (its space dropped), like the claim C-001 beside it."""
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        f"{HEADER}\n{GOOD}\n"
+        + "".join(f"{i},EX-012,crime_asb_education,700.00,2015-03-31\n" for _, i in SPACED_IDS)
+    )
+    report = tmp_path / f"report{suffix}"
+    status, _, err = audit(capsys, path, "--report", str(report))
+    assert status == 1, err
+    shown = [repr(i) for _, i in SPACED_IDS]  # ' C-001', 'K8\t', '\t=1+1'
+    text = "" if suffix == ".xlsx" else report.read_text(encoding="utf-8")
+    assert "\t" not in text
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(report)
+        ids = [row[1] for row in book["Malformed rows"].iter_rows(min_row=2, values_only=True)]
+        assert ids == shown
+    elif suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert [r["claim_id"] for r in rows] == ["C-001", *map(pbr.output.neutralise, shown)]
+        assert [pbr.output.restore(r["claim_id"]) for r in rows[1:]] == shown
+    elif suffix == ".md":
+        for (n, _), s in zip(SPACED_IDS, shown, strict=True):
+            assert f"| {n} | {pbr.output.markdown_text(s)} | " in text
+    else:
+        for (n, _), s in zip(SPACED_IDS, shown, strict=True):
+            assert f"<td class='num'>{n}</td><td class='key'>{html.escape(s)}</td>" in text
+    assert [line.split(": claim_id = ")[0] for line in err.splitlines()[:3]] == [
+        f"claims.csv:{n} claim {s}" for (n, _), s in zip(SPACED_IDS, shown, strict=True)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -344,7 +388,7 @@ def test_values_with_spaces_around_them_are_refused_everywhere(tmp_path: Path) -
     assert claims == []
     assert [(r.claim_id, r.field, r.value) for r in rejected] == [
         ("C-1", "amount", "' 700.00 '"),
-        ("C-2", "claim_id", "' C-2'"),
+        (" C-2", "claim_id", "' C-2'"),  # as written: trimmed, it named the claim C-2
         ("C-3", "window", "' '"),
     ]
     assert rejected[0].message == (
@@ -944,6 +988,17 @@ def test_one_row_whose_amount_was_read_is_one_row(
     report = tmp_path / "one.md"
     assert main(["audit", str(path), *FAMILIES, "--report", str(report)]) == 1
     assert "**Claimed**: £1,500.00 in 1 row whose amount was read\n" in report.read_text()
+
+
+def test_an_amount_not_read_names_a_spaced_claim_id_as_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``row 3 C-001: amount ...`` named the malformed row `` C-001`` as the claim C-001."""
+    path = tmp_path / "claims.csv"
+    path.write_text(f'{HEADER}\n{GOOD}\n C-001,EX-012,crime_asb_education,"2,300.00",2015-03-31\n')
+    status, out, _ = audit(capsys, path)
+    assert status == 1
+    assert "\n  row 3 ' C-001': amount '2,300.00'\n" in out
 
 
 def test_a_json_amount_not_read_is_listed_as_the_file_writes_it(tmp_path: Path) -> None:

@@ -1540,6 +1540,25 @@ def test_audit_with_malformed_rows_and_bad_families(app: Any, tmp_path: Path) ->
     assert report["family_rejections"][0]["source"] == "families.jsonl"
 
 
+def test_audit_shows_a_claim_id_with_white_space_around_it_as_read(
+    app: Any, tmp_path: Path
+) -> None:
+    """`` C-001`` and ``C-998\\t`` were ``C-001`` and ``C-998``: the first like the claim C-001."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        (EXAMPLES / "claims.csv").read_text(encoding="utf-8")
+        + " C-001,EX-012,crime_asb_education,700.00,2015-03-31,\n"
+        + "C-998\t,EX-012,crime_asb_education,700.00,2015-03-31,\n",
+        encoding="utf-8",
+    )
+    report = call(app, "POST", "/v1/audit", files=_audit_files(claims)).json()
+    assert [m["claim_id"] for m in report["malformed"]][-2:] == [" C-001", "C-998\t"]
+    md = call(app, "POST", "/v1/audit", params={"format": "md"}, files=_audit_files(claims)).text
+    rows = claims.read_text(encoding="utf-8").count("\n")  # the last two, by their row numbers
+    assert f"| {rows - 1} | ' C-001' | " in md
+    assert f"| {rows} | 'C-998\\\\t' | " in md  # Markdown escapes the backslash
+
+
 def _paid_ex010(tmp_path: Path) -> Path:
     """EX-010's record with its crime/ASB/education result already paid (claim OLD)."""
     for line in (EXAMPLES / "families.jsonl").read_text(encoding="utf-8").splitlines():

@@ -654,13 +654,17 @@ def _claim(source: str, n: int, row: Any) -> Claim | ClaimRejection:
 
 
 def _claim_id(row: dict[str, Any]) -> str | None:
-    """The row's claim id, to name it in a rejection, when it can be read (spaces aside)."""
+    """The row's claim id as written, to name it in a rejection, when it can be read.
+
+    Spaces around it are kept: trimmed, `` C9`` named the row as the claim ``C9``. An id of
+    white space only names no claim.
+    """
     raw = row.get("claim_id")
     if not isinstance(raw, str) or "claim_id" in _repeats(row) or _NOT_UTF8.search(raw):
         return None
     if len(raw) > 64:  # no claim id is longer (`Claim.claim_id`): not one to name the row by
         return None
-    return raw.strip() or None
+    return raw if raw.strip() else None
 
 
 def _repeated_key(row: dict[str, Any]) -> _Problem | None:

@@ -714,7 +714,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
         )
     unread = result.amounts_not_read
     if unread:  # their money is in no total: the file reconciles only with them counted
-        from pbr.audit._report import rows_read
+        from pbr.audit._report import rows_read, shown_claim_id
 
         claimed = format_gbp(result.reconciliation()[-1]["claimed"])
         out.write(
@@ -724,7 +724,7 @@ def _print_audit(result: Verification, drawn: Any, out: TextIO) -> None:
             + " that could not be read, in no total:\n"
         )
         for r in unread:
-            who = f" {_ids((r.claim_id,))}" if r.claim_id else ""
+            who = f" {shown_claim_id(r)}" if r.claim_id else ""
             out.write(f"  row {r.row}{who}: amount {printable(r.amount_text)}\n")
     results = result.missed_results
     fees = result.missed_attachment_fees

@@ -488,7 +488,7 @@ def _malformed(v: Verification) -> Table:
         tuple(
             (
                 r.row,
-                _claim_id(r),
+                shown_claim_id(r),
                 kind_label(r.kind) if r.kind else "(not readable)",
                 r.amount if r.amount is not None else f"not read: {r.amount_text}",
                 readable(r.field),  # a JSON row's unknown key, as written
@@ -581,7 +581,7 @@ def _malformed_row(r: Any) -> dict[str, Any]:
         why += "; amount not read: the values cannot be lined up with the columns"
     return {
         "row": r.row,
-        "claim_id": _claim_id(r),
+        "claim_id": shown_claim_id(r),
         "family_id": r.family_id or "",  # what could be read of the row is kept
         "kind": r.kind or "",
         "claimed_on": r.claimed_on.isoformat() if r.claimed_on else "",
@@ -598,13 +598,17 @@ def _malformed_row(r: Any) -> dict[str, Any]:
     }
 
 
-def _claim_id(r: Any) -> str:
+def shown_claim_id(r: Any) -> str:
     r"""A malformed row's claim id as every report shows it: controls escaped (``C\x1b[31m``).
 
     It is kept as written, and may be malformed for holding a control character: copied raw,
-    it would act on the terminal that shows the report (and openpyxl refuses it).
+    it would act on the terminal that shows the report (and openpyxl refuses it). One with white
+    space around it is quoted, as its ``why`` shows it (``' C9'``, ``'C9\t'``): bare, it looked
+    like the claim ``C9``.
     """
-    return readable(r.claim_id) if r.claim_id else ""
+    if not r.claim_id:
+        return ""
+    return readable(repr(r.claim_id) if r.claim_id != r.claim_id.strip() else r.claim_id)
 
 
 def _missed(title: str, missed: Sequence[MissedClaim], v: Verification, note: str) -> Table:
