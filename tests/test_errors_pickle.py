@@ -47,6 +47,7 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "PlanError": (("plan 'p': programme: wrong", "plan 'p': outcomes: empty"), {}),
     "CalendarError": (("k.csv: line 2: term: 'x'", "k.csv: line 3: start: 'y'"), {}),
     "ForecastError": (("cannot write /no/such/folder: it does not exist",), {}),
+    "MissingExtra": (('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"',), {}),
     "HistoryError": (("family 'F1': payment 'C-1' is not valid",), {}),
     "PaymentConflict": (("F1", "C-1", "amount", "700.00", "1500.00", "ledger l.db"), {}),
     "PaidTwice": (("F1", "L-2", "progress_to_work", "C-1", "the family record"), {}),

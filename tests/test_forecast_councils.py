@@ -172,6 +172,32 @@ def test_councils_csv_line_ends_and_line_numbers_as_written(tmp_path: Path) -> N
     assert [a.council for a in allocation_table(path).allocations] == ["Kent", "Leeds, West"]
 
 
+@pytest.mark.parametrize("blank", [",,,", "   ", " , ,\t,", '"",,,'])
+def test_a_blank_row_of_the_councils_csv_is_an_error_naming_its_line(
+    tmp_path: Path, blank: str
+) -> None:
+    """A row of empty cells was skipped without a word; council tables report it (empty_row)."""
+    path = tmp_path / "councils.csv"
+    path.write_text(
+        "council,estimated_families,programme,upfront_grant\nKent,2560,tf-phase-1,\n"
+        f'{blank}\nLeeds,"2,630",tf-phase-1,\n',
+        encoding="utf-8",
+    )
+    said = f"{path} line 3: the row is empty (every cell blank): delete it"
+    with pytest.raises(ValueError, match=r".") as error:
+        allocation_table(path)
+    assert str(error.value) == said
+    result = cli("--councils", str(path), "--format", "csv", "--table", "summary")
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"pbr: {said}\n")
+
+
+def test_an_empty_line_of_the_councils_csv_is_no_row(tmp_path: Path) -> None:
+    """As in council tables: a line with nothing on it, not even a comma, is skipped."""
+    path = tmp_path / "councils.csv"
+    path.write_text("council,estimated_families\n\nKent,2560\n\n\nLeeds,60\n\n", "utf-8")
+    assert [a.council for a in allocation_table(path).allocations] == ["Kent", "Leeds"]
+
+
 def test_people_type_numbers_with_commas_and_pounds(tmp_path: Path) -> None:
     path = tmp_path / "typed.csv"
     path.write_text(

@@ -620,6 +620,38 @@ def test_a_workbook_that_cannot_be_read_is_one_line_naming_it(
         assert path.name in err
 
 
+@pytest.mark.parametrize("command", ["evaluate", "explain", "replay", "audit"])
+def test_a_workbook_without_openpyxl_is_one_line_saying_what_to_install(
+    tmp_path: Path,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every command but ``pbr forecast`` said "unexpected error ... please report it"."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    book = tmp_path / "book.xlsx"
+    families = pbr.read_records(examples / "families.jsonl")
+    write_tables([f for f in families if isinstance(f, pbr.Family)][:3], book)
+    decisions = tmp_path / "d.jsonl"
+    assert main(["evaluate", str(book), "--as-of", "2015-03-31", "--output", str(decisions)]) == 0
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # the xlsx extra is not installed
+    args = {
+        "evaluate": ["evaluate", str(book), "--as-of", "2015-03-31"],
+        "explain": ["explain", str(book), "EX-001", "--as-of", "2015-03-31"],
+        "replay": ["replay", str(decisions), "--families", str(book)],
+        "audit": ["audit", str(examples / "claims.csv"), "--families", str(book)],
+    }[command]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == 'pbr: reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"\n'
+    with pytest.raises(ImportError, match=r"^reading XLSX needs openpyxl"):
+        read_tables(book)  # from Python, an ImportError still, and a PbrError
+    with pytest.raises(pbr.PbrError):
+        read_tables(book)
+
+
 def with_styles(tmp_path: Path, styles: bytes) -> Path:
     """An empty workbook of `write_tables` whose ``xl/styles.xml`` holds `styles` alone."""
     import zipfile

@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pbr.errors import (
         CalendarError,
         ForecastError,
+        MissingExtra,
         OutsideProgramme,
         PbrError,
         PlanError,
@@ -88,6 +89,7 @@ __all__ = [
     "FinancialYear",
     "ForecastError",
     "Identification",
+    "MissingExtra",
     "Money",
     "OutcomePlan",
     "OutsideProgramme",
@@ -129,6 +131,7 @@ _WHERE = {
     "FinancialYear": "pbr.periods",
     "ForecastError": "pbr.errors",
     "Identification": "pbr.decisions",
+    "MissingExtra": "pbr.errors",
     "Money": "pbr.money",
     "OutcomePlan": "pbr.plans",
     "OutsideProgramme": "pbr.errors",

@@ -7,7 +7,8 @@ PbrError
 ├── OutsideProgramme      a family that the chosen rule set does not cover (or its payment)
 ├── PlanError             an outcome plan that is malformed or for another programme
 ├── CalendarError         a council's term calendar that is malformed or inconsistent
-└── ForecastError         a forecast's input, option or output path that pbr refuses
+├── ForecastError         a forecast's input, option or output path that pbr refuses
+└── MissingExtra          what was asked for needs an extra that is not installed (an ImportError)
 ```
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 __all__ = [
     "CalendarError",
     "ForecastError",
+    "MissingExtra",
     "OutsideProgramme",
     "PbrError",
     "PlanError",
@@ -156,4 +158,17 @@ class ForecastError(PbrError, ValueError):
     Traceback (most recent call last):
     ...
     pbr.errors.ForecastError: cannot write /no/such/folder/councils.xlsx: folder /no/such/folder does not exist
+    """
+
+
+class MissingExtra(PbrError, ImportError):
+    """What was asked for needs an optional dependency that is not installed; says what to install.
+
+    Reading a workbook without openpyxl raises ``MissingExtra: reading XLSX needs openpyxl: pip
+    install "pbr-claims[xlsx]"``; the command line prints it as one line, as it does an input it
+    cannot read. An `ImportError` too, so ``except ImportError`` keeps catching it:
+
+    >>> import pbr
+    >>> issubclass(pbr.MissingExtra, ImportError), issubclass(pbr.MissingExtra, pbr.PbrError)
+    (True, True)
     """

@@ -1564,12 +1564,15 @@ def _read_workbook(path: Path) -> tuple[TableInput, list[str]]:
     Raises:
         pbr.io.UnreadableFile: it is not a regular file, or not a workbook openpyxl can read
             (not a zip, empty, or its parts malformed), or a sheet's header names a column twice.
+        pbr.errors.MissingExtra: openpyxl is not installed (the ``xlsx`` extra).
 
     """
     try:
         from openpyxl import load_workbook
     except ImportError as exc:
-        raise ImportError('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
+        from pbr.errors import MissingExtra
+
+        raise MissingExtra('reading XLSX needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
     import zipfile
     from xml.parsers.expat import ExpatError
 

@@ -27,7 +27,7 @@ with warnings_as_lines():  # ``python -m pbr.cli`` loads the rules here: a warni
     from pbr.cli import _evaluate, _explain, _rules, _schema, _template
     from pbr.cli._options import Parser, evaluation_date
     from pbr.cli._streams import named_streams, raise_failure, standard_error_lost
-    from pbr.errors import CalendarError, PlanError, UnknownInterpretation
+    from pbr.errors import CalendarError, MissingExtra, PlanError, UnknownInterpretation
     from pbr.io import UnreadableFile
 
 __all__ = ["EXIT_CLOSED_PIPE", "EXIT_STATUS", "SHARED_EXIT_STATUS", "epilog", "main"]
@@ -254,7 +254,7 @@ def _main(argv: Sequence[str] | None) -> int:
             status = _run(args, sys.stdout)
         _flush()  # what is still buffered is written now, while a failure can be reported
         return 2 if standard_error_lost() else status  # the work is done, but not all said
-    except (UnknownInterpretation, UnreadableFile, PlanError, CalendarError) as exc:
+    except (UnknownInterpretation, UnreadableFile, PlanError, CalendarError, MissingExtra) as exc:
         for problem in problems_of(exc):
             print(f"pbr: {printable(problem)}", file=sys.stderr)
         return 2

@@ -7,7 +7,8 @@ The table (a CSV file, a DataFrame or rows of mappings) has a row per council wi
 Families grant; blank for none). Any other column, a column given twice, a
 repeated council (names compared ignoring case and surrounding spaces), a council's name with a
 space at an edge or a control character (never trimmed or changed) or a bad value is an error
-naming the file, the line, the council and the column.
+naming the file, the line, the council and the column; a row of blank cells is an error naming
+the line (a line with nothing on it is no row).
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
 
     The text goes to the csv module as written (``newline=""``): a quoted cell keeps a line
     break or carriage return it holds (a council's name is then refused, never changed), and a
-    row whose cell spans lines is one row, named by its first line.
+    row whose cell spans lines is one row, named by its first line. As in council tables, a
+    line with nothing on it is no row, and a row of blank cells (``,,,``) is an error.
     """
     text = read_text(
         path,
@@ -199,8 +201,10 @@ def _read_csv(path: Path) -> list[tuple[str, Allocation]]:
                 raise ForecastError(f"{path} line {line}: more cells than columns")
             row: dict[str, str | None] = dict.fromkeys(header)
             row.update(zip(header, cells, strict=False))
-            if not any((v or "").strip() for v in row.values()):
-                continue
+            if not any((v or "").strip() for v in row.values()):  # as council tables' empty_row
+                raise ForecastError(
+                    f"{path} line {line}: the row is empty (every cell blank): delete it"
+                )
             found.append((f"line {line}", _council(row, f"{path} line {line}")))
     except csv.Error as exc:
         raise ForecastError(f"{path} line {reader.line_num}: not a CSV file: {exc}") from None
