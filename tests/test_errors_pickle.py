@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 import pickle
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pbr
 from pbr.errors import PbrError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 PUBLIC_MODULES = (
     "pbr",
@@ -119,3 +122,27 @@ def test_an_error_in_a_worker_process_reaches_the_caller_as_itself() -> None:
         "attached_on",
         "2011-05-01",
     )
+
+
+def test_each_missing_extra_is_a_missing_extra_naming_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extra not installed is `pbr.MissingExtra` wherever it is needed (an `ImportError`
+    too), so a caller catches every one of them, and the command line says each in one line."""
+    import sys
+
+    from pbr.output import xlsx_decisions
+    from pbr.tables import write_tables
+
+    for name in ("openpyxl", "pandas", "matplotlib", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)
+    family = next(iter(pbr.read_records(EXAMPLES / "families.jsonl")))
+    for needs, why in (
+        (lambda: xlsx_decisions([]), r'openpyxl: pip install "pbr-claims\[xlsx\]"'),
+        (lambda: write_tables([family], tmp_path / "f.xlsx"), r"pbr-claims\[xlsx\]"),
+        (lambda: pbr.to_pandas([]), r'pip install "pbr-claims\[pandas\]"'),
+    ):
+        with pytest.raises(pbr.MissingExtra, match=why) as raised:
+            needs()
+        assert isinstance(raised.value, ImportError)
+        assert isinstance(raised.value, pbr.PbrError)

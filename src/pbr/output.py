@@ -901,13 +901,15 @@ def xlsx_decisions(decisions: Iterable[Decision]) -> tuple[bytes, int]:
     The bytes are made in memory, for the caller to write when (and whether) it chooses.
 
     Raises:
-        ImportError: openpyxl is not installed.
+        pbr.errors.MissingExtra: openpyxl is not installed (an `ImportError`).
 
     """
     try:
         from openpyxl import Workbook
     except ImportError as exc:
-        raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
+        from pbr.errors import MissingExtra
+
+        raise MissingExtra('XLSX output needs openpyxl: pip install "pbr-claims[xlsx]"') from exc
     from openpyxl.cell import WriteOnlyCell
 
     from pbr._xlsx import discarded_if_unfinished, saved, typed_cell

@@ -2791,7 +2791,9 @@ def write_tables(families: Iterable[Family], dest: str | Path) -> Path:
         try:
             from openpyxl import Workbook
         except ImportError as exc:
-            raise ImportError(
+            from pbr.errors import MissingExtra
+
+            raise MissingExtra(
                 'writing XLSX needs openpyxl: pip install "pbr-claims[xlsx]"'
             ) from exc
         from pbr._xlsx import discarded_if_unfinished

@@ -42,7 +42,9 @@ def render(report: Report) -> bytes:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
     except ImportError as exc:
-        raise ImportError('XLSX reports need openpyxl: pip install "pbr-claims[xlsx]"') from exc
+        from pbr.errors import MissingExtra
+
+        raise MissingExtra('XLSX reports need openpyxl: pip install "pbr-claims[xlsx]"') from exc
     from pbr._xlsx import discarded_if_unfinished, saved
 
     with discarded_if_unfinished(Workbook(write_only=True)) as book:

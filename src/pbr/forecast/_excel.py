@@ -59,7 +59,11 @@ def write_workbook(
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
     except ImportError as exc:
-        raise ImportError('XLSX output needs openpyxl: pip install "pbr-claims[forecast]"') from exc
+        from pbr.errors import MissingExtra
+
+        raise MissingExtra(
+            'XLSX output needs openpyxl: pip install "pbr-claims[forecast]"'
+        ) from exc
     from pbr._xlsx import discarded_if_unfinished, saved
     from pbr.output import atomic_writer
 

@@ -16,7 +16,9 @@ def _load(name: str, hint: str = _HINT) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(f"{name} is not installed; {hint}") from exc
+        from pbr.errors import MissingExtra
+
+        raise MissingExtra(f"{name} is not installed; {hint}") from exc
 
 
 def numpy() -> Any:
