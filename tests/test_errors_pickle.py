@@ -137,6 +137,7 @@ def test_each_missing_extra_is_a_missing_extra_naming_what_to_install(
     for name in ("openpyxl", "pandas", "matplotlib", "matplotlib.pyplot"):
         monkeypatch.setitem(sys.modules, name, None)
     family = next(iter(pbr.read_records(EXAMPLES / "families.jsonl")))
+    assert isinstance(family, pbr.Family)
     for needs, why in (
         (lambda: xlsx_decisions([]), r'openpyxl: pip install "pbr-claims\[xlsx\]"'),
         (lambda: write_tables([family], tmp_path / "f.xlsx"), r"pbr-claims\[xlsx\]"),
