@@ -296,7 +296,8 @@ def test_slices_this_process_keeps_never_go_through_a_file(
         assert [a + b + c for a, b, c in zip(in_turn, kept, filed, strict=True)] == [1] * 60
         assert any(in_turn) is (mine is not None)  # the first slice, at least, is in turn
         made_here = [a or b for a, b in zip(in_turn, kept, strict=True)]
-        assert 0 < made_here.count(False) < made_here.count(True)  # this one did more
+        assert made_here.count(False) > 0  # the other process filed some
+        assert made_here.count(True) > 0  # (which did more depends on the machine's load)
     # one process (or one slice): every range done with `here`
     alone = list(_slices.evaluate_sliced(partial(_whose, parent), ranges[:5], 1, None, True, here))
     assert [span.data for span in alone] == [f"{n}:here".encode() for n in range(5)]
