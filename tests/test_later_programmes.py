@@ -655,7 +655,11 @@ def test_a_council_calendar_is_named_when_its_dates_keep_a_term_out() -> None:
     # the council's autumn ends on 3 January: at 1 January the months read no autumn row,
     # though by the default dates they would have (it ended on 31 December)
     late = pbr.TermCalendar(
-        {("2016/17", "autumn"): (date(2016, 9, 1), date(2017, 1, 3))}, name="council"
+        {
+            ("2016/17", "autumn"): (date(2016, 9, 1), date(2017, 1, 3)),
+            ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 3, 31)),  # after that autumn
+        },
+        name="council",
     )
     d = term_reading_run("2016-09-02", "2017-01-01", ("2016/17",), late)
     months = measured(d)["abs_months"]

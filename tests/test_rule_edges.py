@@ -652,7 +652,11 @@ def test_a_month_period_reads_school_rows_by_the_rule_sets_term_calendar(calenda
         }
     )
     own = TermCalendar(
-        {("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7))}, name="council"
+        {
+            ("2016/17", "spring"): (date(2017, 1, 4), date(2017, 4, 7)),
+            ("2016/17", "summer"): (date(2017, 4, 24), date(2017, 7, 22)),  # after that spring
+        },
+        name="council",
     )
     rules = PHASE_TWO.with_term_calendar(own) if calendar == "council" else PHASE_TWO
     fam = phase_two_family(school_terms=rows)

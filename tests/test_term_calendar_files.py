@@ -670,3 +670,53 @@ def test_terms_that_overlap_are_named_with_the_file_s_other_problems() -> None:
         "<calendar>: 2014/15 autumn (2014-09-03 to 2015-01-08, terms[2]) overlaps 2014/15 spring"
     )
     assert len(problems) == 2
+
+
+def test_a_calendar_built_in_python_is_held_to_what_a_file_may_say() -> None:
+    """A `TermCalendar` made from Python was taken as given: a term ending before it began, or a
+    name with an escape, reached every decision and report. Now it is checked as a file is."""
+    bad = TermCalendar(
+        {
+            ("2012/13", "spring"): (date(2013, 3, 1), date(2013, 1, 7)),
+            ("2012/13", "winter"): (date(2013, 1, 1), date(2013, 1, 2)),  # type: ignore[dict-item]
+            ("2012-13", "autumn"): ("2012-09-04", date(2012, 12, 1)),  # type: ignore[dict-item]
+            ("2013/14",): (date(2013, 9, 1), date(2013, 12, 20)),  # type: ignore[dict-item]
+            ("2014/15", "autumn"): (date(2014, 9, 1),),  # type: ignore[dict-item]
+        },
+        name="kent\x1b[31m",
+    )
+    for refuse in (
+        lambda: PHASE_ONE.with_term_calendar(bad),
+        lambda: pbr.evaluate_many([], as_of=AS_OF, term_calendar=bad),
+    ):
+        with pytest.raises(CalendarError) as refused:
+            refuse()
+        said = refused.value.problems
+        assert said[0].startswith("term_calendar: name: 'kent\\x1b[31m' holds a control character")
+        assert said[1:] == (
+            "term_calendar: overrides[('2013/14',)]: a term's key is (academic year, term name)",
+            "term_calendar: overrides[('2014/15', 'autumn')]: a term's dates are (first day, "
+            "last day)",
+            "term_calendar: overrides[('2012/13', 'spring')] (2012/13 spring): starts "
+            "2013-03-01, after its last day 2013-01-07",
+            "term_calendar: overrides[('2012/13', 'winter')]: term: 'winter' is not autumn, "
+            "spring or summer",
+            "term_calendar: overrides[('2012-13', 'autumn')]: academic_year: '2012-13' is not "
+            "an academic year written like '2012/13'",
+        )  # ISO text for a date is read, as a file's is
+    overlapping = TermCalendar(
+        {
+            ("2012/13", "autumn"): (date(2012, 9, 4), date(2013, 1, 10)),
+            ("2012/13", "spring"): (date(2013, 1, 7), date(2013, 3, 28)),
+        },
+        name="kent",
+    )
+    with pytest.raises(CalendarError, match="overlaps"):
+        PHASE_ONE.with_term_calendar(overlapping)
+    with pytest.raises(TypeError, match="not None"):
+        PHASE_ONE.with_term_calendar(None)  # type: ignore[arg-type]
+    # what a file may say, a calendar from Python may say too: its own name, or none at all
+    assert PHASE_ONE.with_term_calendar(KENT).term_calendar is KENT
+    unnamed = TermCalendar(KENT.overrides)
+    assert PHASE_ONE.with_term_calendar(unnamed).term_calendar.named == "own"
+    assert PHASE_ONE.with_term_calendar(TermCalendar()).term_calendar.named is None

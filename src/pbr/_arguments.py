@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from pbr.audit import Claim
@@ -335,14 +335,22 @@ def check_rules(rules: object) -> None:
 
 
 def check_term_calendar(calendar: object) -> None:
-    """Raise TypeError unless `calendar` is None or a `pbr.TermCalendar`.
+    """Raise TypeError unless `calendar` is None or a `pbr.TermCalendar` a file could give.
+
+    One that says what no calendar file may is a CalendarError
+    (`pbr.calendars.check_term_calendar`).
 
     >>> check_term_calendar("kent.toml")
     Traceback (most recent call last):
     ...
     TypeError: term_calendar must be a pbr.TermCalendar or None, got str 'kent.toml'; load a file with pbr.load_term_calendar(path)
     """
-    if calendar is None or _is(calendar, "pbr.periods", "TermCalendar"):
+    if calendar is None:
+        return
+    if _is(calendar, "pbr.periods", "TermCalendar"):
+        from pbr.calendars import check_term_calendar as check_dates
+
+        check_dates(cast("Any", calendar))
         return
     hint = "; load a file with pbr.load_term_calendar(path)" if isinstance(calendar, str) else ""
     raise TypeError(

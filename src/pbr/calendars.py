@@ -44,6 +44,7 @@ __all__ = [
     "COLUMNS",
     "MAX_CALENDAR_BYTES",
     "MAX_NAME",
+    "check_term_calendar",
     "load_term_calendar",
     "own_dates",
     "parse_term_calendar",
@@ -177,6 +178,43 @@ def own_dates(name: str, terms: int) -> str:
     ('Kent (9 terms of its own dates)', 'Kent (1 term of its own dates)')
     """
     return f"{name} ({terms} term{'s' * (terms != 1)} of its own dates)"
+
+
+def check_term_calendar(calendar: TermCalendar, *, origin: str = "term_calendar") -> None:
+    """Hold a calendar built in Python to what a calendar file must say, or raise `CalendarError`.
+
+    A file is checked as it is read (`parse_term_calendar`); a `TermCalendar` made from Python
+    holds whatever it was given. Its name (unless left ``default``: decisions call it ``own``),
+    each term's academic year, name and dates, and the terms' order are checked alike, each
+    problem named by the term's key. A calendar overriding no term is the default one.
+
+    >>> from pbr.periods import TermCalendar
+    >>> check_term_calendar(TermCalendar({("2012/13", "spring"): (date(2013, 3, 1), date(2013, 1, 7))}))
+    Traceback (most recent call last):
+    ...
+    pbr.errors.CalendarError: term_calendar: overrides[('2012/13', 'spring')] (2012/13 spring): starts 2013-03-01, after its last day 2013-01-07
+    """
+    if not calendar.overrides:
+        return
+    problems: list[str] = []
+    name = calendar.name
+    if name != "default":
+        name = _name(name, origin, problems)
+    entries: list[tuple[str, Any]] = []
+    for key, dates in calendar.overrides.items():
+        where = f"overrides[{key!r}]"
+        if not (isinstance(key, tuple) and len(key) == 2):
+            problems.append(f"{origin}: {where}: a term's key is (academic year, term name)")
+        elif not (isinstance(dates, tuple | list) and len(dates) == 2):
+            problems.append(f"{origin}: {where}: a term's dates are (first day, last day)")
+        else:
+            entries.append(
+                (
+                    where,
+                    {"academic_year": key[0], "term": key[1], "start": dates[0], "end": dates[1]},
+                )
+            )
+    _calendar(name, entries, origin, problems)
 
 
 def term_calendar_data(calendar: TermCalendar) -> dict[str, Any]:

@@ -455,7 +455,19 @@ class RuleSet:
         >>> own = TermCalendar({("2012/13", "autumn"): (date(2012, 9, 4), date(2012, 12, 20))})
         >>> PHASE_ONE.with_term_calendar(own).term_calendar.term("2012/13", "autumn").end
         datetime.date(2012, 12, 20)
+
+        Raises:
+            TypeError: `calendar` is not a `pbr.TermCalendar`.
+            pbr.errors.CalendarError: it says what no calendar file may (a term that ends before
+                it starts, overlaps another, or is not a term of an academic year; a name that is
+                not printable text): `pbr.calendars.check_term_calendar`.
+
         """
+        from pbr._arguments import check_term_calendar
+
+        if calendar is None:
+            raise TypeError("with_term_calendar takes a pbr.TermCalendar, not None")
+        check_term_calendar(calendar)
         return replace(self, term_calendar=calendar)
 
     @property
