@@ -1691,3 +1691,33 @@ def test_a_value_of_the_wrong_json_type_is_named_in_json_terms(
     assert said in err
     for python in ("NoneType", "dict", "list", "bool", "float"):
         assert python not in err
+
+
+@pytest.mark.parametrize(
+    ("line", "loc", "value"),
+    [
+        (b'{"family_id": "B1", "local_authority": "Caf\xe9"}\n', "local_authority", "e9 22 7d"),
+        (b'{"family_id": "F\xe9"}\r\n', "family_id", "e9 22 7d"),  # the line's end not quoted
+        (
+            b'{"family_id": "B2", "members": [{"person_id": "A1"}, {"person_id": "B\xe9"}]}\n',
+            "members.1.person_id",
+            "e9 22 7d 5d",
+        ),
+        (b'{"family_id": "B3", "n\xe9": 1}\n', "", "e9 22 3a 20"),  # in a key: no field to name
+    ],
+)
+def test_a_bad_byte_is_named_by_its_field_and_quoted_without_the_line_end(
+    tmp_path: Path, line: bytes, loc: str, value: str
+) -> None:
+    """A Latin-1 é in a council's name was rejected with no field path, and the command line
+    quoted the line's end among the bytes where the web API did not."""
+    path = tmp_path / "families.jsonl"
+    path.write_bytes(line)
+    for answer in (
+        next(iter(pbr.read_records(path))),
+        next(pbr.evaluate_many([line], as_of=date(2013, 7, 31), workers=1)),
+        parse_family(line),
+    ):
+        assert isinstance(answer, pbr.Rejection)
+        error = answer.errors[0]
+        assert (error.type, error.loc, error.value) == ("invalid_utf8", loc, json.dumps(value))

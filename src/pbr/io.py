@@ -936,6 +936,46 @@ def too_large(
     )
 
 
+def _path_at(data: bytes, offset: int) -> str:
+    r"""The dotted path (``members.0.person_id``) of the JSON value holding byte `offset`.
+
+    As far as the bytes before it say: where a text that is not UTF-8 starts to go wrong, the
+    rejection names its field as pydantic's would. '' where they name none (the byte is in a
+    key, or outside any object).
+
+    >>> _path_at(b'{"members": [{"person_id": "A1"}, {"person_id": "B\xe9"}]}', 49)
+    'members.1.person_id'
+    >>> _path_at(b'{"family_id": "F1", "local_authority": "Caf\xe9"}', 43)
+    'local_authority'
+    """
+    stack: list[list[Any]] = []  # each container: [is an object, its key or index]
+    i, end = 0, min(offset, len(data))
+    while i < end:
+        c = data[i]
+        if c == 0x22:  # a string: to its closing quote, past escapes
+            j = i + 1
+            while j < len(data) and data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+            if j >= end:  # the byte is in this string
+                if stack and stack[-1][0] and stack[-1][1] is None:  # a key: name no field
+                    return ".".join(str(k) for _, k in stack[:-1] if k is not None)
+                break
+            if stack and stack[-1][0] and stack[-1][1] is None:
+                stack[-1][1] = data[i + 1 : j].decode("utf-8", "backslashreplace")
+            i = j + 1
+            continue
+        if c == 0x7B:  # {
+            stack.append([True, None])
+        elif c == 0x5B:  # [
+            stack.append([False, 0])
+        elif c in (0x7D, 0x5D) and stack:  # } ]
+            stack.pop()
+        elif c == 0x2C and stack:  # , : the next element, or the next key
+            stack[-1][1] = None if stack[-1][0] else stack[-1][1] + 1
+        i += 1
+    return ".".join(str(k) for _, k in stack if k is not None)
+
+
 def parse_family(
     raw: str | bytes,
     *,
@@ -964,6 +1004,8 @@ def parse_family(
     data = json_bytes(raw)
     if len(data) > max_record_bytes and record_size(data) > max_record_bytes:
         return too_large(data[:HEAD], record_size(data), max_record_bytes, source, line, record)
+    if data.endswith(b"\n"):  # the line's end is not the record's: a cut-off record then
+        data = data[:-2] if data.endswith(b"\r\n") else data[:-1]  # reads "EOF while parsing"
     if not data.isascii():
         try:
             data.decode("utf-8")
@@ -976,14 +1018,12 @@ def parse_family(
                 record=record,
                 family_id=family_id,
                 local_authority=council,
-                loc="",
+                loc=_path_at(data, exc.start),
                 value=bad.hex(" "),
                 type="invalid_utf8",
                 message=f"not valid UTF-8 at byte {exc.start + 1} of the record "
                 f"(bytes {bad.hex(' ')}); save the file as UTF-8",
             )
-    if data.endswith(b"\n"):  # the line's end is not the record's: a cut-off record then
-        data = data[:-2] if data.endswith(b"\r\n") else data[:-1]  # reads "EOF while parsing"
     try:
         family = Family._validated_json(data)  # the keys are searched below
     except ValidationError as exc:
