@@ -56,6 +56,10 @@ ARGUMENTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "PaidTwice": (("F1", "L-2", "progress_to_work", "C-1", "the family record"), {}),
     "PaidBeforeAttachment": (("F1", "L-2", "2012-01-01", "2014-04-01", "ledger l.db"), {}),
     "NotPaidByProgramme": (("F1", "L-2", "attachment_fee", "no fee", "ledger l.db"), {}),
+    "PaidUnderAnotherProgramme": (
+        ("F1", "L-6", "supporting-families/1.0", "supporting-families", "tf-phase-2/1.0", "l.db"),
+        {},
+    ),
     "PaidTooMuch": (("F1", "the payments add up to 1e12", "ledger l.db", ["1.00", "2.00"]), {}),
     "UnreadableFile": (("cannot read no-such-file.jsonl: No such file or directory",), {}),
     "OutputError": (("cannot write /tmp: it is a folder",), {}),

@@ -355,9 +355,10 @@ PHASE_TWO = {
 
 
 def old_ledger(path: Path, monkeypatch: pytest.MonkeyPatch, *entries: Entry) -> Path:
-    """A ledger as an earlier pbr wrote it: no check of an entry's kind against its programme."""
+    """A ledger as an earlier pbr wrote it: no check of an entry against its programme (its kind,
+    its date)."""
     with monkeypatch.context() as patched:
-        patched.setattr("pbr.ledger._not_paid_by", lambda kind, version: "")
+        patched.setattr(Entry, "check", lambda self: None)
         ledger_with(path, *entries)
     return path
 
@@ -407,6 +408,98 @@ def test_a_ledger_fee_under_stopped_fees_names_the_entry_not_the_record(
     status, _, err = run_cli(capsys, "evaluate", str(families), "--as-of", "2020-01-01",
                              "--ledger", str(db))  # fmt: skip
     assert status == 0, err  # the default reading pays the fee
+
+
+# A ledger entry made under another programme's rules: the family's one claim is not silently
+# taken by it
+
+P6_ZERO = {
+    "family_id": "P6-zero",
+    "programme": "tf-phase-2",
+    "attached_on": "2016-01-04",
+    "members": [{"person_id": "A1", "date_of_birth": "1984-05-01"},
+                {"person_id": "C1", "date_of_birth": "2010-02-01"}],
+    "problems_at_entry": [{"problem": "domestic_abuse"}, {"problem": "health"}],
+    "payments": [{"kind": "sustained_progress", "amount": "0", "paid_on": "2016-05-01"}],
+}  # fmt: skip
+"""A phase-two family no result has been paid for."""
+
+
+def employment(version: str, on: date = date(2016, 6, 1), claim_id: str = "L6") -> Entry:
+    return Entry("P6-zero", "continuous_employment", Decimal("800.00"), on, claim_id, version)
+
+
+def test_cli_evaluate_rejects_a_family_paid_under_another_programme_naming_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An £800 Supporting Families payment dated 2016 took the phase-two family's one claim:
+    sustained progress met but £0.00 payable, employment already paid, and nothing said."""
+    db = old_ledger(tmp_path / "l.db", monkeypatch, employment("supporting-families/1.0"))
+    families = tmp_path / "p2.jsonl"
+    other = {**P6_ZERO, "family_id": "P6-other"}
+    families.write_text(json.dumps(P6_ZERO) + "\n" + json.dumps(other) + "\n")
+    argv = ["evaluate", str(families), "--as-of", "2016-12-31", "--ledger", str(db)]
+    status, out, err = run_cli(capsys, *argv, "--format", "json")
+    assert status == 1, err
+    assert [json.loads(line)["family_id"] for line in out.splitlines()] == ["P6-other"]
+    assert (
+        "family 'P6-zero': payments = \"supporting-families/1.0\": payment 'L6' in ledger "
+    ) in err
+    assert (
+        "rules_version = 'supporting-families/1.0': a payment of supporting-families, but the "
+        "family is judged under tf-phase-2"
+    ) in err
+    assert "Traceback" not in err
+    status, out, err = run_cli(capsys, *argv)  # the table too
+    assert status == 1
+    assert "payment 'L6' in ledger " in err
+    assert "families rejected:  1" in out + err
+
+
+def test_merge_payments_refuses_a_ledger_payment_under_another_known_programme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr.history import NotPaidByProgramme
+
+    family = pbr.Family.model_validate(P6_ZERO)
+    db = old_ledger(tmp_path / "l.db", monkeypatch, employment("supporting-families/1.0"))
+    history = PaymentHistory.load(db)
+    assert history.rules_version == {"L6": "supporting-families/1.0"}
+    with pytest.raises(NotPaidByProgramme) as err:
+        merge_payments(family, history)
+    assert (err.value.family_id, err.value.claim_id, err.value.value) == (
+        "P6-zero", "L6", "supporting-families/1.0"
+    )  # fmt: skip
+    assert str(err.value) == (
+        f"family 'P6-zero': payment 'L6' in {history.source}: rules_version = "
+        "'supporting-families/1.0': a payment of supporting-families, but the family is judged "
+        "under tf-phase-2 (tf-phase-2/1.0); the family is not evaluated with it"
+    )
+    with pytest.raises(NotPaidByProgramme, match=r"= ' TF-PHASE-1/1\.0': a payment of tf-phase-1,"):
+        merge_payments(family, [employment(" TF-PHASE-1/1.0", claim_id="L9")])  # as typed
+    (rejected,) = pbr.evaluate_many([family], as_of=date(2016, 12, 31), ledger=db)
+    assert isinstance(rejected, pbr.Rejection)
+    error = rejected.errors[0]
+    assert (error.type, error.loc, error.value) == (
+        "payment_not_in_programme", "payments", '"supporting-families/1.0"'
+    )  # fmt: skip
+    claim = pbr.audit.Claim(family_id="P6-zero", kind="sustained_progress", claim_id="C-1",
+                            amount=Decimal("800.00"), claimed_on=date(2016, 12, 1))  # fmt: skip
+    (check,) = pbr.audit.verify([claim], [family], history=history).checks
+    assert [flag.code for flag in check.flags] == ["PAYMENT_HISTORY_CONFLICT"]
+    assert "rules_version = 'supporting-families/1.0'" in check.flags[0].message
+
+
+def test_a_payment_under_the_family_s_programme_or_none_pbr_knows_still_counts(
+    tmp_path: Path,
+) -> None:
+    family = pbr.Family.model_validate(P6_ZERO)
+    for n, version in enumerate(["tf-phase-2/1.0", "Tf-Phase-2/2.0", "local-tf2/1", "v1"]):
+        merged = merge_payments(family, ledger_with(tmp_path / f"{n}.db", employment(version)))
+        assert merged.payments[-1].claim_id == "L6"
+    given = {"P6-zero": [employment("supporting-families/1.0").payment()]}  # no rules_version
+    assert PaymentHistory.of(given).rules_version == {}
+    assert merge_payments(family, given).payments[-1].claim_id == "L6"
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

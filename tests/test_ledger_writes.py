@@ -222,8 +222,72 @@ def test_a_rules_version_naming_a_programme_as_typed_is_checked_for_kinds(versio
 
 
 def test_a_rules_version_naming_no_known_programme_is_not_checked_for_kinds() -> None:
+    """A programme registered in another process (`pbr.programmes.register`) or a council's
+    own scheme is not known to the `pbr ledger` commands: its entries are written as given."""
     entry(kind="attachment_fee", rules_version="v1").check()
     entry(kind="sustained_progress", rules_version="local-scheme/2.0").check()
+    entry(
+        kind="sustained_progress", rules_version="tf-phase-9/1.0", paid_on=date(2012, 4, 1)
+    ).check()
+
+
+@pytest.mark.parametrize(
+    ("version", "paid_on", "programme_id"),
+    [
+        ("supporting-families/1.0", "2016-06-01", "supporting-families"),
+        ("TF-Phase-2/1.0", "2014-03-31", "tf-phase-2"),  # named as typed: the day before
+    ],
+)
+def test_append_refuses_a_payment_dated_before_its_programme_began(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    version: str,
+    paid_on: str,
+    programme_id: str,
+) -> None:
+    """An £800 Supporting Families payment dated 2016 was written, and took a phase-two
+    family's one claim at every evaluation after."""
+    from pbr.programmes import programme
+
+    first = programme(programme_id).rules.attached_from
+    db = tmp_path / "t.db"
+    argv = ["--family-id", "P6-zero", "--kind", "continuous_employment", "--amount", "800.00",
+            "--claim-id", "L6", "--rules-version", version, "--paid-on", paid_on]  # fmt: skip
+    status, _, err = run(capsys, "ledger", "append", str(db), *argv)
+    assert status == 2
+    assert (
+        f"claim 'L6': paid_on = {paid_on!r}: before {programme_id} began on {first} (the first "
+        f"attachment day its rules cover), so it is no payment under rules_version {version!r}"
+    ) in one_line_error(err)
+    assert not db.exists()
+    on = date.fromisoformat(paid_on)
+    with pytest.raises(LedgerError, match=f"before {programme_id} began on {first}"):
+        entry(kind="continuous_employment", rules_version=version, paid_on=on).check()
+    entry(kind="continuous_employment", rules_version=version, paid_on=first).check()
+    (tmp_path / "in.csv").write_text(
+        HEADER + f"P6-zero,continuous_employment,800.00,{paid_on},L6,{version}\n"
+    )
+    status, _, err = run(capsys, "ledger", "import", str(db), str(tmp_path / "in.csv"))
+    assert status == 2
+    assert f"line 2: claim 'L6': paid_on = {paid_on!r}: before " in one_line_error(err)
+    assert not db.exists()
+
+
+def test_a_ledger_written_before_the_date_check_still_verifies_and_loads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pbr.history import PaymentHistory
+
+    db = tmp_path / "old.db"
+    early = entry(kind="continuous_employment", rules_version="supporting-families/1.0")
+    with monkeypatch.context() as patched:  # as an earlier pbr wrote it
+        patched.setattr(Entry, "check", lambda self: None)
+        Ledger(db).append([early])
+    status, out, _ = run(capsys, "ledger", "verify", str(db))
+    assert status == 0, out
+    assert PaymentHistory.load(db).rules_version == {"C1": "supporting-families/1.0"}
+    status, _, err = run(capsys, "ledger", "append", str(db), "--claim-id", "C2", *APPEND)
+    assert status == 0, err  # appending after it still works
 
 
 def test_import_refuses_a_kind_the_rows_programme_does_not_pay(

@@ -46,6 +46,7 @@ __all__ = [
     "PaidBeforeAttachment",
     "PaidTooMuch",
     "PaidTwice",
+    "PaidUnderAnotherProgramme",
     "PaymentConflict",
     "PaymentHistory",
     "merge_payments",
@@ -158,6 +159,42 @@ class NotPaidByProgramme(HistoryError):
         )
 
 
+class PaidUnderAnotherProgramme(NotPaidByProgramme):
+    """The history pays a family under the rules of a programme other than the family's.
+
+    Counted, the payment would take the family's one claim (its cap, or a result paid once)
+    with nothing said; refused, the family is a rejection naming the entry.
+
+    `paid_by` is the programme the payment's `rules_version` names; `judged_under` the rules
+    version of the family's rule set (its programme before the ``/``).
+
+    >>> PaidUnderAnotherProgramme("F1", "L-6", "supporting-families/1.0", "supporting-families",
+    ...                           "tf-phase-2/1.0", "ledger l.db").args[0]
+    "family 'F1': payment 'L-6' in ledger l.db: rules_version = 'supporting-families/1.0': a payment of supporting-families, but the family is judged under tf-phase-2 (tf-phase-2/1.0); the family is not evaluated with it"
+    """
+
+    def __init__(
+        self,
+        family_id: str,
+        claim_id: str,
+        rules_version: str,
+        paid_by: str,
+        judged_under: str,
+        source: str,
+    ) -> None:
+        HistoryError.__init__(
+            self,
+            f"family {family_id!r}: payment {claim_id!r} in {source}: rules_version = "
+            f"{rules_version!r}: a payment of {paid_by}, but the family is judged under "
+            f"{judged_under.partition('/')[0]} ({judged_under}); the family is not evaluated "
+            "with it",
+        )
+        self.family_id = family_id
+        self.claim_id = claim_id
+        self.value = rules_version
+        """The payment's rules version: the rejection's value."""
+
+
 class PaidTooMuch(HistoryError):
     """The record's payments and the history's add up to more than pbr can count.
 
@@ -200,6 +237,10 @@ class PaymentHistory:
     """The date of the claim each payment paid, by claim id, where the history records it (a
     ledger made by this pbr, `pbr.ledger.Entry.claimed_on`, or a payment given with one):
     an audit takes a payment for the claim with its claim id only if it was made that day."""
+    rules_version: Mapping[str, str] = field(default_factory=dict)
+    """The rules version each payment was made under, by claim id, where the history records it
+    (a ledger entry's, `pbr.ledger.Entry.rules_version`): `merge_payments` refuses a payment
+    made under another programme than the family's."""
 
     @classmethod
     def load(
@@ -253,7 +294,11 @@ class PaymentHistory:
                 for family, entries in by_family.items()
             }
             return cls._checked(
-                payments, described, verdict.head_text, _claim_dates(by_family.values())
+                payments,
+                described,
+                verdict.head_text,
+                _claim_dates(by_family.values()),
+                _rules_versions(by_family.values()),
             )
         return cls.of(source)
 
@@ -291,7 +336,13 @@ class PaymentHistory:
             family: tuple(_validated(item, family, source) for item in items)
             for family, items in grouped.items()
         }
-        return cls._checked(validated, source, "", _claim_dates(grouped.values()))
+        return cls._checked(
+            validated,
+            source,
+            "",
+            _claim_dates(grouped.values()),
+            _rules_versions(grouped.values()),
+        )
 
     @classmethod
     def _checked(
@@ -300,6 +351,7 @@ class PaymentHistory:
         source: str,
         head: str,
         claimed_on: Mapping[str, date] | None = None,
+        rules_version: Mapping[str, str] | None = None,
     ) -> PaymentHistory:
         """Each claim id once: the same payment given twice counts once; a conflict is an error."""
         owner: dict[str, str] = {}
@@ -314,7 +366,7 @@ class PaymentHistory:
                         family_id, item.claim_id, "family", repr(first), repr(family_id), source
                     )
             merged[family_id] = _merge((), items, family_id, source, first=source)
-        return cls(merged, source, head, dict(claimed_on or {}))
+        return cls(merged, source, head, dict(claimed_on or {}), dict(rules_version or {}))
 
     def payments(self, family_id: str) -> tuple[Payment, ...]:
         """The family's payments in this history (none: an empty tuple).
@@ -381,7 +433,7 @@ def merge_payments(
     if not extra:
         return family
     merged = _merge(family.payments, extra, family.family_id, loaded.source)
-    _paid_by_programme(family, merged[len(family.payments) :], rules, loaded.source)
+    _paid_by_programme(family, merged[len(family.payments) :], rules, loaded)
     _results_once(merged, len(family.payments), family.family_id, loaded.source)
     too_much = too_much_paid(merged)
     if too_much is not None:
@@ -390,12 +442,14 @@ def merge_payments(
 
 
 def _paid_by_programme(
-    family: Family, added: tuple[Payment, ...], rules: RuleSet | None, source: str
+    family: Family, added: tuple[Payment, ...], rules: RuleSet | None, history: PaymentHistory
 ) -> None:
     """Refuse a payment only the history lists that the family's programme does not pay.
 
     The evaluation would refuse it too, but as the record's (``payments.N.kind``: "correct the
-    record"), which does not list it. A family no rule set covers is left to the evaluation.
+    record"), which does not list it. A payment the history made under another programme's
+    rules would take the family's claim unsaid. A family no rule set covers is left to the
+    evaluation.
     """
     from pbr.errors import OutsideProgramme
     from pbr.periods import financial_year_of
@@ -403,6 +457,7 @@ def _paid_by_programme(
 
     if not added:
         return
+    source = history.source
     if rules is None:
         from pbr.engine import rule_set_for
 
@@ -433,6 +488,27 @@ def _paid_by_programme(
             )
             why += ": choose the interpretation the ledger's payments were made under"
             raise NotPaidByProgramme(family.family_id, claim_id, payment.kind, why, source)
+    _under_the_programme(family, added, rules, history)
+
+
+def _under_the_programme(
+    family: Family, added: tuple[Payment, ...], rules: RuleSet, history: PaymentHistory
+) -> None:
+    """Refuse a payment the history made under a programme pbr knows other than the family's.
+
+    Counted, it would take the claim the family's own programme pays, with nothing said. A
+    rules version naming no programme pbr knows is not judged (`pbr.ledger.programme_named`).
+    """
+    from pbr.ledger import programme_named
+
+    for payment in added:
+        claim_id = payment.claim_id or ""
+        version = history.rules_version.get(claim_id, "")
+        found = programme_named(version) if version else None
+        if found is not None and found.id != rules.programme:
+            raise PaidUnderAnotherProgramme(
+                family.family_id, claim_id, version, found.id, rules.rules_version, history.source
+            )
 
 
 def _results_once(payments: tuple[Payment, ...], own: int, family_id: str, source: str) -> None:
@@ -519,6 +595,18 @@ def _claim_dates(groups: Iterable[Iterable[Any]]) -> dict[str, date]:
                     )
             if isinstance(claim_id, str) and isinstance(day, date):
                 found[claim_id] = day
+    return found
+
+
+def _rules_versions(groups: Iterable[Iterable[Any]]) -> dict[str, str]:
+    """The rules version of each payment that records one (a ledger entry's), by claim id."""
+    found: dict[str, str] = {}
+    for items in groups:
+        for item in items:
+            version = None if isinstance(item, Mapping) else getattr(item, "rules_version", None)
+            claim_id = getattr(item, "claim_id", None)
+            if isinstance(claim_id, str) and isinstance(version, str):
+                found[claim_id] = version
     return found
 
 

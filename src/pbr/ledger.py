@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from pbr.errors import PbrError
 
 if TYPE_CHECKING:
+    from pbr.programmes import Programme
     from pbr.records import Payment
 
 __all__ = [
@@ -295,6 +296,9 @@ class Entry:
         bad = _not_paid_by(self.kind, self.rules_version)
         if bad:
             raise LedgerError(f"{who}: kind = {self.kind!r}: {bad}")
+        bad = _paid_before_programme(self.paid_on, self.rules_version)
+        if bad:
+            raise LedgerError(f"{who}: paid_on = {self.paid_on.isoformat()!r}: {bad}")
         claimed = self.claimed_on
         if claimed is None:
             return
@@ -333,24 +337,56 @@ def _not_paid_by(kind: str, rules_version: str) -> str:
 
     A ledger is append-only: an entry its own programme could not have paid would reject its
     family at every evaluation, with nothing the user could correct. A rules_version naming
-    no programme pbr knows (bundled or registered) is not checked; one naming it in capitals
-    or with spaces around it is.
+    no programme pbr knows (bundled or registered: `programme_named`) is not checked.
 
     >>> _not_paid_by("attachment_fee", "supporting-families/1.0")
     "not a payment of supporting-families (rules_version 'supporting-families/1.0'), which pays sustained_progress, continuous_employment"
     >>> _not_paid_by("attachment_fee", "tf-phase-2/1.0"), _not_paid_by("bonus", "local/1")
     ('', '')
     """
-    from pbr.programmes import programmes
-
-    name = rules_version.partition("/")[0].strip().casefold()  # as a person might type it
-    found = next((p for p in programmes() if p.id.casefold() == name), None)
+    found = programme_named(rules_version)
     if found is None or kind in found.payment_kinds:
         return ""
     return (
         f"not a payment of {found.id} (rules_version {rules_version!r}), which pays "
         f"{', '.join(found.payment_kinds)}"
     )
+
+
+def _paid_before_programme(paid_on: date, rules_version: str) -> str:
+    """Why a payment on `paid_on` is none of the programme `rules_version` names ('' if it can be).
+
+    A programme pays nothing before the first attachment day its rules cover: such an entry
+    names the wrong programme, and would take a family's claim under another. A rules_version
+    naming no programme pbr knows is not checked.
+
+    >>> _paid_before_programme(date(2016, 6, 1), "supporting-families/1.0")
+    "before supporting-families began on 2021-04-01 (the first attachment day its rules cover), so it is no payment under rules_version 'supporting-families/1.0'"
+    >>> on = date(2016, 6, 1)
+    >>> _paid_before_programme(on, "tf-phase-2/1.0"), _paid_before_programme(on, "tf-phase-9/1")
+    ('', '')
+    """
+    found = programme_named(rules_version)
+    if found is None or paid_on >= found.rules.attached_from:
+        return ""
+    return (
+        f"before {found.id} began on {found.rules.attached_from} (the first attachment day its "
+        f"rules cover), so it is no payment under rules_version {rules_version!r}"
+    )
+
+
+def programme_named(rules_version: str) -> Programme | None:
+    """The programme (bundled or registered) a ledger entry's `rules_version` names, or None.
+
+    Its part before ``/``, as a person might type it: in capitals or with spaces around it.
+
+    >>> programme_named(" TF-Phase-2/1.0").id, programme_named("tf-phase-9/1.0")
+    ('tf-phase-2', None)
+    """
+    from pbr.programmes import programmes
+
+    name = rules_version.partition("/")[0].strip().casefold()
+    return next((p for p in programmes() if p.id.casefold() == name), None)
 
 
 def counted(n: int, one: str = "entry", many: str = "entries") -> str:
