@@ -238,7 +238,7 @@ _PART_OR_NONE = 3
 def _tree_here(spec: _Spec, source: Any) -> Any:
     """`source`, a `pbr._lean` part, and the parts it holds as their models (`spec` says how).
 
-    `pbr._rebuild.tree` where pbr was built with a C compiler (a third of the cost), else this:
+    `pbr._rebuild.tree` where pbr was built with a C compiler (about half the cost), else this:
     the same models (tests/test_rebuild.py).
     """
     model, names, children, fields = spec
@@ -275,8 +275,6 @@ else:
     _part = _rebuild.model
     _tree = _rebuild.tree
 _REASON_FIELDS = frozenset(("code", "rule", "source", "message", "compared"))
-_RESULT_FIELDS = frozenset(("status", "amount", "rate", "earliest_date", "reasons"))
-_PROVENANCE_FIELDS = frozenset(("pbr_version", "rules_hash", "input_hash"))
 
 
 class _Pickled(BaseModel):
@@ -560,8 +558,6 @@ _PART_MODELS: dict[str, type[_Pickled]] = {
     for model in (Reason, ResultDecision, Identification, Provenance, Decision)
 }
 _DECISION_FIELDS = frozenset(Decision.model_fields) - {"format_version"}
-_DECISION_ORDER = tuple(Decision.model_fields)
-_DECISION_FIELDS_NO_PROVENANCE = _DECISION_FIELDS - {"provenance"}
 
 
 def as_model(part: Any) -> Any:
