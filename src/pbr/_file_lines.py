@@ -4,11 +4,12 @@ Given the lines of a large file, `evaluate_many` would otherwise read them in th
 send every record down a pipe to a pool, about 5 KB a family, and the sending cost this process
 a quarter of its time. Here the file is cut into ranges (`pbr.io.line_ranges`) that this process
 and the others read and evaluate side by side (`pbr._slices`). The others' decisions come back
-as MessagePack (`pbr._lean.pack`, through a slice's file), made models here as they are handed
-on; this process builds its own as models at once, and keeps those it evaluates out of turn as
-they are (`here`), saving their packing, unpacking and conversion. Every line is a record, numbered from 1 at the file's position when the first answer is
-asked for, exactly as iterating the file gives them: the answers are those of the pool's path,
-rejections and their numbers included (tests/test_file_lines.py).
+as MessagePack (`pbr._lean.pack`, through a slice's file) and are made models here as they are
+handed on. This process builds the decisions it hands on as it evaluates them as models at once
+(`here`), and keeps those it evaluates out of turn as Structs (`keep`): neither is packed or
+unpacked. Every line is a record, numbered from 1 at the file's position when the first answer
+is asked for, exactly as iterating the file gives them: the answers are those of the pool's
+path, rejections and their numbers included (tests/test_file_lines.py).
 """
 
 from __future__ import annotations

@@ -153,8 +153,9 @@ def _in_order(
     here: Callable[[Range], _S] | None,
 ) -> Iterator[_S]:
     """The handing process's part: hand on the next slice when it is ready, else take one."""
-    own = here or shared.work
     from multiprocessing.connection import wait
+
+    own = here or shared.work
 
     kept: dict[int, list[_S]] = {}
     written: set[int] = set()
