@@ -39,12 +39,12 @@ def _shown(value: object) -> str:
     return text
 
 
-def _money_sources(decision: Decision) -> tuple[str, str]:
-    """`` (source S1, S4)`` after the attachment fee and after the cap, from the rules they came from.
+def _money_sources(decision: Decision) -> list[str]:
+    """The line citing the sources of the attachment fee and the cap, from the rules they came from.
 
     The decision's own programme's rules, under the decision's interpretations, cite them where
     they are the decision's (its rules version, and the same fee and cap for its attachment
-    year); a decision made under other rules (a rule set of the caller's) is shown as before.
+    year); a decision made under other rules (a rule set of the caller's) has no such line.
     """
     from pbr.periods import financial_year_of
     from pbr.programmes import programme
@@ -59,13 +59,13 @@ def _money_sources(decision: Decision) -> tuple[str, str]:
             and found.cap(rules, year) == decision.cap
         )
         if not same:
-            return "", ""
-        return (
-            f" (source {found.attachment_fee_source(rules, year)})",
-            f" (source {found.cap_source(rules, year)})",
-        )
+            return []
+        return [
+            f"Sources: attachment fee {found.attachment_fee_source(rules, year)}; "
+            f"cap {found.cap_source(rules, year)}"
+        ]
     except (KeyError, ValueError, LookupError):  # not a programme pbr has, or not its rules
-        return "", ""
+        return []
 
 
 def _calendar_line(decision: Decision) -> list[str]:
@@ -127,7 +127,6 @@ def explain(decision: Decision) -> str:
     True
     """
     d = decision
-    fee_source, cap_source = _money_sources(d)
     title = printable(f"Working paper: family {d.family_id} as of {d.as_of}")
     lines = [
         title,
@@ -137,8 +136,9 @@ def explain(decision: Decision) -> str:
         *([f"Council {printable(d.local_authority)}"] if d.local_authority else []),
         f"Attached {d.attached_on} (financial year {d.attachment_year}); attachment fee "
         f"{format_gbp(d.attachment_fee)}"
-        f"{' (not yet due: as of is before attachment)' if d.as_of < d.attached_on else ''}"
-        f"{fee_source}; cap {format_gbp(d.cap)}{cap_source}",
+        f"{' (not yet due: as of is before attachment)' if d.as_of < d.attached_on else ''}; "
+        f"cap {format_gbp(d.cap)}",
+        *_money_sources(d),
         f"Eligible: {'yes' if d.eligible else 'no'}; identified for: "
         f"{', '.join(d.identified_for) or '(none)'}",
         *([f"Outcome plan: {d.outcome_plan}"] if d.outcome_plan else []),
