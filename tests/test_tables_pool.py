@@ -14,7 +14,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import pbr
@@ -103,6 +103,9 @@ def test_validated_in_the_batch_as_when_read_here(
         folder = Path(work) / "t"
         _spoilt(folder, families, spoil)
         here = _by_reading_here(folder, workers=1)
+        # A family outside every programme is rejected only where it is evaluated: `evaluated`
+        # names its rows (tests/test_tables_defects.py), which the caller of `families()` cannot.
+        assume(not any('"type":"outside_programme"' in str(answer) for answer in here[0]))
         if slow:
             with mock.patch.object(TableFamily, "family", return_value=None):
                 there = _by_workers(folder, workers=1)
