@@ -14,6 +14,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -720,3 +721,24 @@ def test_a_calendar_built_in_python_is_held_to_what_a_file_may_say() -> None:
     unnamed = TermCalendar(KENT.overrides)
     assert PHASE_ONE.with_term_calendar(unnamed).term_calendar.named == "own"
     assert PHASE_ONE.with_term_calendar(TermCalendar()).term_calendar.named is None
+
+
+def test_a_calendar_found_sound_is_not_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server checks its one calendar at every request: once found sound, it is remembered."""
+    from pbr import calendars
+
+    checked: list[str] = []
+    real = calendars._calendar
+
+    def counting(name: str, *rest: Any) -> TermCalendar:
+        checked.append(name)
+        return real(name, *rest)
+
+    monkeypatch.setattr(calendars, "_calendar", counting)
+    kent = TermCalendar(dict(KENT.overrides), name="kent")
+    for _ in range(3):
+        assert PHASE_ONE.with_term_calendar(kent).term_calendar is kent
+    assert checked == ["kent"]
+    other = TermCalendar(dict(KENT.overrides), name="kent")  # equal, but another object
+    PHASE_ONE.with_term_calendar(other)
+    assert checked == ["kent", "kent"]
